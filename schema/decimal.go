@@ -1,0 +1,413 @@
+package schema
+
+import (
+	"errors"
+	"math"
+	"math/bits"
+	"strconv"
+)
+
+// MaxScale is the most digits a Decimal keeps after the point.
+const MaxScale = 18
+
+// Decimal errors. A parse error is a *DecimalError that matches one of these.
+var (
+	ErrDecimalEmpty     = errors.New("schema: empty decimal")
+	ErrDecimalSyntax    = errors.New("schema: invalid decimal syntax")
+	ErrDecimalNotFinite = errors.New("schema: decimal is NaN or infinite")
+	ErrDecimalOverflow  = errors.New("schema: decimal overflows 64-bit mantissa")
+	ErrDecimalPrecision = errors.New("schema: decimal has more than 18 digits after the point")
+)
+
+// DecimalError is a Decimal parse error with the offending input.
+type DecimalError struct {
+	Input string
+	Err   error
+}
+
+func (e *DecimalError) Error() string { return e.Err.Error() + ": " + strconv.Quote(e.Input) }
+
+// Unwrap returns the sentinel error.
+func (e *DecimalError) Unwrap() error { return e.Err }
+
+// Decimal is an exact fixed-point number: an integer mantissa and a count of
+// digits after the point. It keeps the digits the venue sent, trailing zeros
+// included: "0.10000000" parses to mantissa 10000000, scale 8, and formats
+// back to "0.10000000" (order-book checksums depend on it). Arithmetic is
+// exact or returns an error; nothing is ever rounded silently.
+//
+// The zero value is 0. Decimal is a small value type: copy it freely.
+type Decimal struct {
+	mant  int64
+	scale uint8
+}
+
+// NewDecimal returns mant × 10^-scale. It panics if scale > MaxScale.
+func NewDecimal(mant int64, scale int) Decimal {
+	if scale < 0 || scale > MaxScale {
+		panic("schema: NewDecimal scale out of range: " + strconv.Itoa(scale))
+	}
+	return Decimal{mant: mant, scale: uint8(scale)}
+}
+
+// ParseDecimal parses a decimal such as "-12.3400" or "1.5e-3".
+func ParseDecimal(s string) (Decimal, error) { return parseDecimal(s) }
+
+// ParseDecimalBytes is ParseDecimal for a byte slice; it does not allocate.
+func ParseDecimalBytes(b []byte) (Decimal, error) { return parseDecimal(b) }
+
+// MustParseDecimal is ParseDecimal that panics on error: for constants and tests.
+func MustParseDecimal(s string) Decimal {
+	d, err := ParseDecimal(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+func decErr[S ~string | ~[]byte](s S, err error) (Decimal, error) {
+	return Decimal{}, &DecimalError{Input: string(s), Err: err}
+}
+
+func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
+	if len(s) == 0 {
+		return decErr(s, ErrDecimalEmpty)
+	}
+	i := 0
+	neg := false
+	switch s[0] {
+	case '-':
+		neg, i = true, 1
+	case '+':
+		i = 1
+	}
+	var mant uint64
+	scale := 0
+	digits := 0
+	seenPoint := false
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c == '.' {
+			if seenPoint {
+				return decErr(s, ErrDecimalSyntax)
+			}
+			seenPoint = true
+			continue
+		}
+		if c < '0' || c > '9' {
+			break
+		}
+		digits++
+		hi, lo := bits.Mul64(mant, 10)
+		lo, carry := bits.Add64(lo, uint64(c-'0'), 0)
+		if hi != 0 || carry != 0 || lo > math.MaxInt64 {
+			return decErr(s, ErrDecimalOverflow)
+		}
+		mant = lo
+		if seenPoint {
+			scale++
+		}
+	}
+	if digits == 0 {
+		if isNotFinite(s[i:]) {
+			return decErr(s, ErrDecimalNotFinite)
+		}
+		return decErr(s, ErrDecimalSyntax)
+	}
+	if i < len(s) {
+		if s[i] != 'e' && s[i] != 'E' {
+			return decErr(s, ErrDecimalSyntax)
+		}
+		i++
+		eneg := false
+		if i < len(s) && (s[i] == '-' || s[i] == '+') {
+			eneg = s[i] == '-'
+			i++
+		}
+		if i == len(s) {
+			return decErr(s, ErrDecimalSyntax)
+		}
+		exp := 0
+		for ; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return decErr(s, ErrDecimalSyntax)
+			}
+			if exp < 1000 {
+				exp = exp*10 + int(c-'0')
+			}
+		}
+		if eneg {
+			scale += exp
+		} else {
+			scale -= exp
+		}
+		if scale < 0 {
+			if mant != 0 {
+				if -scale >= len(pow10) {
+					return decErr(s, ErrDecimalOverflow)
+				}
+				hi, lo := bits.Mul64(mant, pow10[-scale])
+				if hi != 0 || lo > math.MaxInt64 {
+					return decErr(s, ErrDecimalOverflow)
+				}
+				mant = lo
+			}
+			scale = 0
+		}
+	}
+	if scale > MaxScale {
+		return decErr(s, ErrDecimalPrecision)
+	}
+	m := int64(mant)
+	if neg {
+		m = -m
+	}
+	return Decimal{mant: m, scale: uint8(scale)}, nil
+}
+
+// isNotFinite reports whether s spells NaN or infinity, so that the error
+// says so rather than just "syntax".
+func isNotFinite[S ~string | ~[]byte](s S) bool {
+	switch len(s) {
+	case 3, 8:
+	default:
+		return false
+	}
+	var buf [8]byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	w := string(buf[:len(s)])
+	return w == "nan" || w == "inf" || w == "infinity"
+}
+
+// Mantissa returns the integer mantissa.
+func (d Decimal) Mantissa() int64 { return d.mant }
+
+// Scale returns the number of digits after the point.
+func (d Decimal) Scale() int { return int(d.scale) }
+
+// IsZero reports whether d is 0 at any scale.
+func (d Decimal) IsZero() bool { return d.mant == 0 }
+
+// Sign returns -1, 0 or +1.
+func (d Decimal) Sign() int {
+	switch {
+	case d.mant < 0:
+		return -1
+	case d.mant > 0:
+		return 1
+	}
+	return 0
+}
+
+// Neg returns -d.
+func (d Decimal) Neg() Decimal { return Decimal{mant: -d.mant, scale: d.scale} }
+
+// Identical reports whether d and o have the same digits: same value and same
+// scale ("1.0" and "1.00" are Equal but not Identical).
+func (d Decimal) Identical(o Decimal) bool { return d == o }
+
+// Equal reports whether d and o have the same value at any scale.
+func (d Decimal) Equal(o Decimal) bool { return d.Cmp(o) == 0 }
+
+// Cmp returns -1, 0 or +1 as d is less than, equal to or greater than o.
+func (d Decimal) Cmp(o Decimal) int {
+	if ds, os := d.Sign(), o.Sign(); ds != os || ds == 0 {
+		return cmpInt(ds, os)
+	}
+	// Same non-zero sign: compare magnitudes at a common scale in 128 bits.
+	ah, al := widen(abs64(d.mant), int(o.scale)-int(d.scale))
+	bh, bl := widen(abs64(o.mant), int(d.scale)-int(o.scale))
+	c := 0
+	switch {
+	case ah != bh:
+		c = cmpU(ah, bh)
+	default:
+		c = cmpU(al, bl)
+	}
+	if d.mant < 0 {
+		return -c
+	}
+	return c
+}
+
+func widen(m uint64, by int) (hi, lo uint64) {
+	if by <= 0 {
+		return 0, m
+	}
+	return bits.Mul64(m, pow10[by])
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpU(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func abs64(m int64) uint64 {
+	if m < 0 {
+		return uint64(-m)
+	}
+	return uint64(m)
+}
+
+// rescale returns d's mantissa at a larger scale, or false on overflow.
+func (d Decimal) rescale(scale uint8) (int64, bool) {
+	if scale == d.scale {
+		return d.mant, true
+	}
+	hi, lo := bits.Mul64(abs64(d.mant), pow10[scale-d.scale])
+	if hi != 0 || lo > math.MaxInt64 {
+		return 0, false
+	}
+	if d.mant < 0 {
+		return -int64(lo), true
+	}
+	return int64(lo), true
+}
+
+// Add returns d + o at the larger of the two scales, or ErrDecimalOverflow.
+func (d Decimal) Add(o Decimal) (Decimal, error) {
+	s := max(d.scale, o.scale)
+	a, ok1 := d.rescale(s)
+	b, ok2 := o.rescale(s)
+	if !ok1 || !ok2 {
+		return Decimal{}, ErrDecimalOverflow
+	}
+	r := a + b
+	if (a > 0 && b > 0 && r < 0) || (a < 0 && b < 0 && r >= 0) || r == math.MinInt64 {
+		return Decimal{}, ErrDecimalOverflow
+	}
+	return Decimal{mant: r, scale: s}, nil
+}
+
+// Sub returns d - o at the larger of the two scales, or ErrDecimalOverflow.
+func (d Decimal) Sub(o Decimal) (Decimal, error) { return d.Add(o.Neg()) }
+
+// Mul returns d × o exactly. The scale is the sum of the scales, less any
+// trailing zeros that must go to fit; ErrDecimalOverflow or
+// ErrDecimalPrecision when the exact product cannot be represented.
+func (d Decimal) Mul(o Decimal) (Decimal, error) {
+	hi, lo := bits.Mul64(abs64(d.mant), abs64(o.mant))
+	scale := int(d.scale) + int(o.scale)
+	for (hi != 0 || lo > math.MaxInt64 || scale > MaxScale) && scale > 0 {
+		qhi, rhi := hi/10, hi%10
+		qlo, r := bits.Div64(rhi, lo, 10)
+		if r != 0 {
+			break
+		}
+		hi, lo = qhi, qlo
+		scale--
+	}
+	if hi != 0 || lo > math.MaxInt64 {
+		return Decimal{}, ErrDecimalOverflow
+	}
+	if scale > MaxScale {
+		return Decimal{}, ErrDecimalPrecision
+	}
+	m := int64(lo)
+	if (d.mant < 0) != (o.mant < 0) {
+		m = -m
+	}
+	return Decimal{mant: m, scale: uint8(scale)}, nil
+}
+
+// Float64 returns the nearest float64. For display and statistics only:
+// nothing on Meltica's data path uses floats.
+func (d Decimal) Float64() float64 {
+	var buf [32]byte
+	f, _ := strconv.ParseFloat(string(d.AppendTo(buf[:0])), 64)
+	return f
+}
+
+// String formats d with exactly its scale's digits after the point.
+func (d Decimal) String() string {
+	var buf [32]byte
+	return string(d.AppendTo(buf[:0]))
+}
+
+// AppendTo appends d's text to b and returns the extended slice; it does not
+// allocate when b has room.
+func (d Decimal) AppendTo(b []byte) []byte {
+	var tmp [20]byte
+	digits := strconv.AppendUint(tmp[:0], abs64(d.mant), 10)
+	if d.mant < 0 {
+		b = append(b, '-')
+	}
+	sc := int(d.scale)
+	if sc == 0 {
+		return append(b, digits...)
+	}
+	if len(digits) > sc {
+		b = append(b, digits[:len(digits)-sc]...)
+		b = append(b, '.')
+		return append(b, digits[len(digits)-sc:]...)
+	}
+	b = append(b, '0', '.')
+	for i := len(digits); i < sc; i++ {
+		b = append(b, '0')
+	}
+	return append(b, digits...)
+}
+
+// MarshalJSON writes d as a quoted string, digits kept.
+func (d Decimal) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 24)
+	b = append(b, '"')
+	b = d.AppendTo(b)
+	return append(b, '"'), nil
+}
+
+// UnmarshalJSON reads a quoted string or a bare JSON number; null leaves d
+// at zero.
+func (d *Decimal) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*d = Decimal{}
+		return nil
+	}
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		b = b[1 : len(b)-1]
+	}
+	v, err := parseDecimal(b)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// MarshalText writes d's text.
+func (d Decimal) MarshalText() ([]byte, error) { return d.AppendTo(nil), nil }
+
+// UnmarshalText parses d's text.
+func (d *Decimal) UnmarshalText(b []byte) error {
+	v, err := parseDecimal(b)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}

@@ -1,0 +1,291 @@
+package schema
+
+// Venue names a trading venue. The constants are the canonical names.
+type Venue string
+
+// Venues with a parser in package normalize.
+const (
+	VenueBinance  Venue = "binance"
+	VenueCoinbase Venue = "coinbase"
+	VenueKraken   Venue = "kraken"
+	VenueOKX      Venue = "okx"
+	VenueBybit    Venue = "bybit"
+)
+
+// EventType is the kind of a canonical event. It decides the delivery class:
+// [EventType.Critical] events are never dropped, [EventType.Coalescable]
+// ones are latest-wins per (venue, symbol, type), the rest are ordered.
+type EventType uint8
+
+// Event types.
+const (
+	EventUnknown      EventType = iota
+	EventTrade                  // a trade print (ordered)
+	EventBBO                    // best bid/offer, book top (coalescable)
+	EventBookSnapshot           // full or top-N book (ordered)
+	EventBookUpdate             // book diff (ordered)
+	EventTicker                 // rolling statistics (coalescable)
+	EventKlineLive              // candle still in progress (coalescable)
+	EventKlineClosed            // final candle (ordered)
+	EventMarkPrice              // mark/index price (coalescable)
+	EventFundingRate            // funding rate (coalescable)
+	EventLiquidation            // forced liquidation order (ordered)
+	EventExecReport             // execution report for one of our orders (critical)
+	EventOrderAck               // venue's answer to an order request (critical)
+	EventGap                    // events of a stream were lost (critical control)
+	EventConnState              // connection state change (critical control)
+	EventControl                // ack, venue error, status, heartbeat (critical control)
+	numEventTypes
+)
+
+// NumEventTypes is one more than the largest EventType, for tables indexed by type.
+const NumEventTypes = int(numEventTypes)
+
+var eventTypeNames = [...]string{
+	EventUnknown:      "unknown",
+	EventTrade:        "trade",
+	EventBBO:          "bbo",
+	EventBookSnapshot: "book_snapshot",
+	EventBookUpdate:   "book_update",
+	EventTicker:       "ticker",
+	EventKlineLive:    "kline_live",
+	EventKlineClosed:  "kline_closed",
+	EventMarkPrice:    "mark_price",
+	EventFundingRate:  "funding_rate",
+	EventLiquidation:  "liquidation",
+	EventExecReport:   "exec_report",
+	EventOrderAck:     "order_ack",
+	EventGap:          "gap",
+	EventConnState:    "conn_state",
+	EventControl:      "control",
+}
+
+func (t EventType) String() string {
+	if int(t) < len(eventTypeNames) {
+		return eventTypeNames[t]
+	}
+	return "EventType(" + itoa(uint64(t)) + ")"
+}
+
+// Coalescable reports whether only the latest event per (venue, symbol,
+// type) matters: best bid/offer, ticker, in-progress kline, mark price and
+// funding rate.
+func (t EventType) Coalescable() bool {
+	switch t {
+	case EventBBO, EventTicker, EventKlineLive, EventMarkPrice, EventFundingRate:
+		return true
+	}
+	return false
+}
+
+// Critical reports whether the event must never be dropped: execution
+// reports, order acks and control markers.
+func (t EventType) Critical() bool {
+	switch t {
+	case EventExecReport, EventOrderAck, EventGap, EventConnState, EventControl:
+		return true
+	}
+	return false
+}
+
+// Side is the side of an order or the aggressor side of a trade.
+type Side uint8
+
+// Sides.
+const (
+	SideUnknown Side = iota
+	SideBuy
+	SideSell
+)
+
+func (s Side) String() string {
+	switch s {
+	case SideBuy:
+		return "buy"
+	case SideSell:
+		return "sell"
+	}
+	return "unknown"
+}
+
+// OrderType is the type of an order.
+type OrderType uint8
+
+// Order types.
+const (
+	OrderTypeUnknown OrderType = iota
+	OrderTypeMarket
+	OrderTypeLimit
+	OrderTypeLimitMaker // post-only limit
+	OrderTypeStopLoss
+	OrderTypeStopLossLimit
+	OrderTypeTakeProfit
+	OrderTypeTakeProfitLimit
+)
+
+var orderTypeNames = [...]string{"unknown", "market", "limit", "limit_maker", "stop_loss", "stop_loss_limit", "take_profit", "take_profit_limit"}
+
+func (t OrderType) String() string {
+	if int(t) < len(orderTypeNames) {
+		return orderTypeNames[t]
+	}
+	return "unknown"
+}
+
+// NeedsPrice reports whether the order type carries a limit price.
+func (t OrderType) NeedsPrice() bool {
+	switch t {
+	case OrderTypeLimit, OrderTypeLimitMaker, OrderTypeStopLossLimit, OrderTypeTakeProfitLimit:
+		return true
+	}
+	return false
+}
+
+// TimeInForce says how long an order stays working.
+type TimeInForce uint8
+
+// Times in force.
+const (
+	TIFUnknown TimeInForce = iota
+	TIFGTC                 // good till canceled
+	TIFIOC                 // immediate or cancel
+	TIFFOK                 // fill or kill
+	TIFGTX                 // post only (good till crossing)
+)
+
+func (t TimeInForce) String() string {
+	switch t {
+	case TIFGTC:
+		return "GTC"
+	case TIFIOC:
+		return "IOC"
+	case TIFFOK:
+		return "FOK"
+	case TIFGTX:
+		return "GTX"
+	}
+	return "unknown"
+}
+
+// OrderStatus is the state of an order after an execution report.
+type OrderStatus uint8
+
+// Order statuses.
+const (
+	StatusUnknown OrderStatus = iota
+	StatusPendingNew
+	StatusNew
+	StatusPartiallyFilled
+	StatusFilled
+	StatusPendingCancel
+	StatusCanceled
+	StatusRejected
+	StatusExpired
+	StatusExpiredInMatch // expired by self-trade prevention
+)
+
+var statusNames = [...]string{"unknown", "pending_new", "new", "partially_filled", "filled", "pending_cancel", "canceled", "rejected", "expired", "expired_in_match"}
+
+func (s OrderStatus) String() string {
+	if int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return "unknown"
+}
+
+// Final reports whether no further execution can follow.
+func (s OrderStatus) Final() bool {
+	switch s {
+	case StatusFilled, StatusCanceled, StatusRejected, StatusExpired, StatusExpiredInMatch:
+		return true
+	}
+	return false
+}
+
+// ExecType is what happened to an order in one execution report.
+type ExecType uint8
+
+// Execution types.
+const (
+	ExecUnknown ExecType = iota
+	ExecNew
+	ExecTrade
+	ExecCanceled
+	ExecReplaced
+	ExecRejected
+	ExecExpired
+	ExecTradePrevention // self-trade prevention
+	ExecAmendment
+	ExecPendingNew
+	ExecPendingCancel
+)
+
+var execTypeNames = [...]string{"unknown", "new", "trade", "canceled", "replaced", "rejected", "expired", "trade_prevention", "amendment", "pending_new", "pending_cancel"}
+
+func (e ExecType) String() string {
+	if int(e) < len(execTypeNames) {
+		return execTypeNames[e]
+	}
+	return "unknown"
+}
+
+// ConnState is the state of a venue connection.
+type ConnState uint8
+
+// Connection states.
+const (
+	ConnUnknown ConnState = iota
+	ConnConnecting
+	ConnConnected
+	ConnDisconnected
+	ConnReconnecting
+	ConnRotating
+	ConnClosed
+)
+
+var connStateNames = [...]string{"unknown", "connecting", "connected", "disconnected", "reconnecting", "rotating", "closed"}
+
+func (s ConnState) String() string {
+	if int(s) < len(connStateNames) {
+		return connStateNames[s]
+	}
+	return "unknown"
+}
+
+// ControlKind says what an EventControl, EventGap or EventConnState event
+// carries.
+type ControlKind uint8
+
+// Control kinds.
+const (
+	ControlNone         ControlKind = iota
+	ControlGap                      // events were lost; see Control.Gap*
+	ControlConnState                // connection state changed; see Control.State
+	ControlSubscribeAck             // the venue confirmed a subscription request
+	ControlVenueError               // the venue answered with an error
+	ControlHeartbeat                // venue heartbeat or pong
+	ControlStatus                   // venue/system status message
+)
+
+var controlKindNames = [...]string{"none", "gap", "conn_state", "subscribe_ack", "venue_error", "heartbeat", "status"}
+
+func (k ControlKind) String() string {
+	if int(k) < len(controlKindNames) {
+		return controlKindNames[k]
+	}
+	return "unknown"
+}
+
+func itoa(n uint64) string {
+	var buf [20]byte
+	i := len(buf)
+	for {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return string(buf[i:])
+}

@@ -1,0 +1,176 @@
+package schema
+
+import "github.com/meltica/meltica/pool"
+
+// Level is one price level of a book side. A zero Qty in a book update
+// deletes the level.
+type Level struct {
+	Price Decimal
+	Qty   Decimal
+}
+
+// Trade is the section of an EventTrade.
+type Trade struct {
+	ID    ID      // venue trade id (aggregate id for Binance aggTrade)
+	Price Decimal //
+	Qty   Decimal //
+	Side  Side    // aggressor side
+}
+
+// BBO is the section of an EventBBO: the top of the book.
+type BBO struct {
+	BidPrice, BidQty Decimal
+	AskPrice, AskQty Decimal
+}
+
+// Book is the section of EventBookSnapshot and EventBookUpdate. Bids are
+// best (highest) first and asks best (lowest) first as the venue sent them.
+// The slices are owned by the event; Reset keeps their capacity.
+type Book struct {
+	Bids        []Level
+	Asks        []Level
+	FirstSeq    uint64 // first update id in this diff (Binance U); 0 if none
+	LastSeq     uint64 // last update id (Binance u, OKX seqId, Bybit u)
+	PrevSeq     uint64 // previous update id the venue names (OKX prevSeqId)
+	Checksum    uint32 // venue's checksum of the book after this message
+	HasChecksum bool
+}
+
+// Ticker is the section of an EventTicker: rolling statistics. Fields a venue
+// does not send stay zero.
+type Ticker struct {
+	Last, LastQty           Decimal
+	BidPrice, BidQty        Decimal
+	AskPrice, AskQty        Decimal
+	Open, High, Low         Decimal
+	Volume, QuoteVolume     Decimal // base and quote volume over the window
+	PriceChange, ChangePct  Decimal
+	MarkPrice, IndexPrice   Decimal // derivatives only
+	FundingRate, OpenInt    Decimal // derivatives only
+	NextFundingTime         int64   // Unix ns; derivatives only
+	WindowOpen, WindowClose int64   // Unix ns, when the venue says
+	TradeCount              uint64
+}
+
+// Kline is the section of EventKlineLive and EventKlineClosed.
+type Kline struct {
+	Interval               string // "1m", "1h", ...: a constant, never a slice of a frame
+	OpenTime, CloseTime    int64  // Unix ns
+	Open, High, Low, Close Decimal
+	Volume, QuoteVolume    Decimal
+	TradeCount             uint64
+	Closed                 bool
+}
+
+// Mark is the section of EventMarkPrice and EventFundingRate.
+type Mark struct {
+	MarkPrice, IndexPrice Decimal
+	EstSettlePrice        Decimal
+	FundingRate           Decimal
+	NextFundingTime       int64 // Unix ns
+}
+
+// Liquidation is the section of an EventLiquidation.
+type Liquidation struct {
+	Side      Side // side of the liquidation order
+	Price     Decimal
+	Qty       Decimal
+	AvgPrice  Decimal
+	FilledQty Decimal
+	Status    OrderStatus
+}
+
+// Control is the section of EventGap, EventConnState and EventControl.
+type Control struct {
+	Kind        ControlKind
+	State       ConnState // ControlConnState
+	GapType     EventType // ControlGap: type of the events lost
+	GapCount    uint64    // ControlGap: how many were lost; 0 if unknown
+	GapFirstSeq uint64    // ControlGap: first lost sequence, when known
+	GapLastSeq  uint64    // ControlGap: last lost sequence, when known
+	Code        int64     // venue error code, request id of an ack
+	Reason      string    // human-readable cause; rare, so a string
+}
+
+// CanonicalEvent is one venue event in Meltica's schema. The Type says which
+// section holds the data; the others are zero. There is no interface{}
+// payload, so filling an event from a frame allocates nothing once the
+// event's slices have grown.
+//
+// Pooled events belong to whoever took them from the pool until they are
+// handed on (to the dispatcher, which returns them) or Put. Subscribers get
+// heap clones made with Clone, which are theirs to keep and which no pool
+// accepts.
+type CanonicalEvent struct {
+	pool.Header
+	Venue       Venue
+	Symbol      string // BASE-QUOTE, interned (never a slice of a frame)
+	Type        EventType
+	SeqProvider uint64 // the venue's own sequence for the stream, 0 if none
+	ExchangeTS  int64  // venue event time, Unix ns
+	IngestTS    int64  // frame receive time, Unix ns
+	TraceID     uint64 // set by the host, carried through
+	DecisionID  uint64 // set by the host, carried through
+	Raw         []byte // the venue payload, when kept; owned, capacity kept
+
+	Trade       Trade
+	BBO         BBO
+	Book        Book
+	Ticker      Ticker
+	Kline       Kline
+	Mark        Mark
+	Liquidation Liquidation
+	Exec        Execution
+	Control     Control
+}
+
+// Reset zeroes every field and keeps the capacity of Raw, Book.Bids and
+// Book.Asks.
+func (e *CanonicalEvent) Reset() {
+	*e = CanonicalEvent{
+		Header: e.Header,
+		Raw:    e.Raw[:0],
+		Book:   Book{Bids: e.Book.Bids[:0], Asks: e.Book.Asks[:0]},
+	}
+}
+
+// Clone returns an independent heap copy that no pool accepts: one
+// allocation for the event, one for Raw when it is set, one for both book
+// sides when they are set.
+func (e *CanonicalEvent) Clone() *CanonicalEvent {
+	c := &CanonicalEvent{}
+	e.CloneInto(c)
+	return c
+}
+
+// CloneInto makes c an independent copy of e, reusing nothing of c's but
+// its header. Used by Clone, and by callers that keep their own copies.
+func (e *CanonicalEvent) CloneInto(c *CanonicalEvent) {
+	h := c.Header
+	*c = *e
+	c.Header = h
+	c.Raw = cloneBytes(e.Raw)
+	nb, na := len(e.Book.Bids), len(e.Book.Asks)
+	if nb+na == 0 {
+		c.Book.Bids, c.Book.Asks = nil, nil
+		return
+	}
+	lv := make([]Level, nb+na)
+	copy(lv, e.Book.Bids)
+	copy(lv[nb:], e.Book.Asks)
+	c.Book.Bids = lv[:nb:nb]
+	c.Book.Asks = lv[nb:]
+}
+
+// Validate checks the fields every event needs.
+func (e *CanonicalEvent) Validate() error {
+	switch {
+	case e.Venue == "":
+		return invalid("CanonicalEvent", "Venue", "empty")
+	case e.Type == EventUnknown || e.Type >= numEventTypes:
+		return invalid("CanonicalEvent", "Type", "unknown")
+	case e.Symbol == "" && !e.Type.Critical():
+		return invalid("CanonicalEvent", "Symbol", "empty")
+	}
+	return nil
+}

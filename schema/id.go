@@ -1,0 +1,80 @@
+package schema
+
+import "errors"
+
+// ErrIDTooLong is returned when an identifier does not fit in an ID.
+var ErrIDTooLong = errors.New("schema: identifier longer than 47 bytes")
+
+// ID is an identifier (trade id, order id, asset) stored inline, so filling
+// one from a frame buffer neither allocates nor keeps a reference into the
+// buffer. It holds up to 47 bytes, which covers every venue's order, trade
+// and client ids (UUIDs are 36). The zero value is the empty ID.
+type ID struct {
+	n uint8
+	b [47]byte
+}
+
+// SetBytes copies b into the ID, or returns ErrIDTooLong and leaves it empty.
+func (id *ID) SetBytes(b []byte) error {
+	if len(b) > len(id.b) {
+		*id = ID{}
+		return ErrIDTooLong
+	}
+	id.n = uint8(copy(id.b[:], b))
+	return nil
+}
+
+// Set copies s into the ID, or returns ErrIDTooLong and leaves it empty.
+func (id *ID) Set(s string) error {
+	if len(s) > len(id.b) {
+		*id = ID{}
+		return ErrIDTooLong
+	}
+	id.n = uint8(copy(id.b[:], s))
+	return nil
+}
+
+// SetUint writes n in decimal; numeric trade ids take this path.
+func (id *ID) SetUint(n uint64) {
+	var tmp [20]byte
+	i := len(tmp)
+	for {
+		i--
+		tmp[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	id.n = uint8(copy(id.b[:], tmp[i:]))
+}
+
+// MustID returns an ID holding s; it panics if s is too long.
+func MustID(s string) ID {
+	var id ID
+	if err := id.Set(s); err != nil {
+		panic(err)
+	}
+	return id
+}
+
+// Bytes returns the identifier's bytes; the slice aliases id.
+func (id *ID) Bytes() []byte { return id.b[:id.n] }
+
+// String returns the identifier (it allocates).
+func (id ID) String() string { return string(id.b[:id.n]) }
+
+// Len returns the identifier's length in bytes.
+func (id ID) Len() int { return int(id.n) }
+
+// IsZero reports whether the ID is empty.
+func (id ID) IsZero() bool { return id.n == 0 }
+
+// Equal reports whether id holds s, without allocating.
+func (id *ID) Equal(s string) bool { return string(id.b[:id.n]) == s }
+
+// MarshalText writes the identifier.
+func (id ID) MarshalText() ([]byte, error) { return append([]byte(nil), id.b[:id.n]...), nil }
+
+// UnmarshalText reads the identifier.
+func (id *ID) UnmarshalText(b []byte) error { return id.SetBytes(b) }

@@ -1,0 +1,83 @@
+package schema
+
+import "github.com/meltica/meltica/pool"
+
+// Fragment is one venue's contribution to a MergedEvent.
+type Fragment struct {
+	Venue            Venue
+	Symbol           string
+	Type             EventType
+	Seq              uint64
+	ExchangeTS       int64 // Unix ns
+	IngestTS         int64 // Unix ns
+	Price, Qty       Decimal
+	BidPrice, BidQty Decimal
+	AskPrice, AskQty Decimal
+}
+
+// MergedEvent is one view of a symbol across venues: the fragments of a
+// window, or the consolidated best bid/offer with the venue of each side.
+type MergedEvent struct {
+	pool.Header
+	MergeID     uint64
+	Symbol      string
+	Type        EventType
+	WindowOpen  int64      // Unix ns
+	WindowClose int64      // Unix ns
+	Fragments   []Fragment // owned; capacity kept by Reset
+	Missing     []Venue    // venues expected but absent; owned
+	Complete    bool
+	LateDropped uint64 // fragments that arrived after the window closed
+
+	BestBid, BestBidQty Decimal
+	BestAsk, BestAskQty Decimal
+	BestBidVenue        Venue
+	BestAskVenue        Venue
+}
+
+// Reset zeroes every field and keeps the capacity of Fragments and Missing.
+func (m *MergedEvent) Reset() {
+	*m = MergedEvent{Header: m.Header, Fragments: m.Fragments[:0], Missing: m.Missing[:0]}
+}
+
+// Clone returns an independent heap copy that no pool accepts.
+func (m *MergedEvent) Clone() *MergedEvent {
+	c := &MergedEvent{}
+	*c = *m
+	c.Header = pool.Header{}
+	c.Fragments = nil
+	if len(m.Fragments) > 0 {
+		c.Fragments = append(make([]Fragment, 0, len(m.Fragments)), m.Fragments...)
+	}
+	c.Missing = nil
+	if len(m.Missing) > 0 {
+		c.Missing = append(make([]Venue, 0, len(m.Missing)), m.Missing...)
+	}
+	return c
+}
+
+// Validate checks that the event names a symbol and a type and that every
+// fragment shares them.
+func (m *MergedEvent) Validate() error {
+	switch {
+	case m.Symbol == "":
+		return invalid("MergedEvent", "Symbol", "empty")
+	case m.Type == EventUnknown:
+		return invalid("MergedEvent", "Type", "unknown")
+	case m.WindowClose != 0 && m.WindowClose < m.WindowOpen:
+		return invalid("MergedEvent", "WindowClose", "before WindowOpen")
+	}
+	for i := range m.Fragments {
+		f := &m.Fragments[i]
+		if f.Symbol != m.Symbol {
+			return invalid("MergedEvent", "Fragments", "fragment symbol "+f.Symbol+" differs from "+m.Symbol)
+		}
+		if f.Type != m.Type {
+			return invalid("MergedEvent", "Fragments", "fragment type "+f.Type.String()+" differs from "+m.Type.String())
+		}
+		if f.Venue == "" {
+			return invalid("MergedEvent", "Fragments", "fragment without venue")
+		}
+	}
+	return nil
+}
