@@ -31,7 +31,7 @@ type Header struct {
 
 // poolHeader gives the pool access to the record; being unexported, it can
 // only be satisfied by embedding Header.
-func (h *Header) poolHeader() *Header { return h }
+func (h *Header) poolHeader() *Header { return h } //nolint:unused // called through the Object constraint
 
 // Pooled reports whether the object is currently checked out of a pool.
 // Heap clones and values made with new report false.

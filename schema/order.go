@@ -75,7 +75,7 @@ func (o *OrderRequest) Validate() error {
 		return invalid("OrderRequest", "Type", "unknown")
 	case o.Qty.Sign() < 0 || o.QuoteQty.Sign() < 0:
 		return invalid("OrderRequest", "Qty", "negative")
-	case o.Qty.Sign() == 0 && !(o.Type == OrderTypeMarket && o.QuoteQty.Sign() > 0):
+	case o.Qty.Sign() == 0 && (o.Type != OrderTypeMarket || o.QuoteQty.Sign() <= 0):
 		return invalid("OrderRequest", "Qty", "must be positive")
 	case o.Type.NeedsPrice() && o.Price.Sign() <= 0:
 		return invalid("OrderRequest", "Price", "limit orders need a positive price")
