@@ -1,0 +1,410 @@
+package venuesim
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	json "github.com/goccy/go-json"
+)
+
+// conn is one client connection, market stream or WS-API.
+type conn struct {
+	v        *Venue
+	id       uint64
+	ws       *websocket.Conn
+	raw      *faultConn
+	combined atomic.Bool // wrap payloads as {"stream":...,"data":...}
+	api      bool
+	out      chan []byte
+	ctx      context.Context
+	cancel   context.CancelFunc
+	stall    atomic.Bool // stop sending market data; keep answering
+	killOnce sync.Once
+
+	mu      sync.Mutex
+	subs    map[string]struct{}
+	userSub int // WS-API user-data subscription id; -1 when none
+	ageT    *time.Timer
+}
+
+// accept upgrades the request and registers the connection with its
+// initial subscriptions.
+func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined bool, subs []string) *conn {
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return nil
+	}
+	ws.SetReadLimit(1 << 20)
+	fc, _ := r.Context().Value(connKey{}).(*faultConn)
+	ctx, cancel := context.WithCancel(v.ctx)
+	c := &conn{v: v, id: v.connSeq.Add(1), ws: ws, raw: fc, api: api, out: make(chan []byte, v.opts.SendQueue),
+		ctx: ctx, cancel: cancel, subs: map[string]struct{}{}, userSub: -1}
+	c.combined.Store(combined)
+	for _, n := range subs {
+		c.subs[n] = struct{}{}
+	}
+	v.mu.Lock()
+	v.conns[c] = struct{}{}
+	v.mu.Unlock()
+	v.connsTotal.Add(1)
+	v.active.Add(1)
+	c.armAge(time.Duration(v.maxAge.Load()))
+	return c
+}
+
+// serveStream serves /ws, /ws/<stream> and /stream?streams=a/b.
+func (v *Venue) serveStream(w http.ResponseWriter, r *http.Request) {
+	combined := strings.HasPrefix(r.URL.Path, "/stream")
+	var names []string
+	if combined {
+		if q := r.URL.Query().Get("streams"); q != "" {
+			names = strings.Split(q, "/")
+		}
+	} else if name := strings.TrimPrefix(r.URL.Path, "/ws/"); name != r.URL.Path && name != "" {
+		names = []string{name}
+	}
+	c := v.accept(w, r, false, combined, names)
+	if c == nil {
+		return
+	}
+	c.run(c.handleStreamRequest)
+}
+
+// run starts the writer and pinger, reads requests until the connection
+// ends, and cleans up.
+func (c *conn) run(handle func([]byte)) {
+	v := c.v
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); c.writeLoop() }()
+	go func() { defer wg.Done(); c.pingLoop() }()
+	for {
+		_, msg, err := c.ws.Read(c.ctx)
+		if err != nil {
+			break
+		}
+		handle(msg)
+	}
+	c.kill()
+	wg.Wait()
+	v.mu.Lock()
+	delete(v.conns, c)
+	v.mu.Unlock()
+	c.mu.Lock()
+	if c.ageT != nil {
+		c.ageT.Stop()
+	}
+	c.mu.Unlock()
+	v.active.Add(-1)
+}
+
+// kill ends the connection at once.
+func (c *conn) kill() {
+	c.killOnce.Do(func() {
+		c.cancel()
+		_ = c.ws.CloseNow()
+	})
+}
+
+func (c *conn) writeLoop() {
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case msg := <-c.out:
+			if err := c.ws.Write(c.ctx, websocket.MessageText, msg); err != nil {
+				c.kill()
+				return
+			}
+		}
+	}
+}
+
+func (c *conn) pingLoop() {
+	if c.v.opts.PingInterval < 0 {
+		<-c.ctx.Done()
+		return
+	}
+	t := time.NewTicker(c.v.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(c.ctx, time.Minute)
+			err := c.ws.Ping(ctx)
+			cancel()
+			if err != nil && !errors.Is(err, context.Canceled) {
+				// Binance drops a connection that does not answer within a minute.
+				c.kill()
+				return
+			}
+		}
+	}
+}
+
+// send queues a message, dropping the connection when it fell too far
+// behind (as Binance does with slow consumers).
+func (c *conn) send(msg []byte) {
+	if c.stall.Load() {
+		return
+	}
+	select {
+	case c.out <- msg:
+		c.v.sent.Add(1)
+	default:
+		c.v.slow.Add(1)
+		c.closeWith(websocket.StatusPolicyViolation, "too slow")
+	}
+}
+
+// closeWith closes the connection with a close frame, in the background:
+// the close handshake may take a while.
+func (c *conn) closeWith(code websocket.StatusCode, reason string) {
+	c.v.wg.Add(1)
+	go func() {
+		defer c.v.wg.Done()
+		_ = c.ws.Close(code, reason)
+		c.kill()
+	}()
+}
+
+// armAge (re)arms the maximum-age cut.
+func (c *conn) armAge(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ageT != nil {
+		c.ageT.Stop()
+		c.ageT = nil
+	}
+	if d <= 0 {
+		return
+	}
+	c.ageT = time.AfterFunc(d, func() { c.closeWith(websocket.StatusNormalClosure, "connection age limit") })
+}
+
+// subscribed reports whether the connection wants one of the streams and
+// which name it used.
+func (c *conn) subscribed(streams []string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range streams {
+		if _, ok := c.subs[s]; ok {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// streamRequest is a market-stream control request.
+type streamRequest struct {
+	Method string            `json:"method"`
+	Params []json.RawMessage `json:"params"`
+	ID     json.RawMessage   `json:"id"`
+}
+
+// handleStreamRequest answers SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS,
+// SET_PROPERTY and GET_PROPERTY the way Binance does.
+func (c *conn) handleStreamRequest(msg []byte) {
+	var req streamRequest
+	if err := json.Unmarshal(msg, &req); err != nil {
+		c.reply(venueError(3, "Invalid JSON: expected value at line 1 column 1", nil))
+		return
+	}
+	id := req.ID
+	if !validID(id) {
+		c.reply(venueError(2, "Invalid request: request ID must be an unsigned integer", nil))
+		return
+	}
+	switch req.Method {
+	case "SUBSCRIBE", "UNSUBSCRIBE":
+		names := make([]string, 0, len(req.Params))
+		for _, p := range req.Params {
+			var s string
+			if json.Unmarshal(p, &s) != nil || !c.v.validStream(s) {
+				c.reply(venueError(2, "Invalid request: invalid stream name "+strings.Trim(string(p), `"`), id))
+				return
+			}
+			names = append(names, s)
+		}
+		c.mu.Lock()
+		for _, s := range names {
+			if req.Method == "SUBSCRIBE" {
+				c.subs[s] = struct{}{}
+			} else {
+				delete(c.subs, s)
+			}
+		}
+		c.mu.Unlock()
+		c.reply(result([]byte("null"), id))
+	case "LIST_SUBSCRIPTIONS":
+		c.mu.Lock()
+		list := make([]string, 0, len(c.subs))
+		for s := range c.subs {
+			list = append(list, s)
+		}
+		c.mu.Unlock()
+		sortStrings(list)
+		b, _ := json.Marshal(list)
+		c.reply(result(b, id))
+	case "SET_PROPERTY":
+		if len(req.Params) != 2 || string(req.Params[0]) != `"combined"` {
+			c.reply(venueError(0, "Unknown property", id))
+			return
+		}
+		switch string(req.Params[1]) {
+		case "true":
+			c.combined.Store(true)
+		case "false":
+			c.combined.Store(false)
+		default:
+			c.reply(venueError(1, "Invalid value type: expected Boolean", id))
+			return
+		}
+		c.reply(result([]byte("null"), id))
+	case "GET_PROPERTY":
+		if len(req.Params) != 1 || string(req.Params[0]) != `"combined"` {
+			c.reply(venueError(0, "Unknown property", id))
+			return
+		}
+		val := "false"
+		if c.combined.Load() {
+			val = "true"
+		}
+		c.reply(result([]byte(val), id))
+	default:
+		c.reply(venueError(2, "Invalid request: unknown variant `"+req.Method+"`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column 28", id))
+	}
+}
+
+func validID(id json.RawMessage) bool {
+	if len(id) == 0 {
+		return false
+	}
+	for _, b := range id {
+		if b < '0' || b > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validStream accepts the stream names the venue serves.
+func (v *Venue) validStream(s string) bool {
+	sym, kind, ok := strings.Cut(s, "@")
+	if !ok {
+		return false
+	}
+	if _, ok := v.mkt.byName[strings.ToUpper(sym)]; !ok || sym != strings.ToLower(sym) {
+		return false
+	}
+	switch kind {
+	case "trade", "aggTrade", "bookTicker", "depth", "depth@100ms", "kline_1s", "kline_1m":
+		return true
+	}
+	return false
+}
+
+func result(res []byte, id json.RawMessage) []byte {
+	b := append([]byte(`{"result":`), res...)
+	b = append(b, `,"id":`...)
+	b = append(b, id...)
+	return append(b, '}')
+}
+
+// venueError is Binance's market-stream error shape.
+func venueError(code int, msg string, id json.RawMessage) []byte {
+	b, _ := json.Marshal(struct {
+		Error struct {
+			Code int    `json:"code"`
+			Msg  string `json:"msg"`
+		} `json:"error"`
+		ID json.RawMessage `json:"id"`
+	}{Error: struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+	}{code, msg}, ID: nullIfEmpty(id)})
+	return b
+}
+
+func nullIfEmpty(id json.RawMessage) json.RawMessage {
+	if len(id) == 0 {
+		return json.RawMessage("null")
+	}
+	return id
+}
+
+// reply sends a control answer; answers are never stalled.
+func (c *conn) reply(msg []byte) {
+	select {
+	case c.out <- msg:
+	default:
+		c.closeWith(websocket.StatusPolicyViolation, "too slow")
+	}
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// faultListener hands out faultConns so that faults can act on the TCP
+// connection under a WebSocket.
+type faultListener struct{ net.Listener }
+
+func (l *faultListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &faultConn{Conn: c, thaw: make(chan struct{})}, nil
+}
+
+// faultConn can freeze: then nothing is read or written any more (a
+// half-open connection: pings go unanswered), until it is closed.
+type faultConn struct {
+	net.Conn
+	frozen    atomic.Bool
+	thaw      chan struct{}
+	closeOnce sync.Once
+}
+
+func (f *faultConn) Read(p []byte) (int, error) {
+	n, err := f.Conn.Read(p)
+	if f.frozen.Load() {
+		<-f.thaw
+		return 0, net.ErrClosed
+	}
+	return n, err
+}
+
+func (f *faultConn) Write(p []byte) (int, error) {
+	if f.frozen.Load() {
+		return len(p), nil
+	}
+	return f.Conn.Write(p)
+}
+
+func (f *faultConn) Close() error {
+	f.closeOnce.Do(func() { close(f.thaw) })
+	return f.Conn.Close()
+}
+
+// reset closes the TCP connection with an RST instead of a FIN.
+func (f *faultConn) reset() {
+	if tc, ok := f.Conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = f.Close()
+}

@@ -1,0 +1,111 @@
+package venuesim
+
+import (
+	"github.com/coder/websocket"
+)
+
+// Fault is a failure the venue can inject into its open connections.
+type Fault int
+
+// Faults.
+const (
+	// FaultClose closes every market connection with a normal close frame.
+	FaultClose Fault = iota + 1
+	// FaultReset resets every market connection's TCP connection (RST, no
+	// close frame).
+	FaultReset
+	// FaultStall stops sending market data on every open market connection
+	// while keeping TCP open and answering pings: only an idle watchdog
+	// notices. New connections are healthy.
+	FaultStall
+	// FaultNoPong freezes every open market connection: nothing is read or
+	// written any more, so pings go unanswered (a half-open connection).
+	FaultNoPong
+	// FaultGarbage sends a binary junk frame and an invalid text frame on
+	// every market connection, between good messages.
+	FaultGarbage
+	// FaultOversized sends one frame of Options.OversizedBytes.
+	FaultOversized
+	// FaultDepthGap skips update ids in the next depth diff: its U is not
+	// the previous u + 1.
+	FaultDepthGap
+)
+
+var faultNames = [...]string{"", "close", "reset", "stall", "no-pong", "garbage", "oversized", "depth-gap"}
+
+func (f Fault) String() string {
+	if f > 0 && int(f) < len(faultNames) {
+		return faultNames[f]
+	}
+	return "unknown"
+}
+
+// Faults lists every fault, in order, for drills.
+func Faults() []Fault {
+	return []Fault{FaultClose, FaultReset, FaultStall, FaultNoPong, FaultGarbage, FaultOversized, FaultDepthGap}
+}
+
+// Inject applies a fault to every open market-data connection (the WS-API
+// connections are left alone) and returns how many it reached.
+func (v *Venue) Inject(f Fault) int {
+	if f == FaultDepthGap {
+		v.gapNext.Store(true)
+		v.faults.Add(1)
+		return 1
+	}
+	v.mu.Lock()
+	var targets []*conn
+	for c := range v.conns {
+		if !c.api {
+			targets = append(targets, c)
+		}
+	}
+	v.mu.Unlock()
+	for _, c := range targets {
+		v.faults.Add(1)
+		switch f {
+		case FaultClose:
+			c.closeWith(websocket.StatusNormalClosure, "")
+		case FaultReset:
+			if c.raw != nil {
+				c.raw.reset()
+			}
+			c.kill()
+		case FaultStall:
+			c.stall.Store(true)
+		case FaultNoPong:
+			c.stall.Store(true)
+			if c.raw != nil {
+				c.raw.frozen.Store(true)
+			}
+		case FaultGarbage:
+			c.inject(websocket.MessageBinary, []byte{0x00, 0xff, 0xfe, 0x13, 0x37, 0x00})
+			c.inject(websocket.MessageText, []byte("\xff{not json at all"))
+		case FaultOversized:
+			big := make([]byte, v.opts.OversizedBytes)
+			copy(big, `{"e":"trade","pad":"`)
+			for i := 20; i < len(big)-2; i++ {
+				big[i] = 'x'
+			}
+			copy(big[len(big)-2:], `"}`)
+			c.inject(websocket.MessageText, big)
+		}
+	}
+	return len(targets)
+}
+
+// inject writes a frame in order with the connection's other messages: it
+// goes through the writer as a closure would, so it is queued, not raced.
+func (c *conn) inject(typ websocket.MessageType, msg []byte) {
+	if typ == websocket.MessageText {
+		c.reply(msg)
+		return
+	}
+	// Binary frames bypass the text queue; order relative to queued text
+	// is not guaranteed, which is fine for junk.
+	c.v.wg.Add(1)
+	go func() {
+		defer c.v.wg.Done()
+		_ = c.ws.Write(c.ctx, typ, msg)
+	}()
+}

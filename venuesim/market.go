@@ -1,0 +1,206 @@
+package venuesim
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// priceScale is the number of decimals the simulator prints, as Binance
+// spot does ("67321.45000000").
+const priceScale = 8
+
+const one = 100_000_000 // 1.0 in units of 1e-8
+
+// symbolState is one symbol's market: a price grid book, trade and update
+// counters, and the current kline. Guarded by market.mu.
+type symbolState struct {
+	name    string // BTCUSDT
+	lower   string // btcusdt
+	base    string
+	quote   string
+	tick    int64 // price step, 1e-8 units
+	bestBid int64
+	bids    []int64 // quantities at bestBid - i*tick; 0 = no level
+	asks    []int64 // quantities at bestBid + (i+1)*tick
+	updID   uint64  // lastUpdateId
+	tradeID uint64
+	aggID   uint64
+	kline   kline
+	orders  []*order // resting limit orders of the WS-API
+}
+
+type kline struct {
+	open, high, low, close int64
+	start                  int64 // ms
+	volume, quoteVol       int64
+	trades                 uint64
+	firstTrade, lastTrade  uint64
+}
+
+func (s *symbolState) bestAsk() int64 { return s.bestBid + s.tick }
+
+// market is the state of every symbol plus the random source.
+type market struct {
+	mu      sync.Mutex
+	rng     *rand.Rand
+	symbols []*symbolState
+	byName  map[string]*symbolState
+	levels  int
+}
+
+// knownQuotes splits generated symbols into base and quote.
+var knownQuotes = []string{"USDT", "USDC", "FDUSD", "BTC", "ETH", "BNB", "EUR", "TRY"}
+
+func splitSymbol(sym string) (base, quote string) {
+	for _, q := range knownQuotes {
+		if strings.HasSuffix(sym, q) && len(sym) > len(q) {
+			return sym[:len(sym)-len(q)], q
+		}
+	}
+	return sym[:len(sym)/2], sym[len(sym)/2:]
+}
+
+// startPrice picks a plausible price and tick for a symbol.
+func startPrice(sym string) (price, tick int64) {
+	switch {
+	case strings.HasPrefix(sym, "BTC"):
+		return 67000 * one, one / 100
+	case strings.HasPrefix(sym, "ETH"):
+		return 3500 * one, one / 100
+	case strings.HasPrefix(sym, "BNB"):
+		return 600 * one, one / 100
+	}
+	return 10 * one, one / 10000
+}
+
+func newMarket(symbols []string, levels int, seed uint64) *market {
+	m := &market{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), byName: map[string]*symbolState{}, levels: levels}
+	for _, sym := range symbols {
+		sym = strings.ToUpper(sym)
+		price, tick := startPrice(sym)
+		base, quote := splitSymbol(sym)
+		s := &symbolState{name: sym, lower: strings.ToLower(sym), base: base, quote: quote, tick: tick,
+			bestBid: price, bids: make([]int64, levels), asks: make([]int64, levels), updID: 1000}
+		for i := range levels {
+			s.bids[i] = m.qty()
+			s.asks[i] = m.qty()
+		}
+		m.symbols = append(m.symbols, s)
+		m.byName[sym] = s
+	}
+	return m
+}
+
+// qty returns a random level quantity between 0.001 and 5 units.
+func (m *market) qty() int64 { return (1 + m.rng.Int64N(5000)) * one / 1000 }
+
+// fmtDec appends v (1e-8 units) with exactly eight decimals.
+func fmtDec(b []byte, v int64) []byte {
+	if v < 0 {
+		b = append(b, '-')
+		v = -v
+	}
+	b = strconv.AppendInt(b, v/one, 10)
+	b = append(b, '.')
+	frac := v % one
+	var tmp [priceScale]byte
+	for i := priceScale - 1; i >= 0; i-- {
+		tmp[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	return append(b, tmp[:]...)
+}
+
+// level is one changed book level for a depth diff.
+type level struct{ price, qty int64 }
+
+// moveBook changes the book a little: new quantities, deleted levels and,
+// now and then, a shift of the whole grid by one tick (the price moves).
+// It returns the changed levels and advances the update ids; first and last
+// are the U and u of the diff. With gap set, ids are skipped before first.
+func (m *market) moveBook(s *symbolState, gap bool) (bids, asks []level, first, last uint64) {
+	if gap {
+		s.updID += 5
+	}
+	first = s.updID + 1
+	switch r := m.rng.IntN(10); {
+	case r < 2: // price up one tick: best ask level becomes the best bid
+		q := s.asks[0]
+		if q == 0 {
+			q = m.qty()
+		}
+		copy(s.asks, s.asks[1:])
+		s.asks[len(s.asks)-1] = m.qty()
+		copy(s.bids[1:], s.bids[:len(s.bids)-1])
+		s.bids[0] = q
+		s.bestBid += s.tick
+		// The old best ask is now the best bid.
+		bids = append(bids, level{s.bestBid, q}, level{s.bestBid - int64(len(s.bids))*s.tick, 0})
+		asks = append(asks, level{s.bestBid, 0}, level{s.bestBid + int64(len(s.asks))*s.tick, s.asks[len(s.asks)-1]})
+	case r < 4: // price down one tick
+		q := s.bids[0]
+		if q == 0 {
+			q = m.qty()
+		}
+		copy(s.bids, s.bids[1:])
+		s.bids[len(s.bids)-1] = m.qty()
+		copy(s.asks[1:], s.asks[:len(s.asks)-1])
+		s.asks[0] = q
+		s.bestBid -= s.tick
+		// The old best bid is now the best ask.
+		asks = append(asks, level{s.bestAsk(), q}, level{s.bestAsk() + int64(len(s.asks))*s.tick, 0})
+		bids = append(bids, level{s.bestAsk(), 0}, level{s.bestBid - int64(len(s.bids)-1)*s.tick, s.bids[len(s.bids)-1]})
+	default: // quantities change on a few levels; the top levels never empty
+		for range 1 + m.rng.IntN(3) {
+			i := m.rng.IntN(len(s.bids))
+			q := m.qty()
+			if i > 2 && m.rng.IntN(4) == 0 {
+				q = 0
+			}
+			if m.rng.IntN(2) == 0 {
+				s.bids[i] = q
+				bids = append(bids, level{s.bestBid - int64(i)*s.tick, q})
+			} else {
+				s.asks[i] = q
+				asks = append(asks, level{s.bestAsk() + int64(i)*s.tick, q})
+			}
+		}
+	}
+	s.updID += uint64(1 + m.rng.IntN(3))
+	return bids, asks, first, s.updID
+}
+
+// trade makes a trade at the top of the book and updates the kline.
+func (m *market) trade(s *symbolState, nowMs int64) (price, qty int64, buyerMaker bool) {
+	buyerMaker = m.rng.IntN(2) == 0
+	price = s.bestAsk()
+	if buyerMaker {
+		price = s.bestBid
+	}
+	qty = (1 + m.rng.Int64N(1000)) * one / 10000
+	s.tradeID++
+	s.aggID++
+	m.klineTrade(s, price, qty, nowMs)
+	return price, qty, buyerMaker
+}
+
+func (m *market) klineTrade(s *symbolState, price, qty, nowMs int64) {
+	k := &s.kline
+	if k.start == 0 {
+		k.start = nowMs - nowMs%1000
+		k.open, k.high, k.low = price, price, price
+		k.firstTrade = s.tradeID
+	}
+	k.close = price
+	k.high = max(k.high, price)
+	k.low = min(k.low, price)
+	k.volume += qty
+	k.quoteVol += mulDec(price, qty)
+	k.trades++
+	k.lastTrade = s.tradeID
+}
+
+// mulDec multiplies two 1e-8 fixed-point values, truncating.
+func mulDec(a, b int64) int64 { return int64((float64(a) / one) * float64(b)) }

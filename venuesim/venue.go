@@ -1,0 +1,393 @@
+package venuesim
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure a Venue. A nil *Options gives the defaults.
+type Options struct {
+	// Symbols are the Binance symbols to simulate. Defaults to BTCUSDT and
+	// ETHUSDT.
+	Symbols []string
+	// Rate is how many market-data messages per second the venue makes,
+	// over all symbols and stream types. Defaults to 200. Each message goes
+	// to every connection subscribed to its stream.
+	Rate int
+	// Seed seeds the random walk. Defaults to 1.
+	Seed uint64
+	// PingInterval is how often the server pings each connection, as
+	// Binance does every 20 s. Defaults to 20 s; negative disables pings.
+	PingInterval time.Duration
+	// DepthLevels is how many price levels each book side keeps. Defaults
+	// to 50.
+	DepthLevels int
+	// SendQueue is how many messages may wait for a slow connection; past
+	// it the venue drops the connection, as Binance does. Defaults to 16384.
+	SendQueue int
+	// MaxConnAge cuts every connection at this age, as Binance does at
+	// 24 h. Defaults to 0: never.
+	MaxConnAge time.Duration
+	// OversizedBytes is the size of the frame FaultOversized sends.
+	// Defaults to 32 MiB.
+	OversizedBytes int
+	// APIKey and APISecret, when set, make the WS-API require that apiKey
+	// and a valid HMAC-SHA256 signature of the other parameters. Left
+	// empty, any apiKey and signature are accepted.
+	APIKey, APISecret string
+	// Balance is the quote-asset value an order may not exceed (price ×
+	// quantity); larger orders are rejected with INSUFFICIENT_BALANCE.
+	// Defaults to 1,000,000.
+	Balance int64
+}
+
+func (o *Options) withDefaults() Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if len(c.Symbols) == 0 {
+		c.Symbols = []string{"BTCUSDT", "ETHUSDT"}
+	}
+	if c.Rate <= 0 {
+		c.Rate = 200
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = 20 * time.Second
+	}
+	if c.DepthLevels <= 0 {
+		c.DepthLevels = 50
+	}
+	if c.SendQueue <= 0 {
+		c.SendQueue = 16384
+	}
+	if c.OversizedBytes <= 0 {
+		c.OversizedBytes = 32 << 20
+	}
+	if c.Balance <= 0 {
+		c.Balance = 1_000_000
+	}
+	return c
+}
+
+// Stats counts what the venue did.
+type Stats struct {
+	Connections  uint64 // connections accepted, market and WS-API
+	Active       int64  // connections open now
+	Messages     uint64 // market-data messages made
+	Sent         uint64 // messages queued to connections (one per subscriber)
+	SlowDropped  uint64 // connections dropped for falling SendQueue behind
+	Orders       uint64 // order.place requests accepted
+	Rejected     uint64 // order requests answered with an error
+	ExecReports  uint64 // executionReport events sent
+	FaultsServed uint64 // faults injected into a connection
+}
+
+// Venue is a running simulated venue. Build it with Start.
+type Venue struct {
+	opts   Options
+	srv    *httptest.Server
+	mkt    *market
+	start  time.Time
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[*conn]struct{}
+
+	gapNext    atomic.Bool
+	paused     atomic.Bool
+	nextOrder  atomic.Uint64
+	connSeq    atomic.Uint64
+	connsTotal atomic.Uint64
+	active     atomic.Int64
+	messages   atomic.Uint64
+	sent       atomic.Uint64
+	slow       atomic.Uint64
+	orders     atomic.Uint64
+	rejected   atomic.Uint64
+	execs      atomic.Uint64
+	faults     atomic.Uint64
+	maxAge     atomic.Int64
+}
+
+type connKey struct{}
+
+// Start starts a venue on a loopback port and its market generator.
+func Start(opts *Options) *Venue {
+	o := opts.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	v := &Venue{
+		opts:   o,
+		mkt:    newMarket(o.Symbols, o.DepthLevels, o.Seed),
+		start:  time.Now(),
+		ctx:    ctx,
+		cancel: cancel,
+		conns:  map[*conn]struct{}{},
+	}
+	v.maxAge.Store(int64(o.MaxConnAge))
+	v.nextOrder.Store(4293153)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", v.serveStream)
+	mux.HandleFunc("/ws/", v.serveStream)
+	mux.HandleFunc("/stream", v.serveStream)
+	mux.HandleFunc("/ws-api/v3", v.serveAPI)
+	mux.HandleFunc("/api/v3/depth", v.serveDepth)
+	mux.HandleFunc("/api/v3/exchangeInfo", v.serveExchangeInfo)
+	v.srv = httptest.NewUnstartedServer(mux)
+	v.srv.Listener = &faultListener{Listener: v.srv.Listener}
+	v.srv.Config.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		return context.WithValue(ctx, connKey{}, c)
+	}
+	v.srv.Start()
+	v.wg.Add(1)
+	go v.generate()
+	return v
+}
+
+// Close stops the generator, closes every connection and the server, and
+// waits for every goroutine the venue started.
+func (v *Venue) Close() {
+	v.cancel()
+	v.mu.Lock()
+	for c := range v.conns {
+		c.kill()
+	}
+	v.mu.Unlock()
+	v.srv.CloseClientConnections()
+	v.srv.Close()
+	v.wg.Wait()
+}
+
+// URL is the WebSocket base URL, ws://127.0.0.1:port.
+func (v *Venue) URL() string { return "ws" + strings.TrimPrefix(v.srv.URL, "http") }
+
+// RESTURL is the HTTP base URL for /api/v3/depth and /api/v3/exchangeInfo.
+func (v *Venue) RESTURL() string { return v.srv.URL }
+
+// StreamURL is the URL of a raw stream (one name: /ws/<stream>) or of a
+// combined stream (several: /stream?streams=a/b). With no name it is /ws,
+// to which SUBSCRIBE requests add streams.
+func (v *Venue) StreamURL(streams ...string) string {
+	switch len(streams) {
+	case 0:
+		return v.URL() + "/ws"
+	case 1:
+		return v.URL() + "/ws/" + streams[0]
+	}
+	return v.URL() + "/stream?streams=" + strings.Join(streams, "/")
+}
+
+// CombinedURL is /stream with no stream yet: SUBSCRIBE adds them, and every
+// payload comes wrapped as {"stream":...,"data":...}.
+func (v *Venue) CombinedURL() string { return v.URL() + "/stream" }
+
+// APIURL is the WS-API endpoint for orders and the user-data stream.
+func (v *Venue) APIURL() string { return v.URL() + "/ws-api/v3" }
+
+// Symbols returns the simulated symbols.
+func (v *Venue) Symbols() []string { return append([]string(nil), v.opts.Symbols...) }
+
+// Stats returns the venue's counters.
+func (v *Venue) Stats() Stats {
+	return Stats{
+		Connections: v.connsTotal.Load(), Active: v.active.Load(), Messages: v.messages.Load(),
+		Sent: v.sent.Load(), SlowDropped: v.slow.Load(), Orders: v.orders.Load(),
+		Rejected: v.rejected.Load(), ExecReports: v.execs.Load(), FaultsServed: v.faults.Load(),
+	}
+}
+
+// SetMaxConnAge changes the age at which connections are cut (0: never),
+// for connections opened from now on and those open now.
+func (v *Venue) SetMaxConnAge(d time.Duration) {
+	v.maxAge.Store(int64(d))
+	v.mu.Lock()
+	for c := range v.conns {
+		c.armAge(d)
+	}
+	v.mu.Unlock()
+}
+
+// Pause stops (true) or resumes (false) the market generator, so a test can
+// hold the book still while it takes a snapshot.
+func (v *Venue) Pause(p bool) { v.paused.Store(p) }
+
+// generate makes market data at the configured rate until Close. It runs
+// open loop: each millisecond it makes the messages due by then.
+func (v *Venue) generate() {
+	defer v.wg.Done()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	var made uint64
+	begin := time.Now()
+	buf := make([]byte, 0, 4096)
+	for {
+		select {
+		case <-v.ctx.Done():
+			return
+		case now := <-tick.C:
+			if v.paused.Load() {
+				begin = now
+				made = 0
+				continue
+			}
+			due := uint64(now.Sub(begin).Seconds() * float64(v.opts.Rate))
+			for ; made < due; made++ {
+				buf = v.step(buf[:0], now)
+			}
+		}
+	}
+}
+
+// step makes one market-data message on a random symbol and stream type and
+// sends it to the subscribers of its stream.
+func (v *Venue) step(buf []byte, now time.Time) []byte {
+	m := v.mkt
+	ms := now.UnixMilli()
+	m.mu.Lock()
+	s := m.symbols[m.rng.IntN(len(m.symbols))]
+	kind := m.rng.IntN(20)
+	var streams [2]string
+	n := 1
+	switch {
+	case kind < 6: // a trade, seen as trade and as aggTrade
+		price, qty, bm := m.trade(s, ms)
+		buf = appendTrade(buf, s, ms, price, qty, bm)
+		m.mu.Unlock()
+		v.broadcast([]string{s.lower + "@trade"}, buf)
+		agg := appendAggTrade(nil, s, ms, price, qty, bm)
+		v.broadcast([]string{s.lower + "@aggTrade"}, agg)
+		v.fillResting(s)
+		return buf
+	case kind < 10:
+		buf = appendBookTicker(buf, s)
+		streams[0] = s.lower + "@bookTicker"
+	case kind < 18:
+		bids, asks, first, last := m.moveBook(s, v.gapNext.Swap(false))
+		buf = appendDepthUpdate(buf, s, ms, bids, asks, first, last)
+		streams[0], streams[1] = s.lower+"@depth", s.lower+"@depth@100ms"
+		n = 2
+		m.mu.Unlock()
+		v.broadcast(streams[:n], buf)
+		// The same change moves the top of the book.
+		v.broadcast([]string{s.lower + "@bookTicker"}, appendBookTicker(nil, s))
+		v.fillResting(s)
+		return buf
+	default:
+		buf = v.klines(buf, s, ms)
+		m.mu.Unlock()
+		return buf
+	}
+	m.mu.Unlock()
+	v.broadcast(streams[:n], buf)
+	return buf
+}
+
+// klineIntervals are the kline streams the venue serves.
+var klineIntervals = [...]struct {
+	name string
+	ms   int64
+}{{"1s", 1000}, {"1m", 60000}}
+
+// klines emits the current 1s and 1m candles (caller holds the market lock,
+// which is held through the broadcast: klines are rare). A candle whose time
+// is up goes out closed (x=true) and a new one opens.
+func (v *Venue) klines(buf []byte, s *symbolState, ms int64) []byte {
+	k := &s.kline
+	if k.start == 0 {
+		return buf
+	}
+	for _, iv := range klineIntervals {
+		start := k.start - k.start%iv.ms
+		closed := ms >= start+iv.ms
+		kk := *k
+		kk.start = start
+		buf = appendKline(buf[:0], s, ms, iv.name, &kk, iv.ms, closed)
+		v.broadcast([]string{s.lower + "@kline_" + iv.name}, buf)
+	}
+	if ms >= k.start+1000 {
+		s.kline = kline{}
+	}
+	return buf
+}
+
+// broadcast queues payload to every connection subscribed to one of the
+// stream names (the first that matches names the combined wrapper).
+func (v *Venue) broadcast(streams []string, payload []byte) {
+	v.messages.Add(1)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var raw []byte
+	for c := range v.conns {
+		name, ok := c.subscribed(streams)
+		if !ok {
+			continue
+		}
+		var msg []byte
+		if c.combined.Load() {
+			msg = appendCombined(make([]byte, 0, len(payload)+len(name)+24), name, payload)
+		} else {
+			if raw == nil {
+				raw = append([]byte(nil), payload...)
+			}
+			msg = raw
+		}
+		c.send(msg)
+	}
+}
+
+func parseLimit(s string, def, most int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return def
+	}
+	return min(n, most)
+}
+
+// serveDepth answers GET /api/v3/depth?symbol=BTCUSDT&limit=100 with a
+// snapshot consistent with the diff stream.
+func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
+	sym := strings.ToUpper(r.URL.Query().Get("symbol"))
+	m := v.mkt
+	m.mu.Lock()
+	s, ok := m.byName[sym]
+	var body []byte
+	if ok {
+		body = appendDepthSnapshot(nil, s, parseLimit(r.URL.Query().Get("limit"), 100, 5000))
+	}
+	m.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if !ok {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"code":-1121,"msg":"Invalid symbol."}`))
+		return
+	}
+	_, _ = w.Write(body)
+}
+
+// serveExchangeInfo answers GET /api/v3/exchangeInfo with the symbols list.
+func (v *Venue) serveExchangeInfo(w http.ResponseWriter, _ *http.Request) {
+	b := []byte(`{"timezone":"UTC","serverTime":`)
+	b = strconv.AppendInt(b, time.Now().UnixMilli(), 10)
+	b = append(b, `,"symbols":[`...)
+	for i, s := range v.mkt.symbols {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"symbol":"`+s.name+`","status":"TRADING","baseAsset":"`+s.base+`","quoteAsset":"`+s.quote+`"}`...)
+	}
+	b = append(b, "]}"...)
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}

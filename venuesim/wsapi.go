@@ -1,0 +1,434 @@
+package venuesim
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	json "github.com/goccy/go-json"
+)
+
+// order is a working order of the WS-API.
+type order struct {
+	id            uint64
+	clientID      string
+	symbol        *symbolState
+	side          string // BUY or SELL
+	typ           string // LIMIT, MARKET, LIMIT_MAKER
+	tif           string
+	price, qty    int64
+	filled, quote int64
+	created       int64 // ms
+	conn          *conn
+}
+
+// apiRequest is a WS-API request.
+type apiRequest struct {
+	ID     json.RawMessage            `json:"id"`
+	Method string                     `json:"method"`
+	Params map[string]json.RawMessage `json:"params"`
+}
+
+// serveAPI serves the WS-API: order.place, order.cancel,
+// userDataStream.subscribe / unsubscribe, ping and time.
+func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
+	c := v.accept(w, r, true, false, nil)
+	if c == nil {
+		return
+	}
+	c.run(c.handleAPIRequest)
+}
+
+// apiError is Binance's WS-API error shape.
+func apiError(id json.RawMessage, status, code int, msg string) []byte {
+	b := []byte(`{"id":`)
+	b = append(b, nullIfEmpty(id)...)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, `,"error":{"code":`...)
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, `,"msg":`...)
+	b = strconv.AppendQuote(b, msg)
+	return append(b, `}}`...)
+}
+
+func apiResult(id json.RawMessage, res []byte) []byte {
+	b := []byte(`{"id":`)
+	b = append(b, nullIfEmpty(id)...)
+	b = append(b, `,"status":200,"result":`...)
+	b = append(b, res...)
+	return append(b, '}')
+}
+
+// param returns a string parameter (JSON string or number) or "".
+func param(p map[string]json.RawMessage, key string) string {
+	raw, ok := p[key]
+	if !ok {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
+
+func (c *conn) handleAPIRequest(msg []byte) {
+	v := c.v
+	var req apiRequest
+	if err := json.Unmarshal(msg, &req); err != nil {
+		v.rejected.Add(1)
+		c.reply(apiError(nil, 400, -1102, "Malformed request."))
+		return
+	}
+	switch req.Method {
+	case "ping":
+		c.reply(apiResult(req.ID, []byte("{}")))
+	case "time":
+		c.reply(apiResult(req.ID, []byte(`{"serverTime":`+strconv.FormatInt(time.Now().UnixMilli(), 10)+`}`)))
+	case "userDataStream.subscribe", "userDataStream.subscribe.signature":
+		c.mu.Lock()
+		c.userSub = 0
+		c.mu.Unlock()
+		c.reply(apiResult(req.ID, []byte(`{"subscriptionId":0}`)))
+	case "userDataStream.unsubscribe":
+		c.mu.Lock()
+		c.userSub = -1
+		c.mu.Unlock()
+		c.reply(apiResult(req.ID, []byte(`{}`)))
+	case "order.place":
+		c.placeOrder(req)
+	case "order.cancel":
+		c.cancelOrder(req)
+	default:
+		v.rejected.Add(1)
+		c.reply(apiError(req.ID, 400, -1100, "Illegal characters found in parameter 'method'; legal range is '^[a-zA-Z0-9._]{1,100}$'."))
+	}
+}
+
+// checkSignature verifies apiKey and the HMAC-SHA256 signature of the
+// other parameters sorted by name, when the venue has a secret.
+func (c *conn) checkSignature(p map[string]json.RawMessage) (code int, msg string) {
+	o := c.v.opts
+	if param(p, "timestamp") == "" {
+		return -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed."
+	}
+	if o.APISecret == "" {
+		return 0, ""
+	}
+	if param(p, "apiKey") != o.APIKey {
+		return -2014, "API-key format invalid."
+	}
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		if k != "signature" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var payload strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			payload.WriteByte('&')
+		}
+		payload.WriteString(k + "=" + param(p, k))
+	}
+	mac := hmac.New(sha256.New, []byte(o.APISecret))
+	mac.Write([]byte(payload.String()))
+	if !hmac.Equal([]byte(hex.EncodeToString(mac.Sum(nil))), []byte(param(p, "signature"))) {
+		return -1022, "Signature for this request is not valid."
+	}
+	return 0, ""
+}
+
+// parseAmount parses a decimal parameter into 1e-8 units.
+func parseAmount(s string) (int64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) > priceScale {
+		return 0, false
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w < 0 || w > 1e10 {
+		return 0, false
+	}
+	f := int64(0)
+	if frac != "" {
+		f, err = strconv.ParseInt(frac+strings.Repeat("0", priceScale-len(frac)), 10, 64)
+		if err != nil || f < 0 {
+			return 0, false
+		}
+	}
+	return w*one + f, true
+}
+
+func mandatory(name string) string {
+	return "Mandatory parameter '" + name + "' was not sent, was empty/null, or malformed."
+}
+
+func (c *conn) placeOrder(req apiRequest) {
+	v := c.v
+	p := req.Params
+	reject := func(status, code int, msg string) {
+		v.rejected.Add(1)
+		c.reply(apiError(req.ID, status, code, msg))
+	}
+	if code, msg := c.checkSignature(p); code != 0 {
+		reject(400, code, msg)
+		return
+	}
+	sym := param(p, "symbol")
+	if sym == "" {
+		reject(400, -1102, mandatory("symbol"))
+		return
+	}
+	m := v.mkt
+	s, ok := m.byName[sym]
+	if !ok {
+		reject(400, -1121, "Invalid symbol.")
+		return
+	}
+	o := &order{symbol: s, side: param(p, "side"), typ: param(p, "type"), tif: param(p, "timeInForce"),
+		clientID: param(p, "newClientOrderId"), conn: c}
+	if o.side != "BUY" && o.side != "SELL" {
+		reject(400, -1102, mandatory("side"))
+		return
+	}
+	switch o.typ {
+	case "LIMIT", "LIMIT_MAKER", "MARKET":
+	case "":
+		reject(400, -1102, mandatory("type"))
+		return
+	default:
+		reject(400, -1116, "Invalid orderType.")
+		return
+	}
+	if o.qty, ok = parseAmount(param(p, "quantity")); !ok || o.qty <= 0 {
+		reject(400, -1102, mandatory("quantity"))
+		return
+	}
+	if o.typ == "MARKET" {
+		if param(p, "price") != "" {
+			reject(400, -1106, "Parameter 'price' sent when not required.")
+			return
+		}
+	} else {
+		if o.price, ok = parseAmount(param(p, "price")); !ok || o.price <= 0 {
+			reject(400, -1102, mandatory("price"))
+			return
+		}
+		if o.typ == "LIMIT" && o.tif == "" {
+			reject(400, -1102, mandatory("timeInForce"))
+			return
+		}
+	}
+	if o.clientID == "" {
+		o.clientID = "sim-" + strconv.FormatUint(v.nextOrder.Load()+1, 10)
+	}
+	now := time.Now().UnixMilli()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o.id = v.nextOrder.Add(1)
+	o.created = now
+	ref := o.price
+	if o.typ == "MARKET" {
+		ref = s.bestAsk()
+	}
+	crosses := o.typ == "MARKET" || (o.side == "BUY" && o.price >= s.bestAsk()) || (o.side == "SELL" && o.price <= s.bestBid)
+	switch {
+	case mulDec(ref, o.qty) > v.opts.Balance*one:
+		// A business reject: the venue's error, and a REJECTED report.
+		v.rejected.Add(1)
+		c.reply(apiError(req.ID, 400, -2010, "Account has insufficient balance for requested action."))
+		c.execReport(o, now, "REJECTED", "REJECTED", "INSUFFICIENT_BALANCE", 0, 0)
+		return
+	case o.typ == "LIMIT_MAKER" && crosses:
+		v.rejected.Add(1)
+		c.reply(apiError(req.ID, 400, -2010, "Order would immediately match and take."))
+		c.execReport(o, now, "REJECTED", "REJECTED", "ORDER_WOULD_IMMEDIATELY_MATCH", 0, 0)
+		return
+	}
+	v.orders.Add(1)
+	c.reply(apiResult(req.ID, orderResult(o, now, "NEW")))
+	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
+	if crosses {
+		// Take liquidity at the touch in two fills: a partial, then the rest.
+		px := s.bestAsk()
+		if o.side == "SELL" {
+			px = s.bestBid
+		}
+		half := o.qty / 2
+		if half > 0 {
+			c.fill(o, now, px, half)
+		}
+		c.fill(o, now, px, o.qty-o.filled)
+		return
+	}
+	s.orders = append(s.orders, o)
+}
+
+// fill records a fill and sends its report (caller holds the market lock).
+func (c *conn) fill(o *order, now, px, qty int64) {
+	o.filled += qty
+	o.quote += mulDec(px, qty)
+	status := "PARTIALLY_FILLED"
+	if o.filled >= o.qty {
+		status = "FILLED"
+	}
+	o.symbol.tradeID++
+	c.execReport(o, now, "TRADE", status, "NONE", px, qty)
+}
+
+// fillResting fills resting limit orders the market has moved through.
+func (v *Venue) fillResting(s *symbolState) {
+	m := v.mkt
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(s.orders) == 0 {
+		return
+	}
+	now := time.Now().UnixMilli()
+	kept := s.orders[:0]
+	for _, o := range s.orders {
+		switch {
+		case o.side == "BUY" && s.bestAsk() <= o.price:
+			o.conn.fill(o, now, o.price, o.qty-o.filled)
+		case o.side == "SELL" && s.bestBid >= o.price:
+			o.conn.fill(o, now, o.price, o.qty-o.filled)
+		default:
+			kept = append(kept, o)
+		}
+	}
+	clear(s.orders[len(kept):])
+	s.orders = kept
+}
+
+func (c *conn) cancelOrder(req apiRequest) {
+	v := c.v
+	p := req.Params
+	if code, msg := c.checkSignature(p); code != 0 {
+		v.rejected.Add(1)
+		c.reply(apiError(req.ID, 400, code, msg))
+		return
+	}
+	s, ok := v.mkt.byName[param(p, "symbol")]
+	if !ok {
+		v.rejected.Add(1)
+		c.reply(apiError(req.ID, 400, -1121, "Invalid symbol."))
+		return
+	}
+	id, _ := strconv.ParseUint(param(p, "orderId"), 10, 64)
+	cid := param(p, "origClientOrderId")
+	m := v.mkt
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, o := range s.orders {
+		if (id != 0 && o.id == id) || (cid != "" && o.clientID == cid) {
+			s.orders = append(s.orders[:i], s.orders[i+1:]...)
+			now := time.Now().UnixMilli()
+			c.reply(apiResult(req.ID, orderResult(o, now, "CANCELED")))
+			o.conn.execReport(o, now, "CANCELED", "CANCELED", "NONE", 0, 0)
+			return
+		}
+	}
+	v.rejected.Add(1)
+	c.reply(apiError(req.ID, 400, -2011, "Unknown order sent."))
+}
+
+func orderResult(o *order, now int64, status string) []byte {
+	b := []byte(`{"symbol":"`)
+	b = append(b, o.symbol.name...)
+	b = append(b, `","orderId":`...)
+	b = strconv.AppendUint(b, o.id, 10)
+	b = append(b, `,"orderListId":-1,"clientOrderId":`...)
+	b = strconv.AppendQuote(b, o.clientID)
+	b = append(b, `,"transactTime":`...)
+	b = strconv.AppendInt(b, now, 10)
+	b = append(b, `,"price":"`...)
+	b = fmtDec(b, o.price)
+	b = append(b, `","origQty":"`...)
+	b = fmtDec(b, o.qty)
+	b = append(b, `","executedQty":"`...)
+	b = fmtDec(b, o.filled)
+	b = append(b, `","cummulativeQuoteQty":"`...)
+	b = fmtDec(b, o.quote)
+	b = append(b, `","status":"`+status+`","timeInForce":"`+tifOrGTC(o.tif)+`","type":"`+o.typ+`","side":"`+o.side+`","workingTime":`...)
+	b = strconv.AppendInt(b, o.created, 10)
+	return append(b, `,"selfTradePreventionMode":"NONE"}`...)
+}
+
+func tifOrGTC(t string) string {
+	if t == "" {
+		return "GTC"
+	}
+	return t
+}
+
+// execReport sends an executionReport on the connection's user-data
+// subscription, wrapped as the WS-API wraps it.
+func (c *conn) execReport(o *order, now int64, execType, status, reason string, lastPx, lastQty int64) {
+	c.mu.Lock()
+	sub := c.userSub
+	c.mu.Unlock()
+	if sub < 0 {
+		return
+	}
+	tradeID := int64(-1)
+	if execType == "TRADE" {
+		tradeID = int64(o.symbol.tradeID)
+	}
+	b := []byte(`{"subscriptionId":`)
+	b = strconv.AppendInt(b, int64(sub), 10)
+	b = append(b, `,"event":{"e":"executionReport","E":`...)
+	b = strconv.AppendInt(b, now, 10)
+	b = append(b, `,"s":"`+o.symbol.name+`","c":`...)
+	b = strconv.AppendQuote(b, o.clientID)
+	b = append(b, `,"S":"`+o.side+`","o":"`+o.typ+`","f":"`+tifOrGTC(o.tif)+`","q":"`...)
+	b = fmtDec(b, o.qty)
+	b = append(b, `","p":"`...)
+	b = fmtDec(b, o.price)
+	b = append(b, `","P":"0.00000000","F":"0.00000000","g":-1,"C":"","x":"`+execType+`","X":"`+status+`","r":"`+reason+`","i":`...)
+	b = strconv.AppendUint(b, o.id, 10)
+	b = append(b, `,"l":"`...)
+	b = fmtDec(b, lastQty)
+	b = append(b, `","z":"`...)
+	b = fmtDec(b, o.filled)
+	b = append(b, `","L":"`...)
+	b = fmtDec(b, lastPx)
+	fee := int64(0)
+	feeAsset := "null"
+	if lastQty > 0 {
+		fee = mulDec(lastQty, one/1000) // 0.1 % of the base quantity
+		feeAsset = `"` + o.symbol.base + `"`
+	}
+	b = append(b, `","n":"`...)
+	b = fmtDec(b, fee)
+	b = append(b, `","N":`+feeAsset+`,"T":`...)
+	b = strconv.AppendInt(b, now, 10)
+	b = append(b, `,"t":`...)
+	b = strconv.AppendInt(b, tradeID, 10)
+	b = append(b, `,"I":`...)
+	b = strconv.AppendUint(b, o.id*2, 10)
+	b = append(b, `,"w":`...)
+	b = strconv.AppendBool(b, status == "NEW" || status == "PARTIALLY_FILLED")
+	b = append(b, `,"m":`...)
+	b = strconv.AppendBool(b, execType == "TRADE" && o.typ != "MARKET" && lastPx == o.price)
+	b = append(b, `,"M":false,"O":`...)
+	b = strconv.AppendInt(b, o.created, 10)
+	b = append(b, `,"Z":"`...)
+	b = fmtDec(b, o.quote)
+	b = append(b, `","Y":"`...)
+	b = fmtDec(b, mulDec(lastPx, lastQty))
+	b = append(b, `","Q":"0.00000000","W":`...)
+	b = strconv.AppendInt(b, o.created, 10)
+	b = append(b, `,"V":"NONE"}}`...)
+	c.v.execs.Add(1)
+	c.reply(b)
+}
