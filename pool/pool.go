@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,9 +48,9 @@ type core struct {
 	typ  string
 }
 
-// Pool is a bounded pool of *E values of one type. It is safe for concurrent
-// use. Objects handed out by Get belong to the caller until it calls Put;
-// after Put the caller MUST NOT keep or use any reference to them.
+// Pool is a bounded pool of objects of one pointer type. It is safe for
+// concurrent use. Objects handed out by Get belong to the caller until it
+// calls Put; after Put the caller MUST NOT keep or use any reference to them.
 type Pool[T Object] struct {
 	core     core
 	newFn    func() T
@@ -57,19 +58,24 @@ type Pool[T Object] struct {
 	capture  bool
 	quar     int
 
-	sem       chan struct{} // one token per checked-out object
-	closing   chan struct{} // closed when Shutdown begins
-	closeOnce sync.Once
-	closed    atomic.Bool
-	drained   chan struct{} // closed when closed and nothing is out
-	drainOnce sync.Once
-
 	mu          sync.Mutex
-	idle        []T
+	idle        []T       // returned objects, ready for reuse
+	out         int       // objects checked out, plus slots handed to waiters
+	waiters     []*waiter // Gets waiting for a slot, oldest first
+	closed      bool
+	drained     chan struct{}        // closed once closed and nothing is out
 	outstanding map[*Header]struct{} // with capture only
 
 	gets, puts, created, waits, exhausted atomic.Uint64
 	inUse, peak                           atomic.Int64
+}
+
+// waiter is a Get waiting for a slot. Put hands its slot over directly
+// (out stays the same) and closes ready; Shutdown closes ready with closed
+// set.
+type waiter struct {
+	ready  chan struct{}
+	closed bool
 }
 
 // New returns a pool named name that lets at most capacity objects be checked
@@ -91,8 +97,6 @@ func New[T Object](name string, capacity int, newFn func() T, opts *Options) *Po
 		newFn:    newFn,
 		capacity: capacity,
 		capture:  o.CaptureStacks,
-		sem:      make(chan struct{}, capacity),
-		closing:  make(chan struct{}),
 		drained:  make(chan struct{}),
 	}
 	if p.capture {
@@ -117,22 +121,38 @@ func (p *Pool[T]) Capacity() int { return p.capacity }
 // Shutdown has begun it returns [ErrClosed].
 func (p *Pool[T]) Get(ctx context.Context) (T, error) {
 	var zero T
-	if p.closed.Load() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
 		return zero, ErrClosed
 	}
+	if p.out < p.capacity {
+		p.out++
+		return p.take() // unlocks
+	}
+	// Exhausted: queue up and wait for a Put to hand over its slot.
+	w := &waiter{ready: make(chan struct{})}
+	p.waiters = append(p.waiters, w)
+	p.mu.Unlock()
+	p.waits.Add(1)
 	select {
-	case p.sem <- struct{}{}:
-	default:
-		p.waits.Add(1)
-		select {
-		case p.sem <- struct{}{}:
-		case <-ctx.Done():
+	case <-w.ready:
+	case <-ctx.Done():
+		p.mu.Lock()
+		if i := slices.Index(p.waiters, w); i >= 0 {
+			p.waiters = slices.Delete(p.waiters, i, i+1)
+			p.mu.Unlock()
 			p.exhausted.Add(1)
 			return zero, fmt.Errorf("%w: pool %q has all %d %s checked out: %w",
 				ErrExhausted, p.core.name, p.capacity, p.core.typ, ctx.Err())
-		case <-p.closing:
-			return zero, ErrClosed
 		}
+		p.mu.Unlock()
+		<-w.ready // the slot was handed over as ctx ended: use it
+	}
+	p.mu.Lock()
+	if w.closed {
+		p.mu.Unlock()
+		return zero, ErrClosed
 	}
 	return p.take()
 }
@@ -141,31 +161,24 @@ func (p *Pool[T]) Get(ctx context.Context) (T, error) {
 // pool is exhausted.
 func (p *Pool[T]) TryGet() (T, error) {
 	var zero T
-	if p.closed.Load() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
 		return zero, ErrClosed
 	}
-	select {
-	case p.sem <- struct{}{}:
-	default:
+	if p.out >= p.capacity {
+		p.mu.Unlock()
 		p.exhausted.Add(1)
 		return zero, ErrExhausted
 	}
+	p.out++
 	return p.take()
 }
 
-// take hands out an object once a token is held.
+// take hands out an object for a slot already counted in out. It is called
+// with p.mu held and unlocks it.
 func (p *Pool[T]) take() (T, error) {
-	var zero T
-	// Count the object out before looking at closed again: Shutdown sets
-	// closed and then reads inUse, so one of the two sees the other.
-	p.countOut()
-	if p.closed.Load() {
-		p.countIn()
-		<-p.sem
-		return zero, ErrClosed
-	}
-	var obj T
-	p.mu.Lock()
+	var zero, obj T
 	if n := len(p.idle); n > p.quar {
 		if p.capture { // FIFO: the longest-returned object goes first
 			obj = p.idle[0]
@@ -179,16 +192,7 @@ func (p *Pool[T]) take() (T, error) {
 	}
 	p.mu.Unlock()
 	if obj == zero {
-		obj = p.newFn()
-		if obj == zero {
-			panic(fmt.Sprintf("pool %q: constructor returned a nil %s", p.core.name, p.core.typ))
-		}
-		h := obj.poolHeader()
-		if h.owner != nil {
-			panic(fmt.Sprintf("pool %q: constructor returned a %s that belongs to pool %q", p.core.name, p.core.typ, h.owner.name))
-		}
-		h.owner = &p.core
-		p.created.Add(1)
+		obj = p.make()
 	}
 	h := obj.poolHeader()
 	atomic.StoreUint32(&h.state, stateOut)
@@ -202,8 +206,27 @@ func (p *Pool[T]) take() (T, error) {
 		p.outstanding[h] = struct{}{}
 		p.mu.Unlock()
 	}
+	p.countOut()
 	p.gets.Add(1)
 	return obj, nil
+}
+
+// make builds a new object with the constructor and stamps it as ours.
+func (p *Pool[T]) make() T {
+	var zero T
+	obj := p.newFn()
+	if obj == zero {
+		p.release()
+		panic(fmt.Sprintf("pool %q: constructor returned a nil %s", p.core.name, p.core.typ))
+	}
+	h := obj.poolHeader()
+	if h.owner != nil {
+		p.release()
+		panic(fmt.Sprintf("pool %q: constructor returned a %s that belongs to pool %q", p.core.name, p.core.typ, h.owner.name))
+	}
+	h.owner = &p.core
+	p.created.Add(1)
+	return obj
 }
 
 // Put resets obj and returns it to the pool. It panics, naming the pool and
@@ -233,15 +256,38 @@ func (p *Pool[T]) Put(obj T) {
 		h.dbg.recordPut()
 	}
 	obj.Reset()
+	p.puts.Add(1)
+	p.inUse.Add(-1)
 	p.mu.Lock()
 	p.idle = append(p.idle, obj)
 	if p.capture {
 		delete(p.outstanding, h)
 	}
+	p.releaseLocked()
+}
+
+// release gives back a slot without an object (a failed construction).
+func (p *Pool[T]) release() {
+	p.mu.Lock()
+	p.releaseLocked()
+}
+
+// releaseLocked frees one slot: to the oldest waiter if there is one, else
+// back to the pool. Called with p.mu held; unlocks it.
+func (p *Pool[T]) releaseLocked() {
+	if len(p.waiters) > 0 {
+		w := p.waiters[0]
+		p.waiters[0] = nil
+		p.waiters = p.waiters[1:]
+		p.mu.Unlock()
+		close(w.ready)
+		return
+	}
+	p.out--
+	if p.closed && p.out == 0 {
+		close(p.drained)
+	}
 	p.mu.Unlock()
-	p.puts.Add(1)
-	p.countIn()
-	<-p.sem
 }
 
 func (p *Pool[T]) countOut() {
@@ -254,24 +300,25 @@ func (p *Pool[T]) countOut() {
 	}
 }
 
-func (p *Pool[T]) countIn() {
-	if p.inUse.Add(-1) == 0 && p.closed.Load() {
-		p.drainOnce.Do(func() { close(p.drained) })
-	}
-}
-
-// Shutdown refuses new Gets (they return [ErrClosed]) and waits for every
-// checked-out object to come back. When ctx ends first (after
-// [DefaultShutdownWait] if ctx has no deadline) it returns a [*LeakError]
-// that matches [ErrLeaked] and ctx.Err(). Calling it again waits again.
+// Shutdown refuses new Gets (they return [ErrClosed], and so do Gets already
+// waiting) and waits for every checked-out object to come back. When ctx
+// ends first (after [DefaultShutdownWait] if ctx has no deadline) it returns
+// a [*LeakError] that matches [ErrLeaked] and ctx.Err(). Calling it again
+// waits again.
 func (p *Pool[T]) Shutdown(ctx context.Context) error {
-	p.closeOnce.Do(func() {
-		p.closed.Store(true)
-		close(p.closing)
-	})
-	if p.inUse.Load() == 0 {
-		p.drainOnce.Do(func() { close(p.drained) })
+	p.mu.Lock()
+	if !p.closed {
+		p.closed = true
+		for _, w := range p.waiters {
+			w.closed = true
+			close(w.ready)
+		}
+		p.waiters = nil
+		if p.out == 0 {
+			close(p.drained)
+		}
 	}
+	p.mu.Unlock()
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultShutdownWait)
@@ -282,16 +329,14 @@ func (p *Pool[T]) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 	}
-	le := &LeakError{Pool: p.core.name, Type: p.core.typ, Outstanding: p.inUse.Load(), Err: ctx.Err()}
-	if le.Outstanding == 0 { // returned in the last instant
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.out == 0 { // returned in the last instant
 		return nil
 	}
-	if p.capture {
-		p.mu.Lock()
-		for h := range p.outstanding {
-			le.Stacks = append(le.Stacks, formatStack(h.dbg.get[:h.dbg.nget]))
-		}
-		p.mu.Unlock()
+	le := &LeakError{Pool: p.core.name, Type: p.core.typ, Outstanding: int64(p.out), Err: ctx.Err()}
+	for h := range p.outstanding {
+		le.Stacks = append(le.Stacks, formatStack(h.dbg.get[:h.dbg.nget]))
 	}
 	return le
 }
