@@ -1,0 +1,293 @@
+package normalize
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// OrderOptions configure a [BinanceOrders] encoder. A nil *OrderOptions means
+// the defaults.
+type OrderOptions struct {
+	// Symbols turns canonical symbols into Binance's. Defaults to a new
+	// registry with [BinanceSymbolRules].
+	Symbols *Symbols
+	// RecvWindow is sent as recvWindow when non-zero (Binance's default is
+	// 5 s). Defaults to 0: not sent.
+	RecvWindow time.Duration
+	// Now gives the request timestamp. Defaults to time.Now.
+	Now func() time.Time
+}
+
+// BinanceOrders encodes order requests as signed Binance WS-API requests
+// (order.place and order.cancel). It is safe for concurrent use when its
+// Signer is (the provided ones are). Make it with [NewBinanceOrders].
+type BinanceOrders struct {
+	creds      *Credentials
+	syms       *Symbols
+	recvWindow int64 // ms
+	now        func() time.Time
+}
+
+// NewBinanceOrders returns an encoder that signs with creds. It panics when
+// creds is nil or has no signer.
+func NewBinanceOrders(creds *Credentials, opts *OrderOptions) *BinanceOrders {
+	if creds == nil || creds.signer == nil {
+		panic("normalize: NewBinanceOrders needs credentials with a signer")
+	}
+	var o OrderOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Symbols == nil {
+		o.Symbols = NewBinanceSymbols()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &BinanceOrders{creds: creds, syms: o.Symbols, recvWindow: o.RecvWindow.Milliseconds(), now: o.Now}
+}
+
+// param is one request parameter; num values are written as JSON numbers.
+type param struct {
+	key, val string
+	num      bool
+}
+
+// AppendRequest appends to dst the WS-API request for o (order.place or
+// order.cancel, by o.Action) with request id id, signed: the parameters are
+// sorted by name, joined as key=value&…, signed, and sent with the
+// signature. The id comes back in the venue's response and its
+// EventControl's Code.
+func (e *BinanceOrders) AppendRequest(dst []byte, id uint64, o *schema.OrderRequest) ([]byte, error) {
+	if err := o.Validate(); err != nil {
+		return dst, err
+	}
+	sym, err := e.syms.VenueSymbol(o.Symbol)
+	if err != nil {
+		return dst, err
+	}
+	ps := make([]param, 0, 14)
+	ps = append(ps, param{key: "apiKey", val: e.creds.apiKey}, param{key: "symbol", val: sym},
+		param{key: "timestamp", val: strconv.FormatInt(e.now().UnixMilli(), 10), num: true})
+	if e.recvWindow > 0 {
+		ps = append(ps, param{key: "recvWindow", val: strconv.FormatInt(e.recvWindow, 10), num: true})
+	}
+	method := "order.place"
+	if o.Action == schema.ActionCancel {
+		method = "order.cancel"
+		ps, err = cancelParams(ps, o)
+	} else {
+		ps, err = placeParams(ps, o)
+	}
+	if err != nil {
+		return dst, err
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].key < ps[j].key })
+	var payload []byte
+	for i, p := range ps {
+		if i > 0 {
+			payload = append(payload, '&')
+		}
+		payload = append(append(append(payload, p.key...), '='), p.val...)
+	}
+	sig, err := e.creds.signer.AppendSignature(nil, payload)
+	if err != nil {
+		return dst, fmt.Errorf("normalize: signing %s: %w", method, err)
+	}
+	dst = append(dst, `{"id":`...)
+	dst = strconv.AppendUint(dst, id, 10)
+	dst = append(dst, `,"method":"`...)
+	dst = append(dst, method...)
+	dst = append(dst, `","params":{`...)
+	for _, p := range ps {
+		dst = appendParam(dst, p)
+		dst = append(dst, ',')
+	}
+	dst = appendParam(dst, param{key: "signature", val: string(sig)})
+	return append(dst, "}}"...), nil
+}
+
+// appendParam writes "key":"val"; values are checked to need no escaping.
+func appendParam(dst []byte, p param) []byte {
+	dst = append(append(append(dst, '"'), p.key...), `":`...)
+	if p.num {
+		return append(dst, p.val...)
+	}
+	return append(append(append(dst, '"'), p.val...), '"')
+}
+
+var (
+	binanceSideNames = [...]string{schema.SideBuy: "BUY", schema.SideSell: "SELL"}
+	binanceTypeNames = [...]string{
+		schema.OrderTypeMarket: "MARKET", schema.OrderTypeLimit: "LIMIT", schema.OrderTypeLimitMaker: "LIMIT_MAKER",
+		schema.OrderTypeStopLoss: "STOP_LOSS", schema.OrderTypeStopLossLimit: "STOP_LOSS_LIMIT",
+		schema.OrderTypeTakeProfit: "TAKE_PROFIT", schema.OrderTypeTakeProfitLimit: "TAKE_PROFIT_LIMIT",
+	}
+)
+
+func placeParams(ps []param, o *schema.OrderRequest) ([]param, error) {
+	if o.ReduceOnly {
+		return ps, fmt.Errorf("%w: Binance spot has no reduce-only orders", ErrUnsupported)
+	}
+	typ := o.Type
+	if o.PostOnly {
+		if typ != schema.OrderTypeLimit && typ != schema.OrderTypeLimitMaker {
+			return ps, fmt.Errorf("%w: post-only needs a limit order", ErrUnsupported)
+		}
+		typ = schema.OrderTypeLimitMaker
+	}
+	ps = append(ps, param{key: "side", val: binanceSideNames[o.Side]}, param{key: "type", val: binanceTypeNames[typ]})
+	if !o.ClientOrderID.IsZero() {
+		id, err := clientID(&o.ClientOrderID)
+		if err != nil {
+			return ps, err
+		}
+		ps = append(ps, param{key: "newClientOrderId", val: id})
+	}
+	if o.Qty.Sign() > 0 {
+		ps = append(ps, param{key: "quantity", val: o.Qty.String()})
+	} else {
+		ps = append(ps, param{key: "quoteOrderQty", val: o.QuoteQty.String()})
+	}
+	if typ.NeedsPrice() {
+		ps = append(ps, param{key: "price", val: o.Price.String()})
+	}
+	if typ >= schema.OrderTypeStopLoss {
+		ps = append(ps, param{key: "stopPrice", val: o.StopPrice.String()})
+	}
+	if typ.NeedsPrice() && typ != schema.OrderTypeLimitMaker {
+		tif := "GTC" // Binance requires one; GTC unless told
+		switch o.TimeInForce {
+		case schema.TIFIOC, schema.TIFFOK:
+			tif = o.TimeInForce.String()
+		case schema.TIFGTX:
+			return ps, fmt.Errorf("%w: GTX is futures-only; use PostOnly", ErrUnsupported)
+		}
+		ps = append(ps, param{key: "timeInForce", val: tif})
+	}
+	return ps, nil
+}
+
+func cancelParams(ps []param, o *schema.OrderRequest) ([]param, error) {
+	if !o.VenueOrderID.IsZero() {
+		if _, ok := parseInt(o.VenueOrderID.Bytes()); !ok {
+			return ps, fmt.Errorf("%w: Binance order ids are integers", ErrBadValue)
+		}
+		ps = append(ps, param{key: "orderId", val: o.VenueOrderID.String(), num: true})
+	}
+	for _, f := range []struct {
+		key string
+		id  *schema.ID
+	}{{"origClientOrderId", &o.OrigClientOrderID}, {"newClientOrderId", &o.ClientOrderID}} {
+		if f.id.IsZero() {
+			continue
+		}
+		id, err := clientID(f.id)
+		if err != nil {
+			return ps, err
+		}
+		ps = append(ps, param{key: f.key, val: id})
+	}
+	return ps, nil
+}
+
+// clientID checks a client order id against Binance's ^[.A-Z:/a-z0-9_-]{1,36}$.
+func clientID(id *schema.ID) (string, error) {
+	b := id.Bytes()
+	ok := len(b) <= 36
+	for _, c := range b {
+		if !isDigit(c) && !('a' <= c && c <= 'z') && !('A' <= c && c <= 'Z') && !strings.ContainsRune(".:/_-", rune(c)) {
+			ok = false
+		}
+	}
+	if !ok {
+		return "", fmt.Errorf("%w: client order id %q is not [.A-Z:/a-z0-9_-]{1,36}", ErrBadValue, b)
+	}
+	return string(b), nil
+}
+
+// BinanceSubscribe returns a SUBSCRIBE request for streams
+// ("btcusdt@trade", "btcusdt@depth@100ms", …) with request id id; the ack
+// comes back as an EventControl whose Code is id.
+func BinanceSubscribe(id uint64, streams ...string) ([]byte, error) {
+	return binanceStreamRequest("SUBSCRIBE", id, streams)
+}
+
+// BinanceUnsubscribe returns the matching UNSUBSCRIBE request.
+func BinanceUnsubscribe(id uint64, streams ...string) ([]byte, error) {
+	return binanceStreamRequest("UNSUBSCRIBE", id, streams)
+}
+
+func binanceStreamRequest(method string, id uint64, streams []string) ([]byte, error) {
+	if len(streams) == 0 {
+		return nil, fmt.Errorf("%w: no streams", ErrBadValue)
+	}
+	b := append([]byte(`{"method":"`), method...)
+	b = append(b, `","params":[`...)
+	for i, s := range streams {
+		if !validStream(s) {
+			return nil, fmt.Errorf("%w: stream name %q", ErrBadValue, s)
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(append(append(b, '"'), s...), '"')
+	}
+	b = append(b, `],"id":`...)
+	return append(strconv.AppendUint(b, id, 10), '}'), nil
+}
+
+func validStream(s string) bool {
+	if s == "" || len(s) > 200 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isDigit(c) && !('a' <= c && c <= 'z') && !('A' <= c && c <= 'Z') && !strings.ContainsRune("@_!.-", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// BinanceStream returns the stream name of a channel ("trade", "aggTrade",
+// "bookTicker", "depth@100ms", "kline_1m", …) for a canonical symbol:
+// BinanceStream(syms, "BTC-USDT", "trade") is "btcusdt@trade".
+func BinanceStream(syms *Symbols, symbol, channel string) (string, error) {
+	v, err := syms.VenueSymbol(symbol)
+	if err != nil {
+		return "", err
+	}
+	s := strings.ToLower(v) + "@" + channel
+	if !validStream(s) {
+		return "", fmt.Errorf("%w: stream name %q", ErrBadValue, s)
+	}
+	return s, nil
+}
+
+// ParseBinanceExchangeInfo reads the instruments of a Binance exchangeInfo
+// response (its "symbols": symbol, baseAsset, quoteAsset), to [Symbols.Load].
+func ParseBinanceExchangeInfo(data []byte) ([]Instrument, error) {
+	var info struct {
+		Symbols []struct {
+			Symbol     string `json:"symbol"`
+			BaseAsset  string `json:"baseAsset"`
+			QuoteAsset string `json:"quoteAsset"`
+		} `json:"symbols"`
+	}
+	if err := json.Unmarshal(data, &info); err != nil {
+		return nil, &ParseError{Venue: schema.VenueBinance, Stream: "exchangeInfo", Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
+	}
+	ins := make([]Instrument, 0, len(info.Symbols))
+	for _, s := range info.Symbols {
+		ins = append(ins, Instrument{Symbol: s.Symbol, Base: s.BaseAsset, Quote: s.QuoteAsset})
+	}
+	return ins, nil
+}

@@ -1,0 +1,181 @@
+package normalize
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// Sink receives normalised events. Publish takes ownership of ev in every
+// case, error or not: the caller never touches ev again. The dispatcher
+// implements it.
+type Sink interface {
+	Publish(ctx context.Context, ev *schema.CanonicalEvent) error
+}
+
+// SinkFunc adapts a function to [Sink].
+type SinkFunc func(ctx context.Context, ev *schema.CanonicalEvent) error
+
+// Publish calls f.
+func (f SinkFunc) Publish(ctx context.Context, ev *schema.CanonicalEvent) error { return f(ctx, ev) }
+
+// Stats counts what a parser did. Every field only grows.
+type Stats struct {
+	Messages   uint64 // venue messages seen, after envelope splitting
+	Events     uint64 // events handed to the sink
+	Errors     uint64 // messages dropped with a *ParseError
+	Unknown    uint64 // messages of a type the parser does not know, skipped
+	Control    uint64 // control events (subscription acks, venue errors)
+	Gaps       uint64 // gap events (sequence breaks, dropped ordered events)
+	Dropped    uint64 // events not emitted: pool exhausted, or ctx ended while waiting
+	SinkErrors uint64 // Publish calls that returned an error
+}
+
+type counters struct {
+	messages, events, errors, unknown, control, gaps, dropped, sinkErrors atomic.Uint64
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		Messages:   c.messages.Load(),
+		Events:     c.events.Load(),
+		Errors:     c.errors.Load(),
+		Unknown:    c.unknown.Load(),
+		Control:    c.control.Load(),
+		Gaps:       c.gaps.Load(),
+		Dropped:    c.dropped.Load(),
+		SinkErrors: c.sinkErrors.Load(),
+	}
+}
+
+// emitter is the part of every venue parser that takes events from the pool
+// and hands them to the sink.
+//
+// Pool policy: events of a critical type (execution reports, control, gap
+// markers) wait for the pool with Get(ctx) and are lost only when ctx ends.
+// Market data uses TryGet: on an exhausted pool the message is still decoded
+// (into a scratch event, to learn its symbol and sequence), counted as
+// dropped, and — for ordered types (trades, book diffs, closed klines,
+// liquidations) — replaced by a gap marker, for which the emitter waits.
+// Coalescable types (best bid/offer, tickers, live klines, mark prices) are
+// simply dropped: a fresher one follows.
+type emitter struct {
+	venue   schema.Venue
+	events  *pool.Pool[*schema.CanonicalEvent]
+	sink    Sink
+	keepRaw bool
+	stats   counters
+	scratch schema.CanonicalEvent // decode target when the pool is exhausted
+}
+
+// acquire returns an event of type typ stamped with the venue and ingest
+// time. pooled is false when the pool was exhausted for market data: ev is
+// then the scratch event, to be decoded and passed to dropped.
+func (e *emitter) acquire(ctx context.Context, typ schema.EventType, ingest int64) (ev *schema.CanonicalEvent, pooled bool, err error) {
+	if typ.Critical() {
+		ev, err = e.events.Get(ctx)
+		if err != nil {
+			e.stats.dropped.Add(1)
+			return nil, false, fmt.Errorf("%w: %s: %w", ErrDropped, typ, err)
+		}
+		pooled = true
+	} else if ev, err = e.events.TryGet(); err == nil {
+		pooled = true
+	} else {
+		ev = &e.scratch
+		ev.Reset()
+	}
+	ev.Venue, ev.Type, ev.IngestTS = e.venue, typ, ingest
+	return ev, pooled, nil
+}
+
+// release gives back an event that will not be published.
+func (e *emitter) release(ev *schema.CanonicalEvent, pooled bool) {
+	if pooled {
+		e.events.Put(ev)
+	}
+}
+
+// publish hands ev to the sink, which owns it from then on.
+func (e *emitter) publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	typ := ev.Type // ev belongs to the sink once Publish is called
+	if err := e.sink.Publish(ctx, ev); err != nil {
+		e.stats.sinkErrors.Add(1)
+		return err
+	}
+	e.stats.events.Add(1)
+	switch typ {
+	case schema.EventGap:
+		e.stats.gaps.Add(1)
+	case schema.EventControl:
+		e.stats.control.Add(1)
+	}
+	return nil
+}
+
+// dropped accounts for a market-data event decoded into the scratch event
+// because the pool was exhausted, emitting a gap marker for ordered types.
+func (e *emitter) dropped(ctx context.Context, ev *schema.CanonicalEvent) error {
+	e.stats.dropped.Add(1)
+	err := fmt.Errorf("%w: %s %s: %w", ErrDropped, ev.Type, ev.Symbol, pool.ErrExhausted)
+	if ev.Type.Coalescable() {
+		return err
+	}
+	first, last := ev.SeqProvider, ev.SeqProvider
+	if ev.Type == schema.EventBookUpdate && ev.Book.FirstSeq != 0 {
+		first = ev.Book.FirstSeq
+	}
+	var count uint64
+	if first != 0 && last >= first {
+		count = last - first + 1
+	}
+	if gerr := e.gap(ctx, ev, ev.Type, first, last, count, "event pool exhausted"); gerr != nil {
+		return gerr
+	}
+	return err
+}
+
+// gap emits a gap marker for events of type typ on from's symbol.
+func (e *emitter) gap(ctx context.Context, from *schema.CanonicalEvent, typ schema.EventType, first, last, count uint64, reason string) error {
+	g, _, err := e.acquire(ctx, schema.EventGap, from.IngestTS)
+	if err != nil {
+		return err
+	}
+	g.Symbol, g.ExchangeTS, g.SeqProvider = from.Symbol, from.ExchangeTS, from.SeqProvider
+	g.Control = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: count, GapFirstSeq: first, GapLastSeq: last, Reason: reason}
+	return e.publish(ctx, g)
+}
+
+// seqTracker follows a sequence per key (an interned symbol) for the life of
+// a stream, to find the messages that went missing.
+type seqTracker struct {
+	last map[string]uint64
+}
+
+// seqBreak describes a sequence that did not continue where it left off.
+type seqBreak struct {
+	First, Last uint64 // the missing ids, or the replayed ones when Back
+	Back        bool   // the sequence went backwards (replay or reset)
+}
+
+// step records a message whose predecessor, by the venue's account, is prev
+// and whose own last id is last. It reports a break when the previous
+// message of key was not prev. The first message of a key never breaks.
+func (t *seqTracker) step(key string, prev, last uint64) (seqBreak, bool) {
+	if t.last == nil {
+		t.last = make(map[string]uint64)
+	}
+	known, ok := t.last[key]
+	t.last[key] = last
+	switch {
+	case !ok || known == prev:
+		return seqBreak{}, false
+	case prev > known:
+		return seqBreak{First: known + 1, Last: prev}, true
+	default:
+		return seqBreak{First: prev + 1, Last: known, Back: true}, true
+	}
+}

@@ -1,0 +1,62 @@
+// Package normalize turns venue messages into Meltica's canonical events.
+//
+// A venue parser ([Binance] for now; Coinbase, Kraken, OKX and Bybit follow
+// the same shape) takes a [schema.WsFrame] — its HandleFrame method has the
+// websocket client's handler signature — or raw bytes, splits the venue's
+// envelope into a [schema.ProviderRaw] without copying, decodes each message
+// into a pooled [schema.CanonicalEvent] and hands it to a [Sink] (the
+// dispatcher), which takes ownership. The frame is only borrowed: symbols
+// are interned strings from a [Symbols] registry, identifiers are copied
+// into [schema.ID]s and numbers into [schema.Decimal]s, so nothing refers to
+// the frame's buffer once HandleFrame returns.
+//
+// # Decoding
+//
+// Messages are read by a small strict JSON scanner shared by every venue
+// (each value is validated; keys are matched exactly). It allocates nothing,
+// and it avoids a trap of reflection decoders: goccy/go-json, like
+// encoding/json, matches keys case-insensitively, and Binance sends "e" and
+// "E", "t" and "T", "m" and "M" in one object. What differs between message
+// types and venues is data — the id field of a trade type, the required
+// fields, enum spellings, quote assets — not a second copy of a parser.
+// In steady state a trade, aggregated trade, best bid/offer, depth diff (up
+// to 20 levels a side once the pool's events have grown) or execution
+// report costs no allocation.
+//
+// # Canonical fields
+//
+// Symbols are BASE-QUOTE ("BTC-USDT"); contracts keep their suffix
+// ("BTC-USD-PERP", "BTC-USDT-250328"). SeqProvider is the venue's own
+// sequence for the type (Binance: t for trades, a for aggregated trades, u
+// for best bid/offer and depth, the last trade id L for klines and 24 h
+// tickers, the request id for acks and errors, 0 where the venue gives none:
+// mini tickers, mark prices, liquidations, execution reports). ExchangeTS is
+// the time of the fact in Unix ns — the trade time T for trades and
+// liquidations, the event time E otherwise, T when there is no E — and
+// IngestTS is the frame's receive time.
+//
+// # Errors and counting
+//
+// A message that cannot be normalised yields a [*ParseError] naming venue,
+// message type and field; it is dropped and counted, and nothing else is
+// affected. Unknown message types are counted and skipped (nil error).
+// Subscription acks and venue errors become [schema.EventControl] events.
+// A depth diff that does not continue its symbol's previous one is preceded
+// by a [schema.EventGap] event carrying the missing ids.
+//
+// # Pool exhaustion
+//
+// Execution reports, control and gap events wait for the event pool with the
+// caller's ctx (they are never dropped otherwise). Market data does not wait:
+// on an exhausted pool coalescable events (best bid/offer, tickers, live
+// klines, mark prices) are dropped and counted, and ordered ones (trades,
+// depth diffs, closed klines, liquidations) are replaced by a gap event
+// naming the lost sequence; the error returned matches [ErrDropped].
+//
+// # Orders
+//
+// [BinanceOrders] encodes a [schema.OrderRequest] as a signed WS-API
+// order.place or order.cancel request; [Credentials] carry the API key and a
+// [Signer] ([NewHMACSigner], [NewEd25519Signer]) and never print the secret.
+// [BinanceSubscribe] builds stream subscriptions.
+package normalize

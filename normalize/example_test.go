@@ -1,0 +1,96 @@
+package normalize_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
+)
+
+// printSink prints each event and returns it to its pool, as the
+// dispatcher would after cloning it for subscribers.
+type printSink struct{ pools *schema.Pools }
+
+func (s printSink) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
+	defer s.pools.Events.Put(ev)
+	switch ev.Type {
+	case schema.EventTrade:
+		fmt.Println(ev.Type, ev.Symbol, ev.Trade.Side, ev.Trade.Qty, "@", ev.Trade.Price, "seq", ev.SeqProvider)
+	case schema.EventBBO:
+		fmt.Println(ev.Type, ev.Symbol, ev.BBO.BidPrice, "/", ev.BBO.AskPrice)
+	case schema.EventGap:
+		fmt.Println(ev.Type, ev.Symbol, ev.Control.GapType, ev.Control.GapFirstSeq, "-", ev.Control.GapLastSeq)
+	default:
+		fmt.Println(ev.Type, ev.Symbol, ev.SeqProvider)
+	}
+	return nil
+}
+
+func ExampleBinance() {
+	pools := schema.NewPools(nil)
+	p := normalize.NewBinance(pools.Events, printSink{pools}, nil)
+	ctx := context.Background()
+
+	// The websocket client calls HandleFrame with each frame it reads.
+	frame := &schema.WsFrame{Provider: schema.VenueBinance, ReceivedAt: time.Now().UnixNano(),
+		Data: []byte(`{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1700000000001,"s":"BTCUSDT","a":42,"p":"37000.10","q":"0.50000","T":1700000000000,"m":true}}`)}
+	_ = p.HandleFrame(ctx, frame)
+
+	// Spot bookTicker has no "e": the stream name decides.
+	_ = p.HandleBytes(ctx, []byte(`{"stream":"ethusdt@bookTicker","data":{"u":7,"s":"ETHUSDT","b":"2000.00","B":"1","a":"2000.01","A":"2"}}`), 1)
+
+	// Depth diffs must continue each other; a break is reported first.
+	_ = p.HandleBytes(ctx, []byte(`{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":100,"u":105,"b":[],"a":[]}`), 1)
+	_ = p.HandleBytes(ctx, []byte(`{"e":"depthUpdate","E":2,"s":"BTCUSDT","U":110,"u":111,"b":[],"a":[]}`), 1)
+
+	// Bad input is a typed error; nothing else is affected.
+	err := p.HandleBytes(ctx, []byte(`{"e":"trade","s":"BTCUSDT","t":1,"p":"NaN","q":"1"}`), 1)
+	fmt.Println(err)
+	st := p.Stats()
+	fmt.Println("messages", st.Messages, "events", st.Events, "errors", st.Errors, "gaps", st.Gaps)
+	// Output:
+	// trade BTC-USDT sell 0.50000 @ 37000.10 seq 42
+	// bbo ETH-USDT 2000.00 / 2000.01
+	// book_update BTC-USDT 105
+	// gap BTC-USDT book_update 106 - 109
+	// book_update BTC-USDT 111
+	// normalize: binance trade field p: schema: decimal is NaN or infinite: "NaN"
+	// messages 5 events 5 errors 1 gaps 1
+}
+
+func ExampleSymbols() {
+	syms := normalize.NewBinanceSymbols()
+	ins, _ := normalize.ParseBinanceExchangeInfo([]byte(`{"symbols":[{"symbol":"1000SATSUSDT","baseAsset":"1000SATS","quoteAsset":"USDT"}]}`))
+	_ = syms.Load(ins)
+	for _, s := range []string{"1000SATSUSDT", "FDUSDUSDT", "btcusd_perp", "NOPE"} {
+		if c, err := syms.LookupString(s); err != nil {
+			fmt.Println(s, "→", err)
+		} else {
+			fmt.Println(s, "→", c)
+		}
+	}
+	// Output:
+	// 1000SATSUSDT → 1000SATS-USDT
+	// FDUSDUSDT → FDUSD-USDT
+	// btcusd_perp → BTC-USD-PERP
+	// NOPE → normalize: unknown symbol: "NOPE" is not in the registry and ends in no known quote asset
+}
+
+func ExampleBinanceOrders() {
+	creds := normalize.NewCredentials("my-api-key", normalize.NewHMACSigner([]byte("my-secret")))
+	fmt.Println(creds) // never the secret
+	enc := normalize.NewBinanceOrders(creds, &normalize.OrderOptions{Now: func() time.Time { return time.UnixMilli(1700000000000) }})
+	o := &schema.OrderRequest{Symbol: "BTC-USDT", Side: schema.SideBuy, Type: schema.OrderTypeLimit,
+		TimeInForce: schema.TIFGTC, Price: schema.MustParseDecimal("30000.00"), Qty: schema.MustParseDecimal("0.001"),
+		ClientOrderID: schema.MustID("bot-1")}
+	req, err := enc.AppendRequest(nil, 1, o)
+	fmt.Println(string(req), err)
+	sub, _ := normalize.BinanceSubscribe(2, "btcusdt@trade", "btcusdt@depth@100ms")
+	fmt.Println(string(sub))
+	// Output:
+	// Credentials{APIKey: my-a…, Signer: HMAC-SHA256(redacted)}
+	// {"id":1,"method":"order.place","params":{"apiKey":"my-api-key","newClientOrderId":"bot-1","price":"30000.00","quantity":"0.001","side":"BUY","symbol":"BTCUSDT","timeInForce":"GTC","timestamp":1700000000000,"type":"LIMIT","signature":"8f91efa825add54d1e231a3cffcf24eece7bf1e08df82c91d86c743276d3dbf3"}} <nil>
+	// {"method":"SUBSCRIBE","params":["btcusdt@trade","btcusdt@depth@100ms"],"id":2}
+}

@@ -1,0 +1,230 @@
+package normalize
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Instrument is one entry of a venue's instrument list, such as a symbol of
+// Binance's exchangeInfo.
+type Instrument struct {
+	Symbol string // the venue's spelling: "BTCUSDT", "BTCUSD_PERP"
+	Base   string // "BTC"
+	Quote  string // "USDT"
+}
+
+// SymbolRules say how a venue spells its symbols. They are data, so that each
+// venue brings a table rather than a parser.
+type SymbolRules struct {
+	// Quotes are the quote assets the fallback tries when a symbol is not in
+	// the registry and has no Delimiter: the longest one the symbol ends
+	// with wins ("FDUSDUSDT" is FDUSD-USDT, not FDUSDU-SDT).
+	Quotes []string
+	// Aliases map venue asset names to canonical ones ("XBT": "BTC").
+	Aliases map[string]string
+	// Delimiter separates base and quote when the venue writes one ('-' for
+	// OKX, '/' for Kraken); 0 when it does not (Binance).
+	Delimiter byte
+	// ContractSep introduces a contract suffix ('_' in Binance's
+	// "BTCUSD_PERP" and "BTCUSDT_250328"); the suffix is kept as a third
+	// part: "BTC-USD-PERP". 0 when the venue has none.
+	ContractSep byte
+}
+
+// maxFallbackCache bounds how many fallback-resolved symbols are remembered
+// (and so resolve without allocating); beyond it, garbage symbols cannot
+// grow memory without bound.
+const maxFallbackCache = 4096
+
+// maxSymbolLen is the longest venue symbol looked up.
+const maxSymbolLen = 64
+
+// Symbols maps venue symbols to canonical BASE-QUOTE symbols: first through
+// the instruments the host loaded, then by the venue's [SymbolRules]. Every
+// symbol it returns is interned: the same string for every message, never a
+// slice of a frame. Lookups take no lock and do not allocate once a symbol
+// has been seen; loading takes a lock and copies the tables.
+//
+// Symbols is safe for concurrent use; one registry may serve several parsers
+// of the same venue. Make it with [NewSymbols] (the zero value is not usable).
+type Symbols struct {
+	rules    SymbolRules
+	mu       sync.Mutex // serialises writers
+	tab      atomic.Pointer[symTables]
+	fallback int // entries added by the fallback, under mu
+}
+
+type symTables struct {
+	canon map[string]string // venue symbol (upper case) → canonical
+	venue map[string]string // canonical → venue symbol
+}
+
+// NewSymbols returns an empty registry that resolves by rules.
+func NewSymbols(rules SymbolRules) *Symbols {
+	r := rules
+	r.Quotes = append([]string(nil), rules.Quotes...)
+	sort.SliceStable(r.Quotes, func(i, j int) bool { return len(r.Quotes[i]) > len(r.Quotes[j]) })
+	s := &Symbols{rules: r}
+	s.tab.Store(&symTables{canon: map[string]string{}, venue: map[string]string{}})
+	return s
+}
+
+// Load adds (or replaces) instruments. An instrument without a symbol, base
+// or quote is an error and nothing is loaded.
+func (s *Symbols) Load(ins []Instrument) error {
+	for _, in := range ins {
+		if in.Symbol == "" || in.Base == "" || in.Quote == "" || len(in.Symbol) > maxSymbolLen {
+			return fmt.Errorf("%w: incomplete instrument %+v", ErrBadValue, in)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.tab.Load()
+	t := &symTables{canon: make(map[string]string, len(old.canon)+len(ins)), venue: make(map[string]string, len(old.venue)+len(ins))}
+	for k, v := range old.canon {
+		t.canon[k] = v
+	}
+	for k, v := range old.venue {
+		t.venue[k] = v
+	}
+	for _, in := range ins {
+		sym := strings.ToUpper(in.Symbol)
+		canon := s.alias(strings.ToUpper(in.Base)) + "-" + s.alias(strings.ToUpper(in.Quote))
+		if sep := s.rules.ContractSep; sep != 0 {
+			if i := strings.IndexByte(sym, sep); i >= 0 && i+1 < len(sym) {
+				canon += "-" + sym[i+1:]
+			}
+		}
+		t.canon[sym] = canon
+		t.venue[canon] = in.Symbol
+	}
+	s.tab.Store(t)
+	return nil
+}
+
+func (s *Symbols) alias(asset string) string {
+	if a, ok := s.rules.Aliases[asset]; ok {
+		return a
+	}
+	return asset
+}
+
+// Lookup returns the canonical symbol of a venue symbol, in any letter case.
+// It does not allocate for a symbol it has resolved before.
+func (s *Symbols) Lookup(venueSym []byte) (string, error) {
+	if len(venueSym) == 0 || len(venueSym) > maxSymbolLen {
+		return "", fmt.Errorf("%w: %q", ErrUnknownSymbol, venueSym)
+	}
+	var buf [maxSymbolLen]byte
+	up := buf[:len(venueSym)]
+	for i, c := range venueSym {
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up[i] = c
+	}
+	if c, ok := s.tab.Load().canon[string(up)]; ok {
+		return c, nil
+	}
+	return s.resolve(string(up))
+}
+
+// LookupString is Lookup for a string.
+func (s *Symbols) LookupString(venueSym string) (string, error) {
+	if c, ok := s.tab.Load().canon[venueSym]; ok {
+		return c, nil
+	}
+	return s.Lookup([]byte(venueSym))
+}
+
+// VenueSymbol returns the venue's spelling of a canonical symbol: the
+// loaded one, or the canonical parts joined by the venue's rules.
+func (s *Symbols) VenueSymbol(canonical string) (string, error) {
+	if v, ok := s.tab.Load().venue[canonical]; ok {
+		return v, nil
+	}
+	parts := strings.Split(canonical, "-")
+	if len(parts) < 2 || len(parts) > 3 || !isAlnum(parts[0]) || !isAlnum(parts[1]) {
+		return "", fmt.Errorf("%w: %q is not BASE-QUOTE", ErrUnknownSymbol, canonical)
+	}
+	v := parts[0]
+	if s.rules.Delimiter != 0 {
+		v += string(s.rules.Delimiter)
+	}
+	v += parts[1]
+	if len(parts) == 3 {
+		if s.rules.ContractSep == 0 || !isAlnum(parts[2]) {
+			return "", fmt.Errorf("%w: %q", ErrUnknownSymbol, canonical)
+		}
+		v += string(s.rules.ContractSep) + parts[2]
+	}
+	return v, nil
+}
+
+// resolve applies the fallback rules to an upper-case venue symbol and
+// remembers the answer.
+func (s *Symbols) resolve(sym string) (string, error) {
+	main, suffix := sym, ""
+	if sep := s.rules.ContractSep; sep != 0 {
+		if i := strings.IndexByte(sym, sep); i >= 0 {
+			main, suffix = sym[:i], sym[i+1:]
+			if !isAlnum(suffix) {
+				return "", fmt.Errorf("%w: %q", ErrUnknownSymbol, sym)
+			}
+		}
+	}
+	base, quote := "", ""
+	if d := s.rules.Delimiter; d != 0 {
+		if i := strings.IndexByte(main, d); i >= 0 {
+			base, quote = main[:i], main[i+1:]
+		}
+	} else {
+		for _, q := range s.rules.Quotes {
+			if len(main) > len(q) && strings.HasSuffix(main, q) {
+				base, quote = main[:len(main)-len(q)], q
+				break
+			}
+		}
+	}
+	if !isAlnum(base) || !isAlnum(quote) {
+		return "", fmt.Errorf("%w: %q is not in the registry and ends in no known quote asset", ErrUnknownSymbol, sym)
+	}
+	canon := s.alias(base) + "-" + s.alias(quote)
+	if suffix != "" {
+		canon += "-" + suffix
+	}
+	s.remember(sym, canon)
+	return canon, nil
+}
+
+func (s *Symbols) remember(sym, canon string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.tab.Load()
+	if _, ok := old.canon[sym]; ok || s.fallback >= maxFallbackCache {
+		return
+	}
+	t := &symTables{canon: make(map[string]string, len(old.canon)+1), venue: old.venue}
+	for k, v := range old.canon {
+		t.canon[k] = v
+	}
+	t.canon[sym] = canon
+	s.fallback++
+	s.tab.Store(t)
+}
+
+func isAlnum(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isDigit(c) && !('A' <= c && c <= 'Z') && !('a' <= c && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
