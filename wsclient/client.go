@@ -1,0 +1,230 @@
+package wsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// Handler receives every message. It is called from the reader goroutine,
+// never concurrently with itself (also not during a rotation), with the
+// context of Run. The frame goes back to its pool when the handler returns:
+// the handler MUST NOT keep f or f.Data. An error is counted and reported
+// as an [Event] with [ReasonHandlerError]; it never closes the connection.
+type Handler func(ctx context.Context, f *schema.WsFrame) error
+
+// Client keeps one venue connection up: it dials, subscribes, reads, checks
+// liveness, reconnects and rotates. Build it with [New], drive it with
+// [Client.Run] and stop it with [Client.Close]. Its methods are safe for
+// concurrent use; the zero value is not usable.
+type Client struct {
+	url     string
+	opts    Options
+	handler Handler
+	frames  *pool.Pool[*schema.WsFrame]
+	subMsgs [][]byte
+	base    time.Time // origin of the monotonic clock used for liveness
+
+	life    context.Context // canceled by Close
+	kill    context.CancelFunc
+	running atomic.Bool
+	runDone chan struct{} // closed when Run returns
+
+	deliverMu sync.Mutex // serializes the handler and rotation switches
+
+	mu  sync.Mutex
+	cur *conn // the connection Write uses
+
+	events chan Event // nil without OnEvent
+	evWG   sync.WaitGroup
+
+	nextID atomic.Uint64
+	st     counters
+}
+
+// counters back Stats.
+type counters struct {
+	state                            atomic.Uint32
+	connID                           atomic.Uint64
+	messages, bytes                  atomic.Uint64
+	oversized, invalid, handlerErrs  atomic.Uint64
+	rotations, eventsDropped, undrop atomic.Uint64
+	lastMessage, pingRTT             atomic.Int64
+	reconnects                       [numReasons]atomic.Uint64
+}
+
+// New checks the URL and options and returns a client that has not
+// connected yet. The URL must be ws:// or wss://; h must not be nil.
+func New(rawURL string, h Handler, opts *Options) (*Client, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	if (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return nil, permanent(fmt.Errorf("wsclient: URL %q is not ws:// or wss://", rawURL))
+	}
+	if h == nil {
+		return nil, errors.New("wsclient: nil handler")
+	}
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		url:     rawURL,
+		opts:    o,
+		handler: h,
+		frames:  o.Frames,
+		subMsgs: buildSubscriptions(&o),
+		base:    time.Now(),
+		runDone: make(chan struct{}),
+	}
+	c.life, c.kill = context.WithCancel(context.Background())
+	if o.OnEvent != nil {
+		c.events = make(chan Event, o.EventBuffer)
+	}
+	return c, nil
+}
+
+// Run connects and keeps the connection up until ctx ends, Close is called
+// or a permanent error occurs; it returns nil after Close, ctx.Err() when ctx
+// ended, and an error matching [ErrPermanent] otherwise. Every goroutine it
+// started has stopped and every frame is back in its pool when it returns.
+// It may be called once.
+func (c *Client) Run(ctx context.Context) error {
+	if c.life.Err() != nil {
+		return ErrClosed
+	}
+	if !c.running.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	defer close(c.runDone)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(c.life, cancel)
+	defer stop()
+
+	if c.events != nil {
+		c.evWG.Add(1)
+		go c.eventLoop()
+	}
+	err := c.supervise(ctx)
+	c.setState(Event{State: schema.ConnClosed, Reason: ReasonClosed, Err: err})
+	if c.events != nil {
+		close(c.events)
+		c.evWG.Wait()
+	}
+	if c.life.Err() != nil && !errors.Is(err, ErrPermanent) {
+		return nil
+	}
+	return err
+}
+
+// Close stops Run and waits until it has returned, or until ctx ends. It is
+// idempotent and safe to call before, during or after Run, but not from the
+// handler or OnEvent (Run waits for them).
+func (c *Client) Close(ctx context.Context) error {
+	c.kill()
+	if !c.running.Load() {
+		return nil
+	}
+	select {
+	case <-c.runDone:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wsclient: close: %w", ctx.Err())
+	}
+}
+
+// Write sends a text message on the current connection (during a rotation,
+// the old one until the switch). It is safe for concurrent use and never
+// paced. If ctx ends during the write, coder/websocket closes the
+// connection and the client reconnects.
+func (c *Client) Write(ctx context.Context, msg []byte) error {
+	if c.life.Err() != nil {
+		return ErrClosed
+	}
+	c.mu.Lock()
+	cn := c.cur
+	c.mu.Unlock()
+	if cn == nil {
+		return ErrNotConnected
+	}
+	if err := cn.ws.Write(ctx, websocket.MessageText, msg); err != nil {
+		return fmt.Errorf("wsclient: write on connection %d: %w", cn.id, err)
+	}
+	return nil
+}
+
+func (c *Client) setCurrent(cn *conn) {
+	c.mu.Lock()
+	c.cur = cn
+	c.mu.Unlock()
+	var id uint64
+	if cn != nil {
+		id = cn.id
+	}
+	c.st.connID.Store(id)
+}
+
+// State returns the current connection state.
+func (c *Client) State() schema.ConnState { return schema.ConnState(c.st.state.Load()) }
+
+// Stats is a snapshot of a client's counters.
+type Stats struct {
+	State         schema.ConnState
+	ConnID        uint64             // the live connection, 0 when none
+	Messages      uint64             // messages delivered to the handler
+	Bytes         uint64             // their bytes
+	Reconnects    [NumReasons]uint64 // connections lost, by reason
+	Rotations     uint64             // completed rotations
+	Oversized     uint64             // messages over ReadLimit
+	InvalidFrames uint64             // text messages that were not UTF-8
+	HandlerErrors uint64             // errors returned by the handler
+	EventsDropped uint64             // events lost to a full queue
+	LastMessage   time.Time          // receive time of the latest message; zero if none
+	PingRTT       time.Duration      // round trip of the latest ping
+}
+
+// TotalReconnects is the sum of Reconnects.
+func (s Stats) TotalReconnects() uint64 {
+	var n uint64
+	for _, v := range s.Reconnects {
+		n += v
+	}
+	return n
+}
+
+// Stats returns the client's counters. It allocates nothing.
+func (c *Client) Stats() Stats {
+	s := Stats{
+		State:         c.State(),
+		ConnID:        c.st.connID.Load(),
+		Messages:      c.st.messages.Load(),
+		Bytes:         c.st.bytes.Load(),
+		Rotations:     c.st.rotations.Load(),
+		Oversized:     c.st.oversized.Load(),
+		InvalidFrames: c.st.invalid.Load(),
+		HandlerErrors: c.st.handlerErrs.Load(),
+		EventsDropped: c.st.eventsDropped.Load(),
+		PingRTT:       time.Duration(c.st.pingRTT.Load()),
+	}
+	if ns := c.st.lastMessage.Load(); ns != 0 {
+		s.LastMessage = time.Unix(0, ns)
+	}
+	for i := range s.Reconnects {
+		s.Reconnects[i] = c.st.reconnects[i].Load()
+	}
+	return s
+}
+
+// mono is the monotonic time in ns since the client was built, never 0.
+func (c *Client) mono(now time.Time) int64 { return int64(now.Sub(c.base)) + 1 }

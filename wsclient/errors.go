@@ -1,0 +1,138 @@
+package wsclient
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/coder/websocket"
+)
+
+var (
+	// ErrClosed is returned by Run, Write and Start-like calls after Close.
+	ErrClosed = errors.New("wsclient: closed")
+	// ErrRunning is returned by a second call to Run.
+	ErrRunning = errors.New("wsclient: Run already called")
+	// ErrNotConnected is returned by Write when no connection is up.
+	ErrNotConnected = errors.New("wsclient: not connected")
+	// ErrPermanent is matched by errors that stop reconnection: a bad URL,
+	// a handshake refused with 401 or 403, a certificate that fails
+	// verification, a closed frame pool.
+	ErrPermanent = errors.New("wsclient: permanent error")
+	// ErrIdle is the error of a connection that received nothing while its
+	// reader waited on the socket for Options.IdleTimeout.
+	ErrIdle = errors.New("wsclient: no message within the idle timeout")
+	// ErrPongTimeout is the error of a connection whose ping went
+	// unanswered while its reader waited on the socket for
+	// Options.PongTimeout.
+	ErrPongTimeout = errors.New("wsclient: no pong within the pong timeout")
+	// ErrInvalidUTF8 is reported for a text message that is not valid UTF-8;
+	// the message is dropped and the connection kept.
+	ErrInvalidUTF8 = errors.New("wsclient: text message is not valid UTF-8")
+	// ErrTooManyTopics is returned by New when Options.Topics holds more
+	// than Options.MaxTopicsPerConn topics: split them with [SplitTopics]
+	// and run one Client per part.
+	ErrTooManyTopics = errors.New("wsclient: more topics than one connection may carry")
+)
+
+// OversizedError is the error of a connection that received a message
+// larger than Options.ReadLimit. The connection is closed (the venue is told
+// with status 1009) and re-established; it matches
+// [websocket.ErrMessageTooBig].
+type OversizedError struct {
+	Limit  int64  // the read limit in bytes
+	ConnID uint64 // the connection that received the message
+	Err    error  // the error from coder/websocket
+}
+
+func (e *OversizedError) Error() string {
+	return "wsclient: connection " + strconv.FormatUint(e.ConnID, 10) +
+		": message larger than the read limit of " + strconv.FormatInt(e.Limit, 10) + " bytes"
+}
+
+// Unwrap returns the underlying error, which matches [websocket.ErrMessageTooBig].
+func (e *OversizedError) Unwrap() error { return e.Err }
+
+// HandshakeError is a WebSocket handshake the server answered with an HTTP
+// status other than 101. 401 and 403 are permanent (they match
+// [ErrPermanent]); other statuses are retried.
+type HandshakeError struct {
+	StatusCode int   // HTTP status of the server's answer
+	Err        error // the error from coder/websocket
+}
+
+func (e *HandshakeError) Error() string {
+	return fmt.Sprintf("wsclient: handshake refused with HTTP %d: %v", e.StatusCode, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *HandshakeError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrPermanent) true for 401 and 403.
+func (e *HandshakeError) Is(target error) bool {
+	return target == ErrPermanent && permanentStatus(e.StatusCode)
+}
+
+func permanentStatus(code int) bool { return code == 401 || code == 403 }
+
+// permanent wraps err so that it matches ErrPermanent.
+func permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
+
+// Reason says why the state changed or why an event was reported.
+type Reason uint8
+
+// Reasons.
+const (
+	ReasonNone         Reason = iota
+	ReasonDial                // a dial failed (retried)
+	ReasonPeerClosed          // the venue closed the connection with a close frame
+	ReasonReadError           // reading failed: reset, EOF, protocol error
+	ReasonWriteError          // a write (subscription, ping) failed
+	ReasonIdle                // nothing arrived within IdleTimeout ([ErrIdle])
+	ReasonPongTimeout         // a ping went unanswered ([ErrPongTimeout])
+	ReasonOversized           // a message exceeded ReadLimit ([*OversizedError])
+	ReasonRotation            // a connection replaced at its maximum age
+	ReasonHandlerError        // the frame handler returned an error (connection kept)
+	ReasonInvalidFrame        // a text message was not valid UTF-8 (connection kept)
+	ReasonPermanent           // a permanent error stopped reconnection
+	ReasonClosed              // Close was called or Run's context ended
+	numReasons
+)
+
+// NumReasons is one more than the largest Reason, for tables indexed by it.
+const NumReasons = int(numReasons)
+
+var reasonNames = [...]string{
+	ReasonNone:         "none",
+	ReasonDial:         "dial",
+	ReasonPeerClosed:   "peer_closed",
+	ReasonReadError:    "read_error",
+	ReasonWriteError:   "write_error",
+	ReasonIdle:         "idle",
+	ReasonPongTimeout:  "pong_timeout",
+	ReasonOversized:    "oversized",
+	ReasonRotation:     "rotation",
+	ReasonHandlerError: "handler_error",
+	ReasonInvalidFrame: "invalid_frame",
+	ReasonPermanent:    "permanent",
+	ReasonClosed:       "closed",
+}
+
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return "Reason(" + strconv.Itoa(int(r)) + ")"
+}
+
+// classifyRead maps a read error of connection id to a reason and the error
+// to report.
+func classifyRead(err error, limit int64, id uint64) (Reason, error) {
+	switch {
+	case errors.Is(err, websocket.ErrMessageTooBig):
+		return ReasonOversized, &OversizedError{Limit: limit, ConnID: id, Err: err}
+	case websocket.CloseStatus(err) != -1:
+		return ReasonPeerClosed, err
+	}
+	return ReasonReadError, err
+}

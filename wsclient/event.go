@@ -1,0 +1,65 @@
+package wsclient
+
+import (
+	"time"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// Event is a state change or a reported error, handed to Options.OnEvent.
+//
+// A Disconnected event means a possible gap in the data: messages the venue
+// sent between the loss and the next Connected event are lost.
+type Event struct {
+	State   schema.ConnState // the state after the event
+	Reason  Reason           // why
+	Err     error            // the error behind it, if any
+	ConnID  uint64           // the connection concerned, 0 when none
+	Attempt int              // with ConnReconnecting: the redial number, from 1
+	Delay   time.Duration    // with ConnReconnecting: the wait before it
+	At      time.Time        // when it happened
+	Dropped uint64           // events dropped (queue full) since the last delivered one
+}
+
+// setState records a state change and reports it.
+func (c *Client) setState(ev Event) {
+	c.st.state.Store(uint32(ev.State))
+	c.emit(ev, false)
+}
+
+// report tells of an error that changed no state (handler, invalid frame):
+// those use at most half the queue.
+func (c *Client) report(r Reason, err error, id uint64) {
+	c.emit(Event{State: c.State(), Reason: r, Err: err, ConnID: id}, true)
+}
+
+// emit queues ev without ever blocking.
+func (c *Client) emit(ev Event, minor bool) {
+	if c.events == nil {
+		return
+	}
+	if minor && len(c.events) >= cap(c.events)/2 {
+		c.dropEvent()
+		return
+	}
+	ev.At = time.Now()
+	select {
+	case c.events <- ev:
+	default:
+		c.dropEvent()
+	}
+}
+
+func (c *Client) dropEvent() {
+	c.st.eventsDropped.Add(1)
+	c.st.undrop.Add(1)
+}
+
+// eventLoop runs OnEvent for each queued event until the queue is closed.
+func (c *Client) eventLoop() {
+	defer c.evWG.Done()
+	for ev := range c.events {
+		ev.Dropped = c.st.undrop.Swap(0)
+		c.opts.OnEvent(ev)
+	}
+}

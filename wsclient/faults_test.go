@@ -1,0 +1,289 @@
+package wsclient
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	gojson "github.com/goccy/go-json"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// steady is the script of every connection after the faulty one: read the
+// subscriptions, say which connection this is, then keep answering pings
+// and send a heartbeat every 20 ms so that no watchdog fires.
+func steady(s *session) {
+	if s.readN(len(testSubs)) != nil {
+		return
+	}
+	s.readForever()
+	tk := time.NewTicker(20 * time.Millisecond)
+	defer tk.Stop()
+	for i := 0; s.send(fmt.Sprintf(`{"conn":%d,"hb":%d}`, s.n, i)) == nil; i++ {
+		select {
+		case <-tk.C:
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+// faulty runs fault on the first connection and steady on the others.
+func faulty(fault func(s *session)) func(s *session) {
+	return func(s *session) {
+		if s.n > 1 {
+			steady(s)
+			return
+		}
+		if s.readN(len(testSubs)) != nil {
+			return
+		}
+		fault(s)
+	}
+}
+
+// Fault 1: the venue closes the connection with a close frame.
+func TestFaultNormalClose(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	v := newVenue(t, faulty(func(s *session) {
+		_ = s.send(`{"n":1}`, `{"n":2}`)
+		_ = s.ws.Close(websocket.StatusNormalClosure, "maintenance")
+	}))
+	h := start(t, v.url(), quickOptions(), &sink{}, leaks)
+
+	lost := requireRecovered(t, h, v, ReasonPeerClosed)
+	require.Equal(t, websocket.StatusNormalClosure, websocket.CloseStatus(lost.Err))
+	h.sink.waitFor(t, `{"n":1}`, `{"n":2}`, `{"conn":2,"hb":0}`)
+	h.finish(v)
+}
+
+// Fault 2: the TCP connection is reset under the WebSocket.
+func TestFaultTCPReset(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	v := newVenue(t, faulty(func(s *session) {
+		_ = s.send(`{"n":1}`)
+		_ = s.raw.(*net.TCPConn).SetLinger(0) // close sends RST
+		_ = s.raw.Close()
+	}))
+	h := start(t, v.url(), quickOptions(), &sink{}, leaks)
+
+	lost := requireRecovered(t, h, v, ReasonReadError)
+	require.Error(t, lost.Err)
+	h.sink.waitFor(t, `{"n":1}`, `{"conn":2,"hb":0}`)
+	h.finish(v)
+}
+
+// Fault 3: the venue stops sending but keeps TCP open and keeps answering
+// pings: only the idle watchdog can tell.
+func TestFaultStallIdleWatchdog(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	v := newVenue(t, faulty(func(s *session) {
+		_ = s.send(`{"n":1}`)
+		s.readForever() // pongs keep coming
+		<-s.ctx.Done()
+	}))
+	opts := quickOptions()
+	opts.IdleTimeout = 300 * time.Millisecond
+	h := start(t, v.url(), opts, &sink{}, leaks)
+
+	lost := requireRecovered(t, h, v, ReasonIdle)
+	require.ErrorIs(t, lost.Err, ErrIdle)
+	require.Positive(t, h.c.Stats().PingRTT, "pings were answered: the watchdog, not the pong timeout, fired")
+	require.Zero(t, h.c.Stats().Reconnects[ReasonPongTimeout])
+	h.finish(v)
+}
+
+// Fault 4: half-open: the venue still sends data but no longer reads, so
+// pings go unanswered. The pong timeout fires although messages arrive.
+func TestFaultHalfOpenPongTimeout(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	v := newVenue(t, faulty(func(s *session) {
+		tk := time.NewTicker(5 * time.Millisecond)
+		defer tk.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-tk.C:
+			case <-s.ctx.Done():
+				return
+			}
+			if s.send(fmt.Sprintf(`{"tick":%d}`, i)) != nil {
+				return
+			}
+		}
+	}))
+	opts := quickOptions()
+	opts.PingInterval = 30 * time.Millisecond
+	opts.PongTimeout = 300 * time.Millisecond
+	opts.IdleTimeout = 5 * time.Second
+	h := start(t, v.url(), opts, &sink{}, leaks)
+
+	lost := requireRecovered(t, h, v, ReasonPongTimeout)
+	require.ErrorIs(t, lost.Err, ErrPongTimeout)
+	h.sink.waitFor(t, `{"tick":0}`, `{"conn":2,"hb":0}`)
+	h.finish(v)
+}
+
+// Fault 5: junk between good messages: the good ones arrive, the junk is
+// counted and reported, the connection survives.
+func TestFaultGarbageFrames(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	v := newVenue(t, faulty(func(s *session) {
+		_ = s.send(`{"n":1}`)
+		_ = s.ws.Write(s.ctx, websocket.MessageBinary, []byte{0xff, 0x00, 0x13, 0x37})
+		_ = s.send("\xff\xfe invalid UTF-8", `{"n":2}`, `not json`, `{"n":3}`)
+		s.readForever()
+		<-s.ctx.Done()
+	}))
+	k := &sink{hook: func(f *schema.WsFrame) error {
+		if !gojson.Valid(f.Data) {
+			return errJunk
+		}
+		return nil
+	}}
+	h := start(t, v.url(), quickOptions(), k, leaks)
+
+	k.waitFor(t, `{"n":1}`, `{"n":2}`, `{"n":3}`)
+	h.rec.waitFor(t, "invalid frame", func(ev Event) bool {
+		return ev.Reason == ReasonInvalidFrame && errors.Is(ev.Err, ErrInvalidUTF8) && ev.ConnID == 1
+	})
+	require.Eventually(t, func() bool {
+		return h.rec.count(func(ev Event) bool { return ev.Reason == ReasonHandlerError && errors.Is(ev.Err, errJunk) }) == 2
+	}, wait, time.Millisecond)
+	st := h.c.Stats()
+	require.EqualValues(t, 2, st.HandlerErrors, "binary junk and bad text reached the handler, which refused them")
+	require.EqualValues(t, 1, st.InvalidFrames)
+	require.EqualValues(t, 5, st.Messages)
+	require.Zero(t, st.TotalReconnects(), "the connection survived")
+	require.Equal(t, schema.ConnConnected, st.State)
+	require.EqualValues(t, 1, st.ConnID)
+	require.Zero(t, h.rec.count(isState(schema.ConnDisconnected)))
+	require.Equal(t, testSubs, v.received(1), "subscribed once")
+	h.finish(v)
+}
+
+// Fault 6: a message over the read limit: typed error, counted, reconnect.
+func TestFaultOversizedFrame(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	v := newVenue(t, faulty(func(s *session) {
+		_ = s.send(`{"n":1}`, `{"big":"`+string(make([]byte, 4096))+`"}`, `{"n":2}`)
+		<-s.ctx.Done()
+	}))
+	opts := quickOptions()
+	opts.ReadLimit = 1024
+	h := start(t, v.url(), opts, &sink{}, leaks)
+
+	lost := requireRecovered(t, h, v, ReasonOversized)
+	var oe *OversizedError
+	require.ErrorAs(t, lost.Err, &oe)
+	require.EqualValues(t, 1024, oe.Limit)
+	require.EqualValues(t, 1, oe.ConnID)
+	require.ErrorIs(t, lost.Err, websocket.ErrMessageTooBig)
+	require.EqualValues(t, 1, h.c.Stats().Oversized)
+	h.sink.waitFor(t, `{"n":1}`, `{"conn":2,"hb":0}`)
+	require.NotContains(t, h.sink.got(), `{"n":2}`, "nothing after the oversized message on the closed connection")
+	h.finish(v)
+}
+
+// Fault 7: a handler slower than every liveness timeout. The reader is not
+// waiting on the socket while the handler runs, so neither the watchdog nor
+// the pong timeout fires; the venue's writes block (TCP backpressure) and
+// the client holds one frame, not a backlog.
+func TestFaultSlowHandler(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	const total = 3000 // 12 MB: more than the kernel buffers on loopback
+	payload := strings.Repeat("x", 4000)
+	var writing atomic.Int64 // start of the write in progress, Unix ns; 0 when none
+	var sent atomic.Int64
+	v := newVenue(t, func(s *session) {
+		if s.readN(len(testSubs)) != nil {
+			return
+		}
+		s.readForever() // answers pings while it can
+		for i := range total {
+			writing.Store(time.Now().UnixNano())
+			err := s.send(`{"i":` + strconv.Itoa(i) + `,"p":"` + payload + `"}`)
+			writing.Store(0)
+			if err != nil {
+				return
+			}
+			sent.Add(1)
+		}
+		<-s.ctx.Done()
+	})
+	release := make(chan struct{})
+	var blockedAt atomic.Int64
+	var order []int
+	var orderMu sync.Mutex
+	k := &sink{hook: func(f *schema.WsFrame) error {
+		if blockedAt.CompareAndSwap(0, time.Now().UnixNano()) {
+			<-release // the slow handler
+		}
+		return nil
+	}}
+	opts := quickOptions()
+	opts.PingInterval = 20 * time.Millisecond
+	opts.PongTimeout = time.Second // a loaded machine stalls the venue for 100s of ms
+	opts.IdleTimeout = time.Second
+	orig := k.hook
+	k.hook = func(f *schema.WsFrame) error {
+		err := orig(f)
+		if i, ok := field(f.Data, `{"i":`); ok {
+			orderMu.Lock()
+			order = append(order, i)
+			orderMu.Unlock()
+		}
+		return err
+	}
+	h := start(t, v.url(), opts, k, leaks)
+
+	// The venue is stuck in a write, and the handler has been blocked for
+	// several idle and pong timeouts.
+	require.Eventually(t, func() bool {
+		w, b := writing.Load(), blockedAt.Load()
+		return w != 0 && time.Since(time.Unix(0, w)) > 200*time.Millisecond &&
+			b != 0 && time.Since(time.Unix(0, b)) > 2*opts.IdleTimeout
+	}, wait, time.Millisecond, "the venue never blocked")
+	t.Logf("venue blocked after %d of %d messages", sent.Load(), total)
+	st := h.c.Stats()
+	require.Less(t, sent.Load(), int64(total), "the venue was pushed back")
+	require.EqualValues(t, 1, st.Messages, "one message read, the rest wait in TCP buffers")
+	require.LessOrEqual(t, h.frames.Stats().PeakInUse, int64(1), "one frame held")
+	require.Zero(t, st.TotalReconnects(), "slow handler taken for a dead venue")
+	require.Equal(t, schema.ConnConnected, st.State)
+
+	close(release)
+	if !assert.Eventually(t, func() bool { return h.c.Stats().Messages == total }, wait, time.Millisecond) {
+		t.Fatalf("stats %+v sent %d events %v", h.c.Stats(), sent.Load(), h.rec.all())
+	}
+	require.Zero(t, h.c.Stats().TotalReconnects())
+	require.Zero(t, h.rec.count(isState(schema.ConnDisconnected)))
+	orderMu.Lock()
+	for i, n := range order {
+		require.Equal(t, i, n, "in order, none lost")
+	}
+	orderMu.Unlock()
+	h.finish(v)
+}
+
+// field parses the integer that follows prefix at the start of msg.
+func field(msg []byte, prefix string) (int, bool) {
+	if !strings.HasPrefix(string(msg), prefix) {
+		return 0, false
+	}
+	n, i := 0, len(prefix)
+	for ; i < len(msg) && msg[i] >= '0' && msg[i] <= '9'; i++ {
+		n = n*10 + int(msg[i]-'0')
+	}
+	return n, i > len(prefix)
+}

@@ -1,0 +1,396 @@
+package wsclient
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// wait is the deadline of every wait in the tests: generous, for a loaded
+// machine; a passing test never waits that long.
+const wait = 10 * time.Second
+
+// venue is a WebSocket server on loopback. Each accepted connection runs
+// script with a session numbered from 1.
+type venue struct {
+	t      *testing.T
+	srv    *httptest.Server
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	script func(s *session)
+	n      atomic.Int32
+
+	mu       sync.Mutex
+	raw      map[string]net.Conn // by remote address
+	sessions map[int]*session
+	once     sync.Once
+}
+
+// session is one server-side connection.
+type session struct {
+	v   *venue
+	n   int
+	ctx context.Context
+	ws  *websocket.Conn
+	raw net.Conn
+
+	mu   sync.Mutex
+	recv []string // messages read from the client
+}
+
+func newVenue(t *testing.T, script func(s *session)) *venue {
+	v := &venue{t: t, script: script, raw: map[string]net.Conn{}, sessions: map[int]*session{}}
+	v.ctx, v.cancel = context.WithCancel(context.Background())
+	v.srv = httptest.NewUnstartedServer(http.HandlerFunc(v.accept))
+	v.srv.Config.ConnState = func(c net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			v.mu.Lock()
+			v.raw[c.RemoteAddr().String()] = c
+			v.mu.Unlock()
+		}
+	}
+	v.srv.Start()
+	if t != nil {
+		t.Cleanup(v.close)
+	}
+	return v
+}
+
+func (v *venue) url() string { return "ws" + strings.TrimPrefix(v.srv.URL, "http") }
+
+func (v *venue) accept(w http.ResponseWriter, r *http.Request) {
+	ws, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	v.wg.Add(1)
+	defer v.wg.Done()
+	defer ws.CloseNow()
+	ws.SetReadLimit(-1)
+	v.mu.Lock()
+	s := &session{v: v, n: int(v.n.Add(1)), ctx: v.ctx, ws: ws, raw: v.raw[r.RemoteAddr]}
+	v.sessions[s.n] = s
+	v.mu.Unlock()
+	v.script(s)
+}
+
+// close stops every session and the server. It is idempotent.
+func (v *venue) close() { v.once.Do(v.shutdown) }
+
+func (v *venue) shutdown() {
+	v.cancel()
+	v.mu.Lock()
+	for _, s := range v.sessions {
+		_ = s.ws.CloseNow()
+	}
+	v.mu.Unlock()
+	v.wg.Wait()
+	v.srv.Close()
+}
+
+func (v *venue) session(n int) *session {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.sessions[n]
+}
+
+// received returns what session n has read from the client so far.
+func (v *venue) received(n int) []string {
+	s := v.session(n)
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.recv...)
+}
+
+// readN reads k messages from the client (answering its pings meanwhile).
+func (s *session) readN(k int) error {
+	for range k {
+		_, m, err := s.ws.Read(s.ctx)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.recv = append(s.recv, string(m))
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// readForever reads and records messages, answering pings, until the
+// connection ends; it runs on its own goroutine, owned by the venue.
+func (s *session) readForever() {
+	s.v.wg.Add(1)
+	go func() {
+		defer s.v.wg.Done()
+		for s.readN(1) == nil {
+		}
+	}()
+}
+
+func (s *session) send(msgs ...string) error {
+	for _, m := range msgs {
+		if err := s.ws.Write(s.ctx, websocket.MessageText, []byte(m)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recorder collects events.
+type recorder struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (r *recorder) on(ev Event) {
+	r.mu.Lock()
+	r.events = append(r.events, ev)
+	r.mu.Unlock()
+}
+
+func (r *recorder) all() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Event(nil), r.events...)
+}
+
+// waitFor waits for an event that matches and returns the first one.
+func (r *recorder) waitFor(t *testing.T, what string, match func(Event) bool) Event {
+	t.Helper()
+	var got Event
+	require.Eventually(t, func() bool {
+		for _, ev := range r.all() {
+			if match(ev) {
+				got = ev
+				return true
+			}
+		}
+		return false
+	}, wait, time.Millisecond, "no %s event; events: %v", what, r.all())
+	return got
+}
+
+func (r *recorder) count(match func(Event) bool) int {
+	n := 0
+	for _, ev := range r.all() {
+		if match(ev) {
+			n++
+		}
+	}
+	return n
+}
+
+func isState(st schema.ConnState) func(Event) bool {
+	return func(ev Event) bool {
+		return ev.State == st && ev.Reason != ReasonHandlerError && ev.Reason != ReasonInvalidFrame
+	}
+}
+
+func connected(id uint64) func(Event) bool {
+	return func(ev Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == id && ev.Err == nil }
+}
+
+// sink is a frame handler that keeps copies of what it is given.
+type sink struct {
+	mu     sync.Mutex
+	msgs   []string
+	conns  []uint64
+	hook   func(f *schema.WsFrame) error
+	frames atomic.Int64
+}
+
+func (k *sink) handle(_ context.Context, f *schema.WsFrame) error {
+	k.frames.Add(1)
+	k.mu.Lock()
+	k.msgs = append(k.msgs, string(f.Data))
+	k.conns = append(k.conns, f.ConnID)
+	k.mu.Unlock()
+	if k.hook != nil {
+		return k.hook(f)
+	}
+	return nil
+}
+
+func (k *sink) got() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]string(nil), k.msgs...)
+}
+
+func (k *sink) waitFor(t *testing.T, msgs ...string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		have := map[string]bool{}
+		for _, m := range k.got() {
+			have[m] = true
+		}
+		for _, m := range msgs {
+			if !have[m] {
+				return false
+			}
+		}
+		return true
+	}, wait, time.Millisecond, "messages %q not all delivered; got %q", msgs, k.got())
+}
+
+// fakeClock never sleeps: Sleep records the wait and moves time on.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	f.mu.Lock()
+	f.sleeps = append(f.sleeps, d)
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+	return ctx.Err()
+}
+
+func (f *fakeClock) advance(d time.Duration) {
+	f.mu.Lock()
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+}
+
+func (f *fakeClock) slept() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Duration(nil), f.sleeps...)
+}
+
+// harness runs a client against a venue.
+type harness struct {
+	t      *testing.T
+	c      *Client
+	frames *pool.Pool[*schema.WsFrame]
+	rec    *recorder
+	sink   *sink
+	clock  *fakeClock
+	runErr chan error
+	leaks  goleak.Option
+}
+
+// testSubs are the subscription messages every test client sends.
+var testSubs = []string{`{"op":"sub","args":["a"]}`, `{"op":"sub","args":["b"]}`}
+
+// quickOptions are the options of the fault tests: fast liveness, no real
+// backoff, the test subscriptions. Tests change what they exercise.
+func quickOptions() *Options {
+	return &Options{
+		Venue:         schema.VenueBinance,
+		Subscriptions: [][]byte{[]byte(testSubs[0]), []byte(testSubs[1])},
+		PingInterval:  50 * time.Millisecond,
+		PongTimeout:   3 * time.Second,
+		IdleTimeout:   -1,
+	}
+}
+
+// start builds and runs a client; leaks is the goroutine baseline taken
+// before the venue was started.
+func start(t *testing.T, url string, opts *Options, k *sink, leaks goleak.Option) *harness {
+	t.Helper()
+	h := &harness{t: t, rec: &recorder{}, sink: k, clock: newFakeClock(), runErr: make(chan error, 1), leaks: leaks}
+	if opts.Frames == nil {
+		opts.Frames = pool.New("test.frames", 16, func() *schema.WsFrame { return &schema.WsFrame{} }, &pool.Options{CaptureStacks: true})
+	}
+	if opts.Clock == nil {
+		opts.Clock = h.clock
+	}
+	if user := opts.OnEvent; user != nil {
+		opts.OnEvent = func(ev Event) { h.rec.on(ev); user(ev) }
+	} else {
+		opts.OnEvent = h.rec.on
+	}
+	h.frames = opts.Frames
+	c, err := New(url, k.handle, opts)
+	require.NoError(t, err)
+	h.c = c
+	go func() { h.runErr <- c.Run(context.Background()) }()
+	t.Cleanup(func() { _ = c.Close(context.Background()) }) // after a failure
+	return h
+}
+
+// finish closes the client and the venue (then runs after) and checks that
+// Run returned, every frame is back and no goroutine is left.
+func (h *harness) finish(v *venue, after ...func()) {
+	t := h.t
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	require.NoError(t, h.c.Close(ctx))
+	require.NoError(t, h.c.Close(ctx), "Close is idempotent")
+	select {
+	case err := <-h.runErr:
+		require.NoError(t, err)
+	case <-ctx.Done():
+		t.Fatal("Run did not return")
+	}
+	require.Equal(t, schema.ConnClosed, h.c.State())
+	require.Zero(t, h.frames.Stats().InUse, "frames not returned")
+	require.NoError(t, h.frames.Shutdown(ctx))
+	if v != nil {
+		v.close()
+	}
+	for _, f := range after {
+		f()
+	}
+	goleak.VerifyNone(t, h.leaks)
+}
+
+// requireResubscribed checks that connection n received the subscriptions
+// again, in order.
+func requireResubscribed(t *testing.T, v *venue, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return len(v.received(n)) >= len(testSubs) }, wait, time.Millisecond)
+	require.Equal(t, testSubs, v.received(n)[:len(testSubs)])
+}
+
+// requireRecovered checks the visible sequence after connection 1 is lost
+// for want: Disconnected with that reason, Reconnecting, Connected on
+// connection 2 with the subscriptions sent again, within bounded time.
+func requireRecovered(t *testing.T, h *harness, v *venue, want Reason) Event {
+	t.Helper()
+	start := time.Now()
+	lost := h.rec.waitFor(t, "disconnected", func(ev Event) bool {
+		return ev.State == schema.ConnDisconnected && ev.ConnID == 1
+	})
+	require.Equal(t, want, lost.Reason, "reason; err %v", lost.Err)
+	re := h.rec.waitFor(t, "reconnecting", isState(schema.ConnReconnecting))
+	require.Equal(t, 1, re.Attempt)
+	require.Equal(t, want, re.Reason)
+	h.rec.waitFor(t, "connected on 2", connected(2))
+	require.Less(t, time.Since(start), wait)
+	requireResubscribed(t, v, 2)
+	require.GreaterOrEqual(t, h.c.Stats().Reconnects[want], uint64(1))
+	return lost
+}
+
+var errJunk = errors.New("not JSON")

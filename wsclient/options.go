@@ -1,0 +1,217 @@
+package wsclient
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// Defaults of [Options].
+const (
+	DefaultDialTimeout     = 10 * time.Second
+	DefaultReadLimit       = 16 << 20 // a full-depth order-book snapshot fits
+	DefaultPingInterval    = 15 * time.Second
+	DefaultPongTimeout     = 10 * time.Second
+	DefaultIdleTimeout     = 30 * time.Second
+	DefaultBackoffBase     = 100 * time.Millisecond
+	DefaultBackoffCap      = 30 * time.Second
+	DefaultBackoffReset    = 60 * time.Second
+	DefaultRotationOverlap = 2 * time.Second
+	DefaultControlRate     = 5.0 // Binance: 5 incoming messages per second
+	DefaultEventBuffer     = 256
+)
+
+// Options configure a [Client]. A nil *Options gives the defaults; New
+// copies the struct, so changing it afterwards has no effect. Durations set
+// to a negative value disable the feature where the field says so.
+type Options struct {
+	// Venue is stamped on every frame as Provider. Defaults to empty, which
+	// schema.WsFrame.Validate rejects: set it.
+	Venue schema.Venue
+	// Frames is the pool frames are taken from; it may be shared with other
+	// clients. Defaults to a pool of its own with schema.CapWsFrame frames
+	// of schema.DefaultFrameBuffer bytes.
+	Frames *pool.Pool[*schema.WsFrame]
+
+	// HTTPClient performs the handshake. Defaults to http.DefaultClient,
+	// which verifies certificates of wss:// servers. New refuses a client
+	// whose *http.Transport skips verification unless AllowInsecureTLS is
+	// set.
+	HTTPClient *http.Client
+	// AllowInsecureTLS accepts an HTTPClient with InsecureSkipVerify. Never
+	// set it against a real venue. Defaults to false.
+	AllowInsecureTLS bool
+	// HTTPHeader is sent with every handshake (API keys, origin). Defaults
+	// to none.
+	HTTPHeader http.Header
+	// DialTimeout bounds one dial, handshake included. Defaults to
+	// DefaultDialTimeout (10 s).
+	DialTimeout time.Duration
+
+	// ReadLimit is the largest message accepted, in bytes. A larger one is
+	// an [*OversizedError], counted, and the connection is re-established.
+	// Defaults to DefaultReadLimit (16 MiB).
+	ReadLimit int64
+	// SkipUTF8Check delivers text messages without checking that they are
+	// valid UTF-8. By default an invalid one is dropped, counted and
+	// reported with [ErrInvalidUTF8]; the connection is kept.
+	SkipUTF8Check bool
+
+	// PingInterval is the time between pings. Defaults to
+	// DefaultPingInterval (15 s); negative disables pings.
+	PingInterval time.Duration
+	// PongTimeout is how long a ping may go unanswered, counting only the
+	// time the reader spends waiting on the socket (see the package doc).
+	// Defaults to DefaultPongTimeout (10 s).
+	PongTimeout time.Duration
+	// IdleTimeout declares a connection dead when its reader has waited on
+	// the socket that long without a message. Time spent in the frame
+	// handler does not count. Defaults to DefaultIdleTimeout (30 s);
+	// negative disables the watchdog.
+	IdleTimeout time.Duration
+
+	// BackoffBase and BackoffCap bound the wait before redial number n:
+	// a uniformly random duration in [0, min(BackoffCap, BackoffBase·2ⁿ⁻¹)]
+	// (full jitter). Default to 100 ms and 30 s.
+	BackoffBase, BackoffCap time.Duration
+	// BackoffReset is how long a connection must have lived for the next
+	// redial to start again from attempt 1. Defaults to 60 s.
+	BackoffReset time.Duration
+
+	// MaxAge turns rotation on: a connection that age is replaced,
+	// make-before-break (see the package doc). Defaults to 0, no rotation.
+	MaxAge time.Duration
+	// RotationOverlap is how long the old connection keeps delivering after
+	// the new one delivered its first message. Defaults to 2 s.
+	RotationOverlap time.Duration
+
+	// Subscriptions are sent as text messages, in order, on every new
+	// connection. Defaults to none.
+	Subscriptions [][]byte
+	// Topics are sent after Subscriptions on every new connection, in
+	// messages built by EncodeSubscribe of at most MaxTopicsPerMessage
+	// topics each. Defaults to none.
+	Topics []string
+	// EncodeSubscribe appends to dst the subscribe message for topics; n
+	// counts the messages of a connection from 1 (a request id). Required
+	// with Topics.
+	EncodeSubscribe func(dst []byte, n int, topics []string) []byte
+	// MaxTopicsPerMessage splits Topics into several messages. Defaults to
+	// 0, all topics in one message.
+	MaxTopicsPerMessage int
+	// MaxTopicsPerConn is the venue's limit per connection (Binance: 1024).
+	// New fails with [ErrTooManyTopics] when Topics is longer. Defaults to
+	// 0, no limit.
+	MaxTopicsPerConn int
+	// ControlRate paces subscription messages, in messages per second per
+	// connection. Defaults to DefaultControlRate (5); negative disables
+	// pacing. Write is never paced.
+	ControlRate float64
+
+	// OnEvent receives state changes and reported errors, in order, on a
+	// goroutine of the client's own: it never runs on the reader. Events
+	// wait in a queue of EventBuffer; when it is full they are dropped and
+	// counted (Stats.EventsDropped, Event.Dropped). Handler and frame
+	// errors use at most half the queue, so that state changes find room.
+	// Defaults to nil: no events (Stats still counts).
+	OnEvent func(Event)
+	// EventBuffer is the length of the event queue. Defaults to 256.
+	EventBuffer int
+
+	// Clock times the waits the client chooses: backoff, subscription
+	// pacing, and the age that resets backoff. Liveness timers (ping, idle,
+	// rotation) measure the network and always use the real clock.
+	// Defaults to the real clock.
+	Clock Clock
+	// Rand returns a uniform random int64 in [0, n) for the backoff jitter.
+	// It is called from one goroutine at a time. Defaults to
+	// math/rand/v2.Int64N.
+	Rand func(n int64) int64
+}
+
+// Clock is the time source of backoff and pacing; tests replace it so that
+// they never sleep through a backoff.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits for d or until ctx ends, returning ctx.Err() then.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// withDefaults returns a copy of opts with defaults applied, or an error for
+// a combination that cannot work.
+func (opts *Options) withDefaults() (Options, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	orDefault(&o.HTTPClient, http.DefaultClient)
+	orDefault(&o.DialTimeout, DefaultDialTimeout)
+	orDefault(&o.ReadLimit, DefaultReadLimit)
+	orDefault(&o.PingInterval, DefaultPingInterval)
+	orDefault(&o.PongTimeout, DefaultPongTimeout)
+	orDefault(&o.IdleTimeout, DefaultIdleTimeout)
+	orDefault(&o.BackoffBase, DefaultBackoffBase)
+	orDefault(&o.BackoffCap, DefaultBackoffCap)
+	orDefault(&o.BackoffReset, DefaultBackoffReset)
+	orDefault(&o.RotationOverlap, DefaultRotationOverlap)
+	orDefault(&o.ControlRate, DefaultControlRate)
+	orDefault(&o.EventBuffer, DefaultEventBuffer)
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Int64N
+	}
+	if o.Frames == nil {
+		o.Frames = pool.New("wsclient.frames", schema.CapWsFrame, func() *schema.WsFrame {
+			return &schema.WsFrame{Data: make([]byte, 0, schema.DefaultFrameBuffer)}
+		}, nil)
+	}
+	if o.BackoffCap < o.BackoffBase {
+		o.BackoffCap = o.BackoffBase
+	}
+	switch {
+	case len(o.Topics) > 0 && o.EncodeSubscribe == nil:
+		return o, errors.New("wsclient: Options.Topics needs Options.EncodeSubscribe")
+	case o.MaxTopicsPerConn > 0 && len(o.Topics) > o.MaxTopicsPerConn:
+		return o, ErrTooManyTopics
+	case !o.AllowInsecureTLS && insecure(o.HTTPClient):
+		return o, errors.New("wsclient: the HTTPClient skips certificate verification; set Options.AllowInsecureTLS to accept it")
+	}
+	return o, nil
+}
+
+func insecure(c *http.Client) bool {
+	t, ok := c.Transport.(*http.Transport)
+	return ok && t.TLSClientConfig != nil && t.TLSClientConfig.InsecureSkipVerify
+}

@@ -1,0 +1,61 @@
+package wsclient
+
+import (
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// buildSubscriptions returns the messages sent on every new connection:
+// Subscriptions, then Topics in batches of MaxTopicsPerMessage.
+func buildSubscriptions(o *Options) [][]byte {
+	msgs := make([][]byte, 0, len(o.Subscriptions)+1)
+	for _, m := range o.Subscriptions {
+		msgs = append(msgs, append([]byte(nil), m...))
+	}
+	per := o.MaxTopicsPerMessage
+	if per <= 0 {
+		per = len(o.Topics)
+	}
+	for i, batch := range SplitTopics(o.Topics, per) {
+		msgs = append(msgs, o.EncodeSubscribe(nil, i+1, batch))
+	}
+	return msgs
+}
+
+// SplitTopics cuts topics into consecutive parts of at most n topics (all in
+// one part when n < 1). Use it to spread more topics than one connection
+// may carry over several clients. The parts share topics' backing array.
+func SplitTopics(topics []string, n int) [][]string {
+	if len(topics) == 0 {
+		return nil
+	}
+	if n < 1 {
+		n = len(topics)
+	}
+	parts := make([][]string, 0, (len(topics)+n-1)/n)
+	for len(topics) > n {
+		parts = append(parts, topics[:n:n])
+		topics = topics[n:]
+	}
+	return append(parts, topics)
+}
+
+// subscribe sends the subscription messages on cn, paced at ControlRate.
+func (c *Client) subscribe(cn *conn) error {
+	var gap time.Duration
+	if c.opts.ControlRate > 0 {
+		gap = time.Duration(float64(time.Second) / c.opts.ControlRate)
+	}
+	for i, m := range c.subMsgs {
+		if i > 0 && gap > 0 {
+			if err := c.opts.Clock.Sleep(cn.ctx, gap); err != nil {
+				return err
+			}
+		}
+		if err := cn.ws.Write(cn.ctx, websocket.MessageText, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
