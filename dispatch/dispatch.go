@@ -1,0 +1,211 @@
+package dispatch
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// DefaultCloseWait is how long Close drains when its context has no
+// deadline.
+const DefaultCloseWait = 5 * time.Second
+
+// Options tune a Dispatcher. A nil *Options gives the defaults.
+type Options struct {
+	// OnCriticalOverflow is called when a subscription's critical lane goes
+	// over its CriticalBound: once on the way over, again only after the
+	// lane has come back under it. Nothing is dropped; the lane grows. A
+	// host typically logs it and, if the subscriber is stuck, Unsubscribes
+	// it. It runs on the publisher's goroutine and must not block or call
+	// Publish. Defaults to nil.
+	OnCriticalOverflow func(s *Subscription, st Stats)
+}
+
+// Dispatcher fans pooled events out to subscribers as heap clones. It is
+// safe for concurrent use; its zero value is not usable: build it with New.
+// It starts one goroutine per subscription and none otherwise; Close stops
+// them all.
+type Dispatcher struct {
+	events   *pool.Pool[*schema.CanonicalEvent]
+	overflow func(*Subscription, Stats)
+
+	idx    atomic.Pointer[index]
+	closed atomic.Bool
+
+	mu      sync.Mutex
+	subs    []*Subscription            // subscribed, in order
+	running map[*Subscription]struct{} // goroutines not yet exited
+	nextID  uint64
+}
+
+// New returns a dispatcher that returns published events to events. It
+// panics when events is nil: a programming error.
+func New(events *pool.Pool[*schema.CanonicalEvent], opts *Options) *Dispatcher {
+	if events == nil {
+		panic("dispatch: New with a nil events pool")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	d := &Dispatcher{
+		events:   events,
+		overflow: o.OnCriticalOverflow,
+		running:  make(map[*Subscription]struct{}),
+	}
+	d.idx.Store(newIndex(nil))
+	return d
+}
+
+// Subscribe starts a subscription to the events f selects. opts may be nil.
+// After Close it returns ErrClosed.
+func (d *Dispatcher) Subscribe(f Filter, opts *SubscribeOptions) (*Subscription, error) {
+	var o SubscribeOptions
+	if opts != nil {
+		o = *opts
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed.Load() {
+		return nil, ErrClosed
+	}
+	d.nextID++
+	s := newSubscription(d, d.nextID, f, o)
+	d.subs = append(slices.Clip(d.subs), s)
+	d.idx.Store(newIndex(d.subs))
+	d.running[s] = struct{}{}
+	go s.run()
+	return s, nil
+}
+
+// Unsubscribe ends s at once: it receives nothing more, what it had queued
+// is released (counted in [Stats.Discarded]) and its goroutine exits as
+// soon as it is not inside the handler; s.Done() tells when. Unsubscribe
+// does not wait for that, so a handler may unsubscribe itself. It returns
+// ErrUnknownSubscription when s is not subscribed here.
+func (d *Dispatcher) Unsubscribe(s *Subscription) error {
+	d.mu.Lock()
+	i := slices.Index(d.subs, s)
+	if i < 0 {
+		d.mu.Unlock()
+		return ErrUnknownSubscription
+	}
+	d.subs = slices.Delete(slices.Clone(d.subs), i, i+1)
+	d.idx.Store(newIndex(d.subs))
+	d.mu.Unlock()
+	s.stop()
+	return nil
+}
+
+// forget is called by a subscription's goroutine as it exits.
+func (d *Dispatcher) forget(s *Subscription) {
+	d.mu.Lock()
+	delete(d.running, s)
+	d.mu.Unlock()
+}
+
+// Publish takes ownership of ev, an event checked out of the dispatcher's
+// pool, and returns it to the pool before returning, on every path. Each
+// subscription whose filter matches gets its own heap clone, queued in the
+// lane of the event's class. Publish never waits for a subscriber: a full
+// ordered lane drops its oldest event, a coalescable event replaces the
+// queued one of its stream, and a critical lane over its bound grows. So
+// ctx is not consulted; it is there for the normalizer's Sink interface.
+//
+// It returns ErrNilEvent for nil, a [*NotPooledError] (and does not Put) for
+// an event not checked out of a pool, and ErrClosed once Close has begun.
+// An event from another pool makes the Put panic, as the pool's contract
+// says.
+func (d *Dispatcher) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
+	if ev == nil {
+		return ErrNilEvent
+	}
+	if !ev.Pooled() {
+		return &NotPooledError{Venue: ev.Venue, Symbol: ev.Symbol, Type: ev.Type}
+	}
+	err := d.fanOut(ev)
+	d.events.Put(ev)
+	return err
+}
+
+func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	ix := d.idx.Load()
+	if len(ix.subs) == 0 {
+		return nil
+	}
+	var err error
+	for _, s := range ix.route(keyOf(ev)) {
+		ok, alarm := s.enqueue(ev)
+		if alarm && d.overflow != nil {
+			d.overflow(s, s.Stats())
+		}
+		if !ok && d.closed.Load() {
+			err = ErrClosed // refused by a draining subscription
+		}
+	}
+	return err
+}
+
+// Close stops the dispatcher: Publish and Subscribe return ErrClosed from
+// now on, and every subscription delivers what it has queued (critical
+// first, as always) and ends; channels returned by C are closed. When ctx
+// ends first (after DefaultCloseWait if it has no deadline), what is still
+// queued is released and Close returns a [*CloseError]; a goroutine still
+// inside its handler exits when the handler returns. Queued events are
+// heap clones, so releasing them returns nothing to any pool. Close must not
+// be called from a handler. Calling it again waits again.
+func (d *Dispatcher) Close(ctx context.Context) error {
+	d.mu.Lock()
+	d.closed.Store(true)
+	d.subs = nil
+	d.idx.Store(newIndex(nil))
+	running := make([]*Subscription, 0, len(d.running))
+	for s := range d.running {
+		running = append(running, s)
+	}
+	d.mu.Unlock()
+
+	for _, s := range running {
+		s.drain()
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultCloseWait)
+		defer cancel()
+	}
+	if waitAll(ctx, running) {
+		return nil
+	}
+	ce := &CloseError{Err: ctx.Err()}
+	for _, s := range running {
+		ce.Discarded += s.stop()
+	}
+	for _, s := range running {
+		select {
+		case <-s.done:
+		default:
+			ce.Running++
+		}
+	}
+	return ce
+}
+
+// waitAll waits for every subscription's goroutine to exit, or for ctx.
+func waitAll(ctx context.Context, subs []*Subscription) bool {
+	for _, s := range subs {
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}

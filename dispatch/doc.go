@@ -1,0 +1,63 @@
+// Package dispatch fans canonical events out to the host's subscribers.
+//
+// A [Dispatcher] takes ownership of every pooled [schema.CanonicalEvent]
+// given to [Dispatcher.Publish]: it makes one heap clone per matching
+// [Subscription], queues the clones, and returns the original to its pool
+// before Publish returns — with no subscriber, on every error and after
+// Close too. A clone handed back to Publish by mistake is refused with a
+// [*NotPooledError]. Clones belong to the subscriber, which may keep them;
+// no pool accepts them. A clone is one allocation, its book levels and raw
+// bytes included (up to about 30 KiB of payload).
+//
+// # Routing
+//
+// A subscription's [Filter] names venues, symbols and event types (an empty
+// list is "all"). The dispatcher learns which subscriptions want a stream —
+// one (venue, symbol, type) — the first time the stream is published and
+// keeps the answer in a map read without a lock, rebuilt copy-on-write when
+// a subscription comes or goes. Publishing never scans the subscribers.
+//
+// # Lanes
+//
+// Every subscription has three queues, chosen by the event's type, and one
+// goroutine that delivers from them, either to a handler or on a channel
+// (see [SubscribeOptions]). Publish never waits for that goroutine, so a
+// slow subscriber never slows the publisher or the other subscribers.
+//
+//   - Critical: execution reports, order acks, connection states, control
+//     and gap markers. FIFO, always delivered before any waiting market
+//     data, never dropped. Its bound is soft: beyond it the lane grows,
+//     the excess is counted in [Stats.Overflowed] and
+//     [Options.OnCriticalOverflow] raises the alarm once. Waiting instead
+//     would let a stuck subscriber block the socket reader, and a wait
+//     that times out would lose the report; critical events are rare
+//     enough that growing is the safe choice.
+//   - Coalescing: best bid/offer, ticker, kline in progress, mark price,
+//     funding rate ([schema.EventType.Coalescable]). At most one event per
+//     stream waits; a newer one replaces it in place (without allocating
+//     when the payload fits) and keeps its place in line. A slow subscriber
+//     sees fewer, fresher updates, and always the latest in the end. The
+//     lane needs no bound: it never holds more than one event per stream.
+//   - Ordered: trades, book snapshots and diffs, closed klines,
+//     liquidations. A bounded FIFO, never reordered. When it is full the
+//     oldest event is dropped and counted, and a gap marker — an
+//     [schema.EventGap] with Control.Kind [schema.ControlGap] naming the
+//     venue, symbol, type, count and sequence range (when known) of what
+//     was lost — is queued on the critical lane, so it arrives before the
+//     next event of that stream. Further drops of the stream merge into the
+//     marker while it waits.
+//
+// Market data of the ordered and coalescing lanes is delivered in arrival
+// order. Events of one stream keep their order end to end (when one
+// goroutine publishes the stream), and so do all critical events, so the
+// execution reports of one order arrive in order.
+//
+// # Closing
+//
+// [Dispatcher.Close] refuses new events and lets every subscription deliver
+// what it has queued, then stops its goroutine; if its context ends first,
+// what is left is released and Close reports how much. [Dispatcher.Unsubscribe]
+// ends one subscription at once and releases its queue. No goroutine
+// outlives Close, except one still inside a handler, until that handler
+// returns.
+package dispatch

@@ -1,0 +1,58 @@
+package dispatch
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/meltica/meltica/schema"
+)
+
+var (
+	// ErrClosed is returned by Publish and Subscribe once Close has begun.
+	// Publish has still returned the event to its pool.
+	ErrClosed = errors.New("dispatch: closed")
+	// ErrNilEvent is returned by Publish for a nil event.
+	ErrNilEvent = errors.New("dispatch: nil event")
+	// ErrNotPooled is matched by the [*NotPooledError] Publish returns for an
+	// event that is not checked out of a pool.
+	ErrNotPooled = errors.New("dispatch: event not checked out of a pool")
+	// ErrUnknownSubscription is returned by Unsubscribe for a subscription
+	// that is not (or no longer) one of the dispatcher's.
+	ErrUnknownSubscription = errors.New("dispatch: unknown subscription")
+)
+
+// NotPooledError is returned by Publish when the event is not a pooled
+// original: a heap clone (what subscribers receive), an event made with new,
+// or one that was already returned to its pool. The dispatcher neither
+// queues nor returns such an event: it is not the dispatcher's to return.
+type NotPooledError struct {
+	Venue  schema.Venue
+	Symbol string
+	Type   schema.EventType
+}
+
+func (e *NotPooledError) Error() string {
+	return fmt.Sprintf("dispatch: Publish of a %s event (%s %s) that is not checked out of a pool: "+
+		"a subscriber's heap clone, an event made with new, or one already returned; "+
+		"publish only originals taken from the events pool", e.Type, e.Venue, e.Symbol)
+}
+
+// Is makes errors.Is(err, ErrNotPooled) true.
+func (e *NotPooledError) Is(target error) bool { return target == ErrNotPooled }
+
+// CloseError is returned by Close when its context ended before every
+// subscriber had drained its queues. What was still queued was released;
+// subscribers still inside their handler exit when the handler returns.
+type CloseError struct {
+	Discarded uint64 // queued events released undelivered
+	Running   int    // subscriber goroutines still inside a handler
+	Err       error  // the context's error
+}
+
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("dispatch: close gave up draining: %d events released, %d subscribers still in their handler: %v",
+		e.Discarded, e.Running, e.Err)
+}
+
+// Unwrap returns the context's error.
+func (e *CloseError) Unwrap() error { return e.Err }

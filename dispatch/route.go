@@ -1,0 +1,143 @@
+package dispatch
+
+import (
+	"maps"
+	"sync"
+	"sync/atomic"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// Filter selects the events a subscriber receives. An empty list matches
+// everything on that axis; an event must match all three. Events with an
+// empty Symbol (connection states, venue-wide control) match any symbol
+// list, so a subscriber to some symbols of a venue still hears that its
+// connection dropped.
+type Filter struct {
+	Venues  []schema.Venue
+	Symbols []string
+	Types   []schema.EventType
+}
+
+// routeKey names a stream: the events of one type for one symbol of one
+// venue. Routing, coalescing and gap markers are all per stream.
+type routeKey struct {
+	venue  schema.Venue
+	symbol string
+	typ    schema.EventType
+}
+
+func keyOf(ev *schema.CanonicalEvent) routeKey {
+	return routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: ev.Type}
+}
+
+// matcher is a Filter compiled into sets. It is immutable.
+type matcher struct {
+	venues   map[schema.Venue]struct{} // nil: all
+	symbols  map[string]struct{}       // nil: all
+	types    [schema.NumEventTypes]bool
+	allTypes bool
+}
+
+func compile(f Filter) matcher {
+	m := matcher{allTypes: len(f.Types) == 0}
+	if len(f.Venues) > 0 {
+		m.venues = make(map[schema.Venue]struct{}, len(f.Venues))
+		for _, v := range f.Venues {
+			m.venues[v] = struct{}{}
+		}
+	}
+	if len(f.Symbols) > 0 {
+		m.symbols = make(map[string]struct{}, len(f.Symbols))
+		for _, s := range f.Symbols {
+			m.symbols[s] = struct{}{}
+		}
+	}
+	for _, t := range f.Types {
+		if int(t) < len(m.types) {
+			m.types[t] = true
+		}
+	}
+	return m
+}
+
+func (m *matcher) match(k routeKey) bool {
+	if !m.allTypes && (int(k.typ) >= len(m.types) || !m.types[k.typ]) {
+		return false
+	}
+	if m.venues != nil {
+		if _, ok := m.venues[k.venue]; !ok {
+			return false
+		}
+	}
+	if m.symbols != nil && k.symbol != "" {
+		if _, ok := m.symbols[k.symbol]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// index routes a stream to its subscribers. One index is built for each set
+// of subscribers (copy-on-write on Subscribe and Unsubscribe) and read
+// through an atomic pointer. It learns the route of a stream the first time
+// the stream is published, by matching every subscriber once; later events
+// of the stream find it in a map without a lock.
+//
+// Learned routes go to dirty (under mu) and are promoted into a new read
+// map once the slow path has been taken as often as there are routes, so
+// that promotion costs amortized O(1) per new stream.
+type index struct {
+	subs []*Subscription // in subscription order
+
+	read   atomic.Pointer[map[routeKey][]*Subscription]
+	mu     sync.Mutex
+	dirty  map[routeKey][]*Subscription
+	misses int
+}
+
+func newIndex(subs []*Subscription) *index {
+	ix := &index{subs: subs}
+	m := map[routeKey][]*Subscription{}
+	ix.read.Store(&m)
+	return ix
+}
+
+// route returns the subscribers that want stream k, in subscription order.
+// The slice is shared and MUST NOT be modified.
+func (ix *index) route(k routeKey) []*Subscription {
+	if r, ok := (*ix.read.Load())[k]; ok {
+		return r
+	}
+	return ix.learn(k)
+}
+
+func (ix *index) learn(k routeKey) []*Subscription {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	read := *ix.read.Load()
+	if r, ok := read[k]; ok {
+		return r
+	}
+	r, ok := ix.dirty[k]
+	if !ok {
+		for _, s := range ix.subs {
+			if s.m.match(k) {
+				r = append(r, s)
+			}
+		}
+		if ix.dirty == nil {
+			ix.dirty = make(map[routeKey][]*Subscription)
+		}
+		ix.dirty[k] = r
+	}
+	ix.misses++
+	if ix.misses >= len(read)+len(ix.dirty) {
+		m := make(map[routeKey][]*Subscription, len(read)+len(ix.dirty))
+		maps.Copy(m, read)
+		maps.Copy(m, ix.dirty)
+		ix.read.Store(&m)
+		ix.dirty, ix.misses = nil, 0
+	}
+	return r
+}
