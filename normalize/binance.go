@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"bytes"
 	"context"
 	"errors"
 
@@ -45,11 +46,9 @@ type Options struct {
 // scratch space and keeps each symbol's book sequence). Stats and Symbols
 // may be called from any goroutine. Make it with [NewBinance].
 type Binance struct {
-	emitter
-	syms  *Symbols
-	f     fields
-	books seqTracker
-	raw   schema.ProviderRaw
+	parser
+	syms *Symbols
+	raw  schema.ProviderRaw
 }
 
 // NewBinance returns a parser that takes events from events and hands them
@@ -66,8 +65,7 @@ func NewBinance(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Opti
 		o.Symbols = NewBinanceSymbols()
 	}
 	p := &Binance{syms: o.Symbols}
-	p.venue, p.events, p.sink, p.keepRaw = schema.VenueBinance, events, sink, o.KeepRaw
-	p.f.venue = schema.VenueBinance
+	p.init(schema.VenueBinance, events, sink, &o)
 	return p
 }
 
@@ -193,32 +191,23 @@ const (
 	numBinanceKinds
 )
 
-// binanceSpec is what differs between message types: data, not code.
-type binanceSpec struct {
-	name     string           // for errors
-	typ      schema.EventType // the event type (a closed kline changes it)
-	required string           // one-letter fields that must be present
-	seqKey   string           // the field holding SeqProvider
-	decode   func(p *Binance, ev *schema.CanonicalEvent, b []byte, sp *binanceSpec)
-}
-
-var binanceSpecs [numBinanceKinds]binanceSpec
+var binanceSpecs [numBinanceKinds]msgSpec
 
 func init() {
-	binanceSpecs = [numBinanceKinds]binanceSpec{
-		bnTrade:        {"trade", schema.EventTrade, "tpq", "t", (*Binance).decodeTrade},
-		bnAggTrade:     {"aggTrade", schema.EventTrade, "apq", "a", (*Binance).decodeTrade},
-		bnBookTicker:   {"bookTicker", schema.EventBBO, "ubBaA", "u", (*Binance).decodeBookTicker},
-		bnDepth:        {"depthUpdate", schema.EventBookUpdate, "Uuba", "u", (*Binance).decodeDepth},
-		bnPartialDepth: {"depth", schema.EventBookSnapshot, "", "lastUpdateId", (*Binance).decodeDepth},
-		bnKline:        {"kline", schema.EventKlineLive, "k", "", (*Binance).decodeKline},
-		bnTicker:       {"24hrTicker", schema.EventTicker, "cohlvq", "L", (*Binance).decodeTicker},
-		bnMiniTicker:   {"24hrMiniTicker", schema.EventTicker, "cohlvq", "L", (*Binance).decodeTicker},
-		bnExec:         {"executionReport", schema.EventExecReport, "cSxXi", "", (*Binance).decodeExec},
-		bnMarkPrice:    {"markPriceUpdate", schema.EventMarkPrice, "p", "", (*Binance).decodeMarkPrice},
-		bnForceOrder:   {"forceOrder", schema.EventLiquidation, "o", "", (*Binance).decodeForceOrder},
-		bnAck:          {"result", schema.EventControl, "", "", (*Binance).decodeControl},
-		bnVenueError:   {"error", schema.EventControl, "", "", (*Binance).decodeControl},
+	binanceSpecs = [numBinanceKinds]msgSpec{
+		bnTrade:        {typ: schema.EventTrade, table: binanceTrade},
+		bnAggTrade:     {typ: schema.EventTrade, table: binanceAggTrade},
+		bnBookTicker:   {typ: schema.EventBBO, table: binanceBookTicker},
+		bnDepth:        {typ: schema.EventBookUpdate, table: binanceDepth, after: afterDepth, book: true},
+		bnPartialDepth: {typ: schema.EventBookSnapshot, table: binancePartialDepth, after: afterDepth},
+		bnKline:        {typ: schema.EventKlineLive, table: binanceKline, after: afterKline},
+		bnTicker:       {typ: schema.EventTicker, table: binanceTicker},
+		bnMiniTicker:   {typ: schema.EventTicker, table: binanceTicker},
+		bnExec:         {typ: schema.EventExecReport, table: binanceExec, after: afterExec},
+		bnMarkPrice:    {typ: schema.EventMarkPrice, table: binanceMarkPrice},
+		bnForceOrder:   {typ: schema.EventLiquidation, table: binanceForceOrder},
+		bnAck:          {typ: schema.EventControl, table: binanceAck, after: afterAck},
+		bnVenueError:   {typ: schema.EventControl, table: binanceVenueError, after: afterVenueError},
 	}
 }
 
@@ -250,13 +239,7 @@ var binanceStreamKinds = map[string]binanceKind{
 // "btcusdt@depth5@100ms" → "btcusdt", "depth5". All-market streams
 // ("!bookTicker@arr") have no symbol.
 func splitStream(s []byte) (sym, channel []byte) {
-	at := -1
-	for i, c := range s {
-		if c == '@' {
-			at = i
-			break
-		}
-	}
+	at := bytes.IndexByte(s, '@')
 	if at < 0 {
 		return nil, nil
 	}
@@ -264,14 +247,14 @@ func splitStream(s []byte) (sym, channel []byte) {
 		return nil, s[1:at]
 	}
 	sym, channel = s[:at], s[at+1:]
-	for i, c := range channel {
-		if c == '@' {
-			channel = channel[:i]
-			break
-		}
+	if i := bytes.IndexByte(channel, '@'); i >= 0 {
+		channel = channel[:i]
 	}
 	return sym, channel
 }
+
+// bookTickerShape are the keys of a spot bookTicker, which has no "e".
+var bookTickerShape = charBit('u') | charBit('b') | charBit('a') | charBit('B') | charBit('A')
 
 // classify finds the kind of a payload: its "e" field, else its shape, else
 // its stream's channel.
@@ -285,7 +268,7 @@ func (p *Binance) classify(stream, payload []byte) (binanceKind, error) {
 		case "lastUpdateId":
 			hasLastUpdate = true
 		case "e":
-			name, err := unquote(it.val, &p.f.scratch)
+			name, err := unquote(it.val, &p.dec.scratch)
 			if err != nil {
 				return bnUnknown, &ParseError{Venue: schema.VenueBinance, Stream: "message", Field: "e", Err: ErrBadValue}
 			}
@@ -311,7 +294,6 @@ func (p *Binance) classify(stream, payload []byte) (binanceKind, error) {
 		return binanceStreamKinds[string(ch)], nil
 	}
 	// A raw stream: the shape decides (spot bookTicker has no "e").
-	const bookTickerShape = 1<<('u'-'a') | 1<<('b'-'a') | 1<<('a'-'a') | 1<<(26+'B'-'A') | 1<<(26+'A'-'A')
 	switch {
 	case seen&bookTickerShape == bookTickerShape:
 		return bnBookTicker, nil
@@ -338,75 +320,6 @@ func (p *Binance) emit(ctx context.Context, kind binanceKind, stream, payload []
 		p.stats.unknown.Add(1)
 		return nil
 	}
-	sp := &binanceSpecs[kind]
-	ev, pooled, err := p.acquire(ctx, sp.typ, ingest)
-	if err != nil {
-		return err
-	}
-	p.f.begin(sp.name)
-	sp.decode(p, ev, payload, sp)
-	if ev.Symbol == "" && p.f.err == nil && !sp.typ.Critical() {
-		if sym, _ := splitStream(stream); sym != nil {
-			ev.Symbol = p.lookup("s", sym)
-		} else {
-			p.f.fail("s", ErrMissingField)
-		}
-	}
-	if p.f.err != nil {
-		p.release(ev, pooled)
-		p.stats.errors.Add(1)
-		return p.f.err
-	}
-	if p.keepRaw {
-		ev.Raw = append(ev.Raw[:0], payload...)
-	}
-	if kind == bnDepth {
-		if err := p.checkBook(ctx, ev); err != nil {
-			p.release(ev, pooled)
-			return err
-		}
-	}
-	if !pooled {
-		return p.dropped(ctx, ev)
-	}
-	return p.publish(ctx, ev)
-}
-
-// checkBook emits a gap marker before a depth diff that does not continue
-// its symbol's previous one: U must be the previous u + 1 (spot), or pu the
-// previous u (futures, which send pu).
-func (p *Binance) checkBook(ctx context.Context, ev *schema.CanonicalEvent) error {
-	prev := ev.Book.PrevSeq
-	if prev == 0 {
-		prev = ev.Book.FirstSeq - 1
-	}
-	brk, ok := p.books.step(ev.Symbol, prev, ev.Book.LastSeq)
-	if !ok {
-		return nil
-	}
-	reason, count := "book diff sequence gap", brk.Last-brk.First+1
-	if brk.Back {
-		reason, count = "book diff sequence went backwards", 0
-	}
-	return p.gap(ctx, ev, schema.EventBookUpdate, brk.First, brk.Last, count, reason)
-}
-
-// lookup resolves a venue symbol, failing field on error.
-func (p *Binance) lookup(field string, sym []byte) string {
-	s, err := p.syms.Lookup(sym)
-	if err != nil {
-		p.f.fail(field, err)
-	}
-	return s
-}
-
-// finish ends a message's iteration: a JSON error wins over field errors
-// (it is the cause), then the required fields are checked.
-func (p *Binance) finish(it *iter, required string) {
-	if err := it.finish(); err != nil {
-		p.f.err = nil
-		p.f.fail("", err)
-		return
-	}
-	p.f.require(required)
+	sym, _ := splitStream(stream)
+	return p.run(ctx, &binanceSpecs[kind], payload, sym, ingest)
 }

@@ -226,12 +226,12 @@ func BenchmarkBinance(b *testing.B) {
 		})
 		b.Run(bc.name+"/goccy-nocopy", func(b *testing.B) {
 			v := bc.plain()
-			_ = json.UnmarshalNoEscape(msgs[0], v, json.DecodeNoCopyString())
+			_ = json.UnmarshalWithOption(msgs[0], v, json.DecodeNoCopyString())
 			b.SetBytes(int64(len(msgs[0])))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if err := json.UnmarshalNoEscape(msgs[i%ring], v, json.DecodeNoCopyString()); err != nil {
+				if err := json.UnmarshalWithOption(msgs[i%ring], v, json.DecodeNoCopyString()); err != nil {
 					b.Fatal(err)
 				}
 			}

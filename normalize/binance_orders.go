@@ -203,7 +203,7 @@ func clientID(id *schema.ID) (string, error) {
 	b := id.Bytes()
 	ok := len(b) <= 36
 	for _, c := range b {
-		if !isDigit(c) && !('a' <= c && c <= 'z') && !('A' <= c && c <= 'Z') && !strings.ContainsRune(".:/_-", rune(c)) {
+		if !isAlnumByte(c) && strings.IndexByte(".:/_-", c) < 0 {
 			ok = false
 		}
 	}
@@ -250,7 +250,7 @@ func validStream(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !isDigit(c) && !('a' <= c && c <= 'z') && !('A' <= c && c <= 'Z') && !strings.ContainsRune("@_!.-", rune(c)) {
+		if !isAlnumByte(c) && strings.IndexByte("@_!.-", c) < 0 {
 			return false
 		}
 	}

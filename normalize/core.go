@@ -179,3 +179,98 @@ func (t *seqTracker) step(key string, prev, last uint64) (seqBreak, bool) {
 		return seqBreak{First: prev + 1, Last: known, Back: true}, true
 	}
 }
+
+// msgSpec is what a venue says about one of its message types: data, not
+// code.
+type msgSpec struct {
+	typ   schema.EventType // the event type (an after hook may refine it)
+	table *table
+	after func(d *decoder, e *schema.CanonicalEvent) // derives what the venue does not send
+	book  bool                                       // a book diff: check its sequence
+}
+
+// parser is the core every venue parser embeds: pool and sink, the table
+// decoder, and the per-symbol book sequences.
+type parser struct {
+	emitter
+	dec   decoder
+	tg    target // a field, not a local: the table getters would make it escape
+	books seqTracker
+}
+
+func (c *parser) init(venue schema.Venue, events *pool.Pool[*schema.CanonicalEvent], sink Sink, o *Options) {
+	c.venue, c.events, c.sink, c.keepRaw = venue, events, sink, o.KeepRaw
+	c.dec.venue, c.dec.syms = venue, o.Symbols
+}
+
+// run decodes payload with sp into a pooled event and publishes it.
+// streamSym is the venue symbol named by the envelope, used when the payload
+// names none.
+func (c *parser) run(ctx context.Context, sp *msgSpec, payload, streamSym []byte, ingest int64) error {
+	ev, pooled, err := c.acquire(ctx, sp.typ, ingest)
+	if err != nil {
+		return err
+	}
+	d := &c.dec
+	d.begin(sp.table.name)
+	tg := &c.tg
+	*tg = target{ev: ev}
+	d.object(tg, sp.table, payload, "")
+	ev.ExchangeTS = either(tg.main, tg.fallback)
+	tg.ev = nil
+	if sp.after != nil && d.err == nil {
+		sp.after(d, ev)
+	}
+	if ev.Symbol == "" && d.err == nil && !sp.typ.Critical() {
+		if streamSym == nil {
+			d.fail("s", ErrMissingField)
+		} else if ev.Symbol, err = d.syms.Lookup(streamSym); err != nil {
+			d.fail("s", err)
+		}
+	}
+	if d.err != nil {
+		c.release(ev, pooled)
+		c.stats.errors.Add(1)
+		return d.err
+	}
+	if c.keepRaw {
+		ev.Raw = append(ev.Raw[:0], payload...)
+	}
+	if sp.book {
+		if err := c.checkBook(ctx, ev); err != nil {
+			c.release(ev, pooled)
+			return err
+		}
+	}
+	if !pooled {
+		return c.dropped(ctx, ev)
+	}
+	return c.publish(ctx, ev)
+}
+
+// checkBook emits a gap marker before a book diff that does not continue
+// its symbol's previous one: the venue's previous id (PrevSeq, as Binance
+// futures' pu) must be the last one seen, or else FirstSeq must follow it.
+func (c *parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) error {
+	prev := ev.Book.PrevSeq
+	if prev == 0 {
+		prev = ev.Book.FirstSeq - 1
+	}
+	brk, ok := c.books.step(ev.Symbol, prev, ev.Book.LastSeq)
+	if !ok {
+		return nil
+	}
+	reason, count := "book diff sequence gap", brk.Last-brk.First+1
+	if brk.Back {
+		reason, count = "book diff sequence went backwards", 0
+	}
+	return c.gap(ctx, ev, schema.EventBookUpdate, brk.First, brk.Last, count, reason)
+}
+
+// either returns a, or b when a is zero.
+func either(a, b int64) int64 {
+	if a != 0 {
+		return a
+	}
+	return b
+}

@@ -24,8 +24,6 @@ func (s *recSink) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
 	return s.err
 }
 
-func (s *recSink) reset() { s.got = s.got[:0] }
-
 // putSink only puts events back: for allocation tests and benchmarks.
 type putSink struct {
 	events *pool.Pool[*schema.CanonicalEvent]

@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"bytes"
 	"fmt"
 	"unicode/utf8"
 )
@@ -341,13 +342,7 @@ func unquote(v []byte, scratch *[]byte) ([]byte, error) {
 		return nil, errJSONType
 	}
 	s := v[1 : len(v)-1]
-	bs := -1
-	for i, c := range s {
-		if c == '\\' {
-			bs = i
-			break
-		}
-	}
+	bs := bytes.IndexByte(s, '\\')
 	if bs < 0 {
 		return s, nil
 	}

@@ -159,8 +159,8 @@ func TestBinanceOrderParams(t *testing.T) {
 func TestCredentialsRedacted(t *testing.T) {
 	_, priv, err := ed25519.GenerateKey(strings.NewReader(strings.Repeat("x", 64)))
 	require.NoError(t, err)
-	secrets := []string{testSecret, hex.EncodeToString([]byte(testSecret)), fmt.Sprint([]byte(testSecret)),
-		hex.EncodeToString(priv), base64.StdEncoding.EncodeToString(priv), fmt.Sprint([]byte(priv))}
+	secrets := []string{testSecret, hex.EncodeToString([]byte(testSecret)), hex.EncodeToString(priv),
+		base64.StdEncoding.EncodeToString(priv), string(priv[:8])}
 	for _, c := range []*Credentials{
 		NewCredentials(testAPIKey, NewHMACSigner([]byte(testSecret))),
 		NewCredentials(testAPIKey, NewEd25519Signer(priv)),

@@ -221,10 +221,13 @@ func isAlnum(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isDigit(c) && !('A' <= c && c <= 'Z') && !('a' <= c && c <= 'z') {
+		if !isAlnumByte(s[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+func isAlnumByte(c byte) bool {
+	return isDigit(c) || ('A' <= c && c <= 'Z') || ('a' <= c && c <= 'z')
 }
