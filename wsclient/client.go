@@ -15,8 +15,8 @@ import (
 )
 
 // Handler receives every message. It is called from the reader goroutine,
-// never concurrently with itself (also not during a rotation), with the
-// context of Run. The frame goes back to its pool when the handler returns:
+// never concurrently with itself (also not during a rotation), with a
+// context that ends when the connection or Run ends. The frame goes back to its pool when the handler returns:
 // the handler MUST NOT keep f or f.Data. An error is counted and reported
 // as an [Event] with [ReasonHandlerError]; it never closes the connection.
 type Handler func(ctx context.Context, f *schema.WsFrame) error
@@ -184,7 +184,7 @@ type Stats struct {
 	ConnID        uint64             // the live connection, 0 when none
 	Messages      uint64             // messages delivered to the handler
 	Bytes         uint64             // their bytes
-	Reconnects    [NumReasons]uint64 // connections lost, by reason
+	Reconnects    [NumReasons]uint64 // connections lost (and failed dials, under ReasonDial), by reason
 	Rotations     uint64             // completed rotations
 	Oversized     uint64             // messages over ReadLimit
 	InvalidFrames uint64             // text messages that were not UTF-8

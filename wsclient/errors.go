@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	// ErrClosed is returned by Run, Write and Start-like calls after Close.
+	// ErrClosed is returned by Run and Write after Close.
 	ErrClosed = errors.New("wsclient: closed")
 	// ErrRunning is returned by a second call to Run.
 	ErrRunning = errors.New("wsclient: Run already called")

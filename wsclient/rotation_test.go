@@ -143,3 +143,63 @@ func TestFaultMaxAgeRotation(t *testing.T) {
 	}
 	h.finish(v)
 }
+
+// A rotation whose new connection dies before delivering keeps the old
+// connection (no gap, no disconnect) and is retried until one succeeds.
+func TestRotationFailureKeepsOldConnection(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	v := newVenue(t, func(s *session) {
+		if s.n == 2 { // the first replacement: dies after subscribing
+			_ = s.readN(len(testSubs))
+			_ = s.ws.Close(websocket.StatusTryAgainLater, "overloaded")
+			return
+		}
+		steady(s)
+	})
+	opts := quickOptions()
+	opts.MaxAge = 150 * time.Millisecond
+	opts.RotationOverlap = 10 * time.Millisecond
+	opts.BackoffBase = 10 * time.Millisecond
+	h := start(t, v.url(), opts, &sink{}, leaks)
+
+	failed := h.rec.waitFor(t, "failed rotation", func(ev Event) bool {
+		return ev.State == schema.ConnConnected && ev.Reason == ReasonRotation && ev.Err != nil
+	})
+	require.EqualValues(t, 1, failed.ConnID, "the old connection stays live")
+	require.Equal(t, websocket.StatusTryAgainLater, websocket.CloseStatus(failed.Err))
+	require.Eventually(t, func() bool { return h.c.Stats().Rotations >= 1 }, wait, time.Millisecond)
+	h.rec.waitFor(t, "connected on 3", func(ev Event) bool { return connected(3)(ev) })
+	require.Zero(t, h.rec.count(isState(schema.ConnDisconnected)))
+	require.Zero(t, h.c.Stats().TotalReconnects())
+	requireResubscribed(t, v, 3)
+	h.finish(v)
+}
+
+// With the real clock, subscriptions are spaced 1/ControlRate apart.
+func TestRealClockPacing(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	var mu sync.Mutex
+	var at []time.Time
+	v := newVenue(t, func(s *session) {
+		for range 3 {
+			if s.readN(1) != nil {
+				return
+			}
+			mu.Lock()
+			at = append(at, time.Now())
+			mu.Unlock()
+		}
+		<-s.ctx.Done()
+	})
+	opts := quickOptions()
+	opts.Subscriptions = append(opts.Subscriptions, []byte(`{"op":"sub","args":["c"]}`))
+	opts.ControlRate = 20 // 50 ms apart
+	opts.Clock = realClock{}
+	h := start(t, v.url(), opts, &sink{}, leaks)
+	h.rec.waitFor(t, "connected", connected(1))
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(at) == 3 }, wait, time.Millisecond)
+	mu.Lock()
+	require.GreaterOrEqual(t, at[2].Sub(at[0]), 90*time.Millisecond)
+	mu.Unlock()
+	h.finish(v)
+}
