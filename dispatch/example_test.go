@@ -71,7 +71,7 @@ func Example() {
 func ExampleDispatcher_Publish_clone() {
 	pools := schema.NewPools(nil)
 	d := dispatch.New(pools.Events, nil)
-	defer d.Close(context.Background())
+	defer func() { _ = d.Close(context.Background()) }()
 
 	ev, _ := pools.Events.Get(context.Background())
 	ev.Venue, ev.Symbol, ev.Type = schema.VenueOKX, "ETH-USDT", schema.EventTrade
