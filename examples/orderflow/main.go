@@ -1,0 +1,175 @@
+// Orderflow places, fills and cancels orders through pooled OrderRequests
+// and prints the execution reports that come back; a rejected order shows
+// the venue's reason.
+//
+// By default it trades against the embedded simulated venue. -live sends
+// real orders to Binance with the keys in BINANCE_API_KEY and
+// BINANCE_API_SECRET (HMAC keys): use a testnet or an amount you can lose.
+//
+//	go run ./examples/orderflow
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/examples/internal/feed"
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/venuesim"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "orderflow:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("orderflow", flag.ContinueOnError)
+	live := fs.Bool("live", false, "trade on Binance with BINANCE_API_KEY and BINANCE_API_SECRET")
+	wait := fs.Duration("wait", 5*time.Second, "how long to wait for each answer from the venue")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	out = feed.SyncWriter(out)
+	keys := feed.Keys{APIKey: "demo-key", Signer: normalize.NewHMACSigner([]byte("demo-secret"))}
+	var venue *venuesim.Venue
+	if *live {
+		key, secret := os.Getenv("BINANCE_API_KEY"), os.Getenv("BINANCE_API_SECRET")
+		if key == "" || secret == "" {
+			return errors.New("-live needs BINANCE_API_KEY and BINANCE_API_SECRET in the environment")
+		}
+		keys = feed.Keys{APIKey: key, Signer: normalize.NewHMACSigner([]byte(secret))}
+	} else {
+		venue = venuesim.Start(&venuesim.Options{Rate: 200, APIKey: keys.APIKey, APISecret: "demo-secret"})
+		defer venue.Close()
+		fmt.Fprintf(out, "simulated venue on %s\n", venue.URL())
+	}
+
+	f, err := feed.Start(ctx, feed.Config{Venue: venue, Symbols: []string{"BTC-USDT"}, Channels: []string{"bookTicker"}})
+	if err != nil {
+		return err
+	}
+	reports := make(chan *schema.CanonicalEvent, 1024)
+	_, err = f.Dispatcher.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport, schema.EventOrderAck, schema.EventControl}},
+		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { reports <- ev }})
+	if err != nil {
+		return err
+	}
+	orders, err := f.StartOrders(ctx, venue, keys)
+	if err != nil {
+		return err
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, *wait)
+	err = orders.WaitConnected(waitCtx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("order connection: %w", err)
+	}
+
+	d := schema.MustParseDecimal
+	steps := []struct {
+		title string
+		fill  func(o *schema.OrderRequest)
+		until schema.OrderStatus
+	}{
+		{"market buy 0.02 BTC: fills at once, in two parts", func(o *schema.OrderRequest) {
+			o.ClientOrderID, o.Side, o.Type, o.Qty = schema.MustID("demo-mkt-1"), schema.SideBuy, schema.OrderTypeMarket, d("0.02")
+		}, schema.StatusFilled},
+		{"limit buy 0.5 BTC at 1000.00: rests on the book", func(o *schema.OrderRequest) {
+			o.ClientOrderID, o.Side, o.Type, o.TimeInForce, o.Price, o.Qty = schema.MustID("demo-lmt-1"), schema.SideBuy, schema.OrderTypeLimit, schema.TIFGTC, d("1000.00"), d("0.5")
+		}, schema.StatusNew},
+		{"cancel it", func(o *schema.OrderRequest) {
+			o.Action, o.OrigClientOrderID = schema.ActionCancel, schema.MustID("demo-lmt-1")
+		}, schema.StatusCanceled},
+		{"limit buy 1000 BTC at 60000.00: more than the account holds", func(o *schema.OrderRequest) {
+			o.ClientOrderID, o.Side, o.Type, o.TimeInForce, o.Price, o.Qty = schema.MustID("demo-big-1"), schema.SideBuy, schema.OrderTypeLimit, schema.TIFGTC, d("60000.00"), d("1000")
+		}, schema.StatusRejected},
+	}
+	var sent, received int
+	var stepErr error
+	for i, st := range steps {
+		fmt.Fprintf(out, "\n%d. %s\n", i+1, st.title)
+		req, err := f.Pools.Orders.Get(ctx)
+		if err != nil {
+			return err
+		}
+		req.Venue, req.Symbol = schema.VenueBinance, "BTC-USDT"
+		st.fill(req)
+		if err := req.Validate(); err != nil {
+			f.Pools.Orders.Put(req)
+			return err
+		}
+		id, err := orders.Send(ctx, req)
+		f.Pools.Orders.Put(req) // encoded and written: the request goes back at once
+		if err != nil {
+			return err
+		}
+		sent++
+		n, err := await(ctx, out, reports, id, st.until, *wait)
+		received += n
+		if err != nil {
+			stepErr = fmt.Errorf("step %d: %w", i+1, err)
+			break
+		}
+	}
+
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	closeErr := errors.Join(orders.Close(shutdownCtx), f.Close(shutdownCtx))
+	fmt.Fprintf(out, "\n%d requests sent, %d execution reports received\n", sent, received)
+	fmt.Fprintln(out, "pools after shutdown:")
+	f.PrintPools(out)
+	if err := errors.Join(stepErr, closeErr); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "leak check: %d outstanding\n", f.Outstanding())
+	return nil
+}
+
+// await prints the venue's answers until an execution report reaches the
+// wanted status, and returns how many execution reports it saw.
+func await(ctx context.Context, out io.Writer, reports <-chan *schema.CanonicalEvent, reqID uint64, until schema.OrderStatus, wait time.Duration) (int, error) {
+	timeout := time.After(wait)
+	n := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return n, ctx.Err()
+		case <-timeout:
+			return n, fmt.Errorf("no %s report within %s", until, wait)
+		case ev := <-reports:
+			switch ev.Type {
+			case schema.EventExecReport:
+				n++
+				x := &ev.Exec
+				fmt.Fprintf(out, "   exec report  %-10s %-4s %-6s %-9s -> %-16s filled %s of %s", x.ClientOrderID, x.Side, x.Type, x.ExecType, x.Status, x.CumFillQty, x.Qty)
+				if x.ExecType == schema.ExecTrade {
+					fmt.Fprintf(out, " (last %s @ %s, fee %s %s)", x.LastFillQty, x.LastFillPrice, x.Fee, x.FeeAsset)
+				}
+				if x.RejectReason != "" {
+					fmt.Fprintf(out, " reason: %s", x.RejectReason)
+				}
+				fmt.Fprintln(out)
+				if x.Status == until {
+					return n, nil
+				}
+			case schema.EventControl, schema.EventOrderAck:
+				if uint64(ev.Control.Code) == reqID || ev.Control.Kind == schema.ControlVenueError {
+					fmt.Fprintf(out, "   venue answer %s code %d %s\n", ev.Control.Kind, ev.Control.Code, ev.Control.Reason)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestOrderflow(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), nil, &out))
+	text := out.String()
+	t.Log(text)
+	assert.Regexp(t, `demo-mkt-1 buy  market trade     -> partially_filled filled 0\.01000000 of 0\.02000000`, text)
+	assert.Regexp(t, `demo-mkt-1 buy  market trade     -> filled           filled 0\.02000000 of 0\.02000000`, text)
+	assert.Regexp(t, `demo-lmt-1 buy  limit  new       -> new`, text)
+	assert.Regexp(t, `demo-lmt-1 buy  limit  canceled  -> canceled`, text)
+	assert.Contains(t, text, "venue_error code -2010 Account has insufficient balance for requested action.")
+	assert.Contains(t, text, "reason: INSUFFICIENT_BALANCE")
+	assert.Contains(t, text, "4 requests sent, 6 execution reports received")
+	assert.Contains(t, text, "leak check: 0 outstanding")
+}
+
+func TestOrderflowLiveNeedsKeys(t *testing.T) {
+	t.Setenv("BINANCE_API_KEY", "")
+	err := run(context.Background(), []string{"-live"}, &bytes.Buffer{})
+	assert.ErrorContains(t, err, "BINANCE_API_KEY")
+}

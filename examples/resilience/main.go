@@ -1,0 +1,276 @@
+// Resilience injects every fault the simulated venue knows into a live
+// pipeline, one after the other, and prints each state change and how long
+// recovery took: a close, a TCP reset, a stall (idle watchdog), a half-open
+// connection (pong timeout), garbage frames (survived without reconnect),
+// an oversized frame, a sequence gap in the depth stream (gap marker), and
+// the venue's maximum connection age (make-before-break rotation).
+//
+//	go run ./examples/resilience
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"time"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/examples/internal/feed"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/venuesim"
+	"github.com/meltica/meltica/wsclient"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "resilience:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("resilience", flag.ContinueOnError)
+	wait := fs.Duration("wait", 10*time.Second, "how long to wait for recovery from each fault")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	out = feed.SyncWriter(out)
+	venue := venuesim.Start(&venuesim.Options{Rate: 1000, OversizedBytes: 2 << 20})
+	defer venue.Close()
+
+	start := time.Now()
+	states := make(chan wsclient.Event, 256)
+	f, err := feed.Start(ctx, feed.Config{
+		Venue:    venue,
+		Symbols:  []string{"BTC-USDT"},
+		Channels: []string{"trade", "depth@100ms"},
+		Client: wsclient.Options{
+			ReadLimit:    1 << 20, // the venue's oversized frame is 2 MiB
+			PingInterval: 100 * time.Millisecond,
+			PongTimeout:  300 * time.Millisecond,  // half-open: no pong within 0.3 s
+			IdleTimeout:  1000 * time.Millisecond, // stall: pongs come, data does not
+			BackoffBase:  20 * time.Millisecond,
+			BackoffCap:   500 * time.Millisecond,
+			ControlRate:  -1,
+		},
+		OnState: func(e wsclient.Event) {
+			if e.State != schema.ConnUnknown {
+				fmt.Fprintf(out, "  %7.3fs  conn %d  %-12s %s", time.Since(start).Seconds(), e.ConnID, e.State, e.Reason)
+				if e.Err != nil {
+					fmt.Fprintf(out, ": %v", e.Err)
+				}
+				if e.State == schema.ConnReconnecting {
+					fmt.Fprintf(out, " (attempt %d, wait %s)", e.Attempt, e.Delay.Round(time.Millisecond))
+				}
+				fmt.Fprintln(out)
+			}
+			select {
+			case states <- e:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	var delivered atomic.Int64
+	gaps := make(chan *schema.CanonicalEvent, 16)
+	_, err = f.Dispatcher.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+		if ev.Type == schema.EventGap {
+			select {
+			case gaps <- ev:
+			default:
+			}
+		}
+		delivered.Add(1)
+	}})
+	if err != nil {
+		return err
+	}
+
+	// flowing waits until n more events were delivered.
+	flowing := func(n int64) error {
+		target := delivered.Load() + n
+		deadline := time.After(*wait)
+		for delivered.Load() < target {
+			select {
+			case <-deadline:
+				return errors.New("data did not flow")
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+		return nil
+	}
+	// reconnected waits for a Connected event on a newer connection.
+	reconnected := func(after uint64) error {
+		deadline := time.After(*wait)
+		for {
+			select {
+			case e := <-states:
+				if e.State == schema.ConnConnected && e.ConnID > after {
+					return nil
+				}
+			case <-deadline:
+				return errors.New("no reconnect")
+			}
+		}
+	}
+	if err := reconnected(0); err != nil {
+		return err
+	}
+	if err := flowing(50); err != nil {
+		return err
+	}
+
+	failures := 0
+	for _, fault := range venuesim.Faults() {
+		drainStates(states)
+		cs := f.Client.Stats()
+		fmt.Fprintf(out, "\nfault %q\n", fault)
+		t0 := time.Now()
+		var err error
+		switch fault {
+		case venuesim.FaultGarbage:
+			venue.Inject(fault)
+			if err = flowing(200); err == nil && f.Client.Stats().ConnID != cs.ConnID {
+				err = errors.New("reconnected on garbage")
+			}
+			if err == nil {
+				after := f.Client.Stats()
+				fmt.Fprintf(out, "  survived: still connection %d, %d bad frames reported (%d invalid UTF-8, %d rejected by the parser)\n",
+					after.ConnID, (after.InvalidFrames-cs.InvalidFrames)+(after.HandlerErrors-cs.HandlerErrors),
+					after.InvalidFrames-cs.InvalidFrames, after.HandlerErrors-cs.HandlerErrors)
+			}
+		case venuesim.FaultDepthGap:
+			venue.Inject(fault)
+			select {
+			case g := <-gaps:
+				fmt.Fprintf(out, "  gap marker: %s %s, update ids %d..%d missing\n", g.Symbol, g.Control.GapType, g.Control.GapFirstSeq, g.Control.GapLastSeq)
+			case <-time.After(*wait):
+				err = errors.New("no gap marker")
+			}
+		default:
+			venue.Inject(fault)
+			if err = reconnected(cs.ConnID); err == nil {
+				err = flowing(20)
+			}
+		}
+		if err != nil {
+			failures++
+			fmt.Fprintf(out, "  NOT RECOVERED: %v\n", err)
+			continue
+		}
+		verb := "recovered"
+		if fault == venuesim.FaultGarbage || fault == venuesim.FaultDepthGap {
+			verb = "handled"
+		}
+		fmt.Fprintf(out, "  %s in %s\n", verb, time.Since(t0).Round(time.Millisecond))
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.Close(shutdownCtx); err != nil {
+		return err
+	}
+	leaked := f.Outstanding()
+
+	// The venue cuts connections at a maximum age; rotation replaces each
+	// one before the cut, make-before-break.
+	fmt.Fprintf(out, "\nfault \"max-age\": the venue cuts at 1.5s, the client rotates at 0.5s\n")
+	rot, err := rotation(ctx, out, venue, start)
+	if err != nil {
+		failures++
+		fmt.Fprintf(out, "  NOT RECOVERED: %v\n", err)
+	} else {
+		fmt.Fprintf(out, "  %d rotations, %d disconnects, %d trades, ids contiguous\n", rot.rotations, rot.disconnects, rot.trades)
+		leaked += rot.leaked
+	}
+	fmt.Fprintf(out, "\n%d of %d faults recovered\n", len(venuesim.Faults())+1-failures, len(venuesim.Faults())+1)
+	fmt.Fprintf(out, "leak check: %d outstanding\n", leaked)
+	if failures > 0 {
+		return fmt.Errorf("%d faults not recovered", failures)
+	}
+	return nil
+}
+
+func drainStates(c chan wsclient.Event) {
+	for {
+		select {
+		case <-c:
+		default:
+			return
+		}
+	}
+}
+
+type rotationResult struct {
+	rotations, disconnects uint64
+	trades, leaked         int64
+}
+
+// rotation runs a second pipeline with rotation on against a venue that
+// cuts connections at 1.5 s, and checks that trade ids stay contiguous.
+func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start time.Time) (rotationResult, error) {
+	var res rotationResult
+	venue.SetMaxConnAge(1500 * time.Millisecond)
+	defer venue.SetMaxConnAge(0)
+	var disconnects atomic.Uint64
+	f, err := feed.Start(ctx, feed.Config{
+		Venue: venue, Symbols: []string{"ETH-USDT"}, Channels: []string{"trade"},
+		Client: wsclient.Options{MaxAge: 500 * time.Millisecond, RotationOverlap: 100 * time.Millisecond},
+		OnState: func(e wsclient.Event) {
+			if e.State == schema.ConnRotating || e.State == schema.ConnDisconnected {
+				fmt.Fprintf(out, "  %7.3fs  conn %d  %-12s %s\n", time.Since(start).Seconds(), e.ConnID, e.State, e.Reason)
+			}
+			if e.State == schema.ConnDisconnected {
+				disconnects.Add(1)
+			}
+		},
+	})
+	if err != nil {
+		return res, err
+	}
+	var last, trades, breaks atomic.Int64
+	_, err = f.Dispatcher.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+		id := int64(ev.SeqProvider)
+		if prev := last.Load(); prev != 0 && id != prev+1 && id > prev {
+			breaks.Add(1)
+		}
+		if id > last.Load() {
+			last.Store(id)
+			trades.Add(1)
+		}
+	}})
+	if err != nil {
+		return res, err
+	}
+	deadline := time.After(10 * time.Second)
+	for f.Client.Stats().Rotations < 3 {
+		select {
+		case <-deadline:
+			err = errors.New("fewer than 3 rotations")
+		case <-time.After(5 * time.Millisecond):
+			continue
+		}
+		break
+	}
+	res.rotations = f.Client.Stats().Rotations
+	res.disconnects = disconnects.Load()
+	res.trades = trades.Load()
+	closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if cerr := f.Close(closeCtx); err == nil {
+		err = cerr
+	}
+	res.leaked = f.Outstanding()
+	if err == nil && (breaks.Load() > 0 || res.disconnects > 0) {
+		err = fmt.Errorf("%d breaks in the trade ids, %d disconnects", breaks.Load(), res.disconnects)
+	}
+	return res, err
+}

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestResilience injects every fault and checks the example saw each one
+// recovered, by the mechanism meant for it.
+func TestResilience(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), nil, &out))
+	text := out.String()
+	t.Log(text)
+	for _, want := range []string{
+		"disconnected peer_closed",   // close
+		"disconnected read_error",    // reset
+		"disconnected idle",          // stall
+		"disconnected pong_timeout",  // no pong
+		"survived: still connection", // garbage
+		"disconnected oversized",     // oversized
+		"gap marker: BTC-USDT book_update",
+		"ids contiguous",
+		"8 of 8 faults recovered",
+		"leak check: 0 outstanding",
+	} {
+		assert.Contains(t, text, want)
+	}
+	assert.NotContains(t, text, "NOT RECOVERED")
+}

@@ -1,0 +1,192 @@
+// Slowconsumer runs one fast and one deliberately slow subscriber on the
+// same feed, with orders being filled at the same time, and prints what
+// each one received: the slow one sees fewer, fresher best bid/offers
+// (coalesced, latest wins), loses old trades and book diffs with a gap
+// marker that says how many, and still gets every execution report.
+//
+//	go run ./examples/slowconsumer
+//	go run ./examples/slowconsumer -slow 5ms -duration 5s
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"time"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/examples/internal/feed"
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/venuesim"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "slowconsumer:", err)
+		os.Exit(1)
+	}
+}
+
+// tally counts what one subscriber received.
+type tally struct {
+	mu        sync.Mutex
+	byType    map[schema.EventType]int
+	gapEvents int    // gap markers received
+	gapCount  uint64 // events they say were lost
+	execs     int
+	lastExec  map[string]schema.OrderStatus
+	outOfSeq  int // execution reports of one order seen out of order
+}
+
+func newTally() *tally {
+	return &tally{byType: map[schema.EventType]int{}, lastExec: map[string]schema.OrderStatus{}}
+}
+
+func (t *tally) add(ev *schema.CanonicalEvent) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.byType[ev.Type]++
+	switch ev.Type {
+	case schema.EventGap:
+		t.gapEvents++
+		t.gapCount += ev.Control.GapCount
+	case schema.EventExecReport:
+		t.execs++
+		id := ev.Exec.ClientOrderID.String()
+		if prev, ok := t.lastExec[id]; ok && ev.Exec.Status < prev {
+			t.outOfSeq++
+		}
+		t.lastExec[id] = ev.Exec.Status
+	}
+}
+
+func (t *tally) execCount() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.execs
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("slowconsumer", flag.ContinueOnError)
+	duration := fs.Duration("duration", 3*time.Second, "how long the feed runs")
+	rate := fs.Int("rate", 4000, "simulated venue: market-data messages per second")
+	slow := fs.Duration("slow", 2*time.Millisecond, "how long the slow subscriber spends on each event")
+	orderRate := fs.Int("orders", 40, "market orders placed per second (3 execution reports each)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	out = feed.SyncWriter(out)
+	keys := feed.Keys{APIKey: "demo-key", Signer: normalize.NewHMACSigner([]byte("demo-secret"))}
+	venue := venuesim.Start(&venuesim.Options{Rate: *rate})
+	defer venue.Close()
+	f, err := feed.Start(ctx, feed.Config{Venue: venue, Symbols: []string{"BTC-USDT", "ETH-USDT"}, Channels: []string{"trade", "bookTicker", "depth@100ms"}})
+	if err != nil {
+		return err
+	}
+	fast, slowT := newTally(), newTally()
+	fastSub, err := f.Dispatcher.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: fast.add})
+	if err != nil {
+		return err
+	}
+	slowSub, err := f.Dispatcher.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{
+		OrderedBound: 64,
+		Handler: func(ev *schema.CanonicalEvent) {
+			slowT.add(ev)
+			time.Sleep(*slow) // a deliberately slow strategy
+		},
+	})
+	if err != nil {
+		return err
+	}
+	orders, err := f.StartOrders(ctx, venue, keys)
+	if err != nil {
+		return err
+	}
+	if err := orders.WaitConnected(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "feed at %d msg/s; slow subscriber takes %s per event; %d market orders/s\n", *rate, *slow, *orderRate)
+
+	// Place market orders while the feed runs.
+	tick := time.NewTicker(time.Second / time.Duration(max(*orderRate, 1)))
+	deadline := time.After(*duration)
+	sent := 0
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-deadline:
+			break loop
+		case <-tick.C:
+			req, err := f.Pools.Orders.Get(ctx)
+			if err != nil {
+				return err
+			}
+			req.Venue, req.Symbol, req.Side, req.Type, req.Qty = schema.VenueBinance, "BTC-USDT", schema.SideBuy, schema.OrderTypeMarket, schema.MustParseDecimal("0.002")
+			_ = req.ClientOrderID.Set(fmt.Sprintf("slow-%d", sent))
+			_, err = orders.Send(ctx, req)
+			f.Pools.Orders.Put(req)
+			if err != nil {
+				return err
+			}
+			sent++
+		}
+	}
+	tick.Stop()
+
+	// Once the venue has taken every order (market orders fill at once),
+	// every execution report it sent must reach both subscribers.
+	caughtUp := time.After(10 * time.Second)
+	poll := time.NewTicker(5 * time.Millisecond)
+	defer poll.Stop()
+	for venue.Stats().Orders < uint64(sent) {
+		select {
+		case <-caughtUp:
+			return fmt.Errorf("the venue took %d of %d orders", venue.Stats().Orders, sent)
+		case <-poll.C:
+		}
+	}
+	venueSent := int(venue.Stats().ExecReports)
+	want := func() int { return venueSent }
+	for fast.execCount() < want() || slowT.execCount() < want() {
+		select {
+		case <-caughtUp:
+			return fmt.Errorf("execution reports: venue sent %d, fast got %d, slow got %d", want(), fast.execCount(), slowT.execCount())
+		case <-poll.C:
+		}
+	}
+	fst, sst := fastSub.Stats(), slowSub.Stats()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	closeErr := errors.Join(orders.Close(shutdownCtx), f.Close(shutdownCtx))
+
+	fmt.Fprintf(out, "\n%-28s %12s %12s\n", "", "fast", "slow")
+	row := func(name string, a, b any) { fmt.Fprintf(out, "%-28s %12v %12v\n", name, a, b) }
+	for _, et := range []schema.EventType{schema.EventTrade, schema.EventBBO, schema.EventBookUpdate, schema.EventExecReport, schema.EventGap} {
+		row("received "+et.String(), fast.byType[et], slowT.byType[et])
+	}
+	row("coalesced (latest wins)", fst.Coalesced, sst.Coalesced)
+	row("dropped (ordered lane)", fst.Dropped, sst.Dropped)
+	row("events lost per gap markers", fast.gapCount, slowT.gapCount)
+	row("worst lag", fst.WorstLag.Round(time.Microsecond), sst.WorstLag.Round(time.Microsecond))
+	fmt.Fprintf(out, "\norders placed %d; venue sent %d execution reports\n", sent, want())
+	lost := (want() - fast.execCount()) + (want() - slowT.execCount())
+	fmt.Fprintf(out, "execution reports lost: %d, out of order: %d\n", lost, fast.outOfSeq+slowT.outOfSeq)
+	if sst.Dropped != slowT.gapCount {
+		return fmt.Errorf("slow subscriber: %d dropped but gap markers account for %d", sst.Dropped, slowT.gapCount)
+	}
+	if closeErr != nil {
+		return closeErr
+	}
+	fmt.Fprintf(out, "leak check: %d outstanding\n", f.Outstanding())
+	return nil
+}

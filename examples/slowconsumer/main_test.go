@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestSlowConsumer(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-duration", "1s", "-rate", "3000", "-slow", "2ms", "-orders", "30"}, &out))
+	text := out.String()
+	t.Log(text)
+	assert.Contains(t, text, "execution reports lost: 0, out of order: 0")
+	assert.Contains(t, text, "leak check: 0 outstanding")
+	num := func(re string) (int, int) {
+		m := regexp.MustCompile(re + `\s+(\d+)\s+(\d+)`).FindStringSubmatch(text)
+		require.NotNil(t, m, re)
+		a, _ := strconv.Atoi(m[1])
+		b, _ := strconv.Atoi(m[2])
+		return a, b
+	}
+	fastExec, slowExec := num(`received exec_report`)
+	assert.Positive(t, fastExec)
+	assert.Equal(t, fastExec, slowExec, "the slow subscriber gets every execution report")
+	fastBBO, slowBBO := num(`received bbo`)
+	assert.Less(t, slowBBO, fastBBO, "the slow subscriber sees fewer best bid/offers")
+	_, slowCoalesced := num(`coalesced \(latest wins\)`)
+	assert.Positive(t, slowCoalesced)
+	_, slowDropped := num(`dropped \(ordered lane\)`)
+	_, slowLost := num(`events lost per gap markers`)
+	assert.Positive(t, slowDropped, "the slow subscriber falls behind on trades and diffs")
+	assert.Equal(t, slowDropped, slowLost, "every drop is announced by a gap marker")
+}
