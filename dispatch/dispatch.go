@@ -118,14 +118,14 @@ func (d *Dispatcher) forget(s *Subscription) {
 // ctx is not consulted; it is there for the normalizer's Sink interface.
 //
 // It returns ErrNilEvent for nil, a [*NotPooledError] (and does not Put) for
-// an event not checked out of a pool, and ErrClosed once Close has begun.
-// An event from another pool makes the Put panic, as the pool's contract
-// says.
+// an event not checked out of the dispatcher's pool — a clone, one made with
+// new, one already returned, or one of another pool — and ErrClosed once
+// Close has begun.
 func (d *Dispatcher) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
 	if ev == nil {
 		return ErrNilEvent
 	}
-	if !ev.Pooled() {
+	if !d.events.Owns(ev) {
 		return &NotPooledError{Venue: ev.Venue, Symbol: ev.Symbol, Type: ev.Type}
 	}
 	err := d.fanOut(ev)

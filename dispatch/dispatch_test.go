@@ -67,12 +67,18 @@ func TestPublishRefuses(t *testing.T) {
 	var npe *NotPooledError
 	require.ErrorAs(t, err, &npe)
 	assert.Equal(t, NotPooledError{Venue: bin, Symbol: "ETH-USDT", Type: schema.EventExecReport}, *npe)
-	assert.Contains(t, err.Error(), "exec_report event (binance ETH-USDT) that is not checked out of a pool")
+	assert.Contains(t, err.Error(), "exec_report event (binance ETH-USDT) that is not checked out of the dispatcher's pool")
 
 	puts := p.Stats().Puts
 	p.Put(ev)
 	require.ErrorIs(t, d.Publish(context.Background(), ev), ErrNotPooled, "an event already returned")
 	assert.Equal(t, puts+1, p.Stats().Puts, "a refused event is not Put")
+
+	other := newEventPool(1)
+	foreign := take(t, other, bin, "ETH-USDT", schema.EventTrade, 2)
+	require.ErrorIs(t, d.Publish(context.Background(), foreign), ErrNotPooled, "another pool's event is refused, not a panic")
+	assert.Equal(t, int64(1), other.Stats().InUse, "and left to its owner")
+	other.Put(foreign)
 }
 
 func TestRouting(t *testing.T) {

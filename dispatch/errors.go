@@ -22,8 +22,9 @@ var (
 )
 
 // NotPooledError is returned by Publish when the event is not a pooled
-// original: a heap clone (what subscribers receive), an event made with new,
-// or one that was already returned to its pool. The dispatcher neither
+// original of the dispatcher's pool: a heap clone (what subscribers
+// receive), an event made with new, one that was already returned, or one
+// checked out of another pool. The dispatcher neither
 // queues nor returns such an event: it is not the dispatcher's to return.
 type NotPooledError struct {
 	Venue  schema.Venue
@@ -32,9 +33,9 @@ type NotPooledError struct {
 }
 
 func (e *NotPooledError) Error() string {
-	return fmt.Sprintf("dispatch: Publish of a %s event (%s %s) that is not checked out of a pool: "+
-		"a subscriber's heap clone, an event made with new, or one already returned; "+
-		"publish only originals taken from the events pool", e.Type, e.Venue, e.Symbol)
+	return fmt.Sprintf("dispatch: Publish of a %s event (%s %s) that is not checked out of the dispatcher's pool: "+
+		"a subscriber's heap clone, an event made with new, one already returned, or another pool's; "+
+		"publish only originals taken from the dispatcher's events pool", e.Type, e.Venue, e.Symbol)
 }
 
 // Is makes errors.Is(err, ErrNotPooled) true.

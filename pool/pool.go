@@ -229,6 +229,18 @@ func (p *Pool[T]) make() T {
 	return obj
 }
 
+// Owns reports whether obj is checked out of this pool, so that a caller
+// handed an object of unknown origin can refuse it with an error instead of
+// letting Put panic.
+func (p *Pool[T]) Owns(obj T) bool {
+	var zero T
+	if obj == zero {
+		return false
+	}
+	h := obj.poolHeader()
+	return h.owner == &p.core && atomic.LoadUint32(&h.state) == stateOut
+}
+
 // Put resets obj and returns it to the pool. It panics, naming the pool and
 // the type, when obj is nil, did not come from this pool (a heap clone, an
 // object of another pool) or was already returned. With CaptureStacks the

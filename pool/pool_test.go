@@ -424,3 +424,18 @@ func TestAccessors(t *testing.T) {
 	assert.Equal(t, "items", p.Name())
 	assert.Equal(t, 5, p.Capacity())
 }
+
+func TestOwns(t *testing.T) {
+	t.Parallel()
+	p := newPool(t, 2, nil)
+	other := pool.New("others", 2, newItem, nil)
+	it, _ := p.Get(context.Background())
+	foreign, _ := other.Get(context.Background())
+	assert.True(t, p.Owns(it))
+	assert.False(t, p.Owns(foreign), "another pool's object")
+	assert.False(t, p.Owns(newItem()), "a heap value")
+	assert.False(t, p.Owns(nil))
+	p.Put(it)
+	assert.False(t, p.Owns(it), "a returned object")
+	other.Put(foreign)
+}
