@@ -104,12 +104,15 @@ func (p *Binance) handle(ctx context.Context, data []byte, conn uint64, received
 // SplitBinance splits a Binance frame into r's Stream and Payload, which
 // alias data: a combined-stream envelope {"stream":…,"data":…} gives both; a
 // WS-API user-data envelope {"subscriptionId":…,"event":…} gives the event;
-// anything else is its own payload. It validates the frame as JSON.
+// anything else is its own payload. It checks the envelope's structure but
+// not the values it skips: the payload is validated when it is decoded.
 func SplitBinance(data []byte, r *schema.ProviderRaw) error {
 	var it iter
 	var stream, body, event []byte
 	hasSub := false
-	for it.object(data); it.next(); {
+	it.object(data)
+	it.loose = true
+	for it.next() {
 		switch string(it.key) {
 		case "stream":
 			stream = it.val
@@ -124,7 +127,9 @@ func SplitBinance(data []byte, r *schema.ProviderRaw) error {
 	if err := it.finish(); err != nil {
 		if errors.Is(err, errJSONType) {
 			var arr iter // an all-market array stream sent raw
-			for arr.array(data); arr.next(); {
+			arr.array(data)
+			arr.loose = true
+			for arr.next() {
 			}
 			if arr.finish() == nil {
 				r.Stream, r.Payload = nil, data

@@ -332,7 +332,12 @@ func TestBinancePoolExhausted(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- p.HandleBytes(ctx, fixture(t, "trade"), 1) }()
 	for events.Stats().Waits == 0 { // poll: the marker is waiting for an event
-		runtime.Gosched()
+		select {
+		case err := <-done:
+			t.Fatalf("returned without waiting for the pool: %v", err)
+		default:
+			runtime.Gosched()
+		}
 	}
 	events.Put(held)
 	require.ErrorIs(t, <-done, ErrDropped)
@@ -375,6 +380,12 @@ func TestSplitBinance(t *testing.T) {
 
 	require.Error(t, SplitBinance([]byte(`"x"`), &r))
 	require.Error(t, SplitBinance([]byte(`[1`), &r))
+	for _, bad := range []string{`{"stream":"a@b","data":}`, `{"data":{"x":"\"}}`, `{"data":{"a":[1}`, `{"a" 1}`, `{"a":1,}`, `{"a":1`} {
+		require.ErrorIs(t, SplitBinance([]byte(bad), &r), ErrMalformed, bad)
+	}
+	// Escaped quotes and brackets inside strings do not end a value.
+	require.NoError(t, SplitBinance([]byte(`{"stream":"a@b","data":{"x":"\\\"}]"}}`), &r))
+	require.Equal(t, `{"x":"\\\"}]"}`, string(r.Payload))
 }
 
 func TestSplitStream(t *testing.T) {

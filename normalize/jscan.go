@@ -210,6 +210,63 @@ func skipValue(b []byte, i, depth int) (int, error) {
 	}
 }
 
+// skipLoose returns the index just past the value at b[i] without
+// validating it: strings end at their closing quote, containers at their
+// matching bracket, anything else at the next delimiter. It serves envelope
+// splitting, whose payload is validated when it is decoded.
+func skipLoose(b []byte, i int) (int, error) {
+	i = skipSpace(b, i)
+	depth := 0
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			j := i + 1
+			for {
+				k := bytes.IndexByte(b[j:], '"')
+				if k < 0 {
+					return len(b), errJSONEOF
+				}
+				j += k
+				bs := 0 // an odd run of backslashes escapes the quote
+				for bs < j-i-1 && b[j-1-bs] == '\\' {
+					bs++
+				}
+				if bs%2 == 0 {
+					break
+				}
+				j++
+			}
+			i = j + 1
+			if depth == 0 {
+				return i, nil
+			}
+			continue
+		case '{', '[':
+			depth++
+			if depth > maxDepth {
+				return i, errJSONDepth
+			}
+		case '}', ']':
+			if depth == 0 { // the end of the enclosing container
+				return i, nil
+			}
+			depth--
+			if depth == 0 {
+				return i + 1, nil
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i, nil
+			}
+		}
+		i++
+	}
+	if depth > 0 {
+		return i, errJSONEOF
+	}
+	return i, nil
+}
+
 // iter walks the members of a JSON object or the elements of a JSON array.
 // The zero value is an empty, finished iterator.
 //
@@ -223,6 +280,7 @@ type iter struct {
 	i        int
 	n        int
 	isObject bool
+	loose    bool // skip values with skipLoose: for envelopes only
 	done     bool
 	err      error
 	key      []byte // the member's key, without quotes or escape decoding
@@ -299,7 +357,15 @@ func (it *iter) next() bool {
 		i = skipSpace(b, i+1)
 	}
 	vs := i
-	if i, err = skipValue(b, i, 1); err != nil {
+	if it.loose {
+		i, err = skipLoose(b, i)
+		if err == nil && i == vs {
+			err = errJSONSyntax // an empty value
+		}
+	} else {
+		i, err = skipValue(b, i, 1)
+	}
+	if err != nil {
 		it.fail(i, err)
 		return false
 	}
