@@ -1,7 +1,6 @@
 package normalize
 
 import (
-	"bytes"
 	"fmt"
 	"unicode/utf8"
 )
@@ -219,22 +218,15 @@ func skipLoose(b []byte, i int) (int, error) {
 	depth := 0
 	for i < len(b) {
 		switch b[i] {
-		case '"':
+		case '"': // values are short: a loop beats IndexByte's setup
 			j := i + 1
-			for {
-				k := bytes.IndexByte(b[j:], '"')
-				if k < 0 {
-					return len(b), errJSONEOF
+			for ; j < len(b) && b[j] != '"'; j++ {
+				if b[j] == '\\' {
+					j++
 				}
-				j += k
-				bs := 0 // an odd run of backslashes escapes the quote
-				for bs < j-i-1 && b[j-1-bs] == '\\' {
-					bs++
-				}
-				if bs%2 == 0 {
-					break
-				}
-				j++
+			}
+			if j >= len(b) {
+				return len(b), errJSONEOF
 			}
 			i = j + 1
 			if depth == 0 {
@@ -408,7 +400,13 @@ func unquote(v []byte, scratch *[]byte) ([]byte, error) {
 		return nil, errJSONType
 	}
 	s := v[1 : len(v)-1]
-	bs := bytes.IndexByte(s, '\\')
+	bs := -1
+	for i, c := range s { // short strings: a loop beats IndexByte's setup
+		if c == '\\' {
+			bs = i
+			break
+		}
+	}
 	if bs < 0 {
 		return s, nil
 	}

@@ -106,7 +106,9 @@ func (d *decoder) object(tg *target, tb *table, b []byte, key string) {
 	outer := d.seen
 	d.seen = 0
 	var it iter
-	for it.object(b); it.next(); {
+	it.object(b)
+	it.loose = key != "" // a nested object was validated with its parent
+	for it.next() {
 		d.mark(it.key)
 		if f := tb.find(it.key); f != nil {
 			d.value(tg, f, it.val)
@@ -215,13 +217,18 @@ func (d *decoder) word(k string, v []byte, words map[string]string) string {
 
 // levels appends the [price, qty] pairs of a book side to dst; elements
 // after the second (Binance's legacy third, an empty array) are ignored.
+// v was validated with its message, so it is walked loosely.
 func (d *decoder) levels(k string, v []byte, dst []schema.Level) []schema.Level {
 	var side iter
-	for side.array(v); side.next(); {
+	side.array(v)
+	side.loose = true
+	for side.next() {
 		var lv schema.Level
 		n := 0
 		var pair iter
-		for pair.array(side.val); pair.next(); n++ {
+		pair.array(side.val)
+		pair.loose = true
+		for ; pair.next(); n++ {
 			switch n {
 			case 0:
 				lv.Price = d.price(k, pair.val)
