@@ -264,9 +264,9 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	case kind < 6: // a trade, seen as trade and as aggTrade
 		price, qty, bm := m.trade(s, ms)
 		buf = appendTrade(buf, s, ms, price, qty, bm)
+		agg := appendAggTrade(nil, s, ms, price, qty, bm)
 		m.mu.Unlock()
 		v.broadcast([]string{s.lower + "@trade"}, buf)
-		agg := appendAggTrade(nil, s, ms, price, qty, bm)
 		v.broadcast([]string{s.lower + "@aggTrade"}, agg)
 		v.fillResting(s)
 		return buf
@@ -276,12 +276,13 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	case kind < 18:
 		bids, asks, first, last := m.moveBook(s, v.gapNext.Swap(false))
 		buf = appendDepthUpdate(buf, s, ms, bids, asks, first, last)
+		// The same change moves the top of the book.
+		top := appendBookTicker(nil, s)
 		streams[0], streams[1] = s.lower+"@depth", s.lower+"@depth@100ms"
 		n = 2
 		m.mu.Unlock()
 		v.broadcast(streams[:n], buf)
-		// The same change moves the top of the book.
-		v.broadcast([]string{s.lower + "@bookTicker"}, appendBookTicker(nil, s))
+		v.broadcast([]string{s.lower + "@bookTicker"}, top)
 		v.fillResting(s)
 		return buf
 	default:

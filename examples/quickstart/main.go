@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		Symbols:  symbols,
 		Channels: []string{"trade", "bookTicker"},
 		OnState: func(e wsclient.Event) {
-			if e.Err != nil {
+			if e.Err != nil && e.State != schema.ConnClosed {
 				fmt.Fprintf(out, "connection %d: %s: %v\n", e.ConnID, e.State, e.Err)
 				return
 			}

@@ -4,6 +4,9 @@
 // (coalesced, latest wins), loses old trades and book diffs with a gap
 // marker that says how many, and still gets every execution report.
 //
+// -live runs the two subscribers on Binance's public market data instead;
+// no orders are placed then.
+//
 //	go run ./examples/slowconsumer
 //	go run ./examples/slowconsumer -slow 5ms -duration 5s
 package main
@@ -80,13 +83,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	rate := fs.Int("rate", 4000, "simulated venue: market-data messages per second")
 	slow := fs.Duration("slow", 2*time.Millisecond, "how long the slow subscriber spends on each event")
 	orderRate := fs.Int("orders", 40, "market orders placed per second (3 execution reports each)")
+	live := fs.Bool("live", false, "use Binance's public market data (no orders)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	out = feed.SyncWriter(out)
 	keys := feed.Keys{APIKey: "demo-key", Signer: normalize.NewHMACSigner([]byte("demo-secret"))}
-	venue := venuesim.Start(&venuesim.Options{Rate: *rate})
-	defer venue.Close()
+	var venue *venuesim.Venue
+	if !*live {
+		venue = venuesim.Start(&venuesim.Options{Rate: *rate})
+		defer venue.Close()
+	}
 	f, err := feed.Start(ctx, feed.Config{Venue: venue, Symbols: []string{"BTC-USDT", "ETH-USDT"}, Channels: []string{"trade", "bookTicker", "depth@100ms"}})
 	if err != nil {
 		return err
@@ -106,14 +113,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	orders, err := f.StartOrders(ctx, venue, keys)
-	if err != nil {
-		return err
+	var orders *feed.Orders
+	if venue != nil {
+		if orders, err = f.StartOrders(ctx, venue, keys); err != nil {
+			return err
+		}
+		if err := orders.WaitConnected(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "feed at %d msg/s; slow subscriber takes %s per event; %d market orders/s\n", *rate, *slow, *orderRate)
+	} else {
+		fmt.Fprintf(out, "Binance live market data; slow subscriber takes %s per event; no orders\n", *slow)
 	}
-	if err := orders.WaitConnected(ctx); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "feed at %d msg/s; slow subscriber takes %s per event; %d market orders/s\n", *rate, *slow, *orderRate)
 
 	// Place market orders while the feed runs.
 	tick := time.NewTicker(time.Second / time.Duration(max(*orderRate, 1)))
@@ -127,6 +138,9 @@ loop:
 		case <-deadline:
 			break loop
 		case <-tick.C:
+			if orders == nil {
+				continue
+			}
 			req, err := f.Pools.Orders.Get(ctx)
 			if err != nil {
 				return err
@@ -148,14 +162,20 @@ loop:
 	caughtUp := time.After(10 * time.Second)
 	poll := time.NewTicker(5 * time.Millisecond)
 	defer poll.Stop()
-	for venue.Stats().Orders < uint64(sent) {
+	venueStats := func() venuesim.Stats {
+		if venue == nil {
+			return venuesim.Stats{}
+		}
+		return venue.Stats()
+	}
+	for venueStats().Orders < uint64(sent) {
 		select {
 		case <-caughtUp:
-			return fmt.Errorf("the venue took %d of %d orders", venue.Stats().Orders, sent)
+			return fmt.Errorf("the venue took %d of %d orders", venueStats().Orders, sent)
 		case <-poll.C:
 		}
 	}
-	venueSent := int(venue.Stats().ExecReports)
+	venueSent := int(venueStats().ExecReports)
 	want := func() int { return venueSent }
 	for fast.execCount() < want() || slowT.execCount() < want() {
 		select {
@@ -164,10 +184,16 @@ loop:
 		case <-poll.C:
 		}
 	}
-	fst, sst := fastSub.Stats(), slowSub.Stats()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	closeErr := errors.Join(orders.Close(shutdownCtx), f.Close(shutdownCtx))
+	var closeErr error
+	if orders != nil {
+		closeErr = orders.Close(shutdownCtx)
+	}
+	closeErr = errors.Join(closeErr, f.Close(shutdownCtx))
+	// After Close every queued event was delivered (or counted as
+	// discarded), so the counters and the tallies agree.
+	fst, sst := fastSub.Stats(), slowSub.Stats()
 
 	fmt.Fprintf(out, "\n%-28s %12s %12s\n", "", "fast", "slow")
 	row := func(name string, a, b any) { fmt.Fprintf(out, "%-28s %12v %12v\n", name, a, b) }
