@@ -212,51 +212,59 @@ func skipValue(b []byte, i, depth int) (int, error) {
 // skipLoose returns the index just past the value at b[i] without
 // validating it: strings end at their closing quote, containers at their
 // matching bracket, anything else at the next delimiter. It serves envelope
-// splitting, whose payload is validated when it is decoded.
+// splitting and values already validated with their message.
 func skipLoose(b []byte, i int) (int, error) {
 	i = skipSpace(b, i)
-	depth := 0
-	for i < len(b) {
-		switch b[i] {
-		case '"': // values are short: a loop beats IndexByte's setup
-			j := i + 1
-			for ; j < len(b) && b[j] != '"'; j++ {
-				if b[j] == '\\' {
-					j++
-				}
-			}
-			if j >= len(b) {
-				return len(b), errJSONEOF
-			}
-			i = j + 1
-			if depth == 0 {
-				return i, nil
-			}
-			continue
-		case '{', '[':
-			depth++
-			if depth > maxDepth {
-				return i, errJSONDepth
-			}
-		case '}', ']':
-			if depth == 0 { // the end of the enclosing container
-				return i, nil
-			}
-			depth--
-			if depth == 0 {
-				return i + 1, nil
-			}
-		case ',', ' ', '\t', '\n', '\r':
-			if depth == 0 {
-				return i, nil
-			}
-		}
-		i++
-	}
-	if depth > 0 {
+	if i >= len(b) {
 		return i, errJSONEOF
 	}
+	switch b[i] {
+	case '"':
+		return looseString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				var err error
+				if i, err = looseString(b, i); err != nil {
+					return i, err
+				}
+				continue
+			case '{', '[':
+				if depth++; depth > maxDepth {
+					return i, errJSONDepth
+				}
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1, nil
+				}
+			}
+			i++
+		}
+		return i, errJSONEOF
+	}
+	for ; i < len(b); i++ { // a number or literal
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i, nil
+		}
+	}
 	return i, nil
+}
+
+// looseString returns the index just past the string at b[i] (a '"').
+// Strings are short: a loop beats IndexByte's setup.
+func looseString(b []byte, i int) (int, error) {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			return i + 1, nil
+		case '\\':
+			i++
+		}
+	}
+	return len(b), errJSONEOF
 }
 
 // iter walks the members of a JSON object or the elements of a JSON array.
@@ -336,7 +344,12 @@ func (it *iter) next() bool {
 			return false
 		}
 		ks := i
-		if i, _, err = skipString(b, i); err != nil {
+		if it.loose {
+			i, err = looseString(b, i)
+		} else {
+			i, _, err = skipString(b, i)
+		}
+		if err != nil {
 			it.fail(i, err)
 			return false
 		}

@@ -217,34 +217,48 @@ func (d *decoder) word(k string, v []byte, words map[string]string) string {
 
 // levels appends the [price, qty] pairs of a book side to dst; elements
 // after the second (Binance's legacy third, an empty array) are ignored.
-// v was validated with its message, so it is walked loosely.
+// v was validated with its message, so one loose pass reads it.
 func (d *decoder) levels(k string, v []byte, dst []schema.Level) []schema.Level {
-	var side iter
-	side.array(v)
-	side.loose = true
-	for side.next() {
+	i := skipSpace(v, 0)
+	if i >= len(v) || v[i] != '[' {
+		d.fail(k, errLevel)
+		return dst
+	}
+	if i = skipSpace(v, i+1); i < len(v) && v[i] == ']' {
+		return dst
+	}
+	for i < len(v) && v[i] == '[' {
 		var lv schema.Level
 		n := 0
-		var pair iter
-		pair.array(side.val)
-		pair.loose = true
-		for ; pair.next(); n++ {
+		for i = skipSpace(v, i+1); i < len(v) && v[i] != ']'; n++ {
+			e, err := skipLoose(v, i)
+			if err != nil || e == i {
+				break
+			}
 			switch n {
 			case 0:
-				lv.Price = d.price(k, pair.val)
+				lv.Price = d.price(k, v[i:e])
 			case 1:
-				lv.Qty = d.price(k, pair.val)
+				lv.Qty = d.price(k, v[i:e])
+			}
+			if i = skipSpace(v, e); i < len(v) && v[i] == ',' {
+				i = skipSpace(v, i+1)
 			}
 		}
-		if err := pair.finish(); err != nil || n < 2 {
-			d.fail(k, errLevel)
-			return dst
+		if n < 2 || i >= len(v) || v[i] != ']' {
+			break
 		}
 		dst = append(dst, lv)
+		switch i = skipSpace(v, i+1); {
+		case i < len(v) && v[i] == ',':
+			i = skipSpace(v, i+1)
+		case i < len(v) && v[i] == ']':
+			return dst
+		default:
+			i = len(v)
+		}
 	}
-	if err := side.finish(); err != nil {
-		d.fail(k, errLevel)
-	}
+	d.fail(k, errLevel)
 	return dst
 }
 
