@@ -8,29 +8,29 @@
 //
 // # The life of one event
 //
-//	venue ──WebSocket──▶ wsclient ──*schema.WsFrame──▶ normalize ──*schema.CanonicalEvent──▶ dispatch ──clone──▶ subscribers
+//		venue ──WebSocket──▶ wsclient ──*schema.WsFrame──▶ normalize ──*schema.CanonicalEvent──▶ dispatch ──clone──▶ subscribers
 //
-//  1. A wsclient connection's single reader goroutine takes a
-//     *schema.WsFrame from its pool.Pool, reads the message into the
-//     frame's reused buffer, stamps the receive time and calls the host's
-//     frame handler. The reader owns the frame; it Puts it back as soon as
-//     the handler returns, so the handler must not keep the frame or any
-//     slice of its Data.
-//  2. The handler is usually a venue parser from normalize. It splits the
-//     venue's envelope into *schema.ProviderRaw views that alias the frame
-//     (no copy), decodes each message into a pooled *schema.CanonicalEvent
-//     — prices as schema.Decimal, ids as schema.ID, symbols as interned
-//     strings, so nothing points into the frame afterwards — and hands each
-//     event to a Sink. From that call on, the sink owns the event, whatever
-//     it returns.
-//  3. The sink is normally a dispatch Dispatcher. Publish finds the
-//     subscribers whose filters match (precomputed, not scanned), gives each
-//     its own heap clone (schema.CanonicalEvent.Clone) on the lane of the
-//     event's class — critical, coalescing or ordered — and Puts the pooled
-//     original back at once, on every path.
-//  4. A subscriber owns its clones: they are ordinary heap values, reclaimed
-//     by the garbage collector, and a pool refuses them (Put of a clone
-//     panics).
+//	 1. A wsclient connection's single reader goroutine takes a
+//	    *schema.WsFrame from its pool.Pool, reads the message into the
+//	    frame's reused buffer, stamps the receive time and calls the host's
+//	    frame handler. The reader owns the frame; it Puts it back as soon as
+//	    the handler returns, so the handler must not keep the frame or any
+//	    slice of its Data.
+//	 2. The handler is usually a venue parser from normalize. It splits the
+//	    venue's envelope into *schema.ProviderRaw views that alias the frame
+//	    (no copy), decodes each message into a pooled *schema.CanonicalEvent
+//	    — prices as schema.Decimal, ids as schema.ID, symbols as interned
+//	    strings, so nothing points into the frame afterwards — and hands each
+//	    event to a Sink. From that call on, the sink owns the event, whatever
+//	    it returns.
+//	 3. The sink is normally a dispatch Dispatcher. Publish finds the
+//	    subscribers whose filters match (precomputed, not scanned), gives each
+//	    its own heap clone (schema.CanonicalEvent.Clone) on the lane of the
+//	    event's class — critical, coalescing or ordered — and Puts the pooled
+//	    original back at once, on every path.
+//	 4. A subscriber owns its clones: they are ordinary heap values, reclaimed
+//	    by the garbage collector, and a pool refuses them (Put of a clone
+//	    panics).
 //
 // Orders go the other way: the host fills a pooled *schema.OrderRequest,
 // a venue encoder in normalize writes it through the connection, and the
