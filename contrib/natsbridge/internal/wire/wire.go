@@ -1,0 +1,479 @@
+// Package wire is the bridge's binary encoding of a schema.CanonicalEvent,
+// layout version 1. The layout is documented in the natsbridge package
+// documentation (and in the README); this file is its reference.
+//
+// Every integer is either a byte, a fixed-width little-endian value, an
+// unsigned LEB128 varint (encoding/binary's Uvarint) or a zig-zag varint
+// (binary.Varint). A Decimal is its mantissa as a zig-zag varint and its
+// scale as a byte, so the venue's digits (trailing zeros included) cross
+// exactly. Strings and byte slices are a uvarint length and the bytes.
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// Version is the layout version, the first byte of every message.
+const Version = 1
+
+// Section bits of the mask: a section is written when it is not zero.
+const (
+	secTrade uint16 = 1 << iota
+	secBBO
+	secBook
+	secTicker
+	secKline
+	secMark
+	secLiquidation
+	secExec
+	secControl
+	secAll = secControl<<1 - 1
+)
+
+// Errors of Decode.
+var (
+	ErrVersion   = errors.New("natsbridge: unknown wire version")
+	ErrMalformed = errors.New("natsbridge: malformed message")
+)
+
+// maxIntern bounds a Decoder's table of interned strings.
+const maxIntern = 4096
+
+// Append appends ev, stamped with the bridge sequence seq, to dst.
+func Append(dst []byte, ev *schema.CanonicalEvent, seq uint64) []byte {
+	b := append(dst, Version, byte(ev.Type))
+	b = binary.AppendUvarint(b, seq)
+	b = appendString(b, string(ev.Venue))
+	b = appendString(b, ev.Symbol)
+	b = binary.AppendUvarint(b, ev.SeqProvider)
+	b = appendI64(b, ev.ExchangeTS)
+	b = appendI64(b, ev.IngestTS)
+	b = binary.AppendUvarint(b, ev.TraceID)
+	b = binary.AppendUvarint(b, ev.DecisionID)
+	b = appendBytes(b, ev.Raw)
+
+	var mask uint16
+	if ev.Trade != (schema.Trade{}) {
+		mask |= secTrade
+	}
+	if ev.BBO != (schema.BBO{}) {
+		mask |= secBBO
+	}
+	bk := &ev.Book
+	if len(bk.Bids)+len(bk.Asks) > 0 || bk.FirstSeq|bk.LastSeq|bk.PrevSeq != 0 || bk.Checksum != 0 || bk.HasChecksum {
+		mask |= secBook
+	}
+	if ev.Ticker != (schema.Ticker{}) {
+		mask |= secTicker
+	}
+	if ev.Kline != (schema.Kline{}) {
+		mask |= secKline
+	}
+	if ev.Mark != (schema.Mark{}) {
+		mask |= secMark
+	}
+	if ev.Liquidation != (schema.Liquidation{}) {
+		mask |= secLiquidation
+	}
+	if ev.Exec != (schema.Execution{}) {
+		mask |= secExec
+	}
+	if ev.Control != (schema.Control{}) {
+		mask |= secControl
+	}
+	b = binary.LittleEndian.AppendUint16(b, mask)
+
+	if mask&secTrade != 0 {
+		t := &ev.Trade
+		b = appendID(b, &t.ID)
+		b = appendDecs(b, t.Price, t.Qty)
+		b = append(b, byte(t.Side))
+	}
+	if mask&secBBO != 0 {
+		q := &ev.BBO
+		b = appendDecs(b, q.BidPrice, q.BidQty, q.AskPrice, q.AskQty)
+	}
+	if mask&secBook != 0 {
+		b = appendLevels(b, bk.Bids)
+		b = appendLevels(b, bk.Asks)
+		b = binary.AppendUvarint(b, bk.FirstSeq)
+		b = binary.AppendUvarint(b, bk.LastSeq)
+		b = binary.AppendUvarint(b, bk.PrevSeq)
+		b = binary.LittleEndian.AppendUint32(b, bk.Checksum)
+		b = appendBool(b, bk.HasChecksum)
+	}
+	if mask&secTicker != 0 {
+		t := &ev.Ticker
+		b = appendDecs(b, t.Last, t.LastQty, t.BidPrice, t.BidQty, t.AskPrice, t.AskQty,
+			t.Open, t.High, t.Low, t.Volume, t.QuoteVolume, t.PriceChange, t.ChangePct,
+			t.MarkPrice, t.IndexPrice, t.FundingRate, t.OpenInt)
+		b = appendI64(b, t.NextFundingTime)
+		b = appendI64(b, t.WindowOpen)
+		b = appendI64(b, t.WindowClose)
+		b = binary.AppendUvarint(b, t.TradeCount)
+	}
+	if mask&secKline != 0 {
+		k := &ev.Kline
+		b = appendString(b, k.Interval)
+		b = appendI64(b, k.OpenTime)
+		b = appendI64(b, k.CloseTime)
+		b = appendDecs(b, k.Open, k.High, k.Low, k.Close, k.Volume, k.QuoteVolume)
+		b = binary.AppendUvarint(b, k.TradeCount)
+		b = appendBool(b, k.Closed)
+	}
+	if mask&secMark != 0 {
+		m := &ev.Mark
+		b = appendDecs(b, m.MarkPrice, m.IndexPrice, m.EstSettlePrice, m.FundingRate)
+		b = appendI64(b, m.NextFundingTime)
+	}
+	if mask&secLiquidation != 0 {
+		l := &ev.Liquidation
+		b = append(b, byte(l.Side))
+		b = appendDecs(b, l.Price, l.Qty, l.AvgPrice, l.FilledQty)
+		b = append(b, byte(l.Status))
+	}
+	if mask&secExec != 0 {
+		x := &ev.Exec
+		b = appendID(b, &x.ClientOrderID)
+		b = appendID(b, &x.VenueOrderID)
+		b = appendID(b, &x.OrigClientOrderID)
+		b = appendID(b, &x.TradeID)
+		b = appendID(b, &x.FeeAsset)
+		b = append(b, byte(x.Side), byte(x.Type), byte(x.TimeInForce), byte(x.ExecType), byte(x.Status))
+		b = appendDecs(b, x.Price, x.Qty, x.StopPrice, x.LastFillPrice, x.LastFillQty,
+			x.CumFillQty, x.CumQuoteQty, x.RemainingQty, x.AvgPrice, x.Fee)
+		b = appendBool(b, x.IsMaker)
+		b = appendString(b, x.RejectReason)
+		b = appendI64(b, x.TransactTime)
+		b = appendI64(b, x.OrderCreated)
+	}
+	if mask&secControl != 0 {
+		c := &ev.Control
+		b = append(b, byte(c.Kind), byte(c.State), byte(c.GapType))
+		b = binary.AppendUvarint(b, c.GapCount)
+		b = binary.AppendUvarint(b, c.GapFirstSeq)
+		b = binary.AppendUvarint(b, c.GapLastSeq)
+		b = binary.AppendVarint(b, c.Code)
+		b = appendString(b, c.Reason)
+	}
+	return b
+}
+
+// Type returns the event type of an encoded message without decoding it,
+// and false when data is not a message of a known version.
+func Type(data []byte) (schema.EventType, bool) {
+	if len(data) < 2 || data[0] != Version {
+		return schema.EventUnknown, false
+	}
+	return schema.EventType(data[1]), true
+}
+
+// Decoder decodes messages into events. It interns the strings it reads
+// (venues, symbols, intervals, reasons), so that decoding a stream it has
+// seen before allocates nothing. It is not safe for concurrent use; its zero
+// value is ready.
+type Decoder struct {
+	intern map[string]string
+}
+
+// Decode fills ev (which should be reset) from data and returns the bridge
+// sequence. On error ev holds a partial event and must be returned to its
+// pool by the caller.
+func (d *Decoder) Decode(data []byte, ev *schema.CanonicalEvent) (uint64, error) {
+	if len(data) < 2 {
+		return 0, fmt.Errorf("%w: %d bytes", ErrMalformed, len(data))
+	}
+	if data[0] != Version {
+		return 0, fmt.Errorf("%w: %d", ErrVersion, data[0])
+	}
+	r := reader{b: data[2:]}
+	ev.Type = schema.EventType(data[1])
+	seq := r.uvarint()
+	ev.Venue = schema.Venue(d.str(&r))
+	ev.Symbol = d.str(&r)
+	ev.SeqProvider = r.uvarint()
+	ev.ExchangeTS = r.i64()
+	ev.IngestTS = r.i64()
+	ev.TraceID = r.uvarint()
+	ev.DecisionID = r.uvarint()
+	ev.Raw = append(ev.Raw[:0], r.bytes()...)
+	mask := r.u16()
+	if mask&^secAll != 0 {
+		r.fail()
+	}
+	if mask&secTrade != 0 {
+		t := &ev.Trade
+		r.id(&t.ID)
+		r.decs(&t.Price, &t.Qty)
+		t.Side = schema.Side(r.u8())
+	}
+	if mask&secBBO != 0 {
+		q := &ev.BBO
+		r.decs(&q.BidPrice, &q.BidQty, &q.AskPrice, &q.AskQty)
+	}
+	if mask&secBook != 0 {
+		bk := &ev.Book
+		bk.Bids = r.levels(bk.Bids[:0])
+		bk.Asks = r.levels(bk.Asks[:0])
+		bk.FirstSeq = r.uvarint()
+		bk.LastSeq = r.uvarint()
+		bk.PrevSeq = r.uvarint()
+		bk.Checksum = r.u32()
+		bk.HasChecksum = r.bool()
+	}
+	if mask&secTicker != 0 {
+		t := &ev.Ticker
+		r.decs(&t.Last, &t.LastQty, &t.BidPrice, &t.BidQty, &t.AskPrice, &t.AskQty,
+			&t.Open, &t.High, &t.Low, &t.Volume, &t.QuoteVolume, &t.PriceChange, &t.ChangePct,
+			&t.MarkPrice, &t.IndexPrice, &t.FundingRate, &t.OpenInt)
+		t.NextFundingTime = r.i64()
+		t.WindowOpen = r.i64()
+		t.WindowClose = r.i64()
+		t.TradeCount = r.uvarint()
+	}
+	if mask&secKline != 0 {
+		k := &ev.Kline
+		k.Interval = d.str(&r)
+		k.OpenTime = r.i64()
+		k.CloseTime = r.i64()
+		r.decs(&k.Open, &k.High, &k.Low, &k.Close, &k.Volume, &k.QuoteVolume)
+		k.TradeCount = r.uvarint()
+		k.Closed = r.bool()
+	}
+	if mask&secMark != 0 {
+		m := &ev.Mark
+		r.decs(&m.MarkPrice, &m.IndexPrice, &m.EstSettlePrice, &m.FundingRate)
+		m.NextFundingTime = r.i64()
+	}
+	if mask&secLiquidation != 0 {
+		l := &ev.Liquidation
+		l.Side = schema.Side(r.u8())
+		r.decs(&l.Price, &l.Qty, &l.AvgPrice, &l.FilledQty)
+		l.Status = schema.OrderStatus(r.u8())
+	}
+	if mask&secExec != 0 {
+		x := &ev.Exec
+		r.id(&x.ClientOrderID)
+		r.id(&x.VenueOrderID)
+		r.id(&x.OrigClientOrderID)
+		r.id(&x.TradeID)
+		r.id(&x.FeeAsset)
+		x.Side = schema.Side(r.u8())
+		x.Type = schema.OrderType(r.u8())
+		x.TimeInForce = schema.TimeInForce(r.u8())
+		x.ExecType = schema.ExecType(r.u8())
+		x.Status = schema.OrderStatus(r.u8())
+		r.decs(&x.Price, &x.Qty, &x.StopPrice, &x.LastFillPrice, &x.LastFillQty,
+			&x.CumFillQty, &x.CumQuoteQty, &x.RemainingQty, &x.AvgPrice, &x.Fee)
+		x.IsMaker = r.bool()
+		x.RejectReason = d.str(&r)
+		x.TransactTime = r.i64()
+		x.OrderCreated = r.i64()
+	}
+	if mask&secControl != 0 {
+		c := &ev.Control
+		c.Kind = schema.ControlKind(r.u8())
+		c.State = schema.ConnState(r.u8())
+		c.GapType = schema.EventType(r.u8())
+		c.GapCount = r.uvarint()
+		c.GapFirstSeq = r.uvarint()
+		c.GapLastSeq = r.uvarint()
+		c.Code = r.varint()
+		c.Reason = d.str(&r)
+	}
+	if r.bad {
+		return 0, fmt.Errorf("%w: truncated or invalid field", ErrMalformed)
+	}
+	if len(r.b) != 0 {
+		return 0, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(r.b))
+	}
+	return seq, nil
+}
+
+// str reads a string and interns it: a map lookup keyed by string(b) does not
+// allocate, so a known string costs nothing.
+func (d *Decoder) str(r *reader) string {
+	b := r.bytes()
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := d.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if d.intern == nil {
+		d.intern = make(map[string]string)
+	}
+	if len(d.intern) < maxIntern {
+		d.intern[s] = s
+	}
+	return s
+}
+
+func appendI64(b []byte, v int64) []byte { return binary.LittleEndian.AppendUint64(b, uint64(v)) }
+
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 1)
+	}
+	return append(b, 0)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendBytes(b, p []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(p)))
+	return append(b, p...)
+}
+
+func appendID(b []byte, id *schema.ID) []byte {
+	p := id.Bytes()
+	b = append(b, byte(len(p)))
+	return append(b, p...)
+}
+
+func appendDecs(b []byte, ds ...schema.Decimal) []byte {
+	for _, d := range ds {
+		b = binary.AppendVarint(b, d.Mantissa())
+		b = append(b, byte(d.Scale()))
+	}
+	return b
+}
+
+func appendLevels(b []byte, lv []schema.Level) []byte {
+	b = binary.AppendUvarint(b, uint64(len(lv)))
+	for i := range lv {
+		b = appendDecs(b, lv[i].Price, lv[i].Qty)
+	}
+	return b
+}
+
+// reader consumes a message; the first error sticks and zero values follow,
+// so Decode checks once at the end.
+type reader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *reader) fail() { r.bad, r.b = true, nil }
+
+func (r *reader) u8() byte {
+	if len(r.b) < 1 {
+		r.fail()
+		return 0
+	}
+	v := r.b[0]
+	r.b = r.b[1:]
+	return v
+}
+
+func (r *reader) bool() bool {
+	switch r.u8() {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	r.fail()
+	return false
+}
+
+// take consumes n bytes, or fails and returns zeros.
+func (r *reader) take(n int) []byte {
+	if len(r.b) < n {
+		r.fail()
+		return make([]byte, 8)[:n] // constant size: stays on the stack
+	}
+	p := r.b[:n]
+	r.b = r.b[n:]
+	return p
+}
+
+func (r *reader) u16() uint16 { return binary.LittleEndian.Uint16(r.take(2)) }
+func (r *reader) u32() uint32 { return binary.LittleEndian.Uint32(r.take(4)) }
+func (r *reader) i64() int64  { return int64(binary.LittleEndian.Uint64(r.take(8))) }
+
+func (r *reader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) bytes() []byte {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.fail()
+		return nil
+	}
+	p := r.b[:n]
+	r.b = r.b[n:]
+	return p
+}
+
+func (r *reader) id(id *schema.ID) {
+	n := int(r.u8())
+	if n > len(r.b) {
+		r.fail()
+		return
+	}
+	if id.SetBytes(r.b[:n]) != nil {
+		r.fail()
+		return
+	}
+	r.b = r.b[n:]
+}
+
+func (r *reader) dec() schema.Decimal {
+	m := r.varint()
+	s := r.u8()
+	if s > schema.MaxScale {
+		r.fail()
+		return schema.Decimal{}
+	}
+	return schema.NewDecimal(m, int(s))
+}
+
+func (r *reader) decs(ds ...*schema.Decimal) {
+	for _, d := range ds {
+		*d = r.dec()
+	}
+}
+
+// minLevel is the fewest bytes a level takes (two decimals of two bytes), so
+// a forged count cannot make Decode allocate more than the message's size.
+const minLevel = 4
+
+func (r *reader) levels(dst []schema.Level) []schema.Level {
+	n := r.uvarint()
+	if n > uint64(len(r.b)/minLevel) {
+		r.fail()
+		return dst
+	}
+	for i := uint64(0); i < n; i++ {
+		var lv schema.Level
+		lv.Price, lv.Qty = r.dec(), r.dec()
+		dst = append(dst, lv)
+	}
+	return dst
+}

@@ -1,0 +1,121 @@
+package wire
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/contrib/natsbridge/internal/fixture"
+	"github.com/meltica/meltica/schema"
+)
+
+func TestRoundTripEveryField(t *testing.T) {
+	src := &schema.CanonicalEvent{}
+	fixture.Full(src, 3)
+	require.Empty(t, fixture.ZeroFields(src), "the fixture must set every field, or the round trip proves nothing")
+
+	var d Decoder
+	got := &schema.CanonicalEvent{}
+	seq, err := d.Decode(Append(nil, src, 42), got)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(42), seq)
+	assert.Equal(t, src.Clone(), got.Clone())
+	assert.Equal(t, "65000.10000003", got.Trade.Price.String(), "digits and trailing zeros kept")
+}
+
+func TestRoundTripEdges(t *testing.T) {
+	cases := []struct {
+		name string
+		fill func(ev *schema.CanonicalEvent)
+	}{
+		{"empty sections", func(ev *schema.CanonicalEvent) { ev.Venue, ev.Type = "okx", schema.EventConnState }},
+		{"zero with scale", func(ev *schema.CanonicalEvent) {
+			ev.Venue, ev.Symbol, ev.Type = "binance", "ETH-USDT", schema.EventBookUpdate
+			ev.Book.Bids = []schema.Level{{Price: schema.MustParseDecimal("3000.10"), Qty: schema.MustParseDecimal("0.00000000")}}
+		}},
+		{"extremes", func(ev *schema.CanonicalEvent) {
+			ev.Venue, ev.Symbol, ev.Type = "binance", "X-Y", schema.EventTrade
+			ev.SeqProvider, ev.ExchangeTS, ev.IngestTS = ^uint64(0), -1, 1<<63-1
+			ev.Trade.Price = schema.NewDecimal(-1<<63, 18)
+			ev.Trade.Qty = schema.NewDecimal(1<<63-1, 0)
+			ev.Trade.ID = schema.MustID("0123456789012345678901234567890123456789012345x")
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &schema.CanonicalEvent{}
+			tc.fill(src)
+			var d Decoder
+			got := &schema.CanonicalEvent{}
+			_, err := d.Decode(Append(nil, src, 0), got)
+			require.NoError(t, err)
+			assert.Equal(t, src.Clone(), got.Clone())
+			for i, lv := range src.Book.Bids {
+				assert.True(t, lv.Qty.Identical(got.Book.Bids[i].Qty))
+			}
+		})
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	src := &schema.CanonicalEvent{}
+	fixture.Full(src, 1)
+	good := Append(nil, src, 1)
+	var d Decoder
+	ev := &schema.CanonicalEvent{}
+	for n := range len(good) {
+		_, err := d.Decode(good[:n], ev)
+		require.Error(t, err, "truncated at %d", n)
+		ev.Reset()
+	}
+	_, err := d.Decode(append(append([]byte(nil), good...), 0), ev)
+	assert.True(t, errors.Is(err, ErrMalformed), "trailing byte: %v", err)
+	bad := append([]byte{Version + 1}, good[1:]...)
+	_, err = d.Decode(bad, ev)
+	assert.ErrorIs(t, err, ErrVersion)
+}
+
+func TestZeroAllocs(t *testing.T) {
+	src := &schema.CanonicalEvent{}
+	fixture.Full(src, 1)
+	var d Decoder
+	dst := &schema.CanonicalEvent{}
+	buf := Append(nil, src, 1)
+	_, err := d.Decode(buf, dst) // grows dst's slices and interns the strings
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(200, func() {
+		buf = Append(buf[:0], src, 2)
+		dst.Reset()
+		if _, err := d.Decode(buf, dst); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs, "steady-state encode+decode allocations")
+}
+
+func FuzzDecode(f *testing.F) {
+	src := &schema.CanonicalEvent{}
+	fixture.Full(src, 1)
+	f.Add(Append(nil, src, 1))
+	src.Reset()
+	src.Venue, src.Type = "binance", schema.EventGap
+	f.Add(Append(nil, src, 0))
+	f.Add([]byte{Version, 1, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var d Decoder
+		ev := &schema.CanonicalEvent{}
+		if _, err := d.Decode(data, ev); err != nil {
+			return
+		}
+		// What decodes re-encodes to the same event.
+		again := &schema.CanonicalEvent{}
+		if _, err := d.Decode(Append(nil, ev, 0), again); err != nil {
+			t.Fatalf("re-encoded event does not decode: %v", err)
+		}
+		if !assert.ObjectsAreEqual(ev.Clone(), again.Clone()) {
+			t.Fatalf("round trip differs")
+		}
+	})
+}

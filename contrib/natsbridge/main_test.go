@@ -1,0 +1,108 @@
+package natsbridge
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// startServer runs an embedded NATS server with JetStream for one test.
+func startServer(tb testing.TB) *embedded.Server {
+	tb.Helper()
+	s, err := embedded.Start(tb.TempDir(), 0)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { s.Stop() })
+	return s
+}
+
+func connect(tb testing.TB, url string, opts *ConnectOptions) *nats.Conn {
+	tb.Helper()
+	nc, err := Connect(url, opts)
+	require.NoError(tb, err)
+	tb.Cleanup(nc.Close)
+	return nc
+}
+
+// node is one host's pools and dispatcher.
+type node struct {
+	pools *schema.Pools
+	d     *dispatch.Dispatcher
+}
+
+func newNode(tb testing.TB) *node {
+	tb.Helper()
+	n := &node{pools: schema.NewPools(nil)}
+	n.d = dispatch.New(n.pools.Events, nil)
+	return n
+}
+
+// close closes the dispatcher and checks every pooled object came back.
+func (n *node) close(tb testing.TB) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(tb, n.d.Close(ctx))
+	require.NoError(tb, n.pools.Shutdown(ctx))
+}
+
+// publish fills a pooled event and publishes it on the node's dispatcher.
+func (n *node) publish(tb testing.TB, fill func(ev *schema.CanonicalEvent)) {
+	tb.Helper()
+	ev, err := n.pools.Events.Get(context.Background())
+	require.NoError(tb, err)
+	fill(ev)
+	require.NoError(tb, n.d.Publish(context.Background(), ev))
+}
+
+// collect subscribes to the node's dispatcher and returns a channel of what
+// arrives, buffered so that the test never slows the subscriber.
+func (n *node) collect(tb testing.TB, f dispatch.Filter) <-chan *schema.CanonicalEvent {
+	tb.Helper()
+	out := make(chan *schema.CanonicalEvent, 1<<16)
+	_, err := n.d.Subscribe(f, &dispatch.SubscribeOptions{OrderedBound: 1 << 16, Handler: func(ev *schema.CanonicalEvent) { out <- ev }})
+	require.NoError(tb, err)
+	return out
+}
+
+// next waits for the next event on ch that keep accepts.
+func next(tb testing.TB, ch <-chan *schema.CanonicalEvent, keep func(*schema.CanonicalEvent) bool) *schema.CanonicalEvent {
+	tb.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-ch:
+			if keep(ev) {
+				return ev
+			}
+		case <-timeout:
+			tb.Fatal("timed out waiting for an event")
+			return nil
+		}
+	}
+}
+
+// eventually polls cond until it holds or 10 s have passed.
+func eventually(tb testing.TB, cond func() bool, msg string, args ...any) {
+	tb.Helper()
+	require.Eventually(tb, cond, 10*time.Second, time.Millisecond, append([]any{msg}, args...)...)
+}
+
+func ofType(t schema.EventType) func(*schema.CanonicalEvent) bool {
+	return func(ev *schema.CanonicalEvent) bool { return ev.Type == t }
+}
+
+func closeCtx(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	tb.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,400 @@
+package natsbridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/meltica/meltica/contrib/natsbridge/internal/wire"
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+)
+
+// Defaults of PublisherOptions.
+const (
+	DefaultExecBound      = 1024
+	DefaultPublishTimeout = 2 * time.Second
+)
+
+// PublisherOptions tune a Publisher. A nil *PublisherOptions gives the
+// defaults; NewPublisher copies the struct.
+type PublisherOptions struct {
+	// Prefix is the subjects' first token. Defaults to DefaultPrefix.
+	Prefix string
+	// Filter selects the events bridged. Defaults to all.
+	Filter dispatch.Filter
+	// Lanes bounds the publisher's subscription in the local dispatcher
+	// (its Handler is the publisher's). While NATS is slow, coalescable
+	// events coalesce there and ordered ones beyond OrderedBound are dropped
+	// with a gap marker, which is bridged too. Defaults to the dispatcher's
+	// defaults.
+	Lanes dispatch.SubscribeOptions
+	// Stream describes the JetStream stream of execution reports.
+	Stream StreamOptions
+	// ExecBound is the soft bound of the queue of execution reports waiting
+	// for the stream's acknowledgement. Reports are never dropped: beyond
+	// the bound the queue grows, each report is counted in
+	// PublisherStats.ExecOverflowed and OnExecBacklog is called once on the
+	// way over. Defaults to DefaultExecBound.
+	ExecBound int
+	// OnExecBacklog raises the alarm when the queue of execution reports
+	// goes over ExecBound (NATS or the stream is unavailable). It runs on
+	// the dispatcher's delivery goroutine and must not block. Defaults to nil.
+	OnExecBacklog func(pending int)
+	// PublishTimeout bounds one attempt to store an execution report;
+	// failed attempts are retried with capped exponential backoff (50 ms to
+	// 2 s) until they succeed or Close gives up. Defaults to
+	// DefaultPublishTimeout.
+	PublishTimeout time.Duration
+	// OnState sees the NATS connection's state changes, from a goroutine
+	// of the publisher's. Defaults to nil.
+	OnState func(StateEvent)
+}
+
+// PublisherStats are a Publisher's counters.
+type PublisherStats struct {
+	Published      uint64 // market data and control messages handed to NATS
+	Dropped        uint64 // of those, refused by NATS (reconnect buffer full, connection closed); consumers see gap markers for ordered streams
+	ExecQueued     uint64 // execution reports and order acks queued for the stream
+	ExecStored     uint64 // of those, acknowledged by the stream
+	ExecDuplicates uint64 // of those stored, recognised by the stream as already stored (same message id)
+	ExecRetries    uint64 // failed attempts to store one, retried
+	ExecOverflowed uint64 // reports queued beyond ExecBound (none lost)
+	ExecPending    int    // reports waiting now
+	Lane           dispatch.Stats
+}
+
+// Publisher bridges a local dispatcher to NATS: it is a subscriber of the
+// dispatcher whose handler publishes each event on its subject (see
+// Subject). Market data and control events go on core NATS without waiting;
+// execution reports and order acks go to a queue that a goroutine of the
+// publisher stores in the JetStream stream, in order, each with a message id
+// for the stream's deduplication, retrying until the stream acknowledges it.
+//
+// Nothing in it waits for NATS on the dispatcher's behalf: Publish of the
+// ingest path only queues a clone (see package dispatch), and the handler
+// never blocks for longer than a socket write bounded by the connection's
+// FlusherTimeout (see Connect).
+//
+// A Publisher is safe for concurrent use. It starts two goroutines (the
+// dispatcher's delivery goroutine for its subscription, and the sender of
+// execution reports) and one for state changes; Close stops them.
+type Publisher struct {
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	d    *dispatch.Dispatcher
+	sub  *dispatch.Subscription
+	opts PublisherOptions
+	w    *watcher
+
+	// Used by the dispatcher's delivery goroutine only.
+	streams map[streamKey]*stream
+	buf     []byte
+	idBuf   []byte
+
+	mu       sync.Mutex
+	queue    []execMsg
+	over     bool
+	wake     chan struct{}
+	draining chan struct{} // closed by Close: the sender exits once the queue is empty
+	stop     chan struct{} // closed by Close when its ctx ended: the sender exits now
+	done     chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+
+	published, dropped                        atomic.Uint64
+	execQueued, execStored, execDup, execRetr atomic.Uint64
+	execOver                                  atomic.Uint64
+}
+
+// execMsg is an encoded execution report waiting to be stored.
+type execMsg struct {
+	subject, id string
+	data        []byte
+}
+
+// NewPublisher creates the stream of execution reports if it is missing,
+// subscribes to d and starts bridging. nc stays the caller's: close it after
+// the Publisher.
+func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, opts *PublisherOptions) (*Publisher, error) {
+	var o PublisherOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	o.Stream = o.Stream.withDefaults()
+	if o.ExecBound <= 0 {
+		o.ExecBound = DefaultExecBound
+	}
+	if o.PublishTimeout <= 0 {
+		o.PublishTimeout = DefaultPublishTimeout
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("natsbridge: %w", err)
+	}
+	if err := ensureStream(ctx, js, o.Prefix, o.Stream); err != nil {
+		return nil, err
+	}
+	p := &Publisher{
+		nc: nc, js: js, d: d, opts: o,
+		streams:  make(map[streamKey]*stream),
+		wake:     make(chan struct{}, 1),
+		draining: make(chan struct{}),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	lanes := o.Lanes
+	lanes.Handler = p.handle
+	if p.sub, err = d.Subscribe(o.Filter, &lanes); err != nil {
+		return nil, fmt.Errorf("natsbridge: %w", err)
+	}
+	go p.send()
+	p.w = watch(nc, func(e StateEvent) {
+		if o.OnState != nil {
+			o.OnState(e)
+		}
+	})
+	return p, nil
+}
+
+// handle runs on the dispatcher's delivery goroutine with a heap clone.
+func (p *Publisher) handle(ev *schema.CanonicalEvent) {
+	key := streamKey{ev.Venue, ev.Symbol, ev.Type}
+	st := p.streams[key]
+	if st == nil {
+		st = &stream{subject: Subject(p.opts.Prefix, ev.Venue, ev.Symbol, ev.Type)}
+		p.streams[key] = st
+	}
+	if durable(ev.Type) {
+		p.buf = wire.Append(p.buf[:0], ev, 0)
+		p.enqueue(execMsg{subject: st.subject, id: p.msgID(ev), data: append([]byte(nil), p.buf...)})
+		return
+	}
+	// Market data carries a sequence per stream, lost messages included, so
+	// that a consumer can tell a loss anywhere on the way by the jump.
+	var seq uint64
+	if !ev.Type.Critical() {
+		st.seq++
+		seq = st.seq
+	}
+	p.buf = wire.Append(p.buf[:0], ev, seq)
+	if err := p.nc.Publish(st.subject, p.buf); err != nil {
+		p.dropped.Add(1)
+	}
+	p.published.Add(1)
+}
+
+// msgID is the message id of an execution report or ack, built from what
+// tells one report of an order from another: the same report published
+// twice gets the same id and is stored once.
+func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
+	x := &ev.Exec
+	b := append(p.idBuf[:0], ev.Venue...)
+	b = append(append(b, '|'), ev.Symbol...)
+	b = append(append(b, '|'), ev.Type.String()...)
+	b = append(append(b, '|'), x.ClientOrderID.Bytes()...)
+	b = append(append(b, '|'), x.VenueOrderID.Bytes()...)
+	b = append(append(b, '|'), x.OrigClientOrderID.Bytes()...)
+	b = append(append(b, '|'), x.ExecType.String()...)
+	b = append(append(b, '|'), x.Status.String()...)
+	b = append(append(b, '|'), x.TradeID.Bytes()...)
+	b = x.CumFillQty.AppendTo(append(b, '|'))
+	b = strconv.AppendInt(append(b, '|'), x.TransactTime, 10)
+	b = strconv.AppendUint(append(b, '|'), ev.SeqProvider, 10)
+	b = strconv.AppendInt(append(b, '|'), ev.ExchangeTS, 10)
+	b = strconv.AppendInt(append(b, '|'), ev.Control.Code, 10)
+	p.idBuf = b
+	return string(b)
+}
+
+func (p *Publisher) enqueue(m execMsg) {
+	p.mu.Lock()
+	p.queue = append(p.queue, m)
+	n := len(p.queue)
+	alarm := false
+	if n > p.opts.ExecBound {
+		p.execOver.Add(1)
+		alarm, p.over = !p.over, true
+	}
+	p.mu.Unlock()
+	p.execQueued.Add(1)
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	if alarm && p.opts.OnExecBacklog != nil {
+		p.opts.OnExecBacklog(n)
+	}
+}
+
+func (p *Publisher) head() (execMsg, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) == 0 {
+		return execMsg{}, false
+	}
+	return p.queue[0], true
+}
+
+func (p *Publisher) pop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.queue[0] = execMsg{}
+	p.queue = p.queue[1:]
+	if len(p.queue) == 0 {
+		p.queue = nil // let the grown array go
+	}
+	if len(p.queue) <= p.opts.ExecBound {
+		p.over = false
+	}
+}
+
+// send stores the queued reports one at a time, in order: a report is
+// retried until the stream acknowledges it, and none overtakes it.
+func (p *Publisher) send() {
+	defer close(p.done)
+	const backoffBase, backoffCap = 50 * time.Millisecond, 2 * time.Second
+	backoff := backoffBase
+	for {
+		m, ok := p.head()
+		if !ok {
+			select {
+			case <-p.wake:
+				continue
+			case <-p.draining:
+				if _, ok := p.head(); !ok {
+					return
+				}
+				continue
+			case <-p.stop:
+				return
+			}
+		}
+		if err := p.store(m); err != nil {
+			p.execRetr.Add(1)
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-p.stop:
+				t.Stop()
+				return
+			}
+			backoff = min(2*backoff, backoffCap)
+			continue
+		}
+		backoff = backoffBase
+		p.pop()
+	}
+}
+
+func (p *Publisher) store(m execMsg) error {
+	ctx, cancel := context.WithTimeout(context.Background(), p.opts.PublishTimeout)
+	defer cancel()
+	ack, err := p.js.PublishMsg(ctx, &nats.Msg{Subject: m.subject, Data: m.data},
+		jetstream.WithMsgID(m.id), jetstream.WithExpectStream(p.opts.Stream.Name))
+	if err != nil {
+		return err
+	}
+	p.execStored.Add(1)
+	if ack.Duplicate {
+		p.execDup.Add(1)
+	}
+	return nil
+}
+
+// Flush waits until every execution report queued so far is stored and
+// the server has received every market data message published so far, or
+// ctx ends.
+func (p *Publisher) Flush(ctx context.Context) error {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for {
+		p.mu.Lock()
+		n := len(p.queue)
+		p.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %d: %w", ErrExecPending, n, ctx.Err())
+		case <-p.done:
+			return ErrClosed
+		case <-t.C:
+		}
+	}
+	return flush(ctx, p.nc)
+}
+
+// Stats returns the publisher's counters.
+func (p *Publisher) Stats() PublisherStats {
+	p.mu.Lock()
+	pending := len(p.queue)
+	p.mu.Unlock()
+	return PublisherStats{
+		Published:      p.published.Load(),
+		Dropped:        p.dropped.Load(),
+		ExecQueued:     p.execQueued.Load(),
+		ExecStored:     p.execStored.Load(),
+		ExecDuplicates: p.execDup.Load(),
+		ExecRetries:    p.execRetr.Load(),
+		ExecOverflowed: p.execOver.Load(),
+		ExecPending:    pending,
+		Lane:           p.sub.Stats(),
+	}
+}
+
+// Close stops bridging. Close the dispatcher first when you can: its Close
+// hands everything still queued to the publisher. Otherwise Close
+// unsubscribes, and what the publisher's lanes held is discarded (counted in
+// Stats().Lane.Discarded). Close then waits, until ctx ends, for the queued
+// execution reports to be stored and for the connection to flush; reports
+// left when ctx ends are lost with the process, and the error (matching
+// ErrExecPending and ctx.Err()) says how many. It is safe to call twice.
+func (p *Publisher) Close(ctx context.Context) error {
+	p.closeOnce.Do(func() { p.closeErr = p.close(ctx) })
+	return p.closeErr
+}
+
+func (p *Publisher) close(ctx context.Context) error {
+	if err := p.d.Unsubscribe(p.sub); err != nil && !errors.Is(err, dispatch.ErrUnknownSubscription) {
+		return err
+	}
+	var errs []error
+	select {
+	case <-p.sub.Done():
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("natsbridge: handler still publishing: %w", ctx.Err()))
+	}
+	close(p.draining)
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		close(p.stop)
+		<-p.done
+		p.mu.Lock()
+		n := len(p.queue)
+		p.mu.Unlock()
+		if n > 0 {
+			errs = append(errs, fmt.Errorf("%w: %d: %w", ErrExecPending, n, ctx.Err()))
+		}
+	}
+	if p.nc.IsConnected() {
+		if err := flush(ctx, p.nc); err != nil {
+			errs = append(errs, fmt.Errorf("natsbridge: flush: %w", err))
+		}
+	}
+	p.w.stop()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,95 @@
+package natsbridge
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// Defaults of StreamOptions.
+const (
+	DefaultStream          = "MELTICA_EXEC"
+	DefaultDuplicateWindow = 2 * time.Minute
+	DefaultMaxAge          = 24 * time.Hour
+)
+
+// StreamOptions describe the JetStream stream that keeps execution reports
+// and order acks. Publisher and Consumer both create it if it is missing
+// (whichever starts first), so give both the same values.
+type StreamOptions struct {
+	// Name of the stream. Defaults to DefaultStream ("MELTICA_EXEC").
+	Name string
+	// DuplicateWindow is how long the stream remembers message ids: a
+	// report published again within it (a retry after a lost ack, a
+	// duplicate from a venue connection's rotation overlap, a restarted
+	// ingest node) is stored once. Defaults to DefaultDuplicateWindow (2 min).
+	DuplicateWindow time.Duration
+	// MaxAge is how long reports are kept: a consumer down for longer loses
+	// the older ones. Defaults to DefaultMaxAge (24 h).
+	MaxAge time.Duration
+	// Replicas is the stream's replication factor in a cluster. Defaults to 1.
+	Replicas int
+	// Memory keeps the stream in memory instead of files. Defaults to false.
+	Memory bool
+	// NoCreate leaves the stream to the operator: it must exist. Defaults
+	// to false.
+	NoCreate bool
+}
+
+func (o StreamOptions) withDefaults() StreamOptions {
+	if o.Name == "" {
+		o.Name = DefaultStream
+	}
+	if o.DuplicateWindow <= 0 {
+		o.DuplicateWindow = DefaultDuplicateWindow
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = DefaultMaxAge
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	return o
+}
+
+// durable reports whether events of type t travel on the JetStream stream
+// rather than on core NATS.
+func durable(t schema.EventType) bool {
+	return t == schema.EventExecReport || t == schema.EventOrderAck
+}
+
+// ensureStream creates or updates the stream that captures the durable
+// types' subjects under prefix.
+func ensureStream(ctx context.Context, js jetstream.JetStream, prefix string, o StreamOptions) error {
+	if o.NoCreate {
+		if _, err := js.Stream(ctx, o.Name); err != nil {
+			return fmt.Errorf("natsbridge: stream %s: %w", o.Name, err)
+		}
+		return nil
+	}
+	storage := jetstream.FileStorage
+	if o.Memory {
+		storage = jetstream.MemoryStorage
+	}
+	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        o.Name,
+		Description: "Meltica execution reports and order acks",
+		Subjects: []string{
+			prefix + ".*.*." + schema.EventExecReport.String(),
+			prefix + ".*.*." + schema.EventOrderAck.String(),
+		},
+		Storage:    storage,
+		Retention:  jetstream.LimitsPolicy,
+		MaxAge:     o.MaxAge,
+		Duplicates: o.DuplicateWindow,
+		Replicas:   o.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("natsbridge: creating stream %s: %w", o.Name, err)
+	}
+	return nil
+}
