@@ -104,7 +104,7 @@ func TestTLSWithCustomClient(t *testing.T) {
 		if err != nil {
 			return
 		}
-		defer ws.CloseNow()
+		defer func() { _ = ws.CloseNow() }()
 		_ = ws.Write(r.Context(), websocket.MessageText, []byte("hello"))
 		_, _, _ = ws.Read(r.Context()) // until the client goes
 	}))

@@ -80,7 +80,7 @@ func (v *venue) accept(w http.ResponseWriter, r *http.Request) {
 	}
 	v.wg.Add(1)
 	defer v.wg.Done()
-	defer ws.CloseNow()
+	defer func() { _ = ws.CloseNow() }()
 	ws.SetReadLimit(-1)
 	v.mu.Lock()
 	s := &session{v: v, n: int(v.n.Add(1)), ctx: v.ctx, ws: ws, raw: v.raw[r.RemoteAddr]}

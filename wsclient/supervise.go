@@ -17,7 +17,7 @@ func (c *Client) supervise(ctx context.Context) error {
 		cn, reason, err := c.connect(ctx, modeLive)
 		if err == nil {
 			var born time.Time
-			reason, err, born = c.serve(ctx, cn)
+			reason, born, err = c.serve(ctx, cn)
 			if ctx.Err() == nil && c.opts.Clock.Now().Sub(born) >= c.opts.BackoffReset {
 				attempt = 0
 			}
@@ -74,7 +74,7 @@ func (c *Client) connect(ctx context.Context, mode int) (*conn, Reason, error) {
 // serve keeps cn (and its successors, with rotation) delivering until the
 // live connection dies or ctx ends. It returns why, and the Clock time the
 // last live connection was dialled.
-func (c *Client) serve(ctx context.Context, cn *conn) (Reason, error, time.Time) {
+func (c *Client) serve(ctx context.Context, cn *conn) (Reason, time.Time, error) {
 	live := cn
 	c.setCurrent(live)
 	c.setState(Event{State: schema.ConnConnected, ConnID: live.id})
@@ -105,10 +105,10 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, error, time.Time)
 }
 
 // retire stops the live connection and clears it for Write.
-func (c *Client) retire(cn *conn, r Reason) (Reason, error, time.Time) {
+func (c *Client) retire(cn *conn, r Reason) (Reason, time.Time, error) {
 	c.setCurrent(nil)
 	cn.stop(r)
-	return cn.reason, cn.err, cn.born
+	return cn.reason, cn.born, cn.err
 }
 
 // rotate replaces old make-before-break: it dials and subscribes a standby
