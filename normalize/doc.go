@@ -12,16 +12,18 @@
 //
 // # Decoding
 //
-// Messages are read by a small strict JSON scanner shared by every venue
-// (each value is validated; keys are matched exactly). It allocates nothing,
-// and it avoids a trap of reflection decoders: goccy/go-json, like
-// encoding/json, matches keys case-insensitively, and Binance sends "e" and
-// "E", "t" and "T", "m" and "M" in one object. What differs between message
-// types and venues is data — the id field of a trade type, the required
-// fields, enum spellings, quote assets — not a second copy of a parser.
-// In steady state a trade, aggregated trade, best bid/offer, depth diff (up
-// to 20 levels a side once the pool's events have grown) or execution
-// report costs no allocation.
+// Messages are read by a small JSON scanner shared by every venue: each
+// message is validated once (envelopes and values already validated with
+// their message are walked loosely), keys are matched exactly, and nothing
+// is allocated. Exact matching avoids a trap of reflection decoders:
+// goccy/go-json, like encoding/json, matches keys case-insensitively, and
+// Binance sends "e" and "E", "t" and "T", "m" and "M" in one object. Each
+// message type is a table — key, kind of value, place in the event — walked
+// by one engine, so what differs between types and venues (the id field of a
+// trade type, required fields, enum spellings, quote assets) is data, not a
+// second copy of a parser. In steady state a trade, aggregated trade, best
+// bid/offer, depth diff (up to 20 levels a side once the pool's events have
+// grown) or execution report costs no allocation.
 //
 // # Canonical fields
 //
