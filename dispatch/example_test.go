@@ -81,5 +81,5 @@ func ExampleDispatcher_Publish_clone() {
 	err := d.Publish(context.Background(), clone)
 	fmt.Println(err)
 	// Output:
-	// dispatch: Publish of a trade event (okx ETH-USDT) that is not checked out of a pool: a subscriber's heap clone, an event made with new, or one already returned; publish only originals taken from the events pool
+	// dispatch: Publish of a trade event (okx ETH-USDT) that is not checked out of the dispatcher's pool: a subscriber's heap clone, an event made with new, one already returned, or another pool's; publish only originals taken from the dispatcher's events pool
 }

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"time"
 
 	"github.com/meltica/meltica/dispatch"
@@ -26,14 +25,7 @@ import (
 	"github.com/meltica/meltica/venuesim"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "orderflow:", err)
-		os.Exit(1)
-	}
-}
+func main() { feed.Main("orderflow", run) }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("orderflow", flag.ContinueOnError)

@@ -17,8 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"sync"
 	"time"
 
@@ -29,14 +27,7 @@ import (
 	"github.com/meltica/meltica/venuesim"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "slowconsumer:", err)
-		os.Exit(1)
-	}
-}
+func main() { feed.Main("slowconsumer", run) }
 
 // tally counts what one subscriber received.
 type tally struct {
