@@ -1,0 +1,523 @@
+package book
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// Sink receives the events a book publishes: gap markers and best bid/offer
+// updates. Publish takes ownership of the pooled event in every case. It is
+// the interface of normalize.Sink and of dispatch.Dispatcher.
+type Sink interface {
+	Publish(ctx context.Context, ev *schema.CanonicalEvent) error
+}
+
+// Options configure a [Book]. A nil *Options gives the defaults, which
+// publish nothing.
+type Options struct {
+	// Sink receives gap markers and best bid/offer updates; Events is the
+	// pool they are taken from. Both or neither. Defaults to none.
+	Sink   Sink
+	Events *pool.Pool[*schema.CanonicalEvent]
+	// Fetcher gets snapshots for a ResyncFetch rule (Binance). Required by
+	// that rule.
+	Fetcher Fetcher
+	// Resubscribe asks the venue for a new snapshot of a ResyncResubscribe
+	// book after a gap or a bad checksum (after a lost connection the
+	// connection's own resubscription brings it). It runs on the goroutine
+	// applying events. Defaults to nil: the book waits for the next
+	// snapshot the venue sends by itself.
+	Resubscribe func(ctx context.Context, venue schema.Venue, symbol string) error
+	// MaxBuffer is how many diffs a ResyncFetch book keeps while it waits
+	// for a snapshot; past it the oldest is dropped (a later snapshot covers
+	// it). Defaults to 1000.
+	MaxBuffer int
+	// FetchAttempts is how many snapshots one resynchronisation fetches
+	// when they come back older than the buffered diffs. Defaults to 3.
+	FetchAttempts int
+	// RetryInterval is the least time between two rounds of fetches after
+	// a round failed, so a venue that keeps failing is not hammered.
+	// Defaults to 1 s.
+	RetryInterval time.Duration
+}
+
+// Stats counts what a book did.
+type Stats struct {
+	Applied        uint64 // diffs applied
+	Snapshots      uint64 // snapshots applied
+	Stale          uint64 // diffs dropped as already covered (u ≤ last applied)
+	Waiting        uint64 // diffs dropped while waiting for a resubscribed snapshot
+	Buffered       uint64 // diffs buffered while waiting for a fetched snapshot
+	Overflowed     uint64 // buffered diffs dropped oldest-first past MaxBuffer
+	Gaps           uint64 // sequence breaks seen
+	ChecksumErrors uint64 // checksum mismatches
+	Invalidations  uint64 // times the book marked itself invalid
+	Markers        uint64 // gap markers published
+	Fetches        uint64 // snapshots fetched
+	FetchErrors    uint64 // fetches that failed
+	Resubscribes   uint64 // Resubscribe calls
+	BBOs           uint64 // best bid/offer updates published
+	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool
+}
+
+// Book is the L2 book of one (venue, symbol), kept by the venue's [Rule].
+// Feed it the venue's canonical book events, in order, with [Book.Apply];
+// it checks every sequence and checksum, and on any break clears itself,
+// publishes a gap marker and resynchronises on its own.
+//
+// A Book is safe for concurrent use: one goroutine applies events while
+// others read the top. Its zero value is not usable; build it with NewBook.
+// It starts no goroutine.
+type Book struct {
+	mu     sync.Mutex
+	rule   Rule
+	symbol string
+	o      Options
+
+	bids, asks side
+	live       bool   // a snapshot is applied and nothing broke since
+	first      bool   // SeqBinance: the next diff is the first after the snapshot
+	lastSeq    uint64 // last sequence applied
+	pending    []schema.Book
+	npend      int
+	fetchEv    schema.CanonicalEvent // the Fetcher's scratch event
+	lastRound  time.Time             // when the last failed round of fetches ended
+	scratch    []byte
+	top        schema.BBO // last best bid/offer published
+	topKnown   bool
+	stats      Stats
+}
+
+// NewBook returns an empty, unsynchronised book of symbol kept by rule.
+func NewBook(rule Rule, symbol string, opts *Options) (*Book, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if symbol == "" {
+		return nil, ErrNoSymbol
+	}
+	if rule.Resync == ResyncFetch && o.Fetcher == nil {
+		return nil, ErrNoFetcher
+	}
+	if (o.Sink == nil) != (o.Events == nil) {
+		return nil, fmt.Errorf("book: Options.Sink and Options.Events go together")
+	}
+	if o.MaxBuffer <= 0 {
+		o.MaxBuffer = 1000
+	}
+	if o.FetchAttempts <= 0 {
+		o.FetchAttempts = 3
+	}
+	if o.RetryInterval <= 0 {
+		o.RetryInterval = time.Second
+	}
+	b := &Book{rule: rule, symbol: symbol, o: o}
+	b.bids.bid = true
+	return b, nil
+}
+
+// Venue returns the book's venue.
+func (b *Book) Venue() schema.Venue { return b.rule.Venue }
+
+// Symbol returns the book's symbol.
+func (b *Book) Symbol() string { return b.symbol }
+
+// Live reports whether the book is synchronised: a snapshot is applied and
+// no rule has broken since.
+func (b *Book) Live() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.live
+}
+
+// Stats returns the book's counters.
+func (b *Book) Stats() Stats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.stats
+}
+
+// LastSeq returns the last sequence applied (Binance u, OKX seqId, Bybit u).
+func (b *Book) LastSeq() uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lastSeq
+}
+
+// BBO returns the best bid and offer, and false when the book is not live.
+func (b *Book) BBO() (schema.BBO, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.bboLocked(), b.live
+}
+
+// Top fills dst as an EventBookSnapshot of the best n levels a side (all
+// when n ≤ 0), reusing its slices, and reports whether the book is live;
+// an invalid book leaves dst's sides empty. dst stays the caller's.
+func (b *Book) Top(n int, dst *schema.CanonicalEvent) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.topLocked(n, dst)
+	return b.live
+}
+
+func (b *Book) topLocked(n int, dst *schema.CanonicalEvent) {
+	if n <= 0 {
+		n = max(b.bids.len(), b.asks.len())
+	}
+	dst.Venue, dst.Symbol, dst.Type = b.rule.Venue, b.symbol, schema.EventBookSnapshot
+	dst.SeqProvider = b.lastSeq
+	dst.Book.LastSeq = b.lastSeq
+	dst.Book.Bids = b.bids.appendTop(dst.Book.Bids[:0], n)
+	dst.Book.Asks = b.asks.appendTop(dst.Book.Asks[:0], n)
+}
+
+// PublishTop publishes a pooled EventBookSnapshot of the best n levels a
+// side to the sink (waiting for the pool with ctx). It does nothing for a
+// book that is not live or has no sink.
+func (b *Book) PublishTop(ctx context.Context, n int) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.live || b.o.Sink == nil {
+		return nil
+	}
+	ev, err := b.o.Events.Get(ctx)
+	if err != nil {
+		return err
+	}
+	b.topLocked(n, ev)
+	ev.IngestTS = time.Now().UnixNano()
+	return b.o.Sink.Publish(ctx, ev)
+}
+
+// Apply feeds one event to the book; ev stays the caller's. Book snapshots
+// and diffs of the book's venue and symbol are applied; a gap marker of the
+// stream and a lost connection of the venue (schema.EventConnState other
+// than connected) invalidate the book; anything else is ignored. The error
+// is a failed fetch, resubscription or sink; the book has then already
+// done what it could and tries again on a later diff.
+func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if ev.Venue != b.rule.Venue {
+		return nil
+	}
+	if ev.Type == schema.EventConnState {
+		if ev.Control.State == schema.ConnDisconnected || ev.Control.State == schema.ConnReconnecting {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			return b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
+		}
+		return nil
+	}
+	if ev.Symbol != b.symbol {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch ev.Type {
+	case schema.EventBookSnapshot:
+		return b.snapshotLocked(ctx, ev, &ev.Book)
+	case schema.EventBookUpdate:
+		return b.diffLocked(ctx, ev)
+	case schema.EventGap:
+		switch ev.Control.GapType {
+		case schema.EventBookUpdate, schema.EventBookSnapshot, schema.EventUnknown:
+			return b.invalidateLocked(ctx, ev, ReasonUpstream, ev.Control.GapFirstSeq, ev.Control.GapLastSeq)
+		}
+	}
+	return nil
+}
+
+// diffLocked applies, buffers or drops one diff.
+func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if !b.live {
+		if b.rule.Resync != ResyncFetch {
+			b.stats.Waiting++
+			return nil
+		}
+		b.buffer(&ev.Book)
+		return b.fetchLocked(ctx, ev)
+	}
+	switch b.check(&ev.Book) {
+	case seqStale:
+		b.stats.Stale++
+		return nil
+	case seqGap:
+		b.stats.Gaps++
+		from, to := b.lastSeq+1, ev.Book.FirstSeq-1
+		if b.rule.Sequence != SeqBinance {
+			from, to = b.lastSeq, ev.Book.LastSeq
+		}
+		if err := b.invalidateLocked(ctx, ev, ReasonGap, from, to); err != nil {
+			return err
+		}
+		if b.rule.Resync == ResyncFetch {
+			b.buffer(&ev.Book)
+			return b.fetchLocked(ctx, ev)
+		}
+		return nil
+	}
+	b.applyLevels(&ev.Book)
+	b.stats.Applied++
+	if ok, err := b.verifyLocked(ctx, ev, &ev.Book); !ok {
+		return err
+	}
+	return b.publishBBOLocked(ctx, ev)
+}
+
+type seqVerdict uint8
+
+const (
+	seqApply seqVerdict = iota
+	seqStale
+	seqGap
+)
+
+// check applies the rule's sequence test to a diff of a live book.
+func (b *Book) check(bk *schema.Book) seqVerdict {
+	switch b.rule.Sequence {
+	case SeqBinance:
+		if bk.LastSeq <= b.lastSeq {
+			return seqStale
+		}
+		if b.first && bk.FirstSeq <= b.lastSeq+1 || bk.FirstSeq == b.lastSeq+1 {
+			return seqApply
+		}
+		return seqGap
+	case SeqPrev:
+		if bk.PrevSeq != 0 && b.lastSeq != 0 && bk.PrevSeq != b.lastSeq {
+			return seqGap
+		}
+	case SeqNext:
+		if bk.LastSeq != 0 && b.lastSeq != 0 {
+			if bk.LastSeq <= b.lastSeq {
+				return seqStale
+			}
+			if bk.LastSeq != b.lastSeq+1 {
+				return seqGap
+			}
+		}
+	}
+	return seqApply
+}
+
+// applyLevels applies a diff's levels and moves the sequence on.
+func (b *Book) applyLevels(bk *schema.Book) {
+	for _, l := range bk.Bids {
+		b.bids.set(l.Price, l.Qty)
+	}
+	for _, l := range bk.Asks {
+		b.asks.set(l.Price, l.Qty)
+	}
+	b.bids.truncate(b.rule.Depth)
+	b.asks.truncate(b.rule.Depth)
+	if bk.LastSeq != 0 {
+		b.lastSeq = bk.LastSeq
+	}
+	b.first = false
+}
+
+// verifyLocked checks the book after a change — the venue's checksum,
+// crossed sides — and marks it live, or invalidates it.
+func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk *schema.Book) (bool, error) {
+	if bk.HasChecksum && b.rule.Checksum != ChecksumNone {
+		var sum uint32
+		sum, b.scratch = b.rule.Checksum.sum(b, b.scratch)
+		if sum != bk.Checksum {
+			b.stats.ChecksumErrors++
+			return false, b.invalidateLocked(ctx, src, ReasonChecksum, bk.LastSeq, bk.LastSeq)
+		}
+	}
+	if bid, ok := b.bids.best(); ok {
+		if ask, ok := b.asks.best(); ok && bid.Price.Cmp(ask.Price) >= 0 {
+			return false, b.invalidateLocked(ctx, src, ReasonCrossed, bk.LastSeq, bk.LastSeq)
+		}
+	}
+	b.live = true
+	return true, nil
+}
+
+// snapshotLocked replaces the book with a snapshot, then (ResyncFetch)
+// replays the buffered diffs it does not cover.
+func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, bk *schema.Book) error {
+	b.bids.load(bk.Bids)
+	b.asks.load(bk.Asks)
+	b.bids.truncate(b.rule.Depth)
+	b.asks.truncate(b.rule.Depth)
+	b.lastSeq = bk.LastSeq
+	b.first = true
+	b.stats.Snapshots++
+	if ok, err := b.verifyLocked(ctx, src, bk); !ok {
+		return err
+	}
+	if ok, err := b.replayLocked(ctx, src); !ok {
+		return err
+	}
+	return b.publishBBOLocked(ctx, src)
+}
+
+// replayLocked applies the buffered diffs after a snapshot. A buffer that
+// does not join the snapshot (too old a snapshot, or a gap inside the
+// buffer) leaves the book not live with the rest still buffered.
+func (b *Book) replayLocked(ctx context.Context, src *schema.CanonicalEvent) (bool, error) {
+	for i := 0; i < b.npend; i++ {
+		p := &b.pending[i]
+		switch b.check(p) {
+		case seqStale:
+			b.stats.Stale++
+			continue
+		case seqGap:
+			b.keepPending(i)
+			b.clearLocked()
+			return false, nil
+		}
+		b.applyLevels(p)
+		b.stats.Applied++
+		if ok, err := b.verifyLocked(ctx, src, p); !ok {
+			b.keepPending(i + 1)
+			return false, err
+		}
+	}
+	b.npend = 0
+	return true, nil
+}
+
+// keepPending drops the buffered diffs before i.
+func (b *Book) keepPending(i int) {
+	for j := i; j < b.npend; j++ {
+		b.pending[j-i], b.pending[j] = b.pending[j], b.pending[j-i]
+	}
+	b.npend -= i
+}
+
+// buffer copies a diff into the buffer, reusing the slices of the slot.
+func (b *Book) buffer(bk *schema.Book) {
+	b.stats.Buffered++
+	if b.npend == b.o.MaxBuffer {
+		b.keepPending(1)
+		b.stats.Overflowed++
+	}
+	if b.npend == len(b.pending) {
+		b.pending = append(b.pending, schema.Book{})
+	}
+	p := &b.pending[b.npend]
+	bids, asks := append(p.Bids[:0], bk.Bids...), append(p.Asks[:0], bk.Asks...)
+	*p = *bk
+	p.Bids, p.Asks = bids, asks
+	b.npend++
+}
+
+// fetchLocked fetches snapshots until one joins the buffered diffs, at most
+// FetchAttempts of them, and not sooner than RetryInterval after a round
+// that failed.
+func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) error {
+	if !b.lastRound.IsZero() && time.Since(b.lastRound) < b.o.RetryInterval {
+		return nil
+	}
+	for range b.o.FetchAttempts {
+		b.stats.Fetches++
+		b.fetchEv.Reset()
+		if err := b.o.Fetcher.Fetch(ctx, b.symbol, &b.fetchEv); err != nil {
+			b.stats.FetchErrors++
+			b.lastRound = time.Now()
+			return err
+		}
+		if err := b.snapshotLocked(ctx, src, &b.fetchEv.Book); err != nil {
+			b.lastRound = time.Now()
+			return err
+		}
+		if b.live {
+			b.lastRound = time.Time{}
+			return nil
+		}
+	}
+	b.lastRound = time.Now()
+	return ErrStale
+}
+
+// clearLocked empties the book; nothing of it may survive a resync.
+func (b *Book) clearLocked() {
+	b.live, b.first = false, false
+	b.lastSeq = 0
+	b.bids.clear()
+	b.asks.clear()
+	b.topKnown = false
+}
+
+// invalidateLocked clears the book, publishes a gap marker when there was
+// something to lose, and asks for a new snapshot where the rule says so.
+func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64) error {
+	had := b.live || b.bids.len() > 0 || b.asks.len() > 0
+	b.clearLocked()
+	if !had {
+		return nil
+	}
+	b.stats.Invalidations++
+	var err error
+	if b.o.Sink != nil {
+		var ev *schema.CanonicalEvent
+		if ev, err = b.o.Events.Get(ctx); err == nil {
+			ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventGap
+			ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS
+			ev.Control.Kind = schema.ControlGap
+			ev.Control.GapType = schema.EventBookUpdate
+			ev.Control.GapFirstSeq, ev.Control.GapLastSeq = first, last
+			ev.Control.Reason = reason
+			b.stats.Markers++
+			err = b.o.Sink.Publish(ctx, ev)
+		}
+	}
+	if reason != ReasonReconnect && b.rule.Resync == ResyncResubscribe && b.o.Resubscribe != nil {
+		b.stats.Resubscribes++
+		if rerr := b.o.Resubscribe(ctx, b.rule.Venue, b.symbol); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+func (b *Book) bboLocked() schema.BBO {
+	var q schema.BBO
+	if l, ok := b.bids.best(); ok {
+		q.BidPrice, q.BidQty = l.Price, l.Qty
+	}
+	if l, ok := b.asks.best(); ok {
+		q.AskPrice, q.AskQty = l.Price, l.Qty
+	}
+	return q
+}
+
+// publishBBOLocked publishes the best bid/offer when it changed. It is
+// coalescable market data: on an exhausted pool it is dropped and counted,
+// never waited for.
+func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent) error {
+	q := b.bboLocked()
+	if b.topKnown && sameBBO(q, b.top) {
+		return nil
+	}
+	b.top, b.topKnown = q, true
+	if b.o.Sink == nil {
+		return nil
+	}
+	ev, err := b.o.Events.TryGet()
+	if err != nil {
+		b.stats.BBODropped++
+		return nil
+	}
+	ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventBBO
+	ev.SeqProvider = b.lastSeq
+	ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS
+	ev.BBO = q
+	b.stats.BBOs++
+	return b.o.Sink.Publish(ctx, ev)
+}
+
+func sameBBO(a, b schema.BBO) bool {
+	return a.BidPrice.Identical(b.BidPrice) && a.BidQty.Identical(b.BidQty) &&
+		a.AskPrice.Identical(b.AskPrice) && a.AskQty.Identical(b.AskQty)
+}

@@ -1,0 +1,118 @@
+package book
+
+import "github.com/meltica/meltica/schema"
+
+// side is one side of a book: levels sorted worst first, best last, so that
+// the changes that happen most — near the top — move the fewest levels. It
+// is a plain slice keyed by price: no map, no per-level allocation; once its
+// capacity has grown to the book's depth a change allocates nothing.
+type side struct {
+	lv  []schema.Level
+	bid bool // bids: ascending prices (best = highest last); asks: descending
+}
+
+// search returns the index where price is or would be inserted, and whether
+// it is there.
+func (s *side) search(price schema.Decimal) (int, bool) {
+	lo, hi := 0, len(s.lv)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		c := s.lv[m].Price.Cmp(price)
+		if !s.bid {
+			c = -c
+		}
+		switch {
+		case c < 0:
+			lo = m + 1
+		case c > 0:
+			hi = m
+		default:
+			return m, true
+		}
+	}
+	return lo, false
+}
+
+// set puts a level in place (the venue's digits with it: checksums need the
+// latest text of a level), or deletes it when qty is zero. It reports
+// whether the top of the side may have changed.
+func (s *side) set(price, qty schema.Decimal) bool {
+	i, found := s.search(price)
+	top := i >= len(s.lv)-1
+	switch {
+	case qty.IsZero():
+		if !found {
+			return false
+		}
+		s.lv = append(s.lv[:i], s.lv[i+1:]...)
+	case found:
+		s.lv[i] = schema.Level{Price: price, Qty: qty}
+	default:
+		s.lv = append(s.lv, schema.Level{})
+		copy(s.lv[i+1:], s.lv[i:])
+		s.lv[i] = schema.Level{Price: price, Qty: qty}
+		top = i >= len(s.lv)-1
+	}
+	return top
+}
+
+// truncate keeps the best depth levels (depth ≤ 0 keeps all).
+func (s *side) truncate(depth int) {
+	if depth > 0 && len(s.lv) > depth {
+		n := copy(s.lv, s.lv[len(s.lv)-depth:])
+		s.lv = s.lv[:n]
+	}
+}
+
+// len is the number of levels.
+func (s *side) len() int { return len(s.lv) }
+
+// at returns the level of rank i, 0 being the best.
+func (s *side) at(i int) schema.Level { return s.lv[len(s.lv)-1-i] }
+
+// best returns the best level, or false when the side is empty.
+func (s *side) best() (schema.Level, bool) {
+	if len(s.lv) == 0 {
+		return schema.Level{}, false
+	}
+	return s.lv[len(s.lv)-1], true
+}
+
+// appendTop appends the best n levels, best first, to dst.
+func (s *side) appendTop(dst []schema.Level, n int) []schema.Level {
+	n = min(n, len(s.lv))
+	for i := range n {
+		dst = append(dst, s.at(i))
+	}
+	return dst
+}
+
+// clear drops every level and keeps the capacity.
+func (s *side) clear() { s.lv = s.lv[:0] }
+
+// load replaces the side with levels given best first, as venues send
+// them. Levels out of order or with a zero quantity go through set.
+func (s *side) load(levels []schema.Level) {
+	s.lv = s.lv[:0]
+	sorted := true
+	for i := len(levels) - 1; i >= 0; i-- {
+		l := levels[i]
+		if l.Qty.IsZero() {
+			sorted = false
+			continue
+		}
+		if n := len(s.lv); n > 0 {
+			c := s.lv[n-1].Price.Cmp(l.Price)
+			if (s.bid && c >= 0) || (!s.bid && c <= 0) {
+				sorted = false
+			}
+		}
+		s.lv = append(s.lv, l)
+	}
+	if !sorted {
+		s.lv = s.lv[:0]
+		for _, l := range levels {
+			s.set(l.Price, l.Qty)
+		}
+	}
+}
