@@ -155,6 +155,14 @@ type seqTracker struct {
 	last map[string]uint64
 }
 
+// reset restarts key's sequence at last (a snapshot).
+func (t *seqTracker) reset(key string, last uint64) {
+	if t.last == nil {
+		t.last = make(map[string]uint64)
+	}
+	t.last[key] = last
+}
+
 // seqBreak describes a sequence that did not continue where it left off.
 type seqBreak struct {
 	First, Last uint64 // the missing ids, or the replayed ones when Back
@@ -186,16 +194,37 @@ type msgSpec struct {
 	typ   schema.EventType // the event type (an after hook may refine it)
 	table *table
 	after func(d *decoder, e *schema.CanonicalEvent) // derives what the venue does not send
-	book  bool                                       // a book diff: check its sequence
+	book  bool                                       // a book diff: check its sequence; a snapshot: restart it
+	ctl   schema.ControlKind                         // the Control.Kind of a control message
+	merge mergeMode                                  // tickers sent as a snapshot then changed fields
+}
+
+// mergeMode says how a ticker message relates to the symbol's last one.
+type mergeMode uint8
+
+const (
+	mergeNone     mergeMode = iota
+	mergeSnapshot           // a complete ticker: remember it
+	mergeDelta              // only the fields that changed: start from the last one
+)
+
+// envelope holds what a venue's envelope says for every message it carries:
+// used when the message itself does not say.
+type envelope struct {
+	seq uint64 // SeqProvider
+	ts  int64  // ExchangeTS
 }
 
 // parser is the core every venue parser embeds: pool and sink, the table
 // decoder, and the per-symbol book sequences.
 type parser struct {
 	emitter
-	dec   decoder
-	tg    target // a field, not a local: the table getters would make it escape
-	books seqTracker
+	dec     decoder
+	tg      target // a field, not a local: the table getters would make it escape
+	books   seqTracker
+	env     envelope // set by the envelope splitter around run
+	more    []byte   // a second object of the same message (Kraken v1 books), or nil
+	tickers map[string]schema.Ticker
 }
 
 func (c *parser) init(venue schema.Venue, events *pool.Pool[*schema.CanonicalEvent], sink Sink, o *Options) {
@@ -213,10 +242,20 @@ func (c *parser) run(ctx context.Context, sp *msgSpec, payload, streamSym []byte
 	}
 	d := &c.dec
 	d.begin(sp.table.name)
+	ev.Control.Kind = sp.ctl
+	if sp.merge == mergeDelta {
+		c.startDelta(ev, streamSym)
+	}
 	tg := &c.tg
 	*tg = target{ev: ev}
-	d.object(tg, sp.table, payload, "")
-	ev.ExchangeTS = either(tg.main, tg.fallback)
+	if d.err == nil {
+		d.object(tg, sp.table, payload, "")
+	}
+	if c.more != nil && d.err == nil {
+		d.object(tg, sp.table, c.more, "")
+	}
+	ev.ExchangeTS = either(either(tg.main, tg.fallback), c.env.ts)
+	ev.SeqProvider = either(ev.SeqProvider, c.env.seq)
 	tg.ev = nil
 	if sp.after != nil && d.err == nil {
 		sp.after(d, ev)
@@ -228,6 +267,12 @@ func (c *parser) run(ctx context.Context, sp *msgSpec, payload, streamSym []byte
 			d.fail("s", err)
 		}
 	}
+	if sp.merge != mergeNone && d.err == nil {
+		if c.tickers == nil {
+			c.tickers = make(map[string]schema.Ticker)
+		}
+		c.tickers[ev.Symbol] = ev.Ticker
+	}
 	if d.err != nil {
 		c.release(ev, pooled)
 		c.stats.errors.Add(1)
@@ -236,7 +281,9 @@ func (c *parser) run(ctx context.Context, sp *msgSpec, payload, streamSym []byte
 	if c.keepRaw {
 		ev.Raw = append(ev.Raw[:0], payload...)
 	}
-	if sp.book {
+	if sp.book && ev.Type == schema.EventBookSnapshot {
+		c.books.reset(ev.Symbol, ev.Book.LastSeq)
+	} else if sp.book {
 		if err := c.checkBook(ctx, ev); err != nil {
 			c.release(ev, pooled)
 			return err
@@ -246,6 +293,22 @@ func (c *parser) run(ctx context.Context, sp *msgSpec, payload, streamSym []byte
 		return c.dropped(ctx, ev)
 	}
 	return c.publish(ctx, ev)
+}
+
+// startDelta fills ev's ticker with the last one of its symbol, which the
+// delta's fields then overwrite; a delta before any snapshot is an error.
+func (c *parser) startDelta(ev *schema.CanonicalEvent, streamSym []byte) {
+	sym, err := c.dec.syms.Lookup(streamSym)
+	if err != nil {
+		c.dec.fail("symbol", err)
+		return
+	}
+	last, ok := c.tickers[sym]
+	if !ok {
+		c.dec.fail("type", ErrNoSnapshot)
+		return
+	}
+	ev.Symbol, ev.Ticker = sym, last
 }
 
 // checkBook emits a gap marker before a book diff that does not continue
@@ -268,7 +331,7 @@ func (c *parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) error
 }
 
 // either returns a, or b when a is zero.
-func either(a, b int64) int64 {
+func either[T int64 | uint64](a, b T) T {
 	if a != 0 {
 		return a
 	}

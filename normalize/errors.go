@@ -23,6 +23,9 @@ var (
 	// ErrDropped: the event pool was exhausted (market data, which is not
 	// waited for) or the context ended while waiting for an event.
 	ErrDropped = errors.New("normalize: event dropped")
+	// ErrNoSnapshot: a delta (Bybit tickers) came before any snapshot of
+	// its symbol, so there is nothing complete to merge it into.
+	ErrNoSnapshot = errors.New("normalize: delta before any snapshot")
 	// ErrUnsupported: an order cannot be expressed on the venue.
 	ErrUnsupported = errors.New("normalize: unsupported order")
 )

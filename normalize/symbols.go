@@ -14,6 +14,11 @@ type Instrument struct {
 	Symbol string // the venue's spelling: "BTCUSDT", "BTCUSD_PERP"
 	Base   string // "BTC"
 	Quote  string // "USDT"
+	// Contract, when set, is the canonical contract suffix ("PERP" or an
+	// expiry such as "250328"); otherwise it is read from Symbol by the
+	// venue's ContractSep. Venues whose symbols name no quote asset
+	// (Coinbase "BIP-20DEC30-CDE") need it.
+	Contract string
 }
 
 // SymbolRules say how a venue spells its symbols. They are data, so that each
@@ -32,6 +37,9 @@ type SymbolRules struct {
 	// "BTCUSD_PERP" and "BTCUSDT_250328"); the suffix is kept as a third
 	// part: "BTC-USD-PERP". 0 when the venue has none.
 	ContractSep byte
+	// Contracts renames venue contract suffixes to canonical ones (OKX
+	// "SWAP" is "PERP"); suffixes not named are kept as sent.
+	Contracts map[string]string
 }
 
 // maxFallbackCache bounds how many fallback-resolved symbols are remembered
@@ -93,10 +101,10 @@ func (s *Symbols) Load(ins []Instrument) error {
 	for _, in := range ins {
 		sym := strings.ToUpper(in.Symbol)
 		canon := s.alias(strings.ToUpper(in.Base)) + "-" + s.alias(strings.ToUpper(in.Quote))
-		if sep := s.rules.ContractSep; sep != 0 {
-			if i := strings.IndexByte(sym, sep); i >= 0 && i+1 < len(sym) {
-				canon += "-" + sym[i+1:]
-			}
+		if c := strings.ToUpper(in.Contract); c != "" {
+			canon += "-" + c
+		} else if _, suffix := s.splitContract(sym); suffix != "" {
+			canon += "-" + s.contract(suffix)
 		}
 		t.canon[sym] = canon
 		t.venue[canon] = in.Symbol
@@ -159,7 +167,13 @@ func (s *Symbols) VenueSymbol(canonical string) (string, error) {
 		if s.rules.ContractSep == 0 || !isAlnum(parts[2]) {
 			return "", fmt.Errorf("%w: %q", ErrUnknownSymbol, canonical)
 		}
-		v += string(s.rules.ContractSep) + parts[2]
+		c := parts[2]
+		for venue, canon := range s.rules.Contracts {
+			if canon == c {
+				c = venue
+			}
+		}
+		v += string(s.rules.ContractSep) + c
 	}
 	return v, nil
 }
@@ -167,14 +181,9 @@ func (s *Symbols) VenueSymbol(canonical string) (string, error) {
 // resolve applies the fallback rules to an upper-case venue symbol and
 // remembers the answer.
 func (s *Symbols) resolve(sym string) (string, error) {
-	main, suffix := sym, ""
-	if sep := s.rules.ContractSep; sep != 0 {
-		if i := strings.IndexByte(sym, sep); i >= 0 {
-			main, suffix = sym[:i], sym[i+1:]
-			if !isAlnum(suffix) {
-				return "", fmt.Errorf("%w: %q", ErrUnknownSymbol, sym)
-			}
-		}
+	main, suffix := s.splitContract(sym)
+	if len(main) < len(sym) && !isAlnum(suffix) { // "BTCUSD_"
+		return "", fmt.Errorf("%w: %q", ErrUnknownSymbol, sym)
 	}
 	base, quote := "", ""
 	if d := s.rules.Delimiter; d != 0 {
@@ -194,10 +203,38 @@ func (s *Symbols) resolve(sym string) (string, error) {
 	}
 	canon := s.alias(base) + "-" + s.alias(quote)
 	if suffix != "" {
-		canon += "-" + suffix
+		canon += "-" + s.contract(suffix)
 	}
 	s.remember(sym, canon)
 	return canon, nil
+}
+
+// splitContract splits a contract suffix off a venue symbol: after the
+// first ContractSep, or — when the venue writes the same byte between base
+// and quote (OKX "BTC-USDT-SWAP") — after the second.
+func (s *Symbols) splitContract(sym string) (main, suffix string) {
+	sep := s.rules.ContractSep
+	if sep == 0 {
+		return sym, ""
+	}
+	from := 0
+	if sep == s.rules.Delimiter {
+		if from = strings.IndexByte(sym, sep) + 1; from == 0 {
+			return sym, ""
+		}
+	}
+	i := strings.IndexByte(sym[from:], sep)
+	if i < 0 {
+		return sym, ""
+	}
+	return sym[:from+i], sym[from+i+1:]
+}
+
+func (s *Symbols) contract(suffix string) string {
+	if c, ok := s.rules.Contracts[suffix]; ok {
+		return c
+	}
+	return suffix
 }
 
 func (s *Symbols) remember(sym, canon string) {

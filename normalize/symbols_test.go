@@ -32,7 +32,7 @@ func TestSymbolsRegistry(t *testing.T) {
 		{"symbol":"WEIRDPAIR","status":"TRADING","baseAsset":"WEIRD","baseAssetPrecision":8,"quoteAsset":"PAIR"},
 		{"symbol":"ETHBTC","baseAsset":"ETH","quoteAsset":"BTC"}]}`))
 	require.NoError(t, err)
-	require.Equal(t, []Instrument{{"WEIRDPAIR", "WEIRD", "PAIR"}, {"ETHBTC", "ETH", "BTC"}}, ins)
+	require.Equal(t, []Instrument{{Symbol: "WEIRDPAIR", Base: "WEIRD", Quote: "PAIR"}, {Symbol: "ETHBTC", Base: "ETH", Quote: "BTC"}}, ins)
 	s := NewBinanceSymbols()
 	require.NoError(t, s.Load(ins))
 	got, err := s.LookupString("WEIRDPAIR")
@@ -81,7 +81,7 @@ func TestSymbolsConcurrent(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 200; i++ {
 				_, _ = s.Lookup([]byte("ETHUSDT"))
-				_ = s.Load([]Instrument{{"ABCUSDT", "ABC", "USDT"}})
+				_ = s.Load([]Instrument{{Symbol: "ABCUSDT", Base: "ABC", Quote: "USDT"}})
 			}
 		}()
 	}

@@ -1,6 +1,8 @@
 package normalize
 
 import (
+	"math"
+
 	"github.com/meltica/meltica/schema"
 )
 
@@ -31,8 +33,11 @@ const (
 	kEnum                           // word in enums → enum (unknown words stay 0)
 	kWord                           // word in words → str; unknown words are errors
 	kText                           // word in words → str; unknown words are copied
-	kLevels                         // [[price, qty, …], …] → levels
+	kLevels                         // book levels shaped by shape (default [[price, qty, …], …]) → levels
 	kObject                         // nested object decoded by sub
+	kTime                           // RFC 3339 time string → ns in i64
+	kChecksum                       // CRC32 as a signed or unsigned integer (or its text) → Book.Checksum
+	kPct                            // a ratio (0.0123) → percent (1.23) in dec, digits kept
 )
 
 // target is what a table fills: the event, and the two candidate
@@ -59,7 +64,20 @@ type field struct {
 	enums  map[string]uint8
 	words  map[string]string
 	sub    *table
+	shape  *levelShape // kLevels: how one level is spelled; nil for [price, qty]
+	invert bool        // kSide: the venue names the maker's side; the aggressor is the other
 }
+
+// levelShape says how a venue spells one book level: a tuple whose
+// elements are at the positions price, qty (and side), or an object with
+// the keys priceKey, qtyKey (and sideKey). A level with a side goes to the
+// bids or the asks by that side; without one, to the field's own side.
+type levelShape struct {
+	price, qty, side          int // tuple positions; side < 0: none
+	priceKey, qtyKey, sideKey string
+}
+
+var tupleLevels = levelShape{price: 0, qty: 1, side: -1}
 
 // table is the decoding of one message type (or nested object).
 type table struct {
@@ -145,10 +163,8 @@ func (d *decoder) value(tg *target, f *field, v []byte) {
 	case kInt:
 		*f.i64(tg) = d.integer(k, v)
 	case kReqID:
-		if len(v) > 0 && v[0] != '"' && !isNull(v) {
-			if n := d.integer(k, v); n > 0 {
-				*f.u64(tg) = uint64(n)
-			}
+		if n, ok := parseInt(unquoted(v)); ok && n > 0 {
+			*f.u64(tg) = uint64(n)
 		}
 	case kSeqID:
 		n := d.unsigned(k, v)
@@ -167,23 +183,20 @@ func (d *decoder) value(tg *target, f *field, v []byte) {
 			tg.ev.Symbol = s
 		}
 	case kSide:
-		switch string(d.text(k, v)) {
-		case "BUY":
-			*f.side(tg) = schema.SideBuy
-		case "SELL":
-			*f.side(tg) = schema.SideSell
-		default:
-			d.fail(k, errSide)
+		s := d.side(k, v)
+		if f.invert {
+			s = opposite(s)
 		}
+		*f.side(tg) = s
 	case kMakerSide:
 		*f.side(tg) = schema.SideBuy
 		if d.boolean(k, v) {
 			*f.side(tg) = schema.SideSell
 		}
 	case kEnum:
-		*f.enum(tg) = f.enums[string(d.text(k, v))]
+		*f.enum(tg) = f.enums[string(d.wordText(k, v))]
 	case kWord:
-		w, ok := f.words[string(d.text(k, v))]
+		w, ok := f.words[string(d.wordText(k, v))]
 		if !ok {
 			d.fail(k, errWord)
 		}
@@ -191,14 +204,90 @@ func (d *decoder) value(tg *target, f *field, v []byte) {
 	case kText:
 		*f.str(tg) = d.word(k, v, f.words)
 	case kLevels:
-		*f.levels(tg) = d.levels(k, v, (*f.levels(tg))[:0])
+		d.levels(tg, f, v)
 	case kObject:
 		d.object(tg, f.sub, v, k)
+	case kTime:
+		*f.i64(tg) = d.time(k, v)
+	case kChecksum:
+		n := d.integer(k, v)
+		if n < math.MinInt32 || n > math.MaxUint32 {
+			d.fail(k, wrapBad("checksum out of range"))
+		}
+		tg.ev.Book.Checksum, tg.ev.Book.HasChecksum = uint32(n), true
+	case kPct:
+		*f.dec(tg) = d.percent(k, v)
 	}
 }
 
+// unquoted returns a string value's content, or any other value as is.
+func unquoted(v []byte) []byte {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		return v[1 : len(v)-1]
+	}
+	return v
+}
+
+// sideWords are every spelling of a side the venues use: Binance "BUY",
+// Bybit "Buy", Coinbase and Kraken "buy", book sides "bid"/"offer"/"ask",
+// Kraken v1 "b"/"s".
+var sideWords = map[string]schema.Side{
+	"BUY": schema.SideBuy, "Buy": schema.SideBuy, "buy": schema.SideBuy, "bid": schema.SideBuy, "b": schema.SideBuy,
+	"SELL": schema.SideSell, "Sell": schema.SideSell, "sell": schema.SideSell, "offer": schema.SideSell, "ask": schema.SideSell, "s": schema.SideSell,
+}
+
+func (d *decoder) side(k string, v []byte) schema.Side {
+	s, ok := sideWords[string(d.text(k, v))]
+	if !ok {
+		d.fail(k, errSide)
+	}
+	return s
+}
+
+func opposite(s schema.Side) schema.Side {
+	switch s {
+	case schema.SideBuy:
+		return schema.SideSell
+	case schema.SideSell:
+		return schema.SideBuy
+	}
+	return s
+}
+
+// wordText is the text of a word sent as a string, or of a number (Kraken
+// and Bybit send kline intervals as numbers).
+func (d *decoder) wordText(k string, v []byte) []byte {
+	if len(v) > 0 && v[0] != '"' {
+		return v
+	}
+	return d.text(k, v)
+}
+
+// percent parses a ratio and returns it in percent, keeping its digits:
+// "-0.009772" is -0.9772.
+func (d *decoder) percent(k string, v []byte) schema.Decimal {
+	x := d.decimal(k, v)
+	if s := x.Scale(); s >= 2 {
+		return schema.NewDecimal(x.Mantissa(), s-2)
+	}
+	y, err := x.Mul(schema.NewDecimal(100, 0))
+	if err != nil {
+		d.fail(k, err)
+	}
+	return y
+}
+
+// time parses an RFC 3339 time string into Unix ns, without allocating.
+func (d *decoder) time(k string, v []byte) int64 {
+	ns, ok := parseRFC3339(d.text(k, v))
+	if !ok {
+		d.fail(k, wrapBad("want an RFC 3339 time"))
+	}
+	return ns
+}
+
 var (
-	errSide  = wrapBad("want BUY or SELL")
+	errSide  = wrapBad("want buy or sell")
 	errWord  = wrapBad("unknown value")
 	errLevel = wrapBad("want [price, quantity] levels")
 )
@@ -215,51 +304,68 @@ func (d *decoder) word(k string, v []byte, words map[string]string) string {
 	return string(t)
 }
 
-// levels appends the [price, qty] pairs of a book side to dst; elements
-// after the second (Binance's legacy third, an empty array) are ignored.
-// v was validated with its message, so one loose pass reads it.
-func (d *decoder) levels(k string, v []byte, dst []schema.Level) []schema.Level {
-	i := skipSpace(v, 0)
-	if i >= len(v) || v[i] != '[' {
-		d.fail(k, errLevel)
-		return dst
+// levels appends the levels of a book side (or, for levels that name their
+// side, of both sides) to the event. Elements after those the shape names
+// (Binance's legacy third, OKX's order counts) are ignored. v was validated
+// with its message, so loose passes read it.
+func (d *decoder) levels(tg *target, f *field, v []byte) {
+	k, sh := f.key, f.shape
+	if sh == nil {
+		sh = &tupleLevels
 	}
-	if i = skipSpace(v, i+1); i < len(v) && v[i] == ']' {
-		return dst
-	}
-	for i < len(v) && v[i] == '[' {
+	var it iter
+	it.array(v)
+	it.loose = true
+	for it.next() {
 		var lv schema.Level
-		n := 0
-		for i = skipSpace(v, i+1); i < len(v) && v[i] != ']'; n++ {
-			e, err := skipLoose(v, i)
-			if err != nil || e == i {
-				break
+		var side schema.Side
+		var el iter
+		if sh.priceKey != "" {
+			el.object(it.val)
+		} else {
+			el.array(it.val)
+		}
+		el.loose = true
+		have := 0
+		for n := 0; el.next(); n++ {
+			pos := n
+			if sh.priceKey != "" {
+				switch string(el.key) {
+				case sh.priceKey:
+					pos = sh.price
+				case sh.qtyKey:
+					pos = sh.qty
+				case sh.sideKey:
+					pos = sh.side
+				default:
+					continue
+				}
 			}
-			switch n {
-			case 0:
-				lv.Price = d.price(k, v[i:e])
-			case 1:
-				lv.Qty = d.price(k, v[i:e])
-			}
-			if i = skipSpace(v, e); i < len(v) && v[i] == ',' {
-				i = skipSpace(v, i+1)
+			switch pos {
+			case sh.price:
+				lv.Price, have = d.price(k, el.val), have|1
+			case sh.qty:
+				lv.Qty, have = d.price(k, el.val), have|2
+			case sh.side:
+				side, have = d.side(k, el.val), have|4
 			}
 		}
-		if n < 2 || i >= len(v) || v[i] != ']' {
-			break
+		if el.finish() != nil || have&3 != 3 || (sh.side >= 0 && have&4 == 0) {
+			d.fail(k, errLevel)
+			return
 		}
-		dst = append(dst, lv)
-		switch i = skipSpace(v, i+1); {
-		case i < len(v) && v[i] == ',':
-			i = skipSpace(v, i+1)
-		case i < len(v) && v[i] == ']':
-			return dst
+		switch {
+		case sh.side < 0:
+			*f.levels(tg) = append(*f.levels(tg), lv)
+		case side == schema.SideBuy:
+			tg.ev.Book.Bids = append(tg.ev.Book.Bids, lv)
 		default:
-			i = len(v)
+			tg.ev.Book.Asks = append(tg.ev.Book.Asks, lv)
 		}
 	}
-	d.fail(k, errLevel)
-	return dst
+	if it.finish() != nil {
+		d.fail(k, errLevel)
+	}
 }
 
 // Field constructors, so that tables read as data.
@@ -285,11 +391,31 @@ func fLevels(key string, at func(*target) *[]schema.Level) field {
 	return field{key: key, kind: kLevels, levels: at}
 }
 func fObject(key string, sub *table) field { return field{key: key, kind: kObject, sub: sub} }
+func fTime(key string, at func(*target) *int64) field {
+	return field{key: key, kind: kTime, i64: at}
+}
+func fSide(key string, at func(*target) *schema.Side) field {
+	return field{key: key, kind: kSide, side: at}
+}
+func fWord(key string, words map[string]string, at func(*target) *string) field {
+	return field{key: key, kind: kWord, words: words, str: at}
+}
+func fText(key string, at func(*target) *string) field {
+	return field{key: key, kind: kText, str: at}
+}
+func fReqID(key string) field    { return field{key: key, kind: kReqID, u64: reqID} }
+func fChecksum(key string) field { return field{key: key, kind: kChecksum} }
+func fShaped(key string, shape *levelShape, at func(*target) *[]schema.Level) field {
+	return field{key: key, kind: kLevels, shape: shape, levels: at}
+}
 
 // Common places in the target.
 func mainTime(t *target) *int64     { return &t.main }
 func fallbackTime(t *target) *int64 { return &t.fallback }
 func seq(t *target) *uint64         { return &t.ev.SeqProvider }
+func reqID(t *target) *uint64       { return &t.ev.Control.RequestID }
+func reason(t *target) *string      { return &t.ev.Control.Reason }
+func code(t *target) *int64         { return &t.ev.Control.Code }
 
 func enumTable[E ~uint8](m map[string]E) map[string]uint8 {
 	out := make(map[string]uint8, len(m))

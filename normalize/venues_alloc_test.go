@@ -1,0 +1,92 @@
+package normalize
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// venueFixture reads testdata/<venue>/<name>.json.
+func venueFixture(t testing.TB, venue schema.Venue, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", string(venue), name+".json"))
+	require.NoError(t, err)
+	return b
+}
+
+// levelsJSON writes n levels with fmtLevel(price, qty) between commas.
+func levelsJSON(n, base int, qty, format string) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, format, base+i, i, qty)
+	}
+	return b.String()
+}
+
+// Book diffs with 20 levels a side, in each venue's spelling.
+func coinbaseL2Diff(n int) []byte {
+	return []byte(`{"channel":"l2_data","client_id":"","timestamp":"2026-04-07T14:30:01.456789Z","sequence_num":1,"events":[{"type":"update","product_id":"BTC-USD","updates":[` +
+		levelsJSON(n, 68900, "1.50000000", `{"side":"bid","event_time":"2026-04-07T14:30:01.456789Z","price_level":"%d.%02d","new_quantity":"%s"}`) + `,` +
+		levelsJSON(n, 69000, "0.25000000", `{"side":"offer","event_time":"2026-04-07T14:30:01.456789Z","price_level":"%d.%02d","new_quantity":"%s"}`) + `]}]}`)
+}
+
+// allocCase is one message a venue parser must normalise without
+// allocating once warmed up.
+type allocCase struct {
+	venue schema.Venue
+	name  string
+	msg   func(t testing.TB) []byte
+}
+
+func fix(venue schema.Venue, name string) allocCase {
+	return allocCase{venue, name, func(t testing.TB) []byte { return venueFixture(t, venue, name) }}
+}
+
+func gen(venue schema.Venue, name string, b func() []byte) allocCase {
+	return allocCase{venue, name, func(testing.TB) []byte { return b() }}
+}
+
+var venueAllocCases = []allocCase{
+	fix(cb, "market_trades"),
+	fix(cb, "ticker"),
+	fix(cb, "match"),
+	fix(cb, "l2update"),
+	gen(cb, "l2_data 20 levels", func() []byte { return coinbaseL2Diff(20) }),
+}
+
+// TestVenueZeroAllocs asserts the steady state of every venue: trades,
+// best bid/offer and book updates (and tickers) cost no allocation once the
+// symbol, the pool's book slices and the sequence maps have warmed up.
+func TestVenueZeroAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts")
+	}
+	for _, c := range venueAllocCases {
+		t.Run(string(c.venue)+" "+c.name, func(t *testing.T) {
+			events := schema.NewPools(nil).Events
+			sink := &putSink{events: events}
+			p := newVenueParser(c.venue, events, sink)
+			ctx := context.Background()
+			msg := c.msg(t)
+			require.NoError(t, p.HandleBytes(ctx, msg, 1))
+			require.NotZero(t, sink.n, "no event published")
+			allocs := testing.AllocsPerRun(200, func() {
+				if err := p.HandleBytes(ctx, msg, 1); err != nil {
+					t.Fatal(err)
+				}
+			})
+			require.Zero(t, allocs)
+			require.Zero(t, p.Stats().Errors)
+		})
+	}
+}

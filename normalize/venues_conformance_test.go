@@ -1,0 +1,221 @@
+package normalize
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// frameParser is what every venue parser offers a test.
+type frameParser interface {
+	HandleBytes(ctx context.Context, data []byte, receivedAt int64) error
+	Stats() Stats
+	Symbols() *Symbols
+}
+
+// venueCase says how one shared venue file is explained: the venue's
+// parser, the files fed before it on the same parser (a snapshot before
+// its delta), and what it must normalise to.
+type venueCase struct {
+	venue  schema.Venue
+	before []string
+	load   []Instrument
+	check  func(t *testing.T, evs []*schema.CanonicalEvent, st Stats)
+}
+
+func newVenueParser(venue schema.Venue, events *pool.Pool[*schema.CanonicalEvent], sink Sink) frameParser {
+	switch venue {
+	case schema.VenueCoinbase:
+		return NewCoinbase(events, sink, nil)
+	}
+	return NewBinance(events, sink, nil)
+}
+
+// at asserts the canonical fields of evs[i] and returns it.
+func at(t *testing.T, evs []*schema.CanonicalEvent, i int, venue schema.Venue, typ schema.EventType, sym string, seq uint64, ts int64) *schema.CanonicalEvent {
+	t.Helper()
+	require.Greater(t, len(evs), i)
+	ev := evs[i]
+	require.NoError(t, ev.Validate())
+	require.Equal(t, venue, ev.Venue)
+	require.Equal(t, typ, ev.Type)
+	require.Equal(t, sym, ev.Symbol)
+	require.Equal(t, seq, ev.SeqProvider, "sequence")
+	require.Equal(t, ts, ev.ExchangeTS, "exchange time")
+	require.Equal(t, int64(42), ev.IngestTS)
+	return ev
+}
+
+// control asserts that evs is one control event of kind k.
+func control(t *testing.T, evs []*schema.CanonicalEvent, venue schema.Venue, k schema.ControlKind) *schema.Control {
+	t.Helper()
+	require.Len(t, evs, 1)
+	require.Equal(t, venue, evs[0].Venue)
+	require.Equal(t, schema.EventControl, evs[0].Type)
+	require.Equal(t, k, evs[0].Control.Kind)
+	return &evs[0].Control
+}
+
+func requireLevel(t *testing.T, lv schema.Level, price, qty string) {
+	t.Helper()
+	requireDigits(t, price, lv.Price)
+	requireDigits(t, qty, lv.Qty)
+}
+
+// TestVenueFilesExplained runs every shared file of every venue through its
+// parser; a file with no expectation fails the test.
+func TestVenueFilesExplained(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(sharedVenues, "*.json"))
+	if len(files) == 0 {
+		t.Skipf("no shared venue files in %s", sharedVenues)
+	}
+	for _, path := range files {
+		name := filepath.Base(path)
+		t.Run(strings.TrimSuffix(name, ".json"), func(t *testing.T) {
+			if _, ok := binanceConformance[name]; ok {
+				return // TestBinanceConformance
+			}
+			if !strings.HasPrefix(name, "coinbase_") {
+				t.Skip("venue parser not written yet")
+			}
+			c, ok := venueConformance[name]
+			require.True(t, ok, "no expectation for %s: every file must be explained", name)
+			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+			sink := &recSink{events: events}
+			p := newVenueParser(c.venue, events, sink)
+			require.NoError(t, p.Symbols().Load(c.load))
+			ctx := context.Background()
+			for _, b := range c.before {
+				data, err := os.ReadFile(filepath.Join(sharedVenues, b))
+				require.NoError(t, err)
+				require.NoError(t, p.HandleBytes(ctx, data, 42))
+			}
+			sink.got = nil
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.NoError(t, p.HandleBytes(ctx, data, 42))
+			st := p.Stats()
+			require.Zero(t, st.Errors)
+			c.check(t, sink.got, st)
+			require.Zero(t, events.Stats().InUse, "events not returned to the pool")
+		})
+	}
+}
+
+const cb = schema.VenueCoinbase
+
+var venueConformance = map[string]venueCase{
+	"coinbase_advanced_heartbeats.json": {venue: cb, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		control(t, evs, cb, schema.ControlHeartbeat)
+	}},
+	"coinbase_advanced_subscriptions.json": {venue: cb, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		control(t, evs, cb, schema.ControlSubscribeAck)
+	}},
+	"coinbase_exchange_subscriptions.json": {venue: cb, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		control(t, evs, cb, schema.ControlSubscribeAck)
+	}},
+	"coinbase_advanced_market_trades.json": {venue: cb, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 2)
+		ev := at(t, evs, 0, cb, schema.EventTrade, "BTC-USD", 995098700, 1775572202789012000)
+		requireDigits(t, "68900.50", ev.Trade.Price)
+		requireDigits(t, "0.00150000", ev.Trade.Qty)
+		require.Equal(t, schema.SideBuy, ev.Trade.Side)
+		require.Equal(t, "995098700", ev.Trade.ID.String())
+		ev = at(t, evs, 1, cb, schema.EventTrade, "BTC-USD", 995098701, 1775572202800000000)
+		requireDigits(t, "68900.00", ev.Trade.Price)
+		requireDigits(t, "0.05000000", ev.Trade.Qty)
+		require.Equal(t, schema.SideSell, ev.Trade.Side)
+	}},
+	"coinbase_advanced_ticker.json": {venue: cb, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		tk := at(t, evs, 0, cb, schema.EventTicker, "BTC-USD", 12, 1775572203000000000).Ticker
+		requireDigits(t, "68900.50", tk.Last)
+		requireDigits(t, "15328.12345678", tk.Volume)
+		requireDigits(t, "67500.00", tk.Low)
+		requireDigits(t, "69200.00", tk.High)
+		requireDigits(t, "1.85", tk.ChangePct)
+		requireDigits(t, "68900.00", tk.BidPrice)
+		requireDigits(t, "1.50000000", tk.BidQty)
+		requireDigits(t, "68901.00", tk.AskPrice)
+		requireDigits(t, "0.50000000", tk.AskQty)
+	}},
+	"coinbase_advanced_l2_data_snapshot.json": {venue: cb, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, cb, schema.EventBookSnapshot, "BTC-USD", 0, 1775572200123456000).Book
+		require.Len(t, b.Bids, 3)
+		require.Len(t, b.Asks, 3)
+		requireLevel(t, b.Bids[0], "68900.00", "1.50000000")
+		requireLevel(t, b.Bids[2], "68899.00", "2.30000000")
+		requireLevel(t, b.Asks[0], "68901.00", "0.50000000")
+		requireLevel(t, b.Asks[2], "68902.00", "0.80000000")
+	}},
+	"coinbase_advanced_l2_data_update.json": {venue: cb,
+		load: []Instrument{{Symbol: "BIP-20DEC30-CDE", Base: "BIP", Quote: "USD", Contract: "20DEC30"}},
+		check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+			require.Len(t, evs, 1)
+			b := at(t, evs, 0, cb, schema.EventBookUpdate, "BIP-USD-20DEC30", 229, 1772701532483569449).Book
+			require.Len(t, b.Bids, 2)
+			require.Len(t, b.Asks, 1)
+			requireLevel(t, b.Bids[0], "72575", "0")
+			requireLevel(t, b.Bids[1], "72570", "68")
+			requireLevel(t, b.Asks[0], "72580", "13")
+		}},
+	"coinbase_advanced_l2_data_update_nautilus.json": {venue: cb, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, cb, schema.EventBookUpdate, "BTC-USD", 1, 1775572201456789000).Book
+		require.Len(t, b.Bids, 1)
+		require.Len(t, b.Asks, 1)
+		requireLevel(t, b.Bids[0], "68900.00", "2.00000000")
+		requireLevel(t, b.Asks[0], "68901.00", "0.00000000")
+	}},
+	"coinbase_exchange_match.json": {venue: cb, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		ev := at(t, evs, 0, cb, schema.EventTrade, "SKL-BTC", 177100030, 1618677817089723000)
+		requireDigits(t, "0.00001305", ev.Trade.Price)
+		requireDigits(t, "985", ev.Trade.Qty)
+		require.Equal(t, schema.SideBuy, ev.Trade.Side, "maker sold: the aggressor bought")
+		require.Equal(t, "280232", ev.Trade.ID.String())
+	}},
+	"coinbase_exchange_last_match.json": {venue: cb, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		ev := at(t, evs, 0, cb, schema.EventTrade, "BAND-GBP", 333938798, 1618677810244075000)
+		requireDigits(t, "14.7775", ev.Trade.Price)
+		requireDigits(t, "0.04", ev.Trade.Qty)
+		require.Equal(t, schema.SideBuy, ev.Trade.Side)
+		require.Equal(t, "881613", ev.Trade.ID.String())
+	}},
+	"coinbase_exchange_ticker.json": {venue: cb, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		tk := at(t, evs, 0, cb, schema.EventTicker, "BAND-GBP", 333938798, 1618677810244075000).Ticker
+		requireDigits(t, "14.7775", tk.Last)
+		requireDigits(t, "0.04", tk.LastQty)
+		requireDigits(t, "14.6647", tk.Open)
+		requireDigits(t, "16.55", tk.High)
+		requireDigits(t, "14.3691", tk.Low)
+		requireDigits(t, "94381.28000000", tk.Volume)
+		requireDigits(t, "14.7550", tk.BidPrice)
+		requireDigits(t, "14.8060", tk.AskPrice)
+	}},
+	"coinbase_exchange_level2_snapshot.json": {venue: cb, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, cb, schema.EventBookSnapshot, "SKL-BTC", 0, 0).Book
+		require.NotEmpty(t, b.Bids)
+		require.NotEmpty(t, b.Asks)
+		requireLevel(t, b.Asks[0], "0.00001305", "4781.0")
+		requireLevel(t, b.Asks[1], "0.00001306", "1230.5")
+	}},
+	"coinbase_exchange_l2update.json": {venue: cb, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, cb, schema.EventBookUpdate, "SKL-BTC", 0, 1618677817075687000).Book
+		require.Empty(t, b.Bids)
+		require.Len(t, b.Asks, 1)
+		requireLevel(t, b.Asks[0], "0.00001306", "660.5")
+	}},
+}
