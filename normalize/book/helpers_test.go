@@ -186,3 +186,14 @@ func requireTop(t testing.TB, b *Book, bids, asks [][2]string) {
 		require.Equal(t, w[0]+" "+w[1], ev.Book.Asks[i].Price.String()+" "+ev.Book.Asks[i].Qty.String(), "ask %d", i)
 	}
 }
+
+// sinkPut returns every event to its pool: for allocation tests and
+// benchmarks.
+type sinkPut struct {
+	events *pool.Pool[*schema.CanonicalEvent]
+}
+
+func (s *sinkPut) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
+	s.events.Put(ev)
+	return nil
+}
