@@ -1,0 +1,202 @@
+package book
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/venuesim"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// simPipeline is the real wiring against the simulated Binance: wsclient →
+// Binance parser → Books → dispatcher, with the book fetching its snapshots
+// from the venue's REST depth endpoint. Markers are read from a dispatcher
+// subscription.
+type simPipeline struct {
+	v       *venuesim.Venue
+	pools   *schema.Pools
+	d       *dispatch.Dispatcher
+	books   *Books
+	book    *Book
+	client  *wsclient.Client
+	markers *dispatch.Subscription
+	rest    *BinanceREST
+	runErr  chan error
+}
+
+// markSink is the stage a test puts between the parser and the books to
+// tamper with one diff.
+type markSink struct {
+	next  Sink
+	armed atomic.Bool // stamp the next diff with a wrong checksum
+}
+
+func (s *markSink) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if ev.Type == schema.EventBookUpdate && s.armed.CompareAndSwap(true, false) {
+		ev.Book.Checksum, ev.Book.HasChecksum = 1, true
+	}
+	return s.next.Publish(ctx, ev)
+}
+
+func startSim(t *testing.T, rule Rule, stage *markSink) *simPipeline {
+	t.Helper()
+	p := &simPipeline{runErr: make(chan error, 1)}
+	p.v = venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 400, PingInterval: -1, DepthLevels: 50})
+	p.pools = schema.NewPools(nil)
+	p.d = dispatch.New(p.pools.Events, nil)
+	var err error
+	p.markers, err = p.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventGap}}, &dispatch.SubscribeOptions{CriticalBound: 1 << 14})
+	require.NoError(t, err)
+
+	syms := normalize.NewBinanceSymbols()
+	resp, err := http.Get(p.v.RESTURL() + "/api/v3/exchangeInfo")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	ins, err := normalize.ParseBinanceExchangeInfo(body)
+	require.NoError(t, err)
+	require.NoError(t, syms.Load(ins))
+
+	p.rest = &BinanceREST{BaseURL: p.v.RESTURL(), Limit: 5000, VenueSymbol: syms.VenueSymbol}
+	p.book, err = NewBook(rule, "BTC-USDT", &Options{Sink: p.d, Events: p.pools.Events, Fetcher: p.rest})
+	require.NoError(t, err)
+	p.books = NewBooks(p.d, p.pools.Events)
+	p.books.Add(p.book)
+	var sink Sink = p.books
+	if stage != nil {
+		stage.next = p.books
+		sink = stage
+	}
+	parser := normalize.NewBinance(p.pools.Events, sink, &normalize.Options{Symbols: syms})
+	p.client, err = wsclient.New(p.v.StreamURL("btcusdt@depth@100ms"), parser.HandleFrame, &wsclient.Options{
+		Venue:        schema.VenueBinance,
+		Frames:       p.pools.Frames,
+		PingInterval: -1,
+		IdleTimeout:  -1,
+		BackoffBase:  time.Millisecond,
+		BackoffCap:   10 * time.Millisecond,
+		OnEvent: func(e wsclient.Event) {
+			ev, err := p.pools.Events.Get(context.Background())
+			if err != nil {
+				return
+			}
+			ev.Venue, ev.Type = schema.VenueBinance, schema.EventConnState
+			ev.Control.Kind, ev.Control.State = schema.ControlConnState, e.State
+			_ = p.books.Publish(context.Background(), ev)
+		},
+	})
+	require.NoError(t, err)
+	go func() { p.runErr <- p.client.Run(context.Background()) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, p.client.Close(ctx))
+		<-p.runErr
+		p.v.Close()
+		require.NoError(t, p.d.Unsubscribe(p.markers))
+		require.NoError(t, p.d.Close(ctx))
+		require.NoError(t, p.pools.Shutdown(ctx))
+	})
+	return p
+}
+
+// waitMarker waits for the book's next gap marker (the parser's own gap
+// events carry another reason) and returns it.
+func (p *simPipeline) waitMarker(t *testing.T) *schema.CanonicalEvent {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-p.markers.C():
+			if strings.HasPrefix(ev.Control.Reason, "book:") {
+				return ev
+			}
+		case <-deadline:
+			t.Fatal("no gap marker from the book")
+		}
+	}
+}
+
+// requireSynced holds the venue still, takes its REST snapshot and waits
+// for the book to reach the same update id, then compares every level:
+// the book is exactly the venue's, nothing stale in it.
+func (p *simPipeline) requireSynced(t *testing.T) {
+	t.Helper()
+	require.Eventually(t, p.book.Live, 10*time.Second, time.Millisecond, "book never live")
+	p.v.Pause(true)
+	defer p.v.Pause(false)
+	var want schema.CanonicalEvent
+	require.Eventually(t, func() bool {
+		want.Reset()
+		if err := p.rest.Fetch(context.Background(), "BTC-USDT", &want); err != nil {
+			return false
+		}
+		return p.book.LastSeq() == want.Book.LastSeq && p.book.Live()
+	}, 10*time.Second, 5*time.Millisecond, "book never caught up with the venue")
+	var got schema.CanonicalEvent
+	p.book.Top(0, &got)
+	require.Equal(t, levelText(want.Book.Bids), levelText(got.Book.Bids))
+	require.Equal(t, levelText(want.Book.Asks), levelText(got.Book.Asks))
+}
+
+func levelText(ls []schema.Level) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Price.String() + " " + l.Qty.String()
+	}
+	return out
+}
+
+// Against the simulated venue: the book syncs from the REST snapshot, then
+// a depth gap (FaultDepthGap), a bad checksum and a reconnect (FaultClose)
+// each invalidate it, publish a marker through the dispatcher and end with
+// a book identical to the venue's.
+func TestSimResync(t *testing.T) {
+	t.Run("gap", func(t *testing.T) {
+		p := startSim(t, Binance, nil)
+		p.requireSynced(t)
+		before := p.book.Stats()
+		require.Positive(t, p.v.Inject(venuesim.FaultDepthGap))
+		m := p.waitMarker(t)
+		require.Contains(t, []string{ReasonGap, ReasonUpstream}, m.Control.Reason)
+		require.Equal(t, "BTC-USDT", m.Symbol)
+		p.requireSynced(t)
+		after := p.book.Stats()
+		require.Equal(t, before.Invalidations+1, after.Invalidations)
+		require.Greater(t, after.Fetches, before.Fetches)
+	})
+	t.Run("checksum", func(t *testing.T) {
+		// Binance sends no checksum: give the rule OKX's and stamp one
+		// diff with a wrong one, the others with none.
+		rule := Binance
+		rule.Checksum, rule.ChecksumDepth = ChecksumOKX, 25
+		stage := &markSink{}
+		p := startSim(t, rule, stage)
+		p.requireSynced(t)
+		stage.armed.Store(true)
+		m := p.waitMarker(t)
+		require.Equal(t, ReasonChecksum, m.Control.Reason)
+		p.requireSynced(t)
+		require.Equal(t, uint64(1), p.book.Stats().ChecksumErrors)
+	})
+	t.Run("reconnect", func(t *testing.T) {
+		p := startSim(t, Binance, nil)
+		p.requireSynced(t)
+		require.Positive(t, p.v.Inject(venuesim.FaultClose))
+		m := p.waitMarker(t)
+		require.Contains(t, []string{ReasonReconnect, ReasonUpstream, ReasonGap}, m.Control.Reason)
+		p.requireSynced(t)
+		require.Positive(t, p.book.Stats().Invalidations)
+	})
+}
