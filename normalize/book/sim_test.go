@@ -102,7 +102,9 @@ func startSim(t *testing.T, rule Rule, stage *markSink) *simPipeline {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		require.NoError(t, p.client.Close(ctx))
-		<-p.runErr
+		if err := <-p.runErr; err != nil {
+			require.ErrorIs(t, err, context.Canceled)
+		}
 		p.v.Close()
 		require.NoError(t, p.d.Unsubscribe(p.markers))
 		require.NoError(t, p.d.Close(ctx))
