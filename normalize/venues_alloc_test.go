@@ -62,6 +62,17 @@ var venueAllocCases = []allocCase{
 	fix(cb, "match"),
 	fix(cb, "l2update"),
 	gen(cb, "l2_data 20 levels", func() []byte { return coinbaseL2Diff(20) }),
+	fix(schema.VenueKraken, "trade"),
+	fix(schema.VenueKraken, "ticker"),
+	fix(schema.VenueKraken, "v1_book_update"),
+	fix(schema.VenueKraken, "executions_trade"),
+	gen(schema.VenueKraken, "book 20 levels", func() []byte { return krakenBookJSON(20) }),
+}
+
+func krakenBookJSON(n int) []byte {
+	return []byte(`{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[` +
+		levelsJSON(n, 66700, "0.50000000", `{"price":%d.%d,"qty":%s}`) + `],"asks":[` +
+		levelsJSON(n, 66800, "1.25", `{"price":%d.%d,"qty":%s}`) + `],"checksum":902440905,"timestamp":"2024-05-19T16:45:24.204654Z"}]}`)
 }
 
 // TestVenueZeroAllocs asserts the steady state of every venue: trades,

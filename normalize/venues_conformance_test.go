@@ -34,6 +34,8 @@ func newVenueParser(venue schema.Venue, events *pool.Pool[*schema.CanonicalEvent
 	switch venue {
 	case schema.VenueCoinbase:
 		return NewCoinbase(events, sink, nil)
+	case schema.VenueKraken:
+		return NewKraken(events, sink, nil)
 	}
 	return NewBinance(events, sink, nil)
 }
@@ -82,7 +84,7 @@ func TestVenueFilesExplained(t *testing.T) {
 			if _, ok := binanceConformance[name]; ok {
 				return // TestBinanceConformance
 			}
-			if !strings.HasPrefix(name, "coinbase_") {
+			if !strings.HasPrefix(name, "coinbase_") && !strings.HasPrefix(name, "kraken_") {
 				t.Skip("venue parser not written yet")
 			}
 			c, ok := venueConformance[name]
@@ -109,7 +111,18 @@ func TestVenueFilesExplained(t *testing.T) {
 	}
 }
 
-const cb = schema.VenueCoinbase
+const (
+	cb = schema.VenueCoinbase
+	kr = schema.VenueKraken
+)
+
+// unknown asserts that a file was recognised as a message the parser
+// deliberately skips: counted, no event, no error.
+func unknown(t *testing.T, evs []*schema.CanonicalEvent, st Stats) {
+	t.Helper()
+	require.Empty(t, evs)
+	require.Equal(t, uint64(1), st.Unknown)
+}
 
 var venueConformance = map[string]venueCase{
 	"coinbase_advanced_heartbeats.json": {venue: cb, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
@@ -217,5 +230,146 @@ var venueConformance = map[string]venueCase{
 		require.Empty(t, b.Bids)
 		require.Len(t, b.Asks, 1)
 		requireLevel(t, b.Asks[0], "0.00001306", "660.5")
+	}},
+
+	"kraken_v1_heartbeat.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		control(t, evs, kr, schema.ControlHeartbeat)
+	}},
+	"kraken_v2_heartbeat.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		control(t, evs, kr, schema.ControlHeartbeat)
+	}},
+	"kraken_v1_systemStatus.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Equal(t, "online", control(t, evs, kr, schema.ControlStatus).Reason) // connectionID > MaxInt64 is not read
+	}},
+	"kraken_v2_status.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Equal(t, "online", control(t, evs, kr, schema.ControlStatus).Reason)
+	}},
+	"kraken_v2_subscribe_ack_book.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Equal(t, uint64(11), control(t, evs, kr, schema.ControlSubscribeAck).RequestID)
+	}},
+	// v1 trade and ticker are superseded by v2 (only the v1 book, for its
+	// checksum, is normalised): recognised, counted as unknown, skipped.
+	"kraken_v1_trade.json":  {venue: kr, check: unknown},
+	"kraken_v1_ticker.json": {venue: kr, check: unknown},
+	"kraken_v1_book_snapshot.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, kr, schema.EventBookSnapshot, "XMR-USD", 0, 0).Book
+		require.Len(t, b.Asks, 429)
+		require.Len(t, b.Bids, 654)
+		requireLevel(t, b.Asks[0], "354.80000000", "1.40000000")
+		requireLevel(t, b.Bids[0], "354.16000000", "1.40000000")
+		require.False(t, b.HasChecksum)
+	}},
+	"kraken_v1_book_update.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, kr, schema.EventBookUpdate, "XMR-USD", 0, 0).Book
+		require.Empty(t, b.Asks)
+		require.Len(t, b.Bids, 1)
+		requireLevel(t, b.Bids[0], "354.15000000", "5.00000000")
+		require.True(t, b.HasChecksum)
+		require.Equal(t, uint32(2583817756), b.Checksum)
+	}},
+	"kraken_v2_book_snapshot.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, kr, schema.EventBookSnapshot, "BTC-USD", 0, 0).Book
+		require.Len(t, b.Bids, 5)
+		require.Len(t, b.Asks, 5)
+		requireLevel(t, b.Bids[0], "66788.0", "3.21926649")
+		requireLevel(t, b.Bids[2], "66787.4", "0.05992580")
+		requireLevel(t, b.Asks[3], "66791.1", "0.01100000")
+		require.True(t, b.HasChecksum)
+		require.Equal(t, uint32(2330500275), b.Checksum)
+	}},
+	"kraken_v2_book_snapshot_nautilus.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, kr, schema.EventBookSnapshot, "BTC-USD", 0, 1696613755440295000).Book
+		require.Len(t, b.Bids, 3)
+		require.Len(t, b.Asks, 3)
+		requireLevel(t, b.Bids[0], "105944.20", "0.136")
+		requireLevel(t, b.Asks[2], "105955.80", "0.003")
+		require.Equal(t, uint32(2439117997), b.Checksum)
+	}},
+	"kraken_v2_book_update.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, kr, schema.EventBookUpdate, "BTC-USD", 0, 1716137124204654000).Book
+		require.Len(t, b.Bids, 3)
+		require.Empty(t, b.Asks)
+		requireLevel(t, b.Bids[0], "66786.5", "0.00000000")
+		requireLevel(t, b.Bids[2], "66787.7", "0.12440000")
+		require.Equal(t, uint32(902440905), b.Checksum)
+	}},
+	"kraken_v2_book_update_compact.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, kr, schema.EventBookUpdate, "BTC-USD", 0, 1716136346777454000).Book
+		require.Empty(t, b.Bids)
+		require.Len(t, b.Asks, 1)
+		requireLevel(t, b.Asks[0], "66732.5", "5.48256063")
+		require.Equal(t, uint32(2855135483), b.Checksum)
+	}},
+	"kraken_v2_trade_snapshot.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 2)
+		ev := at(t, evs, 0, kr, schema.EventTrade, "BTC-USD", 70635251, 1716813190826003000)
+		requireDigits(t, "68466.9", ev.Trade.Price)
+		requireDigits(t, "0.01919415", ev.Trade.Qty)
+		require.Equal(t, schema.SideSell, ev.Trade.Side)
+		ev = at(t, evs, 1, kr, schema.EventTrade, "BTC-USD", 70635252, 1716813190980704000)
+		requireDigits(t, "68471.2", ev.Trade.Price)
+		requireDigits(t, "0.00007723", ev.Trade.Qty)
+		require.Equal(t, schema.SideBuy, ev.Trade.Side)
+	}},
+	"kraken_v2_trade_update.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 2)
+		ev := at(t, evs, 0, kr, schema.EventTrade, "BTC-USD", 70635299, 1716813791798009000)
+		requireDigits(t, "68500.0", ev.Trade.Price)
+		requireDigits(t, "0.01044926", ev.Trade.Qty)
+		require.Equal(t, "70635299", ev.Trade.ID.String())
+		ev = at(t, evs, 1, kr, schema.EventTrade, "BTC-USD", 70635300, 1716813791798009000)
+		requireDigits(t, "0.00483192", ev.Trade.Qty)
+		require.Equal(t, schema.SideBuy, ev.Trade.Side)
+	}},
+	"kraken_v2_ticker_snapshot.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		tk := at(t, evs, 0, kr, schema.EventTicker, "BTC-USD", 0, 0).Ticker
+		requireDigits(t, "65972.8", tk.BidPrice)
+		requireDigits(t, "0.10000000", tk.BidQty)
+		requireDigits(t, "65972.9", tk.AskPrice)
+		requireDigits(t, "39.67506683", tk.AskQty)
+		requireDigits(t, "65972.9", tk.Last)
+		requireDigits(t, "4216.61829370", tk.Volume)
+		requireDigits(t, "61325.4", tk.Low)
+		requireDigits(t, "66450.0", tk.High)
+		requireDigits(t, "4412.1", tk.PriceChange)
+		requireDigits(t, "7.17", tk.ChangePct)
+	}},
+	"kraken_v2_ticker_update.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		tk := at(t, evs, 0, kr, schema.EventTicker, "BTC-USD", 0, 0).Ticker
+		requireDigits(t, "65843.7", tk.BidPrice)
+		requireDigits(t, "12.31628629", tk.BidQty)
+		requireDigits(t, "0.31232000", tk.AskQty)
+		requireDigits(t, "6.84", tk.ChangePct)
+	}},
+	"kraken_v2_ohlc_snapshot.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 2)
+		k := at(t, evs, 0, kr, schema.EventKlineLive, "ETH-USD", 0, 1715944380000000000).Kline
+		require.Equal(t, "1m", k.Interval)
+		require.Equal(t, int64(1715944320000000000), k.OpenTime)
+		require.Equal(t, int64(1715944380000000000), k.CloseTime)
+		requireDigits(t, "3027.80", k.Open)
+		requireDigits(t, "3027.80", k.High)
+		requireDigits(t, "3026.13", k.Low)
+		requireDigits(t, "3026.13", k.Close)
+		requireDigits(t, "13.31603062", k.Volume)
+		require.Equal(t, uint64(9), k.TradeCount)
+		k = at(t, evs, 1, kr, schema.EventKlineLive, "ETH-USD", 0, 1715944440000000000).Kline
+		requireDigits(t, "3026.47", k.Close)
+		require.Equal(t, uint64(4), k.TradeCount)
+	}},
+	"kraken_v2_executions_new.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		x := at(t, evs, 0, kr, schema.EventExecReport, "", 148, 1716037131121515000).Exec
+		require.Equal(t, "7J91XK-XMFEL-348VPM", x.VenueOrderID.String())
+		require.Equal(t, schema.ExecNew, x.ExecType)
+		require.Equal(t, schema.StatusNew, x.Status)
 	}},
 }

@@ -53,3 +53,4 @@ func fuzzVenue(f *testing.F, venue schema.Venue) {
 }
 
 func FuzzCoinbaseFrame(f *testing.F) { fuzzVenue(f, schema.VenueCoinbase) }
+func FuzzKrakenFrame(f *testing.F)   { fuzzVenue(f, schema.VenueKraken) }
