@@ -306,7 +306,7 @@ func startMeltica(ctx context.Context, url string, subs int, rec *recorder) (fun
 		}
 	}
 	p := normalize.NewBinance(ps.Events, d, nil)
-	c, err := wsclient.New(url, p.HandleFrame, &wsclient.Options{Venue: schema.VenueBinance, Frames: ps.Frames, IdleTimeout: -1})
+	c, err := wsclient.New(url, p.HandleFrame, &wsclient.Options{Venue: schema.VenueBinance, Frames: ps.Frames, IdleTimeout: -1, PingInterval: -1})
 	if err != nil {
 		return nil, nil, err
 	}

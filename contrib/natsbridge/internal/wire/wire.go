@@ -1,5 +1,5 @@
 // Package wire is the bridge's binary encoding of a schema.CanonicalEvent,
-// layout version 1. The layout is documented in the natsbridge package
+// layout version 2. The layout is documented in the natsbridge package
 // documentation (and in the README); this file is its reference.
 //
 // Every integer is either a byte, a fixed-width little-endian value, an
@@ -18,7 +18,7 @@ import (
 )
 
 // Version is the layout version, the first byte of every message.
-const Version = 1
+const Version = 2
 
 // Section bits of the mask: a section is written when it is not zero.
 const (
@@ -158,6 +158,7 @@ func Append(dst []byte, ev *schema.CanonicalEvent, seq uint64) []byte {
 		b = binary.AppendUvarint(b, c.GapFirstSeq)
 		b = binary.AppendUvarint(b, c.GapLastSeq)
 		b = binary.AppendVarint(b, c.Code)
+		b = binary.AppendUvarint(b, c.RequestID)
 		b = appendString(b, c.Reason)
 	}
 	return b
@@ -283,6 +284,7 @@ func (d *Decoder) Decode(data []byte, ev *schema.CanonicalEvent) (uint64, error)
 		c.GapFirstSeq = r.uvarint()
 		c.GapLastSeq = r.uvarint()
 		c.Code = r.varint()
+		c.RequestID = r.uvarint()
 		c.Reason = d.str(&r)
 	}
 	if r.bad {
