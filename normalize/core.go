@@ -315,6 +315,9 @@ func (c *parser) startDelta(ev *schema.CanonicalEvent, streamSym []byte) {
 // its symbol's previous one: the venue's previous id (PrevSeq, as Binance
 // futures' pu) must be the last one seen, or else FirstSeq must follow it.
 func (c *parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if ev.Book.LastSeq == 0 { // the venue sent no ids (older OKX books)
+		return nil
+	}
 	prev := ev.Book.PrevSeq
 	if prev == 0 {
 		prev = ev.Book.FirstSeq - 1

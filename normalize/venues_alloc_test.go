@@ -67,6 +67,18 @@ var venueAllocCases = []allocCase{
 	fix(schema.VenueKraken, "v1_book_update"),
 	fix(schema.VenueKraken, "executions_trade"),
 	gen(schema.VenueKraken, "book 20 levels", func() []byte { return krakenBookJSON(20) }),
+	fix(schema.VenueOKX, "trades"),
+	fix(schema.VenueOKX, "bbo_tbt"),
+	fix(schema.VenueOKX, "tickers"),
+	gen(schema.VenueOKX, "books 20 levels", func() []byte { return okxBookJSON(20, 5, 5) }),
+}
+
+// okxBookJSON is a books diff; prevSeqId = seqId ("no change" in OKX's
+// words) lets the same message repeat without a gap.
+func okxBookJSON(n, prev, seq int) []byte {
+	return []byte(`{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"asks":[` +
+		levelsJSON(n, 30243, "1.2112", `["%d.%d","%s","0","4"]`) + `],"bids":[` +
+		levelsJSON(n, 30200, "0.05", `["%d.%d","%s","0","1"]`) + fmt.Sprintf(`],"ts":"1652459225453","checksum":-652563973,"prevSeqId":%d,"seqId":%d}]}`, prev, seq))
 }
 
 func krakenBookJSON(n int) []byte {

@@ -36,6 +36,8 @@ func newVenueParser(venue schema.Venue, events *pool.Pool[*schema.CanonicalEvent
 		return NewCoinbase(events, sink, nil)
 	case schema.VenueKraken:
 		return NewKraken(events, sink, nil)
+	case schema.VenueOKX:
+		return NewOKX(events, sink, nil)
 	}
 	return NewBinance(events, sink, nil)
 }
@@ -84,7 +86,7 @@ func TestVenueFilesExplained(t *testing.T) {
 			if _, ok := binanceConformance[name]; ok {
 				return // TestBinanceConformance
 			}
-			if !strings.HasPrefix(name, "coinbase_") && !strings.HasPrefix(name, "kraken_") {
+			if !strings.HasPrefix(name, "coinbase_") && !strings.HasPrefix(name, "kraken_") && !strings.HasPrefix(name, "okx_") {
 				t.Skip("venue parser not written yet")
 			}
 			c, ok := venueConformance[name]
@@ -114,6 +116,7 @@ func TestVenueFilesExplained(t *testing.T) {
 const (
 	cb = schema.VenueCoinbase
 	kr = schema.VenueKraken
+	ox = schema.VenueOKX
 )
 
 // unknown asserts that a file was recognised as a message the parser
@@ -371,5 +374,80 @@ var venueConformance = map[string]venueCase{
 		require.Equal(t, "7J91XK-XMFEL-348VPM", x.VenueOrderID.String())
 		require.Equal(t, schema.ExecNew, x.ExecType)
 		require.Equal(t, schema.StatusNew, x.Status)
+	}},
+
+	"okx_subscribe_ack.json": {venue: ox, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		control(t, evs, ox, schema.ControlSubscribeAck)
+	}},
+	"okx_trades.json": {venue: ox, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		ev := at(t, evs, 0, ox, schema.EventTrade, "BTC-USDT", 338476307, 1652459224818*ms)
+		requireDigits(t, "30236", ev.Trade.Price)
+		requireDigits(t, "0.0002", ev.Trade.Qty)
+		require.Equal(t, schema.SideBuy, ev.Trade.Side)
+		require.Equal(t, "338476307", ev.Trade.ID.String())
+	}},
+	"okx_tickers.json": {venue: ox, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		tk := at(t, evs, 0, ox, schema.EventTicker, "BTC-USDT", 0, 1652459224956*ms).Ticker
+		requireDigits(t, "30236", tk.Last)
+		requireDigits(t, "0.0002", tk.LastQty)
+		requireDigits(t, "30228.7", tk.AskPrice)
+		requireDigits(t, "1.55896972", tk.AskQty)
+		requireDigits(t, "30228.6", tk.BidPrice)
+		requireDigits(t, "0.23393", tk.BidQty)
+		requireDigits(t, "29700.4", tk.Open)
+		requireDigits(t, "31073", tk.High)
+		requireDigits(t, "28020.3", tk.Low)
+		requireDigits(t, "17602.13085371", tk.Volume)
+		requireDigits(t, "525802090.62716611", tk.QuoteVolume)
+	}},
+	"okx_bbo_tbt.json": {venue: ox, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		ev := at(t, evs, 0, ox, schema.EventBBO, "BTC-USDT", 123456, 1597026383085*ms)
+		requireDigits(t, "8476.97", ev.BBO.BidPrice)
+		requireDigits(t, "256", ev.BBO.BidQty)
+		requireDigits(t, "8476.98", ev.BBO.AskPrice)
+		requireDigits(t, "415", ev.BBO.AskQty)
+		require.Empty(t, ev.Book.Bids)
+	}},
+	"okx_books_snapshot.json": {venue: ox, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, ox, schema.EventBookSnapshot, "BTC-USDT", 0, 1652459225381*ms).Book
+		require.Len(t, b.Bids, 400)
+		require.Len(t, b.Asks, 400)
+		requireLevel(t, b.Bids[0], "30243.4", "0.0012029")
+		requireLevel(t, b.Asks[0], "30243.5", "1.44679")
+		requireLevel(t, b.Bids[399], "29999.7", "0.00276686")
+		require.True(t, b.HasChecksum)
+		require.Equal(t, uint32(47640993), b.Checksum)
+	}},
+	// The snapshot and this update are one real sequence (before 2022 OKX
+	// books had no seqId): the update applies to the snapshot.
+	"okx_books_update.json": {venue: ox, before: []string{"okx_books_snapshot.json"}, check: func(t *testing.T, evs []*schema.CanonicalEvent, st Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, ox, schema.EventBookUpdate, "BTC-USDT", 0, 1652459225453*ms).Book
+		require.Len(t, b.Bids, 17)
+		require.Len(t, b.Asks, 26)
+		requireLevel(t, b.Bids[0], "30237.2", "0")
+		requireLevel(t, b.Asks[0], "30243.5", "1.2112")
+		require.Equal(t, uint32(3642403323), b.Checksum) // -652563973 as 32 bits
+		require.Zero(t, st.Gaps)
+	}},
+	"okx_books_update_seqid.json": {venue: ox, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, ox, schema.EventBookUpdate, "BTC-USDT", 123457, 1597026383085*ms).Book
+		require.Equal(t, uint64(123457), b.LastSeq)
+		require.Equal(t, uint64(123456), b.PrevSeq)
+		require.Len(t, b.Bids, 8)
+		require.Len(t, b.Asks, 8)
+		requireLevel(t, b.Bids[7], "8446", "95")
+		require.Equal(t, uint32(3439771253), b.Checksum)
+	}},
+	"okx_funding_rate.json": {venue: ox, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		m := at(t, evs, 0, ox, schema.EventFundingRate, "BTC-USDT-PERP", 0, 1744590349506*ms).Mark
+		requireDigits(t, "0.0001", m.FundingRate)
+		require.Equal(t, 1744590349506*ms, m.NextFundingTime)
 	}},
 }
