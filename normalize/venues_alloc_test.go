@@ -71,6 +71,15 @@ var venueAllocCases = []allocCase{
 	fix(schema.VenueOKX, "bbo_tbt"),
 	fix(schema.VenueOKX, "tickers"),
 	gen(schema.VenueOKX, "books 20 levels", func() []byte { return okxBookJSON(20, 5, 5) }),
+	fix(schema.VenueBybit, "publicTrade"),
+	fix(schema.VenueBybit, "tickers_snapshot"),
+	gen(schema.VenueBybit, "orderbook delta 20 levels", func() []byte { return bybitBookJSON(20) }),
+}
+
+func bybitBookJSON(n int) []byte {
+	return []byte(`{"topic":"orderbook.50.BTCUSDT","ts":1731035685345,"type":"delta","data":{"s":"BTCUSDT","b":[` +
+		levelsJSON(n, 75800, "0.014895", `["%d.%d","%s"]`) + `],"a":[` +
+		levelsJSON(n, 75900, "0", `["%d.%d","%s"]`) + `],"u":2876701,"seq":47474967823},"cts":1731035685342}`)
 }
 
 // okxBookJSON is a books diff; prevSeqId = seqId ("no change" in OKX's

@@ -38,6 +38,8 @@ func newVenueParser(venue schema.Venue, events *pool.Pool[*schema.CanonicalEvent
 		return NewKraken(events, sink, nil)
 	case schema.VenueOKX:
 		return NewOKX(events, sink, nil)
+	case schema.VenueBybit:
+		return NewBybit(events, sink, nil)
 	}
 	return NewBinance(events, sink, nil)
 }
@@ -86,9 +88,6 @@ func TestVenueFilesExplained(t *testing.T) {
 			if _, ok := binanceConformance[name]; ok {
 				return // TestBinanceConformance
 			}
-			if !strings.HasPrefix(name, "coinbase_") && !strings.HasPrefix(name, "kraken_") && !strings.HasPrefix(name, "okx_") {
-				t.Skip("venue parser not written yet")
-			}
 			c, ok := venueConformance[name]
 			require.True(t, ok, "no expectation for %s: every file must be explained", name)
 			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
@@ -117,6 +116,7 @@ const (
 	cb = schema.VenueCoinbase
 	kr = schema.VenueKraken
 	ox = schema.VenueOKX
+	by = schema.VenueBybit
 )
 
 // unknown asserts that a file was recognised as a message the parser
@@ -449,5 +449,127 @@ var venueConformance = map[string]venueCase{
 		m := at(t, evs, 0, ox, schema.EventFundingRate, "BTC-USDT-PERP", 0, 1744590349506*ms).Mark
 		requireDigits(t, "0.0001", m.FundingRate)
 		require.Equal(t, 1744590349506*ms, m.NextFundingTime)
+	}},
+
+	"bybit_v5_pong.json": {venue: by, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		control(t, evs, by, schema.ControlHeartbeat)
+	}},
+	"bybit_v5_publicTrade.json": {venue: by, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		ev := at(t, evs, 0, by, schema.EventTrade, "BTC-USDT", 1783284617, 1672304486865*ms)
+		requireDigits(t, "16578.50", ev.Trade.Price)
+		requireDigits(t, "0.001", ev.Trade.Qty)
+		require.Equal(t, schema.SideBuy, ev.Trade.Side)
+		require.Equal(t, "20f43950-d8dd-5b31-9112-a178eb6023af", ev.Trade.ID.String())
+	}},
+	"bybit_v5_publicTrade_gct.json": {venue: by, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		ev := at(t, evs, 0, by, schema.EventTrade, "BTC-USDT", 0, 1690720953111*ms) // no "seq"
+		requireDigits(t, "3.6279", ev.Trade.Price)
+		requireDigits(t, "1.3637", ev.Trade.Qty)
+		require.Equal(t, schema.SideSell, ev.Trade.Side)
+		require.Equal(t, "2200000000067341890", ev.Trade.ID.String())
+	}},
+	"bybit_v5_orderbook_snapshot.json": {venue: by, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, by, schema.EventBookSnapshot, "BTC-USDT", 2876700, 1731035685323*ms).Book
+		require.Equal(t, uint64(2876700), b.LastSeq)
+		require.Len(t, b.Bids, 50)
+		require.Len(t, b.Asks, 50)
+		requireLevel(t, b.Bids[0], "75848.74", "0.067669")
+		requireLevel(t, b.Asks[0], "75848.75", "0.747137")
+	}},
+	"bybit_v5_orderbook_delta.json": {venue: by, before: []string{"bybit_v5_orderbook_snapshot.json"}, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, by, schema.EventBookUpdate, "BTC-USDT", 2876701, 1731035685342*ms).Book
+		require.Len(t, b.Bids, 2)
+		require.Len(t, b.Asks, 5)
+		requireLevel(t, b.Bids[0], "75848.62", "0.014895")
+		requireLevel(t, b.Bids[1], "75837.13", "0") // deletes the level
+		requireLevel(t, b.Asks[2], "75852.65", "0")
+	}},
+	"bybit_v5_orderbook_delta_docs.json": {venue: by, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		b := at(t, evs, 0, by, schema.EventBookUpdate, "BTC-USDT", 177400507, 1687940967464*ms).Book
+		require.Len(t, b.Bids, 5)
+		require.Len(t, b.Asks, 7)
+		requireLevel(t, b.Bids[0], "30247.20", "30.028")
+		requireLevel(t, b.Asks[0], "30248.70", "0")
+	}},
+	"bybit_v5_tickers_linear_snapshot.json": {venue: by, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		tk := at(t, evs, 0, by, schema.EventTicker, "BTC-USDT", 176530003895, 1715748762463*ms).Ticker
+		requireDigits(t, "61874.00", tk.Last)
+		requireDigits(t, "-0.9772", tk.ChangePct) // price24hPcnt -0.009772
+		requireDigits(t, "62484.60", tk.Open)
+		requireDigits(t, "62752.90", tk.High)
+		requireDigits(t, "61000.10", tk.Low)
+		requireDigits(t, "98430.1050", tk.Volume)
+		requireDigits(t, "6073739017.8331", tk.QuoteVolume)
+		requireDigits(t, "61875.25", tk.MarkPrice)
+		requireDigits(t, "61903.73", tk.IndexPrice)
+		requireDigits(t, "58117.022", tk.OpenInt)
+		requireDigits(t, "0.00008055", tk.FundingRate)
+		require.Equal(t, 1715760000000*ms, tk.NextFundingTime)
+		requireDigits(t, "61873.90", tk.BidPrice)
+		requireDigits(t, "3.783", tk.BidQty)
+		requireDigits(t, "61874.00", tk.AskPrice)
+		requireDigits(t, "16.278", tk.AskQty)
+	}},
+	// The delta is merged into the snapshot before it: changed fields are
+	// the delta's, the rest the snapshot's.
+	"bybit_v5_tickers_linear_delta.json": {venue: by, before: []string{"bybit_v5_tickers_linear_snapshot.json"}, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		tk := at(t, evs, 0, by, schema.EventTicker, "BTC-USDT", 176530004279, 1715748763063*ms).Ticker
+		requireDigits(t, "61875.06", tk.MarkPrice)
+		requireDigits(t, "61903.59", tk.IndexPrice)
+		requireDigits(t, "61873.90", tk.BidPrice)
+		requireDigits(t, "3.543", tk.BidQty)
+		requireDigits(t, "61874.00", tk.Last)
+		requireDigits(t, "-0.9772", tk.ChangePct)
+		requireDigits(t, "61874.00", tk.AskPrice)
+		requireDigits(t, "16.278", tk.AskQty)
+		requireDigits(t, "58117.022", tk.OpenInt)
+		requireDigits(t, "0.00008055", tk.FundingRate)
+		require.Equal(t, 1715760000000*ms, tk.NextFundingTime)
+	}},
+	"bybit_v5_tickers_spot.json": {venue: by, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		tk := at(t, evs, 0, by, schema.EventTicker, "BTC-USDT", 2588407389, 1673853746003*ms).Ticker
+		requireDigits(t, "21109.77", tk.Last)
+		requireDigits(t, "21426.99", tk.High)
+		requireDigits(t, "20575", tk.Low)
+		requireDigits(t, "20704.93", tk.Open)
+		requireDigits(t, "6780.866843", tk.Volume)
+		requireDigits(t, "141946527.22907118", tk.QuoteVolume)
+		requireDigits(t, "1.96", tk.ChangePct)
+	}},
+	"bybit_v5_kline.json": {venue: by, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		k := at(t, evs, 0, by, schema.EventKlineLive, "BTC-USDT", 0, 1672324988882*ms).Kline
+		require.Equal(t, "5m", k.Interval)
+		require.Equal(t, 1672324800000*ms, k.OpenTime)
+		require.Equal(t, 1672325099999*ms, k.CloseTime)
+		requireDigits(t, "16649.5", k.Open)
+		requireDigits(t, "16677", k.Close)
+		requireDigits(t, "16677", k.High)
+		requireDigits(t, "16608", k.Low)
+		requireDigits(t, "2.081", k.Volume)
+		requireDigits(t, "34666.4005", k.QuoteVolume)
+		require.False(t, k.Closed)
+	}},
+	"bybit_v5_allLiquidation.json": {venue: by, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		l := at(t, evs, 0, by, schema.EventLiquidation, "ROSE-USDT", 0, 1739502302929*ms).Liquidation
+		require.Equal(t, schema.SideBuy, l.Side, "a short position (S=Sell) is liquidated by a buy")
+		requireDigits(t, "0.04499", l.Price)
+		requireDigits(t, "20000", l.Qty)
+	}},
+	"bybit_v5_liquidation.json": {venue: by, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		l := at(t, evs, 0, by, schema.EventLiquidation, "GALA-USDT", 0, 1673251091822*ms).Liquidation
+		require.Equal(t, schema.SideSell, l.Side, "a long position (side=Buy) is liquidated by a sell")
+		requireDigits(t, "0.03803", l.Price)
+		requireDigits(t, "1637", l.Qty)
 	}},
 }

@@ -55,3 +55,4 @@ func fuzzVenue(f *testing.F, venue schema.Venue) {
 func FuzzCoinbaseFrame(f *testing.F) { fuzzVenue(f, schema.VenueCoinbase) }
 func FuzzKrakenFrame(f *testing.F)   { fuzzVenue(f, schema.VenueKraken) }
 func FuzzOKXFrame(f *testing.F)      { fuzzVenue(f, schema.VenueOKX) }
+func FuzzBybitFrame(f *testing.F)    { fuzzVenue(f, schema.VenueBybit) }

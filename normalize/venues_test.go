@@ -118,3 +118,126 @@ func TestKrakenExecTrade(t *testing.T) {
 	requireDigits(t, "2650.0", x.CumQuoteQty)
 	requireDigits(t, "0.4", x.RemainingQty)
 }
+
+// A tickers delta merges into its symbol's last snapshot, also in steady
+// state; before any snapshot it is an error, not an incomplete ticker.
+func TestBybitTickerMerge(t *testing.T) {
+	p, sink := newTestVenue(t, schema.VenueBybit)
+	ctx := context.Background()
+	err := p.HandleBytes(ctx, venueFixture(t, by, "tickers_delta"), 1)
+	require.ErrorIs(t, err, ErrNoSnapshot)
+	require.Empty(t, sink.got)
+	require.NoError(t, p.HandleBytes(ctx, venueFixture(t, by, "tickers_snapshot"), 1))
+	require.NoError(t, p.HandleBytes(ctx, venueFixture(t, by, "tickers_delta"), 1))
+	require.NoError(t, p.HandleBytes(ctx, []byte(`{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","lastPrice":"61880.10","price24hPcnt":"0.001"},"cs":176530004280,"ts":1715748763163}`), 1))
+	require.Len(t, sink.got, 3)
+	tk := sink.got[2].Ticker
+	requireDigits(t, "61880.10", tk.Last)
+	requireDigits(t, "0.1", tk.ChangePct)
+	requireDigits(t, "61875.06", tk.MarkPrice) // from the first delta
+	requireDigits(t, "3.543", tk.BidQty)
+	requireDigits(t, "16.278", tk.AskQty) // from the snapshot
+	require.Equal(t, uint64(176530004280), sink.got[2].SeqProvider)
+}
+
+func TestBybitOps(t *testing.T) {
+	for file, want := range map[string]schema.ControlKind{"subscribe_ack": schema.ControlSubscribeAck, "subscribe_error": schema.ControlVenueError} {
+		t.Run(file, func(t *testing.T) {
+			p, sink := newTestVenue(t, schema.VenueBybit)
+			require.NoError(t, p.HandleBytes(context.Background(), venueFixture(t, by, file), 1))
+			c := control(t, sink.got, by, want)
+			require.NotZero(t, c.RequestID)
+		})
+	}
+}
+
+func TestSubscribeBuilders(t *testing.T) {
+	b, err := CoinbaseSubscribe("level2", "BTC-USD", "ETH-USD")
+	require.NoError(t, err)
+	require.JSONEq(t, `{"type":"subscribe","channel":"level2","product_ids":["BTC-USD","ETH-USD"]}`, string(b))
+	b, err = CoinbaseExchangeSubscribe([]string{"matches", "level2_batch"}, "BTC-USD")
+	require.NoError(t, err)
+	require.JSONEq(t, `{"type":"subscribe","product_ids":["BTC-USD"],"channels":["matches","level2_batch"]}`, string(b))
+	b, err = KrakenSubscribe(7, "book", "BTC/USD")
+	require.NoError(t, err)
+	require.JSONEq(t, `{"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD"]},"req_id":7}`, string(b))
+	b, err = OKXSubscribe("books", "BTC-USDT", "BTC-USDT-SWAP")
+	require.NoError(t, err)
+	require.JSONEq(t, `{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"},{"channel":"books","instId":"BTC-USDT-SWAP"}]}`, string(b))
+	b, err = BybitSubscribe(3, "orderbook.50.BTCUSDT", "publicTrade.BTCUSDT")
+	require.NoError(t, err)
+	require.JSONEq(t, `{"op":"subscribe","req_id":"3","args":["orderbook.50.BTCUSDT","publicTrade.BTCUSDT"]}`, string(b))
+	for _, bad := range []func() ([]byte, error){
+		func() ([]byte, error) { return CoinbaseSubscribe(`le"vel2`, "BTC-USD") },
+		func() ([]byte, error) { return CoinbaseSubscribe("level2") },
+		func() ([]byte, error) { return KrakenSubscribe(1, "book", `BTC"/USD`) },
+		func() ([]byte, error) { return OKXSubscribe("books") },
+		func() ([]byte, error) { return BybitSubscribe(1) },
+	} {
+		_, err := bad()
+		require.ErrorIs(t, err, ErrBadValue)
+	}
+}
+
+// Symbols of each venue, perpetuals and futures included.
+func TestVenueSymbols(t *testing.T) {
+	tests := []struct {
+		rules       SymbolRules
+		venue, want string
+	}{
+		{CoinbaseSymbolRules, "BTC-USD", "BTC-USD"},
+		{KrakenSymbolRules, "XBT/USD", "BTC-USD"},
+		{KrakenSymbolRules, "XDG/EUR", "DOGE-EUR"},
+		{KrakenSymbolRules, "ETH/USDT", "ETH-USDT"},
+		{OKXSymbolRules, "BTC-USDT", "BTC-USDT"},
+		{OKXSymbolRules, "BTC-USDT-SWAP", "BTC-USDT-PERP"},
+		{OKXSymbolRules, "BTC-USD-250328", "BTC-USD-250328"},
+		{BybitSymbolRules, "BTCUSDT", "BTC-USDT"},
+		{BybitSymbolRules, "ETHUSDC", "ETH-USDC"},
+		{BybitSymbolRules, "BTCUSDT-27DEC24", "BTC-USDT-27DEC24"},
+	}
+	for _, tt := range tests {
+		s := NewSymbols(tt.rules)
+		got, err := s.LookupString(tt.venue)
+		require.NoError(t, err, tt.venue)
+		require.Equal(t, tt.want, got)
+		back, err := s.VenueSymbol(got)
+		require.NoError(t, err)
+		if a, ok := tt.rules.Aliases[tt.venue[:3]]; ok { // v1 names: v2 spells the canonical asset
+			require.Equal(t, a+tt.venue[3:], back)
+			continue
+		}
+		require.Equal(t, tt.venue, back, "%s round trip", tt.venue)
+	}
+	for _, c := range []struct {
+		rules SymbolRules
+		sym   string
+	}{{CoinbaseSymbolRules, "BIP-20DEC30-CDE"}, {OKXSymbolRules, "BTC-USD-240628-60000-C"}, {BybitSymbolRules, "BTC-27DEC24"}, {KrakenSymbolRules, "XBTUSD"}} {
+		_, err := NewSymbols(c.rules).LookupString(c.sym)
+		require.ErrorIs(t, err, ErrUnknownSymbol, c.sym)
+	}
+	s := NewSymbols(OKXSymbolRules)
+	require.NoError(t, s.Load([]Instrument{{Symbol: "ETH-USDT-SWAP", Base: "ETH", Quote: "USDT"}}))
+	got, err := s.LookupString("ETH-USDT-SWAP")
+	require.NoError(t, err)
+	require.Equal(t, "ETH-USDT-PERP", got)
+}
+
+func TestParseRFC3339(t *testing.T) {
+	for in, want := range map[string]int64{
+		"1970-01-01T00:00:00Z":                0,
+		"2024-05-27T12:33:10.826003Z":         1716813190826003000,
+		"2026-03-05T09:05:32.483569449Z":      1772701532483569449,
+		"2026-04-07 14:30:10.000000000+00:00": 1775572210000000000,
+		"2024-02-29T01:00:00+01:00":           1709164800000000000,
+		"2024-05-27T12:33:10.1234567891Z":     1716813190123456789,
+	} {
+		got, ok := parseRFC3339([]byte(in))
+		require.True(t, ok, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "2023-02-29T00:00:00Z", "2024-05-27T12:33:10.Z", "2024-05-27T25:00:00Z", "1969-12-31T23:59:59Z", "2024-05-27T12:33:10", "2024-05-27T12:33:10+0100", "2024-05-27X12:33:10Z", "2262-01-01T00:00:00Z", "1970-01-01T00:00:00+01:00"} {
+		_, ok := parseRFC3339([]byte(in))
+		require.False(t, ok, in)
+	}
+}
