@@ -193,6 +193,7 @@ const (
 	bnForceOrder
 	bnAck
 	bnVenueError
+	bnOrderAck
 	numBinanceKinds
 )
 
@@ -211,8 +212,9 @@ func init() {
 		bnExec:         {typ: schema.EventExecReport, table: binanceExec, after: afterExec},
 		bnMarkPrice:    {typ: schema.EventMarkPrice, table: binanceMarkPrice},
 		bnForceOrder:   {typ: schema.EventLiquidation, table: binanceForceOrder},
-		bnAck:          {typ: schema.EventControl, table: binanceAck, after: afterAck},
-		bnVenueError:   {typ: schema.EventControl, table: binanceVenueError, after: afterVenueError},
+		bnAck:          {typ: schema.EventControl, table: binanceAck, ctl: schema.ControlSubscribeAck},
+		bnVenueError:   {typ: schema.EventControl, table: binanceVenueError, ctl: schema.ControlVenueError},
+		bnOrderAck:     {typ: schema.EventOrderAck, table: binanceOrderAck, after: afterExec},
 	}
 }
 
@@ -265,7 +267,8 @@ var bookTickerShape = charBit('u') | charBit('b') | charBit('a') | charBit('B') 
 // its stream's channel.
 func (p *Binance) classify(stream, payload []byte) (binanceKind, error) {
 	var it iter
-	var hasResult, hasID, hasError, hasLastUpdate bool
+	var hasID, hasError, hasLastUpdate bool
+	var result []byte
 	var seen uint64
 	for it.object(payload); it.next(); {
 		seen |= letterBit(it.key)
@@ -279,7 +282,7 @@ func (p *Binance) classify(stream, payload []byte) (binanceKind, error) {
 			}
 			return binanceEventNames[string(name)], nil
 		case "result":
-			hasResult = true
+			result = it.val
 		case "id":
 			hasID = true
 		case "error":
@@ -292,7 +295,10 @@ func (p *Binance) classify(stream, payload []byte) (binanceKind, error) {
 	switch {
 	case hasError:
 		return bnVenueError, nil
-	case hasResult && hasID:
+	case result != nil && hasID:
+		if result[0] == '{' && member(result, "orderId") != nil {
+			return bnOrderAck, nil // a WS-API order.place or order.cancel response
+		}
 		return bnAck, nil
 	}
 	if _, ch := splitStream(stream); ch != nil {

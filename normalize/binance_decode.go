@@ -179,27 +179,41 @@ func afterExec(_ *decoder, e *schema.CanonicalEvent) {
 	}
 }
 
-// Control: a subscription ack ({"result":…,"id":…}, also WS-API responses)
-// or a venue error ({"error":{"code","msg"},"id"}). The request id is the
-// event's SeqProvider (and an ack's Code); WS-API string ids are skipped.
+// Control: a subscription ack ({"result":…,"id":…}, also WS-API responses
+// other than orders) or a venue error ({"error":{"code","msg"},"id"}). The
+// request id is Control.RequestID; WS-API ids that are not numbers are
+// skipped.
 var (
-	binanceAck        = newTable("result", "", field{key: "id", kind: kReqID, u64: seq})
+	binanceAck        = newTable("result", "", fReqID("id"))
 	binanceVenueError = newTable("error", "",
-		field{key: "id", kind: kReqID, u64: seq},
+		fReqID("id"),
 		fObject("error", newTable("error", "",
-			field{key: "code", kind: kInt, i64: func(t *target) *int64 { return &t.ev.Control.Code }},
-			field{key: "msg", kind: kText, str: func(t *target) *string { return &t.ev.Control.Reason }},
+			field{key: "code", kind: kInt, i64: code},
+			fText("msg", reason),
+		)),
+	)
+	// binanceOrderAck is a WS-API response to order.place or order.cancel:
+	// {"id":N,"status":200,"result":{"symbol","orderId",…}}.
+	binanceOrderAck = newTable("orderAck", "",
+		fReqID("id"),
+		fObject("result", newTable("orderAck", "",
+			fSymbol("symbol"),
+			fID("orderId", func(t *target) *schema.ID { return &t.ev.Exec.VenueOrderID }),
+			fID("clientOrderId", func(t *target) *schema.ID { return &t.ev.Exec.ClientOrderID }),
+			fID("origClientOrderId", func(t *target) *schema.ID { return &t.ev.Exec.OrigClientOrderID }),
+			fEnum("status", binanceStatuses, func(t *target) *uint8 { return (*uint8)(&t.ev.Exec.Status) }),
+			fSide("side", func(t *target) *schema.Side { return &t.ev.Exec.Side }),
+			fEnum("type", binanceOrderTypes, func(t *target) *uint8 { return (*uint8)(&t.ev.Exec.Type) }),
+			fEnum("timeInForce", binanceTIFs, func(t *target) *uint8 { return (*uint8)(&t.ev.Exec.TimeInForce) }),
+			fPrice("price", func(t *target) *schema.Decimal { return &t.ev.Exec.Price }),
+			fPrice("origQty", func(t *target) *schema.Decimal { return &t.ev.Exec.Qty }),
+			fPrice("stopPrice", func(t *target) *schema.Decimal { return &t.ev.Exec.StopPrice }),
+			fPrice("executedQty", func(t *target) *schema.Decimal { return &t.ev.Exec.CumFillQty }),
+			fPrice("cummulativeQuoteQty", func(t *target) *schema.Decimal { return &t.ev.Exec.CumQuoteQty }),
+			fMillis("transactTime", func(t *target) *int64 { return &t.ev.Exec.TransactTime }),
 		)),
 	)
 )
-
-func afterAck(_ *decoder, e *schema.CanonicalEvent) {
-	e.Control.Kind, e.Control.Code = schema.ControlSubscribeAck, int64(e.SeqProvider)
-}
-
-func afterVenueError(_ *decoder, e *schema.CanonicalEvent) {
-	e.Control.Kind = schema.ControlVenueError
-}
 
 // Binance's enum spellings, as data.
 var (

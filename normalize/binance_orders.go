@@ -215,7 +215,7 @@ func clientID(id *schema.ID) (string, error) {
 
 // BinanceSubscribe returns a SUBSCRIBE request for streams
 // ("btcusdt@trade", "btcusdt@depth@100ms", …) with request id id; the ack
-// comes back as an EventControl whose Code is id.
+// comes back as an EventControl whose Control.RequestID is id.
 func BinanceSubscribe(id uint64, streams ...string) ([]byte, error) {
 	return binanceStreamRequest("SUBSCRIBE", id, streams)
 }

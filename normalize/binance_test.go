@@ -150,15 +150,48 @@ func TestBinanceFixtures(t *testing.T) {
 			require.Equal(t, schema.ExecAmendment, ev.Exec.ExecType)
 			require.Equal(t, schema.OrderTypeTakeProfitLimit, ev.Exec.Type)
 		}},
-		{"ack", schema.EventControl, "", 7, 0, func(t *testing.T, ev *schema.CanonicalEvent) {
+		{"ack", schema.EventControl, "", 0, 0, func(t *testing.T, ev *schema.CanonicalEvent) {
 			require.Equal(t, schema.ControlSubscribeAck, ev.Control.Kind)
-			require.Equal(t, int64(7), ev.Control.Code)
+			require.Equal(t, uint64(7), ev.Control.RequestID)
+			require.Zero(t, ev.Control.Code)
 		}},
-		{"wsapi_response", schema.EventControl, "", 9, 0, func(t *testing.T, ev *schema.CanonicalEvent) {
-			require.Equal(t, schema.ControlSubscribeAck, ev.Control.Kind)
+		{"wsapi_response", schema.EventOrderAck, "BTC-USDT", 0, 0, func(t *testing.T, ev *schema.CanonicalEvent) {
+			require.Equal(t, uint64(9), ev.Control.RequestID)
+			require.Equal(t, "12569099453", ev.Exec.VenueOrderID.String())
 		}},
-		{"venue_error", schema.EventControl, "", 8, 0, func(t *testing.T, ev *schema.CanonicalEvent) {
+		{"order_place_response", schema.EventOrderAck, "BTC-USDT", 0, 1660801715639 * ms, func(t *testing.T, ev *schema.CanonicalEvent) {
+			require.Equal(t, uint64(12), ev.Control.RequestID)
+			x := ev.Exec
+			require.Equal(t, "12569099453", x.VenueOrderID.String())
+			require.Equal(t, "4d96324ff9d44481926157ec08158a40", x.ClientOrderID.String())
+			require.Equal(t, schema.StatusPartiallyFilled, x.Status)
+			require.Equal(t, schema.SideSell, x.Side)
+			require.Equal(t, schema.OrderTypeLimit, x.Type)
+			require.Equal(t, schema.TIFGTC, x.TimeInForce)
+			requireDigits(t, "23416.10000000", x.Price)
+			requireDigits(t, "0.00847000", x.Qty)
+			requireDigits(t, "0.00500000", x.CumFillQty)
+			requireDigits(t, "117.08050000", x.CumQuoteQty)
+			requireDigits(t, "0.00347000", x.RemainingQty)
+			require.Equal(t, 1660801715639*ms, x.TransactTime)
+		}},
+		{"order_cancel_response", schema.EventOrderAck, "BTC-USDT", 0, 1684804350068 * ms, func(t *testing.T, ev *schema.CanonicalEvent) {
+			require.Equal(t, uint64(13), ev.Control.RequestID)
+			x := ev.Exec
+			require.Equal(t, "12569099453", x.VenueOrderID.String())
+			require.Equal(t, "4d96324ff9d44481926157ec08158a40", x.OrigClientOrderID.String())
+			require.Equal(t, "91fe37ce9e69c90d6358c0", x.ClientOrderID.String())
+			require.Equal(t, schema.StatusCanceled, x.Status)
+		}},
+		{"order_error", schema.EventControl, "", 0, 0, func(t *testing.T, ev *schema.CanonicalEvent) {
 			require.Equal(t, schema.ControlVenueError, ev.Control.Kind)
+			require.Equal(t, uint64(14), ev.Control.RequestID)
+			require.Equal(t, int64(-2010), ev.Control.Code)
+			require.Equal(t, "Account has insufficient balance for requested action.", ev.Control.Reason)
+		}},
+		{"venue_error", schema.EventControl, "", 0, 0, func(t *testing.T, ev *schema.CanonicalEvent) {
+			require.Equal(t, schema.ControlVenueError, ev.Control.Kind)
+			require.Equal(t, uint64(8), ev.Control.RequestID)
 			require.Equal(t, int64(2), ev.Control.Code)
 			require.Equal(t, "Invalid request: unknown variant", ev.Control.Reason)
 		}},
