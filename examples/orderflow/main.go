@@ -157,8 +157,12 @@ func await(ctx context.Context, out io.Writer, reports <-chan *schema.CanonicalE
 				if x.Status == until {
 					return n, nil
 				}
-			case schema.EventControl, schema.EventOrderAck:
-				if uint64(ev.Control.Code) == reqID || ev.Control.Kind == schema.ControlVenueError {
+			case schema.EventOrderAck:
+				if ev.Control.RequestID == reqID {
+					fmt.Fprintf(out, "   venue answer %s order %s %s\n", ev.Type, ev.Exec.VenueOrderID, ev.Exec.Status)
+				}
+			case schema.EventControl:
+				if ev.Control.RequestID == reqID || ev.Control.Kind == schema.ControlVenueError {
 					fmt.Fprintf(out, "   venue answer %s code %d %s\n", ev.Control.Kind, ev.Control.Code, ev.Control.Reason)
 				}
 			}
