@@ -307,52 +307,31 @@ func (d *decoder) word(k string, v []byte, words map[string]string) string {
 // levels appends the levels of a book side (or, for levels that name their
 // side, of both sides) to the event. Elements after those the shape names
 // (Binance's legacy third, OKX's order counts) are ignored. v was validated
-// with its message, so loose passes read it.
+// with its message, so one loose pass reads it.
 func (d *decoder) levels(tg *target, f *field, v []byte) {
-	k, sh := f.key, f.shape
+	sh := f.shape
 	if sh == nil {
 		sh = &tupleLevels
 	}
-	var it iter
-	it.array(v)
-	it.loose = true
-	for it.next() {
+	i := skipSpace(v, 0)
+	if i >= len(v) || v[i] != '[' {
+		d.fail(f.key, errLevel)
+		return
+	}
+	if i = skipSpace(v, i+1); i < len(v) && v[i] == ']' {
+		return
+	}
+	for i < len(v) && (v[i] == '[' || v[i] == '{') {
 		var lv schema.Level
 		var side schema.Side
-		var el iter
-		if sh.priceKey != "" {
-			el.object(it.val)
+		var ok bool
+		if v[i] == '[' {
+			i, ok = d.tuple(f.key, sh, v, i, &lv, &side)
 		} else {
-			el.array(it.val)
+			i, ok = d.levelObject(f.key, sh, v, i, &lv, &side)
 		}
-		el.loose = true
-		have := 0
-		for n := 0; el.next(); n++ {
-			pos := n
-			if sh.priceKey != "" {
-				switch string(el.key) {
-				case sh.priceKey:
-					pos = sh.price
-				case sh.qtyKey:
-					pos = sh.qty
-				case sh.sideKey:
-					pos = sh.side
-				default:
-					continue
-				}
-			}
-			switch pos {
-			case sh.price:
-				lv.Price, have = d.price(k, el.val), have|1
-			case sh.qty:
-				lv.Qty, have = d.price(k, el.val), have|2
-			case sh.side:
-				side, have = d.side(k, el.val), have|4
-			}
-		}
-		if el.finish() != nil || have&3 != 3 || (sh.side >= 0 && have&4 == 0) {
-			d.fail(k, errLevel)
-			return
+		if !ok {
+			break
 		}
 		switch {
 		case sh.side < 0:
@@ -362,10 +341,83 @@ func (d *decoder) levels(tg *target, f *field, v []byte) {
 		default:
 			tg.ev.Book.Asks = append(tg.ev.Book.Asks, lv)
 		}
+		switch i = skipSpace(v, i); {
+		case i < len(v) && v[i] == ',':
+			i = skipSpace(v, i+1)
+		case i < len(v) && v[i] == ']':
+			return
+		default:
+			i = len(v)
+		}
 	}
-	if it.finish() != nil {
-		d.fail(k, errLevel)
+	d.fail(f.key, errLevel)
+}
+
+// tuple reads the level [a, b, …] at v[i] and returns the index after it.
+func (d *decoder) tuple(k string, sh *levelShape, v []byte, i int, lv *schema.Level, side *schema.Side) (int, bool) {
+	have := 0
+	for n := 0; ; n++ {
+		if i = skipSpace(v, i+1); i >= len(v) || v[i] == ']' {
+			break
+		}
+		e, err := skipLoose(v, i)
+		if err != nil || e == i {
+			return i, false
+		}
+		have |= d.levelValue(k, sh, n, v[i:e], lv, side)
+		if i = skipSpace(v, e); i >= len(v) || v[i] != ',' {
+			break
+		}
 	}
+	return i + 1, i < len(v) && v[i] == ']' && sh.complete(have)
+}
+
+// levelObject reads the level {"price": …, …} at v[i].
+func (d *decoder) levelObject(k string, sh *levelShape, v []byte, i int, lv *schema.Level, side *schema.Side) (int, bool) {
+	e, err := skipLoose(v, i)
+	if err != nil {
+		return i, false
+	}
+	var it iter
+	it.object(v[i:e])
+	it.loose = true
+	have := 0
+	for it.next() {
+		pos := -1
+		switch string(it.key) {
+		case sh.priceKey:
+			pos = sh.price
+		case sh.qtyKey:
+			pos = sh.qty
+		case sh.sideKey:
+			pos = sh.side
+		}
+		have |= d.levelValue(k, sh, pos, it.val, lv, side)
+	}
+	return e, it.finish() == nil && sh.complete(have)
+}
+
+// complete reports whether a level had its price, its quantity and, when
+// the shape has one, its side.
+func (sh *levelShape) complete(have int) bool {
+	return have&3 == 3 && (sh.side < 0 || have&4 != 0)
+}
+
+// levelValue stores the element at position pos and returns its bit:
+// price 1, qty 2, side 4, 0 for an element the shape ignores.
+func (d *decoder) levelValue(k string, sh *levelShape, pos int, val []byte, lv *schema.Level, side *schema.Side) int {
+	switch pos {
+	case sh.price:
+		lv.Price = d.price(k, val)
+		return 1
+	case sh.qty:
+		lv.Qty = d.price(k, val)
+		return 2
+	case sh.side:
+		*side = d.side(k, val)
+		return 4
+	}
+	return 0
 }
 
 // Field constructors, so that tables read as data.
