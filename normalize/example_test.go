@@ -94,3 +94,48 @@ func ExampleBinanceOrders() {
 	// {"id":1,"method":"order.place","params":{"apiKey":"my-api-key","newClientOrderId":"bot-1","price":"30000.00","quantity":"0.001","side":"BUY","symbol":"BTCUSDT","timeInForce":"GTC","timestamp":1700000000000,"type":"LIMIT","signature":"8f91efa825add54d1e231a3cffcf24eece7bf1e08df82c91d86c743276d3dbf3"}} <nil>
 	// {"method":"SUBSCRIBE","params":["btcusdt@trade","btcusdt@depth@100ms"],"id":2}
 }
+
+// A Kraken v2 trade frame carries several trades, prices as JSON numbers:
+// each trade is an event, its price the digits Kraken sent.
+func ExampleKraken() {
+	events := schema.NewPools(nil).Events
+	sink := normalize.SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
+		defer events.Put(ev)
+		fmt.Println(ev.Type, ev.Symbol, ev.Trade.Side, ev.Trade.Price, ev.Trade.Qty, ev.SeqProvider)
+		return nil
+	})
+	p := normalize.NewKraken(events, sink, nil)
+	frame := []byte(`{"channel":"trade","type":"update","data":[
+		{"symbol":"XBT/USD","side":"buy","price":68500.0,"qty":0.01044926,"ord_type":"limit","trade_id":70635299,"timestamp":"2024-05-27T12:43:11.798009Z"},
+		{"symbol":"XBT/USD","side":"sell","price":68499.90,"qty":0.00483192,"ord_type":"market","trade_id":70635300,"timestamp":"2024-05-27T12:43:11.798009Z"}]}`)
+	if err := p.HandleBytes(context.Background(), frame, time.Now().UnixNano()); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// trade BTC-USD buy 68500.0 0.01044926 70635299
+	// trade BTC-USD sell 68499.90 0.00483192 70635300
+}
+
+// A Bybit tickers delta carries only what changed; the parser merges it
+// into the symbol's last snapshot, so every ticker event is complete.
+func ExampleBybit() {
+	events := schema.NewPools(nil).Events
+	sink := normalize.SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
+		defer events.Put(ev)
+		fmt.Println(ev.Symbol, "last", ev.Ticker.Last, "bid", ev.Ticker.BidPrice, "ask", ev.Ticker.AskPrice, "cs", ev.SeqProvider)
+		return nil
+	})
+	p := normalize.NewBybit(events, sink, nil)
+	ctx := context.Background()
+	for _, msg := range []string{
+		`{"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","lastPrice":"61874.00","bid1Price":"61873.90","ask1Price":"61874.00"},"cs":1,"ts":1715748762463}`,
+		`{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","bid1Price":"61873.50"},"cs":2,"ts":1715748763063}`,
+	} {
+		if err := p.HandleBytes(ctx, []byte(msg), 1); err != nil {
+			fmt.Println(err)
+		}
+	}
+	// Output:
+	// BTC-USDT last 61874.00 bid 61873.90 ask 61874.00 cs 1
+	// BTC-USDT last 61874.00 bid 61873.50 ask 61874.00 cs 2
+}
