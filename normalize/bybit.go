@@ -80,36 +80,17 @@ func init() {
 	}
 }
 
+// bybitEnvelope are the envelope keys route reads, in the order of its variables.
+var bybitEnvelope = []string{"topic", "type", "ts", "cts", "cs", "data", "op", "success"}
+
 // route splits a frame: an op response, or a topic push {"topic":
 // "name(.param).SYMBOL", "type", "ts", "cs", "data"}.
 func (p *Bybit) route(ctx context.Context, data []byte, ingest int64) error {
-	var it iter
-	var topic, typ, ts, cts, cs, body, op, success []byte
-	it.object(data)
-	it.loose = true
-	for it.next() {
-		switch string(it.key) {
-		case "topic":
-			topic = it.val
-		case "type":
-			typ = it.val
-		case "ts":
-			ts = it.val
-		case "cts":
-			cts = it.val
-		case "cs":
-			cs = it.val
-		case "data":
-			body = it.val
-		case "op":
-			op = it.val
-		case "success":
-			success = it.val
-		}
-	}
-	if err := it.finish(); err != nil {
+	var v [8][]byte
+	if err := members(data, bybitEnvelope, v[:]); err != nil {
 		return p.bad("envelope", "", err)
 	}
+	topic, typ, ts, cts, cs, body, op, success := v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
 	if op != nil {
 		switch o := string(str(op)); {
 		case string(success) == "false":

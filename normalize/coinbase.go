@@ -84,30 +84,17 @@ func init() {
 	}
 }
 
+// coinbaseEnvelope are the envelope keys route reads, in the order of its variables.
+var coinbaseEnvelope = []string{"channel", "type", "events", "sequence_num", "timestamp"}
+
 // route splits a frame: Advanced Trade frames name a channel and carry
 // events; Exchange frames are one message named by "type".
 func (p *Coinbase) route(ctx context.Context, data []byte, ingest int64) error {
-	var it iter
-	var channel, typ, events, seqNum, ts []byte
-	it.object(data)
-	it.loose = true
-	for it.next() {
-		switch string(it.key) {
-		case "channel":
-			channel = it.val
-		case "type":
-			typ = it.val
-		case "events":
-			events = it.val
-		case "sequence_num":
-			seqNum = it.val
-		case "timestamp":
-			ts = it.val
-		}
-	}
-	if err := it.finish(); err != nil {
+	var v [5][]byte
+	if err := members(data, coinbaseEnvelope, v[:]); err != nil {
 		return p.bad("envelope", "", err)
 	}
+	channel, typ, events, seqNum, ts := v[0], v[1], v[2], v[3], v[4]
 	if channel == nil { // the Exchange feed
 		sp, ok := coinbaseTypes[string(str(typ))]
 		if !ok {
@@ -150,20 +137,6 @@ func (p *Coinbase) route(ctx context.Context, data []byte, ingest int64) error {
 		first = p.bad("envelope", "events", err)
 	}
 	return first
-}
-
-// member returns the raw value of key in the object obj, read loosely, or
-// nil.
-func member(obj []byte, key string) []byte {
-	var it iter
-	it.object(obj)
-	it.loose = true
-	for it.next() {
-		if string(it.key) == key {
-			return it.val
-		}
-	}
-	return nil
 }
 
 // CoinbaseSubscribe returns an Advanced Trade subscribe request for one

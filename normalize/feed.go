@@ -132,3 +132,29 @@ func envMillis(v []byte) int64 {
 	}
 	return int64(n) * 1_000_000
 }
+
+// members reads the values of keys from the object data, loosely, into
+// vals (nil for a key that is absent): what a splitter reads of an envelope
+// is a list of keys, not a loop of its own. The values alias data.
+func members(data []byte, keys []string, vals [][]byte) error {
+	var it iter
+	it.object(data)
+	it.loose = true
+	for it.next() {
+		for i, k := range keys {
+			if string(it.key) == k {
+				vals[i] = it.val
+				break
+			}
+		}
+	}
+	return it.finish()
+}
+
+// member returns the raw value of key in the object obj, or nil.
+func member(obj []byte, key string) []byte {
+	var v [1][]byte
+	keys := [1]string{key}
+	_ = members(obj, keys[:], v[:])
+	return v[0]
+}

@@ -74,6 +74,9 @@ func init() {
 	}
 }
 
+// krakenEnvelope are the envelope keys route reads, in the order of its variables.
+var krakenEnvelope = []string{"channel", "type", "data", "method", "success", "event", "status", "sequence", "timestamp"}
+
 // route splits a frame: a v1 channel message is an array; everything else
 // is an object, a v2 channel message ("channel", "data"), a v2 method
 // response ("method") or a v1 event ("event").
@@ -81,35 +84,11 @@ func (p *Kraken) route(ctx context.Context, data []byte, ingest int64) error {
 	if i := skipSpace(data, 0); i < len(data) && data[i] == '[' {
 		return p.v1(ctx, data, ingest)
 	}
-	var it iter
-	var channel, typ, body, method, success, event, status, sequence, ts []byte
-	it.object(data)
-	it.loose = true
-	for it.next() {
-		switch string(it.key) {
-		case "channel":
-			channel = it.val
-		case "type":
-			typ = it.val
-		case "data":
-			body = it.val
-		case "method":
-			method = it.val
-		case "success":
-			success = it.val
-		case "event":
-			event = it.val
-		case "status":
-			status = it.val
-		case "sequence":
-			sequence = it.val
-		case "timestamp":
-			ts = it.val
-		}
-	}
-	if err := it.finish(); err != nil {
+	var v [9][]byte
+	if err := members(data, krakenEnvelope, v[:]); err != nil {
 		return p.bad("envelope", "", err)
 	}
+	channel, typ, body, method, success, event, status, sequence, ts := v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]
 	switch {
 	case method != nil:
 		switch m := string(str(method)); {

@@ -74,31 +74,20 @@ func init() {
 
 var pong, emptyObject = []byte("pong"), []byte("{}")
 
+// okxEnvelope are the envelope keys route reads, in the order of its variables.
+var okxEnvelope = []string{"arg", "action", "data", "event"}
+
 // route splits a frame: "pong" (not JSON), an event message, or a channel
 // push {"arg":{"channel","instId"},"action","data":[…]}.
 func (p *OKX) route(ctx context.Context, data []byte, ingest int64) error {
 	if bytes.Equal(bytes.TrimSpace(data), pong) {
 		return p.one(ctx, &okxHeartbeat, emptyObject, nil, ingest)
 	}
-	var it iter
-	var arg, action, body, event []byte
-	it.object(data)
-	it.loose = true
-	for it.next() {
-		switch string(it.key) {
-		case "arg":
-			arg = it.val
-		case "action":
-			action = it.val
-		case "data":
-			body = it.val
-		case "event":
-			event = it.val
-		}
-	}
-	if err := it.finish(); err != nil {
+	var v [4][]byte
+	if err := members(data, okxEnvelope, v[:]); err != nil {
 		return p.bad("envelope", "", err)
 	}
+	arg, action, body, event := v[0], v[1], v[2], v[3]
 	if event != nil {
 		if sp, ok := okxEvents[string(str(event))]; ok {
 			return p.one(ctx, sp, data, nil, ingest)
