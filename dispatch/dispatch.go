@@ -24,6 +24,9 @@ type Options struct {
 	// it. It runs on the publisher's goroutine and must not block or call
 	// Publish. Defaults to nil.
 	OnCriticalOverflow func(s *Subscription, st Stats)
+	// Merged is the pool PublishMerged returns merged events to. Defaults
+	// to nil: PublishMerged refuses every event.
+	Merged *pool.Pool[*schema.MergedEvent]
 }
 
 // Dispatcher fans pooled events out to subscribers as heap clones. It is
@@ -41,6 +44,10 @@ type Dispatcher struct {
 	subs    []*Subscription            // subscribed, in order
 	running map[*Subscription]struct{} // goroutines not yet exited
 	nextID  uint64
+
+	mergedPool *pool.Pool[*schema.MergedEvent]
+	merged     []*MergedSubscription            // subscribed, in order; copy-on-write
+	mrunning   map[*MergedSubscription]struct{} // goroutines not yet exited
 }
 
 // New returns a dispatcher that returns published events to events. It
@@ -57,6 +64,9 @@ func New(events *pool.Pool[*schema.CanonicalEvent], opts *Options) *Dispatcher {
 		events:   events,
 		overflow: o.OnCriticalOverflow,
 		running:  make(map[*Subscription]struct{}),
+
+		mergedPool: o.Merged,
+		mrunning:   make(map[*MergedSubscription]struct{}),
 	}
 	d.idx.Store(newIndex(nil))
 	return d
@@ -90,14 +100,14 @@ func (d *Dispatcher) Subscribe(f Filter, opts *SubscribeOptions) (*Subscription,
 // ErrUnknownSubscription when s is not subscribed here.
 func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 	d.mu.Lock()
-	i := slices.Index(d.subs, s)
-	if i < 0 {
-		d.mu.Unlock()
+	var ok bool
+	if d.subs, ok = without(d.subs, s); ok {
+		d.idx.Store(newIndex(d.subs))
+	}
+	d.mu.Unlock()
+	if !ok {
 		return ErrUnknownSubscription
 	}
-	d.subs = slices.Delete(slices.Clone(d.subs), i, i+1)
-	d.idx.Store(newIndex(d.subs))
-	d.mu.Unlock()
 	s.stop()
 	return nil
 }
@@ -171,9 +181,17 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	for s := range d.running {
 		running = append(running, s)
 	}
+	lanes := make([]lane, 0, len(running)+len(d.mrunning))
+	for _, s := range running {
+		lanes = append(lanes, s)
+	}
+	for s := range d.mrunning {
+		lanes = append(lanes, s)
+	}
+	d.merged = nil
 	d.mu.Unlock()
 
-	for _, s := range running {
+	for _, s := range lanes {
 		s.drain()
 	}
 	if _, ok := ctx.Deadline(); !ok {
@@ -181,16 +199,16 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, DefaultCloseWait)
 		defer cancel()
 	}
-	if waitAll(ctx, running) {
+	if waitAll(ctx, lanes) {
 		return nil
 	}
 	ce := &CloseError{Err: ctx.Err()}
-	for _, s := range running {
+	for _, s := range lanes {
 		ce.Discarded += s.stop()
 	}
-	for _, s := range running {
+	for _, s := range lanes {
 		select {
-		case <-s.done:
+		case <-s.Done():
 		default:
 			ce.Running++
 		}
@@ -198,11 +216,18 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	return ce
 }
 
+// lane is what Close needs of a subscription, canonical or merged.
+type lane interface {
+	drain()
+	stop() uint64
+	Done() <-chan struct{}
+}
+
 // waitAll waits for every subscription's goroutine to exit, or for ctx.
-func waitAll(ctx context.Context, subs []*Subscription) bool {
+func waitAll(ctx context.Context, subs []lane) bool {
 	for _, s := range subs {
 		select {
-		case <-s.done:
+		case <-s.Done():
 		case <-ctx.Done():
 			return false
 		}

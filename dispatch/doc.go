@@ -52,6 +52,19 @@
 // goroutine publishes the stream), and so do all critical events, so the
 // execution reports of one order arrive in order.
 //
+// # Merged events
+//
+// Cross-venue views (schema.MergedEvent, made by package merge) travel on
+// a lane of their own: [Dispatcher.PublishMerged] takes a pooled merged
+// event of Options.Merged, queues a heap clone for every
+// [MergedSubscription] whose [MergedFilter] matches and returns the
+// original, with the same ownership rules as Publish. A merged subscription
+// has one bounded FIFO: the coalescable consolidated best bid/offer replaces
+// its symbol's queued one in place, windows are dropped oldest-first past
+// the bound and counted. A separate lane, rather than a field in
+// CanonicalEvent, keeps the canonical clone at one allocation and the
+// canonical lanes unchanged; Close drains and stops both kinds.
+//
 // # Closing
 //
 // [Dispatcher.Close] refuses new events and lets every subscription deliver

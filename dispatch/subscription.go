@@ -198,10 +198,7 @@ func (s *Subscription) enqueue(ev *schema.CanonicalEvent) (ok, alarm bool) {
 	s.idle = false
 	s.mu.Unlock()
 	if wake {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+		signal(s.wake)
 	}
 	return true, alarm
 }
@@ -335,17 +332,11 @@ func (s *Subscription) run() {
 		if ev == nil {
 			return
 		}
-		if s.handler != nil {
-			s.handler(ev)
-		} else {
-			select {
-			case s.ch <- ev:
-			case <-s.abort:
-				s.mu.Lock()
-				s.counters.Discarded++
-				s.mu.Unlock()
-				return
-			}
+		if !deliver(ev, s.handler, s.ch, s.abort) {
+			s.mu.Lock()
+			s.counters.Discarded++
+			s.mu.Unlock()
+			return
 		}
 		s.delivered.Add(1)
 		if ev.IngestTS > 0 {
@@ -391,17 +382,7 @@ func (s *Subscription) exit() {
 
 // drain makes the subscription refuse new events and exit once what is
 // queued has been delivered.
-func (s *Subscription) drain() {
-	s.mu.Lock()
-	if s.state == stateOpen {
-		s.state = stateDraining
-	}
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Subscription) drain() { startDrain(&s.mu, &s.state, s.wake) }
 
 // stop makes the subscription refuse new events, releases what is queued
 // and makes the goroutine exit as soon as it is not inside the handler. It

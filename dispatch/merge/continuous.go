@@ -1,0 +1,112 @@
+package merge
+
+import (
+	"context"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// addQuoteLocked updates a venue's quote from a best bid/offer, or drops it
+// when the venue's book or connection is lost.
+func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.CanonicalEvent) error {
+	switch ev.Type {
+	case schema.EventBBO:
+		now := m.o.Now()
+		vs.bid = quote{price: ev.BBO.BidPrice, qty: ev.BBO.BidQty, at: now, ok: !ev.BBO.BidPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
+		vs.ask = quote{price: ev.BBO.AskPrice, qty: ev.BBO.AskQty, at: now, ok: !ev.BBO.AskPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
+	case schema.EventGap:
+		if ev.Symbol == "" || ev.Control.GapType == schema.EventBookUpdate || ev.Control.GapType == schema.EventBBO {
+			m.dropQuoteLocked(vs)
+		}
+	case schema.EventConnState:
+		if ev.Control.State == schema.ConnDisconnected || ev.Control.State == schema.ConnReconnecting {
+			m.dropQuoteLocked(vs)
+		}
+	default:
+		return nil
+	}
+	return m.publishBBOLocked(ctx)
+}
+
+func (m *Merger) dropQuoteLocked(vs *venueState) {
+	if vs.bid.ok || vs.ask.ok {
+		m.stats.Invalidated++
+	}
+	vs.bid.ok, vs.ask.ok = false, false
+}
+
+// publishBBOLocked expires stale sides, works out the consolidated best
+// bid/offer and publishes it when it changed.
+func (m *Merger) publishBBOLocked(ctx context.Context) error {
+	now := m.o.Now()
+	var bid, ask *quote
+	var bidV, askV schema.Venue
+	for i := range m.venues {
+		vs := &m.venues[i]
+		for _, q := range []*quote{&vs.bid, &vs.ask} {
+			if q.ok && now.Sub(q.at) >= m.o.Staleness {
+				q.ok = false
+				m.stats.Expired++
+			}
+		}
+		if vs.bid.ok && (bid == nil || vs.bid.price.Cmp(bid.price) > 0) {
+			bid, bidV = &vs.bid, vs.venue
+		}
+		if vs.ask.ok && (ask == nil || vs.ask.price.Cmp(ask.price) < 0) {
+			ask, askV = &vs.ask, vs.venue
+		}
+	}
+	var next schema.MergedEvent
+	if bid != nil {
+		next.BestBid, next.BestBidQty, next.BestBidVenue = bid.price, bid.qty, bidV
+	}
+	if ask != nil {
+		next.BestAsk, next.BestAskQty, next.BestAskVenue = ask.price, ask.qty, askV
+	}
+	if m.lastKnow && sameTop(&next, &m.last) {
+		return nil
+	}
+	m.last.BestBid, m.last.BestBidQty, m.last.BestBidVenue = next.BestBid, next.BestBidQty, next.BestBidVenue
+	m.last.BestAsk, m.last.BestAskQty, m.last.BestAskVenue = next.BestAsk, next.BestAskQty, next.BestAskVenue
+	m.lastKnow = true
+
+	out, err := m.o.Merged.TryGet()
+	if err != nil {
+		m.stats.PoolDropped++ // coalescable: a newer one follows
+		return nil
+	}
+	m.mergeID++
+	out.MergeID, out.Symbol, out.Type = m.mergeID, m.o.Symbol, schema.EventBBO
+	out.WindowOpen, out.WindowClose = now.UnixNano(), now.UnixNano()
+	out.BestBid, out.BestBidQty, out.BestBidVenue = next.BestBid, next.BestBidQty, next.BestBidVenue
+	out.BestAsk, out.BestAskQty, out.BestAskVenue = next.BestAsk, next.BestAskQty, next.BestAskVenue
+	out.Complete = true
+	for i := range m.venues {
+		vs := &m.venues[i]
+		if !vs.bid.ok && !vs.ask.ok {
+			out.Missing = append(out.Missing, vs.venue)
+			out.Complete = false
+			continue
+		}
+		f := schema.Fragment{Venue: vs.venue, Symbol: m.o.Symbol, Type: schema.EventBBO}
+		for _, q := range []*quote{&vs.bid, &vs.ask} {
+			if q.ok {
+				f.Seq, f.ExchangeTS, f.IngestTS = max(f.Seq, q.seq), max(f.ExchangeTS, q.exTS), max(f.IngestTS, q.inTS)
+			}
+		}
+		if vs.bid.ok {
+			f.BidPrice, f.BidQty = vs.bid.price, vs.bid.qty
+		}
+		if vs.ask.ok {
+			f.AskPrice, f.AskQty = vs.ask.price, vs.ask.qty
+		}
+		out.Fragments = append(out.Fragments, f)
+	}
+	m.stats.Published++
+	return m.o.Sink.PublishMerged(ctx, out)
+}
+
+func sameTop(a, b *schema.MergedEvent) bool {
+	return a.BestBid.Identical(b.BestBid) && a.BestBidQty.Identical(b.BestBidQty) && a.BestBidVenue == b.BestBidVenue &&
+		a.BestAsk.Identical(b.BestAsk) && a.BestAskQty.Identical(b.BestAskQty) && a.BestAskVenue == b.BestAskVenue
+}

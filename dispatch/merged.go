@@ -1,0 +1,251 @@
+package dispatch
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// MergedFilter selects merged events by symbol and type; an empty list
+// matches everything on that axis.
+type MergedFilter struct {
+	Symbols []string
+	Types   []schema.EventType
+}
+
+func (f *MergedFilter) match(m *schema.MergedEvent) bool {
+	return (len(f.Symbols) == 0 || slices.Contains(f.Symbols, m.Symbol)) &&
+		(len(f.Types) == 0 || slices.Contains(f.Types, m.Type))
+}
+
+// MergedOptions tune one merged subscription. A nil *MergedOptions gives
+// the defaults.
+type MergedOptions struct {
+	// Handler, when set, is called with every merged event (a heap clone,
+	// the handler's to keep) on the subscription's goroutine; when nil they
+	// are sent on [MergedSubscription.C]. Defaults to nil.
+	Handler func(*schema.MergedEvent)
+	// Bound is how many merged events may wait; beyond it the oldest is
+	// dropped and counted. Coalescable ones (the consolidated best
+	// bid/offer) replace the queued one of their symbol and never count
+	// against it twice. Defaults to DefaultOrderedBound.
+	Bound int
+}
+
+// MergedStats is a snapshot of one merged subscription's counters.
+type MergedStats struct {
+	Delivered uint64 // merged events handed to the handler or received from C
+	Coalesced uint64 // queued coalescable events replaced by a newer one
+	Dropped   uint64 // events dropped oldest-first past Bound
+	Discarded uint64 // queued events released at Unsubscribe or at a Close that timed out
+	Depth     int    // events queued now
+}
+
+// MergedSubscription is one subscriber's queue of merged events and its
+// delivery goroutine: the MergedEvent lane. It follows the rules of the
+// market-data lanes of a [Subscription] — a clone per subscriber, latest
+// wins for coalescable types, oldest dropped first otherwise — in one FIFO,
+// as merged events are few. It is safe for concurrent use.
+type MergedSubscription struct {
+	d       *Dispatcher
+	f       MergedFilter
+	handler func(*schema.MergedEvent)
+	ch      chan *schema.MergedEvent
+	wake    chan struct{}
+	abort   chan struct{}
+	done    chan struct{}
+	bound   int
+	once    sync.Once
+
+	mu    sync.Mutex
+	state subState
+	q     ring[*schema.MergedEvent]
+	st    MergedStats
+}
+
+// C returns the channel merged events are delivered on when the
+// subscription has no Handler (nil otherwise); it is closed when the
+// subscription ends.
+func (s *MergedSubscription) C() <-chan *schema.MergedEvent { return s.ch }
+
+// Done returns a channel closed when the subscription's goroutine has
+// exited.
+func (s *MergedSubscription) Done() <-chan struct{} { return s.done }
+
+// Stats returns the subscription's counters.
+func (s *MergedSubscription) Stats() MergedStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st
+	st.Depth = s.q.len()
+	return st
+}
+
+// SubscribeMerged starts a subscription to the merged events f selects
+// (see [Dispatcher.PublishMerged]). opts may be nil. After Close it returns
+// ErrClosed.
+func (d *Dispatcher) SubscribeMerged(f MergedFilter, opts *MergedOptions) (*MergedSubscription, error) {
+	var o MergedOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Bound <= 0 {
+		o.Bound = DefaultOrderedBound
+	}
+	s := &MergedSubscription{
+		d: d, f: MergedFilter{Symbols: slices.Clone(f.Symbols), Types: slices.Clone(f.Types)},
+		handler: o.Handler, bound: o.Bound,
+		wake: make(chan struct{}, 1), abort: make(chan struct{}), done: make(chan struct{}),
+		q: newRing[*schema.MergedEvent](min(o.Bound, 64)),
+	}
+	if s.handler == nil {
+		s.ch = make(chan *schema.MergedEvent)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed.Load() {
+		return nil, ErrClosed
+	}
+	d.merged = append(slices.Clip(d.merged), s)
+	d.mrunning[s] = struct{}{}
+	go s.run()
+	return s, nil
+}
+
+// UnsubscribeMerged ends s at once, releasing what it had queued; s.Done()
+// tells when its goroutine has exited. It returns ErrUnknownSubscription
+// when s is not subscribed here.
+func (d *Dispatcher) UnsubscribeMerged(s *MergedSubscription) error {
+	d.mu.Lock()
+	var ok bool
+	d.merged, ok = without(d.merged, s)
+	d.mu.Unlock()
+	if !ok {
+		return ErrUnknownSubscription
+	}
+	s.stop()
+	return nil
+}
+
+// PublishMerged takes ownership of m, a merged event checked out of
+// Options.Merged, queues a heap clone for every merged subscription whose
+// filter matches, and returns m to its pool before returning, on every
+// path — as Publish does for canonical events. It never waits for a
+// subscriber. It returns ErrNilEvent for nil, a [*NotPooledError] (and does
+// not Put) for an event not checked out of Options.Merged (or when that
+// option is unset), and ErrClosed once Close has begun.
+func (d *Dispatcher) PublishMerged(_ context.Context, m *schema.MergedEvent) error {
+	if m == nil {
+		return ErrNilEvent
+	}
+	if d.mergedPool == nil || !d.mergedPool.Owns(m) {
+		return &NotPooledError{Symbol: m.Symbol, Type: m.Type}
+	}
+	defer d.mergedPool.Put(m)
+	d.mu.Lock()
+	subs := d.merged
+	d.mu.Unlock()
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	for _, s := range subs {
+		if s.f.match(m) {
+			s.enqueue(m)
+		}
+	}
+	return nil
+}
+
+func (s *MergedSubscription) enqueue(m *schema.MergedEvent) {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	replaced := false
+	if m.Type.Coalescable() {
+		for i := range s.q.n {
+			j := (s.q.head + i) % len(s.q.buf)
+			if old := s.q.buf[j]; old.Symbol == m.Symbol && old.Type == m.Type {
+				s.q.buf[j] = m.Clone()
+				s.st.Coalesced++
+				replaced = true
+				break
+			}
+		}
+	}
+	if !replaced {
+		if s.q.len() >= s.bound {
+			s.q.pop()
+			s.st.Dropped++
+		}
+		s.q.push(m.Clone())
+	}
+	s.mu.Unlock()
+	signal(s.wake)
+}
+
+func (s *MergedSubscription) run() {
+	defer func() {
+		if s.ch != nil {
+			close(s.ch)
+		}
+		s.d.mu.Lock()
+		delete(s.d.mrunning, s)
+		s.d.mu.Unlock()
+		close(s.done)
+	}()
+	for {
+		m := s.next()
+		if m == nil {
+			return
+		}
+		if !deliver(m, s.handler, s.ch, s.abort) {
+			s.mu.Lock()
+			s.st.Discarded++
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Lock()
+		s.st.Delivered++
+		s.mu.Unlock()
+	}
+}
+
+func (s *MergedSubscription) next() *schema.MergedEvent {
+	for {
+		s.mu.Lock()
+		if s.state == stateStopped {
+			s.mu.Unlock()
+			return nil
+		}
+		if s.q.len() > 0 {
+			m := s.q.pop()
+			s.mu.Unlock()
+			return m
+		}
+		draining := s.state == stateDraining
+		s.mu.Unlock()
+		if draining {
+			return nil
+		}
+		select {
+		case <-s.wake:
+		case <-s.abort:
+		}
+	}
+}
+
+func (s *MergedSubscription) drain() { startDrain(&s.mu, &s.state, s.wake) }
+
+func (s *MergedSubscription) stop() uint64 {
+	s.mu.Lock()
+	s.state = stateStopped
+	n := uint64(s.q.reset())
+	s.st.Discarded += n
+	s.mu.Unlock()
+	s.once.Do(func() { close(s.abort) })
+	return n
+}
