@@ -27,8 +27,9 @@ var KrakenSymbolRules = SymbolRules{
 // executions frame's "sequence" is the ExecReport's SeqProvider.
 //
 // Connection ids (status "connection_id", v1 "connectionID") exceed int64
-// and are not read. v1 trade, ticker, spread and ohlc channels are counted
-// as unknown: v2 carries them.
+// and are not read. v1 trade and ticker messages are normalised too (their
+// tuples by position; v1 trade times are seconds with six decimals); v1
+// spread and ohlc are counted as unknown: v2 carries them.
 //
 // One parser serves one connection: HandleFrame and HandleBytes must not be
 // called concurrently. Stats and Symbols may be called from any goroutine.
@@ -50,6 +51,8 @@ var (
 	krakenBookDiff  = msgSpec{typ: schema.EventBookUpdate, table: krakenBook}
 	krakenV1Snap    = msgSpec{typ: schema.EventBookSnapshot, table: krakenV1Book}
 	krakenV1Diff    = msgSpec{typ: schema.EventBookUpdate, table: krakenV1Book}
+	krakenV1Trades  = msgSpec{typ: schema.EventTrade, table: krakenV1Trade}
+	krakenV1Tickers = msgSpec{typ: schema.EventTicker, table: krakenV1Ticker}
 	krakenHeartbeat = msgSpec{typ: schema.EventControl, table: emptyTable, ctl: schema.ControlHeartbeat}
 	krakenAck       = msgSpec{typ: schema.EventControl, table: krakenMethod, ctl: schema.ControlSubscribeAck}
 	krakenError     = msgSpec{typ: schema.EventControl, table: krakenMethod, ctl: schema.ControlVenueError}
@@ -141,7 +144,7 @@ func (p *Kraken) route(ctx context.Context, data []byte, ingest int64) error {
 func (p *Kraken) v1(ctx context.Context, data []byte, ingest int64) error {
 	var it iter
 	var objs [2][]byte
-	var name, pair []byte
+	var arr, name, pair []byte
 	n := 0
 	it.array(data)
 	it.loose = true
@@ -150,6 +153,8 @@ func (p *Kraken) v1(ctx context.Context, data []byte, ingest int64) error {
 		case v[0] == '{' && n < len(objs):
 			objs[n] = v
 			n++
+		case v[0] == '[':
+			arr = v
 		case v[0] == '"':
 			name, pair = pair, str(v)
 		}
@@ -157,7 +162,12 @@ func (p *Kraken) v1(ctx context.Context, data []byte, ingest int64) error {
 	if err := it.finish(); err != nil {
 		return p.bad("envelope", "", err)
 	}
-	if !bytes.HasPrefix(name, []byte("book")) {
+	switch {
+	case string(name) == "trade" && arr != nil:
+		return p.each(ctx, &krakenV1Trades, arr, pair, ingest)
+	case string(name) == "ticker" && n > 0:
+		return p.one(ctx, &krakenV1Tickers, objs[0], pair, ingest)
+	case !bytes.HasPrefix(name, []byte("book")):
 		return p.unknown()
 	}
 	if n == 0 {

@@ -93,6 +93,30 @@ var (
 		fPrice("avg_price", func(t *target) *schema.Decimal { return &t.ev.Exec.AvgPrice }),
 		fText("reason", func(t *target) *string { return &t.ev.Exec.RejectReason }),
 		fTime("timestamp", mainTime),
+		field{key: "liquidity_ind", kind: kBool, words: internTable("m"), flag: func(t *target) *bool { return &t.ev.Exec.IsMaker }},
+		field{key: "fees", kind: kFirst, sub: newTable("fees", "",
+			fID("asset", func(t *target) *schema.ID { return &t.ev.Exec.FeeAsset }),
+			fDecimal("qty", func(t *target) *schema.Decimal { return &t.ev.Exec.Fee }),
+		)},
+	)
+	// krakenV1Trade is one [price, volume, time, side, orderType, misc].
+	krakenV1Trade = newTuple("trade",
+		fPrice("0", tradePrice),
+		fPrice("1", tradeQty),
+		field{key: "2", kind: kSeconds, i64: mainTime},
+		fSide("3", tradeSide),
+	)
+	// krakenV1Ticker: each field is an array, today's value then the last
+	// 24 hours' (a and b: price, whole-lot volume, lot volume).
+	krakenV1Ticker = newTable("ticker", "",
+		fObject("a", newTuple("ticker", fPrice("0", tkAsk), fPrice("2", tkAskQty))),
+		fObject("b", newTuple("ticker", fPrice("0", tkBid), fPrice("2", tkBidQty))),
+		fObject("c", newTuple("ticker", fPrice("0", tkLast), fPrice("1", tkLastQty))),
+		fObject("v", newTuple("ticker", fPrice("1", tkVolume))),
+		fObject("t", newTuple("ticker", fUint("1", func(t *target) *uint64 { return &t.ev.Ticker.TradeCount }))),
+		fObject("l", newTuple("ticker", fPrice("1", tkLow))),
+		fObject("h", newTuple("ticker", fPrice("1", tkHigh))),
+		fObject("o", newTuple("ticker", fPrice("1", tkOpen))),
 	)
 	// krakenMethod is a v2 method response or a v1 subscriptionStatus.
 	krakenMethod = newTable("method", "",

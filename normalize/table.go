@@ -38,6 +38,8 @@ const (
 	kTime                           // RFC 3339 time string → ns in i64
 	kChecksum                       // CRC32 as a signed or unsigned integer (or its text) → Book.Checksum
 	kPct                            // a ratio (0.0123) → percent (1.23) in dec, digits kept
+	kSeconds                        // Unix seconds with a fraction ("1618678142.557535") → ns in i64
+	kFirst                          // an array of objects: the first decoded by sub
 )
 
 // target is what a table fills: the event, and the two candidate
@@ -85,6 +87,14 @@ type table struct {
 	required string // one-letter keys that must be present
 	fields   []field
 	byChar   [128]uint8 // 1 + index of the field of each one-letter key
+	tuple    bool       // decodes arrays, by position (see decoder.object)
+}
+
+// newTuple returns a table for arrays: its keys are positions, "0" to "9".
+func newTuple(name string, fields ...field) *table {
+	t := newTable(name, "", fields...)
+	t.tuple = true
+	return t
 }
 
 func newTable(name, required string, fields ...field) *table {
@@ -120,13 +130,28 @@ type decoder struct {
 
 // object decodes the object b with tb into tg; errors go to d.err. key is
 // the object's own key when nested ("" for the message).
+//
+// A tuple table decodes an array as an object whose keys are the positions
+// "0" to "9" (Kraken v1 sends its trades and tickers as tuples).
 func (d *decoder) object(tg *target, tb *table, b []byte, key string) {
 	outer := d.seen
 	d.seen = 0
 	var it iter
-	it.object(b)
+	positional := false
+	if i := skipSpace(b, 0); tb.tuple && i < len(b) && b[i] == '[' {
+		it.array(b)
+		positional = true
+	} else {
+		it.object(b)
+	}
 	it.loose = key != "" // a nested object was validated with its parent
-	for it.next() {
+	for n := 0; it.next(); n++ {
+		if positional {
+			it.key = nil
+			if n < len(positions) {
+				it.key = positions[n : n+1]
+			}
+		}
 		d.mark(it.key)
 		if f := tb.find(it.key); f != nil {
 			d.value(tg, f, it.val)
@@ -170,8 +195,12 @@ func (d *decoder) value(tg *target, f *field, v []byte) {
 		n := d.unsigned(k, v)
 		*f.u64(tg) = n
 		f.id(tg).SetUint(n)
-	case kBool:
-		*f.flag(tg) = d.boolean(k, v)
+	case kBool: // a JSON boolean, or a word that means true when words has it
+		if f.words != nil {
+			_, *f.flag(tg) = f.words[string(d.wordText(k, v))]
+		} else {
+			*f.flag(tg) = d.boolean(k, v)
+		}
 	case kID:
 		d.id(k, v, f.id(tg))
 	case kSymbol:
@@ -217,8 +246,46 @@ func (d *decoder) value(tg *target, f *field, v []byte) {
 		tg.ev.Book.Checksum, tg.ev.Book.HasChecksum = uint32(n), true
 	case kPct:
 		*f.dec(tg) = d.percent(k, v)
+	case kSeconds:
+		*f.i64(tg) = d.seconds(k, v)
+	case kFirst:
+		var it iter
+		it.array(v)
+		it.loose = true
+		if it.next() {
+			d.object(tg, f.sub, it.val, k)
+		}
 	}
 }
+
+// maxSeconds keeps seconds × 1e9 inside int64.
+const maxSeconds = math.MaxInt64/1_000_000_000 - 1
+
+// seconds parses Unix seconds with up to nine decimals into ns.
+func (d *decoder) seconds(k string, v []byte) int64 {
+	x := d.decimal(k, v)
+	mant, scale := x.Mantissa(), x.Scale()
+	if d.err != nil {
+		return 0
+	}
+	var p int64 = 1
+	for range scale {
+		p *= 10
+	}
+	if mant < 0 || scale > 9 || mant/p > maxSeconds {
+		d.fail(k, wrapBad("time out of range"))
+		return 0
+	}
+	ns := mant / p * 1_000_000_000
+	frac := mant % p
+	for range 9 - scale {
+		frac *= 10
+	}
+	return ns + frac
+}
+
+// positions are the keys of an array's first ten elements.
+var positions = []byte("0123456789")
 
 // unquoted returns a string value's content, or any other value as is.
 func unquoted(v []byte) []byte {

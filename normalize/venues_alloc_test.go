@@ -65,6 +65,7 @@ var venueAllocCases = []allocCase{
 	fix(schema.VenueKraken, "trade"),
 	fix(schema.VenueKraken, "ticker"),
 	fix(schema.VenueKraken, "v1_book_update"),
+	fix(schema.VenueKraken, "v1_trade"),
 	fix(schema.VenueKraken, "executions_trade"),
 	gen(schema.VenueKraken, "book 20 levels", func() []byte { return krakenBookJSON(20) }),
 	fix(schema.VenueOKX, "trades"),

@@ -119,14 +119,6 @@ const (
 	by = schema.VenueBybit
 )
 
-// unknown asserts that a file was recognised as a message the parser
-// deliberately skips: counted, no event, no error.
-func unknown(t *testing.T, evs []*schema.CanonicalEvent, st Stats) {
-	t.Helper()
-	require.Empty(t, evs)
-	require.Equal(t, uint64(1), st.Unknown)
-}
-
 var venueConformance = map[string]venueCase{
 	"coinbase_advanced_heartbeats.json": {venue: cb, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
 		control(t, evs, cb, schema.ControlHeartbeat)
@@ -250,10 +242,31 @@ var venueConformance = map[string]venueCase{
 	"kraken_v2_subscribe_ack_book.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
 		require.Equal(t, uint64(11), control(t, evs, kr, schema.ControlSubscribeAck).RequestID)
 	}},
-	// v1 trade and ticker are superseded by v2 (only the v1 book, for its
-	// checksum, is normalised): recognised, counted as unknown, skipped.
-	"kraken_v1_trade.json":  {venue: kr, check: unknown},
-	"kraken_v1_ticker.json": {venue: kr, check: unknown},
+	// v1 trades are tuples: [price, volume, time in seconds, side, type, misc].
+	"kraken_v1_trade.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		ev := at(t, evs, 0, kr, schema.EventTrade, "XMR-USD", 0, 1618678142557535000)
+		requireDigits(t, "354.11000000", ev.Trade.Price)
+		requireDigits(t, "0.89594024", ev.Trade.Qty)
+		require.Equal(t, schema.SideSell, ev.Trade.Side)
+	}},
+	// v1 ticker fields are [today, last 24 hours] (a and b: price, whole
+	// lot volume, lot volume).
+	"kraken_v1_ticker.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		tk := at(t, evs, 0, kr, schema.EventTicker, "WAVES-EUR", 0, 0).Ticker
+		requireDigits(t, "13.253900", tk.AskPrice)
+		requireDigits(t, "35.72892241", tk.AskQty)
+		requireDigits(t, "13.232900", tk.BidPrice)
+		requireDigits(t, "185.18432037", tk.BidQty)
+		requireDigits(t, "13.253900", tk.Last)
+		requireDigits(t, "3.71672000", tk.LastQty)
+		requireDigits(t, "72035.05488104", tk.Volume)
+		require.Equal(t, uint64(1353), tk.TradeCount)
+		requireDigits(t, "13.021800", tk.Low)
+		requireDigits(t, "14.211200", tk.High)
+		requireDigits(t, "13.428300", tk.Open)
+	}},
 	"kraken_v1_book_snapshot.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
 		require.Len(t, evs, 1)
 		b := at(t, evs, 0, kr, schema.EventBookSnapshot, "XMR-USD", 0, 0).Book

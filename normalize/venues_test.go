@@ -117,6 +117,26 @@ func TestKrakenExecTrade(t *testing.T) {
 	requireDigits(t, "0.1", x.LastFillQty)
 	requireDigits(t, "2650.0", x.CumQuoteQty)
 	requireDigits(t, "0.4", x.RemainingQty)
+	require.True(t, x.IsMaker)
+	require.Equal(t, "USD", x.FeeAsset.String())
+	requireDigits(t, "0.0700", x.Fee)
+}
+
+func TestKrakenV1Seconds(t *testing.T) {
+	p, sink := newTestVenue(t, schema.VenueKraken)
+	ctx := context.Background()
+	require.NoError(t, p.HandleBytes(ctx, []byte(`[1,[["1.5","2","1618678142.5","b","l",""],["1.6","3","1618678143","s","m",""]],"trade","XBT/EUR"]`), 1))
+	require.Len(t, sink.got, 2)
+	require.Equal(t, int64(1618678142500000000), sink.got[0].ExchangeTS)
+	require.Equal(t, schema.SideBuy, sink.got[0].Trade.Side)
+	require.Equal(t, int64(1618678143000000000), sink.got[1].ExchangeTS)
+	require.Equal(t, "BTC-EUR", sink.got[1].Symbol)
+	for _, bad := range []string{`"-1"`, `"1.0000000001"`, `"99999999999999999"`, `"x"`} {
+		err := p.HandleBytes(ctx, []byte(`[1,[["1.5","2",`+bad+`,"b","l",""]],"trade","XBT/EUR"]`), 1)
+		var pe *ParseError
+		require.ErrorAs(t, err, &pe, bad)
+		require.Equal(t, "2", pe.Field)
+	}
 }
 
 // A tickers delta merges into its symbol's last snapshot, also in steady
