@@ -4,13 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 
-	json "github.com/goccy/go-json"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
@@ -71,105 +70,31 @@ func newRecBook(t testing.TB, rule Rule, symbol string, o *Options) (*Book, *rec
 	return b, sink, events
 }
 
-// levels turns [[price, qty, ...], ...] strings into levels, digits kept.
-func levels(t testing.TB, raw [][]string) []schema.Level {
+// viaParser runs one sample through a venue's real parser and returns the
+// book event it makes (a heap clone: the tests' to keep).
+func viaParser[P interface {
+	HandleBytes(ctx context.Context, data []byte, receivedAt int64) error
+}](t testing.TB, newParser func(*pool.Pool[*schema.CanonicalEvent], normalize.Sink, *normalize.Options) P, data []byte) *schema.CanonicalEvent {
 	t.Helper()
-	out := make([]schema.Level, 0, len(raw))
-	for _, r := range raw {
-		require.GreaterOrEqual(t, len(r), 2)
-		p, err := schema.ParseDecimal(r[0])
-		require.NoError(t, err)
-		q, err := schema.ParseDecimal(r[1])
-		require.NoError(t, err)
-		out = append(out, schema.Level{Price: p, Qty: q})
-	}
-	return out
+	events := schema.NewPools(nil).Events
+	sink := &recSink{events: events}
+	require.NoError(t, newParser(events, sink, nil).HandleBytes(context.Background(), data, 1))
+	require.Len(t, sink.got, 1)
+	ev := sink.got[0]
+	require.Contains(t, []schema.EventType{schema.EventBookSnapshot, schema.EventBookUpdate}, ev.Type)
+	return ev
 }
-
-// The OKX, Kraken and Bybit parsers are being written alongside this
-// package; until they land, the tests decode the samples into the canonical
-// Book fields themselves, keeping the digits.
 
 func okxEvent(t testing.TB, data []byte) *schema.CanonicalEvent {
-	t.Helper()
-	var m struct {
-		Arg struct {
-			InstID string `json:"instId"`
-		} `json:"arg"`
-		Action string `json:"action"`
-		Data   []struct {
-			Asks      [][]string `json:"asks"`
-			Bids      [][]string `json:"bids"`
-			Checksum  int32      `json:"checksum"`
-			SeqID     int64      `json:"seqId"`
-			PrevSeqID int64      `json:"prevSeqId"`
-		} `json:"data"`
-	}
-	require.NoError(t, json.Unmarshal(data, &m))
-	require.Len(t, m.Data, 1)
-	d := m.Data[0]
-	ev := &schema.CanonicalEvent{Venue: schema.VenueOKX, Symbol: m.Arg.InstID, Type: schema.EventBookUpdate}
-	if m.Action == "snapshot" {
-		ev.Type = schema.EventBookSnapshot
-	}
-	ev.Book.Bids, ev.Book.Asks = levels(t, d.Bids), levels(t, d.Asks)
-	ev.Book.Checksum, ev.Book.HasChecksum = uint32(d.Checksum), true
-	if d.SeqID > 0 {
-		ev.Book.LastSeq = uint64(d.SeqID)
-	}
-	if d.PrevSeqID > 0 {
-		ev.Book.PrevSeq = uint64(d.PrevSeqID)
-	}
-	return ev
+	return viaParser(t, normalize.NewOKX, data)
 }
 
-func krakenV1Event(t testing.TB, data []byte) *schema.CanonicalEvent {
-	t.Helper()
-	var frame []json.RawMessage
-	require.NoError(t, json.Unmarshal(data, &frame))
-	require.GreaterOrEqual(t, len(frame), 4)
-	var pair string
-	require.NoError(t, json.Unmarshal(frame[len(frame)-1], &pair))
-	ev := &schema.CanonicalEvent{Venue: schema.VenueKraken, Symbol: pair, Type: schema.EventBookUpdate}
-	for _, part := range frame[1 : len(frame)-2] {
-		var o struct {
-			As, Bs, A, B [][]string
-			C            string
-		}
-		require.NoError(t, json.Unmarshal(part, &o))
-		if o.As != nil || o.Bs != nil {
-			ev.Type = schema.EventBookSnapshot
-		}
-		ev.Book.Asks = append(ev.Book.Asks, levels(t, append(o.As, o.A...))...)
-		ev.Book.Bids = append(ev.Book.Bids, levels(t, append(o.Bs, o.B...))...)
-		if o.C != "" {
-			c, err := strconv.ParseUint(o.C, 10, 32)
-			require.NoError(t, err)
-			ev.Book.Checksum, ev.Book.HasChecksum = uint32(c), true
-		}
-	}
-	return ev
+func krakenEvent(t testing.TB, data []byte) *schema.CanonicalEvent {
+	return viaParser(t, normalize.NewKraken, data)
 }
 
 func bybitEvent(t testing.TB, data []byte) *schema.CanonicalEvent {
-	t.Helper()
-	var m struct {
-		Type string `json:"type"`
-		Data struct {
-			S string     `json:"s"`
-			B [][]string `json:"b"`
-			A [][]string `json:"a"`
-			U uint64     `json:"u"`
-		} `json:"data"`
-	}
-	require.NoError(t, json.Unmarshal(data, &m))
-	ev := &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: m.Data.S, Type: schema.EventBookUpdate}
-	if m.Type == "snapshot" {
-		ev.Type = schema.EventBookSnapshot
-	}
-	ev.Book.Bids, ev.Book.Asks = levels(t, m.Data.B), levels(t, m.Data.A)
-	ev.Book.LastSeq = m.Data.U
-	return ev
+	return viaParser(t, normalize.NewBybit, data)
 }
 
 // requireTop asserts the best levels of a book, digits included.

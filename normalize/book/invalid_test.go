@@ -63,7 +63,7 @@ func TestBadChecksumResubscribes(t *testing.T) {
 func TestGapRules(t *testing.T) {
 	ctx := context.Background()
 	t.Run("bybit", func(t *testing.T) {
-		bk, sink, _ := newRecBook(t, Bybit, "BTCUSDT", nil)
+		bk, sink, _ := newRecBook(t, Bybit, "BTC-USDT", nil)
 		snap := bybitEvent(t, readVenue(t, "bybit_v5_orderbook_snapshot.json"))
 		delta := bybitEvent(t, readVenue(t, "bybit_v5_orderbook_delta.json"))
 		require.NoError(t, bk.Apply(ctx, snap))
@@ -148,7 +148,7 @@ func TestStaleSnapshotRefetch(t *testing.T) {
 // A lost connection invalidates every book of the venue through Books; a
 // second one while the book is empty adds no marker.
 func TestReconnectInvalidates(t *testing.T) {
-	bk, sink, events := newRecBook(t, Bybit, "BTCUSDT", nil)
+	bk, sink, events := newRecBook(t, Bybit, "BTC-USDT", nil)
 	books := NewBooks(nil, events)
 	books.Add(bk)
 	ctx := context.Background()
@@ -163,5 +163,5 @@ func TestReconnectInvalidates(t *testing.T) {
 	}
 	require.False(t, bk.Live())
 	requireMarker(t, sink, 1, ReasonReconnect)
-	require.Same(t, bk, books.Book(schema.VenueBybit, "BTCUSDT"))
+	require.Same(t, bk, books.Book(schema.VenueBybit, "BTC-USDT"))
 }

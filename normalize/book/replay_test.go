@@ -114,8 +114,8 @@ func TestReplayOKX(t *testing.T) {
 func TestReplayKrakenV1(t *testing.T) {
 	rule := KrakenV1
 	rule.Depth = 1000
-	bk, _, _ := newRecBook(t, rule, "XMR/USD", nil)
-	_, upd := replayPair(t, bk, krakenV1Event, "kraken_v1_book_snapshot.json", "kraken_v1_book_update.json", nil)
+	bk, _, _ := newRecBook(t, rule, "XMR-USD", nil)
+	_, upd := replayPair(t, bk, krakenEvent, "kraken_v1_book_snapshot.json", "kraken_v1_book_update.json", nil)
 	require.Equal(t, uint32(2583817756), upd.Book.Checksum)
 	ctx := context.Background()
 	st := bk.Stats()
@@ -158,7 +158,7 @@ func TestKrakenNumberText(t *testing.T) {
 // Bybit: the snapshot (u 2876700) resets the book, the delta (u 2876701)
 // continues it; a zero quantity deletes.
 func TestReplayBybit(t *testing.T) {
-	bk, _, _ := newRecBook(t, Bybit, "BTCUSDT", nil)
+	bk, _, _ := newRecBook(t, Bybit, "BTC-USDT", nil)
 	snap, _ := replayPair(t, bk, bybitEvent, "bybit_v5_orderbook_snapshot.json", "bybit_v5_orderbook_delta.json", nil)
 	ctx := context.Background()
 	require.Equal(t, uint64(2876701), bk.LastSeq())
