@@ -127,7 +127,7 @@ func (p *Kraken) route(ctx context.Context, data []byte, ingest int64) error {
 	if !ok {
 		return p.unknown()
 	}
-	if sp.typ == schema.EventControl && sp != &krakenStatus {
+	if body == nil && sp.typ == schema.EventControl { // a heartbeat: no data
 		return p.one(ctx, sp, data, nil, ingest)
 	}
 	if body == nil {
