@@ -15,7 +15,8 @@ import (
 var CoinbaseSymbolRules = SymbolRules{Delimiter: '-'}
 
 // Coinbase normalises the Coinbase Advanced Trade market data feed
-// (market_trades, ticker, ticker_batch, l2_data, heartbeats, subscriptions)
+// (market_trades, ticker, ticker_batch, l2_data, candles, heartbeats,
+// subscriptions)
 // and the older Coinbase Exchange feed (match, last_match, ticker,
 // snapshot, l2update, heartbeat, subscriptions) into canonical events. One
 // Advanced Trade frame may carry several events, and each event several
@@ -68,6 +69,7 @@ func init() {
 			spec:   &msgSpec{typ: schema.EventBookSnapshot, table: coinbaseL2},
 			update: &msgSpec{typ: schema.EventBookUpdate, table: coinbaseL2},
 		},
+		"candles":       {spec: &msgSpec{typ: schema.EventKlineLive, table: coinbaseCandle, after: afterCoinbaseCandle}, inner: "candles"},
 		"heartbeats":    {spec: &coinbaseHeartbeat},
 		"subscriptions": {spec: &coinbaseAck},
 	}
@@ -137,6 +139,13 @@ func (p *Coinbase) route(ctx context.Context, data []byte, ingest int64) error {
 		first = p.bad("envelope", "events", err)
 	}
 	return first
+}
+
+// afterCoinbaseCandle: Advanced Trade candles are five minutes long and
+// say nothing of being closed, so they are live klines.
+func afterCoinbaseCandle(_ *decoder, e *schema.CanonicalEvent) {
+	e.Kline.Interval = "5m"
+	e.Kline.CloseTime = e.Kline.OpenTime + intervalNanos["5m"]
 }
 
 // CoinbaseSubscribe returns an Advanced Trade subscribe request for one

@@ -56,6 +56,16 @@ var (
 		fSymbol("product_id"),
 		fShaped("updates", &levelShape{price: 0, qty: 1, side: 2, priceKey: "price_level", qtyKey: "new_quantity", sideKey: "side"}, bids),
 	)
+	// coinbaseCandle: "start" is Unix seconds, as text.
+	coinbaseCandle = newTable("candles", "",
+		fSymbol("product_id"),
+		field{key: "start", kind: kSeconds, i64: klOpenTime},
+		fPrice("open", klOpen),
+		fPrice("high", klHigh),
+		fPrice("low", klLow),
+		fPrice("close", klClose),
+		fPrice("volume", klVol),
+	)
 	// coinbaseMatch is an Exchange match: its side is the maker's.
 	coinbaseMatch = newTable("match", "",
 		fUint("sequence", seq),

@@ -261,3 +261,19 @@ func TestParseRFC3339(t *testing.T) {
 		require.False(t, ok, in)
 	}
 }
+
+func TestCoinbaseCandlesAndStatus(t *testing.T) {
+	p, sink := newTestVenue(t, schema.VenueCoinbase)
+	ctx := context.Background()
+	require.NoError(t, p.HandleBytes(ctx, venueFixture(t, cb, "candles"), 42))
+	k := at(t, sink.got, 0, cb, schema.EventKlineLive, "ETH-USD", 0, 1686341975396251350).Kline
+	require.Equal(t, "5m", k.Interval)
+	require.Equal(t, int64(1688998200)*1_000_000_000, k.OpenTime)
+	require.Equal(t, int64(1688998500)*1_000_000_000, k.CloseTime)
+	requireDigits(t, "1867.38", k.Open)
+	requireDigits(t, "1866.81", k.Close)
+	requireDigits(t, "0.20269406", k.Volume)
+	require.NoError(t, p.HandleBytes(ctx, venueFixture(t, cb, "unknown_status"), 42))
+	require.Equal(t, uint64(1), p.Stats().Unknown) // product listings: not market data
+	require.Len(t, sink.got, 1)
+}
