@@ -66,7 +66,7 @@ func init() {
 		"books":          &okxBookDiff,
 		"books-l2-tbt":   &okxBookDiff,
 		"books50-l2-tbt": &okxBookDiff,
-		"books5":         &okxBookSnap,
+		"books5":         {typ: schema.EventBookSnapshot, table: okxBook, after: afterOKXBook}, // its own sequence: not the diffs'
 		"funding-rate":   {typ: schema.EventFundingRate, table: okxFunding},
 		"mark-price":     {typ: schema.EventMarkPrice, table: okxMark},
 	}
