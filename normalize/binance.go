@@ -46,34 +46,18 @@ type Options struct {
 // scratch space and keeps each symbol's book sequence). Stats and Symbols
 // may be called from any goroutine. Make it with [NewBinance].
 type Binance struct {
-	parser
-	syms *Symbols
-	raw  schema.ProviderRaw
+	feed
+	raw schema.ProviderRaw
 }
 
 // NewBinance returns a parser that takes events from events and hands them
 // to sink. It panics when events or sink is nil.
 func NewBinance(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Binance {
-	if events == nil || sink == nil {
-		panic("normalize: NewBinance needs an event pool and a sink")
-	}
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	if o.Symbols == nil {
-		o.Symbols = NewBinanceSymbols()
-	}
-	p := &Binance{syms: o.Symbols}
-	p.init(schema.VenueBinance, events, sink, &o)
+	p := &Binance{}
+	p.setup(schema.VenueBinance, events, sink, opts, BinanceSymbolRules)
+	p.split = func(ctx context.Context, data []byte, ingest int64) error { return p.handle(ctx, data, 0, ingest) }
 	return p
 }
-
-// Stats returns the parser's counters.
-func (p *Binance) Stats() Stats { return p.stats.snapshot() }
-
-// Symbols returns the parser's symbol registry.
-func (p *Binance) Symbols() *Symbols { return p.syms }
 
 // HandleFrame normalises one frame: it has the signature of the websocket
 // client's frame handler. The frame is only borrowed: nothing refers to
@@ -81,12 +65,6 @@ func (p *Binance) Symbols() *Symbols { return p.syms }
 // dropped and counted); other errors come from the sink or from ctx.
 func (p *Binance) HandleFrame(ctx context.Context, f *schema.WsFrame) error {
 	return p.handle(ctx, f.Data, f.ConnID, f.ReceivedAt)
-}
-
-// HandleBytes is HandleFrame for a message held elsewhere; receivedAt
-// (Unix ns) becomes the events' IngestTS.
-func (p *Binance) HandleBytes(ctx context.Context, data []byte, receivedAt int64) error {
-	return p.handle(ctx, data, 0, receivedAt)
 }
 
 func (p *Binance) handle(ctx context.Context, data []byte, conn uint64, receivedAt int64) error {
