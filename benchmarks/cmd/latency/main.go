@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if cfg.soak {
 		return soak(ctx, cfg, cfg.rates[0], out)
 	}
-	fmt.Fprintf(out, "%-9s %8s %10s %9s %9s %9s %9s %9s %10s %9s\n", "impl", "rate", "achieved", "p50", "p90", "p99", "p99.9", "max", "gc p99", "events")
+	fmt.Fprintf(out, "%-9s %8s %10s %9s %9s %9s %9s %9s %10s %9s %6s\n", "impl", "rate", "achieved", "p50", "p90", "p99", "p99.9", "max", "gc p99", "events", "conns")
 	for _, r := range cfg.rates {
 		for _, name := range cfg.impls {
 			res, err := measure(ctx, cfg, name, r, nil)
@@ -101,9 +101,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				return fmt.Errorf("%s at %d/s: %w", name, r, err)
 			}
 			h := res.hist
-			fmt.Fprintf(out, "%-9s %8d %10.0f %9s %9s %9s %9s %9s %10s %9d\n", name, r, res.achieved,
+			fmt.Fprintf(out, "%-9s %8d %10.0f %9s %9s %9s %9s %9s %10s %9d %6d\n", name, r, res.achieved,
 				us(h.ValueAtQuantile(50)), us(h.ValueAtQuantile(90)), us(h.ValueAtQuantile(99)), us(h.ValueAtQuantile(99.9)), us(h.Max()),
-				res.gcP99.Round(time.Microsecond), h.TotalCount())
+				res.gcP99.Round(time.Microsecond), h.TotalCount(), res.conns)
 		}
 	}
 	return nil
@@ -115,6 +115,7 @@ type result struct {
 	hist     *hdrhistogram.Histogram
 	achieved float64 // events per second seen by the subscriber
 	gcP99    time.Duration
+	conns    int64 // connections the server accepted (1 unless the client reconnected)
 }
 
 // schedule is the sender's plan shared with the receiver: message i is due
@@ -152,12 +153,16 @@ func (r *recorder) record(id uint64) {
 	r.seen.Add(1)
 }
 
-// server streams trades on schedule to each connection.
-func server(sched *atomic.Pointer[schedule], total uint64) *rawws.Server {
+// server streams trades on schedule. A new connection (a reconnect)
+// carries on from the first message not yet written, so a reconnect shows
+// as the gap and the late messages it really is, never as a replay.
+func server(sched *atomic.Pointer[schedule], total uint64, conns *atomic.Int64) *rawws.Server {
+	var next atomic.Uint64
 	return rawws.Start(func(conn net.Conn, w *bufio.Writer) {
+		conns.Add(1)
 		s := *sched.Load()
 		var payload, frame []byte
-		for i := uint64(0); i < total; {
+		for i := next.Load(); i < total; {
 			now := time.Now()
 			for ; i < total && !s.due(i).After(now); i++ {
 				payload = appendTrade(payload[:0], i, s.due(i).UnixMilli())
@@ -165,6 +170,7 @@ func server(sched *atomic.Pointer[schedule], total uint64) *rawws.Server {
 				if _, err := w.Write(frame); err != nil {
 					return
 				}
+				next.Store(i + 1)
 			}
 			if w.Flush() != nil {
 				return
@@ -199,7 +205,8 @@ func measure(ctx context.Context, cfg config, impl string, rate int, onSample fu
 	measured := uint64(cfg.duration / interval)
 	total := warm + measured + uint64(rate/10) + 1 // a little past the end, to end the measurement
 	var sched atomic.Pointer[schedule]
-	srv := server(&sched, total)
+	var conns atomic.Int64
+	srv := server(&sched, total, &conns)
 	defer srv.Close()
 	rec := &recorder{hist: hdrhistogram.New(1, 60_000_000, 3), from: warm, to: warm + measured, done: make(chan struct{})}
 
@@ -253,7 +260,7 @@ wait:
 	if serr := stop(); err == nil {
 		err = serr
 	}
-	return result{hist: rec.hist, achieved: float64(rec.seen.Load()) / elapsed.Seconds(), gcP99: p99(gc0, gc1)}, err
+	return result{hist: rec.hist, achieved: float64(rec.seen.Load()) / elapsed.Seconds(), gcP99: p99(gc0, gc1), conns: conns.Load()}, err
 }
 
 // startBaseline runs gorilla → encoding/json → channel fan-out.

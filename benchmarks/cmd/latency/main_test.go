@@ -18,8 +18,8 @@ func TestLatencyBoth(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), []string{"-rates", "2000", "-duration", "500ms", "-warmup", "200ms"}, &out))
 	t.Log(out.String())
-	assert.Regexp(t, `baseline\s+2000\s+\d+ .* 1000\n`, out.String())
-	assert.Regexp(t, `meltica\s+2000\s+\d+ .* 1000\n`, out.String())
+	assert.Regexp(t, `baseline\s+2000\s+\d+ .* 1000\s+1\n`, out.String(), "every message, on one connection")
+	assert.Regexp(t, `meltica\s+2000\s+\d+ .* 1000\s+1\n`, out.String(), "every message, on one connection")
 }
 
 // TestShortSoak is the soak mode in small: it must find no growth.
@@ -29,6 +29,7 @@ func TestShortSoak(t *testing.T) {
 	t.Log(out.String())
 	require.NoError(t, err)
 	assert.Contains(t, out.String(), "soak: ok")
+	assert.Contains(t, out.String(), "1 connection(s)")
 	assert.Contains(t, out.String(), "heap slope")
 }
 

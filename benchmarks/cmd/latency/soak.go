@@ -55,8 +55,8 @@ func soak(ctx context.Context, cfg config, rate int, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "latency p50 %s p99 %s p99.9 %s max %s over %d events (%.0f/s)\n",
-		us(res.hist.ValueAtQuantile(50)), us(res.hist.ValueAtQuantile(99)), us(res.hist.ValueAtQuantile(99.9)), us(res.hist.Max()), res.hist.TotalCount(), res.achieved)
+	fmt.Fprintf(out, "latency p50 %s p99 %s p99.9 %s max %s over %d events (%.0f/s), %d connection(s)\n",
+		us(res.hist.ValueAtQuantile(50)), us(res.hist.ValueAtQuantile(99)), us(res.hist.ValueAtQuantile(99.9)), us(res.hist.Max()), res.hist.TotalCount(), res.achieved, res.conns)
 	if len(rows) < 5 {
 		return fmt.Errorf("only %d samples: run longer or sample more often", len(rows))
 	}
