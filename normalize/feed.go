@@ -151,10 +151,16 @@ func members(data []byte, keys []string, vals [][]byte) error {
 	return it.finish()
 }
 
-// member returns the raw value of key in the object obj, or nil.
+// member returns the raw value of key in the object obj, or nil. It stops
+// at the key: the rest of obj is not read.
 func member(obj []byte, key string) []byte {
-	var v [1][]byte
-	keys := [1]string{key}
-	_ = members(obj, keys[:], v[:])
-	return v[0]
+	var it iter
+	it.object(obj)
+	it.loose = true
+	for it.next() {
+		if string(it.key) == key {
+			return it.val
+		}
+	}
+	return nil
 }

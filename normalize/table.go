@@ -439,14 +439,11 @@ func (d *decoder) tuple(k string, sh *levelShape, v []byte, i int, lv *schema.Le
 	return i + 1, i < len(v) && v[i] == ']' && sh.complete(have)
 }
 
-// levelObject reads the level {"price": …, …} at v[i].
+// levelObject reads the level {"price": …, …} at v[i] and returns the
+// index after it: one loose pass, the object's end found by walking it.
 func (d *decoder) levelObject(k string, sh *levelShape, v []byte, i int, lv *schema.Level, side *schema.Side) (int, bool) {
-	e, err := skipLoose(v, i)
-	if err != nil {
-		return i, false
-	}
 	var it iter
-	it.object(v[i:e])
+	it.object(v[i:])
 	it.loose = true
 	have := 0
 	for it.next() {
@@ -461,7 +458,7 @@ func (d *decoder) levelObject(k string, sh *levelShape, v []byte, i int, lv *sch
 		}
 		have |= d.levelValue(k, sh, pos, it.val, lv, side)
 	}
-	return e, it.finish() == nil && sh.complete(have)
+	return i + it.i, it.err == nil && it.done && sh.complete(have)
 }
 
 // complete reports whether a level had its price, its quantity and, when
