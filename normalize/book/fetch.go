@@ -9,8 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	json "github.com/goccy/go-json"
-
+	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -40,13 +39,6 @@ type BinanceREST struct {
 	// VenueSymbol spells a canonical symbol the venue's way
 	// (normalize.Symbols.VenueSymbol). Defaults to removing the dashes.
 	VenueSymbol func(canonical string) (string, error)
-}
-
-// binanceDepth is the REST snapshot's shape.
-type binanceDepth struct {
-	LastUpdateID uint64             `json:"lastUpdateId"`
-	Bids         [][]schema.Decimal `json:"bids"`
-	Asks         [][]schema.Decimal `json:"asks"`
 }
 
 // Fetch implements [Fetcher].
@@ -83,31 +75,9 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("book: fetching %s snapshot: %s: %.200s", symbol, resp.Status, body)
 	}
-	var d binanceDepth
-	if err := json.Unmarshal(body, &d); err != nil {
+	if err := normalize.ParseBinanceDepthSnapshot(ctx, nil, vs, body, dst); err != nil {
 		return fmt.Errorf("book: decoding %s snapshot: %w", symbol, err)
 	}
-	dst.Venue = schema.VenueBinance
-	dst.Symbol = symbol
-	dst.Type = schema.EventBookSnapshot
-	dst.SeqProvider = d.LastUpdateID
-	dst.Book.LastSeq = d.LastUpdateID
-	var ok bool
-	if dst.Book.Bids, ok = appendPairs(dst.Book.Bids[:0], d.Bids); ok {
-		dst.Book.Asks, ok = appendPairs(dst.Book.Asks[:0], d.Asks)
-	}
-	if !ok {
-		return fmt.Errorf("book: decoding %s snapshot: a level is not [price, qty]", symbol)
-	}
+	dst.Symbol = symbol // the caller's canonical spelling, whatever the fallback rules say
 	return nil
-}
-
-func appendPairs(dst []schema.Level, pairs [][]schema.Decimal) ([]schema.Level, bool) {
-	for _, p := range pairs {
-		if len(p) < 2 {
-			return dst, false
-		}
-		dst = append(dst, schema.Level{Price: p[0], Qty: p[1]})
-	}
-	return dst, true
 }

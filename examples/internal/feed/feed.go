@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -164,20 +163,7 @@ func (f *Feed) PrintPools(w io.Writer) {
 func loadInstruments(ctx context.Context, syms *normalize.Symbols, rest string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rest+"/api/v3/exchangeInfo", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("loading instruments: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	ins, err := normalize.ParseBinanceExchangeInfo(body)
+	ins, err := normalize.FetchBinanceInstruments(ctx, nil, rest)
 	if err != nil {
 		return err
 	}
