@@ -12,8 +12,9 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-// sharedVenues holds real venue messages kept outside the repository.
-const sharedVenues = "../../shared/venues"
+// sharedVenues holds real venue messages, copied into the repository
+// (testdata/venues, sources in its SOURCES.md) so every clone runs these tests.
+const sharedVenues = "../testdata/venues"
 
 const ms = int64(1_000_000)
 

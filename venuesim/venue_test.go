@@ -279,16 +279,16 @@ func keys(t *testing.T, b []byte) []string {
 
 func sample(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "shared", "venues", name))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "venues", name))
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skip("../shared/venues is absent")
+		t.Skip("testdata/venues is absent")
 	}
 	require.NoError(t, err)
 	return b
 }
 
 // TestShapesMatchRealMessages compares the keys of what the simulator sends
-// with the real Binance messages in ../shared/venues.
+// with the real Binance messages in testdata/venues.
 func TestShapesMatchRealMessages(t *testing.T) {
 	v := venuesim.Start(&venuesim.Options{Rate: 3000, Symbols: []string{"BTCUSDT"}})
 	defer v.Close()

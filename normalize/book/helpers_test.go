@@ -14,8 +14,9 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-// sharedVenues holds the real venue messages; tests skip without it.
-const sharedVenues = "../../../shared/venues"
+// sharedVenues holds the real venue messages, copied into the repository
+// (testdata/venues, sources in its SOURCES.md) so every clone runs these tests.
+const sharedVenues = "../../testdata/venues"
 
 func readVenue(t testing.TB, name string) []byte {
 	t.Helper()
