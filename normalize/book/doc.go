@@ -37,7 +37,7 @@
 // subscribers see the venue's diffs, the books' best bid/offer and the
 // gap markers on one dispatcher:
 //
-//	books := book.NewBooks(dispatcher, pools.Events)
+//	books := book.NewBooks(dispatcher, pools.Events, nil)
 //	b, _ := book.NewBook(book.Binance, "BTC-USDT", &book.Options{
 //		Sink: dispatcher, Events: pools.Events,
 //		Fetcher: &book.BinanceREST{BaseURL: "https://api.binance.com"},

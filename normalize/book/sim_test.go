@@ -71,7 +71,7 @@ func startSim(t *testing.T, rule Rule, stage *markSink) *simPipeline {
 	p.rest = &BinanceREST{BaseURL: p.v.RESTURL(), Limit: 5000, VenueSymbol: syms.VenueSymbol}
 	p.book, err = NewBook(rule, "BTC-USDT", &Options{Sink: p.d, Events: p.pools.Events, Fetcher: p.rest})
 	require.NoError(t, err)
-	p.books = NewBooks(p.d, p.pools.Events)
+	p.books = NewBooks(p.d, p.pools.Events, nil)
 	p.books.Add(p.book)
 	var sink Sink = p.books
 	if stage != nil {
