@@ -50,6 +50,14 @@ func (s *markSink) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 
 func startSim(t *testing.T, rule Rule, stage *markSink) *simPipeline {
 	t.Helper()
+	return startSimClock(t, rule, stage, nil)
+}
+
+// startSimClock starts the pipeline with clock timing the client's
+// backoff (nil: the real clock). The client reports its state to the
+// books through Books.OnEvent, the documented wiring, and nothing else.
+func startSimClock(t *testing.T, rule Rule, stage *markSink, clock wsclient.Clock) *simPipeline {
+	t.Helper()
 	p := &simPipeline{runErr: make(chan error, 1)}
 	p.v = venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 400, PingInterval: -1, DepthLevels: 50})
 	p.pools = schema.NewPools(nil)
@@ -86,15 +94,8 @@ func startSim(t *testing.T, rule Rule, stage *markSink) *simPipeline {
 		IdleTimeout:  -1,
 		BackoffBase:  time.Millisecond,
 		BackoffCap:   10 * time.Millisecond,
-		OnEvent: func(e wsclient.Event) {
-			ev, err := p.pools.Events.Get(context.Background())
-			if err != nil {
-				return
-			}
-			ev.Venue, ev.Type = schema.VenueBinance, schema.EventConnState
-			ev.Control.Kind, ev.Control.State = schema.ControlConnState, e.State
-			_ = p.books.Publish(context.Background(), ev)
-		},
+		Clock:        clock,
+		OnEvent:      p.books.OnEvent(schema.VenueBinance, nil),
 	})
 	require.NoError(t, err)
 	go func() { p.runErr <- p.client.Run(context.Background()) }()
