@@ -7,13 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// step is one message of a table case and the verdict expected of it.
-type step struct {
-	name string
-	id   IDs
-	want Result
-}
-
 var (
 	cont = Result{}
 	rep  = Result{Verdict: Repeat}
