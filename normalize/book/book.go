@@ -236,16 +236,15 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	}
 	switch ev.Type {
 	case schema.EventConnState:
-		switch ev.Control.State {
-		case schema.ConnDisconnected, schema.ConnReconnecting, schema.ConnClosed:
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			if ev.IngestTS != 0 && b.syncedAt > ev.IngestTS {
-				return nil
-			}
-			return b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
+		if !lost(ev.Control.State) {
+			return nil
 		}
-		return nil
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if ev.IngestTS != 0 && b.syncedAt > ev.IngestTS {
+			return nil
+		}
+		return b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
 	case schema.EventGap:
 		if ev.Symbol != "" && ev.Symbol != b.symbol {
 			return nil

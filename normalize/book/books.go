@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/meltica/meltica/pool"
@@ -161,22 +160,52 @@ const StateTimeout = time.Second
 // change; the host need not publish it itself. Then it calls next, when
 // not nil, with the wsclient event.
 //
+// wsclient drops events when its queue is full (Event.Dropped says how
+// many). An event that names a connection not seen before, after dropped
+// events, while the last state seen was not a loss and not for a
+// rotation, means the loss of the previous connection went unreported: it
+// invalidates the books as a disconnection would.
+//
 // The event is stamped with the time wsclient saw the change (IngestTS =
 // Event.At): a book that went live on a newer connection before the
-// event reached it is left alone (see [Book.Apply]).
+// event reached it is left alone (see [Book.Apply]). Every book of the
+// venue is concerned, including books fed by another client of the same
+// venue (they resynchronise); give each client's books a Books of their
+// own to keep them apart.
 //
-// The function runs on the client's event goroutine, never on its reader.
-// Use one per client: it remembers the client's last state.
+// The function is meant for one client's event goroutine, never its
+// reader; it is safe for concurrent use all the same. Use one per client:
+// it remembers the client's last state and connection.
 func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wsclient.Event) {
-	var last atomic.Uint32 // the schema.ConnState last applied
+	var mu sync.Mutex
+	last, conn := schema.ConnUnknown, uint64(0) // the last state applied, the last connection named
 	return func(e wsclient.Event) {
-		if schema.ConnState(last.Swap(uint32(e.State))) != e.State {
+		mu.Lock()
+		changed := e.State != last
+		unseen := e.ConnID != 0 && conn != 0 && e.ConnID != conn
+		missed := unseen && e.Dropped > 0 && !lost(last) && e.Reason != wsclient.ReasonRotation && !lost(e.State)
+		last = e.State
+		if e.ConnID != 0 {
+			conn = e.ConnID
+		}
+		if missed {
+			lostEv := e
+			lostEv.State = schema.ConnDisconnected
+			r.connState(venue, lostEv)
+		}
+		if changed {
 			r.connState(venue, e)
 		}
+		mu.Unlock()
 		if next != nil {
 			next(e)
 		}
 	}
+}
+
+// lost reports whether s means the connection's data stopped.
+func lost(s schema.ConnState) bool {
+	return s == schema.ConnDisconnected || s == schema.ConnReconnecting || s == schema.ConnClosed
 }
 
 func (r *Books) connState(venue schema.Venue, e wsclient.Event) {
