@@ -62,14 +62,15 @@
 // service", to overwrite the book with. A u at most the previous one is a
 // Repeat.
 //
-// Coinbase Advanced Trade (Coinbase Advanced Trade WebSocket docs,
-// "Sequence numbers"): sequence_num (Last) counts every message of a
-// connection, whatever its channel: each is the previous + 1, a jump is a
-// lost message (a Gap of the whole connection: every book it fed is no
-// longer trusted), a number at most the previous is a Repeat. The parser
-// keeps one Stream per connection and Resets it on a new connection;
-// a book, which sees only its own product's messages, cannot apply this
-// rule itself ([None]).
+// Coinbase Advanced Trade (Advanced Trade WebSocket docs, "Sequence
+// numbers": each message exactly one greater than the one before; more
+// than one greater means messages were dropped; less can be ignored). The
+// top-level sequence_num (Last) counts every message of a connection,
+// whatever its channel, from 0. A jump is a lost message — a Gap of the
+// whole connection: every book it fed is no longer trusted — and a number
+// at most the previous is a Repeat. The parser keeps one Stream per
+// connection and Resets it on a new connection; a book, which sees only
+// its own product's messages, cannot apply this rule itself ([None]).
 //
 // Kraken has no sequence ids in its book messages: its CRC32 checksum over
 // the top 10 levels is its continuity check (in normalize/book). [None].
