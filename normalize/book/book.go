@@ -96,7 +96,7 @@ type Book struct {
 	bids, asks side
 	live       bool              // a snapshot is applied and nothing broke since
 	seq        continuity.Stream // the venue's continuity rule and where the book is in the stream
-	syncedAt   int64             // IngestTS of the event that made the book live
+	syncedAt   int64             // IngestTS of the latest snapshot or id-checked diff applied
 	asked      bool              // Resubscribe called since the book went invalid
 	askFailed  time.Time         // when that call failed, zero if it did not
 	pending    []schema.Book
@@ -222,11 +222,11 @@ func (b *Book) PublishTop(ctx context.Context, n int) error {
 // lost connection of the venue (schema.EventConnState disconnected,
 // reconnecting or closed) invalidate the book; anything else is ignored.
 //
-// A lost connection whose event is older (IngestTS) than the event that
-// made the book live is news of an earlier connection — wsclient reports
-// state on a goroutine of its own, which may lag behind the new
-// connection's snapshot — and is ignored; an event without IngestTS
-// always invalidates.
+// A lost connection whose event is older (IngestTS) than the latest data
+// that proved the book good — a snapshot, or a diff whose ids chain — is
+// news of an earlier connection (wsclient reports state on a goroutine of
+// its own, which may lag behind the new connection's messages) and is
+// ignored; an event without IngestTS always invalidates.
 //
 // The error is a failed fetch, resubscription or sink; the book has then
 // already done what it could and tries again on a later diff.
@@ -314,6 +314,9 @@ func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error 
 	if ok, err := b.verifyLocked(ctx, ev, bk); !ok {
 		return err
 	}
+	if b.seq.Rule != continuity.None && bk.LastSeq != 0 {
+		b.syncedAt = ev.IngestTS // its ids prove it continues the book
+	}
 	return b.publishBBOLocked(ctx, ev)
 }
 
@@ -351,7 +354,7 @@ func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk 
 		}
 	}
 	if !b.live {
-		b.live, b.syncedAt, b.asked = true, src.IngestTS, false
+		b.live, b.asked = true, false
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
 	}
 	return true, nil
@@ -369,6 +372,7 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 	if ok, err := b.verifyLocked(ctx, src, bk); !ok {
 		return err
 	}
+	b.syncedAt = src.IngestTS
 	if ok, err := b.replayLocked(ctx, src); !ok {
 		return err
 	}

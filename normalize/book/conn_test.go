@@ -156,6 +156,20 @@ func TestLateDisconnect(t *testing.T) {
 	require.NoError(t, bk.Apply(ctx, snap))
 	require.NoError(t, bk.Apply(ctx, state(0)))
 	require.False(t, bk.Live(), "no time: always invalidates")
+
+	// Live on the old connection when the new one's snapshot, or a diff
+	// whose u chains, arrives before the news: the news is old.
+	old := bybitEvent(t, readVenue(t, "bybit_v5_orderbook_snapshot.json"))
+	old.IngestTS = lost.Add(-time.Second).UnixNano()
+	for _, fresh := range []*schema.CanonicalEvent{snap, bybitEvent(t, readVenue(t, "bybit_v5_orderbook_delta.json"))} {
+		require.NoError(t, bk.Apply(ctx, old))
+		fresh.IngestTS = lost.Add(time.Millisecond).UnixNano()
+		require.NoError(t, bk.Apply(ctx, fresh))
+		require.NoError(t, bk.Apply(ctx, state(lost.UnixNano())))
+		require.True(t, bk.Live(), "fresh %s", fresh.Type)
+	}
+	require.NoError(t, bk.Apply(ctx, state(lost.Add(time.Second).UnixNano())))
+	require.False(t, bk.Live())
 }
 
 // A book invalidated by a lost connection waits for the snapshot the
