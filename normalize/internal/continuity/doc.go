@@ -28,7 +28,22 @@
 // of a stream cannot be a gap.
 //
 // Messages without ids (Last = 0, where the rule gives 0 no meaning: older
-// OKX books, Kraken) are not checked: Continuous.
+// OKX books, Kraken) are not checked: Continuous. A 0 is the venues'
+// placeholder for "not sent" (OKX's prevSeqId -1 on a snapshot, which the
+// parser leaves at 0, likewise).
+//
+// # In the parser
+//
+// Keep one Stream per book stream (per interned symbol), Rule set from the
+// venue; Snapshot on each snapshot message; Step on each diff: a Gap
+// becomes a gap marker (Control.GapFirstSeq/GapLastSeq from
+// MissingFirst/MissingLast, 0 when unknown), a Repeat is dropped and
+// counted (never a marker), a Restart is passed on (the book loads it as
+// a snapshot). For Coinbase, keep one Stream per connection (the frame's
+// ConnID), Reset it when the ConnID changes, Step every message's
+// sequence_num, and on a Gap publish one marker with an empty Symbol and
+// GapType schema.EventUnknown: normalize/book's Books invalidates every
+// book of the venue on it.
 //
 // # The rules
 //
@@ -79,7 +94,9 @@
 //
 // A repeat is an id the stream already covered. Ids below the first id of
 // the current numbering (the snapshot's, or the one after a reset or
-// restart) are not taken for repeats but for a Gap: a venue that started
+// restart) are not taken for repeats but for a Gap — except Binance's
+// diffs older than the snapshot before the first one joins it, which its
+// docs say to drop: a venue that started
 // its numbering again without the message that says so would otherwise
 // have every later message dropped as "already covered", and the book
 // would go silently stale. A spurious resync costs a snapshot; a silent
