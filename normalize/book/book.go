@@ -262,13 +262,18 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	was := b.live
+	var err error
 	switch ev.Type {
 	case schema.EventBookSnapshot:
-		return b.snapshotLocked(ctx, ev, &ev.Book)
+		err = b.snapshotLocked(ctx, ev, &ev.Book)
 	case schema.EventBookUpdate:
-		return b.diffLocked(ctx, ev)
+		err = b.diffLocked(ctx, ev)
 	}
-	return nil
+	if !was && b.live {
+		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
+	}
+	return err
 }
 
 func idsOf(bk *schema.Book) continuity.IDs {
@@ -355,7 +360,6 @@ func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk 
 	}
 	if !b.live {
 		b.live, b.asked = true, false
-		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
 	}
 	return true, nil
 }
