@@ -121,7 +121,7 @@ func (r *Reader) read(l *Line) error {
 		return err // io.EOF at the end
 	}
 	r.lineNo++
-	*l = Line{Bin: l.Bin[:0]}
+	*l = Line{}
 	if err := json.Unmarshal(bytes.TrimRight(raw, "\r\n"), l); err != nil {
 		return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo, err)
 	}

@@ -155,9 +155,27 @@ func (s *Replay) serve(w http.ResponseWriter, req *http.Request) {
 	id := s.conns.Add(1)
 	s.active.Add(1)
 	defer s.active.Add(-1)
-	// CloseRead reads (and drops) what the client sends, answers its pings
-	// and ends ctx when the connection closes.
-	ctx := ws.CloseRead(s.ctx)
+	// A reader drops what the client sends (subscriptions: the recording
+	// holds the venue's answers), answers its pings, and ends ctx when the
+	// connection closes. coder/websocket's CloseRead would close the
+	// connection on the first subscription instead.
+	ctx, cancel := context.WithCancel(s.ctx)
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		defer cancel()
+		for {
+			_, r, err := ws.Reader(ctx)
+			if err != nil {
+				return
+			}
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				return
+			}
+		}
+	}()
+	defer func() { <-readerDone }()
+	defer cancel()
 	s.log.Info("replay connection accepted", "venue", s.header.Venue, "connection", id)
 	err = s.send(ctx, ws)
 	switch {

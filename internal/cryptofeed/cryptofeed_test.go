@@ -1,0 +1,54 @@
+package cryptofeed
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/recorder"
+)
+
+func TestParseTime(t *testing.T) {
+	for in, want := range map[string]int64{
+		"1618678132.8253062": 1618678132825306200,
+		"1618678132":         1618678132000000000,
+		"1618678132.1":       1618678132100000000,
+		"0.000000001":        1,
+	} {
+		got, err := ParseTime([]byte(in))
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", ".5", "12a.3", "1.1234567890", "-1.0"} {
+		_, err := ParseTime([]byte(bad))
+		assert.ErrorIs(t, err, ErrFormat, bad)
+	}
+}
+
+func TestReadKinds(t *testing.T) {
+	src := strings.Join([]string{
+		"wss://ws.kraken.com <-> 1618678132.3858151",
+		`wss://ws.kraken.com <- 1618678132.8253062: {"event":"subscribe"}`,
+		`1618678132.8258188: {"event":"systemStatus","note":"a -> b <- c"}`,
+		`https://api/depth -> 1618678133.5: {"bids":[]}`,
+		"wss://ws.kraken.com <-> 1618678140.0",
+		`1618678141.25: [1,{"a":[]}]`,
+		"",
+	}, "\n")
+	var got []recorder.Line
+	s, err := Read(strings.NewReader(src), func(_ *Session, l *recorder.Line) error {
+		got = append(got, *l)
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, Session{URL: "wss://ws.kraken.com", Connections: 2, In: 2, Out: 1, REST: 1}, s)
+	require.Len(t, got, 3)
+	assert.Equal(t, recorder.Line{Time: 1618678132825306200, Conn: 1, Out: true, Text: `{"event":"subscribe"}`}, got[0])
+	assert.Equal(t, recorder.Line{Time: 1618678132825818800, Conn: 1, Seq: 1, Text: `{"event":"systemStatus","note":"a -> b <- c"}`}, got[1])
+	assert.Equal(t, recorder.Line{Time: 1618678141250000000, Conn: 2, Seq: 1, Text: `[1,{"a":[]}]`}, got[2])
+
+	_, err = Read(strings.NewReader("garbage line\n"), func(*Session, *recorder.Line) error { return nil })
+	assert.ErrorIs(t, err, ErrFormat)
+}
