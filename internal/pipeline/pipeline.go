@@ -157,7 +157,7 @@ func (p *Pipeline) Summary() Summary {
 func (s Summary) Print(w io.Writer, elapsed time.Duration) {
 	fmt.Fprintf(w, "summary after %s\n", elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "  frames            %d\n", s.Frames)
-	fmt.Fprintf(w, "  venue messages    %d: %d events, %d control, %d unknown, %d parse errors\n",
+	fmt.Fprintf(w, "  venue messages    %d: %d events (%d control), %d unknown, %d parse errors\n",
 		s.Parser.Messages, s.Parser.Events, s.Parser.Control, s.Parser.Unknown, s.Parser.Errors)
 	fmt.Fprintf(w, "  delivered        ")
 	for t := range schema.EventType(255) {
