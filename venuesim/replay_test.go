@@ -92,7 +92,7 @@ func TestReplayServesAtRecordedPace(t *testing.T) {
 	defer cancel()
 	ws, _, err := websocket.Dial(ctx, srv.URL(), nil)
 	require.NoError(t, err)
-	defer ws.CloseNow()
+	defer func() { _ = ws.CloseNow() }()
 	for _, want := range []string{"a", "b", "c"} {
 		_, data, err := ws.Read(ctx)
 		require.NoError(t, err)
