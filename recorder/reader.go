@@ -122,10 +122,21 @@ func (r *Reader) read(l *Line) error {
 	}
 	r.lineNo++
 	*l = Line{}
-	if err := json.Unmarshal(bytes.TrimRight(raw, "\r\n"), l); err != nil {
+	if err := decode(bytes.TrimRight(raw, "\r\n"), l); err != nil {
 		return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo, err)
 	}
 	return nil
+}
+
+// decode unmarshals one line; a panic inside the decoder (goccy/go-json
+// v0.12.0 is a fresh rewrite) is a bad line, not a crash.
+func decode(raw []byte, l *Line) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("decoder panic: %v", p)
+		}
+	}()
+	return json.Unmarshal(raw, l)
 }
 
 // Header returns the header of the file being read.

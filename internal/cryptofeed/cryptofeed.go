@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"unicode/utf8"
@@ -147,16 +148,21 @@ func ParseTime(ts []byte) (int64, error) {
 		return 0, fmt.Errorf("%w: timestamp %q", ErrFormat, ts)
 	}
 	var ns int64
+	ok := true
 	for _, part := range [][]byte{sec, frac} {
 		for _, c := range part {
 			if c < '0' || c > '9' {
 				return 0, fmt.Errorf("%w: timestamp %q", ErrFormat, ts)
 			}
-			ns = ns*10 + int64(c-'0')
+			if ns, ok = mulAdd(ns, int64(c-'0')); !ok {
+				return 0, fmt.Errorf("%w: timestamp %q out of range", ErrFormat, ts)
+			}
 		}
 	}
 	for range 9 - len(frac) {
-		ns *= 10
+		if ns, ok = mulAdd(ns, 0); !ok {
+			return 0, fmt.Errorf("%w: timestamp %q out of range", ErrFormat, ts)
+		}
 	}
 	return ns, nil
 }
@@ -182,4 +188,12 @@ func Convert(src string, dst io.Writer, venue string, compress bool) (Session, e
 		err = cerr
 	}
 	return s, err
+}
+
+// mulAdd is n*10+d, and false when it would overflow an int64.
+func mulAdd(n, d int64) (int64, bool) {
+	if n > (math.MaxInt64-d)/10 {
+		return 0, false
+	}
+	return n*10 + d, true
 }

@@ -21,7 +21,7 @@ func TestParseTime(t *testing.T) {
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
-	for _, bad := range []string{"", ".5", "12a.3", "1.1234567890", "-1.0"} {
+	for _, bad := range []string{"", ".5", "12a.3", "1.1234567890", "-1.0", "212170000000", "9999999999.5"} {
 		_, err := ParseTime([]byte(bad))
 		assert.ErrorIs(t, err, ErrFormat, bad)
 	}
@@ -51,4 +51,20 @@ func TestReadKinds(t *testing.T) {
 
 	_, err = Read(strings.NewReader("garbage line\n"), func(*Session, *recorder.Line) error { return nil })
 	assert.ErrorIs(t, err, ErrFormat)
+}
+
+// FuzzRead: any text gives lines or an error, never a panic.
+func FuzzRead(f *testing.F) {
+	f.Add("wss://ws.kraken.com <-> 1618678132.3858151\n1618678132.8258188: {\"event\":\"heartbeat\"}\n")
+	f.Add("wss://x <- 1.5: {}\nhttps://y -> 2: {}\n")
+	f.Add("1.2.3: x\n")
+	f.Add(": \n")
+	f.Fuzz(func(t *testing.T, s string) {
+		_, _ = Read(strings.NewReader(s), func(_ *Session, l *recorder.Line) error {
+			if l.Time < 0 {
+				t.Fatalf("negative time from %q", s)
+			}
+			return nil
+		})
+	})
 }
