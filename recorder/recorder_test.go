@@ -235,3 +235,33 @@ func TestReaderRefusesOtherFiles(t *testing.T) {
 	require.ErrorIs(t, err, recorder.ErrFormat)
 	require.NoError(t, r.Close())
 }
+
+// Several clients may share one recorder: every frame is written once, and
+// each connection's frames keep their order.
+func TestConcurrentRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.jsonl")
+	rec, err := recorder.New(path, &recorder.Options{Queue: 8192})
+	require.NoError(t, err)
+	const conns, per = 4, 500
+	var wg sync.WaitGroup
+	for c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := &schema.WsFrame{ConnID: uint64(c + 1), Data: []byte(`{"x":1}`)}
+			for i := range per {
+				f.Seq, f.ReceivedAt = uint64(i+1), int64(i+1)
+				require.True(t, rec.Record(f))
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, rec.Close())
+	_, got := readAll(t, path)
+	require.Len(t, got, conns*per)
+	last := map[uint64]uint64{}
+	for _, l := range got {
+		require.Equal(t, last[l.Conn]+1, l.Seq, "connection %d in order", l.Conn)
+		last[l.Conn] = l.Seq
+	}
+}

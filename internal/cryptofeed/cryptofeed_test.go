@@ -1,6 +1,10 @@
 package cryptofeed
 
 import (
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -67,4 +71,42 @@ func FuzzRead(f *testing.F) {
 			return nil
 		})
 	})
+}
+
+func TestConvertPlainAndGzip(t *testing.T) {
+	src := "wss://ws.kraken.com <-> 1618678132.3858151\n" +
+		"wss://ws.kraken.com <- 1618678132.8253062: {\"event\":\"subscribe\"}\n" +
+		"1618678132.8258188: {\"event\":\"heartbeat\"}\n"
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "K.ws.0")
+	require.NoError(t, os.WriteFile(plain, []byte(src), 0o600))
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte(src))
+	require.NoError(t, zw.Close())
+	zipped := filepath.Join(dir, "K.ws.0.gz")
+	require.NoError(t, os.WriteFile(zipped, gz.Bytes(), 0o600))
+
+	for _, path := range []string{plain, zipped} {
+		out := filepath.Join(dir, filepath.Base(path)+".jsonl.zst")
+		f, err := os.Create(out)
+		require.NoError(t, err)
+		s, err := Convert(path, f, "kraken", true)
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
+		assert.Equal(t, Session{URL: "wss://ws.kraken.com", Connections: 1, In: 1, Out: 1}, s)
+		r, err := recorder.Open(out)
+		require.NoError(t, err)
+		assert.Equal(t, "wss://ws.kraken.com", r.Header().URL)
+		assert.Equal(t, int64(1618678132825306200), r.Header().Time)
+		l, err := r.Next()
+		require.NoError(t, err)
+		assert.True(t, l.Out)
+		l, err = r.Next()
+		require.NoError(t, err)
+		assert.Equal(t, `{"event":"heartbeat"}`, l.Text)
+		require.NoError(t, r.Close())
+	}
+	_, err := ReadFile(filepath.Join(dir, "missing"), nil)
+	require.Error(t, err)
 }
