@@ -16,7 +16,6 @@ import (
 	"unsafe"
 
 	"github.com/meltica/meltica/schema"
-	"github.com/meltica/meltica/wsclient"
 )
 
 // Defaults of Options.
@@ -191,7 +190,10 @@ func (r *Recorder) queue(conn, seq uint64, at int64, binary, out bool, data []by
 // Tap returns a handler that records each frame, then calls next (when not
 // nil) and returns its error: put it between a wsclient.Client and the venue
 // parser to record what the parser is given.
-func (r *Recorder) Tap(next wsclient.Handler) wsclient.Handler {
+//
+// The handler types are spelled out rather than named wsclient.Handler so
+// that this package does not depend on wsclient: both directions assign.
+func (r *Recorder) Tap(next func(context.Context, *schema.WsFrame) error) func(context.Context, *schema.WsFrame) error {
 	return func(ctx context.Context, f *schema.WsFrame) error {
 		r.Record(f)
 		if next == nil {

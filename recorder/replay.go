@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/meltica/meltica/schema"
-	"github.com/meltica/meltica/wsclient"
 )
 
 // ReplayOptions configure [Replay]. A nil *ReplayOptions gives the defaults.
@@ -23,7 +22,7 @@ type ReplayOptions struct {
 	// Defaults to 1.
 	Speed float64
 	// Clock is the time source of pacing. Defaults to the real clock.
-	Clock wsclient.Clock
+	Clock Clock
 	// Restamp sets each frame's ReceivedAt to Clock.Now() instead of the
 	// recorded receive time. Defaults to false: events keep their recorded
 	// IngestTS, so a replay gives the same canonical events as the live run.
@@ -52,7 +51,7 @@ type ReplayStats struct {
 //
 // Replay returns at the end of r (nil error), when ctx ends (ctx.Err()) or
 // on a read error (wrapping [ErrFormat] for a bad line).
-func Replay(ctx context.Context, r *Reader, h wsclient.Handler, opts *ReplayOptions) (ReplayStats, error) {
+func Replay(ctx context.Context, r *Reader, h func(context.Context, *schema.WsFrame) error, opts *ReplayOptions) (ReplayStats, error) {
 	var o ReplayOptions
 	if opts != nil {
 		o = *opts
@@ -131,6 +130,14 @@ func fill(fr *schema.WsFrame, l *Line, venue schema.Venue, recorded string) {
 		Binary:     l.Binary,
 		Data:       data,
 	}
+}
+
+// Clock is the time source of a paced replay; a wsclient.Clock is one.
+// Tests replace it so that they never sleep.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits for d or until ctx ends, returning ctx.Err() then.
+	Sleep(ctx context.Context, d time.Duration) error
 }
 
 type realClock struct{}

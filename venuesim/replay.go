@@ -16,7 +16,6 @@ import (
 
 	"github.com/meltica/meltica/recorder"
 	"github.com/meltica/meltica/schema"
-	"github.com/meltica/meltica/wsclient"
 )
 
 // ReplayOptions configure a Replay server. A nil *ReplayOptions gives the
@@ -27,7 +26,7 @@ type ReplayOptions struct {
 	// false.
 	Paced bool
 	Speed float64
-	Clock wsclient.Clock
+	Clock recorder.Clock
 	// Logger gets connections served (Info) and failed sends (Warn).
 	// Defaults to silent.
 	Logger *slog.Logger

@@ -14,7 +14,7 @@
 //
 //	col := prometheus.New(nil)
 //	col.AddPools(pools.Stats)
-//	col.AddClient("binance-md", client)
+//	col.AddClient(schema.VenueBinance, "binance-md", client)
 //	col.AddParser(schema.VenueBinance, "binance-md", parser)
 //	col.AddBook(btcBook)
 //	col.AddSubscription("strategy", sub)
@@ -22,9 +22,10 @@
 //	reg.MustRegister(col)
 //	http.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 //
-// Metric names start with Options.Namespace ("meltica" by default); counters
-// end in _total, times are in seconds. See the Metric* tables in
-// collector.go or scrape /metrics for the list; every metric carries the
-// labels naming its source (pool, venue, connection, parser, symbol,
-// subscription, recorder).
+// Metric names start with Options.Namespace ("meltica" by default), then the
+// source (pool, ws, parser, book, subscription, recorder); counters end in
+// _total, times are in seconds, and every metric carries the labels naming
+// its source (pool and type, venue and connection, venue and parser, venue
+// and symbol, subscription, recorder). New lists them with their help text;
+// scrape /metrics to see them all.
 package prometheus

@@ -148,7 +148,7 @@ func ParseTime(ts []byte) (int64, error) {
 		return 0, fmt.Errorf("%w: timestamp %q", ErrFormat, ts)
 	}
 	var ns int64
-	ok := true
+	var ok bool
 	for _, part := range [][]byte{sec, frac} {
 		for _, c := range part {
 			if c < '0' || c > '9' {

@@ -24,7 +24,7 @@ type ClientConfig struct {
 	// until ctx ends).
 	Frames uint64
 	// Tap wraps the pipeline's handler (a recorder's Tap). Optional.
-	Tap func(wsclient.Handler) wsclient.Handler
+	Tap func(func(context.Context, *schema.WsFrame) error) func(context.Context, *schema.WsFrame) error
 	// OnState receives the client's state changes. Optional.
 	OnState func(wsclient.Event)
 	// Progress is called after each frame with the count so far, on the
