@@ -131,6 +131,21 @@ func TestReplayPacedOnTheClock(t *testing.T) {
 	assert.Equal(t, []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 30 * time.Millisecond}, clock.waits, "recorded gaps halved")
 	assert.Equal(t, []int64{0, 10e6, 30e6, 30e6, 90e6}, seen, "recorded receive times kept")
 	assert.Equal(t, schema.VenueKraken, provider, "venue from the header")
+
+	// Restamped, frames carry the clock's time; Progress counts them.
+	r2, err := recorder.Open(path)
+	require.NoError(t, err)
+	defer r2.Close()
+	clock = &fakeClock{now: time.Unix(100, 0)}
+	var stamps []int64
+	var progress []uint64
+	_, err = recorder.Replay(context.Background(), r2, func(_ context.Context, f *schema.WsFrame) error {
+		stamps = append(stamps, f.ReceivedAt)
+		return nil
+	}, &recorder.ReplayOptions{Restamp: true, Clock: clock, Venue: schema.VenueOKX, Progress: func(n uint64) { progress = append(progress, n) }})
+	require.NoError(t, err)
+	assert.Equal(t, []int64{100e9, 100e9, 100e9, 100e9, 100e9}, stamps, "unpaced: no waits, the clock stands still")
+	assert.Equal(t, []uint64{1, 2, 3, 4, 5}, progress)
 }
 
 func TestReplayStopsWithContextAndCountsHandlerErrors(t *testing.T) {
