@@ -168,7 +168,11 @@ func (s Summary) Print(w io.Writer, elapsed time.Duration) {
 	fmt.Fprintf(w, " (%d dropped)\n", s.Sub.Dropped)
 	if s.Books > 0 {
 		fmt.Fprintf(w, "  books             %d kept, %d live at the end, %d gap markers\n", s.Books, s.Live, s.BookGaps)
-		fmt.Fprintf(w, "  checksums         %d verified, %d mismatched, %d not checked\n", s.Checksums, s.Mismatch, s.Unchecked)
+		if s.Checksums+s.Mismatch+s.Unchecked > 0 {
+			fmt.Fprintf(w, "  checksums         %d verified, %d mismatched, %d not checked\n", s.Checksums, s.Mismatch, s.Unchecked)
+		} else {
+			fmt.Fprintf(w, "  checksums         none: the venue sent none\n")
+		}
 	}
 }
 

@@ -167,3 +167,31 @@ func TestChecksumMismatchCounted(t *testing.T) {
 	assert.Equal(t, uint64(4269)-1-s.Unchecked, s.Checksums)
 	assert.Contains(t, logs.String(), `level=WARN msg="book checksum mismatch" venue=kraken`)
 }
+
+// The shared Coinbase Exchange session (level2 and ticker, 10 products):
+// every frame parsed, the 10 books live to the end and never crossed (a
+// crossed book would have published a gap marker).
+func TestSharedCoinbaseSessionBooksNeverCross(t *testing.T) {
+	const shared = "../../../shared/recordings/COINBASE.ws.28.0.gz"
+	if _, err := os.Stat(shared); err != nil {
+		t.Skip("no ../shared/recordings: ", err)
+	}
+	path := filepath.Join(t.TempDir(), "coinbase.jsonl.zst")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	sess, err := cryptofeed.Convert(shared, f, "coinbase", true)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	res, err := Replay(context.Background(), ReplayConfig{Files: []string{path}})
+	require.NoError(t, err)
+	s := res.Summary
+	assert.Equal(t, uint64(sess.In), s.Frames)
+	assert.Zero(t, s.Parser.Errors)
+	assert.Zero(t, s.Parser.Unknown)
+	assert.Equal(t, 10, s.Books)
+	assert.Equal(t, 10, s.Live)
+	assert.Zero(t, s.BookGaps, "no book crossed or broke")
+	var out bytes.Buffer
+	s.Print(&out, res.Elapsed)
+	assert.Contains(t, out.String(), "checksums         none: the venue sent none")
+}
