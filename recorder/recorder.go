@@ -66,7 +66,7 @@ type Stats struct {
 	Dropped     uint64 // frames dropped because the queue was full
 	Written     uint64 // frames written to a file
 	Files       int    // files opened
-	WriteErrors uint64 // lines lost to a failed write
+	WriteErrors uint64 // frames lost to a failed write or a file that could not be opened
 }
 
 type slot struct {
@@ -283,9 +283,12 @@ func (r *Recorder) write(s *slot) {
 	} else {
 		l.Bin = s.data
 	}
-	if r.w == nil { // a rotation failed to open the next file
-		r.writeErrs.Add(1)
-		return
+	if r.w == nil { // a rotation failed to open the next file: try again
+		if err := r.open(); err != nil {
+			r.writeErrs.Add(1)
+			r.fail(err)
+			return
+		}
 	}
 	if err := r.w.Write(l); err != nil {
 		r.writeErrs.Add(1)

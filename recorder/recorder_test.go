@@ -265,3 +265,35 @@ func TestConcurrentRecord(t *testing.T) {
 		last[l.Conn] = l.Seq
 	}
 }
+
+// A file that cannot be opened at a rotation costs the frames that came
+// meanwhile, counted; the recording goes on in the next file that opens.
+func TestRotationOpenFailure(t *testing.T) {
+	dir := t.TempDir()
+	var opens int
+	var logs bytes.Buffer
+	rec, err := recorder.New(filepath.Join(dir, "s.jsonl"), &recorder.Options{
+		MaxFileBytes: 1,
+		Create: func(name string) (io.WriteCloser, error) {
+			opens++
+			if opens == 2 || opens == 3 {
+				return nil, errors.New("disk full")
+			}
+			return os.Create(name)
+		},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	require.NoError(t, err)
+	for i := range 4 {
+		require.True(t, rec.Record(&schema.WsFrame{ConnID: 1, Seq: uint64(i + 1), ReceivedAt: 1, Data: []byte("x")}))
+	}
+	err = rec.Close()
+	require.ErrorContains(t, err, "disk full")
+	st := rec.Stats()
+	assert.Equal(t, uint64(1), st.WriteErrors, "frame 2 found no file")
+	assert.Equal(t, uint64(3), st.Written)
+	_, got := readAll(t, rec.Files()...)
+	require.Len(t, got, 3)
+	assert.Equal(t, []uint64{1, 3, 4}, []uint64{got[0].Seq, got[1].Seq, got[2].Seq})
+	assert.Contains(t, logs.String(), `level=WARN msg="recording write failed" venue="" err="recorder: disk full"`)
+}

@@ -9,6 +9,12 @@
 // v1 book channel at depth 1000 for 10 pairs, recorded on 2021-04-17 by the
 // public project bmoscon/cryptofeed.
 //
+// The wiring is internal/pipeline's (Replay, New, Connect): venuesim.StartReplay
+// serves the file, a wsclient.Client reads it, normalize.NewKraken parses,
+// book.Books keeps a book.KrakenV1 book per pair, made on its first snapshot,
+// and a dispatch.Dispatcher delivers to a counting subscription. The same code
+// serves `go run ./cmd/meltica replay`.
+//
 //	go run ./examples/replay
 //	go run ./examples/replay -paced -speed 10 -print 20
 //	go run ./examples/replay -file my-session.jsonl.zst -venue kraken -depth 10

@@ -205,7 +205,9 @@ func (k *bookKeeper) Publish(ctx context.Context, ev *schema.CanonicalEvent) err
 	b := k.router.Book(ev.Venue, ev.Symbol)
 	if b == nil && ev.Type == schema.EventBookSnapshot {
 		nb, err := book.NewBook(k.rule, ev.Symbol, &book.Options{Sink: k.sink, Events: k.events})
-		if err == nil {
+		if err != nil {
+			k.log.Warn("book not kept", "venue", string(ev.Venue), "symbol", ev.Symbol, "err", err)
+		} else {
 			k.router.Add(nb)
 			k.mu.Lock()
 			k.books = append(k.books, nb)
@@ -214,7 +216,11 @@ func (k *bookKeeper) Publish(ctx context.Context, ev *schema.CanonicalEvent) err
 			k.log.Info("book kept", "venue", string(ev.Venue), "symbol", ev.Symbol)
 		}
 	}
-	if b == nil || ev.Type != schema.EventBookUpdate || !ev.Book.HasChecksum {
+	if ev.Type != schema.EventBookUpdate || !ev.Book.HasChecksum {
+		return k.router.Publish(ctx, ev)
+	}
+	if b == nil { // an update before its symbol's first snapshot
+		k.unchecked.Add(1)
 		return k.router.Publish(ctx, ev)
 	}
 	before := b.Stats()
