@@ -13,6 +13,7 @@ import (
 	"github.com/meltica/meltica/internal/pipeline"
 	"github.com/meltica/meltica/recorder"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/venuesim"
 	"github.com/meltica/meltica/wsclient"
 )
 
@@ -196,4 +197,28 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		err = fmt.Errorf("%d venue checksums did not match", res.Summary.Mismatch)
 	}
 	return err
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	paced := fs.Bool("paced", false, "send at the recorded pace")
+	speed := fs.Float64("speed", 1, "with -paced: this many times faster")
+	verbose := fs.Bool("v", false, "log connections to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("serve: name the recording's files")
+	}
+	srv, err := venuesim.StartReplay(fs.Args(), &venuesim.ReplayOptions{Paced: *paced, Speed: *speed, Logger: logger(stderr, *verbose)})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Fprintf(stdout, "serving %d frames of %s (recorded from %s) on %s until interrupted\n", srv.Frames(), srv.Venue(), srv.RecordedURL(), srv.URL())
+	<-ctx.Done()
+	st := srv.Stats()
+	fmt.Fprintf(stdout, "served %d connections, %d frames\n", st.Connections, st.Sent)
+	return nil
 }

@@ -5,6 +5,7 @@
 //	meltica record -venue binance -symbols BTCUSDT -channel trade -o session.jsonl.zst -duration 1m
 //	meltica replay session.jsonl.zst
 //	meltica replay testdata/recordings/kraken-v1-book-2021-04-17.jsonl.zst
+//	meltica serve  -paced testdata/recordings/kraken-v1-book-2021-04-17.jsonl.zst
 //
 // tail prints a venue's normalized events as they arrive. record writes the
 // raw frames of a venue connection, with their receive time and connection
@@ -12,7 +13,8 @@
 // replay serves a recording over a real WebSocket on loopback (package
 // venuesim) and runs the whole pipeline on it — wsclient, the venue parser,
 // books kept by the venue's rule with every checksum verified, dispatch —
-// printing a progress line, the events if asked, and a summary.
+// printing a progress line, the events if asked, and a summary. serve
+// only serves a recording, for a client of your own (or tail -url).
 //
 // Every subcommand takes -url to connect elsewhere than the venue's public
 // endpoint (a venuesim, a proxy) and -h for its flags.
@@ -48,6 +50,7 @@ commands:
   tail     print a venue's normalized events for some symbols, live
   record   record a venue's raw frames to a file
   replay   run a recording through the whole pipeline and summarise it
+  serve    serve a recording over a WebSocket on loopback, as its venue would
 
 "meltica <command> -h" lists a command's flags.
 `
@@ -65,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return record(ctx, args[1:], stdout, stderr)
 	case "replay":
 		return replay(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

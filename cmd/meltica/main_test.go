@@ -7,7 +7,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -96,4 +98,44 @@ func TestUsageErrors(t *testing.T) {
 	require.Error(t, err)
 	_, _, err = runCmd(t, "replay", "missing.jsonl")
 	require.Error(t, err)
+}
+
+// serve plays the shipped session to any client: here tail, which keeps
+// Kraken's books off but prints the venue's events.
+func TestServeThenTail(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", shipped}, &out, &out) }()
+	var url string
+	require.Eventually(t, func() bool {
+		m := regexp.MustCompile(`serving 4321 frames of kraken \(recorded from wss://ws.kraken.com\) on (ws://\S+) until interrupted`).FindStringSubmatch(out.String())
+		if m != nil {
+			url = m[1]
+		}
+		return m != nil
+	}, 30*time.Second, time.Millisecond)
+	tailOut, _, err := runCmd(t, "tail", "-venue", "kraken-v1", "-url", url, "-symbols", "XMR/USD", "-channel", "book-1000", "-n", "20")
+	require.NoError(t, err)
+	assert.Contains(t, tailOut, "kraken XMR-USD   book_snapshot")
+	cancel()
+	require.NoError(t, <-done)
+	assert.Regexp(t, `served 1 connections, \d+ frames`, out.String())
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
