@@ -263,7 +263,7 @@ func (r *Recorder) run() {
 			dirty = true
 		case <-tick.C:
 			r.noteDrops()
-			if dirty {
+			if dirty && r.w != nil {
 				r.fail(r.w.Flush())
 				dirty = false
 			}
@@ -283,6 +283,7 @@ func (r *Recorder) write(s *slot) {
 	} else {
 		l.Bin = s.data
 	}
+	defer func() { l.Text, l.Bin = "", nil }() // nothing keeps pointing into the slot
 	if r.w == nil { // a rotation failed to open the next file: try again
 		if err := r.open(); err != nil {
 			r.writeErrs.Add(1)
@@ -295,7 +296,6 @@ func (r *Recorder) write(s *slot) {
 		r.fail(err)
 		return
 	}
-	l.Text, l.Bin = "", nil
 	r.written.Add(1)
 	if r.opts.MaxFileBytes > 0 && r.w.Written() >= r.opts.MaxFileBytes {
 		if err := r.closeFile(); err != nil {

@@ -273,7 +273,7 @@ func TestRotationOpenFailure(t *testing.T) {
 	var opens int
 	var logs bytes.Buffer
 	rec, err := recorder.New(filepath.Join(dir, "s.jsonl"), &recorder.Options{
-		MaxFileBytes: 1,
+		MaxFileBytes: 1, FlushInterval: time.Microsecond, // flushes while no file is open too
 		Create: func(name string) (io.WriteCloser, error) {
 			opens++
 			if opens == 2 || opens == 3 {
