@@ -284,7 +284,7 @@ func (r *Recorder) write(s *slot) {
 		l.Bin = s.data
 	}
 	defer func() { l.Text, l.Bin = "", nil }() // nothing keeps pointing into the slot
-	if r.w == nil { // a rotation failed to open the next file: try again
+	if r.w == nil {                            // a rotation failed to open the next file: try again
 		if err := r.open(); err != nil {
 			r.writeErrs.Add(1)
 			r.fail(err)
