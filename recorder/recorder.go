@@ -283,8 +283,10 @@ func (r *Recorder) write(s *slot) {
 	} else {
 		l.Bin = s.data
 	}
-	defer func() { l.Text, l.Bin = "", nil }() // nothing keeps pointing into the slot
-	if r.w == nil {                            // a rotation failed to open the next file: try again
+	// Nothing keeps pointing into the slot once the line is written.
+	defer func() { l.Text, l.Bin = "", nil }()
+	// A rotation that failed to open the next file left none: try again.
+	if r.w == nil {
 		if err := r.open(); err != nil {
 			r.writeErrs.Add(1)
 			r.fail(err)
