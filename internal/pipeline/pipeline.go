@@ -70,7 +70,7 @@ func New(cfg Config) (*Pipeline, error) {
 		rule := *cfg.Venue.Rule
 		rule.Depth = cfg.Depth
 		p.books = &bookKeeper{rule: rule, events: p.Pools.Events, sink: p.Dispatcher, log: p.log}
-		p.books.router = book.NewBooks(p.Dispatcher, p.Pools.Events)
+		p.books.router = book.NewBooks(p.Dispatcher, p.Pools.Events, &book.BooksOptions{Logger: cfg.Logger})
 		sink = p.books
 	}
 	p.Parser = cfg.Venue.newParser(p.Pools.Events, sink, nil)
