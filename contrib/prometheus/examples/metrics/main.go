@@ -93,7 +93,7 @@ func start(ctx context.Context, addr string, rate int, log *slog.Logger) (a *app
 		return nil, err
 	}
 	a.disp = dispatch.New(a.pools.Events, nil)
-	books := book.NewBooks(a.disp, a.pools.Events)
+	books := book.NewBooks(a.disp, a.pools.Events, nil)
 	btc, err := book.NewBook(book.Binance, "BTC-USDT", &book.Options{
 		Sink: a.disp, Events: a.pools.Events,
 		Fetcher: &book.BinanceREST{BaseURL: a.venue.RESTURL(), VenueSymbol: syms.VenueSymbol},
