@@ -125,14 +125,17 @@ type CanonicalEvent struct {
 	Control     Control
 }
 
-// Reset zeroes every field and keeps the capacity of Raw, Book.Bids and
-// Book.Asks.
+// Reset zeroes every field but the header and keeps the capacity of Raw,
+// Book.Bids and Book.Asks. It assigns field by field: a pool's Put calls it
+// while a racing second Put may read the header (see [pool.Header]).
 func (e *CanonicalEvent) Reset() {
-	*e = CanonicalEvent{
-		Header: e.Header,
-		Raw:    e.Raw[:0],
-		Book:   Book{Bids: e.Book.Bids[:0], Asks: e.Book.Asks[:0]},
-	}
+	e.Venue, e.Symbol, e.Type = "", "", EventUnknown
+	e.SeqProvider, e.ExchangeTS, e.IngestTS, e.TraceID, e.DecisionID = 0, 0, 0, 0, 0
+	e.Raw = e.Raw[:0]
+	e.Trade, e.BBO = Trade{}, BBO{}
+	e.Book = Book{Bids: e.Book.Bids[:0], Asks: e.Book.Asks[:0]}
+	e.Ticker, e.Kline, e.Mark, e.Liquidation = Ticker{}, Kline{}, Mark{}, Liquidation{}
+	e.Exec, e.Control = Execution{}, Control{}
 }
 
 // Clone returns an independent heap copy that no pool accepts: one
