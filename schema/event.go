@@ -88,6 +88,7 @@ type Control struct {
 	GapCount    uint64    // ControlGap: how many were lost; 0 if unknown
 	GapFirstSeq uint64    // ControlGap: first lost sequence, when known
 	GapLastSeq  uint64    // ControlGap: last lost sequence, when known
+	GapSource   GapSource // ControlGap: lost at the venue (zero value) or in a subscriber's queue
 	Code        int64     // venue error code (0 for a success)
 	RequestID   uint64    // id of the request an ack or error answers, when numeric
 	Reason      string    // human-readable cause; rare, so a string
