@@ -50,10 +50,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		Channels: []string{"trade", "bookTicker"},
 		OnState: func(e wsclient.Event) {
 			if e.Err != nil && e.State != schema.ConnClosed {
-				fmt.Fprintf(out, "connection %d: %s: %v\n", e.ConnID, e.State, e.Err)
+				fmt.Fprintf(out, "%s: %s: %v\n", connName(e.ConnID), e.State, e.Err)
 				return
 			}
-			fmt.Fprintf(out, "connection %d: %s\n", e.ConnID, e.State)
+			fmt.Fprintf(out, "%s: %s\n", connName(e.ConnID), e.State)
 		},
 	})
 	if err != nil {
@@ -119,4 +119,13 @@ func describe(ev *schema.CanonicalEvent) string {
 		return fmt.Sprintf("%s %-8s trade  %-4s %s @ %s (id %s)", at, ev.Symbol, ev.Trade.Side, ev.Trade.Qty, ev.Trade.Price, ev.Trade.ID)
 	}
 	return fmt.Sprintf("%s %-8s bbo    %s x %s  |  %s x %s", at, ev.Symbol, ev.BBO.BidQty, ev.BBO.BidPrice, ev.BBO.AskPrice, ev.BBO.AskQty)
+}
+
+// connName names a connection in the output: connections count from 1; the
+// client's own events (connecting, closed) carry no connection.
+func connName(id uint64) string {
+	if id == 0 {
+		return "client"
+	}
+	return fmt.Sprintf("connection %d", id)
 }
