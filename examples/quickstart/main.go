@@ -88,12 +88,24 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	case <-time.After(*duration):
 	case <-ctx.Done():
 	}
+	// On a loaded machine the first events may come late: wait for them
+	// (within a generous deadline) so that the summary has something to say.
+	late := time.After(30 * time.Second)
+	for trades.Load() == 0 || bbos.Load() == 0 {
+		select {
+		case <-time.After(10 * time.Millisecond):
+			continue
+		case <-late:
+		case <-ctx.Done():
+		}
+		break
+	}
 	elapsed := time.Since(f.Started)
 	st := sub.Stats()
 	cs := f.Client.Stats()
 	ps := f.Parser.Stats()
 
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
 	closeErr := f.Close(shutdownCtx)
 

@@ -168,7 +168,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "  %s in %s\n", verb, time.Since(t0).Round(time.Millisecond))
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
 	if err := f.Close(shutdownCtx); err != nil {
 		return err
@@ -269,7 +269,7 @@ func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start t
 	res.rotations = f.Client.Stats().Rotations
 	res.disconnects = disconnects.Load()
 	res.trades = trades.Load()
-	closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
 	if cerr := f.Close(closeCtx); err == nil {
 		err = cerr

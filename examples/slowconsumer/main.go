@@ -224,7 +224,7 @@ loop:
 		case <-poll.C:
 		}
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
 	var closeErr error
 	stop()
