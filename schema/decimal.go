@@ -34,7 +34,9 @@ func (e *DecimalError) Unwrap() error { return e.Err }
 // and a count of digits after the point (0..MaxScale). It keeps the digits the venue sent, trailing zeros
 // included: "0.10000000" parses to mantissa 10000000, scale 8, and formats
 // back to "0.10000000" (order-book checksums depend on it). Arithmetic is
-// exact or returns an error; nothing is ever rounded silently.
+// exact or returns an error; nothing is ever rounded silently: rounding
+// happens only where a [RoundingMode] is given ([Decimal.RoundToStep],
+// [Decimal.Round], [Decimal.Div]).
 //
 // The zero value is 0. Decimal is a small value type: copy it freely.
 type Decimal struct {
