@@ -28,8 +28,8 @@
 // while the object is still idle in the pool. Once it has been handed out
 // again, a Put by its stale owner cannot be told from the new owner's: it is
 // accepted (the new owner's object is reset under its feet) and the new
-// owner's own Put then panics as the "second Put". Panics say where nothing
-// happened, only what.
+// owner's own Put then panics as the "second Put". Panics name the pool and
+// the type, not the call sites.
 //
 // Stacks on ([Options.CaptureStacks], for tests and debugging): a returned
 // object is never handed out again — every Get constructs a fresh object

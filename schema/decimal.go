@@ -218,7 +218,7 @@ func (d Decimal) Sign() int {
 	return 0
 }
 
-// Neg returns -d.
+// Neg returns -d, always exactly: mantissas lie in ±(2^63-1).
 func (d Decimal) Neg() Decimal { return Decimal{mant: -d.mant, scale: d.scale} }
 
 // Identical reports whether d and o have the same digits: same value and same
