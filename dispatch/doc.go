@@ -57,8 +57,12 @@
 // that the two arrive together. So a subscriber always hears of a gap
 // before it sees the stream continue, and a slow one gets at most one
 // marker per stretch of delivered events of a stream instead of one per
-// drop: most of its deliveries stay data, and its execution reports never
-// wait behind markers. A marker whose stream has nothing queued goes out on
+// drop: never more markers than ordered events delivered (plus one per
+// stream that went quiet), so most of its deliveries stay data, and its
+// execution reports never wait behind markers. (A subscriber to a single
+// ordered stream far faster than its handler is the worst case: every
+// event it gets follows a gap, so about half its deliveries are markers.
+// Dropping the oldest keeps what it gets fresh; that is the price.) A marker whose stream has nothing queued goes out on
 // its own once the subscriber has delivered OrderedBound more market data
 // events, or as soon as it has nothing else queued.
 //
