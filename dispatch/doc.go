@@ -57,8 +57,9 @@
 // that the two arrive together. So a subscriber always hears of a gap
 // before it sees the stream continue, and a slow one gets at most one
 // marker per stretch of delivered events of a stream instead of one per
-// drop: never more markers than ordered events delivered (plus one per
-// stream that went quiet), so most of its deliveries stay data, and its
+// drop: never more markers than ordered events delivered, plus at most one
+// per stream per OrderedBound market data deliveries (the markers that come
+// due on their own), so most of its deliveries stay data, and its
 // execution reports never wait behind markers. (A subscriber to a single
 // ordered stream far faster than its handler is the worst case: every
 // event it gets follows a gap, so about half its deliveries are markers.
