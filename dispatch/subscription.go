@@ -355,7 +355,7 @@ func seqRange(ev *schema.CanonicalEvent) (first, last uint64) {
 // arrival order; then market data in arrival order across the ordered and
 // coalescing lanes, each ordered event preceded by its stream's gap marker
 // if one waits; a marker that has come due goes out before market data. It
-// returns nil when nothing is queued, and notes the end of a slow spell.
+// returns nil when nothing is queued.
 func (s *Subscription) popLocked() *schema.CanonicalEvent {
 	if s.crit.len() > 0 {
 		ev := s.crit.pop()
