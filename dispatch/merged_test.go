@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -60,7 +61,8 @@ func TestMergedLaneDelivers(t *testing.T) {
 }
 
 // A slow subscriber sees the latest consolidated best bid/offer (coalesced
-// in place) and loses the oldest windows past its bound, counted.
+// in place, never dropped) and loses the oldest windows past its bound,
+// counted.
 func TestMergedLaneBackpressure(t *testing.T) {
 	t.Parallel()
 	d, merged := newMergedDispatcher(t)
@@ -81,15 +83,83 @@ func TestMergedLaneBackpressure(t *testing.T) {
 	}
 	st := s.Stats()
 	require.Equal(t, uint64(4), st.Coalesced)
-	require.Equal(t, uint64(2), st.Dropped)
-	require.Equal(t, 3, st.Depth)
+	require.Equal(t, uint64(1), st.Dropped, "window 7 only: the view does not count against the bound")
+	require.Equal(t, 4, st.Depth)
 	close(gate)
 	var ids []uint64
-	for range 3 {
+	for range 4 {
 		ids = append(ids, (<-entered).MergeID)
 	}
-	require.Equal(t, []uint64{8, 9, 10}, ids, "the coalesced BBO (6) was the oldest: dropped first")
+	require.Equal(t, []uint64{6, 8, 9, 10}, ids, "the latest view in its place, then the newest windows")
 	closeDispatcher(t, d)
+	require.Zero(t, merged.Stats().InUse)
+}
+
+// The lane never evicts the latest consolidated view, whatever comes after
+// it and however the views and windows of several symbols interleave:
+// windows go oldest-first among windows, each (symbol, type) keeps one view,
+// the latest, in the place of the first one queued, and the order of the
+// rest is kept.
+func TestMergedLaneKeepsLatestView(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		bound int
+		// publish, in order: "B<sym>" a view, "W" a window (symbol BTC)
+		steps []string
+		want  []string
+		drops uint64
+	}{
+		{"one view then a dozen windows", 4,
+			[]string{"BBTC", "W", "W", "W", "W", "W", "W", "W", "W", "W", "W", "W", "W"},
+			[]string{"BBTC#1", "W#10", "W#11", "W#12", "W#13"}, 8},
+		{"views of two symbols between windows", 2,
+			[]string{"W", "BBTC", "W", "BETH", "W", "BBTC", "W", "BETH", "W"},
+			[]string{"BBTC#6", "BETH#8", "W#7", "W#9"}, 3},
+		{"bound of one", 1,
+			[]string{"BETH", "W", "W", "BETH", "W"},
+			[]string{"BETH#4", "W#5"}, 2},
+		{"views only", 1,
+			[]string{"BBTC", "BETH", "BBTC", "BSOL", "BETH", "BBTC"},
+			[]string{"BBTC#6", "BETH#5", "BSOL#4"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d, merged := newMergedDispatcher(t)
+			s, err := d.SubscribeMerged(MergedFilter{}, &MergedOptions{Bound: tc.bound})
+			require.NoError(t, err)
+			ctx := context.Background()
+			// Nothing reads s.C() yet: one event at most is in the hand of
+			// the delivery goroutine, blocked on the channel. Publish a
+			// window first and wait until it is taken, so that the queue
+			// holds exactly what follows.
+			require.NoError(t, d.PublishMerged(ctx, takeMerged(t, merged, "BTC-USDT", schema.EventTrade, 0)))
+			require.Eventually(t, func() bool { return s.Stats().Depth == 0 }, 10*time.Second, time.Millisecond)
+			for i, step := range tc.steps {
+				id := uint64(i + 1)
+				if step == "W" {
+					require.NoError(t, d.PublishMerged(ctx, takeMerged(t, merged, "BTC-USDT", schema.EventTrade, id)))
+				} else {
+					require.NoError(t, d.PublishMerged(ctx, takeMerged(t, merged, step[1:]+"-USDT", schema.EventBBO, id)))
+				}
+			}
+			require.Equal(t, tc.drops, s.Stats().Dropped)
+			require.Equal(t, uint64(0), (<-s.C()).MergeID)
+			var got []string
+			for range tc.want {
+				m := <-s.C()
+				name := "W"
+				if m.Type == schema.EventBBO {
+					name = "B" + m.Symbol[:len(m.Symbol)-len("-USDT")]
+				}
+				got = append(got, name+"#"+strconv.FormatUint(m.MergeID, 10))
+			}
+			require.Equal(t, tc.want, got)
+			require.Zero(t, s.Stats().Depth)
+			closeDispatcher(t, d)
+			require.Zero(t, merged.Stats().InUse)
+		})
+	}
 }
 
 // Refusals: nil, a clone, an event of another pool, no Merged pool;
