@@ -156,6 +156,10 @@ type Consumer struct {
 	// announces them.
 	carried map[streamKey]uint64
 	scratch schema.CanonicalEvent // decodes a marker that found no pool object
+	// reserve is an event kept for critical messages and gap markers when
+	// the pool is exhausted; refilled after a message while the pool has
+	// two events free or more (the last one is left to market data).
+	reserve *schema.CanonicalEvent
 
 	execMu     sync.Mutex // execution report delivery
 	execDec    wire.Decoder
@@ -212,6 +216,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
 	}
+	c.reserve, _ = events.TryGet()
 	c.w = watch(nc, c.onState)
 	go c.run()
 	fail := func(err error) (*Consumer, error) {
@@ -331,9 +336,13 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 	if ok && durable(typ) {
 		return // the durable consumer delivers these, once
 	}
+	defer c.refill()
 	ev, err := c.events.TryGet()
 	if err != nil && typ.Critical() {
-		ev, err = c.getWait()
+		ev, err = c.takeReserve()
+		if err != nil {
+			ev, err = c.getWait()
+		}
 	}
 	if err != nil {
 		// Market data is not decoded, so its stream's sequence does not
@@ -406,6 +415,9 @@ func (c *Consumer) gap(ev *schema.CanonicalEvent, n uint64) *schema.CanonicalEve
 	venue, symbol, typ := ev.Venue, ev.Symbol, ev.Type
 	g, err := c.events.TryGet()
 	if err != nil {
+		g, err = c.takeReserve()
+	}
+	if err != nil {
 		g, ev, n = ev, nil, n+1
 		g.Reset()
 	}
@@ -418,6 +430,24 @@ func (c *Consumer) gap(ev *schema.CanonicalEvent, n uint64) *schema.CanonicalEve
 		c.gaps.Add(1)
 	}
 	return ev
+}
+
+// takeReserve returns the reserved event, if the consumer holds one.
+func (c *Consumer) takeReserve() (*schema.CanonicalEvent, error) {
+	ev := c.reserve
+	if ev == nil {
+		return nil, pool.ErrExhausted
+	}
+	c.reserve = nil
+	return ev, nil
+}
+
+// refill takes an event for the reserve when it is empty and the pool has
+// two free or more.
+func (c *Consumer) refill() {
+	if c.reserve == nil && c.events.Capacity()-int(c.events.Stats().InUse) >= 2 {
+		c.reserve, _ = c.events.TryGet()
+	}
 }
 
 func (c *Consumer) getWait() (*schema.CanonicalEvent, error) {
@@ -569,6 +599,12 @@ func (c *Consumer) stop(ctx context.Context) error {
 	}
 	close(c.quit)
 	<-c.loop
+	c.mu.Lock()
+	if c.reserve != nil {
+		c.events.Put(c.reserve)
+		c.reserve = nil
+	}
+	c.mu.Unlock()
 	if c.cc != nil {
 		// Drain, not Stop: the reports already buffered in the client reach
 		// onExec, which hands them back, instead of waiting on the server

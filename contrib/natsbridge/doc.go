@@ -52,12 +52,15 @@
 // stream's next message arrives.
 //
 // Losses are announced even when the host's event pool is exhausted:
+// the Consumer keeps one event of the pool in reserve for critical messages
+// and gap markers (taken back while the pool has two events free or more);
 // market data that finds no event is dropped without moving its stream's
 // sequence, so the next message shows the jump; a gap marker from the
-// ingest node that finds no event (after ConsumerOptions.PoolWait) is
-// decoded into the consumer's own scratch event and its count carried to
-// the stream's next event; and when the marker itself finds no event, the
-// stream's next event becomes the marker (counting itself). A subscriber
+// ingest node that finds no event (neither the reserve nor one within
+// ConsumerOptions.PoolWait) is decoded into the consumer's own scratch
+// event and its count carried to the stream's next event; and when a
+// marker finds no event, the stream's next event becomes the marker
+// (counting itself). A subscriber
 // never sees a hole without a marker before the next event of the stream.
 //
 // # Execution reports: the guarantee
