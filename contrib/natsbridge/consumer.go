@@ -220,7 +220,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	c.w = watch(nc, c.onState)
 	go c.run()
 	fail := func(err error) (*Consumer, error) {
-		c.stop(context.Background())
+		_ = c.stop(context.Background())
 		return nil, err
 	}
 	for _, subj := range o.Subjects {
