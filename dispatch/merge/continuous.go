@@ -128,8 +128,12 @@ func (m *Merger) publishBBOLocked(ctx context.Context) error {
 		}
 		out.Fragments = append(out.Fragments, f)
 	}
+	if err := m.o.Sink.PublishMerged(ctx, out); err != nil {
+		m.lastKnow = false // not delivered: the next Add or Tick publishes again
+		return err
+	}
 	m.stats.Published++
-	return m.o.Sink.PublishMerged(ctx, out)
+	return nil
 }
 
 // sameVenues reports whether the venues quoting are those of the view

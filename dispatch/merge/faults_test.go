@@ -2,6 +2,7 @@ package merge
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"log/slog"
 	"math/rand/v2"
@@ -380,3 +381,54 @@ func TestMergerLogs(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// flakySink refuses the first refuse events it is given (returning them to
+// their pool, as a Sink must), then hands the rest to next.
+type flakySink struct {
+	refuse int
+	merged *pool.Pool[*schema.MergedEvent]
+	next   Sink
+}
+
+var errRefused = errors.New("refused")
+
+func (s *flakySink) PublishMerged(ctx context.Context, m *schema.MergedEvent) error {
+	if s.refuse > 0 {
+		s.refuse--
+		s.merged.Put(m)
+		return errRefused
+	}
+	return s.next.PublishMerged(ctx, m)
+}
+
+// A view or window the sink refuses is not recorded as published: the next
+// Tick publishes the latest.
+func TestSinkRefusalRetried(t *testing.T) {
+	for _, mode := range []Mode{Continuous, Windowed} {
+		t.Run(map[Mode]string{Continuous: "continuous", Windowed: "windowed"}[mode], func(t *testing.T) {
+			r := newRig(t, Options{Mode: mode, Window: time.Second})
+			sink := &flakySink{refuse: 2, merged: r.pools.Merged, next: r.d}
+			r.m.o.Sink = sink
+			ctx := context.Background()
+			if mode == Continuous {
+				require.ErrorIs(t, r.m.Add(ctx, bbo(schema.VenueBinance, "100", "101")), errRefused)
+				require.ErrorIs(t, r.m.Tick(ctx), errRefused)
+				r.none(t)
+				require.NoError(t, r.m.Tick(ctx))
+				require.Equal(t, "100", r.next(t).BestBid.String())
+			} else {
+				require.NoError(t, r.m.Add(ctx, trade(schema.VenueBinance, 0, "100")))
+				require.ErrorIs(t, r.m.Add(ctx, trade(schema.VenueOKX, 1500*time.Millisecond, "101")), errRefused)
+				require.ErrorIs(t, r.m.Tick(ctx), errRefused)
+				r.none(t)
+				require.NoError(t, r.m.Tick(ctx))
+				w := r.next(t)
+				require.Len(t, w.Fragments, 1)
+				require.Equal(t, uint64(1), w.MergeID)
+			}
+			require.Equal(t, uint64(1), r.m.Stats().Published)
+			require.NoError(t, r.m.Tick(ctx))
+			r.none(t)
+		})
+	}
+}

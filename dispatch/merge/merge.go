@@ -108,7 +108,7 @@ type Options struct {
 type Stats struct {
 	Fragments   uint64 // fragments taken into windows
 	Windows     uint64 // windows closed
-	Published   uint64 // merged events published
+	Published   uint64 // merged events the sink accepted (one it refuses is tried again)
 	Incomplete  uint64 // windows closed with a venue missing
 	Suppressed  uint64 // incomplete windows suppressed
 	LateDropped uint64 // fragments for a window already closed

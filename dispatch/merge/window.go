@@ -197,6 +197,10 @@ func (m *Merger) publishPendingLocked(ctx context.Context) error {
 	case p.LateDropped == 0:
 		w.lateLogged = false
 	}
+	if err := m.o.Sink.PublishMerged(ctx, out); err != nil {
+		w.pending = true // not delivered: the next Add, Tick or Flush tries again
+		return err
+	}
 	m.stats.Published++
-	return m.o.Sink.PublishMerged(ctx, out)
+	return nil
 }
