@@ -2,8 +2,8 @@ package merge
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"strings"
