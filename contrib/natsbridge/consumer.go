@@ -78,8 +78,11 @@ type ConsumerOptions struct {
 	// DefaultStateVenue ("nats").
 	StateVenue schema.Venue
 	// PoolWait bounds the wait for an event from the pool for execution
-	// reports, gap markers and states; market data never waits (it is
-	// dropped and becomes a gap). Defaults to DefaultPoolWait.
+	// reports (handed back when it ends) and the NATS connection's states.
+	// Core messages never wait: market data that finds no event is dropped
+	// and announced (a gap marker for an ordered stream, the latest update
+	// kept for a coalescable one), a critical message is kept and delivered
+	// first once an event is free. Defaults to DefaultPoolWait.
 	PoolWait time.Duration
 	// OnState sees the NATS connection's state changes after they were
 	// published to the dispatcher, from a goroutine of the consumer's.
@@ -151,11 +154,13 @@ type Consumer struct {
 	mu       sync.Mutex // core delivery
 	dec      wire.Decoder
 	subjects map[string]*subjectState
-	// carried are losses announced by gap markers that found no pool
-	// object (ingest markers), per stream: the next event of the stream
-	// announces them.
-	carried map[streamKey]uint64
-	scratch schema.CanonicalEvent // decodes a marker that found no pool object
+	// held are critical messages (gap markers, states, control) that found
+	// no event, in order: they are delivered first, and nothing overtakes
+	// them.
+	held     []heldMsg
+	nLatest  int         // subjects holding a coalescable update
+	holding  atomic.Bool // something is held: the loop retries it
+	heldOver bool        // held went over maxHeld (logged once)
 	// reserve is an event kept for critical messages and gap markers when
 	// the pool is exhausted; refilled after a message while the pool has
 	// two events free or more (the last one is left to market data).
@@ -177,9 +182,28 @@ type Consumer struct {
 
 // subjectState is what the consumer keeps per subject.
 type subjectState struct {
-	via  *nats.Subscription // the first subscription whose filter matches: copies through others are duplicates
-	last uint64             // the last bridge sequence of an ordered stream
+	subject string
+	via     *nats.Subscription // the first subscription whose filter matches: copies through others are duplicates
+	last    uint64             // the last bridge sequence of an ordered stream
+	// latest is the last update of a coalescable stream that found no
+	// event, delivered once one is free unless a newer one comes first.
+	latest    []byte
+	hasLatest bool
 }
+
+// heldMsg is a critical message waiting for an event.
+type heldMsg struct {
+	st   *subjectState
+	data []byte
+}
+
+// maxHeld is the soft bound of held critical messages: past it they are
+// still kept (never dropped), and the Logger is told once.
+const maxHeld = 1024
+
+// heldRetry is how often the loop tries to deliver what is held while no
+// message comes.
+const heldRetry = 5 * time.Millisecond
 
 // NewConsumer subscribes to the subjects and, with a Durable name, creates
 // (or resumes) the durable consumer of execution reports, creating the
@@ -212,7 +236,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	}
 	c := &Consumer{nc: nc, d: d, events: events, opts: o, log: logger(o.Logger).With("role", "consumer"),
 		msgs: make(chan *nats.Msg, o.PendingMsgs), quit: make(chan struct{}), loop: make(chan struct{}),
-		subjects: make(map[string]*subjectState), carried: make(map[streamKey]uint64), seen: newDedup(o.Dedup)}
+		subjects: make(map[string]*subjectState), seen: newDedup(o.Dedup)}
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
 	}
@@ -248,13 +272,27 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	return c, nil
 }
 
-// run hands the core messages on, one at a time, until Close.
+// run hands the core messages on, one at a time, until Close; while
+// something is held for want of an event, it retries every heldRetry.
 func (c *Consumer) run() {
 	defer close(c.loop)
+	retry := time.NewTimer(heldRetry)
+	defer retry.Stop()
 	for {
+		var again <-chan time.Time
+		if c.holding.Load() {
+			retry.Reset(heldRetry)
+			again = retry.C
+		}
 		select {
 		case m := <-c.msgs:
 			c.onMsg(m)
+		case <-again:
+			c.mu.Lock()
+			if !c.closed.Load() {
+				c.flushHeld()
+			}
+			c.mu.Unlock()
 		case <-c.quit:
 			return
 		}
@@ -306,7 +344,7 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 func (c *Consumer) subject(subj string) *subjectState {
 	st := c.subjects[subj]
 	if st == nil {
-		st = &subjectState{}
+		st = &subjectState{subject: subj}
 		for _, s := range c.subs {
 			if overlap(s.Subject, subj) {
 				st.via = s
@@ -336,44 +374,75 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 	if ok && durable(typ) {
 		return // the durable consumer delivers these, once
 	}
-	defer c.refill()
-	ev, err := c.events.TryGet()
-	if err != nil && typ.Critical() {
-		ev, err = c.takeReserve()
-		if err != nil {
-			ev, err = c.getWait()
-		}
+	defer c.flushHeld()
+	var ev *schema.CanonicalEvent
+	if len(c.held) == 0 || c.deliverHeld() { // nothing overtakes a held message
+		ev = c.take(typ.Critical())
 	}
-	if err != nil {
-		// Market data is not decoded, so its stream's sequence does not
-		// advance: the next message of an ordered stream shows the loss.
-		// A gap marker's loss is carried to its stream's next event.
-		c.poolDropped.add(c.log, 1, "natsbridge: event pool exhausted, messages dropped", "subject", m.Subject)
-		if typ == schema.EventGap {
-			c.carry(m.Data)
-		}
+	if ev == nil {
+		c.shelve(st, typ, m.Data)
 		return
 	}
-	seq, err := c.dec.Decode(m.Data, ev)
+	c.deliver(st, m.Data, ev)
+}
+
+// take returns a free event, for a critical message the reserve if none
+// is, or nil.
+func (c *Consumer) take(critical bool) *schema.CanonicalEvent {
+	if ev, err := c.events.TryGet(); err == nil {
+		return ev
+	}
+	if ev := c.reserve; critical && ev != nil {
+		c.reserve = nil
+		return ev
+	}
+	return nil
+}
+
+// shelve deals with a message that found no event: a critical one is held
+// (delivered first once an event is free), a coalescable one kept as its
+// stream's latest, an ordered one dropped without moving its stream's
+// sequence, so that the next message announces it with a gap marker.
+func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
+	c.poolDropped.add(c.log, 1, "natsbridge: event pool exhausted; market data dropped and announced, critical messages delayed", "subject", st.subject)
+	switch {
+	case typ.Critical():
+		c.held = append(c.held, heldMsg{st: st, data: append([]byte(nil), data...)})
+		if len(c.held) > maxHeld && !c.heldOver {
+			c.heldOver = true
+			c.log.Warn("natsbridge: critical messages waiting for the event pool over the bound; kept", "held", len(c.held), "bound", maxHeld)
+		}
+	case typ.Coalescable():
+		st.latest = append(st.latest[:0], data...)
+		if !st.hasLatest {
+			st.hasLatest = true
+			c.nLatest++
+		}
+	}
+	c.holding.Store(true)
+}
+
+// deliver decodes data into ev and publishes it, announcing a loss of its
+// ordered stream first.
+func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEvent) {
+	seq, err := c.dec.Decode(data, ev)
 	if err != nil {
 		c.events.Put(ev)
 		c.malformed.Add(1)
-		c.badMsgs.add(c.log, 1, "natsbridge: malformed messages dropped", "subject", m.Subject, "error", err)
+		c.badMsgs.add(c.log, 1, "natsbridge: malformed messages dropped", "subject", st.subject, "error", err)
 		return
+	}
+	if ev.Type.Coalescable() && st.hasLatest {
+		st.hasLatest = false // superseded
+		c.nLatest--
 	}
 	if seq != 0 && !ev.Type.Coalescable() && !ev.Type.Critical() {
 		// A sequence that does not move forward is a restarted publisher:
 		// start over from it.
-		var n uint64
-		if st.last != 0 && seq > st.last+1 {
-			n = seq - st.last - 1
-		}
+		last := st.last
 		st.last = seq
-		if len(c.carried) > 0 {
-			n += c.takeCarried(ev)
-		}
-		if n > 0 {
-			if ev = c.gap(ev, n); ev == nil {
+		if last != 0 && seq > last+1 {
+			if ev = c.gap(ev, seq-last-1); ev == nil {
 				return
 			}
 		}
@@ -383,28 +452,45 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 	}
 }
 
-// carry decodes a gap marker that found no pool object into the scratch
-// event and keeps its count for its stream's next event.
-func (c *Consumer) carry(data []byte) {
-	c.scratch.Reset()
-	if _, err := c.dec.Decode(data, &c.scratch); err != nil {
-		return
+// deliverHeld delivers the held critical messages, in order, while events
+// are free, and reports whether none is left.
+func (c *Consumer) deliverHeld() bool {
+	for len(c.held) > 0 {
+		ev := c.take(true)
+		if ev == nil {
+			return false
+		}
+		h := c.held[0]
+		c.held[0] = heldMsg{}
+		c.held = c.held[1:]
+		c.deliver(h.st, h.data, ev)
 	}
-	g := &c.scratch
-	c.carried[streamKey{g.Venue, g.Symbol, g.Control.GapType}] += max(g.Control.GapCount, 1)
+	c.held, c.heldOver = nil, false
+	return true
 }
 
-// takeCarried returns and forgets the losses carried for ev's stream (and
-// its venue's, for a venue-wide marker).
-func (c *Consumer) takeCarried(ev *schema.CanonicalEvent) uint64 {
-	var n uint64
-	for _, k := range []streamKey{{ev.Venue, ev.Symbol, ev.Type}, {ev.Venue, "", ev.Type}} {
-		if v, ok := c.carried[k]; ok {
-			n += v
-			delete(c.carried, k)
+// flushHeld delivers what is held while events are free — the critical
+// messages first, then the latest updates of coalescable streams — and
+// then refills the reserve.
+func (c *Consumer) flushHeld() {
+	if c.holding.Load() && c.deliverHeld() && c.nLatest > 0 {
+		for _, st := range c.subjects {
+			if !st.hasLatest {
+				continue
+			}
+			ev := c.take(false)
+			if ev == nil {
+				break
+			}
+			c.deliver(st, st.latest, ev) // clears hasLatest
 		}
 	}
-	return n
+	c.holding.Store(len(c.held) > 0 || c.nLatest > 0)
+	// The reserve takes an event while the pool has two free or more: the
+	// last one is left to market data.
+	if c.reserve == nil && c.events.Capacity()-int(c.events.Stats().InUse) >= 2 {
+		c.reserve, _ = c.events.TryGet()
+	}
 }
 
 // gap announces n events lost before ev: it publishes a gap marker ahead
@@ -413,11 +499,8 @@ func (c *Consumer) takeCarried(ev *schema.CanonicalEvent) uint64 {
 // returns nil: a loss is never left unannounced.
 func (c *Consumer) gap(ev *schema.CanonicalEvent, n uint64) *schema.CanonicalEvent {
 	venue, symbol, typ := ev.Venue, ev.Symbol, ev.Type
-	g, err := c.events.TryGet()
-	if err != nil {
-		g, err = c.takeReserve()
-	}
-	if err != nil {
+	g := c.take(true)
+	if g == nil {
 		g, ev, n = ev, nil, n+1
 		g.Reset()
 	}
@@ -430,24 +513,6 @@ func (c *Consumer) gap(ev *schema.CanonicalEvent, n uint64) *schema.CanonicalEve
 		c.gaps.Add(1)
 	}
 	return ev
-}
-
-// takeReserve returns the reserved event, if the consumer holds one.
-func (c *Consumer) takeReserve() (*schema.CanonicalEvent, error) {
-	ev := c.reserve
-	if ev == nil {
-		return nil, pool.ErrExhausted
-	}
-	c.reserve = nil
-	return ev, nil
-}
-
-// refill takes an event for the reserve when it is empty and the pool has
-// two free or more.
-func (c *Consumer) refill() {
-	if c.reserve == nil && c.events.Capacity()-int(c.events.Stats().InUse) >= 2 {
-		c.reserve, _ = c.events.TryGet()
-	}
 }
 
 func (c *Consumer) getWait() (*schema.CanonicalEvent, error) {

@@ -51,17 +51,18 @@
 // replaces the lost one. A loss at the end of a stream is reported when the
 // stream's next message arrives.
 //
-// Losses are announced even when the host's event pool is exhausted:
-// the Consumer keeps one event of the pool in reserve for critical messages
-// and gap markers (taken back while the pool has two events free or more);
-// market data that finds no event is dropped without moving its stream's
-// sequence, so the next message shows the jump; a gap marker from the
-// ingest node that finds no event (neither the reserve nor one within
-// ConsumerOptions.PoolWait) is decoded into the consumer's own scratch
-// event and its count carried to the stream's next event; and when a
-// marker finds no event, the stream's next event becomes the marker
-// (counting itself). A subscriber
-// never sees a hole without a marker before the next event of the stream.
+// Losses are announced even when the host's event pool is exhausted, and
+// core messages never wait for it: the Consumer keeps one event of the
+// pool in reserve for critical messages and gap markers (taken back while
+// the pool has two events free or more); market data that finds no event
+// is dropped without moving its stream's sequence, so the next message
+// shows the jump and gets its marker — in that message's own event, counting
+// itself, when no other is free; the latest update of a coalescable stream
+// that finds no event is kept and delivered once one is free (unless a newer
+// one comes first); a critical message that finds no event (a gap marker or
+// a state from the ingest node) is kept and delivered first, in order, once
+// one is free — nothing overtakes it. A subscriber never sees a hole
+// without a marker before the next event of the stream.
 //
 // # Execution reports: the guarantee
 //
