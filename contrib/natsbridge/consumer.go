@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -183,8 +184,8 @@ type Consumer struct {
 // subjectState is what the consumer keeps per subject.
 type subjectState struct {
 	subject string
-	via     *nats.Subscription // the first subscription whose filter matches: copies through others are duplicates
-	last    uint64             // the last bridge sequence of an ordered stream
+	via     string // the first of Subjects that matches: copies through other subscriptions are duplicates
+	last    uint64 // the last bridge sequence of an ordered stream
 	// latest is the last update of a coalescable stream that found no
 	// event, delivered once one is free unless a newer one comes first.
 	latest    []byte
@@ -220,6 +221,14 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	if len(o.Subjects) == 0 {
 		o.Subjects = []string{o.Prefix + ".>"}
 	}
+	// One subscription per distinct filter: a filter names its subscription.
+	var subjects []string
+	for _, subj := range o.Subjects {
+		if !slices.Contains(subjects, subj) {
+			subjects = append(subjects, subj)
+		}
+	}
+	o.Subjects = subjects
 	o.Stream = o.Stream.withDefaults()
 	o.PendingMsgs = orDefault(o.PendingMsgs, DefaultPendingMsgs)
 	o.PendingBytes = orDefault(o.PendingBytes, DefaultPendingBytes)
@@ -345,9 +354,9 @@ func (c *Consumer) subject(subj string) *subjectState {
 	st := c.subjects[subj]
 	if st == nil {
 		st = &subjectState{subject: subj}
-		for _, s := range c.subs {
-			if overlap(s.Subject, subj) {
-				st.via = s
+		for _, f := range c.opts.Subjects {
+			if overlap(f, subj) {
+				st.via = f
 				break
 			}
 		}
@@ -366,7 +375,7 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 	}
 	c.received.Add(1)
 	st := c.subject(m.Subject)
-	if m.Sub != st.via {
+	if m.Sub == nil || m.Sub.Subject != st.via {
 		c.dupes.Add(1) // the same message through another, overlapping filter
 		return
 	}
