@@ -682,8 +682,13 @@ func (c *Consumer) stop(ctx context.Context) error {
 	if c.cc != nil {
 		// Drain, not Stop: the reports already buffered in the client reach
 		// onExec, which hands them back, instead of waiting on the server
-		// for AckWait.
-		c.cc.Drain()
+		// for AckWait. Without a connection nothing can be handed back, and
+		// a drain would wait for one.
+		if c.nc.IsConnected() {
+			c.cc.Drain()
+		} else {
+			c.cc.Stop()
+		}
 		select {
 		case <-c.cc.Closed():
 		case <-ctx.Done():

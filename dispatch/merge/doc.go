@@ -51,6 +51,11 @@
 // again) and losses at Warn (the pool exhausted, a window lost, late
 // fragments), once per transition, never per event.
 //
+// In continuous mode feed the Merger the venues' connection states and gap
+// markers along with their best bid/offers: a dispatch subscription whose
+// Filter names types must name schema.EventConnState and schema.EventGap
+// too (their empty Symbol matches any symbol filter).
+//
 // Time moves windows and staleness even when no event comes: call
 // [Merger.Tick] periodically, or run [Merger.Run] on a goroutine of yours.
 // The Merger starts none itself.
