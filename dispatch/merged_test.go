@@ -2,6 +2,8 @@ package dispatch
 
 import (
 	"context"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -198,4 +200,99 @@ func TestMergedLaneRefusals(t *testing.T) {
 	require.Equal(t, uint64(1), ce.Discarded)
 	require.Equal(t, 1, ce.Running)
 	close(gate)
+}
+
+// The merged lane against a model, over random sequences of views (several
+// symbols, two coalescable types), windows and reads, with bounds small
+// enough that the ring wraps and grows: every view is latest-wins per
+// (symbol, type) in the place of the first one queued and never dropped,
+// windows are dropped oldest-first among windows past the bound, the rest
+// keep their order.
+func TestMergedLaneModel(t *testing.T) {
+	t.Parallel()
+	type item struct {
+		sym string
+		typ schema.EventType
+		id  uint64
+	}
+	syms := []string{"BTC-USDT", "ETH-USDT", "SOL-USDT"}
+	for seed := range uint64(30) {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		bound := 1 + rng.IntN(6)
+		merged := pool.New("merged", 8, func() *schema.MergedEvent { return new(schema.MergedEvent) }, nil)
+		d := New(newEventPool(4), &Options{Merged: merged})
+		s, err := d.SubscribeMerged(MergedFilter{}, &MergedOptions{Bound: bound})
+		require.NoError(t, err)
+		ctx := context.Background()
+		var hand *item // what the delivery goroutine holds, blocked on C
+		var queue []item
+		var drops uint64
+		settle := func() {
+			t.Helper()
+			want := len(queue)
+			require.Eventually(t, func() bool { return s.Stats().Depth == want }, 10*time.Second, time.Millisecond, "seed %d", seed)
+		}
+		id := uint64(0)
+		for range 300 {
+			switch k := rng.IntN(10); {
+			case k < 4: // a view
+				id++
+				it := item{syms[rng.IntN(len(syms))], []schema.EventType{schema.EventBBO, schema.EventTicker}[rng.IntN(2)], id}
+				require.NoError(t, d.PublishMerged(ctx, takeMerged(t, merged, it.sym, it.typ, it.id)))
+				i := slices.IndexFunc(queue, func(q item) bool { return q.sym == it.sym && q.typ == it.typ })
+				switch {
+				case hand == nil:
+					hand = &it
+				case i >= 0:
+					queue[i] = it
+				default:
+					queue = append(queue, it)
+				}
+			case k < 8: // a window
+				id++
+				it := item{syms[rng.IntN(len(syms))], schema.EventTrade, id}
+				require.NoError(t, d.PublishMerged(ctx, takeMerged(t, merged, it.sym, it.typ, it.id)))
+				if hand == nil {
+					hand = &it
+					break
+				}
+				n := 0
+				for _, q := range queue {
+					if !q.typ.Coalescable() {
+						n++
+					}
+				}
+				if n >= bound {
+					i := slices.IndexFunc(queue, func(q item) bool { return !q.typ.Coalescable() })
+					queue = slices.Delete(queue, i, i+1)
+					drops++
+				}
+				queue = append(queue, it)
+			default: // a read
+				if hand == nil {
+					continue
+				}
+				m := <-s.C()
+				require.Equal(t, *hand, item{m.Symbol, m.Type, m.MergeID}, "seed %d", seed)
+				hand = nil
+				if len(queue) > 0 {
+					hand = &queue[0]
+					queue = slices.Clone(queue[1:])
+				}
+			}
+			settle()
+		}
+		require.Equal(t, drops, s.Stats().Dropped, "seed %d", seed)
+		for hand != nil {
+			m := <-s.C()
+			require.Equal(t, *hand, item{m.Symbol, m.Type, m.MergeID}, "seed %d", seed)
+			hand = nil
+			if len(queue) > 0 {
+				hand = &queue[0]
+				queue = queue[1:]
+			}
+		}
+		closeDispatcher(t, d)
+		require.Zero(t, merged.Stats().InUse)
+	}
 }
