@@ -51,17 +51,13 @@ type ConsumerOptions struct {
 	// Stream describes the JetStream stream of execution reports; give it
 	// the values the Publisher has.
 	Stream StreamOptions
-	// PendingMsgs bounds the messages that wait for this consumer in
-	// NATS's client: all subjects share one queue, so that the consumer
-	// handles them in the order the server sent them. Beyond it NATS drops
-	// messages (a slow consumer); the losses of ordered streams become gap
-	// markers. Defaults to DefaultPendingMsgs.
-	//
-	// PendingBytes is no longer applied: nats.go bounds a queue shared by
-	// several subscriptions in messages only, so what waits is at most
-	// PendingMsgs messages of at most the server's max_payload (1 MiB by
-	// default) each. Kept for compatibility; defaults to
-	// DefaultPendingBytes.
+	// PendingMsgs and PendingBytes bound what waits for this consumer: all
+	// subjects share one queue, so that the consumer hands messages on in
+	// the order the server sent them. Beyond either bound messages are
+	// dropped (a slow consumer, ConsumerStats.SlowDropped); the losses of
+	// ordered streams become gap markers. (Up to 1024 messages more may be
+	// in transit from nats.go to the queue.) Default to DefaultPendingMsgs
+	// and DefaultPendingBytes.
 	PendingMsgs, PendingBytes int
 	// AckWait is how long the server waits for the ack of an execution
 	// report before delivering it again. Defaults to DefaultAckWait.
@@ -146,6 +142,8 @@ type Consumer struct {
 	log    *slog.Logger
 	subs   []*nats.Subscription
 	msgs   chan *nats.Msg // every subscription's messages, in the server's order
+	q      *msgQueue      // what waits for onMsg, bounded by PendingMsgs and PendingBytes
+	pumped chan struct{}  // closed when the pump has exited
 	quit   chan struct{}  // closed by Close: the loop exits
 	loop   chan struct{}  // closed when the loop has exited
 	cc     jetstream.ConsumeContext
@@ -244,13 +242,15 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 		o.StateVenue = DefaultStateVenue
 	}
 	c := &Consumer{nc: nc, d: d, events: events, opts: o, log: logger(o.Logger).With("role", "consumer"),
-		msgs: make(chan *nats.Msg, o.PendingMsgs), quit: make(chan struct{}), loop: make(chan struct{}),
+		msgs: make(chan *nats.Msg, min(o.PendingMsgs, maxChan)), q: newMsgQueue(o.PendingMsgs, o.PendingBytes),
+		quit: make(chan struct{}), loop: make(chan struct{}), pumped: make(chan struct{}),
 		subjects: make(map[string]*subjectState), seen: newDedup(o.Dedup)}
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
 	}
 	c.reserve, _ = events.TryGet()
 	c.w = watch(nc, c.onState)
+	go c.pump()
 	go c.run()
 	fail := func(err error) (*Consumer, error) {
 		_ = c.stop(context.Background())
@@ -281,21 +281,45 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	return c, nil
 }
 
-// run hands the core messages on, one at a time, until Close; while
-// something is held for want of an event, it retries every heldRetry.
+// maxChan bounds the channel between nats.go and the pump, which empties
+// it as fast as messages come (past it nats.go drops, counted as a slow
+// consumer): what waits is the queue's bounds plus at most this many
+// messages in transit.
+const maxChan = 1024
+
+// pump moves the messages nats.go delivers into the bounded queue, until
+// Close. It never waits for the consumer, so the channel stays nearly empty.
+func (c *Consumer) pump() {
+	defer close(c.pumped)
+	for {
+		select {
+		case m := <-c.msgs:
+			c.q.push(m)
+		case <-c.quit:
+			return
+		}
+	}
+}
+
+// run hands the queued messages on, one at a time in the order the server
+// sent them, until Close; while something is held for want of an event, it
+// retries every heldRetry.
 func (c *Consumer) run() {
 	defer close(c.loop)
 	retry := time.NewTimer(heldRetry)
 	defer retry.Stop()
 	for {
+		if m := c.q.pop(); m != nil {
+			c.onMsg(m)
+			continue
+		}
 		var again <-chan time.Time
 		if c.holding.Load() {
 			retry.Reset(heldRetry)
 			again = retry.C
 		}
 		select {
-		case m := <-c.msgs:
-			c.onMsg(m)
+		case <-c.q.wake:
 		case <-again:
 			c.mu.Lock()
 			if !c.closed.Load() {
@@ -623,7 +647,7 @@ func (c *Consumer) slowDropped() uint64 {
 	if c.closed.Load() {
 		return c.slowAtEnd.Load()
 	}
-	var slow uint64
+	slow := c.q.droppedCount()
 	for _, s := range c.subs {
 		if n, err := s.Dropped(); err == nil {
 			slow += uint64(n)
@@ -672,6 +696,7 @@ func (c *Consumer) stop(ctx context.Context) error {
 		}
 	}
 	close(c.quit)
+	<-c.pumped
 	<-c.loop
 	c.mu.Lock()
 	if c.reserve != nil {
