@@ -131,9 +131,10 @@ type ConsumerStats struct {
 // still announced: the gap marker is published before the next event of
 // its stream, in that event's place if no other event is free.
 //
-// A Consumer is safe for concurrent use. It starts a goroutine that
-// handles core messages and one for state changes, and nats.go delivers
-// execution reports on its own; Close stops them.
+// A Consumer is safe for concurrent use. It starts two goroutines for core
+// messages (one moves them from nats.go into its bounded queue, one hands
+// them on) and one for state changes, and nats.go delivers execution
+// reports on its own; Close stops them.
 type Consumer struct {
 	nc     *nats.Conn
 	d      *dispatch.Dispatcher

@@ -30,9 +30,10 @@
 // "meltica.*.BTC-USDT.*"): the server then sends a message once per
 // matching subscription, and the Consumer hands on only the copy of the
 // first subject that matches (ConsumerStats.Duplicates counts the others).
-// All its subscriptions feed one queue that one goroutine empties, so
-// events are handed on in the order the server sent them, across subjects
-// too. Execution reports are read by one durable consumer whose filters
+// All its subscriptions feed one queue, bounded by
+// ConsumerOptions.PendingMsgs and PendingBytes, that one goroutine empties,
+// so events are handed on in the order the server sent them, across
+// subjects too. Execution reports are read by one durable consumer whose filters
 // are the subjects — or, when they overlap (JetStream refuses overlapping
 // filters), the whole stream, keeping the reports the subjects match.
 //
