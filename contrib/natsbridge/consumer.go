@@ -55,9 +55,10 @@ type ConsumerOptions struct {
 	// subjects share one queue, so that the consumer hands messages on in
 	// the order the server sent them. Beyond either bound messages are
 	// dropped (a slow consumer, ConsumerStats.SlowDropped); the losses of
-	// ordered streams become gap markers. (Up to 1024 messages more may be
-	// in transit from nats.go to the queue.) Default to DefaultPendingMsgs
-	// and DefaultPendingBytes.
+	// ordered streams become gap markers. (Messages in transit from nats.go
+	// to the queue, which a goroutine that does nothing else moves as they
+	// come, are bounded by PendingMsgs alone.) Default to
+	// DefaultPendingMsgs and DefaultPendingBytes.
 	PendingMsgs, PendingBytes int
 	// AckWait is how long the server waits for the ack of an execution
 	// report before delivering it again. Defaults to DefaultAckWait.
@@ -243,7 +244,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 		o.StateVenue = DefaultStateVenue
 	}
 	c := &Consumer{nc: nc, d: d, events: events, opts: o, log: logger(o.Logger).With("role", "consumer"),
-		msgs: make(chan *nats.Msg, min(o.PendingMsgs, maxChan)), q: newMsgQueue(o.PendingMsgs, o.PendingBytes),
+		msgs: make(chan *nats.Msg, o.PendingMsgs), q: newMsgQueue(o.PendingMsgs, o.PendingBytes),
 		quit: make(chan struct{}), loop: make(chan struct{}), pumped: make(chan struct{}),
 		subjects: make(map[string]*subjectState), seen: newDedup(o.Dedup)}
 	if o.Durable != "" {
@@ -281,12 +282,6 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	}
 	return c, nil
 }
-
-// maxChan bounds the channel between nats.go and the pump, which empties
-// it as fast as messages come (past it nats.go drops, counted as a slow
-// consumer): what waits is the queue's bounds plus at most this many
-// messages in transit.
-const maxChan = 1024
 
 // pump moves the messages nats.go delivers into the bounded queue, until
 // Close. It never waits for the consumer, so the channel stays nearly empty.
