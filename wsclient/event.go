@@ -35,6 +35,7 @@ func (c *Client) report(r Reason, err error, id uint64) {
 
 // emit queues ev without ever blocking.
 func (c *Client) emit(ev Event, minor bool) {
+	c.logEvent(&ev)
 	if c.events == nil {
 		return
 	}

@@ -3,6 +3,7 @@ package wsclient
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -134,6 +135,14 @@ type Options struct {
 	OnEvent func(Event)
 	// EventBuffer is the length of the event queue. Defaults to 256.
 	EventBuffer int
+	// Logger receives the events too: state changes at Info, faults at
+	// Warn (a lost connection, a failed or unaligned rotation, a permanent
+	// error), never a line per message: handler errors and invalid frames
+	// are logged at their 1st, 2nd, 4th, 8th… occurrence with the count.
+	// Keys: venue, conn_id (from 1), state, reason, err, attempt, delay,
+	// count. It is called on the goroutine that reports, so a slow
+	// slog.Handler slows the client. Defaults to nil: silent.
+	Logger *slog.Logger
 
 	// Clock times every wait of the client (see [Clock]). Defaults to the
 	// wall clock.
