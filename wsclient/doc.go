@@ -17,8 +17,11 @@
 // [Handler]. The reader owns that frame while the handler runs and reuses
 // it for the next message; it goes back to the pool when the reader exits:
 // the handler must not keep f or f.Data. In steady state a message costs
-// no allocation, one clock read (ReceivedAt) and no lock
-// (TestZeroAllocsPerFrame, BenchmarkRead).
+// no allocation, one clock read and no lock (TestZeroAllocsPerFrame,
+// BenchmarkRead). ReceivedAt is the wall time of the connection's dial
+// plus the monotonic time since (one vDSO read instead of time.Now's two):
+// a step of the system clock during the connection's life does not move
+// it; the next connection takes the stepped clock.
 //
 // Reads use a context without a Done channel. coder/websocket closes a
 // connection whose read context expires, and a cancelable context costs
