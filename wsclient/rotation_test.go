@@ -164,10 +164,13 @@ func TestRotationNoRepeatNoGap(t *testing.T) {
 	h := start(t, v.url(), opts, k, leaks)
 
 	const rotations = 4
+	t0 := newFakeClock().Now() // the clock's start; only the test moves it
 	for r := 1; r <= rotations; r++ {
 		from := ks.count()
 		require.Eventually(t, func() bool { return ks.count() > from+50 }, wait, time.Millisecond, "connection %d delivers", r)
-		h.clock.advance(opts.MaxAge)
+		due := t0.Add(time.Duration(r) * opts.MaxAge) // connection r was dialled at t0 + (r-1)·MaxAge
+		require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation %d armed", r)
+		h.clock.advanceTo(due)
 		require.Eventually(t, func() bool { return h.c.Stats().Rotations == uint64(r) }, wait, time.Millisecond,
 			"rotation %d; events %v", r, h.rec.all())
 	}
@@ -208,14 +211,18 @@ func TestRotationUnalignedFallback(t *testing.T) {
 	h := start(t, v.url(), opts, &sink{hook: ks.hook}, leaks)
 
 	require.Eventually(t, func() bool { return ks.count() > 10 }, wait, time.Millisecond)
-	h.clock.advance(opts.MaxAge)
+	due := h.clock.Now().Add(opts.MaxAge)
+	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation armed")
+	h.clock.advanceTo(due)
 	require.Eventually(t, func() bool { // the new connection has delivered into its queue
 		h.c.deliverMu.Lock()
 		defer h.c.deliverMu.Unlock()
 		return h.c.ov != nil && h.c.ov.nb != nil
 	}, wait, time.Millisecond)
 	require.Zero(t, h.c.Stats().Rotations, "no switch before the overlap bound")
-	h.clock.advance(opts.RotationOverlap)
+	due = h.clock.Now().Add(opts.RotationOverlap)
+	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "overlap bound armed")
+	h.clock.advanceTo(due)
 	ev := h.rec.waitFor(t, "unaligned", func(ev Event) bool { return ev.Reason == ReasonRotation && ev.Err == ErrRotationUnaligned })
 	require.EqualValues(t, 2, ev.ConnID)
 	require.EqualValues(t, 1, h.c.Stats().Rotations)
@@ -273,8 +280,9 @@ func TestRotationFailureKeepsOldConnection(t *testing.T) {
 	opts.BackoffBase = 10 * time.Millisecond
 	h := start(t, v.url(), opts, &sink{}, leaks)
 
-	h.rec.waitFor(t, "connected", connected(1))
-	h.clock.advance(opts.MaxAge)
+	due := newFakeClock().Now().Add(opts.MaxAge) // connection 1 was dialled at the clock's start
+	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation armed")
+	h.clock.advanceTo(due)
 	failed := h.rec.waitFor(t, "failed rotation", func(ev Event) bool {
 		return ev.State == schema.ConnConnected && ev.Reason == ReasonRotation && ev.Err != nil
 	})
