@@ -293,10 +293,12 @@ func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 		c.handle(cn.ctx, f, cn.id)
 	case modeOverlap:
 		c.handle(cn.ctx, f, cn.id)
-		c.ov.oldDelivered(f)
+		if c.ov != nil {
+			c.ov.oldDelivered(f)
+		}
 	case modeStandby:
-		if c.ov.newArrived(cn, f) {
-			return f // the old connection delivered it already
+		if c.ov == nil || c.ov.newArrived(cn, f) {
+			return f // the rotation was given up, or the old connection delivered it already
 		}
 		return nil
 	case modeSkipping:
