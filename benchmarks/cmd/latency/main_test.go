@@ -13,7 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/meltica/meltica/benchmarks/baseline"
-	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/benchmarks/internal/collect"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -63,13 +63,8 @@ func TestSendStampKept(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, base, 1)
 
-	ps := schema.NewPools(nil)
 	var got []*schema.CanonicalEvent
-	p := normalize.NewBinance(ps.Events, normalize.SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
-		got = append(got, ev.Clone())
-		ps.Events.Put(ev)
-		return nil
-	}), nil)
+	p := collect.Binance(&got)
 	require.NoError(t, p.HandleBytes(context.Background(), frame, 1))
 	require.Len(t, got, 1)
 
