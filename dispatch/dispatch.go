@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,14 @@ type Options struct {
 	// Merged is the pool PublishMerged returns merged events to. Defaults
 	// to nil: PublishMerged refuses every event.
 	Merged *pool.Pool[*schema.MergedEvent]
+	// Logger receives the dispatcher's state changes, never one record per
+	// event: a subscription that starts dropping market data (Warn, once
+	// per slow spell, not per drop) and catches up again (Info, with how
+	// many it dropped), a critical lane going over its bound (Warn, once
+	// on the way over), and a Close that gave up draining (Warn). Records
+	// carry "subscription_id" and "subscriber" (SubscribeOptions.Name).
+	// Defaults to nil: silent.
+	Logger *slog.Logger
 }
 
 // Dispatcher fans pooled events out to subscribers as heap clones. It is
@@ -36,6 +45,7 @@ type Options struct {
 type Dispatcher struct {
 	events   *pool.Pool[*schema.CanonicalEvent]
 	overflow func(*Subscription, Stats)
+	log      *slog.Logger // nil: silent
 
 	idx    atomic.Pointer[index]
 	closed atomic.Bool
@@ -63,6 +73,7 @@ func New(events *pool.Pool[*schema.CanonicalEvent], opts *Options) *Dispatcher {
 	d := &Dispatcher{
 		events:   events,
 		overflow: o.OnCriticalOverflow,
+		log:      o.Logger,
 		running:  make(map[*Subscription]struct{}),
 
 		mergedPool: o.Merged,
@@ -96,13 +107,16 @@ func (d *Dispatcher) Subscribe(f Filter, opts *SubscribeOptions) (*Subscription,
 // Unsubscribe ends s at once: it receives nothing more, what it had queued
 // is released (counted in [Stats.Discarded]) and its goroutine exits as
 // soon as it is not inside the handler; s.Done() tells when. Unsubscribe
-// does not wait for that, so a handler may unsubscribe itself. It returns
-// ErrUnknownSubscription when s is not subscribed here.
+// does not wait for that, so a handler may unsubscribe itself. After Close
+// it still ends a channel subscription whose channel is not read to the
+// end. It returns ErrUnknownSubscription when s is not subscribed here.
 func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 	d.mu.Lock()
 	var ok bool
 	if d.subs, ok = without(d.subs, s); ok {
 		d.idx.Store(newIndex(d.subs))
+	} else if d.closed.Load() && s.ch != nil {
+		_, ok = d.running[s] // handed off by Close, still delivering
 	}
 	d.mu.Unlock()
 	if !ok {
@@ -153,9 +167,9 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 	}
 	var err error
 	for _, s := range ix.route(keyOf(ev)) {
-		ok, alarm := s.enqueue(ev)
-		if alarm && d.overflow != nil {
-			d.overflow(s, s.Stats())
+		ok, report := s.enqueue(ev)
+		if report != 0 {
+			d.report(s, report)
 		}
 		if !ok && d.closed.Load() {
 			err = ErrClosed // refused by a draining subscription
@@ -164,36 +178,76 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 	return err
 }
 
+// report tells the host about a subscription's transitions, on the
+// publisher's goroutine and outside the subscription's lock.
+func (d *Dispatcher) report(s *Subscription, r news) {
+	if r&newsSlow != 0 && d.log != nil {
+		d.log.LogAttrs(context.Background(), slog.LevelWarn, "dispatch: subscriber too slow, dropping its oldest market data",
+			slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
+			slog.Int("ordered_bound", s.ordBound))
+	}
+	if r&newsOverflow != 0 {
+		st := s.Stats()
+		if d.log != nil {
+			d.log.LogAttrs(context.Background(), slog.LevelWarn, "dispatch: critical lane over its bound, growing (nothing dropped)",
+				slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
+				slog.Int("critical_bound", s.critBound), slog.Int("critical", st.Critical))
+		}
+		if d.overflow != nil {
+			d.overflow(s, st)
+		}
+	}
+}
+
+// logCaughtUp records the end of a subscription's slow spell.
+func (d *Dispatcher) logCaughtUp(s *Subscription, dropped uint64) {
+	if d.log != nil {
+		d.log.LogAttrs(context.Background(), slog.LevelInfo, "dispatch: subscriber caught up",
+			slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
+			slog.Uint64("dropped", dropped))
+	}
+}
+
 // Close stops the dispatcher: Publish and Subscribe return ErrClosed from
 // now on, and every subscription delivers what it has queued (critical
-// first, as always) and ends; channels returned by C are closed. When ctx
-// ends first (after DefaultCloseWait if it has no deadline), what is still
-// queued is released and Close returns a [*CloseError]; a goroutine still
-// inside its handler exits when the handler returns. Queued events are
-// heap clones, so releasing them returns nothing to any pool. Close must not
-// be called from a handler. Calling it again waits again.
+// first, as always) and ends.
+//
+// Close waits for handler subscriptions: their handlers get what was
+// queued, and Close returns once they have. When ctx ends first (after
+// DefaultCloseWait if it has no deadline), what is still queued is
+// released and Close returns a [*CloseError]; a goroutine still inside its
+// handler exits when the handler returns. Queued events are heap clones, so
+// releasing them returns nothing to any pool.
+//
+// Close does not wait for channel subscriptions (no Handler): a channel is
+// read at the reader's pace, perhaps only after Close returns, so Close
+// hands it off. Its goroutine keeps offering what was queued on C — and
+// nothing newer — and closes C after the last event, then exits. Reading C
+// to the end (range over it) is all a reader has to do; one that stops
+// reading early must Unsubscribe, which releases the rest, or the goroutine
+// waits on the channel. This is the one goroutine that may outlive Close,
+// besides a handler still running.
+//
+// Close must not be called from a handler. Calling it again waits again.
 func (d *Dispatcher) Close(ctx context.Context) error {
 	d.mu.Lock()
 	d.closed.Store(true)
 	d.subs = nil
 	d.idx.Store(newIndex(nil))
-	running := make([]*Subscription, 0, len(d.running))
+	lanes := make([]lane, 0, len(d.running)+len(d.mrunning))
 	for s := range d.running {
-		running = append(running, s)
-	}
-	lanes := make([]lane, 0, len(running)+len(d.mrunning))
-	for _, s := range running {
-		lanes = append(lanes, s)
+		s.drain()
+		if s.ch == nil { // handed-off channel subscriptions are not waited for
+			lanes = append(lanes, s)
+		}
 	}
 	for s := range d.mrunning {
+		s.drain()
 		lanes = append(lanes, s)
 	}
 	d.merged = nil
 	d.mu.Unlock()
 
-	for _, s := range lanes {
-		s.drain()
-	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultCloseWait)
@@ -212,6 +266,10 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		default:
 			ce.Running++
 		}
+	}
+	if d.log != nil {
+		d.log.LogAttrs(context.Background(), slog.LevelWarn, "dispatch: close gave up draining",
+			slog.Uint64("discarded", ce.Discarded), slog.Int("running", ce.Running), slog.Any("error", ce.Err))
 	}
 	return ce
 }

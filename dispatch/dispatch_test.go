@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -254,29 +255,89 @@ func TestCloseTimeoutReleases(t *testing.T) {
 	t.Parallel()
 	p := newEventPool(4)
 	d := New(p, nil)
-	ch, err := d.Subscribe(Filter{}, nil) // a channel nobody reads
-	require.NoError(t, err)
 	r, s := stalled(t, d, p, SubscribeOptions{}, schema.EventTrade)
 	publish(t, d, p, bin, "BTC-USDT", schema.EventTrade, 2)
 	publish(t, d, p, bin, "BTC-USDT", schema.EventExecReport, 3)
-	eventually(t, func() bool { return ch.Stats().Depth == 2 }, "the channel goroutine holds trade 1")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	err = d.Close(ctx)
+	err := d.Close(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	var ce *CloseError
 	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, uint64(4), ce.Discarded, "two queued in each subscription")
-	assert.GreaterOrEqual(t, ce.Running, 1, "the gated handler is still running")
+	assert.Equal(t, uint64(2), ce.Discarded, "the two queued behind the gated handler")
+	assert.Equal(t, 1, ce.Running, "the gated handler is still running")
 	assert.Contains(t, err.Error(), "close gave up draining")
-	waitDone(t, ch)
-	assert.Equal(t, uint64(3), ch.Stats().Discarded, "and the one it could not send")
 	r.open()
 	waitDone(t, s)
 	assert.Equal(t, uint64(2), s.Stats().Discarded)
 	assert.Len(t, r.got(), 1)
 	require.NoError(t, d.Close(context.Background()), "a second Close finds nothing left")
+}
+
+// TestCloseHandsOffChannel: a channel subscriber that reads only after
+// Close returns. Close must not wait for it (nor report it as stuck in a
+// handler), and the reader then gets everything that was queued, critical
+// first, and the channel closes after the last one.
+func TestCloseHandsOffChannel(t *testing.T) {
+	t.Parallel()
+	p := newEventPool(4)
+	d := New(p, nil)
+	s, err := d.Subscribe(Filter{}, nil)
+	require.NoError(t, err)
+	r := &recorder{}
+	h, err := d.Subscribe(Filter{}, &SubscribeOptions{Handler: r.handle})
+	require.NoError(t, err)
+	for seq := uint64(1); seq <= 50; seq++ {
+		publish(t, d, p, bin, "BTC-USDT", schema.EventTrade, seq)
+	}
+	publish(t, d, p, bin, "BTC-USDT", schema.EventExecReport, 51)
+
+	// Nothing reads C until Close has returned: a Close that waited for the
+	// reader would only return at this deadline, with an error.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, d.Close(ctx))
+	waitDone(t, h)
+	assert.Len(t, r.got(), 51, "the handler subscriber was drained before Close returned")
+
+	var got []uint64
+	for ev := range s.C() {
+		got = append(got, ev.SeqProvider)
+	}
+	require.Len(t, got, 51)
+	// The execution report overtakes queued market data: at most trade 1,
+	// which the goroutine may already have been offering, comes before it.
+	assert.LessOrEqual(t, slices.Index(got, 51), 1, "%v", got)
+	waitDone(t, s)
+	st := s.Stats()
+	assert.Equal(t, uint64(51), st.Delivered)
+	assert.Zero(t, st.Discarded)
+	assert.ErrorIs(t, d.Publish(context.Background(), take(t, p, bin, "BTC-USDT", schema.EventTrade, 52)), ErrClosed)
+}
+
+// A channel handed off by Close but never read is ended by Unsubscribe,
+// which releases what is left.
+func TestUnsubscribeAfterCloseReleasesChannel(t *testing.T) {
+	t.Parallel()
+	p := newEventPool(4)
+	d := New(p, nil)
+	s, err := d.Subscribe(Filter{}, nil)
+	require.NoError(t, err)
+	for seq := uint64(1); seq <= 5; seq++ {
+		publish(t, d, p, bin, "BTC-USDT", schema.EventTrade, seq)
+	}
+	require.NoError(t, d.Close(context.Background()))
+	ev := <-s.C()
+	require.Equal(t, uint64(1), ev.SeqProvider)
+	require.NoError(t, d.Unsubscribe(s))
+	waitDone(t, s)
+	for range s.C() {
+		t.Fatal("nothing is delivered after Unsubscribe")
+	}
+	st := s.Stats()
+	assert.Equal(t, uint64(1), st.Delivered)
+	assert.Equal(t, uint64(4), st.Discarded, "three queued and the one being offered")
 }
 
 func TestStats(t *testing.T) {

@@ -25,13 +25,16 @@
 // slow subscriber never slows the publisher or the other subscribers.
 //
 //   - Critical: execution reports, order acks, connection states, control
-//     and gap markers. FIFO, always delivered before any waiting market
-//     data, never dropped. Its bound is soft: beyond it the lane grows,
-//     the excess is counted in [Stats.Overflowed] and
-//     [Options.OnCriticalOverflow] raises the alarm once. Waiting instead
-//     would let a stuck subscriber block the socket reader, and a wait
-//     that times out would lose the report; critical events are rare
-//     enough that growing is the safe choice.
+//     and the gap markers a venue parser publishes. FIFO, always delivered
+//     before any waiting market data and before the dispatcher's own gap
+//     markers, never dropped: an execution report waits at most for the
+//     handler call in progress plus the critical events queued ahead of
+//     it. Its bound is soft: beyond it the lane grows, the excess is
+//     counted in [Stats.Overflowed] and [Options.OnCriticalOverflow]
+//     raises the alarm once. Waiting instead would let a stuck subscriber
+//     block the socket reader, and a wait that times out would lose the
+//     report; critical events are rare enough that growing is the safe
+//     choice.
 //   - Coalescing: best bid/offer, ticker, kline in progress, mark price,
 //     funding rate ([schema.EventType.Coalescable]). At most one event per
 //     stream waits; a newer one replaces it in place (without allocating
@@ -40,17 +43,38 @@
 //     lane needs no bound: it never holds more than one event per stream.
 //   - Ordered: trades, book snapshots and diffs, closed klines,
 //     liquidations. A bounded FIFO, never reordered. When it is full the
-//     oldest event is dropped and counted, and a gap marker — an
-//     [schema.EventGap] with Control.Kind [schema.ControlGap] naming the
-//     venue, symbol, type, count and sequence range (when known) of what
-//     was lost — is queued on the critical lane, so it arrives before the
-//     next event of that stream. Further drops of the stream merge into the
-//     marker while it waits.
+//     oldest event is dropped and counted, and recorded in its stream's gap
+//     marker — an [schema.EventGap] with Control.Kind [schema.ControlGap]
+//     and Control.GapSource [schema.GapSubscriberQueue], naming the venue,
+//     symbol, type, count and sequence range (when known) of what was
+//     lost.
+//
+// # Gap markers of a slow subscriber
+//
+// A stream's marker is not queued in line. It waits, absorbing every later
+// drop of its stream, and goes out immediately before the next event of
+// that stream is delivered, which is then held back from further drops so
+// that the two arrive together. So a subscriber always hears of a gap
+// before it sees the stream continue, and a slow one gets at most one
+// marker per stretch of delivered events of a stream instead of one per
+// drop: never more markers than ordered events delivered, plus at most one
+// per stream per OrderedBound market data deliveries (the markers that come
+// due on their own), so most of its deliveries stay data, and its
+// execution reports never wait behind markers. (A subscriber to a single
+// ordered stream far faster than its handler is the worst case: every
+// event it gets follows a gap, so about half its deliveries are markers.
+// Dropping the oldest keeps what it gets fresh; that is the price.) A marker whose stream has nothing queued goes out on
+// its own once the subscriber has delivered OrderedBound more market data
+// events, or as soon as it has nothing else queued.
 //
 // Market data of the ordered and coalescing lanes is delivered in arrival
-// order. Events of one stream keep their order end to end (when one
-// goroutine publishes the stream), and so do all critical events, so the
-// execution reports of one order arrive in order.
+// order while the subscriber keeps up. Once it drops events, the two lanes
+// take turns instead: a coalescing slot keeps its place in line however
+// old it grows while the ordered lane's head is never older than
+// OrderedBound events, so arrival order would starve the ordered lane.
+// Events of one stream keep their order end to end (when one goroutine
+// publishes the stream), and so do all critical events, so the execution
+// reports of one order arrive in order.
 //
 // # Merged events
 //
@@ -68,9 +92,20 @@
 // # Closing
 //
 // [Dispatcher.Close] refuses new events and lets every subscription deliver
-// what it has queued, then stops its goroutine; if its context ends first,
-// what is left is released and Close reports how much. [Dispatcher.Unsubscribe]
-// ends one subscription at once and releases its queue. No goroutine
-// outlives Close, except one still inside a handler, until that handler
-// returns.
+// what it has queued. It waits for handler subscriptions; if its context
+// ends first, what is left is released and Close reports how much. It does
+// not wait for channel subscriptions, whose reader may read only after
+// Close returns: their goroutine offers what was queued on the channel and
+// closes it after the last event. [Dispatcher.Unsubscribe] ends one
+// subscription at once and releases its queue, also a channel subscription
+// after Close. No goroutine outlives Close, except one still inside a
+// handler, until that handler returns, and a channel subscription's, until
+// its channel is read to the end or it is unsubscribed.
+//
+// # Logging
+//
+// [Options.Logger] (nil: silent) hears state changes, never one record
+// per event: a subscriber starting to drop (Warn, once per slow spell) and
+// catching up (Info), a critical lane over its bound (Warn), a Close that
+// gave up (Warn), each with "subscription_id" and "subscriber".
 package dispatch

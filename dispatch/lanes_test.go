@@ -14,7 +14,8 @@ import (
 
 func gap(typ schema.EventType, sym string, count, first, last uint64) seen {
 	return seen{Type: schema.EventGap, Symbol: sym, Gap: schema.Control{
-		Kind: schema.ControlGap, GapType: typ, GapCount: count, GapFirstSeq: first, GapLastSeq: last}}
+		Kind: schema.ControlGap, GapType: typ, GapCount: count, GapFirstSeq: first, GapLastSeq: last,
+		GapSource: schema.GapSubscriberQueue}}
 }
 
 func TestOrderedDropsOldestWithGapMarker(t *testing.T) {
@@ -41,18 +42,24 @@ func TestOrderedDropsOldestWithGapMarker(t *testing.T) {
 	closeDispatcher(t, d)
 
 	got := describe(r.got())
+	// A marker goes out just before the next event of its stream; BTC
+	// trades have none queued, so theirs goes once the subscriber has
+	// caught up.
 	want := []seen{
 		{Type: schema.EventTrade, Symbol: "BTC-USDT", Seq: 1},
-		gap(schema.EventTrade, "BTC-USDT", 6, 2, 7),
 		gap(schema.EventTrade, "ETH-USDT", 1, 0, 0), // sequence unknown
 		{Type: schema.EventTrade, Symbol: "ETH-USDT"},
 		{Type: schema.EventBookUpdate, Symbol: "ETH-USDT", Seq: 11},
 		{Type: schema.EventBookUpdate, Symbol: "ETH-USDT"},
 		{Type: schema.EventBookUpdate, Symbol: "ETH-USDT"},
+		gap(schema.EventTrade, "BTC-USDT", 6, 2, 7),
 	}
 	assert.Equal(t, want, got)
 }
 
+// A marker goes out together with the next event of its stream: that
+// event is held back from the drops the marker's own delivery may see, so
+// a later drop needs a new marker after it.
 func TestGapMarkerAfterDelivery(t *testing.T) {
 	t.Parallel()
 	p := newEventPool(4)
@@ -61,16 +68,18 @@ func TestGapMarkerAfterDelivery(t *testing.T) {
 	publish(t, d, p, bin, "BTC-USDT", schema.EventTrade, 2)
 	publish(t, d, p, bin, "BTC-USDT", schema.EventTrade, 3) // drops 2
 	r.gate <- struct{}{}                                    // trade 1 returns
-	r.waitEntered(t)                                        // the marker for 2
-	publish(t, d, p, bin, "BTC-USDT", schema.EventTrade, 4) // drops 3: a new marker
-	publish(t, d, p, bin, "BTC-USDT", schema.EventTrade, 5) // drops 4: merged into it
+	r.waitEntered(t)                                        // the marker for 2; trade 3 goes next
+	publish(t, d, p, bin, "BTC-USDT", schema.EventTrade, 4) // queued behind 3: nothing dropped
+	publish(t, d, p, bin, "BTC-USDT", schema.EventTrade, 5) // drops 4: a new marker
+	publish(t, d, p, bin, "BTC-USDT", schema.EventTrade, 6) // drops 5: merged into it
 	r.open()
 	closeDispatcher(t, d)
 	want := []seen{
 		{Type: schema.EventTrade, Symbol: "BTC-USDT", Seq: 1},
 		gap(schema.EventTrade, "BTC-USDT", 1, 2, 2),
-		gap(schema.EventTrade, "BTC-USDT", 2, 3, 4),
-		{Type: schema.EventTrade, Symbol: "BTC-USDT", Seq: 5},
+		{Type: schema.EventTrade, Symbol: "BTC-USDT", Seq: 3},
+		gap(schema.EventTrade, "BTC-USDT", 2, 4, 5),
+		{Type: schema.EventTrade, Symbol: "BTC-USDT", Seq: 6},
 	}
 	assert.Equal(t, want, describe(r.got()))
 }
@@ -128,7 +137,7 @@ func TestCriticalNeverDropped(t *testing.T) {
 	}
 	assert.Len(t, alarms, 1, "one alarm on the way over")
 	st := s.Stats()
-	assert.Equal(t, uint64(n-1+1-8), st.Overflowed, "every exec report and the gap marker beyond the bound")
+	assert.Equal(t, uint64(n-1-8), st.Overflowed, "every exec report beyond the bound (gap markers wait apart)")
 	r.open()
 	closeDispatcher(t, d)
 
@@ -202,4 +211,36 @@ func TestPublishNeverBlocks(t *testing.T) {
 	fs := fast.Stats()
 	assert.Equal(t, uint64(n+1), fs.Delivered-fs.Gaps+fs.Coalesced+fs.Dropped, "every event delivered (besides the gap markers), replaced or dropped")
 	t.Logf("fast subscriber: %+v", fs)
+}
+
+// A marker whose stream has nothing queued still goes out once the
+// subscriber has delivered OrderedBound more market data events, even if
+// other streams keep it busy.
+func TestQuietStreamMarkerComesDue(t *testing.T) {
+	t.Parallel()
+	p := newEventPool(4)
+	d := New(p, nil)
+	r, _ := stalled(t, d, p, SubscribeOptions{OrderedBound: 3}, schema.EventTrade)
+	publish(t, d, p, bin, "BTC-USDT", schema.EventTrade, 2)
+	for seq := uint64(1); seq <= 3; seq++ { // 3 drops BTC 2, the last of its stream
+		publish(t, d, p, bin, "ETH-USDT", schema.EventTrade, seq)
+	}
+	for seq := uint64(4); seq <= 6; seq++ {
+		r.gate <- struct{}{}
+		r.waitEntered(t)
+		publish(t, d, p, bin, "ETH-USDT", schema.EventTrade, seq) // ETH keeps the subscriber busy
+	}
+	r.open()
+	closeDispatcher(t, d)
+	want := []seen{
+		{Type: schema.EventTrade, Symbol: "BTC-USDT", Seq: 1},
+		{Type: schema.EventTrade, Symbol: "ETH-USDT", Seq: 1},
+		{Type: schema.EventTrade, Symbol: "ETH-USDT", Seq: 2},
+		{Type: schema.EventTrade, Symbol: "ETH-USDT", Seq: 3},
+		gap(schema.EventTrade, "BTC-USDT", 1, 2, 2), // due after three market data deliveries
+		{Type: schema.EventTrade, Symbol: "ETH-USDT", Seq: 4},
+		{Type: schema.EventTrade, Symbol: "ETH-USDT", Seq: 5},
+		{Type: schema.EventTrade, Symbol: "ETH-USDT", Seq: 6},
+	}
+	assert.Equal(t, want, describe(r.got()))
 }

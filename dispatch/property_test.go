@@ -3,6 +3,7 @@ package dispatch
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -18,11 +19,16 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-// The property test publishes propertyEvents events (see the
-// property_size*_test.go files) of mixed types, streams and venues from two
-// publisher goroutines to subscribers with random filters and speeds, one
-// of them a hundred times slower than the feed, then checks what each
-// subscriber saw against what was published.
+// The property test publishes -dispatch.property-events events of mixed
+// types, streams and venues from two publisher goroutines to subscribers
+// with random filters and speeds, one of them a hundred times slower than
+// the feed, then checks what each subscriber saw against what was
+// published. The default run is short (100 000 events, a few seconds under
+// -race); .ci/run also runs the long one:
+//
+//	go test -race -run TestProperty ./dispatch -args -dispatch.property-events=1000000
+
+var propertyEvents = flag.Int("dispatch.property-events", 100_000, "events TestProperty publishes")
 
 var (
 	propVenues  = []schema.Venue{schema.VenueBinance, schema.VenueOKX, schema.VenueBybit, schema.VenueKraken}
@@ -165,7 +171,7 @@ func (c *checker) verify(t *testing.T, feeds []*feed, st Stats) {
 // publishFeed publishes n events on the streams of venues and keeps the
 // record. Every tick events it offers one token to each gate.
 func publishFeed(d *Dispatcher, p *pool.Pool[*schema.CanonicalEvent], rng *rand.Rand, venues []schema.Venue, n int, gates []chan struct{}, ticks []int) (*feed, error) {
-	f := &feed{last: map[routeKey]uint64{}, crit: map[schema.Venue][]critRec{}}
+	f := newFeed()
 	traces := map[schema.Venue]uint64{}
 	ctx := context.Background()
 	for i := range n {
@@ -194,27 +200,36 @@ func publishFeed(d *Dispatcher, p *pool.Pool[*schema.CanonicalEvent], rng *rand.
 		if typ != schema.EventConnState {
 			ev.Symbol = propSymbols[rng.IntN(len(propSymbols))]
 		}
-		k := keyOf(ev)
-		f.last[k]++
-		ev.SeqProvider = f.last[k]
-		ev.IngestTS = time.Now().UnixNano()
-		switch {
-		case typ.Critical():
-			traces[ev.Venue]++
-			ev.TraceID = traces[ev.Venue]
-			f.crit[ev.Venue] = append(f.crit[ev.Venue], critRec{key: k, trace: ev.TraceID})
-		case typ == schema.EventBookUpdate || typ == schema.EventBookSnapshot:
-			ev.Book.FirstSeq, ev.Book.LastSeq = ev.SeqProvider, ev.SeqProvider
-			ev.Raw = strconv.AppendUint(ev.Raw, ev.SeqProvider, 10)
-			lv := schema.Level{Price: schema.NewDecimal(int64(ev.SeqProvider), 2), Qty: schema.NewDecimal(1, 0)}
-			ev.Book.Bids = append(ev.Book.Bids, lv, lv)
-			ev.Book.Asks = append(ev.Book.Asks, lv)
-		}
+		f.stamp(ev, traces)
 		if err := d.Publish(ctx, ev); err != nil {
 			return f, err
 		}
 	}
 	return f, nil
+}
+
+func newFeed() *feed { return &feed{last: map[routeKey]uint64{}, crit: map[schema.Venue][]critRec{}} }
+
+// stamp gives ev, whose venue, symbol and type are set, the next sequence
+// of its stream, a trace id if it is critical and a payload the checker
+// verifies if it is a book event, and records it in f.
+func (f *feed) stamp(ev *schema.CanonicalEvent, traces map[schema.Venue]uint64) {
+	k := keyOf(ev)
+	f.last[k]++
+	ev.SeqProvider = f.last[k]
+	ev.IngestTS = time.Now().UnixNano()
+	switch typ := ev.Type; {
+	case typ.Critical():
+		traces[ev.Venue]++
+		ev.TraceID = traces[ev.Venue]
+		f.crit[ev.Venue] = append(f.crit[ev.Venue], critRec{key: k, trace: ev.TraceID})
+	case typ == schema.EventBookUpdate || typ == schema.EventBookSnapshot:
+		ev.Book.FirstSeq, ev.Book.LastSeq = ev.SeqProvider, ev.SeqProvider
+		ev.Raw = strconv.AppendUint(ev.Raw, ev.SeqProvider, 10)
+		lv := schema.Level{Price: schema.NewDecimal(int64(ev.SeqProvider), 2), Qty: schema.NewDecimal(1, 0)}
+		ev.Book.Bids = append(ev.Book.Bids, lv, lv)
+		ev.Book.Asks = append(ev.Book.Asks, lv)
+	}
 }
 
 func randomFilter(rng *rand.Rand) Filter {
@@ -241,7 +256,7 @@ func randomFilter(rng *rand.Rand) Filter {
 
 func TestProperty(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d, %d events", seed, propertyEvents)
+	t.Logf("seed %d, %d events", seed, *propertyEvents)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	p := newEventPool(schema.CapCanonicalEvent)
 	d := New(p, nil)
@@ -292,7 +307,7 @@ func TestProperty(t *testing.T) {
 		go func() {
 			defer pubs.Done()
 			rng := rand.New(rand.NewPCG(seed, uint64(i+2)))
-			feeds[i], errs[i] = publishFeed(d, p, rng, propVenues[2*i:2*i+2], propertyEvents/2,
+			feeds[i], errs[i] = publishFeed(d, p, rng, propVenues[2*i:2*i+2], *propertyEvents/2,
 				[]chan struct{}{medium, slow}, []int{4, 100})
 		}()
 	}

@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,9 +34,12 @@ type SubscribeOptions struct {
 	CriticalBound int
 	// OrderedBound is how many ordered events (trades, book snapshots and
 	// diffs, closed klines, liquidations) may wait. When the lane is full
-	// the oldest is dropped and a gap marker queued. Defaults to
-	// DefaultOrderedBound.
+	// the oldest is dropped and recorded in its stream's gap marker.
+	// Defaults to DefaultOrderedBound.
 	OrderedBound int
+	// Name names the subscription in log records (key "subscriber", next
+	// to "subscription_id"). Defaults to "".
+	Name string
 }
 
 // Stats is a snapshot of one subscription's counters.
@@ -43,13 +47,14 @@ type Stats struct {
 	Delivered  uint64        // events handed to the handler or received from C
 	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream
 	Dropped    uint64        // ordered events dropped because the lane was full
-	Gaps       uint64        // gap markers queued for those drops
+	Gaps       uint64        // gap markers made for those drops (each covers one or more)
 	Overflowed uint64        // critical events queued beyond CriticalBound (none lost)
 	Discarded  uint64        // queued events released at Unsubscribe or at a Close that timed out
 	Critical   int           // critical events queued now
 	Coalescing int           // coalescable events queued now
 	Ordered    int           // ordered events queued now
-	Depth      int           // all events queued now
+	Markers    int           // gap markers waiting now
+	Depth      int           // all events queued now, markers included
 	MaxDepth   int           // most events queued at once so far
 	WorstLag   time.Duration // longest delivery time minus IngestTS so far
 }
@@ -66,20 +71,27 @@ type Subscription struct {
 	abort   chan struct{}               // closed to stop at once
 	done    chan struct{}               // closed when the goroutine has exited
 
+	name                string
 	critBound, ordBound int
 	abortOnce           sync.Once
 
 	mu       sync.Mutex
 	state    subState
-	idle     bool // the goroutine found every lane empty and waits for wake
-	over     bool // the critical lane is over its bound
+	idle     bool                   // the goroutine found every lane empty and waits for wake
+	over     bool                   // the critical lane is over its bound
+	slow     bool                   // dropping market data since the lanes were last empty
+	lastOrd  bool                   // the last market data delivered came from the ordered lane
+	staged   *schema.CanonicalEvent // ordered event whose gap marker is being delivered: it goes next
 	seq      uint64
 	crit     ring[*schema.CanonicalEvent]
 	ord      ring[ordered]
 	coal     ring[*slot]
-	slots    map[routeKey]*slot                  // per coalescable stream, for the stream's life
-	gaps     map[routeKey]*schema.CanonicalEvent // gap markers queued and not yet delivered
-	counters Stats                               // counters kept under mu
+	slots    map[routeKey]*slot   // per coalescable stream, for the stream's life
+	gaps     map[routeKey]*marker // gap markers waiting, by the stream they report on
+	pending  []*marker            // the same markers, oldest first
+	market   uint64               // market data events delivered so far
+	counters Stats                // counters kept under mu
+	episode  uint64               // Dropped when the subscription last became slow
 
 	delivered atomic.Uint64
 	worstLag  atomic.Int64
@@ -97,6 +109,16 @@ const (
 type ordered struct {
 	ev  *schema.CanonicalEvent
 	seq uint64
+}
+
+// marker is a gap marker waiting for delivery: the dispatcher's report that
+// ordered events of one stream were dropped from this subscriber's queue.
+// due is the count of market data deliveries after which it goes out even
+// if no event of its stream is delivered first.
+type marker struct {
+	ev  *schema.CanonicalEvent
+	key routeKey
+	due uint64
 }
 
 // slot is the coalescing lane's place for one stream. ev is nil when
@@ -118,6 +140,7 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 	s := &Subscription{
 		d:         d,
 		id:        id,
+		name:      o.Name,
 		m:         compile(f),
 		handler:   o.Handler,
 		wake:      make(chan struct{}, 1),
@@ -152,7 +175,8 @@ func (s *Subscription) Done() <-chan struct{} { return s.done }
 func (s *Subscription) Stats() Stats {
 	s.mu.Lock()
 	st := s.counters
-	st.Critical, st.Coalescing, st.Ordered = s.crit.len(), s.coal.len(), s.ord.len()
+	st.Critical, st.Coalescing, st.Markers = s.crit.len(), s.coal.len(), len(s.pending)
+	st.Ordered = s.ord.len() + s.stagedLocked()
 	st.Depth = s.depthLocked()
 	s.mu.Unlock()
 	st.Delivered = s.delivered.Load()
@@ -160,12 +184,28 @@ func (s *Subscription) Stats() Stats {
 	return st
 }
 
-func (s *Subscription) depthLocked() int { return s.crit.len() + s.coal.len() + s.ord.len() }
+func (s *Subscription) depthLocked() int {
+	return s.crit.len() + s.coal.len() + s.ord.len() + len(s.pending) + s.stagedLocked()
+}
+
+func (s *Subscription) stagedLocked() int {
+	if s.staged != nil {
+		return 1
+	}
+	return 0
+}
+
+// news is what enqueue tells its caller to report, outside the lock.
+type news uint8
+
+const (
+	newsOverflow news = 1 << iota // the critical lane has just gone over its bound
+	newsSlow                      // the subscription has just started dropping
+)
 
 // enqueue queues a clone of ev in the lane of its class. It reports false
-// when the subscription takes no more events, and alarm when the critical
-// lane has just gone over its bound.
-func (s *Subscription) enqueue(ev *schema.CanonicalEvent) (ok, alarm bool) {
+// when the subscription takes no more events, and the transitions to report.
+func (s *Subscription) enqueue(ev *schema.CanonicalEvent) (ok bool, report news) {
 	t := ev.Type
 	var c *schema.CanonicalEvent
 	if !t.Coalescable() { // clone outside the lock; coalescing may not need one
@@ -174,19 +214,21 @@ func (s *Subscription) enqueue(ev *schema.CanonicalEvent) (ok, alarm bool) {
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
-		return false, false
+		return false, 0
 	}
 	switch {
 	case t.Critical():
-		alarm = s.pushCriticalLocked(c)
+		if s.pushCriticalLocked(c) {
+			report |= newsOverflow
+		}
 	case c == nil:
 		if !s.coalesceLocked(ev) {
 			s.mu.Unlock()
-			return true, false // replaced in place: already queued, the goroutine is not idle
+			return true, 0 // replaced in place: already queued, the goroutine is not idle
 		}
 	default:
 		if s.ord.len() >= s.ordBound {
-			alarm = s.dropOldestLocked()
+			report |= s.dropOldestLocked()
 		}
 		s.seq++
 		s.ord.push(ordered{ev: c, seq: s.seq})
@@ -200,7 +242,7 @@ func (s *Subscription) enqueue(ev *schema.CanonicalEvent) (ok, alarm bool) {
 	if wake {
 		signal(s.wake)
 	}
-	return true, alarm
+	return true, report
 }
 
 // coalesceLocked puts ev in its stream's slot. It reports whether the slot
@@ -239,22 +281,33 @@ func (s *Subscription) pushCriticalLocked(c *schema.CanonicalEvent) (alarm bool)
 }
 
 // dropOldestLocked drops the oldest ordered event and records the loss in
-// the gap marker of its stream: the one still queued, or a new one on the
-// critical lane. Since the critical lane is delivered first, the marker
-// reaches the subscriber before the next event of the stream.
-func (s *Subscription) dropOldestLocked() (alarm bool) {
+// the gap marker of its stream, a new one or the one still waiting. A
+// marker is not queued in line: it goes out just before the next event of
+// its stream is delivered, so that every later drop of the stream merges
+// into it meanwhile, and a slow subscriber's deliveries stay mostly data.
+// It goes out on its own once the subscriber has delivered OrderedBound
+// more market data events (or has nothing else queued), so that a stream
+// that went quiet is reported too.
+func (s *Subscription) dropOldestLocked() news {
 	old := s.ord.pop().ev
 	s.counters.Dropped++
+	var report news
+	if !s.slow {
+		s.slow, s.episode = true, s.counters.Dropped-1
+		report = newsSlow
+	}
 	first, last := seqRange(old)
 	k := keyOf(old)
-	if g := s.gaps[k]; g != nil {
-		g.Control.GapCount++
-		if g.Control.GapLastSeq != 0 && last != 0 {
-			g.Control.GapLastSeq = last
+	if m := s.gaps[k]; m != nil {
+		g := &m.ev.Control
+		g.GapCount++
+		if g.GapLastSeq != 0 && last != 0 {
+			g.GapLastSeq = last
 		} else {
-			g.Control.GapFirstSeq, g.Control.GapLastSeq = 0, 0 // range no longer known
+			g.GapFirstSeq, g.GapLastSeq = 0, 0 // range no longer known
 		}
-		return false
+		m.due = s.market + uint64(s.ordBound)
+		return report
 	}
 	g := &schema.CanonicalEvent{
 		Venue:      old.Venue,
@@ -268,17 +321,20 @@ func (s *Subscription) dropOldestLocked() (alarm bool) {
 			GapCount:    1,
 			GapFirstSeq: first,
 			GapLastSeq:  last,
+			GapSource:   schema.GapSubscriberQueue,
 		},
 	}
 	if first == 0 || last == 0 {
 		g.Control.GapFirstSeq, g.Control.GapLastSeq = 0, 0
 	}
 	if s.gaps == nil {
-		s.gaps = make(map[routeKey]*schema.CanonicalEvent)
+		s.gaps = make(map[routeKey]*marker)
 	}
-	s.gaps[k] = g
+	m := &marker{ev: g, key: k, due: s.market + uint64(s.ordBound)}
+	s.gaps[k] = m
+	s.pending = append(s.pending, m)
 	s.counters.Gaps++
-	return s.pushCriticalLocked(g)
+	return report
 }
 
 // seqRange returns the venue sequence numbers an event covers: a book diff
@@ -295,33 +351,72 @@ func seqRange(ev *schema.CanonicalEvent) (first, last uint64) {
 	return ev.SeqProvider, ev.SeqProvider
 }
 
-// popLocked takes the next event to deliver: critical first, then market
-// data in arrival order across the ordered and coalescing lanes.
+// popLocked takes the next event to deliver: critical events first, in
+// arrival order; then market data in arrival order across the ordered and
+// coalescing lanes, each ordered event preceded by its stream's gap marker
+// if one waits; a marker that has come due goes out before market data. It
+// returns nil when nothing is queued.
 func (s *Subscription) popLocked() *schema.CanonicalEvent {
 	if s.crit.len() > 0 {
 		ev := s.crit.pop()
 		if s.over && s.crit.len() <= s.critBound {
 			s.over = false
 		}
-		if ev.Type == schema.EventGap {
-			k := routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: ev.Control.GapType}
-			if s.gaps[k] == ev {
-				delete(s.gaps, k) // delivered: later drops need a new marker
-			}
-		}
+		return ev
+	}
+	if ev := s.staged; ev != nil {
+		s.staged = nil
+		s.market++
 		return ev
 	}
 	o, c := s.ord.len() > 0, s.coal.len() > 0
-	if o && (!c || s.ord.peek().seq < s.coal.peek().seq) {
-		return s.ord.pop().ev
+	if !o && !c {
+		if len(s.pending) > 0 { // caught up: what waits goes now
+			return s.takeMarkerLocked(0)
+		}
+		return nil
 	}
-	if c {
-		sl := s.coal.pop()
-		ev := sl.ev
-		sl.ev = nil
+	for i, m := range s.pending {
+		if m.due <= s.market {
+			return s.takeMarkerLocked(i)
+		}
+	}
+	useOrd := o && (!c || s.ord.peek().seq < s.coal.peek().seq)
+	if o && c && s.slow {
+		// Falling behind, arrival order starves one lane: the ordered
+		// lane's head is never older than OrderedBound events while a
+		// coalescing slot ages without limit. Take turns instead.
+		useOrd = !s.lastOrd
+	}
+	if useOrd {
+		s.lastOrd = true
+		ev := s.ord.pop().ev
+		if len(s.pending) > 0 {
+			if m := s.gaps[keyOf(ev)]; m != nil {
+				// The event goes right after its marker, out of reach of
+				// the drops the marker's delivery may see: otherwise each
+				// marker would make the next.
+				s.staged = ev
+				return s.takeMarkerLocked(slices.Index(s.pending, m))
+			}
+		}
+		s.market++
 		return ev
 	}
-	return nil
+	sl := s.coal.pop()
+	ev := sl.ev
+	sl.ev = nil
+	s.market++
+	s.lastOrd = false
+	return ev
+}
+
+// takeMarkerLocked removes the i-th waiting marker and returns its event.
+func (s *Subscription) takeMarkerLocked(i int) *schema.CanonicalEvent {
+	m := s.pending[i]
+	s.pending = slices.Delete(s.pending, i, i+1)
+	delete(s.gaps, m.key) // later drops of the stream need a new marker
+	return m.ev
 }
 
 // run is the subscription's goroutine.
@@ -359,6 +454,13 @@ func (s *Subscription) next() *schema.CanonicalEvent {
 			s.mu.Unlock()
 			return ev
 		}
+		if s.slow { // every lane is empty: caught up
+			s.slow = false
+			dropped := s.counters.Dropped - s.episode
+			s.mu.Unlock()
+			s.d.logCaughtUp(s, dropped)
+			continue // events may have come meanwhile
+		}
 		if s.state == stateDraining {
 			s.mu.Unlock()
 			return nil
@@ -390,11 +492,14 @@ func (s *Subscription) drain() { startDrain(&s.mu, &s.state, s.wake) }
 func (s *Subscription) stop() uint64 {
 	s.mu.Lock()
 	s.state = stateStopped
-	n := uint64(s.crit.reset() + s.ord.reset())
+	n := uint64(s.crit.reset() + s.ord.reset() + len(s.pending) + s.stagedLocked())
+	s.staged = nil
 	for s.coal.len() > 0 {
 		s.coal.pop().ev = nil
 		n++
 	}
+	clear(s.pending)
+	s.pending = s.pending[:0]
 	clear(s.gaps)
 	s.counters.Discarded += n
 	s.mu.Unlock()

@@ -2,15 +2,17 @@ package pool
 
 import (
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Object states kept in Header.state.
 const (
-	stateFree uint32 = iota // never pooled (heap clone, new(T)) or idle in its pool
+	stateFree uint32 = iota // never handed out by a pool (heap clone, new(T))
 	stateOut                // checked out by Get
-	stateIdle               // returned by Put, waiting in the pool
+	stateIdle               // returned by Put (waiting in the pool, or retired with CaptureStacks)
 )
 
 // Header is the ownership record a pooled type embeds:
@@ -22,11 +24,18 @@ const (
 //
 // Its zero value means "not from any pool", which is what a heap copy must
 // carry: a type's Clone sets the copy's Header to the zero value, so that a
-// Put of the clone panics. Reset must leave the Header alone.
+// Put of the clone panics.
+//
+// Reset MUST NOT write the Header, not even with its own value (as in
+// `*x = T{Header: x.Header}`): Put claims the object by an atomic
+// compare-and-swap on the Header before it calls Reset, and a second Put
+// racing with the first reads the Header while Reset runs. Assign the other
+// fields one by one; a reflection test (see package schema's) catches a
+// field that Reset forgets.
 type Header struct {
-	owner *core
-	state uint32
-	dbg   *stacks
+	owner *core          // written once, before the object is first handed out
+	state uint32         // atomic
+	dbg   unsafe.Pointer // *stacks, atomic; a record is never modified once stored
 }
 
 // poolHeader gives the pool access to the record; being unexported, it can
@@ -37,15 +46,44 @@ func (h *Header) poolHeader() *Header { return h } //nolint:unused // called thr
 // Heap clones and values made with new report false.
 func (h *Header) Pooled() bool { return h.owner != nil && atomic.LoadUint32(&h.state) == stateOut }
 
-// stacks holds the call sites recorded with Options.CaptureStacks.
+// stacks holds the call sites recorded with Options.CaptureStacks. A record
+// is immutable once published in Header.dbg: a Get stores a new one, a Put
+// stores a copy with its own stack added, so a concurrent reader (a racing
+// Put about to panic, a leak report) always sees a whole record.
 type stacks struct {
-	get, put [32]uintptr
-	nget     int
-	nput     int
+	get, put []uintptr
 }
 
-func (s *stacks) recordGet() { s.nget = runtime.Callers(3, s.get[:]) }
-func (s *stacks) recordPut() { s.nput = runtime.Callers(3, s.put[:]) }
+func (h *Header) stacks() *stacks { return (*stacks)(atomic.LoadPointer(&h.dbg)) }
+
+// recordGet stores the caller's stack as the place the object was taken.
+func (h *Header) recordGet() {
+	atomic.StorePointer(&h.dbg, unsafe.Pointer(&stacks{get: callers()}))
+}
+
+// recordPut adds the caller's stack as the place the object was returned.
+func (h *Header) recordPut() {
+	s := &stacks{put: callers()}
+	if old := h.stacks(); old != nil {
+		s.get = old.get
+	}
+	atomic.StorePointer(&h.dbg, unsafe.Pointer(s))
+}
+
+// callers returns the stack above the pool's exported method.
+func callers() []uintptr {
+	var pcs [32]uintptr
+	n := runtime.Callers(4, pcs[:])
+	return append([]uintptr(nil), pcs[:n]...)
+}
+
+// takenAt renders where the object was last taken, or "" if unknown.
+func (h *Header) takenAt() string {
+	if s := h.stacks(); s != nil && len(s.get) > 0 {
+		return formatStack(s.get)
+	}
+	return ""
+}
 
 func formatStack(pcs []uintptr) string {
 	if len(pcs) == 0 {
@@ -60,25 +98,11 @@ func formatStack(pcs []uintptr) string {
 		b.WriteString("\n\t\t")
 		b.WriteString(f.File)
 		b.WriteString(":")
-		b.WriteString(itoa(f.Line))
+		b.WriteString(strconv.Itoa(f.Line))
 		b.WriteString("\n")
 		if !more {
 			break
 		}
 	}
 	return b.String()
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var buf [20]byte
-	i := len(buf)
-	for n > 0 {
-		i--
-		buf[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(buf[i:])
 }

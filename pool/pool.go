@@ -14,6 +14,11 @@ import (
 // deadline.
 const DefaultShutdownWait = 5 * time.Second
 
+// defaultWait is DefaultShutdownWait, shortened by the package's own tests.
+var defaultWait atomic.Int64
+
+func init() { defaultWait.Store(int64(DefaultShutdownWait)) }
+
 // Resettable is a value that can clear itself for reuse. Reset must zero
 // every field (except the embedded [Header]) and keep the capacity of slices
 // it owns, so that the next user of the object reuses their backing arrays.
@@ -31,15 +36,17 @@ type Object interface {
 
 // Options tune a pool. The zero value (or a nil *Options) gives the defaults.
 type Options struct {
-	// CaptureStacks records the call stack of every Get and Put, names them
-	// in misuse panics and leak reports, and quarantines returned objects so
-	// that a Put by a stale owner is caught. It costs two stack walks per
-	// Get/Put cycle: for tests and debugging. Defaults to false.
+	// CaptureStacks is the debug mode. It records the call stack of every
+	// Get and Put and names them in misuse panics and leak reports, and it
+	// never hands a returned object out again: every Get constructs a fresh
+	// object, and a returned one is left to the garbage collector, so any
+	// later Put of it — a second Put, or a stale owner's Put long after —
+	// always panics. The capacity still bounds the objects checked out at
+	// once; Stats.Created then counts every Get. It costs a construction,
+	// two stack walks and a few allocations per Get/Put cycle: for tests
+	// and debugging. Defaults to false. See the package documentation for
+	// what each mode guarantees.
 	CaptureStacks bool
-	// Quarantine is how many returned objects wait before one is reused,
-	// with CaptureStacks only; the pool may then hold up to capacity +
-	// Quarantine objects in all. Defaults to the capacity.
-	Quarantine int
 }
 
 // core is the non-generic identity of a pool; a Header points at it.
@@ -56,10 +63,9 @@ type Pool[T Object] struct {
 	newFn    func() T
 	capacity int
 	capture  bool
-	quar     int
 
 	mu          sync.Mutex
-	idle        []T       // returned objects, ready for reuse
+	idle        []T       // returned objects, ready for reuse; always empty with capture
 	out         int       // objects checked out, plus slots handed to waiters
 	waiters     []*waiter // Gets waiting for a slot, oldest first
 	closed      bool
@@ -100,13 +106,10 @@ func New[T Object](name string, capacity int, newFn func() T, opts *Options) *Po
 		drained:  make(chan struct{}),
 	}
 	if p.capture {
-		p.quar = o.Quarantine
-		if p.quar <= 0 {
-			p.quar = capacity
-		}
 		p.outstanding = make(map[*Header]struct{}, capacity)
+	} else {
+		p.idle = make([]T, 0, capacity)
 	}
-	p.idle = make([]T, 0, capacity+p.quar)
 	return p
 }
 
@@ -176,18 +179,13 @@ func (p *Pool[T]) TryGet() (T, error) {
 }
 
 // take hands out an object for a slot already counted in out. It is called
-// with p.mu held and unlocks it.
+// with p.mu held and unlocks it. With capture the idle list stays empty, so
+// every object is new.
 func (p *Pool[T]) take() (T, error) {
 	var zero, obj T
-	if n := len(p.idle); n > p.quar {
-		if p.capture { // FIFO: the longest-returned object goes first
-			obj = p.idle[0]
-			copy(p.idle, p.idle[1:])
-			p.idle[n-1] = zero
-		} else {
-			obj = p.idle[n-1]
-			p.idle[n-1] = zero
-		}
+	if n := len(p.idle); n > 0 {
+		obj = p.idle[n-1]
+		p.idle[n-1] = zero
 		p.idle = p.idle[:n-1]
 	}
 	p.mu.Unlock()
@@ -197,11 +195,7 @@ func (p *Pool[T]) take() (T, error) {
 	h := obj.poolHeader()
 	atomic.StoreUint32(&h.state, stateOut)
 	if p.capture {
-		if h.dbg == nil {
-			h.dbg = new(stacks)
-		}
-		h.dbg.recordGet()
-		h.dbg.nput = 0
+		h.recordGet()
 		p.mu.Lock()
 		p.outstanding[h] = struct{}{}
 		p.mu.Unlock()
@@ -243,8 +237,15 @@ func (p *Pool[T]) Owns(obj T) bool {
 
 // Put resets obj and returns it to the pool. It panics, naming the pool and
 // the type, when obj is nil, did not come from this pool (a heap clone, an
-// object of another pool) or was already returned. With CaptureStacks the
-// panic also shows where the object was taken and first returned.
+// object of another pool) or was already returned; see the package
+// documentation for which misuse each mode is sure to catch. With
+// CaptureStacks the panic also shows where the object was taken and where
+// it was first returned.
+//
+// Put claims the object (an atomic compare-and-swap on its [Header]) before
+// it calls Reset, so of two goroutines putting the same object at once
+// exactly one returns it and the other panics, with no data race as long
+// as Reset leaves the Header alone.
 func (p *Pool[T]) Put(obj T) {
 	var zero T
 	if obj == zero {
@@ -255,27 +256,41 @@ func (p *Pool[T]) Put(obj T) {
 	case h.owner == nil:
 		panic(fmt.Sprintf("pool %q: Put of a %s that did not come from any pool (a heap clone, or made with new)", p.core.name, p.core.typ))
 	case h.owner != &p.core:
-		panic(fmt.Sprintf("pool %q: Put of a %s that belongs to pool %q", p.core.name, p.core.typ, h.owner.name))
-	}
-	if !atomic.CompareAndSwapUint32(&h.state, stateOut, stateIdle) {
-		msg := fmt.Sprintf("pool %q: second Put of a %s (already returned; the caller kept a reference after Put)", p.core.name, p.core.typ)
-		if h.dbg != nil {
-			msg += "\nfirst Put at:\n" + formatStack(h.dbg.put[:h.dbg.nput]) + "taken by Get at:\n" + formatStack(h.dbg.get[:h.dbg.nget])
+		msg := fmt.Sprintf("pool %q: Put of a %s that belongs to pool %q", p.core.name, p.core.typ, h.owner.name)
+		if at := h.takenAt(); at != "" {
+			msg += fmt.Sprintf("\ntaken from pool %q by Get at:\n%s", h.owner.name, at)
+		} else {
+			msg += fmt.Sprintf(" (where it was taken is not recorded: pool %q has CaptureStacks off)", h.owner.name)
 		}
 		panic(msg)
 	}
+	if !atomic.CompareAndSwapUint32(&h.state, stateOut, stateIdle) {
+		panic(p.secondPut(h))
+	}
+	// The object is ours from here on: nobody else may write it.
 	if p.capture {
-		h.dbg.recordPut()
+		h.recordPut()
 	}
 	obj.Reset()
 	p.puts.Add(1)
 	p.inUse.Add(-1)
 	p.mu.Lock()
-	p.idle = append(p.idle, obj)
 	if p.capture {
-		delete(p.outstanding, h)
+		delete(p.outstanding, h) // retired: never handed out again
+	} else {
+		p.idle = append(p.idle, obj)
 	}
 	p.releaseLocked()
+}
+
+// secondPut is the panic message for a Put of an object that is not checked
+// out.
+func (p *Pool[T]) secondPut(h *Header) string {
+	msg := fmt.Sprintf("pool %q: second Put of a %s (already returned; the caller kept a reference after Put)", p.core.name, p.core.typ)
+	if s := h.stacks(); s != nil {
+		return msg + "\nfirst Put at:\n" + formatStack(s.put) + "taken by Get at:\n" + formatStack(s.get)
+	}
+	return msg + " (set Options.CaptureStacks to see where it was taken and returned)"
 }
 
 // release gives back a slot without an object (a failed construction).
@@ -333,7 +348,7 @@ func (p *Pool[T]) Shutdown(ctx context.Context) error {
 	p.mu.Unlock()
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultShutdownWait)
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(defaultWait.Load()))
 		defer cancel()
 	}
 	select {
@@ -348,7 +363,7 @@ func (p *Pool[T]) Shutdown(ctx context.Context) error {
 	}
 	le := &LeakError{Pool: p.core.name, Type: p.core.typ, Outstanding: int64(p.out), Err: ctx.Err()}
 	for h := range p.outstanding {
-		le.Stacks = append(le.Stacks, formatStack(h.dbg.get[:h.dbg.nget]))
+		le.Stacks = append(le.Stacks, h.takenAt())
 	}
 	return le
 }

@@ -30,11 +30,13 @@ func (e *DecimalError) Error() string { return e.Err.Error() + ": " + strconv.Qu
 // Unwrap returns the sentinel error.
 func (e *DecimalError) Unwrap() error { return e.Err }
 
-// Decimal is an exact fixed-point number: an integer mantissa and a count of
-// digits after the point. It keeps the digits the venue sent, trailing zeros
+// Decimal is an exact fixed-point number: an integer mantissa in ±(2^63-1)
+// and a count of digits after the point (0..MaxScale). It keeps the digits the venue sent, trailing zeros
 // included: "0.10000000" parses to mantissa 10000000, scale 8, and formats
 // back to "0.10000000" (order-book checksums depend on it). Arithmetic is
-// exact or returns an error; nothing is ever rounded silently.
+// exact or returns an error; nothing is ever rounded silently: rounding
+// happens only where a [RoundingMode] is given ([Decimal.RoundToStep],
+// [Decimal.Round], [Decimal.Div]).
 //
 // The zero value is 0. Decimal is a small value type: copy it freely.
 type Decimal struct {
@@ -42,10 +44,17 @@ type Decimal struct {
 	scale uint8
 }
 
-// NewDecimal returns mant × 10^-scale. It panics if scale > MaxScale.
+// NewDecimal returns mant × 10^-scale. Mantissas lie in ±(2^63-1), so that
+// every Decimal can be negated: NewDecimal panics when mant is
+// math.MinInt64, and when scale is outside 0..MaxScale — both programming
+// errors, as NewDecimal is meant for constants. Values from elsewhere go
+// through ParseDecimal or the arithmetic, which return errors.
 func NewDecimal(mant int64, scale int) Decimal {
 	if scale < 0 || scale > MaxScale {
 		panic("schema: NewDecimal scale out of range: " + strconv.Itoa(scale))
+	}
+	if mant == math.MinInt64 {
+		panic("schema: NewDecimal mantissa math.MinInt64 is out of range (±(2^63-1))")
 	}
 	return Decimal{mant: mant, scale: uint8(scale)}
 }
@@ -209,7 +218,7 @@ func (d Decimal) Sign() int {
 	return 0
 }
 
-// Neg returns -d.
+// Neg returns -d, always exactly: mantissas lie in ±(2^63-1).
 func (d Decimal) Neg() Decimal { return Decimal{mant: -d.mant, scale: d.scale} }
 
 // Identical reports whether d and o have the same digits: same value and same
@@ -274,34 +283,46 @@ func abs64(m int64) uint64 {
 	return uint64(m)
 }
 
-// rescale returns d's mantissa at a larger scale, or false on overflow.
-func (d Decimal) rescale(scale uint8) (int64, bool) {
-	if scale == d.scale {
-		return d.mant, true
-	}
-	hi, lo := bits.Mul64(abs64(d.mant), pow10[scale-d.scale])
-	if hi != 0 || lo > math.MaxInt64 {
-		return 0, false
-	}
-	if d.mant < 0 {
-		return -int64(lo), true
-	}
-	return int64(lo), true
-}
-
-// Add returns d + o at the larger of the two scales, or ErrDecimalOverflow.
+// Add returns d + o at the larger of the two scales, or ErrDecimalOverflow
+// when the exact sum does not fit that scale. The sum is computed in 128
+// bits, so an operand that overflows on its way to the common scale does
+// not fail a sum that fits.
 func (d Decimal) Add(o Decimal) (Decimal, error) {
 	s := max(d.scale, o.scale)
-	a, ok1 := d.rescale(s)
-	b, ok2 := o.rescale(s)
-	if !ok1 || !ok2 {
+	ah, al := widen(abs64(d.mant), int(s)-int(d.scale))
+	bh, bl := widen(abs64(o.mant), int(s)-int(o.scale))
+	neg := d.mant < 0
+	var rh, rl uint64
+	if (d.mant < 0) == (o.mant < 0) {
+		var c uint64
+		rl, c = bits.Add64(al, bl, 0)
+		rh, c = bits.Add64(ah, bh, c)
+		if c != 0 {
+			return Decimal{}, ErrDecimalOverflow
+		}
+	} else {
+		if ah < bh || (ah == bh && al < bl) { // |o| > |d|: the sign is o's
+			ah, al, bh, bl = bh, bl, ah, al
+			neg = o.mant < 0
+		}
+		var b uint64
+		rl, b = bits.Sub64(al, bl, 0)
+		rh, _ = bits.Sub64(ah, bh, b)
+	}
+	return fromMagnitude(rh, rl, neg, s)
+}
+
+// fromMagnitude returns ±(hi·2^64 + lo) × 10^-scale, or ErrDecimalOverflow
+// when the magnitude exceeds 2^63-1.
+func fromMagnitude(hi, lo uint64, neg bool, scale uint8) (Decimal, error) {
+	if hi != 0 || lo > math.MaxInt64 {
 		return Decimal{}, ErrDecimalOverflow
 	}
-	r := a + b
-	if (a > 0 && b > 0 && r < 0) || (a < 0 && b < 0 && r >= 0) || r == math.MinInt64 {
-		return Decimal{}, ErrDecimalOverflow
+	m := int64(lo)
+	if neg {
+		m = -m
 	}
-	return Decimal{mant: r, scale: s}, nil
+	return Decimal{mant: m, scale: scale}, nil
 }
 
 // Sub returns d - o at the larger of the two scales, or ErrDecimalOverflow.

@@ -237,5 +237,13 @@ func FuzzDecimal(f *testing.F) {
 		if p, err := d.Mul(schema.NewDecimal(1, 0)); err != nil || !p.Equal(d) {
 			t.Fatalf("%v × 1 = %v, %v", d, p, err)
 		}
+		// Rounding and division never panic, and d/1 at d's scale is d.
+		if q, err := d.Div(schema.NewDecimal(1, 0), d.Scale(), schema.RoundHalfEven); err != nil || !q.Identical(d) {
+			t.Fatalf("%v / 1 = %v, %v", d, q, err)
+		}
+		for _, m := range []schema.RoundingMode{schema.RoundDown, schema.RoundUp, schema.RoundHalfUp} {
+			_, _ = d.RoundToStep(schema.MustParseDecimal("0.05"), m)
+			_, _ = schema.NewDecimal(7, 3).Div(d, 18, m)
+		}
 	})
 }

@@ -276,6 +276,36 @@ func (k ControlKind) String() string {
 	return "unknown"
 }
 
+// GapSource says where the events a gap marker reports were lost. The
+// zero value is the venue, so that a parser that reports a broken sequence
+// need not set it.
+type GapSource uint8
+
+// Gap sources.
+const (
+	// GapVenue: the venue's stream skipped: a sequence number jumped, a
+	// checksum failed or the connection dropped (set by package normalize
+	// and its book keeper).
+	GapVenue GapSource = iota
+	// GapSubscriberQueue: the venue sent the events but this subscriber
+	// fell behind and its dispatcher dropped them, oldest first, from its
+	// bounded queue (set by package dispatch). Other subscribers may have
+	// them, and a faster handler would too.
+	GapSubscriberQueue
+	// GapRelay: a relay between processes (such as a message bus bridge)
+	// lost them on the way.
+	GapRelay
+)
+
+var gapSourceNames = [...]string{"venue", "subscriber_queue", "relay"}
+
+func (g GapSource) String() string {
+	if int(g) < len(gapSourceNames) {
+		return gapSourceNames[g]
+	}
+	return "unknown"
+}
+
 func itoa(n uint64) string {
 	var buf [20]byte
 	i := len(buf)

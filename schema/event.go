@@ -88,6 +88,7 @@ type Control struct {
 	GapCount    uint64    // ControlGap: how many were lost; 0 if unknown
 	GapFirstSeq uint64    // ControlGap: first lost sequence, when known
 	GapLastSeq  uint64    // ControlGap: last lost sequence, when known
+	GapSource   GapSource // ControlGap: lost at the venue (zero value) or in a subscriber's queue
 	Code        int64     // venue error code (0 for a success)
 	RequestID   uint64    // id of the request an ack or error answers, when numeric
 	Reason      string    // human-readable cause; rare, so a string
@@ -125,14 +126,17 @@ type CanonicalEvent struct {
 	Control     Control
 }
 
-// Reset zeroes every field and keeps the capacity of Raw, Book.Bids and
-// Book.Asks.
+// Reset zeroes every field but the header and keeps the capacity of Raw,
+// Book.Bids and Book.Asks. It assigns field by field: a pool's Put calls it
+// while a racing second Put may read the header (see [pool.Header]).
 func (e *CanonicalEvent) Reset() {
-	*e = CanonicalEvent{
-		Header: e.Header,
-		Raw:    e.Raw[:0],
-		Book:   Book{Bids: e.Book.Bids[:0], Asks: e.Book.Asks[:0]},
-	}
+	e.Venue, e.Symbol, e.Type = "", "", EventUnknown
+	e.SeqProvider, e.ExchangeTS, e.IngestTS, e.TraceID, e.DecisionID = 0, 0, 0, 0, 0
+	e.Raw = e.Raw[:0]
+	e.Trade, e.BBO = Trade{}, BBO{}
+	e.Book = Book{Bids: e.Book.Bids[:0], Asks: e.Book.Asks[:0]}
+	e.Ticker, e.Kline, e.Mark, e.Liquidation = Ticker{}, Kline{}, Mark{}, Liquidation{}
+	e.Exec, e.Control = Execution{}, Control{}
 }
 
 // Clone returns an independent heap copy that no pool accepts: one

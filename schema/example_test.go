@@ -56,3 +56,16 @@ func ExampleOrderRequest_Validate() {
 	// schema: invalid OrderRequest.Price: limit orders need a positive price
 	// <nil>
 }
+
+// Orders must be rounded to the venue's tick and step sizes; the rounding
+// mode is explicit.
+func ExampleDecimal_RoundToStep() {
+	tick, step := schema.MustParseDecimal("0.05"), schema.MustParseDecimal("0.00001000")
+	price, _ := schema.MustParseDecimal("67321.47").RoundToStep(tick, schema.RoundFloor) // a buy: not above
+	budget := schema.MustParseDecimal("100")
+	qty, _ := budget.Div(price, 8, schema.RoundDown)
+	qty, _ = qty.RoundToStep(step, schema.RoundDown) // never more than the budget buys
+	fmt.Println(price, qty)
+	// Output:
+	// 67321.45 0.00148000
+}

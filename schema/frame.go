@@ -15,9 +15,10 @@ type WsFrame struct {
 	Data       []byte // the message; owned, capacity kept by Reset
 }
 
-// Reset zeroes every field and keeps Data's capacity.
+// Reset zeroes every field but the header and keeps Data's capacity.
 func (f *WsFrame) Reset() {
-	*f = WsFrame{Header: f.Header, Data: f.Data[:0]}
+	f.Provider, f.ConnID, f.Seq, f.ReceivedAt, f.Binary = "", 0, 0, 0, false
+	f.Data = f.Data[:0]
 }
 
 // Clone returns an independent heap copy that no pool accepts.
@@ -55,9 +56,10 @@ type ProviderRaw struct {
 	Payload    []byte // the message itself; aliases the frame
 }
 
-// Reset zeroes every field; the aliasing slices become nil.
+// Reset zeroes every field but the header; the aliasing slices become nil.
 func (r *ProviderRaw) Reset() {
-	*r = ProviderRaw{Header: r.Header}
+	r.Provider, r.ConnID, r.ReceivedAt = "", 0, 0
+	r.Stream, r.Payload = nil, nil
 }
 
 // Clone returns an independent heap copy (Stream and Payload copied) that no

@@ -35,9 +35,14 @@ type MergedEvent struct {
 	BestAskVenue        Venue
 }
 
-// Reset zeroes every field and keeps the capacity of Fragments and Missing.
+// Reset zeroes every field but the header and keeps the capacity of
+// Fragments and Missing.
 func (m *MergedEvent) Reset() {
-	*m = MergedEvent{Header: m.Header, Fragments: m.Fragments[:0], Missing: m.Missing[:0]}
+	m.MergeID, m.Symbol, m.Type, m.WindowOpen, m.WindowClose = 0, "", EventUnknown, 0, 0
+	m.Fragments, m.Missing = m.Fragments[:0], m.Missing[:0]
+	m.Complete, m.LateDropped = false, 0
+	m.BestBid, m.BestBidQty, m.BestAsk, m.BestAskQty = Decimal{}, Decimal{}, Decimal{}, Decimal{}
+	m.BestBidVenue, m.BestAskVenue = "", ""
 }
 
 // Clone returns an independent heap copy that no pool accepts.

@@ -42,8 +42,15 @@ type OrderRequest struct {
 	CreatedAt         int64 // Unix ns
 }
 
-// Reset zeroes every field.
-func (o *OrderRequest) Reset() { *o = OrderRequest{Header: o.Header} }
+// Reset zeroes every field but the header.
+func (o *OrderRequest) Reset() {
+	o.Action, o.Venue, o.Symbol = ActionPlace, "", ""
+	o.ClientOrderID, o.VenueOrderID, o.OrigClientOrderID = ID{}, ID{}, ID{}
+	o.Side, o.Type, o.TimeInForce = SideUnknown, OrderTypeUnknown, TIFUnknown
+	o.Price, o.Qty, o.QuoteQty, o.StopPrice = Decimal{}, Decimal{}, Decimal{}, Decimal{}
+	o.ReduceOnly, o.PostOnly = false, false
+	o.TraceID, o.DecisionID, o.CreatedAt = 0, 0, 0
+}
 
 // Clone returns an independent heap copy that no pool accepts.
 func (o *OrderRequest) Clone() *OrderRequest {
@@ -130,8 +137,12 @@ type ExecReport struct {
 	Execution
 }
 
-// Reset zeroes every field.
-func (r *ExecReport) Reset() { *r = ExecReport{Header: r.Header} }
+// Reset zeroes every field but the header.
+func (r *ExecReport) Reset() {
+	r.Venue, r.Symbol = "", ""
+	r.SeqProvider, r.ExchangeTS, r.IngestTS, r.TraceID, r.DecisionID = 0, 0, 0, 0, 0
+	r.Execution = Execution{}
+}
 
 // Clone returns an independent heap copy that no pool accepts.
 func (r *ExecReport) Clone() *ExecReport {

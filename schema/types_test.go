@@ -178,3 +178,12 @@ func assertInvalid(t *testing.T, err error, field string) {
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, field, ve.Field, err.Error())
 }
+
+func TestGapSourceNames(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "venue", schema.GapVenue.String())
+	assert.Equal(t, "subscriber_queue", schema.GapSubscriberQueue.String())
+	assert.Equal(t, "relay", schema.GapRelay.String())
+	assert.Equal(t, "unknown", schema.GapSource(9).String())
+	assert.Equal(t, schema.GapVenue, schema.Control{}.GapSource, "a parser's marker is the venue's by default")
+}

@@ -283,7 +283,7 @@ func (c *Consumer) gap(ev *schema.CanonicalEvent, n uint64) {
 	}
 	g.Venue, g.Symbol, g.Type = ev.Venue, ev.Symbol, schema.EventGap
 	g.IngestTS = time.Now().UnixNano()
-	g.Control = schema.Control{Kind: schema.ControlGap, GapType: ev.Type, GapCount: n,
+	g.Control = schema.Control{Kind: schema.ControlGap, GapType: ev.Type, GapCount: n, GapSource: schema.GapRelay,
 		Reason: "natsbridge: " + strconv.FormatUint(n, 10) + " lost between ingest and consumer"}
 	if c.d.Publish(context.Background(), g) == nil {
 		c.gaps.Add(1)

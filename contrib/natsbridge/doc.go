@@ -81,7 +81,7 @@
 //
 // # Encoding
 //
-// Messages are a compact binary layout, version 2 (2 added Control.RequestID), chosen over goccy/go-json
+// Messages are a compact binary layout, version 3 (2 added Control.RequestID, 3 Control.GapSource), chosen over goccy/go-json
 // by measurement (BenchmarkEncode and BenchmarkDecode in internal/wire: a
 // trade is 70 bytes against 1574, encodes in ~0.13 µs against ~6.9 µs,
 // decodes in ~0.2 µs against ~5.5 µs, with no allocation against 49). All
@@ -117,11 +117,12 @@
 //	             dec Price, Qty, StopPrice, LastFillPrice, LastFillQty,
 //	             CumFillQty, CumQuoteQty, RemainingQty, AvgPrice, Fee;
 //	             u8 IsMaker; string RejectReason; i64 TransactTime, OrderCreated
-//	Control      u8 Kind, State, GapType; uvarint GapCount, GapFirstSeq,
+//	Control      u8 Kind, State, GapType, GapSource; uvarint GapCount, GapFirstSeq,
 //	             GapLastSeq; varint Code; uvarint RequestID; string Reason
 //
 // A decoder refuses another version (a new layout gets a new version byte),
-// truncated or trailing bytes, and scales over schema.MaxScale; it never
+// truncated or trailing bytes, scales over schema.MaxScale and the mantissa
+// math.MinInt64 (outside Decimal's range); it never
 // panics (fuzzed).
 //
 // # Goroutines and closing

@@ -117,7 +117,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
 	closeErr := errors.Join(orders.Close(shutdownCtx), f.Close(shutdownCtx))
 	fmt.Fprintf(out, "\n%d requests sent, %d execution reports received\n", sent, received)

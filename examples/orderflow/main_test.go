@@ -14,7 +14,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestOrderflow(t *testing.T) {
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), nil, &out))
+	require.NoError(t, run(context.Background(), []string{"-wait", "30s"}, &out)) // a deadline for a busy machine
 	text := out.String()
 	t.Log(text)
 	assert.Regexp(t, `demo-mkt-1 buy  market trade     -> partially_filled filled 0\.01000000 of 0\.02000000`, text)

@@ -50,10 +50,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		Channels: []string{"trade", "bookTicker"},
 		OnState: func(e wsclient.Event) {
 			if e.Err != nil && e.State != schema.ConnClosed {
-				fmt.Fprintf(out, "connection %d: %s: %v\n", e.ConnID, e.State, e.Err)
+				fmt.Fprintf(out, "%s: %s: %v\n", connName(e.ConnID), e.State, e.Err)
 				return
 			}
-			fmt.Fprintf(out, "connection %d: %s\n", e.ConnID, e.State)
+			fmt.Fprintf(out, "%s: %s\n", connName(e.ConnID), e.State)
 		},
 	})
 	if err != nil {
@@ -88,12 +88,24 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	case <-time.After(*duration):
 	case <-ctx.Done():
 	}
+	// On a loaded machine the first events may come late: wait for them
+	// (within a generous deadline) so that the summary has something to say.
+	late := time.After(30 * time.Second)
+	for trades.Load() == 0 || bbos.Load() == 0 {
+		select {
+		case <-time.After(10 * time.Millisecond):
+			continue
+		case <-late:
+		case <-ctx.Done():
+		}
+		break
+	}
 	elapsed := time.Since(f.Started)
 	st := sub.Stats()
 	cs := f.Client.Stats()
 	ps := f.Parser.Stats()
 
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
 	closeErr := f.Close(shutdownCtx)
 
@@ -119,4 +131,13 @@ func describe(ev *schema.CanonicalEvent) string {
 		return fmt.Sprintf("%s %-8s trade  %-4s %s @ %s (id %s)", at, ev.Symbol, ev.Trade.Side, ev.Trade.Qty, ev.Trade.Price, ev.Trade.ID)
 	}
 	return fmt.Sprintf("%s %-8s bbo    %s x %s  |  %s x %s", at, ev.Symbol, ev.BBO.BidQty, ev.BBO.BidPrice, ev.BBO.AskPrice, ev.BBO.AskQty)
+}
+
+// connName names a connection in the output: connections count from 1; the
+// client's own events (connecting, closed) carry no connection.
+func connName(id uint64) string {
+	if id == 0 {
+		return "client"
+	}
+	return fmt.Sprintf("connection %d", id)
 }

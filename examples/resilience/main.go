@@ -43,17 +43,21 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		Symbols:  []string{"BTC-USDT"},
 		Channels: []string{"trade", "depth@100ms"},
 		Client: wsclient.Options{
-			ReadLimit:    1 << 20, // the venue's oversized frame is 2 MiB
+			ReadLimit: 1 << 20, // the venue's oversized frame is 2 MiB
+			// Tight enough to show each fault quickly, loose enough that a
+			// busy machine (a CI runner at load 20) does not trip them by
+			// itself: a spurious reconnect would fail the garbage and
+			// rotation checks.
 			PingInterval: 100 * time.Millisecond,
-			PongTimeout:  300 * time.Millisecond,  // half-open: no pong within 0.3 s
-			IdleTimeout:  1000 * time.Millisecond, // stall: pongs come, data does not
+			PongTimeout:  time.Second,     // half-open: no pong within 1 s
+			IdleTimeout:  2 * time.Second, // stall: pongs come, data does not
 			BackoffBase:  20 * time.Millisecond,
 			BackoffCap:   500 * time.Millisecond,
 			ControlRate:  -1,
 		},
 		OnState: func(e wsclient.Event) {
 			if e.State != schema.ConnUnknown {
-				fmt.Fprintf(out, "  %7.3fs  conn %d  %-12s %s", time.Since(start).Seconds(), e.ConnID, e.State, e.Reason)
+				fmt.Fprintf(out, "  %7.3fs  %-7s  %-12s %s", time.Since(start).Seconds(), connName(e.ConnID), e.State, e.Reason)
 				if e.Err != nil {
 					fmt.Fprintf(out, ": %v", e.Err)
 				}
@@ -164,7 +168,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "  %s in %s\n", verb, time.Since(t0).Round(time.Millisecond))
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
 	if err := f.Close(shutdownCtx); err != nil {
 		return err
@@ -173,8 +177,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 	// The venue cuts connections at a maximum age; rotation replaces each
 	// one before the cut, make-before-break.
-	fmt.Fprintf(out, "\nfault \"max-age\": the venue cuts at 1.5s, the client rotates at 0.5s\n")
-	rot, err := rotation(ctx, out, venue, start)
+	fmt.Fprintf(out, "\nfault \"max-age\": the venue cuts at 3s, the client rotates at 1s\n")
+	rot, err := rotation(ctx, out, venue, start, 3*(*wait))
 	if err != nil {
 		failures++
 		fmt.Fprintf(out, "  NOT RECOVERED: %v\n", err)
@@ -188,6 +192,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("%d faults not recovered", failures)
 	}
 	return nil
+}
+
+// connName names a connection in the log: connections count from 1; the
+// client's own events (connecting, closed) carry no connection.
+func connName(id uint64) string {
+	if id == 0 {
+		return "client"
+	}
+	return fmt.Sprintf("conn %d", id)
 }
 
 func drainStates(c chan wsclient.Event) {
@@ -206,18 +219,20 @@ type rotationResult struct {
 }
 
 // rotation runs a second pipeline with rotation on against a venue that
-// cuts connections at 1.5 s, and checks that trade ids stay contiguous.
-func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start time.Time) (rotationResult, error) {
+// cuts connections at 3 s, and checks that trade ids stay contiguous. The
+// client rotates at 1 s: two seconds to bring up the replacement is room
+// enough on a busy machine.
+func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start time.Time, wait time.Duration) (rotationResult, error) {
 	var res rotationResult
-	venue.SetMaxConnAge(1500 * time.Millisecond)
+	venue.SetMaxConnAge(3 * time.Second)
 	defer venue.SetMaxConnAge(0)
 	var disconnects atomic.Uint64
 	f, err := feed.Start(ctx, feed.Config{
 		Venue: venue, Symbols: []string{"ETH-USDT"}, Channels: []string{"trade"},
-		Client: wsclient.Options{MaxAge: 500 * time.Millisecond, RotationOverlap: 100 * time.Millisecond},
+		Client: wsclient.Options{MaxAge: time.Second, RotationOverlap: 100 * time.Millisecond},
 		OnState: func(e wsclient.Event) {
 			if e.State == schema.ConnRotating || e.State == schema.ConnDisconnected {
-				fmt.Fprintf(out, "  %7.3fs  conn %d  %-12s %s\n", time.Since(start).Seconds(), e.ConnID, e.State, e.Reason)
+				fmt.Fprintf(out, "  %7.3fs  %-7s  %-12s %s\n", time.Since(start).Seconds(), connName(e.ConnID), e.State, e.Reason)
 			}
 			if e.State == schema.ConnDisconnected {
 				disconnects.Add(1)
@@ -241,7 +256,7 @@ func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start t
 	if err != nil {
 		return res, err
 	}
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(wait)
 	for f.Client.Stats().Rotations < 3 {
 		select {
 		case <-deadline:
@@ -254,7 +269,7 @@ func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start t
 	res.rotations = f.Client.Stats().Rotations
 	res.disconnects = disconnects.Load()
 	res.trades = trades.Load()
-	closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
 	if cerr := f.Close(closeCtx); err == nil {
 		err = cerr

@@ -8,7 +8,13 @@
 // no orders are placed then.
 //
 //	go run ./examples/slowconsumer
-//	go run ./examples/slowconsumer -slow 5ms -duration 5s
+//	go run ./examples/slowconsumer -slow 20ms -orders 5
+//	go run ./examples/slowconsumer -slow-events 100
+//
+// -slow-events makes the slow subscriber's pace a count instead of a
+// duration: each of its handler calls lasts until the fast subscriber has
+// received that many more events, so it is that many times slower than the
+// feed however loaded the machine is (the test uses it).
 package main
 
 import (
@@ -17,7 +23,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meltica/meltica/dispatch"
@@ -37,7 +45,9 @@ type tally struct {
 	gapCount  uint64 // events they say were lost
 	execs     int
 	lastExec  map[string]schema.OrderStatus
-	outOfSeq  int // execution reports of one order seen out of order
+	outOfSeq  int             // execution reports of one order seen out of order
+	execWait  []time.Duration // receive time minus ingest time of each execution report
+	total     atomic.Int64    // events received
 }
 
 func newTally() *tally {
@@ -45,6 +55,7 @@ func newTally() *tally {
 }
 
 func (t *tally) add(ev *schema.CanonicalEvent) {
+	t.total.Add(1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.byType[ev.Type]++
@@ -54,6 +65,9 @@ func (t *tally) add(ev *schema.CanonicalEvent) {
 		t.gapCount += ev.Control.GapCount
 	case schema.EventExecReport:
 		t.execs++
+		if ev.IngestTS > 0 {
+			t.execWait = append(t.execWait, time.Duration(time.Now().UnixNano()-ev.IngestTS))
+		}
 		id := ev.Exec.ClientOrderID.String()
 		if prev, ok := t.lastExec[id]; ok && ev.Exec.Status < prev {
 			t.outOfSeq++
@@ -68,11 +82,30 @@ func (t *tally) execCount() int {
 	return t.execs
 }
 
+// waits returns the median and the longest wait of the execution reports.
+func (t *tally) waits() (p50, worst time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.execWait) == 0 {
+		return 0, 0
+	}
+	w := slices.Sorted(slices.Values(t.execWait))
+	return w[len(w)/2], w[len(w)-1]
+}
+
+func pace(d time.Duration, events int64) string {
+	if events > 0 {
+		return fmt.Sprintf("as long as %d feed events", events)
+	}
+	return d.String()
+}
+
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("slowconsumer", flag.ContinueOnError)
 	duration := fs.Duration("duration", 3*time.Second, "how long the feed runs")
 	rate := fs.Int("rate", 4000, "simulated venue: market-data messages per second")
 	slow := fs.Duration("slow", 2*time.Millisecond, "how long the slow subscriber spends on each event")
+	slowEvents := fs.Int64("slow-events", 0, "if set, the slow subscriber spends on each event as long as the feed takes to deliver this many (overrides -slow)")
 	orderRate := fs.Int("orders", 40, "market orders placed per second (3 execution reports each)")
 	live := fs.Bool("live", false, "use Binance's public market data (no orders)")
 	if err := fs.Parse(args); err != nil {
@@ -90,15 +123,31 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fast, slowT := newTally(), newTally()
-	fastSub, err := f.Dispatcher.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: fast.add})
+	fastSub, err := f.Dispatcher.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Name: "fast", Handler: fast.add})
 	if err != nil {
 		return err
 	}
+	stopped := make(chan struct{}) // the feed is closing: the slow strategy stops waiting
+	var stopOnce sync.Once
+	stop := func() { stopOnce.Do(func() { close(stopped) }) }
+	defer stop()
 	slowSub, err := f.Dispatcher.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{
+		Name:         "slow",
 		OrderedBound: 64,
 		Handler: func(ev *schema.CanonicalEvent) {
 			slowT.add(ev)
-			time.Sleep(*slow) // a deliberately slow strategy
+			if *slowEvents <= 0 {
+				time.Sleep(*slow) // a deliberately slow strategy
+				return
+			}
+			target := fast.total.Load() + *slowEvents
+			for fast.total.Load() < target {
+				select {
+				case <-stopped:
+					return
+				case <-time.After(100 * time.Microsecond):
+				}
+			}
 		},
 	})
 	if err != nil {
@@ -112,9 +161,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err := orders.WaitConnected(ctx); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "feed at %d msg/s; slow subscriber takes %s per event; %d market orders/s\n", *rate, *slow, *orderRate)
+		fmt.Fprintf(out, "feed at %d msg/s; slow subscriber takes %s per event; %d market orders/s\n", *rate, pace(*slow, *slowEvents), *orderRate)
 	} else {
-		fmt.Fprintf(out, "Binance live market data; slow subscriber takes %s per event; no orders\n", *slow)
+		fmt.Fprintf(out, "Binance live market data; slow subscriber takes %s per event; no orders\n", pace(*slow, *slowEvents))
 	}
 
 	// Place market orders while the feed runs.
@@ -150,7 +199,7 @@ loop:
 
 	// Once the venue has taken every order (market orders fill at once),
 	// every execution report it sent must reach both subscribers.
-	caughtUp := time.After(10 * time.Second)
+	caughtUp := time.After(time.Minute) // a generous deadline for a busy machine, not a measurement
 	poll := time.NewTicker(5 * time.Millisecond)
 	defer poll.Stop()
 	venueStats := func() venuesim.Stats {
@@ -175,9 +224,10 @@ loop:
 		case <-poll.C:
 		}
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
 	var closeErr error
+	stop()
 	if orders != nil {
 		closeErr = orders.Close(shutdownCtx)
 	}
@@ -195,6 +245,12 @@ loop:
 	row("dropped (ordered lane)", fst.Dropped, sst.Dropped)
 	row("events lost per gap markers", fast.gapCount, slowT.gapCount)
 	row("worst lag", fst.WorstLag.Round(time.Microsecond), sst.WorstLag.Round(time.Microsecond))
+	fp50, fmax := fast.waits()
+	sp50, smax := slowT.waits()
+	row("execution report wait p50", fp50.Round(time.Microsecond), sp50.Round(time.Microsecond))
+	row("execution report wait max", fmax.Round(time.Microsecond), smax.Round(time.Microsecond))
+	slowData := slowT.total.Load() - int64(slowT.byType[schema.EventGap])
+	fmt.Fprintf(out, "\nslow subscriber: %d deliveries, %d of them data, %d gap markers\n", slowT.total.Load(), slowData, slowT.byType[schema.EventGap])
 	fmt.Fprintf(out, "\norders placed %d; venue sent %d execution reports\n", sent, want())
 	lost := (want() - fast.execCount()) + (want() - slowT.execCount())
 	fmt.Fprintf(out, "execution reports lost: %d, out of order: %d\n", lost, fast.outOfSeq+slowT.outOfSeq)

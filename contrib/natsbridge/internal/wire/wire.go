@@ -1,5 +1,5 @@
 // Package wire is the bridge's binary encoding of a schema.CanonicalEvent,
-// layout version 2. The layout is documented in the natsbridge package
+// layout version 3. The layout is documented in the natsbridge package
 // documentation (and in the README); this file is its reference.
 //
 // Every integer is either a byte, a fixed-width little-endian value, an
@@ -13,12 +13,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/meltica/meltica/schema"
 )
 
 // Version is the layout version, the first byte of every message.
-const Version = 2
+const Version = 3
 
 // Section bits of the mask: a section is written when it is not zero.
 const (
@@ -153,7 +154,7 @@ func Append(dst []byte, ev *schema.CanonicalEvent, seq uint64) []byte {
 	}
 	if mask&secControl != 0 {
 		c := &ev.Control
-		b = append(b, byte(c.Kind), byte(c.State), byte(c.GapType))
+		b = append(b, byte(c.Kind), byte(c.State), byte(c.GapType), byte(c.GapSource))
 		b = binary.AppendUvarint(b, c.GapCount)
 		b = binary.AppendUvarint(b, c.GapFirstSeq)
 		b = binary.AppendUvarint(b, c.GapLastSeq)
@@ -280,6 +281,7 @@ func (d *Decoder) Decode(data []byte, ev *schema.CanonicalEvent) (uint64, error)
 		c.Kind = schema.ControlKind(r.u8())
 		c.State = schema.ConnState(r.u8())
 		c.GapType = schema.EventType(r.u8())
+		c.GapSource = schema.GapSource(r.u8())
 		c.GapCount = r.uvarint()
 		c.GapFirstSeq = r.uvarint()
 		c.GapLastSeq = r.uvarint()
@@ -449,7 +451,7 @@ func (r *reader) id(id *schema.ID) {
 func (r *reader) dec() schema.Decimal {
 	m := r.varint()
 	s := r.u8()
-	if s > schema.MaxScale {
+	if s > schema.MaxScale || m == math.MinInt64 { // NewDecimal refuses both
 		r.fail()
 		return schema.Decimal{}
 	}

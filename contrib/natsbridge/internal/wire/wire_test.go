@@ -38,7 +38,7 @@ func TestRoundTripEdges(t *testing.T) {
 		{"extremes", func(ev *schema.CanonicalEvent) {
 			ev.Venue, ev.Symbol, ev.Type = "binance", "X-Y", schema.EventTrade
 			ev.SeqProvider, ev.ExchangeTS, ev.IngestTS = ^uint64(0), -1, 1<<63-1
-			ev.Trade.Price = schema.NewDecimal(-1<<63, 18)
+			ev.Trade.Price = schema.NewDecimal(-(1<<63 - 1), 18)
 			ev.Trade.Qty = schema.NewDecimal(1<<63-1, 0)
 			ev.Trade.ID = schema.MustID("0123456789012345678901234567890123456789012345x")
 		}},
