@@ -53,8 +53,12 @@ func newRecorder(interval time.Duration, from, to uint64) *recorder {
 }
 
 // record takes one delivered trade: its id is its message number, its
-// quantity's mantissa the send stamp.
+// quantity's mantissa the send stamp. Other events (Meltica's gap markers
+// for trades its lane dropped) are not latencies; the drops show as lost.
 func (r *recorder) record(ev *schema.CanonicalEvent, delivered int64) {
+	if ev.Type != schema.EventTrade {
+		return
+	}
 	id := ev.SeqProvider
 	if id < r.from {
 		return
