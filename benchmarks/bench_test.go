@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,6 +102,23 @@ func reportBlocking(b *testing.B, delivered int64) {
 	}
 }
 
+// cpuTime is the CPU time the process has used, all threads: the
+// publisher, the subscribers' goroutines and the garbage collector.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per op since cpu0, draining included. On
+// a shared machine it is steadier than the wall time: time spent waiting
+// for a CPU is not counted.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
 // subscribe adds n subscriptions whose handler counts into got.
 func subscribe(b *testing.B, d *dispatch.Dispatcher, n int, got *atomic.Int64) []*dispatch.Subscription {
 	subs := make([]*dispatch.Subscription, n)
@@ -127,7 +145,7 @@ func BenchmarkPipeline(b *testing.B) {
 			f := baseline.NewFanout(subs, 1024, func(int, *schema.CanonicalEvent) { got.Add(1) })
 			stream := corpus.NewStream()
 			b.ReportAllocs()
-			start := time.Now()
+			start, cpu0 := time.Now(), cpuTime()
 			for b.Loop() {
 				evs, err := baseline.Decode(stream.Next(), 1)
 				if err != nil {
@@ -138,6 +156,7 @@ func BenchmarkPipeline(b *testing.B) {
 				}
 			}
 			f.Close()
+			reportCPU(b, cpu0)
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 			reportBlocking(b, got.Load())
 		})
@@ -149,7 +168,7 @@ func BenchmarkPipeline(b *testing.B) {
 			p := normalize.NewBinance(ps.Events, d, nil)
 			stream := corpus.NewStream()
 			b.ReportAllocs()
-			start := time.Now()
+			start, cpu0 := time.Now(), cpuTime()
 			for b.Loop() {
 				if err := p.HandleBytes(ctx, stream.Next(), 1); err != nil {
 					b.Fatal(err)
@@ -158,6 +177,7 @@ func BenchmarkPipeline(b *testing.B) {
 			if err := d.Close(ctx); err != nil {
 				b.Fatal(err)
 			}
+			reportCPU(b, cpu0)
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 			reportFanout(b, ss)
 		})
@@ -185,12 +205,14 @@ func BenchmarkFanout(b *testing.B) {
 			var got atomic.Int64
 			f := baseline.NewFanout(subs, 1024, func(int, *schema.CanonicalEvent) { got.Add(1) })
 			b.ReportAllocs()
+			cpu0 := cpuTime()
 			for b.Loop() {
 				ev := new(schema.CanonicalEvent)
 				*ev = *template
 				f.Publish(ev)
 			}
 			f.Close()
+			reportCPU(b, cpu0)
 			reportBlocking(b, got.Load())
 		})
 		b.Run(fmt.Sprintf("impl=meltica/subs=%d", subs), func(b *testing.B) {
@@ -198,6 +220,7 @@ func BenchmarkFanout(b *testing.B) {
 			var got atomic.Int64
 			ss := subscribe(b, d, subs, &got)
 			b.ReportAllocs()
+			cpu0 := cpuTime()
 			for b.Loop() {
 				ev, err := ps.Events.Get(ctx)
 				if err != nil {
@@ -211,6 +234,7 @@ func BenchmarkFanout(b *testing.B) {
 			if err := d.Close(ctx); err != nil {
 				b.Fatal(err)
 			}
+			reportCPU(b, cpu0)
 			reportFanout(b, ss)
 		})
 	}
