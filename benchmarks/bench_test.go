@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sync/atomic"
@@ -292,7 +293,7 @@ func BenchmarkWSRead(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer c.CloseNow()
+			defer func() { _ = c.CloseNow() }()
 			var buf bytes.Buffer // reused: no allocation once grown
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
@@ -339,7 +340,9 @@ func BenchmarkWSRead(b *testing.B) {
 			b.StopTimer()
 			close(resume)
 			_ = c.Close(context.Background())
-			<-runErr
+			if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, wsclient.ErrClosed) {
+				b.Log(err)
+			}
 		})
 	}
 }
