@@ -48,24 +48,25 @@
 //
 // Measured (package benchmarks, BenchmarkFanout: one trade to N
 // subscribers; CPU time per publish, all threads, draining included; on 2
-// vCPUs shared with other work, load average about 10, so rough; "before"
-// is a single run of the same benchmark on the dispatcher with a malloc
-// per clone, the others benchstat medians of 6 in one run):
+// vCPUs shared with other work, load average 10–14, so rough; "before" is
+// a single run of the same benchmark with a malloc per clone, the others
+// benchstat medians of 6 in one run):
 //
 //	subscribers                        1        4       16       64
 //	before (a malloc per clone)     1.8 µs   6.5 µs  28.6 µs   122 µs
-//	slab + sections                 1.9 µs   4.7 µs  22.4 µs    67 µs
-//	baseline (one shared pointer)   1.8 µs   1.7 µs   2.6 µs   5.1 µs
+//	slab + sections                 2.1 µs   5.9 µs  20.7 µs    59 µs
+//	baseline (one shared pointer)   1.6 µs   2.1 µs   2.5 µs   5.6 µs
 //	allocations, before → now       1 → 1    4 → 1   16 → 1   64 → 1
 //	bytes per publish (both)        1,536    6,144   24,576   98,304
 //
 // The goals are not met: Pipeline at 16 subscribers still costs
-// 18 % more CPU than the baseline, an extra subscriber at N=64 about
-// 0.9 µs (goal 200 ns), and the bytes per publish are unchanged (goal
-// 25 %). The remaining cost is the memory — allocating, zeroing, first
-// touching and collecting N × 1.5 KB per publish — and waking N
-// goroutines. See benchmarks/README.md for the benchstat
-// tables and the commands.
+// 11–18 % more CPU than the baseline, an extra subscriber at N=64 about
+// 0.8 µs in that run (0.22 µs in a quieter one; goal 200 ns), and the
+// bytes per publish are unchanged (goal 25 %). A probe that reused memory
+// instead of allocating it put about 40 % of the N=64 cost in the memory
+// and most of the N=16 cost in waking and parking the subscribers'
+// goroutines on every publish, which a smaller event would not change.
+// See benchmarks/README.md for the benchstat tables and the commands.
 //
 // # Routing
 //
