@@ -181,10 +181,11 @@ func (s *Stream) binance(id IDs) Result {
 		return gap(L+1, id.First-1) // the snapshot is older than the stream
 	}
 	switch {
-	case s.covered(id.Last):
-		return repeat
 	case id.Last <= L:
-		return gap(0, 0) // below the numbering's start: not a repeat
+		// Binance's ids never start again, and its docs say to ignore an
+		// event whose u is below the local book's update id, however old
+		// (one from before the snapshot included): a Repeat.
+		return repeat
 	case futures && id.Prev == L, !futures && id.First <= L+1:
 		return Result{}
 	case futures:
@@ -215,8 +216,13 @@ func (s *Stream) bybit(id IDs) Result {
 	switch {
 	case id.Last == 0:
 		return Result{}
-	case id.Last == 1 && !s.covered(1):
-		return Result{Verdict: Restart} // unless the restart's numbering already passed 1
+	case id.Last == 1 && !(s.known && s.last == 1):
+		// u = 1 is always the service's restart (Bybit docs), unless it
+		// is the message the stream is at, again. A u = 1 after the
+		// numbering passed it is a second restart, not a repeat: taken
+		// for one, it and every later delta (u = 2, 3, … all "covered")
+		// would be dropped and the book would stall, silently.
+		return Result{Verdict: Restart}
 	}
 	return s.next(id)
 }
