@@ -45,7 +45,7 @@
 // current numbering (the snapshot's, or the reset's or restart's) are not
 // a repeat but a gap, so that a venue renumbering without the message
 // that says so cannot leave a book silently stale; and Bybit's u = 1 is a
-// restart every time the book is not at u = 1 already.
+// restart every time.
 //
 // # Placeholders and depth
 //

@@ -216,12 +216,13 @@ func (s *Stream) bybit(id IDs) Result {
 	switch {
 	case id.Last == 0:
 		return Result{}
-	case id.Last == 1 && !(s.known && s.last == 1):
-		// u = 1 is always the service's restart (Bybit docs), unless it
-		// is the message the stream is at, again. A u = 1 after the
-		// numbering passed it is a second restart, not a repeat: taken
-		// for one, it and every later delta (u = 2, 3, … all "covered")
-		// would be dropped and the book would stall, silently.
+	case id.Last == 1:
+		// u = 1 is always the service's restart (Bybit docs): snapshot
+		// data. Once the numbering passed 1, a u = 1 is a second restart,
+		// not a repeat: taken for one, it and every later delta (u = 2,
+		// 3, … all "covered") would be dropped and the book would stall,
+		// silently. The restart message again is loaded again: the same
+		// data, the same book.
 		return Result{Verdict: Restart}
 	}
 	return s.next(id)

@@ -142,7 +142,7 @@ func TestStep(t *testing.T) {
 	require.Equal(t, rst, b.Step(IDs{Last: 1}))
 	require.Equal(t, cont, b.Step(IDs{Last: 2}))
 	require.Equal(t, rst, b.Step(IDs{Last: 1}), "u = 1 once the numbering passed it: a second restart (a repeat would stall the book)")
-	require.Equal(t, rep, b.Step(IDs{Last: 1}), "u = 1 while the stream is at 1: the restart message again")
+	require.Equal(t, rst, b.Step(IDs{Last: 1}), "u = 1 while the stream is at 1: a restart again (the same data if it is the same message)")
 }
 
 // venueStream generates n messages of a clean stream after a snapshot,

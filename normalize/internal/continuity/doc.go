@@ -76,11 +76,11 @@
 //
 // Bybit (Bybit API v5 docs, "Orderbook", field u). A delta's u = previous
 // u + 1. u = 1 is a Restart: "snapshot data due to the restart of the
-// service", to overwrite the book with — every time, unless the stream is
-// at u = 1 already (the restart message again, a Repeat): a second
-// restart taken for a repeat would leave every later delta "covered" and
-// the book silently stalled. Any other u at most the previous one is a
-// Repeat.
+// service", to overwrite the book with — every time: a second restart
+// taken for a repeat of the first would leave every later delta
+// "covered" and the book silently stalled (the restart message again is
+// the same data, loaded again). Any other u at most the previous one is
+// a Repeat.
 //
 // Coinbase Advanced Trade (Advanced Trade WebSocket docs, "Sequence
 // numbers": each message exactly one greater than the one before; more
