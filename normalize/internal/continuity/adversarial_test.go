@@ -2,6 +2,7 @@ package continuity
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -205,4 +206,25 @@ func TestAdversarialCoinbase(t *testing.T) {
 	s.Reset()
 	require.Equal(t, cont, s.Step(IDs{Last: 0}))
 	require.Equal(t, gapOf(1, 999), s.Step(IDs{Last: 1000}))
+}
+
+// Every depth each venue's docs offer for a book subscription is offered
+// here, and nothing between them: Kraken "book" (v1 and v2), Bybit
+// "Orderbook" (spot, derivatives, options), OKX "Order book channel".
+func TestAdversarialDepths(t *testing.T) {
+	t.Parallel()
+	for _, v := range []struct {
+		name string
+		d    BookDepth
+		docs []int
+	}{
+		{"kraken", KrakenDepth, []int{10, 25, 100, 500, 1000}},
+		{"bybit", BybitDepth, []int{1, 25, 50, 100, 200, 500, 1000}},
+		{"okx", OKXDepth, []int{1, 5, 50, 400}},
+	} {
+		for n := 0; n <= 1001; n++ {
+			require.Equal(t, slices.Contains(v.docs, n), v.d.Offers(n), "%s depth %d", v.name, n)
+		}
+		require.True(t, v.d.Offers(v.d.Default), v.name)
+	}
 }
