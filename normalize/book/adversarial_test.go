@@ -513,3 +513,47 @@ func TestAdversarialAllocs(t *testing.T) {
 		})
 	}
 }
+
+// A make-before-break rotation on OKX and Bybit: the new connection's
+// subscription brings a snapshot while the old connection still delivers
+// the diffs it had not sent yet. The book drops them as repeats — no gap,
+// no marker, no resubscription — and carries on with the new connection.
+func TestAdversarialRotationSnapshot(t *testing.T) {
+	for _, c := range advCases(t) {
+		if c.rule.Sequence != SeqOKX && c.rule.Sequence != SeqBybit {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			v := newAdvVenue(c.rule, c.depth, 3)
+			calls := 0
+			b, sink, _ := newRecBook(t, c.rule, "BTC-USDT", &Options{Resubscribe: func(context.Context, schema.Venue, string) error { calls++; return nil }})
+			ctx := context.Background()
+			require.NoError(t, b.Apply(ctx, v.snapshot()))
+			for range 5 {
+				require.NoError(t, b.Apply(ctx, v.step()))
+			}
+			var inFlight []*schema.CanonicalEvent // sent, not yet delivered by the old connection
+			for range 4 {
+				inFlight = append(inFlight, v.step())
+			}
+			require.NoError(t, b.Apply(ctx, v.snapshot())) // the new connection's
+			for _, ev := range inFlight {
+				require.NoError(t, b.Apply(ctx, ev))
+				advRequireView(t, b, v, "old connection's diff after the new snapshot")
+			}
+			for range 5 {
+				ev := v.step()
+				require.NoError(t, b.Apply(ctx, ev))
+				require.NoError(t, b.Apply(ctx, ev)) // and both connections deliver it
+				advRequireView(t, b, v, "both connections")
+			}
+			st := b.Stats()
+			require.True(t, b.Live())
+			require.Zero(t, st.Gaps)
+			require.Zero(t, st.Invalidations)
+			require.Zero(t, calls)
+			require.Empty(t, sink.ofType(schema.EventGap))
+			require.Equal(t, uint64(len(inFlight)+5), st.Stale)
+		})
+	}
+}

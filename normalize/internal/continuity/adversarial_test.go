@@ -191,6 +191,43 @@ func TestAdversarialOlderThanSnapshot(t *testing.T) {
 	}
 }
 
+// A make-before-break rotation on OKX and Bybit: the new connection
+// subscribes and gets a snapshot while the old one still delivers
+// messages it had not yet sent, older than that snapshot. They are
+// repeats (the "our own rotation"), never a gap; a message below
+// where the stream was before the snapshot is still a gap (a numbering
+// started again unannounced lands there).
+func TestAdversarialRotationAfterSnapshot(t *testing.T) {
+	t.Parallel()
+	for _, v := range []struct {
+		rule     Rule
+		old      []IDs // the old connection's messages after the new snapshot
+		applied  IDs   // the last message applied before the new snapshot
+		below    IDs   // an id below the stream's position
+		newFirst IDs   // the new connection's first diff after its snapshot
+	}{
+		{Bybit, []IDs{{Last: 5002}, {Last: 5003}, {Last: 5004}, {Last: 5005}}, IDs{Last: 5001}, IDs{Last: 4990}, IDs{Last: 5006}},
+		{OKX, []IDs{{Prev: 5001, Last: 5002}, {Prev: 5002, Last: 5004}, {Prev: 5004, Last: 5004}, {Prev: 5004, Last: 5005}}, IDs{Prev: 5000, Last: 5001}, IDs{Prev: 4980, Last: 4990}, IDs{Prev: 5005, Last: 5008}},
+	} {
+		s := Stream{Rule: v.rule}
+		s.Snapshot(5000)
+		require.Equal(t, cont, s.Step(v.applied), v.rule.String())
+		s.Snapshot(5005) // the new connection's
+		for _, id := range v.old {
+			require.Equal(t, rep, s.Step(id), "%s: the old connection's %+v", v.rule, id)
+		}
+		require.Equal(t, rep, s.Check(v.applied), "%s: the message applied last, again", v.rule)
+		require.Equal(t, Gap, s.Check(v.below).Verdict, "%s: below the stream's position", v.rule)
+		require.Equal(t, Continuous, s.Step(v.newFirst).Verdict, "%s: the new connection carries on", v.rule)
+		require.Equal(t, rep, s.Check(v.old[len(v.old)-1]), v.rule.String())
+
+		// A snapshot below the stream starts a new numbering: nothing of
+		// the old one is covered.
+		s.Snapshot(40)
+		require.Equal(t, Gap, s.Check(v.old[0]).Verdict, "%s: after a lower snapshot", v.rule)
+	}
+}
+
 // Coinbase Advanced Trade: sequence_num per connection, from 0; a new
 // connection (Reset) counts again; any jump is a gap, whatever its size.
 func TestAdversarialCoinbase(t *testing.T) {

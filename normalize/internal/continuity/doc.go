@@ -98,8 +98,10 @@
 // # Repeats never hide a restart
 //
 // A repeat is an id the stream already covered. Ids below the first id of
-// the current numbering (the snapshot's, or the one after a reset or
-// restart) are not taken for repeats but for a Gap — except Binance's,
+// the current numbering (the snapshot's — or, when a snapshot continues
+// the stream, as a resubscription's or a connection rotation's does, the
+// stream's position before it — or the one after a reset or restart) are
+// not taken for repeats but for a Gap — except Binance's,
 // whose ids never start again and whose docs say to drop any diff older
 // than the local book: a venue that started
 // its numbering again without the message that says so would otherwise
