@@ -557,3 +557,59 @@ func TestAdversarialRotationSnapshot(t *testing.T) {
 		})
 	}
 }
+
+// Binance's join through the book, spot and derivatives editions of "How
+// to manage a local order book correctly", with the REST snapshot at
+// every position relative to the first diffs: before them (refetched,
+// then ErrStale), straddled, exactly at u (derivatives join, spot drops),
+// chained by pu, and newer than all of them (they are dropped, later
+// diffs join).
+func TestAdversarialBinanceJoin(t *testing.T) {
+	type d struct{ U, u, pu uint64 }
+	for _, tc := range []struct {
+		name    string
+		L       uint64
+		diffs   []d
+		live    bool
+		last    uint64
+		fetches uint64
+	}{
+		{"spot starts at L+1", 1000, []d{{1001, 1005, 0}, {1006, 1007, 0}}, true, 1007, 1},
+		{"spot straddles", 1000, []d{{990, 1005, 0}}, true, 1005, 1},
+		{"spot u = L dropped", 1000, []d{{990, 1000, 0}, {1001, 1003, 0}}, true, 1003, 1},
+		{"spot snapshot before the stream", 1000, []d{{1002, 1005, 0}}, false, 0, 3},
+		{"spot snapshot newer than the diffs", 1010, []d{{1001, 1005, 0}, {1006, 1012, 0}, {1013, 1015, 0}}, true, 1015, 1},
+		{"futures u = L joins", 1000, []d{{995, 1000, 990}, {1003, 1006, 1000}}, true, 1006, 1},
+		{"futures pu = L joins", 1000, []d{{1003, 1008, 1000}}, true, 1008, 1},
+		{"futures u < L dropped", 1000, []d{{990, 999, 985}, {995, 1004, 999}}, true, 1004, 1},
+		{"futures snapshot before the stream", 1000, []d{{1003, 1008, 1001}}, false, 0, 3},
+		{"futures issue case", 1000, []d{{995, 1003, 990}, {1009, 1014, 1003}, {1016, 1020, 1014}}, true, 1020, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, sink, _ := newRecBook(t, Binance, "BTC-USDT", &Options{Fetcher: FetcherFunc(func(_ context.Context, _ string, dst *schema.CanonicalEvent) error {
+				dst.Type, dst.Venue, dst.Symbol = schema.EventBookSnapshot, schema.VenueBinance, "BTC-USDT"
+				dst.Book.LastSeq = tc.L
+				dst.Book.Bids = append(dst.Book.Bids, lvl("100", "1"))
+				dst.Book.Asks = append(dst.Book.Asks, lvl("101", "1"))
+				return nil
+			})})
+			ctx := context.Background()
+			for _, x := range tc.diffs {
+				err := b.Apply(ctx, bookEv(schema.VenueBinance, schema.EventBookUpdate, x.U, x.u, x.pu, []schema.Level{lvl("99", "1")}, nil))
+				if !tc.live {
+					require.ErrorIs(t, err, ErrStale)
+				} else {
+					require.NoError(t, err)
+				}
+			}
+			require.Equal(t, tc.live, b.Live())
+			st := b.Stats()
+			require.Equal(t, tc.fetches, st.Fetches)
+			if tc.live {
+				require.Equal(t, tc.last, b.LastSeq())
+				require.Zero(t, st.Gaps)
+				require.Empty(t, sink.ofType(schema.EventGap))
+			}
+		})
+	}
+}
