@@ -241,3 +241,73 @@ func TestAdversarialLossAfterDroppedReconnect(t *testing.T) {
 	r.on(wsclient.Event{State: schema.ConnDisconnected, ConnID: 2, Dropped: 1, At: at(6)})
 	r.allBybit(t, false, "connection 2 lost, its Connected event dropped")
 }
+
+// The dead connection's tail: wsclient reports a loss (a failed ping, on
+// its own goroutine) while the reader still hands on a message it received
+// before. Applied after the loss, that message must not make the book live
+// again on a connection that is gone: a ResyncResubscribe book would load
+// an old snapshot, a Binance book would fetch a snapshot and join it, and
+// either would then serve a best bid/offer that nothing updates. Data
+// received after the loss does bring it back.
+func TestAdversarialTailAfterLoss(t *testing.T) {
+	base := time.Now()
+	at := func(ms int) int64 { return base.Add(time.Duration(ms) * time.Millisecond).UnixNano() }
+	loss := func(ms int) *schema.CanonicalEvent {
+		return &schema.CanonicalEvent{Type: schema.EventConnState, IngestTS: at(ms),
+			Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}
+	}
+	ctx := context.Background()
+	t.Run("bybit", func(t *testing.T) {
+		b, _, _ := newRecBook(t, Bybit, "BTC-USDT", nil)
+		snap := func(ms int, u uint64) *schema.CanonicalEvent {
+			ev := bookEv(schema.VenueBybit, schema.EventBookSnapshot, 0, u, 0, []schema.Level{lvl("100", "1")}, []schema.Level{lvl("101", "1")})
+			ev.IngestTS = at(ms)
+			return ev
+		}
+		require.NoError(t, b.Apply(ctx, snap(1, 100)))
+		l := loss(4)
+		l.Venue = schema.VenueBybit
+		require.NoError(t, b.Apply(ctx, l))
+		require.False(t, b.Live())
+		require.NoError(t, b.Apply(ctx, snap(3, 101))) // received before the loss
+		require.False(t, b.Live(), "the dead connection's tail")
+		require.NoError(t, b.Apply(ctx, snap(5, 200)))
+		require.True(t, b.Live(), "the new connection's snapshot")
+		require.Equal(t, uint64(1), b.Stats().AfterLoss)
+
+		// Stamps far older than the loss are another clock (a replay),
+		// not a tail: not dropped for good.
+		l = loss(10)
+		l.Venue = schema.VenueBybit
+		require.NoError(t, b.Apply(ctx, l))
+		require.NoError(t, b.Apply(ctx, snap(10-2*60*1000, 300)))
+		require.True(t, b.Live())
+	})
+	t.Run("binance", func(t *testing.T) {
+		fetches := 0
+		b, _, _ := newRecBook(t, Binance, "BTC-USDT", &Options{Fetcher: FetcherFunc(func(_ context.Context, _ string, dst *schema.CanonicalEvent) error {
+			fetches++
+			dst.Type, dst.Venue, dst.Symbol = schema.EventBookSnapshot, schema.VenueBinance, "BTC-USDT"
+			dst.Book.LastSeq = 1000
+			dst.Book.Bids = append(dst.Book.Bids, lvl("100", "1"))
+			dst.Book.Asks = append(dst.Book.Asks, lvl("101", "1"))
+			return nil
+		})})
+		diff := func(ms int, U, u uint64) *schema.CanonicalEvent {
+			ev := bookEv(schema.VenueBinance, schema.EventBookUpdate, U, u, 0, []schema.Level{lvl("99", "1")}, nil)
+			ev.IngestTS = at(ms)
+			return ev
+		}
+		require.NoError(t, b.Apply(ctx, diff(1, 995, 1001)))
+		require.True(t, b.Live())
+		l := loss(4)
+		l.Venue = schema.VenueBinance
+		require.NoError(t, b.Apply(ctx, l))
+		require.NoError(t, b.Apply(ctx, diff(3, 1002, 1003))) // received before the loss
+		require.False(t, b.Live(), "the dead connection's tail")
+		require.Equal(t, 1, fetches, "no fetch for the dead connection's tail")
+		require.NoError(t, b.Apply(ctx, diff(5, 998, 1004)))
+		require.True(t, b.Live(), "the new connection's diffs")
+		require.Equal(t, 2, fetches)
+	})
+}
