@@ -227,10 +227,10 @@ func (s *Stream) okx(id IDs) Result {
 }
 
 func (s *Stream) bybit(id IDs) Result {
-	switch {
-	case id.Last == 0:
+	switch id.Last {
+	case 0:
 		return Result{}
-	case id.Last == 1:
+	case 1:
 		// u = 1 is always the service's restart (Bybit docs): snapshot
 		// data. Once the numbering passed 1, a u = 1 is a second restart,
 		// not a repeat: taken for one, it and every later delta (u = 2,
