@@ -613,3 +613,60 @@ func TestAdversarialBinanceJoin(t *testing.T) {
 		})
 	}
 }
+
+// The depth boundary, step by step, for Kraken v1 and v2 at depth 10 and
+// 25 with the checksum each message carries: a better level pushes the
+// last one out (no delete sent); a delete of that level, already out of
+// view, changes nothing; an update exactly at the last level of the view
+// applies; an update below the view is not kept; deleting the best brings
+// the pushed-out level back when the venue sends it.
+func TestAdversarialDepthBoundary(t *testing.T) {
+	kv2 := KrakenV2
+	kv2.PriceScale, kv2.QtyScale = 1, 8
+	for _, c := range []struct {
+		name  string
+		rule  Rule
+		depth int
+		trim  bool
+	}{{"v1 10", KrakenV1, 10, false}, {"v1 25", KrakenV1, 25, false}, {"v2 10", kv2, 10, true}, {"v2 25", kv2, 25, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			rule, err := c.rule.WithDepth(c.depth)
+			require.NoError(t, err)
+			v := newAdvVenue(rule, c.depth, 9)
+			v.trim = c.trim
+			v.full = [2]map[int64]int64{{}, {}}
+			for i := range int64(c.depth + 5) {
+				v.full[0][998-2*i] = 100 + i
+				v.full[1][1003+2*i] = 200 + i
+			}
+			b, sink, _ := newRecBook(t, rule, "BTC-USDT", nil)
+			ctx := context.Background()
+			send := func(ev *schema.CanonicalEvent, msg string) {
+				t.Helper()
+				if ev != nil { // nil: the venue sends nothing
+					require.NoError(t, b.Apply(ctx, ev))
+				}
+				require.True(t, b.Live(), msg)
+				advRequireView(t, b, v, msg)
+			}
+			send(v.snapshot(), "snapshot")
+			lastBid := v.ticks(0, c.depth)[c.depth-1]
+			send(v.diff(func() { v.full[0][997-2*int64(c.depth+10)] = 5 }), "a change below the view: nothing sent")
+			send(v.diff(func() { v.full[0][lastBid] = 777 }), "an update exactly at the view's last level")
+			send(v.diff(func() { v.full[0][1000] = 9; v.full[1][1001] = 9 }), "better levels push the last ones out")
+			pushed := lastBid
+			delete(v.full[0], pushed)
+			ev := v.event(schema.EventBookUpdate)
+			ev.Book.Bids = []schema.Level{v.level(pushed, 0)}
+			send(ev, "a delete of a level already out of view")
+			ev = v.event(schema.EventBookUpdate)
+			ev.Book.Bids = []schema.Level{v.level(pushed-1, 55)} // below the view
+			send(ev, "an update below the view")
+			send(v.diff(func() { delete(v.full[0], 1000); delete(v.full[1], 1001) }), "the best deleted: the next comes into view")
+			send(v.diff(func() { v.full[0][lastBid-2] = 3 }), "the boundary again")
+			require.Zero(t, b.Stats().ChecksumErrors)
+			require.GreaterOrEqual(t, b.Stats().Checksums, uint64(6))
+			require.Empty(t, sink.ofType(schema.EventGap))
+		})
+	}
+}
