@@ -18,7 +18,7 @@ import (
 // own into the feed's dispatcher, on every subscriber's critical lane.
 type Orders struct {
 	Client *wsclient.Client
-	Parser *normalize.Binance
+	Parser *normalize.Parser
 
 	enc    *normalize.BinanceOrders
 	mu     sync.Mutex

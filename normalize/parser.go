@@ -1,0 +1,366 @@
+package normalize
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	json "github.com/goccy/go-json/v2"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// Options configure a [Parser]. A nil *Options means the defaults.
+type Options struct {
+	// Symbols resolves venue symbols. Defaults to a new registry with the
+	// venue's rules and nothing loaded (the fallback alone).
+	Symbols *Symbols
+	// KeepRaw copies each message's payload into the event's Raw, reusing
+	// its capacity. Defaults to false.
+	KeepRaw bool
+	// Logger receives the parser's faults at Warn (a message dropped with a
+	// *ParseError, a recovered decoder panic, a sequence gap), with the keys
+	// venue, symbol (when known), stream and err. Nothing is logged for a
+	// message that normalises. Defaults to nil: silent.
+	Logger *slog.Logger
+}
+
+// ErrDecoderPanic: the JSON decoder panicked on a message. The panic was
+// recovered at the parser boundary; the message is dropped and counted
+// (Stats.Panics and Stats.Errors) and the parser is unharmed.
+var ErrDecoderPanic = errors.New("normalize: decoder panic")
+
+// Parser normalises one venue connection's frames into canonical events.
+// Every venue is served by this one type, built from the venue's
+// specification — its envelope, message kinds and their structs, symbol
+// rules, sequence rule and control messages — by [NewBinance],
+// [NewCoinbase], [NewKraken], [NewOKX] or [NewBybit].
+//
+// One parser serves one connection: HandleFrame, HandleBytes, HandleRaw
+// and HandleSnapshot must not be called concurrently (the parser reuses its
+// decode structs and keeps each symbol's book sequence). Stats and Symbols
+// may be called from any goroutine. The zero value is not usable.
+type Parser struct {
+	emitter
+	spec    *venueSpec
+	syms    *Symbols
+	slots   []slot // a reused decode struct per message kind
+	fill    filler
+	books   seqTracker
+	tickers map[string]schema.Ticker
+	raw     schema.ProviderRaw // the current message, split from its envelope
+	env     envelope           // what the envelope says for all its messages
+	more    []byte             // a second object of the same message (Kraken v1 books), or nil
+	elems   []span             // elements of the envelope's data array
+	inner   []span             // elements of an element's own array (Coinbase events)
+	list    spans              // decodes a top-level array into elems
+	state   any                // the venue's envelope structs
+}
+
+// envelope holds what a venue's envelope says for every message it carries:
+// used when the message itself does not say.
+type envelope struct {
+	seq uint64 // SeqProvider
+	ts  int64  // ExchangeTS
+}
+
+// venueSpec is a venue as data: built once, never changed.
+type venueSpec struct {
+	venue    schema.Venue
+	rules    func() SymbolRules
+	kinds    []kind
+	newState func() any
+	// split reads a frame's envelope, fills p.raw, and runs each message.
+	split func(p *Parser, ctx context.Context, data []byte, conn uint64, ingest int64) error
+}
+
+// kind is one message type of a venue: what it becomes, and the struct it
+// is decoded into.
+type kind struct {
+	name  string           // the venue's name, for errors
+	typ   schema.EventType // the event type (fill may refine it)
+	book  bool             // a book diff: check its sequence; a snapshot: restart it
+	ctl   schema.ControlKind
+	merge mergeMode // tickers sent as a snapshot then changed fields
+	slot  func() slot
+}
+
+// mergeMode says how a ticker message relates to the symbol's last one.
+type mergeMode uint8
+
+const (
+	mergeNone     mergeMode = iota
+	mergeSnapshot           // a complete ticker: remember it
+	mergeDelta              // only the fields that changed: start from the last one
+)
+
+// message is a venue struct decoded by goccy: fill moves what it holds
+// into the event.
+type message interface{ fill(f *filler) }
+
+// binder is a message that decodes book levels straight into the event.
+type binder interface {
+	bind(ev *schema.CanonicalEvent)
+}
+
+// slot holds a kind's reused decode struct.
+type slot interface {
+	decode(p *Parser, in []byte, ev *schema.CanonicalEvent) error
+	msg() message
+}
+
+type slotOf[M any, P interface {
+	*M
+	message
+}] struct{ m M }
+
+func newSlot[M any, P interface {
+	*M
+	message
+}]() slot {
+	return &slotOf[M, P]{}
+}
+
+func (s *slotOf[M, P]) decode(p *Parser, in []byte, ev *schema.CanonicalEvent) error {
+	var zero M
+	s.m = zero
+	m := P(&s.m)
+	if b, ok := any(m).(binder); ok {
+		b.bind(ev)
+	}
+	return p.unmarshal(in, m)
+}
+
+func (s *slotOf[M, P]) msg() message { return P(&s.m) }
+
+func newParser(spec *venueSpec, events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Parser {
+	if events == nil || sink == nil {
+		panic("normalize: a " + string(spec.venue) + " parser needs an event pool and a sink")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Symbols == nil {
+		o.Symbols = NewSymbols(spec.rules())
+	}
+	p := &Parser{spec: spec, syms: o.Symbols}
+	p.venue, p.events, p.sink, p.keepRaw, p.log = spec.venue, events, sink, o.KeepRaw, o.Logger
+	p.slots = make([]slot, len(spec.kinds))
+	for i := range spec.kinds {
+		p.slots[i] = spec.kinds[i].slot()
+	}
+	if spec.newState != nil {
+		p.state = spec.newState()
+	}
+	return p
+}
+
+// Stats returns the parser's counters.
+func (p *Parser) Stats() Stats { return p.stats.snapshot() }
+
+// Symbols returns the parser's symbol registry.
+func (p *Parser) Symbols() *Symbols { return p.syms }
+
+// Venue returns the venue the parser serves.
+func (p *Parser) Venue() schema.Venue { return p.venue }
+
+// HandleFrame normalises one frame: it has the signature of the websocket
+// client's frame handler. The frame is only borrowed: nothing refers to
+// f.Data once it returns. A *ParseError concerns one message only (it is
+// dropped and counted); other errors come from the sink or from ctx.
+func (p *Parser) HandleFrame(ctx context.Context, f *schema.WsFrame) error {
+	return p.handle(ctx, f.Data, f.ConnID, f.ReceivedAt)
+}
+
+// HandleBytes is HandleFrame for a message held elsewhere; receivedAt
+// (Unix ns) becomes the events' IngestTS.
+func (p *Parser) HandleBytes(ctx context.Context, data []byte, receivedAt int64) error {
+	return p.handle(ctx, data, 0, receivedAt)
+}
+
+func (p *Parser) handle(ctx context.Context, data []byte, conn uint64, ingest int64) error {
+	p.env, p.more = envelope{}, nil
+	r := &p.raw
+	r.Provider, r.ConnID, r.ReceivedAt = p.venue, conn, ingest
+	err := p.spec.split(p, ctx, data, conn, ingest)
+	p.env, p.more = envelope{}, nil
+	r.Reset() // drop the references into data
+	return err
+}
+
+// unmarshal decodes in into v with goccy's v2 API. It is the parser's
+// boundary with the decoder: a panic inside it is recovered, counted and
+// returned as ErrDecoderPanic, and nothing else is affected.
+func (p *Parser) unmarshal(in []byte, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.stats.panics.Add(1)
+			err = fmt.Errorf("%w: %v", ErrDecoderPanic, r)
+		}
+	}()
+	return json.Unmarshal(in, v)
+}
+
+// bad counts a frame or message that could not be split and returns its
+// error.
+func (p *Parser) bad(stream, field string, err error) error {
+	p.stats.messages.Add(1)
+	p.stats.errors.Add(1)
+	pe := &ParseError{Venue: p.venue, Stream: stream, Field: field, Err: err}
+	p.warn(pe, "")
+	return pe
+}
+
+// badDecode is bad for an error goccy returned.
+func (p *Parser) badDecode(stream string, err error) error {
+	field, cause := decodeError(err)
+	return p.bad(stream, field, cause)
+}
+
+// unknown counts a message of a type the parser does not know.
+func (p *Parser) unknown() error {
+	p.stats.messages.Add(1)
+	p.stats.unknown.Add(1)
+	return nil
+}
+
+func (p *Parser) warn(err error, symbol string) {
+	if p.log == nil {
+		return
+	}
+	var pe *ParseError
+	stream := ""
+	if errors.As(err, &pe) {
+		stream = pe.Stream
+	}
+	p.log.LogAttrs(context.Background(), slog.LevelWarn, "normalize: message dropped",
+		slog.String("venue", string(p.venue)), slog.String("symbol", symbol), slog.String("stream", stream), slog.Any("err", err))
+}
+
+// each runs kind k on every element of the array (or lone object) at
+// data, whose elements the caller recorded in list; the first error is
+// returned, the other elements are still decoded.
+func (p *Parser) each(ctx context.Context, k int, input []byte, list []span, sym []byte, ingest int64) error {
+	var first error
+	for _, s := range list {
+		if err := p.run(ctx, k, s.of(input), sym, ingest); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// run decodes one message of kind k into a pooled event and publishes it.
+// streamSym is the venue symbol named by the envelope, used when the
+// payload names none.
+func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, ingest int64) error {
+	p.stats.messages.Add(1)
+	kd := &p.spec.kinds[k]
+	ev, pooled, err := p.acquire(ctx, kd.typ, ingest)
+	if err != nil {
+		return err
+	}
+	f := &p.fill
+	f.begin(p, kd, ev)
+	ev.Control.Kind = kd.ctl
+	if kd.merge == mergeDelta {
+		p.startDelta(ev, streamSym)
+	}
+	s := p.slots[k]
+	for _, part := range [2][]byte{payload, p.more} {
+		if f.err != nil || part == nil {
+			continue
+		}
+		if err := s.decode(p, part, ev); err != nil {
+			field, cause := decodeError(err)
+			f.fail(field, cause)
+			break
+		}
+		s.msg().fill(f)
+	}
+	ev.ExchangeTS = either(either(f.main, f.fallback), p.env.ts)
+	ev.SeqProvider = either(ev.SeqProvider, p.env.seq)
+	if ev.Symbol == "" && f.err == nil && !kd.typ.Critical() {
+		if streamSym == nil {
+			f.fail(f.symKey, ErrMissingField)
+		} else if ev.Symbol, err = p.syms.Lookup(streamSym); err != nil {
+			f.fail(f.symKey, err)
+		}
+	}
+	if kd.merge != mergeNone && f.err == nil {
+		if p.tickers == nil {
+			p.tickers = make(map[string]schema.Ticker)
+		}
+		p.tickers[ev.Symbol] = ev.Ticker
+	}
+	if f.err != nil {
+		sym := ev.Symbol
+		p.release(ev, pooled)
+		p.stats.errors.Add(1)
+		p.warn(f.err, sym)
+		return f.err
+	}
+	if p.keepRaw {
+		ev.Raw = append(ev.Raw[:0], payload...)
+		if p.more != nil {
+			ev.Raw = append(ev.Raw, p.more...)
+		}
+	}
+	if kd.book && ev.Type == schema.EventBookSnapshot {
+		p.books.reset(ev.Symbol, ev.Book.LastSeq)
+	} else if kd.book {
+		if err := p.checkBook(ctx, ev); err != nil {
+			p.release(ev, pooled)
+			return err
+		}
+	}
+	if !pooled {
+		return p.dropped(ctx, ev)
+	}
+	return p.publish(ctx, ev)
+}
+
+// startDelta fills ev's ticker with the last one of its symbol, which the
+// delta's fields then overwrite; a delta before any snapshot is an error.
+func (p *Parser) startDelta(ev *schema.CanonicalEvent, streamSym []byte) {
+	sym, err := p.syms.Lookup(streamSym)
+	if err != nil {
+		p.fill.fail("symbol", err)
+		return
+	}
+	last, ok := p.tickers[sym]
+	if !ok {
+		p.fill.fail("type", ErrNoSnapshot)
+		return
+	}
+	ev.Symbol, ev.Ticker = sym, last
+}
+
+// checkBook emits a gap marker before a book diff that does not continue
+// its symbol's previous one: the venue's previous id (PrevSeq, as Binance
+// futures' pu) must be the last one seen, or else FirstSeq must follow it.
+func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if ev.Book.LastSeq == 0 { // the venue sent no ids (older OKX books)
+		return nil
+	}
+	prev := ev.Book.PrevSeq
+	if prev == 0 {
+		prev = ev.Book.FirstSeq - 1
+	}
+	brk, ok := p.books.step(ev.Symbol, prev, ev.Book.LastSeq)
+	if !ok {
+		return nil
+	}
+	reason, count := "book diff sequence gap", brk.Last-brk.First+1
+	if brk.Back {
+		reason, count = "book diff sequence went backwards", 0
+	}
+	if p.log != nil {
+		p.log.LogAttrs(ctx, slog.LevelWarn, "normalize: "+reason, slog.String("venue", string(p.venue)),
+			slog.String("symbol", ev.Symbol), slog.Uint64("first", brk.First), slog.Uint64("last", brk.Last))
+	}
+	return p.gap(ctx, ev, schema.EventBookUpdate, brk.First, brk.Last, count, reason)
+}
