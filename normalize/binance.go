@@ -85,8 +85,7 @@ var binanceSpec = venueSpec{
 		bnVenueError:   {name: "error", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[bnErrorMsg]},
 		bnOrderAck:     {name: "orderAck", typ: schema.EventOrderAck, slot: newSlot[bnOrderAckMsg]},
 	},
-	newState: func() any { return new(bnEnvelope) },
-	split:    binanceSplit,
+	split: binanceSplit,
 }
 
 // binanceEventNames maps the "e" field to a kind.
@@ -134,11 +133,37 @@ type bnEnvelope struct {
 	ID           present  `json:"id"`
 	Error        present  `json:"error"`
 	LastUpdateID present  `json:"lastUpdateId"`
-	U            present  `json:"u"`
-	B            present  `json:"b"`
-	BQ           present  `json:"B"`
-	A            present  `json:"a"`
-	AQ           present  `json:"A"`
+	// A spot bookTicker has no "e": the members that classify it are its
+	// own, so such a payload is decoded once, here, and filled from here.
+	U   integer    `json:"u"`
+	S   text       `json:"s"`
+	B   lenientNum `json:"b"`
+	BQ  lenientNum `json:"B"`
+	A   lenientNum `json:"a"`
+	AQ  lenientNum `json:"A"`
+	EvT integer    `json:"E"`
+	T   integer    `json:"T"`
+}
+
+// lenientNum is a decimal where the member may also hold something else
+// (a depth diff's "b" is an array): only a string or number is decoded.
+type lenientNum struct {
+	num
+	seen bool
+}
+
+func (n *lenientNum) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	n.seen = true
+	if k := in.PeekKind(); k != '"' && k != '0' {
+		return in.SkipValue()
+	}
+	return n.num.UnmarshalJSONFrom(in)
+}
+
+// bnEnv is the parser's envelope struct: the one inside its bookTicker
+// slot.
+func bnEnv(p *Parser) *bnEnvelope {
+	return &p.slots[bnBookTicker].msg().(*bnBookTickerMsg).bnEnvelope
 }
 
 // bnResult is a WS-API "result": an order answer when it has an orderId.
@@ -170,7 +195,7 @@ func binanceSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest 
 		r.Stream, r.Payload = stream, payload
 		return p.binanceMessage(ctx, nil)
 	}
-	env := p.state.(*bnEnvelope)
+	env := bnEnv(p)
 	if err := p.splitBinance(env, data, r); err != nil {
 		return err
 	}
@@ -277,7 +302,8 @@ func (p *Parser) HandleRaw(ctx context.Context, r *schema.ProviderRaw) error {
 // "bids", "asks"}) of venueSymbol into an EventBookSnapshot; it restarts
 // the symbol's book sequence at lastUpdateId.
 func (p *Parser) HandleSnapshot(ctx context.Context, venueSymbol string, data []byte, receivedAt int64) error {
-	return p.run(ctx, bnPartialDepth, data, []byte(venueSymbol), receivedAt)
+	p.snapSym = append(p.snapSym[:0], venueSymbol...)
+	return p.run(ctx, bnPartialDepth, data, p.snapSym, receivedAt)
 }
 
 // binanceMessage classifies p.raw's payload and runs it; env is the
@@ -294,9 +320,9 @@ func (p *Parser) binanceMessage(ctx context.Context, env *bnEnvelope) error {
 		var first error
 		for _, s := range p.elems {
 			el := s.of(payload)
-			k, err := p.classify(nil, el, nil)
+			k, probed, err := p.classify(nil, el, nil)
 			if err == nil {
-				err = p.runKind(ctx, k, el, nil, r.ReceivedAt)
+				err = p.runKind(ctx, k, probed, el, nil, r.ReceivedAt)
 			}
 			if err != nil && first == nil {
 				first = err
@@ -304,70 +330,75 @@ func (p *Parser) binanceMessage(ctx context.Context, env *bnEnvelope) error {
 		}
 		return first
 	}
-	k, err := p.classify(channel, payload, env)
+	k, probed, err := p.classify(channel, payload, env)
 	if err != nil {
 		return err
 	}
-	return p.runKind(ctx, k, payload, sym, r.ReceivedAt)
+	return p.runKind(ctx, k, probed, payload, sym, r.ReceivedAt)
 }
 
-func (p *Parser) runKind(ctx context.Context, k int, payload, sym []byte, ingest int64) error {
+// runKind runs a classified payload; probed says the payload was decoded
+// into the envelope struct, which a bookTicker is filled from.
+func (p *Parser) runKind(ctx context.Context, k int, probed bool, payload, sym []byte, ingest int64) error {
 	if k == bnUnknown {
 		return p.unknown()
 	}
-	return p.run(ctx, k, payload, sym, ingest)
+	p.predecoded = probed && k == bnBookTicker
+	err := p.run(ctx, k, payload, sym, ingest)
+	p.predecoded = false
+	return err
 }
 
 // classify finds the kind of a payload: the stream's channel, else its "e"
 // (read from its literal prefix when first), else its members as decoded
 // by goccy into env (the frame's own decode when the payload was not in an
 // envelope).
-func (p *Parser) classify(channel, payload []byte, env *bnEnvelope) (int, error) {
+func (p *Parser) classify(channel, payload []byte, env *bnEnvelope) (k int, probed bool, err error) {
 	if bytes.HasPrefix(channel, klinePrefix) {
 		channel = channel[:len(klinePrefix)-1]
 	}
 	if k, ok := binanceStreamKinds[string(channel)]; ok && channel != nil {
-		return k, nil
+		return k, false, nil
 	}
 	if bytes.HasPrefix(payload, prefixEvent) {
 		rest := payload[len(prefixEvent):]
 		if q := bytes.IndexByte(rest, '"'); q >= 0 && !hasEscape(rest[:q]) {
 			if k, ok := binanceEventNames[string(rest[:q])]; ok {
-				return k, nil
+				return k, false, nil
 			}
-			return bnUnknown, nil
+			return bnUnknown, false, nil
 		}
 	}
 	if env == nil {
-		env = p.state.(*bnEnvelope)
+		env = bnEnv(p)
 		*env = bnEnvelope{}
 		if err := p.unmarshal(payload, env); err != nil {
 			field, cause := decodeError(err)
 			if field == "e" {
 				cause = ErrBadValue
 			}
-			return bnUnknown, p.bad("message", field, cause)
+			return bnUnknown, false, p.bad("message", field, cause)
 		}
 	}
 	switch {
 	case env.E.ok:
 		if k, ok := binanceEventNames[string(env.E.bytes())]; ok {
-			return k, nil
+			return k, false, nil
 		}
-		return bnUnknown, nil
+		return bnUnknown, false, nil
 	case bool(env.Error):
-		return bnVenueError, nil
+		return bnVenueError, false, nil
 	case env.Result.ok && bool(env.ID):
 		if env.Result.order {
-			return bnOrderAck, nil // a WS-API order.place or order.cancel response
+			return bnOrderAck, false, nil // a WS-API order.place or order.cancel response
 		}
-		return bnAck, nil
-	case bool(env.U) && bool(env.B) && bool(env.BQ) && bool(env.A) && bool(env.AQ):
-		return bnBookTicker, nil // spot bookTicker has no "e"
+		return bnAck, false, nil
+	case env.U.ok && env.B.seen && env.BQ.seen && env.A.seen && env.AQ.seen:
+		return bnBookTicker, true, nil // spot bookTicker has no "e"
 	case bool(env.LastUpdateID):
-		return bnPartialDepth, nil
+		return bnPartialDepth, false, nil
 	}
-	return bnUnknown, nil
+	return bnUnknown, false, nil
 }
 
 // splitStream returns a stream name's symbol and channel:
@@ -432,16 +463,9 @@ type bnAggTradeMsg struct {
 
 func (m *bnAggTradeMsg) fill(f *filler) { m.fillAs(f, "a", m.AggID) }
 
-type bnBookTickerMsg struct {
-	U  integer `json:"u"`
-	S  text    `json:"s"`
-	B  num     `json:"b"`
-	BQ num     `json:"B"`
-	A  num     `json:"a"`
-	AQ num     `json:"A"`
-	E  integer `json:"E"`
-	T  integer `json:"T"`
-}
+// bnBookTickerMsg is a best bid/offer: its members are in bnEnvelope,
+// which also classifies a payload without "e".
+type bnBookTickerMsg struct{ bnEnvelope }
 
 func (m *bnBookTickerMsg) fill(f *filler) {
 	x := &f.ev.BBO
@@ -452,11 +476,11 @@ func (m *bnBookTickerMsg) fill(f *filler) {
 	f.need("A", m.AQ.ok)
 	f.unsigned(&f.ev.SeqProvider, "u", m.U)
 	f.symbol("s", &m.S)
-	f.price(&x.BidPrice, "b", m.B)
-	f.price(&x.BidQty, "B", m.BQ)
-	f.price(&x.AskPrice, "a", m.A)
-	f.price(&x.AskQty, "A", m.AQ)
-	f.millis(&f.main, "E", m.E)
+	f.price(&x.BidPrice, "b", m.B.num)
+	f.price(&x.BidQty, "B", m.BQ.num)
+	f.price(&x.AskPrice, "a", m.A.num)
+	f.price(&x.AskQty, "A", m.AQ.num)
+	f.millis(&f.main, "E", m.EvT)
 	f.millis(&f.fallback, "T", m.T)
 }
 

@@ -57,6 +57,13 @@ type Parser struct {
 	inner   []span             // elements of an element's own array (Coinbase events)
 	list    spans              // decodes a top-level array into elems
 	state   any                // the venue's envelope structs
+	bare    bool               // benchmarks: decode into the structs only, no event
+	snapSym []byte             // HandleSnapshot's symbol, reused
+	// predecoded: the message's struct was filled while classifying it
+	// (a Binance payload without "e" is decoded once, into the bookTicker
+	// struct that also classifies it).
+	predecoded bool
+	bareEv  schema.CanonicalEvent
 }
 
 // envelope holds what a venue's envelope says for every message it carries:
@@ -109,6 +116,15 @@ type binder interface {
 type slot interface {
 	decode(p *Parser, in []byte, ev *schema.CanonicalEvent) error
 	msg() message
+	// framed returns a fresh struct of the message inside a combined
+	// stream's envelope, for benchmarks' bare decode, and the message in it.
+	framed() (frame any, m message)
+}
+
+// framedMsg is a message inside a Binance combined-stream envelope.
+type framedMsg[M any] struct {
+	Stream text `json:"stream"`
+	Data   M    `json:"data"`
 }
 
 type slotOf[M any, P interface {
@@ -134,6 +150,11 @@ func (s *slotOf[M, P]) decode(p *Parser, in []byte, ev *schema.CanonicalEvent) e
 }
 
 func (s *slotOf[M, P]) msg() message { return P(&s.m) }
+
+func (s *slotOf[M, P]) framed() (any, message) {
+	f := new(framedMsg[M])
+	return f, P(&f.Data)
+}
 
 func newParser(spec *venueSpec, events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Parser {
 	if events == nil || sink == nil {
@@ -258,6 +279,11 @@ func (p *Parser) each(ctx context.Context, k int, input []byte, list []span, sym
 // payload names none.
 func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, ingest int64) error {
 	p.stats.messages.Add(1)
+	if p.bare {
+		ev := &p.bareEv
+		ev.Book.Bids, ev.Book.Asks = ev.Book.Bids[:0], ev.Book.Asks[:0]
+		return p.slots[k].decode(p, payload, ev)
+	}
 	kd := &p.spec.kinds[k]
 	ev, pooled, err := p.acquire(ctx, kd.typ, ingest)
 	if err != nil {
@@ -270,8 +296,12 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.startDelta(ev, streamSym)
 	}
 	s := p.slots[k]
-	for _, part := range [2][]byte{payload, p.more} {
+	for i, part := range [2][]byte{payload, p.more} {
 		if f.err != nil || part == nil {
+			continue
+		}
+		if i == 0 && p.predecoded {
+			s.msg().fill(f) // decoded while its kind was found
 			continue
 		}
 		if err := s.decode(p, part, ev); err != nil {
