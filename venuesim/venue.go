@@ -105,6 +105,9 @@ type Venue struct {
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
+	cw    wire // combined-stream wrappers, under mu
+
+	gen wire // the market generator's payloads: its goroutine only
 
 	gapNext    atomic.Bool
 	paused     atomic.Bool
@@ -263,21 +266,21 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	switch {
 	case kind < 6: // a trade, seen as trade and as aggTrade
 		price, qty, bm := m.trade(s, ms)
-		buf = appendTrade(buf, s, ms, price, qty, bm)
-		agg := appendAggTrade(nil, s, ms, price, qty, bm)
+		buf = v.gen.appendTrade(buf, s, ms, price, qty, bm)
+		agg := v.gen.appendAggTrade(nil, s, ms, price, qty, bm)
 		m.mu.Unlock()
 		v.broadcast([]string{s.lower + "@trade"}, buf)
 		v.broadcast([]string{s.lower + "@aggTrade"}, agg)
 		v.fillResting(s)
 		return buf
 	case kind < 10:
-		buf = appendBookTicker(buf, s)
+		buf = v.gen.appendBookTicker(buf, s)
 		streams[0] = s.lower + "@bookTicker"
 	case kind < 18:
 		bids, asks, first, last := m.moveBook(s, v.gapNext.Swap(false))
-		buf = appendDepthUpdate(buf, s, ms, bids, asks, first, last)
+		buf = v.gen.appendDepthUpdate(buf, s, ms, bids, asks, first, last)
 		// The same change moves the top of the book.
-		top := appendBookTicker(nil, s)
+		top := v.gen.appendBookTicker(nil, s)
 		streams[0], streams[1] = s.lower+"@depth", s.lower+"@depth@100ms"
 		n = 2
 		m.mu.Unlock()
@@ -314,7 +317,7 @@ func (v *Venue) klines(buf []byte, s *symbolState, ms int64) []byte {
 		closed := ms >= start+iv.ms
 		kk := *k
 		kk.start = start
-		buf = appendKline(buf[:0], s, ms, iv.name, &kk, iv.ms, closed)
+		buf = v.gen.appendKline(buf[:0], s, ms, iv.name, &kk, iv.ms, closed)
 		v.broadcast([]string{s.lower + "@kline_" + iv.name}, buf)
 	}
 	if ms >= k.start+1000 {
@@ -337,7 +340,7 @@ func (v *Venue) broadcast(streams []string, payload []byte) {
 		}
 		var msg []byte
 		if c.combined.Load() {
-			msg = appendCombined(make([]byte, 0, len(payload)+len(name)+24), name, payload)
+			msg = v.cw.appendCombined(make([]byte, 0, len(payload)+len(name)+24), name, payload)
 		} else {
 			if raw == nil {
 				raw = append([]byte(nil), payload...)
@@ -365,7 +368,7 @@ func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
 	s, ok := m.byName[sym]
 	var body []byte
 	if ok {
-		body = appendDepthSnapshot(nil, s, parseLimit(r.URL.Query().Get("limit"), 100, 5000))
+		body = new(wire).appendDepthSnapshot(nil, s, parseLimit(r.URL.Query().Get("limit"), 100, 5000))
 	}
 	m.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
