@@ -325,7 +325,12 @@ func (m *bybitOpMsg) fill(f *filler) {
 // ("publicTrade.BTCUSDT", "orderbook.50.BTCUSDT", "tickers.BTCUSDT", …)
 // with request id reqID, which the ack carries back in Control.RequestID.
 func BybitSubscribe(reqID uint64, topics ...string) ([]byte, error) {
-	b := append([]byte(`{"op":"subscribe","req_id":"`), strconv.FormatUint(reqID, 10)...)
-	b = append(b, `","args":`...)
-	return appendNames(b, topics, '}')
+	if err := checkNames("topic", topics); err != nil {
+		return nil, err
+	}
+	return marshalRequest(&struct {
+		Op    string   `json:"op"`
+		ReqID string   `json:"req_id"`
+		Args  []string `json:"args"`
+	}{"subscribe", strconv.FormatUint(reqID, 10), topics})
 }

@@ -357,22 +357,31 @@ func (m *cbL2UpdateMsg) fill(f *filler) {
 // delivered as "l2_data". Coinbase sends no request id: the ack is a
 // "subscriptions" message (ControlSubscribeAck).
 func CoinbaseSubscribe(channel string, productIDs ...string) ([]byte, error) {
-	if !validName(channel) {
-		return nil, wrapBad("channel name " + channel)
+	if err := checkNames("channel", []string{channel}); err != nil {
+		return nil, err
 	}
-	b := append([]byte(`{"type":"subscribe","channel":"`), channel...)
-	b = append(b, `","product_ids":`...)
-	return appendNames(b, productIDs, '}')
+	if err := checkNames("product id", productIDs); err != nil {
+		return nil, err
+	}
+	return marshalRequest(&struct {
+		Type       string   `json:"type"`
+		Channel    string   `json:"channel"`
+		ProductIDs []string `json:"product_ids"`
+	}{"subscribe", channel, productIDs})
 }
 
 // CoinbaseExchangeSubscribe is the Exchange feed's subscribe request, for
 // channels ("matches", "ticker", "level2_batch", "heartbeat") and products.
 func CoinbaseExchangeSubscribe(channels []string, productIDs ...string) ([]byte, error) {
-	b := []byte(`{"type":"subscribe","product_ids":`)
-	b, err := appendNames(b, productIDs, ',')
-	if err != nil {
+	if err := checkNames("product id", productIDs); err != nil {
 		return nil, err
 	}
-	b = append(b, `"channels":`...)
-	return appendNames(b, channels, '}')
+	if err := checkNames("channel", channels); err != nil {
+		return nil, err
+	}
+	return marshalRequest(&struct {
+		Type       string   `json:"type"`
+		ProductIDs []string `json:"product_ids"`
+		Channels   []string `json:"channels"`
+	}{"subscribe", productIDs, channels})
 }

@@ -3,7 +3,6 @@ package normalize
 import (
 	"bytes"
 	"context"
-	"strconv"
 
 	"github.com/goccy/go-json/jsontext"
 
@@ -649,17 +648,21 @@ var krakenSystemStates = internTable("online", "maintenance", "cancel_only", "li
 // "ticker", "book", "ohlc", …) and pairs ("BTC/USD"), with request id
 // reqID, which the ack carries back in Control.RequestID.
 func KrakenSubscribe(reqID uint64, channel string, pairs ...string) ([]byte, error) {
-	if !validName(channel) {
-		return nil, wrapBad("channel name " + channel)
-	}
-	b := append([]byte(`{"method":"subscribe","params":{"channel":"`), channel...)
-	b = append(b, `","symbol":`...)
-	b, err := appendNames(b, pairs, '}')
-	if err != nil {
+	if err := checkNames("channel", []string{channel}); err != nil {
 		return nil, err
 	}
-	b = append(b, `,"req_id":`...)
-	return append(strconv.AppendUint(b, reqID, 10), '}'), nil
+	if err := checkNames("pair", pairs); err != nil {
+		return nil, err
+	}
+	type params struct {
+		Channel string   `json:"channel"`
+		Symbol  []string `json:"symbol"`
+	}
+	return marshalRequest(&struct {
+		Method string `json:"method"`
+		Params params `json:"params"`
+		ReqID  uint64 `json:"req_id"`
+	}{"subscribe", params{channel, pairs}, reqID})
 }
 
 // Kraken's enum spellings.

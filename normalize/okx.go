@@ -260,18 +260,22 @@ func (m *okxEventMsg) fill(f *filler) {
 // ("BTC-USDT", "BTC-USDT-SWAP"). The ack is an EventControl
 // ControlSubscribeAck per argument.
 func OKXSubscribe(channel string, instIDs ...string) ([]byte, error) {
-	if !validName(channel) || len(instIDs) == 0 {
-		return nil, wrapBad("channel name " + channel + " or no instruments")
+	if err := checkNames("channel", []string{channel}); err != nil {
+		return nil, err
 	}
-	b := []byte(`{"op":"subscribe","args":[`)
+	if err := checkNames("instrument id", instIDs); err != nil {
+		return nil, err
+	}
+	type arg struct {
+		Channel string `json:"channel"`
+		InstID  string `json:"instId"`
+	}
+	args := make([]arg, len(instIDs))
 	for i, id := range instIDs {
-		if !validName(id) {
-			return nil, wrapBad("instrument id " + id)
-		}
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(append(append(append(append(b, `{"channel":"`...), channel...), `","instId":"`...), id...), `"}`...)
+		args[i] = arg{channel, id}
 	}
-	return append(b, "]}"...), nil
+	return marshalRequest(&struct {
+		Op   string `json:"op"`
+		Args []arg  `json:"args"`
+	}{"subscribe", args})
 }

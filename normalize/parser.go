@@ -63,7 +63,7 @@ type Parser struct {
 	// (a Binance payload without "e" is decoded once, into the bookTicker
 	// struct that also classifies it).
 	predecoded bool
-	bareEv  schema.CanonicalEvent
+	bareEv     schema.CanonicalEvent
 }
 
 // envelope holds what a venue's envelope says for every message it carries:

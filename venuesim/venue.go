@@ -374,7 +374,10 @@ func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if !ok {
 		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`{"code":-1121,"msg":"Invalid symbol."}`))
+		_, _ = w.Write(marshal(&struct {
+			Code int    `json:"code"`
+			Msg  string `json:"msg"`
+		}{-1121, "Invalid symbol."}))
 		return
 	}
 	_, _ = w.Write(body)
@@ -382,16 +385,21 @@ func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
 
 // serveExchangeInfo answers GET /api/v3/exchangeInfo with the symbols list.
 func (v *Venue) serveExchangeInfo(w http.ResponseWriter, _ *http.Request) {
-	b := []byte(`{"timezone":"UTC","serverTime":`)
-	b = strconv.AppendInt(b, time.Now().UnixMilli(), 10)
-	b = append(b, `,"symbols":[`...)
-	for i, s := range v.mkt.symbols {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"symbol":"`+s.name+`","status":"TRADING","baseAsset":"`+s.base+`","quoteAsset":"`+s.quote+`"}`...)
+	type symbol struct {
+		Symbol     string `json:"symbol"`
+		Status     string `json:"status"`
+		BaseAsset  string `json:"baseAsset"`
+		QuoteAsset string `json:"quoteAsset"`
 	}
-	b = append(b, "]}"...)
+	info := struct {
+		Timezone   string   `json:"timezone"`
+		ServerTime int64    `json:"serverTime"`
+		Symbols    []symbol `json:"symbols"`
+	}{Timezone: "UTC", ServerTime: time.Now().UnixMilli()}
+	for _, s := range v.mkt.symbols {
+		info.Symbols = append(info.Symbols, symbol{s.name, "TRADING", s.base, s.quote})
+	}
+	b := marshal(&info)
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(b)
 }

@@ -98,7 +98,9 @@ func (c *conn) handleAPIRequest(msg []byte) {
 		c.mu.Lock()
 		c.userSub = 0
 		c.mu.Unlock()
-		c.reply(apiResult(req.ID, []byte(`{"subscriptionId":0}`)))
+		c.reply(apiResult(req.ID, marshal(&struct {
+			SubscriptionID int `json:"subscriptionId"`
+		}{0})))
 	case "userDataStream.unsubscribe":
 		c.mu.Lock()
 		c.userSub = -1
