@@ -194,8 +194,8 @@ func BenchmarkParse(b *testing.B) {
 // costs no allocation once its parser is warm (control messages included,
 // except venue errors, whose free-text reason is a new string).
 func TestEverySampleZeroAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation counts")
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts: not with -short or -race")
 	}
 	ctx := context.Background()
 	for _, s := range benchSamples(t) {

@@ -10,6 +10,9 @@ import (
 // The generator's payloads are encoded by goccy into reused buffers without
 // allocating, and decode back to what was encoded.
 func TestWireZeroAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts: not with -race")
+	}
 	m := newMarket([]string{"BTCUSDT"}, 20, 1)
 	s := m.symbols[0]
 	var w wire
