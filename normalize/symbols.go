@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Instrument is one entry of a venue's instrument list, such as a symbol of
@@ -110,9 +112,9 @@ func (s *Symbols) Load(ins []Instrument) error {
 		t.venue[k] = v
 	}
 	for _, in := range ins {
-		sym := strings.ToUpper(in.Symbol)
-		canon := s.alias(strings.ToUpper(in.Base)) + "-" + s.alias(strings.ToUpper(in.Quote))
-		if c := strings.ToUpper(in.Contract); c != "" {
+		sym := asciiUpper(in.Symbol)
+		canon := s.alias(asciiUpper(in.Base)) + "-" + s.alias(asciiUpper(in.Quote))
+		if c := asciiUpper(in.Contract); c != "" {
 			canon += "-" + c
 		} else if _, suffix := s.splitContract(sym); suffix != "" {
 			canon += "-" + s.contract(suffix)
@@ -295,16 +297,40 @@ func (s *Symbols) publish(old *symTables) {
 	s.tab.Store(t)
 }
 
+// isAlnum reports whether s is a non-empty run of letters and digits of
+// any script (Binance lists base assets written in Chinese characters),
+// valid UTF-8.
 func isAlnum(s string) bool {
-	if s == "" {
+	if s == "" || !utf8.ValidString(s) {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if !isAlnumByte(s[i]) {
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			if !isAlnumByte(byte(r)) {
+				return false
+			}
+		} else if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 			return false
 		}
 	}
 	return true
+}
+
+// asciiUpper upper-cases ASCII letters only, as Lookup folds: other
+// scripts are kept as listed.
+func asciiUpper(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'a' <= b[j] && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 func isAlnumByte(c byte) bool {
