@@ -62,6 +62,9 @@ const (
 	bnAck
 	bnVenueError
 	bnOrderAck
+	bnStreamEnd
+	bnServerShutdown
+	bnFlatError
 	numBinanceKinds
 	bnUnknown = -1
 )
@@ -84,6 +87,10 @@ var binanceSpec = venueSpec{
 		bnAck:          {name: "result", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[bnAckMsg]},
 		bnVenueError:   {name: "error", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[bnErrorMsg]},
 		bnOrderAck:     {name: "orderAck", typ: schema.EventOrderAck, slot: newSlot[bnOrderAckMsg]},
+		// Messages that end or degrade a stream: critical control events.
+		bnStreamEnd:      {name: "streamEnd", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[bnStreamEventMsg]},
+		bnServerShutdown: {name: "serverShutdown", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[bnStreamEventMsg]},
+		bnFlatError:      {name: "error", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[bnFlatErrorMsg]},
 	},
 	split: binanceSplit,
 }
@@ -100,6 +107,14 @@ var binanceEventNames = map[string]int{
 	"executionReport": bnExec,
 	"markPriceUpdate": bnMarkPrice,
 	"forceOrder":      bnForceOrder,
+	// The user-data stream ends: its listen key expired (Binance "User Data
+	// Streams": E may be sent as a number or a string), or the WS-API
+	// subscription was terminated (WS-API "User Data Stream requests").
+	"listenKeyExpired":      bnStreamEnd,
+	"eventStreamTerminated": bnStreamEnd,
+	// The WS-API server is about to close the connection (WS-API "Event
+	// format": reconnect now).
+	"serverShutdown": bnServerShutdown,
 }
 
 // binanceStreamKinds maps a stream name's channel (after the '@') to a kind:
@@ -133,6 +148,8 @@ type bnEnvelope struct {
 	ID           present  `json:"id"`
 	Error        present  `json:"error"`
 	LastUpdateID present  `json:"lastUpdateId"`
+	Code         present  `json:"code"`
+	Msg          present  `json:"msg"`
 	// A spot bookTicker has no "e": the members that classify it are its
 	// own, so such a payload is decoded once, here, and filled from here.
 	U   integer    `json:"u"`
@@ -388,6 +405,11 @@ func (p *Parser) classify(channel, payload []byte, env *bnEnvelope) (k int, prob
 		return bnUnknown, false, nil
 	case bool(env.Error):
 		return bnVenueError, false, nil
+	case bool(env.Code) && bool(env.Msg):
+		// {"code":2,"msg":"Invalid request: …","id":1}: the market streams'
+		// flat error (spot and USDⓈ-M), also for a request that made the
+		// connection useless.
+		return bnFlatError, false, nil
 	case env.Result.ok && bool(env.ID):
 		if env.Result.order {
 			return bnOrderAck, false, nil // a WS-API order.place or order.cancel response
@@ -796,6 +818,34 @@ type bnErrorMsg struct {
 func (m *bnErrorMsg) fill(f *filler) {
 	c := &f.ev.Control
 	c.RequestID, c.Code, c.Reason = m.ID.v, m.Error.v.Code.v, m.Error.v.Msg
+}
+
+// bnStreamEventMsg is a user-data or WS-API event that ends or degrades
+// the stream: {"e":"listenKeyExpired","E":…,"listenKey":…},
+// {"e":"eventStreamTerminated","E":…}, {"e":"serverShutdown","E":…}. The
+// event's name is the Reason.
+type bnStreamEventMsg struct {
+	E  text    `json:"e"`
+	ET integer `json:"E"`
+}
+
+var binanceStreamEvents = internTable("listenKeyExpired", "eventStreamTerminated", "serverShutdown")
+
+func (m *bnStreamEventMsg) fill(f *filler) {
+	f.ev.Control.Reason = internOrCopy(binanceStreamEvents, &m.E)
+	f.millis(&f.main, "E", m.ET)
+}
+
+// bnFlatErrorMsg is {"code":2,"msg":"Invalid request: …","id":1}.
+type bnFlatErrorMsg struct {
+	Code integer `json:"code"`
+	Msg  string  `json:"msg"`
+	ID   reqID   `json:"id"`
+}
+
+func (m *bnFlatErrorMsg) fill(f *filler) {
+	c := &f.ev.Control
+	c.Code, c.Reason, c.RequestID = m.Code.v, m.Msg, m.ID.v
 }
 
 // bnOrderAckMsg is a WS-API response to order.place or order.cancel:

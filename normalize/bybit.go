@@ -313,12 +313,14 @@ func (m *bybitLiquidationMsg) fill(f *filler) {
 }
 
 type bybitOpMsg struct {
-	ReqID  reqID  `json:"req_id"`
-	RetMsg string `json:"ret_msg"`
+	ReqID   reqID   `json:"req_id"`
+	RetMsg  string  `json:"ret_msg"`
+	RetCode integer `json:"ret_code"`
 }
 
 func (m *bybitOpMsg) fill(f *filler) {
-	f.ev.Control.RequestID, f.ev.Control.Reason = m.ReqID.v, m.RetMsg
+	c := &f.ev.Control
+	c.RequestID, c.Reason, c.Code = m.ReqID.v, m.RetMsg, m.RetCode.v
 }
 
 // BybitSubscribe returns a v5 subscribe request for topics

@@ -76,6 +76,18 @@
 // affected. Unknown message types are counted and skipped (nil error).
 // Subscription acks, venue errors, heartbeats, pongs and status messages
 // become [schema.EventControl] events of the matching [schema.ControlKind].
+//
+// Messages that end or degrade a stream are control events too, critical
+// like every control event (they wait for the pool, are never dropped),
+// with the venue's code and reason: ControlVenueError for Binance
+// listenKeyExpired (E sent as a number or a string) and
+// eventStreamTerminated (Reason is the event's name), Binance's flat error
+// {"code","msg","id"} and WS-API errors, OKX "error" and
+// "channel-conn-count-error" events, Bybit op responses with
+// "success":false (ret_code, ret_msg), Coinbase "error" messages and Kraken
+// method errors; ControlStatus for Binance serverShutdown, OKX "notice"
+// (code 64008: the connection closes for a service upgrade) and Kraken
+// status messages (Reason "maintenance", "cancel_only", … or "online").
 // A depth diff (Binance U/u and pu, OKX prevSeqId/seqId) that does not
 // continue its symbol's previous one is preceded by a [schema.EventGap]
 // event carrying the missing ids; a book snapshot restarts the sequence.
