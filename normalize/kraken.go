@@ -29,7 +29,8 @@ func KrakenSymbolRules() SymbolRules {
 // books carry no sequence (Kraken "Book" docs: the checksum is the
 // continuity check). An executions frame's "sequence" is the ExecReport's
 // SeqProvider. Connection ids (status "connection_id", v1 "connectionID")
-// exceed int64 and are not read. v1 trade times are seconds with six
+// exceed int64 and are not read. A v1 book message's ExchangeTS is the
+// latest of its levels' times; v1 trade times are seconds with six
 // decimals; v1 spread and ohlc are counted as unknown: v2 carries them.
 func NewKraken(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Parser {
 	return newParser(&krakenSpec, events, sink, opts)
@@ -350,7 +351,8 @@ type krV1BookMsg struct {
 	C  integer `json:"c"`
 }
 
-var krakenV1Levels = &levelShape{price: 0, qty: 1, side: -1}
+// krakenV1Levels: [price, volume, timestamp(, "r")], the time in seconds.
+var krakenV1Levels = &levelShape{price: 0, qty: 1, side: -1, time: 2}
 
 func (m *krV1BookMsg) bind(ev *schema.CanonicalEvent) {
 	m.AS.bind(krakenV1Levels, &ev.Book.Asks, nil)
@@ -359,7 +361,14 @@ func (m *krV1BookMsg) bind(ev *schema.CanonicalEvent) {
 	m.B.bind(krakenV1Levels, &ev.Book.Bids, nil)
 }
 
-func (m *krV1BookMsg) fill(f *filler) { f.checksum("c", m.C) }
+// fill sets the checksum and, as ExchangeTS, the latest time of a level
+// the message carries (Kraken v1 "book": each level has its update time).
+func (m *krV1BookMsg) fill(f *filler) {
+	f.checksum("c", m.C)
+	for _, l := range [...]*levels{&m.AS, &m.BS, &m.A, &m.B} {
+		f.main = max(f.main, l.latest)
+	}
+}
 
 var krakenIntervals = map[string]string{"1": "1m", "5": "5m", "15": "15m", "30": "30m", "60": "1h", "240": "4h", "1440": "1d", "10080": "1w", "21600": "15d"}
 

@@ -152,6 +152,7 @@ func (m *okxTradeMsg) fill(f *filler) {
 }
 
 type okxTickerMsg struct {
+	InstType  text    `json:"instType"`
 	InstID    text    `json:"instId"`
 	Last      num     `json:"last"`
 	LastSz    num     `json:"lastSz"`
@@ -179,9 +180,28 @@ func (m *okxTickerMsg) fill(f *filler) {
 	f.price(&x.Open, "open24h", m.Open24h)
 	f.price(&x.High, "high24h", m.High24h)
 	f.price(&x.Low, "low24h", m.Low24h)
-	f.price(&x.Volume, "vol24h", m.Vol24h)
-	f.price(&x.QuoteVolume, "volCcy24h", m.VolCcy24h) // spot: quote currency
+	// OKX "Tickers channel": for SPOT and MARGIN vol24h is the base
+	// currency and volCcy24h the quote currency; for derivatives vol24h
+	// counts contracts (no canonical field) and volCcy24h is the base
+	// currency. Without instType, a three-part instId is a derivative.
+	if okxDerivative(&m.InstType, &m.InstID) {
+		f.price(&x.Volume, "volCcy24h", m.VolCcy24h)
+	} else {
+		f.price(&x.Volume, "vol24h", m.Vol24h)
+		f.price(&x.QuoteVolume, "volCcy24h", m.VolCcy24h)
+	}
 	f.millis(&f.main, "ts", m.TS)
+}
+
+// okxDerivative reports whether an instrument is a swap, future or option.
+func okxDerivative(instType, instID *text) bool {
+	switch string(instType.bytes()) {
+	case "SPOT", "MARGIN":
+		return false
+	case "SWAP", "FUTURES", "OPTION":
+		return true
+	}
+	return bytes.Count(instID.bytes(), []byte("-")) >= 2
 }
 
 // okxBookMsg: levels are [price, qty, "0", orders]; prevSeqId is -1 in a

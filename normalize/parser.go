@@ -334,10 +334,11 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		return f.err
 	}
 	if p.keepRaw {
-		ev.Raw = append(ev.Raw[:0], payload...)
-		if p.more != nil {
-			ev.Raw = append(ev.Raw, p.more...)
+		raw := payload
+		if p.more != nil { // a message sent as two objects: keep the whole frame
+			raw = p.raw.Payload
 		}
+		ev.Raw = append(ev.Raw[:0], raw...)
 	}
 	if kd.book && ev.Type == schema.EventBookSnapshot {
 		p.books.reset(ev.Symbol, ev.Book.LastSeq)

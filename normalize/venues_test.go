@@ -94,7 +94,7 @@ func TestKrakenV1TwoPartUpdate(t *testing.T) {
 	p, sink := newTestVenue(t, schema.VenueKraken)
 	require.NoError(t, p.HandleBytes(context.Background(), venueFixture(t, kr, "v1_book_update"), 42))
 	require.Len(t, sink.got, 1)
-	b := at(t, sink.got, 0, kr, schema.EventBookUpdate, "BTC-USD", 0, 0).Book
+	b := at(t, sink.got, 0, kr, schema.EventBookUpdate, "BTC-USD", 0, 1534614335345903000).Book
 	require.Len(t, b.Asks, 2)
 	require.Len(t, b.Bids, 1)
 	requireLevel(t, b.Asks[1], "5542.50000", "0.40100000")
