@@ -3,9 +3,11 @@ package book
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
@@ -28,10 +30,12 @@ type Options struct {
 	// that rule.
 	Fetcher Fetcher
 	// Resubscribe asks the venue for a new snapshot of a ResyncResubscribe
-	// book after a gap or a bad checksum (after a lost connection the
-	// connection's own resubscription brings it). It runs on the goroutine
-	// applying events. Defaults to nil: the book waits for the next
-	// snapshot the venue sends by itself.
+	// book: at once after a gap or a bad checksum; after a lost connection
+	// (whose own resubscription brings the snapshot) only if diffs come
+	// while the book still waits for one. Once per invalidation, again
+	// after RetryInterval if it failed. It runs on the goroutine applying
+	// events. Defaults to nil: the book waits for the next snapshot the
+	// venue sends by itself.
 	Resubscribe func(ctx context.Context, venue schema.Venue, symbol string) error
 	// MaxBuffer is how many diffs a ResyncFetch book keeps while it waits
 	// for a snapshot; past it the oldest is dropped (a later snapshot covers
@@ -44,17 +48,25 @@ type Options struct {
 	// a round failed, so a venue that keeps failing is not hammered.
 	// Defaults to 1 s.
 	RetryInterval time.Duration
+	// Logger receives the book's state changes (invalid, live again,
+	// resync asked) at Info and its faults (gap, checksum mismatch,
+	// crossed book, failed fetch) at Warn, with the keys venue and symbol;
+	// nothing per message. Defaults to nil: silent (a book added to
+	// [Books] without one takes the Books' logger).
+	Logger *slog.Logger
 }
 
 // Stats counts what a book did.
 type Stats struct {
 	Applied        uint64 // diffs applied
 	Snapshots      uint64 // snapshots applied
-	Stale          uint64 // diffs dropped as already covered (u ≤ last applied)
+	Stale          uint64 // repeats: diffs dropped because the book already covers their ids
+	Restarts       uint64 // messages that restarted the venue's numbering (Bybit u = 1), applied as snapshots
 	Waiting        uint64 // diffs dropped while waiting for a resubscribed snapshot
 	Buffered       uint64 // diffs buffered while waiting for a fetched snapshot
 	Overflowed     uint64 // buffered diffs dropped oldest-first past MaxBuffer
 	Gaps           uint64 // sequence breaks seen
+	Checksums      uint64 // checksums verified (a placeholder 0 is not a checksum)
 	ChecksumErrors uint64 // checksum mismatches
 	Invalidations  uint64 // times the book marked itself invalid
 	Markers        uint64 // gap markers published
@@ -79,10 +91,14 @@ type Book struct {
 	symbol string
 	o      Options
 
+	log *slog.Logger // nil: silent
+
 	bids, asks side
-	live       bool   // a snapshot is applied and nothing broke since
-	first      bool   // SeqBinance: the next diff is the first after the snapshot
-	lastSeq    uint64 // last sequence applied
+	live       bool              // a snapshot is applied and nothing broke since
+	seq        continuity.Stream // the venue's continuity rule and where the book is in the stream
+	syncedAt   int64             // IngestTS of the latest snapshot or id-checked diff applied
+	asked      bool              // Resubscribe called since the book went invalid
+	askFailed  time.Time         // when that call failed, zero if it did not
 	pending    []schema.Book
 	npend      int
 	fetchEv    schema.CanonicalEvent // the Fetcher's scratch event
@@ -119,6 +135,10 @@ func NewBook(rule Rule, symbol string, opts *Options) (*Book, error) {
 	}
 	b := &Book{rule: rule, symbol: symbol, o: o}
 	b.bids.bid = true
+	b.seq.Rule = rule.Sequence.continuity()
+	if o.Logger != nil {
+		b.log = o.Logger.With("venue", string(rule.Venue), "symbol", symbol)
+	}
 	return b, nil
 }
 
@@ -147,7 +167,7 @@ func (b *Book) Stats() Stats {
 func (b *Book) LastSeq() uint64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.lastSeq
+	return b.seq.Last()
 }
 
 // BBO returns the best bid and offer, and false when the book is not live.
@@ -172,8 +192,8 @@ func (b *Book) topLocked(n int, dst *schema.CanonicalEvent) {
 		n = max(b.bids.len(), b.asks.len())
 	}
 	dst.Venue, dst.Symbol, dst.Type = b.rule.Venue, b.symbol, schema.EventBookSnapshot
-	dst.SeqProvider = b.lastSeq
-	dst.Book.LastSeq = b.lastSeq
+	dst.SeqProvider = b.seq.Last()
+	dst.Book.LastSeq = b.seq.Last()
 	dst.Book.Bids = b.bids.appendTop(dst.Book.Bids[:0], n)
 	dst.Book.Asks = b.asks.appendTop(dst.Book.Asks[:0], n)
 }
@@ -197,20 +217,43 @@ func (b *Book) PublishTop(ctx context.Context, n int) error {
 }
 
 // Apply feeds one event to the book; ev stays the caller's. Book snapshots
-// and diffs of the book's venue and symbol are applied; a gap marker of the
-// stream and a lost connection of the venue (schema.EventConnState other
-// than connected) invalidate the book; anything else is ignored. The error
-// is a failed fetch, resubscription or sink; the book has then already
-// done what it could and tries again on a later diff.
+// and diffs of the book's venue and symbol are applied; a gap marker of
+// the book's symbol or of the whole venue connection (empty Symbol) and a
+// lost connection of the venue (schema.EventConnState disconnected,
+// reconnecting or closed) invalidate the book; anything else is ignored.
+//
+// A lost connection whose event is older (IngestTS) than the latest data
+// that proved the book good — a snapshot, or a diff whose ids chain — is
+// news of an earlier connection (wsclient reports state on a goroutine of
+// its own, which may lag behind the new connection's messages) and is
+// ignored; an event without IngestTS always invalidates.
+//
+// The error is a failed fetch, resubscription or sink; the book has then
+// already done what it could and tries again on a later diff.
 func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if ev.Venue != b.rule.Venue {
 		return nil
 	}
-	if ev.Type == schema.EventConnState {
-		if ev.Control.State == schema.ConnDisconnected || ev.Control.State == schema.ConnReconnecting {
+	switch ev.Type {
+	case schema.EventConnState:
+		if !lost(ev.Control.State) {
+			return nil
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if ev.IngestTS != 0 && b.syncedAt > ev.IngestTS {
+			return nil
+		}
+		return b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
+	case schema.EventGap:
+		if ev.Symbol != "" && ev.Symbol != b.symbol {
+			return nil
+		}
+		switch ev.Control.GapType {
+		case schema.EventBookUpdate, schema.EventBookSnapshot, schema.EventUnknown:
 			b.mu.Lock()
 			defer b.mu.Unlock()
-			return b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
+			return b.invalidateLocked(ctx, ev, ReasonUpstream, ev.Control.GapFirstSeq, ev.Control.GapLastSeq)
 		}
 		return nil
 	}
@@ -219,91 +262,67 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	was := b.live
+	var err error
 	switch ev.Type {
 	case schema.EventBookSnapshot:
-		return b.snapshotLocked(ctx, ev, &ev.Book)
+		err = b.snapshotLocked(ctx, ev, &ev.Book)
 	case schema.EventBookUpdate:
-		return b.diffLocked(ctx, ev)
-	case schema.EventGap:
-		switch ev.Control.GapType {
-		case schema.EventBookUpdate, schema.EventBookSnapshot, schema.EventUnknown:
-			return b.invalidateLocked(ctx, ev, ReasonUpstream, ev.Control.GapFirstSeq, ev.Control.GapLastSeq)
-		}
+		err = b.diffLocked(ctx, ev)
 	}
-	return nil
+	if !was && b.live {
+		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
+	}
+	return err
 }
 
-// diffLocked applies, buffers or drops one diff.
+func idsOf(bk *schema.Book) continuity.IDs {
+	return continuity.IDs{First: bk.FirstSeq, Last: bk.LastSeq, Prev: bk.PrevSeq}
+}
+
+// diffLocked applies, buffers or drops one diff, by the venue's
+// continuity rule.
 func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error {
-	if !b.live {
-		if b.rule.Resync != ResyncFetch {
-			b.stats.Waiting++
-			return nil
-		}
-		b.buffer(&ev.Book)
-		return b.fetchLocked(ctx, ev)
+	bk := &ev.Book
+	id := idsOf(bk)
+	r := b.seq.Check(id)
+	if r.Verdict == continuity.Restart { // snapshot data, live or not
+		b.stats.Restarts++
+		b.info("book: venue restarted its sequence", "seq", bk.LastSeq)
+		return b.snapshotLocked(ctx, ev, bk)
 	}
-	switch b.check(&ev.Book) {
-	case seqStale:
+	if !b.live {
+		if b.rule.Resync == ResyncFetch {
+			b.buffer(bk)
+			return b.fetchLocked(ctx, ev)
+		}
+		b.stats.Waiting++
+		return b.askLocked(ctx, "diffs while waiting for a snapshot")
+	}
+	switch r.Verdict {
+	case continuity.Repeat:
 		b.stats.Stale++
 		return nil
-	case seqGap:
+	case continuity.Gap:
 		b.stats.Gaps++
-		from, to := b.lastSeq+1, ev.Book.FirstSeq-1
-		if b.rule.Sequence != SeqBinance {
-			from, to = b.lastSeq, ev.Book.LastSeq
-		}
-		if err := b.invalidateLocked(ctx, ev, ReasonGap, from, to); err != nil {
+		if err := b.invalidateLocked(ctx, ev, ReasonGap, r.MissingFirst, r.MissingLast); err != nil {
 			return err
 		}
 		if b.rule.Resync == ResyncFetch {
-			b.buffer(&ev.Book)
+			b.buffer(bk)
 			return b.fetchLocked(ctx, ev)
 		}
 		return nil
 	}
-	b.applyLevels(&ev.Book)
+	b.applyLevels(bk)
 	b.stats.Applied++
-	if ok, err := b.verifyLocked(ctx, ev, &ev.Book); !ok {
+	if ok, err := b.verifyLocked(ctx, ev, bk); !ok {
 		return err
 	}
-	return b.publishBBOLocked(ctx, ev)
-}
-
-type seqVerdict uint8
-
-const (
-	seqApply seqVerdict = iota
-	seqStale
-	seqGap
-)
-
-// check applies the rule's sequence test to a diff of a live book.
-func (b *Book) check(bk *schema.Book) seqVerdict {
-	switch b.rule.Sequence {
-	case SeqBinance:
-		if bk.LastSeq <= b.lastSeq {
-			return seqStale
-		}
-		if b.first && bk.FirstSeq <= b.lastSeq+1 || bk.FirstSeq == b.lastSeq+1 {
-			return seqApply
-		}
-		return seqGap
-	case SeqPrev:
-		if bk.PrevSeq != 0 && b.lastSeq != 0 && bk.PrevSeq != b.lastSeq {
-			return seqGap
-		}
-	case SeqNext:
-		if bk.LastSeq != 0 && b.lastSeq != 0 {
-			if bk.LastSeq <= b.lastSeq {
-				return seqStale
-			}
-			if bk.LastSeq != b.lastSeq+1 {
-				return seqGap
-			}
-		}
+	if b.seq.Rule != continuity.None && bk.LastSeq != 0 {
+		b.syncedAt = ev.IngestTS // its ids prove it continues the book
 	}
-	return seqApply
+	return b.publishBBOLocked(ctx, ev)
 }
 
 // applyLevels applies a diff's levels and moves the sequence on.
@@ -316,18 +335,19 @@ func (b *Book) applyLevels(bk *schema.Book) {
 	}
 	b.bids.truncate(b.rule.Depth)
 	b.asks.truncate(b.rule.Depth)
-	if bk.LastSeq != 0 {
-		b.lastSeq = bk.LastSeq
-	}
-	b.first = false
+	b.seq.Accept(idsOf(bk))
 }
 
 // verifyLocked checks the book after a change — the venue's checksum,
 // crossed sides — and marks it live, or invalidates it.
 func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk *schema.Book) (bool, error) {
-	if bk.HasChecksum && b.rule.Checksum != ChecksumNone {
+	// A checksum of 0 is a placeholder, not a checksum: OKX sends
+	// "checksum":0 since it deprecated the books checksum (2026), and a
+	// real CRC32 is 0 once in 2³² books, whose next checksum checks them.
+	if bk.HasChecksum && bk.Checksum != 0 && b.rule.Checksum != ChecksumNone {
 		var sum uint32
 		sum, b.scratch = b.rule.Checksum.sum(b, b.scratch)
+		b.stats.Checksums++
 		if sum != bk.Checksum {
 			b.stats.ChecksumErrors++
 			return false, b.invalidateLocked(ctx, src, ReasonChecksum, bk.LastSeq, bk.LastSeq)
@@ -338,7 +358,9 @@ func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk 
 			return false, b.invalidateLocked(ctx, src, ReasonCrossed, bk.LastSeq, bk.LastSeq)
 		}
 	}
-	b.live = true
+	if !b.live {
+		b.live, b.asked = true, false
+	}
 	return true, nil
 }
 
@@ -349,12 +371,12 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 	b.asks.load(bk.Asks)
 	b.bids.truncate(b.rule.Depth)
 	b.asks.truncate(b.rule.Depth)
-	b.lastSeq = bk.LastSeq
-	b.first = true
+	b.seq.Snapshot(bk.LastSeq)
 	b.stats.Snapshots++
 	if ok, err := b.verifyLocked(ctx, src, bk); !ok {
 		return err
 	}
+	b.syncedAt = src.IngestTS
 	if ok, err := b.replayLocked(ctx, src); !ok {
 		return err
 	}
@@ -367,11 +389,11 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 func (b *Book) replayLocked(ctx context.Context, src *schema.CanonicalEvent) (bool, error) {
 	for i := 0; i < b.npend; i++ {
 		p := &b.pending[i]
-		switch b.check(p) {
-		case seqStale:
+		switch b.seq.Check(idsOf(p)).Verdict {
+		case continuity.Repeat:
 			b.stats.Stale++
 			continue
-		case seqGap:
+		case continuity.Gap:
 			b.keepPending(i)
 			b.clearLocked()
 			return false, nil
@@ -419,12 +441,14 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 	if !b.lastRound.IsZero() && time.Since(b.lastRound) < b.o.RetryInterval {
 		return nil
 	}
+	b.info("book: fetching a snapshot", "buffered", b.npend)
 	for range b.o.FetchAttempts {
 		b.stats.Fetches++
 		b.fetchEv.Reset()
 		if err := b.o.Fetcher.Fetch(ctx, b.symbol, &b.fetchEv); err != nil {
 			b.stats.FetchErrors++
 			b.lastRound = time.Now()
+			b.warn("book: snapshot fetch failed", "err", err)
 			return err
 		}
 		if err := b.snapshotLocked(ctx, src, &b.fetchEv.Book); err != nil {
@@ -437,13 +461,14 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 		}
 	}
 	b.lastRound = time.Now()
+	b.info("book: every snapshot fetched was older than the buffered diffs", "attempts", b.o.FetchAttempts, "retry_after", b.o.RetryInterval)
 	return ErrStale
 }
 
 // clearLocked empties the book; nothing of it may survive a resync.
 func (b *Book) clearLocked() {
-	b.live, b.first = false, false
-	b.lastSeq = 0
+	b.live = false
+	b.seq.Reset()
 	b.bids.clear()
 	b.asks.clear()
 	b.topKnown = false
@@ -458,6 +483,12 @@ func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent,
 		return nil
 	}
 	b.stats.Invalidations++
+	b.asked, b.askFailed = false, time.Time{}
+	if reason == ReasonReconnect {
+		b.info(reason, "state", src.Control.State.String())
+	} else {
+		b.warn(reason, "first", first, "last", last)
+	}
 	var err error
 	if b.o.Sink != nil {
 		var ev *schema.CanonicalEvent
@@ -472,13 +503,44 @@ func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent,
 			err = b.o.Sink.Publish(ctx, ev)
 		}
 	}
-	if reason != ReasonReconnect && b.rule.Resync == ResyncResubscribe && b.o.Resubscribe != nil {
-		b.stats.Resubscribes++
-		if rerr := b.o.Resubscribe(ctx, b.rule.Venue, b.symbol); rerr != nil && err == nil {
+	if reason != ReasonReconnect {
+		if rerr := b.askLocked(ctx, reason); err == nil {
 			err = rerr
 		}
 	}
 	return err
+}
+
+// askLocked calls Resubscribe for a ResyncResubscribe book, once per
+// invalidation, again RetryInterval after a call that failed.
+func (b *Book) askLocked(ctx context.Context, why string) error {
+	if b.rule.Resync != ResyncResubscribe || b.o.Resubscribe == nil {
+		return nil
+	}
+	if b.asked && (b.askFailed.IsZero() || time.Since(b.askFailed) < b.o.RetryInterval) {
+		return nil
+	}
+	b.asked, b.askFailed = true, time.Time{}
+	b.stats.Resubscribes++
+	b.info("book: resubscribing", "why", why)
+	err := b.o.Resubscribe(ctx, b.rule.Venue, b.symbol)
+	if err != nil {
+		b.askFailed = time.Now()
+		b.warn("book: resubscribe failed", "err", err)
+	}
+	return err
+}
+
+func (b *Book) info(msg string, args ...any) {
+	if b.log != nil {
+		b.log.Info(msg, args...)
+	}
+}
+
+func (b *Book) warn(msg string, args ...any) {
+	if b.log != nil {
+		b.log.Warn(msg, args...)
+	}
 }
 
 func (b *Book) bboLocked() schema.BBO {
@@ -510,7 +572,7 @@ func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent)
 		return nil
 	}
 	ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventBBO
-	ev.SeqProvider = b.lastSeq
+	ev.SeqProvider = b.seq.Last()
 	ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS
 	ev.BBO = q
 	b.stats.BBOs++

@@ -3,27 +3,47 @@ package book
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // Books sits between a venue parser and the dispatcher: it is a [Sink] that
 // applies every book event to the [Book] of its (venue, symbol) and then
-// hands the event on to next, which takes ownership as usual. Connection
-// state and gap events reach the books of their venue too, so a lost
-// connection invalidates them.
+// hands the event on to next, which takes ownership as usual. Gap markers
+// reach the book of their symbol, or every book of the venue when they
+// name no symbol (a connection's lost message, as Coinbase's
+// sequence_num tells); connection state events reach every book of their
+// venue, so a lost connection invalidates them.
+//
+// [Books.OnEvent] is the connection's side: set it as the
+// wsclient.Options.OnEvent of each client that feeds the books, and a lost
+// connection invalidates the venue's books (Live false, no best bid/offer)
+// without any other wiring; it also hands the state change on to the
+// subscribers as an schema.EventConnState.
 //
 // Books is safe for concurrent use. Add the books before events flow; its
 // zero value is not usable: build it with NewBooks.
 type Books struct {
 	next   Sink
 	events *pool.Pool[*schema.CanonicalEvent]
+	log    *slog.Logger
 
 	mu      sync.RWMutex
 	byKey   map[bookKey]*Book
 	byVenue map[schema.Venue][]*Book
+}
+
+// BooksOptions configure [Books]. A nil *BooksOptions gives the defaults.
+type BooksOptions struct {
+	// Logger is given (with the keys venue and symbol) to every book added
+	// without a logger of its own, and receives the Books' own faults at
+	// Warn. Defaults to nil: silent.
+	Logger *slog.Logger
 }
 
 type bookKey struct {
@@ -33,13 +53,24 @@ type bookKey struct {
 
 // NewBooks returns a router that hands every event on to next, or returns
 // it to events when next is nil.
-func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent]) *Books {
-	return &Books{next: next, events: events, byKey: map[bookKey]*Book{}, byVenue: map[schema.Venue][]*Book{}}
+func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksOptions) *Books {
+	r := &Books{next: next, events: events, byKey: map[bookKey]*Book{}, byVenue: map[schema.Venue][]*Book{}}
+	if opts != nil {
+		r.log = opts.Logger
+	}
+	return r
 }
 
 // Add routes the events of b's venue and symbol to b, replacing any book of
 // the same pair.
 func (r *Books) Add(b *Book) {
+	if r.log != nil {
+		b.mu.Lock()
+		if b.log == nil {
+			b.log = r.log.With("venue", string(b.rule.Venue), "symbol", b.symbol)
+		}
+		b.mu.Unlock()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := bookKey{b.rule.Venue, b.symbol}
@@ -67,26 +98,137 @@ func (r *Books) Book(venue schema.Venue, symbol string) *Book {
 // Publish applies ev to its book(s), then hands it on. It takes ownership
 // of ev in every case; the error joins the book's and the next sink's.
 func (r *Books) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
-	var err error
-	switch ev.Type {
-	case schema.EventBookSnapshot, schema.EventBookUpdate, schema.EventGap:
-		r.mu.RLock()
-		b := r.byKey[bookKey{ev.Venue, ev.Symbol}]
-		r.mu.RUnlock()
-		if b != nil {
-			err = b.Apply(ctx, ev)
-		}
-	case schema.EventConnState:
-		r.mu.RLock()
-		list := r.byVenue[ev.Venue]
-		r.mu.RUnlock()
-		for _, b := range list {
-			err = errors.Join(err, b.Apply(ctx, ev))
-		}
-	}
+	err := r.apply(ctx, ev)
 	if r.next == nil {
 		r.events.Put(ev)
 		return err
 	}
 	return errors.Join(err, r.next.Publish(ctx, ev))
+}
+
+// apply gives ev to the books it concerns; ev stays the caller's.
+func (r *Books) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
+	switch ev.Type {
+	case schema.EventBookSnapshot, schema.EventBookUpdate:
+	case schema.EventGap:
+		if ev.Symbol == "" {
+			return r.applyVenue(ctx, ev)
+		}
+	case schema.EventConnState:
+		return r.applyVenue(ctx, ev)
+	default:
+		return nil
+	}
+	r.mu.RLock()
+	b := r.byKey[bookKey{ev.Venue, ev.Symbol}]
+	r.mu.RUnlock()
+	if b == nil {
+		return nil
+	}
+	return b.Apply(ctx, ev)
+}
+
+func (r *Books) applyVenue(ctx context.Context, ev *schema.CanonicalEvent) error {
+	r.mu.RLock()
+	list := r.byVenue[ev.Venue]
+	r.mu.RUnlock()
+	var err error
+	for _, b := range list {
+		err = errors.Join(err, b.Apply(ctx, ev))
+	}
+	return err
+}
+
+// StateTimeout bounds what [Books.OnEvent] waits for, per state change:
+// an event from the pool and the books' gap markers.
+const StateTimeout = time.Second
+
+// OnEvent returns a function to set as wsclient.Options.OnEvent of a
+// client feeding books of venue:
+//
+//	client, err := wsclient.New(url, parser.HandleFrame, &wsclient.Options{
+//		Venue:   schema.VenueOKX,
+//		OnEvent: books.OnEvent(schema.VenueOKX, nil),
+//	})
+//
+// For every change of state (reported errors that leave the state as it
+// was are skipped) it applies an schema.EventConnState to every book of
+// venue — disconnected, reconnecting or closed invalidate them at once: a
+// gap marker each, Live false, no best bid/offer — and, when the Books
+// have a next sink, publishes the same event to it (a pooled event,
+// waited for at most StateTimeout) so that subscribers see the state
+// change; the host need not publish it itself. Then it calls next, when
+// not nil, with the wsclient event.
+//
+// wsclient drops events when its queue is full (Event.Dropped says how
+// many). An event that names a connection not seen before, after dropped
+// events, while the last state seen was not a loss and not for a
+// rotation, means the loss of the previous connection went unreported: it
+// invalidates the books as a disconnection would.
+//
+// The event is stamped with the time wsclient saw the change (IngestTS =
+// Event.At): a book that went live on a newer connection before the
+// event reached it is left alone (see [Book.Apply]). Every book of the
+// venue is concerned, including books fed by another client of the same
+// venue (they resynchronise); give each client's books a Books of their
+// own to keep them apart.
+//
+// The function is meant for one client's event goroutine, never its
+// reader; it is safe for concurrent use all the same. Use one per client:
+// it remembers the client's last state and connection.
+func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wsclient.Event) {
+	var mu sync.Mutex
+	last, conn := schema.ConnUnknown, uint64(0) // the last state applied, the last connection named
+	return func(e wsclient.Event) {
+		mu.Lock()
+		changed := e.State != last
+		unseen := e.ConnID != 0 && conn != 0 && e.ConnID != conn
+		missed := unseen && e.Dropped > 0 && !lost(last) && e.Reason != wsclient.ReasonRotation && !lost(e.State)
+		last = e.State
+		if e.ConnID != 0 {
+			conn = e.ConnID
+		}
+		if missed {
+			lostEv := e
+			lostEv.State = schema.ConnDisconnected
+			r.connState(venue, lostEv)
+		}
+		if changed {
+			r.connState(venue, e)
+		}
+		mu.Unlock()
+		if next != nil {
+			next(e)
+		}
+	}
+}
+
+// lost reports whether s means the connection's data stopped.
+func lost(s schema.ConnState) bool {
+	return s == schema.ConnDisconnected || s == schema.ConnReconnecting || s == schema.ConnClosed
+}
+
+func (r *Books) connState(venue schema.Venue, e wsclient.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	defer cancel()
+	ev := schema.CanonicalEvent{Venue: venue, Type: schema.EventConnState, IngestTS: e.At.UnixNano()}
+	ev.Control = schema.Control{Kind: schema.ControlConnState, State: e.State, Reason: e.Reason.String()}
+	if e.At.IsZero() {
+		ev.IngestTS = 0
+	}
+	if err := r.applyVenue(ctx, &ev); err != nil && r.log != nil {
+		r.log.Warn("book: applying a connection state", "venue", string(venue), "state", e.State.String(), "err", err)
+	}
+	if r.next == nil {
+		return
+	}
+	out, err := r.events.Get(ctx)
+	if err != nil {
+		if r.log != nil {
+			r.log.Warn("book: connection state not published", "venue", string(venue), "state", e.State.String(), "err", err)
+		}
+		return
+	}
+	out.Venue, out.Type, out.IngestTS, out.Control = ev.Venue, ev.Type, ev.IngestTS, ev.Control
+	_ = r.next.Publish(ctx, out)
 }

@@ -3,26 +3,82 @@
 // A [Book] holds the bids and asks of one (venue, symbol), built from the
 // venue's canonical book events (schema.EventBookSnapshot and
 // schema.EventBookUpdate, as the normalize parsers make them) by the
-// venue's [Rule]: how messages chain (Binance U/u against the REST
-// snapshot's lastUpdateId, OKX prevSeqId/seqId, Bybit u), which checksum
-// the venue sends (OKX over 25 levels, Kraken over 10, CRC32 of the wire
-// digits that schema.Decimal keeps) and how to get a new snapshot (fetch
-// one through a [Fetcher], or resubscribe). The rules are data: [Binance],
-// [OKX], [KrakenV1], [KrakenV2], [Bybit], [Coinbase].
+// venue's [Rule]: how messages chain, which checksum the venue sends (OKX
+// over 25 levels, Kraken over 10, CRC32 of the wire digits that
+// schema.Decimal keeps), how many levels the subscription keeps, and how
+// to get a new snapshot (fetch one through a [Fetcher], or resubscribe).
+// The rules are data: [Binance], [OKX], [KrakenV1], [KrakenV2], [Bybit],
+// [Coinbase].
+//
+// # Continuity, per venue
+//
+// Each diff is classified against the book by its venue's rule — the same
+// implementation the normalize parsers use for their gap markers, so
+// parser and book never disagree — as continuous, a repeat, a gap or a
+// restart:
+//
+//   - Binance spot, USDⓈ-M and COIN-M ("How to manage a local order book
+//     correctly", spot and derivatives editions). Against the snapshot's
+//     lastUpdateId L: a diff with u < L (spot: u ≤ L) is covered by it;
+//     the first applied has U ≤ L+1 ≤ u (spot) or U ≤ L ≤ u (derivatives,
+//     so a diff whose u is exactly L joins) or pu = L. Then spot diffs
+//     chain by U = previous u + 1 and derivatives diffs (which carry pu,
+//     and whose U skips ids) by pu = previous u. The snapshot comes from
+//     the market's own REST endpoint ([BinanceREST].Path: /api/v3/depth,
+//     /fapi/v1/depth, /dapi/v1/depth).
+//   - OKX ("Order book channel"): prevSeqId = previous seqId. A keep-alive
+//     (no levels, prevSeqId = seqId) and a reset after maintenance (seqId
+//     < prevSeqId) are continuous; ids carry on from the new seqId.
+//   - Bybit ("Orderbook"): u = previous u + 1; u = 1 is the service's
+//     restart: its data is a snapshot, applied as one (Stats.Restarts).
+//   - Coinbase Advanced Trade: sequence_num counts the messages of a
+//     connection across all channels, so only the parser can check it; a
+//     jump makes it publish a gap marker without a symbol, which
+//     invalidates every book of the venue fed through [Books].
+//   - Kraken: no ids; the checksum is the check.
+//
+// A repeat is a diff whose ids the book already covers — the last diff
+// again, an older one, a diff older than the snapshot — as venues resend
+// and connection rotation overlaps deliver. It is stale: dropped and
+// counted (Stats.Stale), never a gap, never a resync. Ids below the first
+// of the current numbering are not a repeat but a gap, so that a venue
+// renumbering without telling cannot leave a book silently stale.
+//
+// # Placeholders and depth
+//
+// A checksum of 0 is a placeholder for "not sent" (OKX sends
+// "checksum":0 since it deprecated the books checksum) and is not
+// checked; Stats.Checksums counts those that were. A book keeps exactly
+// the depth it subscribed (Rule.Depth, from the same per-venue table the
+// subscribe builders use; [Rule.WithDepth] for another): it truncates
+// after every snapshot and diff, because Kraken sends no delete for a
+// level pushed out of the view and its checksum covers the view.
 //
 // # When the book is wrong
 //
-// A diff that does not continue the last one, a checksum that does not
-// match, sides that cross, a gap marker from upstream or a lost connection
-// (schema.EventConnState) make the book invalid: it drops every level at
-// once — nothing stale survives a resync — publishes a gap marker (an
-// schema.EventGap with Control.Kind schema.ControlGap and one of the
-// Reason* texts) to its [Sink], and resynchronises by itself: a
-// ResyncFetch book buffers diffs and fetches a snapshot (a bounded number
-// of attempts, then not again before Options.RetryInterval), a
-// ResyncResubscribe book calls Options.Resubscribe and waits for the
-// snapshot the venue answers with. A marker goes out once per breakage,
-// not once per message, and every step is counted in [Stats].
+// A gap, a checksum that does not match, sides that cross, a gap marker
+// from upstream or a lost connection make the book invalid: it drops
+// every level at once — nothing stale survives a resync, [Book.BBO] and
+// [Book.Top] report not live and serve nothing — publishes a gap marker
+// (an schema.EventGap with Control.Kind schema.ControlGap, the missing
+// ids when known, and one of the Reason* texts) to its [Sink], and
+// resynchronises by itself: a ResyncFetch book buffers diffs and fetches
+// a snapshot (a bounded number of attempts, then not again before
+// Options.RetryInterval), a ResyncResubscribe book calls
+// Options.Resubscribe (after a lost connection only if diffs come before
+// the snapshot the new connection brings) and waits for the snapshot the
+// venue answers with. A marker goes out once per breakage, not once per
+// message, and every step is counted in [Stats].
+//
+// # Lost connections
+//
+// Set [Books.OnEvent] as the wsclient.Options.OnEvent of every client
+// that feeds the books: a disconnected, reconnecting or closed connection
+// then invalidates every book of its venue as soon as wsclient reports it,
+// and the state change reaches the subscribers as an
+// schema.EventConnState through the Books' next sink. Nothing else is
+// needed. A report that reaches a book after the new connection's
+// snapshot made it live again is recognised by its time and ignored.
 //
 // # What it publishes
 //
@@ -34,16 +90,29 @@
 //
 // [Books] is a [Sink] to put between a parser and the dispatcher: it
 // applies each event to its book and hands it on, so the host's
-// subscribers see the venue's diffs, the books' best bid/offer and the
-// gap markers on one dispatcher:
+// subscribers see the venue's diffs, the books' best bid/offer, the gap
+// markers and the connection state on one dispatcher:
 //
-//	books := book.NewBooks(dispatcher, pools.Events)
+//	books := book.NewBooks(dispatcher, pools.Events, &book.BooksOptions{Logger: logger})
 //	b, _ := book.NewBook(book.Binance, "BTC-USDT", &book.Options{
 //		Sink: dispatcher, Events: pools.Events,
 //		Fetcher: &book.BinanceREST{BaseURL: "https://api.binance.com"},
 //	})
 //	books.Add(b)
 //	parser := normalize.NewBinance(pools.Events, books, nil)
+//	client, _ := wsclient.New(url, parser.HandleFrame, &wsclient.Options{
+//		Venue: schema.VenueBinance, Frames: pools.Frames,
+//		OnEvent: books.OnEvent(schema.VenueBinance, nil),
+//	})
+//
+// # Logging
+//
+// Options.Logger (or BooksOptions.Logger, for the books added without
+// one) receives state changes — live, invalidated by a lost connection,
+// fetching, resubscribing — at Info and faults — gap, checksum mismatch,
+// crossed book, upstream loss, failed fetch or resubscription — at Warn,
+// with the keys venue and symbol. Nothing is logged per message. Nil is
+// silent.
 //
 // # Cost
 //

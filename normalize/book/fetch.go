@@ -30,12 +30,26 @@ func (f FetcherFunc) Fetch(ctx context.Context, symbol string, dst *schema.Canon
 	return f(ctx, symbol, dst)
 }
 
-// BinanceREST fetches Binance's GET /api/v3/depth snapshot. It is safe for
+// Binance's REST order book endpoints, for [BinanceREST].Path (Binance
+// API docs: spot "Order book", USDⓈ-M and COIN-M futures "Order Book").
+const (
+	BinanceSpotDepth  = "/api/v3/depth"  // on https://api.binance.com
+	BinanceUSDMDepth  = "/fapi/v1/depth" // on https://fapi.binance.com
+	BinanceCOINMDepth = "/dapi/v1/depth" // on https://dapi.binance.com
+)
+
+// BinanceREST fetches a Binance order book snapshot (lastUpdateId, bids,
+// asks) from the spot or futures REST depth endpoint. It is safe for
 // concurrent use; its zero value is not usable (BaseURL is required).
 type BinanceREST struct {
-	BaseURL string       // https://api.binance.com, or a venuesim RESTURL
-	Limit   int          // levels per side; defaults to 1000
-	Client  *http.Client // defaults to http.DefaultClient
+	BaseURL string // https://api.binance.com, https://fapi.binance.com, or a venuesim RESTURL
+	// Path is the depth endpoint: BinanceSpotDepth (the default),
+	// BinanceUSDMDepth or BinanceCOINMDepth. A futures book must take its
+	// snapshot from the futures endpoint: the spot book of the same
+	// symbol has other update ids.
+	Path   string
+	Limit  int          // levels per side; defaults to 1000 (futures accept at most 1000)
+	Client *http.Client // defaults to http.DefaultClient
 	// VenueSymbol spells a canonical symbol the venue's way
 	// (normalize.Symbols.VenueSymbol). Defaults to removing the dashes.
 	VenueSymbol func(canonical string) (string, error)
@@ -54,7 +68,11 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 	if limit <= 0 {
 		limit = 1000
 	}
-	u := f.BaseURL + "/api/v3/depth?symbol=" + url.QueryEscape(vs) + "&limit=" + strconv.Itoa(limit)
+	path := f.Path
+	if path == "" {
+		path = BinanceSpotDepth
+	}
+	u := f.BaseURL + path + "?symbol=" + url.QueryEscape(vs) + "&limit=" + strconv.Itoa(limit)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err

@@ -71,8 +71,8 @@ func TestGapRules(t *testing.T) {
 		require.NoError(t, bk.Apply(ctx, delta))
 		require.False(t, bk.Live())
 		m := requireMarker(t, sink, 1, ReasonGap)
-		require.Equal(t, uint64(2876700), m.Control.GapFirstSeq)
-		require.Equal(t, uint64(2876703), m.Control.GapLastSeq)
+		require.Equal(t, uint64(2876701), m.Control.GapFirstSeq, "the missing ids")
+		require.Equal(t, uint64(2876702), m.Control.GapLastSeq)
 		// A stale duplicate on a live book is dropped, not a gap.
 		require.NoError(t, bk.Apply(ctx, snap))
 		delta.Book.LastSeq = 2876700
@@ -149,7 +149,7 @@ func TestStaleSnapshotRefetch(t *testing.T) {
 // second one while the book is empty adds no marker.
 func TestReconnectInvalidates(t *testing.T) {
 	bk, sink, events := newRecBook(t, Bybit, "BTC-USDT", nil)
-	books := NewBooks(nil, events)
+	books := NewBooks(nil, events, nil)
 	books.Add(bk)
 	ctx := context.Background()
 	snap := bybitEvent(t, readVenue(t, "bybit_v5_orderbook_snapshot.json"))

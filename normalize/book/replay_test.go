@@ -41,7 +41,7 @@ func TestReplayBinance(t *testing.T) {
 		require.Equal(t, "NKN-USDT", s)
 		return fetch.Fetch(ctx, s, dst)
 	})})
-	books := NewBooks(nil, events)
+	books := NewBooks(nil, events, nil)
 	books.Add(bk)
 	p := normalize.NewBinance(events, books, nil)
 	ctx := context.Background()

@@ -1,26 +1,49 @@
 package book
 
-import "github.com/meltica/meltica/schema"
+import (
+	"fmt"
 
-// Sequence says how a venue chains its book messages.
+	"github.com/meltica/meltica/normalize/internal/continuity"
+	"github.com/meltica/meltica/schema"
+)
+
+// Sequence says how a venue chains its book messages: which continuity
+// rule decides whether a diff continues the book, repeats what it already
+// covers, or follows lost messages. The rules are the ones the normalize
+// parsers use for their gap markers (one implementation, in
+// normalize/internal/continuity); the package doc states each.
 type Sequence uint8
 
 // Sequence rules.
 const (
-	// SeqNone: messages carry no sequence the book can check (Coinbase).
+	// SeqNone: messages carry no sequence the book can check (Kraken,
+	// whose checksum does; Coinbase, whose sequence_num counts the whole
+	// connection and is checked by the parser, which then marks a gap for
+	// every book of the connection).
 	SeqNone Sequence = iota
-	// SeqBinance: a diff carries its first and last update ids (U, u in
-	// FirstSeq, LastSeq). Diffs with u ≤ the snapshot's lastUpdateId are
-	// dropped, the first applied one must have U ≤ lastUpdateId+1 ≤ u and
-	// every later U must be the previous u + 1.
+	// SeqBinance: U/u (FirstSeq, LastSeq) against the snapshot's
+	// lastUpdateId, then U = previous u + 1 (spot) or, for a diff that
+	// carries pu (PrevSeq; USDⓈ-M, COIN-M), pu = previous u.
 	SeqBinance
-	// SeqPrev: a message names the sequence of the previous one (OKX
-	// prevSeqId in PrevSeq, seqId in LastSeq), which must be the last one
-	// applied. Messages without sequence ids are not checked.
-	SeqPrev
-	// SeqNext: a delta's LastSeq must be the previous one + 1 (Bybit u).
-	SeqNext
+	// SeqOKX: prevSeqId (PrevSeq) = previous seqId (LastSeq), keep-alives
+	// (prevSeqId = seqId) and resets (seqId < prevSeqId) included.
+	SeqOKX
+	// SeqBybit: u (LastSeq) = previous u + 1; u = 1 is a restart whose
+	// message is applied as a snapshot.
+	SeqBybit
 )
+
+func (s Sequence) continuity() continuity.Rule {
+	switch s {
+	case SeqBinance:
+		return continuity.Binance
+	case SeqOKX:
+		return continuity.OKX
+	case SeqBybit:
+		return continuity.Bybit
+	}
+	return continuity.None
+}
 
 // Resync says how a book gets back a snapshot after it was invalidated.
 type Resync uint8
@@ -28,7 +51,7 @@ type Resync uint8
 // Resync kinds.
 const (
 	// ResyncFetch: buffer diffs and fetch a snapshot through the book's
-	// [Fetcher] (Binance's REST /api/v3/depth).
+	// [Fetcher] (Binance's REST depth endpoint).
 	ResyncFetch Resync = iota + 1
 	// ResyncResubscribe: drop diffs and call the book's Resubscribe
 	// callback; the venue answers a new subscription with a snapshot
@@ -37,26 +60,62 @@ const (
 )
 
 // Rule is a venue's book protocol, as data: how messages chain, what the
-// checksum covers and how to resynchronise. The venue rules below are the
-// ones to use; a Rule is read-only once a book uses it.
+// checksum covers, how many levels the book keeps and how to
+// resynchronise. The venue rules below are the ones to use; a Rule is
+// read-only once a book uses it.
 type Rule struct {
 	Venue         schema.Venue
 	Sequence      Sequence
 	Checksum      Checksum
-	ChecksumDepth int    // levels per side the checksum covers
-	PriceScale    int    // Kraken v2: digits the checksum pads prices to
-	QtyScale      int    // Kraken v2: digits the checksum pads quantities to
-	Depth         int    // levels per side kept (the subscribed depth); 0 keeps all
-	Resync        Resync // how to get a new snapshot
+	ChecksumDepth int // levels per side the checksum covers
+	PriceScale    int // Kraken v2: digits the checksum pads prices to
+	QtyScale      int // Kraken v2: digits the checksum pads quantities to
+	// Depth is the levels per side kept: the depth subscribed. The book
+	// truncates to it after every snapshot and diff, because a venue
+	// that keeps a subscriber to a view of the book (Kraken) sends no
+	// delete for a level pushed out of it. 0 keeps all (Binance's diff
+	// stream and Coinbase's level2 cover the whole book). Set it with
+	// [Rule.WithDepth].
+	Depth  int
+	Resync Resync // how to get a new snapshot
 }
 
-// Venue rules. Copy one to change Depth or, for Kraken v2, the instrument's
-// PriceScale and QtyScale.
+// Venue rules. Binance serves spot, USDⓈ-M and COIN-M books alike (the
+// Fetcher says which REST endpoint). Depths are each venue's default
+// subscription depth, the one normalize's subscribe builders ask for:
+// Kraken 10, Bybit 50 (orderbook.50), OKX 400 ("books"). Use
+// [Rule.WithDepth] for another subscription depth, and for Kraken v2 set
+// the instrument's PriceScale and QtyScale.
 var (
 	Binance  = Rule{Venue: schema.VenueBinance, Sequence: SeqBinance, Resync: ResyncFetch}
-	OKX      = Rule{Venue: schema.VenueOKX, Sequence: SeqPrev, Checksum: ChecksumOKX, ChecksumDepth: 25, Resync: ResyncResubscribe}
-	KrakenV1 = Rule{Venue: schema.VenueKraken, Checksum: ChecksumKraken, ChecksumDepth: 10, Resync: ResyncResubscribe}
-	KrakenV2 = Rule{Venue: schema.VenueKraken, Checksum: ChecksumKraken, ChecksumDepth: 10, Resync: ResyncResubscribe}
-	Bybit    = Rule{Venue: schema.VenueBybit, Sequence: SeqNext, Resync: ResyncResubscribe}
+	OKX      = Rule{Venue: schema.VenueOKX, Sequence: SeqOKX, Checksum: ChecksumOKX, ChecksumDepth: 25, Depth: continuity.OKXDepth.Default, Resync: ResyncResubscribe}
+	KrakenV1 = Rule{Venue: schema.VenueKraken, Checksum: ChecksumKraken, ChecksumDepth: 10, Depth: continuity.KrakenDepth.Default, Resync: ResyncResubscribe}
+	KrakenV2 = Rule{Venue: schema.VenueKraken, Checksum: ChecksumKraken, ChecksumDepth: 10, Depth: continuity.KrakenDepth.Default, Resync: ResyncResubscribe}
+	Bybit    = Rule{Venue: schema.VenueBybit, Sequence: SeqBybit, Depth: continuity.BybitDepth.Default, Resync: ResyncResubscribe}
 	Coinbase = Rule{Venue: schema.VenueCoinbase, Resync: ResyncResubscribe}
 )
+
+// WithDepth returns a copy of the rule keeping depth levels per side: pass
+// the depth the book's subscription asks for. It fails for a depth the
+// venue does not offer (Kraken 10, 25, 100, 500, 1000; Bybit 1, 50, 200,
+// 500, 1000; OKX 1, 5, 50, 400) and for venues whose stream is the whole
+// book (Binance, Coinbase: a book truncated there would lose the levels
+// that come back into view, as the venue does not send them again).
+func (r Rule) WithDepth(depth int) (Rule, error) {
+	var d continuity.BookDepth
+	switch r.Venue {
+	case schema.VenueKraken:
+		d = continuity.KrakenDepth
+	case schema.VenueBybit:
+		d = continuity.BybitDepth
+	case schema.VenueOKX:
+		d = continuity.OKXDepth
+	default:
+		return r, fmt.Errorf("book: %s streams the whole book: no depth to choose", r.Venue)
+	}
+	if !d.Offers(depth) {
+		return r, fmt.Errorf("book: %s offers no book depth %d (%v)", r.Venue, depth, d.Offered)
+	}
+	r.Depth = depth
+	return r, nil
+}

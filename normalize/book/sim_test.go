@@ -13,6 +13,7 @@ import (
 
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/venuesim"
 	"github.com/meltica/meltica/wsclient"
@@ -35,20 +36,45 @@ type simPipeline struct {
 }
 
 // markSink is the stage a test puts between the parser and the books to
-// tamper with one diff.
+// tamper with one diff, or to drop the parser's backwards markers.
 type markSink struct {
 	next  Sink
 	armed atomic.Bool // stamp the next diff with a wrong checksum
+	// backwards, when set, drops (and counts) the parser's markers of a
+	// book sequence going backwards: repeats, which the parser reports
+	// until it decides with the continuity rules the book uses.
+	backwards *atomic.Int64
+	events    *pool.Pool[*schema.CanonicalEvent]
 }
 
 func (s *markSink) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if ev.Type == schema.EventBookUpdate && s.armed.CompareAndSwap(true, false) {
 		ev.Book.Checksum, ev.Book.HasChecksum = 1, true
 	}
+	if s.backwards != nil && ev.Type == schema.EventGap && strings.Contains(ev.Control.Reason, "backwards") {
+		s.backwards.Add(1)
+		s.events.Put(ev)
+		return nil
+	}
 	return s.next.Publish(ctx, ev)
 }
 
 func startSim(t *testing.T, rule Rule, stage *markSink) *simPipeline {
+	t.Helper()
+	return startSimClock(t, rule, stage, nil)
+}
+
+// startSimClock starts the pipeline with clock timing the client's
+// backoff (nil: the real clock). The client reports its state to the
+// books through Books.OnEvent, the documented wiring, and nothing else.
+func startSimClock(t *testing.T, rule Rule, stage *markSink, clock wsclient.Clock) *simPipeline {
+	t.Helper()
+	return startSimWith(t, rule, stage, func(o *wsclient.Options) { o.Clock = clock })
+}
+
+// startSimWith starts the pipeline with the client's options changed by
+// tune.
+func startSimWith(t *testing.T, rule Rule, stage *markSink, tune func(*wsclient.Options)) *simPipeline {
 	t.Helper()
 	p := &simPipeline{runErr: make(chan error, 1)}
 	p.v = venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 400, PingInterval: -1, DepthLevels: 50})
@@ -71,31 +97,25 @@ func startSim(t *testing.T, rule Rule, stage *markSink) *simPipeline {
 	p.rest = &BinanceREST{BaseURL: p.v.RESTURL(), Limit: 5000, VenueSymbol: syms.VenueSymbol}
 	p.book, err = NewBook(rule, "BTC-USDT", &Options{Sink: p.d, Events: p.pools.Events, Fetcher: p.rest})
 	require.NoError(t, err)
-	p.books = NewBooks(p.d, p.pools.Events)
+	p.books = NewBooks(p.d, p.pools.Events, nil)
 	p.books.Add(p.book)
 	var sink Sink = p.books
 	if stage != nil {
-		stage.next = p.books
+		stage.next, stage.events = p.books, p.pools.Events
 		sink = stage
 	}
 	parser := normalize.NewBinance(p.pools.Events, sink, &normalize.Options{Symbols: syms})
-	p.client, err = wsclient.New(p.v.StreamURL("btcusdt@depth@100ms"), parser.HandleFrame, &wsclient.Options{
+	opts := wsclient.Options{
 		Venue:        schema.VenueBinance,
 		Frames:       p.pools.Frames,
 		PingInterval: -1,
 		IdleTimeout:  -1,
 		BackoffBase:  time.Millisecond,
 		BackoffCap:   10 * time.Millisecond,
-		OnEvent: func(e wsclient.Event) {
-			ev, err := p.pools.Events.Get(context.Background())
-			if err != nil {
-				return
-			}
-			ev.Venue, ev.Type = schema.VenueBinance, schema.EventConnState
-			ev.Control.Kind, ev.Control.State = schema.ControlConnState, e.State
-			_ = p.books.Publish(context.Background(), ev)
-		},
-	})
+		OnEvent:      p.books.OnEvent(schema.VenueBinance, nil),
+	}
+	tune(&opts)
+	p.client, err = wsclient.New(p.v.StreamURL("btcusdt@depth@100ms"), parser.HandleFrame, &opts)
 	require.NoError(t, err)
 	go func() { p.runErr <- p.client.Run(context.Background()) }()
 	t.Cleanup(func() {
@@ -201,4 +221,29 @@ func TestSimResync(t *testing.T) {
 		p.requireSynced(t)
 		require.Positive(t, p.book.Stats().Invalidations)
 	})
+}
+
+// Make-before-break rotation delivers the overlap twice: the new
+// connection's first diffs repeat what the book already applied. Through
+// real rotations against the simulated venue, the book drops them as
+// repeats — never a gap, never a resync — and stays identical to the
+// venue's.
+func TestSimRotationRepeats(t *testing.T) {
+	var backwards atomic.Int64
+	stage := &markSink{backwards: &backwards}
+	p := startSimWith(t, Binance, stage, func(o *wsclient.Options) {
+		o.MaxAge = 400 * time.Millisecond
+		o.RotationOverlap = 300 * time.Millisecond
+	})
+	p.requireSynced(t)
+	fetches := p.book.Stats().Fetches
+	require.Eventually(t, func() bool { return p.client.Stats().Rotations >= 2 && p.book.Stats().Stale > 0 },
+		30*time.Second, 5*time.Millisecond, "no rotation delivered a repeat")
+	p.requireSynced(t)
+	st := p.book.Stats()
+	require.Zero(t, st.Gaps)
+	require.Zero(t, st.Invalidations)
+	require.Zero(t, st.Markers)
+	require.Equal(t, fetches, st.Fetches)
+	t.Logf("rotations %d, repeats dropped %d, parser backwards markers %d", p.client.Stats().Rotations, st.Stale, backwards.Load())
 }

@@ -48,7 +48,7 @@ func newSynth(t testing.TB, rule Rule) *synthBook {
 		s.diffs[k] = d
 	}
 	// Work out the checksum after each diff on a scratch book.
-	scratch, err := NewBook(Rule{Venue: rule.Venue, Checksum: rule.Checksum, ChecksumDepth: rule.ChecksumDepth, Resync: ResyncResubscribe}, "BTC-USDT", nil)
+	scratch, err := NewBook(Rule{Venue: rule.Venue, Checksum: rule.Checksum, ChecksumDepth: rule.ChecksumDepth, Depth: rule.Depth, Resync: ResyncResubscribe}, "BTC-USDT", nil)
 	require.NoError(t, err)
 	ctx := context.Background()
 	require.NoError(t, scratch.Apply(ctx, snap))

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/meltica/meltica/internal/pipeline"
+	"github.com/meltica/meltica/recorder"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/venuesim"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// connFlags are the flags tail and record share.
+type connFlags struct {
+	venue, symbols, channel, url *string
+	duration                     *time.Duration
+	verbose                      *bool
+}
+
+func addConnFlags(fs *flag.FlagSet) connFlags {
+	return connFlags{
+		venue:    fs.String("venue", "binance", "venue: "+strings.Join(pipeline.VenueNames(), ", ")),
+		symbols:  fs.String("symbols", "", "symbols, comma-separated, as the venue spells them (BTCUSDT, BTC/USD, BTC-USD)"),
+		channel:  fs.String("channel", "", "the venue's channel name (default: its trade channel)"),
+		url:      fs.String("url", "", "WebSocket URL (default: the venue's public endpoint)"),
+		duration: fs.Duration("duration", 0, "stop after this long (default: until interrupted or -n)"),
+		verbose:  fs.Bool("v", false, "log state changes and faults to stderr"),
+	}
+}
+
+// connect starts a pipeline on a venue connection and runs it until frames
+// or events are enough, the duration passed or ctx ended.
+func (c connFlags) connect(ctx context.Context, cfg pipeline.Config, cc pipeline.ClientConfig, stderr io.Writer) (*pipeline.Pipeline, wsclient.Stats, error) {
+	v, err := pipeline.Lookup(*c.venue)
+	if err != nil {
+		return nil, wsclient.Stats{}, err
+	}
+	syms := splitList(*c.symbols)
+	if len(syms) == 0 {
+		return nil, wsclient.Stats{}, errors.New("-symbols: at least one symbol")
+	}
+	sub, err := v.Subscription(*c.channel, syms)
+	if err != nil {
+		return nil, wsclient.Stats{}, err
+	}
+	cc.URL = *c.url
+	if cc.URL == "" {
+		cc.URL = v.URL
+	}
+	cc.Subscriptions = [][]byte{sub}
+	cc.OnState = func(e wsclient.Event) {
+		if e.Err != nil && e.State != schema.ConnClosed {
+			fmt.Fprintf(stderr, "connection %d: %s: %v\n", e.ConnID, e.State, e.Err)
+			return
+		}
+		fmt.Fprintf(stderr, "connection %d: %s\n", e.ConnID, e.State)
+	}
+	cfg.Venue, cfg.Logger = v, logger(stderr, *c.verbose)
+	p, err := pipeline.New(cfg)
+	if err != nil {
+		return nil, wsclient.Stats{}, err
+	}
+	if *c.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *c.duration)
+		defer cancel()
+	}
+	st, err := p.Connect(ctx, cc, v.Name)
+	return p, st, err
+}
+
+func closePipeline(ctx context.Context, p *pipeline.Pipeline) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return p.Close(ctx)
+}
+
+func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cf := addConnFlags(fs)
+	n := fs.Int("n", 0, "stop after this many market events (control events not counted; default: no limit)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var seen atomic.Int64
+	start := time.Now()
+	p, _, err := cf.connect(ctx, pipeline.Config{OnEvent: func(ev *schema.CanonicalEvent) {
+		fmt.Fprintln(stdout, pipeline.Describe(ev))
+		if ev.Type == schema.EventControl || ev.Type == schema.EventConnState {
+			return
+		}
+		if got := seen.Add(1); *n > 0 && got >= int64(*n) {
+			cancel()
+		}
+	}}, pipeline.ClientConfig{}, stderr)
+	if p == nil {
+		return err
+	}
+	err = errors.Join(err, closePipeline(ctx, p))
+	p.Summary().Print(stderr, time.Since(start))
+	return err
+}
+
+func record(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("record", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cf := addConnFlags(fs)
+	out := fs.String("o", "", "recording file; zstd-compressed when it ends in .zst (required)")
+	maxBytes := fs.Int64("max-file-bytes", 0, "rotate after this many bytes of lines per file (default: one file)")
+	n := fs.Uint64("n", 0, "stop after this many frames (default: no limit)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("record: -o is required")
+	}
+	v, err := pipeline.Lookup(*cf.venue)
+	if err != nil {
+		return err
+	}
+	url := *cf.url
+	if url == "" {
+		url = v.URL
+	}
+	rec, err := recorder.New(*out, &recorder.Options{
+		Venue: v.Name, URL: url, Compress: strings.HasSuffix(*out, ".zst"), MaxFileBytes: *maxBytes,
+		Logger: logger(stderr, *cf.verbose),
+	})
+	if err != nil {
+		return err
+	}
+	pr := newProgress(stderr, "recording")
+	start := time.Now()
+	p, _, err := cf.connect(ctx, pipeline.Config{}, pipeline.ClientConfig{
+		Frames:   *n,
+		Tap:      rec.Tap,
+		Progress: func(got uint64) { pr.update(got, *n) },
+	}, stderr)
+	pr.end()
+	err = errors.Join(err, rec.Close())
+	if p != nil {
+		err = errors.Join(err, closePipeline(ctx, p))
+		p.Summary().Print(stderr, time.Since(start))
+	}
+	st := rec.Stats()
+	fmt.Fprintf(stdout, "recorded %d frames (%d bytes, %d dropped) to %s\n", st.Written, st.Bytes, st.Dropped, strings.Join(rec.Files(), " "))
+	return err
+}
+
+func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	venue := fs.String("venue", "", "venue of the recording: "+strings.Join(pipeline.VenueNames(), ", ")+" (default: from its header)")
+	depth := fs.Int("depth", 0, "levels per side the books keep: the subscribed depth, which Kraken's checksum needs (default: all)")
+	direct := fs.Bool("direct", false, "feed the frames to the parser directly instead of over a loopback WebSocket")
+	paced := fs.Bool("paced", false, "play at the recorded pace")
+	speed := fs.Float64("speed", 1, "with -paced: this many times faster")
+	events := fs.Bool("events", false, "print every event")
+	verbose := fs.Bool("v", false, "log state changes and faults to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("replay: name the recording's files")
+	}
+	cfg := pipeline.Config{Logger: logger(stderr, *verbose)}
+	if *events {
+		cfg.OnEvent = func(ev *schema.CanonicalEvent) { fmt.Fprintln(stdout, pipeline.Describe(ev)) }
+	}
+	pr := newProgress(stderr, "replay")
+	res, err := pipeline.Replay(ctx, pipeline.ReplayConfig{
+		Files: fs.Args(), Venue: *venue, Depth: *depth, Direct: *direct, Paced: *paced, Speed: *speed,
+		Config: cfg, Progress: pr.update,
+	})
+	pr.end()
+	if res.Venue == "" {
+		return err
+	}
+	fmt.Fprintf(stdout, "replayed %s: recorded from %s (%s), %d frames", strings.Join(fs.Args(), " "), res.RecordedURL, res.Venue, res.Frames)
+	if res.ServedURL != "" {
+		fmt.Fprintf(stdout, ", served on %s", res.ServedURL)
+	}
+	fmt.Fprintln(stdout)
+	res.Summary.Print(stdout, res.Elapsed)
+	pipeline.PrintBooks(stdout, res.Books)
+	if err == nil && res.Summary.Mismatch > 0 {
+		err = fmt.Errorf("%d venue checksums did not match", res.Summary.Mismatch)
+	}
+	return err
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	paced := fs.Bool("paced", false, "send at the recorded pace")
+	speed := fs.Float64("speed", 1, "with -paced: this many times faster")
+	verbose := fs.Bool("v", false, "log connections to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("serve: name the recording's files")
+	}
+	srv, err := venuesim.StartReplay(fs.Args(), &venuesim.ReplayOptions{Paced: *paced, Speed: *speed, Logger: logger(stderr, *verbose)})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Fprintf(stdout, "serving %d frames of %s (recorded from %s) on %s until interrupted\n", srv.Frames(), srv.Venue(), srv.RecordedURL(), srv.URL())
+	<-ctx.Done()
+	st := srv.Stats()
+	fmt.Fprintf(stdout, "served %d connections, %d frames\n", st.Connections, st.Sent)
+	return nil
+}

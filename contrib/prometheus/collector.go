@@ -1,0 +1,319 @@
+package prometheus
+
+import (
+	"sync"
+
+	prom "github.com/prometheus/client_golang/prometheus"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/normalize/book"
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/recorder"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// Options configure a Collector. A nil *Options gives the defaults.
+type Options struct {
+	// Namespace prefixes every metric name. Defaults to "meltica".
+	Namespace string
+	// ConstLabels are added to every metric (a service or host name).
+	// Defaults to none.
+	ConstLabels prom.Labels
+}
+
+// Sources of statistics: the Stats method of each Meltica type.
+type (
+	// ClientStats is a *wsclient.Client.
+	ClientStats interface{ Stats() wsclient.Stats }
+	// ParserStats is any normalize venue parser.
+	ParserStats interface{ Stats() normalize.Stats }
+	// RecorderStats is a *recorder.Recorder.
+	RecorderStats interface{ Stats() recorder.Stats }
+)
+
+// Collector is a prometheus.Collector over Meltica's statistics. Add the
+// sources, register it once. It is safe for concurrent use: sources may be
+// added while it is being scraped. The zero value is not usable: make it
+// with New.
+type Collector struct {
+	pools   *family[pool.Stats]
+	clients *family[wsclient.Stats]
+	recon   *prom.Desc
+	up      *prom.Desc
+	parsers *family[normalize.Stats]
+	books   *family[book.Stats]
+	live    *prom.Desc
+	subs    *family[dispatch.Stats]
+	recs    *family[recorder.Stats]
+
+	mu        sync.Mutex
+	poolSrcs  []func() []pool.Stats
+	clientSrc []source[ClientStats]
+	parserSrc []source[ParserStats]
+	bookSrc   []func() []*book.Book
+	subSrc    []source[*dispatch.Subscription]
+	recSrc    []source[RecorderStats]
+}
+
+type source[T any] struct {
+	labels []string
+	src    T
+}
+
+// metric is one value read from a statistics struct S.
+type metric[S any] struct {
+	name, help string
+	typ        prom.ValueType
+	val        func(*S) float64
+}
+
+// family is the metrics of one kind of source, sharing their labels.
+type family[S any] struct {
+	descs   []*prom.Desc
+	metrics []metric[S]
+}
+
+func newFamily[S any](o *Options, sub string, labels []string, ms []metric[S]) *family[S] {
+	f := &family[S]{metrics: ms}
+	for _, m := range ms {
+		f.descs = append(f.descs, prom.NewDesc(prom.BuildFQName(o.Namespace, sub, m.name), m.help, labels, o.ConstLabels))
+	}
+	return f
+}
+
+func (f *family[S]) describe(ch chan<- *prom.Desc) {
+	for _, d := range f.descs {
+		ch <- d
+	}
+}
+
+func (f *family[S]) collect(ch chan<- prom.Metric, s *S, labels ...string) {
+	for i, m := range f.metrics {
+		ch <- prom.MustNewConstMetric(f.descs[i], m.typ, m.val(s), labels...)
+	}
+}
+
+func counter[S any](name, help string, val func(*S) uint64) metric[S] {
+	return metric[S]{name: name + "_total", help: help, typ: prom.CounterValue, val: func(s *S) float64 { return float64(val(s)) }}
+}
+
+func gauge[S any](name, help string, val func(*S) float64) metric[S] {
+	return metric[S]{name: name, help: help, typ: prom.GaugeValue, val: val}
+}
+
+// New returns a Collector with no source yet.
+func New(opts *Options) *Collector {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Namespace == "" {
+		o.Namespace = "meltica"
+	}
+	ns := func(sub, name string) string { return prom.BuildFQName(o.Namespace, sub, name) }
+	return &Collector{
+		pools: newFamily(&o, "pool", []string{"pool", "type"}, []metric[pool.Stats]{
+			counter("gets", "Objects taken from the pool (Get and TryGet).", func(s *pool.Stats) uint64 { return s.Gets }),
+			counter("puts", "Objects returned to the pool.", func(s *pool.Stats) uint64 { return s.Puts }),
+			counter("created", "Objects made by the pool's constructor.", func(s *pool.Stats) uint64 { return s.Created }),
+			counter("waits", "Gets that found the pool exhausted and waited.", func(s *pool.Stats) uint64 { return s.Waits }),
+			counter("exhausted", "Gets that gave up and TryGets that failed.", func(s *pool.Stats) uint64 { return s.Exhausted }),
+			gauge("in_use", "Objects checked out now.", func(s *pool.Stats) float64 { return float64(s.InUse) }),
+			gauge("peak_in_use", "Most objects checked out at once so far.", func(s *pool.Stats) float64 { return float64(s.PeakInUse) }),
+			gauge("capacity", "Most objects the pool lets out at once.", func(s *pool.Stats) float64 { return float64(s.Capacity) }),
+		}),
+		clients: newFamily(&o, "ws", []string{"venue", "connection"}, []metric[wsclient.Stats]{
+			counter("messages", "Messages delivered to the frame handler.", func(s *wsclient.Stats) uint64 { return s.Messages }),
+			counter("bytes", "Bytes of those messages.", func(s *wsclient.Stats) uint64 { return s.Bytes }),
+			counter("rotations", "Completed make-before-break rotations.", func(s *wsclient.Stats) uint64 { return s.Rotations }),
+			counter("oversized", "Messages over the read limit.", func(s *wsclient.Stats) uint64 { return s.Oversized }),
+			counter("invalid_frames", "Text messages that were not UTF-8.", func(s *wsclient.Stats) uint64 { return s.InvalidFrames }),
+			counter("handler_errors", "Errors returned by the frame handler.", func(s *wsclient.Stats) uint64 { return s.HandlerErrors }),
+			counter("events_dropped", "State events lost to a full queue.", func(s *wsclient.Stats) uint64 { return s.EventsDropped }),
+			gauge("last_message_timestamp_seconds", "Receive time of the latest message, Unix seconds; 0 if none.", func(s *wsclient.Stats) float64 {
+				if s.LastMessage.IsZero() {
+					return 0
+				}
+				return float64(s.LastMessage.UnixNano()) / 1e9
+			}),
+			gauge("ping_rtt_seconds", "Round trip of the latest ping.", func(s *wsclient.Stats) float64 { return s.PingRTT.Seconds() }),
+		}),
+		recon: prom.NewDesc(ns("ws", "reconnects_total"), "Connections lost (and failed dials, reason dial), by reason.",
+			[]string{"venue", "connection", "reason"}, o.ConstLabels),
+		up: prom.NewDesc(ns("ws", "up"), "1 when the connection is connected, 0 otherwise.",
+			[]string{"venue", "connection"}, o.ConstLabels),
+		parsers: newFamily(&o, "parser", []string{"venue", "parser"}, []metric[normalize.Stats]{
+			counter("messages", "Venue messages seen, after envelope splitting.", func(s *normalize.Stats) uint64 { return s.Messages }),
+			counter("events", "Events handed to the sink.", func(s *normalize.Stats) uint64 { return s.Events }),
+			counter("errors", "Messages dropped with a parse error.", func(s *normalize.Stats) uint64 { return s.Errors }),
+			counter("unknown", "Messages of a type the parser does not know.", func(s *normalize.Stats) uint64 { return s.Unknown }),
+			counter("control", "Control events (acks, venue errors).", func(s *normalize.Stats) uint64 { return s.Control }),
+			counter("gaps", "Gap events (sequence breaks, dropped ordered events).", func(s *normalize.Stats) uint64 { return s.Gaps }),
+			counter("dropped", "Events not emitted: pool exhausted or ctx ended.", func(s *normalize.Stats) uint64 { return s.Dropped }),
+			counter("sink_errors", "Publish calls that returned an error.", func(s *normalize.Stats) uint64 { return s.SinkErrors }),
+		}),
+		books: newFamily(&o, "book", []string{"venue", "symbol"}, []metric[book.Stats]{
+			counter("applied", "Diffs applied.", func(s *book.Stats) uint64 { return s.Applied }),
+			counter("snapshots", "Snapshots applied.", func(s *book.Stats) uint64 { return s.Snapshots }),
+			counter("stale", "Diffs dropped as already covered.", func(s *book.Stats) uint64 { return s.Stale }),
+			counter("waiting", "Diffs dropped while waiting for a resubscribed snapshot.", func(s *book.Stats) uint64 { return s.Waiting }),
+			counter("buffered", "Diffs buffered while waiting for a fetched snapshot.", func(s *book.Stats) uint64 { return s.Buffered }),
+			counter("overflowed", "Buffered diffs dropped past the buffer bound.", func(s *book.Stats) uint64 { return s.Overflowed }),
+			counter("gaps", "Sequence breaks seen.", func(s *book.Stats) uint64 { return s.Gaps }),
+			counter("checksum_errors", "Venue checksums that did not match the book.", func(s *book.Stats) uint64 { return s.ChecksumErrors }),
+			counter("invalidations", "Times the book marked itself invalid.", func(s *book.Stats) uint64 { return s.Invalidations }),
+			counter("markers", "Gap markers published.", func(s *book.Stats) uint64 { return s.Markers }),
+			counter("fetches", "Snapshots fetched.", func(s *book.Stats) uint64 { return s.Fetches }),
+			counter("fetch_errors", "Snapshot fetches that failed.", func(s *book.Stats) uint64 { return s.FetchErrors }),
+			counter("resubscribes", "Resubscribe calls.", func(s *book.Stats) uint64 { return s.Resubscribes }),
+			counter("bbos", "Best bid/offer updates published.", func(s *book.Stats) uint64 { return s.BBOs }),
+			counter("bbo_dropped", "Best bid/offer updates dropped on an exhausted pool.", func(s *book.Stats) uint64 { return s.BBODropped }),
+		}),
+		live: prom.NewDesc(ns("book", "live"), "1 when the book is synchronised, 0 otherwise.", []string{"venue", "symbol"}, o.ConstLabels),
+		subs: newFamily(&o, "subscription", []string{"subscription"}, []metric[dispatch.Stats]{
+			counter("delivered", "Events handed to the subscriber.", func(s *dispatch.Stats) uint64 { return s.Delivered }),
+			counter("coalesced", "Queued coalescable events replaced by a newer one.", func(s *dispatch.Stats) uint64 { return s.Coalesced }),
+			counter("dropped", "Ordered events dropped because the lane was full.", func(s *dispatch.Stats) uint64 { return s.Dropped }),
+			counter("gaps", "Gap markers queued for those drops.", func(s *dispatch.Stats) uint64 { return s.Gaps }),
+			counter("overflowed", "Critical events queued beyond the critical bound (none lost).", func(s *dispatch.Stats) uint64 { return s.Overflowed }),
+			counter("discarded", "Queued events released at Unsubscribe or a timed-out Close.", func(s *dispatch.Stats) uint64 { return s.Discarded }),
+			gauge("depth", "Events queued now.", func(s *dispatch.Stats) float64 { return float64(s.Depth) }),
+			gauge("max_depth", "Most events queued at once so far.", func(s *dispatch.Stats) float64 { return float64(s.MaxDepth) }),
+			gauge("worst_lag_seconds", "Longest delivery time minus ingest time so far.", func(s *dispatch.Stats) float64 { return s.WorstLag.Seconds() }),
+		}),
+		recs: newFamily(&o, "recorder", []string{"recorder"}, []metric[recorder.Stats]{
+			counter("frames", "Frames queued for the recording.", func(s *recorder.Stats) uint64 { return s.Frames }),
+			counter("bytes", "Bytes of those frames.", func(s *recorder.Stats) uint64 { return s.Bytes }),
+			counter("dropped", "Frames dropped because the disk fell behind.", func(s *recorder.Stats) uint64 { return s.Dropped }),
+			counter("written", "Frames written to a file.", func(s *recorder.Stats) uint64 { return s.Written }),
+			counter("write_errors", "Lines lost to a failed write.", func(s *recorder.Stats) uint64 { return s.WriteErrors }),
+			gauge("files", "Files opened.", func(s *recorder.Stats) float64 { return float64(s.Files) }),
+		}),
+	}
+}
+
+// AddPools adds pools read through stats (schema.Pools.Stats,
+// pool.Manager's stats): one series per pool name.
+func (c *Collector) AddPools(stats func() []pool.Stats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.poolSrcs = append(c.poolSrcs, stats)
+}
+
+// AddClient adds a websocket client; name tells its connections apart.
+func (c *Collector) AddClient(venue schema.Venue, name string, cl ClientStats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.clientSrc = append(c.clientSrc, source[ClientStats]{[]string{string(venue), name}, cl})
+}
+
+// AddParser adds a venue parser; name tells parsers of one venue apart.
+func (c *Collector) AddParser(venue schema.Venue, name string, p ParserStats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.parserSrc = append(c.parserSrc, source[ParserStats]{[]string{string(venue), name}, p})
+}
+
+// AddBook adds one book.
+func (c *Collector) AddBook(b *book.Book) {
+	c.AddBooks(func() []*book.Book { return []*book.Book{b} })
+}
+
+// AddBooks adds the books books returns at each scrape, for books made as
+// symbols appear.
+func (c *Collector) AddBooks(books func() []*book.Book) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.bookSrc = append(c.bookSrc, books)
+}
+
+// AddSubscription adds a dispatch subscription under name.
+func (c *Collector) AddSubscription(name string, s *dispatch.Subscription) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.subSrc = append(c.subSrc, source[*dispatch.Subscription]{[]string{name}, s})
+}
+
+// AddRecorder adds a recorder under name.
+func (c *Collector) AddRecorder(name string, r RecorderStats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.recSrc = append(c.recSrc, source[RecorderStats]{[]string{name}, r})
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prom.Desc) {
+	c.pools.describe(ch)
+	c.clients.describe(ch)
+	ch <- c.recon
+	ch <- c.up
+	c.parsers.describe(ch)
+	c.books.describe(ch)
+	ch <- c.live
+	c.subs.describe(ch)
+	c.recs.describe(ch)
+}
+
+// Collect implements prometheus.Collector: it reads every source's Stats.
+func (c *Collector) Collect(ch chan<- prom.Metric) {
+	c.mu.Lock()
+	pools := append([]func() []pool.Stats(nil), c.poolSrcs...)
+	clients := append([]source[ClientStats](nil), c.clientSrc...)
+	parsers := append([]source[ParserStats](nil), c.parserSrc...)
+	books := append([]func() []*book.Book(nil), c.bookSrc...)
+	subs := append([]source[*dispatch.Subscription](nil), c.subSrc...)
+	recs := append([]source[RecorderStats](nil), c.recSrc...)
+	c.mu.Unlock()
+
+	for _, src := range pools {
+		for _, s := range src() {
+			c.pools.collect(ch, &s, s.Name, s.Type)
+		}
+	}
+	for _, src := range clients {
+		s := src.src.Stats()
+		c.clients.collect(ch, &s, src.labels...)
+		for r, n := range s.Reconnects {
+			if r == int(wsclient.ReasonNone) {
+				continue
+			}
+			ch <- prom.MustNewConstMetric(c.recon, prom.CounterValue, float64(n), src.labels[0], src.labels[1], wsclient.Reason(r).String())
+		}
+		up := 0.0
+		if s.State == schema.ConnConnected {
+			up = 1
+		}
+		ch <- prom.MustNewConstMetric(c.up, prom.GaugeValue, up, src.labels...)
+	}
+	for _, src := range parsers {
+		s := src.src.Stats()
+		c.parsers.collect(ch, &s, src.labels...)
+	}
+	seen := map[[2]string]bool{}
+	for _, src := range books {
+		for _, b := range src() {
+			key := [2]string{string(b.Venue()), b.Symbol()}
+			if seen[key] { // the same book from two sources would be a duplicate series
+				continue
+			}
+			seen[key] = true
+			s := b.Stats()
+			c.books.collect(ch, &s, key[0], key[1])
+			live := 0.0
+			if b.Live() {
+				live = 1
+			}
+			ch <- prom.MustNewConstMetric(c.live, prom.GaugeValue, live, key[0], key[1])
+		}
+	}
+	for _, src := range subs {
+		s := src.src.Stats()
+		c.subs.collect(ch, &s, src.labels...)
+	}
+	for _, src := range recs {
+		s := src.src.Stats()
+		c.recs.collect(ch, &s, src.labels...)
+	}
+}

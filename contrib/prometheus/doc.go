@@ -1,0 +1,31 @@
+// Package prometheus exposes Meltica's statistics to Prometheus: a
+// [Collector] (a prometheus.Collector of github.com/prometheus/client_golang)
+// reads the counters the packages already keep — pool.Stats,
+// wsclient.Stats, normalize.Stats, book.Stats, dispatch.Stats and
+// recorder.Stats — each time it is scraped, so the ingest path pays nothing
+// for metrics: no counter is incremented twice, nothing is allocated per
+// message.
+//
+// It lives in a module of its own (contrib/prometheus) so that
+// client_golang and its dependencies never reach the go.mod of a host that
+// does not use them.
+//
+// Wiring:
+//
+//	col := prometheus.New(nil)
+//	col.AddPools(pools.Stats)
+//	col.AddClient(schema.VenueBinance, "binance-md", client)
+//	col.AddParser(schema.VenueBinance, "binance-md", parser)
+//	col.AddBook(btcBook)
+//	col.AddSubscription("strategy", sub)
+//	reg := prom.NewRegistry()
+//	reg.MustRegister(col)
+//	http.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+//
+// Metric names start with Options.Namespace ("meltica" by default), then the
+// source (pool, ws, parser, book, subscription, recorder); counters end in
+// _total, times are in seconds, and every metric carries the labels naming
+// its source (pool and type, venue and connection, venue and parser, venue
+// and symbol, subscription, recorder). New lists them with their help text;
+// scrape /metrics to see them all.
+package prometheus

@@ -1,0 +1,199 @@
+// Package cryptofeed reads the session recordings of the public project
+// bmoscon/cryptofeed (its sample_data folder, as copied to ../shared/recordings)
+// into recorder lines. It is a test and tooling helper, not public API.
+//
+// The format, one event per line:
+//
+//	URL <-> TIMESTAMP           a WebSocket connection to URL opened
+//	URL <- TIMESTAMP: MESSAGE   MESSAGE was sent to the venue
+//	TIMESTAMP: MESSAGE          MESSAGE (one WebSocket frame) was received
+//	URL -> TIMESTAMP: BODY      a REST request to URL answered BODY
+//
+// TIMESTAMP is Unix seconds with a fraction; a message is everything after
+// the first ": ". REST answers are skipped: they are not WebSocket frames.
+package cryptofeed
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/meltica/meltica/recorder"
+)
+
+// ErrFormat is returned for a line that is none of the four kinds.
+var ErrFormat = errors.New("cryptofeed: line not in the sample_data format")
+
+// Session is what Read found besides the frames.
+type Session struct {
+	URL         string // URL of the first WebSocket connection
+	Connections int    // connections opened
+	In, Out     int    // frames received and messages sent
+	REST        int    // REST answers skipped
+}
+
+// ReadFile reads a recording file (gzipped when its name ends in .gz).
+func ReadFile(path string, fn func(*Session, *recorder.Line) error) (Session, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Session{}, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return Session{}, err
+		}
+		defer zr.Close()
+		r = zr
+	}
+	return Read(r, fn)
+}
+
+// Read calls fn for every WebSocket frame and sent message of the session,
+// in order, with Conn numbering the connections from 1 and Seq the frames
+// received on each from 1. The line passed to fn is reused: fn must not keep it.
+func Read(r io.Reader, fn func(*Session, *recorder.Line) error) (Session, error) {
+	var s Session
+	br := bufio.NewReaderSize(r, 1<<20)
+	var line recorder.Line
+	var seq uint64
+	for n := 1; ; n++ {
+		raw, err := br.ReadBytes('\n')
+		if len(raw) == 0 && err != nil {
+			if errors.Is(err, io.EOF) {
+				return s, nil
+			}
+			return s, err
+		}
+		raw = bytes.TrimRight(raw, "\r\n")
+		if len(raw) == 0 {
+			continue
+		}
+		line = recorder.Line{}
+		switch {
+		case bytes.Contains(head(raw), []byte(" <-> ")):
+			i := bytes.Index(raw, []byte(" <-> "))
+			if s.URL == "" {
+				s.URL = string(raw[:i])
+			}
+			s.Connections++
+			seq = 0
+			continue
+		case bytes.Contains(head(raw), []byte(" -> ")):
+			s.REST++
+			continue
+		case bytes.Contains(head(raw), []byte(" <- ")):
+			i := bytes.Index(raw, []byte(" <- "))
+			ts, msg, ok := bytes.Cut(raw[i+4:], []byte(": "))
+			if !ok {
+				return s, fmt.Errorf("%w: line %d", ErrFormat, n)
+			}
+			if line.Time, err = ParseTime(ts); err != nil {
+				return s, fmt.Errorf("line %d: %w", n, err)
+			}
+			line.Out = true
+			setMessage(&line, msg)
+			s.Out++
+		default:
+			ts, msg, ok := bytes.Cut(raw, []byte(": "))
+			if !ok {
+				return s, fmt.Errorf("%w: line %d", ErrFormat, n)
+			}
+			if line.Time, err = ParseTime(ts); err != nil {
+				return s, fmt.Errorf("line %d: %w", n, err)
+			}
+			seq++
+			line.Seq = seq
+			setMessage(&line, msg)
+			s.In++
+		}
+		line.Conn = uint64(max(s.Connections, 1))
+		if err := fn(&s, &line); err != nil {
+			return s, err
+		}
+	}
+}
+
+// head is the part of a line before its message, where the direction
+// markers are: a message may itself contain " -> ".
+func head(raw []byte) []byte {
+	if i := bytes.Index(raw, []byte(": ")); i >= 0 {
+		return raw[:i]
+	}
+	return raw
+}
+
+func setMessage(l *recorder.Line, msg []byte) {
+	if utf8.Valid(msg) {
+		l.Text = string(msg)
+		return
+	}
+	l.Bin = append([]byte(nil), msg...)
+}
+
+// ParseTime turns "1618678132.8253062" (Unix seconds with up to nine
+// decimals) into Unix nanoseconds, exactly: no float on the way.
+func ParseTime(ts []byte) (int64, error) {
+	sec, frac, _ := bytes.Cut(ts, []byte("."))
+	if len(sec) == 0 || len(frac) > 9 {
+		return 0, fmt.Errorf("%w: timestamp %q", ErrFormat, ts)
+	}
+	var ns int64
+	var ok bool
+	for _, part := range [][]byte{sec, frac} {
+		for _, c := range part {
+			if c < '0' || c > '9' {
+				return 0, fmt.Errorf("%w: timestamp %q", ErrFormat, ts)
+			}
+			if ns, ok = mulAdd(ns, int64(c-'0')); !ok {
+				return 0, fmt.Errorf("%w: timestamp %q out of range", ErrFormat, ts)
+			}
+		}
+	}
+	for range 9 - len(frac) {
+		if ns, ok = mulAdd(ns, 0); !ok {
+			return 0, fmt.Errorf("%w: timestamp %q out of range", ErrFormat, ts)
+		}
+	}
+	return ns, nil
+}
+
+// Convert reads a sample_data file and writes it to dst as a recording of
+// venue, zstd-compressed or not.
+func Convert(src string, dst io.Writer, venue string, compress bool) (Session, error) {
+	w, err := recorder.NewWriter(dst, compress)
+	if err != nil {
+		return Session{}, err
+	}
+	headerDone := false
+	s, err := ReadFile(src, func(s *Session, l *recorder.Line) error {
+		if !headerDone {
+			headerDone = true
+			if err := w.WriteHeader(recorder.Line{Venue: venue, URL: s.URL, Part: 1, Time: l.Time}); err != nil {
+				return err
+			}
+		}
+		return w.Write(l)
+	})
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return s, err
+}
+
+// mulAdd is n*10+d, and false when it would overflow an int64.
+func mulAdd(n, d int64) (int64, bool) {
+	if n > (math.MaxInt64-d)/10 {
+		return 0, false
+	}
+	return n*10 + d, true
+}

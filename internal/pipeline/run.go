@@ -1,0 +1,204 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/meltica/meltica/recorder"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/venuesim"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// ClientConfig configures Connect.
+type ClientConfig struct {
+	URL           string
+	Subscriptions [][]byte
+	// Frames stops the client once that many frames were handled (0: run
+	// until ctx ends).
+	Frames uint64
+	// Tap wraps the pipeline's handler (a recorder's Tap). Optional.
+	Tap func(func(context.Context, *schema.WsFrame) error) func(context.Context, *schema.WsFrame) error
+	// OnState receives the client's state changes. Optional.
+	OnState func(wsclient.Event)
+	// Progress is called after each frame with the count so far, on the
+	// reader goroutine. Optional.
+	Progress func(frames uint64)
+}
+
+// Connect runs a wsclient.Client against cfg.URL feeding the pipeline until
+// cfg.Frames frames were handled or ctx ends, then closes it. It returns the
+// client's final counters; ctx ending is not an error.
+func (p *Pipeline) Connect(ctx context.Context, cfg ClientConfig, venue schema.Venue) (wsclient.Stats, error) {
+	var n atomic.Uint64
+	enough := make(chan struct{})
+	var once sync.Once
+	var h wsclient.Handler = p.Handle
+	if cfg.Tap != nil {
+		h = cfg.Tap(h)
+	}
+	counted := func(ctx context.Context, fr *schema.WsFrame) error {
+		err := h(ctx, fr)
+		got := n.Add(1)
+		if cfg.Progress != nil {
+			cfg.Progress(got)
+		}
+		if cfg.Frames > 0 && got >= cfg.Frames {
+			once.Do(func() { close(enough) })
+		}
+		return err
+	}
+	c, err := wsclient.New(cfg.URL, counted, &wsclient.Options{
+		Venue:         venue,
+		Frames:        p.Pools.Frames,
+		Subscriptions: cfg.Subscriptions,
+		OnEvent:       cfg.OnState,
+	})
+	if err != nil {
+		return wsclient.Stats{}, err
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- c.Run(ctx) }()
+	select {
+	case <-enough:
+	case <-ctx.Done():
+	case err := <-runErr:
+		return c.Stats(), err
+	}
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := c.Close(closeCtx); err != nil {
+		return c.Stats(), err
+	}
+	if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return c.Stats(), err
+	}
+	return c.Stats(), nil
+}
+
+// ReplayConfig configures Replay.
+type ReplayConfig struct {
+	Files []string
+	// Venue names an entry of Venues; empty takes the recording header's
+	// venue (Kraken: v1 unless the recorded URL ends in /v2).
+	Venue string
+	Depth int
+	// Direct feeds the frames to the parser without a socket
+	// (recorder.Replay); by default a venuesim.Replay serves them over a
+	// real WebSocket to a wsclient.Client.
+	Direct bool
+	Paced  bool
+	Speed  float64
+	Config Config // OnEvent, Filter, Logger; Venue, Books and Depth are set here
+	// Progress is called after each frame with the count so far and the
+	// total.
+	Progress func(done, total uint64)
+}
+
+// ReplayResult is what Replay did.
+type ReplayResult struct {
+	Summary     Summary
+	Venue       string
+	RecordedURL string
+	ServedURL   string // empty with Direct
+	Frames      uint64 // frames in the recording
+	Client      wsclient.Stats
+	Elapsed     time.Duration
+	Books       []BookTop
+}
+
+// BookTop is the best level of a book at the end.
+type BookTop struct {
+	Symbol string
+	Live   bool
+	BBO    schema.BBO
+}
+
+// Replay runs a recording through a pipeline with books kept, every venue
+// checksum recomputed and counted, and shuts the pipeline down, checking
+// that every pooled object came back.
+func Replay(ctx context.Context, rc ReplayConfig) (ReplayResult, error) {
+	var res ReplayResult
+	r, err := recorder.Open(rc.Files...)
+	if err != nil {
+		return res, err
+	}
+	hdr := r.Header()
+	r.Close()
+	res.RecordedURL = hdr.URL
+	name := rc.Venue
+	if name == "" {
+		name = VenueName(hdr)
+	}
+	v, err := Lookup(name)
+	if err != nil {
+		return res, err
+	}
+	res.Venue = name
+	cfg := rc.Config
+	cfg.Venue, cfg.Books, cfg.Depth = v, true, rc.Depth
+	p, err := New(cfg)
+	if err != nil {
+		return res, err
+	}
+	start := time.Now()
+	err = p.replay(ctx, rc, v, &res)
+	res.Elapsed = time.Since(start)
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for _, b := range p.Books() {
+		bbo, live := b.BBO()
+		res.Books = append(res.Books, BookTop{Symbol: b.Symbol(), Live: live, BBO: bbo})
+	}
+	slices.SortFunc(res.Books, func(a, b BookTop) int { return strings.Compare(a.Symbol, b.Symbol) })
+	err = errors.Join(err, p.Close(closeCtx))
+	res.Summary = p.Summary()
+	return res, err
+}
+
+func (p *Pipeline) replay(ctx context.Context, rc ReplayConfig, v Venue, res *ReplayResult) error {
+	if rc.Direct {
+		r, err := recorder.Open(rc.Files...)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		var progress func(uint64)
+		if rc.Progress != nil {
+			progress = func(n uint64) { rc.Progress(n, 0) }
+		}
+		st, err := recorder.Replay(ctx, r, p.Handle, &recorder.ReplayOptions{Venue: v.Name, Paced: rc.Paced, Speed: rc.Speed, Progress: progress})
+		res.Frames = st.Frames
+		return err
+	}
+	srv, err := venuesim.StartReplay(rc.Files, &venuesim.ReplayOptions{Paced: rc.Paced, Speed: rc.Speed, Logger: rc.Config.Logger})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	res.ServedURL, res.Frames = srv.URL(), uint64(srv.Frames())
+	var progress func(uint64)
+	if rc.Progress != nil {
+		progress = func(n uint64) { rc.Progress(n, res.Frames) }
+	}
+	res.Client, err = p.Connect(ctx, ClientConfig{URL: srv.URL(), Frames: res.Frames, Progress: progress}, v.Name)
+	if err == nil && ctx.Err() == nil && p.Frames() < res.Frames {
+		err = fmt.Errorf("pipeline: %d of %d frames received", p.Frames(), res.Frames)
+	}
+	return err
+}
+
+// VenueName is the Venues entry for a recording's header: its venue, and
+// for Kraken v1 unless the recorded URL is the v2 endpoint.
+func VenueName(h recorder.Line) string {
+	if h.Venue == string(schema.VenueKraken) && !strings.Contains(h.URL, "/v2") {
+		return "kraken-v1"
+	}
+	return h.Venue
+}

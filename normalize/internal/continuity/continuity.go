@@ -1,0 +1,233 @@
+package continuity
+
+// Rule names a venue's continuity rule (see the package doc for each).
+type Rule uint8
+
+// The rules.
+const (
+	// None checks nothing: every message is Continuous (Kraken, whose
+	// checksum does the job; a Coinbase book).
+	None Rule = iota
+	// Binance: U/u against the snapshot's lastUpdateId, then U (spot) or
+	// pu (USDⓈ-M, COIN-M: a diff that carries pu) chaining.
+	Binance
+	// OKX: prevSeqId = previous seqId, with keep-alives and resets.
+	OKX
+	// Bybit: u = previous u + 1; u = 1 restarts.
+	Bybit
+	// Coinbase: Advanced Trade sequence_num, + 1 per message of a
+	// connection.
+	Coinbase
+)
+
+var ruleNames = [...]string{None: "none", Binance: "binance", OKX: "okx", Bybit: "bybit", Coinbase: "coinbase"}
+
+// String returns the rule's name.
+func (r Rule) String() string {
+	if int(r) < len(ruleNames) {
+		return ruleNames[r]
+	}
+	return "unknown"
+}
+
+// IDs are the sequence ids a message carries, as schema.Book holds them;
+// 0 is "not sent".
+type IDs struct {
+	First uint64 // Binance U
+	Last  uint64 // Binance u, OKX seqId, Bybit u, Coinbase sequence_num
+	Prev  uint64 // Binance USDⓈ-M/COIN-M pu, OKX prevSeqId
+}
+
+// Verdict is what a message is to its stream.
+type Verdict uint8
+
+// Verdicts.
+const (
+	// Continuous: the message continues the stream: apply it and Accept it.
+	Continuous Verdict = iota
+	// Repeat: the stream already covered the message's ids (a venue's
+	// resend, the overlap of a connection rotation, a diff older than the
+	// snapshot). Stale: drop it and count it; it is never a gap and never
+	// a reason to resynchronise.
+	Repeat
+	// Gap: messages between the last one accepted and this one were lost.
+	Gap
+	// Restart: the venue started its numbering again and says so (Bybit
+	// u = 1): the message is snapshot data; Accept it as the new start.
+	Restart
+)
+
+var verdictNames = [...]string{Continuous: "continuous", Repeat: "repeat", Gap: "gap", Restart: "restart"}
+
+// String returns the verdict's name.
+func (v Verdict) String() string {
+	if int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return "unknown"
+}
+
+// Result is the verdict on one message.
+type Result struct {
+	Verdict Verdict
+	// MissingFirst and MissingLast are the ids lost, for a Gap, when the
+	// rule can tell (both 0 when it cannot). Venues whose ids are not
+	// consecutive (Binance derivatives, OKX) name the range, not a count.
+	MissingFirst, MissingLast uint64
+	// KeepAlive: a Continuous message that changes nothing (OKX: no
+	// levels, prevSeqId = seqId).
+	KeepAlive bool
+	// Renumbered: a Continuous message after which the venue's ids start
+	// again lower (OKX: seqId < prevSeqId after maintenance).
+	Renumbered bool
+}
+
+// Stream is the continuity state of one stream. Its zero value knows
+// nothing (set Rule before use); it allocates nothing and is not safe for
+// concurrent use: its owner serialises the calls, as messages of one
+// stream are.
+type Stream struct {
+	Rule   Rule
+	last   uint64 // Last of the message accepted last, or the snapshot's
+	era    uint64 // first id of the current numbering
+	known  bool   // last means something
+	joined bool   // Binance: a diff was accepted since the snapshot
+}
+
+// Reset forgets everything: the next message starts the stream (a new
+// connection for Coinbase, an invalidated book).
+func (s *Stream) Reset() { *s = Stream{Rule: s.Rule} }
+
+// Snapshot starts the stream at a snapshot whose last id is last (Binance
+// lastUpdateId, OKX seqId, Bybit u): the next message must continue it.
+func (s *Stream) Snapshot(last uint64) {
+	*s = Stream{Rule: s.Rule, last: last, era: last, known: true}
+}
+
+// Known reports whether the stream has a position (a snapshot or an
+// accepted message since the last Reset).
+func (s *Stream) Known() bool { return s.known }
+
+// Last returns the last id accepted (or the snapshot's), 0 when unknown.
+func (s *Stream) Last() uint64 { return s.last }
+
+// Step checks a message and, unless it is a Repeat, accepts it: after a
+// Gap or a Restart the stream follows on from this message. It is the
+// parser's call; a book, which must not move on past a gap, uses Check and
+// Accept.
+func (s *Stream) Step(id IDs) Result {
+	r := s.Check(id)
+	if r.Verdict != Repeat {
+		s.Accept(id)
+	}
+	return r
+}
+
+// Accept records a message as the stream's last one. Messages without
+// ids leave the stream as it was.
+func (s *Stream) Accept(id IDs) {
+	if id.Last == 0 && s.Rule != Coinbase {
+		return
+	}
+	if !s.known || id.Last < s.last {
+		s.era = id.Last // the numbering started (again) here
+	}
+	s.last, s.known, s.joined = id.Last, true, true
+}
+
+// Check classifies a message against the stream; it changes nothing.
+func (s *Stream) Check(id IDs) Result {
+	switch s.Rule {
+	case Binance:
+		return s.binance(id)
+	case OKX:
+		return s.okx(id)
+	case Bybit:
+		return s.bybit(id)
+	case Coinbase:
+		return s.next(id)
+	}
+	return Result{}
+}
+
+func gap(first, last uint64) Result {
+	if first > last {
+		first, last = 0, 0
+	}
+	return Result{Verdict: Gap, MissingFirst: first, MissingLast: last}
+}
+
+var repeat = Result{Verdict: Repeat}
+
+// covered reports whether last is an id the current numbering already
+// passed: a repeat, never a restart in disguise.
+func (s *Stream) covered(last uint64) bool { return last <= s.last && last >= s.era }
+
+func (s *Stream) binance(id IDs) Result {
+	if id.Last == 0 || !s.known {
+		return Result{}
+	}
+	L := s.last
+	futures := id.Prev != 0
+	if !s.joined { // the first diff after the snapshot
+		switch {
+		case id.Last < L, !futures && id.Last == L:
+			return repeat // covered by the snapshot
+		case futures && (id.Prev == L || id.First <= L):
+			return Result{} // U ≤ L ≤ u, or chained to L
+		case !futures && id.First <= L+1:
+			return Result{} // U ≤ L+1 ≤ u
+		}
+		return gap(L+1, id.First-1) // the snapshot is older than the stream
+	}
+	switch {
+	case s.covered(id.Last):
+		return repeat
+	case id.Last <= L:
+		return gap(0, 0) // below the numbering's start: not a repeat
+	case futures && id.Prev == L, !futures && id.First <= L+1:
+		return Result{}
+	case futures:
+		return gap(L+1, id.Prev)
+	}
+	return gap(L+1, id.First-1)
+}
+
+func (s *Stream) okx(id IDs) Result {
+	if id.Last == 0 || id.Prev == 0 || !s.known {
+		return Result{}
+	}
+	L := s.last
+	switch {
+	case id.Prev == L:
+		return Result{KeepAlive: id.Last == id.Prev, Renumbered: id.Last < id.Prev}
+	case id.Last == L:
+		return repeat // the message applied last, again
+	case id.Prev <= id.Last && id.Last < L && id.Prev >= s.era:
+		return repeat // an older message of the current numbering
+	case id.Last < id.Prev && id.Last == s.era:
+		return repeat // the reset that began the current numbering, again
+	}
+	return gap(L+1, id.Prev)
+}
+
+func (s *Stream) bybit(id IDs) Result {
+	switch {
+	case id.Last == 0:
+		return Result{}
+	case id.Last == 1 && !s.covered(1):
+		return Result{Verdict: Restart} // unless the restart's numbering already passed 1
+	}
+	return s.next(id)
+}
+
+// next is the rule of a counter: each message is the previous + 1.
+func (s *Stream) next(id IDs) Result {
+	switch {
+	case !s.known, id.Last == s.last+1:
+		return Result{}
+	case s.covered(id.Last):
+		return repeat
+	}
+	return gap(s.last+1, id.Last-1)
+}

@@ -1,0 +1,50 @@
+// Package recorder records the raw messages of venue WebSocket connections
+// to files and plays them back through the same handlers, so that what a
+// venue sent when a strategy misbehaved can be run again, offline, as often
+// as needed.
+//
+// # Recording
+//
+// A [Recorder] is a frame tap: [Recorder.Tap] wraps the wsclient.Handler
+// that a wsclient.Client calls (usually a venue parser's HandleFrame), and
+// every frame is copied, with its receive time (Unix ns), connection id and
+// sequence, into a preallocated slot of a bounded queue before the parser
+// sees it. The client's frame is owned by its reader only while the handler
+// runs, hence the copy; the slot keeps its capacity, so in steady state
+// recording a frame allocates nothing (TestRecordZeroAllocs) and costs a
+// copy and two channel operations. One goroutine of the recorder's own
+// encodes the queued frames and writes them. The reader never waits for the
+// disk: when the queue is full the frame is dropped from the recording
+// (never from the pipeline) and counted in Stats.Dropped, and the
+// recorder's logger says so once per episode.
+//
+// # Format
+//
+// A recording is JSON Lines ([Line]): a header line naming the format, the
+// venue and the URL, then one line per message, encoded with goccy/go-json
+// into a reused buffer. Text messages that are valid UTF-8 are JSON strings
+// and come back byte for byte; anything else is base64. Files may be
+// zstd-compressed (Options.Compress, github.com/klauspost/compress) and
+// rotate by size (Options.MaxFileBytes): session.jsonl.zst becomes
+// session-000001.jsonl.zst, session-000002.jsonl.zst, … each with its own
+// header. [Open] reads the parts in order, compressed or not (it looks at
+// the first bytes).
+//
+// # Replaying
+//
+// [Replay] hands every recorded frame, in order, to a wsclient.Handler with
+// a schema.WsFrame filled as the client fills it — venue, connection id,
+// sequence, the recorded receive time — as fast as the handler takes them,
+// or at the recorded pace (ReplayOptions.Paced, Speed) timed on an
+// injectable clock. The same parser thus gives the same canonical events as
+// in the live run (TestRecordReplayRoundTrip). To run the whole pipeline,
+// wsclient included, venuesim.StartReplay serves a recording over a real
+// WebSocket on loopback.
+//
+// # Lifecycle
+//
+// New opens the first file and starts the writer goroutine; Close drains
+// the queue, closes the file and waits for the goroutine. A Recorder is safe
+// for concurrent use: several clients may share one. Readers and Replay are
+// used by one goroutine at a time and start none.
+package recorder

@@ -1,0 +1,182 @@
+package recorder
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	json "github.com/goccy/go-json/v2"
+	"github.com/klauspost/compress/zstd"
+)
+
+// zstdMagic opens every zstd frame (RFC 8878 section 3.1.1).
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+// MaxLine is the longest line a Reader accepts, in bytes: a frame of
+// wsclient's default read limit (16 MiB) escaped as JSON fits.
+const MaxLine = 64 << 20
+
+// Reader reads a recording: one or more files (the parts of a rotated
+// recording, in order), each zstd-compressed or not — it looks at the first
+// bytes. It is not safe for concurrent use. Make it with [NewReader] or
+// [Open]; Close it.
+type Reader struct {
+	files  []string // still to open, for Open
+	closer io.Closer
+	zr     *zstd.Decoder
+	br     *bufio.Reader
+	header Line
+	line   Line
+	lineNo int
+	name   string
+}
+
+// NewReader reads one recording stream from r.
+func NewReader(r io.Reader) (*Reader, error) {
+	rd := &Reader{name: "recording"}
+	if err := rd.start(r); err != nil {
+		rd.Close()
+		return nil, err
+	}
+	return rd, nil
+}
+
+// Open reads the files of a recording in the order given (the parts of a
+// rotated recording sort by name).
+func Open(paths ...string) (*Reader, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("recorder: no file to open")
+	}
+	rd := &Reader{files: paths}
+	if err := rd.nextFile(); err != nil {
+		rd.Close()
+		return nil, err
+	}
+	return rd, nil
+}
+
+func (r *Reader) nextFile() error {
+	if r.closer != nil {
+		r.closer.Close()
+		r.closer = nil
+	}
+	f, err := os.Open(r.files[0])
+	if err != nil {
+		return err
+	}
+	r.name, r.files, r.closer = r.files[0], r.files[1:], f
+	return r.start(f)
+}
+
+// start reads the header of a stream.
+func (r *Reader) start(src io.Reader) error {
+	br := bufio.NewReaderSize(src, 256<<10)
+	if magic, _ := br.Peek(4); bytes.Equal(magic, zstdMagic) {
+		if r.zr == nil {
+			zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(64<<20))
+			if err != nil {
+				return err
+			}
+			r.zr = zr
+		} else if err := r.zr.Reset(br); err != nil {
+			return err
+		}
+		br = bufio.NewReaderSize(r.zr, 256<<10)
+	}
+	r.br, r.lineNo = br, 0
+	if err := r.read(&r.header); err != nil {
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("%w: %s: empty", ErrFormat, r.name)
+		}
+		return err
+	}
+	if !r.header.IsHeader() || r.header.Format != FormatName {
+		return fmt.Errorf("%w: %s: no %s header", ErrFormat, r.name, FormatName)
+	}
+	if r.header.Version != FormatVersion {
+		return fmt.Errorf("%w: %s: version %d, this reader knows %d", ErrFormat, r.name, r.header.Version, FormatVersion)
+	}
+	return nil
+}
+
+// read decodes the next line into l.
+func (r *Reader) read(l *Line) error {
+	raw, err := r.br.ReadSlice('\n')
+	for errors.Is(err, bufio.ErrBufferFull) {
+		// A long line: gather it (rare; frames are mostly small).
+		buf := append([]byte(nil), raw...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			raw, err = r.br.ReadSlice('\n')
+			buf = append(buf, raw...)
+			if len(buf) > MaxLine {
+				return fmt.Errorf("%w: %s line %d: longer than %d bytes", ErrFormat, r.name, r.lineNo+1, MaxLine)
+			}
+		}
+		raw = buf
+	}
+	if len(raw) == 0 && err != nil {
+		return err // io.EOF at the end
+	}
+	r.lineNo++
+	*l = Line{}
+	if err := decode(bytes.TrimRight(raw, "\r\n"), l); err != nil {
+		return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo, err)
+	}
+	return nil
+}
+
+// decode unmarshals one line; a panic inside the decoder (goccy/go-json
+// v0.12.0 is a fresh rewrite) is a bad line, not a crash.
+func decode(raw []byte, l *Line) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("decoder panic: %v", p)
+		}
+	}()
+	return json.Unmarshal(raw, l)
+}
+
+// Header returns the header of the file being read.
+func (r *Reader) Header() Line { return r.header }
+
+// Next returns the next frame line, going on to the next file at the end of
+// one, and io.EOF after the last. The line is reused by the next call: the
+// caller must not keep it.
+func (r *Reader) Next() (*Line, error) {
+	for {
+		err := r.read(&r.line)
+		if errors.Is(err, io.EOF) {
+			if len(r.files) == 0 {
+				return nil, io.EOF
+			}
+			if err := r.nextFile(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if r.line.IsHeader() {
+			continue // concatenated parts
+		}
+		return &r.line, nil
+	}
+}
+
+// Close releases the file and the decompressor. It is idempotent.
+func (r *Reader) Close() error {
+	var err error
+	if r.closer != nil {
+		err = r.closer.Close()
+		r.closer = nil
+	}
+	if r.zr != nil {
+		r.zr.Close()
+		r.zr = nil
+	}
+	return err
+}

@@ -1,0 +1,380 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// Defaults of Options.
+const (
+	DefaultQueue         = 1024
+	DefaultFrameBytes    = 4 << 10
+	DefaultFlushInterval = time.Second
+)
+
+// Options configure a Recorder. A nil *Options gives the defaults; New
+// copies the struct.
+type Options struct {
+	// Venue and URL go into every file's header. Defaults to empty; a
+	// replay then needs ReplayOptions.Venue.
+	Venue schema.Venue
+	URL   string
+	// Compress writes zstd (github.com/klauspost/compress/zstd). Name the
+	// file .jsonl.zst. Defaults to false: plain JSON Lines.
+	Compress bool
+	// MaxFileBytes rotates the recording: when a file holds that many bytes
+	// of lines (before compression), the next line starts a new file. The
+	// files are then named path with -000001, -000002 … before the
+	// extension. Defaults to 0: one file, named path.
+	MaxFileBytes int64
+	// Queue is how many frames may wait for the disk. When it is full a
+	// frame is dropped and counted (Stats.Dropped): the reader never waits
+	// for the disk. Defaults to DefaultQueue (1024).
+	Queue int
+	// FrameBytes is the buffer each queue slot starts with; a slot grows to
+	// the largest frame it has carried and keeps that capacity, so memory is
+	// bounded by Queue × the largest frame. Defaults to 4 KiB.
+	FrameBytes int
+	// FlushInterval is how often buffered lines are pushed to the file.
+	// Defaults to 1 s.
+	FlushInterval time.Duration
+	// Create opens a recording file. Defaults to os.Create.
+	Create func(name string) (io.WriteCloser, error)
+	// Logger gets the recorder's state changes at Info (recording started,
+	// file rotated, closed) and its faults at Warn (frames dropped, a
+	// write failed), once per episode, never per frame. Defaults to silent.
+	Logger *slog.Logger
+}
+
+// Stats counts what a Recorder did.
+type Stats struct {
+	Frames      uint64 // frames queued (received and sent messages)
+	Bytes       uint64 // their bytes
+	Dropped     uint64 // frames dropped because the queue was full
+	Written     uint64 // frames written to a file
+	Files       int    // files opened
+	WriteErrors uint64 // frames lost to a failed write or a file that could not be opened
+}
+
+type slot struct {
+	conn, seq uint64
+	at        int64
+	binary    bool
+	out       bool
+	data      []byte
+}
+
+// Recorder writes raw WebSocket messages, with their receive time and
+// connection id, to a recording file (see [Line] for the format), on a
+// goroutine of its own. [Recorder.Record] copies a frame into a preallocated
+// slot of a bounded queue and returns: it never waits for the disk, drops
+// and counts a frame when the queue is full, and allocates nothing in
+// steady state.
+//
+// A Recorder is safe for concurrent use (several clients may share one).
+// Make it with [New]; [Recorder.Close] it, which waits for its goroutine.
+type Recorder struct {
+	opts  Options
+	path  string
+	log   *slog.Logger
+	slots []slot
+	free  chan int32
+	full  chan int32
+	done  chan struct{}
+
+	mu     sync.RWMutex // closed; held shared by Record while it queues
+	closed bool
+
+	frames, bytes, dropped, written, writeErrs atomic.Uint64
+
+	// Owned by the writer goroutine (files also read by Files, under fmu).
+	fmu    sync.Mutex
+	files  []string
+	file   io.WriteCloser
+	w      *Writer
+	line   Line
+	err    error
+	logged uint64 // drops already reported
+}
+
+// New opens the first file of a recording at path and starts the writer
+// goroutine. The directory must exist.
+func New(path string, opts *Options) (*Recorder, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Queue <= 0 {
+		o.Queue = DefaultQueue
+	}
+	if o.FrameBytes <= 0 {
+		o.FrameBytes = DefaultFrameBytes
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = DefaultFlushInterval
+	}
+	if o.Create == nil {
+		o.Create = func(name string) (io.WriteCloser, error) { return os.Create(name) }
+	}
+	r := &Recorder{
+		opts:  o,
+		path:  path,
+		log:   o.Logger,
+		slots: make([]slot, o.Queue),
+		free:  make(chan int32, o.Queue),
+		full:  make(chan int32, o.Queue),
+		done:  make(chan struct{}),
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	for i := range r.slots {
+		r.slots[i].data = make([]byte, 0, o.FrameBytes)
+		r.free <- int32(i)
+	}
+	if err := r.open(); err != nil {
+		return nil, err
+	}
+	r.log.Info("recording started", "venue", string(o.Venue), "file", r.files[0], "compress", o.Compress)
+	go r.run()
+	return r, nil
+}
+
+// Record queues a copy of f's message. It returns false when the frame was
+// dropped (queue full) or the recorder is closed. f stays the caller's.
+func (r *Recorder) Record(f *schema.WsFrame) bool {
+	return r.queue(f.ConnID, f.Seq, f.ReceivedAt, f.Binary, false, f.Data)
+}
+
+// RecordSent queues a message the host sent on connection conn at
+// receivedAt (Unix ns), such as a subscription, so the recording says what
+// was asked. Replays skip it.
+func (r *Recorder) RecordSent(conn uint64, at int64, msg []byte) bool {
+	return r.queue(conn, 0, at, false, true, msg)
+}
+
+func (r *Recorder) queue(conn, seq uint64, at int64, binary, out bool, data []byte) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.closed {
+		return false
+	}
+	select {
+	case i := <-r.free:
+		s := &r.slots[i]
+		s.conn, s.seq, s.at, s.binary, s.out = conn, seq, at, binary, out
+		s.data = append(s.data[:0], data...)
+		r.frames.Add(1)
+		r.bytes.Add(uint64(len(data)))
+		r.full <- i // never blocks: full has room for every slot
+		return true
+	default:
+		r.dropped.Add(1)
+		return false
+	}
+}
+
+// Tap returns a handler that records each frame, then calls next (when not
+// nil) and returns its error: put it between a wsclient.Client and the venue
+// parser to record what the parser is given.
+//
+// The handler types are spelled out rather than named wsclient.Handler so
+// that this package does not depend on wsclient: both directions assign.
+func (r *Recorder) Tap(next func(context.Context, *schema.WsFrame) error) func(context.Context, *schema.WsFrame) error {
+	return func(ctx context.Context, f *schema.WsFrame) error {
+		r.Record(f)
+		if next == nil {
+			return nil
+		}
+		return next(ctx, f)
+	}
+}
+
+// Stats returns the recorder's counters.
+func (r *Recorder) Stats() Stats {
+	r.fmu.Lock()
+	files := len(r.files)
+	r.fmu.Unlock()
+	return Stats{
+		Frames:      r.frames.Load(),
+		Bytes:       r.bytes.Load(),
+		Dropped:     r.dropped.Load(),
+		Written:     r.written.Load(),
+		Files:       files,
+		WriteErrors: r.writeErrs.Load(),
+	}
+}
+
+// Files returns the names of the files written so far, in order: what
+// [Open] takes to replay the recording.
+func (r *Recorder) Files() []string {
+	r.fmu.Lock()
+	defer r.fmu.Unlock()
+	return append([]string(nil), r.files...)
+}
+
+// Close stops taking frames, writes every queued one, closes the file and
+// waits for the writer goroutine. It returns the first write error, and
+// ErrClosed when called again.
+func (r *Recorder) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrClosed
+	}
+	r.closed = true
+	r.mu.Unlock()
+	close(r.full)
+	<-r.done
+	st := r.Stats()
+	r.log.Info("recording closed", "venue", string(r.opts.Venue), "frames", st.Written, "dropped", st.Dropped, "files", st.Files)
+	return r.err
+}
+
+// run is the writer goroutine.
+func (r *Recorder) run() {
+	defer close(r.done)
+	tick := time.NewTicker(r.opts.FlushInterval)
+	defer tick.Stop()
+	dirty := false
+	for {
+		select {
+		case i, ok := <-r.full:
+			if !ok {
+				r.noteDrops()
+				r.fail(r.closeFile())
+				return
+			}
+			r.write(&r.slots[i])
+			r.free <- i
+			dirty = true
+		case <-tick.C:
+			r.noteDrops()
+			if dirty && r.w != nil {
+				r.fail(r.w.Flush())
+				dirty = false
+			}
+		}
+	}
+}
+
+// write encodes one slot; the text of a valid UTF-8 text message is
+// encoded from the slot's bytes without a copy.
+func (r *Recorder) write(s *slot) {
+	l := &r.line
+	*l = Line{Time: s.at, Conn: s.conn, Seq: s.seq, Out: s.out, Binary: s.binary}
+	if !s.binary && utf8.Valid(s.data) {
+		if len(s.data) > 0 {
+			l.Text = unsafe.String(&s.data[0], len(s.data))
+		}
+	} else {
+		l.Bin = s.data
+	}
+	// Nothing keeps pointing into the slot once the line is written.
+	defer func() { l.Text, l.Bin = "", nil }()
+	// A rotation that failed to open the next file left none: try again.
+	if r.w == nil {
+		if err := r.open(); err != nil {
+			r.writeErrs.Add(1)
+			r.fail(err)
+			return
+		}
+	}
+	if err := r.w.Write(l); err != nil {
+		r.writeErrs.Add(1)
+		r.fail(err)
+		return
+	}
+	r.written.Add(1)
+	if r.opts.MaxFileBytes > 0 && r.w.Written() >= r.opts.MaxFileBytes {
+		if err := r.closeFile(); err != nil {
+			r.fail(err)
+		}
+		if err := r.open(); err != nil {
+			r.fail(err)
+			return
+		}
+		r.log.Info("recording file rotated", "venue", string(r.opts.Venue), "file", r.Files()[len(r.Files())-1])
+	}
+}
+
+// noteDrops reports drops since the last report, once per episode.
+func (r *Recorder) noteDrops() {
+	if d := r.dropped.Load(); d > r.logged {
+		r.log.Warn("recorder dropped frames: the disk is slower than the stream", "venue", string(r.opts.Venue), "dropped", d-r.logged, "total", d)
+		r.logged = d
+	}
+}
+
+// fail keeps the first error and reports it.
+func (r *Recorder) fail(err error) {
+	if err == nil {
+		return
+	}
+	if r.err == nil {
+		r.log.Warn("recording write failed", "venue", string(r.opts.Venue), "err", err)
+		r.err = err
+	}
+}
+
+// open starts the next file and writes its header.
+func (r *Recorder) open() error {
+	r.fmu.Lock()
+	part := len(r.files) + 1
+	r.fmu.Unlock()
+	name := partName(r.path, part, r.opts.MaxFileBytes > 0)
+	f, err := r.opts.Create(name)
+	if err != nil {
+		return fmt.Errorf("recorder: %w", err)
+	}
+	w, err := NewWriter(f, r.opts.Compress)
+	if err == nil {
+		err = w.WriteHeader(Line{Venue: string(r.opts.Venue), URL: r.opts.URL, Part: part, Time: time.Now().UnixNano()})
+	}
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("recorder: %w", err)
+	}
+	r.file, r.w = f, w
+	r.fmu.Lock()
+	r.files = append(r.files, name)
+	r.fmu.Unlock()
+	return nil
+}
+
+func (r *Recorder) closeFile() error {
+	if r.w == nil {
+		return nil
+	}
+	err := errors.Join(r.w.Close(), r.file.Close())
+	r.w, r.file = nil, nil
+	return err
+}
+
+// partName is path itself for a recording of one file, and otherwise path
+// with -NNNNNN before its extension (the text from the first dot of the
+// file name: session.jsonl.zst → session-000001.jsonl.zst).
+func partName(path string, part int, rotating bool) string {
+	if !rotating {
+		return path
+	}
+	dir, base := filepath.Split(path)
+	stem, ext := base, ""
+	if i := strings.IndexByte(base, '.'); i > 0 {
+		stem, ext = base[:i], base[i:]
+	}
+	return fmt.Sprintf("%s%s-%06d%s", dir, stem, part, ext)
+}

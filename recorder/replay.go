@@ -1,0 +1,156 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// ReplayOptions configure [Replay]. A nil *ReplayOptions gives the defaults.
+type ReplayOptions struct {
+	// Venue is stamped on every frame as Provider. Defaults to the
+	// recording header's Venue.
+	Venue schema.Venue
+	// Paced replays at the recorded pace: each frame is handed over when
+	// the time since the first frame, divided by Speed, has passed on
+	// Clock. Defaults to false: as fast as the handler takes them.
+	Paced bool
+	// Speed divides the recorded gaps when Paced (2 plays twice as fast).
+	// Defaults to 1.
+	Speed float64
+	// Clock is the time source of pacing. Defaults to the real clock.
+	Clock Clock
+	// Restamp sets each frame's ReceivedAt to Clock.Now() instead of the
+	// recorded receive time. Defaults to false: events keep their recorded
+	// IngestTS, so a replay gives the same canonical events as the live run.
+	Restamp bool
+	// Progress, when set, is called after every frame with the count so
+	// far, on the replaying goroutine.
+	Progress func(frames uint64)
+}
+
+// ReplayStats counts what a replay did.
+type ReplayStats struct {
+	Frames        uint64 // frames handed to the handler
+	Bytes         uint64 // their bytes
+	Sent          uint64 // sent messages in the recording, skipped
+	HandlerErrors uint64 // errors the handler returned (the replay goes on)
+	FirstErr      error  // the first of them
+}
+
+// Replay feeds every received frame of r, in order, to h — the same handler
+// a wsclient.Client would call (a venue parser's HandleFrame, a tee, a
+// [Recorder.Tap] ...) — with a schema.WsFrame filled as the client fills it:
+// Provider, ConnID, Seq, ReceivedAt, Binary and Data. The frame is reused
+// for the next one, as the client's pooled frames are: h must not keep it.
+// Sent messages are skipped. A handler error is counted, as the client
+// counts it, and the replay goes on.
+//
+// Replay returns at the end of r (nil error), when ctx ends (ctx.Err()) or
+// on a read error (wrapping [ErrFormat] for a bad line).
+func Replay(ctx context.Context, r *Reader, h func(context.Context, *schema.WsFrame) error, opts *ReplayOptions) (ReplayStats, error) {
+	var o ReplayOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Speed <= 0 {
+		o.Speed = 1
+	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	var st ReplayStats
+	fr := &schema.WsFrame{}
+	var first int64
+	var start time.Time
+	for {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		l, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return st, nil
+		}
+		if err != nil {
+			return st, err
+		}
+		if l.Out {
+			st.Sent++
+			continue
+		}
+		if o.Paced {
+			if first == 0 {
+				first, start = l.Time, o.Clock.Now()
+			}
+			due := time.Duration(float64(l.Time-first) / o.Speed)
+			if wait := due - o.Clock.Now().Sub(start); wait > 0 {
+				if err := o.Clock.Sleep(ctx, wait); err != nil {
+					return st, err
+				}
+			}
+		}
+		fill(fr, l, o.Venue, r.header.Venue)
+		if o.Restamp {
+			fr.ReceivedAt = o.Clock.Now().UnixNano()
+		}
+		st.Frames++
+		st.Bytes += uint64(len(fr.Data))
+		if err := h(ctx, fr); err != nil {
+			st.HandlerErrors++
+			if st.FirstErr == nil {
+				st.FirstErr = err
+			}
+		}
+		if o.Progress != nil {
+			o.Progress(st.Frames)
+		}
+	}
+}
+
+// fill sets fr from a frame line, reusing fr.Data.
+func fill(fr *schema.WsFrame, l *Line, venue schema.Venue, recorded string) {
+	data := fr.Data[:0]
+	if l.Bin != nil {
+		data = append(data, l.Bin...)
+	} else {
+		data = append(data, l.Text...)
+	}
+	if venue == "" {
+		venue = schema.Venue(recorded)
+	}
+	*fr = schema.WsFrame{
+		Header:     fr.Header,
+		Provider:   venue,
+		ConnID:     l.Conn,
+		Seq:        l.Seq,
+		ReceivedAt: l.Time,
+		Binary:     l.Binary,
+		Data:       data,
+	}
+}
+
+// Clock is the time source of a paced replay; a wsclient.Clock is one.
+// Tests replace it so that they never sleep.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits for d or until ctx ends, returning ctx.Err() then.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,85 @@
+package recorder
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+
+	json "github.com/goccy/go-json/v2"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Writer encodes lines of a recording to an io.Writer, zstd-compressed or
+// not. It is the layer under [Recorder] and serves tools that convert other
+// formats; it is not safe for concurrent use. Make it with [NewWriter].
+type Writer struct {
+	out  *bufio.Writer
+	zw   *zstd.Encoder // nil without compression
+	line bytes.Buffer  // one encoded line, reused
+	n    int64         // bytes of lines written, uncompressed
+}
+
+// NewWriter returns a Writer to w that has written nothing yet; with
+// compress, the lines are one zstd stream (one frame per [Writer.Flush]).
+// Write the header first ([Writer.WriteHeader]). Close the Writer to end the
+// stream; w itself is not closed.
+func NewWriter(w io.Writer, compress bool) (*Writer, error) {
+	wr := &Writer{}
+	if compress {
+		zw, err := zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault))
+		if err != nil {
+			return nil, err
+		}
+		wr.zw = zw
+		w = zw
+	}
+	wr.out = bufio.NewWriterSize(w, 64<<10)
+	return wr, nil
+}
+
+// WriteHeader writes a file header: h with Format and Version set.
+func (w *Writer) WriteHeader(h Line) error {
+	h.Format, h.Version = FormatName, FormatVersion
+	h.Conn, h.Seq, h.Out, h.Binary, h.Text, h.Bin = 0, 0, false, false, "", nil
+	return w.Write(&h)
+}
+
+// Write encodes one line (with goccy/go-json, into a reused buffer) and
+// buffers it. In steady state it allocates nothing.
+func (w *Writer) Write(l *Line) error {
+	w.line.Reset()
+	if err := json.MarshalWriteOf(&w.line, *l); err != nil {
+		return err
+	}
+	w.line.WriteByte('\n')
+	n, err := w.out.Write(w.line.Bytes())
+	w.n += int64(n)
+	return err
+}
+
+// Written returns the bytes of lines written so far, before compression.
+func (w *Writer) Written() int64 { return w.n }
+
+// Flush pushes buffered lines to the underlying writer (through the
+// compressor, which then ends a block).
+func (w *Writer) Flush() error {
+	if err := w.out.Flush(); err != nil {
+		return err
+	}
+	if w.zw != nil {
+		return w.zw.Flush()
+	}
+	return nil
+}
+
+// Close flushes and ends the zstd stream. It does not close the underlying
+// writer.
+func (w *Writer) Close() error {
+	err := w.out.Flush()
+	if w.zw != nil {
+		if cerr := w.zw.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
