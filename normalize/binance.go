@@ -7,6 +7,7 @@ import (
 	"github.com/goccy/go-json/jsontext"
 	json "github.com/goccy/go-json/v2"
 
+	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
@@ -70,8 +71,9 @@ const (
 )
 
 var binanceSpec = venueSpec{
-	venue: schema.VenueBinance,
-	rules: BinanceSymbolRules,
+	venue:      schema.VenueBinance,
+	rules:      BinanceSymbolRules,
+	continuity: continuity.Binance,
 	kinds: []kind{
 		bnTrade:        {name: "trade", typ: schema.EventTrade, slot: newSlot[bnTradeMsg]},
 		bnAggTrade:     {name: "aggTrade", typ: schema.EventTrade, slot: newSlot[bnAggTradeMsg]},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
@@ -35,8 +36,8 @@ func BybitSymbolRules() SymbolRules {
 // EventTicker is complete (a delta before any snapshot of its symbol is a
 // *ParseError wrapping [ErrNoSnapshot]). Book levels with a quantity of "0"
 // delete the level and are passed through as such; the book's update id u
-// is Book.LastSeq and the SeqProvider (Bybit v5 "Orderbook" docs: u = 1 is
-// a service restart, so no gap is derived from it here). Tickers carry the
+// is Book.LastSeq and the SeqProvider; a delta continues when u = previous
+// u + 1, and u = 1 is a service restart (Bybit v5 "Orderbook" docs). Tickers carry the
 // cross sequence "cs". allLiquidation and liquidation name the side of the
 // liquidated position; Liquidation.Side is the liquidation order's, the
 // other one. price24hPcnt, a ratio, becomes Ticker.ChangePct in percent.
@@ -59,12 +60,13 @@ const (
 )
 
 var bybitSpec = venueSpec{
-	venue: schema.VenueBybit,
-	rules: BybitSymbolRules,
+	venue:      schema.VenueBybit,
+	rules:      BybitSymbolRules,
+	continuity: continuity.Bybit,
 	kinds: []kind{
 		byTrade:          {name: "publicTrade", typ: schema.EventTrade, slot: newSlot[bybitTradeMsg]},
-		byBookSnap:       {name: "orderbook", typ: schema.EventBookSnapshot, slot: newSlot[bybitBookMsg]},
-		byBookDiff:       {name: "orderbook", typ: schema.EventBookUpdate, slot: newSlot[bybitBookMsg]},
+		byBookSnap:       {name: "orderbook", typ: schema.EventBookSnapshot, book: true, slot: newSlot[bybitBookMsg]},
+		byBookDiff:       {name: "orderbook", typ: schema.EventBookUpdate, book: true, slot: newSlot[bybitBookMsg]},
 		byTickerSnap:     {name: "tickers", typ: schema.EventTicker, merge: mergeSnapshot, slot: newSlot[bybitTickerMsg]},
 		byTickerDelta:    {name: "tickers", typ: schema.EventTicker, merge: mergeDelta, slot: newSlot[bybitTickerMsg]},
 		byKline:          {name: "kline", typ: schema.EventKlineLive, slot: newSlot[bybitKlineMsg]},

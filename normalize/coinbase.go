@@ -3,6 +3,7 @@ package normalize
 import (
 	"context"
 
+	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
@@ -23,8 +24,10 @@ func CoinbaseSymbolRules() SymbolRules { return SymbolRules{Delimiter: '-'} }
 // from events and hands them to sink, and panics when either is nil.
 //
 // Sequences: an Advanced Trade trade's SeqProvider is its trade_id, any
-// other Advanced Trade event's the frame's sequence_num (one counter per
-// connection, not per product, so no book gap is derived from it); an
+// other Advanced Trade event's the frame's sequence_num, one counter per
+// connection for every channel: a jump is a gap marker with no symbol (the
+// connection lost a message; every book it fed is suspect), a lower number
+// a repeat, dropped; an
 // Exchange message's is its per-product sequence where it has one.
 // Exchange match sides name the maker; Trade.Side is the aggressor's, the
 // other one.
@@ -48,8 +51,9 @@ const (
 )
 
 var coinbaseSpec = venueSpec{
-	venue: schema.VenueCoinbase,
-	rules: CoinbaseSymbolRules,
+	venue:      schema.VenueCoinbase,
+	rules:      CoinbaseSymbolRules,
+	continuity: continuity.Coinbase,
 	kinds: []kind{
 		cbTrade:          {name: "market_trades", typ: schema.EventTrade, slot: newSlot[cbTradeMsg]},
 		cbTicker:         {name: "ticker", typ: schema.EventTicker, slot: newSlot[cbTickerMsg]},
@@ -122,6 +126,14 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 		return p.run(ctx, k, data, nil, ingest)
 	}
 	p.raw.Stream = env.Channel.bytes()
+	// sequence_num counts every message of the connection, whatever its
+	// channel: a jump is a lost message (Advanced Trade "Sequence numbers").
+	if env.SequenceNum.ok && env.SequenceNum.v > 0 {
+		keep, err := p.checkConn(ctx, p.raw.ConnID, uint64(env.SequenceNum.v), ingest)
+		if !keep || err != nil {
+			return err
+		}
+	}
 	k, ok := coinbaseChannels[string(env.Channel.bytes())]
 	if !ok {
 		if string(env.Type.bytes()) == "error" {

@@ -34,10 +34,11 @@ type Stats struct {
 	Dropped    uint64 // events not emitted: pool exhausted, or ctx ended while waiting
 	SinkErrors uint64 // Publish calls that returned an error
 	Panics     uint64 // decoder panics recovered at the parser boundary (also in Errors)
+	Repeats    uint64 // book messages dropped as repeats of ids their stream already covered
 }
 
 type counters struct {
-	messages, events, errors, unknown, control, gaps, dropped, sinkErrors, panics atomic.Uint64
+	messages, events, errors, unknown, control, gaps, dropped, sinkErrors, panics, repeats atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -51,6 +52,7 @@ func (c *counters) snapshot() Stats {
 		Dropped:    c.dropped.Load(),
 		SinkErrors: c.sinkErrors.Load(),
 		Panics:     c.panics.Load(),
+		Repeats:    c.repeats.Load(),
 	}
 }
 
@@ -151,45 +153,6 @@ func (e *emitter) gap(ctx context.Context, from *schema.CanonicalEvent, typ sche
 	g.Symbol, g.ExchangeTS, g.SeqProvider = from.Symbol, from.ExchangeTS, from.SeqProvider
 	g.Control = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: count, GapFirstSeq: first, GapLastSeq: last, Reason: reason}
 	return e.publish(ctx, g)
-}
-
-// seqTracker follows a sequence per key (an interned symbol) for the life of
-// a stream, to find the messages that went missing.
-type seqTracker struct {
-	last map[string]uint64
-}
-
-// reset restarts key's sequence at last (a snapshot).
-func (t *seqTracker) reset(key string, last uint64) {
-	if t.last == nil {
-		t.last = make(map[string]uint64)
-	}
-	t.last[key] = last
-}
-
-// seqBreak describes a sequence that did not continue where it left off.
-type seqBreak struct {
-	First, Last uint64 // the missing ids, or the replayed ones when Back
-	Back        bool   // the sequence went backwards (replay or reset)
-}
-
-// step records a message whose predecessor, by the venue's account, is prev
-// and whose own last id is last. It reports a break when the previous
-// message of key was not prev. The first message of a key never breaks.
-func (t *seqTracker) step(key string, prev, last uint64) (seqBreak, bool) {
-	if t.last == nil {
-		t.last = make(map[string]uint64)
-	}
-	known, ok := t.last[key]
-	t.last[key] = last
-	switch {
-	case !ok || known == prev:
-		return seqBreak{}, false
-	case prev > known:
-		return seqBreak{First: known + 1, Last: prev}, true
-	default:
-		return seqBreak{First: prev + 1, Last: known, Back: true}, true
-	}
 }
 
 // either returns a, or b when a is zero.

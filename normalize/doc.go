@@ -88,9 +88,24 @@
 // method errors; ControlStatus for Binance serverShutdown, OKX "notice"
 // (code 64008: the connection closes for a service upgrade) and Kraken
 // status messages (Reason "maintenance", "cancel_only", … or "online").
-// A depth diff (Binance U/u and pu, OKX prevSeqId/seqId) that does not
-// continue its symbol's previous one is preceded by a [schema.EventGap]
-// event carrying the missing ids; a book snapshot restarts the sequence.
+//
+// # Continuity
+//
+// Each venue's rule for what continues a stream, what repeats it and what
+// follows a loss is the one normalize/book applies
+// (normalize/internal/continuity): Binance spot diffs chain by U = previous
+// u + 1 and USDⓈ-M/COIN-M diffs by pu = previous u, after the snapshot's
+// lastUpdateId; OKX by prevSeqId = previous seqId, a keep-alive
+// (prevSeqId = seqId) and a reset after maintenance (seqId < prevSeqId)
+// being continuous; Bybit by u = previous u + 1, u = 1 a restart; Coinbase
+// Advanced Trade by sequence_num + 1 per message of a connection; Kraken
+// books carry no ids (their checksum is the check). A diff that follows
+// lost messages is preceded by a [schema.EventGap] event naming the
+// missing ids (with a count where ids are consecutive); for Coinbase one
+// marker with no symbol and GapType EventUnknown stands for the whole
+// connection. A repeat — ids the stream already covered, from a venue's
+// resend or a rotation's overlap — is dropped and counted
+// (Stats.Repeats), never a gap. A book snapshot restarts its stream.
 //
 // # Pool exhaustion
 //

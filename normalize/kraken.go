@@ -6,6 +6,7 @@ import (
 
 	"github.com/goccy/go-json/jsontext"
 
+	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
@@ -54,8 +55,9 @@ const (
 )
 
 var krakenSpec = venueSpec{
-	venue: schema.VenueKraken,
-	rules: KrakenSymbolRules,
+	venue:      schema.VenueKraken,
+	rules:      KrakenSymbolRules,
+	continuity: continuity.None,
 	kinds: []kind{
 		krTrade:     {name: "trade", typ: schema.EventTrade, slot: newSlot[krTradeMsg]},
 		krTicker:    {name: "ticker", typ: schema.EventTicker, slot: newSlot[krTickerMsg]},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 
+	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
@@ -46,8 +47,9 @@ const (
 )
 
 var okxSpec = venueSpec{
-	venue: schema.VenueOKX,
-	rules: OKXSymbolRules,
+	venue:      schema.VenueOKX,
+	rules:      OKXSymbolRules,
+	continuity: continuity.OKX,
 	kinds: []kind{
 		oxTrade:     {name: "trades", typ: schema.EventTrade, slot: newSlot[okxTradeMsg]},
 		oxTicker:    {name: "tickers", typ: schema.EventTicker, slot: newSlot[okxTickerMsg]},

@@ -8,6 +8,7 @@ import (
 
 	json "github.com/goccy/go-json/v2"
 
+	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
@@ -48,7 +49,9 @@ type Parser struct {
 	syms    *Symbols
 	slots   []slot // a reused decode struct per message kind
 	fill    filler
-	books   seqTracker
+	books   map[string]*continuity.Stream // book streams by interned symbol
+	conn    continuity.Stream             // the connection's own sequence (Coinbase)
+	connID  uint64                        // the connection conn follows
 	tickers map[string]schema.Ticker
 	raw     schema.ProviderRaw // the current message, split from its envelope
 	env     envelope           // what the envelope says for all its messages
@@ -75,10 +78,14 @@ type envelope struct {
 
 // venueSpec is a venue as data: built once, never changed.
 type venueSpec struct {
-	venue    schema.Venue
-	rules    func() SymbolRules
-	kinds    []kind
-	newState func() any
+	venue schema.Venue
+	rules func() SymbolRules
+	// continuity is the venue's rule for book diffs (and, for Coinbase,
+	// for the connection's sequence_num): normalize/internal/continuity,
+	// shared with normalize/book.
+	continuity continuity.Rule
+	kinds      []kind
+	newState   func() any
 	// split reads a frame's envelope, fills p.raw, and runs each message.
 	split func(p *Parser, ctx context.Context, data []byte, conn uint64, ingest int64) error
 }
@@ -340,10 +347,9 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		}
 		ev.Raw = append(ev.Raw[:0], raw...)
 	}
-	if kd.book && ev.Type == schema.EventBookSnapshot {
-		p.books.reset(ev.Symbol, ev.Book.LastSeq)
-	} else if kd.book {
-		if err := p.checkBook(ctx, ev); err != nil {
+	if kd.book {
+		keep, err := p.checkBook(ctx, ev)
+		if !keep || err != nil {
 			p.release(ev, pooled)
 			return err
 		}
@@ -370,28 +376,78 @@ func (p *Parser) startDelta(ev *schema.CanonicalEvent, streamSym []byte) {
 	ev.Symbol, ev.Ticker = sym, last
 }
 
-// checkBook emits a gap marker before a book diff that does not continue
-// its symbol's previous one: the venue's previous id (PrevSeq, as Binance
-// futures' pu) must be the last one seen, or else FirstSeq must follow it.
-func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) error {
-	if ev.Book.LastSeq == 0 { // the venue sent no ids (older OKX books)
-		return nil
-	}
-	prev := ev.Book.PrevSeq
-	if prev == 0 {
-		prev = ev.Book.FirstSeq - 1
-	}
-	brk, ok := p.books.step(ev.Symbol, prev, ev.Book.LastSeq)
+// bookStream returns the continuity state of sym's book stream.
+func (p *Parser) bookStream(sym string) *continuity.Stream {
+	st, ok := p.books[sym]
 	if !ok {
-		return nil
+		if p.books == nil {
+			p.books = make(map[string]*continuity.Stream)
+		}
+		st = &continuity.Stream{Rule: p.spec.continuity}
+		p.books[sym] = st
 	}
-	reason, count := "book diff sequence gap", brk.Last-brk.First+1
-	if brk.Back {
-		reason, count = "book diff sequence went backwards", 0
+	return st
+}
+
+// checkBook applies the venue's continuity rule to a book message: a
+// snapshot restarts its symbol's stream; a diff that follows lost ones is
+// preceded by a gap marker; a repeat of ids the stream already covered is
+// dropped and counted (keep false), never a gap.
+func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep bool, err error) {
+	st := p.bookStream(ev.Symbol)
+	b := &ev.Book
+	if ev.Type == schema.EventBookSnapshot {
+		st.Snapshot(b.LastSeq)
+		return true, nil
 	}
+	r := st.Step(continuity.IDs{First: b.FirstSeq, Last: b.LastSeq, Prev: b.PrevSeq})
+	switch r.Verdict {
+	case continuity.Repeat:
+		p.stats.repeats.Add(1)
+		return false, nil
+	case continuity.Gap:
+		var count uint64
+		if r.MissingLast >= r.MissingFirst && r.MissingFirst != 0 && b.PrevSeq == 0 && p.spec.continuity != continuity.OKX {
+			count = r.MissingLast - r.MissingFirst + 1 // consecutive ids: a count
+		}
+		p.logGap(ctx, ev.Symbol, r)
+		return true, p.gap(ctx, ev, schema.EventBookUpdate, r.MissingFirst, r.MissingLast, count, "book diff sequence gap")
+	}
+	return true, nil
+}
+
+// checkConn applies the connection-wide sequence rule (Coinbase
+// sequence_num) to a frame: a jump publishes one gap marker with no symbol
+// (every book the connection fed is no longer trusted); a repeat is
+// dropped. It reports whether the frame's messages are to be decoded.
+func (p *Parser) checkConn(ctx context.Context, conn, seq uint64, ingest int64) (bool, error) {
+	if p.spec.continuity != continuity.Coinbase || seq == 0 {
+		return true, nil
+	}
+	if conn != p.connID {
+		p.conn, p.connID = continuity.Stream{Rule: continuity.Coinbase}, conn
+	}
+	r := p.conn.Step(continuity.IDs{Last: seq})
+	switch r.Verdict {
+	case continuity.Repeat:
+		p.stats.messages.Add(1)
+		p.stats.repeats.Add(1)
+		return false, nil
+	case continuity.Gap:
+		p.logGap(ctx, "", r)
+		var count uint64
+		if r.MissingFirst != 0 && r.MissingLast >= r.MissingFirst {
+			count = r.MissingLast - r.MissingFirst + 1
+		}
+		from := schema.CanonicalEvent{IngestTS: ingest, ExchangeTS: p.env.ts, SeqProvider: seq}
+		return true, p.gap(ctx, &from, schema.EventUnknown, r.MissingFirst, r.MissingLast, count, "connection sequence gap")
+	}
+	return true, nil
+}
+
+func (p *Parser) logGap(ctx context.Context, symbol string, r continuity.Result) {
 	if p.log != nil {
-		p.log.LogAttrs(ctx, slog.LevelWarn, "normalize: "+reason, slog.String("venue", string(p.venue)),
-			slog.String("symbol", ev.Symbol), slog.Uint64("first", brk.First), slog.Uint64("last", brk.Last))
+		p.log.LogAttrs(ctx, slog.LevelWarn, "normalize: sequence gap", slog.String("venue", string(p.venue)),
+			slog.String("symbol", symbol), slog.Uint64("first", r.MissingFirst), slog.Uint64("last", r.MissingLast))
 	}
-	return p.gap(ctx, ev, schema.EventBookUpdate, brk.First, brk.Last, count, reason)
 }

@@ -164,7 +164,7 @@ func BenchmarkParse(b *testing.B) {
 				if err := s.handle(ctx, p); err != nil {
 					b.Fatal(err)
 				}
-				clear(p.books.last) // the same diff again is not a gap
+				resetStreams(p) // the same diff again is not a repeat
 			}
 		})
 		var bare func() error
@@ -208,11 +208,20 @@ func TestEverySampleZeroAllocs(t *testing.T) {
 				if err := s.handle(ctx, p); err != nil {
 					t.Fatal(err)
 				}
-				clear(p.books.last)
+				resetStreams(p)
 			})
 			if allocs != 0 {
 				t.Errorf("%v allocations per message", allocs)
 			}
 		})
 	}
+}
+
+// resetStreams forgets every sequence the parser follows, so that the same
+// message fed again is neither a repeat nor a gap.
+func resetStreams(p *Parser) {
+	for _, st := range p.books {
+		st.Reset()
+	}
+	p.conn.Reset()
 }
