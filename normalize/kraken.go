@@ -111,12 +111,11 @@ type krEnvelope struct {
 // pair]. A book update may come as two payload objects (asks, then bids and
 // the checksum): they are one message.
 type krV1Frame struct {
-	objs  [2]span
-	n     int
-	arr   span
-	name  text
-	pair  text
-	count int
+	objs [2]span
+	n    int
+	arr  span
+	name text
+	pair text
 }
 
 func (v *krV1Frame) UnmarshalJSONFrom(in *jsontext.Decoder) error {
