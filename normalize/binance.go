@@ -311,8 +311,9 @@ func (p *Parser) HandleRaw(ctx context.Context, r *schema.ProviderRaw) error {
 		return p.bad("envelope", "", wrapBad("HandleRaw serves Binance only"))
 	}
 	if &p.raw != r {
-		p.raw = *r
-		defer p.raw.Reset()
+		q := &p.raw
+		q.Provider, q.ConnID, q.ReceivedAt, q.Stream, q.Payload = r.Provider, r.ConnID, r.ReceivedAt, r.Stream, r.Payload
+		defer q.Reset()
 	}
 	return p.binanceMessage(ctx, nil)
 }
