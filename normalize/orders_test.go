@@ -213,3 +213,18 @@ func TestBinanceSubscribe(t *testing.T) {
 	_, err = BinanceStream(syms, "BTC-USDT", "tr ade")
 	require.ErrorIs(t, err, ErrBadValue)
 }
+
+// BenchmarkBinanceOrderPlace measures encoding and signing one order.place
+// request into a reused buffer.
+func BenchmarkBinanceOrderPlace(b *testing.B) {
+	enc := NewBinanceOrders(NewCredentials(testAPIKey, NewHMACSigner([]byte(testSecret))), &OrderOptions{Now: fixedNow})
+	o := limitOrder()
+	var buf []byte
+	b.ReportAllocs()
+	for range b.N {
+		var err error
+		if buf, err = enc.AppendRequest(buf[:0], 17, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
