@@ -303,8 +303,8 @@ func firstByte(data []byte) int {
 	return i
 }
 
-// HandleRaw normalises one Binance message already split from its
-// envelope (see [SplitBinance]). An array payload (the all-market ticker
+// HandleRaw (Binance parsers only) normalises one Binance message already
+// split from its envelope (see [SplitBinance]). An array payload (the all-market ticker
 // streams) is a message per element.
 func (p *Parser) HandleRaw(ctx context.Context, r *schema.ProviderRaw) error {
 	if p.venue != schema.VenueBinance {
@@ -318,10 +318,14 @@ func (p *Parser) HandleRaw(ctx context.Context, r *schema.ProviderRaw) error {
 	return p.binanceMessage(ctx, nil)
 }
 
-// HandleSnapshot normalises a Binance REST depth snapshot ({"lastUpdateId",
+// HandleSnapshot (Binance parsers only) normalises a Binance REST depth
+// snapshot ({"lastUpdateId",
 // "bids", "asks"}) of venueSymbol into an EventBookSnapshot; it restarts
 // the symbol's book sequence at lastUpdateId.
 func (p *Parser) HandleSnapshot(ctx context.Context, venueSymbol string, data []byte, receivedAt int64) error {
+	if p.venue != schema.VenueBinance {
+		return p.bad("depth", "", wrapBad("HandleSnapshot serves Binance only"))
+	}
 	p.snapSym = append(p.snapSym[:0], venueSymbol...)
 	return p.run(ctx, bnPartialDepth, data, p.snapSym, receivedAt)
 }
