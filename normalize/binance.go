@@ -304,8 +304,8 @@ func firstByte(data []byte) int {
 }
 
 // HandleRaw (Binance parsers only) normalises one Binance message already
-// split from its envelope (see [SplitBinance]). An array payload (the all-market ticker
-// streams) is a message per element.
+// split from its envelope (see [SplitBinance]). An array payload (the
+// all-market ticker streams) is a message per element.
 func (p *Parser) HandleRaw(ctx context.Context, r *schema.ProviderRaw) error {
 	if p.venue != schema.VenueBinance {
 		return p.bad("envelope", "", wrapBad("HandleRaw serves Binance only"))
@@ -319,9 +319,9 @@ func (p *Parser) HandleRaw(ctx context.Context, r *schema.ProviderRaw) error {
 }
 
 // HandleSnapshot (Binance parsers only) normalises a Binance REST depth
-// snapshot ({"lastUpdateId",
-// "bids", "asks"}) of venueSymbol into an EventBookSnapshot; it restarts
-// the symbol's book sequence at lastUpdateId.
+// snapshot ({"lastUpdateId", "bids", "asks"}) of venueSymbol into an
+// EventBookSnapshot; it restarts the symbol's book sequence at
+// lastUpdateId.
 func (p *Parser) HandleSnapshot(ctx context.Context, venueSymbol string, data []byte, receivedAt int64) error {
 	if p.venue != schema.VenueBinance {
 		return p.bad("depth", "", wrapBad("HandleSnapshot serves Binance only"))
