@@ -228,7 +228,10 @@ var (
 	prefixEvent    = []byte(`{"e":"`)
 	prefixStream   = []byte(`{"stream":"`)
 	combinedMiddle = []byte(`","data":`)
-	klinePrefix    = []byte("kline_")
+	// WS-API user-data events: {"subscriptionId":N,"event":{…}}.
+	prefixSubscription = []byte(`{"subscriptionId":`)
+	prefixEventMember  = []byte(`,"event":`)
+	klinePrefix        = []byte("kline_")
 )
 
 // binanceFastSplit recognises a raw payload with "e" first or a combined
@@ -239,6 +242,19 @@ func binanceFastSplit(data []byte) (stream, payload []byte, ok bool) {
 	if bytes.HasPrefix(data, prefixEvent) {
 		return nil, data, true
 	}
+	if bytes.HasPrefix(data, prefixSubscription) {
+		// The WS-API user-data wrapper: {"subscriptionId":N,"event":{…}}.
+		rest := data[len(prefixSubscription):]
+		i := 0
+		for i < len(rest) && isDigit(rest[i]) {
+			i++
+		}
+		if i == 0 || !bytes.HasPrefix(rest[i:], prefixEventMember) {
+			return nil, nil, false
+		}
+		body, ok := objectBody(rest[i+len(prefixEventMember):])
+		return nil, body, ok
+	}
 	if !bytes.HasPrefix(data, prefixStream) {
 		return nil, nil, false
 	}
@@ -247,11 +263,19 @@ func binanceFastSplit(data []byte) (stream, payload []byte, ok bool) {
 	if q <= 0 || hasEscape(rest[:q]) || !bytes.HasPrefix(rest[q:], combinedMiddle) {
 		return nil, nil, false
 	}
-	body := bytes.TrimRight(rest[q+len(combinedMiddle):], " \t\r\n")
+	body, ok := objectBody(rest[q+len(combinedMiddle):])
+	return rest[:q], body, ok
+}
+
+// objectBody returns the member value that ends an envelope: rest is the
+// value followed by the envelope's closing brace. The value is validated
+// when it is decoded.
+func objectBody(rest []byte) ([]byte, bool) {
+	body := bytes.TrimRight(rest, " \t\r\n")
 	if len(body) < 3 || body[len(body)-1] != '}' || body[0] != '{' {
-		return nil, nil, false
+		return nil, false
 	}
-	return rest[:q], body[:len(body)-1], true
+	return body[:len(body)-1], true
 }
 
 // SplitBinance splits a Binance frame into r's Stream and Payload, which
