@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	json "github.com/goccy/go-json"
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/schema"
@@ -26,9 +27,9 @@ const (
 func fixedNow() time.Time { return time.UnixMilli(1645423376532) }
 
 type wsRequest struct {
-	ID     uint64                     `json:"id"`
-	Method string                     `json:"method"`
-	Params map[string]json.RawMessage `json:"params"`
+	ID     uint64                    `json:"id"`
+	Method string                    `json:"method"`
+	Params map[string]jsontext.Value `json:"params"`
 }
 
 // signingPayload rebuilds what Binance verifies: every param but the
