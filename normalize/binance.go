@@ -5,7 +5,6 @@ import (
 	"context"
 
 	"github.com/goccy/go-json/jsontext"
-	json "github.com/goccy/go-json/v2"
 
 	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
@@ -196,12 +195,31 @@ func (r *bnResult) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	if in.PeekKind() != '{' {
 		return in.SkipValue()
 	}
-	var probe struct {
-		OrderID present `json:"orderId"`
+	// Member by member with the token reader: UnmarshalDecode would
+	// allocate on every call (goccy v0.12.0).
+	if _, err := in.ReadToken(); err != nil {
+		return err
 	}
-	err := json.UnmarshalDecode(in, &probe)
-	r.order = bool(probe.OrderID)
-	return err
+	for {
+		switch in.PeekKind() {
+		case '}':
+			_, err := in.ReadToken()
+			return err
+		case 0:
+			_, err := in.ReadValue()
+			return err
+		}
+		name, err := in.ReadValue()
+		if err != nil {
+			return err
+		}
+		if string(name) == `"orderId"` {
+			r.order = true
+		}
+		if err := in.SkipValue(); err != nil {
+			return err
+		}
+	}
 }
 
 // binanceSplit reads a frame. Fast paths take the common shapes without a
