@@ -31,12 +31,15 @@
 // the venue's key named in any error. In steady state no message of any
 // venue allocates (a test runs every sample of testdata/venues).
 //
-// A frame is read in one pass where the venue names the message's type in
-// its envelope: OKX "arg.channel", Bybit "topic", Coinbase "channel" or
-// "type", Kraken "channel", and a Binance combined stream's name. A Binance
-// payload sent raw is recognised by its "e" when it comes first (Binance's
-// layout); one without "e" (spot bookTicker) is decoded once into a struct
-// that both classifies and holds it.
+// A message's type comes from its envelope, never from a second walk over
+// the payload to classify it: OKX "arg.channel", Bybit "topic", Coinbase
+// "channel" or "type", Kraken "channel", a Binance combined stream's name.
+// A Binance frame in Binance's own layout — a raw payload with "e" first, a
+// combined stream, a WS-API user-data wrapper — is recognised by its literal
+// prefix and its payload decoded once; a payload without "e" (spot
+// bookTicker) is decoded once into a struct that both classifies and holds
+// it. The other venues' data arrays are walked twice, to find their
+// elements and to decode each (see Speed for why and what it costs).
 //
 // goccy v0.12.0 is a recent rewrite: every call into it is the parser's
 // boundary, where a panic is recovered into a [*ParseError] wrapping
