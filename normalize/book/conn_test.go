@@ -20,8 +20,8 @@ import (
 // sleeping.
 type gateClock struct {
 	wsclient.Clock // timers are real; only the redial wait is gated
-	sleeping chan struct{}
-	release  chan struct{}
+	sleeping       chan struct{}
+	release        chan struct{}
 }
 
 func (c *gateClock) Sleep(ctx context.Context, _ time.Duration) error {
