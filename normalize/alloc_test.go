@@ -43,8 +43,8 @@ func depthN(u, n int, legacy bool) []byte {
 // have grown their book slices and every symbol has been seen, a message
 // costs no allocation.
 func TestBinanceZeroAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation counts")
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts: not with -short or -race")
 	}
 	tests := []struct {
 		name string

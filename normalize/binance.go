@@ -3,162 +3,53 @@ package normalize
 import (
 	"bytes"
 	"context"
-	"errors"
 
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
+
+	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
 
-// BinanceSymbolRules are Binance's symbol spellings: no delimiter, quote
-// assets matched longest first, and '_' before a contract suffix
+// BinanceSymbolRules returns Binance's symbol spellings: no delimiter,
+// quote assets matched longest first, and '_' before a contract suffix
 // ("BTCUSD_PERP" is BTC-USD-PERP, "BTCUSDT_250328" is BTC-USDT-250328).
 // USDⓈ-M perpetuals ("BTCUSDT") share the spot spelling; the connection
-// tells them apart.
-var BinanceSymbolRules = SymbolRules{
-	Quotes: []string{
-		"USDT", "USDC", "FDUSD", "TUSD", "BUSD", "USDP", "DAI", "USD", "UST", "PAX",
-		"BTC", "ETH", "BNB", "XRP", "TRX", "DOGE", "DOT", "SOL",
-		"EUR", "GBP", "AUD", "BRL", "TRY", "RUB", "UAH", "JPY", "ZAR", "IDRT", "BIDR", "NGN", "PLN", "RON", "ARS", "MXN", "COP", "CZK",
-	},
-	ContractSep: '_',
+// tells them apart. Each call returns a fresh copy.
+func BinanceSymbolRules() SymbolRules {
+	return SymbolRules{
+		Quotes: []string{
+			"USDT", "USDC", "FDUSD", "TUSD", "BUSD", "USDP", "DAI", "USD", "UST", "PAX",
+			"BTC", "ETH", "BNB", "XRP", "TRX", "DOGE", "DOT", "SOL",
+			"EUR", "GBP", "AUD", "BRL", "TRY", "RUB", "UAH", "JPY", "ZAR", "IDRT", "BIDR", "NGN", "PLN", "RON", "ARS", "MXN", "COP", "CZK",
+		},
+		ContractSep: '_',
+	}
 }
 
 // NewBinanceSymbols returns an empty registry with [BinanceSymbolRules].
 // Load it with [ParseBinanceExchangeInfo].
-func NewBinanceSymbols() *Symbols { return NewSymbols(BinanceSymbolRules) }
+func NewBinanceSymbols() *Symbols { return NewSymbols(BinanceSymbolRules()) }
 
-// Options configure a venue parser. A nil *Options means the defaults.
-type Options struct {
-	// Symbols resolves venue symbols. Defaults to a new registry with the
-	// venue's rules and nothing loaded (the fallback alone).
-	Symbols *Symbols
-	// KeepRaw copies each message's payload into the event's Raw, reusing
-	// its capacity. Defaults to false.
-	KeepRaw bool
-}
-
-// Binance normalises Binance spot and USDⓈ-M futures market streams, raw or
-// combined, and the user-data stream (plain or wrapped by the WS-API) into
-// canonical events.
+// NewBinance returns a parser of Binance spot and USDⓈ-M futures market
+// streams, raw or combined, and of the user-data stream (plain or wrapped
+// by the WS-API). It takes events from events and hands them to sink, and
+// panics when either is nil.
 //
-// One parser serves one connection: HandleFrame, HandleBytes, HandleRaw and
-// HandleSnapshot must not be called concurrently (the parser reuses its
-// scratch space and keeps each symbol's book sequence). Stats and Symbols
-// may be called from any goroutine. Make it with [NewBinance].
-type Binance struct {
-	feed
-	raw schema.ProviderRaw
+// Sequences (Binance Spot and USDⓈ-M "WebSocket Streams" docs): t for
+// trades, a for aggregated trades, u for best bid/offer and depth, the last
+// trade id L for klines and 24 h tickers, 0 for mini tickers, mark prices,
+// liquidations and execution reports. A depth diff continues its symbol's
+// last one when U = previous u + 1 (spot) or pu = previous u (futures);
+// otherwise a gap event precedes it.
+func NewBinance(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Parser {
+	return newParser(&binanceSpec, events, sink, opts)
 }
 
-// NewBinance returns a parser that takes events from events and hands them
-// to sink. It panics when events or sink is nil.
-func NewBinance(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Binance {
-	p := &Binance{}
-	p.setup(schema.VenueBinance, events, sink, opts, BinanceSymbolRules)
-	p.split = func(ctx context.Context, data []byte, ingest int64) error { return p.handle(ctx, data, 0, ingest) }
-	return p
-}
-
-// HandleFrame normalises one frame: it has the signature of the websocket
-// client's frame handler. The frame is only borrowed: nothing refers to
-// f.Data once it returns. A *ParseError concerns this message only (it is
-// dropped and counted); other errors come from the sink or from ctx.
-func (p *Binance) HandleFrame(ctx context.Context, f *schema.WsFrame) error {
-	return p.handle(ctx, f.Data, f.ConnID, f.ReceivedAt)
-}
-
-func (p *Binance) handle(ctx context.Context, data []byte, conn uint64, receivedAt int64) error {
-	r := &p.raw
-	r.Provider, r.ConnID, r.ReceivedAt = schema.VenueBinance, conn, receivedAt
-	defer r.Reset() // drop the references into data
-	if err := SplitBinance(data, r); err != nil {
-		p.stats.messages.Add(1)
-		p.stats.errors.Add(1)
-		return err
-	}
-	return p.HandleRaw(ctx, r)
-}
-
-// SplitBinance splits a Binance frame into r's Stream and Payload, which
-// alias data: a combined-stream envelope {"stream":…,"data":…} gives both; a
-// WS-API user-data envelope {"subscriptionId":…,"event":…} gives the event;
-// anything else is its own payload. It checks the envelope's structure but
-// not the values it skips: the payload is validated when it is decoded.
-func SplitBinance(data []byte, r *schema.ProviderRaw) error {
-	var it iter
-	var stream, body, event []byte
-	hasSub := false
-	it.object(data)
-	it.loose = true
-	for it.next() {
-		switch string(it.key) {
-		case "stream":
-			stream = it.val
-		case "data":
-			body = it.val
-		case "event":
-			event = it.val
-		case "subscriptionId":
-			hasSub = true
-		}
-	}
-	if err := it.finish(); err != nil {
-		if errors.Is(err, errJSONType) {
-			var arr iter // an all-market array stream sent raw
-			arr.array(data)
-			arr.loose = true
-			for arr.next() {
-			}
-			if arr.finish() == nil {
-				r.Stream, r.Payload = nil, data
-				return nil
-			}
-		}
-		return &ParseError{Venue: schema.VenueBinance, Stream: "envelope", Err: err}
-	}
-	switch {
-	case body != nil && stream != nil:
-		s, err := unquote(stream, new([]byte))
-		if err != nil {
-			return &ParseError{Venue: schema.VenueBinance, Stream: "envelope", Field: "stream", Err: ErrBadValue}
-		}
-		r.Stream, r.Payload = s, body
-	case event != nil && hasSub:
-		r.Stream, r.Payload = nil, event
-	default:
-		r.Stream, r.Payload = nil, data
-	}
-	return nil
-}
-
-// HandleRaw normalises one message already split from its envelope. An
-// array payload (the all-market ticker streams) is a message per element.
-func (p *Binance) HandleRaw(ctx context.Context, r *schema.ProviderRaw) error {
-	if i := skipSpace(r.Payload, 0); i < len(r.Payload) && r.Payload[i] == '[' {
-		var first error
-		var it iter
-		for it.array(r.Payload); it.next(); {
-			if err := p.message(ctx, r.Stream, it.val, r.ReceivedAt); err != nil && first == nil {
-				first = err
-			}
-		}
-		return first
-	}
-	return p.message(ctx, r.Stream, r.Payload, r.ReceivedAt)
-}
-
-// HandleSnapshot normalises a REST depth snapshot ({"lastUpdateId", "bids",
-// "asks"}) of venueSymbol into an EventBookSnapshot.
-func (p *Binance) HandleSnapshot(ctx context.Context, venueSymbol string, data []byte, receivedAt int64) error {
-	return p.message(ctx, []byte(venueSymbol+"@depth"), data, receivedAt)
-}
-
-// binanceKind is one message type Binance sends.
-type binanceKind uint8
-
+// Binance's message kinds, indexes into binanceSpec.kinds.
 const (
-	bnUnknown binanceKind = iota
-	bnTrade
+	bnTrade = iota
 	bnAggTrade
 	bnBookTicker
 	bnDepth
@@ -172,32 +63,42 @@ const (
 	bnAck
 	bnVenueError
 	bnOrderAck
+	bnStreamEnd
+	bnServerShutdown
+	bnFlatError
 	numBinanceKinds
+	bnUnknown = -1
 )
 
-var binanceSpecs [numBinanceKinds]msgSpec
-
-func init() {
-	binanceSpecs = [numBinanceKinds]msgSpec{
-		bnTrade:        {typ: schema.EventTrade, table: binanceTrade},
-		bnAggTrade:     {typ: schema.EventTrade, table: binanceAggTrade},
-		bnBookTicker:   {typ: schema.EventBBO, table: binanceBookTicker},
-		bnDepth:        {typ: schema.EventBookUpdate, table: binanceDepth, after: afterDepth, book: true},
-		bnPartialDepth: {typ: schema.EventBookSnapshot, table: binancePartialDepth, after: afterDepth},
-		bnKline:        {typ: schema.EventKlineLive, table: binanceKline, after: afterKline},
-		bnTicker:       {typ: schema.EventTicker, table: binanceTicker},
-		bnMiniTicker:   {typ: schema.EventTicker, table: binanceTicker},
-		bnExec:         {typ: schema.EventExecReport, table: binanceExec, after: afterExec},
-		bnMarkPrice:    {typ: schema.EventMarkPrice, table: binanceMarkPrice},
-		bnForceOrder:   {typ: schema.EventLiquidation, table: binanceForceOrder},
-		bnAck:          {typ: schema.EventControl, table: binanceAck, ctl: schema.ControlSubscribeAck},
-		bnVenueError:   {typ: schema.EventControl, table: binanceVenueError, ctl: schema.ControlVenueError},
-		bnOrderAck:     {typ: schema.EventOrderAck, table: binanceOrderAck, after: afterExec},
-	}
+var binanceSpec = venueSpec{
+	venue:      schema.VenueBinance,
+	rules:      BinanceSymbolRules,
+	continuity: continuity.Binance,
+	kinds: []kind{
+		bnTrade:        {name: "trade", typ: schema.EventTrade, slot: newSlot[bnTradeMsg]},
+		bnAggTrade:     {name: "aggTrade", typ: schema.EventTrade, slot: newSlot[bnAggTradeMsg]},
+		bnBookTicker:   {name: "bookTicker", typ: schema.EventBBO, slot: newSlot[bnBookTickerMsg]},
+		bnDepth:        {name: "depthUpdate", typ: schema.EventBookUpdate, book: true, slot: newSlot[bnDepthMsg]},
+		bnPartialDepth: {name: "depth", typ: schema.EventBookSnapshot, slot: newSlot[bnPartialDepthMsg]},
+		bnKline:        {name: "kline", typ: schema.EventKlineLive, slot: newSlot[bnKlineMsg]},
+		bnTicker:       {name: "24hrTicker", typ: schema.EventTicker, slot: newSlot[bnTickerMsg]},
+		bnMiniTicker:   {name: "24hrMiniTicker", typ: schema.EventTicker, slot: newSlot[bnTickerMsg]},
+		bnExec:         {name: "executionReport", typ: schema.EventExecReport, slot: newSlot[bnExecMsg]},
+		bnMarkPrice:    {name: "markPriceUpdate", typ: schema.EventMarkPrice, slot: newSlot[bnMarkPriceMsg]},
+		bnForceOrder:   {name: "forceOrder", typ: schema.EventLiquidation, slot: newSlot[bnForceOrderMsg]},
+		bnAck:          {name: "result", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[bnAckMsg]},
+		bnVenueError:   {name: "error", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[bnErrorMsg]},
+		bnOrderAck:     {name: "orderAck", typ: schema.EventOrderAck, slot: newSlot[bnOrderAckMsg]},
+		// Messages that end or degrade a stream: critical control events.
+		bnStreamEnd:      {name: "streamEnd", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[bnStreamEventMsg]},
+		bnServerShutdown: {name: "serverShutdown", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[bnStreamEventMsg]},
+		bnFlatError:      {name: "error", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[bnFlatErrorMsg]},
+	},
+	split: binanceSplit,
 }
 
 // binanceEventNames maps the "e" field to a kind.
-var binanceEventNames = map[string]binanceKind{
+var binanceEventNames = map[string]int{
 	"trade":           bnTrade,
 	"aggTrade":        bnAggTrade,
 	"bookTicker":      bnBookTicker,
@@ -208,16 +109,320 @@ var binanceEventNames = map[string]binanceKind{
 	"executionReport": bnExec,
 	"markPriceUpdate": bnMarkPrice,
 	"forceOrder":      bnForceOrder,
+	// The user-data stream ends: its listen key expired (Binance "User Data
+	// Streams": E may be sent as a number or a string), or the WS-API
+	// subscription was terminated (WS-API "User Data Stream requests").
+	"listenKeyExpired":      bnStreamEnd,
+	"eventStreamTerminated": bnStreamEnd,
+	// The WS-API server is about to close the connection (WS-API "Event
+	// format": reconnect now).
+	"serverShutdown": bnServerShutdown,
 }
 
-// binanceStreamKinds maps a stream name's channel (after the '@') to the kind
-// of payloads without an "e" field.
-var binanceStreamKinds = map[string]binanceKind{
-	"bookTicker": bnBookTicker,
-	"depth":      bnPartialDepth, // REST snapshot, see HandleSnapshot
-	"depth5":     bnPartialDepth,
-	"depth10":    bnPartialDepth,
-	"depth20":    bnPartialDepth,
+// binanceStreamKinds maps a stream name's channel (after the '@') to a kind:
+// the combined stream names the type, so the payload is decoded once.
+var binanceStreamKinds = map[string]int{
+	"trade":         bnTrade,
+	"aggTrade":      bnAggTrade,
+	"bookTicker":    bnBookTicker,
+	"depth":         bnDepth, // "depth" and "depth@100ms" are diffs; a REST snapshot has no "e" (see classify)
+	"depth5":        bnPartialDepth,
+	"depth10":       bnPartialDepth,
+	"depth20":       bnPartialDepth,
+	"ticker":        bnTicker,
+	"miniTicker":    bnMiniTicker,
+	"markPrice":     bnMarkPrice,
+	"forceOrder":    bnForceOrder,
+	"kline":         bnKline, // "kline_1m" and every interval: see classify
+	"allForceOrder": bnForceOrder,
+}
+
+// bnEnvelope is a Binance frame's envelope (combined stream or WS-API
+// user-data wrapper) and, for a payload sent raw, what classifies it when
+// it has no "e" first.
+type bnEnvelope struct {
+	Stream       text     `json:"stream"`
+	Data         span     `json:"data"`
+	Event        span     `json:"event"`
+	Subscription present  `json:"subscriptionId"`
+	E            text     `json:"e"`
+	Result       bnResult `json:"result"`
+	ID           present  `json:"id"`
+	Error        present  `json:"error"`
+	LastUpdateID present  `json:"lastUpdateId"`
+	Code         present  `json:"code"`
+	Msg          present  `json:"msg"`
+	// A spot bookTicker has no "e": the members that classify it are its
+	// own, so such a payload is decoded once, here, and filled from here.
+	U   integer    `json:"u"`
+	S   text       `json:"s"`
+	B   lenientNum `json:"b"`
+	BQ  lenientNum `json:"B"`
+	A   lenientNum `json:"a"`
+	AQ  lenientNum `json:"A"`
+	EvT integer    `json:"E"`
+	T   integer    `json:"T"`
+}
+
+// lenientNum is a decimal where the member may also hold something else
+// (a depth diff's "b" is an array): only a string or number is decoded.
+type lenientNum struct {
+	num
+	seen bool
+}
+
+func (n *lenientNum) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	n.seen = true
+	if k := in.PeekKind(); k != '"' && k != '0' {
+		return in.SkipValue()
+	}
+	return n.num.UnmarshalJSONFrom(in)
+}
+
+// bnEnv is the parser's envelope struct: the one inside its bookTicker
+// slot.
+func bnEnv(p *Parser) *bnEnvelope {
+	return &p.slots[bnBookTicker].msg().(*bnBookTickerMsg).bnEnvelope
+}
+
+// bnResult is a WS-API "result": an order answer when it has an orderId.
+type bnResult struct {
+	ok    bool
+	order bool
+}
+
+func (r *bnResult) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	r.ok = true
+	if in.PeekKind() != '{' {
+		return in.SkipValue()
+	}
+	var probe struct {
+		OrderID present `json:"orderId"`
+	}
+	err := json.UnmarshalDecode(in, &probe)
+	r.order = bool(probe.OrderID)
+	return err
+}
+
+// binanceSplit reads a frame. Fast paths take the common shapes without a
+// pass over the envelope: a payload sent raw with "e" first, and a combined
+// stream {"stream":"…","data":…} whose payload is then decoded once (the
+// stream name gives its kind). Anything else is split by goccy.
+func binanceSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int64) error {
+	r := &p.raw
+	if stream, payload, ok := binanceFastSplit(data); ok {
+		r.Stream, r.Payload = stream, payload
+		return p.binanceMessage(ctx, nil)
+	}
+	env := bnEnv(p)
+	if err := p.splitBinance(env, data, r); err != nil {
+		return err
+	}
+	if len(r.Payload) != len(data) {
+		env = nil // the envelope's own members are not the payload's
+	}
+	return p.binanceMessage(ctx, env)
+}
+
+var (
+	prefixEvent    = []byte(`{"e":"`)
+	prefixStream   = []byte(`{"stream":"`)
+	combinedMiddle = []byte(`","data":`)
+	klinePrefix    = []byte("kline_")
+)
+
+// binanceFastSplit recognises a raw payload with "e" first or a combined
+// stream in Binance's own layout by its literal prefix. It reads no JSON:
+// the payload is validated when it is decoded, and a frame it does not
+// recognise goes to goccy.
+func binanceFastSplit(data []byte) (stream, payload []byte, ok bool) {
+	if bytes.HasPrefix(data, prefixEvent) {
+		return nil, data, true
+	}
+	if !bytes.HasPrefix(data, prefixStream) {
+		return nil, nil, false
+	}
+	rest := data[len(prefixStream):]
+	q := bytes.IndexByte(rest, '"')
+	if q <= 0 || hasEscape(rest[:q]) || !bytes.HasPrefix(rest[q:], combinedMiddle) {
+		return nil, nil, false
+	}
+	body := bytes.TrimRight(rest[q+len(combinedMiddle):], " \t\r\n")
+	if len(body) < 3 || body[len(body)-1] != '}' || body[0] != '{' {
+		return nil, nil, false
+	}
+	return rest[:q], body[:len(body)-1], true
+}
+
+// SplitBinance splits a Binance frame into r's Stream and Payload, which
+// alias data: a combined-stream envelope {"stream":…,"data":…} gives both; a
+// WS-API user-data envelope {"subscriptionId":…,"event":…} gives the event;
+// anything else (an object, or an array of them) is its own payload. The
+// whole frame is validated by goccy's v2 decoder. It allocates the decode
+// struct: parsers split without it.
+func SplitBinance(data []byte, r *schema.ProviderRaw) error {
+	p := &Parser{spec: &binanceSpec}
+	p.venue = schema.VenueBinance
+	return p.splitBinance(new(bnEnvelope), data, r)
+}
+
+func (p *Parser) splitBinance(env *bnEnvelope, data []byte, r *schema.ProviderRaw) error {
+	*env = bnEnvelope{}
+	if i := firstByte(data); i < len(data) && data[i] == '[' {
+		p.list = spans{list: &p.elems}
+		if err := p.unmarshal(data, &p.list); err != nil {
+			return p.badDecode("envelope", err)
+		}
+		r.Stream, r.Payload = nil, data
+		return nil
+	}
+	if err := p.unmarshal(data, env); err != nil {
+		field, cause := decodeError(err)
+		if field == "stream" || field == "e" {
+			cause = ErrBadValue
+		}
+		return p.bad("envelope", field, cause)
+	}
+	switch {
+	case env.Data.to > 0 && env.Stream.ok:
+		r.Stream, r.Payload = env.Stream.bytes(), env.Data.of(data)
+	case env.Event.to > 0 && bool(env.Subscription):
+		r.Stream, r.Payload = nil, env.Event.of(data)
+	default:
+		r.Stream, r.Payload = nil, data
+	}
+	return nil
+}
+
+// firstByte returns the index of data's first non-space byte.
+func firstByte(data []byte) int {
+	i := 0
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// HandleRaw normalises one Binance message already split from its
+// envelope (see [SplitBinance]). An array payload (the all-market ticker
+// streams) is a message per element.
+func (p *Parser) HandleRaw(ctx context.Context, r *schema.ProviderRaw) error {
+	if p.venue != schema.VenueBinance {
+		return p.bad("envelope", "", wrapBad("HandleRaw serves Binance only"))
+	}
+	if &p.raw != r {
+		p.raw = *r
+		defer p.raw.Reset()
+	}
+	return p.binanceMessage(ctx, nil)
+}
+
+// HandleSnapshot normalises a Binance REST depth snapshot ({"lastUpdateId",
+// "bids", "asks"}) of venueSymbol into an EventBookSnapshot; it restarts
+// the symbol's book sequence at lastUpdateId.
+func (p *Parser) HandleSnapshot(ctx context.Context, venueSymbol string, data []byte, receivedAt int64) error {
+	p.snapSym = append(p.snapSym[:0], venueSymbol...)
+	return p.run(ctx, bnPartialDepth, data, p.snapSym, receivedAt)
+}
+
+// binanceMessage classifies p.raw's payload and runs it; env is the
+// envelope already decoded from the frame, or nil.
+func (p *Parser) binanceMessage(ctx context.Context, env *bnEnvelope) error {
+	r := &p.raw
+	payload := r.Payload
+	sym, channel := splitStream(r.Stream)
+	if i := firstByte(payload); i < len(payload) && payload[i] == '[' {
+		p.list = spans{list: &p.elems}
+		if err := p.unmarshal(payload, &p.list); err != nil {
+			return p.badDecode("envelope", err)
+		}
+		var first error
+		for _, s := range p.elems {
+			el := s.of(payload)
+			k, probed, err := p.classify(nil, el, nil)
+			if err == nil {
+				err = p.runKind(ctx, k, probed, el, nil, r.ReceivedAt)
+			}
+			if err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
+	k, probed, err := p.classify(channel, payload, env)
+	if err != nil {
+		return err
+	}
+	return p.runKind(ctx, k, probed, payload, sym, r.ReceivedAt)
+}
+
+// runKind runs a classified payload; probed says the payload was decoded
+// into the envelope struct, which a bookTicker is filled from.
+func (p *Parser) runKind(ctx context.Context, k int, probed bool, payload, sym []byte, ingest int64) error {
+	if k == bnUnknown {
+		return p.unknown()
+	}
+	p.predecoded = probed && k == bnBookTicker
+	err := p.run(ctx, k, payload, sym, ingest)
+	p.predecoded = false
+	return err
+}
+
+// classify finds the kind of a payload: the stream's channel, else its "e"
+// (read from its literal prefix when first), else its members as decoded
+// by goccy into env (the frame's own decode when the payload was not in an
+// envelope).
+func (p *Parser) classify(channel, payload []byte, env *bnEnvelope) (k int, probed bool, err error) {
+	if bytes.HasPrefix(channel, klinePrefix) {
+		channel = channel[:len(klinePrefix)-1]
+	}
+	if k, ok := binanceStreamKinds[string(channel)]; ok && channel != nil {
+		return k, false, nil
+	}
+	if bytes.HasPrefix(payload, prefixEvent) {
+		rest := payload[len(prefixEvent):]
+		if q := bytes.IndexByte(rest, '"'); q >= 0 && !hasEscape(rest[:q]) {
+			if k, ok := binanceEventNames[string(rest[:q])]; ok {
+				return k, false, nil
+			}
+			return bnUnknown, false, nil
+		}
+	}
+	if env == nil {
+		env = bnEnv(p)
+		*env = bnEnvelope{}
+		if err := p.unmarshal(payload, env); err != nil {
+			field, cause := decodeError(err)
+			if field == "e" {
+				cause = ErrBadValue
+			}
+			return bnUnknown, false, p.bad("message", field, cause)
+		}
+	}
+	switch {
+	case env.E.ok:
+		if k, ok := binanceEventNames[string(env.E.bytes())]; ok {
+			return k, false, nil
+		}
+		return bnUnknown, false, nil
+	case bool(env.Error):
+		return bnVenueError, false, nil
+	case bool(env.Code) && bool(env.Msg):
+		// {"code":2,"msg":"Invalid request: …","id":1}: the market streams'
+		// flat error (spot and USDⓈ-M), also for a request that made the
+		// connection useless.
+		return bnFlatError, false, nil
+	case env.Result.ok && bool(env.ID):
+		if env.Result.order {
+			return bnOrderAck, false, nil // a WS-API order.place or order.cancel response
+		}
+		return bnAck, false, nil
+	case env.U.ok && env.B.seen && env.BQ.seen && env.A.seen && env.AQ.seen:
+		return bnBookTicker, true, nil // spot bookTicker has no "e"
+	case bool(env.LastUpdateID):
+		return bnPartialDepth, false, nil
+	}
+	return bnUnknown, false, nil
 }
 
 // splitStream returns a stream name's symbol and channel:
@@ -238,77 +443,492 @@ func splitStream(s []byte) (sym, channel []byte) {
 	return sym, channel
 }
 
-// bookTickerShape are the keys of a spot bookTicker, which has no "e".
-var bookTickerShape = charBit('u') | charBit('b') | charBit('a') | charBit('B') | charBit('A')
+// Binance's messages as goccy v2 structs. Names are matched exactly ("t"
+// is not "T"); members a struct does not name are skipped, so Binance may
+// add fields. ExchangeTS is the message's main time, else its fallback.
 
-// classify finds the kind of a payload: its "e" field, else its shape, else
-// its stream's channel.
-func (p *Binance) classify(stream, payload []byte) (binanceKind, error) {
-	var it iter
-	var hasID, hasError, hasLastUpdate bool
-	var result []byte
-	var seen uint64
-	for it.object(payload); it.next(); {
-		seen |= letterBit(it.key)
-		switch string(it.key) {
-		case "lastUpdateId":
-			hasLastUpdate = true
-		case "e":
-			name, err := unquote(it.val, &p.dec.scratch)
-			if err != nil {
-				return bnUnknown, &ParseError{Venue: schema.VenueBinance, Stream: "message", Field: "e", Err: ErrBadValue}
-			}
-			return binanceEventNames[string(name)], nil
-		case "result":
-			result = it.val
-		case "id":
-			hasID = true
-		case "error":
-			hasError = true
-		}
-	}
-	if err := it.finish(); err != nil {
-		return bnUnknown, &ParseError{Venue: schema.VenueBinance, Stream: "message", Err: err}
-	}
-	switch {
-	case hasError:
-		return bnVenueError, nil
-	case result != nil && hasID:
-		if result[0] == '{' && member(result, "orderId") != nil {
-			return bnOrderAck, nil // a WS-API order.place or order.cancel response
-		}
-		return bnAck, nil
-	}
-	if _, ch := splitStream(stream); ch != nil {
-		return binanceStreamKinds[string(ch)], nil
-	}
-	// A raw stream: the shape decides (spot bookTicker has no "e").
-	switch {
-	case seen&bookTickerShape == bookTickerShape:
-		return bnBookTicker, nil
-	case hasLastUpdate:
-		return bnPartialDepth, nil
-	}
-	return bnUnknown, nil
+// bnTradeMsg is a trade (id in "t") or, as bnAggTradeMsg, an aggregated
+// trade (id in "a").
+type bnTradeMsg struct {
+	S     text    `json:"s"`
+	ID    integer `json:"t"`
+	P     num     `json:"p"`
+	Q     num     `json:"q"`
+	T     integer `json:"T"` // trade time
+	E     integer `json:"E"`
+	Maker flag    `json:"m"` // buyer is the maker
 }
 
-// message normalises one payload.
-func (p *Binance) message(ctx context.Context, stream, payload []byte, ingest int64) error {
-	p.stats.messages.Add(1)
-	kind, err := p.classify(stream, payload)
-	if err != nil {
-		p.stats.errors.Add(1)
-		return err
+func (m *bnTradeMsg) fill(f *filler) { m.fillAs(f, "t", m.ID) }
+
+func (m *bnTradeMsg) fillAs(f *filler, idKey string, id integer) {
+	x := &f.ev.Trade
+	f.need(idKey, id.ok)
+	f.need("p", m.P.ok)
+	f.need("q", m.Q.ok)
+	f.symbol("s", &m.S)
+	f.seqID(idKey, &x.ID, id)
+	f.price(&x.Price, "p", m.P)
+	f.price(&x.Qty, "q", m.Q)
+	f.millis(&f.main, "T", m.T)
+	f.millis(&f.fallback, "E", m.E)
+	if m.Maker.ok {
+		x.Side = schema.SideBuy
+		if m.Maker.v {
+			x.Side = schema.SideSell
+		}
 	}
-	return p.emit(ctx, kind, stream, payload, ingest)
 }
 
-// emit decodes a payload of a known kind into an event and publishes it.
-func (p *Binance) emit(ctx context.Context, kind binanceKind, stream, payload []byte, ingest int64) error {
-	if kind == bnUnknown || kind >= numBinanceKinds {
-		p.stats.unknown.Add(1)
-		return nil
+type bnAggTradeMsg struct {
+	bnTradeMsg
+	AggID integer `json:"a"`
+}
+
+func (m *bnAggTradeMsg) fill(f *filler) { m.fillAs(f, "a", m.AggID) }
+
+// bnBookTickerMsg is a best bid/offer: its members are in bnEnvelope,
+// which also classifies a payload without "e".
+type bnBookTickerMsg struct{ bnEnvelope }
+
+func (m *bnBookTickerMsg) fill(f *filler) {
+	x := &f.ev.BBO
+	f.need("u", m.U.ok)
+	f.need("b", m.B.ok)
+	f.need("B", m.BQ.ok)
+	f.need("a", m.A.ok)
+	f.need("A", m.AQ.ok)
+	f.unsigned(&f.ev.SeqProvider, "u", m.U)
+	f.symbol("s", &m.S)
+	f.price(&x.BidPrice, "b", m.B.num)
+	f.price(&x.BidQty, "B", m.BQ.num)
+	f.price(&x.AskPrice, "a", m.A.num)
+	f.price(&x.AskQty, "A", m.AQ.num)
+	f.millis(&f.main, "E", m.EvT)
+	f.millis(&f.fallback, "T", m.T)
+}
+
+// bnDepthMsg is a diff: U..u with the futures' previous u in pu.
+type bnDepthMsg struct {
+	S  text    `json:"s"`
+	U  integer `json:"U"`
+	LU integer `json:"u"`
+	PU integer `json:"pu"`
+	B  levels  `json:"b"`
+	A  levels  `json:"a"`
+	E  integer `json:"E"`
+	T  integer `json:"T"`
+}
+
+func (m *bnDepthMsg) bind(ev *schema.CanonicalEvent) {
+	m.B.bind(nil, &ev.Book.Bids, nil)
+	m.A.bind(nil, &ev.Book.Asks, nil)
+}
+
+func (m *bnDepthMsg) fill(f *filler) {
+	b := &f.ev.Book
+	f.need("U", m.U.ok)
+	f.need("u", m.LU.ok)
+	f.need("b", m.B.ok)
+	f.need("a", m.A.ok)
+	f.symbol("s", &m.S)
+	f.unsigned(&b.FirstSeq, "U", m.U)
+	f.unsigned(&b.LastSeq, "u", m.LU)
+	f.unsigned(&b.PrevSeq, "pu", m.PU)
+	f.millis(&f.main, "E", m.E)
+	f.millis(&f.fallback, "T", m.T)
+	if b.FirstSeq > b.LastSeq {
+		f.fail("U", errBadRange)
 	}
-	sym, _ := splitStream(stream)
-	return p.run(ctx, &binanceSpecs[kind], payload, sym, ingest)
+	f.ev.SeqProvider = b.LastSeq
+}
+
+// bnPartialDepthMsg is a partial book stream or a REST snapshot.
+type bnPartialDepthMsg struct {
+	LastUpdateID integer `json:"lastUpdateId"`
+	Bids         levels  `json:"bids"`
+	Asks         levels  `json:"asks"`
+}
+
+func (m *bnPartialDepthMsg) bind(ev *schema.CanonicalEvent) {
+	m.Bids.bind(nil, &ev.Book.Bids, nil)
+	m.Asks.bind(nil, &ev.Book.Asks, nil)
+}
+
+func (m *bnPartialDepthMsg) fill(f *filler) {
+	f.unsigned(&f.ev.Book.LastSeq, "lastUpdateId", m.LastUpdateID)
+	f.ev.SeqProvider = f.ev.Book.LastSeq
+}
+
+type bnKlineMsg struct {
+	S text    `json:"s"`
+	E integer `json:"E"`
+	K struct {
+		T  integer `json:"t"`
+		CT integer `json:"T"`
+		I  word    `json:"i"`
+		L  integer `json:"L"` // last trade id, -1 when none
+		O  num     `json:"o"`
+		C  num     `json:"c"`
+		H  num     `json:"h"`
+		Lo num     `json:"l"`
+		V  num     `json:"v"`
+		Q  num     `json:"q"`
+		N  integer `json:"n"`
+		X  flag    `json:"x"`
+	} `json:"k"`
+}
+
+var binanceIntervals = internTable("1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M")
+
+func (m *bnKlineMsg) fill(f *filler) {
+	k, x := &m.K, &f.ev.Kline
+	if !k.T.ok && !k.CT.ok && !k.I.ok && !k.O.ok && !k.C.ok && !k.X.ok {
+		f.fail("k", ErrMissingField)
+		return
+	}
+	for _, r := range [...]struct {
+		key string
+		ok  bool
+	}{{"t", k.T.ok}, {"T", k.CT.ok}, {"i", k.I.ok}, {"o", k.O.ok}, {"h", k.H.ok}, {"l", k.Lo.ok}, {"c", k.C.ok}, {"v", k.V.ok}, {"x", k.X.ok}} {
+		f.need(r.key, r.ok)
+	}
+	f.symbol("s", &m.S)
+	f.millis(&f.main, "E", m.E)
+	f.millis(&x.OpenTime, "t", k.T)
+	f.millis(&x.CloseTime, "T", k.CT)
+	f.word(&x.Interval, "i", binanceIntervals, &k.I)
+	f.seq(&f.ev.SeqProvider, k.L)
+	f.price(&x.Open, "o", k.O)
+	f.price(&x.Close, "c", k.C)
+	f.price(&x.High, "h", k.H)
+	f.price(&x.Low, "l", k.Lo)
+	f.price(&x.Volume, "v", k.V)
+	f.price(&x.QuoteVolume, "q", k.Q)
+	f.unsigned(&x.TradeCount, "n", k.N)
+	x.Closed = k.X.v
+	if x.Closed {
+		f.ev.Type = schema.EventKlineClosed
+	}
+}
+
+// bnTickerMsg decodes 24hrTicker and 24hrMiniTicker, whose fields are a
+// subset of the full ticker's.
+type bnTickerMsg struct {
+	S  text    `json:"s"`
+	E  integer `json:"E"`
+	P  num     `json:"p"`
+	PP num     `json:"P"`
+	C  num     `json:"c"`
+	Q  num     `json:"Q"`
+	B  num     `json:"b"`
+	BQ num     `json:"B"`
+	A  num     `json:"a"`
+	AQ num     `json:"A"`
+	O  num     `json:"o"`
+	H  num     `json:"h"`
+	L  num     `json:"l"`
+	V  num     `json:"v"`
+	QV num     `json:"q"`
+	OT integer `json:"O"`
+	CT integer `json:"C"`
+	N  integer `json:"n"`
+	LT integer `json:"L"` // last trade id, -1 when none
+}
+
+func (m *bnTickerMsg) fill(f *filler) {
+	x := &f.ev.Ticker
+	f.need("c", m.C.ok)
+	f.need("o", m.O.ok)
+	f.need("h", m.H.ok)
+	f.need("l", m.L.ok)
+	f.need("v", m.V.ok)
+	f.need("q", m.QV.ok)
+	f.symbol("s", &m.S)
+	f.millis(&f.main, "E", m.E)
+	f.decimal(&x.PriceChange, m.P)
+	f.decimal(&x.ChangePct, m.PP)
+	f.price(&x.Last, "c", m.C)
+	f.price(&x.LastQty, "Q", m.Q)
+	f.price(&x.BidPrice, "b", m.B)
+	f.price(&x.BidQty, "B", m.BQ)
+	f.price(&x.AskPrice, "a", m.A)
+	f.price(&x.AskQty, "A", m.AQ)
+	f.price(&x.Open, "o", m.O)
+	f.price(&x.High, "h", m.H)
+	f.price(&x.Low, "l", m.L)
+	f.price(&x.Volume, "v", m.V)
+	f.price(&x.QuoteVolume, "q", m.QV)
+	f.millis(&x.WindowOpen, "O", m.OT)
+	f.millis(&x.WindowClose, "C", m.CT)
+	f.unsigned(&x.TradeCount, "n", m.N)
+	f.seq(&f.ev.SeqProvider, m.LT)
+}
+
+type bnMarkPriceMsg struct {
+	S text    `json:"s"`
+	E integer `json:"E"`
+	P num     `json:"p"`
+	I num     `json:"i"`
+	Q num     `json:"P"`
+	R optNum  `json:"r"`
+	T integer `json:"T"`
+}
+
+func (m *bnMarkPriceMsg) fill(f *filler) {
+	x := &f.ev.Mark
+	f.need("p", m.P.ok)
+	f.symbol("s", &m.S)
+	f.millis(&f.main, "E", m.E)
+	f.price(&x.MarkPrice, "p", m.P)
+	f.price(&x.IndexPrice, "i", m.I)
+	f.price(&x.EstSettlePrice, "P", m.Q)
+	f.decimal(&x.FundingRate, m.R.num)
+	f.millis(&x.NextFundingTime, "T", m.T)
+}
+
+type bnForceOrderMsg struct {
+	E integer `json:"E"`
+	O struct {
+		S  text    `json:"s"`
+		SS text    `json:"S"`
+		P  num     `json:"p"`
+		Q  num     `json:"q"`
+		AP num     `json:"ap"`
+		Z  num     `json:"z"`
+		X  text    `json:"X"`
+		T  integer `json:"T"`
+	} `json:"o"`
+}
+
+func (m *bnForceOrderMsg) fill(f *filler) {
+	o, x := &m.O, &f.ev.Liquidation
+	if !o.S.ok && !o.SS.ok && !o.P.ok && !o.Q.ok {
+		f.fail("o", ErrMissingField)
+		return
+	}
+	f.need("S", o.SS.ok)
+	f.need("p", o.P.ok)
+	f.need("q", o.Q.ok)
+	f.millis(&f.fallback, "E", m.E)
+	f.symbol("s", &o.S)
+	f.side(&x.Side, "S", &o.SS)
+	f.price(&x.Price, "p", o.P)
+	f.price(&x.Qty, "q", o.Q)
+	f.price(&x.AvgPrice, "ap", o.AP)
+	f.price(&x.FilledQty, "z", o.Z)
+	x.Status = enum(binanceStatuses, &o.X)
+	f.millis(&f.main, "T", o.T)
+}
+
+// bnExecMsg maps every executionReport field; unknown enum words stay
+// Unknown rather than drop the report.
+type bnExecMsg struct {
+	S  text    `json:"s"`
+	E  integer `json:"E"`
+	C  ident   `json:"c"`
+	OC ident   `json:"C"`
+	I  ident   `json:"i"`
+	T  ident   `json:"t"`
+	N  ident   `json:"N"`
+	SS text    `json:"S"`
+	O  text    `json:"o"`
+	F  text    `json:"f"`
+	X  text    `json:"x"`
+	XS text    `json:"X"`
+	Q  num     `json:"q"`
+	P  num     `json:"p"`
+	SP num     `json:"P"`
+	L  num     `json:"l"`
+	LP num     `json:"L"`
+	Z  num     `json:"z"`
+	ZQ num     `json:"Z"`
+	Fe num     `json:"n"` // a rebate can be negative
+	M  flag    `json:"m"`
+	R  text    `json:"r"`
+	TT integer `json:"T"`
+	OT integer `json:"O"`
+}
+
+func (m *bnExecMsg) fill(f *filler) {
+	x := &f.ev.Exec
+	f.need("c", m.C.ok)
+	f.need("S", m.SS.ok)
+	f.need("x", m.X.ok)
+	f.need("X", m.XS.ok)
+	f.need("i", m.I.ok)
+	f.symbol("s", &m.S)
+	f.millis(&f.main, "E", m.E)
+	f.id(&x.ClientOrderID, m.C)
+	f.id(&x.OrigClientOrderID, m.OC)
+	f.id(&x.VenueOrderID, m.I)
+	f.id(&x.TradeID, m.T)
+	f.id(&x.FeeAsset, m.N)
+	f.side(&x.Side, "S", &m.SS)
+	x.Type = enum(binanceOrderTypes, &m.O)
+	x.TimeInForce = enum(binanceTIFs, &m.F)
+	x.ExecType = enum(binanceExecTypes, &m.X)
+	x.Status = enum(binanceStatuses, &m.XS)
+	f.price(&x.Qty, "q", m.Q)
+	f.price(&x.Price, "p", m.P)
+	f.price(&x.StopPrice, "P", m.SP)
+	f.price(&x.LastFillQty, "l", m.L)
+	f.price(&x.LastFillPrice, "L", m.LP)
+	f.price(&x.CumFillQty, "z", m.Z)
+	f.price(&x.CumQuoteQty, "Z", m.ZQ)
+	f.decimal(&x.Fee, m.Fe)
+	x.IsMaker = m.M.v
+	x.RejectReason = internOrCopy(binanceRejectReasons, &m.R)
+	f.millis(&x.TransactTime, "T", m.TT)
+	f.millis(&x.OrderCreated, "O", m.OT)
+	execDerive(f)
+}
+
+// execDerive derives what venues do not send: the remaining quantity, and
+// the transaction time as ExchangeTS when there is no event time.
+func execDerive(f *filler) {
+	x := &f.ev.Exec
+	f.fallback = either(f.fallback, x.TransactTime)
+	if x.RejectReason == "NONE" {
+		x.RejectReason = ""
+	}
+	if x.CumFillQty.Cmp(x.Qty) <= 0 {
+		if rem, err := x.Qty.Sub(x.CumFillQty); err == nil {
+			x.RemainingQty = rem
+		}
+	}
+}
+
+// bnAckMsg is a subscription ack ({"result":…,"id":…}, also WS-API
+// responses other than orders). WS-API ids that are not numbers are
+// skipped.
+type bnAckMsg struct {
+	ID reqID `json:"id"`
+}
+
+func (m *bnAckMsg) fill(f *filler) { f.ev.Control.RequestID = m.ID.v }
+
+// bnErrorMsg is a venue error {"error":{"code","msg"},"id"}.
+type bnErrorMsg struct {
+	ID    reqID `json:"id"`
+	Error object[struct {
+		Code integer `json:"code"`
+		Msg  string  `json:"msg"`
+	}] `json:"error"`
+}
+
+func (m *bnErrorMsg) fill(f *filler) {
+	c := &f.ev.Control
+	c.RequestID, c.Code, c.Reason = m.ID.v, m.Error.v.Code.v, m.Error.v.Msg
+}
+
+// bnStreamEventMsg is a user-data or WS-API event that ends or degrades
+// the stream: {"e":"listenKeyExpired","E":…,"listenKey":…},
+// {"e":"eventStreamTerminated","E":…}, {"e":"serverShutdown","E":…}. The
+// event's name is the Reason.
+type bnStreamEventMsg struct {
+	E  text    `json:"e"`
+	ET integer `json:"E"`
+}
+
+var binanceStreamEvents = internTable("listenKeyExpired", "eventStreamTerminated", "serverShutdown")
+
+func (m *bnStreamEventMsg) fill(f *filler) {
+	f.ev.Control.Reason = internOrCopy(binanceStreamEvents, &m.E)
+	f.millis(&f.main, "E", m.ET)
+}
+
+// bnFlatErrorMsg is {"code":2,"msg":"Invalid request: …","id":1}.
+type bnFlatErrorMsg struct {
+	Code integer `json:"code"`
+	Msg  string  `json:"msg"`
+	ID   reqID   `json:"id"`
+}
+
+func (m *bnFlatErrorMsg) fill(f *filler) {
+	c := &f.ev.Control
+	c.Code, c.Reason, c.RequestID = m.Code.v, m.Msg, m.ID.v
+}
+
+// bnOrderAckMsg is a WS-API response to order.place or order.cancel:
+// {"id":N,"status":200,"result":{"symbol","orderId",…}}.
+type bnOrderAckMsg struct {
+	ID     reqID `json:"id"`
+	Result struct {
+		Symbol       text    `json:"symbol"`
+		OrderID      ident   `json:"orderId"`
+		ClientID     ident   `json:"clientOrderId"`
+		OrigClientID ident   `json:"origClientOrderId"`
+		Status       text    `json:"status"`
+		Side         text    `json:"side"`
+		Type         text    `json:"type"`
+		TIF          text    `json:"timeInForce"`
+		Price        num     `json:"price"`
+		OrigQty      num     `json:"origQty"`
+		StopPrice    num     `json:"stopPrice"`
+		ExecutedQty  num     `json:"executedQty"`
+		CumQuoteQty  num     `json:"cummulativeQuoteQty"`
+		TransactTime integer `json:"transactTime"`
+	} `json:"result"`
+}
+
+func (m *bnOrderAckMsg) fill(f *filler) {
+	r, x := &m.Result, &f.ev.Exec
+	f.ev.Control.RequestID = m.ID.v
+	f.symbol("symbol", &r.Symbol)
+	f.id(&x.VenueOrderID, r.OrderID)
+	f.id(&x.ClientOrderID, r.ClientID)
+	f.id(&x.OrigClientOrderID, r.OrigClientID)
+	x.Status = enum(binanceStatuses, &r.Status)
+	f.side(&x.Side, "side", &r.Side)
+	x.Type = enum(binanceOrderTypes, &r.Type)
+	x.TimeInForce = enum(binanceTIFs, &r.TIF)
+	f.price(&x.Price, "price", r.Price)
+	f.price(&x.Qty, "origQty", r.OrigQty)
+	f.price(&x.StopPrice, "stopPrice", r.StopPrice)
+	f.price(&x.CumFillQty, "executedQty", r.ExecutedQty)
+	f.price(&x.CumQuoteQty, "cummulativeQuoteQty", r.CumQuoteQty)
+	f.millis(&x.TransactTime, "transactTime", r.TransactTime)
+	execDerive(f)
+}
+
+// Binance's enum spellings, as data.
+var (
+	binanceExecTypes = map[string]schema.ExecType{
+		"NEW": schema.ExecNew, "TRADE": schema.ExecTrade, "CANCELED": schema.ExecCanceled,
+		"REPLACED": schema.ExecReplaced, "REJECTED": schema.ExecRejected, "EXPIRED": schema.ExecExpired,
+		"TRADE_PREVENTION": schema.ExecTradePrevention, "AMENDMENT": schema.ExecAmendment,
+		"PENDING_NEW": schema.ExecPendingNew, "PENDING_CANCEL": schema.ExecPendingCancel,
+	}
+	binanceStatuses = map[string]schema.OrderStatus{
+		"PENDING_NEW": schema.StatusPendingNew, "NEW": schema.StatusNew,
+		"PARTIALLY_FILLED": schema.StatusPartiallyFilled, "FILLED": schema.StatusFilled,
+		"PENDING_CANCEL": schema.StatusPendingCancel, "CANCELED": schema.StatusCanceled,
+		"REJECTED": schema.StatusRejected, "EXPIRED": schema.StatusExpired,
+		"EXPIRED_IN_MATCH": schema.StatusExpiredInMatch,
+	}
+	binanceOrderTypes = map[string]schema.OrderType{
+		"MARKET": schema.OrderTypeMarket, "LIMIT": schema.OrderTypeLimit, "LIMIT_MAKER": schema.OrderTypeLimitMaker,
+		"STOP_LOSS": schema.OrderTypeStopLoss, "STOP_LOSS_LIMIT": schema.OrderTypeStopLossLimit,
+		"TAKE_PROFIT": schema.OrderTypeTakeProfit, "TAKE_PROFIT_LIMIT": schema.OrderTypeTakeProfitLimit,
+	}
+	binanceTIFs = map[string]schema.TimeInForce{
+		"GTC": schema.TIFGTC, "IOC": schema.TIFIOC, "FOK": schema.TIFFOK, "GTX": schema.TIFGTX,
+	}
+	// binanceRejectReasons interns the reasons Binance documents; others
+	// are copied (rejects are rare).
+	binanceRejectReasons = internTable("NONE",
+		"INSUFFICIENT_BALANCES", "UNKNOWN_ORDER", "DUPLICATE_ORDER", "MARKET_CLOSED",
+		"PRICE_QTY_EXCEED_HARD_LIMITS", "STOP_PRICE_WOULD_TRIGGER_IMMEDIATELY",
+		"ORDER_WOULD_IMMEDIATELY_MATCH_AND_TAKE", "ORDER_WOULD_TRIGGER_IMMEDIATELY",
+		"UNKNOWN_ACCOUNT", "UNKNOWN_INSTRUMENT", "ORDER_ARCHIVED",
+	)
+)
+
+func internTable(words ...string) map[string]string {
+	m := make(map[string]string, len(words))
+	for _, w := range words {
+		m[w] = w
+	}
+	return m
 }

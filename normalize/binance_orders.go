@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	json "github.com/goccy/go-json"
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -101,26 +102,50 @@ func (e *BinanceOrders) AppendRequest(dst []byte, id uint64, o *schema.OrderRequ
 	if err != nil {
 		return dst, fmt.Errorf("normalize: signing %s: %w", method, err)
 	}
-	dst = append(dst, `{"id":`...)
-	dst = strconv.AppendUint(dst, id, 10)
-	dst = append(dst, `,"method":"`...)
-	dst = append(dst, method...)
-	dst = append(dst, `","params":{`...)
-	for _, p := range ps {
-		dst = appendParam(dst, p)
-		dst = append(dst, ',')
+	ps = append(ps, param{key: "signature", val: string(sig)})
+	out := appender{b: dst}
+	err = json.MarshalWrite(&out, &struct {
+		ID     uint64        `json:"id"`
+		Method string        `json:"method"`
+		Params orderedParams `json:"params"`
+	}{id, method, ps})
+	if err != nil {
+		return dst, fmt.Errorf("%w: %w", ErrBadValue, err)
 	}
-	dst = appendParam(dst, param{key: "signature", val: string(sig)})
-	return append(dst, "}}"...), nil
+	return out.b, nil
 }
 
-// appendParam writes "key":"val"; values are checked to need no escaping.
-func appendParam(dst []byte, p param) []byte {
-	dst = append(append(append(dst, '"'), p.key...), `":`...)
-	if p.num {
-		return append(dst, p.val...)
+// orderedParams are written in their order (sorted by name, as signed,
+// then the signature): an object goccy's struct encoding cannot express.
+type orderedParams []param
+
+func (ps orderedParams) MarshalJSONTo(out *jsontext.Encoder) error {
+	if err := out.WriteToken(jsontext.BeginObject); err != nil {
+		return err
 	}
-	return append(append(append(dst, '"'), p.val...), '"')
+	for _, p := range ps {
+		if err := out.WriteToken(jsontext.String(p.key)); err != nil {
+			return err
+		}
+		var err error
+		if p.num {
+			err = out.WriteValue(jsontext.Value(p.val))
+		} else {
+			err = out.WriteToken(jsontext.String(p.val))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return out.WriteToken(jsontext.EndObject)
+}
+
+// appender is an io.Writer appending to a slice.
+type appender struct{ b []byte }
+
+func (a *appender) Write(p []byte) (int, error) {
+	a.b = append(a.b, p...)
+	return len(p), nil
 }
 
 var (
@@ -226,35 +251,14 @@ func BinanceUnsubscribe(id uint64, streams ...string) ([]byte, error) {
 }
 
 func binanceStreamRequest(method string, id uint64, streams []string) ([]byte, error) {
-	if len(streams) == 0 {
-		return nil, fmt.Errorf("%w: no streams", ErrBadValue)
+	if err := checkNames("stream name", streams); err != nil {
+		return nil, err
 	}
-	b := append([]byte(`{"method":"`), method...)
-	b = append(b, `","params":[`...)
-	for i, s := range streams {
-		if !validStream(s) {
-			return nil, fmt.Errorf("%w: stream name %q", ErrBadValue, s)
-		}
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(append(append(b, '"'), s...), '"')
-	}
-	b = append(b, `],"id":`...)
-	return append(strconv.AppendUint(b, id, 10), '}'), nil
-}
-
-func validStream(s string) bool {
-	if s == "" || len(s) > 200 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isAlnumByte(c) && strings.IndexByte("@_!.-", c) < 0 {
-			return false
-		}
-	}
-	return true
+	return marshalRequest(&struct {
+		Method string   `json:"method"`
+		Params []string `json:"params"`
+		ID     uint64   `json:"id"`
+	}{method, streams, id})
 }
 
 // BinanceStream returns the stream name of a channel ("trade", "aggTrade",
@@ -265,8 +269,8 @@ func BinanceStream(syms *Symbols, symbol, channel string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s := strings.ToLower(v) + "@" + channel
-	if !validStream(s) {
+	s := asciiLower(v) + "@" + channel
+	if !validName(s) {
 		return "", fmt.Errorf("%w: stream name %q", ErrBadValue, s)
 	}
 	return s, nil
@@ -276,7 +280,7 @@ func BinanceStream(syms *Symbols, symbol, channel string) (string, error) {
 // response (its "symbols": symbol, baseAsset, quoteAsset), to [Symbols.Load].
 func ParseBinanceExchangeInfo(data []byte) ([]Instrument, error) {
 	var info struct {
-		Symbols []struct {
+		Symbols []struct { // names matched exactly (goccy v2)
 			Symbol     string `json:"symbol"`
 			BaseAsset  string `json:"baseAsset"`
 			QuoteAsset string `json:"quoteAsset"`
@@ -290,4 +294,21 @@ func ParseBinanceExchangeInfo(data []byte) ([]Instrument, error) {
 		ins = append(ins, Instrument{Symbol: s.Symbol, Base: s.BaseAsset, Quote: s.QuoteAsset})
 	}
 	return ins, nil
+}
+
+// asciiLower lower-cases ASCII letters only: Binance stream names fold
+// "BTCUSDT" to "btcusdt" and keep other scripts as listed.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }

@@ -242,16 +242,17 @@ func TestBinanceDepthGap(t *testing.T) {
 	require.Equal(t, "BTC-USDT", g.Symbol)
 	require.Equal(t, schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 6, GapFirstSeq: 1004, GapLastSeq: 1009, Reason: g.Control.Reason}, g.Control)
 	require.Equal(t, schema.EventBookUpdate, sink.got[2].Type)
-	// Going back (a replay) is reported too, as a break with no count.
+	// A replay of ids the stream already covered (a venue's resend, a
+	// rotation's overlap) is a repeat: dropped and counted, never a gap
+	// (issue #14 A; the rule is normalize/internal/continuity's).
 	require.NoError(t, p.HandleBytes(ctx, fixture(t, "depthUpdate"), 3))
-	g = sink.got[3]
-	require.Equal(t, schema.EventGap, g.Type)
-	require.Zero(t, g.Control.GapCount)
-	require.Equal(t, uint64(2), p.Stats().Gaps)
+	require.Len(t, sink.got, 3)
+	require.Equal(t, uint64(1), p.Stats().Gaps)
+	require.Equal(t, uint64(1), p.Stats().Repeats)
 	// Another symbol has its own sequence.
 	other := []byte(`{"e":"depthUpdate","E":1,"s":"ETHUSDT","U":1,"u":2,"b":[],"a":[]}`)
 	require.NoError(t, p.HandleBytes(ctx, other, 4))
-	require.Equal(t, uint64(2), p.Stats().Gaps)
+	require.Equal(t, uint64(1), p.Stats().Gaps)
 }
 
 func TestBinanceFuturesDepthUsesPU(t *testing.T) {

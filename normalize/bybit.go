@@ -5,132 +5,336 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
 
-// BybitSymbolRules are Bybit v5's symbols: no delimiter, quote assets
+// BybitSymbolRules returns Bybit v5's symbols: no delimiter, quote assets
 // matched longest first, like Binance. Linear perpetuals ("BTCUSDT") share
 // the spot spelling (the connection — spot, linear, inverse — tells them
 // apart); dated futures "BTCUSDT-27DEC24" are BTC-USDT-27DEC24. USDC
 // perpetuals ("BTCPERP") and inverse futures ("BTC-27DEC24") name no quote
 // asset: load them with [Instrument.Contract] ("PERP", "27DEC24").
-var BybitSymbolRules = SymbolRules{
-	Quotes: []string{
-		"USDT", "USDC", "USDE", "USD", "DAI", "BTC", "ETH", "EUR", "BRL", "PLN", "TRY", "MNT",
-	},
-	ContractSep: '-',
+func BybitSymbolRules() SymbolRules {
+	return SymbolRules{
+		Quotes: []string{
+			"USDT", "USDC", "USDE", "USD", "DAI", "BTC", "ETH", "EUR", "BRL", "PLN", "TRY", "MNT",
+		},
+		ContractSep: '-',
+	}
 }
 
-// Bybit normalises Bybit v5 public topics (publicTrade, orderbook
-// snapshot and delta, tickers snapshot and delta, kline, allLiquidation,
-// liquidation) and op responses (pong, subscribe acks and errors) into
-// canonical events. A tickers delta carries only the fields that changed:
-// the parser keeps each symbol's last ticker and merges the delta into it,
-// so every EventTicker is complete (a delta before any snapshot of its
-// symbol is a *ParseError wrapping [ErrNoSnapshot]). Book levels with a
-// quantity of "0" delete the level and are passed through as such; the
-// book's update id u is Book.LastSeq and the SeqProvider (Bybit does not
-// promise consecutive ids, so no gap is derived from it). Tickers carry
-// the cross sequence "cs". allLiquidation and liquidation name the side of
-// the liquidated position; Liquidation.Side is the liquidation order's,
-// the other one. price24hPcnt, a ratio, becomes Ticker.ChangePct in
-// percent.
+// NewBybit returns a parser of Bybit v5 public topics (publicTrade,
+// orderbook snapshot and delta, tickers snapshot and delta, kline,
+// allLiquidation, liquidation) and op responses (pong, subscribe acks and
+// errors). It takes events from events and hands them to sink, and panics
+// when either is nil.
 //
-// One parser serves one connection: HandleFrame and HandleBytes must not be
-// called concurrently. Stats and Symbols may be called from any goroutine.
-// Make it with [NewBybit].
-type Bybit struct{ feed }
-
-// NewBybit returns a parser that takes events from events and hands them
-// to sink. It panics when events or sink is nil.
-func NewBybit(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Bybit {
-	p := &Bybit{}
-	p.setup(schema.VenueBybit, events, sink, opts, BybitSymbolRules)
-	p.split = p.route
-	return p
+// A tickers delta carries only the fields that changed: the parser keeps
+// each symbol's last ticker and merges the delta into it, so every
+// EventTicker is complete (a delta before any snapshot of its symbol is a
+// *ParseError wrapping [ErrNoSnapshot]). Book levels with a quantity of "0"
+// delete the level and are passed through as such; the book's update id u
+// is Book.LastSeq and the SeqProvider; a delta continues when u = previous
+// u + 1, and u = 1 is a service restart (Bybit v5 "Orderbook" docs). Tickers carry the
+// cross sequence "cs". allLiquidation and liquidation name the side of the
+// liquidated position; Liquidation.Side is the liquidation order's, the
+// other one. price24hPcnt, a ratio, becomes Ticker.ChangePct in percent.
+func NewBybit(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Parser {
+	return newParser(&bybitSpec, events, sink, opts)
 }
 
-// bybitTopic is what a topic carries: snapshot and delta specs (the same
-// when the topic has no delta).
-type bybitTopic struct{ snapshot, delta *msgSpec }
-
-var (
-	bybitTopics    map[string]bybitTopic
-	bybitHeartbeat = msgSpec{typ: schema.EventControl, table: bybitOp, ctl: schema.ControlHeartbeat}
-	bybitAck       = msgSpec{typ: schema.EventControl, table: bybitOp, ctl: schema.ControlSubscribeAck}
-	bybitError     = msgSpec{typ: schema.EventControl, table: bybitOp, ctl: schema.ControlVenueError}
+const (
+	byTrade = iota
+	byBookSnap
+	byBookDiff
+	byTickerSnap
+	byTickerDelta
+	byKline
+	byAllLiquidation
+	byLiquidation
+	byHeartbeat
+	byAck
+	byError
 )
 
-func init() {
-	one := func(sp *msgSpec) bybitTopic { return bybitTopic{sp, sp} }
-	bybitTopics = map[string]bybitTopic{
-		"publicTrade": one(&msgSpec{typ: schema.EventTrade, table: bybitTrade}),
-		"orderbook": {
-			&msgSpec{typ: schema.EventBookSnapshot, table: bybitBook, after: afterBybitBook},
-			&msgSpec{typ: schema.EventBookUpdate, table: bybitBook, after: afterBybitBook},
-		},
-		"tickers": {
-			&msgSpec{typ: schema.EventTicker, table: bybitTicker, merge: mergeSnapshot},
-			&msgSpec{typ: schema.EventTicker, table: bybitTicker, merge: mergeDelta},
-		},
-		"kline":          one(&msgSpec{typ: schema.EventKlineLive, table: bybitKline, after: afterKline}),
-		"allLiquidation": one(&msgSpec{typ: schema.EventLiquidation, table: bybitAllLiquidation}),
-		"liquidation":    one(&msgSpec{typ: schema.EventLiquidation, table: bybitLiquidation}),
-	}
+var bybitSpec = venueSpec{
+	venue:      schema.VenueBybit,
+	rules:      BybitSymbolRules,
+	continuity: continuity.Bybit,
+	kinds: []kind{
+		byTrade:          {name: "publicTrade", typ: schema.EventTrade, slot: newSlot[bybitTradeMsg]},
+		byBookSnap:       {name: "orderbook", typ: schema.EventBookSnapshot, book: true, slot: newSlot[bybitBookMsg]},
+		byBookDiff:       {name: "orderbook", typ: schema.EventBookUpdate, book: true, slot: newSlot[bybitBookMsg]},
+		byTickerSnap:     {name: "tickers", typ: schema.EventTicker, merge: mergeSnapshot, slot: newSlot[bybitTickerMsg]},
+		byTickerDelta:    {name: "tickers", typ: schema.EventTicker, merge: mergeDelta, slot: newSlot[bybitTickerMsg]},
+		byKline:          {name: "kline", typ: schema.EventKlineLive, slot: newSlot[bybitKlineMsg]},
+		byAllLiquidation: {name: "allLiquidation", typ: schema.EventLiquidation, slot: newSlot[bybitAllLiquidationMsg]},
+		byLiquidation:    {name: "liquidation", typ: schema.EventLiquidation, slot: newSlot[bybitLiquidationMsg]},
+		byHeartbeat:      {name: "op", typ: schema.EventControl, ctl: schema.ControlHeartbeat, slot: newSlot[bybitOpMsg]},
+		byAck:            {name: "op", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[bybitOpMsg]},
+		byError:          {name: "op", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[bybitOpMsg]},
+	},
+	newState: func() any { return new(bybitEnvelope) },
+	split:    bybitSplit,
 }
 
-// bybitEnvelope are the envelope keys route reads, in the order of its variables.
-var bybitEnvelope = []string{"topic", "type", "ts", "cts", "cs", "data", "op", "success"}
+// bybitTopics maps a topic's name to its snapshot and delta kinds.
+var bybitTopics = map[string][2]int{
+	"publicTrade":    {byTrade, byTrade},
+	"orderbook":      {byBookSnap, byBookDiff},
+	"tickers":        {byTickerSnap, byTickerDelta},
+	"kline":          {byKline, byKline},
+	"allLiquidation": {byAllLiquidation, byAllLiquidation},
+	"liquidation":    {byLiquidation, byLiquidation},
+}
 
-// route splits a frame: an op response, or a topic push {"topic":
-// "name(.param).SYMBOL", "type", "ts", "cs", "data"}.
-func (p *Bybit) route(ctx context.Context, data []byte, ingest int64) error {
-	var v [8][]byte
-	if err := members(data, bybitEnvelope, v[:]); err != nil {
-		return p.bad("envelope", "", err)
+// bybitEnvelope is a Bybit frame: an op response, or a topic push
+// {"topic":"name(.param).SYMBOL","type","ts","cs","data"}.
+type bybitEnvelope struct {
+	Topic   text    `json:"topic"`
+	Type    text    `json:"type"`
+	TS      integer `json:"ts"`
+	CTS     integer `json:"cts"`
+	CS      integer `json:"cs"`
+	Data    spans   `json:"data"`
+	Op      text    `json:"op"`
+	Success flag    `json:"success"`
+}
+
+func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int64) error {
+	env := p.state.(*bybitEnvelope)
+	*env = bybitEnvelope{Data: spans{list: &p.elems}}
+	p.elems = p.elems[:0]
+	if err := p.unmarshal(data, env); err != nil {
+		return p.badDecode("envelope", err)
 	}
-	topic, typ, ts, cts, cs, body, op, success := v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
-	if op != nil {
-		switch o := string(str(op)); {
-		case string(success) == "false":
-			return p.one(ctx, &bybitError, data, nil, ingest)
+	if env.Op.ok {
+		p.raw.Stream, p.raw.Payload = env.Op.bytes(), data
+		switch o := string(env.Op.bytes()); {
+		case env.Success.ok && !env.Success.v:
+			return p.run(ctx, byError, data, nil, ingest)
 		case o == "pong" || o == "ping":
-			return p.one(ctx, &bybitHeartbeat, data, nil, ingest)
+			return p.run(ctx, byHeartbeat, data, nil, ingest)
 		case o == "subscribe" || o == "unsubscribe" || o == "auth":
-			return p.one(ctx, &bybitAck, data, nil, ingest)
+			return p.run(ctx, byAck, data, nil, ingest)
 		}
 		return p.unknown()
 	}
-	name := str(topic)
-	kind, sym := name, []byte(nil)
+	name := env.Topic.bytes()
+	kindName, sym := name, []byte(nil)
 	if i := bytes.IndexByte(name, '.'); i >= 0 {
-		kind, sym = name[:i], name[bytes.LastIndexByte(name, '.')+1:]
+		kindName, sym = name[:i], name[bytes.LastIndexByte(name, '.')+1:]
 	}
-	t, ok := bybitTopics[string(kind)]
+	t, ok := bybitTopics[string(kindName)]
 	if !ok {
 		return p.unknown()
 	}
-	sp := t.snapshot
-	if string(str(typ)) == "delta" {
-		sp = t.delta
+	k := t[0]
+	if string(env.Type.bytes()) == "delta" {
+		k = t[1]
 	}
-	if body == nil {
-		return p.bad(sp.table.name, "data", ErrMissingField)
+	if len(p.elems) == 0 && !env.Data.array {
+		return p.bad(p.spec.kinds[k].name, "data", ErrMissingField)
 	}
-	p.env.seq = envInt(cs)
-	p.env.ts = either(envMillis(cts), envMillis(ts))
-	return p.each(ctx, sp, body, sym, ingest)
+	p.raw.Stream, p.raw.Payload = name, data
+	if env.CS.ok && env.CS.v > 0 {
+		p.env.seq = uint64(env.CS.v)
+	}
+	for _, t := range [...]integer{env.CTS, env.TS} {
+		if p.env.ts == 0 && t.ok && t.v > 0 && t.v <= maxMillis {
+			p.env.ts = t.v * 1_000_000
+		}
+	}
+	return p.each(ctx, k, data, p.elems, sym, ingest)
 }
 
-// afterBybitBook makes the update id the event's sequence.
-func afterBybitBook(_ *decoder, e *schema.CanonicalEvent) { e.SeqProvider = e.Book.LastSeq }
+// Bybit's messages. Names are matched exactly: publicTrade has both "s"
+// (symbol) and "S" (side).
+
+type bybitTradeMsg struct {
+	T   integer `json:"T"`
+	S   text    `json:"s"`
+	SS  text    `json:"S"`
+	V   num     `json:"v"`
+	P   num     `json:"p"`
+	I   ident   `json:"i"`
+	Seq integer `json:"seq"`
+}
+
+func (m *bybitTradeMsg) fill(f *filler) {
+	x := &f.ev.Trade
+	f.need("p", m.P.ok)
+	f.need("v", m.V.ok)
+	f.need("S", m.SS.ok)
+	f.millis(&f.main, "T", m.T)
+	f.symbol("s", &m.S)
+	f.side(&x.Side, "S", &m.SS)
+	f.price(&x.Qty, "v", m.V)
+	f.price(&x.Price, "p", m.P)
+	f.id(&x.ID, m.I)
+	f.seq(&f.ev.SeqProvider, m.Seq)
+}
+
+type bybitBookMsg struct {
+	S text    `json:"s"`
+	B levels  `json:"b"`
+	A levels  `json:"a"`
+	U integer `json:"u"`
+}
+
+func (m *bybitBookMsg) bind(ev *schema.CanonicalEvent) {
+	m.B.bind(nil, &ev.Book.Bids, nil)
+	m.A.bind(nil, &ev.Book.Asks, nil)
+}
+
+func (m *bybitBookMsg) fill(f *filler) {
+	f.need("b", m.B.ok)
+	f.need("a", m.A.ok)
+	f.symbol("s", &m.S)
+	f.unsigned(&f.ev.Book.LastSeq, "u", m.U)
+	f.ev.SeqProvider = f.ev.Book.LastSeq
+}
+
+type bybitTickerMsg struct {
+	Symbol          text    `json:"symbol"`
+	LastPrice       num     `json:"lastPrice"`
+	HighPrice24h    num     `json:"highPrice24h"`
+	LowPrice24h     num     `json:"lowPrice24h"`
+	PrevPrice24h    num     `json:"prevPrice24h"`
+	Volume24h       num     `json:"volume24h"`
+	Turnover24h     num     `json:"turnover24h"`
+	Price24hPcnt    num     `json:"price24hPcnt"`
+	Bid1Price       num     `json:"bid1Price"`
+	Bid1Size        num     `json:"bid1Size"`
+	Ask1Price       num     `json:"ask1Price"`
+	Ask1Size        num     `json:"ask1Size"`
+	MarkPrice       optNum  `json:"markPrice"`
+	IndexPrice      optNum  `json:"indexPrice"`
+	OpenInterest    optNum  `json:"openInterest"`
+	FundingRate     optNum  `json:"fundingRate"`
+	NextFundingTime integer `json:"nextFundingTime"`
+}
+
+func (m *bybitTickerMsg) fill(f *filler) {
+	x := &f.ev.Ticker
+	f.symbol("symbol", &m.Symbol)
+	f.price(&x.Last, "lastPrice", m.LastPrice)
+	f.price(&x.High, "highPrice24h", m.HighPrice24h)
+	f.price(&x.Low, "lowPrice24h", m.LowPrice24h)
+	f.price(&x.Open, "prevPrice24h", m.PrevPrice24h)
+	f.price(&x.Volume, "volume24h", m.Volume24h)
+	f.price(&x.QuoteVolume, "turnover24h", m.Turnover24h)
+	f.percent(&x.ChangePct, "price24hPcnt", m.Price24hPcnt)
+	f.price(&x.BidPrice, "bid1Price", m.Bid1Price)
+	f.price(&x.BidQty, "bid1Size", m.Bid1Size)
+	f.price(&x.AskPrice, "ask1Price", m.Ask1Price)
+	f.price(&x.AskQty, "ask1Size", m.Ask1Size)
+	f.decimal(&x.MarkPrice, m.MarkPrice.num)
+	f.decimal(&x.IndexPrice, m.IndexPrice.num)
+	f.decimal(&x.OpenInt, m.OpenInterest.num)
+	f.decimal(&x.FundingRate, m.FundingRate.num)
+	f.millis(&x.NextFundingTime, "nextFundingTime", m.NextFundingTime)
+}
+
+var bybitIntervals = map[string]string{
+	"1": "1m", "3": "3m", "5": "5m", "15": "15m", "30": "30m", "60": "1h", "120": "2h",
+	"240": "4h", "360": "6h", "720": "12h", "D": "1d", "W": "1w", "M": "1M",
+}
+
+type bybitKlineMsg struct {
+	Start     integer `json:"start"`
+	End       integer `json:"end"`
+	Interval  word    `json:"interval"`
+	Open      num     `json:"open"`
+	Close     num     `json:"close"`
+	High      num     `json:"high"`
+	Low       num     `json:"low"`
+	Volume    num     `json:"volume"`
+	Turnover  num     `json:"turnover"`
+	Confirm   flag    `json:"confirm"`
+	Timestamp integer `json:"timestamp"`
+}
+
+func (m *bybitKlineMsg) fill(f *filler) {
+	x := &f.ev.Kline
+	f.millis(&x.OpenTime, "start", m.Start)
+	f.millis(&x.CloseTime, "end", m.End)
+	f.word(&x.Interval, "interval", bybitIntervals, &m.Interval)
+	f.price(&x.Open, "open", m.Open)
+	f.price(&x.Close, "close", m.Close)
+	f.price(&x.High, "high", m.High)
+	f.price(&x.Low, "low", m.Low)
+	f.price(&x.Volume, "volume", m.Volume)
+	f.price(&x.QuoteVolume, "turnover", m.Turnover)
+	x.Closed = m.Confirm.v
+	if x.Closed {
+		f.ev.Type = schema.EventKlineClosed
+	}
+	f.millis(&f.main, "timestamp", m.Timestamp)
+}
+
+type bybitAllLiquidationMsg struct {
+	T  integer `json:"T"`
+	S  text    `json:"s"`
+	SS text    `json:"S"`
+	V  num     `json:"v"`
+	P  num     `json:"p"`
+}
+
+func (m *bybitAllLiquidationMsg) fill(f *filler) {
+	x := &f.ev.Liquidation
+	f.need("p", m.P.ok)
+	f.need("v", m.V.ok)
+	f.need("S", m.SS.ok)
+	f.millis(&f.main, "T", m.T)
+	f.symbol("s", &m.S)
+	f.side(&x.Side, "S", &m.SS)
+	x.Side = opposite(x.Side) // the liquidated position's side
+	f.price(&x.Qty, "v", m.V)
+	f.price(&x.Price, "p", m.P)
+}
+
+type bybitLiquidationMsg struct {
+	Symbol      text    `json:"symbol"`
+	Side        text    `json:"side"`
+	Price       num     `json:"price"`
+	Size        num     `json:"size"`
+	UpdatedTime integer `json:"updatedTime"`
+}
+
+func (m *bybitLiquidationMsg) fill(f *filler) {
+	x := &f.ev.Liquidation
+	f.symbol("symbol", &m.Symbol)
+	f.side(&x.Side, "side", &m.Side)
+	x.Side = opposite(x.Side)
+	f.price(&x.Price, "price", m.Price)
+	f.price(&x.Qty, "size", m.Size)
+	f.millis(&f.main, "updatedTime", m.UpdatedTime)
+}
+
+type bybitOpMsg struct {
+	ReqID   reqID   `json:"req_id"`
+	RetMsg  string  `json:"ret_msg"`
+	RetCode integer `json:"ret_code"`
+}
+
+func (m *bybitOpMsg) fill(f *filler) {
+	c := &f.ev.Control
+	c.RequestID, c.Reason, c.Code = m.ReqID.v, m.RetMsg, m.RetCode.v
+}
 
 // BybitSubscribe returns a v5 subscribe request for topics
 // ("publicTrade.BTCUSDT", "orderbook.50.BTCUSDT", "tickers.BTCUSDT", …)
 // with request id reqID, which the ack carries back in Control.RequestID.
 func BybitSubscribe(reqID uint64, topics ...string) ([]byte, error) {
-	b := append([]byte(`{"op":"subscribe","req_id":"`), strconv.FormatUint(reqID, 10)...)
-	b = append(b, `","args":`...)
-	return appendNames(b, topics, '}')
+	if err := checkNames("topic", topics); err != nil {
+		return nil, err
+	}
+	return marshalRequest(&struct {
+		Op    string   `json:"op"`
+		ReqID string   `json:"req_id"`
+		Args  []string `json:"args"`
+	}{"subscribe", strconv.FormatUint(reqID, 10), topics})
 }

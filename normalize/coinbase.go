@@ -3,149 +3,364 @@ package normalize
 import (
 	"context"
 
+	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
 
-// CoinbaseSymbolRules are Coinbase's product ids: "BTC-USD" is BTC-USD.
-// The fallback resolves spot products only; derivatives ("BIP-20DEC30-CDE",
-// "BTC-PERP-INTX") name no quote asset, so load them into the registry with
-// [Instrument.Contract] set (a perpetual's contract is "PERP", a future's
-// its expiry: BTC-USDC-PERP, BIP-USD-20DEC30).
-var CoinbaseSymbolRules = SymbolRules{Delimiter: '-'}
+// CoinbaseSymbolRules returns Coinbase's product ids: "BTC-USD" is
+// BTC-USD. The fallback resolves spot products only; derivatives
+// ("BIP-20DEC30-CDE", "BTC-PERP-INTX") name no quote asset, so load them
+// into the registry with [Instrument.Contract] set (a perpetual's contract
+// is "PERP", a future's its expiry: BTC-USDC-PERP, BIP-USD-20DEC30).
+func CoinbaseSymbolRules() SymbolRules { return SymbolRules{Delimiter: '-'} }
 
-// Coinbase normalises the Coinbase Advanced Trade market data feed
-// (market_trades, ticker, ticker_batch, l2_data, candles, heartbeats,
-// subscriptions)
-// and the older Coinbase Exchange feed (match, last_match, ticker,
-// snapshot, l2update, heartbeat, subscriptions) into canonical events. One
+// NewCoinbase returns a parser of the Coinbase Advanced Trade market data
+// feed (market_trades, ticker, ticker_batch, l2_data, candles, heartbeats,
+// subscriptions) and of the older Coinbase Exchange feed (match,
+// last_match, ticker, snapshot, l2update, heartbeat, subscriptions). One
 // Advanced Trade frame may carry several events, and each event several
-// trades or tickers: every one becomes an event of its own.
+// trades or tickers: every one becomes an event of its own. It takes events
+// from events and hands them to sink, and panics when either is nil.
 //
 // Sequences: an Advanced Trade trade's SeqProvider is its trade_id, any
-// other Advanced Trade event's the frame's sequence_num (one counter per
-// connection, not per product, so no book gap is derived from it); an
+// other Advanced Trade event's the frame's sequence_num, one counter per
+// connection for every channel: a jump is a gap marker with no symbol (the
+// connection lost a message; every book it fed is suspect), a lower number
+// a repeat, dropped; an
 // Exchange message's is its per-product sequence where it has one.
 // Exchange match sides name the maker; Trade.Side is the aggressor's, the
 // other one.
-//
-// One parser serves one connection: HandleFrame and HandleBytes must not be
-// called concurrently. Stats and Symbols may be called from any goroutine.
-// Make it with [NewCoinbase].
-type Coinbase struct{ feed }
-
-// NewCoinbase returns a parser that takes events from events and hands
-// them to sink. It panics when events or sink is nil.
-func NewCoinbase(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Coinbase {
-	p := &Coinbase{}
-	p.setup(schema.VenueCoinbase, events, sink, opts, CoinbaseSymbolRules)
-	p.split = p.route
-	return p
+func NewCoinbase(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Parser {
+	return newParser(&coinbaseSpec, events, sink, opts)
 }
 
-// coinbaseChannel is what an Advanced Trade channel carries: each event of
-// the frame is a message (spec), or holds an array of them under inner.
-type coinbaseChannel struct {
-	spec, update *msgSpec // update: for events of type "update", when it differs
-	inner        string
-}
-
-var (
-	coinbaseChannels   map[string]coinbaseChannel
-	coinbaseTypes      map[string]*msgSpec // Exchange feed: the "type" field
-	coinbaseHeartbeat  = msgSpec{typ: schema.EventControl, table: emptyTable, ctl: schema.ControlHeartbeat}
-	coinbaseAck        = msgSpec{typ: schema.EventControl, table: emptyTable, ctl: schema.ControlSubscribeAck}
-	coinbaseVenueError = msgSpec{typ: schema.EventControl, table: newTable("error", "", fText("message", reason)), ctl: schema.ControlVenueError}
+const (
+	cbTrade = iota
+	cbTicker
+	cbL2Snap
+	cbL2Update
+	cbCandle
+	cbHeartbeat
+	cbAck
+	cbError
+	cbMatch
+	cbExchangeTicker
+	cbSnapshot
+	cbL2Change
 )
 
-func init() {
-	trades := &msgSpec{typ: schema.EventTrade, table: coinbaseTrade}
-	tickers := &msgSpec{typ: schema.EventTicker, table: coinbaseTicker}
-	coinbaseChannels = map[string]coinbaseChannel{
-		"market_trades": {spec: trades, inner: "trades"},
-		"ticker":        {spec: tickers, inner: "tickers"},
-		"ticker_batch":  {spec: tickers, inner: "tickers"},
-		"l2_data": {
-			spec:   &msgSpec{typ: schema.EventBookSnapshot, table: coinbaseL2},
-			update: &msgSpec{typ: schema.EventBookUpdate, table: coinbaseL2},
-		},
-		"candles":       {spec: &msgSpec{typ: schema.EventKlineLive, table: coinbaseCandle, after: afterCoinbaseCandle}, inner: "candles"},
-		"heartbeats":    {spec: &coinbaseHeartbeat},
-		"subscriptions": {spec: &coinbaseAck},
-	}
-	match := &msgSpec{typ: schema.EventTrade, table: coinbaseMatch}
-	coinbaseTypes = map[string]*msgSpec{
-		"match":         match,
-		"last_match":    match,
-		"ticker":        {typ: schema.EventTicker, table: coinbaseExchangeTicker},
-		"snapshot":      {typ: schema.EventBookSnapshot, table: coinbaseSnapshot},
-		"l2update":      {typ: schema.EventBookUpdate, table: coinbaseL2Update},
-		"heartbeat":     &coinbaseHeartbeat,
-		"subscriptions": &coinbaseAck,
-		"error":         &coinbaseVenueError,
-	}
+var coinbaseSpec = venueSpec{
+	venue:      schema.VenueCoinbase,
+	rules:      CoinbaseSymbolRules,
+	continuity: continuity.Coinbase,
+	kinds: []kind{
+		cbTrade:          {name: "market_trades", typ: schema.EventTrade, slot: newSlot[cbTradeMsg]},
+		cbTicker:         {name: "ticker", typ: schema.EventTicker, slot: newSlot[cbTickerMsg]},
+		cbL2Snap:         {name: "l2_data", typ: schema.EventBookSnapshot, slot: newSlot[cbL2Msg]},
+		cbL2Update:       {name: "l2_data", typ: schema.EventBookUpdate, slot: newSlot[cbL2Msg]},
+		cbCandle:         {name: "candles", typ: schema.EventKlineLive, slot: newSlot[cbCandleMsg]},
+		cbHeartbeat:      {name: "control", typ: schema.EventControl, ctl: schema.ControlHeartbeat, slot: newSlot[emptyMsg]},
+		cbAck:            {name: "control", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[emptyMsg]},
+		cbError:          {name: "error", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[cbErrorMsg]},
+		cbMatch:          {name: "match", typ: schema.EventTrade, slot: newSlot[cbMatchMsg]},
+		cbExchangeTicker: {name: "ticker", typ: schema.EventTicker, slot: newSlot[cbExchangeTickerMsg]},
+		cbSnapshot:       {name: "snapshot", typ: schema.EventBookSnapshot, slot: newSlot[cbSnapshotMsg]},
+		cbL2Change:       {name: "l2update", typ: schema.EventBookUpdate, slot: newSlot[cbL2UpdateMsg]},
+	},
+	newState: func() any { return new(cbState) },
+	split:    coinbaseSplit,
 }
 
-// coinbaseEnvelope are the envelope keys route reads, in the order of its variables.
-var coinbaseEnvelope = []string{"channel", "type", "events", "sequence_num", "timestamp"}
-
-// route splits a frame: Advanced Trade frames name a channel and carry
-// events; Exchange frames are one message named by "type".
-func (p *Coinbase) route(ctx context.Context, data []byte, ingest int64) error {
-	var v [5][]byte
-	if err := members(data, coinbaseEnvelope, v[:]); err != nil {
-		return p.bad("envelope", "", err)
+// coinbaseChannels maps an Advanced Trade channel to its kind; kinds whose
+// events hold an array of messages name its key in coinbaseInner.
+var (
+	coinbaseChannels = map[string]int{
+		"market_trades": cbTrade, "ticker": cbTicker, "ticker_batch": cbTicker, "l2_data": cbL2Snap,
+		"candles": cbCandle, "heartbeats": cbHeartbeat, "subscriptions": cbAck,
 	}
-	channel, typ, events, seqNum, ts := v[0], v[1], v[2], v[3], v[4]
-	if channel == nil { // the Exchange feed
-		sp, ok := coinbaseTypes[string(str(typ))]
+	coinbaseTypes = map[string]int{ // the Exchange feed's "type"
+		"match": cbMatch, "last_match": cbMatch, "ticker": cbExchangeTicker, "snapshot": cbSnapshot,
+		"l2update": cbL2Change, "heartbeat": cbHeartbeat, "subscriptions": cbAck, "error": cbError,
+	}
+)
+
+type cbState struct {
+	env cbEnvelope
+	ev  cbEvent
+}
+
+// cbEnvelope is a Coinbase frame: Advanced Trade frames name a channel and
+// carry events; Exchange frames are one message named by "type".
+type cbEnvelope struct {
+	Channel     text    `json:"channel"`
+	Type        text    `json:"type"`
+	Events      spans   `json:"events"`
+	SequenceNum integer `json:"sequence_num"`
+	Timestamp   text    `json:"timestamp"`
+}
+
+// cbEvent is one Advanced Trade event: its type and the array it carries.
+type cbEvent struct {
+	Type    text  `json:"type"`
+	Trades  spans `json:"trades"`
+	Tickers spans `json:"tickers"`
+	Candles spans `json:"candles"`
+}
+
+func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int64) error {
+	st := p.state.(*cbState)
+	env := &st.env
+	*env = cbEnvelope{Events: spans{list: &p.elems}}
+	p.elems = p.elems[:0]
+	if err := p.unmarshal(data, env); err != nil {
+		return p.badDecode("envelope", err)
+	}
+	p.raw.Payload = data
+	if !env.Channel.ok { // the Exchange feed
+		k, ok := coinbaseTypes[string(env.Type.bytes())]
 		if !ok {
 			return p.unknown()
 		}
-		return p.one(ctx, sp, data, nil, ingest)
+		p.raw.Stream = env.Type.bytes()
+		return p.run(ctx, k, data, nil, ingest)
 	}
-	ch, ok := coinbaseChannels[string(str(channel))]
+	p.raw.Stream = env.Channel.bytes()
+	// sequence_num counts every message of the connection, whatever its
+	// channel: a jump is a lost message (Advanced Trade "Sequence numbers").
+	if env.SequenceNum.ok && env.SequenceNum.v > 0 {
+		keep, err := p.checkConn(ctx, p.raw.ConnID, uint64(env.SequenceNum.v), ingest)
+		if !keep || err != nil {
+			return err
+		}
+	}
+	k, ok := coinbaseChannels[string(env.Channel.bytes())]
 	if !ok {
-		if string(str(typ)) == "error" {
-			return p.one(ctx, &coinbaseVenueError, data, nil, ingest)
+		if string(env.Type.bytes()) == "error" {
+			return p.run(ctx, cbError, data, nil, ingest)
 		}
 		return p.unknown()
 	}
-	p.env.seq = envInt(seqNum)
-	p.env.ts, _ = parseRFC3339(str(ts))
-	if ch.spec.typ == schema.EventControl {
-		return p.one(ctx, ch.spec, data, nil, ingest)
+	if env.SequenceNum.ok && env.SequenceNum.v > 0 {
+		p.env.seq = uint64(env.SequenceNum.v)
+	}
+	p.env.ts, _ = parseRFC3339(env.Timestamp.bytes())
+	if p.spec.kinds[k].typ == schema.EventControl {
+		return p.run(ctx, k, data, nil, ingest)
 	}
 	var first error
-	var ev iter
-	ev.array(events)
-	ev.loose = true
-	for ev.next() {
-		var err error
-		if ch.inner == "" {
-			sp := ch.spec
-			if ch.update != nil && string(str(member(ev.val, "type"))) == "update" {
-				sp = ch.update
-			}
-			err = p.one(ctx, sp, ev.val, nil, ingest)
-		} else {
-			err = p.each(ctx, ch.spec, member(ev.val, ch.inner), nil, ingest)
-		}
+	for _, s := range p.elems {
+		err := p.coinbaseEvent(ctx, st, k, s.of(data), ingest)
 		if err != nil && first == nil {
 			first = err
 		}
 	}
-	if err := ev.finish(); err != nil && first == nil {
-		first = p.bad("envelope", "events", err)
-	}
 	return first
 }
 
-// afterCoinbaseCandle: Advanced Trade candles are five minutes long and
-// say nothing of being closed, so they are live klines.
-func afterCoinbaseCandle(_ *decoder, e *schema.CanonicalEvent) {
-	e.Kline.Interval = "5m"
-	e.Kline.CloseTime = e.Kline.OpenTime + intervalNanos["5m"]
+// coinbaseEvent runs one Advanced Trade event: l2_data events are a
+// message each; the others hold an array of them.
+func (p *Parser) coinbaseEvent(ctx context.Context, st *cbState, k int, event []byte, ingest int64) error {
+	ev := &st.ev
+	*ev = cbEvent{Trades: spans{list: &p.inner}, Tickers: spans{list: &p.inner}, Candles: spans{list: &p.inner}}
+	p.inner = p.inner[:0]
+	if err := p.unmarshal(event, ev); err != nil {
+		return p.badDecode("envelope", err)
+	}
+	if k == cbL2Snap {
+		if string(ev.Type.bytes()) == "update" {
+			k = cbL2Update
+		}
+		return p.run(ctx, k, event, nil, ingest)
+	}
+	return p.each(ctx, k, event, p.inner, nil, ingest)
+}
+
+// Coinbase's messages.
+
+// cbTradeMsg is one trade of an Advanced Trade market_trades event; its
+// side is the aggressor's.
+type cbTradeMsg struct {
+	TradeID   integer `json:"trade_id"`
+	ProductID text    `json:"product_id"`
+	Price     num     `json:"price"`
+	Size      num     `json:"size"`
+	Side      text    `json:"side"`
+	Time      text    `json:"time"`
+}
+
+func (m *cbTradeMsg) fill(f *filler) {
+	x := &f.ev.Trade
+	f.seqID("trade_id", &x.ID, m.TradeID)
+	f.symbol("product_id", &m.ProductID)
+	f.price(&x.Price, "price", m.Price)
+	f.price(&x.Qty, "size", m.Size)
+	f.side(&x.Side, "side", &m.Side)
+	f.time(&f.main, "time", &m.Time)
+}
+
+type cbTickerMsg struct {
+	ProductID       text `json:"product_id"`
+	Price           num  `json:"price"`
+	Volume24h       num  `json:"volume_24_h"`
+	Low24h          num  `json:"low_24_h"`
+	High24h         num  `json:"high_24_h"`
+	PricePctChg24h  num  `json:"price_percent_chg_24_h"`
+	BestBid         num  `json:"best_bid"`
+	BestBidQuantity num  `json:"best_bid_quantity"`
+	BestAsk         num  `json:"best_ask"`
+	BestAskQuantity num  `json:"best_ask_quantity"`
+}
+
+func (m *cbTickerMsg) fill(f *filler) {
+	x := &f.ev.Ticker
+	f.symbol("product_id", &m.ProductID)
+	f.price(&x.Last, "price", m.Price)
+	f.price(&x.Volume, "volume_24_h", m.Volume24h)
+	f.price(&x.Low, "low_24_h", m.Low24h)
+	f.price(&x.High, "high_24_h", m.High24h)
+	f.decimal(&x.ChangePct, m.PricePctChg24h)
+	f.price(&x.BidPrice, "best_bid", m.BestBid)
+	f.price(&x.BidQty, "best_bid_quantity", m.BestBidQuantity)
+	f.price(&x.AskPrice, "best_ask", m.BestAsk)
+	f.price(&x.AskQty, "best_ask_quantity", m.BestAskQuantity)
+}
+
+// cbL2Msg is one l2_data event: a product and its changed levels, each
+// naming its side ("bid" or "offer").
+type cbL2Msg struct {
+	ProductID text   `json:"product_id"`
+	Updates   levels `json:"updates"`
+}
+
+var coinbaseL2Levels = &levelShape{price: 0, qty: 1, side: 2, priceKey: "price_level", qtyKey: "new_quantity", sideKey: "side"}
+
+func (m *cbL2Msg) bind(ev *schema.CanonicalEvent) {
+	m.Updates.bind(coinbaseL2Levels, &ev.Book.Bids, &ev.Book.Asks)
+}
+
+func (m *cbL2Msg) fill(f *filler) { f.symbol("product_id", &m.ProductID) }
+
+// cbCandleMsg: Advanced Trade candles are five minutes long ("start" is
+// Unix seconds, as text) and say nothing of being closed: live klines.
+type cbCandleMsg struct {
+	ProductID text `json:"product_id"`
+	Start     num  `json:"start"`
+	Open      num  `json:"open"`
+	High      num  `json:"high"`
+	Low       num  `json:"low"`
+	Close     num  `json:"close"`
+	Volume    num  `json:"volume"`
+}
+
+func (m *cbCandleMsg) fill(f *filler) {
+	x := &f.ev.Kline
+	f.symbol("product_id", &m.ProductID)
+	f.seconds(&x.OpenTime, "start", m.Start)
+	f.price(&x.Open, "open", m.Open)
+	f.price(&x.High, "high", m.High)
+	f.price(&x.Low, "low", m.Low)
+	f.price(&x.Close, "close", m.Close)
+	f.price(&x.Volume, "volume", m.Volume)
+	x.Interval = "5m"
+	x.CloseTime = x.OpenTime + intervalNanos["5m"]
+}
+
+type cbErrorMsg struct {
+	Message string `json:"message"`
+}
+
+func (m *cbErrorMsg) fill(f *filler) { f.ev.Control.Reason = m.Message }
+
+// cbMatchMsg is an Exchange match: its side is the maker's.
+type cbMatchMsg struct {
+	Sequence  integer `json:"sequence"`
+	TradeID   ident   `json:"trade_id"`
+	ProductID text    `json:"product_id"`
+	Price     num     `json:"price"`
+	Size      num     `json:"size"`
+	Side      text    `json:"side"`
+	Time      text    `json:"time"`
+}
+
+func (m *cbMatchMsg) fill(f *filler) {
+	x := &f.ev.Trade
+	f.unsigned(&f.ev.SeqProvider, "sequence", m.Sequence)
+	f.id(&x.ID, m.TradeID)
+	f.symbol("product_id", &m.ProductID)
+	f.price(&x.Price, "price", m.Price)
+	f.price(&x.Qty, "size", m.Size)
+	f.side(&x.Side, "side", &m.Side)
+	x.Side = opposite(x.Side)
+	f.time(&f.main, "time", &m.Time)
+}
+
+type cbExchangeTickerMsg struct {
+	Sequence    integer `json:"sequence"`
+	ProductID   text    `json:"product_id"`
+	Price       num     `json:"price"`
+	LastSize    num     `json:"last_size"`
+	Open24h     num     `json:"open_24h"`
+	High24h     num     `json:"high_24h"`
+	Low24h      num     `json:"low_24h"`
+	Volume24h   num     `json:"volume_24h"`
+	BestBid     num     `json:"best_bid"`
+	BestBidSize num     `json:"best_bid_size"`
+	BestAsk     num     `json:"best_ask"`
+	BestAskSize num     `json:"best_ask_size"`
+	Time        text    `json:"time"`
+}
+
+func (m *cbExchangeTickerMsg) fill(f *filler) {
+	x := &f.ev.Ticker
+	f.unsigned(&f.ev.SeqProvider, "sequence", m.Sequence)
+	f.symbol("product_id", &m.ProductID)
+	f.price(&x.Last, "price", m.Price)
+	f.price(&x.LastQty, "last_size", m.LastSize)
+	f.price(&x.Open, "open_24h", m.Open24h)
+	f.price(&x.High, "high_24h", m.High24h)
+	f.price(&x.Low, "low_24h", m.Low24h)
+	f.price(&x.Volume, "volume_24h", m.Volume24h)
+	f.price(&x.BidPrice, "best_bid", m.BestBid)
+	f.price(&x.BidQty, "best_bid_size", m.BestBidSize)
+	f.price(&x.AskPrice, "best_ask", m.BestAsk)
+	f.price(&x.AskQty, "best_ask_size", m.BestAskSize)
+	f.time(&f.main, "time", &m.Time)
+}
+
+type cbSnapshotMsg struct {
+	ProductID text   `json:"product_id"`
+	Bids      levels `json:"bids"`
+	Asks      levels `json:"asks"`
+	Time      text   `json:"time"`
+}
+
+func (m *cbSnapshotMsg) bind(ev *schema.CanonicalEvent) {
+	m.Bids.bind(nil, &ev.Book.Bids, nil)
+	m.Asks.bind(nil, &ev.Book.Asks, nil)
+}
+
+func (m *cbSnapshotMsg) fill(f *filler) {
+	f.symbol("product_id", &m.ProductID)
+	f.time(&f.main, "time", &m.Time)
+}
+
+// cbL2UpdateMsg changes are [side, price, size], side "buy" or "sell".
+type cbL2UpdateMsg struct {
+	ProductID text   `json:"product_id"`
+	Changes   levels `json:"changes"`
+	Time      text   `json:"time"`
+}
+
+var coinbaseChangeLevels = &levelShape{price: 1, qty: 2, side: 0}
+
+func (m *cbL2UpdateMsg) bind(ev *schema.CanonicalEvent) {
+	m.Changes.bind(coinbaseChangeLevels, &ev.Book.Bids, &ev.Book.Asks)
+}
+
+func (m *cbL2UpdateMsg) fill(f *filler) {
+	f.symbol("product_id", &m.ProductID)
+	f.time(&f.main, "time", &m.Time)
 }
 
 // CoinbaseSubscribe returns an Advanced Trade subscribe request for one
@@ -154,22 +369,31 @@ func afterCoinbaseCandle(_ *decoder, e *schema.CanonicalEvent) {
 // delivered as "l2_data". Coinbase sends no request id: the ack is a
 // "subscriptions" message (ControlSubscribeAck).
 func CoinbaseSubscribe(channel string, productIDs ...string) ([]byte, error) {
-	if !validName(channel) {
-		return nil, wrapBad("channel name " + channel)
+	if err := checkNames("channel", []string{channel}); err != nil {
+		return nil, err
 	}
-	b := append([]byte(`{"type":"subscribe","channel":"`), channel...)
-	b = append(b, `","product_ids":`...)
-	return appendNames(b, productIDs, '}')
+	if err := checkNames("product id", productIDs); err != nil {
+		return nil, err
+	}
+	return marshalRequest(&struct {
+		Type       string   `json:"type"`
+		Channel    string   `json:"channel"`
+		ProductIDs []string `json:"product_ids"`
+	}{"subscribe", channel, productIDs})
 }
 
 // CoinbaseExchangeSubscribe is the Exchange feed's subscribe request, for
 // channels ("matches", "ticker", "level2_batch", "heartbeat") and products.
 func CoinbaseExchangeSubscribe(channels []string, productIDs ...string) ([]byte, error) {
-	b := []byte(`{"type":"subscribe","product_ids":`)
-	b, err := appendNames(b, productIDs, ',')
-	if err != nil {
+	if err := checkNames("product id", productIDs); err != nil {
 		return nil, err
 	}
-	b = append(b, `"channels":`...)
-	return appendNames(b, channels, '}')
+	if err := checkNames("channel", channels); err != nil {
+		return nil, err
+	}
+	return marshalRequest(&struct {
+		Type       string   `json:"type"`
+		ProductIDs []string `json:"product_ids"`
+		Channels   []string `json:"channels"`
+	}{"subscribe", productIDs, channels})
 }

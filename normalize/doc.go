@@ -1,37 +1,55 @@
 // Package normalize turns venue messages into Meltica's canonical events.
 //
-// A venue parser ([Binance], [Coinbase], [Kraken], [OKX], [Bybit]) takes a [schema.WsFrame] — its HandleFrame method has the
-// websocket client's handler signature — or raw bytes, splits the venue's
-// envelope into a [schema.ProviderRaw] without copying, decodes each message
-// into a pooled [schema.CanonicalEvent] and hands it to a [Sink] (the
-// dispatcher), which takes ownership. The frame is only borrowed: symbols
-// are interned strings from a [Symbols] registry, identifiers are copied
-// into [schema.ID]s and numbers into [schema.Decimal]s, so nothing refers to
-// the frame's buffer once HandleFrame returns.
+// One type, [Parser], serves every venue; [NewBinance], [NewCoinbase],
+// [NewKraken], [NewOKX] and [NewBybit] build it from the venue's
+// specification, which is data fixed at init: the envelope, the message
+// kinds and the Go struct each is decoded into, the symbol rules, the
+// sequence rule and the control messages, in one file per venue. A parser
+// takes a [schema.WsFrame] — its HandleFrame method has the websocket
+// client's handler signature — or raw bytes, splits the venue's envelope
+// into a [schema.ProviderRaw] (stream or channel, payload; every venue),
+// decodes each message into a pooled [schema.CanonicalEvent] and hands it
+// to a [Sink] (the dispatcher), which takes ownership. The frame is only
+// borrowed: symbols are interned strings from a [Symbols] registry,
+// identifiers are copied into [schema.ID]s and numbers into
+// [schema.Decimal]s, so nothing refers to the frame's buffer once
+// HandleFrame returns.
 //
 // # Decoding
 //
-// Messages are read by a small JSON scanner shared by every venue: each
-// message is validated once (envelopes and values already validated with
-// their message are walked loosely), keys are matched exactly, and nothing
-// is allocated. Exact matching avoids a trap of reflection decoders:
-// goccy/go-json, like encoding/json, matches keys case-insensitively, and
-// Binance sends "e" and "E", "t" and "T", "m" and "M" in one object. Each
-// message type is a table — key, kind of value, place in the event — walked
-// by one engine, so what differs between types and venues (the id field of a
-// trade type, required fields, enum spellings, quote assets) is data, not a
-// second copy of a parser. The venues after Binance share one shell as
-// well: each brings an envelope splitter (Coinbase "channel"/"events" or
-// "type", Kraken v2 "channel"/"data" and v1 arrays, OKX "arg"/"data", Bybit
-// "topic"/"data") that names the table of each message and what the
-// envelope says for all of them (sequence, time, symbol); the walk over
-// arrays of messages, acks and unknown-type counting are common. Book levels
-// are tuples ([price, qty, …], [side, price, qty]) or objects ({"price",
-// "qty"}, {"side", "price_level", "new_quantity"}), a shape in the table.
-// Prices sent as JSON numbers (Kraken v2) keep their text. In steady state a
-// trade, best bid/offer, book diff (up to 20 levels a side once the pool's
-// events have grown), ticker or execution report of any venue costs no
-// allocation.
+// All JSON goes through github.com/goccy/go-json's v2 API, which matches
+// member names case-sensitively (Binance sends "e" and "E", "t" and "T",
+// "m" and "M" in one object). Each message kind is a Go struct with json
+// tags, decoded by goccy into a value the parser reuses. Its fields are a
+// few value types that decode themselves through goccy's UnmarshalerFrom
+// interface into storage they own: decimals keep the digits sent, quoted
+// or bare ([schema.Decimal] decodes itself the same way); short strings
+// (symbols, enum words) are held in place; book levels, tuples by position
+// or objects by key, are appended straight to the event's reused slices.
+// The struct then fills the event, applying the rules every venue shares
+// (no negative prices, milliseconds to nanoseconds, interned symbols) with
+// the venue's key named in any error. In steady state no message of any
+// venue allocates (a test runs every sample of testdata/venues).
+//
+// A frame is read in one pass where the venue names the message's type in
+// its envelope: OKX "arg.channel", Bybit "topic", Coinbase "channel" or
+// "type", Kraken "channel", and a Binance combined stream's name. A Binance
+// payload sent raw is recognised by its "e" when it comes first (Binance's
+// layout); one without "e" (spot bookTicker) is decoded once into a struct
+// that both classifies and holds it.
+//
+// goccy v0.12.0 is a recent rewrite: every call into it is the parser's
+// boundary, where a panic is recovered into a [*ParseError] wrapping
+// [ErrDecoderPanic] and counted (Stats.Panics); the event is returned to
+// its pool and the next message is decoded as usual. Requests the package
+// writes (subscriptions, signed orders) are encoded by goccy from typed
+// structs as well.
+//
+// # Faults and logging
+//
+// [Options].Logger, when set, hears each fault at Warn with the keys venue,
+// symbol, stream and err: a message dropped, a recovered panic, a sequence
+// gap. Nothing is logged for a message that normalises.
 //
 // # Canonical fields
 //
@@ -58,9 +76,36 @@
 // affected. Unknown message types are counted and skipped (nil error).
 // Subscription acks, venue errors, heartbeats, pongs and status messages
 // become [schema.EventControl] events of the matching [schema.ControlKind].
-// A depth diff (Binance U/u and pu, OKX prevSeqId/seqId) that does not
-// continue its symbol's previous one is preceded by a [schema.EventGap]
-// event carrying the missing ids; a book snapshot restarts the sequence.
+//
+// Messages that end or degrade a stream are control events too, critical
+// like every control event (they wait for the pool, are never dropped),
+// with the venue's code and reason: ControlVenueError for Binance
+// listenKeyExpired (E sent as a number or a string) and
+// eventStreamTerminated (Reason is the event's name), Binance's flat error
+// {"code","msg","id"} and WS-API errors, OKX "error" and
+// "channel-conn-count-error" events, Bybit op responses with
+// "success":false (ret_code, ret_msg), Coinbase "error" messages and Kraken
+// method errors; ControlStatus for Binance serverShutdown, OKX "notice"
+// (code 64008: the connection closes for a service upgrade) and Kraken
+// status messages (Reason "maintenance", "cancel_only", … or "online").
+//
+// # Continuity
+//
+// Each venue's rule for what continues a stream, what repeats it and what
+// follows a loss is the one normalize/book applies
+// (normalize/internal/continuity): Binance spot diffs chain by U = previous
+// u + 1 and USDⓈ-M/COIN-M diffs by pu = previous u, after the snapshot's
+// lastUpdateId; OKX by prevSeqId = previous seqId, a keep-alive
+// (prevSeqId = seqId) and a reset after maintenance (seqId < prevSeqId)
+// being continuous; Bybit by u = previous u + 1, u = 1 a restart; Coinbase
+// Advanced Trade by sequence_num + 1 per message of a connection; Kraken
+// books carry no ids (their checksum is the check). A diff that follows
+// lost messages is preceded by a [schema.EventGap] event naming the
+// missing ids (with a count where ids are consecutive); for Coinbase one
+// marker with no symbol and GapType EventUnknown stands for the whole
+// connection. A repeat — ids the stream already covered, from a venue's
+// resend or a rotation's overlap — is dropped and counted
+// (Stats.Repeats), never a gap. A book snapshot restarts its stream.
 //
 // # Pool exhaustion
 //

@@ -28,7 +28,7 @@ func (s printSink) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
 	return nil
 }
 
-func ExampleBinance() {
+func ExampleNewBinance() {
 	pools := schema.NewPools(nil)
 	p := normalize.NewBinance(pools.Events, printSink{pools}, nil)
 	ctx := context.Background()
@@ -97,7 +97,7 @@ func ExampleBinanceOrders() {
 
 // A Kraken v2 trade frame carries several trades, prices as JSON numbers:
 // each trade is an event, its price the digits Kraken sent.
-func ExampleKraken() {
+func ExampleNewKraken() {
 	events := schema.NewPools(nil).Events
 	sink := normalize.SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
 		defer events.Put(ev)
@@ -118,7 +118,7 @@ func ExampleKraken() {
 
 // A Bybit tickers delta carries only what changed; the parser merges it
 // into the symbol's last snapshot, so every ticker event is complete.
-func ExampleBybit() {
+func ExampleNewBybit() {
 	events := schema.NewPools(nil).Events
 	sink := normalize.SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
 		defer events.Put(ev)

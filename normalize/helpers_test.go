@@ -36,7 +36,7 @@ func (s *putSink) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
 	return nil
 }
 
-func newRecParser(t testing.TB, opts *Options) (*Binance, *recSink, *pool.Pool[*schema.CanonicalEvent]) {
+func newRecParser(t testing.TB, opts *Options) (*Parser, *recSink, *pool.Pool[*schema.CanonicalEvent]) {
 	t.Helper()
 	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
 	sink := &recSink{events: events}

@@ -3,204 +3,694 @@ package normalize
 import (
 	"bytes"
 	"context"
-	"strconv"
 
+	"github.com/goccy/go-json/jsontext"
+
+	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
 
-// KrakenSymbolRules are Kraken's spot pairs: "BTC/USD" (v2) and "XBT/USD"
-// (v1) are both BTC-USD. Kraken Futures ("PF_XBTUSD") is another API and
-// not served by this parser; its perpetuals would be BTC-USD-PERP.
-var KrakenSymbolRules = SymbolRules{
-	Delimiter: '/',
-	Aliases:   map[string]string{"XBT": "BTC", "XDG": "DOGE"},
+// KrakenSymbolRules returns Kraken's spot pairs: "BTC/USD" (v2) and
+// "XBT/USD" (v1) are both BTC-USD. Kraken Futures ("PF_XBTUSD") is another
+// API and not served by this parser; its perpetuals would be BTC-USD-PERP.
+func KrakenSymbolRules() SymbolRules {
+	return SymbolRules{Delimiter: '/', Aliases: map[string]string{"XBT": "BTC", "XDG": "DOGE"}}
 }
 
-// Kraken normalises the Kraken spot WebSocket API v2 (trade, ticker, book,
-// ohlc, executions, status, heartbeat and method responses) and the v1
-// book channel into canonical events. v2 sends prices and quantities as
-// JSON numbers: their text becomes the Decimal, digit for digit, so a book
-// checksum computed from the levels matches the venue's. A frame with
-// several trades or candles gives an event each. Book checksums go to
-// Book.Checksum (HasChecksum set); Kraken books carry no sequence. An
-// executions frame's "sequence" is the ExecReport's SeqProvider.
+// NewKraken returns a parser of the Kraken spot WebSocket API v2 (trade,
+// ticker, book, ohlc, executions, status, heartbeat and method responses)
+// and of the v1 book, trade and ticker channels. It takes events from
+// events and hands them to sink, and panics when either is nil.
 //
-// Connection ids (status "connection_id", v1 "connectionID") exceed int64
-// and are not read. v1 trade and ticker messages are normalised too (their
-// tuples by position; v1 trade times are seconds with six decimals); v1
-// spread and ohlc are counted as unknown: v2 carries them.
-//
-// One parser serves one connection: HandleFrame and HandleBytes must not be
-// called concurrently. Stats and Symbols may be called from any goroutine.
-// Make it with [NewKraken].
-type Kraken struct{ feed }
+// v2 sends prices and quantities as JSON numbers: their text becomes the
+// Decimal, digit for digit, so a book checksum computed from the levels
+// matches the venue's. A frame with several trades or candles gives an
+// event each. Book checksums go to Book.Checksum (HasChecksum set); Kraken
+// books carry no sequence (Kraken "Book" docs: the checksum is the
+// continuity check). An executions frame's "sequence" is the ExecReport's
+// SeqProvider. Connection ids (status "connection_id", v1 "connectionID")
+// exceed int64 and are not read. A v1 book message's ExchangeTS is the
+// latest of its levels' times; v1 trade times are seconds with six
+// decimals; v1 spread and ohlc are counted as unknown: v2 carries them.
+func NewKraken(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Parser {
+	return newParser(&krakenSpec, events, sink, opts)
+}
 
-// NewKraken returns a parser that takes events from events and hands them
-// to sink. It panics when events or sink is nil.
-func NewKraken(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Kraken {
-	p := &Kraken{}
-	p.setup(schema.VenueKraken, events, sink, opts, KrakenSymbolRules)
-	p.split = p.route
-	return p
+const (
+	krTrade = iota
+	krTicker
+	krOHLC
+	krExec
+	krBookSnap
+	krBookDiff
+	krV1Snap
+	krV1Diff
+	krV1Trade
+	krV1Ticker
+	krHeartbeat
+	krAck
+	krError
+	krStatus
+)
+
+var krakenSpec = venueSpec{
+	venue:      schema.VenueKraken,
+	rules:      KrakenSymbolRules,
+	continuity: continuity.None,
+	kinds: []kind{
+		krTrade:     {name: "trade", typ: schema.EventTrade, slot: newSlot[krTradeMsg]},
+		krTicker:    {name: "ticker", typ: schema.EventTicker, slot: newSlot[krTickerMsg]},
+		krOHLC:      {name: "ohlc", typ: schema.EventKlineLive, slot: newSlot[krOHLCMsg]},
+		krExec:      {name: "executions", typ: schema.EventExecReport, slot: newSlot[krExecMsg]},
+		krBookSnap:  {name: "book", typ: schema.EventBookSnapshot, slot: newSlot[krBookMsg]},
+		krBookDiff:  {name: "book", typ: schema.EventBookUpdate, slot: newSlot[krBookMsg]},
+		krV1Snap:    {name: "book", typ: schema.EventBookSnapshot, slot: newSlot[krV1BookMsg]},
+		krV1Diff:    {name: "book", typ: schema.EventBookUpdate, slot: newSlot[krV1BookMsg]},
+		krV1Trade:   {name: "trade", typ: schema.EventTrade, slot: newSlot[krV1TradeMsg]},
+		krV1Ticker:  {name: "ticker", typ: schema.EventTicker, slot: newSlot[krV1TickerMsg]},
+		krHeartbeat: {name: "control", typ: schema.EventControl, ctl: schema.ControlHeartbeat, slot: newSlot[emptyMsg]},
+		krAck:       {name: "method", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[krMethodMsg]},
+		krError:     {name: "method", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[krMethodMsg]},
+		krStatus:    {name: "status", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[krStatusMsg]},
+	},
+	newState: func() any { return new(krState) },
+	split:    krakenSplit,
 }
 
 var (
-	krakenChannels  map[string]*msgSpec // v2 channel; "book" and "ticker" by type below
-	krakenBookSnap  = msgSpec{typ: schema.EventBookSnapshot, table: krakenBook}
-	krakenBookDiff  = msgSpec{typ: schema.EventBookUpdate, table: krakenBook}
-	krakenV1Snap    = msgSpec{typ: schema.EventBookSnapshot, table: krakenV1Book}
-	krakenV1Diff    = msgSpec{typ: schema.EventBookUpdate, table: krakenV1Book}
-	krakenV1Trades  = msgSpec{typ: schema.EventTrade, table: krakenV1Trade}
-	krakenV1Tickers = msgSpec{typ: schema.EventTicker, table: krakenV1Ticker}
-	krakenHeartbeat = msgSpec{typ: schema.EventControl, table: emptyTable, ctl: schema.ControlHeartbeat}
-	krakenAck       = msgSpec{typ: schema.EventControl, table: krakenMethod, ctl: schema.ControlSubscribeAck}
-	krakenError     = msgSpec{typ: schema.EventControl, table: krakenMethod, ctl: schema.ControlVenueError}
-	krakenStatus    = msgSpec{typ: schema.EventControl, table: krakenStatusTable, ctl: schema.ControlStatus}
-	// krakenV1Events are v1's {"event": …} messages.
-	krakenV1Events = map[string]*msgSpec{
-		"heartbeat":    &krakenHeartbeat,
-		"pong":         &krakenHeartbeat,
-		"systemStatus": &krakenStatus,
-		"error":        &krakenError,
+	krakenChannels = map[string]int{ // v2 channel; "book" by type below
+		"trade": krTrade, "ticker": krTicker, "ohlc": krOHLC, "executions": krExec,
+		"heartbeat": krHeartbeat, "status": krStatus,
+	}
+	krakenV1Events = map[string]int{ // v1's {"event": …} messages
+		"heartbeat": krHeartbeat, "pong": krHeartbeat, "systemStatus": krStatus, "error": krError,
 	}
 )
 
-func init() {
-	krakenChannels = map[string]*msgSpec{
-		"trade":      {typ: schema.EventTrade, table: krakenTrade},
-		"ticker":     {typ: schema.EventTicker, table: krakenTicker},
-		"ohlc":       {typ: schema.EventKlineLive, table: krakenOHLC, after: afterKrakenOHLC},
-		"executions": {typ: schema.EventExecReport, table: krakenExec, after: afterExec},
-		"heartbeat":  &krakenHeartbeat,
-		"status":     &krakenStatus,
+type krState struct {
+	env krEnvelope
+	v1  krV1Frame
+}
+
+// krEnvelope is a v2 channel message ("channel", "data"), a v2 method
+// response ("method") or a v1 event ("event").
+type krEnvelope struct {
+	Channel   text    `json:"channel"`
+	Type      text    `json:"type"`
+	Data      spans   `json:"data"`
+	Method    text    `json:"method"`
+	Success   flag    `json:"success"`
+	Event     text    `json:"event"`
+	Status    text    `json:"status"`
+	Sequence  integer `json:"sequence"`
+	Timestamp text    `json:"timestamp"`
+}
+
+// krV1Frame is a v1 channel message: [channelID, payload…, channelName,
+// pair]. A book update may come as two payload objects (asks, then bids and
+// the checksum): they are one message.
+type krV1Frame struct {
+	objs  [2]span
+	n     int
+	arr   span
+	name  text
+	pair  text
+	count int
+}
+
+func (v *krV1Frame) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	if in.PeekKind() != '[' {
+		if err := in.SkipValue(); err != nil {
+			return err
+		}
+		return errWantArray
+	}
+	if _, err := in.ReadToken(); err != nil {
+		return err
+	}
+	for {
+		var err error
+		switch in.PeekKind() {
+		case ']':
+			_, err = in.ReadToken()
+			return err
+		case '{':
+			var s span
+			err = s.UnmarshalJSONFrom(in)
+			if v.n < len(v.objs) {
+				v.objs[v.n] = s
+				v.n++
+			}
+		case '[':
+			err = v.arr.UnmarshalJSONFrom(in)
+		case '"':
+			v.name = v.pair
+			err = v.pair.UnmarshalJSONFrom(in)
+		case 0:
+			_, err = in.ReadValue()
+			if err == nil {
+				err = errWantArray
+			}
+		default:
+			err = in.SkipValue()
+		}
+		if err != nil {
+			return err
+		}
 	}
 }
 
-// krakenEnvelope are the envelope keys route reads, in the order of its variables.
-var krakenEnvelope = []string{"channel", "type", "data", "method", "success", "event", "status", "sequence", "timestamp"}
-
-// route splits a frame: a v1 channel message is an array; everything else
-// is an object, a v2 channel message ("channel", "data"), a v2 method
-// response ("method") or a v1 event ("event").
-func (p *Kraken) route(ctx context.Context, data []byte, ingest int64) error {
-	if i := skipSpace(data, 0); i < len(data) && data[i] == '[' {
-		return p.v1(ctx, data, ingest)
+func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int64) error {
+	st := p.state.(*krState)
+	if i := firstByte(data); i < len(data) && data[i] == '[' {
+		return p.krakenV1(ctx, st, data, ingest)
 	}
-	var v [9][]byte
-	if err := members(data, krakenEnvelope, v[:]); err != nil {
-		return p.bad("envelope", "", err)
+	env := &st.env
+	*env = krEnvelope{Data: spans{list: &p.elems}}
+	p.elems = p.elems[:0]
+	if err := p.unmarshal(data, env); err != nil {
+		return p.badDecode("envelope", err)
 	}
-	channel, typ, body, method, success, event, status, sequence, ts := v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]
+	p.raw.Payload = data
 	switch {
-	case method != nil:
-		switch m := string(str(method)); {
+	case env.Method.ok:
+		p.raw.Stream = env.Method.bytes()
+		switch m := string(env.Method.bytes()); {
 		case m == "pong":
-			return p.one(ctx, &krakenHeartbeat, data, nil, ingest)
-		case string(success) == "false":
-			return p.one(ctx, &krakenError, data, nil, ingest)
+			return p.run(ctx, krHeartbeat, data, nil, ingest)
+		case env.Success.ok && !env.Success.v:
+			return p.run(ctx, krError, data, nil, ingest)
 		case m == "subscribe" || m == "unsubscribe":
-			return p.one(ctx, &krakenAck, data, nil, ingest)
+			return p.run(ctx, krAck, data, nil, ingest)
 		}
 		return p.unknown() // order method responses: not normalised yet
-	case event != nil:
-		e := string(str(event))
+	case env.Event.ok:
+		p.raw.Stream = env.Event.bytes()
+		e := string(env.Event.bytes())
 		if e == "subscriptionStatus" {
-			if string(str(status)) == "error" {
-				return p.one(ctx, &krakenError, data, nil, ingest)
+			if string(env.Status.bytes()) == "error" {
+				return p.run(ctx, krError, data, nil, ingest)
 			}
-			return p.one(ctx, &krakenAck, data, nil, ingest)
+			return p.run(ctx, krAck, data, nil, ingest)
 		}
-		if sp, ok := krakenV1Events[e]; ok {
-			return p.one(ctx, sp, data, nil, ingest)
+		if k, ok := krakenV1Events[e]; ok {
+			return p.run(ctx, k, data, nil, ingest)
 		}
 		return p.unknown()
 	}
-	ch := str(channel)
-	sp, ok := krakenChannels[string(ch)]
+	ch := env.Channel.bytes()
+	p.raw.Stream = ch
+	k, ok := krakenChannels[string(ch)]
 	if string(ch) == "book" {
-		sp, ok = &krakenBookDiff, true
-		if string(str(typ)) == "snapshot" {
-			sp = &krakenBookSnap
+		k, ok = krBookDiff, true
+		if string(env.Type.bytes()) == "snapshot" {
+			k = krBookSnap
 		}
 	}
 	if !ok {
 		return p.unknown()
 	}
-	if body == nil && sp.typ == schema.EventControl { // a heartbeat: no data
-		return p.one(ctx, sp, data, nil, ingest)
+	if p.spec.kinds[k].typ == schema.EventControl { // heartbeat, status
+		if k == krStatus && len(p.elems) > 0 {
+			return p.each(ctx, k, data, p.elems, nil, ingest)
+		}
+		return p.run(ctx, k, data, nil, ingest)
 	}
-	if body == nil {
+	if len(p.elems) == 0 && !env.Data.array {
 		return p.bad(string(ch), "data", ErrMissingField)
 	}
-	p.env.seq = envInt(sequence)
-	p.env.ts, _ = parseRFC3339(str(ts))
-	return p.each(ctx, sp, body, nil, ingest)
+	if env.Sequence.ok && env.Sequence.v > 0 {
+		p.env.seq = uint64(env.Sequence.v)
+	}
+	p.env.ts, _ = parseRFC3339(env.Timestamp.bytes())
+	return p.each(ctx, k, data, p.elems, nil, ingest)
 }
 
-// v1 splits a v1 channel message: [channelID, payload…, channelName, pair].
-// A book update may come as two payload objects (asks, then bids and the
-// checksum): they are one message.
-func (p *Kraken) v1(ctx context.Context, data []byte, ingest int64) error {
-	var it iter
-	var objs [2][]byte
-	var arr, name, pair []byte
-	n := 0
-	it.array(data)
-	it.loose = true
-	for it.next() {
-		switch v := it.val; {
-		case v[0] == '{' && n < len(objs):
-			objs[n] = v
-			n++
-		case v[0] == '[':
-			arr = v
-		case v[0] == '"':
-			name, pair = pair, str(v)
-		}
+func (p *Parser) krakenV1(ctx context.Context, st *krState, data []byte, ingest int64) error {
+	v := &st.v1
+	*v = krV1Frame{}
+	if err := p.unmarshal(data, v); err != nil {
+		return p.badDecode("envelope", err)
 	}
-	if err := it.finish(); err != nil {
-		return p.bad("envelope", "", err)
-	}
+	name, pair := v.name.bytes(), v.pair.bytes()
+	p.raw.Stream, p.raw.Payload = name, data
 	switch {
-	case string(name) == "trade" && arr != nil:
-		return p.each(ctx, &krakenV1Trades, arr, pair, ingest)
-	case string(name) == "ticker" && n > 0:
-		return p.one(ctx, &krakenV1Tickers, objs[0], pair, ingest)
+	case string(name) == "trade" && v.arr.to > 0:
+		p.list = spans{list: &p.elems}
+		arr := v.arr.of(data)
+		if err := p.unmarshal(arr, &p.list); err != nil {
+			return p.badDecode("trade", err)
+		}
+		return p.each(ctx, krV1Trade, arr, p.elems, pair, ingest)
+	case string(name) == "ticker" && v.n > 0:
+		return p.run(ctx, krV1Ticker, v.objs[0].of(data), pair, ingest)
 	case !bytes.HasPrefix(name, []byte("book")):
 		return p.unknown()
 	}
-	if n == 0 {
+	if v.n == 0 {
 		return p.bad("book", "", ErrMissingField)
 	}
-	sp := &krakenV1Diff
-	if member(objs[0], "as") != nil || member(objs[0], "bs") != nil {
-		sp = &krakenV1Snap
+	first := v.objs[0].of(data)
+	k := krV1Diff
+	if bytes.Contains(first, []byte(`"as"`)) || bytes.Contains(first, []byte(`"bs"`)) {
+		k = krV1Snap
 	}
-	p.more = objs[1]
-	return p.one(ctx, sp, objs[0], pair, ingest)
+	if v.n > 1 {
+		p.more = v.objs[1].of(data)
+	}
+	return p.run(ctx, k, first, pair, ingest)
 }
 
-// afterKrakenOHLC derives the candle's close from its start and interval.
-func afterKrakenOHLC(_ *decoder, e *schema.CanonicalEvent) {
-	if d, ok := intervalNanos[e.Kline.Interval]; ok && e.Kline.OpenTime != 0 {
-		e.Kline.CloseTime = e.Kline.OpenTime + d
+// intervalNanos is the length of each canonical kline interval.
+var intervalNanos = map[string]int64{
+	"1m": 60e9, "3m": 180e9, "5m": 300e9, "15m": 900e9, "30m": 1800e9,
+	"1h": 3600e9, "2h": 7200e9, "4h": 14400e9, "6h": 21600e9, "12h": 43200e9,
+	"1d": 86400e9, "1w": 604800e9, "15d": 1296000e9,
+}
+
+// Kraken's messages. v2 keys are words; numbers are JSON numbers whose
+// text is kept.
+
+type krTradeMsg struct {
+	Symbol    text    `json:"symbol"`
+	Side      text    `json:"side"`
+	Price     num     `json:"price"`
+	Qty       num     `json:"qty"`
+	TradeID   integer `json:"trade_id"`
+	Timestamp text    `json:"timestamp"`
+}
+
+func (m *krTradeMsg) fill(f *filler) {
+	x := &f.ev.Trade
+	f.symbol("symbol", &m.Symbol)
+	f.side(&x.Side, "side", &m.Side)
+	f.price(&x.Price, "price", m.Price)
+	f.price(&x.Qty, "qty", m.Qty)
+	f.seqID("trade_id", &x.ID, m.TradeID)
+	f.time(&f.main, "timestamp", &m.Timestamp)
+}
+
+type krTickerMsg struct {
+	Symbol    text `json:"symbol"`
+	Bid       num  `json:"bid"`
+	BidQty    num  `json:"bid_qty"`
+	Ask       num  `json:"ask"`
+	AskQty    num  `json:"ask_qty"`
+	Last      num  `json:"last"`
+	Volume    num  `json:"volume"`
+	Low       num  `json:"low"`
+	High      num  `json:"high"`
+	Change    num  `json:"change"`
+	ChangePct num  `json:"change_pct"`
+	Timestamp text `json:"timestamp"`
+}
+
+func (m *krTickerMsg) fill(f *filler) {
+	x := &f.ev.Ticker
+	f.symbol("symbol", &m.Symbol)
+	f.price(&x.BidPrice, "bid", m.Bid)
+	f.price(&x.BidQty, "bid_qty", m.BidQty)
+	f.price(&x.AskPrice, "ask", m.Ask)
+	f.price(&x.AskQty, "ask_qty", m.AskQty)
+	f.price(&x.Last, "last", m.Last)
+	f.price(&x.Volume, "volume", m.Volume)
+	f.price(&x.Low, "low", m.Low)
+	f.price(&x.High, "high", m.High)
+	f.decimal(&x.PriceChange, m.Change)
+	f.decimal(&x.ChangePct, m.ChangePct)
+	f.time(&f.main, "timestamp", &m.Timestamp)
+}
+
+var krakenLevels = &levelShape{price: 0, qty: 1, side: -1, priceKey: "price", qtyKey: "qty"}
+
+type krBookMsg struct {
+	Symbol    text    `json:"symbol"`
+	Bids      levels  `json:"bids"`
+	Asks      levels  `json:"asks"`
+	Checksum  integer `json:"checksum"`
+	Timestamp text    `json:"timestamp"`
+}
+
+func (m *krBookMsg) bind(ev *schema.CanonicalEvent) {
+	m.Bids.bind(krakenLevels, &ev.Book.Bids, nil)
+	m.Asks.bind(krakenLevels, &ev.Book.Asks, nil)
+}
+
+func (m *krBookMsg) fill(f *filler) {
+	f.symbol("symbol", &m.Symbol)
+	f.checksum("checksum", m.Checksum)
+	f.time(&f.main, "timestamp", &m.Timestamp)
+}
+
+// krV1BookMsg: "as"/"bs" in a snapshot, "a"/"b" and the checksum "c" in
+// an update; levels are [price, volume, timestamp(, "r")].
+type krV1BookMsg struct {
+	AS levels  `json:"as"`
+	BS levels  `json:"bs"`
+	A  levels  `json:"a"`
+	B  levels  `json:"b"`
+	C  integer `json:"c"`
+}
+
+// krakenV1Levels: [price, volume, timestamp(, "r")], the time in seconds.
+var krakenV1Levels = &levelShape{price: 0, qty: 1, side: -1, time: 2}
+
+func (m *krV1BookMsg) bind(ev *schema.CanonicalEvent) {
+	m.AS.bind(krakenV1Levels, &ev.Book.Asks, nil)
+	m.BS.bind(krakenV1Levels, &ev.Book.Bids, nil)
+	m.A.bind(krakenV1Levels, &ev.Book.Asks, nil)
+	m.B.bind(krakenV1Levels, &ev.Book.Bids, nil)
+}
+
+// fill sets the checksum and, as ExchangeTS, the latest time of a level
+// the message carries (Kraken v1 "book": each level has its update time).
+func (m *krV1BookMsg) fill(f *filler) {
+	f.checksum("c", m.C)
+	for _, l := range [...]*levels{&m.AS, &m.BS, &m.A, &m.B} {
+		f.main = max(f.main, l.latest)
 	}
 }
+
+var krakenIntervals = map[string]string{"1": "1m", "5": "5m", "15": "15m", "30": "30m", "60": "1h", "240": "4h", "1440": "1d", "10080": "1w", "21600": "15d"}
+
+type krOHLCMsg struct {
+	Symbol        text    `json:"symbol"`
+	Open          num     `json:"open"`
+	High          num     `json:"high"`
+	Low           num     `json:"low"`
+	Close         num     `json:"close"`
+	Volume        num     `json:"volume"`
+	Trades        integer `json:"trades"`
+	IntervalBegin text    `json:"interval_begin"`
+	Interval      word    `json:"interval"`
+	Timestamp     text    `json:"timestamp"`
+}
+
+func (m *krOHLCMsg) fill(f *filler) {
+	x := &f.ev.Kline
+	f.symbol("symbol", &m.Symbol)
+	f.price(&x.Open, "open", m.Open)
+	f.price(&x.High, "high", m.High)
+	f.price(&x.Low, "low", m.Low)
+	f.price(&x.Close, "close", m.Close)
+	f.price(&x.Volume, "volume", m.Volume)
+	f.unsigned(&x.TradeCount, "trades", m.Trades)
+	f.time(&x.OpenTime, "interval_begin", &m.IntervalBegin)
+	f.word(&x.Interval, "interval", krakenIntervals, &m.Interval)
+	f.time(&f.main, "timestamp", &m.Timestamp)
+	if d, ok := intervalNanos[x.Interval]; ok && x.OpenTime != 0 {
+		x.CloseTime = x.OpenTime + d
+	}
+}
+
+type krExecMsg struct {
+	Symbol       text   `json:"symbol"`
+	OrderID      ident  `json:"order_id"`
+	ClOrdID      ident  `json:"cl_ord_id"`
+	TradeID      ident  `json:"trade_id"`
+	Side         text   `json:"side"`
+	OrderType    text   `json:"order_type"`
+	TimeInForce  text   `json:"time_in_force"`
+	ExecType     text   `json:"exec_type"`
+	OrderStatus  text   `json:"order_status"`
+	OrderQty     num    `json:"order_qty"`
+	LimitPrice   num    `json:"limit_price"`
+	LastQty      num    `json:"last_qty"`
+	LastPrice    num    `json:"last_price"`
+	CumQty       num    `json:"cum_qty"`
+	CumCost      num    `json:"cum_cost"`
+	AvgPrice     num    `json:"avg_price"`
+	Reason       text   `json:"reason"`
+	Timestamp    text   `json:"timestamp"`
+	LiquidityInd text   `json:"liquidity_ind"`
+	Fees         krFees `json:"fees"`
+}
+
+// krFees reads the first fee of an execution's "fees" array.
+type krFees struct {
+	Asset ident
+	Qty   num
+}
+
+func (k *krFees) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	if in.PeekKind() != '[' {
+		return in.SkipValue()
+	}
+	if _, err := in.ReadToken(); err != nil {
+		return err
+	}
+	first := true
+	for {
+		switch in.PeekKind() {
+		case ']':
+			_, err := in.ReadToken()
+			return err
+		case 0:
+			_, err := in.ReadValue()
+			return err
+		}
+		if !first {
+			if err := in.SkipValue(); err != nil {
+				return err
+			}
+			continue
+		}
+		first = false
+		if err := k.first(in); err != nil {
+			return err
+		}
+	}
+}
+
+// first reads the first fee object's asset and qty, member by member.
+func (k *krFees) first(in *jsontext.Decoder) error {
+	if in.PeekKind() != '{' {
+		if err := in.SkipValue(); err != nil {
+			return err
+		}
+		return errWantArray
+	}
+	if _, err := in.ReadToken(); err != nil {
+		return err
+	}
+	for {
+		var err error
+		switch in.PeekKind() {
+		case '}':
+			_, err = in.ReadToken()
+			return err
+		case 0:
+			_, err = in.ReadValue()
+			return err
+		}
+		name, err := in.ReadValue()
+		if err != nil {
+			return err
+		}
+		switch string(name) {
+		case `"asset"`:
+			err = k.Asset.UnmarshalJSONFrom(in)
+		case `"qty"`:
+			err = k.Qty.UnmarshalJSONFrom(in)
+		default:
+			err = in.SkipValue()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (m *krExecMsg) fill(f *filler) {
+	x := &f.ev.Exec
+	f.symbol("symbol", &m.Symbol)
+	f.id(&x.VenueOrderID, m.OrderID)
+	f.id(&x.ClientOrderID, m.ClOrdID)
+	f.id(&x.TradeID, m.TradeID)
+	f.side(&x.Side, "side", &m.Side)
+	x.Type = enum(krakenOrderTypes, &m.OrderType)
+	x.TimeInForce = enum(krakenTIFs, &m.TimeInForce)
+	x.ExecType = enum(krakenExecTypes, &m.ExecType)
+	x.Status = enum(krakenStatuses, &m.OrderStatus)
+	f.price(&x.Qty, "order_qty", m.OrderQty)
+	f.price(&x.Price, "limit_price", m.LimitPrice)
+	f.price(&x.LastFillQty, "last_qty", m.LastQty)
+	f.price(&x.LastFillPrice, "last_price", m.LastPrice)
+	f.price(&x.CumFillQty, "cum_qty", m.CumQty)
+	f.price(&x.CumQuoteQty, "cum_cost", m.CumCost)
+	f.price(&x.AvgPrice, "avg_price", m.AvgPrice)
+	x.RejectReason = internOrCopy(nil, &m.Reason)
+	f.time(&f.main, "timestamp", &m.Timestamp)
+	x.IsMaker = string(m.LiquidityInd.bytes()) == "m"
+	f.id(&x.FeeAsset, m.Fees.Asset)
+	f.decimal(&x.Fee, m.Fees.Qty)
+	execDerive(f)
+}
+
+// krV1TradeMsg is one [price, volume, time, side, orderType, misc].
+type krV1TradeMsg struct{ t krTuple }
+
+func (m *krV1TradeMsg) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	return m.t.UnmarshalJSONFrom(in)
+}
+
+func (m *krV1TradeMsg) fill(f *filler) {
+	x := &f.ev.Trade
+	f.price(&x.Price, "0", m.t.num[0])
+	f.price(&x.Qty, "1", m.t.num[1])
+	f.seconds(&f.main, "2", m.t.num[2])
+	f.side(&x.Side, "3", &m.t.txt[3])
+}
+
+// krTuple reads an array by position: numbers at 0–2, words at 3–5.
+type krTuple struct {
+	num [3]num
+	txt [6]text
+}
+
+func (t *krTuple) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	if in.PeekKind() != '[' {
+		if err := in.SkipValue(); err != nil {
+			return err
+		}
+		return errWantArray
+	}
+	if _, err := in.ReadToken(); err != nil {
+		return err
+	}
+	for pos := 0; ; pos++ {
+		var err error
+		switch k := in.PeekKind(); {
+		case k == ']':
+			_, err = in.ReadToken()
+			return err
+		case k == 0:
+			_, err = in.ReadValue()
+			return err
+		case pos < len(t.num):
+			if err = t.num[pos].UnmarshalJSONFrom(in); err != nil {
+				return &fieldError{field: positions[pos : pos+1], err: err}
+			}
+		case pos < len(t.txt):
+			if err = t.txt[pos].UnmarshalJSONFrom(in); err != nil {
+				return &fieldError{field: positions[pos : pos+1], err: err}
+			}
+		default:
+			err = in.SkipValue()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// positions name the elements of a tuple in errors.
+const positions = "0123456789"
+
+// krV1TickerMsg: each field is an array, today's value then the last 24
+// hours' (a and b: price, whole-lot volume, lot volume).
+type krV1TickerMsg struct {
+	A krTuple `json:"a"`
+	B krTuple `json:"b"`
+	C krTuple `json:"c"`
+	V krTuple `json:"v"`
+	T krTuple `json:"t"`
+	L krTuple `json:"l"`
+	H krTuple `json:"h"`
+	O krTuple `json:"o"`
+}
+
+func (m *krV1TickerMsg) fill(f *filler) {
+	x := &f.ev.Ticker
+	f.price(&x.AskPrice, "a", m.A.num[0])
+	f.price(&x.AskQty, "a", m.A.num[2])
+	f.price(&x.BidPrice, "b", m.B.num[0])
+	f.price(&x.BidQty, "b", m.B.num[2])
+	f.price(&x.Last, "c", m.C.num[0])
+	f.price(&x.LastQty, "c", m.C.num[1])
+	f.price(&x.Volume, "v", m.V.num[1])
+	if n := m.T.num[1]; n.ok {
+		if n.v.Scale() != 0 || n.v.Sign() < 0 {
+			f.fail("t", errWantInteger)
+		} else {
+			x.TradeCount = uint64(n.v.Mantissa())
+		}
+	}
+	f.price(&x.Low, "l", m.L.num[1])
+	f.price(&x.High, "h", m.H.num[1])
+	f.price(&x.Open, "o", m.O.num[1])
+}
+
+// krMethodMsg is a v2 method response or a v1 subscriptionStatus.
+type krMethodMsg struct {
+	ReqID        reqID  `json:"req_id"`
+	V1ReqID      reqID  `json:"reqid"`
+	Error        string `json:"error"`
+	ErrorMessage string `json:"errorMessage"`
+}
+
+func (m *krMethodMsg) fill(f *filler) {
+	c := &f.ev.Control
+	c.RequestID = either(m.ReqID.v, m.V1ReqID.v)
+	c.Reason = m.Error
+	if m.ErrorMessage != "" {
+		c.Reason = m.ErrorMessage
+	}
+}
+
+// krStatusMsg is a v2 status element ("system": "online", "maintenance",
+// …) or a v1 systemStatus ("status").
+type krStatusMsg struct {
+	System text `json:"system"`
+	Status text `json:"status"`
+}
+
+func (m *krStatusMsg) fill(f *filler) {
+	f.ev.Control.Reason = internOrCopy(krakenSystemStates, &m.System)
+	if m.Status.ok {
+		f.ev.Control.Reason = internOrCopy(krakenSystemStates, &m.Status)
+	}
+}
+
+var krakenSystemStates = internTable("online", "maintenance", "cancel_only", "limit_only", "post_only")
 
 // KrakenSubscribe returns a v2 subscribe request for channel ("trade",
 // "ticker", "book", "ohlc", …) and pairs ("BTC/USD"), with request id
 // reqID, which the ack carries back in Control.RequestID.
 func KrakenSubscribe(reqID uint64, channel string, pairs ...string) ([]byte, error) {
-	if !validName(channel) {
-		return nil, wrapBad("channel name " + channel)
-	}
-	b := append([]byte(`{"method":"subscribe","params":{"channel":"`), channel...)
-	b = append(b, `","symbol":`...)
-	b, err := appendNames(b, pairs, '}')
-	if err != nil {
+	if err := checkNames("channel", []string{channel}); err != nil {
 		return nil, err
 	}
-	b = append(b, `,"req_id":`...)
-	return append(strconv.AppendUint(b, reqID, 10), '}'), nil
+	if err := checkNames("pair", pairs); err != nil {
+		return nil, err
+	}
+	type params struct {
+		Channel string   `json:"channel"`
+		Symbol  []string `json:"symbol"`
+	}
+	return marshalRequest(&struct {
+		Method string `json:"method"`
+		Params params `json:"params"`
+		ReqID  uint64 `json:"req_id"`
+	}{"subscribe", params{channel, pairs}, reqID})
 }
+
+// Kraken's enum spellings.
+var (
+	krakenExecTypes = map[string]schema.ExecType{
+		"pending_new": schema.ExecPendingNew, "new": schema.ExecNew, "trade": schema.ExecTrade, "filled": schema.ExecTrade,
+		"canceled": schema.ExecCanceled, "expired": schema.ExecExpired, "amended": schema.ExecAmendment,
+		"restated": schema.ExecReplaced, "iceberg_refill": schema.ExecReplaced,
+	}
+	krakenStatuses = map[string]schema.OrderStatus{
+		"pending_new": schema.StatusPendingNew, "new": schema.StatusNew, "partially_filled": schema.StatusPartiallyFilled,
+		"filled": schema.StatusFilled, "canceled": schema.StatusCanceled, "expired": schema.StatusExpired,
+	}
+	krakenOrderTypes = map[string]schema.OrderType{
+		"market": schema.OrderTypeMarket, "limit": schema.OrderTypeLimit,
+		"stop-loss": schema.OrderTypeStopLoss, "stop-loss-limit": schema.OrderTypeStopLossLimit,
+		"take-profit": schema.OrderTypeTakeProfit, "take-profit-limit": schema.OrderTypeTakeProfitLimit,
+	}
+	krakenTIFs = map[string]schema.TimeInForce{"gtc": schema.TIFGTC, "ioc": schema.TIFIOC, "fok": schema.TIFFOK}
+)

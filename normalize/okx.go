@@ -4,123 +4,277 @@ import (
 	"bytes"
 	"context"
 
+	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
 
-// OKXSymbolRules are OKX's instrument ids: "BTC-USDT" is BTC-USDT, the
-// perpetual swap "BTC-USDT-SWAP" is BTC-USDT-PERP (Binance's form) and the
-// future "BTC-USD-250328" is BTC-USD-250328. Options need the registry.
-var OKXSymbolRules = SymbolRules{
-	Delimiter:   '-',
-	ContractSep: '-',
-	Contracts:   map[string]string{"SWAP": "PERP"},
+// OKXSymbolRules returns OKX's instrument ids: "BTC-USDT" is BTC-USDT,
+// the perpetual swap "BTC-USDT-SWAP" is BTC-USDT-PERP (Binance's form) and
+// the future "BTC-USD-250328" is BTC-USD-250328. Options need the registry.
+func OKXSymbolRules() SymbolRules {
+	return SymbolRules{Delimiter: '-', ContractSep: '-', Contracts: map[string]string{"SWAP": "PERP"}}
 }
 
-// OKX normalises OKX v5 public channels (trades, trades-all, tickers,
-// bbo-tbt, books, books5, books-l2-tbt, books50-l2-tbt, funding-rate,
-// mark-price) and event messages (subscribe, unsubscribe, login acks,
-// errors, notices) into canonical events, one per element of "data". Book
-// seqId and prevSeqId become Book.LastSeq and Book.PrevSeq (and seqId the
-// SeqProvider): a diff whose prevSeqId is not the symbol's last seqId is
-// preceded by a gap event; a snapshot restarts the sequence. The signed
-// CRC32 "checksum" is kept in Book.Checksum as its 32 bits.
+// NewOKX returns a parser of OKX v5 public channels (trades, trades-all,
+// tickers, bbo-tbt, books, books5, books-l2-tbt, books50-l2-tbt,
+// funding-rate, mark-price) and event messages (subscribe, unsubscribe,
+// login acks, errors, notices), one event per element of "data". It takes
+// events from events and hands them to sink, and panics when either is nil.
 //
-// One parser serves one connection: HandleFrame and HandleBytes must not be
-// called concurrently. Stats and Symbols may be called from any goroutine.
-// Make it with [NewOKX].
-type OKX struct{ feed }
+// Book seqId and prevSeqId become Book.LastSeq and Book.PrevSeq (and seqId
+// the SeqProvider): a diff whose prevSeqId is not the symbol's last seqId
+// is preceded by a gap event; a snapshot restarts the sequence (OKX v5
+// "Order book channel" docs). The signed CRC32 "checksum" is kept in
+// Book.Checksum as its 32 bits.
+func NewOKX(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Parser {
+	return newParser(&okxSpec, events, sink, opts)
+}
 
-// NewOKX returns a parser that takes events from events and hands them to
-// sink. It panics when events or sink is nil.
-func NewOKX(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *OKX {
-	p := &OKX{}
-	p.setup(schema.VenueOKX, events, sink, opts, OKXSymbolRules)
-	p.split = p.route
-	return p
+const (
+	oxTrade = iota
+	oxTicker
+	oxBBO
+	oxBookSnap
+	oxBookDiff
+	oxBooks5
+	oxFunding
+	oxMark
+	oxHeartbeat
+	oxAck
+	oxError
+	oxStatus
+)
+
+var okxSpec = venueSpec{
+	venue:      schema.VenueOKX,
+	rules:      OKXSymbolRules,
+	continuity: continuity.OKX,
+	kinds: []kind{
+		oxTrade:     {name: "trades", typ: schema.EventTrade, slot: newSlot[okxTradeMsg]},
+		oxTicker:    {name: "tickers", typ: schema.EventTicker, slot: newSlot[okxTickerMsg]},
+		oxBBO:       {name: "bbo-tbt", typ: schema.EventBBO, slot: newSlot[okxBookMsg]},
+		oxBookSnap:  {name: "books", typ: schema.EventBookSnapshot, book: true, slot: newSlot[okxBookMsg]},
+		oxBookDiff:  {name: "books", typ: schema.EventBookUpdate, book: true, slot: newSlot[okxBookMsg]},
+		oxBooks5:    {name: "books5", typ: schema.EventBookSnapshot, slot: newSlot[okxBookMsg]}, // its own sequence: not the diffs'
+		oxFunding:   {name: "funding-rate", typ: schema.EventFundingRate, slot: newSlot[okxFundingMsg]},
+		oxMark:      {name: "mark-price", typ: schema.EventMarkPrice, slot: newSlot[okxMarkMsg]},
+		oxHeartbeat: {name: "pong", typ: schema.EventControl, ctl: schema.ControlHeartbeat, slot: newSlot[emptyMsg]},
+		oxAck:       {name: "event", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[okxEventMsg]},
+		oxError:     {name: "event", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[okxEventMsg]},
+		oxStatus:    {name: "event", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[okxEventMsg]},
+	},
+	newState: func() any { return new(okxEnvelope) },
+	split:    okxSplit,
 }
 
 var (
-	okxChannels  map[string]*msgSpec
-	okxBookSnap  = msgSpec{typ: schema.EventBookSnapshot, table: okxBook, after: afterOKXBook, book: true}
-	okxBookDiff  = msgSpec{typ: schema.EventBookUpdate, table: okxBook, after: afterOKXBook, book: true}
-	okxHeartbeat = msgSpec{typ: schema.EventControl, table: emptyTable, ctl: schema.ControlHeartbeat}
-	okxEvents    = map[string]*msgSpec{
-		"subscribe":                {typ: schema.EventControl, table: okxEvent, ctl: schema.ControlSubscribeAck},
-		"unsubscribe":              {typ: schema.EventControl, table: okxEvent, ctl: schema.ControlSubscribeAck},
-		"login":                    {typ: schema.EventControl, table: okxEvent, ctl: schema.ControlSubscribeAck},
-		"error":                    {typ: schema.EventControl, table: okxEvent, ctl: schema.ControlVenueError},
-		"channel-conn-count-error": {typ: schema.EventControl, table: okxEvent, ctl: schema.ControlVenueError},
-		"notice":                   {typ: schema.EventControl, table: okxEvent, ctl: schema.ControlStatus},
-		"channel-conn-count":       {typ: schema.EventControl, table: okxEvent, ctl: schema.ControlStatus},
+	okxChannels = map[string]int{
+		"trades": oxTrade, "trades-all": oxTrade, "tickers": oxTicker, "bbo-tbt": oxBBO,
+		"books": oxBookDiff, "books-l2-tbt": oxBookDiff, "books50-l2-tbt": oxBookDiff, "books5": oxBooks5,
+		"funding-rate": oxFunding, "mark-price": oxMark,
+	}
+	okxEvents = map[string]int{
+		"subscribe": oxAck, "unsubscribe": oxAck, "login": oxAck,
+		"error": oxError, "channel-conn-count-error": oxError,
+		"notice": oxStatus, "channel-conn-count": oxStatus,
 	}
 )
 
-func init() {
-	trades := &msgSpec{typ: schema.EventTrade, table: okxTrade}
-	okxChannels = map[string]*msgSpec{
-		"trades":         trades,
-		"trades-all":     trades,
-		"tickers":        {typ: schema.EventTicker, table: okxTicker},
-		"bbo-tbt":        {typ: schema.EventBBO, table: okxBook, after: afterBBO},
-		"books":          &okxBookDiff,
-		"books-l2-tbt":   &okxBookDiff,
-		"books50-l2-tbt": &okxBookDiff,
-		"books5":         {typ: schema.EventBookSnapshot, table: okxBook, after: afterOKXBook}, // its own sequence: not the diffs'
-		"funding-rate":   {typ: schema.EventFundingRate, table: okxFunding},
-		"mark-price":     {typ: schema.EventMarkPrice, table: okxMark},
-	}
+// okxEnvelope is an OKX frame: a channel push {"arg":{"channel","instId"},
+// "action","data":[…]} or an event message.
+type okxEnvelope struct {
+	Arg struct {
+		Channel text `json:"channel"`
+		InstID  text `json:"instId"`
+	} `json:"arg"`
+	Action text  `json:"action"`
+	Data   spans `json:"data"`
+	Event  text  `json:"event"`
 }
 
 var pong, emptyObject = []byte("pong"), []byte("{}")
 
-// okxEnvelope are the envelope keys route reads, in the order of its variables.
-var okxEnvelope = []string{"arg", "action", "data", "event"}
-
-// route splits a frame: "pong" (not JSON), an event message, or a channel
-// push {"arg":{"channel","instId"},"action","data":[…]}.
-func (p *OKX) route(ctx context.Context, data []byte, ingest int64) error {
+func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int64) error {
 	if bytes.Equal(bytes.TrimSpace(data), pong) {
-		return p.one(ctx, &okxHeartbeat, emptyObject, nil, ingest)
+		p.raw.Payload = data
+		return p.run(ctx, oxHeartbeat, emptyObject, nil, ingest)
 	}
-	var v [4][]byte
-	if err := members(data, okxEnvelope, v[:]); err != nil {
-		return p.bad("envelope", "", err)
+	env := p.state.(*okxEnvelope)
+	*env = okxEnvelope{Data: spans{list: &p.elems}}
+	p.elems = p.elems[:0]
+	if err := p.unmarshal(data, env); err != nil {
+		return p.badDecode("envelope", err)
 	}
-	arg, action, body, event := v[0], v[1], v[2], v[3]
-	if event != nil {
-		if sp, ok := okxEvents[string(str(event))]; ok {
-			return p.one(ctx, sp, data, nil, ingest)
+	if env.Event.ok {
+		k, ok := okxEvents[string(env.Event.bytes())]
+		if !ok {
+			return p.unknown()
 		}
-		return p.unknown()
+		p.raw.Stream, p.raw.Payload = env.Event.bytes(), data
+		return p.run(ctx, k, data, nil, ingest)
 	}
-	channel, inst := member(arg, "channel"), member(arg, "instId")
-	sp, ok := okxChannels[string(str(channel))]
+	k, ok := okxChannels[string(env.Arg.Channel.bytes())]
 	if !ok {
 		return p.unknown()
 	}
-	if sp == &okxBookDiff && string(str(action)) == "snapshot" {
-		sp = &okxBookSnap
+	if k == oxBookDiff && string(env.Action.bytes()) == "snapshot" {
+		k = oxBookSnap
 	}
-	if body == nil {
-		return p.bad(sp.table.name, "data", ErrMissingField)
+	if !env.Data.array && len(p.elems) == 0 {
+		return p.bad(p.spec.kinds[k].name, "data", ErrMissingField)
 	}
-	return p.each(ctx, sp, body, str(inst), ingest)
+	p.raw.Stream, p.raw.Payload = env.Arg.Channel.bytes(), data
+	var sym []byte
+	if env.Arg.InstID.ok {
+		sym = env.Arg.InstID.bytes()
+	}
+	return p.each(ctx, k, data, p.elems, sym, ingest)
 }
 
-// afterOKXBook makes seqId the event's sequence.
-func afterOKXBook(_ *decoder, e *schema.CanonicalEvent) { e.SeqProvider = e.Book.LastSeq }
+// OKX's messages: each decodes one element of "data".
 
-// afterBBO turns a one-level book (OKX bbo-tbt) into a best bid/offer.
-func afterBBO(d *decoder, e *schema.CanonicalEvent) {
-	b := &e.Book
-	if len(b.Bids) == 0 || len(b.Asks) == 0 {
-		d.fail("bids", ErrMissingField)
-		return
+type okxTradeMsg struct {
+	InstID  text    `json:"instId"`
+	TradeID integer `json:"tradeId"`
+	Px      num     `json:"px"`
+	Sz      num     `json:"sz"`
+	Side    text    `json:"side"`
+	TS      integer `json:"ts"`
+}
+
+func (m *okxTradeMsg) fill(f *filler) {
+	x := &f.ev.Trade
+	f.symbol("instId", &m.InstID)
+	f.seqID("tradeId", &x.ID, m.TradeID)
+	f.price(&x.Price, "px", m.Px)
+	f.price(&x.Qty, "sz", m.Sz)
+	f.side(&x.Side, "side", &m.Side)
+	f.millis(&f.main, "ts", m.TS)
+}
+
+type okxTickerMsg struct {
+	InstType  text    `json:"instType"`
+	InstID    text    `json:"instId"`
+	Last      num     `json:"last"`
+	LastSz    num     `json:"lastSz"`
+	AskPx     num     `json:"askPx"`
+	AskSz     num     `json:"askSz"`
+	BidPx     num     `json:"bidPx"`
+	BidSz     num     `json:"bidSz"`
+	Open24h   num     `json:"open24h"`
+	High24h   num     `json:"high24h"`
+	Low24h    num     `json:"low24h"`
+	Vol24h    num     `json:"vol24h"`
+	VolCcy24h num     `json:"volCcy24h"`
+	TS        integer `json:"ts"`
+}
+
+func (m *okxTickerMsg) fill(f *filler) {
+	x := &f.ev.Ticker
+	f.symbol("instId", &m.InstID)
+	f.price(&x.Last, "last", m.Last)
+	f.price(&x.LastQty, "lastSz", m.LastSz)
+	f.price(&x.AskPrice, "askPx", m.AskPx)
+	f.price(&x.AskQty, "askSz", m.AskSz)
+	f.price(&x.BidPrice, "bidPx", m.BidPx)
+	f.price(&x.BidQty, "bidSz", m.BidSz)
+	f.price(&x.Open, "open24h", m.Open24h)
+	f.price(&x.High, "high24h", m.High24h)
+	f.price(&x.Low, "low24h", m.Low24h)
+	// OKX "Tickers channel": for SPOT and MARGIN vol24h is the base
+	// currency and volCcy24h the quote currency; for derivatives vol24h
+	// counts contracts (no canonical field) and volCcy24h is the base
+	// currency. Without instType, a three-part instId is a derivative.
+	if okxDerivative(&m.InstType, &m.InstID) {
+		f.price(&x.Volume, "volCcy24h", m.VolCcy24h)
+	} else {
+		f.price(&x.Volume, "vol24h", m.Vol24h)
+		f.price(&x.QuoteVolume, "volCcy24h", m.VolCcy24h)
 	}
-	e.BBO = schema.BBO{BidPrice: b.Bids[0].Price, BidQty: b.Bids[0].Qty, AskPrice: b.Asks[0].Price, AskQty: b.Asks[0].Qty}
-	e.SeqProvider = b.LastSeq
-	*b = schema.Book{Bids: b.Bids[:0], Asks: b.Asks[:0]}
+	f.millis(&f.main, "ts", m.TS)
+}
+
+// okxDerivative reports whether an instrument is a swap, future or option.
+func okxDerivative(instType, instID *text) bool {
+	switch string(instType.bytes()) {
+	case "SPOT", "MARGIN":
+		return false
+	case "SWAP", "FUTURES", "OPTION":
+		return true
+	}
+	return bytes.Count(instID.bytes(), []byte("-")) >= 2
+}
+
+// okxBookMsg: levels are [price, qty, "0", orders]; prevSeqId is -1 in a
+// snapshot.
+type okxBookMsg struct {
+	Bids      levels  `json:"bids"`
+	Asks      levels  `json:"asks"`
+	TS        integer `json:"ts"`
+	Checksum  integer `json:"checksum"`
+	SeqID     integer `json:"seqId"`
+	PrevSeqID integer `json:"prevSeqId"`
+}
+
+func (m *okxBookMsg) bind(ev *schema.CanonicalEvent) {
+	m.Bids.bind(nil, &ev.Book.Bids, nil)
+	m.Asks.bind(nil, &ev.Book.Asks, nil)
+}
+
+func (m *okxBookMsg) fill(f *filler) {
+	b := &f.ev.Book
+	f.millis(&f.main, "ts", m.TS)
+	f.checksum("checksum", m.Checksum)
+	f.seq(&b.LastSeq, m.SeqID)
+	f.seq(&b.PrevSeq, m.PrevSeqID)
+	f.ev.SeqProvider = b.LastSeq
+	if f.ev.Type == schema.EventBBO { // bbo-tbt: a one-level book
+		if len(b.Bids) == 0 || len(b.Asks) == 0 {
+			f.fail("bids", ErrMissingField)
+			return
+		}
+		f.ev.BBO = schema.BBO{BidPrice: b.Bids[0].Price, BidQty: b.Bids[0].Qty, AskPrice: b.Asks[0].Price, AskQty: b.Asks[0].Qty}
+		*b = schema.Book{Bids: b.Bids[:0], Asks: b.Asks[:0]}
+	}
+}
+
+type okxFundingMsg struct {
+	InstID      text    `json:"instId"`
+	FundingRate num     `json:"fundingRate"`
+	FundingTime integer `json:"fundingTime"`
+	TS          integer `json:"ts"`
+}
+
+func (m *okxFundingMsg) fill(f *filler) {
+	f.symbol("instId", &m.InstID)
+	f.decimal(&f.ev.Mark.FundingRate, m.FundingRate)
+	f.millis(&f.ev.Mark.NextFundingTime, "fundingTime", m.FundingTime)
+	f.millis(&f.main, "ts", m.TS)
+}
+
+type okxMarkMsg struct {
+	InstID text    `json:"instId"`
+	MarkPx num     `json:"markPx"`
+	TS     integer `json:"ts"`
+}
+
+func (m *okxMarkMsg) fill(f *filler) {
+	f.symbol("instId", &m.InstID)
+	f.price(&f.ev.Mark.MarkPrice, "markPx", m.MarkPx)
+	f.millis(&f.main, "ts", m.TS)
+}
+
+// okxEventMsg: acks, errors and notices; code is a string ("60012").
+type okxEventMsg struct {
+	ID   reqID   `json:"id"`
+	Code integer `json:"code"`
+	Msg  string  `json:"msg"`
+}
+
+func (m *okxEventMsg) fill(f *filler) {
+	c := &f.ev.Control
+	c.RequestID, c.Code, c.Reason = m.ID.v, m.Code.v, m.Msg
 }
 
 // OKXSubscribe returns a v5 subscribe request for channel ("trades",
@@ -128,18 +282,22 @@ func afterBBO(d *decoder, e *schema.CanonicalEvent) {
 // ("BTC-USDT", "BTC-USDT-SWAP"). The ack is an EventControl
 // ControlSubscribeAck per argument.
 func OKXSubscribe(channel string, instIDs ...string) ([]byte, error) {
-	if !validName(channel) || len(instIDs) == 0 {
-		return nil, wrapBad("channel name " + channel + " or no instruments")
+	if err := checkNames("channel", []string{channel}); err != nil {
+		return nil, err
 	}
-	b := []byte(`{"op":"subscribe","args":[`)
+	if err := checkNames("instrument id", instIDs); err != nil {
+		return nil, err
+	}
+	type arg struct {
+		Channel string `json:"channel"`
+		InstID  string `json:"instId"`
+	}
+	args := make([]arg, len(instIDs))
 	for i, id := range instIDs {
-		if !validName(id) {
-			return nil, wrapBad("instrument id " + id)
-		}
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(append(append(append(append(b, `{"channel":"`...), channel...), `","instId":"`...), id...), `"}`...)
+		args[i] = arg{channel, id}
 	}
-	return append(b, "]}"...), nil
+	return marshalRequest(&struct {
+		Op   string `json:"op"`
+		Args []arg  `json:"args"`
+	}{"subscribe", args})
 }

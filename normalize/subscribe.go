@@ -1,36 +1,52 @@
 package normalize
 
-import "fmt"
+import (
+	"fmt"
+	"unicode"
+	"unicode/utf8"
 
-// validName reports whether s is a channel, symbol or topic name that can
-// be written into a JSON request without escaping.
+	json "github.com/goccy/go-json/v2"
+)
+
+// validName reports whether s is a channel, symbol or topic name a venue
+// accepts: letters (any script: Binance lists pairs written in Chinese
+// characters), digits and - _ . / @ : !, valid UTF-8, at most 200 bytes.
+// goccy escapes what it writes; this rejects what no venue names.
 func validName(s string) bool {
-	if s == "" || len(s) > 200 {
+	if s == "" || len(s) > 200 || !utf8.ValidString(s) {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isAlnumByte(c) && c != '-' && c != '_' && c != '.' && c != '/' && c != '@' && c != ':' {
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf && (isAlnumByte(byte(r)) || r == '-' || r == '_' || r == '.' || r == '/' || r == '@' || r == ':' || r == '!'):
+		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+		default:
 			return false
 		}
 	}
 	return true
 }
 
-// appendNames appends names as a JSON array of strings, then end.
-func appendNames(b []byte, names []string, end byte) ([]byte, error) {
+// checkNames fails unless there is at least one name and each is valid.
+func checkNames(what string, names []string) error {
 	if len(names) == 0 {
-		return nil, fmt.Errorf("%w: no names to subscribe", ErrBadValue)
+		return fmt.Errorf("%w: no %s to subscribe", ErrBadValue, what)
 	}
-	b = append(b, '[')
-	for i, s := range names {
+	for _, s := range names {
 		if !validName(s) {
-			return nil, fmt.Errorf("%w: name %q", ErrBadValue, s)
+			return fmt.Errorf("%w: %s %q", ErrBadValue, what, s)
 		}
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(append(append(b, '"'), s...), '"')
 	}
-	return append(append(b, ']'), end), nil
+	return nil
+}
+
+// marshalRequest encodes a request struct with goccy's v2 API. Requests
+// are written once per subscription and kept by the caller: each is a new
+// slice.
+func marshalRequest(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadValue, err)
+	}
+	return b, nil
 }

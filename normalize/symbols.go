@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Instrument is one entry of a venue's instrument list, such as a symbol of
@@ -63,6 +65,13 @@ type Symbols struct {
 	mu       sync.Mutex // serialises writers
 	tab      atomic.Pointer[symTables]
 	fallback int // entries added by the fallback, under mu
+	// recent holds fallback-resolved symbols not yet in tab, under mu. They
+	// are published into a new tab once they are as many as half of it, so
+	// n new symbols cost O(n) copying in all (geometric growth), not a copy
+	// of the table per symbol.
+	recent map[string]string
+	copied int // table entries copied by publish, for tests
+	hits   int // lookups answered from recent since the last publish
 }
 
 type symTables struct {
@@ -91,17 +100,21 @@ func (s *Symbols) Load(ins []Instrument) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.tab.Load()
-	t := &symTables{canon: make(map[string]string, len(old.canon)+len(ins)), venue: make(map[string]string, len(old.venue)+len(ins))}
+	t := &symTables{canon: make(map[string]string, len(old.canon)+len(s.recent)+len(ins)), venue: make(map[string]string, len(old.venue)+len(ins))}
 	for k, v := range old.canon {
 		t.canon[k] = v
 	}
+	for k, v := range s.recent {
+		t.canon[k] = v
+	}
+	clear(s.recent)
 	for k, v := range old.venue {
 		t.venue[k] = v
 	}
 	for _, in := range ins {
-		sym := strings.ToUpper(in.Symbol)
-		canon := s.alias(strings.ToUpper(in.Base)) + "-" + s.alias(strings.ToUpper(in.Quote))
-		if c := strings.ToUpper(in.Contract); c != "" {
+		sym := asciiUpper(in.Symbol)
+		canon := s.alias(asciiUpper(in.Base)) + "-" + s.alias(asciiUpper(in.Quote))
+		if c := asciiUpper(in.Contract); c != "" {
 			canon += "-" + c
 		} else if _, suffix := s.splitContract(sym); suffix != "" {
 			canon += "-" + s.contract(suffix)
@@ -135,6 +148,18 @@ func (s *Symbols) Lookup(venueSym []byte) (string, error) {
 		up[i] = c
 	}
 	if c, ok := s.tab.Load().canon[string(up)]; ok {
+		return c, nil
+	}
+	s.mu.Lock()
+	c, ok := s.recent[string(up)]
+	if ok {
+		// Symbols seen again go into the lock-free table soon.
+		if s.hits++; s.hits >= 1024 {
+			s.publish(s.tab.Load())
+		}
+	}
+	s.mu.Unlock()
+	if ok {
 		return c, nil
 	}
 	return s.resolve(string(up))
@@ -244,25 +269,68 @@ func (s *Symbols) remember(sym, canon string) {
 	if _, ok := old.canon[sym]; ok || s.fallback >= maxFallbackCache {
 		return
 	}
-	t := &symTables{canon: make(map[string]string, len(old.canon)+1), venue: old.venue}
+	if _, ok := s.recent[sym]; ok {
+		return
+	}
+	if s.recent == nil {
+		s.recent = make(map[string]string)
+	}
+	s.recent[sym] = canon
+	s.fallback++
+	if len(s.recent) >= len(old.canon)/2+8 {
+		s.publish(old)
+	}
+}
+
+// publish copies tab and the recent symbols into a new tab (under mu).
+func (s *Symbols) publish(old *symTables) {
+	t := &symTables{canon: make(map[string]string, len(old.canon)+len(s.recent)), venue: old.venue}
 	for k, v := range old.canon {
 		t.canon[k] = v
 	}
-	t.canon[sym] = canon
-	s.fallback++
+	for k, v := range s.recent {
+		t.canon[k] = v
+	}
+	s.copied += len(t.canon)
+	s.hits = 0
+	clear(s.recent)
 	s.tab.Store(t)
 }
 
+// isAlnum reports whether s is a non-empty run of letters and digits of
+// any script (Binance lists base assets written in Chinese characters),
+// valid UTF-8.
 func isAlnum(s string) bool {
-	if s == "" {
+	if s == "" || !utf8.ValidString(s) {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if !isAlnumByte(s[i]) {
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			if !isAlnumByte(byte(r)) {
+				return false
+			}
+		} else if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 			return false
 		}
 	}
 	return true
+}
+
+// asciiUpper upper-cases ASCII letters only, as Lookup folds: other
+// scripts are kept as listed.
+func asciiUpper(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'a' <= b[j] && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 func isAlnumByte(c byte) bool {

@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -96,4 +97,30 @@ func TestSymbolsLookupAllocs(t *testing.T) {
 	b := []byte("nknusdt")
 	_, _ = s.Lookup(b)
 	require.Zero(t, testing.AllocsPerRun(100, func() { _, _ = s.Lookup(b) }))
+}
+
+// Interning n new symbols costs O(n) table copying, not a copy per symbol
+// (3,000 new symbols in one frame used to copy 4.5 million entries).
+func TestSymbolsInterningLinear(t *testing.T) {
+	s := NewBinanceSymbols()
+	const n = 3000
+	for i := range n {
+		got, err := s.LookupString(fmt.Sprintf("C%dUSDT", i))
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("C%d-USDT", i), got)
+	}
+	s.mu.Lock()
+	copied := s.copied
+	s.mu.Unlock()
+	require.LessOrEqual(t, copied, 4*n, "entries copied for %d new symbols", n)
+	for i := range n { // every one is still found, lock-free or not
+		got, err := s.Lookup([]byte(fmt.Sprintf("c%dusdt", i)))
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("C%d-USDT", i), got)
+	}
+	// Loading instruments keeps the fallback's symbols.
+	require.NoError(t, s.Load([]Instrument{{Symbol: "XYZABC", Base: "XYZ", Quote: "ABC"}}))
+	got, err := s.LookupString("C2999USDT")
+	require.NoError(t, err)
+	require.Equal(t, "C2999-USDT", got)
 }

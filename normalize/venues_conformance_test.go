@@ -269,7 +269,7 @@ var venueConformance = map[string]venueCase{
 	}},
 	"kraken_v1_book_snapshot.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
 		require.Len(t, evs, 1)
-		b := at(t, evs, 0, kr, schema.EventBookSnapshot, "XMR-USD", 0, 0).Book
+		b := at(t, evs, 0, kr, schema.EventBookSnapshot, "XMR-USD", 0, 1618678133314176000).Book
 		require.Len(t, b.Asks, 429)
 		require.Len(t, b.Bids, 654)
 		requireLevel(t, b.Asks[0], "354.80000000", "1.40000000")
@@ -278,7 +278,7 @@ var venueConformance = map[string]venueCase{
 	}},
 	"kraken_v1_book_update.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
 		require.Len(t, evs, 1)
-		b := at(t, evs, 0, kr, schema.EventBookUpdate, "XMR-USD", 0, 0).Book
+		b := at(t, evs, 0, kr, schema.EventBookUpdate, "XMR-USD", 0, 1618678133365913000).Book
 		require.Empty(t, b.Asks)
 		require.Len(t, b.Bids, 1)
 		requireLevel(t, b.Bids[0], "354.15000000", "5.00000000")

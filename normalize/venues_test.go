@@ -94,7 +94,7 @@ func TestKrakenV1TwoPartUpdate(t *testing.T) {
 	p, sink := newTestVenue(t, schema.VenueKraken)
 	require.NoError(t, p.HandleBytes(context.Background(), venueFixture(t, kr, "v1_book_update"), 42))
 	require.Len(t, sink.got, 1)
-	b := at(t, sink.got, 0, kr, schema.EventBookUpdate, "BTC-USD", 0, 0).Book
+	b := at(t, sink.got, 0, kr, schema.EventBookUpdate, "BTC-USD", 0, 1534614335345903000).Book
 	require.Len(t, b.Asks, 2)
 	require.Len(t, b.Bids, 1)
 	requireLevel(t, b.Asks[1], "5542.50000", "0.40100000")
@@ -205,16 +205,16 @@ func TestVenueSymbols(t *testing.T) {
 		rules       SymbolRules
 		venue, want string
 	}{
-		{CoinbaseSymbolRules, "BTC-USD", "BTC-USD"},
-		{KrakenSymbolRules, "XBT/USD", "BTC-USD"},
-		{KrakenSymbolRules, "XDG/EUR", "DOGE-EUR"},
-		{KrakenSymbolRules, "ETH/USDT", "ETH-USDT"},
-		{OKXSymbolRules, "BTC-USDT", "BTC-USDT"},
-		{OKXSymbolRules, "BTC-USDT-SWAP", "BTC-USDT-PERP"},
-		{OKXSymbolRules, "BTC-USD-250328", "BTC-USD-250328"},
-		{BybitSymbolRules, "BTCUSDT", "BTC-USDT"},
-		{BybitSymbolRules, "ETHUSDC", "ETH-USDC"},
-		{BybitSymbolRules, "BTCUSDT-27DEC24", "BTC-USDT-27DEC24"},
+		{CoinbaseSymbolRules(), "BTC-USD", "BTC-USD"},
+		{KrakenSymbolRules(), "XBT/USD", "BTC-USD"},
+		{KrakenSymbolRules(), "XDG/EUR", "DOGE-EUR"},
+		{KrakenSymbolRules(), "ETH/USDT", "ETH-USDT"},
+		{OKXSymbolRules(), "BTC-USDT", "BTC-USDT"},
+		{OKXSymbolRules(), "BTC-USDT-SWAP", "BTC-USDT-PERP"},
+		{OKXSymbolRules(), "BTC-USD-250328", "BTC-USD-250328"},
+		{BybitSymbolRules(), "BTCUSDT", "BTC-USDT"},
+		{BybitSymbolRules(), "ETHUSDC", "ETH-USDC"},
+		{BybitSymbolRules(), "BTCUSDT-27DEC24", "BTC-USDT-27DEC24"},
 	}
 	for _, tt := range tests {
 		s := NewSymbols(tt.rules)
@@ -232,11 +232,11 @@ func TestVenueSymbols(t *testing.T) {
 	for _, c := range []struct {
 		rules SymbolRules
 		sym   string
-	}{{CoinbaseSymbolRules, "BIP-20DEC30-CDE"}, {OKXSymbolRules, "BTC-USD-240628-60000-C"}, {BybitSymbolRules, "BTC-27DEC24"}, {KrakenSymbolRules, "XBTUSD"}} {
+	}{{CoinbaseSymbolRules(), "BIP-20DEC30-CDE"}, {OKXSymbolRules(), "BTC-USD-240628-60000-C"}, {BybitSymbolRules(), "BTC-27DEC24"}, {KrakenSymbolRules(), "XBTUSD"}} {
 		_, err := NewSymbols(c.rules).LookupString(c.sym)
 		require.ErrorIs(t, err, ErrUnknownSymbol, c.sym)
 	}
-	s := NewSymbols(OKXSymbolRules)
+	s := NewSymbols(OKXSymbolRules())
 	require.NoError(t, s.Load([]Instrument{{Symbol: "ETH-USDT-SWAP", Base: "ETH", Quote: "USDT"}}))
 	got, err := s.LookupString("ETH-USDT-SWAP")
 	require.NoError(t, err)

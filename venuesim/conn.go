@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	json "github.com/goccy/go-json"
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
 )
 
 // conn is one client connection, market stream or WS-API.
@@ -206,9 +207,9 @@ func (c *conn) subscribed(streams []string) (string, bool) {
 
 // streamRequest is a market-stream control request.
 type streamRequest struct {
-	Method string            `json:"method"`
-	Params []json.RawMessage `json:"params"`
-	ID     json.RawMessage   `json:"id"`
+	Method string           `json:"method"`
+	Params []jsontext.Value `json:"params"`
+	ID     jsontext.Value   `json:"id"`
 }
 
 // handleStreamRequest answers SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS,
@@ -253,8 +254,7 @@ func (c *conn) handleStreamRequest(msg []byte) {
 		}
 		c.mu.Unlock()
 		sortStrings(list)
-		b, _ := json.Marshal(list)
-		c.reply(result(b, id))
+		c.reply(result(marshal(list), id))
 	case "SET_PROPERTY":
 		if len(req.Params) != 2 || string(req.Params[0]) != `"combined"` {
 			c.reply(venueError(0, "Unknown property", id))
@@ -285,7 +285,7 @@ func (c *conn) handleStreamRequest(msg []byte) {
 	}
 }
 
-func validID(id json.RawMessage) bool {
+func validID(id jsontext.Value) bool {
 	if len(id) == 0 {
 		return false
 	}
@@ -313,31 +313,39 @@ func (v *Venue) validStream(s string) bool {
 	return false
 }
 
-func result(res []byte, id json.RawMessage) []byte {
-	b := append([]byte(`{"result":`), res...)
-	b = append(b, `,"id":`...)
-	b = append(b, id...)
-	return append(b, '}')
+func result(res []byte, id jsontext.Value) []byte {
+	return marshal(&struct {
+		Result jsontext.Value `json:"result"`
+		ID     jsontext.Value `json:"id"`
+	}{res, nullIfEmpty(id)})
 }
 
 // venueError is Binance's market-stream error shape.
-func venueError(code int, msg string, id json.RawMessage) []byte {
-	b, _ := json.Marshal(struct {
-		Error struct {
-			Code int    `json:"code"`
-			Msg  string `json:"msg"`
-		} `json:"error"`
-		ID json.RawMessage `json:"id"`
-	}{Error: struct {
+func venueError(code int, msg string, id jsontext.Value) []byte {
+	type errorBody struct {
 		Code int    `json:"code"`
 		Msg  string `json:"msg"`
-	}{code, msg}, ID: nullIfEmpty(id)})
+	}
+	return marshal(&struct {
+		Error errorBody      `json:"error"`
+		ID    jsontext.Value `json:"id"`
+	}{errorBody{code, msg}, nullIfEmpty(id)})
+}
+
+// marshal encodes one of the simulator's own answer structs with goccy's
+// v2 API; they cannot fail to encode. Answers are rare and each needs a
+// buffer of its own (it is queued), so this allocates.
+func marshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("venuesim: encoding an answer: " + err.Error())
+	}
 	return b
 }
 
-func nullIfEmpty(id json.RawMessage) json.RawMessage {
+func nullIfEmpty(id jsontext.Value) jsontext.Value {
 	if len(id) == 0 {
-		return json.RawMessage("null")
+		return jsontext.Value("null")
 	}
 	return id
 }

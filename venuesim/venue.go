@@ -105,6 +105,9 @@ type Venue struct {
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
+	cw    wire // combined-stream wrappers, under mu
+
+	gen wire // the market generator's payloads: its goroutine only
 
 	gapNext    atomic.Bool
 	paused     atomic.Bool
@@ -263,21 +266,21 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	switch {
 	case kind < 6: // a trade, seen as trade and as aggTrade
 		price, qty, bm := m.trade(s, ms)
-		buf = appendTrade(buf, s, ms, price, qty, bm)
-		agg := appendAggTrade(nil, s, ms, price, qty, bm)
+		buf = v.gen.appendTrade(buf, s, ms, price, qty, bm)
+		agg := v.gen.appendAggTrade(nil, s, ms, price, qty, bm)
 		m.mu.Unlock()
 		v.broadcast([]string{s.lower + "@trade"}, buf)
 		v.broadcast([]string{s.lower + "@aggTrade"}, agg)
 		v.fillResting(s)
 		return buf
 	case kind < 10:
-		buf = appendBookTicker(buf, s)
+		buf = v.gen.appendBookTicker(buf, s)
 		streams[0] = s.lower + "@bookTicker"
 	case kind < 18:
 		bids, asks, first, last := m.moveBook(s, v.gapNext.Swap(false))
-		buf = appendDepthUpdate(buf, s, ms, bids, asks, first, last)
+		buf = v.gen.appendDepthUpdate(buf, s, ms, bids, asks, first, last)
 		// The same change moves the top of the book.
-		top := appendBookTicker(nil, s)
+		top := v.gen.appendBookTicker(nil, s)
 		streams[0], streams[1] = s.lower+"@depth", s.lower+"@depth@100ms"
 		n = 2
 		m.mu.Unlock()
@@ -314,7 +317,7 @@ func (v *Venue) klines(buf []byte, s *symbolState, ms int64) []byte {
 		closed := ms >= start+iv.ms
 		kk := *k
 		kk.start = start
-		buf = appendKline(buf[:0], s, ms, iv.name, &kk, iv.ms, closed)
+		buf = v.gen.appendKline(buf[:0], s, ms, iv.name, &kk, iv.ms, closed)
 		v.broadcast([]string{s.lower + "@kline_" + iv.name}, buf)
 	}
 	if ms >= k.start+1000 {
@@ -337,7 +340,7 @@ func (v *Venue) broadcast(streams []string, payload []byte) {
 		}
 		var msg []byte
 		if c.combined.Load() {
-			msg = appendCombined(make([]byte, 0, len(payload)+len(name)+24), name, payload)
+			msg = v.cw.appendCombined(make([]byte, 0, len(payload)+len(name)+24), name, payload)
 		} else {
 			if raw == nil {
 				raw = append([]byte(nil), payload...)
@@ -365,13 +368,16 @@ func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
 	s, ok := m.byName[sym]
 	var body []byte
 	if ok {
-		body = appendDepthSnapshot(nil, s, parseLimit(r.URL.Query().Get("limit"), 100, 5000))
+		body = new(wire).appendDepthSnapshot(nil, s, parseLimit(r.URL.Query().Get("limit"), 100, 5000))
 	}
 	m.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	if !ok {
 		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`{"code":-1121,"msg":"Invalid symbol."}`))
+		_, _ = w.Write(marshal(&struct {
+			Code int    `json:"code"`
+			Msg  string `json:"msg"`
+		}{-1121, "Invalid symbol."}))
 		return
 	}
 	_, _ = w.Write(body)
@@ -379,16 +385,21 @@ func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
 
 // serveExchangeInfo answers GET /api/v3/exchangeInfo with the symbols list.
 func (v *Venue) serveExchangeInfo(w http.ResponseWriter, _ *http.Request) {
-	b := []byte(`{"timezone":"UTC","serverTime":`)
-	b = strconv.AppendInt(b, time.Now().UnixMilli(), 10)
-	b = append(b, `,"symbols":[`...)
-	for i, s := range v.mkt.symbols {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"symbol":"`+s.name+`","status":"TRADING","baseAsset":"`+s.base+`","quoteAsset":"`+s.quote+`"}`...)
+	type symbol struct {
+		Symbol     string `json:"symbol"`
+		Status     string `json:"status"`
+		BaseAsset  string `json:"baseAsset"`
+		QuoteAsset string `json:"quoteAsset"`
 	}
-	b = append(b, "]}"...)
+	info := struct {
+		Timezone   string   `json:"timezone"`
+		ServerTime int64    `json:"serverTime"`
+		Symbols    []symbol `json:"symbols"`
+	}{Timezone: "UTC", ServerTime: time.Now().UnixMilli()}
+	for _, s := range v.mkt.symbols {
+		info.Symbols = append(info.Symbols, symbol{s.name, "TRADING", s.base, s.quote})
+	}
+	b := marshal(&info)
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(b)
 }

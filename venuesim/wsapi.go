@@ -10,7 +10,8 @@ import (
 	"strings"
 	"time"
 
-	json "github.com/goccy/go-json"
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
 )
 
 // order is a working order of the WS-API.
@@ -29,9 +30,9 @@ type order struct {
 
 // apiRequest is a WS-API request.
 type apiRequest struct {
-	ID     json.RawMessage            `json:"id"`
-	Method string                     `json:"method"`
-	Params map[string]json.RawMessage `json:"params"`
+	ID     jsontext.Value            `json:"id"`
+	Method string                    `json:"method"`
+	Params map[string]jsontext.Value `json:"params"`
 }
 
 // serveAPI serves the WS-API: order.place, order.cancel,
@@ -45,28 +46,28 @@ func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiError is Binance's WS-API error shape.
-func apiError(id json.RawMessage, status, code int, msg string) []byte {
-	b := []byte(`{"id":`)
-	b = append(b, nullIfEmpty(id)...)
-	b = append(b, `,"status":`...)
-	b = strconv.AppendInt(b, int64(status), 10)
-	b = append(b, `,"error":{"code":`...)
-	b = strconv.AppendInt(b, int64(code), 10)
-	b = append(b, `,"msg":`...)
-	b = strconv.AppendQuote(b, msg)
-	return append(b, `}}`...)
+func apiError(id jsontext.Value, status, code int, msg string) []byte {
+	type errorBody struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+	}
+	return marshal(&struct {
+		ID     jsontext.Value `json:"id"`
+		Status int            `json:"status"`
+		Error  errorBody      `json:"error"`
+	}{nullIfEmpty(id), status, errorBody{code, msg}})
 }
 
-func apiResult(id json.RawMessage, res []byte) []byte {
-	b := []byte(`{"id":`)
-	b = append(b, nullIfEmpty(id)...)
-	b = append(b, `,"status":200,"result":`...)
-	b = append(b, res...)
-	return append(b, '}')
+func apiResult(id jsontext.Value, res []byte) []byte {
+	return marshal(&struct {
+		ID     jsontext.Value `json:"id"`
+		Status int            `json:"status"`
+		Result jsontext.Value `json:"result"`
+	}{nullIfEmpty(id), 200, res})
 }
 
 // param returns a string parameter (JSON string or number) or "".
-func param(p map[string]json.RawMessage, key string) string {
+func param(p map[string]jsontext.Value, key string) string {
 	raw, ok := p[key]
 	if !ok {
 		return ""
@@ -90,12 +91,16 @@ func (c *conn) handleAPIRequest(msg []byte) {
 	case "ping":
 		c.reply(apiResult(req.ID, []byte("{}")))
 	case "time":
-		c.reply(apiResult(req.ID, []byte(`{"serverTime":`+strconv.FormatInt(time.Now().UnixMilli(), 10)+`}`)))
+		c.reply(apiResult(req.ID, marshal(&struct {
+			ServerTime int64 `json:"serverTime"`
+		}{time.Now().UnixMilli()})))
 	case "userDataStream.subscribe", "userDataStream.subscribe.signature":
 		c.mu.Lock()
 		c.userSub = 0
 		c.mu.Unlock()
-		c.reply(apiResult(req.ID, []byte(`{"subscriptionId":0}`)))
+		c.reply(apiResult(req.ID, marshal(&struct {
+			SubscriptionID int `json:"subscriptionId"`
+		}{0})))
 	case "userDataStream.unsubscribe":
 		c.mu.Lock()
 		c.userSub = -1
@@ -113,7 +118,7 @@ func (c *conn) handleAPIRequest(msg []byte) {
 
 // checkSignature verifies apiKey and the HMAC-SHA256 signature of the
 // other parameters sorted by name, when the venue has a secret.
-func (c *conn) checkSignature(p map[string]json.RawMessage) (code int, msg string) {
+func (c *conn) checkSignature(p map[string]jsontext.Value) (code int, msg string) {
 	o := c.v.opts
 	if param(p, "timestamp") == "" {
 		return -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed."
@@ -342,26 +347,27 @@ func (c *conn) cancelOrder(req apiRequest) {
 	c.reply(apiError(req.ID, 400, -2011, "Unknown order sent."))
 }
 
+// orderResult is the result of order.place and order.cancel (Binance's
+// FULL response without fills).
 func orderResult(o *order, now int64, status string) []byte {
-	b := []byte(`{"symbol":"`)
-	b = append(b, o.symbol.name...)
-	b = append(b, `","orderId":`...)
-	b = strconv.AppendUint(b, o.id, 10)
-	b = append(b, `,"orderListId":-1,"clientOrderId":`...)
-	b = strconv.AppendQuote(b, o.clientID)
-	b = append(b, `,"transactTime":`...)
-	b = strconv.AppendInt(b, now, 10)
-	b = append(b, `,"price":"`...)
-	b = fmtDec(b, o.price)
-	b = append(b, `","origQty":"`...)
-	b = fmtDec(b, o.qty)
-	b = append(b, `","executedQty":"`...)
-	b = fmtDec(b, o.filled)
-	b = append(b, `","cummulativeQuoteQty":"`...)
-	b = fmtDec(b, o.quote)
-	b = append(b, `","status":"`+status+`","timeInForce":"`+tifOrGTC(o.tif)+`","type":"`+o.typ+`","side":"`+o.side+`","workingTime":`...)
-	b = strconv.AppendInt(b, o.created, 10)
-	return append(b, `,"selfTradePreventionMode":"NONE"}`...)
+	return marshal(&struct {
+		Symbol        string         `json:"symbol"`
+		OrderID       uint64         `json:"orderId"`
+		OrderListID   int            `json:"orderListId"`
+		ClientOrderID string         `json:"clientOrderId"`
+		TransactTime  int64          `json:"transactTime"`
+		Price         jsontext.Value `json:"price"`
+		OrigQty       jsontext.Value `json:"origQty"`
+		ExecutedQty   jsontext.Value `json:"executedQty"`
+		CumQuoteQty   jsontext.Value `json:"cummulativeQuoteQty"`
+		Status        string         `json:"status"`
+		TimeInForce   string         `json:"timeInForce"`
+		Type          string         `json:"type"`
+		Side          string         `json:"side"`
+		WorkingTime   int64          `json:"workingTime"`
+		STPMode       string         `json:"selfTradePreventionMode"`
+	}{o.symbol.name, o.id, -1, o.clientID, now, decValue(o.price), decValue(o.qty), decValue(o.filled), decValue(o.quote),
+		status, tifOrGTC(o.tif), o.typ, o.side, o.created, "NONE"})
 }
 
 func tifOrGTC(t string) string {
@@ -384,51 +390,75 @@ func (c *conn) execReport(o *order, now int64, execType, status, reason string, 
 	if execType == "TRADE" {
 		tradeID = int64(o.symbol.tradeID)
 	}
-	b := []byte(`{"subscriptionId":`)
-	b = strconv.AppendInt(b, int64(sub), 10)
-	b = append(b, `,"event":{"e":"executionReport","E":`...)
-	b = strconv.AppendInt(b, now, 10)
-	b = append(b, `,"s":"`+o.symbol.name+`","c":`...)
-	b = strconv.AppendQuote(b, o.clientID)
-	b = append(b, `,"S":"`+o.side+`","o":"`+o.typ+`","f":"`+tifOrGTC(o.tif)+`","q":"`...)
-	b = fmtDec(b, o.qty)
-	b = append(b, `","p":"`...)
-	b = fmtDec(b, o.price)
-	b = append(b, `","P":"0.00000000","F":"0.00000000","g":-1,"C":"","x":"`+execType+`","X":"`+status+`","r":"`+reason+`","i":`...)
-	b = strconv.AppendUint(b, o.id, 10)
-	b = append(b, `,"l":"`...)
-	b = fmtDec(b, lastQty)
-	b = append(b, `","z":"`...)
-	b = fmtDec(b, o.filled)
-	b = append(b, `","L":"`...)
-	b = fmtDec(b, lastPx)
 	fee := int64(0)
-	feeAsset := "null"
+	var feeAsset *string // null when nothing was filled
 	if lastQty > 0 {
 		fee = mulDec(lastQty, one/1000) // 0.1 % of the base quantity
-		feeAsset = `"` + o.symbol.base + `"`
+		feeAsset = &o.symbol.base
 	}
-	b = append(b, `","n":"`...)
-	b = fmtDec(b, fee)
-	b = append(b, `","N":`+feeAsset+`,"T":`...)
-	b = strconv.AppendInt(b, now, 10)
-	b = append(b, `,"t":`...)
-	b = strconv.AppendInt(b, tradeID, 10)
-	b = append(b, `,"I":`...)
-	b = strconv.AppendUint(b, o.id*2, 10)
-	b = append(b, `,"w":`...)
-	b = strconv.AppendBool(b, status == "NEW" || status == "PARTIALLY_FILLED")
-	b = append(b, `,"m":`...)
-	b = strconv.AppendBool(b, execType == "TRADE" && o.typ != "MARKET" && lastPx == o.price)
-	b = append(b, `,"M":false,"O":`...)
-	b = strconv.AppendInt(b, o.created, 10)
-	b = append(b, `,"Z":"`...)
-	b = fmtDec(b, o.quote)
-	b = append(b, `","Y":"`...)
-	b = fmtDec(b, mulDec(lastPx, lastQty))
-	b = append(b, `","Q":"0.00000000","W":`...)
-	b = strconv.AppendInt(b, o.created, 10)
-	b = append(b, `,"V":"NONE"}}`...)
+	b := marshal(&execWrapper{SubscriptionID: sub, Event: execEvent{
+		Event: "executionReport", EventTime: now, Symbol: o.symbol.name, ClientOrderID: o.clientID,
+		Side: o.side, Type: o.typ, TIF: tifOrGTC(o.tif), Qty: decValue(o.qty), Price: decValue(o.price),
+		StopPrice: "0.00000000", IcebergQty: "0.00000000", OrderListID: -1, OrigClientOrderID: "",
+		ExecType: execType, Status: status, Reject: reason, OrderID: o.id,
+		LastQty: decValue(lastQty), CumQty: decValue(o.filled), LastPrice: decValue(lastPx),
+		Fee: decValue(fee), FeeAsset: feeAsset, TransactTime: now, TradeID: tradeID, Ignore: o.id * 2,
+		Working: status == "NEW" || status == "PARTIALLY_FILLED",
+		Maker:   execType == "TRADE" && o.typ != "MARKET" && lastPx == o.price,
+		Created: o.created, CumQuote: decValue(o.quote), LastQuote: decValue(mulDec(lastPx, lastQty)),
+		QuoteOrderQty: "0.00000000", WorkingTime: o.created, STPMode: "NONE",
+	}})
 	c.v.execs.Add(1)
 	c.reply(b)
+}
+
+// execWrapper is an executionReport wrapped as the WS-API's user-data
+// subscription sends it; the field order is Binance's.
+type execWrapper struct {
+	SubscriptionID int       `json:"subscriptionId"`
+	Event          execEvent `json:"event"`
+}
+
+type execEvent struct {
+	Event             string         `json:"e"`
+	EventTime         int64          `json:"E"`
+	Symbol            string         `json:"s"`
+	ClientOrderID     string         `json:"c"`
+	Side              string         `json:"S"`
+	Type              string         `json:"o"`
+	TIF               string         `json:"f"`
+	Qty               jsontext.Value `json:"q"`
+	Price             jsontext.Value `json:"p"`
+	StopPrice         string         `json:"P"`
+	IcebergQty        string         `json:"F"`
+	OrderListID       int            `json:"g"`
+	OrigClientOrderID string         `json:"C"`
+	ExecType          string         `json:"x"`
+	Status            string         `json:"X"`
+	Reject            string         `json:"r"`
+	OrderID           uint64         `json:"i"`
+	LastQty           jsontext.Value `json:"l"`
+	CumQty            jsontext.Value `json:"z"`
+	LastPrice         jsontext.Value `json:"L"`
+	Fee               jsontext.Value `json:"n"`
+	FeeAsset          *string        `json:"N"`
+	TransactTime      int64          `json:"T"`
+	TradeID           int64          `json:"t"`
+	Ignore            uint64         `json:"I"`
+	Working           bool           `json:"w"`
+	Maker             bool           `json:"m"`
+	Ignore2           bool           `json:"M"`
+	Created           int64          `json:"O"`
+	CumQuote          jsontext.Value `json:"Z"`
+	LastQuote         jsontext.Value `json:"Y"`
+	QuoteOrderQty     string         `json:"Q"`
+	WorkingTime       int64          `json:"W"`
+	STPMode           string         `json:"V"`
+}
+
+// decValue is v (1e-8 units) as a quoted JSON string value of its own.
+func decValue(v int64) jsontext.Value {
+	b := make([]byte, 0, 24)
+	b = append(b, '"')
+	return append(fmtDec(b, v), '"')
 }

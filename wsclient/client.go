@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -16,8 +17,9 @@ import (
 
 // Handler receives every message. It is called from the reader goroutine,
 // never concurrently with itself (also not during a rotation), with a
-// context that ends when the connection or Run ends. The frame goes back to its pool when the handler returns:
-// the handler MUST NOT keep f or f.Data. An error is counted and reported
+// context that ends when the connection or Run ends. The reader owns f and
+// reuses it for the next message once the handler returns: the handler
+// MUST NOT keep f or f.Data. An error is counted and reported
 // as an [Event] with [ReasonHandlerError]; it never closes the connection.
 type Handler func(ctx context.Context, f *schema.WsFrame) error
 
@@ -31,14 +33,15 @@ type Client struct {
 	handler Handler
 	frames  *pool.Pool[*schema.WsFrame]
 	subMsgs [][]byte
-	base    time.Time // origin of the monotonic clock used for liveness
+	seed    maphash.Seed // of frameHash
 
 	life    context.Context // canceled by Close
 	kill    context.CancelFunc
 	running atomic.Bool
 	runDone chan struct{} // closed when Run returns
 
-	deliverMu sync.Mutex // serializes the handler and rotation switches
+	deliverMu sync.Mutex // serializes the handler during rotations
+	ov        *overlap   // the rotation under way; guarded by deliverMu
 
 	mu  sync.Mutex
 	cur *conn // the connection Write uses
@@ -57,6 +60,7 @@ type counters struct {
 	messages, bytes                  atomic.Uint64
 	oversized, invalid, handlerErrs  atomic.Uint64
 	rotations, eventsDropped, undrop atomic.Uint64
+	unaligned                        atomic.Uint64
 	lastMessage, pingRTT             atomic.Int64
 	reconnects                       [numReasons]atomic.Uint64
 }
@@ -84,7 +88,7 @@ func New(rawURL string, h Handler, opts *Options) (*Client, error) {
 		handler: h,
 		frames:  o.Frames,
 		subMsgs: buildSubscriptions(&o),
-		base:    time.Now(),
+		seed:    maphash.MakeSeed(),
 		runDone: make(chan struct{}),
 	}
 	c.life, c.kill = context.WithCancel(context.Background())
@@ -117,6 +121,9 @@ func (c *Client) Run(ctx context.Context) error {
 		go c.eventLoop()
 	}
 	err := c.supervise(ctx)
+	// A refused handshake leaves its HTTP connection idle in the
+	// transport, with net/http's reader and writer goroutines: close it.
+	c.opts.HTTPClient.CloseIdleConnections()
 	c.setState(Event{State: schema.ConnClosed, Reason: ReasonClosed, Err: err})
 	if c.events != nil {
 		close(c.events)
@@ -186,6 +193,7 @@ type Stats struct {
 	Bytes         uint64             // their bytes
 	Reconnects    [NumReasons]uint64 // connections lost (and failed dials, under ReasonDial), by reason
 	Rotations     uint64             // completed rotations
+	Unaligned     uint64             // rotations that switched without aligning the streams ([ErrRotationUnaligned])
 	Oversized     uint64             // messages over ReadLimit
 	InvalidFrames uint64             // text messages that were not UTF-8
 	HandlerErrors uint64             // errors returned by the handler
@@ -211,6 +219,7 @@ func (c *Client) Stats() Stats {
 		Messages:      c.st.messages.Load(),
 		Bytes:         c.st.bytes.Load(),
 		Rotations:     c.st.rotations.Load(),
+		Unaligned:     c.st.unaligned.Load(),
 		Oversized:     c.st.oversized.Load(),
 		InvalidFrames: c.st.invalid.Load(),
 		HandlerErrors: c.st.handlerErrs.Load(),
@@ -225,6 +234,3 @@ func (c *Client) Stats() Stats {
 	}
 	return s
 }
-
-// mono is the monotonic time in ns since the client was built, never 0.
-func (c *Client) mono(now time.Time) int64 { return int64(now.Sub(c.base)) + 1 }

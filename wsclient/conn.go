@@ -2,11 +2,9 @@ package wsclient
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -18,11 +16,15 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-// Delivery modes of a connection, guarded by Client.deliverMu.
+// Delivery modes of a connection. They change under Client.deliverMu; the
+// reader loads them without it, so that a live connection's steady path
+// takes no lock.
 const (
-	modeLive    = iota // frames go to the handler
-	modeStandby        // a rotation's new connection: frames wait in queue
-	modeRetired        // replaced: frames are returned unread
+	modeLive     int32 = iota // frames go to the handler, lock-free
+	modeOverlap               // live, with a rotation under way: frames go to the handler and are remembered for alignment
+	modeStandby               // a rotation's new connection: frames wait in queue
+	modeSkipping              // live after a rotation, dropping the repeats the old connection already delivered
+	modeRetired               // replaced: frames are dropped unread
 )
 
 // conn is one WebSocket connection and the goroutines that serve it: a
@@ -36,51 +38,65 @@ type conn struct {
 	wg     sync.WaitGroup
 	born   time.Time // Clock time of the dial
 
+	// Receive stamps: the wall time of the dial plus the monotonic time
+	// since, one clock read per frame instead of time.Now's two.
+	wall0 int64     // Unix ns at the dial
+	mono0 time.Time // the same instant, with its monotonic reading
+
 	dead     chan struct{} // closed by fail
 	deadOnce sync.Once
 	reason   Reason // set before dead is closed
 	err      error
 
-	// Liveness, in Client.mono ns. The reader writes waitStart and
-	// waitTotal; the watchdog reads them.
-	waitStart atomic.Int64 // when the reader began waiting on the socket; 0 while it is not
-	waitTotal atomic.Int64 // time spent waiting on the socket, finished waits
-	pingBase  atomic.Int64 // waited() when the outstanding ping was sent; -1 when none
+	// Liveness, sampled by the watchdog (see watchdog).
+	phase  atomic.Uint64 // odd while the reader waits on the socket
+	ping   atomic.Uint64 // odd while a ping is outstanding
+	checks atomic.Uint64 // watchdog evaluations, for tests
+
+	mode atomic.Int32 // written under Client.deliverMu
 
 	// Guarded by Client.deliverMu.
-	mode   int
 	queue  []*schema.WsFrame // standby frames, in order
+	hashes []uint64          // frameHash of each queued frame
+	skip   []uint64          // modeSkipping: hashes of the repeats still expected
 	liveCh chan struct{}     // closed when a standby connection goes live
-	first  chan struct{}     // closed at the first message
+	first  chan struct{}     // closed at the first message of a standby connection
 	seq    uint64            // reader only
 }
 
-// dial opens connection number id; mode is modeLive or modeStandby.
-func (c *Client) dial(ctx context.Context, mode int) (*conn, error) {
-	dctx, cancel := context.WithTimeout(ctx, c.opts.DialTimeout)
+// dial opens a connection; mode is modeLive or modeStandby.
+func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
+	born := c.opts.Clock.Now()
+	dctx, cancel := c.withTimeout(ctx, c.opts.DialTimeout, "dial")
 	defer cancel()
 	ws, resp, err := websocket.Dial(dctx, c.url, &websocket.DialOptions{
 		HTTPClient: c.opts.HTTPClient,
 		HTTPHeader: c.opts.HTTPHeader,
 	})
 	if err != nil {
-		return nil, dialError(resp, err)
+		if cause := context.Cause(dctx); ctx.Err() == nil && cause != nil {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
+		return nil, c.dialError(resp, err)
 	}
 	ws.SetReadLimit(c.opts.ReadLimit)
 	cn := &conn{
 		c:      c,
 		id:     c.nextID.Add(1),
 		ws:     ws,
-		born:   c.opts.Clock.Now(),
+		born:   born,
 		dead:   make(chan struct{}),
-		mode:   mode,
 		liveCh: make(chan struct{}),
 		first:  make(chan struct{}),
 	}
+	cn.mono0 = time.Now()
+	cn.wall0 = cn.mono0.UnixNano()
+	cn.mode.Store(mode)
 	if mode == modeStandby {
-		cn.queue = make([]*schema.WsFrame, 0, standbyQueue(c.frames.Capacity()))
+		n := standbyQueue(c.frames.Capacity())
+		cn.queue = make([]*schema.WsFrame, 0, n)
+		cn.hashes = make([]uint64, 0, n)
 	}
-	cn.pingBase.Store(-1)
 	cn.ctx, cn.cancel = context.WithCancel(ctx)
 	cn.wg.Add(1)
 	go cn.readLoop()
@@ -95,23 +111,24 @@ func (c *Client) dial(ctx context.Context, mode int) (*conn, error) {
 	return cn, nil
 }
 
+// withTimeout is context.WithTimeout on the Clock: the context ends d after
+// the call, with a cause that matches context.DeadlineExceeded and names
+// what timed out.
+func (c *Client) withTimeout(ctx context.Context, d time.Duration, what string) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	t := c.opts.Clock.AfterFunc(d, func() {
+		cancel(fmt.Errorf("wsclient: %s timed out after %v: %w", what, d, context.DeadlineExceeded))
+	})
+	return ctx, func() {
+		t.Stop()
+		cancel(nil)
+	}
+}
+
 // standbyQueue is how many frames a rotation's new connection may hold
 // before its reader blocks (and TCP pushes back): a quarter of the pool, so
 // that the live connection still finds frames.
 func standbyQueue(capacity int) int { return max(1, min(64, capacity/4)) }
-
-// dialError classifies a failed dial: 401/403 and certificate errors are
-// permanent.
-func dialError(resp *http.Response, err error) error {
-	var certErr *tls.CertificateVerificationError
-	switch {
-	case resp != nil && resp.StatusCode != http.StatusSwitchingProtocols:
-		return &HandshakeError{StatusCode: resp.StatusCode, Err: err}
-	case errors.As(err, &certErr):
-		return permanent(err)
-	}
-	return err
-}
 
 // fail marks the connection dead, once, and closes the socket, which ends
 // its reader and pinger. Safe from any goroutine.
@@ -124,6 +141,22 @@ func (cn *conn) fail(r Reason, err error) {
 	})
 }
 
+// writeFailed ends the connection after a failed ping or subscription
+// write. A write usually fails because the venue closed the connection, and
+// then the reader is about to return the venue's close frame, which says
+// far more (code and reason) than the write error: the reader gets the first
+// word, and the write error ends the connection only if the reader has not
+// within PongTimeout.
+func (cn *conn) writeFailed(err error) {
+	t := cn.c.opts.Clock.NewTimer(cn.c.opts.PongTimeout)
+	defer t.Stop()
+	select {
+	case <-cn.dead:
+	case <-t.C():
+		cn.fail(ReasonWriteError, err)
+	}
+}
+
 // stop fails the connection and waits for its goroutines.
 func (cn *conn) stop(r Reason) {
 	cn.fail(r, nil)
@@ -134,51 +167,63 @@ func (cn *conn) stop(r Reason) {
 // reads with context.Background: a context with a Done channel would cost
 // allocations per read and, should it expire, close the connection. The
 // connection is ended by closing it.
+//
+// The reader owns one frame and reuses it for message after message while
+// the handler runs synchronously; it takes another only when a rotation
+// queues the frame, and returns its frame to the pool when it exits. Per
+// message it reads the clock once (ReceivedAt) and takes no lock unless a
+// rotation is under way.
 func (cn *conn) readLoop() {
 	defer cn.wg.Done()
 	c := cn.c
 	bg := context.Background()
-	for {
-		cn.waitStart.Store(c.mono(time.Now()))
-		typ, r, err := cn.ws.Reader(bg)
-		if err != nil {
-			cn.endWait(time.Now())
-			cn.readFailed(err)
-			return
-		}
-		f, err := c.frames.Get(cn.ctx)
-		if err != nil {
-			cn.endWait(time.Now())
-			if errors.Is(err, pool.ErrClosed) {
-				err = permanent(err)
-			}
-			cn.fail(ReasonReadError, err)
-			return
-		}
-		f.Data, err = readAll(f.Data[:0], r)
-		now := time.Now()
-		cn.endWait(now)
-		if err != nil {
+	var f *schema.WsFrame
+	defer func() {
+		if f != nil {
 			c.frames.Put(f)
+		}
+	}()
+	for {
+		if f == nil {
+			var err error
+			if f, err = c.frames.Get(cn.ctx); err != nil {
+				if errors.Is(err, pool.ErrClosed) {
+					err = permanent(err)
+				}
+				cn.fail(ReasonReadError, err)
+				return
+			}
+		}
+		cn.phase.Add(1) // waiting on the socket
+		typ, r, err := cn.ws.Reader(bg)
+		if err == nil {
+			f.Data, err = readAll(f.Data[:0], r)
+		}
+		cn.phase.Add(1) // busy
+		if err != nil {
 			cn.readFailed(err)
 			return
 		}
+		now := cn.wall0 + int64(time.Since(cn.mono0))
 		cn.seq++
 		f.Provider = c.opts.Venue
 		f.ConnID = cn.id
 		f.Seq = cn.seq
-		f.ReceivedAt = now.UnixNano()
+		f.ReceivedAt = now
 		f.Binary = typ == websocket.MessageBinary
 		if !f.Binary && !c.opts.SkipUTF8Check && !utf8.Valid(f.Data) {
-			c.frames.Put(f)
 			c.st.invalid.Add(1)
 			c.report(ReasonInvalidFrame, ErrInvalidUTF8, cn.id)
 			continue
 		}
 		c.st.messages.Add(1)
 		c.st.bytes.Add(uint64(len(f.Data)))
-		c.st.lastMessage.Store(f.ReceivedAt)
-		c.deliver(cn, f)
+		c.st.lastMessage.Store(now)
+		if cn.mode.Load() == modeLive {
+			c.handle(cn.ctx, f, cn.id)
+			continue
+		}
+		f = c.deliverShared(cn, f)
 	}
 }
 
@@ -189,23 +234,6 @@ func (cn *conn) readFailed(err error) {
 		cn.c.st.oversized.Add(1)
 	}
 	cn.fail(r, err)
-}
-
-// endWait records that the reader stopped waiting on the socket.
-func (cn *conn) endWait(now time.Time) {
-	start := cn.waitStart.Swap(0)
-	if start != 0 {
-		cn.waitTotal.Add(cn.c.mono(now) - start)
-	}
-}
-
-// waited is the total time the reader has spent waiting on the socket.
-func (cn *conn) waited(now int64) int64 {
-	w := cn.waitTotal.Load()
-	if start := cn.waitStart.Load(); start != 0 && now > start {
-		w += now - start
-	}
-	return w
 }
 
 // readAll reads r to EOF into buf, growing it only when it is full, so that
@@ -229,71 +257,69 @@ func readAll(buf []byte, r io.Reader) ([]byte, error) {
 	}
 }
 
-// deliver hands f to the handler, parks it (standby) or drops it (retired),
-// and in every case makes sure it goes back to its pool.
-func (c *Client) deliver(cn *conn, f *schema.WsFrame) {
+// handle runs the handler on f. The caller owns f before and after.
+func (c *Client) handle(ctx context.Context, f *schema.WsFrame, id uint64) {
+	if err := c.handler(ctx, f); err != nil {
+		c.handlerFailed(err, id)
+	}
+}
+
+func (c *Client) handlerFailed(err error, id uint64) {
+	c.st.handlerErrs.Add(1)
+	c.report(ReasonHandlerError, err, id)
+}
+
+// deliverShared delivers f when cn is not simply live: during a rotation,
+// on standby, skipping repeats or retired. It returns the frame the reader
+// keeps for its next message: f, or nil when f was queued.
+func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 	c.deliverMu.Lock()
-	for cn.mode == modeStandby && len(cn.queue) == cap(cn.queue) {
+	for cn.mode.Load() == modeStandby && len(cn.queue) == cap(cn.queue) {
 		c.deliverMu.Unlock()
 		select {
 		case <-cn.liveCh:
 		case <-cn.dead:
-			c.frames.Put(f)
-			return
+			return f
 		}
 		c.deliverMu.Lock()
 	}
-	switch cn.mode {
+	defer c.deliverMu.Unlock()
+	switch cn.mode.Load() {
 	case modeLive:
 		c.handle(cn.ctx, f, cn.id)
-	case modeStandby:
-		if len(cn.queue) == 0 {
-			close(cn.first)
-		}
-		cn.queue = append(cn.queue, f)
-	default:
-		c.frames.Put(f)
-	}
-	c.deliverMu.Unlock()
-}
-
-// handle runs the handler on f and returns f to its pool; deliverMu is held.
-func (c *Client) handle(ctx context.Context, f *schema.WsFrame, id uint64) {
-	err := c.handler(ctx, f)
-	c.frames.Put(f)
-	if err != nil {
-		c.st.handlerErrs.Add(1)
-		c.report(ReasonHandlerError, err, id)
-	}
-}
-
-// goLive turns a standby connection into the live one: its queued frames
-// are delivered first, then the old connection's frames are dropped.
-func (c *Client) goLive(cn, old *conn) {
-	c.deliverMu.Lock()
-	if old != nil {
-		old.mode = modeRetired
-	}
-	cn.mode = modeLive
-	for i, f := range cn.queue {
+	case modeOverlap:
 		c.handle(cn.ctx, f, cn.id)
-		cn.queue[i] = nil
+		c.ov.oldDelivered(f)
+	case modeStandby:
+		if c.ov.newArrived(cn, f) {
+			return f // the old connection delivered it already
+		}
+		return nil
+	case modeSkipping:
+		if c.skipRepeat(cn, f) {
+			return f
+		}
+		c.handle(cn.ctx, f, cn.id)
 	}
-	cn.queue = cn.queue[:0]
-	close(cn.liveCh)
-	c.deliverMu.Unlock()
+	return f
 }
 
 // dropQueue returns the frames of a standby connection that never went
 // live; its reader has exited.
 func (c *Client) dropQueue(cn *conn) {
 	c.deliverMu.Lock()
+	c.putQueue(cn)
+	c.deliverMu.Unlock()
+}
+
+// putQueue returns every queued frame of cn; deliverMu is held.
+func (c *Client) putQueue(cn *conn) {
 	for i, f := range cn.queue {
 		c.frames.Put(f)
 		cn.queue[i] = nil
 	}
 	cn.queue = cn.queue[:0]
-	c.deliverMu.Unlock()
+	cn.hashes = cn.hashes[:0]
 }
 
 // pingLoop pings every PingInterval from its own goroutine: Conn.Ping waits
@@ -302,20 +328,22 @@ func (c *Client) dropQueue(cn *conn) {
 func (cn *conn) pingLoop() {
 	defer cn.wg.Done()
 	c := cn.c
-	t := time.NewTimer(c.opts.PingInterval)
+	t := c.opts.Clock.NewTimer(c.opts.PingInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-t.C:
+		case <-t.C():
 		case <-cn.ctx.Done():
 			return
 		}
 		start := time.Now()
-		cn.pingBase.Store(cn.waited(c.mono(start)))
+		cn.ping.Add(1) // outstanding
 		err := cn.ws.Ping(cn.ctx)
-		cn.pingBase.Store(-1)
+		cn.ping.Add(1)
 		if err != nil {
-			cn.fail(ReasonWriteError, fmt.Errorf("wsclient: ping: %w", err))
+			if cn.ctx.Err() == nil {
+				cn.writeFailed(fmt.Errorf("wsclient: ping: %w", err))
+			}
 			return
 		}
 		c.st.pingRTT.Store(int64(time.Since(start)))
@@ -325,34 +353,66 @@ func (cn *conn) pingLoop() {
 
 // watchdog declares the connection dead when the reader has waited on the
 // socket for IdleTimeout without a message, or for PongTimeout in all since
-// the outstanding ping was sent. Time the reader spends in the handler (or
-// blocked on a full standby queue) does not count, so a slow handler is not
-// taken for a dead venue; messages it has not read yet wait in the kernel's
-// buffers and TCP pushes back on the venue.
+// the outstanding ping was sent.
+//
+// It samples instead of timing every wait, so that the reader reads no
+// clock for liveness: every tick (an eighth of the shorter timeout, on the
+// Clock) it looks at the reader's phase. An interval in which the reader
+// stayed waiting counts in full; one in which it stayed in the handler (or
+// blocked on a full standby queue) counts nothing; one in which messages
+// arrived counts for the pong timeout if the reader was waiting at its end
+// (an unbiased estimate of the share of time spent waiting) and restarts
+// the idle count. Detection thus comes within one tick after the timeout.
+// A slow handler is never taken for a dead venue: messages it has not read
+// yet wait in the kernel's buffers and TCP pushes back on the venue.
 func (cn *conn) watchdog() {
 	defer cn.wg.Done()
 	c := cn.c
+	clk := c.opts.Clock
 	idle, pong := c.opts.IdleTimeout, c.opts.PongTimeout
+	pinging := c.opts.PingInterval > 0
 	tick := pong
-	if c.opts.PingInterval <= 0 || (idle > 0 && idle < pong) {
+	if !pinging || (idle > 0 && idle < pong) {
 		tick = idle
 	}
-	tk := time.NewTicker(max(tick/8, time.Millisecond))
-	defer tk.Stop()
+	tick = max(tick/8, time.Millisecond)
+	t := clk.NewTimer(tick)
+	defer t.Stop()
+	prev := clk.Now()
+	lastPhase, lastPing := cn.phase.Load(), cn.ping.Load()
+	var idleWait, pongWait time.Duration
 	for {
 		select {
-		case <-tk.C:
-			m := c.mono(time.Now())
-			if start := cn.waitStart.Load(); idle > 0 && start != 0 && m-start > int64(idle) {
-				cn.fail(ReasonIdle, ErrIdle)
-				return
-			}
-			if base := cn.pingBase.Load(); base >= 0 && cn.waited(m)-base > int64(pong) {
-				cn.fail(ReasonPongTimeout, ErrPongTimeout)
-				return
-			}
+		case <-t.C():
 		case <-cn.ctx.Done():
 			return
 		}
+		now := clk.Now()
+		dt := now.Sub(prev)
+		prev = now
+		p, pg := cn.phase.Load(), cn.ping.Load()
+		waiting := p&1 == 1
+		if waiting && p == lastPhase {
+			idleWait += dt
+		} else {
+			idleWait = 0
+		}
+		switch {
+		case pg&1 == 0 || pg != lastPing: // no ping out, or a new one
+			pongWait = 0
+		case waiting:
+			pongWait += dt
+		}
+		lastPhase, lastPing = p, pg
+		if idle > 0 && idleWait >= idle {
+			cn.fail(ReasonIdle, ErrIdle)
+			return
+		}
+		if pinging && pongWait >= pong {
+			cn.fail(ReasonPongTimeout, ErrPongTimeout)
+			return
+		}
+		t.Reset(tick)
+		cn.checks.Add(1) // after Reset: a test that saw it may advance the clock
 	}
 }

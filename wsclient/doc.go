@@ -14,9 +14,14 @@
 // One reader goroutine per connection reads each message with
 // [websocket.Conn.Reader] into the Data buffer of a [schema.WsFrame] taken
 // from the frame pool (capacity kept across uses), stamps it and calls the
-// [Handler]. The frame goes back to the pool when the handler returns, on
-// every path: the handler must not keep it. In steady state a message costs
-// no allocation (TestZeroAllocsPerFrame, BenchmarkRead).
+// [Handler]. The reader owns that frame while the handler runs and reuses
+// it for the next message; it goes back to the pool when the reader exits:
+// the handler must not keep f or f.Data. In steady state a message costs
+// no allocation, one clock read and no lock (TestZeroAllocsPerFrame,
+// BenchmarkRead). ReceivedAt is the wall time of the connection's dial
+// plus the monotonic time since (one vDSO read instead of time.Now's two):
+// a step of the system clock during the connection's life does not move
+// it; the next connection takes the stepped clock.
 //
 // Reads use a context without a Done channel. coder/websocket closes a
 // connection whose read context expires, and a cancelable context costs
@@ -42,14 +47,27 @@
 //     connection whose venue no longer answers: it may no longer read what
 //     we write either.
 //
-// Both clocks count only the time the reader waits on the socket. Time in
-// the handler does not count: a slow handler is never taken for a dead
-// venue, however slow it is. While it runs, the messages behind it wait in
-// the kernel's socket buffers, then TCP pushes back on the venue; the client
+// Both count only the time the reader waits on the socket. Time in the
+// handler does not count: a slow handler is never taken for a dead venue,
+// however slow it is. While it runs, the messages behind it wait in the
+// kernel's socket buffers, then TCP pushes back on the venue; the client
 // holds one frame, never a backlog. A pong queued behind those messages is
 // late only in wall-clock time, not in waiting time. The cost of this
 // choice: a venue that dies while the handler is busy is detected up to
 // one handler call late.
+//
+// The watchdog samples the reader every eighth of the shorter timeout
+// instead of timing each wait, so that the reader reads no clock for
+// liveness: detection comes within one such tick after the timeout.
+//
+// When the venue closes the connection with a close frame, its code and
+// reason are what the host sees ([ReasonPeerClosed]), even when a ping or
+// a subscription write fails at the same moment: a failed write waits for
+// the reader's verdict (up to PongTimeout) before it ends the connection.
+//
+// Every wait (ping interval, timeouts, dial timeout, MaxAge, rotation
+// overlap, backoff, Retry-After, pacing) runs on Options.Clock, so tests
+// drive them with a fake clock and never sleep.
 //
 // # Reconnecting
 //
@@ -57,29 +75,52 @@
 // [Reason] and error: a possible gap in the data), then redialled after a
 // capped exponential backoff with full jitter ([schema.ConnReconnecting]
 // with attempt and delay). The attempt count starts again after a
-// connection lived Options.BackoffReset. A bad URL, a handshake refused
-// with 401 or 403 and a certificate that fails verification are permanent
-// ([ErrPermanent]): Run reports them and returns.
+// connection lived Options.BackoffReset. A handshake refused with a
+// Retry-After (Binance: 429, and 418 for a banned IP) is not redialled
+// before it: the Reconnecting event's Delay is the venue's wait and its
+// error a [*HandshakeError] with the status and RetryAfter. A bad URL, a
+// handshake refused with 401 or 403 and a certificate that fails
+// verification are permanent ([ErrPermanent]): Run reports them and
+// returns. A refused handshake's HTTP connection is closed at once, so
+// that no net/http goroutine outlives the client.
 //
 // Options.Subscriptions and Options.Topics are sent on every new
-// connection, paced at Options.ControlRate, topics split in messages of
+// connection, paced at Options.ControlRate (default 4 per second, under
+// Binance's 5 incoming messages per second per connection, which counts
+// pings and pongs too), topics split in messages of
 // Options.MaxTopicsPerMessage. More topics than one connection may carry
 // go to several clients ([SplitTopics]).
 //
 // # Rotation
 //
-// With Options.MaxAge set, a connection that age is replaced
-// make-before-break ([schema.ConnRotating]): the new connection is dialled
-// and subscribed while the old one keeps delivering; the new one's messages
-// wait (up to a quarter of the frame pool, then TCP pushes back) until it
-// has delivered its first message and Options.RotationOverlap has passed.
-// Then delivery switches: the waiting messages go to the handler, the old
-// connection is closed. The handler thus sees the old stream, then the new
-// one, never interleaved; the overlap means some messages arrive twice.
-// Removing those duplicates (by sequence number, trade id, update id) is the
-// normalizer's job, not this package's, which does not parse messages.
+// With Options.MaxAge set, a connection that age (counted from its dial) is
+// replaced make-before-break ([schema.ConnRotating]): the new connection is
+// dialled and subscribed while the old one keeps delivering; the new one's
+// messages wait (up to a quarter of the frame pool, then TCP pushes back).
+// The handler sees the old stream, then the new one, never interleaved, and
+// — for venues that send byte-identical frames to every connection, as
+// Binance market streams do — never a message twice nor a message missing:
+// the client aligns the two streams on the first frame seen on both, in
+// either order (the old stream ahead of the new one or behind it), delivers
+// from the old connection up to that frame and from the new one after it,
+// then closes the old one. Frames are compared by bytes (a 64-bit hash for
+// the old connection's latest 256 frames). This parses nothing, so it works
+// for any venue whose frames do not differ per connection.
+//
+// When no frame matches within Options.RotationOverlap after the new
+// connection's first message (a venue that stamps per-connection ids or
+// sequence numbers into its frames, or streams that do not overlap),
+// delivery switches as it would without alignment — some messages may
+// then repeat or be missing around the switch — and the client says so:
+// an [Event] with [ErrRotationUnaligned] and the new connection's id,
+// Stats.Unaligned, and a Warn log line. The frames themselves show the
+// switch by their ConnID. Repeat detection by the venue's sequence or
+// trade ids, in the normalizer, covers those venues. Byte-identical
+// repeats within a stream (an unchanged snapshot sent twice) can align
+// early: what is then skipped is a byte-identical copy.
+//
 // A rotation that fails keeps the old connection and is retried after a
-// backoff.
+// backoff (or the venue's Retry-After).
 //
 // # Visible state
 //
@@ -90,7 +131,8 @@
 //
 // # TLS
 //
-// wss:// certificates are verified by default (http.DefaultClient). A
+// wss:// certificates are verified by default (a transport of the
+// client's own, configured like http.DefaultTransport). A
 // custom *http.Client (own roots, client certificates, proxy) and handshake
 // headers can be passed; an HTTP client that skips verification is refused
 // unless Options.AllowInsecureTLS says so.

@@ -1,9 +1,13 @@
 package wsclient
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -33,6 +37,15 @@ var (
 	// than Options.MaxTopicsPerConn topics: split them with [SplitTopics]
 	// and run one Client per part.
 	ErrTooManyTopics = errors.New("wsclient: more topics than one connection may carry")
+	// ErrRotationUnaligned is reported (Event.Err, with ReasonRotation and
+	// the new connection's id) when a rotation switched connections without
+	// finding where their streams join: messages around the switch may
+	// repeat or be missing. It happens when the venue's frames differ per
+	// connection (per-connection ids or sequence numbers) or the new
+	// connection's stream does not overlap the old one's within
+	// Options.RotationOverlap. Venue-specific repeat detection (sequence or
+	// trade ids, in the normalizer) covers those venues.
+	ErrRotationUnaligned = errors.New("wsclient: rotation switched without aligning the streams: messages around the switch may repeat or be missing")
 )
 
 // OversizedError is the error of a connection that received a message
@@ -55,13 +68,22 @@ func (e *OversizedError) Unwrap() error { return e.Err }
 
 // HandshakeError is a WebSocket handshake the server answered with an HTTP
 // status other than 101. 401 and 403 are permanent (they match
-// [ErrPermanent]); other statuses are retried.
+// [ErrPermanent]); other statuses are retried, never before RetryAfter.
 type HandshakeError struct {
-	StatusCode int   // HTTP status of the server's answer
+	StatusCode int // HTTP status of the server's answer
+	// RetryAfter is the server's Retry-After (delta-seconds or an HTTP
+	// date), 0 when absent or unparsable. The next dial waits at least
+	// that long, whatever the backoff says: Binance answers 429 when its
+	// limits are broken and 418 (an IP ban) when the client went on, both
+	// with Retry-After (Binance spot API docs, "LIMITS").
+	RetryAfter time.Duration
 	Err        error // the error from coder/websocket
 }
 
 func (e *HandshakeError) Error() string {
+	if e.RetryAfter > 0 {
+		return fmt.Sprintf("wsclient: handshake refused with HTTP %d, retry after %v: %v", e.StatusCode, e.RetryAfter, e.Err)
+	}
 	return fmt.Sprintf("wsclient: handshake refused with HTTP %d: %v", e.StatusCode, e.Err)
 }
 
@@ -74,6 +96,45 @@ func (e *HandshakeError) Is(target error) bool {
 }
 
 func permanentStatus(code int) bool { return code == 401 || code == 403 }
+
+// dialError classifies a failed dial: 401/403 and certificate errors are
+// permanent; other refusals carry their Retry-After. A refused handshake's
+// HTTP connection goes back to the transport's idle pool: it is closed
+// there, so that its goroutines do not outlive the client.
+func (c *Client) dialError(resp *http.Response, err error) error {
+	var certErr *tls.CertificateVerificationError
+	switch {
+	case resp != nil && resp.StatusCode != http.StatusSwitchingProtocols:
+		c.opts.HTTPClient.CloseIdleConnections()
+		return &HandshakeError{
+			StatusCode: resp.StatusCode,
+			RetryAfter: retryAfter(resp.Header.Get("Retry-After"), c.opts.Clock.Now()),
+			Err:        err,
+		}
+	case errors.As(err, &certErr):
+		return permanent(err)
+	}
+	return err
+}
+
+// retryAfter parses a Retry-After value (RFC 9110 §10.2.3): delta-seconds
+// or an HTTP date, relative to now; 0 when absent, past or unparsable.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return time.Duration(min(n, int64(365*24*3600))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
 
 // permanent wraps err so that it matches ErrPermanent.
 func permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }

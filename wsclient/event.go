@@ -17,7 +17,7 @@ type Event struct {
 	ConnID  uint64           // the connection concerned, 0 when none
 	Attempt int              // with ConnReconnecting: the redial number, from 1
 	Delay   time.Duration    // with ConnReconnecting: the wait before it
-	At      time.Time        // when it happened
+	At      time.Time        // when it happened, on Options.Clock
 	Dropped uint64           // events dropped (queue full) since the last delivered one
 }
 
@@ -35,6 +35,7 @@ func (c *Client) report(r Reason, err error, id uint64) {
 
 // emit queues ev without ever blocking.
 func (c *Client) emit(ev Event, minor bool) {
+	c.logEvent(&ev)
 	if c.events == nil {
 		return
 	}
@@ -42,7 +43,7 @@ func (c *Client) emit(ev Event, minor bool) {
 		c.dropEvent()
 		return
 	}
-	ev.At = time.Now()
+	ev.At = c.opts.Clock.Now()
 	select {
 	case c.events <- ev:
 	default:

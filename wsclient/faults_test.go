@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,6 +97,11 @@ func TestFaultStallIdleWatchdog(t *testing.T) {
 	opts := quickOptions()
 	opts.IdleTimeout = 300 * time.Millisecond
 	h := start(t, v.url(), opts, &sink{}, leaks)
+	h.rec.waitFor(t, "connected", connected(1))
+	// One ping answered first (the venue is alive to pings), then time
+	// passes with nothing arriving. The pong timeout (3 s) is far off.
+	h.advanceUntil(opts.PingInterval, "a pong", func() bool { return h.c.Stats().PingRTT > 0 })
+	h.advanceUntil(50*time.Millisecond, "idle", h.lostConn1)
 
 	lost := requireRecovered(t, h, v, ReasonIdle)
 	require.ErrorIs(t, lost.Err, ErrIdle)
@@ -125,8 +131,10 @@ func TestFaultHalfOpenPongTimeout(t *testing.T) {
 	opts := quickOptions()
 	opts.PingInterval = 30 * time.Millisecond
 	opts.PongTimeout = 300 * time.Millisecond
-	opts.IdleTimeout = 5 * time.Second
+	opts.IdleTimeout = time.Hour
 	h := start(t, v.url(), opts, &sink{}, leaks)
+	h.sink.waitFor(t, `{"tick":0}`)
+	h.advanceUntil(10*time.Millisecond, "pong timeout", h.lostConn1)
 
 	lost := requireRecovered(t, h, v, ReasonPongTimeout)
 	require.ErrorIs(t, lost.Err, ErrPongTimeout)
@@ -197,24 +205,22 @@ func TestFaultOversizedFrame(t *testing.T) {
 
 // Fault 7: a handler slower than every liveness timeout. The reader is not
 // waiting on the socket while the handler runs, so neither the watchdog nor
-// the pong timeout fires; the venue's writes block (TCP backpressure) and
-// the client holds one frame, not a backlog.
+// the pong timeout fires however long (on the Clock) it runs; the venue's
+// writes block (TCP backpressure: both socket buffers are made small, so
+// 12 MB cannot fit in them) and the client holds one frame, not a backlog.
 func TestFaultSlowHandler(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
-	const total = 3000 // 12 MB: more than the kernel buffers on loopback
+	const total = 3000 // 12 MB
 	payload := strings.Repeat("x", 4000)
-	var writing atomic.Int64 // start of the write in progress, Unix ns; 0 when none
 	var sent atomic.Int64
 	v := newVenue(t, func(s *session) {
+		_ = s.raw.(*net.TCPConn).SetWriteBuffer(64 << 10)
 		if s.readN(len(testSubs)) != nil {
 			return
 		}
 		s.readForever() // answers pings while it can
 		for i := range total {
-			writing.Store(time.Now().UnixNano())
-			err := s.send(`{"i":` + strconv.Itoa(i) + `,"p":"` + payload + `"}`)
-			writing.Store(0)
-			if err != nil {
+			if s.send(`{"i":`+strconv.Itoa(i)+`,"p":"`+payload+`"}`) != nil {
 				return
 			}
 			sent.Add(1)
@@ -222,39 +228,40 @@ func TestFaultSlowHandler(t *testing.T) {
 		<-s.ctx.Done()
 	})
 	release := make(chan struct{})
-	var blockedAt atomic.Int64
+	entered := make(chan struct{})
 	var order []int
-	var orderMu sync.Mutex
 	k := &sink{hook: func(f *schema.WsFrame) error {
-		if blockedAt.CompareAndSwap(0, time.Now().UnixNano()) {
+		i, ok := field(f.Data, `{"i":`)
+		if !ok {
+			return errJunk
+		}
+		if i == 0 {
+			close(entered)
 			<-release // the slow handler
 		}
+		order = append(order, i) // the handler never runs concurrently with itself
 		return nil
 	}}
 	opts := quickOptions()
 	opts.PingInterval = 20 * time.Millisecond
-	opts.PongTimeout = time.Second // a loaded machine stalls the venue for 100s of ms
+	opts.PongTimeout = time.Second
 	opts.IdleTimeout = time.Second
-	orig := k.hook
-	k.hook = func(f *schema.WsFrame) error {
-		err := orig(f)
-		if i, ok := field(f.Data, `{"i":`); ok {
-			orderMu.Lock()
-			order = append(order, i)
-			orderMu.Unlock()
-		}
-		return err
-	}
+	opts.ControlRate = -1
+	opts.HTTPClient = smallReceiveBuffer(t)
 	h := start(t, v.url(), opts, k, leaks)
 
-	// The venue is stuck in a write, and the handler has been blocked for
-	// several idle and pong timeouts.
-	require.Eventually(t, func() bool {
-		w, b := writing.Load(), blockedAt.Load()
-		return w != 0 && time.Since(time.Unix(0, w)) > 200*time.Millisecond &&
-			b != 0 && time.Since(time.Unix(0, b)) > 2*opts.IdleTimeout
-	}, wait, time.Millisecond, "the venue never blocked")
-	t.Logf("venue blocked after %d of %d messages", sent.Load(), total)
+	<-entered
+	// Ten idle and pong timeouts pass on the client's clock, one watchdog
+	// tick at a time, while the handler holds the first message.
+	cn := h.live()
+	require.NotNil(t, cn)
+	tick := opts.IdleTimeout / 8
+	for range 80 {
+		before := cn.checks.Load()
+		h.clock.advance(tick)
+		require.Eventually(t, func() bool { return cn.checks.Load() > before }, wait, time.Millisecond, "watchdog tick")
+	}
+	t.Logf("venue sent %d of %d messages while the handler was blocked", sent.Load(), total)
 	st := h.c.Stats()
 	require.Less(t, sent.Load(), int64(total), "the venue was pushed back")
 	require.EqualValues(t, 1, st.Messages, "one message read, the rest wait in TCP buffers")
@@ -268,12 +275,26 @@ func TestFaultSlowHandler(t *testing.T) {
 	}
 	require.Zero(t, h.c.Stats().TotalReconnects())
 	require.Zero(t, h.rec.count(isState(schema.ConnDisconnected)))
-	orderMu.Lock()
+	h.finish(v)
+	require.Len(t, order, total)
 	for i, n := range order {
 		require.Equal(t, i, n, "in order, none lost")
 	}
-	orderMu.Unlock()
-	h.finish(v)
+}
+
+// smallReceiveBuffer is an HTTP client whose connections have a 64 KiB
+// receive buffer (no autotuning), so that TCP pushes back early.
+func smallReceiveBuffer(t *testing.T) *http.Client {
+	d := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10)
+		})
+		return errors.Join(err, serr)
+	}}
+	c := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
 }
 
 // field parses the integer that follows prefix at the start of msg.

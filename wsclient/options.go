@@ -3,6 +3,7 @@ package wsclient
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -22,8 +23,13 @@ const (
 	DefaultBackoffCap      = 30 * time.Second
 	DefaultBackoffReset    = 60 * time.Second
 	DefaultRotationOverlap = 2 * time.Second
-	DefaultControlRate     = 5.0 // Binance: 5 incoming messages per second
-	DefaultEventBuffer     = 256
+	// DefaultControlRate leaves headroom under Binance's limit of 5
+	// incoming messages per second per connection, which counts pings and
+	// pongs too (Binance spot "WebSocket Streams", "WebSocket Limits"):
+	// network jitter can bunch messages sent exactly 1/5 s apart into one
+	// strict one-second window.
+	DefaultControlRate = 4.0
+	DefaultEventBuffer = 256
 )
 
 // Options configure a [Client]. A nil *Options gives the defaults; New
@@ -38,10 +44,14 @@ type Options struct {
 	// of schema.DefaultFrameBuffer bytes.
 	Frames *pool.Pool[*schema.WsFrame]
 
-	// HTTPClient performs the handshake. Defaults to http.DefaultClient,
-	// which verifies certificates of wss:// servers. New refuses a client
-	// whose *http.Transport skips verification unless AllowInsecureTLS is
-	// set.
+	// HTTPClient performs the handshake. Defaults to a client with a
+	// transport of its own configured like http.DefaultTransport, which
+	// verifies certificates of wss:// servers. New refuses a client whose
+	// *http.Transport skips verification unless AllowInsecureTLS is set.
+	// After a refused handshake and when Run returns, the client calls
+	// HTTPClient.CloseIdleConnections, so that no kept-alive connection
+	// (and its net/http goroutines) outlives it: give the client an
+	// HTTPClient of its own if that disturbs other users of yours.
 	HTTPClient *http.Client
 	// AllowInsecureTLS accepts an HTTPClient with InsecureSkipVerify. Never
 	// set it against a real venue. Defaults to false.
@@ -83,11 +93,14 @@ type Options struct {
 	// redial to start again from attempt 1. Defaults to 60 s.
 	BackoffReset time.Duration
 
-	// MaxAge turns rotation on: a connection that age is replaced,
-	// make-before-break (see the package doc). Defaults to 0, no rotation.
+	// MaxAge turns rotation on: a connection that age, counted from its
+	// dial, is replaced make-before-break (see the package doc). Defaults to
+	// 0, no rotation.
 	MaxAge time.Duration
-	// RotationOverlap is how long the old connection keeps delivering after
-	// the new one delivered its first message. Defaults to 2 s.
+	// RotationOverlap bounds how long a rotation looks for the point where
+	// the new connection's stream joins the old one's, from the new
+	// connection's first message; after it, delivery switches unaligned
+	// ([ErrRotationUnaligned]). Defaults to 2 s.
 	RotationOverlap time.Duration
 
 	// Subscriptions are sent as text messages, in order, on every new
@@ -109,8 +122,8 @@ type Options struct {
 	// 0, no limit.
 	MaxTopicsPerConn int
 	// ControlRate paces subscription messages, in messages per second per
-	// connection. Defaults to DefaultControlRate (5); negative disables
-	// pacing. Write is never paced.
+	// connection. Defaults to DefaultControlRate (4, under Binance's 5);
+	// negative disables pacing. Write is never paced.
 	ControlRate float64
 
 	// OnEvent receives state changes and reported errors, in order, on a
@@ -122,11 +135,17 @@ type Options struct {
 	OnEvent func(Event)
 	// EventBuffer is the length of the event queue. Defaults to 256.
 	EventBuffer int
+	// Logger receives the events too: state changes at Info, faults at
+	// Warn (a lost connection, a failed or unaligned rotation, a permanent
+	// error), never a line per message: handler errors and invalid frames
+	// are logged at their 1st, 2nd, 4th, 8th… occurrence with the count.
+	// Keys: venue, conn_id (from 1), state, reason, err, attempt, delay,
+	// count. It is called on the goroutine that reports, so a slow
+	// slog.Handler slows the client. Defaults to nil: silent.
+	Logger *slog.Logger
 
-	// Clock times the waits the client chooses: backoff, subscription
-	// pacing, and the age that resets backoff. Liveness timers (ping, idle,
-	// rotation) measure the network and always use the real clock.
-	// Defaults to the real clock.
+	// Clock times every wait of the client (see [Clock]). Defaults to the
+	// wall clock.
 	Clock Clock
 	// Rand returns a uniform random int64 in [0, n) for the backoff jitter.
 	// It is called from one goroutine at a time. Defaults to
@@ -134,12 +153,39 @@ type Options struct {
 	Rand func(n int64) int64
 }
 
-// Clock is the time source of backoff and pacing; tests replace it so that
-// they never sleep through a backoff.
+// Clock is the time source of every wait the client makes: the ping
+// interval, the pong and idle timeouts, MaxAge and RotationOverlap, the dial
+// timeout, backoff, Retry-After and subscription pacing. Tests replace it so
+// that nothing in them waits on wall-clock time (the package's tests use a
+// fake clock that moves only when told). Stamps that describe the network
+// (schema.WsFrame.ReceivedAt, Stats.LastMessage, Stats.PingRTT) always come
+// from the wall clock; Event.At comes from the Clock.
+//
+// The interface follows benbjohnson/clock and cenkalti/backoff: a
+// replaceable Now, Sleep and timers. An implementation must be safe for
+// concurrent use.
 type Clock interface {
 	Now() time.Time
 	// Sleep waits for d or until ctx ends, returning ctx.Err() then.
 	Sleep(ctx context.Context, d time.Duration) error
+	// NewTimer returns a timer that sends the Clock's time on C once d
+	// has passed, like time.NewTimer.
+	NewTimer(d time.Duration) Timer
+	// AfterFunc calls f on a goroutine of its own once d has passed, like
+	// time.AfterFunc; its Timer's C is nil.
+	AfterFunc(d time.Duration, f func()) Timer
+}
+
+// Timer is a timer of a [Clock], with the semantics of [time.Timer] since
+// Go 1.23: after Stop or Reset returns, no stale value is received from C.
+type Timer interface {
+	C() <-chan time.Time
+	// Stop prevents the timer from firing; false if it had already fired
+	// or been stopped.
+	Stop() bool
+	// Reset makes the timer fire d from now; false if it had already fired
+	// or been stopped.
+	Reset(d time.Duration) bool
 }
 
 type realClock struct{}
@@ -160,6 +206,18 @@ func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+func (realClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
+
+func (realClock) AfterFunc(d time.Duration, f func()) Timer {
+	return realTimer{time.AfterFunc(d, f)}
+}
+
+type realTimer struct{ t *time.Timer }
+
+func (t realTimer) C() <-chan time.Time        { return t.t.C }
+func (t realTimer) Stop() bool                 { return t.t.Stop() }
+func (t realTimer) Reset(d time.Duration) bool { return t.t.Reset(d) }
+
 func orDefault[T comparable](v *T, def T) {
 	var zero T
 	if *v == zero {
@@ -174,7 +232,9 @@ func (opts *Options) withDefaults() (Options, error) {
 	if opts != nil {
 		o = *opts
 	}
-	orDefault(&o.HTTPClient, http.DefaultClient)
+	if o.HTTPClient == nil {
+		o.HTTPClient = ownHTTPClient()
+	}
 	orDefault(&o.DialTimeout, DefaultDialTimeout)
 	orDefault(&o.ReadLimit, DefaultReadLimit)
 	orDefault(&o.PingInterval, DefaultPingInterval)
@@ -209,6 +269,16 @@ func (opts *Options) withDefaults() (Options, error) {
 		return o, errors.New("wsclient: the HTTPClient skips certificate verification; set Options.AllowInsecureTLS to accept it")
 	}
 	return o, nil
+}
+
+// ownHTTPClient is the default HTTP client: http.DefaultTransport's
+// settings in a transport of the client's own, so that closing its idle
+// connections disturbs nobody else.
+func ownHTTPClient() *http.Client {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		return &http.Client{Transport: t.Clone()}
+	}
+	return http.DefaultClient
 }
 
 func insecure(c *http.Client) bool {

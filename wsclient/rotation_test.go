@@ -15,39 +15,60 @@ import (
 )
 
 // hub is a venue that numbers its messages: every subscribed connection
-// gets every message published after it subscribed.
+// gets every message published after it subscribed, byte for byte the same
+// (as Binance market streams do), unless perConn stamps the connection in.
 type hub struct {
-	mu   sync.Mutex
-	subs map[int]chan string
-	seq  atomic.Int64
+	mu      sync.Mutex
+	subs    map[int]chan int64
+	seq     atomic.Int64
+	stop    chan struct{}
+	done    chan struct{}
+	perConn bool
 }
 
-func (hb *hub) publish() {
-	n := hb.seq.Add(1)
-	msg := `{"seq":` + strconv.FormatInt(n, 10) + `}`
-	hb.mu.Lock()
-	defer hb.mu.Unlock()
-	for _, ch := range hb.subs {
+func newHub(perConn bool) *hub {
+	return &hub{subs: map[int]chan int64{}, stop: make(chan struct{}), done: make(chan struct{}), perConn: perConn}
+}
+
+// run publishes a message every millisecond until halt. This is the
+// venue's traffic, not a wait of the test.
+func (hb *hub) run() {
+	defer close(hb.done)
+	tk := time.NewTicker(time.Millisecond)
+	defer tk.Stop()
+	for {
 		select {
-		case ch <- msg:
-		default:
-			panic("hub: subscriber too slow for the test")
+		case <-tk.C:
+			n := hb.seq.Add(1)
+			hb.mu.Lock()
+			for _, ch := range hb.subs {
+				select {
+				case ch <- n:
+				default:
+					panic("hub: subscriber too slow for the test")
+				}
+			}
+			hb.mu.Unlock()
+		case <-hb.stop:
+			return
 		}
 	}
 }
 
-// Fault 8: the venue cuts every connection at its maximum age; rotation is
-// on with a shorter age, so the client replaces each connection before the
-// cut, make-before-break, and loses no message.
-func TestFaultMaxAgeRotation(t *testing.T) {
-	leaks := goleak.IgnoreCurrent()
-	const venueMaxAge = 3 * time.Second // far past MaxAge, so a loaded machine still rotates in time
-	hb := &hub{subs: map[int]chan string{}}
-	v := newVenue(t, func(s *session) {
+func (hb *hub) halt() int64 {
+	close(hb.stop)
+	<-hb.done
+	return hb.seq.Load()
+}
+
+// serve is the script of a session: subscribe it, then send what the hub
+// publishes, lag messages behind it (a connection whose stream runs late).
+func (hb *hub) serve(lag func(n int) int) func(s *session) {
+	return func(s *session) {
 		if s.readN(len(testSubs)) != nil {
 			return
 		}
-		ch := make(chan string, 100000)
+		ch := make(chan int64, 1<<16)
 		hb.mu.Lock()
 		hb.subs[s.n] = ch
 		hb.mu.Unlock()
@@ -57,90 +78,180 @@ func TestFaultMaxAgeRotation(t *testing.T) {
 			hb.mu.Unlock()
 		}()
 		s.readForever()
-		cut := time.NewTimer(venueMaxAge)
-		defer cut.Stop()
+		var held []int64
 		for {
 			select {
-			case m := <-ch:
-				if s.send(m) != nil {
-					return
+			case n := <-ch:
+				held = append(held, n)
+				for len(held) > lag(s.n) {
+					msg := `{"seq":` + strconv.FormatInt(held[0], 10) + `}`
+					if hb.perConn {
+						msg = `{"seq":` + strconv.FormatInt(held[0], 10) + `,"conn":` + strconv.Itoa(s.n) + `}`
+					}
+					held = held[1:]
+					if s.send(msg) != nil {
+						return
+					}
 				}
-			case <-cut.C:
-				_ = s.ws.Close(websocket.StatusGoingAway, "24h limit")
-				return
 			case <-s.ctx.Done():
 				return
 			}
 		}
-	})
-	stopPub := make(chan struct{})
-	pubDone := make(chan struct{})
-	go func() {
-		defer close(pubDone)
-		tk := time.NewTicker(2 * time.Millisecond)
-		defer tk.Stop()
-		for {
-			select {
-			case <-tk.C:
-				hb.publish()
-			case <-stopPub:
-				return
-			}
-		}
-	}()
+	}
+}
 
-	var (
-		mu   sync.Mutex
-		seen = map[int]bool{}
-		low  = 0
-		high = 0
-		conn = map[uint64]bool{}
-	)
-	k := &sink{hook: func(f *schema.WsFrame) error {
-		n, ok := field(f.Data, `{"seq":`)
-		if !ok {
-			return errJunk
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if low == 0 {
-			low = n
-		}
-		seen[n] = true // duplicates across the overlap collapse here, as in a normalizer
-		high = max(high, n)
-		conn[f.ConnID] = true
-		return nil
-	}}
+// seqSink records the sequence numbers delivered, in order.
+type seqSink struct {
+	mu    sync.Mutex
+	seqs  []int
+	conns map[uint64]int
+}
+
+func (k *seqSink) hook(f *schema.WsFrame) error {
+	n, ok := field(f.Data, `{"seq":`)
+	if !ok {
+		return errJunk
+	}
+	k.mu.Lock()
+	k.seqs = append(k.seqs, n)
+	k.conns[f.ConnID]++
+	k.mu.Unlock()
+	return nil
+}
+
+func (k *seqSink) last() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.seqs) == 0 {
+		return 0
+	}
+	return k.seqs[len(k.seqs)-1]
+}
+
+func (k *seqSink) count() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.seqs)
+}
+
+// rotationOptions: rotation driven by the test's clock alone, no pings or
+// watchdog, no pacing, nothing else that waits.
+func rotationOptions() *Options {
 	opts := quickOptions()
-	opts.MaxAge = 400 * time.Millisecond
-	opts.RotationOverlap = 50 * time.Millisecond
+	opts.PingInterval = -1
+	opts.IdleTimeout = -1
+	opts.ControlRate = -1
+	opts.DialTimeout = time.Hour
+	opts.MaxAge = time.Hour
+	opts.RotationOverlap = time.Hour
+	return opts
+}
+
+// Make-before-break rotation against a venue that sends the same bytes to
+// every connection: across four rotations, with the new connection's
+// stream 30 messages behind the old one's and then ahead of it, the
+// handler sees every message exactly once, in order. The overlap time is
+// never reached (the test's clock does not move past it): every switch
+// was aligned on the streams themselves.
+func TestRotationNoRepeatNoGap(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	hb := newHub(false)
+	v := newVenue(t, hb.serve(func(n int) int { return 30 * (1 - n%2) })) // even connections lag
+	go hb.run()
+	ks := &seqSink{conns: map[uint64]int{}}
+	k := &sink{hook: ks.hook}
+	opts := rotationOptions()
 	h := start(t, v.url(), opts, k, leaks)
 
-	require.Eventually(t, func() bool { return h.c.Stats().Rotations >= 3 }, wait, time.Millisecond)
-	close(stopPub)
-	<-pubDone
-	last := int(hb.seq.Load())
-	require.Eventually(t, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return high == last
-	}, wait, time.Millisecond, "the last message never arrived")
-
-	mu.Lock()
-	for n := low; n <= high; n++ {
-		require.True(t, seen[n], "message %d lost across a rotation (delivered %d..%d)", n, low, high)
+	const rotations = 4
+	for r := 1; r <= rotations; r++ {
+		from := ks.count()
+		require.Eventually(t, func() bool { return ks.count() > from+50 }, wait, time.Millisecond, "connection %d delivers", r)
+		h.clock.advance(opts.MaxAge)
+		require.Eventually(t, func() bool { return h.c.Stats().Rotations == uint64(r) }, wait, time.Millisecond,
+			"rotation %d; events %v", r, h.rec.all())
 	}
-	require.GreaterOrEqual(t, len(conn), 4, "delivered by several connections")
-	mu.Unlock()
+	from := ks.count()
+	require.Eventually(t, func() bool { return ks.count() > from+50 }, wait, time.Millisecond)
+	last := hb.halt()
+	// The last connection lags: it may still hold back up to 30 messages.
+	require.Eventually(t, func() bool { return ks.last() >= int(last)-30 }, wait, time.Millisecond)
 
+	h.finish(v)
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	for i := 1; i < len(ks.seqs); i++ {
+		require.Equal(t, ks.seqs[i-1]+1, ks.seqs[i], "message %d after %d: repeated or missed across a rotation", ks.seqs[i], ks.seqs[i-1])
+	}
+	for id := uint64(1); id <= rotations+1; id++ {
+		require.Positive(t, ks.conns[id], "connection %d delivered", id)
+	}
 	st := h.c.Stats()
-	require.Zero(t, st.TotalReconnects(), "every connection was replaced before the venue cut it")
-	require.Zero(t, st.HandlerErrors)
-	require.GreaterOrEqual(t, h.rec.count(isState(schema.ConnRotating)), 3)
-	require.Zero(t, h.rec.count(isState(schema.ConnDisconnected)), "no gap was signalled")
-	for n := 1; n <= 4; n++ {
-		require.Equal(t, testSubs, v.received(n)[:len(testSubs)], "connection %d subscribed", n)
-	}
+	require.EqualValues(t, rotations, st.Rotations)
+	require.Zero(t, st.Unaligned)
+	require.Zero(t, st.TotalReconnects())
+	require.Zero(t, h.rec.count(func(ev Event) bool { return ev.Err != nil && ev.State != schema.ConnClosed }), "no error reported: %v", h.rec.all())
+	require.Equal(t, rotations, h.rec.count(isState(schema.ConnRotating)))
+}
+
+// A venue that stamps each connection into its frames cannot be aligned:
+// after RotationOverlap from the new connection's first message, the
+// client switches as it would without alignment and says so.
+func TestRotationUnalignedFallback(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	hb := newHub(true)
+	v := newVenue(t, hb.serve(func(int) int { return 0 }))
+	go hb.run()
+	ks := &seqSink{conns: map[uint64]int{}}
+	opts := rotationOptions()
+	opts.RotationOverlap = 500 * time.Millisecond
+	h := start(t, v.url(), opts, &sink{hook: ks.hook}, leaks)
+
+	require.Eventually(t, func() bool { return ks.count() > 10 }, wait, time.Millisecond)
+	h.clock.advance(opts.MaxAge)
+	require.Eventually(t, func() bool { // the new connection has delivered into its queue
+		h.c.deliverMu.Lock()
+		defer h.c.deliverMu.Unlock()
+		return h.c.ov != nil && h.c.ov.nb != nil
+	}, wait, time.Millisecond)
+	require.Zero(t, h.c.Stats().Rotations, "no switch before the overlap bound")
+	h.clock.advance(opts.RotationOverlap)
+	ev := h.rec.waitFor(t, "unaligned", func(ev Event) bool { return ev.Reason == ReasonRotation && ev.Err == ErrRotationUnaligned })
+	require.EqualValues(t, 2, ev.ConnID)
+	require.EqualValues(t, 1, h.c.Stats().Rotations)
+	require.EqualValues(t, 1, h.c.Stats().Unaligned)
+	hb.halt()
+	h.finish(v)
+}
+
+// MaxAge counts from the dial: the second rotation starts MaxAge after the
+// second connection was dialled, not after the switch (which comes later:
+// here a subscription paced at 4 per second takes 250 ms on the clock).
+func TestMaxAgeFromDial(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	hb := newHub(false)
+	v := newVenue(t, hb.serve(func(int) int { return 0 }))
+	go hb.run()
+	opts := rotationOptions()
+	opts.ControlRate = 0 // the default, 4 per second
+	opts.MaxAge = 10 * time.Second
+	h := start(t, v.url(), opts, &sink{}, leaks)
+	t0 := newFakeClock().Now() // the clock's start: connection 1 is dialled then
+
+	h.rec.waitFor(t, "connected", connected(1))
+	require.Eventually(t, func() bool { return h.clock.armedAt(t0.Add(opts.MaxAge)) }, wait, time.Millisecond)
+	h.clock.advanceTo(t0.Add(opts.MaxAge))
+	r1 := h.rec.waitFor(t, "rotating 1", func(ev Event) bool { return ev.State == schema.ConnRotating && ev.ConnID == 1 })
+	require.Equal(t, t0.Add(opts.MaxAge), r1.At)
+	h.rec.waitFor(t, "connected on 2", func(ev Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == 2 })
+	require.Equal(t, []time.Duration{250 * time.Millisecond, 250 * time.Millisecond}, h.clock.slept(), "one paced gap per connection")
+
+	due := r1.At.Add(opts.MaxAge) // connection 2 was dialled when rotation 1 began
+	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "next rotation not armed at dial + MaxAge")
+	h.clock.advanceTo(due)
+	r2 := h.rec.waitFor(t, "rotating 2", func(ev Event) bool { return ev.State == schema.ConnRotating && ev.ConnID == 2 })
+	require.Equal(t, due, r2.At)
+	hb.halt()
 	h.finish(v)
 }
 
@@ -156,50 +267,24 @@ func TestRotationFailureKeepsOldConnection(t *testing.T) {
 		}
 		steady(s)
 	})
-	opts := quickOptions()
+	opts := rotationOptions()
 	opts.MaxAge = 150 * time.Millisecond
 	opts.RotationOverlap = 10 * time.Millisecond
 	opts.BackoffBase = 10 * time.Millisecond
 	h := start(t, v.url(), opts, &sink{}, leaks)
 
+	h.rec.waitFor(t, "connected", connected(1))
+	h.clock.advance(opts.MaxAge)
 	failed := h.rec.waitFor(t, "failed rotation", func(ev Event) bool {
 		return ev.State == schema.ConnConnected && ev.Reason == ReasonRotation && ev.Err != nil
 	})
 	require.EqualValues(t, 1, failed.ConnID, "the old connection stays live")
 	require.Equal(t, websocket.StatusTryAgainLater, websocket.CloseStatus(failed.Err))
-	require.Eventually(t, func() bool { return h.c.Stats().Rotations >= 1 }, wait, time.Millisecond)
+	// The retry, then the overlap bound (heartbeats differ per connection).
+	h.advanceUntil(5*time.Millisecond, "rotation", func() bool { return h.c.Stats().Rotations >= 1 })
 	h.rec.waitFor(t, "connected on 3", func(ev Event) bool { return connected(3)(ev) })
 	require.Zero(t, h.rec.count(isState(schema.ConnDisconnected)))
 	require.Zero(t, h.c.Stats().TotalReconnects())
 	requireResubscribed(t, v, 3)
-	h.finish(v)
-}
-
-// With the real clock, subscriptions are spaced 1/ControlRate apart.
-func TestRealClockPacing(t *testing.T) {
-	leaks := goleak.IgnoreCurrent()
-	var mu sync.Mutex
-	var at []time.Time
-	v := newVenue(t, func(s *session) {
-		for range 3 {
-			if s.readN(1) != nil {
-				return
-			}
-			mu.Lock()
-			at = append(at, time.Now())
-			mu.Unlock()
-		}
-		<-s.ctx.Done()
-	})
-	opts := quickOptions()
-	opts.Subscriptions = append(opts.Subscriptions, []byte(`{"op":"sub","args":["c"]}`))
-	opts.ControlRate = 20 // 50 ms apart
-	opts.Clock = realClock{}
-	h := start(t, v.url(), opts, &sink{}, leaks)
-	h.rec.waitFor(t, "connected", connected(1))
-	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(at) == 3 }, wait, time.Millisecond)
-	mu.Lock()
-	require.GreaterOrEqual(t, at[2].Sub(at[0]), 90*time.Millisecond)
-	mu.Unlock()
 	h.finish(v)
 }

@@ -36,7 +36,7 @@ func (c *Client) supervise(ctx context.Context) error {
 		c.st.reconnects[reason].Add(1)
 		c.setState(Event{State: schema.ConnDisconnected, Reason: reason, Err: err, ConnID: id})
 		attempt++
-		delay := c.backoff(attempt)
+		delay := c.retryDelay(attempt, err)
 		c.setState(Event{State: schema.ConnReconnecting, Reason: reason, Err: err, ConnID: id, Attempt: attempt, Delay: delay})
 		if c.opts.Clock.Sleep(ctx, delay) != nil {
 			return ctx.Err()
@@ -55,16 +55,29 @@ func (c *Client) backoff(attempt int) time.Duration {
 	return time.Duration(c.opts.Rand(int64(d) + 1))
 }
 
+// retryDelay is the wait before redial number attempt after err: the
+// backoff, or the Retry-After of a refused handshake if that is longer.
+func (c *Client) retryDelay(attempt int, err error) time.Duration {
+	d := c.backoff(attempt)
+	var he *HandshakeError
+	if errors.As(err, &he) && he.RetryAfter > d {
+		d = he.RetryAfter
+	}
+	return d
+}
+
 // connect dials and subscribes a connection. On failure the connection, if
 // any, is stopped, and the reason and error say why.
-func (c *Client) connect(ctx context.Context, mode int) (*conn, Reason, error) {
+func (c *Client) connect(ctx context.Context, mode int32) (*conn, Reason, error) {
 	cn, err := c.dial(ctx, mode)
 	if err != nil {
 		return nil, ReasonDial, err
 	}
 	if err := c.subscribe(cn); err != nil {
-		cn.fail(ReasonWriteError, err)
-		cn.wg.Wait()
+		if cn.ctx.Err() == nil {
+			cn.writeFailed(err)
+		}
+		cn.stop(ReasonWriteError)
 		c.dropQueue(cn)
 		return cn, cn.reason, cn.err
 	}
@@ -78,12 +91,12 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, time.Time, error)
 	live := cn
 	c.setCurrent(live)
 	c.setState(Event{State: schema.ConnConnected, ConnID: live.id})
-	var rot *time.Timer
 	var rotC <-chan time.Time // nil without rotation: never fires
+	var rot Timer
 	if c.opts.MaxAge > 0 {
-		rot = time.NewTimer(c.opts.MaxAge)
+		rot = c.opts.Clock.NewTimer(c.untilMaxAge(live))
 		defer rot.Stop()
-		rotC = rot.C
+		rotC = rot.C()
 	}
 	failures := 0
 	for {
@@ -93,15 +106,21 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, time.Time, error)
 		case <-live.dead:
 			return c.retire(live, live.reason)
 		case <-rotC:
-			if next := c.rotate(ctx, live); next != nil {
+			next, err := c.rotate(ctx, live)
+			if next != nil {
 				live, failures = next, 0
-				rot.Reset(c.opts.MaxAge)
+				rot.Reset(c.untilMaxAge(live))
 			} else {
 				failures++
-				rot.Reset(c.backoff(failures))
+				rot.Reset(c.retryDelay(failures, err))
 			}
 		}
 	}
+}
+
+// untilMaxAge is the wait until cn reaches MaxAge, counted from its dial.
+func (c *Client) untilMaxAge(cn *conn) time.Duration {
+	return max(0, c.opts.MaxAge-c.opts.Clock.Now().Sub(cn.born))
 }
 
 // retire stops the live connection and clears it for Write.
@@ -109,63 +128,4 @@ func (c *Client) retire(cn *conn, r Reason) (Reason, time.Time, error) {
 	c.setCurrent(nil)
 	cn.stop(r)
 	return cn.reason, cn.born, cn.err
-}
-
-// rotate replaces old make-before-break: it dials and subscribes a standby
-// connection, waits for its first message, lets old deliver for
-// RotationOverlap more, then switches delivery and closes old. It returns
-// the new live connection, or nil when the rotation failed (old is kept).
-func (c *Client) rotate(ctx context.Context, old *conn) *conn {
-	c.setState(Event{State: schema.ConnRotating, Reason: ReasonRotation, ConnID: old.id})
-	nb, _, err := c.connect(ctx, modeStandby)
-	if err != nil {
-		c.rotationFailed(old, err)
-		return nil
-	}
-	abort := func(err error) *conn {
-		nb.stop(ReasonRotation)
-		c.dropQueue(nb)
-		c.rotationFailed(old, err)
-		return nil
-	}
-	select {
-	case <-nb.first:
-		t := time.NewTimer(c.opts.RotationOverlap)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-old.dead:
-		case <-nb.dead:
-			return abort(nb.err)
-		case <-ctx.Done():
-			return abort(ctx.Err())
-		}
-	case <-old.dead:
-	case <-nb.dead:
-		return abort(nb.err)
-	case <-ctx.Done():
-		return abort(ctx.Err())
-	}
-	c.goLive(nb, old)
-	c.setCurrent(nb)
-	select {
-	case <-old.dead: // lost before the switch: a possible gap
-		c.st.reconnects[old.reason].Add(1)
-		c.setState(Event{State: schema.ConnDisconnected, Reason: old.reason, Err: old.err, ConnID: old.id})
-	default:
-	}
-	old.stop(ReasonRotation)
-	c.st.rotations.Add(1)
-	c.setState(Event{State: schema.ConnConnected, Reason: ReasonRotation, ConnID: nb.id})
-	return nb
-}
-
-// rotationFailed reports a failed rotation; old stays live unless it died.
-func (c *Client) rotationFailed(old *conn, err error) {
-	select {
-	case <-old.dead:
-		return // serve sees it next
-	default:
-	}
-	c.setState(Event{State: schema.ConnConnected, Reason: ReasonRotation, Err: err, ConnID: old.id})
 }

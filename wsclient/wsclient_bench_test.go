@@ -1,31 +1,104 @@
 package wsclient
 
 import (
+	"context"
 	"fmt"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/meltica/meltica/schema"
 )
 
-// BenchmarkRead measures the client's read path on loopback: frames a
-// second and ns a frame, from the socket to the handler and back to the
-// pool. The venue writes pre-encoded frames in blocks of 64.
+// BenchmarkRead measures the read path on loopback, from the socket to the
+// handler, for the client (impl=wsclient: reader, frame, stamps, liveness
+// marks, stats) and for bare coder/websocket reading the same stream with
+// Conn.Reader into a reused buffer and calling the same handler
+// (impl=bare). The venue writes pre-encoded frames in blocks of 64.
+// cpu-ns/frame is the process's CPU time per frame. Compare the two within
+// one run:
+//
+//	go test -run '^$' -bench BenchmarkRead -count 6 ./wsclient/ > read.txt
+//	benchstat -col /impl read.txt
 func BenchmarkRead(b *testing.B) {
 	for _, size := range []int{150, 4096} {
-		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
-			k := newCounter()
-			r, c, runErr := startRaw(b, k)
-			const per = 64
-			block := encodeFrames(per, size)
-			r.pump(b, k, block, per, 10*per)
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			start := time.Now()
-			r.pump(b, k, block, per, b.N)
-			elapsed := time.Since(start)
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "frames/s")
-			stopRaw(b, r, c, runErr)
-		})
+		for _, impl := range []string{"bare", "wsclient"} {
+			b.Run(fmt.Sprintf("size=%dB/impl=%s", size, impl), func(b *testing.B) {
+				k := newCounter()
+				var r *rawVenue
+				var stop func()
+				if impl == "bare" {
+					r, stop = startBare(b, k)
+				} else {
+					var c *Client
+					var runErr chan error
+					r, c, runErr = startRaw(b, k)
+					stop = func() { stopRaw(b, r, c, runErr) }
+				}
+				const per = 64
+				block := encodeFrames(per, size)
+				r.pump(b, k, block, per, 10*per)
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				b.ResetTimer()
+				cpu0 := cpuTime()
+				start := time.Now()
+				r.pump(b, k, block, per, b.N)
+				elapsed := time.Since(start)
+				cpu := cpuTime() - cpu0
+				b.StopTimer()
+				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "frames/s")
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/frame")
+				stop()
+			})
+		}
+	}
+}
+
+// cpuTime is the CPU time the process has used, all threads (the venue's
+// writes included, the same for both implementations). On a loaded machine
+// it says more than wall-clock time, which counts the time other
+// processes held the CPU.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// startBare reads a raw venue with coder/websocket alone: Conn.Reader into
+// one reused frame, the same readAll, the same handler.
+func startBare(tb testing.TB, k *counter) (*rawVenue, func()) {
+	r := newRawVenue(tb)
+	ws, _, err := websocket.Dial(context.Background(), r.v.url(), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ws.SetReadLimit(DefaultReadLimit)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		bg := context.Background()
+		f := &schema.WsFrame{Data: make([]byte, 0, schema.DefaultFrameBuffer)}
+		var handle Handler = k.handle // called as the client calls it
+		for {
+			_, rd, err := ws.Reader(bg)
+			if err != nil {
+				return
+			}
+			if f.Data, err = readAll(f.Data[:0], rd); err != nil {
+				return
+			}
+			_ = handle(bg, f)
+		}
+	}()
+	r.conn = <-r.raw
+	return r, func() {
+		_ = ws.CloseNow()
+		<-done
+		r.v.close()
 	}
 }

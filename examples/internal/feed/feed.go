@@ -47,7 +47,7 @@ type Config struct {
 type Feed struct {
 	Pools      *schema.Pools
 	Dispatcher *dispatch.Dispatcher
-	Parser     *normalize.Binance
+	Parser     *normalize.Parser
 	Client     *wsclient.Client
 	Symbols    *normalize.Symbols
 	Started    time.Time

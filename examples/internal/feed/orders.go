@@ -7,6 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
+
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/venuesim"
@@ -18,7 +21,7 @@ import (
 // own into the feed's dispatcher, on every subscriber's critical lane.
 type Orders struct {
 	Client *wsclient.Client
-	Parser *normalize.Binance
+	Parser *normalize.Parser
 
 	enc    *normalize.BinanceOrders
 	mu     sync.Mutex
@@ -72,8 +75,16 @@ func userDataSubscribe(keys Keys) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []byte(`{"id":"uds","method":"userDataStream.subscribe.signature","params":{"apiKey":` +
-		strconv.Quote(keys.APIKey) + `,"timestamp":` + ts + `,"signature":` + strconv.Quote(string(sig)) + `}}`), nil
+	type params struct {
+		APIKey    string         `json:"apiKey"`
+		Timestamp jsontext.Value `json:"timestamp"`
+		Signature string         `json:"signature"`
+	}
+	return json.Marshal(&struct {
+		ID     string `json:"id"`
+		Method string `json:"method"`
+		Params params `json:"params"`
+	}{"uds", "userDataStream.subscribe.signature", params{keys.APIKey, jsontext.Value(ts), string(sig)}})
 }
 
 // ErrNotReady is returned by Send before the WS-API connection is up.

@@ -1,0 +1,112 @@
+package normalize
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// The parser decides gaps and repeats with each venue's continuity rule
+// (normalize/internal/continuity), the one normalize/book uses.
+
+func TestContinuityBinanceFutures(t *testing.T) {
+	p, sink, _ := newRecParser(t, nil)
+	ctx := context.Background()
+	require.NoError(t, p.HandleSnapshot(ctx, "BTCUSDT", []byte(`{"lastUpdateId":1000,"bids":[],"asks":[]}`), 1))
+	for _, d := range [][3]int{{995, 1003, 990}, {1009, 1014, 1003}, {1016, 1020, 1014}} {
+		msg := fmt.Sprintf(`{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":%d,"u":%d,"pu":%d,"b":[],"a":[]}`, d[0], d[1], d[2])
+		require.NoError(t, p.HandleBytes(ctx, []byte(msg), 1))
+	}
+	require.Len(t, sink.got, 4)
+	require.Zero(t, p.Stats().Gaps)
+	require.Equal(t, uint64(1020), sink.got[3].Book.LastSeq)
+	// pu not the previous u: a gap naming the range.
+	require.NoError(t, p.HandleBytes(ctx, []byte(`{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":1030,"u":1035,"pu":1025,"b":[],"a":[]}`), 1))
+	require.Equal(t, uint64(1), p.Stats().Gaps)
+	g := sink.got[4]
+	require.Equal(t, schema.EventGap, g.Type)
+	require.NotZero(t, g.Control.GapLastSeq)
+	// The same diff again: a repeat.
+	require.NoError(t, p.HandleBytes(ctx, []byte(`{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":1030,"u":1035,"pu":1025,"b":[],"a":[]}`), 1))
+	require.Equal(t, uint64(1), p.Stats().Repeats)
+	require.Equal(t, uint64(1), p.Stats().Gaps)
+}
+
+func okxBook(action string, prev, seq int, levels bool) []byte {
+	lv := ""
+	if levels {
+		lv = `["1","1","0","1"]`
+	}
+	return []byte(fmt.Sprintf(`{"arg":{"channel":"books","instId":"BTC-USDT"},"action":%q,"data":[{"asks":[%s],"bids":[],"ts":"1","checksum":0,"prevSeqId":%d,"seqId":%d}]}`, action, lv, prev, seq))
+}
+
+func TestContinuityOKX(t *testing.T) {
+	p, sink := newTestVenue(t, schema.VenueOKX)
+	ctx := context.Background()
+	require.NoError(t, p.HandleBytes(ctx, okxBook("snapshot", -1, 100, true), 1))
+	require.NoError(t, p.HandleBytes(ctx, okxBook("update", 100, 105, true), 1))
+	require.NoError(t, p.HandleBytes(ctx, okxBook("update", 105, 105, false), 1)) // keep-alive
+	require.NoError(t, p.HandleBytes(ctx, okxBook("update", 105, 20, true), 1))   // reset after maintenance
+	require.NoError(t, p.HandleBytes(ctx, okxBook("update", 20, 25, true), 1))
+	require.Zero(t, p.Stats().Gaps)
+	require.NoError(t, p.HandleBytes(ctx, okxBook("update", 20, 25, true), 1)) // again: a repeat
+	require.Equal(t, uint64(1), p.Stats().Repeats)
+	require.NoError(t, p.HandleBytes(ctx, okxBook("update", 30, 31, true), 1))
+	require.Equal(t, uint64(1), p.Stats().Gaps)
+	require.Len(t, sink.got, 7) // 5 + gap + diff
+}
+
+func bybitBook(typ string, u int) []byte {
+	return []byte(fmt.Sprintf(`{"topic":"orderbook.50.BTCUSDT","type":%q,"ts":1,"data":{"s":"BTCUSDT","b":[["1","1"]],"a":[],"u":%d,"seq":1},"cts":1}`, typ, u))
+}
+
+func TestContinuityBybit(t *testing.T) {
+	p, sink := newTestVenue(t, schema.VenueBybit)
+	ctx := context.Background()
+	require.NoError(t, p.HandleBytes(ctx, bybitBook("snapshot", 10), 1))
+	require.NoError(t, p.HandleBytes(ctx, bybitBook("delta", 11), 1))
+	require.NoError(t, p.HandleBytes(ctx, bybitBook("delta", 12), 1))
+	require.NoError(t, p.HandleBytes(ctx, bybitBook("snapshot", 1), 1)) // the service restarted
+	require.NoError(t, p.HandleBytes(ctx, bybitBook("delta", 2), 1))
+	require.Zero(t, p.Stats().Gaps)
+	require.NoError(t, p.HandleBytes(ctx, bybitBook("delta", 2), 1))
+	require.Equal(t, uint64(1), p.Stats().Repeats)
+	require.NoError(t, p.HandleBytes(ctx, bybitBook("delta", 5), 1))
+	require.Equal(t, uint64(1), p.Stats().Gaps)
+	g := sink.got[len(sink.got)-2]
+	require.Equal(t, schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 2, GapFirstSeq: 3, GapLastSeq: 4, Reason: g.Control.Reason}, g.Control)
+}
+
+func coinbaseFrame(seq int) []byte {
+	return []byte(fmt.Sprintf(`{"channel":"market_trades","timestamp":"2024-01-01T00:00:00Z","sequence_num":%d,"events":[{"type":"update","trades":[{"trade_id":"%d","product_id":"BTC-USD","price":"1","size":"1","side":"BUY","time":"2024-01-01T00:00:00Z"}]}]}`, seq, seq))
+}
+
+// Coinbase: sequence_num counts a connection's messages; a jump is one gap
+// marker for the whole connection (no symbol, GapType unknown), a repeat
+// is dropped, and a new connection starts again.
+func TestContinuityCoinbaseConnection(t *testing.T) {
+	p, sink := newTestVenue(t, schema.VenueCoinbase)
+	ctx := context.Background()
+	frame := func(conn uint64, seq int) error {
+		return p.(*Parser).HandleFrame(ctx, &schema.WsFrame{Provider: schema.VenueCoinbase, ConnID: conn, Data: coinbaseFrame(seq), ReceivedAt: 1})
+	}
+	require.NoError(t, frame(1, 1))
+	require.NoError(t, frame(1, 2))
+	require.NoError(t, frame(1, 2)) // again
+	require.Equal(t, uint64(1), p.Stats().Repeats)
+	require.NoError(t, frame(1, 5))
+	require.Equal(t, uint64(1), p.Stats().Gaps)
+	g := sink.got[2]
+	require.Equal(t, schema.EventGap, g.Type)
+	require.Empty(t, g.Symbol)
+	require.Equal(t, schema.EventUnknown, g.Control.GapType)
+	require.Equal(t, uint64(3), g.Control.GapFirstSeq)
+	require.Equal(t, uint64(4), g.Control.GapLastSeq)
+	require.NoError(t, frame(2, 1)) // a new connection
+	require.Equal(t, uint64(1), p.Stats().Gaps)
+	require.Len(t, sink.got, 5)
+}

@@ -1,0 +1,262 @@
+package normalize
+
+import (
+	"math"
+
+	"github.com/goccy/go-json/jsontext"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// filler moves a decoded message into its event and applies the rules
+// every venue shares — no negative prices, milliseconds to nanoseconds,
+// interned symbols — keeping the first error as a *ParseError that names
+// the venue's key. A field that was not sent leaves the event unchanged.
+type filler struct {
+	p              *Parser
+	ev             *schema.CanonicalEvent
+	name           string // message type, for errors
+	symKey         string // the key a missing symbol is reported under
+	err            error
+	main, fallback int64 // candidate times: ExchangeTS is main, else fallback
+}
+
+func (f *filler) begin(p *Parser, k *kind, ev *schema.CanonicalEvent) {
+	*f = filler{p: p, ev: ev, name: k.name, symKey: "s"}
+}
+
+func (f *filler) fail(field string, err error) {
+	if f.err == nil {
+		f.err = &ParseError{Venue: f.p.venue, Stream: f.name, Field: field, Err: err}
+	}
+}
+
+// need fails with ErrMissingField unless the key was sent.
+func (f *filler) need(field string, ok bool) {
+	if !ok {
+		f.fail(field, ErrMissingField)
+	}
+}
+
+// price sets a price or quantity, which may not be negative.
+func (f *filler) price(dst *schema.Decimal, field string, n num) {
+	if !n.ok {
+		return
+	}
+	if n.v.Sign() < 0 {
+		f.fail(field, ErrNegative)
+		return
+	}
+	*dst = n.v
+}
+
+// decimal sets a decimal of any sign (changes, fees, funding rates).
+func (f *filler) decimal(dst *schema.Decimal, n num) {
+	if n.ok {
+		*dst = n.v
+	}
+}
+
+// maxMillis keeps milliseconds × 1e6 inside int64.
+const maxMillis = math.MaxInt64 / 1_000_000
+
+// millis sets a Unix time in milliseconds as nanoseconds.
+func (f *filler) millis(dst *int64, field string, n integer) {
+	if !n.ok {
+		return
+	}
+	if n.v < 0 || n.v > maxMillis {
+		f.fail(field, errTime)
+		return
+	}
+	*dst = n.v * 1_000_000
+}
+
+// seconds sets Unix seconds with up to nine decimals as nanoseconds.
+func (f *filler) seconds(dst *int64, field string, n num) {
+	if !n.ok {
+		return
+	}
+	ns, ok := secondsToNanos(n.v)
+	if !ok {
+		f.fail(field, errTime)
+		return
+	}
+	*dst = ns
+}
+
+// unsigned sets a non-negative integer.
+func (f *filler) unsigned(dst *uint64, field string, n integer) {
+	if !n.ok {
+		return
+	}
+	if n.v < 0 {
+		f.fail(field, wrapBad("negative"))
+		return
+	}
+	*dst = uint64(n.v)
+}
+
+// seq sets a sequence where -1 (or 0) means none.
+func (f *filler) seq(dst *uint64, n integer) {
+	if n.ok && n.v > 0 {
+		*dst = uint64(n.v)
+	}
+}
+
+// seqID sets a non-negative integer id as both the sequence and an id.
+func (f *filler) seqID(field string, id *schema.ID, n integer) {
+	if !n.ok {
+		return
+	}
+	f.unsigned(&f.ev.SeqProvider, field, n)
+	if n.v >= 0 {
+		id.SetUint(uint64(n.v))
+	}
+}
+
+// symbol sets the event's symbol from the venue's.
+func (f *filler) symbol(field string, t *text) {
+	f.symKey = field
+	if !t.ok {
+		return
+	}
+	s, err := f.p.syms.Lookup(t.bytes())
+	if err != nil {
+		f.fail(field, err)
+		return
+	}
+	f.ev.Symbol = s
+}
+
+// id sets an identifier.
+func (f *filler) id(dst *schema.ID, x ident) {
+	if x.ok {
+		*dst = x.v
+	}
+}
+
+// side sets a side from any venue's spelling of it.
+func (f *filler) side(dst *schema.Side, field string, t *text) {
+	if !t.ok {
+		return
+	}
+	s, ok := sideWords[string(t.bytes())]
+	if !ok {
+		f.fail(field, errSide)
+		return
+	}
+	*dst = s
+}
+
+// word sets the interned copy of a known word; an unknown one is an error.
+func (f *filler) word(dst *string, field string, words map[string]string, w *word) {
+	if !w.ok {
+		return
+	}
+	s, ok := words[string(w.bytes())]
+	if !ok {
+		f.fail(field, errWord)
+		return
+	}
+	*dst = s
+}
+
+// time sets an RFC 3339 time as Unix ns.
+func (f *filler) time(dst *int64, field string, t *text) {
+	if !t.ok {
+		return
+	}
+	ns, ok := parseRFC3339(t.bytes())
+	if !ok {
+		f.fail(field, wrapBad("want an RFC 3339 time"))
+		return
+	}
+	*dst = ns
+}
+
+// enum returns the value of a known word, or the zero value (Unknown) for
+// words the venue may add.
+func enum[E ~uint8](m map[string]E, t *text) E { return m[string(t.bytes())] }
+
+// text returns the interned copy of a known word, "" for none, or a copy.
+func internOrCopy(words map[string]string, t *text) string {
+	if t.n == 0 {
+		return ""
+	}
+	if w, ok := words[string(t.bytes())]; ok {
+		return w
+	}
+	return string(t.bytes())
+}
+
+// reqID is a request id: an integer > 0 (or its text) is kept; other ids
+// (WS-API ids may be any string) are skipped, not errors.
+type reqID struct{ v uint64 }
+
+func (r *reqID) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	v, err := in.ReadValue()
+	if err != nil {
+		return err
+	}
+	if n, ok := parseInt(unquoted(v)); ok && n > 0 {
+		r.v = uint64(n)
+	}
+	return nil
+}
+
+// flag is a JSON boolean that records whether it was sent.
+type flag struct{ v, ok bool }
+
+func (b *flag) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	v, err := in.ReadValue()
+	if err != nil {
+		return err
+	}
+	switch string(v) {
+	case "true":
+		b.v, b.ok = true, true
+	case "false":
+		b.ok = true
+	case "null":
+	default:
+		return wrapBad("want a boolean")
+	}
+	return nil
+}
+
+// checksum sets a CRC32 sent as a signed or unsigned integer (or its text).
+func (f *filler) checksum(field string, n integer) {
+	if !n.ok {
+		return
+	}
+	if n.v < math.MinInt32 || n.v > math.MaxUint32 {
+		f.fail(field, wrapBad("checksum out of range"))
+		return
+	}
+	f.ev.Book.Checksum, f.ev.Book.HasChecksum = uint32(n.v), true
+}
+
+// percent sets a ratio (0.0123) as percent (1.23), digits kept:
+// "-0.009772" is -0.9772.
+func (f *filler) percent(dst *schema.Decimal, field string, n num) {
+	if !n.ok {
+		return
+	}
+	if s := n.v.Scale(); s >= 2 {
+		*dst = schema.NewDecimal(n.v.Mantissa(), s-2)
+		return
+	}
+	y, err := n.v.Mul(schema.NewDecimal(100, 0))
+	if err != nil {
+		f.fail(field, err)
+		return
+	}
+	*dst = y
+}
+
+// emptyMsg is a control message that carries nothing kept (heartbeats):
+// decoding it still validates the message.
+type emptyMsg struct{}
+
+func (*emptyMsg) fill(*filler) {}

@@ -1,0 +1,453 @@
+package normalize
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	json "github.com/goccy/go-json/v2"
+
+	"github.com/meltica/meltica/normalize/internal/continuity"
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// Options configure a [Parser]. A nil *Options means the defaults.
+type Options struct {
+	// Symbols resolves venue symbols. Defaults to a new registry with the
+	// venue's rules and nothing loaded (the fallback alone).
+	Symbols *Symbols
+	// KeepRaw copies each message's payload into the event's Raw, reusing
+	// its capacity. Defaults to false.
+	KeepRaw bool
+	// Logger receives the parser's faults at Warn (a message dropped with a
+	// *ParseError, a recovered decoder panic, a sequence gap), with the keys
+	// venue, symbol (when known), stream and err. Nothing is logged for a
+	// message that normalises. Defaults to nil: silent.
+	Logger *slog.Logger
+}
+
+// ErrDecoderPanic: the JSON decoder panicked on a message. The panic was
+// recovered at the parser boundary; the message is dropped and counted
+// (Stats.Panics and Stats.Errors) and the parser is unharmed.
+var ErrDecoderPanic = errors.New("normalize: decoder panic")
+
+// Parser normalises one venue connection's frames into canonical events.
+// Every venue is served by this one type, built from the venue's
+// specification — its envelope, message kinds and their structs, symbol
+// rules, sequence rule and control messages — by [NewBinance],
+// [NewCoinbase], [NewKraken], [NewOKX] or [NewBybit].
+//
+// One parser serves one connection: HandleFrame, HandleBytes, HandleRaw
+// and HandleSnapshot must not be called concurrently (the parser reuses its
+// decode structs and keeps each symbol's book sequence). Stats and Symbols
+// may be called from any goroutine. The zero value is not usable.
+type Parser struct {
+	emitter
+	spec    *venueSpec
+	syms    *Symbols
+	slots   []slot // a reused decode struct per message kind
+	fill    filler
+	books   map[string]*continuity.Stream // book streams by interned symbol
+	conn    continuity.Stream             // the connection's own sequence (Coinbase)
+	connID  uint64                        // the connection conn follows
+	tickers map[string]schema.Ticker
+	raw     schema.ProviderRaw // the current message, split from its envelope
+	env     envelope           // what the envelope says for all its messages
+	more    []byte             // a second object of the same message (Kraken v1 books), or nil
+	elems   []span             // elements of the envelope's data array
+	inner   []span             // elements of an element's own array (Coinbase events)
+	list    spans              // decodes a top-level array into elems
+	state   any                // the venue's envelope structs
+	bare    bool               // benchmarks: decode into the structs only, no event
+	snapSym []byte             // HandleSnapshot's symbol, reused
+	// predecoded: the message's struct was filled while classifying it
+	// (a Binance payload without "e" is decoded once, into the bookTicker
+	// struct that also classifies it).
+	predecoded bool
+	bareEv     schema.CanonicalEvent
+}
+
+// envelope holds what a venue's envelope says for every message it carries:
+// used when the message itself does not say.
+type envelope struct {
+	seq uint64 // SeqProvider
+	ts  int64  // ExchangeTS
+}
+
+// venueSpec is a venue as data: built once, never changed.
+type venueSpec struct {
+	venue schema.Venue
+	rules func() SymbolRules
+	// continuity is the venue's rule for book diffs (and, for Coinbase,
+	// for the connection's sequence_num): normalize/internal/continuity,
+	// shared with normalize/book.
+	continuity continuity.Rule
+	kinds      []kind
+	newState   func() any
+	// split reads a frame's envelope, fills p.raw, and runs each message.
+	split func(p *Parser, ctx context.Context, data []byte, conn uint64, ingest int64) error
+}
+
+// kind is one message type of a venue: what it becomes, and the struct it
+// is decoded into.
+type kind struct {
+	name  string           // the venue's name, for errors
+	typ   schema.EventType // the event type (fill may refine it)
+	book  bool             // a book diff: check its sequence; a snapshot: restart it
+	ctl   schema.ControlKind
+	merge mergeMode // tickers sent as a snapshot then changed fields
+	slot  func() slot
+}
+
+// mergeMode says how a ticker message relates to the symbol's last one.
+type mergeMode uint8
+
+const (
+	mergeNone     mergeMode = iota
+	mergeSnapshot           // a complete ticker: remember it
+	mergeDelta              // only the fields that changed: start from the last one
+)
+
+// message is a venue struct decoded by goccy: fill moves what it holds
+// into the event.
+type message interface{ fill(f *filler) }
+
+// binder is a message that decodes book levels straight into the event.
+type binder interface {
+	bind(ev *schema.CanonicalEvent)
+}
+
+// slot holds a kind's reused decode struct.
+type slot interface {
+	decode(p *Parser, in []byte, ev *schema.CanonicalEvent) error
+	msg() message
+	// framed returns a fresh struct of the message inside a combined
+	// stream's envelope, for benchmarks' bare decode, and the message in it.
+	framed() (frame any, m message)
+}
+
+// framedMsg is a message inside a Binance combined-stream envelope.
+type framedMsg[M any] struct {
+	Stream text `json:"stream"`
+	Data   M    `json:"data"`
+}
+
+type slotOf[M any, P interface {
+	*M
+	message
+}] struct{ m M }
+
+func newSlot[M any, P interface {
+	*M
+	message
+}]() slot {
+	return &slotOf[M, P]{}
+}
+
+func (s *slotOf[M, P]) decode(p *Parser, in []byte, ev *schema.CanonicalEvent) error {
+	var zero M
+	s.m = zero
+	m := P(&s.m)
+	if b, ok := any(m).(binder); ok {
+		b.bind(ev)
+	}
+	return p.unmarshal(in, m)
+}
+
+func (s *slotOf[M, P]) msg() message { return P(&s.m) }
+
+func (s *slotOf[M, P]) framed() (any, message) {
+	f := new(framedMsg[M])
+	return f, P(&f.Data)
+}
+
+func newParser(spec *venueSpec, events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Parser {
+	if events == nil || sink == nil {
+		panic("normalize: a " + string(spec.venue) + " parser needs an event pool and a sink")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Symbols == nil {
+		o.Symbols = NewSymbols(spec.rules())
+	}
+	p := &Parser{spec: spec, syms: o.Symbols}
+	p.venue, p.events, p.sink, p.keepRaw, p.log = spec.venue, events, sink, o.KeepRaw, o.Logger
+	p.slots = make([]slot, len(spec.kinds))
+	for i := range spec.kinds {
+		p.slots[i] = spec.kinds[i].slot()
+	}
+	if spec.newState != nil {
+		p.state = spec.newState()
+	}
+	return p
+}
+
+// Stats returns the parser's counters.
+func (p *Parser) Stats() Stats { return p.stats.snapshot() }
+
+// Symbols returns the parser's symbol registry.
+func (p *Parser) Symbols() *Symbols { return p.syms }
+
+// Venue returns the venue the parser serves.
+func (p *Parser) Venue() schema.Venue { return p.venue }
+
+// HandleFrame normalises one frame: it has the signature of the websocket
+// client's frame handler. The frame is only borrowed: nothing refers to
+// f.Data once it returns. A *ParseError concerns one message only (it is
+// dropped and counted); other errors come from the sink or from ctx.
+func (p *Parser) HandleFrame(ctx context.Context, f *schema.WsFrame) error {
+	return p.handle(ctx, f.Data, f.ConnID, f.ReceivedAt)
+}
+
+// HandleBytes is HandleFrame for a message held elsewhere; receivedAt
+// (Unix ns) becomes the events' IngestTS.
+func (p *Parser) HandleBytes(ctx context.Context, data []byte, receivedAt int64) error {
+	return p.handle(ctx, data, 0, receivedAt)
+}
+
+func (p *Parser) handle(ctx context.Context, data []byte, conn uint64, ingest int64) error {
+	p.env, p.more = envelope{}, nil
+	r := &p.raw
+	r.Provider, r.ConnID, r.ReceivedAt = p.venue, conn, ingest
+	err := p.spec.split(p, ctx, data, conn, ingest)
+	p.env, p.more = envelope{}, nil
+	r.Reset() // drop the references into data
+	return err
+}
+
+// unmarshal decodes in into v with goccy's v2 API. It is the parser's
+// boundary with the decoder: a panic inside it is recovered, counted and
+// returned as ErrDecoderPanic, and nothing else is affected.
+func (p *Parser) unmarshal(in []byte, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.stats.panics.Add(1)
+			err = fmt.Errorf("%w: %v", ErrDecoderPanic, r)
+		}
+	}()
+	return json.Unmarshal(in, v)
+}
+
+// bad counts a frame or message that could not be split and returns its
+// error.
+func (p *Parser) bad(stream, field string, err error) error {
+	p.stats.messages.Add(1)
+	p.stats.errors.Add(1)
+	pe := &ParseError{Venue: p.venue, Stream: stream, Field: field, Err: err}
+	p.warn(pe, "")
+	return pe
+}
+
+// badDecode is bad for an error goccy returned.
+func (p *Parser) badDecode(stream string, err error) error {
+	field, cause := decodeError(err)
+	return p.bad(stream, field, cause)
+}
+
+// unknown counts a message of a type the parser does not know.
+func (p *Parser) unknown() error {
+	p.stats.messages.Add(1)
+	p.stats.unknown.Add(1)
+	return nil
+}
+
+func (p *Parser) warn(err error, symbol string) {
+	if p.log == nil {
+		return
+	}
+	var pe *ParseError
+	stream := ""
+	if errors.As(err, &pe) {
+		stream = pe.Stream
+	}
+	p.log.LogAttrs(context.Background(), slog.LevelWarn, "normalize: message dropped",
+		slog.String("venue", string(p.venue)), slog.String("symbol", symbol), slog.String("stream", stream), slog.Any("err", err))
+}
+
+// each runs kind k on every element of the array (or lone object) at
+// data, whose elements the caller recorded in list; the first error is
+// returned, the other elements are still decoded.
+func (p *Parser) each(ctx context.Context, k int, input []byte, list []span, sym []byte, ingest int64) error {
+	var first error
+	for _, s := range list {
+		if err := p.run(ctx, k, s.of(input), sym, ingest); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// run decodes one message of kind k into a pooled event and publishes it.
+// streamSym is the venue symbol named by the envelope, used when the
+// payload names none.
+func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, ingest int64) error {
+	p.stats.messages.Add(1)
+	if p.bare {
+		ev := &p.bareEv
+		ev.Book.Bids, ev.Book.Asks = ev.Book.Bids[:0], ev.Book.Asks[:0]
+		return p.slots[k].decode(p, payload, ev)
+	}
+	kd := &p.spec.kinds[k]
+	ev, pooled, err := p.acquire(ctx, kd.typ, ingest)
+	if err != nil {
+		return err
+	}
+	f := &p.fill
+	f.begin(p, kd, ev)
+	ev.Control.Kind = kd.ctl
+	if kd.merge == mergeDelta {
+		p.startDelta(ev, streamSym)
+	}
+	s := p.slots[k]
+	for i, part := range [2][]byte{payload, p.more} {
+		if f.err != nil || part == nil {
+			continue
+		}
+		if i == 0 && p.predecoded {
+			s.msg().fill(f) // decoded while its kind was found
+			continue
+		}
+		if err := s.decode(p, part, ev); err != nil {
+			field, cause := decodeError(err)
+			f.fail(field, cause)
+			break
+		}
+		s.msg().fill(f)
+	}
+	ev.ExchangeTS = either(either(f.main, f.fallback), p.env.ts)
+	ev.SeqProvider = either(ev.SeqProvider, p.env.seq)
+	if ev.Symbol == "" && f.err == nil && !kd.typ.Critical() {
+		if streamSym == nil {
+			f.fail(f.symKey, ErrMissingField)
+		} else if ev.Symbol, err = p.syms.Lookup(streamSym); err != nil {
+			f.fail(f.symKey, err)
+		}
+	}
+	if kd.merge != mergeNone && f.err == nil {
+		if p.tickers == nil {
+			p.tickers = make(map[string]schema.Ticker)
+		}
+		p.tickers[ev.Symbol] = ev.Ticker
+	}
+	if f.err != nil {
+		sym := ev.Symbol
+		p.release(ev, pooled)
+		p.stats.errors.Add(1)
+		p.warn(f.err, sym)
+		return f.err
+	}
+	if p.keepRaw {
+		raw := payload
+		if p.more != nil { // a message sent as two objects: keep the whole frame
+			raw = p.raw.Payload
+		}
+		ev.Raw = append(ev.Raw[:0], raw...)
+	}
+	if kd.book {
+		keep, err := p.checkBook(ctx, ev)
+		if !keep || err != nil {
+			p.release(ev, pooled)
+			return err
+		}
+	}
+	if !pooled {
+		return p.dropped(ctx, ev)
+	}
+	return p.publish(ctx, ev)
+}
+
+// startDelta fills ev's ticker with the last one of its symbol, which the
+// delta's fields then overwrite; a delta before any snapshot is an error.
+func (p *Parser) startDelta(ev *schema.CanonicalEvent, streamSym []byte) {
+	sym, err := p.syms.Lookup(streamSym)
+	if err != nil {
+		p.fill.fail("symbol", err)
+		return
+	}
+	last, ok := p.tickers[sym]
+	if !ok {
+		p.fill.fail("type", ErrNoSnapshot)
+		return
+	}
+	ev.Symbol, ev.Ticker = sym, last
+}
+
+// bookStream returns the continuity state of sym's book stream.
+func (p *Parser) bookStream(sym string) *continuity.Stream {
+	st, ok := p.books[sym]
+	if !ok {
+		if p.books == nil {
+			p.books = make(map[string]*continuity.Stream)
+		}
+		st = &continuity.Stream{Rule: p.spec.continuity}
+		p.books[sym] = st
+	}
+	return st
+}
+
+// checkBook applies the venue's continuity rule to a book message: a
+// snapshot restarts its symbol's stream; a diff that follows lost ones is
+// preceded by a gap marker; a repeat of ids the stream already covered is
+// dropped and counted (keep false), never a gap.
+func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep bool, err error) {
+	st := p.bookStream(ev.Symbol)
+	b := &ev.Book
+	if ev.Type == schema.EventBookSnapshot {
+		st.Snapshot(b.LastSeq)
+		return true, nil
+	}
+	r := st.Step(continuity.IDs{First: b.FirstSeq, Last: b.LastSeq, Prev: b.PrevSeq})
+	switch r.Verdict {
+	case continuity.Repeat:
+		p.stats.repeats.Add(1)
+		return false, nil
+	case continuity.Gap:
+		var count uint64
+		if r.MissingLast >= r.MissingFirst && r.MissingFirst != 0 && b.PrevSeq == 0 && p.spec.continuity != continuity.OKX {
+			count = r.MissingLast - r.MissingFirst + 1 // consecutive ids: a count
+		}
+		p.logGap(ctx, ev.Symbol, r)
+		return true, p.gap(ctx, ev, schema.EventBookUpdate, r.MissingFirst, r.MissingLast, count, "book diff sequence gap")
+	}
+	return true, nil
+}
+
+// checkConn applies the connection-wide sequence rule (Coinbase
+// sequence_num) to a frame: a jump publishes one gap marker with no symbol
+// (every book the connection fed is no longer trusted); a repeat is
+// dropped. It reports whether the frame's messages are to be decoded.
+func (p *Parser) checkConn(ctx context.Context, conn, seq uint64, ingest int64) (bool, error) {
+	if p.spec.continuity != continuity.Coinbase || seq == 0 {
+		return true, nil
+	}
+	if conn != p.connID {
+		p.conn, p.connID = continuity.Stream{Rule: continuity.Coinbase}, conn
+	}
+	r := p.conn.Step(continuity.IDs{Last: seq})
+	switch r.Verdict {
+	case continuity.Repeat:
+		p.stats.messages.Add(1)
+		p.stats.repeats.Add(1)
+		return false, nil
+	case continuity.Gap:
+		p.logGap(ctx, "", r)
+		var count uint64
+		if r.MissingFirst != 0 && r.MissingLast >= r.MissingFirst {
+			count = r.MissingLast - r.MissingFirst + 1
+		}
+		from := schema.CanonicalEvent{IngestTS: ingest, ExchangeTS: p.env.ts, SeqProvider: seq}
+		return true, p.gap(ctx, &from, schema.EventUnknown, r.MissingFirst, r.MissingLast, count, "connection sequence gap")
+	}
+	return true, nil
+}
+
+func (p *Parser) logGap(ctx context.Context, symbol string, r continuity.Result) {
+	if p.log != nil {
+		p.log.LogAttrs(ctx, slog.LevelWarn, "normalize: sequence gap", slog.String("venue", string(p.venue)),
+			slog.String("symbol", symbol), slog.Uint64("first", r.MissingFirst), slog.Uint64("last", r.MissingLast))
+	}
+}

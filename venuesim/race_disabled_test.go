@@ -1,0 +1,5 @@
+//go:build !race
+
+package venuesim
+
+const raceEnabled = false

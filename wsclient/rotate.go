@@ -1,0 +1,259 @@
+package wsclient
+
+import (
+	"bytes"
+	"context"
+	"hash/maphash"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// ringSize is how many of the old connection's latest frames a rotation
+// remembers (as hashes) to find where the new connection's stream joins it.
+const ringSize = 256
+
+// overlap is the state of one rotation, guarded by Client.deliverMu.
+//
+// Venues that send byte-identical frames to every connection (Binance
+// market streams do) let the client align the two streams without parsing
+// them. While the old connection delivers, the new one's frames wait in its
+// queue. The streams are aligned as soon as one frame is seen on both:
+//
+//   - the old connection delivers a frame equal to queued frame j (the old
+//     stream is behind or level): queued frames 0..j were delivered by the
+//     old connection; the rest are new;
+//   - the new connection receives a frame equal to one the old connection
+//     delivered (the old stream is ahead): everything queued before it was
+//     delivered, and so were the old frames after the match, which the new
+//     connection is about to repeat: they are skipped as they come.
+//
+// Then the old connection is retired and the new one delivers from the
+// first frame the old one did not. If no frame matches within
+// RotationOverlap after the new connection's first message (the venue
+// stamps frames per connection, or the streams differ), the switch happens
+// as without alignment and is reported ([ErrRotationUnaligned]).
+type overlap struct {
+	old, nb *conn
+	ring    [ringSize]uint64 // hashes of the old connection's latest frames
+	n       int              // frames the old connection delivered into ring
+
+	done    bool          // aligned
+	drop    int           // aligned: queued frames the old connection delivered
+	skip    []uint64      // aligned, old ahead: repeats the new connection will send next
+	aligned chan struct{} // closed when aligned
+}
+
+// frameHash identifies a frame's bytes for alignment. A 64-bit maphash
+// with a seed of the client's: a false match has a chance of 2⁻⁶⁴ per
+// comparison; matches against queued frames are confirmed byte by byte.
+func (c *Client) frameHash(b []byte) uint64 { return maphash.Bytes(c.seed, b) }
+
+// oldDelivered is told of each frame the old connection delivered during
+// the overlap.
+func (ov *overlap) oldDelivered(f *schema.WsFrame) {
+	c := ov.old.c
+	h := c.frameHash(f.Data)
+	if nb := ov.nb; nb != nil && !ov.done {
+		for j, hj := range nb.hashes {
+			if hj == h && bytes.Equal(nb.queue[j].Data, f.Data) {
+				ov.align(j+1, nil)
+				return
+			}
+		}
+	}
+	ov.ring[ov.n%ringSize] = h
+	ov.n++
+}
+
+// newArrived is told of each frame of the standby connection; it queues f
+// and returns false, or returns true when f repeats a frame the old
+// connection delivered (f is not queued).
+func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
+	c := nb.c
+	h := c.frameHash(f.Data)
+	if ov.nb == nil {
+		ov.nb = nb
+		close(nb.first)
+	}
+	if !ov.done {
+		for i := ov.n - 1; i >= max(0, ov.n-ringSize); i-- {
+			if ov.ring[i%ringSize] != h {
+				continue
+			}
+			skip := make([]uint64, 0, ov.n-1-i)
+			for k := i + 1; k < ov.n; k++ {
+				skip = append(skip, ov.ring[k%ringSize])
+			}
+			ov.align(len(nb.queue), skip)
+			return true
+		}
+	}
+	nb.queue = append(nb.queue, f)
+	nb.hashes = append(nb.hashes, h)
+	return false
+}
+
+// align records where the streams join and retires the old connection:
+// from now on its frames are dropped, the new connection has them.
+func (ov *overlap) align(drop int, skip []uint64) {
+	ov.done, ov.drop, ov.skip = true, drop, skip
+	ov.old.mode.Store(modeRetired)
+	close(ov.aligned)
+}
+
+// skipRepeat drops f if it is the next repeat a skipping connection
+// expects; otherwise the streams diverged: skipping ends, the rotation is
+// reported unaligned, and f is delivered. deliverMu is held.
+func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
+	if len(cn.skip) > 0 && cn.skip[0] == c.frameHash(f.Data) {
+		cn.skip = cn.skip[1:]
+		if len(cn.skip) == 0 {
+			cn.mode.Store(modeLive)
+		}
+		return true
+	}
+	cn.skip = nil
+	cn.mode.Store(modeLive)
+	c.unaligned(cn.id)
+	return false
+}
+
+// beginOverlap starts remembering what old delivers.
+func (c *Client) beginOverlap(old *conn) *overlap {
+	ov := &overlap{old: old, aligned: make(chan struct{})}
+	c.deliverMu.Lock()
+	c.ov = ov
+	old.mode.Store(modeOverlap)
+	c.deliverMu.Unlock()
+	return ov
+}
+
+// abortOverlap gives delivery back to old after a failed rotation. It
+// returns false, and changes nothing, when the streams were already
+// aligned: the rotation must then complete.
+func (c *Client) abortOverlap(ov *overlap) bool {
+	c.deliverMu.Lock()
+	defer c.deliverMu.Unlock()
+	if ov.done {
+		return false
+	}
+	ov.old.mode.Store(modeLive)
+	c.ov = nil
+	return true
+}
+
+// goLive turns the standby connection into the live one once the old one
+// has stopped: the queued frames the old connection did not deliver go to
+// the handler, then the reader delivers. It reports whether the switch was
+// aligned.
+func (c *Client) goLive(ov *overlap, nb *conn) bool {
+	c.deliverMu.Lock()
+	defer c.deliverMu.Unlock()
+	aligned := ov.done
+	skip := ov.skip
+	for i, f := range nb.queue {
+		switch {
+		case i < ov.drop:
+		case len(skip) > 0 && skip[0] == nb.hashes[i]:
+			skip = skip[1:]
+		default:
+			if len(skip) > 0 {
+				skip, aligned = nil, false
+			}
+			c.handle(nb.ctx, f, nb.id)
+		}
+		c.frames.Put(f)
+		nb.queue[i] = nil
+	}
+	nb.queue, nb.hashes = nb.queue[:0], nb.hashes[:0]
+	nb.skip = skip
+	if len(skip) > 0 {
+		nb.mode.Store(modeSkipping)
+	} else {
+		nb.mode.Store(modeLive)
+	}
+	close(nb.liveCh)
+	c.ov = nil
+	return aligned
+}
+
+// rotate replaces old make-before-break: it dials and subscribes a standby
+// connection and switches delivery to it once the two streams are aligned
+// (see overlap), or RotationOverlap after its first message, or when old
+// dies. It returns the new live connection, or nil when the rotation failed
+// (old is kept), and the Retry-After of a refused dial.
+func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
+	c.setState(Event{State: schema.ConnRotating, Reason: ReasonRotation, ConnID: old.id})
+	ov := c.beginOverlap(old)
+	nb, _, err := c.connect(ctx, modeStandby)
+	if err != nil {
+		c.abortOverlap(ov)
+		c.rotationFailed(old, err)
+		return nil, err
+	}
+	abort := func(err error) (*conn, error) {
+		if !c.abortOverlap(ov) {
+			return c.switchTo(ov, nb), nil
+		}
+		nb.stop(ReasonRotation)
+		c.dropQueue(nb)
+		c.rotationFailed(old, err)
+		return nil, err
+	}
+	select {
+	case <-nb.first:
+		t := c.opts.Clock.NewTimer(c.opts.RotationOverlap)
+		defer t.Stop()
+		select {
+		case <-ov.aligned:
+		case <-t.C():
+		case <-old.dead:
+		case <-nb.dead:
+			return abort(nb.err)
+		case <-ctx.Done():
+			return abort(ctx.Err())
+		}
+	case <-ov.aligned:
+	case <-old.dead:
+	case <-nb.dead:
+		return abort(nb.err)
+	case <-ctx.Done():
+		return abort(ctx.Err())
+	}
+	return c.switchTo(ov, nb), nil
+}
+
+// switchTo completes a rotation: old stops, nb goes live.
+func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
+	old := ov.old
+	c.setCurrent(nb)
+	old.stop(ReasonRotation)
+	aligned := c.goLive(ov, nb)
+	if old.reason != ReasonRotation { // lost before the switch: a possible gap
+		c.st.reconnects[old.reason].Add(1)
+		c.setState(Event{State: schema.ConnDisconnected, Reason: old.reason, Err: old.err, ConnID: old.id})
+	}
+	c.st.rotations.Add(1)
+	c.setState(Event{State: schema.ConnConnected, Reason: ReasonRotation, ConnID: nb.id})
+	if !aligned {
+		c.unaligned(nb.id)
+	}
+	return nb
+}
+
+// unaligned reports a rotation that switched without aligning the streams:
+// around the switch some messages may repeat or be missing.
+func (c *Client) unaligned(id uint64) {
+	c.st.unaligned.Add(1)
+	c.emit(Event{State: c.State(), Reason: ReasonRotation, Err: ErrRotationUnaligned, ConnID: id}, false)
+}
+
+// rotationFailed reports a failed rotation; old stays live unless it died.
+func (c *Client) rotationFailed(old *conn, err error) {
+	select {
+	case <-old.dead:
+		return // serve sees it next
+	default:
+	}
+	c.setState(Event{State: schema.ConnConnected, Reason: ReasonRotation, Err: err, ConnID: old.id})
+}
