@@ -148,7 +148,7 @@ func TestSignatureChecked(t *testing.T) {
 	defer v.Close()
 	a := openAPI(t, v)
 	params := map[string]string{"apiKey": "key", "symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC",
-		"price": "99999", "quantity": "0.001", "newClientOrderId": "signed", "timestamp": "1700000000000"}
+		"price": "99999", "quantity": "0.001", "newClientOrderId": "signed", "timestamp": strconv.FormatInt(time.Now().UnixMilli(), 10)}
 	params["signature"] = sign("secret", params)
 	body, _ := json.Marshal(map[string]any{"id": 2, "method": "order.place", "params": params})
 	write(t, a.c, string(body))

@@ -38,9 +38,11 @@ type Options struct {
 	// OversizedBytes is the size of the frame FaultOversized sends.
 	// Defaults to 32 MiB.
 	OversizedBytes int
-	// APIKey and APISecret, when set, make the WS-API require that apiKey
-	// and a valid HMAC-SHA256 signature of the other parameters. Left
-	// empty, any apiKey and signature are accepted.
+	// APIKey and APISecret, when set, make the WS-API require that apiKey,
+	// a valid HMAC-SHA256 signature of the other parameters and a
+	// timestamp within recvWindow of the venue's clock (Binance's rule:
+	// refused with -1021 otherwise). Left empty, any apiKey, signature and
+	// timestamp are accepted.
 	APIKey, APISecret string
 	// Balance is the quote-asset value an order may not exceed (price ×
 	// quantity); larger orders are rejected with INSUFFICIENT_BALANCE.
@@ -123,6 +125,7 @@ type Venue struct {
 	execs      atomic.Uint64
 	faults     atomic.Uint64
 	maxAge     atomic.Int64
+	uds        userDataLog
 }
 
 type connKey struct{}
@@ -148,6 +151,7 @@ func Start(opts *Options) *Venue {
 	mux.HandleFunc("/ws-api/v3", v.serveAPI)
 	mux.HandleFunc("/api/v3/depth", v.serveDepth)
 	mux.HandleFunc("/api/v3/exchangeInfo", v.serveExchangeInfo)
+	mux.HandleFunc("/api/v3/time", v.serveTime)
 	v.srv = httptest.NewUnstartedServer(mux)
 	v.srv.Listener = &faultListener{Listener: v.srv.Listener}
 	v.srv.Config.ConnContext = func(ctx context.Context, c net.Conn) context.Context {

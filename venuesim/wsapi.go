@@ -95,12 +95,7 @@ func (c *conn) handleAPIRequest(msg []byte) {
 			ServerTime int64 `json:"serverTime"`
 		}{time.Now().UnixMilli()})))
 	case "userDataStream.subscribe", "userDataStream.subscribe.signature":
-		c.mu.Lock()
-		c.userSub = 0
-		c.mu.Unlock()
-		c.reply(apiResult(req.ID, marshal(&struct {
-			SubscriptionID int `json:"subscriptionId"`
-		}{0})))
+		c.subscribeUserData(req)
 	case "userDataStream.unsubscribe":
 		c.mu.Lock()
 		c.userSub = -1
@@ -116,8 +111,9 @@ func (c *conn) handleAPIRequest(msg []byte) {
 	}
 }
 
-// checkSignature verifies apiKey and the HMAC-SHA256 signature of the
-// other parameters sorted by name, when the venue has a secret.
+// checkSignature verifies, when the venue has a secret, the timestamp
+// against recvWindow, apiKey and the HMAC-SHA256 signature of the other
+// parameters sorted by name.
 func (c *conn) checkSignature(p map[string]jsontext.Value) (code int, msg string) {
 	o := c.v.opts
 	if param(p, "timestamp") == "" {
@@ -125,6 +121,9 @@ func (c *conn) checkSignature(p map[string]jsontext.Value) (code int, msg string
 	}
 	if o.APISecret == "" {
 		return 0, ""
+	}
+	if code, msg := checkTimestamp(param(p, "timestamp"), param(p, "recvWindow"), time.Now()); code != 0 {
+		return code, msg
 	}
 	if param(p, "apiKey") != o.APIKey {
 		return -2014, "API-key format invalid."

@@ -1,0 +1,80 @@
+package venuesim_test
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	json "github.com/goccy/go-json"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/venuesim"
+)
+
+// TestUserDataSubscriptionTimestamp: with a secret, the signed user-data
+// subscription is refused with -1021 when its timestamp is older than
+// recvWindow or 1 s ahead of the venue's clock, accepted otherwise, and
+// every request is recorded with its timestamp.
+func TestUserDataSubscriptionTimestamp(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50, APIKey: "key", APISecret: "secret"})
+	defer v.Close()
+	a := apiConn{t, dial(t, v.APIURL())}
+	now := time.Now().UnixMilli()
+	cases := []struct {
+		ts, window string
+		code       float64 // 0: accepted
+	}{
+		{strconv.FormatInt(now, 10), "", 0},
+		{strconv.FormatInt(now-60_000, 10), "", -1021},      // a minute old: outside the default 5 s
+		{strconv.FormatInt(now-60_000, 10), "50000", -1021}, // still outside a 50 s window
+		{strconv.FormatInt(now-3_000, 10), "50000", 0},      // inside it
+		{strconv.FormatInt(now+600_000, 10), "", -1021},     // ahead of the venue's clock
+		{strconv.FormatInt(now, 10), "70000", -1131},        // recvWindow over 60 s
+		{"yesterday", "", -1102},                            // not a number
+	}
+	for i, tc := range cases {
+		params := map[string]string{"apiKey": "key", "timestamp": tc.ts}
+		if tc.window != "" {
+			params["recvWindow"] = tc.window
+		}
+		params["signature"] = sign("secret", params)
+		id := float64(10 + i)
+		body, _ := json.Marshal(map[string]any{"id": id, "method": "userDataStream.subscribe.signature", "params": params})
+		write(t, a.c, string(body))
+		resp := a.response(id)
+		if tc.code == 0 {
+			assert.Equal(t, float64(200), resp["status"], tc)
+			continue
+		}
+		require.Contains(t, resp, "error", tc)
+		assert.Equal(t, tc.code, resp["error"].(map[string]any)["code"], tc)
+	}
+	subs := v.UserDataSubscriptions()
+	require.Len(t, subs, len(cases))
+	assert.True(t, subs[0].Accepted)
+	assert.Equal(t, now, subs[0].Timestamp)
+	assert.False(t, subs[1].Accepted)
+	assert.Equal(t, -1021, subs[1].Code)
+}
+
+func TestServerTimeAndCloseAPI(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	resp, err := http.Get(v.RESTURL() + "/api/v3/time")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var st struct {
+		ServerTime int64 `json:"serverTime"`
+	}
+	require.NoError(t, json.Unmarshal(body, &st))
+	assert.InDelta(t, time.Now().UnixMilli(), st.ServerTime, float64(time.Hour.Milliseconds()))
+
+	a := openAPI(t, v)
+	assert.Equal(t, 1, v.CloseAPI())
+	_, _, err = a.c.Read(t.Context())
+	assert.Error(t, err, "the WS-API connection was closed")
+}
