@@ -10,29 +10,31 @@
 //
 // # What Start builds
 //
-//		venue ─ market connections (wsclient, sharded) ─ normalize parser ─ book.Books ─┐
-//		      └ WS-API connection (orders, user data) ─── normalize parser ─ answers ───┴─ dispatch.Dispatcher ─ your subscriptions
+//	venue ─ market connections (wsclient, sharded) ─ parser ─ book.Books ─┐
+//	      └ WS-API connection (orders, user data) ── parser ─ answers ────┴─ dispatch.Dispatcher ─ subscribers
 //
-//	  - The streams (Config.Symbols × Config.Channels) are spread over as
-//	    many wsclient connections as the venue's limit per connection
-//	    requires (Config.MaxTopicsPerConn, Binance 1024), a symbol's streams
-//	    on one connection; each connection has its parser and its
-//	    book.Books.
-//	  - A diff-depth channel keeps a book per symbol ([Session.Book]),
-//	    snapshot from the venue's REST depth endpoint, checked by the
-//	    venue's continuity rule, and invalidated at once when its
-//	    connection is lost (book.Books.OnEvent is each connection's
-//	    wsclient OnEvent). The books publish their best bid/offer and gap
-//	    markers.
-//	  - Every connection state change reaches the subscribers as an
-//	    schema.EventConnState (the order connection's with a Control.Reason
-//	    starting "orders: "), and Config.OnState.
-//	  - With Config.Credentials, the WS-API connection: on every
-//	    (re)connect the clock offset to the venue is measured again and
-//	    userDataStream.subscribe.signature is signed anew with the venue's
-//	    time — a subscription kept from an earlier connection would carry a
-//	    stale timestamp and be refused. Execution reports arrive on the
-//	    dispatcher's critical lane, which never drops.
+// In detail:
+//
+//   - The streams (Config.Symbols × Config.Channels) are spread over as
+//     many wsclient connections as the venue's limit per connection
+//     requires (Config.MaxTopicsPerConn, Binance 1024), a symbol's streams
+//     on one connection; each connection has its parser and its
+//     book.Books.
+//   - A diff-depth channel keeps a book per symbol ([Session.Book]),
+//     snapshot from the venue's REST depth endpoint, checked by the
+//     venue's continuity rule, and invalidated at once when its
+//     connection is lost (book.Books.OnEvent is each connection's
+//     wsclient OnEvent). The books publish their best bid/offer and gap
+//     markers.
+//   - Every connection state change reaches the subscribers as an
+//     schema.EventConnState (the order connection's with a Control.Reason
+//     starting "orders: "), and Config.OnState.
+//   - With Config.Credentials, the WS-API connection: on every
+//     (re)connect the clock offset to the venue is measured again and
+//     userDataStream.subscribe.signature is signed anew with the venue's
+//     time — a subscription kept from an earlier connection would carry a
+//     stale timestamp and be refused. Execution reports arrive on the
+//     dispatcher's critical lane, which never drops.
 //
 // # Orders
 //
