@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,3 +63,9 @@ func waitConnected(t *testing.T, s *session.Session) {
 	defer cancel()
 	require.NoError(t, s.WaitConnected(ctx))
 }
+
+// atomicTime is a settable clock for Config.Now.
+type atomicTime struct{ ns atomic.Int64 }
+
+func (a *atomicTime) set(t time.Time) { a.ns.Store(t.UnixNano()) }
+func (a *atomicTime) get() time.Time  { return time.Unix(0, a.ns.Load()) }
