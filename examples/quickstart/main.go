@@ -18,13 +18,14 @@ import (
 	"time"
 
 	"github.com/meltica/meltica/dispatch"
-	"github.com/meltica/meltica/examples/internal/feed"
+	"github.com/meltica/meltica/examples/internal/cli"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
 	"github.com/meltica/meltica/venuesim"
 	"github.com/meltica/meltica/wsclient"
 )
 
-func main() { feed.Main("quickstart", run) }
+func main() { cli.Main("quickstart", run) }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
@@ -35,7 +36,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	out = feed.SyncWriter(out)
+	out = cli.SyncWriter(out)
 	symbols := []string{"BTC-USDT", "ETH-USDT"}
 
 	var venue *venuesim.Venue
@@ -44,11 +45,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		defer venue.Close()
 		fmt.Fprintf(out, "simulated venue on %s (%d msg/s)\n", venue.URL(), *rate)
 	}
-	f, err := feed.Start(ctx, feed.Config{
-		Venue:    venue,
-		Symbols:  symbols,
-		Channels: []string{"trade", "bookTicker"},
-		OnState: func(e wsclient.Event) {
+	started := time.Now()
+	s, err := session.Start(ctx, session.Config{
+		Endpoints: cli.Endpoints(venue, session.BinanceLive),
+		Symbols:   symbols,
+		Channels:  []string{"trade", "bookTicker"},
+		OnState: func(_ session.Conn, e wsclient.Event) {
 			if e.Err != nil && e.State != schema.ConnClosed {
 				fmt.Fprintf(out, "%s: %s: %v\n", connName(e.ConnID), e.State, e.Err)
 				return
@@ -61,7 +63,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	var trades, bbos, printed atomic.Int64
-	sub, err := f.Dispatcher.Subscribe(dispatch.Filter{
+	sub, err := s.Dispatcher().Subscribe(dispatch.Filter{
 		Symbols: symbols,
 		Types:   []schema.EventType{schema.EventTrade, schema.EventBBO},
 	}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
@@ -100,14 +102,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		break
 	}
-	elapsed := time.Since(f.Started)
+	elapsed := time.Since(started)
 	st := sub.Stats()
-	cs := f.Client.Stats()
-	ps := f.Parser.Stats()
+	ss := s.Stats()
+	cs, ps := ss.Market[0].Client, ss.Market[0].Parser
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
-	closeErr := f.Close(shutdownCtx)
+	closeErr := s.Close(shutdownCtx)
 
 	fmt.Fprintf(out, "\nsummary after %.1fs\n", elapsed.Seconds())
 	fmt.Fprintf(out, "  frames read        %d (%d reconnects)\n", cs.Messages, cs.TotalReconnects())
@@ -115,12 +117,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "  delivered          %d trades, %d best bid/offer (%d coalesced, %d dropped)\n", trades.Load(), bbos.Load(), st.Coalesced, st.Dropped)
 	fmt.Fprintf(out, "  worst lag          %s\n", st.WorstLag)
 	fmt.Fprintln(out, "pools after shutdown:")
-	f.PrintPools(out)
+	cli.PrintPools(out, s.Stats().Pools)
 	if closeErr != nil {
 		fmt.Fprintf(out, "leak check: FAILED: %v\n", closeErr)
 		return closeErr
 	}
-	fmt.Fprintf(out, "leak check: %d outstanding\n", f.Outstanding())
+	fmt.Fprintf(out, "leak check: %d outstanding\n", s.Outstanding())
 	return nil
 }
 

@@ -1,4 +1,7 @@
-package feed
+// Package cli holds what the examples share that is not Meltica: running
+// a command with a context that ends on Ctrl-C, and a writer safe for
+// several goroutines.
+package cli
 
 import (
 	"context"
@@ -7,6 +10,10 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/venuesim"
 )
 
 // lockedWriter serialises writes from the callbacks' goroutines.
@@ -35,5 +42,21 @@ func Main(name string, run func(ctx context.Context, args []string, out io.Write
 	if err != nil {
 		fmt.Fprintln(os.Stderr, name+":", err)
 		os.Exit(1)
+	}
+}
+
+// Endpoints are the simulated venue's addresses, or live when v is nil.
+func Endpoints(v *venuesim.Venue, live session.Endpoints) session.Endpoints {
+	if v == nil {
+		return live
+	}
+	return session.Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL(), API: v.APIURL()}
+}
+
+// PrintPools writes pool statistics as a table.
+func PrintPools(w io.Writer, stats []pool.Stats) {
+	fmt.Fprintf(w, "  %-7s %8s %8s %8s %7s %6s %6s\n", "pool", "gets", "puts", "created", "in use", "peak", "waits")
+	for _, s := range stats {
+		fmt.Fprintf(w, "  %-7s %8d %8d %8d %7d %6d %6d\n", s.Name, s.Gets, s.Puts, s.Created, s.InUse, s.PeakInUse, s.Waits)
 	}
 }
