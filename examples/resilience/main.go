@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	f, err := session.Start(ctx, session.Config{
 		Endpoints: cli.Endpoints(venue, session.Endpoints{}),
 		Symbols:   []string{"BTC-USDT"},
-		Channels: []string{"trade", "depth@100ms"},
+		Channels:  []string{"trade", "depth@100ms"},
 		Client: wsclient.Options{
 			ReadLimit: 1 << 20, // the venue's oversized frame is 2 MiB
 			// Tight enough to show each fault quickly, loose enough that a
