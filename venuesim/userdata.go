@@ -122,3 +122,30 @@ func (v *Venue) serveTime(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(b)
 }
+
+// userConn returns the connection that receives an order's execution
+// reports: the one the order came from while it is open and subscribed,
+// else the newest open WS-API connection subscribed to the user-data
+// stream (Binance sends an account's events to every user-data
+// subscription, so a client that reconnected and subscribed again still
+// hears of its resting orders), else c.
+func (v *Venue) userConn(c *conn) *conn {
+	if c.ctx.Err() == nil && c.userSubscribed() {
+		return c
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	best := c
+	for x := range v.conns {
+		if x.api && x.ctx.Err() == nil && x.userSubscribed() && (best == c || x.id > best.id) {
+			best = x
+		}
+	}
+	return best
+}
+
+func (c *conn) userSubscribed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.userSub >= 0
+}

@@ -78,3 +78,19 @@ func TestServerTimeAndCloseAPI(t *testing.T) {
 	_, _, err = a.c.Read(t.Context())
 	assert.Error(t, err, "the WS-API connection was closed")
 }
+
+// TestReportsFollowTheUserDataStream: an order rests, its connection
+// closes; the execution report of its cancel reaches the account's new
+// user-data subscription.
+func TestReportsFollowTheUserDataStream(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	write(t, a.c, `{"id":2,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"100.00","quantity":"1","newClientOrderId":"rest-1","timestamp":1}}`)
+	assert.Equal(t, "NEW", a.report()["X"])
+	require.Equal(t, 1, v.CloseAPI())
+	b := openAPI(t, v)
+	write(t, b.c, `{"id":3,"method":"order.cancel","params":{"symbol":"ETHUSDT","origClientOrderId":"rest-1","timestamp":2}}`)
+	r := b.report()
+	assert.Equal(t, []any{"CANCELED", "rest-1"}, []any{r["X"], r["c"]})
+}

@@ -302,9 +302,8 @@ func (v *Venue) fillResting(s *symbolState) {
 	kept := s.orders[:0]
 	for _, o := range s.orders {
 		switch {
-		case o.side == "BUY" && s.bestAsk() <= o.price:
-			o.conn.fill(o, now, o.price, o.qty-o.filled)
-		case o.side == "SELL" && s.bestBid >= o.price:
+		case o.side == "BUY" && s.bestAsk() <= o.price, o.side == "SELL" && s.bestBid >= o.price:
+			o.conn = v.userConn(o.conn)
 			o.conn.fill(o, now, o.price, o.qty-o.filled)
 		default:
 			kept = append(kept, o)
@@ -338,6 +337,7 @@ func (c *conn) cancelOrder(req apiRequest) {
 			s.orders = append(s.orders[:i], s.orders[i+1:]...)
 			now := time.Now().UnixMilli()
 			c.reply(apiResult(req.ID, orderResult(o, now, "CANCELED")))
+			o.conn = v.userConn(o.conn)
 			o.conn.execReport(o, now, "CANCELED", "CANCELED", "NONE", 0, 0)
 			return
 		}
