@@ -53,6 +53,9 @@ func (v *Venue) CloseAPI() int {
 	v.mu.Unlock()
 	for _, c := range targets {
 		v.faults.Add(1)
+		c.mu.Lock()
+		c.userSub = -1 // a closing connection's subscription ends at once
+		c.mu.Unlock()
 		c.closeWith(websocket.StatusNormalClosure, "")
 	}
 	return len(targets)
