@@ -139,6 +139,7 @@ type Session struct {
 	state *stateBoard
 
 	shards []*shard
+	books  []*book.Book
 	orders *orders // nil without credentials
 	rules  map[string]Rules
 	listed map[string]bool // canonical symbols the venue lists
@@ -276,15 +277,17 @@ func (s *Session) buildShards() error {
 				sh.topics = append(sh.topics, t)
 			}
 		}
-		sh.books = book.NewBooks(s.disp, s.pools.Events, &book.BooksOptions{Logger: cfg.Logger})
+		watch := bookWatch{next: s.disp, state: func() *stateBoard { return s.state }}
+		sh.books = book.NewBooks(watch, s.pools.Events, &book.BooksOptions{Logger: cfg.Logger})
 		if wantBook {
 			fetch := &book.BinanceREST{BaseURL: cfg.Endpoints.REST, Client: cfg.HTTPClient, VenueSymbol: s.syms.VenueSymbol}
 			for _, sym := range part {
-				b, err := book.NewBook(book.Binance, sym, &book.Options{Sink: s.disp, Events: s.pools.Events, Fetcher: fetch})
+				b, err := book.NewBook(book.Binance, sym, &book.Options{Sink: watch, Events: s.pools.Events, Fetcher: fetch})
 				if err != nil {
 					return err
 				}
 				sh.books.Add(b)
+				s.books = append(s.books, b)
 			}
 		}
 		sh.parser = normalize.NewBinance(s.pools.Events, sh.books, &normalize.Options{Symbols: s.syms, Logger: cfg.Logger})
@@ -348,11 +351,12 @@ func (s *Session) Book(symbol string) *book.Book {
 	return nil
 }
 
-// WaitConnected waits until every market connection is connected and,
-// with credentials, the order connection is connected and its user-data
-// subscription accepted; or until ctx ends (its error), the session is
-// closed ([ErrClosed]) or the venue refused the user-data subscription
-// (a [*VenueError]).
+// WaitConnected waits until the session is ready to trade: every market
+// connection connected, every book live and, with credentials, the order
+// connection connected and its user-data subscription accepted. It
+// returns early when ctx ends (its error), the session is closed
+// ([ErrClosed]) or the venue refused the user-data subscription (a
+// [*VenueError]). It waits on the state changes, without polling.
 func (s *Session) WaitConnected(ctx context.Context) error {
 	return s.state.wait(ctx, func(b *stateBoard) (bool, error) {
 		if b.closed {
@@ -361,8 +365,36 @@ func (s *Session) WaitConnected(ctx context.Context) error {
 		if b.userDataErr != nil {
 			return true, b.userDataErr
 		}
-		return b.marketUp == len(b.market) && (!b.withOrders || b.ordersReady), nil
+		return b.marketUp == len(b.market) && (!b.withOrders || b.ordersReady) && s.booksLive(), nil
 	})
+}
+
+// booksLive reports whether every book is live.
+func (s *Session) booksLive() bool {
+	for _, b := range s.books {
+		if !b.Live() {
+			return false
+		}
+	}
+	return true
+}
+
+// bookWatch sits between the books and the dispatcher: a best bid/offer,
+// a gap marker or a connection state may change a book's liveness, so it
+// wakes WaitConnected's waiters (free when there are none).
+type bookWatch struct {
+	next  book.Sink
+	state func() *stateBoard
+}
+
+func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	switch ev.Type {
+	case schema.EventBBO, schema.EventGap, schema.EventConnState:
+		if b := w.state(); b != nil {
+			b.poke()
+		}
+	}
+	return w.next.Publish(ctx, ev)
 }
 
 // Close closes every connection, then the dispatcher (draining what its

@@ -65,7 +65,7 @@ func TestMarketDataShardedBooksAndStates(t *testing.T) {
 	for _, sym := range []string{"BTC-USDT", "ETH-USDT"} {
 		b := s.Book(sym)
 		require.NotNil(t, b, sym)
-		require.Eventually(t, b.Live, generous, pollEvery, "%s book goes live", sym)
+		assert.True(t, b.Live(), "WaitConnected waits for the %s book", sym)
 	}
 	assert.Nil(t, s.Book("XRP-USDT"))
 	seen := map[string]bool{}
@@ -84,7 +84,7 @@ func TestMarketDataShardedBooksAndStates(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return s.Stats().Market[0].Client.TotalReconnects() > before }, generous, pollEvery)
 	waitConnected(t, s)
-	require.Eventually(t, s.Book("BTC-USDT").Live, generous, pollEvery, "the book resynchronised")
+	assert.True(t, s.Book("BTC-USDT").Live(), "the book resynchronised")
 	assert.Positive(t, s.Book("BTC-USDT").Stats().Invalidations, "the loss invalidated it")
 	mu.Lock()
 	defer mu.Unlock()

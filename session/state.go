@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -10,6 +11,8 @@ import (
 // stateBoard is the session's view of its connections. Every change closes
 // changed and makes a new one, so that waiters wake without polling.
 type stateBoard struct {
+	waiting atomic.Int32 // waiters now: pokes are free without them
+
 	mu          sync.Mutex
 	changed     chan struct{}
 	market      []schema.ConnState
@@ -48,14 +51,29 @@ func (b *stateBoard) setMarket(i int, st schema.ConnState) {
 
 func (b *stateBoard) close() { b.update(func(b *stateBoard) { b.closed = true }) }
 
-// wait returns when done says so, or ctx ends.
+// poke wakes the waiters, if any, to look again (a book may have gone
+// live). It never takes a book's lock.
+func (b *stateBoard) poke() {
+	if b.waiting.Load() > 0 {
+		b.update(func(*stateBoard) {})
+	}
+}
+
+// wait returns when done says so, or ctx ends. done runs without the
+// board's lock, on a copy of the board, so that it may look at the books
+// (whose locks are held while they publish, and so while they poke).
 func (b *stateBoard) wait(ctx context.Context, done func(b *stateBoard) (bool, error)) error {
+	b.waiting.Add(1)
+	defer b.waiting.Add(-1)
 	for {
 		b.mu.Lock()
-		ok, err := done(b)
+		snap := &stateBoard{market: nil, marketUp: b.marketUp, withOrders: b.withOrders, ordersState: b.ordersState,
+			ordersReady: b.ordersReady, userDataErr: b.userDataErr, closed: b.closed}
+		snap.market = make([]schema.ConnState, len(b.market))
+		copy(snap.market, b.market)
 		ch := b.changed
 		b.mu.Unlock()
-		if ok {
+		if ok, err := done(snap); ok {
 			return err
 		}
 		select {
