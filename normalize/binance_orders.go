@@ -283,26 +283,6 @@ func BinanceStream(syms *Symbols, symbol, channel string) (string, error) {
 	return s, nil
 }
 
-// ParseBinanceExchangeInfo reads the instruments of a Binance exchangeInfo
-// response (its "symbols": symbol, baseAsset, quoteAsset), to [Symbols.Load].
-func ParseBinanceExchangeInfo(data []byte) ([]Instrument, error) {
-	var info struct {
-		Symbols []struct { // names matched exactly (goccy v2)
-			Symbol     string `json:"symbol"`
-			BaseAsset  string `json:"baseAsset"`
-			QuoteAsset string `json:"quoteAsset"`
-		} `json:"symbols"`
-	}
-	if err := json.Unmarshal(data, &info); err != nil {
-		return nil, &ParseError{Venue: schema.VenueBinance, Stream: "exchangeInfo", Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
-	}
-	ins := make([]Instrument, 0, len(info.Symbols))
-	for _, s := range info.Symbols {
-		ins = append(ins, Instrument{Symbol: s.Symbol, Base: s.BaseAsset, Quote: s.QuoteAsset})
-	}
-	return ins, nil
-}
-
 // asciiLower lower-cases ASCII letters only: Binance stream names fold
 // "BTCUSDT" to "btcusdt" and keep other scripts as listed.
 func asciiLower(s string) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 )
@@ -161,4 +162,40 @@ func TestPlaceDisconnectWhileWaiting(t *testing.T) {
 	st := s.Stats().Order
 	assert.Equal(t, uint64(1), st.Disconnected)
 	assert.GreaterOrEqual(t, st.UserDataSubs, uint64(2), "re-subscribed on the new connection")
+}
+
+// TestPlaceChecksInstrumentRules: an order off the instrument's tick size
+// or under its minimum notional never leaves; rounded with the rules it
+// goes through.
+func TestPlaceChecksInstrumentRules(t *testing.T) {
+	v := startVenue(t)
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"}, Credentials: credentials()})
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	rules, ok := s.Rules("BTC-USDT")
+	require.True(t, ok)
+	assert.Equal(t, "0.01000000", rules.TickSize.String())
+	_, ok = s.Rules("XRP-USDT")
+	assert.False(t, ok)
+
+	req := limitOrder(s, t, "tick-1", "buy", "1000.005", "0.5")
+	defer s.Pools().Orders.Put(req)
+	_, err := s.Place(ctx, req)
+	var rerr *normalize.RuleError
+	require.ErrorAs(t, err, &rerr)
+	assert.Equal(t, "Price", rerr.Field)
+	req.Qty = schema.MustParseDecimal("0.001")
+	require.NoError(t, rules.Round(req))
+	_, err = s.Place(ctx, req)
+	require.ErrorAs(t, err, &rerr)
+	assert.Equal(t, "Notional", rerr.Field, "1000.00 × 0.001 is under 5")
+	assert.Zero(t, v.Stats().Rejected+v.Stats().Orders, "nothing reached the venue")
+
+	min, err := rules.MinQtyAt(req.Price)
+	require.NoError(t, err)
+	req.Qty = min
+	ack, err := s.Place(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, "1000.00000000", ack.Price.String())
+	assert.Equal(t, "0.00500000", ack.Qty.String())
 }

@@ -2,13 +2,11 @@ package session
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 )
-
-// Rules are an instrument's trading rules. Filled in by loadInstruments.
-type Rules struct{}
 
 // loadInstruments loads the venue's instrument list so that symbols
 // resolve exactly.
@@ -23,13 +21,33 @@ func (s *Session) loadInstruments(ctx context.Context) error {
 		return err
 	}
 	s.listed = make(map[string]bool, len(ins))
+	s.rules = make(map[string]normalize.InstrumentRules, len(ins))
 	for _, in := range ins {
 		if c, err := s.syms.LookupString(in.Symbol); err == nil {
 			s.listed[c] = true
+			s.rules[c] = in.Rules
 		}
 	}
 	return nil
 }
 
-// checkRules validates req against its instrument's rules.
-func (s *Session) checkRules(req *schema.OrderRequest) error { return nil }
+// Rules returns the order rules of a canonical symbol (tick size, step
+// size, minimum and maximum quantity and notional), as the venue's
+// instrument list gave them at Start; false for a symbol it does not
+// list. Use them to size an order (MinQtyAt) or to round one (Round)
+// before Place, which checks them.
+func (s *Session) Rules(symbol string) (normalize.InstrumentRules, bool) {
+	r, ok := s.rules[symbol]
+	return r, ok
+}
+
+// checkRules validates req against its instrument's rules before it
+// leaves: a *normalize.RuleError names the rule broken. A symbol the venue
+// does not list is refused too.
+func (s *Session) checkRules(req *schema.OrderRequest) error {
+	r, ok := s.rules[req.Symbol]
+	if !ok {
+		return fmt.Errorf("%w: %q is not in the venue's instrument list", ErrConfig, req.Symbol)
+	}
+	return r.Check(req)
+}

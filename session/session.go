@@ -141,7 +141,7 @@ type Session struct {
 	shards []*shard
 	books  []*book.Book
 	orders *orders // nil without credentials
-	rules  map[string]Rules
+	rules  map[string]normalize.InstrumentRules
 	listed map[string]bool // canonical symbols the venue lists
 	clock  clock
 

@@ -94,3 +94,21 @@ func TestReportsFollowTheUserDataStream(t *testing.T) {
 	r := b.report()
 	assert.Equal(t, []any{"CANCELED", "rest-1"}, []any{r["X"], r["c"]})
 }
+
+// TestFilterFailures: orders off the tick or step size, or under the
+// minimum notional, are refused with -1013 as Binance refuses them.
+func TestFilterFailures(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	for i, tc := range []struct{ params, msg string }{
+		{`"type":"LIMIT","timeInForce":"GTC","price":"1000.005","quantity":"1"`, "Filter failure: PRICE_FILTER"},
+		{`"type":"LIMIT","timeInForce":"GTC","price":"1000.00","quantity":"0.000001"`, "Filter failure: LOT_SIZE"},
+		{`"type":"LIMIT","timeInForce":"GTC","price":"1000.00","quantity":"0.001"`, "Filter failure: NOTIONAL"},
+		{`"type":"MARKET","quantity":"0.123456"`, "Filter failure: LOT_SIZE"},
+	} {
+		id := 10 + i
+		write(t, a.c, `{"id":`+strconv.Itoa(id)+`,"method":"order.place","params":{"symbol":"BTCUSDT","side":"BUY",`+tc.params+`,"timestamp":1}}`)
+		assert.Equal(t, map[string]any{"code": float64(-1013), "msg": tc.msg}, a.response(float64(id))["error"], tc.params)
+	}
+}

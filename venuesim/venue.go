@@ -387,13 +387,15 @@ func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// serveExchangeInfo answers GET /api/v3/exchangeInfo with the symbols list.
+// serveExchangeInfo answers GET /api/v3/exchangeInfo with the symbols list
+// and each symbol's filters.
 func (v *Venue) serveExchangeInfo(w http.ResponseWriter, _ *http.Request) {
 	type symbol struct {
-		Symbol     string `json:"symbol"`
-		Status     string `json:"status"`
-		BaseAsset  string `json:"baseAsset"`
-		QuoteAsset string `json:"quoteAsset"`
+		Symbol     string   `json:"symbol"`
+		Status     string   `json:"status"`
+		BaseAsset  string   `json:"baseAsset"`
+		QuoteAsset string   `json:"quoteAsset"`
+		Filters    []filter `json:"filters"`
 	}
 	info := struct {
 		Timezone   string   `json:"timezone"`
@@ -401,7 +403,7 @@ func (v *Venue) serveExchangeInfo(w http.ResponseWriter, _ *http.Request) {
 		Symbols    []symbol `json:"symbols"`
 	}{Timezone: "UTC", ServerTime: time.Now().UnixMilli()}
 	for _, s := range v.mkt.symbols {
-		info.Symbols = append(info.Symbols, symbol{s.name, "TRADING", s.base, s.quote})
+		info.Symbols = append(info.Symbols, symbol{s.name, "TRADING", s.base, s.quote, filters(s)})
 	}
 	b := marshal(&info)
 	w.Header().Set("Content-Type", "application/json")

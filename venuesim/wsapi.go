@@ -233,6 +233,10 @@ func (c *conn) placeOrder(req apiRequest) {
 			return
 		}
 	}
+	if code, msg := checkFilters(s, o); code != 0 {
+		reject(400, code, msg)
+		return
+	}
 	if o.clientID == "" {
 		o.clientID = "sim-" + strconv.FormatUint(v.nextOrder.Load()+1, 10)
 	}
