@@ -27,10 +27,14 @@ type MergedOptions struct {
 	// the handler's to keep) on the subscription's goroutine; when nil they
 	// are sent on [MergedSubscription.C]. Defaults to nil.
 	Handler func(*schema.MergedEvent)
-	// Bound is how many merged events may wait; beyond it the oldest is
-	// dropped and counted. Coalescable ones (the consolidated best
-	// bid/offer) replace the queued one of their symbol and never count
-	// against it twice. Defaults to DefaultOrderedBound.
+	// Bound is how many windows — merged events of a type that is not
+	// coalescable — may wait; past it the oldest window is dropped and
+	// counted (MergedStats.Dropped). The coalescable consolidated best
+	// bid/offer is latest-wins per (symbol, type): a newer one replaces the
+	// queued one in place, keeping its place in line. It never counts
+	// against Bound and is never dropped, so a subscriber always gets the
+	// latest consolidated view, however far behind it is. Defaults to
+	// DefaultOrderedBound.
 	Bound int
 }
 
@@ -38,7 +42,7 @@ type MergedOptions struct {
 type MergedStats struct {
 	Delivered uint64 // merged events handed to the handler or received from C
 	Coalesced uint64 // queued coalescable events replaced by a newer one
-	Dropped   uint64 // events dropped oldest-first past Bound
+	Dropped   uint64 // windows dropped oldest-first past Bound (never a coalescable view)
 	Discarded uint64 // queued events released at Unsubscribe or at a Close that timed out
 	Depth     int    // events queued now
 }
@@ -46,8 +50,9 @@ type MergedStats struct {
 // MergedSubscription is one subscriber's queue of merged events and its
 // delivery goroutine: the MergedEvent lane. It follows the rules of the
 // market-data lanes of a [Subscription] — a clone per subscriber, latest
-// wins for coalescable types, oldest dropped first otherwise — in one FIFO,
-// as merged events are few. It is safe for concurrent use.
+// wins per (symbol, type) for coalescable types, windows dropped
+// oldest-first among windows past the bound — in one FIFO, as merged
+// events are few. It is safe for concurrent use.
 type MergedSubscription struct {
 	d       *Dispatcher
 	f       MergedFilter
@@ -62,6 +67,7 @@ type MergedSubscription struct {
 	mu    sync.Mutex
 	state subState
 	q     ring[*schema.MergedEvent]
+	nwin  int // windows (events not coalescable) in q
 	st    MergedStats
 }
 
@@ -164,25 +170,24 @@ func (s *MergedSubscription) enqueue(m *schema.MergedEvent) {
 		s.mu.Unlock()
 		return
 	}
-	replaced := false
 	if m.Type.Coalescable() {
 		for i := range s.q.n {
 			j := (s.q.head + i) % len(s.q.buf)
 			if old := s.q.buf[j]; old.Symbol == m.Symbol && old.Type == m.Type {
 				s.q.buf[j] = m.Clone()
 				s.st.Coalesced++
-				replaced = true
-				break
+				s.mu.Unlock()
+				signal(s.wake)
+				return
 			}
 		}
-	}
-	if !replaced {
-		if s.q.len() >= s.bound {
-			s.q.pop()
-			s.st.Dropped++
+	} else {
+		if s.nwin >= s.bound {
+			s.dropOldestWindowLocked()
 		}
-		s.q.push(m.Clone())
+		s.nwin++
 	}
+	s.q.push(m.Clone())
 	s.mu.Unlock()
 	signal(s.wake)
 }
@@ -223,6 +228,9 @@ func (s *MergedSubscription) next() *schema.MergedEvent {
 		}
 		if s.q.len() > 0 {
 			m := s.q.pop()
+			if !m.Type.Coalescable() {
+				s.nwin--
+			}
 			s.mu.Unlock()
 			return m
 		}
@@ -244,8 +252,29 @@ func (s *MergedSubscription) stop() uint64 {
 	s.mu.Lock()
 	s.state = stateStopped
 	n := uint64(s.q.reset())
+	s.nwin = 0
 	s.st.Discarded += n
 	s.mu.Unlock()
 	s.once.Do(func() { close(s.abort) })
 	return n
+}
+
+// dropOldestWindowLocked removes the oldest window from the queue, however
+// many coalescable views wait ahead of it: the views move up one slot, in
+// order, and keep their place in line.
+func (s *MergedSubscription) dropOldestWindowLocked() {
+	r := &s.q
+	at := func(i int) int { return (r.head + i) % len(r.buf) }
+	i := 0
+	for ; i < r.n && r.buf[at(i)].Type.Coalescable(); i++ {
+	}
+	if i == r.n {
+		return
+	}
+	for ; i > 0; i-- {
+		r.buf[at(i)] = r.buf[at(i-1)]
+	}
+	r.pop() // the head slot, a duplicate now
+	s.nwin--
+	s.st.Dropped++
 }

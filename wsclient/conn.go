@@ -100,13 +100,17 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	cn.ctx, cn.cancel = context.WithCancel(ctx)
 	cn.wg.Add(1)
 	go cn.readLoop()
+	// Timers are armed here, not in the goroutines, so that the Clock
+	// holds them from the dial on (a fake clock moved right after the
+	// dial fires them).
 	if c.opts.PingInterval > 0 {
 		cn.wg.Add(1)
-		go cn.pingLoop()
+		go cn.pingLoop(c.opts.Clock.NewTimer(c.opts.PingInterval))
 	}
 	if c.opts.IdleTimeout > 0 || c.opts.PingInterval > 0 {
+		tick := c.watchdogTick()
 		cn.wg.Add(1)
-		go cn.watchdog()
+		go cn.watchdog(tick, c.opts.Clock.NewTimer(tick), c.opts.Clock.Now())
 	}
 	return cn, nil
 }
@@ -289,10 +293,12 @@ func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 		c.handle(cn.ctx, f, cn.id)
 	case modeOverlap:
 		c.handle(cn.ctx, f, cn.id)
-		c.ov.oldDelivered(f)
+		if c.ov != nil {
+			c.ov.oldDelivered(f)
+		}
 	case modeStandby:
-		if c.ov.newArrived(cn, f) {
-			return f // the old connection delivered it already
+		if c.ov == nil || c.ov.newArrived(cn, f) {
+			return f // the rotation was given up, or the old connection delivered it already
 		}
 		return nil
 	case modeSkipping:
@@ -325,10 +331,9 @@ func (c *Client) putQueue(cn *conn) {
 // pingLoop pings every PingInterval from its own goroutine: Conn.Ping waits
 // for a pong that only the reader can receive. The watchdog, not a context
 // deadline, decides when a pong is late.
-func (cn *conn) pingLoop() {
+func (cn *conn) pingLoop(t Timer) {
 	defer cn.wg.Done()
 	c := cn.c
-	t := c.opts.Clock.NewTimer(c.opts.PingInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -351,6 +356,16 @@ func (cn *conn) pingLoop() {
 	}
 }
 
+// watchdogTick is the watchdog's sampling period: an eighth of the shorter
+// timeout in use, at least 1 ms.
+func (c *Client) watchdogTick() time.Duration {
+	tick := c.opts.PongTimeout
+	if c.opts.PingInterval <= 0 || (c.opts.IdleTimeout > 0 && c.opts.IdleTimeout < tick) {
+		tick = c.opts.IdleTimeout
+	}
+	return max(tick/8, time.Millisecond)
+}
+
 // watchdog declares the connection dead when the reader has waited on the
 // socket for IdleTimeout without a message, or for PongTimeout in all since
 // the outstanding ping was sent.
@@ -365,20 +380,13 @@ func (cn *conn) pingLoop() {
 // the idle count. Detection thus comes within one tick after the timeout.
 // A slow handler is never taken for a dead venue: messages it has not read
 // yet wait in the kernel's buffers and TCP pushes back on the venue.
-func (cn *conn) watchdog() {
+func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 	defer cn.wg.Done()
 	c := cn.c
 	clk := c.opts.Clock
 	idle, pong := c.opts.IdleTimeout, c.opts.PongTimeout
 	pinging := c.opts.PingInterval > 0
-	tick := pong
-	if !pinging || (idle > 0 && idle < pong) {
-		tick = idle
-	}
-	tick = max(tick/8, time.Millisecond)
-	t := clk.NewTimer(tick)
 	defer t.Stop()
-	prev := clk.Now()
 	lastPhase, lastPing := cn.phase.Load(), cn.ping.Load()
 	var idleWait, pongWait time.Duration
 	for {

@@ -151,14 +151,19 @@ func TestCloseFrameBeatsPingError(t *testing.T) {
 			steady(s)
 			return
 		}
+		cur.Store(int32(s.n)) // before the client can ping: it pings after the subscriptions
 		if s.readN(len(testSubs)) != nil {
 			return
 		}
-		cur.Store(int32(s.n))
 		s.readForever()
-		for n := range pinged {
-			if n == s.n {
-				_ = s.ws.Close(websocket.StatusCode(4000+s.n), fmt.Sprintf("bye %d", s.n))
+		for {
+			select {
+			case n := <-pinged:
+				if n == s.n {
+					_ = s.ws.Close(websocket.StatusCode(4000+s.n), fmt.Sprintf("bye %d", s.n))
+					return
+				}
+			case <-s.ctx.Done():
 				return
 			}
 		}

@@ -127,7 +127,10 @@
 // Options.OnEvent receives every state change and reported error, on a
 // goroutine of its own fed by a bounded queue: the reader never waits for
 // the host. [Client.Stats] gives the counters at any time without
-// allocating.
+// allocating. Options.Logger (a *slog.Logger, silent when nil) writes the
+// same events: state changes at Info, faults at Warn, keyed by venue and
+// conn_id, never a line per message. Connection ids count from 1 in every
+// frame, event, log line and Stats.
 //
 // # TLS
 //

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -228,6 +229,9 @@ func TestFaultSlowHandler(t *testing.T) {
 		<-s.ctx.Done()
 	})
 	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	defer free() // before the cleanups' Close, which waits for the handler
 	entered := make(chan struct{})
 	var order []int
 	k := &sink{hook: func(f *schema.WsFrame) error {
@@ -251,6 +255,7 @@ func TestFaultSlowHandler(t *testing.T) {
 	h := start(t, v.url(), opts, k, leaks)
 
 	<-entered
+	h.rec.waitFor(t, "connected", connected(1))
 	// Ten idle and pong timeouts pass on the client's clock, one watchdog
 	// tick at a time, while the handler holds the first message.
 	cn := h.live()
@@ -269,7 +274,7 @@ func TestFaultSlowHandler(t *testing.T) {
 	require.Zero(t, st.TotalReconnects(), "slow handler taken for a dead venue")
 	require.Equal(t, schema.ConnConnected, st.State)
 
-	close(release)
+	free()
 	if !assert.Eventually(t, func() bool { return h.c.Stats().Messages == total }, wait, time.Millisecond) {
 		t.Fatalf("stats %+v sent %d events %v", h.c.Stats(), sent.Load(), h.rec.all())
 	}

@@ -142,6 +142,14 @@ func (c *Client) abortOverlap(ov *overlap) bool {
 	return true
 }
 
+// restoreOld gives delivery back to old whatever the alignment said.
+func (c *Client) restoreOld(ov *overlap) {
+	c.deliverMu.Lock()
+	ov.old.mode.Store(modeLive)
+	c.ov = nil
+	c.deliverMu.Unlock()
+}
+
 // goLive turns the standby connection into the live one once the old one
 // has stopped: the queued frames the old connection did not deliver go to
 // the handler, then the reader delivers. It reports whether the switch was
@@ -187,7 +195,12 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 	ov := c.beginOverlap(old)
 	nb, _, err := c.connect(ctx, modeStandby)
 	if err != nil {
-		c.abortOverlap(ov)
+		// nb is stopped and its queue dropped. Had the streams been
+		// aligned meanwhile, old dropped what nb held: a possible gap.
+		if !c.abortOverlap(ov) {
+			c.restoreOld(ov)
+			c.unaligned(old.id)
+		}
 		c.rotationFailed(old, err)
 		return nil, err
 	}

@@ -24,6 +24,9 @@ type hub struct {
 	stop    chan struct{}
 	done    chan struct{}
 	perConn bool
+	// lose, when set, says whether connection n loses message seq (a
+	// venue that dropped it on one connection only).
+	lose func(n int, seq int64) bool
 }
 
 func newHub(perConn bool) *hub {
@@ -82,6 +85,9 @@ func (hb *hub) serve(lag func(n int) int) func(s *session) {
 		for {
 			select {
 			case n := <-ch:
+				if hb.lose != nil && hb.lose(s.n, n) {
+					continue
+				}
 				held = append(held, n)
 				for len(held) > lag(s.n) {
 					msg := `{"seq":` + strconv.FormatInt(held[0], 10) + `}`
@@ -164,10 +170,13 @@ func TestRotationNoRepeatNoGap(t *testing.T) {
 	h := start(t, v.url(), opts, k, leaks)
 
 	const rotations = 4
+	t0 := newFakeClock().Now() // the clock's start; only the test moves it
 	for r := 1; r <= rotations; r++ {
 		from := ks.count()
 		require.Eventually(t, func() bool { return ks.count() > from+50 }, wait, time.Millisecond, "connection %d delivers", r)
-		h.clock.advance(opts.MaxAge)
+		due := t0.Add(time.Duration(r) * opts.MaxAge) // connection r was dialled at t0 + (r-1)·MaxAge
+		require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation %d armed", r)
+		h.clock.advanceTo(due)
 		require.Eventually(t, func() bool { return h.c.Stats().Rotations == uint64(r) }, wait, time.Millisecond,
 			"rotation %d; events %v", r, h.rec.all())
 	}
@@ -208,15 +217,45 @@ func TestRotationUnalignedFallback(t *testing.T) {
 	h := start(t, v.url(), opts, &sink{hook: ks.hook}, leaks)
 
 	require.Eventually(t, func() bool { return ks.count() > 10 }, wait, time.Millisecond)
-	h.clock.advance(opts.MaxAge)
+	due := h.clock.Now().Add(opts.MaxAge)
+	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation armed")
+	h.clock.advanceTo(due)
 	require.Eventually(t, func() bool { // the new connection has delivered into its queue
 		h.c.deliverMu.Lock()
 		defer h.c.deliverMu.Unlock()
 		return h.c.ov != nil && h.c.ov.nb != nil
 	}, wait, time.Millisecond)
 	require.Zero(t, h.c.Stats().Rotations, "no switch before the overlap bound")
-	h.clock.advance(opts.RotationOverlap)
+	due = h.clock.Now().Add(opts.RotationOverlap)
+	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "overlap bound armed")
+	h.clock.advanceTo(due)
 	ev := h.rec.waitFor(t, "unaligned", func(ev Event) bool { return ev.Reason == ReasonRotation && ev.Err == ErrRotationUnaligned })
+	require.EqualValues(t, 2, ev.ConnID)
+	require.EqualValues(t, 1, h.c.Stats().Rotations)
+	require.EqualValues(t, 1, h.c.Stats().Unaligned)
+	hb.halt()
+	h.finish(v)
+}
+
+// Streams that match at one frame but then differ (here the new connection
+// lost every fifth message, within the run of messages the old connection,
+// 30 ahead, already delivered) are not aligned after all: the rotation is
+// reported unaligned as soon as they differ.
+func TestRotationDivergingStreams(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	hb := newHub(false)
+	hb.lose = func(n int, seq int64) bool { return n == 2 && seq%5 == 0 }
+	v := newVenue(t, hb.serve(func(n int) int { return 30 * (1 - n%2) }))
+	go hb.run()
+	ks := &seqSink{conns: map[uint64]int{}}
+	opts := rotationOptions()
+	h := start(t, v.url(), opts, &sink{hook: ks.hook}, leaks)
+
+	require.Eventually(t, func() bool { return ks.count() > 10 }, wait, time.Millisecond)
+	due := newFakeClock().Now().Add(opts.MaxAge)
+	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation armed")
+	h.clock.advanceTo(due)
+	ev := h.rec.waitFor(t, "unaligned", func(ev Event) bool { return ev.Err == ErrRotationUnaligned })
 	require.EqualValues(t, 2, ev.ConnID)
 	require.EqualValues(t, 1, h.c.Stats().Rotations)
 	require.EqualValues(t, 1, h.c.Stats().Unaligned)
@@ -273,8 +312,9 @@ func TestRotationFailureKeepsOldConnection(t *testing.T) {
 	opts.BackoffBase = 10 * time.Millisecond
 	h := start(t, v.url(), opts, &sink{}, leaks)
 
-	h.rec.waitFor(t, "connected", connected(1))
-	h.clock.advance(opts.MaxAge)
+	due := newFakeClock().Now().Add(opts.MaxAge) // connection 1 was dialled at the clock's start
+	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation armed")
+	h.clock.advanceTo(due)
 	failed := h.rec.waitFor(t, "failed rotation", func(ev Event) bool {
 		return ev.State == schema.ConnConnected && ev.Reason == ReasonRotation && ev.Err != nil
 	})

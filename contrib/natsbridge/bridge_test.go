@@ -187,13 +187,22 @@ func TestGapMarkersForLostMessages(t *testing.T) {
 // backlog (its pending limits), NATS drops the rest, and the losses arrive as
 // gap markers, not as unbounded memory.
 func TestSlowConsumerBounded(t *testing.T) {
+	for name, opts := range map[string]*ConsumerOptions{
+		"messages": {PendingMsgs: 50},
+		"bytes":    {PendingBytes: 50 * 80}, // a trade is about 80 bytes with its subject
+	} {
+		t.Run(name, func(t *testing.T) { testSlowConsumerBounded(t, opts) })
+	}
+}
+
+func testSlowConsumerBounded(t *testing.T, opts *ConsumerOptions) {
 	srv := startServer(t)
 	ingest, far := newNode(t), newNode(t)
 	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d,
 		&PublisherOptions{Lanes: dispatch.SubscribeOptions{OrderedBound: 1 << 16}})
 	require.NoError(t, err)
 	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, &ConsumerOptions{PendingMsgs: 50})
+	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, opts)
 	require.NoError(t, err)
 
 	const n = 2000

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -36,8 +38,9 @@ type ConsumerOptions struct {
 	Prefix string
 	// Subjects are the subjects subscribed, wildcards allowed:
 	// "meltica.binance.>", "meltica.*.BTC-USDT.*", "meltica.*.*.trade".
-	// They select execution reports from the stream too. Defaults to
-	// Prefix + ".>", everything.
+	// They may overlap: an event whose subject two of them match is handed
+	// on once, in order. They select execution reports from the stream
+	// too. Defaults to Prefix + ".>", everything.
 	Subjects []string
 	// Durable names the JetStream durable consumer that delivers execution
 	// reports and order acks. It is what lets a restarted consumer resume
@@ -48,10 +51,14 @@ type ConsumerOptions struct {
 	// Stream describes the JetStream stream of execution reports; give it
 	// the values the Publisher has.
 	Stream StreamOptions
-	// PendingMsgs and PendingBytes bound what waits in NATS's client
-	// buffer for this consumer. Beyond them NATS drops messages (a slow
-	// consumer); the losses of ordered streams become gap markers. Default
-	// to DefaultPendingMsgs and DefaultPendingBytes.
+	// PendingMsgs and PendingBytes bound what waits for this consumer: all
+	// subjects share one queue, so that the consumer hands messages on in
+	// the order the server sent them. Beyond either bound messages are
+	// dropped (a slow consumer, ConsumerStats.SlowDropped); the losses of
+	// ordered streams become gap markers. (Messages in transit from nats.go
+	// to the queue, which a goroutine that does nothing else moves as they
+	// come, are bounded by PendingMsgs alone.) Default to
+	// DefaultPendingMsgs and DefaultPendingBytes.
 	PendingMsgs, PendingBytes int
 	// AckWait is how long the server waits for the ack of an execution
 	// report before delivering it again. Defaults to DefaultAckWait.
@@ -69,27 +76,40 @@ type ConsumerOptions struct {
 	// DefaultStateVenue ("nats").
 	StateVenue schema.Venue
 	// PoolWait bounds the wait for an event from the pool for execution
-	// reports, gap markers and states; market data never waits (it is
-	// dropped and becomes a gap). Defaults to DefaultPoolWait.
+	// reports (handed back when it ends) and the NATS connection's states.
+	// Core messages never wait: market data that finds no event is dropped
+	// and announced (a gap marker for an ordered stream, the latest update
+	// kept for a coalescable one), a critical message is kept and delivered
+	// first once an event is free. Defaults to DefaultPoolWait.
 	PoolWait time.Duration
 	// OnState sees the NATS connection's state changes after they were
 	// published to the dispatcher, from a goroutine of the consumer's.
 	// Defaults to nil.
 	OnState func(StateEvent)
+	// Logger receives the consumer's state changes at Info (the NATS
+	// connection's states, the durable consumer started and stopped) and
+	// its faults and losses at Warn (gaps, pool exhaustion, malformed
+	// messages, acks not confirmed) — the first of a kind and then each
+	// time its total doubles, never once per message — with the keys
+	// "durable", "subject", "venue", "symbol", "count" and "total".
+	// Defaults to nil: silent.
+	Logger *slog.Logger
 }
 
 // ConsumerStats are a Consumer's counters.
 type ConsumerStats struct {
 	Received      uint64 // core NATS messages received
+	Duplicates    uint64 // of those, second copies of one message through overlapping Subjects (dropped)
 	Delivered     uint64 // of those, published to the dispatcher
 	Gaps          uint64 // gap markers published
 	Lost          uint64 // ordered-stream messages the gap markers account for
 	SlowDropped   uint64 // messages NATS dropped because this consumer fell behind
-	PoolDropped   uint64 // market data dropped because the event pool was exhausted
+	PoolDropped   uint64 // messages dropped because the event pool was exhausted (market data shows in gap markers)
 	Malformed     uint64 // messages that did not decode (dropped; execution reports are terminated)
 	ExecDelivered uint64 // execution reports and order acks published to the dispatcher
 	ExecDuplicate uint64 // redeliveries dropped because the id was already handed on
 	AckErrors     uint64 // acks the server did not confirm (the report may come again, then dropped as a duplicate)
+	ExecReturned  uint64 // reports delivered to a consumer closing, handed back (Nak) for its next incarnation
 }
 
 // Consumer feeds a local dispatcher from NATS: market data and control
@@ -105,32 +125,86 @@ type ConsumerStats struct {
 // stream. The NATS connection's states are published as schema.EventConnState
 // events with the Venue StateVenue.
 //
-// A Consumer is safe for concurrent use. nats.go delivers on its own
-// goroutines; the consumer adds one for state changes; Close stops them.
+// Every core message is handed on once, in the order the server sent it,
+// whatever the Subjects (overlapping filters make the server send a message
+// once per filter that matches: the consumer keeps the copy of the first).
+// When the host's event pool is exhausted, a lost market data event is
+// still announced: the gap marker is published before the next event of
+// its stream, in that event's place if no other event is free.
+//
+// A Consumer is safe for concurrent use. It starts two goroutines for core
+// messages (one moves them from nats.go into its bounded queue, one hands
+// them on) and one for state changes, and nats.go delivers execution
+// reports on its own; Close stops them.
 type Consumer struct {
 	nc     *nats.Conn
 	d      *dispatch.Dispatcher
 	events *pool.Pool[*schema.CanonicalEvent]
 	opts   ConsumerOptions
+	log    *slog.Logger
 	subs   []*nats.Subscription
+	msgs   chan *nats.Msg // every subscription's messages, in the server's order
+	q      *msgQueue      // what waits for onMsg, bounded by PendingMsgs and PendingBytes
+	pumped chan struct{}  // closed when the pump has exited
+	quit   chan struct{}  // closed by Close: the loop exits
+	loop   chan struct{}  // closed when the loop has exited
 	cc     jetstream.ConsumeContext
 	w      *watcher
 	closed atomic.Bool
 
-	mu      sync.Mutex // core delivery
-	dec     wire.Decoder
-	streams map[string]*uint64 // last bridge sequence per subject
+	mu       sync.Mutex // core delivery
+	dec      wire.Decoder
+	subjects map[string]*subjectState
+	// held are critical messages (gap markers, states, control) that found
+	// no event, in order: they are delivered first, and nothing overtakes
+	// them.
+	held     []heldMsg
+	nLatest  int         // subjects holding a coalescable update
+	holding  atomic.Bool // something is held: the loop retries it
+	heldOver bool        // held went over maxHeld (logged once)
+	// reserve is an event kept for critical messages and gap markers when
+	// the pool is exhausted; refilled after a message while the pool has
+	// two events free or more (the last one is left to market data).
+	reserve *schema.CanonicalEvent
 
-	execMu  sync.Mutex // execution report delivery
-	execDec wire.Decoder
-	seen    dedup
+	execMu     sync.Mutex // execution report delivery
+	execDec    wire.Decoder
+	seen       dedup
+	execFilter bool // the durable consumer reads the whole stream: keep what Subjects match
 
 	closeOnce sync.Once
 	closeErr  error
+	slowAtEnd atomic.Uint64 // NATS's drop count when the subscriptions ended
 
-	received, delivered, gaps, lost, poolDropped, malformed atomic.Uint64
-	execDelivered, execDup, ackErrors                       atomic.Uint64
+	received, dupes, delivered, gaps, malformed atomic.Uint64
+	execDelivered, execDup, execReturned        atomic.Uint64
+	lost, poolDropped, ackErrors, badMsgs       lossCounter
 }
+
+// subjectState is what the consumer keeps per subject.
+type subjectState struct {
+	subject string
+	via     string // the first of Subjects that matches: copies through other subscriptions are duplicates
+	last    uint64 // the last bridge sequence of an ordered stream
+	// latest is the last update of a coalescable stream that found no
+	// event, delivered once one is free unless a newer one comes first.
+	latest    []byte
+	hasLatest bool
+}
+
+// heldMsg is a critical message waiting for an event.
+type heldMsg struct {
+	st   *subjectState
+	data []byte
+}
+
+// maxHeld is the soft bound of held critical messages: past it they are
+// still kept (never dropped), and the Logger is told once.
+const maxHeld = 1024
+
+// heldRetry is how often the loop tries to deliver what is held while no
+// message comes.
+const heldRetry = 5 * time.Millisecond
 
 // NewConsumer subscribes to the subjects and, with a Durable name, creates
 // (or resumes) the durable consumer of execution reports, creating the
@@ -147,6 +221,14 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	if len(o.Subjects) == 0 {
 		o.Subjects = []string{o.Prefix + ".>"}
 	}
+	// One subscription per distinct filter: a filter names its subscription.
+	var subjects []string
+	for _, subj := range o.Subjects {
+		if !slices.Contains(subjects, subj) {
+			subjects = append(subjects, subj)
+		}
+	}
+	o.Subjects = subjects
 	o.Stream = o.Stream.withDefaults()
 	o.PendingMsgs = orDefault(o.PendingMsgs, DefaultPendingMsgs)
 	o.PendingBytes = orDefault(o.PendingBytes, DefaultPendingBytes)
@@ -161,21 +243,29 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	if o.StateVenue == "" {
 		o.StateVenue = DefaultStateVenue
 	}
-	c := &Consumer{nc: nc, d: d, events: events, opts: o, streams: make(map[string]*uint64), seen: newDedup(o.Dedup)}
+	c := &Consumer{nc: nc, d: d, events: events, opts: o, log: logger(o.Logger).With("role", "consumer"),
+		msgs: make(chan *nats.Msg, o.PendingMsgs), q: newMsgQueue(o.PendingMsgs, o.PendingBytes),
+		quit: make(chan struct{}), loop: make(chan struct{}), pumped: make(chan struct{}),
+		subjects: make(map[string]*subjectState), seen: newDedup(o.Dedup)}
+	if o.Durable != "" {
+		c.log = c.log.With("durable", o.Durable)
+	}
+	c.reserve, _ = events.TryGet()
 	c.w = watch(nc, c.onState)
+	go c.pump()
+	go c.run()
 	fail := func(err error) (*Consumer, error) {
-		c.stop(context.Background())
+		_ = c.stop(context.Background())
 		return nil, err
 	}
 	for _, subj := range o.Subjects {
-		s, err := nc.Subscribe(subj, c.onMsg)
+		// One channel for all: the connection's reader fills it in the
+		// order the server sent, and one goroutine empties it.
+		s, err := nc.ChanSubscribe(subj, c.msgs)
 		if err != nil {
 			return fail(fmt.Errorf("natsbridge: subscribe %s: %w", subj, err))
 		}
 		c.subs = append(c.subs, s)
-		if err := s.SetPendingLimits(o.PendingMsgs, o.PendingBytes); err != nil {
-			return fail(fmt.Errorf("natsbridge: %w", err))
-		}
 	}
 	// Once the server has the subscriptions, whatever is published after
 	// NewConsumer returns reaches them.
@@ -188,8 +278,54 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 		if err := c.consumeExec(ctx); err != nil {
 			return fail(err)
 		}
+		c.log.Info("natsbridge: durable consumer started", "subjects", o.Subjects, "stream", o.Stream.Name)
 	}
 	return c, nil
+}
+
+// pump moves the messages nats.go delivers into the bounded queue, until
+// Close. It never waits for the consumer, so the channel stays nearly empty.
+func (c *Consumer) pump() {
+	defer close(c.pumped)
+	for {
+		select {
+		case m := <-c.msgs:
+			c.q.push(m)
+		case <-c.quit:
+			return
+		}
+	}
+}
+
+// run hands the queued messages on, one at a time in the order the server
+// sent them, until Close; while something is held for want of an event, it
+// retries every heldRetry.
+func (c *Consumer) run() {
+	defer close(c.loop)
+	retry := time.NewTimer(heldRetry)
+	defer retry.Stop()
+	for {
+		if m := c.q.pop(); m != nil {
+			c.onMsg(m)
+			continue
+		}
+		var again <-chan time.Time
+		if c.holding.Load() {
+			retry.Reset(heldRetry)
+			again = retry.C
+		}
+		select {
+		case <-c.q.wake:
+		case <-again:
+			c.mu.Lock()
+			if !c.closed.Load() {
+				c.flushHeld()
+			}
+			c.mu.Unlock()
+		case <-c.quit:
+			return
+		}
+	}
 }
 
 func orDefault(v, def int) int {
@@ -207,6 +343,12 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	if err := ensureStream(ctx, js, c.opts.Prefix, c.opts.Stream); err != nil {
 		return err
 	}
+	// A durable consumer's filters must not overlap: when Subjects do, it
+	// reads the whole stream and the consumer keeps what they match.
+	filters := c.opts.Subjects
+	if anyOverlap(filters) {
+		filters, c.execFilter = nil, true
+	}
 	cons, err := js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, jetstream.ConsumerConfig{
 		Durable:        c.opts.Durable,
 		Description:    "Meltica execution reports for one consumer node",
@@ -214,7 +356,7 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        c.opts.AckWait,
 		MaxAckPending:  c.opts.MaxAckPending,
-		FilterSubjects: c.opts.Subjects,
+		FilterSubjects: filters,
 	})
 	if err != nil {
 		return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
@@ -226,7 +368,25 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	return nil
 }
 
-// onMsg runs on nats.go's delivery goroutine of one subscription.
+// subject returns the state of a subject, the first time choosing the
+// subscription that hands its messages on.
+func (c *Consumer) subject(subj string) *subjectState {
+	st := c.subjects[subj]
+	if st == nil {
+		st = &subjectState{subject: subj}
+		for _, f := range c.opts.Subjects {
+			if overlap(f, subj) {
+				st.via = f
+				break
+			}
+		}
+		c.subjects[subj] = st
+	}
+	return st
+}
+
+// onMsg runs on the consumer's goroutine, one message at a time in the
+// server's order.
 func (c *Consumer) onMsg(m *nats.Msg) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -234,60 +394,154 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 		return
 	}
 	c.received.Add(1)
+	st := c.subject(m.Subject)
+	if m.Sub == nil || m.Sub.Subject != st.via {
+		c.dupes.Add(1) // the same message through another, overlapping filter
+		return
+	}
 	typ, ok := wire.Type(m.Data)
 	if ok && durable(typ) {
 		return // the durable consumer delivers these, once
 	}
-	ev, err := c.events.TryGet()
-	if err != nil {
-		if typ.Critical() {
-			ev, err = c.getWait()
+	defer c.flushHeld()
+	var ev *schema.CanonicalEvent
+	if len(c.held) == 0 || c.deliverHeld() { // nothing overtakes a held message
+		ev = c.take(typ.Critical())
+	}
+	if ev == nil {
+		c.shelve(st, typ, m.Data)
+		return
+	}
+	c.deliver(st, m.Data, ev)
+}
+
+// take returns a free event, for a critical message the reserve if none
+// is, or nil.
+func (c *Consumer) take(critical bool) *schema.CanonicalEvent {
+	if ev, err := c.events.TryGet(); err == nil {
+		return ev
+	}
+	if ev := c.reserve; critical && ev != nil {
+		c.reserve = nil
+		return ev
+	}
+	return nil
+}
+
+// shelve deals with a message that found no event: a critical one is held
+// (delivered first once an event is free), a coalescable one kept as its
+// stream's latest, an ordered one dropped without moving its stream's
+// sequence, so that the next message announces it with a gap marker.
+func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
+	c.poolDropped.add(c.log, 1, "natsbridge: event pool exhausted; market data dropped and announced, critical messages delayed", "subject", st.subject)
+	switch {
+	case typ.Critical():
+		c.held = append(c.held, heldMsg{st: st, data: append([]byte(nil), data...)})
+		if len(c.held) > maxHeld && !c.heldOver {
+			c.heldOver = true
+			c.log.Warn("natsbridge: critical messages waiting for the event pool over the bound; kept", "held", len(c.held), "bound", maxHeld)
 		}
-		if err != nil {
-			// Not decoded, so the stream's sequence is not advanced: the
-			// next message of an ordered stream shows the loss.
-			c.poolDropped.Add(1)
-			return
+	case typ.Coalescable():
+		st.latest = append(st.latest[:0], data...)
+		if !st.hasLatest {
+			st.hasLatest = true
+			c.nLatest++
 		}
 	}
-	seq, err := c.dec.Decode(m.Data, ev)
+	c.holding.Store(true)
+}
+
+// deliver decodes data into ev and publishes it, announcing a loss of its
+// ordered stream first.
+func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEvent) {
+	seq, err := c.dec.Decode(data, ev)
 	if err != nil {
 		c.events.Put(ev)
 		c.malformed.Add(1)
+		c.badMsgs.add(c.log, 1, "natsbridge: malformed messages dropped", "subject", st.subject, "error", err)
 		return
 	}
+	if ev.Type.Coalescable() && st.hasLatest {
+		st.hasLatest = false // superseded
+		c.nLatest--
+	}
 	if seq != 0 && !ev.Type.Coalescable() && !ev.Type.Critical() {
-		last := c.streams[m.Subject]
-		if last == nil {
-			last = new(uint64)
-			c.streams[m.Subject] = last
-		}
 		// A sequence that does not move forward is a restarted publisher:
 		// start over from it.
-		if *last != 0 && seq > *last+1 {
-			c.gap(ev, seq-*last-1)
+		last := st.last
+		st.last = seq
+		if last != 0 && seq > last+1 {
+			if ev = c.gap(ev, seq-last-1); ev == nil {
+				return
+			}
 		}
-		*last = seq
 	}
 	if c.d.Publish(context.Background(), ev) == nil {
 		c.delivered.Add(1)
 	}
 }
 
-// gap publishes a gap marker for n events lost before ev, ahead of it.
-func (c *Consumer) gap(ev *schema.CanonicalEvent, n uint64) {
-	c.lost.Add(n)
-	g, err := c.getWait()
-	if err != nil {
-		return
+// deliverHeld delivers the held critical messages, in order, while events
+// are free, and reports whether none is left.
+func (c *Consumer) deliverHeld() bool {
+	for len(c.held) > 0 {
+		ev := c.take(true)
+		if ev == nil {
+			return false
+		}
+		h := c.held[0]
+		c.held[0] = heldMsg{}
+		c.held = c.held[1:]
+		c.deliver(h.st, h.data, ev)
 	}
-	g.Venue, g.Symbol, g.Type = ev.Venue, ev.Symbol, schema.EventGap
+	c.held, c.heldOver = nil, false
+	return true
+}
+
+// flushHeld delivers what is held while events are free — the critical
+// messages first, then the latest updates of coalescable streams — and
+// then refills the reserve.
+func (c *Consumer) flushHeld() {
+	if c.holding.Load() && c.deliverHeld() && c.nLatest > 0 {
+		for _, st := range c.subjects {
+			if !st.hasLatest {
+				continue
+			}
+			ev := c.take(false)
+			if ev == nil {
+				break
+			}
+			c.deliver(st, st.latest, ev) // clears hasLatest
+		}
+	}
+	c.holding.Store(len(c.held) > 0 || c.nLatest > 0)
+	// The reserve takes an event while the pool has two free or more: the
+	// last one is left to market data.
+	if c.reserve == nil && c.events.Capacity()-int(c.events.Stats().InUse) >= 2 {
+		c.reserve, _ = c.events.TryGet()
+	}
+}
+
+// gap announces n events lost before ev: it publishes a gap marker ahead
+// of ev and returns ev to be published. When the pool has no event for the
+// marker, ev itself becomes the marker (counting itself lost too) and gap
+// returns nil: a loss is never left unannounced.
+func (c *Consumer) gap(ev *schema.CanonicalEvent, n uint64) *schema.CanonicalEvent {
+	venue, symbol, typ := ev.Venue, ev.Symbol, ev.Type
+	g := c.take(true)
+	if g == nil {
+		g, ev, n = ev, nil, n+1
+		g.Reset()
+	}
+	c.lost.add(c.log, n, "natsbridge: events lost between ingest and consumer, announced by gap markers", "venue", venue, "symbol", symbol)
+	g.Venue, g.Symbol, g.Type = venue, symbol, schema.EventGap
 	g.IngestTS = time.Now().UnixNano()
-	g.Control = schema.Control{Kind: schema.ControlGap, GapType: ev.Type, GapCount: n, GapSource: schema.GapRelay,
+	g.Control = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: n, GapSource: schema.GapRelay,
 		Reason: "natsbridge: " + strconv.FormatUint(n, 10) + " lost between ingest and consumer"}
 	if c.d.Publish(context.Background(), g) == nil {
 		c.gaps.Add(1)
 	}
+	return ev
 }
 
 func (c *Consumer) getWait() (*schema.CanonicalEvent, error) {
@@ -298,12 +552,20 @@ func (c *Consumer) getWait() (*schema.CanonicalEvent, error) {
 
 // onExec runs on the durable consumer's delivery goroutine. A report is
 // acknowledged once the dispatcher has queued it for every subscriber; it is
-// not acknowledged (and so comes again) when it could not be handed on.
+// handed back (Nak, so that the server delivers it again at once) when it
+// could not be handed on, and when the consumer is closing: the next
+// incarnation gets it without waiting for AckWait.
 func (c *Consumer) onExec(m jetstream.Msg) {
 	c.execMu.Lock()
 	defer c.execMu.Unlock()
 	if c.closed.Load() {
-		return // not acked: the next incarnation gets it
+		c.execReturned.Add(1)
+		_ = m.Nak()
+		return
+	}
+	if c.execFilter && !c.wanted(m.Subject()) {
+		c.ack(m) // another node's: the whole stream is read because Subjects overlap
+		return
 	}
 	id := m.Headers().Get(jetstream.MsgIDHeader)
 	if id != "" && c.seen.has(id) {
@@ -313,12 +575,14 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 	}
 	ev, err := c.getWait()
 	if err != nil {
+		c.poolDropped.add(c.log, 1, "natsbridge: event pool exhausted, execution report handed back", "subject", m.Subject())
 		_ = m.Nak()
 		return
 	}
 	if _, err := c.execDec.Decode(m.Data(), ev); err != nil {
 		c.events.Put(ev)
 		c.malformed.Add(1)
+		c.badMsgs.add(c.log, 1, "natsbridge: malformed execution report terminated", "subject", m.Subject(), "error", err)
 		_ = m.Term()
 		return
 	}
@@ -333,18 +597,29 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 	c.ack(m)
 }
 
+// wanted reports whether one of Subjects matches subj.
+func (c *Consumer) wanted(subj string) bool {
+	for _, f := range c.opts.Subjects {
+		if overlap(f, subj) {
+			return true
+		}
+	}
+	return false
+}
+
 // ack waits for the server to confirm the ack, so that once Close has
 // returned no report handed on is delivered again to the next incarnation.
 func (c *Consumer) ack(m jetstream.Msg) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.AckWait)
 	defer cancel()
 	if err := m.DoubleAck(ctx); err != nil {
-		c.ackErrors.Add(1)
+		c.ackErrors.add(c.log, 1, "natsbridge: acks not confirmed by the server; the reports may come again (dropped as duplicates)", "error", err)
 	}
 }
 
 // onState publishes a state of the NATS connection to the dispatcher.
 func (c *Consumer) onState(e StateEvent) {
+	logState(c.log, e)
 	if ev, err := c.getWait(); err == nil {
 		ev.Venue, ev.Type = c.opts.StateVenue, schema.EventConnState
 		ev.IngestTS = e.At.UnixNano()
@@ -363,39 +638,52 @@ func (c *Consumer) onState(e StateEvent) {
 	}
 }
 
-// Stats returns the consumer's counters.
-func (c *Consumer) Stats() ConsumerStats {
-	var slow uint64
+// slowDropped sums what NATS dropped for the subscriptions.
+func (c *Consumer) slowDropped() uint64 {
+	if c.closed.Load() {
+		return c.slowAtEnd.Load()
+	}
+	slow := c.q.droppedCount()
 	for _, s := range c.subs {
 		if n, err := s.Dropped(); err == nil {
 			slow += uint64(n)
 		}
 	}
+	return slow
+}
+
+// Stats returns the consumer's counters.
+func (c *Consumer) Stats() ConsumerStats {
 	return ConsumerStats{
 		Received:      c.received.Load(),
+		Duplicates:    c.dupes.Load(),
 		Delivered:     c.delivered.Load(),
 		Gaps:          c.gaps.Load(),
-		Lost:          c.lost.Load(),
-		SlowDropped:   slow,
-		PoolDropped:   c.poolDropped.Load(),
+		Lost:          c.lost.load(),
+		SlowDropped:   c.slowDropped(),
+		PoolDropped:   c.poolDropped.load(),
 		Malformed:     c.malformed.Load(),
 		ExecDelivered: c.execDelivered.Load(),
 		ExecDuplicate: c.execDup.Load(),
-		AckErrors:     c.ackErrors.Load(),
+		AckErrors:     c.ackErrors.load(),
+		ExecReturned:  c.execReturned.Load(),
 	}
 }
 
-// Close unsubscribes and stops the durable consumer (which keeps its
-// position on the server: a new Consumer with the same Durable resumes after
-// the last acknowledged report), and waits for the deliveries in progress
-// and the state goroutine to end. Close the Consumer before its dispatcher.
-// It is safe to call twice.
+// Close unsubscribes and stops the durable consumer, which keeps its
+// position on the server: a report delivered to this consumer but not yet
+// handed on is handed back (Nak, confirmed by a flush when the connection
+// is up), so that a new Consumer with the same Durable resumes at once
+// after the last acknowledged report instead of waiting for AckWait. Close
+// waits for the deliveries in progress and the consumer's goroutines to
+// end. Close the Consumer before its dispatcher. It is safe to call twice.
 func (c *Consumer) Close(ctx context.Context) error {
 	c.closeOnce.Do(func() { c.closeErr = c.stop(ctx) })
 	return c.closeErr
 }
 
 func (c *Consumer) stop(ctx context.Context) error {
+	c.slowAtEnd.Store(c.slowDropped())
 	c.closed.Store(true)
 	var errs []error
 	for _, s := range c.subs {
@@ -403,19 +691,41 @@ func (c *Consumer) stop(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	close(c.quit)
+	<-c.pumped
+	<-c.loop
+	c.mu.Lock()
+	if c.reserve != nil {
+		c.events.Put(c.reserve)
+		c.reserve = nil
+	}
+	c.mu.Unlock()
 	if c.cc != nil {
-		c.cc.Stop()
+		// Drain, not Stop: the reports already buffered in the client reach
+		// onExec, which hands them back, instead of waiting on the server
+		// for AckWait. Without a connection nothing can be handed back, and
+		// a drain would wait for one.
+		if c.nc.IsConnected() {
+			c.cc.Drain()
+		} else {
+			c.cc.Stop()
+		}
 		select {
 		case <-c.cc.Closed():
 		case <-ctx.Done():
 			errs = append(errs, fmt.Errorf("natsbridge: stopping durable consumer: %w", ctx.Err()))
 		}
+		// Wait for a delivery in progress: it sees closed and hands on
+		// nothing more.
+		c.execMu.Lock()
+		c.execMu.Unlock() //nolint:staticcheck // an empty critical section is the wait
+		if c.nc.IsConnected() {
+			if err := flush(ctx, c.nc); err != nil {
+				errs = append(errs, fmt.Errorf("natsbridge: flush: %w", err))
+			}
+		}
+		c.log.Info("natsbridge: durable consumer stopped", "handed_back", c.execReturned.Load())
 	}
-	// Wait for a delivery in progress: it sees closed and hands on nothing more.
-	c.mu.Lock()
-	c.mu.Unlock() //nolint:staticcheck // an empty critical section is the wait
-	c.execMu.Lock()
-	c.execMu.Unlock() //nolint:staticcheck // likewise
 	c.w.stop()
 	return errors.Join(errs...)
 }

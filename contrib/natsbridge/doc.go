@@ -26,6 +26,17 @@
 // host's subscribers get heap clones with the same lanes: coalescing,
 // bounded ordered lanes and their gap markers, critical lane first.
 //
+// The subjects may overlap ("meltica.binance.>" with
+// "meltica.*.BTC-USDT.*"): the server then sends a message once per
+// matching subscription, and the Consumer hands on only the copy of the
+// first subject that matches (ConsumerStats.Duplicates counts the others).
+// All its subscriptions feed one queue, bounded by
+// ConsumerOptions.PendingMsgs and PendingBytes, that one goroutine empties,
+// so events are handed on in the order the server sent them, across
+// subjects too. Execution reports are read by one durable consumer whose filters
+// are the subjects — or, when they overlap (JetStream refuses overlapping
+// filters), the whole stream, keeping the reports the subjects match.
+//
 // # Losses and gap markers
 //
 // Every market data message carries a bridge sequence per subject, counted by
@@ -40,6 +51,19 @@
 // of the stream. Losses of coalescable streams are not gaps: the next update
 // replaces the lost one. A loss at the end of a stream is reported when the
 // stream's next message arrives.
+//
+// Losses are announced even when the host's event pool is exhausted, and
+// core messages never wait for it: the Consumer keeps one event of the
+// pool in reserve for critical messages and gap markers (taken back while
+// the pool has two events free or more); market data that finds no event
+// is dropped without moving its stream's sequence, so the next message
+// shows the jump and gets its marker — in that message's own event, counting
+// itself, when no other is free; the latest update of a coalescable stream
+// that finds no event is kept and delivered once one is free (unless a newer
+// one comes first); a critical message that finds no event (a gap marker or
+// a state from the ingest node) is kept and delivered first, in order, once
+// one is free — nothing overtakes it. A subscriber never sees a hole
+// without a marker before the next event of the stream.
 //
 // # Execution reports: the guarantee
 //
@@ -60,6 +84,11 @@
 //     queued it for every subscriber; a redelivery of an id the consumer has
 //     already handed on is dropped (it remembers the last
 //     ConsumerOptions.Dedup ids).
+//
+// A Consumer that closes hands back (Nak) the reports delivered to it and
+// not yet handed on — the one in hand and those nats.go had buffered — and
+// confirms it with a flush, so that its next incarnation with the same
+// Durable gets them at once rather than after AckWait.
 //
 // Delivery is therefore at least once, and exactly once in these cases:
 // consumers that stop with Close (every acknowledgement confirmed), and
@@ -90,7 +119,7 @@
 // venue's digits and trailing zeros cross exactly; a string or byte slice is
 // a uvarint length and the bytes; an ID is a length byte and the bytes.
 //
-//	u8       version (1)
+//	u8       version (3)
 //	u8       event type (schema.EventType)
 //	uvarint  bridge sequence (0: none; execution reports and control)
 //	string   venue, string symbol
@@ -132,4 +161,14 @@
 // execution reports to be stored). On a strategy host close the Consumer,
 // then its dispatcher. The NATS connections are the host's: close them last.
 // No goroutine of the bridge outlives Close.
+//
+// # Logging
+//
+// PublisherOptions.Logger and ConsumerOptions.Logger (nil: silent) take a
+// *slog.Logger: the NATS connection's states and the durable consumer's
+// start and stop at Info; messages NATS refused, failed attempts to store a
+// report, gaps, pool exhaustion, malformed messages and unconfirmed acks at
+// Warn, the first of each kind and then each time its total doubles, never
+// once per message. Keys: "role" (publisher, consumer), "durable",
+// "subject", "venue", "symbol", "state", "count", "total", "error".
 package natsbridge

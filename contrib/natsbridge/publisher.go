@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -56,6 +57,14 @@ type PublisherOptions struct {
 	// OnState sees the NATS connection's state changes, from a goroutine
 	// of the publisher's. Defaults to nil.
 	OnState func(StateEvent)
+	// Logger receives the publisher's state changes at Info (the NATS
+	// connection's states) and its faults and losses at Warn (messages
+	// NATS refused, failed attempts to store an execution report, the
+	// queue of reports over ExecBound, reports left at Close) — the first
+	// of a kind and then each time its total doubles, never once per
+	// message — with the keys "subject", "count", "total" and "error".
+	// Defaults to nil: silent.
+	Logger *slog.Logger
 }
 
 // PublisherStats are a Publisher's counters.
@@ -92,6 +101,7 @@ type Publisher struct {
 	d    *dispatch.Dispatcher
 	sub  *dispatch.Subscription
 	opts PublisherOptions
+	log  *slog.Logger
 	w    *watcher
 
 	// Used by the dispatcher's delivery goroutine only.
@@ -110,9 +120,10 @@ type Publisher struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	published, dropped                        atomic.Uint64
-	execQueued, execStored, execDup, execRetr atomic.Uint64
-	execOver                                  atomic.Uint64
+	published                       atomic.Uint64
+	execQueued, execStored, execDup atomic.Uint64
+	execOver                        atomic.Uint64
+	dropped, execRetr               lossCounter
 }
 
 // execMsg is an encoded execution report waiting to be stored.
@@ -147,7 +158,7 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 		return nil, err
 	}
 	p := &Publisher{
-		nc: nc, js: js, d: d, opts: o,
+		nc: nc, js: js, d: d, opts: o, log: logger(o.Logger).With("role", "publisher"),
 		streams:  make(map[streamKey]*stream),
 		wake:     make(chan struct{}, 1),
 		draining: make(chan struct{}),
@@ -161,6 +172,7 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	}
 	go p.send()
 	p.w = watch(nc, func(e StateEvent) {
+		logState(p.log, e)
 		if o.OnState != nil {
 			o.OnState(e)
 		}
@@ -190,7 +202,7 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	}
 	p.buf = wire.Append(p.buf[:0], ev, seq)
 	if err := p.nc.Publish(st.subject, p.buf); err != nil {
-		p.dropped.Add(1)
+		p.dropped.add(p.log, 1, "natsbridge: messages refused by NATS (consumers see gap markers for ordered streams)", "subject", st.subject, "error", err)
 	}
 	p.published.Add(1)
 }
@@ -233,8 +245,11 @@ func (p *Publisher) enqueue(m execMsg) {
 	case p.wake <- struct{}{}:
 	default:
 	}
-	if alarm && p.opts.OnExecBacklog != nil {
-		p.opts.OnExecBacklog(n)
+	if alarm {
+		p.log.Warn("natsbridge: execution reports waiting for the stream over ExecBound", "pending", n, "bound", p.opts.ExecBound)
+		if p.opts.OnExecBacklog != nil {
+			p.opts.OnExecBacklog(n)
+		}
 	}
 }
 
@@ -282,7 +297,7 @@ func (p *Publisher) send() {
 			}
 		}
 		if err := p.store(m); err != nil {
-			p.execRetr.Add(1)
+			p.execRetr.add(p.log, 1, "natsbridge: storing an execution report failed, retrying", "subject", m.subject, "error", err)
 			t := time.NewTimer(backoff)
 			select {
 			case <-t.C:
@@ -344,11 +359,11 @@ func (p *Publisher) Stats() PublisherStats {
 	p.mu.Unlock()
 	return PublisherStats{
 		Published:      p.published.Load(),
-		Dropped:        p.dropped.Load(),
+		Dropped:        p.dropped.load(),
 		ExecQueued:     p.execQueued.Load(),
 		ExecStored:     p.execStored.Load(),
 		ExecDuplicates: p.execDup.Load(),
-		ExecRetries:    p.execRetr.Load(),
+		ExecRetries:    p.execRetr.load(),
 		ExecOverflowed: p.execOver.Load(),
 		ExecPending:    pending,
 		Lane:           p.sub.Stats(),
@@ -387,6 +402,7 @@ func (p *Publisher) close(ctx context.Context) error {
 		n := len(p.queue)
 		p.mu.Unlock()
 		if n > 0 {
+			p.log.Warn("natsbridge: publisher closed with execution reports not stored", "pending", n)
 			errs = append(errs, fmt.Errorf("%w: %d: %w", ErrExecPending, n, ctx.Err()))
 		}
 	}

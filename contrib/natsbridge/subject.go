@@ -50,3 +50,36 @@ type stream struct {
 	subject string
 	seq     uint64
 }
+
+// overlap reports whether some subject matches both a and b, NATS subjects
+// or filters with the wildcards '*' (one token) and '>' (one token or
+// more, last). overlap(filter, subject) of a literal subject is whether the
+// filter matches it.
+func overlap(a, b string) bool {
+	for {
+		ta, ra, moreA := strings.Cut(a, ".")
+		tb, rb, moreB := strings.Cut(b, ".")
+		if ta == ">" || tb == ">" {
+			return true // both have a token here: '>' takes it and the rest
+		}
+		if ta != tb && ta != "*" && tb != "*" {
+			return false
+		}
+		if !moreA || !moreB {
+			return moreA == moreB
+		}
+		a, b = ra, rb
+	}
+}
+
+// anyOverlap reports whether two of the filters overlap.
+func anyOverlap(filters []string) bool {
+	for i := range filters {
+		for j := i + 1; j < len(filters); j++ {
+			if overlap(filters[i], filters[j]) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -8,35 +8,59 @@ import (
 
 // addQuoteLocked updates a venue's quote from a best bid/offer, or drops it
 // when the venue's book or connection is lost.
+//
+// A connection state other than connected — disconnected, reconnecting,
+// rotating, closed, connecting, or one this version does not know — takes
+// the venue out of the view, and its quotes are refused until a
+// ConnConnected comes and a quote received after it (by IngestTS, when
+// both carry one) arrives: a quote still queued from before the loss is
+// stale. A venue whose connection state is never reported is taken as
+// connected.
 func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.CanonicalEvent) error {
 	switch ev.Type {
 	case schema.EventBBO:
+		if vs.down || (vs.upAt != 0 && ev.IngestTS != 0 && ev.IngestTS < vs.upAt) {
+			m.stats.Refused++
+			return m.publishBBOLocked(ctx)
+		}
 		now := m.o.Now()
 		vs.bid = quote{price: ev.BBO.BidPrice, qty: ev.BBO.BidQty, at: now, ok: !ev.BBO.BidPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
 		vs.ask = quote{price: ev.BBO.AskPrice, qty: ev.BBO.AskQty, at: now, ok: !ev.BBO.AskPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
 	case schema.EventGap:
 		if ev.Symbol == "" || ev.Control.GapType == schema.EventBookUpdate || ev.Control.GapType == schema.EventBBO {
-			m.dropQuoteLocked(vs)
+			m.dropQuoteLocked(vs, "gap")
 		}
 	case schema.EventConnState:
-		if ev.Control.State == schema.ConnDisconnected || ev.Control.State == schema.ConnReconnecting {
-			m.dropQuoteLocked(vs)
+		if ev.Control.State == schema.ConnConnected {
+			if vs.down {
+				m.log.Info("merge: venue connected again; it rejoins the view with its next quote", "venue", vs.venue)
+			}
+			vs.down, vs.upAt = false, ev.IngestTS
+			return nil
 		}
+		if !vs.down {
+			m.log.Info("merge: venue not connected; its quotes are refused until it is", "venue", vs.venue, "state", ev.Control.State.String())
+		}
+		vs.down = true
+		m.dropQuoteLocked(vs, "connection "+ev.Control.State.String())
 	default:
 		return nil
 	}
 	return m.publishBBOLocked(ctx)
 }
 
-func (m *Merger) dropQuoteLocked(vs *venueState) {
+func (m *Merger) dropQuoteLocked(vs *venueState, reason string) {
 	if vs.bid.ok || vs.ask.ok {
 		m.stats.Invalidated++
+		m.log.Info("merge: venue leaves the consolidated view", "venue", vs.venue, "reason", reason)
 	}
 	vs.bid.ok, vs.ask.ok = false, false
 }
 
 // publishBBOLocked expires stale sides, works out the consolidated best
-// bid/offer and publishes it when it changed.
+// bid/offer and publishes it when it differs from the one last published.
+// A view that finds the Merged pool exhausted is not recorded as
+// published: the next Add or Tick publishes the latest.
 func (m *Merger) publishBBOLocked(ctx context.Context) error {
 	now := m.o.Now()
 	var bid, ask *quote
@@ -47,6 +71,9 @@ func (m *Merger) publishBBOLocked(ctx context.Context) error {
 			if q.ok && now.Sub(q.at) >= m.o.Staleness {
 				q.ok = false
 				m.stats.Expired++
+				if !vs.bid.ok && !vs.ask.ok {
+					m.log.Info("merge: venue leaves the consolidated view", "venue", vs.venue, "reason", "stale")
+				}
 			}
 		}
 		if vs.bid.ok && (bid == nil || vs.bid.price.Cmp(bid.price) > 0) {
@@ -63,18 +90,16 @@ func (m *Merger) publishBBOLocked(ctx context.Context) error {
 	if ask != nil {
 		next.BestAsk, next.BestAskQty, next.BestAskVenue = ask.price, ask.qty, askV
 	}
-	if m.lastKnow && sameTop(&next, &m.last) {
+	if m.lastKnow && sameTop(&next, &m.last) && m.sameVenues() {
 		return nil
+	}
+	out := m.take()
+	if out == nil {
+		return nil // not recorded: a later Add or Tick publishes the latest
 	}
 	m.last.BestBid, m.last.BestBidQty, m.last.BestBidVenue = next.BestBid, next.BestBidQty, next.BestBidVenue
 	m.last.BestAsk, m.last.BestAskQty, m.last.BestAskVenue = next.BestAsk, next.BestAskQty, next.BestAskVenue
 	m.lastKnow = true
-
-	out, err := m.o.Merged.TryGet()
-	if err != nil {
-		m.stats.PoolDropped++ // coalescable: a newer one follows
-		return nil
-	}
 	m.mergeID++
 	out.MergeID, out.Symbol, out.Type = m.mergeID, m.o.Symbol, schema.EventBBO
 	out.WindowOpen, out.WindowClose = now.UnixNano(), now.UnixNano()
@@ -83,7 +108,8 @@ func (m *Merger) publishBBOLocked(ctx context.Context) error {
 	out.Complete = true
 	for i := range m.venues {
 		vs := &m.venues[i]
-		if !vs.bid.ok && !vs.ask.ok {
+		vs.listed = vs.bid.ok || vs.ask.ok
+		if !vs.listed {
 			out.Missing = append(out.Missing, vs.venue)
 			out.Complete = false
 			continue
@@ -102,8 +128,25 @@ func (m *Merger) publishBBOLocked(ctx context.Context) error {
 		}
 		out.Fragments = append(out.Fragments, f)
 	}
+	if err := m.o.Sink.PublishMerged(ctx, out); err != nil {
+		m.lastKnow = false // not delivered: the next Add or Tick publishes again
+		return err
+	}
 	m.stats.Published++
-	return m.o.Sink.PublishMerged(ctx, out)
+	return nil
+}
+
+// sameVenues reports whether the venues quoting are those of the view
+// published last: a venue that leaves or joins without changing the top
+// still changes Missing and Complete.
+func (m *Merger) sameVenues() bool {
+	for i := range m.venues {
+		vs := &m.venues[i]
+		if vs.listed != (vs.bid.ok || vs.ask.ok) {
+			return false
+		}
+	}
+	return true
 }
 
 func sameTop(a, b *schema.MergedEvent) bool {

@@ -8,21 +8,53 @@
 // two modes:
 //
 //   - [Windowed]: the events of one type (trades by default) are collected
-//     as fragments into windows. A window opens on its first fragment and
-//     closes after Options.Window (10 s) of event time or Options.MaxEvents
-//     (1000) fragments; a fragment older than the end of the last closed
-//     window is late: dropped and counted (Stats.LateDropped, and
-//     MergedEvent.LateDropped of the next window). A window some expected
-//     venue sent nothing to is flagged (Complete false, Missing names the
-//     venues) or suppressed, by Options.Incomplete.
+//     as fragments into windows. A window holds exactly the fragments of its
+//     range [WindowOpen, WindowClose): it opens on its first fragment and
+//     closes Options.Window (10 s) of event time later, or when it holds
+//     Options.MaxEvents (1000) fragments — then at the time of its latest
+//     fragment, whose same-time fragments open the next window. A fragment
+//     that arrives out of order, before the open window's first but after
+//     the last closed window, moves WindowOpen back; one older than the end
+//     of the last closed window is late: dropped and counted
+//     (Stats.LateDropped, and MergedEvent.LateDropped of the next window).
+//     A window some expected venue sent nothing to is flagged (Complete
+//     false, Missing names the venues) or suppressed, by Options.Incomplete.
 //   - [Continuous]: each venue's best bid/offer is kept, and the
 //     consolidated one — best bid and best ask across venues, with the venue
 //     of each side, and one fragment per venue quoting — is published on
 //     every change as a coalescable MergedEvent of Type schema.EventBBO. A
 //     venue whose quote is older than Options.Staleness leaves it, and so
-//     does one whose book or connection is lost (a gap marker or a
-//     connection state other than connected): a silent venue never lingers
-//     at the top.
+//     does one whose book is lost (a gap marker) or whose connection is in
+//     any state other than connected (disconnected, reconnecting, rotating,
+//     closed, or one unknown): a silent venue never lingers at the top. It
+//     comes back once connected again, with its first quote received after
+//     the reconnection.
+//
+// # Pool exhaustion
+//
+// A Merger never waits for the Merged pool. A view due while it is
+// exhausted is counted (Stats.PoolDropped) and not recorded as published:
+// the next Add or Tick publishes the latest consolidated best bid/offer,
+// and a closed window waits for the next Add, Tick or Flush (when a newer
+// window closes first, the older is lost, counted in Stats.WindowsLost).
+//
+// # Backpressure
+//
+// On the dispatcher's MergedEvent lane the consolidated best bid/offer is
+// latest-wins per (symbol, type) and never dropped; windows are dropped
+// oldest-first among windows past dispatch.MergedOptions.Bound.
+//
+// # Logging
+//
+// With Options.Logger set, state changes go at Info (a venue leaving or
+// rejoining the view, windows turning incomplete, the pool available
+// again) and losses at Warn (the pool exhausted, a window lost, late
+// fragments), once per transition, never per event.
+//
+// In continuous mode feed the Merger the venues' connection states and gap
+// markers along with their best bid/offers: a dispatch subscription whose
+// Filter names types must name schema.EventConnState and schema.EventGap
+// too (their empty Symbol matches any symbol filter).
 //
 // Time moves windows and staleness even when no event comes: call
 // [Merger.Tick] periodically, or run [Merger.Run] on a goroutine of yours.

@@ -3,6 +3,7 @@ package merge
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -93,19 +94,35 @@ type Options struct {
 
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
+
+	// Logger receives the merger's state changes at Info (a venue leaving
+	// or rejoining the consolidated view, windows turning incomplete or
+	// complete again, the Merged pool available again) and its losses at
+	// Warn (the Merged pool exhausted, a window lost, late fragments), with
+	// the keys "symbol", "venue", "reason" and counts. It logs transitions,
+	// never once per event. Defaults to nil: silent.
+	Logger *slog.Logger
 }
 
 // Stats counts what a Merger did.
 type Stats struct {
 	Fragments   uint64 // fragments taken into windows
 	Windows     uint64 // windows closed
-	Published   uint64 // merged events published
+	Published   uint64 // merged events the sink accepted (one it refuses is tried again)
 	Incomplete  uint64 // windows closed with a venue missing
 	Suppressed  uint64 // incomplete windows suppressed
 	LateDropped uint64 // fragments for a window already closed
 	Expired     uint64 // venue sides dropped for staleness
-	Invalidated uint64 // venue quotes dropped on a gap or a lost connection
-	PoolDropped uint64 // continuous updates dropped on an exhausted pool
+	Invalidated uint64 // venue quotes dropped on a gap or a connection state other than connected
+	Refused     uint64 // best bid/offers of a venue not connected, or from before its reconnection
+	// PoolDropped counts views that found the Merged pool exhausted when
+	// due. None is lost for good: a consolidated best bid/offer is
+	// published by the next Add or Tick that finds an object (the latest
+	// then), a closed window waits for the next Add, Tick or Flush.
+	PoolDropped uint64
+	// WindowsLost counts closed windows dropped, oldest first, because a
+	// newer window closed while they still waited for the Merged pool.
+	WindowsLost uint64
 }
 
 // quote is a venue's side in continuous mode.
@@ -120,7 +137,15 @@ type quote struct {
 type venueState struct {
 	venue    schema.Venue
 	bid, ask quote
-	seen     bool // windowed: a fragment of this venue in the open window
+	// down: the venue's last connection state was not connected; its
+	// quotes are refused until it is connected again.
+	down bool
+	// upAt is the IngestTS of the venue's last ConnConnected event: a
+	// quote received before it (still queued when the connection came
+	// back) is stale and refused.
+	upAt int64
+	// listed: the venue is in the consolidated view published last.
+	listed bool
 }
 
 // Merger merges one symbol's events from several venues into
@@ -131,18 +156,15 @@ type venueState struct {
 // A Merger is safe for concurrent use and starts no goroutine; its zero
 // value is not usable: build it with New.
 type Merger struct {
-	o Options
+	o   Options
+	log *slog.Logger
 
 	mu      sync.Mutex
 	venues  []venueState
 	stats   Stats
 	mergeID uint64
-	// windowed
-	open      bool
-	openTS    int64 // first fragment's time, Unix ns
-	closedTo  int64 // end of the last closed window; earlier fragments are late
-	frags     []schema.Fragment
-	lateSince uint64 // late fragments since the last published window
+	starved bool // the Merged pool was exhausted when a view was last due
+	w       windows
 	// continuous
 	last     schema.MergedEvent // the consolidated view last published
 	lastKnow bool
@@ -178,7 +200,13 @@ func New(opts *Options) (*Merger, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	m := &Merger{o: o, frags: make([]schema.Fragment, 0, min(o.MaxEvents, 1024))}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m := &Merger{o: o, log: log.With("symbol", o.Symbol)}
+	m.w.frags = make([]schema.Fragment, 0, min(o.MaxEvents, 1024))
+	m.w.complete = true
 	for _, v := range o.Venues {
 		m.venues = append(m.venues, venueState{venue: v})
 	}
@@ -203,8 +231,9 @@ func (m *Merger) venue(v schema.Venue) *venueState {
 
 // Add takes one event into the merger; ev stays the caller's. Events of
 // another symbol or an unexpected venue are ignored. In continuous mode a
-// best bid/offer updates its venue's quote, and a gap marker or a lost
-// connection of a venue removes its quote. The error is the sink's.
+// best bid/offer updates its venue's quote, and a gap marker or any
+// connection state other than connected removes the venue's quote until
+// it is connected again and quotes afresh. The error is the sink's.
 func (m *Merger) Add(ctx context.Context, ev *schema.CanonicalEvent) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -218,10 +247,11 @@ func (m *Merger) Add(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if ev.Symbol == "" || ev.Type != m.o.Type {
 		return nil
 	}
-	return m.addFragmentLocked(ctx, vs, ev)
+	return m.addFragmentLocked(ctx, ev)
 }
 
-// Tick closes a window whose time is up and expires silent venues'
+// Tick closes a window whose time is up, publishes a window or view that
+// found the Merged pool exhausted earlier, and expires silent venues'
 // quotes, publishing what changed. Call it periodically (Run does).
 func (m *Merger) Tick(ctx context.Context) error {
 	m.mu.Lock()
@@ -229,20 +259,26 @@ func (m *Merger) Tick(ctx context.Context) error {
 	if m.o.Mode == Continuous {
 		return m.publishBBOLocked(ctx)
 	}
-	if m.open && m.o.Now().UnixNano()-m.openTS >= int64(m.o.Window) {
-		return m.closeWindowLocked(ctx, m.openTS+int64(m.o.Window))
+	err := m.publishPendingLocked(ctx)
+	if m.w.open && m.o.Now().UnixNano()-m.w.firstTS >= int64(m.o.Window) {
+		err = errors.Join(err, m.closeWindowLocked(ctx, m.w.firstTS+int64(m.o.Window)))
 	}
-	return nil
+	return err
 }
 
-// Flush closes the open window now, whatever its age. Windowed only.
+// Flush closes the open window now, whatever its age, and publishes it
+// (with a window still waiting for the Merged pool). Windowed only.
 func (m *Merger) Flush(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.open {
-		return nil
+	err := m.publishPendingLocked(ctx)
+	if !m.w.open {
+		return err
 	}
-	return m.closeWindowLocked(ctx, m.o.Now().UnixNano())
+	// The window ends now, or at its deadline if that came first, but
+	// never before one of its fragments.
+	end := max(m.w.maxTS+1, min(m.o.Now().UnixNano(), m.w.firstTS+int64(m.o.Window)))
+	return errors.Join(err, m.closeWindowLocked(ctx, end))
 }
 
 // Run calls Tick every interval until ctx ends, on the caller's goroutine,
@@ -260,82 +296,23 @@ func (m *Merger) Run(ctx context.Context, interval time.Duration) error {
 	}
 }
 
-// eventTime is an event's time for windows: the venue's, else the receive
-// time.
-func eventTime(ev *schema.CanonicalEvent) int64 {
-	if ev.ExchangeTS != 0 {
-		return ev.ExchangeTS
-	}
-	return ev.IngestTS
-}
-
-func (m *Merger) addFragmentLocked(ctx context.Context, vs *venueState, ev *schema.CanonicalEvent) error {
-	ts := eventTime(ev)
-	if ts < m.closedTo {
-		m.stats.LateDropped++
-		m.lateSince++
+// take returns a merged event from the pool without waiting (the merger
+// holds its lock, and a stalled pool must not stall the subscription that
+// feeds it), or nil when it is exhausted; both are logged on the
+// transition.
+func (m *Merger) take() *schema.MergedEvent {
+	out, err := m.o.Merged.TryGet()
+	if err != nil {
+		m.stats.PoolDropped++
+		if !m.starved {
+			m.starved = true
+			m.log.Warn("merge: Merged pool exhausted; the view is published once an object is free", "error", err)
+		}
 		return nil
 	}
-	var err error
-	if m.open && ts-m.openTS >= int64(m.o.Window) {
-		err = m.closeWindowLocked(ctx, m.openTS+int64(m.o.Window))
+	if m.starved {
+		m.starved = false
+		m.log.Info("merge: Merged pool available again", "pool_dropped", m.stats.PoolDropped)
 	}
-	if !m.open {
-		m.open, m.openTS = true, ts
-	}
-	vs.seen = true
-	m.frags = append(m.frags, schema.Fragment{
-		Venue: ev.Venue, Symbol: m.o.Symbol, Type: ev.Type, Seq: ev.SeqProvider,
-		ExchangeTS: ev.ExchangeTS, IngestTS: ev.IngestTS,
-		Price: ev.Trade.Price, Qty: ev.Trade.Qty,
-		BidPrice: ev.BBO.BidPrice, BidQty: ev.BBO.BidQty, AskPrice: ev.BBO.AskPrice, AskQty: ev.BBO.AskQty,
-	})
-	m.stats.Fragments++
-	if len(m.frags) >= m.o.MaxEvents {
-		err = errors.Join(err, m.closeWindowLocked(ctx, ts+1))
-	}
-	return err
-}
-
-// closeWindowLocked publishes the open window (or suppresses it) and
-// makes every fragment before end late.
-func (m *Merger) closeWindowLocked(ctx context.Context, end int64) error {
-	m.open = false
-	m.closedTo = max(m.closedTo, end)
-	m.stats.Windows++
-	frags := m.frags
-	m.frags = m.frags[:0]
-	complete := true
-	for i := range m.venues {
-		complete = complete && m.venues[i].seen
-	}
-	defer func() {
-		for i := range m.venues {
-			m.venues[i].seen = false
-		}
-	}()
-	if !complete {
-		m.stats.Incomplete++
-		if m.o.Incomplete == Suppress {
-			m.stats.Suppressed++
-			return nil
-		}
-	}
-	out, err := m.o.Merged.Get(ctx)
-	if err != nil {
-		return err
-	}
-	m.mergeID++
-	out.MergeID, out.Symbol, out.Type = m.mergeID, m.o.Symbol, m.o.Type
-	out.WindowOpen, out.WindowClose = m.openTS, end
-	out.Fragments = append(out.Fragments, frags...)
-	for i := range m.venues {
-		if !m.venues[i].seen {
-			out.Missing = append(out.Missing, m.venues[i].venue)
-		}
-	}
-	out.Complete = complete
-	out.LateDropped, m.lateSince = m.lateSince, 0
-	m.stats.Published++
-	return m.o.Sink.PublishMerged(ctx, out)
+	return out
 }

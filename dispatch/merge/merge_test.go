@@ -146,7 +146,9 @@ func TestWindowedByTime(t *testing.T) {
 	r.none(t)
 }
 
-// Windows by count, and incomplete windows suppressed.
+// Windows by count, and incomplete windows suppressed. A window full at
+// MaxEvents closes at the time of its latest fragment, which opens the next
+// window.
 func TestWindowedByCountAndSuppress(t *testing.T) {
 	r := newRig(t, Options{Mode: Windowed, MaxEvents: 3, Incomplete: Suppress})
 	ctx := context.Background()
@@ -154,8 +156,10 @@ func TestWindowedByCountAndSuppress(t *testing.T) {
 		require.NoError(t, r.m.Add(ctx, trade(v, time.Duration(i)*time.Millisecond, "100")))
 	}
 	w := r.next(t)
-	require.Len(t, w.Fragments, 3)
+	require.Len(t, w.Fragments, 2)
 	require.True(t, w.Complete)
+	require.Equal(t, t0.UnixNano(), w.WindowOpen)
+	require.Equal(t, t0.Add(2*time.Millisecond).UnixNano(), w.WindowClose)
 	// Binance alone: suppressed, whether closed by count or by Flush.
 	for i := range 4 {
 		require.NoError(t, r.m.Add(ctx, trade(schema.VenueBinance, time.Duration(10+i)*time.Millisecond, "100")))
@@ -164,8 +168,9 @@ func TestWindowedByCountAndSuppress(t *testing.T) {
 	require.NoError(t, r.m.Flush(ctx))
 	r.none(t)
 	st := r.m.Stats()
-	require.Equal(t, uint64(2), st.Suppressed)
+	require.Equal(t, uint64(3), st.Suppressed)
 	require.Equal(t, uint64(1), st.Published)
+	require.Zero(t, st.LateDropped)
 }
 
 // Continuous: the consolidated best bid/offer names the venue of each side,

@@ -1,0 +1,206 @@
+package merge
+
+import (
+	"context"
+	"errors"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// windows is the state of windowed mode.
+//
+// A window holds exactly the fragments of its range [WindowOpen,
+// WindowClose): it opens on its first fragment (firstTS) and closes
+// Window of event time later; a fragment that arrives out of order with a
+// time before the open window's first one, but after the last closed
+// window, belongs to no closed window and moves WindowOpen back to its
+// time. A window full at MaxEvents fragments closes at the time of its
+// latest fragment: the fragments of that very time are carried into the
+// next window, which opens there, so that a burst of same-time trades is
+// never counted late (only when all MaxEvents fragments share one time
+// does the window close just after it). Every fragment before the end of
+// the last closed window is late.
+type windows struct {
+	open      bool
+	firstTS   int64 // the first-arrived fragment's time: the window closes Window after it
+	openTS    int64 // the earliest fragment's time: WindowOpen
+	maxTS     int64 // the latest fragment's time
+	closedTo  int64 // end of the last closed window; earlier fragments are late
+	frags     []schema.Fragment
+	lateSince uint64 // late fragments since the last window built
+
+	// pend is the last closed window while it waits for the Merged pool.
+	pend    schema.MergedEvent
+	pending bool
+
+	complete   bool // the last window closed was complete (logged on change)
+	lateLogged bool // the last window published reported late fragments
+}
+
+// eventTime is an event's time for windows: the venue's, else the receive
+// time.
+func eventTime(ev *schema.CanonicalEvent) int64 {
+	if ev.ExchangeTS != 0 {
+		return ev.ExchangeTS
+	}
+	return ev.IngestTS
+}
+
+func fragmentTime(f *schema.Fragment) int64 {
+	if f.ExchangeTS != 0 {
+		return f.ExchangeTS
+	}
+	return f.IngestTS
+}
+
+func (m *Merger) addFragmentLocked(ctx context.Context, ev *schema.CanonicalEvent) error {
+	w := &m.w
+	err := m.publishPendingLocked(ctx)
+	ts := eventTime(ev)
+	if ts < w.closedTo {
+		m.stats.LateDropped++
+		w.lateSince++
+		return err
+	}
+	if w.open && ts-w.firstTS >= int64(m.o.Window) {
+		err = errors.Join(err, m.closeWindowLocked(ctx, w.firstTS+int64(m.o.Window)))
+	}
+	if !w.open {
+		w.open, w.firstTS, w.openTS, w.maxTS = true, ts, ts, ts
+	}
+	w.openTS, w.maxTS = min(w.openTS, ts), max(w.maxTS, ts)
+	w.frags = append(w.frags, schema.Fragment{
+		Venue: ev.Venue, Symbol: m.o.Symbol, Type: ev.Type, Seq: ev.SeqProvider,
+		ExchangeTS: ev.ExchangeTS, IngestTS: ev.IngestTS,
+		Price: ev.Trade.Price, Qty: ev.Trade.Qty,
+		BidPrice: ev.BBO.BidPrice, BidQty: ev.BBO.BidQty, AskPrice: ev.BBO.AskPrice, AskQty: ev.BBO.AskQty,
+	})
+	m.stats.Fragments++
+	if len(w.frags) >= m.o.MaxEvents {
+		end := w.maxTS
+		if end == w.openTS {
+			end++ // every fragment has the same time
+		}
+		err = errors.Join(err, m.closeWindowLocked(ctx, end))
+	}
+	return err
+}
+
+// closeWindowLocked closes the open window at end: the fragments before
+// end make the window, published (or suppressed); those from end on — only
+// after a close by MaxEvents — open the next one. Every fragment before end
+// is late from now on.
+func (m *Merger) closeWindowLocked(ctx context.Context, end int64) error {
+	w := &m.w
+	m.stats.Windows++
+	w.closedTo = max(w.closedTo, end)
+	missing := 0
+	for i := range m.venues {
+		if !m.seenBefore(m.venues[i].venue, end) {
+			missing++
+		}
+	}
+	complete := missing == 0
+	if complete != w.complete {
+		w.complete = complete
+		if complete {
+			m.log.Info("merge: windows complete again")
+		} else {
+			m.log.Info("merge: window incomplete", "missing", missing)
+		}
+	}
+	publish := true
+	if !complete {
+		m.stats.Incomplete++
+		if m.o.Incomplete == Suppress {
+			m.stats.Suppressed++
+			publish = false
+		}
+	}
+	p := &w.pend
+	if publish {
+		late := w.lateSince
+		if w.pending {
+			// The older window never found a pool object: windows go
+			// oldest-first, its late count goes on with the newer one.
+			m.stats.WindowsLost++
+			late += p.LateDropped
+			m.log.Warn("merge: window lost waiting for the Merged pool", "window_open", p.WindowOpen, "fragments", len(p.Fragments))
+		}
+		w.lateSince = 0
+		m.mergeID++
+		p.Reset()
+		p.MergeID, p.Symbol, p.Type = m.mergeID, m.o.Symbol, m.o.Type
+		p.WindowOpen, p.WindowClose = w.openTS, end
+		p.Complete, p.LateDropped = complete, late
+		for i := range m.venues {
+			if !m.seenBefore(m.venues[i].venue, end) {
+				p.Missing = append(p.Missing, m.venues[i].venue)
+			}
+		}
+		w.pending = true
+	}
+	// Split: fragments before end go to the window, the rest stay open.
+	keep := w.frags[:0]
+	w.open = false
+	for _, f := range w.frags {
+		ts := fragmentTime(&f)
+		if ts < end {
+			if publish {
+				p.Fragments = append(p.Fragments, f)
+			}
+			continue
+		}
+		if !w.open {
+			w.open, w.firstTS, w.openTS, w.maxTS = true, ts, ts, ts
+		}
+		w.firstTS, w.openTS, w.maxTS = min(w.firstTS, ts), min(w.openTS, ts), max(w.maxTS, ts)
+		keep = append(keep, f)
+	}
+	w.frags = keep
+	return m.publishPendingLocked(ctx)
+}
+
+// seenBefore reports whether the open window has a fragment of v before
+// end.
+func (m *Merger) seenBefore(v schema.Venue, end int64) bool {
+	for i := range m.w.frags {
+		if f := &m.w.frags[i]; f.Venue == v && fragmentTime(f) < end {
+			return true
+		}
+	}
+	return false
+}
+
+// publishPendingLocked publishes the closed window waiting for the Merged
+// pool, if there is one and the pool has an object.
+func (m *Merger) publishPendingLocked(ctx context.Context) error {
+	w := &m.w
+	if !w.pending {
+		return nil
+	}
+	out := m.take()
+	if out == nil {
+		return nil
+	}
+	p := &w.pend
+	w.pending = false
+	out.MergeID, out.Symbol, out.Type = p.MergeID, p.Symbol, p.Type
+	out.WindowOpen, out.WindowClose = p.WindowOpen, p.WindowClose
+	out.Complete, out.LateDropped = p.Complete, p.LateDropped
+	out.Fragments = append(out.Fragments, p.Fragments...)
+	out.Missing = append(out.Missing, p.Missing...)
+	switch {
+	case p.LateDropped > 0 && !w.lateLogged:
+		w.lateLogged = true
+		m.log.Warn("merge: late fragments dropped", "late", p.LateDropped, "late_total", m.stats.LateDropped)
+	case p.LateDropped == 0:
+		w.lateLogged = false
+	}
+	if err := m.o.Sink.PublishMerged(ctx, out); err != nil {
+		w.pending = true // not delivered: the next Add, Tick or Flush tries again
+		return err
+	}
+	m.stats.Published++
+	return nil
+}
