@@ -25,6 +25,19 @@ type gateClock struct {
 
 func (c *gateClock) Now() time.Time { return time.Now() }
 
+// NewTimer and AfterFunc are the wall clock's: only the backoff is gated.
+func (c *gateClock) NewTimer(d time.Duration) wsclient.Timer { return wallTimer{time.NewTimer(d)} }
+
+func (c *gateClock) AfterFunc(d time.Duration, f func()) wsclient.Timer {
+	return wallTimer{time.AfterFunc(d, f)}
+}
+
+type wallTimer struct{ t *time.Timer }
+
+func (t wallTimer) C() <-chan time.Time        { return t.t.C }
+func (t wallTimer) Stop() bool                 { return t.t.Stop() }
+func (t wallTimer) Reset(d time.Duration) bool { return t.t.Reset(d) }
+
 func (c *gateClock) Sleep(ctx context.Context, _ time.Duration) error {
 	select {
 	case c.sleeping <- struct{}{}:
