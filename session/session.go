@@ -93,6 +93,16 @@ type Config struct {
 	// session has acted on it, on that connection's event goroutine.
 	// Defaults to nil.
 	OnState func(Conn, wsclient.Event)
+	// OnExecReport, when set, receives every execution report (of every
+	// venue connection that sends them: Binance spot executionReport and
+	// USDⓈ-M ORDER_TRADE_UPDATE) as a pooled *schema.ExecReport, in order,
+	// on a goroutine of its own (a dispatcher subscription's critical
+	// lane: none is dropped). The report is the handler's: it must Put it
+	// to Pools().Execs when done with it, and must not keep a reference
+	// after; Close's leak check names the ones never returned. The reports
+	// also reach every subscriber as schema.EventExecReport events.
+	// Defaults to nil.
+	OnExecReport func(*schema.ExecReport)
 	// Pools are the pools everything is taken from. Defaults to
 	// schema.NewPools(nil); Close shuts them down either way.
 	Pools *schema.Pools
@@ -145,6 +155,8 @@ type Session struct {
 	listed map[string]bool // canonical symbols the venue lists
 	clock  clock
 
+	life      context.Context // ends at Close
+	stop      context.CancelFunc
 	runWG     sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
@@ -205,6 +217,12 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		dopts = *cfg.Dispatch
 	}
 	s.disp = dispatch.New(s.pools.Events, &dopts)
+	s.life, s.stop = context.WithCancel(context.Background())
+	if cfg.OnExecReport != nil {
+		if err := s.subscribeExecs(s.life); err != nil {
+			return nil, s.abort(err)
+		}
+	}
 	if err := s.buildShards(); err != nil {
 		return nil, s.abort(err)
 	}
@@ -237,6 +255,9 @@ func (s *Session) run(c *wsclient.Client, errp *error) {
 
 // abort undoes a Start that failed before any client ran.
 func (s *Session) abort(err error) error {
+	if s.stop != nil {
+		s.stop()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = s.disp.Close(ctx)
@@ -420,7 +441,9 @@ func (s *Session) Close(ctx context.Context) error {
 			s.orders.failPending(ErrClosed)
 		}
 		s.state.close()
-		errs = append(errs, s.disp.Close(ctx), s.pools.Shutdown(ctx))
+		errs = append(errs, s.disp.Close(ctx))
+		s.stop()
+		errs = append(errs, s.pools.Shutdown(ctx))
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr

@@ -21,7 +21,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/examples/internal/cli"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
@@ -63,14 +62,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "simulated venue on %s\n", venue.URL())
 	}
 
+	// Execution reports come as pooled ExecReports, each Put once printed.
+	reports := make(chan *schema.ExecReport, 1024)
 	s, err := session.Start(ctx, session.Config{Endpoints: cli.Endpoints(venue, ep), Symbols: []string{"BTC-USDT"},
-		Channels: []string{"bookTicker"}, Credentials: keys})
-	if err != nil {
-		return err
-	}
-	reports := make(chan *schema.CanonicalEvent, 1024)
-	_, err = s.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}},
-		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { reports <- ev }})
+		Channels: []string{"bookTicker"}, Credentials: keys, OnExecReport: func(r *schema.ExecReport) { reports <- r }})
 	if err != nil {
 		return err
 	}
@@ -129,7 +124,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			fmt.Fprintf(out, "   venue answer request %d: order %s %s\n", ack.RequestID, ack.VenueOrderID, ack.Status)
 		}
 		sent++
-		n, err := await(ctx, out, reports, st.until, *wait)
+		n, err := await(ctx, out, s.Pools(), reports, st.until, *wait)
 		received += n
 		if err != nil {
 			stepErr = fmt.Errorf("step %d: %w", i+1, err)
@@ -152,7 +147,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 // await prints the execution reports until one reaches the wanted status,
 // and returns how many it saw.
-func await(ctx context.Context, out io.Writer, reports <-chan *schema.CanonicalEvent, until schema.OrderStatus, wait time.Duration) (int, error) {
+func await(ctx context.Context, out io.Writer, pools *schema.Pools, reports <-chan *schema.ExecReport, until schema.OrderStatus, wait time.Duration) (int, error) {
 	timeout := time.After(wait)
 	n := 0
 	for {
@@ -161,9 +156,8 @@ func await(ctx context.Context, out io.Writer, reports <-chan *schema.CanonicalE
 			return n, ctx.Err()
 		case <-timeout:
 			return n, fmt.Errorf("no %s report within %s", until, wait)
-		case ev := <-reports:
+		case x := <-reports:
 			n++
-			x := &ev.Exec
 			fmt.Fprintf(out, "   exec report  %-10s %-4s %-6s %-9s -> %-16s filled %s of %s", x.ClientOrderID, x.Side, x.Type, x.ExecType, x.Status, x.CumFillQty, x.Qty)
 			if x.ExecType == schema.ExecTrade {
 				fmt.Fprintf(out, " (last %s @ %s, fee %s %s)", x.LastFillQty, x.LastFillPrice, x.Fee, x.FeeAsset)
@@ -172,7 +166,9 @@ func await(ctx context.Context, out io.Writer, reports <-chan *schema.CanonicalE
 				fmt.Fprintf(out, " reason: %s", x.RejectReason)
 			}
 			fmt.Fprintln(out)
-			if x.Status == until {
+			status := x.Status
+			pools.Execs.Put(x)
+			if status == until {
 				return n, nil
 			}
 		}

@@ -25,6 +25,7 @@ func TestOrderflow(t *testing.T) {
 	assert.Regexp(t, `venue answer request \d+: order \d+ new`, text)
 	assert.Contains(t, text, "reason: INSUFFICIENT_BALANCE")
 	assert.Contains(t, text, "4 requests sent, 6 execution reports received")
+	assert.Regexp(t, `execs\s+6\s+6\s`, text, "the reports came as pooled ExecReports, all returned")
 	assert.Contains(t, text, "leak check: 0 outstanding")
 }
 
