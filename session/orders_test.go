@@ -101,7 +101,7 @@ func silentAPI(t *testing.T, do func(ctx context.Context, c *websocket.Conn, msg
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		for {
 			_, msg, err := c.Read(r.Context())
 			if err != nil {
