@@ -86,6 +86,10 @@ func TestMarketDataShardedBooksAndStates(t *testing.T) {
 	waitConnected(t, s)
 	assert.True(t, s.Book("BTC-USDT").Live(), "the book resynchronised")
 	assert.Positive(t, s.Book("BTC-USDT").Stats().Invalidations, "the loss invalidated it")
+	bs := s.Stats().Books
+	require.Len(t, bs, 2)
+	assert.Equal(t, "BTC-USDT", bs[0].Symbol)
+	assert.Positive(t, bs[0].Book.Invalidations)
 	mu.Lock()
 	defer mu.Unlock()
 	m1 := states[session.Conn{Role: session.RoleMarket, Shard: 0}]

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/normalize/book"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/wsclient"
 )
@@ -28,11 +29,19 @@ type OrderStats struct {
 	ClockOffset  time.Duration // venue clock minus local clock
 }
 
+// BookStats are one book's state and counters.
+type BookStats struct {
+	Symbol string
+	Live   bool
+	Book   book.Stats
+}
+
 // Stats is a snapshot of the session's counters.
 type Stats struct {
 	Market []ConnStats
 	Orders ConnStats // zero without credentials
 	Order  OrderStats
+	Books  []BookStats // in Config.Symbols order, for the symbols with a book
 	Pools  []pool.Stats
 }
 
@@ -40,6 +49,9 @@ type Stats struct {
 // after Close.
 func (s *Session) Stats() Stats {
 	st := Stats{Pools: s.pools.Stats()}
+	for _, b := range s.books {
+		st.Books = append(st.Books, BookStats{Symbol: b.Symbol(), Live: b.Live(), Book: b.Stats()})
+	}
 	for i, sh := range s.shards {
 		st.Market = append(st.Market, ConnStats{Conn: Conn{Role: RoleMarket, Shard: i}, Topics: len(sh.topics),
 			Client: sh.client.Stats(), Parser: sh.parser.Stats()})
