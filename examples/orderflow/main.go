@@ -41,14 +41,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	out = cli.SyncWriter(out)
 	keys := normalize.NewCredentials("demo-key", normalize.NewHMACSigner([]byte("demo-secret")))
 	var venue *venuesim.Venue
-	ep := session.BinanceTestnet
+	var ep session.Endpoints
 	if *live {
-		switch *endpoint {
-		case "testnet":
-		case "production":
-			ep = session.BinanceLive
-		default:
-			return fmt.Errorf("-endpoint %q: want testnet or production", *endpoint)
+		var err error
+		if ep, err = cli.LiveEndpoints(*endpoint); err != nil {
+			return err
 		}
 		key, secret := os.Getenv("BINANCE_API_KEY"), os.Getenv("BINANCE_API_SECRET")
 		if key == "" || secret == "" {

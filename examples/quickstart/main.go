@@ -3,7 +3,8 @@
 // proving that every pooled object came back.
 //
 // By default it runs offline against the embedded simulated venue; -live
-// connects to Binance's public market-data endpoint instead.
+// connects to Binance's public market-data endpoint instead (-endpoint
+// testnet: the spot test network's).
 //
 //	go run ./examples/quickstart
 //	go run ./examples/quickstart -duration 10s -live
@@ -30,24 +31,29 @@ func main() { cli.Main("quickstart", run) }
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	duration := fs.Duration("duration", 3*time.Second, "how long to stream")
-	live := fs.Bool("live", false, "connect to Binance's public endpoint instead of the simulated venue")
+	useLive := fs.Bool("live", false, "connect to Binance's public endpoint instead of the simulated venue")
+	endpoint := fs.String("endpoint", "production", "with -live: production or testnet (public market data)")
 	rate := fs.Int("rate", 2000, "simulated venue: messages per second")
 	show := fs.Int("print", 30, "how many events to print as they arrive (counting goes on)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	live, err := cli.LiveEndpoints(*endpoint)
+	if err != nil {
 		return err
 	}
 	out = cli.SyncWriter(out)
 	symbols := []string{"BTC-USDT", "ETH-USDT"}
 
 	var venue *venuesim.Venue
-	if !*live {
+	if !*useLive {
 		venue = venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT", "ETHUSDT"}, Rate: *rate})
 		defer venue.Close()
 		fmt.Fprintf(out, "simulated venue on %s (%d msg/s)\n", venue.URL(), *rate)
 	}
 	started := time.Now()
 	s, err := session.Start(ctx, session.Config{
-		Endpoints: cli.Endpoints(venue, session.BinanceLive),
+		Endpoints: cli.Endpoints(venue, live),
 		Symbols:   symbols,
 		Channels:  []string{"trade", "bookTicker"},
 		OnState: func(_ session.Conn, e wsclient.Event) {

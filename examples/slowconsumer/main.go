@@ -4,8 +4,8 @@
 // (coalesced, latest wins), loses old trades and book diffs with a gap
 // marker that says how many, and still gets every execution report.
 //
-// -live runs the two subscribers on Binance's public market data instead;
-// no orders are placed then.
+// -live runs the two subscribers on Binance's public market data instead
+// (-endpoint testnet: the spot test network's); no orders are placed then.
 //
 //	go run ./examples/slowconsumer
 //	go run ./examples/slowconsumer -slow 20ms -orders 5
@@ -107,18 +107,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	slow := fs.Duration("slow", 2*time.Millisecond, "how long the slow subscriber spends on each event")
 	slowEvents := fs.Int64("slow-events", 0, "if set, the slow subscriber spends on each event as long as the feed takes to deliver this many (overrides -slow)")
 	orderRate := fs.Int("orders", 40, "market orders placed per second (3 execution reports each)")
-	live := fs.Bool("live", false, "use Binance's public market data (no orders)")
+	useLive := fs.Bool("live", false, "use Binance's public market data (no orders)")
+	endpoint := fs.String("endpoint", "production", "with -live: production or testnet (public market data)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	live, err := cli.LiveEndpoints(*endpoint)
+	if err != nil {
 		return err
 	}
 	out = cli.SyncWriter(out)
 	keys := normalize.NewCredentials("demo-key", normalize.NewHMACSigner([]byte("demo-secret")))
 	var venue *venuesim.Venue
-	if !*live {
+	if !*useLive {
 		venue = venuesim.Start(&venuesim.Options{Rate: *rate})
 		defer venue.Close()
 	}
-	cfg := session.Config{Endpoints: cli.Endpoints(venue, session.BinanceLive), Symbols: []string{"BTC-USDT", "ETH-USDT"},
+	cfg := session.Config{Endpoints: cli.Endpoints(venue, live), Symbols: []string{"BTC-USDT", "ETH-USDT"},
 		Channels: []string{"trade", "bookTicker", "depth@100ms"}}
 	if venue != nil {
 		cfg.Credentials = keys

@@ -60,3 +60,15 @@ func PrintPools(w io.Writer, stats []pool.Stats) {
 		fmt.Fprintf(w, "  %-7s %8d %8d %8d %7d %6d %6d\n", s.Name, s.Gets, s.Puts, s.Created, s.InUse, s.PeakInUse, s.Waits)
 	}
 }
+
+// LiveEndpoints are Binance's endpoints by name: "testnet" (the spot test
+// network) or "production".
+func LiveEndpoints(name string) (session.Endpoints, error) {
+	switch name {
+	case "testnet":
+		return session.BinanceTestnet, nil
+	case "production":
+		return session.BinanceLive, nil
+	}
+	return session.Endpoints{}, fmt.Errorf("-endpoint %q: want testnet or production", name)
+}
