@@ -131,9 +131,12 @@ func (o *orders) onEvent(e wsclient.Event) {
 			b.ordersReady = false
 			b.userDataErr = nil
 		})
-		if e.State == schema.ConnConnected {
+		switch e.State {
+		case schema.ConnConnected:
 			o.subscribeUserData()
-		} else {
+		case schema.ConnClosed:
+			o.failPending(ErrClosed)
+		default:
 			o.failPending(ErrDisconnected)
 		}
 	}
@@ -256,18 +259,19 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 	if err := s.waitOrdersReady(ctx); err != nil {
 		return Ack{}, fmt.Errorf("session: order connection not ready: %w", err)
 	}
-	ch := make(chan answer, 1)
 	o.mu.Lock()
 	o.nextID++
 	id := o.nextID
+	o.mu.Unlock()
+	msg, err := o.enc.AppendRequest(nil, id, req) // the last read of req
+	if err != nil {
+		return Ack{}, err
+	}
+	ch := make(chan answer, 1)
+	o.mu.Lock()
 	o.pending[id] = ch
 	o.sent++
 	o.mu.Unlock()
-	msg, err := o.enc.AppendRequest(nil, id, req)
-	if err != nil {
-		o.forget(id)
-		return Ack{}, err
-	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	err = o.client.Write(wctx, msg)
 	cancel()

@@ -199,3 +199,29 @@ func TestPlaceChecksInstrumentRules(t *testing.T) {
 	assert.Equal(t, "1000.00000000", ack.Price.String())
 	assert.Equal(t, "0.00500000", ack.Qty.String())
 }
+
+// TestCloseEndsWaitingOrders: a Place waiting for an answer when the
+// session closes returns ErrClosed.
+func TestCloseEndsWaitingOrders(t *testing.T) {
+	v := startVenue(t)
+	ep := endpoints(v)
+	ep.API = silentAPI(t, func(context.Context, *websocket.Conn, []byte) {})
+	s, err := session.Start(context.Background(), session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"}, Credentials: credentials()})
+	require.NoError(t, err)
+	waitConnected(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	req := limitOrder(s, t, "closing-1", "buy", "1000.00", "0.5")
+	placed := make(chan error, 1)
+	go func() {
+		_, err := s.Place(ctx, req)
+		placed <- err
+	}()
+	require.Eventually(t, func() bool { return s.Stats().Order.Pending == 1 }, generous, pollEvery)
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close(ctx) }()
+	assert.ErrorIs(t, <-placed, session.ErrClosed)
+	s.Pools().Orders.Put(req)
+	require.NoError(t, <-closed)
+	assert.Zero(t, s.Outstanding())
+}
