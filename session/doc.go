@@ -58,7 +58,15 @@
 // check), and [Session.Outstanding] is then 0. Events handed to
 // subscribers are heap clones, theirs to keep, as dispatch says.
 //
-// Venues: Binance spot (market streams, books, WS-API orders and user
-// data). Endpoints are always given: [BinanceLive], [BinanceTestnet] or a
-// simulated venue's. The packages it composes remain usable by hand.
+// # Venues
+//
+// Binance spot: market streams, books (snapshots from REST), instrument
+// rules, WS-API orders and user data. Kraken v2, OKX v5, Bybit v5 and
+// Coinbase Advanced Trade (Config.Venue): market data and, for OKX, Bybit
+// and Coinbase, books kept from the venue's own snapshots; a book that
+// breaks on a live connection waits for the venue's next snapshot (after
+// a reconnect at the latest), as the session does not resubscribe by
+// itself. Endpoints are always given: [BinanceLive], [BinanceTestnet], a
+// venue's public URL or a simulated venue's. The packages the session
+// composes remain usable by hand.
 package session

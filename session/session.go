@@ -52,19 +52,31 @@ const (
 
 // Config says what a [Session] connects to. Start copies it.
 type Config struct {
-	// Endpoints are required: there is no default venue address.
+	// Venue is the venue: Binance (the default; market data, books,
+	// orders and user data), or Kraken (v2), OKX (v5), Bybit (v5) or
+	// Coinbase (Advanced Trade) for market data and books only.
+	Venue schema.Venue
+	// Endpoints are required: there is no default venue address. Binance
+	// needs Stream and REST (and API with credentials); the other venues
+	// Stream only, their public market-data endpoint.
 	Endpoints Endpoints
-	// Symbols are canonical symbols ("BTC-USDT"), checked against the
-	// venue's instrument list.
+	// Symbols are canonical symbols ("BTC-USDT"); Binance's are checked
+	// against its instrument list.
 	Symbols []string
-	// Channels are Binance stream channels subscribed for every symbol:
-	// "trade", "aggTrade", "bookTicker", "depth@100ms", "kline_1m", …. A
-	// diff-depth channel ("depth", "depth@100ms") keeps an L2 book per
-	// symbol (see [Session.Book]).
+	// Channels are the venue's channels, subscribed for every symbol.
+	// Binance: "trade", "aggTrade", "bookTicker", "depth@100ms",
+	// "kline_1m", …, where a diff-depth channel ("depth", "depth@100ms")
+	// keeps an L2 book per symbol (see [Session.Book]). OKX: "trades",
+	// "tickers", "books" (a book). Bybit: "publicTrade", "tickers",
+	// "orderbook.50" (a book; 1, 50, 200, 500, 1000). Coinbase:
+	// "market_trades", "ticker", "level2" (a book). Kraken v2: "trade",
+	// "ticker", "book" (no local book: its checksum needs the pairs'
+	// precisions).
 	Channels []string
-	// MaxTopicsPerConn is the streams per market connection; more are
-	// spread over several connections, a symbol's streams together.
-	// Defaults to BinanceMaxStreamsPerConn.
+	// MaxTopicsPerConn is the streams (symbol × channel) per market
+	// connection; more are spread over several connections, a symbol's
+	// streams together. Defaults to BinanceMaxStreamsPerConn (1024, also
+	// for the other venues).
 	MaxTopicsPerConn int
 	// Credentials, when set, open the order connection (the WS-API): Place
 	// and Cancel work, and the user-data stream brings execution reports.
@@ -143,6 +155,7 @@ func (c Conn) String() string {
 // concurrent use; Close it.
 type Session struct {
 	cfg   Config
+	spec  *venueSpec
 	pools *schema.Pools
 	disp  *dispatch.Dispatcher
 	syms  *normalize.Symbols
@@ -169,8 +182,48 @@ type shard struct {
 	parser *normalize.Parser
 	books  *book.Books
 	syms   []string
-	topics []string
+	topics []string // Binance's stream names, or symbol × channel
+	subs   [][]byte // the other venues' subscribe messages, one per channel
 	runErr error
+}
+
+// shardTopics makes a shard's subscriptions: Binance stream names
+// (wsclient topics, subscribed in batches with request ids), or one
+// subscribe message per channel for the shard's symbols.
+func (s *Session) shardTopics(sh *shard, binance bool) error {
+	venueSyms := make([]string, 0, len(sh.syms))
+	for _, sym := range sh.syms {
+		if binance && !s.listed[sym] {
+			return fmt.Errorf("%w: %q is not in the venue's instrument list", ErrConfig, sym)
+		}
+		vs, err := s.syms.VenueSymbol(sym)
+		if err != nil {
+			return err
+		}
+		venueSyms = append(venueSyms, vs)
+		for _, ch := range s.cfg.Channels {
+			if !binance {
+				sh.topics = append(sh.topics, ch+" "+vs)
+				continue
+			}
+			t, err := normalize.BinanceStream(s.syms, sym, ch)
+			if err != nil {
+				return err
+			}
+			sh.topics = append(sh.topics, t)
+		}
+	}
+	if binance {
+		return nil
+	}
+	for _, ch := range s.cfg.Channels {
+		msg, err := s.spec.subscribe(ch, venueSyms)
+		if err != nil {
+			return err
+		}
+		sh.subs = append(sh.subs, msg)
+	}
+	return nil
 }
 
 // Start loads the venue's instruments (and its clock offset), builds the
@@ -179,10 +232,19 @@ type shard struct {
 // events. The returned session must be closed. ctx bounds the REST calls
 // of Start only.
 func Start(ctx context.Context, cfg Config) (*Session, error) {
-	if cfg.Endpoints.Stream == "" || cfg.Endpoints.REST == "" {
-		return nil, ErrNoEndpoints
+	if cfg.Venue == "" {
+		cfg.Venue = schema.VenueBinance
 	}
-	if cfg.Credentials != nil && cfg.Endpoints.API == "" {
+	spec := venues[cfg.Venue]
+	binance := cfg.Venue == schema.VenueBinance
+	switch {
+	case spec == nil:
+		return nil, fmt.Errorf("%w: no session for venue %q", ErrConfig, cfg.Venue)
+	case cfg.Endpoints.Stream == "" || (binance && cfg.Endpoints.REST == ""):
+		return nil, ErrNoEndpoints
+	case cfg.Credentials != nil && !binance:
+		return nil, fmt.Errorf("%w: orders and user data are Binance's only", ErrConfig)
+	case cfg.Credentials != nil && cfg.Endpoints.API == "":
 		return nil, ErrNoEndpoints
 	}
 	if cfg.MaxTopicsPerConn <= 0 {
@@ -203,9 +265,11 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.Client.Logger == nil {
 		cfg.Client.Logger = cfg.Logger
 	}
-	s := &Session{cfg: cfg, pools: cfg.Pools, syms: normalize.NewBinanceSymbols(), clock: clock{now: cfg.Now}}
-	if err := s.loadInstruments(ctx); err != nil {
-		return nil, err
+	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now}}
+	if binance {
+		if err := s.loadInstruments(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Credentials != nil && !cfg.NoClockSync {
 		if err := s.clock.sync(ctx, cfg.HTTPClient, cfg.Endpoints.REST); err != nil {
@@ -279,31 +343,28 @@ func (s *Session) buildShards() error {
 	if len(cfg.Channels) > cfg.MaxTopicsPerConn {
 		return fmt.Errorf("%w: %d channels per symbol exceed %d streams per connection", ErrConfig, len(cfg.Channels), cfg.MaxTopicsPerConn)
 	}
-	wantBook := false
+	var bookRule *book.Rule
 	for _, ch := range cfg.Channels {
-		wantBook = wantBook || isBookChannel(ch)
+		if r, ok := s.spec.book(ch); ok {
+			bookRule = &r
+		}
 	}
+	binance := s.spec.venue == schema.VenueBinance
 	perConn := cfg.MaxTopicsPerConn / len(cfg.Channels)
 	for i, part := range wsclient.SplitTopics(cfg.Symbols, perConn) {
 		sh := &shard{syms: part}
-		for _, sym := range part {
-			if !s.listed[sym] {
-				return fmt.Errorf("%w: %q is not in the venue's instrument list", ErrConfig, sym)
-			}
-			for _, ch := range cfg.Channels {
-				t, err := normalize.BinanceStream(s.syms, sym, ch)
-				if err != nil {
-					return err
-				}
-				sh.topics = append(sh.topics, t)
-			}
+		if err := s.shardTopics(sh, binance); err != nil {
+			return err
 		}
 		watch := bookWatch{next: s.disp, state: func() *stateBoard { return s.state }}
 		sh.books = book.NewBooks(watch, s.pools.Events, &book.BooksOptions{Logger: cfg.Logger})
-		if wantBook {
-			fetch := &book.BinanceREST{BaseURL: cfg.Endpoints.REST, Client: cfg.HTTPClient, VenueSymbol: s.syms.VenueSymbol}
+		if bookRule != nil {
+			bopts := book.Options{Sink: watch, Events: s.pools.Events}
+			if binance {
+				bopts.Fetcher = &book.BinanceREST{BaseURL: cfg.Endpoints.REST, Client: cfg.HTTPClient, VenueSymbol: s.syms.VenueSymbol}
+			}
 			for _, sym := range part {
-				b, err := book.NewBook(book.Binance, sym, &book.Options{Sink: watch, Events: s.pools.Events, Fetcher: fetch})
+				b, err := book.NewBook(*bookRule, sym, &bopts)
 				if err != nil {
 					return err
 				}
@@ -311,15 +372,18 @@ func (s *Session) buildShards() error {
 				s.books = append(s.books, b)
 			}
 		}
-		sh.parser = normalize.NewBinance(s.pools.Events, sh.books, &normalize.Options{Symbols: s.syms, Logger: cfg.Logger})
+		sh.parser = s.spec.parser(s.pools.Events, sh.books, &normalize.Options{Symbols: s.syms, Logger: cfg.Logger})
 		opts := cfg.Client
-		opts.Venue = schema.VenueBinance
+		opts.Venue = s.spec.venue
 		opts.Frames = s.pools.Frames
-		opts.Topics = sh.topics
-		opts.MaxTopicsPerConn = cfg.MaxTopicsPerConn
-		opts.EncodeSubscribe = encodeSubscribe
+		opts.MaxTopicsPerConn = 0 // the shards keep to it
+		if binance {
+			opts.Topics, opts.EncodeSubscribe = sh.topics, encodeSubscribe
+		} else {
+			opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, sh.subs
+		}
 		conn := Conn{Role: RoleMarket, Shard: i}
-		opts.OnEvent = sh.books.OnEvent(schema.VenueBinance, func(e wsclient.Event) { s.onEvent(conn, e) })
+		opts.OnEvent = sh.books.OnEvent(s.spec.venue, func(e wsclient.Event) { s.onEvent(conn, e) })
 		c, err := wsclient.New(cfg.Endpoints.Stream, sh.parser.HandleFrame, &opts)
 		if err != nil {
 			return err
@@ -365,7 +429,7 @@ func (s *Session) Symbols() *normalize.Symbols { return s.syms }
 // lost connection or a gap invalidates it until it has resynchronised.
 func (s *Session) Book(symbol string) *book.Book {
 	for _, sh := range s.shards {
-		if b := sh.books.Book(schema.VenueBinance, symbol); b != nil {
+		if b := sh.books.Book(s.spec.venue, symbol); b != nil {
 			return b
 		}
 	}
