@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -224,4 +225,37 @@ func TestCloseEndsWaitingOrders(t *testing.T) {
 	s.Pools().Orders.Put(req)
 	require.NoError(t, <-closed)
 	assert.Zero(t, s.Outstanding())
+}
+
+// TestPlaceConcurrently: answers are matched to their calls by request id
+// when many orders are in flight at once.
+func TestPlaceConcurrently(t *testing.T) {
+	v := startVenue(t)
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"}, Credentials: credentials()})
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	const n = 32
+	type result struct {
+		client string
+		ack    session.Ack
+		err    error
+	}
+	results := make(chan result, n)
+	for i := range n {
+		id := "c-" + strconv.Itoa(i)
+		req := limitOrder(s, t, id, "buy", "1000.00", "0.01") // taken here: require runs on the test's goroutine
+		go func() {
+			ack, err := s.Place(ctx, req)
+			s.Pools().Orders.Put(req)
+			results <- result{id, ack, err}
+		}()
+	}
+	ids := map[uint64]bool{}
+	for range n {
+		r := <-results
+		require.NoError(t, r.err)
+		assert.Equal(t, r.client, r.ack.ClientOrderID.String(), "each call gets its own order's answer")
+		assert.False(t, ids[r.ack.RequestID])
+		ids[r.ack.RequestID] = true
+	}
 }
