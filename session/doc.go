@@ -47,12 +47,17 @@
 // bounds the call; a connection lost while waiting returns
 // [ErrDisconnected] at once (the outcome is then unknown: the execution
 // reports tell). The answers are published on the dispatcher too.
+// A user-data subscription the venue refuses (a clock beyond recvWindow,
+// a revoked key) makes WaitConnected and Place return its [*VenueError];
+// it is signed and sent again on the next connection.
 //
 // # Lifecycle and ownership
 //
-// Start loads the instruments (REST), then starts one goroutine per
-// connection (wsclient's Run, with its own reader and event goroutines);
-// the dispatcher starts one per subscription. Nothing else runs. Close
+// Start loads the instruments and the venue's time (Binance's REST), then
+// starts one goroutine per connection (wsclient's Run, with its own reader
+// and event goroutines); the dispatcher starts one per subscription, the
+// session's own Config.OnExecReport subscription included. Nothing else
+// runs. Close
 // stops every connection, drains and closes the dispatcher, and shuts the
 // pools down: its error names any pooled object not returned (the leak
 // check), and [Session.Outstanding] is then 0. Events handed to
