@@ -2,14 +2,17 @@ package benchmarks
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
-	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	coder "github.com/coder/websocket"
 	goccy "github.com/goccy/go-json"
 	"github.com/gorilla/websocket"
 
@@ -70,63 +73,122 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
-var subCounts = []int{1, 4, 16}
+// fanoutStats sums the subscriptions' counters after Close and reports
+// them per op beside the times: where Meltica drops (a full ordered lane,
+// oldest first, announced by a gap marker) or coalesces (a newer BBO of
+// the same stream replaces a queued one), the baseline blocks instead, and
+// its rows say 0.
+func reportFanout(b *testing.B, subs []*dispatch.Subscription) {
+	var st dispatch.Stats
+	for _, s := range subs {
+		x := s.Stats()
+		st.Delivered += x.Delivered
+		st.Dropped += x.Dropped
+		st.Gaps += x.Gaps
+		st.Coalesced += x.Coalesced
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(st.Delivered)/n, "delivered/op")
+	b.ReportMetric(float64(st.Dropped)/n, "dropped/op")
+	b.ReportMetric(float64(st.Gaps)/n, "gaps/op")
+	b.ReportMetric(float64(st.Coalesced)/n, "coalesced/op")
+}
+
+// reportBlocking is reportFanout for the baseline, which delivers
+// everything (blocking the publisher when a subscriber's channel is full).
+func reportBlocking(b *testing.B, delivered int64) {
+	b.ReportMetric(float64(delivered)/float64(b.N), "delivered/op")
+	for _, unit := range []string{"dropped/op", "gaps/op", "coalesced/op"} {
+		b.ReportMetric(0, unit)
+	}
+}
+
+// cpuTime is the CPU time the process has used, all threads: the
+// publisher, the subscribers' goroutines and the garbage collector.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per op since cpu0, draining included. On
+// a shared machine it is steadier than the wall time: time spent waiting
+// for a CPU is not counted.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// subscribe adds n subscriptions whose handler counts into got.
+func subscribe(b *testing.B, d *dispatch.Dispatcher, n int, got *atomic.Int64) []*dispatch.Subscription {
+	subs := make([]*dispatch.Subscription, n)
+	for i := range subs {
+		s, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) { got.Add(1) }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		subs[i] = s
+	}
+	return subs
+}
 
 // BenchmarkPipeline runs frame bytes → parse → canonical → fan-out to n
-// subscribers, cycling through the corpus; one op is one frame. The timer
-// covers draining the subscribers too.
+// subscribers over the corpus replayed as a continuing stream
+// (corpus.Stream: every pass moves the sequences on, so Meltica emits no
+// gap marker and drops no repeat, and both do the same work); one op is one
+// frame. The timer covers draining the subscribers too.
 func BenchmarkPipeline(b *testing.B) {
 	ctx := context.Background()
-	frames := corpus.Frames()
-	for _, subs := range subCounts {
+	for _, subs := range []int{1, 4, 16} {
 		b.Run(fmt.Sprintf("impl=baseline/subs=%d", subs), func(b *testing.B) {
 			var got atomic.Int64
 			f := baseline.NewFanout(subs, 1024, func(int, *schema.CanonicalEvent) { got.Add(1) })
+			stream := corpus.NewStream()
 			b.ReportAllocs()
-			start := time.Now()
-			i := 0
+			start, cpu0 := time.Now(), cpuTime()
 			for b.Loop() {
-				evs, err := baseline.Decode(frames[i%len(frames)], 1)
+				evs, err := baseline.Decode(stream.Next(), 1)
 				if err != nil {
 					b.Fatal(err)
 				}
 				for _, ev := range evs {
 					f.Publish(ev)
 				}
-				i++
 			}
 			f.Close()
+			reportCPU(b, cpu0)
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+			reportBlocking(b, got.Load())
 		})
 		b.Run(fmt.Sprintf("impl=meltica/subs=%d", subs), func(b *testing.B) {
 			ps := schema.NewPools(nil)
 			d := dispatch.New(ps.Events, nil)
 			var got atomic.Int64
-			for range subs {
-				if _, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) { got.Add(1) }}); err != nil {
-					b.Fatal(err)
-				}
-			}
+			ss := subscribe(b, d, subs, &got)
 			p := normalize.NewBinance(ps.Events, d, nil)
+			stream := corpus.NewStream()
 			b.ReportAllocs()
-			start := time.Now()
-			i := 0
+			start, cpu0 := time.Now(), cpuTime()
 			for b.Loop() {
-				if err := p.HandleBytes(ctx, frames[i%len(frames)], 1); err != nil {
+				if err := p.HandleBytes(ctx, stream.Next(), 1); err != nil {
 					b.Fatal(err)
 				}
-				i++
 			}
 			if err := d.Close(ctx); err != nil {
 				b.Fatal(err)
 			}
+			reportCPU(b, cpu0)
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+			reportFanout(b, ss)
 		})
 	}
 }
 
 // BenchmarkFanout hands one decoded trade to n subscribers: a pointer down a
 // channel each (baseline) against a heap clone each on its lane (Meltica).
+// The baseline copies the event once per publish, as its decoder would
+// allocate it.
 func BenchmarkFanout(b *testing.B) {
 	ctx := context.Background()
 	ps := schema.NewPools(nil)
@@ -139,25 +201,27 @@ func BenchmarkFanout(b *testing.B) {
 	if err := p.HandleBytes(ctx, corpus.Messages[0].Frame, 1); err != nil {
 		b.Fatal(err)
 	}
-	for _, subs := range subCounts {
+	for _, subs := range []int{1, 4, 16, 64} {
 		b.Run(fmt.Sprintf("impl=baseline/subs=%d", subs), func(b *testing.B) {
-			f := baseline.NewFanout(subs, 1024, func(int, *schema.CanonicalEvent) {})
+			var got atomic.Int64
+			f := baseline.NewFanout(subs, 1024, func(int, *schema.CanonicalEvent) { got.Add(1) })
 			b.ReportAllocs()
+			cpu0 := cpuTime()
 			for b.Loop() {
 				ev := new(schema.CanonicalEvent)
 				*ev = *template
 				f.Publish(ev)
 			}
 			f.Close()
+			reportCPU(b, cpu0)
+			reportBlocking(b, got.Load())
 		})
 		b.Run(fmt.Sprintf("impl=meltica/subs=%d", subs), func(b *testing.B) {
 			d := dispatch.New(ps.Events, nil)
-			for range subs {
-				if _, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}}); err != nil {
-					b.Fatal(err)
-				}
-			}
+			var got atomic.Int64
+			ss := subscribe(b, d, subs, &got)
 			b.ReportAllocs()
+			cpu0 := cpuTime()
 			for b.Loop() {
 				ev, err := ps.Events.Get(ctx)
 				if err != nil {
@@ -171,6 +235,8 @@ func BenchmarkFanout(b *testing.B) {
 			if err := d.Close(ctx); err != nil {
 				b.Fatal(err)
 			}
+			reportCPU(b, cpu0)
+			reportFanout(b, ss)
 		})
 	}
 }
@@ -197,7 +263,10 @@ func streamServer(size int) *rawws.Server {
 }
 
 // BenchmarkWSRead reads frames from a loopback server: gorilla's
-// ReadMessage (a new buffer per message) against wsclient's pooled frames.
+// ReadMessage (a new buffer per message), bare coder/websocket (Reader
+// into one reused buffer: the floor for wsclient, which is built on it)
+// and wsclient's read loop handing pooled frames to a handler. The timer
+// starts after the connection is up and warm for every implementation.
 func BenchmarkWSRead(b *testing.B) {
 	for _, size := range []int{150, 4096} {
 		b.Run(fmt.Sprintf("impl=gorilla/size=%d", size), func(b *testing.B) {
@@ -216,30 +285,64 @@ func BenchmarkWSRead(b *testing.B) {
 				}
 			}
 		})
+		b.Run(fmt.Sprintf("impl=coder/size=%d", size), func(b *testing.B) {
+			srv := streamServer(size)
+			defer srv.Close()
+			ctx := context.Background()
+			c, _, err := coder.Dial(ctx, srv.URL(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer func() { _ = c.CloseNow() }()
+			var buf bytes.Buffer // reused: no allocation once grown
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				_, r, err := c.Reader(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				buf.Reset()
+				if _, err := buf.ReadFrom(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		b.Run(fmt.Sprintf("impl=meltica/size=%d", size), func(b *testing.B) {
 			srv := streamServer(size)
 			defer srv.Close()
-			var n atomic.Int64
-			want := int64(0)
-			done := make(chan struct{})
-			var once sync.Once
+			// The handler pauses the read loop at message pauseAt (the
+			// loop is synchronous with it): once after a warm-up, so the
+			// timer starts on a connected, warm client, and once after
+			// b.N more.
+			var n, pauseAt int
+			paused, resume := make(chan struct{}), make(chan struct{})
 			c, err := wsclient.New(srv.URL(), func(context.Context, *schema.WsFrame) error {
-				if n.Add(1) == atomic.LoadInt64(&want) {
-					once.Do(func() { close(done) })
+				if n++; n == pauseAt {
+					paused <- struct{}{}
+					<-resume
 				}
 				return nil
 			}, &wsclient.Options{Venue: schema.VenueBinance, PingInterval: -1, IdleTimeout: -1})
 			if err != nil {
 				b.Fatal(err)
 			}
+			pauseAt = 1000
+			runErr := make(chan error, 1)
+			go func() { runErr <- c.Run(context.Background()) }()
+			<-paused
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			b.ResetTimer()
-			atomic.StoreInt64(&want, int64(b.N))
-			go func() { _ = c.Run(context.Background()) }()
-			<-done
+			pauseAt = n + b.N // read by the handler after resume
+			resume <- struct{}{}
+			<-paused
 			b.StopTimer()
+			close(resume)
 			_ = c.Close(context.Background())
+			if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, wsclient.ErrClosed) {
+				b.Log(err)
+			}
 		})
 	}
 }

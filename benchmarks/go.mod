@@ -4,6 +4,7 @@ go 1.25
 
 require (
 	github.com/HdrHistogram/hdrhistogram-go v1.4.0
+	github.com/coder/websocket v1.8.15
 	github.com/goccy/go-json v0.12.0
 	github.com/gorilla/websocket v1.5.3
 	github.com/meltica/meltica v0.0.0
@@ -11,9 +12,6 @@ require (
 	go.uber.org/goleak v1.3.0
 )
 
-require (
-	github.com/coder/websocket v1.8.15 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
-)
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
 
 replace github.com/meltica/meltica => ../

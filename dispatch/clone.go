@@ -86,8 +86,8 @@ func pointerFree(t reflect.Type) bool {
 // cloneEvent returns an independent heap copy of src that no pool accepts,
 // in one allocation when the payload fits the largest tail.
 func cloneEvent(src *schema.CanonicalEvent) *schema.CanonicalEvent {
-	nb, na, nr := len(src.Book.Bids), len(src.Book.Asks), len(src.Raw)
-	if nb+na+nr == 0 {
+	need := payloadBytes(src)
+	if need == 0 {
 		c := new(schema.CanonicalEvent)
 		copyScalars(c, src)
 		return c
@@ -95,7 +95,6 @@ func cloneEvent(src *schema.CanonicalEvent) *schema.CanonicalEvent {
 	if !levelsPointerFree {
 		return src.Clone()
 	}
-	need := (nb+na)*levelSize + nr
 	var c *schema.CanonicalEvent
 	var tail unsafe.Pointer
 	for i := range sizeClasses {
@@ -109,6 +108,21 @@ func cloneEvent(src *schema.CanonicalEvent) *schema.CanonicalEvent {
 		tail = unsafe.Pointer(unsafe.SliceData(make([]uint64, (need+7)/8)))
 	}
 	copyScalars(c, src)
+	fillPayload(c, tail, src)
+	return c
+}
+
+// payloadBytes is the room src's book levels and raw bytes take in a tail.
+func payloadBytes(src *schema.CanonicalEvent) int {
+	return (len(src.Book.Bids)+len(src.Book.Asks))*levelSize + len(src.Raw)
+}
+
+// fillPayload copies src's book levels and raw bytes to tail, which has
+// room for payloadBytes(src), and points c's slices at them. The slices'
+// capacities end where their own part of the tail does, so an append by
+// the subscriber copies instead of writing over the next part.
+func fillPayload(c *schema.CanonicalEvent, tail unsafe.Pointer, src *schema.CanonicalEvent) {
+	nb, na, nr := len(src.Book.Bids), len(src.Book.Asks), len(src.Raw)
 	if nb+na > 0 {
 		lv := unsafe.Slice((*schema.Level)(tail), nb+na)
 		copy(lv, src.Book.Bids)
@@ -119,7 +133,6 @@ func cloneEvent(src *schema.CanonicalEvent) *schema.CanonicalEvent {
 		c.Raw = unsafe.Slice((*byte)(unsafe.Add(tail, (nb+na)*levelSize)), nr)
 		copy(c.Raw, src.Raw)
 	}
-	return c
 }
 
 // copyInto makes dst, a clone the dispatcher still owns, a copy of src

@@ -166,8 +166,11 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 		return nil
 	}
 	var err error
-	for _, s := range ix.route(keyOf(ev)) {
-		ok, report := s.enqueue(ev)
+	subs := ix.route(keyOf(ev))
+	cl := newClones(ev, len(subs))
+	for _, s := range subs {
+		ok, report := s.enqueue(&cl)
+		cl.next()
 		if report != 0 {
 			d.report(s, report)
 		}

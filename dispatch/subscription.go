@@ -203,13 +203,15 @@ const (
 	newsSlow                      // the subscription has just started dropping
 )
 
-// enqueue queues a clone of ev in the lane of its class. It reports false
-// when the subscription takes no more events, and the transitions to report.
-func (s *Subscription) enqueue(ev *schema.CanonicalEvent) (ok bool, report news) {
+// enqueue queues a clone of the published event (cl.src) in the lane of
+// its class, taken from the publish's slab. It reports false when the
+// subscription takes no more events, and the transitions to report.
+func (s *Subscription) enqueue(cl *clones) (ok bool, report news) {
+	ev := cl.src
 	t := ev.Type
 	var c *schema.CanonicalEvent
 	if !t.Coalescable() { // clone outside the lock; coalescing may not need one
-		c = cloneEvent(ev)
+		c = cl.take()
 	}
 	s.mu.Lock()
 	if s.state != stateOpen {
@@ -222,7 +224,7 @@ func (s *Subscription) enqueue(ev *schema.CanonicalEvent) (ok bool, report news)
 			report |= newsOverflow
 		}
 	case c == nil:
-		if !s.coalesceLocked(ev) {
+		if !s.coalesceLocked(cl) {
 			s.mu.Unlock()
 			return true, 0 // replaced in place: already queued, the goroutine is not idle
 		}
@@ -247,7 +249,8 @@ func (s *Subscription) enqueue(ev *schema.CanonicalEvent) (ok bool, report news)
 
 // coalesceLocked puts ev in its stream's slot. It reports whether the slot
 // was newly queued (false: a queued event was replaced).
-func (s *Subscription) coalesceLocked(ev *schema.CanonicalEvent) bool {
+func (s *Subscription) coalesceLocked(cl *clones) bool {
+	ev := cl.src
 	k := keyOf(ev)
 	sl := s.slots[k]
 	if sl == nil {
@@ -256,13 +259,13 @@ func (s *Subscription) coalesceLocked(ev *schema.CanonicalEvent) bool {
 	}
 	if sl.ev != nil {
 		if !copyInto(sl.ev, ev) {
-			sl.ev = cloneEvent(ev)
+			sl.ev = cl.take()
 		}
 		s.counters.Coalesced++
 		return false
 	}
 	s.seq++
-	sl.ev, sl.seq = cloneEvent(ev), s.seq
+	sl.ev, sl.seq = cl.take(), s.seq
 	s.coal.push(sl)
 	return true
 }

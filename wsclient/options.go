@@ -188,6 +188,10 @@ type Timer interface {
 	Reset(d time.Duration) bool
 }
 
+// SystemClock returns the real time source, the default [Clock]. A host
+// (or a test) that replaces only some of a Clock's methods embeds it.
+func SystemClock() Clock { return realClock{} }
+
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }

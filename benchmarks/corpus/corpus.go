@@ -4,6 +4,8 @@
 // connection receives them.
 package corpus
 
+import "bytes"
+
 // Message is one named frame.
 type Message struct {
 	Name  string
@@ -30,4 +32,105 @@ func Frames() [][]byte {
 		out[i] = m.Frame
 	}
 	return out
+}
+
+// counter is one venue sequence number in a frame: its digits at
+// frame[at:at+width], its value in the first pass, and how much it
+// advances per pass.
+type counter struct {
+	at, width int
+	base      uint64
+	step      uint64
+}
+
+// Stream replays the corpus as a venue would send it: frame after frame,
+// and on every pass through the corpus each sequence the venue numbers
+// moves on — trade ids ("t"), aggregate trade ids ("a", "f", "l"), the
+// bookTicker update id ("u") and the depth diff's range ("U"/"u", the next
+// diff starting where the last ended) — so a pipeline that checks
+// continuity sees one unbroken stream, never a repeat or a gap. The numbers
+// are rewritten in place at their fixed width; the cost is the same for
+// every pipeline and small against a frame's decoding.
+//
+// A Stream is not safe for concurrent use. The frame Next returns is valid
+// until the next call.
+type Stream struct {
+	frames   [][]byte
+	counters [][]counter
+	pass     uint64
+	i        int
+}
+
+// sequences names each message's sequence fields; the step of each is how
+// far it advances per pass.
+var sequences = map[string][]struct {
+	key  string
+	step func(frame []byte) uint64
+}{
+	"trade":      {{`"t":`, one}},
+	"aggTrade":   {{`"a":`, one}, {`"f":`, span(`"f":`, `"l":`)}, {`"l":`, span(`"f":`, `"l":`)}},
+	"bookTicker": {{`"u":`, one}},
+	"depth":      {{`"U":`, span(`"U":`, `"u":`)}, {`"u":`, span(`"U":`, `"u":`)}},
+}
+
+func one([]byte) uint64 { return 1 }
+
+// span is the step of a range first…last: last − first + 1.
+func span(first, last string) func([]byte) uint64 {
+	return func(f []byte) uint64 { return number(f, last).base - number(f, first).base + 1 }
+}
+
+// number finds the unsigned integer after key.
+func number(frame []byte, key string) counter {
+	at := bytes.Index(frame, []byte(key))
+	if at < 0 {
+		panic("corpus: no " + key + " in " + string(frame))
+	}
+	at += len(key)
+	c := counter{at: at}
+	for c.at+c.width < len(frame) && frame[c.at+c.width] >= '0' && frame[c.at+c.width] <= '9' {
+		c.base = c.base*10 + uint64(frame[c.at+c.width]-'0')
+		c.width++
+	}
+	return c
+}
+
+// NewStream returns a stream over copies of Messages' frames.
+func NewStream() *Stream {
+	s := &Stream{}
+	for _, m := range Messages {
+		f := bytes.Clone(m.Frame)
+		var cs []counter
+		for _, q := range sequences[m.Name] {
+			c := number(f, q.key)
+			c.step = q.step(f)
+			cs = append(cs, c)
+		}
+		s.frames = append(s.frames, f)
+		s.counters = append(s.counters, cs)
+	}
+	return s
+}
+
+// Next returns the next frame of the stream.
+func (s *Stream) Next() []byte {
+	if s.i == len(s.frames) {
+		s.i = 0
+		s.pass++
+	}
+	f := s.frames[s.i]
+	if s.pass > 0 {
+		for _, c := range s.counters[s.i] {
+			v := c.base + s.pass*c.step
+			for j := c.at + c.width - 1; j >= c.at; j-- {
+				f[j] = byte('0' + v%10)
+				v /= 10
+			}
+			if v != 0 {
+				panic("corpus: a sequence outgrew its digits")
+			}
+		}
+	}
+	s.i++
+	return f
 }

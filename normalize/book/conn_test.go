@@ -19,24 +19,10 @@ import (
 // the book while the connection is down, for as long as it needs, without
 // sleeping.
 type gateClock struct {
+	wsclient.Clock // timers are real; only the redial wait is gated
 	sleeping chan struct{}
 	release  chan struct{}
 }
-
-func (c *gateClock) Now() time.Time { return time.Now() }
-
-// NewTimer and AfterFunc are the wall clock's: only the backoff is gated.
-func (c *gateClock) NewTimer(d time.Duration) wsclient.Timer { return wallTimer{time.NewTimer(d)} }
-
-func (c *gateClock) AfterFunc(d time.Duration, f func()) wsclient.Timer {
-	return wallTimer{time.AfterFunc(d, f)}
-}
-
-type wallTimer struct{ t *time.Timer }
-
-func (t wallTimer) C() <-chan time.Time        { return t.t.C }
-func (t wallTimer) Stop() bool                 { return t.t.Stop() }
-func (t wallTimer) Reset(d time.Duration) bool { return t.t.Reset(d) }
 
 func (c *gateClock) Sleep(ctx context.Context, _ time.Duration) error {
 	select {
@@ -57,7 +43,7 @@ func (c *gateClock) Sleep(ctx context.Context, _ time.Duration) error {
 // best bid/offer, an empty top, a gap marker and the connection state on
 // the dispatcher — and it resynchronises once the client is back.
 func TestSimDisconnectInvalidates(t *testing.T) {
-	clock := &gateClock{sleeping: make(chan struct{}, 1), release: make(chan struct{})}
+	clock := &gateClock{Clock: wsclient.SystemClock(), sleeping: make(chan struct{}, 1), release: make(chan struct{})}
 	p := startSimClock(t, Binance, nil, clock)
 	states, err := p.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventConnState}}, &dispatch.SubscribeOptions{CriticalBound: 1 << 10})
 	require.NoError(t, err)

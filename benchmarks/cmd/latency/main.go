@@ -1,46 +1,59 @@
 // Latency measures end-to-end latency — venue send → WebSocket → parse →
 // canonical event → fan-out → subscriber — for the baseline pipeline and for
-// Meltica, in the same run, at fixed open-loop rates.
+// Meltica, in the same run, at fixed open-loop rates, stage by stage.
 //
-// The sender works to a schedule: message i is due at start + i/rate, and
-// latency is measured from that intended time, not from when the message was
-// actually written, so a stall anywhere (sender, network, reader, GC) counts
-// in full instead of hiding behind later sends (no coordinated omission).
-// Message i is a Binance trade whose trade id is i, so the subscriber knows
-// its due time.
+// The sender is this program run again as a child process (see sender.go),
+// so that it measures Meltica, not its sender: the sender's pacing, writes
+// and garbage never share a Go runtime with the pipeline. It works to a
+// schedule — message i is due at start + i/rate — and waits for each due
+// time precisely (a kernel sleep on a thread with 1 ns timer slack, then a
+// yielding spin for the last -spin; never time.Sleep, which rounds up to
+// about 1 ms). Message i is a Binance trade whose trade id is i and whose
+// quantity is the instant it was written, in Unix ns (see appendTrade).
 //
-//	go run ./cmd/latency                        # 1k, 20k and 50k msg/s, 5 s each
+// Latency is reported twice: from the intended time (due → delivered), so
+// a stall anywhere — sender, network, reader, GC — counts in full instead
+// of hiding behind later sends (no coordinated omission), and from the
+// actual send stamp (sent → delivered). The stages in between come from
+// stamps the canonical event carries: IngestTS (the frame read, from
+// schema.WsFrame.ReceivedAt), TraceID (stamped by the harness's sink when
+// the parser hands the event on) and the handler's own clock read.
+//
+// Implementations, each on its own connection to its own sender:
+//
+//	baseline  gorilla/websocket → encoding/json → a channel per subscriber
+//	meltica   wsclient → normalize → dispatch (a lane and goroutine per subscriber)
+//	inline    wsclient → normalize → the host's own Sink, on the reader
+//	          goroutine (no dispatcher: what a host that consumes events
+//	          synchronously gets; the event is borrowed, not kept)
+//
+//	go run ./cmd/latency                        # 1k and 20k msg/s, 5 s each
 //	go run ./cmd/latency -rates 20000 -duration 30s
-//	go run ./cmd/latency -soak -rate 20000 -duration 10m
+//	go run ./cmd/latency -soak -rate 20000 -duration 60m
 //
 // Soak mode runs Meltica alone, samples the live heap, the goroutines and the
 // pools' objects in use every -sample, prints the fitted slopes, and exits
-// with status 1 when the heap or the goroutines grow beyond the bounds it
-// prints.
+// with status 1 when the heap, the goroutines or the pooled objects in use
+// grow beyond the bounds it prints.
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/gorilla/websocket"
 
 	"github.com/meltica/meltica/benchmarks/baseline"
-	"github.com/meltica/meltica/benchmarks/internal/rawws"
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
@@ -48,6 +61,9 @@ import (
 )
 
 func main() {
+	if os.Getenv(senderEnv) != "" {
+		os.Exit(senderMain(os.Args[1:], os.Stdin, os.Stdout))
+	}
 	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "latency:", err)
 		os.Exit(1)
@@ -61,23 +77,25 @@ type config struct {
 	subs     int
 	soak     bool
 	sample   time.Duration
+	spin     time.Duration
 	impls    []string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("latency", flag.ContinueOnError)
-	rates := fs.String("rates", "1000,20000,50000", "messages per second to measure, comma-separated")
+	rates := fs.String("rates", "1000,20000", "messages per second to measure, comma-separated")
 	rate := fs.Int("rate", 0, "one rate (overrides -rates)")
 	duration := fs.Duration("duration", 5*time.Second, "measured time per rate and implementation (soak: the whole run)")
 	warmup := fs.Duration("warmup", time.Second, "unmeasured time before each measurement")
 	subs := fs.Int("subs", 1, "subscribers; latency is taken at the first")
 	soakMode := fs.Bool("soak", false, "soak mode: Meltica only, sample heap, goroutines and pools, check their growth")
 	sample := fs.Duration("sample", 5*time.Second, "soak: time between samples")
-	impl := fs.String("impl", "baseline,meltica", "implementations to measure")
+	spin := fs.Duration("spin", 100*time.Microsecond, "sender: yield-spin this long before each due time instead of sleeping")
+	impl := fs.String("impl", "baseline,meltica,inline", "implementations to measure: baseline, meltica, inline")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg := config{duration: *duration, warmup: *warmup, subs: max(*subs, 1), soak: *soakMode, sample: *sample, impls: strings.Split(*impl, ",")}
+	cfg := config{duration: *duration, warmup: *warmup, subs: max(*subs, 1), soak: *soakMode, sample: *sample, spin: *spin, impls: strings.Split(*impl, ",")}
 	if *rate > 0 {
 		cfg.rates = []int{*rate}
 	} else {
@@ -89,150 +107,123 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			cfg.rates = append(cfg.rates, n)
 		}
 	}
-	fmt.Fprintf(out, "%s, %d CPUs, %s; %d subscriber(s)\n", runtime.Version(), runtime.NumCPU(), time.Now().UTC().Format("2006-01-02 15:04 MST"), cfg.subs)
+	var load string
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = "; load average " + strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	fmt.Fprintf(out, "%s, %d CPUs, %s; %d subscriber(s)%s\n", runtime.Version(), runtime.NumCPU(), time.Now().UTC().Format("2006-01-02 15:04 MST"), cfg.subs, load)
 	if cfg.soak {
 		return soak(ctx, cfg, cfg.rates[0], out)
 	}
-	fmt.Fprintf(out, "%-9s %8s %10s %9s %9s %9s %9s %9s %10s %9s %6s\n", "impl", "rate", "achieved", "p50", "p90", "p99", "p99.9", "max", "gc p99", "events", "conns")
+	var results []namedResult
 	for _, r := range cfg.rates {
 		for _, name := range cfg.impls {
 			res, err := measure(ctx, cfg, name, r, nil)
 			if err != nil {
 				return fmt.Errorf("%s at %d/s: %w", name, r, err)
 			}
-			h := res.hist
-			fmt.Fprintf(out, "%-9s %8d %10.0f %9s %9s %9s %9s %9s %10s %9d %6d\n", name, r, res.achieved,
-				us(h.ValueAtQuantile(50)), us(h.ValueAtQuantile(90)), us(h.ValueAtQuantile(99)), us(h.ValueAtQuantile(99.9)), us(h.Max()),
-				res.gcP99.Round(time.Microsecond), h.TotalCount(), res.conns)
+			results = append(results, namedResult{name, r, res})
 		}
 	}
+	printResults(out, results)
 	return nil
 }
 
-func us(v int64) string { return (time.Duration(v) * time.Microsecond).String() }
+type namedResult struct {
+	impl string
+	rate int
+	result
+}
+
+// printResults prints the end-to-end table, then the stages.
+func printResults(out io.Writer, rs []namedResult) {
+	fmt.Fprintf(out, "\nend to end, from the intended send time (due) and from the actual send stamp (sent):\n")
+	fmt.Fprintf(out, "%-9s %6s %8s %8s %5s %5s | %-31s | %-31s | %7s\n", "impl", "rate", "achieved", "events", "lost", "conns",
+		"due→delivered p50/p99/p99.9/max", "sent→delivered p50/p99/p99.9/max", "gc p99")
+	for _, r := range rs {
+		fmt.Fprintf(out, "%-9s %6d %8.0f %8d %5d %5d | %-31s | %-31s | %7s\n", r.impl, r.rate, r.achieved, r.hist[stageTotal].TotalCount(), r.lost, r.conns,
+			quantiles(r, stageTotal, true), quantiles(r, stageFromTx, true), dur(int64(r.gcP99)))
+	}
+	fmt.Fprintf(out, "\nstages, p50/p99/p99.9:\n%-9s %6s", "impl", "rate")
+	for s := stageSender; s < numStages; s++ {
+		fmt.Fprintf(out, " | %-23s", stageNames[s])
+	}
+	fmt.Fprintln(out)
+	for _, r := range rs {
+		fmt.Fprintf(out, "%-9s %6d", r.impl, r.rate)
+		for s := stageSender; s < numStages; s++ {
+			fmt.Fprintf(out, " | %-23s", quantiles(r, s, false))
+		}
+		fmt.Fprintln(out)
+	}
+}
+
+func quantiles(r namedResult, s int, withMax bool) string {
+	h := r.hist[s]
+	q := []string{dur(h.ValueAtQuantile(50)), dur(h.ValueAtQuantile(99)), dur(h.ValueAtQuantile(99.9))}
+	if withMax {
+		q = append(q, dur(h.Max()))
+	}
+	return strings.Join(q, "/")
+}
+
+// dur formats ns as µs below 1 ms, ms above.
+func dur(ns int64) string {
+	if ns < 1_000_000 {
+		return strconv.FormatFloat(float64(ns)/1e3, 'f', 1, 64) + "µs"
+	}
+	return strconv.FormatFloat(float64(ns)/1e6, 'f', 2, 64) + "ms"
+}
 
 type result struct {
-	hist     *hdrhistogram.Histogram
+	hist     [numStages]*hdrhistogram.Histogram
 	achieved float64 // events per second seen by the subscriber
 	gcP99    time.Duration
-	conns    int64 // connections the server accepted (1 unless the client reconnected)
+	conns    int64  // connections the sender accepted (1 unless the client reconnected)
+	lost     uint64 // measured messages the first subscriber never saw (Meltica: dropped oldest-first by its lane, announced by gap markers)
 }
 
-// schedule is the sender's plan shared with the receiver: message i is due
-// at start + i*interval.
-type schedule struct {
-	start    time.Time
-	interval time.Duration
-}
-
-func (s schedule) due(i uint64) time.Time { return s.start.Add(time.Duration(i) * s.interval) }
-
-// recorder takes latencies at the subscriber once the warm-up is over.
-type recorder struct {
-	mu       sync.Mutex
-	hist     *hdrhistogram.Histogram
-	sched    schedule
-	from, to uint64 // message ids measured: [from, to)
-	seen     atomic.Uint64
-	done     chan struct{}
-	once     sync.Once
-}
-
-func (r *recorder) record(id uint64) {
-	if id < r.from {
-		return
-	}
-	if id >= r.to {
-		r.once.Do(func() { close(r.done) })
-		return
-	}
-	lat := time.Since(r.sched.due(id))
-	r.mu.Lock()
-	_ = r.hist.RecordValue(max(lat.Microseconds(), 1))
-	r.mu.Unlock()
-	r.seen.Add(1)
-}
-
-// server streams trades on schedule. A new connection (a reconnect)
-// carries on from the first message not yet written, so a reconnect shows
-// as the gap and the late messages it really is, never as a replay.
-func server(sched *atomic.Pointer[schedule], total uint64, conns *atomic.Int64) *rawws.Server {
-	var next atomic.Uint64
-	return rawws.Start(func(conn net.Conn, w *bufio.Writer) {
-		conns.Add(1)
-		s := *sched.Load()
-		var payload, frame []byte
-		for i := next.Load(); i < total; {
-			now := time.Now()
-			for ; i < total && !s.due(i).After(now); i++ {
-				payload = appendTrade(payload[:0], i, s.due(i).UnixMilli())
-				frame = rawws.AppendFrame(frame[:0], payload)
-				if _, err := w.Write(frame); err != nil {
-					return
-				}
-				next.Store(i + 1)
-			}
-			if w.Flush() != nil {
-				return
-			}
-			if i < total {
-				time.Sleep(min(time.Until(s.due(i)), time.Millisecond))
-			}
-		}
-		_ = w.Flush()
-		// Keep the connection open until the client goes away.
-		buf := make([]byte, 1)
-		_ = conn.SetReadDeadline(time.Now().Add(time.Minute))
-		_, _ = conn.Read(buf)
-	})
-}
-
-func appendTrade(b []byte, id uint64, ms int64) []byte {
-	b = append(b, `{"stream":"btcusdt@trade","data":{"e":"trade","E":`...)
-	b = strconv.AppendInt(b, ms, 10)
-	b = append(b, `,"s":"BTCUSDT","t":`...)
-	b = strconv.AppendUint(b, id, 10)
-	b = append(b, `,"p":"67321.45000000","q":"0.01230000","T":`...)
-	b = strconv.AppendInt(b, ms, 10)
-	return append(b, `,"m":true,"M":true}}`...)
-}
-
-// measure runs one implementation at one rate: warm-up, then duration
-// measured. onSample, when set, is called every cfg.sample (soak).
+// measure runs one implementation at one rate against a sender process of
+// its own: warm-up, then duration measured. onSample, when set, is called
+// every cfg.sample (soak).
 func measure(ctx context.Context, cfg config, impl string, rate int, onSample func(*schema.Pools)) (result, error) {
 	interval := time.Second / time.Duration(rate)
 	warm := uint64(cfg.warmup / interval)
 	measured := uint64(cfg.duration / interval)
 	total := warm + measured + uint64(rate/10) + 1 // a little past the end, to end the measurement
-	var sched atomic.Pointer[schedule]
-	var conns atomic.Int64
-	srv := server(&sched, total, &conns)
-	defer srv.Close()
-	rec := &recorder{hist: hdrhistogram.New(1, 60_000_000, 3), from: warm, to: warm + measured, done: make(chan struct{})}
+	snd, err := startSender(rate, total, cfg.spin)
+	if err != nil {
+		return result{}, err
+	}
+	rec := newRecorder(interval, warm, warm+measured)
 
 	runtime.GC()
 	gc0 := gcPauses()
 	var stop func() error
 	var pools *schema.Pools
-	// The schedule starts when the client is connected, so the dial is not
-	// counted; the server reads it when the connection arrives.
-	sched.Store(&schedule{start: time.Now().Add(50 * time.Millisecond), interval: interval})
-	rec.sched = *sched.Load()
 	switch impl {
 	case "baseline":
-		s, err := startBaseline(srv.URL(), cfg.subs, rec)
-		if err != nil {
-			return result{}, err
-		}
-		stop = s
-	case "meltica":
-		s, ps, err := startMeltica(ctx, srv.URL(), cfg.subs, rec)
-		if err != nil {
-			return result{}, err
-		}
-		stop, pools = s, ps
+		stop, err = startBaseline(snd.url, cfg.subs, rec)
+	case "meltica", "inline":
+		stop, pools, err = startMeltica(ctx, snd.url, cfg.subs, impl == "inline", rec)
 	default:
-		return result{}, fmt.Errorf("unknown implementation %q", impl)
+		err = fmt.Errorf("unknown implementation %q", impl)
+	}
+	if err == nil {
+		// The schedule starts once the client is connected, so the dial is
+		// not counted.
+		if _, err = snd.expect("connected", 30*time.Second); err == nil {
+			start := time.Now().Add(20 * time.Millisecond)
+			rec.start.Store(start.UnixNano())
+			err = snd.begin(start)
+		}
+		if err != nil {
+			_ = stop()
+		}
+	}
+	if err != nil {
+		_, _ = snd.stop()
+		return result{}, err
 	}
 	t0 := time.Now()
 	limit := time.After(cfg.warmup + cfg.duration + 30*time.Second)
@@ -242,7 +233,6 @@ func measure(ctx context.Context, cfg config, impl string, rate int, onSample fu
 		defer t.Stop()
 		tick = t.C
 	}
-	var err error
 wait:
 	for {
 		select {
@@ -257,13 +247,15 @@ wait:
 	}
 	elapsed := time.Since(t0) - cfg.warmup
 	gc1 := gcPauses()
-	if serr := stop(); err == nil {
-		err = serr
-	}
-	return result{hist: rec.hist, achieved: float64(rec.seen.Load()) / elapsed.Seconds(), gcP99: p99(gc0, gc1), conns: conns.Load()}, err
+	err = errors.Join(err, stop())
+	conns, serr := snd.stop()
+	res := result{hist: rec.hist, achieved: float64(rec.seen.Load()) / elapsed.Seconds(), gcP99: p99(gc0, gc1), conns: conns, lost: measured - min(rec.seen.Load(), measured)}
+	return res, errors.Join(err, serr)
 }
 
-// startBaseline runs gorilla → encoding/json → channel fan-out.
+// startBaseline runs gorilla → encoding/json → channel fan-out. The read
+// stamp is taken when ReadMessage returns, the parse stamp when Decode
+// does.
 func startBaseline(url string, subs int, rec *recorder) (func() error, error) {
 	c, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
@@ -271,7 +263,7 @@ func startBaseline(url string, subs int, rec *recorder) (func() error, error) {
 	}
 	f := baseline.NewFanout(subs, 1024, func(sub int, ev *schema.CanonicalEvent) {
 		if sub == 0 {
-			rec.record(ev.SeqProvider)
+			rec.record(ev, time.Now().UnixNano())
 		}
 	})
 	done := make(chan struct{})
@@ -286,7 +278,9 @@ func startBaseline(url string, subs int, rec *recorder) (func() error, error) {
 			if err != nil {
 				continue
 			}
+			parsed := uint64(time.Now().UnixNano())
 			for _, ev := range evs {
+				ev.TraceID = parsed
 				f.Publish(ev)
 			}
 		}
@@ -299,20 +293,42 @@ func startBaseline(url string, subs int, rec *recorder) (func() error, error) {
 	}, nil
 }
 
-// startMeltica runs wsclient → normalize → dispatch.
-func startMeltica(ctx context.Context, url string, subs int, rec *recorder) (func() error, *schema.Pools, error) {
+// startMeltica runs wsclient → normalize → dispatch, or with inline
+// wsclient → normalize → handlers called on the reader goroutine.
+func startMeltica(ctx context.Context, url string, subs int, inline bool, rec *recorder) (func() error, *schema.Pools, error) {
 	ps := schema.NewPools(nil)
-	d := dispatch.New(ps.Events, nil)
-	for i := range subs {
-		h := func(*schema.CanonicalEvent) {}
-		if i == 0 {
-			h = func(ev *schema.CanonicalEvent) { rec.record(ev.SeqProvider) }
+	first := func(ev *schema.CanonicalEvent) { rec.record(ev, time.Now().UnixNano()) }
+	var next normalize.Sink
+	var d *dispatch.Dispatcher
+	if inline {
+		next = normalize.SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
+			first(ev)
+			for range subs - 1 {
+				discardEvent(ev)
+			}
+			ps.Events.Put(ev)
+			return nil
+		})
+	} else {
+		d = dispatch.New(ps.Events, nil)
+		for i := range subs {
+			h := discardEvent
+			if i == 0 {
+				h = first
+			}
+			if _, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: h}); err != nil {
+				return nil, nil, err
+			}
 		}
-		if _, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: h}); err != nil {
-			return nil, nil, err
-		}
+		next = d
 	}
-	p := normalize.NewBinance(ps.Events, d, nil)
+	// The parse stamp: one clock read per event, between the parser and
+	// what it hands the event to.
+	stamp := normalize.SinkFunc(func(ctx context.Context, ev *schema.CanonicalEvent) error {
+		ev.TraceID = uint64(time.Now().UnixNano())
+		return next.Publish(ctx, ev)
+	})
+	p := normalize.NewBinance(ps.Events, stamp, nil)
 	c, err := wsclient.New(url, p.HandleFrame, &wsclient.Options{Venue: schema.VenueBinance, Frames: ps.Frames, IdleTimeout: -1, PingInterval: -1})
 	if err != nil {
 		return nil, nil, err
@@ -322,13 +338,19 @@ func startMeltica(ctx context.Context, url string, subs int, rec *recorder) (fun
 	return func() error {
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		err := errors.Join(c.Close(cctx), d.Close(cctx))
+		err := c.Close(cctx)
+		if d != nil {
+			err = errors.Join(err, d.Close(cctx))
+		}
 		if rerr := <-runErr; rerr != nil && !errors.Is(rerr, context.Canceled) {
 			err = errors.Join(err, rerr)
 		}
 		return errors.Join(err, ps.Shutdown(cctx))
 	}, ps, nil
 }
+
+// discardEvent is the handler of every subscriber but the first.
+func discardEvent(*schema.CanonicalEvent) {}
 
 // gcPauses reads the cumulative GC pause histogram.
 func gcPauses() *metrics.Float64Histogram {

@@ -12,11 +12,15 @@ import (
 )
 
 // Soak bounds: over the run (after the first fifth, the warm-up), the line
-// fitted through the live-heap samples may rise by at most heapBound, and
-// the goroutine count may end at most goroutineBound above where it began.
+// fitted through the live-heap samples may rise by at most heapBound, the
+// goroutine count may end at most goroutineBound above where it began, and
+// the line fitted through the pooled objects checked out (all pools) may
+// rise by at most poolBound: a leak of one event per second would pass
+// it within a minute.
 const (
 	heapBound      = 8 << 20 // bytes over the whole run
 	goroutineBound = 2
+	poolBound      = 64 // objects over the whole run
 )
 
 type sampleRow struct {
@@ -47,7 +51,7 @@ func soak(ctx context.Context, cfg config, rate int, out io.Writer) error {
 		}
 		r := sampleRow{at: time.Since(start), heap: liveHeap(), goroutines: runtime.NumGoroutine(), inUse: inUse}
 		rows = append(rows, r)
-		fmt.Fprintf(out, "%9s %10.1fMB %11d %7d\n", r.at.Round(time.Second), r.heap/1e6, r.goroutines, r.inUse)
+		fmt.Fprintf(out, "%9s %10.1fMB %11d %7d\n", r.at.Round(100*time.Millisecond), r.heap/1e6, r.goroutines, r.inUse)
 	}
 	c := cfg
 	c.warmup = 0
@@ -55,8 +59,11 @@ func soak(ctx context.Context, cfg config, rate int, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "latency p50 %s p99 %s p99.9 %s max %s over %d events (%.0f/s), %d connection(s)\n",
-		us(res.hist.ValueAtQuantile(50)), us(res.hist.ValueAtQuantile(99)), us(res.hist.ValueAtQuantile(99.9)), us(res.hist.Max()), res.hist.TotalCount(), res.achieved, res.conns)
+	h := res.hist[stageTotal]
+	fmt.Fprintf(out, "latency from due p50 %s p99 %s p99.9 %s max %s over %d events (%.0f/s, %d lost), %d connection(s)\n",
+		dur(h.ValueAtQuantile(50)), dur(h.ValueAtQuantile(99)), dur(h.ValueAtQuantile(99.9)), dur(h.Max()), h.TotalCount(), res.achieved, res.lost, res.conns)
+	h = res.hist[stageFromTx]
+	fmt.Fprintf(out, "latency from send p50 %s p99 %s p99.9 %s max %s\n", dur(h.ValueAtQuantile(50)), dur(h.ValueAtQuantile(99)), dur(h.ValueAtQuantile(99.9)), dur(h.Max()))
 	if len(rows) < 5 {
 		return fmt.Errorf("only %d samples: run longer or sample more often", len(rows))
 	}
@@ -64,17 +71,19 @@ func soak(ctx context.Context, cfg config, rate int, out io.Writer) error {
 	xs := make([]float64, len(rows))
 	hs := make([]float64, len(rows))
 	gs := make([]float64, len(rows))
+	ps := make([]float64, len(rows))
 	for i, r := range rows {
-		xs[i], hs[i], gs[i] = r.at.Seconds(), r.heap, float64(r.goroutines)
+		xs[i], hs[i], gs[i], ps[i] = r.at.Seconds(), r.heap, float64(r.goroutines), float64(r.inUse)
 	}
 	span := xs[len(xs)-1] - xs[0]
-	heapSlope, goSlope := slope(xs, hs), slope(xs, gs)
-	heapRise := heapSlope * span
+	heapSlope, goSlope, poolSlope := slope(xs, hs), slope(xs, gs), slope(xs, ps)
+	heapRise, poolRise := heapSlope*span, poolSlope*span
 	goRise := rows[len(rows)-1].goroutines - rows[0].goroutines
 	fmt.Fprintf(out, "heap slope %+.1f KB/min (%+.2f MB over %.0fs; bound %d MB)\n", heapSlope*60/1e3, heapRise/1e6, span, heapBound>>20)
 	fmt.Fprintf(out, "goroutine slope %+.3f/min (%+d over the run; bound %d)\n", goSlope*60, goRise, goroutineBound)
-	if heapRise > heapBound || goRise > goroutineBound {
-		return fmt.Errorf("growth beyond the bounds: heap %+.2f MB, goroutines %+d", heapRise/1e6, goRise)
+	fmt.Fprintf(out, "pool slope %+.3f objects/min in use (%+.1f over the run; bound %d)\n", poolSlope*60, poolRise, poolBound)
+	if heapRise > heapBound || goRise > goroutineBound || poolRise > poolBound {
+		return fmt.Errorf("growth beyond the bounds: heap %+.2f MB, goroutines %+d, pooled objects %+.1f", heapRise/1e6, goRise, poolRise)
 	}
 	fmt.Fprintln(out, "soak: ok")
 	return nil

@@ -84,7 +84,7 @@ func (s *Server) URL() string { return "ws" + strings.TrimPrefix(s.Server.URL, "
 
 // Close closes every connection and waits for the streams to end.
 func (s *Server) Close() {
-	s.Server.CloseClientConnections()
+	s.CloseClientConnections()
 	s.Server.Close()
 	s.wg.Wait()
 }

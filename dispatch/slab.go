@@ -1,0 +1,212 @@
+package dispatch
+
+import (
+	"unsafe"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// The clones of one publish come from one allocation, a slab: an array of
+// events, each followed by a pointer-free tail for its book levels and raw
+// bytes when the event has any. The slab is made when the first
+// subscription needs a clone and holds one clone for every subscription the
+// event may still reach, so a publish to N subscribers costs one
+// allocation, not N; an event whose payload is larger than the largest tail
+// costs a second, pointer-free one for all N payloads.
+//
+// Each clone is a separate element: a subscriber may change every field of
+// its clone, append to its slices (their capacity ends at their own part
+// of the tail) and keep it as long as it likes; nothing it does is seen by
+// any other subscriber. What it shares with the other clones of the same
+// publish is the allocation's lifetime: the garbage collector frees the
+// slab when no clone in it is referenced any more. So a clone kept by one
+// subscriber keeps its N−1 siblings' memory (N × ~1.5 KB plus payloads)
+// until it is dropped. The dispatcher itself keeps a clone only while it is
+// queued, so what it pins is bounded by the queues: at most N slabs per
+// queued event, in practice far fewer, as fast subscribers release their
+// clone of a slab long before a slow one does. Slots the publish did not
+// use (a subscription that replaced a queued coalescable event in place, or
+// that closed meanwhile) are garbage with the rest of the slab.
+
+// slabClass is one tail size of a slab of boxes.
+type slabClass struct {
+	bytes  int     // payload room per clone
+	stride uintptr // bytes from one clone to the next
+	alloc  func(n int) unsafe.Pointer
+}
+
+func slabOf[T any]() slabClass {
+	return slabClass{
+		bytes:  int(unsafe.Sizeof(*new(T))),
+		stride: unsafe.Sizeof(box[T]{}),
+		alloc: func(n int) unsafe.Pointer {
+			return unsafe.Pointer(unsafe.SliceData(make([]box[T], n)))
+		},
+	}
+}
+
+// The tails double from 256 bytes to 32 KiB, so a clone wastes less than
+// half its payload's size; the events alone (no payload) are a plain
+// array.
+var (
+	eventSlab   = slabClass{stride: eventSize, alloc: allocEvents}
+	slabClasses = [...]slabClass{
+		slabOf[[32]uint64](), slabOf[[64]uint64](), slabOf[[128]uint64](), slabOf[[256]uint64](),
+		slabOf[[512]uint64](), slabOf[[1024]uint64](), slabOf[[2048]uint64](), slabOf[[4096]uint64](),
+	}
+)
+
+func allocEvents(n int) unsafe.Pointer {
+	return unsafe.Pointer(unsafe.SliceData(make([]schema.CanonicalEvent, n)))
+}
+
+// tailOffset is where a box's tail starts: right after its event, which is
+// a whole number of words.
+const tailOffset = eventSize
+
+// maxSlab is the most bytes one slab may take: the largest object Go's
+// allocator serves from its per-P caches. A larger slab would be a large
+// object — taken under the heap lock, zeroed and often faulted in page by
+// page — and costs more than the few small slabs it replaces.
+const maxSlab = 256 << 10
+
+// clones hands out the clones of one published event. It lives on the
+// publisher's stack for one Publish and is not safe for concurrent use.
+type clones struct {
+	src      *schema.CanonicalEvent
+	need     int      // payload bytes per clone
+	rest     int      // subscriptions still to be offered the event, the current one included
+	sections sections // the parts of src that are not zero
+
+	base, payload   unsafe.Pointer // the slab; the separate payloads when too large for a tail
+	stride, pstride uintptr
+	boxed           bool // payload in each clone's tail
+	n, used         int
+}
+
+func newClones(src *schema.CanonicalEvent, subs int) clones {
+	cl := clones{src: src, rest: subs}
+	if subs > 0 {
+		cl.need, cl.sections = payloadBytes(src), sectionsOf(src)
+	}
+	return cl
+}
+
+// take returns the next clone of src: an independent copy that no pool
+// accepts and whose subscriber owns it.
+func (cl *clones) take() *schema.CanonicalEvent {
+	if cl.need > 0 && !levelsPointerFree {
+		return cl.src.Clone()
+	}
+	if cl.used == cl.n {
+		cl.grow()
+	}
+	i := uintptr(cl.used)
+	cl.used++
+	c := (*schema.CanonicalEvent)(unsafe.Add(cl.base, i*cl.stride))
+	copySections(c, cl.src, cl.sections) // c is zero: the slab is fresh
+	switch {
+	case cl.need == 0:
+	case cl.boxed:
+		fillPayload(c, unsafe.Add(unsafe.Pointer(c), tailOffset), cl.src)
+	default:
+		fillPayload(c, unsafe.Add(cl.payload, i*cl.pstride), cl.src)
+	}
+	return c
+}
+
+// grow makes a slab for every subscription still to come, or as many as
+// maxSlab holds.
+func (cl *clones) grow() {
+	class := &eventSlab
+	cl.boxed, cl.payload = false, nil
+	if cl.need > 0 {
+		for i := range slabClasses {
+			if cl.need <= slabClasses[i].bytes {
+				class, cl.boxed = &slabClasses[i], true
+				break
+			}
+		}
+	}
+	n := min(max(cl.rest, 1), max(maxSlab/int(class.stride), 1))
+	if cl.need > 0 && !cl.boxed { // larger than any tail: the payloads apart, pointer-free
+		words := (cl.need + 7) / 8
+		cl.payload = unsafe.Pointer(unsafe.SliceData(make([]uint64, n*words)))
+		cl.pstride = uintptr(words * 8)
+	}
+	cl.base, cl.stride, cl.n, cl.used = class.alloc(n), class.stride, n, 0
+}
+
+// next moves on to the next subscription.
+func (cl *clones) next() { cl.rest-- }
+
+// sections says which of an event's sections hold anything. An event
+// carries the section of its type and, now and then, another; the rest
+// are zero, and a clone made in fresh (zeroed) memory need not copy them:
+// a trade's clone copies its 216 bytes instead of the event's 1,472.
+type sections uint16
+
+const (
+	secTrade sections = 1 << iota
+	secBBO
+	secBook // the scalars; the levels are payload
+	secTicker
+	secKline
+	secMark
+	secLiquidation
+	secExec
+	secControl
+)
+
+// sectionsOf compares every section of src with zero, once per publish.
+func sectionsOf(src *schema.CanonicalEvent) sections {
+	var s sections
+	set := func(bit sections, nonzero bool) {
+		if nonzero {
+			s |= bit
+		}
+	}
+	b := &src.Book
+	set(secTrade, src.Trade != schema.Trade{})
+	set(secBBO, src.BBO != schema.BBO{})
+	set(secBook, b.FirstSeq != 0 || b.LastSeq != 0 || b.PrevSeq != 0 || b.Checksum != 0 || b.HasChecksum)
+	set(secTicker, src.Ticker != schema.Ticker{})
+	set(secKline, src.Kline != schema.Kline{})
+	set(secMark, src.Mark != schema.Mark{})
+	set(secLiquidation, src.Liquidation != schema.Liquidation{})
+	set(secExec, src.Exec != schema.Execution{})
+	set(secControl, src.Control != schema.Control{})
+	return s
+}
+
+// copySections copies into c, which must be zero, every field of src but
+// the header and the payload slices: the common fields always, and the
+// sections in s. TestSlabCloneCopiesEveryField fails when a field is added
+// to the event and not here.
+func copySections(c, src *schema.CanonicalEvent, s sections) {
+	c.Venue, c.Symbol, c.Type = src.Venue, src.Symbol, src.Type
+	c.SeqProvider, c.ExchangeTS, c.IngestTS = src.SeqProvider, src.ExchangeTS, src.IngestTS
+	c.TraceID, c.DecisionID = src.TraceID, src.DecisionID
+	if s == 0 {
+		return
+	}
+	copyIf(s&secTrade != 0, &c.Trade, &src.Trade)
+	copyIf(s&secBBO != 0, &c.BBO, &src.BBO)
+	if s&secBook != 0 {
+		b := &src.Book
+		c.Book.FirstSeq, c.Book.LastSeq, c.Book.PrevSeq = b.FirstSeq, b.LastSeq, b.PrevSeq
+		c.Book.Checksum, c.Book.HasChecksum = b.Checksum, b.HasChecksum
+	}
+	copyIf(s&secTicker != 0, &c.Ticker, &src.Ticker)
+	copyIf(s&secKline != 0, &c.Kline, &src.Kline)
+	copyIf(s&secMark != 0, &c.Mark, &src.Mark)
+	copyIf(s&secLiquidation != 0, &c.Liquidation, &src.Liquidation)
+	copyIf(s&secExec != 0, &c.Exec, &src.Exec)
+	copyIf(s&secControl != 0, &c.Control, &src.Control)
+}
+
+func copyIf[T any](on bool, dst, src *T) {
+	if on {
+		*dst = *src
+	}
+}
