@@ -105,6 +105,12 @@ type Config struct {
 	// session has acted on it, on that connection's event goroutine.
 	// Defaults to nil.
 	OnState func(Conn, wsclient.Event)
+	// Subscribe, when set, is called with the dispatcher before any
+	// connection starts: subscriptions made there miss nothing, not even
+	// the first messages of the first connection (Start connects at once,
+	// so subscriptions made after it returns may). An error aborts Start.
+	// Defaults to nil.
+	Subscribe func(*dispatch.Dispatcher) error
 	// OnExecReport, when set, receives every execution report (of every
 	// venue connection that sends them: Binance spot executionReport and
 	// USDⓈ-M ORDER_TRADE_UPDATE) as a pooled *schema.ExecReport, in order,
@@ -284,6 +290,11 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	s.life, s.stop = context.WithCancel(context.Background())
 	if cfg.OnExecReport != nil {
 		if err := s.subscribeExecs(s.life); err != nil {
+			return nil, s.abort(err)
+		}
+	}
+	if cfg.Subscribe != nil {
+		if err := cfg.Subscribe(s.disp); err != nil {
 			return nil, s.abort(err)
 		}
 	}

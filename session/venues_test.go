@@ -76,17 +76,19 @@ func bybitServer(t *testing.T) (url string, drop func(), conns *atomic.Int64) {
 // and gets it back from the new connection's snapshot.
 func TestOtherVenueMarketData(t *testing.T) {
 	url, drop, conns := bybitServer(t)
-	s := start(t, session.Config{Venue: schema.VenueBybit, Endpoints: session.Endpoints{Stream: url},
-		Symbols: []string{"BTC-USDT"}, Channels: []string{"publicTrade", "orderbook.50"}, Client: fastRedial})
 	events := make(chan *schema.CanonicalEvent, 256)
-	_, err := s.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade, schema.EventConnState}},
-		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
-			select {
-			case events <- ev:
-			default:
-			}
+	s := start(t, session.Config{Venue: schema.VenueBybit, Endpoints: session.Endpoints{Stream: url},
+		Symbols: []string{"BTC-USDT"}, Channels: []string{"publicTrade", "orderbook.50"}, Client: fastRedial,
+		Subscribe: func(d *dispatch.Dispatcher) error { // before the first message
+			_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade, schema.EventConnState}},
+				&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+					select {
+					case events <- ev:
+					default:
+					}
+				}})
+			return err
 		}})
-	require.NoError(t, err)
 	waitConnected(t, s)
 	b := s.Book("BTC-USDT")
 	require.NotNil(t, b)
@@ -113,7 +115,7 @@ func TestOtherVenueMarketData(t *testing.T) {
 	assert.True(t, s.Book("BTC-USDT").Live(), "live again from the new connection's snapshot")
 	assert.Positive(t, s.Book("BTC-USDT").Stats().Invalidations)
 
-	_, err = session.Start(context.Background(), session.Config{Venue: schema.VenueBybit, Endpoints: session.Endpoints{Stream: url},
+	_, err := session.Start(context.Background(), session.Config{Venue: schema.VenueBybit, Endpoints: session.Endpoints{Stream: url},
 		Symbols: []string{"BTC-USDT"}, Channels: []string{"publicTrade"}, Credentials: credentials()})
 	assert.ErrorIs(t, err, session.ErrConfig, "orders are Binance's only")
 	_, err = session.Start(context.Background(), session.Config{Venue: "nowhere", Endpoints: session.Endpoints{Stream: url},
