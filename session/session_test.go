@@ -24,6 +24,11 @@ func TestStartNeedsEndpoints(t *testing.T) {
 	assert.ErrorIs(t, err, session.ErrNoEndpoints, "orders need the API endpoint")
 	_, err = session.Start(context.Background(), session.Config{Endpoints: endpoints(v), Symbols: []string{"NOPE-USDT"}, Channels: []string{"trade"}})
 	assert.Error(t, err, "a symbol the venue does not list")
+	_, err = session.Start(context.Background(), session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"},
+		Channels: []string{"trade", "bookTicker"}, MaxTopicsPerConn: 1})
+	assert.ErrorIs(t, err, session.ErrConfig, "a symbol's streams must fit one connection")
+	_, err = session.Start(context.Background(), session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}})
+	assert.ErrorIs(t, err, session.ErrConfig, "no channels")
 }
 
 // TestMarketDataShardedBooksAndStates: two symbols, three channels, at
