@@ -64,6 +64,10 @@ func TestBinanceZeroAllocs(t *testing.T) {
 		{"markPriceUpdate", fixed(fixture(t, "markPrice"))},
 		{"forceOrder", fixed(fixture(t, "forceOrder"))},
 		{"subscription ack", fixed(fixture(t, "ack"))},
+		{"order.place response", fixed(fixture(t, "order_place_response"))},
+		{"WS-API response", fixed(fixture(t, "wsapi_response"))},
+		{"listenKeyExpired", fixed(fixture(t, "listenKeyExpired"))},
+		{"eventStreamTerminated", fixed(fixture(t, "eventStreamTerminated"))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"context"
 
 	"github.com/goccy/go-json/jsontext"
-	json "github.com/goccy/go-json/v2"
 
 	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
@@ -201,12 +200,31 @@ func (r *bnResult) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	if in.PeekKind() != '{' {
 		return in.SkipValue()
 	}
-	var probe struct {
-		OrderID present `json:"orderId"`
+	// Member by member with the token reader: UnmarshalDecode would
+	// allocate on every call (goccy v0.12.0).
+	if _, err := in.ReadToken(); err != nil {
+		return err
 	}
-	err := json.UnmarshalDecode(in, &probe)
-	r.order = bool(probe.OrderID)
-	return err
+	for {
+		switch in.PeekKind() {
+		case '}':
+			_, err := in.ReadToken()
+			return err
+		case 0:
+			_, err := in.ReadValue()
+			return err
+		}
+		name, err := in.ReadValue()
+		if err != nil {
+			return err
+		}
+		if string(name) == `"orderId"` {
+			r.order = true
+		}
+		if err := in.SkipValue(); err != nil {
+			return err
+		}
+	}
 }
 
 // binanceSplit reads a frame. Fast paths take the common shapes without a
@@ -233,7 +251,10 @@ var (
 	prefixEvent    = []byte(`{"e":"`)
 	prefixStream   = []byte(`{"stream":"`)
 	combinedMiddle = []byte(`","data":`)
-	klinePrefix    = []byte("kline_")
+	// WS-API user-data events: {"subscriptionId":N,"event":{…}}.
+	prefixSubscription = []byte(`{"subscriptionId":`)
+	prefixEventMember  = []byte(`,"event":`)
+	klinePrefix        = []byte("kline_")
 )
 
 // binanceFastSplit recognises a raw payload with "e" first or a combined
@@ -244,6 +265,19 @@ func binanceFastSplit(data []byte) (stream, payload []byte, ok bool) {
 	if bytes.HasPrefix(data, prefixEvent) {
 		return nil, data, true
 	}
+	if bytes.HasPrefix(data, prefixSubscription) {
+		// The WS-API user-data wrapper: {"subscriptionId":N,"event":{…}}.
+		rest := data[len(prefixSubscription):]
+		i := 0
+		for i < len(rest) && isDigit(rest[i]) {
+			i++
+		}
+		if i == 0 || !bytes.HasPrefix(rest[i:], prefixEventMember) {
+			return nil, nil, false
+		}
+		body, ok := objectBody(rest[i+len(prefixEventMember):])
+		return nil, body, ok
+	}
 	if !bytes.HasPrefix(data, prefixStream) {
 		return nil, nil, false
 	}
@@ -252,11 +286,19 @@ func binanceFastSplit(data []byte) (stream, payload []byte, ok bool) {
 	if q <= 0 || hasEscape(rest[:q]) || !bytes.HasPrefix(rest[q:], combinedMiddle) {
 		return nil, nil, false
 	}
-	body := bytes.TrimRight(rest[q+len(combinedMiddle):], " \t\r\n")
+	body, ok := objectBody(rest[q+len(combinedMiddle):])
+	return rest[:q], body, ok
+}
+
+// objectBody returns the member value that ends an envelope: rest is the
+// value followed by the envelope's closing brace. The value is validated
+// when it is decoded.
+func objectBody(rest []byte) ([]byte, bool) {
+	body := bytes.TrimRight(rest, " \t\r\n")
 	if len(body) < 3 || body[len(body)-1] != '}' || body[0] != '{' {
-		return nil, nil, false
+		return nil, false
 	}
-	return rest[:q], body[:len(body)-1], true
+	return body[:len(body)-1], true
 }
 
 // SplitBinance splits a Binance frame into r's Stream and Payload, which
@@ -308,24 +350,29 @@ func firstByte(data []byte) int {
 	return i
 }
 
-// HandleRaw normalises one Binance message already split from its
-// envelope (see [SplitBinance]). An array payload (the all-market ticker
-// streams) is a message per element.
+// HandleRaw (Binance parsers only) normalises one Binance message already
+// split from its envelope (see [SplitBinance]). An array payload (the
+// all-market ticker streams) is a message per element.
 func (p *Parser) HandleRaw(ctx context.Context, r *schema.ProviderRaw) error {
 	if p.venue != schema.VenueBinance {
 		return p.bad("envelope", "", wrapBad("HandleRaw serves Binance only"))
 	}
 	if &p.raw != r {
-		p.raw = *r
-		defer p.raw.Reset()
+		q := &p.raw
+		q.Provider, q.ConnID, q.ReceivedAt, q.Stream, q.Payload = r.Provider, r.ConnID, r.ReceivedAt, r.Stream, r.Payload
+		defer q.Reset()
 	}
 	return p.binanceMessage(ctx, nil)
 }
 
-// HandleSnapshot normalises a Binance REST depth snapshot ({"lastUpdateId",
-// "bids", "asks"}) of venueSymbol into an EventBookSnapshot; it restarts
-// the symbol's book sequence at lastUpdateId.
+// HandleSnapshot (Binance parsers only) normalises a Binance REST depth
+// snapshot ({"lastUpdateId", "bids", "asks"}) of venueSymbol into an
+// EventBookSnapshot; it restarts the symbol's book sequence at
+// lastUpdateId.
 func (p *Parser) HandleSnapshot(ctx context.Context, venueSymbol string, data []byte, receivedAt int64) error {
+	if p.venue != schema.VenueBinance {
+		return p.bad("depth", "", wrapBad("HandleSnapshot serves Binance only"))
+	}
 	p.snapSym = append(p.snapSym[:0], venueSymbol...)
 	return p.run(ctx, bnPartialDepth, data, p.snapSym, receivedAt)
 }

@@ -124,6 +124,10 @@ func (e *BinanceOrders) appendSigned(dst []byte, id uint64, method string, ps []
 
 // orderedParams are written in their order (sorted by name, as signed,
 // then the signature): an object goccy's struct encoding cannot express.
+// goccy v0.12.0 allocates once per MarshalJSONTo call; an order request
+// costs 25 allocations in all (BenchmarkBinanceOrderPlace: the parameters'
+// text, the signing payload, HMAC state, the signature), which orders, at
+// their rate, can afford; market data decoding costs none.
 type orderedParams []param
 
 func (ps orderedParams) MarshalJSONTo(out *jsontext.Encoder) error {

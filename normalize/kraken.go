@@ -44,8 +44,7 @@ const (
 	krExec
 	krBookSnap
 	krBookDiff
-	krV1Snap
-	krV1Diff
+	krV1Book
 	krV1Trade
 	krV1Ticker
 	krHeartbeat
@@ -65,8 +64,7 @@ var krakenSpec = venueSpec{
 		krExec:      {name: "executions", typ: schema.EventExecReport, slot: newSlot[krExecMsg]},
 		krBookSnap:  {name: "book", typ: schema.EventBookSnapshot, slot: newSlot[krBookMsg]},
 		krBookDiff:  {name: "book", typ: schema.EventBookUpdate, slot: newSlot[krBookMsg]},
-		krV1Snap:    {name: "book", typ: schema.EventBookSnapshot, slot: newSlot[krV1BookMsg]},
-		krV1Diff:    {name: "book", typ: schema.EventBookUpdate, slot: newSlot[krV1BookMsg]},
+		krV1Book:    {name: "book", typ: schema.EventBookUpdate, slot: newSlot[krV1BookMsg]}, // a snapshot when it has "as"/"bs"
 		krV1Trade:   {name: "trade", typ: schema.EventTrade, slot: newSlot[krV1TradeMsg]},
 		krV1Ticker:  {name: "ticker", typ: schema.EventTicker, slot: newSlot[krV1TickerMsg]},
 		krHeartbeat: {name: "control", typ: schema.EventControl, ctl: schema.ControlHeartbeat, slot: newSlot[emptyMsg]},
@@ -111,12 +109,11 @@ type krEnvelope struct {
 // pair]. A book update may come as two payload objects (asks, then bids and
 // the checksum): they are one message.
 type krV1Frame struct {
-	objs  [2]span
-	n     int
-	arr   span
-	name  text
-	pair  text
-	count int
+	objs [2]span
+	n    int
+	arr  span
+	name text
+	pair text
 }
 
 func (v *krV1Frame) UnmarshalJSONFrom(in *jsontext.Decoder) error {
@@ -251,15 +248,10 @@ func (p *Parser) krakenV1(ctx context.Context, st *krState, data []byte, ingest 
 	if v.n == 0 {
 		return p.bad("book", "", ErrMissingField)
 	}
-	first := v.objs[0].of(data)
-	k := krV1Diff
-	if bytes.Contains(first, []byte(`"as"`)) || bytes.Contains(first, []byte(`"bs"`)) {
-		k = krV1Snap
-	}
 	if v.n > 1 {
 		p.more = v.objs[1].of(data)
 	}
-	return p.run(ctx, k, first, pair, ingest)
+	return p.run(ctx, krV1Book, v.objs[0].of(data), pair, ingest)
 }
 
 // intervalNanos is the length of each canonical kline interval.
@@ -366,6 +358,9 @@ func (m *krV1BookMsg) bind(ev *schema.CanonicalEvent) {
 // fill sets the checksum and, as ExchangeTS, the latest time of a level
 // the message carries (Kraken v1 "book": each level has its update time).
 func (m *krV1BookMsg) fill(f *filler) {
+	if m.AS.ok || m.BS.ok {
+		f.ev.Type = schema.EventBookSnapshot
+	}
 	f.checksum("c", m.C)
 	for _, l := range [...]*levels{&m.AS, &m.BS, &m.A, &m.B} {
 		f.main = max(f.main, l.latest)

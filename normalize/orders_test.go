@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	json "github.com/goccy/go-json"
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/schema"
@@ -26,9 +27,9 @@ const (
 func fixedNow() time.Time { return time.UnixMilli(1645423376532) }
 
 type wsRequest struct {
-	ID     uint64                     `json:"id"`
-	Method string                     `json:"method"`
-	Params map[string]json.RawMessage `json:"params"`
+	ID     uint64                    `json:"id"`
+	Method string                    `json:"method"`
+	Params map[string]jsontext.Value `json:"params"`
 }
 
 // signingPayload rebuilds what Binance verifies: every param but the
@@ -212,4 +213,19 @@ func TestBinanceSubscribe(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnknownSymbol)
 	_, err = BinanceStream(syms, "BTC-USDT", "tr ade")
 	require.ErrorIs(t, err, ErrBadValue)
+}
+
+// BenchmarkBinanceOrderPlace measures encoding and signing one order.place
+// request into a reused buffer.
+func BenchmarkBinanceOrderPlace(b *testing.B) {
+	enc := NewBinanceOrders(NewCredentials(testAPIKey, NewHMACSigner([]byte(testSecret))), &OrderOptions{Now: fixedNow})
+	o := limitOrder()
+	var buf []byte
+	b.ReportAllocs()
+	for range b.N {
+		var err error
+		if buf, err = enc.AppendRequest(buf[:0], 17, o); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -124,3 +124,13 @@ func TestProviderRawEveryVenue(t *testing.T) {
 		})
 	}
 }
+
+// HandleRaw and HandleSnapshot are Binance's: other venues refuse them.
+func TestBinanceOnlyEntryPoints(t *testing.T) {
+	events := schema.NewPools(nil).Events
+	p := NewOKX(events, &putSink{events: events}, nil)
+	ctx := context.Background()
+	require.ErrorIs(t, p.HandleSnapshot(ctx, "BTC-USDT", []byte(`{"lastUpdateId":1,"bids":[],"asks":[]}`), 1), ErrBadValue)
+	require.ErrorIs(t, p.HandleRaw(ctx, &schema.ProviderRaw{Provider: schema.VenueOKX, Payload: []byte(`{}`)}), ErrBadValue)
+	require.Zero(t, events.Stats().InUse)
+}

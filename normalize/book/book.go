@@ -56,6 +56,10 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// maxTail bounds how long before a lost connection a message may have
+// been received and still be taken for the dead connection's tail.
+const maxTail = time.Minute
+
 // Stats counts what a book did.
 type Stats struct {
 	Applied        uint64 // diffs applied
@@ -73,6 +77,7 @@ type Stats struct {
 	Fetches        uint64 // snapshots fetched
 	FetchErrors    uint64 // fetches that failed
 	Resubscribes   uint64 // Resubscribe calls
+	AfterLoss      uint64 // book messages received before a lost connection already applied (its tail), dropped
 	BBOs           uint64 // best bid/offer updates published
 	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool
 }
@@ -97,6 +102,7 @@ type Book struct {
 	live       bool              // a snapshot is applied and nothing broke since
 	seq        continuity.Stream // the venue's continuity rule and where the book is in the stream
 	syncedAt   int64             // IngestTS of the latest snapshot or id-checked diff applied
+	lostAt     int64             // IngestTS of the latest lost connection applied
 	asked      bool              // Resubscribe called since the book went invalid
 	askFailed  time.Time         // when that call failed, zero if it did not
 	pending    []schema.Book
@@ -226,7 +232,10 @@ func (b *Book) PublishTop(ctx context.Context, n int) error {
 // that proved the book good — a snapshot, or a diff whose ids chain — is
 // news of an earlier connection (wsclient reports state on a goroutine of
 // its own, which may lag behind the new connection's messages) and is
-// ignored; an event without IngestTS always invalidates.
+// ignored; an event without IngestTS always invalidates. Conversely, a
+// book message received (IngestTS, up to a minute) before a lost
+// connection the book applied is the dead connection's tail and is
+// dropped (Stats.AfterLoss): it must not make the book live again.
 //
 // The error is a failed fetch, resubscription or sink; the book has then
 // already done what it could and tries again on a later diff.
@@ -244,6 +253,7 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		if ev.IngestTS != 0 && b.syncedAt > ev.IngestTS {
 			return nil
 		}
+		b.lostAt = max(b.lostAt, ev.IngestTS)
 		return b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
 	case schema.EventGap:
 		if ev.Symbol != "" && ev.Symbol != b.symbol {
@@ -262,6 +272,17 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if ev.IngestTS != 0 && ev.IngestTS < b.lostAt && b.lostAt-ev.IngestTS <= int64(maxTail) {
+		// Received before a loss already applied: the dead connection's
+		// tail, which its reader hands on after wsclient reported the
+		// loss on its own goroutine. Applied, it would make the book live
+		// again (a snapshot loaded, a fetch joined) on a connection that
+		// sends nothing more. (Older stamps than maxTail are not taken
+		// for a tail: a feed whose IngestTS is not wsclient's clock, a
+		// replay, must not be dropped for good.)
+		b.stats.AfterLoss++
+		return nil
+	}
 	was := b.live
 	var err error
 	switch ev.Type {

@@ -164,7 +164,9 @@ const StateTimeout = time.Second
 // many). An event that names a connection not seen before, after dropped
 // events, while the last state seen was not a loss and not for a
 // rotation, means the loss of the previous connection went unreported: it
-// invalidates the books as a disconnection would.
+// invalidates the books as a disconnection would. A loss that names a
+// connection not seen before is applied even when the last state seen was
+// a loss too (the new connection's Connected was dropped).
 //
 // The event is stamped with the time wsclient saw the change (IngestTS =
 // Event.At): a book that went live on a newer connection before the
@@ -181,8 +183,12 @@ func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wscl
 	last, conn := schema.ConnUnknown, uint64(0) // the last state applied, the last connection named
 	return func(e wsclient.Event) {
 		mu.Lock()
-		changed := e.State != last
 		unseen := e.ConnID != 0 && conn != 0 && e.ConnID != conn
+		// A loss of another connection than the one last named is news
+		// even in the same state: the events between (the new
+		// connection's Connected) were dropped, and the books may have
+		// gone live on its data since.
+		changed := e.State != last || (unseen && lost(e.State))
 		missed := unseen && e.Dropped > 0 && !lost(last) && e.Reason != wsclient.ReasonRotation && !lost(e.State)
 		last = e.State
 		if e.ConnID != 0 {

@@ -158,6 +158,9 @@ func TestLateDisconnect(t *testing.T) {
 
 	// Live on the old connection when the new one's snapshot, or a diff
 	// whose u chains, arrives before the news: the news is old.
+	// (Later than the losses applied above: data received before an
+	// applied loss is the dead connection's tail, see TestAdversarialTailAfterLoss.)
+	lost = lost.Add(10 * time.Millisecond)
 	old := bybitEvent(t, readVenue(t, "bybit_v5_orderbook_snapshot.json"))
 	old.IngestTS = lost.Add(-time.Second).UnixNano()
 	for _, fresh := range []*schema.CanonicalEvent{snap, bybitEvent(t, readVenue(t, "bybit_v5_orderbook_delta.json"))} {

@@ -282,7 +282,7 @@ func TestWithDepth(t *testing.T) {
 		ok    bool
 	}{
 		{KrakenV2, 25, true}, {KrakenV1, 1000, true}, {KrakenV2, 20, false},
-		{Bybit, 200, true}, {Bybit, 25, false},
+		{Bybit, 200, true}, {Bybit, 25, true}, {Bybit, 30, false}, // 25: Bybit options (r2)
 		{OKX, 5, true}, {OKX, 25, false},
 		{Binance, 1000, false}, {Coinbase, 50, false},
 	} {

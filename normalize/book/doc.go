@@ -38,11 +38,17 @@
 //   - Kraken: no ids; the checksum is the check.
 //
 // A repeat is a diff whose ids the book already covers — the last diff
-// again, an older one, a diff older than the snapshot — as venues resend
-// and connection rotation overlaps deliver. It is stale: dropped and
-// counted (Stats.Stale), never a gap, never a resync. Ids below the first
-// of the current numbering are not a repeat but a gap, so that a venue
-// renumbering without telling cannot leave a book silently stale.
+// again, an older one, for Binance any diff older than the snapshot — as
+// venues resend and connection rotation overlaps deliver. It is stale:
+// dropped and counted (Stats.Stale), never a gap, never a resync; that
+// includes, for OKX and Bybit, the diffs a rotation's old connection still
+// delivers after the new connection's snapshot (ids between the book's
+// position before that snapshot and the snapshot). For OKX and Bybit,
+// whose numbering can start again, ids below the first of the current
+// numbering (the first snapshot's or that position, or the reset's or
+// restart's) are not a repeat but a gap, so that a venue renumbering without the message
+// that says so cannot leave a book silently stale; and Bybit's u = 1 is a
+// restart every time.
 //
 // # Placeholders and depth
 //

@@ -98,7 +98,7 @@ var (
 // WithDepth returns a copy of the rule keeping depth levels per side: pass
 // the depth the book's subscription asks for. It fails for a depth the
 // venue does not offer (Kraken 10, 25, 100, 500, 1000; Bybit 1, 50, 200,
-// 500, 1000; OKX 1, 5, 50, 400) and for venues whose stream is the whole
+// 500, 1000, options 25 and 100; OKX 1, 5, 50, 400) and for venues whose stream is the whole
 // book (Binance, Coinbase: a book truncated there would lose the levels
 // that come back into view, as the venue does not send them again).
 func (r Rule) WithDepth(depth int) (Rule, error) {

@@ -100,8 +100,20 @@ func (s *Stream) Reset() { *s = Stream{Rule: s.Rule} }
 
 // Snapshot starts the stream at a snapshot whose last id is last (Binance
 // lastUpdateId, OKX seqId, Bybit u): the next message must continue it.
+//
+// A snapshot at or past the stream's position continues its numbering (a
+// resubscription, or the new connection of a make-before-break rotation,
+// whose old connection keeps delivering for a while): the ids from the
+// stream's position up to the snapshot stay covered, so the old
+// connection's messages still in flight are a Repeat, not a Gap. Ids
+// below the stream's position are not covered (a numbering started again
+// without the message that says so lands there).
 func (s *Stream) Snapshot(last uint64) {
-	*s = Stream{Rule: s.Rule, last: last, era: last, known: true}
+	era := last
+	if s.known && s.era <= s.last && s.last <= last {
+		era = s.last
+	}
+	*s = Stream{Rule: s.Rule, last: last, era: era, known: true}
 }
 
 // Known reports whether the stream has a position (a snapshot or an
@@ -181,10 +193,11 @@ func (s *Stream) binance(id IDs) Result {
 		return gap(L+1, id.First-1) // the snapshot is older than the stream
 	}
 	switch {
-	case s.covered(id.Last):
-		return repeat
 	case id.Last <= L:
-		return gap(0, 0) // below the numbering's start: not a repeat
+		// Binance's ids never start again, and its docs say to ignore an
+		// event whose u is below the local book's update id, however old
+		// (one from before the snapshot included): a Repeat.
+		return repeat
 	case futures && id.Prev == L, !futures && id.First <= L+1:
 		return Result{}
 	case futures:
@@ -203,8 +216,10 @@ func (s *Stream) okx(id IDs) Result {
 		return Result{KeepAlive: id.Last == id.Prev, Renumbered: id.Last < id.Prev}
 	case id.Last == L:
 		return repeat // the message applied last, again
-	case id.Prev <= id.Last && id.Last < L && id.Prev >= s.era:
-		return repeat // an older message of the current numbering
+	case id.Prev <= id.Last && s.covered(id.Last) && (id.Prev >= s.era || id.Last == s.era):
+		// An older message of the current numbering, or the one that
+		// reached its first id (the last before a snapshot).
+		return repeat
 	case id.Last < id.Prev && id.Last == s.era:
 		return repeat // the reset that began the current numbering, again
 	}
@@ -212,11 +227,17 @@ func (s *Stream) okx(id IDs) Result {
 }
 
 func (s *Stream) bybit(id IDs) Result {
-	switch {
-	case id.Last == 0:
+	switch id.Last {
+	case 0:
 		return Result{}
-	case id.Last == 1 && !s.covered(1):
-		return Result{Verdict: Restart} // unless the restart's numbering already passed 1
+	case 1:
+		// u = 1 is always the service's restart (Bybit docs): snapshot
+		// data. Once the numbering passed 1, a u = 1 is a second restart,
+		// not a repeat: taken for one, it and every later delta (u = 2,
+		// 3, … all "covered") would be dropped and the book would stall,
+		// silently. The restart message again is loaded again: the same
+		// data, the same book.
+		return Result{Verdict: Restart}
 	}
 	return s.next(id)
 }

@@ -26,8 +26,9 @@ var (
 	KrakenDepth = BookDepth{Default: 10, Offered: []int{10, 25, 100, 500, 1000}}
 	// BybitDepth: the depth in the topic orderbook.{depth}.{symbol} (Bybit
 	// API v5 docs, "Orderbook": 1, 50, 200, 1000, and 500 for
-	// derivatives). 50 is the usual choice and the recorded samples'.
-	BybitDepth = BookDepth{Default: 50, Offered: []int{1, 50, 200, 500, 1000}}
+	// derivatives; options 25 and 100). 50 is the usual choice and the
+	// recorded samples'.
+	BybitDepth = BookDepth{Default: 50, Offered: []int{1, 25, 50, 100, 200, 500, 1000}}
 	// OKXDepth: the depth of OKX's book channels (OKX API v5 docs, "Order
 	// book channel": bbo-tbt 1, books5 5, books50-l2-tbt 50, books and
 	// books-l2-tbt 400). The checksum covers the top 25.

@@ -60,7 +60,9 @@
 //   - Then: spot: U = previous u + 1 (U ≤ previous u + 1 is accepted, as
 //     the docs' update step only refuses U > local id + 1); derivatives:
 //     pu = previous u. A diff whose u is at most the previous u is a
-//     Repeat.
+//     Repeat, however old (one from before the snapshot included): the
+//     docs ignore any event whose u is below the local book's id, and
+//     Binance's ids never start again.
 //
 // OKX (OKX API v5 docs, "Order book channel", seqId/prevSeqId). An update
 // carries seqId (Last) and prevSeqId (Prev, -1 on a snapshot, which the
@@ -74,8 +76,11 @@
 //
 // Bybit (Bybit API v5 docs, "Orderbook", field u). A delta's u = previous
 // u + 1. u = 1 is a Restart: "snapshot data due to the restart of the
-// service", to overwrite the book with. A u at most the previous one is a
-// Repeat.
+// service", to overwrite the book with — every time: a second restart
+// taken for a repeat of the first would leave every later delta
+// "covered" and the book silently stalled (the restart message again is
+// the same data, loaded again). Any other u at most the previous one is
+// a Repeat.
 //
 // Coinbase Advanced Trade (Advanced Trade WebSocket docs, "Sequence
 // numbers": each message exactly one greater than the one before; more
@@ -93,10 +98,12 @@
 // # Repeats never hide a restart
 //
 // A repeat is an id the stream already covered. Ids below the first id of
-// the current numbering (the snapshot's, or the one after a reset or
-// restart) are not taken for repeats but for a Gap — except Binance's
-// diffs older than the snapshot before the first one joins it, which its
-// docs say to drop: a venue that started
+// the current numbering (the snapshot's — or, when a snapshot continues
+// the stream, as a resubscription's or a connection rotation's does, the
+// stream's position before it — or the one after a reset or restart) are
+// not taken for repeats but for a Gap — except Binance's,
+// whose ids never start again and whose docs say to drop any diff older
+// than the local book: a venue that started
 // its numbering again without the message that says so would otherwise
 // have every later message dropped as "already covered", and the book
 // would go silently stale. A spurious resync costs a snapshot; a silent
