@@ -65,6 +65,7 @@ const (
 	bnStreamEnd
 	bnServerShutdown
 	bnFlatError
+	bnFuturesOrder
 	numBinanceKinds
 	bnUnknown = -1
 )
@@ -92,6 +93,7 @@ var binanceSpec = venueSpec{
 		bnStreamEnd:      {name: "streamEnd", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[bnStreamEventMsg]},
 		bnServerShutdown: {name: "serverShutdown", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[bnStreamEventMsg]},
 		bnFlatError:      {name: "error", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[bnFlatErrorMsg]},
+		bnFuturesOrder:   {name: "ORDER_TRADE_UPDATE", typ: schema.EventExecReport, slot: newSlot[bnFuturesOrderMsg]},
 	},
 	split: binanceSplit,
 }
@@ -106,8 +108,11 @@ var binanceEventNames = map[string]int{
 	"24hrTicker":      bnTicker,
 	"24hrMiniTicker":  bnMiniTicker,
 	"executionReport": bnExec,
-	"markPriceUpdate": bnMarkPrice,
-	"forceOrder":      bnForceOrder,
+	// USDⓈ-M user data: an order's update (Binance USDⓈ-M Futures "Event:
+	// Order Update"), an execution report like spot's.
+	"ORDER_TRADE_UPDATE": bnFuturesOrder,
+	"markPriceUpdate":    bnMarkPrice,
+	"forceOrder":         bnForceOrder,
 	// The user-data stream ends: its listen key expired (Binance "User Data
 	// Streams": E may be sent as a number or a string), or the WS-API
 	// subscription was terminated (WS-API "User Data Stream requests").

@@ -64,8 +64,9 @@ type param struct {
 // AppendRequest appends to dst the WS-API request for o (order.place or
 // order.cancel, by o.Action) with request id id, signed: the parameters are
 // sorted by name, joined as key=value&…, signed, and sent with the
-// signature. The id comes back in the venue's response and its
-// EventControl's Code.
+// signature. The id comes back in the venue's answer: Control.RequestID of
+// the schema.EventOrderAck (accepted) or of the schema.EventControl with
+// Kind schema.ControlVenueError (refused, the venue's code in Control.Code).
 func (e *BinanceOrders) AppendRequest(dst []byte, id uint64, o *schema.OrderRequest) ([]byte, error) {
 	if err := o.Validate(); err != nil {
 		return dst, err
@@ -90,6 +91,12 @@ func (e *BinanceOrders) AppendRequest(dst []byte, id uint64, o *schema.OrderRequ
 	if err != nil {
 		return dst, err
 	}
+	return e.appendSigned(dst, id, method, ps)
+}
+
+// appendSigned sorts ps by name, signs them joined as key=value&…, and
+// appends the request {"id","method","params"} with the signature last.
+func (e *BinanceOrders) appendSigned(dst []byte, id uint64, method string, ps []param) ([]byte, error) {
 	sort.Slice(ps, func(i, j int) bool { return ps[i].key < ps[j].key })
 	var payload []byte
 	for i, p := range ps {
@@ -278,26 +285,6 @@ func BinanceStream(syms *Symbols, symbol, channel string) (string, error) {
 		return "", fmt.Errorf("%w: stream name %q", ErrBadValue, s)
 	}
 	return s, nil
-}
-
-// ParseBinanceExchangeInfo reads the instruments of a Binance exchangeInfo
-// response (its "symbols": symbol, baseAsset, quoteAsset), to [Symbols.Load].
-func ParseBinanceExchangeInfo(data []byte) ([]Instrument, error) {
-	var info struct {
-		Symbols []struct { // names matched exactly (goccy v2)
-			Symbol     string `json:"symbol"`
-			BaseAsset  string `json:"baseAsset"`
-			QuoteAsset string `json:"quoteAsset"`
-		} `json:"symbols"`
-	}
-	if err := json.Unmarshal(data, &info); err != nil {
-		return nil, &ParseError{Venue: schema.VenueBinance, Stream: "exchangeInfo", Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
-	}
-	ins := make([]Instrument, 0, len(info.Symbols))
-	for _, s := range info.Symbols {
-		ins = append(ins, Instrument{Symbol: s.Symbol, Base: s.BaseAsset, Quote: s.QuoteAsset})
-	}
-	return ins, nil
 }
 
 // asciiLower lower-cases ASCII letters only: Binance stream names fold

@@ -19,6 +19,12 @@ func TestFetchBinanceInstruments(t *testing.T) {
 	defer v.Close()
 	ins, err := normalize.FetchBinanceInstruments(context.Background(), nil, v.RESTURL())
 	require.NoError(t, err)
+	require.Len(t, ins, 2)
+	assert.Equal(t, "0.00010000", ins[0].Rules.TickSize.String(), "the venue's filters come along")
+	assert.Equal(t, "0.01000000", ins[1].Rules.TickSize.String())
+	for i := range ins {
+		ins[i].Rules = normalize.InstrumentRules{}
+	}
 	assert.Equal(t, []normalize.Instrument{{Symbol: "SOLUSDC", Base: "SOL", Quote: "USDC"}, {Symbol: "BTCUSDT", Base: "BTC", Quote: "USDT"}}, ins)
 
 	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

@@ -223,8 +223,17 @@
 // # Orders
 //
 // [BinanceOrders] encodes a [schema.OrderRequest] as a signed WS-API
-// order.place or order.cancel request; [Credentials] carry the API key and a
-// [Signer] ([NewHMACSigner], [NewEd25519Signer]) and never print the secret.
+// order.place or order.cancel request, and
+// [BinanceOrders.AppendUserDataSubscribe] the signed user-data
+// subscription, timestamped anew for each connection; [Credentials] carry
+// the API key and a [Signer] ([NewHMACSigner], [NewEd25519Signer]) and
+// never print the secret. Execution reports come from Binance spot's
+// executionReport and USDⓈ-M's ORDER_TRADE_UPDATE as
+// schema.EventExecReport events. [ParseBinanceExchangeInfo] reads each
+// instrument's [InstrumentRules] (tick and step sizes, minimum and maximum
+// price, quantity and notional): [InstrumentRules.Check] validates an
+// order, [InstrumentRules.Round] puts it on the tick and step sizes,
+// [InstrumentRules.MinQtyAt] sizes the smallest order at a price.
 // [BinanceSubscribe], [CoinbaseSubscribe], [CoinbaseExchangeSubscribe],
 // [KrakenSubscribe], [OKXSubscribe] and [BybitSubscribe] build
 // subscription requests to write through the websocket client.

@@ -21,6 +21,9 @@ type Instrument struct {
 	// venue's ContractSep. Venues whose symbols name no quote asset
 	// (Coinbase "BIP-20DEC30-CDE") need it.
 	Contract string
+	// Rules are the instrument's order rules (tick and step sizes,
+	// minimum quantity and notional), where the venue's list gives them.
+	Rules InstrumentRules
 }
 
 // SymbolRules say how a venue spells its symbols. They are data, so that each

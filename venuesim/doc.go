@@ -10,14 +10,21 @@
 //   - The SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS protocol with
 //     Binance's acks and errors, and server pings every 20 s (configurable).
 //   - The REST depth snapshot (/api/v3/depth), consistent with the diff
-//     stream, and /api/v3/exchangeInfo for the symbol registry.
-//   - The WS-API (/ws-api/v3): order.place and order.cancel, validated, with
-//     Binance's error shape for bad orders, and executionReport events on the
-//     user-data stream (userDataStream.subscribe): new, partial fills, filled,
-//     canceled, rejected.
+//     stream, /api/v3/exchangeInfo for the symbol registry with each
+//     symbol's PRICE_FILTER, LOT_SIZE and NOTIONAL filters, and
+//     /api/v3/time.
+//   - The WS-API (/ws-api/v3): order.place and order.cancel, validated
+//     (filters included: -1013), with Binance's error shape for bad orders,
+//     and executionReport events on the user-data stream
+//     (userDataStream.subscribe and .signature, recorded:
+//     [Venue.UserDataSubscriptions]): new, partial fills, filled, canceled,
+//     rejected; a resting order's reports follow the account's open
+//     subscription. With Options.APISecret, signed requests are checked:
+//     key, signature, and timestamp within recvWindow (-1021).
 //   - Faults on demand ([Venue.Inject]): close, TCP reset, stall, stop
 //     answering pings, garbage frames, an oversized frame, a sequence gap in
-//     the depth stream; and a maximum connection age.
+//     the depth stream; a maximum connection age; and [Venue.CloseAPI] for
+//     the WS-API connections.
 //
 // A Venue is safe for concurrent use. Close stops every goroutine it started.
 package venuesim

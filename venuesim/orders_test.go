@@ -148,7 +148,7 @@ func TestSignatureChecked(t *testing.T) {
 	defer v.Close()
 	a := openAPI(t, v)
 	params := map[string]string{"apiKey": "key", "symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC",
-		"price": "99999", "quantity": "0.001", "newClientOrderId": "signed", "timestamp": "1700000000000"}
+		"price": "99999", "quantity": "0.001", "newClientOrderId": "signed", "timestamp": strconv.FormatInt(time.Now().UnixMilli(), 10)}
 	params["signature"] = sign("secret", params)
 	body, _ := json.Marshal(map[string]any{"id": 2, "method": "order.place", "params": params})
 	write(t, a.c, string(body))
@@ -276,7 +276,15 @@ func TestExchangeInfoAndStats(t *testing.T) {
 	require.NoError(t, err)
 	syms := resp["symbols"].([]any)
 	require.Len(t, syms, 1)
-	assert.Equal(t, map[string]any{"symbol": "SOLUSDC", "status": "TRADING", "baseAsset": "SOL", "quoteAsset": "USDC"}, syms[0])
+	sym := syms[0].(map[string]any)
+	filters := sym["filters"]
+	delete(sym, "filters")
+	assert.Equal(t, map[string]any{"symbol": "SOLUSDC", "status": "TRADING", "baseAsset": "SOL", "quoteAsset": "USDC"}, sym)
+	assert.Equal(t, []any{
+		map[string]any{"filterType": "PRICE_FILTER", "minPrice": "0.00010000", "maxPrice": "10000000.00000000", "tickSize": "0.00010000"},
+		map[string]any{"filterType": "LOT_SIZE", "minQty": "0.00001000", "maxQty": "9000.00000000", "stepSize": "0.00001000"},
+		map[string]any{"filterType": "NOTIONAL", "minNotional": "5.00000000", "maxNotional": "100000000.00000000"},
+	}, filters)
 	assert.Equal(t, []string{"SOLUSDC"}, v.Symbols())
 	_, err = httpGetJSON(v.RESTURL() + "/api/v3/depth?symbol=NOPE")
 	assert.ErrorContains(t, err, "Invalid symbol.")

@@ -38,9 +38,11 @@ type Options struct {
 	// OversizedBytes is the size of the frame FaultOversized sends.
 	// Defaults to 32 MiB.
 	OversizedBytes int
-	// APIKey and APISecret, when set, make the WS-API require that apiKey
-	// and a valid HMAC-SHA256 signature of the other parameters. Left
-	// empty, any apiKey and signature are accepted.
+	// APIKey and APISecret, when set, make the WS-API require that apiKey,
+	// a valid HMAC-SHA256 signature of the other parameters and a
+	// timestamp within recvWindow of the venue's clock (Binance's rule:
+	// refused with -1021 otherwise). Left empty, any apiKey, signature and
+	// timestamp are accepted.
 	APIKey, APISecret string
 	// Balance is the quote-asset value an order may not exceed (price ×
 	// quantity); larger orders are rejected with INSUFFICIENT_BALANCE.
@@ -123,6 +125,7 @@ type Venue struct {
 	execs      atomic.Uint64
 	faults     atomic.Uint64
 	maxAge     atomic.Int64
+	uds        userDataLog
 }
 
 type connKey struct{}
@@ -148,6 +151,7 @@ func Start(opts *Options) *Venue {
 	mux.HandleFunc("/ws-api/v3", v.serveAPI)
 	mux.HandleFunc("/api/v3/depth", v.serveDepth)
 	mux.HandleFunc("/api/v3/exchangeInfo", v.serveExchangeInfo)
+	mux.HandleFunc("/api/v3/time", v.serveTime)
 	v.srv = httptest.NewUnstartedServer(mux)
 	v.srv.Listener = &faultListener{Listener: v.srv.Listener}
 	v.srv.Config.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
@@ -383,13 +387,15 @@ func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// serveExchangeInfo answers GET /api/v3/exchangeInfo with the symbols list.
+// serveExchangeInfo answers GET /api/v3/exchangeInfo with the symbols list
+// and each symbol's filters.
 func (v *Venue) serveExchangeInfo(w http.ResponseWriter, _ *http.Request) {
 	type symbol struct {
-		Symbol     string `json:"symbol"`
-		Status     string `json:"status"`
-		BaseAsset  string `json:"baseAsset"`
-		QuoteAsset string `json:"quoteAsset"`
+		Symbol     string   `json:"symbol"`
+		Status     string   `json:"status"`
+		BaseAsset  string   `json:"baseAsset"`
+		QuoteAsset string   `json:"quoteAsset"`
+		Filters    []filter `json:"filters"`
 	}
 	info := struct {
 		Timezone   string   `json:"timezone"`
@@ -397,7 +403,7 @@ func (v *Venue) serveExchangeInfo(w http.ResponseWriter, _ *http.Request) {
 		Symbols    []symbol `json:"symbols"`
 	}{Timezone: "UTC", ServerTime: time.Now().UnixMilli()}
 	for _, s := range v.mkt.symbols {
-		info.Symbols = append(info.Symbols, symbol{s.name, "TRADING", s.base, s.quote})
+		info.Symbols = append(info.Symbols, symbol{s.name, "TRADING", s.base, s.quote, filters(s)})
 	}
 	b := marshal(&info)
 	w.Header().Set("Content-Type", "application/json")

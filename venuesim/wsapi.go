@@ -95,12 +95,7 @@ func (c *conn) handleAPIRequest(msg []byte) {
 			ServerTime int64 `json:"serverTime"`
 		}{time.Now().UnixMilli()})))
 	case "userDataStream.subscribe", "userDataStream.subscribe.signature":
-		c.mu.Lock()
-		c.userSub = 0
-		c.mu.Unlock()
-		c.reply(apiResult(req.ID, marshal(&struct {
-			SubscriptionID int `json:"subscriptionId"`
-		}{0})))
+		c.subscribeUserData(req)
 	case "userDataStream.unsubscribe":
 		c.mu.Lock()
 		c.userSub = -1
@@ -116,8 +111,9 @@ func (c *conn) handleAPIRequest(msg []byte) {
 	}
 }
 
-// checkSignature verifies apiKey and the HMAC-SHA256 signature of the
-// other parameters sorted by name, when the venue has a secret.
+// checkSignature verifies, when the venue has a secret, the timestamp
+// against recvWindow, apiKey and the HMAC-SHA256 signature of the other
+// parameters sorted by name.
 func (c *conn) checkSignature(p map[string]jsontext.Value) (code int, msg string) {
 	o := c.v.opts
 	if param(p, "timestamp") == "" {
@@ -125,6 +121,9 @@ func (c *conn) checkSignature(p map[string]jsontext.Value) (code int, msg string
 	}
 	if o.APISecret == "" {
 		return 0, ""
+	}
+	if code, msg := checkTimestamp(param(p, "timestamp"), param(p, "recvWindow"), time.Now()); code != 0 {
+		return code, msg
 	}
 	if param(p, "apiKey") != o.APIKey {
 		return -2014, "API-key format invalid."
@@ -234,6 +233,10 @@ func (c *conn) placeOrder(req apiRequest) {
 			return
 		}
 	}
+	if code, msg := checkFilters(s, o); code != 0 {
+		reject(400, code, msg)
+		return
+	}
 	if o.clientID == "" {
 		o.clientID = "sim-" + strconv.FormatUint(v.nextOrder.Load()+1, 10)
 	}
@@ -303,9 +306,8 @@ func (v *Venue) fillResting(s *symbolState) {
 	kept := s.orders[:0]
 	for _, o := range s.orders {
 		switch {
-		case o.side == "BUY" && s.bestAsk() <= o.price:
-			o.conn.fill(o, now, o.price, o.qty-o.filled)
-		case o.side == "SELL" && s.bestBid >= o.price:
+		case o.side == "BUY" && s.bestAsk() <= o.price, o.side == "SELL" && s.bestBid >= o.price:
+			o.conn = v.userConn(o.conn)
 			o.conn.fill(o, now, o.price, o.qty-o.filled)
 		default:
 			kept = append(kept, o)
@@ -339,6 +341,7 @@ func (c *conn) cancelOrder(req apiRequest) {
 			s.orders = append(s.orders[:i], s.orders[i+1:]...)
 			now := time.Now().UnixMilli()
 			c.reply(apiResult(req.ID, orderResult(o, now, "CANCELED")))
+			o.conn = v.userConn(o.conn)
 			o.conn.execReport(o, now, "CANCELED", "CANCELED", "NONE", 0, 0)
 			return
 		}

@@ -3,10 +3,13 @@
 // the venue's reason.
 //
 // By default it trades against the embedded simulated venue. -live sends
-// real orders to Binance with the keys in BINANCE_API_KEY and
-// BINANCE_API_SECRET (HMAC keys): use a testnet or an amount you can lose.
+// real orders to Binance's spot testnet (-endpoint testnet, the default)
+// or to production (-endpoint production: real money) with the keys in
+// BINANCE_API_KEY and BINANCE_API_SECRET (HMAC keys).
 //
 //	go run ./examples/orderflow
+//	go run ./examples/orderflow -live            # the testnet
+//	go run ./examples/orderflow -live -endpoint production
 package main
 
 import (
@@ -18,56 +21,56 @@ import (
 	"os"
 	"time"
 
-	"github.com/meltica/meltica/dispatch"
-	"github.com/meltica/meltica/examples/internal/feed"
+	"github.com/meltica/meltica/examples/internal/cli"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
 	"github.com/meltica/meltica/venuesim"
 )
 
-func main() { feed.Main("orderflow", run) }
+func main() { cli.Main("orderflow", run) }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("orderflow", flag.ContinueOnError)
 	live := fs.Bool("live", false, "trade on Binance with BINANCE_API_KEY and BINANCE_API_SECRET")
+	endpoint := fs.String("endpoint", "testnet", "with -live: testnet or production")
 	wait := fs.Duration("wait", 5*time.Second, "how long to wait for each answer from the venue")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	out = feed.SyncWriter(out)
-	keys := feed.Keys{APIKey: "demo-key", Signer: normalize.NewHMACSigner([]byte("demo-secret"))}
+	out = cli.SyncWriter(out)
+	keys := normalize.NewCredentials("demo-key", normalize.NewHMACSigner([]byte("demo-secret")))
 	var venue *venuesim.Venue
+	var ep session.Endpoints
 	if *live {
+		var err error
+		if ep, err = cli.LiveEndpoints(*endpoint); err != nil {
+			return err
+		}
 		key, secret := os.Getenv("BINANCE_API_KEY"), os.Getenv("BINANCE_API_SECRET")
 		if key == "" || secret == "" {
 			return errors.New("-live needs BINANCE_API_KEY and BINANCE_API_SECRET in the environment")
 		}
-		keys = feed.Keys{APIKey: key, Signer: normalize.NewHMACSigner([]byte(secret))}
+		keys = normalize.NewCredentials(key, normalize.NewHMACSigner([]byte(secret)))
+		fmt.Fprintf(out, "trading on %s\n", ep.API)
 	} else {
-		venue = venuesim.Start(&venuesim.Options{Rate: 200, APIKey: keys.APIKey, APISecret: "demo-secret"})
+		venue = venuesim.Start(&venuesim.Options{Rate: 200, APIKey: keys.APIKey(), APISecret: "demo-secret"})
 		defer venue.Close()
 		fmt.Fprintf(out, "simulated venue on %s\n", venue.URL())
 	}
 
-	f, err := feed.Start(ctx, feed.Config{Venue: venue, Symbols: []string{"BTC-USDT"}, Channels: []string{"bookTicker"}})
-	if err != nil {
-		return err
-	}
-	reports := make(chan *schema.CanonicalEvent, 1024)
-	_, err = f.Dispatcher.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport, schema.EventOrderAck, schema.EventControl}},
-		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { reports <- ev }})
-	if err != nil {
-		return err
-	}
-	orders, err := f.StartOrders(ctx, venue, keys)
+	// Execution reports come as pooled ExecReports, each Put once printed.
+	reports := make(chan *schema.ExecReport, 1024)
+	s, err := session.Start(ctx, session.Config{Endpoints: cli.Endpoints(venue, ep), Symbols: []string{"BTC-USDT"},
+		Channels: []string{"bookTicker"}, Credentials: keys, OnExecReport: func(r *schema.ExecReport) { reports <- r }})
 	if err != nil {
 		return err
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, *wait)
-	err = orders.WaitConnected(waitCtx)
+	err = s.WaitConnected(waitCtx)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("order connection: %w", err)
+		return fmt.Errorf("connections: %w", err)
 	}
 
 	d := schema.MustParseDecimal
@@ -93,23 +96,32 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	var stepErr error
 	for i, st := range steps {
 		fmt.Fprintf(out, "\n%d. %s\n", i+1, st.title)
-		req, err := f.Pools.Orders.Get(ctx)
+		req, err := s.Pools().Orders.Get(ctx)
 		if err != nil {
 			return err
 		}
 		req.Venue, req.Symbol = schema.VenueBinance, "BTC-USDT"
 		st.fill(req)
-		if err := req.Validate(); err != nil {
-			f.Pools.Orders.Put(req)
-			return err
+		callCtx, cancel := context.WithTimeout(ctx, *wait)
+		var ack session.Ack
+		if req.Action == schema.ActionCancel {
+			ack, err = s.Cancel(callCtx, req)
+		} else {
+			ack, err = s.Place(callCtx, req)
 		}
-		id, err := orders.Send(ctx, req)
-		f.Pools.Orders.Put(req) // encoded and written: the request goes back at once
-		if err != nil {
+		cancel()
+		s.Pools().Orders.Put(req) // the call has returned: the request goes back at once
+		var refused *session.VenueError
+		switch {
+		case errors.As(err, &refused):
+			fmt.Fprintf(out, "   venue answer request %d: refused, code %d %s\n", refused.RequestID, refused.Code, refused.Msg)
+		case err != nil:
 			return err
+		default:
+			fmt.Fprintf(out, "   venue answer request %d: order %s %s\n", ack.RequestID, ack.VenueOrderID, ack.Status)
 		}
 		sent++
-		n, err := await(ctx, out, reports, id, st.until, *wait)
+		n, err := await(ctx, out, s.Pools(), reports, st.until, *wait)
 		received += n
 		if err != nil {
 			stepErr = fmt.Errorf("step %d: %w", i+1, err)
@@ -119,20 +131,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
-	closeErr := errors.Join(orders.Close(shutdownCtx), f.Close(shutdownCtx))
+	closeErr := s.Close(shutdownCtx)
 	fmt.Fprintf(out, "\n%d requests sent, %d execution reports received\n", sent, received)
 	fmt.Fprintln(out, "pools after shutdown:")
-	f.PrintPools(out)
+	cli.PrintPools(out, s.Stats().Pools)
 	if err := errors.Join(stepErr, closeErr); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "leak check: %d outstanding\n", f.Outstanding())
+	fmt.Fprintf(out, "leak check: %d outstanding\n", s.Outstanding())
 	return nil
 }
 
-// await prints the venue's answers until an execution report reaches the
-// wanted status, and returns how many execution reports it saw.
-func await(ctx context.Context, out io.Writer, reports <-chan *schema.CanonicalEvent, reqID uint64, until schema.OrderStatus, wait time.Duration) (int, error) {
+// await prints the execution reports until one reaches the wanted status,
+// and returns how many it saw.
+func await(ctx context.Context, out io.Writer, pools *schema.Pools, reports <-chan *schema.ExecReport, until schema.OrderStatus, wait time.Duration) (int, error) {
 	timeout := time.After(wait)
 	n := 0
 	for {
@@ -141,30 +153,20 @@ func await(ctx context.Context, out io.Writer, reports <-chan *schema.CanonicalE
 			return n, ctx.Err()
 		case <-timeout:
 			return n, fmt.Errorf("no %s report within %s", until, wait)
-		case ev := <-reports:
-			switch ev.Type {
-			case schema.EventExecReport:
-				n++
-				x := &ev.Exec
-				fmt.Fprintf(out, "   exec report  %-10s %-4s %-6s %-9s -> %-16s filled %s of %s", x.ClientOrderID, x.Side, x.Type, x.ExecType, x.Status, x.CumFillQty, x.Qty)
-				if x.ExecType == schema.ExecTrade {
-					fmt.Fprintf(out, " (last %s @ %s, fee %s %s)", x.LastFillQty, x.LastFillPrice, x.Fee, x.FeeAsset)
-				}
-				if x.RejectReason != "" {
-					fmt.Fprintf(out, " reason: %s", x.RejectReason)
-				}
-				fmt.Fprintln(out)
-				if x.Status == until {
-					return n, nil
-				}
-			case schema.EventOrderAck:
-				if ev.Control.RequestID == reqID {
-					fmt.Fprintf(out, "   venue answer %s order %s %s\n", ev.Type, ev.Exec.VenueOrderID, ev.Exec.Status)
-				}
-			case schema.EventControl:
-				if ev.Control.RequestID == reqID || ev.Control.Kind == schema.ControlVenueError {
-					fmt.Fprintf(out, "   venue answer %s code %d %s\n", ev.Control.Kind, ev.Control.Code, ev.Control.Reason)
-				}
+		case x := <-reports:
+			n++
+			fmt.Fprintf(out, "   exec report  %-10s %-4s %-6s %-9s -> %-16s filled %s of %s", x.ClientOrderID, x.Side, x.Type, x.ExecType, x.Status, x.CumFillQty, x.Qty)
+			if x.ExecType == schema.ExecTrade {
+				fmt.Fprintf(out, " (last %s @ %s, fee %s %s)", x.LastFillQty, x.LastFillPrice, x.Fee, x.FeeAsset)
+			}
+			if x.RejectReason != "" {
+				fmt.Fprintf(out, " reason: %s", x.RejectReason)
+			}
+			fmt.Fprintln(out)
+			status := x.Status
+			pools.Execs.Put(x)
+			if status == until {
+				return n, nil
 			}
 		}
 	}

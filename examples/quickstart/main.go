@@ -3,7 +3,8 @@
 // proving that every pooled object came back.
 //
 // By default it runs offline against the embedded simulated venue; -live
-// connects to Binance's public market-data endpoint instead.
+// connects to Binance's public market-data endpoint instead (-endpoint
+// testnet: the spot test network's).
 //
 //	go run ./examples/quickstart
 //	go run ./examples/quickstart -duration 10s -live
@@ -18,37 +19,44 @@ import (
 	"time"
 
 	"github.com/meltica/meltica/dispatch"
-	"github.com/meltica/meltica/examples/internal/feed"
+	"github.com/meltica/meltica/examples/internal/cli"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
 	"github.com/meltica/meltica/venuesim"
 	"github.com/meltica/meltica/wsclient"
 )
 
-func main() { feed.Main("quickstart", run) }
+func main() { cli.Main("quickstart", run) }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	duration := fs.Duration("duration", 3*time.Second, "how long to stream")
-	live := fs.Bool("live", false, "connect to Binance's public endpoint instead of the simulated venue")
+	useLive := fs.Bool("live", false, "connect to Binance's public endpoint instead of the simulated venue")
+	endpoint := fs.String("endpoint", "production", "with -live: production or testnet (public market data)")
 	rate := fs.Int("rate", 2000, "simulated venue: messages per second")
 	show := fs.Int("print", 30, "how many events to print as they arrive (counting goes on)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	out = feed.SyncWriter(out)
+	live, err := cli.LiveEndpoints(*endpoint)
+	if err != nil {
+		return err
+	}
+	out = cli.SyncWriter(out)
 	symbols := []string{"BTC-USDT", "ETH-USDT"}
 
 	var venue *venuesim.Venue
-	if !*live {
+	if !*useLive {
 		venue = venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT", "ETHUSDT"}, Rate: *rate})
 		defer venue.Close()
 		fmt.Fprintf(out, "simulated venue on %s (%d msg/s)\n", venue.URL(), *rate)
 	}
-	f, err := feed.Start(ctx, feed.Config{
-		Venue:    venue,
-		Symbols:  symbols,
-		Channels: []string{"trade", "bookTicker"},
-		OnState: func(e wsclient.Event) {
+	started := time.Now()
+	s, err := session.Start(ctx, session.Config{
+		Endpoints: cli.Endpoints(venue, live),
+		Symbols:   symbols,
+		Channels:  []string{"trade", "bookTicker"},
+		OnState: func(_ session.Conn, e wsclient.Event) {
 			if e.Err != nil && e.State != schema.ConnClosed {
 				fmt.Fprintf(out, "%s: %s: %v\n", connName(e.ConnID), e.State, e.Err)
 				return
@@ -61,7 +69,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	var trades, bbos, printed atomic.Int64
-	sub, err := f.Dispatcher.Subscribe(dispatch.Filter{
+	sub, err := s.Dispatcher().Subscribe(dispatch.Filter{
 		Symbols: symbols,
 		Types:   []schema.EventType{schema.EventTrade, schema.EventBBO},
 	}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
@@ -100,14 +108,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		break
 	}
-	elapsed := time.Since(f.Started)
+	elapsed := time.Since(started)
 	st := sub.Stats()
-	cs := f.Client.Stats()
-	ps := f.Parser.Stats()
+	ss := s.Stats()
+	cs, ps := ss.Market[0].Client, ss.Market[0].Parser
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
-	closeErr := f.Close(shutdownCtx)
+	closeErr := s.Close(shutdownCtx)
 
 	fmt.Fprintf(out, "\nsummary after %.1fs\n", elapsed.Seconds())
 	fmt.Fprintf(out, "  frames read        %d (%d reconnects)\n", cs.Messages, cs.TotalReconnects())
@@ -115,12 +123,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "  delivered          %d trades, %d best bid/offer (%d coalesced, %d dropped)\n", trades.Load(), bbos.Load(), st.Coalesced, st.Dropped)
 	fmt.Fprintf(out, "  worst lag          %s\n", st.WorstLag)
 	fmt.Fprintln(out, "pools after shutdown:")
-	f.PrintPools(out)
+	cli.PrintPools(out, s.Stats().Pools)
 	if closeErr != nil {
 		fmt.Fprintf(out, "leak check: FAILED: %v\n", closeErr)
 		return closeErr
 	}
-	fmt.Fprintf(out, "leak check: %d outstanding\n", f.Outstanding())
+	fmt.Fprintf(out, "leak check: %d outstanding\n", s.Outstanding())
 	return nil
 }
 

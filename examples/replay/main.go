@@ -30,7 +30,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 
-	"github.com/meltica/meltica/examples/internal/feed"
+	"github.com/meltica/meltica/examples/internal/cli"
 	"github.com/meltica/meltica/internal/pipeline"
 	"github.com/meltica/meltica/schema"
 )
@@ -38,7 +38,7 @@ import (
 // Session is the shipped recording, relative to the repository root.
 const Session = "testdata/recordings/kraken-v1-book-2021-04-17.jsonl.zst"
 
-func main() { feed.Main("replay", run) }
+func main() { cli.Main("replay", run) }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	out = feed.SyncWriter(out)
+	out = cli.SyncWriter(out)
 	path := *file
 	if path == "" {
 		var err error

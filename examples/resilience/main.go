@@ -18,13 +18,14 @@ import (
 	"time"
 
 	"github.com/meltica/meltica/dispatch"
-	"github.com/meltica/meltica/examples/internal/feed"
+	"github.com/meltica/meltica/examples/internal/cli"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
 	"github.com/meltica/meltica/venuesim"
 	"github.com/meltica/meltica/wsclient"
 )
 
-func main() { feed.Main("resilience", run) }
+func main() { cli.Main("resilience", run) }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("resilience", flag.ContinueOnError)
@@ -32,16 +33,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	out = feed.SyncWriter(out)
+	out = cli.SyncWriter(out)
 	venue := venuesim.Start(&venuesim.Options{Rate: 1000, OversizedBytes: 2 << 20})
 	defer venue.Close()
 
 	start := time.Now()
 	states := make(chan wsclient.Event, 256)
-	f, err := feed.Start(ctx, feed.Config{
-		Venue:    venue,
-		Symbols:  []string{"BTC-USDT"},
-		Channels: []string{"trade", "depth@100ms"},
+	f, err := session.Start(ctx, session.Config{
+		Endpoints: cli.Endpoints(venue, session.Endpoints{}),
+		Symbols:   []string{"BTC-USDT"},
+		Channels:  []string{"trade", "depth@100ms"},
 		Client: wsclient.Options{
 			ReadLimit: 1 << 20, // the venue's oversized frame is 2 MiB
 			// Tight enough to show each fault quickly, loose enough that a
@@ -55,7 +56,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			BackoffCap:   500 * time.Millisecond,
 			ControlRate:  -1,
 		},
-		OnState: func(e wsclient.Event) {
+		OnState: func(_ session.Conn, e wsclient.Event) {
 			if e.State != schema.ConnUnknown {
 				fmt.Fprintf(out, "  %7.3fs  %-7s  %-12s %s", time.Since(start).Seconds(), connName(e.ConnID), e.State, e.Reason)
 				if e.Err != nil {
@@ -77,8 +78,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	var delivered atomic.Int64
 	gaps := make(chan *schema.CanonicalEvent, 16)
-	_, err = f.Dispatcher.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
-		if ev.Type == schema.EventGap {
+	_, err = f.Dispatcher().Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+		// The parser's marker for ids the venue skipped names them; the
+		// book's own markers (a lost connection) do not.
+		if ev.Type == schema.EventGap && ev.Control.GapFirstSeq != 0 {
 			select {
 			case gaps <- ev:
 			default:
@@ -127,18 +130,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	failures := 0
 	for _, fault := range venuesim.Faults() {
 		drainStates(states)
-		cs := f.Client.Stats()
+		cs := f.Stats().Market[0].Client
 		fmt.Fprintf(out, "\nfault %q\n", fault)
 		t0 := time.Now()
 		var err error
 		switch fault {
 		case venuesim.FaultGarbage:
 			venue.Inject(fault)
-			if err = flowing(200); err == nil && f.Client.Stats().ConnID != cs.ConnID {
+			if err = flowing(200); err == nil && f.Stats().Market[0].Client.ConnID != cs.ConnID {
 				err = errors.New("reconnected on garbage")
 			}
 			if err == nil {
-				after := f.Client.Stats()
+				after := f.Stats().Market[0].Client
 				fmt.Fprintf(out, "  survived: still connection %d, %d bad frames reported (%d invalid UTF-8, %d rejected by the parser)\n",
 					after.ConnID, (after.InvalidFrames-cs.InvalidFrames)+(after.HandlerErrors-cs.HandlerErrors),
 					after.InvalidFrames-cs.InvalidFrames, after.HandlerErrors-cs.HandlerErrors)
@@ -227,10 +230,10 @@ func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start t
 	venue.SetMaxConnAge(3 * time.Second)
 	defer venue.SetMaxConnAge(0)
 	var disconnects atomic.Uint64
-	f, err := feed.Start(ctx, feed.Config{
-		Venue: venue, Symbols: []string{"ETH-USDT"}, Channels: []string{"trade"},
+	f, err := session.Start(ctx, session.Config{
+		Endpoints: cli.Endpoints(venue, session.Endpoints{}), Symbols: []string{"ETH-USDT"}, Channels: []string{"trade"},
 		Client: wsclient.Options{MaxAge: time.Second, RotationOverlap: 100 * time.Millisecond},
-		OnState: func(e wsclient.Event) {
+		OnState: func(_ session.Conn, e wsclient.Event) {
 			if e.State == schema.ConnRotating || e.State == schema.ConnDisconnected {
 				fmt.Fprintf(out, "  %7.3fs  %-7s  %-12s %s\n", time.Since(start).Seconds(), connName(e.ConnID), e.State, e.Reason)
 			}
@@ -243,7 +246,7 @@ func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start t
 		return res, err
 	}
 	var last, trades, breaks atomic.Int64
-	_, err = f.Dispatcher.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+	_, err = f.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
 		id := int64(ev.SeqProvider)
 		if prev := last.Load(); prev != 0 && id != prev+1 && id > prev {
 			breaks.Add(1)
@@ -257,7 +260,7 @@ func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start t
 		return res, err
 	}
 	deadline := time.After(wait)
-	for f.Client.Stats().Rotations < 3 {
+	for f.Stats().Market[0].Client.Rotations < 3 {
 		select {
 		case <-deadline:
 			err = errors.New("fewer than 3 rotations")
@@ -266,7 +269,7 @@ func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start t
 		}
 		break
 	}
-	res.rotations = f.Client.Stats().Rotations
+	res.rotations = f.Stats().Market[0].Client.Rotations
 	res.disconnects = disconnects.Load()
 	res.trades = trades.Load()
 	closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine

@@ -4,8 +4,8 @@
 // (coalesced, latest wins), loses old trades and book diffs with a gap
 // marker that says how many, and still gets every execution report.
 //
-// -live runs the two subscribers on Binance's public market data instead;
-// no orders are placed then.
+// -live runs the two subscribers on Binance's public market data instead
+// (-endpoint testnet: the spot test network's); no orders are placed then.
 //
 //	go run ./examples/slowconsumer
 //	go run ./examples/slowconsumer -slow 20ms -orders 5
@@ -19,7 +19,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,13 +28,14 @@ import (
 	"time"
 
 	"github.com/meltica/meltica/dispatch"
-	"github.com/meltica/meltica/examples/internal/feed"
+	"github.com/meltica/meltica/examples/internal/cli"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
 	"github.com/meltica/meltica/venuesim"
 )
 
-func main() { feed.Main("slowconsumer", run) }
+func main() { cli.Main("slowconsumer", run) }
 
 // tally counts what one subscriber received.
 type tally struct {
@@ -107,23 +107,33 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	slow := fs.Duration("slow", 2*time.Millisecond, "how long the slow subscriber spends on each event")
 	slowEvents := fs.Int64("slow-events", 0, "if set, the slow subscriber spends on each event as long as the feed takes to deliver this many (overrides -slow)")
 	orderRate := fs.Int("orders", 40, "market orders placed per second (3 execution reports each)")
-	live := fs.Bool("live", false, "use Binance's public market data (no orders)")
+	useLive := fs.Bool("live", false, "use Binance's public market data (no orders)")
+	endpoint := fs.String("endpoint", "production", "with -live: production or testnet (public market data)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	out = feed.SyncWriter(out)
-	keys := feed.Keys{APIKey: "demo-key", Signer: normalize.NewHMACSigner([]byte("demo-secret"))}
+	live, err := cli.LiveEndpoints(*endpoint)
+	if err != nil {
+		return err
+	}
+	out = cli.SyncWriter(out)
+	keys := normalize.NewCredentials("demo-key", normalize.NewHMACSigner([]byte("demo-secret")))
 	var venue *venuesim.Venue
-	if !*live {
+	if !*useLive {
 		venue = venuesim.Start(&venuesim.Options{Rate: *rate})
 		defer venue.Close()
 	}
-	f, err := feed.Start(ctx, feed.Config{Venue: venue, Symbols: []string{"BTC-USDT", "ETH-USDT"}, Channels: []string{"trade", "bookTicker", "depth@100ms"}})
+	cfg := session.Config{Endpoints: cli.Endpoints(venue, live), Symbols: []string{"BTC-USDT", "ETH-USDT"},
+		Channels: []string{"trade", "bookTicker", "depth@100ms"}}
+	if venue != nil {
+		cfg.Credentials = keys
+	}
+	f, err := session.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	fast, slowT := newTally(), newTally()
-	fastSub, err := f.Dispatcher.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Name: "fast", Handler: fast.add})
+	fastSub, err := f.Dispatcher().Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Name: "fast", Handler: fast.add})
 	if err != nil {
 		return err
 	}
@@ -131,7 +141,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	var stopOnce sync.Once
 	stop := func() { stopOnce.Do(func() { close(stopped) }) }
 	defer stop()
-	slowSub, err := f.Dispatcher.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{
+	slowSub, err := f.Dispatcher().Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{
 		Name:         "slow",
 		OrderedBound: 64,
 		Handler: func(ev *schema.CanonicalEvent) {
@@ -153,14 +163,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var orders *feed.Orders
+	if err := f.WaitConnected(ctx); err != nil {
+		return err
+	}
 	if venue != nil {
-		if orders, err = f.StartOrders(ctx, venue, keys); err != nil {
-			return err
-		}
-		if err := orders.WaitConnected(ctx); err != nil {
-			return err
-		}
 		fmt.Fprintf(out, "feed at %d msg/s; slow subscriber takes %s per event; %d market orders/s\n", *rate, pace(*slow, *slowEvents), *orderRate)
 	} else {
 		fmt.Fprintf(out, "Binance live market data; slow subscriber takes %s per event; no orders\n", pace(*slow, *slowEvents))
@@ -178,17 +184,17 @@ loop:
 		case <-deadline:
 			break loop
 		case <-tick.C:
-			if orders == nil {
+			if venue == nil {
 				continue
 			}
-			req, err := f.Pools.Orders.Get(ctx)
+			req, err := f.Pools().Orders.Get(ctx)
 			if err != nil {
 				return err
 			}
 			req.Venue, req.Symbol, req.Side, req.Type, req.Qty = schema.VenueBinance, "BTC-USDT", schema.SideBuy, schema.OrderTypeMarket, schema.MustParseDecimal("0.002")
 			_ = req.ClientOrderID.Set(fmt.Sprintf("slow-%d", sent))
-			_, err = orders.Send(ctx, req)
-			f.Pools.Orders.Put(req)
+			_, err = f.Place(ctx, req)
+			f.Pools().Orders.Put(req)
 			if err != nil {
 				return err
 			}
@@ -226,12 +232,8 @@ loop:
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
-	var closeErr error
 	stop()
-	if orders != nil {
-		closeErr = orders.Close(shutdownCtx)
-	}
-	closeErr = errors.Join(closeErr, f.Close(shutdownCtx))
+	closeErr := f.Close(shutdownCtx)
 	// After Close every queued event was delivered (or counted as
 	// discarded), so the counters and the tallies agree.
 	fst, sst := fastSub.Stats(), slowSub.Stats()

@@ -1,0 +1,74 @@
+// Package cli holds what the examples share that is not Meltica: running
+// a command with a context that ends on Ctrl-C, and a writer safe for
+// several goroutines.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/venuesim"
+)
+
+// lockedWriter serialises writes from the callbacks' goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// SyncWriter returns w made safe for writes from several goroutines: the
+// examples print from subscriber handlers and connection callbacks at once.
+func SyncWriter(w io.Writer) io.Writer { return &lockedWriter{w: w} }
+
+// Main runs an example: run gets a context that ends on Ctrl-C, the
+// command-line arguments and standard output; an error is printed and the
+// process exits with status 1.
+func Main(name string, run func(ctx context.Context, args []string, out io.Writer) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
+	}
+}
+
+// Endpoints are the simulated venue's addresses, or live when v is nil.
+func Endpoints(v *venuesim.Venue, live session.Endpoints) session.Endpoints {
+	if v == nil {
+		return live
+	}
+	return session.Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL(), API: v.APIURL()}
+}
+
+// PrintPools writes pool statistics as a table.
+func PrintPools(w io.Writer, stats []pool.Stats) {
+	fmt.Fprintf(w, "  %-7s %8s %8s %8s %7s %6s %6s\n", "pool", "gets", "puts", "created", "in use", "peak", "waits")
+	for _, s := range stats {
+		fmt.Fprintf(w, "  %-7s %8d %8d %8d %7d %6d %6d\n", s.Name, s.Gets, s.Puts, s.Created, s.InUse, s.PeakInUse, s.Waits)
+	}
+}
+
+// LiveEndpoints are Binance's endpoints by name: "testnet" (the spot test
+// network) or "production".
+func LiveEndpoints(name string) (session.Endpoints, error) {
+	switch name {
+	case "testnet":
+		return session.BinanceTestnet, nil
+	case "production":
+		return session.BinanceLive, nil
+	}
+	return session.Endpoints{}, fmt.Errorf("-endpoint %q: want testnet or production", name)
+}

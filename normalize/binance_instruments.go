@@ -1,0 +1,96 @@
+package normalize
+
+import (
+	"fmt"
+
+	json "github.com/goccy/go-json/v2"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// binanceFilter is one entry of a symbol's "filters" (Binance spot
+// "Filters"): the fields of the filters that bound an order's price,
+// quantity and notional. Others are skipped.
+type binanceFilter struct {
+	Type        string `json:"filterType"`
+	MinPrice    string `json:"minPrice"`
+	MaxPrice    string `json:"maxPrice"`
+	TickSize    string `json:"tickSize"`
+	MinQty      string `json:"minQty"`
+	MaxQty      string `json:"maxQty"`
+	StepSize    string `json:"stepSize"`
+	MinNotional string `json:"minNotional"`
+	MaxNotional string `json:"maxNotional"`
+}
+
+// ParseBinanceExchangeInfo reads the instruments of a Binance exchangeInfo
+// response (its "symbols": symbol, baseAsset, quoteAsset and filters), to
+// [Symbols.Load]. Each instrument's Rules come from its filters (Binance
+// spot "Filters"): PRICE_FILTER gives MinPrice, MaxPrice and TickSize;
+// LOT_SIZE MinQty, MaxQty and StepSize; NOTIONAL MinNotional and
+// MaxNotional, or the older MIN_NOTIONAL its MinNotional. A value of 0
+// means the venue does not apply that bound, as Binance documents. A
+// malformed number is a [*ParseError] naming the symbol's filter field;
+// so is a decoder panic (ErrDecoderPanic), recovered.
+func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
+	defer func() { // goccy v0.12 is young: a decoder panic is bad input, not a crash
+		if r := recover(); r != nil {
+			ins, err = nil, &ParseError{Venue: schema.VenueBinance, Stream: "exchangeInfo", Err: fmt.Errorf("%w: %v", ErrDecoderPanic, r)}
+		}
+	}()
+	var info struct {
+		Symbols []struct { // names matched exactly (goccy v2)
+			Symbol     string          `json:"symbol"`
+			BaseAsset  string          `json:"baseAsset"`
+			QuoteAsset string          `json:"quoteAsset"`
+			Filters    []binanceFilter `json:"filters"`
+		} `json:"symbols"`
+	}
+	if err := json.Unmarshal(data, &info); err != nil {
+		return nil, &ParseError{Venue: schema.VenueBinance, Stream: "exchangeInfo", Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
+	}
+	ins = make([]Instrument, 0, len(info.Symbols))
+	for _, s := range info.Symbols {
+		in := Instrument{Symbol: s.Symbol, Base: s.BaseAsset, Quote: s.QuoteAsset}
+		for i := range s.Filters {
+			if err := in.Rules.applyBinance(&s.Filters[i]); err != nil {
+				return nil, err
+			}
+		}
+		ins = append(ins, in)
+	}
+	return ins, nil
+}
+
+func (r *InstrumentRules) applyBinance(f *binanceFilter) error {
+	type field struct {
+		name string
+		src  string
+		dst  *schema.Decimal
+	}
+	var fields []field
+	switch f.Type {
+	case "PRICE_FILTER":
+		fields = []field{{"minPrice", f.MinPrice, &r.MinPrice}, {"maxPrice", f.MaxPrice, &r.MaxPrice}, {"tickSize", f.TickSize, &r.TickSize}}
+	case "LOT_SIZE":
+		fields = []field{{"minQty", f.MinQty, &r.MinQty}, {"maxQty", f.MaxQty, &r.MaxQty}, {"stepSize", f.StepSize, &r.StepSize}}
+	case "NOTIONAL":
+		fields = []field{{"minNotional", f.MinNotional, &r.MinNotional}, {"maxNotional", f.MaxNotional, &r.MaxNotional}}
+	case "MIN_NOTIONAL":
+		fields = []field{{"minNotional", f.MinNotional, &r.MinNotional}}
+	}
+	for _, fl := range fields {
+		if fl.src == "" {
+			continue
+		}
+		d, err := schema.ParseDecimal(fl.src)
+		if err == nil && d.Sign() < 0 {
+			err = ErrNegative
+		}
+		if err != nil {
+			return &ParseError{Venue: schema.VenueBinance, Stream: "exchangeInfo " + f.Type, Field: fl.name, Err: err}
+		}
+		*fl.dst = d
+	}
+	return nil
+}

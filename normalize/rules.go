@@ -1,0 +1,175 @@
+package normalize
+
+import (
+	"fmt"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// InstrumentRules are the bounds a venue sets on an instrument's orders,
+// from its instrument endpoint (Binance: exchangeInfo's filters, see
+// [ParseBinanceExchangeInfo]). A zero field is a bound the venue does not
+// apply. The zero value applies none.
+type InstrumentRules struct {
+	TickSize           schema.Decimal // prices are MinPrice + a multiple of it
+	MinPrice, MaxPrice schema.Decimal
+	StepSize           schema.Decimal // quantities are MinQty + a multiple of it
+	MinQty, MaxQty     schema.Decimal
+	// MinNotional and MaxNotional bound price × quantity (in the quote
+	// asset) of an order with a price. Market orders, whose price the venue
+	// takes from its recent average, are not checked against them.
+	MinNotional, MaxNotional schema.Decimal
+}
+
+// RuleError is an order that breaks one of its instrument's rules.
+type RuleError struct {
+	Symbol string
+	Field  string         // "Price", "StopPrice", "Qty" or "Notional"
+	Rule   string         // "tick size", "min", "max", "step size"
+	Value  schema.Decimal // the order's value
+	Limit  schema.Decimal // the rule's
+}
+
+func (e *RuleError) Error() string {
+	if e.Rule == "tick size" || e.Rule == "step size" {
+		return fmt.Sprintf("normalize: %s %s %s is not on the %s %s", e.Symbol, e.Field, e.Value, e.Rule, e.Limit)
+	}
+	return fmt.Sprintf("normalize: %s %s %s breaks the %s of %s", e.Symbol, e.Field, e.Value, e.Rule, e.Limit)
+}
+
+// Check reports the first rule o breaks, as a [*RuleError]: the price and
+// stop price against MinPrice, MaxPrice and the tick size (relative to
+// MinPrice, as Binance's PRICE_FILTER says), the quantity against MinQty,
+// MaxQty and the step size (relative to MinQty, LOT_SIZE), and, for an
+// order with a price, price × quantity against MinNotional and
+// MaxNotional. A cancel is not checked. o is only read.
+func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
+	if o.Action == schema.ActionCancel {
+		return nil
+	}
+	if o.Type.NeedsPrice() {
+		if err := r.checkPrice(o.Symbol, "Price", o.Price); err != nil {
+			return err
+		}
+	}
+	if o.StopPrice.Sign() > 0 {
+		if err := r.checkPrice(o.Symbol, "StopPrice", o.StopPrice); err != nil {
+			return err
+		}
+	}
+	if o.Qty.Sign() > 0 {
+		if err := checkStepped(o.Symbol, "Qty", o.Qty, r.MinQty, r.MaxQty, r.StepSize, "step size"); err != nil {
+			return err
+		}
+	}
+	if o.Type.NeedsPrice() && o.Qty.Sign() > 0 {
+		n, err := o.Price.Mul(o.Qty)
+		if err != nil {
+			return err
+		}
+		if err := checkBounds(o.Symbol, "Notional", n, r.MinNotional, r.MaxNotional); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *InstrumentRules) checkPrice(sym, field string, p schema.Decimal) error {
+	return checkStepped(sym, field, p, r.MinPrice, r.MaxPrice, r.TickSize, "tick size")
+}
+
+func checkBounds(sym, field string, v, lo, hi schema.Decimal) error {
+	if lo.Sign() > 0 && v.Cmp(lo) < 0 {
+		return &RuleError{Symbol: sym, Field: field, Rule: "min", Value: v, Limit: lo}
+	}
+	if hi.Sign() > 0 && v.Cmp(hi) > 0 {
+		return &RuleError{Symbol: sym, Field: field, Rule: "max", Value: v, Limit: hi}
+	}
+	return nil
+}
+
+func checkStepped(sym, field string, v, lo, hi, step schema.Decimal, rule string) error {
+	if err := checkBounds(sym, field, v, lo, hi); err != nil {
+		return err
+	}
+	if step.Sign() <= 0 {
+		return nil
+	}
+	off, err := v.Sub(lo)
+	if err != nil {
+		return err
+	}
+	on, err := off.RoundToStep(step, schema.RoundDown)
+	if err != nil {
+		return err
+	}
+	if !on.Equal(off) {
+		return &RuleError{Symbol: sym, Field: field, Rule: rule, Value: v, Limit: step}
+	}
+	return nil
+}
+
+// Round puts o's price and stop price on the tick size — a buy's down
+// (floor), a sell's up (ceiling), so that rounding never makes an order
+// more aggressive — and its quantity on the step size, down, so that it
+// never grows. It changes o; bounds are left to [InstrumentRules.Check].
+func (r *InstrumentRules) Round(o *schema.OrderRequest) error {
+	mode := schema.RoundFloor
+	if o.Side == schema.SideSell {
+		mode = schema.RoundCeiling
+	}
+	for _, f := range []struct {
+		v         *schema.Decimal
+		base, sz  schema.Decimal
+		roundMode schema.RoundingMode
+	}{{&o.Price, r.MinPrice, r.TickSize, mode}, {&o.StopPrice, r.MinPrice, r.TickSize, mode}, {&o.Qty, r.MinQty, r.StepSize, schema.RoundDown}} {
+		if f.v.Sign() <= 0 || f.sz.Sign() <= 0 {
+			continue
+		}
+		v, err := roundFrom(*f.v, f.base, f.sz, f.roundMode)
+		if err != nil {
+			return err
+		}
+		*f.v = v
+	}
+	return nil
+}
+
+// roundFrom rounds v to base + a multiple of step.
+func roundFrom(v, base, step schema.Decimal, mode schema.RoundingMode) (schema.Decimal, error) {
+	off, err := v.Sub(base)
+	if err != nil {
+		return v, err
+	}
+	if off, err = off.RoundToStep(step, mode); err != nil {
+		return v, err
+	}
+	return off.Add(base)
+}
+
+// MinQtyAt is the least quantity an order at price may have: MinQty, or
+// more when MinNotional needs it (MinNotional / price, rounded up to the
+// step size). It fails for a price that is not positive.
+func (r *InstrumentRules) MinQtyAt(price schema.Decimal) (schema.Decimal, error) {
+	q := r.MinQty
+	if r.MinNotional.Sign() <= 0 {
+		return q, nil
+	}
+	if price.Sign() <= 0 {
+		return q, fmt.Errorf("%w: price %s", ErrBadValue, price)
+	}
+	scale := max(r.StepSize.Scale(), r.MinQty.Scale(), 8)
+	n, err := r.MinNotional.Div(price, scale, schema.RoundUp)
+	if err != nil {
+		return q, err
+	}
+	if r.StepSize.Sign() > 0 {
+		if n, err = roundFrom(n, r.MinQty, r.StepSize, schema.RoundCeiling); err != nil {
+			return q, err
+		}
+	}
+	if n.Cmp(q) > 0 {
+		q = n
+	}
+	return q, nil
+}

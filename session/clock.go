@@ -1,0 +1,61 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	json "github.com/goccy/go-json/v2"
+)
+
+// clock gives the venue's time: the local clock plus the offset measured
+// against the venue's server time.
+type clock struct {
+	now    func() time.Time
+	offset atomic.Int64 // venue minus local, ns
+}
+
+func (c *clock) venueNow() time.Time { return c.now().Add(time.Duration(c.offset.Load())) }
+
+// sync measures the offset with GET {rest}/api/v3/time (Binance spot
+// "Check server time"): the server's time is taken to be at the middle of
+// the round trip.
+func (c *clock) sync(ctx context.Context, client *http.Client, rest string) error {
+	ctx, cancel := context.WithTimeout(ctx, DefaultRESTTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rest+"/api/v3/time", nil)
+	if err != nil {
+		return err
+	}
+	t0 := c.now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("session: server time: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	t1 := c.now()
+	if err != nil {
+		return fmt.Errorf("session: server time: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("session: server time: %s: %.200s", resp.Status, body)
+	}
+	var st struct {
+		ServerTime int64 `json:"serverTime"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil || st.ServerTime <= 0 {
+		return fmt.Errorf("session: server time: malformed answer %.200q", body)
+	}
+	mid := t0.Add(t1.Sub(t0) / 2)
+	c.offset.Store(int64(time.UnixMilli(st.ServerTime).Sub(mid)))
+	return nil
+}
+
+// ClockOffset is the venue's clock minus the local one, as last measured
+// (0 with Config.NoClockSync). Signed requests are stamped with the local
+// clock plus it.
+func (s *Session) ClockOffset() time.Duration { return time.Duration(s.clock.offset.Load()) }

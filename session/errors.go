@@ -1,0 +1,38 @@
+package session
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Errors of the session.
+var (
+	// ErrNoEndpoints: Config.Endpoints lacks an address the session needs
+	// (Stream and REST always, API with credentials).
+	ErrNoEndpoints = errors.New("session: Config.Endpoints needs Stream and REST (and API with credentials); nothing defaults to production")
+	// ErrConfig: the configuration or a request cannot work.
+	ErrConfig = errors.New("session: invalid configuration")
+	// ErrNoCredentials: orders need Config.Credentials.
+	ErrNoCredentials = errors.New("session: no credentials: the session has no order connection")
+	// ErrDisconnected: the order connection was lost before the venue
+	// answered. The venue may or may not have acted on the request: its
+	// execution reports tell.
+	ErrDisconnected = errors.New("session: order connection lost before the venue answered (outcome unknown; watch the execution reports)")
+	// ErrNotSent: the request could not be written; the venue never saw it.
+	ErrNotSent = errors.New("session: request not sent")
+	// ErrClosed: the session is closed.
+	ErrClosed = errors.New("session: closed")
+)
+
+// VenueError is a request the venue refused, with its code and message
+// (Binance's error codes: -1021 timestamp outside recvWindow, -2010 new
+// order rejected, -2011 cancel rejected, …).
+type VenueError struct {
+	RequestID uint64
+	Code      int64
+	Msg       string
+}
+
+func (e *VenueError) Error() string {
+	return "session: venue refused request " + strconv.FormatUint(e.RequestID, 10) + ": code " + strconv.FormatInt(e.Code, 10) + ": " + e.Msg
+}

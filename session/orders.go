@@ -1,0 +1,311 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// writeTimeout bounds one request's write. It is not the caller's
+// deadline: a write cut short by a context closes the connection
+// (coder/websocket), which would cost every other request in flight.
+const writeTimeout = 10 * time.Second
+
+// Ack is the venue's acceptance of a request: the order as the venue
+// answered it (its ids, status, quantities; for a cancel, the canceled
+// order). Execution reports for the order still arrive on the dispatcher's
+// critical lane.
+type Ack struct {
+	RequestID uint64 // the request id the answer carried
+	Symbol    string // canonical
+	schema.Execution
+}
+
+// answer is what a waiting request receives.
+type answer struct {
+	ack Ack
+	err error
+}
+
+// orders is the WS-API connection: requests out, answers and the
+// user-data stream in.
+type orders struct {
+	s      *Session
+	client *wsclient.Client
+	parser *normalize.Parser
+	enc    *normalize.BinanceOrders
+	runErr error
+
+	mu        sync.Mutex
+	last      schema.ConnState
+	nextID    uint64
+	pending   map[uint64]chan answer
+	udsID     uint64 // the id of the latest user-data subscription request
+	udsTS     int64  // its timestamp, Unix ms
+	udsSent   uint64
+	sent      uint64
+	answered  uint64
+	timedOut  uint64
+	lostInFly uint64
+}
+
+func newOrders(s *Session) (*orders, error) {
+	cfg := &s.cfg
+	o := &orders{s: s, pending: map[uint64]chan answer{}}
+	o.enc = normalize.NewBinanceOrders(cfg.Credentials, &normalize.OrderOptions{
+		Symbols: s.syms, RecvWindow: cfg.RecvWindow, Now: s.clock.venueNow,
+	})
+	o.parser = normalize.NewBinance(s.pools.Events, o, &normalize.Options{Symbols: s.syms, Logger: cfg.Logger})
+	opts := cfg.Client
+	opts.Venue = schema.VenueBinance
+	opts.Frames = s.pools.Frames
+	opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, nil
+	// Answers come back on the connection the request went out on: a
+	// rotation would strand them. The WS-API connection lives 24 h and is
+	// redialled when lost.
+	opts.MaxAge = 0
+	opts.OnEvent = o.onEvent
+	c, err := wsclient.New(cfg.Endpoints.API, o.parser.HandleFrame, &opts)
+	if err != nil {
+		return nil, err
+	}
+	o.client = c
+	return o, nil
+}
+
+// Publish is the order parser's sink: a venue's answer goes to the request
+// waiting for it, and every event, answers included, on to the
+// dispatcher. It runs on the connection's reader and never blocks.
+func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if id := ev.Control.RequestID; id != 0 && (ev.Type == schema.EventOrderAck || ev.Type == schema.EventControl) {
+		o.answer(id, ev)
+	}
+	return o.s.disp.Publish(ctx, ev)
+}
+
+func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
+	var a answer
+	if ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError {
+		a.err = &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason}
+	} else {
+		a.ack = Ack{RequestID: id, Symbol: ev.Symbol, Execution: ev.Exec}
+	}
+	o.mu.Lock()
+	if id == o.udsID {
+		o.mu.Unlock()
+		o.s.state.update(func(b *stateBoard) {
+			b.ordersReady = a.err == nil && b.ordersState == schema.ConnConnected
+			b.userDataErr = a.err
+		})
+		return
+	}
+	ch, ok := o.pending[id]
+	delete(o.pending, id)
+	if ok {
+		o.answered++
+	}
+	o.mu.Unlock()
+	if ok {
+		ch <- a // capacity 1, one answer per id
+	}
+}
+
+// onEvent follows the connection: on every new connection the user-data
+// subscription is signed anew; a lost connection fails the requests
+// waiting for an answer.
+func (o *orders) onEvent(e wsclient.Event) {
+	s := o.s
+	o.mu.Lock()
+	changed := e.State != o.last
+	o.last = e.State
+	o.mu.Unlock()
+	if changed {
+		s.publishState(e)
+		s.state.update(func(b *stateBoard) {
+			b.ordersState = e.State
+			b.ordersReady = false
+			b.userDataErr = nil
+		})
+		switch e.State {
+		case schema.ConnConnected:
+			o.subscribeUserData()
+		case schema.ConnClosed:
+			o.failPending(ErrClosed)
+		default:
+			o.failPending(ErrDisconnected)
+		}
+	}
+	s.onEvent(Conn{Role: RoleOrders}, e)
+}
+
+// subscribeUserData signs userDataStream.subscribe.signature with the
+// venue's time now (the clock offset measured again first) and sends it on
+// the new connection. When the write fails the connection is gone, and
+// the next one subscribes again.
+func (o *orders) subscribeUserData() {
+	s := o.s
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultRESTTimeout)
+	defer cancel()
+	if !s.cfg.NoClockSync {
+		if err := s.clock.sync(ctx, s.cfg.HTTPClient, s.cfg.Endpoints.REST); err != nil && s.cfg.Logger != nil {
+			s.cfg.Logger.Warn("session: clock offset not measured; keeping the last one", "venue", string(schema.VenueBinance), "err", err)
+		}
+	}
+	ts := s.clock.venueNow()
+	o.mu.Lock()
+	o.nextID++
+	id := o.nextID
+	o.udsID, o.udsTS = id, ts.UnixMilli()
+	o.udsSent++
+	o.mu.Unlock()
+	msg, err := o.enc.AppendUserDataSubscribe(nil, id, ts)
+	if err != nil {
+		s.state.update(func(b *stateBoard) { b.userDataErr = err })
+		return
+	}
+	_ = o.client.Write(ctx, msg)
+}
+
+// failPending ends every wait with err.
+func (o *orders) failPending(err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for id, ch := range o.pending {
+		delete(o.pending, id)
+		o.lostInFly++
+		ch <- answer{ack: Ack{RequestID: id}, err: err}
+	}
+}
+
+func (o *orders) forget(id uint64) {
+	o.mu.Lock()
+	delete(o.pending, id)
+	o.mu.Unlock()
+}
+
+// publishState tells the subscribers of an order-connection state change:
+// an schema.EventConnState whose Control.Reason starts with "orders: " and
+// whose Control.Code is the connection id. It does not go through the
+// books: the order connection carries no market data.
+func (s *Session) publishState(e wsclient.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	ev, err := s.pools.Events.Get(ctx)
+	if err != nil {
+		return
+	}
+	ev.Venue = schema.VenueBinance
+	ev.Type = schema.EventConnState
+	ev.IngestTS = e.At.UnixNano()
+	ev.Control.Kind = schema.ControlConnState
+	ev.Control.State = e.State
+	ev.Control.Code = int64(e.ConnID)
+	ev.Control.Reason = "orders: " + e.Reason.String()
+	_ = s.disp.Publish(ctx, ev)
+}
+
+// Place sends an order (req.Action must be schema.ActionPlace, the zero
+// value) and returns the venue's answer: an [Ack] when it accepted the
+// order, a [*VenueError] with the venue's code when it refused it.
+//
+// It waits until the order connection is connected and the user-data
+// stream subscribed, so that no execution report of the order can be
+// missed; ctx bounds the whole call. The request is validated first (its
+// fields, then the instrument's rules, see [Session.Rules]) and never sent
+// when invalid. req stays the caller's: it may be Put as soon as Place
+// returns.
+//
+// Errors: [ErrNoCredentials]; a validation error; ctx's error (wrapped)
+// when the connection was not ready or the venue did not answer in time;
+// [ErrNotSent] when the write failed; [ErrDisconnected] when the
+// connection was lost while waiting, in which case the venue may or may
+// not have the order: its execution reports tell, after the reconnect.
+// The request id is in the returned Ack whenever one was assigned.
+func (s *Session) Place(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
+	if req.Action != schema.ActionPlace {
+		return Ack{}, fmt.Errorf("%w: Place takes Action place, got %s", ErrConfig, req.Action)
+	}
+	return s.send(ctx, req)
+}
+
+// Cancel cancels the order req names (VenueOrderID or OrigClientOrderID,
+// and Symbol): it sets req.Action to schema.ActionCancel and works as
+// [Session.Place] does. A cancel the venue refuses (already filled,
+// unknown: Binance -2011) is a [*VenueError].
+func (s *Session) Cancel(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
+	req.Action = schema.ActionCancel
+	return s.send(ctx, req)
+}
+
+func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
+	o := s.orders
+	if o == nil {
+		return Ack{}, ErrNoCredentials
+	}
+	if req.Venue != "" && req.Venue != schema.VenueBinance {
+		return Ack{}, fmt.Errorf("%w: the session trades on %s, the request names %s", ErrConfig, schema.VenueBinance, req.Venue)
+	}
+	if err := req.Validate(); err != nil {
+		return Ack{}, err
+	}
+	if err := s.checkRules(req); err != nil {
+		return Ack{}, err
+	}
+	if err := s.waitOrdersReady(ctx); err != nil {
+		return Ack{}, fmt.Errorf("session: order connection not ready: %w", err)
+	}
+	o.mu.Lock()
+	o.nextID++
+	id := o.nextID
+	o.mu.Unlock()
+	msg, err := o.enc.AppendRequest(nil, id, req) // the last read of req
+	if err != nil {
+		return Ack{}, err
+	}
+	ch := make(chan answer, 1)
+	o.mu.Lock()
+	o.pending[id] = ch
+	o.sent++
+	o.mu.Unlock()
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	err = o.client.Write(wctx, msg)
+	cancel()
+	if err != nil {
+		o.forget(id)
+		return Ack{RequestID: id}, fmt.Errorf("%w: %w", ErrNotSent, err)
+	}
+	select {
+	case a := <-ch:
+		return a.ack, a.err
+	case <-ctx.Done():
+		o.forget(id)
+		select {
+		case a := <-ch: // answered meanwhile
+			return a.ack, a.err
+		default:
+		}
+		o.mu.Lock()
+		o.timedOut++
+		o.mu.Unlock()
+		return Ack{RequestID: id}, fmt.Errorf("session: no answer to request %d: %w", id, ctx.Err())
+	}
+}
+
+// waitOrdersReady waits for the order connection and its user-data
+// subscription.
+func (s *Session) waitOrdersReady(ctx context.Context) error {
+	return s.state.wait(ctx, func(b *stateBoard) (bool, error) {
+		switch {
+		case b.closed:
+			return true, ErrClosed
+		case b.userDataErr != nil:
+			return true, b.userDataErr
+		}
+		return b.ordersReady, nil
+	})
+}

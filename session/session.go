@@ -1,0 +1,542 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/normalize/book"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// Endpoints are a venue's three addresses. Nothing defaults to production:
+// pass [BinanceLive], [BinanceTestnet] or a simulated venue's URLs.
+type Endpoints struct {
+	Stream string // combined market streams: wss://stream.binance.com:9443/stream
+	REST   string // REST base: https://api.binance.com
+	API    string // WS-API, for orders and user data: wss://ws-api.binance.com:443/ws-api/v3
+}
+
+// Binance spot's endpoints (Binance spot API docs, "General API
+// Information"; the testnet's from "Spot Test Network").
+var (
+	BinanceLive = Endpoints{
+		Stream: "wss://stream.binance.com:9443/stream",
+		REST:   "https://api.binance.com",
+		API:    "wss://ws-api.binance.com:443/ws-api/v3",
+	}
+	BinanceTestnet = Endpoints{
+		Stream: "wss://stream.testnet.binance.vision/stream",
+		REST:   "https://testnet.binance.vision",
+		API:    "wss://ws-api.testnet.binance.vision/ws-api/v3",
+	}
+)
+
+// BinanceMaxStreamsPerConn is Binance's limit of streams per connection
+// (spot "WebSocket Streams", "WebSocket Limits": 1024).
+const BinanceMaxStreamsPerConn = 1024
+
+// Defaults of [Config].
+const (
+	DefaultRecvWindow  = 5 * time.Second
+	DefaultRESTTimeout = 10 * time.Second
+)
+
+// Config says what a [Session] connects to. Start copies it.
+type Config struct {
+	// Venue is the venue: Binance (the default; market data, books,
+	// orders and user data), or Kraken (v2), OKX (v5), Bybit (v5) or
+	// Coinbase (Advanced Trade) for market data and books only.
+	Venue schema.Venue
+	// Endpoints are required: there is no default venue address. Binance
+	// needs Stream and REST (and API with credentials); the other venues
+	// Stream only, their public market-data endpoint.
+	Endpoints Endpoints
+	// Symbols are canonical symbols ("BTC-USDT"); Binance's are checked
+	// against its instrument list.
+	Symbols []string
+	// Channels are the venue's channels, subscribed for every symbol.
+	// Binance: "trade", "aggTrade", "bookTicker", "depth@100ms",
+	// "kline_1m", …, where a diff-depth channel ("depth", "depth@100ms")
+	// keeps an L2 book per symbol (see [Session.Book]). OKX: "trades",
+	// "tickers", "books" (a book). Bybit: "publicTrade", "tickers",
+	// "orderbook.50" (a book; 1, 50, 200, 500, 1000). Coinbase:
+	// "market_trades", "ticker", "level2" (a book). Kraken v2: "trade",
+	// "ticker", "book" (no local book: its checksum needs the pairs'
+	// precisions).
+	Channels []string
+	// MaxTopicsPerConn is the streams (symbol × channel) per market
+	// connection; more are spread over several connections, a symbol's
+	// streams together. Defaults to BinanceMaxStreamsPerConn (1024, also
+	// for the other venues).
+	MaxTopicsPerConn int
+	// Credentials, when set, open the order connection (the WS-API): Place
+	// and Cancel work, and the user-data stream brings execution reports.
+	// Defaults to nil: market data only.
+	Credentials *normalize.Credentials
+	// RecvWindow is sent with every signed request (Binance refuses a
+	// request older than it, by the venue's clock). Defaults to
+	// DefaultRecvWindow (5 s, Binance's own default).
+	RecvWindow time.Duration
+	// Now is the local clock that signed timestamps are read from, before
+	// the venue's offset is added. Defaults to time.Now.
+	Now func() time.Time
+	// NoClockSync keeps the offset at 0: timestamps are the local clock's.
+	// By default the offset to the venue's clock (GET /api/v3/time, the
+	// round trip halved) is measured at Start and before every user-data
+	// subscription.
+	NoClockSync bool
+	// Client is the template of every connection (liveness, backoff,
+	// rotation, clock, HTTP client, logger); Start sets its Venue, Frames,
+	// Topics, EncodeSubscribe, MaxTopicsPerConn and OnEvent.
+	Client wsclient.Options
+	// HTTPClient makes the REST calls (instruments, server time, book
+	// snapshots). Defaults to http.DefaultClient.
+	HTTPClient *http.Client
+	// OnState sees every connection event of every connection after the
+	// session has acted on it, on that connection's event goroutine.
+	// Defaults to nil.
+	OnState func(Conn, wsclient.Event)
+	// Subscribe, when set, is called with the dispatcher before any
+	// connection starts: subscriptions made there miss nothing, not even
+	// the first messages of the first connection (Start connects at once,
+	// so subscriptions made after it returns may). An error aborts Start.
+	// Defaults to nil.
+	Subscribe func(*dispatch.Dispatcher) error
+	// OnExecReport, when set, receives every execution report (of every
+	// venue connection that sends them: Binance spot executionReport and
+	// USDⓈ-M ORDER_TRADE_UPDATE) as a pooled *schema.ExecReport, in order,
+	// on a goroutine of its own (a dispatcher subscription's critical
+	// lane: none is dropped). The report is the handler's: it must Put it
+	// to Pools().Execs when done with it, and must not keep a reference
+	// after; Close's leak check names the ones never returned. The reports
+	// also reach every subscriber as schema.EventExecReport events.
+	// Defaults to nil.
+	OnExecReport func(*schema.ExecReport)
+	// Pools are the pools everything is taken from. Defaults to
+	// schema.NewPools(nil); Close shuts them down either way.
+	Pools *schema.Pools
+	// Dispatch tunes the dispatcher. Defaults to nil.
+	Dispatch *dispatch.Options
+	// Logger is given to the connections, parsers, books and dispatcher
+	// that have none. Defaults to nil: silent.
+	Logger *slog.Logger
+}
+
+// Conn names one of a session's connections.
+type Conn struct {
+	Role  Role
+	Shard int // market connections: from 0
+}
+
+// Role is what a connection carries.
+type Role uint8
+
+// Roles.
+const (
+	RoleMarket Role = iota // market streams
+	RoleOrders             // the WS-API: orders and the user-data stream
+)
+
+func (c Conn) String() string {
+	if c.Role == RoleOrders {
+		return "orders"
+	}
+	return fmt.Sprintf("market %d", c.Shard+1)
+}
+
+// Session is one venue's connections composed: market streams sharded
+// over wsclient connections, normalized by a normalize parser each, books
+// kept by normalize/book, fanned out by one dispatch.Dispatcher; and, with
+// credentials, the WS-API connection that places and cancels orders and
+// brings the user-data stream. Build it with [Start]; it is safe for
+// concurrent use; Close it.
+type Session struct {
+	cfg   Config
+	spec  *venueSpec
+	pools *schema.Pools
+	disp  *dispatch.Dispatcher
+	syms  *normalize.Symbols
+	state *stateBoard
+
+	shards []*shard
+	books  []*book.Book
+	orders *orders // nil without credentials
+	rules  map[string]normalize.InstrumentRules
+	listed map[string]bool // canonical symbols the venue lists
+	clock  clock
+
+	life      context.Context // ends at Close
+	stop      context.CancelFunc
+	runWG     sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+	started   time.Time
+}
+
+// shard is one market connection with its parser and books.
+type shard struct {
+	client *wsclient.Client
+	parser *normalize.Parser
+	books  *book.Books
+	syms   []string
+	topics []string // Binance's stream names, or symbol × channel
+	subs   [][]byte // the other venues' subscribe messages, one per channel
+	runErr error
+}
+
+// shardTopics makes a shard's subscriptions: Binance stream names
+// (wsclient topics, subscribed in batches with request ids), or one
+// subscribe message per channel for the shard's symbols.
+func (s *Session) shardTopics(sh *shard, binance bool) error {
+	venueSyms := make([]string, 0, len(sh.syms))
+	for _, sym := range sh.syms {
+		if binance && !s.listed[sym] {
+			return fmt.Errorf("%w: %q is not in the venue's instrument list", ErrConfig, sym)
+		}
+		vs, err := s.syms.VenueSymbol(sym)
+		if err != nil {
+			return err
+		}
+		venueSyms = append(venueSyms, vs)
+		for _, ch := range s.cfg.Channels {
+			if !binance {
+				sh.topics = append(sh.topics, ch+" "+vs)
+				continue
+			}
+			t, err := normalize.BinanceStream(s.syms, sym, ch)
+			if err != nil {
+				return err
+			}
+			sh.topics = append(sh.topics, t)
+		}
+	}
+	if binance {
+		return nil
+	}
+	for _, ch := range s.cfg.Channels {
+		msg, err := s.spec.subscribe(ch, venueSyms)
+		if err != nil {
+			return err
+		}
+		sh.subs = append(sh.subs, msg)
+	}
+	return nil
+}
+
+// Start loads the venue's instruments (and its clock offset), builds the
+// pipeline and starts connecting; it does not wait for the connections
+// (see [Session.WaitConnected]). Subscribe to [Session.Dispatcher] for the
+// events. The returned session must be closed. ctx bounds the REST calls
+// of Start only.
+func Start(ctx context.Context, cfg Config) (*Session, error) {
+	if cfg.Venue == "" {
+		cfg.Venue = schema.VenueBinance
+	}
+	spec := venues[cfg.Venue]
+	binance := cfg.Venue == schema.VenueBinance
+	switch {
+	case spec == nil:
+		return nil, fmt.Errorf("%w: no session for venue %q", ErrConfig, cfg.Venue)
+	case cfg.Endpoints.Stream == "" || (binance && cfg.Endpoints.REST == ""):
+		return nil, ErrNoEndpoints
+	case cfg.Credentials != nil && !binance:
+		return nil, fmt.Errorf("%w: orders and user data are Binance's only", ErrConfig)
+	case cfg.Credentials != nil && cfg.Endpoints.API == "":
+		return nil, ErrNoEndpoints
+	}
+	if cfg.MaxTopicsPerConn <= 0 {
+		cfg.MaxTopicsPerConn = BinanceMaxStreamsPerConn
+	}
+	if cfg.RecvWindow <= 0 {
+		cfg.RecvWindow = DefaultRecvWindow
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = http.DefaultClient
+	}
+	if cfg.Pools == nil {
+		cfg.Pools = schema.NewPools(nil)
+	}
+	if cfg.Client.Logger == nil {
+		cfg.Client.Logger = cfg.Logger
+	}
+	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now}}
+	if binance {
+		if err := s.loadInstruments(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Credentials != nil && !cfg.NoClockSync {
+		if err := s.clock.sync(ctx, cfg.HTTPClient, cfg.Endpoints.REST); err != nil {
+			return nil, err
+		}
+	}
+	dopts := dispatch.Options{Logger: cfg.Logger}
+	if cfg.Dispatch != nil {
+		dopts = *cfg.Dispatch
+	}
+	s.disp = dispatch.New(s.pools.Events, &dopts)
+	s.life, s.stop = context.WithCancel(context.Background())
+	if cfg.OnExecReport != nil {
+		if err := s.subscribeExecs(s.life); err != nil {
+			return nil, s.abort(err)
+		}
+	}
+	if cfg.Subscribe != nil {
+		if err := cfg.Subscribe(s.disp); err != nil {
+			return nil, s.abort(err)
+		}
+	}
+	if err := s.buildShards(); err != nil {
+		return nil, s.abort(err)
+	}
+	if cfg.Credentials != nil {
+		o, err := newOrders(s)
+		if err != nil {
+			return nil, s.abort(err)
+		}
+		s.orders = o
+	}
+	s.state = newStateBoard(len(s.shards), s.orders != nil)
+	s.started = time.Now()
+	for _, sh := range s.shards {
+		s.run(sh.client, &sh.runErr)
+	}
+	if s.orders != nil {
+		s.run(s.orders.client, &s.orders.runErr)
+	}
+	return s, nil
+}
+
+// run runs a client until Close; the session owns the goroutine.
+func (s *Session) run(c *wsclient.Client, errp *error) {
+	s.runWG.Add(1)
+	go func() {
+		defer s.runWG.Done()
+		*errp = c.Run(context.Background())
+	}()
+}
+
+// abort undoes a Start that failed before any client ran.
+func (s *Session) abort(err error) error {
+	if s.stop != nil {
+		s.stop()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = s.disp.Close(ctx)
+	return err
+}
+
+// isBookChannel reports whether a Binance channel is the diff-depth stream
+// a local book is built from ("depth", "depth@100ms"; not "depth5").
+func isBookChannel(ch string) bool { return ch == "depth" || strings.HasPrefix(ch, "depth@") }
+
+// buildShards spreads the symbols' streams over connections of at most
+// MaxTopicsPerConn streams, a symbol's streams on one connection so that a
+// lost connection invalidates only its own symbols' books.
+func (s *Session) buildShards() error {
+	cfg := &s.cfg
+	if len(cfg.Symbols) == 0 || len(cfg.Channels) == 0 {
+		return fmt.Errorf("%w: Config.Symbols and Config.Channels are required", ErrConfig)
+	}
+	if len(cfg.Channels) > cfg.MaxTopicsPerConn {
+		return fmt.Errorf("%w: %d channels per symbol exceed %d streams per connection", ErrConfig, len(cfg.Channels), cfg.MaxTopicsPerConn)
+	}
+	var bookRule *book.Rule
+	for _, ch := range cfg.Channels {
+		if r, ok := s.spec.book(ch); ok {
+			bookRule = &r
+		}
+	}
+	binance := s.spec.venue == schema.VenueBinance
+	perConn := cfg.MaxTopicsPerConn / len(cfg.Channels)
+	for i, part := range wsclient.SplitTopics(cfg.Symbols, perConn) {
+		sh := &shard{syms: part}
+		if err := s.shardTopics(sh, binance); err != nil {
+			return err
+		}
+		watch := bookWatch{next: s.disp, state: func() *stateBoard { return s.state }}
+		sh.books = book.NewBooks(watch, s.pools.Events, &book.BooksOptions{Logger: cfg.Logger})
+		if bookRule != nil {
+			bopts := book.Options{Sink: watch, Events: s.pools.Events}
+			if binance {
+				bopts.Fetcher = &book.BinanceREST{BaseURL: cfg.Endpoints.REST, Client: cfg.HTTPClient, VenueSymbol: s.syms.VenueSymbol}
+			}
+			for _, sym := range part {
+				b, err := book.NewBook(*bookRule, sym, &bopts)
+				if err != nil {
+					return err
+				}
+				sh.books.Add(b)
+				s.books = append(s.books, b)
+			}
+		}
+		sh.parser = s.spec.parser(s.pools.Events, sh.books, &normalize.Options{Symbols: s.syms, Logger: cfg.Logger})
+		opts := cfg.Client
+		opts.Venue = s.spec.venue
+		opts.Frames = s.pools.Frames
+		opts.MaxTopicsPerConn = 0 // the shards keep to it
+		if binance {
+			opts.Topics, opts.EncodeSubscribe = sh.topics, encodeSubscribe
+		} else {
+			opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, sh.subs
+		}
+		conn := Conn{Role: RoleMarket, Shard: i}
+		opts.OnEvent = sh.books.OnEvent(s.spec.venue, func(e wsclient.Event) { s.onEvent(conn, e) })
+		c, err := wsclient.New(cfg.Endpoints.Stream, sh.parser.HandleFrame, &opts)
+		if err != nil {
+			return err
+		}
+		sh.client = c
+		s.shards = append(s.shards, sh)
+	}
+	return nil
+}
+
+// encodeSubscribe is wsclient's EncodeSubscribe for Binance streams.
+func encodeSubscribe(dst []byte, n int, topics []string) []byte {
+	msg, err := normalize.BinanceSubscribe(uint64(n), topics...)
+	if err != nil {
+		return dst // topics were checked when they were made
+	}
+	return append(dst, msg...)
+}
+
+// onEvent records a connection's state and tells the host.
+func (s *Session) onEvent(c Conn, e wsclient.Event) {
+	if c.Role == RoleMarket {
+		s.state.setMarket(c.Shard, e.State)
+	}
+	if s.cfg.OnState != nil {
+		s.cfg.OnState(c, e)
+	}
+}
+
+// Dispatcher is where the events are: subscribe to it. Market data,
+// books' best bid/offer and gap markers, connection states, the venue's
+// answers and execution reports all arrive here.
+func (s *Session) Dispatcher() *dispatch.Dispatcher { return s.disp }
+
+// Pools are the session's pools: take order requests from Pools().Orders.
+func (s *Session) Pools() *schema.Pools { return s.pools }
+
+// Symbols is the venue's instrument registry, loaded at Start.
+func (s *Session) Symbols() *normalize.Symbols { return s.syms }
+
+// Book returns the L2 book of a symbol, or nil when no diff-depth channel
+// was subscribed for it. A book is Live only while it is known good: a
+// lost connection or a gap invalidates it until it has resynchronised.
+func (s *Session) Book(symbol string) *book.Book {
+	for _, sh := range s.shards {
+		if b := sh.books.Book(s.spec.venue, symbol); b != nil {
+			return b
+		}
+	}
+	return nil
+}
+
+// WaitConnected waits until the session is ready to trade: every market
+// connection connected, every book live and, with credentials, the order
+// connection connected and its user-data subscription accepted. It
+// returns early when ctx ends (its error), the session is closed
+// ([ErrClosed]) or the venue refused the user-data subscription (a
+// [*VenueError]). It waits on the state changes, without polling.
+func (s *Session) WaitConnected(ctx context.Context) error {
+	return s.state.wait(ctx, func(b *stateBoard) (bool, error) {
+		if b.closed {
+			return true, ErrClosed
+		}
+		if b.userDataErr != nil {
+			return true, b.userDataErr
+		}
+		return b.marketUp == len(b.market) && (!b.withOrders || b.ordersReady) && s.booksLive(), nil
+	})
+}
+
+// booksLive reports whether every book is live.
+func (s *Session) booksLive() bool {
+	for _, b := range s.books {
+		if !b.Live() {
+			return false
+		}
+	}
+	return true
+}
+
+// bookWatch sits between the books and the dispatcher: a best bid/offer,
+// a gap marker or a connection state may change a book's liveness, so it
+// wakes WaitConnected's waiters (free when there are none).
+type bookWatch struct {
+	next  book.Sink
+	state func() *stateBoard
+}
+
+func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	switch ev.Type {
+	case schema.EventBBO, schema.EventGap, schema.EventConnState:
+		if b := w.state(); b != nil {
+			b.poke()
+		}
+	}
+	return w.next.Publish(ctx, ev)
+}
+
+// Close closes every connection, then the dispatcher (draining what its
+// subscribers have queued, within ctx), then shuts the pools down: its
+// error names any pooled object that never came back (the leak check).
+// Orders still waiting for an answer return [ErrClosed]. Close is
+// idempotent; it must not be called from a subscriber's handler or OnState.
+func (s *Session) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		for _, sh := range s.shards {
+			errs = append(errs, sh.client.Close(ctx))
+		}
+		if s.orders != nil {
+			errs = append(errs, s.orders.client.Close(ctx))
+		}
+		s.runWG.Wait()
+		for _, sh := range s.shards {
+			errs = append(errs, runError(sh.runErr))
+		}
+		if s.orders != nil {
+			errs = append(errs, runError(s.orders.runErr))
+			s.orders.failPending(ErrClosed)
+		}
+		s.state.close()
+		errs = append(errs, s.disp.Close(ctx))
+		s.stop()
+		errs = append(errs, s.pools.Shutdown(ctx))
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+func runError(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, wsclient.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// Outstanding is how many pooled objects are checked out now, over all
+// pools: 0 after a clean Close.
+func (s *Session) Outstanding() int64 {
+	var n int64
+	for _, st := range s.pools.Stats() {
+		n += st.InUse
+	}
+	return n
+}

@@ -1,0 +1,70 @@
+package session
+
+import (
+	"time"
+
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/normalize/book"
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// ConnStats are one connection's counters and its parser's.
+type ConnStats struct {
+	Conn   Conn
+	Topics int // streams subscribed (market connections)
+	Client wsclient.Stats
+	Parser normalize.Stats
+}
+
+// OrderStats count the order connection's requests.
+type OrderStats struct {
+	Sent         uint64        // order requests written
+	Answered     uint64        // answered by the venue (acks and refusals)
+	TimedOut     uint64        // given up by their context before an answer
+	Disconnected uint64        // failed with ErrDisconnected or ErrClosed while waiting
+	Pending      int           // waiting for an answer now
+	UserDataSubs uint64        // user-data subscriptions signed and sent (one per connection)
+	UserDataTS   time.Time     // the timestamp the latest one was signed with
+	ClockOffset  time.Duration // venue clock minus local clock
+}
+
+// BookStats are one book's state and counters.
+type BookStats struct {
+	Symbol string
+	Live   bool
+	Book   book.Stats
+}
+
+// Stats is a snapshot of the session's counters.
+type Stats struct {
+	Market []ConnStats
+	Orders ConnStats // zero without credentials
+	Order  OrderStats
+	Books  []BookStats // in Config.Symbols order, for the symbols with a book
+	Pools  []pool.Stats
+}
+
+// Stats returns the session's counters. Safe to call at any time, also
+// after Close.
+func (s *Session) Stats() Stats {
+	st := Stats{Pools: s.pools.Stats()}
+	for _, b := range s.books {
+		st.Books = append(st.Books, BookStats{Symbol: b.Symbol(), Live: b.Live(), Book: b.Stats()})
+	}
+	for i, sh := range s.shards {
+		st.Market = append(st.Market, ConnStats{Conn: Conn{Role: RoleMarket, Shard: i}, Topics: len(sh.topics),
+			Client: sh.client.Stats(), Parser: sh.parser.Stats()})
+	}
+	if o := s.orders; o != nil {
+		st.Orders = ConnStats{Conn: Conn{Role: RoleOrders}, Client: o.client.Stats(), Parser: o.parser.Stats()}
+		o.mu.Lock()
+		st.Order = OrderStats{Sent: o.sent, Answered: o.answered, TimedOut: o.timedOut, Disconnected: o.lostInFly,
+			Pending: len(o.pending), UserDataSubs: o.udsSent, ClockOffset: s.ClockOffset()}
+		if o.udsTS != 0 {
+			st.Order.UserDataTS = time.UnixMilli(o.udsTS)
+		}
+		o.mu.Unlock()
+	}
+	return st
+}

@@ -1,0 +1,81 @@
+package session_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+)
+
+// TestUserDataResignedOnReconnect: the venue drops the order connection;
+// the session signs the user-data subscription again with a newer
+// timestamp, which the venue (checking recvWindow) accepts, and orders
+// work again.
+func TestUserDataResignedOnReconnect(t *testing.T) {
+	v := startVenue(t)
+	var now atomicTime
+	now.set(time.Now().Add(-2 * time.Second)) // inside recvWindow (5 s)
+	// The local clock, used as it is, so that the test sets the timestamps.
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Client: fastRedial, Now: now.get, NoClockSync: true})
+	waitConnected(t, s)
+	first := v.UserDataSubscriptions()
+	require.Len(t, first, 1)
+	require.True(t, first[0].Accepted)
+
+	now.set(time.Now()) // the clock moved on
+	require.Equal(t, 1, v.CloseAPI())
+	require.Eventually(t, func() bool {
+		subs := v.UserDataSubscriptions()
+		return len(subs) >= 2 && subs[len(subs)-1].Accepted
+	}, generous, pollEvery)
+	waitConnected(t, s)
+	subs := v.UserDataSubscriptions()
+	last := subs[len(subs)-1]
+	assert.NotEqual(t, first[0].Conn, last.Conn, "on the new connection")
+	assert.Greater(t, last.Timestamp, first[0].Timestamp, "signed anew, with a newer timestamp")
+	assert.Equal(t, last.Timestamp, s.Stats().Order.UserDataTS.UnixMilli())
+
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	req := limitOrder(s, t, "after-1", "buy", "1000.00", "0.01")
+	defer s.Pools().Orders.Put(req)
+	ack, err := s.Place(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, schema.StatusNew, ack.Status)
+}
+
+// TestClockOffset: a local clock a minute behind the venue's. Measured
+// against the venue's server time, the offset makes the signed
+// subscription and orders land inside recvWindow; without it the venue
+// refuses the subscription with -1021 and WaitConnected says so.
+func TestClockOffset(t *testing.T) {
+	v := startVenue(t)
+	behind := func() time.Time { return time.Now().Add(-time.Minute) }
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Now: behind})
+	waitConnected(t, s)
+	assert.InDelta(t, time.Minute.Seconds(), s.ClockOffset().Seconds(), 5, "about a minute ahead")
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	req := limitOrder(s, t, "synced-1", "buy", "1000.00", "0.01")
+	defer s.Pools().Orders.Put(req)
+	_, err := s.Place(ctx, req)
+	require.NoError(t, err)
+
+	stale := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Now: behind, NoClockSync: true})
+	var verr *session.VenueError
+	require.ErrorAs(t, stale.WaitConnected(ctx), &verr)
+	assert.Equal(t, int64(-1021), verr.Code)
+	_, err = stale.Place(ctx, req)
+	require.ErrorAs(t, err, &verr, "no order goes out without the user-data stream")
+	subs := v.UserDataSubscriptions()
+	assert.False(t, subs[len(subs)-1].Accepted)
+	assert.Equal(t, -1021, subs[len(subs)-1].Code)
+}

@@ -1,0 +1,124 @@
+package session_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+)
+
+// bybitServer is a Bybit v5 public endpoint on loopback: it answers each
+// subscribe request with the recorded messages of its topics (the docs'
+// orderbook.50 snapshot and a publicTrade), and drops every open
+// connection when drop is called.
+func bybitServer(t *testing.T) (url string, drop func(), conns *atomic.Int64) {
+	t.Helper()
+	fixture := func(name string) []byte {
+		b, err := os.ReadFile("../testdata/venues/" + name)
+		require.NoError(t, err)
+		return b
+	}
+	book, trade := fixture("bybit_v5_orderbook_snapshot.json"), fixture("bybit_v5_publicTrade.json")
+	conns = new(atomic.Int64)
+	dropCh := make(chan struct{})
+	var dropped atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer func() { _ = c.CloseNow() }()
+		n := conns.Add(1)
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		go func() {
+			if n == 1 {
+				select {
+				case <-dropCh:
+				case <-ctx.Done():
+				}
+				_ = c.CloseNow()
+			}
+		}()
+		for {
+			_, msg, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			for topic, payload := range map[string][]byte{"orderbook.50.BTCUSDT": book, "publicTrade.BTCUSDT": trade} {
+				if strings.Contains(string(msg), topic) && c.Write(ctx, websocket.MessageText, payload) != nil {
+					return
+				}
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http"), func() {
+		if dropped.CompareAndSwap(false, true) {
+			close(dropCh)
+		}
+	}, conns
+}
+
+// TestOtherVenueMarketData: a Bybit session subscribes its channels, keeps
+// the book live from the venue's snapshot, loses it with the connection
+// and gets it back from the new connection's snapshot.
+func TestOtherVenueMarketData(t *testing.T) {
+	url, drop, conns := bybitServer(t)
+	events := make(chan *schema.CanonicalEvent, 256)
+	s := start(t, session.Config{Venue: schema.VenueBybit, Endpoints: session.Endpoints{Stream: url},
+		Symbols: []string{"BTC-USDT"}, Channels: []string{"publicTrade", "orderbook.50"}, Client: fastRedial,
+		Subscribe: func(d *dispatch.Dispatcher) error { // before the first message
+			_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade, schema.EventConnState}},
+				&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+					select {
+					case events <- ev:
+					default:
+					}
+				}})
+			return err
+		}})
+	waitConnected(t, s)
+	b := s.Book("BTC-USDT")
+	require.NotNil(t, b)
+	assert.True(t, b.Live())
+	top, live := b.BBO()
+	require.True(t, live)
+	assert.Equal(t, "75848.74", top.BidPrice.String())
+	for ev := range events {
+		if ev.Type == schema.EventTrade {
+			assert.Equal(t, schema.VenueBybit, ev.Venue)
+			assert.Equal(t, "BTC-USDT", ev.Symbol)
+			break
+		}
+	}
+
+	drop()
+	for ev := range events {
+		if ev.Type == schema.EventConnState && ev.Control.State == schema.ConnDisconnected {
+			break
+		}
+	}
+	require.Eventually(t, func() bool { return conns.Load() >= 2 }, generous, pollEvery)
+	waitConnected(t, s)
+	assert.True(t, s.Book("BTC-USDT").Live(), "live again from the new connection's snapshot")
+	assert.Positive(t, s.Book("BTC-USDT").Stats().Invalidations)
+
+	_, err := session.Start(context.Background(), session.Config{Venue: schema.VenueBybit, Endpoints: session.Endpoints{Stream: url},
+		Symbols: []string{"BTC-USDT"}, Channels: []string{"publicTrade"}, Credentials: credentials()})
+	assert.ErrorIs(t, err, session.ErrConfig, "orders are Binance's only")
+	_, err = session.Start(context.Background(), session.Config{Venue: "nowhere", Endpoints: session.Endpoints{Stream: url},
+		Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"}})
+	assert.ErrorIs(t, err, session.ErrConfig)
+}

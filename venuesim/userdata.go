@@ -1,0 +1,154 @@
+package venuesim
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Binance's recvWindow bounds (WS-API "Timing security"): 5000 ms unless
+// the request says otherwise, at most 60000 ms.
+const (
+	defaultRecvWindow = 5000
+	maxRecvWindow     = 60000
+)
+
+// UserDataSubscription is one userDataStream.subscribe(.signature) request
+// the WS-API received.
+type UserDataSubscription struct {
+	Conn      uint64 // the venue's connection number, from 1
+	Timestamp int64  // the request's timestamp, Unix ms (0 when unsigned)
+	Accepted  bool
+	Code      int // the error code when refused
+}
+
+// userDataLog records the user-data subscriptions, for tests.
+type userDataLog struct {
+	mu   sync.Mutex
+	subs []UserDataSubscription
+}
+
+// UserDataSubscriptions returns every user-data subscription request the
+// WS-API received, in order.
+func (v *Venue) UserDataSubscriptions() []UserDataSubscription {
+	v.uds.mu.Lock()
+	defer v.uds.mu.Unlock()
+	return append([]UserDataSubscription(nil), v.uds.subs...)
+}
+
+// CloseAPI closes every open WS-API connection with a normal close frame,
+// as the venue does before maintenance, and returns how many it closed.
+// [Venue.Inject] leaves them alone.
+func (v *Venue) CloseAPI() int {
+	v.mu.Lock()
+	var targets []*conn
+	for c := range v.conns {
+		if c.api {
+			targets = append(targets, c)
+		}
+	}
+	v.mu.Unlock()
+	for _, c := range targets {
+		v.faults.Add(1)
+		c.mu.Lock()
+		c.userSub = -1 // a closing connection's subscription ends at once
+		c.mu.Unlock()
+		c.closeWith(websocket.StatusNormalClosure, "")
+	}
+	return len(targets)
+}
+
+// checkTimestamp applies Binance's timing rule (WS-API "Timing security"):
+// a request is served only when timestamp < serverTime + 1000 and
+// serverTime − timestamp ≤ recvWindow.
+func checkTimestamp(ts, recvWindow string, now time.Time) (code int, msg string) {
+	t, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || t <= 0 {
+		return -1102, mandatory("timestamp")
+	}
+	window := int64(defaultRecvWindow)
+	if recvWindow != "" {
+		w, err := strconv.ParseInt(recvWindow, 10, 64)
+		if err != nil || w <= 0 || w > maxRecvWindow {
+			return -1131, "recvWindow must be less than 60000"
+		}
+		window = w
+	}
+	server := now.UnixMilli()
+	switch {
+	case t >= server+1000:
+		return -1021, "Timestamp for this request was 1000ms ahead of the server's time."
+	case server-t > window:
+		return -1021, "Timestamp for this request is outside of the recvWindow."
+	}
+	return 0, ""
+}
+
+// subscribeUserData serves userDataStream.subscribe and its .signature
+// form: the signed one is checked like an order (key, signature and, with
+// a secret, the timestamp against recvWindow) and recorded.
+func (c *conn) subscribeUserData(req apiRequest) {
+	v := c.v
+	rec := UserDataSubscription{Conn: c.id}
+	if req.Method == "userDataStream.subscribe.signature" {
+		rec.Timestamp, _ = strconv.ParseInt(param(req.Params, "timestamp"), 10, 64)
+		if code, msg := c.checkSignature(req.Params); code != 0 {
+			rec.Code = code
+			v.uds.mu.Lock()
+			v.uds.subs = append(v.uds.subs, rec)
+			v.uds.mu.Unlock()
+			v.rejected.Add(1)
+			c.reply(apiError(req.ID, 400, code, msg))
+			return
+		}
+	}
+	rec.Accepted = true
+	v.uds.mu.Lock()
+	v.uds.subs = append(v.uds.subs, rec)
+	v.uds.mu.Unlock()
+	c.mu.Lock()
+	c.userSub = 0
+	c.mu.Unlock()
+	c.reply(apiResult(req.ID, marshal(&struct {
+		SubscriptionID int `json:"subscriptionId"`
+	}{0})))
+}
+
+// serveTime answers GET /api/v3/time with the venue's clock, {"serverTime":ms}.
+func (v *Venue) serveTime(w http.ResponseWriter, _ *http.Request) {
+	b := marshal(&struct {
+		ServerTime int64 `json:"serverTime"`
+	}{time.Now().UnixMilli()})
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}
+
+// userConn returns the connection that receives an order's execution
+// reports: the one the order came from while it is open and subscribed,
+// else the newest open WS-API connection subscribed to the user-data
+// stream (Binance sends an account's events to every user-data
+// subscription, so a client that reconnected and subscribed again still
+// hears of its resting orders), else c.
+func (v *Venue) userConn(c *conn) *conn {
+	if c.ctx.Err() == nil && c.userSubscribed() {
+		return c
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	best := c
+	for x := range v.conns {
+		if x.api && x.ctx.Err() == nil && x.userSubscribed() && (best == c || x.id > best.id) {
+			best = x
+		}
+	}
+	return best
+}
+
+func (c *conn) userSubscribed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.userSub >= 0
+}
