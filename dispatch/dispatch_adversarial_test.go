@@ -324,3 +324,81 @@ func TestAdversarialCoalescingPerKey(t *testing.T) {
 		assert.Equal(t, last[key{ev.Venue, ev.Type}], ev.SeqProvider, "%v %v is not the latest", ev.Venue, ev.Type)
 	}
 }
+
+// The merged lane with a reader that has stopped: views of two symbols
+// stay (latest wins, in place), windows past the bound go oldest-first,
+// whatever the interleaving.
+func TestAdversarialMergedLaneStoppedReader(t *testing.T) {
+	t.Parallel()
+	mp := pool.New("merged", 4, func() *schema.MergedEvent { return new(schema.MergedEvent) }, nil)
+	d := New(newEventPool(1), &Options{Merged: mp})
+	ms, err := d.SubscribeMerged(MergedFilter{}, &MergedOptions{Bound: 4})
+	require.NoError(t, err)
+	pub := func(sym string, typ schema.EventType, id uint64) {
+		m, err := mp.TryGet()
+		require.NoError(t, err)
+		m.Symbol, m.Type, m.MergeID = sym, typ, id
+		require.NoError(t, d.PublishMerged(context.Background(), m))
+	}
+	id := uint64(0)
+	next := func() uint64 { id++; return id }
+	pub("A", schema.EventBBO, next()) // 1
+	var windows []uint64
+	for range 12 {
+		w := next()
+		windows = append(windows, w)
+		pub("A", schema.EventTrade, w)
+	}
+	pub("B", schema.EventBBO, next())
+	lastA := next()
+	pub("A", schema.EventBBO, lastA)
+	for range 3 {
+		w := next()
+		windows = append(windows, w)
+		pub("B", schema.EventTrade, w)
+	}
+	lastB := next()
+	pub("B", schema.EventBBO, lastB)
+	// The reader never read; it reads everything after Close.
+	closed := make(chan error, 1)
+	go func() { closed <- d.Close(longCtx(t)) }()
+	require.NoError(t, awaitErr(t, closed, "Close"))
+	var views []string
+	var gotWindows []uint64
+	for m := range ms.C() {
+		if m.Type == schema.EventBBO {
+			views = append(views, m.Symbol)
+			if m.Symbol == "A" {
+				assert.Equal(t, lastA, m.MergeID, "the latest view of A")
+			} else {
+				assert.Equal(t, lastB, m.MergeID, "the latest view of B")
+			}
+			continue
+		}
+		gotWindows = append(gotWindows, m.MergeID)
+	}
+	assert.Equal(t, []string{"A", "B"}, views, "each symbol's view once, in its place in line")
+	assert.Equal(t, windows[len(windows)-4:], gotWindows, "the newest windows, oldest dropped")
+	st := ms.Stats()
+	assert.Equal(t, uint64(len(windows)-4), st.Dropped)
+	assert.Equal(t, uint64(2), st.Coalesced)
+	assert.Zero(t, mp.Stats().InUse)
+}
+
+// A value copy of a pooled event is not the pooled event: Publish refuses
+// it with a NotPooledError and the original is still the caller's.
+func TestAdversarialPublishValueCopy(t *testing.T) {
+	t.Parallel()
+	p := newEventPool(2)
+	d := New(p, nil)
+	ev := take(t, p, bin, "BTC-USDT", schema.EventTrade, 1)
+	cp := new(schema.CanonicalEvent)
+	ev.CloneInto(cp)
+	*cp = *ev //nolint:govet // the misuse under test
+	var npe *NotPooledError
+	require.ErrorAs(t, d.Publish(context.Background(), cp), &npe)
+	assert.Equal(t, int64(1), p.Stats().InUse)
+	require.NoError(t, d.Publish(context.Background(), ev))
+	assert.Zero(t, p.Stats().InUse)
+	closeDispatcher(t, d)
+}
