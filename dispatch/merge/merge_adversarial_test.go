@@ -79,7 +79,8 @@ func TestAdversarialContinuousModel(t *testing.T) {
 					ev.IngestTS = mv.upAt - 1 // queued from before the reconnection
 				}
 				what = fmt.Sprintf("bbo %s %s/%s in=%d", v, bid, ask, ev.IngestTS)
-				if !(mv.down || (mv.upAt != 0 && ev.IngestTS != 0 && ev.IngestTS < mv.upAt)) {
+				refused := mv.down || (mv.upAt != 0 && ev.IngestTS != 0 && ev.IngestTS < mv.upAt)
+				if !refused {
 					mv.bid, mv.ask, mv.bidAt, mv.askAt = bid, ask, now, now
 					if bid == "0" {
 						mv.bid = ""
