@@ -263,3 +263,36 @@ func TestAdversarialWindowsUnderPoolPressure(t *testing.T) {
 		require.NoError(t, mp.Shutdown(ctx))
 	}
 }
+
+// A duplicate of a fragment the open window holds (same venue and
+// sequence, as a rotation's overlap repeats a trade, perhaps with another
+// receive time) is not taken twice; fragments without a sequence are all
+// kept; the same sequence from another venue is another trade.
+func TestAdversarialWindowDuplicates(t *testing.T) {
+	t.Parallel()
+	mp := pool.New("merged", 2, func() *schema.MergedEvent { return new(schema.MergedEvent) }, nil)
+	sink := &copySink{p: mp}
+	clk := &clock{t: t0}
+	m, err := New(&Options{Symbol: "BTC-USDT", Venues: []schema.Venue{schema.VenueBinance, schema.VenueOKX},
+		Mode: Windowed, Sink: sink, Merged: mp, Now: clk.now, Window: time.Second})
+	require.NoError(t, err)
+	ctx := context.Background()
+	add := func(v schema.Venue, at time.Duration, seq uint64, ingest int64) {
+		ev := trade(v, at, "1")
+		ev.SeqProvider, ev.IngestTS = seq, ingest
+		require.NoError(t, m.Add(ctx, ev))
+	}
+	add(schema.VenueBinance, 0, 7, 1)
+	add(schema.VenueBinance, 0, 7, 2) // the overlap's repeat, received later
+	add(schema.VenueOKX, 10*time.Millisecond, 7, 3)
+	add(schema.VenueOKX, 20*time.Millisecond, 0, 4)
+	add(schema.VenueOKX, 20*time.Millisecond, 0, 5)
+	add(schema.VenueBinance, 30*time.Millisecond, 7, 6) // again, later in the window
+	require.NoError(t, m.Flush(ctx))
+	require.Len(t, sink.got, 1)
+	require.Len(t, sink.got[0].Fragments, 4)
+	st := m.Stats()
+	require.Equal(t, uint64(2), st.Duplicates)
+	require.Equal(t, uint64(4), st.Fragments)
+	require.NoError(t, mp.Shutdown(ctx))
+}
