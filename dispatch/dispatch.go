@@ -126,11 +126,24 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 	return nil
 }
 
-// forget is called by a subscription's goroutine as it exits.
+// forget is called by a subscription's goroutine as it exits. A
+// subscription still listed exits without Unsubscribe or Close: its handler
+// called runtime.Goexit (as t.FailNow does in a test's handler). It is
+// unsubscribed here, or Publish would go on queueing for a goroutine that
+// is gone, and its critical lane, which never drops, would grow without
+// end.
 func (d *Dispatcher) forget(s *Subscription) {
 	d.mu.Lock()
 	delete(d.running, s)
+	subs, listed := without(d.subs, s)
+	if listed {
+		d.subs = subs
+		d.idx.Store(newIndex(d.subs))
+	}
 	d.mu.Unlock()
+	if listed {
+		s.stop()
+	}
 }
 
 // Publish takes ownership of ev, an event checked out of the dispatcher's

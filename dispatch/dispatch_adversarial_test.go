@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -401,4 +402,36 @@ func TestAdversarialPublishValueCopy(t *testing.T) {
 	require.NoError(t, d.Publish(context.Background(), ev))
 	assert.Zero(t, p.Stats().InUse)
 	closeDispatcher(t, d)
+}
+
+// A handler that ends its goroutine with runtime.Goexit (t.FailNow in a
+// test's handler does) ends its subscription: it is unsubscribed, nothing
+// more is queued for it (its critical lane would otherwise grow without
+// end), the others go on, and Close is not held up.
+func TestAdversarialHandlerGoexit(t *testing.T) {
+	t.Parallel()
+	p := newEventPool(4)
+	d := New(p, nil)
+	s, err := d.Subscribe(Filter{}, &SubscribeOptions{Handler: func(*schema.CanonicalEvent) { runtime.Goexit() }})
+	require.NoError(t, err)
+	other := &recorder{}
+	_, err = d.Subscribe(Filter{}, &SubscribeOptions{Handler: other.handle})
+	require.NoError(t, err)
+	publish(t, d, p, bin, "BTC-USDT", schema.EventExecReport, 1)
+	select {
+	case <-s.Done():
+	case <-time.After(60 * time.Second):
+		t.Fatal("the subscription's goroutine did not end")
+	}
+	// Done is closed after the goroutine's exit bookkeeping.
+	for i := uint64(2); i <= 50; i++ {
+		publish(t, d, p, bin, "BTC-USDT", schema.EventExecReport, i)
+	}
+	assert.Zero(t, s.Stats().Depth, "nothing queued for a goroutine that is gone")
+	assert.ErrorIs(t, d.Unsubscribe(s), ErrUnknownSubscription, "no longer subscribed")
+	closed := make(chan error, 1)
+	go func() { closed <- d.Close(longCtx(t)) }()
+	require.NoError(t, awaitErr(t, closed, "Close"))
+	assert.Len(t, other.got(), 50)
+	assert.Zero(t, p.Stats().InUse)
 }

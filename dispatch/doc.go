@@ -112,6 +112,9 @@
 // notice. (Unrecovered, it would end the host process, every other
 // subscriber and the socket reader with it.) A host that prefers to crash
 // recovers and re-panics in its own handler, or watches Stats.Panics.
+// A handler that ends its goroutine with runtime.Goexit (t.FailNow in a
+// test's handler does) ends its subscription as Unsubscribe would: what is
+// queued is released and Done is closed.
 //
 // # Logging
 //
