@@ -435,3 +435,29 @@ func TestAdversarialHandlerGoexit(t *testing.T) {
 	assert.Len(t, other.got(), 50)
 	assert.Zero(t, p.Stats().InUse)
 }
+
+// The same for a merged subscription whose handler calls runtime.Goexit.
+func TestAdversarialMergedHandlerGoexit(t *testing.T) {
+	t.Parallel()
+	mp := pool.New("merged", 2, func() *schema.MergedEvent { return new(schema.MergedEvent) }, nil)
+	d := New(newEventPool(1), &Options{Merged: mp})
+	s, err := d.SubscribeMerged(MergedFilter{}, &MergedOptions{Handler: func(*schema.MergedEvent) { runtime.Goexit() }})
+	require.NoError(t, err)
+	for i := range 10 {
+		m, err := mp.TryGet()
+		require.NoError(t, err)
+		m.Symbol, m.Type = "A", schema.EventTrade
+		require.NoError(t, d.PublishMerged(context.Background(), m))
+		if i == 0 {
+			select {
+			case <-s.Done():
+			case <-time.After(60 * time.Second):
+				t.Fatal("the merged subscription's goroutine did not end")
+			}
+		}
+	}
+	assert.Zero(t, s.Stats().Depth, "nothing queued for a goroutine that is gone")
+	assert.ErrorIs(t, d.UnsubscribeMerged(s), ErrUnknownSubscription)
+	require.NoError(t, d.Close(longCtx(t)))
+	assert.Zero(t, mp.Stats().InUse)
+}
