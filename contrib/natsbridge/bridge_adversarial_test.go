@@ -42,7 +42,12 @@ func TestAdversarialExecReportsWaitOutPoolExhaustion(t *testing.T) {
 	pubTrade()
 	require.Equal(t, uint64(1), next(t, got, ofType(schema.EventTrade)).SeqProvider)
 
+	// The subscriber can get its clone before the consumer's Publish has
+	// put the original back: wait until only the consumer's reserve is out,
+	// then take every other event.
+	eventually(t, func() bool { return far.events.Stats().InUse <= 1 }, "the pool settled")
 	far.hold(0)
+	require.Equal(t, int64(far.events.Capacity()), far.events.Stats().InUse, "the pool is empty")
 	const reports = 5
 	for i := range reports {
 		ingest.publish(t, execReport(i))
