@@ -284,12 +284,33 @@ func TestAdversarialExecReportsAheadOfMarkers(t *testing.T) {
 		first = append(first, ev.SeqProvider)
 	}
 	assert.Equal(t, execs, first)
-	// The markers account for every drop.
+	// The markers account for every drop, and each comes between its
+	// stream's events: everything of the stream delivered before it is
+	// older than what it reports lost (the lane is FIFO, drops oldest
+	// first), everything after it newer.
+	type stream struct {
+		sym string
+		typ schema.EventType
+	}
 	var lost uint64
+	newest := map[stream]uint64{}
+	reported := map[stream]uint64{}
 	for _, ev := range got {
 		if ev.Type == schema.EventGap {
+			k := stream{ev.Symbol, ev.Control.GapType}
 			lost += ev.Control.GapCount
+			require.NotZero(t, ev.Control.GapFirstSeq)
+			require.Less(t, newest[k], ev.Control.GapFirstSeq, "%v: a marker after newer events of its stream", k)
+			reported[k] = ev.Control.GapLastSeq
+			continue
 		}
+		if ev.Type.Critical() {
+			continue
+		}
+		k := stream{ev.Symbol, ev.Type}
+		require.Greater(t, ev.SeqProvider, reported[k], "%v: an event older than a loss reported before it", k)
+		require.Greater(t, ev.SeqProvider, newest[k], "%v: out of order", k)
+		newest[k] = ev.SeqProvider
 	}
 	assert.Equal(t, s.Stats().Dropped, lost)
 	assert.Zero(t, p.Stats().InUse)
