@@ -126,11 +126,24 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 	return nil
 }
 
-// forget is called by a subscription's goroutine as it exits.
+// forget is called by a subscription's goroutine as it exits. A
+// subscription still listed exits without Unsubscribe or Close: its handler
+// called runtime.Goexit (as t.FailNow does in a test's handler). It is
+// unsubscribed here, or Publish would go on queueing for a goroutine that
+// is gone, and its critical lane, which never drops, would grow without
+// end.
 func (d *Dispatcher) forget(s *Subscription) {
 	d.mu.Lock()
 	delete(d.running, s)
+	subs, listed := without(d.subs, s)
+	if listed {
+		d.subs = subs
+		d.idx.Store(newIndex(d.subs))
+	}
 	d.mu.Unlock()
+	if listed {
+		s.stop()
+	}
 }
 
 // Publish takes ownership of ev, an event checked out of the dispatcher's
@@ -202,6 +215,15 @@ func (d *Dispatcher) report(s *Subscription, r news) {
 	}
 }
 
+// logPanic records a panic recovered from a subscriber's handler, at Error
+// level with the value and the handler's stack.
+func (d *Dispatcher) logPanic(v any, stack []byte, who ...slog.Attr) {
+	if d.log != nil {
+		attrs := append(who, slog.Any("panic", v), slog.String("stack", string(stack)))
+		d.log.LogAttrs(context.Background(), slog.LevelError, "dispatch: subscriber's handler panicked (recovered, delivery goes on)", attrs...)
+	}
+}
+
 // logCaughtUp records the end of a subscription's slow spell.
 func (d *Dispatcher) logCaughtUp(s *Subscription, dropped uint64) {
 	if d.log != nil {
@@ -222,13 +244,13 @@ func (d *Dispatcher) logCaughtUp(s *Subscription, dropped uint64) {
 // handler exits when the handler returns. Queued events are heap clones, so
 // releasing them returns nothing to any pool.
 //
-// Close does not wait for channel subscriptions (no Handler): a channel is
-// read at the reader's pace, perhaps only after Close returns, so Close
-// hands it off. Its goroutine keeps offering what was queued on C — and
-// nothing newer — and closes C after the last event, then exits. Reading C
-// to the end (range over it) is all a reader has to do; one that stops
-// reading early must Unsubscribe, which releases the rest, or the goroutine
-// waits on the channel. This is the one goroutine that may outlive Close,
+// Close does not wait for channel subscriptions (no Handler), canonical or
+// merged: a channel is read at the reader's pace, perhaps only after Close
+// returns, so Close hands it off. Its goroutine keeps offering what was
+// queued on C — and nothing newer — and closes C after the last event, then
+// exits. Reading C to the end (range over it) is all a reader has to do;
+// one that stops reading early must Unsubscribe (UnsubscribeMerged), which
+// releases the rest, or the goroutine waits on the channel. This is the one goroutine that may outlive Close,
 // besides a handler still running.
 //
 // Close must not be called from a handler. Calling it again waits again.
@@ -246,7 +268,13 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	}
 	for s := range d.mrunning {
 		s.drain()
-		lanes = append(lanes, s)
+		// A merged channel subscription is handed off like a canonical
+		// one: its reader may read only after Close returns, and waiting
+		// for it would make Close wait out its whole context and then
+		// discard what the reader was about to read.
+		if s.ch == nil {
+			lanes = append(lanes, s)
+		}
 	}
 	d.merged = nil
 	d.mu.Unlock()

@@ -153,13 +153,27 @@
 // [Dispatcher.Close] refuses new events and lets every subscription deliver
 // what it has queued. It waits for handler subscriptions; if its context
 // ends first, what is left is released and Close reports how much. It does
-// not wait for channel subscriptions, whose reader may read only after
+// not wait for channel subscriptions (canonical or merged), whose reader may read only after
 // Close returns: their goroutine offers what was queued on the channel and
 // closes it after the last event. [Dispatcher.Unsubscribe] ends one
 // subscription at once and releases its queue, also a channel subscription
 // after Close. No goroutine outlives Close, except one still inside a
 // handler, until that handler returns, and a channel subscription's, until
 // its channel is read to the end or it is unsubscribed.
+//
+// # A handler that panics
+//
+// A panic in a subscriber's handler (canonical or merged) is recovered on
+// that subscription's goroutine: it is counted ([Stats.Panics],
+// [MergedStats.Panics]), logged at Error with the panic value and the
+// handler's stack, the event counts as delivered, and the subscription goes
+// on with its next event. The publisher and the other subscribers never
+// notice. (Unrecovered, it would end the host process, every other
+// subscriber and the socket reader with it.) A host that prefers to crash
+// recovers and re-panics in its own handler, or watches Stats.Panics.
+// A handler that ends its goroutine with runtime.Goexit (t.FailNow in a
+// test's handler does) ends its subscription as Unsubscribe would: what is
+// queued is released and Done is closed.
 //
 // # Logging
 //

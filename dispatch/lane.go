@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"runtime/debug"
 	"slices"
 	"sync"
 )
@@ -18,10 +19,12 @@ func signal(wake chan struct{}) {
 }
 
 // deliver hands v to handler, or sends it on ch when there is no handler,
-// unless abort is closed first; false means aborted (v undelivered).
-func deliver[T any](v T, handler func(T), ch chan T, abort <-chan struct{}) bool {
+// unless abort is closed first; false means aborted (v undelivered). A
+// handler's panic is recovered and given to onPanic with the handler's
+// stack; v counts as delivered.
+func deliver[T any](v T, handler func(T), ch chan T, abort <-chan struct{}, onPanic func(any, []byte)) bool {
 	if handler != nil {
-		handler(v)
+		callHandler(v, handler, onPanic)
 		return true
 	}
 	select {
@@ -30,6 +33,20 @@ func deliver[T any](v T, handler func(T), ch chan T, abort <-chan struct{}) bool
 	case <-abort:
 		return false
 	}
+}
+
+// callHandler calls handler(v), recovering a panic: one subscriber's bug
+// must not kill the host process, the publisher or the other subscribers
+// (an unrecovered panic on the subscription's goroutine would end them
+// all). The stack is taken inside the deferred call, where it still shows
+// the handler's frames.
+func callHandler[T any](v T, handler func(T), onPanic func(any, []byte)) {
+	defer func() {
+		if r := recover(); r != nil {
+			onPanic(r, debug.Stack())
+		}
+	}()
+	handler(v)
 }
 
 // startDrain moves an open subscription to draining and wakes it.

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"sync"
 
@@ -25,7 +26,9 @@ func (f *MergedFilter) match(m *schema.MergedEvent) bool {
 type MergedOptions struct {
 	// Handler, when set, is called with every merged event (a heap clone,
 	// the handler's to keep) on the subscription's goroutine; when nil they
-	// are sent on [MergedSubscription.C]. Defaults to nil.
+	// are sent on [MergedSubscription.C]. A panic in the handler is
+	// recovered, counted in [MergedStats.Panics] and logged, as for
+	// [SubscribeOptions.Handler]. Defaults to nil.
 	Handler func(*schema.MergedEvent)
 	// Bound is how many windows — merged events of a type that is not
 	// coalescable — may wait; past it the oldest window is dropped and
@@ -45,6 +48,7 @@ type MergedStats struct {
 	Dropped   uint64 // windows dropped oldest-first past Bound (never a coalescable view)
 	Discarded uint64 // queued events released at Unsubscribe or at a Close that timed out
 	Depth     int    // events queued now
+	Panics    uint64 // handler calls that panicked (recovered; the event counts as delivered)
 }
 
 // MergedSubscription is one subscriber's queue of merged events and its
@@ -121,12 +125,15 @@ func (d *Dispatcher) SubscribeMerged(f MergedFilter, opts *MergedOptions) (*Merg
 }
 
 // UnsubscribeMerged ends s at once, releasing what it had queued; s.Done()
-// tells when its goroutine has exited. It returns ErrUnknownSubscription
+// tells when its goroutine has exited. After Close it still ends a channel
+// subscription whose channel is not read to the end. It returns ErrUnknownSubscription
 // when s is not subscribed here.
 func (d *Dispatcher) UnsubscribeMerged(s *MergedSubscription) error {
 	d.mu.Lock()
 	var ok bool
-	d.merged, ok = without(d.merged, s)
+	if d.merged, ok = without(d.merged, s); !ok && d.closed.Load() && s.ch != nil {
+		_, ok = d.mrunning[s] // handed off by Close, still delivering
+	}
 	d.mu.Unlock()
 	if !ok {
 		return ErrUnknownSubscription
@@ -199,7 +206,16 @@ func (s *MergedSubscription) run() {
 		}
 		s.d.mu.Lock()
 		delete(s.d.mrunning, s)
+		// Still listed: the handler ended the goroutine with
+		// runtime.Goexit. Unsubscribe it, as forget does for Subscription.
+		merged, listed := without(s.d.merged, s)
+		if listed {
+			s.d.merged = merged
+		}
 		s.d.mu.Unlock()
+		if listed {
+			s.stop()
+		}
 		close(s.done)
 	}()
 	for {
@@ -207,7 +223,7 @@ func (s *MergedSubscription) run() {
 		if m == nil {
 			return
 		}
-		if !deliver(m, s.handler, s.ch, s.abort) {
+		if !deliver(m, s.handler, s.ch, s.abort, s.handlerPanicked) {
 			s.mu.Lock()
 			s.st.Discarded++
 			s.mu.Unlock()
@@ -244,6 +260,14 @@ func (s *MergedSubscription) next() *schema.MergedEvent {
 		case <-s.abort:
 		}
 	}
+}
+
+// handlerPanicked counts and logs a panic recovered from the handler.
+func (s *MergedSubscription) handlerPanicked(v any, stack []byte) {
+	s.mu.Lock()
+	s.st.Panics++
+	s.mu.Unlock()
+	s.d.logPanic(v, stack, slog.String("lane", "merged"))
 }
 
 func (s *MergedSubscription) drain() { startDrain(&s.mu, &s.state, s.wake) }

@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -22,7 +23,13 @@ type SubscribeOptions struct {
 	// dispatcher starts for this subscription, one event at a time. The
 	// event is a heap clone and the handler's to keep. A slow handler only
 	// delays its own subscription. It may call Unsubscribe (also for its own
-	// subscription) but not Close. When nil, events are sent on the channel
+	// subscription) but not Close. A panic in the handler is recovered:
+	// it is counted in [Stats.Panics] and logged (Error, with the panic
+	// value and stack), the event counts as delivered, and the subscription
+	// goes on with the next event; the publisher and the other subscribers
+	// never notice. A host that wants a handler's panic to end the process
+	// recovers and re-panics on a goroutine of its own, or watches
+	// Stats.Panics. When nil, events are sent on the channel
 	// returned by [Subscription.C]. Defaults to nil.
 	Handler func(*schema.CanonicalEvent)
 	// CriticalBound is how many critical events (execution reports, order
@@ -57,6 +64,7 @@ type Stats struct {
 	Depth      int           // all events queued now, markers included
 	MaxDepth   int           // most events queued at once so far
 	WorstLag   time.Duration // longest delivery time minus IngestTS so far
+	Panics     uint64        // handler calls that panicked (recovered; the event counts as delivered)
 }
 
 // Subscription is one subscriber's queues and delivery goroutine. It is
@@ -94,6 +102,7 @@ type Subscription struct {
 	episode  uint64               // Dropped when the subscription last became slow
 
 	delivered atomic.Uint64
+	panics    atomic.Uint64
 	worstLag  atomic.Int64
 }
 
@@ -180,6 +189,7 @@ func (s *Subscription) Stats() Stats {
 	st.Depth = s.depthLocked()
 	s.mu.Unlock()
 	st.Delivered = s.delivered.Load()
+	st.Panics = s.panics.Load()
 	st.WorstLag = time.Duration(s.worstLag.Load())
 	return st
 }
@@ -430,7 +440,7 @@ func (s *Subscription) run() {
 		if ev == nil {
 			return
 		}
-		if !deliver(ev, s.handler, s.ch, s.abort) {
+		if !deliver(ev, s.handler, s.ch, s.abort, s.handlerPanicked) {
 			s.mu.Lock()
 			s.counters.Discarded++
 			s.mu.Unlock()
@@ -483,6 +493,12 @@ func (s *Subscription) exit() {
 	}
 	s.d.forget(s)
 	close(s.done)
+}
+
+// handlerPanicked counts and logs a panic recovered from the handler.
+func (s *Subscription) handlerPanicked(v any, stack []byte) {
+	s.panics.Add(1)
+	s.d.logPanic(v, stack, slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name))
 }
 
 // drain makes the subscription refuse new events and exit once what is

@@ -18,6 +18,8 @@
 //   - an object that never came from a pool: a heap clone (Clone gives it a
 //     zero Header) or a value made with new;
 //   - an object of another pool (the message names that pool);
+//   - a copy made by value of a checked-out object (`cp := *obj`), which
+//     carries the original's Header: the Header knows its own address;
 //   - two Puts of the same checkout racing each other: exactly one returns
 //     the object, the other panics, and the race detector sees no data race
 //     inside the pool (Put claims the object with an atomic compare-and-swap

@@ -24,7 +24,10 @@ const (
 //
 // Its zero value means "not from any pool", which is what a heap copy must
 // carry: a type's Clone sets the copy's Header to the zero value, so that a
-// Put of the clone panics.
+// Put of the clone panics. A copy made by value (`cp := *obj`) keeps the
+// original's Header, but the Header records its own address, so the pool
+// tells the copy from the object it handed out and a Put of the copy
+// panics too.
 //
 // Reset MUST NOT write the Header, not even with its own value (as in
 // `*x = T{Header: x.Header}`): Put claims the object by an atomic
@@ -34,6 +37,7 @@ const (
 // field that Reset forgets.
 type Header struct {
 	owner *core          // written once, before the object is first handed out
+	self  *Header        // the Header's own address, written with owner: a value copy keeps the original's
 	state uint32         // atomic
 	dbg   unsafe.Pointer // *stacks, atomic; a record is never modified once stored
 }
@@ -44,7 +48,9 @@ func (h *Header) poolHeader() *Header { return h } //nolint:unused // called thr
 
 // Pooled reports whether the object is currently checked out of a pool.
 // Heap clones and values made with new report false.
-func (h *Header) Pooled() bool { return h.owner != nil && atomic.LoadUint32(&h.state) == stateOut }
+func (h *Header) Pooled() bool {
+	return h.owner != nil && h.self == h && atomic.LoadUint32(&h.state) == stateOut
+}
 
 // stacks holds the call sites recorded with Options.CaptureStacks. A record
 // is immutable once published in Header.dbg: a Get stores a new one, a Put

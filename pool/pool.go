@@ -219,6 +219,7 @@ func (p *Pool[T]) make() T {
 		panic(fmt.Sprintf("pool %q: constructor returned a %s that belongs to pool %q", p.core.name, p.core.typ, h.owner.name))
 	}
 	h.owner = &p.core
+	h.self = h
 	p.created.Add(1)
 	return obj
 }
@@ -232,7 +233,7 @@ func (p *Pool[T]) Owns(obj T) bool {
 		return false
 	}
 	h := obj.poolHeader()
-	return h.owner == &p.core && atomic.LoadUint32(&h.state) == stateOut
+	return h.owner == &p.core && h.self == h && atomic.LoadUint32(&h.state) == stateOut
 }
 
 // Put resets obj and returns it to the pool. It panics, naming the pool and
@@ -263,6 +264,11 @@ func (p *Pool[T]) Put(obj T) {
 			msg += fmt.Sprintf(" (where it was taken is not recorded: pool %q has CaptureStacks off)", h.owner.name)
 		}
 		panic(msg)
+	case h.self != h:
+		// A value copy (cp := *obj) carries the original's Header, state
+		// "out" included: accepting it would count the checkout twice and
+		// put memory the pool never handed out on its free list.
+		panic(fmt.Sprintf("pool %q: Put of a copy of a %s (copied by value from a pooled object; Put the object Get returned, or use the type's Clone for a copy to keep)", p.core.name, p.core.typ))
 	}
 	if !atomic.CompareAndSwapUint32(&h.state, stateOut, stateIdle) {
 		panic(p.secondPut(h))

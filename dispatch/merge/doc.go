@@ -17,6 +17,9 @@
 //     the last closed window, moves WindowOpen back; one older than the end
 //     of the last closed window is late: dropped and counted
 //     (Stats.LateDropped, and MergedEvent.LateDropped of the next window).
+//     An event the open window already holds — same venue, same non-zero
+//     sequence, as a connection rotation's overlap or a replay repeats it —
+//     is not taken twice (Stats.Duplicates).
 //     A window some expected venue sent nothing to is flagged (Complete
 //     false, Missing names the venues) or suppressed, by Options.Incomplete.
 //   - [Continuous]: each venue's best bid/offer is kept, and the

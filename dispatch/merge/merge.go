@@ -112,6 +112,7 @@ type Stats struct {
 	Incomplete  uint64 // windows closed with a venue missing
 	Suppressed  uint64 // incomplete windows suppressed
 	LateDropped uint64 // fragments for a window already closed
+	Duplicates  uint64 // events the open window already held (same venue and sequence), not taken again
 	Expired     uint64 // venue sides dropped for staleness
 	Invalidated uint64 // venue quotes dropped on a gap or a connection state other than connected
 	Refused     uint64 // best bid/offers of a venue not connected, or from before its reconnection

@@ -65,6 +65,12 @@ func (m *Merger) addFragmentLocked(ctx context.Context, ev *schema.CanonicalEven
 	if w.open && ts-w.firstTS >= int64(m.o.Window) {
 		err = errors.Join(err, m.closeWindowLocked(ctx, w.firstTS+int64(m.o.Window)))
 	}
+	if m.duplicateLocked(ev) {
+		// The same event again (a rotation's overlap, a replay): counted
+		// once, or the window's volume would count it twice.
+		m.stats.Duplicates++
+		return err
+	}
 	if !w.open {
 		w.open, w.firstTS, w.openTS, w.maxTS = true, ts, ts, ts
 	}
@@ -84,6 +90,25 @@ func (m *Merger) addFragmentLocked(ctx context.Context, ev *schema.CanonicalEven
 		err = errors.Join(err, m.closeWindowLocked(ctx, end))
 	}
 	return err
+}
+
+// duplicateLocked reports whether the open window already holds ev: the
+// same venue and the same non-zero sequence (the venue's trade id or update
+// id; a Merger has one symbol and one type, so that identifies the event —
+// the receive time does not, as a rotation's overlap comes on another
+// connection). Events without a sequence cannot be told apart and are all
+// kept.
+func (m *Merger) duplicateLocked(ev *schema.CanonicalEvent) bool {
+	if ev.SeqProvider == 0 || !m.w.open {
+		return false
+	}
+	for i := range m.w.frags {
+		f := &m.w.frags[i]
+		if f.Seq == ev.SeqProvider && f.Venue == ev.Venue {
+			return true
+		}
+	}
+	return false
 }
 
 // closeWindowLocked closes the open window at end: the fragments before
