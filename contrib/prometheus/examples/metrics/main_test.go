@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,25 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// lockedBuffer is a log sink read by the test while the pipeline's
+// goroutines still write to it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
 
 func scrape(t *testing.T, url string) string {
 	t.Helper()
@@ -43,7 +63,7 @@ func value(text, series string) float64 {
 // The example's /metrics, scraped over HTTP while the pipeline runs: every
 // family is there, with the values the pipeline's own counters have.
 func TestMetricsScraped(t *testing.T) {
-	var logs bytes.Buffer
+	var logs lockedBuffer
 	a, err := start(context.Background(), "127.0.0.1:0", 1000, slog.New(slog.NewTextHandler(&logs, nil)))
 	require.NoError(t, err)
 	defer func() { require.NoError(t, a.Close()) }()
