@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"fmt"
+	"time"
 
 	json "github.com/goccy/go-json/v2"
 
@@ -21,6 +22,7 @@ type binanceFilter struct {
 	StepSize    string `json:"stepSize"`
 	MinNotional string `json:"minNotional"`
 	MaxNotional string `json:"maxNotional"`
+	Notional    string `json:"notional"` // USDⓈ-M MIN_NOTIONAL
 }
 
 // ParseBinanceExchangeInfo reads the instruments of a Binance exchangeInfo
@@ -29,8 +31,17 @@ type binanceFilter struct {
 // spot "Filters"): PRICE_FILTER gives MinPrice, MaxPrice and TickSize;
 // LOT_SIZE MinQty, MaxQty and StepSize; NOTIONAL MinNotional and
 // MaxNotional, or the older MIN_NOTIONAL its MinNotional. A value of 0
-// means the venue does not apply that bound, as Binance documents. A
-// malformed number is a [*ParseError] naming the symbol's filter field;
+// means the venue does not apply that bound, as Binance documents.
+//
+// The USDⓈ-M (/fapi/v1/exchangeInfo) and COIN-M (/dapi/v1/exchangeInfo)
+// answers have the same shape plus "contractType" and "deliveryDate": a
+// PERPETUAL contract gets Contract "PERP", a dated one (CURRENT_QUARTER,
+// NEXT_QUARTER, …) its delivery date as YYMMDD in UTC, so that the
+// canonical symbol names the contract (BTC-USDT-PERP, BTC-USD-250328). Their
+// MIN_NOTIONAL filter carries "notional" (USDⓈ-M "Filters"); it fills
+// MinNotional.
+//
+// A malformed number is a [*ParseError] naming the symbol's filter field;
 // so is a decoder panic (ErrDecoderPanic), recovered.
 func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 	defer func() { // goccy v0.12 is young: a decoder panic is bad input, not a crash
@@ -44,6 +55,9 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 			BaseAsset  string          `json:"baseAsset"`
 			QuoteAsset string          `json:"quoteAsset"`
 			Filters    []binanceFilter `json:"filters"`
+			// Derivatives only (USDⓈ-M and COIN-M exchangeInfo).
+			ContractType string `json:"contractType"`
+			DeliveryDate int64  `json:"deliveryDate"` // Unix ms
 		} `json:"symbols"`
 	}
 	if err := json.Unmarshal(data, &info); err != nil {
@@ -51,7 +65,7 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 	}
 	ins = make([]Instrument, 0, len(info.Symbols))
 	for _, s := range info.Symbols {
-		in := Instrument{Symbol: s.Symbol, Base: s.BaseAsset, Quote: s.QuoteAsset}
+		in := Instrument{Symbol: s.Symbol, Base: s.BaseAsset, Quote: s.QuoteAsset, Contract: binanceContract(s.ContractType, s.DeliveryDate)}
 		for i := range s.Filters {
 			if err := in.Rules.applyBinance(&s.Filters[i]); err != nil {
 				return nil, err
@@ -77,7 +91,7 @@ func (r *InstrumentRules) applyBinance(f *binanceFilter) error {
 	case "NOTIONAL":
 		fields = []field{{"minNotional", f.MinNotional, &r.MinNotional}, {"maxNotional", f.MaxNotional, &r.MaxNotional}}
 	case "MIN_NOTIONAL":
-		fields = []field{{"minNotional", f.MinNotional, &r.MinNotional}}
+		fields = []field{{"minNotional", f.MinNotional, &r.MinNotional}, {"notional", f.Notional, &r.MinNotional}}
 	}
 	for _, fl := range fields {
 		if fl.src == "" {
@@ -93,4 +107,20 @@ func (r *InstrumentRules) applyBinance(f *binanceFilter) error {
 		*fl.dst = d
 	}
 	return nil
+}
+
+// binanceContract is the canonical contract suffix of a derivatives
+// exchangeInfo symbol: "PERP" for a perpetual, the delivery date (YYMMDD,
+// UTC) for a dated future, "" for spot (no contractType) or an unknown type
+// without a delivery date.
+func binanceContract(contractType string, deliveryMillis int64) string {
+	switch {
+	case contractType == "":
+		return ""
+	case contractType == "PERPETUAL" || contractType == "PERPETUAL DELIVERING":
+		return "PERP"
+	case deliveryMillis > 0:
+		return time.UnixMilli(deliveryMillis).UTC().Format("060102")
+	}
+	return ""
 }

@@ -11,11 +11,29 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-// FetchBinanceInstruments gets GET {baseURL}/api/v3/exchangeInfo with client
-// (http.DefaultClient when nil) and parses its symbols, ready for
-// [Symbols.Load]. baseURL is https://api.binance.com or a venuesim RESTURL.
+// The exchangeInfo paths of Binance's markets, for
+// [FetchBinanceInstrumentsFrom].
+const (
+	BinanceSpotExchangeInfo  = "/api/v3/exchangeInfo"  // on https://api.binance.com
+	BinanceUSDMExchangeInfo  = "/fapi/v1/exchangeInfo" // on https://fapi.binance.com
+	BinanceCOINMExchangeInfo = "/dapi/v1/exchangeInfo" // on https://dapi.binance.com
+)
+
+// FetchBinanceInstruments gets GET {baseURL}/api/v3/exchangeInfo (spot)
+// with client (http.DefaultClient when nil) and parses its symbols, ready
+// for [Symbols.Load]. baseURL is https://api.binance.com or a venuesim
+// RESTURL. For USDⓈ-M and COIN-M use [FetchBinanceInstrumentsFrom].
 func FetchBinanceInstruments(ctx context.Context, client *http.Client, baseURL string) ([]Instrument, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/api/v3/exchangeInfo", nil)
+	return FetchBinanceInstrumentsFrom(ctx, client, baseURL, BinanceSpotExchangeInfo)
+}
+
+// FetchBinanceInstrumentsFrom gets GET {baseURL}{path} — path one of
+// [BinanceSpotExchangeInfo], [BinanceUSDMExchangeInfo],
+// [BinanceCOINMExchangeInfo] on that market's host — and parses it with
+// [ParseBinanceExchangeInfo]: derivatives symbols carry their contract
+// (PERP or the delivery date).
+func FetchBinanceInstrumentsFrom(ctx context.Context, client *http.Client, baseURL, path string) ([]Instrument, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+path, nil)
 	if err != nil {
 		return nil, err
 	}
