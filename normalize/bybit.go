@@ -101,6 +101,7 @@ type bybitEnvelope struct {
 	Data    spans   `json:"data"`
 	Op      text    `json:"op"`
 	Success flag    `json:"success"`
+	RetCode integer `json:"retCode"` // trade WebSocket (order.create, …) answers
 }
 
 func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int64) error {
@@ -113,7 +114,8 @@ func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest in
 	if env.Op.ok {
 		p.raw.Stream, p.raw.Payload = env.Op.bytes(), data
 		switch o := string(env.Op.bytes()); {
-		case env.Success.ok && !env.Success.v:
+		case env.Success.ok && !env.Success.v,
+			env.RetCode.v != 0: // trade WebSocket: "retCode" non-zero, "retMsg" (Bybit v5 WebSocket Trade Guideline)
 			return p.run(ctx, byError, data, nil, ingest)
 		case o == "pong" || o == "ping":
 			return p.run(ctx, byHeartbeat, data, nil, ingest)
@@ -318,11 +320,18 @@ type bybitOpMsg struct {
 	ReqID   reqID   `json:"req_id"`
 	RetMsg  string  `json:"ret_msg"`
 	RetCode integer `json:"ret_code"`
+	// The trade WebSocket spells them in camelCase.
+	TradeReqID   reqID   `json:"reqId"`
+	TradeRetMsg  string  `json:"retMsg"`
+	TradeRetCode integer `json:"retCode"`
 }
 
 func (m *bybitOpMsg) fill(f *filler) {
 	c := &f.ev.Control
 	c.RequestID, c.Reason, c.Code = m.ReqID.v, m.RetMsg, m.RetCode.v
+	if m.TradeRetCode.ok {
+		c.RequestID, c.Reason, c.Code = m.TradeReqID.v, m.TradeRetMsg, m.TradeRetCode.v
+	}
 }
 
 // BybitSubscribe returns a v5 subscribe request for topics

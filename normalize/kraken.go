@@ -185,10 +185,13 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	case env.Event.ok:
 		p.raw.Stream = env.Event.bytes()
 		e := string(env.Event.bytes())
+		// v1 answers every request (subscriptionStatus, addOrderStatus,
+		// cancelOrderStatus, …) with "status":"error" and "errorMessage" on
+		// failure (Kraken WebSockets API v1): a venue error, never unknown.
+		if string(env.Status.bytes()) == "error" {
+			return p.run(ctx, krError, data, nil, ingest)
+		}
 		if e == "subscriptionStatus" {
-			if string(env.Status.bytes()) == "error" {
-				return p.run(ctx, krError, data, nil, ingest)
-			}
 			return p.run(ctx, krAck, data, nil, ingest)
 		}
 		if k, ok := krakenV1Events[e]; ok {

@@ -91,6 +91,10 @@ type okxEnvelope struct {
 	Action text  `json:"action"`
 	Data   spans `json:"data"`
 	Event  text  `json:"event"`
+	// A trade operation's answer {"id","op":"order",…,"code","msg","data"}
+	// (OKX v5 WebSocket Trade API): code "0" is success.
+	Op   text    `json:"op"`
+	Code integer `json:"code"`
 }
 
 var pong, emptyObject = []byte("pong"), []byte("{}")
@@ -113,6 +117,10 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 		}
 		p.raw.Stream, p.raw.Payload = env.Event.bytes(), data
 		return p.run(ctx, k, data, nil, ingest)
+	}
+	if env.Op.ok && env.Code.v != 0 { // a failed trade operation: a venue error, never unknown
+		p.raw.Stream, p.raw.Payload = env.Op.bytes(), data
+		return p.run(ctx, oxError, data, nil, ingest)
 	}
 	k, ok := okxChannels[string(env.Arg.Channel.bytes())]
 	if !ok {
@@ -267,14 +275,32 @@ func (m *okxMarkMsg) fill(f *filler) {
 
 // okxEventMsg: acks, errors and notices; code is a string ("60012").
 type okxEventMsg struct {
-	ID   reqID   `json:"id"`
-	Code integer `json:"code"`
-	Msg  string  `json:"msg"`
+	ID    reqID   `json:"id"`
+	Code  integer `json:"code"`
+	Msg   string  `json:"msg"`
+	Event text    `json:"event"`
+	// A failed trade operation's "msg" may be empty; each order's
+	// sCode/sMsg say why (allocated on this rare error path only).
+	Data []struct {
+		SCode integer `json:"sCode"`
+		SMsg  string  `json:"sMsg"`
+	} `json:"data"`
 }
 
 func (m *okxEventMsg) fill(f *filler) {
 	c := &f.ev.Control
 	c.RequestID, c.Code, c.Reason = m.ID.v, m.Code.v, m.Msg
+	if c.Kind != schema.ControlVenueError || c.Reason != "" {
+		return
+	}
+	for _, d := range m.Data { // the first order that failed
+		if d.SCode.v != 0 {
+			c.Code, c.Reason = d.SCode.v, d.SMsg
+			return
+		}
+	}
+	// channel-conn-count-error has no code or msg: its event names it.
+	c.Reason = string(m.Event.bytes())
 }
 
 // OKXSubscribe returns a v5 subscribe request for channel ("trades",

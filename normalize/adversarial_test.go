@@ -1,0 +1,133 @@
+package normalize
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// Reviewer R3's cases, written apart from the implementer's from each
+// venue's documented messages: more stream-ending and error answers than
+// issue #14 names. Each must be one critical control event with the
+// venue's code and reason, never counted unknown.
+func TestAdversarialStreamEnding(t *testing.T) {
+	tests := []struct {
+		name   string
+		venue  schema.Venue
+		frame  string
+		kind   schema.ControlKind
+		code   int64
+		reason string
+		reqID  uint64
+	}{
+		// Binance (Websocket Market Streams, WebSocket API, user data streams).
+		{"binance flat error without id", schema.VenueBinance,
+			`{"code":-1121,"msg":"Invalid symbol."}`, schema.ControlVenueError, -1121, "Invalid symbol.", 0},
+		{"binance flat error id first", schema.VenueBinance,
+			`{"id":7,"code":-1121,"msg":"x"}`, schema.ControlVenueError, -1121, "x", 7},
+		{"binance market-stream nested error", schema.VenueBinance,
+			`{"error":{"code":2,"msg":"Invalid request: unknown variable"},"id":1}`, schema.ControlVenueError, 2, "Invalid request: unknown variable", 1},
+		{"binance WS-API 429", schema.VenueBinance,
+			`{"id":"e2a85d9f","status":429,"error":{"code":-1003,"msg":"Too much request weight used; current limit is 6000 request weight per 1 MINUTE."},"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":6001}]}`,
+			schema.ControlVenueError, -1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE.", 0},
+		{"binance WS-API 418 ban with data", schema.VenueBinance,
+			`{"id":3,"status":418,"error":{"code":-1003,"msg":"Way too much request weight used; IP banned until 1659146400000.","data":{"serverTime":1659142907531,"retryAfter":1659146400000}}}`,
+			schema.ControlVenueError, -1003, "Way too much request weight used; IP banned until 1659146400000.", 3},
+		{"binance futures listenKeyExpired string E", schema.VenueBinance,
+			`{"e":"listenKeyExpired","E":"1576653824250","listenKey":"WsCMN0a4KHUPTQuX6IUnqEZfB1inxmv1qR4kbf1LuEjur5VdbzqvyxqG9TSjVVxv"}`,
+			schema.ControlVenueError, 0, "listenKeyExpired", 0},
+		{"binance WS-API user data listenKeyExpired", schema.VenueBinance,
+			`{"subscriptionId":0,"event":{"e":"listenKeyExpired","E":1576653824250,"listenKey":"x"}}`,
+			schema.ControlVenueError, 0, "listenKeyExpired", 0},
+		{"binance bare eventStreamTerminated", schema.VenueBinance,
+			`{"e":"eventStreamTerminated","E":1728973001334}`, schema.ControlVenueError, 0, "eventStreamTerminated", 0},
+		{"binance bare serverShutdown", schema.VenueBinance,
+			`{"e":"serverShutdown","E":1728973001334}`, schema.ControlStatus, 0, "serverShutdown", 0},
+		// Coinbase Exchange and Advanced Trade.
+		{"coinbase exchange error with reason", schema.VenueCoinbase,
+			`{"type":"error","message":"Failed to subscribe","reason":"BTC-UST is not a valid product"}`,
+			schema.ControlVenueError, 0, "Failed to subscribe", 0},
+		{"coinbase error on a channel", schema.VenueCoinbase,
+			`{"type":"error","message":"authentication failure","reason":"invalid signature","channel":"user"}`,
+			schema.ControlVenueError, 0, "authentication failure", 0},
+		// Kraken v1 and v2.
+		{"kraken v1 systemStatus cancel_only", schema.VenueKraken,
+			`{"connectionID":8628615390848610000,"event":"systemStatus","status":"cancel_only","version":"1.0.0"}`, schema.ControlStatus, 0, "cancel_only", 0},
+		{"kraken v1 systemStatus post_only", schema.VenueKraken,
+			`{"connectionID":8628615390848610000,"event":"systemStatus","status":"post_only","version":"1.0.0"}`, schema.ControlStatus, 0, "post_only", 0},
+		{"kraken v1 systemStatus limit_only", schema.VenueKraken,
+			`{"connectionID":8628615390848610000,"event":"systemStatus","status":"limit_only","version":"1.0.0"}`, schema.ControlStatus, 0, "limit_only", 0},
+		{"kraken v1 subscriptionStatus error", schema.VenueKraken,
+			`{"errorMessage":"Subscription depth not supported","event":"subscriptionStatus","pair":"XBT/USD","reqid":42,"status":"error","subscription":{"depth":42,"name":"book"}}`,
+			schema.ControlVenueError, 0, "Subscription depth not supported", 42},
+		{"kraken v1 generic error", schema.VenueKraken,
+			`{"event":"error","errorMessage":"Malformed request","status":"error"}`, schema.ControlVenueError, 0, "Malformed request", 0},
+		// Was unknown: v1 order answers report failure the same way.
+		{"kraken v1 addOrderStatus error", schema.VenueKraken,
+			`{"errorMessage":"EOrder:Order minimum not met","event":"addOrderStatus","status":"error","reqid":5}`,
+			schema.ControlVenueError, 0, "EOrder:Order minimum not met", 5},
+		{"kraken v1 cancelOrderStatus error", schema.VenueKraken,
+			`{"errorMessage":"EOrder:Unknown order","event":"cancelOrderStatus","status":"error"}`,
+			schema.ControlVenueError, 0, "EOrder:Unknown order", 0},
+		{"kraken v2 status post_only", schema.VenueKraken,
+			`{"channel":"status","type":"update","data":[{"api_version":"v2","connection_id":1,"system":"post_only","version":"2.0.0"}]}`, schema.ControlStatus, 0, "post_only", 0},
+		{"kraken v2 add_order error without req_id", schema.VenueKraken,
+			`{"error":"EGeneral:Invalid arguments","method":"add_order","success":false,"time_in":"2022-12-25T09:08:37.000000Z","time_out":"2022-12-25T09:08:37.000000Z"}`,
+			schema.ControlVenueError, 0, "EGeneral:Invalid arguments", 0},
+		{"kraken v2 subscribe error with symbol", schema.VenueKraken,
+			`{"error":"Currency pair not supported","method":"subscribe","req_id":1,"success":false,"symbol":"BTC/FOO","time_in":"2023-06-20T07:31:44.271981Z","time_out":"2023-06-20T07:31:44.272042Z"}`,
+			schema.ControlVenueError, 0, "Currency pair not supported", 1},
+		// OKX v5.
+		{"okx login failed", schema.VenueOKX,
+			`{"event":"error","code":"60009","msg":"Login failed.","connId":"a4d3ae55"}`, schema.ControlVenueError, 60009, "Login failed.", 0},
+		{"okx error code as number", schema.VenueOKX,
+			`{"event":"error","code":60012,"msg":"Invalid request"}`, schema.ControlVenueError, 60012, "Invalid request", 0},
+		// Was reason "": the event has neither code nor msg.
+		{"okx channel-conn-count-error", schema.VenueOKX,
+			`{"event":"channel-conn-count-error","channel":"orders","connCount":"20","connId":"a4d3ae55"}`,
+			schema.ControlVenueError, 0, "channel-conn-count-error", 0},
+		// Was unknown: a failed trade operation (WebSocket Trade API).
+		{"okx order op failed", schema.VenueOKX,
+			`{"id":"1512","op":"order","code":"1","msg":"","data":[{"clOrdId":"","ordId":"","tag":"","sCode":"51008","sMsg":"Order failed. Insufficient balance."}],"inTime":"1695190491421339","outTime":"1695190491423240"}`,
+			schema.ControlVenueError, 51008, "Order failed. Insufficient balance.", 1512},
+		{"okx batch op failed with msg", schema.VenueOKX,
+			`{"id":"9","op":"batch-orders","code":"60013","msg":"Invalid args","data":[]}`,
+			schema.ControlVenueError, 60013, "Invalid args", 9},
+		// Bybit v5.
+		{"bybit public subscribe failure without ret_code", schema.VenueBybit,
+			`{"success":false,"ret_msg":"Invalid symbol :[tickers.BTCUSDTX]","conn_id":"d266o6hqo29sqmnq4vk0-1gst","req_id":"","op":"subscribe"}`,
+			schema.ControlVenueError, 0, "Invalid symbol :[tickers.BTCUSDTX]", 0},
+		{"bybit auth failure", schema.VenueBybit,
+			`{"success":false,"ret_msg":"Params Error","op":"auth","conn_id":"cejreaspqfh3sjdnldmg-p"}`,
+			schema.ControlVenueError, 0, "Params Error", 0},
+		{"bybit non-numeric req_id", schema.VenueBybit,
+			`{"success":false,"ret_msg":"error:handler not found","conn_id":"x","req_id":"test-001","op":"subscribe"}`,
+			schema.ControlVenueError, 0, "error:handler not found", 0},
+		// Was unknown: the trade WebSocket answers in camelCase.
+		{"bybit trade op failed", schema.VenueBybit,
+			`{"reqId":"42","retCode":10001,"retMsg":"Illegal category","op":"order.create","data":{},"header":{"X-Bapi-Limit":"10"},"connId":"cpv85t788smd5eps8ncg-2tfq"}`,
+			schema.ControlVenueError, 10001, "Illegal category", 42},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+			sink := &recSink{events: events}
+			p := newVenueParser(tt.venue, events, sink).(*Parser)
+			require.NoError(t, p.HandleBytes(context.Background(), []byte(tt.frame), 1))
+			c := control(t, sink.got, tt.venue, tt.kind)
+			require.True(t, sink.got[0].Type.Critical())
+			require.Equal(t, tt.code, c.Code)
+			require.Equal(t, tt.reason, c.Reason)
+			require.Equal(t, tt.reqID, c.RequestID)
+			st := p.Stats()
+			require.Zero(t, st.Unknown)
+			require.Zero(t, st.Errors)
+			require.Equal(t, uint64(1), st.Control)
+			require.Zero(t, events.Stats().InUse)
+		})
+	}
+}
