@@ -131,3 +131,82 @@ func TestAdversarialStreamEnding(t *testing.T) {
 		})
 	}
 }
+
+// feed runs frames through one parser of venue and returns the events.
+func feed(t *testing.T, venue schema.Venue, frames ...string) []*schema.CanonicalEvent {
+	t.Helper()
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	sink := &recSink{events: events}
+	p := newVenueParser(venue, events, sink).(*Parser)
+	for _, fr := range frames {
+		require.NoError(t, p.HandleBytes(context.Background(), []byte(fr), 1), fr)
+	}
+	require.Zero(t, p.Stats().Errors)
+	require.Zero(t, events.Stats().InUse)
+	return sink.got
+}
+
+// Kind C: "" (and null) in a ticker, funding or mark-price field is the
+// venue's "not sent" (OKX "Tickers channel": bidPx "" when there are no
+// bids; Coinbase best_bid ""; Binance COIN-M delivery markPriceUpdate "i"
+// ""; Bybit ticker deltas): the event is kept, the field left zero, the
+// others kept to the digit. These were parse errors that dropped the
+// whole ticker.
+func TestAdversarialPlaceholders(t *testing.T) {
+	t.Run("okx ticker without bids", func(t *testing.T) {
+		ev := feed(t, schema.VenueOKX, `{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT","last":"9999.99","lastSz":"0.1","askPx":"9999.99","askSz":"11","bidPx":"","bidSz":"","open24h":"9000","high24h":"10000","low24h":"8888.88","volCcy24h":"2222","vol24h":"2223","sodUtc0":"2222","sodUtc8":"2222","ts":"1597026383085"}]}`)
+		require.Len(t, ev, 1)
+		x := ev[0].Ticker
+		require.True(t, x.BidPrice.IsZero())
+		require.True(t, x.BidQty.IsZero())
+		requireDigits(t, "9999.99", x.AskPrice)
+		requireDigits(t, "9999.99", x.Last)
+		requireDigits(t, "2223", x.Volume) // SPOT: vol24h is base currency
+	})
+	t.Run("okx swap ticker never traded", func(t *testing.T) {
+		ev := feed(t, schema.VenueOKX, `{"arg":{"channel":"tickers","instId":"BTC-USD-SWAP"},"data":[{"instType":"SWAP","instId":"BTC-USD-SWAP","last":"","lastSz":"0","askPx":"","askSz":"0","bidPx":"","bidSz":"0","open24h":"","high24h":"","low24h":"","volCcy24h":"0","vol24h":"0","ts":"1597026383085"}]}`)
+		require.Len(t, ev, 1)
+		require.Equal(t, "BTC-USD-PERP", ev[0].Symbol)
+		require.True(t, ev[0].Ticker.Last.IsZero())
+	})
+	t.Run("okx funding rate not yet set", func(t *testing.T) {
+		ev := feed(t, schema.VenueOKX, `{"arg":{"channel":"funding-rate","instId":"BTC-USD-SWAP"},"data":[{"fundingRate":"","fundingTime":"1703059200000","instId":"BTC-USD-SWAP","instType":"SWAP","nextFundingRate":"","nextFundingTime":"1703088000000","ts":"1703070685309"}]}`)
+		require.Len(t, ev, 1)
+		require.True(t, ev[0].Mark.FundingRate.IsZero())
+		require.Equal(t, int64(1703059200000e6), ev[0].Mark.NextFundingTime)
+	})
+	t.Run("binance coin-m delivery mark price", func(t *testing.T) {
+		ev := feed(t, schema.VenueBinance, `{"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSD_250328","p":"11794.15000000","i":"","P":"","r":"","T":0}`)
+		require.Len(t, ev, 1)
+		requireDigits(t, "11794.15000000", ev[0].Mark.MarkPrice)
+		require.True(t, ev[0].Mark.IndexPrice.IsZero())
+		require.Zero(t, ev[0].Mark.NextFundingTime)
+	})
+	t.Run("coinbase exchange ticker without bids", func(t *testing.T) {
+		ev := feed(t, schema.VenueCoinbase, `{"type":"ticker","sequence":37475248783,"product_id":"ETH-USD","price":"1285.22","open_24h":"1310.79","volume_24h":"245532.79269678","low_24h":"1280.52","high_24h":"1313.8","volume_30d":"9788783.60117027","best_bid":"","best_bid_size":"","best_ask":"1285.04","best_ask_size":"0.46688654","side":"buy","time":"2022-10-19T23:28:22.061769Z","trade_id":370843401,"last_size":"11.4396987"}`)
+		require.Len(t, ev, 1)
+		require.True(t, ev[0].Ticker.BidPrice.IsZero())
+		requireDigits(t, "0.46688654", ev[0].Ticker.AskQty)
+	})
+	t.Run("coinbase advanced ticker without bids", func(t *testing.T) {
+		ev := feed(t, schema.VenueCoinbase, `{"channel":"ticker","client_id":"","timestamp":"2023-02-09T20:30:37.167359596Z","sequence_num":0,"events":[{"type":"snapshot","tickers":[{"type":"ticker","product_id":"BTC-USD","price":"21932.98","volume_24_h":"16038.28770938","low_24_h":"21835.29","high_24_h":"23011.18","price_percent_chg_24_h":"-4.15775596190603","best_bid":"","best_bid_quantity":"","best_ask":"21933.00","best_ask_quantity":"0.5"}]}]}`)
+		require.Len(t, ev, 1)
+		require.True(t, ev[0].Ticker.BidPrice.IsZero())
+		requireDigits(t, "21933.00", ev[0].Ticker.AskPrice)
+	})
+	t.Run("bybit ticker deltas keep what they do not send", func(t *testing.T) {
+		ev := feed(t, schema.VenueBybit,
+			`{"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","tickDirection":"PlusTick","price24hPcnt":"0.017103","lastPrice":"17216.00","prevPrice24h":"16926.50","highPrice24h":"17281.50","lowPrice24h":"16915.00","prevPrice1h":"17238.00","markPrice":"17217.33","indexPrice":"17227.36","openInterest":"68744.761","openInterestValue":"1183601235.91","turnover24h":"1570383121.943499","volume24h":"91705.276","nextFundingTime":"1673280000000","fundingRate":"-0.000212","bid1Price":"17215.50","bid1Size":"84.489","ask1Price":"17216.00","ask1Size":"83.020"},"cs":24987956059,"ts":1673272861686}`,
+			`{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","bid1Price":"17215.00","bid1Size":"1.0"},"cs":24987956060,"ts":1673272861700}`,
+			`{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","fundingRate":"","markPrice":null,"lastPrice":""},"cs":24987956061,"ts":1673272861800}`)
+		require.Len(t, ev, 3)
+		x := ev[2].Ticker
+		requireDigits(t, "17215.00", x.BidPrice)
+		requireDigits(t, "1.0", x.BidQty)
+		requireDigits(t, "-0.000212", x.FundingRate)
+		requireDigits(t, "17217.33", x.MarkPrice)
+		requireDigits(t, "17216.00", x.Last)
+		requireDigits(t, "91705.276", x.Volume)
+		requireDigits(t, "1570383121.943499", x.QuoteVolume)
+	})
+}

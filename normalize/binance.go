@@ -716,8 +716,8 @@ type bnMarkPriceMsg struct {
 	S text    `json:"s"`
 	E integer `json:"E"`
 	P num     `json:"p"`
-	I num     `json:"i"`
-	Q num     `json:"P"`
+	I optNum  `json:"i"`
+	Q optNum  `json:"P"`
 	R optNum  `json:"r"`
 	T integer `json:"T"`
 }
@@ -728,8 +728,8 @@ func (m *bnMarkPriceMsg) fill(f *filler) {
 	f.symbol("s", &m.S)
 	f.millis(&f.main, "E", m.E)
 	f.price(&x.MarkPrice, "p", m.P)
-	f.price(&x.IndexPrice, "i", m.I)
-	f.price(&x.EstSettlePrice, "P", m.Q)
+	f.price(&x.IndexPrice, "i", m.I.num)
+	f.price(&x.EstSettlePrice, "P", m.Q.num)
 	f.decimal(&x.FundingRate, m.R.num)
 	f.millis(&x.NextFundingTime, "T", m.T)
 }

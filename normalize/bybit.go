@@ -201,17 +201,17 @@ func (m *bybitBookMsg) fill(f *filler) {
 
 type bybitTickerMsg struct {
 	Symbol          text    `json:"symbol"`
-	LastPrice       num     `json:"lastPrice"`
-	HighPrice24h    num     `json:"highPrice24h"`
-	LowPrice24h     num     `json:"lowPrice24h"`
-	PrevPrice24h    num     `json:"prevPrice24h"`
-	Volume24h       num     `json:"volume24h"`
-	Turnover24h     num     `json:"turnover24h"`
-	Price24hPcnt    num     `json:"price24hPcnt"`
-	Bid1Price       num     `json:"bid1Price"`
-	Bid1Size        num     `json:"bid1Size"`
-	Ask1Price       num     `json:"ask1Price"`
-	Ask1Size        num     `json:"ask1Size"`
+	LastPrice       optNum  `json:"lastPrice"`
+	HighPrice24h    optNum  `json:"highPrice24h"`
+	LowPrice24h     optNum  `json:"lowPrice24h"`
+	PrevPrice24h    optNum  `json:"prevPrice24h"`
+	Volume24h       optNum  `json:"volume24h"`
+	Turnover24h     optNum  `json:"turnover24h"`
+	Price24hPcnt    optNum  `json:"price24hPcnt"`
+	Bid1Price       optNum  `json:"bid1Price"`
+	Bid1Size        optNum  `json:"bid1Size"`
+	Ask1Price       optNum  `json:"ask1Price"`
+	Ask1Size        optNum  `json:"ask1Size"`
 	MarkPrice       optNum  `json:"markPrice"`
 	IndexPrice      optNum  `json:"indexPrice"`
 	OpenInterest    optNum  `json:"openInterest"`
@@ -222,17 +222,17 @@ type bybitTickerMsg struct {
 func (m *bybitTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
 	f.symbol("symbol", &m.Symbol)
-	f.price(&x.Last, "lastPrice", m.LastPrice)
-	f.price(&x.High, "highPrice24h", m.HighPrice24h)
-	f.price(&x.Low, "lowPrice24h", m.LowPrice24h)
-	f.price(&x.Open, "prevPrice24h", m.PrevPrice24h)
-	f.price(&x.Volume, "volume24h", m.Volume24h)
-	f.price(&x.QuoteVolume, "turnover24h", m.Turnover24h)
-	f.percent(&x.ChangePct, "price24hPcnt", m.Price24hPcnt)
-	f.price(&x.BidPrice, "bid1Price", m.Bid1Price)
-	f.price(&x.BidQty, "bid1Size", m.Bid1Size)
-	f.price(&x.AskPrice, "ask1Price", m.Ask1Price)
-	f.price(&x.AskQty, "ask1Size", m.Ask1Size)
+	f.price(&x.Last, "lastPrice", m.LastPrice.num)
+	f.price(&x.High, "highPrice24h", m.HighPrice24h.num)
+	f.price(&x.Low, "lowPrice24h", m.LowPrice24h.num)
+	f.price(&x.Open, "prevPrice24h", m.PrevPrice24h.num)
+	f.price(&x.Volume, "volume24h", m.Volume24h.num)
+	f.price(&x.QuoteVolume, "turnover24h", m.Turnover24h.num)
+	f.percent(&x.ChangePct, "price24hPcnt", m.Price24hPcnt.num)
+	f.price(&x.BidPrice, "bid1Price", m.Bid1Price.num)
+	f.price(&x.BidQty, "bid1Size", m.Bid1Size.num)
+	f.price(&x.AskPrice, "ask1Price", m.Ask1Price.num)
+	f.price(&x.AskQty, "ask1Size", m.Ask1Size.num)
 	f.decimal(&x.MarkPrice, m.MarkPrice.num)
 	f.decimal(&x.IndexPrice, m.IndexPrice.num)
 	f.decimal(&x.OpenInt, m.OpenInterest.num)

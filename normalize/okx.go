@@ -164,41 +164,41 @@ func (m *okxTradeMsg) fill(f *filler) {
 type okxTickerMsg struct {
 	InstType  text    `json:"instType"`
 	InstID    text    `json:"instId"`
-	Last      num     `json:"last"`
-	LastSz    num     `json:"lastSz"`
-	AskPx     num     `json:"askPx"`
-	AskSz     num     `json:"askSz"`
-	BidPx     num     `json:"bidPx"`
-	BidSz     num     `json:"bidSz"`
-	Open24h   num     `json:"open24h"`
-	High24h   num     `json:"high24h"`
-	Low24h    num     `json:"low24h"`
-	Vol24h    num     `json:"vol24h"`
-	VolCcy24h num     `json:"volCcy24h"`
+	Last      optNum  `json:"last"`
+	LastSz    optNum  `json:"lastSz"`
+	AskPx     optNum  `json:"askPx"`
+	AskSz     optNum  `json:"askSz"`
+	BidPx     optNum  `json:"bidPx"`
+	BidSz     optNum  `json:"bidSz"`
+	Open24h   optNum  `json:"open24h"`
+	High24h   optNum  `json:"high24h"`
+	Low24h    optNum  `json:"low24h"`
+	Vol24h    optNum  `json:"vol24h"`
+	VolCcy24h optNum  `json:"volCcy24h"`
 	TS        integer `json:"ts"`
 }
 
 func (m *okxTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
 	f.symbol("instId", &m.InstID)
-	f.price(&x.Last, "last", m.Last)
-	f.price(&x.LastQty, "lastSz", m.LastSz)
-	f.price(&x.AskPrice, "askPx", m.AskPx)
-	f.price(&x.AskQty, "askSz", m.AskSz)
-	f.price(&x.BidPrice, "bidPx", m.BidPx)
-	f.price(&x.BidQty, "bidSz", m.BidSz)
-	f.price(&x.Open, "open24h", m.Open24h)
-	f.price(&x.High, "high24h", m.High24h)
-	f.price(&x.Low, "low24h", m.Low24h)
+	f.price(&x.Last, "last", m.Last.num)
+	f.price(&x.LastQty, "lastSz", m.LastSz.num)
+	f.price(&x.AskPrice, "askPx", m.AskPx.num)
+	f.price(&x.AskQty, "askSz", m.AskSz.num)
+	f.price(&x.BidPrice, "bidPx", m.BidPx.num)
+	f.price(&x.BidQty, "bidSz", m.BidSz.num)
+	f.price(&x.Open, "open24h", m.Open24h.num)
+	f.price(&x.High, "high24h", m.High24h.num)
+	f.price(&x.Low, "low24h", m.Low24h.num)
 	// OKX "Tickers channel": for SPOT and MARGIN vol24h is the base
 	// currency and volCcy24h the quote currency; for derivatives vol24h
 	// counts contracts (no canonical field) and volCcy24h is the base
 	// currency. Without instType, a three-part instId is a derivative.
 	if okxDerivative(&m.InstType, &m.InstID) {
-		f.price(&x.Volume, "volCcy24h", m.VolCcy24h)
+		f.price(&x.Volume, "volCcy24h", m.VolCcy24h.num)
 	} else {
-		f.price(&x.Volume, "vol24h", m.Vol24h)
-		f.price(&x.QuoteVolume, "volCcy24h", m.VolCcy24h)
+		f.price(&x.Volume, "vol24h", m.Vol24h.num)
+		f.price(&x.QuoteVolume, "volCcy24h", m.VolCcy24h.num)
 	}
 	f.millis(&f.main, "ts", m.TS)
 }
@@ -249,14 +249,14 @@ func (m *okxBookMsg) fill(f *filler) {
 
 type okxFundingMsg struct {
 	InstID      text    `json:"instId"`
-	FundingRate num     `json:"fundingRate"`
+	FundingRate optNum  `json:"fundingRate"`
 	FundingTime integer `json:"fundingTime"`
 	TS          integer `json:"ts"`
 }
 
 func (m *okxFundingMsg) fill(f *filler) {
 	f.symbol("instId", &m.InstID)
-	f.decimal(&f.ev.Mark.FundingRate, m.FundingRate)
+	f.decimal(&f.ev.Mark.FundingRate, m.FundingRate.num)
 	f.millis(&f.ev.Mark.NextFundingTime, "fundingTime", m.FundingTime)
 	f.millis(&f.main, "ts", m.TS)
 }
