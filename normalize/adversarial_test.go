@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -209,4 +210,46 @@ func TestAdversarialPlaceholders(t *testing.T) {
 		requireDigits(t, "91705.276", x.Volume)
 		requireDigits(t, "1570383121.943499", x.QuoteVolume)
 	})
+}
+
+// Kind E: an identifier of multi-byte runes is kept whole up to
+// schema.ID's 47 bytes and is an error past it — never cut mid-rune — in
+// a trade id (Bybit "i") and a client order id (Binance executionReport
+// "c"); the parser goes on with the next message.
+func TestAdversarialIDRunes(t *testing.T) {
+	exec := func(c string) string {
+		return `{"e":"executionReport","E":1709393640518,"s":"FDUSDUSDT","c":"` + c + `","S":"BUY","o":"LIMIT","f":"GTC","q":"100.00000000","p":"0.99750000","P":"0.00000000","F":"0.00000000","g":-1,"C":"","x":"TRADE","X":"FILLED","r":"NONE","i":98534864,"l":"100.00000000","z":"100.00000000","L":"0.99750000","n":"0.00000000","N":"BNB","T":1709393640518,"t":73839999,"I":270913853,"w":false,"m":false,"M":true,"O":1709393640518,"Z":"99.75000000","Y":"99.75000000","Q":"0.00000000","W":1709393640518,"V":"EXPIRE_MAKER"}`
+	}
+	bybit := func(id string) string {
+		return `{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1,"data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"1","i":"` + id + `"}]}`
+	}
+	fits := "ab" + strings.Repeat("币", 15) // 47 bytes
+	over := "abc" + strings.Repeat("币", 15) // 48 bytes: the last rune would be cut
+	for _, tc := range []struct {
+		venue schema.Venue
+		frame func(string) string
+		id    func(*schema.CanonicalEvent) string
+	}{
+		{schema.VenueBinance, exec, func(ev *schema.CanonicalEvent) string { return ev.Exec.ClientOrderID.String() }},
+		{schema.VenueBybit, bybit, func(ev *schema.CanonicalEvent) string { return ev.Trade.ID.String() }},
+	} {
+		t.Run(string(tc.venue), func(t *testing.T) {
+			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+			sink := &recSink{events: events}
+			p := newVenueParser(tc.venue, events, sink).(*Parser)
+			ctx := context.Background()
+			require.NoError(t, p.HandleBytes(ctx, []byte(tc.frame(fits)), 1))
+			require.Len(t, sink.got, 1)
+			require.Equal(t, fits, tc.id(sink.got[0]))
+			err := p.HandleBytes(ctx, []byte(tc.frame(over)), 1)
+			var pe *ParseError
+			require.ErrorAs(t, err, &pe)
+			require.ErrorIs(t, err, schema.ErrIDTooLong)
+			require.Len(t, sink.got, 1, "an id past the limit is an error, never a truncated event")
+			require.NoError(t, p.HandleBytes(ctx, []byte(tc.frame("ok")), 1))
+			require.Len(t, sink.got, 2)
+			require.Equal(t, uint64(1), p.Stats().Errors)
+			require.Zero(t, events.Stats().InUse)
+		})
+	}
 }
