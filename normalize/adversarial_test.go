@@ -223,7 +223,7 @@ func TestAdversarialIDRunes(t *testing.T) {
 	bybit := func(id string) string {
 		return `{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1,"data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"1","i":"` + id + `"}]}`
 	}
-	fits := "ab" + strings.Repeat("币", 15) // 47 bytes
+	fits := "ab" + strings.Repeat("币", 15)  // 47 bytes
 	over := "abc" + strings.Repeat("币", 15) // 48 bytes: the last rune would be cut
 	for _, tc := range []struct {
 		venue schema.Venue
