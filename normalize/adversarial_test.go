@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -252,4 +253,29 @@ func TestAdversarialIDRunes(t *testing.T) {
 			require.Zero(t, events.Stats().InUse)
 		})
 	}
+}
+
+// Kind F: a Binance connection opened with timeUnit=MICROSECOND sends every
+// time in microseconds; with Options.TimeUnit set, events carry the same
+// Unix nanoseconds, to the microsecond. Without it such a time was out of
+// range and every message was dropped.
+func TestAdversarialBinanceMicroseconds(t *testing.T) {
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	sink := &recSink{events: events}
+	p := NewBinance(events, sink, &Options{TimeUnit: time.Microsecond})
+	ctx := context.Background()
+	require.NoError(t, p.HandleBytes(ctx, []byte(`{"e":"trade","E":1672515782136123,"s":"BTCUSDT","t":12345,"p":"0.001","q":"100","T":1672515782136120,"m":true,"M":true}`), 1))
+	require.NoError(t, p.HandleBytes(ctx, []byte(`{"e":"kline","E":1672515782136123,"s":"BNBBTC","k":{"t":1672515780000000,"T":1672515839999999,"s":"BNBBTC","i":"1m","f":100,"L":200,"o":"0.0010","c":"0.0020","h":"0.0025","l":"0.0015","v":"1000","n":100,"x":false,"q":"1.0000","V":"500","Q":"0.500","B":"123456"}}`), 1))
+	require.NoError(t, p.HandleBytes(ctx, []byte(`{"e":"listenKeyExpired","E":"1672515782136123","listenKey":"k"}`), 1))
+	require.Len(t, sink.got, 3)
+	require.Equal(t, int64(1672515782136120000), sink.got[0].ExchangeTS)
+	require.Equal(t, int64(1672515780000000000), sink.got[1].Kline.OpenTime)
+	require.Equal(t, int64(1672515839999999000), sink.got[1].Kline.CloseTime)
+	require.Equal(t, int64(1672515782136123000), sink.got[2].ExchangeTS)
+
+	// The default stays milliseconds, where the same digits are out of range.
+	def, dsink, _ := newRecParser(t, nil)
+	err := def.HandleBytes(ctx, []byte(`{"e":"trade","E":1672515782136123,"s":"BTCUSDT","t":12345,"p":"0.001","q":"100","T":1672515782136123000,"m":true,"M":true}`), 1)
+	require.ErrorIs(t, err, ErrBadValue)
+	require.Empty(t, dsink.got)
 }
