@@ -279,3 +279,53 @@ func TestAdversarialBinanceMicroseconds(t *testing.T) {
 	require.ErrorIs(t, err, ErrBadValue)
 	require.Empty(t, dsink.got)
 }
+
+// The messages the reviewer's fixes touched normalise without allocating
+// once warmed up: placeholders, Bybit ticker deltas, microsecond times.
+func TestAdversarialAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops values at random under the race detector")
+	}
+	tests := []struct {
+		venue  schema.Venue
+		opts   *Options
+		frames []string // the last is measured, the others warm up
+	}{
+		{schema.VenueOKX, nil, []string{`{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT","last":"9999.99","lastSz":"0.1","askPx":"9999.99","askSz":"11","bidPx":"","bidSz":"","open24h":"9000","high24h":"10000","low24h":"8888.88","volCcy24h":"2222","vol24h":"2223","ts":"1597026383085"}]}`}},
+		{schema.VenueCoinbase, nil, []string{`{"type":"ticker","sequence":37475248783,"product_id":"ETH-USD","price":"1285.22","open_24h":"1310.79","volume_24h":"245532.79269678","low_24h":"1280.52","high_24h":"1313.8","best_bid":"","best_bid_size":"","best_ask":"1285.04","best_ask_size":"0.46688654","side":"buy","time":"2022-10-19T23:28:22.061769Z","trade_id":370843401,"last_size":"11.4396987"}`}},
+		{schema.VenueBinance, nil, []string{`{"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSD_250328","p":"11794.15000000","i":"","P":"","r":"","T":0}`}},
+		{schema.VenueBinance, &Options{TimeUnit: time.Microsecond}, []string{`{"e":"trade","E":1672515782136123,"s":"BTCUSDT","t":12345,"p":"0.001","q":"100","T":1672515782136120,"m":true,"M":true}`}},
+		{schema.VenueBybit, nil, []string{
+			`{"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","lastPrice":"17216.00","markPrice":"17217.33","fundingRate":"-0.000212","bid1Price":"17215.50","bid1Size":"84.489","ask1Price":"17216.00","ask1Size":"83.020","volume24h":"1","turnover24h":"2"},"cs":1,"ts":1673272861686}`,
+			`{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","bid1Price":"17215.00","bid1Size":"1.0","fundingRate":"","markPrice":null},"cs":2,"ts":1673272861700}`}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.venue), func(t *testing.T) {
+			events := schema.NewPools(nil).Events
+			sink := &putSink{events: events}
+			var p *Parser
+			switch tt.venue {
+			case schema.VenueOKX:
+				p = NewOKX(events, sink, tt.opts)
+			case schema.VenueCoinbase:
+				p = NewCoinbase(events, sink, tt.opts)
+			case schema.VenueBybit:
+				p = NewBybit(events, sink, tt.opts)
+			default:
+				p = NewBinance(events, sink, tt.opts)
+			}
+			ctx := context.Background()
+			for _, fr := range tt.frames {
+				require.NoError(t, p.HandleBytes(ctx, []byte(fr), 1))
+			}
+			last := []byte(tt.frames[len(tt.frames)-1])
+			allocs := testing.AllocsPerRun(100, func() {
+				if err := p.HandleBytes(ctx, last, 1); err != nil {
+					t.Fatal(err)
+				}
+			})
+			require.Zero(t, allocs)
+			require.Zero(t, p.Stats().Errors)
+		})
+	}
+}
