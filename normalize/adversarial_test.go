@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -328,4 +329,30 @@ func TestAdversarialAllocs(t *testing.T) {
 			require.Zero(t, p.Stats().Errors)
 		})
 	}
+}
+
+// Kind A: Coinbase Advanced Trade's sequence_num counts every message of a
+// connection, heartbeats included; through HandleBytes (connection 0, a
+// replay) a repeat is dropped and a jump is a gap marker as on a live
+// connection. The connection's rule was never set for connection 0, so
+// every sequence_num was accepted.
+func TestAdversarialCoinbaseSequenceHandleBytes(t *testing.T) {
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	sink := &recSink{events: events}
+	p := NewCoinbase(events, sink, nil)
+	hb := func(seq int) []byte {
+		return []byte(`{"channel":"heartbeats","client_id":"","timestamp":"2023-06-23T20:31:26.122969572Z","sequence_num":` + strconv.Itoa(seq) + `,"events":[{"current_time":"2023-06-23 20:31:26.11 +0000 UTC m=+1.1","heartbeat_counter":3049}]}`)
+	}
+	ctx := context.Background()
+	for _, seq := range []int{0, 1, 1, 5} {
+		require.NoError(t, p.HandleBytes(ctx, hb(seq), 1))
+	}
+	require.Equal(t, uint64(1), p.Stats().Repeats)
+	require.Equal(t, uint64(1), p.Stats().Gaps)
+	require.Len(t, sink.got, 4) // heartbeats 0 and 1, the gap marker, heartbeat 5
+	g := sink.got[2]
+	require.Equal(t, schema.EventGap, g.Type)
+	require.Equal(t, uint64(2), g.Control.GapFirstSeq)
+	require.Equal(t, uint64(4), g.Control.GapLastSeq)
+	require.Zero(t, events.Stats().InUse)
 }

@@ -437,7 +437,9 @@ func (p *Parser) checkConn(ctx context.Context, conn, seq uint64, ingest int64) 
 	if p.spec.continuity != continuity.Coinbase || seq == 0 {
 		return true, nil
 	}
-	if conn != p.connID {
+	// The rule is also unset before the first frame of connection 0
+	// (HandleBytes): without it every sequence_num was accepted.
+	if conn != p.connID || p.conn.Rule != continuity.Coinbase {
 		p.conn, p.connID = continuity.Stream{Rule: continuity.Coinbase}, conn
 	}
 	r := p.conn.Step(continuity.IDs{Last: seq})
