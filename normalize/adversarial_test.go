@@ -356,3 +356,32 @@ func TestAdversarialCoinbaseSequenceHandleBytes(t *testing.T) {
 	require.Equal(t, uint64(4), g.Control.GapLastSeq)
 	require.Zero(t, events.Stats().InUse)
 }
+
+// Kind F: OKX "Tickers channel": vol24h is base currency for SPOT and
+// MARGIN; for SWAP, FUTURES and OPTION it counts contracts and volCcy24h
+// is the base currency. Kraken v1 book levels each carry their own time
+// (seconds with six decimals): the event's time is the latest of them.
+func TestAdversarialUnits(t *testing.T) {
+	okx := func(instType, instID string) string {
+		return `{"arg":{"channel":"tickers","instId":"` + instID + `"},"data":[{"instType":"` + instType + `","instId":"` + instID + `","last":"1","lastSz":"1","askPx":"1","askSz":"1","bidPx":"1","bidSz":"1","open24h":"1","high24h":"1","low24h":"1","volCcy24h":"12.5","vol24h":"1250","ts":"1597026383085"}]}`
+	}
+	for _, tc := range []struct{ instType, instID, volume string }{
+		{"SPOT", "BTC-USDT", "1250"},
+		{"MARGIN", "BTC-USDT", "1250"},
+		{"SWAP", "BTC-USDT-SWAP", "12.5"},
+		{"FUTURES", "BTC-USD-250328", "12.5"},
+		{"", "BTC-USD-250328", "12.5"}, // no instType: three parts make a derivative
+	} {
+		ev := feed(t, schema.VenueOKX, okx(tc.instType, tc.instID))
+		require.Len(t, ev, 1)
+		requireDigits(t, tc.volume, ev[0].Ticker.Volume, tc.instType)
+		require.Equal(t, int64(1597026383085e6), ev[0].ExchangeTS)
+	}
+	ev := feed(t, schema.VenueKraken,
+		`[1234,{"as":[["5541.30000","2.50700000","1534614248.123678"],["5541.80000","0.33000000","1534614098.345543"]],"bs":[["5541.20000","1.52900000","1534614248.765567"]]},"book-10","XBT/USD"]`,
+		`[1234,{"a":[["5541.30000","2.50700000","1534614248.456738","r"]]},{"b":[["5541.20000","0.00000000","1534614335.345903"]],"c":"974942666"},"book-10","XBT/USD"]`)
+	require.Len(t, ev, 2)
+	require.Equal(t, int64(1534614248765567000), ev[0].ExchangeTS)
+	require.Equal(t, int64(1534614335345903000), ev[1].ExchangeTS)
+	requireDigits(t, "0.00000000", ev[1].Book.Bids[0].Qty)
+}
