@@ -385,3 +385,19 @@ func TestAdversarialUnits(t *testing.T) {
 	require.Equal(t, int64(1534614335345903000), ev[1].ExchangeTS)
 	requireDigits(t, "0.00000000", ev[1].Book.Bids[0].Qty)
 }
+
+// Kind C: OKX's deprecated books checksum arrives as 0 (number or string):
+// not sent, so Book.HasChecksum is false; a real one is kept as 32 bits.
+func TestAdversarialOKXChecksumPlaceholder(t *testing.T) {
+	book := func(cs string) string {
+		return `{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"snapshot","data":[{"asks":[["8476.98","415","0","13"]],"bids":[["8476.97","256","0","12"]],"ts":"1597026383085","checksum":` + cs + `,"prevSeqId":-1,"seqId":100}]}`
+	}
+	for cs, want := range map[string]bool{`0`: false, `"0"`: false, `null`: false, `-855196043`: true} {
+		ev := feed(t, schema.VenueOKX, book(cs))
+		require.Len(t, ev, 1)
+		require.Equal(t, want, ev[0].Book.HasChecksum, cs)
+		if want {
+			require.Equal(t, uint32(3439771253), ev[0].Book.Checksum)
+		}
+	}
+}

@@ -233,7 +233,12 @@ func (m *okxBookMsg) bind(ev *schema.CanonicalEvent) {
 func (m *okxBookMsg) fill(f *filler) {
 	b := &f.ev.Book
 	f.millis(&f.main, "ts", m.TS)
-	f.checksum("checksum", m.Checksum)
+	// OKX deprecated the books checksum and sends "checksum":0 in its
+	// place (issue #14 C): a placeholder, not sent, so HasChecksum stays
+	// false.
+	if m.Checksum.v != 0 {
+		f.checksum("checksum", m.Checksum)
+	}
 	f.seq(&b.LastSeq, m.SeqID)
 	f.seq(&b.PrevSeq, m.PrevSeqID)
 	f.ev.SeqProvider = b.LastSeq
