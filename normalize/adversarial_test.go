@@ -401,3 +401,35 @@ func TestAdversarialOKXChecksumPlaceholder(t *testing.T) {
 		}
 	}
 }
+
+// A critical event waits for an exhausted pool only as long as the
+// caller's ctx: a cancelled ctx returns its error, counts the drop, leaks
+// nothing, and the parser goes on once the pool has room.
+func TestAdversarialCriticalCancelled(t *testing.T) {
+	events := pool.New("tiny", 1, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+	held, err := events.Get(context.Background())
+	require.NoError(t, err)
+	sink := &recSink{events: events}
+	for _, venue := range []schema.Venue{schema.VenueBinance, schema.VenueOKX, schema.VenueBybit, schema.VenueKraken, schema.VenueCoinbase} {
+		frame := map[schema.Venue]string{
+			schema.VenueBinance:  `{"e":"listenKeyExpired","E":1,"listenKey":"k"}`,
+			schema.VenueOKX:      `{"event":"notice","code":"64008","msg":"upgrade"}`,
+			schema.VenueBybit:    `{"success":false,"ret_msg":"x","op":"subscribe"}`,
+			schema.VenueKraken:   `{"channel":"status","type":"update","data":[{"system":"maintenance"}]}`,
+			schema.VenueCoinbase: `{"type":"error","message":"x"}`,
+		}[venue]
+		p := newVenueParser(venue, events, sink).(*Parser)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		err := p.HandleBytes(ctx, []byte(frame), 1)
+		require.ErrorIs(t, err, context.Canceled, venue)
+		require.Equal(t, uint64(1), p.Stats().Dropped, venue)
+		require.Empty(t, sink.got)
+		require.Equal(t, int64(1), events.Stats().InUse) // only the one held here
+	}
+	events.Put(held)
+	p := NewBinance(events, sink, nil)
+	require.NoError(t, p.HandleBytes(context.Background(), []byte(`{"e":"listenKeyExpired","E":1,"listenKey":"k"}`), 1))
+	require.Len(t, sink.got, 1)
+	require.Zero(t, events.Stats().InUse)
+}
