@@ -433,3 +433,37 @@ func TestAdversarialCriticalCancelled(t *testing.T) {
 	require.Len(t, sink.got, 1)
 	require.Zero(t, events.Stats().InUse)
 }
+
+// Robustness: a price or size sent as null, or not sent, is no trade,
+// liquidation or level: a *ParseError, counted, never an event with a
+// zero price. null was decoded as a zero that was sent, and OKX, Coinbase
+// and Kraken trades and Bybit liquidations did not require their price.
+func TestAdversarialNullPrices(t *testing.T) {
+	for _, tc := range []struct {
+		venue schema.Venue
+		frame string
+	}{
+		{schema.VenueOKX, `{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"1","px":null,"sz":"1","side":"buy","ts":"1"}]}`},
+		{schema.VenueOKX, `{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"1","px":"1","side":"buy","ts":"1"}]}`},
+		{schema.VenueCoinbase, `{"type":"match","trade_id":1,"maker_order_id":"a","taker_order_id":"b","side":"sell","size":"1","price":null,"product_id":"BTC-USD","sequence":5,"time":"2014-11-07T08:19:27.028459Z"}`},
+		{schema.VenueCoinbase, `{"channel":"market_trades","timestamp":"2024-01-01T00:00:00Z","sequence_num":1,"events":[{"type":"update","trades":[{"trade_id":"1","product_id":"BTC-USD","size":"1","side":"BUY","time":"2024-01-01T00:00:00Z"}]}]}`},
+		{schema.VenueKraken, `{"channel":"trade","type":"update","data":[{"symbol":"XBT/USD","side":"buy","price":null,"qty":1,"trade_id":1,"timestamp":"2024-01-01T00:00:00Z"}]}`},
+		{schema.VenueKraken, `[0,[[null,"0.15850568","1534614057.321597","s","l",""]],"trade","XBT/USD"]`},
+		{schema.VenueBinance, `{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":null,"q":"1","T":1,"m":true,"M":true}`},
+		{schema.VenueBinance, `{"e":"kline","E":1,"s":"BNBBTC","k":{"t":1,"T":2,"s":"BNBBTC","i":"1m","f":100,"L":200,"o":null,"c":"0.0020","h":"0.0025","l":"0.0015","v":"1000","n":100,"x":false,"q":"1.0000","V":"500","Q":"0.500","B":"123456"}}`},
+		{schema.VenueOKX, `{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"snapshot","data":[{"asks":[[null,"415","0","13"]],"bids":[],"ts":"1597026383085","checksum":0,"prevSeqId":-1,"seqId":100}]}`},
+		{schema.VenueBybit, `{"topic":"liquidation.BTCUSDT","type":"snapshot","ts":1,"data":{"updatedTime":1,"symbol":"BTCUSDT","side":"Buy","size":"1"}}`},
+	} {
+		events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+		sink := &recSink{events: events}
+		p := newVenueParser(tc.venue, events, sink).(*Parser)
+		err := p.HandleBytes(context.Background(), []byte(tc.frame), 1)
+		var pe *ParseError
+		require.ErrorAs(t, err, &pe, tc.frame)
+		require.Empty(t, sink.got, tc.frame)
+		require.Equal(t, uint64(1), p.Stats().Errors)
+		require.NoError(t, p.HandleBytes(context.Background(), []byte(probeFrames[tc.venue]), 2))
+		require.Len(t, sink.got, 1)
+		require.Zero(t, events.Stats().InUse)
+	}
+}

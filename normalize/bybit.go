@@ -311,6 +311,8 @@ func (m *bybitLiquidationMsg) fill(f *filler) {
 	f.symbol("symbol", &m.Symbol)
 	f.side(&x.Side, "side", &m.Side)
 	x.Side = opposite(x.Side)
+	f.need("price", m.Price.ok) // a liquidation without price or size is none
+	f.need("size", m.Size.ok)
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.millis(&f.main, "updatedTime", m.UpdatedTime)

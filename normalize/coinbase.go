@@ -193,6 +193,8 @@ func (m *cbTradeMsg) fill(f *filler) {
 	x := &f.ev.Trade
 	f.seqID("trade_id", &x.ID, m.TradeID)
 	f.symbol("product_id", &m.ProductID)
+	f.need("price", m.Price.ok) // a trade without price or size is no trade
+	f.need("size", m.Size.ok)
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.side(&x.Side, "side", &m.Side)
@@ -288,6 +290,8 @@ func (m *cbMatchMsg) fill(f *filler) {
 	f.unsigned(&f.ev.SeqProvider, "sequence", m.Sequence)
 	f.id(&x.ID, m.TradeID)
 	f.symbol("product_id", &m.ProductID)
+	f.need("price", m.Price.ok) // a trade without price or size is no trade
+	f.need("size", m.Size.ok)
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.side(&x.Side, "side", &m.Side)

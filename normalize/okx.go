@@ -155,6 +155,8 @@ func (m *okxTradeMsg) fill(f *filler) {
 	x := &f.ev.Trade
 	f.symbol("instId", &m.InstID)
 	f.seqID("tradeId", &x.ID, m.TradeID)
+	f.need("px", m.Px.ok) // a trade without price or size is no trade
+	f.need("sz", m.Sz.ok)
 	f.price(&x.Price, "px", m.Px)
 	f.price(&x.Qty, "sz", m.Sz)
 	f.side(&x.Side, "side", &m.Side)
