@@ -467,3 +467,28 @@ func TestAdversarialNullPrices(t *testing.T) {
 		require.Zero(t, events.Stats().InUse)
 	}
 }
+
+// Kind F: Binance COIN-M 24 h tickers and klines count "v" in contracts
+// and "q" in the base asset; spot and USDⓈ-M (delivery "BTCUSDT_250328"
+// included) count "v" in the base and "q" in the quote asset.
+func TestAdversarialBinanceCoinMVolumes(t *testing.T) {
+	ticker := func(s string) string {
+		return `{"e":"24hrTicker","E":1591268262453,"s":"` + s + `","p":"-43.4","P":"-0.45","w":"9547.3","c":"9547.3","Q":"2","o":"9590.7","h":"9600","l":"9500","v":"12345","q":"129.3","O":1591181820000,"C":1591268262442,"F":512014,"L":615289,"n":103272}`
+	}
+	kline := func(s string) string {
+		return `{"e":"kline","E":1591261542539,"s":"` + s + `","k":{"t":1591261500000,"T":1591261559999,"s":"` + s + `","i":"1m","f":606400,"L":606430,"o":"9638.9","c":"9639.8","h":"9639.8","l":"9638.6","v":"156","x":false,"q":"1.61836886","n":31,"V":"73","Q":"0.75731156","B":"0"}}`
+	}
+	for _, tc := range []struct{ sym, tv, tq, kv, kq string }{
+		{"BTCUSD_PERP", "129.3", "0", "1.61836886", "0"},
+		{"BTCUSD_250328", "129.3", "0", "1.61836886", "0"},
+		{"BTCUSDT", "12345", "129.3", "156", "1.61836886"},
+		{"BTCUSDT_250328", "12345", "129.3", "156", "1.61836886"},
+	} {
+		ev := feed(t, schema.VenueBinance, ticker(tc.sym), kline(tc.sym))
+		require.Len(t, ev, 2)
+		requireDigits(t, tc.tv, ev[0].Ticker.Volume, tc.sym)
+		require.Equal(t, tc.tq, ev[0].Ticker.QuoteVolume.String(), tc.sym)
+		requireDigits(t, tc.kv, ev[1].Kline.Volume, tc.sym)
+		require.Equal(t, tc.kq, ev[1].Kline.QuoteVolume.String(), tc.sym)
+	}
+}
