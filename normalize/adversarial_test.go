@@ -53,10 +53,12 @@ func TestAdversarialStreamEnding(t *testing.T) {
 		// Coinbase Exchange and Advanced Trade.
 		{"coinbase exchange error with reason", schema.VenueCoinbase,
 			`{"type":"error","message":"Failed to subscribe","reason":"BTC-UST is not a valid product"}`,
-			schema.ControlVenueError, 0, "Failed to subscribe", 0},
+			schema.ControlVenueError, 0, "Failed to subscribe: BTC-UST is not a valid product", 0},
 		{"coinbase error on a channel", schema.VenueCoinbase,
 			`{"type":"error","message":"authentication failure","reason":"invalid signature","channel":"user"}`,
-			schema.ControlVenueError, 0, "authentication failure", 0},
+			schema.ControlVenueError, 0, "authentication failure: invalid signature", 0},
+		{"coinbase error with reason only", schema.VenueCoinbase,
+			`{"type":"error","message":"","reason":"only reason"}`, schema.ControlVenueError, 0, "only reason", 0},
 		// Kraken v1 and v2.
 		{"kraken v1 systemStatus cancel_only", schema.VenueKraken,
 			`{"connectionID":8628615390848610000,"event":"systemStatus","status":"cancel_only","version":"1.0.0"}`, schema.ControlStatus, 0, "cancel_only", 0},
