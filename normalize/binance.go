@@ -612,6 +612,18 @@ func (m *bnPartialDepthMsg) fill(f *filler) {
 	f.ev.SeqProvider = f.ev.Book.LastSeq
 }
 
+// binanceCoinM reports whether a symbol is a COIN-M contract
+// ("BTCUSD_PERP", "BTCUSD_250328": quoted in USD, settled in the coin),
+// whose 24 h tickers and klines count "v" in contracts and "q" in the base
+// asset (Binance COIN-M Futures "Individual Symbol Ticker Streams",
+// "Kline/Candlestick Streams"); spot and USDⓈ-M count "v" in the base
+// asset and "q" in the quote asset.
+func binanceCoinM(s *text) bool {
+	b := s.bytes()
+	i := bytes.IndexByte(b, '_')
+	return i > 0 && bytes.HasSuffix(b[:i], []byte("USD"))
+}
+
 type bnKlineMsg struct {
 	S text    `json:"s"`
 	E integer `json:"E"`
@@ -655,8 +667,12 @@ func (m *bnKlineMsg) fill(f *filler) {
 	f.price(&x.Close, "c", k.C)
 	f.price(&x.High, "h", k.H)
 	f.price(&x.Low, "l", k.Lo)
-	f.price(&x.Volume, "v", k.V)
-	f.price(&x.QuoteVolume, "q", k.Q)
+	if binanceCoinM(&m.S) { // v counts contracts (no canonical field), q is the base asset
+		f.price(&x.Volume, "q", k.Q)
+	} else {
+		f.price(&x.Volume, "v", k.V)
+		f.price(&x.QuoteVolume, "q", k.Q)
+	}
 	f.unsigned(&x.TradeCount, "n", k.N)
 	x.Closed = k.X.v
 	if x.Closed {
@@ -709,8 +725,12 @@ func (m *bnTickerMsg) fill(f *filler) {
 	f.price(&x.Open, "o", m.O)
 	f.price(&x.High, "h", m.H)
 	f.price(&x.Low, "l", m.L)
-	f.price(&x.Volume, "v", m.V)
-	f.price(&x.QuoteVolume, "q", m.QV)
+	if binanceCoinM(&m.S) { // v counts contracts (no canonical field), q is the base asset
+		f.price(&x.Volume, "q", m.QV)
+	} else {
+		f.price(&x.Volume, "v", m.V)
+		f.price(&x.QuoteVolume, "q", m.QV)
+	}
 	f.millis(&x.WindowOpen, "O", m.OT)
 	f.millis(&x.WindowClose, "C", m.CT)
 	f.unsigned(&x.TradeCount, "n", m.N)
@@ -721,8 +741,8 @@ type bnMarkPriceMsg struct {
 	S text    `json:"s"`
 	E integer `json:"E"`
 	P num     `json:"p"`
-	I num     `json:"i"`
-	Q num     `json:"P"`
+	I optNum  `json:"i"`
+	Q optNum  `json:"P"`
 	R optNum  `json:"r"`
 	T integer `json:"T"`
 }
@@ -733,8 +753,8 @@ func (m *bnMarkPriceMsg) fill(f *filler) {
 	f.symbol("s", &m.S)
 	f.millis(&f.main, "E", m.E)
 	f.price(&x.MarkPrice, "p", m.P)
-	f.price(&x.IndexPrice, "i", m.I)
-	f.price(&x.EstSettlePrice, "P", m.Q)
+	f.price(&x.IndexPrice, "i", m.I.num)
+	f.price(&x.EstSettlePrice, "P", m.Q.num)
 	f.decimal(&x.FundingRate, m.R.num)
 	f.millis(&x.NextFundingTime, "T", m.T)
 }

@@ -101,6 +101,7 @@ type bybitEnvelope struct {
 	Data    spans   `json:"data"`
 	Op      text    `json:"op"`
 	Success flag    `json:"success"`
+	RetCode integer `json:"retCode"` // trade WebSocket (order.create, …) answers
 }
 
 func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int64) error {
@@ -113,7 +114,8 @@ func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest in
 	if env.Op.ok {
 		p.raw.Stream, p.raw.Payload = env.Op.bytes(), data
 		switch o := string(env.Op.bytes()); {
-		case env.Success.ok && !env.Success.v:
+		case env.Success.ok && !env.Success.v,
+			env.RetCode.v != 0: // trade WebSocket: "retCode" non-zero, "retMsg" (Bybit v5 WebSocket Trade Guideline)
 			return p.run(ctx, byError, data, nil, ingest)
 		case o == "pong" || o == "ping":
 			return p.run(ctx, byHeartbeat, data, nil, ingest)
@@ -199,17 +201,17 @@ func (m *bybitBookMsg) fill(f *filler) {
 
 type bybitTickerMsg struct {
 	Symbol          text    `json:"symbol"`
-	LastPrice       num     `json:"lastPrice"`
-	HighPrice24h    num     `json:"highPrice24h"`
-	LowPrice24h     num     `json:"lowPrice24h"`
-	PrevPrice24h    num     `json:"prevPrice24h"`
-	Volume24h       num     `json:"volume24h"`
-	Turnover24h     num     `json:"turnover24h"`
-	Price24hPcnt    num     `json:"price24hPcnt"`
-	Bid1Price       num     `json:"bid1Price"`
-	Bid1Size        num     `json:"bid1Size"`
-	Ask1Price       num     `json:"ask1Price"`
-	Ask1Size        num     `json:"ask1Size"`
+	LastPrice       optNum  `json:"lastPrice"`
+	HighPrice24h    optNum  `json:"highPrice24h"`
+	LowPrice24h     optNum  `json:"lowPrice24h"`
+	PrevPrice24h    optNum  `json:"prevPrice24h"`
+	Volume24h       optNum  `json:"volume24h"`
+	Turnover24h     optNum  `json:"turnover24h"`
+	Price24hPcnt    optNum  `json:"price24hPcnt"`
+	Bid1Price       optNum  `json:"bid1Price"`
+	Bid1Size        optNum  `json:"bid1Size"`
+	Ask1Price       optNum  `json:"ask1Price"`
+	Ask1Size        optNum  `json:"ask1Size"`
 	MarkPrice       optNum  `json:"markPrice"`
 	IndexPrice      optNum  `json:"indexPrice"`
 	OpenInterest    optNum  `json:"openInterest"`
@@ -220,17 +222,17 @@ type bybitTickerMsg struct {
 func (m *bybitTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
 	f.symbol("symbol", &m.Symbol)
-	f.price(&x.Last, "lastPrice", m.LastPrice)
-	f.price(&x.High, "highPrice24h", m.HighPrice24h)
-	f.price(&x.Low, "lowPrice24h", m.LowPrice24h)
-	f.price(&x.Open, "prevPrice24h", m.PrevPrice24h)
-	f.price(&x.Volume, "volume24h", m.Volume24h)
-	f.price(&x.QuoteVolume, "turnover24h", m.Turnover24h)
-	f.percent(&x.ChangePct, "price24hPcnt", m.Price24hPcnt)
-	f.price(&x.BidPrice, "bid1Price", m.Bid1Price)
-	f.price(&x.BidQty, "bid1Size", m.Bid1Size)
-	f.price(&x.AskPrice, "ask1Price", m.Ask1Price)
-	f.price(&x.AskQty, "ask1Size", m.Ask1Size)
+	f.price(&x.Last, "lastPrice", m.LastPrice.num)
+	f.price(&x.High, "highPrice24h", m.HighPrice24h.num)
+	f.price(&x.Low, "lowPrice24h", m.LowPrice24h.num)
+	f.price(&x.Open, "prevPrice24h", m.PrevPrice24h.num)
+	f.price(&x.Volume, "volume24h", m.Volume24h.num)
+	f.price(&x.QuoteVolume, "turnover24h", m.Turnover24h.num)
+	f.percent(&x.ChangePct, "price24hPcnt", m.Price24hPcnt.num)
+	f.price(&x.BidPrice, "bid1Price", m.Bid1Price.num)
+	f.price(&x.BidQty, "bid1Size", m.Bid1Size.num)
+	f.price(&x.AskPrice, "ask1Price", m.Ask1Price.num)
+	f.price(&x.AskQty, "ask1Size", m.Ask1Size.num)
 	f.decimal(&x.MarkPrice, m.MarkPrice.num)
 	f.decimal(&x.IndexPrice, m.IndexPrice.num)
 	f.decimal(&x.OpenInt, m.OpenInterest.num)
@@ -309,6 +311,8 @@ func (m *bybitLiquidationMsg) fill(f *filler) {
 	f.symbol("symbol", &m.Symbol)
 	f.side(&x.Side, "side", &m.Side)
 	x.Side = opposite(x.Side)
+	f.need("price", m.Price.ok) // a liquidation without price or size is none
+	f.need("size", m.Size.ok)
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.millis(&f.main, "updatedTime", m.UpdatedTime)
@@ -318,11 +322,18 @@ type bybitOpMsg struct {
 	ReqID   reqID   `json:"req_id"`
 	RetMsg  string  `json:"ret_msg"`
 	RetCode integer `json:"ret_code"`
+	// The trade WebSocket spells them in camelCase.
+	TradeReqID   reqID   `json:"reqId"`
+	TradeRetMsg  string  `json:"retMsg"`
+	TradeRetCode integer `json:"retCode"`
 }
 
 func (m *bybitOpMsg) fill(f *filler) {
 	c := &f.ev.Control
 	c.RequestID, c.Reason, c.Code = m.ReqID.v, m.RetMsg, m.RetCode.v
+	if m.TradeRetCode.ok {
+		c.RequestID, c.Reason, c.Code = m.TradeReqID.v, m.TradeRetMsg, m.TradeRetCode.v
+	}
 }
 
 // BybitSubscribe returns a v5 subscribe request for topics

@@ -193,6 +193,8 @@ func (m *cbTradeMsg) fill(f *filler) {
 	x := &f.ev.Trade
 	f.seqID("trade_id", &x.ID, m.TradeID)
 	f.symbol("product_id", &m.ProductID)
+	f.need("price", m.Price.ok) // a trade without price or size is no trade
+	f.need("size", m.Size.ok)
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.side(&x.Side, "side", &m.Side)
@@ -200,30 +202,30 @@ func (m *cbTradeMsg) fill(f *filler) {
 }
 
 type cbTickerMsg struct {
-	ProductID       text `json:"product_id"`
-	Price           num  `json:"price"`
-	Volume24h       num  `json:"volume_24_h"`
-	Low24h          num  `json:"low_24_h"`
-	High24h         num  `json:"high_24_h"`
-	PricePctChg24h  num  `json:"price_percent_chg_24_h"`
-	BestBid         num  `json:"best_bid"`
-	BestBidQuantity num  `json:"best_bid_quantity"`
-	BestAsk         num  `json:"best_ask"`
-	BestAskQuantity num  `json:"best_ask_quantity"`
+	ProductID       text   `json:"product_id"`
+	Price           optNum `json:"price"`
+	Volume24h       optNum `json:"volume_24_h"`
+	Low24h          optNum `json:"low_24_h"`
+	High24h         optNum `json:"high_24_h"`
+	PricePctChg24h  optNum `json:"price_percent_chg_24_h"`
+	BestBid         optNum `json:"best_bid"`
+	BestBidQuantity optNum `json:"best_bid_quantity"`
+	BestAsk         optNum `json:"best_ask"`
+	BestAskQuantity optNum `json:"best_ask_quantity"`
 }
 
 func (m *cbTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
 	f.symbol("product_id", &m.ProductID)
-	f.price(&x.Last, "price", m.Price)
-	f.price(&x.Volume, "volume_24_h", m.Volume24h)
-	f.price(&x.Low, "low_24_h", m.Low24h)
-	f.price(&x.High, "high_24_h", m.High24h)
-	f.decimal(&x.ChangePct, m.PricePctChg24h)
-	f.price(&x.BidPrice, "best_bid", m.BestBid)
-	f.price(&x.BidQty, "best_bid_quantity", m.BestBidQuantity)
-	f.price(&x.AskPrice, "best_ask", m.BestAsk)
-	f.price(&x.AskQty, "best_ask_quantity", m.BestAskQuantity)
+	f.price(&x.Last, "price", m.Price.num)
+	f.price(&x.Volume, "volume_24_h", m.Volume24h.num)
+	f.price(&x.Low, "low_24_h", m.Low24h.num)
+	f.price(&x.High, "high_24_h", m.High24h.num)
+	f.decimal(&x.ChangePct, m.PricePctChg24h.num)
+	f.price(&x.BidPrice, "best_bid", m.BestBid.num)
+	f.price(&x.BidQty, "best_bid_quantity", m.BestBidQuantity.num)
+	f.price(&x.AskPrice, "best_ask", m.BestAsk.num)
+	f.price(&x.AskQty, "best_ask_quantity", m.BestAskQuantity.num)
 }
 
 // cbL2Msg is one l2_data event: a product and its changed levels, each
@@ -268,9 +270,21 @@ func (m *cbCandleMsg) fill(f *filler) {
 
 type cbErrorMsg struct {
 	Message string `json:"message"`
+	// Exchange errors add the detail here ("BTC-UST is not a valid
+	// product" to "Failed to subscribe"): it goes after the message.
+	Reason string `json:"reason"`
 }
 
-func (m *cbErrorMsg) fill(f *filler) { f.ev.Control.Reason = m.Message }
+func (m *cbErrorMsg) fill(f *filler) {
+	switch {
+	case m.Reason == "":
+		f.ev.Control.Reason = m.Message
+	case m.Message == "":
+		f.ev.Control.Reason = m.Reason
+	default:
+		f.ev.Control.Reason = m.Message + ": " + m.Reason
+	}
+}
 
 // cbMatchMsg is an Exchange match: its side is the maker's.
 type cbMatchMsg struct {
@@ -288,6 +302,8 @@ func (m *cbMatchMsg) fill(f *filler) {
 	f.unsigned(&f.ev.SeqProvider, "sequence", m.Sequence)
 	f.id(&x.ID, m.TradeID)
 	f.symbol("product_id", &m.ProductID)
+	f.need("price", m.Price.ok) // a trade without price or size is no trade
+	f.need("size", m.Size.ok)
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.side(&x.Side, "side", &m.Side)
@@ -298,16 +314,16 @@ func (m *cbMatchMsg) fill(f *filler) {
 type cbExchangeTickerMsg struct {
 	Sequence    integer `json:"sequence"`
 	ProductID   text    `json:"product_id"`
-	Price       num     `json:"price"`
-	LastSize    num     `json:"last_size"`
-	Open24h     num     `json:"open_24h"`
-	High24h     num     `json:"high_24h"`
-	Low24h      num     `json:"low_24h"`
-	Volume24h   num     `json:"volume_24h"`
-	BestBid     num     `json:"best_bid"`
-	BestBidSize num     `json:"best_bid_size"`
-	BestAsk     num     `json:"best_ask"`
-	BestAskSize num     `json:"best_ask_size"`
+	Price       optNum  `json:"price"`
+	LastSize    optNum  `json:"last_size"`
+	Open24h     optNum  `json:"open_24h"`
+	High24h     optNum  `json:"high_24h"`
+	Low24h      optNum  `json:"low_24h"`
+	Volume24h   optNum  `json:"volume_24h"`
+	BestBid     optNum  `json:"best_bid"`
+	BestBidSize optNum  `json:"best_bid_size"`
+	BestAsk     optNum  `json:"best_ask"`
+	BestAskSize optNum  `json:"best_ask_size"`
 	Time        text    `json:"time"`
 }
 
@@ -315,16 +331,16 @@ func (m *cbExchangeTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
 	f.unsigned(&f.ev.SeqProvider, "sequence", m.Sequence)
 	f.symbol("product_id", &m.ProductID)
-	f.price(&x.Last, "price", m.Price)
-	f.price(&x.LastQty, "last_size", m.LastSize)
-	f.price(&x.Open, "open_24h", m.Open24h)
-	f.price(&x.High, "high_24h", m.High24h)
-	f.price(&x.Low, "low_24h", m.Low24h)
-	f.price(&x.Volume, "volume_24h", m.Volume24h)
-	f.price(&x.BidPrice, "best_bid", m.BestBid)
-	f.price(&x.BidQty, "best_bid_size", m.BestBidSize)
-	f.price(&x.AskPrice, "best_ask", m.BestAsk)
-	f.price(&x.AskQty, "best_ask_size", m.BestAskSize)
+	f.price(&x.Last, "price", m.Price.num)
+	f.price(&x.LastQty, "last_size", m.LastSize.num)
+	f.price(&x.Open, "open_24h", m.Open24h.num)
+	f.price(&x.High, "high_24h", m.High24h.num)
+	f.price(&x.Low, "low_24h", m.Low24h.num)
+	f.price(&x.Volume, "volume_24h", m.Volume24h.num)
+	f.price(&x.BidPrice, "best_bid", m.BestBid.num)
+	f.price(&x.BidQty, "best_bid_size", m.BestBidSize.num)
+	f.price(&x.AskPrice, "best_ask", m.BestAsk.num)
+	f.price(&x.AskQty, "best_ask_size", m.BestAskSize.num)
 	f.time(&f.main, "time", &m.Time)
 }
 

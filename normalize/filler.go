@@ -60,16 +60,21 @@ func (f *filler) decimal(dst *schema.Decimal, n num) {
 // maxMillis keeps milliseconds × 1e6 inside int64.
 const maxMillis = math.MaxInt64 / 1_000_000
 
-// millis sets a Unix time in milliseconds as nanoseconds.
+// millis sets a Unix time in milliseconds (or the parser's
+// Options.TimeUnit) as nanoseconds.
 func (f *filler) millis(dst *int64, field string, n integer) {
 	if !n.ok {
 		return
 	}
-	if n.v < 0 || n.v > maxMillis {
+	scale := f.p.tsScale
+	if scale == 0 { // a Parser not built by newParser
+		scale = 1_000_000
+	}
+	if n.v < 0 || n.v > math.MaxInt64/scale {
 		f.fail(field, errTime)
 		return
 	}
-	*dst = n.v * 1_000_000
+	*dst = n.v * scale
 }
 
 // seconds sets Unix seconds with up to nine decimals as nanoseconds.

@@ -185,10 +185,13 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	case env.Event.ok:
 		p.raw.Stream = env.Event.bytes()
 		e := string(env.Event.bytes())
+		// v1 answers every request (subscriptionStatus, addOrderStatus,
+		// cancelOrderStatus, …) with "status":"error" and "errorMessage" on
+		// failure (Kraken WebSockets API v1): a venue error, never unknown.
+		if string(env.Status.bytes()) == "error" {
+			return p.run(ctx, krError, data, nil, ingest)
+		}
 		if e == "subscriptionStatus" {
-			if string(env.Status.bytes()) == "error" {
-				return p.run(ctx, krError, data, nil, ingest)
-			}
 			return p.run(ctx, krAck, data, nil, ingest)
 		}
 		if k, ok := krakenV1Events[e]; ok {
@@ -277,6 +280,8 @@ func (m *krTradeMsg) fill(f *filler) {
 	x := &f.ev.Trade
 	f.symbol("symbol", &m.Symbol)
 	f.side(&x.Side, "side", &m.Side)
+	f.need("price", m.Price.ok) // a trade without price or size is no trade
+	f.need("qty", m.Qty.ok)
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "qty", m.Qty)
 	f.seqID("trade_id", &x.ID, m.TradeID)
@@ -532,6 +537,8 @@ func (m *krV1TradeMsg) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 
 func (m *krV1TradeMsg) fill(f *filler) {
 	x := &f.ev.Trade
+	f.need("0", m.t.num[0].ok) // a trade without price or volume is no trade
+	f.need("1", m.t.num[1].ok)
 	f.price(&x.Price, "0", m.t.num[0])
 	f.price(&x.Qty, "1", m.t.num[1])
 	f.seconds(&f.main, "2", m.t.num[2])

@@ -91,6 +91,10 @@ type okxEnvelope struct {
 	Action text  `json:"action"`
 	Data   spans `json:"data"`
 	Event  text  `json:"event"`
+	// A trade operation's answer {"id","op":"order",…,"code","msg","data"}
+	// (OKX v5 WebSocket Trade API): code "0" is success.
+	Op   text    `json:"op"`
+	Code integer `json:"code"`
 }
 
 var pong, emptyObject = []byte("pong"), []byte("{}")
@@ -113,6 +117,10 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 		}
 		p.raw.Stream, p.raw.Payload = env.Event.bytes(), data
 		return p.run(ctx, k, data, nil, ingest)
+	}
+	if env.Op.ok && env.Code.v != 0 { // a failed trade operation: a venue error, never unknown
+		p.raw.Stream, p.raw.Payload = env.Op.bytes(), data
+		return p.run(ctx, oxError, data, nil, ingest)
 	}
 	k, ok := okxChannels[string(env.Arg.Channel.bytes())]
 	if !ok {
@@ -147,6 +155,8 @@ func (m *okxTradeMsg) fill(f *filler) {
 	x := &f.ev.Trade
 	f.symbol("instId", &m.InstID)
 	f.seqID("tradeId", &x.ID, m.TradeID)
+	f.need("px", m.Px.ok) // a trade without price or size is no trade
+	f.need("sz", m.Sz.ok)
 	f.price(&x.Price, "px", m.Px)
 	f.price(&x.Qty, "sz", m.Sz)
 	f.side(&x.Side, "side", &m.Side)
@@ -156,41 +166,41 @@ func (m *okxTradeMsg) fill(f *filler) {
 type okxTickerMsg struct {
 	InstType  text    `json:"instType"`
 	InstID    text    `json:"instId"`
-	Last      num     `json:"last"`
-	LastSz    num     `json:"lastSz"`
-	AskPx     num     `json:"askPx"`
-	AskSz     num     `json:"askSz"`
-	BidPx     num     `json:"bidPx"`
-	BidSz     num     `json:"bidSz"`
-	Open24h   num     `json:"open24h"`
-	High24h   num     `json:"high24h"`
-	Low24h    num     `json:"low24h"`
-	Vol24h    num     `json:"vol24h"`
-	VolCcy24h num     `json:"volCcy24h"`
+	Last      optNum  `json:"last"`
+	LastSz    optNum  `json:"lastSz"`
+	AskPx     optNum  `json:"askPx"`
+	AskSz     optNum  `json:"askSz"`
+	BidPx     optNum  `json:"bidPx"`
+	BidSz     optNum  `json:"bidSz"`
+	Open24h   optNum  `json:"open24h"`
+	High24h   optNum  `json:"high24h"`
+	Low24h    optNum  `json:"low24h"`
+	Vol24h    optNum  `json:"vol24h"`
+	VolCcy24h optNum  `json:"volCcy24h"`
 	TS        integer `json:"ts"`
 }
 
 func (m *okxTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
 	f.symbol("instId", &m.InstID)
-	f.price(&x.Last, "last", m.Last)
-	f.price(&x.LastQty, "lastSz", m.LastSz)
-	f.price(&x.AskPrice, "askPx", m.AskPx)
-	f.price(&x.AskQty, "askSz", m.AskSz)
-	f.price(&x.BidPrice, "bidPx", m.BidPx)
-	f.price(&x.BidQty, "bidSz", m.BidSz)
-	f.price(&x.Open, "open24h", m.Open24h)
-	f.price(&x.High, "high24h", m.High24h)
-	f.price(&x.Low, "low24h", m.Low24h)
+	f.price(&x.Last, "last", m.Last.num)
+	f.price(&x.LastQty, "lastSz", m.LastSz.num)
+	f.price(&x.AskPrice, "askPx", m.AskPx.num)
+	f.price(&x.AskQty, "askSz", m.AskSz.num)
+	f.price(&x.BidPrice, "bidPx", m.BidPx.num)
+	f.price(&x.BidQty, "bidSz", m.BidSz.num)
+	f.price(&x.Open, "open24h", m.Open24h.num)
+	f.price(&x.High, "high24h", m.High24h.num)
+	f.price(&x.Low, "low24h", m.Low24h.num)
 	// OKX "Tickers channel": for SPOT and MARGIN vol24h is the base
 	// currency and volCcy24h the quote currency; for derivatives vol24h
 	// counts contracts (no canonical field) and volCcy24h is the base
 	// currency. Without instType, a three-part instId is a derivative.
 	if okxDerivative(&m.InstType, &m.InstID) {
-		f.price(&x.Volume, "volCcy24h", m.VolCcy24h)
+		f.price(&x.Volume, "volCcy24h", m.VolCcy24h.num)
 	} else {
-		f.price(&x.Volume, "vol24h", m.Vol24h)
-		f.price(&x.QuoteVolume, "volCcy24h", m.VolCcy24h)
+		f.price(&x.Volume, "vol24h", m.Vol24h.num)
+		f.price(&x.QuoteVolume, "volCcy24h", m.VolCcy24h.num)
 	}
 	f.millis(&f.main, "ts", m.TS)
 }
@@ -225,7 +235,12 @@ func (m *okxBookMsg) bind(ev *schema.CanonicalEvent) {
 func (m *okxBookMsg) fill(f *filler) {
 	b := &f.ev.Book
 	f.millis(&f.main, "ts", m.TS)
-	f.checksum("checksum", m.Checksum)
+	// OKX deprecated the books checksum and sends "checksum":0 in its
+	// place (issue #14 C): a placeholder, not sent, so HasChecksum stays
+	// false.
+	if m.Checksum.v != 0 {
+		f.checksum("checksum", m.Checksum)
+	}
 	f.seq(&b.LastSeq, m.SeqID)
 	f.seq(&b.PrevSeq, m.PrevSeqID)
 	f.ev.SeqProvider = b.LastSeq
@@ -241,14 +256,14 @@ func (m *okxBookMsg) fill(f *filler) {
 
 type okxFundingMsg struct {
 	InstID      text    `json:"instId"`
-	FundingRate num     `json:"fundingRate"`
+	FundingRate optNum  `json:"fundingRate"`
 	FundingTime integer `json:"fundingTime"`
 	TS          integer `json:"ts"`
 }
 
 func (m *okxFundingMsg) fill(f *filler) {
 	f.symbol("instId", &m.InstID)
-	f.decimal(&f.ev.Mark.FundingRate, m.FundingRate)
+	f.decimal(&f.ev.Mark.FundingRate, m.FundingRate.num)
 	f.millis(&f.ev.Mark.NextFundingTime, "fundingTime", m.FundingTime)
 	f.millis(&f.main, "ts", m.TS)
 }
@@ -267,14 +282,32 @@ func (m *okxMarkMsg) fill(f *filler) {
 
 // okxEventMsg: acks, errors and notices; code is a string ("60012").
 type okxEventMsg struct {
-	ID   reqID   `json:"id"`
-	Code integer `json:"code"`
-	Msg  string  `json:"msg"`
+	ID    reqID   `json:"id"`
+	Code  integer `json:"code"`
+	Msg   string  `json:"msg"`
+	Event text    `json:"event"`
+	// A failed trade operation's "msg" may be empty; each order's
+	// sCode/sMsg say why (allocated on this rare error path only).
+	Data []struct {
+		SCode integer `json:"sCode"`
+		SMsg  string  `json:"sMsg"`
+	} `json:"data"`
 }
 
 func (m *okxEventMsg) fill(f *filler) {
 	c := &f.ev.Control
 	c.RequestID, c.Code, c.Reason = m.ID.v, m.Code.v, m.Msg
+	if c.Kind != schema.ControlVenueError || c.Reason != "" {
+		return
+	}
+	for _, d := range m.Data { // the first order that failed
+		if d.SCode.v != 0 {
+			c.Code, c.Reason = d.SCode.v, d.SMsg
+			return
+		}
+	}
+	// channel-conn-count-error has no code or msg: its event names it.
+	c.Reason = string(m.Event.bytes())
 }
 
 // OKXSubscribe returns a v5 subscribe request for channel ("trades",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	json "github.com/goccy/go-json/v2"
 
@@ -26,6 +27,13 @@ type Options struct {
 	// venue, symbol (when known), stream and err. Nothing is logged for a
 	// message that normalises. Defaults to nil: silent.
 	Logger *slog.Logger
+	// TimeUnit is the unit of the venue's integer times (Binance "E", "T",
+	// kline "t"/"T", …): time.Millisecond, the default, or
+	// time.Microsecond for a Binance connection opened with
+	// timeUnit=MICROSECOND (Binance "Websocket Market Streams" and
+	// "WebSocket API": every time field is then in microseconds). Other
+	// values mean the default. Events carry Unix nanoseconds either way.
+	TimeUnit time.Duration
 }
 
 // ErrDecoderPanic: the JSON decoder panicked on a message. The panic was
@@ -67,6 +75,7 @@ type Parser struct {
 	// struct that also classifies it).
 	predecoded bool
 	bareEv     schema.CanonicalEvent
+	tsScale    int64 // nanoseconds per unit of an integer time (Options.TimeUnit)
 }
 
 // envelope holds what a venue's envelope says for every message it carries:
@@ -176,6 +185,10 @@ func newParser(spec *venueSpec, events *pool.Pool[*schema.CanonicalEvent], sink 
 	}
 	p := &Parser{spec: spec, syms: o.Symbols}
 	p.venue, p.events, p.sink, p.keepRaw, p.log = spec.venue, events, sink, o.KeepRaw, o.Logger
+	p.tsScale = int64(time.Millisecond)
+	if o.TimeUnit == time.Microsecond {
+		p.tsScale = int64(time.Microsecond)
+	}
 	p.slots = make([]slot, len(spec.kinds))
 	for i := range spec.kinds {
 		p.slots[i] = spec.kinds[i].slot()
@@ -424,7 +437,9 @@ func (p *Parser) checkConn(ctx context.Context, conn, seq uint64, ingest int64) 
 	if p.spec.continuity != continuity.Coinbase || seq == 0 {
 		return true, nil
 	}
-	if conn != p.connID {
+	// The rule is also unset before the first frame of connection 0
+	// (HandleBytes): without it every sequence_num was accepted.
+	if conn != p.connID || p.conn.Rule != continuity.Coinbase {
 		p.conn, p.connID = continuity.Stream{Rule: continuity.Coinbase}, conn
 	}
 	r := p.conn.Step(continuity.IDs{Last: seq})

@@ -55,7 +55,7 @@ func TestStreamEndingMessages(t *testing.T) {
 			schema.ControlVenueError, 60012, "Invalid request", 0, 0},
 		{"okx connection limit", schema.VenueOKX,
 			`{"event":"channel-conn-count-error","channel":"orders","connCount":"30","connId":"a4d3ae55"}`,
-			schema.ControlVenueError, 0, "", 0, 0},
+			schema.ControlVenueError, 0, "channel-conn-count-error", 0, 0}, // no code or msg sent: the event names it
 		{"bybit op failure", schema.VenueBybit,
 			`{"success":false,"ret_msg":"error:handler not found","ret_code":10001,"conn_id":"cfn6p","req_id":"7","op":"subscribe"}`,
 			schema.ControlVenueError, 10001, "error:handler not found", 7, 0},

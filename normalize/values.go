@@ -31,6 +31,9 @@ func (n *num) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	if err := wantScalar(in); err != nil {
 		return err
 	}
+	if in.PeekKind() == 'n' { // null: not sent (it was a zero, sent)
+		return in.SkipValue()
+	}
 	n.ok = true
 	return n.v.UnmarshalJSONFrom(in)
 }

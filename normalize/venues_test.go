@@ -50,7 +50,7 @@ func TestVenueControlFixtures(t *testing.T) {
 		code  int64
 		text  string
 	}{
-		{cb, "error", schema.ControlVenueError, 0, 0, "Failed to subscribe"},
+		{cb, "error", schema.ControlVenueError, 0, 0, "Failed to subscribe: level2 is not a valid channel"}, // message: reason
 		{kr, "subscribe_error", schema.ControlVenueError, 12, 0, "Currency pair not supported"},
 		{ox, "error", schema.ControlVenueError, 0, 60012, `Invalid request: {"op": "subscribe", "argss":[{ "channel" : "books", "instId" : "BTC-USDT"}]}`},
 	}
