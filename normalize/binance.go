@@ -885,13 +885,13 @@ type bnErrorMsg struct {
 	ID    reqID `json:"id"`
 	Error object[struct {
 		Code integer `json:"code"`
-		Msg  string  `json:"msg"`
+		Msg  reason  `json:"msg"`
 	}] `json:"error"`
 }
 
 func (m *bnErrorMsg) fill(f *filler) {
 	c := &f.ev.Control
-	c.RequestID, c.Code, c.Reason = m.ID.v, m.Error.v.Code.v, m.Error.v.Msg
+	c.RequestID, c.Code, c.Reason = m.ID.v, m.Error.v.Code.v, f.p.reason(&m.Error.v.Msg)
 }
 
 // bnStreamEventMsg is a user-data or WS-API event that ends or degrades
@@ -913,13 +913,13 @@ func (m *bnStreamEventMsg) fill(f *filler) {
 // bnFlatErrorMsg is {"code":2,"msg":"Invalid request: …","id":1}.
 type bnFlatErrorMsg struct {
 	Code integer `json:"code"`
-	Msg  string  `json:"msg"`
+	Msg  reason  `json:"msg"`
 	ID   reqID   `json:"id"`
 }
 
 func (m *bnFlatErrorMsg) fill(f *filler) {
 	c := &f.ev.Control
-	c.Code, c.Reason, c.RequestID = m.Code.v, m.Msg, m.ID.v
+	c.Code, c.Reason, c.RequestID = m.Code.v, f.p.reason(&m.Msg), m.ID.v
 }
 
 // bnOrderAckMsg is a WS-API response to order.place or order.cancel:

@@ -320,20 +320,21 @@ func (m *bybitLiquidationMsg) fill(f *filler) {
 
 type bybitOpMsg struct {
 	ReqID   reqID   `json:"req_id"`
-	RetMsg  string  `json:"ret_msg"`
+	RetMsg  reason  `json:"ret_msg"`
 	RetCode integer `json:"ret_code"`
 	// The trade WebSocket spells them in camelCase.
 	TradeReqID   reqID   `json:"reqId"`
-	TradeRetMsg  string  `json:"retMsg"`
+	TradeRetMsg  reason  `json:"retMsg"`
 	TradeRetCode integer `json:"retCode"`
 }
 
 func (m *bybitOpMsg) fill(f *filler) {
 	c := &f.ev.Control
-	c.RequestID, c.Reason, c.Code = m.ReqID.v, m.RetMsg, m.RetCode.v
 	if m.TradeRetCode.ok {
-		c.RequestID, c.Reason, c.Code = m.TradeReqID.v, m.TradeRetMsg, m.TradeRetCode.v
+		c.RequestID, c.Reason, c.Code = m.TradeReqID.v, f.p.reason(&m.TradeRetMsg), m.TradeRetCode.v
+		return
 	}
+	c.RequestID, c.Reason, c.Code = m.ReqID.v, f.p.reason(&m.RetMsg), m.RetCode.v
 }
 
 // BybitSubscribe returns a v5 subscribe request for topics

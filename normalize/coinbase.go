@@ -269,21 +269,14 @@ func (m *cbCandleMsg) fill(f *filler) {
 }
 
 type cbErrorMsg struct {
-	Message string `json:"message"`
+	Message reason `json:"message"`
 	// Exchange errors add the detail here ("BTC-UST is not a valid
 	// product" to "Failed to subscribe"): it goes after the message.
-	Reason string `json:"reason"`
+	Reason reason `json:"reason"`
 }
 
 func (m *cbErrorMsg) fill(f *filler) {
-	switch {
-	case m.Reason == "":
-		f.ev.Control.Reason = m.Message
-	case m.Message == "":
-		f.ev.Control.Reason = m.Reason
-	default:
-		f.ev.Control.Reason = m.Message + ": " + m.Reason
-	}
+	f.ev.Control.Reason = f.p.reason(&m.Message, &m.Reason) // "message: reason"
 }
 
 // cbMatchMsg is an Exchange match: its side is the maker's.

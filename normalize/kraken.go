@@ -628,16 +628,17 @@ func (m *krV1TickerMsg) fill(f *filler) {
 type krMethodMsg struct {
 	ReqID        reqID  `json:"req_id"`
 	V1ReqID      reqID  `json:"reqid"`
-	Error        string `json:"error"`
-	ErrorMessage string `json:"errorMessage"`
+	Error        reason `json:"error"`
+	ErrorMessage reason `json:"errorMessage"`
 }
 
 func (m *krMethodMsg) fill(f *filler) {
 	c := &f.ev.Control
 	c.RequestID = either(m.ReqID.v, m.V1ReqID.v)
-	c.Reason = m.Error
-	if m.ErrorMessage != "" {
-		c.Reason = m.ErrorMessage
+	if !m.ErrorMessage.empty() {
+		c.Reason = f.p.reason(&m.ErrorMessage)
+	} else {
+		c.Reason = f.p.reason(&m.Error)
 	}
 }
 

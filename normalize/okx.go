@@ -284,7 +284,7 @@ func (m *okxMarkMsg) fill(f *filler) {
 type okxEventMsg struct {
 	ID    reqID   `json:"id"`
 	Code  integer `json:"code"`
-	Msg   string  `json:"msg"`
+	Msg   reason  `json:"msg"`
 	Event text    `json:"event"`
 	// A failed trade operation's "msg" may be empty; each order's
 	// sCode/sMsg say why (allocated on this rare error path only).
@@ -296,7 +296,7 @@ type okxEventMsg struct {
 
 func (m *okxEventMsg) fill(f *filler) {
 	c := &f.ev.Control
-	c.RequestID, c.Code, c.Reason = m.ID.v, m.Code.v, m.Msg
+	c.RequestID, c.Code, c.Reason = m.ID.v, m.Code.v, f.p.reason(&m.Msg)
 	if c.Kind != schema.ControlVenueError || c.Reason != "" {
 		return
 	}
@@ -307,7 +307,7 @@ func (m *okxEventMsg) fill(f *filler) {
 		}
 	}
 	// channel-conn-count-error has no code or msg: its event names it.
-	c.Reason = string(m.Event.bytes())
+	c.Reason = f.p.intern(m.Event.bytes())
 }
 
 // OKXSubscribe returns a v5 subscribe request for channel ("trades",

@@ -76,6 +76,51 @@ type Parser struct {
 	predecoded bool
 	bareEv     schema.CanonicalEvent
 	tsScale    int64 // nanoseconds per unit of an integer time (Options.TimeUnit)
+	// reasons interns the venue's free texts (error messages): a venue
+	// repeats the same few, so after the first of each a control event
+	// costs no allocation. Bounded by maxReasons; past that a new text is
+	// a string of its own.
+	reasons   map[string]string
+	reasonBuf []byte // joins two texts before they are interned
+}
+
+// maxReasons bounds a parser's table of interned free texts.
+const maxReasons = 256
+
+// reason returns the texts as one string ("a: b" when both are sent),
+// interned in the parser's bounded table.
+func (p *Parser) reason(texts ...*reason) string {
+	b := p.reasonBuf[:0]
+	for _, t := range texts {
+		if t.empty() {
+			continue
+		}
+		if len(b) > 0 {
+			b = append(b, ": "...)
+		}
+		b = append(b, t.bytes()...)
+	}
+	p.reasonBuf = b
+	return p.intern(b)
+}
+
+// intern returns b as a string from the parser's bounded table of free
+// texts.
+func (p *Parser) intern(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := p.reasons[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if p.reasons == nil {
+		p.reasons = make(map[string]string)
+	}
+	if len(p.reasons) < maxReasons {
+		p.reasons[s] = s
+	}
+	return s
 }
 
 // envelope holds what a venue's envelope says for every message it carries:

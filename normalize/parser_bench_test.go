@@ -197,8 +197,8 @@ func BenchmarkParse(b *testing.B) {
 }
 
 // TestEverySampleZeroAllocs: every sample that normalises into events
-// costs no allocation once its parser is warm (control messages included,
-// except venue errors, whose free-text reason is a new string).
+// costs no allocation once its parser is warm (control messages included;
+// venue errors with free-text reasons are in TestVenueErrorReasonsZeroAllocs).
 func TestEverySampleZeroAllocs(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("allocation counts: not with -short or -race")

@@ -250,7 +250,14 @@ func (o *object[T]) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 		return fieldErr(in, ErrMalformed, false)
 	}
 	o.ok = true
-	return json.UnmarshalDecode(in, &o.v)
+	// The object's bytes, decoded on their own: json.UnmarshalDecode on the
+	// running decoder allocates its state on every call, Unmarshal of a
+	// byte slice into a reused struct does not.
+	v, err := in.ReadValue()
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(v, &o.v)
 }
 
 // span is where a value lies in the input being decoded: a payload cut out
@@ -679,4 +686,54 @@ func secondsToNanos(x schema.Decimal) (int64, bool) {
 		frac *= 10
 	}
 	return ns + frac, true
+}
+
+// reason is a venue's free text — an error's message, a refusal's detail —
+// decoded into bytes the message struct holds, so that decoding it costs no
+// allocation; [Parser.reason] makes it the event's string. A text longer
+// than maxReason bytes is kept whole in long (an allocation, for the rare
+// long message). Absent or null, it is empty.
+type reason struct {
+	b    [maxReason]byte
+	n    uint16
+	long string
+}
+
+const maxReason = 256
+
+func (r *reason) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	if in.PeekKind() != '"' {
+		if in.PeekKind() == 'n' {
+			return in.SkipValue()
+		}
+		if err := in.SkipValue(); err != nil {
+			return err
+		}
+		return errWantString
+	}
+	v, err := in.ReadValue()
+	if err != nil {
+		return err
+	}
+	s, err := unquote(v, r.b[:0])
+	if err != nil {
+		return err
+	}
+	if len(s) > maxReason {
+		r.n, r.long = 0, string(s)
+		return nil
+	}
+	r.n, r.long = uint16(copy(r.b[:], s)), ""
+	return nil
+}
+
+// empty reports that no text was sent (or an empty one).
+func (r *reason) empty() bool { return r.n == 0 && r.long == "" }
+
+// bytes returns the text; it aliases r.
+func (r *reason) bytes() []byte {
+	if r.long != "" {
+		return []byte(r.long)
+	}
+	return r.b[:r.n]
 }
