@@ -137,6 +137,10 @@ func (o *orders) onEvent(e wsclient.Event) {
 		case schema.ConnClosed:
 			o.failPending(ErrClosed)
 		default:
+			if s.closing.Load() { // Close took the connection down
+				o.failPending(ErrClosed)
+				break
+			}
 			o.failPending(ErrDisconnected)
 		}
 	}
@@ -222,7 +226,8 @@ func (s *Session) publishState(e wsclient.Event) {
 //
 // Errors: [ErrNoCredentials]; a validation error; ctx's error (wrapped)
 // when the connection was not ready or the venue did not answer in time;
-// [ErrNotSent] when the write failed; [ErrDisconnected] when the
+// [ErrNotSent] when the write failed (with [ErrClosed] too when Close
+// closed the connection under it); [ErrDisconnected] when the
 // connection was lost while waiting, in which case the venue may or may
 // not have the order: its execution reports tell, after the reconnect.
 // The request id is in the returned Ack whenever one was assigned.
@@ -277,6 +282,9 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 	cancel()
 	if err != nil {
 		o.forget(id)
+		if s.closing.Load() { // the write failed because Close closed the connection
+			return Ack{RequestID: id}, fmt.Errorf("%w (%w: %w)", ErrClosed, ErrNotSent, err)
+		}
 		return Ack{RequestID: id}, fmt.Errorf("%w: %w", ErrNotSent, err)
 	}
 	select {

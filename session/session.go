@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meltica/meltica/dispatch"
@@ -178,6 +179,7 @@ type Session struct {
 	stop      context.CancelFunc
 	runWG     sync.WaitGroup
 	closeOnce sync.Once
+	closing   atomic.Bool // set as Close starts: a write that fails then is ErrClosed
 	closeErr  error
 	started   time.Time
 }
@@ -500,6 +502,7 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 // idempotent; it must not be called from a subscriber's handler or OnState.
 func (s *Session) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
+		s.closing.Store(true)
 		var errs []error
 		for _, sh := range s.shards {
 			errs = append(errs, sh.client.Close(ctx))
