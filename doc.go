@@ -10,12 +10,13 @@
 //
 //		venue ──WebSocket──▶ wsclient ──*schema.WsFrame──▶ normalize ──*schema.CanonicalEvent──▶ dispatch ──clone──▶ subscribers
 //
-//	 1. A wsclient connection's single reader goroutine takes a
-//	    *schema.WsFrame from its pool.Pool, reads the message into the
-//	    frame's reused buffer, stamps the receive time and calls the host's
-//	    frame handler. The reader owns the frame; it Puts it back as soon as
-//	    the handler returns, so the handler must not keep the frame or any
-//	    slice of its Data.
+//	 1. A wsclient connection's single reader goroutine takes one
+//	    *schema.WsFrame from its pool.Pool when the connection starts, reads
+//	    each message into the frame's reused buffer, stamps the receive time
+//	    (one clock read) and calls the host's frame handler. The reader owns
+//	    the frame: it reuses it for the next message once the handler returns
+//	    and Puts it back when the connection ends, so the handler must not
+//	    keep the frame or any slice of its Data.
 //	 2. The handler is usually a venue parser from normalize. It splits the
 //	    venue's envelope into *schema.ProviderRaw views that alias the frame
 //	    (no copy), decodes each message into a pooled *schema.CanonicalEvent
@@ -25,12 +26,17 @@
 //	    it returns.
 //	 3. The sink is normally a dispatch Dispatcher. Publish finds the
 //	    subscribers whose filters match (precomputed, not scanned), gives each
-//	    its own heap clone (schema.CanonicalEvent.Clone) on the lane of the
-//	    event's class — critical, coalescing or ordered — and Puts the pooled
-//	    original back at once, on every path.
+//	    its own heap copy on the lane of the event's class — critical,
+//	    coalescing or ordered — and Puts the pooled original back at once, on
+//	    every path. The copies of one publish come from one allocation; each
+//	    is its subscriber's alone.
 //	 4. A subscriber owns its clones: they are ordinary heap values, reclaimed
 //	    by the garbage collector, and a pool refuses them (Put of a clone
 //	    panics).
+//
+// Package session composes these steps for one venue (connections, parser,
+// books invalidated on loss, dispatcher, orders); a host may compose them
+// by hand instead.
 //
 // Orders go the other way: the host fills a pooled *schema.OrderRequest,
 // a venue encoder in normalize writes it through the connection, and the
