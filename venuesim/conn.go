@@ -236,6 +236,13 @@ func (c *conn) handleStreamRequest(msg []byte) {
 			}
 			names = append(names, s)
 		}
+		// A SUBSCRIBE's answer is queued before the new streams are switched
+		// on, so it reaches the client ahead of their first message (the
+		// same queue carries both); an UNSUBSCRIBE is answered once its
+		// streams are off.
+		if req.Method == "SUBSCRIBE" {
+			c.reply(result([]byte("null"), id))
+		}
 		c.mu.Lock()
 		for _, s := range names {
 			if req.Method == "SUBSCRIBE" {
@@ -245,7 +252,9 @@ func (c *conn) handleStreamRequest(msg []byte) {
 			}
 		}
 		c.mu.Unlock()
-		c.reply(result([]byte("null"), id))
+		if req.Method == "UNSUBSCRIBE" {
+			c.reply(result([]byte("null"), id))
+		}
 	case "LIST_SUBSCRIPTIONS":
 		c.mu.Lock()
 		list := make([]string, 0, len(c.subs))
