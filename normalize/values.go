@@ -143,20 +143,26 @@ type text struct {
 const maxText = 96
 
 func (t *text) UnmarshalJSONFrom(in *jsontext.Decoder) error {
-	if in.PeekKind() != '"' {
-		if in.PeekKind() == 'n' {
-			return in.SkipValue()
-		}
-		if err := in.SkipValue(); err != nil {
-			return err
-		}
-		return errWantString
-	}
-	v, err := in.ReadValue()
-	if err != nil {
+	v, err := readString(in)
+	if v == nil || err != nil {
 		return err
 	}
 	return t.set(v)
+}
+
+// readString reads a JSON string member: its quoted bytes (valid until the
+// decoder's next read), nil for null, errWantString for another kind.
+func readString(in *jsontext.Decoder) (jsontext.Value, error) {
+	if in.PeekKind() != '"' {
+		if in.PeekKind() == 'n' {
+			return nil, in.SkipValue()
+		}
+		if err := in.SkipValue(); err != nil {
+			return nil, err
+		}
+		return nil, errWantString
+	}
+	return in.ReadValue()
 }
 
 func (t *text) set(quoted []byte) error {
@@ -702,17 +708,8 @@ type reason struct {
 const maxReason = 256
 
 func (r *reason) UnmarshalJSONFrom(in *jsontext.Decoder) error {
-	if in.PeekKind() != '"' {
-		if in.PeekKind() == 'n' {
-			return in.SkipValue()
-		}
-		if err := in.SkipValue(); err != nil {
-			return err
-		}
-		return errWantString
-	}
-	v, err := in.ReadValue()
-	if err != nil {
+	v, err := readString(in)
+	if v == nil || err != nil {
 		return err
 	}
 	s, err := unquote(v, r.b[:0])
