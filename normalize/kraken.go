@@ -117,13 +117,7 @@ type krV1Frame struct {
 }
 
 func (v *krV1Frame) UnmarshalJSONFrom(in *jsontext.Decoder) error {
-	if in.PeekKind() != '[' {
-		if err := in.SkipValue(); err != nil {
-			return err
-		}
-		return errWantArray
-	}
-	if _, err := in.ReadToken(); err != nil {
+	if err := enter(in, '[', errWantArray); err != nil {
 		return err
 	}
 	for {
@@ -465,13 +459,7 @@ func (k *krFees) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 
 // first reads the first fee object's asset and qty, member by member.
 func (k *krFees) first(in *jsontext.Decoder) error {
-	if in.PeekKind() != '{' {
-		if err := in.SkipValue(); err != nil {
-			return err
-		}
-		return errWantArray
-	}
-	if _, err := in.ReadToken(); err != nil {
+	if err := enter(in, '{', errWantArray); err != nil {
 		return err
 	}
 	for {
@@ -552,13 +540,7 @@ type krTuple struct {
 }
 
 func (t *krTuple) UnmarshalJSONFrom(in *jsontext.Decoder) error {
-	if in.PeekKind() != '[' {
-		if err := in.SkipValue(); err != nil {
-			return err
-		}
-		return errWantArray
-	}
-	if _, err := in.ReadToken(); err != nil {
+	if err := enter(in, '[', errWantArray); err != nil {
 		return err
 	}
 	for pos := 0; ; pos++ {

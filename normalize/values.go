@@ -734,3 +734,16 @@ func (r *reason) bytes() []byte {
 	}
 	return r.b[:r.n]
 }
+
+// enter reads the opening token of a JSON value of kind ('[' or '{'); a
+// value of another kind is skipped and wrong returned.
+func enter(in *jsontext.Decoder, kind jsontext.Kind, wrong error) error {
+	if in.PeekKind() != kind {
+		if err := in.SkipValue(); err != nil {
+			return err
+		}
+		return wrong
+	}
+	_, err := in.ReadToken()
+	return err
+}
