@@ -237,27 +237,28 @@ func (v *Venue) generate() {
 	defer v.wg.Done()
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
-	var made uint64
 	begin := time.Now()
+	var made int64
 	buf := make([]byte, 0, 4096)
 	for {
 		select {
 		case <-v.ctx.Done():
 			return
-		case now := <-tick.C:
+		case <-tick.C:
+			// The clock is read here, not taken from the tick: a tick
+			// carries the time it was due, which on a loaded machine can
+			// precede begin (a negative count that, made unsigned, once
+			// stopped the generator for good).
+			now := time.Now()
 			if v.paused.Load() {
-				begin = now
-				made = 0
+				begin, made = now, 0
 				continue
 			}
-			due := uint64(now.Sub(begin).Seconds() * float64(v.opts.Rate))
+			due := messagesDue(now.Sub(begin), v.opts.Rate)
 			// A machine too busy to keep the rate does not owe the backlog:
 			// at most 100 ms of messages are made at once, and Close is
-			// heard between any two (the loop never caught up under -race on
-			// a loaded machine, and Close waited for it forever).
-			if burst := max(uint64(v.opts.Rate)/10, 1); due-made > burst && due > made {
-				made = due - burst
-			}
+			// heard between any two.
+			made = max(made, due-max(int64(v.opts.Rate)/10, 1))
 			for ; made < due; made++ {
 				if v.ctx.Err() != nil {
 					return
@@ -266,6 +267,16 @@ func (v *Venue) generate() {
 			}
 		}
 	}
+}
+
+// messagesDue is how many messages a venue making rate per second owes
+// after elapsed: never negative, exact in integers.
+func messagesDue(elapsed time.Duration, rate int) int64 {
+	if elapsed <= 0 {
+		return 0
+	}
+	s, ns := int64(elapsed/time.Second), int64(elapsed%time.Second)
+	return s*int64(rate) + ns*int64(rate)/int64(time.Second)
 }
 
 // step makes one market-data message on a random symbol and stream type and
