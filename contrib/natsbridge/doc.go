@@ -16,8 +16,9 @@
 //
 // (see Subject for the exact token rules; '-' in symbols is an ordinary
 // character for NATS). Market data and control events (gap markers,
-// connection states, venue control) go on core NATS; execution reports and
-// order acks go to a JetStream stream (StreamOptions).
+// connection states, venue control) go on core NATS; execution reports,
+// order acks and account updates (balances and positions) go to a
+// JetStream stream (StreamOptions).
 //
 // On a strategy host a Consumer subscribes to subjects, wildcards allowed
 // ("meltica.binance.>", "meltica.*.BTC-USDT.*"), takes an event from the
@@ -67,7 +68,11 @@
 //
 // # Execution reports: the guarantee
 //
-// Execution reports and order acks are never dropped by the bridge:
+// Execution reports and order acks are never dropped by the bridge, and
+// neither are account updates (schema.EventBalance, schema.EventPosition),
+// which travel the same way (what follows of reports holds for them; their
+// message id adds the asset or side, the place in the venue's message and
+// the update time):
 //
 //   - On the ingest node they wait in the Publisher's queue (a soft bound,
 //     PublisherOptions.ExecBound, past which it grows and raises the alarm)
