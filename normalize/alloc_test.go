@@ -103,19 +103,15 @@ func TestBinanceZeroAllocs(t *testing.T) {
 
 func fixed(b []byte) func(int) []byte { return func(int) []byte { return b } }
 
-// TestBinanceZeroAllocsEverySample runs every Binance fixture and shared
-// Binance file (account updates, execution reports and market data alike)
-// through the same steady-state check: once warmed up, a message costs no
-// allocation. The REST depth snapshot goes through HandleSnapshot.
+// TestBinanceZeroAllocsEverySample runs every Binance fixture (account
+// updates, execution reports, control and market data alike) through the
+// same steady-state check: once warmed up, a message costs no allocation.
+// The shared venue files are TestEverySampleZeroAllocs'.
 func TestBinanceZeroAllocsEverySample(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("allocation counts: not with -short or -race")
 	}
-	var files []string
-	for _, pattern := range []string{"testdata/binance/*.json", filepath.Join(sharedVenues, "binance_*")} {
-		m, _ := filepath.Glob(pattern)
-		files = append(files, m...)
-	}
+	files, _ := filepath.Glob("testdata/binance/*.json")
 	require.NotEmpty(t, files)
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
@@ -125,9 +121,6 @@ func TestBinanceZeroAllocsEverySample(t *testing.T) {
 			p := NewBinance(events, &putSink{events: events}, nil)
 			ctx := context.Background()
 			run := func() error { return p.HandleBytes(ctx, data, 1) }
-			if strings.HasSuffix(path, "binance_depth_snapshot.json") {
-				run = func() error { return p.HandleSnapshot(ctx, "NKNUSDT", data, 1) }
-			}
 			require.NoError(t, run(), "warm-up")
 			allocs := testing.AllocsPerRun(50, func() {
 				if err := run(); err != nil {

@@ -121,10 +121,9 @@ type bnMarginCallMsg struct {
 // reasonMarginCall is the Reason of a margin call's positions.
 const reasonMarginCall = "MARGIN_CALL"
 
-// binanceEntries publishes the entries of a message of split kind k.
-func (p *Parser) binanceEntries(ctx context.Context, k int, payload []byte, ingest int64) error {
-	st := p.state.(*bnState)
-	var name string
+// decode decodes a message of split kind k into st, its entries' places
+// into st.first and st.second, and returns the message's name.
+func (st *bnState) decode(p *Parser, k int, payload []byte) (name string, err error) {
 	var dec any
 	switch k {
 	case bnSplitAccountPosition:
@@ -141,7 +140,14 @@ func (p *Parser) binanceEntries(ctx context.Context, k int, payload []byte, inge
 		st.margin = bnMarginCallMsg{}
 		st.margin.P.bind(&st.second)
 	}
-	if err := p.unmarshal(payload, dec); err != nil {
+	return name, p.unmarshal(payload, dec)
+}
+
+// binanceEntries publishes the entries of a message of split kind k.
+func (p *Parser) binanceEntries(ctx context.Context, k int, payload []byte, ingest int64) error {
+	st := p.state.(*bnState)
+	name, err := st.decode(p, k, payload)
+	if err != nil {
 		return p.badDecode(name, err)
 	}
 	first, second := bnBalanceEntry, bnPositionEntry
