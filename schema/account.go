@@ -78,8 +78,9 @@ type Balance struct {
 	// balanceUpdate; USDⓈ-M "T", the transaction time); 0 when not sent.
 	UpdateTime int64
 	// Index and Count place the event in the venue message that carried
-	// it: the Index-th (from 0) of Count events, balances first, then
-	// positions.
+	// it: the Index-th (from 0) of Count entries, balances first, then
+	// positions. An entry the parser refused (a *normalize.ParseError)
+	// leaves its Index out; the others still come.
 	Index, Count uint32
 }
 
