@@ -224,6 +224,37 @@ var binanceConformance = map[string]func(t *testing.T, evs []*schema.CanonicalEv
 			IsolatedWallet: dec("0"), MarkPrice: dec("187.17127"), UnrealizedPnL: dec("-1.166074"), MaintMargin: dec("1.614445"),
 			CrossWallet: dec("3.16812045"), MarginCall: true, Reason: "MARGIN_CALL", Count: 1}, ev.Position)
 	},
+	"binance_futures_ORDER_TRADE_UPDATE_partial.json": func(t *testing.T, evs []*schema.CanonicalEvent) {
+		ev := one(t, evs, schema.EventExecReport, "BTC-USDT", 0, 1568879465651*ms)
+		x := ev.Exec
+		require.Equal(t, "TEST", x.ClientOrderID.String())
+		require.Equal(t, "8886774", x.VenueOrderID.String())
+		require.Equal(t, "12345678", x.TradeID.String())
+		require.Equal(t, schema.SideBuy, x.Side)
+		require.Equal(t, schema.ExecTrade, x.ExecType)
+		require.Equal(t, schema.StatusPartiallyFilled, x.Status)
+		requireDigits(t, "7100.50", x.LastFillPrice)
+		requireDigits(t, "0.001", x.LastFillQty)
+		requireDigits(t, "0.001", x.CumFillQty)
+		requireDigits(t, "0.001", x.RemainingQty)
+		requireDigits(t, "0.01000000", x.Fee)
+		require.Equal(t, "USDT", x.FeeAsset.String())
+		require.True(t, x.IsMaker)
+	},
+	"binance_futures_ORDER_TRADE_UPDATE_calculated.json": func(t *testing.T, evs []*schema.CanonicalEvent) {
+		// A liquidation's fill ("x":"CALCULATED"): a report with the
+		// execution type the schema has no name for, never dropped.
+		ev := one(t, evs, schema.EventExecReport, "BTC-USDT", 0, 1568879465651*ms)
+		x := ev.Exec
+		require.Equal(t, "autoclose-1234567890", x.ClientOrderID.String())
+		require.Equal(t, schema.ExecUnknown, x.ExecType)
+		require.Equal(t, schema.StatusFilled, x.Status)
+		require.Equal(t, schema.TIFIOC, x.TimeInForce)
+		requireDigits(t, "9910.12", x.AvgPrice)
+		requireDigits(t, "0.014", x.LastFillQty)
+		requireDigits(t, "0.000", x.RemainingQty)
+		requireDigits(t, "0.06937084", x.Fee)
+	},
 	"binance_futures_ACCOUNT_CONFIG_UPDATE_leverage.json": func(t *testing.T, evs []*schema.CanonicalEvent) {
 		ev := one(t, evs, schema.EventControl, "BTC-USDT", 0, 1611646737479*ms)
 		require.Equal(t, schema.Control{Kind: schema.ControlAccountConfig, Reason: "leverage", Value: 25}, ev.Control)
