@@ -51,8 +51,9 @@ import (
 // A message with several entries is decoded once, its entries found by
 // position, and each entry decoded on its own into the next event: an
 // entry that fails is dropped with its *ParseError, the others are still
-// published. With Options.KeepRaw an event's Raw is its entry, not the
-// whole message.
+// published; Stats.Messages counts each entry (a message with none counts
+// once). With Options.KeepRaw an event's Raw is its entry, not the whole
+// message.
 
 // bnState is the Binance parser's own state: the messages that are split
 // into entries, decoded here rather than in a kind's slot, and the batch
