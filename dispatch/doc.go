@@ -83,8 +83,9 @@
 // (see [SubscribeOptions]). Publish never waits for that goroutine, so a
 // slow subscriber never slows the publisher or the other subscribers.
 //
-//   - Critical: execution reports, order acks, connection states, control
-//     and the gap markers a venue parser publishes. FIFO, always delivered
+//   - Critical: execution reports, order acks, account updates (balances
+//     and positions), connection states, control and the gap markers a
+//     venue parser publishes (every [schema.EventType.Critical] type). FIFO, always delivered
 //     before any waiting market data and before the dispatcher's own gap
 //     markers, never dropped: an execution report waits at most for the
 //     handler call in progress plus the critical events queued ahead of

@@ -112,7 +112,7 @@
 //
 // # Pool exhaustion
 //
-// Execution reports, control and gap events wait for the event pool with the
+// Execution reports, account updates, control and gap events wait for the event pool with the
 // caller's ctx (they are never dropped otherwise). Market data does not wait:
 // on an exhausted pool coalescable events (best bid/offer, tickers, live
 // klines, mark prices) are dropped and counted, and ordered ones (trades,
@@ -229,7 +229,13 @@
 // the API key and a [Signer] ([NewHMACSigner], [NewEd25519Signer]) and
 // never print the secret. Execution reports come from Binance spot's
 // executionReport and USDⓈ-M's ORDER_TRADE_UPDATE as
-// schema.EventExecReport events. [ParseBinanceExchangeInfo] reads each
+// schema.EventExecReport events. Account updates are critical events too:
+// spot outboundAccountPosition, balanceUpdate and externalLockUpdate, and
+// USDⓈ-M ACCOUNT_UPDATE, become one schema.EventBalance per asset and one
+// schema.EventPosition per position (USDⓈ-M MARGIN_CALL positions with
+// Position.MarginCall), with their place in the venue's message (Index of
+// Count); USDⓈ-M ACCOUNT_CONFIG_UPDATE is a schema.EventControl of kind
+// schema.ControlAccountConfig (a symbol's leverage, or multi-assets mode). [ParseBinanceExchangeInfo] reads each
 // instrument's [InstrumentRules] (tick and step sizes, minimum and maximum
 // price, quantity and notional): [InstrumentRules.Check] validates an
 // order, [InstrumentRules.Round] puts it on the tick and step sizes,

@@ -39,7 +39,8 @@ func TestID(t *testing.T) {
 func TestEventTypeClasses(t *testing.T) {
 	t.Parallel()
 	coalescable := map[schema.EventType]bool{schema.EventBBO: true, schema.EventTicker: true, schema.EventKlineLive: true, schema.EventMarkPrice: true, schema.EventFundingRate: true}
-	critical := map[schema.EventType]bool{schema.EventExecReport: true, schema.EventOrderAck: true, schema.EventGap: true, schema.EventConnState: true, schema.EventControl: true}
+	critical := map[schema.EventType]bool{schema.EventExecReport: true, schema.EventOrderAck: true, schema.EventGap: true, schema.EventConnState: true, schema.EventControl: true,
+		schema.EventBalance: true, schema.EventPosition: true}
 	for et := schema.EventType(0); int(et) < schema.NumEventTypes; et++ {
 		assert.Equal(t, coalescable[et], et.Coalescable(), et.String())
 		assert.Equal(t, critical[et], et.Critical(), et.String())

@@ -46,7 +46,9 @@ type Options struct {
 	APIKey, APISecret string
 	// Balance is the quote-asset value an order may not exceed (price ×
 	// quantity); larger orders are rejected with INSUFFICIENT_BALANCE.
-	// Defaults to 1,000,000.
+	// The simulated account also starts with Balance units free of every
+	// asset of Symbols, which orders lock and fills move (see
+	// [Venue.Balance] and [Venue.Deposit]). Defaults to 1,000,000.
 	Balance int64
 }
 
@@ -84,15 +86,18 @@ func (o *Options) withDefaults() Options {
 
 // Stats counts what the venue did.
 type Stats struct {
-	Connections  uint64 // connections accepted, market and WS-API
-	Active       int64  // connections open now
-	Messages     uint64 // market-data messages made
-	Sent         uint64 // messages queued to connections (one per subscriber)
-	SlowDropped  uint64 // connections dropped for falling SendQueue behind
-	Orders       uint64 // order.place requests accepted
-	Rejected     uint64 // order requests answered with an error
-	ExecReports  uint64 // executionReport events sent
-	FaultsServed uint64 // faults injected into a connection
+	Connections uint64 // connections accepted, market and WS-API
+	Active      int64  // connections open now
+	Messages    uint64 // market-data messages made
+	Sent        uint64 // messages queued to connections (one per subscriber)
+	SlowDropped uint64 // connections dropped for falling SendQueue behind
+	Orders      uint64 // order.place requests accepted
+	Rejected    uint64 // order requests answered with an error
+	ExecReports uint64 // executionReport events sent
+	// AccountUpdates counts outboundAccountPosition and balanceUpdate
+	// events sent.
+	AccountUpdates uint64
+	FaultsServed   uint64 // faults injected into a connection
 }
 
 // Venue is a running simulated venue. Build it with Start.
@@ -111,21 +116,23 @@ type Venue struct {
 
 	gen wire // the market generator's payloads: its goroutine only
 
-	gapNext    atomic.Bool
-	paused     atomic.Bool
-	nextOrder  atomic.Uint64
-	connSeq    atomic.Uint64
-	connsTotal atomic.Uint64
-	active     atomic.Int64
-	messages   atomic.Uint64
-	sent       atomic.Uint64
-	slow       atomic.Uint64
-	orders     atomic.Uint64
-	rejected   atomic.Uint64
-	execs      atomic.Uint64
-	faults     atomic.Uint64
-	maxAge     atomic.Int64
-	uds        userDataLog
+	gapNext       atomic.Bool
+	paused        atomic.Bool
+	nextOrder     atomic.Uint64
+	connSeq       atomic.Uint64
+	connsTotal    atomic.Uint64
+	active        atomic.Int64
+	messages      atomic.Uint64
+	sent          atomic.Uint64
+	slow          atomic.Uint64
+	orders        atomic.Uint64
+	rejected      atomic.Uint64
+	execs         atomic.Uint64
+	faults        atomic.Uint64
+	acct          *account // under mkt.mu
+	accountEvents atomic.Uint64
+	maxAge        atomic.Int64
+	uds           userDataLog
 }
 
 type connKey struct{}
@@ -142,6 +149,7 @@ func Start(opts *Options) *Venue {
 		cancel: cancel,
 		conns:  map[*conn]struct{}{},
 	}
+	v.acct = newAccount(v.mkt, o.Balance)
 	v.maxAge.Store(int64(o.MaxConnAge))
 	v.nextOrder.Store(4293153)
 	mux := http.NewServeMux()
@@ -212,6 +220,7 @@ func (v *Venue) Stats() Stats {
 		Connections: v.connsTotal.Load(), Active: v.active.Load(), Messages: v.messages.Load(),
 		Sent: v.sent.Load(), SlowDropped: v.slow.Load(), Orders: v.orders.Load(),
 		Rejected: v.rejected.Load(), ExecReports: v.execs.Load(), FaultsServed: v.faults.Load(),
+		AccountUpdates: v.accountEvents.Load(),
 	}
 }
 

@@ -106,7 +106,7 @@ type ConsumerStats struct {
 	SlowDropped   uint64 // messages NATS dropped because this consumer fell behind
 	PoolDropped   uint64 // messages dropped because the event pool was exhausted (market data shows in gap markers)
 	Malformed     uint64 // messages that did not decode (dropped; execution reports are terminated)
-	ExecDelivered uint64 // execution reports and order acks published to the dispatcher
+	ExecDelivered uint64 // execution reports, order acks and account updates published to the dispatcher
 	ExecDuplicate uint64 // redeliveries dropped because the id was already handed on
 	AckErrors     uint64 // acks the server did not confirm (the report may come again, then dropped as a duplicate)
 	ExecReturned  uint64 // reports delivered to a consumer closing, handed back (Nak) for its next incarnation

@@ -71,7 +71,7 @@ type PublisherOptions struct {
 type PublisherStats struct {
 	Published      uint64 // market data and control messages handed to NATS
 	Dropped        uint64 // of those, refused by NATS (reconnect buffer full, connection closed); consumers see gap markers for ordered streams
-	ExecQueued     uint64 // execution reports and order acks queued for the stream
+	ExecQueued     uint64 // execution reports, order acks and account updates queued for the stream
 	ExecStored     uint64 // of those, acknowledged by the stream
 	ExecDuplicates uint64 // of those stored, recognised by the stream as already stored (same message id)
 	ExecRetries    uint64 // failed attempts to store one, retried
@@ -207,9 +207,11 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	p.published.Add(1)
 }
 
-// msgID is the message id of an execution report or ack, built from what
-// tells one report of an order from another: the same report published
-// twice gets the same id and is stored once.
+// msgID is the message id of an execution report, ack or account update,
+// built from what tells one report of an order from another (and one
+// balance or position of a venue message from the next: asset, side,
+// place in the message, update time): the same event published twice gets
+// the same id and is stored once.
 func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 	x := &ev.Exec
 	b := append(p.idBuf[:0], ev.Venue...)
@@ -226,6 +228,26 @@ func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 	b = strconv.AppendUint(append(b, '|'), ev.SeqProvider, 10)
 	b = strconv.AppendInt(append(b, '|'), ev.ExchangeTS, 10)
 	b = strconv.AppendInt(append(b, '|'), ev.Control.Code, 10)
+	switch ev.Type {
+	case schema.EventBalance:
+		a := &ev.Balance
+		b = append(append(b, '|'), a.Asset.Bytes()...)
+		b = append(append(b, '|'), a.Kind.String()...)
+		b = strconv.AppendUint(append(b, '|'), uint64(a.Index), 10)
+		b = strconv.AppendUint(append(b, '|'), uint64(a.Count), 10)
+		b = strconv.AppendInt(append(b, '|'), a.UpdateTime, 10)
+		b = a.Delta.AppendTo(append(b, '|'))
+		b = a.Free.AppendTo(append(b, '|'))
+		b = a.Wallet.AppendTo(append(b, '|'))
+	case schema.EventPosition:
+		q := &ev.Position
+		b = append(append(b, '|'), q.Side.String()...)
+		b = strconv.AppendUint(append(b, '|'), uint64(q.Index), 10)
+		b = strconv.AppendUint(append(b, '|'), uint64(q.Count), 10)
+		b = strconv.AppendInt(append(b, '|'), q.UpdateTime, 10)
+		b = q.Amount.AppendTo(append(b, '|'))
+		b = strconv.AppendBool(append(b, '|'), q.MarginCall)
+	}
 	p.idBuf = b
 	return string(b)
 }
