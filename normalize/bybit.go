@@ -80,7 +80,7 @@ var bybitSpec = venueSpec{
 		byAck:            {name: "op", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[bybitOpMsg]},
 		byError:          {name: "op", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[bybitOpMsg]},
 		// Private topics (bybit_private.go): execution reports.
-		byOrder: {name: "order", typ: schema.EventExecReport, slot: newSlot[bybitOrderMsg]},
+		byOrder: {name: "order", typ: schema.EventExecReport, slot: newWideSlot[bybitOrderMsg]},
 		byExec:  {name: "execution", typ: schema.EventExecReport, slot: newSlot[bybitExecMsg]},
 	},
 	newState: func() any { return new(bybitEnvelope) },

@@ -50,13 +50,15 @@ func FetchBybitInstruments(ctx context.Context, client *http.Client, baseURL, ca
 // ParseBybitInstruments reads one page of Bybit's instrument list
 // {"retCode":0,"retMsg":"OK","result":{"category","list":[…],
 // "nextPageCursor"}}, ready for [Symbols.Load]. Rules (Bybit v5 "Get
-// Instruments Info"): priceFilter.tickSize is TickSize (minPrice and
-// maxPrice, derivatives only, MinPrice and MaxPrice);
-// lotSizeFilter.minOrderQty and maxOrderQty are MinQty and MaxQty; the
-// step is qtyStep (derivatives) or basePrecision (spot); the minimum
-// notional is minNotionalValue (linear) or minOrderAmt (spot, with
-// maxOrderAmt as MaxNotional). A perpetual (contractType LinearPerpetual or
-// InversePerpetual) gets Contract "PERP"; a dated future's contract is its
+// Instruments Info"): priceFilter.tickSize is TickSize, and minPrice and
+// maxPrice (derivatives) MinPrice and MaxPrice. Derivatives:
+// lotSizeFilter.qtyStep is StepSize, minOrderQty and maxOrderQty MinQty and
+// MaxQty, minNotionalValue (linear) MinNotional. Spot: basePrecision is
+// StepSize, maxLimitOrderQty (else maxOrderQty) MaxQty and minOrderAmt
+// MinNotional; spot's minOrderQty is not used (Bybit: "deprecated, no
+// longer check minOrderQty, check minOrderAmt instead"), so MinQty stays
+// zero. A perpetual (contractType LinearPerpetual or InversePerpetual)
+// gets Contract "PERP"; a dated future's or option's contract is its
 // symbol's suffix ("BTCUSDT-27DEC24").
 //
 // A retCode other than 0 is a [*RESTError]; a malformed answer or value a
@@ -87,7 +89,7 @@ func parseBybitInstruments(data []byte) ([]Instrument, string, error) {
 					MinOrderQty      string `json:"minOrderQty"`
 					MaxOrderQty      string `json:"maxOrderQty"`
 					MinOrderAmt      string `json:"minOrderAmt"`
-					MaxOrderAmt      string `json:"maxOrderAmt"`
+					MaxLimitOrderQty string `json:"maxLimitOrderQty"`
 					MinNotionalValue string `json:"minNotionalValue"`
 				} `json:"lotSizeFilter"`
 			} `json:"list"`
@@ -113,19 +115,19 @@ func parseBybitInstruments(data []byte) ([]Instrument, string, error) {
 			in.Contract = "PERP"
 		}
 		r, lf, pf := &in.Rules, &d.LotSizeFilter, &d.PriceFilter
-		step, stepName := lf.QtyStep, "qtyStep"
-		if step == "" {
-			step, stepName = lf.BasePrecision, "basePrecision"
+		fields := []ruleField{{"tickSize", pf.TickSize, &r.TickSize}, {"minPrice", pf.MinPrice, &r.MinPrice}, {"maxPrice", pf.MaxPrice, &r.MaxPrice}}
+		if lf.QtyStep != "" { // derivatives
+			fields = append(fields, ruleField{"qtyStep", lf.QtyStep, &r.StepSize}, ruleField{"minOrderQty", lf.MinOrderQty, &r.MinQty},
+				ruleField{"maxOrderQty", lf.MaxOrderQty, &r.MaxQty}, ruleField{"minNotionalValue", lf.MinNotionalValue, &r.MinNotional})
+		} else { // spot
+			maxQty, maxName := lf.MaxLimitOrderQty, "maxLimitOrderQty"
+			if maxQty == "" {
+				maxQty, maxName = lf.MaxOrderQty, "maxOrderQty"
+			}
+			fields = append(fields, ruleField{"basePrecision", lf.BasePrecision, &r.StepSize}, ruleField{maxName, maxQty, &r.MaxQty},
+				ruleField{"minOrderAmt", lf.MinOrderAmt, &r.MinNotional})
 		}
-		minNotional, minNotionalName := lf.MinNotionalValue, "minNotionalValue"
-		if minNotional == "" {
-			minNotional, minNotionalName = lf.MinOrderAmt, "minOrderAmt"
-		}
-		err := setRules(schema.VenueBybit, "instruments-info", d.Symbol,
-			ruleField{"tickSize", pf.TickSize, &r.TickSize}, ruleField{"minPrice", pf.MinPrice, &r.MinPrice},
-			ruleField{"maxPrice", pf.MaxPrice, &r.MaxPrice}, ruleField{stepName, step, &r.StepSize},
-			ruleField{"minOrderQty", lf.MinOrderQty, &r.MinQty}, ruleField{"maxOrderQty", lf.MaxOrderQty, &r.MaxQty},
-			ruleField{minNotionalName, minNotional, &r.MinNotional}, ruleField{"maxOrderAmt", lf.MaxOrderAmt, &r.MaxNotional})
+		err := setRules(schema.VenueBybit, "instruments-info", d.Symbol, fields...)
 		if err != nil {
 			return nil, "", err
 		}

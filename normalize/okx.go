@@ -65,7 +65,7 @@ var okxSpec = venueSpec{
 		oxAck:       {name: "event", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[okxEventMsg]},
 		oxError:     {name: "event", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[okxEventMsg]},
 		oxStatus:    {name: "event", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[okxEventMsg]},
-		oxOrders:    {name: "orders", typ: schema.EventExecReport, slot: newSlot[okxOrderMsg]}, // private: okx_private.go
+		oxOrders:    {name: "orders", typ: schema.EventExecReport, slot: newWideSlot[okxOrderMsg]}, // private: okx_private.go
 	},
 	newState: func() any { return new(okxEnvelope) },
 	split:    okxSplit,

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
+
 	"github.com/meltica/meltica/schema"
 )
 
@@ -45,4 +48,32 @@ func execCumQuote(x *schema.Execution) {
 	if q, err := x.AvgPrice.Mul(x.CumFillQty); err == nil {
 		x.CumQuoteQty = q
 	}
+}
+
+// wideSlot holds the decode struct of a message of many members (OKX's
+// orders push has about 55, Bybit's order about 50). goccy refuses
+// duplicate names by remembering an object's names, in a map allocated for
+// every object of more than 32: such messages are decoded with duplicate
+// names allowed (the last one wins, as in encoding/json), which costs no
+// allocation. Venues send each name once.
+type wideSlot[M any, P interface {
+	*M
+	message
+}] struct{ slotOf[M, P] }
+
+func newWideSlot[M any, P interface {
+	*M
+	message
+}]() slot {
+	return &wideSlot[M, P]{}
+}
+
+// wideOpts is a slice made once: a variadic argument list built per call
+// would be allocated per call.
+var wideOpts = []json.Options{jsontext.AllowDuplicateNames(true)}
+
+func (s *wideSlot[M, P]) decode(p *Parser, in []byte, _ *schema.CanonicalEvent) error {
+	var zero M
+	s.m = zero
+	return p.unmarshal(in, P(&s.m), wideOpts...)
 }
