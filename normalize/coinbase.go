@@ -140,7 +140,7 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 		}
 	}
 	k, ok := coinbaseChannels[string(env.Channel.bytes())]
-	if !ok {
+	if !ok || string(env.Type.bytes()) == "error" { // an error may name any channel ("user": authentication failure)
 		if string(env.Type.bytes()) == "error" {
 			return p.run(ctx, cbError, data, nil, ingest)
 		}

@@ -125,7 +125,7 @@ const maxCoinbaseOrders = 1 << 16
 type cbOrders struct {
 	conn uint64
 	m    map[string]*cbFilled // pointers: a known order is updated without a map assignment (which would copy its key)
-	full bool // an order was not followed: an unknown order's growth is no fill
+	full bool                 // an order was not followed: an unknown order's growth is no fill
 }
 
 type cbFilled struct{ qty, value, fees schema.Decimal }

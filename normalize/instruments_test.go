@@ -132,8 +132,8 @@ const bybitLinearPage2 = `{"retCode":0,"retMsg":"OK","result":{"category":"linea
 
 func TestFetchBybitInstruments(t *testing.T) {
 	v := newRESTVenue(t, map[string]string{
-		BybitInstrumentsInfo + "?category=spot&limit=1000":   bybitSpotInstruments,
-		BybitInstrumentsInfo + "?category=linear&limit=1000": bybitLinearPage1,
+		BybitInstrumentsInfo + "?category=spot&limit=1000":                                                 bybitSpotInstruments,
+		BybitInstrumentsInfo + "?category=linear&limit=1000":                                               bybitLinearPage1,
 		BybitInstrumentsInfo + "?category=linear&cursor=first%253DBTCUSDT%2526last%253DBTCUSDT&limit=1000": bybitLinearPage2,
 	})
 	ctx := context.Background()
@@ -170,7 +170,7 @@ func TestFetchBybitInstruments(t *testing.T) {
 	require.Equal(t, int64(10001), re.Code)
 	require.Equal(t, "params error: category is invalid", re.Msg)
 	for body, want := range map[string]error{
-		`{"retMsg":"OK","result":{"list":[]}}`:                                                            ErrMissingField,
+		`{"retMsg":"OK","result":{"list":[]}}`: ErrMissingField,
 		`{"retCode":0,"result":{"list":[{"symbol":"BTCUSDT","baseCoin":"BTC","quoteCoin":"USDT","priceFilter":{"tickSize":"x"}}]}}`: nil,
 		`[1,2]`: ErrMalformed,
 		`{"retCode":0,"result":{"list":[{"symbol":"BTCUSDT","baseCoin":"BTC"}]}}`: ErrMissingField,
@@ -270,7 +270,7 @@ func TestFetchCoinbaseInstruments(t *testing.T) {
 	for body, want := range map[string]error{
 		`{"error":"x"}`: ErrMissingField,
 		`{"products":[{"product_id":"BTC-USD","base_currency_id":"BTC","quote_currency_id":"USD","base_increment":"0.0.1"}]}`: nil,
-		`[{"id":"BTC-USD","base_currency":"BTC","quote_currency":"USD","quote_increment":"-1"}]`:                            ErrNegative,
+		`[{"id":"BTC-USD","base_currency":"BTC","quote_currency":"USD","quote_increment":"-1"}]`:                              ErrNegative,
 		`{"products":[`: ErrMalformed,
 	} {
 		v.set(CoinbaseAdvancedProducts, body, http.StatusOK)
