@@ -18,8 +18,9 @@ func CoinbaseSymbolRules() SymbolRules { return SymbolRules{Delimiter: '-'} }
 // NewCoinbase returns a parser of the Coinbase Advanced Trade market data
 // feed (market_trades, ticker, ticker_batch, l2_data, candles, heartbeats,
 // subscriptions, and the authenticated user channel's orders as execution
-// reports: see cbUserOrderMsg and [CoinbaseSubscribeUser]) and of the older Coinbase Exchange feed (match,
-// last_match, ticker, snapshot, l2update, heartbeat, subscriptions). One
+// reports: see cbUserOrderMsg and [CoinbaseSubscribeUser]) and of the older
+// Coinbase Exchange feed (match, last_match, ticker, snapshot, l2update,
+// heartbeat, subscriptions). One
 // Advanced Trade frame may carry several events, and each event several
 // trades or tickers: every one becomes an event of its own. It takes events
 // from events and hands them to sink, and panics when either is nil.

@@ -49,17 +49,6 @@ func (v *restVenue) set(key, body string, status int) {
 	v.answers[key], v.status = body, status
 }
 
-func rule(t *testing.T, ins []Instrument, symbol string) InstrumentRules {
-	t.Helper()
-	for _, in := range ins {
-		if in.Symbol == symbol {
-			return in.Rules
-		}
-	}
-	t.Fatalf("no instrument %s in %+v", symbol, ins)
-	return InstrumentRules{}
-}
-
 // OKX v5 "Get instruments": a spot pair and a linear swap, trimmed from
 // the documented answer's shape.
 const okxSpotInstruments = `{"code":"0","msg":"","data":[{"alias":"","baseCcy":"BTC","category":"1","ctMult":"","ctType":"","ctVal":"","ctValCcy":"","expTime":"","instFamily":"","instId":"BTC-USDT","instType":"SPOT","lever":"10","listTime":"1606468572000","lotSz":"0.00000001","maxIcebergSz":"9999999999.0000000000000000","maxLmtAmt":"1000000","maxLmtSz":"9999999999","maxMktAmt":"1000000","maxMktSz":"","maxStopSz":"","maxTriggerSz":"9999999999.0000000000000000","maxTwapSz":"9999999999.0000000000000000","minSz":"0.00001","optType":"","quoteCcy":"USDT","settleCcy":"","state":"live","stk":"","tickSz":"0.1","uly":""}]}`
