@@ -31,6 +31,11 @@ import (
 //     Qty, RemainingQty, CumFillQty, CumQuoteQty, AvgPrice ("" is not sent).
 //   - updatedTime is ExchangeTS and TransactTime, createdTime OrderCreated.
 //   - rejectReason (EC_NoError is none) or cancelType: RejectReason.
+//
+// When a cancel meets a fill, Bybit sends Filled twice (Bybit "Order": the
+// second with cancelType CancelByUser and rejectReason
+// EC_OrigClOrdIDDoesNotExist): two reports with the same cumulative
+// values, neither of them a fill.
 type bybitOrderMsg struct {
 	Symbol       text    `json:"symbol"`
 	OrderID      ident   `json:"orderId"`

@@ -87,8 +87,9 @@ var (
 )
 
 type krState struct {
-	env krEnvelope
-	v1  krV1Frame
+	env    krEnvelope
+	v1     krV1Frame
+	orders krOrders // the executions channel's open orders (kraken_private.go)
 }
 
 // krEnvelope is a v2 channel message ("channel", "data"), a v2 method

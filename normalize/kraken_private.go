@@ -41,6 +41,16 @@ import (
 //     paid) are FeeAsset and Fee. liquidity_ind "m" is IsMaker.
 //   - timestamp is ExchangeTS and TransactTime; the frame's sequence the
 //     SeqProvider.
+//
+// Kraken sends only what changed: a "new" names the order, its status and
+// the time, no symbol, side or quantity; a "canceled" adds the cumulative
+// fill. The parser keeps, per connection, each open order's last known
+// fields (symbol, client id, side, type, time in force, quantity, prices,
+// cumulative fill, status) and completes every report of the order with
+// those the message leaves out, so each report is whole (as Binance's
+// are). An order is forgotten once its status is final; at most
+// maxKrakenOrders are followed per parser (beyond that, a new order's
+// reports carry only what Kraken sent).
 type krExecMsg struct {
 	Symbol       text   `json:"symbol"`
 	OrderID      ident  `json:"order_id"`
@@ -164,7 +174,82 @@ func (m *krExecMsg) fill(f *filler) {
 	x.IsMaker = string(m.LiquidityInd.bytes()) == "m"
 	f.id(&x.FeeAsset, m.Fees.Asset)
 	f.decimal(&x.Fee, m.Fees.Qty)
+	if f.err == nil {
+		f.p.state.(*krState).orders.complete(f.p.raw.ConnID, f.ev, m)
+	}
 	execDerive(f)
+}
+
+// maxKrakenOrders bounds the orders a Kraken parser follows.
+const maxKrakenOrders = 1 << 16
+
+// krOrders holds the last known fields of each open order of one
+// connection, to complete Kraken's partial execution reports.
+type krOrders struct {
+	conn uint64
+	m    map[string]*krOrder // pointers: a known order is updated without a map assignment
+}
+
+// krOrder is what Kraken may leave out of an order's later reports.
+type krOrder struct {
+	symbol                    string
+	clOrdID                   schema.ID
+	side                      schema.Side
+	typ                       schema.OrderType
+	tif                       schema.TimeInForce
+	status                    schema.OrderStatus
+	qty, price, stop          schema.Decimal
+	cumQty, cumCost, avgPrice schema.Decimal
+}
+
+// complete fills what m left out of ev from the order's earlier reports,
+// then remembers the order as ev now has it.
+func (o *krOrders) complete(conn uint64, ev *schema.CanonicalEvent, m *krExecMsg) {
+	if o.m == nil || o.conn != conn { // a new connection: its snapshot restates the open orders
+		if o.m == nil {
+			o.m = make(map[string]*krOrder)
+		}
+		clear(o.m)
+		o.conn = conn
+	}
+	x := &ev.Exec
+	id := x.VenueOrderID.Bytes()
+	at, known := o.m[string(id)]
+	if known {
+		keep(!m.Symbol.ok, &ev.Symbol, at.symbol)
+		keep(!m.ClOrdID.ok, &x.ClientOrderID, at.clOrdID)
+		keep(!m.Side.ok, &x.Side, at.side)
+		keep(!m.OrderType.ok, &x.Type, at.typ)
+		keep(!m.TimeInForce.ok, &x.TimeInForce, at.tif)
+		keep(!m.OrderStatus.ok, &x.Status, at.status)
+		keep(!m.OrderQty.ok, &x.Qty, at.qty)
+		keep(!m.LimitPrice.ok, &x.Price, at.price)
+		keep(!m.StopPrice.ok, &x.StopPrice, at.stop)
+		keep(!m.CumQty.ok, &x.CumFillQty, at.cumQty)
+		keep(!m.CumCost.ok, &x.CumQuoteQty, at.cumCost)
+		keep(!m.AvgPrice.ok, &x.AvgPrice, at.avgPrice)
+	}
+	switch {
+	case x.Status.Final():
+		if known {
+			delete(o.m, string(id))
+		}
+		return
+	case !known && len(o.m) >= maxKrakenOrders:
+		return
+	case !known:
+		at = new(krOrder) // the order's first report: its key and state are allocated, once per order
+		o.m[string(id)] = at
+	}
+	*at = krOrder{symbol: ev.Symbol, clOrdID: x.ClientOrderID, side: x.Side, typ: x.Type, tif: x.TimeInForce, status: x.Status,
+		qty: x.Qty, price: x.Price, stop: x.StopPrice, cumQty: x.CumFillQty, cumCost: x.CumQuoteQty, avgPrice: x.AvgPrice}
+}
+
+// keep sets *dst to v when the message left the field out.
+func keep[T any](missing bool, dst *T, v T) {
+	if missing {
+		*dst = v
+	}
 }
 
 // Kraken's enum spellings (Kraken Spot WebSocket API v2, "Executions").

@@ -436,3 +436,60 @@ func TestPrivateBuildersRefuse(t *testing.T) {
 }
 
 func errAs[T error](err error, target *T) bool { return errors.As(err, target) }
+
+// TestKrakenExecutionsComplete: Kraken's "Executions" examples in order —
+// pending_new (whole), new (order id, status and time only), trade — each
+// report is whole: the later ones carry the symbol, side, quantity and
+// price of the first; a finished order is forgotten, and a new connection
+// starts afresh.
+func TestKrakenExecutionsComplete(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(sharedVenues, name))
+		require.NoError(t, err)
+		return b
+	}
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	sink := &recSink{events: events}
+	p := NewKraken(events, sink, nil)
+	ctx := context.Background()
+	feed := func(conn uint64, b []byte) schema.CanonicalEvent {
+		t.Helper()
+		sink.got = nil
+		require.NoError(t, p.HandleFrame(ctx, &schema.WsFrame{Data: b, ConnID: conn, ReceivedAt: 42}))
+		require.Len(t, sink.got, 1)
+		return *sink.got[0]
+	}
+	newMsg := []byte(`{"channel":"executions","type":"update","data":[{"timestamp":"2023-09-22T10:33:05.709982Z","order_status":"new","exec_type":"new","order_userref":3,"order_id":"OK4GJX-KSTLS-7DZZO5"}],"sequence":9}`)
+	feed(1, read("kraken_v2_executions_pending_new.json"))
+	ev := feed(1, newMsg)
+	x := ev.Exec
+	require.Equal(t, "BTC-USD", ev.Symbol, "completed from the pending_new report")
+	require.Equal(t, schema.StatusNew, x.Status)
+	require.Equal(t, schema.ExecNew, x.ExecType)
+	require.Equal(t, schema.SideSell, x.Side)
+	require.Equal(t, schema.OrderTypeLimit, x.Type)
+	requireDigits(t, "0.005", x.Qty)
+	requireDigits(t, "26500.0", x.Price)
+	requireDigits(t, "0.005", x.RemainingQty)
+
+	ev = feed(1, read("kraken_v2_executions_trade.json"))
+	x = ev.Exec
+	requireDigits(t, "0.005", x.Qty, "the trade names no order_qty: the order's")
+	requireDigits(t, "26500.0", x.Price)
+	require.True(t, x.RemainingQty.IsZero(), x.RemainingQty.String())
+	require.Equal(t, schema.StatusPartiallyFilled, x.Status)
+
+	cancel := []byte(`{"channel":"executions","type":"update","data":[{"timestamp":"2023-09-22T10:34:00.000000Z","order_status":"canceled","exec_type":"canceled","cum_qty":0.005,"cum_cost":132.9995,"avg_price":26599.9,"reason":"User requested","order_id":"OK4GJX-KSTLS-7DZZO5"}],"sequence":11}`)
+	ev = feed(1, cancel)
+	require.Equal(t, "BTC-USD", ev.Symbol)
+	require.Equal(t, schema.StatusCanceled, ev.Exec.Status)
+	require.Equal(t, "User requested", ev.Exec.RejectReason)
+	require.Empty(t, p.state.(*krState).orders.m, "a finished order is forgotten")
+
+	// On another connection the order is unknown until its snapshot.
+	feed(1, read("kraken_v2_executions_pending_new.json"))
+	ev = feed(2, newMsg)
+	require.Empty(t, ev.Symbol)
+	require.True(t, ev.Exec.Qty.IsZero())
+	require.Zero(t, events.Stats().InUse)
+}
