@@ -185,3 +185,32 @@ func TestCoinbaseJWT(t *testing.T) {
 	_, err = ParseCoinbaseKey(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))
 	require.ErrorIs(t, err, ErrBadValue)
 }
+
+// TestPrivateAnswers: the venues' answers to a login, an auth or a private
+// subscription are control events: acks, or venue errors with the code.
+func TestPrivateAnswers(t *testing.T) {
+	tests := []struct {
+		venue schema.Venue
+		msg   string
+		kind  schema.ControlKind
+		code  int64
+		reqID uint64
+	}{
+		{ox, `{"event":"login","code":"0","msg":"","connId":"a4d3ae55"}`, schema.ControlSubscribeAck, 0, 0},
+		{ox, `{"event":"error","code":"60009","msg":"Login failed.","connId":"a4d3ae55"}`, schema.ControlVenueError, 60009, 0},
+		{ox, `{"event":"subscribe","arg":{"channel":"orders","instType":"ANY"},"connId":"a4d3ae55"}`, schema.ControlSubscribeAck, 0, 0},
+		{by, `{"success":false,"ret_msg":"error:request expired","op":"auth","conn_id":"x","req_id":"9"}`, schema.ControlVenueError, 0, 9},
+		{kr, `{"method":"subscribe","result":{"channel":"executions","maxratecount":125,"snap_orders":true,"snap_trades":true},"success":true,"time_in":"2023-10-16T13:18:35.303171Z","time_out":"2023-10-16T13:18:35.318297Z","req_id":5}`, schema.ControlSubscribeAck, 0, 5},
+		{kr, `{"error":"EAccount:Invalid permissions","method":"subscribe","success":false,"time_in":"2023-10-16T13:18:35.303171Z","time_out":"2023-10-16T13:18:35.318297Z","req_id":6}`, schema.ControlVenueError, 0, 6},
+		{cb, `{"type":"error","message":"authentication failure","channel":"user"}`, schema.ControlVenueError, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.venue)+" "+tt.kind.String(), func(t *testing.T) {
+			evs, err := parseOne(t, tt.venue, []byte(tt.msg))
+			require.NoError(t, err)
+			c := control(t, evs, tt.venue, tt.kind)
+			require.Equal(t, tt.code, c.Code)
+			require.Equal(t, tt.reqID, c.RequestID)
+		})
+	}
+}
