@@ -37,24 +37,24 @@ import (
 // EC_OrigClOrdIDDoesNotExist): two reports with the same cumulative
 // values, neither of them a fill.
 type bybitOrderMsg struct {
-	Symbol       text    `json:"symbol"`
-	OrderID      ident   `json:"orderId"`
-	OrderLinkID  ident   `json:"orderLinkId"`
-	Side         text    `json:"side"`
-	OrderType    text    `json:"orderType"`
-	TimeInForce  text    `json:"timeInForce"`
-	OrderStatus  text    `json:"orderStatus"`
-	Price        optNum  `json:"price"`
-	Qty          optNum  `json:"qty"`
-	TriggerPrice optNum  `json:"triggerPrice"`
-	LeavesQty    optNum  `json:"leavesQty"`
-	CumExecQty   optNum  `json:"cumExecQty"`
-	CumExecValue optNum  `json:"cumExecValue"`
-	AvgPrice     optNum  `json:"avgPrice"`
-	RejectReason reason  `json:"rejectReason"`
-	CancelType   text    `json:"cancelType"`
-	CreatedTime  integer `json:"createdTime"`
-	UpdatedTime  integer `json:"updatedTime"`
+	Symbol       text       `json:"symbol"`
+	OrderID      ident      `json:"orderId"`
+	OrderLinkID  ident      `json:"orderLinkId"`
+	Side         text       `json:"side"`
+	OrderType    text       `json:"orderType"`
+	TimeInForce  text       `json:"timeInForce"`
+	OrderStatus  text       `json:"orderStatus"`
+	Price        optNum     `json:"price"`
+	Qty          optNum     `json:"qty"`
+	TriggerPrice optNum     `json:"triggerPrice"`
+	LeavesQty    optNum     `json:"leavesQty"`
+	CumExecQty   optNum     `json:"cumExecQty"`
+	CumExecValue optNum     `json:"cumExecValue"`
+	AvgPrice     optNum     `json:"avgPrice"`
+	RejectReason reason     `json:"rejectReason"`
+	CancelType   text       `json:"cancelType"`
+	CreatedTime  optInteger `json:"createdTime"`
+	UpdatedTime  optInteger `json:"updatedTime"`
 }
 
 var (
@@ -104,8 +104,8 @@ func (m *bybitOrderMsg) fill(f *filler) {
 	f.price(&x.CumFillQty, "cumExecQty", m.CumExecQty.num)
 	f.price(&x.CumQuoteQty, "cumExecValue", m.CumExecValue.num)
 	f.price(&x.AvgPrice, "avgPrice", m.AvgPrice.num)
-	f.millis(&f.main, "updatedTime", m.UpdatedTime)
-	f.millis(&x.OrderCreated, "createdTime", m.CreatedTime)
+	f.millis(&f.main, "updatedTime", m.UpdatedTime.integer)
+	f.millis(&x.OrderCreated, "createdTime", m.CreatedTime.integer)
 	x.TransactTime = f.main
 	switch {
 	case !m.RejectReason.empty() && string(m.RejectReason.bytes()) != "EC_NoError":
@@ -134,22 +134,22 @@ func (m *bybitOrderMsg) fill(f *filler) {
 //     FutureSpread are fills (ExecTrade); Funding is not, and keeps
 //     ExecType Unknown with its fee in Fee.
 type bybitExecMsg struct {
-	Symbol      text    `json:"symbol"`
-	OrderID     ident   `json:"orderId"`
-	OrderLinkID ident   `json:"orderLinkId"`
-	Side        text    `json:"side"`
-	OrderType   text    `json:"orderType"`
-	OrderPrice  optNum  `json:"orderPrice"`
-	OrderQty    optNum  `json:"orderQty"`
-	LeavesQty   optNum  `json:"leavesQty"`
-	ExecID      ident   `json:"execId"`
-	ExecPrice   optNum  `json:"execPrice"`
-	ExecQty     optNum  `json:"execQty"`
-	ExecFee     optNum  `json:"execFee"`
-	FeeCurrency ident   `json:"feeCurrency"`
-	ExecType    text    `json:"execType"`
-	ExecTime    integer `json:"execTime"`
-	IsMaker     flag    `json:"isMaker"`
+	Symbol      text       `json:"symbol"`
+	OrderID     ident      `json:"orderId"`
+	OrderLinkID ident      `json:"orderLinkId"`
+	Side        text       `json:"side"`
+	OrderType   text       `json:"orderType"`
+	OrderPrice  optNum     `json:"orderPrice"`
+	OrderQty    optNum     `json:"orderQty"`
+	LeavesQty   optNum     `json:"leavesQty"`
+	ExecID      ident      `json:"execId"`
+	ExecPrice   optNum     `json:"execPrice"`
+	ExecQty     optNum     `json:"execQty"`
+	ExecFee     optNum     `json:"execFee"`
+	FeeCurrency ident      `json:"feeCurrency"`
+	ExecType    text       `json:"execType"`
+	ExecTime    optInteger `json:"execTime"`
+	IsMaker     flag       `json:"isMaker"`
 }
 
 func (m *bybitExecMsg) fill(f *filler) {
@@ -171,7 +171,7 @@ func (m *bybitExecMsg) fill(f *filler) {
 	f.decimal(&x.Fee, m.ExecFee.num)
 	f.id(&x.FeeAsset, m.FeeCurrency)
 	x.IsMaker = m.IsMaker.v
-	f.millis(&f.main, "execTime", m.ExecTime)
+	f.millis(&f.main, "execTime", m.ExecTime.integer)
 	x.TransactTime = f.main
 	f.execRemaining("leavesQty", m.LeavesQty.num)
 	x.Status = schema.StatusPartiallyFilled

@@ -42,29 +42,29 @@ import (
 //     OrderCreated. CumQuoteQty is avgPx × accFillSz.
 //   - cancelSourceReason, or msg for a failed amendment: RejectReason.
 type okxOrderMsg struct {
-	InstID             text    `json:"instId"`
-	OrdID              ident   `json:"ordId"`
-	ClOrdID            ident   `json:"clOrdId"`
-	TradeID            ident   `json:"tradeId"`
-	Px                 optNum  `json:"px"`
-	Sz                 optNum  `json:"sz"`
-	TgtCcy             text    `json:"tgtCcy"`
-	OrdType            text    `json:"ordType"`
-	Side               text    `json:"side"`
-	FillPx             optNum  `json:"fillPx"`
-	FillSz             optNum  `json:"fillSz"`
-	FillTime           integer `json:"fillTime"`
-	FillFee            optNum  `json:"fillFee"`
-	FillFeeCcy         ident   `json:"fillFeeCcy"`
-	ExecType           text    `json:"execType"`
-	AccFillSz          optNum  `json:"accFillSz"`
-	AvgPx              optNum  `json:"avgPx"`
-	State              text    `json:"state"`
-	AmendResult        text    `json:"amendResult"`
-	CancelSourceReason reason  `json:"cancelSourceReason"`
-	Msg                reason  `json:"msg"`
-	CTime              integer `json:"cTime"`
-	UTime              integer `json:"uTime"`
+	InstID             text       `json:"instId"`
+	OrdID              ident      `json:"ordId"`
+	ClOrdID            ident      `json:"clOrdId"`
+	TradeID            ident      `json:"tradeId"`
+	Px                 optNum     `json:"px"`
+	Sz                 optNum     `json:"sz"`
+	TgtCcy             text       `json:"tgtCcy"`
+	OrdType            text       `json:"ordType"`
+	Side               text       `json:"side"`
+	FillPx             optNum     `json:"fillPx"`
+	FillSz             optNum     `json:"fillSz"`
+	FillTime           optInteger `json:"fillTime"`
+	FillFee            optNum     `json:"fillFee"`
+	FillFeeCcy         ident      `json:"fillFeeCcy"`
+	ExecType           text       `json:"execType"`
+	AccFillSz          optNum     `json:"accFillSz"`
+	AvgPx              optNum     `json:"avgPx"`
+	State              text       `json:"state"`
+	AmendResult        text       `json:"amendResult"`
+	CancelSourceReason reason     `json:"cancelSourceReason"`
+	Msg                reason     `json:"msg"`
+	CTime              optInteger `json:"cTime"`
+	UTime              optInteger `json:"uTime"`
 }
 
 var (
@@ -104,8 +104,8 @@ func (m *okxOrderMsg) fill(f *filler) {
 	}
 	f.price(&x.CumFillQty, "accFillSz", m.AccFillSz.num)
 	f.price(&x.AvgPrice, "avgPx", m.AvgPx.num)
-	f.millis(&f.main, "uTime", m.UTime)
-	f.millis(&x.OrderCreated, "cTime", m.CTime)
+	f.millis(&f.main, "uTime", m.UTime.integer)
+	f.millis(&x.OrderCreated, "cTime", m.CTime.integer)
 	x.TransactTime = f.main
 	switch {
 	case m.FillSz.ok && m.FillSz.v.Sign() > 0:
@@ -118,7 +118,7 @@ func (m *okxOrderMsg) fill(f *filler) {
 		}
 		f.id(&x.FeeAsset, m.FillFeeCcy)
 		x.IsMaker = string(m.ExecType.bytes()) == "M"
-		f.millis(&x.TransactTime, "fillTime", m.FillTime)
+		f.millis(&x.TransactTime, "fillTime", m.FillTime.integer)
 	case string(m.AmendResult.bytes()) == "0":
 		x.ExecType = schema.ExecAmendment
 	default:

@@ -77,3 +77,23 @@ func (s *wideSlot[M, P]) decode(p *Parser, in []byte, _ *schema.CanonicalEvent) 
 	s.m = zero
 	return p.unmarshal(in, P(&s.m), wideOpts...)
 }
+
+// optInteger is an integer where "" means not sent, as OKX sends the times
+// of what did not happen (fillTime of a push that is no fill).
+type optInteger struct{ integer }
+
+func (n *optInteger) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	v, err := in.ReadValue()
+	if err != nil {
+		return err
+	}
+	if string(v) == `""` || string(v) == "null" {
+		return nil
+	}
+	x, ok := parseInt(unquoted(v))
+	if !ok {
+		return errWantInteger
+	}
+	n.v, n.ok = x, true
+	return nil
+}

@@ -493,3 +493,44 @@ func TestKrakenExecutionsComplete(t *testing.T) {
 	require.True(t, ev.Exec.Qty.IsZero())
 	require.Zero(t, events.Stats().InUse)
 }
+
+// TestPrivateFixtures: the fuzz seeds of the private channels normalise.
+func TestPrivateFixtures(t *testing.T) {
+	tests := []struct {
+		venue  schema.Venue
+		name   string
+		status schema.OrderStatus
+		exec   schema.ExecType
+		check  func(t *testing.T, ev *schema.CanonicalEvent)
+	}{
+		{ox, "orders_canceled", schema.StatusCanceled, schema.ExecCanceled, func(t *testing.T, ev *schema.CanonicalEvent) {
+			require.Equal(t, "Order canceled by user", ev.Exec.RejectReason)
+			requireDigits(t, "1.0", ev.Exec.RemainingQty)
+			require.True(t, ev.Exec.Fee.IsZero())
+		}},
+		{by, "order_untriggered", schema.StatusPendingNew, schema.ExecPendingNew, func(t *testing.T, ev *schema.CanonicalEvent) {
+			requireDigits(t, "70000.00", ev.Exec.StopPrice)
+			require.Equal(t, "tp-1", ev.Exec.ClientOrderID.String())
+		}},
+		{kr, "executions_canceled", schema.StatusCanceled, schema.ExecCanceled, func(t *testing.T, ev *schema.CanonicalEvent) {
+			require.Equal(t, "User requested", ev.Exec.RejectReason)
+			require.Equal(t, uint64(2), ev.SeqProvider)
+		}},
+		{cb, "user_update_fill", schema.StatusFilled, schema.ExecTrade, func(t *testing.T, ev *schema.CanonicalEvent) {
+			requireDigits(t, "0.001", ev.Exec.LastFillQty)
+			require.Zero(t, ev.Exec.LastFillPrice.Cmp(dec("68900.5")), ev.Exec.LastFillPrice.String())
+			requireDigits(t, "0.41", ev.Exec.Fee)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.venue)+" "+tt.name, func(t *testing.T) {
+			evs, err := parseOne(t, tt.venue, venueFixture(t, tt.venue, tt.name))
+			require.NoError(t, err)
+			require.Len(t, evs, 1)
+			require.Equal(t, schema.EventExecReport, evs[0].Type)
+			require.Equal(t, tt.status, evs[0].Exec.Status)
+			require.Equal(t, tt.exec, evs[0].Exec.ExecType)
+			tt.check(t, evs[0])
+		})
+	}
+}
