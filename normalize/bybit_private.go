@@ -91,7 +91,7 @@ func (m *bybitOrderMsg) fill(f *filler) {
 	f.id(&x.VenueOrderID, m.OrderID)
 	f.id(&x.ClientOrderID, m.OrderLinkID)
 	f.side(&x.Side, "side", &m.Side)
-	f.status(&x.Status, "orderStatus", bybitStatuses, &m.OrderStatus)
+	f.status(&x.Status, "orderStatus", bybitStatuses, &m.OrderStatus, false) // no fill here: the execution topic's
 	x.ExecType = enum(bybitStatusExecs, &m.OrderStatus)
 	x.Type = enum(bybitOrderTypes, &m.OrderType)
 	x.TimeInForce = enum(bybitTIFs, &m.TimeInForce)

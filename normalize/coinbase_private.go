@@ -40,7 +40,8 @@ import (
 //     or PartiallyFilled once cumulative_quantity > 0), FILLED,
 //     CANCEL_QUEUED (PendingCancel), CANCELLED, EXPIRED, FAILED
 //     (Rejected). Any other word is a *ParseError wrapping
-//     ErrUnknownStatus.
+//     ErrUnknownStatus; no fill is lost by it, as the order's growth is
+//     reported by its next report.
 //   - order_side BUY, SELL; order_type LIMIT, MARKET, STOP_LIMIT (either
 //     spelling: "Limit", "Stop Limit"); time_in_force
 //     GOOD_UNTIL_CANCELLED and GOOD_UNTIL_DATE_TIME (GTC),
@@ -138,7 +139,9 @@ func (m *cbUserOrderMsg) fill(f *filler) {
 	f.id(&x.VenueOrderID, m.OrderID)
 	f.id(&x.ClientOrderID, m.ClientID)
 	f.side(&x.Side, "order_side", &m.Side)
-	f.status(&x.Status, "status", coinbaseStatuses, &m.Status)
+	// An unknown status drops the report before its growth is recorded:
+	// the next report of the order carries the fill.
+	f.status(&x.Status, "status", coinbaseStatuses, &m.Status, false)
 	x.Type = enum(coinbaseOrderTypes, &m.OrderType)
 	if m.PostOnly.v && x.Type == schema.OrderTypeLimit {
 		x.Type = schema.OrderTypeLimitMaker

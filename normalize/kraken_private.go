@@ -27,9 +27,10 @@ import (
 //
 //   - order_id, cl_ord_id, trade_id: VenueOrderID, ClientOrderID, TradeID.
 //   - order_status: pending_new, new, partially_filled, filled, canceled,
-//     expired. Any other word is a *ParseError wrapping ErrUnknownStatus;
-//     a report without one (some exec types send none) keeps
-//     StatusUnknown.
+//     expired. Any other word is a *ParseError wrapping ErrUnknownStatus,
+//     unless the report carries a fill (last_qty > 0: then PartiallyFilled,
+//     or Filled once cum_qty reaches the order's quantity); a report
+//     without one keeps the order's last known status.
 //   - exec_type: pending_new, new, trade, filled (Trade), canceled,
 //     expired, amended (Amendment), restated and iceberg_refill
 //     (Replaced); others (status, …) stay Unknown.
@@ -159,7 +160,7 @@ func (m *krExecMsg) fill(f *filler) {
 	}
 	x.TimeInForce = enum(krakenTIFs, &m.TimeInForce)
 	x.ExecType = enum(krakenExecTypes, &m.ExecType)
-	f.status(&x.Status, "order_status", krakenStatuses, &m.OrderStatus)
+	derive := f.status(&x.Status, "order_status", krakenStatuses, &m.OrderStatus, m.LastQty.ok && m.LastQty.v.Sign() > 0)
 	f.price(&x.Qty, "order_qty", m.OrderQty)
 	f.price(&x.Price, "limit_price", m.LimitPrice)
 	f.price(&x.StopPrice, "stop_price", m.StopPrice)
@@ -175,7 +176,7 @@ func (m *krExecMsg) fill(f *filler) {
 	f.id(&x.FeeAsset, m.Fees.Asset)
 	f.decimal(&x.Fee, m.Fees.Qty)
 	if f.err == nil {
-		f.p.state.(*krState).orders.complete(f.p.raw.ConnID, f.ev, m)
+		f.p.state.(*krState).orders.complete(f.p.raw.ConnID, f.ev, m, derive)
 	}
 	execDerive(f)
 }
@@ -204,7 +205,7 @@ type krOrder struct {
 
 // complete fills what m left out of ev from the order's earlier reports,
 // then remembers the order as ev now has it.
-func (o *krOrders) complete(conn uint64, ev *schema.CanonicalEvent, m *krExecMsg) {
+func (o *krOrders) complete(conn uint64, ev *schema.CanonicalEvent, m *krExecMsg, derive bool) {
 	if o.m == nil || o.conn != conn { // a new connection: its snapshot restates the open orders
 		if o.m == nil {
 			o.m = make(map[string]*krOrder)
@@ -221,13 +222,16 @@ func (o *krOrders) complete(conn uint64, ev *schema.CanonicalEvent, m *krExecMsg
 		keep(!m.Side.ok, &x.Side, at.side)
 		keep(!m.OrderType.ok, &x.Type, at.typ)
 		keep(!m.TimeInForce.ok, &x.TimeInForce, at.tif)
-		keep(!m.OrderStatus.ok, &x.Status, at.status)
+		keep(!m.OrderStatus.ok && !derive, &x.Status, at.status)
 		keep(!m.OrderQty.ok, &x.Qty, at.qty)
 		keep(!m.LimitPrice.ok, &x.Price, at.price)
 		keep(!m.StopPrice.ok, &x.StopPrice, at.stop)
 		keep(!m.CumQty.ok, &x.CumFillQty, at.cumQty)
 		keep(!m.CumCost.ok, &x.CumQuoteQty, at.cumCost)
 		keep(!m.AvgPrice.ok, &x.AvgPrice, at.avgPrice)
+	}
+	if derive {
+		x.Status = fillStatus(x)
 	}
 	switch {
 	case x.Status.Final():

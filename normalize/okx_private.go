@@ -23,7 +23,9 @@ import (
 //   - ordId, clOrdId, tradeId: VenueOrderID, ClientOrderID, TradeID.
 //   - state: live is New, partially_filled PartiallyFilled, filled Filled,
 //     canceled and mmp_canceled (market maker protection) Canceled. Any
-//     other word is a *ParseError wrapping ErrUnknownStatus.
+//     other word is a *ParseError wrapping ErrUnknownStatus, unless the
+//     push carries a fill (then PartiallyFilled, or Filled once accFillSz
+//     reaches sz).
 //   - ExecType: Trade when the push carries a fill (fillSz > 0), otherwise
 //     from the state (New, Canceled), or Amendment for an amendResult of "0"
 //     (succeeded).
@@ -95,7 +97,8 @@ func (m *okxOrderMsg) fill(f *filler) {
 	f.id(&x.VenueOrderID, m.OrdID)
 	f.id(&x.ClientOrderID, m.ClOrdID)
 	f.side(&x.Side, "side", &m.Side)
-	f.status(&x.Status, "state", okxStatuses, &m.State)
+	fill := m.FillSz.ok && m.FillSz.v.Sign() > 0
+	derive := f.status(&x.Status, "state", okxStatuses, &m.State, fill)
 	t := okxOrderTypes[string(m.OrdType.bytes())]
 	x.Type, x.TimeInForce = t.typ, t.tif
 	f.price(&x.Price, "px", m.Px.num)
@@ -107,8 +110,11 @@ func (m *okxOrderMsg) fill(f *filler) {
 	f.millis(&f.main, "uTime", m.UTime.integer)
 	f.millis(&x.OrderCreated, "cTime", m.CTime.integer)
 	x.TransactTime = f.main
+	if derive {
+		x.Status = fillStatus(x)
+	}
 	switch {
-	case m.FillSz.ok && m.FillSz.v.Sign() > 0:
+	case fill:
 		x.ExecType = schema.ExecTrade
 		f.id(&x.TradeID, m.TradeID)
 		f.price(&x.LastFillQty, "fillSz", m.FillSz.num)

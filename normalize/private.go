@@ -14,22 +14,41 @@ import (
 // parser does not know. The report is dropped with a [*ParseError] (its
 // Field the venue's status key) rather than delivered with a status a
 // strategy could misread; the error names the word so that the mapping can
-// be extended.
+// be extended. A report that carries a fill is not dropped: its status is
+// derived from its quantities (PartiallyFilled, or Filled once the
+// cumulative fill reaches the order's quantity).
 var ErrUnknownStatus = errors.New("normalize: unknown order status")
 
 // status sets an order status from the venue's word; a word the table does
-// not name is a *ParseError wrapping ErrUnknownStatus. An absent key leaves
-// dst unchanged.
-func (f *filler) status(dst *schema.OrderStatus, field string, words map[string]schema.OrderStatus, t *text) {
+// not name is a *ParseError wrapping ErrUnknownStatus — unless the report
+// carries a fill (fill true): a fill is never dropped for a word the parser
+// does not know, and status then reports derive, for the caller to set the
+// status from the quantities ([fillStatus]). An absent key leaves dst
+// unchanged.
+func (f *filler) status(dst *schema.OrderStatus, field string, words map[string]schema.OrderStatus, t *text, fill bool) (derive bool) {
 	if !t.ok {
-		return
+		return false
 	}
 	s, ok := words[string(t.bytes())]
-	if !ok {
+	switch {
+	case ok:
+		*dst = s
+	case fill:
+		return true
+	default:
 		f.fail(field, fmt.Errorf("%w %q", ErrUnknownStatus, t.bytes())) // allocates on this error path only
-		return
 	}
-	*dst = s
+	return false
+}
+
+// fillStatus is the status a fill implies when the venue's word is not
+// known: Filled once the cumulative fill reaches the order's quantity,
+// PartiallyFilled otherwise.
+func fillStatus(x *schema.Execution) schema.OrderStatus {
+	if x.Qty.Sign() > 0 && x.CumFillQty.Cmp(x.Qty) >= 0 {
+		return schema.StatusFilled
+	}
+	return schema.StatusPartiallyFilled
 }
 
 // execRemaining sets the remaining quantity from the venue's own field

@@ -186,7 +186,7 @@ func parseOne(t *testing.T, venue schema.Venue, msgs ...[]byte) ([]*schema.Canon
 // ErrUnknownStatus that names the venue's key; nothing is published.
 func TestPrivateStatuses(t *testing.T) {
 	okx := func(state, extra string) []byte {
-		return []byte(`{"arg":{"channel":"orders","instType":"SPOT"},"data":[{"instId":"BTC-USDT","ordId":"1","clOrdId":"c1","side":"sell","ordType":"limit","px":"100","sz":"2","accFillSz":"0","state":"` + state + `","uTime":"1700000000000","cTime":"1700000000000"` + extra + `}]}`)
+		return []byte(`{"arg":{"channel":"orders","instType":"SPOT"},"data":[{"instId":"BTC-USDT","ordId":"1","clOrdId":"c1","side":"sell","ordType":"limit","px":"100","sz":"2","state":"` + state + `","uTime":"1700000000000","cTime":"1700000000000"` + extra + `}]}`)
 	}
 	bybit := func(status string) []byte {
 		return []byte(`{"topic":"order.spot","creationTime":1,"data":[{"symbol":"BTCUSDT","orderId":"o1","orderLinkId":"l1","side":"Buy","orderType":"Limit","timeInForce":"PostOnly","orderStatus":"` + status + `","price":"100","qty":"2","leavesQty":"2","cumExecQty":"0","updatedTime":"1700000000000"}]}`)
@@ -209,6 +209,10 @@ func TestPrivateStatuses(t *testing.T) {
 		{ox, okx("mmp_canceled", ""), schema.StatusCanceled, schema.ExecCanceled, ""},
 		{ox, okx("live", `,"amendResult":"0"`), schema.StatusNew, schema.ExecAmendment, ""},
 		{ox, okx("partially_canceled", ""), 0, 0, "state"},
+		// A fill is never dropped for an unknown word: its status comes from
+		// the quantities (nautilus_trader's ws_orders_unknown_state_fill).
+		{ox, okx("future_state", `,"fillSz":"0.5","fillPx":"100","tradeId":"7","accFillSz":"0.5"`), schema.StatusPartiallyFilled, schema.ExecTrade, ""},
+		{ox, okx("future_state", `,"fillSz":"2","fillPx":"100","tradeId":"7","accFillSz":"2"`), schema.StatusFilled, schema.ExecTrade, ""},
 		{by, bybit("New"), schema.StatusNew, schema.ExecNew, ""},
 		{by, bybit("PartiallyFilled"), schema.StatusPartiallyFilled, schema.ExecUnknown, ""},
 		{by, bybit("Filled"), schema.StatusFilled, schema.ExecUnknown, ""},
@@ -226,6 +230,8 @@ func TestPrivateStatuses(t *testing.T) {
 		{kr, kraken("canceled"), schema.StatusCanceled, schema.ExecNew, ""},
 		{kr, kraken("expired"), schema.StatusExpired, schema.ExecNew, ""},
 		{kr, kraken("open"), 0, 0, "order_status"},
+		{kr, []byte(`{"channel":"executions","type":"update","data":[{"order_id":"O-1","symbol":"BTC/USD","exec_type":"trade","order_status":"closing","order_qty":1,"last_qty":0.4,"last_price":100,"cum_qty":0.4,"timestamp":"2023-09-22T10:33:05.709982Z"}],"sequence":3}`),
+			schema.StatusPartiallyFilled, schema.ExecTrade, ""},
 		{cb, coinbase("PENDING"), schema.StatusPendingNew, schema.ExecPendingNew, ""},
 		{cb, coinbase("QUEUED"), schema.StatusPendingNew, schema.ExecPendingNew, ""},
 		{cb, coinbase("OPEN"), schema.StatusNew, schema.ExecNew, ""},
