@@ -540,3 +540,18 @@ func TestPrivateFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestWideMessagesRefuseDuplicateNames: the wide messages are decoded with
+// duplicate names allowed, but their envelope's pass has already refused a
+// message that names a member twice.
+func TestWideMessagesRefuseDuplicateNames(t *testing.T) {
+	for venue, msg := range map[schema.Venue]string{
+		ox: `{"arg":{"channel":"orders"},"data":[{"instId":"BTC-USDT","ordId":"1","state":"live","state":"filled"}]}`,
+		by: `{"topic":"order","data":[{"symbol":"BTCUSDT","orderId":"1","orderStatus":"New","orderStatus":"Filled"}]}`,
+		cb: `{"channel":"user","events":[{"type":"update","orders":[{"order_id":"1","product_id":"BTC-USD","status":"OPEN","status":"FILLED"}]}]}`,
+	} {
+		evs, err := parseOne(t, venue, []byte(msg))
+		require.ErrorIs(t, err, ErrMalformed, string(venue))
+		require.Empty(t, evs)
+	}
+}
