@@ -15,8 +15,10 @@ import (
 const OKXInstruments = "/api/v5/public/instruments"
 
 // FetchOKXInstruments gets GET {baseURL}/api/v5/public/instruments?instType=
-// instType (SPOT, MARGIN, SWAP, FUTURES or OPTION) with client
-// (http.DefaultClient when nil) and parses it with [ParseOKXInstruments].
+// instType (SPOT, MARGIN, SWAP or FUTURES) with client (http.DefaultClient
+// when nil) and parses it with [ParseOKXInstruments]. OKX answers OPTION
+// only for one instrument family (a query this call does not send): get
+// that list yourself and parse it with ParseOKXInstruments.
 func FetchOKXInstruments(ctx context.Context, client *http.Client, baseURL, instType string) ([]Instrument, error) {
 	data, err := getREST(ctx, client, baseURL+OKXInstruments+"?instType="+url.QueryEscape(instType), schema.VenueOKX, "instruments")
 	if err != nil {

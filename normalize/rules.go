@@ -22,7 +22,8 @@ type InstrumentRules struct {
 	// ContractSize is the base quantity one contract stands for, on venues
 	// whose derivative orders count contracts (OKX ctVal, Coinbase futures'
 	// contract_size); quantities and the bounds above are then in
-	// contracts. Zero: quantities are in the base asset.
+	// contracts, and Check's notional (price × quantity) is per contract
+	// size, not in the quote asset. Zero: quantities are in the base asset.
 	ContractSize schema.Decimal
 }
 
