@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"time"
@@ -133,6 +134,11 @@ func (m *bybitOrderMsg) fill(f *filler) {
 //     AdlTrade, BustTrade, BlockTrade, MovePosition, Delivery, Settle,
 //     FutureSpread are fills (ExecTrade); Funding is not, and keeps
 //     ExecType Unknown with its fee in Fee.
+//
+// The "execution.fast" topic (Bybit v5 "Fast Execution": derivatives, Trade
+// only) sends fewer fields: no leavesQty, order quantity or fee. Its
+// reports are ExecTrade with the cross sequence seq as SeqProvider and no
+// status (StatusUnknown): the order topic says where the order stands.
 type bybitExecMsg struct {
 	Symbol      text       `json:"symbol"`
 	OrderID     ident      `json:"orderId"`
@@ -150,13 +156,15 @@ type bybitExecMsg struct {
 	ExecType    text       `json:"execType"`
 	ExecTime    optInteger `json:"execTime"`
 	IsMaker     flag       `json:"isMaker"`
+	Seq         integer    `json:"seq"` // execution.fast
 }
 
 func (m *bybitExecMsg) fill(f *filler) {
 	x := &f.ev.Exec
+	fast := bytes.HasPrefix(f.p.raw.Stream, []byte("execution.fast"))
 	f.need("orderId", m.OrderID.ok)
 	f.need("execQty", m.ExecQty.ok)
-	f.need("leavesQty", m.LeavesQty.ok)
+	f.need("leavesQty", m.LeavesQty.ok || fast)
 	f.symbol("symbol", &m.Symbol)
 	f.id(&x.VenueOrderID, m.OrderID)
 	f.id(&x.ClientOrderID, m.OrderLinkID)
@@ -164,6 +172,10 @@ func (m *bybitExecMsg) fill(f *filler) {
 	f.side(&x.Side, "side", &m.Side)
 	x.Type = enum(bybitOrderTypes, &m.OrderType)
 	x.ExecType = enum(bybitExecTypes, &m.ExecType)
+	if fast {
+		x.ExecType = schema.ExecTrade
+		f.seq(&f.ev.SeqProvider, m.Seq)
+	}
 	f.price(&x.Price, "orderPrice", m.OrderPrice.num)
 	f.price(&x.Qty, "orderQty", m.OrderQty.num)
 	f.price(&x.LastFillPrice, "execPrice", m.ExecPrice.num)
@@ -173,9 +185,12 @@ func (m *bybitExecMsg) fill(f *filler) {
 	x.IsMaker = m.IsMaker.v
 	f.millis(&f.main, "execTime", m.ExecTime.integer)
 	x.TransactTime = f.main
+	if !m.LeavesQty.ok {
+		return // execution.fast: no status
+	}
 	f.execRemaining("leavesQty", m.LeavesQty.num)
 	x.Status = schema.StatusPartiallyFilled
-	if m.LeavesQty.ok && m.LeavesQty.v.Sign() == 0 {
+	if m.LeavesQty.v.Sign() == 0 {
 		x.Status = schema.StatusFilled
 	}
 	if x.Qty.Sign() > 0 && x.RemainingQty.Cmp(x.Qty) <= 0 {

@@ -82,6 +82,23 @@ var privateConformance = map[string]venueCase{
 		requireDigits(t, "0", x.RemainingQty)
 		requireDigits(t, "0.3207", x.Price)
 	}},
+	// Bybit v5 "Fast Execution": fewer fields, no status.
+	"bybit_v5_execution_fast.json": {venue: by, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		require.Len(t, evs, 1)
+		ev := evs[0]
+		require.Equal(t, schema.EventExecReport, ev.Type)
+		require.Equal(t, "ICP-USDT", ev.Symbol)
+		require.Equal(t, uint64(34771365464), ev.SeqProvider)
+		require.Equal(t, 1716800399334*ms, ev.ExchangeTS)
+		x := ev.Exec
+		require.Equal(t, schema.ExecTrade, x.ExecType)
+		require.Equal(t, schema.StatusUnknown, x.Status, "the fast topic names no status")
+		require.Equal(t, "test-00001", x.ClientOrderID.String())
+		require.Equal(t, "3510f361-0add-5c7b-a2e7-9679810944fc", x.TradeID.String())
+		requireDigits(t, "12.015", x.LastFillPrice)
+		requireDigits(t, "3000", x.LastFillQty)
+		require.True(t, x.RemainingQty.IsZero())
+	}},
 	// Kraken "Executions", Example: Pending.
 	"kraken_v2_executions_pending_new.json": {venue: kr, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
 		x := at(t, evs, 0, kr, schema.EventExecReport, "BTC-USD", 8, 1695378785709950000).Exec
