@@ -31,7 +31,9 @@ import (
 // update whose cumulative_quantity grew is an ExecTrade report: its
 // LastFillQty is the growth, LastFillPrice the growth of filled_value
 // divided by it, Fee the growth of total_fees. A snapshot only sets that
-// baseline. An order is forgotten once its status is final; at most
+// baseline. Reports lost to a sequence gap (a gap marker says so) are not
+// lost fills: the next report's growth covers them, as one fill at their
+// average price. An order is forgotten once its status is final; at most
 // maxCoinbaseOrders are followed per parser (beyond that, a new order's
 // updates say no fill: ExecType from the status, LastFill zero).
 //
