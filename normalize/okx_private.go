@@ -124,7 +124,9 @@ func (m *okxOrderMsg) fill(f *filler) {
 		}
 		f.id(&x.FeeAsset, m.FillFeeCcy)
 		x.IsMaker = string(m.ExecType.bytes()) == "M"
-		f.millis(&x.TransactTime, "fillTime", m.FillTime.integer)
+		if m.FillTime.v > 0 { // OKX sends "0" and "" for no time
+			f.millis(&x.TransactTime, "fillTime", m.FillTime.integer)
+		}
 	case string(m.AmendResult.bytes()) == "0":
 		x.ExecType = schema.ExecAmendment
 	default:
