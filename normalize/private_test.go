@@ -42,6 +42,23 @@ var privateConformance = map[string]venueCase{
 		require.Equal(t, 1746947317402*ms, x.TransactTime)
 		require.Equal(t, 1746947317401*ms, x.OrderCreated)
 	}},
+	// A post-only order OKX canceled because it would have taken liquidity;
+	// "" and "0" stand for what did not happen (avgPx, fillPx, fillTime).
+	"okx_orders_post_only_canceled.json": {venue: ox, check: func(t *testing.T, evs []*schema.CanonicalEvent, _ Stats) {
+		x := at(t, evs, 0, ox, schema.EventExecReport, "ETH-USDT-PERP", 0, 1788000000001*ms).Exec
+		require.Len(t, evs, 1)
+		require.Equal(t, schema.StatusCanceled, x.Status)
+		require.Equal(t, schema.ExecCanceled, x.ExecType)
+		require.Equal(t, schema.OrderTypeLimitMaker, x.Type)
+		require.Equal(t, "POST_ONLY would take liquidity", x.RejectReason)
+		require.Equal(t, "OPOSTONLYCANCEL001", x.ClientOrderID.String())
+		require.True(t, x.TradeID.IsZero())
+		requireDigits(t, "2", x.Qty)
+		requireDigits(t, "2500.0", x.Price)
+		requireDigits(t, "2", x.RemainingQty)
+		require.True(t, x.AvgPrice.IsZero())
+		require.Equal(t, 1788000000001*ms, x.TransactTime)
+	}},
 	// Bybit v5 "Order": an option market order, Filled; the fill itself
 	// is the execution topic's.
 	"bybit_v5_order.json": {venue: by, load: []Instrument{{Symbol: "ETH-30DEC22-1400-C", Base: "ETH", Quote: "USD", Contract: "30DEC22-1400-C"}},
