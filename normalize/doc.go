@@ -243,4 +243,29 @@
 // [BinanceSubscribe], [CoinbaseSubscribe], [CoinbaseExchangeSubscribe],
 // [KrakenSubscribe], [OKXSubscribe] and [BybitSubscribe] build
 // subscription requests to write through the websocket client.
+//
+// # Private channels of the other venues
+//
+// Execution reports also come, as schema.EventExecReport events on the
+// critical lane (a host's session turns each into a pooled
+// [schema.ExecReport]), from OKX's orders channel (log in with
+// [OKXLogin], subscribe with [OKXSubscribeOrders]), Bybit's order and
+// execution topics (authenticate with [BybitAuth]), Kraken v2's executions
+// channel (a token from [FetchKrakenWebSocketsToken], then
+// [KrakenSubscribeExecutions]) and Coinbase Advanced Trade's user channel
+// ([CoinbaseJWT], [CoinbaseSubscribeUser]; Coinbase sends cumulative
+// values, from whose growth the parser reports each fill). Each venue's
+// message struct documents its mapping (statuses, exec types, fee signs,
+// times); an order status the parser does not know drops the report with
+// a [*ParseError] wrapping [ErrUnknownStatus] instead of guessing. Every
+// login and subscription is signed with the time it is made: make it anew
+// for each connection. Not covered: OKX's fills channel (the orders
+// channel carries every fill), Kraken v1's ownTrades and openOrders (v2's
+// executions replaces them), Coinbase Ed25519 keys.
+//
+// [FetchOKXInstruments], [FetchBybitInstruments], [FetchKrakenInstruments]
+// and [FetchCoinbaseInstruments] read the venues' instrument lists into
+// [Instrument]s with their [InstrumentRules], through the [http.Client]
+// the caller gives; a venue's refusal is a [*RESTError], a malformed
+// answer a [*ParseError].
 package normalize
