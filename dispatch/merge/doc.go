@@ -16,7 +16,11 @@
 //     that arrives out of order, before the open window's first but after
 //     the last closed window, moves WindowOpen back; one older than the end
 //     of the last closed window is late: dropped and counted
-//     (Stats.LateDropped, and MergedEvent.LateDropped of the next window).
+//     (Stats.LateDropped, and MergedEvent.LateDropped of the next window);
+//     before the first window closes nothing is late, whatever the time
+//     (zero and negative times included). A fragment at the very end of
+//     int64's time (math.MaxInt64 ns), which no window can hold, is
+//     counted late too.
 //     An event the open window already holds — same venue, same non-zero
 //     sequence, as a connection rotation's overlap or a replay repeats it —
 //     is not taken twice (Stats.Duplicates).
