@@ -90,7 +90,8 @@
 //     handler call in progress plus the critical events queued ahead of
 //     it. Its bound is soft: beyond it the lane grows, the excess is
 //     counted in [Stats.Overflowed] and [Options.OnCriticalOverflow]
-//     raises the alarm once. Waiting instead would let a stuck subscriber
+//     raises the alarm once, on the publisher's goroutine inside Publish
+//     (so it must not block; a panic in it is recovered and logged). Waiting instead would let a stuck subscriber
 //     block the socket reader, and a wait that times out would lose the
 //     report; critical events are rare enough that growing is the safe
 //     choice.
