@@ -39,7 +39,9 @@
 //
 // # Losses and gap markers
 //
-// Every market data message carries a bridge sequence per subject, counted by
+// Every market data message carries a bridge sequence per stream (venue,
+// symbol, type — not per subject: two symbols a subject token cannot tell
+// apart, such as "BTC.USDT" and "BTC_USDT", are two streams), counted by
 // the Publisher before it tries to publish. Messages lost anywhere on the way
 // — refused by NATS while it reconnects (nats.go's reconnect buffer is
 // bounded, see Connect), dropped by the server or the client because the
@@ -56,8 +58,9 @@
 // core messages never wait for it: the Consumer keeps one event of the
 // pool in reserve for critical messages and gap markers (taken back while
 // the pool has two events free or more); market data that finds no event
-// is dropped without moving its stream's sequence, so the next message
-// shows the jump and gets its marker — in that message's own event, counting
+// is dropped without moving its stream's sequence (a stream's first
+// message, dropped so, still marks where the stream starts), so the next
+// message shows the jump and gets its marker — in that message's own event, counting
 // itself, when no other is free; the latest update of a coalescable stream
 // that finds no event is kept and delivered once one is free (unless a newer
 // one comes first); a critical message that finds no event (a gap marker or

@@ -1,0 +1,244 @@
+package natsbridge
+
+// Adversarial tests, second round (reviewer R4), written apart from the
+// implementation: losses the consumer itself causes at the start of a
+// stream, malformed messages on core NATS and in the stream of execution
+// reports, and streams whose symbols share a subject.
+
+import (
+	"context"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/contrib/natsbridge/internal/wire"
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+)
+
+// rawSender publishes wire messages on core NATS as a Publisher would, so
+// that a test chooses every bridge sequence.
+type rawSender struct {
+	tb testing.TB
+	nc *nats.Conn
+}
+
+func (s rawSender) send(ev *schema.CanonicalEvent, seq uint64) {
+	s.tb.Helper()
+	require.NoError(s.tb, s.nc.Publish(Subject(DefaultPrefix, ev.Venue, ev.Symbol, ev.Type), wire.Append(nil, ev, seq)))
+	require.NoError(s.tb, s.nc.Flush())
+}
+
+func (s rawSender) sendBytes(ev *schema.CanonicalEvent, data []byte) {
+	s.tb.Helper()
+	require.NoError(s.tb, s.nc.Publish(Subject(DefaultPrefix, ev.Venue, ev.Symbol, ev.Type), data))
+	require.NoError(s.tb, s.nc.Flush())
+}
+
+func tradeOf(sym string, seq uint64) *schema.CanonicalEvent {
+	return &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: sym, Type: schema.EventTrade, SeqProvider: seq}
+}
+
+// The first message of a stream that finds the host's pool exhausted is a
+// loss like any other: the consumer received it and could not hand it on.
+// The subscriber hears of it (a gap marker of one) before the stream's
+// next event, although the consumer had never seen the stream before.
+func TestAdversarial2FirstMessageOfStreamLostToPool(t *testing.T) {
+	srv := startServer(t)
+	far := newSmallNode(t)
+	got := make(chan *schema.CanonicalEvent, 64)
+	_, err := far.d.Subscribe(dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}},
+		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
+	require.NoError(t, err)
+	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
+	require.NoError(t, err)
+	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+
+	for _, seq0 := range []uint64{1, 41} { // a stream from its start, and one joined midway
+		sym := "ETH-USDT"
+		if seq0 != 1 {
+			sym = "SOL-USDT"
+		}
+		eventually(t, func() bool { return far.events.Stats().InUse <= 1 }, "the pool settled")
+		dropped := cons.Stats().PoolDropped
+		far.hold(0)
+		raw.send(tradeOf(sym, seq0), seq0) // no event for it: dropped
+		eventually(t, func() bool { return cons.Stats().PoolDropped == dropped+1 }, "dropped for want of an event")
+		far.release()
+		raw.send(tradeOf(sym, seq0+1), seq0+1)
+		g := next(t, got, anyEvent)
+		require.Equal(t, schema.EventGap, g.Type, "%s: the stream's first event was lost to the pool and nobody was told", sym)
+		assert.Equal(t, uint64(1), g.Control.GapCount)
+		assert.Equal(t, sym, g.Symbol)
+		assert.Equal(t, schema.EventTrade, g.Control.GapType)
+		assert.Equal(t, seq0+1, next(t, got, anyEvent).SeqProvider)
+	}
+	require.NoError(t, cons.Close(closeCtx(t)))
+	require.NoError(t, far.d.Close(closeCtx(t)))
+	require.NoError(t, far.events.Shutdown(closeCtx(t)))
+}
+
+// Malformed core messages — truncated, another layout version, trailing
+// bytes, a section mask with unknown bits, nothing at all — are counted
+// and dropped; the connection and every other stream go on, and the loss
+// in an ordered stream is announced before its next event.
+func TestAdversarial2MalformedCoreMessages(t *testing.T) {
+	srv := startServer(t)
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
+	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
+	require.NoError(t, err)
+	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+
+	good := wire.Append(nil, tradeOf("BTC-USDT", 1), 1)
+	bad := [][]byte{
+		nil,
+		{wire.Version},
+		good[:len(good)-1],                      // truncated
+		append(append([]byte(nil), good...), 0), // trailing byte
+		append([]byte{wire.Version + 1}, good[1:]...),                                                             // a layout this version does not know
+		{wire.Version, byte(schema.EventTrade), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, // an endless varint
+	}
+	raw.send(tradeOf("BTC-USDT", 1), 1)
+	require.Equal(t, uint64(1), next(t, got, anyEvent).SeqProvider)
+	seq := uint64(1)
+	for i, b := range bad {
+		seq++ // the malformed message took this sequence
+		raw.sendBytes(tradeOf("BTC-USDT", 0), b)
+		seq++
+		raw.send(tradeOf("BTC-USDT", seq), seq)
+		g := next(t, got, anyEvent)
+		require.Equal(t, schema.EventGap, g.Type, "case %d: the malformed message's loss was not announced", i)
+		assert.Equal(t, uint64(1), g.Control.GapCount, "case %d", i)
+		require.Equal(t, seq, next(t, got, anyEvent).SeqProvider, "case %d", i)
+	}
+	eventually(t, func() bool { return cons.Stats().Malformed == uint64(len(bad)) }, "every malformed message counted: %+v", cons.Stats())
+	require.NoError(t, cons.Close(closeCtx(t)))
+	far.close(t)
+}
+
+// A malformed message in the stream of execution reports (another
+// producer's, a corrupt store) is terminated and counted; the reports
+// after it are handed on at once, in order, once each — it does not hold
+// the durable consumer up for AckWait nor come back.
+func TestAdversarial2MalformedExecReport(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
+	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		&ConsumerOptions{Durable: "malformed", AckWait: longAckWait})
+	require.NoError(t, err)
+
+	ingest.publish(t, execReport(0))
+	require.NoError(t, pub.Flush(closeCtx(t)))
+	// Another producer stores garbage under a report's subject, with and
+	// without a message id.
+	js, err := jetstream.New(connect(t, srv.ClientURL(), nil))
+	require.NoError(t, err)
+	subj := Subject(DefaultPrefix, schema.VenueBinance, "BTC-USDT", schema.EventExecReport)
+	_, err = js.Publish(closeCtx(t), subj, []byte("not a report"))
+	require.NoError(t, err)
+	_, err = js.Publish(closeCtx(t), subj, []byte{wire.Version, byte(schema.EventExecReport)}, jetstream.WithMsgID("junk-1"))
+	require.NoError(t, err)
+	for i := 1; i < 4; i++ {
+		ingest.publish(t, execReport(i))
+	}
+	require.NoError(t, pub.Flush(closeCtx(t)))
+	for i := range 4 {
+		ev := next(t, got, ofType(schema.EventExecReport))
+		require.Equal(t, uint64(1000+i), mustUint(t, ev.Exec.TradeID.String()), "report %d", i)
+	}
+	// Both are counted (the one that is no wire message at all once more:
+	// its core copy, which every subscription of the subject gets too).
+	eventually(t, func() bool { return cons.Stats().Malformed >= 2 }, "both malformed reports counted: %+v", cons.Stats())
+	require.NoError(t, cons.Close(closeCtx(t)))
+	select {
+	case ev := <-got:
+		t.Fatalf("a report twice: %v", ev.Exec.TradeID)
+	default:
+	}
+	require.NoError(t, pub.Close(closeCtx(t)))
+	ingest.close(t)
+	far.close(t)
+}
+
+func mustUint(t *testing.T, s string) uint64 {
+	t.Helper()
+	var n uint64
+	for _, c := range s {
+		require.True(t, c >= '0' && c <= '9', "%q", s)
+		n = n*10 + uint64(c-'0')
+	}
+	return n
+}
+
+// Two symbols the subject cannot tell apart ('.' becomes '_' in a token)
+// are still two streams with sequences of their own: the loss of one is
+// announced on that one, and the other, interleaved, is never taken for a
+// loss or a restart.
+func TestAdversarial2SymbolsSharingASubject(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	require.Equal(t, Subject(DefaultPrefix, schema.VenueBinance, "BTC.USDT", schema.EventTrade),
+		Subject(DefaultPrefix, schema.VenueBinance, "BTC_USDT", schema.EventTrade), "the premise: one subject")
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventTrade, schema.EventGap}})
+	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
+	require.NoError(t, err)
+	// Through the real Publisher, interleaved: each symbol its own
+	// sequence; nothing is lost, so no marker may appear.
+	for i := uint64(1); i <= 20; i++ {
+		for _, sym := range []string{"BTC.USDT", "BTC_USDT"} {
+			ingest.publish(t, func(ev *schema.CanonicalEvent) {
+				ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueBinance, sym, schema.EventTrade, i
+			})
+		}
+	}
+	require.NoError(t, pub.Flush(closeCtx(t)))
+	next := map[string]uint64{}
+	for range 40 {
+		ev := <-got
+		require.Equal(t, schema.EventTrade, ev.Type, "a loss announced where there was none: %+v", ev.Control)
+		require.Equal(t, next[ev.Symbol]+1, ev.SeqProvider, ev.Symbol)
+		next[ev.Symbol] = ev.SeqProvider
+	}
+	require.Zero(t, cons.Stats().Gaps)
+
+	// Now one of them loses a message (sequences chosen by hand, as the
+	// publisher numbers each stream): A3 never arrives. The loss is
+	// announced on A, before A4, and B is untouched.
+	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+	a, b := "BTC.USDT", "BTC_USDT"
+	for _, m := range []struct {
+		sym string
+		seq uint64
+	}{{a, 21}, {b, 21}, {a, 22}, {b, 22}, {b, 23}, {a, 24}, {b, 24}} {
+		raw.send(&schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: m.sym, Type: schema.EventTrade, SeqProvider: m.seq}, m.seq)
+	}
+	for range 6 {
+		ev := <-got
+		if ev.Symbol == a && ev.SeqProvider == 24 {
+			t.Fatal("A's loss of 23 was never announced")
+		}
+		if ev.Type == schema.EventGap {
+			require.Equal(t, a, ev.Symbol, "the loss announced on the wrong stream")
+			require.Equal(t, uint64(1), ev.Control.GapCount)
+			require.Equal(t, uint64(24), (<-got).SeqProvider)
+			break
+		}
+		require.Equal(t, next[ev.Symbol]+1, ev.SeqProvider, ev.Symbol)
+		next[ev.Symbol] = ev.SeqProvider
+	}
+	require.NoError(t, cons.Close(closeCtx(t)))
+	require.NoError(t, pub.Close(closeCtx(t)))
+	ingest.close(t)
+	far.close(t)
+}
