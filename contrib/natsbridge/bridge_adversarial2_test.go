@@ -242,3 +242,130 @@ func TestAdversarial2SymbolsSharingASubject(t *testing.T) {
 	ingest.close(t)
 	far.close(t)
 }
+
+// A consumer that subscribes to one stream by its subject — the documented
+// "meltica.*.*.trade" kind of filter — hears of that stream's losses on
+// the ingest node too: a venue parser's gap marker (a broken book) and the
+// ingest dispatcher's own (the Publisher's lane dropped trades) reach it
+// before the stream's next event. A strategy must never trade on a book it
+// does not know is broken because of how it spelled its subject.
+func TestAdversarial2StreamFilterHearsItsGaps(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	for _, subjects := range [][]string{
+		{"meltica.binance.BTC-USDT.book_update"},
+		{"meltica.*.*.book_update"},
+		{"meltica.*.BTC-USDT.book_update", "meltica.*.*.trade"},
+	} {
+		far := newNode(t)
+		got := far.collect(t, dispatch.Filter{})
+		cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+			&ConsumerOptions{Subjects: subjects})
+		require.NoError(t, err)
+		diff := func(seq uint64) {
+			ingest.publish(t, func(ev *schema.CanonicalEvent) {
+				ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueBinance, "BTC-USDT", schema.EventBookUpdate, seq
+			})
+		}
+		diff(1)
+		// The venue parser found the diffs' sequence broken.
+		ingest.publish(t, func(ev *schema.CanonicalEvent) {
+			ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventGap
+			ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3,
+				GapSource: schema.GapVenue, GapFirstSeq: 2, GapLastSeq: 4}
+		})
+		diff(5)
+		require.NoError(t, pub.Flush(closeCtx(t)))
+		// The marker is critical: on the ingest node it may overtake diff
+		// 1 (still queued for the Publisher), never diff 5.
+		var marker *schema.CanonicalEvent
+		for _, want := range []uint64{1, 5} {
+			ev := next(t, got, anyMarket)
+			if ev.Type == schema.EventGap && marker == nil {
+				marker = ev
+				ev = next(t, got, anyMarket)
+			}
+			require.Equal(t, schema.EventBookUpdate, ev.Type, "%v: %+v", subjects, ev.Control)
+			require.Equal(t, want, ev.SeqProvider, "%v", subjects)
+		}
+		require.NotNil(t, marker, "%v: the book broke on the ingest node and this consumer was never told", subjects)
+		require.Equal(t, schema.EventBookUpdate, marker.Control.GapType)
+		require.Equal(t, uint64(3), marker.Control.GapCount)
+		require.NoError(t, cons.Close(closeCtx(t)))
+		far.close(t)
+	}
+	require.NoError(t, pub.Close(closeCtx(t)))
+	ingest.close(t)
+}
+
+// anyMarket keeps every event but the consumer's reports of its own NATS
+// connection.
+func anyMarket(ev *schema.CanonicalEvent) bool { return ev.Venue != DefaultStateVenue }
+
+// A venue's connection states and venue-wide control carry no symbol;
+// dispatch lets them through any symbol list ("a subscriber to some
+// symbols of a venue still hears that its connection dropped"). Across the
+// bridge a consumer whose subjects name symbols hears them too.
+func TestAdversarial2SymbolFilterHearsVenueState(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		subjects []string
+		hears    bool
+	}{
+		{[]string{"meltica.binance.BTC-USDT.>"}, true},
+		{[]string{"meltica.*.BTC-USDT.*"}, true},
+		{[]string{"meltica.okx.BTC-USDT.>"}, false},                   // another venue
+		{[]string{"meltica.binance.BTC-USDT.trade"}, false},           // a type list without conn_state, as dispatch has it
+		{[]string{"meltica.binance.BTC-USDT.conn_state"}, true},       // naming the type
+		{[]string{"meltica.binance.>", "meltica.*.BTC-USDT.*"}, true}, // overlapping: once
+	} {
+		far := newNode(t)
+		got := far.collect(t, dispatch.Filter{})
+		cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+			&ConsumerOptions{Subjects: tc.subjects})
+		require.NoError(t, err)
+		ingest.publish(t, func(ev *schema.CanonicalEvent) {
+			ev.Venue, ev.Type = schema.VenueBinance, schema.EventConnState
+			ev.Control = schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}
+		})
+		require.NoError(t, pub.Flush(closeCtx(t)))
+		// Then an event of the symbol's own stream, which every filter that
+		// hears the state also gets (on the same subject as a
+		// symbol's state): it marks the end.
+		raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+		raw.send(&schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventConnState}, 0)
+		heard := 0
+		deadline := closeCtx(t)
+	wait:
+		for {
+			select {
+			case ev := <-got:
+				if ev.Venue == schema.VenueBinance && ev.Symbol == "" && ev.Type == schema.EventConnState {
+					heard++
+				}
+				if ev.Venue == schema.VenueBinance && ev.Symbol == "BTC-USDT" && ev.Type == schema.EventConnState {
+					break wait
+				}
+			case <-deadline.Done():
+				if tc.hears || heard > 0 {
+					t.Fatalf("%v: the end marker never came", tc.subjects)
+				}
+				break wait
+			}
+		}
+		if tc.hears {
+			require.Equal(t, 1, heard, "%v: the venue's connection state heard %d times", tc.subjects, heard)
+		} else {
+			require.Zero(t, heard, "%v", tc.subjects)
+		}
+		require.NoError(t, cons.Close(closeCtx(t)))
+		far.close(t)
+	}
+	require.NoError(t, pub.Close(closeCtx(t)))
+	ingest.close(t)
+}

@@ -143,6 +143,7 @@ type Consumer struct {
 	opts   ConsumerOptions
 	log    *slog.Logger
 	subs   []*nats.Subscription
+	core   []string       // the core subscriptions' filters: Subjects, then their venue-wide companions
 	msgs   chan *nats.Msg // every subscription's messages, in the server's order
 	q      *msgQueue      // what waits for onMsg, bounded by PendingMsgs and PendingBytes
 	pumped chan struct{}  // closed when the pump has exited
@@ -240,6 +241,16 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 		}
 	}
 	o.Subjects = subjects
+	// The core subscriptions add, to each filter naming a symbol, the same
+	// filter for events without one: a venue's connection states, venue
+	// control and venue-wide gap markers pass any symbol list in dispatch,
+	// and must cross the bridge to a consumer of some symbols too.
+	core := slices.Clone(subjects)
+	for _, subj := range subjects {
+		if vw, ok := venueWide(subj); ok && !slices.Contains(core, vw) {
+			core = append(core, vw)
+		}
+	}
 	o.Stream = o.Stream.withDefaults()
 	o.PendingMsgs = orDefault(o.PendingMsgs, DefaultPendingMsgs)
 	o.PendingBytes = orDefault(o.PendingBytes, DefaultPendingBytes)
@@ -257,7 +268,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	c := &Consumer{nc: nc, d: d, events: events, opts: o, log: logger(o.Logger).With("role", "consumer"),
 		msgs: make(chan *nats.Msg, o.PendingMsgs), q: newMsgQueue(o.PendingMsgs, o.PendingBytes),
 		quit: make(chan struct{}), loop: make(chan struct{}), pumped: make(chan struct{}),
-		subjects: make(map[string]*subjectState), seqs: make(map[streamKey]*seqState), seen: newDedup(o.Dedup)}
+		core: core, subjects: make(map[string]*subjectState), seqs: make(map[streamKey]*seqState), seen: newDedup(o.Dedup)}
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
 	}
@@ -269,7 +280,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 		_ = c.stop(context.Background())
 		return nil, err
 	}
-	for _, subj := range o.Subjects {
+	for _, subj := range core {
 		// One channel for all: the connection's reader fills it in the
 		// order the server sent, and one goroutine empties it.
 		s, err := nc.ChanSubscribe(subj, c.msgs)
@@ -385,7 +396,7 @@ func (c *Consumer) subject(subj string) *subjectState {
 	st := c.subjects[subj]
 	if st == nil {
 		st = &subjectState{subject: subj}
-		for _, f := range c.opts.Subjects {
+		for _, f := range c.core {
 			if overlap(f, subj) {
 				st.via = f
 				break

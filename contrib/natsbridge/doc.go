@@ -17,10 +17,19 @@
 // (see Subject for the exact token rules; '-' in symbols is an ordinary
 // character for NATS). Market data and control events (gap markers,
 // connection states, venue control) go on core NATS; execution reports and
-// order acks go to a JetStream stream (StreamOptions).
+// order acks go to a JetStream stream (StreamOptions). A gap marker goes on
+// the subject of the stream it reports on — its Control.GapType for its
+// type, "meltica.binance.BTC-USDT.book_update" for a broken book — so that a
+// consumer of that stream alone hears of the loss, in order with the
+// stream's events; one without a GapType on <type> "gap".
 //
 // On a strategy host a Consumer subscribes to subjects, wildcards allowed
-// ("meltica.binance.>", "meltica.*.BTC-USDT.*"), takes an event from the
+// ("meltica.binance.>", "meltica.*.BTC-USDT.*"). As a dispatch.Filter's
+// symbol list lets events without a symbol through (a venue's connection
+// states, venue control, venue-wide gap markers), a subject that names a
+// symbol brings those of its venue and type tokens too: with
+// "meltica.*.BTC-USDT.*" the Consumer also subscribes to "meltica.*._.*".
+// For each message it takes an event from the
 // host's pool for each message, decodes into it and publishes it to the
 // host's dispatcher, which takes ownership exactly as on the ingest node. The
 // host's subscribers get heap clones with the same lanes: coalescing,
