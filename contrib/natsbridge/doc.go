@@ -29,9 +29,8 @@
 // states, venue control, venue-wide gap markers), a subject that names a
 // symbol brings those of its venue and type tokens too: with
 // "meltica.*.BTC-USDT.*" the Consumer also subscribes to "meltica.*._.*".
-// For each message it takes an event from the
-// host's pool for each message, decodes into it and publishes it to the
-// host's dispatcher, which takes ownership exactly as on the ingest node. The
+// For each message it takes an event from the host's pool, decodes into
+// it and publishes it to the host's dispatcher, which takes ownership exactly as on the ingest node. The
 // host's subscribers get heap clones with the same lanes: coalescing,
 // bounded ordered lanes and their gap markers, critical lane first.
 //
