@@ -75,15 +75,25 @@ func (m *MergedEvent) Clone() *MergedEvent {
 	return c
 }
 
+// View reports whether m is a consolidated view — the latest state across
+// venues at one instant, of a coalescable type (the consolidated best
+// bid/offer), WindowOpen equal to WindowClose — rather than a window of
+// fragments over a time range. Views are latest-wins per (symbol, type) on
+// the dispatcher's merged lane; windows, of any type (windows of best
+// bid/offers included), are kept in order and dropped oldest-first.
+func (m *MergedEvent) View() bool {
+	return m.Type.Coalescable() && m.WindowOpen == m.WindowClose
+}
+
 // Validate checks that the event names a symbol and a type and that every
-// fragment shares them, names its venue and, in a window (a MergedEvent of
-// a type that is not coalescable, with WindowOpen or WindowClose set), lies
-// inside it: WindowOpen ≤ [Fragment.Time] < WindowClose. The fragments of
-// a consolidated view (a coalescable type) carry each venue's last quote
-// time, which may be any time before the view (or after it, by the venue's
-// clock), so they are not held to its window.
+// fragment shares them, names its venue and, in a window (not a [View],
+// with WindowOpen or WindowClose set), lies inside it: WindowOpen ≤
+// [Fragment.Time] < WindowClose. The fragments of a consolidated view
+// carry each venue's last quote time, which may be any time before the
+// view (or after it, by the venue's clock), so they are not held to its
+// instant.
 func (m *MergedEvent) Validate() error {
-	window := !m.Type.Coalescable() && (m.WindowOpen != 0 || m.WindowClose != 0)
+	window := !m.View() && (m.WindowOpen != 0 || m.WindowClose != 0)
 	switch {
 	case m.Symbol == "":
 		return invalid("MergedEvent", "Symbol", "empty")

@@ -46,9 +46,14 @@ func TestAdversarial2MergedValidateWindow(t *testing.T) {
 			require.ErrorIs(t, err, schema.ErrInvalid, tc.name)
 		}
 	}
-	// A consolidated view (coalescable type) holds each venue's last quote,
-	// of any time: its fragments are not held to its instant.
+	// A consolidated view (coalescable type, one instant) holds each
+	// venue's last quote, of any time: its fragments are not held to its
+	// instant. A window of best bid/offers is a window like any other.
 	view := &schema.MergedEvent{Symbol: "BTC-USDT", Type: schema.EventBBO, WindowOpen: 500, WindowClose: 500,
 		Fragments: []schema.Fragment{{Venue: schema.VenueOKX, Symbol: "BTC-USDT", Type: schema.EventBBO, ExchangeTS: 100}}}
+	require.True(t, view.View())
 	require.NoError(t, view.Validate())
+	view.WindowClose = 600
+	require.False(t, view.View())
+	require.ErrorIs(t, view.Validate(), schema.ErrInvalid, "a window of quotes holding one from before it")
 }

@@ -8,6 +8,7 @@ package merge
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
@@ -194,4 +196,51 @@ func TestAdversarial2WindowEdgeTimes(t *testing.T) {
 			})
 		}
 	}
+}
+
+// Windows of best bid/offers (Options.Type schema.EventBBO, a coalescable
+// type) and the consolidated view of the same symbol share one merged
+// lane: a subscriber that reads only after the fact gets the latest view
+// and every window (or their drops counted), never a window in the view's
+// place or a view in a window's.
+func TestAdversarial2QuoteWindowsBesideTheView(t *testing.T) {
+	t.Parallel()
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, &dispatch.Options{Merged: pools.Merged})
+	sub, err := d.SubscribeMerged(dispatch.MergedFilter{}, &dispatch.MergedOptions{Bound: 64})
+	require.NoError(t, err)
+	clk := &clock{t: t0}
+	venues := []schema.Venue{schema.VenueBinance, schema.VenueOKX}
+	windowed, err := New(&Options{Symbol: "BTC-USDT", Venues: venues, Mode: Windowed, Type: schema.EventBBO,
+		MaxEvents: 2, Sink: d, Merged: pools.Merged, Now: clk.now})
+	require.NoError(t, err)
+	view, err := New(&Options{Symbol: "BTC-USDT", Venues: venues, Mode: Continuous, Sink: d, Merged: pools.Merged, Now: clk.now})
+	require.NoError(t, err)
+	ctx := context.Background()
+	for i := range 10 {
+		ev := bbo(venues[i%2], fmt.Sprintf("%d", 100+i), fmt.Sprintf("%d", 200+i))
+		ev.ExchangeTS = t0.Add(time.Duration(i) * time.Millisecond).UnixNano()
+		require.NoError(t, windowed.Add(ctx, ev))
+		require.NoError(t, view.Add(ctx, ev))
+	}
+	require.NoError(t, windowed.Flush(ctx))
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	require.NoError(t, d.Close(cctx))
+	var views, windows []*schema.MergedEvent
+	for m := range sub.C() {
+		require.NoError(t, m.Validate())
+		if m.WindowOpen == m.WindowClose {
+			views = append(views, m)
+		} else {
+			windows = append(windows, m)
+		}
+	}
+	require.NotEmpty(t, views, "the consolidated view was replaced by a window")
+	last := views[len(views)-1]
+	require.Equal(t, "109", last.BestBid.String(), "the latest view")
+	require.Equal(t, "208", last.BestAsk.String())
+	require.Equal(t, int(windowed.Stats().Published), len(windows)+int(sub.Stats().Dropped),
+		"windows replaced by views or by each other, uncounted")
+	require.NoError(t, pools.Shutdown(cctx))
 }
