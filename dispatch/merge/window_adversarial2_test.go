@@ -8,6 +8,7 @@ package merge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -243,4 +244,85 @@ func TestAdversarial2QuoteWindowsBesideTheView(t *testing.T) {
 	require.Equal(t, int(windowed.Stats().Published), len(windows)+int(sub.Stats().Dropped),
 		"windows replaced by views or by each other, uncounted")
 	require.NoError(t, pools.Shutdown(cctx))
+}
+
+// randomRefuser refuses every few events (it still takes ownership, as Sink
+// requires: the pooled event goes back to its pool) and otherwise keeps a
+// copy.
+type randomRefuser struct {
+	p      *pool.Pool[*schema.MergedEvent]
+	rng    *rand.Rand
+	got    []*schema.MergedEvent
+	refuse int
+}
+
+var errRandomRefusal = errors.New("sink refused")
+
+func (s *randomRefuser) PublishMerged(_ context.Context, m *schema.MergedEvent) error {
+	defer s.p.Put(m)
+	if s.rng.IntN(4) == 0 {
+		s.refuse++
+		return errRandomRefusal
+	}
+	s.got = append(s.got, m.Clone())
+	return nil
+}
+
+// Under a sink that refuses now and then, a Merged pool of one object
+// that the test keeps taking, and suppressed incomplete windows, every
+// closed window is published, suppressed or counted lost — once — and
+// every published window holds exactly its range; the pool is whole at the
+// end.
+func TestAdversarial2WindowAccountsUnderRefusalsAndSuppression(t *testing.T) {
+	t.Parallel()
+	venues := []schema.Venue{schema.VenueBinance, schema.VenueOKX}
+	for seed := range uint64(30) {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		mp := pool.New("merged", 1, func() *schema.MergedEvent { return new(schema.MergedEvent) }, nil)
+		sink := &randomRefuser{p: mp, rng: rand.New(rand.NewPCG(seed, 1))}
+		clk := &clock{t: t0}
+		m, err := New(&Options{Symbol: "BTC-USDT", Venues: venues, Mode: Windowed, Sink: sink, Merged: mp, Now: clk.now,
+			Window: time.Duration(1+rng.IntN(5)) * time.Millisecond, MaxEvents: 1 + rng.IntN(5), Incomplete: Incomplete(rng.IntN(2))})
+		require.NoError(t, err)
+		ctx := context.Background()
+		var held *schema.MergedEvent
+		at := t0.UnixNano()
+		for i := range 400 {
+			at += rng.Int64N(int64(2*time.Millisecond)) - int64(300*time.Microsecond)
+			err := m.Add(ctx, tradeAt(venues[rng.IntN(len(venues))], at, uint64(i+1), rng.IntN(2) == 0))
+			if err != nil {
+				require.ErrorIs(t, err, errRandomRefusal)
+			}
+			switch rng.IntN(10) {
+			case 0:
+				clk.set(time.Unix(0, at+rng.Int64N(int64(10*time.Millisecond))))
+				if err := m.Tick(ctx); err != nil {
+					require.ErrorIs(t, err, errRandomRefusal)
+				}
+			case 1, 2:
+				if held == nil {
+					held, _ = mp.TryGet()
+				} else {
+					mp.Put(held)
+					held = nil
+				}
+			}
+		}
+		if held != nil {
+			mp.Put(held)
+		}
+		clk.set(time.Unix(0, at+int64(time.Hour)))
+		for range 100 { // until the sink takes the last window
+			if m.Flush(ctx) == nil {
+				break
+			}
+		}
+		st := m.Stats()
+		require.Equal(t, uint64(len(sink.got)), st.Published, "seed %d", seed)
+		require.Equal(t, st.Windows, st.Published+st.Suppressed+st.WindowsLost,
+			"seed %d: closed windows neither published, suppressed nor lost: %+v", seed, st)
+		checkWindows(t, sink.got, venues, "seed")
+		require.Zero(t, mp.Stats().InUse, "seed %d", seed)
+		require.NoError(t, mp.Shutdown(ctx))
+	}
 }
