@@ -309,3 +309,74 @@ func TestAdversarial2PublishersRaceChurnAndClose(t *testing.T) {
 		require.LessOrEqual(t, stay.last[g], sent[g].Load()+1, "publisher %d", g)
 	}
 }
+
+// A gap marker a venue parser (or a relay) publishes about one ordered
+// stream marks a place in that stream: it is delivered after the stream's
+// events published before it and before those published after it — not
+// ahead of earlier events, where a strategy that resyncs its book on the
+// marker would then apply diffs older than the resync. Execution reports
+// still go first. When the lane is full the marker is never dropped: it
+// waits, still ahead of the stream's next event, and its count is kept.
+func TestAdversarial2VenueMarkerKeepsItsPlace(t *testing.T) {
+	t.Parallel()
+	for _, bound := range []int{64, 3, 1} {
+		p := newEventPool(8)
+		d := New(p, nil)
+		r, s := stalled(t, d, p, SubscribeOptions{OrderedBound: bound}, schema.EventExecReport)
+		diff := func(seq uint64) { publish(t, d, p, bin, "BTC-USDT", schema.EventBookUpdate, seq) }
+		for seq := uint64(1); seq <= 4; seq++ {
+			diff(seq)
+		}
+		g := take(t, p, bin, "BTC-USDT", schema.EventGap, 0)
+		g.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 10,
+			GapFirstSeq: 5, GapLastSeq: 14, GapSource: schema.GapVenue}
+		require.NoError(t, d.Publish(context.Background(), g))
+		publish(t, d, p, bin, "ETH-USDT", schema.EventTrade, 1) // another stream, after it
+		publish(t, d, p, bin, "BTC-USDT", schema.EventExecReport, 2)
+		for seq := uint64(15); seq <= 16; seq++ {
+			diff(seq)
+		}
+		r.open()
+		closeDispatcher(t, d)
+		got := r.got()[1:]
+		require.Equal(t, schema.EventExecReport, got[0].Type, "bound %d: the report waited behind market data", bound)
+		var seqs []uint64
+		var lost, lostAll uint64
+		for _, ev := range got[1:] {
+			if ev.Type == schema.EventGap {
+				lostAll += ev.Control.GapCount
+			}
+			if ev.Symbol != "BTC-USDT" {
+				continue
+			}
+			if ev.Type == schema.EventGap {
+				require.Equal(t, schema.EventBookUpdate, ev.Control.GapType)
+				lost += ev.Control.GapCount
+				seqs = append(seqs, 0)
+				continue
+			}
+			seqs = append(seqs, ev.SeqProvider)
+		}
+		// Every diff is delivered or counted lost, and a marker never comes
+		// before a diff older than what it reports.
+		var delivered uint64
+		last := uint64(0)
+		for _, q := range seqs {
+			if q != 0 {
+				require.Greater(t, q, last, "bound %d: %v", bound, seqs)
+				last = q
+				delivered++
+			}
+		}
+		require.Equal(t, uint64(16), delivered+lost, "bound %d: %v (lost %d)", bound, seqs, lost)
+		for i, q := range seqs {
+			if q == 0 {
+				for _, later := range seqs[i+1:] {
+					require.True(t, later == 0 || later >= 5, "bound %d: diff %d after the marker of the loss of 5..14: %v", bound, later, seqs)
+				}
+			}
+		}
+		require.Equal(t, 10+s.Stats().Dropped, lostAll, "bound %d: the markers count the venue's loss and the lane's drops", bound)
+		require.Zero(t, p.Stats().InUse)
+	}
+}

@@ -84,7 +84,8 @@
 // slow subscriber never slows the publisher or the other subscribers.
 //
 //   - Critical: execution reports, order acks, connection states, control
-//     and the gap markers a venue parser publishes. FIFO, always delivered
+//     and the gap markers published about a venue as a whole or about a
+//     coalescable or critical stream. FIFO, always delivered
 //     before any waiting market data and before the dispatcher's own gap
 //     markers, never dropped: an execution report waits at most for the
 //     handler call in progress plus the critical events queued ahead of
@@ -102,12 +103,22 @@
 //     sees fewer, fresher updates, and always the latest in the end. The
 //     lane needs no bound: it never holds more than one event per stream.
 //   - Ordered: trades, book snapshots and diffs, closed klines,
-//     liquidations. A bounded FIFO, never reordered. When it is full the
+//     liquidations, and the gap markers a venue parser or a relay
+//     publishes about one such stream (Symbol set, Control.GapType
+//     ordered): in line, after the stream's events published before the
+//     marker and before those published after it — delivered ahead of
+//     older events, a marker would have a strategy resync its book and
+//     then apply diffs from before the resync. A bounded FIFO, never
+//     reordered. When it is full the
 //     oldest event is dropped and counted, and recorded in its stream's gap
 //     marker — an [schema.EventGap] with Control.Kind [schema.ControlGap]
 //     and Control.GapSource [schema.GapSubscriberQueue], naming the venue,
 //     symbol, type, count and sequence range (when known) of what was
-//     lost.
+//     lost. A published marker is never dropped: one at the front of a
+//     full lane becomes its stream's waiting marker (below), which keeps
+//     its place, as everything of its stream still queued came after it,
+//     and its source ([schema.GapVenue], [schema.GapRelay]); the count of
+//     drops merged into it adds to its own.
 //
 // # Gap markers of a slow subscriber
 //

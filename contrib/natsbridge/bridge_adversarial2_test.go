@@ -8,6 +8,7 @@ package natsbridge
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -300,6 +301,42 @@ func TestAdversarial2StreamFilterHearsItsGaps(t *testing.T) {
 	ingest.close(t)
 }
 
+// A venue's gap marker about its execution reports (a user data stream
+// that lost messages) is a core message like any marker, not a report:
+// a consumer with a durable consumer gets it once, and it is never stored
+// in the stream of execution reports.
+func TestAdversarial2ExecGapMarkerOnce(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventGap, schema.EventExecReport}})
+	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		&ConsumerOptions{Durable: "execgap", AckWait: longAckWait})
+	require.NoError(t, err)
+	ingest.publish(t, func(ev *schema.CanonicalEvent) {
+		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventGap
+		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapCount: 1}
+	})
+	ingest.publish(t, execReport(0))
+	require.NoError(t, pub.Flush(closeCtx(t)))
+	seen := map[schema.EventType]int{}
+	for seen[schema.EventExecReport] == 0 || seen[schema.EventGap] == 0 {
+		seen[next(t, got, anyMarket).Type]++
+	}
+	require.NoError(t, cons.Close(closeCtx(t)))
+	require.NoError(t, pub.Close(closeCtx(t)))
+	ingest.close(t)
+	far.close(t)
+	for ev := range len(got) {
+		_ = ev
+		seen[(<-got).Type]++
+	}
+	require.Equal(t, map[schema.EventType]int{schema.EventGap: 1, schema.EventExecReport: 1}, seen)
+	require.Equal(t, uint64(1), pub.Stats().ExecStored, "the marker was stored as a report")
+}
+
 // anyMarket keeps every event but the consumer's reports of its own NATS
 // connection.
 func anyMarket(ev *schema.CanonicalEvent) bool { return ev.Venue != DefaultStateVenue }
@@ -368,4 +405,81 @@ func TestAdversarial2SymbolFilterHearsVenueState(t *testing.T) {
 	}
 	require.NoError(t, pub.Close(closeCtx(t)))
 	ingest.close(t)
+}
+
+// A burst far beyond the consumer's pending bounds (a few messages, a few
+// hundred bytes) on several ordered streams: every trade is delivered or
+// counted by a gap marker of its own stream ahead of the stream's next
+// event — nothing vanishes, nothing is counted twice, and each stream
+// stays in order.
+func TestAdversarial2BurstPastPendingBounds(t *testing.T) {
+	srv := startServer(t)
+	far := newNode(t)
+	got := make(chan *schema.CanonicalEvent, 1<<16)
+	_, err := far.d.Subscribe(dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}},
+		&dispatch.SubscribeOptions{OrderedBound: 1 << 16, Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
+	require.NoError(t, err)
+	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		&ConsumerOptions{PendingMsgs: 4, PendingBytes: 512})
+	require.NoError(t, err)
+	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+	syms := []string{"A", "B", "C"}
+	sent := map[string]uint64{}
+	var buf []byte
+	for i := range 6000 {
+		sym := syms[i%len(syms)]
+		sent[sym]++
+		ev := tradeOf(sym, sent[sym])
+		ev.Raw = make([]byte, i%200) // sizes around the byte bound
+		buf = wire.Append(buf[:0], ev, sent[sym])
+		require.NoError(t, raw.nc.Publish(Subject(DefaultPrefix, ev.Venue, ev.Symbol, ev.Type), buf))
+	}
+	require.NoError(t, raw.nc.Flush())
+	// A loss at a stream's end shows with its next message: send one more
+	// per stream, slowly, until each stream's last message has arrived.
+	next := map[string]uint64{}
+	lost := map[string]uint64{}
+	pendingGap := map[string]uint64{}
+	done := map[string]bool{}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(done) < len(syms) {
+		require.True(t, time.Now().Before(deadline), "streams never caught up: delivered %v, sent %v", next, sent)
+		for _, sym := range syms {
+			if !done[sym] {
+				sent[sym]++
+				raw.send(tradeOf(sym, sent[sym]), sent[sym])
+			}
+		}
+	drain:
+		for {
+			select {
+			case ev := <-got:
+				switch ev.Type {
+				case schema.EventGap:
+					require.Equal(t, schema.EventTrade, ev.Control.GapType)
+					pendingGap[ev.Symbol] += ev.Control.GapCount
+					lost[ev.Symbol] += ev.Control.GapCount
+				case schema.EventTrade:
+					sym := ev.Symbol
+					require.Equal(t, next[sym]+pendingGap[sym]+1, ev.SeqProvider,
+						"%s: trade %d after %d and %d announced lost", sym, ev.SeqProvider, next[sym], pendingGap[sym])
+					next[sym], pendingGap[sym] = ev.SeqProvider, 0
+					if next[sym] == sent[sym] {
+						done[sym] = true
+					}
+				}
+			case <-time.After(50 * time.Millisecond):
+				break drain
+			}
+		}
+	}
+	st := cons.Stats()
+	var totalLost uint64
+	for _, sym := range syms {
+		totalLost += lost[sym]
+	}
+	require.Positive(t, totalLost, "the burst never overflowed the bounds: the test proves nothing")
+	require.Equal(t, totalLost, st.Lost, "%+v", st)
+	require.NoError(t, cons.Close(closeCtx(t)))
+	far.close(t)
 }

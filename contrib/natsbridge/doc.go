@@ -21,7 +21,8 @@
 // the subject of the stream it reports on — its Control.GapType for its
 // type, "meltica.binance.BTC-USDT.book_update" for a broken book — so that a
 // consumer of that stream alone hears of the loss, in order with the
-// stream's events; one without a GapType on <type> "gap".
+// stream's events; one about no market data type (none, or execution
+// reports, whose subjects are the JetStream stream's) on <type> "gap".
 //
 // On a strategy host a Consumer subscribes to subjects, wildcards allowed
 // ("meltica.binance.>", "meltica.*.BTC-USDT.*"). As a dispatch.Filter's
