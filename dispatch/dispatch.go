@@ -186,6 +186,12 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 	}
 	var err error
 	subs := ix.route(keyOf(ev))
+	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && t != schema.EventGap {
+		// A gap marker reaches the subscribers of the stream it reports on
+		// as well as those of gap markers: a subscriber of book diffs hears
+		// that its book broke.
+		subs = union(subs, ix.route(routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: t}))
+	}
 	cl := newClones(ev, len(subs))
 	for _, s := range subs {
 		ok, report := s.enqueue(&cl)

@@ -380,3 +380,33 @@ func TestAdversarial2VenueMarkerKeepsItsPlace(t *testing.T) {
 		require.Zero(t, p.Stats().InUse)
 	}
 }
+
+// A subscriber of one stream's type hears of that stream's losses: a gap
+// marker published about book diffs reaches a subscription whose Filter
+// names only book diffs (as the dispatcher's own markers do), in its place;
+// one that names gap markers gets it too; one of other types does not.
+func TestAdversarial2MarkerReachesItsStreamsSubscribers(t *testing.T) {
+	t.Parallel()
+	p := newEventPool(8)
+	d := New(p, nil)
+	sub := func(types ...schema.EventType) *recorder {
+		r := &recorder{}
+		_, err := d.Subscribe(Filter{Types: types, Symbols: []string{"BTC-USDT"}}, &SubscribeOptions{Handler: r.handle})
+		require.NoError(t, err)
+		return r
+	}
+	books, gaps, both, trades := sub(schema.EventBookUpdate), sub(schema.EventGap), sub(schema.EventBookUpdate, schema.EventGap), sub(schema.EventTrade)
+	publish(t, d, p, bin, "BTC-USDT", schema.EventBookUpdate, 1)
+	g := take(t, p, bin, "BTC-USDT", schema.EventGap, 0)
+	g.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}
+	require.NoError(t, d.Publish(context.Background(), g))
+	publish(t, d, p, bin, "BTC-USDT", schema.EventBookUpdate, 5)
+	publish(t, d, p, bin, "BTC-USDT", schema.EventTrade, 1)
+	closeDispatcher(t, d)
+	want := []seen{{Type: schema.EventBookUpdate, Symbol: "BTC-USDT", Seq: 1}, {Type: schema.EventGap, Symbol: "BTC-USDT", Gap: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}}, {Type: schema.EventBookUpdate, Symbol: "BTC-USDT", Seq: 5}}
+	require.Equal(t, want, describe(books.got()), "a book subscriber never heard its book broke")
+	require.Equal(t, want, describe(both.got()), "once, in place")
+	require.Equal(t, want[1:2], describe(gaps.got()))
+	require.Equal(t, []seen{{Type: schema.EventTrade, Symbol: "BTC-USDT", Seq: 1}}, describe(trades.got()))
+	require.Zero(t, p.Stats().InUse)
+}

@@ -71,7 +71,9 @@
 // # Routing
 //
 // A subscription's [Filter] names venues, symbols and event types (an empty
-// list is "all"). The dispatcher learns which subscriptions want a stream —
+// list is "all"). A gap marker about a stream (Control.GapType) reaches the
+// subscribers of that stream as well as those of gap markers: a
+// subscription to book diffs hears that its book broke. The dispatcher learns which subscriptions want a stream —
 // one (venue, symbol, type) — the first time the stream is published and
 // keeps the answer in a map read without a lock, rebuilt copy-on-write when
 // a subscription comes or goes. Publishing never scans the subscribers.
