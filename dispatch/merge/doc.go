@@ -26,6 +26,9 @@
 //     is not taken twice (Stats.Duplicates).
 //     A window some expected venue sent nothing to is flagged (Complete
 //     false, Missing names the venues) or suppressed, by Options.Incomplete.
+//     A window holds what reached the Merger: events of its type lost on
+//     the way (gap markers, which the Merger's subscription gets with the
+//     stream's events) are not counted in it — not yet.
 //   - [Continuous]: each venue's best bid/offer is kept, and the
 //     consolidated one — best bid and best ask across venues, with the venue
 //     of each side, and one fragment per venue quoting — is published on
