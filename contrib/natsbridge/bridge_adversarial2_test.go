@@ -337,6 +337,35 @@ func TestAdversarial2ExecGapMarkerOnce(t *testing.T) {
 	require.Equal(t, uint64(1), pub.Stats().ExecStored, "the marker was stored as a report")
 }
 
+// A publisher that restarts counts its streams from 1 again. When the new
+// run's first messages are lost, the consumer, which sees the sequence go
+// back, announces them too: the new run's messages before the first that
+// arrived.
+func TestAdversarial2PublisherRestartLosesItsFirst(t *testing.T) {
+	srv := startServer(t)
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
+	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
+	require.NoError(t, err)
+	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+	for seq := uint64(1); seq <= 5; seq++ {
+		raw.send(tradeOf("BTC-USDT", 100+seq), seq)
+		require.Equal(t, 100+seq, next(t, got, anyMarket).SeqProvider)
+	}
+	// The restarted run: 1 and 2 never arrive, 3 does.
+	raw.send(tradeOf("BTC-USDT", 201), 3)
+	g := next(t, got, anyMarket)
+	require.Equal(t, schema.EventGap, g.Type, "the new run's first messages were lost unannounced")
+	require.Equal(t, uint64(2), g.Control.GapCount)
+	require.Equal(t, uint64(201), next(t, got, anyMarket).SeqProvider)
+	// A restart whose first message arrives: no loss.
+	raw.send(tradeOf("BTC-USDT", 301), 1)
+	require.Equal(t, uint64(301), next(t, got, anyMarket).SeqProvider)
+	require.Equal(t, uint64(1), cons.Stats().Gaps)
+	require.NoError(t, cons.Close(closeCtx(t)))
+	far.close(t)
+}
+
 // anyMarket keeps every event but the consumer's reports of its own NATS
 // connection.
 func anyMarket(ev *schema.CanonicalEvent) bool { return ev.Venue != DefaultStateVenue }

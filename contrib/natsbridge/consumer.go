@@ -509,12 +509,20 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 	}
 	if seq != 0 && !ev.Type.Coalescable() && !ev.Type.Critical() {
 		// A sequence that does not move forward is a restarted publisher:
-		// start over from it.
+		// start over from it. Its run counts from 1, so a first message
+		// of the new run past 1 follows losses too.
 		ss := c.seqOf(ev)
 		last, known := ss.last, ss.known
 		ss.last, ss.known = seq, true
-		if known && seq > last+1 {
-			if ev = c.gap(ev, seq-last-1); ev == nil {
+		lost := uint64(0)
+		switch {
+		case known && seq > last+1:
+			lost = seq - last - 1
+		case known && seq <= last:
+			lost = seq - 1
+		}
+		if lost > 0 {
+			if ev = c.gap(ev, lost); ev == nil {
 				return
 			}
 		}

@@ -61,7 +61,12 @@
 // (trades, book diffs, closed klines, liquidations) ahead of the next event
 // of the stream. Losses of coalescable streams are not gaps: the next update
 // replaces the lost one. A loss at the end of a stream is reported when the
-// stream's next message arrives.
+// stream's next message arrives. A Publisher that restarts counts from 1
+// again: a sequence that goes back starts the stream over, and the new
+// run's messages before the first that arrived are reported lost. (What
+// the old run lost at its end, and the first messages of a new run that
+// still numbers past the old run's last, cannot be told from the
+// sequence.)
 //
 // Losses are announced even when the host's event pool is exhausted, and
 // core messages never wait for it: the Consumer keeps one event of the
