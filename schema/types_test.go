@@ -158,9 +158,10 @@ func TestValidate(t *testing.T) {
 		m.WindowOpen, m.WindowClose = 10, 5
 		assertInvalid(t, m.Validate(), "WindowClose")
 		m.WindowClose = 20
-		m.Fragments = []schema.Fragment{{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventBBO}}
+		// A window of best bid/offers [10, 20): its fragments lie inside.
+		m.Fragments = []schema.Fragment{{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventBBO, ExchangeTS: 10}}
 		assert.NoError(t, m.Validate())
-		m.Fragments = append(m.Fragments, schema.Fragment{Venue: schema.VenueOKX, Symbol: "ETH-USDT", Type: schema.EventBBO})
+		m.Fragments = append(m.Fragments, schema.Fragment{Venue: schema.VenueOKX, Symbol: "ETH-USDT", Type: schema.EventBBO, ExchangeTS: 19})
 		assertInvalid(t, m.Validate(), "Fragments")
 		m.Fragments[1].Symbol = "BTC-USDT"
 		m.Fragments[1].Type = schema.EventTrade

@@ -18,12 +18,21 @@
 // character for NATS). Market data and control events (gap markers,
 // connection states, venue control) go on core NATS; execution reports,
 // order acks and account updates (balances and positions) go to a
-// JetStream stream (StreamOptions).
+// JetStream stream (StreamOptions). A gap marker goes on the subject of the
+// stream it reports on — its Control.GapType for its type,
+// "meltica.binance.BTC-USDT.book_update" for a broken book — so that a
+// consumer of that stream alone hears of the loss, in order with the
+// stream's events; one about no market data type (none, or execution
+// reports, whose subjects are the JetStream stream's) on <type> "gap".
 //
 // On a strategy host a Consumer subscribes to subjects, wildcards allowed
-// ("meltica.binance.>", "meltica.*.BTC-USDT.*"), takes an event from the
-// host's pool for each message, decodes into it and publishes it to the
-// host's dispatcher, which takes ownership exactly as on the ingest node. The
+// ("meltica.binance.>", "meltica.*.BTC-USDT.*"). As a dispatch.Filter's
+// symbol list lets events without a symbol through (a venue's connection
+// states, venue control, venue-wide gap markers), a subject that names a
+// symbol brings those of its venue and type tokens too: with
+// "meltica.*.BTC-USDT.*" the Consumer also subscribes to "meltica.*._.*".
+// For each message it takes an event from the host's pool, decodes into
+// it and publishes it to the host's dispatcher, which takes ownership exactly as on the ingest node. The
 // host's subscribers get heap clones with the same lanes: coalescing,
 // bounded ordered lanes and their gap markers, critical lane first.
 //
@@ -40,7 +49,9 @@
 //
 // # Losses and gap markers
 //
-// Every market data message carries a bridge sequence per subject, counted by
+// Every market data message carries a bridge sequence per stream (venue,
+// symbol, type — not per subject: two symbols a subject token cannot tell
+// apart, such as "BTC.USDT" and "BTC_USDT", are two streams), counted by
 // the Publisher before it tries to publish. Messages lost anywhere on the way
 // — refused by NATS while it reconnects (nats.go's reconnect buffer is
 // bounded, see Connect), dropped by the server or the client because the
@@ -51,14 +62,20 @@
 // (trades, book diffs, closed klines, liquidations) ahead of the next event
 // of the stream. Losses of coalescable streams are not gaps: the next update
 // replaces the lost one. A loss at the end of a stream is reported when the
-// stream's next message arrives.
+// stream's next message arrives. A Publisher that restarts counts from 1
+// again: a sequence that goes back starts the stream over, and the new
+// run's messages before the first that arrived are reported lost. (What
+// the old run lost at its end, and the first messages of a new run that
+// still numbers past the old run's last, cannot be told from the
+// sequence.)
 //
 // Losses are announced even when the host's event pool is exhausted, and
 // core messages never wait for it: the Consumer keeps one event of the
 // pool in reserve for critical messages and gap markers (taken back while
 // the pool has two events free or more); market data that finds no event
-// is dropped without moving its stream's sequence, so the next message
-// shows the jump and gets its marker — in that message's own event, counting
+// is dropped without moving its stream's sequence (a stream's first
+// message, dropped so, still marks where the stream starts), so the next
+// message shows the jump and gets its marker — in that message's own event, counting
 // itself, when no other is free; the latest update of a coalescable stream
 // that finds no event is kept and delivered once one is free (unless a newer
 // one comes first); a critical message that finds no event (a gap marker or

@@ -183,9 +183,17 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 // handle runs on the dispatcher's delivery goroutine with a heap clone.
 func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	key := streamKey{ev.Venue, ev.Symbol, ev.Type}
+	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && !t.Critical() {
+		// A gap marker of market data travels with the stream it reports
+		// on, so that a consumer subscribed to that stream's subject alone
+		// hears of its losses, in order with its events. (One about
+		// execution reports stays on "gap": their subjects belong to the
+		// JetStream stream.)
+		key.typ = t
+	}
 	st := p.streams[key]
 	if st == nil {
-		st = &stream{subject: Subject(p.opts.Prefix, ev.Venue, ev.Symbol, ev.Type)}
+		st = &stream{subject: Subject(p.opts.Prefix, key.venue, key.symbol, key.typ)}
 		p.streams[key] = st
 	}
 	if durable(ev.Type) {
