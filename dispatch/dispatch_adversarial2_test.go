@@ -410,3 +410,27 @@ func TestAdversarial2MarkerReachesItsStreamsSubscribers(t *testing.T) {
 	require.Equal(t, []seen{{Type: schema.EventTrade, Symbol: "BTC-USDT", Seq: 1}}, describe(trades.got()))
 	require.Zero(t, p.Stats().InUse)
 }
+
+// TestSubscriptionIdleIsABarrier: once Publish has returned, Idle stays
+// false until the handler has returned for that event.
+func TestSubscriptionIdleIsABarrier(t *testing.T) {
+	pools := schema.NewPools(nil)
+	d := New(pools.Events, nil)
+	defer func() { require.NoError(t, d.Close(context.Background())) }()
+	release := make(chan struct{})
+	handled := make(chan struct{}, 1)
+	sub, err := d.Subscribe(Filter{}, &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {
+		<-release
+		handled <- struct{}{}
+	}})
+	require.NoError(t, err)
+	require.Eventually(t, sub.Idle, 10*time.Second, time.Millisecond, "a new subscription parks")
+	ev, err := pools.Events.Get(context.Background())
+	require.NoError(t, err)
+	ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventTrade
+	require.NoError(t, d.Publish(context.Background(), ev))
+	require.False(t, sub.Idle(), "queued or in the handler")
+	close(release)
+	<-handled
+	require.Eventually(t, sub.Idle, 10*time.Second, time.Millisecond)
+}

@@ -182,6 +182,16 @@ func (s *Subscription) C() <-chan *schema.CanonicalEvent { return s.ch }
 // exited.
 func (s *Subscription) Done() <-chan struct{} { return s.done }
 
+// Idle reports whether the subscription has nothing queued and its
+// goroutine waits for more: every event published to it before the call
+// has been handed over (with a Handler, the handler has returned). A
+// bridge's Flush uses it as a barrier.
+func (s *Subscription) Idle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.idle && s.depthLocked() == 0
+}
+
 // Stats returns the subscription's counters and queue depths.
 func (s *Subscription) Stats() Stats {
 	s.mu.Lock()

@@ -358,17 +358,20 @@ func (p *Publisher) store(m execMsg) error {
 	return nil
 }
 
-// Flush waits until every execution report queued so far is stored and
-// the server has received every market data message published so far, or
-// ctx ends.
+// Flush waits until every event published to the dispatcher before the
+// call has been taken by the publisher, every execution report among them
+// is stored, and the server has received every market data message among
+// them, or ctx ends.
 func (p *Publisher) Flush(ctx context.Context) error {
 	t := time.NewTicker(time.Millisecond)
 	defer t.Stop()
 	for {
+		// Idle first: the handler queues reports before it returns.
+		idle := p.sub.Idle()
 		p.mu.Lock()
 		n := len(p.queue)
 		p.mu.Unlock()
-		if n == 0 {
+		if idle && n == 0 {
 			break
 		}
 		select {
