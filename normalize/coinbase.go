@@ -54,6 +54,7 @@ var coinbaseSpec = venueSpec{
 	venue:      schema.VenueCoinbase,
 	rules:      CoinbaseSymbolRules,
 	continuity: continuity.Coinbase,
+	tradeIDs:   true,
 	kinds: []kind{
 		cbTrade:          {name: "market_trades", typ: schema.EventTrade, slot: newSlot[cbTradeMsg]},
 		cbTicker:         {name: "ticker", typ: schema.EventTicker, slot: newSlot[cbTickerMsg]},

@@ -57,6 +57,7 @@ var krakenSpec = venueSpec{
 	venue:      schema.VenueKraken,
 	rules:      KrakenSymbolRules,
 	continuity: continuity.None,
+	tradeIDs:   true,
 	kinds: []kind{
 		krTrade:     {name: "trade", typ: schema.EventTrade, slot: newSlot[krTradeMsg]},
 		krTicker:    {name: "ticker", typ: schema.EventTicker, slot: newSlot[krTickerMsg]},

@@ -50,6 +50,7 @@ var okxSpec = venueSpec{
 	venue:      schema.VenueOKX,
 	rules:      OKXSymbolRules,
 	continuity: continuity.OKX,
+	tradeIDs:   true,
 	kinds: []kind{
 		oxTrade:     {name: "trades", typ: schema.EventTrade, slot: newSlot[okxTradeMsg]},
 		oxTicker:    {name: "tickers", typ: schema.EventTicker, slot: newSlot[okxTickerMsg]},

@@ -82,6 +82,10 @@ type Parser struct {
 	// a string of its own.
 	reasons   map[string]string
 	reasonBuf []byte // joins two texts before they are interned
+	// trades: where each trade stream stands, for repeats (trades.go);
+	// tradeFrame: the marks as they were before the current frame.
+	trades     map[tradeKey]tradeMark
+	tradeFrame []frameMark
 }
 
 // maxReasons bounds a parser's table of interned free texts.
@@ -138,8 +142,11 @@ type venueSpec struct {
 	// for the connection's sequence_num): normalize/internal/continuity,
 	// shared with normalize/book.
 	continuity continuity.Rule
-	kinds      []kind
-	newState   func() any
+	// tradeIDs: the venue's trade ids increase per symbol, so a trade at
+	// or below the last one delivered is a repeat (trades.go).
+	tradeIDs bool
+	kinds    []kind
+	newState func() any
 	// split reads a frame's envelope, fills p.raw, and runs each message.
 	split func(p *Parser, ctx context.Context, data []byte, conn uint64, ingest int64) error
 }
@@ -269,6 +276,7 @@ func (p *Parser) HandleBytes(ctx context.Context, data []byte, receivedAt int64)
 
 func (p *Parser) handle(ctx context.Context, data []byte, conn uint64, ingest int64) error {
 	p.env, p.more = envelope{}, nil
+	p.beginFrame()
 	r := &p.raw
 	r.Provider, r.ConnID, r.ReceivedAt = p.venue, conn, ingest
 	err := p.spec.split(p, ctx, data, conn, ingest)
@@ -397,6 +405,10 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.stats.errors.Add(1)
 		p.warn(f.err, sym)
 		return f.err
+	}
+	if ev.Type == schema.EventTrade && p.repeatTrade(k, ev) {
+		p.release(ev, pooled)
+		return nil
 	}
 	if p.keepRaw {
 		raw := payload
