@@ -58,6 +58,7 @@ var krakenSpec = venueSpec{
 	rules:      KrakenSymbolRules,
 	continuity: continuity.None,
 	tradeIDs:   true,
+	alignKey:   krakenAlignKey,
 	kinds: []kind{
 		krTrade:     {name: "trade", typ: schema.EventTrade, slot: newSlot[krTradeMsg]},
 		krTicker:    {name: "ticker", typ: schema.EventTicker, slot: newSlot[krTickerMsg]},

@@ -145,6 +145,8 @@ type venueSpec struct {
 	// tradeIDs: the venue's trade ids increase per symbol, so a trade at
 	// or below the last one delivered is a repeat (trades.go).
 	tradeIDs bool
+	// alignKey is the venue's AlignKey (align.go); nil: whole frames.
+	alignKey func(frame []byte) []byte
 	kinds    []kind
 	newState func() any
 	// split reads a frame's envelope, fills p.raw, and runs each message.

@@ -27,6 +27,10 @@ type hub struct {
 	// lose, when set, says whether connection n loses message seq (a
 	// venue that dropped it on one connection only).
 	lose func(n int, seq int64) bool
+	// heartbeat, when set, sends {"hb":1} after every heartbeat-th message
+	// of a connection: the same bytes on every connection, at places that
+	// differ per connection.
+	heartbeat int
 }
 
 func newHub(perConn bool) *hub {
@@ -82,6 +86,7 @@ func (hb *hub) serve(lag func(n int) int) func(s *session) {
 		}()
 		s.readForever()
 		var held []int64
+		sent := 0
 		for {
 			select {
 			case n := <-ch:
@@ -96,6 +101,9 @@ func (hb *hub) serve(lag func(n int) int) func(s *session) {
 					}
 					held = held[1:]
 					if s.send(msg) != nil {
+						return
+					}
+					if sent++; hb.heartbeat > 0 && sent%hb.heartbeat == 0 && s.send(`{"hb":1}`) != nil {
 						return
 					}
 				}
