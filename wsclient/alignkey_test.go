@@ -3,7 +3,6 @@ package wsclient
 import (
 	"bytes"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -50,27 +49,7 @@ func TestRotationAlignKey(t *testing.T) {
 	h := start(t, v.url(), opts, k, leaks)
 
 	const rotations = 4
-	t0 := newFakeClock().Now()
-	for r := 1; r <= rotations; r++ {
-		from := ks.count()
-		require.Eventually(t, func() bool { return ks.count() > from+50 }, wait, time.Millisecond, "connection %d delivers", r)
-		due := t0.Add(time.Duration(r) * opts.MaxAge)
-		require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation %d armed", r)
-		h.clock.advanceTo(due)
-		require.Eventually(t, func() bool { return h.c.Stats().Rotations == uint64(r) }, wait, time.Millisecond,
-			"rotation %d; events %v", r, h.rec.all())
-	}
-	from := ks.count()
-	require.Eventually(t, func() bool { return ks.count() > from+50 }, wait, time.Millisecond)
-	last := hb.halt()
-	require.Eventually(t, func() bool { return ks.last() >= int(last)-30 }, wait, time.Millisecond)
-
-	h.finish(v)
-	ks.mu.Lock()
-	defer ks.mu.Unlock()
-	for i := 1; i < len(ks.seqs); i++ {
-		require.Equal(t, ks.seqs[i-1]+1, ks.seqs[i], "message %d after %d: repeated or missed across a rotation", ks.seqs[i], ks.seqs[i-1])
-	}
+	rotateUnderTraffic(t, h, v, hb, ks, rotations)
 	require.Positive(t, beats)
 	st := h.c.Stats()
 	require.EqualValues(t, rotations, st.Rotations)

@@ -148,6 +148,36 @@ func (k *seqSink) count() int {
 	return len(k.seqs)
 }
 
+// rotateUnderTraffic rotates h's client rotations times, each after 50
+// messages delivered, on the test's clock (connection r was dialled at
+// the clock's start + (r-1)·MaxAge); then halts the hub, waits for the
+// last messages (the last connection may lag by 30), finishes, and
+// requires every message delivered exactly once, in order.
+func rotateUnderTraffic(t *testing.T, h *harness, v *venue, hb *hub, ks *seqSink, rotations int) {
+	t.Helper()
+	maxAge := h.c.opts.MaxAge
+	t0 := newFakeClock().Now() // the clock's start; only the test moves it
+	for r := 1; r <= rotations; r++ {
+		from := ks.count()
+		require.Eventually(t, func() bool { return ks.count() > from+50 }, wait, time.Millisecond, "connection %d delivers", r)
+		due := t0.Add(time.Duration(r) * maxAge)
+		require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation %d armed", r)
+		h.clock.advanceTo(due)
+		require.Eventually(t, func() bool { return h.c.Stats().Rotations == uint64(r) }, wait, time.Millisecond,
+			"rotation %d; events %v", r, h.rec.all())
+	}
+	from := ks.count()
+	require.Eventually(t, func() bool { return ks.count() > from+50 }, wait, time.Millisecond)
+	last := hb.halt()
+	require.Eventually(t, func() bool { return ks.last() >= int(last)-30 }, wait, time.Millisecond)
+	h.finish(v)
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	for i := 1; i < len(ks.seqs); i++ {
+		require.Equal(t, ks.seqs[i-1]+1, ks.seqs[i], "message %d after %d: repeated or missed across a rotation", ks.seqs[i], ks.seqs[i-1])
+	}
+}
+
 // rotationOptions: rotation driven by the test's clock alone, no pings or
 // watchdog, no pacing, nothing else that waits.
 func rotationOptions() *Options {
@@ -178,28 +208,9 @@ func TestRotationNoRepeatNoGap(t *testing.T) {
 	h := start(t, v.url(), opts, k, leaks)
 
 	const rotations = 4
-	t0 := newFakeClock().Now() // the clock's start; only the test moves it
-	for r := 1; r <= rotations; r++ {
-		from := ks.count()
-		require.Eventually(t, func() bool { return ks.count() > from+50 }, wait, time.Millisecond, "connection %d delivers", r)
-		due := t0.Add(time.Duration(r) * opts.MaxAge) // connection r was dialled at t0 + (r-1)·MaxAge
-		require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation %d armed", r)
-		h.clock.advanceTo(due)
-		require.Eventually(t, func() bool { return h.c.Stats().Rotations == uint64(r) }, wait, time.Millisecond,
-			"rotation %d; events %v", r, h.rec.all())
-	}
-	from := ks.count()
-	require.Eventually(t, func() bool { return ks.count() > from+50 }, wait, time.Millisecond)
-	last := hb.halt()
-	// The last connection lags: it may still hold back up to 30 messages.
-	require.Eventually(t, func() bool { return ks.last() >= int(last)-30 }, wait, time.Millisecond)
-
-	h.finish(v)
+	rotateUnderTraffic(t, h, v, hb, ks, rotations)
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	for i := 1; i < len(ks.seqs); i++ {
-		require.Equal(t, ks.seqs[i-1]+1, ks.seqs[i], "message %d after %d: repeated or missed across a rotation", ks.seqs[i], ks.seqs[i-1])
-	}
 	for id := uint64(1); id <= rotations+1; id++ {
 		require.Positive(t, ks.conns[id], "connection %d delivered", id)
 	}
