@@ -24,9 +24,13 @@ import (
 //   - every other venue: the whole frame. Binance, OKX and Bybit market
 //     data frames are byte-identical on every connection. Coinbase
 //     Advanced Trade stamps every frame with the connection's
-//     sequence_num: its rotations switch unaligned (wsclient says so) and
-//     the parser drops the repeated trades by trade_id, while the new
-//     connection's level2 snapshot replaces the book.
+//     sequence_num and timestamp: its rotations switch unaligned (wsclient
+//     says so), the parser drops the repeated trades by trade_id, and the
+//     new connection's level2 snapshot replaces the book. (Its events
+//     alone are not a safe key: market_trades are batched over 250 ms,
+//     a window that need not fall alike on two connections, and aligned
+//     on another channel's frame, a trade batched later on one connection
+//     than on the other would be lost.)
 //
 // The returned slice aliases frame. AlignKey keeps no state: it is safe
 // for concurrent use, and allocates (only wsclient's rotations call it).

@@ -174,6 +174,7 @@ func (p *Parser) coinbaseEvent(ctx context.Context, st *cbState, k int, event []
 		}
 		return p.run(ctx, k, event, nil, ingest)
 	}
+	p.env.snapshot = string(ev.Type.bytes()) == "snapshot" // a subscription's recent trades
 	return p.each(ctx, k, event, p.inner, nil, ingest)
 }
 

@@ -220,6 +220,7 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 		p.env.seq = uint64(env.Sequence.v)
 	}
 	p.env.ts, _ = parseRFC3339(env.Timestamp.bytes())
+	p.env.snapshot = string(env.Type.bytes()) == "snapshot" // a subscription's recent trades
 	return p.each(ctx, k, data, p.elems, nil, ingest)
 }
 

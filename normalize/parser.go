@@ -132,6 +132,9 @@ func (p *Parser) intern(b []byte) string {
 type envelope struct {
 	seq uint64 // SeqProvider
 	ts  int64  // ExchangeTS
+	// snapshot: the trades it carries are the venue's recent trades sent
+	// on a subscription (trades.go), not new ones.
+	snapshot bool
 }
 
 // venueSpec is a venue as data: built once, never changed.
@@ -282,6 +285,9 @@ func (p *Parser) handle(ctx context.Context, data []byte, conn uint64, ingest in
 	r := &p.raw
 	r.Provider, r.ConnID, r.ReceivedAt = p.venue, conn, ingest
 	err := p.spec.split(p, ctx, data, conn, ingest)
+	if gerr := p.endFrame(ctx, ingest); err == nil {
+		err = gerr
+	}
 	p.env, p.more = envelope{}, nil
 	r.Reset() // drop the references into data
 	return err

@@ -1,6 +1,10 @@
 package normalize
 
-import "github.com/meltica/meltica/schema"
+import (
+	"context"
+
+	"github.com/meltica/meltica/schema"
+)
 
 // Trade repeats.
 //
@@ -31,6 +35,16 @@ import "github.com/meltica/meltica/schema"
 // the connection's), so the trades a new connection repeats are dropped and
 // every later one is delivered.
 //
+// A subscription's recent trades (Coinbase market_trades and Kraken v2
+// trade snapshots: the most recent trades, none left out between them)
+// also tell whether trades were lost before them — by a connection lost,
+// or by a rotation that switched unaligned while the old connection
+// lagged behind the venue: when the oldest of them is above the last id
+// delivered + 1, the trades between may be lost, and the parser
+// publishes a gap marker after the frame (GapType schema.EventTrade,
+// GapFirstSeq = last + 1, GapLastSeq = oldest - 1, GapCount 0: ids need
+// not be consecutive).
+//
 // State: one mark per (interned symbol, trade kind) — bounded by the
 // symbol registry — and a per-frame list reused from frame to frame: no
 // allocation once a symbol was seen.
@@ -55,6 +69,10 @@ type frameMark struct {
 	mark  tradeMark
 	known bool // the stream had delivered a trade before the frame
 	renum bool // a trade of this frame started a new numbering
+	// snap: the frame holds the venue's recent trades of the stream
+	// (envelope.snapshot); snapMin is the oldest id among them.
+	snap    bool
+	snapMin uint64
 }
 
 // maxTradeDigits: ids of up to 19 decimal digits fit a uint64.
@@ -103,6 +121,9 @@ func (p *Parser) repeatTrade(k int, ev *schema.CanonicalEvent) bool {
 	}
 	key := tradeKey{sym: ev.Symbol, kind: uint16(k)}
 	fm := p.frameMark(key)
+	if p.env.snapshot && (!fm.snap || id < fm.snapMin) {
+		fm.snap, fm.snapMin = true, id
+	}
 	ts := ev.ExchangeTS
 	before := fm.mark
 	renumbered := false
@@ -127,4 +148,23 @@ func (p *Parser) repeatTrade(k int, ev *schema.CanonicalEvent) bool {
 	cur.ts = max(cur.ts, ts)
 	p.trades[key] = cur
 	return false
+}
+
+// endFrame publishes a gap marker for each trade stream whose recent
+// trades, sent by the frame, do not reach back to the last trade
+// delivered before it.
+func (p *Parser) endFrame(ctx context.Context, ingest int64) error {
+	var first error
+	for i := range p.tradeFrame {
+		fm := &p.tradeFrame[i]
+		if !fm.snap || !fm.known || fm.renum || fm.snapMin <= fm.mark.id+1 {
+			continue
+		}
+		from := schema.CanonicalEvent{Symbol: fm.key.sym, IngestTS: ingest}
+		if err := p.gap(ctx, &from, schema.EventTrade, fm.mark.id+1, fm.snapMin-1, 0, "trades missed before a subscription's recent trades"); err != nil && first == nil {
+			first = err
+		}
+	}
+	p.tradeFrame = p.tradeFrame[:0]
+	return first
 }

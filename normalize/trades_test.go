@@ -251,3 +251,59 @@ func FuzzTradeNumber(f *testing.F) {
 		}
 	})
 }
+
+// A subscription's recent trades that do not reach back to the last trade
+// delivered mean trades may have been lost before them: a gap marker
+// names the ids between, after the frame's trades. Recent trades that
+// overlap what was delivered, or come first, mean nothing was lost.
+func TestTradeSnapshotGap(t *testing.T) {
+	tests := []struct {
+		name      string
+		venue     schema.Venue
+		frames    []frameOn
+		want      []string
+		gapFirst  uint64
+		gapLast   uint64
+		noMarkers bool
+	}{
+		{name: "coinbase: the new connection's snapshot starts past the last trade", venue: schema.VenueCoinbase,
+			frames: []frameOn{{1, cbTradesFrame(1, "snapshot", 3, 2, 1)}, {1, cbTradesFrame(2, "update", 4, 5)}, {2, cbTradesFrame(1, "snapshot", 12, 11, 10)}},
+			want:   []string{"3", "2", "1", "4", "5", "12", "11", "10", "gap 6-9"}, gapFirst: 6, gapLast: 9},
+		{name: "coinbase: the snapshot overlaps", venue: schema.VenueCoinbase,
+			frames: []frameOn{{1, cbTradesFrame(1, "update", 4, 5)}, {2, cbTradesFrame(1, "snapshot", 8, 7, 6, 5)}},
+			want:   []string{"4", "5", "8", "7", "6"}, noMarkers: true},
+		{name: "kraken v2: the snapshot starts right after the last trade", venue: schema.VenueKraken,
+			frames: []frameOn{{1, krTradesFrame("update", 4, 5)}, {2, krTradesFrame("snapshot", 6, 7)}},
+			want:   []string{"4", "5", "6", "7"}, noMarkers: true},
+		{name: "kraken v2: a gap before the snapshot", venue: schema.VenueKraken,
+			frames: []frameOn{{1, krTradesFrame("update", 4, 5)}, {2, krTradesFrame("snapshot", 9, 10)}},
+			want:   []string{"4", "5", "9", "10", "gap 6-8"}, gapFirst: 6, gapLast: 8},
+		{name: "kraken v2: an update past the last trade is no snapshot", venue: schema.VenueKraken,
+			frames: []frameOn{{1, krTradesFrame("update", 4, 5)}, {1, krTradesFrame("update", 9)}},
+			want:   []string{"4", "5", "9"}, noMarkers: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, sink := newTestVenue(t, tt.venue)
+			for _, f := range tt.frames {
+				require.NoError(t, p.(*Parser).HandleFrame(context.Background(), &schema.WsFrame{Provider: tt.venue, ConnID: f.conn, Data: []byte(f.data), ReceivedAt: 1}))
+			}
+			var got []string
+			for _, ev := range sink.got {
+				switch ev.Type {
+				case schema.EventTrade:
+					got = append(got, ev.Trade.ID.String())
+				case schema.EventGap:
+					require.Equal(t, schema.EventTrade, ev.Control.GapType)
+					require.Equal(t, "BTC-USD", ev.Symbol)
+					require.Zero(t, ev.Control.GapCount, "ids need not be consecutive")
+					got = append(got, fmt.Sprintf("gap %d-%d", ev.Control.GapFirstSeq, ev.Control.GapLastSeq))
+				}
+			}
+			require.Equal(t, tt.want, got)
+			if tt.noMarkers {
+				require.Zero(t, p.(*Parser).Stats().Gaps)
+			}
+		})
+	}
+}
