@@ -212,7 +212,7 @@ type simVenue struct {
 	srv    *httptest.Server
 	m      *simMarket
 	format simFormat
-	subs   int // subscription messages a connection sends
+	subs   int             // subscription messages a connection sends
 	lag    func(n int) int // events connection n holds back (it lags the venue); nil: none
 	conns  atomic.Int32
 	wg     sync.WaitGroup
