@@ -28,7 +28,11 @@ import (
 //     it was delivered — but a venue that started its ids again: it is
 //     delivered and the stream follows its new numbering;
 //   - a trade whose id is not a decimal number (Bybit's UUIDs, Kraken v1,
-//     which sends none) is never compared.
+//     which sends none) is never compared. Kraken v1 trades are not
+//     compared by (time, price, volume, side) either: one taker order
+//     filling two equal resting orders at one price makes two real trades
+//     with the same microsecond time, and one of them would be dropped.
+//     Their rotations rely on wsclient's alignment (Parser.AlignKey).
 //
 // Nothing is reset on a reconnection or a resubscription: the venues'
 // trade ids keep increasing across connections (they are the venue's, not
