@@ -44,6 +44,7 @@ const (
 	oxAck
 	oxError
 	oxStatus
+	oxTradeAll // trades-all: each trade, where trades aggregates them; ids of their own to compare
 )
 
 var okxSpec = venueSpec{
@@ -64,6 +65,7 @@ var okxSpec = venueSpec{
 		oxAck:       {name: "event", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[okxEventMsg]},
 		oxError:     {name: "event", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[okxEventMsg]},
 		oxStatus:    {name: "event", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[okxEventMsg]},
+		oxTradeAll:  {name: "trades-all", typ: schema.EventTrade, slot: newSlot[okxTradeMsg]},
 	},
 	newState: func() any { return new(okxEnvelope) },
 	split:    okxSplit,
@@ -71,7 +73,7 @@ var okxSpec = venueSpec{
 
 var (
 	okxChannels = map[string]int{
-		"trades": oxTrade, "trades-all": oxTrade, "tickers": oxTicker, "bbo-tbt": oxBBO,
+		"trades": oxTrade, "trades-all": oxTradeAll, "tickers": oxTicker, "bbo-tbt": oxBBO,
 		"books": oxBookDiff, "books-l2-tbt": oxBookDiff, "books50-l2-tbt": oxBookDiff, "books5": oxBooks5,
 		"funding-rate": oxFunding, "mark-price": oxMark,
 	}

@@ -307,3 +307,17 @@ func TestTradeSnapshotGap(t *testing.T) {
 		})
 	}
 }
+
+// OKX trades (one message per taker order and price) and trades-all (one
+// per trade) are two streams: a host that subscribes both gets both.
+func TestTradeRepeatsOKXChannels(t *testing.T) {
+	p, sink := newTestVenue(t, schema.VenueOKX)
+	frame := func(channel string, id int) []byte {
+		return fmt.Appendf(nil, `{"arg":{"channel":%q,"instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"%d","px":"1","sz":"1","side":"buy","ts":"1"}]}`, channel, id)
+	}
+	for _, f := range [][]byte{frame("trades", 12), frame("trades-all", 10), frame("trades-all", 11), frame("trades-all", 12), frame("trades", 12)} {
+		require.NoError(t, p.HandleBytes(context.Background(), f, 1))
+	}
+	require.Equal(t, []string{"BTC-USDT:12", "BTC-USDT:10", "BTC-USDT:11", "BTC-USDT:12"}, tradeIDs(sink.got))
+	require.EqualValues(t, 1, p.(*Parser).Stats().Repeats)
+}
