@@ -688,7 +688,9 @@ func testRotationExactlyOnce(t *testing.T, tc rotationCase) {
 		require.Zero(t, st.Unaligned, "every switch aligned")
 	} else {
 		require.Positive(t, st.Unaligned, "Coinbase's frames differ per connection: the switches are unaligned")
-		require.Positive(t, ps.Repeats, "the repeated trades were dropped")
+		if len(gaps) == 0 { // an old connection far behind repeats nothing
+			require.Positive(t, ps.Repeats, "the repeated trades were dropped")
+		}
 	}
 	if bk != nil {
 		require.Zero(t, bs.ChecksumErrors, "%+v", bs)
