@@ -337,7 +337,7 @@ func TestRotationFailureKeepsOldConnection(t *testing.T) {
 	failed := h.rec.waitFor(t, "failed rotation", func(ev Event) bool {
 		return ev.State == schema.ConnConnected && ev.Reason == ReasonRotation && ev.Err != nil
 	})
-	require.EqualValues(t, 1, failed.ConnID, "the old connection stays live")
+	require.EqualValues(t, 1, failed.ConnID, "the old connection stays live: %v", h.rec.all())
 	require.Equal(t, websocket.StatusTryAgainLater, websocket.CloseStatus(failed.Err))
 	// The retry, then the overlap bound (heartbeats differ per connection).
 	h.advanceUntil(5*time.Millisecond, "rotation", func() bool { return h.c.Stats().Rotations >= 1 })
