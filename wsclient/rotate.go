@@ -44,7 +44,7 @@ type overlap struct {
 }
 
 // unkeyed is the hash of a frame that marks no place in the stream
-// (Options.AlignKey returned nil): it never matches; frameHash never
+// (Options.AlignKey returned nil or nothing): it never matches; frameHash never
 // returns it for a frame that has a key.
 const unkeyed = 0
 
@@ -62,7 +62,7 @@ func (c *Client) alignKey(b []byte) []byte {
 // confirmed byte by byte.
 func (c *Client) frameHash(b []byte) uint64 {
 	k := c.alignKey(b)
-	if k == nil {
+	if len(k) == 0 {
 		return unkeyed
 	}
 	if h := maphash.Bytes(c.seed, k); h != unkeyed {
