@@ -55,12 +55,13 @@ var mutations = []string{
 }
 
 // probeFrames is one good message per venue, fed after each bad one: the
-// parser must be unharmed.
+// parser must be unharmed. Their trade ids are above every sample's, so
+// that the probe is never taken for a repeat of the sample's trade.
 var probeFrames = map[schema.Venue]string{
-	schema.VenueBinance:  `{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"0.1","q":"1","T":1,"m":true,"M":true}`,
-	schema.VenueCoinbase: `{"type":"match","trade_id":1,"maker_order_id":"a","taker_order_id":"b","side":"sell","size":"1","price":"1","product_id":"BTC-USD","sequence":5,"time":"2014-11-07T08:19:27.028459Z"}`,
-	schema.VenueKraken:   `{"channel":"trade","type":"update","data":[{"symbol":"XBT/USD","side":"buy","price":1,"qty":1,"trade_id":1,"timestamp":"2024-01-01T00:00:00Z"}]}`,
-	schema.VenueOKX:      `{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"1","px":"1","sz":"1","side":"buy","ts":"1"}]}`,
+	schema.VenueBinance:  `{"e":"trade","E":1,"s":"BTCUSDT","t":9000000000000000000,"p":"0.1","q":"1","T":1,"m":true,"M":true}`,
+	schema.VenueCoinbase: `{"type":"match","trade_id":9000000000000000000,"maker_order_id":"a","taker_order_id":"b","side":"sell","size":"1","price":"1","product_id":"BTC-USD","sequence":5,"time":"2014-11-07T08:19:27.028459Z"}`,
+	schema.VenueKraken:   `{"channel":"trade","type":"update","data":[{"symbol":"XBT/USD","side":"buy","price":1,"qty":1,"trade_id":9000000000000000000,"timestamp":"2024-01-01T00:00:00Z"}]}`,
+	schema.VenueOKX:      `{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"9000000000000000000","px":"1","sz":"1","side":"buy","ts":"1"}]}`,
 	schema.VenueBybit:    `{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1,"data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"1","i":"x"}]}`,
 }
 

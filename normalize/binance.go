@@ -90,6 +90,7 @@ var binanceSpec = venueSpec{
 	venue:      schema.VenueBinance,
 	rules:      BinanceSymbolRules,
 	continuity: continuity.Binance,
+	tradeIDs:   true,
 	kinds: []kind{
 		bnTrade:        {name: "trade", typ: schema.EventTrade, slot: newSlot[bnTradeMsg]},
 		bnAggTrade:     {name: "aggTrade", typ: schema.EventTrade, slot: newSlot[bnAggTradeMsg]},
@@ -431,6 +432,7 @@ func (p *Parser) HandleRaw(ctx context.Context, r *schema.ProviderRaw) error {
 	if p.venue != schema.VenueBinance {
 		return p.bad("envelope", "", wrapBad("HandleRaw serves Binance only"))
 	}
+	p.beginFrame()
 	if &p.raw != r {
 		q := &p.raw
 		q.Provider, q.ConnID, q.ReceivedAt, q.Stream, q.Payload = r.Provider, r.ConnID, r.ReceivedAt, r.Stream, r.Payload

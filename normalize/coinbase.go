@@ -57,6 +57,7 @@ var coinbaseSpec = venueSpec{
 	venue:      schema.VenueCoinbase,
 	rules:      CoinbaseSymbolRules,
 	continuity: continuity.Coinbase,
+	tradeIDs:   true,
 	kinds: []kind{
 		cbTrade:          {name: "market_trades", typ: schema.EventTrade, slot: newSlot[cbTradeMsg]},
 		cbTicker:         {name: "ticker", typ: schema.EventTicker, slot: newSlot[cbTickerMsg]},
@@ -179,6 +180,7 @@ func (p *Parser) coinbaseEvent(ctx context.Context, st *cbState, k int, event []
 		}
 		return p.run(ctx, k, event, nil, ingest)
 	}
+	p.env.snapshot = string(ev.Type.bytes()) == "snapshot" // a subscription's recent trades
 	return p.each(ctx, k, event, p.inner, nil, ingest)
 }
 

@@ -81,8 +81,12 @@ func TestContinuityBybit(t *testing.T) {
 	require.Equal(t, schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 2, GapFirstSeq: 3, GapLastSeq: 4, Reason: g.Control.Reason}, g.Control)
 }
 
-func coinbaseFrame(seq int) []byte {
-	return []byte(fmt.Sprintf(`{"channel":"market_trades","timestamp":"2024-01-01T00:00:00Z","sequence_num":%d,"events":[{"type":"update","trades":[{"trade_id":"%d","product_id":"BTC-USD","price":"1","size":"1","side":"BUY","time":"2024-01-01T00:00:00Z"}]}]}`, seq, seq))
+func coinbaseFrame(seq int) []byte { return coinbaseTradeFrame(seq, seq) }
+
+// coinbaseTradeFrame is a market_trades frame of sequence_num seq with one
+// trade, id.
+func coinbaseTradeFrame(seq, id int) []byte {
+	return []byte(fmt.Sprintf(`{"channel":"market_trades","timestamp":"2024-01-01T00:00:00Z","sequence_num":%d,"events":[{"type":"update","trades":[{"trade_id":"%d","product_id":"BTC-USD","price":"1","size":"1","side":"BUY","time":"2024-01-01T00:00:00Z"}]}]}`, seq, id))
 }
 
 // Coinbase: sequence_num counts a connection's messages; a jump is one gap
@@ -106,7 +110,8 @@ func TestContinuityCoinbaseConnection(t *testing.T) {
 	require.Equal(t, schema.EventUnknown, g.Control.GapType)
 	require.Equal(t, uint64(3), g.Control.GapFirstSeq)
 	require.Equal(t, uint64(4), g.Control.GapLastSeq)
-	require.NoError(t, frame(2, 1)) // a new connection
+	// A new connection: its sequence_num starts again; its trade ids go on.
+	require.NoError(t, p.(*Parser).HandleFrame(ctx, &schema.WsFrame{Provider: schema.VenueCoinbase, ConnID: 2, Data: coinbaseTradeFrame(1, 6), ReceivedAt: 1}))
 	require.Equal(t, uint64(1), p.Stats().Gaps)
 	require.Len(t, sink.got, 5)
 }

@@ -110,6 +110,41 @@
 // resend or a rotation's overlap — is dropped and counted
 // (Stats.Repeats), never a gap. A book snapshot restarts its stream.
 //
+// # Trade repeats
+//
+// Trades repeat too: a make-before-break rotation's overlap when the two
+// connections' frames differ (Coinbase Advanced Trade stamps each frame
+// with its connection's sequence_num), the recent trades a venue sends
+// on every subscription (Coinbase market_trades and Kraken v2 trade
+// snapshots, Coinbase Exchange last_match). Where the venue's trade ids
+// increase per symbol, a trade whose id is at most the highest delivered
+// for its (symbol, message kind) is a repeat: dropped and counted
+// (Stats.Repeats), never a gap. The ids compared, per venue:
+//   - Binance: "t" of trade, "a" of aggTrade, two numberings (Binance
+//     "WebSocket Streams", Trade and Aggregate Trade Streams);
+//   - OKX: "tradeId" of trades (OKX API v5, "Trades channel");
+//   - Coinbase: Advanced Trade "trade_id" of market_trades, Exchange
+//     "trade_id" of match and last_match (per product);
+//   - Kraken v2: "trade_id" of trade ("Trade ID: sequential int", Kraken
+//     Spot WebSocket, v1 and v2 compared);
+//   - Bybit "i" is a UUID on most categories and Kraken v1 sends no id:
+//     never compared. Their rotations are aligned by wsclient on the
+//     frames' bytes ([Parser.AlignKey] strips Kraken v1's channelID); a
+//     rotation that cannot be aligned is reported
+//     (wsclient.ErrRotationUnaligned), and its overlap may repeat trades.
+//
+// Within one frame the ids are compared with the stream's position before
+// the frame, so a batch in any order is delivered whole. A trade at or
+// below the highest id but later (ExchangeTS) than every trade delivered
+// is a venue that started its ids again: delivered, and followed. The
+// state is kept across reconnections and resubscriptions — the ids are
+// the venue's, not the connection's, and keep increasing — so that a new
+// connection's repeats are dropped and nothing new is. A subscription's
+// recent trades that do not reach back to the last trade delivered (the
+// oldest above it + 1) may follow lost trades: a [schema.EventGap] with
+// GapType schema.EventTrade names the ids between, after them. The check
+// allocates nothing (one mark per interned symbol and kind).
+//
 // # Pool exhaustion
 //
 // Execution reports, account updates, control and gap events wait for the event pool with the

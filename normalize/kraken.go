@@ -57,6 +57,8 @@ var krakenSpec = venueSpec{
 	venue:      schema.VenueKraken,
 	rules:      KrakenSymbolRules,
 	continuity: continuity.None,
+	tradeIDs:   true,
+	alignKey:   krakenAlignKey,
 	kinds: []kind{
 		krTrade:     {name: "trade", typ: schema.EventTrade, slot: newSlot[krTradeMsg]},
 		krTicker:    {name: "ticker", typ: schema.EventTicker, slot: newSlot[krTickerMsg]},
@@ -219,6 +221,7 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 		p.env.seq = uint64(env.Sequence.v)
 	}
 	p.env.ts, _ = parseRFC3339(env.Timestamp.bytes())
+	p.env.snapshot = string(env.Type.bytes()) == "snapshot" // a subscription's recent trades
 	return p.each(ctx, k, data, p.elems, nil, ingest)
 }
 

@@ -46,12 +46,14 @@ const (
 	oxError
 	oxStatus
 	oxOrders
+	oxTradeAll // trades-all: each trade, where trades aggregates them; ids of their own to compare
 )
 
 var okxSpec = venueSpec{
 	venue:      schema.VenueOKX,
 	rules:      OKXSymbolRules,
 	continuity: continuity.OKX,
+	tradeIDs:   true,
 	kinds: []kind{
 		oxTrade:     {name: "trades", typ: schema.EventTrade, slot: newSlot[okxTradeMsg]},
 		oxTicker:    {name: "tickers", typ: schema.EventTicker, slot: newSlot[okxTickerMsg]},
@@ -66,6 +68,7 @@ var okxSpec = venueSpec{
 		oxError:     {name: "event", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[okxEventMsg]},
 		oxStatus:    {name: "event", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[okxEventMsg]},
 		oxOrders:    {name: "orders", typ: schema.EventExecReport, slot: newWideSlot[okxOrderMsg]}, // private: okx_private.go
+		oxTradeAll:  {name: "trades-all", typ: schema.EventTrade, slot: newSlot[okxTradeMsg]},
 	},
 	newState: func() any { return new(okxEnvelope) },
 	split:    okxSplit,
@@ -73,7 +76,7 @@ var okxSpec = venueSpec{
 
 var (
 	okxChannels = map[string]int{
-		"trades": oxTrade, "trades-all": oxTrade, "tickers": oxTicker, "bbo-tbt": oxBBO,
+		"trades": oxTrade, "trades-all": oxTradeAll, "tickers": oxTicker, "bbo-tbt": oxBBO,
 		"books": oxBookDiff, "books-l2-tbt": oxBookDiff, "books50-l2-tbt": oxBookDiff, "books5": oxBooks5,
 		"funding-rate": oxFunding, "mark-price": oxMark, "orders": oxOrders,
 	}

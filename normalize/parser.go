@@ -82,6 +82,10 @@ type Parser struct {
 	// a string of its own.
 	reasons   map[string]string
 	reasonBuf []byte // joins two texts before they are interned
+	// trades: where each trade stream stands, for repeats (trades.go);
+	// tradeFrame: the marks as they were before the current frame.
+	trades     map[tradeKey]tradeMark
+	tradeFrame []frameMark
 }
 
 // maxReasons bounds a parser's table of interned free texts.
@@ -128,6 +132,9 @@ func (p *Parser) intern(b []byte) string {
 type envelope struct {
 	seq uint64 // SeqProvider
 	ts  int64  // ExchangeTS
+	// snapshot: the trades it carries are the venue's recent trades sent
+	// on a subscription (trades.go), not new ones.
+	snapshot bool
 }
 
 // venueSpec is a venue as data: built once, never changed.
@@ -138,8 +145,13 @@ type venueSpec struct {
 	// for the connection's sequence_num): normalize/internal/continuity,
 	// shared with normalize/book.
 	continuity continuity.Rule
-	kinds      []kind
-	newState   func() any
+	// tradeIDs: the venue's trade ids increase per symbol, so a trade at
+	// or below the last one delivered is a repeat (trades.go).
+	tradeIDs bool
+	// alignKey is the venue's AlignKey (align.go); nil: whole frames.
+	alignKey func(frame []byte) []byte
+	kinds    []kind
+	newState func() any
 	// split reads a frame's envelope, fills p.raw, and runs each message.
 	split func(p *Parser, ctx context.Context, data []byte, conn uint64, ingest int64) error
 }
@@ -269,9 +281,13 @@ func (p *Parser) HandleBytes(ctx context.Context, data []byte, receivedAt int64)
 
 func (p *Parser) handle(ctx context.Context, data []byte, conn uint64, ingest int64) error {
 	p.env, p.more = envelope{}, nil
+	p.beginFrame()
 	r := &p.raw
 	r.Provider, r.ConnID, r.ReceivedAt = p.venue, conn, ingest
 	err := p.spec.split(p, ctx, data, conn, ingest)
+	if gerr := p.endFrame(ctx, ingest); err == nil {
+		err = gerr
+	}
 	p.env, p.more = envelope{}, nil
 	r.Reset() // drop the references into data
 	return err
@@ -398,6 +414,10 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.stats.errors.Add(1)
 		p.warn(f.err, sym)
 		return f.err
+	}
+	if ev.Type == schema.EventTrade && p.repeatTrade(k, ev) {
+		p.release(ev, pooled)
+		return nil
 	}
 	if p.keepRaw {
 		raw := payload

@@ -59,8 +59,8 @@
 // starts one goroutine per connection (wsclient's Run, with its own reader
 // and event goroutines); the dispatcher starts one per subscription, the
 // session's own Config.OnExecReport and Config.OnAccount subscriptions
-// included. Nothing else
-// runs. Close
+// included; a market connection with OKX, Bybit or Coinbase books has one
+// more, which resubscribes broken books. Nothing else runs. Close
 // stops every connection, drains and closes the dispatcher, and shuts the
 // pools down: its error names any pooled object not returned (the leak
 // check), and [Session.Outstanding] is then 0. Events handed to
@@ -71,10 +71,15 @@
 // Binance spot: market streams, books (snapshots from REST), instrument
 // rules, WS-API orders and user data. Kraken v2, OKX v5, Bybit v5 and
 // Coinbase Advanced Trade (Config.Venue): market data and, for OKX, Bybit
-// and Coinbase, books kept from the venue's own snapshots; a book that
-// breaks on a live connection waits for the venue's next snapshot (after
-// a reconnect at the latest), as the session does not resubscribe by
-// itself. Endpoints are always given: [BinanceLive], [BinanceTestnet], a
+// and Coinbase, books kept from the venue's own snapshots. A book that
+// breaks on a live connection (a sequence gap, a checksum mismatch, a
+// crossed book) recovers by itself: the session unsubscribes and
+// subscribes its channel for its symbol again on that connection (the
+// venue answers with a snapshot; Bybit refuses a topic a connection
+// already has, hence the unsubscribe), from a goroutine of the
+// connection's, paced at Client.ControlRate and, for OKX, within its
+// budget of 480 subscription requests per connection per hour
+// (ConnStats.Resubscribes, ResubscribeErrors). Endpoints are always given: [BinanceLive], [BinanceTestnet], a
 // venue's public URL or a simulated venue's. The packages the session
 // composes remain usable by hand.
 package session

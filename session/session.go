@@ -188,6 +188,8 @@ type Session struct {
 	life      context.Context // ends at Close
 	stop      context.CancelFunc
 	runWG     sync.WaitGroup
+	resubStop context.CancelFunc // ends the shards' resubscribers
+	resubWG   sync.WaitGroup
 	closeOnce sync.Once
 	closing   atomic.Bool // set as Close starts: a write that fails then is ErrClosed
 	closeErr  error
@@ -200,8 +202,9 @@ type shard struct {
 	parser *normalize.Parser
 	books  *book.Books
 	syms   []string
-	topics []string // Binance's stream names, or symbol × channel
-	subs   [][]byte // the other venues' subscribe messages, one per channel
+	topics []string      // Binance's stream names, or symbol × channel
+	subs   [][]byte      // the other venues' subscribe messages, one per channel
+	resub  *resubscriber // books resubscribed on the live connection; nil for Binance and without books
 	runErr error
 }
 
@@ -327,6 +330,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	s.state = newStateBoard(len(s.shards), s.orders != nil)
 	s.started = time.Now()
+	s.startResubscribers()
 	for _, sh := range s.shards {
 		s.run(sh.client, &sh.runErr)
 	}
@@ -372,9 +376,10 @@ func (s *Session) buildShards() error {
 		return fmt.Errorf("%w: %d channels per symbol exceed %d streams per connection", ErrConfig, len(cfg.Channels), cfg.MaxTopicsPerConn)
 	}
 	var bookRule *book.Rule
+	bookChannel := ""
 	for _, ch := range cfg.Channels {
 		if r, ok := s.spec.book(ch); ok {
-			bookRule = &r
+			bookRule, bookChannel = &r, ch
 		}
 	}
 	binance := s.spec.venue == schema.VenueBinance
@@ -390,6 +395,9 @@ func (s *Session) buildShards() error {
 			bopts := book.Options{Sink: watch, Events: s.pools.Events}
 			if binance {
 				bopts.Fetcher = &book.BinanceREST{BaseURL: cfg.Endpoints.REST, Client: cfg.HTTPClient, VenueSymbol: s.syms.VenueSymbol}
+			} else {
+				sh.resub = s.newResubscriber(sh, bookChannel)
+				bopts.Resubscribe = sh.resub.ask
 			}
 			for _, sym := range part {
 				b, err := book.NewBook(*bookRule, sym, &bopts)
@@ -405,6 +413,9 @@ func (s *Session) buildShards() error {
 		opts.Venue = s.spec.venue
 		opts.Frames = s.pools.Frames
 		opts.MaxTopicsPerConn = 0 // the shards keep to it
+		if opts.AlignKey == nil {
+			opts.AlignKey = sh.parser.AlignKey // rotations align on the venue's data
+		}
 		if binance {
 			opts.Topics, opts.EncodeSubscribe = sh.topics, encodeSubscribe
 		} else {
@@ -518,6 +529,10 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 func (s *Session) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
+		if s.resubStop != nil {
+			s.resubStop()
+			s.resubWG.Wait()
+		}
 		var errs []error
 		for _, sh := range s.shards {
 			errs = append(errs, sh.client.Close(ctx))

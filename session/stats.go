@@ -15,6 +15,11 @@ type ConnStats struct {
 	Topics int // streams subscribed (market connections)
 	Client wsclient.Stats
 	Parser normalize.Stats
+	// Resubscribes counts the books of the connection resubscribed after
+	// they broke on the live connection (an unsubscribe and a subscribe
+	// of the book's channel and symbol written); ResubscribeErrors the
+	// attempts that failed (OKX, Bybit, Coinbase).
+	Resubscribes, ResubscribeErrors uint64
 }
 
 // OrderStats count the order connection's requests.
@@ -53,8 +58,12 @@ func (s *Session) Stats() Stats {
 		st.Books = append(st.Books, BookStats{Symbol: b.Symbol(), Live: b.Live(), Book: b.Stats()})
 	}
 	for i, sh := range s.shards {
-		st.Market = append(st.Market, ConnStats{Conn: Conn{Role: RoleMarket, Shard: i}, Topics: len(sh.topics),
-			Client: sh.client.Stats(), Parser: sh.parser.Stats()})
+		cs := ConnStats{Conn: Conn{Role: RoleMarket, Shard: i}, Topics: len(sh.topics),
+			Client: sh.client.Stats(), Parser: sh.parser.Stats()}
+		if r := sh.resub; r != nil {
+			cs.Resubscribes, cs.ResubscribeErrors = r.sent.Load(), r.failed.Load()
+		}
+		st.Market = append(st.Market, cs)
 	}
 	if o := s.orders; o != nil {
 		st.Orders = ConnStats{Conn: Conn{Role: RoleOrders}, Client: o.client.Stats(), Parser: o.parser.Stats()}

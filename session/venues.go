@@ -21,6 +21,13 @@ type venueSpec struct {
 	// subscribe returns the message subscribing channel for venue symbols;
 	// nil for Binance, whose streams are wsclient topics.
 	subscribe func(channel string, venueSyms []string) ([]byte, error)
+	// unsubscribe is subscribe's inverse: a broken book's channel is
+	// unsubscribed and subscribed again for a new snapshot (resubscriber).
+	unsubscribe func(channel string, venueSyms []string) ([]byte, error)
+	// budget is the venue's budget of subscription requests per
+	// connection, as a token bucket (messages per second, burst); zero
+	// where the venue has none beyond the client's pacing.
+	budget struct{ rate, burst float64 }
 	// book returns the rule of the book a channel keeps, if it keeps one.
 	book func(channel string) (book.Rule, bool)
 }
@@ -40,26 +47,30 @@ var venues = map[schema.Venue]*venueSpec{
 	// does not load: no books.
 	schema.VenueKraken: {
 		venue: schema.VenueKraken, rules: normalize.KrakenSymbolRules, parser: normalize.NewKraken,
-		subscribe: func(ch string, syms []string) ([]byte, error) { return normalize.KrakenSubscribe(1, ch, syms...) },
-		book:      func(string) (book.Rule, bool) { return book.Rule{}, false },
+		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.KrakenSubscribe(1, ch, syms...) },
+		unsubscribe: func(ch string, syms []string) ([]byte, error) { return normalize.KrakenUnsubscribe(1, ch, syms...) },
+		book:        func(string) (book.Rule, bool) { return book.Rule{}, false },
 	},
 	// OKX v5 public ("trades", "tickers", "bbo-tbt", "books": the 400-level
-	// book with checksum).
+	// book with checksum). 480 subscribe/unsubscribe/login requests per
+	// connection per hour (OKX API v5, "WebSocket" limits): a bucket of
+	// 40 of them (the connection's own subscriptions come out of the rest).
 	schema.VenueOKX: {
 		venue: schema.VenueOKX, rules: normalize.OKXSymbolRules, parser: normalize.NewOKX,
-		subscribe: func(ch string, syms []string) ([]byte, error) { return normalize.OKXSubscribe(ch, syms...) },
-		book:      func(ch string) (book.Rule, bool) { return book.OKX, ch == "books" },
+		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.OKXSubscribe(ch, syms...) },
+		unsubscribe: func(ch string, syms []string) ([]byte, error) { return normalize.OKXUnsubscribe(ch, syms...) },
+		budget:      struct{ rate, burst float64 }{rate: 440.0 / 3600, burst: 40},
+		book:        func(ch string) (book.Rule, bool) { return book.OKX, ch == "books" },
 	},
 	// Bybit v5 ("publicTrade", "tickers", "orderbook.50", …: a channel is
 	// the topic before the symbol).
 	schema.VenueBybit: {
 		venue: schema.VenueBybit, rules: normalize.BybitSymbolRules, parser: normalize.NewBybit,
 		subscribe: func(ch string, syms []string) ([]byte, error) {
-			topics := make([]string, len(syms))
-			for i, s := range syms {
-				topics[i] = ch + "." + s
-			}
-			return normalize.BybitSubscribe(1, topics...)
+			return normalize.BybitSubscribe(1, bybitTopics(ch, syms)...)
+		},
+		unsubscribe: func(ch string, syms []string) ([]byte, error) {
+			return normalize.BybitUnsubscribe(1, bybitTopics(ch, syms)...)
 		},
 		book: func(ch string) (book.Rule, bool) {
 			depth, ok := strings.CutPrefix(ch, "orderbook.")
@@ -73,9 +84,20 @@ var venues = map[schema.Venue]*venueSpec{
 	// Coinbase Advanced Trade ("market_trades", "ticker", "level2").
 	schema.VenueCoinbase: {
 		venue: schema.VenueCoinbase, rules: normalize.CoinbaseSymbolRules, parser: normalize.NewCoinbase,
-		subscribe: func(ch string, syms []string) ([]byte, error) { return normalize.CoinbaseSubscribe(ch, syms...) },
-		book:      func(ch string) (book.Rule, bool) { return book.Coinbase, ch == "level2" },
+		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.CoinbaseSubscribe(ch, syms...) },
+		unsubscribe: func(ch string, syms []string) ([]byte, error) { return normalize.CoinbaseUnsubscribe(ch, syms...) },
+		book:        func(ch string) (book.Rule, bool) { return book.Coinbase, ch == "level2" },
 	},
+}
+
+// bybitTopics are the topics of channel for symbols: "orderbook.50" and
+// "BTCUSDT" make "orderbook.50.BTCUSDT".
+func bybitTopics(channel string, venueSyms []string) []string {
+	topics := make([]string, len(venueSyms))
+	for i, s := range venueSyms {
+		topics[i] = channel + "." + s
+	}
+	return topics
 }
 
 // atoi reads a small decimal number; -1 when it is not one.

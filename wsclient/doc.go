@@ -105,7 +105,14 @@
 // from the old connection up to that frame and from the new one after it,
 // then closes the old one. Frames are compared by bytes (a 64-bit hash for
 // the old connection's latest 256 frames). This parses nothing, so it works
-// for any venue whose frames do not differ per connection.
+// for any venue whose frames do not differ per connection. A venue that
+// stamps a per-connection id into frames that are otherwise the same
+// (Kraken v1's channelID), or sends frames that are the same bytes on
+// every connection but at places of their own (heartbeats), gives
+// Options.AlignKey: the frames are then compared by the part it returns,
+// and a frame for which it returns nil is never aligned on (it is
+// delivered, or dropped with the frames before the join, as any other).
+// normalize.Parser.AlignKey is the key of each venue.
 //
 // When no frame matches within Options.RotationOverlap after the new
 // connection's first message (a venue that stamps per-connection ids or

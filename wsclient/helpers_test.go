@@ -80,6 +80,12 @@ func newVenueAccept(t *testing.T, aopts *websocket.AcceptOptions, script func(s 
 func (v *venue) url() string { return "ws" + strings.TrimPrefix(v.srv.URL, "http") }
 
 func (v *venue) accept(w http.ResponseWriter, r *http.Request) {
+	// Numbered before the handshake is answered: the client dials its
+	// next connection only after this one's answer, so sessions are
+	// numbered in dial order (numbered after Accept, two handlers could
+	// swap numbers, and a script meant for the second connection would
+	// run on the first).
+	n := int(v.n.Add(1))
 	ws, err := websocket.Accept(w, r, v.aopts)
 	if err != nil {
 		return
@@ -89,7 +95,7 @@ func (v *venue) accept(w http.ResponseWriter, r *http.Request) {
 	defer func() { _ = ws.CloseNow() }()
 	ws.SetReadLimit(-1)
 	v.mu.Lock()
-	s := &session{v: v, n: int(v.n.Add(1)), ctx: v.ctx, ws: ws, raw: v.raw[r.RemoteAddr]}
+	s := &session{v: v, n: n, ctx: v.ctx, ws: ws, raw: v.raw[r.RemoteAddr]}
 	v.sessions[s.n] = s
 	v.mu.Unlock()
 	v.script(s)

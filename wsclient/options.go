@@ -102,6 +102,17 @@ type Options struct {
 	// connection's first message; after it, delivery switches unaligned
 	// ([ErrRotationUnaligned]). Defaults to 2 s.
 	RotationOverlap time.Duration
+	// AlignKey returns the part of a frame that the venue sends alike on
+	// every connection, which a rotation aligns the old and the new
+	// streams on (see the package doc): the frame less a per-connection
+	// id (Kraken v1's channelID), or nil (or an empty slice) for a
+	// frame that marks no place in the stream and must not be aligned on
+	// (a heartbeat, an answer to a request). It is called only during a
+	// rotation, under the lock that serialises delivery, with a frame the
+	// handler has not seen yet or is done with; the slice it returns may
+	// alias the frame and is not kept. It must not panic. Defaults to
+	// nil: whole frames.
+	AlignKey func(frame []byte) []byte
 
 	// Subscriptions are sent as text messages, in order, on every new
 	// connection. Defaults to none.

@@ -43,19 +43,46 @@ type overlap struct {
 	aligned chan struct{} // closed when aligned
 }
 
-// frameHash identifies a frame's bytes for alignment. A 64-bit maphash
-// with a seed of the client's: a false match has a chance of 2⁻⁶⁴ per
-// comparison; matches against queued frames are confirmed byte by byte.
-func (c *Client) frameHash(b []byte) uint64 { return maphash.Bytes(c.seed, b) }
+// unkeyed is the hash of a frame that marks no place in the stream
+// (Options.AlignKey returned nil or nothing): it never matches; frameHash never
+// returns it for a frame that has a key.
+const unkeyed = 0
+
+// alignKey returns what of frame b the alignment compares, or nil.
+func (c *Client) alignKey(b []byte) []byte {
+	if c.opts.AlignKey == nil {
+		return b
+	}
+	return c.opts.AlignKey(b)
+}
+
+// frameHash identifies a frame for alignment by its key (alignKey): a
+// 64-bit maphash with a seed of the client's, or unkeyed. A false match
+// has a chance of 2⁻⁶⁴ per comparison; matches against queued frames are
+// confirmed byte by byte.
+func (c *Client) frameHash(b []byte) uint64 {
+	k := c.alignKey(b)
+	if len(k) == 0 {
+		return unkeyed
+	}
+	if h := maphash.Bytes(c.seed, k); h != unkeyed {
+		return h
+	}
+	return unkeyed + 1
+}
 
 // oldDelivered is told of each frame the old connection delivered during
 // the overlap.
 func (ov *overlap) oldDelivered(f *schema.WsFrame) {
 	c := ov.old.c
 	h := c.frameHash(f.Data)
+	if h == unkeyed {
+		return
+	}
 	if nb := ov.nb; nb != nil && !ov.done {
+		k := c.alignKey(f.Data)
 		for j, hj := range nb.hashes {
-			if hj == h && bytes.Equal(nb.queue[j].Data, f.Data) {
+			if hj == h && bytes.Equal(c.alignKey(nb.queue[j].Data), k) {
 				ov.align(j+1, nil)
 				return
 			}
@@ -75,7 +102,7 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 		ov.nb = nb
 		close(nb.first)
 	}
-	if !ov.done {
+	if !ov.done && h != unkeyed {
 		for i := ov.n - 1; i >= max(0, ov.n-ringSize); i-- {
 			if ov.ring[i%ringSize] != h {
 				continue
@@ -102,10 +129,15 @@ func (ov *overlap) align(drop int, skip []uint64) {
 }
 
 // skipRepeat drops f if it is the next repeat a skipping connection
-// expects; otherwise the streams diverged: skipping ends, the rotation is
-// reported unaligned, and f is delivered. deliverMu is held.
+// expects; a frame that marks no place in the stream is delivered and
+// skipping goes on; otherwise the streams diverged: skipping ends, the
+// rotation is reported unaligned, and f is delivered. deliverMu is held.
 func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
-	if len(cn.skip) > 0 && cn.skip[0] == c.frameHash(f.Data) {
+	h := c.frameHash(f.Data)
+	if h == unkeyed {
+		return false
+	}
+	if len(cn.skip) > 0 && cn.skip[0] == h {
 		cn.skip = cn.skip[1:]
 		if len(cn.skip) == 0 {
 			cn.mode.Store(modeLive)
@@ -165,7 +197,7 @@ func (c *Client) goLive(ov *overlap, nb *conn) bool {
 		case len(skip) > 0 && skip[0] == nb.hashes[i]:
 			skip = skip[1:]
 		default:
-			if len(skip) > 0 {
+			if len(skip) > 0 && nb.hashes[i] != unkeyed {
 				skip, aligned = nil, false
 			}
 			c.handle(nb.ctx, f, nb.id)

@@ -27,6 +27,10 @@ type hub struct {
 	// lose, when set, says whether connection n loses message seq (a
 	// venue that dropped it on one connection only).
 	lose func(n int, seq int64) bool
+	// heartbeat, when set, sends {"hb":1} after every heartbeat-th message
+	// of a connection: the same bytes on every connection, at places that
+	// differ per connection.
+	heartbeat int
 }
 
 func newHub(perConn bool) *hub {
@@ -82,6 +86,7 @@ func (hb *hub) serve(lag func(n int) int) func(s *session) {
 		}()
 		s.readForever()
 		var held []int64
+		sent := 0
 		for {
 			select {
 			case n := <-ch:
@@ -96,6 +101,9 @@ func (hb *hub) serve(lag func(n int) int) func(s *session) {
 					}
 					held = held[1:]
 					if s.send(msg) != nil {
+						return
+					}
+					if sent++; hb.heartbeat > 0 && sent%hb.heartbeat == 0 && s.send(`{"hb":1}`) != nil {
 						return
 					}
 				}
@@ -140,6 +148,36 @@ func (k *seqSink) count() int {
 	return len(k.seqs)
 }
 
+// rotateUnderTraffic rotates h's client rotations times, each after 50
+// messages delivered, on the test's clock (connection r was dialled at
+// the clock's start + (r-1)·MaxAge); then halts the hub, waits for the
+// last messages (the last connection may lag by 30), finishes, and
+// requires every message delivered exactly once, in order.
+func rotateUnderTraffic(t *testing.T, h *harness, v *venue, hb *hub, ks *seqSink, rotations int) {
+	t.Helper()
+	maxAge := h.c.opts.MaxAge
+	t0 := newFakeClock().Now() // the clock's start; only the test moves it
+	for r := 1; r <= rotations; r++ {
+		from := ks.count()
+		require.Eventually(t, func() bool { return ks.count() > from+50 }, wait, time.Millisecond, "connection %d delivers", r)
+		due := t0.Add(time.Duration(r) * maxAge)
+		require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation %d armed", r)
+		h.clock.advanceTo(due)
+		require.Eventually(t, func() bool { return h.c.Stats().Rotations == uint64(r) }, wait, time.Millisecond,
+			"rotation %d; events %v", r, h.rec.all())
+	}
+	from := ks.count()
+	require.Eventually(t, func() bool { return ks.count() > from+50 }, wait, time.Millisecond)
+	last := hb.halt()
+	require.Eventually(t, func() bool { return ks.last() >= int(last)-30 }, wait, time.Millisecond)
+	h.finish(v)
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	for i := 1; i < len(ks.seqs); i++ {
+		require.Equal(t, ks.seqs[i-1]+1, ks.seqs[i], "message %d after %d: repeated or missed across a rotation", ks.seqs[i], ks.seqs[i-1])
+	}
+}
+
 // rotationOptions: rotation driven by the test's clock alone, no pings or
 // watchdog, no pacing, nothing else that waits.
 func rotationOptions() *Options {
@@ -170,28 +208,9 @@ func TestRotationNoRepeatNoGap(t *testing.T) {
 	h := start(t, v.url(), opts, k, leaks)
 
 	const rotations = 4
-	t0 := newFakeClock().Now() // the clock's start; only the test moves it
-	for r := 1; r <= rotations; r++ {
-		from := ks.count()
-		require.Eventually(t, func() bool { return ks.count() > from+50 }, wait, time.Millisecond, "connection %d delivers", r)
-		due := t0.Add(time.Duration(r) * opts.MaxAge) // connection r was dialled at t0 + (r-1)·MaxAge
-		require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation %d armed", r)
-		h.clock.advanceTo(due)
-		require.Eventually(t, func() bool { return h.c.Stats().Rotations == uint64(r) }, wait, time.Millisecond,
-			"rotation %d; events %v", r, h.rec.all())
-	}
-	from := ks.count()
-	require.Eventually(t, func() bool { return ks.count() > from+50 }, wait, time.Millisecond)
-	last := hb.halt()
-	// The last connection lags: it may still hold back up to 30 messages.
-	require.Eventually(t, func() bool { return ks.last() >= int(last)-30 }, wait, time.Millisecond)
-
-	h.finish(v)
+	rotateUnderTraffic(t, h, v, hb, ks, rotations)
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	for i := 1; i < len(ks.seqs); i++ {
-		require.Equal(t, ks.seqs[i-1]+1, ks.seqs[i], "message %d after %d: repeated or missed across a rotation", ks.seqs[i], ks.seqs[i-1])
-	}
 	for id := uint64(1); id <= rotations+1; id++ {
 		require.Positive(t, ks.conns[id], "connection %d delivered", id)
 	}
@@ -318,7 +337,7 @@ func TestRotationFailureKeepsOldConnection(t *testing.T) {
 	failed := h.rec.waitFor(t, "failed rotation", func(ev Event) bool {
 		return ev.State == schema.ConnConnected && ev.Reason == ReasonRotation && ev.Err != nil
 	})
-	require.EqualValues(t, 1, failed.ConnID, "the old connection stays live")
+	require.EqualValues(t, 1, failed.ConnID, "the old connection stays live: %v", h.rec.all())
 	require.Equal(t, websocket.StatusTryAgainLater, websocket.CloseStatus(failed.Err))
 	// The retry, then the overlap bound (heartbeats differ per connection).
 	h.advanceUntil(5*time.Millisecond, "rotation", func() bool { return h.c.Stats().Rotations >= 1 })

@@ -76,6 +76,19 @@
 // venue answers with. A marker goes out once per breakage, not once per
 // message, and every step is counted in [Stats].
 //
+// # Rotations
+//
+// A make-before-break rotation (wsclient Options.MaxAge) hands the book
+// the old connection's messages, then the new connection's, never
+// interleaved. Where the two streams align (Binance, OKX, Bybit, Kraken
+// through normalize.Parser.AlignKey) the book sees one stream, each
+// message once. Where they cannot (Coinbase Advanced Trade, whose frames
+// carry their connection's sequence_num), the new connection's
+// subscription snapshot replaces the book after the old connection's last
+// message: no message of the old connection comes after it, and none is
+// applied twice (the tests rotate Coinbase and Kraken v1 books on
+// loopback and compare the book with the venue's).
+//
 // # Lost connections
 //
 // Set [Books.OnEvent] as the wsclient.Options.OnEvent of every client
