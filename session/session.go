@@ -83,6 +83,14 @@ type Config struct {
 	// and Cancel work, and the user-data stream brings execution reports.
 	// Defaults to nil: market data only.
 	Credentials *normalize.Credentials
+	// Key, for OKX, Bybit, Kraken and Coinbase, opens the venue's private
+	// WebSocket (Endpoints.API; Kraken needs Endpoints.REST too, for its
+	// token): a login made anew with the venue's time on every connection,
+	// then the private channels, whose execution reports and account
+	// updates reach OnExecReport, OnAccount and the subscribers as
+	// Binance's do (see [Key]). Orders are not placed on these venues:
+	// Place and Cancel return ErrNoCredentials. Defaults to nil.
+	Key Key
 	// RecvWindow is sent with every signed request (Binance refuses a
 	// request older than it, by the venue's clock). Defaults to
 	// DefaultRecvWindow (5 s, Binance's own default).
@@ -181,9 +189,12 @@ type Session struct {
 	shards []*shard
 	books  []*book.Book
 	orders *orders // nil without credentials
-	rules  map[string]normalize.InstrumentRules
-	listed map[string]bool // canonical symbols the venue lists
-	clock  clock
+	// private is OKX's, Bybit's, Kraken's or Coinbase's private
+	// connection: nil without Config.Key.
+	private *private
+	rules   map[string]normalize.InstrumentRules
+	listed  map[string]bool // canonical symbols the venue lists
+	clock   clock
 
 	life      context.Context // ends at Close
 	stop      context.CancelFunc
@@ -265,6 +276,9 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	case cfg.Credentials != nil && cfg.Endpoints.API == "":
 		return nil, ErrNoEndpoints
 	}
+	if err := checkKey(&cfg); err != nil {
+		return nil, err
+	}
 	if cfg.MaxTopicsPerConn <= 0 {
 		cfg.MaxTopicsPerConn = BinanceMaxStreamsPerConn
 	}
@@ -284,7 +298,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		cfg.Client.Logger = cfg.Logger
 	}
 	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now}}
-	if binance {
+	if binance || cfg.Endpoints.REST != "" {
 		if err := s.loadInstruments(ctx); err != nil {
 			return nil, err
 		}
@@ -325,13 +339,24 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		}
 		s.orders = o
 	}
-	s.state = newStateBoard(len(s.shards), s.orders != nil)
+	if cfg.Key != nil {
+		p, err := newPrivate(s, privateSpecs[cfg.Venue], cfg.Key)
+		if err != nil {
+			return nil, s.abort(err)
+		}
+		s.private = p
+	}
+	s.state = newStateBoard(len(s.shards), s.orders != nil || s.private != nil)
 	s.started = time.Now()
 	for _, sh := range s.shards {
 		s.run(sh.client, &sh.runErr)
 	}
 	if s.orders != nil {
 		s.run(s.orders.client, &s.orders.runErr)
+	}
+	if s.private != nil {
+		s.private.start()
+		s.run(s.private.client, &s.private.runErr)
 	}
 	return s, nil
 }
@@ -525,7 +550,14 @@ func (s *Session) Close(ctx context.Context) error {
 		if s.orders != nil {
 			errs = append(errs, s.orders.client.Close(ctx))
 		}
+		if s.private != nil {
+			errs = append(errs, s.private.client.Close(ctx))
+		}
 		s.runWG.Wait()
+		if s.private != nil {
+			s.private.stop()
+			errs = append(errs, runError(s.private.runErr))
+		}
 		for _, sh := range s.shards {
 			errs = append(errs, runError(sh.runErr))
 		}

@@ -1,0 +1,593 @@
+package session_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	json "github.com/goccy/go-json/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// login is one authentication the fake venue saw: on which connection,
+// with which timestamp (the venue's unit: OKX s, Bybit ms expiry, Kraken
+// ms nonce, Coinbase s nbf), and whether its signature verified.
+type login struct {
+	conn     int
+	ts       int64
+	verified bool
+	accepted bool
+}
+
+// fakePrivate is a venue's private WebSocket endpoint (and the public one
+// the session's market connection needs, and the REST calls) on loopback.
+// It checks every login as the venue does: the signature, made with the
+// same secret, and a timestamp newer than any before (a replayed login is
+// refused). After the subscriptions it sends the venue's execution report
+// samples.
+type fakePrivate struct {
+	t      *testing.T
+	venue  schema.Venue
+	srv    *httptest.Server
+	secret []byte
+	pub    *ecdsa.PublicKey // Coinbase
+	pushes [][]byte         // sent after the private subscriptions
+
+	mu     sync.Mutex
+	conns  []*websocket.Conn
+	nconn  int // connections accepted, ever
+	logins []login
+	lastTS int64
+	reject bool
+	tokens map[string]bool // Kraken: issued, unused
+}
+
+func newFakePrivate(t *testing.T, venue schema.Venue, pushes ...string) *fakePrivate {
+	f := &fakePrivate{t: t, venue: venue, secret: []byte("fake-secret"), tokens: map[string]bool{}}
+	for _, p := range pushes {
+		data, err := os.ReadFile("../testdata/venues/" + p)
+		require.NoError(t, err)
+		f.pushes = append(f.pushes, []byte(strings.TrimSpace(string(data))))
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/public", f.serveQuiet)
+	mux.HandleFunc("/private", f.servePrivate)
+	mux.HandleFunc("/0/private/GetWebSocketsToken", f.krakenToken)
+	mux.HandleFunc("/0/public/AssetPairs", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, krakenPairs) })
+	mux.HandleFunc("/api/v5/public/instruments", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, okxInstruments) })
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.close)
+	return f
+}
+
+const (
+	krakenPairs    = `{"error":[],"result":{"XBTUSD":{"altname":"XBTUSD","wsname":"XBT/USD","base":"XXBT","quote":"ZUSD","pair_decimals":1,"lot_decimals":8,"ordermin":"0.00005","costmin":"0.5","tick_size":"0.1","status":"online"}}}`
+	okxInstruments = `{"code":"0","msg":"","data":[{"baseCcy":"BTC","instId":"BTC-USDT","instType":"SPOT","lotSz":"0.00000001","minSz":"0.00001","quoteCcy":"USDT","state":"live","tickSz":"0.1"}]}`
+)
+
+func (f *fakePrivate) close() {
+	f.dropAll()
+	f.srv.Close()
+}
+
+func (f *fakePrivate) endpoints() session.Endpoints {
+	ws := "ws" + strings.TrimPrefix(f.srv.URL, "http")
+	return session.Endpoints{Stream: ws + "/public", API: ws + "/private", REST: f.srv.URL}
+}
+
+func (f *fakePrivate) accept(w http.ResponseWriter, r *http.Request) (*websocket.Conn, int) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return nil, 0
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.conns = append(f.conns, c)
+	f.nconn++
+	return c, f.nconn
+}
+
+// serveQuiet is the public endpoint: it reads the subscriptions and sends
+// nothing.
+func (f *fakePrivate) serveQuiet(w http.ResponseWriter, r *http.Request) {
+	c, _ := f.accept(w, r)
+	if c == nil {
+		return
+	}
+	defer c.CloseNow()
+	for {
+		if _, _, err := c.Read(r.Context()); err != nil {
+			return
+		}
+	}
+}
+
+// dropAll closes every connection: the session redials.
+func (f *fakePrivate) dropAll() {
+	f.mu.Lock()
+	conns := f.conns
+	f.conns = nil
+	f.mu.Unlock()
+	for _, c := range conns {
+		_ = c.CloseNow()
+	}
+}
+
+func (f *fakePrivate) setReject(v bool) {
+	f.mu.Lock()
+	f.reject = v
+	f.mu.Unlock()
+}
+
+func (f *fakePrivate) loginsSeen() []login {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]login(nil), f.logins...)
+}
+
+// check records a login: accepted when the signature verified, the
+// timestamp is newer than every earlier one and the venue is not told to
+// refuse.
+func (f *fakePrivate) check(conn int, ts int64, verified bool) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ok := verified && ts > f.lastTS && !f.reject
+	if ok {
+		f.lastTS = ts
+	}
+	f.logins = append(f.logins, login{conn: conn, ts: ts, verified: verified, accepted: ok})
+	return ok
+}
+
+func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
+	c, n := f.accept(w, r)
+	if c == nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx := r.Context()
+	for {
+		_, msg, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		replies, subscribed := f.answer(n, msg)
+		for _, m := range replies {
+			if c.Write(ctx, websocket.MessageText, []byte(m)) != nil {
+				return
+			}
+		}
+		if subscribed {
+			for _, p := range f.pushes {
+				if c.Write(ctx, websocket.MessageText, p) != nil {
+					return
+				}
+			}
+		}
+	}
+}
+
+// answer is the venue's answer to one message; subscribed when it accepted
+// the private subscription.
+func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed bool) {
+	var m map[string]any
+	require.NoError(f.t, json.Unmarshal(msg, &m))
+	switch f.venue {
+	case schema.VenueOKX:
+		args, _ := m["args"].([]any)
+		switch m["op"] {
+		case "login":
+			a := args[0].(map[string]any)
+			ts, _ := strconv.ParseInt(a["timestamp"].(string), 10, 64)
+			mac := hmac.New(sha256.New, f.secret)
+			mac.Write([]byte(a["timestamp"].(string) + "GET/users/self/verify"))
+			verified := a["sign"] == base64.StdEncoding.EncodeToString(mac.Sum(nil)) && a["apiKey"] == "okx-key" && a["passphrase"] == "okx-pass"
+			if !f.check(conn, ts, verified) {
+				return []string{`{"event":"error","code":"60009","msg":"Login failed.","connId":"a4d3ae55"}`}, false
+			}
+			return []string{`{"event":"login","code":"0","msg":"","connId":"a4d3ae55"}`}, false
+		case "subscribe":
+			arg, _ := json.Marshal(args[0])
+			return []string{`{"event":"subscribe","arg":` + string(arg) + `,"connId":"a4d3ae55"}`}, true
+		}
+	case schema.VenueBybit:
+		args, _ := m["args"].([]any)
+		switch m["op"] {
+		case "auth":
+			exp := int64(args[1].(float64))
+			mac := hmac.New(sha256.New, f.secret)
+			mac.Write([]byte("GET/realtime" + strconv.FormatInt(exp, 10)))
+			verified := args[0] == "bybit-key" && args[2] == hex.EncodeToString(mac.Sum(nil))
+			if !f.check(conn, exp, verified) {
+				return []string{`{"success":false,"ret_msg":"Params Error","op":"auth","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `"}`}, false
+			}
+			return []string{`{"success":true,"ret_msg":"","op":"auth","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `"}`}, false
+		case "subscribe":
+			return []string{`{"success":true,"ret_msg":"","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `","op":"subscribe"}`}, true
+		}
+	case schema.VenueKraken:
+		params, _ := m["params"].(map[string]any)
+		token, _ := params["token"].(string)
+		f.mu.Lock()
+		valid := f.tokens[token]
+		delete(f.tokens, token) // a token opens one connection's subscriptions here
+		reject := f.reject
+		f.mu.Unlock()
+		req := strconv.FormatFloat(m["req_id"].(float64), 'f', -1, 64)
+		if !valid || reject {
+			return []string{`{"error":"EAPI:Invalid key","method":"subscribe","req_id":` + req + `,"success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`}, false
+		}
+		return []string{`{"method":"subscribe","req_id":` + req + `,"result":{"channel":"` + params["channel"].(string) + `","snapshot":true},"success":true,"time_in":"2023-09-25T09:04:31.742599Z","time_out":"2023-09-25T09:04:31.742648Z"}`}, true
+	case schema.VenueCoinbase:
+		if m["channel"] != "user" {
+			return nil, false
+		}
+		nbf, verified := f.verifyJWT(m["jwt"].(string))
+		if !f.check(conn, nbf, verified) {
+			return []string{`{"type":"error","message":"authentication failure"}`}, false
+		}
+		return []string{`{"channel":"subscriptions","client_id":"","timestamp":"2026-04-07T14:30:05.9Z","sequence_num":0,"events":[{"subscriptions":{"user":["d7a1a8c6-1f3b-4c3c-9a59-0c9f1b2c1d3e"]}}]}`}, true
+	}
+	f.t.Errorf("fake %s: unexpected message %s", f.venue, msg)
+	return nil, false
+}
+
+// krakenToken is GetWebSocketsToken: the API-Sign checked with the secret,
+// the nonce newer than every earlier one.
+func (f *fakePrivate) krakenToken(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	_ = r.ParseForm()
+	nonce := strings.TrimPrefix(string(body), "nonce=")
+	want, err := normalize.KrakenSign(base64.StdEncoding.EncodeToString(f.secret), normalize.KrakenGetWebSocketsToken, nonce, string(body))
+	require.NoError(f.t, err)
+	n, _ := strconv.ParseInt(nonce, 10, 64)
+	verified := r.Header.Get("API-Sign") == want && r.Header.Get("API-Key") == "kraken-key"
+	f.mu.Lock()
+	conn := f.nconn + 1 // the connection that will use it (after the public one)
+	f.mu.Unlock()
+	if !f.check(conn, n, verified) {
+		_, _ = io.WriteString(w, `{"error":["EAPI:Invalid nonce"]}`)
+		return
+	}
+	f.mu.Lock()
+	token := "token-" + nonce
+	f.tokens[token] = true
+	f.mu.Unlock()
+	_, _ = io.WriteString(w, `{"error":[],"result":{"token":"`+token+`","expires":900}}`)
+}
+
+// verifyJWT checks a Coinbase ES256 JWT against the key and returns its nbf.
+func (f *fakePrivate) verifyJWT(jwt string) (int64, bool) {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return 0, false
+	}
+	claims, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(f.t, err)
+	var c struct {
+		Sub string `json:"sub"`
+		Nbf int64  `json:"nbf"`
+		Exp int64  `json:"exp"`
+	}
+	require.NoError(f.t, json.Unmarshal(claims, &c))
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || len(sig) != 64 {
+		return c.Nbf, false
+	}
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	ok := ecdsa.Verify(f.pub, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:]))
+	return c.Nbf, ok && c.Sub == "organizations/o/apiKeys/k" && c.Exp == c.Nbf+120
+}
+
+// privateCase is one venue's private connection under test.
+type privateCase struct {
+	venue   schema.Venue
+	channel string
+	symbol  string
+	pushes  []string
+	key     func(f *fakePrivate) session.Key
+	execs   int // execution reports per subscription
+}
+
+func privateCases(t *testing.T) []privateCase {
+	cbKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	return []privateCase{
+		{venue: schema.VenueOKX, channel: "trades", symbol: "BTC-USDT", pushes: []string{"okx_orders_fill.json"}, execs: 1,
+			key: func(f *fakePrivate) session.Key {
+				return &session.OKXKey{APIKey: "okx-key", Passphrase: "okx-pass", Secret: f.secret}
+			}},
+		{venue: schema.VenueBybit, channel: "publicTrade", symbol: "BTC-USDT", pushes: []string{"bybit_v5_execution.json"}, execs: 1,
+			key: func(f *fakePrivate) session.Key { return &session.BybitKey{APIKey: "bybit-key", Secret: f.secret} }},
+		{venue: schema.VenueKraken, channel: "trade", symbol: "BTC-USD", pushes: []string{"kraken_v2_executions_pending_new.json"}, execs: 1,
+			key: func(f *fakePrivate) session.Key {
+				return &session.KrakenKey{APIKey: "kraken-key", Secret: base64.StdEncoding.EncodeToString(f.secret)}
+			}},
+		{venue: schema.VenueCoinbase, channel: "market_trades", symbol: "BTC-USD", pushes: []string{"coinbase_advanced_user_snapshot.json"}, execs: 1,
+			key: func(f *fakePrivate) session.Key {
+				f.pub = &cbKey.PublicKey
+				return &session.CoinbaseKey{Name: "organizations/o/apiKeys/k", Key: cbKey}
+			}},
+	}
+}
+
+func (c privateCase) config(f *fakePrivate, now func() time.Time) session.Config {
+	cfg := session.Config{Venue: c.venue, Endpoints: f.endpoints(), Symbols: []string{c.symbol}, Channels: []string{c.channel},
+		Key: c.key(f), Client: fastRedial, Now: now}
+	if c.venue != schema.VenueKraken && c.venue != schema.VenueOKX {
+		cfg.Endpoints.REST = "" // no instrument list to load
+	}
+	return cfg
+}
+
+// TestPrivateLoginFreshOnReconnect: for each venue, the session logs in
+// (the fake venue verifies the signature with the same secret), subscribes
+// its private channels and hands the execution reports to OnExecReport;
+// when the venue drops the connection, the new connection logs in anew
+// with a newer timestamp (a replayed login would be refused), and the
+// reports flow again.
+func TestPrivateLoginFreshOnReconnect(t *testing.T) {
+	for _, c := range privateCases(t) {
+		t.Run(string(c.venue), func(t *testing.T) {
+			f := newFakePrivate(t, c.venue, c.pushes...)
+			var now atomicTime
+			now.set(time.Now())
+			execs := make(chan *schema.ExecReport, 16)
+			cfg := c.config(f, now.get)
+			cfg.OnExecReport = func(r *schema.ExecReport) { execs <- r }
+			s := start(t, cfg)
+			t.Cleanup(func() { drainExecs(s, execs) })
+			waitConnected(t, s)
+			first := f.loginsSeen()
+			require.Len(t, first, 1)
+			assert.True(t, first[0].verified, "signed with the secret")
+			assert.True(t, first[0].accepted)
+			r := recvExec(t, execs)
+			assert.Equal(t, c.venue, r.Venue)
+			assert.NotEmpty(t, r.VenueOrderID)
+			s.Pools().Execs.Put(r)
+
+			now.set(now.get().Add(3 * time.Second)) // the clock moves on
+			f.dropAll()
+			require.Eventually(t, func() bool {
+				l := f.loginsSeen()
+				return len(l) >= 2 && l[len(l)-1].accepted
+			}, generous, pollEvery)
+			waitConnected(t, s)
+			l := f.loginsSeen()
+			last := l[len(l)-1]
+			assert.Greater(t, last.conn, first[0].conn, "on a new connection")
+			assert.Greater(t, last.ts, first[0].ts, "made anew, with a newer time")
+			r = recvExec(t, execs)
+			assert.Equal(t, c.venue, r.Venue)
+			s.Pools().Execs.Put(r)
+			st := s.Stats()
+			assert.GreaterOrEqual(t, st.Order.UserDataSubs, uint64(2))
+			assert.Zero(t, st.Order.Refused)
+		})
+	}
+}
+
+func recvExec(t *testing.T, ch <-chan *schema.ExecReport) *schema.ExecReport {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(generous):
+		t.Fatal("no execution report")
+		return nil
+	}
+}
+
+// drainExecs returns the reports the test did not take, before Close's
+// leak check (Cleanup runs in reverse: this runs first).
+func drainExecs(s *session.Session, ch <-chan *schema.ExecReport) {
+	for {
+		select {
+		case r := <-ch:
+			s.Pools().Execs.Put(r)
+		default:
+			return
+		}
+	}
+}
+
+// TestPrivateLoginRefused: the venue refuses the login; WaitConnected
+// returns a *session.LoginError with the venue's code and reason, the
+// refusal is counted, and the session tries again only when its backoff
+// timer fires (a manual clock here: no second login until it is moved),
+// then gets in once the venue accepts.
+func TestPrivateLoginRefused(t *testing.T) {
+	want := map[schema.Venue]struct {
+		step string
+		code int64
+		msg  string
+	}{
+		schema.VenueOKX:      {"login", 60009, "Login failed."},
+		schema.VenueBybit:    {"login", 0, "Params Error"},
+		schema.VenueKraken:   {"token", 0, "EAPI:Invalid nonce"},
+		schema.VenueCoinbase: {"subscribe", 0, "authentication failure"},
+	}
+	for _, c := range privateCases(t) {
+		t.Run(string(c.venue), func(t *testing.T) {
+			f := newFakePrivate(t, c.venue, c.pushes...)
+			f.setReject(true)
+			clk := newManualClock()
+			execs := make(chan *schema.ExecReport, 16)
+			cfg := c.config(f, time.Now)
+			cfg.Client.Clock = clk
+			cfg.OnExecReport = func(r *schema.ExecReport) { execs <- r }
+			s := start(t, cfg)
+			t.Cleanup(func() { drainExecs(s, execs) })
+
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			err := s.WaitConnected(ctx)
+			var le *session.LoginError
+			require.ErrorAs(t, err, &le)
+			w := want[c.venue]
+			assert.Equal(t, c.venue, le.Venue)
+			assert.Equal(t, w.step, le.Step)
+			assert.Equal(t, w.code, le.Code)
+			if c.venue == schema.VenueKraken {
+				var re *normalize.RESTError
+				require.ErrorAs(t, err, &re)
+				assert.Contains(t, re.Msg, w.msg)
+			} else {
+				assert.Equal(t, w.msg, le.Msg)
+			}
+			assert.Equal(t, uint64(1), s.Stats().Order.Refused)
+			require.Eventually(t, func() bool { return clk.pending() > 0 }, generous, pollEvery, "a retry is scheduled")
+			assert.Len(t, f.loginsSeen(), 1, "no second login before the backoff")
+
+			f.setReject(false)
+			clk.fire()
+			require.Eventually(t, func() bool { return len(f.loginsSeen()) == 2 }, generous, pollEvery)
+			waitConnected(t, s)
+			l := f.loginsSeen()
+			require.Len(t, l, 2)
+			assert.True(t, l[1].accepted)
+			s.Pools().Execs.Put(recvExec(t, execs))
+		})
+	}
+}
+
+// TestPrivateKeyChecks: a key of another venue, or one without the
+// private endpoint, is a configuration error; keys never print secrets.
+func TestPrivateKeyChecks(t *testing.T) {
+	ctx := context.Background()
+	_, err := session.Start(ctx, session.Config{Venue: schema.VenueOKX, Endpoints: session.Endpoints{Stream: "ws://127.0.0.1:1", API: "ws://127.0.0.1:1"},
+		Symbols: []string{"BTC-USDT"}, Channels: []string{"trades"}, Key: &session.BybitKey{APIKey: "k", Secret: []byte("s")}})
+	require.ErrorIs(t, err, session.ErrConfig)
+	_, err = session.Start(ctx, session.Config{Venue: schema.VenueOKX, Endpoints: session.Endpoints{Stream: "ws://127.0.0.1:1"},
+		Symbols: []string{"BTC-USDT"}, Channels: []string{"trades"}, Key: &session.OKXKey{APIKey: "k", Passphrase: "p", Secret: []byte("s")}})
+	require.ErrorIs(t, err, session.ErrNoEndpoints)
+	_, err = session.Start(ctx, session.Config{Venue: schema.VenueKraken, Endpoints: session.Endpoints{Stream: "ws://127.0.0.1:1", API: "ws://127.0.0.1:1"},
+		Symbols: []string{"BTC-USD"}, Channels: []string{"trade"}, Key: &session.KrakenKey{APIKey: "k", Secret: "c2VjcmV0"}})
+	require.ErrorIs(t, err, session.ErrNoEndpoints, "Kraken's token needs REST")
+
+	secret := "top-secret-value"
+	for _, k := range []session.Key{
+		&session.OKXKey{APIKey: "okx-key-1", Passphrase: secret, Secret: []byte(secret)},
+		&session.BybitKey{APIKey: "bybit-key-1", Secret: []byte(secret)},
+		&session.KrakenKey{APIKey: "kraken-key-1", Secret: secret},
+	} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+			assert.NotContains(t, fmt.Sprintf(verb, k), secret)
+		}
+	}
+}
+
+// TestPrivateRules: with Endpoints.REST, a non-Binance session loads the
+// venue's instrument rules, and Rules answers for its symbols.
+func TestPrivateRules(t *testing.T) {
+	f := newFakePrivate(t, schema.VenueOKX)
+	s := start(t, session.Config{Venue: schema.VenueOKX, Endpoints: f.endpoints(), Symbols: []string{"BTC-USDT"}, Channels: []string{"trades"}, Client: fastRedial})
+	r, ok := s.Rules("BTC-USDT")
+	require.True(t, ok)
+	assert.Equal(t, "0.1", r.TickSize.String())
+	assert.Equal(t, "0.00001", r.MinQty.String())
+	_, ok = s.Rules("ETH-USDT")
+	assert.False(t, ok)
+}
+
+// manualClock is a wsclient.Clock whose timers fire only when told; Sleep
+// and the rest read the wall clock.
+type manualClock struct {
+	wsclient.Clock
+	mu     sync.Mutex
+	timers []*manualTimer
+}
+
+func newManualClock() *manualClock { return &manualClock{Clock: wsclient.SystemClock()} }
+
+type manualTimer struct {
+	d       time.Duration
+	c       chan time.Time
+	f       func()
+	clk     *manualClock
+	stopped bool
+}
+
+func (c *manualClock) NewTimer(d time.Duration) wsclient.Timer {
+	t := &manualTimer{d: d, c: make(chan time.Time, 1), clk: c}
+	c.mu.Lock()
+	c.timers = append(c.timers, t)
+	c.mu.Unlock()
+	return t
+}
+
+func (c *manualClock) AfterFunc(_ time.Duration, f func()) wsclient.Timer {
+	t := &manualTimer{f: f, clk: c, stopped: true} // never fires: pings and watchdogs stay quiet
+	return t
+}
+
+// short tells the session's login retry (fastRedial: at most 20 ms)
+// from wsclient's pings and watchdogs (seconds), which fire never.
+const short = time.Second
+
+// pending is how many short timers wait to fire.
+func (c *manualClock) pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.timers {
+		if !t.stopped && t.d < short {
+			n++
+		}
+	}
+	return n
+}
+
+// fire fires every pending short timer.
+func (c *manualClock) fire() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.timers {
+		if !t.stopped && t.d < short {
+			t.stopped = true
+			t.c <- time.Now()
+		}
+	}
+}
+
+func (t *manualTimer) C() <-chan time.Time { return t.c }
+
+func (t *manualTimer) Stop() bool {
+	t.clk.mu.Lock()
+	defer t.clk.mu.Unlock()
+	was := !t.stopped
+	t.stopped = true
+	return was
+}
+
+func (t *manualTimer) Reset(d time.Duration) bool {
+	t.clk.mu.Lock()
+	defer t.clk.mu.Unlock()
+	was := !t.stopped
+	t.stopped, t.d = false, d
+	return was
+}
