@@ -48,5 +48,6 @@ var bybitPrivate = &privateSpec{
 }
 
 // bybitPrivateTopics are Bybit's private topics the session subscribes:
-// every category's orders and fills.
-var bybitPrivateTopics = []string{"order", "execution"}
+// every category's orders and fills, the wallet (balances) and the
+// positions.
+var bybitPrivateTopics = []string{"order", "execution", "wallet", "position"}

@@ -45,6 +45,11 @@ var krakenPrivate = &privateSpec{
 		if err != nil {
 			return nil, err
 		}
-		return [][]byte{exec}, nil
+		p.reqID++
+		bal, err := normalize.KrakenSubscribeBalances(token, p.reqID, true)
+		if err != nil {
+			return nil, err
+		}
+		return [][]byte{exec, bal}, nil
 	},
 }

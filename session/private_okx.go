@@ -25,8 +25,7 @@ func (k *OKXKey) GoString() string           { return k.String() }
 func (k *OKXKey) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
 
 // okxPrivate: login (signed with the venue's time: OKX refuses one more
-// than 30 s from its clock), then the private channels: orders (every
-// instrument type).
+// than 30 s from its clock), then the private channels.
 var okxPrivate = &privateSpec{
 	login: func(p *private, now time.Time) ([]byte, error) {
 		k := p.key.(*OKXKey)
@@ -38,11 +37,20 @@ var okxPrivate = &privateSpec{
 }
 
 // okxPrivateChannels are the subscriptions of OKX's private connection,
-// one argument each (OKX acks every argument).
+// one argument each (OKX acks every argument): orders (execution
+// reports), account (balances) and positions, of every instrument type.
 func okxPrivateChannels() ([][]byte, error) {
-	orders, err := normalize.OKXSubscribeOrders("ANY")
-	if err != nil {
-		return nil, err
+	msgs := make([][]byte, 0, 3)
+	for _, build := range []func() ([]byte, error){
+		func() ([]byte, error) { return normalize.OKXSubscribeOrders("ANY") },
+		normalize.OKXSubscribeAccount,
+		func() ([]byte, error) { return normalize.OKXSubscribePositions("ANY") },
+	} {
+		m, err := build()
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
 	}
-	return [][]byte{orders}, nil
+	return msgs, nil
 }

@@ -53,8 +53,8 @@ type fakePrivate struct {
 	venue  schema.Venue
 	srv    *httptest.Server
 	secret []byte
-	pub    *ecdsa.PublicKey // Coinbase
-	pushes [][]byte         // sent after the private subscriptions
+	pub    *ecdsa.PublicKey    // Coinbase
+	pushes map[string][][]byte // by channel: sent once it is subscribed
 
 	mu     sync.Mutex
 	conns  []*websocket.Conn
@@ -62,15 +62,17 @@ type fakePrivate struct {
 	logins []login
 	lastTS int64
 	reject bool
-	tokens map[string]bool // Kraken: issued, unused
+	tokens map[string]int // Kraken: issued (0), or the connection that used it
 }
 
-func newFakePrivate(t *testing.T, venue schema.Venue, pushes ...string) *fakePrivate {
-	f := &fakePrivate{t: t, venue: venue, secret: []byte("fake-secret"), tokens: map[string]bool{}}
-	for _, p := range pushes {
+// newFakePrivate starts a fake venue that sends, once a channel is
+// subscribed, the samples pushes names for it (channel → file).
+func newFakePrivate(t *testing.T, venue schema.Venue, pushes map[string]string) *fakePrivate {
+	f := &fakePrivate{t: t, venue: venue, secret: []byte("fake-secret"), tokens: map[string]int{}, pushes: map[string][][]byte{}}
+	for ch, p := range pushes {
 		data, err := os.ReadFile("../testdata/venues/" + p)
 		require.NoError(t, err)
-		f.pushes = append(f.pushes, []byte(strings.TrimSpace(string(data))))
+		f.pushes[ch] = append(f.pushes[ch], []byte(strings.TrimSpace(string(data))))
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/public", f.serveQuiet)
@@ -180,8 +182,8 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		if subscribed {
-			for _, p := range f.pushes {
+		for _, ch := range subscribed {
+			for _, p := range f.pushes[ch] {
 				if c.Write(ctx, websocket.MessageText, p) != nil {
 					return
 				}
@@ -190,9 +192,9 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// answer is the venue's answer to one message; subscribed when it accepted
-// the private subscription.
-func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed bool) {
+// answer is the venue's answer to one message, and the channels it
+// subscribed.
+func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed []string) {
 	var m map[string]any
 	require.NoError(f.t, json.Unmarshal(msg, &m))
 	switch f.venue {
@@ -206,12 +208,12 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 			mac.Write([]byte(a["timestamp"].(string) + "GET/users/self/verify"))
 			verified := a["sign"] == base64.StdEncoding.EncodeToString(mac.Sum(nil)) && a["apiKey"] == "okx-key" && a["passphrase"] == "okx-pass"
 			if !f.check(conn, ts, verified) {
-				return []string{`{"event":"error","code":"60009","msg":"Login failed.","connId":"a4d3ae55"}`}, false
+				return []string{`{"event":"error","code":"60009","msg":"Login failed.","connId":"a4d3ae55"}`}, nil
 			}
-			return []string{`{"event":"login","code":"0","msg":"","connId":"a4d3ae55"}`}, false
+			return []string{`{"event":"login","code":"0","msg":"","connId":"a4d3ae55"}`}, nil
 		case "subscribe":
 			arg, _ := json.Marshal(args[0])
-			return []string{`{"event":"subscribe","arg":` + string(arg) + `,"connId":"a4d3ae55"}`}, true
+			return []string{`{"event":"subscribe","arg":` + string(arg) + `,"connId":"a4d3ae55"}`}, []string{args[0].(map[string]any)["channel"].(string)}
 		}
 	case schema.VenueBybit:
 		args, _ := m["args"].([]any)
@@ -222,37 +224,43 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 			mac.Write([]byte("GET/realtime" + strconv.FormatInt(exp, 10)))
 			verified := args[0] == "bybit-key" && args[2] == hex.EncodeToString(mac.Sum(nil))
 			if !f.check(conn, exp, verified) {
-				return []string{`{"success":false,"ret_msg":"Params Error","op":"auth","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `"}`}, false
+				return []string{`{"success":false,"ret_msg":"Params Error","op":"auth","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `"}`}, nil
 			}
-			return []string{`{"success":true,"ret_msg":"","op":"auth","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `"}`}, false
+			return []string{`{"success":true,"ret_msg":"","op":"auth","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `"}`}, nil
 		case "subscribe":
-			return []string{`{"success":true,"ret_msg":"","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `","op":"subscribe"}`}, true
+			for _, a := range args {
+				subscribed = append(subscribed, a.(string))
+			}
+			return []string{`{"success":true,"ret_msg":"","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `","op":"subscribe"}`}, subscribed
 		}
 	case schema.VenueKraken:
 		params, _ := m["params"].(map[string]any)
 		token, _ := params["token"].(string)
 		f.mu.Lock()
-		valid := f.tokens[token]
-		delete(f.tokens, token) // a token opens one connection's subscriptions here
+		used, issued := f.tokens[token]
+		valid := issued && (used == 0 || used == conn) // a token serves one connection here
+		if valid {
+			f.tokens[token] = conn
+		}
 		reject := f.reject
 		f.mu.Unlock()
 		req := strconv.FormatFloat(m["req_id"].(float64), 'f', -1, 64)
 		if !valid || reject {
-			return []string{`{"error":"EAPI:Invalid key","method":"subscribe","req_id":` + req + `,"success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`}, false
+			return []string{`{"error":"EAPI:Invalid key","method":"subscribe","req_id":` + req + `,"success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`}, nil
 		}
-		return []string{`{"method":"subscribe","req_id":` + req + `,"result":{"channel":"` + params["channel"].(string) + `","snapshot":true},"success":true,"time_in":"2023-09-25T09:04:31.742599Z","time_out":"2023-09-25T09:04:31.742648Z"}`}, true
+		return []string{`{"method":"subscribe","req_id":` + req + `,"result":{"channel":"` + params["channel"].(string) + `","snapshot":true},"success":true,"time_in":"2023-09-25T09:04:31.742599Z","time_out":"2023-09-25T09:04:31.742648Z"}`}, []string{params["channel"].(string)}
 	case schema.VenueCoinbase:
 		if m["channel"] != "user" {
-			return nil, false
+			return nil, nil
 		}
 		nbf, verified := f.verifyJWT(m["jwt"].(string))
 		if !f.check(conn, nbf, verified) {
-			return []string{`{"type":"error","message":"authentication failure"}`}, false
+			return []string{`{"type":"error","message":"authentication failure"}`}, nil
 		}
-		return []string{`{"channel":"subscriptions","client_id":"","timestamp":"2026-04-07T14:30:05.9Z","sequence_num":0,"events":[{"subscriptions":{"user":["d7a1a8c6-1f3b-4c3c-9a59-0c9f1b2c1d3e"]}}]}`}, true
+		return []string{`{"channel":"subscriptions","client_id":"","timestamp":"2026-04-07T14:30:05.9Z","sequence_num":0,"events":[{"subscriptions":{"user":["d7a1a8c6-1f3b-4c3c-9a59-0c9f1b2c1d3e"]}}]}`}, []string{"user"}
 	}
 	f.t.Errorf("fake %s: unexpected message %s", f.venue, msg)
-	return nil, false
+	return nil, nil
 }
 
 // krakenToken is GetWebSocketsToken: the API-Sign checked with the secret,
@@ -274,7 +282,7 @@ func (f *fakePrivate) krakenToken(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	token := "token-" + nonce
-	f.tokens[token] = true
+	f.tokens[token] = 0
 	f.mu.Unlock()
 	_, _ = io.WriteString(w, `{"error":[],"result":{"token":"`+token+`","expires":900}}`)
 }
@@ -307,26 +315,26 @@ type privateCase struct {
 	venue   schema.Venue
 	channel string
 	symbol  string
-	pushes  []string
+	pushes  map[string]string // channel → sample
 	key     func(f *fakePrivate) session.Key
-	execs   int // execution reports per subscription
+	account bool // the venue's samples include balances
 }
 
 func privateCases(t *testing.T) []privateCase {
 	cbKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	return []privateCase{
-		{venue: schema.VenueOKX, channel: "trades", symbol: "BTC-USDT", pushes: []string{"okx_orders_fill.json"}, execs: 1,
+		{venue: schema.VenueOKX, channel: "trades", symbol: "BTC-USDT", pushes: map[string]string{"orders": "okx_orders_fill.json", "account": "okx_account.json"}, account: true,
 			key: func(f *fakePrivate) session.Key {
 				return &session.OKXKey{APIKey: "okx-key", Passphrase: "okx-pass", Secret: f.secret}
 			}},
-		{venue: schema.VenueBybit, channel: "publicTrade", symbol: "BTC-USDT", pushes: []string{"bybit_v5_execution.json"}, execs: 1,
+		{venue: schema.VenueBybit, channel: "publicTrade", symbol: "BTC-USDT", pushes: map[string]string{"execution": "bybit_v5_execution.json", "wallet": "bybit_v5_wallet.json"}, account: true,
 			key: func(f *fakePrivate) session.Key { return &session.BybitKey{APIKey: "bybit-key", Secret: f.secret} }},
-		{venue: schema.VenueKraken, channel: "trade", symbol: "BTC-USD", pushes: []string{"kraken_v2_executions_pending_new.json"}, execs: 1,
+		{venue: schema.VenueKraken, channel: "trade", symbol: "BTC-USD", pushes: map[string]string{"executions": "kraken_v2_executions_pending_new.json", "balances": "kraken_v2_balances_snapshot.json"}, account: true,
 			key: func(f *fakePrivate) session.Key {
 				return &session.KrakenKey{APIKey: "kraken-key", Secret: base64.StdEncoding.EncodeToString(f.secret)}
 			}},
-		{venue: schema.VenueCoinbase, channel: "market_trades", symbol: "BTC-USD", pushes: []string{"coinbase_advanced_user_snapshot.json"}, execs: 1,
+		{venue: schema.VenueCoinbase, channel: "market_trades", symbol: "BTC-USD", pushes: map[string]string{"user": "coinbase_advanced_user_snapshot.json"},
 			key: func(f *fakePrivate) session.Key {
 				f.pub = &cbKey.PublicKey
 				return &session.CoinbaseKey{Name: "organizations/o/apiKeys/k", Key: cbKey}
@@ -352,12 +360,14 @@ func (c privateCase) config(f *fakePrivate, now func() time.Time) session.Config
 func TestPrivateLoginFreshOnReconnect(t *testing.T) {
 	for _, c := range privateCases(t) {
 		t.Run(string(c.venue), func(t *testing.T) {
-			f := newFakePrivate(t, c.venue, c.pushes...)
+			f := newFakePrivate(t, c.venue, c.pushes)
 			var now atomicTime
 			now.set(time.Now())
 			execs := make(chan *schema.ExecReport, 16)
+			balances := make(chan *schema.CanonicalEvent, 64)
 			cfg := c.config(f, now.get)
 			cfg.OnExecReport = func(r *schema.ExecReport) { execs <- r }
+			cfg.OnAccount = func(ev *schema.CanonicalEvent) { balances <- ev }
 			s := start(t, cfg)
 			t.Cleanup(func() { drainExecs(s, execs) })
 			waitConnected(t, s)
@@ -369,6 +379,17 @@ func TestPrivateLoginFreshOnReconnect(t *testing.T) {
 			assert.Equal(t, c.venue, r.Venue)
 			assert.NotEmpty(t, r.VenueOrderID)
 			s.Pools().Execs.Put(r)
+			if c.account {
+				select {
+				case ev := <-balances:
+					assert.Equal(t, schema.EventBalance, ev.Type)
+					assert.Equal(t, c.venue, ev.Venue)
+					assert.False(t, ev.Balance.Asset.IsZero())
+					assert.Equal(t, uint32(0), ev.Balance.Index)
+				case <-time.After(generous):
+					t.Fatal("no balance at OnAccount")
+				}
+			}
 
 			now.set(now.get().Add(3 * time.Second)) // the clock moves on
 			f.dropAll()
@@ -433,7 +454,7 @@ func TestPrivateLoginRefused(t *testing.T) {
 	}
 	for _, c := range privateCases(t) {
 		t.Run(string(c.venue), func(t *testing.T) {
-			f := newFakePrivate(t, c.venue, c.pushes...)
+			f := newFakePrivate(t, c.venue, c.pushes)
 			f.setReject(true)
 			clk := newManualClock()
 			execs := make(chan *schema.ExecReport, 16)
@@ -504,7 +525,7 @@ func TestPrivateKeyChecks(t *testing.T) {
 // TestPrivateRules: with Endpoints.REST, a non-Binance session loads the
 // venue's instrument rules, and Rules answers for its symbols.
 func TestPrivateRules(t *testing.T) {
-	f := newFakePrivate(t, schema.VenueOKX)
+	f := newFakePrivate(t, schema.VenueOKX, nil)
 	s := start(t, session.Config{Venue: schema.VenueOKX, Endpoints: f.endpoints(), Symbols: []string{"BTC-USDT"}, Channels: []string{"trades"}, Client: fastRedial})
 	r, ok := s.Rules("BTC-USDT")
 	require.True(t, ok)
