@@ -62,13 +62,20 @@ type fakePrivate struct {
 	logins []login
 	lastTS int64
 	reject bool
-	tokens map[string]int // Kraken: issued (0), or the connection that used it
+	tokens map[string]*krakenToken // Kraken: the tokens issued
+}
+
+// krakenToken is a token the fake Kraken issued: the nonce of its request,
+// and the connection that used it (0: none yet).
+type krakenToken struct {
+	nonce int64
+	conn  int
 }
 
 // newFakePrivate starts a fake venue that sends, once a channel is
 // subscribed, the samples pushes names for it (channel → file).
 func newFakePrivate(t *testing.T, venue schema.Venue, pushes map[string]string) *fakePrivate {
-	f := &fakePrivate{t: t, venue: venue, secret: []byte("fake-secret"), tokens: map[string]int{}, pushes: map[string][][]byte{}}
+	f := &fakePrivate{t: t, venue: venue, secret: []byte("fake-secret"), tokens: map[string]*krakenToken{}, pushes: map[string][][]byte{}}
 	for ch, p := range pushes {
 		data, err := os.ReadFile("../testdata/venues/" + p)
 		require.NoError(t, err)
@@ -237,10 +244,11 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 		params, _ := m["params"].(map[string]any)
 		token, _ := params["token"].(string)
 		f.mu.Lock()
-		used, issued := f.tokens[token]
-		valid := issued && (used == 0 || used == conn) // a token serves one connection here
-		if valid {
-			f.tokens[token] = conn
+		tok := f.tokens[token]
+		valid := tok != nil && (tok.conn == 0 || tok.conn == conn) // a token serves one connection here
+		if valid && tok.conn == 0 {
+			tok.conn = conn // the login of this connection: its token's nonce
+			f.logins = append(f.logins, login{conn: conn, ts: tok.nonce, verified: true, accepted: true})
 		}
 		reject := f.reject
 		f.mu.Unlock()
@@ -274,16 +282,15 @@ func (f *fakePrivate) krakenToken(w http.ResponseWriter, r *http.Request) {
 	n, _ := strconv.ParseInt(nonce, 10, 64)
 	verified := r.Header.Get("API-Sign") == want && r.Header.Get("API-Key") == "kraken-key"
 	f.mu.Lock()
-	conn := f.nconn + 1 // the connection that will use it (after the public one)
-	f.mu.Unlock()
-	if !f.check(conn, n, verified) {
+	defer f.mu.Unlock()
+	if !verified || n <= f.lastTS || f.reject {
+		f.logins = append(f.logins, login{ts: n, verified: verified}) // refused before any connection uses it
 		_, _ = io.WriteString(w, `{"error":["EAPI:Invalid nonce"]}`)
 		return
 	}
-	f.mu.Lock()
+	f.lastTS = n
 	token := "token-" + nonce
-	f.tokens[token] = 0
-	f.mu.Unlock()
+	f.tokens[token] = &krakenToken{nonce: n}
 	_, _ = io.WriteString(w, `{"error":[],"result":{"token":"`+token+`","expires":900}}`)
 }
 
