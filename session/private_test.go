@@ -126,7 +126,7 @@ func (f *fakePrivate) serveQuiet(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	defer c.CloseNow()
+	defer func() { _ = c.CloseNow() }()
 	for {
 		if _, _, err := c.Read(r.Context()); err != nil {
 			return
@@ -176,7 +176,7 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	defer c.CloseNow()
+	defer func() { _ = c.CloseNow() }()
 	ctx := r.Context()
 	for {
 		_, msg, err := c.Read(ctx)

@@ -55,11 +55,15 @@ const (
 type Config struct {
 	// Venue is the venue: Binance (the default; market data, books,
 	// orders and user data), or Kraken (v2), OKX (v5), Bybit (v5) or
-	// Coinbase (Advanced Trade) for market data and books only.
+	// Coinbase (Advanced Trade): market data, books and, with Key, their
+	// private channels' execution reports and account updates (no order
+	// calls).
 	Venue schema.Venue
 	// Endpoints are required: there is no default venue address. Binance
 	// needs Stream and REST (and API with credentials); the other venues
-	// Stream only, their public market-data endpoint.
+	// Stream, their public market-data endpoint, API with Key (their
+	// private WebSocket), and REST for instrument rules (loaded when set;
+	// Kraken's Key needs it for its token).
 	Endpoints Endpoints
 	// Symbols are canonical symbols ("BTC-USDT"); Binance's are checked
 	// against its instrument list.
