@@ -151,7 +151,7 @@ func (o *orders) subscribeUserData() {
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultRESTTimeout)
 	defer cancel()
 	if !s.cfg.NoClockSync {
-		if err := s.clock.sync(ctx, s.cfg.HTTPClient, s.cfg.Endpoints.REST); err != nil && s.cfg.Logger != nil {
+		if err := s.clock.sync(ctx, s.cfg.HTTPClient, schema.VenueBinance, s.cfg.Endpoints.REST); err != nil && s.cfg.Logger != nil {
 			s.cfg.Logger.Warn("session: clock offset not measured; keeping the last one", "venue", string(schema.VenueBinance), "err", err)
 		}
 	}

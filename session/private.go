@@ -296,6 +296,19 @@ func (p *private) step(st step) {
 	}
 }
 
+// now is the venue's time, the clock offset measured again first (when
+// the session measures it): a login made with it is fresh by the venue's
+// clock.
+func (p *private) now() time.Time {
+	s := p.s
+	if s.syncsClock() {
+		if err := s.clock.sync(p.ctx, s.cfg.HTTPClient, s.spec.venue, s.cfg.Endpoints.REST); err != nil && s.cfg.Logger != nil && p.ctx.Err() == nil {
+			s.cfg.Logger.Warn("session: clock offset not measured; keeping the last one", "venue", string(s.spec.venue), "err", err)
+		}
+	}
+	return s.clock.venueNow()
+}
+
 // login authenticates the connection with a login made now, or sends the
 // subscriptions that carry the authentication.
 func (p *private) login() {
@@ -303,7 +316,7 @@ func (p *private) login() {
 		p.subscribe()
 		return
 	}
-	now := p.s.clock.venueNow()
+	now := p.now()
 	msg, err := p.spec.login(p, now)
 	if err != nil {
 		p.refused(&LoginError{Venue: p.s.spec.venue, Step: "sign", Err: err})
@@ -320,6 +333,9 @@ func (p *private) login() {
 // subscribe sends the private subscriptions.
 func (p *private) subscribe() {
 	now := p.s.clock.venueNow()
+	if p.spec.login == nil { // the subscription is the login
+		now = p.now()
+	}
 	msgs, err := p.spec.subscribe(p.ctx, p, now)
 	if err != nil {
 		if p.ctx.Err() != nil {
@@ -421,6 +437,12 @@ func (p *private) backoff() time.Duration {
 	d = min(d, ceil)
 	half := d / 2
 	return half + time.Duration(p.rnd(int64(d-half)+1))
+}
+
+// syncsClock reports whether the session measures its clock offset: it
+// signs (Credentials or Key), may (not NoClockSync) and can (REST).
+func (s *Session) syncsClock() bool {
+	return (s.cfg.Credentials != nil || s.cfg.Key != nil) && !s.cfg.NoClockSync && s.cfg.Endpoints.REST != ""
 }
 
 // checkKey checks Config.Key against the venue and the endpoints.

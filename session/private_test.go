@@ -63,6 +63,36 @@ type fakePrivate struct {
 	lastTS int64
 	reject bool
 	tokens map[string]*krakenToken // Kraken: the tokens issued
+	server func() time.Time        // the venue's clock
+}
+
+// setServerClock sets the venue's clock (time.Now by default).
+func (f *fakePrivate) setServerClock(now func() time.Time) {
+	f.mu.Lock()
+	f.server = now
+	f.mu.Unlock()
+}
+
+func (f *fakePrivate) serverNow() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.server()
+}
+
+// serveTime answers the venues' server-time endpoints.
+func (f *fakePrivate) serveTime(w http.ResponseWriter, r *http.Request) {
+	now := f.serverNow()
+	ms := strconv.FormatInt(now.UnixMilli(), 10)
+	switch r.URL.Path {
+	case "/api/v5/public/time":
+		_, _ = io.WriteString(w, `{"code":"0","msg":"","data":[{"ts":"`+ms+`"}]}`)
+	case "/v5/market/time":
+		_, _ = io.WriteString(w, `{"retCode":0,"retMsg":"OK","result":{"timeSecond":"`+strconv.FormatInt(now.Unix(), 10)+`","timeNano":"`+strconv.FormatInt(now.UnixNano(), 10)+`"},"retExtInfo":{},"time":`+ms+`}`)
+	case "/0/public/Time":
+		_, _ = io.WriteString(w, `{"error":[],"result":{"unixtime":`+strconv.FormatInt(now.Unix(), 10)+`,"rfc1123":"x"}}`)
+	case "/api/v3/brokerage/time":
+		_, _ = io.WriteString(w, `{"iso":"x","epochSeconds":"`+strconv.FormatInt(now.Unix(), 10)+`","epochMillis":"`+ms+`"}`)
+	}
 }
 
 // krakenToken is a token the fake Kraken issued: the nonce of its request,
@@ -75,7 +105,7 @@ type krakenToken struct {
 // newFakePrivate starts a fake venue that sends, once a channel is
 // subscribed, the samples pushes names for it (channel → file).
 func newFakePrivate(t *testing.T, venue schema.Venue, pushes map[string]string) *fakePrivate {
-	f := &fakePrivate{t: t, venue: venue, secret: []byte("fake-secret"), tokens: map[string]*krakenToken{}, pushes: map[string][][]byte{}}
+	f := &fakePrivate{t: t, venue: venue, secret: []byte("fake-secret"), tokens: map[string]*krakenToken{}, pushes: map[string][][]byte{}, server: time.Now}
 	for ch, p := range pushes {
 		data, err := os.ReadFile("../testdata/venues/" + p)
 		require.NoError(t, err)
@@ -83,6 +113,9 @@ func newFakePrivate(t *testing.T, venue schema.Venue, pushes map[string]string) 
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/public", f.serveQuiet)
+	for _, path := range []string{"/api/v5/public/time", "/v5/market/time", "/0/public/Time", "/api/v3/brokerage/time"} {
+		mux.HandleFunc(path, f.serveTime)
+	}
 	mux.HandleFunc("/private", f.servePrivate)
 	mux.HandleFunc("/0/private/GetWebSocketsToken", f.krakenToken)
 	mux.HandleFunc("/0/public/AssetPairs", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, krakenPairs) })
@@ -214,6 +247,10 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 			mac := hmac.New(sha256.New, f.secret)
 			mac.Write([]byte(a["timestamp"].(string) + "GET/users/self/verify"))
 			verified := a["sign"] == base64.StdEncoding.EncodeToString(mac.Sum(nil)) && a["apiKey"] == "okx-key" && a["passphrase"] == "okx-pass"
+			if d := f.serverNow().Unix() - ts; d > 30 || d < -30 { // OKX: more than 30 s from its clock
+				f.check(conn, ts, false)
+				return []string{`{"event":"error","code":"60006","msg":"Timestamp request expired","connId":"a4d3ae55"}`}, nil
+			}
 			if !f.check(conn, ts, verified) {
 				return []string{`{"event":"error","code":"60009","msg":"Login failed.","connId":"a4d3ae55"}`}, nil
 			}
@@ -370,6 +407,7 @@ func TestPrivateLoginFreshOnReconnect(t *testing.T) {
 			f := newFakePrivate(t, c.venue, c.pushes)
 			var now atomicTime
 			now.set(time.Now())
+			f.setServerClock(now.get) // the venue's clock moves with the test's
 			execs := make(chan *schema.ExecReport, 16)
 			balances := make(chan *schema.CanonicalEvent, 64)
 			cfg := c.config(f, now.get)
@@ -501,6 +539,40 @@ func TestPrivateLoginRefused(t *testing.T) {
 			s.Pools().Execs.Put(recvExec(t, execs))
 		})
 	}
+}
+
+// TestPrivateClockOffset: a local clock a minute behind OKX's. Measured
+// against OKX's server time before every login, the offset makes the login
+// land inside OKX's 30 s; without it OKX refuses it with 60006.
+func TestPrivateClockOffset(t *testing.T) {
+	c := privateCases(t)[0]
+	require.Equal(t, schema.VenueOKX, c.venue)
+	behind := func() time.Time { return time.Now().Add(-time.Minute) }
+
+	f := newFakePrivate(t, c.venue, c.pushes)
+	cfg := c.config(f, behind)
+	cfg.NoClockSync = true
+	cfg.Client.Clock = newManualClock() // no retry: one refusal to look at
+	s := start(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	var le *session.LoginError
+	require.ErrorAs(t, s.WaitConnected(ctx), &le)
+	assert.Equal(t, int64(60006), le.Code)
+	assert.Zero(t, s.ClockOffset())
+
+	f = newFakePrivate(t, c.venue, c.pushes)
+	execs := make(chan *schema.ExecReport, 16)
+	cfg = c.config(f, behind)
+	cfg.OnExecReport = func(r *schema.ExecReport) { execs <- r }
+	s = start(t, cfg)
+	t.Cleanup(func() { drainExecs(s, execs) })
+	waitConnected(t, s)
+	assert.InDelta(t, float64(time.Minute), float64(s.ClockOffset()), float64(10*time.Second))
+	l := f.loginsSeen()
+	require.Len(t, l, 1)
+	assert.True(t, l[0].accepted)
+	assert.InDelta(t, time.Now().Unix(), l[0].ts, 10, "stamped with the venue's time")
 }
 
 // TestPrivateKeyChecks: a key of another venue, or one without the

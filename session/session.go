@@ -103,6 +103,11 @@ type Config struct {
 	// the venue's offset is added. Defaults to time.Now.
 	Now func() time.Time
 	// NoClockSync keeps the offset at 0: timestamps are the local clock's.
+	// Otherwise, with Credentials or Key and Endpoints.REST, the offset is
+	// measured at Start and before every (re)login, against the venue's
+	// server time (Binance /api/v3/time, OKX /api/v5/public/time, Bybit
+	// /v5/market/time, Kraken /0/public/Time, Coinbase
+	// /api/v3/brokerage/time).
 	// By default the offset to the venue's clock (GET /api/v3/time, the
 	// round trip halved) is measured at Start and before every user-data
 	// subscription.
@@ -307,8 +312,8 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 			return nil, err
 		}
 	}
-	if cfg.Credentials != nil && !cfg.NoClockSync {
-		if err := s.clock.sync(ctx, cfg.HTTPClient, cfg.Endpoints.REST); err != nil {
+	if s.syncsClock() {
+		if err := s.clock.sync(ctx, cfg.HTTPClient, cfg.Venue, cfg.Endpoints.REST); err != nil {
 			return nil, err
 		}
 	}
