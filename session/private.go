@@ -84,6 +84,11 @@ type privateSpec struct {
 	// accepted (at once without a login step); each is answered by one ack.
 	// A failure is a *LoginError.
 	subscribe func(ctx context.Context, p *private, now time.Time) ([][]byte, error)
+	// ping is the venue's application-level ping, sent every
+	// Client.PingInterval once subscribed: venues close a private
+	// connection that stays quiet (OKX after 30 s), and its answer keeps
+	// wsclient's idle watchdog fed. nil: the venue sends heartbeats itself.
+	ping []byte
 }
 
 // phase is where the private connection's handshake stands.
@@ -145,7 +150,8 @@ type private struct {
 	acks    int // acks still awaited in phaseSubscribe
 	rejects int // refusals in a row
 	retry   wsclient.Timer
-	reqID   uint64 // request ids of the handshake's messages
+	keep    wsclient.Timer // the next application-level ping
+	reqID   uint64         // request ids of the handshake's messages
 }
 
 func newPrivate(s *Session, spec *privateSpec, key Key) (*private, error) {
@@ -255,16 +261,26 @@ func (p *private) stop() {
 func (p *private) work() {
 	defer close(p.done)
 	for {
-		var retryC <-chan time.Time
+		var retryC, keepC <-chan time.Time
 		if p.retry != nil {
 			retryC = p.retry.C()
+		}
+		if p.keep != nil {
+			keepC = p.keep.C()
 		}
 		select {
 		case <-p.quit:
 			p.stopRetry()
+			p.stopKeepalive()
 			return
 		case st := <-p.steps:
 			p.step(st)
+		case <-keepC:
+			p.keep = nil
+			if p.phase == phaseReady {
+				p.write(p.spec.ping)
+				p.keepalive()
+			}
 		case <-retryC:
 			p.retry = nil
 			if p.phase == phaseRefused {
@@ -272,6 +288,27 @@ func (p *private) work() {
 				p.login()
 			}
 		}
+	}
+}
+
+// keepalive schedules the next application-level ping, if the venue
+// takes one and pings are on (Client.PingInterval, default 15 s).
+func (p *private) keepalive() {
+	every := p.s.cfg.Client.PingInterval
+	if p.spec.ping == nil || every < 0 {
+		return
+	}
+	if every == 0 {
+		every = wsclient.DefaultPingInterval
+	}
+	p.stopKeepalive()
+	p.keep = p.clk.NewTimer(every)
+}
+
+func (p *private) stopKeepalive() {
+	if p.keep != nil {
+		p.keep.Stop()
+		p.keep = nil
 	}
 }
 
@@ -290,6 +327,7 @@ func (p *private) step(st step) {
 		p.login()
 	case st.down:
 		p.stopRetry()
+		p.stopKeepalive()
 		p.conn, p.phase = 0, phaseIdle
 	case st.answer && st.conn == p.conn:
 		p.answer(st)
@@ -387,6 +425,7 @@ func (p *private) answer(st step) {
 			return
 		}
 		p.phase, p.rejects = phaseReady, 0
+		p.keepalive()
 		p.mu.Lock()
 		p.awaiting = 0
 		p.lastError = nil

@@ -45,6 +45,7 @@ var bybitPrivate = &privateSpec{
 		}
 		return [][]byte{msg}, nil
 	},
+	ping: []byte(`{"op":"ping"}`), // Bybit v5 "Connect → How to Send the Heartbeat Packet": every 20 s
 }
 
 // bybitPrivateTopics are Bybit's private topics the session subscribes:

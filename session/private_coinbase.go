@@ -28,7 +28,7 @@ func (k *CoinbaseKey) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.Stri
 
 // coinbasePrivate: no login message; a JWT made with the venue's time
 // (valid two minutes) goes with the "user" subscription of every
-// connection, every product's orders.
+// connection, every product's orders; and the heartbeats channel.
 var coinbasePrivate = &privateSpec{
 	subscribe: func(_ context.Context, p *private, now time.Time) ([][]byte, error) {
 		k := p.key.(*CoinbaseKey)
@@ -40,6 +40,18 @@ var coinbasePrivate = &privateSpec{
 		if err != nil {
 			return nil, err
 		}
-		return [][]byte{user}, nil
+		// Coinbase closes a connection whose channels stay quiet for a
+		// minute or so ("Heartbeats channel"): heartbeats keep it open.
+		products := make([]string, 0, len(p.s.cfg.Symbols))
+		for _, sym := range p.s.cfg.Symbols {
+			if vs, err := p.s.syms.VenueSymbol(sym); err == nil {
+				products = append(products, vs)
+			}
+		}
+		beats, err := normalize.CoinbaseSubscribe("heartbeats", products...)
+		if err != nil {
+			return nil, err
+		}
+		return [][]byte{user, beats}, nil
 	},
 }

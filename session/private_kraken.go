@@ -52,4 +52,5 @@ var krakenPrivate = &privateSpec{
 		}
 		return [][]byte{exec, bal}, nil
 	},
+	ping: []byte(`{"method":"ping"}`), // Kraken v2 "Ping"; Kraken also sends heartbeats once subscribed
 }

@@ -34,6 +34,7 @@ var okxPrivate = &privateSpec{
 	subscribe: func(_ context.Context, p *private, _ time.Time) ([][]byte, error) {
 		return okxPrivateChannels()
 	},
+	ping: []byte("ping"), // OKX v5 "WebSocket → Connect": answered "pong"
 }
 
 // okxPrivateChannels are the subscriptions of OKX's private connection,

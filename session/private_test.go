@@ -64,6 +64,7 @@ type fakePrivate struct {
 	reject bool
 	tokens map[string]*krakenToken // Kraken: the tokens issued
 	server func() time.Time        // the venue's clock
+	pings  int                     // application-level pings answered
 }
 
 // setServerClock sets the venue's clock (time.Now by default).
@@ -235,6 +236,12 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 // answer is the venue's answer to one message, and the channels it
 // subscribed.
 func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed []string) {
+	if string(msg) == "ping" { // OKX
+		f.mu.Lock()
+		f.pings++
+		f.mu.Unlock()
+		return []string{"pong"}, nil
+	}
 	var m map[string]any
 	require.NoError(f.t, json.Unmarshal(msg, &m))
 	switch f.venue {
@@ -262,6 +269,11 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 	case schema.VenueBybit:
 		args, _ := m["args"].([]any)
 		switch m["op"] {
+		case "ping":
+			f.mu.Lock()
+			f.pings++
+			f.mu.Unlock()
+			return []string{`{"success":true,"ret_msg":"pong","conn_id":"cejreassvfrsfvb9v1a0-2m","op":"pong"}`}, nil
 		case "auth":
 			exp := int64(args[1].(float64))
 			mac := hmac.New(sha256.New, f.secret)
@@ -278,6 +290,12 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 			return []string{`{"success":true,"ret_msg":"","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `","op":"subscribe"}`}, subscribed
 		}
 	case schema.VenueKraken:
+		if m["method"] == "ping" {
+			f.mu.Lock()
+			f.pings++
+			f.mu.Unlock()
+			return []string{`{"method":"pong","time_in":"2023-09-25T09:04:31.742599Z","time_out":"2023-09-25T09:04:31.742648Z"}`}, nil
+		}
 		params, _ := m["params"].(map[string]any)
 		token, _ := params["token"].(string)
 		f.mu.Lock()
@@ -295,8 +313,8 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 		}
 		return []string{`{"method":"subscribe","req_id":` + req + `,"result":{"channel":"` + params["channel"].(string) + `","snapshot":true},"success":true,"time_in":"2023-09-25T09:04:31.742599Z","time_out":"2023-09-25T09:04:31.742648Z"}`}, []string{params["channel"].(string)}
 	case schema.VenueCoinbase:
-		if m["channel"] != "user" {
-			return nil, nil
+		if m["channel"] == "heartbeats" {
+			return []string{`{"channel":"subscriptions","client_id":"","timestamp":"2026-04-07T14:30:05.9Z","sequence_num":0,"events":[{"subscriptions":{"heartbeats":["heartbeats"]}}]}`}, nil
 		}
 		nbf, verified := f.verifyJWT(m["jwt"].(string))
 		if !f.check(conn, nbf, verified) {
@@ -573,6 +591,27 @@ func TestPrivateClockOffset(t *testing.T) {
 	require.Len(t, l, 1)
 	assert.True(t, l[0].accepted)
 	assert.InDelta(t, time.Now().Unix(), l[0].ts, 10, "stamped with the venue's time")
+}
+
+// TestPrivateKeepalive: once subscribed, the session sends the venue's
+// own ping every Client.PingInterval (OKX closes a private connection
+// quiet for 30 s), and the venue's answers flow as heartbeats.
+func TestPrivateKeepalive(t *testing.T) {
+	for _, c := range privateCases(t)[:3] { // Coinbase: its heartbeats channel instead
+		t.Run(string(c.venue), func(t *testing.T) {
+			f := newFakePrivate(t, c.venue, nil)
+			cfg := c.config(f, time.Now)
+			cfg.Client.PingInterval = 5 * time.Millisecond
+			s := start(t, cfg)
+			waitConnected(t, s)
+			require.Eventually(t, func() bool {
+				f.mu.Lock()
+				defer f.mu.Unlock()
+				return f.pings >= 3
+			}, generous, pollEvery)
+			assert.Zero(t, s.Stats().Orders.Parser.Unknown, "pongs are known")
+		})
+	}
 }
 
 // TestPrivateKeyChecks: a key of another venue, or one without the
