@@ -281,7 +281,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	case cfg.Endpoints.Stream == "" || (binance && cfg.Endpoints.REST == ""):
 		return nil, ErrNoEndpoints
 	case cfg.Credentials != nil && !binance:
-		return nil, fmt.Errorf("%w: orders and user data are Binance's only", ErrConfig)
+		return nil, fmt.Errorf("%w: Config.Credentials are Binance's; the other venues' private channels take Config.Key", ErrConfig)
 	case cfg.Credentials != nil && cfg.Endpoints.API == "":
 		return nil, ErrNoEndpoints
 	}
