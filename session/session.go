@@ -560,6 +560,7 @@ func (s *Session) Close(ctx context.Context) error {
 			errs = append(errs, s.orders.client.Close(ctx))
 		}
 		if s.private != nil {
+			s.private.cancel() // a token fetch or a write in flight ends now
 			errs = append(errs, s.private.client.Close(ctx))
 		}
 		s.runWG.Wait()
