@@ -65,6 +65,7 @@ type fakePrivate struct {
 	tokens map[string]*krakenToken // Kraken: the tokens issued
 	server func() time.Time        // the venue's clock
 	pings  int                     // application-level pings answered
+	hangUp bool                    // close the connection after a refusal, as venues may
 }
 
 // setServerClock sets the venue's clock (time.Now by default).
@@ -222,6 +223,13 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 			if c.Write(ctx, websocket.MessageText, []byte(m)) != nil {
 				return
 			}
+		}
+		f.mu.Lock()
+		hangUp := f.hangUp && f.reject
+		f.mu.Unlock()
+		if hangUp && len(replies) > 0 {
+			_ = c.Close(websocket.StatusPolicyViolation, "login refused")
+			return
 		}
 		for _, ch := range subscribed {
 			for _, p := range f.pushes[ch] {
@@ -612,6 +620,41 @@ func TestPrivateKeepalive(t *testing.T) {
 			}, generous, pollEvery)
 			assert.Zero(t, s.Stats().Orders.Parser.Unknown, "pongs are known")
 		})
+	}
+}
+
+// TestPrivateRefusedHangUpBacksOff: a venue that refuses the login and
+// closes the connection is redialled with a backoff that keeps growing
+// (each connection lives too briefly to reset it): the redial number
+// climbs with every refusal instead of starting again at 1.
+func TestPrivateRefusedHangUpBacksOff(t *testing.T) {
+	c := privateCases(t)[0] // OKX
+	f := newFakePrivate(t, c.venue, c.pushes)
+	f.mu.Lock()
+	f.reject, f.hangUp = true, true
+	f.mu.Unlock()
+	attempts := make(chan int, 64)
+	cfg := c.config(f, time.Now)
+	cfg.OnState = func(conn session.Conn, e wsclient.Event) {
+		if conn.Role == session.RoleOrders && e.State == schema.ConnReconnecting {
+			select {
+			case attempts <- e.Attempt:
+			default:
+			}
+		}
+	}
+	start(t, cfg)
+	for want := 1; want <= 3; want++ {
+		select {
+		case got := <-attempts:
+			require.Equal(t, want, got, "the backoff is not reset by a refused connection")
+		case <-time.After(generous):
+			t.Fatal("no redial")
+		}
+	}
+	assert.GreaterOrEqual(t, len(f.loginsSeen()), 3)
+	for _, l := range f.loginsSeen() {
+		assert.False(t, l.accepted)
 	}
 }
 
