@@ -61,6 +61,8 @@ const (
 	byError
 	byOrder
 	byExec
+	byWallet
+	byPosition
 )
 
 var bybitSpec = venueSpec{
@@ -82,6 +84,9 @@ var bybitSpec = venueSpec{
 		// Private topics (bybit_private.go): execution reports.
 		byOrder: {name: "order", typ: schema.EventExecReport, slot: newWideSlot[bybitOrderMsg]},
 		byExec:  {name: "execution", typ: schema.EventExecReport, slot: newSlot[bybitExecMsg]},
+		// Account topics (bybit_account.go).
+		byWallet:   {name: "wallet", typ: schema.EventBalance, slot: newSlot[bybitCoinMsg]},
+		byPosition: {name: "position", typ: schema.EventPosition, slot: newWideSlot[bybitPositionMsg]},
 	},
 	newState: func() any { return new(bybitEnvelope) },
 	split:    bybitSplit,
@@ -97,6 +102,8 @@ var bybitTopics = map[string][2]int{
 	"liquidation":    {byLiquidation, byLiquidation},
 	"order":          {byOrder, byOrder},
 	"execution":      {byExec, byExec},
+	"wallet":         {byWallet, byWallet},
+	"position":       {byPosition, byPosition},
 }
 
 // bybitEnvelope is a Bybit frame: an op response, or a topic push
@@ -159,6 +166,12 @@ func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest in
 		if p.env.ts == 0 && t.ok && t.v > 0 && t.v <= maxMillis {
 			p.env.ts = t.v * 1_000_000
 		}
+	}
+	switch k {
+	case byWallet:
+		return p.nestedEntries(ctx, k, data, "wallet", "coin", decodeBybitWallet, ingest)
+	case byPosition:
+		return p.eachEntry(ctx, k, data, p.elems, nil, ingest) // "position.linear": the category, no symbol
 	}
 	return p.each(ctx, k, data, p.elems, sym, ingest)
 }

@@ -298,6 +298,17 @@
 // channel carries every fill), Kraken v1's ownTrades and openOrders (v2's
 // executions replaces them), Coinbase Ed25519 keys.
 //
+// Their account updates become schema.EventBalance and
+// schema.EventPosition events the way Binance's do, one per entry with its
+// Index of Count: OKX's account channel (each currency's availBal and
+// frozenBal, a BalanceSnapshot; [OKXSubscribeAccount]) and positions
+// channel ([OKXSubscribePositions]); Bybit's wallet topic (a normal SPOT
+// account's free and locked, a BalanceSnapshot; a unified or contract
+// account's walletBalance, a BalanceWallet) and position topic; Kraken
+// v2's balances channel (totals only, BalanceWallet; a ledger update's
+// amount as Delta; [KrakenSubscribeBalances]). Coinbase Advanced Trade
+// streams no balances.
+//
 // [FetchOKXInstruments], [FetchBybitInstruments], [FetchKrakenInstruments]
 // and [FetchCoinbaseInstruments] read the venues' instrument lists into
 // [Instrument]s with their [InstrumentRules], through the [http.Client]

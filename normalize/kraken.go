@@ -51,6 +51,7 @@ const (
 	krAck
 	krError
 	krStatus
+	krBalance
 )
 
 var krakenSpec = venueSpec{
@@ -73,6 +74,7 @@ var krakenSpec = venueSpec{
 		krAck:       {name: "method", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[krMethodMsg]},
 		krError:     {name: "method", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[krMethodMsg]},
 		krStatus:    {name: "status", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[krStatusMsg]},
+		krBalance:   {name: "balances", typ: schema.EventBalance, slot: newSlot[krBalanceMsg]}, // kraken_account.go
 	},
 	newState: func() any { return new(krState) },
 	split:    krakenSplit,
@@ -81,7 +83,7 @@ var krakenSpec = venueSpec{
 var (
 	krakenChannels = map[string]int{ // v2 channel; "book" by type below
 		"trade": krTrade, "ticker": krTicker, "ohlc": krOHLC, "executions": krExec,
-		"heartbeat": krHeartbeat, "status": krStatus,
+		"heartbeat": krHeartbeat, "status": krStatus, "balances": krBalance,
 	}
 	krakenV1Events = map[string]int{ // v1's {"event": …} messages
 		"heartbeat": krHeartbeat, "pong": krHeartbeat, "systemStatus": krStatus, "error": krError,
@@ -222,6 +224,9 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	}
 	p.env.ts, _ = parseRFC3339(env.Timestamp.bytes())
 	p.env.snapshot = string(env.Type.bytes()) == "snapshot" // a subscription's recent trades
+	if k == krBalance {
+		return p.eachEntry(ctx, k, data, p.elems, nil, ingest)
+	}
 	return p.each(ctx, k, data, p.elems, nil, ingest)
 }
 

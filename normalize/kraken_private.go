@@ -287,8 +287,8 @@ var (
 // for 15 minutes unless a connection uses them, so fetch one per
 // connection. The ack is a schema.ControlSubscribeAck carrying reqID.
 func KrakenSubscribeExecutions(token string, reqID uint64, snapOrders, snapTrades bool) ([]byte, error) {
-	if token == "" || strings.ContainsAny(token, "\"\\") {
-		return nil, fmt.Errorf("%w: Kraken WebSocket token %q", ErrBadValue, token)
+	if err := checkKrakenToken(token); err != nil {
+		return nil, err
 	}
 	type params struct {
 		Channel    string `json:"channel"`
@@ -301,6 +301,15 @@ func KrakenSubscribeExecutions(token string, reqID uint64, snapOrders, snapTrade
 		Params params `json:"params"`
 		ReqID  uint64 `json:"req_id"`
 	}{"subscribe", params{"executions", token, snapOrders, snapTrades}, reqID})
+}
+
+// checkKrakenToken refuses a token that cannot be a Kraken WebSocket
+// token (empty, or breaking out of its JSON string).
+func checkKrakenToken(token string) error {
+	if token == "" || strings.ContainsAny(token, "\"\\") {
+		return fmt.Errorf("%w: Kraken WebSocket token %q", ErrBadValue, token)
+	}
+	return nil
 }
 
 // KrakenGetWebSocketsToken is the path of Kraken's token endpoint.

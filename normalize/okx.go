@@ -47,6 +47,8 @@ const (
 	oxStatus
 	oxOrders
 	oxTradeAll // trades-all: each trade, where trades aggregates them; ids of their own to compare
+	oxAccount
+	oxPositions
 )
 
 var okxSpec = venueSpec{
@@ -69,6 +71,8 @@ var okxSpec = venueSpec{
 		oxStatus:    {name: "event", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[okxEventMsg]},
 		oxOrders:    {name: "orders", typ: schema.EventExecReport, slot: newWideSlot[okxOrderMsg]}, // private: okx_private.go
 		oxTradeAll:  {name: "trades-all", typ: schema.EventTrade, slot: newSlot[okxTradeMsg]},
+		oxAccount:   {name: "account", typ: schema.EventBalance, slot: newWideSlot[okxBalanceMsg]}, // private: okx_account.go
+		oxPositions: {name: "positions", typ: schema.EventPosition, slot: newWideSlot[okxPositionMsg]},
 	},
 	newState: func() any { return new(okxEnvelope) },
 	split:    okxSplit,
@@ -79,6 +83,7 @@ var (
 		"trades": oxTrade, "trades-all": oxTradeAll, "tickers": oxTicker, "bbo-tbt": oxBBO,
 		"books": oxBookDiff, "books-l2-tbt": oxBookDiff, "books50-l2-tbt": oxBookDiff, "books5": oxBooks5,
 		"funding-rate": oxFunding, "mark-price": oxMark, "orders": oxOrders,
+		"account": oxAccount, "positions": oxPositions,
 	}
 	okxEvents = map[string]int{
 		"subscribe": oxAck, "unsubscribe": oxAck, "login": oxAck,
@@ -142,6 +147,12 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 	var sym []byte
 	if env.Arg.InstID.ok {
 		sym = env.Arg.InstID.bytes()
+	}
+	switch k {
+	case oxAccount:
+		return p.nestedEntries(ctx, k, data, "account", "details", decodeOKXAccount, ingest)
+	case oxPositions:
+		return p.eachEntry(ctx, k, data, p.elems, sym, ingest)
 	}
 	return p.each(ctx, k, data, p.elems, sym, ingest)
 }

@@ -182,15 +182,23 @@ func okxSign(secret []byte, payload string) string {
 // sent after the login's ack. Its pushes become schema.EventExecReport
 // events (see [NewOKX]).
 func OKXSubscribeOrders(instType string) ([]byte, error) {
-	if err := checkNames("instrument type", []string{instType}); err != nil {
-		return nil, err
+	return okxSubscribePrivate("orders", instType)
+}
+
+// okxSubscribePrivate is the subscribe request of a private channel, with
+// its instType when not "".
+func okxSubscribePrivate(channel, instType string) ([]byte, error) {
+	if instType != "" {
+		if err := checkNames("instrument type", []string{instType}); err != nil {
+			return nil, err
+		}
 	}
 	type arg struct {
 		Channel  string `json:"channel"`
-		InstType string `json:"instType"`
+		InstType string `json:"instType,omitempty"`
 	}
 	return marshalRequest(&struct {
 		Op   string `json:"op"`
 		Args []arg  `json:"args"`
-	}{"subscribe", []arg{{"orders", instType}}})
+	}{"subscribe", []arg{{channel, instType}}})
 }

@@ -66,6 +66,7 @@ type Parser struct {
 	more    []byte             // a second object of the same message (Kraken v1 books), or nil
 	elems   []span             // elements of the envelope's data array
 	inner   []span             // elements of an element's own array (Coinbase events)
+	acct    acctBatch          // the account message being split into entries (account.go)
 	list    spans              // decodes a top-level array into elems
 	state   any                // the venue's envelope structs
 	bare    bool               // benchmarks: decode into the structs only, no event

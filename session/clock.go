@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	json "github.com/goccy/go-json/v2"
+	"github.com/meltica/meltica/schema"
 )
 
 // clock gives the venue's time: the local clock plus the offset measured
@@ -20,13 +20,17 @@ type clock struct {
 
 func (c *clock) venueNow() time.Time { return c.now().Add(time.Duration(c.offset.Load())) }
 
-// sync measures the offset with GET {rest}/api/v3/time (Binance spot
-// "Check server time"): the server's time is taken to be at the middle of
-// the round trip.
-func (c *clock) sync(ctx context.Context, client *http.Client, rest string) error {
+// sync measures the offset against the venue's server time at
+// {rest}{venue's time path} (see venueTimes): the server's time is taken
+// to be at the middle of the round trip.
+func (c *clock) sync(ctx context.Context, client *http.Client, venue schema.Venue, rest string) error {
+	vt, ok := venueTimes[venue]
+	if !ok {
+		return fmt.Errorf("session: no server time for %s", venue)
+	}
 	ctx, cancel := context.WithTimeout(ctx, DefaultRESTTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rest+"/api/v3/time", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rest+vt.path, nil)
 	if err != nil {
 		return err
 	}
@@ -44,14 +48,12 @@ func (c *clock) sync(ctx context.Context, client *http.Client, rest string) erro
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("session: server time: %s: %.200s", resp.Status, body)
 	}
-	var st struct {
-		ServerTime int64 `json:"serverTime"`
-	}
-	if err := json.Unmarshal(body, &st); err != nil || st.ServerTime <= 0 {
+	server, err := vt.parse(body)
+	if err != nil || server.UnixNano() <= 0 {
 		return fmt.Errorf("session: server time: malformed answer %.200q", body)
 	}
 	mid := t0.Add(t1.Sub(t0) / 2)
-	c.offset.Store(int64(time.UnixMilli(st.ServerTime).Sub(mid)))
+	c.offset.Store(int64(server.Sub(mid)))
 	return nil
 }
 

@@ -79,7 +79,27 @@
 // already has, hence the unsubscribe), from a goroutine of the
 // connection's, paced at Client.ControlRate and, for OKX, within its
 // budget of 480 subscription requests per connection per hour
-// (ConnStats.Resubscribes, ResubscribeErrors). Endpoints are always given: [BinanceLive], [BinanceTestnet], a
+// (ConnStats.Resubscribes, ResubscribeErrors). With Endpoints.REST their
+// instrument rules are loaded too ([Session.Rules]).
+//
+// With Config.Key ([OKXKey], [BybitKey], [KrakenKey], [CoinbaseKey]) the
+// session runs the venue's private WebSocket (Endpoints.API): on every
+// (re)connect it authenticates anew with the venue's time — OKX's login
+// (timestamp, HMAC), Bybit's auth (expires, HMAC), a Kraken WebSocket
+// token fetched from REST, a Coinbase JWT made for the connection — and
+// then subscribes the private channels: OKX orders, account, positions;
+// Bybit order, execution, wallet, position; Kraken executions, balances;
+// Coinbase user. Their execution reports reach Config.OnExecReport and
+// their balances and positions Config.OnAccount, as Binance's do. A
+// refusal (the venue's code and reason) is a [*LoginError] from
+// WaitConnected, published as the venue's control event too, and tried
+// again after a capped exponential backoff, never in a loop. Orders are
+// not placed on these venues yet: Place and Cancel return
+// [ErrNoCredentials]. With Endpoints.REST the clock offset to the venue's
+// server time is measured again before every login; without it, logins
+// use Config.Now.
+//
+// Endpoints are always given: [BinanceLive], [BinanceTestnet], a
 // venue's public URL or a simulated venue's. The packages the session
 // composes remain usable by hand.
 package session

@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -93,4 +94,39 @@ func Example_marketData() {
 	// BTC-USDT book live: true
 	// trade ETH-USDT true
 	// close: <nil> outstanding: 0
+}
+
+// The private channels of another venue: with Config.Key the session logs
+// in to OKX's private WebSocket (anew, with OKX's time, on every
+// connection) and hands its execution reports and balances to the host.
+// Not run: it needs OKX and a key.
+func ExampleOKXKey() {
+	ctx := context.Background()
+	pools := schema.NewPools(nil) // the session's, given so that the handler can Put
+	s, err := session.Start(ctx, session.Config{
+		Pools: pools,
+		Venue: schema.VenueOKX,
+		Endpoints: session.Endpoints{
+			Stream: "wss://ws.okx.com:8443/ws/v5/public",
+			API:    "wss://ws.okx.com:8443/ws/v5/private",
+			REST:   "https://www.okx.com", // instrument rules and server time
+		},
+		Symbols:  []string{"BTC-USDT"},
+		Channels: []string{"trades"},
+		Key:      &session.OKXKey{APIKey: "…", Passphrase: "…", Secret: []byte("…")},
+		OnExecReport: func(r *schema.ExecReport) {
+			fmt.Println(r.Symbol, r.Status, r.CumFillQty)
+			pools.Execs.Put(r) // done with it: no reference kept
+		},
+		OnAccount: func(ev *schema.CanonicalEvent) { fmt.Println(ev.Balance.Asset, ev.Balance.Free) },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close(ctx)
+	var refused *session.LoginError
+	if err := s.WaitConnected(ctx); errors.As(err, &refused) {
+		fmt.Println("OKX refused the login:", refused.Code, refused.Msg)
+	}
 }

@@ -125,12 +125,7 @@ func (o *orders) onEvent(e wsclient.Event) {
 	o.last = e.State
 	o.mu.Unlock()
 	if changed {
-		s.publishState(e)
-		s.state.update(func(b *stateBoard) {
-			b.ordersState = e.State
-			b.ordersReady = false
-			b.userDataErr = nil
-		})
+		s.ordersStateChanged(e)
 		switch e.State {
 		case schema.ConnConnected:
 			o.subscribeUserData()
@@ -156,7 +151,7 @@ func (o *orders) subscribeUserData() {
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultRESTTimeout)
 	defer cancel()
 	if !s.cfg.NoClockSync {
-		if err := s.clock.sync(ctx, s.cfg.HTTPClient, s.cfg.Endpoints.REST); err != nil && s.cfg.Logger != nil {
+		if err := s.clock.sync(ctx, s.cfg.HTTPClient, schema.VenueBinance, s.cfg.Endpoints.REST); err != nil && s.cfg.Logger != nil {
 			s.cfg.Logger.Warn("session: clock offset not measured; keeping the last one", "venue", string(schema.VenueBinance), "err", err)
 		}
 	}
@@ -173,6 +168,18 @@ func (o *orders) subscribeUserData() {
 		return
 	}
 	_ = o.client.Write(ctx, msg)
+}
+
+// ordersStateChanged tells the subscribers and the waiters that the order
+// (or private) connection changed state: not ready until it has
+// subscribed again.
+func (s *Session) ordersStateChanged(e wsclient.Event) {
+	s.publishState(e)
+	s.state.update(func(b *stateBoard) {
+		b.ordersState = e.State
+		b.ordersReady = false
+		b.userDataErr = nil
+	})
 }
 
 // failPending ends every wait with err.
@@ -203,7 +210,7 @@ func (s *Session) publishState(e wsclient.Event) {
 	if err != nil {
 		return
 	}
-	ev.Venue = schema.VenueBinance
+	ev.Venue = s.spec.venue
 	ev.Type = schema.EventConnState
 	ev.IngestTS = e.At.UnixNano()
 	ev.Control.Kind = schema.ControlConnState

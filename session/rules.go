@@ -13,7 +13,7 @@ import (
 func (s *Session) loadInstruments(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, DefaultRESTTimeout)
 	defer cancel()
-	ins, err := normalize.FetchBinanceInstruments(ctx, s.cfg.HTTPClient, s.cfg.Endpoints.REST)
+	ins, err := s.fetchInstruments(ctx)
 	if err != nil {
 		return err
 	}
@@ -29,6 +29,25 @@ func (s *Session) loadInstruments(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// fetchInstruments gets the venue's instrument list from its REST base
+// (Endpoints.REST): Binance spot exchangeInfo, OKX SPOT instruments, Bybit
+// spot instruments-info, Kraken AssetPairs, Coinbase Advanced Trade's
+// public products.
+func (s *Session) fetchInstruments(ctx context.Context) ([]normalize.Instrument, error) {
+	c, base := s.cfg.HTTPClient, s.cfg.Endpoints.REST
+	switch s.spec.venue {
+	case schema.VenueOKX:
+		return normalize.FetchOKXInstruments(ctx, c, base, "SPOT")
+	case schema.VenueBybit:
+		return normalize.FetchBybitInstruments(ctx, c, base, "spot")
+	case schema.VenueKraken:
+		return normalize.FetchKrakenInstruments(ctx, c, base)
+	case schema.VenueCoinbase:
+		return normalize.FetchCoinbaseInstruments(ctx, c, base, normalize.CoinbaseAdvancedProducts)
+	}
+	return normalize.FetchBinanceInstruments(ctx, c, base)
 }
 
 // Rules returns the order rules of a canonical symbol (tick size, step

@@ -55,11 +55,15 @@ const (
 type Config struct {
 	// Venue is the venue: Binance (the default; market data, books,
 	// orders and user data), or Kraken (v2), OKX (v5), Bybit (v5) or
-	// Coinbase (Advanced Trade) for market data and books only.
+	// Coinbase (Advanced Trade): market data, books and, with Key, their
+	// private channels' execution reports and account updates (no order
+	// calls).
 	Venue schema.Venue
 	// Endpoints are required: there is no default venue address. Binance
 	// needs Stream and REST (and API with credentials); the other venues
-	// Stream only, their public market-data endpoint.
+	// Stream, their public market-data endpoint, API with Key (their
+	// private WebSocket), and REST for instrument rules (loaded when set;
+	// Kraken's Key needs it for its token).
 	Endpoints Endpoints
 	// Symbols are canonical symbols ("BTC-USDT"); Binance's are checked
 	// against its instrument list.
@@ -83,6 +87,14 @@ type Config struct {
 	// and Cancel work, and the user-data stream brings execution reports.
 	// Defaults to nil: market data only.
 	Credentials *normalize.Credentials
+	// Key, for OKX, Bybit, Kraken and Coinbase, opens the venue's private
+	// WebSocket (Endpoints.API; Kraken needs Endpoints.REST too, for its
+	// token): a login made anew with the venue's time on every connection,
+	// then the private channels, whose execution reports and account
+	// updates reach OnExecReport, OnAccount and the subscribers as
+	// Binance's do (see [Key]). Orders are not placed on these venues:
+	// Place and Cancel return ErrNoCredentials. Defaults to nil.
+	Key Key
 	// RecvWindow is sent with every signed request (Binance refuses a
 	// request older than it, by the venue's clock). Defaults to
 	// DefaultRecvWindow (5 s, Binance's own default).
@@ -91,6 +103,11 @@ type Config struct {
 	// the venue's offset is added. Defaults to time.Now.
 	Now func() time.Time
 	// NoClockSync keeps the offset at 0: timestamps are the local clock's.
+	// Otherwise, with Credentials or Key and Endpoints.REST, the offset is
+	// measured at Start and before every (re)login, against the venue's
+	// server time (Binance /api/v3/time, OKX /api/v5/public/time, Bybit
+	// /v5/market/time, Kraken /0/public/Time, Coinbase
+	// /api/v3/brokerage/time).
 	// By default the offset to the venue's clock (GET /api/v3/time, the
 	// round trip halved) is measured at Start and before every user-data
 	// subscription.
@@ -181,9 +198,12 @@ type Session struct {
 	shards []*shard
 	books  []*book.Book
 	orders *orders // nil without credentials
-	rules  map[string]normalize.InstrumentRules
-	listed map[string]bool // canonical symbols the venue lists
-	clock  clock
+	// private is OKX's, Bybit's, Kraken's or Coinbase's private
+	// connection: nil without Config.Key.
+	private *private
+	rules   map[string]normalize.InstrumentRules
+	listed  map[string]bool // canonical symbols the venue lists
+	clock   clock
 
 	life      context.Context // ends at Close
 	stop      context.CancelFunc
@@ -264,9 +284,12 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	case cfg.Endpoints.Stream == "" || (binance && cfg.Endpoints.REST == ""):
 		return nil, ErrNoEndpoints
 	case cfg.Credentials != nil && !binance:
-		return nil, fmt.Errorf("%w: orders and user data are Binance's only", ErrConfig)
+		return nil, fmt.Errorf("%w: Config.Credentials are Binance's; the other venues' private channels take Config.Key", ErrConfig)
 	case cfg.Credentials != nil && cfg.Endpoints.API == "":
 		return nil, ErrNoEndpoints
+	}
+	if err := checkKey(&cfg); err != nil {
+		return nil, err
 	}
 	if cfg.MaxTopicsPerConn <= 0 {
 		cfg.MaxTopicsPerConn = BinanceMaxStreamsPerConn
@@ -287,13 +310,13 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		cfg.Client.Logger = cfg.Logger
 	}
 	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now}}
-	if binance {
+	if binance || cfg.Endpoints.REST != "" {
 		if err := s.loadInstruments(ctx); err != nil {
 			return nil, err
 		}
 	}
-	if cfg.Credentials != nil && !cfg.NoClockSync {
-		if err := s.clock.sync(ctx, cfg.HTTPClient, cfg.Endpoints.REST); err != nil {
+	if s.syncsClock() {
+		if err := s.clock.sync(ctx, cfg.HTTPClient, cfg.Venue, cfg.Endpoints.REST); err != nil {
 			return nil, err
 		}
 	}
@@ -328,7 +351,14 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		}
 		s.orders = o
 	}
-	s.state = newStateBoard(len(s.shards), s.orders != nil)
+	if cfg.Key != nil {
+		p, err := newPrivate(s, privateSpecs[cfg.Venue], cfg.Key)
+		if err != nil {
+			return nil, s.abort(err)
+		}
+		s.private = p
+	}
+	s.state = newStateBoard(len(s.shards), s.orders != nil || s.private != nil)
 	s.started = time.Now()
 	s.startResubscribers()
 	for _, sh := range s.shards {
@@ -336,6 +366,10 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	if s.orders != nil {
 		s.run(s.orders.client, &s.orders.runErr)
+	}
+	if s.private != nil {
+		s.private.start()
+		s.run(s.private.client, &s.private.runErr)
 	}
 	return s, nil
 }
@@ -540,7 +574,15 @@ func (s *Session) Close(ctx context.Context) error {
 		if s.orders != nil {
 			errs = append(errs, s.orders.client.Close(ctx))
 		}
+		if s.private != nil {
+			s.private.cancel() // a token fetch or a write in flight ends now
+			errs = append(errs, s.private.client.Close(ctx))
+		}
 		s.runWG.Wait()
+		if s.private != nil {
+			s.private.stop()
+			errs = append(errs, runError(s.private.runErr))
+		}
 		for _, sh := range s.shards {
 			errs = append(errs, runError(sh.runErr))
 		}

@@ -29,8 +29,9 @@ type OrderStats struct {
 	TimedOut     uint64        // given up by their context before an answer
 	Disconnected uint64        // failed with ErrDisconnected or ErrClosed while waiting
 	Pending      int           // waiting for an answer now
-	UserDataSubs uint64        // user-data subscriptions signed and sent (one per connection)
-	UserDataTS   time.Time     // the timestamp the latest one was signed with
+	UserDataSubs uint64        // user-data subscriptions signed and sent (one per connection); other venues: logins
+	UserDataTS   time.Time     // the timestamp the latest one was signed with (the venue's time)
+	Refused      uint64        // OKX, Bybit, Kraken, Coinbase: logins and private subscriptions refused
 	ClockOffset  time.Duration // venue clock minus local clock
 }
 
@@ -74,6 +75,12 @@ func (s *Session) Stats() Stats {
 			st.Order.UserDataTS = time.UnixMilli(o.udsTS)
 		}
 		o.mu.Unlock()
+	}
+	if p := s.private; p != nil {
+		st.Orders = ConnStats{Conn: Conn{Role: RoleOrders}, Client: p.client.Stats(), Parser: p.parser.Stats()}
+		p.mu.Lock()
+		st.Order = OrderStats{UserDataSubs: p.logins, UserDataTS: p.loginTS, Refused: p.refusals, ClockOffset: s.ClockOffset()}
+		p.mu.Unlock()
 	}
 	return st
 }

@@ -1,0 +1,87 @@
+package session
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	json "github.com/goccy/go-json/v2"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// venueTime is a venue's server-time endpoint: its path on the REST base
+// and how its answer gives the time.
+type venueTime struct {
+	path  string
+	parse func(body []byte) (time.Time, error)
+}
+
+var errNoTime = errors.New("session: no time in the answer")
+
+// venueTimes are the venues' server-time endpoints.
+var venueTimes = map[schema.Venue]venueTime{
+	// Binance spot "Check server time": {"serverTime":ms}.
+	schema.VenueBinance: {"/api/v3/time", func(b []byte) (time.Time, error) {
+		var a struct {
+			ServerTime int64 `json:"serverTime"`
+		}
+		err := json.Unmarshal(b, &a)
+		return time.UnixMilli(a.ServerTime), err
+	}},
+	// OKX v5 "Public Data → Get system time": {"code":"0","data":[{"ts":"ms"}]}.
+	schema.VenueOKX: {"/api/v5/public/time", func(b []byte) (time.Time, error) {
+		var a struct {
+			Data []struct {
+				TS string `json:"ts"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(b, &a); err != nil || len(a.Data) == 0 {
+			return time.Time{}, errNoTime
+		}
+		return millisText(a.Data[0].TS)
+	}},
+	// Bybit v5 "Market → Get Bybit Server Time": {"result":{"timeNano"}}.
+	schema.VenueBybit: {"/v5/market/time", func(b []byte) (time.Time, error) {
+		var a struct {
+			Result struct {
+				TimeNano string `json:"timeNano"`
+			} `json:"result"`
+		}
+		if err := json.Unmarshal(b, &a); err != nil {
+			return time.Time{}, err
+		}
+		ns, err := strconv.ParseInt(a.Result.TimeNano, 10, 64)
+		return time.Unix(0, ns), err
+	}},
+	// Kraken "Market Data → Get Server Time": {"result":{"unixtime":s}}
+	// (whole seconds: the offset is good to a second).
+	schema.VenueKraken: {"/0/public/Time", func(b []byte) (time.Time, error) {
+		var a struct {
+			Result struct {
+				Unixtime int64 `json:"unixtime"`
+			} `json:"result"`
+		}
+		err := json.Unmarshal(b, &a)
+		return time.Unix(a.Result.Unixtime, 0), err
+	}},
+	// Coinbase Advanced Trade "Get Server Time": {"epochMillis":"ms"}.
+	schema.VenueCoinbase: {"/api/v3/brokerage/time", func(b []byte) (time.Time, error) {
+		var a struct {
+			EpochMillis string `json:"epochMillis"`
+		}
+		if err := json.Unmarshal(b, &a); err != nil {
+			return time.Time{}, err
+		}
+		return millisText(a.EpochMillis)
+	}},
+}
+
+// millisText reads Unix milliseconds sent as a string.
+func millisText(s string) (time.Time, error) {
+	ms, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, errNoTime
+	}
+	return time.UnixMilli(ms), nil
+}

@@ -1,0 +1,501 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// Key is a venue's API key for the private connection of OKX, Bybit,
+// Kraken or Coinbase (Binance's is Config.Credentials): one of [*OKXKey],
+// [*BybitKey], [*KrakenKey], [*CoinbaseKey]. Keys never print their
+// secret: every fmt verb shows the venue and the key's first characters.
+type Key interface {
+	venue() schema.Venue
+	fmt.Stringer
+}
+
+// redacted is a key as it prints.
+func redacted(v schema.Venue, apiKey string) string {
+	if len(apiKey) > 4 {
+		apiKey = apiKey[:4] + "…"
+	}
+	return string(v) + " key " + apiKey + " (secret redacted)"
+}
+
+// LoginError is the venue's refusal of the private connection's login or
+// of its private subscriptions (Step "login" or "subscribe": Code and Msg
+// are the venue's, as its answer gave them: OKX 60009 "Login failed",
+// 60006 "Timestamp request expired", Bybit's ret_msg, Kraken's error,
+// Coinbase's "authentication failure"), or a failure to make the
+// credentials the subscription carries (Step "token": Kraken's
+// GetWebSocketsToken; "sign": a key that cannot sign; Err says why).
+// [Session.WaitConnected] returns it. The session tries again on the same
+// connection after a capped exponential backoff (Config.Client's
+// BackoffBase and BackoffCap, no faster), and on every new connection:
+// never in a hot loop.
+type LoginError struct {
+	Venue schema.Venue
+	Step  string
+	Code  int64
+	Msg   string
+	Err   error
+}
+
+func (e *LoginError) Error() string {
+	s := "session: " + string(e.Venue) + " private " + e.Step + " refused"
+	if e.Code != 0 {
+		s += ": code " + strconv.FormatInt(e.Code, 10)
+	}
+	if e.Msg != "" {
+		s += ": " + e.Msg
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *LoginError) Unwrap() error { return e.Err }
+
+// privateSpecs are the venues with a private connection besides Binance's
+// WS-API.
+var privateSpecs = map[schema.Venue]*privateSpec{
+	schema.VenueOKX: okxPrivate, schema.VenueBybit: bybitPrivate,
+	schema.VenueKraken: krakenPrivate, schema.VenueCoinbase: coinbasePrivate,
+}
+
+// privateSpec is how a venue's private connection authenticates and what
+// it subscribes, as data.
+type privateSpec struct {
+	// login returns the message that authenticates the connection, made
+	// with the venue's time now. nil for venues whose subscriptions carry
+	// the authentication (Kraken's token, Coinbase's JWT).
+	login func(p *private, now time.Time) ([]byte, error)
+	// subscribe returns the private subscriptions, sent once the login is
+	// accepted (at once without a login step); each is answered by one ack.
+	// A failure is a *LoginError.
+	subscribe func(ctx context.Context, p *private, now time.Time) ([][]byte, error)
+	// ping is the venue's application-level ping, sent every
+	// Client.PingInterval once subscribed: venues close a private
+	// connection that stays quiet (OKX after 30 s), and its answer keeps
+	// wsclient's idle watchdog fed. nil: the venue sends heartbeats itself.
+	ping []byte
+}
+
+// phase is where the private connection's handshake stands.
+type phase uint8
+
+const (
+	phaseIdle      phase = iota // no connection
+	phaseLogin                  // login sent, its answer awaited
+	phaseSubscribe              // subscriptions sent, acks awaited
+	phaseReady                  // subscribed
+	phaseRefused                // refused: a retry is scheduled
+)
+
+// step is what the private connection's worker acts on, in order.
+type step struct {
+	conn   uint64 // the connection it concerns
+	up     bool   // a connection came up (else: an answer, or down)
+	down   bool   // the connection went down
+	answer bool
+	ok     bool // the answer is an ack
+	code   int64
+	reason string
+}
+
+// private is the private connection of OKX, Bybit, Kraken or Coinbase: the
+// venue's login made anew, with the venue's time, on every connection,
+// then its private channels subscribed. Its execution reports and account
+// updates go to the dispatcher like Binance's.
+type private struct {
+	s      *Session
+	spec   *privateSpec
+	key    Key
+	client *wsclient.Client
+	parser *normalize.Parser
+	runErr error
+	clk    wsclient.Clock
+	rnd    func(int64) int64
+
+	frameConn uint64 // the connection of the frame being parsed: the reader's only
+	steps     chan step
+	quit      chan struct{}
+	done      chan struct{}
+	ctx       context.Context // ends at Close: bounds REST calls and writes
+	cancel    context.CancelFunc
+
+	mu       sync.Mutex
+	last     schema.ConnState
+	awaiting uint64 // the connection whose answers the worker wants; 0 none
+	// Statistics, for Stats and tests.
+	logins    uint64
+	loginTS   time.Time // the venue time of the latest login (or signed subscription)
+	refusals  uint64
+	nonce     uint64 // Kraken: the last token request's nonce
+	lastError error
+
+	// The worker's own.
+	conn    uint64
+	phase   phase
+	acks    int // acks still awaited in phaseSubscribe
+	rejects int // refusals in a row
+	retry   wsclient.Timer
+	keep    wsclient.Timer // the next application-level ping
+	reqID   uint64         // request ids of the handshake's messages
+}
+
+func newPrivate(s *Session, spec *privateSpec, key Key) (*private, error) {
+	cfg := &s.cfg
+	p := &private{s: s, spec: spec, key: key, clk: cfg.Client.Clock,
+		steps: make(chan step, 64), quit: make(chan struct{}), done: make(chan struct{})}
+	if p.clk == nil {
+		p.clk = wsclient.SystemClock()
+	}
+	if p.rnd = cfg.Client.Rand; p.rnd == nil {
+		p.rnd = rand.Int64N
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.parser = s.spec.parser(s.pools.Events, p, &normalize.Options{Symbols: s.syms, Logger: cfg.Logger})
+	opts := cfg.Client
+	opts.Venue = s.spec.venue
+	opts.Frames = s.pools.Frames
+	opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, nil
+	opts.MaxAge = 0 // a rotation would need a second login mid-stream
+	opts.OnEvent = p.onEvent
+	c, err := wsclient.New(cfg.Endpoints.API, p.handle, &opts)
+	if err != nil {
+		p.cancel()
+		return nil, err
+	}
+	p.client = c
+	return p, nil
+}
+
+// handle is the connection's frame handler: it notes the connection the
+// frame came on, so that an answer is never taken for a later connection's.
+func (p *private) handle(ctx context.Context, f *schema.WsFrame) error {
+	p.frameConn = f.ConnID
+	return p.parser.HandleFrame(ctx, f)
+}
+
+// Publish is the parser's sink, on the reader: every event goes on to the
+// dispatcher; an answer (ack or venue error) the worker awaits is handed to
+// it too, without blocking.
+func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if ev.Type == schema.EventControl && (ev.Control.Kind == schema.ControlSubscribeAck || ev.Control.Kind == schema.ControlVenueError) {
+		p.mu.Lock()
+		want := p.awaiting != 0 && p.awaiting == p.frameConn
+		p.mu.Unlock()
+		if want {
+			p.send(step{conn: p.frameConn, answer: true, ok: ev.Control.Kind == schema.ControlSubscribeAck,
+				code: ev.Control.Code, reason: ev.Control.Reason})
+		}
+	}
+	return p.s.disp.Publish(ctx, ev)
+}
+
+// send queues a step. The queue holds far more than a connection's
+// handshake answers; were it ever full, the step is dropped and the
+// handshake is left to the next connection (the venue's acks would be
+// missing, and WaitConnected would say so by not returning).
+func (p *private) send(st step) {
+	select {
+	case p.steps <- st:
+	default:
+		if p.s.cfg.Logger != nil {
+			p.s.cfg.Logger.Warn("session: private connection step dropped", "venue", string(p.s.spec.venue))
+		}
+	}
+}
+
+// onEvent follows the connection (wsclient's event goroutine).
+func (p *private) onEvent(e wsclient.Event) {
+	s := p.s
+	p.mu.Lock()
+	changed := e.State != p.last
+	p.last = e.State
+	if changed {
+		p.awaiting = 0
+		if e.State == schema.ConnConnected {
+			p.awaiting = e.ConnID
+		}
+	}
+	p.mu.Unlock()
+	if changed {
+		s.ordersStateChanged(e)
+		// Steps for the worker: blocking here is fine (this is the
+		// connection's event goroutine), and a connection's up and down
+		// must not be lost.
+		st := step{conn: e.ConnID, up: e.State == schema.ConnConnected, down: e.State != schema.ConnConnected}
+		select {
+		case p.steps <- st:
+		case <-p.quit:
+		}
+	}
+	s.onEvent(Conn{Role: RoleOrders}, e)
+}
+
+// start starts the worker; the session waits for it in Close.
+func (p *private) start() { go p.work() }
+
+// stop ends the worker and waits for it; the client is closed already.
+func (p *private) stop() {
+	p.cancel()
+	close(p.quit)
+	<-p.done
+}
+
+// work runs the handshake: one goroutine, so that the steps of one
+// connection are taken in order and a slow REST call (Kraken's token)
+// holds up nothing but this connection.
+func (p *private) work() {
+	defer close(p.done)
+	for {
+		var retryC, keepC <-chan time.Time
+		if p.retry != nil {
+			retryC = p.retry.C()
+		}
+		if p.keep != nil {
+			keepC = p.keep.C()
+		}
+		select {
+		case <-p.quit:
+			p.stopRetry()
+			p.stopKeepalive()
+			return
+		case st := <-p.steps:
+			p.step(st)
+		case <-keepC:
+			p.keep = nil
+			if p.phase == phaseReady {
+				p.write(p.spec.ping)
+				p.keepalive()
+			}
+		case <-retryC:
+			p.retry = nil
+			if p.phase == phaseRefused {
+				p.s.state.update(func(b *stateBoard) { b.userDataErr = nil }) // waiters wait for this attempt
+				p.login()
+			}
+		}
+	}
+}
+
+// keepalive schedules the next application-level ping, if the venue
+// takes one and pings are on (Client.PingInterval, default 15 s).
+func (p *private) keepalive() {
+	every := p.s.cfg.Client.PingInterval
+	if p.spec.ping == nil || every < 0 {
+		return
+	}
+	if every == 0 {
+		every = wsclient.DefaultPingInterval
+	}
+	p.stopKeepalive()
+	p.keep = p.clk.NewTimer(every)
+}
+
+func (p *private) stopKeepalive() {
+	if p.keep != nil {
+		p.keep.Stop()
+		p.keep = nil
+	}
+}
+
+func (p *private) stopRetry() {
+	if p.retry != nil {
+		p.retry.Stop()
+		p.retry = nil
+	}
+}
+
+func (p *private) step(st step) {
+	switch {
+	case st.up:
+		p.stopRetry()
+		p.conn = st.conn
+		p.login()
+	case st.down:
+		p.stopRetry()
+		p.stopKeepalive()
+		p.conn, p.phase = 0, phaseIdle
+	case st.answer && st.conn == p.conn:
+		p.answer(st)
+	}
+}
+
+// now is the venue's time, the clock offset measured again first (when
+// the session measures it): a login made with it is fresh by the venue's
+// clock.
+func (p *private) now() time.Time {
+	s := p.s
+	if s.syncsClock() {
+		if err := s.clock.sync(p.ctx, s.cfg.HTTPClient, s.spec.venue, s.cfg.Endpoints.REST); err != nil && s.cfg.Logger != nil && p.ctx.Err() == nil {
+			s.cfg.Logger.Warn("session: clock offset not measured; keeping the last one", "venue", string(s.spec.venue), "err", err)
+		}
+	}
+	return s.clock.venueNow()
+}
+
+// login authenticates the connection with a login made now, or sends the
+// subscriptions that carry the authentication.
+func (p *private) login() {
+	if p.spec.login == nil {
+		p.subscribe()
+		return
+	}
+	now := p.now()
+	msg, err := p.spec.login(p, now)
+	if err != nil {
+		p.refused(&LoginError{Venue: p.s.spec.venue, Step: "sign", Err: err})
+		return
+	}
+	p.mu.Lock()
+	p.logins++
+	p.loginTS = now
+	p.mu.Unlock()
+	p.phase = phaseLogin
+	p.write(msg)
+}
+
+// subscribe sends the private subscriptions.
+func (p *private) subscribe() {
+	now := p.s.clock.venueNow()
+	if p.spec.login == nil { // the subscription is the login
+		now = p.now()
+	}
+	msgs, err := p.spec.subscribe(p.ctx, p, now)
+	if err != nil {
+		if p.ctx.Err() != nil {
+			return // closing
+		}
+		var le *LoginError
+		if !errors.As(err, &le) {
+			err = &LoginError{Venue: p.s.spec.venue, Step: "sign", Err: err}
+		}
+		p.refused(err)
+		return
+	}
+	if p.spec.login == nil {
+		p.mu.Lock()
+		p.logins++
+		p.loginTS = now
+		p.mu.Unlock()
+	}
+	p.phase, p.acks = phaseSubscribe, len(msgs)
+	for _, m := range msgs {
+		if !p.write(m) {
+			return
+		}
+	}
+}
+
+// write sends msg on the current connection; a failed write means the
+// connection is going, and the next one starts over.
+func (p *private) write(msg []byte) bool {
+	ctx, cancel := context.WithTimeout(p.ctx, writeTimeout)
+	defer cancel()
+	return p.client.Write(ctx, msg) == nil
+}
+
+func (p *private) answer(st step) {
+	switch p.phase {
+	case phaseLogin:
+		if !st.ok {
+			p.refused(&LoginError{Venue: p.s.spec.venue, Step: "login", Code: st.code, Msg: st.reason})
+			return
+		}
+		p.subscribe()
+	case phaseSubscribe:
+		if !st.ok {
+			p.refused(&LoginError{Venue: p.s.spec.venue, Step: "subscribe", Code: st.code, Msg: st.reason})
+			return
+		}
+		if p.acks--; p.acks > 0 {
+			return
+		}
+		p.phase, p.rejects = phaseReady, 0
+		p.keepalive()
+		p.mu.Lock()
+		p.awaiting = 0
+		p.lastError = nil
+		p.mu.Unlock()
+		p.s.state.update(func(b *stateBoard) {
+			b.ordersReady = b.ordersState == schema.ConnConnected
+			b.userDataErr = nil
+		})
+	}
+}
+
+// refused records a refusal, tells the waiters, and tries again on this
+// connection after the backoff (capped exponential with full jitter, as
+// wsclient redials): a key the venue refuses is not hammered.
+func (p *private) refused(err error) {
+	p.rejects++
+	p.phase = phaseRefused
+	p.mu.Lock()
+	p.refusals++
+	p.lastError = err
+	p.mu.Unlock()
+	p.s.state.update(func(b *stateBoard) {
+		b.ordersReady = false
+		b.userDataErr = err
+	})
+	if p.s.cfg.Logger != nil {
+		p.s.cfg.Logger.Warn("session: private connection refused", "venue", string(p.s.spec.venue), "err", err, "attempt", p.rejects)
+	}
+	p.stopRetry()
+	p.retry = p.clk.NewTimer(p.backoff())
+}
+
+// backoff is the wait before login number rejects+1 on one connection:
+// full jitter over min(cap, base·2^(rejects−1)), at least base/2 so that
+// it never spins.
+func (p *private) backoff() time.Duration {
+	base, ceil := p.s.cfg.Client.BackoffBase, p.s.cfg.Client.BackoffCap
+	if base <= 0 {
+		base = wsclient.DefaultBackoffBase
+	}
+	if ceil <= 0 {
+		ceil = wsclient.DefaultBackoffCap
+	}
+	d := base
+	for i := 1; i < p.rejects && d < ceil; i++ {
+		d *= 2
+	}
+	d = min(d, ceil)
+	half := d / 2
+	return half + time.Duration(p.rnd(int64(d-half)+1))
+}
+
+// syncsClock reports whether the session measures its clock offset: it
+// signs (Credentials or Key), may (not NoClockSync) and can (REST).
+func (s *Session) syncsClock() bool {
+	return (s.cfg.Credentials != nil || s.cfg.Key != nil) && !s.cfg.NoClockSync && s.cfg.Endpoints.REST != ""
+}
+
+// checkKey checks Config.Key against the venue and the endpoints.
+func checkKey(cfg *Config) error {
+	if cfg.Key == nil {
+		return nil
+	}
+	switch {
+	case privateSpecs[cfg.Venue] == nil:
+		return fmt.Errorf("%w: Config.Key is for OKX, Bybit, Kraken and Coinbase (Binance: Config.Credentials)", ErrConfig)
+	case cfg.Key.venue() != cfg.Venue:
+		return fmt.Errorf("%w: a %s key for a %s session", ErrConfig, cfg.Key.venue(), cfg.Venue)
+	case cfg.Endpoints.API == "", cfg.Venue == schema.VenueKraken && cfg.Endpoints.REST == "":
+		return ErrNoEndpoints
+	}
+	return nil
+}
