@@ -69,6 +69,13 @@ func newOrders(s *Session) (*orders, error) {
 	// rotation would strand them. The WS-API connection lives 24 h and is
 	// redialled when lost.
 	opts.MaxAge = 0
+	// A quiet account sends nothing for hours, and Binance's keep-alive is
+	// WebSocket pings, which are no messages: with pings on, the pong
+	// timeout alone judges this connection (an idle watchdog redialled it
+	// every IdleTimeout, and reports sent meanwhile were lost).
+	if opts.PingInterval >= 0 {
+		opts.IdleTimeout = -1
+	}
 	opts.OnEvent = o.onEvent
 	c, err := wsclient.New(cfg.Endpoints.API, o.parser.HandleFrame, &opts)
 	if err != nil {

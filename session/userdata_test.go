@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // TestUserDataResignedOnReconnect: the venue drops the order connection;
@@ -78,4 +80,39 @@ func TestClockOffset(t *testing.T) {
 	subs := v.UserDataSubscriptions()
 	assert.False(t, subs[len(subs)-1].Accepted)
 	assert.Equal(t, -1021, subs[len(subs)-1].Code)
+}
+
+// leapingClock is the system clock whose Now leaps a minute at every
+// reading: each watchdog tick sees a minute pass. It counts the readings.
+type leapingClock struct {
+	wsclient.Clock
+	reads atomic.Int64
+}
+
+func (c *leapingClock) Now() time.Time {
+	n := c.reads.Add(1)
+	return time.Now().Add(time.Duration(n) * time.Minute)
+}
+
+// TestQuietOrderConnectionKept: an account with nothing to report sends no
+// message for hours, and Binance keeps its WS-API connection alive with
+// WebSocket pings, which are no messages. With pings on, the order
+// connection is judged by its pongs alone, never taken for idle: each
+// watchdog tick here sees a minute pass in silence, past any idle timeout.
+func TestQuietOrderConnectionKept(t *testing.T) {
+	v := startVenue(t)
+	clk := &leapingClock{Clock: wsclient.SystemClock()}
+	client := fastRedial
+	client.Clock = clk
+	client.PingInterval = time.Hour           // no ping out: the pong timeout never runs
+	client.PongTimeout = 8 * time.Millisecond // a watchdog tick every millisecond
+	client.IdleTimeout = 30 * time.Second
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Client: client})
+	waitConnected(t, s)
+	start := clk.reads.Load()
+	require.Eventually(t, func() bool { return clk.reads.Load() > start+500 }, generous, pollEvery, "watchdog ticks")
+	st := s.Stats().Orders.Client
+	assert.Zero(t, st.TotalReconnects(), "a quiet order connection is not idle")
+	assert.Equal(t, schema.ConnConnected, st.State)
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,8 +29,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestBot(t *testing.T) {
 	venue := venuesim.Start(&venuesim.Options{Rate: 400, APIKey: "key", APISecret: "secret"})
 	defer venue.Close()
-	var buf bytes.Buffer
-	out := cli.SyncWriter(&buf)
+	out := &printed{}
 	var first venuesim.UserDataSubscription
 	step := func(stage string) {
 		switch stage {
@@ -45,15 +46,22 @@ func TestBot(t *testing.T) {
 				subs := venue.UserDataSubscriptions()
 				return len(subs) > 1 && subs[len(subs)-1].Accepted
 			}, 30*time.Second, 5*time.Millisecond)
+			// The market resumes once the bot has told of both losses: the
+			// fill must come after them (the market connection's close
+			// handshake can outlast the orders connection's redial).
+			require.Eventually(t, func() bool {
+				return out.contains("market 1: disconnected") && out.contains("orders: disconnected")
+			}, 30*time.Second, 5*time.Millisecond)
 			venue.Pause(false)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a deadline for a busy machine
 	defer cancel()
 	keys := normalize.NewCredentials("key", normalize.NewHMACSigner([]byte("secret")))
-	require.NoError(t, run(ctx, out, cli.Endpoints(venue, session.Endpoints{}), keys, step))
-	text := buf.String()
+	err := run(ctx, out, cli.Endpoints(venue, session.Endpoints{}), keys, step)
+	text := out.String()
 	t.Log(text)
+	require.NoError(t, err)
 
 	subs := venue.UserDataSubscriptions()
 	last := subs[len(subs)-1]
@@ -69,6 +77,27 @@ func TestBot(t *testing.T) {
 		assert.Contains(t, text, want)
 	}
 	assert.Regexp(t, `strategy saw \d+ trades, \d+ dropped and told in \d+ gap markers`, text)
-	assert.Less(t, bytes.Index(buf.Bytes(), []byte("orders: disconnected")), bytes.Index(buf.Bytes(), []byte("order bot-1 filled")),
+	assert.Less(t, strings.Index(text, "orders: disconnected"), strings.Index(text, "order bot-1 filled"),
 		"the fill came after the reconnect")
 }
+
+// printed is the bot's output, written from several goroutines and read by
+// the test while the bot runs.
+type printed struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (p *printed) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.buf.Write(b)
+}
+
+func (p *printed) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.buf.String()
+}
+
+func (p *printed) contains(s string) bool { return strings.Contains(p.String(), s) }
