@@ -225,7 +225,9 @@ func (s *Session) publishState(e wsclient.Event) {
 // returns.
 //
 // Errors: [ErrNoCredentials]; a validation error; ctx's error (wrapped)
-// when the connection was not ready or the venue did not answer in time;
+// when the connection was not ready or the venue did not answer in time
+// (with [ErrNotSent] too when ctx had ended before the request was
+// written: a call with an ended ctx never sends);
 // [ErrNotSent] when the write failed (with [ErrClosed] too when Close
 // closed the connection under it); [ErrDisconnected] when the
 // connection was lost while waiting, in which case the venue may or may
@@ -263,6 +265,12 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 	}
 	if err := s.waitOrdersReady(ctx); err != nil {
 		return Ack{}, fmt.Errorf("session: order connection not ready: %w", err)
+	}
+	// A caller that has given up must not have an order working at the
+	// venue that it was told failed: an ended ctx sends nothing. (The
+	// wait above returns at once, without looking at ctx, when ready.)
+	if err := ctx.Err(); err != nil {
+		return Ack{}, fmt.Errorf("%w: %w", ErrNotSent, err)
 	}
 	o.mu.Lock()
 	o.nextID++
