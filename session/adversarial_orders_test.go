@@ -3,7 +3,9 @@ package session_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -411,4 +413,76 @@ func TestAdvVenueErrorCodes(t *testing.T) {
 	bad.Pools().Orders.Put(req)
 	require.ErrorAs(t, err, &verr)
 	assert.False(t, errors.Is(err, context.DeadlineExceeded))
+}
+
+// logSink records log messages.
+type logSink struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logSink) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.msgs = append(l.msgs, string(p))
+	return len(p), nil
+}
+
+func (l *logSink) contains(sub string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range l.msgs {
+		if strings.Contains(m, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAdvExecReportHoarding: a handler that keeps every report without
+// returning it exhausts the ExecReport pool (schema.CapExecReport). The
+// reports then wait — none is lost — and the session says why in its log
+// instead of stalling silently; once the host returns them, the rest
+// arrive.
+func TestAdvExecReportHoarding(t *testing.T) {
+	v := startVenue(t)
+	var mu sync.Mutex
+	var held []*schema.ExecReport
+	logs := &logSink{}
+	var total atomic.Int64
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Pools: strictPools(), Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		OnExecReport: func(r *schema.ExecReport) {
+			total.Add(1)
+			mu.Lock()
+			held = append(held, r)
+			mu.Unlock()
+		}})
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	const orders = 10 // 30 reports, over the pool's 20
+	for i := range orders {
+		req, err := s.Pools().Orders.Get(ctx)
+		require.NoError(t, err)
+		req.Symbol, req.Side, req.Type, req.Qty = "BTC-USDT", schema.SideBuy, schema.OrderTypeMarket, schema.MustParseDecimal("0.01")
+		req.ClientOrderID = schema.MustID("h" + strconv.Itoa(i))
+		_, err = s.Place(ctx, req)
+		s.Pools().Orders.Put(req)
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return total.Load() == schema.CapExecReport }, generous, pollEvery)
+	require.Eventually(t, func() bool { return logs.contains("ExecReport") }, generous, pollEvery,
+		"the stall is logged")
+	release := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range held {
+			s.Pools().Execs.Put(r)
+		}
+		held = held[:0]
+	}
+	release()
+	require.Eventually(t, func() bool { return uint64(total.Load()) == v.Stats().ExecReports }, generous, pollEvery)
+	assert.Equal(t, int64(3*orders), total.Load())
+	release()
 }

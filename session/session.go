@@ -118,8 +118,10 @@ type Config struct {
 	// on a goroutine of its own (a dispatcher subscription's critical
 	// lane: none is dropped). The report is the handler's: it must Put it
 	// to Pools().Execs when done with it, and must not keep a reference
-	// after; Close's leak check names the ones never returned. The reports
-	// also reach every subscriber as schema.EventExecReport events.
+	// after; Close's leak check names the ones never returned. It may hold
+	// at most schema.CapExecReport (20) at once: past that, the next report
+	// waits (none is dropped; Logger says so) until one is Put back. The
+	// reports also reach every subscriber as schema.EventExecReport events.
 	// Defaults to nil.
 	OnExecReport func(*schema.ExecReport)
 	// OnAccount, when set, receives every account update: the
