@@ -141,3 +141,5 @@ func strictPools() *schema.Pools { return schema.NewPools(&pool.Options{CaptureS
 func credentialsWith(secret string) *normalize.Credentials {
 	return normalize.NewCredentials(apiKey, normalize.NewHMACSigner([]byte(secret)))
 }
+
+func schemaID(s string) schema.ID { return schema.MustID(s) }

@@ -47,7 +47,10 @@ const BinanceMaxStreamsPerConn = 1024
 
 // Defaults of [Config].
 const (
-	DefaultRecvWindow  = 5 * time.Second
+	DefaultRecvWindow = 5 * time.Second
+	// MaxRecvWindow is the longest recvWindow Binance takes (WS-API
+	// "Timing security": 60000 ms).
+	MaxRecvWindow      = 60 * time.Second
 	DefaultRESTTimeout = 10 * time.Second
 )
 
@@ -83,9 +86,11 @@ type Config struct {
 	// and Cancel work, and the user-data stream brings execution reports.
 	// Defaults to nil: market data only.
 	Credentials *normalize.Credentials
-	// RecvWindow is sent with every signed request (Binance refuses a
-	// request older than it, by the venue's clock). Defaults to
-	// DefaultRecvWindow (5 s, Binance's own default).
+	// RecvWindow is sent with every signed request, in whole
+	// milliseconds (Binance refuses a request older than it, by the
+	// venue's clock). From 1 ms to MaxRecvWindow; Start refuses others
+	// with ErrConfig. Defaults to DefaultRecvWindow (5 s, Binance's own
+	// default).
 	RecvWindow time.Duration
 	// Now is the local clock that signed timestamps are read from, before
 	// the venue's offset is added. Defaults to time.Now.
@@ -266,6 +271,10 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("%w: orders and user data are Binance's only", ErrConfig)
 	case cfg.Credentials != nil && cfg.Endpoints.API == "":
 		return nil, ErrNoEndpoints
+	case cfg.RecvWindow > MaxRecvWindow || (cfg.RecvWindow > 0 && cfg.RecvWindow < time.Millisecond):
+		// Refused here rather than by the venue on every signed request
+		// (-1131), or sent as 0 ms and silently replaced by the venue's 5 s.
+		return nil, fmt.Errorf("%w: RecvWindow %v is outside 1 ms..%v", ErrConfig, cfg.RecvWindow, MaxRecvWindow)
 	}
 	if cfg.MaxTopicsPerConn <= 0 {
 		cfg.MaxTopicsPerConn = BinanceMaxStreamsPerConn

@@ -1,0 +1,153 @@
+package session_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/session"
+)
+
+// TestAdvResignEveryReconnect: four reconnects in a row; each new
+// connection's user-data subscription is signed anew, with the clock's
+// time at that moment (strictly newer every time), on that connection,
+// and accepted by the venue's recvWindow check.
+func TestAdvResignEveryReconnect(t *testing.T) {
+	v := startVenue(t)
+	var now atomicTime
+	last := time.Now()
+	now.set(last)
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Client: fastRedial, Now: now.get, NoClockSync: true, Pools: strictPools()})
+	waitConnected(t, s)
+	subs := v.UserDataSubscriptions()
+	require.Len(t, subs, 1)
+	conns := map[uint64]bool{subs[0].Conn: true}
+	prevTS := subs[0].Timestamp
+	for round := range 4 {
+		// The clock moves on (at least a millisecond, so that the new
+		// timestamp must differ from the old).
+		next := time.Now()
+		if next.Sub(last) < time.Millisecond {
+			next = last.Add(time.Millisecond)
+		}
+		last = next
+		now.set(next)
+		before := len(v.UserDataSubscriptions())
+		require.Equal(t, 1, v.CloseAPI())
+		require.Eventually(t, func() bool { return len(v.UserDataSubscriptions()) > before }, generous, pollEvery)
+		waitConnected(t, s)
+		subs = v.UserDataSubscriptions()
+		require.Len(t, subs, before+1, "one subscription per connection, round %d", round)
+		sub := subs[len(subs)-1]
+		assert.True(t, sub.Accepted, "round %d: code %d", round, sub.Code)
+		assert.False(t, conns[sub.Conn], "round %d: on a new connection", round)
+		conns[sub.Conn] = true
+		assert.Equal(t, next.UnixMilli(), sub.Timestamp, "round %d: signed with the clock's time now", round)
+		assert.Greater(t, sub.Timestamp, prevTS, "round %d", round)
+		prevTS = sub.Timestamp
+		assert.Equal(t, sub.Timestamp, s.Stats().Order.UserDataTS.UnixMilli())
+	}
+	assert.Equal(t, uint64(5), s.Stats().Order.UserDataSubs)
+}
+
+// TestAdvClockFarOff: a local clock hours ahead or days behind the
+// venue's. The offset measured against the venue's server time makes the
+// signed subscription and orders land inside recvWindow; after the local
+// clock is stepped (an NTP correction) the offset is measured again on the
+// next connection, which is accepted too.
+func TestAdvClockFarOff(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		skew, step  time.Duration
+		wantOffsetS float64
+	}{
+		{"three hours ahead", 3 * time.Hour, -3 * time.Hour, -3 * 3600},
+		{"thirty days behind", -30 * 24 * time.Hour, 2 * time.Hour, 30 * 24 * 3600},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := startVenue(t)
+			var skew atomicTime // holds the skew as a time since the epoch
+			skew.set(time.Unix(0, int64(tc.skew)))
+			local := func() time.Time { return time.Now().Add(time.Duration(skew.get().UnixNano())) }
+			s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+				Credentials: credentials(), Client: fastRedial, Now: local, Pools: strictPools()})
+			waitConnected(t, s)
+			assert.InDelta(t, tc.wantOffsetS, s.ClockOffset().Seconds(), 5)
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			req := limitOrder(s, t, "skew-1", "buy", "1000.00", "0.01")
+			defer s.Pools().Orders.Put(req)
+			_, err := s.Place(ctx, req)
+			require.NoError(t, err)
+
+			skew.set(time.Unix(0, int64(tc.skew+tc.step)))
+			before := len(v.UserDataSubscriptions())
+			require.Equal(t, 1, v.CloseAPI())
+			require.Eventually(t, func() bool { return len(v.UserDataSubscriptions()) > before }, generous, pollEvery)
+			require.NoError(t, s.WaitConnected(ctx))
+			subs := v.UserDataSubscriptions()
+			assert.True(t, subs[len(subs)-1].Accepted, "code %d", subs[len(subs)-1].Code)
+			assert.InDelta(t, tc.wantOffsetS-tc.step.Seconds(), s.ClockOffset().Seconds(), 5, "measured again")
+			req.ClientOrderID = schemaID("skew-2")
+			_, err = s.Place(ctx, req)
+			require.NoError(t, err)
+		})
+	}
+}
+
+// TestAdvRecvWindow: Binance's timing rule — a request is served when
+// timestamp < serverTime + 1000 and serverTime − timestamp ≤ recvWindow,
+// recvWindow at most 60000 ms (WS-API "Timing security") — seen from the
+// session with the clock offset off. Margins are wide so that the
+// machine's load cannot move a case across an edge: latency only makes a
+// request older, so "ahead" cases err towards acceptance and "behind"
+// cases are kept seconds from the window's end.
+func TestAdvRecvWindow(t *testing.T) {
+	v := startVenue(t)
+	for _, tc := range []struct {
+		name   string
+		skew   time.Duration // local clock minus the venue's
+		window time.Duration
+		code   int64 // 0: accepted
+	}{
+		{"300ms ahead", 300 * time.Millisecond, 0, 0},
+		{"3s ahead", 3 * time.Second, 0, -1021},
+		{"2s behind, default window", -2 * time.Second, 0, 0},
+		{"15s behind, default window", -15 * time.Second, 0, -1021},
+		{"50s behind, 60s window", -50 * time.Second, time.Minute, 0},
+		{"70s behind, 60s window", -70 * time.Second, time.Minute, -1021},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			local := func() time.Time { return time.Now().Add(tc.skew) }
+			s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+				Credentials: credentials(), Now: local, NoClockSync: true, RecvWindow: tc.window})
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			err := s.WaitConnected(ctx)
+			if tc.code == 0 {
+				require.NoError(t, err)
+				return
+			}
+			var verr *session.VenueError
+			require.ErrorAs(t, err, &verr)
+			assert.Equal(t, tc.code, verr.Code)
+		})
+	}
+	// A window Binance does not take is refused at Start, not by the
+	// venue on every request: over 60 s, or under the millisecond it is
+	// sent in (it would go out as 0 and the venue's 5 s would apply).
+	for _, w := range []time.Duration{61 * time.Second, time.Hour, 500 * time.Microsecond} {
+		ctx, cancel := context.WithTimeout(context.Background(), generous)
+		s, err := session.Start(ctx, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+			Credentials: credentials(), RecvWindow: w})
+		cancel()
+		if s != nil {
+			require.NoError(t, s.Close(context.Background()))
+		}
+		require.ErrorIs(t, err, session.ErrConfig, "RecvWindow %v", w)
+	}
+}
