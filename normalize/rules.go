@@ -113,7 +113,8 @@ func checkStepped(sym, field string, v, lo, hi, step schema.Decimal, rule string
 // (floor), a sell's up (ceiling), so that rounding never makes an order
 // more aggressive — and its quantity on the step size, down, so that it
 // never grows (floor from MinQty: a quantity under MinQty goes further
-// down, never up to it; Check then refuses it). It changes o; bounds are left to [InstrumentRules.Check].
+// down, never up to it; Check then refuses it). It changes o; bounds are
+// left to [InstrumentRules.Check].
 func (r *InstrumentRules) Round(o *schema.OrderRequest) error {
 	mode := schema.RoundFloor
 	if o.Side == schema.SideSell {
