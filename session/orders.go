@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -47,6 +48,8 @@ type orders struct {
 	pending   map[uint64]chan answer
 	udsID     uint64 // the id of the latest user-data subscription request
 	udsTS     int64  // its timestamp, Unix ms
+	udsConn   uint64 // the connection it went out on
+	readyConn uint64 // the connection whose subscription the venue accepted: orders go out on it only
 	udsSent   uint64
 	sent      uint64
 	answered  uint64
@@ -97,6 +100,9 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 	}
 	o.mu.Lock()
 	if id == o.udsID {
+		if a.err == nil {
+			o.readyConn = o.udsConn
+		}
 		o.mu.Unlock()
 		o.s.state.update(func(b *stateBoard) {
 			b.ordersReady = a.err == nil && b.ordersState == schema.ConnConnected
@@ -133,7 +139,7 @@ func (o *orders) onEvent(e wsclient.Event) {
 		})
 		switch e.State {
 		case schema.ConnConnected:
-			o.subscribeUserData()
+			o.subscribeUserData(e.ConnID)
 		case schema.ConnClosed:
 			o.failPending(ErrClosed)
 		default:
@@ -149,9 +155,10 @@ func (o *orders) onEvent(e wsclient.Event) {
 
 // subscribeUserData signs userDataStream.subscribe.signature with the
 // venue's time now (the clock offset measured again first) and sends it on
-// the new connection. When the write fails the connection is gone, and
-// the next one subscribes again.
-func (o *orders) subscribeUserData() {
+// the new connection, conn. When the write fails the connection is gone
+// (or already replaced: these events may lag), and the next one subscribes
+// again.
+func (o *orders) subscribeUserData(conn uint64) {
 	s := o.s
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultRESTTimeout)
 	defer cancel()
@@ -164,7 +171,7 @@ func (o *orders) subscribeUserData() {
 	o.mu.Lock()
 	o.nextID++
 	id := o.nextID
-	o.udsID, o.udsTS = id, ts.UnixMilli()
+	o.udsID, o.udsTS, o.udsConn = id, ts.UnixMilli(), conn
 	o.udsSent++
 	o.mu.Unlock()
 	msg, err := o.enc.AppendUserDataSubscribe(nil, id, ts)
@@ -172,7 +179,22 @@ func (o *orders) subscribeUserData() {
 		s.state.update(func(b *stateBoard) { b.userDataErr = err })
 		return
 	}
-	_ = o.client.Write(ctx, msg)
+	_ = o.client.WriteConn(ctx, conn, msg)
+}
+
+// staleReady is called when the connection orders were ready on is no
+// longer the client's current one, before the session has heard of the
+// change: orders wait again, unless a newer connection is ready already.
+func (o *orders) staleReady(conn uint64) {
+	o.mu.Lock()
+	stale := o.readyConn == conn
+	if stale {
+		o.readyConn = 0
+	}
+	o.mu.Unlock()
+	if stale {
+		o.s.state.update(func(b *stateBoard) { b.ordersReady = false })
+	}
 }
 
 // failPending ends every wait with err.
@@ -263,52 +285,72 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 	if err := s.checkRules(req); err != nil {
 		return Ack{}, err
 	}
-	if err := s.waitOrdersReady(ctx); err != nil {
-		return Ack{}, fmt.Errorf("session: order connection not ready: %w", err)
+	for {
+		if err := s.waitOrdersReady(ctx); err != nil {
+			return Ack{}, fmt.Errorf("session: order connection not ready: %w", err)
+		}
+		// A caller that has given up must not have an order working at the
+		// venue that it was told failed: an ended ctx sends nothing. (The
+		// wait above returns at once, without looking at ctx, when ready.)
+		if err := ctx.Err(); err != nil {
+			return Ack{}, fmt.Errorf("%w: %w", ErrNotSent, err)
+		}
+		if ack, sent, err := s.sendOnce(ctx, req); sent {
+			return ack, err
+		}
 	}
-	// A caller that has given up must not have an order working at the
-	// venue that it was told failed: an ended ctx sends nothing. (The
-	// wait above returns at once, without looking at ctx, when ready.)
-	if err := ctx.Err(); err != nil {
-		return Ack{}, fmt.Errorf("%w: %w", ErrNotSent, err)
-	}
+}
+
+// sendOnce signs req (the last read of it) and writes it on the connection
+// whose user-data subscription the venue accepted — never on a newer one
+// the session has not subscribed yet, where the venue would send the
+// order's execution reports to no one. sent is false when that connection
+// is gone: nothing was written, and the caller waits for the next.
+func (s *Session) sendOnce(ctx context.Context, req *schema.OrderRequest) (ack Ack, sent bool, err error) {
+	o := s.orders
 	o.mu.Lock()
 	o.nextID++
-	id := o.nextID
+	id, conn := o.nextID, o.readyConn
 	o.mu.Unlock()
-	msg, err := o.enc.AppendRequest(nil, id, req) // the last read of req
+	msg, err := o.enc.AppendRequest(nil, id, req)
 	if err != nil {
-		return Ack{}, err
+		return Ack{}, true, err
 	}
 	ch := make(chan answer, 1)
 	o.mu.Lock()
 	o.pending[id] = ch
-	o.sent++
 	o.mu.Unlock()
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	err = o.client.Write(wctx, msg)
+	err = o.client.WriteConn(wctx, conn, msg)
 	cancel()
 	if err != nil {
 		o.forget(id)
-		if s.closing.Load() { // the write failed because Close closed the connection
-			return Ack{RequestID: id}, fmt.Errorf("%w (%w: %w)", ErrClosed, ErrNotSent, err)
+		switch {
+		case s.closing.Load(): // the write failed because Close closed the connection
+			return Ack{RequestID: id}, true, fmt.Errorf("%w (%w: %w)", ErrClosed, ErrNotSent, err)
+		case errors.Is(err, wsclient.ErrConnChanged), errors.Is(err, wsclient.ErrNotConnected):
+			o.staleReady(conn)
+			return Ack{}, false, nil
 		}
-		return Ack{RequestID: id}, fmt.Errorf("%w: %w", ErrNotSent, err)
+		return Ack{RequestID: id}, true, fmt.Errorf("%w: %w", ErrNotSent, err)
 	}
+	o.mu.Lock()
+	o.sent++
+	o.mu.Unlock()
 	select {
 	case a := <-ch:
-		return a.ack, a.err
+		return a.ack, true, a.err
 	case <-ctx.Done():
 		o.forget(id)
 		select {
 		case a := <-ch: // answered meanwhile
-			return a.ack, a.err
+			return a.ack, true, a.err
 		default:
 		}
 		o.mu.Lock()
 		o.timedOut++
 		o.mu.Unlock()
-		return Ack{RequestID: id}, fmt.Errorf("session: no answer to request %d: %w", id, ctx.Err())
+		return Ack{RequestID: id}, true, fmt.Errorf("session: no answer to request %d: %w", id, ctx.Err())
 	}
 }
 
