@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -485,4 +486,61 @@ func TestAdvExecReportHoarding(t *testing.T) {
 	require.Eventually(t, func() bool { return uint64(total.Load()) == v.Stats().ExecReports }, generous, pollEvery)
 	assert.Equal(t, int64(3*orders), total.Load())
 	release()
+}
+
+// TestAdvMalformedAnswers: the venue answers a request with something the
+// parser cannot read as an ack or an error, or a success without the
+// order. The caller learns it at once — ErrBadAnswer, or the venue's
+// error when it sent one — not at its deadline as "no answer"; the
+// connection and later calls are unharmed.
+func TestAdvMalformedAnswers(t *testing.T) {
+	v := startVenue(t)
+	api := newScriptedAPI(t)
+	ep := endpoints(v)
+	ep.API = api.url
+	s := start(t, session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Pools: strictPools()})
+	for _, body := range []string{
+		`{"id":%d,"status":200,"result":null}`,
+		`{"id":%d,"status":200,"result":{"symbol":"NOSUCH","orderId":1,"status":"NEW"}}`,
+		`{"id":%d,"status":200,"result":{"symbol":"BTCUSDT","orderId":"x","price":"abc"}}`,
+		`{"id":%d,"status":400}`,
+		`{"id":%d,"status":400,"error":{"code":"x","msg":5}}`,
+		`{"id":%d,"status":200,"result":{"symbol":"BTCUSDT","orderId":1,"status":"NEW","price":"NaN"}}`,
+		`{"id":%d,"status":500,"error":{"code":-1000,"msg":"An unknown error occurred while processing the request."}}`,
+	} {
+		t.Run(body, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			req := limitOrder(s, t, "m-1", "buy", "1000.00", "0.5")
+			defer s.Pools().Orders.Put(req)
+			done := make(chan error, 1)
+			go func() {
+				_, err := s.Place(ctx, req)
+				done <- err
+			}()
+			r := api.next(t)
+			require.NoError(t, r.answer(fmt.Sprintf(body, r.id)))
+			err := <-done
+			require.Error(t, err)
+			assert.NoError(t, ctx.Err(), "answered at once, not at the deadline: %v", err)
+			var verr *session.VenueError
+			assert.True(t, errors.Is(err, session.ErrBadAnswer) || errors.As(err, &verr), "%v", err)
+			assert.Zero(t, s.Stats().Order.Pending)
+		})
+	}
+	// The connection is still good.
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	req := limitOrder(s, t, "ok-1", "buy", "1000.00", "0.5")
+	defer s.Pools().Orders.Put(req)
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Place(ctx, req)
+		done <- err
+	}()
+	r := api.next(t)
+	require.NoError(t, r.answer(ackBody(r.id, "ok-1", 5)))
+	require.NoError(t, <-done)
+	assert.Equal(t, 1, api.connCount(), "no reconnect")
 }

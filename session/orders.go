@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
 
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
@@ -29,8 +33,9 @@ type Ack struct {
 
 // answer is what a waiting request receives.
 type answer struct {
-	ack Ack
-	err error
+	ack     Ack
+	err     error
+	noOrder bool // a success without the order (to an order request, ErrBadAnswer)
 }
 
 // orders is the WS-API connection: requests out, answers and the
@@ -73,12 +78,48 @@ func newOrders(s *Session) (*orders, error) {
 	// redialled when lost.
 	opts.MaxAge = 0
 	opts.OnEvent = o.onEvent
-	c, err := wsclient.New(cfg.Endpoints.API, o.parser.HandleFrame, &opts)
+	c, err := wsclient.New(cfg.Endpoints.API, o.handleFrame, &opts)
 	if err != nil {
 		return nil, err
 	}
 	o.client = c
 	return o, nil
+}
+
+// handleFrame parses a WS-API message. When the parser cannot read an
+// answer to a request (an error, or a message it does not know), the
+// request's caller is told so at once, rather than waiting out its
+// deadline for an answer that has come: the venue answered, but what it
+// said is unknown.
+func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
+	unknown := o.parser.Stats().Unknown
+	err := o.parser.HandleFrame(ctx, f)
+	if err != nil || o.parser.Stats().Unknown != unknown {
+		if id := answerID(f.Data); id != 0 {
+			why := err
+			if why == nil {
+				why = errors.New("a message the parser does not know")
+			}
+			o.deliver(id, answer{ack: Ack{RequestID: id}, err: fmt.Errorf("%w: %w", ErrBadAnswer, why)})
+		}
+	}
+	return err
+}
+
+// answerID is the numeric top-level "id" of a WS-API answer, 0 when it
+// has none. It runs only for messages the parser refused.
+func answerID(data []byte) uint64 {
+	var m struct {
+		ID jsontext.Value `json:"id"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return 0
+	}
+	id, err := strconv.ParseUint(string(m.ID), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return id
 }
 
 // Publish is the order parser's sink: a venue's answer goes to the request
@@ -93,11 +134,24 @@ func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 
 func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 	var a answer
-	if ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError {
+	switch {
+	case ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError:
 		a.err = &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason}
-	} else {
+	case ev.Type == schema.EventControl:
+		// A success without an order ({"status":200,"result":null}): the
+		// user-data subscription's answer, or, to an order request, an
+		// answer that does not say what became of the order.
+		a.noOrder = true
+	default:
 		a.ack = Ack{RequestID: id, Symbol: ev.Symbol, Execution: ev.Exec}
 	}
+	o.deliver(id, a)
+}
+
+// deliver hands the answer to request id to its caller, or, for the
+// user-data subscription, to the state board; ids nobody waits for
+// (answered already, given up, unknown) are ignored.
+func (o *orders) deliver(id uint64, a answer) {
 	o.mu.Lock()
 	if id == o.udsID {
 		if a.err == nil {
@@ -109,6 +163,9 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 			b.userDataErr = a.err
 		})
 		return
+	}
+	if a.noOrder {
+		a.err = fmt.Errorf("%w: a success that carries no order", ErrBadAnswer)
 	}
 	ch, ok := o.pending[id]
 	delete(o.pending, id)
@@ -251,7 +308,8 @@ func (s *Session) publishState(e wsclient.Event) {
 // (with [ErrNotSent] too when ctx had ended before the request was
 // written: a call with an ended ctx never sends);
 // [ErrNotSent] when the write failed (with [ErrClosed] too when Close
-// closed the connection under it); [ErrDisconnected] when the
+// closed the connection under it); [ErrBadAnswer] when the venue
+// answered with something that could not be read; [ErrDisconnected] when the
 // connection was lost while waiting, in which case the venue may or may
 // not have the order: its execution reports tell, after the reconnect.
 // The request id is in the returned Ack whenever one was assigned.
