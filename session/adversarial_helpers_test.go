@@ -16,6 +16,7 @@ import (
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
 )
 
 // apiRequest is one order request a scripted WS-API received, with the
@@ -143,3 +144,14 @@ func credentialsWith(secret string) *normalize.Credentials {
 }
 
 func schemaID(s string) schema.ID { return schema.MustID(s) }
+
+// placeAsync places req on a goroutine of its own; the channel gets
+// Place's error. req stays the caller's.
+func placeAsync(ctx context.Context, s *session.Session, req *schema.OrderRequest) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Place(ctx, req)
+		done <- err
+	}()
+	return done
+}

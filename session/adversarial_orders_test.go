@@ -514,11 +514,7 @@ func TestAdvMalformedAnswers(t *testing.T) {
 			defer cancel()
 			req := limitOrder(s, t, "m-1", "buy", "1000.00", "0.5")
 			defer s.Pools().Orders.Put(req)
-			done := make(chan error, 1)
-			go func() {
-				_, err := s.Place(ctx, req)
-				done <- err
-			}()
+			done := placeAsync(ctx, s, req)
 			r := api.next(t)
 			require.NoError(t, r.answer(fmt.Sprintf(body, r.id)))
 			err := <-done
@@ -534,11 +530,7 @@ func TestAdvMalformedAnswers(t *testing.T) {
 	defer cancel()
 	req := limitOrder(s, t, "ok-1", "buy", "1000.00", "0.5")
 	defer s.Pools().Orders.Put(req)
-	done := make(chan error, 1)
-	go func() {
-		_, err := s.Place(ctx, req)
-		done <- err
-	}()
+	done := placeAsync(ctx, s, req)
 	r := api.next(t)
 	require.NoError(t, r.answer(ackBody(r.id, "ok-1", 5)))
 	require.NoError(t, <-done)
