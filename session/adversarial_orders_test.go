@@ -536,3 +536,71 @@ func TestAdvMalformedAnswers(t *testing.T) {
 	require.NoError(t, <-done)
 	assert.Equal(t, 1, api.connCount(), "no reconnect")
 }
+
+// TestAdvReconnectStorm: the venue drops the order connection again and
+// again while callers place orders. Every call returns — an ack, a venue
+// error, or ErrDisconnected for one caught by a drop — none hangs or
+// panics; nothing stays pending; the session ends ready, re-subscribed on
+// its last connection, and trades.
+func TestAdvReconnectStorm(t *testing.T) {
+	v := startVenue(t)
+	var s *session.Session
+	s = start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Client: fastRedial, Pools: strictPools(),
+		OnExecReport: func(r *schema.ExecReport) { s.Pools().Execs.Put(r) }})
+	waitConnected(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var acks, lost atomic.Int64
+	for c := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				req, err := s.Pools().Orders.Get(ctx)
+				if !assert.NoError(t, err) {
+					return
+				}
+				req.Symbol, req.Side, req.Type, req.Qty = "BTC-USDT", schema.SideBuy, schema.OrderTypeMarket, schema.MustParseDecimal("0.01")
+				req.ClientOrderID = schema.MustID("s" + strconv.Itoa(c) + "-" + strconv.Itoa(i))
+				_, err = s.Place(ctx, req)
+				s.Pools().Orders.Put(req)
+				switch {
+				case err == nil:
+					acks.Add(1)
+				case errors.Is(err, session.ErrDisconnected), errors.Is(err, session.ErrNotSent):
+					lost.Add(1)
+				default:
+					assert.NoError(t, err)
+					return
+				}
+			}
+		}()
+	}
+	for range 8 {
+		before := len(v.UserDataSubscriptions())
+		v.CloseAPI()
+		require.Eventually(t, func() bool { return len(v.UserDataSubscriptions()) > before }, generous, pollEvery)
+		require.NoError(t, s.WaitConnected(ctx))
+	}
+	close(stop)
+	wg.Wait()
+	require.NoError(t, ctx.Err(), "no call waited out its deadline")
+	assert.Positive(t, acks.Load())
+	t.Logf("acks %d, lost to a drop %d", acks.Load(), lost.Load())
+	st := s.Stats().Order
+	assert.Zero(t, st.Pending)
+	subs := v.UserDataSubscriptions()
+	assert.True(t, subs[len(subs)-1].Accepted)
+	req := limitOrder(s, t, "after-storm", "buy", "1000.00", "0.01")
+	defer s.Pools().Orders.Put(req)
+	_, err := s.Place(ctx, req)
+	require.NoError(t, err)
+}
