@@ -2,6 +2,11 @@ package session_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -9,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/venuesim"
 )
 
 // TestAdvResignEveryReconnect: four reconnects in a row; each new
@@ -150,4 +156,114 @@ func TestAdvRecvWindow(t *testing.T) {
 		}
 		require.ErrorIs(t, err, session.ErrConfig, "RecvWindow %v", w)
 	}
+}
+
+// timeProxy stands in front of the venue's REST API and does what mode
+// says with GET /api/v3/time: "" passes it on, "500" and "garbage" answer
+// badly, "hang" answers only when the request is given up.
+type timeProxy struct {
+	url  string
+	mode atomic.Value // string
+}
+
+func newTimeProxy(t *testing.T, v *venuesim.Venue) *timeProxy {
+	t.Helper()
+	target, err := url.Parse(v.RESTURL())
+	require.NoError(t, err)
+	p := &timeProxy{}
+	p.mode.Store("")
+	pass := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v3/time" {
+			pass.ServeHTTP(w, r)
+			return
+		}
+		switch p.mode.Load().(string) {
+		case "500":
+			http.Error(w, `{"code":-1000,"msg":"An unknown error occurred"}`, http.StatusInternalServerError)
+		case "garbage":
+			_, _ = w.Write([]byte(`{"serverTime":"soon"}`))
+		case "hang":
+			<-r.Context().Done()
+		default:
+			pass.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	p.url = srv.URL
+	return p
+}
+
+// TestAdvClockSyncFailsOnReconnect: the server-time request fails (an
+// error status, an unreadable answer) when the session reconnects; it
+// keeps the offset it measured last, so the new subscription — signed with
+// the far-off local clock plus that offset — is still accepted.
+func TestAdvClockSyncFailsOnReconnect(t *testing.T) {
+	v := startVenue(t)
+	p := newTimeProxy(t, v)
+	ep := endpoints(v)
+	ep.REST = p.url
+	ahead := func() time.Time { return time.Now().Add(2 * time.Hour) }
+	s := start(t, session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Client: fastRedial, Now: ahead, Pools: strictPools()})
+	waitConnected(t, s)
+	offset := s.ClockOffset()
+	for _, mode := range []string{"500", "garbage"} {
+		p.mode.Store(mode)
+		before := len(v.UserDataSubscriptions())
+		require.Equal(t, 1, v.CloseAPI())
+		require.Eventually(t, func() bool { return len(v.UserDataSubscriptions()) > before }, generous, pollEvery)
+		waitConnected(t, s)
+		subs := v.UserDataSubscriptions()
+		assert.True(t, subs[len(subs)-1].Accepted, "%s: code %d", mode, subs[len(subs)-1].Code)
+		assert.Equal(t, offset, s.ClockOffset(), "%s: the last offset kept", mode)
+	}
+}
+
+// givenUp records why the server-time requests that failed were given
+// up: their context's error, as the session's HTTP client saw it.
+type givenUp struct {
+	base http.RoundTripper
+	errs chan error
+}
+
+func (g *givenUp) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := g.base.RoundTrip(r)
+	if err != nil && r.URL.Path == "/api/v3/time" {
+		g.errs <- r.Context().Err()
+	}
+	return resp, err
+}
+
+// TestAdvCloseDuringClockSync: Close while the session waits for the
+// venue's server time on a reconnect: the request is given up because the
+// session closes (context.Canceled), not left to run out its timeout
+// (DefaultRESTTimeout, which Close would wait for), and nothing leaks.
+func TestAdvCloseDuringClockSync(t *testing.T) {
+	v := startVenue(t)
+	p := newTimeProxy(t, v)
+	ep := endpoints(v)
+	ep.REST = p.url
+	g := &givenUp{base: http.DefaultTransport, errs: make(chan error, 16)}
+	s, err := session.Start(context.Background(), session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Client: fastRedial, Pools: strictPools(), HTTPClient: &http.Client{Transport: g}})
+	require.NoError(t, err)
+	waitConnected(t, s)
+	p.mode.Store("hang")
+	before := len(v.UserDataSubscriptions())
+	require.Equal(t, 1, v.CloseAPI())
+	// The session is now waiting for the server time: it has not
+	// subscribed again.
+	require.Eventually(t, func() bool { return s.Stats().Orders.Client.ConnID > 1 }, generous, pollEvery)
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, s.Close(ctx))
+	select {
+	case err := <-g.errs:
+		require.ErrorIs(t, err, context.Canceled, "given up by Close, not by its timeout")
+	case <-ctx.Done():
+		require.FailNow(t, "the server-time request was never given up")
+	}
+	assert.Len(t, v.UserDataSubscriptions(), before)
+	assert.Zero(t, s.Outstanding())
 }

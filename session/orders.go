@@ -217,12 +217,17 @@ func (o *orders) onEvent(e wsclient.Event) {
 // again.
 func (o *orders) subscribeUserData(conn uint64) {
 	s := o.s
-	ctx, cancel := context.WithTimeout(context.Background(), DefaultRESTTimeout)
+	// Bounded, and given up at once by Close, which waits for this
+	// connection's events.
+	ctx, cancel := context.WithTimeout(s.dying, DefaultRESTTimeout)
 	defer cancel()
 	if !s.cfg.NoClockSync {
 		if err := s.clock.sync(ctx, s.cfg.HTTPClient, s.cfg.Endpoints.REST); err != nil && s.cfg.Logger != nil {
 			s.cfg.Logger.Warn("session: clock offset not measured; keeping the last one", "venue", string(schema.VenueBinance), "err", err)
 		}
+	}
+	if s.dying.Err() != nil {
+		return // Close has begun
 	}
 	ts := s.clock.venueNow()
 	o.mu.Lock()

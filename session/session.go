@@ -194,6 +194,8 @@ type Session struct {
 
 	life      context.Context // ends at Close
 	stop      context.CancelFunc
+	dying     context.Context // ends as Close starts: what Close would wait for gives up
+	die       context.CancelFunc
 	runWG     sync.WaitGroup
 	closeOnce sync.Once
 	closing   atomic.Bool // set as Close starts: a write that fails then is ErrClosed
@@ -311,6 +313,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	s.disp = dispatch.New(s.pools.Events, &dopts)
 	s.life, s.stop = context.WithCancel(context.Background())
+	s.dying, s.die = context.WithCancel(context.Background())
 	if cfg.OnExecReport != nil {
 		if err := s.subscribeExecs(s.life); err != nil {
 			return nil, s.abort(err)
@@ -360,6 +363,7 @@ func (s *Session) run(c *wsclient.Client, errp *error) {
 func (s *Session) abort(err error) error {
 	if s.stop != nil {
 		s.stop()
+		s.die()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -529,6 +533,7 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 func (s *Session) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
+		s.die() // a server-time request of a reconnect gives up now
 		var errs []error
 		for _, sh := range s.shards {
 			errs = append(errs, sh.client.Close(ctx))
