@@ -42,9 +42,7 @@ func TestAdvResignEveryReconnect(t *testing.T) {
 		}
 		last = next
 		now.set(next)
-		before := len(v.UserDataSubscriptions())
-		require.Equal(t, 1, v.CloseAPI())
-		require.Eventually(t, func() bool { return len(v.UserDataSubscriptions()) > before }, generous, pollEvery)
+		before := dropAPI(t, v)
 		waitConnected(t, s)
 		subs = v.UserDataSubscriptions()
 		require.Len(t, subs, before+1, "one subscription per connection, round %d", round)
@@ -83,24 +81,15 @@ func TestAdvClockFarOff(t *testing.T) {
 				Credentials: credentials(), Client: fastRedial, Now: local, Pools: strictPools()})
 			waitConnected(t, s)
 			assert.InDelta(t, tc.wantOffsetS, s.ClockOffset().Seconds(), 5)
-			ctx, cancel := context.WithTimeout(context.Background(), generous)
-			defer cancel()
-			req := limitOrder(s, t, "skew-1", "buy", "1000.00", "0.01")
-			defer s.Pools().Orders.Put(req)
-			_, err := s.Place(ctx, req)
-			require.NoError(t, err)
+			mustPlace(t, s, "skew-1")
 
 			skew.set(time.Unix(0, int64(tc.skew+tc.step)))
-			before := len(v.UserDataSubscriptions())
-			require.Equal(t, 1, v.CloseAPI())
-			require.Eventually(t, func() bool { return len(v.UserDataSubscriptions()) > before }, generous, pollEvery)
-			require.NoError(t, s.WaitConnected(ctx))
+			dropAPI(t, v)
+			waitConnected(t, s)
 			subs := v.UserDataSubscriptions()
 			assert.True(t, subs[len(subs)-1].Accepted, "code %d", subs[len(subs)-1].Code)
 			assert.InDelta(t, tc.wantOffsetS-tc.step.Seconds(), s.ClockOffset().Seconds(), 5, "measured again")
-			req.ClientOrderID = schemaID("skew-2")
-			_, err = s.Place(ctx, req)
-			require.NoError(t, err)
+			mustPlace(t, s, "skew-2")
 		})
 	}
 }
@@ -210,9 +199,7 @@ func TestAdvClockSyncFailsOnReconnect(t *testing.T) {
 	offset := s.ClockOffset()
 	for _, mode := range []string{"500", "garbage"} {
 		p.mode.Store(mode)
-		before := len(v.UserDataSubscriptions())
-		require.Equal(t, 1, v.CloseAPI())
-		require.Eventually(t, func() bool { return len(v.UserDataSubscriptions()) > before }, generous, pollEvery)
+		dropAPI(t, v)
 		waitConnected(t, s)
 		subs := v.UserDataSubscriptions()
 		assert.True(t, subs[len(subs)-1].Accepted, "%s: code %d", mode, subs[len(subs)-1].Code)
@@ -266,4 +253,41 @@ func TestAdvCloseDuringClockSync(t *testing.T) {
 	}
 	assert.Len(t, v.UserDataSubscriptions(), before)
 	assert.Zero(t, s.Outstanding())
+}
+
+// TestAdvUserDataRefusedThenRetried: on a reconnect the server time cannot
+// be read and the local clock has meanwhile been stepped an hour ahead,
+// so the venue refuses the new user-data subscription (-1021). That is
+// passing: the session measures the offset again and re-signs on the same
+// connection, with backoff, until the venue accepts — it does not stay
+// unable to trade (and deaf to execution reports) until the connection
+// happens to drop.
+func TestAdvUserDataRefusedThenRetried(t *testing.T) {
+	v := startVenue(t)
+	p := newTimeProxy(t, v)
+	ep := endpoints(v)
+	ep.REST = p.url
+	var skew atomic.Int64
+	local := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	s := start(t, session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Client: fastRedial, Now: local, Pools: strictPools()})
+	waitConnected(t, s)
+
+	p.mode.Store("garbage")
+	skew.Store(int64(time.Hour))
+	before := dropAPI(t, v)
+	refused := v.UserDataSubscriptions()[before]
+	require.False(t, refused.Accepted)
+	require.Equal(t, -1021, refused.Code)
+
+	p.mode.Store("") // the server time can be read again
+	require.Eventually(t, func() bool {
+		subs := v.UserDataSubscriptions()
+		return subs[len(subs)-1].Accepted
+	}, generous, pollEvery, "re-signed and accepted")
+	subs := v.UserDataSubscriptions()
+	assert.Equal(t, refused.Conn, subs[len(subs)-1].Conn, "on the same connection")
+	// The venue records the acceptance before the session reads it.
+	require.Eventually(t, func() bool { return readyNow(s) }, generous, pollEvery)
+	mustPlace(t, s, "retried-1")
 }

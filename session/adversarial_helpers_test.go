@@ -17,6 +17,7 @@ import (
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/venuesim"
 )
 
 // apiRequest is one order request a scripted WS-API received, with the
@@ -143,8 +144,6 @@ func credentialsWith(secret string) *normalize.Credentials {
 	return normalize.NewCredentials(apiKey, normalize.NewHMACSigner([]byte(secret)))
 }
 
-func schemaID(s string) schema.ID { return schema.MustID(s) }
-
 // placeAsync places req on a goroutine of its own; the channel gets
 // Place's error. req stays the caller's.
 func placeAsync(ctx context.Context, s *session.Session, req *schema.OrderRequest) <-chan error {
@@ -154,4 +153,35 @@ func placeAsync(ctx context.Context, s *session.Session, req *schema.OrderReques
 		done <- err
 	}()
 	return done
+}
+
+// dropAPI closes the venue's one WS-API connection and waits until the
+// session has subscribed to user data on the next one (which means it has
+// seen the loss). It returns the new subscription's index.
+func dropAPI(t *testing.T, v *venuesim.Venue) int {
+	t.Helper()
+	before := len(v.UserDataSubscriptions())
+	require.Equal(t, 1, v.CloseAPI())
+	require.Eventually(t, func() bool { return len(v.UserDataSubscriptions()) > before }, generous, pollEvery)
+	return before
+}
+
+// readyNow reports whether WaitConnected would return at once with nil.
+func readyNow(s *session.Session) bool {
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	return s.WaitConnected(ended) == nil
+}
+
+// mustPlace places a small resting buy with client order id client and
+// requires the venue's acceptance.
+func mustPlace(t *testing.T, s *session.Session, client string) session.Ack {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	req := limitOrder(s, t, client, "buy", "1000.00", "0.01")
+	defer s.Pools().Orders.Put(req)
+	ack, err := s.Place(ctx, req)
+	require.NoError(t, err)
+	return ack
 }

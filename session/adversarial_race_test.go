@@ -74,13 +74,8 @@ func TestAdvNoOrderBeforeUserData(t *testing.T) {
 	// The call has tried its connection once the venue has the order (it
 	// went out on the unsubscribed connection), or once the session no
 	// longer says it is ready (it saw the connection change and held the
-	// order back); WaitConnected with an ended context tells which, as it
-	// returns nil only when ready.
-	ended, endNow := context.WithCancel(context.Background())
-	endNow()
-	require.Eventually(t, func() bool {
-		return v.Stats().Orders > 0 || s.WaitConnected(ended) != nil
-	}, generous, pollEvery)
+	// order back).
+	require.Eventually(t, func() bool { return v.Stats().Orders > 0 || !readyNow(s) }, generous, pollEvery)
 	assert.Zero(t, v.Stats().Orders, "no order reached the venue on a connection without user data")
 	openGate()
 	require.NoError(t, <-placed)

@@ -54,6 +54,7 @@ type orders struct {
 	udsID     uint64 // the id of the latest user-data subscription request
 	udsTS     int64  // its timestamp, Unix ms
 	udsConn   uint64 // the connection it went out on
+	udsTries  int    // refusals in a row, for the retry's backoff
 	readyConn uint64 // the connection whose subscription the venue accepted: orders go out on it only
 	udsSent   uint64
 	sent      uint64
@@ -154,14 +155,21 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 func (o *orders) deliver(id uint64, a answer) {
 	o.mu.Lock()
 	if id == o.udsID {
+		conn, tries := o.udsConn, 0
 		if a.err == nil {
-			o.readyConn = o.udsConn
+			o.readyConn, o.udsTries = conn, 0
+		} else if passing(a.err) {
+			o.udsTries++
+			tries = o.udsTries
 		}
 		o.mu.Unlock()
 		o.s.state.update(func(b *stateBoard) {
 			b.ordersReady = a.err == nil && b.ordersState == schema.ConnConnected
 			b.userDataErr = a.err
 		})
+		if tries > 0 {
+			o.resubscribeLater(conn, tries)
+		}
 		return
 	}
 	if a.noOrder {
@@ -231,6 +239,10 @@ func (o *orders) subscribeUserData(conn uint64) {
 	}
 	ts := s.clock.venueNow()
 	o.mu.Lock()
+	if conn < o.udsConn { // a newer connection has subscribed already
+		o.mu.Unlock()
+		return
+	}
 	o.nextID++
 	id := o.nextID
 	o.udsID, o.udsTS, o.udsConn = id, ts.UnixMilli(), conn
@@ -242,6 +254,40 @@ func (o *orders) subscribeUserData(conn uint64) {
 		return
 	}
 	_ = o.client.WriteConn(ctx, conn, msg)
+}
+
+// passing reports whether a refused user-data subscription may be
+// accepted when signed again: a timestamp outside recvWindow (-1021, the
+// clock offset is measured again first), the venue busy or overloaded
+// (-1000, -1001, -1003, -1007, -1008), an answer that could not be read.
+// A bad key or signature is not.
+func passing(err error) bool {
+	var verr *VenueError
+	if errors.As(err, &verr) {
+		switch verr.Code {
+		case -1021, -1000, -1001, -1003, -1007, -1008:
+			return true
+		}
+		return false
+	}
+	return errors.Is(err, ErrBadAnswer)
+}
+
+// resubscribeLater signs the user-data subscription again on conn after
+// a backoff (1 s, doubling, at most 30 s), unless the session closes or
+// conn is replaced first (the new connection subscribes by itself). The
+// goroutine is the session's: Close waits for it.
+func (o *orders) resubscribeLater(conn uint64, tries int) {
+	s := o.s
+	d := min(time.Second<<min(tries-1, 5), 30*time.Second)
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		if s.sleep(d) != nil || o.client.Stats().ConnID != conn {
+			return
+		}
+		o.subscribeUserData(conn)
+	}()
 }
 
 // staleReady is called when the connection orders were ready on is no

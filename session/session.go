@@ -196,6 +196,7 @@ type Session struct {
 	stop      context.CancelFunc
 	dying     context.Context // ends as Close starts: what Close would wait for gives up
 	die       context.CancelFunc
+	bg        sync.WaitGroup // the session's own timers (user-data retries)
 	runWG     sync.WaitGroup
 	closeOnce sync.Once
 	closing   atomic.Bool // set as Close starts: a write that fails then is ErrClosed
@@ -484,7 +485,10 @@ func (s *Session) Book(symbol string) *book.Book {
 // connection connected and its user-data subscription accepted. It
 // returns early when ctx ends (its error), the session is closed
 // ([ErrClosed]) or the venue refused the user-data subscription (a
-// [*VenueError]). It waits on the state changes, without polling.
+// [*VenueError]; a refusal that may pass, such as -1021 for a timestamp
+// outside recvWindow, is retried on the same connection with the offset
+// measured again, after 1 s, then doubling up to 30 s). It waits on the
+// state changes, without polling.
 func (s *Session) WaitConnected(ctx context.Context) error {
 	return s.state.wait(ctx, func(b *stateBoard) (bool, error) {
 		if b.closed {
@@ -542,6 +546,7 @@ func (s *Session) Close(ctx context.Context) error {
 			errs = append(errs, s.orders.client.Close(ctx))
 		}
 		s.runWG.Wait()
+		s.bg.Wait()
 		for _, sh := range s.shards {
 			errs = append(errs, runError(sh.runErr))
 		}
