@@ -161,7 +161,9 @@ func placeAsync(ctx context.Context, s *session.Session, req *schema.OrderReques
 func dropAPI(t *testing.T, v *venuesim.Venue) int {
 	t.Helper()
 	before := len(v.UserDataSubscriptions())
-	require.Equal(t, 1, v.CloseAPI())
+	// The venue may still hold the previous connection it closed, until
+	// its goroutine ends: at least one.
+	require.GreaterOrEqual(t, v.CloseAPI(), 1)
 	require.Eventually(t, func() bool { return len(v.UserDataSubscriptions()) > before }, generous, pollEvery)
 	return before
 }

@@ -27,7 +27,6 @@ func TestAdvNoOrderBeforeUserData(t *testing.T) {
 	gate := make(chan struct{})
 	var gateOnce sync.Once
 	openGate := func() { gateOnce.Do(func() { close(gate) }) }
-	t.Cleanup(openGate)
 	var blocked atomic.Bool
 	var mu sync.Mutex
 	reports := map[string]int{}
@@ -47,6 +46,7 @@ func TestAdvNoOrderBeforeUserData(t *testing.T) {
 			mu.Unlock()
 			s.Pools().Execs.Put(r)
 		}})
+	t.Cleanup(openGate) // before Close, which waits for OnState
 	waitConnected(t, s)
 	require.True(t, blocked.Load())
 	first := s.Stats().Orders.Client.ConnID

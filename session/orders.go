@@ -48,7 +48,8 @@ type orders struct {
 	runErr error
 
 	mu        sync.Mutex
-	last      schema.ConnState
+	last      schema.ConnState // of the latest event
+	upConn    uint64           // the connection up as the latest event was handled, 0 when none
 	nextID    uint64
 	pending   map[uint64]chan answer
 	udsID     uint64 // the id of the latest user-data subscription request
@@ -188,32 +189,47 @@ func (o *orders) deliver(id uint64, a answer) {
 
 // onEvent follows the connection: on every new connection the user-data
 // subscription is signed anew; a lost connection fails the requests
-// waiting for an answer.
+// waiting for an answer. It acts on the client's state now, not on the
+// event's: events may lag behind the connection, and a full event queue
+// drops some (wsclient Options.OnEvent) — whatever is delivered after a
+// drop finds the connection the dropped event told of, so a session whose
+// host was slow still subscribes on the connection that is up.
 func (o *orders) onEvent(e wsclient.Event) {
 	s := o.s
+	st := o.client.State()
+	conn := o.client.Stats().ConnID
+	up := st == schema.ConnConnected && conn != 0
+	if !up {
+		conn = 0
+	}
 	o.mu.Lock()
 	changed := e.State != o.last
 	o.last = e.State
+	wasConn := o.upConn // 0 when not up
+	o.upConn = conn
 	o.mu.Unlock()
 	if changed {
 		s.publishState(e)
+	}
+	lost := wasConn != 0 && conn != wasConn
+	fresh := conn != 0 && conn != wasConn
+	if lost || fresh {
 		s.state.update(func(b *stateBoard) {
-			b.ordersState = e.State
+			b.ordersState = st
 			b.ordersReady = false
 			b.userDataErr = nil
 		})
-		switch e.State {
-		case schema.ConnConnected:
-			o.subscribeUserData(e.ConnID)
-		case schema.ConnClosed:
+	}
+	if lost {
+		switch {
+		case st == schema.ConnClosed, s.closing.Load(): // Close took the connection down
 			o.failPending(ErrClosed)
 		default:
-			if s.closing.Load() { // Close took the connection down
-				o.failPending(ErrClosed)
-				break
-			}
 			o.failPending(ErrDisconnected)
 		}
+	}
+	if fresh {
+		o.subscribeUserData(conn)
 	}
 	s.onEvent(Conn{Role: RoleOrders}, e)
 }
