@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/coder/websocket"
@@ -18,6 +19,7 @@ import (
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 	"github.com/meltica/meltica/venuesim"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // apiRequest is one order request a scripted WS-API received, with the
@@ -186,4 +188,33 @@ func mustPlace(t *testing.T, s *session.Session, client string) session.Ack {
 	ack, err := s.Place(ctx, req)
 	require.NoError(t, err)
 	return ack
+}
+
+// slowHost is an OnState that gets stuck on the order connection's first
+// Connected event until released: every later event of that connection
+// waits behind it. Register release with t.Cleanup after start: Close
+// waits for OnState.
+type slowHost struct {
+	gate    chan struct{}
+	once    sync.Once
+	blocked atomic.Bool
+}
+
+func newSlowHost() *slowHost { return &slowHost{gate: make(chan struct{})} }
+
+func (h *slowHost) onState(c session.Conn, e wsclient.Event) {
+	if c.Role == session.RoleOrders && e.State == schema.ConnConnected && h.blocked.CompareAndSwap(false, true) {
+		<-h.gate
+	}
+}
+
+func (h *slowHost) release() { h.once.Do(func() { close(h.gate) }) }
+
+// nextConn waits until the order client is on a connection other than id.
+func nextConn(t *testing.T, s *session.Session, id uint64) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		n := s.Stats().Orders.Client.ConnID
+		return n != 0 && n != id
+	}, generous, pollEvery, "the client is on a new connection")
 }

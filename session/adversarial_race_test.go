@@ -3,7 +3,6 @@ package session_test
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
-	"github.com/meltica/meltica/wsclient"
 )
 
 // TestAdvNoOrderBeforeUserData: the order connection is lost and
@@ -24,39 +22,27 @@ import (
 // subscribed, and every one of its execution reports arrives.
 func TestAdvNoOrderBeforeUserData(t *testing.T) {
 	v := startVenue(t)
-	gate := make(chan struct{})
-	var gateOnce sync.Once
-	openGate := func() { gateOnce.Do(func() { close(gate) }) }
-	var blocked atomic.Bool
+	host := newSlowHost()
 	var mu sync.Mutex
 	reports := map[string]int{}
 	var s *session.Session
 	s = start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
 		Credentials: credentials(), Client: fastRedial, Pools: strictPools(),
-		OnState: func(c session.Conn, e wsclient.Event) {
-			// The host is slow with the first order-connection event after
-			// the first connection is up: every later event waits.
-			if c.Role == session.RoleOrders && e.State == schema.ConnConnected && blocked.CompareAndSwap(false, true) {
-				<-gate
-			}
-		},
+		OnState: host.onState,
 		OnExecReport: func(r *schema.ExecReport) {
 			mu.Lock()
 			reports[r.ClientOrderID.String()]++
 			mu.Unlock()
 			s.Pools().Execs.Put(r)
 		}})
-	t.Cleanup(openGate) // before Close, which waits for OnState
+	t.Cleanup(host.release) // before Close, which waits for OnState
 	waitConnected(t, s)
-	require.True(t, blocked.Load())
+	require.True(t, host.blocked.Load())
 	first := s.Stats().Orders.Client.ConnID
 	require.NotZero(t, first)
 
 	require.Equal(t, 1, v.CloseAPI())
-	require.Eventually(t, func() bool {
-		id := s.Stats().Orders.Client.ConnID
-		return id != 0 && id != first
-	}, generous, pollEvery, "the client is on its new connection")
+	nextConn(t, s, first)
 	require.Len(t, v.UserDataSubscriptions(), 1, "which the session has not subscribed yet")
 
 	ctx, cancel := context.WithTimeout(context.Background(), generous)
@@ -77,7 +63,7 @@ func TestAdvNoOrderBeforeUserData(t *testing.T) {
 	// order back).
 	require.Eventually(t, func() bool { return v.Stats().Orders > 0 || !readyNow(s) }, generous, pollEvery)
 	assert.Zero(t, v.Stats().Orders, "no order reached the venue on a connection without user data")
-	openGate()
+	host.release()
 	require.NoError(t, <-placed)
 	require.Eventually(t, func() bool {
 		mu.Lock()
