@@ -37,7 +37,7 @@ func TestAdvNoOrderBeforeUserData(t *testing.T) {
 		}})
 	t.Cleanup(host.release) // before Close, which waits for OnState
 	waitConnected(t, s)
-	require.True(t, host.blocked.Load())
+	require.Eventually(t, host.blocked.Load, generous, pollEvery, "the host is stuck")
 	first := s.Stats().Orders.Client.ConnID
 	require.NotZero(t, first)
 
