@@ -118,7 +118,9 @@ func checkStepped(sym, field string, v, lo, hi, step schema.Decimal, rule string
 // Round puts o's price and stop price on the tick size — a buy's down
 // (floor), a sell's up (ceiling), so that rounding never makes an order
 // more aggressive — and its quantity on the step size, down, so that it
-// never grows. It changes o; bounds are left to [InstrumentRules.Check].
+// never grows (floor from MinQty: a quantity under MinQty goes further
+// down, never up to it; Check then refuses it). It changes o; bounds are
+// left to [InstrumentRules.Check].
 func (r *InstrumentRules) Round(o *schema.OrderRequest) error {
 	mode := schema.RoundFloor
 	if o.Side == schema.SideSell {
@@ -128,7 +130,7 @@ func (r *InstrumentRules) Round(o *schema.OrderRequest) error {
 		v         *schema.Decimal
 		base, sz  schema.Decimal
 		roundMode schema.RoundingMode
-	}{{&o.Price, r.MinPrice, r.TickSize, mode}, {&o.StopPrice, r.MinPrice, r.TickSize, mode}, {&o.Qty, r.MinQty, r.StepSize, schema.RoundDown}} {
+	}{{&o.Price, r.MinPrice, r.TickSize, mode}, {&o.StopPrice, r.MinPrice, r.TickSize, mode}, {&o.Qty, r.MinQty, r.StepSize, schema.RoundFloor}} {
 		if f.v.Sign() <= 0 || f.sz.Sign() <= 0 {
 			continue
 		}

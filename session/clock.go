@@ -61,3 +61,19 @@ func (c *clock) sync(ctx context.Context, client *http.Client, venue schema.Venu
 // (0 with Config.NoClockSync). Signed requests are stamped with the local
 // clock plus it.
 func (s *Session) ClockOffset() time.Duration { return time.Duration(s.clock.offset.Load()) }
+
+// sleep waits d on Config.Client's clock (the real one by default), or
+// until Close begins.
+func (s *Session) sleep(d time.Duration) error {
+	if c := s.cfg.Client.Clock; c != nil {
+		return c.Sleep(s.dying, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-s.dying.Done():
+		return s.dying.Err()
+	}
+}

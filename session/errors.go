@@ -18,6 +18,10 @@ var (
 	// answered. The venue may or may not have acted on the request: its
 	// execution reports tell.
 	ErrDisconnected = errors.New("session: order connection lost before the venue answered (outcome unknown; watch the execution reports)")
+	// ErrBadAnswer: the venue answered the request, but its answer could
+	// not be read (the parser's error is wrapped). The venue may or may not
+	// have acted on the request: its execution reports tell.
+	ErrBadAnswer = errors.New("session: the venue's answer could not be read (outcome unknown; watch the execution reports)")
 	// ErrNotSent: the request could not be written; the venue never saw it.
 	ErrNotSent = errors.New("session: request not sent")
 	// ErrClosed: the session is closed.

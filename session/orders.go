@@ -2,9 +2,14 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
 
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
@@ -28,8 +33,9 @@ type Ack struct {
 
 // answer is what a waiting request receives.
 type answer struct {
-	ack Ack
-	err error
+	ack     Ack
+	err     error
+	noOrder bool // a success without the order (to an order request, ErrBadAnswer)
 }
 
 // orders is the WS-API connection: requests out, answers and the
@@ -42,11 +48,15 @@ type orders struct {
 	runErr error
 
 	mu        sync.Mutex
-	last      schema.ConnState
+	last      schema.ConnState // of the latest event
+	upConn    uint64           // the connection up as the latest event was handled, 0 when none
 	nextID    uint64
 	pending   map[uint64]chan answer
 	udsID     uint64 // the id of the latest user-data subscription request
 	udsTS     int64  // its timestamp, Unix ms
+	udsConn   uint64 // the connection it went out on
+	udsTries  int    // refusals in a row, for the retry's backoff
+	readyConn uint64 // the connection whose subscription the venue accepted: orders go out on it only
 	udsSent   uint64
 	sent      uint64
 	answered  uint64
@@ -77,12 +87,48 @@ func newOrders(s *Session) (*orders, error) {
 		opts.IdleTimeout = -1
 	}
 	opts.OnEvent = o.onEvent
-	c, err := wsclient.New(cfg.Endpoints.API, o.parser.HandleFrame, &opts)
+	c, err := wsclient.New(cfg.Endpoints.API, o.handleFrame, &opts)
 	if err != nil {
 		return nil, err
 	}
 	o.client = c
 	return o, nil
+}
+
+// handleFrame parses a WS-API message. When the parser cannot read an
+// answer to a request (an error, or a message it does not know), the
+// request's caller is told so at once, rather than waiting out its
+// deadline for an answer that has come: the venue answered, but what it
+// said is unknown.
+func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
+	unknown := o.parser.Stats().Unknown
+	err := o.parser.HandleFrame(ctx, f)
+	if err != nil || o.parser.Stats().Unknown != unknown {
+		if id := answerID(f.Data); id != 0 {
+			why := err
+			if why == nil {
+				why = errors.New("a message the parser does not know")
+			}
+			o.deliver(id, answer{ack: Ack{RequestID: id}, err: fmt.Errorf("%w: %w", ErrBadAnswer, why)})
+		}
+	}
+	return err
+}
+
+// answerID is the numeric top-level "id" of a WS-API answer, 0 when it
+// has none. It runs only for messages the parser refused.
+func answerID(data []byte) uint64 {
+	var m struct {
+		ID jsontext.Value `json:"id"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return 0
+	}
+	id, err := strconv.ParseUint(string(m.ID), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return id
 }
 
 // Publish is the order parser's sink: a venue's answer goes to the request
@@ -97,19 +143,45 @@ func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 
 func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 	var a answer
-	if ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError {
+	switch {
+	case ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError:
 		a.err = &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason}
-	} else {
+	case ev.Type == schema.EventControl:
+		// A success without an order ({"status":200,"result":null}): the
+		// user-data subscription's answer, or, to an order request, an
+		// answer that does not say what became of the order.
+		a.noOrder = true
+	default:
 		a.ack = Ack{RequestID: id, Symbol: ev.Symbol, Execution: ev.Exec}
 	}
+	o.deliver(id, a)
+}
+
+// deliver hands the answer to request id to its caller, or, for the
+// user-data subscription, to the state board; ids nobody waits for
+// (answered already, given up, unknown) are ignored.
+func (o *orders) deliver(id uint64, a answer) {
 	o.mu.Lock()
 	if id == o.udsID {
+		conn, tries := o.udsConn, 0
+		if a.err == nil {
+			o.readyConn, o.udsTries = conn, 0
+		} else if passing(a.err) {
+			o.udsTries++
+			tries = o.udsTries
+		}
 		o.mu.Unlock()
 		o.s.state.update(func(b *stateBoard) {
 			b.ordersReady = a.err == nil && b.ordersState == schema.ConnConnected
 			b.userDataErr = a.err
 		})
+		if tries > 0 {
+			o.resubscribeLater(conn, tries)
+		}
 		return
+	}
+	if a.noOrder {
+		a.err = fmt.Errorf("%w: a success that carries no order", ErrBadAnswer)
 	}
 	ch, ok := o.pending[id]
 	delete(o.pending, id)
@@ -124,49 +196,79 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 
 // onEvent follows the connection: on every new connection the user-data
 // subscription is signed anew; a lost connection fails the requests
-// waiting for an answer.
+// waiting for an answer. It acts on the client's state now, not on the
+// event's: events may lag behind the connection, and a full event queue
+// drops some (wsclient Options.OnEvent) — whatever is delivered after a
+// drop finds the connection the dropped event told of, so a session whose
+// host was slow still subscribes on the connection that is up.
 func (o *orders) onEvent(e wsclient.Event) {
 	s := o.s
+	st := o.client.State()
+	conn := o.client.Stats().ConnID
+	up := st == schema.ConnConnected && conn != 0
+	if !up {
+		conn = 0
+	}
 	o.mu.Lock()
 	changed := e.State != o.last
 	o.last = e.State
+	wasConn := o.upConn // 0 when not up
+	o.upConn = conn
 	o.mu.Unlock()
 	if changed {
-		s.ordersStateChanged(e)
-		switch e.State {
-		case schema.ConnConnected:
-			o.subscribeUserData()
-		case schema.ConnClosed:
+		s.publishState(e)
+	}
+	lost := wasConn != 0 && conn != wasConn
+	fresh := conn != 0 && conn != wasConn
+	if lost || fresh {
+		s.state.update(func(b *stateBoard) {
+			b.ordersState = st
+			b.ordersReady = false
+			b.userDataErr = nil
+		})
+	}
+	if lost {
+		switch {
+		case st == schema.ConnClosed, s.closing.Load(): // Close took the connection down
 			o.failPending(ErrClosed)
 		default:
-			if s.closing.Load() { // Close took the connection down
-				o.failPending(ErrClosed)
-				break
-			}
 			o.failPending(ErrDisconnected)
 		}
+	}
+	if fresh {
+		o.subscribeUserData(conn)
 	}
 	s.onEvent(Conn{Role: RoleOrders}, e)
 }
 
 // subscribeUserData signs userDataStream.subscribe.signature with the
 // venue's time now (the clock offset measured again first) and sends it on
-// the new connection. When the write fails the connection is gone, and
-// the next one subscribes again.
-func (o *orders) subscribeUserData() {
+// the new connection, conn. When the write fails the connection is gone
+// (or already replaced: these events may lag), and the next one subscribes
+// again.
+func (o *orders) subscribeUserData(conn uint64) {
 	s := o.s
-	ctx, cancel := context.WithTimeout(context.Background(), DefaultRESTTimeout)
+	// Bounded, and given up at once by Close, which waits for this
+	// connection's events.
+	ctx, cancel := context.WithTimeout(s.dying, DefaultRESTTimeout)
 	defer cancel()
 	if !s.cfg.NoClockSync {
 		if err := s.clock.sync(ctx, s.cfg.HTTPClient, schema.VenueBinance, s.cfg.Endpoints.REST); err != nil && s.cfg.Logger != nil {
 			s.cfg.Logger.Warn("session: clock offset not measured; keeping the last one", "venue", string(schema.VenueBinance), "err", err)
 		}
 	}
+	if s.dying.Err() != nil {
+		return // Close has begun
+	}
 	ts := s.clock.venueNow()
 	o.mu.Lock()
+	if conn < o.udsConn { // a newer connection has subscribed already
+		o.mu.Unlock()
+		return
+	}
 	o.nextID++
 	id := o.nextID
-	o.udsID, o.udsTS = id, ts.UnixMilli()
+	o.udsID, o.udsTS, o.udsConn = id, ts.UnixMilli(), conn
 	o.udsSent++
 	o.mu.Unlock()
 	msg, err := o.enc.AppendUserDataSubscribe(nil, id, ts)
@@ -174,7 +276,56 @@ func (o *orders) subscribeUserData() {
 		s.state.update(func(b *stateBoard) { b.userDataErr = err })
 		return
 	}
-	_ = o.client.Write(ctx, msg)
+	_ = o.client.WriteConn(ctx, conn, msg)
+}
+
+// passing reports whether a refused user-data subscription may be
+// accepted when signed again: a timestamp outside recvWindow (-1021, the
+// clock offset is measured again first), the venue busy or overloaded
+// (-1000, -1001, -1003, -1007, -1008), an answer that could not be read.
+// A bad key or signature is not.
+func passing(err error) bool {
+	var verr *VenueError
+	if errors.As(err, &verr) {
+		switch verr.Code {
+		case -1021, -1000, -1001, -1003, -1007, -1008:
+			return true
+		}
+		return false
+	}
+	return errors.Is(err, ErrBadAnswer)
+}
+
+// resubscribeLater signs the user-data subscription again on conn after
+// a backoff (1 s, doubling, at most 30 s), unless the session closes or
+// conn is replaced first (the new connection subscribes by itself). The
+// goroutine is the session's: Close waits for it.
+func (o *orders) resubscribeLater(conn uint64, tries int) {
+	s := o.s
+	d := min(time.Second<<min(tries-1, 5), 30*time.Second)
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		if s.sleep(d) != nil || o.client.Stats().ConnID != conn {
+			return
+		}
+		o.subscribeUserData(conn)
+	}()
+}
+
+// staleReady is called when the connection orders were ready on is no
+// longer the client's current one, before the session has heard of the
+// change: orders wait again, unless a newer connection is ready already.
+func (o *orders) staleReady(conn uint64) {
+	o.mu.Lock()
+	stale := o.readyConn == conn
+	if stale {
+		o.readyConn = 0
+	}
+	o.mu.Unlock()
+	if stale {
+		o.s.state.update(func(b *stateBoard) { b.ordersReady = false })
+	}
 }
 
 // ordersStateChanged tells the subscribers and the waiters that the order
@@ -239,9 +390,12 @@ func (s *Session) publishState(e wsclient.Event) {
 // returns.
 //
 // Errors: [ErrNoCredentials]; a validation error; ctx's error (wrapped)
-// when the connection was not ready or the venue did not answer in time;
+// when the connection was not ready or the venue did not answer in time
+// (with [ErrNotSent] too when ctx had ended before the request was
+// written: a call with an ended ctx never sends);
 // [ErrNotSent] when the write failed (with [ErrClosed] too when Close
-// closed the connection under it); [ErrDisconnected] when the
+// closed the connection under it); [ErrBadAnswer] when the venue
+// answered with something that could not be read; [ErrDisconnected] when the
 // connection was lost while waiting, in which case the venue may or may
 // not have the order: its execution reports tell, after the reconnect.
 // The request id is in the returned Ack whenever one was assigned.
@@ -275,46 +429,72 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 	if err := s.checkRules(req); err != nil {
 		return Ack{}, err
 	}
-	if err := s.waitOrdersReady(ctx); err != nil {
-		return Ack{}, fmt.Errorf("session: order connection not ready: %w", err)
+	for {
+		if err := s.waitOrdersReady(ctx); err != nil {
+			return Ack{}, fmt.Errorf("session: order connection not ready: %w", err)
+		}
+		// A caller that has given up must not have an order working at the
+		// venue that it was told failed: an ended ctx sends nothing. (The
+		// wait above returns at once, without looking at ctx, when ready.)
+		if err := ctx.Err(); err != nil {
+			return Ack{}, fmt.Errorf("%w: %w", ErrNotSent, err)
+		}
+		if ack, sent, err := s.sendOnce(ctx, req); sent {
+			return ack, err
+		}
 	}
+}
+
+// sendOnce signs req (the last read of it) and writes it on the connection
+// whose user-data subscription the venue accepted — never on a newer one
+// the session has not subscribed yet, where the venue would send the
+// order's execution reports to no one. sent is false when that connection
+// is gone: nothing was written, and the caller waits for the next.
+func (s *Session) sendOnce(ctx context.Context, req *schema.OrderRequest) (ack Ack, sent bool, err error) {
+	o := s.orders
 	o.mu.Lock()
 	o.nextID++
-	id := o.nextID
+	id, conn := o.nextID, o.readyConn
 	o.mu.Unlock()
-	msg, err := o.enc.AppendRequest(nil, id, req) // the last read of req
+	msg, err := o.enc.AppendRequest(nil, id, req)
 	if err != nil {
-		return Ack{}, err
+		return Ack{}, true, err
 	}
 	ch := make(chan answer, 1)
 	o.mu.Lock()
 	o.pending[id] = ch
-	o.sent++
 	o.mu.Unlock()
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	err = o.client.Write(wctx, msg)
+	err = o.client.WriteConn(wctx, conn, msg)
 	cancel()
 	if err != nil {
 		o.forget(id)
-		if s.closing.Load() { // the write failed because Close closed the connection
-			return Ack{RequestID: id}, fmt.Errorf("%w (%w: %w)", ErrClosed, ErrNotSent, err)
+		switch {
+		case s.closing.Load(): // the write failed because Close closed the connection
+			return Ack{RequestID: id}, true, fmt.Errorf("%w (%w: %w)", ErrClosed, ErrNotSent, err)
+		case errors.Is(err, wsclient.ErrConnChanged), errors.Is(err, wsclient.ErrNotConnected):
+			o.staleReady(conn)
+			return Ack{}, false, nil
 		}
-		return Ack{RequestID: id}, fmt.Errorf("%w: %w", ErrNotSent, err)
+		return Ack{RequestID: id}, true, fmt.Errorf("%w: %w", ErrNotSent, err)
 	}
+	o.mu.Lock()
+	o.sent++
+	o.mu.Unlock()
 	select {
 	case a := <-ch:
-		return a.ack, a.err
+		return a.ack, true, a.err
 	case <-ctx.Done():
 		o.forget(id)
 		select {
 		case a := <-ch: // answered meanwhile
-			return a.ack, a.err
+			return a.ack, true, a.err
 		default:
 		}
 		o.mu.Lock()
 		o.timedOut++
 		o.mu.Unlock()
-		return Ack{RequestID: id}, fmt.Errorf("session: no answer to request %d: %w", id, ctx.Err())
+		return Ack{RequestID: id}, true, fmt.Errorf("session: no answer to request %d: %w", id, ctx.Err())
 	}
 }
 

@@ -47,7 +47,10 @@ const BinanceMaxStreamsPerConn = 1024
 
 // Defaults of [Config].
 const (
-	DefaultRecvWindow  = 5 * time.Second
+	DefaultRecvWindow = 5 * time.Second
+	// MaxRecvWindow is the longest recvWindow Binance takes (WS-API
+	// "Timing security": 60000 ms).
+	MaxRecvWindow      = 60 * time.Second
 	DefaultRESTTimeout = 10 * time.Second
 )
 
@@ -95,9 +98,11 @@ type Config struct {
 	// Binance's do (see [Key]). Orders are not placed on these venues:
 	// Place and Cancel return ErrNoCredentials. Defaults to nil.
 	Key Key
-	// RecvWindow is sent with every signed request (Binance refuses a
-	// request older than it, by the venue's clock). Defaults to
-	// DefaultRecvWindow (5 s, Binance's own default).
+	// RecvWindow is sent with every signed request, in whole
+	// milliseconds (Binance refuses a request older than it, by the
+	// venue's clock). From 1 ms to MaxRecvWindow; Start refuses others
+	// with ErrConfig. Defaults to DefaultRecvWindow (5 s, Binance's own
+	// default).
 	RecvWindow time.Duration
 	// Now is the local clock that signed timestamps are read from, before
 	// the venue's offset is added. Defaults to time.Now.
@@ -135,8 +140,10 @@ type Config struct {
 	// on a goroutine of its own (a dispatcher subscription's critical
 	// lane: none is dropped). The report is the handler's: it must Put it
 	// to Pools().Execs when done with it, and must not keep a reference
-	// after; Close's leak check names the ones never returned. The reports
-	// also reach every subscriber as schema.EventExecReport events.
+	// after; Close's leak check names the ones never returned. It may hold
+	// at most schema.CapExecReport (20) at once: past that, the next report
+	// waits (none is dropped; Logger says so) until one is Put back. The
+	// reports also reach every subscriber as schema.EventExecReport events.
 	// Defaults to nil.
 	OnExecReport func(*schema.ExecReport)
 	// OnAccount, when set, receives every account update: the
@@ -207,6 +214,9 @@ type Session struct {
 
 	life      context.Context // ends at Close
 	stop      context.CancelFunc
+	dying     context.Context // ends as Close starts: what Close would wait for gives up
+	die       context.CancelFunc
+	bg        sync.WaitGroup // the session's own timers (user-data retries)
 	runWG     sync.WaitGroup
 	resubStop context.CancelFunc // ends the shards' resubscribers
 	resubWG   sync.WaitGroup
@@ -287,6 +297,10 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("%w: Config.Credentials are Binance's; the other venues' private channels take Config.Key", ErrConfig)
 	case cfg.Credentials != nil && cfg.Endpoints.API == "":
 		return nil, ErrNoEndpoints
+	case cfg.RecvWindow > MaxRecvWindow || (cfg.RecvWindow > 0 && cfg.RecvWindow < time.Millisecond):
+		// Refused here rather than by the venue on every signed request
+		// (-1131), or sent as 0 ms and silently replaced by the venue's 5 s.
+		return nil, fmt.Errorf("%w: RecvWindow %v is outside 1 ms..%v", ErrConfig, cfg.RecvWindow, MaxRecvWindow)
 	}
 	if err := checkKey(&cfg); err != nil {
 		return nil, err
@@ -326,6 +340,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	s.disp = dispatch.New(s.pools.Events, &dopts)
 	s.life, s.stop = context.WithCancel(context.Background())
+	s.dying, s.die = context.WithCancel(context.Background())
 	if cfg.OnExecReport != nil {
 		if err := s.subscribeExecs(s.life); err != nil {
 			return nil, s.abort(err)
@@ -387,6 +402,7 @@ func (s *Session) run(c *wsclient.Client, errp *error) {
 func (s *Session) abort(err error) error {
 	if s.stop != nil {
 		s.stop()
+		s.die()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -514,7 +530,10 @@ func (s *Session) Book(symbol string) *book.Book {
 // connection connected and its user-data subscription accepted. It
 // returns early when ctx ends (its error), the session is closed
 // ([ErrClosed]) or the venue refused the user-data subscription (a
-// [*VenueError]). It waits on the state changes, without polling.
+// [*VenueError]; a refusal that may pass, such as -1021 for a timestamp
+// outside recvWindow, is retried on the same connection with the offset
+// measured again, after 1 s, then doubling up to 30 s). It waits on the
+// state changes, without polling.
 func (s *Session) WaitConnected(ctx context.Context) error {
 	return s.state.wait(ctx, func(b *stateBoard) (bool, error) {
 		if b.closed {
@@ -563,6 +582,7 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 func (s *Session) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
+		s.die() // a server-time request of a reconnect gives up now
 		if s.resubStop != nil {
 			s.resubStop()
 			s.resubWG.Wait()
@@ -579,6 +599,7 @@ func (s *Session) Close(ctx context.Context) error {
 			errs = append(errs, s.private.client.Close(ctx))
 		}
 		s.runWG.Wait()
+		s.bg.Wait()
 		if s.private != nil {
 			s.private.stop()
 			errs = append(errs, runError(s.private.runErr))
