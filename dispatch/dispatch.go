@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -22,8 +23,13 @@ type Options struct {
 	// over its CriticalBound: once on the way over, again only after the
 	// lane has come back under it. Nothing is dropped; the lane grows. A
 	// host typically logs it and, if the subscriber is stuck, Unsubscribes
-	// it. It runs on the publisher's goroutine and must not block or call
-	// Publish. Defaults to nil.
+	// it (which it may do from the callback). It runs on the publisher's
+	// goroutine — the socket reader's, typically — inside Publish, before
+	// the event has reached the subscriptions after s, so it must not
+	// block and must not call Publish or Close. A panic in it is recovered
+	// and logged at Error, as a handler's is: Publish goes on, the event
+	// reaches every other subscriber and returns to its pool. Defaults to
+	// nil.
 	OnCriticalOverflow func(s *Subscription, st Stats)
 	// Merged is the pool PublishMerged returns merged events to. Defaults
 	// to nil: PublishMerged refuses every event.
@@ -180,6 +186,12 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 	}
 	var err error
 	subs := ix.route(keyOf(ev))
+	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && t != schema.EventGap {
+		// A gap marker reaches the subscribers of the stream it reports on
+		// as well as those of gap markers: a subscriber of book diffs hears
+		// that its book broke.
+		subs = union(subs, ix.route(routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: t}))
+	}
 	cl := newClones(ev, len(subs))
 	for _, s := range subs {
 		ok, report := s.enqueue(&cl)
@@ -210,9 +222,22 @@ func (d *Dispatcher) report(s *Subscription, r news) {
 				slog.Int("critical_bound", s.critBound), slog.Int("critical", st.Critical))
 		}
 		if d.overflow != nil {
-			d.overflow(s, st)
+			d.alarm(s, st)
 		}
 	}
+}
+
+// alarm calls the host's OnCriticalOverflow, recovering a panic in it as a
+// handler's is: the host's bug must not cost the event the other
+// subscribers are still to get, nor the pooled original its way back.
+func (d *Dispatcher) alarm(s *Subscription, st Stats) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.logPanic(r, debug.Stack(), slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
+				slog.String("in", "OnCriticalOverflow"))
+		}
+	}()
+	d.overflow(s, st)
 }
 
 // logPanic records a panic recovered from a subscriber's handler, at Error

@@ -71,7 +71,9 @@
 // # Routing
 //
 // A subscription's [Filter] names venues, symbols and event types (an empty
-// list is "all"). The dispatcher learns which subscriptions want a stream —
+// list is "all"). A gap marker about a stream (Control.GapType) reaches the
+// subscribers of that stream as well as those of gap markers: a
+// subscription to book diffs hears that its book broke. The dispatcher learns which subscriptions want a stream —
 // one (venue, symbol, type) — the first time the stream is published and
 // keeps the answer in a map read without a lock, rebuilt copy-on-write when
 // a subscription comes or goes. Publishing never scans the subscribers.
@@ -83,14 +85,17 @@
 // (see [SubscribeOptions]). Publish never waits for that goroutine, so a
 // slow subscriber never slows the publisher or the other subscribers.
 //
-//   - Critical: execution reports, order acks, connection states, control
-//     and the gap markers a venue parser publishes. FIFO, always delivered
+//   - Critical: execution reports, order acks, account updates (balances
+//     and positions), connection states, control and the gap markers
+//     published about a venue as a whole or about a coalescable or
+//     critical stream. FIFO, always delivered
 //     before any waiting market data and before the dispatcher's own gap
 //     markers, never dropped: an execution report waits at most for the
 //     handler call in progress plus the critical events queued ahead of
 //     it. Its bound is soft: beyond it the lane grows, the excess is
 //     counted in [Stats.Overflowed] and [Options.OnCriticalOverflow]
-//     raises the alarm once. Waiting instead would let a stuck subscriber
+//     raises the alarm once, on the publisher's goroutine inside Publish
+//     (so it must not block; a panic in it is recovered and logged). Waiting instead would let a stuck subscriber
 //     block the socket reader, and a wait that times out would lose the
 //     report; critical events are rare enough that growing is the safe
 //     choice.
@@ -101,12 +106,22 @@
 //     sees fewer, fresher updates, and always the latest in the end. The
 //     lane needs no bound: it never holds more than one event per stream.
 //   - Ordered: trades, book snapshots and diffs, closed klines,
-//     liquidations. A bounded FIFO, never reordered. When it is full the
+//     liquidations, and the gap markers a venue parser or a relay
+//     publishes about one such stream (Symbol set, Control.GapType
+//     ordered): in line, after the stream's events published before the
+//     marker and before those published after it — delivered ahead of
+//     older events, a marker would have a strategy resync its book and
+//     then apply diffs from before the resync. A bounded FIFO, never
+//     reordered. When it is full the
 //     oldest event is dropped and counted, and recorded in its stream's gap
 //     marker — an [schema.EventGap] with Control.Kind [schema.ControlGap]
 //     and Control.GapSource [schema.GapSubscriberQueue], naming the venue,
 //     symbol, type, count and sequence range (when known) of what was
-//     lost.
+//     lost. A published marker is never dropped: one at the front of a
+//     full lane becomes its stream's waiting marker (below), which keeps
+//     its place, as everything of its stream still queued came after it,
+//     and its source ([schema.GapVenue], [schema.GapRelay]); the count of
+//     drops merged into it adds to its own.
 //
 // # Gap markers of a slow subscriber
 //
@@ -142,9 +157,10 @@
 // event of Options.Merged, queues a heap clone for every
 // [MergedSubscription] whose [MergedFilter] matches and returns the
 // original, with the same ownership rules as Publish. A merged subscription
-// has one bounded FIFO: the coalescable consolidated best bid/offer replaces
-// its symbol's queued one in place, windows are dropped oldest-first past
-// the bound and counted. A separate lane, rather than a field in
+// has one bounded FIFO: a consolidated view (schema.MergedEvent.View: the
+// consolidated best bid/offer) replaces its symbol's queued one in place,
+// windows — of any type, best bid/offers included — are dropped
+// oldest-first past the bound and counted. A separate lane, rather than a field in
 // CanonicalEvent, keeps the canonical clone at one allocation and the
 // canonical lanes unchanged; Close drains and stops both kinds.
 //

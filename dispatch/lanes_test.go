@@ -153,6 +153,44 @@ func TestCriticalNeverDropped(t *testing.T) {
 	}
 }
 
+// TestAccountUpdatesNeverDropped: balances and positions ride the critical
+// lane with execution reports: on a stalled subscriber whose ordered lane
+// overflows, none is dropped, none is coalesced (two balances of the same
+// asset are both kept), and they arrive in the order published, interleaved
+// with the reports as they were.
+func TestAccountUpdatesNeverDropped(t *testing.T) {
+	t.Parallel()
+	p := newEventPool(4)
+	d := New(p, nil)
+	r, s := stalled(t, d, p, SubscribeOptions{CriticalBound: 8, OrderedBound: 2}, schema.EventExecReport)
+	const n = 300
+	for seq := uint64(2); seq <= n; seq++ {
+		typ, sym := schema.EventBalance, "" // balances name an asset, not a symbol
+		switch seq % 3 {
+		case 1:
+			typ, sym = schema.EventPosition, "BTC-USDT"
+		case 2:
+			typ, sym = schema.EventExecReport, "BTC-USDT"
+		}
+		publish(t, d, p, bin, sym, typ, seq)
+		publish(t, d, p, bin, "BTC-USDT", schema.EventTrade, seq) // floods the ordered lane
+	}
+	assert.Positive(t, s.Stats().Overflowed)
+	r.open()
+	closeDispatcher(t, d)
+	var seqs []uint64
+	for _, ev := range r.got() {
+		if ev.Type.Critical() && ev.Type != schema.EventGap {
+			seqs = append(seqs, ev.SeqProvider)
+		}
+	}
+	require.Len(t, seqs, n)
+	for i, seq := range seqs {
+		require.Equal(t, uint64(i+1), seq)
+	}
+	assert.Zero(t, s.Stats().Coalesced)
+}
+
 // TestPublishNeverBlocks publishes to a subscriber whose handler never
 // returns until the end, next to a fast one: Publish must neither wait for
 // the stuck one nor starve the fast one.

@@ -30,11 +30,12 @@ type MergedOptions struct {
 	// recovered, counted in [MergedStats.Panics] and logged, as for
 	// [SubscribeOptions.Handler]. Defaults to nil.
 	Handler func(*schema.MergedEvent)
-	// Bound is how many windows — merged events of a type that is not
-	// coalescable — may wait; past it the oldest window is dropped and
-	// counted (MergedStats.Dropped). The coalescable consolidated best
-	// bid/offer is latest-wins per (symbol, type): a newer one replaces the
-	// queued one in place, keeping its place in line. It never counts
+	// Bound is how many windows — merged events that are not a
+	// [schema.MergedEvent.View], whatever their type — may wait; past it
+	// the oldest window is dropped and counted (MergedStats.Dropped). The
+	// consolidated view (the consolidated best bid/offer) is latest-wins
+	// per (symbol, type): a newer one replaces the queued one in place,
+	// keeping its place in line. It never counts
 	// against Bound and is never dropped, so a subscriber always gets the
 	// latest consolidated view, however far behind it is. Defaults to
 	// DefaultOrderedBound.
@@ -44,8 +45,8 @@ type MergedOptions struct {
 // MergedStats is a snapshot of one merged subscription's counters.
 type MergedStats struct {
 	Delivered uint64 // merged events handed to the handler or received from C
-	Coalesced uint64 // queued coalescable events replaced by a newer one
-	Dropped   uint64 // windows dropped oldest-first past Bound (never a coalescable view)
+	Coalesced uint64 // queued views replaced by a newer one
+	Dropped   uint64 // windows dropped oldest-first past Bound (never a view)
 	Discarded uint64 // queued events released at Unsubscribe or at a Close that timed out
 	Depth     int    // events queued now
 	Panics    uint64 // handler calls that panicked (recovered; the event counts as delivered)
@@ -54,7 +55,7 @@ type MergedStats struct {
 // MergedSubscription is one subscriber's queue of merged events and its
 // delivery goroutine: the MergedEvent lane. It follows the rules of the
 // market-data lanes of a [Subscription] — a clone per subscriber, latest
-// wins per (symbol, type) for coalescable types, windows dropped
+// wins per (symbol, type) for views (schema.MergedEvent.View), windows dropped
 // oldest-first among windows past the bound — in one FIFO, as merged
 // events are few. It is safe for concurrent use.
 type MergedSubscription struct {
@@ -71,7 +72,7 @@ type MergedSubscription struct {
 	mu    sync.Mutex
 	state subState
 	q     ring[*schema.MergedEvent]
-	nwin  int // windows (events not coalescable) in q
+	nwin  int // windows (events not views) in q
 	st    MergedStats
 }
 
@@ -177,10 +178,10 @@ func (s *MergedSubscription) enqueue(m *schema.MergedEvent) {
 		s.mu.Unlock()
 		return
 	}
-	if m.Type.Coalescable() {
+	if m.View() {
 		for i := range s.q.n {
 			j := (s.q.head + i) % len(s.q.buf)
-			if old := s.q.buf[j]; old.Symbol == m.Symbol && old.Type == m.Type {
+			if old := s.q.buf[j]; old.View() && old.Symbol == m.Symbol && old.Type == m.Type {
 				s.q.buf[j] = m.Clone()
 				s.st.Coalesced++
 				s.mu.Unlock()
@@ -244,7 +245,7 @@ func (s *MergedSubscription) next() *schema.MergedEvent {
 		}
 		if s.q.len() > 0 {
 			m := s.q.pop()
-			if !m.Type.Coalescable() {
+			if !m.View() {
 				s.nwin--
 			}
 			s.mu.Unlock()
@@ -284,13 +285,13 @@ func (s *MergedSubscription) stop() uint64 {
 }
 
 // dropOldestWindowLocked removes the oldest window from the queue, however
-// many coalescable views wait ahead of it: the views move up one slot, in
+// many views wait ahead of it: the views move up one slot, in
 // order, and keep their place in line.
 func (s *MergedSubscription) dropOldestWindowLocked() {
 	r := &s.q
 	at := func(i int) int { return (r.head + i) % len(r.buf) }
 	i := 0
-	for ; i < r.n && r.buf[at(i)].Type.Coalescable(); i++ {
+	for ; i < r.n && r.buf[at(i)].View(); i++ {
 	}
 	if i == r.n {
 		return

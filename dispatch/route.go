@@ -9,7 +9,9 @@ import (
 )
 
 // Filter selects the events a subscriber receives. An empty list matches
-// everything on that axis; an event must match all three. Events with an
+// everything on that axis; an event must match all three. A gap marker
+// about a stream (schema.EventGap with Control.GapType set) also reaches the
+// subscribers of that stream, whether or not they name EventGap. Events with an
 // empty Symbol (connection states, venue-wide control) match any symbol
 // list, so a subscriber to some symbols of a venue still hears that its
 // connection dropped.
@@ -140,4 +142,30 @@ func (ix *index) learn(k routeKey) []*Subscription {
 		ix.dirty, ix.misses = nil, 0
 	}
 	return r
+}
+
+// union returns the subscriptions of a and b, each once, in subscription
+// order (both are in it, which is the order of their ids). It is for gap
+// markers, which are rare: it allocates when b is not empty.
+func union(a, b []*Subscription) []*Subscription {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]*Subscription, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i].id < b[j].id:
+			out = append(out, a[i])
+			i++
+		case b[j].id < a[i].id:
+			out = append(out, b[j])
+			j++
+		default: // the same subscription
+			out = append(out, a[i])
+			i, j = i+1, j+1
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
 }

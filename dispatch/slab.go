@@ -156,6 +156,8 @@ const (
 	secLiquidation
 	secExec
 	secControl
+	secBalance
+	secPosition
 )
 
 // sectionsOf compares every section of src with zero, once per publish.
@@ -176,6 +178,8 @@ func sectionsOf(src *schema.CanonicalEvent) sections {
 	set(secLiquidation, src.Liquidation != schema.Liquidation{})
 	set(secExec, src.Exec != schema.Execution{})
 	set(secControl, src.Control != schema.Control{})
+	set(secBalance, src.Balance != schema.Balance{})
+	set(secPosition, src.Position != schema.Position{})
 	return s
 }
 
@@ -203,6 +207,8 @@ func copySections(c, src *schema.CanonicalEvent, s sections) {
 	copyIf(s&secLiquidation != 0, &c.Liquidation, &src.Liquidation)
 	copyIf(s&secExec != 0, &c.Exec, &src.Exec)
 	copyIf(s&secControl != 0, &c.Control, &src.Control)
+	copyIf(s&secBalance != 0, &c.Balance, &src.Balance)
+	copyIf(s&secPosition != 0, &c.Position, &src.Position)
 }
 
 func copyIf[T any](on bool, dst, src *T) {

@@ -33,14 +33,16 @@ type SubscribeOptions struct {
 	// returned by [Subscription.C]. Defaults to nil.
 	Handler func(*schema.CanonicalEvent)
 	// CriticalBound is how many critical events (execution reports, order
-	// acks, control and gap markers) may wait before the lane is over its
+	// acks, control and the gap markers not about one ordered stream) may
+	// wait before the lane is over its
 	// bound. Critical events are never dropped: beyond the bound the lane
 	// grows, each such event is counted in [Stats.Overflowed], and
 	// [Options.OnCriticalOverflow] is called once on the way over.
 	// Defaults to DefaultCriticalBound.
 	CriticalBound int
 	// OrderedBound is how many ordered events (trades, book snapshots and
-	// diffs, closed klines, liquidations) may wait. When the lane is full
+	// diffs, closed klines, liquidations, and the gap markers published
+	// about one such stream) may wait. When the lane is full
 	// the oldest is dropped and recorded in its stream's gap marker.
 	// Defaults to DefaultOrderedBound.
 	OrderedBound int
@@ -180,6 +182,16 @@ func (s *Subscription) C() <-chan *schema.CanonicalEvent { return s.ch }
 // exited.
 func (s *Subscription) Done() <-chan struct{} { return s.done }
 
+// Idle reports whether the subscription has nothing queued and its
+// goroutine waits for more: every event published to it before the call
+// has been handed over (with a Handler, the handler has returned). A
+// bridge's Flush uses it as a barrier.
+func (s *Subscription) Idle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.idle && s.depthLocked() == 0
+}
+
 // Stats returns the subscription's counters and queue depths.
 func (s *Subscription) Stats() Stats {
 	s.mu.Lock()
@@ -229,7 +241,7 @@ func (s *Subscription) enqueue(cl *clones) (ok bool, report news) {
 		return false, 0
 	}
 	switch {
-	case t.Critical():
+	case t.Critical() && !inLine(ev):
 		if s.pushCriticalLocked(c) {
 			report |= newsOverflow
 		}
@@ -303,6 +315,10 @@ func (s *Subscription) pushCriticalLocked(c *schema.CanonicalEvent) (alarm bool)
 // that went quiet is reported too.
 func (s *Subscription) dropOldestLocked() news {
 	old := s.ord.pop().ev
+	if inLine(old) {
+		s.displaceMarkerLocked(old)
+		return 0
+	}
 	s.counters.Dropped++
 	var report news
 	if !s.slow {
@@ -348,6 +364,54 @@ func (s *Subscription) dropOldestLocked() news {
 	s.pending = append(s.pending, m)
 	s.counters.Gaps++
 	return report
+}
+
+// inLine reports whether ev is a gap marker published about one ordered
+// stream (by a venue parser, a relay): it travels in line with the
+// stream's events in the ordered lane, so that it comes after the events
+// published before it and before those published after it. Markers about a
+// venue, a coalescable or a critical stream are critical events.
+func inLine(ev *schema.CanonicalEvent) bool {
+	t := ev.Control.GapType
+	return ev.Type == schema.EventGap && ev.Symbol != "" && t != schema.EventUnknown && !t.Critical() && !t.Coalescable()
+}
+
+// streamOf is the stream an ordered lane event belongs to: its own, or for
+// an in-line gap marker the stream it reports on.
+func streamOf(ev *schema.CanonicalEvent) routeKey {
+	if inLine(ev) {
+		return routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: ev.Control.GapType}
+	}
+	return keyOf(ev)
+}
+
+// displaceMarkerLocked deals with an in-line gap marker at the front of a
+// full ordered lane. A marker is never dropped: it becomes its stream's
+// waiting marker, which goes out before the stream's next event — the
+// place it had in line, as everything of its stream still queued came
+// after it. A waiting marker of the stream (drops older than it) absorbs
+// its count, and takes its source: a loss at the venue is not one another
+// subscriber could have been spared.
+func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
+	k := streamOf(old)
+	if m := s.gaps[k]; m != nil {
+		g, o := &m.ev.Control, &old.Control
+		g.GapCount += o.GapCount
+		if g.GapLastSeq != 0 && o.GapFirstSeq == g.GapLastSeq+1 && o.GapLastSeq != 0 {
+			g.GapLastSeq = o.GapLastSeq
+		} else {
+			g.GapFirstSeq, g.GapLastSeq = 0, 0 // range no longer known
+		}
+		g.GapSource = o.GapSource
+		m.due = s.market + uint64(s.ordBound)
+		return
+	}
+	if s.gaps == nil {
+		s.gaps = make(map[routeKey]*marker)
+	}
+	m := &marker{ev: old, key: k, due: s.market + uint64(s.ordBound)}
+	s.gaps[k] = m
+	s.pending = append(s.pending, m)
 }
 
 // seqRange returns the venue sequence numbers an event covers: a book diff
@@ -405,7 +469,7 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 		s.lastOrd = true
 		ev := s.ord.pop().ev
 		if len(s.pending) > 0 {
-			if m := s.gaps[keyOf(ev)]; m != nil {
+			if m := s.gaps[streamOf(ev)]; m != nil {
 				// The event goes right after its marker, out of reach of
 				// the drops the marker's delivery may see: otherwise each
 				// marker would make the next.

@@ -3,6 +3,8 @@ package normalize
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -100,3 +102,33 @@ func TestBinanceZeroAllocs(t *testing.T) {
 }
 
 func fixed(b []byte) func(int) []byte { return func(int) []byte { return b } }
+
+// TestBinanceZeroAllocsEverySample runs every Binance fixture (account
+// updates, execution reports, control and market data alike) through the
+// same steady-state check: once warmed up, a message costs no allocation.
+// The shared venue files are TestEverySampleZeroAllocs'.
+func TestBinanceZeroAllocsEverySample(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts: not with -short or -race")
+	}
+	files, _ := filepath.Glob("testdata/binance/*.json")
+	require.NotEmpty(t, files)
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			events := schema.NewPools(nil).Events
+			p := NewBinance(events, &putSink{events: events}, nil)
+			ctx := context.Background()
+			run := func() error { return p.HandleBytes(ctx, data, 1) }
+			require.NoError(t, run(), "warm-up")
+			allocs := testing.AllocsPerRun(50, func() {
+				if err := run(); err != nil {
+					t.Fatal(err)
+				}
+			})
+			require.Zero(t, allocs)
+			require.Zero(t, p.Stats().Errors)
+		})
+	}
+}

@@ -66,8 +66,24 @@ const (
 	bnServerShutdown
 	bnFlatError
 	bnFuturesOrder
+	bnBalanceDelta     // spot balanceUpdate
+	bnExternalLock     // spot externalLockUpdate
+	bnAccountConfig    // USDⓈ-M ACCOUNT_CONFIG_UPDATE
+	bnSpotBalanceEntry // an entry of outboundAccountPosition
+	bnBalanceEntry     // a balance entry of ACCOUNT_UPDATE
+	bnPositionEntry    // a position entry of ACCOUNT_UPDATE
+	bnMarginCallEntry  // a position entry of MARGIN_CALL
 	numBinanceKinds
 	bnUnknown = -1
+)
+
+// Binance messages that carry several entries, each an event of its own
+// (binance_account.go): not kinds, whose messages become one event each,
+// but splitters that run an entry kind per entry.
+const (
+	bnSplitAccountPosition = numBinanceKinds + iota // spot outboundAccountPosition
+	bnSplitAccountUpdate                            // USDⓈ-M ACCOUNT_UPDATE
+	bnSplitMarginCall                               // USDⓈ-M MARGIN_CALL
 )
 
 var binanceSpec = venueSpec{
@@ -94,8 +110,17 @@ var binanceSpec = venueSpec{
 		bnServerShutdown: {name: "serverShutdown", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[bnStreamEventMsg]},
 		bnFlatError:      {name: "error", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[bnFlatErrorMsg]},
 		bnFuturesOrder:   {name: "ORDER_TRADE_UPDATE", typ: schema.EventExecReport, slot: newSlot[bnFuturesOrderMsg]},
+		// Account updates (binance_account.go).
+		bnBalanceDelta:     {name: "balanceUpdate", typ: schema.EventBalance, slot: newSlot[bnBalanceDeltaMsg]},
+		bnExternalLock:     {name: "externalLockUpdate", typ: schema.EventBalance, slot: newSlot[bnExternalLockMsg]},
+		bnAccountConfig:    {name: "ACCOUNT_CONFIG_UPDATE", typ: schema.EventControl, ctl: schema.ControlAccountConfig, slot: newSlot[bnAccountConfigMsg]},
+		bnSpotBalanceEntry: {name: "outboundAccountPosition", typ: schema.EventBalance, slot: newSlot[bnSpotBalanceMsg]},
+		bnBalanceEntry:     {name: "ACCOUNT_UPDATE", typ: schema.EventBalance, slot: newSlot[bnFuturesBalanceMsg]},
+		bnPositionEntry:    {name: "ACCOUNT_UPDATE", typ: schema.EventPosition, slot: newSlot[bnPositionMsg]},
+		bnMarginCallEntry:  {name: "MARGIN_CALL", typ: schema.EventPosition, slot: newSlot[bnMarginCallPositionMsg]},
 	},
-	split: binanceSplit,
+	newState: func() any { return new(bnState) },
+	split:    binanceSplit,
 }
 
 // binanceEventNames maps the "e" field to a kind.
@@ -111,8 +136,17 @@ var binanceEventNames = map[string]int{
 	// USDⓈ-M user data: an order's update (Binance USDⓈ-M Futures "Event:
 	// Order Update"), an execution report like spot's.
 	"ORDER_TRADE_UPDATE": bnFuturesOrder,
-	"markPriceUpdate":    bnMarkPrice,
-	"forceOrder":         bnForceOrder,
+	// Account updates (binance_account.go): spot balances (Binance "User
+	// Data Streams for Binance"), USDⓈ-M balances, positions, margin calls
+	// and settings (Binance USDⓈ-M Futures "User Data Streams").
+	"outboundAccountPosition": bnSplitAccountPosition,
+	"balanceUpdate":           bnBalanceDelta,
+	"externalLockUpdate":      bnExternalLock,
+	"ACCOUNT_UPDATE":          bnSplitAccountUpdate,
+	"MARGIN_CALL":             bnSplitMarginCall,
+	"ACCOUNT_CONFIG_UPDATE":   bnAccountConfig,
+	"markPriceUpdate":         bnMarkPrice,
+	"forceOrder":              bnForceOrder,
 	// The user-data stream ends: its listen key expired (Binance "User Data
 	// Streams": E may be sent as a number or a string), or the WS-API
 	// subscription was terminated (WS-API "User Data Stream requests").
@@ -169,9 +203,13 @@ type bnEnvelope struct {
 }
 
 // lenientNum is a decimal where the member may also hold something else
-// (a depth diff's "b" is an array): only a string or number is decoded.
+// (a depth diff's "b" is an array, a balanceUpdate's "a" an asset's name):
+// only a string or number is decoded, and a value that is not a decimal is
+// kept as err, for a bookTicker's fill to report, rather than failing the
+// classification of another message.
 type lenientNum struct {
 	num
+	err  error
 	seen bool
 }
 
@@ -180,7 +218,43 @@ func (n *lenientNum) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	if k := in.PeekKind(); k != '"' && k != '0' {
 		return in.SkipValue()
 	}
-	return n.num.UnmarshalJSONFrom(in)
+	v, err := in.ReadValue()
+	if err != nil {
+		return err
+	}
+	if !numeric(unquoted(v)) { // a name, not a number: no decimal error to build
+		n.err = errWantNumber
+		return nil
+	}
+	if err := n.v.UnmarshalJSON(v); err != nil {
+		n.err = err
+		return nil
+	}
+	n.ok = true
+	return nil
+}
+
+// numeric reports whether b is made of the bytes a decimal may have.
+func numeric(b []byte) bool {
+	for _, c := range b {
+		if !isDigit(c) && c != '.' && c != '-' && c != '+' && c != 'e' && c != 'E' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// sent reports whether the member held a string or a number.
+func (n *lenientNum) sent() bool { return n.ok || n.err != nil }
+
+// price fills dst from a member of a bookTicker, or reports the value
+// that was not a decimal.
+func (n *lenientNum) price(f *filler, dst *schema.Decimal, field string) {
+	if n.err != nil {
+		f.fail(field, n.err)
+		return
+	}
+	f.price(dst, field, n.num)
 }
 
 // bnEnv is the parser's envelope struct: the one inside its bookTicker
@@ -411,8 +485,11 @@ func (p *Parser) binanceMessage(ctx context.Context, env *bnEnvelope) error {
 // runKind runs a classified payload; probed says the payload was decoded
 // into the envelope struct, which a bookTicker is filled from.
 func (p *Parser) runKind(ctx context.Context, k int, probed bool, payload, sym []byte, ingest int64) error {
-	if k == bnUnknown {
+	switch {
+	case k == bnUnknown:
 		return p.unknown()
+	case k >= numBinanceKinds:
+		return p.binanceEntries(ctx, k, payload, ingest)
 	}
 	p.predecoded = probed && k == bnBookTicker
 	err := p.run(ctx, k, payload, sym, ingest)
@@ -546,16 +623,16 @@ type bnBookTickerMsg struct{ bnEnvelope }
 func (m *bnBookTickerMsg) fill(f *filler) {
 	x := &f.ev.BBO
 	f.need("u", m.U.ok)
-	f.need("b", m.B.ok)
-	f.need("B", m.BQ.ok)
-	f.need("a", m.A.ok)
-	f.need("A", m.AQ.ok)
+	f.need("b", m.B.sent())
+	f.need("B", m.BQ.sent())
+	f.need("a", m.A.sent())
+	f.need("A", m.AQ.sent())
 	f.unsigned(&f.ev.SeqProvider, "u", m.U)
 	f.symbol("s", &m.S)
-	f.price(&x.BidPrice, "b", m.B.num)
-	f.price(&x.BidQty, "B", m.BQ.num)
-	f.price(&x.AskPrice, "a", m.A.num)
-	f.price(&x.AskQty, "A", m.AQ.num)
+	m.B.price(f, &x.BidPrice, "b")
+	m.BQ.price(f, &x.BidQty, "B")
+	m.A.price(f, &x.AskPrice, "a")
+	m.AQ.price(f, &x.AskQty, "A")
 	f.millis(&f.main, "E", m.EvT)
 	f.millis(&f.fallback, "T", m.T)
 }

@@ -77,36 +77,18 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 }
 
 func (r *InstrumentRules) applyBinance(f *binanceFilter) error {
-	type field struct {
-		name string
-		src  string
-		dst  *schema.Decimal
-	}
-	var fields []field
+	var fields []ruleField
 	switch f.Type {
 	case "PRICE_FILTER":
-		fields = []field{{"minPrice", f.MinPrice, &r.MinPrice}, {"maxPrice", f.MaxPrice, &r.MaxPrice}, {"tickSize", f.TickSize, &r.TickSize}}
+		fields = []ruleField{{"minPrice", f.MinPrice, &r.MinPrice}, {"maxPrice", f.MaxPrice, &r.MaxPrice}, {"tickSize", f.TickSize, &r.TickSize}}
 	case "LOT_SIZE":
-		fields = []field{{"minQty", f.MinQty, &r.MinQty}, {"maxQty", f.MaxQty, &r.MaxQty}, {"stepSize", f.StepSize, &r.StepSize}}
+		fields = []ruleField{{"minQty", f.MinQty, &r.MinQty}, {"maxQty", f.MaxQty, &r.MaxQty}, {"stepSize", f.StepSize, &r.StepSize}}
 	case "NOTIONAL":
-		fields = []field{{"minNotional", f.MinNotional, &r.MinNotional}, {"maxNotional", f.MaxNotional, &r.MaxNotional}}
+		fields = []ruleField{{"minNotional", f.MinNotional, &r.MinNotional}, {"maxNotional", f.MaxNotional, &r.MaxNotional}}
 	case "MIN_NOTIONAL":
-		fields = []field{{"minNotional", f.MinNotional, &r.MinNotional}, {"notional", f.Notional, &r.MinNotional}}
+		fields = []ruleField{{"minNotional", f.MinNotional, &r.MinNotional}, {"notional", f.Notional, &r.MinNotional}}
 	}
-	for _, fl := range fields {
-		if fl.src == "" {
-			continue
-		}
-		d, err := schema.ParseDecimal(fl.src)
-		if err == nil && d.Sign() < 0 {
-			err = ErrNegative
-		}
-		if err != nil {
-			return &ParseError{Venue: schema.VenueBinance, Stream: "exchangeInfo " + f.Type, Field: fl.name, Err: err}
-		}
-		*fl.dst = d
-	}
-	return nil
+	return setRules(schema.VenueBinance, "exchangeInfo", f.Type, fields...)
 }
 
 // binanceContract is the canonical contract suffix of a derivatives

@@ -27,7 +27,9 @@ func BybitSymbolRules() SymbolRules {
 
 // NewBybit returns a parser of Bybit v5 public topics (publicTrade,
 // orderbook snapshot and delta, tickers snapshot and delta, kline,
-// allLiquidation, liquidation) and op responses (pong, subscribe acks and
+// allLiquidation, liquidation), private topics (order and execution:
+// execution reports, see bybitOrderMsg and bybitExecMsg; authenticate with
+// [BybitAuth]) and op responses (pong, subscribe acks and
 // errors). It takes events from events and hands them to sink, and panics
 // when either is nil.
 //
@@ -57,6 +59,8 @@ const (
 	byHeartbeat
 	byAck
 	byError
+	byOrder
+	byExec
 )
 
 var bybitSpec = venueSpec{
@@ -75,6 +79,9 @@ var bybitSpec = venueSpec{
 		byHeartbeat:      {name: "op", typ: schema.EventControl, ctl: schema.ControlHeartbeat, slot: newSlot[bybitOpMsg]},
 		byAck:            {name: "op", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[bybitOpMsg]},
 		byError:          {name: "op", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[bybitOpMsg]},
+		// Private topics (bybit_private.go): execution reports.
+		byOrder: {name: "order", typ: schema.EventExecReport, slot: newWideSlot[bybitOrderMsg]},
+		byExec:  {name: "execution", typ: schema.EventExecReport, slot: newSlot[bybitExecMsg]},
 	},
 	newState: func() any { return new(bybitEnvelope) },
 	split:    bybitSplit,
@@ -88,6 +95,8 @@ var bybitTopics = map[string][2]int{
 	"kline":          {byKline, byKline},
 	"allLiquidation": {byAllLiquidation, byAllLiquidation},
 	"liquidation":    {byLiquidation, byLiquidation},
+	"order":          {byOrder, byOrder},
+	"execution":      {byExec, byExec},
 }
 
 // bybitEnvelope is a Bybit frame: an op response, or a topic push
@@ -102,6 +111,8 @@ type bybitEnvelope struct {
 	Op      text    `json:"op"`
 	Success flag    `json:"success"`
 	RetCode integer `json:"retCode"` // trade WebSocket (order.create, …) answers
+
+	CreationTime integer `json:"creationTime"` // private topics (order, execution)
 }
 
 func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int64) error {
@@ -144,7 +155,7 @@ func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest in
 	if env.CS.ok && env.CS.v > 0 {
 		p.env.seq = uint64(env.CS.v)
 	}
-	for _, t := range [...]integer{env.CTS, env.TS} {
+	for _, t := range [...]integer{env.CTS, env.TS, env.CreationTime} {
 		if p.env.ts == 0 && t.ok && t.v > 0 && t.v <= maxMillis {
 			p.env.ts = t.v * 1_000_000
 		}

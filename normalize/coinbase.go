@@ -17,8 +17,10 @@ func CoinbaseSymbolRules() SymbolRules { return SymbolRules{Delimiter: '-'} }
 
 // NewCoinbase returns a parser of the Coinbase Advanced Trade market data
 // feed (market_trades, ticker, ticker_batch, l2_data, candles, heartbeats,
-// subscriptions) and of the older Coinbase Exchange feed (match,
-// last_match, ticker, snapshot, l2update, heartbeat, subscriptions). One
+// subscriptions, and the authenticated user channel's orders as execution
+// reports: see cbUserOrderMsg and [CoinbaseSubscribeUser]) and of the older
+// Coinbase Exchange feed (match, last_match, ticker, snapshot, l2update,
+// heartbeat, subscriptions). One
 // Advanced Trade frame may carry several events, and each event several
 // trades or tickers: every one becomes an event of its own. It takes events
 // from events and hands them to sink, and panics when either is nil.
@@ -48,6 +50,7 @@ const (
 	cbExchangeTicker
 	cbSnapshot
 	cbL2Change
+	cbUserOrder
 )
 
 var coinbaseSpec = venueSpec{
@@ -67,6 +70,7 @@ var coinbaseSpec = venueSpec{
 		cbExchangeTicker: {name: "ticker", typ: schema.EventTicker, slot: newSlot[cbExchangeTickerMsg]},
 		cbSnapshot:       {name: "snapshot", typ: schema.EventBookSnapshot, slot: newSlot[cbSnapshotMsg]},
 		cbL2Change:       {name: "l2update", typ: schema.EventBookUpdate, slot: newSlot[cbL2UpdateMsg]},
+		cbUserOrder:      {name: "user", typ: schema.EventExecReport, slot: newWideSlot[cbUserOrderMsg]}, // coinbase_private.go
 	},
 	newState: func() any { return new(cbState) },
 	split:    coinbaseSplit,
@@ -77,7 +81,7 @@ var coinbaseSpec = venueSpec{
 var (
 	coinbaseChannels = map[string]int{
 		"market_trades": cbTrade, "ticker": cbTicker, "ticker_batch": cbTicker, "l2_data": cbL2Snap,
-		"candles": cbCandle, "heartbeats": cbHeartbeat, "subscriptions": cbAck,
+		"candles": cbCandle, "heartbeats": cbHeartbeat, "subscriptions": cbAck, "user": cbUserOrder,
 	}
 	coinbaseTypes = map[string]int{ // the Exchange feed's "type"
 		"match": cbMatch, "last_match": cbMatch, "ticker": cbExchangeTicker, "snapshot": cbSnapshot,
@@ -86,8 +90,9 @@ var (
 )
 
 type cbState struct {
-	env cbEnvelope
-	ev  cbEvent
+	env    cbEnvelope
+	ev     cbEvent
+	orders cbOrders // the user channel's fills so far, per order
 }
 
 // cbEnvelope is a Coinbase frame: Advanced Trade frames name a channel and
@@ -106,6 +111,7 @@ type cbEvent struct {
 	Trades  spans `json:"trades"`
 	Tickers spans `json:"tickers"`
 	Candles spans `json:"candles"`
+	Orders  spans `json:"orders"` // the user channel's
 }
 
 func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int64) error {
@@ -135,7 +141,7 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 		}
 	}
 	k, ok := coinbaseChannels[string(env.Channel.bytes())]
-	if !ok {
+	if !ok || string(env.Type.bytes()) == "error" { // an error may name any channel ("user": authentication failure)
 		if string(env.Type.bytes()) == "error" {
 			return p.run(ctx, cbError, data, nil, ingest)
 		}
@@ -162,7 +168,7 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 // message each; the others hold an array of them.
 func (p *Parser) coinbaseEvent(ctx context.Context, st *cbState, k int, event []byte, ingest int64) error {
 	ev := &st.ev
-	*ev = cbEvent{Trades: spans{list: &p.inner}, Tickers: spans{list: &p.inner}, Candles: spans{list: &p.inner}}
+	*ev = cbEvent{Trades: spans{list: &p.inner}, Tickers: spans{list: &p.inner}, Candles: spans{list: &p.inner}, Orders: spans{list: &p.inner}}
 	p.inner = p.inner[:0]
 	if err := p.unmarshal(event, ev); err != nil {
 		return p.badDecode("envelope", err)

@@ -112,7 +112,7 @@
 //
 // # Pool exhaustion
 //
-// Execution reports, control and gap events wait for the event pool with the
+// Execution reports, account updates, control and gap events wait for the event pool with the
 // caller's ctx (they are never dropped otherwise). Market data does not wait:
 // on an exhausted pool coalescable events (best bid/offer, tickers, live
 // klines, mark prices) are dropped and counted, and ordered ones (trades,
@@ -229,7 +229,13 @@
 // the API key and a [Signer] ([NewHMACSigner], [NewEd25519Signer]) and
 // never print the secret. Execution reports come from Binance spot's
 // executionReport and USDⓈ-M's ORDER_TRADE_UPDATE as
-// schema.EventExecReport events. [ParseBinanceExchangeInfo] reads each
+// schema.EventExecReport events. Account updates are critical events too:
+// spot outboundAccountPosition, balanceUpdate and externalLockUpdate, and
+// USDⓈ-M ACCOUNT_UPDATE, become one schema.EventBalance per asset and one
+// schema.EventPosition per position (USDⓈ-M MARGIN_CALL positions with
+// Position.MarginCall), with their place in the venue's message (Index of
+// Count); USDⓈ-M ACCOUNT_CONFIG_UPDATE is a schema.EventControl of kind
+// schema.ControlAccountConfig (a symbol's leverage, or multi-assets mode). [ParseBinanceExchangeInfo] reads each
 // instrument's [InstrumentRules] (tick and step sizes, minimum and maximum
 // price, quantity and notional): [InstrumentRules.Check] validates an
 // order, [InstrumentRules.Round] puts it on the tick and step sizes,
@@ -237,4 +243,29 @@
 // [BinanceSubscribe], [CoinbaseSubscribe], [CoinbaseExchangeSubscribe],
 // [KrakenSubscribe], [OKXSubscribe] and [BybitSubscribe] build
 // subscription requests to write through the websocket client.
+//
+// # Private channels of the other venues
+//
+// Execution reports also come, as schema.EventExecReport events on the
+// critical lane (a host's session turns each into a pooled
+// [schema.ExecReport]), from OKX's orders channel (log in with
+// [OKXLogin], subscribe with [OKXSubscribeOrders]), Bybit's order and
+// execution topics (authenticate with [BybitAuth]), Kraken v2's executions
+// channel (a token from [FetchKrakenWebSocketsToken], then
+// [KrakenSubscribeExecutions]) and Coinbase Advanced Trade's user channel
+// ([CoinbaseJWT], [CoinbaseSubscribeUser]; Coinbase sends cumulative
+// values, from whose growth the parser reports each fill). Each venue's
+// message struct documents its mapping (statuses, exec types, fee signs,
+// times); an order status the parser does not know drops the report with
+// a [*ParseError] wrapping [ErrUnknownStatus] instead of guessing. Every
+// login and subscription is signed with the time it is made: make it anew
+// for each connection. Not covered: OKX's fills channel (the orders
+// channel carries every fill), Kraken v1's ownTrades and openOrders (v2's
+// executions replaces them), Coinbase Ed25519 keys.
+//
+// [FetchOKXInstruments], [FetchBybitInstruments], [FetchKrakenInstruments]
+// and [FetchCoinbaseInstruments] read the venues' instrument lists into
+// [Instrument]s with their [InstrumentRules], through the [http.Client]
+// the caller gives; a venue's refusal is a [*RESTError], a malformed
+// answer a [*ParseError].
 package normalize

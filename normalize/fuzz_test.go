@@ -90,3 +90,24 @@ func FuzzBinanceExec(f *testing.F)       { fuzzKind(f, bnExec) }
 func FuzzBinanceMarkPrice(f *testing.F)  { fuzzKind(f, bnMarkPrice) }
 func FuzzBinanceForceOrder(f *testing.F) { fuzzKind(f, bnForceOrder) }
 func FuzzBinanceControl(f *testing.F)    { fuzzKind(f, bnVenueError) }
+
+// Account updates (binance_account.go): the single-event kinds, the entry
+// kinds, and the messages split into entries.
+func FuzzBinanceBalanceDelta(f *testing.F)   { fuzzKind(f, bnBalanceDelta) }
+func FuzzBinanceAccountConfig(f *testing.F)  { fuzzKind(f, bnAccountConfig) }
+func FuzzBinanceSpotBalance(f *testing.F)    { fuzzKind(f, bnSpotBalanceEntry) }
+func FuzzBinanceFuturesBalance(f *testing.F) { fuzzKind(f, bnBalanceEntry) }
+func FuzzBinancePosition(f *testing.F)       { fuzzKind(f, bnMarginCallEntry) }
+
+// fuzzSplit fuzzes a message that is split into entries.
+func fuzzSplit(f *testing.F, kind int) {
+	seeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, events := fuzzParser(t)
+		checkResult(t, p.binanceEntries(context.Background(), kind, data, 1), events)
+	})
+}
+
+func FuzzBinanceAccountPosition(f *testing.F) { fuzzSplit(f, bnSplitAccountPosition) }
+func FuzzBinanceAccountUpdate(f *testing.F)   { fuzzSplit(f, bnSplitAccountUpdate) }
+func FuzzBinanceMarginCall(f *testing.F)      { fuzzSplit(f, bnSplitMarginCall) }

@@ -87,8 +87,9 @@ var (
 )
 
 type krState struct {
-	env krEnvelope
-	v1  krV1Frame
+	env    krEnvelope
+	v1     krV1Frame
+	orders krOrders // the executions channel's open orders (kraken_private.go)
 }
 
 // krEnvelope is a v2 channel message ("channel", "data"), a v2 method
@@ -398,124 +399,6 @@ func (m *krOHLCMsg) fill(f *filler) {
 	}
 }
 
-type krExecMsg struct {
-	Symbol       text   `json:"symbol"`
-	OrderID      ident  `json:"order_id"`
-	ClOrdID      ident  `json:"cl_ord_id"`
-	TradeID      ident  `json:"trade_id"`
-	Side         text   `json:"side"`
-	OrderType    text   `json:"order_type"`
-	TimeInForce  text   `json:"time_in_force"`
-	ExecType     text   `json:"exec_type"`
-	OrderStatus  text   `json:"order_status"`
-	OrderQty     num    `json:"order_qty"`
-	LimitPrice   num    `json:"limit_price"`
-	LastQty      num    `json:"last_qty"`
-	LastPrice    num    `json:"last_price"`
-	CumQty       num    `json:"cum_qty"`
-	CumCost      num    `json:"cum_cost"`
-	AvgPrice     num    `json:"avg_price"`
-	Reason       text   `json:"reason"`
-	Timestamp    text   `json:"timestamp"`
-	LiquidityInd text   `json:"liquidity_ind"`
-	Fees         krFees `json:"fees"`
-}
-
-// krFees reads the first fee of an execution's "fees" array.
-type krFees struct {
-	Asset ident
-	Qty   num
-}
-
-func (k *krFees) UnmarshalJSONFrom(in *jsontext.Decoder) error {
-	if in.PeekKind() != '[' {
-		return in.SkipValue()
-	}
-	if _, err := in.ReadToken(); err != nil {
-		return err
-	}
-	first := true
-	for {
-		switch in.PeekKind() {
-		case ']':
-			_, err := in.ReadToken()
-			return err
-		case 0:
-			_, err := in.ReadValue()
-			return err
-		}
-		if !first {
-			if err := in.SkipValue(); err != nil {
-				return err
-			}
-			continue
-		}
-		first = false
-		if err := k.first(in); err != nil {
-			return err
-		}
-	}
-}
-
-// first reads the first fee object's asset and qty, member by member.
-func (k *krFees) first(in *jsontext.Decoder) error {
-	if err := enter(in, '{', errWantArray); err != nil {
-		return err
-	}
-	for {
-		var err error
-		switch in.PeekKind() {
-		case '}':
-			_, err = in.ReadToken()
-			return err
-		case 0:
-			_, err = in.ReadValue()
-			return err
-		}
-		name, err := in.ReadValue()
-		if err != nil {
-			return err
-		}
-		switch string(name) {
-		case `"asset"`:
-			err = k.Asset.UnmarshalJSONFrom(in)
-		case `"qty"`:
-			err = k.Qty.UnmarshalJSONFrom(in)
-		default:
-			err = in.SkipValue()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-func (m *krExecMsg) fill(f *filler) {
-	x := &f.ev.Exec
-	f.symbol("symbol", &m.Symbol)
-	f.id(&x.VenueOrderID, m.OrderID)
-	f.id(&x.ClientOrderID, m.ClOrdID)
-	f.id(&x.TradeID, m.TradeID)
-	f.side(&x.Side, "side", &m.Side)
-	x.Type = enum(krakenOrderTypes, &m.OrderType)
-	x.TimeInForce = enum(krakenTIFs, &m.TimeInForce)
-	x.ExecType = enum(krakenExecTypes, &m.ExecType)
-	x.Status = enum(krakenStatuses, &m.OrderStatus)
-	f.price(&x.Qty, "order_qty", m.OrderQty)
-	f.price(&x.Price, "limit_price", m.LimitPrice)
-	f.price(&x.LastFillQty, "last_qty", m.LastQty)
-	f.price(&x.LastFillPrice, "last_price", m.LastPrice)
-	f.price(&x.CumFillQty, "cum_qty", m.CumQty)
-	f.price(&x.CumQuoteQty, "cum_cost", m.CumCost)
-	f.price(&x.AvgPrice, "avg_price", m.AvgPrice)
-	x.RejectReason = internOrCopy(nil, &m.Reason)
-	f.time(&f.main, "timestamp", &m.Timestamp)
-	x.IsMaker = string(m.LiquidityInd.bytes()) == "m"
-	f.id(&x.FeeAsset, m.Fees.Asset)
-	f.decimal(&x.Fee, m.Fees.Qty)
-	execDerive(f)
-}
-
 // krV1TradeMsg is one [price, volume, time, side, orderType, misc].
 type krV1TradeMsg struct{ t krTuple }
 
@@ -660,22 +543,3 @@ func KrakenSubscribe(reqID uint64, channel string, pairs ...string) ([]byte, err
 		ReqID  uint64 `json:"req_id"`
 	}{"subscribe", params{channel, pairs}, reqID})
 }
-
-// Kraken's enum spellings.
-var (
-	krakenExecTypes = map[string]schema.ExecType{
-		"pending_new": schema.ExecPendingNew, "new": schema.ExecNew, "trade": schema.ExecTrade, "filled": schema.ExecTrade,
-		"canceled": schema.ExecCanceled, "expired": schema.ExecExpired, "amended": schema.ExecAmendment,
-		"restated": schema.ExecReplaced, "iceberg_refill": schema.ExecReplaced,
-	}
-	krakenStatuses = map[string]schema.OrderStatus{
-		"pending_new": schema.StatusPendingNew, "new": schema.StatusNew, "partially_filled": schema.StatusPartiallyFilled,
-		"filled": schema.StatusFilled, "canceled": schema.StatusCanceled, "expired": schema.StatusExpired,
-	}
-	krakenOrderTypes = map[string]schema.OrderType{
-		"market": schema.OrderTypeMarket, "limit": schema.OrderTypeLimit,
-		"stop-loss": schema.OrderTypeStopLoss, "stop-loss-limit": schema.OrderTypeStopLossLimit,
-		"take-profit": schema.OrderTypeTakeProfit, "take-profit-limit": schema.OrderTypeTakeProfitLimit,
-	}
-	krakenTIFs = map[string]schema.TimeInForce{"gtc": schema.TIFGTC, "ioc": schema.TIFIOC, "fok": schema.TIFFOK}
-)

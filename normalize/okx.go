@@ -18,7 +18,8 @@ func OKXSymbolRules() SymbolRules {
 
 // NewOKX returns a parser of OKX v5 public channels (trades, trades-all,
 // tickers, bbo-tbt, books, books5, books-l2-tbt, books50-l2-tbt,
-// funding-rate, mark-price) and event messages (subscribe, unsubscribe,
+// funding-rate, mark-price), the private orders channel (execution
+// reports, see okxOrderMsg; log in with [OKXLogin]) and event messages (subscribe, unsubscribe,
 // login acks, errors, notices), one event per element of "data". It takes
 // events from events and hands them to sink, and panics when either is nil.
 //
@@ -44,6 +45,7 @@ const (
 	oxAck
 	oxError
 	oxStatus
+	oxOrders
 )
 
 var okxSpec = venueSpec{
@@ -63,6 +65,7 @@ var okxSpec = venueSpec{
 		oxAck:       {name: "event", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[okxEventMsg]},
 		oxError:     {name: "event", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[okxEventMsg]},
 		oxStatus:    {name: "event", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[okxEventMsg]},
+		oxOrders:    {name: "orders", typ: schema.EventExecReport, slot: newWideSlot[okxOrderMsg]}, // private: okx_private.go
 	},
 	newState: func() any { return new(okxEnvelope) },
 	split:    okxSplit,
@@ -72,7 +75,7 @@ var (
 	okxChannels = map[string]int{
 		"trades": oxTrade, "trades-all": oxTrade, "tickers": oxTicker, "bbo-tbt": oxBBO,
 		"books": oxBookDiff, "books-l2-tbt": oxBookDiff, "books50-l2-tbt": oxBookDiff, "books5": oxBooks5,
-		"funding-rate": oxFunding, "mark-price": oxMark,
+		"funding-rate": oxFunding, "mark-price": oxMark, "orders": oxOrders,
 	}
 	okxEvents = map[string]int{
 		"subscribe": oxAck, "unsubscribe": oxAck, "login": oxAck,

@@ -277,17 +277,18 @@ func (p *Parser) handle(ctx context.Context, data []byte, conn uint64, ingest in
 	return err
 }
 
-// unmarshal decodes in into v with goccy's v2 API. It is the parser's
-// boundary with the decoder: a panic inside it is recovered, counted and
-// returned as ErrDecoderPanic, and nothing else is affected.
-func (p *Parser) unmarshal(in []byte, v any) (err error) {
+// unmarshal decodes in into v with goccy's v2 API (and opts, if any). It
+// is the parser's boundary with the decoder: a panic inside it is
+// recovered, counted and returned as ErrDecoderPanic, and nothing else is
+// affected.
+func (p *Parser) unmarshal(in []byte, v any, opts ...json.Options) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.stats.panics.Add(1)
 			err = fmt.Errorf("%w: %v", ErrDecoderPanic, r)
 		}
 	}()
-	return json.Unmarshal(in, v)
+	return json.Unmarshal(in, v, opts...)
 }
 
 // bad counts a frame or message that could not be split and returns its

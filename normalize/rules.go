@@ -19,6 +19,12 @@ type InstrumentRules struct {
 	// asset) of an order with a price. Market orders, whose price the venue
 	// takes from its recent average, are not checked against them.
 	MinNotional, MaxNotional schema.Decimal
+	// ContractSize is the base quantity one contract stands for, on venues
+	// whose derivative orders count contracts (OKX ctVal, Coinbase futures'
+	// contract_size); quantities and the bounds above are then in
+	// contracts, and Check's notional (price × quantity) is per contract
+	// size, not in the quote asset. Zero: quantities are in the base asset.
+	ContractSize schema.Decimal
 }
 
 // RuleError is an order that breaks one of its instrument's rules.

@@ -86,7 +86,9 @@ type waiter struct {
 
 // New returns a pool named name that lets at most capacity objects be checked
 // out at once, making them with newFn as needed. It panics when capacity < 1
-// or newFn is nil: both are programming errors.
+// or newFn is nil: both are programming errors. A panic in newFn (or a nil
+// or foreign object from it) comes out of the Get or TryGet that called
+// it, and costs the pool nothing: the slot is free again.
 func New[T Object](name string, capacity int, newFn func() T, opts *Options) *Pool[T] {
 	if capacity < 1 {
 		panic(fmt.Sprintf("pool %q: capacity must be at least 1, got %d", name, capacity))
@@ -206,21 +208,29 @@ func (p *Pool[T]) take() (T, error) {
 }
 
 // make builds a new object with the constructor and stamps it as ours.
+// When it panics — the constructor's own panic included — the slot taken
+// for the object is given back, so that a failing constructor never
+// shrinks the pool or strands a waiting Get.
 func (p *Pool[T]) make() T {
 	var zero T
+	made := false
+	defer func() {
+		if !made {
+			p.release()
+		}
+	}()
 	obj := p.newFn()
 	if obj == zero {
-		p.release()
 		panic(fmt.Sprintf("pool %q: constructor returned a nil %s", p.core.name, p.core.typ))
 	}
 	h := obj.poolHeader()
 	if h.owner != nil {
-		p.release()
 		panic(fmt.Sprintf("pool %q: constructor returned a %s that belongs to pool %q", p.core.name, p.core.typ, h.owner.name))
 	}
 	h.owner = &p.core
 	h.self = h
 	p.created.Add(1)
+	made = true
 	return obj
 }
 

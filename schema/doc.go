@@ -3,7 +3,10 @@
 // ([ProviderRaw]), the canonical event every venue is normalised into
 // ([CanonicalEvent]), the cross-venue view ([MergedEvent]), and the order
 // path ([OrderRequest], [ExecReport]). Prices and quantities are [Decimal]s
-// that keep the venue's digits.
+// that keep the venue's digits. Account updates are events too:
+// [EventBalance] with its [Balance] section (one asset) and [EventPosition]
+// with its [Position] section (one derivatives position), critical like
+// execution reports.
 //
 // Every type embeds [pool.Header] and so can live in a [pool.Pool]; [Pools]
 // builds one pool of each. Reset zeroes every field and keeps the capacity of

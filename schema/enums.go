@@ -35,6 +35,8 @@ const (
 	EventGap                    // events of a stream were lost (critical control)
 	EventConnState              // connection state change (critical control)
 	EventControl                // ack, venue error, status, heartbeat (critical control)
+	EventBalance                // one asset of the account changed (critical; section Balance)
+	EventPosition               // one derivatives position changed (critical; section Position)
 	numEventTypes
 )
 
@@ -58,6 +60,8 @@ var eventTypeNames = [...]string{
 	EventGap:          "gap",
 	EventConnState:    "conn_state",
 	EventControl:      "control",
+	EventBalance:      "balance",
+	EventPosition:     "position",
 }
 
 func (t EventType) String() string {
@@ -79,10 +83,12 @@ func (t EventType) Coalescable() bool {
 }
 
 // Critical reports whether the event must never be dropped: execution
-// reports, order acks and control markers.
+// reports, order acks, control markers and account updates (balances and
+// positions: each says what changed, so losing one leaves the host's view
+// of the account wrong until the next change of the same asset).
 func (t EventType) Critical() bool {
 	switch t {
-	case EventExecReport, EventOrderAck, EventGap, EventConnState, EventControl:
+	case EventExecReport, EventOrderAck, EventGap, EventConnState, EventControl, EventBalance, EventPosition:
 		return true
 	}
 	return false
@@ -265,9 +271,14 @@ const (
 	ControlVenueError               // the venue answered with an error
 	ControlHeartbeat                // venue heartbeat or pong
 	ControlStatus                   // venue/system status message
+	// ControlAccountConfig: an account setting changed; Control.Reason
+	// names it and Control.Value holds its new value (Binance USDⓈ-M
+	// ACCOUNT_CONFIG_UPDATE: "leverage" of the event's Symbol, or
+	// "multi_assets_mode" 1 on, 0 off, for the whole account).
+	ControlAccountConfig
 )
 
-var controlKindNames = [...]string{"none", "gap", "conn_state", "subscribe_ack", "venue_error", "heartbeat", "status"}
+var controlKindNames = [...]string{"none", "gap", "conn_state", "subscribe_ack", "venue_error", "heartbeat", "status", "account_config"}
 
 func (k ControlKind) String() string {
 	if int(k) < len(controlKindNames) {

@@ -91,6 +91,7 @@ type Control struct {
 	GapSource   GapSource // ControlGap: lost at the venue (zero value) or in a subscriber's queue
 	Code        int64     // venue error code (0 for a success)
 	RequestID   uint64    // id of the request an ack or error answers, when numeric
+	Value       int64     // ControlAccountConfig: the setting's new value
 	Reason      string    // human-readable cause; rare, so a string
 }
 
@@ -124,6 +125,8 @@ type CanonicalEvent struct {
 	Liquidation Liquidation
 	Exec        Execution
 	Control     Control
+	Balance     Balance  // EventBalance
+	Position    Position // EventPosition
 }
 
 // Reset zeroes every field but the header and keeps the capacity of Raw,
@@ -137,6 +140,7 @@ func (e *CanonicalEvent) Reset() {
 	e.Book = Book{Bids: e.Book.Bids[:0], Asks: e.Book.Asks[:0]}
 	e.Ticker, e.Kline, e.Mark, e.Liquidation = Ticker{}, Kline{}, Mark{}, Liquidation{}
 	e.Exec, e.Control = Execution{}, Control{}
+	e.Balance, e.Position = Balance{}, Position{}
 }
 
 // Clone returns an independent heap copy that no pool accepts: one
@@ -167,15 +171,22 @@ func (e *CanonicalEvent) CloneInto(c *CanonicalEvent) {
 	c.Book.Asks = lv[nb:]
 }
 
-// Validate checks the fields every event needs.
+// Validate checks the fields every event needs and, for account updates,
+// their section: a balance names its asset and kind (a snapshot's amounts
+// are not negative); a position names its contract (Symbol) and side, a
+// long is not negative and a short not positive.
 func (e *CanonicalEvent) Validate() error {
 	switch {
 	case e.Venue == "":
 		return invalid("CanonicalEvent", "Venue", "empty")
 	case e.Type == EventUnknown || e.Type >= numEventTypes:
 		return invalid("CanonicalEvent", "Type", "unknown")
-	case e.Symbol == "" && !e.Type.Critical():
+	case e.Symbol == "" && (!e.Type.Critical() || e.Type == EventPosition):
 		return invalid("CanonicalEvent", "Symbol", "empty")
+	case e.Type == EventBalance:
+		return e.Balance.validate()
+	case e.Type == EventPosition:
+		return e.Position.validate()
 	}
 	return nil
 }

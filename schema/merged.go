@@ -1,6 +1,10 @@
 package schema
 
-import "github.com/meltica/meltica/pool"
+import (
+	"strconv"
+
+	"github.com/meltica/meltica/pool"
+)
 
 // Fragment is one venue's contribution to a MergedEvent.
 type Fragment struct {
@@ -13,6 +17,16 @@ type Fragment struct {
 	Price, Qty       Decimal
 	BidPrice, BidQty Decimal
 	AskPrice, AskQty Decimal
+}
+
+// Time is the fragment's event time, by which windows hold it: the venue's
+// ExchangeTS, or the receive time IngestTS when the venue sent none (Unix
+// ns).
+func (f *Fragment) Time() int64 {
+	if f.ExchangeTS != 0 {
+		return f.ExchangeTS
+	}
+	return f.IngestTS
 }
 
 // MergedEvent is one view of a symbol across venues: the fragments of a
@@ -61,9 +75,25 @@ func (m *MergedEvent) Clone() *MergedEvent {
 	return c
 }
 
+// View reports whether m is a consolidated view — the latest state across
+// venues at one instant, of a coalescable type (the consolidated best
+// bid/offer), WindowOpen equal to WindowClose — rather than a window of
+// fragments over a time range. Views are latest-wins per (symbol, type) on
+// the dispatcher's merged lane; windows, of any type (windows of best
+// bid/offers included), are kept in order and dropped oldest-first.
+func (m *MergedEvent) View() bool {
+	return m.Type.Coalescable() && m.WindowOpen == m.WindowClose
+}
+
 // Validate checks that the event names a symbol and a type and that every
-// fragment shares them.
+// fragment shares them, names its venue and, in a window (not a [View],
+// with WindowOpen or WindowClose set), lies inside it: WindowOpen ≤
+// [Fragment.Time] < WindowClose. The fragments of a consolidated view
+// carry each venue's last quote time, which may be any time before the
+// view (or after it, by the venue's clock), so they are not held to its
+// instant.
 func (m *MergedEvent) Validate() error {
+	window := !m.View() && (m.WindowOpen != 0 || m.WindowClose != 0)
 	switch {
 	case m.Symbol == "":
 		return invalid("MergedEvent", "Symbol", "empty")
@@ -82,6 +112,10 @@ func (m *MergedEvent) Validate() error {
 		}
 		if f.Venue == "" {
 			return invalid("MergedEvent", "Fragments", "fragment without venue")
+		}
+		if ts := f.Time(); window && (ts < m.WindowOpen || ts >= m.WindowClose) {
+			return invalid("MergedEvent", "Fragments", "fragment of "+string(f.Venue)+" at "+strconv.FormatInt(ts, 10)+
+				" outside the window ["+strconv.FormatInt(m.WindowOpen, 10)+", "+strconv.FormatInt(m.WindowClose, 10)+")")
 		}
 	}
 	return nil

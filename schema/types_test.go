@@ -39,7 +39,8 @@ func TestID(t *testing.T) {
 func TestEventTypeClasses(t *testing.T) {
 	t.Parallel()
 	coalescable := map[schema.EventType]bool{schema.EventBBO: true, schema.EventTicker: true, schema.EventKlineLive: true, schema.EventMarkPrice: true, schema.EventFundingRate: true}
-	critical := map[schema.EventType]bool{schema.EventExecReport: true, schema.EventOrderAck: true, schema.EventGap: true, schema.EventConnState: true, schema.EventControl: true}
+	critical := map[schema.EventType]bool{schema.EventExecReport: true, schema.EventOrderAck: true, schema.EventGap: true, schema.EventConnState: true, schema.EventControl: true,
+		schema.EventBalance: true, schema.EventPosition: true}
 	for et := schema.EventType(0); int(et) < schema.NumEventTypes; et++ {
 		assert.Equal(t, coalescable[et], et.Coalescable(), et.String())
 		assert.Equal(t, critical[et], et.Critical(), et.String())
@@ -157,9 +158,10 @@ func TestValidate(t *testing.T) {
 		m.WindowOpen, m.WindowClose = 10, 5
 		assertInvalid(t, m.Validate(), "WindowClose")
 		m.WindowClose = 20
-		m.Fragments = []schema.Fragment{{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventBBO}}
+		// A window of best bid/offers [10, 20): its fragments lie inside.
+		m.Fragments = []schema.Fragment{{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventBBO, ExchangeTS: 10}}
 		assert.NoError(t, m.Validate())
-		m.Fragments = append(m.Fragments, schema.Fragment{Venue: schema.VenueOKX, Symbol: "ETH-USDT", Type: schema.EventBBO})
+		m.Fragments = append(m.Fragments, schema.Fragment{Venue: schema.VenueOKX, Symbol: "ETH-USDT", Type: schema.EventBBO, ExchangeTS: 19})
 		assertInvalid(t, m.Validate(), "Fragments")
 		m.Fragments[1].Symbol = "BTC-USDT"
 		m.Fragments[1].Type = schema.EventTrade

@@ -33,8 +33,10 @@
 //     (re)connect the clock offset to the venue is measured again and
 //     userDataStream.subscribe.signature is signed anew with the venue's
 //     time — a subscription kept from an earlier connection would carry a
-//     stale timestamp and be refused. Execution reports arrive on the
-//     dispatcher's critical lane, which never drops.
+//     stale timestamp and be refused. Execution reports and account
+//     updates (schema.EventBalance, schema.EventPosition) arrive on the
+//     dispatcher's critical lane, which never drops; Config.OnExecReport
+//     and Config.OnAccount hand them to the host.
 //
 // # Orders
 //
@@ -56,7 +58,8 @@
 // Start loads the instruments and the venue's time (Binance's REST), then
 // starts one goroutine per connection (wsclient's Run, with its own reader
 // and event goroutines); the dispatcher starts one per subscription, the
-// session's own Config.OnExecReport subscription included. Nothing else
+// session's own Config.OnExecReport and Config.OnAccount subscriptions
+// included. Nothing else
 // runs. Close
 // stops every connection, drains and closes the dispatcher, and shuts the
 // pools down: its error names any pooled object not returned (the leak

@@ -28,3 +28,13 @@ func (s *Session) subscribeExecs(ctx context.Context) error {
 	})
 	return err
 }
+
+// subscribeAccount hands every account update to Config.OnAccount from a
+// subscription of the session's own to the critical lane.
+func (s *Session) subscribeAccount() error {
+	_, err := s.disp.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBalance, schema.EventPosition}}, &dispatch.SubscribeOptions{
+		Name:    "session.account",
+		Handler: s.cfg.OnAccount,
+	})
+	return err
+}

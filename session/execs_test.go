@@ -12,6 +12,19 @@ import (
 	"github.com/meltica/meltica/session"
 )
 
+// placeMarketBuy places a market buy of qty BTC-USDT, which the simulated
+// venue fills in two.
+func placeMarketBuy(ctx context.Context, t *testing.T, s *session.Session, id, qty string) {
+	t.Helper()
+	req, err := s.Pools().Orders.Get(ctx)
+	require.NoError(t, err)
+	req.Symbol, req.ClientOrderID, req.Side, req.Type = "BTC-USDT", schema.MustID(id), schema.SideBuy, schema.OrderTypeMarket
+	req.Qty = schema.MustParseDecimal(qty)
+	_, err = s.Place(ctx, req)
+	s.Pools().Orders.Put(req)
+	require.NoError(t, err)
+}
+
 // TestOnExecReport: execution reports reach the host as pooled
 // ExecReports, in order; one the host keeps is named by Close's leak check.
 func TestOnExecReport(t *testing.T) {
@@ -22,13 +35,7 @@ func TestOnExecReport(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), generous)
 	defer cancel()
-	req, err := s.Pools().Orders.Get(ctx)
-	require.NoError(t, err)
-	req.Symbol, req.ClientOrderID, req.Side, req.Type = "BTC-USDT", schema.MustID("mkt-1"), schema.SideBuy, schema.OrderTypeMarket
-	req.Qty = schema.MustParseDecimal("0.02")
-	_, err = s.Place(ctx, req)
-	s.Pools().Orders.Put(req)
-	require.NoError(t, err)
+	placeMarketBuy(ctx, t, s, "mkt-1", "0.02")
 	want := []schema.OrderStatus{schema.StatusNew, schema.StatusPartiallyFilled, schema.StatusFilled}
 	var kept *schema.ExecReport
 	for i, st := range want {
@@ -53,4 +60,61 @@ func TestOnExecReport(t *testing.T) {
 	require.Error(t, err, "the kept report is a leak")
 	assert.Contains(t, err.Error(), "execs")
 	s.Pools().Execs.Put(kept)
+}
+
+// TestOnAccount: a fill on the venue moves the account, and the session's
+// host sees it: after the fill's execution report, the balances of the
+// symbol's two assets as the venue holds them, the last of each venue
+// message with Index = Count − 1; a deposit arrives as a delta, then the
+// asset's balance.
+func TestOnAccount(t *testing.T) {
+	v := startVenue(t)
+	account := make(chan *schema.CanonicalEvent, 64)
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), OnAccount: func(ev *schema.CanonicalEvent) { account <- ev }})
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	waitConnected(t, s)
+	placeMarketBuy(ctx, t, s, "mkt-acct", "0.02")
+
+	recv := func() *schema.CanonicalEvent {
+		t.Helper()
+		select {
+		case ev := <-account:
+			require.NoError(t, ev.Validate())
+			return ev
+		case <-ctx.Done():
+			t.Fatal("no account update")
+			return nil
+		}
+	}
+	var btc schema.Balance
+	for fill := 0; fill < 2; fill++ { // a partial fill, then the rest
+		for i := uint32(0); i < 2; i++ {
+			ev := recv()
+			require.Equal(t, schema.EventBalance, ev.Type)
+			b := ev.Balance
+			assert.Equal(t, schema.BalanceSnapshot, b.Kind)
+			assert.Equal(t, [2]uint32{i, 2}, [2]uint32{b.Index, b.Count})
+			assert.Positive(t, b.UpdateTime)
+			if b.Asset.String() == "BTC" {
+				btc = b
+			}
+		}
+	}
+	free, locked := v.Balance("BTC")
+	assert.Equal(t, free, btc.Free.String(), "the host holds what the venue holds")
+	assert.Equal(t, locked, btc.Locked.String())
+
+	require.NoError(t, v.Deposit("USDT", "250.5"))
+	ev := recv()
+	assert.Equal(t, schema.BalanceDelta, ev.Balance.Kind)
+	assert.Equal(t, "USDT", ev.Balance.Asset.String())
+	assert.Equal(t, "250.50000000", ev.Balance.Delta.String())
+	ev = recv()
+	assert.Equal(t, schema.BalanceSnapshot, ev.Balance.Kind)
+	usdt, _ := v.Balance("USDT")
+	assert.Equal(t, usdt, ev.Balance.Free.String())
+	assert.Zero(t, s.Stats().Orders.Parser.Unknown, "nothing of the user-data stream is unknown")
+	assert.Zero(t, s.Stats().Orders.Parser.Errors)
 }

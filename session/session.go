@@ -122,6 +122,16 @@ type Config struct {
 	// also reach every subscriber as schema.EventExecReport events.
 	// Defaults to nil.
 	OnExecReport func(*schema.ExecReport)
+	// OnAccount, when set, receives every account update: the
+	// schema.EventBalance and schema.EventPosition events of every venue
+	// connection that sends them (Binance spot outboundAccountPosition,
+	// balanceUpdate and externalLockUpdate; USDⓈ-M ACCOUNT_UPDATE and
+	// MARGIN_CALL), in the venue's order, on a goroutine of its own (a
+	// dispatcher subscription's critical lane: none is dropped). A venue
+	// message that changes several assets arrives as several events, the
+	// last with Index = Count − 1. The event is the dispatcher's heap
+	// clone: the handler's to keep, never to Put. Defaults to nil.
+	OnAccount func(*schema.CanonicalEvent)
 	// Pools are the pools everything is taken from. Defaults to
 	// schema.NewPools(nil); Close shuts them down either way.
 	Pools *schema.Pools
@@ -292,6 +302,11 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	s.life, s.stop = context.WithCancel(context.Background())
 	if cfg.OnExecReport != nil {
 		if err := s.subscribeExecs(s.life); err != nil {
+			return nil, s.abort(err)
+		}
+	}
+	if cfg.OnAccount != nil {
+		if err := s.subscribeAccount(); err != nil {
 			return nil, s.abort(err)
 		}
 	}

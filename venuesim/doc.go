@@ -21,6 +21,11 @@
 //     rejected; a resting order's reports follow the account's open
 //     subscription. With Options.APISecret, signed requests are checked:
 //     key, signature, and timestamp within recvWindow (-1021).
+//   - A simulated account: resting orders lock funds, fills move them,
+//     cancels release them, each change followed on the user-data stream
+//     by an outboundAccountPosition of the symbol's two assets;
+//     [Venue.Deposit] sends a balanceUpdate, [Venue.Balance] reads the
+//     account.
 //   - Faults on demand ([Venue.Inject]): close, TCP reset, stall, stop
 //     answering pings, garbage frames, an oversized frame, a sequence gap in
 //     the depth stream; a maximum connection age; and [Venue.CloseAPI] for

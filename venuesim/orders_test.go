@@ -32,10 +32,13 @@ func (a apiConn) next() map[string]any {
 }
 
 // report reads until the next executionReport and returns its event.
-func (a apiConn) report() map[string]any {
+func (a apiConn) report() map[string]any { return a.event("executionReport") }
+
+// event reads until the next user-data event named e, skipping others.
+func (a apiConn) event(e string) map[string]any {
 	for {
 		m := a.next()
-		if ev, ok := m["event"].(map[string]any); ok {
+		if ev, ok := m["event"].(map[string]any); ok && ev["e"] == e {
 			return ev
 		}
 	}

@@ -46,7 +46,9 @@ type Options struct {
 	APIKey, APISecret string
 	// Balance is the quote-asset value an order may not exceed (price ×
 	// quantity); larger orders are rejected with INSUFFICIENT_BALANCE.
-	// Defaults to 1,000,000.
+	// The simulated account also starts with Balance units free of every
+	// asset of Symbols, which orders lock and fills move (see
+	// [Venue.Balance] and [Venue.Deposit]). Defaults to 1,000,000.
 	Balance int64
 }
 
@@ -84,15 +86,18 @@ func (o *Options) withDefaults() Options {
 
 // Stats counts what the venue did.
 type Stats struct {
-	Connections  uint64 // connections accepted, market and WS-API
-	Active       int64  // connections open now
-	Messages     uint64 // market-data messages made
-	Sent         uint64 // messages queued to connections (one per subscriber)
-	SlowDropped  uint64 // connections dropped for falling SendQueue behind
-	Orders       uint64 // order.place requests accepted
-	Rejected     uint64 // order requests answered with an error
-	ExecReports  uint64 // executionReport events sent
-	FaultsServed uint64 // faults injected into a connection
+	Connections uint64 // connections accepted, market and WS-API
+	Active      int64  // connections open now
+	Messages    uint64 // market-data messages made
+	Sent        uint64 // messages queued to connections (one per subscriber)
+	SlowDropped uint64 // connections dropped for falling SendQueue behind
+	Orders      uint64 // order.place requests accepted
+	Rejected    uint64 // order requests answered with an error
+	ExecReports uint64 // executionReport events sent
+	// AccountUpdates counts outboundAccountPosition and balanceUpdate
+	// events sent.
+	AccountUpdates uint64
+	FaultsServed   uint64 // faults injected into a connection
 }
 
 // Venue is a running simulated venue. Build it with Start.
@@ -111,21 +116,23 @@ type Venue struct {
 
 	gen wire // the market generator's payloads: its goroutine only
 
-	gapNext    atomic.Bool
-	paused     atomic.Bool
-	nextOrder  atomic.Uint64
-	connSeq    atomic.Uint64
-	connsTotal atomic.Uint64
-	active     atomic.Int64
-	messages   atomic.Uint64
-	sent       atomic.Uint64
-	slow       atomic.Uint64
-	orders     atomic.Uint64
-	rejected   atomic.Uint64
-	execs      atomic.Uint64
-	faults     atomic.Uint64
-	maxAge     atomic.Int64
-	uds        userDataLog
+	gapNext       atomic.Bool
+	paused        atomic.Bool
+	nextOrder     atomic.Uint64
+	connSeq       atomic.Uint64
+	connsTotal    atomic.Uint64
+	active        atomic.Int64
+	messages      atomic.Uint64
+	sent          atomic.Uint64
+	slow          atomic.Uint64
+	orders        atomic.Uint64
+	rejected      atomic.Uint64
+	execs         atomic.Uint64
+	faults        atomic.Uint64
+	acct          *account // under mkt.mu
+	accountEvents atomic.Uint64
+	maxAge        atomic.Int64
+	uds           userDataLog
 }
 
 type connKey struct{}
@@ -142,6 +149,7 @@ func Start(opts *Options) *Venue {
 		cancel: cancel,
 		conns:  map[*conn]struct{}{},
 	}
+	v.acct = newAccount(v.mkt, o.Balance)
 	v.maxAge.Store(int64(o.MaxConnAge))
 	v.nextOrder.Store(4293153)
 	mux := http.NewServeMux()
@@ -212,6 +220,7 @@ func (v *Venue) Stats() Stats {
 		Connections: v.connsTotal.Load(), Active: v.active.Load(), Messages: v.messages.Load(),
 		Sent: v.sent.Load(), SlowDropped: v.slow.Load(), Orders: v.orders.Load(),
 		Rejected: v.rejected.Load(), ExecReports: v.execs.Load(), FaultsServed: v.faults.Load(),
+		AccountUpdates: v.accountEvents.Load(),
 	}
 }
 
@@ -237,27 +246,28 @@ func (v *Venue) generate() {
 	defer v.wg.Done()
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
-	var made uint64
 	begin := time.Now()
+	var made int64
 	buf := make([]byte, 0, 4096)
 	for {
 		select {
 		case <-v.ctx.Done():
 			return
-		case now := <-tick.C:
+		case <-tick.C:
+			// The clock is read here, not taken from the tick: a tick
+			// carries the time it was due, which on a loaded machine can
+			// precede begin (a negative count that, made unsigned, once
+			// stopped the generator for good).
+			now := time.Now()
 			if v.paused.Load() {
-				begin = now
-				made = 0
+				begin, made = now, 0
 				continue
 			}
-			due := uint64(now.Sub(begin).Seconds() * float64(v.opts.Rate))
+			due := messagesDue(now.Sub(begin), v.opts.Rate)
 			// A machine too busy to keep the rate does not owe the backlog:
 			// at most 100 ms of messages are made at once, and Close is
-			// heard between any two (the loop never caught up under -race on
-			// a loaded machine, and Close waited for it forever).
-			if burst := max(uint64(v.opts.Rate)/10, 1); due-made > burst && due > made {
-				made = due - burst
-			}
+			// heard between any two.
+			made = max(made, due-max(int64(v.opts.Rate)/10, 1))
 			for ; made < due; made++ {
 				if v.ctx.Err() != nil {
 					return
@@ -266,6 +276,16 @@ func (v *Venue) generate() {
 			}
 		}
 	}
+}
+
+// messagesDue is how many messages a venue making rate per second owes
+// after elapsed: never negative, exact in integers.
+func messagesDue(elapsed time.Duration, rate int) int64 {
+	if elapsed <= 0 {
+		return 0
+	}
+	s, ns := int64(elapsed/time.Second), int64(elapsed%time.Second)
+	return s*int64(rate) + ns*int64(rate)/int64(time.Second)
 }
 
 // step makes one market-data message on a random symbol and stream type and

@@ -26,6 +26,8 @@ type order struct {
 	filled, quote int64
 	created       int64 // ms
 	conn          *conn
+	lockAsset     string // what a resting order locked (account.go)
+	lockLeft      int64
 }
 
 // apiRequest is a WS-API request.
@@ -266,6 +268,10 @@ func (c *conn) placeOrder(req apiRequest) {
 	v.orders.Add(1)
 	c.reply(apiResult(req.ID, orderResult(o, now, "NEW")))
 	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
+	if !crosses {
+		v.acct.lock(o)
+		c.sendAccount(now, s.base, s.quote)
+	}
 	if crosses {
 		// Take liquidity at the touch in two fills: a partial, then the rest.
 		px := s.bestAsk()
@@ -291,8 +297,14 @@ func (c *conn) fill(o *order, now, px, qty int64) {
 		status = "FILLED"
 	}
 	o.symbol.tradeID++
+	c.v.acct.fill(o, px, qty, feeOf(qty))
 	c.execReport(o, now, "TRADE", status, "NONE", px, qty)
+	c.sendAccount(now, o.symbol.base, o.symbol.quote)
 }
+
+// feeOf is the fee of a fill of qty: 0.1 % of the base quantity, in the
+// base asset.
+func feeOf(qty int64) int64 { return mulDec(qty, one/1000) }
 
 // fillResting fills resting limit orders the market has moved through.
 func (v *Venue) fillResting(s *symbolState) {
@@ -343,6 +355,8 @@ func (c *conn) cancelOrder(req apiRequest) {
 			c.reply(apiResult(req.ID, orderResult(o, now, "CANCELED")))
 			o.conn = v.userConn(o.conn)
 			o.conn.execReport(o, now, "CANCELED", "CANCELED", "NONE", 0, 0)
+			v.acct.release(o, -1)
+			o.conn.sendAccount(now, s.base, s.quote)
 			return
 		}
 	}
@@ -396,7 +410,7 @@ func (c *conn) execReport(o *order, now int64, execType, status, reason string, 
 	fee := int64(0)
 	var feeAsset *string // null when nothing was filled
 	if lastQty > 0 {
-		fee = mulDec(lastQty, one/1000) // 0.1 % of the base quantity
+		fee = feeOf(lastQty)
 		feeAsset = &o.symbol.base
 	}
 	b := marshal(&execWrapper{SubscriptionID: sub, Event: execEvent{

@@ -52,9 +52,58 @@ func TestEventsCrossIntact(t *testing.T) {
 	require.NoError(t, cons.Close(closeCtx(t)))
 	ingest.close(t)
 	far.close(t)
-	assert.Equal(t, uint64(2), pub.Stats().ExecStored, "exec report and order ack went through the stream")
-	assert.Equal(t, uint64(2), cons.Stats().ExecDelivered)
+	assert.Equal(t, uint64(4), pub.Stats().ExecStored, "exec report, order ack, balance and position went through the stream")
+	assert.Equal(t, uint64(4), cons.Stats().ExecDelivered)
 	assert.Zero(t, cons.Stats().Malformed)
+}
+
+// TestAccountUpdatesDurable: the balances of one venue message differ only
+// by asset and place, and each is stored and delivered (none taken for
+// another's duplicate); one published twice is stored once; positions too.
+// They reach a consumer that started after they were published.
+func TestAccountUpdatesDurable(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	balance := func(asset string, i int) func(ev *schema.CanonicalEvent) {
+		return func(ev *schema.CanonicalEvent) {
+			ev.Venue, ev.Type, ev.ExchangeTS = schema.VenueBinance, schema.EventBalance, 1_700_000_000_000_000_000
+			ev.Balance = schema.Balance{Asset: schema.MustID(asset), Kind: schema.BalanceSnapshot,
+				Free: schema.MustParseDecimal("1.00000000"), Locked: schema.MustParseDecimal("0.00000000"),
+				UpdateTime: 1_700_000_000_000_000_000, Index: uint32(i), Count: 3}
+		}
+	}
+	ingest.publish(t, balance("USDT", 0))
+	ingest.publish(t, balance("BTC", 1))
+	ingest.publish(t, balance("ETH", 2))
+	ingest.publish(t, balance("BTC", 1)) // the same again
+	ingest.publish(t, func(ev *schema.CanonicalEvent) {
+		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventPosition
+		ev.Position = schema.Position{Side: schema.PositionShort, Amount: schema.MustParseDecimal("-10"), MarginCall: true, Count: 1}
+	})
+	eventually(t, func() bool { return pub.Stats().ExecStored == 5 }, "every update stored")
+	assert.Equal(t, uint64(1), pub.Stats().ExecDuplicates)
+
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventBalance, schema.EventPosition}})
+	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		&ConsumerOptions{Durable: "account", Subjects: []string{"meltica.binance.>"}})
+	require.NoError(t, err)
+	for i, asset := range []string{"USDT", "BTC", "ETH"} {
+		ev := next(t, got, ofType(schema.EventBalance))
+		assert.Equal(t, asset, ev.Balance.Asset.String())
+		assert.Equal(t, uint32(i), ev.Balance.Index)
+		assert.Equal(t, "1.00000000", ev.Balance.Free.String())
+	}
+	ev := next(t, got, ofType(schema.EventPosition))
+	assert.Equal(t, "-10", ev.Position.Amount.String())
+	assert.True(t, ev.Position.MarginCall)
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	ingest.close(t)
+	far.close(t)
+	assert.Equal(t, uint64(4), cons.Stats().ExecDelivered)
 }
 
 // execReport fills the i-th report of one order's life: distinct reports

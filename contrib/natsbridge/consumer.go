@@ -106,7 +106,7 @@ type ConsumerStats struct {
 	SlowDropped   uint64 // messages NATS dropped because this consumer fell behind
 	PoolDropped   uint64 // messages dropped because the event pool was exhausted (market data shows in gap markers)
 	Malformed     uint64 // messages that did not decode (dropped; execution reports are terminated)
-	ExecDelivered uint64 // execution reports and order acks published to the dispatcher
+	ExecDelivered uint64 // execution reports, order acks and account updates published to the dispatcher
 	ExecDuplicate uint64 // redeliveries dropped because the id was already handed on
 	AckErrors     uint64 // acks the server did not confirm (the report may come again, then dropped as a duplicate)
 	ExecReturned  uint64 // reports delivered to a consumer closing, handed back (Nak) for its next incarnation
@@ -143,6 +143,7 @@ type Consumer struct {
 	opts   ConsumerOptions
 	log    *slog.Logger
 	subs   []*nats.Subscription
+	core   []string       // the core subscriptions' filters: Subjects, then their venue-wide companions
 	msgs   chan *nats.Msg // every subscription's messages, in the server's order
 	q      *msgQueue      // what waits for onMsg, bounded by PendingMsgs and PendingBytes
 	pumped chan struct{}  // closed when the pump has exited
@@ -155,6 +156,8 @@ type Consumer struct {
 	mu       sync.Mutex // core delivery
 	dec      wire.Decoder
 	subjects map[string]*subjectState
+	seqs     map[streamKey]*seqState // ordered streams' bridge sequences
+	scratch  schema.CanonicalEvent   // decodes a message that found no event, for its stream and sequence
 	// held are critical messages (gap markers, states, control) that found
 	// no event, in order: they are delivered first, and nothing overtakes
 	// them.
@@ -185,11 +188,20 @@ type Consumer struct {
 type subjectState struct {
 	subject string
 	via     string // the first of Subjects that matches: copies through other subscriptions are duplicates
-	last    uint64 // the last bridge sequence of an ordered stream
 	// latest is the last update of a coalescable stream that found no
 	// event, delivered once one is free unless a newer one comes first.
 	latest    []byte
 	hasLatest bool
+}
+
+// seqState is the bridge sequence of one ordered stream as the consumer
+// has seen it. It is kept per stream (venue, symbol, type), as the
+// Publisher counts it, not per subject: symbols that differ only in
+// characters a subject token cannot hold ("BTC.USDT", "BTC_USDT") share a
+// subject and are still two streams.
+type seqState struct {
+	last  uint64 // the last sequence handed on, or announced lost
+	known bool   // a message of the stream has been received
 }
 
 // heldMsg is a critical message waiting for an event.
@@ -229,6 +241,16 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 		}
 	}
 	o.Subjects = subjects
+	// The core subscriptions add, to each filter naming a symbol, the same
+	// filter for events without one: a venue's connection states, venue
+	// control and venue-wide gap markers pass any symbol list in dispatch,
+	// and must cross the bridge to a consumer of some symbols too.
+	core := slices.Clone(subjects)
+	for _, subj := range subjects {
+		if vw, ok := venueWide(subj); ok && !slices.Contains(core, vw) {
+			core = append(core, vw)
+		}
+	}
 	o.Stream = o.Stream.withDefaults()
 	o.PendingMsgs = orDefault(o.PendingMsgs, DefaultPendingMsgs)
 	o.PendingBytes = orDefault(o.PendingBytes, DefaultPendingBytes)
@@ -246,7 +268,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	c := &Consumer{nc: nc, d: d, events: events, opts: o, log: logger(o.Logger).With("role", "consumer"),
 		msgs: make(chan *nats.Msg, o.PendingMsgs), q: newMsgQueue(o.PendingMsgs, o.PendingBytes),
 		quit: make(chan struct{}), loop: make(chan struct{}), pumped: make(chan struct{}),
-		subjects: make(map[string]*subjectState), seen: newDedup(o.Dedup)}
+		core: core, subjects: make(map[string]*subjectState), seqs: make(map[streamKey]*seqState), seen: newDedup(o.Dedup)}
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
 	}
@@ -258,7 +280,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 		_ = c.stop(context.Background())
 		return nil, err
 	}
-	for _, subj := range o.Subjects {
+	for _, subj := range core {
 		// One channel for all: the connection's reader fills it in the
 		// order the server sent, and one goroutine empties it.
 		s, err := nc.ChanSubscribe(subj, c.msgs)
@@ -374,7 +396,7 @@ func (c *Consumer) subject(subj string) *subjectState {
 	st := c.subjects[subj]
 	if st == nil {
 		st = &subjectState{subject: subj}
-		for _, f := range c.opts.Subjects {
+		for _, f := range c.core {
 			if overlap(f, subj) {
 				st.via = f
 				break
@@ -447,8 +469,28 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 			st.hasLatest = true
 			c.nLatest++
 		}
+	default:
+		// The first message of a stream sets where the stream starts: lost
+		// here, it is announced by the next one like any other loss.
+		c.scratch.Reset()
+		if seq, err := c.dec.Decode(data, &c.scratch); err == nil && seq != 0 {
+			if ss := c.seqOf(&c.scratch); !ss.known {
+				ss.last, ss.known = seq-1, true
+			}
+		}
 	}
 	c.holding.Store(true)
+}
+
+// seqOf returns the sequence state of ev's stream.
+func (c *Consumer) seqOf(ev *schema.CanonicalEvent) *seqState {
+	k := streamKey{ev.Venue, ev.Symbol, ev.Type}
+	ss := c.seqs[k]
+	if ss == nil {
+		ss = new(seqState)
+		c.seqs[k] = ss
+	}
+	return ss
 }
 
 // deliver decodes data into ev and publishes it, announcing a loss of its
@@ -467,11 +509,20 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 	}
 	if seq != 0 && !ev.Type.Coalescable() && !ev.Type.Critical() {
 		// A sequence that does not move forward is a restarted publisher:
-		// start over from it.
-		last := st.last
-		st.last = seq
-		if last != 0 && seq > last+1 {
-			if ev = c.gap(ev, seq-last-1); ev == nil {
+		// start over from it. Its run counts from 1, so a first message
+		// of the new run past 1 follows losses too.
+		ss := c.seqOf(ev)
+		last, known := ss.last, ss.known
+		ss.last, ss.known = seq, true
+		lost := uint64(0)
+		switch {
+		case known && seq > last+1:
+			lost = seq - last - 1
+		case known && seq <= last:
+			lost = seq - 1
+		}
+		if lost > 0 {
+			if ev = c.gap(ev, lost); ev == nil {
 				return
 			}
 		}

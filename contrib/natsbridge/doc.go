@@ -16,13 +16,23 @@
 //
 // (see Subject for the exact token rules; '-' in symbols is an ordinary
 // character for NATS). Market data and control events (gap markers,
-// connection states, venue control) go on core NATS; execution reports and
-// order acks go to a JetStream stream (StreamOptions).
+// connection states, venue control) go on core NATS; execution reports,
+// order acks and account updates (balances and positions) go to a
+// JetStream stream (StreamOptions). A gap marker goes on the subject of the
+// stream it reports on — its Control.GapType for its type,
+// "meltica.binance.BTC-USDT.book_update" for a broken book — so that a
+// consumer of that stream alone hears of the loss, in order with the
+// stream's events; one about no market data type (none, or execution
+// reports, whose subjects are the JetStream stream's) on <type> "gap".
 //
 // On a strategy host a Consumer subscribes to subjects, wildcards allowed
-// ("meltica.binance.>", "meltica.*.BTC-USDT.*"), takes an event from the
-// host's pool for each message, decodes into it and publishes it to the
-// host's dispatcher, which takes ownership exactly as on the ingest node. The
+// ("meltica.binance.>", "meltica.*.BTC-USDT.*"). As a dispatch.Filter's
+// symbol list lets events without a symbol through (a venue's connection
+// states, venue control, venue-wide gap markers), a subject that names a
+// symbol brings those of its venue and type tokens too: with
+// "meltica.*.BTC-USDT.*" the Consumer also subscribes to "meltica.*._.*".
+// For each message it takes an event from the host's pool, decodes into
+// it and publishes it to the host's dispatcher, which takes ownership exactly as on the ingest node. The
 // host's subscribers get heap clones with the same lanes: coalescing,
 // bounded ordered lanes and their gap markers, critical lane first.
 //
@@ -39,7 +49,9 @@
 //
 // # Losses and gap markers
 //
-// Every market data message carries a bridge sequence per subject, counted by
+// Every market data message carries a bridge sequence per stream (venue,
+// symbol, type — not per subject: two symbols a subject token cannot tell
+// apart, such as "BTC.USDT" and "BTC_USDT", are two streams), counted by
 // the Publisher before it tries to publish. Messages lost anywhere on the way
 // — refused by NATS while it reconnects (nats.go's reconnect buffer is
 // bounded, see Connect), dropped by the server or the client because the
@@ -50,14 +62,20 @@
 // (trades, book diffs, closed klines, liquidations) ahead of the next event
 // of the stream. Losses of coalescable streams are not gaps: the next update
 // replaces the lost one. A loss at the end of a stream is reported when the
-// stream's next message arrives.
+// stream's next message arrives. A Publisher that restarts counts from 1
+// again: a sequence that goes back starts the stream over, and the new
+// run's messages before the first that arrived are reported lost. (What
+// the old run lost at its end, and the first messages of a new run that
+// still numbers past the old run's last, cannot be told from the
+// sequence.)
 //
 // Losses are announced even when the host's event pool is exhausted, and
 // core messages never wait for it: the Consumer keeps one event of the
 // pool in reserve for critical messages and gap markers (taken back while
 // the pool has two events free or more); market data that finds no event
-// is dropped without moving its stream's sequence, so the next message
-// shows the jump and gets its marker — in that message's own event, counting
+// is dropped without moving its stream's sequence (a stream's first
+// message, dropped so, still marks where the stream starts), so the next
+// message shows the jump and gets its marker — in that message's own event, counting
 // itself, when no other is free; the latest update of a coalescable stream
 // that finds no event is kept and delivered once one is free (unless a newer
 // one comes first); a critical message that finds no event (a gap marker or
@@ -67,7 +85,11 @@
 //
 // # Execution reports: the guarantee
 //
-// Execution reports and order acks are never dropped by the bridge:
+// Execution reports and order acks are never dropped by the bridge, and
+// neither are account updates (schema.EventBalance, schema.EventPosition),
+// which travel the same way (what follows of reports holds for them; their
+// message id adds the asset or side, the place in the venue's message and
+// the update time):
 //
 //   - On the ingest node they wait in the Publisher's queue (a soft bound,
 //     PublisherOptions.ExecBound, past which it grows and raises the alarm)
@@ -110,7 +132,8 @@
 //
 // # Encoding
 //
-// Messages are a compact binary layout, version 3 (2 added Control.RequestID, 3 Control.GapSource), chosen over goccy/go-json
+// Messages are a compact binary layout, version 4 (2 added Control.RequestID, 3 Control.GapSource,
+// 4 Control.Value and the Balance and Position sections), chosen over goccy/go-json
 // by measurement (BenchmarkEncode and BenchmarkDecode in internal/wire: a
 // trade is 70 bytes against 1574, encodes in ~0.13 µs against ~6.9 µs,
 // decodes in ~0.2 µs against ~5.5 µs, with no allocation against 49). All
@@ -119,15 +142,16 @@
 // venue's digits and trailing zeros cross exactly; a string or byte slice is
 // a uvarint length and the bytes; an ID is a length byte and the bytes.
 //
-//	u8       version (3)
+//	u8       version (4)
 //	u8       event type (schema.EventType)
 //	uvarint  bridge sequence (0: none; execution reports and control)
 //	string   venue, string symbol
 //	uvarint  SeqProvider; i64 ExchangeTS; i64 IngestTS
 //	uvarint  TraceID; uvarint DecisionID; bytes Raw
 //	u16      section mask: bit 0 Trade, 1 BBO, 2 Book, 3 Ticker, 4 Kline,
-//	         5 Mark, 6 Liquidation, 7 Exec, 8 Control; a section is written
-//	         when it is not zero, in bit order:
+//	         5 Mark, 6 Liquidation, 7 Exec, 8 Control, 9 Balance,
+//	         10 Position; a section is written when it is not zero, in bit
+//	         order:
 //	Trade        id ID; dec Price, Qty; u8 Side
 //	BBO          dec BidPrice, BidQty, AskPrice, AskQty
 //	Book         uvarint n, n × (dec Price, dec Qty) bids; the same for asks;
@@ -147,7 +171,15 @@
 //	             CumFillQty, CumQuoteQty, RemainingQty, AvgPrice, Fee;
 //	             u8 IsMaker; string RejectReason; i64 TransactTime, OrderCreated
 //	Control      u8 Kind, State, GapType, GapSource; uvarint GapCount, GapFirstSeq,
-//	             GapLastSeq; varint Code; uvarint RequestID; string Reason
+//	             GapLastSeq; varint Code; uvarint RequestID; varint Value;
+//	             string Reason
+//	Balance      ID Asset; u8 Kind; dec Free, Locked, Delta, Wallet,
+//	             CrossWallet; string Reason; i64 UpdateTime; uvarint Index,
+//	             Count (each < 2³²)
+//	Position     u8 Side, MarginType; dec Amount, EntryPrice, BreakEvenPrice,
+//	             RealizedPnL, UnrealizedPnL, IsolatedWallet, MarkPrice,
+//	             MaintMargin, CrossWallet; u8 MarginCall; string Reason;
+//	             i64 UpdateTime; uvarint Index, Count (each < 2³²)
 //
 // A decoder refuses another version (a new layout gets a new version byte),
 // truncated or trailing bytes, scales over schema.MaxScale and the mantissa

@@ -71,7 +71,7 @@ type PublisherOptions struct {
 type PublisherStats struct {
 	Published      uint64 // market data and control messages handed to NATS
 	Dropped        uint64 // of those, refused by NATS (reconnect buffer full, connection closed); consumers see gap markers for ordered streams
-	ExecQueued     uint64 // execution reports and order acks queued for the stream
+	ExecQueued     uint64 // execution reports, order acks and account updates queued for the stream
 	ExecStored     uint64 // of those, acknowledged by the stream
 	ExecDuplicates uint64 // of those stored, recognised by the stream as already stored (same message id)
 	ExecRetries    uint64 // failed attempts to store one, retried
@@ -183,9 +183,17 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 // handle runs on the dispatcher's delivery goroutine with a heap clone.
 func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	key := streamKey{ev.Venue, ev.Symbol, ev.Type}
+	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && !t.Critical() {
+		// A gap marker of market data travels with the stream it reports
+		// on, so that a consumer subscribed to that stream's subject alone
+		// hears of its losses, in order with its events. (One about
+		// execution reports stays on "gap": their subjects belong to the
+		// JetStream stream.)
+		key.typ = t
+	}
 	st := p.streams[key]
 	if st == nil {
-		st = &stream{subject: Subject(p.opts.Prefix, ev.Venue, ev.Symbol, ev.Type)}
+		st = &stream{subject: Subject(p.opts.Prefix, key.venue, key.symbol, key.typ)}
 		p.streams[key] = st
 	}
 	if durable(ev.Type) {
@@ -207,9 +215,11 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	p.published.Add(1)
 }
 
-// msgID is the message id of an execution report or ack, built from what
-// tells one report of an order from another: the same report published
-// twice gets the same id and is stored once.
+// msgID is the message id of an execution report, ack or account update,
+// built from what tells one report of an order from another (and one
+// balance or position of a venue message from the next: asset, side,
+// place in the message, update time): the same event published twice gets
+// the same id and is stored once.
 func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 	x := &ev.Exec
 	b := append(p.idBuf[:0], ev.Venue...)
@@ -226,6 +236,26 @@ func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 	b = strconv.AppendUint(append(b, '|'), ev.SeqProvider, 10)
 	b = strconv.AppendInt(append(b, '|'), ev.ExchangeTS, 10)
 	b = strconv.AppendInt(append(b, '|'), ev.Control.Code, 10)
+	switch ev.Type {
+	case schema.EventBalance:
+		a := &ev.Balance
+		b = append(append(b, '|'), a.Asset.Bytes()...)
+		b = append(append(b, '|'), a.Kind.String()...)
+		b = strconv.AppendUint(append(b, '|'), uint64(a.Index), 10)
+		b = strconv.AppendUint(append(b, '|'), uint64(a.Count), 10)
+		b = strconv.AppendInt(append(b, '|'), a.UpdateTime, 10)
+		b = a.Delta.AppendTo(append(b, '|'))
+		b = a.Free.AppendTo(append(b, '|'))
+		b = a.Wallet.AppendTo(append(b, '|'))
+	case schema.EventPosition:
+		q := &ev.Position
+		b = append(append(b, '|'), q.Side.String()...)
+		b = strconv.AppendUint(append(b, '|'), uint64(q.Index), 10)
+		b = strconv.AppendUint(append(b, '|'), uint64(q.Count), 10)
+		b = strconv.AppendInt(append(b, '|'), q.UpdateTime, 10)
+		b = q.Amount.AppendTo(append(b, '|'))
+		b = strconv.AppendBool(append(b, '|'), q.MarginCall)
+	}
 	p.idBuf = b
 	return string(b)
 }
@@ -328,17 +358,20 @@ func (p *Publisher) store(m execMsg) error {
 	return nil
 }
 
-// Flush waits until every execution report queued so far is stored and
-// the server has received every market data message published so far, or
-// ctx ends.
+// Flush waits until every event published to the dispatcher before the
+// call has been taken by the publisher, every execution report among them
+// is stored, and the server has received every market data message among
+// them, or ctx ends.
 func (p *Publisher) Flush(ctx context.Context) error {
 	t := time.NewTicker(time.Millisecond)
 	defer t.Stop()
 	for {
+		// Idle first: the handler queues reports before it returns.
+		idle := p.sub.Idle()
 		p.mu.Lock()
 		n := len(p.queue)
 		p.mu.Unlock()
-		if n == 0 {
+		if idle && n == 0 {
 			break
 		}
 		select {

@@ -56,10 +56,20 @@ func (o StreamOptions) withDefaults() StreamOptions {
 	return o
 }
 
+// durableTypes travel on the JetStream stream rather than on core NATS:
+// execution reports, order acks and account updates (balances and
+// positions), which a host cannot rebuild from a later message.
+var durableTypes = [...]schema.EventType{schema.EventExecReport, schema.EventOrderAck, schema.EventBalance, schema.EventPosition}
+
 // durable reports whether events of type t travel on the JetStream stream
 // rather than on core NATS.
 func durable(t schema.EventType) bool {
-	return t == schema.EventExecReport || t == schema.EventOrderAck
+	for _, d := range durableTypes {
+		if t == d {
+			return true
+		}
+	}
+	return false
 }
 
 // ensureStream creates or updates the stream that captures the durable
@@ -75,18 +85,19 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, prefix string, o 
 	if o.Memory {
 		storage = jetstream.MemoryStorage
 	}
+	subjects := make([]string, 0, len(durableTypes))
+	for _, t := range durableTypes {
+		subjects = append(subjects, prefix+".*.*."+t.String())
+	}
 	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        o.Name,
-		Description: "Meltica execution reports and order acks",
-		Subjects: []string{
-			prefix + ".*.*." + schema.EventExecReport.String(),
-			prefix + ".*.*." + schema.EventOrderAck.String(),
-		},
-		Storage:    storage,
-		Retention:  jetstream.LimitsPolicy,
-		MaxAge:     o.MaxAge,
-		Duplicates: o.DuplicateWindow,
-		Replicas:   o.Replicas,
+		Description: "Meltica execution reports, order acks and account updates",
+		Subjects:    subjects,
+		Storage:     storage,
+		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      o.MaxAge,
+		Duplicates:  o.DuplicateWindow,
+		Replicas:    o.Replicas,
 	})
 	if err != nil {
 		return fmt.Errorf("natsbridge: creating stream %s: %w", o.Name, err)

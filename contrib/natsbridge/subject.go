@@ -37,6 +37,22 @@ func token(s string) string {
 	return s
 }
 
+// venueWide returns the filter that selects, of what filter selects, the
+// events without a symbol (symbol token "_"), when filter names a symbol
+// (a literal third token of four or more).
+func venueWide(filter string) (string, bool) {
+	tok := strings.Split(filter, ".")
+	if len(tok) < 4 {
+		return "", false
+	}
+	switch tok[2] {
+	case "*", ">", "_":
+		return "", false
+	}
+	tok[2] = "_"
+	return strings.Join(tok, "."), true
+}
+
 // streamKey names one stream of events.
 type streamKey struct {
 	venue  schema.Venue

@@ -16,12 +16,19 @@
 //     that arrives out of order, before the open window's first but after
 //     the last closed window, moves WindowOpen back; one older than the end
 //     of the last closed window is late: dropped and counted
-//     (Stats.LateDropped, and MergedEvent.LateDropped of the next window).
+//     (Stats.LateDropped, and MergedEvent.LateDropped of the next window);
+//     before the first window closes nothing is late, whatever the time
+//     (zero and negative times included). A fragment at the very end of
+//     int64's time (math.MaxInt64 ns), which no window can hold, is
+//     counted late too.
 //     An event the open window already holds — same venue, same non-zero
 //     sequence, as a connection rotation's overlap or a replay repeats it —
 //     is not taken twice (Stats.Duplicates).
 //     A window some expected venue sent nothing to is flagged (Complete
 //     false, Missing names the venues) or suppressed, by Options.Incomplete.
+//     A window holds what reached the Merger: events of its type lost on
+//     the way (gap markers, which the Merger's subscription gets with the
+//     stream's events) are not counted in it — not yet.
 //   - [Continuous]: each venue's best bid/offer is kept, and the
 //     consolidated one — best bid and best ask across venues, with the venue
 //     of each side, and one fragment per venue quoting — is published on

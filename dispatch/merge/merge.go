@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -208,6 +209,7 @@ func New(opts *Options) (*Merger, error) {
 	m := &Merger{o: o, log: log.With("symbol", o.Symbol)}
 	m.w.frags = make([]schema.Fragment, 0, min(o.MaxEvents, 1024))
 	m.w.complete = true
+	m.w.closedTo = math.MinInt64 // no window closed: nothing is late yet
 	for _, v := range o.Venues {
 		m.venues = append(m.venues, venueState{venue: v})
 	}
@@ -261,8 +263,8 @@ func (m *Merger) Tick(ctx context.Context) error {
 		return m.publishBBOLocked(ctx)
 	}
 	err := m.publishPendingLocked(ctx)
-	if m.w.open && m.o.Now().UnixNano()-m.w.firstTS >= int64(m.o.Window) {
-		err = errors.Join(err, m.closeWindowLocked(ctx, m.w.firstTS+int64(m.o.Window)))
+	if m.w.open && m.o.Now().UnixNano() >= m.deadlineLocked() {
+		err = errors.Join(err, m.closeWindowLocked(ctx, m.deadlineLocked()))
 	}
 	return err
 }
@@ -278,7 +280,7 @@ func (m *Merger) Flush(ctx context.Context) error {
 	}
 	// The window ends now, or at its deadline if that came first, but
 	// never before one of its fragments.
-	end := max(m.w.maxTS+1, min(m.o.Now().UnixNano(), m.w.firstTS+int64(m.o.Window)))
+	end := max(m.w.maxTS+1, min(m.o.Now().UnixNano(), m.deadlineLocked()))
 	return errors.Join(err, m.closeWindowLocked(ctx, end))
 }
 

@@ -3,6 +3,7 @@ package merge
 import (
 	"context"
 	"errors"
+	"math"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -25,7 +26,7 @@ type windows struct {
 	firstTS   int64 // the first-arrived fragment's time: the window closes Window after it
 	openTS    int64 // the earliest fragment's time: WindowOpen
 	maxTS     int64 // the latest fragment's time
-	closedTo  int64 // end of the last closed window; earlier fragments are late
+	closedTo  int64 // end of the last closed window (math.MinInt64 before the first); earlier fragments are late
 	frags     []schema.Fragment
 	lateSince uint64 // late fragments since the last window built
 
@@ -38,7 +39,7 @@ type windows struct {
 }
 
 // eventTime is an event's time for windows: the venue's, else the receive
-// time.
+// time, as schema.Fragment.Time has it.
 func eventTime(ev *schema.CanonicalEvent) int64 {
 	if ev.ExchangeTS != 0 {
 		return ev.ExchangeTS
@@ -46,24 +47,19 @@ func eventTime(ev *schema.CanonicalEvent) int64 {
 	return ev.IngestTS
 }
 
-func fragmentTime(f *schema.Fragment) int64 {
-	if f.ExchangeTS != 0 {
-		return f.ExchangeTS
-	}
-	return f.IngestTS
-}
-
 func (m *Merger) addFragmentLocked(ctx context.Context, ev *schema.CanonicalEvent) error {
 	w := &m.w
 	err := m.publishPendingLocked(ctx)
 	ts := eventTime(ev)
-	if ts < w.closedTo {
+	if ts < w.closedTo || ts == math.MaxInt64 {
+		// Before the end of the last closed window; or at the last
+		// nanosecond int64 holds, which no window [open, close) can hold.
 		m.stats.LateDropped++
 		w.lateSince++
 		return err
 	}
-	if w.open && ts-w.firstTS >= int64(m.o.Window) {
-		err = errors.Join(err, m.closeWindowLocked(ctx, w.firstTS+int64(m.o.Window)))
+	if w.open && ts >= m.deadlineLocked() {
+		err = errors.Join(err, m.closeWindowLocked(ctx, m.deadlineLocked()))
 	}
 	if m.duplicateLocked(ev) {
 		// The same event again (a rotation's overlap, a replay): counted
@@ -90,6 +86,17 @@ func (m *Merger) addFragmentLocked(ctx context.Context, ev *schema.CanonicalEven
 		err = errors.Join(err, m.closeWindowLocked(ctx, end))
 	}
 	return err
+}
+
+// deadlineLocked is when the open window closes by time: Window after its
+// first fragment's time, or the last nanosecond int64 holds when that is
+// later (a venue time near the end of int64 must not wrap around to a
+// window that closes before it opens).
+func (m *Merger) deadlineLocked() int64 {
+	if m.w.firstTS > math.MaxInt64-int64(m.o.Window) {
+		return math.MaxInt64
+	}
+	return m.w.firstTS + int64(m.o.Window)
 }
 
 // duplicateLocked reports whether the open window already holds ev: the
@@ -169,7 +176,7 @@ func (m *Merger) closeWindowLocked(ctx context.Context, end int64) error {
 	keep := w.frags[:0]
 	w.open = false
 	for _, f := range w.frags {
-		ts := fragmentTime(&f)
+		ts := f.Time()
 		if ts < end {
 			if publish {
 				p.Fragments = append(p.Fragments, f)
@@ -190,7 +197,7 @@ func (m *Merger) closeWindowLocked(ctx context.Context, end int64) error {
 // end.
 func (m *Merger) seenBefore(v schema.Venue, end int64) bool {
 	for i := range m.w.frags {
-		if f := &m.w.frags[i]; f.Venue == v && fragmentTime(f) < end {
+		if f := &m.w.frags[i]; f.Venue == v && f.Time() < end {
 			return true
 		}
 	}

@@ -1,5 +1,5 @@
 // Package wire is the bridge's binary encoding of a schema.CanonicalEvent,
-// layout version 3. The layout is documented in the natsbridge package
+// layout version 4. The layout is documented in the natsbridge package
 // documentation (and in the README); this file is its reference.
 //
 // Every integer is either a byte, a fixed-width little-endian value, an
@@ -18,8 +18,9 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-// Version is the layout version, the first byte of every message.
-const Version = 3
+// Version is the layout version, the first byte of every message: 4 added
+// Control.Value and the Balance and Position sections.
+const Version = 4
 
 // Section bits of the mask: a section is written when it is not zero.
 const (
@@ -32,7 +33,9 @@ const (
 	secLiquidation
 	secExec
 	secControl
-	secAll = secControl<<1 - 1
+	secBalance
+	secPosition
+	secAll = secPosition<<1 - 1
 )
 
 // Errors of Decode.
@@ -85,6 +88,12 @@ func Append(dst []byte, ev *schema.CanonicalEvent, seq uint64) []byte {
 	}
 	if ev.Control != (schema.Control{}) {
 		mask |= secControl
+	}
+	if ev.Balance != (schema.Balance{}) {
+		mask |= secBalance
+	}
+	if ev.Position != (schema.Position{}) {
+		mask |= secPosition
 	}
 	b = binary.LittleEndian.AppendUint16(b, mask)
 
@@ -160,7 +169,29 @@ func Append(dst []byte, ev *schema.CanonicalEvent, seq uint64) []byte {
 		b = binary.AppendUvarint(b, c.GapLastSeq)
 		b = binary.AppendVarint(b, c.Code)
 		b = binary.AppendUvarint(b, c.RequestID)
+		b = binary.AppendVarint(b, c.Value)
 		b = appendString(b, c.Reason)
+	}
+	if mask&secBalance != 0 {
+		x := &ev.Balance
+		b = appendID(b, &x.Asset)
+		b = append(b, byte(x.Kind))
+		b = appendDecs(b, x.Free, x.Locked, x.Delta, x.Wallet, x.CrossWallet)
+		b = appendString(b, x.Reason)
+		b = appendI64(b, x.UpdateTime)
+		b = binary.AppendUvarint(b, uint64(x.Index))
+		b = binary.AppendUvarint(b, uint64(x.Count))
+	}
+	if mask&secPosition != 0 {
+		x := &ev.Position
+		b = append(b, byte(x.Side), byte(x.MarginType))
+		b = appendDecs(b, x.Amount, x.EntryPrice, x.BreakEvenPrice, x.RealizedPnL, x.UnrealizedPnL,
+			x.IsolatedWallet, x.MarkPrice, x.MaintMargin, x.CrossWallet)
+		b = appendBool(b, x.MarginCall)
+		b = appendString(b, x.Reason)
+		b = appendI64(b, x.UpdateTime)
+		b = binary.AppendUvarint(b, uint64(x.Index))
+		b = binary.AppendUvarint(b, uint64(x.Count))
 	}
 	return b
 }
@@ -287,7 +318,30 @@ func (d *Decoder) Decode(data []byte, ev *schema.CanonicalEvent) (uint64, error)
 		c.GapLastSeq = r.uvarint()
 		c.Code = r.varint()
 		c.RequestID = r.uvarint()
+		c.Value = r.varint()
 		c.Reason = d.str(&r)
+	}
+	if mask&secBalance != 0 {
+		x := &ev.Balance
+		r.id(&x.Asset)
+		x.Kind = schema.BalanceKind(r.u8())
+		r.decs(&x.Free, &x.Locked, &x.Delta, &x.Wallet, &x.CrossWallet)
+		x.Reason = d.str(&r)
+		x.UpdateTime = r.i64()
+		x.Index = r.u32var()
+		x.Count = r.u32var()
+	}
+	if mask&secPosition != 0 {
+		x := &ev.Position
+		x.Side = schema.PositionSide(r.u8())
+		x.MarginType = schema.MarginType(r.u8())
+		r.decs(&x.Amount, &x.EntryPrice, &x.BreakEvenPrice, &x.RealizedPnL, &x.UnrealizedPnL,
+			&x.IsolatedWallet, &x.MarkPrice, &x.MaintMargin, &x.CrossWallet)
+		x.MarginCall = r.bool()
+		x.Reason = d.str(&r)
+		x.UpdateTime = r.i64()
+		x.Index = r.u32var()
+		x.Count = r.u32var()
 	}
 	if r.bad {
 		return 0, fmt.Errorf("%w: truncated or invalid field", ErrMalformed)
@@ -412,6 +466,16 @@ func (r *reader) uvarint() uint64 {
 	}
 	r.b = r.b[n:]
 	return v
+}
+
+// u32var reads a uvarint that must fit in 32 bits.
+func (r *reader) u32var() uint32 {
+	v := r.uvarint()
+	if v > math.MaxUint32 {
+		r.fail()
+		return 0
+	}
+	return uint32(v)
 }
 
 func (r *reader) varint() int64 {

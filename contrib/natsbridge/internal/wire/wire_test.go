@@ -42,6 +42,12 @@ func TestRoundTripEdges(t *testing.T) {
 			ev.Trade.Qty = schema.NewDecimal(1<<63-1, 0)
 			ev.Trade.ID = schema.MustID("0123456789012345678901234567890123456789012345x")
 		}},
+		{"account extremes", func(ev *schema.CanonicalEvent) {
+			ev.Venue, ev.Type = "binance", schema.EventBalance
+			ev.Balance = schema.Balance{Asset: schema.MustID("BNFCR"), Kind: schema.BalanceWallet, Wallet: schema.MustParseDecimal("-0.00000000"),
+				Index: 1<<32 - 2, Count: 1<<32 - 1}
+			ev.Position = schema.Position{Side: schema.PositionBoth, Amount: schema.MustParseDecimal("-0.010"), Count: 1<<32 - 1}
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,4 +124,17 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("round trip differs")
 		}
 	})
+}
+
+// TestDecodeRefusesWideCount: a Balance's Index or Count that does not fit
+// in 32 bits is malformed input, not a truncated value.
+func TestDecodeRefusesWideCount(t *testing.T) {
+	src := &schema.CanonicalEvent{Venue: "binance", Type: schema.EventBalance}
+	src.Balance = schema.Balance{Asset: schema.MustID("BTC"), Kind: schema.BalanceDelta, Count: 7}
+	good := Append(nil, src, 0)
+	require.Equal(t, byte(7), good[len(good)-1], "Count is the last uvarint")
+	bad := append(append([]byte(nil), good[:len(good)-1]...), 0x80, 0x80, 0x80, 0x80, 0x10) // 1<<32
+	var d Decoder
+	_, err := d.Decode(bad, &schema.CanonicalEvent{})
+	require.ErrorIs(t, err, ErrMalformed)
 }

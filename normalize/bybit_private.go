@@ -1,0 +1,227 @@
+package normalize
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// bybitOrderMsg is one element of the private "order" topic (Bybit v5,
+// "WebSocket Stream → Private → Order"; topics order, order.spot,
+// order.linear, order.inverse, order.option): an order's whole state after
+// a change. It carries cumulative fills (cumExecQty, cumExecValue,
+// cumExecFee, avgPrice) but not the fill itself, which comes on the
+// "execution" topic (see bybitExecMsg).
+//
+//   - orderId, orderLinkId: VenueOrderID, ClientOrderID.
+//   - orderStatus (Bybit v5 "Enums → orderStatus"): New, PartiallyFilled,
+//     Filled, Cancelled, Rejected, PartiallyFilledCanceled (Canceled),
+//     Deactivated (Canceled: a conditional order canceled before it
+//     triggered), Untriggered and Triggered (PendingNew: a conditional
+//     order not yet in the book). Any other word is a *ParseError wrapping
+//     ErrUnknownStatus.
+//   - ExecType follows the status: New, Canceled, Rejected, PendingNew;
+//     Unknown for PartiallyFilled and Filled, whose fill is the
+//     execution topic's ExecTrade report.
+//   - orderType Market, Limit; timeInForce GTC, IOC, FOK, PostOnly (a
+//     LimitMaker order, GTC).
+//   - price, qty, leavesQty, cumExecQty, cumExecValue, avgPrice: Price,
+//     Qty, RemainingQty, CumFillQty, CumQuoteQty, AvgPrice ("" is not sent).
+//   - updatedTime is ExchangeTS and TransactTime, createdTime OrderCreated.
+//   - rejectReason (EC_NoError is none) or cancelType: RejectReason.
+//
+// When a cancel meets a fill, Bybit sends Filled twice (Bybit "Order": the
+// second with cancelType CancelByUser and rejectReason
+// EC_OrigClOrdIDDoesNotExist): two reports with the same cumulative
+// values, neither of them a fill.
+type bybitOrderMsg struct {
+	Symbol       text       `json:"symbol"`
+	OrderID      ident      `json:"orderId"`
+	OrderLinkID  ident      `json:"orderLinkId"`
+	Side         text       `json:"side"`
+	OrderType    text       `json:"orderType"`
+	TimeInForce  text       `json:"timeInForce"`
+	OrderStatus  text       `json:"orderStatus"`
+	Price        optNum     `json:"price"`
+	Qty          optNum     `json:"qty"`
+	TriggerPrice optNum     `json:"triggerPrice"`
+	LeavesQty    optNum     `json:"leavesQty"`
+	CumExecQty   optNum     `json:"cumExecQty"`
+	CumExecValue optNum     `json:"cumExecValue"`
+	AvgPrice     optNum     `json:"avgPrice"`
+	RejectReason reason     `json:"rejectReason"`
+	CancelType   text       `json:"cancelType"`
+	CreatedTime  optInteger `json:"createdTime"`
+	UpdatedTime  optInteger `json:"updatedTime"`
+}
+
+var (
+	bybitStatuses = map[string]schema.OrderStatus{
+		"New": schema.StatusNew, "PartiallyFilled": schema.StatusPartiallyFilled, "Filled": schema.StatusFilled,
+		"Cancelled": schema.StatusCanceled, "PartiallyFilledCanceled": schema.StatusCanceled,
+		"Deactivated": schema.StatusCanceled, "Rejected": schema.StatusRejected,
+		"Untriggered": schema.StatusPendingNew, "Triggered": schema.StatusPendingNew,
+	}
+	bybitStatusExecs = map[string]schema.ExecType{
+		"New": schema.ExecNew, "Cancelled": schema.ExecCanceled, "PartiallyFilledCanceled": schema.ExecCanceled,
+		"Deactivated": schema.ExecCanceled, "Rejected": schema.ExecRejected,
+		"Untriggered": schema.ExecPendingNew, "Triggered": schema.ExecPendingNew,
+	}
+	bybitOrderTypes = map[string]schema.OrderType{"Market": schema.OrderTypeMarket, "Limit": schema.OrderTypeLimit}
+	bybitTIFs       = map[string]schema.TimeInForce{
+		"GTC": schema.TIFGTC, "IOC": schema.TIFIOC, "FOK": schema.TIFFOK, "PostOnly": schema.TIFGTC,
+	}
+	// bybitExecTypes are the execution topic's execType words that are a
+	// fill of one of our orders (Bybit v5 "Enums → execType"). Funding (a
+	// funding fee on a position) is not, and stays Unknown.
+	bybitExecTypes = map[string]schema.ExecType{
+		"Trade": schema.ExecTrade, "AdlTrade": schema.ExecTrade, "BustTrade": schema.ExecTrade,
+		"BlockTrade": schema.ExecTrade, "MovePosition": schema.ExecTrade, "Delivery": schema.ExecTrade,
+		"Settle": schema.ExecTrade, "FutureSpread": schema.ExecTrade,
+	}
+)
+
+func (m *bybitOrderMsg) fill(f *filler) {
+	x := &f.ev.Exec
+	f.need("orderId", m.OrderID.ok)
+	f.need("orderStatus", m.OrderStatus.ok)
+	f.symbol("symbol", &m.Symbol)
+	f.id(&x.VenueOrderID, m.OrderID)
+	f.id(&x.ClientOrderID, m.OrderLinkID)
+	f.side(&x.Side, "side", &m.Side)
+	f.status(&x.Status, "orderStatus", bybitStatuses, &m.OrderStatus, false) // no fill here: the execution topic's
+	x.ExecType = enum(bybitStatusExecs, &m.OrderStatus)
+	x.Type = enum(bybitOrderTypes, &m.OrderType)
+	x.TimeInForce = enum(bybitTIFs, &m.TimeInForce)
+	if string(m.TimeInForce.bytes()) == "PostOnly" && x.Type == schema.OrderTypeLimit {
+		x.Type = schema.OrderTypeLimitMaker
+	}
+	f.price(&x.Price, "price", m.Price.num)
+	f.price(&x.Qty, "qty", m.Qty.num)
+	f.price(&x.StopPrice, "triggerPrice", m.TriggerPrice.num)
+	f.price(&x.CumFillQty, "cumExecQty", m.CumExecQty.num)
+	f.price(&x.CumQuoteQty, "cumExecValue", m.CumExecValue.num)
+	f.price(&x.AvgPrice, "avgPrice", m.AvgPrice.num)
+	f.millis(&f.main, "updatedTime", m.UpdatedTime.integer)
+	f.millis(&x.OrderCreated, "createdTime", m.CreatedTime.integer)
+	x.TransactTime = f.main
+	switch {
+	case !m.RejectReason.empty() && string(m.RejectReason.bytes()) != "EC_NoError":
+		x.RejectReason = f.p.reason(&m.RejectReason)
+	case m.CancelType.ok && string(m.CancelType.bytes()) != "UNKNOWN":
+		x.RejectReason = f.p.intern(m.CancelType.bytes())
+	}
+	execDerive(f)
+	f.execRemaining("leavesQty", m.LeavesQty.num)
+}
+
+// bybitExecMsg is one element of the private "execution" topic (Bybit v5,
+// "WebSocket Stream → Private → Execution"; topics execution,
+// execution.spot, …): one fill of one of our orders, several per message
+// when an order matched several makers. Each becomes an ExecTrade report.
+//
+//   - execId, execPrice, execQty, execTime: TradeID, LastFillPrice,
+//     LastFillQty, TransactTime and ExchangeTS.
+//   - execFee, feeCurrency: Fee (Bybit's sign: positive is paid, negative a
+//     maker rebate) and FeeAsset.
+//   - orderPrice, orderQty, leavesQty: Price, Qty, RemainingQty; CumFillQty
+//     is orderQty − leavesQty, and the status PartiallyFilled, or Filled
+//     when leavesQty is 0.
+//   - isMaker: IsMaker. execType (Bybit v5 "Enums → execType"): Trade,
+//     AdlTrade, BustTrade, BlockTrade, MovePosition, Delivery, Settle,
+//     FutureSpread are fills (ExecTrade); Funding is not, and keeps
+//     ExecType Unknown with its fee in Fee.
+//
+// The "execution.fast" topic (Bybit v5 "Fast Execution": derivatives, Trade
+// only) sends fewer fields: no leavesQty, order quantity or fee. Its
+// reports are ExecTrade with the cross sequence seq as SeqProvider and no
+// status (StatusUnknown): the order topic says where the order stands.
+type bybitExecMsg struct {
+	Symbol      text       `json:"symbol"`
+	OrderID     ident      `json:"orderId"`
+	OrderLinkID ident      `json:"orderLinkId"`
+	Side        text       `json:"side"`
+	OrderType   text       `json:"orderType"`
+	OrderPrice  optNum     `json:"orderPrice"`
+	OrderQty    optNum     `json:"orderQty"`
+	LeavesQty   optNum     `json:"leavesQty"`
+	ExecID      ident      `json:"execId"`
+	ExecPrice   optNum     `json:"execPrice"`
+	ExecQty     optNum     `json:"execQty"`
+	ExecFee     optNum     `json:"execFee"`
+	FeeCurrency ident      `json:"feeCurrency"`
+	ExecType    text       `json:"execType"`
+	ExecTime    optInteger `json:"execTime"`
+	IsMaker     flag       `json:"isMaker"`
+	Seq         integer    `json:"seq"` // execution.fast
+}
+
+func (m *bybitExecMsg) fill(f *filler) {
+	x := &f.ev.Exec
+	fast := bytes.HasPrefix(f.p.raw.Stream, []byte("execution.fast"))
+	f.need("orderId", m.OrderID.ok)
+	f.need("execQty", m.ExecQty.ok)
+	f.need("leavesQty", m.LeavesQty.ok || fast)
+	f.symbol("symbol", &m.Symbol)
+	f.id(&x.VenueOrderID, m.OrderID)
+	f.id(&x.ClientOrderID, m.OrderLinkID)
+	f.id(&x.TradeID, m.ExecID)
+	f.side(&x.Side, "side", &m.Side)
+	x.Type = enum(bybitOrderTypes, &m.OrderType)
+	x.ExecType = enum(bybitExecTypes, &m.ExecType)
+	if fast {
+		x.ExecType = schema.ExecTrade
+		f.seq(&f.ev.SeqProvider, m.Seq)
+	}
+	f.price(&x.Price, "orderPrice", m.OrderPrice.num)
+	f.price(&x.Qty, "orderQty", m.OrderQty.num)
+	f.price(&x.LastFillPrice, "execPrice", m.ExecPrice.num)
+	f.price(&x.LastFillQty, "execQty", m.ExecQty.num)
+	f.decimal(&x.Fee, m.ExecFee.num)
+	f.id(&x.FeeAsset, m.FeeCurrency)
+	x.IsMaker = m.IsMaker.v
+	f.millis(&f.main, "execTime", m.ExecTime.integer)
+	x.TransactTime = f.main
+	if !m.LeavesQty.ok {
+		return // execution.fast: no status
+	}
+	f.execRemaining("leavesQty", m.LeavesQty.num)
+	x.Status = schema.StatusPartiallyFilled
+	if m.LeavesQty.v.Sign() == 0 {
+		x.Status = schema.StatusFilled
+	}
+	if x.Qty.Sign() > 0 && x.RemainingQty.Cmp(x.Qty) <= 0 {
+		if cum, err := x.Qty.Sub(x.RemainingQty); err == nil {
+			x.CumFillQty = cum
+		}
+	}
+}
+
+// BybitAuth returns the auth request that opens Bybit's private topics
+// (Bybit v5, "WebSocket Connect → Authentication"): {"req_id","op":"auth",
+// "args":[apiKey, expires, signature]}, expires a Unix time in
+// milliseconds after which the request is refused, signature the hex
+// HMAC-SHA256 of "GET/realtime" + expires, made by creds' signer
+// ([NewHMACSigner] with the API secret). expires must be later than the
+// venue's clock: make the request anew, with the venue's time plus a few
+// seconds, for every connection. The answer ({"op":"auth","success":true})
+// is a schema.ControlSubscribeAck carrying reqID, or a
+// schema.ControlVenueError with its ret_msg.
+func BybitAuth(creds *Credentials, reqID uint64, expires time.Time) ([]byte, error) {
+	if creds == nil || creds.signer == nil || creds.apiKey == "" {
+		return nil, fmt.Errorf("%w: Bybit auth needs credentials with a key and a signer", ErrBadValue)
+	}
+	exp := expires.UnixMilli()
+	sig, err := creds.signer.AppendSignature(nil, []byte("GET/realtime"+strconv.FormatInt(exp, 10)))
+	if err != nil {
+		return nil, fmt.Errorf("normalize: signing Bybit auth: %w", err)
+	}
+	return marshalRequest(&struct {
+		ReqID string `json:"req_id"`
+		Op    string `json:"op"`
+		Args  []any  `json:"args"`
+	}{strconv.FormatUint(reqID, 10), "auth", []any{creds.apiKey, exp, string(sig)}})
+}

@@ -1,0 +1,356 @@
+package normalize
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"time"
+
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// cbUserOrderMsg is one order of an Advanced Trade "user" channel event
+// (Coinbase Advanced Trade WebSocket, "User channel"; a JWT is required,
+// see [CoinbaseSubscribeUser]): {"channel":"user","timestamp",
+// "sequence_num","events":[{"type":"snapshot"|"update","orders":[…]}]}.
+// Open orders come first in "snapshot" events (batched by 50), then every
+// change of an order as an "update" with the order's whole state.
+//
+// Coinbase sends cumulative values only (cumulative_quantity,
+// filled_value, total_fees, avg_price), never the fill itself. The parser
+// keeps, per order and per connection, what it last reported, and an
+// update whose cumulative_quantity grew is an ExecTrade report: its
+// LastFillQty is the growth, LastFillPrice the growth of filled_value
+// divided by it, Fee the growth of total_fees. A snapshot only sets that
+// baseline. Reports lost to a sequence gap (a gap marker says so) are not
+// lost fills: the next report's growth covers them, as one fill at their
+// average price. An order is forgotten once its status is final; at most
+// maxCoinbaseOrders are followed per parser (beyond that, a new order's
+// updates say no fill: ExecType from the status, LastFill zero).
+//
+//   - order_id, client_order_id: VenueOrderID, ClientOrderID.
+//   - status: PENDING and QUEUED (PendingNew), OPEN and EDIT_QUEUED (New,
+//     or PartiallyFilled once cumulative_quantity > 0), FILLED,
+//     CANCEL_QUEUED (PendingCancel), CANCELLED, EXPIRED, FAILED
+//     (Rejected). Any other word is a *ParseError wrapping
+//     ErrUnknownStatus; no fill is lost by it, as the order's growth is
+//     reported by its next report.
+//   - order_side BUY, SELL; order_type LIMIT, MARKET, STOP_LIMIT (either
+//     spelling: "Limit", "Stop Limit"); time_in_force
+//     GOOD_UNTIL_CANCELLED and GOOD_UNTIL_DATE_TIME (GTC),
+//     IMMEDIATE_OR_CANCEL, FILL_OR_KILL; post_only makes a limit order
+//     LimitMaker.
+//   - limit_price, stop_price, avg_price: Price, StopPrice, AvgPrice;
+//     cumulative_quantity, leaves_quantity, filled_value: CumFillQty,
+//     RemainingQty, CumQuoteQty; Qty is their sum.
+//   - FeeAsset is the product's quote asset (spot fees are charged in it);
+//     Coinbase does not name it.
+//   - the frame's timestamp is ExchangeTS and TransactTime, creation_time
+//     OrderCreated; reject_reason or cancel_reason RejectReason.
+type cbUserOrderMsg struct {
+	OrderID      ident   `json:"order_id"`
+	ClientID     ident   `json:"client_order_id"`
+	ProductID    text    `json:"product_id"`
+	ProductType  text    `json:"product_type"`
+	Side         text    `json:"order_side"`
+	OrderType    text    `json:"order_type"`
+	TimeInForce  text    `json:"time_in_force"`
+	PostOnly     boolish `json:"post_only"`
+	Status       text    `json:"status"`
+	LimitPrice   optNum  `json:"limit_price"`
+	StopPrice    optNum  `json:"stop_price"`
+	AvgPrice     optNum  `json:"avg_price"`
+	CumQty       optNum  `json:"cumulative_quantity"`
+	LeavesQty    optNum  `json:"leaves_quantity"`
+	FilledValue  optNum  `json:"filled_value"`
+	TotalFees    optNum  `json:"total_fees"`
+	RejectReason reason  `json:"reject_reason"`
+	CancelReason reason  `json:"cancel_reason"`
+	CreationTime text    `json:"creation_time"`
+}
+
+// boolish is a boolean Coinbase may send as a JSON boolean or as its text
+// ("post_only":"false").
+type boolish struct{ v bool }
+
+func (b *boolish) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	v, err := in.ReadValue()
+	if err != nil {
+		return err
+	}
+	switch string(unquoted(v)) {
+	case "true":
+		b.v = true
+	case "false", "null", "":
+	default:
+		return wrapBad("want a boolean")
+	}
+	return nil
+}
+
+var (
+	coinbaseStatuses = map[string]schema.OrderStatus{
+		"PENDING": schema.StatusPendingNew, "QUEUED": schema.StatusPendingNew,
+		"OPEN": schema.StatusNew, "EDIT_QUEUED": schema.StatusNew, "FILLED": schema.StatusFilled,
+		"CANCEL_QUEUED": schema.StatusPendingCancel, "CANCELLED": schema.StatusCanceled,
+		"EXPIRED": schema.StatusExpired, "FAILED": schema.StatusRejected,
+	}
+	coinbaseStatusExecs = map[schema.OrderStatus]schema.ExecType{
+		schema.StatusPendingNew: schema.ExecPendingNew, schema.StatusNew: schema.ExecNew,
+		schema.StatusPendingCancel: schema.ExecPendingCancel, schema.StatusCanceled: schema.ExecCanceled,
+		schema.StatusExpired: schema.ExecExpired, schema.StatusRejected: schema.ExecRejected,
+	}
+	coinbaseOrderTypes = map[string]schema.OrderType{
+		"LIMIT": schema.OrderTypeLimit, "Limit": schema.OrderTypeLimit,
+		"MARKET": schema.OrderTypeMarket, "Market": schema.OrderTypeMarket,
+		"STOP_LIMIT": schema.OrderTypeStopLossLimit, "Stop Limit": schema.OrderTypeStopLossLimit, "StopLimit": schema.OrderTypeStopLossLimit,
+	}
+	coinbaseTIFs = map[string]schema.TimeInForce{
+		"GOOD_UNTIL_CANCELLED": schema.TIFGTC, "GOOD_UNTIL_DATE_TIME": schema.TIFGTC,
+		"IMMEDIATE_OR_CANCEL": schema.TIFIOC, "FILL_OR_KILL": schema.TIFFOK,
+	}
+)
+
+// maxCoinbaseOrders bounds the orders a Coinbase parser follows.
+const maxCoinbaseOrders = 1 << 16
+
+// cbOrders is what the parser last reported of each open order of one
+// connection.
+type cbOrders struct {
+	conn uint64
+	m    map[string]*cbFilled // pointers: a known order is updated without a map assignment (which would copy its key)
+	full bool                 // an order was not followed: an unknown order's growth is no fill
+}
+
+type cbFilled struct{ qty, value, fees schema.Decimal }
+
+func (m *cbUserOrderMsg) fill(f *filler) {
+	x := &f.ev.Exec
+	f.need("order_id", m.OrderID.ok)
+	f.need("status", m.Status.ok)
+	f.symbol("product_id", &m.ProductID)
+	f.id(&x.VenueOrderID, m.OrderID)
+	f.id(&x.ClientOrderID, m.ClientID)
+	f.side(&x.Side, "order_side", &m.Side)
+	// An unknown status drops the report before its growth is recorded:
+	// the next report of the order carries the fill.
+	f.status(&x.Status, "status", coinbaseStatuses, &m.Status, false)
+	x.Type = enum(coinbaseOrderTypes, &m.OrderType)
+	if m.PostOnly.v && x.Type == schema.OrderTypeLimit {
+		x.Type = schema.OrderTypeLimitMaker
+	}
+	x.TimeInForce = enum(coinbaseTIFs, &m.TimeInForce)
+	f.price(&x.Price, "limit_price", m.LimitPrice.num)
+	f.price(&x.StopPrice, "stop_price", m.StopPrice.num)
+	f.price(&x.AvgPrice, "avg_price", m.AvgPrice.num)
+	f.price(&x.CumFillQty, "cumulative_quantity", m.CumQty.num)
+	f.price(&x.RemainingQty, "leaves_quantity", m.LeavesQty.num)
+	f.price(&x.CumQuoteQty, "filled_value", m.FilledValue.num)
+	var fees schema.Decimal
+	f.decimal(&fees, m.TotalFees.num)
+	f.time(&x.OrderCreated, "creation_time", &m.CreationTime)
+	if f.err != nil {
+		return
+	}
+	if q, err := x.CumFillQty.Add(x.RemainingQty); err == nil {
+		x.Qty = q
+	}
+	if x.Status == schema.StatusNew && x.CumFillQty.Sign() > 0 {
+		x.Status = schema.StatusPartiallyFilled
+	}
+	x.ExecType = coinbaseStatusExecs[x.Status]
+	x.TransactTime = f.p.env.ts
+	if pt := m.ProductType.bytes(); len(pt) == 0 || string(pt) == "SPOT" {
+		if i := lastDash(f.ev.Symbol); i >= 0 {
+			_ = x.FeeAsset.Set(f.ev.Symbol[i+1:])
+		}
+	}
+	switch {
+	case !m.RejectReason.empty():
+		x.RejectReason = f.p.reason(&m.RejectReason)
+	case !m.CancelReason.empty():
+		x.RejectReason = f.p.reason(&m.CancelReason)
+	}
+	st := f.p.state.(*cbState)
+	st.orders.fill(f, x, fees, string(st.ev.Type.bytes()) == "snapshot")
+}
+
+// fill reports the fill since the order's last report (an update whose
+// cumulative quantity grew) and remembers where the order now is.
+func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, snapshot bool) {
+	if conn := f.p.raw.ConnID; o.m == nil || o.conn != conn { // a new connection sends its own snapshot
+		if o.m == nil {
+			o.m = make(map[string]*cbFilled)
+		}
+		clear(o.m)
+		o.conn, o.full = conn, false
+	}
+	id := x.VenueOrderID.Bytes()
+	var last cbFilled
+	at, known := o.m[string(id)]
+	if known {
+		last = *at
+	}
+	now := cbFilled{qty: x.CumFillQty, value: x.CumQuoteQty, fees: fees}
+	switch {
+	case !known && o.full:
+		return // perhaps one of the orders not followed: no fill can be told
+	case x.Status.Final():
+		if known {
+			delete(o.m, string(id))
+		}
+	case known:
+		*at = now
+	case len(o.m) < maxCoinbaseOrders:
+		first := now // the order's first report: its key and state are allocated, once per order
+		o.m[string(id)] = &first
+	default:
+		o.full = true
+		return
+	}
+	if snapshot || now.qty.Cmp(last.qty) <= 0 {
+		return
+	}
+	dq, err1 := now.qty.Sub(last.qty)
+	dv, err2 := now.value.Sub(last.value)
+	df, err3 := now.fees.Sub(last.fees)
+	if err1 != nil || err2 != nil || err3 != nil {
+		f.fail("cumulative_quantity", fmt.Errorf("%w: fill out of range", ErrBadValue))
+		return
+	}
+	x.ExecType, x.LastFillQty, x.Fee = schema.ExecTrade, dq, df
+	scale := min(max(x.AvgPrice.Scale(), x.Price.Scale(), dv.Scale())+2, schema.MaxScale)
+	if dv.Sign() > 0 {
+		if p, err := dv.Div(dq, scale, schema.RoundHalfEven); err == nil {
+			x.LastFillPrice = p
+		}
+	}
+}
+
+func lastDash(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '-' {
+			return i
+		}
+	}
+	return -1
+}
+
+// CoinbaseSubscribeUser returns the Advanced Trade subscribe request of the
+// authenticated "user" channel for productIDs (none: every product),
+// carrying jwt (from [CoinbaseJWT]): {"type":"subscribe","channel":"user",
+// "product_ids":[…],"jwt":…}. A JWT expires two minutes after it is made:
+// make one per (re)connection.
+func CoinbaseSubscribeUser(jwt string, productIDs ...string) ([]byte, error) {
+	if jwt == "" {
+		return nil, fmt.Errorf("%w: the user channel needs a JWT", ErrBadValue)
+	}
+	if len(productIDs) > 0 {
+		if err := checkNames("product id", productIDs); err != nil {
+			return nil, err
+		}
+	}
+	if productIDs == nil {
+		productIDs = []string{}
+	}
+	return marshalRequest(&struct {
+		Type       string   `json:"type"`
+		Channel    string   `json:"channel"`
+		ProductIDs []string `json:"product_ids"`
+		JWT        string   `json:"jwt"`
+	}{"subscribe", "user", productIDs, jwt})
+}
+
+// CoinbaseJWT returns the ES256 JSON Web Token that authenticates a
+// Coinbase Advanced Trade WebSocket subscription (Coinbase Developer
+// Platform, "API Key Authentication → WebSocket"): header {"alg":"ES256",
+// "kid":keyName,"nonce":…,"typ":"JWT"}, claims {"iss":"cdp","nbf":now,
+// "exp":now+120,"sub":keyName}, signed with the API key's P-256 private key
+// (the "-----BEGIN EC PRIVATE KEY-----" PEM the key was issued with; see
+// [ParseCoinbaseKey]). keyName is "organizations/{org}/apiKeys/{key}". The
+// nonce is 16 random bytes in hex. now should be the venue's time (apply a
+// measured clock offset): Coinbase refuses a token outside nbf..exp.
+//
+// Ed25519 ("EdDSA") keys are not supported here.
+func CoinbaseJWT(keyName string, key *ecdsa.PrivateKey, now time.Time) (string, error) {
+	if keyName == "" || key == nil || key.Curve != elliptic.P256() {
+		return "", fmt.Errorf("%w: a Coinbase JWT needs the key's name and its P-256 private key", ErrBadValue)
+	}
+	var nonce [16]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return "", err
+	}
+	header, err := json.Marshal(&struct {
+		Alg   string `json:"alg"`
+		Kid   string `json:"kid"`
+		Nonce string `json:"nonce"`
+		Typ   string `json:"typ"`
+	}{"ES256", keyName, hex.EncodeToString(nonce[:]), "JWT"})
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrBadValue, err)
+	}
+	claims, err := json.Marshal(&struct {
+		Iss string `json:"iss"`
+		Nbf int64  `json:"nbf"`
+		Exp int64  `json:"exp"`
+		Sub string `json:"sub"`
+	}{"cdp", now.Unix(), now.Add(2 * time.Minute).Unix(), keyName})
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrBadValue, err)
+	}
+	enc := base64.RawURLEncoding
+	signing := enc.EncodeToString(header) + "." + enc.EncodeToString(claims)
+	sum := sha256.Sum256([]byte(signing))
+	r, s, err := ecdsa.Sign(rand.Reader, key, sum[:])
+	if err != nil {
+		return "", fmt.Errorf("normalize: signing a Coinbase JWT: %w", err)
+	}
+	var sig [64]byte // JWS ES256: R and S, 32 bytes each, big-endian (RFC 7518 §3.4)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return signing + "." + enc.EncodeToString(sig[:]), nil
+}
+
+// ParseCoinbaseKey reads a Coinbase API key's private key: a PEM "EC
+// PRIVATE KEY" (SEC 1) or "PRIVATE KEY" (PKCS #8) block holding a P-256
+// key. Keys pasted with literal "\n" sequences should be unescaped first.
+func ParseCoinbaseKey(pemText []byte) (*ecdsa.PrivateKey, error) {
+	block, _ := pem.Decode(pemText)
+	if block == nil {
+		return nil, fmt.Errorf("%w: no PEM block in the Coinbase key", ErrBadValue)
+	}
+	var key *ecdsa.PrivateKey
+	switch block.Type {
+	case "EC PRIVATE KEY":
+		k, err := x509.ParseECPrivateKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadValue, err)
+		}
+		key = k
+	case "PRIVATE KEY":
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadValue, err)
+		}
+		ek, ok := k.(*ecdsa.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("%w: the Coinbase key is not an EC key", ErrBadValue)
+		}
+		key = ek
+	default:
+		return nil, fmt.Errorf("%w: PEM block %q is not a private key", ErrBadValue, block.Type)
+	}
+	if key.Curve != elliptic.P256() {
+		return nil, fmt.Errorf("%w: the Coinbase key is not on P-256", ErrBadValue)
+	}
+	return key, nil
+}

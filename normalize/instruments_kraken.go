@@ -1,0 +1,91 @@
+package normalize
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// KrakenAssetPairs is the path of Kraken's pair list (Kraken Spot REST,
+// "Market Data → Get Tradable Asset Pairs"), on https://api.kraken.com.
+const KrakenAssetPairs = "/0/public/AssetPairs"
+
+// FetchKrakenInstruments gets GET {baseURL}/0/public/AssetPairs with
+// client (http.DefaultClient when nil) and parses it with
+// [ParseKrakenAssetPairs].
+func FetchKrakenInstruments(ctx context.Context, client *http.Client, baseURL string) ([]Instrument, error) {
+	data, err := getREST(ctx, client, baseURL+KrakenAssetPairs, schema.VenueKraken, "AssetPairs")
+	if err != nil {
+		return nil, err
+	}
+	return ParseKrakenAssetPairs(data)
+}
+
+// ParseKrakenAssetPairs reads Kraken's pair list {"error":[],"result":
+// {"XXBTZUSD":{"wsname":"XBT/USD","tick_size","pair_decimals",
+// "lot_decimals","ordermin","costmin",…},…}}, ready for [Symbols.Load],
+// sorted by symbol. Each pair's Symbol is its WebSocket name ("XBT/USD",
+// which the registry's aliases make BTC-USD); pairs without one are
+// skipped. Rules (Kraken "Get Tradable Asset Pairs"): tick_size is
+// TickSize (10^-pair_decimals when not sent), 10^-lot_decimals StepSize,
+// ordermin MinQty and costmin MinNotional (in the quote currency).
+//
+// A non-empty "error" is a [*RESTError]; a malformed answer or value a
+// [*ParseError].
+func ParseKrakenAssetPairs(data []byte) ([]Instrument, error) {
+	var ans struct {
+		Error  []string `json:"error"`
+		Result map[string]struct {
+			WSName       string `json:"wsname"`
+			TickSize     string `json:"tick_size"`
+			PairDecimals *int   `json:"pair_decimals"`
+			LotDecimals  *int   `json:"lot_decimals"`
+			OrderMin     string `json:"ordermin"`
+			CostMin      string `json:"costmin"`
+		} `json:"result"`
+	}
+	if err := decodeREST(data, &ans, schema.VenueKraken, "AssetPairs"); err != nil {
+		return nil, err
+	}
+	if len(ans.Error) > 0 {
+		return nil, &RESTError{Venue: schema.VenueKraken, Endpoint: "AssetPairs", Msg: strings.Join(ans.Error, "; ")}
+	}
+	ins := make([]Instrument, 0, len(ans.Result))
+	for name, d := range ans.Result {
+		if d.WSName == "" {
+			continue
+		}
+		base, quote, ok := strings.Cut(d.WSName, "/")
+		if !ok || base == "" || quote == "" {
+			return nil, &ParseError{Venue: schema.VenueKraken, Stream: "AssetPairs " + name, Field: "wsname", Err: wrapBad("want BASE/QUOTE")}
+		}
+		in := Instrument{Symbol: d.WSName, Base: base, Quote: quote}
+		r := &in.Rules
+		for _, dec := range []struct {
+			name string
+			n    *int
+			dst  *schema.Decimal
+		}{{"pair_decimals", d.PairDecimals, &r.TickSize}, {"lot_decimals", d.LotDecimals, &r.StepSize}} {
+			if dec.n == nil {
+				continue
+			}
+			step, ok := stepOfDecimals(*dec.n)
+			if !ok {
+				return nil, &ParseError{Venue: schema.VenueKraken, Stream: "AssetPairs " + name, Field: dec.name, Err: wrapBad("decimals out of range")}
+			}
+			*dec.dst = step
+		}
+		err := setRules(schema.VenueKraken, "AssetPairs", name,
+			ruleField{"tick_size", d.TickSize, &r.TickSize}, ruleField{"ordermin", d.OrderMin, &r.MinQty},
+			ruleField{"costmin", d.CostMin, &r.MinNotional})
+		if err != nil {
+			return nil, err
+		}
+		ins = append(ins, in)
+	}
+	sort.Slice(ins, func(i, j int) bool { return ins[i].Symbol < ins[j].Symbol })
+	return ins, nil
+}

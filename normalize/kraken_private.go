@@ -1,0 +1,366 @@
+package normalize
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-json/jsontext"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// krExecMsg is one element of the private v2 "executions" channel (Kraken
+// Spot WebSocket API v2, "User Data → Executions", on
+// wss://ws-auth.kraken.com/v2 with a token from [FetchKrakenWebSocketsToken]):
+// order status changes and fills. The fields sent depend on exec_type: a
+// "trade" carries trade_id, exec_id, last_qty, last_price, liquidity_ind
+// and fees; a status change carries the order's fields. Numbers are JSON
+// numbers, times RFC 3339.
+//
+//   - order_id, cl_ord_id, trade_id: VenueOrderID, ClientOrderID, TradeID.
+//   - order_status: pending_new, new, partially_filled, filled, canceled,
+//     expired. Any other word is a *ParseError wrapping ErrUnknownStatus,
+//     unless the report carries a fill (last_qty > 0: then PartiallyFilled,
+//     or Filled once cum_qty reaches the order's quantity); a report
+//     without one keeps the order's last known status.
+//   - exec_type: pending_new, new, trade, filled (Trade), canceled,
+//     expired, amended (Amendment), restated and iceberg_refill
+//     (Replaced); others (status, …) stay Unknown.
+//   - order_type: market, limit, iceberg (Limit), stop-loss,
+//     stop-loss-limit, take-profit, take-profit-limit; post_only makes a
+//     limit order LimitMaker. time_in_force GTC, IOC, FOK, GTD (GTC), in
+//     either case.
+//   - fees: the first fee's asset and qty (Kraken's sign: positive is
+//     paid) are FeeAsset and Fee. liquidity_ind "m" is IsMaker.
+//   - timestamp is ExchangeTS and TransactTime; the frame's sequence the
+//     SeqProvider.
+//
+// Kraken sends only what changed: a "new" names the order, its status and
+// the time, no symbol, side or quantity; a "canceled" adds the cumulative
+// fill. The parser keeps, per connection, each open order's last known
+// fields (symbol, client id, side, type, time in force, quantity, prices,
+// cumulative fill, status) and completes every report of the order with
+// those the message leaves out, so each report is whole (as Binance's
+// are). An order is forgotten once its status is final; at most
+// maxKrakenOrders are followed per parser (beyond that, a new order's
+// reports carry only what Kraken sent).
+type krExecMsg struct {
+	Symbol       text   `json:"symbol"`
+	OrderID      ident  `json:"order_id"`
+	ClOrdID      ident  `json:"cl_ord_id"`
+	TradeID      ident  `json:"trade_id"`
+	Side         text   `json:"side"`
+	OrderType    text   `json:"order_type"`
+	TimeInForce  text   `json:"time_in_force"`
+	PostOnly     flag   `json:"post_only"`
+	ExecType     text   `json:"exec_type"`
+	OrderStatus  text   `json:"order_status"`
+	OrderQty     num    `json:"order_qty"`
+	LimitPrice   num    `json:"limit_price"`
+	StopPrice    num    `json:"stop_price"`
+	LastQty      num    `json:"last_qty"`
+	LastPrice    num    `json:"last_price"`
+	CumQty       num    `json:"cum_qty"`
+	CumCost      num    `json:"cum_cost"`
+	AvgPrice     num    `json:"avg_price"`
+	Reason       text   `json:"reason"`
+	Timestamp    text   `json:"timestamp"`
+	LiquidityInd text   `json:"liquidity_ind"`
+	Fees         krFees `json:"fees"`
+}
+
+// krFees reads the first fee of an execution's "fees" array.
+type krFees struct {
+	Asset ident
+	Qty   num
+}
+
+func (k *krFees) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	if in.PeekKind() != '[' {
+		return in.SkipValue()
+	}
+	if _, err := in.ReadToken(); err != nil {
+		return err
+	}
+	first := true
+	for {
+		switch in.PeekKind() {
+		case ']':
+			_, err := in.ReadToken()
+			return err
+		case 0:
+			_, err := in.ReadValue()
+			return err
+		}
+		if !first {
+			if err := in.SkipValue(); err != nil {
+				return err
+			}
+			continue
+		}
+		first = false
+		if err := k.first(in); err != nil {
+			return err
+		}
+	}
+}
+
+// first reads the first fee object's asset and qty, member by member.
+func (k *krFees) first(in *jsontext.Decoder) error {
+	if err := enter(in, '{', errWantArray); err != nil {
+		return err
+	}
+	for {
+		var err error
+		switch in.PeekKind() {
+		case '}':
+			_, err = in.ReadToken()
+			return err
+		case 0:
+			_, err = in.ReadValue()
+			return err
+		}
+		name, err := in.ReadValue()
+		if err != nil {
+			return err
+		}
+		switch string(name) {
+		case `"asset"`:
+			err = k.Asset.UnmarshalJSONFrom(in)
+		case `"qty"`:
+			err = k.Qty.UnmarshalJSONFrom(in)
+		default:
+			err = in.SkipValue()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (m *krExecMsg) fill(f *filler) {
+	x := &f.ev.Exec
+	f.need("order_id", m.OrderID.ok)
+	f.symbol("symbol", &m.Symbol)
+	f.id(&x.VenueOrderID, m.OrderID)
+	f.id(&x.ClientOrderID, m.ClOrdID)
+	f.id(&x.TradeID, m.TradeID)
+	f.side(&x.Side, "side", &m.Side)
+	x.Type = enum(krakenOrderTypes, &m.OrderType)
+	if m.PostOnly.v && x.Type == schema.OrderTypeLimit {
+		x.Type = schema.OrderTypeLimitMaker
+	}
+	x.TimeInForce = enum(krakenTIFs, &m.TimeInForce)
+	x.ExecType = enum(krakenExecTypes, &m.ExecType)
+	derive := f.status(&x.Status, "order_status", krakenStatuses, &m.OrderStatus, m.LastQty.ok && m.LastQty.v.Sign() > 0)
+	f.price(&x.Qty, "order_qty", m.OrderQty)
+	f.price(&x.Price, "limit_price", m.LimitPrice)
+	f.price(&x.StopPrice, "stop_price", m.StopPrice)
+	f.price(&x.LastFillQty, "last_qty", m.LastQty)
+	f.price(&x.LastFillPrice, "last_price", m.LastPrice)
+	f.price(&x.CumFillQty, "cum_qty", m.CumQty)
+	f.price(&x.CumQuoteQty, "cum_cost", m.CumCost)
+	f.price(&x.AvgPrice, "avg_price", m.AvgPrice)
+	x.RejectReason = internOrCopy(nil, &m.Reason)
+	f.time(&f.main, "timestamp", &m.Timestamp)
+	x.TransactTime = f.main
+	x.IsMaker = string(m.LiquidityInd.bytes()) == "m"
+	f.id(&x.FeeAsset, m.Fees.Asset)
+	f.decimal(&x.Fee, m.Fees.Qty)
+	if f.err == nil {
+		f.p.state.(*krState).orders.complete(f.p.raw.ConnID, f.ev, m, derive)
+	}
+	execDerive(f)
+}
+
+// maxKrakenOrders bounds the orders a Kraken parser follows.
+const maxKrakenOrders = 1 << 16
+
+// krOrders holds the last known fields of each open order of one
+// connection, to complete Kraken's partial execution reports.
+type krOrders struct {
+	conn uint64
+	m    map[string]*krOrder // pointers: a known order is updated without a map assignment
+}
+
+// krOrder is what Kraken may leave out of an order's later reports.
+type krOrder struct {
+	symbol                    string
+	clOrdID                   schema.ID
+	side                      schema.Side
+	typ                       schema.OrderType
+	tif                       schema.TimeInForce
+	status                    schema.OrderStatus
+	qty, price, stop          schema.Decimal
+	cumQty, cumCost, avgPrice schema.Decimal
+}
+
+// complete fills what m left out of ev from the order's earlier reports,
+// then remembers the order as ev now has it.
+func (o *krOrders) complete(conn uint64, ev *schema.CanonicalEvent, m *krExecMsg, derive bool) {
+	if o.m == nil || o.conn != conn { // a new connection: its snapshot restates the open orders
+		if o.m == nil {
+			o.m = make(map[string]*krOrder)
+		}
+		clear(o.m)
+		o.conn = conn
+	}
+	x := &ev.Exec
+	id := x.VenueOrderID.Bytes()
+	at, known := o.m[string(id)]
+	if known {
+		keep(!m.Symbol.ok, &ev.Symbol, at.symbol)
+		keep(!m.ClOrdID.ok, &x.ClientOrderID, at.clOrdID)
+		keep(!m.Side.ok, &x.Side, at.side)
+		keep(!m.OrderType.ok, &x.Type, at.typ)
+		keep(!m.TimeInForce.ok, &x.TimeInForce, at.tif)
+		keep(!m.OrderStatus.ok && !derive, &x.Status, at.status)
+		keep(!m.OrderQty.ok, &x.Qty, at.qty)
+		keep(!m.LimitPrice.ok, &x.Price, at.price)
+		keep(!m.StopPrice.ok, &x.StopPrice, at.stop)
+		keep(!m.CumQty.ok, &x.CumFillQty, at.cumQty)
+		keep(!m.CumCost.ok, &x.CumQuoteQty, at.cumCost)
+		keep(!m.AvgPrice.ok, &x.AvgPrice, at.avgPrice)
+	}
+	if derive {
+		x.Status = fillStatus(x)
+	}
+	switch {
+	case x.Status.Final():
+		if known {
+			delete(o.m, string(id))
+		}
+		return
+	case !known && len(o.m) >= maxKrakenOrders:
+		return
+	case !known:
+		at = new(krOrder) // the order's first report: its key and state are allocated, once per order
+		o.m[string(id)] = at
+	}
+	*at = krOrder{symbol: ev.Symbol, clOrdID: x.ClientOrderID, side: x.Side, typ: x.Type, tif: x.TimeInForce, status: x.Status,
+		qty: x.Qty, price: x.Price, stop: x.StopPrice, cumQty: x.CumFillQty, cumCost: x.CumQuoteQty, avgPrice: x.AvgPrice}
+}
+
+// keep sets *dst to v when the message left the field out.
+func keep[T any](missing bool, dst *T, v T) {
+	if missing {
+		*dst = v
+	}
+}
+
+// Kraken's enum spellings (Kraken Spot WebSocket API v2, "Executions").
+var (
+	krakenExecTypes = map[string]schema.ExecType{
+		"pending_new": schema.ExecPendingNew, "new": schema.ExecNew, "trade": schema.ExecTrade, "filled": schema.ExecTrade,
+		"canceled": schema.ExecCanceled, "expired": schema.ExecExpired, "amended": schema.ExecAmendment,
+		"restated": schema.ExecReplaced, "iceberg_refill": schema.ExecReplaced,
+	}
+	krakenStatuses = map[string]schema.OrderStatus{
+		"pending_new": schema.StatusPendingNew, "new": schema.StatusNew, "partially_filled": schema.StatusPartiallyFilled,
+		"filled": schema.StatusFilled, "canceled": schema.StatusCanceled, "expired": schema.StatusExpired,
+	}
+	krakenOrderTypes = map[string]schema.OrderType{
+		"market": schema.OrderTypeMarket, "limit": schema.OrderTypeLimit, "iceberg": schema.OrderTypeLimit,
+		"stop-loss": schema.OrderTypeStopLoss, "stop-loss-limit": schema.OrderTypeStopLossLimit,
+		"take-profit": schema.OrderTypeTakeProfit, "take-profit-limit": schema.OrderTypeTakeProfitLimit,
+	}
+	krakenTIFs = map[string]schema.TimeInForce{
+		"gtc": schema.TIFGTC, "ioc": schema.TIFIOC, "fok": schema.TIFFOK, "gtd": schema.TIFGTC,
+		"GTC": schema.TIFGTC, "IOC": schema.TIFIOC, "FOK": schema.TIFFOK, "GTD": schema.TIFGTC,
+	}
+)
+
+// KrakenSubscribeExecutions returns the v2 subscribe request of the private
+// "executions" channel with token (from [FetchKrakenWebSocketsToken]) and
+// request id reqID: {"method":"subscribe","params":{"channel":"executions",
+// "token","snap_orders","snap_trades"},"req_id"}. snapOrders asks for the
+// open orders and snapTrades for the last 50 fills in the first message
+// (Kraken "Executions": defaults true and false). Kraken tokens are valid
+// for 15 minutes unless a connection uses them, so fetch one per
+// connection. The ack is a schema.ControlSubscribeAck carrying reqID.
+func KrakenSubscribeExecutions(token string, reqID uint64, snapOrders, snapTrades bool) ([]byte, error) {
+	if token == "" || strings.ContainsAny(token, "\"\\") {
+		return nil, fmt.Errorf("%w: Kraken WebSocket token %q", ErrBadValue, token)
+	}
+	type params struct {
+		Channel    string `json:"channel"`
+		Token      string `json:"token"`
+		SnapOrders bool   `json:"snap_orders"`
+		SnapTrades bool   `json:"snap_trades"`
+	}
+	return marshalRequest(&struct {
+		Method string `json:"method"`
+		Params params `json:"params"`
+		ReqID  uint64 `json:"req_id"`
+	}{"subscribe", params{"executions", token, snapOrders, snapTrades}, reqID})
+}
+
+// KrakenGetWebSocketsToken is the path of Kraken's token endpoint.
+const KrakenGetWebSocketsToken = "/0/private/GetWebSocketsToken"
+
+// KrakenSign returns Kraken's API-Sign header of a private REST request
+// (Kraken "Spot REST Authentication"): the Base64 of the HMAC-SHA512, under
+// the Base64-decoded API secret, of path followed by the SHA-256 of
+// nonce + postData. postData is the form-encoded body, nonce included.
+func KrakenSign(secretB64, path, nonce, postData string) (string, error) {
+	secret, err := base64.StdEncoding.DecodeString(secretB64)
+	if err != nil {
+		return "", fmt.Errorf("%w: Kraken API secret is not Base64: %w", ErrBadValue, err)
+	}
+	sum := sha256.Sum256([]byte(nonce + postData))
+	m := hmac.New(sha512.New, secret)
+	m.Write([]byte(path))
+	m.Write(sum[:])
+	return base64.StdEncoding.EncodeToString(m.Sum(nil)), nil
+}
+
+// FetchKrakenWebSocketsToken gets a token for Kraken's private WebSocket
+// channels: POST {baseURL}/0/private/GetWebSocketsToken (baseURL
+// https://api.kraken.com) with body nonce=…, signed by [KrakenSign], with
+// client (http.DefaultClient when nil). nonce must grow with every private
+// request of the key (Unix milliseconds will do). Kraken's answer is
+// {"error":[],"result":{"token","expires"}}: a non-empty "error" is a
+// [*RESTError]; a malformed answer a [*ParseError].
+func FetchKrakenWebSocketsToken(ctx context.Context, client *http.Client, baseURL, apiKey, secretB64 string, nonce uint64) (string, error) {
+	n := strconv.FormatUint(nonce, 10)
+	body := url.Values{"nonce": {n}}.Encode()
+	sig, err := KrakenSign(secretB64, KrakenGetWebSocketsToken, n, body)
+	if err != nil {
+		return "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+KrakenGetWebSocketsToken, strings.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("API-Key", apiKey)
+	req.Header.Set("API-Sign", sig)
+	data, err := doREST(client, req, schema.VenueKraken, "GetWebSocketsToken")
+	if err != nil {
+		return "", err
+	}
+	var ans struct {
+		Error  []string `json:"error"`
+		Result struct {
+			Token string `json:"token"`
+		} `json:"result"`
+	}
+	if err := decodeREST(data, &ans, schema.VenueKraken, "GetWebSocketsToken"); err != nil {
+		return "", err
+	}
+	if len(ans.Error) > 0 {
+		return "", &RESTError{Venue: schema.VenueKraken, Endpoint: "GetWebSocketsToken", Msg: strings.Join(ans.Error, "; ")}
+	}
+	if ans.Result.Token == "" {
+		return "", &ParseError{Venue: schema.VenueKraken, Stream: "GetWebSocketsToken", Field: "token", Err: ErrMissingField}
+	}
+	return ans.Result.Token, nil
+}

@@ -1,0 +1,119 @@
+package normalize
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// ErrUnknownStatus: a venue's execution report names an order status the
+// parser does not know. The report is dropped with a [*ParseError] (its
+// Field the venue's status key) rather than delivered with a status a
+// strategy could misread; the error names the word so that the mapping can
+// be extended. A report that carries a fill is not dropped: its status is
+// derived from its quantities (PartiallyFilled, or Filled once the
+// cumulative fill reaches the order's quantity).
+var ErrUnknownStatus = errors.New("normalize: unknown order status")
+
+// status sets an order status from the venue's word; a word the table does
+// not name is a *ParseError wrapping ErrUnknownStatus — unless the report
+// carries a fill (fill true): a fill is never dropped for a word the parser
+// does not know, and status then reports derive, for the caller to set the
+// status from the quantities ([fillStatus]). An absent key leaves dst
+// unchanged.
+func (f *filler) status(dst *schema.OrderStatus, field string, words map[string]schema.OrderStatus, t *text, fill bool) (derive bool) {
+	if !t.ok {
+		return false
+	}
+	s, ok := words[string(t.bytes())]
+	switch {
+	case ok:
+		*dst = s
+	case fill:
+		return true
+	default:
+		f.fail(field, fmt.Errorf("%w %q", ErrUnknownStatus, t.bytes())) // allocates on this error path only
+	}
+	return false
+}
+
+// fillStatus is the status a fill implies when the venue's word is not
+// known: Filled once the cumulative fill reaches the order's quantity,
+// PartiallyFilled otherwise.
+func fillStatus(x *schema.Execution) schema.OrderStatus {
+	if x.Qty.Sign() > 0 && x.CumFillQty.Cmp(x.Qty) >= 0 {
+		return schema.StatusFilled
+	}
+	return schema.StatusPartiallyFilled
+}
+
+// execRemaining sets the remaining quantity from the venue's own field
+// (leavesQty, leaves_quantity), which venues send because the order's
+// quantity can change (amendments) or be in another unit.
+func (f *filler) execRemaining(field string, n num) {
+	f.price(&f.ev.Exec.RemainingQty, field, n)
+}
+
+// execCumQuote sets CumQuoteQty = AvgPrice × CumFillQty for venues that send
+// only the average price; an overflow leaves it zero.
+func execCumQuote(x *schema.Execution) {
+	if x.CumQuoteQty.Sign() != 0 || x.AvgPrice.Sign() <= 0 || x.CumFillQty.Sign() <= 0 {
+		return
+	}
+	if q, err := x.AvgPrice.Mul(x.CumFillQty); err == nil {
+		x.CumQuoteQty = q
+	}
+}
+
+// wideSlot holds the decode struct of a message of many members (OKX's
+// orders push has about 55, Bybit's order about 50). goccy refuses
+// duplicate names by remembering an object's names, in a map allocated for
+// every object of more than 32: such messages are decoded with duplicate
+// names allowed, which costs no allocation. Nothing is let through by it:
+// the envelope's pass over the frame, which finds the message, has already
+// refused a message naming a member twice (TestWideMessagesRefuseDuplicateNames).
+type wideSlot[M any, P interface {
+	*M
+	message
+}] struct{ slotOf[M, P] }
+
+func newWideSlot[M any, P interface {
+	*M
+	message
+}]() slot {
+	return &wideSlot[M, P]{}
+}
+
+// wideOpts is a slice made once: a variadic argument list built per call
+// would be allocated per call.
+var wideOpts = []json.Options{jsontext.AllowDuplicateNames(true)}
+
+func (s *wideSlot[M, P]) decode(p *Parser, in []byte, _ *schema.CanonicalEvent) error {
+	var zero M
+	s.m = zero
+	return p.unmarshal(in, P(&s.m), wideOpts...)
+}
+
+// optInteger is an integer where "" means not sent, as OKX sends the times
+// of what did not happen (fillTime of a push that is no fill).
+type optInteger struct{ integer }
+
+func (n *optInteger) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	v, err := in.ReadValue()
+	if err != nil {
+		return err
+	}
+	if string(v) == `""` || string(v) == "null" {
+		return nil
+	}
+	x, ok := parseInt(unquoted(v))
+	if !ok {
+		return errWantInteger
+	}
+	n.v, n.ok = x, true
+	return nil
+}
