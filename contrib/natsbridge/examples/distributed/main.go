@@ -52,10 +52,19 @@ type consumerNode struct {
 	counts map[schema.EventType]int
 	states []string
 	execs  []string
+	// open are the client order ids whose final report the node waits
+	// for; ready is closed once none is left and a trade has come.
+	open    map[string]bool
+	ready   chan struct{}
+	isReady bool
 }
 
-func startConsumer(ctx context.Context, url, name string, subjects []string, out io.Writer) (*consumerNode, func(), error) {
-	n := &consumerNode{name: name, pools: schema.NewPools(nil), counts: map[schema.EventType]int{}}
+func startConsumer(ctx context.Context, url, name string, subjects, orders []string, out io.Writer) (*consumerNode, func(), error) {
+	n := &consumerNode{name: name, pools: schema.NewPools(nil), counts: map[schema.EventType]int{},
+		open: map[string]bool{}, ready: make(chan struct{})}
+	for _, id := range orders {
+		n.open[id] = true
+	}
 	n.d = dispatch.New(n.pools.Events, nil)
 	_, err := n.d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: n.handle})
 	if err != nil {
@@ -85,6 +94,13 @@ func (n *consumerNode) handle(ev *schema.CanonicalEvent) {
 		x := &ev.Exec
 		n.execs = append(n.execs, fmt.Sprintf("%s %s %s %s filled %s of %s @ %s", ev.Symbol, x.ClientOrderID.String(),
 			x.ExecType, x.Status, x.CumFillQty, x.Qty, x.LastFillPrice))
+		if x.Status.Final() {
+			delete(n.open, x.ClientOrderID.String())
+		}
+	}
+	if !n.isReady && len(n.open) == 0 && n.counts[schema.EventTrade] > 0 {
+		n.isReady = true
+		close(n.ready)
 	}
 }
 
@@ -111,6 +127,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	duration := fs.Duration("duration", 3*time.Second, "how long to stream")
 	natsURL := fs.String("nats", "", "NATS server URLs, comma-separated; empty runs an embedded server")
 	rate := fs.Int("rate", 500, "simulated venue: messages per second")
+	wait := fs.Duration("wait", 30*time.Second, "how long to wait at most for the orders' answers and, after -duration, for each node's trades and final reports")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -136,12 +153,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	// Consumers first, so that they see the stream from its start.
-	a, closeA, err := startConsumer(ctx, url, "strategy-a", []string{"meltica.binance.BTC-USDT.>"}, out)
+	a, closeA, err := startConsumer(ctx, url, "strategy-a", []string{"meltica.binance.BTC-USDT.>"}, []string{"demo-btc-1"}, out)
 	if err != nil {
 		return err
 	}
 	defer closeA()
-	b, closeB, err := startConsumer(ctx, url, "strategy-b", []string{"meltica.*.*.trade", "meltica.*.*.exec_report"}, out)
+	b, closeB, err := startConsumer(ctx, url, "strategy-b", []string{"meltica.*.*.trade", "meltica.*.*.exec_report"},
+		[]string{"demo-btc-1", "demo-eth-1"}, out)
 	if err != nil {
 		return err
 	}
@@ -163,7 +181,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintln(out, "ingest: publishing to meltica.<venue>.<symbol>.<type>")
 
-	orderCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	orderCtx, cancel := context.WithTimeout(ctx, *wait)
 	err = errors.Join(in.buy(orderCtx, 1, "BTC-USDT", "demo-btc-1", "0.02"), in.buy(orderCtx, 2, "ETH-USDT", "demo-eth-1", "0.5"))
 	cancel()
 	if err != nil {
@@ -173,6 +191,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	case <-time.After(*duration):
 	case <-ctx.Done():
 	}
+	// Then until each node has had a trade and the final report of each of
+	// its orders (the fills come after the answers, through JetStream; a
+	// busy machine may need longer than -duration), at most -wait.
+	caughtUp, cancel := context.WithTimeout(ctx, *wait)
+	for _, n := range []*consumerNode{a, b} {
+		select {
+		case <-n.ready:
+		case <-caughtUp.Done():
+		}
+	}
+	cancel()
 
 	// Shut down from the venue inwards, each stage draining into the next.
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
