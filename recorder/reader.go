@@ -15,8 +15,10 @@ import (
 // zstdMagic opens every zstd frame (RFC 8878 section 3.1.1).
 var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 
-// MaxLine is the longest line a Reader accepts, in bytes: a frame of
-// wsclient's default read limit (16 MiB) escaped as JSON fits.
+// MaxLine is the longest line a Reader accepts, in bytes, and the longest
+// a Writer writes: a frame of wsclient's default read limit (16 MiB) fits,
+// since a Recorder keeps a text message longer than MaxLine/6 (what JSON's
+// \u00XX escapes could make of it) as base64, at most 4/3 of its size.
 const MaxLine = 64 << 20
 
 // Reader reads a recording: one or more files (the parts of a rotated
