@@ -34,6 +34,7 @@ type Reader struct {
 	line   Line
 	lineNo int
 	name   string
+	zst    bool // the stream being read is zstd-compressed
 }
 
 // NewReader reads one recording stream from r.
@@ -76,7 +77,9 @@ func (r *Reader) nextFile() error {
 // start reads the header of a stream.
 func (r *Reader) start(src io.Reader) error {
 	br := bufio.NewReaderSize(src, 256<<10)
+	r.zst = false
 	if magic, _ := br.Peek(4); bytes.Equal(magic, zstdMagic) {
+		r.zst = true
 		if r.zr == nil {
 			zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(64<<20))
 			if err != nil {
@@ -118,6 +121,11 @@ func (r *Reader) read(l *Line) error {
 			}
 		}
 		raw = buf
+	}
+	if err != nil && !errors.Is(err, io.EOF) && r.zst {
+		// A zstd stream cut short (a recorder killed mid-write) or
+		// corrupt: what is left of the line cannot be trusted.
+		return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo+1, err)
 	}
 	if len(raw) == 0 && err != nil {
 		return err // io.EOF at the end
