@@ -50,9 +50,10 @@
 //
 // # Faults and logging
 //
-// [Options].Logger, when set, hears each fault at Warn with the keys venue,
-// symbol, stream and err: a message dropped, a recovered panic, a sequence
-// gap. Nothing is logged for a message that normalises.
+// [Options].Logger, when set, hears faults at Warn with the keys venue,
+// symbol, stream, err and count: a message dropped, a recovered panic, a
+// sequence gap, each kind at its 1st, 2nd, 4th, 8th… occurrence (never one
+// record a message). Nothing is logged for a message that normalises.
 //
 // # Canonical fields
 //

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
+	"sync/atomic"
 	"time"
 
 	json "github.com/goccy/go-json/v2"
@@ -24,7 +26,9 @@ type Options struct {
 	KeepRaw bool
 	// Logger receives the parser's faults at Warn (a message dropped with a
 	// *ParseError, a recovered decoder panic, a sequence gap), with the keys
-	// venue, symbol (when known), stream and err. Nothing is logged for a
+	// venue, symbol (when known), stream, err and count: each kind at its
+	// 1st, 2nd, 4th, 8th… occurrence, so that a stream of bad messages
+	// costs a few lines, never one a message. Nothing is logged for a
 	// message that normalises. Defaults to nil: silent.
 	Logger *slog.Logger
 	// TimeUnit is the unit of the venue's integer times (Binance "E", "T",
@@ -64,6 +68,7 @@ type Parser struct {
 	raw     schema.ProviderRaw // the current message, split from its envelope
 	env     envelope           // what the envelope says for all its messages
 	more    []byte             // a second object of the same message (Kraken v1 books), or nil
+	gapLogs atomic.Uint64      // sequence gaps seen by logGap (its 1st, 2nd, 4th… are logged)
 	elems   []span             // elements of the envelope's data array
 	inner   []span             // elements of an element's own array (Coinbase events)
 	acct    acctBatch          // the account message being split into entries (account.go)
@@ -331,8 +336,15 @@ func (p *Parser) unknown() error {
 	return nil
 }
 
+// warn logs a dropped message at the 1st, 2nd, 4th, 8th… error, with the
+// count so far (as wsclient does): a stream of bad messages costs a few
+// lines, never one a message.
 func (p *Parser) warn(err error, symbol string) {
 	if p.log == nil {
+		return
+	}
+	count := p.stats.errors.Load()
+	if bits.OnesCount64(count) != 1 {
 		return
 	}
 	var pe *ParseError
@@ -341,7 +353,7 @@ func (p *Parser) warn(err error, symbol string) {
 		stream = pe.Stream
 	}
 	p.log.LogAttrs(context.Background(), slog.LevelWarn, "normalize: message dropped",
-		slog.String("venue", string(p.venue)), slog.String("symbol", symbol), slog.String("stream", stream), slog.Any("err", err))
+		slog.String("venue", string(p.venue)), slog.String("symbol", symbol), slog.String("stream", stream), slog.Any("err", err), slog.Uint64("count", count))
 }
 
 // each runs kind k on every element of the array (or lone object) at
@@ -528,8 +540,12 @@ func (p *Parser) checkConn(ctx context.Context, conn, seq uint64, ingest int64) 
 }
 
 func (p *Parser) logGap(ctx context.Context, symbol string, r continuity.Result) {
-	if p.log != nil {
+	if p.log == nil {
+		return
+	}
+	// The 1st, 2nd, 4th… gap, with the count: never one record a message.
+	if count := p.gapLogs.Add(1); bits.OnesCount64(count) == 1 {
 		p.log.LogAttrs(ctx, slog.LevelWarn, "normalize: sequence gap", slog.String("venue", string(p.venue)),
-			slog.String("symbol", symbol), slog.Uint64("first", r.MissingFirst), slog.Uint64("last", r.MissingLast))
+			slog.String("symbol", symbol), slog.Uint64("first", r.MissingFirst), slog.Uint64("last", r.MissingLast), slog.Uint64("count", count))
 	}
 }

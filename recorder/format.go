@@ -20,7 +20,8 @@ const (
 // within the connection), Out (true for a message sent to the venue, such
 // as a subscription, false for one received), and the message itself in
 // exactly one of Text (a text message that is valid UTF-8, as a JSON string:
-// the bytes come back identical) or Bin (any other message, base64 as
+// the bytes come back identical) or Bin (any other message, and a text
+// message too long to be sure its escaped form fits in [MaxLine]; base64 as
 // encoding/json writes []byte). Binary says whether the WebSocket message
 // was binary.
 //

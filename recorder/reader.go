@@ -15,8 +15,10 @@ import (
 // zstdMagic opens every zstd frame (RFC 8878 section 3.1.1).
 var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 
-// MaxLine is the longest line a Reader accepts, in bytes: a frame of
-// wsclient's default read limit (16 MiB) escaped as JSON fits.
+// MaxLine is the longest line a Reader accepts, in bytes, and the longest
+// a Writer writes: a frame of wsclient's default read limit (16 MiB) fits,
+// since a Recorder keeps a text message longer than MaxLine/6 (what JSON's
+// \u00XX escapes could make of it) as base64, at most 4/3 of its size.
 const MaxLine = 64 << 20
 
 // Reader reads a recording: one or more files (the parts of a rotated
@@ -32,6 +34,7 @@ type Reader struct {
 	line   Line
 	lineNo int
 	name   string
+	zst    bool // the stream being read is zstd-compressed
 }
 
 // NewReader reads one recording stream from r.
@@ -74,7 +77,9 @@ func (r *Reader) nextFile() error {
 // start reads the header of a stream.
 func (r *Reader) start(src io.Reader) error {
 	br := bufio.NewReaderSize(src, 256<<10)
+	r.zst = false
 	if magic, _ := br.Peek(4); bytes.Equal(magic, zstdMagic) {
+		r.zst = true
 		if r.zr == nil {
 			zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(64<<20))
 			if err != nil {
@@ -116,6 +121,11 @@ func (r *Reader) read(l *Line) error {
 			}
 		}
 		raw = buf
+	}
+	if err != nil && !errors.Is(err, io.EOF) && r.zst {
+		// A zstd stream cut short (a recorder killed mid-write) or
+		// corrupt: what is left of the line cannot be trusted.
+		return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo+1, err)
 	}
 	if len(raw) == 0 && err != nil {
 		return err // io.EOF at the end

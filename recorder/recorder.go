@@ -64,9 +64,9 @@ type Stats struct {
 	Frames      uint64 // frames queued (received and sent messages)
 	Bytes       uint64 // their bytes
 	Dropped     uint64 // frames dropped because the queue was full
-	Written     uint64 // frames written to a file
+	Written     uint64 // frames flushed to a file (counted at each flush, so up to FlushInterval late)
 	Files       int    // files opened
-	WriteErrors uint64 // frames lost to a failed write or a file that could not be opened
+	WriteErrors uint64 // frames lost to a failed write or flush (some may have partly reached the file), a file that could not be opened, or a line longer than MaxLine
 }
 
 type slot struct {
@@ -101,13 +101,14 @@ type Recorder struct {
 	frames, bytes, dropped, written, writeErrs atomic.Uint64
 
 	// Owned by the writer goroutine (files also read by Files, under fmu).
-	fmu    sync.Mutex
-	files  []string
-	file   io.WriteCloser
-	w      *Writer
-	line   Line
-	err    error
-	logged uint64 // drops already reported
+	fmu     sync.Mutex
+	files   []string
+	file    io.WriteCloser
+	w       *Writer
+	line    Line
+	err     error
+	logged  uint64 // drops already reported
+	pending uint64 // frames in the Writer's buffers, not yet flushed
 }
 
 // New opens the first file of a recording at path and starts the writer
@@ -264,19 +265,26 @@ func (r *Recorder) run() {
 		case <-tick.C:
 			r.noteDrops()
 			if dirty && r.w != nil {
-				r.fail(r.w.Flush())
+				err := r.w.Flush()
+				r.settle(err)
+				r.fail(err)
 				dirty = false
 			}
 		}
 	}
 }
 
+// maxText is the longest message written as Text: escaped as JSON (at most
+// 6 bytes a byte, \u00XX), its line still fits in MaxLine. Longer ones go
+// as base64 (Bin), which a Reader gives back the same.
+const maxText = (MaxLine - 4<<10) / 6
+
 // write encodes one slot; the text of a valid UTF-8 text message is
 // encoded from the slot's bytes without a copy.
 func (r *Recorder) write(s *slot) {
 	l := &r.line
 	*l = Line{Time: s.at, Conn: s.conn, Seq: s.seq, Out: s.out, Binary: s.binary}
-	if !s.binary && utf8.Valid(s.data) {
+	if !s.binary && len(s.data) <= maxText && utf8.Valid(s.data) {
 		if len(s.data) > 0 {
 			l.Text = unsafe.String(&s.data[0], len(s.data))
 		}
@@ -295,14 +303,17 @@ func (r *Recorder) write(s *slot) {
 	}
 	if err := r.w.Write(l); err != nil {
 		r.writeErrs.Add(1)
+		if !errors.Is(err, ErrLineTooLong) {
+			// The buffered lines went down with the file (or part of them:
+			// the reader tells which).
+			r.settle(err)
+		}
 		r.fail(err)
 		return
 	}
-	r.written.Add(1)
+	r.pending++
 	if r.opts.MaxFileBytes > 0 && r.w.Written() >= r.opts.MaxFileBytes {
-		if err := r.closeFile(); err != nil {
-			r.fail(err)
-		}
+		r.fail(r.closeFile())
 		if err := r.open(); err != nil {
 			r.fail(err)
 			return
@@ -359,9 +370,22 @@ func (r *Recorder) closeFile() error {
 	if r.w == nil {
 		return nil
 	}
-	err := errors.Join(r.w.Close(), r.file.Close())
+	err := r.w.Close()
+	r.settle(err)
+	err = errors.Join(err, r.file.Close())
 	r.w, r.file = nil, nil
 	return err
+}
+
+// settle counts the frames buffered since the last flush as written, or,
+// when the flush failed, as lost.
+func (r *Recorder) settle(err error) {
+	if err == nil {
+		r.written.Add(r.pending)
+	} else {
+		r.writeErrs.Add(r.pending)
+	}
+	r.pending = 0
 }
 
 // partName is path itself for a recording of one file, and otherwise path

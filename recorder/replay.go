@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"time"
 
 	"github.com/meltica/meltica/schema"
@@ -19,7 +20,7 @@ type ReplayOptions struct {
 	// Clock. Defaults to false: as fast as the handler takes them.
 	Paced bool
 	// Speed divides the recorded gaps when Paced (2 plays twice as fast).
-	// Defaults to 1.
+	// Defaults to 1, as does a value that is not positive and finite.
 	Speed float64
 	// Clock is the time source of pacing. Defaults to the real clock.
 	Clock Clock
@@ -56,7 +57,7 @@ func Replay(ctx context.Context, r *Reader, h func(context.Context, *schema.WsFr
 	if opts != nil {
 		o = *opts
 	}
-	if o.Speed <= 0 {
+	if !(o.Speed > 0) || math.IsInf(o.Speed, 1) {
 		o.Speed = 1
 	}
 	if o.Clock == nil {
@@ -66,6 +67,7 @@ func Replay(ctx context.Context, r *Reader, h func(context.Context, *schema.WsFr
 	fr := &schema.WsFrame{}
 	var first int64
 	var start time.Time
+	started := false
 	for {
 		if err := ctx.Err(); err != nil {
 			return st, err
@@ -82,10 +84,10 @@ func Replay(ctx context.Context, r *Reader, h func(context.Context, *schema.WsFr
 			continue
 		}
 		if o.Paced {
-			if first == 0 {
-				first, start = l.Time, o.Clock.Now()
+			if !started {
+				first, start, started = l.Time, o.Clock.Now(), true
 			}
-			due := time.Duration(float64(l.Time-first) / o.Speed)
+			due := pace(l.Time, first, o.Speed)
 			if wait := due - o.Clock.Now().Sub(start); wait > 0 {
 				if err := o.Clock.Sleep(ctx, wait); err != nil {
 					return st, err
@@ -108,6 +110,30 @@ func Replay(ctx context.Context, r *Reader, h func(context.Context, *schema.WsFr
 			o.Progress(st.Frames)
 		}
 	}
+}
+
+// pace is when a frame recorded at t is due after one recorded at first,
+// at speed: exact to the nanosecond at speed 1, and for garbage times
+// neither wrapped nor overflowed but capped at the longest Duration.
+func pace(t, first int64, speed float64) time.Duration {
+	d := t - first
+	if (t >= first) != (d >= 0) { // wrapped: far apart, in float64
+		return capped((float64(t) - float64(first)) / speed)
+	}
+	if speed == 1 {
+		return time.Duration(d)
+	}
+	return capped(float64(d) / speed)
+}
+
+func capped(ns float64) time.Duration {
+	switch {
+	case ns >= math.MaxInt64:
+		return math.MaxInt64
+	case ns <= math.MinInt64:
+		return math.MinInt64
+	}
+	return time.Duration(ns)
 }
 
 // fill sets fr from a frame line, reusing fr.Data.

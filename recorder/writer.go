@@ -3,6 +3,7 @@ package recorder
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 
 	json "github.com/goccy/go-json/v2"
@@ -45,13 +46,18 @@ func (w *Writer) WriteHeader(h Line) error {
 }
 
 // Write encodes one line (with goccy/go-json, into a reused buffer) and
-// buffers it. In steady state it allocates nothing.
+// buffers it. In steady state it allocates nothing. A line longer than
+// [MaxLine], which a Reader would refuse, is not written: Write returns
+// [ErrLineTooLong] and the stream stays readable.
 func (w *Writer) Write(l *Line) error {
 	w.line.Reset()
 	if err := json.MarshalWriteOf(&w.line, *l); err != nil {
 		return err
 	}
 	w.line.WriteByte('\n')
+	if w.line.Len() > MaxLine {
+		return fmt.Errorf("%w: %d bytes", ErrLineTooLong, w.line.Len())
+	}
 	n, err := w.out.Write(w.line.Bytes())
 	w.n += int64(n)
 	return err

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -76,6 +77,38 @@ func (c connFlags) connect(ctx context.Context, cfg pipeline.Config, cc pipeline
 	return p, st, err
 }
 
+// check refuses flag values that cannot mean anything.
+func (c connFlags) check() error {
+	if *c.duration < 0 {
+		return fmt.Errorf("-duration %s: not a duration to run for", *c.duration)
+	}
+	return nil
+}
+
+// noArgs refuses arguments after the flags: a symbol or a flag given after
+// a stray word would otherwise be ignored without a word.
+func noArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q (flags go before it; symbols go in -symbols)", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+func nonNegative[T int | int64](name string, v T) error {
+	if v < 0 {
+		return fmt.Errorf("%s %d: must not be negative", name, v)
+	}
+	return nil
+}
+
+// checkSpeed refuses a -speed that is not a positive, finite factor.
+func checkSpeed(speed float64) error {
+	if !(speed > 0) || math.IsInf(speed, 0) {
+		return fmt.Errorf("-speed %v: must be a positive, finite factor", speed)
+	}
+	return nil
+}
+
 func closePipeline(ctx context.Context, p *pipeline.Pipeline) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -88,6 +121,9 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cf := addConnFlags(fs)
 	n := fs.Int("n", 0, "stop after this many market events (control events not counted; default: no limit)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := errors.Join(noArgs(fs), cf.check(), nonNegative("-n", *n)); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -123,6 +159,9 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if *out == "" {
 		return errors.New("record: -o is required")
+	}
+	if err := errors.Join(noArgs(fs), cf.check(), nonNegative("-max-file-bytes", *maxBytes)); err != nil {
+		return err
 	}
 	v, err := pipeline.Lookup(*cf.venue)
 	if err != nil {
@@ -173,6 +212,9 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if fs.NArg() == 0 {
 		return errors.New("replay: name the recording's files")
 	}
+	if err := errors.Join(checkSpeed(*speed), nonNegative("-depth", *depth)); err != nil {
+		return err
+	}
 	cfg := pipeline.Config{Logger: logger(stderr, *verbose)}
 	if *events {
 		cfg.OnEvent = func(ev *schema.CanonicalEvent) { fmt.Fprintln(stdout, pipeline.Describe(ev)) }
@@ -210,6 +252,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() == 0 {
 		return errors.New("serve: name the recording's files")
+	}
+	if err := checkSpeed(*speed); err != nil {
+		return err
 	}
 	srv, err := venuesim.StartReplay(fs.Args(), &venuesim.ReplayOptions{Paced: *paced, Speed: *speed, Logger: logger(stderr, *verbose)})
 	if err != nil {

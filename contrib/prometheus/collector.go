@@ -1,6 +1,8 @@
 package prometheus
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 
 	prom "github.com/prometheus/client_golang/prometheus"
@@ -67,6 +69,46 @@ type metric[S any] struct {
 	name, help string
 	typ        prom.ValueType
 	val        func(*S) float64
+	max        bool // sources with the same labels are combined by max, not sum
+}
+
+// series gathers one scrape's values before they are sent, so that two
+// sources with the same label values (two schema.Pools of one process, a
+// name given twice) make one series — summed, or the max for peaks and
+// times — instead of a duplicate that fails the whole scrape.
+type series struct {
+	index map[string]int
+	list  []seriesValue
+}
+
+type seriesValue struct {
+	desc   *prom.Desc
+	typ    prom.ValueType
+	val    float64
+	labels []string
+}
+
+func (s *series) add(desc *prom.Desc, typ prom.ValueType, max bool, val float64, labels ...string) {
+	key := fmt.Sprintf("%p\xff%s", desc, strings.Join(labels, "\xff"))
+	if i, ok := s.index[key]; ok {
+		if !max {
+			s.list[i].val += val
+		} else if val > s.list[i].val {
+			s.list[i].val = val
+		}
+		return
+	}
+	if s.index == nil {
+		s.index = map[string]int{}
+	}
+	s.index[key] = len(s.list)
+	s.list = append(s.list, seriesValue{desc, typ, val, append([]string(nil), labels...)})
+}
+
+func (s *series) send(ch chan<- prom.Metric) {
+	for _, v := range s.list {
+		ch <- prom.MustNewConstMetric(v.desc, v.typ, v.val, v.labels...)
+	}
 }
 
 // family is the metrics of one kind of source, sharing their labels.
@@ -89,9 +131,9 @@ func (f *family[S]) describe(ch chan<- *prom.Desc) {
 	}
 }
 
-func (f *family[S]) collect(ch chan<- prom.Metric, s *S, labels ...string) {
+func (f *family[S]) collect(out *series, s *S, labels ...string) {
 	for i, m := range f.metrics {
-		ch <- prom.MustNewConstMetric(f.descs[i], m.typ, m.val(s), labels...)
+		out.add(f.descs[i], m.typ, m.max, m.val(s), labels...)
 	}
 }
 
@@ -101,6 +143,11 @@ func counter[S any](name, help string, val func(*S) uint64) metric[S] {
 
 func gauge[S any](name, help string, val func(*S) float64) metric[S] {
 	return metric[S]{name: name, help: help, typ: prom.GaugeValue, val: val}
+}
+
+// peak is a gauge that sources sharing labels combine by max.
+func peak[S any](name, help string, val func(*S) float64) metric[S] {
+	return metric[S]{name: name, help: help, typ: prom.GaugeValue, val: val, max: true}
 }
 
 // New returns a Collector with no source yet.
@@ -121,7 +168,7 @@ func New(opts *Options) *Collector {
 			counter("waits", "Gets that found the pool exhausted and waited.", func(s *pool.Stats) uint64 { return s.Waits }),
 			counter("exhausted", "Gets that gave up and TryGets that failed.", func(s *pool.Stats) uint64 { return s.Exhausted }),
 			gauge("in_use", "Objects checked out now.", func(s *pool.Stats) float64 { return float64(s.InUse) }),
-			gauge("peak_in_use", "Most objects checked out at once so far.", func(s *pool.Stats) float64 { return float64(s.PeakInUse) }),
+			peak("peak_in_use", "Most objects checked out at once so far.", func(s *pool.Stats) float64 { return float64(s.PeakInUse) }),
 			gauge("capacity", "Most objects the pool lets out at once.", func(s *pool.Stats) float64 { return float64(s.Capacity) }),
 		}),
 		clients: newFamily(&o, "ws", []string{"venue", "connection"}, []metric[wsclient.Stats]{
@@ -132,13 +179,13 @@ func New(opts *Options) *Collector {
 			counter("invalid_frames", "Text messages that were not UTF-8.", func(s *wsclient.Stats) uint64 { return s.InvalidFrames }),
 			counter("handler_errors", "Errors returned by the frame handler.", func(s *wsclient.Stats) uint64 { return s.HandlerErrors }),
 			counter("events_dropped", "State events lost to a full queue.", func(s *wsclient.Stats) uint64 { return s.EventsDropped }),
-			gauge("last_message_timestamp_seconds", "Receive time of the latest message, Unix seconds; 0 if none.", func(s *wsclient.Stats) float64 {
+			peak("last_message_timestamp_seconds", "Receive time of the latest message, Unix seconds; 0 if none.", func(s *wsclient.Stats) float64 {
 				if s.LastMessage.IsZero() {
 					return 0
 				}
 				return float64(s.LastMessage.UnixNano()) / 1e9
 			}),
-			gauge("ping_rtt_seconds", "Round trip of the latest ping.", func(s *wsclient.Stats) float64 { return s.PingRTT.Seconds() }),
+			peak("ping_rtt_seconds", "Round trip of the latest ping.", func(s *wsclient.Stats) float64 { return s.PingRTT.Seconds() }),
 		}),
 		recon: prom.NewDesc(ns("ws", "reconnects_total"), "Connections lost (and failed dials, reason dial), by reason.",
 			[]string{"venue", "connection", "reason"}, o.ConstLabels),
@@ -180,8 +227,8 @@ func New(opts *Options) *Collector {
 			counter("overflowed", "Critical events queued beyond the critical bound (none lost).", func(s *dispatch.Stats) uint64 { return s.Overflowed }),
 			counter("discarded", "Queued events released at Unsubscribe or a timed-out Close.", func(s *dispatch.Stats) uint64 { return s.Discarded }),
 			gauge("depth", "Events queued now.", func(s *dispatch.Stats) float64 { return float64(s.Depth) }),
-			gauge("max_depth", "Most events queued at once so far.", func(s *dispatch.Stats) float64 { return float64(s.MaxDepth) }),
-			gauge("worst_lag_seconds", "Longest delivery time minus ingest time so far.", func(s *dispatch.Stats) float64 { return s.WorstLag.Seconds() }),
+			peak("max_depth", "Most events queued at once so far.", func(s *dispatch.Stats) float64 { return float64(s.MaxDepth) }),
+			peak("worst_lag_seconds", "Longest delivery time minus ingest time so far.", func(s *dispatch.Stats) float64 { return s.WorstLag.Seconds() }),
 		}),
 		recs: newFamily(&o, "recorder", []string{"recorder"}, []metric[recorder.Stats]{
 			counter("frames", "Frames queued for the recording.", func(s *recorder.Stats) uint64 { return s.Frames }),
@@ -257,6 +304,9 @@ func (c *Collector) Describe(ch chan<- *prom.Desc) {
 }
 
 // Collect implements prometheus.Collector: it reads every source's Stats.
+// Sources whose label values coincide (the pools of two schema.Pools, a
+// name given twice) make one series: counters and levels summed, peaks and
+// times the max.
 func (c *Collector) Collect(ch chan<- prom.Metric) {
 	c.mu.Lock()
 	pools := append([]func() []pool.Stats(nil), c.poolSrcs...)
@@ -267,29 +317,31 @@ func (c *Collector) Collect(ch chan<- prom.Metric) {
 	recs := append([]source[RecorderStats](nil), c.recSrc...)
 	c.mu.Unlock()
 
+	out := &series{}
+	defer out.send(ch)
 	for _, src := range pools {
 		for _, s := range src() {
-			c.pools.collect(ch, &s, s.Name, s.Type)
+			c.pools.collect(out, &s, s.Name, s.Type)
 		}
 	}
 	for _, src := range clients {
 		s := src.src.Stats()
-		c.clients.collect(ch, &s, src.labels...)
+		c.clients.collect(out, &s, src.labels...)
 		for r, n := range s.Reconnects {
 			if r == int(wsclient.ReasonNone) {
 				continue
 			}
-			ch <- prom.MustNewConstMetric(c.recon, prom.CounterValue, float64(n), src.labels[0], src.labels[1], wsclient.Reason(r).String())
+			out.add(c.recon, prom.CounterValue, false, float64(n), src.labels[0], src.labels[1], wsclient.Reason(r).String())
 		}
 		up := 0.0
 		if s.State == schema.ConnConnected {
 			up = 1
 		}
-		ch <- prom.MustNewConstMetric(c.up, prom.GaugeValue, up, src.labels...)
+		out.add(c.up, prom.GaugeValue, true, up, src.labels...)
 	}
 	for _, src := range parsers {
 		s := src.src.Stats()
-		c.parsers.collect(ch, &s, src.labels...)
+		c.parsers.collect(out, &s, src.labels...)
 	}
 	seen := map[[2]string]bool{}
 	for _, src := range books {
@@ -300,20 +352,20 @@ func (c *Collector) Collect(ch chan<- prom.Metric) {
 			}
 			seen[key] = true
 			s := b.Stats()
-			c.books.collect(ch, &s, key[0], key[1])
+			c.books.collect(out, &s, key[0], key[1])
 			live := 0.0
 			if b.Live() {
 				live = 1
 			}
-			ch <- prom.MustNewConstMetric(c.live, prom.GaugeValue, live, key[0], key[1])
+			out.add(c.live, prom.GaugeValue, true, live, key[0], key[1])
 		}
 	}
 	for _, src := range subs {
 		s := src.src.Stats()
-		c.subs.collect(ch, &s, src.labels...)
+		c.subs.collect(out, &s, src.labels...)
 	}
 	for _, src := range recs {
 		s := src.src.Stats()
-		c.recs.collect(ch, &s, src.labels...)
+		c.recs.collect(out, &s, src.labels...)
 	}
 }

@@ -132,12 +132,15 @@ func head(raw []byte) []byte {
 	return raw
 }
 
+// setMessage keeps msg as text when it is UTF-8, and otherwise as binary:
+// the format does not say a frame's kind, and a text frame is UTF-8 by
+// RFC 6455 section 5.6, so served as text it would be dropped as invalid.
 func setMessage(l *recorder.Line, msg []byte) {
 	if utf8.Valid(msg) {
 		l.Text = string(msg)
 		return
 	}
-	l.Bin = append([]byte(nil), msg...)
+	l.Bin, l.Binary = append([]byte(nil), msg...), true
 }
 
 // ParseTime turns "1618678132.8253062" (Unix seconds with up to nine

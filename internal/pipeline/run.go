@@ -183,6 +183,9 @@ func (p *Pipeline) replay(ctx context.Context, rc ReplayConfig, v Venue, res *Re
 	}
 	defer srv.Close()
 	res.ServedURL, res.Frames = srv.URL(), uint64(srv.Frames())
+	if res.Frames == 0 {
+		return nil // nothing to wait for: Connect would run until ctx ends
+	}
 	var progress func(uint64)
 	if rc.Progress != nil {
 		progress = func(n uint64) { rc.Progress(n, res.Frames) }
