@@ -64,7 +64,8 @@ type conn struct {
 	seq    uint64            // reader only
 }
 
-// dial opens a connection; mode is modeLive or modeStandby.
+// dial opens a connection; mode is modeLive or modeStandby. A live one is
+// made current and announced Connected before its reader starts.
 func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	born := c.opts.Clock.Now()
 	dctx, cancel := c.withTimeout(ctx, c.opts.DialTimeout, "dial")
@@ -98,6 +99,14 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		cn.hashes = make([]uint64, 0, n)
 	}
 	cn.ctx, cn.cancel = context.WithCancel(ctx)
+	if mode == modeLive {
+		// Made current and announced before its reader starts: no frame,
+		// handler error or Stats snapshot of it comes before its Connected
+		// (a venue may greet at once, and data flows while paced
+		// subscriptions are still being sent).
+		c.setCurrent(cn)
+		c.setState(Event{State: schema.ConnConnected, ConnID: cn.id})
+	}
 	cn.wg.Add(1)
 	go cn.readLoop()
 	// Timers are armed here, not in the goroutines, so that the Clock

@@ -74,6 +74,9 @@ func (c *Client) connect(ctx context.Context, mode int32) (*conn, Reason, error)
 		return nil, ReasonDial, err
 	}
 	if err := c.subscribe(cn); err != nil {
+		if mode == modeLive {
+			c.setCurrent(nil)
+		}
 		if cn.ctx.Err() == nil {
 			cn.writeFailed(err)
 		}
@@ -88,9 +91,8 @@ func (c *Client) connect(ctx context.Context, mode int32) (*conn, Reason, error)
 // live connection dies or ctx ends. It returns why, and the Clock time the
 // last live connection was dialled.
 func (c *Client) serve(ctx context.Context, cn *conn) (Reason, time.Time, error) {
+	// dial made cn current and announced it Connected.
 	live := cn
-	c.setCurrent(live)
-	c.setState(Event{State: schema.ConnConnected, ConnID: live.id})
 	var rotC <-chan time.Time // nil without rotation: never fires
 	var rot Timer
 	if c.opts.MaxAge > 0 {

@@ -18,9 +18,10 @@ func TestResilience(t *testing.T) {
 	var out bytes.Buffer
 	// A generous wait for each recovery: a deadline for a busy machine,
 	// not a measurement.
-	require.NoError(t, run(context.Background(), []string{"-wait", "30s"}, &out))
+	err := run(context.Background(), []string{"-wait", "30s"}, &out)
 	text := out.String()
-	t.Log(text)
+	t.Log(text) // also when run failed: the log says which fault and why
+	require.NoError(t, err)
 	for _, want := range []string{
 		"disconnected peer_closed",   // close
 		"disconnected read_error",    // reset

@@ -38,8 +38,13 @@ type simPipeline struct {
 // markSink is the stage a test puts between the parser and the books to
 // tamper with one diff, or to drop the parser's backwards markers.
 type markSink struct {
-	next  Sink
-	armed atomic.Bool // stamp the next diff with a wrong checksum
+	next Sink
+	// armed: stamp the next diff past after (a book sequence) with a
+	// wrong checksum. Diffs up to after may still be in flight behind
+	// the book's snapshot, which covers them: the book drops those as
+	// repeats without checking anything.
+	armed atomic.Bool
+	after atomic.Uint64
 	// backwards, when set, drops (and counts) the parser's markers of a
 	// book sequence going backwards: repeats, which the parser reports
 	// until it decides with the continuity rules the book uses.
@@ -48,7 +53,7 @@ type markSink struct {
 }
 
 func (s *markSink) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
-	if ev.Type == schema.EventBookUpdate && s.armed.CompareAndSwap(true, false) {
+	if ev.Type == schema.EventBookUpdate && ev.Book.LastSeq > s.after.Load() && s.armed.CompareAndSwap(true, false) {
 		ev.Book.Checksum, ev.Book.HasChecksum = 1, true
 	}
 	if s.backwards != nil && ev.Type == schema.EventGap && strings.Contains(ev.Control.Reason, "backwards") {
@@ -206,6 +211,7 @@ func TestSimResync(t *testing.T) {
 		stage := &markSink{}
 		p := startSim(t, rule, stage)
 		p.requireSynced(t)
+		stage.after.Store(p.book.LastSeq())
 		stage.armed.Store(true)
 		m := p.waitMarker(t)
 		require.Equal(t, ReasonChecksum, m.Control.Reason)
