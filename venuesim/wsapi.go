@@ -265,7 +265,9 @@ func (c *conn) placeOrder(req apiRequest) {
 		c.execReport(o, now, "REJECTED", "REJECTED", "ORDER_WOULD_IMMEDIATELY_MATCH", 0, 0)
 		return
 	}
-	v.orders.Add(1)
+	// Counted once its answer and immediate reports are out: a host that
+	// sees Stats.Orders reach n may read Stats.ExecReports as final.
+	defer v.orders.Add(1)
 	c.reply(apiResult(req.ID, orderResult(o, now, "NEW")))
 	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 	if !crosses {
