@@ -234,7 +234,7 @@ func New(opts *Options) *Collector {
 			counter("frames", "Frames queued for the recording.", func(s *recorder.Stats) uint64 { return s.Frames }),
 			counter("bytes", "Bytes of those frames.", func(s *recorder.Stats) uint64 { return s.Bytes }),
 			counter("dropped", "Frames dropped because the disk fell behind.", func(s *recorder.Stats) uint64 { return s.Dropped }),
-			counter("written", "Frames written to a file.", func(s *recorder.Stats) uint64 { return s.Written }),
+			counter("written", "Frames flushed to a file (counted at each flush).", func(s *recorder.Stats) uint64 { return s.Written }),
 			counter("write_errors", "Lines lost to a failed write.", func(s *recorder.Stats) uint64 { return s.WriteErrors }),
 			gauge("files", "Files opened.", func(s *recorder.Stats) float64 { return float64(s.Files) }),
 		}),

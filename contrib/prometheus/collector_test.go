@@ -66,7 +66,7 @@ bot_ws_up{connection="book",service="mm",venue="kraken"} 1
 # HELP bot_parser_errors_total Messages dropped with a parse error.
 # TYPE bot_parser_errors_total counter
 bot_parser_errors_total{parser="book",service="mm",venue="kraken"} 1
-# HELP bot_recorder_written_total Frames written to a file.
+# HELP bot_recorder_written_total Frames flushed to a file (counted at each flush).
 # TYPE bot_recorder_written_total counter
 bot_recorder_written_total{recorder="tape",service="mm"} 1
 `), "bot_ws_messages_total", "bot_ws_up", "bot_parser_errors_total", "bot_recorder_written_total"))
