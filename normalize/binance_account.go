@@ -303,13 +303,7 @@ func (m *bnPositionMsg) fill(f *filler) {
 	f.need("ps", m.PS.ok)
 	f.need("s", m.S.ok)
 	f.symbol("s", &m.S)
-	if m.PS.ok {
-		side, ok := binancePositionSides[string(m.PS.bytes())]
-		if !ok {
-			f.fail("ps", errWord)
-		}
-		x.Side = side
-	}
+	known(f, &x.Side, "ps", binancePositionSides, &m.PS)
 	x.MarginType = enum(binanceMarginTypes, &m.MT)
 	f.decimal(&x.Amount, m.PA)
 	if (x.Side == schema.PositionLong && x.Amount.Sign() < 0) || (x.Side == schema.PositionShort && x.Amount.Sign() > 0) {

@@ -180,6 +180,18 @@ func (f *filler) time(dst *int64, field string, t *text) {
 	*dst = ns
 }
 
+// known sets the value of a known word; an unknown one is an error.
+func known[E ~uint8](f *filler, dst *E, field string, m map[string]E, t *text) {
+	if !t.ok {
+		return
+	}
+	v, ok := m[string(t.bytes())]
+	if !ok {
+		f.fail(field, errWord)
+	}
+	*dst = v
+}
+
 // enum returns the value of a known word, or the zero value (Unknown) for
 // words the venue may add.
 func enum[E ~uint8](m map[string]E, t *text) E { return m[string(t.bytes())] }

@@ -100,13 +100,7 @@ func (m *okxPositionMsg) fill(f *filler) {
 	f.need("pos", m.Pos.ok)
 	f.need("posSide", m.PosSide.ok)
 	f.symbol("instId", &m.InstID)
-	if m.PosSide.ok {
-		side, ok := okxPositionSides[string(m.PosSide.bytes())]
-		if !ok {
-			f.fail("posSide", errWord)
-		}
-		x.Side = side
-	}
+	known(f, &x.Side, "posSide", okxPositionSides, &m.PosSide)
 	x.MarginType = enum(okxMarginModes, &m.MgnMode)
 	f.decimal(&x.Amount, m.Pos.num)
 	switch {
