@@ -137,6 +137,10 @@ func TestAdvPlaceWithEndedContextSendsNothing(t *testing.T) {
 	defer s.Pools().Orders.Put(req2)
 	_, err = s.Place(ctx, req2)
 	require.NoError(t, err)
+	// The venue counts an order once its answer and immediate execution
+	// reports are out, so the count may trail the answer we got. Had the
+	// ended order been sent, the venue would have counted it before live-1.
+	require.Eventually(t, func() bool { return v.Stats().Orders >= 1 }, generous, pollEvery)
 	st := v.Stats()
 	assert.Equal(t, uint64(1), st.Orders, "the order of the ended context never reached the venue")
 	assert.Zero(t, st.Rejected, "nor its cancel")
