@@ -121,6 +121,17 @@ type Execution struct {
 	RejectReason      string // venue's reason; rare, so a string
 	TransactTime      int64  // Unix ns
 	OrderCreated      int64  // Unix ns
+	// Derivatives only (zero on spot): the position the order belongs to
+	// in hedge mode (PositionBoth in one-way mode), whether it may only
+	// reduce that position, and the profit or loss this fill realised, in
+	// the settlement asset.
+	PositionSide PositionSide
+	ReduceOnly   bool
+	RealizedPnL  Decimal
+	// Reconciled marks a report the SDK rebuilt from the venue's answer to
+	// an order query after the stream that should have carried it was
+	// lost (see package session): the venue did not stream it to us.
+	Reconciled bool
 }
 
 // ExecReport is a pooled execution report: the venue, symbol and time of an

@@ -132,8 +132,9 @@
 //
 // # Encoding
 //
-// Messages are a compact binary layout, version 4 (2 added Control.RequestID, 3 Control.GapSource,
-// 4 Control.Value and the Balance and Position sections), chosen over goccy/go-json
+// Messages are a compact binary layout, version 5 (2 added Control.RequestID, 3 Control.GapSource,
+// 4 Control.Value and the Balance and Position sections, 5 the execution's
+// PositionSide, ReduceOnly, RealizedPnL and Reconciled), chosen over goccy/go-json
 // by measurement (BenchmarkEncode and BenchmarkDecode in internal/wire: a
 // trade is 70 bytes against 1574, encodes in ~0.13 µs against ~6.9 µs,
 // decodes in ~0.2 µs against ~5.5 µs, with no allocation against 49). All
@@ -169,7 +170,8 @@
 //	             FeeAsset; u8 Side, Type, TimeInForce, ExecType, Status;
 //	             dec Price, Qty, StopPrice, LastFillPrice, LastFillQty,
 //	             CumFillQty, CumQuoteQty, RemainingQty, AvgPrice, Fee;
-//	             u8 IsMaker; string RejectReason; i64 TransactTime, OrderCreated
+//	             u8 IsMaker; string RejectReason; i64 TransactTime, OrderCreated;
+//	             u8 PositionSide, ReduceOnly; dec RealizedPnL; u8 Reconciled
 //	Control      u8 Kind, State, GapType, GapSource; uvarint GapCount, GapFirstSeq,
 //	             GapLastSeq; varint Code; uvarint RequestID; varint Value;
 //	             string Reason

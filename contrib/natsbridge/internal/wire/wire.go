@@ -1,5 +1,5 @@
 // Package wire is the bridge's binary encoding of a schema.CanonicalEvent,
-// layout version 4. The layout is documented in the natsbridge package
+// layout version 5. The layout is documented in the natsbridge package
 // documentation (and in the README); this file is its reference.
 //
 // Every integer is either a byte, a fixed-width little-endian value, an
@@ -19,8 +19,9 @@ import (
 )
 
 // Version is the layout version, the first byte of every message: 4 added
-// Control.Value and the Balance and Position sections.
-const Version = 4
+// Control.Value and the Balance and Position sections; 5 added the
+// execution's PositionSide, ReduceOnly, RealizedPnL and Reconciled.
+const Version = 5
 
 // Section bits of the mask: a section is written when it is not zero.
 const (
@@ -160,6 +161,10 @@ func Append(dst []byte, ev *schema.CanonicalEvent, seq uint64) []byte {
 		b = appendString(b, x.RejectReason)
 		b = appendI64(b, x.TransactTime)
 		b = appendI64(b, x.OrderCreated)
+		b = append(b, byte(x.PositionSide))
+		b = appendBool(b, x.ReduceOnly)
+		b = appendDecs(b, x.RealizedPnL)
+		b = appendBool(b, x.Reconciled)
 	}
 	if mask&secControl != 0 {
 		c := &ev.Control
@@ -306,6 +311,10 @@ func (d *Decoder) Decode(data []byte, ev *schema.CanonicalEvent) (uint64, error)
 		x.RejectReason = d.str(&r)
 		x.TransactTime = r.i64()
 		x.OrderCreated = r.i64()
+		x.PositionSide = schema.PositionSide(r.u8())
+		x.ReduceOnly = r.bool()
+		r.decs(&x.RealizedPnL)
+		x.Reconciled = r.bool()
 	}
 	if mask&secControl != 0 {
 		c := &ev.Control
