@@ -77,7 +77,7 @@ const (
 	bnTriggerReject    // USDⓈ-M CONDITIONAL_ORDER_TRIGGER_REJECT
 	numBinanceKinds
 	bnUnknown = -1
-	bnIgnored = -2 // a known message the parser skips on purpose (binanceIgnored)
+	bnIgnored = -2 // a known message the parser skips on purpose (binanceEventNames)
 )
 
 // Binance messages that carry several entries, each an event of its own
@@ -415,10 +415,9 @@ func objectBody(rest []byte) ([]byte, bool) {
 // SplitBinance splits a Binance frame into r's Stream and Payload, which
 // alias data: a combined-stream envelope {"stream":…,"data":…} gives both; a
 // WS-API user-data envelope {"subscriptionId":…,"event":…} (or {"event":…})
-// gives the event;
-// anything else (an object, or an array of them) is its own payload. The
-// whole frame is validated by goccy's v2 decoder. It allocates the decode
-// struct: parsers split without it.
+// gives the event; anything else (an object, or an array of them) is its
+// own payload. The whole frame is validated by goccy's v2 decoder. It
+// allocates the decode struct: parsers split without it.
 func SplitBinance(data []byte, r *schema.ProviderRaw) error {
 	p := &Parser{spec: &binanceSpec}
 	p.venue = schema.VenueBinance

@@ -226,3 +226,30 @@ func TestBinanceBookTickerBadValue(t *testing.T) {
 	require.Equal(t, "a", pe.Field)
 	require.Empty(t, sink.got)
 }
+
+// TestBinanceCoinMAccountUpdate: COIN-M's ACCOUNT_UPDATE has USDⓈ-M's
+// shape plus the account alias "i" (skipped); its positions are delivery
+// contracts, amounts in contracts (Binance COIN-M "Event: Balance and
+// Position Update").
+func TestBinanceCoinMAccountUpdate(t *testing.T) {
+	t.Parallel()
+	evs := handle(t, "coinm_account_update")
+	require.Len(t, evs, 3)
+	b := evs[0].Balance
+	require.Equal(t, "BTC", b.Asset.String())
+	requireDigits(t, "122624.12345678", b.Wallet)
+	requireDigits(t, "100.12345678", b.CrossWallet)
+	requireDigits(t, "50.12345678", b.Delta)
+	require.Equal(t, "ORDER", b.Reason)
+	long, short := evs[1], evs[2]
+	require.Equal(t, "BTC-USD-200925", long.Symbol)
+	require.Equal(t, schema.PositionLong, long.Position.Side)
+	require.Equal(t, schema.MarginIsolated, long.Position.MarginType)
+	requireDigits(t, "20", long.Position.Amount)
+	requireDigits(t, "13200.70726908", long.Position.IsolatedWallet)
+	require.Equal(t, schema.PositionShort, short.Position.Side)
+	requireDigits(t, "-10", short.Position.Amount)
+	requireDigits(t, "-45.04000000", short.Position.RealizedPnL)
+	requireDigits(t, "-1423.15600", short.Position.UnrealizedPnL)
+	require.Equal(t, [2]uint32{2, 3}, [2]uint32{short.Position.Index, short.Position.Count})
+}
