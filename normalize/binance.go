@@ -73,8 +73,11 @@ const (
 	bnBalanceEntry     // a balance entry of ACCOUNT_UPDATE
 	bnPositionEntry    // a position entry of ACCOUNT_UPDATE
 	bnMarginCallEntry  // a position entry of MARGIN_CALL
+	bnAlgoOrder        // USDⓈ-M ALGO_UPDATE
+	bnTriggerReject    // USDⓈ-M CONDITIONAL_ORDER_TRIGGER_REJECT
 	numBinanceKinds
 	bnUnknown = -1
+	bnIgnored = -2 // a known message the parser skips on purpose (binanceEventNames)
 )
 
 // Binance messages that carry several entries, each an event of its own
@@ -119,6 +122,9 @@ var binanceSpec = venueSpec{
 		bnBalanceEntry:     {name: "ACCOUNT_UPDATE", typ: schema.EventBalance, slot: newSlot[bnFuturesBalanceMsg]},
 		bnPositionEntry:    {name: "ACCOUNT_UPDATE", typ: schema.EventPosition, slot: newSlot[bnPositionMsg]},
 		bnMarginCallEntry:  {name: "MARGIN_CALL", typ: schema.EventPosition, slot: newSlot[bnMarginCallPositionMsg]},
+		// Conditional orders (binance_futures_user.go).
+		bnAlgoOrder:     {name: "ALGO_UPDATE", typ: schema.EventExecReport, slot: newSlot[bnAlgoOrderMsg]},
+		bnTriggerReject: {name: "CONDITIONAL_ORDER_TRIGGER_REJECT", typ: schema.EventExecReport, slot: newSlot[bnTriggerRejectMsg]},
 	},
 	newState: func() any { return new(bnState) },
 	split:    binanceSplit,
@@ -137,6 +143,33 @@ var binanceEventNames = map[string]int{
 	// USDⓈ-M user data: an order's update (Binance USDⓈ-M Futures "Event:
 	// Order Update"), an execution report like spot's.
 	"ORDER_TRADE_UPDATE": bnFuturesOrder,
+	// USDⓈ-M conditional orders, kept by the Algo Service since December
+	// 2025 (Binance USDⓈ-M "Event: Algo Order Update"), and a conditional
+	// order whose trigger was refused (USDⓈ-M "Event: Conditional Order
+	// Trigger Reject", deprecated by Binance on 2025-12-15 in favour of
+	// ALGO_UPDATE but still parsed): execution reports.
+	"ALGO_UPDATE":                      bnAlgoOrder,
+	"CONDITIONAL_ORDER_TRIGGER_REJECT": bnTriggerReject,
+	// Known, skipped on purpose and counted in Stats.Ignored, never as
+	// unknown:
+	//   - TRADE_LITE (USDⓈ-M "Event: Trade Lite Update"): a faster copy of
+	//     a fill that ORDER_TRADE_UPDATE reports too, with its status, fee,
+	//     cumulative quantity and realized profit. Publishing both would
+	//     report one fill twice; publishing only TRADE_LITE would lose what
+	//     it lacks. Dropped: a host sees each fill once, from
+	//     ORDER_TRADE_UPDATE.
+	//   - STRATEGY_UPDATE and GRID_UPDATE (USDⓈ-M and COIN-M "Event:
+	//     STRATEGY_UPDATE", "Event: GRID_UPDATE"): the state of Binance's
+	//     own grid strategies; the orders they place arrive as
+	//     ORDER_TRADE_UPDATE, and the schema has no strategy section.
+	//   - listStatus (spot "User Data Streams": an order list's OCO/OTO
+	//     state, sent in addition to the executionReport of each of its
+	//     orders): every order of the list is reported on its own; the
+	//     list's state has no place in the schema.
+	"TRADE_LITE":      bnIgnored,
+	"STRATEGY_UPDATE": bnIgnored,
+	"GRID_UPDATE":     bnIgnored,
+	"listStatus":      bnIgnored,
 	// Account updates (binance_account.go): spot balances (Binance "User
 	// Data Streams for Binance"), USDⓈ-M balances, positions, margin calls
 	// and settings (Binance USDⓈ-M Futures "User Data Streams").
@@ -326,7 +359,10 @@ var (
 	prefixEvent    = []byte(`{"e":"`)
 	prefixStream   = []byte(`{"stream":"`)
 	combinedMiddle = []byte(`","data":`)
-	// WS-API user-data events: {"subscriptionId":N,"event":{…}}.
+	// WS-API user-data events: {"subscriptionId":N,"event":{…}}. Other
+	// layouts ({"event":{…}} without subscriptionId, as Binance spot "User
+	// Data Streams" shows eventStreamTerminated, or members in another
+	// order) are split by goccy.
 	prefixSubscription = []byte(`{"subscriptionId":`)
 	prefixEventMember  = []byte(`,"event":`)
 	klinePrefix        = []byte("kline_")
@@ -378,10 +414,10 @@ func objectBody(rest []byte) ([]byte, bool) {
 
 // SplitBinance splits a Binance frame into r's Stream and Payload, which
 // alias data: a combined-stream envelope {"stream":…,"data":…} gives both; a
-// WS-API user-data envelope {"subscriptionId":…,"event":…} gives the event;
-// anything else (an object, or an array of them) is its own payload. The
-// whole frame is validated by goccy's v2 decoder. It allocates the decode
-// struct: parsers split without it.
+// WS-API user-data envelope {"subscriptionId":…,"event":…} (or {"event":…})
+// gives the event; anything else (an object, or an array of them) is its
+// own payload. The whole frame is validated by goccy's v2 decoder. It
+// allocates the decode struct: parsers split without it.
 func SplitBinance(data []byte, r *schema.ProviderRaw) error {
 	p := &Parser{spec: &binanceSpec}
 	p.venue = schema.VenueBinance
@@ -408,7 +444,9 @@ func (p *Parser) splitBinance(env *bnEnvelope, data []byte, r *schema.ProviderRa
 	switch {
 	case env.Data.to > 0 && env.Stream.ok:
 		r.Stream, r.Payload = env.Stream.bytes(), env.Data.of(data)
-	case env.Event.to > 0 && bool(env.Subscription):
+	case env.Event.to > 0 && (bool(env.Subscription) || !env.E.ok):
+		// The WS-API user-data wrapper, with or without its
+		// subscriptionId.
 		r.Stream, r.Payload = nil, env.Event.of(data)
 	default:
 		r.Stream, r.Payload = nil, data
@@ -490,6 +528,8 @@ func (p *Parser) runKind(ctx context.Context, k int, probed bool, payload, sym [
 	switch {
 	case k == bnUnknown:
 		return p.unknown()
+	case k == bnIgnored:
+		return p.ignored()
 	case k >= numBinanceKinds:
 		return p.binanceEntries(ctx, k, payload, ingest)
 	}
@@ -872,8 +912,19 @@ func (m *bnForceOrderMsg) fill(f *filler) {
 	f.millis(&f.main, "T", o.T)
 }
 
-// bnExecMsg maps every executionReport field; unknown enum words stay
-// Unknown rather than drop the report.
+// bnExecMsg is spot's executionReport (Binance "User Data Streams for
+// Binance", "Order Update"); unknown enum words stay Unknown rather than
+// drop the report. ExecType: NEW, CANCELED, REPLACED, REJECTED, TRADE,
+// EXPIRED, TRADE_PREVENTION (expired by self-trade prevention), AMENDMENT
+// (quantity amended in place); Status adds PENDING_NEW (an OTO's pending
+// order) and EXPIRED_IN_MATCH. RejectReason is "r" unless NONE, else the
+// expiry reason "eR" of an expired order (INSUFFICIENT_LIQUIDITY,
+// OCO_TRIGGER, …). StopPrice is "P"; "t" -1 is no trade; "N" null is no
+// fee asset. Not carried (no schema field): iceberg "F", order list "g",
+// execution id "I", on-book "w", last quote quantity "Y", quote order
+// quantity "Q", working time "W", self-trade prevention "V" and the
+// prevented-match fields, trailing "d"/"D", strategy "j"/"J", pegged and
+// allocation fields.
 type bnExecMsg struct {
 	S  text    `json:"s"`
 	E  integer `json:"E"`
@@ -897,6 +948,7 @@ type bnExecMsg struct {
 	Fe num     `json:"n"` // a rebate can be negative
 	M  flag    `json:"m"`
 	R  text    `json:"r"`
+	ER text    `json:"eR"`
 	TT integer `json:"T"`
 	OT integer `json:"O"`
 }
@@ -930,6 +982,9 @@ func (m *bnExecMsg) fill(f *filler) {
 	f.decimal(&x.Fee, m.Fe)
 	x.IsMaker = m.M.v
 	x.RejectReason = internOrCopy(binanceRejectReasons, &m.R)
+	if (x.RejectReason == "" || x.RejectReason == "NONE") && m.ER.n > 0 {
+		x.RejectReason = internOrCopy(binanceExpiryReasons, &m.ER)
+	}
 	f.millis(&x.TransactTime, "T", m.TT)
 	f.millis(&x.OrderCreated, "O", m.OT)
 	execDerive(f)
@@ -1073,6 +1128,13 @@ var (
 		"PRICE_QTY_EXCEED_HARD_LIMITS", "STOP_PRICE_WOULD_TRIGGER_IMMEDIATELY",
 		"ORDER_WOULD_IMMEDIATELY_MATCH_AND_TAKE", "ORDER_WOULD_TRIGGER_IMMEDIATELY",
 		"UNKNOWN_ACCOUNT", "UNKNOWN_INSTRUMENT", "ORDER_ARCHIVED",
+		"WOULD_MATCH_IMMEDIATELY", "OCO_BAD_PRICES",
+	)
+	// binanceExpiryReasons interns spot's documented "eR" words (Binance
+	// "User Data Streams for Binance", "Order Expiry Reason").
+	binanceExpiryReasons = internTable("REJECTED", "EXCHANGE_CANCELED", "OCO_TRIGGER",
+		"OTO_PHASE_ONE_EXPIRED", "UNFILLED_IOC_QUANTITY_EXPIRED", "UNFILLED_FOK_ORDER_EXPIRED",
+		"INSUFFICIENT_LIQUIDITY", "EXECUTION_RULE_PRICE_RANGE_EXCEEDED",
 	)
 )
 

@@ -146,8 +146,9 @@ func TestBinanceAccountConfig(t *testing.T) {
 	}
 }
 
-// TestBinanceAccountFaults: a malformed account message or entry is a
-// *ParseError naming the field; the other entries of the message are still
+// TestBinanceAccountFaults: a malformed user-data message (account update,
+// conditional order, order update) or entry is a *ParseError naming the
+// field, never a panic; the other entries of the message are still
 // published, and nothing is counted as unknown.
 func TestBinanceAccountFaults(t *testing.T) {
 	t.Parallel()
@@ -171,6 +172,18 @@ func TestBinanceAccountFaults(t *testing.T) {
 		{"margin call without p", `{"e":"MARGIN_CALL","E":1,"cw":"1"}`, "p", 0},
 		{"leverage zero", `{"e":"ACCOUNT_CONFIG_UPDATE","E":1,"T":1,"ac":{"s":"BTCUSDT","l":0}}`, "l", 0},
 		{"config without ac or ai", `{"e":"ACCOUNT_CONFIG_UPDATE","E":1,"T":1}`, "ac", 0},
+		// Conditional orders and order updates (binance_futures_user.go).
+		{"algo without aid", `{"e":"ALGO_UPDATE","E":1,"T":1,"o":{"caid":"x","s":"BTCUSDT","S":"BUY","X":"NEW"}}`, "aid", 0},
+		{"algo without o", `{"e":"ALGO_UPDATE","E":1,"T":1}`, "aid", 0},
+		{"algo o not an object", `{"e":"ALGO_UPDATE","E":1,"T":1,"o":[1]}`, "o", 0},
+		{"algo negative trigger", `{"e":"ALGO_UPDATE","E":1,"T":1,"o":{"aid":1,"s":"BTCUSDT","S":"BUY","X":"NEW","tp":"-1"}}`, "tp", 0},
+		{"algo bad side", `{"e":"ALGO_UPDATE","E":1,"T":1,"o":{"aid":1,"s":"BTCUSDT","S":"UP","X":"NEW"}}`, "S", 0},
+		{"algo bad symbol", `{"e":"ALGO_UPDATE","E":1,"T":1,"o":{"aid":1,"s":"","S":"BUY","X":"NEW"}}`, "s", 0},
+		{"reject without or", `{"e":"CONDITIONAL_ORDER_TRIGGER_REJECT","E":1,"T":1}`, "or", 0},
+		{"reject without i", `{"e":"CONDITIONAL_ORDER_TRIGGER_REJECT","E":1,"T":1,"or":{"s":"ETHUSDT","r":"x"}}`, "i", 0},
+		{"reject bad time", `{"e":"CONDITIONAL_ORDER_TRIGGER_REJECT","E":-5,"T":1,"or":{"s":"ETHUSDT","i":1,"r":"x"}}`, "E", 0},
+		{"order negative rp is fine, bad rp is not", `{"e":"ORDER_TRADE_UPDATE","E":1,"T":1,"o":{"s":"BTCUSDT","c":"a","S":"BUY","x":"NEW","X":"NEW","i":1,"rp":"x"}}`, "rp", 0},
+		{"order R not a bool", `{"e":"ORDER_TRADE_UPDATE","E":1,"T":1,"o":{"s":"BTCUSDT","c":"a","S":"BUY","x":"NEW","X":"NEW","i":1,"R":"yes"}}`, "R", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,4 +225,31 @@ func TestBinanceBookTickerBadValue(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, "a", pe.Field)
 	require.Empty(t, sink.got)
+}
+
+// TestBinanceCoinMAccountUpdate: COIN-M's ACCOUNT_UPDATE has USDⓈ-M's
+// shape plus the account alias "i" (skipped); its positions are delivery
+// contracts, amounts in contracts (Binance COIN-M "Event: Balance and
+// Position Update").
+func TestBinanceCoinMAccountUpdate(t *testing.T) {
+	t.Parallel()
+	evs := handle(t, "coinm_account_update")
+	require.Len(t, evs, 3)
+	b := evs[0].Balance
+	require.Equal(t, "BTC", b.Asset.String())
+	requireDigits(t, "122624.12345678", b.Wallet)
+	requireDigits(t, "100.12345678", b.CrossWallet)
+	requireDigits(t, "50.12345678", b.Delta)
+	require.Equal(t, "ORDER", b.Reason)
+	long, short := evs[1], evs[2]
+	require.Equal(t, "BTC-USD-200925", long.Symbol)
+	require.Equal(t, schema.PositionLong, long.Position.Side)
+	require.Equal(t, schema.MarginIsolated, long.Position.MarginType)
+	requireDigits(t, "20", long.Position.Amount)
+	requireDigits(t, "13200.70726908", long.Position.IsolatedWallet)
+	require.Equal(t, schema.PositionShort, short.Position.Side)
+	requireDigits(t, "-10", short.Position.Amount)
+	requireDigits(t, "-45.04000000", short.Position.RealizedPnL)
+	requireDigits(t, "-1423.15600", short.Position.UnrealizedPnL)
+	require.Equal(t, [2]uint32{2, 3}, [2]uint32{short.Position.Index, short.Position.Count})
 }

@@ -240,20 +240,27 @@ var binanceConformance = map[string]func(t *testing.T, evs []*schema.CanonicalEv
 		requireDigits(t, "0.01000000", x.Fee)
 		require.Equal(t, "USDT", x.FeeAsset.String())
 		require.True(t, x.IsMaker)
+		requireDigits(t, "12.34", x.RealizedPnL) // "rp"
+		require.Equal(t, schema.PositionLong, x.PositionSide)
+		require.False(t, x.ReduceOnly)
 	},
 	"binance_futures_ORDER_TRADE_UPDATE_calculated.json": func(t *testing.T, evs []*schema.CanonicalEvent) {
-		// A liquidation's fill ("x":"CALCULATED"): a report with the
-		// execution type the schema has no name for, never dropped.
+		// A liquidation's fill ("x":"CALCULATED", "Liquidation
+		// Execution"): a trade, since it moves the position like any
+		// fill (binance_futures_user.go), never dropped.
 		ev := one(t, evs, schema.EventExecReport, "BTC-USDT", 0, 1568879465651*ms)
 		x := ev.Exec
 		require.Equal(t, "autoclose-1234567890", x.ClientOrderID.String())
-		require.Equal(t, schema.ExecUnknown, x.ExecType)
+		require.Equal(t, schema.ExecTrade, x.ExecType)
 		require.Equal(t, schema.StatusFilled, x.Status)
 		require.Equal(t, schema.TIFIOC, x.TimeInForce)
 		requireDigits(t, "9910.12", x.AvgPrice)
 		requireDigits(t, "0.014", x.LastFillQty)
 		requireDigits(t, "0.000", x.RemainingQty)
 		requireDigits(t, "0.06937084", x.Fee)
+		requireDigits(t, "-5.67", x.RealizedPnL) // "rp"
+		require.Equal(t, schema.PositionLong, x.PositionSide)
+		require.True(t, x.ReduceOnly)
 	},
 	"binance_futures_ACCOUNT_CONFIG_UPDATE_leverage.json": func(t *testing.T, evs []*schema.CanonicalEvent) {
 		ev := one(t, evs, schema.EventControl, "BTC-USDT", 0, 1611646737479*ms)

@@ -29,6 +29,7 @@ type Stats struct {
 	Events     uint64 // events handed to the sink
 	Errors     uint64 // messages dropped with a *ParseError
 	Unknown    uint64 // messages of a type the parser does not know, skipped
+	Ignored    uint64 // messages of a known type that carry nothing the schema holds, skipped (see the venue's doc)
 	Control    uint64 // control events (subscription acks, venue errors)
 	Gaps       uint64 // gap events (sequence breaks, dropped ordered events)
 	Dropped    uint64 // events not emitted: pool exhausted, or ctx ended while waiting
@@ -38,7 +39,7 @@ type Stats struct {
 }
 
 type counters struct {
-	messages, events, errors, unknown, control, gaps, dropped, sinkErrors, panics, repeats atomic.Uint64
+	messages, events, errors, unknown, ignored, control, gaps, dropped, sinkErrors, panics, repeats atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -47,6 +48,7 @@ func (c *counters) snapshot() Stats {
 		Events:     c.events.Load(),
 		Errors:     c.errors.Load(),
 		Unknown:    c.unknown.Load(),
+		Ignored:    c.ignored.Load(),
 		Control:    c.control.Load(),
 		Gaps:       c.gaps.Load(),
 		Dropped:    c.dropped.Load(),

@@ -78,6 +78,9 @@
 // A message that cannot be normalised yields a [*ParseError] naming venue,
 // message type and field; it is dropped and counted, and nothing else is
 // affected. Unknown message types are counted and skipped (nil error).
+// Messages a parser knows but skips on purpose (Binance TRADE_LITE,
+// STRATEGY_UPDATE, GRID_UPDATE, spot listStatus: see below) are counted
+// in Stats.Ignored, never as unknown.
 // Subscription acks, venue errors, heartbeats, pongs and status messages
 // become [schema.EventControl] events of the matching [schema.ControlKind].
 //
@@ -85,7 +88,8 @@
 // like every control event (they wait for the pool, are never dropped),
 // with the venue's code and reason: ControlVenueError for Binance
 // listenKeyExpired (E sent as a number or a string) and
-// eventStreamTerminated (Reason is the event's name), Binance's flat error
+// eventStreamTerminated (Reason is the event's name; with or without the
+// WS-API wrapper's subscriptionId), Binance's flat error
 // {"code","msg","id"} and WS-API errors, OKX "error" and
 // "channel-conn-count-error" events, Bybit op responses with
 // "success":false (ret_code, ret_msg), Coinbase "error" messages and Kraken
@@ -264,10 +268,23 @@
 // subscription, timestamped anew for each connection; [Credentials] carry
 // the API key and a [Signer] ([NewHMACSigner], [NewEd25519Signer]) and
 // never print the secret. Execution reports come from Binance spot's
-// executionReport and USDⓈ-M's ORDER_TRADE_UPDATE as
-// schema.EventExecReport events. Account updates are critical events too:
+// executionReport and USDⓈ-M's and COIN-M's ORDER_TRADE_UPDATE (with the
+// derivatives' PositionSide, ReduceOnly and RealizedPnL; CALCULATED, a
+// liquidation's execution, as ExecTrade), from USDⓈ-M's ALGO_UPDATE (a
+// conditional order in Binance's Algo Service: its client algo id and
+// algo id; NEW, CANCELED, REJECTED, EXPIRED by name, TRIGGERING,
+// TRIGGERED and FINISHED with ExecType and Status Unknown, which the
+// schema cannot name) and from CONDITIONAL_ORDER_TRIGGER_REJECT (a
+// rejected report of the order whose trigger was refused), all as
+// schema.EventExecReport events. TRADE_LITE is dropped (counted in
+// Stats.Ignored): its fill is also in ORDER_TRADE_UPDATE, with the status,
+// fee and realized profit TRADE_LITE lacks, so a host sees each fill once.
+// STRATEGY_UPDATE and GRID_UPDATE (Binance's own grid strategies, whose
+// orders come as ORDER_TRADE_UPDATE) and spot listStatus (an order list's
+// state; each of its orders has its executionReport) are ignored too.
+// Account updates are critical events too:
 // spot outboundAccountPosition, balanceUpdate and externalLockUpdate, and
-// USDⓈ-M ACCOUNT_UPDATE, become one schema.EventBalance per asset and one
+// USDⓈ-M and COIN-M ACCOUNT_UPDATE, become one schema.EventBalance per asset and one
 // schema.EventPosition per position (USDⓈ-M MARGIN_CALL positions with
 // Position.MarginCall), with their place in the venue's message (Index of
 // Count); USDⓈ-M ACCOUNT_CONFIG_UPDATE is a schema.EventControl of kind

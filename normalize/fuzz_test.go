@@ -21,6 +21,16 @@ func seeds(f *testing.F) {
 			}
 		}
 	}
+	// Envelopes the fixtures do not show: the WS-API wrapper without
+	// subscriptionId or spread over lines, and a wrapper around an array.
+	for _, s := range []string{
+		`{"event":{"e":"eventStreamTerminated","E":1728973001334}}`,
+		"{ \"subscriptionId\": 0,\n \"event\": { \"e\": \"listStatus\", \"E\": 1 } }",
+		`{"event":[{"e":"TRADE_LITE"}]}`,
+		`{"subscriptionId":1,"event":{"e":"ALGO_UPDATE","E":1,"T":1,"o":{"aid":1,"s":"BTCUSDT","S":"BUY","X":"TRIGGERED"}}}`,
+	} {
+		f.Add([]byte(s))
+	}
 }
 
 // fuzzParser returns a parser whose sink checks every event it is given.
@@ -90,6 +100,13 @@ func FuzzBinanceExec(f *testing.F)       { fuzzKind(f, bnExec) }
 func FuzzBinanceMarkPrice(f *testing.F)  { fuzzKind(f, bnMarkPrice) }
 func FuzzBinanceForceOrder(f *testing.F) { fuzzKind(f, bnForceOrder) }
 func FuzzBinanceControl(f *testing.F)    { fuzzKind(f, bnVenueError) }
+
+// USDⓈ-M and COIN-M order updates (binance_futures_user.go).
+func FuzzBinanceFuturesOrder(f *testing.F) { fuzzKind(f, bnFuturesOrder) }
+func FuzzBinanceAlgoOrder(f *testing.F)    { fuzzKind(f, bnAlgoOrder) }
+func FuzzBinanceTriggerReject(f *testing.F) {
+	fuzzKind(f, bnTriggerReject)
+}
 
 // Account updates (binance_account.go): the single-event kinds, the entry
 // kinds, and the messages split into entries.

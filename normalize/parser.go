@@ -336,6 +336,15 @@ func (p *Parser) unknown() error {
 	return nil
 }
 
+// ignored counts a message of a known type that the parser skips on
+// purpose: it carries nothing the schema holds, or repeats what another
+// message already delivered.
+func (p *Parser) ignored() error {
+	p.stats.messages.Add(1)
+	p.stats.ignored.Add(1)
+	return nil
+}
+
 // warn logs a dropped message at the 1st, 2nd, 4th, 8th… error, with the
 // count so far (as wsclient does): a stream of bad messages costs a few
 // lines, never one a message.
