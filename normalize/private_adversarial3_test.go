@@ -1,0 +1,77 @@
+package normalize
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// Adversarial tests of the private channels of OKX, Bybit, Kraken and
+// Coinbase, built from each venue's documented rules: no fill invented
+// from a report that is not one, no fill delivered twice, unknown words
+// refused typed.
+
+// connFeed is one parser fed frames on the connections a test names.
+type connFeed struct {
+	t      *testing.T
+	p      frameParser
+	sink   *recSink
+	events *pool.Pool[*schema.CanonicalEvent]
+}
+
+func newConnFeed(t *testing.T, venue schema.Venue) *connFeed {
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	sink := &recSink{events: events}
+	f := &connFeed{t: t, p: newVenueParser(venue, events, sink), sink: sink, events: events}
+	t.Cleanup(func() { require.Zero(t, events.Stats().InUse, "events not returned to the pool") })
+	return f
+}
+
+// feed hands msg to the parser as a frame of connection conn and returns
+// the events it published and its error.
+func (c *connFeed) feed(conn uint64, msg string) ([]*schema.CanonicalEvent, error) {
+	c.t.Helper()
+	c.sink.got = nil
+	err := c.p.HandleBytes(context.Background(), []byte(msg), int64(conn))
+	return c.sink.got, err
+}
+
+// fills counts the ExecTrade reports among evs and sums their quantities.
+func fills(evs []*schema.CanonicalEvent) (n int, qty schema.Decimal) {
+	for _, ev := range evs {
+		if ev.Type == schema.EventExecReport && ev.Exec.ExecType == schema.ExecTrade {
+			n++
+			qty, _ = qty.Add(ev.Exec.LastFillQty)
+		}
+	}
+	return n, qty
+}
+
+// Kraken Spot WebSocket v2 "Executions": "A trade event can report
+// order_status: partially_filled even when that trade fills the entire
+// order. A separate exec_type: filled update reports completion." That
+// update carries no trade (no trade_id, last_qty, last_price): it is the
+// order's status, not a second fill.
+func TestAdv3KrakenFilledIsNotAFill(t *testing.T) {
+	c := newConnFeed(t, kr)
+	_, err := c.feed(1, `{"channel":"executions","type":"update","data":[{"order_id":"OK-1","symbol":"BTC/USD","order_qty":0.5,"side":"buy","order_type":"limit","limit_price":42000.1,"exec_type":"new","order_status":"new","timestamp":"2024-01-02T03:04:04.000000Z"}],"sequence":1}`)
+	require.NoError(t, err)
+	evs, err := c.feed(1, `{"channel":"executions","type":"update","data":[{"order_id":"OK-1","exec_id":"E-1","exec_type":"trade","trade_id":101,"symbol":"BTC/USD","side":"buy","last_qty":0.5,"last_price":42000.1,"cum_qty":0.5,"cum_cost":21000.05,"fees":[{"asset":"USD","qty":33.6}],"liquidity_ind":"t","order_status":"partially_filled","timestamp":"2024-01-02T03:04:05.123000Z"}],"sequence":2}`)
+	require.NoError(t, err)
+	n, q := fills(evs)
+	require.Equal(t, 1, n)
+	requireDigits(t, "0.5", q)
+	evs, err = c.feed(1, `{"channel":"executions","type":"update","data":[{"exec_type":"filled","order_id":"OK-1","symbol":"BTC/USD","side":"buy","order_status":"filled","timestamp":"2024-01-02T03:04:06.000000Z"}],"sequence":3}`)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	x := evs[0].Exec
+	require.NotEqual(t, schema.ExecTrade, x.ExecType, "exec_type filled without a trade is no fill")
+	require.True(t, x.LastFillQty.IsZero())
+	require.True(t, x.TradeID.IsZero())
+	require.Equal(t, schema.StatusFilled, x.Status)
+	requireDigits(t, "0.5", x.CumFillQty)
+}
