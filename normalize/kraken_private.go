@@ -40,7 +40,8 @@ import (
 //     "Executions"), with no trade_id, last_qty or last_price; that
 //     report carries the order's Filled status, and no LastFill. A
 //     report that carries a fill (last_qty > 0) is a Trade whatever its
-//     exec_type.
+//     exec_type; any other word is a *ParseError wrapping
+//     ErrUnknownExecType.
 //   - order_type: market, limit, iceberg (Limit), stop-loss,
 //     stop-loss-limit, take-profit, take-profit-limit; post_only makes a
 //     limit order LimitMaker. time_in_force GTC, IOC, FOK, GTD (GTC), in
@@ -167,9 +168,10 @@ func (m *krExecMsg) fill(f *filler) {
 	}
 	x.TimeInForce = enum(krakenTIFs, &m.TimeInForce)
 	fill := m.LastQty.ok && m.LastQty.v.Sign() > 0
-	x.ExecType = enum(krakenExecTypes, &m.ExecType)
 	if fill {
-		x.ExecType = schema.ExecTrade
+		x.ExecType = schema.ExecTrade // whatever the word: a fill is never dropped for it
+	} else {
+		x.ExecType = f.execType("exec_type", krakenExecTypes, &m.ExecType)
 	}
 	derive := f.status(&x.Status, "order_status", krakenStatuses, &m.OrderStatus, fill)
 	f.price(&x.Qty, "order_qty", m.OrderQty)

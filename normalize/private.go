@@ -19,6 +19,24 @@ import (
 // cumulative fill reaches the order's quantity).
 var ErrUnknownStatus = errors.New("normalize: unknown order status")
 
+// ErrUnknownExecType: a venue's execution report names a kind of execution
+// the parser does not know. The report is dropped with a [*ParseError]
+// (its Field the venue's key) rather than delivered as ExecUnknown, which
+// a strategy cannot tell from a report that is no fill; a report whose
+// quantities show a fill is not dropped for the word (see each venue).
+var ErrUnknownExecType = errors.New("normalize: unknown execution type")
+
+// execType returns the execution type the venue's word names; a word the
+// table does not name is a *ParseError wrapping ErrUnknownExecType (and
+// ExecUnknown). An absent key is ExecUnknown.
+func (f *filler) execType(field string, words map[string]schema.ExecType, t *text) schema.ExecType {
+	e, ok := words[string(t.bytes())]
+	if !ok && t.ok {
+		f.fail(field, fmt.Errorf("%w %q", ErrUnknownExecType, t.bytes())) // allocates on this error path only
+	}
+	return e
+}
+
 // status sets an order status from the venue's word; a word the table does
 // not name is a *ParseError wrapping ErrUnknownStatus — unless the report
 // carries a fill (fill true): a fill is never dropped for a word the parser

@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -74,4 +75,42 @@ func TestAdv3KrakenFilledIsNotAFill(t *testing.T) {
 	require.True(t, x.TradeID.IsZero())
 	require.Equal(t, schema.StatusFilled, x.Status)
 	requireDigits(t, "0.5", x.CumFillQty)
+}
+
+// An exec_type no table names is refused typed (a *ParseError naming
+// exec_type), not delivered as ExecUnknown — unless the report carries a
+// fill, which is never dropped for a word (it is a Trade).
+func TestAdv3UnknownExecTypeTyped(t *testing.T) {
+	t.Run("kraken no fill", func(t *testing.T) {
+		c := newConnFeed(t, kr)
+		evs, err := c.feed(1, `{"channel":"executions","type":"update","data":[{"order_id":"OK-1","symbol":"BTC/USD","exec_type":"teleported","order_status":"new","timestamp":"2024-01-02T03:04:04.000000Z"}],"sequence":1}`)
+		var pe *ParseError
+		require.True(t, errors.As(err, &pe), "got %v", err)
+		require.Equal(t, "exec_type", pe.Field)
+		require.Empty(t, evs)
+	})
+	t.Run("kraken fill", func(t *testing.T) {
+		c := newConnFeed(t, kr)
+		evs, err := c.feed(1, `{"channel":"executions","type":"update","data":[{"order_id":"OK-1","symbol":"BTC/USD","exec_type":"trade_v2","trade_id":7,"last_qty":0.1,"last_price":100,"order_status":"partially_filled","timestamp":"2024-01-02T03:04:04.000000Z"}],"sequence":1}`)
+		require.NoError(t, err)
+		n, q := fills(evs)
+		require.Equal(t, 1, n)
+		requireDigits(t, "0.1", q)
+	})
+	t.Run("bybit", func(t *testing.T) {
+		c := newConnFeed(t, by)
+		evs, err := c.feed(1, bybitExec("Teleport", "E-1", "1", "0"))
+		var pe *ParseError
+		require.True(t, errors.As(err, &pe), "got %v", err)
+		require.Equal(t, "execType", pe.Field)
+		require.Empty(t, evs)
+	})
+}
+
+// bybitExec is an execution topic frame (Bybit v5 "Execution") of one
+// execution of order o-1 (qty 2) with execType typ.
+func bybitExec(typ, execID, execQty, leaves string) string {
+	return `{"id":"592324803b2785-26fa-4214-9963-bdd4727f07be","topic":"execution","creationTime":1672364174455,"data":[{"category":"linear","symbol":"BTCUSDT","execFee":"0.005061","execId":"` + execID +
+		`","execPrice":"0.3374","execQty":"` + execQty + `","execType":"` + typ + `","execValue":"8.435","isMaker":false,"feeRate":"0.0006","tradeIv":"","markIv":"","blockTradeId":"","markPrice":"0.3391","indexPrice":"","underlyingPrice":"","leavesQty":"` + leaves +
+		`","orderId":"o-1","orderLinkId":"","orderPrice":"0.3207","orderQty":"2","orderType":"Market","stopOrderType":"UNKNOWN","side":"Sell","execTime":"1672364174443","isLeverage":"0","closedSize":"","seq":4688002127}]}`
 }
