@@ -134,7 +134,10 @@ func (m *bybitOrderMsg) fill(f *filler) {
 //   - isMaker: IsMaker. execType (Bybit v5 "Enums → execType"): Trade,
 //     AdlTrade, BustTrade, BlockTrade, MovePosition, Delivery, Settle,
 //     FutureSpread are fills (ExecTrade); Funding is not, and keeps
-//     ExecType Unknown with its fee in Fee. Any other word is a
+//     ExecType Unknown with its fee in Fee and no fill: its execQty is
+//     the position's size and its execPrice the mark price, so
+//     LastFillQty, LastFillPrice, CumFillQty, RemainingQty and the
+//     status stay zero (Unknown). Any other word is a
 //     *ParseError wrapping ErrUnknownExecType (the order topic's
 //     cumulative values still tell where the order stands).
 //
@@ -183,13 +186,16 @@ func (m *bybitExecMsg) fill(f *filler) {
 	}
 	f.price(&x.Price, "orderPrice", m.OrderPrice.num)
 	f.price(&x.Qty, "orderQty", m.OrderQty.num)
-	f.price(&x.LastFillPrice, "execPrice", m.ExecPrice.num)
-	f.price(&x.LastFillQty, "execQty", m.ExecQty.num)
 	f.decimal(&x.Fee, m.ExecFee.num)
 	f.id(&x.FeeAsset, m.FeeCurrency)
-	x.IsMaker = m.IsMaker.v
 	f.millis(&f.main, "execTime", m.ExecTime.integer)
 	x.TransactTime = f.main
+	if x.ExecType != schema.ExecTrade {
+		return // Funding: execQty is the position's size, execPrice the mark price; no order was filled
+	}
+	f.price(&x.LastFillPrice, "execPrice", m.ExecPrice.num)
+	f.price(&x.LastFillQty, "execQty", m.ExecQty.num)
+	x.IsMaker = m.IsMaker.v
 	if !m.LeavesQty.ok {
 		return // execution.fast: no status
 	}

@@ -114,3 +114,21 @@ func bybitExec(typ, execID, execQty, leaves string) string {
 		`","execPrice":"0.3374","execQty":"` + execQty + `","execType":"` + typ + `","execValue":"8.435","isMaker":false,"feeRate":"0.0006","tradeIv":"","markIv":"","blockTradeId":"","markPrice":"0.3391","indexPrice":"","underlyingPrice":"","leavesQty":"` + leaves +
 		`","orderId":"o-1","orderLinkId":"","orderPrice":"0.3207","orderQty":"2","orderType":"Market","stopOrderType":"UNKNOWN","side":"Sell","execTime":"1672364174443","isLeverage":"0","closedSize":"","seq":4688002127}]}`
 }
+
+// Bybit v5 "Enums → execType": Funding is the funding fee charged on a
+// position, not a fill. Its execQty is the position's size and its
+// execPrice the mark price: neither a fill quantity nor a price, and no
+// order of ours was Filled by it.
+func TestAdv3BybitFundingIsNotAFill(t *testing.T) {
+	c := newConnFeed(t, by)
+	evs, err := c.feed(1, bybitExec("Funding", "F-1", "2", "0"))
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	x := evs[0].Exec
+	require.NotEqual(t, schema.ExecTrade, x.ExecType)
+	require.True(t, x.LastFillQty.IsZero(), "a funding fee fills nothing: %s", x.LastFillQty)
+	require.True(t, x.LastFillPrice.IsZero())
+	require.NotEqual(t, schema.StatusFilled, x.Status, "funding does not fill an order")
+	require.True(t, x.CumFillQty.IsZero())
+	requireDigits(t, "0.005061", x.Fee)
+}
