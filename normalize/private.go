@@ -135,3 +135,56 @@ func (n *optInteger) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	n.v, n.ok = x, true
 	return nil
 }
+
+// maxRecentFills is how many of the latest fills a parser remembers to
+// drop their repeats.
+const maxRecentFills = 2048
+
+// fillKey names one fill of one order: a venue's trade id alone is unique
+// per instrument only, and a trade between two of our own orders is a
+// fill of each.
+type fillKey struct {
+	symbol       string
+	order, trade schema.ID
+}
+
+// recentFills is a set of the latest maxRecentFills fills, the oldest
+// forgotten first. Made on the first fill: a market-data parser has none.
+type recentFills struct {
+	set  map[fillKey]struct{}
+	ring []fillKey
+	next int
+}
+
+// repeatFill reports whether ev, an execution report, repeats a fill the
+// parser delivered (it is then to be dropped and counted in
+// Stats.Repeats); otherwise it remembers ev's fill. A venue sends a fill
+// again when two connections carry the same account (the overlap of a
+// make-before-break rotation), and in the snapshot after a reconnect
+// (Kraken's snap_trades: "the last 50 order fills"). Only fills with a
+// trade id are remembered (Coinbase's carry none: see cbOrders).
+func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
+	x := &ev.Exec
+	if x.ExecType != schema.ExecTrade || x.TradeID.IsZero() || x.Reconciled {
+		return false
+	}
+	r := &p.fills
+	key := fillKey{symbol: ev.Symbol, order: x.VenueOrderID, trade: x.TradeID}
+	if _, ok := r.set[key]; ok {
+		p.stats.repeats.Add(1)
+		return true
+	}
+	if r.set == nil {
+		r.set = make(map[fillKey]struct{}, maxRecentFills)
+		r.ring = make([]fillKey, 0, maxRecentFills)
+	}
+	if len(r.ring) < maxRecentFills {
+		r.ring = append(r.ring, key)
+	} else {
+		delete(r.set, r.ring[r.next])
+		r.ring[r.next] = key
+		r.next = (r.next + 1) % maxRecentFills
+	}
+	r.set[key] = struct{}{}
+	return false
+}

@@ -3,6 +3,7 @@ package normalize
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -131,4 +132,37 @@ func TestAdv3BybitFundingIsNotAFill(t *testing.T) {
 	require.NotEqual(t, schema.StatusFilled, x.Status, "funding does not fill an order")
 	require.True(t, x.CumFillQty.IsZero())
 	requireDigits(t, "0.005061", x.Fee)
+}
+
+// A fill a venue sends again — the same push on the old and the new
+// connection of a make-before-break rotation, the same execution restated
+// after a reconnect (Kraken's snap_trades snapshot: "the last 50 order
+// fills") — is one fill: the strategy's position must not count it twice.
+func TestAdv3FillNotDeliveredTwice(t *testing.T) {
+	okxFill := `{"arg":{"channel":"orders","instType":"SPOT","uid":"1"},"data":[{"instType":"SPOT","instId":"BTC-USDT","ordId":"O-1","clOrdId":"c1","px":"100","sz":"2","ordType":"limit","side":"buy","fillPx":"100","fillSz":"1","fillTime":"1700000000100","tradeId":"T-9","fillFee":"-0.001","fillFeeCcy":"BTC","execType":"M","accFillSz":"1","avgPx":"100","state":"partially_filled","uTime":"1700000000100","cTime":"1700000000000"}]}`
+	krTrade := `{"channel":"executions","type":"%s","data":[{"order_id":"OK-1","exec_id":"E-1","exec_type":"trade","trade_id":101,"symbol":"BTC/USD","side":"buy","last_qty":0.5,"last_price":42000.1,"cum_qty":0.5,"cum_cost":21000.05,"fees":[{"asset":"USD","qty":33.6}],"liquidity_ind":"t","order_status":"partially_filled","timestamp":"2024-01-02T03:04:05.123000Z"}],"sequence":%d}`
+	tests := []struct {
+		name  string
+		venue schema.Venue
+		first string
+		again string
+	}{
+		{"okx rotation", ox, okxFill, okxFill},
+		{"bybit rotation", by, bybitExec("Trade", "E-7", "1", "1"), bybitExec("Trade", "E-7", "1", "1")},
+		{"kraken snap_trades after reconnect", kr, fmt.Sprintf(krTrade, "update", 2), fmt.Sprintf(krTrade, "snapshot", 1)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newConnFeed(t, tc.venue)
+			evs, err := c.feed(1, tc.first)
+			require.NoError(t, err)
+			n, _ := fills(evs)
+			require.Equal(t, 1, n)
+			evs, err = c.feed(2, tc.again)
+			require.NoError(t, err)
+			n, _ = fills(evs)
+			require.Zero(t, n, "the same fill delivered twice")
+			require.Equal(t, uint64(1), c.p.Stats().Repeats)
+		})
+	}
 }
