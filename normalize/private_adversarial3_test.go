@@ -166,3 +166,27 @@ func TestAdv3FillNotDeliveredTwice(t *testing.T) {
 		})
 	}
 }
+
+// Coinbase's user channel sends cumulative values only; the parser derives
+// each fill from their growth. An order's final state sent twice (an
+// update restating FILLED, as the venue does when its fees settle) must not
+// report the whole order as filled a second time.
+func TestAdv3CoinbaseFinalRepeatNoSecondFill(t *testing.T) {
+	c := newConnFeed(t, cb)
+	evs, err := c.feed(1, string(coinbaseUser("update", "OPEN", "0", "1", "0", "0")))
+	require.NoError(t, err)
+	n, _ := fills(evs)
+	require.Zero(t, n)
+	evs, err = c.feed(1, string(coinbaseUser("update", "FILLED", "1", "0", "50000.00", "30.00")))
+	require.NoError(t, err)
+	n, q := fills(evs)
+	require.Equal(t, 1, n)
+	requireDigits(t, "1", q)
+	evs, err = c.feed(1, string(coinbaseUser("update", "FILLED", "1", "0", "50000.00", "30.00")))
+	require.NoError(t, err)
+	n, _ = fills(evs)
+	require.Zero(t, n, "a restated FILLED is no second fill")
+	for _, ev := range evs {
+		require.Equal(t, schema.StatusFilled, ev.Exec.Status)
+	}
+}
