@@ -33,3 +33,24 @@ func TestAdv3OKXContractMultiplier(t *testing.T) {
 	require.Len(t, ins, 1)
 	requireDigits(t, "0.10", ins[0].Rules.ContractSize)
 }
+
+// Bybit v5 "Get Instruments Info" (category inverse): an inverse future
+// is named with a month code and no separator ("BTCUSDH25", contractType
+// InverseFutures). It was BTC-USD, the name of no contract at all (the
+// inverse perpetual BTCUSD is BTC-USD-PERP): its expiry was lost and two
+// quarters of the same pair shared one symbol.
+func TestAdv3BybitInverseFutureContract(t *testing.T) {
+	ins, err := ParseBybitInstruments([]byte(`{"retCode":0,"retMsg":"OK","result":{"category":"inverse","list":[` +
+		`{"symbol":"BTCUSD","contractType":"InversePerpetual","baseCoin":"BTC","quoteCoin":"USD","priceFilter":{"tickSize":"0.50"},"lotSizeFilter":{"qtyStep":"1","minOrderQty":"1","maxOrderQty":"100"}},` +
+		`{"symbol":"BTCUSDH25","contractType":"InverseFutures","baseCoin":"BTC","quoteCoin":"USD","priceFilter":{"tickSize":"0.50"},"lotSizeFilter":{"qtyStep":"1","minOrderQty":"1","maxOrderQty":"100"}},` +
+		`{"symbol":"BTCUSDM25","contractType":"InverseFutures","baseCoin":"BTC","quoteCoin":"USD","priceFilter":{"tickSize":"0.50"},"lotSizeFilter":{"qtyStep":"1","minOrderQty":"1","maxOrderQty":"100"}}` +
+		`],"nextPageCursor":""}}`))
+	require.NoError(t, err)
+	syms := NewSymbols(BybitSymbolRules())
+	require.NoError(t, syms.Load(ins))
+	for venue, want := range map[string]string{"BTCUSD": "BTC-USD-PERP", "BTCUSDH25": "BTC-USD-H25", "BTCUSDM25": "BTC-USD-M25"} {
+		got, err := syms.Lookup([]byte(venue))
+		require.NoError(t, err)
+		require.Equal(t, want, got, venue)
+	}
+}
