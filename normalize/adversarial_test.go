@@ -222,7 +222,7 @@ func TestAdversarialPlaceholders(t *testing.T) {
 // "c"); the parser goes on with the next message.
 func TestAdversarialIDRunes(t *testing.T) {
 	exec := func(c string) string {
-		return `{"e":"executionReport","E":1709393640518,"s":"FDUSDUSDT","c":"` + c + `","S":"BUY","o":"LIMIT","f":"GTC","q":"100.00000000","p":"0.99750000","P":"0.00000000","F":"0.00000000","g":-1,"C":"","x":"TRADE","X":"FILLED","r":"NONE","i":98534864,"l":"100.00000000","z":"100.00000000","L":"0.99750000","n":"0.00000000","N":"BNB","T":1709393640518,"t":73839999,"I":270913853,"w":false,"m":false,"M":true,"O":1709393640518,"Z":"99.75000000","Y":"99.75000000","Q":"0.00000000","W":1709393640518,"V":"EXPIRE_MAKER"}`
+		return `{"e":"executionReport","E":1709393640518,"s":"FDUSDUSDT","c":"` + c + `","S":"BUY","o":"LIMIT","f":"GTC","q":"100.00000000","p":"0.99750000","P":"0.00000000","F":"0.00000000","g":-1,"C":"","x":"TRADE","X":"FILLED","r":"NONE","i":98534864,"l":"100.00000000","z":"100.00000000","L":"0.99750000","n":"0.00000000","N":"BNB","T":1709393640518,"t":` + strconv.Itoa(73839900+len(c)) + `,"I":270913853,"w":false,"m":false,"M":true,"O":1709393640518,"Z":"99.75000000","Y":"99.75000000","Q":"0.00000000","W":1709393640518,"V":"EXPIRE_MAKER"}`
 	}
 	bybit := func(id string) string {
 		return `{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1,"data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"1","i":"` + id + `"}]}`

@@ -76,11 +76,12 @@ var (
 	}
 	// bybitExecTypes are the execution topic's execType words that are a
 	// fill of one of our orders (Bybit v5 "Enums → execType"). Funding (a
-	// funding fee on a position) is not, and stays Unknown.
+	// funding fee on a position) is not, and stays Unknown; a word not
+	// named here is a *ParseError wrapping ErrUnknownExecType.
 	bybitExecTypes = map[string]schema.ExecType{
 		"Trade": schema.ExecTrade, "AdlTrade": schema.ExecTrade, "BustTrade": schema.ExecTrade,
 		"BlockTrade": schema.ExecTrade, "MovePosition": schema.ExecTrade, "Delivery": schema.ExecTrade,
-		"Settle": schema.ExecTrade, "FutureSpread": schema.ExecTrade,
+		"Settle": schema.ExecTrade, "FutureSpread": schema.ExecTrade, "Funding": schema.ExecUnknown,
 	}
 )
 
@@ -133,7 +134,12 @@ func (m *bybitOrderMsg) fill(f *filler) {
 //   - isMaker: IsMaker. execType (Bybit v5 "Enums → execType"): Trade,
 //     AdlTrade, BustTrade, BlockTrade, MovePosition, Delivery, Settle,
 //     FutureSpread are fills (ExecTrade); Funding is not, and keeps
-//     ExecType Unknown with its fee in Fee.
+//     ExecType Unknown with its fee in Fee and no fill: its execQty is
+//     the position's size and its execPrice the mark price, so
+//     LastFillQty, LastFillPrice, CumFillQty, RemainingQty and the
+//     status stay zero (Unknown). Any other word is a
+//     *ParseError wrapping ErrUnknownExecType (the order topic's
+//     cumulative values still tell where the order stands).
 //
 // The "execution.fast" topic (Bybit v5 "Fast Execution": derivatives, Trade
 // only) sends fewer fields: no leavesQty, order quantity or fee. Its
@@ -171,20 +177,25 @@ func (m *bybitExecMsg) fill(f *filler) {
 	f.id(&x.TradeID, m.ExecID)
 	f.side(&x.Side, "side", &m.Side)
 	x.Type = enum(bybitOrderTypes, &m.OrderType)
-	x.ExecType = enum(bybitExecTypes, &m.ExecType)
+	if !fast {
+		x.ExecType = f.execType("execType", bybitExecTypes, &m.ExecType)
+	}
 	if fast {
 		x.ExecType = schema.ExecTrade
 		f.seq(&f.ev.SeqProvider, m.Seq)
 	}
 	f.price(&x.Price, "orderPrice", m.OrderPrice.num)
 	f.price(&x.Qty, "orderQty", m.OrderQty.num)
-	f.price(&x.LastFillPrice, "execPrice", m.ExecPrice.num)
-	f.price(&x.LastFillQty, "execQty", m.ExecQty.num)
 	f.decimal(&x.Fee, m.ExecFee.num)
 	f.id(&x.FeeAsset, m.FeeCurrency)
-	x.IsMaker = m.IsMaker.v
 	f.millis(&f.main, "execTime", m.ExecTime.integer)
 	x.TransactTime = f.main
+	if x.ExecType != schema.ExecTrade {
+		return // Funding: execQty is the position's size, execPrice the mark price; no order was filled
+	}
+	f.price(&x.LastFillPrice, "execPrice", m.ExecPrice.num)
+	f.price(&x.LastFillQty, "execQty", m.ExecQty.num)
+	x.IsMaker = m.IsMaker.v
 	if !m.LeavesQty.ok {
 		return // execution.fast: no status
 	}

@@ -33,7 +33,9 @@ import (
 // divided by it, Fee the growth of total_fees. A snapshot only sets that
 // baseline. Reports lost to a sequence gap (a gap marker says so) are not
 // lost fills: the next report's growth covers them, as one fill at their
-// average price. An order is forgotten once its status is final; at most
+// average price. An order is forgotten once its status is final (the
+// latest maxCoinbaseDone final orders are remembered with their final
+// values: a final report the venue restates is no second fill); at most
 // maxCoinbaseOrders are followed per parser (beyond that, a new order's
 // updates say no fill: ExecType from the status, LastFill zero).
 //
@@ -123,15 +125,38 @@ var (
 // maxCoinbaseOrders bounds the orders a Coinbase parser follows.
 const maxCoinbaseOrders = 1 << 16
 
+// maxCoinbaseDone is how many of the latest orders seen final a Coinbase
+// parser remembers, so that a restated final report is no second fill.
+const maxCoinbaseDone = 256
+
 // cbOrders is what the parser last reported of each open order of one
-// connection.
+// connection, and of the latest orders seen final.
 type cbOrders struct {
-	conn uint64
-	m    map[string]*cbFilled // pointers: a known order is updated without a map assignment (which would copy its key)
-	full bool                 // an order was not followed: an unknown order's growth is no fill
+	conn     uint64
+	m        map[string]*cbFilled // pointers: a known order is updated without a map assignment (which would copy its key)
+	full     bool                 // an order was not followed: an unknown order's growth is no fill
+	done     [maxCoinbaseDone]cbDone
+	nextDone int
 }
 
 type cbFilled struct{ qty, value, fees schema.Decimal }
+
+// cbDone is an order seen final and what was last reported of it.
+type cbDone struct {
+	id   schema.ID
+	last cbFilled
+}
+
+// finished returns what was reported of order id when it was seen final,
+// or nil. A linear scan: it runs on an order's first report only.
+func (o *cbOrders) finished(id *schema.ID) *cbDone {
+	for i := range o.done {
+		if d := &o.done[i]; !d.id.IsZero() && d.id == *id {
+			return d
+		}
+	}
+	return nil
+}
 
 func (m *cbUserOrderMsg) fill(f *filler) {
 	x := &f.ev.Exec
@@ -197,17 +222,26 @@ func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, sna
 	id := x.VenueOrderID.Bytes()
 	var last cbFilled
 	at, known := o.m[string(id)]
+	var done *cbDone
 	if known {
 		last = *at
+	} else if done = o.finished(&x.VenueOrderID); done != nil {
+		last = done.last // a final order restated: only growth past its final report is a fill
 	}
 	now := cbFilled{qty: x.CumFillQty, value: x.CumQuoteQty, fees: fees}
 	switch {
+	case done != nil:
+		if now.qty.Cmp(done.last.qty) > 0 {
+			done.last = now
+		}
 	case !known && o.full:
 		return // perhaps one of the orders not followed: no fill can be told
 	case x.Status.Final():
 		if known {
 			delete(o.m, string(id))
 		}
+		o.done[o.nextDone] = cbDone{id: x.VenueOrderID, last: now}
+		o.nextDone = (o.nextDone + 1) % maxCoinbaseDone
 	case known:
 		*at = now
 	case len(o.m) < maxCoinbaseOrders:

@@ -310,7 +310,9 @@
 // values, from whose growth the parser reports each fill). Each venue's
 // message struct documents its mapping (statuses, exec types, fee signs,
 // times); an order status the parser does not know drops the report with
-// a [*ParseError] wrapping [ErrUnknownStatus] instead of guessing. Every
+// a [*ParseError] wrapping [ErrUnknownStatus] instead of guessing, and an
+// execution type it does not know one wrapping [ErrUnknownExecType] (a
+// report whose quantities show a fill is never dropped for a word). Every
 // login and subscription is signed with the time it is made: make it anew
 // for each connection. Not covered: OKX's fills channel (the orders
 // channel carries every fill), Kraken v1's ownTrades and openOrders (v2's

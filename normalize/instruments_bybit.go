@@ -59,7 +59,8 @@ func FetchBybitInstruments(ctx context.Context, client *http.Client, baseURL, ca
 // longer check minOrderQty, check minOrderAmt instead"), so MinQty stays
 // zero. A perpetual (contractType LinearPerpetual or InversePerpetual)
 // gets Contract "PERP"; a dated future's or option's contract is its
-// symbol's suffix ("BTCUSDT-27DEC24").
+// symbol's suffix ("BTCUSDT-27DEC24"), an inverse future's the month code
+// after its base and quote ("BTCUSDH25": BTC-USD-H25).
 //
 // A retCode other than 0 is a [*RESTError]; a malformed answer or value a
 // [*ParseError].
@@ -111,8 +112,11 @@ func parseBybitInstruments(data []byte) ([]Instrument, string, error) {
 			return nil, "", &ParseError{Venue: schema.VenueBybit, Stream: "instruments-info " + d.Symbol, Field: "symbol", Err: ErrMissingField}
 		}
 		in := Instrument{Symbol: d.Symbol, Base: d.BaseCoin, Quote: d.QuoteCoin}
-		if strings.HasSuffix(d.ContractType, "Perpetual") {
+		switch rest, coded := strings.CutPrefix(d.Symbol, d.BaseCoin+d.QuoteCoin); {
+		case strings.HasSuffix(d.ContractType, "Perpetual"):
 			in.Contract = "PERP"
+		case strings.HasSuffix(d.ContractType, "Futures") && coded && rest != "" && !strings.Contains(rest, "-"):
+			in.Contract = rest // inverse futures "BTCUSDH25": the month code
 		}
 		r, lf, pf := &in.Rules, &d.LotSizeFilter, &d.PriceFilter
 		fields := []ruleField{{"tickSize", pf.TickSize, &r.TickSize}, {"minPrice", pf.MinPrice, &r.MinPrice}, {"maxPrice", pf.MaxPrice, &r.MaxPrice}}

@@ -34,8 +34,11 @@ func FetchOKXInstruments(ctx context.Context, client *http.Client, baseURL, inst
 // its underlying (uly "BTC-USDT"), the contract from the instId's suffix
 // (SWAP is PERP). Rules (OKX "Get instruments"): tickSz is TickSize, lotSz
 // StepSize, minSz MinQty, maxLmtSz MaxQty (the limit-order maximum) and,
-// for derivatives, ctVal ContractSize — their sizes count contracts. OKX
-// sets no price bounds or minimum notional here.
+// for derivatives, ctVal × ctMult ContractSize — their sizes count
+// contracts. ctVal is counted in ctValCcy: the base asset for linear
+// contracts (BTC-USDT-SWAP: 0.01 BTC), the quote for inverse ones
+// (BTC-USD-SWAP: 100 USD), which set ContractInQuote. OKX sets no price
+// bounds or minimum notional here.
 //
 // A code other than "0" is a [*RESTError]; a malformed answer or value a
 // [*ParseError].
@@ -54,6 +57,8 @@ func ParseOKXInstruments(data []byte) ([]Instrument, error) {
 			MinSz    string `json:"minSz"`
 			MaxLmtSz string `json:"maxLmtSz"`
 			CtVal    string `json:"ctVal"`
+			CtMult   string `json:"ctMult"`
+			CtValCcy string `json:"ctValCcy"`
 		} `json:"data"`
 	}
 	if err := decodeREST(data, &ans, schema.VenueOKX, "instruments"); err != nil {
@@ -74,11 +79,20 @@ func ParseOKXInstruments(data []byte) ([]Instrument, error) {
 		}
 		r := &in.Rules
 		fields := []ruleField{{"tickSz", d.TickSz, &r.TickSize}, {"lotSz", d.LotSz, &r.StepSize}, {"minSz", d.MinSz, &r.MinQty}, {"maxLmtSz", d.MaxLmtSz, &r.MaxQty}}
+		var mult schema.Decimal
 		if d.InstType != "SPOT" && d.InstType != "MARGIN" {
-			fields = append(fields, ruleField{"ctVal", d.CtVal, &r.ContractSize})
+			fields = append(fields, ruleField{"ctVal", d.CtVal, &r.ContractSize}, ruleField{"ctMult", d.CtMult, &mult})
+			r.ContractInQuote = d.CtValCcy != "" && d.CtValCcy == in.Quote
 		}
 		if err := setRules(schema.VenueOKX, "instruments", d.InstID, fields...); err != nil {
 			return nil, err
+		}
+		if mult.Sign() > 0 && r.ContractSize.Sign() > 0 {
+			cs, err := r.ContractSize.Mul(mult)
+			if err != nil {
+				return nil, &ParseError{Venue: schema.VenueOKX, Stream: "instruments " + d.InstID, Field: "ctMult", Err: err}
+			}
+			r.ContractSize = cs
 		}
 		ins = append(ins, in)
 	}

@@ -31,9 +31,17 @@ import (
 //     unless the report carries a fill (last_qty > 0: then PartiallyFilled,
 //     or Filled once cum_qty reaches the order's quantity); a report
 //     without one keeps the order's last known status.
-//   - exec_type: pending_new, new, trade, filled (Trade), canceled,
-//     expired, amended (Amendment), restated and iceberg_refill
-//     (Replaced); others (status, …) stay Unknown.
+//   - exec_type: pending_new, new, trade (Trade), canceled, expired,
+//     amended (Amendment), restated and iceberg_refill (Replaced); filled
+//     and status are Unknown. "filled" is not a fill: Kraken sends the
+//     trade that completes an order as exec_type "trade" (its
+//     order_status may still say partially_filled) and then "a separate
+//     exec_type: filled update [that] reports completion" (Kraken
+//     "Executions"), with no trade_id, last_qty or last_price; that
+//     report carries the order's Filled status, and no LastFill. A
+//     report that carries a fill (last_qty > 0) is a Trade whatever its
+//     exec_type; any other word is a *ParseError wrapping
+//     ErrUnknownExecType.
 //   - order_type: market, limit, iceberg (Limit), stop-loss,
 //     stop-loss-limit, take-profit, take-profit-limit; post_only makes a
 //     limit order LimitMaker. time_in_force GTC, IOC, FOK, GTD (GTC), in
@@ -159,8 +167,13 @@ func (m *krExecMsg) fill(f *filler) {
 		x.Type = schema.OrderTypeLimitMaker
 	}
 	x.TimeInForce = enum(krakenTIFs, &m.TimeInForce)
-	x.ExecType = enum(krakenExecTypes, &m.ExecType)
-	derive := f.status(&x.Status, "order_status", krakenStatuses, &m.OrderStatus, m.LastQty.ok && m.LastQty.v.Sign() > 0)
+	fill := m.LastQty.ok && m.LastQty.v.Sign() > 0
+	if fill {
+		x.ExecType = schema.ExecTrade // whatever the word: a fill is never dropped for it
+	} else {
+		x.ExecType = f.execType("exec_type", krakenExecTypes, &m.ExecType)
+	}
+	derive := f.status(&x.Status, "order_status", krakenStatuses, &m.OrderStatus, fill)
 	f.price(&x.Qty, "order_qty", m.OrderQty)
 	f.price(&x.Price, "limit_price", m.LimitPrice)
 	f.price(&x.StopPrice, "stop_price", m.StopPrice)
@@ -259,7 +272,8 @@ func keep[T any](missing bool, dst *T, v T) {
 // Kraken's enum spellings (Kraken Spot WebSocket API v2, "Executions").
 var (
 	krakenExecTypes = map[string]schema.ExecType{
-		"pending_new": schema.ExecPendingNew, "new": schema.ExecNew, "trade": schema.ExecTrade, "filled": schema.ExecTrade,
+		"pending_new": schema.ExecPendingNew, "new": schema.ExecNew, "trade": schema.ExecTrade, "filled": schema.ExecUnknown,
+		"status":   schema.ExecUnknown,
 		"canceled": schema.ExecCanceled, "expired": schema.ExecExpired, "amended": schema.ExecAmendment,
 		"restated": schema.ExecReplaced, "iceberg_refill": schema.ExecReplaced,
 	}

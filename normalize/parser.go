@@ -92,6 +92,9 @@ type Parser struct {
 	// tradeFrame: the marks as they were before the current frame.
 	trades     map[tradeKey]tradeMark
 	tradeFrame []frameMark
+	// fills: the fills of our orders delivered lately, for repeats
+	// (private.go).
+	fills recentFills
 }
 
 // maxReasons bounds a parser's table of interned free texts.
@@ -437,7 +440,7 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.warn(f.err, sym)
 		return f.err
 	}
-	if ev.Type == schema.EventTrade && p.repeatTrade(k, ev) {
+	if (ev.Type == schema.EventTrade && p.repeatTrade(k, ev)) || (ev.Type == schema.EventExecReport && p.repeatFill(ev)) {
 		p.release(ev, pooled)
 		return nil
 	}

@@ -19,6 +19,24 @@ import (
 // cumulative fill reaches the order's quantity).
 var ErrUnknownStatus = errors.New("normalize: unknown order status")
 
+// ErrUnknownExecType: a venue's execution report names a kind of execution
+// the parser does not know. The report is dropped with a [*ParseError]
+// (its Field the venue's key) rather than delivered as ExecUnknown, which
+// a strategy cannot tell from a report that is no fill; a report whose
+// quantities show a fill is not dropped for the word (see each venue).
+var ErrUnknownExecType = errors.New("normalize: unknown execution type")
+
+// execType returns the execution type the venue's word names; a word the
+// table does not name is a *ParseError wrapping ErrUnknownExecType (and
+// ExecUnknown). An absent key is ExecUnknown.
+func (f *filler) execType(field string, words map[string]schema.ExecType, t *text) schema.ExecType {
+	e, ok := words[string(t.bytes())]
+	if !ok && t.ok {
+		f.fail(field, fmt.Errorf("%w %q", ErrUnknownExecType, t.bytes())) // allocates on this error path only
+	}
+	return e
+}
+
 // status sets an order status from the venue's word; a word the table does
 // not name is a *ParseError wrapping ErrUnknownStatus — unless the report
 // carries a fill (fill true): a fill is never dropped for a word the parser
@@ -116,4 +134,57 @@ func (n *optInteger) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	}
 	n.v, n.ok = x, true
 	return nil
+}
+
+// maxRecentFills is how many of the latest fills a parser remembers to
+// drop their repeats.
+const maxRecentFills = 2048
+
+// fillKey names one fill of one order: a venue's trade id alone is unique
+// per instrument only, and a trade between two of our own orders is a
+// fill of each.
+type fillKey struct {
+	symbol       string
+	order, trade schema.ID
+}
+
+// recentFills is a set of the latest maxRecentFills fills, the oldest
+// forgotten first. Made on the first fill: a market-data parser has none.
+type recentFills struct {
+	set  map[fillKey]struct{}
+	ring []fillKey
+	next int
+}
+
+// repeatFill reports whether ev, an execution report, repeats a fill the
+// parser delivered (it is then to be dropped and counted in
+// Stats.Repeats); otherwise it remembers ev's fill. A venue sends a fill
+// again when two connections carry the same account (the overlap of a
+// make-before-break rotation), and in the snapshot after a reconnect
+// (Kraken's snap_trades: "the last 50 order fills"). Only fills with a
+// trade id are remembered (Coinbase's carry none: see cbOrders).
+func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
+	x := &ev.Exec
+	if x.ExecType != schema.ExecTrade || x.TradeID.IsZero() || x.Reconciled {
+		return false
+	}
+	r := &p.fills
+	key := fillKey{symbol: ev.Symbol, order: x.VenueOrderID, trade: x.TradeID}
+	if _, ok := r.set[key]; ok {
+		p.stats.repeats.Add(1)
+		return true
+	}
+	if r.set == nil {
+		r.set = make(map[fillKey]struct{}, maxRecentFills)
+		r.ring = make([]fillKey, 0, maxRecentFills)
+	}
+	if len(r.ring) < maxRecentFills {
+		r.ring = append(r.ring, key)
+	} else {
+		delete(r.set, r.ring[r.next])
+		r.ring[r.next] = key
+		r.next = (r.next + 1) % maxRecentFills
+	}
+	r.set[key] = struct{}{}
+	return false
 }

@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -392,8 +393,9 @@ func TestCoinbaseUserFills(t *testing.T) {
 	requireDigits(t, "6.00", x.Fee)
 	require.Empty(t, p.state.(*cbState).orders.m, "a finished order is forgotten")
 
-	// A market order first seen filled: the whole quantity is the fill.
-	x = feed(coinbaseUser("update", "FILLED", "0.2", "0", "10000.00", "2.00"))
+	// A market order (another order id) first seen filled: the whole
+	// quantity is the fill.
+	x = feed(bytes.Replace(coinbaseUser("update", "FILLED", "0.2", "0", "10000.00", "2.00"), []byte(`"a1b2c3d4"`), []byte(`"e5f6a7b8"`), 1))
 	require.Equal(t, schema.ExecTrade, x.ExecType)
 	requireDigits(t, "0.2", x.LastFillQty)
 	require.Zero(t, x.LastFillPrice.Cmp(dec("50000")), x.LastFillPrice.String())

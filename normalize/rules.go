@@ -25,6 +25,10 @@ type InstrumentRules struct {
 	// contracts, and Check's notional (price × quantity) is per contract
 	// size, not in the quote asset. Zero: quantities are in the base asset.
 	ContractSize schema.Decimal
+	// ContractInQuote: ContractSize is an amount of the quote asset, not
+	// of the base — an inverse contract (OKX BTC-USD-SWAP: ctVal 100,
+	// ctValCcy USD), whose base quantity is ContractSize / price.
+	ContractInQuote bool
 }
 
 // RuleError is an order that breaks one of its instrument's rules.

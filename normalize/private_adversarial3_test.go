@@ -1,0 +1,192 @@
+package normalize
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// Adversarial tests of the private channels of OKX, Bybit, Kraken and
+// Coinbase, built from each venue's documented rules: no fill invented
+// from a report that is not one, no fill delivered twice, unknown words
+// refused typed.
+
+// connFeed is one parser fed frames on the connections a test names.
+type connFeed struct {
+	t      *testing.T
+	p      frameParser
+	sink   *recSink
+	events *pool.Pool[*schema.CanonicalEvent]
+}
+
+func newConnFeed(t *testing.T, venue schema.Venue) *connFeed {
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	sink := &recSink{events: events}
+	f := &connFeed{t: t, p: newVenueParser(venue, events, sink), sink: sink, events: events}
+	t.Cleanup(func() { require.Zero(t, events.Stats().InUse, "events not returned to the pool") })
+	return f
+}
+
+// feed hands msg to the parser as a frame of connection conn and returns
+// the events it published and its error.
+func (c *connFeed) feed(conn uint64, msg string) ([]*schema.CanonicalEvent, error) {
+	c.t.Helper()
+	c.sink.got = nil
+	err := c.p.HandleBytes(context.Background(), []byte(msg), int64(conn))
+	return c.sink.got, err
+}
+
+// fills counts the ExecTrade reports among evs and sums their quantities.
+func fills(evs []*schema.CanonicalEvent) (n int, qty schema.Decimal) {
+	for _, ev := range evs {
+		if ev.Type == schema.EventExecReport && ev.Exec.ExecType == schema.ExecTrade {
+			n++
+			qty, _ = qty.Add(ev.Exec.LastFillQty)
+		}
+	}
+	return n, qty
+}
+
+// Kraken Spot WebSocket v2 "Executions": "A trade event can report
+// order_status: partially_filled even when that trade fills the entire
+// order. A separate exec_type: filled update reports completion." That
+// update carries no trade (no trade_id, last_qty, last_price): it is the
+// order's status, not a second fill.
+func TestAdv3KrakenFilledIsNotAFill(t *testing.T) {
+	c := newConnFeed(t, kr)
+	_, err := c.feed(1, `{"channel":"executions","type":"update","data":[{"order_id":"OK-1","symbol":"BTC/USD","order_qty":0.5,"side":"buy","order_type":"limit","limit_price":42000.1,"exec_type":"new","order_status":"new","timestamp":"2024-01-02T03:04:04.000000Z"}],"sequence":1}`)
+	require.NoError(t, err)
+	evs, err := c.feed(1, `{"channel":"executions","type":"update","data":[{"order_id":"OK-1","exec_id":"E-1","exec_type":"trade","trade_id":101,"symbol":"BTC/USD","side":"buy","last_qty":0.5,"last_price":42000.1,"cum_qty":0.5,"cum_cost":21000.05,"fees":[{"asset":"USD","qty":33.6}],"liquidity_ind":"t","order_status":"partially_filled","timestamp":"2024-01-02T03:04:05.123000Z"}],"sequence":2}`)
+	require.NoError(t, err)
+	n, q := fills(evs)
+	require.Equal(t, 1, n)
+	requireDigits(t, "0.5", q)
+	evs, err = c.feed(1, `{"channel":"executions","type":"update","data":[{"exec_type":"filled","order_id":"OK-1","symbol":"BTC/USD","side":"buy","order_status":"filled","timestamp":"2024-01-02T03:04:06.000000Z"}],"sequence":3}`)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	x := evs[0].Exec
+	require.NotEqual(t, schema.ExecTrade, x.ExecType, "exec_type filled without a trade is no fill")
+	require.True(t, x.LastFillQty.IsZero())
+	require.True(t, x.TradeID.IsZero())
+	require.Equal(t, schema.StatusFilled, x.Status)
+	requireDigits(t, "0.5", x.CumFillQty)
+}
+
+// An exec_type no table names is refused typed (a *ParseError naming
+// exec_type), not delivered as ExecUnknown — unless the report carries a
+// fill, which is never dropped for a word (it is a Trade).
+func TestAdv3UnknownExecTypeTyped(t *testing.T) {
+	t.Run("kraken no fill", func(t *testing.T) {
+		c := newConnFeed(t, kr)
+		evs, err := c.feed(1, `{"channel":"executions","type":"update","data":[{"order_id":"OK-1","symbol":"BTC/USD","exec_type":"teleported","order_status":"new","timestamp":"2024-01-02T03:04:04.000000Z"}],"sequence":1}`)
+		var pe *ParseError
+		require.True(t, errors.As(err, &pe), "got %v", err)
+		require.Equal(t, "exec_type", pe.Field)
+		require.Empty(t, evs)
+	})
+	t.Run("kraken fill", func(t *testing.T) {
+		c := newConnFeed(t, kr)
+		evs, err := c.feed(1, `{"channel":"executions","type":"update","data":[{"order_id":"OK-1","symbol":"BTC/USD","exec_type":"trade_v2","trade_id":7,"last_qty":0.1,"last_price":100,"order_status":"partially_filled","timestamp":"2024-01-02T03:04:04.000000Z"}],"sequence":1}`)
+		require.NoError(t, err)
+		n, q := fills(evs)
+		require.Equal(t, 1, n)
+		requireDigits(t, "0.1", q)
+	})
+	t.Run("bybit", func(t *testing.T) {
+		c := newConnFeed(t, by)
+		evs, err := c.feed(1, bybitExec("Teleport", "E-1", "1", "0"))
+		var pe *ParseError
+		require.True(t, errors.As(err, &pe), "got %v", err)
+		require.Equal(t, "execType", pe.Field)
+		require.Empty(t, evs)
+	})
+}
+
+// bybitExec is an execution topic frame (Bybit v5 "Execution") of one
+// execution of order o-1 (qty 2) with execType typ.
+func bybitExec(typ, execID, execQty, leaves string) string {
+	return `{"id":"592324803b2785-26fa-4214-9963-bdd4727f07be","topic":"execution","creationTime":1672364174455,"data":[{"category":"linear","symbol":"BTCUSDT","execFee":"0.005061","execId":"` + execID +
+		`","execPrice":"0.3374","execQty":"` + execQty + `","execType":"` + typ + `","execValue":"8.435","isMaker":false,"feeRate":"0.0006","tradeIv":"","markIv":"","blockTradeId":"","markPrice":"0.3391","indexPrice":"","underlyingPrice":"","leavesQty":"` + leaves +
+		`","orderId":"o-1","orderLinkId":"","orderPrice":"0.3207","orderQty":"2","orderType":"Market","stopOrderType":"UNKNOWN","side":"Sell","execTime":"1672364174443","isLeverage":"0","closedSize":"","seq":4688002127}]}`
+}
+
+// Bybit v5 "Enums → execType": Funding is the funding fee charged on a
+// position, not a fill. Its execQty is the position's size and its
+// execPrice the mark price: neither a fill quantity nor a price, and no
+// order of ours was Filled by it.
+func TestAdv3BybitFundingIsNotAFill(t *testing.T) {
+	c := newConnFeed(t, by)
+	evs, err := c.feed(1, bybitExec("Funding", "F-1", "2", "0"))
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	x := evs[0].Exec
+	require.NotEqual(t, schema.ExecTrade, x.ExecType)
+	require.True(t, x.LastFillQty.IsZero(), "a funding fee fills nothing: %s", x.LastFillQty)
+	require.True(t, x.LastFillPrice.IsZero())
+	require.NotEqual(t, schema.StatusFilled, x.Status, "funding does not fill an order")
+	require.True(t, x.CumFillQty.IsZero())
+	requireDigits(t, "0.005061", x.Fee)
+}
+
+// A fill a venue sends again — the same push on the old and the new
+// connection of a make-before-break rotation, the same execution restated
+// after a reconnect (Kraken's snap_trades snapshot: "the last 50 order
+// fills") — is one fill: the strategy's position must not count it twice.
+func TestAdv3FillNotDeliveredTwice(t *testing.T) {
+	okxFill := `{"arg":{"channel":"orders","instType":"SPOT","uid":"1"},"data":[{"instType":"SPOT","instId":"BTC-USDT","ordId":"O-1","clOrdId":"c1","px":"100","sz":"2","ordType":"limit","side":"buy","fillPx":"100","fillSz":"1","fillTime":"1700000000100","tradeId":"T-9","fillFee":"-0.001","fillFeeCcy":"BTC","execType":"M","accFillSz":"1","avgPx":"100","state":"partially_filled","uTime":"1700000000100","cTime":"1700000000000"}]}`
+	krTrade := `{"channel":"executions","type":"%s","data":[{"order_id":"OK-1","exec_id":"E-1","exec_type":"trade","trade_id":101,"symbol":"BTC/USD","side":"buy","last_qty":0.5,"last_price":42000.1,"cum_qty":0.5,"cum_cost":21000.05,"fees":[{"asset":"USD","qty":33.6}],"liquidity_ind":"t","order_status":"partially_filled","timestamp":"2024-01-02T03:04:05.123000Z"}],"sequence":%d}`
+	tests := []struct {
+		name  string
+		venue schema.Venue
+		first string
+		again string
+	}{
+		{"okx rotation", ox, okxFill, okxFill},
+		{"bybit rotation", by, bybitExec("Trade", "E-7", "1", "1"), bybitExec("Trade", "E-7", "1", "1")},
+		{"kraken snap_trades after reconnect", kr, fmt.Sprintf(krTrade, "update", 2), fmt.Sprintf(krTrade, "snapshot", 1)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newConnFeed(t, tc.venue)
+			evs, err := c.feed(1, tc.first)
+			require.NoError(t, err)
+			n, _ := fills(evs)
+			require.Equal(t, 1, n)
+			evs, err = c.feed(2, tc.again)
+			require.NoError(t, err)
+			n, _ = fills(evs)
+			require.Zero(t, n, "the same fill delivered twice")
+			require.Equal(t, uint64(1), c.p.Stats().Repeats)
+		})
+	}
+}
+
+// Coinbase's user channel sends cumulative values only; the parser derives
+// each fill from their growth. An order's final state sent twice (an
+// update restating FILLED, as the venue does when its fees settle) must not
+// report the whole order as filled a second time.
+func TestAdv3CoinbaseFinalRepeatNoSecondFill(t *testing.T) {
+	c := newConnFeed(t, cb)
+	evs, err := c.feed(1, string(coinbaseUser("update", "OPEN", "0", "1", "0", "0")))
+	require.NoError(t, err)
+	n, _ := fills(evs)
+	require.Zero(t, n)
+	evs, err = c.feed(1, string(coinbaseUser("update", "FILLED", "1", "0", "50000.00", "30.00")))
+	require.NoError(t, err)
+	n, q := fills(evs)
+	require.Equal(t, 1, n)
+	requireDigits(t, "1", q)
+	evs, err = c.feed(1, string(coinbaseUser("update", "FILLED", "1", "0", "50000.00", "30.00")))
+	require.NoError(t, err)
+	n, _ = fills(evs)
+	require.Zero(t, n, "a restated FILLED is no second fill")
+	for _, ev := range evs {
+		require.Equal(t, schema.StatusFilled, ev.Exec.Status)
+	}
+}
