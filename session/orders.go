@@ -403,6 +403,9 @@ func (s *Session) Place(ctx context.Context, req *schema.OrderRequest) (Ack, err
 	if req.Action != schema.ActionPlace {
 		return Ack{}, fmt.Errorf("%w: Place takes Action place, got %s", ErrConfig, req.Action)
 	}
+	if s.orders == nil { // OKX, Bybit (orders_venues.go)
+		return s.venueSend(ctx, req)
+	}
 	return s.send(ctx, req)
 }
 
@@ -412,6 +415,9 @@ func (s *Session) Place(ctx context.Context, req *schema.OrderRequest) (Ack, err
 // unknown: Binance -2011) is a [*VenueError].
 func (s *Session) Cancel(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
 	req.Action = schema.ActionCancel
+	if s.orders == nil { // OKX, Bybit (orders_venues.go)
+		return s.venueSend(ctx, req)
+	}
 	return s.send(ctx, req)
 }
 

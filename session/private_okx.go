@@ -35,6 +35,9 @@ var okxPrivate = &privateSpec{
 		return okxPrivateChannels()
 	},
 	ping: []byte("ping"), // OKX v5 "WebSocket → Connect": answered "pong"
+	// Orders: "order" and "cancel-order" operations on this connection
+	// once logged in (OKX v5 "Trade → WebSocket Place order").
+	orders: okxOrders,
 }
 
 // okxPrivateChannels are the subscriptions of OKX's private connection,

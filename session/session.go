@@ -24,6 +24,10 @@ type Endpoints struct {
 	Stream string // combined market streams: wss://stream.binance.com:9443/stream
 	REST   string // REST base: https://api.binance.com
 	API    string // WS-API, for orders and user data: wss://ws-api.binance.com:443/ws-api/v3
+	// Trade is Bybit's trade WebSocket, where its orders go
+	// (wss://stream.bybit.com/v5/trade; testnet
+	// wss://stream-testnet.bybit.com/v5/trade). Other venues: unused.
+	Trade string
 }
 
 // Binance spot's endpoints (Binance spot API docs, "General API
@@ -179,11 +183,15 @@ type Role uint8
 const (
 	RoleMarket Role = iota // market streams
 	RoleOrders             // the WS-API: orders and the user-data stream
+	RoleTrade              // Bybit's trade connection: orders only
 )
 
 func (c Conn) String() string {
 	if c.Role == RoleOrders {
 		return "orders"
+	}
+	if c.Role == RoleTrade {
+		return "trade"
 	}
 	return fmt.Sprintf("market %d", c.Shard+1)
 }
