@@ -319,3 +319,45 @@ func okxLimit() *schema.OrderRequest {
 	r.ClientOrderID = schema.MustID("bot42")
 	return r
 }
+
+// BenchmarkOrderAnswers reads an accepted answer of each venue (the
+// session does it on the connection's reader, before the parser).
+func BenchmarkOrderAnswers(b *testing.B) {
+	for _, file := range []string{"okx_order_ack.json", "bybit_order_create_ack.json"} {
+		data := orderFixture(b, file)
+		b.Run(strings.TrimSuffix(file, ".json"), func(b *testing.B) {
+			var okx OKXAnswers
+			var bybit BybitAnswers
+			var a OrderAnswer
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if strings.HasPrefix(file, "okx") {
+					_, _ = okx.Read(data, &a)
+				} else {
+					_, _ = bybit.Read(data, &a)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkVenueOrderRequests encodes a limit order for each venue.
+func BenchmarkVenueOrderRequests(b *testing.B) {
+	req := okxLimit()
+	okx, bybit := NewOKXOrders(nil), NewBybitOrders(nil)
+	now := time.UnixMilli(1711001595207)
+	buf := make([]byte, 0, 512)
+	b.Run("okx", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf, _ = okx.AppendRequest(buf[:0], 7, req)
+		}
+	})
+	b.Run("bybit", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf, _ = bybit.AppendRequest(buf[:0], 7, req, now)
+		}
+	})
+}

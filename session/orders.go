@@ -399,6 +399,10 @@ func (s *Session) publishState(e wsclient.Event) {
 // connection was lost while waiting, in which case the venue may or may
 // not have the order: its execution reports tell, after the reconnect.
 // The request id is in the returned Ack whenever one was assigned.
+//
+// OKX and Bybit: the same, with the venue's private (and Bybit's trade)
+// connection logged in for the user-data subscription; see the package
+// doc, "Orders by venue".
 func (s *Session) Place(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
 	if req.Action != schema.ActionPlace {
 		return Ack{}, fmt.Errorf("%w: Place takes Action place, got %s", ErrConfig, req.Action)

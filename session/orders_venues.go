@@ -55,8 +55,11 @@ func newVenueOrders(s *Session) *venueOrders {
 // venueSend is Place and Cancel on OKX and Bybit: see [Session.Place].
 func (s *Session) venueSend(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
 	var v *venueOrders
-	if s.private != nil {
-		v = s.private.orders
+	if p := s.private; p != nil {
+		v = p.orders
+		if p.trade != nil {
+			v = p.trade.orders
+		}
 	}
 	if v == nil {
 		why := "Config.Key (OKX, Bybit) or Config.Credentials (Binance)"

@@ -13,7 +13,10 @@ import (
 // Connect → Authentication"; RSA keys are not supported here). With it,
 // Config.Endpoints.API is the private WebSocket
 // (wss://stream.bybit.com/v5/private; testnet
-// wss://stream-testnet.bybit.com/v5/private).
+// wss://stream-testnet.bybit.com/v5/private), and Config.Endpoints.Trade,
+// when set, the trade WebSocket that orders go on
+// (wss://stream.bybit.com/v5/trade; testnet
+// wss://stream-testnet.bybit.com/v5/trade).
 type BybitKey struct {
 	APIKey string
 	Secret []byte

@@ -12,7 +12,8 @@ import (
 // OKXKey is an OKX v5 API key: its key, passphrase and secret (OKX v5 API,
 // "WebSocket → Login"). With it, Config.Endpoints.API is the private
 // WebSocket (wss://ws.okx.com:8443/ws/v5/private; the demo trading one is
-// wss://wspap.okx.com:8443/ws/v5/private).
+// wss://wspap.okx.com:8443/ws/v5/private). Orders go on that connection
+// too, once it is logged in.
 type OKXKey struct {
 	APIKey, Passphrase string
 	Secret             []byte
