@@ -245,11 +245,12 @@ func (r *BybitAnswers) Read(data []byte, a *OrderAnswer) (ok bool, err error) {
 	m := &r.m
 	*m = bybitAnswerMsg{Data: spans{list: &r.elems}}
 	if err := decodeAnswer(schema.VenueBybit, data, m); err != nil {
-		if !m.Op.ok {
-			return false, nil
+		if !m.Op.ok || !bybitOp(m.Op.bytes(), a) {
+			a.Reset()
+			return false, nil // not an order answer: the parser says what it is
 		}
 		a.RequestID = m.ReqID.v
-		return bybitOp(m.Op.bytes(), a), err
+		return true, err
 	}
 	if !bybitOp(m.Op.bytes(), a) {
 		return false, nil

@@ -222,11 +222,12 @@ func (r *OKXAnswers) Read(data []byte, a *OrderAnswer) (ok bool, err error) {
 	m := &r.m
 	*m = okxAnswerMsg{Data: spans{list: &r.elems}}
 	if err := decodeAnswer(schema.VenueOKX, data, m); err != nil {
-		if !m.Op.ok {
-			return false, nil // not an operation's answer: the parser says what it is
+		if !m.Op.ok || !okxOp(m.Op.bytes(), a) {
+			a.Reset()
+			return false, nil // not an order answer: the parser says what it is
 		}
 		a.RequestID = m.ID.v
-		return okxOp(m.Op.bytes(), a), err
+		return true, err
 	}
 	if !okxOp(m.Op.bytes(), a) {
 		return false, nil

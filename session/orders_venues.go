@@ -48,8 +48,12 @@ type pendingOrder struct {
 	symbol string
 }
 
+// newVenueOrders starts the request ids at the local time in ms × 1000:
+// a restarted session never repeats an id of the one before it (Bybit
+// refuses a reqId it has seen: 20006), and they stay within the venues'
+// limits (OKX 32 characters, Bybit 36).
 func newVenueOrders(s *Session) *venueOrders {
-	return &venueOrders{s: s, pending: map[uint64]pendingOrder{}}
+	return &venueOrders{s: s, pending: map[uint64]pendingOrder{}, nextID: uint64(max(s.cfg.Now().UnixMilli(), 0)) * 1000}
 }
 
 // venueSend is Place and Cancel on OKX and Bybit: see [Session.Place].

@@ -225,6 +225,16 @@ func startOrders(t *testing.T, c orderCase, f *fakePrivate, edit func(*session.C
 	return start(t, cfg)
 }
 
+// connectedOrders starts a fake venue and a session on it, and waits
+// until the session is connected and logged in.
+func connectedOrders(t *testing.T, c orderCase) (*fakePrivate, *session.Session) {
+	t.Helper()
+	f := newFakePrivate(t, c.venue, nil)
+	s := startOrders(t, c, f, nil)
+	waitConnected(t, s)
+	return f, s
+}
+
 func venueLimit(t *testing.T, s *session.Session, clientID string) *schema.OrderRequest {
 	t.Helper()
 	req, err := s.Pools().Orders.Get(context.Background())
@@ -377,9 +387,7 @@ func TestVenueOrdersDisconnectWhileWaiting(t *testing.T) {
 func TestVenueOrdersDeadline(t *testing.T) {
 	for _, c := range orderCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
-			f := newFakePrivate(t, c.venue, nil)
-			s := startOrders(t, c, f, nil)
-			waitConnected(t, s)
+			f, s := connectedOrders(t, c)
 			ctx, cancel := context.WithTimeout(context.Background(), generous)
 			defer cancel()
 			f.setScript(func(orderSeen) ([]string, bool) {
@@ -407,9 +415,7 @@ func TestVenueOrdersDeadline(t *testing.T) {
 func TestVenueOrdersBadAnswer(t *testing.T) {
 	for _, c := range orderCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
-			f := newFakePrivate(t, c.venue, nil)
-			s := startOrders(t, c, f, nil)
-			waitConnected(t, s)
+			f, s := connectedOrders(t, c)
 			ctx, cancel := context.WithTimeout(context.Background(), generous)
 			defer cancel()
 			f.setScript(func(o orderSeen) ([]string, bool) { return []string{c.badAnswer(o)}, false })
@@ -459,9 +465,7 @@ func TestVenueOrdersWaitForLogin(t *testing.T) {
 func TestVenueOrdersCloseWhileWaiting(t *testing.T) {
 	for _, c := range orderCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
-			f := newFakePrivate(t, c.venue, nil)
-			s := startOrders(t, c, f, nil)
-			waitConnected(t, s)
+			f, s := connectedOrders(t, c)
 			got := make(chan struct{})
 			f.setScript(func(orderSeen) ([]string, bool) { close(got); return nil, false })
 			done := make(chan error, 1)
@@ -543,9 +547,7 @@ func TestVenueOrdersNotOffered(t *testing.T) {
 // once the venue accepts a new auth (made anew after the backoff).
 func TestBybitTradeLoginRefused(t *testing.T) {
 	c := orderCases()[1]
-	f := newFakePrivate(t, c.venue, nil)
-	s := startOrders(t, c, f, nil)
-	waitConnected(t, s)
+	f, s := connectedOrders(t, c)
 	f.setReject(true)
 	f.dropAll() // both connections log in again, and are refused
 	ctx, cancel := context.WithTimeout(context.Background(), generous)
