@@ -160,7 +160,7 @@ func (f *fakePrivate) serveTrade(w http.ResponseWriter, r *http.Request) {
 			ts, _ := strconv.ParseInt(str(hdr["X-BAPI-TIMESTAMP"]), 10, 64)
 			window, _ := strconv.ParseInt(str(hdr["X-BAPI-RECV-WINDOW"]), 10, 64)
 			server := f.serverNow().UnixMilli()
-			if !(server-window <= ts && ts < server+1000) { // Bybit's rule
+			if ts < server-window || ts >= server+1000 { // outside Bybit's rule: server − recvWindow ≤ ts < server + 1 s
 				replies = []string{bybitRefusal(orderSeen{id: str(m["reqId"]), op: m["op"].(string)}, 10002, "invalid request, please check your server timestamp or recv_window param")}
 				break
 			}
