@@ -566,3 +566,39 @@ func TestBybitTradeLoginRefused(t *testing.T) {
 	}, generous, pollEvery)
 	assert.NotZero(t, s.Stats().Trade.Client.ConnID)
 }
+
+// TestVenueOrdersConcurrent: orders placed at once each get their own
+// answer, matched by request id.
+func TestVenueOrdersConcurrent(t *testing.T) {
+	for _, c := range orderCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			f, s := connectedOrders(t, c)
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			const n = 8
+			acks := make(chan session.Ack, n)
+			errs := make(chan error, n)
+			for i := range n {
+				req := venueLimit(t, s, "par"+strconv.Itoa(i))
+				go func() {
+					defer s.Pools().Orders.Put(req)
+					ack, err := s.Place(ctx, req)
+					acks <- ack
+					errs <- err
+				}()
+			}
+			ids := map[uint64]bool{}
+			for range n {
+				require.NoError(t, <-errs)
+				ack := <-acks
+				ids[ack.RequestID] = true
+				assert.Equal(t, "ORD-"+strconv.FormatUint(ack.RequestID, 10), ack.VenueOrderID.String(), "its own answer")
+			}
+			assert.Len(t, ids, n)
+			assert.Len(t, f.ordersSeen(), n)
+			st := s.Stats().Order
+			assert.Equal(t, uint64(n), st.Answered)
+			assert.Zero(t, st.Pending)
+		})
+	}
+}
