@@ -222,6 +222,19 @@ func (m *bybitExecMsg) fill(f *filler) {
 // is a schema.ControlSubscribeAck carrying reqID, or a
 // schema.ControlVenueError with its ret_msg.
 func BybitAuth(creds *Credentials, reqID uint64, expires time.Time) ([]byte, error) {
+	args, err := bybitAuthArgs(creds, expires)
+	if err != nil {
+		return nil, err
+	}
+	return marshalRequest(&struct {
+		ReqID string `json:"req_id"`
+		Op    string `json:"op"`
+		Args  []any  `json:"args"`
+	}{strconv.FormatUint(reqID, 10), "auth", args})
+}
+
+// bybitAuthArgs are an auth request's args: [apiKey, expires, signature].
+func bybitAuthArgs(creds *Credentials, expires time.Time) ([]any, error) {
 	if creds == nil || creds.signer == nil || creds.apiKey == "" {
 		return nil, fmt.Errorf("%w: Bybit auth needs credentials with a key and a signer", ErrBadValue)
 	}
@@ -230,9 +243,5 @@ func BybitAuth(creds *Credentials, reqID uint64, expires time.Time) ([]byte, err
 	if err != nil {
 		return nil, fmt.Errorf("normalize: signing Bybit auth: %w", err)
 	}
-	return marshalRequest(&struct {
-		ReqID string `json:"req_id"`
-		Op    string `json:"op"`
-		Args  []any  `json:"args"`
-	}{strconv.FormatUint(reqID, 10), "auth", []any{creds.apiKey, exp, string(sig)}})
+	return []any{creds.apiKey, exp, string(sig)}, nil
 }

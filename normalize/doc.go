@@ -297,6 +297,13 @@
 // [KrakenSubscribe], [OKXSubscribe] and [BybitSubscribe] build
 // subscription requests to write through the websocket client.
 //
+// [OKXOrders] and [BybitOrders] encode a [schema.OrderRequest] as OKX's
+// "order"/"cancel-order" operation (on the logged-in private WebSocket)
+// and Bybit's "order.create"/"order.cancel" trade WebSocket request (after
+// [BybitTradeAuth]); [OKXAnswers] and [BybitAnswers] read the venues'
+// answers into a reused [OrderAnswer] without allocating (a refusal's
+// message excepted), leaving every other frame to the parser.
+//
 // # Private channels of the other venues
 //
 // Execution reports also come, as schema.EventExecReport events on the

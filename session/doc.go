@@ -40,6 +40,7 @@
 //
 // # Orders
 //
+// (Binance here; OKX and Bybit under "Orders by venue".)
 // [Session.Place] and [Session.Cancel] take the pooled
 // *schema.OrderRequest (from Pools().Orders; it stays the caller's and may
 // be Put when the call returns), wait until the order connection is up and
@@ -93,11 +94,62 @@
 // their balances and positions Config.OnAccount, as Binance's do. A
 // refusal (the venue's code and reason) is a [*LoginError] from
 // WaitConnected, published as the venue's control event too, and tried
-// again after a capped exponential backoff, never in a loop. Orders are
-// not placed on these venues yet: Place and Cancel return
-// [ErrNoCredentials]. With Endpoints.REST the clock offset to the venue's
-// server time is measured again before every login; without it, logins
-// use Config.Now.
+// again after a capped exponential backoff, never in a loop. With
+// Endpoints.REST the clock offset to the venue's server time is measured
+// again before every login; without it, logins use Config.Now.
+//
+// # Orders by venue
+//
+// Place and Cancel keep the same contract on every venue that has them:
+// the request checked (its fields, the instrument's rules from
+// Endpoints.REST, what the venue's operation can express) before
+// anything is sent; a wait until every connection the order needs is
+// logged in; the request sent on that logged-in connection only, with a
+// request id of the session's; the venue's answer returned as an [Ack] or
+// a [*VenueError] (its code and message), and published on the dispatcher
+// (schema.EventOrderAck, or schema.EventControl of kind
+// schema.ControlVenueError); [ErrDisconnected] for a request in flight
+// when its connection is lost, [ErrBadAnswer] for an answer that cannot be
+// read, ctx's error when it ends first, nothing sent when it had ended
+// already. Execution reports still arrive from the private channels, on
+// the critical lane. Stats().Order counts the requests.
+//
+//	venue     place / cancel                         on                                        source
+//	Binance   order.place / order.cancel (signed)    WS-API (Endpoints.API)                   Binance spot WebSocket API, "Trading requests"
+//	OKX       op "order" / "cancel-order"            the private WebSocket (Endpoints.API),   OKX v5 API, "Trade → WebSocket Place order",
+//	                                                 after its login and subscriptions         "WebSocket Cancel order"
+//	Bybit     op "order.create" / "order.cancel"     the trade WebSocket (Endpoints.Trade),   Bybit v5, "WebSocket Trade Guideline";
+//	          (header X-BAPI-TIMESTAMP, RECV-WINDOW) its own auth; and the private WebSocket  args of REST "Place Order", "Cancel Order"
+//	                                                 (Endpoints.API) logged in and subscribed
+//	Kraken    not yet (v2 add_order / cancel_order on the authenticated WebSocket): ErrNoCredentials
+//	Coinbase  not offered: Advanced Trade orders are REST only: ErrNoCredentials
+//
+// OKX: the answer's code and each order's sCode say whether it was
+// accepted: code 0 with sCode 0 is an Ack; a non-zero sCode (code 0, 1 or
+// 2 alike) is a [*VenueError] with sCode and sMsg, else with code and msg
+// (60013 "Invalid args"). tdMode is cash for spot instruments (the
+// session loads OKX's SPOT instruments, so its orders are spot); the
+// encoder ([normalize.OKXOrders]) sends cross for derivatives. A spot
+// market order's size is sent with tgtCcy (base_ccy for Qty, quote_ccy for
+// QuoteQty), since OKX's default for a market buy is the quote currency.
+//
+// Bybit: retCode 0 is an Ack; any other is a [*VenueError] with retCode
+// and retMsg. Orders need both connections: the trade connection places
+// them, the private one brings their execution reports. Its auth is made
+// anew with the venue's time on every connection, like the private one's;
+// a refusal is a [*LoginError] of Step "trade login". Requests are stamped
+// with the venue's time and Config.RecvWindow (Bybit refuses one outside
+// server time − recvWindow ≤ timestamp < server time + 1 s). The session
+// trades category spot (it loads Bybit's spot instruments); a spot market
+// order's quantity is sent with marketUnit (baseCoin for Qty, quoteCoin for
+// QuoteQty).
+//
+// On both, stop and take-profit orders (OKX algo orders, Bybit conditional
+// orders) and TIF GTX (use PostOnly) are normalize.ErrUnsupported, and a
+// client order id must keep to the venue's alphabet (OKX: 1–32 letters and
+// digits; Bybit: 1–36 of letters, digits, - and _). An Ack says the venue
+// took the request; the order's status (New, filled, rejected by the
+// matching engine) comes with its execution reports.
 //
 // Endpoints are always given: [BinanceLive], [BinanceTestnet], a
 // venue's public URL or a simulated venue's. The packages the session

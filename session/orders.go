@@ -399,9 +399,17 @@ func (s *Session) publishState(e wsclient.Event) {
 // connection was lost while waiting, in which case the venue may or may
 // not have the order: its execution reports tell, after the reconnect.
 // The request id is in the returned Ack whenever one was assigned.
+//
+// OKX and Bybit: the same, "subscribed" meaning the venue's private
+// connection (and Bybit's trade connection) logged in; their orders need
+// Endpoints.REST for the instrument rules. See the package doc, "Orders
+// by venue".
 func (s *Session) Place(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
 	if req.Action != schema.ActionPlace {
 		return Ack{}, fmt.Errorf("%w: Place takes Action place, got %s", ErrConfig, req.Action)
+	}
+	if s.orders == nil { // OKX, Bybit (orders_venues.go)
+		return s.venueSend(ctx, req)
 	}
 	return s.send(ctx, req)
 }
@@ -412,6 +420,9 @@ func (s *Session) Place(ctx context.Context, req *schema.OrderRequest) (Ack, err
 // unknown: Binance -2011) is a [*VenueError].
 func (s *Session) Cancel(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
 	req.Action = schema.ActionCancel
+	if s.orders == nil { // OKX, Bybit (orders_venues.go)
+		return s.venueSend(ctx, req)
+	}
 	return s.send(ctx, req)
 }
 

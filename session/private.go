@@ -38,6 +38,9 @@ func redacted(v schema.Venue, apiKey string) string {
 // Coinbase's "authentication failure"), or a failure to make the
 // credentials the subscription carries (Step "token": Kraken's
 // GetWebSocketsToken; "sign": a key that cannot sign; Err says why).
+// Bybit's trade connection (Endpoints.Trade) has steps of its own: "trade
+// login" (its auth, refused with retCode and retMsg: 10004 invalid sign,
+// …) and "trade sign".
 // [Session.WaitConnected] returns it. The session tries again on the same
 // connection after a capped exponential backoff (Config.Client's
 // BackoffBase and BackoffCap, no faster), and on every new connection:
@@ -89,6 +92,16 @@ type privateSpec struct {
 	// connection that stays quiet (OKX after 30 s), and its answer keeps
 	// wsclient's idle watchdog fed. nil: the venue sends heartbeats itself.
 	ping []byte
+	// orders, when set, makes the venue's order calls, whose answers come
+	// on this connection (OKX).
+	orders func(*Session) *venueOrders
+	// trade, when set, is the venue's separate order connection (Bybit's
+	// trade WebSocket at Endpoints.Trade), logged in as its own private
+	// connection; its orders are made by trade.orders.
+	trade *privateSpec
+	// step names the connection in a LoginError's Step ("trade": "trade
+	// login"); "" for the private channels' connection.
+	step string
 }
 
 // phase is where the private connection's handshake stands.
@@ -127,6 +140,14 @@ type private struct {
 	clk    wsclient.Clock
 	rnd    func(int64) int64
 
+	// orders are the venue's order calls whose answers come on this
+	// connection; nil when none. trade is Bybit's trade connection, a
+	// private of its own (trade.orders), run beside this one; nil when
+	// none. isTrade marks that connection.
+	orders  *venueOrders
+	trade   *private
+	isTrade bool
+
 	frameConn uint64 // the connection of the frame being parsed: the reader's only
 	steps     chan step
 	quit      chan struct{}
@@ -137,6 +158,7 @@ type private struct {
 	mu       sync.Mutex
 	last     schema.ConnState
 	awaiting uint64 // the connection whose answers the worker wants; 0 none
+	ready    bool   // logged in and subscribed
 	// Statistics, for Stats and tests.
 	logins    uint64
 	loginTS   time.Time // the venue time of the latest login (or signed subscription)
@@ -155,6 +177,26 @@ type private struct {
 }
 
 func newPrivate(s *Session, spec *privateSpec, key Key) (*private, error) {
+	p, err := newPrivateConn(s, spec, key, s.cfg.Endpoints.API)
+	if err != nil {
+		return nil, err
+	}
+	if spec.trade != nil && s.cfg.Endpoints.Trade != "" {
+		t, err := newPrivateConn(s, spec.trade, key, s.cfg.Endpoints.Trade)
+		if err != nil {
+			p.cancel()
+			return nil, err
+		}
+		t.isTrade = true
+		p.trade = t
+		cancel := p.cancel
+		p.cancel = func() { cancel(); t.cancel() } // Close's cancel ends the trade connection's Run too
+	}
+	return p, nil
+}
+
+// newPrivateConn makes one authenticated connection to url.
+func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*private, error) {
 	cfg := &s.cfg
 	p := &private{s: s, spec: spec, key: key, clk: cfg.Client.Clock,
 		steps: make(chan step, 64), quit: make(chan struct{}), done: make(chan struct{})}
@@ -172,12 +214,16 @@ func newPrivate(s *Session, spec *privateSpec, key Key) (*private, error) {
 	opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, nil
 	opts.MaxAge = 0 // a rotation would need a second login mid-stream
 	opts.OnEvent = p.onEvent
-	c, err := wsclient.New(cfg.Endpoints.API, p.handle, &opts)
+	c, err := wsclient.New(url, p.handle, &opts)
 	if err != nil {
 		p.cancel()
 		return nil, err
 	}
 	p.client = c
+	if spec.orders != nil {
+		p.orders = spec.orders(s)
+		p.orders.client = c
+	}
 	return p, nil
 }
 
@@ -185,6 +231,11 @@ func newPrivate(s *Session, spec *privateSpec, key Key) (*private, error) {
 // frame came on, so that an answer is never taken for a later connection's.
 func (p *private) handle(ctx context.Context, f *schema.WsFrame) error {
 	p.frameConn = f.ConnID
+	if p.orders != nil {
+		if done, err := p.orders.handleFrame(ctx, f); done {
+			return err
+		}
+	}
 	return p.parser.HandleFrame(ctx, f)
 }
 
@@ -226,13 +277,32 @@ func (p *private) onEvent(e wsclient.Event) {
 	p.last = e.State
 	if changed {
 		p.awaiting = 0
+		p.ready = false // not until logged in on the new connection
 		if e.State == schema.ConnConnected {
 			p.awaiting = e.ConnID
 		}
 	}
 	p.mu.Unlock()
+	if p.orders != nil {
+		// Requests in flight on a connection that is no longer the
+		// client's current one have lost their answer.
+		cur := p.client.Stats().ConnID
+		if p.client.State() != schema.ConnConnected {
+			cur = 0
+		}
+		p.orders.retain(cur, e.State == schema.ConnClosed)
+	}
+	role := Conn{Role: RoleOrders}
+	if p.isTrade {
+		role.Role = RoleTrade
+	}
 	if changed {
-		s.ordersStateChanged(e)
+		if p.isTrade {
+			s.publishTradeState(e)
+			s.state.update(func(b *stateBoard) { b.ordersReady = false })
+		} else {
+			s.ordersStateChanged(e)
+		}
 		// Steps for the worker: blocking here is fine (this is the
 		// connection's event goroutine), and a connection's up and down
 		// must not be lost.
@@ -242,17 +312,36 @@ func (p *private) onEvent(e wsclient.Event) {
 		case <-p.quit:
 		}
 	}
-	s.onEvent(Conn{Role: RoleOrders}, e)
+	s.onEvent(role, e)
 }
 
-// start starts the worker; the session waits for it in Close.
-func (p *private) start() { go p.work() }
+// start starts the worker, and the trade connection's (its worker and
+// its Run, which p.cancel ends); the session waits for them in Close.
+func (p *private) start() {
+	go p.work()
+	if t := p.trade; t != nil {
+		go t.work()
+		s := p.s
+		s.runWG.Add(1)
+		go func() {
+			defer s.runWG.Done()
+			t.runErr = t.client.Run(t.ctx)
+		}()
+	}
+}
 
 // stop ends the worker and waits for it; the client is closed already.
+// Requests still waiting for an answer end with ErrClosed.
 func (p *private) stop() {
 	p.cancel()
 	close(p.quit)
 	<-p.done
+	if p.orders != nil {
+		p.orders.retain(0, true)
+	}
+	if p.trade != nil {
+		p.trade.stop()
+	}
 }
 
 // work runs the handshake: one goroutine, so that the steps of one
@@ -329,6 +418,7 @@ func (p *private) step(st step) {
 		p.stopRetry()
 		p.stopKeepalive()
 		p.conn, p.phase = 0, phaseIdle
+		p.setReady(false)
 	case st.answer && st.conn == p.conn:
 		p.answer(st)
 	}
@@ -357,7 +447,7 @@ func (p *private) login() {
 	now := p.now()
 	msg, err := p.spec.login(p, now)
 	if err != nil {
-		p.refused(&LoginError{Venue: p.s.spec.venue, Step: "sign", Err: err})
+		p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("sign"), Err: err})
 		return
 	}
 	p.mu.Lock()
@@ -381,7 +471,7 @@ func (p *private) subscribe() {
 		}
 		var le *LoginError
 		if !errors.As(err, &le) {
-			err = &LoginError{Venue: p.s.spec.venue, Step: "sign", Err: err}
+			err = &LoginError{Venue: p.s.spec.venue, Step: p.stepName("sign"), Err: err}
 		}
 		p.refused(err)
 		return
@@ -393,6 +483,10 @@ func (p *private) subscribe() {
 		p.mu.Unlock()
 	}
 	p.phase, p.acks = phaseSubscribe, len(msgs)
+	if len(msgs) == 0 { // a login is all the connection needs (Bybit's trade connection)
+		p.subscribed()
+		return
+	}
 	for _, m := range msgs {
 		if !p.write(m) {
 			return
@@ -412,29 +506,70 @@ func (p *private) answer(st step) {
 	switch p.phase {
 	case phaseLogin:
 		if !st.ok {
-			p.refused(&LoginError{Venue: p.s.spec.venue, Step: "login", Code: st.code, Msg: st.reason})
+			p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("login"), Code: st.code, Msg: st.reason})
 			return
 		}
 		p.subscribe()
 	case phaseSubscribe:
 		if !st.ok {
-			p.refused(&LoginError{Venue: p.s.spec.venue, Step: "subscribe", Code: st.code, Msg: st.reason})
+			p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Code: st.code, Msg: st.reason})
 			return
 		}
 		if p.acks--; p.acks > 0 {
 			return
 		}
-		p.phase, p.rejects = phaseReady, 0
-		p.keepalive()
-		p.mu.Lock()
-		p.awaiting = 0
-		p.lastError = nil
-		p.mu.Unlock()
-		p.s.state.update(func(b *stateBoard) {
-			b.ordersReady = b.ordersState == schema.ConnConnected
-			b.userDataErr = nil
-		})
+		p.subscribed()
 	}
+}
+
+// subscribed: the connection is logged in and subscribed; orders may go
+// on it, once every connection they need is (Bybit: the private channels'
+// and the trade connection).
+func (p *private) subscribed() {
+	p.phase, p.rejects = phaseReady, 0
+	p.keepalive()
+	p.mu.Lock()
+	p.awaiting = 0
+	p.lastError = nil
+	p.mu.Unlock()
+	if p.orders != nil {
+		p.orders.setConn(p.conn) // before the board says ready
+	}
+	p.setReady(true)
+}
+
+// setReady records whether this connection is ready and tells the board
+// whether orders may go: every connection of the session's private side
+// ready, and the private channels' connection connected.
+func (p *private) setReady(ready bool) {
+	p.mu.Lock()
+	p.ready = ready
+	p.mu.Unlock()
+	if !ready {
+		if p.orders != nil {
+			p.orders.setConn(0)
+		}
+		p.s.state.update(func(b *stateBoard) { b.ordersReady = false })
+		return
+	}
+	all := p.s.privateReady()
+	p.s.state.update(func(b *stateBoard) {
+		b.ordersReady = all && b.ordersState == schema.ConnConnected
+		b.userDataErr = nil
+	})
+}
+
+func (p *private) isReady() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ready
+}
+
+// privateReady reports whether the private channels' connection and, with
+// one, Bybit's trade connection are logged in.
+func (s *Session) privateReady() bool {
+	p := s.private
+	return p != nil && p.isReady() && (p.trade == nil || p.trade.isReady())
 }
 
 // refused records a refusal, tells the waiters, and tries again on this
@@ -446,7 +581,11 @@ func (p *private) refused(err error) {
 	p.mu.Lock()
 	p.refusals++
 	p.lastError = err
+	p.ready = false
 	p.mu.Unlock()
+	if p.orders != nil {
+		p.orders.setConn(0)
+	}
 	p.s.state.update(func(b *stateBoard) {
 		b.ordersReady = false
 		b.userDataErr = err
@@ -498,4 +637,29 @@ func checkKey(cfg *Config) error {
 		return ErrNoEndpoints
 	}
 	return nil
+}
+
+// stepName is a LoginError's Step for this connection: "login", or
+// "trade login" on Bybit's trade connection.
+func (p *private) stepName(step string) string {
+	if p.spec.step != "" {
+		return p.spec.step + " " + step
+	}
+	return step
+}
+
+// orderStats adds the order calls' counters to st, and Bybit's trade
+// connection (its logins and refusals count with the private channels').
+func (p *private) orderStats(st *Stats) {
+	if t := p.trade; t != nil {
+		st.Trade = ConnStats{Conn: Conn{Role: RoleTrade}, Client: t.client.Stats(), Parser: t.parser.Stats()}
+		t.mu.Lock()
+		st.Order.UserDataSubs += t.logins
+		st.Order.Refused += t.refusals
+		t.mu.Unlock()
+		t.orders.stats(&st.Order)
+	}
+	if p.orders != nil {
+		p.orders.stats(&st.Order)
+	}
 }

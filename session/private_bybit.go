@@ -13,7 +13,10 @@ import (
 // Connect → Authentication"; RSA keys are not supported here). With it,
 // Config.Endpoints.API is the private WebSocket
 // (wss://stream.bybit.com/v5/private; testnet
-// wss://stream-testnet.bybit.com/v5/private).
+// wss://stream-testnet.bybit.com/v5/private), and Config.Endpoints.Trade,
+// when set, the trade WebSocket that orders go on
+// (wss://stream.bybit.com/v5/trade; testnet
+// wss://stream-testnet.bybit.com/v5/trade).
 type BybitKey struct {
 	APIKey string
 	Secret []byte
@@ -45,7 +48,24 @@ var bybitPrivate = &privateSpec{
 		}
 		return [][]byte{msg}, nil
 	},
-	ping: []byte(`{"op":"ping"}`), // Bybit v5 "Connect → How to Send the Heartbeat Packet": every 20 s
+	ping:  []byte(`{"op":"ping"}`), // Bybit v5 "Connect → How to Send the Heartbeat Packet": every 20 s
+	trade: bybitTrade,
+}
+
+// bybitTrade is Bybit's trade WebSocket (Endpoints.Trade; Bybit v5
+// "WebSocket Trade Guideline"): its own auth, made anew with the venue's
+// time on every connection, no subscriptions; then order.create and
+// order.cancel requests. Its pings are the private connection's.
+var bybitTrade = &privateSpec{
+	login: func(p *private, now time.Time) ([]byte, error) {
+		k := p.key.(*BybitKey)
+		p.reqID++
+		return normalize.BybitTradeAuth(normalize.NewCredentials(k.APIKey, normalize.NewHMACSigner(k.Secret)), p.reqID, now.Add(bybitAuthValidity))
+	},
+	subscribe: func(context.Context, *private, time.Time) ([][]byte, error) { return nil, nil },
+	ping:      []byte(`{"op":"ping"}`),
+	orders:    bybitOrders,
+	step:      "trade",
 }
 
 // bybitPrivateTopics are Bybit's private topics the session subscribes:

@@ -12,7 +12,8 @@ import (
 // OKXKey is an OKX v5 API key: its key, passphrase and secret (OKX v5 API,
 // "WebSocket → Login"). With it, Config.Endpoints.API is the private
 // WebSocket (wss://ws.okx.com:8443/ws/v5/private; the demo trading one is
-// wss://wspap.okx.com:8443/ws/v5/private).
+// wss://wspap.okx.com:8443/ws/v5/private). Orders go on that connection
+// too, once it is logged in.
 type OKXKey struct {
 	APIKey, Passphrase string
 	Secret             []byte
@@ -35,6 +36,9 @@ var okxPrivate = &privateSpec{
 		return okxPrivateChannels()
 	},
 	ping: []byte("ping"), // OKX v5 "WebSocket → Connect": answered "pong"
+	// Orders: "order" and "cancel-order" operations on this connection
+	// once logged in (OKX v5 "Trade → WebSocket Place order").
+	orders: okxOrders,
 }
 
 // okxPrivateChannels are the subscriptions of OKX's private connection,

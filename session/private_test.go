@@ -67,6 +67,13 @@ type fakePrivate struct {
 	server func() time.Time        // the venue's clock
 	pings  int                     // application-level pings answered
 	hangUp bool                    // close the connection after a refusal, as venues may
+
+	// Orders (orders_venues_test.go): the connections logged in, the
+	// orders seen, and what the venue does with the next one.
+	loggedIn  map[int]bool
+	orders    []orderSeen
+	script    func(o orderSeen) (replies []string, drop bool)
+	holdLogin chan struct{} // when set, login answers wait for it to close
 }
 
 // setServerClock sets the venue's clock (time.Now by default).
@@ -108,7 +115,8 @@ type krakenToken struct {
 // newFakePrivate starts a fake venue that sends, once a channel is
 // subscribed, the samples pushes names for it (channel → file).
 func newFakePrivate(t *testing.T, venue schema.Venue, pushes map[string]string) *fakePrivate {
-	f := &fakePrivate{t: t, venue: venue, secret: []byte("fake-secret"), tokens: map[string]*krakenToken{}, pushes: map[string][][]byte{}, server: time.Now}
+	f := &fakePrivate{t: t, venue: venue, secret: []byte("fake-secret"), tokens: map[string]*krakenToken{}, pushes: map[string][][]byte{}, server: time.Now,
+		loggedIn: map[int]bool{}}
 	for ch, p := range pushes {
 		data, err := os.ReadFile("../testdata/venues/" + p)
 		require.NoError(t, err)
@@ -120,6 +128,8 @@ func newFakePrivate(t *testing.T, venue schema.Venue, pushes map[string]string) 
 		mux.HandleFunc(path, f.serveTime)
 	}
 	mux.HandleFunc("/private", f.servePrivate)
+	mux.HandleFunc("/trade", f.serveTrade)
+	mux.HandleFunc("/v5/market/instruments-info", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, bybitInstruments) })
 	mux.HandleFunc("/0/private/GetWebSocketsToken", f.krakenToken)
 	mux.HandleFunc("/0/public/AssetPairs", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, krakenPairs) })
 	mux.HandleFunc("/api/v5/public/instruments", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, okxInstruments) })
@@ -140,7 +150,7 @@ func (f *fakePrivate) close() {
 
 func (f *fakePrivate) endpoints() session.Endpoints {
 	ws := "ws" + strings.TrimPrefix(f.srv.URL, "http")
-	return session.Endpoints{Stream: ws + "/public", API: ws + "/private", REST: f.srv.URL}
+	return session.Endpoints{Stream: ws + "/public", API: ws + "/private", REST: f.srv.URL, Trade: ws + "/trade"}
 }
 
 func (f *fakePrivate) accept(w http.ResponseWriter, r *http.Request) (*websocket.Conn, int) {
@@ -220,6 +230,9 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		replies, subscribed := f.answer(n, msg)
+		if len(replies) == 1 && replies[0] == dropConn {
+			return // the deferred CloseNow drops the connection
+		}
 		for _, m := range replies {
 			if c.Write(ctx, websocket.MessageText, []byte(m)) != nil {
 				return
@@ -280,7 +293,11 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 			if !f.check(conn, ts, verified) {
 				return []string{`{"event":"error","code":"60009","msg":"Login failed.","connId":"a4d3ae55"}`}, nil
 			}
+			f.waitLogin()
+			f.setLoggedIn(conn)
 			return []string{`{"event":"login","code":"0","msg":"","connId":"a4d3ae55"}`}, nil
+		case "order", "cancel-order":
+			return f.orderAnswer(conn, m), nil
 		case "subscribe":
 			arg, _ := json.Marshal(args[0])
 			return []string{`{"event":"subscribe","arg":` + string(arg) + `,"connId":"a4d3ae55"}`}, []string{args[0].(map[string]any)["channel"].(string)}
@@ -426,6 +443,7 @@ func privateCases(t *testing.T) []privateCase {
 func (c privateCase) config(f *fakePrivate, now func() time.Time) session.Config {
 	cfg := session.Config{Venue: c.venue, Endpoints: f.endpoints(), Symbols: []string{c.symbol}, Channels: []string{c.channel},
 		Key: c.key(f), Client: fastRedial, Now: now}
+	cfg.Endpoints.Trade = "" // the private channels only (orders: orders_venues_test.go)
 	if c.venue != schema.VenueKraken && c.venue != schema.VenueOKX {
 		cfg.Endpoints.REST = "" // no instrument list to load
 	}

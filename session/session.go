@@ -24,6 +24,10 @@ type Endpoints struct {
 	Stream string // combined market streams: wss://stream.binance.com:9443/stream
 	REST   string // REST base: https://api.binance.com
 	API    string // WS-API, for orders and user data: wss://ws-api.binance.com:443/ws-api/v3
+	// Trade is Bybit's trade WebSocket, where its orders go
+	// (wss://stream.bybit.com/v5/trade; testnet
+	// wss://stream-testnet.bybit.com/v5/trade). Other venues: unused.
+	Trade string
 }
 
 // Binance spot's endpoints (Binance spot API docs, "General API
@@ -59,8 +63,8 @@ type Config struct {
 	// Venue is the venue: Binance (the default; market data, books,
 	// orders and user data), or Kraken (v2), OKX (v5), Bybit (v5) or
 	// Coinbase (Advanced Trade): market data, books and, with Key, their
-	// private channels' execution reports and account updates (no order
-	// calls).
+	// private channels' execution reports and account updates, and order
+	// calls on OKX and Bybit (see the package doc, "Orders by venue").
 	Venue schema.Venue
 	// Endpoints are required: there is no default venue address. Binance
 	// needs Stream and REST (and API with credentials); the other venues
@@ -95,8 +99,10 @@ type Config struct {
 	// token): a login made anew with the venue's time on every connection,
 	// then the private channels, whose execution reports and account
 	// updates reach OnExecReport, OnAccount and the subscribers as
-	// Binance's do (see [Key]). Orders are not placed on these venues:
-	// Place and Cancel return ErrNoCredentials. Defaults to nil.
+	// Binance's do (see [Key]). Place and Cancel work on OKX (on the
+	// private WebSocket) and on Bybit (with Endpoints.Trade, its trade
+	// WebSocket); on Kraken and Coinbase they return ErrNoCredentials.
+	// Defaults to nil.
 	Key Key
 	// RecvWindow is sent with every signed request, in whole
 	// milliseconds (Binance refuses a request older than it, by the
@@ -179,11 +185,15 @@ type Role uint8
 const (
 	RoleMarket Role = iota // market streams
 	RoleOrders             // the WS-API: orders and the user-data stream
+	RoleTrade              // Bybit's trade connection: orders only
 )
 
 func (c Conn) String() string {
 	if c.Role == RoleOrders {
 		return "orders"
+	}
+	if c.Role == RoleTrade {
+		return "trade"
 	}
 	return fmt.Sprintf("market %d", c.Shard+1)
 }

@@ -46,6 +46,7 @@ type BookStats struct {
 type Stats struct {
 	Market []ConnStats
 	Orders ConnStats // zero without credentials
+	Trade  ConnStats // Bybit's trade connection (Endpoints.Trade); zero otherwise
 	Order  OrderStats
 	Books  []BookStats // in Config.Symbols order, for the symbols with a book
 	Pools  []pool.Stats
@@ -81,6 +82,7 @@ func (s *Session) Stats() Stats {
 		p.mu.Lock()
 		st.Order = OrderStats{UserDataSubs: p.logins, UserDataTS: p.loginTS, Refused: p.refusals, ClockOffset: s.ClockOffset()}
 		p.mu.Unlock()
+		p.orderStats(&st)
 	}
 	return st
 }

@@ -1,0 +1,337 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// venueOrders are the order calls of a venue whose orders go on an
+// authenticated WebSocket other than Binance's WS-API: OKX's private
+// connection ("order", "cancel-order" operations) and Bybit's trade
+// connection ("order.create", "order.cancel"). It tracks each request by
+// its id until the venue's answer, the caller's context, the loss of the
+// connection or Close ends it. The encoding and the reading of answers are
+// normalize's ([normalize.OKXOrders], [normalize.BybitAnswers], …): a venue
+// is data here.
+type venueOrders struct {
+	s      *Session
+	client *wsclient.Client // the connection orders go on
+	// encode appends the request for req with request id id; id 0 only
+	// checks that the venue can express req.
+	encode func(dst []byte, id uint64, req *schema.OrderRequest) ([]byte, error)
+	// read reads a frame of the connection: ok false when it is no order
+	// answer. a is the reader's, reused.
+	read func(data []byte, a *normalize.OrderAnswer) (ok bool, err error)
+	ans  normalize.OrderAnswer // the reader's
+
+	mu        sync.Mutex
+	nextID    uint64
+	conn      uint64 // the logged-in connection orders go out on; 0 none
+	pending   map[uint64]pendingOrder
+	sent      uint64
+	answered  uint64
+	timedOut  uint64
+	lostInFly uint64
+}
+
+// pendingOrder is a request waiting for its answer.
+type pendingOrder struct {
+	ch     chan answer // capacity 1: one answer per id
+	conn   uint64      // the connection it went out on
+	symbol string
+}
+
+// newVenueOrders starts the request ids at the local time in ms × 1000:
+// a restarted session never repeats an id of the one before it (Bybit
+// refuses a reqId it has seen: 20006), and they stay within the venues'
+// limits (OKX 32 characters, Bybit 36).
+func newVenueOrders(s *Session) *venueOrders {
+	return &venueOrders{s: s, pending: map[uint64]pendingOrder{}, nextID: uint64(max(s.cfg.Now().UnixMilli(), 0)) * 1000}
+}
+
+// venueSend is Place and Cancel on OKX and Bybit: see [Session.Place].
+func (s *Session) venueSend(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
+	var v *venueOrders
+	if p := s.private; p != nil {
+		v = p.orders
+		if p.trade != nil {
+			v = p.trade.orders
+		}
+	}
+	if v == nil {
+		why := "Config.Key (OKX, Bybit) or Config.Credentials (Binance)"
+		switch {
+		case s.private != nil && s.spec.venue == schema.VenueBybit:
+			why = "Endpoints.Trade, Bybit's trade WebSocket"
+		case s.private != nil:
+			why = "a venue with order calls: " + string(s.spec.venue) + "'s are not supported yet"
+		}
+		return Ack{}, fmt.Errorf("%w: orders need %s", ErrNoCredentials, why)
+	}
+	return v.send(ctx, req)
+}
+
+func (v *venueOrders) send(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
+	s := v.s
+	if req.Venue != "" && req.Venue != s.spec.venue {
+		return Ack{}, fmt.Errorf("%w: the session trades on %s, the request names %s", ErrConfig, s.spec.venue, req.Venue)
+	}
+	if err := req.Validate(); err != nil {
+		return Ack{}, err
+	}
+	if err := s.checkRules(req); err != nil {
+		return Ack{}, err
+	}
+	if _, err := v.encode(nil, 0, req); err != nil { // what the venue cannot take fails before any wait
+		return Ack{}, err
+	}
+	for {
+		if err := s.waitOrdersReady(ctx); err != nil {
+			return Ack{}, fmt.Errorf("session: order connection not ready: %w", err)
+		}
+		// An ended ctx sends nothing: a caller that has given up must not
+		// have an order working that it was told failed.
+		if err := ctx.Err(); err != nil {
+			return Ack{}, fmt.Errorf("%w: %w", ErrNotSent, err)
+		}
+		if ack, sent, err := v.sendOnce(ctx, req); sent {
+			return ack, err
+		}
+	}
+}
+
+// sendOnce encodes req with a new id (and, for Bybit, the venue's time
+// now) and writes it on the logged-in connection only — never on a newer
+// one not logged in yet, where the venue would refuse it. sent is false
+// when that connection is gone: nothing was written, and the caller waits
+// for the next.
+func (v *venueOrders) sendOnce(ctx context.Context, req *schema.OrderRequest) (ack Ack, sent bool, err error) {
+	s := v.s
+	v.mu.Lock()
+	v.nextID++
+	id, conn := v.nextID, v.conn
+	v.mu.Unlock()
+	if conn == 0 {
+		v.staleReady(0)
+		return Ack{}, false, nil
+	}
+	msg, err := v.encode(nil, id, req)
+	if err != nil {
+		return Ack{}, true, err
+	}
+	ch := make(chan answer, 1)
+	v.mu.Lock()
+	v.pending[id] = pendingOrder{ch: ch, conn: conn, symbol: req.Symbol}
+	v.mu.Unlock()
+	// The write is bounded on its own: a write cut short by the caller's
+	// context would close the connection under every other request.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	err = v.client.WriteConn(wctx, conn, msg)
+	cancel()
+	if err != nil {
+		v.forget(id)
+		switch {
+		case s.closing.Load():
+			return Ack{RequestID: id}, true, fmt.Errorf("%w (%w: %w)", ErrClosed, ErrNotSent, err)
+		case errors.Is(err, wsclient.ErrConnChanged), errors.Is(err, wsclient.ErrNotConnected):
+			v.staleReady(conn)
+			return Ack{}, false, nil
+		}
+		return Ack{RequestID: id}, true, fmt.Errorf("%w: %w", ErrNotSent, err)
+	}
+	v.mu.Lock()
+	v.sent++
+	v.mu.Unlock()
+	select {
+	case a := <-ch:
+		return a.ack, true, a.err
+	case <-ctx.Done():
+		v.forget(id)
+		select {
+		case a := <-ch: // answered meanwhile
+			return a.ack, true, a.err
+		default:
+		}
+		v.mu.Lock()
+		v.timedOut++
+		v.mu.Unlock()
+		return Ack{RequestID: id}, true, fmt.Errorf("session: no answer to request %d: %w", id, ctx.Err())
+	}
+}
+
+func (v *venueOrders) forget(id uint64) {
+	v.mu.Lock()
+	delete(v.pending, id)
+	v.mu.Unlock()
+}
+
+// setConn names the logged-in connection orders go out on (0: none).
+func (v *venueOrders) setConn(conn uint64) {
+	v.mu.Lock()
+	v.conn = conn
+	v.mu.Unlock()
+}
+
+// staleReady is called when the connection orders were to go on is not
+// the client's current one: orders wait for the next login.
+func (v *venueOrders) staleReady(conn uint64) {
+	v.mu.Lock()
+	stale := v.conn == conn
+	if stale {
+		v.conn = 0
+	}
+	v.mu.Unlock()
+	if stale {
+		v.s.state.update(func(b *stateBoard) { b.ordersReady = false })
+	}
+}
+
+// retain ends, with ErrDisconnected (ErrClosed when the session is
+// closing), every wait for an answer on a connection other than cur, the
+// client's connection up now (0: none): an answer comes only on the
+// connection its request went out on.
+func (v *venueOrders) retain(cur uint64, closed bool) {
+	err := ErrDisconnected
+	if closed || v.s.closing.Load() {
+		err = ErrClosed
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.conn != cur {
+		v.conn = 0
+	}
+	for id, p := range v.pending {
+		if p.conn != cur {
+			delete(v.pending, id)
+			v.lostInFly++
+			p.ch <- answer{ack: Ack{RequestID: id}, err: err}
+		}
+	}
+}
+
+// handleFrame takes the venue's answer to an order request from a frame
+// of the connection, before the parser: done is false for every other
+// frame. The answer goes to the caller waiting for it, and on to the
+// dispatcher (an schema.EventOrderAck, or an schema.EventControl of kind
+// schema.ControlVenueError). An answer that cannot be read is
+// [ErrBadAnswer] to its caller at once, not a wait until the deadline.
+// It runs on the connection's reader.
+func (v *venueOrders) handleFrame(ctx context.Context, f *schema.WsFrame) (done bool, err error) {
+	a := &v.ans
+	ok, err := v.read(f.Data, a)
+	if !ok {
+		return false, nil
+	}
+	id := a.RequestID
+	var ans answer
+	switch {
+	case err != nil:
+		ans = answer{ack: Ack{RequestID: id}, err: fmt.Errorf("%w: %w", ErrBadAnswer, err)}
+	case a.Accepted:
+		ans.ack = Ack{RequestID: id}
+		ans.ack.VenueOrderID, ans.ack.ClientOrderID, ans.ack.TransactTime = a.VenueOrderID, a.ClientOrderID, a.TS
+	default:
+		ans.err = &VenueError{RequestID: id, Code: a.Code, Msg: a.Msg}
+	}
+	sym := v.deliver(id, ans)
+	if err != nil {
+		return true, err
+	}
+	v.publish(ctx, f, a, sym)
+	return true, nil
+}
+
+// deliver hands an answer to the caller waiting for id, if any, and
+// returns the request's symbol.
+func (v *venueOrders) deliver(id uint64, a answer) string {
+	v.mu.Lock()
+	p, ok := v.pending[id]
+	if ok {
+		delete(v.pending, id)
+		v.answered++
+	}
+	v.mu.Unlock()
+	if !ok {
+		return ""
+	}
+	a.ack.Symbol = p.symbol
+	p.ch <- a
+	return p.symbol
+}
+
+// publish hands the answer to the dispatcher, as Binance's parser does
+// with its WS-API answers.
+func (v *venueOrders) publish(ctx context.Context, f *schema.WsFrame, a *normalize.OrderAnswer, sym string) {
+	s := v.s
+	ev, err := s.pools.Events.Get(ctx)
+	if err != nil {
+		return
+	}
+	ev.Venue, ev.Symbol, ev.IngestTS, ev.ExchangeTS = s.spec.venue, sym, f.ReceivedAt, a.TS
+	ev.Control.RequestID = a.RequestID
+	if a.Accepted {
+		ev.Type = schema.EventOrderAck
+		ev.Exec.VenueOrderID, ev.Exec.ClientOrderID, ev.Exec.TransactTime = a.VenueOrderID, a.ClientOrderID, a.TS
+	} else {
+		ev.Type = schema.EventControl
+		ev.Control.Kind, ev.Control.Code, ev.Control.Reason = schema.ControlVenueError, a.Code, a.Msg
+	}
+	_ = s.disp.Publish(ctx, ev)
+}
+
+// stats adds the order counters to st.
+func (v *venueOrders) stats(st *OrderStats) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	st.Sent, st.Answered, st.TimedOut, st.Disconnected, st.Pending = v.sent, v.answered, v.timedOut, v.lostInFly, len(v.pending)
+}
+
+// okxOrders: the operations go on the private connection, after its login
+// and subscriptions.
+func okxOrders(s *Session) *venueOrders {
+	v := newVenueOrders(s)
+	enc := normalize.NewOKXOrders(&normalize.OKXOrderOptions{Symbols: s.syms})
+	var r normalize.OKXAnswers
+	v.encode, v.read = enc.AppendRequest, r.Read
+	return v
+}
+
+// bybitOrders: the requests go on the trade connection, stamped with the
+// venue's time (Config.RecvWindow is their X-BAPI-RECV-WINDOW).
+func bybitOrders(s *Session) *venueOrders {
+	v := newVenueOrders(s)
+	enc := normalize.NewBybitOrders(&normalize.BybitOrderOptions{Symbols: s.syms, RecvWindow: s.cfg.RecvWindow})
+	var r normalize.BybitAnswers
+	v.encode = func(dst []byte, id uint64, req *schema.OrderRequest) ([]byte, error) {
+		return enc.AppendRequest(dst, id, req, s.clock.venueNow())
+	}
+	v.read = r.Read
+	return v
+}
+
+// tradeStatePrefix starts the Control.Reason of the trade connection's
+// state events.
+const tradeStatePrefix = "trade: "
+
+// publishTradeState tells the subscribers of a state change of Bybit's
+// trade connection: an schema.EventConnState whose Control.Reason starts
+// with "trade: " and whose Control.Code is the connection id.
+func (s *Session) publishTradeState(e wsclient.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	ev, err := s.pools.Events.Get(ctx)
+	if err != nil {
+		return
+	}
+	ev.Venue, ev.Type, ev.IngestTS = s.spec.venue, schema.EventConnState, e.At.UnixNano()
+	ev.Control.Kind, ev.Control.State, ev.Control.Code = schema.ControlConnState, e.State, int64(e.ConnID)
+	ev.Control.Reason = tradeStatePrefix + e.Reason.String()
+	_ = s.disp.Publish(ctx, ev)
+}
