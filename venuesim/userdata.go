@@ -29,6 +29,8 @@ type UserDataSubscription struct {
 type userDataLog struct {
 	mu   sync.Mutex
 	subs []UserDataSubscription
+	hold bool     // HoldUserData: acceptances wait
+	held []func() // the acceptances waiting, in order
 }
 
 // UserDataSubscriptions returns every user-data subscription request the
@@ -105,16 +107,58 @@ func (c *conn) subscribeUserData(req apiRequest) {
 			return
 		}
 	}
-	rec.Accepted = true
+	accept := func() {
+		rec.Accepted = true
+		v.uds.mu.Lock()
+		v.uds.subs = append(v.uds.subs, rec)
+		v.uds.mu.Unlock()
+		c.mu.Lock()
+		c.userSub = 0
+		c.mu.Unlock()
+		c.reply(apiResult(req.ID, marshal(&struct {
+			SubscriptionID int `json:"subscriptionId"`
+		}{0})))
+	}
 	v.uds.mu.Lock()
-	v.uds.subs = append(v.uds.subs, rec)
+	if v.uds.hold {
+		v.uds.held = append(v.uds.held, accept)
+		v.uds.mu.Unlock()
+		return
+	}
 	v.uds.mu.Unlock()
-	c.mu.Lock()
-	c.userSub = 0
-	c.mu.Unlock()
-	c.reply(apiResult(req.ID, marshal(&struct {
-		SubscriptionID int `json:"subscriptionId"`
-	}{0})))
+	accept()
+}
+
+// HoldUserData, with hold true, makes the WS-API hold every user-data
+// subscription it receives from now on, unanswered and not yet in effect:
+// a client that reconnected has then no user-data stream, and the
+// execution reports of fills and cancels made meanwhile ([Venue.FillOrder],
+// [Venue.EndOrder]) are lost, as Binance loses them for a connection
+// without a subscription. With hold false, the held subscriptions are
+// accepted, in order, and answered. It returns how many were waiting.
+func (v *Venue) HoldUserData(hold bool) int {
+	v.uds.mu.Lock()
+	v.uds.hold = hold
+	held := v.uds.held
+	if !hold {
+		v.uds.held = nil
+	}
+	v.uds.mu.Unlock()
+	if hold {
+		return len(held)
+	}
+	for _, accept := range held {
+		accept()
+	}
+	return len(held)
+}
+
+// HeldUserData returns how many user-data subscriptions HoldUserData is
+// holding now.
+func (v *Venue) HeldUserData() int {
+	v.uds.mu.Lock()
+	defer v.uds.mu.Unlock()
+	return len(v.uds.held)
 }
 
 // serveTime answers GET /api/v3/time with the venue's clock, {"serverTime":ms}.

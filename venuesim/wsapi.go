@@ -28,6 +28,9 @@ type order struct {
 	conn          *conn
 	lockAsset     string // what a resting order locked (account.go)
 	lockLeft      int64
+	status        string     // Binance's order status, as order.status answers it
+	updated       int64      // ms of the latest change
+	trades        []simTrade // its fills, for myTrades (queries.go)
 }
 
 // apiRequest is a WS-API request.
@@ -107,6 +110,8 @@ func (c *conn) handleAPIRequest(msg []byte) {
 		c.placeOrder(req)
 	case "order.cancel":
 		c.cancelOrder(req)
+	case "order.status", "myTrades", "openOrders.status":
+		c.query(req)
 	default:
 		v.rejected.Add(1)
 		c.reply(apiError(req.ID, 400, -1100, "Illegal characters found in parameter 'method'; legal range is '^[a-zA-Z0-9._]{1,100}$'."))
@@ -268,6 +273,7 @@ func (c *conn) placeOrder(req apiRequest) {
 	// Counted once its answer and immediate reports are out: a host that
 	// sees Stats.Orders reach n may read Stats.ExecReports as final.
 	defer v.orders.Add(1)
+	v.remember(o, now)
 	c.reply(apiResult(req.ID, orderResult(o, now, "NEW")))
 	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 	if !crosses {
@@ -299,6 +305,9 @@ func (c *conn) fill(o *order, now, px, qty int64) {
 		status = "FILLED"
 	}
 	o.symbol.tradeID++
+	o.status, o.updated = status, now
+	o.trades = append(o.trades, simTrade{id: o.symbol.tradeID, px: px, qty: qty, time: now,
+		maker: o.typ != "MARKET" && px == o.price})
 	c.v.acct.fill(o, px, qty, feeOf(qty))
 	c.execReport(o, now, "TRADE", status, "NONE", px, qty)
 	c.sendAccount(now, o.symbol.base, o.symbol.quote)
@@ -354,6 +363,7 @@ func (c *conn) cancelOrder(req apiRequest) {
 		if (id != 0 && o.id == id) || (cid != "" && o.clientID == cid) {
 			s.orders = append(s.orders[:i], s.orders[i+1:]...)
 			now := time.Now().UnixMilli()
+			o.status, o.updated = "CANCELED", now
 			c.reply(apiResult(req.ID, orderResult(o, now, "CANCELED")))
 			o.conn = v.userConn(o.conn)
 			o.conn.execReport(o, now, "CANCELED", "CANCELED", "NONE", 0, 0)
