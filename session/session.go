@@ -156,6 +156,18 @@ type Config struct {
 	// last with Index = Count − 1. The event is the dispatcher's heap
 	// clone: the handler's to keep, never to Put. Defaults to nil.
 	OnAccount func(*schema.CanonicalEvent)
+	// MaxTrackedOrders bounds the open orders the session follows to
+	// reconcile them after a reconnect (its own, and those the user-data
+	// stream or openOrders.status shows); past it an order is not
+	// followed, counted in OrderStats.TrackOverflow and logged. Defaults
+	// to DefaultMaxTrackedOrders (10000).
+	MaxTrackedOrders int
+	// ReconcileWeight is the Binance request weight per minute
+	// reconciliation may spend on its queries (order.status 4, myTrades
+	// 20, openOrders.status 80); queries wait for it. Defaults to
+	// DefaultReconcileWeight (1200, a fifth of the venue's 6000 per
+	// minute per IP).
+	ReconcileWeight int
 	// Pools are the pools everything is taken from. Defaults to
 	// schema.NewPools(nil); Close shuts them down either way.
 	Pools *schema.Pools

@@ -37,6 +37,65 @@ func (v *Venue) FailQueries(n int) { v.queryFails.Store(int64(max(n, 0))) }
 // "Current open orders"), signed like orders.
 func (c *conn) query(req apiRequest) {
 	v := c.v
+	v.uds.mu.Lock()
+	if v.uds.holdQ {
+		v.uds.heldQ = append(v.uds.heldQ, func() { c.answerQuery(req) })
+		v.uds.mu.Unlock()
+		return
+	}
+	v.uds.mu.Unlock()
+	c.answerQuery(req)
+}
+
+// HoldQueries, with hold true, holds every order.status, myTrades and
+// openOrders.status request from now on, unanswered; with hold false, it
+// answers the held ones, in order, from the state then. It returns how
+// many were waiting. A test uses it to let the user-data stream deliver
+// something before a query sees it.
+func (v *Venue) HoldQueries(hold bool) int {
+	v.uds.mu.Lock()
+	v.uds.holdQ = hold
+	held := v.uds.heldQ
+	if !hold {
+		v.uds.heldQ = nil
+	}
+	v.uds.mu.Unlock()
+	if hold {
+		return len(held)
+	}
+	for _, answer := range held {
+		answer()
+	}
+	return len(held)
+}
+
+// HeldQueries returns how many queries HoldQueries is holding now.
+func (v *Venue) HeldQueries() int {
+	v.uds.mu.Lock()
+	defer v.uds.mu.Unlock()
+	return len(v.uds.heldQ)
+}
+
+// ResendFill sends the latest fill's executionReport of order id again
+// to the account's user-data subscription, as a venue that delivers at
+// least once might after a reconnect (Binance does not replay: this is
+// for a client's deduplication).
+func (v *Venue) ResendFill(id uint64) error {
+	m := v.mkt
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o := v.hist[id]
+	if o == nil || len(o.trades) == 0 {
+		return ErrUnknownOrder
+	}
+	t := o.trades[len(o.trades)-1]
+	o.conn = v.userConn(o.conn)
+	o.conn.execReport(o, t.time, "TRADE", o.status, "NONE", t.px, t.qty)
+	return nil
+}
+
+func (c *conn) answerQuery(req apiRequest) {
+	v := c.v
 	v.queries.Add(1)
 	p := req.Params
 	if code, msg := c.checkSignature(p); code != 0 {

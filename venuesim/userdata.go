@@ -27,10 +27,12 @@ type UserDataSubscription struct {
 
 // userDataLog records the user-data subscriptions, for tests.
 type userDataLog struct {
-	mu   sync.Mutex
-	subs []UserDataSubscription
-	hold bool     // HoldUserData: acceptances wait
-	held []func() // the acceptances waiting, in order
+	mu    sync.Mutex
+	subs  []UserDataSubscription
+	hold  bool     // HoldUserData: acceptances wait
+	held  []func() // the acceptances waiting, in order
+	holdQ bool     // HoldQueries: queries wait
+	heldQ []func() // the queries waiting, in order
 }
 
 // UserDataSubscriptions returns every user-data subscription request the

@@ -416,8 +416,8 @@ func (c *conn) execReport(o *order, now int64, execType, status, reason string, 
 		return
 	}
 	tradeID := int64(-1)
-	if execType == "TRADE" {
-		tradeID = int64(o.symbol.tradeID)
+	if execType == "TRADE" && len(o.trades) > 0 {
+		tradeID = int64(o.trades[len(o.trades)-1].id)
 	}
 	fee := int64(0)
 	var feeAsset *string // null when nothing was filled
