@@ -426,7 +426,10 @@ func (r *reconciler) trackOpen(ctx context.Context, conn uint64) {
 	var open []normalize.BinanceOrder
 	err := r.ask(ctx, conn, "openOrders.status", orderKey{}, normalize.BinanceWeightOpenOrders,
 		func(id uint64) ([]byte, error) { return r.o.enc.AppendOpenOrders(nil, id) },
-		func(b []byte) (err error) { open, err = normalize.ParseBinanceOrders(b, r.s.syms, open[:0]); return err })
+		func(b []byte) (err error) {
+			open, err = normalize.ParseBinanceOrders(b, r.s.syms, open[:0])
+			return err
+		})
 	if err != nil {
 		return // counted and logged; the stream still brings what happens next
 	}
