@@ -38,6 +38,24 @@ func (e *BinanceOrders) AppendOrderStatus(dst []byte, id uint64, symbol string, 
 	return e.appendSigned(dst, id, "order.status", ps)
 }
 
+// AppendOrderStatusByClientID is [BinanceOrders.AppendOrderStatus] for
+// the order whose client order id is clientID (origClientOrderId): for an
+// order whose placement was not answered, so that its order id is
+// unknown.
+func (e *BinanceOrders) AppendOrderStatusByClientID(dst []byte, id uint64, symbol string, clientID schema.ID) ([]byte, error) {
+	sym, err := e.syms.VenueSymbol(symbol)
+	if err != nil {
+		return dst, err
+	}
+	cid, err := clientIDString(&clientID)
+	if err != nil {
+		return dst, err
+	}
+	ps := e.signedBase(make([]param, 0, 8))
+	ps = append(ps, param{key: "symbol", val: sym}, param{key: "origClientOrderId", val: cid})
+	return e.appendSigned(dst, id, "order.status", ps)
+}
+
 // AppendMyTrades appends the signed WS-API request myTrades for the
 // order orderID of the canonical symbol, from trade id fromID on (0: from
 // the order's first), at most [BinanceMyTradesLimit] trades, with request
@@ -71,6 +89,14 @@ func (e *BinanceOrders) signedBase(ps []param) []param {
 		ps = append(ps, param{key: "recvWindow", val: strconv.FormatInt(e.recvWindow, 10), num: true})
 	}
 	return ps
+}
+
+// clientIDString checks a client order id as order.place does.
+func clientIDString(id *schema.ID) (string, error) {
+	if id.IsZero() {
+		return "", fmt.Errorf("%w: no client order id", ErrBadValue)
+	}
+	return clientID(id)
 }
 
 func (e *BinanceOrders) orderQuery(symbol string, orderID schema.ID) ([]param, error) {

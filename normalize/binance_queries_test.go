@@ -139,6 +139,15 @@ func TestBinanceQueryRequests(t *testing.T) {
 	assert.Equal(t, "openOrders.status", req.Method)
 	assert.NotContains(t, req.Params, "symbol")
 
+	req.Params = nil
+	b, err = enc.AppendOrderStatusByClientID(nil, 10, "BTC-USDT", schema.MustID("my-1"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &req))
+	assert.Equal(t, "my-1", req.Params["origClientOrderId"])
+	assert.NotContains(t, req.Params, "orderId")
+	_, err = enc.AppendOrderStatusByClientID(nil, 10, "BTC-USDT", schema.ID{})
+	require.ErrorIs(t, err, normalize.ErrBadValue)
+
 	_, err = enc.AppendOrderStatus(nil, 7, "BTC-USDT", schema.MustID("abc"))
 	require.ErrorIs(t, err, normalize.ErrBadValue)
 }

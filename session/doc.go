@@ -119,9 +119,16 @@
 //     ExecReports only). The order stays followed, and the next
 //     reconnect's pass tries it again.
 //
+//   - A Place whose outcome is unknown (ErrDisconnected, ErrBadAnswer, no
+//     answer in time) with a ClientOrderID is looked up at the next pass
+//     by that id (order.status with origClientOrderId, weight 4; at most
+//     256 waiting): an order the venue has is followed and reconciled
+//     like the others, one it answers -2013 for was never placed.
+//
 // Limits: an order placed elsewhere while no stream was subscribed and
 // that ended before the next subscription is never seen; an order the
-// session could not follow (TrackOverflow) is not reconciled. Other venues
+// session could not follow (TrackOverflow) is not reconciled, nor a Place
+// of unknown outcome without a ClientOrderID. Other venues
 // (Config.Key) are not reconciled yet.
 //
 // # Lifecycle and ownership

@@ -455,6 +455,7 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 			return Ack{}, fmt.Errorf("%w: %w", ErrNotSent, err)
 		}
 		if ack, sent, err := s.sendOnce(ctx, req); sent {
+			o.rec.outcome(req, err) // an order the venue may have: looked up after a reconnect
 			return ack, err
 		}
 	}

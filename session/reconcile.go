@@ -35,6 +35,9 @@ const (
 	// queryIDBase starts the queries' request ids, apart from the order
 	// requests' (exact in a float64 still).
 	queryIDBase = 1 << 40
+	// unsureCap bounds the placements whose outcome is unknown that the
+	// session looks up.
+	unsureCap = 256
 	// maxTradePages bounds the myTrades pages of one order (1000 trades
 	// each): past them it is given up.
 	maxTradePages = 10
@@ -80,7 +83,8 @@ type reconciler struct {
 	ring     [recentCap]orderKey
 	ringNext int
 	max      int
-	accepted bool               // a user-data subscription was accepted before
+	unsure   map[orderKey]struct{} // placements not answered, by symbol and client order id
+	accepted bool                  // a user-data subscription was accepted before
 	cancel   context.CancelFunc // of the running pass
 	done     chan struct{}      // closed when the running pass ends
 
@@ -96,7 +100,7 @@ type reconciler struct {
 
 func newReconciler(o *orders) *reconciler {
 	s := o.s
-	r := &reconciler{o: o, s: s, orders: map[orderKey]*tracked{}, recent: map[orderKey]struct{}{},
+	r := &reconciler{o: o, s: s, orders: map[orderKey]*tracked{}, recent: map[orderKey]struct{}{}, unsure: map[orderKey]struct{}{},
 		queries: map[uint64]chan []byte{}, max: s.cfg.MaxTrackedOrders}
 	if r.max <= 0 {
 		r.max = DefaultMaxTrackedOrders
@@ -446,9 +450,77 @@ func (r *reconciler) trackOpen(ctx context.Context, conn uint64) {
 	}
 }
 
-// pass reconciles every order open when it starts, one after the other.
+// outcome is told how Place ended: a placement the venue may have taken
+// without the session hearing of it (the connection lost before the
+// answer, an answer that could not be read, none in time) is looked up by
+// its client order id in the next pass, when it has one.
+func (r *reconciler) outcome(req *schema.OrderRequest, err error) {
+	if err == nil || req.Action != schema.ActionPlace || req.ClientOrderID.IsZero() || errors.Is(err, ErrNotSent) {
+		return
+	}
+	var verr *VenueError
+	if errors.As(err, &verr) || !(errors.Is(err, ErrDisconnected) || errors.Is(err, ErrBadAnswer) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		return // refused, or not sent
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.unsure) >= unsureCap {
+		r.overflow.Add(1)
+		return
+	}
+	r.unsure[orderKey{symbol: req.Symbol, id: req.ClientOrderID}] = struct{}{}
+}
+
+// resolve looks up the placements of unknown outcome (order.status by
+// client order id) and follows those the venue has; -2013 says it never
+// took one. Others stay for the next pass.
+func (r *reconciler) resolve(ctx context.Context, conn uint64) error {
+	r.mu.Lock()
+	keys := make([]orderKey, 0, len(r.unsure))
+	for k := range r.unsure {
+		keys = append(keys, k)
+	}
+	r.mu.Unlock()
+	for _, ck := range keys {
+		var st []normalize.BinanceOrder
+		err := r.ask(ctx, conn, "order.status", ck, normalize.BinanceWeightOrderStatus,
+			func(id uint64) ([]byte, error) {
+				return r.o.enc.AppendOrderStatusByClientID(nil, id, ck.symbol, ck.id)
+			},
+			func(b []byte) (err error) {
+				st, err = normalize.ParseBinanceOrders(b, r.s.syms, st[:0])
+				return err
+			})
+		var qerr *normalize.BinanceQueryError
+		switch {
+		case errors.As(err, &qerr) && qerr.Code == -2013: // never placed
+		case ctx.Err() != nil || errors.Is(err, errConnLost):
+			return err
+		case err != nil:
+			continue // counted and logged; the next pass asks again
+		case len(st) == 1:
+			key := orderKey{symbol: st[0].Symbol, id: st[0].VenueOrderID}
+			r.mu.Lock()
+			if r.orders[key] == nil && !r.forgotten(key) {
+				r.track(key, schema.Decimal{})
+			}
+			r.mu.Unlock()
+		}
+		r.mu.Lock()
+		delete(r.unsure, ck)
+		r.mu.Unlock()
+	}
+	return nil
+}
+
+// pass reconciles every order open when it starts, one after the other,
+// after looking up the placements of unknown outcome.
 func (r *reconciler) pass(ctx context.Context, conn uint64) {
 	r.passes.Add(1)
+	if r.resolve(ctx, conn) != nil {
+		return
+	}
 	r.mu.Lock()
 	keys := make([]orderKey, 0, len(r.orders))
 	for k := range r.orders {

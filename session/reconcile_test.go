@@ -331,3 +331,35 @@ func TestReconcileTrackCap(t *testing.T) {
 	assert.Equal(t, 1, st.Tracked)
 	assert.NotZero(t, st.TrackOverflow, "counted (by the ack and by the report)")
 }
+
+// TestReconcileUnansweredPlace: the venue takes an order and the
+// connection goes before its answer or any report; Place returns
+// ErrDisconnected. After the reconnect the session finds the order by its
+// client order id and delivers the fill it had in the window.
+func TestReconcileUnansweredPlace(t *testing.T) {
+	h := startRecon(t, startVenue(t), nil)
+	h.v.HoldUserData(true)
+	h.v.DropNextPlace()
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	req := limitOrder(h.s, t, "u-1", "buy", "1000.00", "0.03")
+	defer h.s.Pools().Orders.Put(req)
+	_, err := h.s.Place(ctx, req)
+	require.ErrorIs(t, err, session.ErrDisconnected)
+	id, ok := h.v.OrderID("u-1")
+	require.True(t, ok, "the venue has it")
+	require.Eventually(t, func() bool { return h.v.HeldUserData() == 1 }, generous, pollEvery)
+	require.NoError(t, h.v.FillOrder(id, "0.01"))
+	h.v.HoldUserData(false)
+	r := h.next()
+	assertFill(t, r, schema.StatusPartiallyFilled, "0.01", "0.01", "10")
+	assert.Equal(t, "u-1", r.ClientOrderID.String())
+	assert.Equal(t, strconv.FormatUint(id, 10), r.VenueOrderID.String())
+	require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 1 }, generous, pollEvery, "followed from now on")
+	require.NoError(t, h.v.FillOrder(id, ""))
+	r = h.next()
+	assert.False(t, r.Reconciled, "streamed")
+	assert.Equal(t, schema.StatusFilled, r.Status)
+	h.untracked()
+	h.nothingElse()
+}

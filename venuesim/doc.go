@@ -31,6 +31,10 @@
 //     unanswered, and [Venue.FillOrder] and [Venue.EndOrder] fill, cancel or
 //     expire a resting order meanwhile; their reports are lost, as on
 //     Binance, and only the queries tell.
+//     [Venue.HoldQueries] holds the queries (the stream may then deliver
+//     first), [Venue.ResendFill] repeats a fill's report (a venue that
+//     delivers at least once), and [Venue.DropNextPlace] takes an order
+//     and drops the connection before its answer.
 //   - A simulated account: resting orders lock funds, fills move them,
 //     cancels release them, each change followed on the user-data stream
 //     by an outboundAccountPosition of the symbol's two assets;

@@ -315,6 +315,25 @@ func (v *Venue) EndOrder(id uint64, status string) error {
 	return nil
 }
 
+// DropNextPlace makes the next order.place of a resting (not marketable)
+// order take effect and then lose its WS-API connection before the answer
+// and before any execution report: the client cannot tell whether the
+// venue has the order (session's ErrDisconnected).
+func (v *Venue) DropNextPlace() { v.dropPlace.Store(true) }
+
+// OrderID returns the order id of the order with client order id cid.
+func (v *Venue) OrderID(cid string) (uint64, bool) {
+	m := v.mkt
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, o := range v.hist {
+		if o.clientID == cid {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
 // resting finds a resting order and its index (caller holds the market
 // lock).
 func (v *Venue) resting(id uint64) (*order, int) {

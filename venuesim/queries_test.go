@@ -1,6 +1,7 @@
 package venuesim_test
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -78,3 +79,38 @@ func TestHoldUserData(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// TestHoldQueriesResendDrop: held queries are answered on release from the
+// state then; ResendFill repeats the latest fill's report; DropNextPlace
+// takes the order and closes the connection before any answer.
+func TestHoldQueriesResendDrop(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	write(t, a.c, `{"id":2,"method":"order.place","params":{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"1000.00","quantity":"0.03","newClientOrderId":"h-1","timestamp":1}}`)
+	id := uint64(a.response(2)["result"].(map[string]any)["orderId"].(float64))
+	assert.Equal(t, "NEW", a.report()["X"])
+	got, ok := v.OrderID("h-1")
+	require.True(t, ok)
+	require.Equal(t, id, got)
+
+	v.HoldQueries(true)
+	write(t, a.c, `{"id":3,"method":"order.status","params":{"symbol":"BTCUSDT","orderId":`+itoa(id)+`,"timestamp":1}}`)
+	require.Eventually(t, func() bool { return v.HeldQueries() == 1 }, 30*time.Second, time.Millisecond)
+	require.NoError(t, v.FillOrder(id, "0.01"))
+	first := a.report()
+	assert.Equal(t, 1, v.HoldQueries(false))
+	assert.Equal(t, "PARTIALLY_FILLED", a.response(3)["result"].(map[string]any)["status"], "answered from the state at release")
+
+	require.NoError(t, v.ResendFill(id))
+	again := a.report()
+	assert.Equal(t, first["t"], again["t"])
+	assert.Equal(t, first["z"], again["z"])
+
+	v.DropNextPlace()
+	write(t, a.c, `{"id":4,"method":"order.place","params":{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"1000.00","quantity":"0.03","newClientOrderId":"h-2","timestamp":1}}`)
+	_, _, err := a.c.Read(context.Background())
+	require.Error(t, err, "closed before any answer")
+	_, ok = v.OrderID("h-2")
+	assert.True(t, ok, "the venue has the order")
+}

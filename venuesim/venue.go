@@ -139,6 +139,7 @@ type Venue struct {
 	hist          map[uint64]*order // every accepted order, by id, for the queries (under mkt.mu)
 	queryFails    atomic.Int64      // queries still to refuse with -1003 (FailQueries)
 	queries       atomic.Uint64
+	dropPlace     atomic.Bool // DropNextPlace
 }
 
 type connKey struct{}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/goccy/go-json/jsontext"
 	json "github.com/goccy/go-json/v2"
 )
@@ -274,6 +275,18 @@ func (c *conn) placeOrder(req apiRequest) {
 	// sees Stats.Orders reach n may read Stats.ExecReports as final.
 	defer v.orders.Add(1)
 	v.remember(o, now)
+	if !crosses && v.dropPlace.CompareAndSwap(true, false) {
+		// DropNextPlace: the order rests, and the connection goes before
+		// its answer or any report (the subscription ends at once).
+		v.acct.lock(o)
+		s.orders = append(s.orders, o)
+		c.mu.Lock()
+		c.userSub = -1
+		c.mu.Unlock()
+		v.faults.Add(1)
+		c.closeWith(websocket.StatusGoingAway, "")
+		return
+	}
 	c.reply(apiResult(req.ID, orderResult(o, now, "NEW")))
 	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 	if !crosses {
