@@ -118,7 +118,6 @@
 //     EventExecReport receive it (Config.OnExecReport does not: it takes
 //     ExecReports only). The order stays followed, and the next
 //     reconnect's pass tries it again.
-//
 //   - A Place whose outcome is unknown (ErrDisconnected, ErrBadAnswer, no
 //     answer in time) with a ClientOrderID is looked up at the next pass
 //     by that id (order.status with origClientOrderId, weight 4; at most

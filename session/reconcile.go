@@ -85,8 +85,8 @@ type reconciler struct {
 	max      int
 	unsure   map[orderKey]struct{} // placements not answered, by symbol and client order id
 	accepted bool                  // a user-data subscription was accepted before
-	cancel   context.CancelFunc // of the running pass
-	done     chan struct{}      // closed when the running pass ends
+	cancel   context.CancelFunc    // of the running pass
+	done     chan struct{}         // closed when the running pass ends
 
 	qmu      sync.Mutex
 	queries  map[uint64]chan []byte
