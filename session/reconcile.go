@@ -1,9 +1,11 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,7 +124,12 @@ func (r *reconciler) now() time.Time {
 
 // sleep waits d on the configured clock, or until ctx ends.
 func (r *reconciler) sleep(ctx context.Context, d time.Duration) error {
-	if c := r.s.cfg.Client.Clock; c != nil {
+	return sleepOn(ctx, r.s.cfg.Client.Clock, d)
+}
+
+// sleepOn waits d on c (the real clock when nil), or until ctx ends.
+func sleepOn(ctx context.Context, c wsclient.Clock, d time.Duration) error {
+	if c != nil {
 		return c.Sleep(ctx, d)
 	}
 	t := time.NewTimer(d)
@@ -459,9 +466,10 @@ func (r *reconciler) outcome(req *schema.OrderRequest, err error) {
 		return
 	}
 	var verr *VenueError
-	if errors.As(err, &verr) || !(errors.Is(err, ErrDisconnected) || errors.Is(err, ErrBadAnswer) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
-		return // refused, or not sent
+	unknown := errors.Is(err, ErrDisconnected) || errors.Is(err, ErrBadAnswer) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+	if errors.As(err, &verr) || !unknown {
+		return // refused, or another failure that leaves no order
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -476,13 +484,7 @@ func (r *reconciler) outcome(req *schema.OrderRequest, err error) {
 // client order id) and follows those the venue has; -2013 says it never
 // took one. Others stay for the next pass.
 func (r *reconciler) resolve(ctx context.Context, conn uint64) error {
-	r.mu.Lock()
-	keys := make([]orderKey, 0, len(r.unsure))
-	for k := range r.unsure {
-		keys = append(keys, k)
-	}
-	r.mu.Unlock()
-	for _, ck := range keys {
+	for _, ck := range keysOf(&r.mu, r.unsure) {
 		var st []normalize.BinanceOrder
 		err := r.ask(ctx, conn, "order.status", ck, normalize.BinanceWeightOrderStatus,
 			func(id uint64) ([]byte, error) {
@@ -521,13 +523,7 @@ func (r *reconciler) pass(ctx context.Context, conn uint64) {
 	if r.resolve(ctx, conn) != nil {
 		return
 	}
-	r.mu.Lock()
-	keys := make([]orderKey, 0, len(r.orders))
-	for k := range r.orders {
-		keys = append(keys, k)
-	}
-	r.mu.Unlock()
-	for _, key := range keys {
+	for _, key := range keysOf(&r.mu, r.orders) {
 		if err := r.reconcile(ctx, conn, key); err != nil {
 			if ctx.Err() != nil || errors.Is(err, errConnLost) {
 				return // the next subscription's pass does it all again
@@ -726,16 +722,11 @@ func (r *reconciler) gap(ctx context.Context, key orderKey, cause error) {
 }
 
 func sortTrades(ts []normalize.BinanceTrade) {
-	less := func(a, b *normalize.BinanceTrade) bool {
-		x, _ := tradeID(&schema.Execution{ExecType: schema.ExecTrade, TradeID: a.TradeID})
-		y, _ := tradeID(&schema.Execution{ExecType: schema.ExecTrade, TradeID: b.TradeID})
-		return x < y
+	id := func(t *normalize.BinanceTrade) uint64 {
+		n, _ := tradeID(&schema.Execution{ExecType: schema.ExecTrade, TradeID: t.TradeID})
+		return n
 	}
-	for i := 1; i < len(ts); i++ {
-		for j := i; j > 0 && less(&ts[j], &ts[j-1]); j-- {
-			ts[j], ts[j-1] = ts[j-1], ts[j]
-		}
-	}
+	slices.SortStableFunc(ts, func(a, b normalize.BinanceTrade) int { return cmp.Compare(id(&a), id(&b)) })
 }
 
 // weightBucket paces queries within a request-weight budget per minute:
@@ -778,4 +769,15 @@ func (r *reconciler) stats(st *OrderStats) {
 	st.TrackOverflow, st.Reconciliations, st.Reconciled = r.overflow.Load(), r.passes.Load(), r.reconciled.Load()
 	st.Duplicates, st.ReconcileErrors, st.ReconcileGaps = r.dups.Load(), r.errs.Load(), r.gaps.Load()
 	st.ReconcileWeight = r.weight.Load()
+}
+
+// keysOf copies m's keys under mu.
+func keysOf[V any](mu *sync.Mutex, m map[orderKey]V) []orderKey {
+	mu.Lock()
+	defer mu.Unlock()
+	keys := make([]orderKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys
 }

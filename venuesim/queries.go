@@ -1,7 +1,9 @@
 package venuesim
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -36,15 +38,7 @@ func (v *Venue) FailQueries(n int) { v.queryFails.Store(int64(max(n, 0))) }
 // matching state (spot WS-API "Query order", "Account trade history",
 // "Current open orders"), signed like orders.
 func (c *conn) query(req apiRequest) {
-	v := c.v
-	v.uds.mu.Lock()
-	if v.uds.holdQ {
-		v.uds.heldQ = append(v.uds.heldQ, func() { c.answerQuery(req) })
-		v.uds.mu.Unlock()
-		return
-	}
-	v.uds.mu.Unlock()
-	c.answerQuery(req)
+	c.v.uds.run(&c.v.uds.queriesHeld, func() { c.answerQuery(req) })
 }
 
 // HoldQueries, with hold true, holds every order.status, myTrades and
@@ -52,29 +46,10 @@ func (c *conn) query(req apiRequest) {
 // answers the held ones, in order, from the state then. It returns how
 // many were waiting. A test uses it to let the user-data stream deliver
 // something before a query sees it.
-func (v *Venue) HoldQueries(hold bool) int {
-	v.uds.mu.Lock()
-	v.uds.holdQ = hold
-	held := v.uds.heldQ
-	if !hold {
-		v.uds.heldQ = nil
-	}
-	v.uds.mu.Unlock()
-	if hold {
-		return len(held)
-	}
-	for _, answer := range held {
-		answer()
-	}
-	return len(held)
-}
+func (v *Venue) HoldQueries(hold bool) int { return v.uds.set(&v.uds.queriesHeld, hold) }
 
 // HeldQueries returns how many queries HoldQueries is holding now.
-func (v *Venue) HeldQueries() int {
-	v.uds.mu.Lock()
-	defer v.uds.mu.Unlock()
-	return len(v.uds.heldQ)
-}
+func (v *Venue) HeldQueries() int { return v.uds.waiting(&v.uds.queriesHeld) }
 
 // ResendFill sends the latest fill's executionReport of order id again
 // to the account's user-data subscription, as a venue that delivers at
@@ -192,7 +167,7 @@ func (v *Venue) myTrades(s *symbolState, p map[string]jsontext.Value) []jsontext
 			}
 		}
 	}
-	sortTrades(trades)
+	slices.SortFunc(trades, func(a, b simTrade) int { return cmp.Compare(a.id, b.id) })
 	trades = trades[:min(len(trades), limit)]
 	res := make([]jsontext.Value, 0, len(trades))
 	for _, t := range trades {
@@ -214,14 +189,6 @@ func (v *Venue) myTrades(s *symbolState, p map[string]jsontext.Value) []jsontext
 			decValue(feeOf(t.qty)), s.base, t.time, t.o.side == "BUY", t.maker, true}))
 	}
 	return res
-}
-
-func sortTrades(ts []simTrade) {
-	for i := 1; i < len(ts); i++ {
-		for j := i; j > 0 && ts[j].id < ts[j-1].id; j-- {
-			ts[j], ts[j-1] = ts[j-1], ts[j]
-		}
-	}
 }
 
 // orderStatus is an order as order.status and openOrders.status answer it.

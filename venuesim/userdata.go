@@ -27,12 +27,54 @@ type UserDataSubscription struct {
 
 // userDataLog records the user-data subscriptions, for tests.
 type userDataLog struct {
-	mu    sync.Mutex
-	subs  []UserDataSubscription
-	hold  bool     // HoldUserData: acceptances wait
-	held  []func() // the acceptances waiting, in order
-	holdQ bool     // HoldQueries: queries wait
-	heldQ []func() // the queries waiting, in order
+	mu          sync.Mutex
+	subs        []UserDataSubscription
+	subsHeld    holder // HoldUserData: acceptances wait
+	queriesHeld holder // HoldQueries: queries wait
+}
+
+// holder holds functions while on and runs them, in order, when turned
+// off (guarded by userDataLog.mu).
+type holder struct {
+	on   bool
+	held []func()
+}
+
+// run runs f now, or holds it.
+func (l *userDataLog) run(h *holder, f func()) {
+	l.mu.Lock()
+	if h.on {
+		h.held = append(h.held, f)
+		l.mu.Unlock()
+		return
+	}
+	l.mu.Unlock()
+	f()
+}
+
+// set turns h on or off (running what it held) and returns how many
+// functions it held.
+func (l *userDataLog) set(h *holder, on bool) int {
+	l.mu.Lock()
+	h.on = on
+	held := h.held
+	if !on {
+		h.held = nil
+	}
+	l.mu.Unlock()
+	if !on {
+		for _, f := range held {
+			f()
+		}
+	}
+	return len(held)
+}
+
+// waiting is how many functions h holds.
+func (l *userDataLog) waiting(h *holder) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(h.held)
 }
 
 // UserDataSubscriptions returns every user-data subscription request the
@@ -121,14 +163,7 @@ func (c *conn) subscribeUserData(req apiRequest) {
 			SubscriptionID int `json:"subscriptionId"`
 		}{0})))
 	}
-	v.uds.mu.Lock()
-	if v.uds.hold {
-		v.uds.held = append(v.uds.held, accept)
-		v.uds.mu.Unlock()
-		return
-	}
-	v.uds.mu.Unlock()
-	accept()
+	v.uds.run(&v.uds.subsHeld, accept)
 }
 
 // HoldUserData, with hold true, makes the WS-API hold every user-data
@@ -138,30 +173,11 @@ func (c *conn) subscribeUserData(req apiRequest) {
 // [Venue.EndOrder]) are lost, as Binance loses them for a connection
 // without a subscription. With hold false, the held subscriptions are
 // accepted, in order, and answered. It returns how many were waiting.
-func (v *Venue) HoldUserData(hold bool) int {
-	v.uds.mu.Lock()
-	v.uds.hold = hold
-	held := v.uds.held
-	if !hold {
-		v.uds.held = nil
-	}
-	v.uds.mu.Unlock()
-	if hold {
-		return len(held)
-	}
-	for _, accept := range held {
-		accept()
-	}
-	return len(held)
-}
+func (v *Venue) HoldUserData(hold bool) int { return v.uds.set(&v.uds.subsHeld, hold) }
 
 // HeldUserData returns how many user-data subscriptions HoldUserData is
 // holding now.
-func (v *Venue) HeldUserData() int {
-	v.uds.mu.Lock()
-	defer v.uds.mu.Unlock()
-	return len(v.uds.held)
-}
+func (v *Venue) HeldUserData() int { return v.uds.waiting(&v.uds.subsHeld) }
 
 // serveTime answers GET /api/v3/time with the venue's clock, {"serverTime":ms}.
 func (v *Venue) serveTime(w http.ResponseWriter, _ *http.Request) {
