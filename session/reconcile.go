@@ -98,6 +98,7 @@ type reconciler struct {
 	bucket weightBucket
 
 	passes, reconciled, errs, gaps, dups, overflow, weight atomic.Uint64
+	tracked                                                atomic.Int64 // len(orders), for Stats without r.mu
 }
 
 func newReconciler(o *orders) *reconciler {
@@ -239,6 +240,7 @@ func (r *reconciler) track(key orderKey, floor schema.Decimal) *tracked {
 	}
 	t := &tracked{status: schema.StatusNew, floor: floor, trades: make([]uint64, 0, tradeIDsCap)}
 	r.orders[key] = t
+	r.tracked.Store(int64(len(r.orders)))
 	return t
 }
 
@@ -246,6 +248,7 @@ func (r *reconciler) track(key orderKey, floor schema.Decimal) *tracked {
 // holds r.mu).
 func (r *reconciler) forget(key orderKey) {
 	delete(r.orders, key)
+	r.tracked.Store(int64(len(r.orders)))
 	if old := r.ring[r.ringNext]; old.symbol != "" {
 		delete(r.recent, old)
 	}
@@ -269,7 +272,7 @@ func (r *reconciler) answer(data []byte) bool {
 		return false
 	}
 	id := answerID(data)
-	if id == 0 {
+	if id < queryIDBase {
 		return false
 	}
 	r.qmu.Lock()
@@ -279,7 +282,7 @@ func (r *reconciler) answer(data []byte) bool {
 	if ok {
 		ch <- append([]byte(nil), data...) // capacity 1; the frame is the reader's
 	}
-	return ok
+	return true // a query's, awaited or given up: not for the parser (it would pass for an order's ack)
 }
 
 // errConnLost: the connection a pass queried on is gone; the next
@@ -761,11 +764,11 @@ func (b *weightBucket) take(ctx context.Context, weight float64, sleep func(cont
 	}
 }
 
-// stats copies the reconciliation counters.
+// stats copies the reconciliation counters. It takes no lock: a host's
+// callback run while reports are published (dispatch's
+// OnCriticalOverflow) may call Stats.
 func (r *reconciler) stats(st *OrderStats) {
-	r.mu.Lock()
-	st.Tracked = len(r.orders)
-	r.mu.Unlock()
+	st.Tracked = int(r.tracked.Load())
 	st.TrackOverflow, st.Reconciliations, st.Reconciled = r.overflow.Load(), r.passes.Load(), r.reconciled.Load()
 	st.Duplicates, st.ReconcileErrors, st.ReconcileGaps = r.dups.Load(), r.errs.Load(), r.gaps.Load()
 	st.ReconcileWeight = r.weight.Load()
