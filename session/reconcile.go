@@ -169,7 +169,12 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 	t := r.orders[key]
 	trade, isTrade := tradeID(x)
 	if t == nil {
-		if x.Status.Final() || x.VenueOrderID.IsZero() || r.forgotten(key) {
+		if r.forgotten(key) {
+			// The order ended and its end was delivered: a report of it now
+			// is one delivered again.
+			return true
+		}
+		if x.Status.Final() || x.VenueOrderID.IsZero() {
 			return false
 		}
 		// First seen on the stream (placed elsewhere, or before Start):

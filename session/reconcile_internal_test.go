@@ -52,9 +52,9 @@ func TestObserveAllocs(t *testing.T) {
 	x.TradeID = schema.ID{}
 	r.observe(ev)
 	assert.Empty(t, r.orders, "forgotten when it ends")
-	x.ExecType, x.Status = schema.ExecNew, schema.StatusNew
-	r.observe(ev)
-	assert.Empty(t, r.orders, "a late report of an ended order does not follow it again")
+	x.ExecType, x.Status = schema.ExecCanceled, schema.StatusCanceled
+	assert.True(t, r.observe(ev), "a report of an ended order is one delivered again")
+	assert.Empty(t, r.orders, "and does not follow it again")
 }
 
 // TestObserveFloor: an order first seen mid-life was partly filled before:

@@ -223,16 +223,24 @@ func TestReconcileNothingMissed(t *testing.T) {
 }
 
 // TestReconcileDedupStreamAfter: the stream delivers again a fill that
-// reconciliation delivered: the host gets it once.
+// reconciliation delivered, of an order still open or of one that ended
+// with it: the host gets it once.
 func TestReconcileDedupStreamAfter(t *testing.T) {
-	h := startRecon(t, startVenue(t), nil)
-	id := h.place("d-1", "0.03")
-	h.window(func() { require.NoError(t, h.v.FillOrder(id, "0.01")) })
-	assertFill(t, h.next(), schema.StatusPartiallyFilled, "0.01", "0.01", "10")
-	require.Eventually(t, func() bool { return h.s.Stats().Order.Reconciled == 1 }, generous, pollEvery)
-	require.NoError(t, h.v.ResendFill(id))
-	require.Eventually(t, func() bool { return h.s.Stats().Order.Duplicates == 1 }, generous, pollEvery)
-	h.nothingElse()
+	for _, c := range []struct {
+		name, qty, cum, quote string
+		status                schema.OrderStatus
+	}{{"open", "0.01", "0.01", "10", schema.StatusPartiallyFilled}, {"ended", "", "0.03", "30", schema.StatusFilled}} {
+		t.Run(c.name, func(t *testing.T) {
+			h := startRecon(t, startVenue(t), nil)
+			id := h.place("d-1", "0.03")
+			h.window(func() { require.NoError(t, h.v.FillOrder(id, c.qty)) })
+			assertFill(t, h.next(), c.status, c.cum, c.cum, c.quote)
+			require.Eventually(t, func() bool { return h.s.Stats().Order.Reconciled == 1 }, generous, pollEvery)
+			require.NoError(t, h.v.ResendFill(id))
+			require.Eventually(t, func() bool { return h.s.Stats().Order.Duplicates == 1 }, generous, pollEvery)
+			h.nothingElse()
+		})
+	}
 }
 
 // TestReconcileDedupStreamFirst: the stream delivers a fill made after the
