@@ -106,7 +106,9 @@
 //     5xx/-1000 family, -1021), unanswered within 10 s, unreadable — is
 //     counted (OrderStats.ReconcileErrors), logged at Warn and tried again
 //     after the connection's backoff (Client.BackoffBase, doubling, at
-//     most Client.BackoffCap), five times in all. Place and Cancel never
+//     most Client.BackoffCap), five times in all; a rate-limit refusal
+//     (429, 418, -1003) also empties the bucket, so that every query then
+//     waits for the budget to refill. Place and Cancel never
 //     wait for it: the pass runs on a goroutine of its own.
 //   - When it gives up on an order (five failures, a refusal that cannot
 //     pass such as -2013 for an order the venue no longer has, more than

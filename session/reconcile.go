@@ -355,6 +355,13 @@ func retryable(err error) bool {
 	return !errors.Is(err, errConnLost) && !errors.Is(err, context.Canceled)
 }
 
+// rateLimited reports whether the venue refused a query for its limits
+// (429 or -1003 too much weight, 418 banned for not backing off).
+func rateLimited(err error) bool {
+	var qerr *normalize.BinanceQueryError
+	return errors.As(err, &qerr) && (qerr.Status == 429 || qerr.Status == 418 || qerr.Code == -1003)
+}
+
 // ask runs one query with retries: the connection's backoff
 // (Client.BackoffBase, doubling, at most Client.BackoffCap) between tries,
 // each failure counted and logged. It returns the last error when it gives
@@ -380,6 +387,9 @@ func (r *reconciler) ask(ctx context.Context, conn uint64, what string, key orde
 			return err
 		}
 		r.errs.Add(1)
+		if rateLimited(err) {
+			r.bucket.drain() // every query waits for the budget to refill, not only this one
+		}
 		if r.s.cfg.Logger != nil {
 			r.s.cfg.Logger.Warn("session: reconciliation query failed", "query", what, "symbol", key.symbol,
 				"order_id", key.id.String(), "try", try, "err", err)
@@ -745,6 +755,14 @@ type weightBucket struct {
 	tokens    float64
 	last      time.Time
 	now       func() time.Time
+}
+
+// drain empties the bucket: after a rate-limit refusal, queries go at the
+// budget's rate from nothing.
+func (b *weightBucket) drain() {
+	b.mu.Lock()
+	b.tokens = min(b.tokens, 0)
+	b.mu.Unlock()
 }
 
 // take waits until weight is in the bucket and takes it.

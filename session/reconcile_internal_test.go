@@ -93,6 +93,11 @@ func TestWeightBucket(t *testing.T) {
 	}
 	assert.InDelta(t, (2 * time.Minute).Seconds(), slept.Seconds(), 1, "2400 weight: two minutes")
 
+	slept = 0
+	b.drain()
+	require.NoError(t, b.take(ctx, 4, sleep))
+	assert.InDelta(t, (200 * time.Millisecond).Seconds(), slept.Seconds(), 0.01, "drained by a rate limit: 4 weight waits for 0.2 s")
+
 	small := weightBucket{perMinute: 50, tokens: 50, now: func() time.Time { return now }}
 	require.NoError(t, small.take(ctx, 80, sleep), "a query heavier than the budget still goes, when the bucket is full")
 	cancelled, cancel := context.WithCancel(ctx)

@@ -272,7 +272,9 @@ func TestReconcileDedupStreamFirst(t *testing.T) {
 // too many make the session give the order up with a gap marker. The order
 // stays tracked: the next reconnect reconciles it.
 func TestReconcileRetriesThenGap(t *testing.T) {
-	h := startRecon(t, startVenue(t), nil)
+	// Each refusal empties the weight bucket: a large budget keeps the
+	// refills short.
+	h := startRecon(t, startVenue(t), func(c *session.Config) { c.ReconcileWeight = 600000 })
 	id := h.place("r-1", "0.03")
 
 	h.v.FailQueries(2)
