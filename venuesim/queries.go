@@ -194,29 +194,14 @@ func (v *Venue) myTrades(s *symbolState, p map[string]jsontext.Value) []jsontext
 // orderStatus is an order as order.status and openOrders.status answer it.
 func orderStatus(o *order) jsontext.Value {
 	return marshal(&struct {
-		Symbol            string         `json:"symbol"`
-		OrderID           uint64         `json:"orderId"`
-		OrderListID       int            `json:"orderListId"`
-		ClientOrderID     string         `json:"clientOrderId"`
-		Price             jsontext.Value `json:"price"`
-		OrigQty           jsontext.Value `json:"origQty"`
-		ExecutedQty       jsontext.Value `json:"executedQty"`
-		CumQuoteQty       jsontext.Value `json:"cummulativeQuoteQty"`
-		Status            string         `json:"status"`
-		TimeInForce       string         `json:"timeInForce"`
-		Type              string         `json:"type"`
-		Side              string         `json:"side"`
-		StopPrice         string         `json:"stopPrice"`
-		IcebergQty        string         `json:"icebergQty"`
-		Time              int64          `json:"time"`
-		UpdateTime        int64          `json:"updateTime"`
-		IsWorking         bool           `json:"isWorking"`
-		WorkingTime       int64          `json:"workingTime"`
-		OrigQuoteOrderQty string         `json:"origQuoteOrderQty"`
-		STPMode           string         `json:"selfTradePreventionMode"`
-	}{o.symbol.name, o.id, -1, o.clientID, decValue(o.price), decValue(o.qty), decValue(o.filled), decValue(o.quote),
-		o.status, tifOrGTC(o.tif), o.typ, o.side, "0.00000000", "0.00000000", o.created, o.updated, true, o.created,
-		"0.00000000", "NONE"})
+		orderFields
+		StopPrice         string `json:"stopPrice"`
+		IcebergQty        string `json:"icebergQty"`
+		Time              int64  `json:"time"`
+		UpdateTime        int64  `json:"updateTime"`
+		IsWorking         bool   `json:"isWorking"`
+		OrigQuoteOrderQty string `json:"origQuoteOrderQty"`
+	}{orderFieldsOf(o, o.status), "0.00000000", "0.00000000", o.created, o.updated, true, "0.00000000"})
 }
 
 // Errors of FillOrder and EndOrder.

@@ -393,23 +393,33 @@ func (c *conn) cancelOrder(req apiRequest) {
 // FULL response without fills).
 func orderResult(o *order, now int64, status string) []byte {
 	return marshal(&struct {
-		Symbol        string         `json:"symbol"`
-		OrderID       uint64         `json:"orderId"`
-		OrderListID   int            `json:"orderListId"`
-		ClientOrderID string         `json:"clientOrderId"`
-		TransactTime  int64          `json:"transactTime"`
-		Price         jsontext.Value `json:"price"`
-		OrigQty       jsontext.Value `json:"origQty"`
-		ExecutedQty   jsontext.Value `json:"executedQty"`
-		CumQuoteQty   jsontext.Value `json:"cummulativeQuoteQty"`
-		Status        string         `json:"status"`
-		TimeInForce   string         `json:"timeInForce"`
-		Type          string         `json:"type"`
-		Side          string         `json:"side"`
-		WorkingTime   int64          `json:"workingTime"`
-		STPMode       string         `json:"selfTradePreventionMode"`
-	}{o.symbol.name, o.id, -1, o.clientID, now, decValue(o.price), decValue(o.qty), decValue(o.filled), decValue(o.quote),
-		status, tifOrGTC(o.tif), o.typ, o.side, o.created, "NONE"})
+		orderFields
+		TransactTime int64 `json:"transactTime"`
+	}{orderFieldsOf(o, status), now})
+}
+
+// orderFields are the members every order answer has (order.place,
+// order.cancel, order.status, openOrders.status), and their values.
+type orderFields struct {
+	Symbol        string         `json:"symbol"`
+	OrderID       uint64         `json:"orderId"`
+	OrderListID   int            `json:"orderListId"`
+	ClientOrderID string         `json:"clientOrderId"`
+	Price         jsontext.Value `json:"price"`
+	OrigQty       jsontext.Value `json:"origQty"`
+	ExecutedQty   jsontext.Value `json:"executedQty"`
+	CumQuoteQty   jsontext.Value `json:"cummulativeQuoteQty"`
+	Status        string         `json:"status"`
+	TimeInForce   string         `json:"timeInForce"`
+	Type          string         `json:"type"`
+	Side          string         `json:"side"`
+	WorkingTime   int64          `json:"workingTime"`
+	STPMode       string         `json:"selfTradePreventionMode"`
+}
+
+func orderFieldsOf(o *order, status string) orderFields {
+	return orderFields{o.symbol.name, o.id, -1, o.clientID, decValue(o.price), decValue(o.qty), decValue(o.filled), decValue(o.quote),
+		status, tifOrGTC(o.tif), o.typ, o.side, o.created, "NONE"}
 }
 
 func tifOrGTC(t string) string {
