@@ -327,12 +327,16 @@ func (r *reconciler) query(ctx context.Context, conn uint64, weight int, enc fun
 	case err != nil:
 		return nil, fmt.Errorf("%w: %w", ErrNotSent, err)
 	}
-	timer := time.NewTimer(DefaultRESTTimeout)
+	clk := r.s.cfg.Client.Clock
+	if clk == nil {
+		clk = wsclient.SystemClock()
+	}
+	timer := clk.NewTimer(DefaultRESTTimeout)
 	defer timer.Stop()
 	select {
 	case b := <-ch:
 		return b, nil
-	case <-timer.C:
+	case <-timer.C():
 		return nil, fmt.Errorf("session: no answer to query %d: %w", id, context.DeadlineExceeded)
 	case <-ctx.Done():
 		return nil, ctx.Err()

@@ -136,7 +136,9 @@ type Config struct {
 	Subscribe func(*dispatch.Dispatcher) error
 	// OnExecReport, when set, receives every execution report (of every
 	// venue connection that sends them: Binance spot executionReport and
-	// USDⓈ-M ORDER_TRADE_UPDATE) as a pooled *schema.ExecReport, in order,
+	// USDⓈ-M ORDER_TRADE_UPDATE; and, with Execution.Reconciled set, the
+	// Binance fills and ends the stream missed while it was down, see the
+	// package doc) as a pooled *schema.ExecReport, in order,
 	// on a goroutine of its own (a dispatcher subscription's critical
 	// lane: none is dropped). The report is the handler's: it must Put it
 	// to Pools().Execs when done with it, and must not keep a reference
