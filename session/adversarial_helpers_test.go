@@ -72,6 +72,12 @@ func newScriptedAPI(t *testing.T) *scriptedAPI {
 				}
 				continue
 			}
+			if answer := queryAnswer(msg); answer != "" { // reconciliation's queries
+				if c.Write(r.Context(), websocket.MessageText, []byte(`{"id":`+strconv.FormatUint(id, 10)+`,`+answer+`}`)) != nil {
+					return
+				}
+				continue
+			}
 			a.reqs <- apiRequest{id: id, msg: string(msg), conn: c}
 		}
 	}))
@@ -217,4 +223,16 @@ func nextConn(t *testing.T, s *session.Session, id uint64) {
 		n := s.Stats().Orders.Client.ConnID
 		return n != 0 && n != id
 	}, generous, pollEvery, "the client is on a new connection")
+}
+
+// queryAnswer is what the scripted API answers to reconciliation's
+// queries, "" for other requests: no open order, no such order, no trade.
+func queryAnswer(msg []byte) string {
+	switch {
+	case strings.Contains(string(msg), `"openOrders.status"`), strings.Contains(string(msg), `"myTrades"`):
+		return `"status":200,"result":[]`
+	case strings.Contains(string(msg), `"order.status"`):
+		return `"status":400,"error":{"code":-2013,"msg":"Order does not exist."}`
+	}
+	return ""
 }

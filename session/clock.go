@@ -64,16 +64,4 @@ func (s *Session) ClockOffset() time.Duration { return time.Duration(s.clock.off
 
 // sleep waits d on Config.Client's clock (the real one by default), or
 // until Close begins.
-func (s *Session) sleep(d time.Duration) error {
-	if c := s.cfg.Client.Clock; c != nil {
-		return c.Sleep(s.dying, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-s.dying.Done():
-		return s.dying.Err()
-	}
-}
+func (s *Session) sleep(d time.Duration) error { return sleepOn(s.dying, s.cfg.Client.Clock, d) }

@@ -54,6 +54,85 @@
 // a revoked key) makes WaitConnected and Place return its [*VenueError];
 // it is signed and sent again on the next connection.
 //
+// # Execution reports across reconnects
+//
+// Binance streams an execution report once, to the user-data
+// subscriptions open at that moment, and never replays it: a fill, cancel
+// or expiry between the loss of the order connection and the venue's
+// acceptance of the next subscription is not streamed to anyone. With
+// Config.Credentials the session closes that window itself:
+//
+//   - It follows every open order: its own (from Place's ack), those the
+//     user-data stream shows (placed elsewhere on the account), and, from
+//     openOrders.status (weight 80) at the first subscription, those open
+//     before Start. For each, in memory: the last status, the quantity of
+//     the fills delivered to the host, their trade ids, and the quantity
+//     filled before the session first saw the order (not the session's to
+//     deliver). An order is forgotten when it ends (the last 1024 ended are
+//     remembered, so a late report does not follow one again); at most
+//     Config.MaxTrackedOrders (10000) are followed, past which an order is
+//     not, counted (OrderStats.TrackOverflow) and logged at Warn. The
+//     streamed path allocates nothing per report of a followed order whose
+//     trade ids have room (8 to start; see TestObserveAllocs).
+//   - When the venue accepts a user-data subscription and one was accepted
+//     before, a pass asks, on that connection, for every followed order:
+//     order.status (weight 4), and only when it says more has filled than
+//     was delivered, myTrades with the orderId (budgeted at weight 20, the
+//     docs' weight without an orderId; 5 with one), by pages of 1000 trades
+//     (at most 10). A lost connection stops the pass; the next
+//     subscription's pass starts over.
+//   - The fills not delivered are published as execution reports through
+//     the same critical lane as the streamed ones (Config.OnExecReport and
+//     every subscriber of schema.EventExecReport), in trade-id order, with
+//     Execution.Reconciled set and the venue's trade id, price, quantity,
+//     fee and fee asset, maker flag and time; CumFillQty, CumQuoteQty,
+//     RemainingQty and Status (partially filled, filled) are the venue's
+//     after that fill. The order's fields come from order.status. Then, if
+//     the order ended in the window other than filled, one report of its
+//     end (canceled, expired, expired in match, rejected), Reconciled too.
+//   - Each fill reaches the host once: fills are deduplicated by trade id
+//     per order, both ways — a streamed report of a fill reconciled
+//     already is dropped (OrderStats.Duplicates), and reconciliation skips
+//     a fill the stream delivered. A pass publishes an order's reports
+//     under the lock the stream's reports take, so none comes between
+//     them; a fill streamed while the pass was querying may still come
+//     before the window's fills it follows (its cumulative quantities are
+//     the venue's at its time, so the largest CumFillQty is the order's).
+//   - Pacing: the queries draw on a token bucket of Config.ReconcileWeight
+//     request weight per minute (1200 by default, a fifth of Binance's
+//     6000 per minute per IP, holding at most a minute's worth), one order
+//     after the other, so that reconciliation never competes with orders
+//     for the venue's limit; a pass over N orders with nothing missed
+//     costs 4N weight. A query that fails — refused (429/-1003 rate limit,
+//     5xx/-1000 family, -1021), unanswered within 10 s, unreadable — is
+//     counted (OrderStats.ReconcileErrors), logged at Warn and tried again
+//     after the connection's backoff (Client.BackoffBase, doubling, at
+//     most Client.BackoffCap), five times in all; a rate-limit refusal
+//     (429, 418, -1003) also empties the bucket, so that every query then
+//     waits for the budget to refill. Place and Cancel never
+//     wait for it: the pass runs on a goroutine of its own.
+//   - When it gives up on an order (five failures, a refusal that cannot
+//     pass such as -2013 for an order the venue no longer has, more than
+//     10000 trades), the host is told: a schema.EventGap on the
+//     dispatcher with Control.GapType schema.EventExecReport, GapSource
+//     schema.GapVenue, the venue's code in Control.Code, the reason, the
+//     symbol and, in Exec.VenueOrderID, the order; logged at Error and
+//     counted (OrderStats.ReconcileGaps). Subscribers of EventGap or of
+//     EventExecReport receive it (Config.OnExecReport does not: it takes
+//     ExecReports only). The order stays followed, and the next
+//     reconnect's pass tries it again.
+//   - A Place whose outcome is unknown (ErrDisconnected, ErrBadAnswer, no
+//     answer in time) with a ClientOrderID is looked up at the next pass
+//     by that id (order.status with origClientOrderId, weight 4; at most
+//     256 waiting): an order the venue has is followed and reconciled
+//     like the others, one it answers -2013 for was never placed.
+//
+// Limits: an order placed elsewhere while no stream was subscribed and
+// that ended before the next subscription is never seen; an order the
+// session could not follow (TrackOverflow) is not reconciled, nor a Place
+// of unknown outcome without a ClientOrderID. Other venues
+// (Config.Key) are not reconciled yet.
+//
 // # Lifecycle and ownership
 //
 // Start loads the instruments and the venue's time (Binance's REST), then

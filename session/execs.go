@@ -18,6 +18,9 @@ func (s *Session) subscribeExecs(ctx context.Context) error {
 	_, err := s.disp.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}}, &dispatch.SubscribeOptions{
 		Name: "session.execs",
 		Handler: func(ev *schema.CanonicalEvent) {
+			if ev.Type != schema.EventExecReport {
+				return // a gap marker of the execution reports reaches this filter too (see Config.OnExecReport)
+			}
 			r, err := s.execReport(ctx)
 			if err != nil {
 				return // the session is closing

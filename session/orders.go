@@ -45,6 +45,7 @@ type orders struct {
 	client *wsclient.Client
 	parser *normalize.Parser
 	enc    *normalize.BinanceOrders
+	rec    *reconciler // open orders, reconciled after a window without the user-data stream
 	runErr error
 
 	mu        sync.Mutex
@@ -71,6 +72,7 @@ func newOrders(s *Session) (*orders, error) {
 		Symbols: s.syms, RecvWindow: cfg.RecvWindow, Now: s.clock.venueNow,
 	})
 	o.parser = normalize.NewBinance(s.pools.Events, o, &normalize.Options{Symbols: s.syms, Logger: cfg.Logger})
+	o.rec = newReconciler(o)
 	opts := cfg.Client
 	opts.Venue = schema.VenueBinance
 	opts.Frames = s.pools.Frames
@@ -101,6 +103,9 @@ func newOrders(s *Session) (*orders, error) {
 // deadline for an answer that has come: the venue answered, but what it
 // said is unknown.
 func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
+	if o.rec.answer(f.Data) { // a reconciliation query's answer
+		return nil
+	}
 	unknown := o.parser.Stats().Unknown
 	err := o.parser.HandleFrame(ctx, f)
 	if err != nil || o.parser.Stats().Unknown != unknown {
@@ -137,6 +142,12 @@ func answerID(data []byte) uint64 {
 func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if id := ev.Control.RequestID; id != 0 && (ev.Type == schema.EventOrderAck || ev.Type == schema.EventControl) {
 		o.answer(id, ev)
+	}
+	switch ev.Type {
+	case schema.EventExecReport: // tracked, and published unless reconciled already
+		return o.rec.stream(ctx, ev)
+	case schema.EventOrderAck:
+		o.rec.ack(ev)
 	}
 	return o.s.disp.Publish(ctx, ev)
 }
@@ -177,6 +188,9 @@ func (o *orders) deliver(id uint64, a answer) {
 		})
 		if tries > 0 {
 			o.resubscribeLater(conn, tries)
+		}
+		if a.err == nil {
+			o.rec.subscribed(conn) // after a window without the stream: reconcile
 		}
 		return
 	}
@@ -228,6 +242,7 @@ func (o *orders) onEvent(e wsclient.Event) {
 		})
 	}
 	if lost {
+		o.rec.lost()
 		switch {
 		case st == schema.ConnClosed, s.closing.Load(): // Close took the connection down
 			o.failPending(ErrClosed)
@@ -451,6 +466,7 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 			return Ack{}, fmt.Errorf("%w: %w", ErrNotSent, err)
 		}
 		if ack, sent, err := s.sendOnce(ctx, req); sent {
+			o.rec.outcome(req, err) // an order the venue may have: looked up after a reconnect
 			return ack, err
 		}
 	}

@@ -142,7 +142,9 @@ type Config struct {
 	Subscribe func(*dispatch.Dispatcher) error
 	// OnExecReport, when set, receives every execution report (of every
 	// venue connection that sends them: Binance spot executionReport and
-	// USDⓈ-M ORDER_TRADE_UPDATE) as a pooled *schema.ExecReport, in order,
+	// USDⓈ-M ORDER_TRADE_UPDATE; and, with Execution.Reconciled set, the
+	// Binance fills and ends the stream missed while it was down, see the
+	// package doc) as a pooled *schema.ExecReport, in order,
 	// on a goroutine of its own (a dispatcher subscription's critical
 	// lane: none is dropped). The report is the handler's: it must Put it
 	// to Pools().Execs when done with it, and must not keep a reference
@@ -162,6 +164,18 @@ type Config struct {
 	// last with Index = Count − 1. The event is the dispatcher's heap
 	// clone: the handler's to keep, never to Put. Defaults to nil.
 	OnAccount func(*schema.CanonicalEvent)
+	// MaxTrackedOrders bounds the open orders the session follows to
+	// reconcile them after a reconnect (its own, and those the user-data
+	// stream or openOrders.status shows); past it an order is not
+	// followed, counted in OrderStats.TrackOverflow and logged. Defaults
+	// to DefaultMaxTrackedOrders (10000).
+	MaxTrackedOrders int
+	// ReconcileWeight is the Binance request weight per minute
+	// reconciliation may spend on its queries (order.status 4, myTrades
+	// 20, openOrders.status 80); queries wait for it. Defaults to
+	// DefaultReconcileWeight (1200, a fifth of the venue's 6000 per
+	// minute per IP).
+	ReconcileWeight int
 	// Pools are the pools everything is taken from. Defaults to
 	// schema.NewPools(nil); Close shuts them down either way.
 	Pools *schema.Pools

@@ -33,6 +33,22 @@ type OrderStats struct {
 	UserDataTS   time.Time     // the timestamp the latest one was signed with (the venue's time)
 	Refused      uint64        // OKX, Bybit, Kraken, Coinbase: logins and private subscriptions refused
 	ClockOffset  time.Duration // venue clock minus local clock
+
+	// Reconciliation (Binance; see the package doc): Tracked is the open
+	// orders followed now, TrackOverflow those not followed for
+	// Config.MaxTrackedOrders; Reconciliations counts passes (one per
+	// user-data subscription after the first), Reconciled the execution
+	// reports published from the venue's answers (Execution.Reconciled),
+	// Duplicates the streamed reports dropped because their fill was
+	// delivered already, ReconcileErrors the queries that failed (each
+	// try), ReconcileGaps the orders given up (a gap marker each), and
+	// ReconcileWeight the request weight the queries spent.
+	Tracked                        int
+	TrackOverflow                  uint64
+	Reconciliations, Reconciled    uint64
+	Duplicates                     uint64
+	ReconcileErrors, ReconcileGaps uint64
+	ReconcileWeight                uint64
 }
 
 // BookStats are one book's state and counters.
@@ -76,6 +92,7 @@ func (s *Session) Stats() Stats {
 			st.Order.UserDataTS = time.UnixMilli(o.udsTS)
 		}
 		o.mu.Unlock()
+		o.rec.stats(&st.Order)
 	}
 	if p := s.private; p != nil {
 		st.Orders = ConnStats{Conn: Conn{Role: RoleOrders}, Client: p.client.Stats(), Parser: p.parser.Stats()}

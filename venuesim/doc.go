@@ -21,6 +21,20 @@
 //     rejected; a resting order's reports follow the account's open
 //     subscription. With Options.APISecret, signed requests are checked:
 //     key, signature, and timestamp within recvWindow (-1021).
+//   - The WS-API's queries, answered from the matching state in Binance's
+//     shapes: order.status (-2013 for an unknown order), myTrades (by
+//     orderId, fromId, limit) and openOrders.status. Every accepted order
+//     and its fills are kept for the venue's life. [Venue.FailQueries]
+//     refuses the next n queries as the weight limit does (429, -1003).
+//   - Fills and cancels the user-data stream misses: [Venue.HoldUserData]
+//     holds the user-data subscriptions of reconnecting clients
+//     unanswered, and [Venue.FillOrder] and [Venue.EndOrder] fill, cancel or
+//     expire a resting order meanwhile; their reports are lost, as on
+//     Binance, and only the queries tell.
+//     [Venue.HoldQueries] holds the queries (the stream may then deliver
+//     first), [Venue.ResendFill] repeats a fill's report (a venue that
+//     delivers at least once), and [Venue.DropNextPlace] takes an order
+//     and drops the connection before its answer.
 //   - A simulated account: resting orders lock funds, fills move them,
 //     cancels release them, each change followed on the user-data stream
 //     by an outboundAccountPosition of the symbol's two assets;

@@ -27,8 +27,54 @@ type UserDataSubscription struct {
 
 // userDataLog records the user-data subscriptions, for tests.
 type userDataLog struct {
-	mu   sync.Mutex
-	subs []UserDataSubscription
+	mu          sync.Mutex
+	subs        []UserDataSubscription
+	subsHeld    holder // HoldUserData: acceptances wait
+	queriesHeld holder // HoldQueries: queries wait
+}
+
+// holder holds functions while on and runs them, in order, when turned
+// off (guarded by userDataLog.mu).
+type holder struct {
+	on   bool
+	held []func()
+}
+
+// run runs f now, or holds it.
+func (l *userDataLog) run(h *holder, f func()) {
+	l.mu.Lock()
+	if h.on {
+		h.held = append(h.held, f)
+		l.mu.Unlock()
+		return
+	}
+	l.mu.Unlock()
+	f()
+}
+
+// set turns h on or off (running what it held) and returns how many
+// functions it held.
+func (l *userDataLog) set(h *holder, on bool) int {
+	l.mu.Lock()
+	h.on = on
+	held := h.held
+	if !on {
+		h.held = nil
+	}
+	l.mu.Unlock()
+	if !on {
+		for _, f := range held {
+			f()
+		}
+	}
+	return len(held)
+}
+
+// waiting is how many functions h holds.
+func (l *userDataLog) waiting(h *holder) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(h.held)
 }
 
 // UserDataSubscriptions returns every user-data subscription request the
@@ -105,17 +151,33 @@ func (c *conn) subscribeUserData(req apiRequest) {
 			return
 		}
 	}
-	rec.Accepted = true
-	v.uds.mu.Lock()
-	v.uds.subs = append(v.uds.subs, rec)
-	v.uds.mu.Unlock()
-	c.mu.Lock()
-	c.userSub = 0
-	c.mu.Unlock()
-	c.reply(apiResult(req.ID, marshal(&struct {
-		SubscriptionID int `json:"subscriptionId"`
-	}{0})))
+	accept := func() {
+		rec.Accepted = true
+		v.uds.mu.Lock()
+		v.uds.subs = append(v.uds.subs, rec)
+		v.uds.mu.Unlock()
+		c.mu.Lock()
+		c.userSub = 0
+		c.mu.Unlock()
+		c.reply(apiResult(req.ID, marshal(&struct {
+			SubscriptionID int `json:"subscriptionId"`
+		}{0})))
+	}
+	v.uds.run(&v.uds.subsHeld, accept)
 }
+
+// HoldUserData, with hold true, makes the WS-API hold every user-data
+// subscription it receives from now on, unanswered and not yet in effect:
+// a client that reconnected has then no user-data stream, and the
+// execution reports of fills and cancels made meanwhile ([Venue.FillOrder],
+// [Venue.EndOrder]) are lost, as Binance loses them for a connection
+// without a subscription. With hold false, the held subscriptions are
+// accepted, in order, and answered. It returns how many were waiting.
+func (v *Venue) HoldUserData(hold bool) int { return v.uds.set(&v.uds.subsHeld, hold) }
+
+// HeldUserData returns how many user-data subscriptions HoldUserData is
+// holding now.
+func (v *Venue) HeldUserData() int { return v.uds.waiting(&v.uds.subsHeld) }
 
 // serveTime answers GET /api/v3/time with the venue's clock, {"serverTime":ms}.
 func (v *Venue) serveTime(w http.ResponseWriter, _ *http.Request) {

@@ -98,6 +98,9 @@ type Stats struct {
 	// events sent.
 	AccountUpdates uint64
 	FaultsServed   uint64 // faults injected into a connection
+	// Queries counts the order.status, myTrades and openOrders.status
+	// requests answered (refusals included).
+	Queries uint64
 }
 
 // Venue is a running simulated venue. Build it with Start.
@@ -133,6 +136,10 @@ type Venue struct {
 	accountEvents atomic.Uint64
 	maxAge        atomic.Int64
 	uds           userDataLog
+	hist          map[uint64]*order // every accepted order, by id, for the queries (under mkt.mu)
+	queryFails    atomic.Int64      // queries still to refuse with -1003 (FailQueries)
+	queries       atomic.Uint64
+	dropPlace     atomic.Bool // DropNextPlace
 }
 
 type connKey struct{}
@@ -220,7 +227,7 @@ func (v *Venue) Stats() Stats {
 		Connections: v.connsTotal.Load(), Active: v.active.Load(), Messages: v.messages.Load(),
 		Sent: v.sent.Load(), SlowDropped: v.slow.Load(), Orders: v.orders.Load(),
 		Rejected: v.rejected.Load(), ExecReports: v.execs.Load(), FaultsServed: v.faults.Load(),
-		AccountUpdates: v.accountEvents.Load(),
+		AccountUpdates: v.accountEvents.Load(), Queries: v.queries.Load(),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/goccy/go-json/jsontext"
 	json "github.com/goccy/go-json/v2"
 )
@@ -28,6 +29,9 @@ type order struct {
 	conn          *conn
 	lockAsset     string // what a resting order locked (account.go)
 	lockLeft      int64
+	status        string     // Binance's order status, as order.status answers it
+	updated       int64      // ms of the latest change
+	trades        []simTrade // its fills, for myTrades (queries.go)
 }
 
 // apiRequest is a WS-API request.
@@ -107,6 +111,8 @@ func (c *conn) handleAPIRequest(msg []byte) {
 		c.placeOrder(req)
 	case "order.cancel":
 		c.cancelOrder(req)
+	case "order.status", "myTrades", "openOrders.status":
+		c.query(req)
 	default:
 		v.rejected.Add(1)
 		c.reply(apiError(req.ID, 400, -1100, "Illegal characters found in parameter 'method'; legal range is '^[a-zA-Z0-9._]{1,100}$'."))
@@ -268,6 +274,19 @@ func (c *conn) placeOrder(req apiRequest) {
 	// Counted once its answer and immediate reports are out: a host that
 	// sees Stats.Orders reach n may read Stats.ExecReports as final.
 	defer v.orders.Add(1)
+	v.remember(o, now)
+	if !crosses && v.dropPlace.CompareAndSwap(true, false) {
+		// DropNextPlace: the order rests, and the connection goes before
+		// its answer or any report (the subscription ends at once).
+		v.acct.lock(o)
+		s.orders = append(s.orders, o)
+		c.mu.Lock()
+		c.userSub = -1
+		c.mu.Unlock()
+		v.faults.Add(1)
+		c.closeWith(websocket.StatusGoingAway, "")
+		return
+	}
 	c.reply(apiResult(req.ID, orderResult(o, now, "NEW")))
 	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 	if !crosses {
@@ -299,6 +318,9 @@ func (c *conn) fill(o *order, now, px, qty int64) {
 		status = "FILLED"
 	}
 	o.symbol.tradeID++
+	o.status, o.updated = status, now
+	o.trades = append(o.trades, simTrade{id: o.symbol.tradeID, px: px, qty: qty, time: now,
+		maker: o.typ != "MARKET" && px == o.price})
 	c.v.acct.fill(o, px, qty, feeOf(qty))
 	c.execReport(o, now, "TRADE", status, "NONE", px, qty)
 	c.sendAccount(now, o.symbol.base, o.symbol.quote)
@@ -354,6 +376,7 @@ func (c *conn) cancelOrder(req apiRequest) {
 		if (id != 0 && o.id == id) || (cid != "" && o.clientID == cid) {
 			s.orders = append(s.orders[:i], s.orders[i+1:]...)
 			now := time.Now().UnixMilli()
+			o.status, o.updated = "CANCELED", now
 			c.reply(apiResult(req.ID, orderResult(o, now, "CANCELED")))
 			o.conn = v.userConn(o.conn)
 			o.conn.execReport(o, now, "CANCELED", "CANCELED", "NONE", 0, 0)
@@ -370,23 +393,33 @@ func (c *conn) cancelOrder(req apiRequest) {
 // FULL response without fills).
 func orderResult(o *order, now int64, status string) []byte {
 	return marshal(&struct {
-		Symbol        string         `json:"symbol"`
-		OrderID       uint64         `json:"orderId"`
-		OrderListID   int            `json:"orderListId"`
-		ClientOrderID string         `json:"clientOrderId"`
-		TransactTime  int64          `json:"transactTime"`
-		Price         jsontext.Value `json:"price"`
-		OrigQty       jsontext.Value `json:"origQty"`
-		ExecutedQty   jsontext.Value `json:"executedQty"`
-		CumQuoteQty   jsontext.Value `json:"cummulativeQuoteQty"`
-		Status        string         `json:"status"`
-		TimeInForce   string         `json:"timeInForce"`
-		Type          string         `json:"type"`
-		Side          string         `json:"side"`
-		WorkingTime   int64          `json:"workingTime"`
-		STPMode       string         `json:"selfTradePreventionMode"`
-	}{o.symbol.name, o.id, -1, o.clientID, now, decValue(o.price), decValue(o.qty), decValue(o.filled), decValue(o.quote),
-		status, tifOrGTC(o.tif), o.typ, o.side, o.created, "NONE"})
+		orderFields
+		TransactTime int64 `json:"transactTime"`
+	}{orderFieldsOf(o, status), now})
+}
+
+// orderFields are the members every order answer has (order.place,
+// order.cancel, order.status, openOrders.status), and their values.
+type orderFields struct {
+	Symbol        string         `json:"symbol"`
+	OrderID       uint64         `json:"orderId"`
+	OrderListID   int            `json:"orderListId"`
+	ClientOrderID string         `json:"clientOrderId"`
+	Price         jsontext.Value `json:"price"`
+	OrigQty       jsontext.Value `json:"origQty"`
+	ExecutedQty   jsontext.Value `json:"executedQty"`
+	CumQuoteQty   jsontext.Value `json:"cummulativeQuoteQty"`
+	Status        string         `json:"status"`
+	TimeInForce   string         `json:"timeInForce"`
+	Type          string         `json:"type"`
+	Side          string         `json:"side"`
+	WorkingTime   int64          `json:"workingTime"`
+	STPMode       string         `json:"selfTradePreventionMode"`
+}
+
+func orderFieldsOf(o *order, status string) orderFields {
+	return orderFields{o.symbol.name, o.id, -1, o.clientID, decValue(o.price), decValue(o.qty), decValue(o.filled), decValue(o.quote),
+		status, tifOrGTC(o.tif), o.typ, o.side, o.created, "NONE"}
 }
 
 func tifOrGTC(t string) string {
@@ -406,8 +439,8 @@ func (c *conn) execReport(o *order, now int64, execType, status, reason string, 
 		return
 	}
 	tradeID := int64(-1)
-	if execType == "TRADE" {
-		tradeID = int64(o.symbol.tradeID)
+	if execType == "TRADE" && len(o.trades) > 0 {
+		tradeID = int64(o.trades[len(o.trades)-1].id)
 	}
 	fee := int64(0)
 	var feeAsset *string // null when nothing was filled

@@ -1,0 +1,302 @@
+package venuesim
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/goccy/go-json/jsontext"
+)
+
+// simTrade is one fill of an order, as myTrades answers it.
+type simTrade struct {
+	id      uint64
+	px, qty int64
+	time    int64 // ms
+	maker   bool
+	o       *order // set when listed
+}
+
+// remember records an accepted order for the queries (caller holds the
+// market lock). Orders are kept for the venue's life: a test venue's.
+func (v *Venue) remember(o *order, now int64) {
+	if v.hist == nil {
+		v.hist = map[uint64]*order{}
+	}
+	o.status, o.updated = "NEW", now
+	v.hist[o.id] = o
+}
+
+// FailQueries makes the WS-API refuse its next n order.status, myTrades and
+// openOrders.status requests as Binance does past its request-weight
+// limit: status 429, code -1003. n ≤ 0 stops refusing.
+func (v *Venue) FailQueries(n int) { v.queryFails.Store(int64(max(n, 0))) }
+
+// query serves order.status, myTrades and openOrders.status from the
+// matching state (spot WS-API "Query order", "Account trade history",
+// "Current open orders"), signed like orders.
+func (c *conn) query(req apiRequest) {
+	c.v.uds.run(&c.v.uds.queriesHeld, func() { c.answerQuery(req) })
+}
+
+// HoldQueries, with hold true, holds every order.status, myTrades and
+// openOrders.status request from now on, unanswered; with hold false, it
+// answers the held ones, in order, from the state then. It returns how
+// many were waiting. A test uses it to let the user-data stream deliver
+// something before a query sees it.
+func (v *Venue) HoldQueries(hold bool) int { return v.uds.set(&v.uds.queriesHeld, hold) }
+
+// HeldQueries returns how many queries HoldQueries is holding now.
+func (v *Venue) HeldQueries() int { return v.uds.waiting(&v.uds.queriesHeld) }
+
+// ResendFill sends the latest fill's executionReport of order id again
+// to the account's user-data subscription, as a venue that delivers at
+// least once might after a reconnect (Binance does not replay: this is
+// for a client's deduplication).
+func (v *Venue) ResendFill(id uint64) error {
+	m := v.mkt
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o := v.hist[id]
+	if o == nil || len(o.trades) == 0 {
+		return ErrUnknownOrder
+	}
+	t := o.trades[len(o.trades)-1]
+	o.conn = v.userConn(o.conn)
+	o.conn.execReport(o, t.time, "TRADE", o.status, "NONE", t.px, t.qty)
+	return nil
+}
+
+func (c *conn) answerQuery(req apiRequest) {
+	v := c.v
+	v.queries.Add(1)
+	p := req.Params
+	if code, msg := c.checkSignature(p); code != 0 {
+		v.rejected.Add(1)
+		c.reply(apiError(req.ID, 400, code, msg))
+		return
+	}
+	for {
+		n := v.queryFails.Load()
+		if n <= 0 {
+			break
+		}
+		if v.queryFails.CompareAndSwap(n, n-1) {
+			c.reply(apiError(req.ID, 429, -1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."))
+			return
+		}
+	}
+	sym := param(p, "symbol")
+	m := v.mkt
+	var s *symbolState
+	if sym != "" || req.Method != "openOrders.status" {
+		var ok bool
+		if s, ok = m.byName[sym]; !ok {
+			c.reply(apiError(req.ID, 400, -1121, "Invalid symbol."))
+			return
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch req.Method {
+	case "openOrders.status":
+		var res []jsontext.Value
+		for _, x := range m.symbols {
+			if s != nil && x != s {
+				continue
+			}
+			for _, o := range x.orders {
+				res = append(res, orderStatus(o))
+			}
+		}
+		c.reply(apiResult(req.ID, marshal(nonNil(res))))
+	case "order.status":
+		o := v.findOrder(s, p)
+		if o == nil {
+			c.reply(apiError(req.ID, 400, -2013, "Order does not exist."))
+			return
+		}
+		c.reply(apiResult(req.ID, orderStatus(o)))
+	case "myTrades":
+		c.reply(apiResult(req.ID, marshal(nonNil(v.myTrades(s, p)))))
+	}
+}
+
+func nonNil(v []jsontext.Value) []jsontext.Value {
+	if v == nil {
+		return []jsontext.Value{}
+	}
+	return v
+}
+
+// findOrder finds the order p names by orderId or origClientOrderId.
+func (v *Venue) findOrder(s *symbolState, p map[string]jsontext.Value) *order {
+	if id, err := strconv.ParseUint(param(p, "orderId"), 10, 64); err == nil {
+		if o := v.hist[id]; o != nil && o.symbol == s {
+			return o
+		}
+		return nil
+	}
+	if cid := param(p, "origClientOrderId"); cid != "" {
+		for _, o := range v.hist {
+			if o.symbol == s && o.clientID == cid {
+				return o
+			}
+		}
+	}
+	return nil
+}
+
+// myTrades lists the symbol's fills (of one order with orderId), by trade
+// id, from fromId, at most limit (default 500, at most 1000).
+func (v *Venue) myTrades(s *symbolState, p map[string]jsontext.Value) []jsontext.Value {
+	orderID, _ := strconv.ParseUint(param(p, "orderId"), 10, 64)
+	fromID, _ := strconv.ParseUint(param(p, "fromId"), 10, 64)
+	limit := parseLimit(param(p, "limit"), 500, 1000)
+	var trades []simTrade
+	for _, o := range v.hist {
+		if o.symbol != s || (orderID != 0 && o.id != orderID) {
+			continue
+		}
+		for _, t := range o.trades {
+			if t.id >= fromID {
+				t.o = o
+				trades = append(trades, t)
+			}
+		}
+	}
+	slices.SortFunc(trades, func(a, b simTrade) int { return cmp.Compare(a.id, b.id) })
+	trades = trades[:min(len(trades), limit)]
+	res := make([]jsontext.Value, 0, len(trades))
+	for _, t := range trades {
+		res = append(res, marshal(&struct {
+			Symbol          string         `json:"symbol"`
+			ID              uint64         `json:"id"`
+			OrderID         uint64         `json:"orderId"`
+			OrderListID     int            `json:"orderListId"`
+			Price           jsontext.Value `json:"price"`
+			Qty             jsontext.Value `json:"qty"`
+			QuoteQty        jsontext.Value `json:"quoteQty"`
+			Commission      jsontext.Value `json:"commission"`
+			CommissionAsset string         `json:"commissionAsset"`
+			Time            int64          `json:"time"`
+			IsBuyer         bool           `json:"isBuyer"`
+			IsMaker         bool           `json:"isMaker"`
+			IsBestMatch     bool           `json:"isBestMatch"`
+		}{s.name, t.id, t.o.id, -1, decValue(t.px), decValue(t.qty), decValue(mulDec(t.px, t.qty)),
+			decValue(feeOf(t.qty)), s.base, t.time, t.o.side == "BUY", t.maker, true}))
+	}
+	return res
+}
+
+// orderStatus is an order as order.status and openOrders.status answer it.
+func orderStatus(o *order) jsontext.Value {
+	return marshal(&struct {
+		orderFields
+		StopPrice         string `json:"stopPrice"`
+		IcebergQty        string `json:"icebergQty"`
+		Time              int64  `json:"time"`
+		UpdateTime        int64  `json:"updateTime"`
+		IsWorking         bool   `json:"isWorking"`
+		OrigQuoteOrderQty string `json:"origQuoteOrderQty"`
+	}{orderFieldsOf(o, o.status), "0.00000000", "0.00000000", o.created, o.updated, true, "0.00000000"})
+}
+
+// Errors of FillOrder and EndOrder.
+var (
+	// ErrUnknownOrder: no resting order has that id.
+	ErrUnknownOrder = errors.New("venuesim: no such resting order")
+	// ErrBadStatus: EndOrder takes CANCELED or EXPIRED.
+	ErrBadStatus = errors.New("venuesim: an order ends CANCELED or EXPIRED")
+)
+
+// FillOrder fills the resting order id (an orderId of order.place) at its
+// limit price, as a maker: qty of it ("0.005"), or all that is left when
+// qty is "". Its execution report and account update go to the account's
+// user-data subscription when there is one, as Binance sends them; with
+// none (see [Venue.HoldUserData], [Venue.CloseAPI]) they are lost, and only
+// order.status and myTrades tell.
+func (v *Venue) FillOrder(id uint64, qty string) error {
+	m := v.mkt
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, i := v.resting(id)
+	if o == nil {
+		return ErrUnknownOrder
+	}
+	q := o.qty - o.filled
+	if qty != "" {
+		var ok bool
+		if q, ok = parseAmount(qty); !ok || q <= 0 || q > o.qty-o.filled {
+			return ErrBadAmount
+		}
+	}
+	o.conn = v.userConn(o.conn)
+	o.conn.fill(o, time.Now().UnixMilli(), o.price, q)
+	if o.filled >= o.qty {
+		s := o.symbol
+		s.orders = append(s.orders[:i], s.orders[i+1:]...)
+	}
+	return nil
+}
+
+// EndOrder ends the resting order id as the venue would on its own:
+// status "CANCELED" (an administrative cancel) or "EXPIRED". Its report
+// goes where [Venue.FillOrder]'s would.
+func (v *Venue) EndOrder(id uint64, status string) error {
+	if status != "CANCELED" && status != "EXPIRED" {
+		return ErrBadStatus
+	}
+	m := v.mkt
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, i := v.resting(id)
+	if o == nil {
+		return ErrUnknownOrder
+	}
+	s := o.symbol
+	s.orders = append(s.orders[:i], s.orders[i+1:]...)
+	now := time.Now().UnixMilli()
+	o.status, o.updated = status, now
+	o.conn = v.userConn(o.conn)
+	o.conn.execReport(o, now, status, status, "NONE", 0, 0)
+	v.acct.release(o, -1)
+	o.conn.sendAccount(now, s.base, s.quote)
+	return nil
+}
+
+// DropNextPlace makes the next order.place of a resting (not marketable)
+// order take effect and then lose its WS-API connection before the answer
+// and before any execution report: the client cannot tell whether the
+// venue has the order (session's ErrDisconnected).
+func (v *Venue) DropNextPlace() { v.dropPlace.Store(true) }
+
+// OrderID returns the order id of the order with client order id cid.
+func (v *Venue) OrderID(cid string) (uint64, bool) {
+	m := v.mkt
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, o := range v.hist {
+		if o.clientID == cid {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// resting finds a resting order and its index (caller holds the market
+// lock).
+func (v *Venue) resting(id uint64) (*order, int) {
+	o := v.hist[id]
+	if o == nil {
+		return nil, 0
+	}
+	for i, x := range o.symbol.orders {
+		if x == o {
+			return o, i
+		}
+	}
+	return nil, 0
+}
