@@ -423,9 +423,6 @@ func (s *Session) Place(ctx context.Context, req *schema.OrderRequest) (Ack, err
 	if req.Action != schema.ActionPlace {
 		return Ack{}, fmt.Errorf("%w: Place takes Action place, got %s", ErrConfig, req.Action)
 	}
-	if s.orders == nil { // OKX, Bybit (orders_venues.go)
-		return s.venueSend(ctx, req)
-	}
 	return s.send(ctx, req)
 }
 
@@ -435,24 +432,57 @@ func (s *Session) Place(ctx context.Context, req *schema.OrderRequest) (Ack, err
 // unknown: Binance -2011) is a [*VenueError].
 func (s *Session) Cancel(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
 	req.Action = schema.ActionCancel
-	if s.orders == nil { // OKX, Bybit (orders_venues.go)
-		return s.venueSend(ctx, req)
-	}
 	return s.send(ctx, req)
 }
 
-func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
-	o := s.orders
-	if o == nil {
-		return Ack{}, ErrNoCredentials
+// orderLane is a connection that takes order requests: Binance's WS API
+// ([orders]) or a Config.Key venue's private or trade connection
+// ([venueOrders]). [Session.send] drives either the same way.
+type orderLane interface {
+	// check refuses, before any wait, what the venue cannot express.
+	check(req *schema.OrderRequest) error
+	// next takes a new request id and the connection requests go out on
+	// now (0: none).
+	next() (id, conn uint64)
+	// encode is the request for req with id (signed, stamped with the
+	// venue's time now where the venue wants it).
+	encode(id uint64, req *schema.OrderRequest) ([]byte, error)
+	// await registers the wait for the answer to id, sent on conn.
+	await(id, conn uint64, req *schema.OrderRequest) chan answer
+	writeConn(ctx context.Context, conn uint64, msg []byte) error
+	forget(id uint64)
+	// staleReady: conn is no longer the client's current connection.
+	staleReady(conn uint64)
+	// sentOne and timedOutOne count.
+	sentOne()
+	timedOutOne()
+	// outcome follows a request that was sent, whatever came of it.
+	outcome(req *schema.OrderRequest, err error)
+}
+
+// lane is the connection the session's orders go on, or why there is none.
+func (s *Session) lane() (orderLane, error) {
+	if s.orders != nil {
+		return s.orders, nil
 	}
-	if req.Venue != "" && req.Venue != schema.VenueBinance {
-		return Ack{}, fmt.Errorf("%w: the session trades on %s, the request names %s", ErrConfig, schema.VenueBinance, req.Venue)
+	return s.venueLane()
+}
+
+func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
+	lane, err := s.lane()
+	if err != nil {
+		return Ack{}, err
+	}
+	if req.Venue != "" && req.Venue != s.spec.venue {
+		return Ack{}, fmt.Errorf("%w: the session trades on %s, the request names %s", ErrConfig, s.spec.venue, req.Venue)
 	}
 	if err := req.Validate(); err != nil {
 		return Ack{}, err
 	}
 	if err := s.checkRules(req); err != nil {
+		return Ack{}, err
+	}
+	if err := lane.check(req); err != nil {
 		return Ack{}, err
 	}
 	for {
@@ -465,65 +495,94 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 		if err := ctx.Err(); err != nil {
 			return Ack{}, fmt.Errorf("%w: %w", ErrNotSent, err)
 		}
-		if ack, sent, err := s.sendOnce(ctx, req); sent {
-			o.rec.outcome(req, err) // an order the venue may have: looked up after a reconnect
+		if ack, sent, err := s.sendOnce(ctx, lane, req); sent {
+			lane.outcome(req, err)
 			return ack, err
 		}
 	}
 }
 
-// sendOnce signs req (the last read of it) and writes it on the connection
-// whose user-data subscription the venue accepted — never on a newer one
-// the session has not subscribed yet, where the venue would send the
-// order's execution reports to no one. sent is false when that connection
-// is gone: nothing was written, and the caller waits for the next.
-func (s *Session) sendOnce(ctx context.Context, req *schema.OrderRequest) (ack Ack, sent bool, err error) {
-	o := s.orders
-	o.mu.Lock()
-	o.nextID++
-	id, conn := o.nextID, o.readyConn
-	o.mu.Unlock()
-	msg, err := o.enc.AppendRequest(nil, id, req)
+// sendOnce encodes req (the last read of it) with a new id and writes it
+// on the connection the lane is ready on — never on a newer one not ready
+// yet (Binance: user data not subscribed, so the venue would send the
+// order's execution reports to no one; OKX, Bybit: not logged in, so the
+// venue would refuse it). sent is false when that connection is gone:
+// nothing was written, and the caller waits for the next.
+func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.OrderRequest) (ack Ack, sent bool, err error) {
+	id, conn := lane.next()
+	if conn == 0 {
+		lane.staleReady(0)
+		return Ack{}, false, nil
+	}
+	msg, err := lane.encode(id, req)
 	if err != nil {
 		return Ack{}, true, err
 	}
-	ch := make(chan answer, 1)
-	o.mu.Lock()
-	o.pending[id] = ch
-	o.mu.Unlock()
+	ch := lane.await(id, conn, req)
+	// The write is bounded on its own: a write cut short by the caller's
+	// context would close the connection under every other request.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	err = o.client.WriteConn(wctx, conn, msg)
+	err = lane.writeConn(wctx, conn, msg)
 	cancel()
 	if err != nil {
-		o.forget(id)
+		lane.forget(id)
 		switch {
 		case s.closing.Load(): // the write failed because Close closed the connection
 			return Ack{RequestID: id}, true, fmt.Errorf("%w (%w: %w)", ErrClosed, ErrNotSent, err)
 		case errors.Is(err, wsclient.ErrConnChanged), errors.Is(err, wsclient.ErrNotConnected):
-			o.staleReady(conn)
+			lane.staleReady(conn)
 			return Ack{}, false, nil
 		}
 		return Ack{RequestID: id}, true, fmt.Errorf("%w: %w", ErrNotSent, err)
 	}
-	o.mu.Lock()
-	o.sent++
-	o.mu.Unlock()
+	lane.sentOne()
 	select {
 	case a := <-ch:
 		return a.ack, true, a.err
 	case <-ctx.Done():
-		o.forget(id)
+		lane.forget(id)
 		select {
 		case a := <-ch: // answered meanwhile
 			return a.ack, true, a.err
 		default:
 		}
-		o.mu.Lock()
-		o.timedOut++
-		o.mu.Unlock()
+		lane.timedOutOne()
 		return Ack{RequestID: id}, true, fmt.Errorf("session: no answer to request %d: %w", id, ctx.Err())
 	}
 }
+
+// The Binance WS API as an orderLane.
+
+func (o *orders) check(*schema.OrderRequest) error { return nil }
+
+func (o *orders) next() (id, conn uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.nextID++
+	return o.nextID, o.readyConn
+}
+
+func (o *orders) encode(id uint64, req *schema.OrderRequest) ([]byte, error) {
+	return o.enc.AppendRequest(nil, id, req)
+}
+
+func (o *orders) await(id, _ uint64, _ *schema.OrderRequest) chan answer {
+	ch := make(chan answer, 1)
+	o.mu.Lock()
+	o.pending[id] = ch
+	o.mu.Unlock()
+	return ch
+}
+
+func (o *orders) writeConn(ctx context.Context, conn uint64, msg []byte) error {
+	return o.client.WriteConn(ctx, conn, msg)
+}
+
+func (o *orders) sentOne()     { o.mu.Lock(); o.sent++; o.mu.Unlock() }
+func (o *orders) timedOutOne() { o.mu.Lock(); o.timedOut++; o.mu.Unlock() }
+
+// outcome: an order the venue may have is looked up after a reconnect.
+func (o *orders) outcome(req *schema.OrderRequest, err error) { o.rec.outcome(req, err) }
 
 // waitOrdersReady waits for the order connection and its user-data
 // subscription.

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -23,9 +22,9 @@ import (
 type venueOrders struct {
 	s      *Session
 	client *wsclient.Client // the connection orders go on
-	// encode appends the request for req with request id id; id 0 only
-	// checks that the venue can express req.
-	encode func(dst []byte, id uint64, req *schema.OrderRequest) ([]byte, error)
+	// appendRequest appends the request for req with request id id; id 0
+	// only checks that the venue can express req.
+	appendRequest func(dst []byte, id uint64, req *schema.OrderRequest) ([]byte, error)
 	// read reads a frame of the connection: ok false when it is no order
 	// answer. a is the reader's, reused.
 	read func(data []byte, a *normalize.OrderAnswer) (ok bool, err error)
@@ -56,8 +55,9 @@ func newVenueOrders(s *Session) *venueOrders {
 	return &venueOrders{s: s, pending: map[uint64]pendingOrder{}, nextID: uint64(max(s.cfg.Now().UnixMilli(), 0)) * 1000}
 }
 
-// venueSend is Place and Cancel on OKX and Bybit: see [Session.Place].
-func (s *Session) venueSend(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
+// venueLane is the order connection of OKX and Bybit (see [Session.Place]),
+// or why there is none.
+func (s *Session) venueLane() (orderLane, error) {
 	var v *venueOrders
 	if p := s.private; p != nil {
 		v = p.orders
@@ -73,98 +73,45 @@ func (s *Session) venueSend(ctx context.Context, req *schema.OrderRequest) (Ack,
 		case s.private != nil:
 			why = "a venue with order calls: " + string(s.spec.venue) + "'s are not supported yet"
 		}
-		return Ack{}, fmt.Errorf("%w: orders need %s", ErrNoCredentials, why)
+		return nil, fmt.Errorf("%w: orders need %s", ErrNoCredentials, why)
 	}
-	return v.send(ctx, req)
+	return v, nil
 }
 
-func (v *venueOrders) send(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
-	s := v.s
-	if req.Venue != "" && req.Venue != s.spec.venue {
-		return Ack{}, fmt.Errorf("%w: the session trades on %s, the request names %s", ErrConfig, s.spec.venue, req.Venue)
-	}
-	if err := req.Validate(); err != nil {
-		return Ack{}, err
-	}
-	if err := s.checkRules(req); err != nil {
-		return Ack{}, err
-	}
-	if _, err := v.encode(nil, 0, req); err != nil { // what the venue cannot take fails before any wait
-		return Ack{}, err
-	}
-	for {
-		if err := s.waitOrdersReady(ctx); err != nil {
-			return Ack{}, fmt.Errorf("session: order connection not ready: %w", err)
-		}
-		// An ended ctx sends nothing: a caller that has given up must not
-		// have an order working that it was told failed.
-		if err := ctx.Err(); err != nil {
-			return Ack{}, fmt.Errorf("%w: %w", ErrNotSent, err)
-		}
-		if ack, sent, err := v.sendOnce(ctx, req); sent {
-			return ack, err
-		}
-	}
+// An OKX or Bybit connection as an orderLane.
+
+// check: what the venue cannot express fails before any wait.
+func (v *venueOrders) check(req *schema.OrderRequest) error {
+	_, err := v.appendRequest(nil, 0, req)
+	return err
 }
 
-// sendOnce encodes req with a new id (and, for Bybit, the venue's time
-// now) and writes it on the logged-in connection only — never on a newer
-// one not logged in yet, where the venue would refuse it. sent is false
-// when that connection is gone: nothing was written, and the caller waits
-// for the next.
-func (v *venueOrders) sendOnce(ctx context.Context, req *schema.OrderRequest) (ack Ack, sent bool, err error) {
-	s := v.s
+func (v *venueOrders) encode(id uint64, req *schema.OrderRequest) ([]byte, error) {
+	return v.appendRequest(nil, id, req)
+}
+
+func (v *venueOrders) next() (id, conn uint64) {
 	v.mu.Lock()
+	defer v.mu.Unlock()
 	v.nextID++
-	id, conn := v.nextID, v.conn
-	v.mu.Unlock()
-	if conn == 0 {
-		v.staleReady(0)
-		return Ack{}, false, nil
-	}
-	msg, err := v.encode(nil, id, req)
-	if err != nil {
-		return Ack{}, true, err
-	}
+	return v.nextID, v.conn
+}
+
+func (v *venueOrders) await(id, conn uint64, req *schema.OrderRequest) chan answer {
 	ch := make(chan answer, 1)
 	v.mu.Lock()
 	v.pending[id] = pendingOrder{ch: ch, conn: conn, symbol: req.Symbol}
 	v.mu.Unlock()
-	// The write is bounded on its own: a write cut short by the caller's
-	// context would close the connection under every other request.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	err = v.client.WriteConn(wctx, conn, msg)
-	cancel()
-	if err != nil {
-		v.forget(id)
-		switch {
-		case s.closing.Load():
-			return Ack{RequestID: id}, true, fmt.Errorf("%w (%w: %w)", ErrClosed, ErrNotSent, err)
-		case errors.Is(err, wsclient.ErrConnChanged), errors.Is(err, wsclient.ErrNotConnected):
-			v.staleReady(conn)
-			return Ack{}, false, nil
-		}
-		return Ack{RequestID: id}, true, fmt.Errorf("%w: %w", ErrNotSent, err)
-	}
-	v.mu.Lock()
-	v.sent++
-	v.mu.Unlock()
-	select {
-	case a := <-ch:
-		return a.ack, true, a.err
-	case <-ctx.Done():
-		v.forget(id)
-		select {
-		case a := <-ch: // answered meanwhile
-			return a.ack, true, a.err
-		default:
-		}
-		v.mu.Lock()
-		v.timedOut++
-		v.mu.Unlock()
-		return Ack{RequestID: id}, true, fmt.Errorf("session: no answer to request %d: %w", id, ctx.Err())
-	}
+	return ch
 }
+
+func (v *venueOrders) writeConn(ctx context.Context, conn uint64, msg []byte) error {
+	return v.client.WriteConn(ctx, conn, msg)
+}
+
+func (v *venueOrders) sentOne()                            { v.mu.Lock(); v.sent++; v.mu.Unlock() }
+func (v *venueOrders) timedOutOne()                        { v.mu.Lock(); v.timedOut++; v.mu.Unlock() }
+func (v *venueOrders) outcome(*schema.OrderRequest, error) {}
 
 func (v *venueOrders) forget(id uint64) {
 	v.mu.Lock()
@@ -299,7 +246,7 @@ func okxOrders(s *Session) *venueOrders {
 	v := newVenueOrders(s)
 	enc := normalize.NewOKXOrders(&normalize.OKXOrderOptions{Symbols: s.syms})
 	var r normalize.OKXAnswers
-	v.encode, v.read = enc.AppendRequest, r.Read
+	v.appendRequest, v.read = enc.AppendRequest, r.Read
 	return v
 }
 
@@ -309,7 +256,7 @@ func bybitOrders(s *Session) *venueOrders {
 	v := newVenueOrders(s)
 	enc := normalize.NewBybitOrders(&normalize.BybitOrderOptions{Symbols: s.syms, RecvWindow: s.cfg.RecvWindow})
 	var r normalize.BybitAnswers
-	v.encode = func(dst []byte, id uint64, req *schema.OrderRequest) ([]byte, error) {
+	v.appendRequest = func(dst []byte, id uint64, req *schema.OrderRequest) ([]byte, error) {
 		return enc.AppendRequest(dst, id, req, s.clock.venueNow())
 	}
 	v.read = r.Read
