@@ -41,7 +41,8 @@ import (
 //     report carries the order's Filled status, and no LastFill. A
 //     report that carries a fill (last_qty > 0) is a Trade whatever its
 //     exec_type; any other word is a *ParseError wrapping
-//     ErrUnknownExecType.
+//     ErrUnknownExecType. A "trade" without a positive last_qty is a
+//     *ParseError wrapping ErrBadValue.
 //   - order_type: market, limit, iceberg (Limit), stop-loss,
 //     stop-loss-limit, take-profit, take-profit-limit; post_only makes a
 //     limit order LimitMaker. time_in_force GTC, IOC, FOK, GTD (GTC), in
@@ -188,6 +189,7 @@ func (m *krExecMsg) fill(f *filler) {
 	x.IsMaker = string(m.LiquidityInd.bytes()) == "m"
 	f.id(&x.FeeAsset, m.Fees.Asset)
 	f.decimal(&x.Fee, m.Fees.Qty)
+	f.needFill("last_qty")
 	if f.err == nil {
 		f.p.state.(*krState).orders.complete(f.p.raw.ConnID, f.ev, m, derive)
 	}

@@ -190,3 +190,27 @@ func TestAdv3CoinbaseFinalRepeatNoSecondFill(t *testing.T) {
 		require.Equal(t, schema.StatusFilled, ev.Exec.Status)
 	}
 }
+
+// A Trade report whose fill has no quantity (Kraken "trade" without
+// last_qty, Bybit execQty "0") is malformed: a *ParseError naming the
+// venue's key, never an ExecTrade of zero a strategy would count.
+func TestAdv3FillOfNothingRefused(t *testing.T) {
+	for _, tc := range []struct {
+		venue schema.Venue
+		msg   string
+		field string
+	}{
+		{kr, `{"channel":"executions","type":"update","data":[{"order_id":"OK-1","exec_type":"trade","trade_id":5,"symbol":"BTC/USD","order_status":"partially_filled","timestamp":"2024-01-02T03:04:05.123000Z"}],"sequence":2}`, "last_qty"},
+		{by, bybitExec("Trade", "E-1", "0", "2"), "execQty"},
+	} {
+		t.Run(string(tc.venue), func(t *testing.T) {
+			c := newConnFeed(t, tc.venue)
+			evs, err := c.feed(1, tc.msg)
+			var pe *ParseError
+			require.True(t, errors.As(err, &pe), "got %v", err)
+			require.Equal(t, tc.field, pe.Field)
+			require.ErrorIs(t, err, ErrBadValue)
+			require.Empty(t, evs)
+		})
+	}
+}
