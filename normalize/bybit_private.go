@@ -87,7 +87,7 @@ var (
 
 func (m *bybitOrderMsg) fill(f *filler) {
 	x := &f.ev.Exec
-	f.need("orderId", m.OrderID.ok)
+	f.needID("orderId", m.OrderID)
 	f.need("orderStatus", m.OrderStatus.ok)
 	f.symbol("symbol", &m.Symbol)
 	f.id(&x.VenueOrderID, m.OrderID)
@@ -169,7 +169,7 @@ type bybitExecMsg struct {
 func (m *bybitExecMsg) fill(f *filler) {
 	x := &f.ev.Exec
 	fast := bytes.HasPrefix(f.p.raw.Stream, []byte("execution.fast"))
-	f.need("orderId", m.OrderID.ok)
+	f.needID("orderId", m.OrderID)
 	f.need("execQty", m.ExecQty.ok)
 	f.need("leavesQty", m.LeavesQty.ok || fast)
 	f.symbol("symbol", &m.Symbol)

@@ -160,7 +160,7 @@ func (o *cbOrders) finished(id *schema.ID) *cbDone {
 
 func (m *cbUserOrderMsg) fill(f *filler) {
 	x := &f.ev.Exec
-	f.need("order_id", m.OrderID.ok)
+	f.needID("order_id", m.OrderID)
 	f.need("status", m.Status.ok)
 	f.symbol("product_id", &m.ProductID)
 	f.id(&x.VenueOrderID, m.OrderID)

@@ -157,7 +157,7 @@ func (k *krFees) first(in *jsontext.Decoder) error {
 
 func (m *krExecMsg) fill(f *filler) {
 	x := &f.ev.Exec
-	f.need("order_id", m.OrderID.ok)
+	f.needID("order_id", m.OrderID)
 	f.symbol("symbol", &m.Symbol)
 	f.id(&x.VenueOrderID, m.OrderID)
 	f.id(&x.ClientOrderID, m.ClOrdID)

@@ -1,9 +1,11 @@
 package normalize
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -210,6 +212,88 @@ func TestAdv3FillOfNothingRefused(t *testing.T) {
 			require.True(t, errors.As(err, &pe), "got %v", err)
 			require.Equal(t, tc.field, pe.Field)
 			require.ErrorIs(t, err, ErrBadValue)
+			require.Empty(t, evs)
+		})
+	}
+}
+
+// FuzzPrivateFills feeds two private frames of one venue, the first again
+// on a new connection, then the second: whatever they hold, every Trade
+// report is a fill of a positive quantity of a named order, and no fill
+// (venue, symbol, order, trade id) is delivered twice.
+func FuzzPrivateFills(f *testing.F) {
+	venues := []schema.Venue{ox, by, kr, cb}
+	seeds := map[schema.Venue][]string{
+		ox: {`{"arg":{"channel":"orders","instType":"SPOT","uid":"1"},"data":[{"instType":"SPOT","instId":"BTC-USDT","ordId":"O-1","clOrdId":"c1","px":"100","sz":"2","ordType":"limit","side":"buy","fillPx":"100","fillSz":"1","fillTime":"1700000000100","tradeId":"T-9","fillFee":"-0.001","fillFeeCcy":"BTC","execType":"M","accFillSz":"1","avgPx":"100","state":"partially_filled","uTime":"1700000000100","cTime":"1700000000000"}]}`},
+		by: {bybitExec("Trade", "E-1", "1", "1"), bybitExec("Funding", "F-1", "2", "0")},
+		kr: {`{"channel":"executions","type":"snapshot","data":[{"order_id":"OK-1","exec_id":"E-1","exec_type":"trade","trade_id":101,"symbol":"BTC/USD","side":"buy","last_qty":0.5,"last_price":42000.1,"cum_qty":0.5,"cum_cost":21000.05,"fees":[{"asset":"USD","qty":33.6}],"liquidity_ind":"t","order_status":"partially_filled","timestamp":"2024-01-02T03:04:05.123000Z"}],"sequence":1}`,
+			`{"channel":"executions","type":"update","data":[{"exec_type":"filled","order_id":"OK-1","symbol":"BTC/USD","side":"buy","order_status":"filled","timestamp":"2024-01-02T03:04:06.000000Z"}],"sequence":3}`},
+		cb: {string(coinbaseUser("snapshot", "OPEN", "0.1", "0.9", "5000.00", "1.00")), string(coinbaseUser("update", "FILLED", "1", "0", "50000.00", "30.00"))},
+	}
+	for i, v := range venues {
+		s := seeds[v]
+		f.Add(uint8(i), []byte(s[0]), []byte(s[len(s)-1]))
+		f.Add(uint8(i), []byte(s[0]), []byte(s[0]))
+	}
+	f.Fuzz(func(t *testing.T, vi uint8, a, b []byte) {
+		venue := venues[int(vi)%len(venues)]
+		events := pool.New("fuzz", 8, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+		seen := map[fillKey]bool{}
+		sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
+			defer events.Put(ev)
+			x := &ev.Exec
+			if ev.Type != schema.EventExecReport || x.ExecType != schema.ExecTrade {
+				return nil
+			}
+			if x.LastFillQty.Sign() <= 0 || x.VenueOrderID.IsZero() {
+				t.Fatalf("a Trade report of no fill: %+v", ev)
+			}
+			if !x.TradeID.IsZero() {
+				k := fillKey{symbol: ev.Symbol, order: x.VenueOrderID, trade: x.TradeID}
+				if seen[k] {
+					t.Fatalf("fill delivered twice: %+v", ev)
+				}
+				seen[k] = true
+			}
+			return nil
+		})
+		p := newVenueParser(venue, events, sink)
+		for i, fr := range []struct {
+			data []byte
+			conn int64
+		}{{a, 1}, {b, 1}, {a, 2}, {b, 2}} {
+			_ = p.HandleBytes(context.Background(), fr.data, fr.conn)
+			if n := events.Stats().InUse; n != 0 {
+				t.Fatalf("frame %d: %d events not returned", i, n)
+			}
+		}
+		if st := p.Stats(); st.Panics != 0 {
+			t.Fatalf("%d panics", st.Panics)
+		}
+	})
+}
+
+// An execution report whose order id is sent empty names no order: a
+// *ParseError (ErrMissingField) on every venue, not a report, let alone a
+// fill, no order can claim (found by FuzzPrivateFills).
+func TestAdv3EmptyOrderIDRefused(t *testing.T) {
+	for _, tc := range []struct {
+		venue schema.Venue
+		msg   string
+		field string
+	}{
+		{kr, `{"channel":"executions","data":[{"order_id":"","last_qty":1}]}`, "order_id"},
+		{ox, `{"arg":{"channel":"orders","instType":"SPOT","uid":"1"},"data":[{"instId":"BTC-USDT","ordId":"","side":"buy","fillPx":"100","fillSz":"1","tradeId":"T-9","state":"filled","uTime":"1700000000100"}]}`, "ordId"},
+		{by, strings.Replace(bybitExec("Trade", "E-1", "1", "1"), `"orderId":"o-1"`, `"orderId":""`, 1), "orderId"},
+		{cb, string(bytes.Replace(coinbaseUser("update", "FILLED", "1", "0", "50000.00", "30.00"), []byte(`"a1b2c3d4"`), []byte(`""`), 1)), "order_id"},
+	} {
+		t.Run(string(tc.venue), func(t *testing.T) {
+			c := newConnFeed(t, tc.venue)
+			evs, err := c.feed(1, tc.msg)
+			var pe *ParseError
+			require.True(t, errors.As(err, &pe), "got %v", err)
+			require.Equal(t, tc.field, pe.Field)
+			require.ErrorIs(t, err, ErrMissingField)
 			require.Empty(t, evs)
 		})
 	}
