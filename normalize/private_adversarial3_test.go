@@ -44,6 +44,19 @@ func (c *connFeed) feed(conn uint64, msg string) ([]*schema.CanonicalEvent, erro
 	return c.sink.got, err
 }
 
+// requireRefused asserts that msg, the first frame of a new parser of
+// venue, is a *ParseError naming field and wrapping target, and that
+// nothing is published.
+func requireRefused(t *testing.T, venue schema.Venue, msg, field string, target error) {
+	t.Helper()
+	evs, err := newConnFeed(t, venue).feed(1, msg)
+	var pe *ParseError
+	require.True(t, errors.As(err, &pe), "got %v", err)
+	require.Equal(t, field, pe.Field)
+	require.ErrorIs(t, err, target)
+	require.Empty(t, evs)
+}
+
 // fills counts the ExecTrade reports among evs and sums their quantities.
 func fills(evs []*schema.CanonicalEvent) (n int, qty schema.Decimal) {
 	for _, ev := range evs {
@@ -85,12 +98,8 @@ func TestAdv3KrakenFilledIsNotAFill(t *testing.T) {
 // fill, which is never dropped for a word (it is a Trade).
 func TestAdv3UnknownExecTypeTyped(t *testing.T) {
 	t.Run("kraken no fill", func(t *testing.T) {
-		c := newConnFeed(t, kr)
-		evs, err := c.feed(1, `{"channel":"executions","type":"update","data":[{"order_id":"OK-1","symbol":"BTC/USD","exec_type":"teleported","order_status":"new","timestamp":"2024-01-02T03:04:04.000000Z"}],"sequence":1}`)
-		var pe *ParseError
-		require.True(t, errors.As(err, &pe), "got %v", err)
-		require.Equal(t, "exec_type", pe.Field)
-		require.Empty(t, evs)
+		requireRefused(t, kr, `{"channel":"executions","type":"update","data":[{"order_id":"OK-1","symbol":"BTC/USD","exec_type":"teleported","order_status":"new","timestamp":"2024-01-02T03:04:04.000000Z"}],"sequence":1}`,
+			"exec_type", ErrUnknownExecType)
 	})
 	t.Run("kraken fill", func(t *testing.T) {
 		c := newConnFeed(t, kr)
@@ -101,12 +110,7 @@ func TestAdv3UnknownExecTypeTyped(t *testing.T) {
 		requireDigits(t, "0.1", q)
 	})
 	t.Run("bybit", func(t *testing.T) {
-		c := newConnFeed(t, by)
-		evs, err := c.feed(1, bybitExec("Teleport", "E-1", "1", "0"))
-		var pe *ParseError
-		require.True(t, errors.As(err, &pe), "got %v", err)
-		require.Equal(t, "execType", pe.Field)
-		require.Empty(t, evs)
+		requireRefused(t, by, bybitExec("Teleport", "E-1", "1", "0"), "execType", ErrUnknownExecType)
 	})
 }
 
@@ -205,15 +209,7 @@ func TestAdv3FillOfNothingRefused(t *testing.T) {
 		{kr, `{"channel":"executions","type":"update","data":[{"order_id":"OK-1","exec_type":"trade","trade_id":5,"symbol":"BTC/USD","order_status":"partially_filled","timestamp":"2024-01-02T03:04:05.123000Z"}],"sequence":2}`, "last_qty"},
 		{by, bybitExec("Trade", "E-1", "0", "2"), "execQty"},
 	} {
-		t.Run(string(tc.venue), func(t *testing.T) {
-			c := newConnFeed(t, tc.venue)
-			evs, err := c.feed(1, tc.msg)
-			var pe *ParseError
-			require.True(t, errors.As(err, &pe), "got %v", err)
-			require.Equal(t, tc.field, pe.Field)
-			require.ErrorIs(t, err, ErrBadValue)
-			require.Empty(t, evs)
-		})
+		t.Run(string(tc.venue), func(t *testing.T) { requireRefused(t, tc.venue, tc.msg, tc.field, ErrBadValue) })
 	}
 }
 
@@ -287,14 +283,6 @@ func TestAdv3EmptyOrderIDRefused(t *testing.T) {
 		{by, strings.Replace(bybitExec("Trade", "E-1", "1", "1"), `"orderId":"o-1"`, `"orderId":""`, 1), "orderId"},
 		{cb, string(bytes.Replace(coinbaseUser("update", "FILLED", "1", "0", "50000.00", "30.00"), []byte(`"a1b2c3d4"`), []byte(`""`), 1)), "order_id"},
 	} {
-		t.Run(string(tc.venue), func(t *testing.T) {
-			c := newConnFeed(t, tc.venue)
-			evs, err := c.feed(1, tc.msg)
-			var pe *ParseError
-			require.True(t, errors.As(err, &pe), "got %v", err)
-			require.Equal(t, tc.field, pe.Field)
-			require.ErrorIs(t, err, ErrMissingField)
-			require.Empty(t, evs)
-		})
+		t.Run(string(tc.venue), func(t *testing.T) { requireRefused(t, tc.venue, tc.msg, tc.field, ErrMissingField) })
 	}
 }
