@@ -286,3 +286,36 @@ func TestAdv3EmptyOrderIDRefused(t *testing.T) {
 		t.Run(string(tc.venue), func(t *testing.T) { requireRefused(t, tc.venue, tc.msg, tc.field, ErrMissingField) })
 	}
 }
+
+// TestAdv3NewFillsZeroAllocs: fills of new trade ids — each one
+// remembered to drop its repeats, the oldest forgotten once
+// maxRecentFills are held — cost no allocation once the set is full.
+// (The shared zero-allocation test feeds one fill again and again, which
+// is now a repeat: this one measures the path of a fill that is new.)
+func TestAdv3NewFillsZeroAllocs(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts: not with -short or -race")
+	}
+	const runs = 200
+	msgs := make([][]byte, maxRecentFills+runs+1)
+	for i := range msgs {
+		msgs[i] = []byte(bybitExec("Trade", fmt.Sprintf("E-%08d", i), "1", "1"))
+	}
+	events := schema.NewPools(nil).Events
+	sink := &putSink{events: events}
+	p := NewBybit(events, sink, nil)
+	ctx := context.Background()
+	for _, m := range msgs[:maxRecentFills] { // fill the set: the ring wraps from here on
+		require.NoError(t, p.HandleBytes(ctx, m, 1))
+	}
+	next := maxRecentFills
+	allocs := testing.AllocsPerRun(runs, func() {
+		if err := p.HandleBytes(ctx, msgs[next], 1); err != nil {
+			t.Fatal(err)
+		}
+		next++
+	})
+	require.Zero(t, allocs)
+	require.Equal(t, maxRecentFills+runs+1, sink.n, "every new fill published")
+	require.Zero(t, p.Stats().Repeats)
+}
