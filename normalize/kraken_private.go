@@ -299,7 +299,12 @@ var (
 // request id reqID: {"method":"subscribe","params":{"channel":"executions",
 // "token","snap_orders","snap_trades"},"req_id"}. snapOrders asks for the
 // open orders and snapTrades for the last 50 fills in the first message
-// (Kraken "Executions": defaults true and false). Kraken tokens are valid
+// (Kraken "Executions": defaults true and false). The parser delivers a
+// snapshot's fill only when it has not delivered it already (same order
+// and trade id: a repeat, counted in Stats.Repeats), so snapTrades on a
+// reconnection recovers the fills made while the connection was down
+// without repeating the others; on the parser's first connection every
+// snapshot fill is delivered, older ones included. Kraken tokens are valid
 // for 15 minutes unless a connection uses them, so fetch one per
 // connection. The ack is a schema.ControlSubscribeAck carrying reqID.
 func KrakenSubscribeExecutions(token string, reqID uint64, snapOrders, snapTrades bool) ([]byte, error) {
