@@ -319,3 +319,24 @@ func TestAdv3NewFillsZeroAllocs(t *testing.T) {
 	require.Equal(t, maxRecentFills+runs+1, sink.n, "every new fill published")
 	require.Zero(t, p.Stats().Repeats)
 }
+
+// Coinbase's fills are the growth of cumulative_quantity. A report whose
+// cumulative values are behind the last one (a stale update delivered
+// late) is no negative fill and must not lower the baseline: the next
+// report's growth would count the same quantity a second time. Whatever
+// the order of the reports, the fills add up to the order's final
+// cumulative quantity.
+func TestAdv3CoinbaseStaleUpdateNoRecount(t *testing.T) {
+	c := newConnFeed(t, cb)
+	var total schema.Decimal
+	for _, r := range [][3]string{
+		{"OPEN", "0", "1"}, {"OPEN", "0.4", "0.6"}, {"OPEN", "0.3", "0.7"}, {"FILLED", "1", "0"},
+	} {
+		value, _ := dec(r[1]).Mul(dec("50000"))
+		evs, err := c.feed(1, string(coinbaseUser("update", r[0], r[1], r[2], value.String(), "0")))
+		require.NoError(t, err)
+		_, q := fills(evs)
+		total, _ = total.Add(q)
+	}
+	require.True(t, total.Equal(dec("1")), "fills add up to %s, not the order's 1", total)
+}
