@@ -87,7 +87,7 @@ var (
 
 func (m *bybitOrderMsg) fill(f *filler) {
 	x := &f.ev.Exec
-	f.need("orderId", m.OrderID.ok)
+	f.needID("orderId", m.OrderID)
 	f.need("orderStatus", m.OrderStatus.ok)
 	f.symbol("symbol", &m.Symbol)
 	f.id(&x.VenueOrderID, m.OrderID)
@@ -139,7 +139,8 @@ func (m *bybitOrderMsg) fill(f *filler) {
 //     LastFillQty, LastFillPrice, CumFillQty, RemainingQty and the
 //     status stay zero (Unknown). Any other word is a
 //     *ParseError wrapping ErrUnknownExecType (the order topic's
-//     cumulative values still tell where the order stands).
+//     cumulative values still tell where the order stands). A fill
+//     whose execQty is not positive is a *ParseError wrapping ErrBadValue.
 //
 // The "execution.fast" topic (Bybit v5 "Fast Execution": derivatives, Trade
 // only) sends fewer fields: no leavesQty, order quantity or fee. Its
@@ -168,7 +169,7 @@ type bybitExecMsg struct {
 func (m *bybitExecMsg) fill(f *filler) {
 	x := &f.ev.Exec
 	fast := bytes.HasPrefix(f.p.raw.Stream, []byte("execution.fast"))
-	f.need("orderId", m.OrderID.ok)
+	f.needID("orderId", m.OrderID)
 	f.need("execQty", m.ExecQty.ok)
 	f.need("leavesQty", m.LeavesQty.ok || fast)
 	f.symbol("symbol", &m.Symbol)
@@ -195,6 +196,7 @@ func (m *bybitExecMsg) fill(f *filler) {
 	}
 	f.price(&x.LastFillPrice, "execPrice", m.ExecPrice.num)
 	f.price(&x.LastFillQty, "execQty", m.ExecQty.num)
+	f.needFill("execQty")
 	x.IsMaker = m.IsMaker.v
 	if !m.LeavesQty.ok {
 		return // execution.fast: no status

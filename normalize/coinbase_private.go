@@ -33,7 +33,9 @@ import (
 // divided by it, Fee the growth of total_fees. A snapshot only sets that
 // baseline. Reports lost to a sequence gap (a gap marker says so) are not
 // lost fills: the next report's growth covers them, as one fill at their
-// average price. An order is forgotten once its status is final (the
+// average price; a report behind the last one (a stale update) is no
+// fill and leaves the baseline where it was. An order is forgotten once
+// its status is final (the
 // latest maxCoinbaseDone final orders are remembered with their final
 // values: a final report the venue restates is no second fill); at most
 // maxCoinbaseOrders are followed per parser (beyond that, a new order's
@@ -160,7 +162,7 @@ func (o *cbOrders) finished(id *schema.ID) *cbDone {
 
 func (m *cbUserOrderMsg) fill(f *filler) {
 	x := &f.ev.Exec
-	f.need("order_id", m.OrderID.ok)
+	f.needID("order_id", m.OrderID)
 	f.need("status", m.Status.ok)
 	f.symbol("product_id", &m.ProductID)
 	f.id(&x.VenueOrderID, m.OrderID)
@@ -243,7 +245,9 @@ func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, sna
 		o.done[o.nextDone] = cbDone{id: x.VenueOrderID, last: now}
 		o.nextDone = (o.nextDone + 1) % maxCoinbaseDone
 	case known:
-		*at = now
+		if now.qty.Cmp(last.qty) >= 0 { // a stale report (behind the last) keeps the baseline: its growth was counted
+			*at = now
+		}
 	case len(o.m) < maxCoinbaseOrders:
 		first := now // the order's first report: its key and state are allocated, once per order
 		o.m[string(id)] = &first

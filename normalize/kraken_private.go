@@ -41,7 +41,8 @@ import (
 //     report carries the order's Filled status, and no LastFill. A
 //     report that carries a fill (last_qty > 0) is a Trade whatever its
 //     exec_type; any other word is a *ParseError wrapping
-//     ErrUnknownExecType.
+//     ErrUnknownExecType. A "trade" without a positive last_qty is a
+//     *ParseError wrapping ErrBadValue.
 //   - order_type: market, limit, iceberg (Limit), stop-loss,
 //     stop-loss-limit, take-profit, take-profit-limit; post_only makes a
 //     limit order LimitMaker. time_in_force GTC, IOC, FOK, GTD (GTC), in
@@ -156,7 +157,7 @@ func (k *krFees) first(in *jsontext.Decoder) error {
 
 func (m *krExecMsg) fill(f *filler) {
 	x := &f.ev.Exec
-	f.need("order_id", m.OrderID.ok)
+	f.needID("order_id", m.OrderID)
 	f.symbol("symbol", &m.Symbol)
 	f.id(&x.VenueOrderID, m.OrderID)
 	f.id(&x.ClientOrderID, m.ClOrdID)
@@ -188,6 +189,7 @@ func (m *krExecMsg) fill(f *filler) {
 	x.IsMaker = string(m.LiquidityInd.bytes()) == "m"
 	f.id(&x.FeeAsset, m.Fees.Asset)
 	f.decimal(&x.Fee, m.Fees.Qty)
+	f.needFill("last_qty")
 	if f.err == nil {
 		f.p.state.(*krState).orders.complete(f.p.raw.ConnID, f.ev, m, derive)
 	}
@@ -297,7 +299,12 @@ var (
 // request id reqID: {"method":"subscribe","params":{"channel":"executions",
 // "token","snap_orders","snap_trades"},"req_id"}. snapOrders asks for the
 // open orders and snapTrades for the last 50 fills in the first message
-// (Kraken "Executions": defaults true and false). Kraken tokens are valid
+// (Kraken "Executions": defaults true and false). The parser delivers a
+// snapshot's fill only when it has not delivered it already (same order
+// and trade id: a repeat, counted in Stats.Repeats), so snapTrades on a
+// reconnection recovers the fills made while the connection was down
+// without repeating the others; on the parser's first connection every
+// snapshot fill is delivered, older ones included. Kraken tokens are valid
 // for 15 minutes unless a connection uses them, so fetch one per
 // connection. The ack is a schema.ControlSubscribeAck carrying reqID.
 func KrakenSubscribeExecutions(token string, reqID uint64, snapOrders, snapTrades bool) ([]byte, error) {

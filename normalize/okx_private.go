@@ -91,7 +91,7 @@ var (
 
 func (m *okxOrderMsg) fill(f *filler) {
 	x := &f.ev.Exec
-	f.need("ordId", m.OrdID.ok)
+	f.needID("ordId", m.OrdID)
 	f.need("state", m.State.ok)
 	f.symbol("instId", &m.InstID)
 	f.id(&x.VenueOrderID, m.OrdID)

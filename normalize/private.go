@@ -37,6 +37,21 @@ func (f *filler) execType(field string, words map[string]schema.ExecType, t *tex
 	return e
 }
 
+// needID fails with ErrMissingField unless the order id was sent and is
+// not empty: a report of no order cannot be matched to one.
+func (f *filler) needID(field string, id ident) {
+	f.need(field, id.ok && !id.v.IsZero())
+}
+
+// needFill refuses a Trade report whose fill quantity is not positive
+// ("trade" without last_qty, execQty "0"): a fill of nothing is a
+// malformed report, never a fill a strategy would count.
+func (f *filler) needFill(field string) {
+	if x := &f.ev.Exec; x.ExecType == schema.ExecTrade && x.LastFillQty.Sign() <= 0 {
+		f.fail(field, fmt.Errorf("%w: a fill of no quantity", ErrBadValue))
+	}
+}
+
 // status sets an order status from the venue's word; a word the table does
 // not name is a *ParseError wrapping ErrUnknownStatus — unless the report
 // carries a fill (fill true): a fill is never dropped for a word the parser
