@@ -205,6 +205,7 @@ func TestAdvCloseWhilePlacing(t *testing.T) {
 	var s *session.Session
 	s, err := session.Start(context.Background(), session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"},
 		Channels: []string{"trade", "depth@100ms"}, Credentials: credentials(), Pools: strictPools(),
+		RecvWindow: session.MaxRecvWindow, // requests queue at the venue: past 5 s on a loaded machine (-1021)
 		OnExecReport: func(r *schema.ExecReport) {
 			reports.Add(1)
 			s.Pools().Execs.Put(r)

@@ -21,8 +21,8 @@ type clock struct {
 func (c *clock) venueNow() time.Time { return c.now().Add(time.Duration(c.offset.Load())) }
 
 // sync measures the offset against the venue's server time at
-// {rest}{venue's time path} (see venueTimes): the server's time is taken
-// to be at the middle of the round trip.
+// {rest}{venue's time path} (see venueTimes): the server's time was read
+// during the round trip, so the offset is known to within it.
 func (c *clock) sync(ctx context.Context, client *http.Client, venue schema.Venue, rest string) error {
 	vt, ok := venueTimes[venue]
 	if !ok {
@@ -52,8 +52,15 @@ func (c *clock) sync(ctx context.Context, client *http.Client, venue schema.Venu
 	if err != nil || server.UnixNano() <= 0 {
 		return fmt.Errorf("session: server time: malformed answer %.200q", body)
 	}
-	mid := t0.Add(t1.Sub(t0) / 2)
-	c.offset.Store(int64(server.Sub(mid)))
+	// The server read its clock between t0 and t1, and its answer is
+	// truncated to vt.res: the offset lies in [lo, hi]. On a busy machine a
+	// round trip takes seconds, and its middle can then be off the true
+	// offset by more than Binance's 1000 ms allowance ahead (-1021 on
+	// every signed request until the next measurement). So the offset
+	// moves only as far as the measurement demands: kept while the
+	// interval holds it, else set to the interval's nearest edge.
+	lo, hi := server.Sub(t1), server.Add(vt.res).Sub(t0)
+	c.offset.Store(int64(min(max(time.Duration(c.offset.Load()), lo), hi)))
 	return nil
 }
 

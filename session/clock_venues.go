@@ -14,6 +14,7 @@ import (
 // and how its answer gives the time.
 type venueTime struct {
 	path  string
+	res   time.Duration // the answer's resolution: the server's time is up to res after the one given
 	parse func(body []byte) (time.Time, error)
 }
 
@@ -22,7 +23,7 @@ var errNoTime = errors.New("session: no time in the answer")
 // venueTimes are the venues' server-time endpoints.
 var venueTimes = map[schema.Venue]venueTime{
 	// Binance spot "Check server time": {"serverTime":ms}.
-	schema.VenueBinance: {"/api/v3/time", func(b []byte) (time.Time, error) {
+	schema.VenueBinance: {"/api/v3/time", time.Millisecond, func(b []byte) (time.Time, error) {
 		var a struct {
 			ServerTime int64 `json:"serverTime"`
 		}
@@ -30,7 +31,7 @@ var venueTimes = map[schema.Venue]venueTime{
 		return time.UnixMilli(a.ServerTime), err
 	}},
 	// OKX v5 "Public Data → Get system time": {"code":"0","data":[{"ts":"ms"}]}.
-	schema.VenueOKX: {"/api/v5/public/time", func(b []byte) (time.Time, error) {
+	schema.VenueOKX: {"/api/v5/public/time", time.Millisecond, func(b []byte) (time.Time, error) {
 		var a struct {
 			Data []struct {
 				TS string `json:"ts"`
@@ -42,7 +43,7 @@ var venueTimes = map[schema.Venue]venueTime{
 		return millisText(a.Data[0].TS)
 	}},
 	// Bybit v5 "Market → Get Bybit Server Time": {"result":{"timeNano"}}.
-	schema.VenueBybit: {"/v5/market/time", func(b []byte) (time.Time, error) {
+	schema.VenueBybit: {"/v5/market/time", time.Nanosecond, func(b []byte) (time.Time, error) {
 		var a struct {
 			Result struct {
 				TimeNano string `json:"timeNano"`
@@ -56,7 +57,7 @@ var venueTimes = map[schema.Venue]venueTime{
 	}},
 	// Kraken "Market Data → Get Server Time": {"result":{"unixtime":s}}
 	// (whole seconds: the offset is good to a second).
-	schema.VenueKraken: {"/0/public/Time", func(b []byte) (time.Time, error) {
+	schema.VenueKraken: {"/0/public/Time", time.Second, func(b []byte) (time.Time, error) {
 		var a struct {
 			Result struct {
 				Unixtime int64 `json:"unixtime"`
@@ -66,7 +67,7 @@ var venueTimes = map[schema.Venue]venueTime{
 		return time.Unix(a.Result.Unixtime, 0), err
 	}},
 	// Coinbase Advanced Trade "Get Server Time": {"epochMillis":"ms"}.
-	schema.VenueCoinbase: {"/api/v3/brokerage/time", func(b []byte) (time.Time, error) {
+	schema.VenueCoinbase: {"/api/v3/brokerage/time", time.Millisecond, func(b []byte) (time.Time, error) {
 		var a struct {
 			EpochMillis string `json:"epochMillis"`
 		}

@@ -228,10 +228,14 @@ func TestCloseEndsWaitingOrders(t *testing.T) {
 }
 
 // TestPlaceConcurrently: answers are matched to their calls by request id
-// when many orders are in flight at once.
+// when many orders are in flight at once. The venue serves one
+// connection's requests in turn: on a loaded machine the last of 32 waited
+// past Binance's default 5 s recvWindow (-1021), which this test is not
+// about, so the window is the longest Binance takes.
 func TestPlaceConcurrently(t *testing.T) {
 	v := startVenue(t)
-	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"}, Credentials: credentials()})
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"}, Credentials: credentials(),
+		RecvWindow: session.MaxRecvWindow})
 	ctx, cancel := context.WithTimeout(context.Background(), generous)
 	defer cancel()
 	const n = 32

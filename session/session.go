@@ -119,9 +119,9 @@ type Config struct {
 	// server time (Binance /api/v3/time, OKX /api/v5/public/time, Bybit
 	// /v5/market/time, Kraken /0/public/Time, Coinbase
 	// /api/v3/brokerage/time).
-	// By default the offset to the venue's clock (GET /api/v3/time, the
-	// round trip halved) is measured at Start and before every user-data
-	// subscription.
+	// By default the offset to the venue's clock (GET /api/v3/time; the
+	// offset moves only as far as the round trip demands) is measured at
+	// Start and before every user-data subscription.
 	NoClockSync bool
 	// Client is the template of every connection (liveness, backoff,
 	// rotation, clock, HTTP client, logger); Start sets its Venue, Frames,

@@ -20,17 +20,21 @@ import (
 // work again.
 func TestUserDataResignedOnReconnect(t *testing.T) {
 	v := startVenue(t)
-	var now atomicTime
-	now.set(time.Now().Add(-2 * time.Second)) // inside recvWindow (5 s)
-	// The local clock, used as it is, so that the test sets the timestamps.
+	// The local clock, used as it is (no offset), so that the test sets the
+	// timestamps: the real clock, moved 1 ms ahead before the drop so that
+	// the new subscription's timestamp is strictly newer. (A clock stopped
+	// 2 s back left 3 s of recvWindow, which a loaded machine used up
+	// before the venue checked the first subscription.)
+	var ahead atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
-		Credentials: credentials(), Client: fastRedial, Now: now.get, NoClockSync: true})
+		Credentials: credentials(), Client: fastRedial, Now: now, NoClockSync: true})
 	waitConnected(t, s)
 	first := v.UserDataSubscriptions()
 	require.Len(t, first, 1)
 	require.True(t, first[0].Accepted)
 
-	now.set(time.Now()) // the clock moved on
+	ahead.Store(int64(time.Millisecond)) // the clock moved on
 	require.Equal(t, 1, v.CloseAPI())
 	require.Eventually(t, func() bool {
 		subs := v.UserDataSubscriptions()

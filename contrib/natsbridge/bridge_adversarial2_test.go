@@ -6,7 +6,6 @@ package natsbridge
 // reports, and streams whose symbols share a subject.
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -54,7 +53,7 @@ func TestAdversarial2FirstMessageOfStreamLostToPool(t *testing.T) {
 	_, err := far.d.Subscribe(dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}},
 		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
 	require.NoError(t, err)
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
 	require.NoError(t, err)
 	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
 
@@ -90,7 +89,7 @@ func TestAdversarial2MalformedCoreMessages(t *testing.T) {
 	srv := startServer(t)
 	far := newNode(t)
 	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
 	require.NoError(t, err)
 	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
 
@@ -128,11 +127,11 @@ func TestAdversarial2MalformedCoreMessages(t *testing.T) {
 func TestAdversarial2MalformedExecReport(t *testing.T) {
 	srv := startServer(t)
 	ingest := newNode(t)
-	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
 	require.NoError(t, err)
 	far := newNode(t)
 	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
 		&ConsumerOptions{Durable: "malformed", AckWait: longAckWait})
 	require.NoError(t, err)
 
@@ -186,13 +185,13 @@ func mustUint(t *testing.T, s string) uint64 {
 func TestAdversarial2SymbolsSharingASubject(t *testing.T) {
 	srv := startServer(t)
 	ingest := newNode(t)
-	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
 	require.NoError(t, err)
 	require.Equal(t, Subject(DefaultPrefix, schema.VenueBinance, "BTC.USDT", schema.EventTrade),
 		Subject(DefaultPrefix, schema.VenueBinance, "BTC_USDT", schema.EventTrade), "the premise: one subject")
 	far := newNode(t)
 	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventTrade, schema.EventGap}})
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
 	require.NoError(t, err)
 	// Through the real Publisher, interleaved: each symbol its own
 	// sequence; nothing is lost, so no marker may appear.
@@ -253,7 +252,7 @@ func TestAdversarial2SymbolsSharingASubject(t *testing.T) {
 func TestAdversarial2StreamFilterHearsItsGaps(t *testing.T) {
 	srv := startServer(t)
 	ingest := newNode(t)
-	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
 	require.NoError(t, err)
 	for _, subjects := range [][]string{
 		{"meltica.binance.BTC-USDT.book_update"},
@@ -262,7 +261,7 @@ func TestAdversarial2StreamFilterHearsItsGaps(t *testing.T) {
 	} {
 		far := newNode(t)
 		got := far.collect(t, dispatch.Filter{})
-		cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
 			&ConsumerOptions{Subjects: subjects})
 		require.NoError(t, err)
 		diff := func(seq uint64) {
@@ -308,11 +307,11 @@ func TestAdversarial2StreamFilterHearsItsGaps(t *testing.T) {
 func TestAdversarial2ExecGapMarkerOnce(t *testing.T) {
 	srv := startServer(t)
 	ingest := newNode(t)
-	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
 	require.NoError(t, err)
 	far := newNode(t)
 	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventGap, schema.EventExecReport}})
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
 		&ConsumerOptions{Durable: "execgap", AckWait: longAckWait})
 	require.NoError(t, err)
 	ingest.publish(t, func(ev *schema.CanonicalEvent) {
@@ -345,7 +344,7 @@ func TestAdversarial2PublisherRestartLosesItsFirst(t *testing.T) {
 	srv := startServer(t)
 	far := newNode(t)
 	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
 	require.NoError(t, err)
 	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
 	for seq := uint64(1); seq <= 5; seq++ {
@@ -377,7 +376,7 @@ func anyMarket(ev *schema.CanonicalEvent) bool { return ev.Venue != DefaultState
 func TestAdversarial2SymbolFilterHearsVenueState(t *testing.T) {
 	srv := startServer(t)
 	ingest := newNode(t)
-	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
 	require.NoError(t, err)
 	for _, tc := range []struct {
 		subjects []string
@@ -392,7 +391,7 @@ func TestAdversarial2SymbolFilterHearsVenueState(t *testing.T) {
 	} {
 		far := newNode(t)
 		got := far.collect(t, dispatch.Filter{})
-		cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
 			&ConsumerOptions{Subjects: tc.subjects})
 		require.NoError(t, err)
 		ingest.publish(t, func(ev *schema.CanonicalEvent) {
@@ -448,7 +447,7 @@ func TestAdversarial2BurstPastPendingBounds(t *testing.T) {
 	_, err := far.d.Subscribe(dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}},
 		&dispatch.SubscribeOptions{OrderedBound: 1 << 16, Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
 	require.NoError(t, err)
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
 		&ConsumerOptions{PendingMsgs: 4, PendingBytes: 512})
 	require.NoError(t, err)
 	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}

@@ -3,7 +3,6 @@ package natsbridge
 // Adversarial tests written apart from the implementation (reviewer R1).
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -20,14 +19,14 @@ import (
 func TestAdversarialExecReportsWaitOutPoolExhaustion(t *testing.T) {
 	srv := startServer(t)
 	ingest := newNode(t)
-	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d,
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d,
 		&PublisherOptions{Lanes: dispatch.SubscribeOptions{OrderedBound: 1 << 12}})
 	require.NoError(t, err)
 	far := newSmallNode(t)
 	got := make(chan *schema.CanonicalEvent, 4096)
 	_, err = far.d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{OrderedBound: 4096, Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
 	require.NoError(t, err)
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.events,
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events,
 		&ConsumerOptions{Durable: "pressure", AckWait: longAckWait, PoolWait: 5 * time.Millisecond})
 	require.NoError(t, err)
 
@@ -111,7 +110,7 @@ func TestAdversarialOverlapEitherOrder(t *testing.T) {
 		t.Run(subjects[0], func(t *testing.T) {
 			srv := startServer(t)
 			ingest := newNode(t)
-			pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d,
+			pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d,
 				&PublisherOptions{Lanes: dispatch.SubscribeOptions{OrderedBound: 1 << 12}})
 			require.NoError(t, err)
 			seq := uint64(0)
@@ -148,7 +147,7 @@ func TestAdversarialOverlapEitherOrder(t *testing.T) {
 			for range 2 { // a clean restart between the rounds
 				far := newNode(t)
 				got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
-				cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+				cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
 					&ConsumerOptions{Durable: "either", Subjects: subjects, AckWait: longAckWait})
 				require.NoError(t, err)
 				round(cons, got)

@@ -25,12 +25,12 @@ func BenchmarkBridge(b *testing.B) {
 	b.Run("nats", func(b *testing.B) {
 		srv := startServer(b)
 		ingest, far := newNode(b), newNode(b)
-		pub, err := NewPublisher(context.Background(), connect(b, srv.ClientURL(), nil), ingest.d,
+		pub, err := NewPublisher(waitCtx(b), connect(b, srv.ClientURL(), nil), ingest.d,
 			&PublisherOptions{Lanes: dispatch.SubscribeOptions{OrderedBound: 1 << 16}})
 		if err != nil {
 			b.Fatal(err)
 		}
-		cons, err := NewConsumer(context.Background(), connect(b, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
+		cons, err := NewConsumer(waitCtx(b), connect(b, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

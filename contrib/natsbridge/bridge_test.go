@@ -23,10 +23,10 @@ import (
 func TestEventsCrossIntact(t *testing.T) {
 	srv := startServer(t)
 	ingest, far := newNode(t), newNode(t)
-	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
 	require.NoError(t, err)
 	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, &ConsumerOptions{Durable: "intact"})
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, &ConsumerOptions{Durable: "intact"})
 	require.NoError(t, err)
 
 	want := map[schema.EventType]*schema.CanonicalEvent{}
@@ -64,7 +64,7 @@ func TestEventsCrossIntact(t *testing.T) {
 func TestAccountUpdatesDurable(t *testing.T) {
 	srv := startServer(t)
 	ingest := newNode(t)
-	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
 	require.NoError(t, err)
 	balance := func(asset string, i int) func(ev *schema.CanonicalEvent) {
 		return func(ev *schema.CanonicalEvent) {
@@ -87,7 +87,7 @@ func TestAccountUpdatesDurable(t *testing.T) {
 
 	far := newNode(t)
 	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventBalance, schema.EventPosition}})
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
 		&ConsumerOptions{Durable: "account", Subjects: []string{"meltica.binance.>"}})
 	require.NoError(t, err)
 	for i, asset := range []string{"USDT", "BTC", "ETH"} {
@@ -128,7 +128,7 @@ func execReport(i int) func(ev *schema.CanonicalEvent) {
 func TestExecReportsSurviveConsumerRestart(t *testing.T) {
 	srv := startServer(t)
 	ingest := newNode(t)
-	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
 	require.NoError(t, err)
 	const n = 20
 	opts := &ConsumerOptions{Durable: "strategy-a", Subjects: []string{"meltica.binance.>"}}
@@ -136,7 +136,7 @@ func TestExecReportsSurviveConsumerRestart(t *testing.T) {
 	// First incarnation: reports 0..n-1.
 	far := newNode(t)
 	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, opts)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, opts)
 	require.NoError(t, err)
 	for i := range n {
 		ingest.publish(t, execReport(i))
@@ -169,7 +169,7 @@ func TestExecReportsSurviveConsumerRestart(t *testing.T) {
 	// Second incarnation, same durable name: exactly the reports it missed.
 	far = newNode(t)
 	got = far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
-	cons, err = NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, opts)
+	cons, err = NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, opts)
 	require.NoError(t, err)
 	for i := n; i < 2*n; i++ {
 		receive(i)
@@ -198,7 +198,7 @@ func TestGapMarkersForLostMessages(t *testing.T) {
 	srv := startServer(t)
 	far := newNode(t)
 	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
 	require.NoError(t, err)
 	raw := connect(t, srv.ClientURL(), nil)
 	send := func(seq uint64) {
@@ -247,11 +247,11 @@ func TestSlowConsumerBounded(t *testing.T) {
 func testSlowConsumerBounded(t *testing.T, opts *ConsumerOptions) {
 	srv := startServer(t)
 	ingest, far := newNode(t), newNode(t)
-	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d,
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d,
 		&PublisherOptions{Lanes: dispatch.SubscribeOptions{OrderedBound: 1 << 16}})
 	require.NoError(t, err)
 	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, opts)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, opts)
 	require.NoError(t, err)
 
 	const n = 2000
@@ -275,7 +275,7 @@ func testSlowConsumerBounded(t *testing.T, opts *ConsumerOptions) {
 		var ev *schema.CanonicalEvent
 		select {
 		case ev = <-got:
-		case <-time.After(5 * time.Second):
+		case <-time.After(generous):
 			t.Fatalf("stuck at %d trades, %d lost; consumer %+v; publisher %+v", trades, lost, cons.Stats(), pub.Stats())
 		}
 		switch ev.Type {
@@ -309,7 +309,7 @@ func consumerPending(url, durable string) (pending uint64, ackPending int, err e
 	if err != nil {
 		return 0, 0, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
 	defer cancel()
 	c, err := js.Consumer(ctx, DefaultStream, durable)
 	if err != nil {

@@ -2,7 +2,6 @@ package natsbridge
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"strings"
 	"sync"
@@ -28,13 +27,13 @@ const longAckWait = 5 * time.Minute
 func TestConsumerRestartResumesAtOnce(t *testing.T) {
 	srv := startServer(t)
 	ingest := newNode(t)
-	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
 	require.NoError(t, err)
 	opts := &ConsumerOptions{Durable: "resume", Subjects: []string{"meltica.binance.>"}, AckWait: longAckWait}
 
 	far := newNode(t)
 	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, opts)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, opts)
 	require.NoError(t, err)
 	ingest.publish(t, execReport(0))
 	require.Equal(t, "1000", next(t, got, ofType(schema.EventExecReport)).Exec.TradeID.String())
@@ -57,7 +56,7 @@ func TestConsumerRestartResumesAtOnce(t *testing.T) {
 
 	far = newNode(t)
 	got = far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
-	cons, err = NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, opts)
+	cons, err = NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, opts)
 	require.NoError(t, err)
 	require.Equal(t, "1001", next(t, got, ofType(schema.EventExecReport)).Exec.TradeID.String(), "at once, not after AckWait")
 	for i := 2; i < 6; i++ {
@@ -79,7 +78,7 @@ func TestConsumerRestartsMidStream(t *testing.T) {
 		t.Run("MaxAckPending "+string(rune('0'+maxAck)), func(t *testing.T) {
 			srv := startServer(t)
 			ingest := newNode(t)
-			pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+			pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
 			require.NoError(t, err)
 			const n = 60
 			for i := range n {
@@ -92,7 +91,7 @@ func TestConsumerRestartsMidStream(t *testing.T) {
 				require.Less(t, incarnation, 40, "no progress")
 				far := newNode(t)
 				got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
-				cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, opts)
+				cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, opts)
 				require.NoError(t, err)
 				// Take a few, then close with the next ones on the way.
 				for range min(7, n-len(seen)) {
@@ -137,11 +136,11 @@ func atoi(s string) int {
 func TestOverlappingSubjectsOnceInOrder(t *testing.T) {
 	srv := startServer(t)
 	ingest, far := newNode(t), newNode(t)
-	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d,
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d,
 		&PublisherOptions{Lanes: dispatch.SubscribeOptions{OrderedBound: 1 << 12}})
 	require.NoError(t, err)
 	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance, schema.VenueOKX}})
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, &ConsumerOptions{
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, &ConsumerOptions{
 		Durable: "overlap",
 		Subjects: []string{"meltica.binance.>", "meltica.*.BTC-USDT.*", "meltica.*.*.trade",
 			"meltica.*.*.exec_report", "meltica.binance.>"},
@@ -183,7 +182,7 @@ func TestOverlappingSubjectsOnceInOrder(t *testing.T) {
 		var ev *schema.CanonicalEvent
 		select {
 		case ev = <-got:
-		case <-time.After(10 * time.Second):
+		case <-time.After(generous):
 			t.Fatalf("stuck after %d of %d: last %+v; consumer %+v", len(have), len(want), have[max(0, len(have)-3):], cons.Stats())
 		}
 		if ev.Type == schema.EventExecReport {
@@ -261,7 +260,7 @@ func TestLossesAnnouncedUnderPoolPressure(t *testing.T) {
 	got := make(chan *schema.CanonicalEvent, 64)
 	_, err := far.d.Subscribe(dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
 	require.NoError(t, err)
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
 	require.NoError(t, err)
 	raw := connect(t, srv.ClientURL(), nil)
 	send := func(ev *schema.CanonicalEvent, seq uint64) {
@@ -363,7 +362,7 @@ func TestNoHoleWithoutMarkerUnderPoolPressure(t *testing.T) {
 	got := make(chan *schema.CanonicalEvent, 4096)
 	_, err := far.d.Subscribe(dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}}, &dispatch.SubscribeOptions{OrderedBound: 4096, Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
 	require.NoError(t, err)
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
 	require.NoError(t, err)
 	raw := connect(t, srv.ClientURL(), nil)
 	const n = 400
@@ -439,9 +438,9 @@ func TestConsumerAndPublisherLog(t *testing.T) {
 	}
 	srv := startServer(t)
 	ingest, far := newNode(t), newNode(t)
-	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), nil), ingest.d, &PublisherOptions{Logger: log})
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, &PublisherOptions{Logger: log})
 	require.NoError(t, err)
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, &ConsumerOptions{Logger: log, Durable: "logged"})
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, &ConsumerOptions{Logger: log, Durable: "logged"})
 	require.NoError(t, err)
 	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
 	raw := connect(t, srv.ClientURL(), nil)

@@ -49,7 +49,7 @@ func newNode(tb testing.TB) *node {
 // close closes the dispatcher and checks every pooled object came back.
 func (n *node) close(tb testing.TB) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
 	defer cancel()
 	require.NoError(tb, n.d.Close(ctx))
 	require.NoError(tb, n.pools.Shutdown(ctx))
@@ -77,7 +77,7 @@ func (n *node) collect(tb testing.TB, f dispatch.Filter) <-chan *schema.Canonica
 // next waits for the next event on ch that keep accepts.
 func next(tb testing.TB, ch <-chan *schema.CanonicalEvent, keep func(*schema.CanonicalEvent) bool) *schema.CanonicalEvent {
 	tb.Helper()
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(generous)
 	for {
 		select {
 		case ev := <-ch:
@@ -91,18 +91,29 @@ func next(tb testing.TB, ch <-chan *schema.CanonicalEvent, keep func(*schema.Can
 	}
 }
 
-// eventually polls cond until it holds or 10 s have passed.
+// eventually polls cond until it holds or generous has passed.
 func eventually(tb testing.TB, cond func() bool, msg string, args ...any) {
 	tb.Helper()
-	require.Eventually(tb, cond, 10*time.Second, time.Millisecond, append([]any{msg}, args...)...)
+	require.Eventually(tb, cond, generous, time.Millisecond, append([]any{msg}, args...)...)
 }
 
 func ofType(t schema.EventType) func(*schema.CanonicalEvent) bool {
 	return func(ev *schema.CanonicalEvent) bool { return ev.Type == t }
 }
 
-func closeCtx(tb testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+// generous bounds every wait on the server or on an event in these tests.
+// On a loaded two-core machine under -race an embedded JetStream server's
+// answer (creating the stream on file storage, a durable consumer) took
+// longer than nats.go's 5 s default, which NewPublisher and NewConsumer
+// apply to a context without a deadline.
+const generous = 30 * time.Second
+
+// waitCtx is the context for a call that waits on the server: NewPublisher,
+// NewConsumer, Close.
+func waitCtx(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
 	tb.Cleanup(cancel)
 	return ctx
 }
+
+func closeCtx(tb testing.TB) context.Context { return waitCtx(tb) }

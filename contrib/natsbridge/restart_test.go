@@ -1,7 +1,6 @@
 package natsbridge
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,13 +21,13 @@ func TestServerRestart(t *testing.T) {
 	ingest, far := newNode(t), newNode(t)
 	small := &ConnectOptions{ReconnectBuf: 4 << 10}
 	pubStates := make(chan StateEvent, 64)
-	pub, err := NewPublisher(context.Background(), connect(t, srv.ClientURL(), small), ingest.d,
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), small), ingest.d,
 		&PublisherOptions{OnState: func(e StateEvent) { pubStates <- e }, Lanes: dispatch.SubscribeOptions{OrderedBound: 1 << 16}})
 	require.NoError(t, err)
 	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
 	stateEvents := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventConnState}})
 	consStates := make(chan StateEvent, 64)
-	cons, err := NewConsumer(context.Background(), connect(t, srv.ClientURL(), small), far.d, far.pools.Events,
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), small), far.d, far.pools.Events,
 		&ConsumerOptions{Durable: "restart", OnState: func(e StateEvent) { consStates <- e }})
 	require.NoError(t, err)
 

@@ -34,7 +34,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	out = cli.SyncWriter(out)
-	venue := venuesim.Start(&venuesim.Options{Rate: 1000, OversizedBytes: 2 << 20})
+	venue := venuesim.Start(&venuesim.Options{Rate: 1000, OversizedBytes: 512 << 10})
 	defer venue.Close()
 
 	start := time.Now()
@@ -44,7 +44,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		Symbols:   []string{"BTC-USDT"},
 		Channels:  []string{"trade", "depth@100ms"},
 		Client: wsclient.Options{
-			ReadLimit: 1 << 20, // the venue's oversized frame is 2 MiB
+			// The venue's oversized frame is 512 KiB. The client reads up to
+			// the limit before it gives up, while the venue's pongs wait
+			// behind the frame: a 1 MiB limit took a loaded machine over
+			// the PongTimeout, which then cut the connection first.
+			ReadLimit: 128 << 10,
 			// Tight enough to show each fault quickly, loose enough that a
 			// busy machine (a CI runner at load 20) does not trip them by
 			// itself: a spurious reconnect would fail the garbage and
