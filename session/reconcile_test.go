@@ -50,6 +50,12 @@ func startRecon(t *testing.T, v *venuesim.Venue, tweak func(*session.Config)) *r
 	}
 	h.s = start(t, cfg)
 	waitConnected(t, h.s)
+	// The first subscription's openOrders.status runs on a goroutine of
+	// its own: wait until the venue has it, so that a test's FailQueries
+	// or HoldQueries meets only the queries the test means (the venue
+	// handles one connection's requests in order, so whatever the test
+	// sends next is served after it).
+	require.Eventually(t, func() bool { return v.Stats().Queries >= 1 }, generous, pollEvery, "openOrders.status at the first subscription")
 	return h
 }
 
