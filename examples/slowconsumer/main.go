@@ -13,8 +13,9 @@
 //
 // -slow-events makes the slow subscriber's pace a count instead of a
 // duration: each of its handler calls lasts until the fast subscriber has
-// received that many more events, so it is that many times slower than the
-// feed however loaded the machine is (the test uses it).
+// received that many more events (at most 50 ms, should the feed pause),
+// so it is that many times slower than the feed however loaded the machine
+// is (the test uses it).
 package main
 
 import (
@@ -100,12 +101,17 @@ func pace(d time.Duration, events int64) string {
 	return d.String()
 }
 
+// slowest bounds the slow subscriber's time per event when its pace is
+// counted in feed events (-slow-events): 50 ms, so a backlog of a few
+// hundred events drains in seconds even when the feed pauses.
+const slowest = 50 * time.Millisecond
+
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("slowconsumer", flag.ContinueOnError)
 	duration := fs.Duration("duration", 3*time.Second, "how long the feed runs")
 	rate := fs.Int("rate", 4000, "simulated venue: market-data messages per second")
 	slow := fs.Duration("slow", 2*time.Millisecond, "how long the slow subscriber spends on each event")
-	slowEvents := fs.Int64("slow-events", 0, "if set, the slow subscriber spends on each event as long as the feed takes to deliver this many (overrides -slow)")
+	slowEvents := fs.Int64("slow-events", 0, "if set, the slow subscriber spends on each event as long as the feed takes to deliver this many, at most 50ms (overrides -slow)")
 	orderRate := fs.Int("orders", 40, "market orders placed per second (3 execution reports each)")
 	useLive := fs.Bool("live", false, "use Binance's public market data (no orders)")
 	endpoint := fs.String("endpoint", "production", "with -live: production or testnet (public market data)")
@@ -150,10 +156,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				time.Sleep(*slow) // a deliberately slow strategy
 				return
 			}
+			// As long as the feed takes to deliver slowEvents more events,
+			// but never more than slowest: a feed that pauses (a reconnect
+			// on a starved machine) must not freeze the strategy with
+			// execution reports queued behind it.
 			target := fast.total.Load() + *slowEvents
+			limit := time.NewTimer(slowest)
+			defer limit.Stop()
 			for fast.total.Load() < target {
 				select {
 				case <-stopped:
+					return
+				case <-limit.C:
 					return
 				case <-time.After(100 * time.Microsecond):
 				}
