@@ -331,15 +331,20 @@ func (o *orders) resubscribeLater(conn uint64, tries int) {
 // staleReady is called when the connection orders were ready on is no
 // longer the client's current one, before the session has heard of the
 // change: orders wait again, unless a newer connection is ready already.
-func (o *orders) staleReady(conn uint64) {
-	o.mu.Lock()
-	stale := o.readyConn == conn
+func (o *orders) staleReady(conn uint64) { o.s.unready(&o.mu, &o.readyConn, conn) }
+
+// unready clears *ready, the connection orders go out on, when it is
+// still conn (under mu), and then makes orders wait for the next ready
+// connection.
+func (s *Session) unready(mu *sync.Mutex, ready *uint64, conn uint64) {
+	mu.Lock()
+	stale := *ready == conn
 	if stale {
-		o.readyConn = 0
+		*ready = 0
 	}
-	o.mu.Unlock()
+	mu.Unlock()
 	if stale {
-		o.s.state.update(func(b *stateBoard) { b.ordersReady = false })
+		s.state.update(func(b *stateBoard) { b.ordersReady = false })
 	}
 }
 

@@ -128,17 +128,7 @@ func (v *venueOrders) setConn(conn uint64) {
 
 // staleReady is called when the connection orders were to go on is not
 // the client's current one: orders wait for the next login.
-func (v *venueOrders) staleReady(conn uint64) {
-	v.mu.Lock()
-	stale := v.conn == conn
-	if stale {
-		v.conn = 0
-	}
-	v.mu.Unlock()
-	if stale {
-		v.s.state.update(func(b *stateBoard) { b.ordersReady = false })
-	}
-}
+func (v *venueOrders) staleReady(conn uint64) { v.s.unready(&v.mu, &v.conn, conn) }
 
 // retain ends, with ErrDisconnected (ErrClosed when the session is
 // closing), every wait for an answer on a connection other than cur, the

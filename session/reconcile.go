@@ -130,17 +130,10 @@ func (r *reconciler) sleep(ctx context.Context, d time.Duration) error {
 
 // sleepOn waits d on c (the real clock when nil), or until ctx ends.
 func sleepOn(ctx context.Context, c wsclient.Clock, d time.Duration) error {
-	if c != nil {
-		return c.Sleep(ctx, d)
+	if c == nil {
+		c = wsclient.SystemClock()
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return c.Sleep(ctx, d)
 }
 
 // ---- the streamed side: the order connection's reader ----
