@@ -71,4 +71,4 @@ func (s *Session) ClockOffset() time.Duration { return time.Duration(s.clock.off
 
 // sleep waits d on Config.Client's clock (the real one by default), or
 // until Close begins.
-func (s *Session) sleep(d time.Duration) error { return sleepOn(s.dying, s.cfg.Client.Clock, d) }
+func (s *Session) sleep(d time.Duration) error { return s.cfg.Client.Clock.Sleep(s.dying, d) }

@@ -200,9 +200,6 @@ func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*privat
 	cfg := &s.cfg
 	p := &private{s: s, spec: spec, key: key, clk: cfg.Client.Clock,
 		steps: make(chan step, 64), quit: make(chan struct{}), done: make(chan struct{})}
-	if p.clk == nil {
-		p.clk = wsclient.SystemClock()
-	}
 	if p.rnd = cfg.Client.Rand; p.rnd == nil {
 		p.rnd = rand.Int64N
 	}

@@ -116,24 +116,11 @@ func newReconciler(o *orders) *reconciler {
 	return r
 }
 
-func (r *reconciler) now() time.Time {
-	if c := r.s.cfg.Client.Clock; c != nil {
-		return c.Now()
-	}
-	return time.Now()
-}
+func (r *reconciler) now() time.Time { return r.s.cfg.Client.Clock.Now() }
 
 // sleep waits d on the configured clock, or until ctx ends.
 func (r *reconciler) sleep(ctx context.Context, d time.Duration) error {
-	return sleepOn(ctx, r.s.cfg.Client.Clock, d)
-}
-
-// sleepOn waits d on c (the real clock when nil), or until ctx ends.
-func sleepOn(ctx context.Context, c wsclient.Clock, d time.Duration) error {
-	if c == nil {
-		c = wsclient.SystemClock()
-	}
-	return c.Sleep(ctx, d)
+	return r.s.cfg.Client.Clock.Sleep(ctx, d)
 }
 
 // ---- the streamed side: the order connection's reader ----
@@ -215,8 +202,13 @@ func tradeID(x *schema.Execution) (uint64, bool) {
 	if x.ExecType != schema.ExecTrade || x.TradeID.IsZero() {
 		return 0, false
 	}
+	return parseTradeID(x.TradeID.Bytes())
+}
+
+// parseTradeID reads a decimal trade id without allocating.
+func parseTradeID(b []byte) (uint64, bool) {
 	var n uint64
-	for _, c := range x.TradeID.Bytes() {
+	for _, c := range b {
 		if c < '0' || c > '9' || n > (1<<64-1)/10-1 {
 			return 0, false
 		}
@@ -320,11 +312,7 @@ func (r *reconciler) query(ctx context.Context, conn uint64, weight int, enc fun
 	case err != nil:
 		return nil, fmt.Errorf("%w: %w", ErrNotSent, err)
 	}
-	clk := r.s.cfg.Client.Clock
-	if clk == nil {
-		clk = wsclient.SystemClock()
-	}
-	timer := clk.NewTimer(DefaultRESTTimeout)
+	timer := r.s.cfg.Client.Clock.NewTimer(DefaultRESTTimeout)
 	defer timer.Stop()
 	select {
 	case b := <-ch:
@@ -738,7 +726,7 @@ func (r *reconciler) gap(ctx context.Context, key orderKey, cause error) {
 
 func sortTrades(ts []normalize.BinanceTrade) {
 	id := func(t *normalize.BinanceTrade) uint64 {
-		n, _ := tradeID(&schema.Execution{ExecType: schema.ExecTrade, TradeID: t.TradeID})
+		n, _ := parseTradeID(t.TradeID.Bytes())
 		return n
 	}
 	slices.SortStableFunc(ts, func(a, b normalize.BinanceTrade) int { return cmp.Compare(id(&a), id(&b)) })

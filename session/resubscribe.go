@@ -42,9 +42,6 @@ type resubscriber struct {
 // newResubscriber returns the resubscriber of sh's books, kept by channel.
 func (s *Session) newResubscriber(sh *shard, channel string) *resubscriber {
 	clock := s.cfg.Client.Clock
-	if clock == nil {
-		clock = wsclient.SystemClock()
-	}
 	rate := s.cfg.Client.ControlRate
 	if rate == 0 {
 		rate = wsclient.DefaultControlRate

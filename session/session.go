@@ -347,6 +347,9 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.Client.Logger == nil {
 		cfg.Client.Logger = cfg.Logger
 	}
+	if cfg.Client.Clock == nil { // wsclient's default, named once for the session's own timers
+		cfg.Client.Clock = wsclient.SystemClock()
+	}
 	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now}}
 	if binance || cfg.Endpoints.REST != "" {
 		if err := s.loadInstruments(ctx); err != nil {
