@@ -714,20 +714,47 @@ func (m *bnDepthMsg) fill(f *filler) {
 	f.ev.SeqProvider = b.LastSeq
 }
 
-// bnPartialDepthMsg is a partial book stream or a REST snapshot.
+// bnPartialDepthMsg is a partial book stream or a REST snapshot: the top
+// 5, 10 or 20 levels of each side, each message a whole view. Spot sends
+// {"lastUpdateId","bids","asks"} (Binance "Partial Book Depth Streams");
+// USDⓈ-M and COIN-M send the diff's shape, {"e":"depthUpdate","E","T",
+// "s","U","u","pu","b","a"} (Binance USDⓈ-M and COIN-M Futures "Partial
+// Book Depth Streams"), whose u is then the view's last update id. Their
+// combined stream's name ("btcusdt@depth5@100ms") is what tells the two
+// apart from a diff; a raw futures stream ("/ws/btcusdt@depth5") cannot
+// be told from its diff stream, so subscribe futures partial depth through
+// a combined stream.
 type bnPartialDepthMsg struct {
 	LastUpdateID integer `json:"lastUpdateId"`
 	Bids         levels  `json:"bids"`
 	Asks         levels  `json:"asks"`
+	S            text    `json:"s"`
+	LU           integer `json:"u"`
+	B            levels  `json:"b"`
+	A            levels  `json:"a"`
+	E            integer `json:"E"`
+	T            integer `json:"T"`
 }
 
 func (m *bnPartialDepthMsg) bind(ev *schema.CanonicalEvent) {
 	m.Bids.bind(nil, &ev.Book.Bids, nil)
 	m.Asks.bind(nil, &ev.Book.Asks, nil)
+	m.B.bind(nil, &ev.Book.Bids, nil)
+	m.A.bind(nil, &ev.Book.Asks, nil)
 }
 
 func (m *bnPartialDepthMsg) fill(f *filler) {
-	f.unsigned(&f.ev.Book.LastSeq, "lastUpdateId", m.LastUpdateID)
+	if m.LastUpdateID.ok {
+		f.unsigned(&f.ev.Book.LastSeq, "lastUpdateId", m.LastUpdateID)
+	} else {
+		f.need("u", m.LU.ok) // a futures view: its u is the view's update id
+		f.need("b", m.B.ok)
+		f.need("a", m.A.ok)
+		f.unsigned(&f.ev.Book.LastSeq, "u", m.LU)
+	}
+	f.symbol("s", &m.S)
+	f.millis(&f.main, "E", m.E)
+	f.millis(&f.fallback, "T", m.T)
 	f.ev.SeqProvider = f.ev.Book.LastSeq
 }
 
