@@ -548,6 +548,9 @@ func (p *Parser) classify(channel, payload []byte, env *bnEnvelope) (k int, prob
 		channel = channel[:len(klinePrefix)-1]
 	}
 	if k, ok := binanceStreamKinds[string(channel)]; ok && channel != nil {
+		if k == bnPartialDepth { // "depth5": a view of the top 5 levels
+			p.env.depth = viewDepth(channel[len("depth"):])
+		}
 		return k, false, nil
 	}
 	if bytes.HasPrefix(payload, prefixEvent) {

@@ -80,6 +80,7 @@ type Stats struct {
 	AfterLoss      uint64 // book messages received before a lost connection already applied (its tail), dropped
 	BBOs           uint64 // best bid/offer updates published
 	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool
+	OtherViews     uint64 // book messages and gap markers of a shallower view of the symbol (OKX books5 beside books), ignored
 }
 
 // Book is the L2 book of one (venue, symbol), kept by the venue's [Rule].
@@ -259,6 +260,9 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		if ev.Symbol != "" && ev.Symbol != b.symbol {
 			return nil
 		}
+		if b.otherView(ev) {
+			return nil
+		}
 		switch ev.Control.GapType {
 		case schema.EventBookUpdate, schema.EventBookSnapshot, schema.EventUnknown:
 			b.mu.Lock()
@@ -267,7 +271,7 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		}
 		return nil
 	}
-	if ev.Symbol != b.symbol {
+	if ev.Symbol != b.symbol || b.otherView(ev) {
 		return nil
 	}
 	b.mu.Lock()
@@ -295,6 +299,32 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
 	}
 	return err
+}
+
+// otherView reports whether ev belongs to a view of the symbol shallower
+// than the book keeps (Book.Depth, as the parser read it from the stream's
+// name): Binance's btcusdt@depth5, OKX books5, Bybit orderbook.1 beside
+// the stream the book follows. Each is a stream of its own, with its own
+// ids (Bybit) or a top-N snapshot per message (Binance, OKX): loaded, its
+// snapshot would cut the book to N levels and its ids break the book's
+// chain. A view at least as deep as the book is the book's own stream
+// (truncated to Rule.Depth); Depth 0 (the whole book, or not said) always
+// is. It counts what it ignores.
+func (b *Book) otherView(ev *schema.CanonicalEvent) bool {
+	d := ev.Book.Depth
+	if d == 0 || (b.rule.Depth != 0 && d >= b.rule.Depth) {
+		return false
+	}
+	switch ev.Type {
+	case schema.EventBookSnapshot, schema.EventBookUpdate, schema.EventGap:
+		b.mu.Lock()
+		if b.stats.OtherViews++; b.stats.OtherViews == 1 {
+			b.warn("book: ignoring a shallower view of the symbol (is Rule.Depth the depth subscribed?)", "view", d, "depth", b.rule.Depth)
+		}
+		b.mu.Unlock()
+		return true
+	}
+	return false
 }
 
 func idsOf(bk *schema.Book) continuity.IDs {

@@ -1,0 +1,79 @@
+package normalize
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// Venues offer one symbol's book at several depths, each view a stream of
+// its own: Bybit v5 "Orderbook" (orderbook.1, .50, .200, .1000, each with
+// its own update id u), OKX "Order book channel" (books5, books50-l2-tbt,
+// books), Binance "Partial Book Depth Streams" beside the diff stream.
+// Hosts subscribe a shallow view for the top and a deep one for the book.
+// Each view's ids chain on their own: interleaved, they are not a gap, and
+// each event names its view in Book.Depth.
+func TestBookViewsAreStreamsOfTheirOwn(t *testing.T) {
+	t.Parallel()
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	sink := &recSink{events: events}
+	p := NewBybit(events, sink, nil)
+	msg := func(depth int, typ string, u int) string {
+		return fmt.Sprintf(`{"topic":"orderbook.%d.BTCUSDT","type":"%s","ts":1672304484978,"data":{"s":"BTCUSDT","b":[["16493.50","0.006"]],"a":[["16611.00","0.029"]],"u":%d,"seq":7961638724},"cts":1672304484976}`, depth, typ, u)
+	}
+	for _, m := range []string{
+		msg(50, "snapshot", 1000), msg(1, "snapshot", 77000),
+		msg(50, "delta", 1001), msg(1, "delta", 77001),
+		msg(1, "delta", 77002), msg(50, "delta", 1002),
+	} {
+		require.NoError(t, p.HandleBytes(context.Background(), []byte(m), 1))
+	}
+	require.Len(t, sink.got, 6)
+	for i, ev := range sink.got {
+		require.NotEqual(t, schema.EventGap, ev.Type, "event %d: a view's ids are not the other view's", i)
+		require.Contains(t, []int{1, 50}, ev.Book.Depth, "event %d names its view", i)
+	}
+	require.Equal(t, 50, sink.got[0].Book.Depth)
+	require.Equal(t, 1, sink.got[1].Book.Depth)
+
+	// A real gap in one view is still one marker, naming that view.
+	sink.got = nil
+	require.NoError(t, p.HandleBytes(context.Background(), []byte(msg(1, "delta", 77009)), 1))
+	require.Len(t, sink.got, 2)
+	require.Equal(t, schema.EventGap, sink.got[0].Type)
+	require.Equal(t, 1, sink.got[0].Book.Depth)
+	require.Equal(t, uint64(77003), sink.got[0].Control.GapFirstSeq)
+	require.Equal(t, uint64(77008), sink.got[0].Control.GapLastSeq)
+	require.Zero(t, p.Stats().Errors)
+}
+
+// The depth each venue's view names.
+func TestBookViewDepths(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		venue schema.Venue
+		msg   string
+		depth int
+	}{
+		{schema.VenueBinance, `{"stream":"btcusdt@depth5@100ms","data":{"lastUpdateId":160,"bids":[["0.0024","10"]],"asks":[["0.0026","100"]]}}`, 5},
+		{schema.VenueBinance, `{"stream":"btcusdt@depth20","data":{"lastUpdateId":160,"bids":[["0.0024","10"]],"asks":[["0.0026","100"]]}}`, 20},
+		{schema.VenueBinance, `{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":157,"u":160,"b":[["0.0024","10"]],"a":[]}}`, 0},
+		{schema.VenueOKX, `{"arg":{"channel":"books5","instId":"BTC-USDT"},"data":[{"asks":[["8476.98","415","0","13"]],"bids":[["8476.97","256","0","12"]],"instId":"BTC-USDT","ts":"1597026383085","seqId":123457}]}`, 5},
+		{schema.VenueOKX, `{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"snapshot","data":[{"asks":[["8476.98","415","0","13"]],"bids":[["8476.97","256","0","12"]],"ts":"1597026383085","checksum":0,"prevSeqId":-1,"seqId":123456}]}`, 400},
+		{schema.VenueOKX, `{"arg":{"channel":"books50-l2-tbt","instId":"BTC-USDT"},"action":"snapshot","data":[{"asks":[["8476.98","415","0","13"]],"bids":[["8476.97","256","0","12"]],"ts":"1597026383085","checksum":0,"prevSeqId":-1,"seqId":123456}]}`, 50},
+		{schema.VenueBybit, `{"topic":"orderbook.200.BTCUSDT","type":"snapshot","ts":1,"data":{"s":"BTCUSDT","b":[["1","1"]],"a":[["2","1"]],"u":5}}`, 200},
+	}
+	for _, tt := range tests {
+		events := schema.NewPools(nil).Events
+		sink := &recSink{events: events}
+		p := newVenueParser(tt.venue, events, sink)
+		require.NoError(t, p.HandleBytes(context.Background(), []byte(tt.msg), 1), tt.msg)
+		require.Len(t, sink.got, 1, tt.msg)
+		require.Equal(t, tt.depth, sink.got[0].Book.Depth, tt.msg)
+	}
+}
