@@ -251,6 +251,8 @@ func (m *cbL2Msg) bind(ev *schema.CanonicalEvent) {
 
 func (m *cbL2Msg) fill(f *filler) { f.symbol("product_id", &m.ProductID) }
 
+func (m *cbL2Msg) bookSymbol() *text { return &m.ProductID }
+
 // cbCandleMsg: Advanced Trade candles are five minutes long ("start" is
 // Unix seconds, as text) and say nothing of being closed: live klines.
 type cbCandleMsg struct {
@@ -345,6 +347,8 @@ func (m *cbExchangeTickerMsg) fill(f *filler) {
 	f.time(&f.main, "time", &m.Time)
 }
 
+func (m *cbSnapshotMsg) bookSymbol() *text { return &m.ProductID }
+
 type cbSnapshotMsg struct {
 	ProductID text   `json:"product_id"`
 	Bids      levels `json:"bids"`
@@ -363,6 +367,8 @@ func (m *cbSnapshotMsg) fill(f *filler) {
 }
 
 // cbL2UpdateMsg changes are [side, price, size], side "buy" or "sell".
+func (m *cbL2UpdateMsg) bookSymbol() *text { return &m.ProductID }
+
 type cbL2UpdateMsg struct {
 	ProductID text   `json:"product_id"`
 	Changes   levels `json:"changes"`

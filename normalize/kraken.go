@@ -337,6 +337,8 @@ func (m *krBookMsg) bind(ev *schema.CanonicalEvent) {
 	m.Asks.bind(krakenLevels, &ev.Book.Asks, nil)
 }
 
+func (m *krBookMsg) bookSymbol() *text { return &m.Symbol }
+
 func (m *krBookMsg) fill(f *filler) {
 	f.symbol("symbol", &m.Symbol)
 	f.checksum("checksum", m.Checksum)

@@ -457,10 +457,17 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.tickers[ev.Symbol] = ev.Ticker
 	}
 	if f.err != nil {
-		sym := ev.Symbol
+		sym, from := ev.Symbol, schema.CanonicalEvent{IngestTS: ev.IngestTS, ExchangeTS: ev.ExchangeTS}
+		from.Book.Depth = ev.Book.Depth
 		p.release(ev, pooled)
 		p.stats.errors.Add(1)
 		p.warn(f.err, sym)
+		if (kd.typ == schema.EventBookSnapshot || kd.typ == schema.EventBookUpdate) && p.spec.continuity.Blind() {
+			from.Symbol = p.lostBookSymbol(sym, streamSym, s.msg())
+			if err := p.gap(ctx, &from, schema.EventBookUpdate, 0, 0, 0, "book message dropped: "+f.err.Error()); err != nil {
+				return err
+			}
+		}
 		return f.err
 	}
 	if (ev.Type == schema.EventTrade && p.repeatTrade(k, ev)) || (ev.Type == schema.EventExecReport && p.repeatFill(ev)) {
@@ -485,6 +492,27 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		return p.dropped(ctx, ev)
 	}
 	return p.publish(ctx, ev)
+}
+
+// lostBookSymbol names the book a dropped book message was for: the
+// symbol filled, else the envelope's, else the one the message decoded
+// before its fault; "" (every book of the venue) when none is known.
+func (p *Parser) lostBookSymbol(sym string, streamSym []byte, m message) string {
+	if sym != "" {
+		return sym
+	}
+	if streamSym != nil {
+		if s, err := p.syms.Lookup(streamSym); err == nil {
+			return s
+		}
+		return ""
+	}
+	if n, ok := m.(interface{ bookSymbol() *text }); ok && n.bookSymbol().ok {
+		if s, err := p.syms.Lookup(n.bookSymbol().bytes()); err == nil {
+			return s
+		}
+	}
+	return ""
 }
 
 // startDelta fills ev's ticker with the last one of its symbol, which the
