@@ -108,11 +108,12 @@ type cbEnvelope struct {
 
 // cbEvent is one Advanced Trade event: its type and the array it carries.
 type cbEvent struct {
-	Type    text  `json:"type"`
-	Trades  spans `json:"trades"`
-	Tickers spans `json:"tickers"`
-	Candles spans `json:"candles"`
-	Orders  spans `json:"orders"` // the user channel's
+	Type      text  `json:"type"`
+	ProductID text  `json:"product_id"` // l2_data's, to name a book lost
+	Trades    spans `json:"trades"`
+	Tickers   spans `json:"tickers"`
+	Candles   spans `json:"candles"`
+	Orders    spans `json:"orders"` // the user channel's
 }
 
 func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int64) error {
@@ -172,7 +173,15 @@ func (p *Parser) coinbaseEvent(ctx context.Context, st *cbState, k int, event []
 	*ev = cbEvent{Trades: spans{list: &p.inner}, Tickers: spans{list: &p.inner}, Candles: spans{list: &p.inner}, Orders: spans{list: &p.inner}}
 	p.inner = p.inner[:0]
 	if err := p.unmarshal(event, ev); err != nil {
-		return p.badDecode("envelope", err)
+		perr := p.badDecode("envelope", err)
+		if k == cbL2Snap { // a book message lost
+			from := schema.CanonicalEvent{IngestTS: ingest, ExchangeTS: p.env.ts}
+			if ev.ProductID.ok {
+				from.Symbol, _ = p.syms.Lookup(ev.ProductID.bytes())
+			}
+			return p.bookLost(ctx, &from, perr)
+		}
+		return perr
 	}
 	if k == cbL2Snap {
 		if string(ev.Type.bytes()) == "update" {

@@ -166,7 +166,11 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	*env = krEnvelope{Data: spans{list: &p.elems}}
 	p.elems = p.elems[:0]
 	if err := p.unmarshal(data, env); err != nil {
-		return p.badDecode("envelope", err)
+		perr := p.badDecode("envelope", err)
+		if string(env.Channel.bytes()) == "book" { // a book message lost: whose, unknown
+			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, perr)
+		}
+		return perr
 	}
 	p.raw.Payload = data
 	switch {

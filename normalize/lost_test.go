@@ -41,6 +41,23 @@ func TestDroppedBookMessageMarked(t *testing.T) {
 	require.Equal(t, schema.EventGap, sink.got[0].Type)
 	require.Empty(t, sink.got[0].Symbol)
 
+	// A book message whose envelope or event does not decode: lost too.
+	for _, tc := range []struct {
+		venue schema.Venue
+		msg   string
+		sym   string
+	}{
+		{schema.VenueKraken, `{"channel":"book","type":7,"data":[{"symbol":"BTC/USDT","bids":[],"asks":[],"checksum":0}]}`, ""},
+		{schema.VenueCoinbase, `{"channel":"l2_data","timestamp":"2026-03-05T09:05:32.5Z","sequence_num":2,"events":[{"product_id":"BTC-USD","type":123,"updates":[]}]}`, "BTC-USD"},
+		{schema.VenueCoinbase, `{"channel":"l2_data","timestamp":"2026-03-05T09:05:32.5Z","sequence_num":2,"events":[5]}`, ""},
+	} {
+		p, sink := newRec(tc.venue)
+		require.Error(t, p.HandleBytes(ctx, []byte(tc.msg), 7), tc.msg)
+		require.Len(t, sink.got, 1, tc.msg)
+		require.Equal(t, schema.EventGap, sink.got[0].Type, tc.msg)
+		require.Equal(t, tc.sym, sink.got[0].Symbol, tc.msg)
+	}
+
 	// Binance: the next diff's ids show the loss; one marker, not two.
 	p, sink = newRec(schema.VenueBinance)
 	diff := func(first, last int, qty string) []byte {

@@ -464,9 +464,7 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.warn(f.err, sym)
 		if (kd.typ == schema.EventBookSnapshot || kd.typ == schema.EventBookUpdate) && p.spec.continuity.Blind() {
 			from.Symbol = p.lostBookSymbol(sym, streamSym, s.msg())
-			if err := p.gap(ctx, &from, schema.EventBookUpdate, 0, 0, 0, "book message dropped: "+f.err.Error()); err != nil {
-				return err
-			}
+			return p.bookLost(ctx, &from, f.err)
 		}
 		return f.err
 	}
@@ -492,6 +490,17 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		return p.dropped(ctx, ev)
 	}
 	return p.publish(ctx, ev)
+}
+
+// bookLost publishes the gap marker of a book message dropped for cause
+// (a *ParseError, which it returns unless the marker could not be
+// published): from names the symbol (none: every book of the venue), the
+// view and the times.
+func (p *Parser) bookLost(ctx context.Context, from *schema.CanonicalEvent, cause error) error {
+	if err := p.gap(ctx, from, schema.EventBookUpdate, 0, 0, 0, "book message dropped: "+cause.Error()); err != nil {
+		return err
+	}
+	return cause
 }
 
 // lostBookSymbol names the book a dropped book message was for: the
