@@ -255,8 +255,12 @@ func (p *Parser) krakenV1(ctx context.Context, st *krState, data []byte, ingest 
 	case !bytes.HasPrefix(name, []byte("book")):
 		return p.unknown()
 	}
+	p.env.depth = viewDepth(bytes.TrimPrefix(name, []byte("book-"))) // "book-25": the top 25
 	if v.n == 0 {
-		return p.bad("book", "", ErrMissingField)
+		from := schema.CanonicalEvent{IngestTS: ingest}
+		from.Symbol = p.lostBookSymbol("", pair, nil)
+		from.Book.Depth = p.env.depth
+		return p.bookLost(ctx, &from, p.bad("book", "", ErrMissingField))
 	}
 	if v.n > 1 {
 		p.more = v.objs[1].of(data)

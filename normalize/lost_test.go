@@ -50,6 +50,7 @@ func TestDroppedBookMessageMarked(t *testing.T) {
 		{schema.VenueKraken, `{"channel":"book","type":7,"data":[{"symbol":"BTC/USDT","bids":[],"asks":[],"checksum":0}]}`, ""},
 		{schema.VenueCoinbase, `{"channel":"l2_data","timestamp":"2026-03-05T09:05:32.5Z","sequence_num":2,"events":[{"product_id":"BTC-USD","type":123,"updates":[]}]}`, "BTC-USD"},
 		{schema.VenueCoinbase, `{"channel":"l2_data","timestamp":"2026-03-05T09:05:32.5Z","sequence_num":2,"events":[5]}`, ""},
+		{schema.VenueKraken, `[1,"book-25","XBT/USD"]`, "BTC-USD"},
 	} {
 		p, sink := newRec(tc.venue)
 		require.Error(t, p.HandleBytes(ctx, []byte(tc.msg), 7), tc.msg)
