@@ -41,7 +41,8 @@ func BybitSymbolRules() SymbolRules {
 // is Book.LastSeq and the SeqProvider; a delta continues when u = previous
 // u + 1, and u = 1 is a service restart (Bybit v5 "Orderbook" docs); each
 // depth's topic (orderbook.1, orderbook.50, …) is a stream of its own,
-// named in Book.Depth. Tickers carry the
+// named in Book.Depth; orderbook.rpi (RPI levels) is not normalised and
+// counts as unknown. Tickers carry the
 // cross sequence "cs". allLiquidation and liquidation name the side of the
 // liquidated position; Liquidation.Side is the liquidation order's, the
 // other one. price24hPcnt, a ratio, becomes Ticker.ChangePct in percent.
@@ -150,7 +151,13 @@ func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest in
 		j := bytes.LastIndexByte(name, '.')
 		kindName, sym = name[:i], name[j+1:]
 		if i < j && string(kindName) == "orderbook" { // orderbook.{depth}.{symbol}
-			p.env.depth = viewDepth(name[i+1 : j])
+			if p.env.depth = viewDepth(name[i+1 : j]); p.env.depth == 0 {
+				// orderbook.rpi.{symbol} (Bybit v5 "RPI Orderbook"): levels
+				// [price, non-RPI size, RPI size] with ids of their own, a
+				// view crossed by design; not a book to merge with the
+				// others, not normalised.
+				return p.unknown()
+			}
 		}
 	}
 	t, ok := bybitTopics[string(kindName)]

@@ -79,3 +79,30 @@ func TestBookViewDepths(t *testing.T) {
 		require.Equal(t, tt.depth, sink.got[0].Book.Depth, tt.msg)
 	}
 }
+
+// Bybit's RPI book (Bybit v5 "RPI Orderbook", orderbook.rpi.{symbol}):
+// levels [price, non-RPI size, RPI size], its own u, a level whose
+// non-RPI size is 0 still holding RPI size, crossed by design. Read as
+// [price, quantity] it would delete levels that are there and break the
+// orderbook.50 stream's ids: it is not normalised, only counted unknown.
+func TestBybitRPIBookNotMerged(t *testing.T) {
+	t.Parallel()
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	sink := &recSink{events: events}
+	p := NewBybit(events, sink, nil)
+	ctx := context.Background()
+	ob := func(u int) []byte {
+		return fmt.Appendf(nil, `{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[["1","1"]],"a":[],"u":%d,"seq":1},"cts":1}`, u)
+	}
+	require.NoError(t, p.HandleBytes(ctx, []byte(`{"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1,"data":{"s":"BTCUSDT","b":[["1","1"]],"a":[["2","1"]],"u":100,"seq":1},"cts":1}`), 1))
+	require.NoError(t, p.HandleBytes(ctx, ob(101), 2))
+	rpi := `{"topic":"orderbook.rpi.BTCUSDT","ts":1752472188075,"type":"delta","data":{"s":"BTCUSDT","b":[["121975.1","0.114259","0"],["121969.9","0","0"],["121960.5","0","0.163986"]],"a":[["121990.8","0.441585","0.78821"]],"u":2258980,"seq":79683241099},"cts":1752472188067}`
+	require.NoError(t, p.HandleBytes(ctx, []byte(rpi), 3))
+	require.NoError(t, p.HandleBytes(ctx, ob(102), 4))
+	require.Len(t, sink.got, 3)
+	for _, ev := range sink.got {
+		require.NotEqual(t, schema.EventGap, ev.Type)
+		require.Equal(t, 50, ev.Book.Depth)
+	}
+	require.Equal(t, uint64(1), p.Stats().Unknown)
+}
