@@ -194,13 +194,21 @@ var binanceEventNames = map[string]int{
 // binanceStreamKinds maps a stream name's channel (after the '@') to a kind:
 // the combined stream names the type, so the payload is decoded once.
 var binanceStreamKinds = map[string]int{
-	"trade":         bnTrade,
-	"aggTrade":      bnAggTrade,
-	"bookTicker":    bnBookTicker,
-	"depth":         bnDepth, // "depth" and "depth@100ms" are diffs; a REST snapshot has no "e" (see classify)
-	"depth5":        bnPartialDepth,
-	"depth10":       bnPartialDepth,
-	"depth20":       bnPartialDepth,
+	"trade":      bnTrade,
+	"aggTrade":   bnAggTrade,
+	"bookTicker": bnBookTicker,
+	"depth":      bnDepth, // "depth" and "depth@100ms" are diffs; a REST snapshot has no "e" (see classify)
+	"depth5":     bnPartialDepth,
+	"depth10":    bnPartialDepth,
+	"depth20":    bnPartialDepth,
+	// USDⓈ-M "RPI Diff. Book Depth Streams" (<symbol>@rpiDepth@500ms): the
+	// diff's shape, but of the book with RPI orders, whose crossed levels
+	// are hidden: another book, synchronised from /fapi/v1/rpiDepth, with
+	// ids chaining on their own. Read as the symbol's diffs it would break
+	// their pu chain and put RPI quantities in the book: not normalised.
+	// (On a raw stream it cannot be told from the diffs: use a combined
+	// stream.)
+	"rpiDepth":      bnUnknown,
 	"ticker":        bnTicker,
 	"miniTicker":    bnMiniTicker,
 	"markPrice":     bnMarkPrice,

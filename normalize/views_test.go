@@ -106,3 +106,23 @@ func TestBybitRPIBookNotMerged(t *testing.T) {
 	}
 	require.Equal(t, uint64(1), p.Stats().Unknown)
 }
+
+// Binance USDⓈ-M's RPI diff stream ("RPI Diff. Book Depth Streams",
+// <symbol>@rpiDepth@500ms) has the diff's shape but is another book, its
+// pu chaining on its own: it is not read as the symbol's diffs.
+func TestBinanceRPIDepthNotMerged(t *testing.T) {
+	t.Parallel()
+	p, sink, _ := newRecParser(t, nil)
+	ctx := context.Background()
+	diff := func(stream string, first, last, prev int) []byte {
+		return fmt.Appendf(nil, `{"stream":"btcusdt@%s","data":{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":%d,"u":%d,"pu":%d,"b":[["1","1"]],"a":[]}}`, stream, first, last, prev)
+	}
+	require.NoError(t, p.HandleBytes(ctx, diff("depth@100ms", 10, 20, 9), 1))
+	require.NoError(t, p.HandleBytes(ctx, diff("rpiDepth@500ms", 5, 25, 4), 2))
+	require.NoError(t, p.HandleBytes(ctx, diff("depth@100ms", 21, 30, 20), 3))
+	require.Len(t, sink.got, 2)
+	for _, ev := range sink.got {
+		require.Equal(t, schema.EventBookUpdate, ev.Type)
+	}
+	require.Equal(t, uint64(1), p.Stats().Unknown)
+}
