@@ -2,6 +2,7 @@ package book
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -45,7 +46,8 @@ type Options struct {
 	// when they come back older than the buffered diffs. Defaults to 3.
 	FetchAttempts int
 	// RetryInterval is the least time between two rounds of fetches after
-	// a round failed, so a venue that keeps failing is not hammered.
+	// a round failed, so a venue that keeps failing is not hammered; a
+	// [FetchError] with a longer RetryAfter (Binance 429, 418) waits that.
 	// Defaults to 1 s.
 	RetryInterval time.Duration
 	// Logger receives the book's state changes (invalid, live again,
@@ -110,6 +112,7 @@ type Book struct {
 	npend      int
 	fetchEv    schema.CanonicalEvent // the Fetcher's scratch event
 	lastRound  time.Time             // when the last failed round of fetches ended
+	wait       time.Duration         // the least time after lastRound before the next round
 	scratch    []byte
 	top        schema.BBO // last best bid/offer published
 	topKnown   bool
@@ -489,9 +492,10 @@ func (b *Book) buffer(bk *schema.Book) {
 // FetchAttempts of them, and not sooner than RetryInterval after a round
 // that failed.
 func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) error {
-	if !b.lastRound.IsZero() && time.Since(b.lastRound) < b.o.RetryInterval {
+	if !b.lastRound.IsZero() && time.Since(b.lastRound) < max(b.o.RetryInterval, b.wait) {
 		return nil
 	}
+	b.wait = 0
 	b.info("book: fetching a snapshot", "buffered", b.npend)
 	for range b.o.FetchAttempts {
 		b.stats.Fetches++
@@ -499,6 +503,9 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 		if err := b.o.Fetcher.Fetch(ctx, b.symbol, &b.fetchEv); err != nil {
 			b.stats.FetchErrors++
 			b.lastRound = time.Now()
+			if fe := (*FetchError)(nil); errors.As(err, &fe) {
+				b.wait = fe.RetryAfter // the venue's wait: going on earlier extends a ban
+			}
 			b.warn("book: snapshot fetch failed", "err", err)
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
@@ -100,7 +101,11 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 		return fmt.Errorf("book: fetching %s snapshot: %w", symbol, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("book: fetching %s snapshot: %s: %.200s", symbol, resp.Status, body)
+		fe := &FetchError{Symbol: symbol, Status: resp.StatusCode, Body: string(body[:min(len(body), 200)])}
+		if s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && s > 0 {
+			fe.RetryAfter = time.Duration(min(s, 7*24*3600)) * time.Second
+		}
+		return fe
 	}
 	if err := normalize.ParseBinanceDepthSnapshot(ctx, nil, vs, body, dst); err != nil {
 		return fmt.Errorf("book: decoding %s snapshot: %w", symbol, err)

@@ -2,7 +2,11 @@ package book
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -28,5 +32,55 @@ func TestBinanceRESTVenueSymbol(t *testing.T) {
 		require.Equal(t, []string{tc.want}, srv.requests())
 		require.Equal(t, tc.symbol, ev.Symbol)
 		require.Equal(t, uint64(7), ev.Book.LastSeq)
+	}
+}
+
+// Binance answers a client that broke its request rate limit with 429, and
+// one that went on with 418 (an IP ban from 2 minutes to 3 days), each
+// with Retry-After, the seconds to wait ("General API Information",
+// "LIMITS"). The fetch error says so, typed, and the book fetches again
+// only after that wait, however short its RetryInterval; a refusal
+// without Retry-After waits RetryInterval only.
+func TestFetchHonoursRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		status     int
+		retryAfter string
+		again      bool // a second diff fetches again at once
+	}{
+		{http.StatusTeapot, "3600", false},
+		{http.StatusTooManyRequests, "120", false},
+		{http.StatusInternalServerError, "", true},
+	} {
+		var mu sync.Mutex
+		calls := 0
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			mu.Lock()
+			calls++
+			mu.Unlock()
+			if tc.retryAfter != "" {
+				w.Header().Set("Retry-After", tc.retryAfter)
+			}
+			w.WriteHeader(tc.status)
+			_, _ = w.Write([]byte(`{"code":-1003,"msg":"Way too many requests"}`))
+		}))
+		t.Cleanup(srv.Close)
+		bk, _, _ := newRecBook(t, Binance, "BTC-USDT", &Options{Fetcher: &BinanceREST{BaseURL: srv.URL}, RetryInterval: time.Nanosecond})
+		err := bk.Apply(context.Background(), bookEv(schema.VenueBinance, schema.EventBookUpdate, 10, 11, 0, []schema.Level{lvl("1", "1")}, nil))
+		var fe *FetchError
+		require.ErrorAs(t, err, &fe)
+		require.Equal(t, tc.status, fe.Status)
+		if tc.retryAfter != "" {
+			require.NotZero(t, fe.RetryAfter)
+		}
+		_ = bk.Apply(context.Background(), bookEv(schema.VenueBinance, schema.EventBookUpdate, 12, 13, 0, []schema.Level{lvl("1", "2")}, nil))
+		mu.Lock()
+		got := calls
+		mu.Unlock()
+		if tc.again {
+			require.Equal(t, 2, got, "HTTP %d without Retry-After", tc.status)
+		} else {
+			require.Equal(t, 1, got, "HTTP %d: Retry-After %s not honoured", tc.status, tc.retryAfter)
+		}
+		require.False(t, bk.Live())
 	}
 }
