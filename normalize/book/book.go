@@ -113,6 +113,7 @@ type Book struct {
 	fetchEv    schema.CanonicalEvent // the Fetcher's scratch event
 	lastRound  time.Time             // when the last failed round of fetches ended
 	wait       time.Duration         // the least time after lastRound before the next round
+	deepest    int                   // the deepest view seen (Book.Depth), for a Depth 0 rule of a venue with views
 	scratch    []byte
 	top        schema.BBO // last best bid/offer published
 	topKnown   bool
@@ -305,29 +306,43 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 }
 
 // otherView reports whether ev belongs to a view of the symbol shallower
-// than the book keeps (Book.Depth, as the parser read it from the stream's
-// name): Binance's btcusdt@depth5, OKX books5, Bybit orderbook.1 beside
-// the stream the book follows. Each is a stream of its own, with its own
-// ids (Bybit) or a top-N snapshot per message (Binance, OKX): loaded, its
-// snapshot would cut the book to N levels and its ids break the book's
-// chain. A view at least as deep as the book is the book's own stream
-// (truncated to Rule.Depth); Depth 0 (the whole book, or not said) always
-// is. It counts what it ignores.
+// than the one the book follows (Book.Depth, as the parser read it from
+// the stream's name): Binance's btcusdt@depth5, OKX books5, Bybit
+// orderbook.1 beside the stream the book follows. Each is a stream of its
+// own, with its own ids (Bybit) or a top-N snapshot per message (Binance,
+// OKX): loaded, its snapshot would cut the book to N levels and its ids
+// break the book's chain. The book follows the whole book where the
+// venue's diffs are the whole book (Binance, Coinbase: every view is
+// shallower), else its Rule.Depth, else (Depth 0, keep all) the deepest
+// view it has seen. Depth 0 on a message (the whole book, or not said) is
+// always the book's. It counts what it ignores.
 func (b *Book) otherView(ev *schema.CanonicalEvent) bool {
 	d := ev.Book.Depth
-	if d == 0 || (b.rule.Depth != 0 && d >= b.rule.Depth) {
+	if d == 0 {
 		return false
 	}
 	switch ev.Type {
 	case schema.EventBookSnapshot, schema.EventBookUpdate, schema.EventGap:
-		b.mu.Lock()
-		if b.stats.OtherViews++; b.stats.OtherViews == 1 {
-			b.warn("book: ignoring a shallower view of the symbol (is Rule.Depth the depth subscribed?)", "view", d, "depth", b.rule.Depth)
-		}
-		b.mu.Unlock()
-		return true
+	default:
+		return false
 	}
-	return false
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	follow := b.rule.Depth
+	switch {
+	case !b.rule.views():
+		follow = -1 // the whole book: deeper than any view
+	case follow == 0:
+		b.deepest = max(b.deepest, d)
+		follow = b.deepest
+	}
+	if follow >= 0 && d >= follow {
+		return false
+	}
+	if b.stats.OtherViews++; b.stats.OtherViews == 1 {
+		b.warn("book: ignoring a shallower view of the symbol (is Rule.Depth the depth subscribed?)", "view", d, "depth", b.rule.Depth)
+	}
+	return true
 }
 
 func idsOf(bk *schema.Book) continuity.IDs {

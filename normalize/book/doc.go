@@ -65,10 +65,11 @@
 // Bybit orderbook.1 beside orderbook.50, each depth with its own ids). The
 // parsers name each message's view in schema.Book.Depth; a book ignores
 // the messages and gap markers of a view shallower than its Rule.Depth
-// (any view, for a whole-book rule: Binance, Coinbase) and counts them in
+// (any view, for a whole-book venue: Binance, Coinbase; the deepest view
+// seen, for a Depth 0 rule of Kraken, OKX or Bybit) and counts them in
 // Stats.OtherViews, so a top-5 snapshot never cuts it to five levels. Set
-// Rule.Depth to the depth subscribed, or the book ignores its own stream
-// (logged once at Warn).
+// Rule.Depth to the depth subscribed (or 0), or the book ignores its own
+// stream (logged once at Warn).
 //
 // # When the book is wrong
 //

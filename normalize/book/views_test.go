@@ -57,6 +57,20 @@ func TestShallowerViewIgnored(t *testing.T) {
 	})
 }
 
+// A book that keeps every level (Rule.Depth 0) of a venue with views
+// follows the deepest view it has seen: Kraken's book-1000 alone is its
+// stream, and a book-10 beside it is ignored.
+func TestKeepAllFollowsDeepestView(t *testing.T) {
+	rule := KrakenV1
+	rule.Depth = 0
+	bk, sink, p := parsedBook(t, rule, nil, normalize.NewKraken)
+	ctx := context.Background()
+	require.NoError(t, p.HandleBytes(ctx, []byte(`[1,{"as":[["101.0","1.0","1.1"]],"bs":[["100.0","1.0","1.1"],["99.0","1.0","1.1"]]},"book-1000","BTC/USDT"]`), 1))
+	require.True(t, bk.Live())
+	require.NoError(t, p.HandleBytes(ctx, []byte(`[2,{"as":[["101.0","1.0","1.1"]],"bs":[["100.0","1.0","1.1"]]},"book-10","BTC/USDT"]`), 2))
+	requireKept(t, bk, sink, 2, 1)
+}
+
 // requireKept asserts a live book that kept its bids levels, ignored views
 // messages of another view and published no gap marker.
 func requireKept(t *testing.T, bk *Book, sink *recSink, bids int, views uint64) {
