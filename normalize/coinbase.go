@@ -175,11 +175,11 @@ func (p *Parser) coinbaseEvent(ctx context.Context, st *cbState, k int, event []
 	if err := p.unmarshal(event, ev); err != nil {
 		perr := p.badDecode("envelope", err)
 		if k == cbL2Snap { // a book message lost
-			from := schema.CanonicalEvent{IngestTS: ingest, ExchangeTS: p.env.ts}
+			var named []byte
 			if ev.ProductID.ok {
-				from.Symbol, _ = p.syms.Lookup(ev.ProductID.bytes())
+				named = ev.ProductID.bytes()
 			}
-			return p.bookLost(ctx, &from, perr)
+			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest, ExchangeTS: p.env.ts}, named, perr)
 		}
 		return perr
 	}

@@ -168,7 +168,7 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	if err := p.unmarshal(data, env); err != nil {
 		perr := p.badDecode("envelope", err)
 		if string(env.Channel.bytes()) == "book" { // a book message lost: whose, unknown
-			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, perr)
+			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, perr)
 		}
 		return perr
 	}
@@ -258,9 +258,8 @@ func (p *Parser) krakenV1(ctx context.Context, st *krState, data []byte, ingest 
 	p.env.depth = viewDepth(bytes.TrimPrefix(name, []byte("book-"))) // "book-25": the top 25
 	if v.n == 0 {
 		from := schema.CanonicalEvent{IngestTS: ingest}
-		from.Symbol = p.lostBookSymbol("", pair, nil)
 		from.Book.Depth = p.env.depth
-		return p.bookLost(ctx, &from, p.bad("book", "", ErrMissingField))
+		return p.bookLost(ctx, &from, pair, p.bad("book", "", ErrMissingField))
 	}
 	if v.n > 1 {
 		p.more = v.objs[1].of(data)

@@ -41,6 +41,13 @@ func TestDroppedBookMessageMarked(t *testing.T) {
 	require.Equal(t, schema.EventGap, sink.got[0].Type)
 	require.Empty(t, sink.got[0].Symbol)
 
+	// A symbol the registry cannot resolve is no book's: no marker (an
+	// unregistered product must not invalidate every other book).
+	p, sink = newRec(schema.VenueCoinbase)
+	err = p.HandleBytes(ctx, []byte(`{"channel":"l2_data","timestamp":"2026-03-05T09:05:32.5Z","sequence_num":1,"events":[{"type":"update","product_id":"BIP-20DEC30-CDE","updates":[{"side":"bid","event_time":"2026-03-05T09:05:32.449176Z","price_level":"72575","new_quantity":"-1"}]}]}`), 8)
+	require.Error(t, err)
+	require.Empty(t, sink.got)
+
 	// A book message whose envelope or event does not decode: lost too.
 	for _, tc := range []struct {
 		venue schema.Venue

@@ -457,14 +457,13 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.tickers[ev.Symbol] = ev.Ticker
 	}
 	if f.err != nil {
-		sym, from := ev.Symbol, schema.CanonicalEvent{IngestTS: ev.IngestTS, ExchangeTS: ev.ExchangeTS}
+		sym, from := ev.Symbol, schema.CanonicalEvent{Symbol: ev.Symbol, IngestTS: ev.IngestTS, ExchangeTS: ev.ExchangeTS}
 		from.Book.Depth = ev.Book.Depth
 		p.release(ev, pooled)
 		p.stats.errors.Add(1)
 		p.warn(f.err, sym)
 		if (kd.typ == schema.EventBookSnapshot || kd.typ == schema.EventBookUpdate) && p.spec.continuity.Blind() {
-			from.Symbol = p.lostBookSymbol(sym, streamSym, s.msg())
-			return p.bookLost(ctx, &from, f.err)
+			return p.bookLost(ctx, &from, namedSymbol(streamSym, s.msg()), f.err)
 		}
 		return f.err
 	}
@@ -494,34 +493,34 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 
 // bookLost publishes the gap marker of a book message dropped for cause
 // (a *ParseError, which it returns unless the marker could not be
-// published): from names the symbol (none: every book of the venue), the
-// view and the times.
-func (p *Parser) bookLost(ctx context.Context, from *schema.CanonicalEvent, cause error) error {
+// published); from has the view and the times, and the symbol when the
+// message was filled that far. Else named is the venue symbol the message
+// named: one the registry cannot resolve is no book's symbol (no marker);
+// nil, none could be read, marks every book of the venue.
+func (p *Parser) bookLost(ctx context.Context, from *schema.CanonicalEvent, named []byte, cause error) error {
+	if from.Symbol == "" && len(named) > 0 {
+		s, err := p.syms.Lookup(named)
+		if err != nil {
+			return cause
+		}
+		from.Symbol = s
+	}
 	if err := p.gap(ctx, from, schema.EventBookUpdate, 0, 0, 0, "book message dropped: "+cause.Error()); err != nil {
 		return err
 	}
 	return cause
 }
 
-// lostBookSymbol names the book a dropped book message was for: the
-// symbol filled, else the envelope's, else the one the message decoded
-// before its fault; "" (every book of the venue) when none is known.
-func (p *Parser) lostBookSymbol(sym string, streamSym []byte, m message) string {
-	if sym != "" {
-		return sym
-	}
+// namedSymbol is the venue symbol a book message names: its envelope's,
+// else the one it decoded before its fault; nil when none.
+func namedSymbol(streamSym []byte, m message) []byte {
 	if streamSym != nil {
-		if s, err := p.syms.Lookup(streamSym); err == nil {
-			return s
-		}
-		return ""
+		return streamSym
 	}
 	if n, ok := m.(interface{ bookSymbol() *text }); ok && n.bookSymbol().ok {
-		if s, err := p.syms.Lookup(n.bookSymbol().bytes()); err == nil {
-			return s
-		}
+		return n.bookSymbol().bytes()
 	}
-	return ""
+	return nil
 }
 
 // startDelta fills ev's ticker with the last one of its symbol, which the
