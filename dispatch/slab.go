@@ -172,7 +172,7 @@ func sectionsOf(src *schema.CanonicalEvent) sections {
 	b := &src.Book
 	set(secTrade, src.Trade != schema.Trade{})
 	set(secBBO, src.BBO != schema.BBO{})
-	set(secBook, b.FirstSeq != 0 || b.LastSeq != 0 || b.PrevSeq != 0 || b.Checksum != 0 || b.HasChecksum)
+	set(secBook, b.FirstSeq != 0 || b.LastSeq != 0 || b.PrevSeq != 0 || b.Checksum != 0 || b.HasChecksum || b.Depth != 0)
 	set(secTicker, src.Ticker != schema.Ticker{})
 	set(secKline, src.Kline != schema.Kline{})
 	set(secMark, src.Mark != schema.Mark{})
@@ -200,7 +200,7 @@ func copySections(c, src *schema.CanonicalEvent, s sections) {
 	if s&secBook != 0 {
 		b := &src.Book
 		c.Book.FirstSeq, c.Book.LastSeq, c.Book.PrevSeq = b.FirstSeq, b.LastSeq, b.PrevSeq
-		c.Book.Checksum, c.Book.HasChecksum = b.Checksum, b.HasChecksum
+		c.Book.Checksum, c.Book.HasChecksum, c.Book.Depth = b.Checksum, b.HasChecksum, b.Depth
 	}
 	copyIf(s&secTicker != 0, &c.Ticker, &src.Ticker)
 	copyIf(s&secKline != 0, &c.Kline, &src.Kline)
