@@ -3,6 +3,8 @@ package normalize_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -174,4 +176,55 @@ func itoa(n int) string {
 		b[i] = byte('0' + n%10)
 	}
 	return string(b[i:])
+}
+
+// The README's list of private channels per venue, spot-checked on the
+// real messages in testdata/venues: each becomes the event type it says.
+func TestDocREADMEPrivateChannels(t *testing.T) {
+	type build func(*schema.Pools, normalize.Sink) *normalize.Parser
+	okx := func(p *schema.Pools, s normalize.Sink) *normalize.Parser { return normalize.NewOKX(p.Events, s, nil) }
+	bybit := func(p *schema.Pools, s normalize.Sink) *normalize.Parser { return normalize.NewBybit(p.Events, s, nil) }
+	kraken := func(p *schema.Pools, s normalize.Sink) *normalize.Parser {
+		return normalize.NewKraken(p.Events, s, nil)
+	}
+	coinbase := func(p *schema.Pools, s normalize.Sink) *normalize.Parser {
+		return normalize.NewCoinbase(p.Events, s, nil)
+	}
+	binance := func(p *schema.Pools, s normalize.Sink) *normalize.Parser {
+		return normalize.NewBinance(p.Events, s, nil)
+	}
+	for _, c := range []struct {
+		sample string
+		parser build
+		want   schema.EventType
+	}{
+		{"okx_orders_fill", okx, schema.EventExecReport},
+		{"okx_account", okx, schema.EventBalance},
+		{"okx_positions", okx, schema.EventPosition},
+		{"bybit_v5_execution", bybit, schema.EventExecReport},
+		{"bybit_v5_wallet", bybit, schema.EventBalance},
+		{"bybit_v5_position", bybit, schema.EventPosition},
+		{"kraken_v2_executions_trade", kraken, schema.EventExecReport},
+		{"kraken_v2_balances_snapshot", kraken, schema.EventBalance},
+		{"coinbase_advanced_user_snapshot", coinbase, schema.EventExecReport},
+		{"binance_spot_executionReport_wrapped", binance, schema.EventExecReport},
+		{"binance_futures_ORDER_TRADE_UPDATE_partial", binance, schema.EventExecReport},
+		{"binance_futures_ACCOUNT_UPDATE", binance, schema.EventBalance},
+		{"binance_spot_outboundAccountPosition", binance, schema.EventBalance},
+	} {
+		t.Run(c.sample, func(t *testing.T) {
+			msg, err := os.ReadFile(filepath.Join("..", "testdata", "venues", c.sample+".json"))
+			require.NoError(t, err)
+			pools := schema.NewPools(nil)
+			sink := &claimSink{pools: pools}
+			p := c.parser(pools, sink)
+			require.NoError(t, p.HandleBytes(context.Background(), msg, 1))
+			var types []schema.EventType
+			for _, ev := range sink.take() {
+				types = append(types, ev.Type)
+			}
+			assert.Contains(t, types, c.want, "%s gives %v", c.sample, types)
+			require.NoError(t, pools.Shutdown(context.Background()))
+		})
+	}
 }
