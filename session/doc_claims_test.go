@@ -46,6 +46,19 @@ func TestDocConfigRefusals(t *testing.T) {
 			require.NoError(t, s.Close(ctx))
 		}
 	}
+
+	// The other venues need Stream alone; API with Key (and REST for
+	// Kraken's token).
+	_, err := session.Start(ctx, session.Config{Venue: schema.VenueOKX, Endpoints: session.Endpoints{Stream: "ws://127.0.0.1:1/ws/v5/public"},
+		Symbols: []string{"BTC-USDT"}, Channels: []string{"trades"}, Key: &session.OKXKey{APIKey: "k", Passphrase: "p", Secret: []byte("s")}})
+	assert.ErrorIs(t, err, session.ErrNoEndpoints, "OKX's Key without API")
+	_, err = session.Start(ctx, session.Config{Venue: schema.VenueKraken, Endpoints: session.Endpoints{Stream: "ws://127.0.0.1:1/v2", API: "ws://127.0.0.1:1/v2"},
+		Symbols: []string{"BTC-USD"}, Channels: []string{"trade"}, Key: &session.KrakenKey{APIKey: "k", Secret: "c2VjcmV0"}})
+	assert.ErrorIs(t, err, session.ErrNoEndpoints, "Kraken's Key without REST")
+	s, err := session.Start(ctx, session.Config{Venue: schema.VenueOKX, Endpoints: session.Endpoints{Stream: "ws://127.0.0.1:1/ws/v5/public"},
+		Symbols: []string{"BTC-USDT"}, Channels: []string{"trades"}})
+	require.NoError(t, err, "OKX market data needs no REST")
+	require.NoError(t, s.Close(ctx))
 }
 
 // "Every connection state change reaches the subscribers as an
