@@ -150,6 +150,11 @@ func TestDocBadMessages(t *testing.T) {
 
 	require.NoError(t, c.Close(ctx))
 	assert.NoError(t, <-ran, "Run returns nil after Close")
+	first := ev.waitFor(t, "connecting", func(e wsclient.Event) bool { return e.State == schema.ConnConnecting })
+	assert.Zero(t, first.ConnID, "no connection is concerned yet")
+	closed := ev.waitFor(t, "closed", func(e wsclient.Event) bool { return e.State == schema.ConnClosed })
+	assert.Zero(t, closed.ConnID)
+	assert.Zero(t, c.Stats().ConnID, "none up")
 }
 
 // "A handshake refused with 401 or 403 [...] are permanent (ErrPermanent):
