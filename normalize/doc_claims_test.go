@@ -228,3 +228,42 @@ func TestDocREADMEPrivateChannels(t *testing.T) {
 		})
 	}
 }
+
+// "SeqProvider is the venue's own sequence for the type (Binance: t for
+// trades, a for aggregated trades, u for best bid/offer and depth, the last
+// trade id L for klines [...]). ExchangeTS is the time of the fact in Unix
+// ns — the trade time T for trades and liquidations, the event time E
+// otherwise [...] and IngestTS is the frame's receive time."
+func TestDocBinanceSeqAndTimes(t *testing.T) {
+	ms := int64(time.Millisecond)
+	for _, c := range []struct {
+		msg      string
+		typ      schema.EventType
+		seq      uint64
+		exchange int64
+	}{
+		{`{"e":"trade","E":2000,"s":"BTCUSDT","t":7,"p":"1.0","q":"1","T":1000,"m":false}`, schema.EventTrade, 7, 1000 * ms},
+		{`{"e":"aggTrade","E":2000,"s":"BTCUSDT","a":9,"p":"1.0","q":"1","f":1,"l":2,"T":1000,"m":true}`, schema.EventTrade, 9, 1000 * ms},
+		{`{"stream":"btcusdt@bookTicker","data":{"u":11,"s":"BTCUSDT","b":"1.0","B":"1","a":"1.1","A":"1"}}`, schema.EventBBO, 11, 0},
+		{`{"e":"depthUpdate","E":3000,"s":"BTCUSDT","U":20,"u":21,"b":[],"a":[]}`, schema.EventBookUpdate, 21, 3000 * ms},
+		{`{"e":"kline","E":4000,"s":"ETHBTC","k":{"t":1000,"T":1999,"s":"ETHBTC","i":"1m","f":77462,"L":77465,"o":"1","c":"1","h":"1","l":"1","v":"1","n":4,"x":false,"q":"1","V":"1","Q":"1","B":"0"}}`, schema.EventKlineLive, 77465, 4000 * ms},
+		{`{"e":"forceOrder","E":5000,"o":{"s":"BTCUSDT","S":"SELL","o":"LIMIT","f":"IOC","q":"0.014","p":"9910.00","ap":"9910.12","X":"FILLED","l":"0.014","z":"0.014","T":4500}}`, schema.EventLiquidation, 0, 4500 * ms},
+	} {
+		pools := schema.NewPools(nil)
+		var got *schema.CanonicalEvent
+		sink := sinkFunc(func(ev *schema.CanonicalEvent) { got = ev.Clone(); pools.Events.Put(ev) })
+		p := normalize.NewBinance(pools.Events, sink, nil)
+		f := &schema.WsFrame{Provider: schema.VenueBinance, ConnID: 1, Seq: 1, ReceivedAt: 123456789, Data: []byte(c.msg)}
+		require.NoError(t, p.HandleFrame(context.Background(), f), c.msg)
+		require.NotNil(t, got, c.msg)
+		assert.Equal(t, c.typ, got.Type, c.msg)
+		assert.Equal(t, c.seq, got.SeqProvider, c.msg)
+		assert.Equal(t, c.exchange, got.ExchangeTS, c.msg)
+		assert.Equal(t, int64(123456789), got.IngestTS, "IngestTS is the frame's receive time")
+		require.NoError(t, pools.Shutdown(context.Background()))
+	}
+}
+
+type sinkFunc func(*schema.CanonicalEvent)
+
+func (f sinkFunc) Publish(_ context.Context, ev *schema.CanonicalEvent) error { f(ev); return nil }
