@@ -2,6 +2,7 @@ package prometheus_test
 
 import (
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/normalize/book"
+	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/recorder"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
@@ -85,4 +87,54 @@ func TestDocMetricNamesAndLabels(t *testing.T) {
 		assert.True(t, seen[src], "no metric of source %s", src)
 	}
 	require.NoError(t, d.Unsubscribe(sub))
+}
+
+// The collector "reads the counters the packages already keep —
+// pool.Stats, wsclient.Stats, normalize.Stats, book.Stats, dispatch.Stats
+// and recorder.Stats": every counter (uint64 field) of each is a metric,
+// <namespace>_<source>_<snake_case>_total. (The parser's are also checked
+// value by value in TestEveryParserCounterExported.)
+func TestDocEveryCounterExported(t *testing.T) {
+	col := prometheus.New(nil)
+	pools := schema.NewPools(nil)
+	col.AddPools(pools.Stats)
+	col.AddClient(schema.VenueBinance, "market", fixedClient{wsclient.Stats{}})
+	b, err := book.NewBook(book.OKX, "BTC-USDT", nil)
+	require.NoError(t, err)
+	col.AddBook(b)
+	d := dispatch.New(pools.Events, nil)
+	sub, err := d.Subscribe(dispatch.Filter{}, nil)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, d.Unsubscribe(sub)) }()
+	col.AddSubscription("strategy", sub)
+	rec, err := recorder.New(filepath.Join(t.TempDir(), "r.jsonl"), nil)
+	require.NoError(t, err)
+	require.NoError(t, rec.Close())
+	col.AddRecorder("tape", rec)
+
+	reg := prom.NewPedanticRegistry()
+	require.NoError(t, reg.Register(col))
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	have := map[string]bool{}
+	for _, f := range families {
+		have[f.GetName()] = true
+	}
+	for source, stats := range map[string]any{
+		"pool": pool.Stats{}, "ws": wsclient.Stats{}, "book": book.Stats{}, "subscription": dispatch.Stats{}, "recorder": recorder.Stats{},
+	} {
+		ty := reflect.TypeOf(stats)
+		for i := range ty.NumField() {
+			f := ty.Field(i)
+			if f.Type.Kind() != reflect.Uint64 || f.Name == "ConnID" { // an id, not a counter
+				continue
+			}
+			token := snake(f.Name)
+			if f.Name == "BBODropped" {
+				token = "bbo_dropped"
+			}
+			name := "meltica_" + source + "_" + token + "_total"
+			assert.True(t, have[name], "%s.%s is not exported as %s", ty, f.Name, name)
+		}
+	}
 }
