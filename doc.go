@@ -1,8 +1,10 @@
 // Package meltica is the root of an embeddable Go SDK for trading bots. It
 // reads venue WebSocket streams, turns every message into one canonical
 // schema with exact decimals, and fans the events out to the host's
-// consumers with bounded memory, no allocation on the ingest path, and
-// nothing lost that must not be. The host composes the packages itself;
+// consumers with bounded memory, no allocation from the socket to the
+// dispatcher (the subscribers' copies of an event are one allocation per
+// event for up to 138 of them: see package dispatch), and nothing lost that
+// must not be. The host composes the packages itself;
 // Meltica starts no goroutine the host did not ask for and leaves none
 // running after Close.
 //

@@ -7,8 +7,10 @@ import (
 
 // Errors of the session.
 var (
-	// ErrNoEndpoints: Config.Endpoints lacks an address the session needs
-	// (Stream and REST always, API with credentials).
+	// ErrNoEndpoints: Config.Endpoints lacks an address the session needs:
+	// Stream always; for Binance REST too, and API with Credentials; for
+	// the other venues API with Key, and for Kraken's Key REST too (its
+	// token).
 	ErrNoEndpoints = errors.New("session: Config.Endpoints needs Stream and REST (and API with credentials); nothing defaults to production")
 	// ErrConfig: the configuration or a request cannot work.
 	ErrConfig = errors.New("session: invalid configuration")

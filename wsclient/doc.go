@@ -137,7 +137,9 @@
 // allocating. Options.Logger (a *slog.Logger, silent when nil) writes the
 // same events: state changes at Info, faults at Warn, keyed by venue and
 // conn_id, never a line per message. Connection ids count from 1 in every
-// frame, event, log line and Stats.
+// frame, event, log line and Stats; 0 (no conn_id in a log line) means no
+// connection is concerned, as in the client's first connecting state and
+// its closed state.
 //
 // # TLS
 //

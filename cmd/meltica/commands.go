@@ -131,11 +131,16 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var seen atomic.Int64
 	start := time.Now()
 	p, _, err := cf.connect(ctx, pipeline.Config{OnEvent: func(ev *schema.CanonicalEvent) {
-		fmt.Fprintln(stdout, pipeline.Describe(ev))
 		if ev.Type == schema.EventControl || ev.Type == schema.EventConnState {
+			fmt.Fprintln(stdout, pipeline.Describe(ev))
 			return
 		}
-		if got := seen.Add(1); *n > 0 && got >= int64(*n) {
+		got := seen.Add(1)
+		if *n > 0 && got > int64(*n) {
+			return // arrived while the connection closes: -n events exactly
+		}
+		fmt.Fprintln(stdout, pipeline.Describe(ev))
+		if *n > 0 && got == int64(*n) {
 			cancel()
 		}
 	}}, pipeline.ClientConfig{}, stderr)

@@ -16,8 +16,9 @@
 // printing a progress line, the events if asked, and a summary. serve
 // only serves a recording, for a client of your own (or tail -url).
 //
-// Every subcommand takes -url to connect elsewhere than the venue's public
-// endpoint (a venuesim, a proxy) and -h for its flags.
+// tail and record take -url to connect elsewhere than the venue's public
+// endpoint (a venuesim, a proxy, a serve); every subcommand takes -h for its
+// flags.
 package main
 
 import (

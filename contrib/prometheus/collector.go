@@ -179,6 +179,7 @@ func New(opts *Options) *Collector {
 			counter("invalid_frames", "Text messages that were not UTF-8.", func(s *wsclient.Stats) uint64 { return s.InvalidFrames }),
 			counter("handler_errors", "Errors returned by the frame handler.", func(s *wsclient.Stats) uint64 { return s.HandlerErrors }),
 			counter("events_dropped", "State events lost to a full queue.", func(s *wsclient.Stats) uint64 { return s.EventsDropped }),
+			counter("unaligned", "Rotations that switched without aligning the streams: messages around the switch may repeat or be missing.", func(s *wsclient.Stats) uint64 { return s.Unaligned }),
 			peak("last_message_timestamp_seconds", "Receive time of the latest message, Unix seconds; 0 if none.", func(s *wsclient.Stats) float64 {
 				if s.LastMessage.IsZero() {
 					return 0
@@ -208,6 +209,9 @@ func New(opts *Options) *Collector {
 			counter("applied", "Diffs applied.", func(s *book.Stats) uint64 { return s.Applied }),
 			counter("snapshots", "Snapshots applied.", func(s *book.Stats) uint64 { return s.Snapshots }),
 			counter("stale", "Diffs dropped as already covered.", func(s *book.Stats) uint64 { return s.Stale }),
+			counter("restarts", "Messages that restarted the venue's numbering (Bybit u = 1), applied as snapshots.", func(s *book.Stats) uint64 { return s.Restarts }),
+			counter("checksums", "Venue checksums verified (a placeholder 0 is not one).", func(s *book.Stats) uint64 { return s.Checksums }),
+			counter("after_loss", "Book messages of a lost connection's tail, dropped.", func(s *book.Stats) uint64 { return s.AfterLoss }),
 			counter("waiting", "Diffs dropped while waiting for a resubscribed snapshot.", func(s *book.Stats) uint64 { return s.Waiting }),
 			counter("buffered", "Diffs buffered while waiting for a fetched snapshot.", func(s *book.Stats) uint64 { return s.Buffered }),
 			counter("overflowed", "Buffered diffs dropped past the buffer bound.", func(s *book.Stats) uint64 { return s.Overflowed }),
@@ -230,6 +234,7 @@ func New(opts *Options) *Collector {
 			counter("gaps", "Gap markers queued for those drops.", func(s *dispatch.Stats) uint64 { return s.Gaps }),
 			counter("overflowed", "Critical events queued beyond the critical bound (none lost).", func(s *dispatch.Stats) uint64 { return s.Overflowed }),
 			counter("discarded", "Queued events released at Unsubscribe or a timed-out Close.", func(s *dispatch.Stats) uint64 { return s.Discarded }),
+			counter("panics", "Handler calls that panicked (recovered; the event counts as delivered).", func(s *dispatch.Stats) uint64 { return s.Panics }),
 			gauge("depth", "Events queued now.", func(s *dispatch.Stats) float64 { return float64(s.Depth) }),
 			peak("max_depth", "Most events queued at once so far.", func(s *dispatch.Stats) float64 { return float64(s.MaxDepth) }),
 			peak("worst_lag_seconds", "Longest delivery time minus ingest time so far.", func(s *dispatch.Stats) float64 { return s.WorstLag.Seconds() }),

@@ -12,7 +12,9 @@
 //     range [WindowOpen, WindowClose): it opens on its first fragment and
 //     closes Options.Window (10 s) of event time later, or when it holds
 //     Options.MaxEvents (1000) fragments — then at the time of its latest
-//     fragment, whose same-time fragments open the next window. A fragment
+//     fragment, whose same-time fragments open the next window; when all
+//     MaxEvents fragments share one time, it closes 1 ns after it, so that
+//     further fragments of that very time are late. A fragment
 //     that arrives out of order, before the open window's first but after
 //     the last closed window, moves WindowOpen back; one older than the end
 //     of the last closed window is late: dropped and counted

@@ -44,12 +44,17 @@ func (p *Pipeline) Connect(ctx context.Context, cfg ClientConfig, venue schema.V
 		h = cfg.Tap(h)
 	}
 	counted := func(ctx context.Context, fr *schema.WsFrame) error {
-		err := h(ctx, fr)
 		got := n.Add(1)
+		if cfg.Frames > 0 && got > cfg.Frames {
+			// Frames that arrive while the client closes are neither
+			// handled nor recorded: exactly cfg.Frames are.
+			return nil
+		}
+		err := h(ctx, fr)
 		if cfg.Progress != nil {
 			cfg.Progress(got)
 		}
-		if cfg.Frames > 0 && got >= cfg.Frames {
+		if cfg.Frames > 0 && got == cfg.Frames {
 			once.Do(func() { close(enough) })
 		}
 		return err

@@ -1,0 +1,5 @@
+//go:build !race
+
+package meltica_test
+
+const raceEnabled = false
