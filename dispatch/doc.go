@@ -26,11 +26,11 @@
 // is larger than the largest tail costs a second, pointer-free one for all
 // N payloads. A copy is written into zeroed memory, so it copies the common
 // fields and only the sections that are not zero (a trade: about 220 of
-// the event's 1,888 bytes); sectionsOf finds them once per publish.
+// the event's 1,896 bytes); sectionsOf finds them once per publish.
 //
 // What the copies share is their allocation's lifetime: the slab is freed
 // when none of its copies is referenced. A subscriber that keeps one event
-// keeps its N−1 siblings' memory (N × 1,888 bytes plus payloads) alive with
+// keeps its N−1 siblings' memory (N × 1,896 bytes plus payloads) alive with
 // it. The dispatcher holds a copy only while it is queued, so what it pins
 // is bounded by its queues (per subscription: the critical lane, one slot
 // per coalescable stream and OrderedBound ordered events), each queued
@@ -40,7 +40,7 @@
 // of them (or Clone them: schema's Clone makes a standalone copy).
 //
 // Bytes allocated per publish are unchanged by the slab: every subscriber
-// still needs an event of its own, 1,888 bytes (a slab of 16 trades is
+// still needs an event of its own, 1,896 bytes (a slab of 16 trades is
 // 30,208 bytes, which Go's allocator rounds to 32 KiB). Allocating less
 // needs a smaller event — common fields plus the section in use, the rare
 // large sections (Exec 480 bytes, Ticker 304, Kline 144) out of line — which is
@@ -95,7 +95,7 @@
 // subscription's lock worth batching for (sync.Mutex's slow path under
 // 1 %), so the subscriber still pops one event per lock.
 //
-// #15's goals are not met, and cannot be with a clone of 1,888 bytes per
+// #15's goals are not met, and cannot be with a clone of 1,896 bytes per
 // subscriber that the GC reclaims: Pipeline at 16 subscribers costs 84 %
 // more CPU than the baseline here (+56 % on an idle machine at 05:54), and
 // an extra subscriber at N=64 about 1.1 µs (goal 200 ns), of which the
