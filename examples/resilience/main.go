@@ -52,10 +52,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			// Tight enough to show each fault quickly, loose enough that a
 			// busy machine (a CI runner at load 20) does not trip them by
 			// itself: a spurious reconnect would fail the garbage and
-			// rotation checks.
+			// rotation checks, and a pong timeout that fires first hides
+			// the mechanism meant for the stall and the oversized frame (a
+			// 1 s PongTimeout did, on a starved single-CPU run).
 			PingInterval: 100 * time.Millisecond,
-			PongTimeout:  time.Second,     // half-open: no pong within 1 s
-			IdleTimeout:  2 * time.Second, // stall: pongs come, data does not
+			PongTimeout:  3 * time.Second, // half-open: no pong within 3 s
+			IdleTimeout:  6 * time.Second, // stall: pongs come, data does not
 			BackoffBase:  20 * time.Millisecond,
 			BackoffCap:   500 * time.Millisecond,
 			ControlRate:  -1,
