@@ -325,6 +325,7 @@ func TestAdvExecReportsNeverLost(t *testing.T) {
 	var s *session.Session
 	s = start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
 		Credentials: credentials(), Client: fastRedial, Pools: strictPools(),
+		RecvWindow: session.MaxRecvWindow, // a burst of 40 queues at the venue: past 5 s on a loaded machine (-1021)
 		OnExecReport: func(r *schema.ExecReport) {
 			<-gate // the first report blocks the lane until the burst is over
 			mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,11 +128,17 @@ func silentAPI(t *testing.T, do func(ctx context.Context, c *websocket.Conn, msg
 func TestPlaceTimeout(t *testing.T) {
 	v := startVenue(t)
 	ep := endpoints(v)
-	ep.API = silentAPI(t, func(context.Context, *websocket.Conn, []byte) {})
+	// The deadline passes once the venue holds the request, not after a
+	// wall-clock time: 50 ms could pass on a starved machine before Place
+	// had sent anything (ErrNotSent, no request id).
+	ctx := newExpiring()
+	ep.API = silentAPI(t, func(_ context.Context, _ *websocket.Conn, msg []byte) {
+		if strings.Contains(string(msg), `"order.place"`) {
+			ctx.expire()
+		}
+	})
 	s := start(t, session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"}, Credentials: credentials()})
 	waitConnected(t, s)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
 	req := limitOrder(s, t, "slow-1", "buy", "1000.00", "0.5")
 	defer s.Pools().Orders.Put(req)
 	ack, err := s.Place(ctx, req)
@@ -140,6 +147,29 @@ func TestPlaceTimeout(t *testing.T) {
 	st := s.Stats().Order
 	assert.Equal(t, uint64(1), st.TimedOut)
 	assert.Zero(t, st.Pending)
+}
+
+// expiring is a context whose deadline passes when expire is called.
+type expiring struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func newExpiring() *expiring {
+	return &expiring{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (e *expiring) expire()               { e.once.Do(func() { close(e.done) }) }
+func (e *expiring) Done() <-chan struct{} { return e.done }
+
+func (e *expiring) Err() error {
+	select {
+	case <-e.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
 }
 
 // TestPlaceDisconnectWhileWaiting: the connection is lost after the

@@ -30,5 +30,8 @@ func TestQuickstart(t *testing.T) {
 	assert.Positive(t, bbos)
 	assert.Regexp(t, `parse errors 0\n`, text)
 	assert.Contains(t, text, "leak check: 0 outstanding")
-	assert.Regexp(t, `BTC-USDT trade  (buy|sell) \d+\.\d{8} @ \d+\.\d{8}`, text, "trades print with the venue's digits")
+	// Any symbol's trade, either side ("buy" is padded to the width of
+	// "sell"): on a loaded machine the few trades printed may all be of one
+	// symbol and side.
+	assert.Regexp(t, `(BTC|ETH)-USDT trade  (buy |sell) \d+\.\d{8} @ \d+\.\d{8}`, text, "trades print with the venue's digits")
 }

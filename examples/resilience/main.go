@@ -52,10 +52,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			// Tight enough to show each fault quickly, loose enough that a
 			// busy machine (a CI runner at load 20) does not trip them by
 			// itself: a spurious reconnect would fail the garbage and
-			// rotation checks.
+			// rotation checks, and a pong timeout that fires first hides
+			// the mechanism meant for the stall and the oversized frame (a
+			// 1 s PongTimeout did, on a starved single-CPU run).
 			PingInterval: 100 * time.Millisecond,
-			PongTimeout:  time.Second,     // half-open: no pong within 1 s
-			IdleTimeout:  2 * time.Second, // stall: pongs come, data does not
+			PongTimeout:  3 * time.Second, // half-open: no pong within 3 s
+			IdleTimeout:  6 * time.Second, // stall: pongs come, data does not
 			BackoffBase:  20 * time.Millisecond,
 			BackoffCap:   500 * time.Millisecond,
 			ControlRate:  -1,
@@ -184,7 +186,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 	// The venue cuts connections at a maximum age; rotation replaces each
 	// one before the cut, make-before-break.
-	fmt.Fprintf(out, "\nfault \"max-age\": the venue cuts at 3s, the client rotates at 1s\n")
+	fmt.Fprintf(out, "\nfault \"max-age\": the venue cuts at 10s, the client rotates at 2s\n")
 	rot, err := rotation(ctx, out, venue, start, 3*(*wait))
 	if err != nil {
 		failures++
@@ -226,23 +228,25 @@ type rotationResult struct {
 }
 
 // rotation runs a second pipeline with rotation on against a venue that
-// cuts connections at 3 s, and checks that trade ids stay contiguous. The
-// client rotates at 1 s: two seconds to bring up the replacement is room
-// enough on a busy machine. The ids stay contiguous only when the switch
-// is aligned: the old connection delivers up to a trade the new one also
-// received. On a busy machine the old connection's reader (which parses
-// and publishes each frame) can lag the new one (which only queues) by
-// more than 100 ms; an overlap that short then switches unaligned
-// (wsclient.Stats.Unaligned) and loses the trades the old one had not
-// delivered yet. A second of overlap still ends before the venue's cut.
+// cuts connections at 10 s, and checks that trade ids stay contiguous. The
+// client rotates at 2 s: eight seconds to bring up the replacement and
+// align is room enough on a busy machine. The ids stay contiguous only
+// when the switch is aligned: the old connection delivers up to a trade
+// the new one also received. On a busy machine the old connection's reader
+// (which parses and publishes each frame) can lag the new one (which only
+// queues): by more than 100 ms, and on a starved single-CPU run by more
+// than a second (its dial alone took 2.3 s); an overlap that short then
+// switches unaligned (wsclient.Stats.Unaligned) and loses the trades the
+// old one had not delivered yet. Three seconds of overlap still end before
+// the venue's cut.
 func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start time.Time, wait time.Duration) (rotationResult, error) {
 	var res rotationResult
-	venue.SetMaxConnAge(3 * time.Second)
+	venue.SetMaxConnAge(10 * time.Second)
 	defer venue.SetMaxConnAge(0)
 	var disconnects atomic.Uint64
 	f, err := session.Start(ctx, session.Config{
 		Endpoints: cli.Endpoints(venue, session.Endpoints{}), Symbols: []string{"ETH-USDT"}, Channels: []string{"trade"},
-		Client: wsclient.Options{MaxAge: time.Second, RotationOverlap: time.Second},
+		Client: wsclient.Options{MaxAge: 2 * time.Second, RotationOverlap: 3 * time.Second},
 		OnState: func(_ session.Conn, e wsclient.Event) {
 			if e.State == schema.ConnRotating || e.State == schema.ConnDisconnected {
 				fmt.Fprintf(out, "  %7.3fs  %-7s  %-12s %s\n", time.Since(start).Seconds(), connName(e.ConnID), e.State, e.Reason)
@@ -279,8 +283,6 @@ func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start t
 		}
 		break
 	}
-	cs := f.Stats().Market[0].Client
-	res.rotations, res.unaligned = cs.Rotations, cs.Unaligned
 	res.disconnects = disconnects.Load()
 	res.trades = trades.Load()
 	closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
@@ -288,6 +290,10 @@ func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start t
 	if cerr := f.Close(closeCtx); err == nil {
 		err = cerr
 	}
+	// Rotations counted once closed: one under way after the third may
+	// still have switched (and delivered) before the close.
+	cs := f.Stats().Market[0].Client
+	res.rotations, res.unaligned = cs.Rotations, cs.Unaligned
 	res.leaked = f.Outstanding()
 	if err == nil && (breaks.Load() > 0 || res.disconnects > 0) {
 		err = fmt.Errorf("%d breaks in the trade ids, %d disconnects, %d of %d rotations unaligned", breaks.Load(), res.disconnects, res.unaligned, res.rotations)
