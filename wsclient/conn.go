@@ -37,6 +37,7 @@ type conn struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	born   time.Time // Clock time of the dial
+	guard  *guard    // under the socket, with the client's own transport; else nil
 
 	// Receive stamps: the wall time of the dial plus the monotonic time
 	// since, one clock read per frame instead of time.Now's two.
@@ -70,6 +71,7 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	born := c.opts.Clock.Now()
 	dctx, cancel := c.withTimeout(ctx, c.opts.DialTimeout, "dial")
 	defer cancel()
+	dctx, slot := withGuardSlot(dctx, c.addr)
 	ws, resp, err := websocket.Dial(dctx, c.url, &websocket.DialOptions{
 		HTTPClient: c.opts.HTTPClient,
 		HTTPHeader: c.opts.HTTPHeader,
@@ -86,6 +88,7 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		id:     c.nextID.Add(1),
 		ws:     ws,
 		born:   born,
+		guard:  slot.g.Load(),
 		dead:   make(chan struct{}),
 		liveCh: make(chan struct{}),
 		first:  make(chan struct{}),
@@ -365,6 +368,15 @@ func (cn *conn) pingLoop(t Timer) {
 	}
 }
 
+// dataRx counts the data payload bytes that came off the socket, 0 without
+// a guard.
+func (cn *conn) dataRx() uint64 {
+	if cn.guard == nil {
+		return 0
+	}
+	return cn.guard.dataRx.Load()
+}
+
 // watchdogTick is the watchdog's sampling period: an eighth of the shorter
 // timeout in use, at least 1 ms.
 func (c *Client) watchdogTick() time.Duration {
@@ -396,7 +408,7 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 	idle, pong := c.opts.IdleTimeout, c.opts.PongTimeout
 	pinging := c.opts.PingInterval > 0
 	defer t.Stop()
-	lastPhase, lastPing := cn.phase.Load(), cn.ping.Load()
+	lastPhase, lastPing, lastRx := cn.phase.Load(), cn.ping.Load(), cn.dataRx()
 	var idleWait, pongWait time.Duration
 	for {
 		select {
@@ -407,9 +419,9 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 		now := clk.Now()
 		dt := now.Sub(prev)
 		prev = now
-		p, pg := cn.phase.Load(), cn.ping.Load()
+		p, pg, rx := cn.phase.Load(), cn.ping.Load(), cn.dataRx()
 		waiting := p&1 == 1
-		if waiting && p == lastPhase {
+		if waiting && p == lastPhase && rx == lastRx { // no message, nor a byte of one
 			idleWait += dt
 		} else {
 			idleWait = 0
@@ -420,7 +432,7 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 		case waiting:
 			pongWait += dt
 		}
-		lastPhase, lastPing = p, pg
+		lastPhase, lastPing, lastRx = p, pg, rx
 		if idle > 0 && idleWait >= idle {
 			cn.fail(ReasonIdle, ErrIdle)
 			return

@@ -27,6 +27,15 @@
 // connection whose read context expires, and a cancelable context costs
 // allocations on every read; the client ends a connection by closing it.
 //
+// The client's own HTTP transport (the default Options.HTTPClient) follows
+// the frame headers under coder/websocket, which does not check that the
+// server's frames are unmasked: a masked frame (RFC 6455 §5.1: the client
+// must close the connection) ends the connection with [ErrMaskedFrame]
+// and nothing of it is delivered. Other protocol errors (reserved bits,
+// unknown opcodes, bad fragments, control frames over 125 bytes, invalid
+// close codes) are coder/websocket's: a read error, and the connection is
+// re-established ([ReasonReadError]).
+//
 // Text messages that are not UTF-8 are dropped and reported
 // ([ErrInvalidUTF8]); other bad content is the handler's to refuse: its
 // error is counted and reported, and the connection is kept. A message
@@ -40,7 +49,11 @@
 // connection dead on either of:
 //
 //   - idle: the reader has waited on the socket for Options.IdleTimeout
-//     without a message ([ErrIdle]);
+//     without a message, nor a byte of one, arriving ([ErrIdle]): a large
+//     message that trickles in is traffic, not silence, and a venue that
+//     stops in the middle of one is idle. Bytes are seen as they come off
+//     the socket with the client's own HTTP transport (the default); with
+//     an Options.HTTPClient of the host's, only whole messages count;
 //   - pong timeout: since the outstanding ping was sent, the reader has
 //     waited on the socket for Options.PongTimeout in all without the pong
 //     arriving ([ErrPongTimeout]). Data still arriving does not save a

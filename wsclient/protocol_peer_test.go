@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
@@ -134,6 +135,11 @@ func TestPeerProtocolErrors(t *testing.T) {
 		name  string
 		frame []byte
 	}{
+		{"masked text", wsFrame(true, 0, opText, []byte(`{"masked":1}`), 0x01020304)},
+		{"masked binary", wsFrame(true, 0, opBinary, []byte("masked"), 0x0a0b0c0d)},
+		{"masked empty", wsFrame(true, 0, opText, nil, 0x01020304)},
+		{"masked continuation", append(wsFrame(false, 0, opText, []byte(`{"a":`), 0), wsFrame(true, 0, opCont, []byte(`1}`), 0x01020304)...)},
+		{"masked ping", wsFrame(true, 0, opPing, []byte("p"), 0x01020304)},
 		{"rsv1", wsFrame(true, 0x40, opText, []byte(`{"rsv":1}`), 0)},
 		{"rsv2", wsFrame(true, 0x20, opText, []byte(`{"rsv":2}`), 0)},
 		{"rsv3", wsFrame(true, 0x10, opText, []byte(`{"rsv":3}`), 0)},
@@ -171,6 +177,9 @@ func TestPeerProtocolErrors(t *testing.T) {
 				require.Equal(t, ReasonReadError, lost.Reason, "err %v", lost.Err)
 			}
 			require.Error(t, lost.Err)
+			if strings.HasPrefix(tc.name, "masked") {
+				require.ErrorIs(t, lost.Err, ErrMaskedFrame)
+			}
 			h.rec.waitFor(t, "connected on 2", connected(2))
 			h.sink.waitFor(t, `{"n":1}`, `{"conn":2}`)
 			require.Equal(t, []string{`{"n":1}`, `{"conn":2}`}, h.sink.got(), "nothing from or after the bad frame on connection 1")
@@ -178,4 +187,87 @@ func TestPeerProtocolErrors(t *testing.T) {
 			h.finish(nil, p.close)
 		})
 	}
+}
+
+// The doc's idle rule: a connection is idle when its reader has waited on
+// the socket for IdleTimeout without a message. A large message that
+// trickles in over many TCP writes, each well within IdleTimeout of the
+// last, is traffic, not silence: the venue is alive and sending (DESIGN.md
+// contract 5 is about a connection that stops delivering). Here a 64 KiB
+// message takes 16 idle timeouts to arrive; it is delivered and the
+// connection kept. Then the venue stops in the middle of the next message:
+// that is a stall, and ErrIdle ends the connection.
+func TestPeerTrickleIsNotIdle(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	const chunk, chunks = 1024, 64
+	payload := `{"big":"` + strings.Repeat("z", chunk*chunks-10) + `"}`
+	frame := text(payload)
+	step := make(chan struct{})
+	p := newRawPeer(t, faultyPeer(func(pc *peerConn) {
+		hdr := len(frame) - len(payload)
+		if pc.write(frame[:hdr]) != nil {
+			return
+		}
+		for i := range chunks {
+			select {
+			case <-step:
+			case <-pc.done:
+				return
+			}
+			if pc.write(frame[hdr+i*chunk:hdr+(i+1)*chunk]) != nil {
+				return
+			}
+		}
+		// Half of a second message, then nothing.
+		_ = pc.write(text(payload)[:hdr+chunk])
+		pc.hold()
+	}))
+	opts := peerOptions()
+	opts.IdleTimeout = time.Second
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.rec.waitFor(t, "connected", connected(1))
+	cn := h.live()
+	require.NotNil(t, cn)
+	require.NotNil(t, cn.guard, "the client's own transport guards the socket")
+	tick := func() {
+		before := cn.checks.Load()
+		h.clock.advance(opts.IdleTimeout / 4)
+		require.Eventually(t, func() bool {
+			select {
+			case <-cn.dead:
+				return true
+			default:
+				return cn.checks.Load() > before
+			}
+		}, wait, time.Millisecond, "watchdog tick")
+	}
+	for i := range chunks {
+		step <- struct{}{}
+		require.Eventually(t, func() bool { return cn.dataRx() >= uint64((i+1)*chunk) }, wait, time.Millisecond,
+			"chunk %d read", i)
+		tick()
+		require.Zero(t, h.c.Stats().TotalReconnects(), "idle declared while chunk %d of the message arrived", i)
+	}
+	h.sink.waitFor(t, payload)
+	require.Equal(t, schema.ConnConnected, h.c.State())
+
+	// The second message stops half-way: idle after IdleTimeout.
+	require.Eventually(t, func() bool { return cn.dataRx() == uint64((chunks+1)*chunk) }, wait, time.Millisecond)
+	for i := 0; ; i++ {
+		select {
+		case <-cn.dead:
+		default:
+			require.Less(t, i, 8, "no idle after IdleTimeout")
+			tick()
+			continue
+		}
+		break
+	}
+	lost := h.rec.waitFor(t, "disconnected", func(ev Event) bool {
+		return ev.State == schema.ConnDisconnected && ev.ConnID == 1
+	})
+	require.Equal(t, ReasonIdle, lost.Reason)
+	require.ErrorIs(t, lost.Err, ErrIdle)
+	h.rec.waitFor(t, "connected on 2", connected(2))
+	h.finish(nil, p.close)
 }
