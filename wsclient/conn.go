@@ -232,8 +232,6 @@ func (cn *conn) readLoop() {
 			c.report(ReasonInvalidFrame, ErrInvalidUTF8, cn.id)
 			continue
 		}
-		c.st.messages.Add(1)
-		c.st.bytes.Add(uint64(len(f.Data)))
 		c.st.lastMessage.Store(now)
 		if cn.mode.Load() == modeLive {
 			c.handle(cn.ctx, f, cn.id)
@@ -273,8 +271,12 @@ func readAll(buf []byte, r io.Reader) ([]byte, error) {
 	}
 }
 
-// handle runs the handler on f. The caller owns f before and after.
+// handle counts f as delivered (Stats.Messages and Bytes: a frame a
+// rotation drops as a repeat is not counted) and runs the handler on it.
+// The caller owns f before and after.
 func (c *Client) handle(ctx context.Context, f *schema.WsFrame, id uint64) {
+	c.st.messages.Add(1)
+	c.st.bytes.Add(uint64(len(f.Data)))
 	if err := c.handler(ctx, f); err != nil {
 		c.handlerFailed(err, id)
 	}
