@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"sync/atomic"
 	"time"
 )
@@ -197,7 +198,9 @@ func frameHeader(b []byte) (int, uint64, bool) {
 }
 
 // guardSlot travels in the dial's context to the transport's dialer, which
-// puts there the guard of the connection it dials for the target address.
+// wraps the connections it dials for the target address in guards, and
+// receives the guard of the connection the handshake was sent on (a new one
+// or, should net/http reuse one dialled for an earlier attempt, that one).
 type guardSlot struct {
 	addr string // host:port of the WebSocket URL
 	g    atomic.Pointer[guard]
@@ -209,19 +212,21 @@ type guardKey struct{}
 // to addr.
 func withGuardSlot(ctx context.Context, addr string) (context.Context, *guardSlot) {
 	s := &guardSlot{addr: addr}
-	return context.WithValue(ctx, guardKey{}, s), s
+	ctx = context.WithValue(ctx, guardKey{}, s)
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if g, ok := info.Conn.(*guard); ok {
+			s.g.Store(g)
+		}
+	}}), s
 }
 
 // guarded wraps conn in a guard if ctx asks for one for addr: a connection
-// to a proxy, or one dialled for another request, is left alone.
+// to a proxy is left alone.
 func guarded(ctx context.Context, addr string, conn net.Conn) net.Conn {
-	s, _ := ctx.Value(guardKey{}).(*guardSlot)
-	if s == nil || s.addr != addr || s.g.Load() != nil {
+	if s, _ := ctx.Value(guardKey{}).(*guardSlot); s == nil || s.addr != addr {
 		return conn
 	}
-	g := &guard{Conn: conn}
-	s.g.Store(g)
-	return g
+	return &guard{Conn: conn}
 }
 
 // guardTransport makes t wrap the WebSocket connections it dials in a

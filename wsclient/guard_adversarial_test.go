@@ -5,10 +5,15 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/meltica/meltica/schema"
 )
 
 // readerConn is a net.Conn whose reads come from r, at most max bytes each.
@@ -132,4 +137,55 @@ func BenchmarkGuardScan(b *testing.B) {
 			b.Fatal("masked")
 		}
 	}
+}
+
+// The guarded transport over TLS: the guard sits above TLS (it sees frames,
+// not ciphertext), the handshake is HTTP/1.1 even when the server offers
+// HTTP/2, and a masked frame inside TLS is refused.
+func TestGuardOverTLS(t *testing.T) {
+	base := goleak.IgnoreCurrent()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer func() { _ = conn.Close() }()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+			acceptKey(r.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n")
+		_, _ = brw.Write(text(`{"tls":1}`))
+		if r.URL.Query().Get("masked") != "" {
+			_, _ = brw.Write(wsFrame(true, 0, opText, []byte(`{"masked":1}`), 0x01020304))
+		}
+		_ = brw.Flush()
+		_, _ = io.Copy(io.Discard, conn) // until the client goes
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	leaks := goleak.IgnoreCurrent() // the server's: it serves both rounds
+	for _, masked := range []bool{false, true} {
+		tr := &http.Transport{TLSClientConfig: srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()}
+		guardTransport(tr)
+		opts := peerOptions()
+		opts.Subscriptions = nil
+		opts.HTTPClient = &http.Client{Transport: tr}
+		url := "wss" + strings.TrimPrefix(srv.URL, "https") + "/ws"
+		if masked {
+			url += "?masked=1"
+		}
+		h := start(t, url, opts, &sink{}, leaks)
+		h.sink.waitFor(t, `{"tls":1}`)
+		if masked {
+			lost := h.rec.waitFor(t, "disconnected", isState(schema.ConnDisconnected))
+			require.ErrorIs(t, lost.Err, ErrMaskedFrame)
+			require.NotContains(t, h.sink.got(), `{"masked":1}`)
+		} else {
+			cn := h.live()
+			require.NotNil(t, cn)
+			require.NotNil(t, cn.guard, "the handshake's connection is guarded")
+			require.EqualValues(t, len(`{"tls":1}`), cn.dataRx())
+		}
+		h.finish(nil, tr.CloseIdleConnections)
+	}
+	srv.Close()
+	goleak.VerifyNone(t, base)
 }
