@@ -31,7 +31,10 @@
 // the frame headers under coder/websocket, which does not check that the
 // server's frames are unmasked: a masked frame (RFC 6455 §5.1: the client
 // must close the connection) ends the connection with [ErrMaskedFrame]
-// and nothing of it is delivered. Other protocol errors (reserved bits,
+// and nothing of it is delivered. It also makes a connection that ends
+// between two fragments of a message a read error
+// ([io.ErrUnexpectedEOF]): coder/websocket alone would deliver the
+// fragments received as a whole message. Other protocol errors (reserved bits,
 // unknown opcodes, bad fragments, control frames over 125 bytes, invalid
 // close codes) are coder/websocket's: a read error, and the connection is
 // re-established ([ReasonReadError]).

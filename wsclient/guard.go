@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -37,6 +38,7 @@ type guard struct {
 	plen   uint64   // payload length, assembled from the extended length
 	left   uint64   // payload bytes of the current frame still to come
 	data   bool     // the current frame is a data frame
+	inMsg  bool     // a data frame without FIN came: the message goes on
 	http   [12]byte // the start of the answer's status line
 	httpN  int      // bytes of the answer's head read
 	line   int      // bytes of its current line, CR aside
@@ -68,17 +70,27 @@ func (g *guard) Read(p []byte) (int, error) {
 		return 0, g.err
 	}
 	n, err := g.Conn.Read(p)
-	if g.st == gOff || n == 0 {
-		return n, err
-	}
-	if k, ok := g.scan(p[:n]); !ok {
-		g.err = ErrMaskedFrame
-		if k == 0 {
-			return 0, g.err
+	if g.st != gOff && n > 0 {
+		if k, ok := g.scan(p[:n]); !ok {
+			g.err = ErrMaskedFrame
+			if k == 0 {
+				return 0, g.err
+			}
+			return k, nil // the frames before the masked one; the error next
 		}
-		return k, nil // the frames before the masked one; the error next
+	}
+	if err != nil && g.midMessage() && errors.Is(err, io.EOF) {
+		// The connection ended inside a message. coder/websocket takes an
+		// EOF between two fragments for the end of the message and would
+		// deliver the part as a whole one.
+		err = io.ErrUnexpectedEOF
 	}
 	return n, err
+}
+
+// midMessage reports whether the bytes so far end inside a message.
+func (g *guard) midMessage() bool {
+	return (g.st == gHeader || g.st == gPayload) && (g.inMsg || g.st == gPayload || g.hn > 0)
 }
 
 // scan follows b; on a masked frame it returns false and the length of b
@@ -120,6 +132,9 @@ func (g *guard) scan(b []byte) (int, bool) {
 						return start, false
 					}
 					data := b[i]&0x08 == 0
+					if data {
+						g.inMsg = b[i]&0x80 == 0
+					}
 					i += h
 					if n := uint64(len(b) - i); l > n { // the payload goes on in the next read
 						g.left, g.data, g.st = l-n, data, gPayload
@@ -157,6 +172,9 @@ func (g *guard) scan(b []byte) (int, bool) {
 			g.hn++
 			if g.hn >= 2 && g.hn == g.need {
 				g.left, g.data = g.plen, g.head[0]&0x08 == 0
+				if g.data {
+					g.inMsg = g.head[0]&0x80 == 0
+				}
 				g.hn, g.plen = 0, 0
 				if g.left > 0 {
 					g.st = gPayload

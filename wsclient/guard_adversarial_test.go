@@ -89,6 +89,35 @@ func TestGuardFollowsFrames(t *testing.T) {
 	}
 }
 
+// A stream that ends inside a message ends with io.ErrUnexpectedEOF, not
+// io.EOF: coder/websocket would take an EOF between two fragments for the
+// end of the message. At a message boundary it ends with io.EOF.
+func TestGuardEOFInsideMessage(t *testing.T) {
+	frag := wsFrame(false, 0, opText, []byte(`{"cut":`), 0)
+	whole := text(`{"n":1}`)
+	for _, tc := range []struct {
+		name   string
+		stream []byte
+		cut    bool
+	}{
+		{"between messages", whole, false},
+		{"after a ping inside none", append(bytes.Clone(whole), wsFrame(true, 0, opPing, nil, 0)...), false},
+		{"between fragments", frag, true},
+		{"after a ping between fragments", append(bytes.Clone(frag), wsFrame(true, 0, opPing, []byte("p"), 0)...), true},
+		{"in a header", whole[:1], true},
+		{"in a payload", whole[:4], true},
+	} {
+		for _, max := range []int{0, 1} {
+			_, _, err := guardRead(append([]byte(answer101), tc.stream...), max)
+			if tc.cut {
+				require.ErrorIs(t, err, io.ErrUnexpectedEOF, "%s, max %d", tc.name, max)
+			} else {
+				require.NoError(t, err, "%s, max %d", tc.name, max)
+			}
+		}
+	}
+}
+
 // A refused upgrade (any status but 101) is not followed: its body may hold
 // anything, a masked-looking byte included.
 func TestGuardIgnoresRefusal(t *testing.T) {

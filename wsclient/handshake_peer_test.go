@@ -55,9 +55,7 @@ func TestPeerReadLimitBoundary(t *testing.T) {
 				h.finish(nil, p.close)
 				return
 			}
-			lost := h.rec.waitFor(t, "disconnected", func(ev Event) bool {
-				return ev.State == schema.ConnDisconnected && ev.ConnID == 1
-			})
+			lost := conn1Lost(t, h)
 			require.Equal(t, ReasonOversized, lost.Reason, "err %v", lost.Err)
 			var oe *OversizedError
 			require.ErrorAs(t, lost.Err, &oe)

@@ -48,8 +48,9 @@ type Options struct {
 	// transport of its own configured like http.DefaultTransport (HTTP/1.1
 	// only, which the handshake needs), which verifies certificates of
 	// wss:// servers and watches the frames under coder/websocket: it
-	// refuses masked frames ([ErrMaskedFrame]) and lets the idle watchdog
-	// see a message that trickles in (see the package doc). A client of
+	// refuses masked frames ([ErrMaskedFrame]), never delivers a message
+	// cut by the end of the connection, and lets the idle watchdog see a
+	// message that trickles in (see the package doc). A client of
 	// the host's does neither (a connection through a proxy neither). New refuses a client whose
 	// *http.Transport skips verification unless AllowInsecureTLS is set.
 	// After a refused handshake and when Run returns, the client calls

@@ -3,6 +3,7 @@ package wsclient
 import (
 	"encoding/binary"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -91,9 +92,7 @@ func TestPeerCloseCodes(t *testing.T) {
 				close(closedTCP)
 			}))
 			h := start(t, p.url(), peerOptions(), &sink{}, leaks)
-			lost := h.rec.waitFor(t, "disconnected", func(ev Event) bool {
-				return ev.State == schema.ConnDisconnected && ev.ConnID == 1
-			})
+			lost := conn1Lost(t, h)
 			require.Equal(t, ReasonPeerClosed, lost.Reason, "err %v", lost.Err)
 			want := websocket.StatusCode(c.code)
 			if c.code == 0 {
@@ -166,9 +165,7 @@ func TestPeerProtocolErrors(t *testing.T) {
 				pc.hold()
 			}))
 			h := start(t, p.url(), peerOptions(), &sink{}, leaks)
-			lost := h.rec.waitFor(t, "disconnected", func(ev Event) bool {
-				return ev.State == schema.ConnDisconnected && ev.ConnID == 1
-			})
+			lost := conn1Lost(t, h)
 			if tc.name == "close reason not UTF-8" {
 				// coder/websocket takes the close frame (§8.1 says fail the
 				// connection): either way it ends and the client redials.
@@ -229,18 +226,7 @@ func TestPeerTrickleIsNotIdle(t *testing.T) {
 	cn := h.live()
 	require.NotNil(t, cn)
 	require.NotNil(t, cn.guard, "the client's own transport guards the socket")
-	tick := func() {
-		before := cn.checks.Load()
-		h.clock.advance(opts.IdleTimeout / 4)
-		require.Eventually(t, func() bool {
-			select {
-			case <-cn.dead:
-				return true
-			default:
-				return cn.checks.Load() > before
-			}
-		}, wait, time.Millisecond, "watchdog tick")
-	}
+	tick := func() { tickWatchdog(t, h, cn, opts.IdleTimeout/4) }
 	for i := range chunks {
 		step <- struct{}{}
 		require.Eventually(t, func() bool { return cn.dataRx() >= uint64((i+1)*chunk) }, wait, time.Millisecond,
@@ -263,11 +249,158 @@ func TestPeerTrickleIsNotIdle(t *testing.T) {
 		}
 		break
 	}
-	lost := h.rec.waitFor(t, "disconnected", func(ev Event) bool {
-		return ev.State == schema.ConnDisconnected && ev.ConnID == 1
-	})
-	require.Equal(t, ReasonIdle, lost.Reason)
-	require.ErrorIs(t, lost.Err, ErrIdle)
+	require.ErrorIs(t, requireLost(t, h, ReasonIdle).Err, ErrIdle)
+	h.finish(nil, p.close)
+}
+
+// The end of a connection without a close frame (RFC 6455 §7.1.5: 1006
+// abnormal closure, seen by us as a read error), in the middle of a frame
+// and between messages, and a close frame in the middle of a fragmented
+// message (§5.4 lets control frames in; the venue's code still wins). The
+// partial message is never delivered; the client reconnects.
+func TestPeerEndsMidMessage(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		bytes []byte
+		want  Reason
+	}{
+		{"FIN between messages", nil, ReasonReadError},
+		{"FIN in a header", []byte{0x81}, ReasonReadError},
+		{"FIN in a payload", text(`{"cut":"here"}`)[:8], ReasonReadError},
+		{"FIN between fragments", wsFrame(false, 0, opText, []byte(`{"cut":`), 0), ReasonReadError},
+		{"close between fragments", append(wsFrame(false, 0, opText, []byte(`{"cut":`), 0), closeFrame(1001, "going away")...), ReasonPeerClosed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			p := newRawPeer(t, faultyPeer(func(pc *peerConn) {
+				_ = pc.write(text(`{"n":1}`), tc.bytes)
+				if tc.want == ReasonPeerClosed {
+					pc.hold()
+					return
+				}
+				_ = pc.c.(*net.TCPConn).CloseWrite() // FIN, no close frame
+				pc.hold()
+			}))
+			h := start(t, p.url(), peerOptions(), &sink{}, leaks)
+			lost := requireLost(t, h, tc.want)
+			if tc.want == ReasonPeerClosed {
+				require.Equal(t, websocket.StatusGoingAway, websocket.CloseStatus(lost.Err))
+			}
+			h.sink.waitFor(t, `{"conn":2}`)
+			require.Equal(t, []string{`{"n":1}`, `{"conn":2}`}, h.sink.got())
+			h.finish(nil, p.close)
+		})
+	}
+}
+
+// A message over the read limit: the doc says "the venue is told with
+// status 1009" (RFC 6455 §7.4.1, message too big).
+func TestPeerOversizedTellsVenue1009(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	code := make(chan uint16, 1)
+	p := newRawPeer(t, faultyPeer(func(pc *peerConn) {
+		_ = pc.write(text(strings.Repeat("x", 2000)))
+		if b := recvWait(t, pc.closes, "close frame"); len(b) >= 2 {
+			code <- binary.BigEndian.Uint16(b)
+		}
+		pc.hold()
+	}))
+	opts := peerOptions()
+	opts.ReadLimit = 1000
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	require.EqualValues(t, websocket.StatusMessageTooBig, recvWait(t, code, "1009"))
 	h.rec.waitFor(t, "connected on 2", connected(2))
 	h.finish(nil, p.close)
+}
+
+// UTF-8 is checked on the whole message (RFC 6455 §8.1 allows a code point
+// split across fragments): a message whose fragments are valid only
+// together is delivered; one that is invalid once joined is dropped and
+// reported (ErrInvalidUTF8, the doc's choice: the connection is kept).
+func TestPeerUTF8AcrossFragments(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	euro := "€" // E2 82 AC
+	p := newRawPeer(t, faultyPeer(func(pc *peerConn) {
+		_ = pc.write(
+			wsFrame(false, 0, opText, []byte(`{"p":"`+euro[:1]), 0),
+			wsFrame(false, 0, opCont, []byte(euro[1:2]), 0),
+			wsFrame(true, 0, opCont, []byte(euro[2:]+`"}`), 0),
+			wsFrame(false, 0, opText, []byte(`{"bad":"`+euro[:2]), 0),
+			wsFrame(true, 0, opCont, []byte(`"}`), 0),
+			text(`{"n":2}`),
+		)
+		pc.hold()
+	}))
+	h := start(t, p.url(), peerOptions(), &sink{}, leaks)
+	h.sink.waitFor(t, `{"n":2}`)
+	require.Equal(t, []string{`{"p":"€"}`, `{"n":2}`}, h.sink.got())
+	ev := h.rec.waitFor(t, "invalid frame", func(ev Event) bool { return ev.Reason == ReasonInvalidFrame })
+	require.ErrorIs(t, ev.Err, ErrInvalidUTF8)
+	st := h.c.Stats()
+	require.EqualValues(t, 1, st.InvalidFrames)
+	require.EqualValues(t, 2, st.Messages)
+	require.Zero(t, st.TotalReconnects())
+	h.finish(nil, p.close)
+}
+
+// Pongs (RFC 6455 §5.5.3): a pong that does not echo the ping's payload
+// does not answer it, and a venue that never answers is caught by the pong
+// timeout on the Clock (ErrPongTimeout), while a venue that answers keeps
+// the connection however long the Clock runs.
+func TestPeerPongs(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer func(pc *peerConn, ping []byte)
+		dies   bool
+	}{
+		{"echo", func(pc *peerConn, ping []byte) { _ = pc.write(wsFrame(true, 0, opPong, ping, 0)) }, false},
+		{"wrong payload", func(pc *peerConn, ping []byte) { _ = pc.write(wsFrame(true, 0, opPong, append(ping, 'x'), 0)) }, true},
+		{"no answer", func(*peerConn, []byte) {}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			p := newRawPeer(t, func(pc *peerConn) {
+				if pc.n > 1 {
+					steadyPeer(pc)
+					return
+				}
+				pc.autoPong = false
+				pc.readClient()
+				for {
+					var payload []byte
+					select {
+					case <-pc.msgs:
+						continue
+					case payload = <-pc.pings:
+					case <-pc.gone:
+						return
+					case <-pc.done:
+						return
+					}
+					tc.answer(pc, payload)
+				}
+			})
+			opts := peerOptions()
+			opts.PingInterval = 100 * time.Millisecond
+			opts.PongTimeout = 400 * time.Millisecond
+			h := start(t, p.url(), opts, &sink{}, leaks)
+			h.rec.waitFor(t, "connected", connected(1))
+			cn := h.live()
+			for i := 0; i < 40 && !h.lostConn1(); i++ {
+				tickWatchdog(t, h, cn, opts.PongTimeout/8)
+				if !tc.dies {
+					// The pong must be back before the next tick counts.
+					require.Eventually(t, func() bool { return cn.ping.Load()%2 == 0 }, wait, time.Millisecond)
+				}
+			}
+			if !tc.dies {
+				require.Zero(t, h.c.Stats().TotalReconnects())
+				require.Positive(t, h.c.Stats().PingRTT)
+				h.finish(nil, p.close)
+				return
+			}
+			require.ErrorIs(t, requireLost(t, h, ReasonPongTimeout).Err, ErrPongTimeout)
+			h.finish(nil, p.close)
+		})
+	}
 }

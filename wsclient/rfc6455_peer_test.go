@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
 )
 
 // rawPeer is a WebSocket server written by hand on a net.Listener: it reads
@@ -53,6 +55,7 @@ type peerConn struct {
 	autoPong bool          // answer pings (set before readClient starts)
 	msgs     chan string   // data messages from the client
 	pongs    chan []byte   // pong payloads from the client
+	pings    chan []byte   // ping payloads from the client, without autoPong
 	closes   chan []byte   // close payloads from the client
 	gone     chan struct{} // the client closed the connection (EOF or reset)
 	readErr  error         // why reading ended; valid once gone is closed
@@ -87,7 +90,7 @@ func (p *rawPeer) acceptLoop() {
 		}
 		pc := &peerConn{
 			p: p, n: int(p.n.Add(1)), c: c, br: bufio.NewReader(c), done: p.done, autoPong: true,
-			msgs: make(chan string, 256), pongs: make(chan []byte, 64), closes: make(chan []byte, 4), gone: make(chan struct{}),
+			msgs: make(chan string, 256), pongs: make(chan []byte, 64), pings: make(chan []byte, 64), closes: make(chan []byte, 4), gone: make(chan struct{}),
 		}
 		p.mu.Lock()
 		select {
@@ -233,6 +236,8 @@ func (pc *peerConn) readClient() {
 			case opPing:
 				if pc.autoPong {
 					_ = pc.write(wsFrame(true, 0, opPong, payload, 0))
+				} else {
+					pc.pings <- payload
 				}
 			case opPong:
 				pc.pongs <- payload
@@ -363,4 +368,39 @@ func recvWait[T any](t *testing.T, ch <-chan T, what string) T {
 		var zero T
 		return zero
 	}
+}
+
+// conn1Lost waits for connection 1's Disconnected event.
+func conn1Lost(t *testing.T, h *harness) Event {
+	t.Helper()
+	return h.rec.waitFor(t, "disconnected", func(ev Event) bool {
+		return ev.State == schema.ConnDisconnected && ev.ConnID == 1
+	})
+}
+
+// requireLost waits for connection 1's Disconnected event, requires its
+// reason, and waits for connection 2 to be up.
+func requireLost(t *testing.T, h *harness, want Reason) Event {
+	t.Helper()
+	lost := conn1Lost(t, h)
+	require.Equal(t, want, lost.Reason, "err %v", lost.Err)
+	require.Error(t, lost.Err)
+	h.rec.waitFor(t, "connected on 2", connected(2))
+	return lost
+}
+
+// tickWatchdog moves the clock on by d and waits until cn's watchdog has
+// looked at the reader (or cn died).
+func tickWatchdog(t *testing.T, h *harness, cn *conn, d time.Duration) {
+	t.Helper()
+	before := cn.checks.Load()
+	h.clock.advance(d)
+	require.Eventually(t, func() bool {
+		select {
+		case <-cn.dead:
+			return true
+		default:
+			return cn.checks.Load() > before
+		}
+	}, wait, time.Millisecond, "watchdog tick")
 }
