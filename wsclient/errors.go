@@ -72,7 +72,7 @@ func (e *OversizedError) Unwrap() error { return e.Err }
 type HandshakeError struct {
 	StatusCode int // HTTP status of the server's answer
 	// RetryAfter is the server's Retry-After (delta-seconds or an HTTP
-	// date), 0 when absent or unparsable. The next dial waits at least
+	// date), 0 when absent or unparsable, at most a year. The next dial waits at least
 	// that long, whatever the backoff says: Binance answers 429 when its
 	// limits are broken and 418 (an IP ban) when the client went on, both
 	// with Retry-After (Binance spot API docs, "LIMITS").
@@ -117,8 +117,12 @@ func (c *Client) dialError(resp *http.Response, err error) error {
 	return err
 }
 
+// maxRetryAfter caps a Retry-After in either form.
+const maxRetryAfter = 365 * 24 * time.Hour
+
 // retryAfter parses a Retry-After value (RFC 9110 §10.2.3): delta-seconds
-// or an HTTP date, relative to now; 0 when absent, past or unparsable.
+// or an HTTP date, relative to now; 0 when absent, past or unparsable; at
+// most maxRetryAfter.
 func retryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -128,10 +132,10 @@ func retryAfter(v string, now time.Time) time.Duration {
 		if n <= 0 {
 			return 0
 		}
-		return time.Duration(min(n, int64(365*24*3600))) * time.Second
+		return time.Duration(min(n, int64(maxRetryAfter/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }

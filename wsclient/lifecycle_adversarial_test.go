@@ -122,3 +122,14 @@ func TestPeerRunContextEnds(t *testing.T) {
 	p.close()
 	goleak.VerifyNone(t, leaks)
 }
+
+// Retry-After is capped alike in both of its forms (RFC 9110 §10.2.3):
+// delta-seconds are capped at a year, and so is an HTTP date (a proxy with
+// a clock years ahead must not park the client for years).
+func TestRetryAfterDateCapped(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	year := 365 * 24 * time.Hour
+	require.Equal(t, year, retryAfter("99999999999", now))
+	require.Equal(t, year, retryAfter(now.Add(3*year).Format(http.TimeFormat), now))
+	require.Equal(t, time.Hour, retryAfter(now.Add(time.Hour).Format(http.TimeFormat), now))
+}
