@@ -2,6 +2,7 @@ package wsclient
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -217,4 +218,37 @@ func TestGuardOverTLS(t *testing.T) {
 	}
 	srv.Close()
 	goleak.VerifyNone(t, base)
+}
+
+// BenchmarkReadGuard is the read path of BenchmarkRead (150 B frames) with
+// the client's own, guarded transport and with a plain one, side by side:
+// the guard's cost per frame on the whole path. Compare within one run:
+//
+//	go test -run '^$' -bench BenchmarkReadGuard -count 6 ./wsclient/ > guard.txt
+//	benchstat -col /impl guard.txt
+func BenchmarkReadGuard(b *testing.B) {
+	for _, impl := range []string{"plain", "guarded"} {
+		b.Run("impl="+impl, func(b *testing.B) {
+			k := newCounter()
+			r := newRawVenue(b)
+			opts := benchOptions()
+			if impl == "plain" {
+				opts.HTTPClient = &http.Client{Transport: &http.Transport{}}
+			}
+			c, err := New(r.v.url(), k.handle, opts)
+			require.NoError(b, err)
+			runErr := make(chan error, 1)
+			go func() { runErr <- c.Run(context.Background()) }()
+			r.conn = <-r.raw
+			const per = 64
+			block := encodeFrames(per, 150)
+			r.pump(b, k, block, per, 10*per)
+			b.SetBytes(150)
+			b.ReportAllocs()
+			b.ResetTimer()
+			r.pump(b, k, block, per, b.N)
+			b.StopTimer()
+			stopRaw(b, r, c, runErr)
+		})
+	}
 }
