@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -132,4 +133,43 @@ func TestRetryAfterDateCapped(t *testing.T) {
 	require.Equal(t, year, retryAfter("99999999999", now))
 	require.Equal(t, year, retryAfter(now.Add(3*year).Format(http.TimeFormat), now))
 	require.Equal(t, time.Hour, retryAfter(now.Add(time.Hour).Format(http.TimeFormat), now))
+}
+
+// A venue that ends the connection right after the 101, before or while
+// the subscriptions are written (an overloaded venue: 1013 try again
+// later; or TCP closed): the subscription write fails, and the host sees
+// the venue's code, or a read error, never a bare write error; the client
+// reconnects and subscribes again.
+func TestPeerEndsRightAfterHandshake(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		end  func(pc *peerConn)
+		want Reason
+	}{
+		{"close 1013", func(pc *peerConn) { _ = pc.write(closeFrame(1013, "try again later")) }, ReasonPeerClosed},
+		{"TCP closed", func(pc *peerConn) { _ = pc.c.Close() }, ReasonReadError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			p := newRawPeer(t, func(pc *peerConn) {
+				if pc.n > 1 {
+					steadyPeer(pc)
+					return
+				}
+				pc.readClient()
+				tc.end(pc)
+				pc.hold()
+			})
+			opts := peerOptions()
+			opts.ControlRate = 1 // the second subscription is written a second (of the Clock) after the first
+			h := start(t, p.url(), opts, &sink{}, leaks)
+			lost := requireLost(t, h, tc.want)
+			if tc.want == ReasonPeerClosed {
+				require.Equal(t, websocket.StatusTryAgainLater, websocket.CloseStatus(lost.Err))
+			}
+			h.sink.waitFor(t, `{"conn":2}`)
+			require.Zero(t, h.c.Stats().Reconnects[ReasonWriteError])
+			h.finish(nil, p.close)
+		})
+	}
 }
