@@ -151,15 +151,10 @@ func TestPeerEndsRightAfterHandshake(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			leaks := goleak.IgnoreCurrent()
-			p := newRawPeer(t, func(pc *peerConn) {
-				if pc.n > 1 {
-					steadyPeer(pc)
-					return
-				}
-				pc.readClient()
+			p := newRawPeer(t, firstPeer(true, func(pc *peerConn) {
 				tc.end(pc)
 				pc.hold()
-			})
+			}))
 			opts := peerOptions()
 			opts.ControlRate = 1 // the second subscription is written a second (of the Clock) after the first
 			h := start(t, p.url(), opts, &sink{}, leaks)

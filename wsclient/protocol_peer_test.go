@@ -359,13 +359,7 @@ func TestPeerPongs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			leaks := goleak.IgnoreCurrent()
-			p := newRawPeer(t, func(pc *peerConn) {
-				if pc.n > 1 {
-					steadyPeer(pc)
-					return
-				}
-				pc.autoPong = false
-				pc.readClient()
+			p := newRawPeer(t, firstPeer(false, func(pc *peerConn) {
 				for {
 					var payload []byte
 					select {
@@ -379,7 +373,7 @@ func TestPeerPongs(t *testing.T) {
 					}
 					tc.answer(pc, payload)
 				}
-			})
+			}))
 			opts := peerOptions()
 			opts.PingInterval = 100 * time.Millisecond
 			opts.PongTimeout = 400 * time.Millisecond

@@ -330,20 +330,29 @@ func steadyPeer(pc *peerConn) {
 	pc.hold()
 }
 
-// faultyPeer runs fault on the first connection (after the subscriptions)
-// and steadyPeer on the others.
-func faultyPeer(fault func(pc *peerConn)) func(pc *peerConn) {
+// firstPeer runs fault on the first connection, right after the handshake
+// (the client's frames are read for it, pings answered if autoPong), and
+// steadyPeer on the others.
+func firstPeer(autoPong bool, fault func(pc *peerConn)) func(pc *peerConn) {
 	return func(pc *peerConn) {
 		if pc.n > 1 {
 			steadyPeer(pc)
 			return
 		}
+		pc.autoPong = autoPong
 		pc.readClient()
-		if pc.expectSubs() != nil {
-			return
-		}
 		fault(pc)
 	}
+}
+
+// faultyPeer runs fault on the first connection (after the subscriptions)
+// and steadyPeer on the others.
+func faultyPeer(fault func(pc *peerConn)) func(pc *peerConn) {
+	return firstPeer(true, func(pc *peerConn) {
+		if pc.expectSubs() == nil {
+			fault(pc)
+		}
+	})
 }
 
 // peerOptions are quickOptions without liveness (tests that exercise it
