@@ -3,6 +3,7 @@ package wsclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -33,8 +34,9 @@ const (
 )
 
 // Options configure a [Client]. A nil *Options gives the defaults; New
-// copies the struct, so changing it afterwards has no effect. Durations set
-// to a negative value disable the feature where the field says so.
+// copies the struct, so changing it afterwards has no effect. A negative
+// value disables the feature where the field says so (PingInterval,
+// IdleTimeout, ControlRate); New refuses it in every other field.
 type Options struct {
 	// Venue is stamped on every frame as Provider. Defaults to empty, which
 	// schema.WsFrame.Validate rejects: set it.
@@ -252,6 +254,9 @@ func (opts *Options) withDefaults() (Options, error) {
 	if opts != nil {
 		o = *opts
 	}
+	if err := o.checkNegative(); err != nil {
+		return o, err
+	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = ownHTTPClient()
 	}
@@ -289,6 +294,35 @@ func (opts *Options) withDefaults() (Options, error) {
 		return o, errors.New("wsclient: the HTTPClient skips certificate verification; set Options.AllowInsecureTLS to accept it")
 	}
 	return o, nil
+}
+
+// checkNegative refuses a negative value where the field gives it no
+// meaning (only PingInterval, IdleTimeout and ControlRate say that negative
+// disables them): a negative DialTimeout or PongTimeout would end every
+// dial or connection at once, a negative BackoffBase panic in the jitter,
+// a negative EventBuffer panic in New, a negative ReadLimit lift the limit.
+func (o *Options) checkNegative() error {
+	for _, f := range [...]struct {
+		name string
+		v    int64
+	}{
+		{"DialTimeout", int64(o.DialTimeout)},
+		{"PongTimeout", int64(o.PongTimeout)},
+		{"BackoffBase", int64(o.BackoffBase)},
+		{"BackoffCap", int64(o.BackoffCap)},
+		{"BackoffReset", int64(o.BackoffReset)},
+		{"MaxAge", int64(o.MaxAge)},
+		{"RotationOverlap", int64(o.RotationOverlap)},
+		{"ReadLimit", o.ReadLimit},
+		{"EventBuffer", int64(o.EventBuffer)},
+		{"MaxTopicsPerMessage", int64(o.MaxTopicsPerMessage)},
+		{"MaxTopicsPerConn", int64(o.MaxTopicsPerConn)},
+	} {
+		if f.v < 0 {
+			return fmt.Errorf("wsclient: Options.%s is negative (%d): only PingInterval, IdleTimeout and ControlRate may be", f.name, f.v)
+		}
+	}
+	return nil
 }
 
 // ownHTTPClient is the default HTTP client: http.DefaultTransport's
