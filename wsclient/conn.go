@@ -202,7 +202,7 @@ func (cn *conn) readLoop() {
 	for {
 		if f == nil {
 			var err error
-			if f, err = c.frames.Get(cn.ctx); err != nil {
+			if f, err = cn.frame(); err != nil {
 				if errors.Is(err, pool.ErrClosed) {
 					err = permanent(err)
 				}
@@ -239,6 +239,21 @@ func (cn *conn) readLoop() {
 		}
 		f = c.deliverShared(cn, f)
 	}
+}
+
+// frame takes a frame from the pool for the reader. When the pool is
+// exhausted (shared by more connections than it has frames, or holding a
+// rotation's queue) the reader says so, once per wait, and waits: nothing is
+// read from the connection meanwhile, and the host must know why.
+func (cn *conn) frame() (*schema.WsFrame, error) {
+	c := cn.c
+	f, err := c.frames.TryGet()
+	if !errors.Is(err, pool.ErrExhausted) {
+		return f, err
+	}
+	c.st.poolWaits.Add(1)
+	c.report(ReasonPoolExhausted, ErrFramesExhausted, cn.id)
+	return c.frames.Get(cn.ctx)
 }
 
 // readFailed ends the connection after a failed read.

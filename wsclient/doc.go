@@ -16,7 +16,10 @@
 // from the frame pool (capacity kept across uses), stamps it and calls the
 // [Handler]. The reader owns that frame while the handler runs and reuses
 // it for the next message; it goes back to the pool when the reader exits:
-// the handler must not keep f or f.Data. In steady state a message costs
+// the handler must not keep f or f.Data. A reader that finds the pool
+// exhausted (shared by more connections than it has frames) waits for a
+// frame and reports it ([ErrFramesExhausted]): nothing is read meanwhile,
+// and the watchdog does not count that wait. In steady state a message costs
 // no allocation, one clock read and no lock (TestZeroAllocsPerFrame,
 // BenchmarkRead). ReceivedAt is the wall time of the connection's dial
 // plus the monotonic time since (one vDSO read instead of time.Now's two):

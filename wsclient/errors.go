@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/meltica/meltica/pool"
 )
 
 var (
@@ -33,6 +34,13 @@ var (
 	// ErrInvalidUTF8 is reported for a text message that is not valid UTF-8;
 	// the message is dropped and the connection kept.
 	ErrInvalidUTF8 = errors.New("wsclient: text message is not valid UTF-8")
+	// ErrFramesExhausted is reported (ReasonPoolExhausted) when a
+	// connection's reader finds Options.Frames exhausted and waits for a
+	// frame: meanwhile nothing is read from that connection. Each running
+	// connection's reader holds one frame for its life, so a pool shared by
+	// more connections than it has frames starves some of them. It matches
+	// pool.ErrExhausted.
+	ErrFramesExhausted = fmt.Errorf("wsclient: the reader waits for a frame: %w", pool.ErrExhausted)
 	// ErrTooManyTopics is returned by New when Options.Topics holds more
 	// than Options.MaxTopicsPerConn topics: split them with [SplitTopics]
 	// and run one Client per part.
@@ -148,19 +156,20 @@ type Reason uint8
 
 // Reasons.
 const (
-	ReasonNone         Reason = iota
-	ReasonDial                // a dial failed (retried)
-	ReasonPeerClosed          // the venue closed the connection with a close frame
-	ReasonReadError           // reading failed: reset, EOF, protocol error
-	ReasonWriteError          // a write (subscription, ping) failed
-	ReasonIdle                // nothing arrived within IdleTimeout ([ErrIdle])
-	ReasonPongTimeout         // a ping went unanswered ([ErrPongTimeout])
-	ReasonOversized           // a message exceeded ReadLimit ([*OversizedError])
-	ReasonRotation            // a connection replaced at its maximum age
-	ReasonHandlerError        // the frame handler returned an error (connection kept)
-	ReasonInvalidFrame        // a text message was not valid UTF-8 (connection kept)
-	ReasonPermanent           // a permanent error stopped reconnection
-	ReasonClosed              // Close was called or Run's context ended
+	ReasonNone          Reason = iota
+	ReasonDial                 // a dial failed (retried)
+	ReasonPeerClosed           // the venue closed the connection with a close frame
+	ReasonReadError            // reading failed: reset, EOF, protocol error
+	ReasonWriteError           // a write (subscription, ping) failed
+	ReasonIdle                 // nothing arrived within IdleTimeout ([ErrIdle])
+	ReasonPongTimeout          // a ping went unanswered ([ErrPongTimeout])
+	ReasonOversized            // a message exceeded ReadLimit ([*OversizedError])
+	ReasonRotation             // a connection replaced at its maximum age
+	ReasonHandlerError         // the frame handler returned an error (connection kept)
+	ReasonInvalidFrame         // a text message was not valid UTF-8 (connection kept)
+	ReasonPermanent            // a permanent error stopped reconnection
+	ReasonClosed               // Close was called or Run's context ended
+	ReasonPoolExhausted        // the reader waits for a frame: the frame pool is exhausted ([ErrFramesExhausted]; connection kept)
 	numReasons
 )
 
@@ -168,19 +177,20 @@ const (
 const NumReasons = int(numReasons)
 
 var reasonNames = [...]string{
-	ReasonNone:         "none",
-	ReasonDial:         "dial",
-	ReasonPeerClosed:   "peer_closed",
-	ReasonReadError:    "read_error",
-	ReasonWriteError:   "write_error",
-	ReasonIdle:         "idle",
-	ReasonPongTimeout:  "pong_timeout",
-	ReasonOversized:    "oversized",
-	ReasonRotation:     "rotation",
-	ReasonHandlerError: "handler_error",
-	ReasonInvalidFrame: "invalid_frame",
-	ReasonPermanent:    "permanent",
-	ReasonClosed:       "closed",
+	ReasonNone:          "none",
+	ReasonDial:          "dial",
+	ReasonPeerClosed:    "peer_closed",
+	ReasonReadError:     "read_error",
+	ReasonWriteError:    "write_error",
+	ReasonIdle:          "idle",
+	ReasonPongTimeout:   "pong_timeout",
+	ReasonOversized:     "oversized",
+	ReasonRotation:      "rotation",
+	ReasonHandlerError:  "handler_error",
+	ReasonInvalidFrame:  "invalid_frame",
+	ReasonPermanent:     "permanent",
+	ReasonClosed:        "closed",
+	ReasonPoolExhausted: "pool_exhausted",
 }
 
 func (r Reason) String() string {

@@ -42,8 +42,13 @@ type Options struct {
 	// schema.WsFrame.Validate rejects: set it.
 	Venue schema.Venue
 	// Frames is the pool frames are taken from; it may be shared with other
-	// clients. Defaults to a pool of its own with schema.CapWsFrame frames
-	// of schema.DefaultFrameBuffer bytes.
+	// clients. Each running connection's reader holds one frame for its
+	// life, and a rotation's new connection queues up to a quarter of the
+	// pool: give a shared pool more frames than the connections that share
+	// it. A reader that finds the pool exhausted waits, reading nothing,
+	// and says so ([ErrFramesExhausted], Stats.PoolWaits). Defaults to a
+	// pool of its own with schema.CapWsFrame frames of
+	// schema.DefaultFrameBuffer bytes.
 	Frames *pool.Pool[*schema.WsFrame]
 
 	// HTTPClient performs the handshake. Defaults to a client with a

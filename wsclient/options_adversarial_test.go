@@ -7,6 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
 )
 
 // Options: "Durations set to a negative value disable the feature where
@@ -53,5 +56,41 @@ func TestTinyBackoffDoesNotPanic(t *testing.T) {
 		require.NotPanics(t, func() { require.LessOrEqual(t, c.backoff(a), time.Nanosecond) })
 	}
 	require.NoError(t, c.Close(context.Background()))
+	goleak.VerifyNone(t, leaks)
+}
+
+// Options.Frames "may be shared with other clients". Each running
+// connection's reader holds a frame for its life: a pool of one frame
+// shared by two clients starves the second. That must not be a silent
+// stall (DESIGN.md contract 5): the starved client reports it
+// (ReasonPoolExhausted, ErrFramesExhausted, Stats.PoolWaits) and delivers
+// as soon as a frame is free.
+func TestSharedPoolExhaustedIsReported(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := newRawPeer(t, steadyPeer)
+	frames := pool.New("test.shared", 1, func() *schema.WsFrame { return &schema.WsFrame{} }, nil)
+	optsA, optsB := peerOptions(), peerOptions()
+	optsA.Frames, optsB.Frames = frames, frames
+	a := start(t, p.url(), optsA, &sink{}, leaks)
+	a.sink.waitFor(t, `{"conn":1}`)
+	b := start(t, p.url(), optsB, &sink{}, leaks)
+	b.rec.waitFor(t, "connected", connected(1))
+	ev := b.rec.waitFor(t, "pool exhausted", func(ev Event) bool { return ev.Reason == ReasonPoolExhausted })
+	require.ErrorIs(t, ev.Err, ErrFramesExhausted)
+	require.ErrorIs(t, ev.Err, pool.ErrExhausted)
+	require.EqualValues(t, 1, ev.ConnID)
+	require.EqualValues(t, 1, b.c.Stats().PoolWaits)
+	require.Empty(t, b.sink.got(), "starved")
+
+	// A closes and gives its frame back: B reads.
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	require.NoError(t, a.c.Close(ctx))
+	b.sink.waitFor(t, `{"conn":2}`)
+	require.NoError(t, b.c.Close(ctx))
+	require.NoError(t, <-a.runErr)
+	require.NoError(t, <-b.runErr)
+	require.Zero(t, frames.Stats().InUse)
+	p.close()
 	goleak.VerifyNone(t, leaks)
 }
