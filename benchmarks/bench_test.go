@@ -86,12 +86,14 @@ func reportFanout(b *testing.B, subs []*dispatch.Subscription) {
 		st.Dropped += x.Dropped
 		st.Gaps += x.Gaps
 		st.Coalesced += x.Coalesced
+		st.MaxDepth = max(st.MaxDepth, x.MaxDepth)
 	}
 	n := float64(b.N)
 	b.ReportMetric(float64(st.Delivered)/n, "delivered/op")
 	b.ReportMetric(float64(st.Dropped)/n, "dropped/op")
 	b.ReportMetric(float64(st.Gaps)/n, "gaps/op")
 	b.ReportMetric(float64(st.Coalesced)/n, "coalesced/op")
+	b.ReportMetric(float64(st.MaxDepth), "maxdepth")
 }
 
 // reportBlocking is reportFanout for the baseline, which delivers

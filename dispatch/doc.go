@@ -21,16 +21,16 @@
 // and raw bytes (tails from 256 bytes to 32 KiB, doubling, so a tail wastes
 // less than its payload's size). The slab is made when the first matching
 // subscription needs a copy and has room for every subscription the event
-// may still reach, up to 256 KiB (about 178 trades); so publishing to N
-// subscribers costs one allocation for N ≤ 178, and an event whose payload
+// may still reach, up to 256 KiB (138 trades); so publishing to N
+// subscribers costs one allocation for N ≤ 138, and an event whose payload
 // is larger than the largest tail costs a second, pointer-free one for all
 // N payloads. A copy is written into zeroed memory, so it copies the common
-// fields and only the sections that are not zero (a trade: 216 of the
-// event's 1,472 bytes); sectionsOf finds them once per publish.
+// fields and only the sections that are not zero (a trade: about 220 of
+// the event's 1,888 bytes); sectionsOf finds them once per publish.
 //
 // What the copies share is their allocation's lifetime: the slab is freed
 // when none of its copies is referenced. A subscriber that keeps one event
-// keeps its N−1 siblings' memory (N × 1,472 bytes plus payloads) alive with
+// keeps its N−1 siblings' memory (N × 1,888 bytes plus payloads) alive with
 // it. The dispatcher holds a copy only while it is queued, so what it pins
 // is bounded by its queues (per subscription: the critical lane, one slot
 // per coalescable stream and OrderedBound ordered events), each queued
@@ -40,33 +40,68 @@
 // of them (or Clone them: schema's Clone makes a standalone copy).
 //
 // Bytes allocated per publish are unchanged by the slab: every subscriber
-// still needs an event of its own, 1,472 bytes. Allocating less needs a
-// smaller event — common fields plus the section in use, the rare large
-// sections (Exec 448 bytes, Ticker 304, Kline 144) out of line — which is
+// still needs an event of its own, 1,888 bytes (a slab of 16 trades is
+// 30,208 bytes, which Go's allocator rounds to 32 KiB). Allocating less
+// needs a smaller event — common fields plus the section in use, the rare
+// large sections (Exec 480 bytes, Ticker 304, Kline 144) out of line — which is
 // a change of schema.CanonicalEvent's layout that every package reading
 // events would see; it is not made here.
 //
-// Measured (package benchmarks, BenchmarkFanout: one trade to N
-// subscribers; CPU time per publish, all threads, draining included; on 2
-// vCPUs shared with other work, load average 10–14, so rough; "before" is
-// a single run of the same benchmark with a malloc per clone, the others
-// benchstat medians of 6 in one run):
+// Measured (2026-11-30 06:55–07:03 UTC, 2 vCPUs shared with other
+// engineers' work, load average 9–17, so rough: only ratios within the run
+// mean anything). CPU time per publish over all threads (the publisher,
+// the subscribers' goroutines, the garbage collector), draining included;
+// benchstat medians of 6, the baseline and Meltica in one run. Fanout and
+// Pipeline are the benchmarks module's (one trade to N subscribers; a frame
+// parsed and fanned out), Slab and Paced this package's: Slab makes the
+// clones of one trade for N subscribers and nothing else (no queue, no
+// goroutine: the memory alone), Paced publishes one trade and waits until
+// every handler has run, so every publish wakes N parked goroutines.
 //
-//	subscribers                        1        4       16       64
-//	before (a malloc per clone)     1.8 µs   6.5 µs  28.6 µs   122 µs
-//	slab + sections                 2.1 µs   5.9 µs  20.7 µs    59 µs
-//	baseline (one shared pointer)   1.6 µs   2.1 µs   2.5 µs   5.6 µs
-//	allocations, before → now       1 → 1    4 → 1   16 → 1   64 → 1
-//	bytes per publish (both)        1,536    6,144   24,576   98,304
+//	subscribers                     1        4       16       64
+//	Fanout, baseline (one pointer)  2.0 µs   2.2 µs   3.0 µs   6.6 µs
+//	Fanout, Meltica                 2.4 µs   7.8 µs  31.1 µs  82.2 µs
+//	Slab (the clones' memory)       1.8 µs   7.0 µs  19.5 µs  51.7 µs
+//	Paced, Meltica                  3.1 µs   9.7 µs  29.8 µs  95.6 µs
+//	Pipeline, baseline             22.1 µs  23.9 µs  23.9 µs     –
+//	Pipeline, Meltica               7.9 µs  13.9 µs  43.9 µs     –
+//	bytes per publish (Fanout)      2,048    8,192   32,768  122,880
 //
-// The goals are not met: Pipeline at 16 subscribers still costs
-// 11–18 % more CPU than the baseline, an extra subscriber at N=64 about
-// 0.8 µs in that run (0.22 µs in a quieter one; goal 200 ns), and the
-// bytes per publish are unchanged (goal 25 %). A probe that reused memory
-// instead of allocating it put about 40 % of the N=64 cost in the memory
-// and most of the N=16 cost in waking and parking the subscribers'
-// goroutines on every publish, which a smaller event would not change.
-// See benchmarks/README.md for the benchstat tables and the commands.
+// The clones' memory is most of the cost: making them, with nothing queued
+// or delivered, is 63 % of Fanout's CPU at N=16 and at N=64 (both measured
+// interleaved in the same run), and an extra subscriber at N=64 costs
+// 0.67 µs for the memory alone ((51.7 − 19.5) / 48) out of 1.06 µs in all.
+// A profile (perf, Fanout at N=16) puts about four fifths of the CPU in
+// the runtime's memory work: making the slabs 42 % (malloc, zeroing, and
+// page faults on first touch, about 20 % on their own: the runtime returns
+// freed pages to the OS and faults them in again), the collector's
+// sweeping and the scheduler round trips it yields with about 29 %,
+// marking 10 %, scavenging 5 %; the subscribers' goroutines (wake, park,
+// pop, deliver) take 10–15 %. The collector's cycle rate drives it: three
+// single runs each gave 25–33 µs at N=16 and 57–81 µs at N=64 by default,
+// 15–18 µs and 39–62 µs under GOGC=200, 60–71 µs and 232–322 µs under
+// GOGC=50. A host with a larger live heap than this benchmark's few MiB
+// collects less often per byte allocated. The cost is per byte, not per
+// allocation: carving the clones of one to eight publishes from one block
+// (a probe, not kept) cost the same, 12–14 µs at N=16 and 41–43 µs at
+// N=64 in that run.
+//
+// A subscriber now parks on a plain receive of its wake channel (before:
+// a select with its abort channel) and counts its deliveries and lag under
+// the lock it takes the next event under (before: an atomic add and a
+// compare-and-swap loop, and two clock reads for the lag): Paced at N=1 went from 2.77 to 2.48 µs (−11 %,
+// p=0.003, 10 runs each, interleaved); the other rows moved within the
+// noise of this machine. A profile showed no contention on the
+// subscription's lock worth batching for (sync.Mutex's slow path under
+// 1 %), so the subscriber still pops one event per lock.
+//
+// #15's goals are not met, and cannot be with a clone of 1,888 bytes per
+// subscriber that the GC reclaims: Pipeline at 16 subscribers costs 84 %
+// more CPU than the baseline here (+56 % on an idle machine at 05:54), and
+// an extra subscriber at N=64 about 1.1 µs (goal 200 ns), of which the
+// memory alone is 0.67 µs. Bytes per publish are unchanged by design. Only
+// a smaller event or clones that are reused (both ruled out) would allocate
+// less. See benchmarks/README.md for the tables and the commands.
 //
 // # Routing
 //

@@ -4,6 +4,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"time"
 )
 
 // The helpers both kinds of subscription share: the canonical one
@@ -47,6 +48,31 @@ func callHandler[T any](v T, handler func(T), onPanic func(any, []byte)) {
 		}
 	}()
 	handler(v)
+}
+
+// lagClock reads the wall clock for a subscription's lag, in Unix
+// nanoseconds like IngestTS, with one monotonic clock read per call instead
+// of time.Now's two (wall and monotonic): the wall clock is read once a
+// second and the monotonic time elapsed since is added to it. A step of the
+// wall clock shows in the lags of at most the next second. The zero value
+// is ready for use; it is not safe for concurrent use.
+type lagClock struct {
+	base time.Time // wall and monotonic readings of the last rebase
+	wall int64     // base in Unix nanoseconds
+}
+
+// lagRebase is how often lagClock reads the wall clock again.
+const lagRebase = time.Second
+
+func (c *lagClock) now() int64 {
+	if c.wall != 0 {
+		if d := time.Since(c.base); d < lagRebase {
+			return c.wall + int64(d)
+		}
+	}
+	c.base = time.Now()
+	c.wall = c.base.UnixNano()
+	return c.wall
 }
 
 // startDrain moves an open subscription to draining and wakes it.

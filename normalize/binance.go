@@ -194,13 +194,21 @@ var binanceEventNames = map[string]int{
 // binanceStreamKinds maps a stream name's channel (after the '@') to a kind:
 // the combined stream names the type, so the payload is decoded once.
 var binanceStreamKinds = map[string]int{
-	"trade":         bnTrade,
-	"aggTrade":      bnAggTrade,
-	"bookTicker":    bnBookTicker,
-	"depth":         bnDepth, // "depth" and "depth@100ms" are diffs; a REST snapshot has no "e" (see classify)
-	"depth5":        bnPartialDepth,
-	"depth10":       bnPartialDepth,
-	"depth20":       bnPartialDepth,
+	"trade":      bnTrade,
+	"aggTrade":   bnAggTrade,
+	"bookTicker": bnBookTicker,
+	"depth":      bnDepth, // "depth" and "depth@100ms" are diffs; a REST snapshot has no "e" (see classify)
+	"depth5":     bnPartialDepth,
+	"depth10":    bnPartialDepth,
+	"depth20":    bnPartialDepth,
+	// USDⓈ-M "RPI Diff. Book Depth Streams" (<symbol>@rpiDepth@500ms): the
+	// diff's shape, but of the book with RPI orders, whose crossed levels
+	// are hidden: another book, synchronised from /fapi/v1/rpiDepth, with
+	// ids chaining on their own. Read as the symbol's diffs it would break
+	// their pu chain and put RPI quantities in the book: not normalised.
+	// (On a raw stream it cannot be told from the diffs: use a combined
+	// stream.)
+	"rpiDepth":      bnUnknown,
 	"ticker":        bnTicker,
 	"miniTicker":    bnMiniTicker,
 	"markPrice":     bnMarkPrice,
@@ -548,6 +556,9 @@ func (p *Parser) classify(channel, payload []byte, env *bnEnvelope) (k int, prob
 		channel = channel[:len(klinePrefix)-1]
 	}
 	if k, ok := binanceStreamKinds[string(channel)]; ok && channel != nil {
+		if k == bnPartialDepth { // "depth5": a view of the top 5 levels
+			p.env.depth = viewDepth(channel[len("depth"):])
+		}
 		return k, false, nil
 	}
 	if bytes.HasPrefix(payload, prefixEvent) {
@@ -714,20 +725,47 @@ func (m *bnDepthMsg) fill(f *filler) {
 	f.ev.SeqProvider = b.LastSeq
 }
 
-// bnPartialDepthMsg is a partial book stream or a REST snapshot.
+// bnPartialDepthMsg is a partial book stream or a REST snapshot: the top
+// 5, 10 or 20 levels of each side, each message a whole view. Spot sends
+// {"lastUpdateId","bids","asks"} (Binance "Partial Book Depth Streams");
+// USDⓈ-M and COIN-M send the diff's shape, {"e":"depthUpdate","E","T",
+// "s","U","u","pu","b","a"} (Binance USDⓈ-M and COIN-M Futures "Partial
+// Book Depth Streams"), whose u is then the view's last update id. Their
+// combined stream's name ("btcusdt@depth5@100ms") is what tells the two
+// apart from a diff; a raw futures stream ("/ws/btcusdt@depth5") cannot
+// be told from its diff stream, so subscribe futures partial depth through
+// a combined stream.
 type bnPartialDepthMsg struct {
 	LastUpdateID integer `json:"lastUpdateId"`
 	Bids         levels  `json:"bids"`
 	Asks         levels  `json:"asks"`
+	S            text    `json:"s"`
+	LU           integer `json:"u"`
+	B            levels  `json:"b"`
+	A            levels  `json:"a"`
+	E            integer `json:"E"`
+	T            integer `json:"T"`
 }
 
 func (m *bnPartialDepthMsg) bind(ev *schema.CanonicalEvent) {
 	m.Bids.bind(nil, &ev.Book.Bids, nil)
 	m.Asks.bind(nil, &ev.Book.Asks, nil)
+	m.B.bind(nil, &ev.Book.Bids, nil)
+	m.A.bind(nil, &ev.Book.Asks, nil)
 }
 
 func (m *bnPartialDepthMsg) fill(f *filler) {
-	f.unsigned(&f.ev.Book.LastSeq, "lastUpdateId", m.LastUpdateID)
+	if m.LastUpdateID.ok {
+		f.unsigned(&f.ev.Book.LastSeq, "lastUpdateId", m.LastUpdateID)
+	} else {
+		f.need("u", m.LU.ok) // a futures view: its u is the view's update id
+		f.need("b", m.B.ok)
+		f.need("a", m.A.ok)
+		f.unsigned(&f.ev.Book.LastSeq, "u", m.LU)
+	}
+	f.symbol("s", &m.S)
+	f.millis(&f.main, "E", m.E)
+	f.millis(&f.fallback, "T", m.T)
 	f.ev.SeqProvider = f.ev.Book.LastSeq
 }
 

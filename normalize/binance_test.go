@@ -71,6 +71,16 @@ func TestBinanceFixtures(t *testing.T) {
 			require.Len(t, ev.Book.Asks, 1)
 			requireDigits(t, "0.0023", ev.Book.Bids[1].Price)
 		}},
+		// USDⓈ-M and COIN-M partial depth has the diff's shape (e, U, u,
+		// pu, b, a): the stream name makes it a top-5 view, u its id.
+		{"combined_futures_depth5", schema.EventBookSnapshot, "BTC-USDT", 390497878, 1571889248277 * ms, func(t *testing.T, ev *schema.CanonicalEvent) {
+			require.Len(t, ev.Book.Bids, 2)
+			require.Len(t, ev.Book.Asks, 2)
+			requireDigits(t, "7403.90", ev.Book.Bids[1].Price)
+			requireDigits(t, "4.525", ev.Book.Asks[1].Qty)
+			require.Equal(t, uint64(390497878), ev.Book.LastSeq)
+			require.Zero(t, ev.Book.PrevSeq, "a view, not a diff: nothing chains to it")
+		}},
 		{"kline_closed", schema.EventKlineClosed, "BTC-USDT", 200, 1700000060001 * ms, func(t *testing.T, ev *schema.CanonicalEvent) {
 			require.True(t, ev.Kline.Closed)
 			requireDigits(t, "37010.50", ev.Kline.Close)

@@ -39,7 +39,10 @@ func BybitSymbolRules() SymbolRules {
 // *ParseError wrapping [ErrNoSnapshot]). Book levels with a quantity of "0"
 // delete the level and are passed through as such; the book's update id u
 // is Book.LastSeq and the SeqProvider; a delta continues when u = previous
-// u + 1, and u = 1 is a service restart (Bybit v5 "Orderbook" docs). Tickers carry the
+// u + 1, and u = 1 is a service restart (Bybit v5 "Orderbook" docs); each
+// depth's topic (orderbook.1, orderbook.50, …) is a stream of its own,
+// named in Book.Depth; orderbook.rpi (RPI levels) is not normalised and
+// counts as unknown. Tickers carry the
 // cross sequence "cs". allLiquidation and liquidation name the side of the
 // liquidated position; Liquidation.Side is the liquidation order's, the
 // other one. price24hPcnt, a ratio, becomes Ticker.ChangePct in percent.
@@ -145,7 +148,17 @@ func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest in
 	name := env.Topic.bytes()
 	kindName, sym := name, []byte(nil)
 	if i := bytes.IndexByte(name, '.'); i >= 0 {
-		kindName, sym = name[:i], name[bytes.LastIndexByte(name, '.')+1:]
+		j := bytes.LastIndexByte(name, '.')
+		kindName, sym = name[:i], name[j+1:]
+		if i < j && string(kindName) == "orderbook" { // orderbook.{depth}.{symbol}
+			if p.env.depth = viewDepth(name[i+1 : j]); p.env.depth == 0 {
+				// orderbook.rpi.{symbol} (Bybit v5 "RPI Orderbook"): levels
+				// [price, non-RPI size, RPI size] with ids of their own, a
+				// view crossed by design; not a book to merge with the
+				// others, not normalised.
+				return p.unknown()
+			}
+		}
 	}
 	t, ok := bybitTopics[string(kindName)]
 	if !ok {

@@ -108,11 +108,12 @@ type cbEnvelope struct {
 
 // cbEvent is one Advanced Trade event: its type and the array it carries.
 type cbEvent struct {
-	Type    text  `json:"type"`
-	Trades  spans `json:"trades"`
-	Tickers spans `json:"tickers"`
-	Candles spans `json:"candles"`
-	Orders  spans `json:"orders"` // the user channel's
+	Type      text  `json:"type"`
+	ProductID text  `json:"product_id"` // l2_data's, to name a book lost
+	Trades    spans `json:"trades"`
+	Tickers   spans `json:"tickers"`
+	Candles   spans `json:"candles"`
+	Orders    spans `json:"orders"` // the user channel's
 }
 
 func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int64) error {
@@ -172,7 +173,15 @@ func (p *Parser) coinbaseEvent(ctx context.Context, st *cbState, k int, event []
 	*ev = cbEvent{Trades: spans{list: &p.inner}, Tickers: spans{list: &p.inner}, Candles: spans{list: &p.inner}, Orders: spans{list: &p.inner}}
 	p.inner = p.inner[:0]
 	if err := p.unmarshal(event, ev); err != nil {
-		return p.badDecode("envelope", err)
+		perr := p.badDecode("envelope", err)
+		if k == cbL2Snap { // a book message lost
+			var named []byte
+			if ev.ProductID.ok {
+				named = ev.ProductID.bytes()
+			}
+			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest, ExchangeTS: p.env.ts}, named, perr)
+		}
+		return perr
 	}
 	if k == cbL2Snap {
 		if string(ev.Type.bytes()) == "update" {
@@ -250,6 +259,8 @@ func (m *cbL2Msg) bind(ev *schema.CanonicalEvent) {
 }
 
 func (m *cbL2Msg) fill(f *filler) { f.symbol("product_id", &m.ProductID) }
+
+func (m *cbL2Msg) bookSymbol() *text { return &m.ProductID }
 
 // cbCandleMsg: Advanced Trade candles are five minutes long ("start" is
 // Unix seconds, as text) and say nothing of being closed: live klines.
@@ -345,6 +356,8 @@ func (m *cbExchangeTickerMsg) fill(f *filler) {
 	f.time(&f.main, "time", &m.Time)
 }
 
+func (m *cbSnapshotMsg) bookSymbol() *text { return &m.ProductID }
+
 type cbSnapshotMsg struct {
 	ProductID text   `json:"product_id"`
 	Bids      levels `json:"bids"`
@@ -363,6 +376,8 @@ func (m *cbSnapshotMsg) fill(f *filler) {
 }
 
 // cbL2UpdateMsg changes are [side, price, size], side "buy" or "sell".
+func (m *cbL2UpdateMsg) bookSymbol() *text { return &m.ProductID }
+
 type cbL2UpdateMsg struct {
 	ProductID text   `json:"product_id"`
 	Changes   levels `json:"changes"`

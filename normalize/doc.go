@@ -77,7 +77,13 @@
 //
 // A message that cannot be normalised yields a [*ParseError] naming venue,
 // message type and field; it is dropped and counted, and nothing else is
-// affected. Unknown message types are counted and skipped (nil error).
+// affected. A dropped book message is a lost one, though: where the
+// venue's next message cannot show the loss — Kraken (no ids) and
+// Coinbase (sequence_num counts frames, checked before their events are
+// decoded) — a gap marker for the message's symbol follows the error
+// (every book of the venue when no symbol could be read), so no book stays
+// live without it; Binance, OKX and Bybit books see the gap in the next
+// message's ids. Unknown message types are counted and skipped (nil error).
 // Messages a parser knows but skips on purpose (Binance TRADE_LITE,
 // STRATEGY_UPDATE, GRID_UPDATE, spot listStatus: see below) are counted
 // in Stats.Ignored, never as unknown.

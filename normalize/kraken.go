@@ -166,7 +166,11 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	*env = krEnvelope{Data: spans{list: &p.elems}}
 	p.elems = p.elems[:0]
 	if err := p.unmarshal(data, env); err != nil {
-		return p.badDecode("envelope", err)
+		perr := p.badDecode("envelope", err)
+		if string(env.Channel.bytes()) == "book" { // a book message lost: whose, unknown
+			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, perr)
+		}
+		return perr
 	}
 	p.raw.Payload = data
 	switch {
@@ -251,8 +255,11 @@ func (p *Parser) krakenV1(ctx context.Context, st *krState, data []byte, ingest 
 	case !bytes.HasPrefix(name, []byte("book")):
 		return p.unknown()
 	}
+	p.env.depth = viewDepth(bytes.TrimPrefix(name, []byte("book-"))) // "book-25": the top 25
 	if v.n == 0 {
-		return p.bad("book", "", ErrMissingField)
+		from := schema.CanonicalEvent{IngestTS: ingest}
+		from.Book.Depth = p.env.depth
+		return p.bookLost(ctx, &from, pair, p.bad("book", "", ErrMissingField))
 	}
 	if v.n > 1 {
 		p.more = v.objs[1].of(data)
@@ -336,6 +343,8 @@ func (m *krBookMsg) bind(ev *schema.CanonicalEvent) {
 	m.Bids.bind(krakenLevels, &ev.Book.Bids, nil)
 	m.Asks.bind(krakenLevels, &ev.Book.Asks, nil)
 }
+
+func (m *krBookMsg) bookSymbol() *text { return &m.Symbol }
 
 func (m *krBookMsg) fill(f *filler) {
 	f.symbol("symbol", &m.Symbol)

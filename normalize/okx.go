@@ -85,6 +85,9 @@ var (
 		"funding-rate": oxFunding, "mark-price": oxMark, "orders": oxOrders,
 		"account": oxAccount, "positions": oxPositions,
 	}
+	// okxDepths: the levels per side of each book channel's view (OKX
+	// "Order book channel"); books and books-l2-tbt are two streams of 400.
+	okxDepths = map[string]int{"books": 400, "books-l2-tbt": 400, "books50-l2-tbt": 50, "books5": 5}
 	okxEvents = map[string]int{
 		"subscribe": oxAck, "unsubscribe": oxAck, "login": oxAck,
 		"error": oxError, "channel-conn-count-error": oxError,
@@ -140,6 +143,7 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 	if k == oxBookDiff && string(env.Action.bytes()) == "snapshot" {
 		k = oxBookSnap
 	}
+	p.env.depth = okxDepths[string(env.Arg.Channel.bytes())]
 	if !env.Data.array && len(p.elems) == 0 {
 		return p.bad(p.spec.kinds[k].name, "data", ErrMissingField)
 	}

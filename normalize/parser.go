@@ -61,9 +61,9 @@ type Parser struct {
 	syms    *Symbols
 	slots   []slot // a reused decode struct per message kind
 	fill    filler
-	books   map[string]*continuity.Stream // book streams by interned symbol
-	conn    continuity.Stream             // the connection's own sequence (Coinbase)
-	connID  uint64                        // the connection conn follows
+	books   map[bookView]*continuity.Stream // book streams by interned symbol and depth
+	conn    continuity.Stream               // the connection's own sequence (Coinbase)
+	connID  uint64                          // the connection conn follows
 	tickers map[string]schema.Ticker
 	raw     schema.ProviderRaw // the current message, split from its envelope
 	env     envelope           // what the envelope says for all its messages
@@ -144,6 +144,26 @@ type envelope struct {
 	// snapshot: the trades it carries are the venue's recent trades sent
 	// on a subscription (trades.go), not new ones.
 	snapshot bool
+	// depth: the levels per side of the book view the stream names
+	// (Bybit orderbook.50, OKX books5, Binance depth5), 0 for none.
+	depth int
+}
+
+// viewDepth returns the depth a stream names ("50" of Bybit's
+// orderbook.50), 0 when it names none.
+func viewDepth(b []byte) int {
+	if n, ok := parseInt(b); ok && n > 0 && n <= 1<<20 {
+		return int(n)
+	}
+	return 0
+}
+
+// bookView is one book stream of a symbol: a venue that offers views at
+// several depths (Bybit orderbook.1 and orderbook.50) numbers each on its
+// own.
+type bookView struct {
+	symbol string
+	depth  int
 }
 
 // venueSpec is a venue as data: built once, never changed.
@@ -420,6 +440,9 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 	}
 	ev.ExchangeTS = either(either(f.main, f.fallback), p.env.ts)
 	ev.SeqProvider = either(ev.SeqProvider, p.env.seq)
+	if kd.typ == schema.EventBookSnapshot || kd.typ == schema.EventBookUpdate {
+		ev.Book.Depth = p.env.depth
+	}
 	if ev.Symbol == "" && f.err == nil && !kd.typ.Critical() {
 		if streamSym == nil {
 			f.fail(f.symKey, ErrMissingField)
@@ -434,10 +457,14 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.tickers[ev.Symbol] = ev.Ticker
 	}
 	if f.err != nil {
-		sym := ev.Symbol
+		sym, from := ev.Symbol, schema.CanonicalEvent{Symbol: ev.Symbol, IngestTS: ev.IngestTS, ExchangeTS: ev.ExchangeTS}
+		from.Book.Depth = ev.Book.Depth
 		p.release(ev, pooled)
 		p.stats.errors.Add(1)
 		p.warn(f.err, sym)
+		if (kd.typ == schema.EventBookSnapshot || kd.typ == schema.EventBookUpdate) && p.spec.continuity.Blind() {
+			return p.bookLost(ctx, &from, namedSymbol(streamSym, s.msg()), f.err)
+		}
 		return f.err
 	}
 	if (ev.Type == schema.EventTrade && p.repeatTrade(k, ev)) || (ev.Type == schema.EventExecReport && p.repeatFill(ev)) {
@@ -464,6 +491,38 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 	return p.publish(ctx, ev)
 }
 
+// bookLost publishes the gap marker of a book message dropped for cause
+// (a *ParseError, which it returns unless the marker could not be
+// published); from has the view and the times, and the symbol when the
+// message was filled that far. Else named is the venue symbol the message
+// named: one the registry cannot resolve is no book's symbol (no marker);
+// nil, none could be read, marks every book of the venue.
+func (p *Parser) bookLost(ctx context.Context, from *schema.CanonicalEvent, named []byte, cause error) error {
+	if from.Symbol == "" && len(named) > 0 {
+		s, err := p.syms.Lookup(named)
+		if err != nil {
+			return cause
+		}
+		from.Symbol = s
+	}
+	if err := p.gap(ctx, from, schema.EventBookUpdate, 0, 0, 0, "book message dropped: "+cause.Error()); err != nil {
+		return err
+	}
+	return cause
+}
+
+// namedSymbol is the venue symbol a book message names: its envelope's,
+// else the one it decoded before its fault; nil when none.
+func namedSymbol(streamSym []byte, m message) []byte {
+	if streamSym != nil {
+		return streamSym
+	}
+	if n, ok := m.(interface{ bookSymbol() *text }); ok && n.bookSymbol().ok {
+		return n.bookSymbol().bytes()
+	}
+	return nil
+}
+
 // startDelta fills ev's ticker with the last one of its symbol, which the
 // delta's fields then overwrite; a delta before any snapshot is an error.
 func (p *Parser) startDelta(ev *schema.CanonicalEvent, streamSym []byte) {
@@ -480,15 +539,16 @@ func (p *Parser) startDelta(ev *schema.CanonicalEvent, streamSym []byte) {
 	ev.Symbol, ev.Ticker = sym, last
 }
 
-// bookStream returns the continuity state of sym's book stream.
-func (p *Parser) bookStream(sym string) *continuity.Stream {
-	st, ok := p.books[sym]
+// bookStream returns the continuity state of sym's book stream at depth.
+func (p *Parser) bookStream(sym string, depth int) *continuity.Stream {
+	key := bookView{sym, depth}
+	st, ok := p.books[key]
 	if !ok {
 		if p.books == nil {
-			p.books = make(map[string]*continuity.Stream)
+			p.books = make(map[bookView]*continuity.Stream)
 		}
 		st = &continuity.Stream{Rule: p.spec.continuity}
-		p.books[sym] = st
+		p.books[key] = st
 	}
 	return st
 }
@@ -498,7 +558,7 @@ func (p *Parser) bookStream(sym string) *continuity.Stream {
 // preceded by a gap marker; a repeat of ids the stream already covered is
 // dropped and counted (keep false), never a gap.
 func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep bool, err error) {
-	st := p.bookStream(ev.Symbol)
+	st := p.bookStream(ev.Symbol, ev.Book.Depth)
 	b := &ev.Book
 	if ev.Type == schema.EventBookSnapshot {
 		st.Snapshot(b.LastSeq)

@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"fmt"
+	"math/big"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -73,15 +74,52 @@ func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
 		}
 	}
 	if o.Type.NeedsPrice() && o.Qty.Sign() > 0 {
-		n, err := o.Price.Mul(o.Qty)
-		if err != nil {
-			return err
-		}
-		if err := checkBounds(o.Symbol, "Notional", n, r.MinNotional, r.MaxNotional); err != nil {
+		if err := checkNotional(o.Symbol, o.Price, o.Qty, r.MinNotional, r.MaxNotional); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// checkNotional checks price × qty against lo and hi (zero: no bound).
+// The product is exact: when it has more digits than a Decimal holds (a
+// price and a quantity with many decimals each: 1234.56789012 ×
+// 12345.6789 has 21 significant digits), it is compared in math/big, and
+// the RuleError's Value is the product rounded (halves away from zero) to the decimals
+// that fit.
+func checkNotional(sym string, price, qty, lo, hi schema.Decimal) error {
+	n, err := price.Mul(qty)
+	if err == nil {
+		return checkBounds(sym, "Notional", n, lo, hi)
+	}
+	exact := new(big.Rat).Mul(ratOf(price), ratOf(qty))
+	for _, b := range [...]struct {
+		limit schema.Decimal
+		rule  string
+		sign  int
+	}{{lo, "min", -1}, {hi, "max", 1}} {
+		if b.limit.Sign() > 0 && exact.Cmp(ratOf(b.limit)) == b.sign {
+			return &RuleError{Symbol: sym, Field: "Notional", Rule: b.rule, Value: nearest(exact), Limit: b.limit}
+		}
+	}
+	return nil
+}
+
+// ratOf is d as an exact fraction.
+func ratOf(d schema.Decimal) *big.Rat {
+	den := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.Scale())), nil)
+	return new(big.Rat).SetFrac(big.NewInt(d.Mantissa()), den)
+}
+
+// nearest is r at the most decimals a Decimal holds for it (r rounded;
+// the zero Decimal when even its integer part does not fit).
+func nearest(r *big.Rat) schema.Decimal {
+	for scale := schema.MaxScale; scale >= 0; scale-- {
+		if d, err := schema.ParseDecimal(r.FloatString(scale)); err == nil {
+			return d
+		}
+	}
+	return schema.Decimal{}
 }
 
 func (r *InstrumentRules) checkPrice(sym, field string, p schema.Decimal) error {

@@ -180,3 +180,35 @@ func FuzzParseBinanceExchangeInfo(f *testing.F) {
 		}
 	})
 }
+
+// TestInstrumentRulesNotionalBeyondDecimal: a price and a quantity with
+// many decimals each have a product of more digits than a Decimal holds
+// (1234.56789012 × 12345.6789 = 15241578.751672002468, 20 significant
+// digits). The notional is still checked, exactly, not refused as an
+// overflow.
+func TestInstrumentRulesNotionalBeyondDecimal(t *testing.T) {
+	d := schema.MustParseDecimal
+	o := &schema.OrderRequest{Symbol: "X-Y", Type: schema.OrderTypeLimit, Side: schema.SideBuy,
+		Price: d("1234.56789012"), Qty: d("12345.67890000")}
+	_, err := o.Price.Mul(o.Qty)
+	require.Error(t, err, "the product must not fit a Decimal, or this test proves nothing")
+
+	ok := normalize.InstrumentRules{MinNotional: d("5"), MaxNotional: d("20000000")}
+	assert.NoError(t, ok.Check(o))
+
+	for _, tc := range []struct {
+		rules normalize.InstrumentRules
+		rule  string
+	}{
+		{normalize.InstrumentRules{MinNotional: d("15241578.75167201")}, "min"}, // just above the exact product
+		{normalize.InstrumentRules{MaxNotional: d("15241578.75167200")}, "max"}, // just below it
+	} {
+		var rerr *normalize.RuleError
+		require.ErrorAs(t, tc.rules.Check(o), &rerr, tc.rule)
+		assert.Equal(t, "Notional", rerr.Field)
+		assert.Equal(t, tc.rule, rerr.Rule)
+		assert.Equal(t, "15241578.75167200247", rerr.Value.String(), "the product, rounded to what fits")
+	}
+	at := normalize.InstrumentRules{MinNotional: d("15241578.75167200"), MaxNotional: d("15241578.75167201")}
+	assert.NoError(t, at.Check(o), "between the two bounds")
+}

@@ -34,6 +34,13 @@ type Book struct {
 	PrevSeq     uint64 // previous update id the venue names (OKX prevSeqId)
 	Checksum    uint32 // venue's checksum of the book after this message
 	HasChecksum bool
+	// Depth is the levels per side of the venue's view the message belongs
+	// to, as its stream names it (Bybit orderbook.50 is 50, OKX books5 5,
+	// Binance btcusdt@depth5 5); 0 for the whole book or when the stream
+	// does not say. Views of one symbol at two depths are two streams, each
+	// with its own ids; on a gap marker it names the view that lost
+	// messages.
+	Depth int
 }
 
 // Ticker is the section of an EventTicker: rolling statistics. Fields a venue

@@ -132,9 +132,9 @@
 //
 // # Encoding
 //
-// Messages are a compact binary layout, version 5 (2 added Control.RequestID, 3 Control.GapSource,
+// Messages are a compact binary layout, version 6 (2 added Control.RequestID, 3 Control.GapSource,
 // 4 Control.Value and the Balance and Position sections, 5 the execution's
-// PositionSide, ReduceOnly, RealizedPnL and Reconciled), chosen over goccy/go-json
+// PositionSide, ReduceOnly, RealizedPnL and Reconciled, 6 the book's Depth), chosen over goccy/go-json
 // by measurement (BenchmarkEncode and BenchmarkDecode in internal/wire: a
 // trade is 70 bytes against 1574, encodes in ~0.13 µs against ~6.9 µs,
 // decodes in ~0.2 µs against ~5.5 µs, with no allocation against 49). All
@@ -143,7 +143,7 @@
 // venue's digits and trailing zeros cross exactly; a string or byte slice is
 // a uvarint length and the bytes; an ID is a length byte and the bytes.
 //
-//	u8       version (4)
+//	u8       version (6)
 //	u8       event type (schema.EventType)
 //	uvarint  bridge sequence (0: none; execution reports and control)
 //	string   venue, string symbol
@@ -156,7 +156,8 @@
 //	Trade        id ID; dec Price, Qty; u8 Side
 //	BBO          dec BidPrice, BidQty, AskPrice, AskQty
 //	Book         uvarint n, n × (dec Price, dec Qty) bids; the same for asks;
-//	             uvarint FirstSeq, LastSeq, PrevSeq; u32 Checksum; u8 HasChecksum
+//	             uvarint FirstSeq, LastSeq, PrevSeq; u32 Checksum; u8 HasChecksum;
+//	             uvarint Depth
 //	Ticker       dec Last, LastQty, BidPrice, BidQty, AskPrice, AskQty, Open,
 //	             High, Low, Volume, QuoteVolume, PriceChange, ChangePct,
 //	             MarkPrice, IndexPrice, FundingRate, OpenInt;

@@ -220,6 +220,7 @@ func New(opts *Options) *Collector {
 			counter("resubscribes", "Resubscribe calls.", func(s *book.Stats) uint64 { return s.Resubscribes }),
 			counter("bbos", "Best bid/offer updates published.", func(s *book.Stats) uint64 { return s.BBOs }),
 			counter("bbo_dropped", "Best bid/offer updates dropped on an exhausted pool.", func(s *book.Stats) uint64 { return s.BBODropped }),
+			counter("other_views", "Book messages and gap markers of a shallower view of the symbol (another depth's stream), ignored.", func(s *book.Stats) uint64 { return s.OtherViews }),
 		}),
 		live: prom.NewDesc(ns("book", "live"), "1 when the book is synchronised, 0 otherwise.", []string{"venue", "symbol"}, o.ConstLabels),
 		subs: newFamily(&o, "subscription", []string{"subscription"}, []metric[dispatch.Stats]{

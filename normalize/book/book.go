@@ -2,6 +2,7 @@ package book
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -45,7 +46,8 @@ type Options struct {
 	// when they come back older than the buffered diffs. Defaults to 3.
 	FetchAttempts int
 	// RetryInterval is the least time between two rounds of fetches after
-	// a round failed, so a venue that keeps failing is not hammered.
+	// a round failed, so a venue that keeps failing is not hammered; a
+	// [FetchError] with a longer RetryAfter (Binance 429, 418) waits that.
 	// Defaults to 1 s.
 	RetryInterval time.Duration
 	// Logger receives the book's state changes (invalid, live again,
@@ -80,6 +82,7 @@ type Stats struct {
 	AfterLoss      uint64 // book messages received before a lost connection already applied (its tail), dropped
 	BBOs           uint64 // best bid/offer updates published
 	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool
+	OtherViews     uint64 // book messages and gap markers of a shallower view of the symbol (OKX books5 beside books), ignored
 }
 
 // Book is the L2 book of one (venue, symbol), kept by the venue's [Rule].
@@ -109,6 +112,8 @@ type Book struct {
 	npend      int
 	fetchEv    schema.CanonicalEvent // the Fetcher's scratch event
 	lastRound  time.Time             // when the last failed round of fetches ended
+	wait       time.Duration         // the least time after lastRound before the next round
+	deepest    int                   // the deepest view seen (Book.Depth), for a Depth 0 rule of a venue with views
 	scratch    []byte
 	top        schema.BBO // last best bid/offer published
 	topKnown   bool
@@ -259,6 +264,9 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		if ev.Symbol != "" && ev.Symbol != b.symbol {
 			return nil
 		}
+		if b.otherView(ev) {
+			return nil
+		}
 		switch ev.Control.GapType {
 		case schema.EventBookUpdate, schema.EventBookSnapshot, schema.EventUnknown:
 			b.mu.Lock()
@@ -267,7 +275,7 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		}
 		return nil
 	}
-	if ev.Symbol != b.symbol {
+	if ev.Symbol != b.symbol || b.otherView(ev) {
 		return nil
 	}
 	b.mu.Lock()
@@ -295,6 +303,46 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
 	}
 	return err
+}
+
+// otherView reports whether ev belongs to a view of the symbol shallower
+// than the one the book follows (Book.Depth, as the parser read it from
+// the stream's name): Binance's btcusdt@depth5, OKX books5, Bybit
+// orderbook.1 beside the stream the book follows. Each is a stream of its
+// own, with its own ids (Bybit) or a top-N snapshot per message (Binance,
+// OKX): loaded, its snapshot would cut the book to N levels and its ids
+// break the book's chain. The book follows the whole book where the
+// venue's diffs are the whole book (Binance, Coinbase: every view is
+// shallower), else its Rule.Depth, else (Depth 0, keep all) the deepest
+// view it has seen. Depth 0 on a message (the whole book, or not said) is
+// always the book's. It counts what it ignores.
+func (b *Book) otherView(ev *schema.CanonicalEvent) bool {
+	d := ev.Book.Depth
+	if d == 0 {
+		return false
+	}
+	switch ev.Type {
+	case schema.EventBookSnapshot, schema.EventBookUpdate, schema.EventGap:
+	default:
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	follow := b.rule.Depth
+	switch {
+	case !b.rule.views():
+		follow = -1 // the whole book: deeper than any view
+	case follow == 0:
+		b.deepest = max(b.deepest, d)
+		follow = b.deepest
+	}
+	if follow >= 0 && d >= follow {
+		return false
+	}
+	if b.stats.OtherViews++; b.stats.OtherViews == 1 {
+		b.warn("book: ignoring a shallower view of the symbol (is Rule.Depth the depth subscribed?)", "view", d, "depth", b.rule.Depth)
+	}
+	return true
 }
 
 func idsOf(bk *schema.Book) continuity.IDs {
@@ -459,9 +507,10 @@ func (b *Book) buffer(bk *schema.Book) {
 // FetchAttempts of them, and not sooner than RetryInterval after a round
 // that failed.
 func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) error {
-	if !b.lastRound.IsZero() && time.Since(b.lastRound) < b.o.RetryInterval {
+	if !b.lastRound.IsZero() && time.Since(b.lastRound) < max(b.o.RetryInterval, b.wait) {
 		return nil
 	}
+	b.wait = 0
 	b.info("book: fetching a snapshot", "buffered", b.npend)
 	for range b.o.FetchAttempts {
 		b.stats.Fetches++
@@ -469,6 +518,9 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 		if err := b.o.Fetcher.Fetch(ctx, b.symbol, &b.fetchEv); err != nil {
 			b.stats.FetchErrors++
 			b.lastRound = time.Now()
+			if fe := (*FetchError)(nil); errors.As(err, &fe) {
+				b.wait = fe.RetryAfter // the venue's wait: going on earlier extends a ban
+			}
 			b.warn("book: snapshot fetch failed", "err", err)
 			return err
 		}

@@ -60,6 +60,17 @@
 // after every snapshot and diff, because Kraken sends no delete for a
 // level pushed out of the view and its checksum covers the view.
 //
+// A venue may stream one symbol's book at several depths on one connection
+// (Binance btcusdt@depth5 beside btcusdt@depth, OKX books5 beside books,
+// Bybit orderbook.1 beside orderbook.50, each depth with its own ids). The
+// parsers name each message's view in schema.Book.Depth; a book ignores
+// the messages and gap markers of a view shallower than its Rule.Depth
+// (any view, for a whole-book venue: Binance, Coinbase; the deepest view
+// seen, for a Depth 0 rule of Kraken, OKX or Bybit) and counts them in
+// Stats.OtherViews, so a top-5 snapshot never cuts it to five levels. Set
+// Rule.Depth to the depth subscribed (or 0), or the book ignores its own
+// stream (logged once at Warn).
+//
 // # When the book is wrong
 //
 // A gap, a checksum that does not match, sides that cross, a gap marker

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
@@ -51,15 +52,24 @@ type BinanceREST struct {
 	Limit  int          // levels per side; defaults to 1000 (futures accept at most 1000)
 	Client *http.Client // defaults to http.DefaultClient
 	// VenueSymbol spells a canonical symbol the venue's way
-	// (normalize.Symbols.VenueSymbol). Defaults to removing the dashes.
+	// (normalize.Symbols.VenueSymbol, with a registry that knows the
+	// symbol). Defaults to Binance's rules (normalize.BinanceSymbolRules):
+	// BTC-USDT is BTCUSDT, a contract's suffix follows an underscore
+	// (COIN-M BTC-USD-PERP is BTCUSD_PERP, BTC-USD-250328 BTCUSD_250328:
+	// Binance COIN-M "Order Book" symbol), else the dashes removed.
 	VenueSymbol func(canonical string) (string, error)
 }
 
+// binanceSymbols spells canonical symbols Binance's way for BinanceREST.
+var binanceSymbols = normalize.NewSymbols(normalize.BinanceSymbolRules())
+
 // Fetch implements [Fetcher].
 func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.CanonicalEvent) error {
-	vs := strings.ReplaceAll(symbol, "-", "")
+	vs, err := binanceSymbols.VenueSymbol(symbol)
+	if err != nil {
+		vs = strings.ReplaceAll(symbol, "-", "")
+	}
 	if f.VenueSymbol != nil {
-		var err error
 		if vs, err = f.VenueSymbol(symbol); err != nil {
 			return err
 		}
@@ -91,7 +101,11 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 		return fmt.Errorf("book: fetching %s snapshot: %w", symbol, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("book: fetching %s snapshot: %s: %.200s", symbol, resp.Status, body)
+		fe := &FetchError{Symbol: symbol, Status: resp.StatusCode, Body: string(body[:min(len(body), 200)])}
+		if s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && s > 0 {
+			fe.RetryAfter = time.Duration(min(s, 7*24*3600)) * time.Second
+		}
+		return fe
 	}
 	if err := normalize.ParseBinanceDepthSnapshot(ctx, nil, vs, body, dst); err != nil {
 		return fmt.Errorf("book: decoding %s snapshot: %w", symbol, err)

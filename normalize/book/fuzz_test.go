@@ -18,6 +18,7 @@ func FuzzApply(f *testing.F) {
 	f.Add([]byte{1, 0, 10, 0, 0, 3, 5, 1, 11, 0, 1, 4, 1, 2})
 	f.Add([]byte{4, 0, 1, 0, 0, 9, 9, 1, 2, 0, 0, 1, 1, 1, 3, 1, 0, 0, 2, 2})
 	f.Add([]byte{0, 1, 200, 150, 0, 7, 1, 1, 201, 0, 200, 7, 0, 3, 0})
+	f.Add([]byte{4, 0, 10, 0, 0, 3, 2, 1, 1, 0, 5, 1, 0, 11, 0, 0, 1, 2, 1, 9, 1, 0})
 	f.Fuzz(runFuzzApply)
 }
 
@@ -69,6 +70,8 @@ func runFuzzApply(t *testing.T, data []byte) {
 			ev.Book.LastSeq, ev.Book.FirstSeq, ev.Book.PrevSeq = next()*3, next()*3, next()*3
 			if c := next(); c%3 == 0 {
 				ev.Book.Checksum, ev.Book.HasChecksum = uint32(c), true
+			} else if c%7 == 1 {
+				ev.Book.Depth = int(c % 60) // a view the book may not follow
 			}
 			for n := next() % 5; n > 0; n-- {
 				l := schema.Level{Price: schema.NewDecimal(int64(next()), int(next()%3)), Qty: schema.NewDecimal(int64(next()%4), 0)}

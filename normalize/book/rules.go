@@ -95,6 +95,17 @@ var (
 	Coinbase = Rule{Venue: schema.VenueCoinbase, Resync: ResyncResubscribe}
 )
 
+// views reports whether the venue streams its book as views of a depth
+// (Kraken, Bybit, OKX), not as the whole book (Binance's diffs, Coinbase's
+// level2).
+func (r Rule) views() bool {
+	switch r.Venue {
+	case schema.VenueKraken, schema.VenueBybit, schema.VenueOKX:
+		return true
+	}
+	return false
+}
+
 // WithDepth returns a copy of the rule keeping depth levels per side: pass
 // the depth the book's subscription asks for. It fails for a depth the
 // venue does not offer (Kraken 10, 25, 100, 500, 1000; Bybit 1, 50, 200,

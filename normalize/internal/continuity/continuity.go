@@ -20,6 +20,13 @@ const (
 	Coinbase
 )
 
+// Blind reports whether the rule cannot tell from the next message that
+// one was lost: Kraken's books carry no ids, and Coinbase's sequence_num
+// counts frames, which the parser checks before it decodes their
+// messages. A book message such a venue sent but the parser dropped (a
+// malformed one) must be marked lost where it is dropped.
+func (r Rule) Blind() bool { return r == None || r == Coinbase }
+
 var ruleNames = [...]string{None: "none", Binance: "binance", OKX: "okx", Bybit: "bybit", Coinbase: "coinbase"}
 
 // String returns the rule's name.

@@ -1,5 +1,5 @@
 // Package wire is the bridge's binary encoding of a schema.CanonicalEvent,
-// layout version 5. The layout is documented in the natsbridge package
+// layout version 6. The layout is documented in the natsbridge package
 // documentation (and in the README); this file is its reference.
 //
 // Every integer is either a byte, a fixed-width little-endian value, an
@@ -20,8 +20,9 @@ import (
 
 // Version is the layout version, the first byte of every message: 4 added
 // Control.Value and the Balance and Position sections; 5 added the
-// execution's PositionSide, ReduceOnly, RealizedPnL and Reconciled.
-const Version = 5
+// execution's PositionSide, ReduceOnly, RealizedPnL and Reconciled; 6
+// the book's Depth.
+const Version = 6
 
 // Section bits of the mask: a section is written when it is not zero.
 const (
@@ -69,7 +70,7 @@ func Append(dst []byte, ev *schema.CanonicalEvent, seq uint64) []byte {
 		mask |= secBBO
 	}
 	bk := &ev.Book
-	if len(bk.Bids)+len(bk.Asks) > 0 || bk.FirstSeq|bk.LastSeq|bk.PrevSeq != 0 || bk.Checksum != 0 || bk.HasChecksum {
+	if len(bk.Bids)+len(bk.Asks) > 0 || bk.FirstSeq|bk.LastSeq|bk.PrevSeq != 0 || bk.Checksum != 0 || bk.HasChecksum || bk.Depth != 0 {
 		mask |= secBook
 	}
 	if ev.Ticker != (schema.Ticker{}) {
@@ -116,6 +117,7 @@ func Append(dst []byte, ev *schema.CanonicalEvent, seq uint64) []byte {
 		b = binary.AppendUvarint(b, bk.PrevSeq)
 		b = binary.LittleEndian.AppendUint32(b, bk.Checksum)
 		b = appendBool(b, bk.HasChecksum)
+		b = binary.AppendUvarint(b, uint64(bk.Depth))
 	}
 	if mask&secTicker != 0 {
 		t := &ev.Ticker
@@ -262,6 +264,11 @@ func (d *Decoder) Decode(data []byte, ev *schema.CanonicalEvent) (uint64, error)
 		bk.PrevSeq = r.uvarint()
 		bk.Checksum = r.u32()
 		bk.HasChecksum = r.bool()
+		if d := r.uvarint(); d <= 1<<20 {
+			bk.Depth = int(d)
+		} else {
+			r.fail()
+		}
 	}
 	if mask&secTicker != 0 {
 		t := &ev.Ticker
