@@ -102,6 +102,19 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		cn.hashes = make([]uint64, 0, n)
 	}
 	cn.ctx, cn.cancel = context.WithCancel(ctx)
+	// Timers are armed here, before the connection is announced and not in
+	// the goroutines, so that the Clock holds them from the dial on (a fake
+	// clock moved right after Connected fires them).
+	var pingT, dogT Timer
+	var tick time.Duration
+	var dog0 time.Time
+	if c.opts.PingInterval > 0 {
+		pingT = c.opts.Clock.NewTimer(c.opts.PingInterval)
+	}
+	if c.opts.IdleTimeout > 0 || c.opts.PingInterval > 0 {
+		tick = c.watchdogTick()
+		dogT, dog0 = c.opts.Clock.NewTimer(tick), c.opts.Clock.Now()
+	}
 	if mode == modeLive {
 		// Made current and announced before its reader starts: no frame,
 		// handler error or Stats snapshot of it comes before its Connected
@@ -112,17 +125,13 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	}
 	cn.wg.Add(1)
 	go cn.readLoop()
-	// Timers are armed here, not in the goroutines, so that the Clock
-	// holds them from the dial on (a fake clock moved right after the
-	// dial fires them).
-	if c.opts.PingInterval > 0 {
+	if pingT != nil {
 		cn.wg.Add(1)
-		go cn.pingLoop(c.opts.Clock.NewTimer(c.opts.PingInterval))
+		go cn.pingLoop(pingT)
 	}
-	if c.opts.IdleTimeout > 0 || c.opts.PingInterval > 0 {
-		tick := c.watchdogTick()
+	if dogT != nil {
 		cn.wg.Add(1)
-		go cn.watchdog(tick, c.opts.Clock.NewTimer(tick), c.opts.Clock.Now())
+		go cn.watchdog(tick, dogT, dog0)
 	}
 	return cn, nil
 }

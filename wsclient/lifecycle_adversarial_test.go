@@ -3,7 +3,9 @@ package wsclient
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,4 +169,46 @@ func TestPeerEndsRightAfterHandshake(t *testing.T) {
 			h.finish(nil, p.close)
 		})
 	}
+}
+
+// clockAtConnected is a slog.Handler that, when the client logs a
+// connection Connected (synchronously, as it announces it), records
+// whether the ping and watchdog timers are armed on the fake clock.
+type clockAtConnected struct {
+	fc          *fakeClock
+	ping, tick  time.Duration
+	armed, seen atomic.Bool
+}
+
+func (h *clockAtConnected) Enabled(context.Context, slog.Level) bool { return true }
+func (h *clockAtConnected) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *clockAtConnected) WithGroup(string) slog.Handler            { return h }
+func (h *clockAtConnected) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "wsclient: "+schema.ConnConnected.String() && !h.seen.Swap(true) {
+		now := h.fc.Now()
+		h.armed.Store(h.fc.armedAt(now.Add(h.ping)) && h.fc.armedAt(now.Add(h.tick)))
+	}
+	return nil
+}
+
+// The Clock holds a connection's ping and watchdog timers when Connected
+// is announced: a host (or test) that moves a fake clock as soon as it sees
+// Connected fires them. They were armed after the announcement, so a move
+// right after it could come before them and be lost to them.
+func TestTimersArmedAtConnected(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := newRawPeer(t, steadyPeer)
+	opts := peerOptions()
+	opts.PingInterval = 100 * time.Millisecond
+	opts.PongTimeout = 400 * time.Millisecond
+	fc := newFakeClock()
+	opts.Clock = fc
+	lh := &clockAtConnected{fc: fc, ping: opts.PingInterval, tick: opts.PongTimeout / 8}
+	opts.Logger = slog.New(lh)
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.clock = fc
+	h.rec.waitFor(t, "connected", connected(1))
+	require.True(t, lh.seen.Load())
+	require.True(t, lh.armed.Load(), "ping and watchdog timers armed when Connected is announced")
+	h.finish(nil, p.close)
 }
