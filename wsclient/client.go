@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -30,7 +29,6 @@ type Handler func(ctx context.Context, f *schema.WsFrame) error
 // concurrent use; the zero value is not usable.
 type Client struct {
 	url     string
-	addr    string // host:port of url, as the HTTP transport dials it
 	opts    Options
 	handler Handler
 	frames  *pool.Pool[*schema.WsFrame]
@@ -84,13 +82,8 @@ func New(rawURL string, h Handler, opts *Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"ws": "80", "wss": "443"}[u.Scheme]
-	}
 	c := &Client{
 		url:     rawURL,
-		addr:    net.JoinHostPort(u.Hostname(), port),
 		opts:    o,
 		handler: h,
 		frames:  o.Frames,

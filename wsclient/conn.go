@@ -37,7 +37,6 @@ type conn struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	born   time.Time // Clock time of the dial
-	guard  *guard    // under the socket, with the client's own transport; else nil
 
 	// Receive stamps: the wall time of the dial plus the monotonic time
 	// since, one clock read per frame instead of time.Now's two.
@@ -71,7 +70,6 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	born := c.opts.Clock.Now()
 	dctx, cancel := c.withTimeout(ctx, c.opts.DialTimeout, "dial")
 	defer cancel()
-	dctx, slot := withGuardSlot(dctx, c.addr)
 	ws, resp, err := websocket.Dial(dctx, c.url, &websocket.DialOptions{
 		HTTPClient: c.opts.HTTPClient,
 		HTTPHeader: c.opts.HTTPHeader,
@@ -88,7 +86,6 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		id:     c.nextID.Add(1),
 		ws:     ws,
 		born:   born,
-		guard:  slot.g.Load(),
 		dead:   make(chan struct{}),
 		liveCh: make(chan struct{}),
 		first:  make(chan struct{}),
@@ -394,15 +391,6 @@ func (cn *conn) pingLoop(t Timer) {
 	}
 }
 
-// dataRx counts the data payload bytes that came off the socket, 0 without
-// a guard.
-func (cn *conn) dataRx() uint64 {
-	if cn.guard == nil {
-		return 0
-	}
-	return cn.guard.dataRx.Load()
-}
-
 // watchdogTick is the watchdog's sampling period: an eighth of the shorter
 // timeout in use, at least 1 ms.
 func (c *Client) watchdogTick() time.Duration {
@@ -434,7 +422,7 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 	idle, pong := c.opts.IdleTimeout, c.opts.PongTimeout
 	pinging := c.opts.PingInterval > 0
 	defer t.Stop()
-	lastPhase, lastPing, lastRx := cn.phase.Load(), cn.ping.Load(), cn.dataRx()
+	lastPhase, lastPing := cn.phase.Load(), cn.ping.Load()
 	var idleWait, pongWait time.Duration
 	for {
 		select {
@@ -445,9 +433,9 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 		now := clk.Now()
 		dt := now.Sub(prev)
 		prev = now
-		p, pg, rx := cn.phase.Load(), cn.ping.Load(), cn.dataRx()
+		p, pg := cn.phase.Load(), cn.ping.Load()
 		waiting := p&1 == 1
-		if waiting && p == lastPhase && rx == lastRx { // no message, nor a byte of one
+		if waiting && p == lastPhase {
 			idleWait += dt
 		} else {
 			idleWait = 0
@@ -458,7 +446,7 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 		case waiting:
 			pongWait += dt
 		}
-		lastPhase, lastPing, lastRx = p, pg, rx
+		lastPhase, lastPing = p, pg
 		if idle > 0 && idleWait >= idle {
 			cn.fail(ReasonIdle, ErrIdle)
 			return

@@ -30,17 +30,17 @@
 // connection whose read context expires, and a cancelable context costs
 // allocations on every read; the client ends a connection by closing it.
 //
-// The client's own HTTP transport (the default Options.HTTPClient) follows
-// the frame headers under coder/websocket, which does not check that the
-// server's frames are unmasked: a masked frame (RFC 6455 §5.1: the client
-// must close the connection) ends the connection with [ErrMaskedFrame]
-// and nothing of it is delivered. It also makes a connection that ends
-// between two fragments of a message a read error
-// ([io.ErrUnexpectedEOF]): coder/websocket alone would deliver the
-// fragments received as a whole message. Other protocol errors (reserved bits,
-// unknown opcodes, bad fragments, control frames over 125 bytes, invalid
-// close codes) are coder/websocket's: a read error, and the connection is
-// re-established ([ReasonReadError]).
+// The WebSocket protocol is coder/websocket's, and so are its protocol
+// errors (reserved bits, unknown opcodes, bad fragments, control frames
+// over 125 bytes, invalid close codes): a read error, and the connection is
+// re-established ([ReasonReadError]). Two RFC 6455 rules coder/websocket
+// v1.8.15 does not keep, and this package does not add (it parses no
+// frames of its own): a masked frame from the server (§5.1) is delivered
+// with its payload still masked, and a connection that ends between two
+// fragments of a message (§5.4) delivers the fragments received as a
+// message before the read error. No venue masks its frames; the handler's
+// parser refuses a message cut short (a *normalize.ParseError, counted as
+// a handler error).
 //
 // Text messages that are not UTF-8 are dropped and reported
 // ([ErrInvalidUTF8]); other bad content is the handler's to refuse: its
@@ -55,11 +55,8 @@
 // connection dead on either of:
 //
 //   - idle: the reader has waited on the socket for Options.IdleTimeout
-//     without a message, nor a byte of one, arriving ([ErrIdle]): a large
-//     message that trickles in is traffic, not silence, and a venue that
-//     stops in the middle of one is idle. Bytes are seen as they come off
-//     the socket with the client's own HTTP transport (the default); with
-//     an Options.HTTPClient of the host's, only whole messages count;
+//     without a whole message arriving ([ErrIdle]): a message that takes
+//     longer than IdleTimeout to arrive counts as silence;
 //   - pong timeout: since the outstanding ping was sent, the reader has
 //     waited on the socket for Options.PongTimeout in all without the pong
 //     arriving ([ErrPongTimeout]). Data still arriving does not save a

@@ -52,13 +52,8 @@ type Options struct {
 	Frames *pool.Pool[*schema.WsFrame]
 
 	// HTTPClient performs the handshake. Defaults to a client with a
-	// transport of its own configured like http.DefaultTransport (HTTP/1.1
-	// only, which the handshake needs), which verifies certificates of
-	// wss:// servers and watches the frames under coder/websocket: it
-	// refuses masked frames ([ErrMaskedFrame]), never delivers a message
-	// cut by the end of the connection, and lets the idle watchdog see a
-	// message that trickles in (see the package doc). A client of
-	// the host's does neither (a connection through a proxy neither). New refuses a client whose
+	// transport of its own configured like http.DefaultTransport, which
+	// verifies certificates of wss:// servers. New refuses a client whose
 	// *http.Transport skips verification unless AllowInsecureTLS is set.
 	// After a refused handshake and when Run returns, the client calls
 	// HTTPClient.CloseIdleConnections, so that no kept-alive connection
@@ -336,7 +331,6 @@ func (o *Options) checkNegative() error {
 func ownHTTPClient() *http.Client {
 	if t, ok := http.DefaultTransport.(*http.Transport); ok {
 		t = t.Clone()
-		guardTransport(t)
 		return &http.Client{Transport: t}
 	}
 	return http.DefaultClient
