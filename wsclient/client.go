@@ -60,7 +60,7 @@ type counters struct {
 	messages, bytes                  atomic.Uint64
 	oversized, invalid, handlerErrs  atomic.Uint64
 	rotations, eventsDropped, undrop atomic.Uint64
-	unaligned                        atomic.Uint64
+	unaligned, poolWaits             atomic.Uint64
 	lastMessage, pingRTT             atomic.Int64
 	reconnects                       [numReasons]atomic.Uint64
 }
@@ -197,6 +197,7 @@ type Stats struct {
 	Oversized     uint64             // messages over ReadLimit
 	InvalidFrames uint64             // text messages that were not UTF-8
 	HandlerErrors uint64             // errors returned by the handler
+	PoolWaits     uint64             // times a reader found the frame pool exhausted and waited ([ErrFramesExhausted])
 	EventsDropped uint64             // events lost to a full queue
 	LastMessage   time.Time          // receive time of the latest message; zero if none
 	PingRTT       time.Duration      // round trip of the latest ping
@@ -223,6 +224,7 @@ func (c *Client) Stats() Stats {
 		Oversized:     c.st.oversized.Load(),
 		InvalidFrames: c.st.invalid.Load(),
 		HandlerErrors: c.st.handlerErrs.Load(),
+		PoolWaits:     c.st.poolWaits.Load(),
 		EventsDropped: c.st.eventsDropped.Load(),
 		PingRTT:       time.Duration(c.st.pingRTT.Load()),
 	}

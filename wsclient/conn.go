@@ -99,6 +99,19 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		cn.hashes = make([]uint64, 0, n)
 	}
 	cn.ctx, cn.cancel = context.WithCancel(ctx)
+	// Timers are armed here, before the connection is announced and not in
+	// the goroutines, so that the Clock holds them from the dial on (a fake
+	// clock moved right after Connected fires them).
+	var pingT, dogT Timer
+	var tick time.Duration
+	var dog0 time.Time
+	if c.opts.PingInterval > 0 {
+		pingT = c.opts.Clock.NewTimer(c.opts.PingInterval)
+	}
+	if c.opts.IdleTimeout > 0 || c.opts.PingInterval > 0 {
+		tick = c.watchdogTick()
+		dogT, dog0 = c.opts.Clock.NewTimer(tick), c.opts.Clock.Now()
+	}
 	if mode == modeLive {
 		// Made current and announced before its reader starts: no frame,
 		// handler error or Stats snapshot of it comes before its Connected
@@ -109,17 +122,13 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	}
 	cn.wg.Add(1)
 	go cn.readLoop()
-	// Timers are armed here, not in the goroutines, so that the Clock
-	// holds them from the dial on (a fake clock moved right after the
-	// dial fires them).
-	if c.opts.PingInterval > 0 {
+	if pingT != nil {
 		cn.wg.Add(1)
-		go cn.pingLoop(c.opts.Clock.NewTimer(c.opts.PingInterval))
+		go cn.pingLoop(pingT)
 	}
-	if c.opts.IdleTimeout > 0 || c.opts.PingInterval > 0 {
-		tick := c.watchdogTick()
+	if dogT != nil {
 		cn.wg.Add(1)
-		go cn.watchdog(tick, c.opts.Clock.NewTimer(tick), c.opts.Clock.Now())
+		go cn.watchdog(tick, dogT, dog0)
 	}
 	return cn, nil
 }
@@ -199,7 +208,7 @@ func (cn *conn) readLoop() {
 	for {
 		if f == nil {
 			var err error
-			if f, err = c.frames.Get(cn.ctx); err != nil {
+			if f, err = cn.frame(); err != nil {
 				if errors.Is(err, pool.ErrClosed) {
 					err = permanent(err)
 				}
@@ -229,8 +238,6 @@ func (cn *conn) readLoop() {
 			c.report(ReasonInvalidFrame, ErrInvalidUTF8, cn.id)
 			continue
 		}
-		c.st.messages.Add(1)
-		c.st.bytes.Add(uint64(len(f.Data)))
 		c.st.lastMessage.Store(now)
 		if cn.mode.Load() == modeLive {
 			c.handle(cn.ctx, f, cn.id)
@@ -238,6 +245,21 @@ func (cn *conn) readLoop() {
 		}
 		f = c.deliverShared(cn, f)
 	}
+}
+
+// frame takes a frame from the pool for the reader. When the pool is
+// exhausted (shared by more connections than it has frames, or holding a
+// rotation's queue) the reader says so, once per wait, and waits: nothing is
+// read from the connection meanwhile, and the host must know why.
+func (cn *conn) frame() (*schema.WsFrame, error) {
+	c := cn.c
+	f, err := c.frames.TryGet()
+	if !errors.Is(err, pool.ErrExhausted) {
+		return f, err
+	}
+	c.st.poolWaits.Add(1)
+	c.report(ReasonPoolExhausted, ErrFramesExhausted, cn.id)
+	return c.frames.Get(cn.ctx)
 }
 
 // readFailed ends the connection after a failed read.
@@ -270,8 +292,12 @@ func readAll(buf []byte, r io.Reader) ([]byte, error) {
 	}
 }
 
-// handle runs the handler on f. The caller owns f before and after.
+// handle counts f as delivered (Stats.Messages and Bytes: a frame a
+// rotation drops as a repeat is not counted) and runs the handler on it.
+// The caller owns f before and after.
 func (c *Client) handle(ctx context.Context, f *schema.WsFrame, id uint64) {
+	c.st.messages.Add(1)
+	c.st.bytes.Add(uint64(len(f.Data)))
 	if err := c.handler(ctx, f); err != nil {
 		c.handlerFailed(err, id)
 	}

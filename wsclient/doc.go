@@ -16,7 +16,10 @@
 // from the frame pool (capacity kept across uses), stamps it and calls the
 // [Handler]. The reader owns that frame while the handler runs and reuses
 // it for the next message; it goes back to the pool when the reader exits:
-// the handler must not keep f or f.Data. In steady state a message costs
+// the handler must not keep f or f.Data. A reader that finds the pool
+// exhausted (shared by more connections than it has frames) waits for a
+// frame and reports it ([ErrFramesExhausted]): nothing is read meanwhile,
+// and the watchdog does not count that wait. In steady state a message costs
 // no allocation, one clock read and no lock (TestZeroAllocsPerFrame,
 // BenchmarkRead). ReceivedAt is the wall time of the connection's dial
 // plus the monotonic time since (one vDSO read instead of time.Now's two):
@@ -26,6 +29,18 @@
 // Reads use a context without a Done channel. coder/websocket closes a
 // connection whose read context expires, and a cancelable context costs
 // allocations on every read; the client ends a connection by closing it.
+//
+// The WebSocket protocol is coder/websocket's, and so are its protocol
+// errors (reserved bits, unknown opcodes, bad fragments, control frames
+// over 125 bytes, invalid close codes): a read error, and the connection is
+// re-established ([ReasonReadError]). Two RFC 6455 rules coder/websocket
+// v1.8.15 does not keep, and this package does not add (it parses no
+// frames of its own): a masked frame from the server (§5.1) is delivered
+// with its payload still masked, and a connection that ends between two
+// fragments of a message (§5.4) delivers the fragments received as a
+// message before the read error. No venue masks its frames; the handler's
+// parser refuses a message cut short (a *normalize.ParseError, counted as
+// a handler error).
 //
 // Text messages that are not UTF-8 are dropped and reported
 // ([ErrInvalidUTF8]); other bad content is the handler's to refuse: its
@@ -40,7 +55,8 @@
 // connection dead on either of:
 //
 //   - idle: the reader has waited on the socket for Options.IdleTimeout
-//     without a message ([ErrIdle]);
+//     without a whole message arriving ([ErrIdle]): a message that takes
+//     longer than IdleTimeout to arrive counts as silence;
 //   - pong timeout: since the outstanding ping was sent, the reader has
 //     waited on the socket for Options.PongTimeout in all without the pong
 //     arriving ([ErrPongTimeout]). Data still arriving does not save a

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/meltica/meltica/pool"
 )
 
 var (
@@ -33,6 +34,13 @@ var (
 	// ErrInvalidUTF8 is reported for a text message that is not valid UTF-8;
 	// the message is dropped and the connection kept.
 	ErrInvalidUTF8 = errors.New("wsclient: text message is not valid UTF-8")
+	// ErrFramesExhausted is reported (ReasonPoolExhausted) when a
+	// connection's reader finds Options.Frames exhausted and waits for a
+	// frame: meanwhile nothing is read from that connection. Each running
+	// connection's reader holds one frame for its life, so a pool shared by
+	// more connections than it has frames starves some of them. It matches
+	// pool.ErrExhausted.
+	ErrFramesExhausted = fmt.Errorf("wsclient: the reader waits for a frame: %w", pool.ErrExhausted)
 	// ErrTooManyTopics is returned by New when Options.Topics holds more
 	// than Options.MaxTopicsPerConn topics: split them with [SplitTopics]
 	// and run one Client per part.
@@ -72,7 +80,7 @@ func (e *OversizedError) Unwrap() error { return e.Err }
 type HandshakeError struct {
 	StatusCode int // HTTP status of the server's answer
 	// RetryAfter is the server's Retry-After (delta-seconds or an HTTP
-	// date), 0 when absent or unparsable. The next dial waits at least
+	// date), 0 when absent or unparsable, at most a year. The next dial waits at least
 	// that long, whatever the backoff says: Binance answers 429 when its
 	// limits are broken and 418 (an IP ban) when the client went on, both
 	// with Retry-After (Binance spot API docs, "LIMITS").
@@ -117,8 +125,12 @@ func (c *Client) dialError(resp *http.Response, err error) error {
 	return err
 }
 
+// maxRetryAfter caps a Retry-After in either form.
+const maxRetryAfter = 365 * 24 * time.Hour
+
 // retryAfter parses a Retry-After value (RFC 9110 §10.2.3): delta-seconds
-// or an HTTP date, relative to now; 0 when absent, past or unparsable.
+// or an HTTP date, relative to now; 0 when absent, past or unparsable; at
+// most maxRetryAfter.
 func retryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -128,10 +140,10 @@ func retryAfter(v string, now time.Time) time.Duration {
 		if n <= 0 {
 			return 0
 		}
-		return time.Duration(min(n, int64(365*24*3600))) * time.Second
+		return time.Duration(min(n, int64(maxRetryAfter/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }
@@ -144,19 +156,20 @@ type Reason uint8
 
 // Reasons.
 const (
-	ReasonNone         Reason = iota
-	ReasonDial                // a dial failed (retried)
-	ReasonPeerClosed          // the venue closed the connection with a close frame
-	ReasonReadError           // reading failed: reset, EOF, protocol error
-	ReasonWriteError          // a write (subscription, ping) failed
-	ReasonIdle                // nothing arrived within IdleTimeout ([ErrIdle])
-	ReasonPongTimeout         // a ping went unanswered ([ErrPongTimeout])
-	ReasonOversized           // a message exceeded ReadLimit ([*OversizedError])
-	ReasonRotation            // a connection replaced at its maximum age
-	ReasonHandlerError        // the frame handler returned an error (connection kept)
-	ReasonInvalidFrame        // a text message was not valid UTF-8 (connection kept)
-	ReasonPermanent           // a permanent error stopped reconnection
-	ReasonClosed              // Close was called or Run's context ended
+	ReasonNone          Reason = iota
+	ReasonDial                 // a dial failed (retried)
+	ReasonPeerClosed           // the venue closed the connection with a close frame
+	ReasonReadError            // reading failed: reset, EOF, protocol error
+	ReasonWriteError           // a write (subscription, ping) failed
+	ReasonIdle                 // nothing arrived within IdleTimeout ([ErrIdle])
+	ReasonPongTimeout          // a ping went unanswered ([ErrPongTimeout])
+	ReasonOversized            // a message exceeded ReadLimit ([*OversizedError])
+	ReasonRotation             // a connection replaced at its maximum age
+	ReasonHandlerError         // the frame handler returned an error (connection kept)
+	ReasonInvalidFrame         // a text message was not valid UTF-8 (connection kept)
+	ReasonPermanent            // a permanent error stopped reconnection
+	ReasonClosed               // Close was called or Run's context ended
+	ReasonPoolExhausted        // the reader waits for a frame: the frame pool is exhausted ([ErrFramesExhausted]; connection kept)
 	numReasons
 )
 
@@ -164,19 +177,20 @@ const (
 const NumReasons = int(numReasons)
 
 var reasonNames = [...]string{
-	ReasonNone:         "none",
-	ReasonDial:         "dial",
-	ReasonPeerClosed:   "peer_closed",
-	ReasonReadError:    "read_error",
-	ReasonWriteError:   "write_error",
-	ReasonIdle:         "idle",
-	ReasonPongTimeout:  "pong_timeout",
-	ReasonOversized:    "oversized",
-	ReasonRotation:     "rotation",
-	ReasonHandlerError: "handler_error",
-	ReasonInvalidFrame: "invalid_frame",
-	ReasonPermanent:    "permanent",
-	ReasonClosed:       "closed",
+	ReasonNone:          "none",
+	ReasonDial:          "dial",
+	ReasonPeerClosed:    "peer_closed",
+	ReasonReadError:     "read_error",
+	ReasonWriteError:    "write_error",
+	ReasonIdle:          "idle",
+	ReasonPongTimeout:   "pong_timeout",
+	ReasonOversized:     "oversized",
+	ReasonRotation:      "rotation",
+	ReasonHandlerError:  "handler_error",
+	ReasonInvalidFrame:  "invalid_frame",
+	ReasonPermanent:     "permanent",
+	ReasonClosed:        "closed",
+	ReasonPoolExhausted: "pool_exhausted",
 }
 
 func (r Reason) String() string {

@@ -11,7 +11,7 @@ import (
 // logEvent writes ev to Options.Logger: state changes at Info, faults at
 // Warn (a lost connection, a failed or unaligned rotation, a permanent
 // error). Faults that come with single messages (handler errors, invalid
-// frames) are logged at their 1st, 2nd, 4th, 8th… occurrence, with the
+// frames, waits for a frame) are logged at their 1st, 2nd, 4th, 8th… occurrence, with the
 // count, so that a stream of bad messages costs a few lines, never one per
 // message. Keys: venue, conn_id (from 1; absent when no connection is
 // concerned), state, reason, err, attempt, delay, count.
@@ -23,11 +23,14 @@ func (c *Client) logEvent(ev *Event) {
 	level, msg := slog.LevelInfo, "wsclient: "+ev.State.String()
 	var count uint64
 	switch {
-	case ev.Reason == ReasonHandlerError || ev.Reason == ReasonInvalidFrame:
-		if ev.Reason == ReasonHandlerError {
+	case ev.Reason == ReasonHandlerError || ev.Reason == ReasonInvalidFrame || ev.Reason == ReasonPoolExhausted:
+		switch ev.Reason {
+		case ReasonHandlerError:
 			count = c.st.handlerErrs.Load()
-		} else {
+		case ReasonInvalidFrame:
 			count = c.st.invalid.Load()
+		default:
+			count = c.st.poolWaits.Load()
 		}
 		if bits.OnesCount64(count) != 1 {
 			return

@@ -3,6 +3,7 @@ package wsclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -33,15 +34,21 @@ const (
 )
 
 // Options configure a [Client]. A nil *Options gives the defaults; New
-// copies the struct, so changing it afterwards has no effect. Durations set
-// to a negative value disable the feature where the field says so.
+// copies the struct, so changing it afterwards has no effect. A negative
+// value disables the feature where the field says so (PingInterval,
+// IdleTimeout, ControlRate); New refuses it in every other field.
 type Options struct {
 	// Venue is stamped on every frame as Provider. Defaults to empty, which
 	// schema.WsFrame.Validate rejects: set it.
 	Venue schema.Venue
 	// Frames is the pool frames are taken from; it may be shared with other
-	// clients. Defaults to a pool of its own with schema.CapWsFrame frames
-	// of schema.DefaultFrameBuffer bytes.
+	// clients. Each running connection's reader holds one frame for its
+	// life, and a rotation's new connection queues up to a quarter of the
+	// pool: give a shared pool more frames than the connections that share
+	// it. A reader that finds the pool exhausted waits, reading nothing,
+	// and says so ([ErrFramesExhausted], Stats.PoolWaits). Defaults to a
+	// pool of its own with schema.CapWsFrame frames of
+	// schema.DefaultFrameBuffer bytes.
 	Frames *pool.Pool[*schema.WsFrame]
 
 	// HTTPClient performs the handshake. Defaults to a client with a
@@ -247,6 +254,9 @@ func (opts *Options) withDefaults() (Options, error) {
 	if opts != nil {
 		o = *opts
 	}
+	if err := o.checkNegative(); err != nil {
+		return o, err
+	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = ownHTTPClient()
 	}
@@ -286,12 +296,42 @@ func (opts *Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
+// checkNegative refuses a negative value where the field gives it no
+// meaning (only PingInterval, IdleTimeout and ControlRate say that negative
+// disables them): a negative DialTimeout or PongTimeout would end every
+// dial or connection at once, a negative BackoffBase panic in the jitter,
+// a negative EventBuffer panic in New, a negative ReadLimit lift the limit.
+func (o *Options) checkNegative() error {
+	for _, f := range [...]struct {
+		name string
+		v    int64
+	}{
+		{"DialTimeout", int64(o.DialTimeout)},
+		{"PongTimeout", int64(o.PongTimeout)},
+		{"BackoffBase", int64(o.BackoffBase)},
+		{"BackoffCap", int64(o.BackoffCap)},
+		{"BackoffReset", int64(o.BackoffReset)},
+		{"MaxAge", int64(o.MaxAge)},
+		{"RotationOverlap", int64(o.RotationOverlap)},
+		{"ReadLimit", o.ReadLimit},
+		{"EventBuffer", int64(o.EventBuffer)},
+		{"MaxTopicsPerMessage", int64(o.MaxTopicsPerMessage)},
+		{"MaxTopicsPerConn", int64(o.MaxTopicsPerConn)},
+	} {
+		if f.v < 0 {
+			return fmt.Errorf("wsclient: Options.%s is negative (%d): only PingInterval, IdleTimeout and ControlRate may be", f.name, f.v)
+		}
+	}
+	return nil
+}
+
 // ownHTTPClient is the default HTTP client: http.DefaultTransport's
 // settings in a transport of the client's own, so that closing its idle
 // connections disturbs nobody else.
 func ownHTTPClient() *http.Client {
 	if t, ok := http.DefaultTransport.(*http.Transport); ok {
-		return &http.Client{Transport: t.Clone()}
+		t = t.Clone()
+		return &http.Client{Transport: t}
 	}
 	return http.DefaultClient
 }
