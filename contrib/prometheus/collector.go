@@ -180,6 +180,7 @@ func New(opts *Options) *Collector {
 			counter("handler_errors", "Errors returned by the frame handler.", func(s *wsclient.Stats) uint64 { return s.HandlerErrors }),
 			counter("events_dropped", "State events lost to a full queue.", func(s *wsclient.Stats) uint64 { return s.EventsDropped }),
 			counter("unaligned", "Rotations that switched without aligning the streams: messages around the switch may repeat or be missing.", func(s *wsclient.Stats) uint64 { return s.Unaligned }),
+			counter("pool_waits", "Times a reader found the frame pool exhausted and waited, reading nothing meanwhile.", func(s *wsclient.Stats) uint64 { return s.PoolWaits }),
 			peak("last_message_timestamp_seconds", "Receive time of the latest message, Unix seconds; 0 if none.", func(s *wsclient.Stats) float64 {
 				if s.LastMessage.IsZero() {
 					return 0
