@@ -265,9 +265,17 @@ func streamServer(size int) *rawws.Server {
 // BenchmarkWSRead reads frames from a loopback server: gorilla's
 // ReadMessage (a new buffer per message), bare coder/websocket (Reader
 // into one reused buffer: the floor for wsclient, which is built on it)
-// and wsclient's read loop handing pooled frames to a handler. The timer
-// starts after the connection is up and warm for every implementation.
+// and wsclient's read loop handing pooled frames to a handler, with its
+// default UTF-8 check of text frames (meltica) and without it
+// (meltica-noutf8, Options.SkipUTF8Check). Neither gorilla nor coder
+// checks UTF-8, so meltica-noutf8 against coder compares the same work;
+// meltica is what a default client costs. Every implementation reads the
+// same stream from a server of its own, and its timer starts after
+// warmReads messages on a connected, warm connection. cpu-ns/op is the
+// process's CPU time per message (the server's writes included, the same
+// for all).
 func BenchmarkWSRead(b *testing.B) {
+	const warmReads = 1000
 	for _, size := range []int{150, 4096} {
 		b.Run(fmt.Sprintf("impl=gorilla/size=%d", size), func(b *testing.B) {
 			srv := streamServer(size)
@@ -277,13 +285,12 @@ func BenchmarkWSRead(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer c.Close()
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			for b.Loop() {
+			read := func() {
 				if _, _, err := c.ReadMessage(); err != nil {
 					b.Fatal(err)
 				}
 			}
+			benchReads(b, size, warmReads, read)
 		})
 		b.Run(fmt.Sprintf("impl=coder/size=%d", size), func(b *testing.B) {
 			srv := streamServer(size)
@@ -295,9 +302,7 @@ func BenchmarkWSRead(b *testing.B) {
 			}
 			defer func() { _ = c.CloseNow() }()
 			var buf bytes.Buffer // reused: no allocation once grown
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			for b.Loop() {
+			read := func() {
 				_, r, err := c.Reader(ctx)
 				if err != nil {
 					b.Fatal(err)
@@ -307,42 +312,70 @@ func BenchmarkWSRead(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			benchReads(b, size, warmReads, read)
 		})
-		b.Run(fmt.Sprintf("impl=meltica/size=%d", size), func(b *testing.B) {
-			srv := streamServer(size)
-			defer srv.Close()
-			// The handler pauses the read loop at message pauseAt (the
-			// loop is synchronous with it): once after a warm-up, so the
-			// timer starts on a connected, warm client, and once after
-			// b.N more.
-			var n, pauseAt int
-			paused, resume := make(chan struct{}), make(chan struct{})
-			c, err := wsclient.New(srv.URL(), func(context.Context, *schema.WsFrame) error {
-				if n++; n == pauseAt {
-					paused <- struct{}{}
-					<-resume
-				}
-				return nil
-			}, &wsclient.Options{Venue: schema.VenueBinance, PingInterval: -1, IdleTimeout: -1})
-			if err != nil {
-				b.Fatal(err)
+		for _, skipUTF8 := range []bool{false, true} {
+			name := "meltica"
+			if skipUTF8 {
+				name = "meltica-noutf8"
 			}
-			pauseAt = 1000
-			runErr := make(chan error, 1)
-			go func() { runErr <- c.Run(context.Background()) }()
-			<-paused
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			pauseAt = n + b.N // read by the handler after resume
-			resume <- struct{}{}
-			<-paused
-			b.StopTimer()
-			close(resume)
-			_ = c.Close(context.Background())
-			if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, wsclient.ErrClosed) {
-				b.Log(err)
-			}
-		})
+			b.Run(fmt.Sprintf("impl=%s/size=%d", name, size), func(b *testing.B) {
+				benchWSReadMeltica(b, size, warmReads, skipUTF8)
+			})
+		}
+	}
+}
+
+// benchReads times read, which reads one message of size bytes, after
+// warm untimed reads.
+func benchReads(b *testing.B, size, warm int, read func()) {
+	for range warm {
+		read()
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		read()
+	}
+	reportCPU(b, cpu0)
+}
+
+// benchWSReadMeltica is BenchmarkWSRead's wsclient case. The handler
+// pauses the read loop at message pauseAt (the loop is synchronous with
+// it): once after warm messages, so the timer starts on a connected, warm
+// client, and once after b.N more.
+func benchWSReadMeltica(b *testing.B, size, warm int, skipUTF8 bool) {
+	srv := streamServer(size)
+	defer srv.Close()
+	var n, pauseAt int
+	paused, resume := make(chan struct{}), make(chan struct{})
+	c, err := wsclient.New(srv.URL(), func(context.Context, *schema.WsFrame) error {
+		if n++; n == pauseAt {
+			paused <- struct{}{}
+			<-resume
+		}
+		return nil
+	}, &wsclient.Options{Venue: schema.VenueBinance, PingInterval: -1, IdleTimeout: -1, SkipUTF8Check: skipUTF8})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pauseAt = warm
+	runErr := make(chan error, 1)
+	go func() { runErr <- c.Run(context.Background()) }()
+	<-paused
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	pauseAt = n + b.N // read by the handler after resume
+	resume <- struct{}{}
+	<-paused
+	b.StopTimer()
+	reportCPU(b, cpu0)
+	close(resume)
+	_ = c.Close(context.Background())
+	if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, wsclient.ErrClosed) {
+		b.Log(err)
 	}
 }
