@@ -61,7 +61,6 @@ type conn struct {
 	skip   []uint64          // modeSkipping: hashes of the repeats still expected
 	liveCh chan struct{}     // closed when a standby connection goes live
 	first  chan struct{}     // closed at the first message of a standby connection
-	seq    uint64            // reader only
 }
 
 // dial opens a connection; mode is modeLive or modeStandby. A live one is
@@ -202,6 +201,7 @@ func (cn *conn) readLoop() {
 	checkUTF8 := !c.opts.SkipUTF8Check
 	handler := c.handler
 	st := &c.st
+	var seq uint64 // of the frames read, from 1
 	var f *schema.WsFrame
 	defer func() {
 		if f != nil {
@@ -230,10 +230,10 @@ func (cn *conn) readLoop() {
 			return
 		}
 		now := wall0 + int64(time.Since(mono0))
-		cn.seq++
+		seq++
 		f.Provider = venue
 		f.ConnID = id
-		f.Seq = cn.seq
+		f.Seq = seq
 		f.ReceivedAt = now
 		f.Binary = typ == websocket.MessageBinary
 		if checkUTF8 && !f.Binary && !utf8.Valid(f.Data) {
