@@ -184,7 +184,7 @@ func (cn *conn) stop(r Reason) {
 // the handler runs synchronously; it takes another only when a rotation
 // queues the frame, and returns its frame to the pool when it exits. Per
 // message it reads the clock once (ReceivedAt), checks UTF-8 (text frames,
-// unless SkipUTF8Check), and makes five uncontended atomic writes: two
+// unless SkipUTF8Check), and makes five uncontended atomic operations: two
 // liveness marks for the watchdog (phase) and three counters for Stats.
 // It takes no lock unless a rotation is under way. The counters are
 // written with Add, not as single-writer Load+Store: during a rotation two
