@@ -22,12 +22,12 @@
 // coder/websocket's own work (TestZeroAllocsPerFrame, BenchmarkRead; against
 // bare coder/websocket: WSRead and WSReadMem in the benchmarks module). A
 // text message is also checked for UTF-8, which coder/websocket does not do:
-// utf8.Valid took about 24 ns per 150 B and 210 ns per 4 KiB on the 2-vCPU
-// machine of the benchmarks' README; Options.SkipUTF8Check turns it off.
-// ReceivedAt is the wall time of the connection's dial plus the monotonic
-// time since (one vDSO read instead of time.Now's two): a step of the system
-// clock during the connection's life does not move it; the next connection
-// takes the stepped clock.
+// utf8.Valid took 24–33 ns per 150 B and 210–250 ns per 4 KiB on a loaded
+// 2-vCPU machine (BenchmarkReadLoopParts); Options.SkipUTF8Check turns it
+// off. ReceivedAt is the wall time of the connection's dial plus the
+// monotonic time since (one vDSO read instead of time.Now's two): a step of
+// the system clock during the connection's life does not move it; the next
+// connection takes the stepped clock.
 //
 // Reads use a context without a Done channel. coder/websocket closes a
 // connection whose read context expires, and a cancelable context costs
