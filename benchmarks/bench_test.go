@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -243,63 +244,103 @@ func BenchmarkFanout(b *testing.B) {
 	}
 }
 
-// streamServer serves an endless stream of size-byte text frames.
-func streamServer(size int) *rawws.Server {
+// streamBlock returns at least 64 KiB of size-byte text frames, whole
+// frames only, so that it can be sent (or read) over and over.
+func streamBlock(size int) []byte {
 	payload := make([]byte, size)
 	copy(payload, `{"e":"trade","pad":"`)
 	for i := 20; i < size-2; i++ {
 		payload[i] = 'x'
 	}
 	copy(payload[size-2:], `"}`)
-	var batch []byte
-	for len(batch) < 64<<10 {
-		batch = rawws.AppendFrame(batch, payload)
+	var block []byte
+	for len(block) < 64<<10 {
+		block = rawws.AppendFrame(block, payload)
 	}
-	return rawws.Start(func(conn net.Conn, w *bufio.Writer) {
+	return block
+}
+
+// streamServer serves an endless stream of size-byte text frames.
+func streamServer(size int) *rawws.Server {
+	block := streamBlock(size)
+	return rawws.Start(func(conn net.Conn, _ *bufio.Writer) {
 		for {
-			if _, err := conn.Write(batch); err != nil {
+			if _, err := conn.Write(block); err != nil {
 				return
 			}
 		}
 	})
 }
 
+// wsSource is where a WSRead client dials: a loopback server, or memory.
+type wsSource struct {
+	url   string
+	hc    *http.Client // nil: the client's default
+	close func()
+}
+
+func loopbackSource(size int) wsSource {
+	srv := streamServer(size)
+	return wsSource{url: srv.URL(), close: srv.Close}
+}
+
+func memSource(size int) wsSource {
+	return wsSource{url: "ws://mem/", hc: rawws.MemClient(streamBlock(size)), close: func() {}}
+}
+
 // BenchmarkWSRead reads frames from a loopback server: gorilla's
 // ReadMessage (a new buffer per message), bare coder/websocket (Reader
 // into one reused buffer: the floor for wsclient, which is built on it)
-// and wsclient's read loop handing pooled frames to a handler. The timer
-// starts after the connection is up and warm for every implementation.
-func BenchmarkWSRead(b *testing.B) {
+// and wsclient's read loop handing pooled frames to a handler, with its
+// default UTF-8 check of text frames (meltica) and without it
+// (meltica-noutf8, Options.SkipUTF8Check). Neither gorilla nor coder
+// checks UTF-8, so meltica-noutf8 against coder compares the same work;
+// meltica is what a default client costs. Every implementation reads the
+// same stream from a server of its own, and its timer starts after
+// warmReads messages on a connected, warm connection. cpu-ns/op is the
+// process's CPU time per message (the server's writes included, the same
+// for all).
+func BenchmarkWSRead(b *testing.B) { benchWSRead(b, loopbackSource, true) }
+
+// BenchmarkWSReadMem is BenchmarkWSRead without the network: the
+// connection reads the same frames from memory (rawws.MemClient), so that
+// the time per message is the client's own parsing and bookkeeping, with
+// no system call, no writer and no scheduler in it. It is steadier than
+// WSRead on a loaded machine, and stricter: the read loop's overhead is
+// measured against coder's parsing alone. (gorilla dials without an
+// http.Client and is not in it.)
+func BenchmarkWSReadMem(b *testing.B) { benchWSRead(b, memSource, false) }
+
+func benchWSRead(b *testing.B, source func(size int) wsSource, gorilla bool) {
+	const warmReads = 1000
 	for _, size := range []int{150, 4096} {
-		b.Run(fmt.Sprintf("impl=gorilla/size=%d", size), func(b *testing.B) {
-			srv := streamServer(size)
-			defer srv.Close()
-			c, _, err := websocket.DefaultDialer.Dial(srv.URL(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, _, err := c.ReadMessage(); err != nil {
+		if gorilla {
+			b.Run(fmt.Sprintf("impl=gorilla/size=%d", size), func(b *testing.B) {
+				src := source(size)
+				defer src.close()
+				c, _, err := websocket.DefaultDialer.Dial(src.url, nil)
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
+				defer c.Close()
+				benchReads(b, size, warmReads, func() {
+					if _, _, err := c.ReadMessage(); err != nil {
+						b.Fatal(err)
+					}
+				})
+			})
+		}
 		b.Run(fmt.Sprintf("impl=coder/size=%d", size), func(b *testing.B) {
-			srv := streamServer(size)
-			defer srv.Close()
+			src := source(size)
+			defer src.close()
 			ctx := context.Background()
-			c, _, err := coder.Dial(ctx, srv.URL(), nil)
+			c, _, err := coder.Dial(ctx, src.url, &coder.DialOptions{HTTPClient: src.hc})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer func() { _ = c.CloseNow() }()
 			var buf bytes.Buffer // reused: no allocation once grown
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			for b.Loop() {
+			benchReads(b, size, warmReads, func() {
 				_, r, err := c.Reader(ctx)
 				if err != nil {
 					b.Fatal(err)
@@ -308,43 +349,74 @@ func BenchmarkWSRead(b *testing.B) {
 				if _, err := buf.ReadFrom(r); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
-		b.Run(fmt.Sprintf("impl=meltica/size=%d", size), func(b *testing.B) {
-			srv := streamServer(size)
-			defer srv.Close()
-			// The handler pauses the read loop at message pauseAt (the
-			// loop is synchronous with it): once after a warm-up, so the
-			// timer starts on a connected, warm client, and once after
-			// b.N more.
-			var n, pauseAt int
-			paused, resume := make(chan struct{}), make(chan struct{})
-			c, err := wsclient.New(srv.URL(), func(context.Context, *schema.WsFrame) error {
-				if n++; n == pauseAt {
-					paused <- struct{}{}
-					<-resume
-				}
-				return nil
-			}, &wsclient.Options{Venue: schema.VenueBinance, PingInterval: -1, IdleTimeout: -1})
-			if err != nil {
-				b.Fatal(err)
+		for _, skipUTF8 := range []bool{false, true} {
+			name := "meltica"
+			if skipUTF8 {
+				name = "meltica-noutf8"
 			}
-			pauseAt = 1000
-			runErr := make(chan error, 1)
-			go func() { runErr <- c.Run(context.Background()) }()
-			<-paused
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			pauseAt = n + b.N // read by the handler after resume
-			resume <- struct{}{}
-			<-paused
-			b.StopTimer()
-			close(resume)
-			_ = c.Close(context.Background())
-			if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, wsclient.ErrClosed) {
-				b.Log(err)
-			}
-		})
+			b.Run(fmt.Sprintf("impl=%s/size=%d", name, size), func(b *testing.B) {
+				src := source(size)
+				defer src.close()
+				benchWSReadMeltica(b, src, size, warmReads, skipUTF8)
+			})
+		}
+	}
+}
+
+// benchReads times read, which reads one message of size bytes, after
+// warm untimed reads.
+func benchReads(b *testing.B, size, warm int, read func()) {
+	for range warm {
+		read()
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		read()
+	}
+	reportCPU(b, cpu0)
+}
+
+// benchWSReadMeltica is BenchmarkWSRead's wsclient case. The handler
+// pauses the read loop at message pauseAt (the loop is synchronous with
+// it): once after warm messages, so the timer starts on a connected, warm
+// client, and once after b.N more.
+func benchWSReadMeltica(b *testing.B, src wsSource, size, warm int, skipUTF8 bool) {
+	var n, pauseAt int
+	paused, resume := make(chan struct{}), make(chan struct{})
+	c, err := wsclient.New(src.url, func(context.Context, *schema.WsFrame) error {
+		if n++; n == pauseAt {
+			paused <- struct{}{}
+			<-resume
+		}
+		return nil
+	}, &wsclient.Options{Venue: schema.VenueBinance, HTTPClient: src.hc, PingInterval: -1, IdleTimeout: -1, SkipUTF8Check: skipUTF8})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pauseAt = warm
+	runErr := make(chan error, 1)
+	go func() { runErr <- c.Run(context.Background()) }()
+	select {
+	case <-paused:
+	case err := <-runErr:
+		b.Fatalf("Run returned before the warm-up ended: %v", err)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	pauseAt = n + b.N // read by the handler after resume
+	resume <- struct{}{}
+	<-paused
+	b.StopTimer()
+	reportCPU(b, cpu0)
+	close(resume)
+	_ = c.Close(context.Background())
+	if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, wsclient.ErrClosed) {
+		b.Log(err)
 	}
 }

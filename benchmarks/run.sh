@@ -23,7 +23,7 @@ need_benchstat() {
 tables() { # $1: the raw benchmark output
   benchstat -filter '.name:Decode' -col /impl "$1"
   benchstat -filter '.name:(Pipeline OR Fanout)' -col '/impl@(baseline meltica)' "$1"
-  benchstat -filter '.name:WSRead' -col '/impl@(gorilla coder meltica)' "$1"
+  benchstat -filter '.name:(WSRead OR WSReadMem)' -col '/impl@(gorilla coder meltica meltica-noutf8)' "$1"
 }
 
 bench() { # $1: benchmark regexp, $2: output name

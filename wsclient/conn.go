@@ -61,7 +61,6 @@ type conn struct {
 	skip   []uint64          // modeSkipping: hashes of the repeats still expected
 	liveCh chan struct{}     // closed when a standby connection goes live
 	first  chan struct{}     // closed at the first message of a standby connection
-	seq    uint64            // reader only
 }
 
 // dial opens a connection; mode is modeLive or modeStandby. A live one is
@@ -193,12 +192,24 @@ func (cn *conn) stop(r Reason) {
 // The reader owns one frame and reuses it for message after message while
 // the handler runs synchronously; it takes another only when a rotation
 // queues the frame, and returns its frame to the pool when it exits. Per
-// message it reads the clock once (ReceivedAt) and takes no lock unless a
-// rotation is under way.
+// message it reads the clock once (ReceivedAt), checks UTF-8 (text frames,
+// unless SkipUTF8Check), and makes five uncontended atomic operations: two
+// liveness marks for the watchdog (phase) and three counters for Stats.
+// It takes no lock unless a rotation is under way. The counters are
+// written with Add, not as single-writer Load+Store: during a rotation two
+// readers of one client count at once, and on amd64 a Store is an XCHG,
+// no cheaper than the LOCK XADD of Add.
 func (cn *conn) readLoop() {
 	defer cn.wg.Done()
 	c := cn.c
 	bg := context.Background()
+	// Loop invariants, held in registers or on the stack: the handler
+	// call in between keeps the compiler from hoisting loads of fields.
+	ctx, id, venue := cn.ctx, cn.id, c.opts.Venue
+	wall0, mono0 := cn.wall0, cn.mono0
+	checkUTF8 := !c.opts.SkipUTF8Check
+	st := &c.st
+	var seq uint64 // of the frames read, from 1
 	var f *schema.WsFrame
 	defer func() {
 		if f != nil {
@@ -226,21 +237,21 @@ func (cn *conn) readLoop() {
 			cn.readFailed(err)
 			return
 		}
-		now := cn.wall0 + int64(time.Since(cn.mono0))
-		cn.seq++
-		f.Provider = c.opts.Venue
-		f.ConnID = cn.id
-		f.Seq = cn.seq
+		now := wall0 + int64(time.Since(mono0))
+		seq++
+		f.Provider = venue
+		f.ConnID = id
+		f.Seq = seq
 		f.ReceivedAt = now
 		f.Binary = typ == websocket.MessageBinary
-		if !f.Binary && !c.opts.SkipUTF8Check && !utf8.Valid(f.Data) {
-			c.st.invalid.Add(1)
-			c.report(ReasonInvalidFrame, ErrInvalidUTF8, cn.id)
+		if checkUTF8 && !f.Binary && !utf8.Valid(f.Data) {
+			st.invalid.Add(1)
+			c.report(ReasonInvalidFrame, ErrInvalidUTF8, id)
 			continue
 		}
-		c.st.lastMessage.Store(now)
+		st.lastMessage.Store(now)
 		if cn.mode.Load() == modeLive {
-			c.handle(cn.ctx, f, cn.id)
+			c.handle(ctx, f, id)
 			continue
 		}
 		f = c.deliverShared(cn, f)

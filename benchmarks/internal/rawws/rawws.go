@@ -59,9 +59,8 @@ func Start(stream func(conn net.Conn, w *bufio.Writer)) *Server {
 		s.wg.Add(1)
 		defer s.wg.Done()
 		defer conn.Close()
-		h := sha1.Sum([]byte(key + guid))
 		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-			base64.StdEncoding.EncodeToString(h[:]) + "\r\n\r\n")
+			accept(key) + "\r\n\r\n")
 		if brw.Flush() != nil {
 			return
 		}
@@ -77,6 +76,13 @@ func Start(stream func(conn net.Conn, w *bufio.Writer)) *Server {
 		stream(conn, bufio.NewWriterSize(conn, 64<<10))
 	}))
 	return s
+}
+
+// accept is the Sec-WebSocket-Accept answer to a handshake's key (RFC 6455
+// section 4.2.2).
+func accept(key string) string {
+	h := sha1.Sum([]byte(key + guid))
+	return base64.StdEncoding.EncodeToString(h[:])
 }
 
 // URL is the ws:// address of the server.
