@@ -58,7 +58,12 @@
 // the depth it subscribed (Rule.Depth, from the same per-venue table the
 // subscribe builders use; [Rule.WithDepth] for another): it truncates
 // after every snapshot and diff, because Kraken sends no delete for a
-// level pushed out of the view and its checksum covers the view.
+// level pushed out of the view and its checksum covers the view. A depth
+// the venue does not offer as a book stream is refused with a
+// [*DepthError]: OKX's depth 1 is bbo-tbt, read as schema.EventBBO
+// events (the top of the book as the venue sends it), never as book
+// messages, so a book there would never go live (OKX API v5, "Order book
+// channel").
 //
 // A venue may stream one symbol's book at several depths on one connection
 // (Binance btcusdt@depth5 beside btcusdt@depth, OKX books5 beside books,
