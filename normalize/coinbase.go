@@ -31,8 +31,13 @@ func CoinbaseSymbolRules() SymbolRules { return SymbolRules{Delimiter: '-'} }
 // connection lost a message; every book it fed is suspect), a lower number
 // a repeat, dropped; an
 // Exchange message's is its per-product sequence where it has one.
-// Exchange match sides name the maker; Trade.Side is the aggressor's, the
-// other one.
+// Trade.Side is the aggressor's (taker's) side: Exchange match and
+// last_match sides name the maker (Exchange "WebSocket Channels", match:
+// "The side field indicates the maker order side"), so the other one;
+// Advanced Trade market_trades sides are taken as sent, the taker's (the
+// Advanced Trade Trade schema: "Taker side of the trade"; read so by
+// cryptofeed too — NautilusTrader's adapter docs say the maker's,
+// against that schema: not verified on live data here).
 func NewCoinbase(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Parser {
 	return newParser(&coinbaseSpec, events, sink, opts)
 }
@@ -196,7 +201,8 @@ func (p *Parser) coinbaseEvent(ctx context.Context, st *cbState, k int, event []
 // Coinbase's messages.
 
 // cbTradeMsg is one trade of an Advanced Trade market_trades event; its
-// side is the aggressor's.
+// side ("BUY", "SELL") is the taker's, the aggressor's (Advanced Trade
+// Trade schema: "Taker side of the trade"; see NewCoinbase).
 type cbTradeMsg struct {
 	TradeID   integer `json:"trade_id"`
 	ProductID text    `json:"product_id"`

@@ -115,3 +115,43 @@ func TestContinuityCoinbaseConnection(t *testing.T) {
 	require.Equal(t, uint64(1), p.Stats().Gaps)
 	require.Len(t, sink.got, 5)
 }
+
+// OKX numbers a book's messages per instrument, not per channel ("Order
+// book channel", Sequence ID: "Each instId has an unique set of sequence
+// ID"), and refuses books-l2-tbt beside books or books50-l2-tbt for one
+// symbol ("Users can not simultaneously subscribe to books-l2-tbt and
+// books50-l2-tbt/books channels for the same trading symbol"). books and
+// books-l2-tbt, both 400 levels, are therefore one stream of the symbol:
+// should both reach one parser (two connections, a rotation from one
+// channel to the other), the aggregated books message whose ids the
+// tick-by-tick ones already covered is a repeat, and the tick-by-tick ones
+// it covered are repeats: no gap either way. books50-l2-tbt is a view of
+// its own (Book.Depth 50).
+func TestContinuityOKXChannelsShareInstrumentNumbering(t *testing.T) {
+	p, sink := newTestVenue(t, schema.VenueOKX)
+	ctx := context.Background()
+	msg := func(ch, action string, prev, seq int) []byte {
+		return []byte(fmt.Sprintf(`{"arg":{"channel":%q,"instId":"BTC-USDT"},"action":%q,"data":[{"asks":[["1","1","0","1"]],"bids":[],"ts":"1","checksum":0,"prevSeqId":%d,"seqId":%d}]}`, ch, action, prev, seq))
+	}
+	for _, m := range [][]byte{
+		msg("books-l2-tbt", "snapshot", -1, 10),
+		msg("books-l2-tbt", "update", 10, 11),
+		msg("books-l2-tbt", "update", 11, 13),
+		msg("books", "update", 10, 13), // books aggregates 10→13: covered
+		msg("books", "update", 13, 17), // books first this time
+		msg("books-l2-tbt", "update", 13, 15),
+		msg("books-l2-tbt", "update", 15, 17),
+		msg("books-l2-tbt", "update", 17, 18),
+		msg("books50-l2-tbt", "snapshot", -1, 18),
+		msg("books50-l2-tbt", "update", 18, 19),
+	} {
+		require.NoError(t, p.HandleBytes(ctx, m, 1), "%s", m)
+	}
+	require.Zero(t, p.Stats().Gaps)
+	require.Equal(t, uint64(3), p.Stats().Repeats)
+	depths := map[int]int{}
+	for _, ev := range sink.got {
+		depths[ev.Book.Depth]++
+	}
+	require.Equal(t, map[int]int{400: 5, 50: 2}, depths)
+}

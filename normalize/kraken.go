@@ -33,6 +33,11 @@ func KrakenSymbolRules() SymbolRules {
 // exceed int64 and are not read. A v1 book message's ExchangeTS is the
 // latest of its levels' times; v1 trade times are seconds with six
 // decimals; v1 spread and ohlc are counted as unknown: v2 carries them.
+// A book message dropped as malformed — a v2 book frame or a v1 array
+// frame that does not decode, or whose levels do not — is followed by a
+// gap marker for its pair, or for every book of the venue when no pair
+// could be read (a v1 frame that names no channel counts as a book's on a
+// connection that carried v1 books): nothing else would show the loss.
 func NewKraken(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Parser {
 	return newParser(&krakenSpec, events, sink, opts)
 }
@@ -94,6 +99,9 @@ type krState struct {
 	env    krEnvelope
 	v1     krV1Frame
 	orders krOrders // the executions channel's open orders (kraken_private.go)
+	// v1Books: the connection carried a v1 book frame, so a v1 frame that
+	// does not decode far enough to name its channel may be one of them.
+	v1Books bool
 }
 
 // krEnvelope is a v2 channel message ("channel", "data"), a v2 method
@@ -238,7 +246,7 @@ func (p *Parser) krakenV1(ctx context.Context, st *krState, data []byte, ingest 
 	v := &st.v1
 	*v = krV1Frame{}
 	if err := p.unmarshal(data, v); err != nil {
-		return p.badDecode("envelope", err)
+		return p.v1Lost(ctx, st, ingest, p.badDecode("envelope", err))
 	}
 	name, pair := v.name.bytes(), v.pair.bytes()
 	p.raw.Stream, p.raw.Payload = name, data
@@ -255,6 +263,7 @@ func (p *Parser) krakenV1(ctx context.Context, st *krState, data []byte, ingest 
 	case !bytes.HasPrefix(name, []byte("book")):
 		return p.unknown()
 	}
+	st.v1Books = true
 	p.env.depth = viewDepth(bytes.TrimPrefix(name, []byte("book-"))) // "book-25": the top 25
 	if v.n == 0 {
 		from := schema.CanonicalEvent{IngestTS: ingest}
@@ -265,6 +274,35 @@ func (p *Parser) krakenV1(ctx context.Context, st *krState, data []byte, ingest 
 		p.more = v.objs[1].of(data)
 	}
 	return p.run(ctx, krV1Book, v.objs[0].of(data), pair, ingest)
+}
+
+// v1Lost handles a v1 frame that did not decode (cause): Kraken books
+// carry no ids and their checksum covers the top 10 only (Kraken
+// WebSockets API v1, "book"), so a lost book frame is marked where it is
+// dropped — for its pair when the frame named one, else for every book of
+// the venue. The frame is a book's when the strings read before the fault
+// name a book channel ([channelID, payload…, channelName, pair]: a lone
+// string is the name), or, naming nothing, when the connection carries v1
+// books. A frame of another channel costs nothing else.
+func (p *Parser) v1Lost(ctx context.Context, st *krState, ingest int64, cause error) error {
+	v := &st.v1
+	name, pair := &v.name, &v.pair
+	if !name.ok {
+		name, pair = pair, nil // a lone string is the name
+	}
+	switch {
+	case name.ok && bytes.HasPrefix(name.bytes(), []byte("book")):
+	case !name.ok && st.v1Books:
+	default:
+		return cause
+	}
+	from := schema.CanonicalEvent{IngestTS: ingest}
+	from.Book.Depth = viewDepth(bytes.TrimPrefix(name.bytes(), []byte("book-")))
+	var sym []byte
+	if pair != nil && pair.ok {
+		sym = pair.bytes()
+	}
+	return p.bookLost(ctx, &from, sym, cause)
 }
 
 // intervalNanos is the length of each canonical kline interval.

@@ -79,3 +79,53 @@ func TestDroppedBookMessageMarked(t *testing.T) {
 	require.Equal(t, schema.EventGap, sink.got[1].Type)
 	require.Equal(t, uint64(3), sink.got[1].Control.GapFirstSeq)
 }
+
+// A Kraken v1 array frame that does not decode (truncated, a bad token) is
+// a lost book message when it names a book channel — for its pair when the
+// pair was read, else for every book of the venue — or, naming nothing,
+// on a connection that carries v1 books: Kraken books carry no ids, and
+// the next checksum covers only the top 10, so a lost change deeper in a
+// book-25…1000 view would stay in the book for good. A frame that names
+// another channel (trade) marks nothing.
+func TestKrakenV1UndecodableFrameMarked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const update = `[1234,{"a":[["5541.30000","2.50700000","1534614248.456738"]],"c":"974942666"},"book-25","XBT/USD"]`
+	for _, tc := range []struct {
+		name   string
+		before string // a v1 book message the connection carried first, or ""
+		msg    string
+		marked bool
+		sym    string
+		depth  int
+	}{
+		{"pair read", "", `[1234,{"a":[["5541.30000","2.50700000","1534614248.456738"]]},"book-25","XBT/USD",]`, true, "BTC-USD", 25},
+		{"truncated after the name", "", `[1234,{"a":[["5541.30000","2.50700000","1534614248.456738"]]},"book-25",`, true, "", 25},
+		{"truncated payload, books carried", update, `[1234,{"a":[["5541.30000","2.5070`, true, "", 0},
+		{"truncated payload, no books", "", `[1234,{"a":[["5541.30000","2.5070`, false, "", 0},
+		{"a trade frame", update, `[0,[["5541.20000","0.15850568","1534614057.321597","s","l",""]],"trade","XBT/USD",]`, false, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+			sink := &recSink{events: events}
+			t.Cleanup(func() { require.Zero(t, events.Stats().InUse) })
+			p := NewKraken(events, sink, nil)
+			if tc.before != "" {
+				require.NoError(t, p.HandleBytes(ctx, []byte(tc.before), 1))
+				sink.got = nil
+			}
+			require.Error(t, p.HandleBytes(ctx, []byte(tc.msg), 7))
+			if !tc.marked {
+				require.Empty(t, sink.got)
+				return
+			}
+			require.Len(t, sink.got, 1)
+			g := sink.got[0]
+			require.Equal(t, schema.EventGap, g.Type)
+			require.Equal(t, schema.EventBookUpdate, g.Control.GapType)
+			require.Equal(t, tc.sym, g.Symbol)
+			require.Equal(t, tc.depth, g.Book.Depth)
+			require.Equal(t, int64(7), g.IngestTS)
+		})
+	}
+}

@@ -86,7 +86,11 @@ var (
 		"account": oxAccount, "positions": oxPositions,
 	}
 	// okxDepths: the levels per side of each book channel's view (OKX
-	// "Order book channel"); books and books-l2-tbt are two streams of 400.
+	// "Order book channel"). books and books-l2-tbt, both 400, are one
+	// stream of the symbol: OKX numbers seqId per instrument ("Each instId
+	// has an unique set of sequence ID") and refuses books-l2-tbt beside
+	// books or books50-l2-tbt for one symbol, so a books message the
+	// tick-by-tick ones covered is a repeat, never a gap.
 	okxDepths = map[string]int{"books": 400, "books-l2-tbt": 400, "books50-l2-tbt": 50, "books5": 5}
 	okxEvents = map[string]int{
 		"subscribe": oxAck, "unsubscribe": oxAck, "login": oxAck,

@@ -3,6 +3,8 @@ package normalize
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -320,4 +322,33 @@ func TestTradeRepeatsOKXChannels(t *testing.T) {
 	}
 	require.Equal(t, []string{"BTC-USDT:12", "BTC-USDT:10", "BTC-USDT:11", "BTC-USDT:12"}, tradeIDs(sink.got))
 	require.EqualValues(t, 1, p.(*Parser).Stats().Repeats)
+}
+
+// Trade.Side is the aggressor's (taker's) side on every venue (schema:
+// "aggressor side"). Coinbase Exchange's match side is the maker's
+// (Exchange "WebSocket Channels", match: "The side field indicates the
+// maker order side"): a "sell" match is a taker buy. Advanced Trade's
+// market_trades side is read as the taker's: Coinbase's Advanced Trade
+// Trade schema describes it as "Taker side of the trade", and cryptofeed
+// (which reports every venue's taker side) reads it unchanged.
+func TestCoinbaseTradeSideIsAggressor(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want []schema.Side
+	}{
+		{"coinbase_exchange_match.json", []schema.Side{schema.SideBuy}},                          // side "sell": the maker sold
+		{"coinbase_advanced_market_trades.json", []schema.Side{schema.SideBuy, schema.SideSell}}, // "BUY", "SELL": the taker's
+	} {
+		p, sink := newTestVenue(t, schema.VenueCoinbase)
+		data, err := os.ReadFile(filepath.Join(sharedVenues, tc.file))
+		require.NoError(t, err)
+		require.NoError(t, p.HandleBytes(context.Background(), data, 1))
+		var got []schema.Side
+		for _, ev := range sink.got {
+			if ev.Type == schema.EventTrade {
+				got = append(got, ev.Trade.Side)
+			}
+		}
+		require.Equal(t, tc.want, got, tc.file)
+	}
 }

@@ -82,7 +82,7 @@ type Stats struct {
 	AfterLoss      uint64 // book messages received before a lost connection already applied (its tail), dropped
 	BBOs           uint64 // best bid/offer updates published
 	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool
-	OtherViews     uint64 // book messages and gap markers of a shallower view of the symbol (OKX books5 beside books), ignored
+	OtherViews     uint64 // book messages and gap markers of another view of the symbol (OKX books5 beside books, books fed to a Depth 5 book), ignored
 }
 
 // Book is the L2 book of one (venue, symbol), kept by the venue's [Rule].
@@ -305,7 +305,7 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	return err
 }
 
-// otherView reports whether ev belongs to a view of the symbol shallower
+// otherView reports whether ev belongs to a view of the symbol other
 // than the one the book follows (Book.Depth, as the parser read it from
 // the stream's name): Binance's btcusdt@depth5, OKX books5, Bybit
 // orderbook.1 beside the stream the book follows. Each is a stream of its
@@ -336,11 +336,14 @@ func (b *Book) otherView(ev *schema.CanonicalEvent) bool {
 		b.deepest = max(b.deepest, d)
 		follow = b.deepest
 	}
-	if follow >= 0 && d >= follow {
+	// A view deeper than the book's depth is not its stream either: kept
+	// truncated, the book would lose the levels that come into view when
+	// a top one goes, which the venue never sends again.
+	if follow >= 0 && d == follow {
 		return false
 	}
 	if b.stats.OtherViews++; b.stats.OtherViews == 1 {
-		b.warn("book: ignoring a shallower view of the symbol (is Rule.Depth the depth subscribed?)", "view", d, "depth", b.rule.Depth)
+		b.warn("book: ignoring another view of the symbol (is Rule.Depth the depth subscribed?)", "view", d, "depth", b.rule.Depth)
 	}
 	return true
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -283,7 +284,7 @@ func TestWithDepth(t *testing.T) {
 	}{
 		{KrakenV2, 25, true}, {KrakenV1, 1000, true}, {KrakenV2, 20, false},
 		{Bybit, 200, true}, {Bybit, 25, true}, {Bybit, 30, false}, // 25: Bybit options (r2)
-		{OKX, 5, true}, {OKX, 25, false},
+		{OKX, 5, true}, {OKX, 25, false}, {OKX, 1, false}, // 1: bbo-tbt, BBO events (r10)
 		{Binance, 1000, false}, {Coinbase, 50, false},
 	} {
 		r, err := tc.rule.WithDepth(tc.depth)
@@ -298,4 +299,32 @@ func TestWithDepth(t *testing.T) {
 	require.Equal(t, 50, Bybit.Depth)
 	require.Equal(t, 400, OKX.Depth)
 	require.Zero(t, Binance.Depth)
+}
+
+// OKX offers depth 1 only as bbo-tbt ("Order book channel": "bbo-tbt: 1
+// depth level snapshot"), which the parser reads as best bid/offer events
+// (schema.EventBBO), never as book messages: a book kept at depth 1 would
+// ignore every message of a stream that is all there is at that depth and
+// never go live. WithDepth refuses it with a *DepthError instead.
+func TestOKXDepthOneRefused(t *testing.T) {
+	events := schema.NewPools(nil).Events
+	sink := &recSink{events: events}
+	require.NoError(t, normalize.NewOKX(events, sink, nil).HandleBytes(context.Background(), readVenue(t, "okx_bbo_tbt.json"), 1))
+	require.NotEmpty(t, sink.got)
+	for _, ev := range sink.got {
+		require.Equal(t, schema.EventBBO, ev.Type, "bbo-tbt is not a book message")
+	}
+
+	_, err := OKX.WithDepth(1)
+	var de *DepthError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, schema.VenueOKX, de.Venue)
+	require.Equal(t, 1, de.Depth)
+	require.NotContains(t, de.Offered, 1)
+	require.Contains(t, err.Error(), "bbo-tbt")
+	for _, d := range []int{5, 50, 400} {
+		r, err := OKX.WithDepth(d)
+		require.NoError(t, err, "depth %d", d)
+		require.Equal(t, d, r.Depth)
+	}
 }

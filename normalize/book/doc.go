@@ -58,18 +58,25 @@
 // the depth it subscribed (Rule.Depth, from the same per-venue table the
 // subscribe builders use; [Rule.WithDepth] for another): it truncates
 // after every snapshot and diff, because Kraken sends no delete for a
-// level pushed out of the view and its checksum covers the view.
+// level pushed out of the view and its checksum covers the view. A depth
+// the venue does not offer as a book stream is refused with a
+// [*DepthError]: OKX's depth 1 is bbo-tbt, read as schema.EventBBO
+// events (the top of the book as the venue sends it), never as book
+// messages, so a book there would never go live (OKX API v5, "Order book
+// channel").
 //
 // A venue may stream one symbol's book at several depths on one connection
 // (Binance btcusdt@depth5 beside btcusdt@depth, OKX books5 beside books,
 // Bybit orderbook.1 beside orderbook.50, each depth with its own ids). The
 // parsers name each message's view in schema.Book.Depth; a book ignores
-// the messages and gap markers of a view shallower than its Rule.Depth
-// (any view, for a whole-book venue: Binance, Coinbase; the deepest view
-// seen, for a Depth 0 rule of Kraken, OKX or Bybit) and counts them in
-// Stats.OtherViews, so a top-5 snapshot never cuts it to five levels. Set
-// Rule.Depth to the depth subscribed (or 0), or the book ignores its own
-// stream (logged once at Warn).
+// the messages and gap markers of a view other than its Rule.Depth (any
+// view, for a whole-book venue: Binance, Coinbase; any but the deepest
+// view seen, for a Depth 0 rule of Kraken, OKX or Bybit) and counts them
+// in Stats.OtherViews, so a top-5 snapshot never cuts it to five levels,
+// and a deeper view is never kept truncated (the levels that come into
+// view when a top one goes are never sent again: a hole, silent where
+// there is no checksum, as on OKX). Set Rule.Depth to the depth subscribed
+// (or 0), or the book ignores its own stream (logged once at Warn).
 //
 // # When the book is wrong
 //

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/meltica/meltica/schema"
 )
 
 var (
@@ -17,6 +19,29 @@ var (
 	// ErrNoSymbol is returned by NewBook without a symbol.
 	ErrNoSymbol = errors.New("book: no symbol")
 )
+
+// DepthError is a book depth [Rule.WithDepth] refuses: one the venue
+// does not offer (Offered lists those a book can be kept at), one whose
+// channel is no book stream (OKX 1: bbo-tbt, read as schema.EventBBO
+// events), or any depth of a venue whose stream is the whole book
+// (Binance, Coinbase: Offered is nil).
+type DepthError struct {
+	Venue   schema.Venue
+	Depth   int
+	Offered []int  // the depths a book of the venue can be kept at
+	Reason  string // why, beyond "not offered"; "" when the venue offers no such depth
+}
+
+func (e *DepthError) Error() string {
+	if e.Offered == nil {
+		return fmt.Sprintf("book: %s streams the whole book: no depth to choose", e.Venue)
+	}
+	s := fmt.Sprintf("book: %s offers no book depth %d (%v)", e.Venue, e.Depth, e.Offered)
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
+}
 
 // FetchError is a snapshot the venue refused to serve (an HTTP status
 // other than 200). RetryAfter is the wait the venue asked for in its

@@ -1,8 +1,6 @@
 package book
 
 import (
-	"fmt"
-
 	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/schema"
 )
@@ -107,11 +105,15 @@ func (r Rule) views() bool {
 }
 
 // WithDepth returns a copy of the rule keeping depth levels per side: pass
-// the depth the book's subscription asks for. It fails for a depth the
-// venue does not offer (Kraken 10, 25, 100, 500, 1000; Bybit 1, 50, 200,
-// 500, 1000, options 25 and 100; OKX 1, 5, 50, 400) and for venues whose stream is the whole
-// book (Binance, Coinbase: a book truncated there would lose the levels
-// that come back into view, as the venue does not send them again).
+// the depth the book's subscription asks for. It fails with a
+// [*DepthError] for a depth the venue does not offer (Kraken 10, 25, 100,
+// 500, 1000; Bybit 1, 25, 50, 100, 200, 500, 1000 — options 25 and 100;
+// OKX 5, 50, 400), for OKX 1 (bbo-tbt, OKX's only depth-1 channel, is read
+// as best bid/offer events, schema.EventBBO: a book there would never see
+// a book message and never go live; use the BBO events) and for venues
+// whose stream is the whole book (Binance, Coinbase: a book truncated
+// there would lose the levels that come back into view, as the venue does
+// not send them again).
 func (r Rule) WithDepth(depth int) (Rule, error) {
 	var d continuity.BookDepth
 	switch r.Venue {
@@ -122,10 +124,14 @@ func (r Rule) WithDepth(depth int) (Rule, error) {
 	case schema.VenueOKX:
 		d = continuity.OKXDepth
 	default:
-		return r, fmt.Errorf("book: %s streams the whole book: no depth to choose", r.Venue)
+		return r, &DepthError{Venue: r.Venue, Depth: depth}
 	}
-	if !d.Offers(depth) {
-		return r, fmt.Errorf("book: %s offers no book depth %d (%v)", r.Venue, depth, d.Offered)
+	if !d.Offers(depth) || depth == d.BBO {
+		e := &DepthError{Venue: r.Venue, Depth: depth, Offered: d.Books()}
+		if depth == d.BBO {
+			e.Reason = "its channel (OKX bbo-tbt) is read as best bid/offer events, not book messages"
+		}
+		return r, e
 	}
 	r.Depth = depth
 	return r, nil

@@ -92,3 +92,23 @@ func parsedBook(t *testing.T, rule Rule, o *Options, newParser func(*pool.Pool[*
 	books.Add(bk)
 	return bk, sink, newParser(events, books, nil)
 }
+
+// A book kept shallower than the view it is fed (Rule.Depth 5 on OKX
+// books, 400 levels) cannot follow it: truncated to 5, it loses the levels
+// that come into view when a top level goes, which the venue never sends
+// again (they were in its view all along), and OKX books carry no checksum
+// ("checksum":0) to tell. It ignores a view of another depth, deeper or
+// shallower, and warns, rather than serve a book with a hole.
+func TestDeeperViewIgnored(t *testing.T) {
+	ctx := context.Background()
+	r, err := OKX.WithDepth(5)
+	require.NoError(t, err)
+	bk, _, p := parsedBook(t, r, nil, normalize.NewOKX)
+	okx := func(action string, prev, seq int, bids string) []byte {
+		return fmt.Appendf(nil, `{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"%s","data":[{"asks":[["101","1","0","1"]],"bids":%s,"ts":"1597026383085","checksum":0,"prevSeqId":%d,"seqId":%d}]}`, action, bids, prev, seq)
+	}
+	require.NoError(t, p.HandleBytes(ctx, okx("snapshot", -1, 10, `[["100","1","0","1"],["99","1","0","1"],["98","1","0","1"],["97","1","0","1"],["96","1","0","1"],["95","1","0","1"]]`), 1))
+	require.NoError(t, p.HandleBytes(ctx, okx("update", 10, 11, `[["100","0","0","0"]]`), 2))
+	require.False(t, bk.Live(), "a 5-level book of the 400-level stream would now show 4 bids where the venue has 5 (95 came into view)")
+	require.Equal(t, uint64(2), bk.Stats().OtherViews)
+}

@@ -12,10 +12,26 @@ import "slices"
 type BookDepth struct {
 	Default int   // what a subscription asks for when not told otherwise
 	Offered []int // the depths the venue accepts
+	// BBO is the offered depth whose channel is the best bid and offer,
+	// which normalize reads as schema.EventBBO events, not as book
+	// messages (OKX bbo-tbt: 1); 0 for none. No book can be kept there.
+	BBO int
 }
 
 // Offers reports whether the venue accepts depth.
 func (d BookDepth) Offers(depth int) bool { return slices.Contains(d.Offered, depth) }
+
+// Books returns the offered depths whose channels are book messages: a
+// book can be kept at each.
+func (d BookDepth) Books() []int {
+	out := make([]int, 0, len(d.Offered))
+	for _, n := range d.Offered {
+		if n != d.BBO {
+			out = append(out, n)
+		}
+	}
+	return out
+}
 
 // Venue book depths. Binance's diff stream and Coinbase's level2 channel
 // cover the whole book: no depth.
@@ -31,6 +47,7 @@ var (
 	BybitDepth = BookDepth{Default: 50, Offered: []int{1, 25, 50, 100, 200, 500, 1000}}
 	// OKXDepth: the depth of OKX's book channels (OKX API v5 docs, "Order
 	// book channel": bbo-tbt 1, books5 5, books50-l2-tbt 50, books and
-	// books-l2-tbt 400). The checksum covers the top 25.
-	OKXDepth = BookDepth{Default: 400, Offered: []int{1, 5, 50, 400}}
+	// books-l2-tbt 400). The checksum covers the top 25. Depth 1 is
+	// bbo-tbt only, read as best bid/offer events: no book depth.
+	OKXDepth = BookDepth{Default: 400, Offered: []int{1, 5, 50, 400}, BBO: 1}
 )
