@@ -250,11 +250,9 @@ func (v *Venue) SetMaxConnAge(d time.Duration) {
 // the rest of such a burst once moved the book past a snapshot taken right
 // after Pause).
 func (v *Venue) Pause(p bool) {
+	v.stepping.Lock() // waits for the message under way
+	defer v.stepping.Unlock()
 	v.paused.Store(p)
-	if p {
-		v.stepping.Lock() // waits for the message under way
-		v.stepping.Unlock()
-	}
 }
 
 // generate makes market data at the configured rate until Close. It runs
