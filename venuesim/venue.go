@@ -121,6 +121,7 @@ type Venue struct {
 
 	gapNext       atomic.Bool
 	paused        atomic.Bool
+	stepping      sync.Mutex // held by the generator for each message it makes
 	nextOrder     atomic.Uint64
 	connSeq       atomic.Uint64
 	connsTotal    atomic.Uint64
@@ -243,8 +244,16 @@ func (v *Venue) SetMaxConnAge(d time.Duration) {
 }
 
 // Pause stops (true) or resumes (false) the market generator, so a test can
-// hold the book still while it takes a snapshot.
-func (v *Venue) Pause(p bool) { v.paused.Store(p) }
+// hold the book still while it takes a snapshot. Pause(true) returns once
+// the message being made, if any, is queued to its connections: nothing is
+// made after it (the generator makes up to 100 ms of messages at once, and
+// the rest of such a burst once moved the book past a snapshot taken right
+// after Pause).
+func (v *Venue) Pause(p bool) {
+	v.stepping.Lock() // waits for the message under way
+	defer v.stepping.Unlock()
+	v.paused.Store(p)
+}
 
 // generate makes market data at the configured rate until Close. It runs
 // open loop: each millisecond it makes the messages due by then, at most
@@ -279,7 +288,13 @@ func (v *Venue) generate() {
 				if v.ctx.Err() != nil {
 					return
 				}
+				v.stepping.Lock()
+				if v.paused.Load() {
+					v.stepping.Unlock()
+					break
+				}
 				buf = v.step(buf[:0], now)
+				v.stepping.Unlock()
 			}
 		}
 	}

@@ -206,6 +206,33 @@ func TestDepthGapFault(t *testing.T) {
 	}
 }
 
+// TestPauseHoldsStill: once Pause(true) returns, the market makes nothing
+// more, so a snapshot taken then is the book the diff stream ends at. The
+// rate is high enough that the generator is mostly inside a burst of
+// messages when Pause is called (a burst that once ran on past it).
+func TestPauseHoldsStill(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 100000, Symbols: []string{"BTCUSDT"}})
+	defer v.Close()
+	c := dial(t, v.StreamURL("btcusdt@depth"))
+	for range 10 {
+		made := v.Stats().Messages
+		require.Eventually(t, func() bool { return v.Stats().Messages > made+100 }, 30*time.Second, time.Millisecond, "the market runs")
+		v.Pause(true)
+		made = v.Stats().Messages
+		snap := getSnapshot(t, v, "BTCUSDT", 10)
+		for {
+			var d depthMsg
+			require.NoError(t, json.Unmarshal(read(t, c), &d))
+			if d.LowU >= snap.LastUpdateID {
+				require.Equal(t, snap.LastUpdateID, d.LowU, "the last diff queued is the snapshot's")
+				break
+			}
+		}
+		require.Equal(t, made, v.Stats().Messages, "nothing made after Pause(true) returned")
+		v.Pause(false)
+	}
+}
+
 func TestSubscribeProtocol(t *testing.T) {
 	v := venuesim.Start(&venuesim.Options{Rate: 500})
 	defer v.Close()

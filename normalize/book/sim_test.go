@@ -239,12 +239,17 @@ func TestSimRotationRepeats(t *testing.T) {
 	stage := &markSink{backwards: &backwards}
 	p := startSimWith(t, Binance, stage, func(o *wsclient.Options) {
 		o.MaxAge = 400 * time.Millisecond
-		o.RotationOverlap = 300 * time.Millisecond
+		// The overlap bounds how long the old connection may lag the new
+		// one before the switch goes unaligned and diffs may be lost (a
+		// resync). Aligned, the switch comes at once; on a starved
+		// single-CPU run the old reader lagged by more than 300 ms.
+		o.RotationOverlap = 5 * time.Second
 	})
 	p.requireSynced(t)
 	fetches := p.book.Stats().Fetches
 	require.Eventually(t, func() bool { return p.client.Stats().Rotations >= 2 && p.book.Stats().Stale > 0 },
 		30*time.Second, 5*time.Millisecond, "no rotation delivered a repeat")
+	require.Zero(t, p.client.Stats().Unaligned, "a switch went unaligned: the old connection lagged past RotationOverlap")
 	p.requireSynced(t)
 	st := p.book.Stats()
 	require.Zero(t, st.Gaps)
