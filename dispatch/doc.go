@@ -97,9 +97,10 @@
 //
 // #15's goals are not met, and cannot be with a clone of 1,896 bytes per
 // subscriber that the GC reclaims: Pipeline at 16 subscribers costs 84 %
-// more CPU than the baseline here (+56 % on an idle machine at 05:54), and
-// an extra subscriber at N=64 about 1.1 µs (goal 200 ns), of which the
-// memory alone is 0.67 µs. Bytes per publish are unchanged by design. Only
+// more CPU than the baseline here (+56 % and +87 % on an idle machine at 05:54 and 08:07), and
+// an extra subscriber at N=64 about 1.1 µs (goal 200 ns; 2.0 µs idle, where
+// the subscribers park between publishes), of which the memory alone is
+// 0.67 µs. Bytes per publish are unchanged by design. Only
 // a smaller event or clones that are reused (both ruled out) would allocate
 // less. See benchmarks/README.md for the tables and the commands.
 //
