@@ -404,7 +404,11 @@ func (s *Session) publishState(e wsclient.Event) {
 //
 // It waits until the order connection is connected and the user-data
 // stream subscribed, so that no execution report of the order can be
-// missed; ctx bounds the whole call. The request is validated first (its
+// missed; ctx bounds the whole call. Requests go out one at a time, each
+// signed with the venue's time when its turn to be written comes (Binance
+// measures recvWindow from that timestamp to its receipt, WS-API "Timing
+// security"), so waiting behind other calls does not age it; a call whose
+// ctx ends while it waits for its turn sends nothing. The request is validated first (its
 // fields, then the instrument's rules, see [Session.Rules]) and never sent
 // when invalid. req stays the caller's: it may be Put as soon as Place
 // returns.
@@ -519,8 +523,18 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 		lane.staleReady(0)
 		return Ack{}, false, nil
 	}
+	// Stamped and written in turn: Binance measures recvWindow from the
+	// request's timestamp to its receipt, so a request is stamped only
+	// when the ones ahead of it are written. A caller whose ctx ends
+	// while it waits for its turn sends nothing.
+	select {
+	case s.sendTurn <- struct{}{}:
+	case <-ctx.Done():
+		return Ack{}, true, fmt.Errorf("%w: %w", ErrNotSent, ctx.Err())
+	}
 	msg, err := lane.encode(id, req)
 	if err != nil {
+		<-s.sendTurn
 		return Ack{}, true, err
 	}
 	ch := lane.await(id, conn, req)
@@ -529,6 +543,7 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	err = lane.writeConn(wctx, conn, msg)
 	cancel()
+	<-s.sendTurn
 	if err != nil {
 		lane.forget(id)
 		switch {

@@ -246,8 +246,13 @@ type Session struct {
 	resubWG   sync.WaitGroup
 	closeOnce sync.Once
 	closing   atomic.Bool // set as Close starts: a write that fails then is ErrClosed
-	closeErr  error
-	started   time.Time
+	// sendTurn is the order lane's turn to stamp and write, one request
+	// at a time (a channel, so that waiting for it heeds ctx): a request
+	// is stamped with the venue's time only once the ones before it are
+	// written, so the local queue does not eat its recvWindow.
+	sendTurn chan struct{}
+	closeErr error
+	started  time.Time
 }
 
 // shard is one market connection with its parser and books.
@@ -350,7 +355,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.Client.Clock == nil { // wsclient's default, named once for the session's own timers
 		cfg.Client.Clock = wsclient.SystemClock()
 	}
-	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now}}
+	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now}, sendTurn: make(chan struct{}, 1)}
 	if binance || cfg.Endpoints.REST != "" {
 		if err := s.loadInstruments(ctx); err != nil {
 			return nil, err
