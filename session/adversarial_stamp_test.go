@@ -60,3 +60,29 @@ func TestAdvPlaceStampedAsWritten(t *testing.T) {
 		require.Greater(t, ts[i], ts[i-1], "order.place %d reached the venue stamped %d, before the one read ahead of it (%d): it was stamped, then queued", i, ts[i], ts[i-1])
 	}
 }
+
+// TestAdvPlaceNotReadyEndedContextIsNotSent: Place's doc: "ctx's error
+// (wrapped) … with ErrNotSent too when ctx had ended before the request
+// was written". A call whose ctx ends while the order connection is not
+// ready (here: reconnected, its user-data subscription held by the venue)
+// never wrote anything, and says so — a host reading only ctx's error
+// would have to treat the order as of unknown outcome.
+func TestAdvPlaceNotReadyEndedContextIsNotSent(t *testing.T) {
+	v := startVenue(t)
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Client: fastRedial})
+	waitConnected(t, s)
+	v.HoldUserData(true)
+	require.Equal(t, 1, v.CloseAPI())
+	require.Eventually(t, func() bool { return v.HeldUserData() == 1 }, generous, pollEvery, "the new connection subscribes")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := limitOrder(s, t, "nr-1", "buy", "1000.00", "0.01")
+	_, err := s.Place(ctx, req)
+	s.Pools().Orders.Put(req)
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, err, session.ErrNotSent, "nothing was written: %v", err)
+	v.HoldUserData(false)
+	waitConnected(t, s)
+	require.Empty(t, v.PlaceTimestamps(), "no order.place reached the venue")
+}

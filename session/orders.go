@@ -416,7 +416,9 @@ func (s *Session) publishState(e wsclient.Event) {
 // Errors: [ErrNoCredentials]; a validation error; ctx's error (wrapped)
 // when the connection was not ready or the venue did not answer in time
 // (with [ErrNotSent] too when ctx had ended before the request was
-// written: a call with an ended ctx never sends);
+// written: a call with an ended ctx never sends; so does every error of
+// the wait for the connection — ctx's, [ErrClosed], a refused user-data
+// subscription's [*VenueError]);
 // [ErrNotSent] when the write failed (with [ErrClosed] too when Close
 // closed the connection under it); [ErrBadAnswer] when the venue
 // answered with something that could not be read; [ErrDisconnected] when the
@@ -496,7 +498,9 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 	}
 	for {
 		if err := s.waitOrdersReady(ctx); err != nil {
-			return Ack{}, fmt.Errorf("session: order connection not ready: %w", err)
+			// Nothing was written: ErrNotSent, so that neither the host nor
+			// the reconciliation takes it for an order of unknown outcome.
+			return Ack{}, fmt.Errorf("%w: order connection not ready: %w", ErrNotSent, err)
 		}
 		// A caller that has given up must not have an order working at the
 		// venue that it was told failed: an ended ctx sends nothing. (The
