@@ -326,9 +326,10 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("%w: Config.Credentials are Binance's; the other venues' private channels take Config.Key", ErrConfig)
 	case cfg.Credentials != nil && cfg.Endpoints.API == "":
 		return nil, ErrNoEndpoints
-	case cfg.RecvWindow > MaxRecvWindow || (cfg.RecvWindow > 0 && cfg.RecvWindow < time.Millisecond):
+	case cfg.RecvWindow > MaxRecvWindow || cfg.RecvWindow < 0 || (cfg.RecvWindow > 0 && cfg.RecvWindow < time.Millisecond):
 		// Refused here rather than by the venue on every signed request
-		// (-1131), or sent as 0 ms and silently replaced by the venue's 5 s.
+		// (-1131), or sent as 0 ms and silently replaced by the venue's 5 s;
+		// a negative one is a mistake, not "unset" (0 is).
 		return nil, fmt.Errorf("%w: RecvWindow %v is outside 1 ms..%v", ErrConfig, cfg.RecvWindow, MaxRecvWindow)
 	}
 	if err := checkKey(&cfg); err != nil {
