@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/session"
@@ -85,4 +86,35 @@ func TestAdvPlaceNotReadyEndedContextIsNotSent(t *testing.T) {
 	v.HoldUserData(false)
 	waitConnected(t, s)
 	require.Empty(t, v.PlaceTimestamps(), "no order.place reached the venue")
+}
+
+// TestAdvCloseWhileWaitingForConnection: a Place waiting for the order
+// connection (reconnected, its user-data subscription held by the venue)
+// when the host closes the session returns ErrClosed, with ErrNotSent
+// (nothing was written), and leaks nothing (the leak check, goleak).
+func TestAdvCloseWhileWaitingForConnection(t *testing.T) {
+	v := startVenue(t)
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Client: fastRedial})
+	waitConnected(t, s)
+	v.HoldUserData(true)
+	require.Equal(t, 1, v.CloseAPI())
+	require.Eventually(t, func() bool { return v.HeldUserData() == 1 }, generous, pollEvery, "the new connection subscribes")
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	req := limitOrder(s, t, "cw-1", "buy", "1000.00", "0.01")
+	errs := make(chan error, 1)
+	go func() {
+		_, err := s.Place(ctx, req)
+		errs <- err
+	}()
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close(ctx) }()
+	err := <-errs
+	s.Pools().Orders.Put(req)
+	require.ErrorIs(t, err, session.ErrClosed)
+	require.ErrorIs(t, err, session.ErrNotSent)
+	require.NoError(t, <-closed)
+	v.HoldUserData(false)
+	assert.Empty(t, v.PlaceTimestamps(), "no order.place reached the venue")
 }
