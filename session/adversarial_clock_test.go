@@ -135,7 +135,8 @@ func TestAdvRecvWindow(t *testing.T) {
 	// A window Binance does not take is refused at Start, not by the
 	// venue on every request: over 60 s, or under the millisecond it is
 	// sent in (it would go out as 0 and the venue's 5 s would apply).
-	for _, w := range []time.Duration{61 * time.Second, time.Hour, 500 * time.Microsecond} {
+	// A negative one is not "unset" (0 is): the doc's "Start refuses others".
+	for _, w := range []time.Duration{61 * time.Second, time.Hour, 500 * time.Microsecond, -time.Second, -time.Nanosecond} {
 		ctx, cancel := context.WithTimeout(context.Background(), generous)
 		s, err := session.Start(ctx, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
 			Credentials: credentials(), RecvWindow: w})

@@ -404,7 +404,11 @@ func (s *Session) publishState(e wsclient.Event) {
 //
 // It waits until the order connection is connected and the user-data
 // stream subscribed, so that no execution report of the order can be
-// missed; ctx bounds the whole call. The request is validated first (its
+// missed; ctx bounds the whole call. Requests go out one at a time, each
+// signed with the venue's time when its turn to be written comes (Binance
+// measures recvWindow from that timestamp to its receipt, WS-API "Timing
+// security"), so waiting behind other calls does not age it; a call whose
+// ctx ends while it waits for its turn sends nothing. The request is validated first (its
 // fields, then the instrument's rules, see [Session.Rules]) and never sent
 // when invalid. req stays the caller's: it may be Put as soon as Place
 // returns.
@@ -412,7 +416,9 @@ func (s *Session) publishState(e wsclient.Event) {
 // Errors: [ErrNoCredentials]; a validation error; ctx's error (wrapped)
 // when the connection was not ready or the venue did not answer in time
 // (with [ErrNotSent] too when ctx had ended before the request was
-// written: a call with an ended ctx never sends);
+// written: a call with an ended ctx never sends; so does every error of
+// the wait for the connection — ctx's, [ErrClosed], a refused user-data
+// subscription's [*VenueError]);
 // [ErrNotSent] when the write failed (with [ErrClosed] too when Close
 // closed the connection under it); [ErrBadAnswer] when the venue
 // answered with something that could not be read; [ErrDisconnected] when the
@@ -492,7 +498,9 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 	}
 	for {
 		if err := s.waitOrdersReady(ctx); err != nil {
-			return Ack{}, fmt.Errorf("session: order connection not ready: %w", err)
+			// Nothing was written: ErrNotSent, so that neither the host nor
+			// the reconciliation takes it for an order of unknown outcome.
+			return Ack{}, fmt.Errorf("%w: order connection not ready: %w", ErrNotSent, err)
 		}
 		// A caller that has given up must not have an order working at the
 		// venue that it was told failed: an ended ctx sends nothing. (The
@@ -519,8 +527,18 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 		lane.staleReady(0)
 		return Ack{}, false, nil
 	}
+	// Stamped and written in turn: Binance measures recvWindow from the
+	// request's timestamp to its receipt, so a request is stamped only
+	// when the ones ahead of it are written. A caller whose ctx ends
+	// while it waits for its turn sends nothing.
+	select {
+	case s.sendTurn <- struct{}{}:
+	case <-ctx.Done():
+		return Ack{}, true, fmt.Errorf("%w: %w", ErrNotSent, ctx.Err())
+	}
 	msg, err := lane.encode(id, req)
 	if err != nil {
+		<-s.sendTurn
 		return Ack{}, true, err
 	}
 	ch := lane.await(id, conn, req)
@@ -529,6 +547,7 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	err = lane.writeConn(wctx, conn, msg)
 	cancel()
+	<-s.sendTurn
 	if err != nil {
 		lane.forget(id)
 		switch {

@@ -246,8 +246,13 @@ type Session struct {
 	resubWG   sync.WaitGroup
 	closeOnce sync.Once
 	closing   atomic.Bool // set as Close starts: a write that fails then is ErrClosed
-	closeErr  error
-	started   time.Time
+	// sendTurn is the order lane's turn to stamp and write, one request
+	// at a time (a channel, so that waiting for it heeds ctx): a request
+	// is stamped with the venue's time only once the ones before it are
+	// written, so the local queue does not eat its recvWindow.
+	sendTurn chan struct{}
+	closeErr error
+	started  time.Time
 }
 
 // shard is one market connection with its parser and books.
@@ -321,9 +326,10 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("%w: Config.Credentials are Binance's; the other venues' private channels take Config.Key", ErrConfig)
 	case cfg.Credentials != nil && cfg.Endpoints.API == "":
 		return nil, ErrNoEndpoints
-	case cfg.RecvWindow > MaxRecvWindow || (cfg.RecvWindow > 0 && cfg.RecvWindow < time.Millisecond):
+	case cfg.RecvWindow > MaxRecvWindow || cfg.RecvWindow < 0 || (cfg.RecvWindow > 0 && cfg.RecvWindow < time.Millisecond):
 		// Refused here rather than by the venue on every signed request
-		// (-1131), or sent as 0 ms and silently replaced by the venue's 5 s.
+		// (-1131), or sent as 0 ms and silently replaced by the venue's 5 s;
+		// a negative one is a mistake, not "unset" (0 is).
 		return nil, fmt.Errorf("%w: RecvWindow %v is outside 1 ms..%v", ErrConfig, cfg.RecvWindow, MaxRecvWindow)
 	}
 	if err := checkKey(&cfg); err != nil {
@@ -350,7 +356,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.Client.Clock == nil { // wsclient's default, named once for the session's own timers
 		cfg.Client.Clock = wsclient.SystemClock()
 	}
-	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now}}
+	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now}, sendTurn: make(chan struct{}, 1)}
 	if binance || cfg.Endpoints.REST != "" {
 		if err := s.loadInstruments(ctx); err != nil {
 			return nil, err

@@ -29,8 +29,9 @@ type UserDataSubscription struct {
 type userDataLog struct {
 	mu          sync.Mutex
 	subs        []UserDataSubscription
-	subsHeld    holder // HoldUserData: acceptances wait
-	queriesHeld holder // HoldQueries: queries wait
+	placeTS     []int64 // order.place timestamps, in arrival order
+	subsHeld    holder  // HoldUserData: acceptances wait
+	queriesHeld holder  // HoldQueries: queries wait
 }
 
 // holder holds functions while on and runs them, in order, when turned
@@ -83,6 +84,17 @@ func (v *Venue) UserDataSubscriptions() []UserDataSubscription {
 	v.uds.mu.Lock()
 	defer v.uds.mu.Unlock()
 	return append([]UserDataSubscription(nil), v.uds.subs...)
+}
+
+// PlaceTimestamps returns the timestamp parameter (Unix ms; 0 when
+// missing or unreadable) of every order.place request the WS-API
+// received, in the order it read them: a test of how a client stamps
+// its requests (Binance measures recvWindow from that timestamp to its
+// receipt).
+func (v *Venue) PlaceTimestamps() []int64 {
+	v.uds.mu.Lock()
+	defer v.uds.mu.Unlock()
+	return append([]int64(nil), v.uds.placeTS...)
 }
 
 // CloseAPI closes every open WS-API connection with a normal close frame,

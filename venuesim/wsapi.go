@@ -192,6 +192,10 @@ func (c *conn) placeOrder(req apiRequest) {
 		v.rejected.Add(1)
 		c.reply(apiError(req.ID, status, code, msg))
 	}
+	ts, _ := strconv.ParseInt(param(p, "timestamp"), 10, 64)
+	v.uds.mu.Lock()
+	v.uds.placeTS = append(v.uds.placeTS, ts)
+	v.uds.mu.Unlock()
 	if code, msg := c.checkSignature(p); code != 0 {
 		reject(400, code, msg)
 		return
