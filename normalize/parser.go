@@ -440,7 +440,8 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 	}
 	ev.ExchangeTS = either(either(f.main, f.fallback), p.env.ts)
 	ev.SeqProvider = either(ev.SeqProvider, p.env.seq)
-	if kd.typ == schema.EventBookSnapshot || kd.typ == schema.EventBookUpdate {
+	isBook := kd.typ == schema.EventBookSnapshot || kd.typ == schema.EventBookUpdate
+	if isBook {
 		ev.Book.Depth = p.env.depth
 	}
 	if ev.Symbol == "" && f.err == nil && !kd.typ.Critical() {
@@ -462,7 +463,7 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.release(ev, pooled)
 		p.stats.errors.Add(1)
 		p.warn(f.err, sym)
-		if (kd.typ == schema.EventBookSnapshot || kd.typ == schema.EventBookUpdate) && p.spec.continuity.Blind() {
+		if isBook && p.spec.continuity.Blind() {
 			return p.bookLost(ctx, &from, namedSymbol(streamSym, s.msg()), f.err)
 		}
 		return f.err

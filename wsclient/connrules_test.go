@@ -88,7 +88,7 @@ func TestRetryAfterParse(t *testing.T) {
 		{"Sun, 29 Nov 2026 11:59:00 GMT", 0},
 		{"99999999999999", 365 * 24 * time.Hour},
 	} {
-		require.Equal(t, tc.want, retryAfter(tc.v, now), "%q", tc.v)
+		require.Equal(t, tc.want, RetryAfter(tc.v, now), "%q", tc.v)
 	}
 }
 

@@ -116,7 +116,7 @@ func (c *Client) dialError(resp *http.Response, err error) error {
 		c.opts.HTTPClient.CloseIdleConnections()
 		return &HandshakeError{
 			StatusCode: resp.StatusCode,
-			RetryAfter: retryAfter(resp.Header.Get("Retry-After"), c.opts.Clock.Now()),
+			RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), c.opts.Clock.Now()),
 			Err:        err,
 		}
 	case errors.As(err, &certErr):
@@ -128,10 +128,11 @@ func (c *Client) dialError(resp *http.Response, err error) error {
 // maxRetryAfter caps a Retry-After in either form.
 const maxRetryAfter = 365 * 24 * time.Hour
 
-// retryAfter parses a Retry-After value (RFC 9110 §10.2.3): delta-seconds
-// or an HTTP date, relative to now; 0 when absent, past or unparsable; at
-// most maxRetryAfter.
-func retryAfter(v string, now time.Time) time.Duration {
+// RetryAfter parses an HTTP Retry-After value (RFC 9110 §10.2.3):
+// delta-seconds or an HTTP date, relative to now; 0 when absent, past or
+// unparsable; at most a year. The client uses it for a refused handshake;
+// normalize/book for a refused snapshot.
+func RetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0

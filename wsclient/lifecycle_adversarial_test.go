@@ -132,9 +132,9 @@ func TestPeerRunContextEnds(t *testing.T) {
 func TestRetryAfterDateCapped(t *testing.T) {
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	year := 365 * 24 * time.Hour
-	require.Equal(t, year, retryAfter("99999999999", now))
-	require.Equal(t, year, retryAfter(now.Add(3*year).Format(http.TimeFormat), now))
-	require.Equal(t, time.Hour, retryAfter(now.Add(time.Hour).Format(http.TimeFormat), now))
+	require.Equal(t, year, RetryAfter("99999999999", now))
+	require.Equal(t, year, RetryAfter(now.Add(3*year).Format(http.TimeFormat), now))
+	require.Equal(t, time.Hour, RetryAfter(now.Add(time.Hour).Format(http.TimeFormat), now))
 }
 
 // A venue that ends the connection right after the 101, before or while

@@ -330,8 +330,7 @@ func (o *Options) checkNegative() error {
 // connections disturbs nobody else.
 func ownHTTPClient() *http.Client {
 	if t, ok := http.DefaultTransport.(*http.Transport); ok {
-		t = t.Clone()
-		return &http.Client{Transport: t}
+		return &http.Client{Transport: t.Clone()}
 	}
 	return http.DefaultClient
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // Fetcher gets a full book snapshot for a [ResyncFetch] book. Fetch fills
@@ -102,9 +103,7 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 	}
 	if resp.StatusCode != http.StatusOK {
 		fe := &FetchError{Symbol: symbol, Status: resp.StatusCode, Body: string(body[:min(len(body), 200)])}
-		if s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && s > 0 {
-			fe.RetryAfter = time.Duration(min(s, 7*24*3600)) * time.Second
-		}
+		fe.RetryAfter = wsclient.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		return fe
 	}
 	if err := normalize.ParseBinanceDepthSnapshot(ctx, nil, vs, body, dst); err != nil {

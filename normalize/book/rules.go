@@ -97,11 +97,22 @@ var (
 // (Kraken, Bybit, OKX), not as the whole book (Binance's diffs, Coinbase's
 // level2).
 func (r Rule) views() bool {
+	_, ok := r.depths()
+	return ok
+}
+
+// depths returns the book depths the venue streams, false for a venue
+// whose stream is the whole book.
+func (r Rule) depths() (continuity.BookDepth, bool) {
 	switch r.Venue {
-	case schema.VenueKraken, schema.VenueBybit, schema.VenueOKX:
-		return true
+	case schema.VenueKraken:
+		return continuity.KrakenDepth, true
+	case schema.VenueBybit:
+		return continuity.BybitDepth, true
+	case schema.VenueOKX:
+		return continuity.OKXDepth, true
 	}
-	return false
+	return continuity.BookDepth{}, false
 }
 
 // WithDepth returns a copy of the rule keeping depth levels per side: pass
@@ -115,15 +126,8 @@ func (r Rule) views() bool {
 // there would lose the levels that come back into view, as the venue does
 // not send them again).
 func (r Rule) WithDepth(depth int) (Rule, error) {
-	var d continuity.BookDepth
-	switch r.Venue {
-	case schema.VenueKraken:
-		d = continuity.KrakenDepth
-	case schema.VenueBybit:
-		d = continuity.BybitDepth
-	case schema.VenueOKX:
-		d = continuity.OKXDepth
-	default:
+	d, ok := r.depths()
+	if !ok {
 		return r, &DepthError{Venue: r.Venue, Depth: depth}
 	}
 	if !d.Offers(depth) || depth == d.BBO {
