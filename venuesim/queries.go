@@ -237,7 +237,7 @@ func (v *Venue) FillOrder(id uint64, qty string) error {
 	o.conn.fill(o, time.Now().UnixMilli(), o.price, q)
 	if o.filled >= o.qty {
 		s := o.symbol
-		s.orders = append(s.orders[:i], s.orders[i+1:]...)
+		s.orders = slices.Delete(s.orders, i, i+1)
 	}
 	return nil
 }
@@ -257,7 +257,7 @@ func (v *Venue) EndOrder(id uint64, status string) error {
 		return ErrUnknownOrder
 	}
 	s := o.symbol
-	s.orders = append(s.orders[:i], s.orders[i+1:]...)
+	s.orders = slices.Delete(s.orders, i, i+1)
 	now := time.Now().UnixMilli()
 	o.status, o.updated = status, now
 	o.conn = v.userConn(o.conn)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -378,7 +379,7 @@ func (c *conn) cancelOrder(req apiRequest) {
 	defer m.mu.Unlock()
 	for i, o := range s.orders {
 		if (id != 0 && o.id == id) || (cid != "" && o.clientID == cid) {
-			s.orders = append(s.orders[:i], s.orders[i+1:]...)
+			s.orders = slices.Delete(s.orders, i, i+1)
 			now := time.Now().UnixMilli()
 			o.status, o.updated = "CANCELED", now
 			c.reply(apiResult(req.ID, orderResult(o, now, "CANCELED")))
