@@ -117,6 +117,9 @@ func (d *Dispatcher) Subscribe(f Filter, opts *SubscribeOptions) (*Subscription,
 // it still ends a channel subscription whose channel is not read to the
 // end. It returns ErrUnknownSubscription when s is not subscribed here.
 func (d *Dispatcher) Unsubscribe(s *Subscription) error {
+	if s == nil {
+		return ErrUnknownSubscription
+	}
 	d.mu.Lock()
 	var ok bool
 	if d.subs, ok = without(d.subs, s); ok {
@@ -190,7 +193,7 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 		// A gap marker reaches the subscribers of the stream it reports on
 		// as well as those of gap markers: a subscriber of book diffs hears
 		// that its book broke.
-		subs = union(subs, ix.route(routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: t}))
+		subs = union(subs, ix.route(streamKey(ev, t)))
 	}
 	cl := newClones(ev, len(subs))
 	for _, s := range subs {

@@ -130,6 +130,9 @@ func (d *Dispatcher) SubscribeMerged(f MergedFilter, opts *MergedOptions) (*Merg
 // subscription whose channel is not read to the end. It returns ErrUnknownSubscription
 // when s is not subscribed here.
 func (d *Dispatcher) UnsubscribeMerged(s *MergedSubscription) error {
+	if s == nil {
+		return ErrUnknownSubscription
+	}
 	d.mu.Lock()
 	var ok bool
 	if d.merged, ok = without(d.merged, s); !ok && d.closed.Load() && s.ch != nil {
