@@ -90,7 +90,7 @@ func (m *Merger) publishBBOLocked(ctx context.Context) error {
 	if ask != nil {
 		next.BestAsk, next.BestAskQty, next.BestAskVenue = ask.price, ask.qty, askV
 	}
-	if m.lastKnow && sameTop(&next, &m.last) && m.sameVenues() {
+	if m.lastKnow && sameTop(&next, &m.last) && m.sameQuotes() {
 		return nil
 	}
 	out := m.take()
@@ -109,6 +109,7 @@ func (m *Merger) publishBBOLocked(ctx context.Context) error {
 	for i := range m.venues {
 		vs := &m.venues[i]
 		vs.listed = vs.bid.ok || vs.ask.ok
+		vs.shownBid, vs.shownAsk = vs.bid.shown(), vs.ask.shown()
 		if !vs.listed {
 			out.Missing = append(out.Missing, vs.venue)
 			out.Complete = false
@@ -136,17 +137,33 @@ func (m *Merger) publishBBOLocked(ctx context.Context) error {
 	return nil
 }
 
-// sameVenues reports whether the venues quoting are those of the view
-// published last: a venue that leaves or joins without changing the top
-// still changes Missing and Complete.
-func (m *Merger) sameVenues() bool {
+// sameQuotes reports whether every venue quotes what the view published
+// last shows of it: a venue that leaves or joins without changing the top
+// still changes Missing and Complete, and one whose quote moves (or loses
+// a side) beneath the top changes its fragment, which must not go on
+// showing a price the venue no longer quotes.
+func (m *Merger) sameQuotes() bool {
 	for i := range m.venues {
 		vs := &m.venues[i]
-		if vs.listed != (vs.bid.ok || vs.ask.ok) {
+		if vs.listed != (vs.bid.ok || vs.ask.ok) || vs.shownBid != vs.bid.shown() || vs.shownAsk != vs.ask.shown() {
 			return false
 		}
 	}
 	return true
+}
+
+// shownQuote is what a view's fragment shows of one side of a venue's
+// quote: its price and quantity, or nothing.
+type shownQuote struct {
+	price, qty schema.Decimal
+	ok         bool
+}
+
+func (q *quote) shown() shownQuote {
+	if !q.ok {
+		return shownQuote{}
+	}
+	return shownQuote{price: q.price, qty: q.qty, ok: true}
 }
 
 func sameTop(a, b *schema.MergedEvent) bool {

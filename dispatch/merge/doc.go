@@ -34,7 +34,11 @@
 //   - [Continuous]: each venue's best bid/offer is kept, and the
 //     consolidated one — best bid and best ask across venues, with the venue
 //     of each side, and one fragment per venue quoting — is published on
-//     every change as a coalescable MergedEvent of Type schema.EventBBO. A
+//     every change as a coalescable MergedEvent of Type schema.EventBBO:
+//     of the top, of the venues quoting, or of a venue's quote (a price,
+//     a quantity or a side gone) beneath the top, so that no fragment of
+//     the latest view shows a quote its venue no longer has. A quote
+//     repeated unchanged publishes nothing. A
 //     venue whose quote is older than Options.Staleness leaves it, and so
 //     does one whose book is lost (a gap marker) or whose connection is in
 //     any state other than connected (disconnected, reconnecting, rotating,

@@ -146,8 +146,10 @@ type venueState struct {
 	// quote received before it (still queued when the connection came
 	// back) is stale and refused.
 	upAt int64
-	// listed: the venue is in the consolidated view published last.
-	listed bool
+	// listed: the venue is in the consolidated view published last;
+	// shownBid and shownAsk: its sides as that view's fragment shows them.
+	listed             bool
+	shownBid, shownAsk shownQuote
 }
 
 // Merger merges one symbol's events from several venues into
