@@ -195,3 +195,52 @@ func TestAdversarial3CompareAcrossScales(t *testing.T) {
 		require.Zero(t, d.Cmp(schema.Decimal{}), z)
 	}
 }
+
+// An order is unambiguous: Validate refuses fields the order's type does
+// not use, as it does a price on a market order ("only limit orders take a
+// price"), since an encoder would drop them silently and the venue would
+// execute something else than the host meant — a market buy with Qty 1
+// and QuoteQty 100 is sent as "quantity=1" (Binance), 1 BTC rather than
+// 100 USDT.
+func TestAdversarial3OrderValidateRefusesAmbiguity(t *testing.T) {
+	t.Parallel()
+	d := schema.MustParseDecimal
+	base := func() *schema.OrderRequest {
+		return &schema.OrderRequest{Symbol: "BTC-USDT", Side: schema.SideBuy, Type: schema.OrderTypeMarket, Qty: d("1")}
+	}
+	for _, tc := range []struct {
+		name  string
+		edit  func(o *schema.OrderRequest)
+		field string // "" valid
+	}{
+		{"market by qty", func(o *schema.OrderRequest) {}, ""},
+		{"market by quote qty", func(o *schema.OrderRequest) { o.Qty, o.QuoteQty = schema.Decimal{}, d("100") }, ""},
+		{"market with both sizes", func(o *schema.OrderRequest) { o.QuoteQty = d("100") }, "QuoteQty"},
+		{"limit with a quote qty", func(o *schema.OrderRequest) {
+			o.Type, o.Price, o.QuoteQty = schema.OrderTypeLimit, d("65000"), d("100")
+		}, "QuoteQty"},
+		{"limit with a stop price", func(o *schema.OrderRequest) {
+			o.Type, o.Price, o.StopPrice = schema.OrderTypeLimit, d("65000"), d("64000")
+		}, "StopPrice"},
+		{"market with a stop price", func(o *schema.OrderRequest) { o.StopPrice = d("64000") }, "StopPrice"},
+		{"stop loss limit", func(o *schema.OrderRequest) {
+			o.Type, o.Price, o.StopPrice = schema.OrderTypeStopLossLimit, d("65000"), d("64000")
+		}, ""},
+		{"stop loss market", func(o *schema.OrderRequest) { o.Type, o.StopPrice = schema.OrderTypeStopLoss, d("64000") }, ""},
+		{"negative stop price on a limit", func(o *schema.OrderRequest) {
+			o.Type, o.Price, o.StopPrice = schema.OrderTypeLimit, d("65000"), d("-1")
+		}, "StopPrice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := base()
+			tc.edit(o)
+			err := o.Validate()
+			if tc.field == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, schema.ErrInvalid)
+			require.Contains(t, err.Error(), tc.field)
+		})
+	}
+}
