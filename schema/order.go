@@ -61,7 +61,8 @@ func (o *OrderRequest) Clone() *OrderRequest {
 }
 
 // Validate checks an order: a place needs a symbol, a side, a type, a
-// positive quantity (or quote quantity for market orders) and a positive
+// known time in force (TIFUnknown leaves it to the venue), a positive
+// quantity (or quote quantity for market orders) and a positive
 // price for limit types; a cancel needs a symbol and the order's id. A
 // place is refused a field its type does not use — a price on a market or
 // stop-market order, a stop price on an order that is not a stop or
@@ -85,6 +86,8 @@ func (o *OrderRequest) Validate() error {
 		return invalid("OrderRequest", "Side", "must be buy or sell")
 	case o.Type == OrderTypeUnknown || int(o.Type) >= len(orderTypeNames):
 		return invalid("OrderRequest", "Type", "unknown")
+	case o.TimeInForce > TIFGTX: // TIFUnknown: the venue's default
+		return invalid("OrderRequest", "TimeInForce", "unknown")
 	case o.Qty.Sign() < 0 || o.QuoteQty.Sign() < 0:
 		return invalid("OrderRequest", "Qty", "negative")
 	case o.Qty.Sign() == 0 && (o.Type != OrderTypeMarket || o.QuoteQty.Sign() <= 0):

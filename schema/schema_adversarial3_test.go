@@ -244,3 +244,23 @@ func TestAdversarial3OrderValidateRefusesAmbiguity(t *testing.T) {
 		})
 	}
 }
+
+// A time in force no venue knows (a value past the last constant, from a
+// host's own mapping gone wrong) is refused, as an unknown side or type
+// is: the encoders would send it as GTC, their default (Binance), and the
+// order would rest on the book instead of being immediate-or-cancel.
+func TestAdversarial3OrderValidateRefusesUnknownTIF(t *testing.T) {
+	t.Parallel()
+	o := &schema.OrderRequest{Symbol: "BTC-USDT", Side: schema.SideBuy, Type: schema.OrderTypeLimit,
+		Qty: schema.MustParseDecimal("1"), Price: schema.MustParseDecimal("100")}
+	for _, tif := range []schema.TimeInForce{schema.TIFUnknown, schema.TIFGTC, schema.TIFIOC, schema.TIFFOK, schema.TIFGTX} {
+		o.TimeInForce = tif
+		require.NoError(t, o.Validate(), tif.String())
+	}
+	for _, tif := range []schema.TimeInForce{schema.TIFGTX + 1, 99, 255} {
+		o.TimeInForce = tif
+		err := o.Validate()
+		require.ErrorIs(t, err, schema.ErrInvalid, "TimeInForce(%d)", tif)
+		require.Contains(t, err.Error(), "TimeInForce")
+	}
+}
