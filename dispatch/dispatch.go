@@ -140,7 +140,9 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 // called runtime.Goexit (as t.FailNow does in a test's handler). It is
 // unsubscribed here, or Publish would go on queueing for a goroutine that
 // is gone, and its critical lane, which never drops, would grow without
-// end.
+// end. Whatever is still queued — left by such a handler, also while Close
+// drains — is released and counted, as Unsubscribe does; after a normal
+// exit there is nothing to release.
 func (d *Dispatcher) forget(s *Subscription) {
 	d.mu.Lock()
 	delete(d.running, s)
@@ -150,9 +152,7 @@ func (d *Dispatcher) forget(s *Subscription) {
 		d.idx.Store(newIndex(d.subs))
 	}
 	d.mu.Unlock()
-	if listed {
-		s.stop()
-	}
+	s.stop()
 }
 
 // Publish takes ownership of ev, an event checked out of the dispatcher's

@@ -229,7 +229,8 @@
 // recovers and re-panics in its own handler, or watches Stats.Panics.
 // A handler that ends its goroutine with runtime.Goexit (t.FailNow in a
 // test's handler does) ends its subscription as Unsubscribe would: what is
-// queued is released and Done is closed.
+// queued is released (counted in Stats.Discarded, also while Close drains)
+// and Done is closed.
 //
 // # Logging
 //

@@ -211,15 +211,14 @@ func (s *MergedSubscription) run() {
 		s.d.mu.Lock()
 		delete(s.d.mrunning, s)
 		// Still listed: the handler ended the goroutine with
-		// runtime.Goexit. Unsubscribe it, as forget does for Subscription.
+		// runtime.Goexit. Unsubscribe it, and release what is left (also
+		// while Close drains), as forget does for Subscription.
 		merged, listed := without(s.d.merged, s)
 		if listed {
 			s.d.merged = merged
 		}
 		s.d.mu.Unlock()
-		if listed {
-			s.stop()
-		}
+		s.stop()
 		close(s.done)
 	}()
 	for {

@@ -7,6 +7,8 @@ package dispatch_test
 
 import (
 	"context"
+	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -270,4 +272,50 @@ func TestAdversarial3UnsubscribeNil(t *testing.T) {
 		require.ErrorIs(t, d.Unsubscribe(nil), dispatch.ErrUnknownSubscription)
 		require.ErrorIs(t, d.UnsubscribeMerged(nil), dispatch.ErrUnknownSubscription)
 	})
+}
+
+// A handler that ends its goroutine with runtime.Goexit ends its
+// subscription "as Unsubscribe would: what is queued is released" — and
+// counted in Stats.Discarded — also while Close is draining it; its
+// Stats do not go on showing events queued for a goroutine that is gone.
+func TestAdversarial3GoexitWhileCloseDrains(t *testing.T) {
+	t.Parallel()
+	p := adv3Pool(8)
+	d := dispatch.New(p, nil)
+	entered, gate := make(chan struct{}, 8), make(chan struct{})
+	s, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+		entered <- struct{}{}
+		<-gate
+		runtime.Goexit()
+	}})
+	require.NoError(t, err)
+	exec := func(seq uint64) {
+		adv3Publish(t, d, p, func(ev *schema.CanonicalEvent) {
+			ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = adv3Venue, "BTC-USDT", schema.EventExecReport, seq
+		})
+	}
+	exec(1)
+	<-entered
+	exec(2)
+	exec(3)
+	closed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		closed <- d.Close(ctx)
+	}()
+	require.Eventually(t, func() bool {
+		_, err := d.Subscribe(dispatch.Filter{}, nil)
+		return errors.Is(err, dispatch.ErrClosed)
+	}, 20*time.Second, time.Millisecond, "Close began")
+	close(gate)
+	select {
+	case <-s.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("subscription did not end")
+	}
+	<-closed
+	st := s.Stats()
+	require.Zero(t, st.Depth, "nothing is queued for a goroutine that is gone: %+v", st)
+	require.Equal(t, uint64(2), st.Discarded, "the two reports it never got are counted released: %+v", st)
 }
