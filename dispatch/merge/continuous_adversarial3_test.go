@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -300,4 +301,49 @@ func TestAdversarial3WindowsThroughTheDispatcher(t *testing.T) {
 	require.Len(t, fed, 900)
 	require.Equal(t, uint64(len(fed)), uint64(len(seen))+st.LateDropped+st.Duplicates, "%+v", st)
 	require.NoError(t, pools.Shutdown(ctx))
+}
+
+// A window merges the venues' streams: its fragments come in order of
+// event time (schema.Fragment.Time), whatever order the venues' events
+// arrived in, those of one time in arrival order — so that the last
+// fragment is the latest trade and two runs over the same events give the
+// same window.
+func TestAdversarial3WindowFragmentsInTimeOrder(t *testing.T) {
+	t.Parallel()
+	venues := []schema.Venue{schema.VenueBinance, schema.VenueOKX, schema.VenueBybit}
+	for seed := range uint64(10) {
+		rng := rand.New(rand.NewPCG(seed, 11))
+		mp := pool.New("merged", 2, func() *schema.MergedEvent { return new(schema.MergedEvent) }, nil)
+		sink := &adv3Sink{p: mp}
+		clk := &adv3Clock{t: time.Unix(1_700_000_000, 0)}
+		m, err := merge.New(&merge.Options{Symbol: "BTC-USDT", Venues: venues, Sink: sink, Merged: mp, Now: clk.now,
+			Window: 100 * time.Millisecond, MaxEvents: 50})
+		require.NoError(t, err)
+		ctx := context.Background()
+		base := clk.now().UnixNano()
+		// Each venue's stream is in order; the venues lag each other.
+		next := make([]int64, len(venues))
+		arrival := map[[2]uint64]int{}
+		for i := range 600 {
+			vi := rng.IntN(len(venues))
+			next[vi] += rng.Int64N(int64(2 * time.Millisecond))
+			ev := &schema.CanonicalEvent{Venue: venues[vi], Symbol: "BTC-USDT", Type: schema.EventTrade, SeqProvider: uint64(i + 1),
+				ExchangeTS: base + next[vi] - int64(vi)*int64(5*time.Millisecond)}
+			arrival[[2]uint64{uint64(vi), ev.SeqProvider}] = i
+			require.NoError(t, m.Add(ctx, ev))
+		}
+		clk.add(time.Hour)
+		require.NoError(t, m.Flush(ctx))
+		require.NotEmpty(t, sink.got)
+		for wi, w := range sink.got {
+			for i := 1; i < len(w.Fragments); i++ {
+				a, b := &w.Fragments[i-1], &w.Fragments[i]
+				require.LessOrEqual(t, a.Time(), b.Time(), "seed %d window %d: fragment %d at %d before %d at %d", seed, wi, i, b.Time(), i-1, a.Time())
+				if a.Time() == b.Time() {
+					va, vb := slices.Index(venues, a.Venue), slices.Index(venues, b.Venue)
+					require.Less(t, arrival[[2]uint64{uint64(va), a.Seq}], arrival[[2]uint64{uint64(vb), b.Seq}], "same time: arrival order")
+				}
+			}
+		}
+	}
 }

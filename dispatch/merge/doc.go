@@ -28,6 +28,9 @@
 //     is not taken twice (Stats.Duplicates).
 //     A window some expected venue sent nothing to is flagged (Complete
 //     false, Missing names the venues) or suppressed, by Options.Incomplete.
+//     A window's fragments come in order of event time ([schema.Fragment.Time]),
+//     those of one time in the order they arrived, whatever the order the
+//     venues' events arrived in.
 //     A window holds what reached the Merger: events of its type lost on
 //     the way (gap markers, which the Merger's subscription gets with the
 //     stream's events) are not counted in it — not yet.
