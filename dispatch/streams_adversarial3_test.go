@@ -314,7 +314,7 @@ func TestAdversarial3GoexitWhileCloseDrains(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("subscription did not end")
 	}
-	<-closed
+	require.NoError(t, <-closed, "Close waited for what was left to be released")
 	st := s.Stats()
 	require.Zero(t, st.Depth, "nothing is queued for a goroutine that is gone: %+v", st)
 	require.Equal(t, uint64(2), st.Discarded, "the two reports it never got are counted released: %+v", st)
