@@ -14,12 +14,14 @@ import (
 // the venue out of the view, and its quotes are refused until a
 // ConnConnected comes and a quote received after it (by IngestTS, when
 // both carry one) arrives: a quote still queued from before the loss is
-// stale. A venue whose connection state is never reported is taken as
-// connected.
+// stale. A gap marker likewise refuses the quotes received before it (a
+// marker is critical on the dispatcher: it overtakes the best bid/offers
+// still queued). A venue whose connection state is never reported is
+// taken as connected.
 func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.CanonicalEvent) error {
 	switch ev.Type {
 	case schema.EventBBO:
-		if vs.down || (vs.upAt != 0 && ev.IngestTS != 0 && ev.IngestTS < vs.upAt) {
+		if vs.down || before(ev.IngestTS, vs.upAt) || before(ev.IngestTS, vs.lostAt) {
 			m.stats.Refused++
 			return m.publishBBOLocked(ctx)
 		}
@@ -29,6 +31,10 @@ func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.
 	case schema.EventGap:
 		if ev.Symbol == "" || ev.Control.GapType == schema.EventBookUpdate || ev.Control.GapType == schema.EventBBO {
 			m.dropQuoteLocked(vs, "gap")
+			// The marker is critical on the dispatcher and overtakes the
+			// venue's quotes still queued from before the gap: those are
+			// not afresh.
+			vs.lostAt = max(vs.lostAt, ev.IngestTS)
 		}
 	case schema.EventConnState:
 		if ev.Control.State == schema.ConnConnected {
@@ -48,6 +54,10 @@ func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.
 	}
 	return m.publishBBOLocked(ctx)
 }
+
+// before reports whether a quote received at ingest came before at (a
+// reconnection, a gap); either unknown (0) is not before.
+func before(ingest, at int64) bool { return ingest != 0 && at != 0 && ingest < at }
 
 func (m *Merger) dropQuoteLocked(vs *venueState, reason string) {
 	if vs.bid.ok || vs.ask.ok {

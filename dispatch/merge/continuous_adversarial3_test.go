@@ -54,6 +54,7 @@ func (s *adv3Sink) PublishMerged(_ context.Context, m *schema.MergedEvent) error
 type modelVenue struct {
 	down     bool
 	upAt     int64
+	lostAt   int64
 	bid, ask schema.Decimal
 	bidQ     schema.Decimal
 	askQ     schema.Decimal
@@ -93,7 +94,7 @@ func TestAdversarial3ContinuousModel(t *testing.T) {
 				if rng.IntN(8) != 0 {
 					ev.BBO.AskPrice, ev.BBO.AskQty = schema.NewDecimal(int64(9950+rng.IntN(50)), 1), schema.NewDecimal(int64(1+rng.IntN(9)), 0)
 				}
-				if !v.down && (v.upAt == 0 || ev.IngestTS == 0 || ev.IngestTS >= v.upAt) {
+				if !v.down && (v.upAt == 0 || ev.IngestTS == 0 || ev.IngestTS >= v.upAt) && (v.lostAt == 0 || ev.IngestTS == 0 || ev.IngestTS >= v.lostAt) {
 					v.bid, v.bidQ, v.bidOK = ev.BBO.BidPrice, ev.BBO.BidQty, !ev.BBO.BidPrice.IsZero()
 					v.ask, v.askQ, v.askOK = ev.BBO.AskPrice, ev.BBO.AskQty, !ev.BBO.AskPrice.IsZero()
 					v.at = clk.now()
@@ -122,6 +123,7 @@ func TestAdversarial3ContinuousModel(t *testing.T) {
 				}
 				if ev.Symbol == "" || ev.Control.GapType == schema.EventBookUpdate || ev.Control.GapType == schema.EventBBO {
 					v.bidOK, v.askOK = false, false
+					v.lostAt = max(v.lostAt, ev.IngestTS) // quotes from before the gap are not afresh
 				}
 			case op < 18:
 				// Another symbol's quote: ignored.
@@ -345,5 +347,42 @@ func TestAdversarial3WindowFragmentsInTimeOrder(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A gap marker takes the venue's quote out "until it is connected again
+// and quotes afresh". On the dispatcher a marker about a best bid/offer
+// or book stream is critical and overtakes the venue's best bid/offer
+// still queued from before the gap; that quote, received before the
+// marker (by IngestTS), is not afresh and must not bring the venue back.
+func TestAdversarial3QuoteFromBeforeAGapStaysOut(t *testing.T) {
+	t.Parallel()
+	venues := []schema.Venue{schema.VenueBinance, schema.VenueOKX}
+	for _, gapType := range []schema.EventType{schema.EventBBO, schema.EventBookUpdate} {
+		mp := pool.New("merged", 2, func() *schema.MergedEvent { return new(schema.MergedEvent) }, nil)
+		sink := &adv3Sink{p: mp}
+		clk := &adv3Clock{t: time.Unix(1_700_000_000, 0)}
+		m, err := merge.New(&merge.Options{Symbol: "BTC-USDT", Venues: venues, Mode: merge.Continuous, Sink: sink, Merged: mp, Now: clk.now})
+		require.NoError(t, err)
+		ctx := context.Background()
+		quote := func(v schema.Venue, bid int64, ingest int64) {
+			require.NoError(t, m.Add(ctx, &schema.CanonicalEvent{Venue: v, Symbol: "BTC-USDT", Type: schema.EventBBO, IngestTS: ingest,
+				BBO: schema.BBO{BidPrice: schema.NewDecimal(bid, 0), BidQty: schema.NewDecimal(1, 0), AskPrice: schema.NewDecimal(bid+10, 0), AskQty: schema.NewDecimal(1, 0)}}))
+		}
+		quote(schema.VenueOKX, 100, 1000)
+		quote(schema.VenueBinance, 105, 1001)
+		require.NoError(t, m.Add(ctx, &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventGap, IngestTS: 1010,
+			Control: schema.Control{Kind: schema.ControlGap, GapType: gapType}}))
+		last := sink.got[len(sink.got)-1]
+		require.Equal(t, schema.VenueOKX, last.BestBidVenue, "%v gap: Binance leaves", gapType)
+		quote(schema.VenueBinance, 106, 1005) // queued before the marker, delivered after it
+		last = sink.got[len(sink.got)-1]
+		require.Equal(t, schema.VenueOKX, last.BestBidVenue, "%v gap: a quote from before the gap brought Binance back", gapType)
+		require.Equal(t, []schema.Venue{schema.VenueBinance}, last.Missing)
+		quote(schema.VenueBinance, 107, 1010) // the first quote after the gap
+		last = sink.got[len(sink.got)-1]
+		require.Equal(t, schema.VenueBinance, last.BestBidVenue, "%v gap: a quote after the gap brings it back", gapType)
+		require.Equal(t, "107", last.BestBid.String())
+		require.Positive(t, m.Stats().Refused)
 	}
 }

@@ -47,7 +47,9 @@
 //     any state other than connected (disconnected, reconnecting, rotating,
 //     closed, or one unknown): a silent venue never lingers at the top. It
 //     comes back once connected again, with its first quote received after
-//     the reconnection.
+//     the reconnection (or after the gap marker, by IngestTS: a marker is
+//     critical on the dispatcher and overtakes the quotes still queued from
+//     before it, which are refused, counted in Stats.Refused).
 //
 // # Pool exhaustion
 //

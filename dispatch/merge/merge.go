@@ -146,6 +146,9 @@ type venueState struct {
 	// quote received before it (still queued when the connection came
 	// back) is stale and refused.
 	upAt int64
+	// lostAt is the IngestTS of the venue's last gap marker that took its
+	// quote out: a quote received before it is from before the gap.
+	lostAt int64
 	// listed: the venue is in the consolidated view published last;
 	// shownBid and shownAsk: its sides as that view's fragment shows them.
 	listed             bool
