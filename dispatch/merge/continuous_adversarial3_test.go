@@ -386,3 +386,18 @@ func TestAdversarial3QuoteFromBeforeAGapStaysOut(t *testing.T) {
 		require.Positive(t, m.Stats().Refused)
 	}
 }
+
+// Run with an interval that is not positive is a host's mistake that must
+// not panic the goroutine it runs on (time.NewTicker panics on it): it
+// returns an error at once.
+func TestAdversarial3RunRefusesABadInterval(t *testing.T) {
+	t.Parallel()
+	mp := pool.New("merged", 1, func() *schema.MergedEvent { return new(schema.MergedEvent) }, nil)
+	m, err := merge.New(&merge.Options{Symbol: "BTC-USDT", Venues: []schema.Venue{schema.VenueOKX}, Sink: &adv3Sink{p: mp}, Merged: mp})
+	require.NoError(t, err)
+	for _, d := range []time.Duration{0, -time.Second} {
+		require.NotPanics(t, func() {
+			require.Error(t, m.Run(context.Background(), d))
+		})
+	}
+}

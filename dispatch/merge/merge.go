@@ -3,6 +3,7 @@ package merge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"slices"
@@ -290,8 +291,12 @@ func (m *Merger) Flush(ctx context.Context) error {
 }
 
 // Run calls Tick every interval until ctx ends, on the caller's goroutine,
-// and returns ctx's error.
+// and returns ctx's error; an interval that is not positive returns an
+// error at once.
 func (m *Merger) Run(ctx context.Context, interval time.Duration) error {
+	if interval <= 0 {
+		return fmt.Errorf("merge: Run interval %v is not positive", interval)
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
