@@ -401,3 +401,37 @@ func TestAdversarial3RunRefusesABadInterval(t *testing.T) {
 		})
 	}
 }
+
+// A venue named twice in Options.Venues (a host's list built from two
+// sources) is one venue: once it quotes, the view is complete and names no
+// venue missing; a window it sent to is complete.
+func TestAdversarial3VenueNamedTwice(t *testing.T) {
+	t.Parallel()
+	venues := []schema.Venue{schema.VenueBinance, schema.VenueOKX, schema.VenueBinance}
+	ctx := context.Background()
+	mp := pool.New("merged", 2, func() *schema.MergedEvent { return new(schema.MergedEvent) }, nil)
+	sink := &adv3Sink{p: mp}
+	clk := &adv3Clock{t: time.Unix(1_700_000_000, 0)}
+	m, err := merge.New(&merge.Options{Symbol: "BTC-USDT", Venues: venues, Mode: merge.Continuous, Sink: sink, Merged: mp, Now: clk.now})
+	require.NoError(t, err)
+	for i, v := range []schema.Venue{schema.VenueBinance, schema.VenueOKX} {
+		require.NoError(t, m.Add(ctx, &schema.CanonicalEvent{Venue: v, Symbol: "BTC-USDT", Type: schema.EventBBO,
+			BBO: schema.BBO{BidPrice: schema.NewDecimal(int64(100+i), 0), BidQty: schema.NewDecimal(1, 0)}}))
+	}
+	last := sink.got[len(sink.got)-1]
+	require.Empty(t, last.Missing)
+	require.True(t, last.Complete)
+	require.Len(t, last.Fragments, 2)
+
+	wsink := &adv3Sink{p: mp}
+	w, err := merge.New(&merge.Options{Symbol: "BTC-USDT", Venues: venues, Sink: wsink, Merged: mp, Now: clk.now})
+	require.NoError(t, err)
+	base := clk.now().UnixNano()
+	for i, v := range []schema.Venue{schema.VenueBinance, schema.VenueOKX} {
+		require.NoError(t, w.Add(ctx, &schema.CanonicalEvent{Venue: v, Symbol: "BTC-USDT", Type: schema.EventTrade, ExchangeTS: base + int64(i)}))
+	}
+	require.NoError(t, w.Flush(ctx))
+	require.Len(t, wsink.got, 1)
+	require.Empty(t, wsink.got[0].Missing)
+	require.True(t, wsink.got[0].Complete)
+}

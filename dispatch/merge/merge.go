@@ -68,7 +68,7 @@ var (
 // required; New copies the struct before applying defaults.
 type Options struct {
 	Symbol string         // the canonical symbol merged
-	Venues []schema.Venue // the venues expected; events of others are ignored
+	Venues []schema.Venue // the venues expected (one named twice counts once); events of others are ignored
 	Mode   Mode
 	// Sink receives the merged events, taken from Merged.
 	Sink   Sink
@@ -192,7 +192,15 @@ func New(opts *Options) (*Merger, error) {
 	case o.Sink == nil || o.Merged == nil:
 		return nil, ErrNoSink
 	}
-	o.Venues = slices.Clone(o.Venues)
+	// A venue named twice is one venue: a second entry would never be
+	// quoted to and would leave every view and window incomplete.
+	var venues []schema.Venue
+	for _, v := range o.Venues {
+		if !slices.Contains(venues, v) {
+			venues = append(venues, v)
+		}
+	}
+	o.Venues = venues
 	if o.Type == schema.EventUnknown {
 		o.Type = schema.EventTrade
 	}
