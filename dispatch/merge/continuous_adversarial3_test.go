@@ -435,3 +435,51 @@ func TestAdversarial3VenueNamedTwice(t *testing.T) {
 	require.Empty(t, wsink.got[0].Missing)
 	require.True(t, wsink.got[0].Complete)
 }
+
+// A venue that stalls does not stall the merge: windows go on closing (by
+// time on Tick, by count), each names it missing, and what the Merger
+// holds stays bounded by MaxEvents whatever the others send.
+func TestAdversarial3StalledVenueWindows(t *testing.T) {
+	t.Parallel()
+	venues := []schema.Venue{schema.VenueBinance, schema.VenueOKX, schema.VenueBybit}
+	mp := pool.New("merged", 2, func() *schema.MergedEvent { return new(schema.MergedEvent) }, nil)
+	sink := &adv3Sink{p: mp}
+	clk := &adv3Clock{t: time.Unix(1_700_000_000, 0)}
+	const maxEvents = 64
+	m, err := merge.New(&merge.Options{Symbol: "BTC-USDT", Venues: venues, Sink: sink, Merged: mp, Now: clk.now,
+		Window: time.Second, MaxEvents: maxEvents})
+	require.NoError(t, err)
+	ctx := context.Background()
+	var seq uint64
+	for round := range 50 {
+		// Bybit stalls after round 0; the others go on, a burst or a trickle.
+		n := 3
+		if round%5 == 0 {
+			n = 200
+		}
+		for i := range n {
+			for _, v := range venues {
+				if v == schema.VenueBybit && round > 0 {
+					continue
+				}
+				seq++
+				ts := clk.now().UnixNano() + int64(i)
+				require.NoError(t, m.Add(ctx, &schema.CanonicalEvent{Venue: v, Symbol: "BTC-USDT", Type: schema.EventTrade, SeqProvider: seq, ExchangeTS: ts}))
+			}
+		}
+		clk.add(700 * time.Millisecond)
+		require.NoError(t, m.Tick(ctx))
+	}
+	st := m.Stats()
+	require.Positive(t, st.Windows)
+	var held uint64
+	for _, w := range sink.got {
+		require.LessOrEqual(t, len(w.Fragments), maxEvents)
+		held += uint64(len(w.Fragments))
+	}
+	require.LessOrEqual(t, st.Fragments-held, uint64(maxEvents), "the open window holds at most MaxEvents")
+	late := sink.got[len(sink.got)-1]
+	require.Equal(t, []schema.Venue{schema.VenueBybit}, late.Missing, "the stalled venue is named")
+	require.False(t, late.Complete)
+	require.Equal(t, st.Windows, st.Published)
+}
