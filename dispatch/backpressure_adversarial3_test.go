@@ -178,6 +178,26 @@ func backpressureModel(t *testing.T, seed uint64) {
 	}
 	require.Positive(t, stats.Dropped, "the subscriber fell behind")
 	require.Positive(t, stats.Coalesced)
+	// "Never more markers than ordered events delivered, plus at most one
+	// per stream per OrderedBound market data deliveries."
+	var orderedDelivered, marketDelivered, orderedStreams uint64
+	for _, ev := range got {
+		switch {
+		case ev.Type == schema.EventGap:
+		case ev.Type.Coalescable():
+			marketDelivered++
+		case !ev.Type.Critical():
+			marketDelivered++
+			orderedDelivered++
+		}
+	}
+	for k := range seq {
+		if !k.typ.Coalescable() {
+			orderedStreams++
+		}
+	}
+	require.LessOrEqual(t, markers, orderedDelivered+orderedStreams*(marketDelivered/uint64(ordBound)+1),
+		"markers %d, ordered delivered %d, market delivered %d", markers, orderedDelivered, marketDelivered)
 	require.Equal(t, stats.Dropped, dropped, "Stats.Dropped equals the markers' counts")
 	require.Equal(t, stats.Gaps, markers, "Stats.Gaps equals the markers delivered")
 	require.Equal(t, uint64(len(got)), stats.Delivered)
