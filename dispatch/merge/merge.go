@@ -117,7 +117,7 @@ type Stats struct {
 	Duplicates  uint64 // events the open window already held (same venue and sequence), not taken again
 	Expired     uint64 // venue sides dropped for staleness
 	Invalidated uint64 // venue quotes dropped on a gap or a connection state other than connected
-	Refused     uint64 // best bid/offers of a venue not connected, or from before its reconnection
+	Refused     uint64 // best bid/offers of a venue not connected, or received before its reconnection or its last gap marker
 	// PoolDropped counts views that found the Merged pool exhausted when
 	// due. None is lost for good: a consolidated best bid/offer is
 	// published by the next Add or Tick that finds an object (the latest
