@@ -117,6 +117,9 @@ func (d *Dispatcher) Subscribe(f Filter, opts *SubscribeOptions) (*Subscription,
 // it still ends a channel subscription whose channel is not read to the
 // end. It returns ErrUnknownSubscription when s is not subscribed here.
 func (d *Dispatcher) Unsubscribe(s *Subscription) error {
+	if s == nil {
+		return ErrUnknownSubscription
+	}
 	d.mu.Lock()
 	var ok bool
 	if d.subs, ok = without(d.subs, s); ok {
@@ -137,7 +140,9 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 // called runtime.Goexit (as t.FailNow does in a test's handler). It is
 // unsubscribed here, or Publish would go on queueing for a goroutine that
 // is gone, and its critical lane, which never drops, would grow without
-// end.
+// end. Whatever is still queued — left by such a handler, also while Close
+// drains — is released and counted, as Unsubscribe does; after a normal
+// exit there is nothing to release.
 func (d *Dispatcher) forget(s *Subscription) {
 	d.mu.Lock()
 	delete(d.running, s)
@@ -147,9 +152,7 @@ func (d *Dispatcher) forget(s *Subscription) {
 		d.idx.Store(newIndex(d.subs))
 	}
 	d.mu.Unlock()
-	if listed {
-		s.stop()
-	}
+	s.stop()
 }
 
 // Publish takes ownership of ev, an event checked out of the dispatcher's
@@ -190,7 +193,7 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 		// A gap marker reaches the subscribers of the stream it reports on
 		// as well as those of gap markers: a subscriber of book diffs hears
 		// that its book broke.
-		subs = union(subs, ix.route(routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: t}))
+		subs = union(subs, ix.route(streamKey(ev, t)))
 	}
 	cl := newClones(ev, len(subs))
 	for _, s := range subs {

@@ -110,7 +110,10 @@
 // list is "all"). A gap marker about a stream (Control.GapType) reaches the
 // subscribers of that stream as well as those of gap markers: a
 // subscription to book diffs hears that its book broke. The dispatcher learns which subscriptions want a stream —
-// one (venue, symbol, type) — the first time the stream is published and
+// one (venue, symbol, type), and one view of it where a venue streams
+// several: a book's depth (schema.Book.Depth) and a kline's interval
+// (schema.Kline.Interval), so that Binance's 1 m and 1 h candles coalesce
+// apart and each book view gets gap markers of its own — the first time the stream is published and
 // keeps the answer in a map read without a lock, rebuilt copy-on-write when
 // a subscription comes or goes. Publishing never scans the subscribers.
 //
@@ -152,12 +155,13 @@
 //     oldest event is dropped and counted, and recorded in its stream's gap
 //     marker — an [schema.EventGap] with Control.Kind [schema.ControlGap]
 //     and Control.GapSource [schema.GapSubscriberQueue], naming the venue,
-//     symbol, type, count and sequence range (when known) of what was
-//     lost. A published marker is never dropped: one at the front of a
+//     symbol, type, view (Book.Depth, Kline.Interval), count and sequence
+//     range (when known) of what was lost. A published marker is never dropped: one at the front of a
 //     full lane becomes its stream's waiting marker (below), which keeps
 //     its place, as everything of its stream still queued came after it,
 //     and its source ([schema.GapVenue], [schema.GapRelay]); the count of
-//     drops merged into it adds to its own.
+//     drops merged into it adds to its own, unless one of the two is
+//     unknown (GapCount 0), which the merged count then is too.
 //
 // # Gap markers of a slow subscriber
 //
@@ -225,7 +229,8 @@
 // recovers and re-panics in its own handler, or watches Stats.Panics.
 // A handler that ends its goroutine with runtime.Goexit (t.FailNow in a
 // test's handler does) ends its subscription as Unsubscribe would: what is
-// queued is released and Done is closed.
+// queued is released (counted in Stats.Discarded, also while Close drains)
+// and Done is closed.
 //
 // # Logging
 //

@@ -130,6 +130,9 @@ func (d *Dispatcher) SubscribeMerged(f MergedFilter, opts *MergedOptions) (*Merg
 // subscription whose channel is not read to the end. It returns ErrUnknownSubscription
 // when s is not subscribed here.
 func (d *Dispatcher) UnsubscribeMerged(s *MergedSubscription) error {
+	if s == nil {
+		return ErrUnknownSubscription
+	}
 	d.mu.Lock()
 	var ok bool
 	if d.merged, ok = without(d.merged, s); !ok && d.closed.Load() && s.ch != nil {
@@ -208,15 +211,14 @@ func (s *MergedSubscription) run() {
 		s.d.mu.Lock()
 		delete(s.d.mrunning, s)
 		// Still listed: the handler ended the goroutine with
-		// runtime.Goexit. Unsubscribe it, as forget does for Subscription.
+		// runtime.Goexit. Unsubscribe it, and release what is left (also
+		// while Close drains), as forget does for Subscription.
 		merged, listed := without(s.d.merged, s)
 		if listed {
 			s.d.merged = merged
 		}
 		s.d.mu.Unlock()
-		if listed {
-			s.stop()
-		}
+		s.stop()
 		close(s.done)
 	}()
 	for {

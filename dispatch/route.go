@@ -22,15 +22,29 @@ type Filter struct {
 }
 
 // routeKey names a stream: the events of one type for one symbol of one
-// venue. Routing, coalescing and gap markers are all per stream.
+// venue, and of one view of it where a venue streams several: a book's
+// depth (schema.Book.Depth: Bybit orderbook.50 beside orderbook.200, each
+// with its own ids) and a kline's interval (Binance @kline_1m beside
+// @kline_1h). Routing, coalescing and gap markers are all per stream, so a
+// 1 h candle never replaces the 1 m one queued, and one view's drops are
+// never reported as another's. Filters match the first three fields only.
 type routeKey struct {
-	venue  schema.Venue
-	symbol string
-	typ    schema.EventType
+	venue    schema.Venue
+	symbol   string
+	typ      schema.EventType
+	depth    int
+	interval string
 }
 
 func keyOf(ev *schema.CanonicalEvent) routeKey {
-	return routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: ev.Type}
+	return streamKey(ev, ev.Type)
+}
+
+// streamKey is the stream of type typ that ev names: its own (typ is
+// ev.Type), or the one a gap marker reports on (typ is Control.GapType),
+// whose view the marker names as the stream's events do.
+func streamKey(ev *schema.CanonicalEvent, typ schema.EventType) routeKey {
+	return routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: typ, depth: ev.Book.Depth, interval: ev.Kline.Interval}
 }
 
 // matcher is a Filter compiled into sets. It is immutable.

@@ -325,7 +325,9 @@ func (s *Subscription) dropOldestLocked() news {
 	k := keyOf(old)
 	if m := s.gaps[k]; m != nil {
 		g := &m.ev.Control
-		g.GapCount++
+		if g.GapCount != 0 { // 0: a venue's count unknown, which stays unknown
+			g.GapCount++
+		}
 		if g.GapLastSeq != 0 && last != 0 {
 			g.GapLastSeq = last
 		} else {
@@ -349,6 +351,8 @@ func (s *Subscription) dropOldestLocked() news {
 			GapSource:   schema.GapSubscriberQueue,
 		},
 	}
+	// The view that lost events, as a venue's marker names it.
+	g.Book.Depth, g.Kline.Interval = old.Book.Depth, old.Kline.Interval
 	if first == 0 || last == 0 {
 		g.Control.GapFirstSeq, g.Control.GapLastSeq = 0, 0
 	}
@@ -376,7 +380,7 @@ func inLine(ev *schema.CanonicalEvent) bool {
 // an in-line gap marker the stream it reports on.
 func streamOf(ev *schema.CanonicalEvent) routeKey {
 	if inLine(ev) {
-		return routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: ev.Control.GapType}
+		return streamKey(ev, ev.Control.GapType)
 	}
 	return keyOf(ev)
 }
@@ -392,7 +396,11 @@ func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
 	k := streamOf(old)
 	if m := s.gaps[k]; m != nil {
 		g, o := &m.ev.Control, &old.Control
-		g.GapCount += o.GapCount
+		if g.GapCount == 0 || o.GapCount == 0 {
+			g.GapCount = 0 // unknown plus some is unknown
+		} else {
+			g.GapCount += o.GapCount
+		}
 		if g.GapLastSeq != 0 && o.GapFirstSeq == g.GapLastSeq+1 && o.GapLastSeq != 0 {
 			g.GapLastSeq = o.GapLastSeq
 		} else {

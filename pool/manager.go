@@ -44,8 +44,9 @@ func (m *Manager) Stats() []Stats {
 }
 
 // Shutdown shuts every pool down at once under one ctx and returns their
-// errors joined: errors.Is(err, ErrLeaked) is true when any pool leaked, and
-// errors.As finds each [*LeakError].
+// errors joined (errors.Join): errors.Is(err, ErrLeaked) is true when any
+// pool leaked. errors.As finds the first [*LeakError]; the error's
+// Unwrap() []error lists every pool's, one per pool that leaked.
 func (m *Manager) Shutdown(ctx context.Context) error {
 	m.mu.Lock()
 	pools := append([]Managed(nil), m.pools...)

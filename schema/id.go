@@ -8,7 +8,9 @@ var ErrIDTooLong = errors.New("schema: identifier longer than 47 bytes")
 // ID is an identifier (trade id, order id, asset) stored inline, so filling
 // one from a frame buffer neither allocates nor keeps a reference into the
 // buffer. It holds up to 47 bytes, which covers every venue's order, trade
-// and client ids (UUIDs are 36). The zero value is the empty ID.
+// and client ids (UUIDs are 36). The zero value is the empty ID. IDs of
+// the same identifier are ==, however each was set and whatever it held
+// before, so an ID may be compared with == and used as a map key.
 type ID struct {
 	n uint8
 	b [47]byte
@@ -20,7 +22,8 @@ func (id *ID) SetBytes(b []byte) error {
 		*id = ID{}
 		return ErrIDTooLong
 	}
-	id.n = uint8(copy(id.b[:], b))
+	id.put(len(b))
+	copy(id.b[:], b)
 	return nil
 }
 
@@ -30,7 +33,8 @@ func (id *ID) Set(s string) error {
 		*id = ID{}
 		return ErrIDTooLong
 	}
-	id.n = uint8(copy(id.b[:], s))
+	id.put(len(s))
+	copy(id.b[:], s)
 	return nil
 }
 
@@ -46,7 +50,18 @@ func (id *ID) SetUint(n uint64) {
 			break
 		}
 	}
-	id.n = uint8(copy(id.b[:], tmp[i:]))
+	id.put(len(tmp) - i)
+	copy(id.b[:], tmp[i:])
+}
+
+// put sets the length to n and zeroes what a longer identifier held past
+// it: IDs are compared with == and used as map keys, so two IDs of the same
+// identifier must be equal bytes, whatever each held before.
+func (id *ID) put(n int) {
+	if n < int(id.n) {
+		clear(id.b[n:id.n])
+	}
+	id.n = uint8(n)
 }
 
 // MustID returns an ID holding s; it panics if s is too long.

@@ -61,8 +61,14 @@ func (o *OrderRequest) Clone() *OrderRequest {
 }
 
 // Validate checks an order: a place needs a symbol, a side, a type, a
-// positive quantity (or quote quantity for market orders) and a positive
-// price for limit types; a cancel needs a symbol and the order's id.
+// known time in force (TIFUnknown leaves it to the venue), a positive
+// quantity (or quote quantity for market orders) and a positive
+// price for limit types; a cancel needs a symbol and the order's id. A
+// place is refused a field its type does not use — a price on a market or
+// stop-market order, a stop price on an order that is not a stop or
+// take-profit, a quote quantity on any but a market order, or a quote
+// quantity beside a quantity — because an encoder would drop it and the
+// venue execute something other than what was meant.
 func (o *OrderRequest) Validate() error {
 	if o.Symbol == "" {
 		return invalid("OrderRequest", "Symbol", "empty")
@@ -80,6 +86,8 @@ func (o *OrderRequest) Validate() error {
 		return invalid("OrderRequest", "Side", "must be buy or sell")
 	case o.Type == OrderTypeUnknown || int(o.Type) >= len(orderTypeNames):
 		return invalid("OrderRequest", "Type", "unknown")
+	case o.TimeInForce > TIFGTX: // TIFUnknown: the venue's default
+		return invalid("OrderRequest", "TimeInForce", "unknown")
 	case o.Qty.Sign() < 0 || o.QuoteQty.Sign() < 0:
 		return invalid("OrderRequest", "Qty", "negative")
 	case o.Qty.Sign() == 0 && (o.Type != OrderTypeMarket || o.QuoteQty.Sign() <= 0):
@@ -90,6 +98,12 @@ func (o *OrderRequest) Validate() error {
 		return invalid("OrderRequest", "Price", "only limit orders take a price")
 	case o.Type >= OrderTypeStopLoss && o.StopPrice.Sign() <= 0:
 		return invalid("OrderRequest", "StopPrice", "stop and take-profit orders need a positive stop price")
+	case o.Type < OrderTypeStopLoss && o.StopPrice.Sign() != 0:
+		return invalid("OrderRequest", "StopPrice", "only stop and take-profit orders take a stop price")
+	case o.QuoteQty.Sign() != 0 && o.Type != OrderTypeMarket:
+		return invalid("OrderRequest", "QuoteQty", "only market orders take a quote quantity")
+	case o.Qty.Sign() > 0 && o.QuoteQty.Sign() > 0:
+		return invalid("OrderRequest", "QuoteQty", "a market order takes Qty or QuoteQty, not both")
 	}
 	return nil
 }

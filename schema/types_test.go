@@ -126,7 +126,7 @@ func TestValidate(t *testing.T) {
 		assertInvalid(t, o.Validate(), "Price")
 		o.Price, o.Qty, o.QuoteQty = schema.Decimal{}, schema.Decimal{}, d("50")
 		assert.NoError(t, o.Validate(), "a market order may name a quote amount")
-		o.Type, o.Price, o.Qty = schema.OrderTypeStopLossLimit, d("90"), d("1")
+		o.Type, o.Price, o.Qty, o.QuoteQty = schema.OrderTypeStopLossLimit, d("90"), d("1"), schema.Decimal{}
 		assertInvalid(t, o.Validate(), "StopPrice")
 		o.StopPrice = d("91")
 		assert.NoError(t, o.Validate())

@@ -14,12 +14,14 @@ import (
 // the venue out of the view, and its quotes are refused until a
 // ConnConnected comes and a quote received after it (by IngestTS, when
 // both carry one) arrives: a quote still queued from before the loss is
-// stale. A venue whose connection state is never reported is taken as
-// connected.
+// stale. A gap marker likewise refuses the quotes received before it (a
+// marker is critical on the dispatcher: it overtakes the best bid/offers
+// still queued). A venue whose connection state is never reported is
+// taken as connected.
 func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.CanonicalEvent) error {
 	switch ev.Type {
 	case schema.EventBBO:
-		if vs.down || (vs.upAt != 0 && ev.IngestTS != 0 && ev.IngestTS < vs.upAt) {
+		if vs.down || before(ev.IngestTS, vs.upAt) || before(ev.IngestTS, vs.lostAt) {
 			m.stats.Refused++
 			return m.publishBBOLocked(ctx)
 		}
@@ -29,6 +31,10 @@ func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.
 	case schema.EventGap:
 		if ev.Symbol == "" || ev.Control.GapType == schema.EventBookUpdate || ev.Control.GapType == schema.EventBBO {
 			m.dropQuoteLocked(vs, "gap")
+			// The marker is critical on the dispatcher and overtakes the
+			// venue's quotes still queued from before the gap: those are
+			// not afresh.
+			vs.lostAt = max(vs.lostAt, ev.IngestTS)
 		}
 	case schema.EventConnState:
 		if ev.Control.State == schema.ConnConnected {
@@ -48,6 +54,10 @@ func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.
 	}
 	return m.publishBBOLocked(ctx)
 }
+
+// before reports whether a quote received at ingest came before at (a
+// reconnection, a gap); either unknown (0) is not before.
+func before(ingest, at int64) bool { return ingest != 0 && at != 0 && ingest < at }
 
 func (m *Merger) dropQuoteLocked(vs *venueState, reason string) {
 	if vs.bid.ok || vs.ask.ok {
@@ -90,7 +100,7 @@ func (m *Merger) publishBBOLocked(ctx context.Context) error {
 	if ask != nil {
 		next.BestAsk, next.BestAskQty, next.BestAskVenue = ask.price, ask.qty, askV
 	}
-	if m.lastKnow && sameTop(&next, &m.last) && m.sameVenues() {
+	if m.lastKnow && sameTop(&next, &m.last) && m.sameQuotes() {
 		return nil
 	}
 	out := m.take()
@@ -109,6 +119,7 @@ func (m *Merger) publishBBOLocked(ctx context.Context) error {
 	for i := range m.venues {
 		vs := &m.venues[i]
 		vs.listed = vs.bid.ok || vs.ask.ok
+		vs.shownBid, vs.shownAsk = vs.bid.shown(), vs.ask.shown()
 		if !vs.listed {
 			out.Missing = append(out.Missing, vs.venue)
 			out.Complete = false
@@ -136,17 +147,33 @@ func (m *Merger) publishBBOLocked(ctx context.Context) error {
 	return nil
 }
 
-// sameVenues reports whether the venues quoting are those of the view
-// published last: a venue that leaves or joins without changing the top
-// still changes Missing and Complete.
-func (m *Merger) sameVenues() bool {
+// sameQuotes reports whether every venue quotes what the view published
+// last shows of it: a venue that leaves or joins without changing the top
+// still changes Missing and Complete, and one whose quote moves (or loses
+// a side) beneath the top changes its fragment, which must not go on
+// showing a price the venue no longer quotes.
+func (m *Merger) sameQuotes() bool {
 	for i := range m.venues {
 		vs := &m.venues[i]
-		if vs.listed != (vs.bid.ok || vs.ask.ok) {
+		if vs.listed != (vs.bid.ok || vs.ask.ok) || vs.shownBid != vs.bid.shown() || vs.shownAsk != vs.ask.shown() {
 			return false
 		}
 	}
 	return true
+}
+
+// shownQuote is what a view's fragment shows of one side of a venue's
+// quote: its price and quantity, or nothing.
+type shownQuote struct {
+	price, qty schema.Decimal
+	ok         bool
+}
+
+func (q *quote) shown() shownQuote {
+	if !q.ok {
+		return shownQuote{}
+	}
+	return shownQuote{price: q.price, qty: q.qty, ok: true}
 }
 
 func sameTop(a, b *schema.MergedEvent) bool {

@@ -28,19 +28,28 @@
 //     is not taken twice (Stats.Duplicates).
 //     A window some expected venue sent nothing to is flagged (Complete
 //     false, Missing names the venues) or suppressed, by Options.Incomplete.
+//     A window's fragments come in order of event time ([schema.Fragment.Time]),
+//     those of one time in the order they arrived, whatever the order the
+//     venues' events arrived in.
 //     A window holds what reached the Merger: events of its type lost on
 //     the way (gap markers, which the Merger's subscription gets with the
 //     stream's events) are not counted in it — not yet.
 //   - [Continuous]: each venue's best bid/offer is kept, and the
 //     consolidated one — best bid and best ask across venues, with the venue
 //     of each side, and one fragment per venue quoting — is published on
-//     every change as a coalescable MergedEvent of Type schema.EventBBO. A
+//     every change as a coalescable MergedEvent of Type schema.EventBBO:
+//     of the top, of the venues quoting, or of a venue's quote (a price,
+//     a quantity or a side gone) beneath the top, so that no fragment of
+//     the latest view shows a quote its venue no longer has. A quote
+//     repeated unchanged publishes nothing. A
 //     venue whose quote is older than Options.Staleness leaves it, and so
 //     does one whose book is lost (a gap marker) or whose connection is in
 //     any state other than connected (disconnected, reconnecting, rotating,
 //     closed, or one unknown): a silent venue never lingers at the top. It
 //     comes back once connected again, with its first quote received after
-//     the reconnection.
+//     the reconnection (or after the gap marker, by IngestTS: a marker is
+//     critical on the dispatcher and overtakes the quotes still queued from
+//     before it, which are refused, counted in Stats.Refused).
 //
 // # Pool exhaustion
 //

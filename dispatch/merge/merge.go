@@ -3,6 +3,7 @@ package merge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"slices"
@@ -67,7 +68,7 @@ var (
 // required; New copies the struct before applying defaults.
 type Options struct {
 	Symbol string         // the canonical symbol merged
-	Venues []schema.Venue // the venues expected; events of others are ignored
+	Venues []schema.Venue // the venues expected (one named twice counts once); events of others are ignored
 	Mode   Mode
 	// Sink receives the merged events, taken from Merged.
 	Sink   Sink
@@ -116,7 +117,7 @@ type Stats struct {
 	Duplicates  uint64 // events the open window already held (same venue and sequence), not taken again
 	Expired     uint64 // venue sides dropped for staleness
 	Invalidated uint64 // venue quotes dropped on a gap or a connection state other than connected
-	Refused     uint64 // best bid/offers of a venue not connected, or from before its reconnection
+	Refused     uint64 // best bid/offers of a venue not connected, or received before its reconnection or its last gap marker
 	// PoolDropped counts views that found the Merged pool exhausted when
 	// due. None is lost for good: a consolidated best bid/offer is
 	// published by the next Add or Tick that finds an object (the latest
@@ -146,8 +147,13 @@ type venueState struct {
 	// quote received before it (still queued when the connection came
 	// back) is stale and refused.
 	upAt int64
-	// listed: the venue is in the consolidated view published last.
-	listed bool
+	// lostAt is the IngestTS of the venue's last gap marker that took its
+	// quote out: a quote received before it is from before the gap.
+	lostAt int64
+	// listed: the venue is in the consolidated view published last;
+	// shownBid and shownAsk: its sides as that view's fragment shows them.
+	listed             bool
+	shownBid, shownAsk shownQuote
 }
 
 // Merger merges one symbol's events from several venues into
@@ -186,7 +192,15 @@ func New(opts *Options) (*Merger, error) {
 	case o.Sink == nil || o.Merged == nil:
 		return nil, ErrNoSink
 	}
-	o.Venues = slices.Clone(o.Venues)
+	// A venue named twice is one venue: a second entry would never be
+	// quoted to and would leave every view and window incomplete.
+	var venues []schema.Venue
+	for _, v := range o.Venues {
+		if !slices.Contains(venues, v) {
+			venues = append(venues, v)
+		}
+	}
+	o.Venues = venues
 	if o.Type == schema.EventUnknown {
 		o.Type = schema.EventTrade
 	}
@@ -285,8 +299,12 @@ func (m *Merger) Flush(ctx context.Context) error {
 }
 
 // Run calls Tick every interval until ctx ends, on the caller's goroutine,
-// and returns ctx's error.
+// and returns ctx's error; an interval that is not positive returns an
+// error at once.
 func (m *Merger) Run(ctx context.Context, interval time.Duration) error {
+	if interval <= 0 {
+		return fmt.Errorf("merge: Run interval %v is not positive", interval)
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

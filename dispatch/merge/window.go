@@ -1,9 +1,11 @@
 package merge
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
+	"slices"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -190,6 +192,12 @@ func (m *Merger) closeWindowLocked(ctx context.Context, end int64) error {
 		keep = append(keep, f)
 	}
 	w.frags = keep
+	if publish {
+		// The venues' streams merged: in order of event time, those of one
+		// time in arrival order (a stable sort), whatever the order the
+		// venues' events arrived in.
+		slices.SortStableFunc(p.Fragments, func(a, b schema.Fragment) int { return cmp.Compare(a.Time(), b.Time()) })
+	}
 	return m.publishPendingLocked(ctx)
 }
 
