@@ -13,7 +13,7 @@ import (
 )
 
 func bareReconciler(max int) *reconciler {
-	return &reconciler{s: &Session{}, orders: map[orderKey]*tracked{}, recent: map[orderKey]struct{}{}, max: max}
+	return &reconciler{s: &Session{}, orders: map[orderKey]*tracked{}, recent: map[orderKey]schema.OrderStatus{}, max: max}
 }
 
 // TestObserveAllocs: following a streamed report of a followed order costs
@@ -105,34 +105,51 @@ func TestWeightBucket(t *testing.T) {
 	require.ErrorIs(t, small.take(cancelled, 80, func(ctx context.Context, _ time.Duration) error { return ctx.Err() }), context.Canceled)
 }
 
-func TestRetryable(t *testing.T) {
+func TestRefusalRules(t *testing.T) {
 	for _, c := range []struct {
-		err  error
-		want bool
+		rules                  *refusalRules
+		err                    error
+		retry, limit, notFound bool
 	}{
-		{&normalize.BinanceQueryError{Status: 429, Code: -1003}, true},
-		{&normalize.BinanceQueryError{Status: 503, Code: -1001}, true},
-		{&normalize.BinanceQueryError{Status: 400, Code: -1021}, true},
-		{&normalize.BinanceQueryError{Status: 400, Code: -2013}, false},
-		{&normalize.BinanceQueryError{Status: 400, Code: -1022}, false},
-		{context.DeadlineExceeded, true},
-		{&normalize.ParseError{Err: normalize.ErrMalformed}, true},
-		{errConnLost, false},
-		{context.Canceled, false},
+		{binanceRefusals, &normalize.BinanceQueryError{Status: 429, Code: -1003}, true, true, false},
+		{binanceRefusals, &normalize.BinanceQueryError{Status: 418, Code: -1003}, true, true, false},
+		{binanceRefusals, &normalize.BinanceQueryError{Status: 503, Code: -1001}, true, false, false},
+		{binanceRefusals, &normalize.BinanceQueryError{Status: 400, Code: -1021}, true, false, false},
+		{binanceRefusals, &normalize.BinanceQueryError{Status: 400, Code: -2013}, false, false, true},
+		{binanceRefusals, &normalize.BinanceQueryError{Status: 400, Code: -1022}, false, false, false},
+		{okxRefusals, &normalize.QueryError{Status: 429, Code: 50011}, true, true, false},
+		{okxRefusals, &normalize.QueryError{Status: 200, Code: 50102}, true, false, false},
+		{okxRefusals, &normalize.QueryError{Status: 200, Code: 51603}, false, false, true},
+		{okxRefusals, &normalize.QueryError{Status: 401, Code: 50113}, false, false, false},
+		{okxRefusals, &normalize.QueryError{Status: 502}, true, false, false},
+		{bybitRefusals, &normalize.QueryError{Status: 200, Code: 10006}, true, true, false},
+		{bybitRefusals, &normalize.QueryError{Status: 403}, true, true, false},
+		{bybitRefusals, &normalize.QueryError{Status: 200, Code: 10002}, true, false, false},
+		{bybitRefusals, &normalize.QueryError{Status: 200, Code: 110001}, false, false, true},
+		{bybitRefusals, &normalize.QueryError{Status: 200, Code: 10003}, false, false, false},
+		{bybitRefusals, errNoSuchOrder, false, false, true},
+		{okxRefusals, context.DeadlineExceeded, true, false, false},
+		{okxRefusals, &normalize.ParseError{Err: normalize.ErrMalformed}, true, false, false},
+		{binanceRefusals, errConnLost, false, false, false},
+		{binanceRefusals, context.Canceled, false, false, false},
 	} {
-		assert.Equal(t, c.want, retryable(c.err), "%v", c.err)
+		assert.Equal(t, []bool{c.retry, c.limit, c.notFound},
+			[]bool{c.rules.retryable(c.err), c.rules.rateLimited(c.err), c.rules.notFound(c.err)}, "%v", c.err)
 	}
 }
 
 func TestTradeID(t *testing.T) {
-	x := &schema.Execution{ExecType: schema.ExecTrade, TradeID: schema.MustID("18446744073709551615")}
-	_, ok := tradeID(x)
+	_, ok := parseTradeID([]byte("18446744073709551615"))
 	assert.False(t, ok, "too large: not taken for another id")
-	x.TradeID = schema.MustID("1650422481")
-	id, ok := tradeID(x)
+	id, ok := parseTradeID([]byte("1650422481"))
 	assert.True(t, ok)
 	assert.Equal(t, uint64(1650422481), id)
-	x.ExecType = schema.ExecNew
-	_, ok = tradeID(x)
+	_, ok = parseTradeID([]byte("7e2ae69c-4edf-5800-a352-893d52b446aa"))
+	assert.False(t, ok, "a Bybit execId is no integer")
+	_, ok = parseTradeID(nil)
 	assert.False(t, ok)
+	x := &schema.Execution{ExecType: schema.ExecTrade, TradeID: schema.MustID("7e2ae69c-4edf-5800-a352-893d52b446aa")}
+	assert.True(t, tradeID(x), "any id the venue sent")
+	x.ExecType = schema.ExecNew
+	assert.False(t, tradeID(x))
 }
