@@ -241,6 +241,12 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 		if len(replies) == 1 && replies[0] == dropConn {
 			return // the deferred CloseNow drops the connection
 		}
+		f.mu.Lock()
+		hook := f.onSubscribe
+		f.mu.Unlock()
+		if hook != nil && len(subscribed) > 0 {
+			hook(c, subscribed) // subscribed at the venue before its ack
+		}
 		for _, m := range replies {
 			if c.Write(ctx, websocket.MessageText, []byte(m)) != nil {
 				return
@@ -252,12 +258,6 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 		if hangUp && len(replies) > 0 {
 			_ = c.Close(websocket.StatusPolicyViolation, "login refused")
 			return
-		}
-		f.mu.Lock()
-		hook := f.onSubscribe
-		f.mu.Unlock()
-		if hook != nil && len(subscribed) > 0 {
-			hook(c, subscribed)
 		}
 		for _, ch := range subscribed {
 			for _, p := range f.pushes[ch] {

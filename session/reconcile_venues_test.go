@@ -121,14 +121,20 @@ func (v *simVenue) script(o orderSeen) ([]string, bool) {
 		}
 		return []string{v.ack(o, id)}, false
 	}
+	so := v.create(o)
+	v.push(v.orderPush(so))
+	return []string{v.ack(o, so.id)}, false
+}
+
+// create makes the order a placement asks for (caller holds v.mu).
+func (v *simVenue) create(o orderSeen) *simOrder {
 	v.seq++
 	so := &simOrder{id: v.orderID(v.seq), cl: str(o.arg["clOrdId"]) + str(o.arg["orderLinkId"]),
 		qty: schema.MustParseDecimal(str(o.arg["sz"]) + str(o.arg["qty"])), status: v.word("New")}
 	v.ms++
 	so.created, so.updated = v.ms, v.ms
 	v.orders[so.id] = so
-	v.push(v.orderPush(so))
-	return []string{v.ack(o, so.id)}, false
+	return so
 }
 
 func (v *simVenue) orderID(n int) string {
@@ -246,15 +252,28 @@ func (v *simVenue) archive(cl string) {
 // the venue does until release is not streamed.
 func (v *simVenue) cut() {
 	v.t.Helper()
+	v.mu.Lock()
+	v.drop()
+	v.mu.Unlock()
+	v.waitHeld()
+}
+
+// drop holds the next logins and drops every connection (caller holds
+// v.mu).
+func (v *simVenue) drop() {
 	hold := make(chan struct{})
 	v.fakePrivate.mu.Lock()
 	v.holdLogin = hold
 	v.heldLogins = 0
 	v.fakePrivate.mu.Unlock()
-	v.mu.Lock()
 	clear(v.subs)
-	v.mu.Unlock()
 	v.dropAll()
+}
+
+// waitHeld waits until the session's new private connection is held at its
+// login.
+func (v *simVenue) waitHeld() {
+	v.t.Helper()
 	require.Eventually(v.t, func() bool {
 		v.fakePrivate.mu.Lock()
 		defer v.fakePrivate.mu.Unlock()
@@ -677,6 +696,235 @@ func TestVenueReconcileWindow(t *testing.T) {
 			v.mu.Lock()
 			assert.Zero(t, v.badSign, "every query signed as the venue checks it")
 			v.mu.Unlock()
+		})
+	}
+}
+
+// rateLimited is the venue's rate-limit refusal (OKX "Error Codes": 50011
+// with HTTP 429; Bybit: retCode 10006).
+func (v *simVenue) rateLimited() (answer string, code int64) {
+	if v.okx() {
+		return `429 {"msg":"Too Many Requests","code":"50011"}`, 50011
+	}
+	return `200 {"retCode":10006,"retMsg":"Too many visits!","result":{},"retExtInfo":{},"time":1}`, 10006
+}
+
+// TestVenueReconcileDedup: fills are deduplicated with the stream by the
+// venue's trade id (OKX tradeId, Bybit execId, a UUID), both ways: a fill
+// the stream delivers again after reconciliation delivered it is dropped
+// (counted); a fill streamed after the new subscription, before the
+// reconciliation's queries, is not delivered again by them.
+func TestVenueReconcileDedup(t *testing.T) {
+	for _, c := range venueCases() {
+		t.Run(string(c.venue)+"/stream after", func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			h := startVenueRecon(t, c, v, nil)
+			h.place("a1", "0.03")
+			v.window(func() { v.fill("a1", 1, "0.01") })
+			assertVenueFill(t, h.nextFill(), schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+			v.repush("a1")
+			require.Eventually(t, func() bool { return h.s.Stats().Order.Duplicates == 1 }, generous, pollEvery)
+			h.nothingElse()
+		})
+		t.Run(string(c.venue)+"/stream first", func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			h := startVenueRecon(t, c, v, nil)
+			h.place("b1", "0.03")
+			v.holdQueries(true)
+			v.window(func() { v.fill("b1", 1, "0.01") })
+			require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the order query waits")
+			v.fill("b1", 1, "0.01") // streamed
+			r := h.nextFill()
+			assert.False(t, r.Reconciled)
+			assert.Zero(t, r.CumFillQty.Cmp(d("0.02")))
+			later := r.TradeID
+			v.holdQueries(false)
+			r = h.nextFill()
+			assertVenueFill(t, r, schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+			assert.NotEqual(t, later.String(), r.TradeID.String())
+			h.nothingElse()
+			assert.Equal(t, uint64(1), h.s.Stats().Order.Reconciled)
+		})
+	}
+}
+
+// TestVenueReconcilePages: 150 fills in the window take two pages of the
+// venue's fill query (OKX after = billId, Bybit cursor; at most 100 each);
+// each reaches the host once, in trade order, with the cumulative
+// quantities after it.
+func TestVenueReconcilePages(t *testing.T) {
+	for _, c := range venueCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			h := startVenueRecon(t, c, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+			h.place("p1", "1")
+			v.window(func() { v.fill("p1", 150, "0.001") })
+			seen := map[string]bool{}
+			for i := 1; i <= 150; i++ {
+				r := h.next()
+				cum := schema.MustParseDecimal("0.001")
+				cum, _ = cum.Mul(schema.MustParseDecimal(strconv.Itoa(i)))
+				assertVenueFill(t, r, schema.StatusPartiallyFilled, "0.001", cum.String(), "1")
+				assert.False(t, seen[r.TradeID.String()], "trade %s once", r.TradeID.String())
+				seen[r.TradeID.String()] = true
+			}
+			fills := "/v5/execution/list"
+			if v.okx() {
+				fills = "/api/v5/trade/fills"
+			}
+			assert.Equal(t, 2, v.queried(fills), "two pages")
+			h.nothingElse()
+		})
+	}
+}
+
+// TestVenueReconcileRetriesThenGap: queries the venue refuses for its
+// rate limit (OKX 50011 / HTTP 429, Bybit 10006) are retried with backoff
+// and counted, and the fills still arrive once; when every try fails
+// (five), the host is told with a gap marker naming the venue's code, the
+// symbol and the order; the order stays followed and the next reconnect
+// reconciles it.
+func TestVenueReconcileRetriesThenGap(t *testing.T) {
+	for _, c := range venueCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			// Each refusal empties the budget: a large one keeps the refills short.
+			h := startVenueRecon(t, c, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+			h.place("g1", "0.03")
+			refusal, code := v.rateLimited()
+			v.failNext(2, refusal)
+			v.window(func() { v.fill("g1", 1, "0.01") })
+			assertVenueFill(t, h.nextFill(), schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+			st := h.s.Stats().Order
+			assert.Equal(t, []any{uint64(2), uint64(0)}, []any{st.ReconcileErrors, st.ReconcileGaps})
+
+			v.failNext(1000, refusal)
+			v.window(func() { v.fill("g1", 1, "0.01") })
+			id := v.order("g1").id
+			select {
+			case g := <-h.gaps:
+				assert.Equal(t, []any{c.venue, schema.ControlGap, schema.GapVenue, schema.EventExecReport, code, "BTC-USDT", id},
+					[]any{g.Venue, g.Control.Kind, g.Control.GapSource, g.Control.GapType, g.Control.Code, g.Symbol, g.Exec.VenueOrderID.String()})
+				assert.Contains(t, g.Control.Reason, "reconcile")
+			case <-time.After(generous):
+				require.FailNow(t, "no gap marker")
+			}
+			st = h.s.Stats().Order
+			assert.Equal(t, []any{uint64(1), uint64(2 + 5), 1}, []any{st.ReconcileGaps, st.ReconcileErrors, st.Tracked})
+
+			v.failNext(0, "")
+			v.window(func() {})
+			assertVenueFill(t, h.nextFill(), schema.StatusPartiallyFilled, "0.01", "0.02", "0.03")
+			h.nothingElse()
+		})
+	}
+}
+
+// TestVenueReconcileUnknownPlace: the venue takes an order and every
+// connection goes before its answer or any report: Place returns
+// ErrDisconnected. After the reconnect the session looks the order up by
+// its client order id (OKX clOrdId, Bybit orderLinkId), delivers the fill
+// it had in the window and follows it: its last fill, streamed (on Bybit
+// the order topic's Filled before the execution topic's fill), arrives
+// once.
+func TestVenueReconcileUnknownPlace(t *testing.T) {
+	for _, c := range venueCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			h := startVenueRecon(t, c, v, nil)
+			v.setScript(func(o orderSeen) ([]string, bool) {
+				v.mu.Lock()
+				defer v.mu.Unlock()
+				v.create(o)
+				v.drop()
+				return nil, true
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			req := limitOrder(h.s, t, "u1", "buy", "1000", "0.03")
+			defer h.s.Pools().Orders.Put(req)
+			_, err := h.s.Place(ctx, req)
+			require.ErrorIs(t, err, session.ErrDisconnected)
+			v.setScript(v.script)
+			v.waitHeld()
+			v.fill("u1", 1, "0.01")
+			v.release()
+			r := h.nextFill()
+			assertVenueFill(t, r, schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+			assert.Equal(t, "u1", r.ClientOrderID.String())
+			assert.Equal(t, v.order("u1").id, r.VenueOrderID.String())
+			require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 1 }, generous, pollEvery, "followed from now on")
+			v.fill("u1", 1, "")
+			r = h.nextFill()
+			assert.Equal(t, []any{false, schema.ExecTrade, schema.StatusFilled}, []any{r.Reconciled, r.ExecType, r.Status})
+			require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 0 }, generous, pollEvery)
+			h.nothingElse()
+		})
+	}
+}
+
+// TestVenueReconcileEnded: orders that ended in the window — one canceled
+// without a fill, one filled (on Bybit gone from /order/realtime, found in
+// /order/history) — get their end once, Reconciled, and are forgotten.
+func TestVenueReconcileEnded(t *testing.T) {
+	for _, c := range venueCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			h := startVenueRecon(t, c, v, nil)
+			h.place("e1", "0.03")
+			h.place("e2", "0.03")
+			v.window(func() {
+				v.cancel("e1")
+				v.fill("e2", 1, "")
+				if !v.okx() {
+					v.archive("e2")
+				}
+			})
+			got := map[string]*schema.ExecReport{}
+			for range 2 {
+				r := h.next()
+				got[r.ClientOrderID.String()] = r
+			}
+			require.Contains(t, got, "e1")
+			require.Contains(t, got, "e2")
+			assert.Equal(t, []any{true, schema.ExecCanceled, schema.StatusCanceled}, []any{got["e1"].Reconciled, got["e1"].ExecType, got["e1"].Status})
+			assertVenueFill(t, got["e2"], schema.StatusFilled, "0.03", "0.03", "0.03")
+			require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 0 }, generous, pollEvery)
+			if !v.okx() {
+				assert.Equal(t, 1, v.queried("/v5/order/history"))
+			}
+			h.nothingElse()
+		})
+	}
+}
+
+// TestVenueReconcileOrdersFromBefore: an order placed before the session
+// started is followed from the venue's open orders at the first
+// subscription; its earlier fill is not the session's to deliver, a fill
+// in a later window is.
+func TestVenueReconcileOrdersFromBefore(t *testing.T) {
+	for _, c := range venueCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			first := startVenueRecon(t, c, v, nil)
+			first.place("o1", "0.03")
+			v.fill("o1", 1, "0.01")
+			first.nextFill()
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			require.NoError(t, first.s.Close(ctx))
+
+			v.fakePrivate.mu.Lock()
+			v.lastTS = 0 // another session: its login may come in the same second (OKX's unit)
+			v.fakePrivate.mu.Unlock()
+			h := startVenueRecon(t, c, v, nil)
+			require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 1 }, generous, pollEvery)
+			v.window(func() { v.fill("o1", 1, "") })
+			r := h.nextFill()
+			assertVenueFill(t, r, schema.StatusFilled, "0.02", "0.03", "0.03")
+			assert.Equal(t, "o1", r.ClientOrderID.String())
+			require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 0 }, generous, pollEvery)
+			h.nothingElse()
 		})
 	}
 }
