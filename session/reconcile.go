@@ -75,6 +75,9 @@ type tracked struct {
 	// OKX's are integers, Bybit's execIds UUIDs).
 	delivered schema.Decimal
 	trades    []schema.ID
+	// streamed: first seen on the stream (placed elsewhere), not from the
+	// session's Place, the open orders or a lookup.
+	streamed bool
 }
 
 func (t *tracked) has(trade *schema.ID) bool {
@@ -119,6 +122,12 @@ type refusalRules struct {
 	rateCodes  []int64 // venue codes of a rate limit
 	retryCodes []int64 // codes that may pass when tried again (busy, timestamp)
 	missing    []int64 // the order does not exist
+	// narrow: the queries cover a part of what the stream shows (Bybit:
+	// the session asks category spot, its all-in-one topics bring every
+	// category): an order first seen on the stream that the venue says it
+	// does not have is not followed further (logged), rather than given
+	// up with a gap marker on every reconnect.
+	narrow bool
 }
 
 // refusal is a venue's refusal as the rules need it: its HTTP (or WS-API)
@@ -162,6 +171,14 @@ func (rr *refusalRules) notFound(err error) bool {
 // queries answer an empty list).
 var errNoSuchOrder = errors.New("session: the venue has no such order")
 
+// ended is an order no longer followed: it ended, every fill delivered,
+// with status end; or, unfollowed, it is another category's (Bybit),
+// whose reports pass untouched.
+type ended struct {
+	end        schema.OrderStatus
+	unfollowed bool
+}
+
 // reconciler keeps the open orders and, after a window without the
 // venue's stream of execution reports, asks the venue what became of them.
 type reconciler struct {
@@ -170,7 +187,7 @@ type reconciler struct {
 
 	mu       sync.Mutex // guards the orders and orders the reports: held while publishing
 	orders   map[orderKey]*tracked
-	recent   map[orderKey]schema.OrderStatus // ended, with the status they ended in
+	recent   map[orderKey]ended // no longer followed
 	ring     [recentCap]orderKey
 	ringNext int
 	max      int
@@ -187,7 +204,7 @@ type reconciler struct {
 }
 
 func newReconciler(s *Session, q queryBackend) *reconciler {
-	r := &reconciler{s: s, q: q, orders: map[orderKey]*tracked{}, recent: map[orderKey]schema.OrderStatus{}, unsure: map[orderKey]struct{}{},
+	r := &reconciler{s: s, q: q, orders: map[orderKey]*tracked{}, recent: map[orderKey]ended{}, unsure: map[orderKey]struct{}{},
 		max: s.cfg.MaxTrackedOrders}
 	if r.max <= 0 {
 		r.max = DefaultMaxTrackedOrders
@@ -234,12 +251,12 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 	t := r.orders[key]
 	isTrade := tradeID(x)
 	if t == nil {
-		if end, gone := r.recent[key]; gone {
+		if e, gone := r.recent[key]; gone {
 			// The order ended with every fill delivered: a fill now is one
 			// delivered again, as is the end reconciliation published.
 			// Another status report (Bybit's order topic after its
 			// execution topic) is new.
-			return isTrade || (x.Status == end && x.ExecType != schema.ExecUnknown)
+			return !e.unfollowed && (isTrade || (x.Status == e.end && x.ExecType != schema.ExecUnknown))
 		}
 		if x.Status.Final() || x.VenueOrderID.IsZero() {
 			return false
@@ -253,6 +270,7 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 		if t = r.track(key, floor); t == nil {
 			return false
 		}
+		t.streamed = true
 	}
 	if isTrade {
 		if t.has(&x.TradeID) {
@@ -268,7 +286,7 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 	// Bybit streams the end (order topic) and the fills (execution topic)
 	// apart, in either order.
 	if t.status.Final() && t.covered(x.CumFillQty) {
-		r.forget(key, t.status)
+		r.forget(key, ended{end: t.status})
 	}
 	return false
 }
@@ -325,7 +343,7 @@ func (r *reconciler) track(key orderKey, floor schema.Decimal) *tracked {
 
 // forget ends an order's tracking and remembers that it ended, and how
 // (caller holds r.mu).
-func (r *reconciler) forget(key orderKey, end schema.OrderStatus) {
+func (r *reconciler) forget(key orderKey, e ended) {
 	delete(r.orders, key)
 	r.tracked.Store(int64(len(r.orders)))
 	if old := r.ring[r.ringNext]; old.symbol != "" {
@@ -333,7 +351,7 @@ func (r *reconciler) forget(key orderKey, end schema.OrderStatus) {
 	}
 	r.ring[r.ringNext] = key
 	r.ringNext = (r.ringNext + 1) % recentCap
-	r.recent[key] = end
+	r.recent[key] = e
 }
 
 func (r *reconciler) forgotten(key orderKey) bool {
@@ -530,9 +548,29 @@ func (r *reconciler) pass(ctx context.Context, conn uint64) {
 			if ctx.Err() != nil || errors.Is(err, errConnLost) {
 				return // the next subscription's pass does it all again
 			}
+			if r.q.rules().narrow && r.q.rules().notFound(err) && r.unfollow(key) {
+				continue
+			}
 			r.gap(ctx, key, err)
 		}
 	}
+}
+
+// unfollow stops following an order first seen on the stream that the
+// venue's queries do not find (see refusalRules.narrow), and logs it.
+func (r *reconciler) unfollow(key orderKey) bool {
+	r.mu.Lock()
+	t := r.orders[key]
+	ok := t != nil && t.streamed
+	if ok {
+		r.forget(key, ended{unfollowed: true})
+	}
+	r.mu.Unlock()
+	if ok && r.s.cfg.Logger != nil {
+		r.s.cfg.Logger.Warn("session: an order seen on the private stream is not found by the reconciliation's queries (another category?); not followed further",
+			"venue", string(r.s.spec.venue), "symbol", key.symbol, "order_id", key.id.String())
+	}
+	return ok
 }
 
 // reconcile asks what became of one order and publishes what the stream
@@ -594,23 +632,22 @@ func (r *reconciler) fills(ctx context.Context, conn uint64, key orderKey) ([]no
 // publish hands the host, under the tracking lock (so that no streamed
 // report of the order comes between), the fills not delivered yet, in
 // trade order, each with the venue's cumulative quantities at that fill,
-// then the order's end when it ended in the window.
+// then the order's end when it ended in the window. When the venue's
+// fills do not make up the quantity it says was executed (OKX keeps 3
+// days of them; a venue's lists may lag), the end is held back, the order
+// stays followed and the error says so (a gap marker).
 func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize.QueryOrder, fills []normalize.QueryFill) error {
+	fills = slices.DeleteFunc(fills, func(f normalize.QueryFill) bool { return !bytes.Equal(f.OrderID.Bytes(), key.id.Bytes()) })
 	sortFills(fills)
+	cums := cumulative(order, fills)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t := r.orders[key]
 	if t == nil {
 		return nil
 	}
-	var cum, cumQuote schema.Decimal
 	for i := range fills {
-		f := &fills[i]
-		if !bytes.Equal(f.OrderID.Bytes(), key.id.Bytes()) {
-			continue
-		}
-		cum, _ = cum.Add(f.Qty)
-		cumQuote, _ = cumQuote.Add(f.QuoteQty)
+		f, cum, cumQuote := &fills[i], cums[i].qty, cums[i].quote
 		if cum.Cmp(t.floor) <= 0 || t.has(&f.TradeID) {
 			continue // before the session saw the order, or delivered
 		}
@@ -640,6 +677,10 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 			return err
 		}
 	}
+	if !t.covered(order.CumFillQty) {
+		known, _ := t.floor.Add(t.delivered)
+		return fmt.Errorf("%w: the venue's fills make up %s of the %s it says the order executed", errFillsShort, known, order.CumFillQty)
+	}
 	end := schema.StatusUnknown
 	if order.Status.Final() && order.Status != schema.StatusFilled && t.status != order.Status {
 		ev, err := r.event(ctx, key, order)
@@ -657,11 +698,45 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 	}
 	switch {
 	case order.Status.Final():
-		r.forget(key, end) // its fills were delivered or were before the session saw it
+		r.forget(key, ended{end: end}) // its fills were delivered or were before the session saw it
 	case !t.status.Final():
 		t.status = order.Status
 	}
 	return nil
+}
+
+// errFillsShort: the venue's fill query did not return every fill its
+// order query counts.
+var errFillsShort = errors.New("session: fills missing from the venue's answer")
+
+// cumulative is each fill's executed quantity and quote quantity after
+// it: the venue's own where it says it (Bybit), otherwise counted back
+// from the order's total (the larger of the order's and the fills' sum),
+// so that fills older than the venue keeps (OKX: 3 days) still leave the
+// later ones' totals right.
+func cumulative(order *normalize.QueryOrder, fills []normalize.QueryFill) []struct{ qty, quote schema.Decimal } {
+	var sum, sumQuote schema.Decimal
+	for i := range fills {
+		sum, _ = sum.Add(fills[i].Qty)
+		sumQuote, _ = sumQuote.Add(fills[i].QuoteQty)
+	}
+	total, totalQuote := sum, sumQuote
+	if order.CumFillQty.Cmp(total) > 0 {
+		total = order.CumFillQty
+	}
+	if order.CumQuoteQty.Cmp(totalQuote) > 0 {
+		totalQuote = order.CumQuoteQty
+	}
+	cums := make([]struct{ qty, quote schema.Decimal }, len(fills))
+	for i := len(fills) - 1; i >= 0; i-- {
+		cums[i].qty, cums[i].quote = total, totalQuote
+		if v := fills[i].CumFillQty; v.Sign() > 0 {
+			cums[i].qty = v
+		}
+		total, _ = total.Sub(fills[i].Qty)
+		totalQuote, _ = totalQuote.Sub(fills[i].QuoteQty)
+	}
+	return cums
 }
 
 // endExecType is the execution type of an order's end other than a fill.

@@ -170,6 +170,7 @@ var bybitRefusals = &refusalRules{
 	rateCodes:  []int64{10006, 10018},
 	retryCodes: []int64{10000, 10002, 10016},
 	missing:    []int64{110001},
+	narrow:     true, // category spot only
 }
 
 func (*bybitQueries) rules() *refusalRules { return bybitRefusals }
