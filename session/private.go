@@ -228,8 +228,12 @@ func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*privat
 		return nil, err
 	}
 	p.client = c
-	if spec.queries != nil && cfg.Endpoints.REST != "" {
+	switch {
+	case spec.queries != nil && cfg.Endpoints.REST != "":
 		p.rec = newReconciler(s, spec.queries(s, key))
+	case spec.queries != nil && cfg.Logger != nil:
+		cfg.Logger.Warn("session: without Endpoints.REST, execution reports missed while the private connection is down are not reconciled",
+			"venue", string(s.spec.venue))
 	}
 	if spec.orders != nil {
 		p.orders = spec.orders(s)

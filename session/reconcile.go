@@ -302,7 +302,10 @@ func (r *reconciler) ack(ev *schema.CanonicalEvent) {
 	key := orderKey{symbol: ev.Symbol, id: x.VenueOrderID}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.orders[key] == nil && !r.forgotten(key) {
+	switch t := r.orders[key]; {
+	case t != nil:
+		t.streamed = false // the session's own, even when its report came first
+	case !r.forgotten(key):
 		r.track(key, schema.Decimal{})
 	}
 }

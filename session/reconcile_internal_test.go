@@ -234,20 +234,6 @@ func (b *fakeBackend) open(context.Context, uint64, string, []normalize.QueryOrd
 	return nil, "", nil
 }
 
-// sleepClock is a clock whose Sleep records the wait and moves time on.
-type sleepClock struct {
-	wsclient.Clock
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func (c *sleepClock) Now() time.Time { return c.now }
-func (c *sleepClock) Sleep(_ context.Context, d time.Duration) error {
-	c.sleeps = append(c.sleeps, d)
-	c.now = c.now.Add(d)
-	return nil
-}
-
 // TestRateLimitEmptiesBudget: a rate-limit refusal empties the budget, so
 // that the retry waits for it to refill (one request at 60 a minute: a
 // second), beyond the backoff; another failure waits the backoff only.
@@ -262,7 +248,7 @@ func TestRateLimitEmptiesBudget(t *testing.T) {
 		{"OKX 50013 busy", &normalize.QueryError{Venue: schema.VenueOKX, Code: 50013}, false, time.Millisecond},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			clk := &sleepClock{Clock: wsclient.SystemClock(), now: time.Unix(1700000000, 0)}
+			clk := &stepClock{Clock: wsclient.SystemClock(), now: time.Unix(1700000000, 0)}
 			s := &Session{spec: venues[schema.VenueOKX]}
 			s.cfg.Client = wsclient.Options{Clock: clk, BackoffBase: time.Millisecond, BackoffCap: time.Millisecond}
 			b := &fakeBackend{rules_: okxRefusals, errs: []error{c.err}}
@@ -272,10 +258,10 @@ func TestRateLimitEmptiesBudget(t *testing.T) {
 			require.NoError(t, r.reconcile(context.Background(), 0, key))
 			assert.Equal(t, 2, b.asked)
 			assert.Equal(t, uint64(1), r.errs.Load())
-			require.NotEmpty(t, clk.sleeps)
-			assert.Equal(t, c.backoff, clk.sleeps[0], "the backoff")
+			require.NotEmpty(t, clk.slept)
+			assert.Equal(t, c.backoff, clk.slept[0], "the backoff")
 			var waited time.Duration
-			for _, d := range clk.sleeps[1:] {
+			for _, d := range clk.slept[1:] {
 				waited += d
 			}
 			if c.refill {
@@ -292,7 +278,7 @@ func TestRateLimitEmptiesBudget(t *testing.T) {
 // every reconnect), and its later reports pass untouched; one of the
 // session's own is given up with a gap as ever.
 func TestUnfollowOtherCategory(t *testing.T) {
-	clk := &sleepClock{Clock: wsclient.SystemClock(), now: time.Unix(1700000000, 0)}
+	clk := &stepClock{Clock: wsclient.SystemClock(), now: time.Unix(1700000000, 0)}
 	s := &Session{spec: venues[schema.VenueBybit]}
 	s.cfg.Client = wsclient.Options{Clock: clk}
 	r := newReconciler(s, &fakeBackend{rules_: bybitRefusals, errs: []error{errNoSuchOrder}})

@@ -552,10 +552,6 @@ type venueRecon struct {
 	probes  int
 }
 
-func venueCases() []orderCase {
-	return orderCases()
-}
-
 func startVenueRecon(t *testing.T, c orderCase, v *simVenue, tweak func(*session.Config)) *venueRecon {
 	t.Helper()
 	h := &venueRecon{t: t, v: v, reports: make(chan *schema.ExecReport, 1024), gaps: make(chan *schema.CanonicalEvent, 16)}
@@ -668,7 +664,7 @@ func assertVenueFill(t *testing.T, r *schema.ExecReport, status schema.OrderStat
 // fills with the venue's trade id, price, quantity, fee, maker flag and
 // cumulative quantities, then the cancel.
 func TestVenueReconcileWindow(t *testing.T) {
-	for _, c := range venueCases() {
+	for _, c := range orderCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			v := newSimVenue(t, c.venue)
 			h := startVenueRecon(t, c, v, nil)
@@ -715,7 +711,7 @@ func (v *simVenue) rateLimited() (answer string, code int64) {
 // (counted); a fill streamed after the new subscription, before the
 // reconciliation's queries, is not delivered again by them.
 func TestVenueReconcileDedup(t *testing.T) {
-	for _, c := range venueCases() {
+	for _, c := range orderCases() {
 		t.Run(string(c.venue)+"/stream after", func(t *testing.T) {
 			v := newSimVenue(t, c.venue)
 			h := startVenueRecon(t, c, v, nil)
@@ -753,7 +749,7 @@ func TestVenueReconcileDedup(t *testing.T) {
 // each reaches the host once, in trade order, with the cumulative
 // quantities after it.
 func TestVenueReconcilePages(t *testing.T) {
-	for _, c := range venueCases() {
+	for _, c := range orderCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			v := newSimVenue(t, c.venue)
 			h := startVenueRecon(t, c, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
@@ -785,7 +781,7 @@ func TestVenueReconcilePages(t *testing.T) {
 // symbol and the order; the order stays followed and the next reconnect
 // reconciles it.
 func TestVenueReconcileRetriesThenGap(t *testing.T) {
-	for _, c := range venueCases() {
+	for _, c := range orderCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			v := newSimVenue(t, c.venue)
 			// Each refusal empties the budget: a large one keeps the refills short.
@@ -828,7 +824,7 @@ func TestVenueReconcileRetriesThenGap(t *testing.T) {
 // the order topic's Filled before the execution topic's fill), arrives
 // once.
 func TestVenueReconcileUnknownPlace(t *testing.T) {
-	for _, c := range venueCases() {
+	for _, c := range orderCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			v := newSimVenue(t, c.venue)
 			h := startVenueRecon(t, c, v, nil)
@@ -867,7 +863,7 @@ func TestVenueReconcileUnknownPlace(t *testing.T) {
 // without a fill, one filled (on Bybit gone from /order/realtime, found in
 // /order/history) — get their end once, Reconciled, and are forgotten.
 func TestVenueReconcileEnded(t *testing.T) {
-	for _, c := range venueCases() {
+	for _, c := range orderCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			v := newSimVenue(t, c.venue)
 			h := startVenueRecon(t, c, v, nil)
@@ -903,7 +899,7 @@ func TestVenueReconcileEnded(t *testing.T) {
 // subscription; its earlier fill is not the session's to deliver, a fill
 // in a later window is.
 func TestVenueReconcileOrdersFromBefore(t *testing.T) {
-	for _, c := range venueCases() {
+	for _, c := range orderCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			v := newSimVenue(t, c.venue)
 			first := startVenueRecon(t, c, v, nil)
