@@ -277,7 +277,12 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 			return true
 		}
 		t.trades = append(t.trades, x.TradeID)
-		t.delivered, _ = t.delivered.Add(x.LastFillQty)
+		// A fill within the floor (its report late behind the one the
+		// floor was read from: Bybit's order topic, the open orders) is
+		// the floor's already.
+		if x.CumFillQty.Sign() == 0 || x.CumFillQty.Cmp(t.floor) > 0 {
+			t.delivered, _ = t.delivered.Add(x.LastFillQty)
+		}
 	}
 	if x.Status != schema.StatusUnknown {
 		t.status = x.Status

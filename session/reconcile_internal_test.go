@@ -72,6 +72,19 @@ func TestObserveFloor(t *testing.T) {
 	require.NotNil(t, tr)
 	assert.Zero(t, tr.floor.Cmp(schema.MustParseDecimal("0.3")))
 	assert.Zero(t, tr.delivered.Cmp(schema.MustParseDecimal("0.2")))
+
+	// Bybit: the order topic's report (cumulative, no fill) comes before
+	// the execution topic's report of the fill that made it: that fill is
+	// within the floor, not delivered on top of it, so that a later fill
+	// missed is still seen missing.
+	ev.Exec = schema.Execution{VenueOrderID: schema.MustID("8"), Status: schema.StatusPartiallyFilled,
+		CumFillQty: schema.MustParseDecimal("0.5")}
+	r.observe(ev)
+	x.ExecType, x.TradeID, x.LastFillQty = schema.ExecTrade, schema.MustID("e-1"), schema.MustParseDecimal("0.5")
+	assert.False(t, r.observe(ev), "delivered: the stream's")
+	tr = r.orders[orderKey{symbol: "BTC-USDT", id: x.VenueOrderID}]
+	assert.Zero(t, tr.delivered.Sign(), "%s", tr.delivered)
+	assert.False(t, tr.covered(schema.MustParseDecimal("0.7")), "a later 0.2 missed is missing")
 }
 
 // TestWeightBucket: queries wait for weight on the clock; a minute's

@@ -180,10 +180,8 @@ func (v *simVenue) fill(cl string, n int, qty string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for range n {
-		q := schema.MustParseDecimal("0")
-		if qty == "" {
-			q, _ = o.qty.Sub(o.cum)
-		} else {
+		q, _ := o.qty.Sub(o.cum) // the rest
+		if qty != "" {
 			q = schema.MustParseDecimal(qty)
 		}
 		v.ms++

@@ -641,11 +641,13 @@ func (s *Session) Close(ctx context.Context) error {
 			errs = append(errs, s.private.client.Close(ctx))
 		}
 		s.runWG.Wait()
-		s.bg.Wait()
 		if s.private != nil {
+			// Its worker starts reconciliation passes (s.bg): stopped
+			// before s.bg is waited for.
 			s.private.stop()
 			errs = append(errs, runError(s.private.runErr))
 		}
+		s.bg.Wait()
 		for _, sh := range s.shards {
 			errs = append(errs, runError(sh.runErr))
 		}
