@@ -47,18 +47,32 @@ func SignBybitREST(creds *Credentials, now time.Time, recvWindow time.Duration, 
 	return map[string]string{"X-BAPI-API-KEY": creds.apiKey, "X-BAPI-TIMESTAMP": ts, "X-BAPI-RECV-WINDOW": rw, "X-BAPI-SIGN": string(sig)}, nil
 }
 
-// BybitQuery returns the query string of a Bybit order query for the
-// canonical symbol's venue symbol (none: ""), with the other parameters
-// (key, value pairs, empty values left out), in the order given: the
-// string the signature is made over.
+// BybitQuery returns the query string of a Bybit order query: category,
+// then the other parameters (key, value pairs; empty values left out), in
+// the order given — the string the signature is made over. A value made
+// of URL-safe bytes (letters, digits, "-", "_", ".", "~", "%") is sent as
+// it is: Bybit's nextPageCursor comes percent-encoded already and goes
+// back as it came (Bybit v5, "Get Open & Closed Orders": cursor); any
+// other value is escaped.
 func BybitQuery(category string, kv ...string) string {
-	q := "category=" + url.QueryEscape(category)
+	q := "category=" + bybitValue(category)
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i+1] != "" {
-			q += "&" + kv[i] + "=" + url.QueryEscape(kv[i+1])
+			q += "&" + kv[i] + "=" + bybitValue(kv[i+1])
 		}
 	}
 	return q
+}
+
+func bybitValue(v string) string {
+	for _, c := range []byte(v) {
+		safe := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == '~' || c == '%'
+		if !safe {
+			return url.QueryEscape(v)
+		}
+	}
+	return v
 }
 
 // bybitQueryExec is an execution of /execution/list.

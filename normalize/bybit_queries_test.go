@@ -124,7 +124,9 @@ func TestSignBybitREST(t *testing.T) {
 	secret := []byte("bybit-secret")
 	creds := normalize.NewCredentials("key", normalize.NewHMACSigner(secret))
 	q := normalize.BybitQuery("spot", "symbol", "BTCUSDT", "orderId", "a b", "cursor", "")
-	assert.Equal(t, "category=spot&symbol=BTCUSDT&orderId=a+b", q, "empty values left out, values escaped")
+	assert.Equal(t, "category=spot&symbol=BTCUSDT&orderId=a+b", q, "empty values left out, unsafe values escaped")
+	assert.Equal(t, "category=spot&cursor=page_args%3Dfd4300ae%26symbol%3D6%26", normalize.BybitQuery("spot", "cursor", "page_args%3Dfd4300ae%26symbol%3D6%26"),
+		"the cursor goes back as it came")
 	h, err := normalize.SignBybitREST(creds, time.UnixMilli(1672283754510), 5*time.Second, q)
 	require.NoError(t, err)
 	mac := hmac.New(sha256.New, secret)

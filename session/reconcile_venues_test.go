@@ -522,14 +522,18 @@ func (v *simVenue) serveBybit(w io.Writer, path string, q map[string][]string) {
 		limit, _ := strconv.Atoi(get("limit"))
 		require.LessOrEqual(v.t, limit, 100, "Bybit: limit ≤ 100")
 		o := v.orders[get("orderId")]
-		from, _ := strconv.Atoi(get("cursor"))
+		// Bybit's cursor comes percent-encoded ("page_args%3D…%26"): sent
+		// back as it came, the query decodes it once.
+		cursor, _ := strings.CutPrefix(get("cursor"), "page_args=")
+		cursor, _, _ = strings.Cut(cursor, "&")
+		from, _ := strconv.Atoi(cursor)
 		n := 0
 		for i := len(o.fills) - 1 - from; i >= 0 && n < limit; i-- { // newest first
 			list = append(list, v.bybitExec(o, &o.fills[i]))
 			n++
 		}
 		if from+n < len(o.fills) {
-			next = strconv.Itoa(from + n)
+			next = "page_args%3D" + strconv.Itoa(from+n) + "%26symbol%3DBTCUSDT%26"
 		}
 	}
 	_, _ = io.WriteString(w, `{"retCode":0,"retMsg":"OK","result":{"category":"spot","nextPageCursor":"`+next+`","list":[`+
