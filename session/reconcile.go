@@ -470,7 +470,7 @@ func (r *reconciler) trackOpen(ctx context.Context, conn uint64) {
 			return err
 		})
 		if err != nil {
-			return // counted and logged; the stream still brings what happens next
+			break // counted and logged; the pages read are followed, the stream brings what happens next
 		}
 		if next == "" || next == cursor {
 			break
