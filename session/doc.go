@@ -118,8 +118,10 @@
 //     report of its end (canceled, expired, expired in match, rejected),
 //     Reconciled too. When the fills found do not make up the executed
 //     quantity the order query gives (OKX keeps 3 days of fills; a
-//     venue's lists may lag), the end is held back and the order given up
-//     for this pass (a gap marker, below).
+//     venue's lists may lag), the host gets a gap marker (below): an open
+//     order stays followed and its fills are read again at the next pass;
+//     one that ended gets the marker once, then its end report, and is
+//     forgotten.
 //   - Each fill reaches the host once: fills are deduplicated by trade id
 //     per order, both ways — a streamed report of a fill reconciled
 //     already is dropped (OrderStats.Duplicates), as is a streamed end
@@ -183,7 +185,7 @@
 // not find, is not followed further (logged at Warn), rather than given
 // up with a gap marker on every reconnect. OKX fills older than 3 days
 // are not read (/trade/fills-history is not used): an order that old with
-// fills missed gets a gap marker. Kraken and Coinbase private channels
+// fills missed gets a gap marker (see above). Kraken and Coinbase private channels
 // are not reconciled: their reports are streamed only.
 //
 // # Lifecycle and ownership

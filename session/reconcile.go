@@ -642,8 +642,9 @@ func (r *reconciler) fills(ctx context.Context, conn uint64, key orderKey) ([]no
 // trade order, each with the venue's cumulative quantities at that fill,
 // then the order's end when it ended in the window. When the venue's
 // fills do not make up the quantity it says was executed (OKX keeps 3
-// days of them; a venue's lists may lag), the end is held back, the order
-// stays followed and the error says so (a gap marker).
+// days of them; a venue's lists may lag), a gap marker says so: for an
+// open order through the error (it stays followed, the next pass reads
+// its fills again); for one that ended, before its end report.
 func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize.QueryOrder, fills []normalize.QueryFill) error {
 	fills = slices.DeleteFunc(fills, func(f normalize.QueryFill) bool { return !bytes.Equal(f.OrderID.Bytes(), key.id.Bytes()) })
 	sortFills(fills)
@@ -687,7 +688,11 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 	}
 	if !t.covered(order.CumFillQty) {
 		known, _ := t.floor.Add(t.delivered)
-		return fmt.Errorf("%w: the venue's fills make up %s of the %s it says the order executed", errFillsShort, known, order.CumFillQty)
+		short := fmt.Errorf("%w: the venue's fills make up %s of the %s it says the order executed", errFillsShort, known, order.CumFillQty)
+		if !order.Status.Final() {
+			return short // followed still: the next pass reads them again
+		}
+		r.gap(ctx, key, short) // they will not come back: told once, then the end
 	}
 	end := schema.StatusUnknown
 	if order.Status.Final() && order.Status != schema.StatusFilled && t.status != order.Status {

@@ -60,6 +60,7 @@ type simOrder struct {
 	created  int64
 	updated  int64
 	archived bool // Bybit: gone from /order/realtime, in /order/history
+	aged     int  // the oldest fills, no longer served (OKX keeps 3 days)
 }
 
 type simFill struct {
@@ -236,6 +237,14 @@ func (v *simVenue) end(o *simOrder) {
 		o.status = "PartiallyFilledCanceled"
 	}
 	v.push(v.orderPush(o))
+}
+
+// age makes the venue forget the order's n oldest fills.
+func (v *simVenue) age(cl string, n int) {
+	o := v.order(cl)
+	v.mu.Lock()
+	o.aged = n
+	v.mu.Unlock()
 }
 
 // archive moves a Bybit order from /order/realtime to /order/history.
@@ -479,7 +488,7 @@ func (v *simVenue) serveOKX(w io.Writer, path string, q map[string][]string) {
 		require.LessOrEqual(v.t, limit, 100, "OKX: limit ≤ 100")
 		o := v.orders[get("ordId")]
 		after, _ := strconv.ParseInt(get("after"), 10, 64)
-		for i := len(o.fills) - 1; i >= 0 && len(data) < limit; i-- { // newest first, older than after
+		for i := len(o.fills) - 1; i >= o.aged && len(data) < limit; i-- { // newest first, older than after
 			if b, _ := strconv.ParseInt(o.fills[i].bill, 10, 64); after == 0 || b < after {
 				data = append(data, v.okxFill(o, &o.fills[i]))
 			}
@@ -528,11 +537,11 @@ func (v *simVenue) serveBybit(w io.Writer, path string, q map[string][]string) {
 		cursor, _, _ = strings.Cut(cursor, "&")
 		from, _ := strconv.Atoi(cursor)
 		n := 0
-		for i := len(o.fills) - 1 - from; i >= 0 && n < limit; i-- { // newest first
+		for i := len(o.fills) - 1 - from; i >= o.aged && n < limit; i-- { // newest first
 			list = append(list, v.bybitExec(o, &o.fills[i]))
 			n++
 		}
-		if from+n < len(o.fills) {
+		if from+n < len(o.fills)-o.aged {
 			next = "page_args%3D" + strconv.Itoa(from+n) + "%26symbol%3DBTCUSDT%26"
 		}
 	}
@@ -924,5 +933,47 @@ func TestVenueReconcileOrdersFromBefore(t *testing.T) {
 			require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 0 }, generous, pollEvery)
 			h.nothingElse()
 		})
+	}
+}
+
+// TestVenueReconcileFillsShort: the venue's fill query no longer has the
+// oldest fill of the window (OKX keeps 3 days): the fill it has is
+// delivered with the cumulative quantities counted back from the order's
+// executed quantity, and since the fills do not make up that quantity the
+// host gets a gap marker for the order (code 0: nothing was refused). An
+// open order stays followed; one that ended gets its end after the gap
+// marker, and is forgotten.
+func TestVenueReconcileFillsShort(t *testing.T) {
+	for _, c := range orderCases() {
+		for _, ended := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/ended=%v", c.venue, ended), func(t *testing.T) {
+				v := newSimVenue(t, c.venue)
+				h := startVenueRecon(t, c, v, nil)
+				h.place("s1", "0.03")
+				v.window(func() {
+					v.fill("s1", 2, "0.01")
+					v.age("s1", 1)
+					if ended {
+						v.cancel("s1")
+					}
+				})
+				assertVenueFill(t, h.next(), schema.StatusPartiallyFilled, "0.01", "0.02", "0.03")
+				select {
+				case g := <-h.gaps:
+					assert.Equal(t, []any{int64(0), v.order("s1").id}, []any{g.Control.Code, g.Exec.VenueOrderID.String()})
+					assert.Contains(t, g.Control.Reason, "fills make up 0.01 of the 0.02")
+				case <-time.After(generous):
+					require.FailNow(t, "no gap marker")
+				}
+				if ended {
+					r := h.next()
+					assert.Equal(t, []any{true, schema.ExecCanceled}, []any{r.Reconciled, r.ExecType})
+					require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 0 }, generous, pollEvery, "forgotten")
+				} else {
+					assert.Equal(t, 1, h.s.Stats().Order.Tracked, "still followed")
+				}
+				h.nothingElse()
+			})
+		}
 	}
 }
