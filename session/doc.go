@@ -57,81 +57,136 @@
 // # Execution reports across reconnects
 //
 // Binance streams an execution report once, to the user-data
-// subscriptions open at that moment, and never replays it: a fill, cancel
-// or expiry between the loss of the order connection and the venue's
-// acceptance of the next subscription is not streamed to anyone. With
-// Config.Credentials the session closes that window itself:
+// subscriptions open at that moment, and never replays it; so do OKX's
+// "orders" channel and Bybit's "order" and "execution" topics (they push
+// changes only, nothing on subscribe): a fill, cancel or expiry between
+// the loss of the connection and the venue's acceptance of the next
+// subscription (Binance's userDataStream.subscribe; OKX's and Bybit's
+// login and private subscriptions) is not streamed to anyone. With
+// Config.Credentials (Binance), or Config.Key and Endpoints.REST (OKX,
+// Bybit), the session closes that window itself; one reconciler serves
+// the three venues, each with its own queries:
+//
+//	venue    order                                 fills                                          open orders (first subscription)
+//	Binance  order.status (WS-API, weight 4)       myTrades, orderId (budgeted at 20), 1000/page  openOrders.status (80)
+//	OKX      GET /api/v5/trade/order (instId,      GET /api/v5/trade/fills (ordId; 100/page,      GET /api/v5/trade/orders-pending
+//	         ordId or clOrdId)                     newest first, after = billId; last 3 days)     (instType SPOT; after = ordId)
+//	Bybit    GET /v5/order/realtime, then          GET /v5/execution/list (orderId; 100/page,     GET /v5/order/realtime
+//	         /v5/order/history (category spot,     cursor = nextPageCursor)                       (openOnly 0, 50/page, cursor)
+//	         orderId or orderLinkId)
+//
+// (Binance spot WS-API "Query order", "Account trade history", "Current
+// open orders"; OKX v5 "Trade → Get order details", "Get transaction
+// details (last 3 days)", "Get order List", signed with OK-ACCESS-KEY,
+// -SIGN, -TIMESTAMP and -PASSPHRASE; Bybit v5 "Trade → Get Open & Closed
+// Orders", "Get Order History", "Position → Get Trade History", signed
+// with X-BAPI-API-KEY, -TIMESTAMP, -RECV-WINDOW (Config.RecvWindow) and
+// -SIGN. Each request is signed with the venue's time.)
 //
 //   - It follows every open order: its own (from Place's ack), those the
-//     user-data stream shows (placed elsewhere on the account), and, from
-//     openOrders.status (weight 80) at the first subscription, those open
-//     before Start. For each, in memory: the last status, the quantity of
-//     the fills delivered to the host, their trade ids, and the quantity
-//     filled before the session first saw the order (not the session's to
-//     deliver). An order is forgotten when it ends (the last 1024 ended are
+//     stream shows (placed elsewhere on the account), and, from the open
+//     orders at the first subscription, those open before Start. For
+//     each, in memory: the last status, the quantity of the fills
+//     delivered to the host, their trade ids (the venue's as sent:
+//     Binance's and OKX's tradeId are integers, Bybit's execId a UUID),
+//     and the quantity filled before the session first saw the order (not
+//     the session's to deliver). An order is forgotten once it ended and
+//     its fills are delivered (Bybit streams an order's end and its fills
+//     on two topics, in either order; the last 1024 forgotten are
 //     remembered, so a late report does not follow one again); at most
 //     Config.MaxTrackedOrders (10000) are followed, past which an order is
 //     not, counted (OrderStats.TrackOverflow) and logged at Warn. The
 //     streamed path allocates nothing per report of a followed order whose
 //     trade ids have room (8 to start; see TestObserveAllocs).
-//   - When the venue accepts a user-data subscription and one was accepted
-//     before, a pass asks, on that connection, for every followed order:
-//     order.status (weight 4), and only when it says more has filled than
-//     was delivered, myTrades with the orderId (budgeted at weight 20, the
-//     docs' weight without an orderId; 5 with one), by pages of 1000 trades
-//     (at most 10). A lost connection stops the pass; the next
-//     subscription's pass starts over.
+//   - When the venue accepts a subscription and one was accepted before,
+//     a pass asks, for every followed order, the order query, and only
+//     when it says more has filled than was delivered, the fill query,
+//     page after page (at most 10000 fills). A lost connection stops the
+//     pass; the next subscription's pass starts over.
 //   - The fills not delivered are published as execution reports through
 //     the same critical lane as the streamed ones (Config.OnExecReport and
-//     every subscriber of schema.EventExecReport), in trade-id order, with
-//     Execution.Reconciled set and the venue's trade id, price, quantity,
-//     fee and fee asset, maker flag and time; CumFillQty, CumQuoteQty,
+//     every subscriber of schema.EventExecReport), in trade order (by
+//     trade id where the venue's are integers; Bybit's by execTime, then
+//     by orderQty − leavesQty), with Execution.Reconciled set and the
+//     venue's trade id, price, quantity, fee (what was paid: OKX's sign
+//     flipped) and fee asset, maker flag and time; CumFillQty, CumQuoteQty,
 //     RemainingQty and Status (partially filled, filled) are the venue's
-//     after that fill. The order's fields come from order.status. Then, if
-//     the order ended in the window other than filled, one report of its
-//     end (canceled, expired, expired in match, rejected), Reconciled too.
+//     after that fill (Bybit's own; otherwise counted back from the
+//     order's executed quantity, so that fills older than the venue keeps
+//     leave the later ones' right). The order's fields come from the order
+//     query. Then, if the order ended in the window other than filled, one
+//     report of its end (canceled, expired, expired in match, rejected),
+//     Reconciled too. When the fills found do not make up the executed
+//     quantity the order query gives (OKX keeps 3 days of fills; a
+//     venue's lists may lag), the host gets a gap marker (below): an open
+//     order stays followed and its fills are read again at the next pass;
+//     one that ended gets the marker once, then its end report, and is
+//     forgotten.
 //   - Each fill reaches the host once: fills are deduplicated by trade id
 //     per order, both ways — a streamed report of a fill reconciled
-//     already is dropped (OrderStats.Duplicates), and reconciliation skips
-//     a fill the stream delivered. A pass publishes an order's reports
-//     under the lock the stream's reports take, so none comes between
-//     them; a fill streamed while the pass was querying may still come
-//     before the window's fills it follows (its cumulative quantities are
-//     the venue's at its time, so the largest CumFillQty is the order's).
-//   - Pacing: the queries draw on a token bucket of Config.ReconcileWeight
-//     request weight per minute (1200 by default, a fifth of Binance's
-//     6000 per minute per IP, holding at most a minute's worth), one order
-//     after the other, so that reconciliation never competes with orders
-//     for the venue's limit; a pass over N orders with nothing missed
-//     costs 4N weight. A query that fails — refused (429/-1003 rate limit,
-//     5xx/-1000 family, -1021), unanswered within 10 s, unreadable — is
-//     counted (OrderStats.ReconcileErrors), logged at Warn and tried again
-//     after the connection's backoff (Client.BackoffBase, doubling, at
-//     most Client.BackoffCap), five times in all; a rate-limit refusal
-//     (429, 418, -1003) also empties the bucket, so that every query then
-//     waits for the budget to refill. Place and Cancel never
-//     wait for it: the pass runs on a goroutine of its own.
+//     already is dropped (OrderStats.Duplicates), as is a streamed end
+//     that reconciliation published, and reconciliation skips a fill the
+//     stream delivered. A pass publishes an order's reports under the
+//     lock the stream's reports take, so none comes between them; a fill
+//     streamed while the pass was querying may still come before the
+//     window's fills it follows (its cumulative quantities are the
+//     venue's at its time, so the largest CumFillQty is the order's).
+//   - Pacing: the queries draw on a token bucket of
+//     Config.ReconcileWeight per minute (holding at most a minute's
+//     worth), one order after the other, so that reconciliation never
+//     competes with orders for the venue's limits. Binance: request
+//     weight, 1200 by default (a fifth of its 6000 per minute per IP); a
+//     pass over N orders with nothing missed costs 4N. OKX: requests, 360
+//     by default (a fifth of the 60 per 2 s each query allows per user).
+//     Bybit: requests, 600 by default (a fifth of its 50 per second), an
+//     order lookup counted as 2 (realtime, then history). A query that
+//     fails — refused (Binance 429/-1003, 5xx/-1000 family, -1021; OKX
+//     50011 and HTTP 429, 50001, 50004, 50013, 50026, 50102 timestamp
+//     expired, 5xx; Bybit 10006, 10018, HTTP 403 and 429, 10000, 10016,
+//     10002 timestamp outside recv_window, 5xx), unanswered within 10 s,
+//     unreadable — is counted (OrderStats.ReconcileErrors), logged at
+//     Warn and tried again after the connection's backoff
+//     (Client.BackoffBase, doubling, at most Client.BackoffCap), five
+//     times in all; a rate-limit refusal (Binance 429, 418, -1003; OKX
+//     50011, 50061, 429; Bybit 10006, 10018, 403, 429) also empties the
+//     bucket, so that every query then waits for the budget to refill.
+//     Place and Cancel never wait for it: the pass runs on a goroutine of
+//     its own.
 //   - When it gives up on an order (five failures, a refusal that cannot
-//     pass such as -2013 for an order the venue no longer has, more than
-//     10000 trades), the host is told: a schema.EventGap on the
-//     dispatcher with Control.GapType schema.EventExecReport, GapSource
-//     schema.GapVenue, the venue's code in Control.Code, the reason, the
-//     symbol and, in Exec.VenueOrderID, the order; logged at Error and
-//     counted (OrderStats.ReconcileGaps). Subscribers of EventGap or of
+//     pass such as Binance -2013, OKX 51603 or a Bybit order in neither
+//     list for an order the venue no longer has, more than 10000 fills,
+//     fills short of the executed quantity), the host is told: a
+//     schema.EventGap on the dispatcher with Control.GapType
+//     schema.EventExecReport, GapSource schema.GapVenue, the venue's code
+//     in Control.Code (0 when it did not refuse), the reason, the symbol
+//     and, in Exec.VenueOrderID, the order; logged at Error and counted
+//     (OrderStats.ReconcileGaps). Subscribers of EventGap or of
 //     EventExecReport receive it (Config.OnExecReport does not: it takes
 //     ExecReports only). The order stays followed, and the next
 //     reconnect's pass tries it again.
 //   - A Place whose outcome is unknown (ErrDisconnected, ErrBadAnswer, no
 //     answer in time) with a ClientOrderID is looked up at the next pass
-//     by that id (order.status with origClientOrderId, weight 4; at most
-//     256 waiting): an order the venue has is followed and reconciled
-//     like the others, one it answers -2013 for was never placed.
+//     by that id (Binance origClientOrderId, OKX clOrdId, Bybit
+//     orderLinkId; at most 256 waiting): an order the venue has is
+//     followed and reconciled like the others, one it does not have
+//     (-2013, 51603, in neither Bybit list) was never placed. On Bybit,
+//     orders go on the trade connection and the lookup waits for the
+//     private connection's next subscription.
 //
 // Limits: an order placed elsewhere while no stream was subscribed and
 // that ended before the next subscription is never seen; an order the
 // session could not follow (TrackOverflow) is not reconciled, nor a Place
-// of unknown outcome without a ClientOrderID. Other venues
-// (Config.Key) are not reconciled yet.
+// of unknown outcome without a ClientOrderID. OKX and Bybit need
+// Endpoints.REST (without it their reports are streamed only, not
+// reconciled). The OKX open orders at the first subscription are its SPOT
+// ones; orders of other instrument types are followed from the stream.
+// Bybit's queries ask category spot (the session's orders): an order of
+// another category seen on the all-in-one topics, which the queries do
+// not find, is not followed further (logged at Warn), rather than given
+// up with a gap marker on every reconnect. OKX fills older than 3 days
+// are not read (/trade/fills-history is not used): an order that old with
+// fills missed gets a gap marker (see above). Kraken and Coinbase private channels
+// are not reconciled: their reports are streamed only.
 //
 // # Lifecycle and ownership
 //

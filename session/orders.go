@@ -46,6 +46,7 @@ type orders struct {
 	parser *normalize.Parser
 	enc    *normalize.BinanceOrders
 	rec    *reconciler // open orders, reconciled after a window without the user-data stream
+	bq     *binanceQueries
 	runErr error
 
 	mu        sync.Mutex
@@ -72,7 +73,8 @@ func newOrders(s *Session) (*orders, error) {
 		Symbols: s.syms, RecvWindow: cfg.RecvWindow, Now: s.clock.venueNow,
 	})
 	o.parser = normalize.NewBinance(s.pools.Events, o, &normalize.Options{Symbols: s.syms, Logger: cfg.Logger})
-	o.rec = newReconciler(o)
+	o.bq = newBinanceQueries(o)
+	o.rec = newReconciler(s, o.bq)
 	opts := cfg.Client
 	opts.Venue = schema.VenueBinance
 	opts.Frames = s.pools.Frames
@@ -103,7 +105,7 @@ func newOrders(s *Session) (*orders, error) {
 // deadline for an answer that has come: the venue answered, but what it
 // said is unknown.
 func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
-	if o.rec.answer(f.Data) { // a reconciliation query's answer
+	if o.bq.answer(f.Data) { // a reconciliation query's answer
 		return nil
 	}
 	unknown := o.parser.Stats().Unknown

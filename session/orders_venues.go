@@ -29,6 +29,9 @@ type venueOrders struct {
 	// answer. a is the reader's, reused.
 	read func(data []byte, a *normalize.OrderAnswer) (ok bool, err error)
 	ans  normalize.OrderAnswer // the reader's
+	// rec follows the orders placed and looks up those of unknown
+	// outcome; nil when the venue's orders are not reconciled.
+	rec *reconciler
 
 	mu        sync.Mutex
 	nextID    uint64
@@ -45,6 +48,7 @@ type pendingOrder struct {
 	ch     chan answer // capacity 1: one answer per id
 	conn   uint64      // the connection it went out on
 	symbol string
+	place  bool // a placement: its ack names an order to follow
 }
 
 // newVenueOrders starts the request ids at the local time in ms × 1000:
@@ -100,7 +104,7 @@ func (v *venueOrders) next() (id, conn uint64) {
 func (v *venueOrders) await(id, conn uint64, req *schema.OrderRequest) chan answer {
 	ch := make(chan answer, 1)
 	v.mu.Lock()
-	v.pending[id] = pendingOrder{ch: ch, conn: conn, symbol: req.Symbol}
+	v.pending[id] = pendingOrder{ch: ch, conn: conn, symbol: req.Symbol, place: req.Action == schema.ActionPlace}
 	v.mu.Unlock()
 	return ch
 }
@@ -109,9 +113,16 @@ func (v *venueOrders) writeConn(ctx context.Context, conn uint64, msg []byte) er
 	return v.client.WriteConn(ctx, conn, msg)
 }
 
-func (v *venueOrders) sentOne()                            { v.mu.Lock(); v.sent++; v.mu.Unlock() }
-func (v *venueOrders) timedOutOne()                        { v.mu.Lock(); v.timedOut++; v.mu.Unlock() }
-func (v *venueOrders) outcome(*schema.OrderRequest, error) {}
+func (v *venueOrders) sentOne()     { v.mu.Lock(); v.sent++; v.mu.Unlock() }
+func (v *venueOrders) timedOutOne() { v.mu.Lock(); v.timedOut++; v.mu.Unlock() }
+
+// outcome: a placement of unknown outcome is looked up after the next
+// reconnect, by its client order id.
+func (v *venueOrders) outcome(req *schema.OrderRequest, err error) {
+	if v.rec != nil {
+		v.rec.outcome(req, err)
+	}
+}
 
 func (v *venueOrders) forget(id uint64) {
 	v.mu.Lock()
@@ -177,17 +188,17 @@ func (v *venueOrders) handleFrame(ctx context.Context, f *schema.WsFrame) (done 
 	default:
 		ans.err = &VenueError{RequestID: id, Code: a.Code, Msg: a.Msg}
 	}
-	sym := v.deliver(id, ans)
+	req := v.deliver(id, ans)
 	if err != nil {
 		return true, err
 	}
-	v.publish(ctx, f, a, sym)
+	v.publish(ctx, f, a, req)
 	return true, nil
 }
 
 // deliver hands an answer to the caller waiting for id, if any, and
-// returns the request's symbol.
-func (v *venueOrders) deliver(id uint64, a answer) string {
+// returns the request as it was sent.
+func (v *venueOrders) deliver(id uint64, a answer) pendingOrder {
 	v.mu.Lock()
 	p, ok := v.pending[id]
 	if ok {
@@ -196,17 +207,17 @@ func (v *venueOrders) deliver(id uint64, a answer) string {
 	}
 	v.mu.Unlock()
 	if !ok {
-		return ""
+		return p
 	}
 	a.ack.Symbol = p.symbol
 	p.ch <- a
-	return p.symbol
+	return p
 }
 
 // publish hands the answer to the dispatcher, as Binance's parser does
 // with its WS-API answers.
-func (v *venueOrders) publish(ctx context.Context, f *schema.WsFrame, a *normalize.OrderAnswer, sym string) {
-	s := v.s
+func (v *venueOrders) publish(ctx context.Context, f *schema.WsFrame, a *normalize.OrderAnswer, req pendingOrder) {
+	s, sym := v.s, req.symbol
 	ev, err := s.pools.Events.Get(ctx)
 	if err != nil {
 		return
@@ -216,6 +227,9 @@ func (v *venueOrders) publish(ctx context.Context, f *schema.WsFrame, a *normali
 	if a.Accepted {
 		ev.Type = schema.EventOrderAck
 		ev.Exec.VenueOrderID, ev.Exec.ClientOrderID, ev.Exec.TransactTime = a.VenueOrderID, a.ClientOrderID, a.TS
+		if req.place && v.rec != nil {
+			v.rec.ack(ev) // followed from its ack on
+		}
 	} else {
 		ev.Type = schema.EventControl
 		ev.Control.Kind, ev.Control.Code, ev.Control.Reason = schema.ControlVenueError, a.Code, a.Msg

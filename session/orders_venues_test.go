@@ -55,6 +55,17 @@ func (f *fakePrivate) waitLogin() {
 	}
 }
 
+// waitPrivateLogin is waitLogin for the private channels' connection,
+// counting the logins held.
+func (f *fakePrivate) waitPrivateLogin() {
+	f.mu.Lock()
+	if f.holdLogin != nil {
+		f.heldLogins++
+	}
+	f.mu.Unlock()
+	f.waitLogin()
+}
+
 func (f *fakePrivate) setScript(do func(o orderSeen) ([]string, bool)) {
 	f.mu.Lock()
 	f.script = do

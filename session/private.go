@@ -102,6 +102,10 @@ type privateSpec struct {
 	// step names the connection in a LoginError's Step ("trade": "trade
 	// login"); "" for the private channels' connection.
 	step string
+	// queries, when set, asks the venue's REST API about orders: the
+	// execution reports lost while the connection was down are
+	// reconciled (OKX, Bybit; with Endpoints.REST).
+	queries func(*Session, Key) queryBackend
 }
 
 // phase is where the private connection's handshake stands.
@@ -147,6 +151,10 @@ type private struct {
 	orders  *venueOrders
 	trade   *private
 	isTrade bool
+	// rec follows the open orders and reconciles them after a window
+	// without the private channels; nil without spec.queries or
+	// Endpoints.REST.
+	rec *reconciler
 
 	frameConn uint64 // the connection of the frame being parsed: the reader's only
 	steps     chan step
@@ -189,6 +197,9 @@ func newPrivate(s *Session, spec *privateSpec, key Key) (*private, error) {
 		}
 		t.isTrade = true
 		p.trade = t
+		if p.rec != nil && t.orders != nil {
+			t.orders.rec = p.rec
+		}
 		cancel := p.cancel
 		p.cancel = func() { cancel(); t.cancel() } // Close's cancel ends the trade connection's Run too
 	}
@@ -217,9 +228,17 @@ func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*privat
 		return nil, err
 	}
 	p.client = c
+	switch {
+	case spec.queries != nil && cfg.Endpoints.REST != "":
+		p.rec = newReconciler(s, spec.queries(s, key))
+	case spec.queries != nil && cfg.Logger != nil:
+		cfg.Logger.Warn("session: without Endpoints.REST, execution reports missed while the private connection is down are not reconciled",
+			"venue", string(s.spec.venue))
+	}
 	if spec.orders != nil {
 		p.orders = spec.orders(s)
 		p.orders.client = c
+		p.orders.rec = p.rec
 	}
 	return p, nil
 }
@@ -240,6 +259,9 @@ func (p *private) handle(ctx context.Context, f *schema.WsFrame) error {
 // dispatcher; an answer (ack or venue error) the worker awaits is handed to
 // it too, without blocking.
 func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if ev.Type == schema.EventExecReport && p.rec != nil { // tracked, and published unless reconciled already
+		return p.rec.stream(ctx, ev)
+	}
 	if ev.Type == schema.EventControl && (ev.Control.Kind == schema.ControlSubscribeAck || ev.Control.Kind == schema.ControlVenueError) {
 		p.mu.Lock()
 		want := p.awaiting != 0 && p.awaiting == p.frameConn
@@ -416,6 +438,9 @@ func (p *private) step(st step) {
 		p.stopKeepalive()
 		p.conn, p.phase = 0, phaseIdle
 		p.setReady(false)
+		if p.rec != nil {
+			p.rec.lost()
+		}
 	case st.answer && st.conn == p.conn:
 		p.answer(st)
 	}
@@ -533,6 +558,9 @@ func (p *private) subscribed() {
 		p.orders.setConn(p.conn) // before the board says ready
 	}
 	p.setReady(true)
+	if p.rec != nil {
+		p.rec.subscribed(p.conn) // after a window without the private channels: reconcile
+	}
 }
 
 // setReady records whether this connection is ready and tells the board
@@ -658,5 +686,8 @@ func (p *private) orderStats(st *Stats) {
 	}
 	if p.orders != nil {
 		p.orders.stats(&st.Order)
+	}
+	if p.rec != nil {
+		p.rec.stats(&st.Order)
 	}
 }

@@ -50,6 +50,9 @@ var bybitPrivate = &privateSpec{
 	},
 	ping:  []byte(`{"op":"ping"}`), // Bybit v5 "Connect → How to Send the Heartbeat Packet": every 20 s
 	trade: bybitTrade,
+	// Fills, cancels and expiries while the connection was down are
+	// reconciled from Bybit's REST queries (with Endpoints.REST).
+	queries: bybitReconciler,
 }
 
 // bybitTrade is Bybit's trade WebSocket (Endpoints.Trade; Bybit v5

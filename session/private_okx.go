@@ -39,6 +39,9 @@ var okxPrivate = &privateSpec{
 	// Orders: "order" and "cancel-order" operations on this connection
 	// once logged in (OKX v5 "Trade → WebSocket Place order").
 	orders: okxOrders,
+	// Fills, cancels and expiries while the connection was down are
+	// reconciled from OKX's REST queries (with Endpoints.REST).
+	queries: okxReconciler,
 }
 
 // okxPrivateChannels are the subscriptions of OKX's private connection,

@@ -74,6 +74,13 @@ type fakePrivate struct {
 	orders    []orderSeen
 	script    func(o orderSeen) (replies []string, drop bool)
 	holdLogin chan struct{} // when set, login answers wait for it to close
+
+	// Reconciliation (reconcile_venues_test.go): the mux the venue's REST
+	// queries are added to, a hook told of every private subscription,
+	// and the private logins held so far.
+	mux         *http.ServeMux
+	onSubscribe func(c *websocket.Conn, channels []string)
+	heldLogins  int
 }
 
 // setServerClock sets the venue's clock (time.Now by default).
@@ -123,6 +130,7 @@ func newFakePrivate(t *testing.T, venue schema.Venue, pushes map[string]string) 
 		f.pushes[ch] = append(f.pushes[ch], []byte(strings.TrimSpace(string(data))))
 	}
 	mux := http.NewServeMux()
+	f.mux = mux
 	mux.HandleFunc("/public", f.serveQuiet)
 	for _, path := range []string{"/api/v5/public/time", "/v5/market/time", "/0/public/Time", "/api/v3/brokerage/time"} {
 		mux.HandleFunc(path, f.serveTime)
@@ -233,6 +241,12 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 		if len(replies) == 1 && replies[0] == dropConn {
 			return // the deferred CloseNow drops the connection
 		}
+		f.mu.Lock()
+		hook := f.onSubscribe
+		f.mu.Unlock()
+		if hook != nil && len(subscribed) > 0 {
+			hook(c, subscribed) // subscribed at the venue before its ack
+		}
 		for _, m := range replies {
 			if c.Write(ctx, websocket.MessageText, []byte(m)) != nil {
 				return
@@ -293,7 +307,7 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 			if !f.check(conn, ts, verified) {
 				return []string{`{"event":"error","code":"60009","msg":"Login failed.","connId":"a4d3ae55"}`}, nil
 			}
-			f.waitLogin()
+			f.waitPrivateLogin()
 			f.setLoggedIn(conn)
 			return []string{`{"event":"login","code":"0","msg":"","connId":"a4d3ae55"}`}, nil
 		case "order", "cancel-order":
@@ -318,6 +332,7 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 			if !f.check(conn, exp, verified) {
 				return []string{`{"success":false,"ret_msg":"Params Error","op":"auth","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `"}`}, nil
 			}
+			f.waitPrivateLogin()
 			return []string{`{"success":true,"ret_msg":"","op":"auth","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `"}`}, nil
 		case "subscribe":
 			for _, a := range args {

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -21,11 +22,21 @@ const (
 	// DefaultMaxTrackedOrders is how many open orders the session follows
 	// at most (Config.MaxTrackedOrders).
 	DefaultMaxTrackedOrders = 10000
-	// DefaultReconcileWeight is the request weight per minute
+	// DefaultReconcileWeight is the Binance request weight per minute
 	// reconciliation may spend (Config.ReconcileWeight): a fifth of
 	// Binance's 6000 per minute per IP ("Rate limits"), so that orders,
 	// book snapshots and the host's own requests keep the rest.
 	DefaultReconcileWeight = 1200
+	// DefaultReconcileOKX is the OKX requests per minute reconciliation
+	// may spend: a fifth of the 60 per 2 s that each of its queries
+	// ("Get order details", "Get transaction details", "Get order List")
+	// allows per user ID.
+	DefaultReconcileOKX = 360
+	// DefaultReconcileBybit is the Bybit requests per minute
+	// reconciliation may spend: a fifth of the 50 per second per UID of
+	// /v5/order/realtime, /v5/order/history and /v5/execution/list (Bybit
+	// v5 "Rate Limit Rules").
+	DefaultReconcileBybit = 600
 	// reconcileTries is how often a query is tried before the order is
 	// given up (a gap marker).
 	reconcileTries = 5
@@ -34,18 +45,19 @@ const (
 	recentCap = 1024
 	// tradeIDsCap is the trade ids an order is made with room for.
 	tradeIDsCap = 8
-	// queryIDBase starts the queries' request ids, apart from the order
-	// requests' (exact in a float64 still).
-	queryIDBase = 1 << 40
 	// unsureCap bounds the placements whose outcome is unknown that the
 	// session looks up.
 	unsureCap = 256
-	// maxTradePages bounds the myTrades pages of one order (1000 trades
-	// each): past them it is given up.
-	maxTradePages = 10
+	// maxFills bounds the fills read for one order: past them it is given
+	// up.
+	maxFills = 10000
+	// maxOpenPages bounds the pages of open orders read at the first
+	// subscription.
+	maxOpenPages = 200
 )
 
-// orderKey names an order: its canonical symbol and Binance's order id.
+// orderKey names an order: its canonical symbol and the venue's order id
+// (or, for a placement of unknown outcome, its client order id).
 type orderKey struct {
 	symbol string
 	id     schema.ID
@@ -59,59 +71,149 @@ type tracked struct {
 	// deliver. 0 for the session's own orders.
 	floor schema.Decimal
 	// delivered is the quantity of the fills handed to the host, streamed
-	// or reconciled; trades their ids.
+	// or reconciled; trades their ids (the venue's, as sent: Binance's and
+	// OKX's are integers, Bybit's execIds UUIDs).
 	delivered schema.Decimal
-	trades    []uint64
+	trades    []schema.ID
+	// streamed: first seen on the stream (placed elsewhere), not from the
+	// session's Place, the open orders or a lookup.
+	streamed bool
 }
 
-func (t *tracked) has(trade uint64) bool {
-	for _, id := range t.trades {
-		if id == trade {
+func (t *tracked) has(trade *schema.ID) bool {
+	for i := range t.trades {
+		if bytes.Equal(t.trades[i].Bytes(), trade.Bytes()) {
 			return true
 		}
 	}
 	return false
 }
 
+// covered reports whether the fills delivered (and those before the
+// session saw the order) make up cum, the venue's executed quantity.
+func (t *tracked) covered(cum schema.Decimal) bool {
+	known, _ := t.floor.Add(t.delivered)
+	return cum.Cmp(known) <= 0
+}
+
+// queryBackend asks one venue about orders. Each call is one try of one
+// query (Bybit's order lookup may take two requests); the reconciler
+// paces, retries and pages. conn is the order connection a WebSocket
+// backend asks on (Binance); the REST backends ignore it.
+type queryBackend interface {
+	// budget is the default budget per minute (Config.ReconcileWeight
+	// overrides it) and the cost of each query in it.
+	budget() (perMinute int, order, fills, open int)
+	// order asks for one order by its venue id (key.id), or by its client
+	// order id when byClient.
+	order(ctx context.Context, conn uint64, key orderKey, byClient bool) ([]normalize.QueryOrder, error)
+	// fills reads one page of an order's fills from cursor ("": the
+	// first), appending to dst; next is "" after the last page.
+	fills(ctx context.Context, conn uint64, key orderKey, cursor string, dst []normalize.QueryFill) (all []normalize.QueryFill, next string, err error)
+	// open reads one page of the account's open orders.
+	open(ctx context.Context, conn uint64, cursor string, dst []normalize.QueryOrder) (all []normalize.QueryOrder, next string, err error)
+	// rules are how the venue's refusals are taken.
+	rules() *refusalRules
+}
+
+// refusalRules classify a venue's refusals of a query.
+type refusalRules struct {
+	rateStatus []int   // HTTP statuses of a rate limit
+	rateCodes  []int64 // venue codes of a rate limit
+	retryCodes []int64 // codes that may pass when tried again (busy, timestamp)
+	missing    []int64 // the order does not exist
+	// narrow: the queries cover a part of what the stream shows (Bybit:
+	// the session asks category spot, its all-in-one topics bring every
+	// category): an order first seen on the stream that the venue says it
+	// does not have is not followed further (logged), rather than given
+	// up with a gap marker on every reconnect.
+	narrow bool
+}
+
+// refusal is a venue's refusal as the rules need it: its HTTP (or WS-API)
+// status and code.
+func refusal(err error) (status int, code int64, ok bool) {
+	var berr *normalize.BinanceQueryError
+	if errors.As(err, &berr) {
+		return int(berr.Status), berr.Code, true
+	}
+	var qerr *normalize.QueryError
+	if errors.As(err, &qerr) {
+		return qerr.Status, qerr.Code, true
+	}
+	return 0, 0, false
+}
+
+// rateLimited reports whether the venue refused a query for its limits.
+func (rr *refusalRules) rateLimited(err error) bool {
+	status, code, ok := refusal(err)
+	return ok && (slices.Contains(rr.rateStatus, status) || slices.Contains(rr.rateCodes, code))
+}
+
+// retryable reports whether a failed query may pass when tried again: the
+// venue busy or over its limits (its codes, 429 and 5xx), a timestamp
+// outside the window (signed anew each try), no answer in time, or an
+// answer that could not be read.
+func (rr *refusalRules) retryable(err error) bool {
+	if status, code, ok := refusal(err); ok {
+		return rr.rateLimited(err) || slices.Contains(rr.retryCodes, code) || status >= 500
+	}
+	return !errors.Is(err, errConnLost) && !errors.Is(err, context.Canceled) && !errors.Is(err, errNoSuchOrder)
+}
+
+// notFound reports whether the venue says the order does not exist.
+func (rr *refusalRules) notFound(err error) bool {
+	_, code, ok := refusal(err)
+	return errors.Is(err, errNoSuchOrder) || (ok && slices.Contains(rr.missing, code))
+}
+
+// errNoSuchOrder: a venue answered an order lookup with no order (Bybit's
+// queries answer an empty list).
+var errNoSuchOrder = errors.New("session: the venue has no such order")
+
+// ended is an order no longer followed: it ended, every fill delivered,
+// with status end; or, unfollowed, it is another category's (Bybit),
+// whose reports pass untouched.
+type ended struct {
+	end        schema.OrderStatus
+	unfollowed bool
+}
+
 // reconciler keeps the open orders and, after a window without the
-// user-data stream, asks the venue what became of them.
+// venue's stream of execution reports, asks the venue what became of them.
 type reconciler struct {
-	o *orders
 	s *Session
+	q queryBackend
 
 	mu       sync.Mutex // guards the orders and orders the reports: held while publishing
 	orders   map[orderKey]*tracked
-	recent   map[orderKey]struct{}
+	recent   map[orderKey]ended // no longer followed
 	ring     [recentCap]orderKey
 	ringNext int
 	max      int
 	unsure   map[orderKey]struct{} // placements not answered, by symbol and client order id
-	accepted bool                  // a user-data subscription was accepted before
+	accepted bool                  // a subscription was accepted before
 	cancel   context.CancelFunc    // of the running pass
 	done     chan struct{}         // closed when the running pass ends
 
-	qmu      sync.Mutex
-	queries  map[uint64]chan []byte
-	inFlight atomic.Int32
-	nextQ    atomic.Uint64
-
-	bucket weightBucket
+	bucket           weightBucket
+	order, fill, opn int // the queries' costs in the bucket
 
 	passes, reconciled, errs, gaps, dups, overflow, weight atomic.Uint64
 	tracked                                                atomic.Int64 // len(orders), for Stats without r.mu
 }
 
-func newReconciler(o *orders) *reconciler {
-	s := o.s
-	r := &reconciler{o: o, s: s, orders: map[orderKey]*tracked{}, recent: map[orderKey]struct{}{}, unsure: map[orderKey]struct{}{},
-		queries: map[uint64]chan []byte{}, max: s.cfg.MaxTrackedOrders}
+func newReconciler(s *Session, q queryBackend) *reconciler {
+	r := &reconciler{s: s, q: q, orders: map[orderKey]*tracked{}, recent: map[orderKey]ended{}, unsure: map[orderKey]struct{}{},
+		max: s.cfg.MaxTrackedOrders}
 	if r.max <= 0 {
 		r.max = DefaultMaxTrackedOrders
 	}
-	w := s.cfg.ReconcileWeight
-	if w <= 0 {
-		w = DefaultReconcileWeight
+	w, order, fill, opn := q.budget()
+	if s.cfg.ReconcileWeight > 0 {
+		w = s.cfg.ReconcileWeight
 	}
+	r.order, r.fill, r.opn = order, fill, opn
 	r.bucket = weightBucket{perMinute: float64(w), tokens: float64(w), now: r.now}
 	return r
 }
@@ -123,12 +225,12 @@ func (r *reconciler) sleep(ctx context.Context, d time.Duration) error {
 	return r.s.cfg.Client.Clock.Sleep(ctx, d)
 }
 
-// ---- the streamed side: the order connection's reader ----
+// ---- the streamed side: the connection's reader ----
 
-// stream takes an execution report of the user-data stream: it updates
-// the order's tracking and publishes the report, unless its fill was
-// delivered already (reconciled first): then the report is dropped,
-// counted in OrderStats.Duplicates.
+// stream takes a streamed execution report: it updates the order's
+// tracking and publishes the report, unless it was delivered already
+// (reconciled first): then the report is dropped, counted in
+// OrderStats.Duplicates.
 func (r *reconciler) stream(ctx context.Context, ev *schema.CanonicalEvent) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -141,18 +243,20 @@ func (r *reconciler) stream(ctx context.Context, ev *schema.CanonicalEvent) erro
 }
 
 // observe updates the tracking with a streamed report and reports whether
-// its fill was delivered before (caller holds r.mu). It allocates nothing
-// for an order already tracked whose trade ids have room.
+// it was delivered before (caller holds r.mu). It allocates nothing for an
+// order already tracked whose trade ids have room.
 func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 	x := &ev.Exec
 	key := orderKey{symbol: ev.Symbol, id: x.VenueOrderID}
 	t := r.orders[key]
-	trade, isTrade := tradeID(x)
+	isTrade := tradeID(x)
 	if t == nil {
-		if r.forgotten(key) {
-			// The order ended and its end was delivered: a report of it now
-			// is one delivered again.
-			return true
+		if e, gone := r.recent[key]; gone {
+			// The order ended with every fill delivered: a fill now is one
+			// delivered again, as is the end reconciliation published.
+			// Another status report (Bybit's order topic after its
+			// execution topic) is new.
+			return !e.unfollowed && (isTrade || (x.Status == e.end && x.ExecType != schema.ExecUnknown))
 		}
 		if x.Status.Final() || x.VenueOrderID.IsZero() {
 			return false
@@ -166,17 +270,28 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 		if t = r.track(key, floor); t == nil {
 			return false
 		}
+		t.streamed = true
 	}
 	if isTrade {
-		if t.has(trade) {
+		if t.has(&x.TradeID) {
 			return true
 		}
-		t.trades = append(t.trades, trade)
-		t.delivered, _ = t.delivered.Add(x.LastFillQty)
+		t.trades = append(t.trades, x.TradeID)
+		// A fill within the floor (its report late behind the one the
+		// floor was read from: Bybit's order topic, the open orders) is
+		// the floor's already.
+		if x.CumFillQty.Sign() == 0 || x.CumFillQty.Cmp(t.floor) > 0 {
+			t.delivered, _ = t.delivered.Add(x.LastFillQty)
+		}
 	}
-	t.status = x.Status
-	if x.Status.Final() {
-		r.forget(key)
+	if x.Status != schema.StatusUnknown {
+		t.status = x.Status
+	}
+	// An order is forgotten once it ended and its fills are delivered:
+	// Bybit streams the end (order topic) and the fills (execution topic)
+	// apart, in either order.
+	if t.status.Final() && t.covered(x.CumFillQty) {
+		r.forget(key, ended{end: t.status})
 	}
 	return false
 }
@@ -192,17 +307,17 @@ func (r *reconciler) ack(ev *schema.CanonicalEvent) {
 	key := orderKey{symbol: ev.Symbol, id: x.VenueOrderID}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.orders[key] == nil && !r.forgotten(key) {
+	switch t := r.orders[key]; {
+	case t != nil:
+		t.streamed = false // the session's own, even when its report came first
+	case !r.forgotten(key):
 		r.track(key, schema.Decimal{})
 	}
 }
 
-// tradeID is a trade report's numeric trade id (Binance's are integers).
-func tradeID(x *schema.Execution) (uint64, bool) {
-	if x.ExecType != schema.ExecTrade || x.TradeID.IsZero() {
-		return 0, false
-	}
-	return parseTradeID(x.TradeID.Bytes())
+// tradeID reports whether a report is a fill with the venue's trade id.
+func tradeID(x *schema.Execution) bool {
+	return x.ExecType == schema.ExecTrade && !x.TradeID.IsZero()
 }
 
 // parseTradeID reads a decimal trade id without allocating.
@@ -214,7 +329,7 @@ func parseTradeID(b []byte) (uint64, bool) {
 		}
 		n = n*10 + uint64(c-'0')
 	}
-	return n, true
+	return n, len(b) > 0
 }
 
 // track starts following an order, or counts and logs an overflow
@@ -228,15 +343,15 @@ func (r *reconciler) track(key orderKey, floor schema.Decimal) *tracked {
 		}
 		return nil
 	}
-	t := &tracked{status: schema.StatusNew, floor: floor, trades: make([]uint64, 0, tradeIDsCap)}
+	t := &tracked{status: schema.StatusNew, floor: floor, trades: make([]schema.ID, 0, tradeIDsCap)}
 	r.orders[key] = t
 	r.tracked.Store(int64(len(r.orders)))
 	return t
 }
 
-// forget ends an order's tracking and remembers that it ended (caller
-// holds r.mu).
-func (r *reconciler) forget(key orderKey) {
+// forget ends an order's tracking and remembers that it ended, and how
+// (caller holds r.mu).
+func (r *reconciler) forget(key orderKey, e ended) {
 	delete(r.orders, key)
 	r.tracked.Store(int64(len(r.orders)))
 	if old := r.ring[r.ringNext]; old.symbol != "" {
@@ -244,7 +359,7 @@ func (r *reconciler) forget(key orderKey) {
 	}
 	r.ring[r.ringNext] = key
 	r.ringNext = (r.ringNext + 1) % recentCap
-	r.recent[key] = struct{}{}
+	r.recent[key] = e
 }
 
 func (r *reconciler) forgotten(key orderKey) bool {
@@ -252,107 +367,12 @@ func (r *reconciler) forgotten(key orderKey) bool {
 	return ok
 }
 
-// ---- answers to the queries ----
-
-// answer takes a frame that answers a query in flight; false for any other
-// frame (the parser's). It runs on the reader, for every frame only while
-// queries are in flight.
-func (r *reconciler) answer(data []byte) bool {
-	if r.inFlight.Load() == 0 {
-		return false
-	}
-	id := answerID(data)
-	if id < queryIDBase {
-		return false
-	}
-	r.qmu.Lock()
-	ch, ok := r.queries[id]
-	delete(r.queries, id)
-	r.qmu.Unlock()
-	if ok {
-		ch <- append([]byte(nil), data...) // capacity 1; the frame is the reader's
-	}
-	return true // a query's, awaited or given up: not for the parser (it would pass for an order's ack)
-}
-
-// errConnLost: the connection a pass queried on is gone; the next
-// subscription's pass takes over.
-var errConnLost = errors.New("session: order connection lost during reconciliation")
-
-// query sends a request made by enc (with the id it is given) on conn,
-// after waiting for weight in the budget, and returns the answer's bytes.
-func (r *reconciler) query(ctx context.Context, conn uint64, weight int, enc func(id uint64) ([]byte, error)) ([]byte, error) {
-	if err := r.bucket.take(ctx, float64(weight), r.sleep); err != nil {
-		return nil, err
-	}
-	o := r.o
-	id := queryIDBase + r.nextQ.Add(1)
-	msg, err := enc(id)
-	if err != nil {
-		return nil, err
-	}
-	ch := make(chan []byte, 1)
-	r.qmu.Lock()
-	r.queries[id] = ch
-	r.qmu.Unlock()
-	r.inFlight.Add(1)
-	defer func() {
-		r.qmu.Lock()
-		delete(r.queries, id)
-		r.qmu.Unlock()
-		r.inFlight.Add(-1)
-	}()
-	r.weight.Add(uint64(weight))
-	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
-	err = o.client.WriteConn(wctx, conn, msg)
-	cancel()
-	switch {
-	case errors.Is(err, wsclient.ErrConnChanged), errors.Is(err, wsclient.ErrNotConnected):
-		return nil, errConnLost
-	case err != nil:
-		return nil, fmt.Errorf("%w: %w", ErrNotSent, err)
-	}
-	timer := r.s.cfg.Client.Clock.NewTimer(DefaultRESTTimeout)
-	defer timer.Stop()
-	select {
-	case b := <-ch:
-		return b, nil
-	case <-timer.C():
-		return nil, fmt.Errorf("session: no answer to query %d: %w", id, context.DeadlineExceeded)
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// retryable reports whether a failed query may pass when tried again: the
-// venue busy or over its limits (429, -1003 and the 5xx / -1000 family),
-// a timestamp outside recvWindow (signed anew each try), no answer in
-// time, or an answer that could not be read.
-func retryable(err error) bool {
-	var qerr *normalize.BinanceQueryError
-	if errors.As(err, &qerr) {
-		switch qerr.Code {
-		case -1003, -1000, -1001, -1006, -1007, -1008, -1021:
-			return true
-		}
-		return qerr.Status == 429 || qerr.Status >= 500
-	}
-	return !errors.Is(err, errConnLost) && !errors.Is(err, context.Canceled)
-}
-
-// rateLimited reports whether the venue refused a query for its limits
-// (429 or -1003 too much weight, 418 banned for not backing off).
-func rateLimited(err error) bool {
-	var qerr *normalize.BinanceQueryError
-	return errors.As(err, &qerr) && (qerr.Status == 429 || qerr.Status == 418 || qerr.Code == -1003)
-}
-
-// ask runs one query with retries: the connection's backoff
-// (Client.BackoffBase, doubling, at most Client.BackoffCap) between tries,
-// each failure counted and logged. It returns the last error when it gives
-// up.
-func (r *reconciler) ask(ctx context.Context, conn uint64, what string, key orderKey, weight int,
-	enc func(id uint64) ([]byte, error), parse func([]byte) error) error {
+// ask runs one query with retries: after waiting for cost in the budget,
+// try; between tries the connections' backoff (Client.BackoffBase,
+// doubling, at most Client.BackoffCap), each failure counted and logged;
+// a rate-limit refusal empties the budget. It returns the last error when
+// it gives up.
+func (r *reconciler) ask(ctx context.Context, what string, key orderKey, cost int, try func() error) error {
 	base, ceil := r.s.cfg.Client.BackoffBase, r.s.cfg.Client.BackoffCap
 	if base <= 0 {
 		base = wsclient.DefaultBackoffBase
@@ -360,29 +380,34 @@ func (r *reconciler) ask(ctx context.Context, conn uint64, what string, key orde
 	if ceil < base {
 		ceil = max(base, wsclient.DefaultBackoffCap)
 	}
+	rules := r.q.rules()
 	var err error
-	for try := 1; ; try++ {
-		var b []byte
-		if b, err = r.query(ctx, conn, weight, enc); err == nil {
-			if err = parse(b); err == nil {
-				return nil
-			}
+	for n := 1; ; n++ {
+		if err = r.bucket.take(ctx, float64(cost), r.sleep); err != nil {
+			return err
+		}
+		r.weight.Add(uint64(cost))
+		if err = try(); err == nil {
+			return nil
 		}
 		if ctx.Err() != nil || errors.Is(err, errConnLost) {
 			return err
 		}
+		if rules.notFound(err) {
+			return err // an answer, not a failure: the caller decides
+		}
 		r.errs.Add(1)
-		if rateLimited(err) {
+		if rules.rateLimited(err) {
 			r.bucket.drain() // every query waits for the budget to refill, not only this one
 		}
 		if r.s.cfg.Logger != nil {
-			r.s.cfg.Logger.Warn("session: reconciliation query failed", "query", what, "symbol", key.symbol,
-				"order_id", key.id.String(), "try", try, "err", err)
+			r.s.cfg.Logger.Warn("session: reconciliation query failed", "venue", string(r.s.spec.venue), "query", what,
+				"symbol", key.symbol, "order_id", key.id.String(), "try", n, "err", err)
 		}
-		if try >= reconcileTries || !retryable(err) {
+		if n >= reconcileTries || !rules.retryable(err) {
 			return err
 		}
-		if serr := r.sleep(ctx, min(base<<min(try-1, 20), ceil)); serr != nil {
+		if serr := r.sleep(ctx, min(base<<min(n-1, 20), ceil)); serr != nil {
 			return serr
 		}
 	}
@@ -390,11 +415,11 @@ func (r *reconciler) ask(ctx context.Context, conn uint64, what string, key orde
 
 // ---- passes ----
 
-// subscribed is told that the venue accepted a user-data subscription on
-// conn. After the first, a window without the stream has passed: a new
-// pass reconciles every open order on conn (the running one, if any, is
-// stopped first). It never blocks: the pass runs on a goroutine of the
-// session's.
+// subscribed is told that the venue accepted the subscription of the
+// execution reports on conn. After the first, a window without the stream
+// has passed: a new pass reconciles every open order (the running one, if
+// any, is stopped first). It never blocks: the pass runs on a goroutine of
+// the session's.
 func (r *reconciler) subscribed(conn uint64) {
 	s := r.s
 	r.mu.Lock()
@@ -433,19 +458,24 @@ func (r *reconciler) lost() {
 }
 
 // trackOpen asks, at the first subscription, for the account's open
-// orders (openOrders.status, weight 80), so that orders placed before
-// Start are followed too: what they had filled is theirs, not the
-// session's to deliver.
+// orders, so that orders placed before Start are followed too: what they
+// had filled is theirs, not the session's to deliver.
 func (r *reconciler) trackOpen(ctx context.Context, conn uint64) {
-	var open []normalize.BinanceOrder
-	err := r.ask(ctx, conn, "openOrders.status", orderKey{}, normalize.BinanceWeightOpenOrders,
-		func(id uint64) ([]byte, error) { return r.o.enc.AppendOpenOrders(nil, id) },
-		func(b []byte) (err error) {
-			open, err = normalize.ParseBinanceOrders(b, r.s.syms, open[:0])
+	var open []normalize.QueryOrder
+	cursor := ""
+	for page := 0; page < maxOpenPages; page++ {
+		var next string
+		err := r.ask(ctx, "open orders", orderKey{}, r.opn, func() (err error) {
+			open, next, err = r.q.open(ctx, conn, cursor, open)
 			return err
 		})
-	if err != nil {
-		return // counted and logged; the stream still brings what happens next
+		if err != nil {
+			break // counted and logged; the pages read are followed, the stream brings what happens next
+		}
+		if next == "" || next == cursor {
+			break
+		}
+		cursor = next
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -483,23 +513,18 @@ func (r *reconciler) outcome(req *schema.OrderRequest, err error) {
 	r.unsure[orderKey{symbol: req.Symbol, id: req.ClientOrderID}] = struct{}{}
 }
 
-// resolve looks up the placements of unknown outcome (order.status by
-// client order id) and follows those the venue has; -2013 says it never
-// took one. Others stay for the next pass.
+// resolve looks up the placements of unknown outcome by client order id
+// and follows those the venue has; "no such order" says it never took
+// one. Others stay for the next pass.
 func (r *reconciler) resolve(ctx context.Context, conn uint64) error {
 	for _, ck := range keysOf(&r.mu, r.unsure) {
-		var st []normalize.BinanceOrder
-		err := r.ask(ctx, conn, "order.status", ck, normalize.BinanceWeightOrderStatus,
-			func(id uint64) ([]byte, error) {
-				return r.o.enc.AppendOrderStatusByClientID(nil, id, ck.symbol, ck.id)
-			},
-			func(b []byte) (err error) {
-				st, err = normalize.ParseBinanceOrders(b, r.s.syms, st[:0])
-				return err
-			})
-		var qerr *normalize.BinanceQueryError
+		var st []normalize.QueryOrder
+		err := r.ask(ctx, "order by client id", ck, r.order, func() (err error) {
+			st, err = r.q.order(ctx, conn, ck, true)
+			return err
+		})
 		switch {
-		case errors.As(err, &qerr) && qerr.Code == -2013: // never placed
+		case r.q.rules().notFound(err): // never placed
 		case ctx.Err() != nil || errors.Is(err, errConnLost):
 			return err
 		case err != nil:
@@ -531,21 +556,42 @@ func (r *reconciler) pass(ctx context.Context, conn uint64) {
 			if ctx.Err() != nil || errors.Is(err, errConnLost) {
 				return // the next subscription's pass does it all again
 			}
+			if r.q.rules().narrow && r.q.rules().notFound(err) && r.unfollow(key) {
+				continue
+			}
 			r.gap(ctx, key, err)
 		}
 	}
 }
 
+// unfollow stops following an order first seen on the stream that the
+// venue's queries do not find (see refusalRules.narrow), and logs it.
+func (r *reconciler) unfollow(key orderKey) bool {
+	r.mu.Lock()
+	t := r.orders[key]
+	ok := t != nil && t.streamed
+	if ok {
+		r.forget(key, ended{unfollowed: true})
+	}
+	r.mu.Unlock()
+	if ok && r.s.cfg.Logger != nil {
+		r.s.cfg.Logger.Warn("session: an order seen on the private stream is not found by the reconciliation's queries (another category?); not followed further",
+			"venue", string(r.s.spec.venue), "symbol", key.symbol, "order_id", key.id.String())
+	}
+	return ok
+}
+
 // reconcile asks what became of one order and publishes what the stream
-// did not deliver: its missing fills (myTrades, only when order.status
-// says more has filled than was delivered), then the status it ended in.
+// did not deliver: its missing fills (read only when the order says more
+// has filled than was delivered), then the status it ended in.
 func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey) error {
-	var st []normalize.BinanceOrder
-	err := r.ask(ctx, conn, "order.status", key, normalize.BinanceWeightOrderStatus,
-		func(id uint64) ([]byte, error) { return r.o.enc.AppendOrderStatus(nil, id, key.symbol, key.id) },
-		func(b []byte) (err error) { st, err = normalize.ParseBinanceOrders(b, r.s.syms, st[:0]); return err })
+	var st []normalize.QueryOrder
+	err := r.ask(ctx, "order", key, r.order, func() (err error) {
+		st, err = r.q.order(ctx, conn, key, false)
+		return err
+	})
 	if err == nil && len(st) != 1 {
-		err = fmt.Errorf("%w: order.status answered %d orders", ErrBadAnswer, len(st))
+		err = fmt.Errorf("%w: the order query answered %d orders", ErrBadAnswer, len(st))
 	}
 	if err != nil {
 		return err
@@ -553,70 +599,65 @@ func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey) e
 	order := &st[0]
 	r.mu.Lock()
 	t := r.orders[key]
-	var missing bool
-	if t != nil {
-		known, _ := t.floor.Add(t.delivered)
-		missing = order.CumFillQty.Cmp(known) > 0
-	}
+	missing := t != nil && !t.covered(order.CumFillQty)
 	r.mu.Unlock()
 	if t == nil {
 		return nil // ended meanwhile, on the stream
 	}
-	var trades []normalize.BinanceTrade
+	var fills []normalize.QueryFill
 	if missing {
-		if trades, err = r.trades(ctx, conn, key); err != nil {
+		if fills, err = r.fills(ctx, conn, key); err != nil {
 			return err
 		}
 	}
-	return r.publish(ctx, key, order, trades)
+	return r.publish(ctx, key, order, fills)
 }
 
-// trades reads every fill of an order, page after page.
-func (r *reconciler) trades(ctx context.Context, conn uint64, key orderKey) ([]normalize.BinanceTrade, error) {
-	var all []normalize.BinanceTrade
-	from := uint64(0)
-	for page := 0; page < maxTradePages; page++ {
-		n := len(all)
-		err := r.ask(ctx, conn, "myTrades", key, normalize.BinanceWeightMyTrades,
-			func(id uint64) ([]byte, error) { return r.o.enc.AppendMyTrades(nil, id, key.symbol, key.id, from) },
-			func(b []byte) (err error) { all, err = normalize.ParseBinanceTrades(b, r.s.syms, all[:n]); return err })
+// fills reads every fill of an order, page after page.
+func (r *reconciler) fills(ctx context.Context, conn uint64, key orderKey) ([]normalize.QueryFill, error) {
+	var all []normalize.QueryFill
+	cursor := ""
+	for len(all) <= maxFills {
+		var next string
+		err := r.ask(ctx, "fills", key, r.fill, func() (err error) {
+			all, next, err = r.q.fills(ctx, conn, key, cursor, all)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
-		if len(all)-n < normalize.BinanceMyTradesLimit {
+		if next == "" {
 			return all, nil
 		}
-		last, ok := tradeID(&schema.Execution{ExecType: schema.ExecTrade, TradeID: all[len(all)-1].TradeID})
-		if !ok {
-			return nil, fmt.Errorf("%w: trade id %q is not an integer", ErrBadAnswer, all[len(all)-1].TradeID.String())
+		if next == cursor {
+			return nil, fmt.Errorf("%w: the fills' next page is the same as this one (%q)", ErrBadAnswer, next)
 		}
-		from = last + 1
+		cursor = next
 	}
-	return nil, fmt.Errorf("session: more than %d trades", maxTradePages*normalize.BinanceMyTradesLimit)
+	return nil, fmt.Errorf("session: more than %d fills", maxFills)
 }
 
 // publish hands the host, under the tracking lock (so that no streamed
 // report of the order comes between), the fills not delivered yet, in
-// trade-id order, each with the venue's cumulative quantities at that
-// fill, then the order's end when it ended in the window.
-func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize.BinanceOrder, trades []normalize.BinanceTrade) error {
-	sortTrades(trades)
+// trade order, each with the venue's cumulative quantities at that fill,
+// then the order's end when it ended in the window. When the venue's
+// fills do not make up the quantity it says was executed (OKX keeps 3
+// days of them; a venue's lists may lag), a gap marker says so: for an
+// open order through the error (it stays followed, the next pass reads
+// its fills again); for one that ended, before its end report.
+func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize.QueryOrder, fills []normalize.QueryFill) error {
+	fills = slices.DeleteFunc(fills, func(f normalize.QueryFill) bool { return !bytes.Equal(f.OrderID.Bytes(), key.id.Bytes()) })
+	sortFills(fills)
+	cums := cumulative(order, fills)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t := r.orders[key]
 	if t == nil {
 		return nil
 	}
-	var cum, cumQuote schema.Decimal
-	for i := range trades {
-		tr := &trades[i]
-		if tr.OrderID != key.id {
-			continue
-		}
-		cum, _ = cum.Add(tr.Qty)
-		cumQuote, _ = cumQuote.Add(tr.QuoteQty)
-		id, ok := tradeID(&schema.Execution{ExecType: schema.ExecTrade, TradeID: tr.TradeID})
-		if !ok || cum.Cmp(t.floor) <= 0 || t.has(id) {
+	for i := range fills {
+		f, cum, cumQuote := &fills[i], cums[i].qty, cums[i].quote
+		if cum.Cmp(t.floor) <= 0 || t.has(&f.TradeID) {
 			continue // before the session saw the order, or delivered
 		}
 		ev, err := r.event(ctx, key, order)
@@ -624,26 +665,36 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 			return err
 		}
 		x := &ev.Exec
-		x.ExecType, x.TradeID = schema.ExecTrade, tr.TradeID
-		x.LastFillPrice, x.LastFillQty, x.CumFillQty, x.CumQuoteQty = tr.Price, tr.Qty, cum, cumQuote
-		x.Fee, x.FeeAsset, x.IsMaker = tr.Commission, tr.CommissionAsset, tr.IsMaker
-		x.TransactTime, ev.ExchangeTS = tr.Time, tr.Time
+		x.ExecType, x.TradeID = schema.ExecTrade, f.TradeID
+		x.LastFillPrice, x.LastFillQty, x.CumFillQty, x.CumQuoteQty = f.Price, f.Qty, cum, cumQuote
+		x.Fee, x.FeeAsset, x.IsMaker = f.Fee, f.FeeAsset, f.IsMaker
+		x.TransactTime, ev.ExchangeTS = f.Time, f.Time
 		x.Status = schema.StatusPartiallyFilled
-		if cum.Cmp(x.Qty) >= 0 {
+		done := x.Qty.Sign() > 0 && cum.Cmp(x.Qty) >= 0
+		if done || (x.Qty.Sign() == 0 && order.Status == schema.StatusFilled && cum.Cmp(order.CumFillQty) >= 0) {
 			x.Status = schema.StatusFilled
 		}
 		x.RemainingQty = schema.Decimal{}
-		if cum.Cmp(x.Qty) < 0 {
+		if x.Qty.Sign() > 0 && cum.Cmp(x.Qty) < 0 {
 			x.RemainingQty, _ = x.Qty.Sub(cum)
 		}
-		t.trades = append(t.trades, id)
-		t.delivered, _ = t.delivered.Add(tr.Qty)
+		t.trades = append(t.trades, f.TradeID)
+		t.delivered, _ = t.delivered.Add(f.Qty)
 		t.status = x.Status
 		r.reconciled.Add(1)
 		if err := r.s.disp.Publish(ctx, ev); err != nil {
 			return err
 		}
 	}
+	if !t.covered(order.CumFillQty) {
+		known, _ := t.floor.Add(t.delivered)
+		short := fmt.Errorf("%w: the venue's fills make up %s of the %s it says the order executed", errFillsShort, known, order.CumFillQty)
+		if !order.Status.Final() {
+			return short // followed still: the next pass reads them again
+		}
+		r.gap(ctx, key, short) // they will not come back: told once, then the end
+	}
+	end := schema.StatusUnknown
 	if order.Status.Final() && order.Status != schema.StatusFilled && t.status != order.Status {
 		ev, err := r.event(ctx, key, order)
 		if err != nil {
@@ -652,7 +703,7 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		x := &ev.Exec
 		x.ExecType = endExecType(order.Status)
 		x.TransactTime, ev.ExchangeTS = order.TransactTime, order.TransactTime
-		t.status = order.Status
+		t.status, end = order.Status, order.Status
 		r.reconciled.Add(1)
 		if err := r.s.disp.Publish(ctx, ev); err != nil {
 			return err
@@ -660,15 +711,48 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 	}
 	switch {
 	case order.Status.Final():
-		r.forget(key) // its fills were delivered or were before the session saw it
+		r.forget(key, ended{end: end}) // its fills were delivered or were before the session saw it
 	case !t.status.Final():
 		t.status = order.Status
 	}
 	return nil
 }
 
-// endExecType is the execution type Binance streams with an order's end
-// other than a fill.
+// errFillsShort: the venue's fill query did not return every fill its
+// order query counts.
+var errFillsShort = errors.New("session: fills missing from the venue's answer")
+
+// cumulative is each fill's executed quantity and quote quantity after
+// it: the venue's own where it says it (Bybit), otherwise counted back
+// from the order's total (the larger of the order's and the fills' sum),
+// so that fills older than the venue keeps (OKX: 3 days) still leave the
+// later ones' totals right.
+func cumulative(order *normalize.QueryOrder, fills []normalize.QueryFill) []struct{ qty, quote schema.Decimal } {
+	var sum, sumQuote schema.Decimal
+	for i := range fills {
+		sum, _ = sum.Add(fills[i].Qty)
+		sumQuote, _ = sumQuote.Add(fills[i].QuoteQty)
+	}
+	total, totalQuote := sum, sumQuote
+	if order.CumFillQty.Cmp(total) > 0 {
+		total = order.CumFillQty
+	}
+	if order.CumQuoteQty.Cmp(totalQuote) > 0 {
+		totalQuote = order.CumQuoteQty
+	}
+	cums := make([]struct{ qty, quote schema.Decimal }, len(fills))
+	for i := len(fills) - 1; i >= 0; i-- {
+		cums[i].qty, cums[i].quote = total, totalQuote
+		if v := fills[i].CumFillQty; v.Sign() > 0 {
+			cums[i].qty = v
+		}
+		total, _ = total.Sub(fills[i].Qty)
+		totalQuote, _ = totalQuote.Sub(fills[i].QuoteQty)
+	}
+	return cums
+}
+
+// endExecType is the execution type of an order's end other than a fill.
 func endExecType(st schema.OrderStatus) schema.ExecType {
 	switch st {
 	case schema.StatusCanceled:
@@ -682,15 +766,15 @@ func endExecType(st schema.OrderStatus) schema.ExecType {
 }
 
 // event takes an execution report from the pool, filled with the order as
-// order.status answered it and marked Reconciled.
-func (r *reconciler) event(ctx context.Context, key orderKey, order *normalize.BinanceOrder) (*schema.CanonicalEvent, error) {
+// the venue's order query answered it and marked Reconciled.
+func (r *reconciler) event(ctx context.Context, key orderKey, order *normalize.QueryOrder) (*schema.CanonicalEvent, error) {
 	gctx, cancel := context.WithTimeout(ctx, DefaultRESTTimeout)
 	defer cancel()
 	ev, err := r.s.pools.Events.Get(gctx)
 	if err != nil {
 		return nil, err
 	}
-	ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, key.symbol, schema.EventExecReport
+	ev.Venue, ev.Symbol, ev.Type = r.s.spec.venue, key.symbol, schema.EventExecReport
 	ev.IngestTS = time.Now().UnixNano()
 	ev.Exec = order.Execution
 	ev.Exec.Reconciled = true
@@ -706,34 +790,46 @@ func (r *reconciler) gap(ctx context.Context, key orderKey, cause error) {
 	r.gaps.Add(1)
 	if r.s.cfg.Logger != nil {
 		r.s.cfg.Logger.Error("session: execution reports of an order may be lost: reconciliation gave up",
-			"symbol", key.symbol, "order_id", key.id.String(), "err", cause)
+			"venue", string(r.s.spec.venue), "symbol", key.symbol, "order_id", key.id.String(), "err", cause)
 	}
 	ev, err := r.s.pools.Events.Get(ctx)
 	if err != nil {
 		return
 	}
-	ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, key.symbol, schema.EventGap
+	ev.Venue, ev.Symbol, ev.Type = r.s.spec.venue, key.symbol, schema.EventGap
 	ev.IngestTS = time.Now().UnixNano()
 	ev.Control.Kind, ev.Control.GapType, ev.Control.GapSource = schema.ControlGap, schema.EventExecReport, schema.GapVenue
 	ev.Control.Reason = "reconcile: order " + key.id.String() + ": " + cause.Error()
-	var qerr *normalize.BinanceQueryError
-	if errors.As(cause, &qerr) {
-		ev.Control.Code = qerr.Code
+	if _, code, ok := refusal(cause); ok {
+		ev.Control.Code = code
 	}
 	ev.Exec.VenueOrderID = key.id
 	_ = r.s.disp.Publish(ctx, ev)
 }
 
-func sortTrades(ts []normalize.BinanceTrade) {
-	id := func(t *normalize.BinanceTrade) uint64 {
-		n, _ := parseTradeID(t.TradeID.Bytes())
-		return n
-	}
-	slices.SortStableFunc(ts, func(a, b normalize.BinanceTrade) int { return cmp.Compare(id(&a), id(&b)) })
+// sortFills puts an order's fills in the venue's trade order: by trade id
+// where both are integers (Binance, OKX), otherwise by time, then by the
+// executed quantity after the fill where the venue says it (Bybit, whose
+// execIds are UUIDs), then by id.
+func sortFills(fs []normalize.QueryFill) {
+	slices.SortStableFunc(fs, func(a, b normalize.QueryFill) int {
+		ia, oka := parseTradeID(a.TradeID.Bytes())
+		ib, okb := parseTradeID(b.TradeID.Bytes())
+		if oka && okb {
+			return cmp.Compare(ia, ib)
+		}
+		if c := cmp.Compare(a.Time, b.Time); c != 0 {
+			return c
+		}
+		if c := a.CumFillQty.Cmp(b.CumFillQty); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.TradeID.Bytes(), b.TradeID.Bytes())
+	})
 }
 
-// weightBucket paces queries within a request-weight budget per minute:
-// a token bucket holding at most a minute's budget.
+// weightBucket paces queries within a budget per minute (request weight,
+// or requests): a token bucket holding at most a minute's budget.
 type weightBucket struct {
 	mu        sync.Mutex
 	perMinute float64

@@ -10,10 +10,11 @@ import (
 
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
 )
 
 func bareReconciler(max int) *reconciler {
-	return &reconciler{s: &Session{}, orders: map[orderKey]*tracked{}, recent: map[orderKey]struct{}{}, max: max}
+	return &reconciler{s: &Session{}, orders: map[orderKey]*tracked{}, recent: map[orderKey]ended{}, max: max}
 }
 
 // TestObserveAllocs: following a streamed report of a followed order costs
@@ -71,6 +72,19 @@ func TestObserveFloor(t *testing.T) {
 	require.NotNil(t, tr)
 	assert.Zero(t, tr.floor.Cmp(schema.MustParseDecimal("0.3")))
 	assert.Zero(t, tr.delivered.Cmp(schema.MustParseDecimal("0.2")))
+
+	// Bybit: the order topic's report (cumulative, no fill) comes before
+	// the execution topic's report of the fill that made it: that fill is
+	// within the floor, not delivered on top of it, so that a later fill
+	// missed is still seen missing.
+	ev.Exec = schema.Execution{VenueOrderID: schema.MustID("8"), Status: schema.StatusPartiallyFilled,
+		CumFillQty: schema.MustParseDecimal("0.5")}
+	r.observe(ev)
+	x.ExecType, x.TradeID, x.LastFillQty = schema.ExecTrade, schema.MustID("e-1"), schema.MustParseDecimal("0.5")
+	assert.False(t, r.observe(ev), "delivered: the stream's")
+	tr = r.orders[orderKey{symbol: "BTC-USDT", id: x.VenueOrderID}]
+	assert.Zero(t, tr.delivered.Sign(), "%s", tr.delivered)
+	assert.False(t, tr.covered(schema.MustParseDecimal("0.7")), "a later 0.2 missed is missing")
 }
 
 // TestWeightBucket: queries wait for weight on the clock; a minute's
@@ -105,34 +119,190 @@ func TestWeightBucket(t *testing.T) {
 	require.ErrorIs(t, small.take(cancelled, 80, func(ctx context.Context, _ time.Duration) error { return ctx.Err() }), context.Canceled)
 }
 
-func TestRetryable(t *testing.T) {
+func TestRefusalRules(t *testing.T) {
 	for _, c := range []struct {
-		err  error
-		want bool
+		rules                  *refusalRules
+		err                    error
+		retry, limit, notFound bool
 	}{
-		{&normalize.BinanceQueryError{Status: 429, Code: -1003}, true},
-		{&normalize.BinanceQueryError{Status: 503, Code: -1001}, true},
-		{&normalize.BinanceQueryError{Status: 400, Code: -1021}, true},
-		{&normalize.BinanceQueryError{Status: 400, Code: -2013}, false},
-		{&normalize.BinanceQueryError{Status: 400, Code: -1022}, false},
-		{context.DeadlineExceeded, true},
-		{&normalize.ParseError{Err: normalize.ErrMalformed}, true},
-		{errConnLost, false},
-		{context.Canceled, false},
+		{binanceRefusals, &normalize.BinanceQueryError{Status: 429, Code: -1003}, true, true, false},
+		{binanceRefusals, &normalize.BinanceQueryError{Status: 418, Code: -1003}, true, true, false},
+		{binanceRefusals, &normalize.BinanceQueryError{Status: 503, Code: -1001}, true, false, false},
+		{binanceRefusals, &normalize.BinanceQueryError{Status: 400, Code: -1021}, true, false, false},
+		{binanceRefusals, &normalize.BinanceQueryError{Status: 400, Code: -2013}, false, false, true},
+		{binanceRefusals, &normalize.BinanceQueryError{Status: 400, Code: -1022}, false, false, false},
+		{okxRefusals, &normalize.QueryError{Status: 429, Code: 50011}, true, true, false},
+		{okxRefusals, &normalize.QueryError{Status: 200, Code: 50102}, true, false, false},
+		{okxRefusals, &normalize.QueryError{Status: 200, Code: 51603}, false, false, true},
+		{okxRefusals, &normalize.QueryError{Status: 401, Code: 50113}, false, false, false},
+		{okxRefusals, &normalize.QueryError{Status: 502}, true, false, false},
+		{bybitRefusals, &normalize.QueryError{Status: 200, Code: 10006}, true, true, false},
+		{bybitRefusals, &normalize.QueryError{Status: 403}, true, true, false},
+		{bybitRefusals, &normalize.QueryError{Status: 200, Code: 10002}, true, false, false},
+		{bybitRefusals, &normalize.QueryError{Status: 200, Code: 110001}, false, false, true},
+		{bybitRefusals, &normalize.QueryError{Status: 200, Code: 10003}, false, false, false},
+		{bybitRefusals, errNoSuchOrder, false, false, true},
+		{okxRefusals, context.DeadlineExceeded, true, false, false},
+		{okxRefusals, &normalize.ParseError{Err: normalize.ErrMalformed}, true, false, false},
+		{binanceRefusals, errConnLost, false, false, false},
+		{binanceRefusals, context.Canceled, false, false, false},
 	} {
-		assert.Equal(t, c.want, retryable(c.err), "%v", c.err)
+		assert.Equal(t, []bool{c.retry, c.limit, c.notFound},
+			[]bool{c.rules.retryable(c.err), c.rules.rateLimited(c.err), c.rules.notFound(c.err)}, "%v", c.err)
 	}
 }
 
 func TestTradeID(t *testing.T) {
-	x := &schema.Execution{ExecType: schema.ExecTrade, TradeID: schema.MustID("18446744073709551615")}
-	_, ok := tradeID(x)
+	_, ok := parseTradeID([]byte("18446744073709551615"))
 	assert.False(t, ok, "too large: not taken for another id")
-	x.TradeID = schema.MustID("1650422481")
-	id, ok := tradeID(x)
+	id, ok := parseTradeID([]byte("1650422481"))
 	assert.True(t, ok)
 	assert.Equal(t, uint64(1650422481), id)
-	x.ExecType = schema.ExecNew
-	_, ok = tradeID(x)
+	_, ok = parseTradeID([]byte("7e2ae69c-4edf-5800-a352-893d52b446aa"))
+	assert.False(t, ok, "a Bybit execId is no integer")
+	_, ok = parseTradeID(nil)
 	assert.False(t, ok)
+	x := &schema.Execution{ExecType: schema.ExecTrade, TradeID: schema.MustID("7e2ae69c-4edf-5800-a352-893d52b446aa")}
+	assert.True(t, tradeID(x), "any id the venue sent")
+	x.ExecType = schema.ExecNew
+	assert.False(t, tradeID(x))
+}
+
+// TestObserveBybitTopics: Bybit streams an order's end (order topic) and
+// its fills (execution topic, execIds UUIDs) apart, in either order: an
+// order whose Filled comes first is followed until its fills are
+// delivered, each once; the order topic's status reports of an order
+// that ended are not taken for duplicates.
+func TestObserveBybitTopics(t *testing.T) {
+	r := bareReconciler(10)
+	ev := &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventExecReport}
+	x := &ev.Exec
+	x.VenueOrderID, x.ExecType, x.Status = schema.MustID("fd4300ae-7847-404e-b947-b46980a4d140"), schema.ExecNew, schema.StatusNew
+	require.False(t, r.observe(ev))
+	key := orderKey{symbol: "BTC-USDT", id: x.VenueOrderID}
+
+	x.ExecType, x.Status, x.CumFillQty = schema.ExecUnknown, schema.StatusFilled, schema.MustParseDecimal("0.03") // order topic first
+	require.False(t, r.observe(ev))
+	require.NotNil(t, r.orders[key], "followed until its fills are delivered")
+
+	x.ExecType, x.Status, x.LastFillQty = schema.ExecTrade, schema.StatusPartiallyFilled, schema.MustParseDecimal("0.01")
+	x.CumFillQty, x.TradeID = schema.MustParseDecimal("0.01"), schema.MustID("e0cbe81d-0f18-5866-9415-cf319b5dab3b")
+	require.False(t, r.observe(ev), "a new fill")
+	require.True(t, r.observe(ev), "the same execId again")
+	x.Status, x.LastFillQty, x.CumFillQty = schema.StatusFilled, schema.MustParseDecimal("0.02"), schema.MustParseDecimal("0.03")
+	x.TradeID = schema.MustID("e0cbe81d-0f18-5866-9415-cf319b5dab3c")
+	require.False(t, r.observe(ev), "the last fill")
+	require.Nil(t, r.orders[key], "forgotten: ended, every fill delivered")
+	require.True(t, r.observe(ev), "the last fill again")
+
+	x.ExecType, x.TradeID = schema.ExecUnknown, schema.ID{}
+	assert.False(t, r.observe(ev), "the order topic's Filled after the fills is no duplicate")
+}
+
+func TestCumulative(t *testing.T) {
+	dec := schema.MustParseDecimal
+	order := &normalize.QueryOrder{}
+	order.CumFillQty, order.CumQuoteQty = dec("0.03"), dec("30")
+	fills := []normalize.QueryFill{{Qty: dec("0.01"), QuoteQty: dec("10")}, {Qty: dec("0.01"), QuoteQty: dec("10")}}
+	cums := cumulative(order, fills)
+	assert.Equal(t, []string{"0.02", "0.03"}, []string{cums[0].qty.String(), cums[1].qty.String()}, "the older 0.01 beyond the venue's history: counted back from the total")
+	assert.Equal(t, []string{"20", "30"}, []string{cums[0].quote.String(), cums[1].quote.String()})
+
+	order.CumFillQty, order.CumQuoteQty = dec("0.01"), dec("10")
+	cums = cumulative(order, fills)
+	assert.Equal(t, "0.01", cums[0].qty.String(), "a fill after the order query: the fills' sum is the total")
+	assert.Equal(t, "0.02", cums[1].qty.String())
+
+	fills[0].CumFillQty = dec("0.015")
+	assert.Equal(t, "0.015", cumulative(order, fills)[0].qty.String(), "the venue's own")
+}
+
+// fakeBackend answers each order query with the next error (nil: the
+// order, open), for internal tests.
+type fakeBackend struct {
+	rules_ *refusalRules
+	errs   []error
+	asked  int
+}
+
+func (b *fakeBackend) rules() *refusalRules                { return b.rules_ }
+func (b *fakeBackend) budget() (perMinute, o, f, open int) { return 60, 1, 1, 1 }
+func (b *fakeBackend) order(_ context.Context, _ uint64, key orderKey, _ bool) ([]normalize.QueryOrder, error) {
+	b.asked++
+	if len(b.errs) > 0 {
+		err := b.errs[0]
+		b.errs = b.errs[1:]
+		if err != nil {
+			return nil, err
+		}
+	}
+	o := normalize.QueryOrder{Symbol: key.symbol}
+	o.VenueOrderID, o.Status = key.id, schema.StatusNew
+	return []normalize.QueryOrder{o}, nil
+}
+func (b *fakeBackend) fills(context.Context, uint64, orderKey, string, []normalize.QueryFill) ([]normalize.QueryFill, string, error) {
+	return nil, "", nil
+}
+func (b *fakeBackend) open(context.Context, uint64, string, []normalize.QueryOrder) ([]normalize.QueryOrder, string, error) {
+	return nil, "", nil
+}
+
+// TestRateLimitEmptiesBudget: a rate-limit refusal empties the budget, so
+// that the retry waits for it to refill (one request at 60 a minute: a
+// second), beyond the backoff; another failure waits the backoff only.
+func TestRateLimitEmptiesBudget(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		err     error
+		refill  bool
+		backoff time.Duration
+	}{
+		{"OKX 50011", &normalize.QueryError{Venue: schema.VenueOKX, Status: 429, Code: 50011}, true, time.Millisecond},
+		{"OKX 50013 busy", &normalize.QueryError{Venue: schema.VenueOKX, Code: 50013}, false, time.Millisecond},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			clk := &stepClock{Clock: wsclient.SystemClock(), now: time.Unix(1700000000, 0)}
+			s := &Session{spec: venues[schema.VenueOKX]}
+			s.cfg.Client = wsclient.Options{Clock: clk, BackoffBase: time.Millisecond, BackoffCap: time.Millisecond}
+			b := &fakeBackend{rules_: okxRefusals, errs: []error{c.err}}
+			r := newReconciler(s, b)
+			key := orderKey{symbol: "BTC-USDT", id: schema.MustID("1")}
+			r.orders[key] = &tracked{status: schema.StatusNew}
+			require.NoError(t, r.reconcile(context.Background(), 0, key))
+			assert.Equal(t, 2, b.asked)
+			assert.Equal(t, uint64(1), r.errs.Load())
+			require.NotEmpty(t, clk.slept)
+			assert.Equal(t, c.backoff, clk.slept[0], "the backoff")
+			var waited time.Duration
+			for _, d := range clk.slept[1:] {
+				waited += d
+			}
+			if c.refill {
+				assert.InDelta(t, time.Second.Seconds(), waited.Seconds(), 0.01, "the budget refilled: a second for one request at 60 a minute")
+			} else {
+				assert.Zero(t, waited, "the budget kept")
+			}
+		})
+	}
+}
+
+// TestUnfollowOtherCategory: on Bybit, an order seen only on the stream
+// that category spot does not have is not followed further (no gap on
+// every reconnect), and its later reports pass untouched; one of the
+// session's own is given up with a gap as ever.
+func TestUnfollowOtherCategory(t *testing.T) {
+	clk := &stepClock{Clock: wsclient.SystemClock(), now: time.Unix(1700000000, 0)}
+	s := &Session{spec: venues[schema.VenueBybit]}
+	s.cfg.Client = wsclient.Options{Clock: clk}
+	r := newReconciler(s, &fakeBackend{rules_: bybitRefusals, errs: []error{errNoSuchOrder}})
+	ev := &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventExecReport}
+	x := &ev.Exec
+	x.VenueOrderID, x.ExecType, x.Status = schema.MustID("linear-1"), schema.ExecNew, schema.StatusNew
+	require.False(t, r.observe(ev))
+	r.pass(context.Background(), 0)
+	assert.Zero(t, r.tracked.Load())
+	assert.Zero(t, r.gaps.Load())
+	x.ExecType, x.Status, x.TradeID, x.LastFillQty = schema.ExecTrade, schema.StatusPartiallyFilled, schema.MustID("e1"), schema.MustParseDecimal("1")
+	assert.False(t, r.observe(ev), "its fill passes")
+	assert.Zero(t, r.tracked.Load(), "not followed again")
 }

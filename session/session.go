@@ -70,7 +70,8 @@ type Config struct {
 	// needs Stream and REST (and API with credentials); the other venues
 	// Stream, their public market-data endpoint, API with Key (their
 	// private WebSocket), and REST for instrument rules (loaded when set;
-	// Kraken's Key needs it for its token).
+	// Kraken's Key needs it for its token; OKX's and Bybit's
+	// reconciliation of execution reports too).
 	Endpoints Endpoints
 	// Symbols are canonical symbols ("BTC-USDT"); Binance's are checked
 	// against its instrument list.
@@ -102,6 +103,9 @@ type Config struct {
 	// Binance's do (see [Key]). Place and Cancel work on OKX (on the
 	// private WebSocket) and on Bybit (with Endpoints.Trade, its trade
 	// WebSocket); on Kraken and Coinbase they return ErrNoCredentials.
+	// On OKX and Bybit with Endpoints.REST, the execution reports the
+	// private channels missed while down are reconciled from the venue's
+	// REST queries, signed with the same key (see the package doc).
 	// Defaults to nil.
 	Key Key
 	// RecvWindow is sent with every signed request, in whole
@@ -142,9 +146,10 @@ type Config struct {
 	Subscribe func(*dispatch.Dispatcher) error
 	// OnExecReport, when set, receives every execution report (of every
 	// venue connection that sends them: Binance spot executionReport and
-	// USDⓈ-M ORDER_TRADE_UPDATE; and, with Execution.Reconciled set, the
-	// Binance fills and ends the stream missed while it was down, see the
-	// package doc) as a pooled *schema.ExecReport, in order,
+	// USDⓈ-M ORDER_TRADE_UPDATE, the private channels of OKX, Bybit,
+	// Kraken and Coinbase; and, with Execution.Reconciled set, the
+	// Binance, OKX and Bybit fills and ends the stream missed while it was
+	// down, see the package doc) as a pooled *schema.ExecReport, in order,
 	// on a goroutine of its own (a dispatcher subscription's critical
 	// lane: none is dropped). The report is the handler's: it must Put it
 	// to Pools().Execs when done with it, and must not keep a reference
@@ -165,16 +170,20 @@ type Config struct {
 	// clone: the handler's to keep, never to Put. Defaults to nil.
 	OnAccount func(*schema.CanonicalEvent)
 	// MaxTrackedOrders bounds the open orders the session follows to
-	// reconcile them after a reconnect (its own, and those the user-data
-	// stream or openOrders.status shows); past it an order is not
-	// followed, counted in OrderStats.TrackOverflow and logged. Defaults
-	// to DefaultMaxTrackedOrders (10000).
+	// reconcile them after a reconnect (its own, and those the stream of
+	// execution reports or the venue's open orders show; Binance, OKX and
+	// Bybit); past it an order is not followed, counted in
+	// OrderStats.TrackOverflow and logged. Defaults to
+	// DefaultMaxTrackedOrders (10000).
 	MaxTrackedOrders int
-	// ReconcileWeight is the Binance request weight per minute
-	// reconciliation may spend on its queries (order.status 4, myTrades
-	// 20, openOrders.status 80); queries wait for it. Defaults to
+	// ReconcileWeight is the budget per minute reconciliation may spend
+	// on its queries, which wait for it. Binance: request weight
+	// (order.status 4, myTrades 20, openOrders.status 80), by default
 	// DefaultReconcileWeight (1200, a fifth of the venue's 6000 per
-	// minute per IP).
+	// minute per IP). OKX and Bybit: REST requests (a Bybit order lookup
+	// counts 2), by default DefaultReconcileOKX (360, a fifth of OKX's 60
+	// per 2 s per query) and DefaultReconcileBybit (600, a fifth of
+	// Bybit's 50 per second per query).
 	ReconcileWeight int
 	// Pools are the pools everything is taken from. Defaults to
 	// schema.NewPools(nil); Close shuts them down either way.
@@ -632,11 +641,13 @@ func (s *Session) Close(ctx context.Context) error {
 			errs = append(errs, s.private.client.Close(ctx))
 		}
 		s.runWG.Wait()
-		s.bg.Wait()
 		if s.private != nil {
+			// Its worker starts reconciliation passes (s.bg): stopped
+			// before s.bg is waited for.
 			s.private.stop()
 			errs = append(errs, runError(s.private.runErr))
 		}
+		s.bg.Wait()
 		for _, sh := range s.shards {
 			errs = append(errs, runError(sh.runErr))
 		}

@@ -34,15 +34,16 @@ type OrderStats struct {
 	Refused      uint64        // OKX, Bybit, Kraken, Coinbase: logins and private subscriptions refused
 	ClockOffset  time.Duration // venue clock minus local clock
 
-	// Reconciliation (Binance; see the package doc): Tracked is the open
-	// orders followed now, TrackOverflow those not followed for
-	// Config.MaxTrackedOrders; Reconciliations counts passes (one per
-	// user-data subscription after the first), Reconciled the execution
-	// reports published from the venue's answers (Execution.Reconciled),
-	// Duplicates the streamed reports dropped because their fill was
-	// delivered already, ReconcileErrors the queries that failed (each
-	// try), ReconcileGaps the orders given up (a gap marker each), and
-	// ReconcileWeight the request weight the queries spent.
+	// Reconciliation (Binance, OKX, Bybit; see the package doc): Tracked
+	// is the open orders followed now, TrackOverflow those not followed
+	// for Config.MaxTrackedOrders; Reconciliations counts passes (one per
+	// subscription of the execution reports after the first),
+	// Reconciled the execution reports published from the venue's
+	// answers (Execution.Reconciled), Duplicates the streamed reports
+	// dropped because they were delivered already, ReconcileErrors the
+	// queries that failed (each try), ReconcileGaps the orders given up
+	// (a gap marker each), and ReconcileWeight what the queries spent of
+	// the budget (Binance: request weight; OKX, Bybit: requests).
 	Tracked                        int
 	TrackOverflow                  uint64
 	Reconciliations, Reconciled    uint64
