@@ -53,10 +53,8 @@ type bybitCoinMsg struct {
 func (m *bybitCoinMsg) fill(f *filler) {
 	x := &f.ev.Balance
 	f.symKey = "coin"
-	if !m.Coin.ok || m.Coin.v.IsZero() {
-		f.fail("coin", ErrMissingField)
-	}
-	x.Asset, x.Reason = m.Coin.v, f.p.acct.reason
+	f.asset(&x.Asset, "coin", m.Coin)
+	x.Reason = f.p.acct.reason
 	if m.Free.ok { // a normal SPOT account
 		x.Kind = schema.BalanceSnapshot
 		f.price(&x.Free, "free", m.Free.num)

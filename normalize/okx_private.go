@@ -27,8 +27,12 @@ import (
 //     push carries a fill (then PartiallyFilled, or Filled once accFillSz
 //     reaches sz).
 //   - ExecType: Trade when the push carries a fill (fillSz > 0), otherwise
-//     from the state (New, Canceled), or Amendment for an amendResult of "0"
-//     (succeeded).
+//     Amendment for an amendResult of "0" (succeeded) or "2" (amended by
+//     the system: options' pxVol and pxUsd orders), otherwise from the
+//     state (New, Canceled). A failed amendment ("-1") leaves the order
+//     as it was: ExecType from the state, RejectReason msg; "1" (accepted,
+//     then failed, and the order canceled by the system) comes with state
+//     canceled: Canceled, RejectReason msg.
 //   - ordType: market, limit, post_only (LimitMaker), fok and op_fok
 //     (Limit, FOK), ioc (Limit, IOC), optimal_limit_ioc (Market, IOC), mmp
 //     (Limit) and mmp_and_post_only (LimitMaker); others stay Unknown.
@@ -98,6 +102,9 @@ func (m *okxOrderMsg) fill(f *filler) {
 	f.id(&x.ClientOrderID, m.ClOrdID)
 	f.side(&x.Side, "side", &m.Side)
 	fill := m.FillSz.ok && m.FillSz.v.Sign() > 0
+	if m.FillSz.ok && m.FillSz.v.Sign() < 0 { // no fill, and not "0": malformed
+		f.fail("fillSz", ErrNegative)
+	}
 	derive := f.status(&x.Status, "state", okxStatuses, &m.State, fill)
 	t := okxOrderTypes[string(m.OrdType.bytes())]
 	x.Type, x.TimeInForce = t.typ, t.tif
@@ -127,14 +134,14 @@ func (m *okxOrderMsg) fill(f *filler) {
 		if m.FillTime.v > 0 { // OKX sends "0" and "" for no time
 			f.millis(&x.TransactTime, "fillTime", m.FillTime.integer)
 		}
-	case string(m.AmendResult.bytes()) == "0":
+	case okxAmended(&m.AmendResult):
 		x.ExecType = schema.ExecAmendment
 	default:
 		x.ExecType = okxStateExecs[string(m.State.bytes())]
 	}
 	if !m.CancelSourceReason.empty() {
 		x.RejectReason = f.p.reason(&m.CancelSourceReason)
-	} else if string(m.AmendResult.bytes()) == "-1" {
+	} else if a := string(m.AmendResult.bytes()); a == "-1" || a == "1" {
 		x.RejectReason = f.p.reason(&m.Msg)
 	}
 	execCumQuote(x)
@@ -201,4 +208,13 @@ func okxSubscribePrivate(channel, instType string) ([]byte, error) {
 		Op   string `json:"op"`
 		Args []arg  `json:"args"`
 	}{"subscribe", []arg{{channel, instType}}})
+}
+
+// okxAmended reports whether an orders push's amendResult says the order
+// was amended: "0" at the host's request, "2" by the system (OKX "Order
+// channel": "Automatic amendation successfully, only applicable to pxVol
+// and pxUsd orders of Option").
+func okxAmended(t *text) bool {
+	a := string(t.bytes())
+	return a == "0" || a == "2"
 }

@@ -255,8 +255,9 @@ func TestPrivateStatuses(t *testing.T) {
 		{by, bybit("PartiallyFilledCanceled"), schema.StatusCanceled, schema.ExecCanceled, ""},
 		{by, bybit("Deactivated"), schema.StatusCanceled, schema.ExecCanceled, ""},
 		{by, bybit("Rejected"), schema.StatusRejected, schema.ExecRejected, ""},
-		{by, bybit("Untriggered"), schema.StatusPendingNew, schema.ExecPendingNew, ""},
-		{by, bybit("Triggered"), schema.StatusPendingNew, schema.ExecPendingNew, ""},
+		{by, bybit("Untriggered"), schema.StatusNew, schema.ExecNew, ""},
+		{by, bybit("Triggered"), schema.StatusNew, schema.ExecTriggered, ""},
+		{by, bybit("Created"), schema.StatusPendingNew, schema.ExecPendingNew, ""},
 		{by, bybit("Active"), 0, 0, "orderStatus"},
 		{kr, kraken("pending_new"), schema.StatusPendingNew, schema.ExecNew, ""},
 		{kr, kraken("new"), schema.StatusNew, schema.ExecNew, ""},
@@ -550,7 +551,7 @@ func TestPrivateFixtures(t *testing.T) {
 			requireDigits(t, "1.0", ev.Exec.RemainingQty)
 			require.True(t, ev.Exec.Fee.IsZero())
 		}},
-		{by, "order_untriggered", schema.StatusPendingNew, schema.ExecPendingNew, func(t *testing.T, ev *schema.CanonicalEvent) {
+		{by, "order_untriggered", schema.StatusNew, schema.ExecNew, func(t *testing.T, ev *schema.CanonicalEvent) {
 			requireDigits(t, "70000.00", ev.Exec.StopPrice)
 			require.Equal(t, "tp-1", ev.Exec.ClientOrderID.String())
 		}},
