@@ -42,7 +42,10 @@ import (
 //     has no base quantity: Qty stays zero.
 //   - fillFee, fillFeeCcy: Fee and FeeAsset of this fill. OKX signs fees
 //     as the account's gain (negative: charged, positive: rebate); Fee is
-//     what was paid, as in every venue's report: its sign is flipped.
+//     what was paid, as in every venue's report: its sign is flipped. A
+//     push without fillFee (recordings trimmed of it) takes the
+//     accumulated fee and feeCcy when the fill is the order's first
+//     (accFillSz = fillSz), the only case where they are this fill's.
 //   - execType: T (taker) or M (maker): IsMaker.
 //   - uTime is ExchangeTS; fillTime (or uTime) TransactTime; cTime
 //     OrderCreated. CumQuoteQty is avgPx × accFillSz.
@@ -62,6 +65,8 @@ type okxOrderMsg struct {
 	FillTime           optInteger `json:"fillTime"`
 	FillFee            optNum     `json:"fillFee"`
 	FillFeeCcy         ident      `json:"fillFeeCcy"`
+	Fee                optNum     `json:"fee"`
+	FeeCcy             ident      `json:"feeCcy"`
 	ExecType           text       `json:"execType"`
 	AccFillSz          optNum     `json:"accFillSz"`
 	AvgPx              optNum     `json:"avgPx"`
@@ -126,10 +131,14 @@ func (m *okxOrderMsg) fill(f *filler) {
 		f.id(&x.TradeID, m.TradeID)
 		f.price(&x.LastFillQty, "fillSz", m.FillSz.num)
 		f.price(&x.LastFillPrice, "fillPx", m.FillPx.num)
-		if m.FillFee.ok {
-			x.Fee = m.FillFee.v.Neg() // OKX: negative is a charge
+		fee, ccy := m.FillFee, m.FillFeeCcy
+		if !fee.ok && m.Fee.ok && x.CumFillQty.Cmp(x.LastFillQty) == 0 {
+			fee, ccy = m.Fee, m.FeeCcy // the order's first fill: its accumulated fee is this fill's
 		}
-		f.id(&x.FeeAsset, m.FillFeeCcy)
+		if fee.ok {
+			x.Fee = fee.v.Neg() // OKX: negative is a charge
+		}
+		f.id(&x.FeeAsset, ccy)
 		x.IsMaker = string(m.ExecType.bytes()) == "M"
 		if m.FillTime.v > 0 { // OKX sends "0" and "" for no time
 			f.millis(&x.TransactTime, "fillTime", m.FillTime.integer)

@@ -3,6 +3,8 @@ package normalize
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -423,4 +425,129 @@ func TestAdv4OKXSubscribeBalanceAndPosition(t *testing.T) {
 	b, err := OKXSubscribeBalanceAndPosition()
 	require.NoError(t, err)
 	require.JSONEq(t, `{"op":"subscribe","args":[{"channel":"balance_and_position"}]}`, string(b))
+}
+
+// The paths added here cost no allocation either (TestVenuesZeroAllocs):
+// a balance_and_position push, a conditional order triggered, a report
+// whose status is derived from its fill.
+func init() {
+	venueAllocCases = append(venueAllocCases,
+		gen(ox, "balance_and_position", func() []byte { return []byte(okxBalPosPush) }),
+		gen(by, "order Triggered", func() []byte { return []byte(bybitOrder("Triggered")) }),
+		gen(schema.VenueBinance, "ALGO_UPDATE TRIGGERED", func() []byte { return []byte(bnAlgo("TRIGGERED", "0.01", "0")) }),
+		gen(schema.VenueBinance, "ALGO_UPDATE FINISHED", func() []byte { return []byte(bnAlgo("FINISHED", "0.01", "0.01")) }),
+		gen(schema.VenueBinance, "executionReport unknown X with a fill", func() []byte {
+			return []byte(bnExecReport("TRADE", "DONE_SOMEHOW", "0.1", "1.0", "1"))
+		}),
+		gen(schema.VenueBinance, "ORDER_TRADE_UPDATE", func() []byte {
+			return []byte(bnOrderTradeUpdate("TRADE", "PARTIALLY_FILLED", "0.3", "0.8", "1"))
+		}),
+	)
+}
+
+// TestAdv4OKXFeeWithoutFillFee: a push that lacks fillFee (the shared
+// recording okx_orders_fill) still reports the fee of the order's first
+// fill, from the accumulated "fee" (OKX "Order channel": "Accumulated fee
+// and rebate amount"), and no guess for a later fill.
+func TestAdv4OKXFeeWithoutFillFee(t *testing.T) {
+	evs, err := parseOne(t, ox, sharedFile(t, "okx_orders_fill"))
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	x := evs[0].Exec
+	requireDigits(t, "0.021776769", x.Fee)
+	require.Equal(t, "USDT", x.FeeAsset.String())
+
+	later := strings.Replace(strings.Replace(okxOrderPush("partially_filled", "0.4", "-0.08", ""), `"fillFee":"-0.08",`, "", 1), `"accFillSz":"0.4"`, `"accFillSz":"0.9"`, 1)
+	evs, err = parseOne(t, ox, []byte(later))
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	require.True(t, evs[0].Exec.Fee.IsZero(), "the accumulated fee of two fills is not the last one's")
+}
+
+func sharedFile(t *testing.T, name string) []byte { return shared("", name).msg(t) }
+
+// FuzzPrivateDocs fuzzes every venue's private stream from the examples
+// of its docs (the messages above and the shared recordings): whatever
+// the input, no panic, only *ParseErrors of the venue, only valid
+// events, every event returned, and no execution report that a strategy
+// would misread — a Trade has a positive fill of a named order, no
+// quantity is negative, a fill is never larger than the order's
+// cumulative quantity when both are sent.
+func FuzzPrivateDocs(f *testing.F) {
+	venues := []schema.Venue{schema.VenueBinance, ox, by, kr, cb}
+	for _, s := range []string{
+		bnExecReport("TRADE", "PARTIALLY_FILLED", "0.3", "0.8", "1"),
+		bnOrderTradeUpdate("CALCULATED", "FILLED", "1", "1", "1"),
+		bnAlgo("TRIGGERED", "0.01", "0"), bnAlgo("FINISHED", "0", "0.5"),
+	} {
+		f.Add(uint8(0), []byte(s))
+	}
+	for _, s := range []string{okxOrderPush("partially_filled", "0.4", "-0.08", ""), okxOrderPush("canceled", "0", "0", "1"), okxBalPosPush} {
+		f.Add(uint8(1), []byte(s))
+	}
+	for _, s := range []string{bybitOrder("Untriggered"), bybitOrder("Triggered"), bybitExec("Dividend", "D-1", "2", "0"), bybitExec("Trade", "E-1", "1", "1")} {
+		f.Add(uint8(2), []byte(s))
+	}
+	f.Add(uint8(3), []byte(`{"channel":"executions","type":"snapshot","data":[{"order_id":"OK4GJX-KSTLS-7DZZO5","exec_type":"trade","trade_id":62887576,"symbol":"BTC/USD","side":"sell","last_qty":0.002,"last_price":26599.9,"liquidity_ind":"m","order_status":"partially_filled","order_qty":0.005,"cum_qty":0.004,"fees":[{"asset":"USD","qty":0.1383}],"timestamp":"2023-09-22T10:33:05.709993Z"}],"sequence":10}`))
+	f.Add(uint8(4), coinbaseUser("update", "OPEN", "0.4", "0.6", "20000.00", "12.00"))
+	for i, v := range venues {
+		for _, name := range []string{"executionReport", "ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE", "orders", "account", "positions", "execution", "order", "wallet", "position", "executions", "balances", "user"} {
+			files, _ := filepathGlob(sharedVenues, string(v)+"_*"+name+"*")
+			for _, b := range files {
+				f.Add(uint8(i), b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, vi uint8, data []byte) {
+		venue := venues[int(vi)%len(venues)]
+		events := pool.New("fuzz", 8, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+		sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
+			defer events.Put(ev)
+			if err := ev.Validate(); err != nil {
+				t.Fatalf("published an invalid event: %v: %+v", err, ev)
+			}
+			if ev.Type != schema.EventExecReport {
+				return nil
+			}
+			x := &ev.Exec
+			for _, q := range []schema.Decimal{x.Qty, x.LastFillQty, x.CumFillQty, x.RemainingQty, x.LastFillPrice, x.Price, x.AvgPrice} {
+				if q.Sign() < 0 {
+					t.Fatalf("a negative quantity or price: %+v", x)
+				}
+			}
+			if x.ClientOrderID.IsZero() && x.VenueOrderID.IsZero() {
+				t.Fatalf("a report of no order: %+v", ev)
+			}
+			if x.ExecType == schema.ExecTrade && x.LastFillQty.Sign() <= 0 {
+				t.Fatalf("a Trade of no fill: %+v", x)
+			}
+			return nil
+		})
+		p := newVenueParser(venue, events, sink)
+		for range 2 {
+			err := p.HandleBytes(context.Background(), data, 1)
+			var pe *ParseError
+			if err != nil && (!errors.As(err, &pe) || pe.Venue != venue || pe.Err == nil) {
+				t.Fatalf("not a *ParseError of %s: %v", venue, err)
+			}
+			if n := events.Stats().InUse; n != 0 {
+				t.Fatalf("%d events not returned", n)
+			}
+		}
+		if p.Stats().Panics != 0 {
+			t.Fatalf("%d panics", p.Stats().Panics)
+		}
+	})
+}
+
+// filepathGlob reads the files in dir matching pattern.
+func filepathGlob(dir, pattern string) ([][]byte, error) {
+	names, err := filepath.Glob(filepath.Join(dir, pattern))
+	var out [][]byte
+	for _, n := range names {
+		if b, err := os.ReadFile(n); err == nil {
+			out = append(out, b)
+		}
+	}
+	return out, err
 }
