@@ -551,3 +551,37 @@ func filepathGlob(dir, pattern string) ([][]byte, error) {
 	}
 	return out, err
 }
+
+// TestAdv4RestatedFillWithFinalStatus: OKX's orders channel names the
+// last fill (tradeId, fillSz, fillPx: "Last filled quantity", "Last
+// traded ID") on the order's push; should a later push of the order
+// restate that fill beside a final state, the fill is not counted twice
+// and the final status is not lost with the repeat: it comes as the
+// status's report with no fill. A plain repeat (same status) is dropped.
+func TestAdv4RestatedFillWithFinalStatus(t *testing.T) {
+	c := newConnFeed(t, ox)
+	fill := okxOrderPush("partially_filled", "0.4", "-0.08", "")
+	evs, err := c.feed(1, fill)
+	require.NoError(t, err)
+	n, q := fills(evs)
+	require.Equal(t, 1, n)
+	requireDigits(t, "0.4", q)
+
+	evs, err = c.feed(2, fill) // the same push on a second connection
+	require.NoError(t, err)
+	require.Empty(t, evs)
+
+	evs, err = c.feed(1, strings.Replace(fill, `"state":"partially_filled"`, `"state":"canceled"`, 1))
+	require.NoError(t, err)
+	require.Len(t, evs, 1, "the cancel is delivered")
+	x := evs[0].Exec
+	require.Equal(t, schema.StatusCanceled, x.Status)
+	require.Equal(t, schema.ExecCanceled, x.ExecType)
+	require.True(t, x.LastFillQty.IsZero())
+	require.True(t, x.Fee.IsZero())
+	requireDigits(t, "0.4", x.CumFillQty)
+
+	evs, err = c.feed(2, strings.Replace(fill, `"state":"partially_filled"`, `"state":"canceled"`, 1))
+	require.NoError(t, err)
+	require.Empty(t, evs, "the cancel restated is a repeat")
+}
