@@ -37,6 +37,8 @@ import (
 //     Qty, RemainingQty, CumFillQty, CumQuoteQty, AvgPrice ("" is not sent).
 //   - updatedTime is ExchangeTS and TransactTime, createdTime OrderCreated.
 //   - rejectReason (EC_NoError is none) or cancelType: RejectReason.
+//   - derivatives (category linear, inverse, option): positionIdx is the
+//     PositionSide (0 Both, 1 Long, 2 Short), reduceOnly ReduceOnly.
 //
 // When a cancel meets a fill, Bybit sends Filled twice (Bybit "Order": the
 // second with cancelType CancelByUser and rejectReason
@@ -61,6 +63,9 @@ type bybitOrderMsg struct {
 	CancelType   text       `json:"cancelType"`
 	CreatedTime  optInteger `json:"createdTime"`
 	UpdatedTime  optInteger `json:"updatedTime"`
+	Category     text       `json:"category"`
+	PositionIdx  integer    `json:"positionIdx"`
+	ReduceOnly   flag       `json:"reduceOnly"`
 }
 
 var (
@@ -125,6 +130,12 @@ func (m *bybitOrderMsg) fill(f *filler) {
 	case m.CancelType.ok && string(m.CancelType.bytes()) != "UNKNOWN":
 		x.RejectReason = f.p.intern(m.CancelType.bytes())
 	}
+	if c := string(m.Category.bytes()); c != "" && c != "spot" { // derivatives: the position the order works on
+		if m.PositionIdx.v >= 0 && m.PositionIdx.v <= 2 { // another number: Unknown, never a dropped report
+			f.bybitPositionIdx(&x.PositionSide, m.PositionIdx)
+		}
+		x.ReduceOnly = m.ReduceOnly.v
+	}
 	execDerive(f)
 	f.execRemaining("leavesQty", m.LeavesQty.num)
 }
@@ -141,6 +152,8 @@ func (m *bybitOrderMsg) fill(f *filler) {
 //   - orderPrice, orderQty, leavesQty: Price, Qty, RemainingQty; CumFillQty
 //     is orderQty − leavesQty, and the status PartiallyFilled, or Filled
 //     when leavesQty is 0.
+//   - execPnl ("Profit and Loss for each close position execution"):
+//     RealizedPnL.
 //   - isMaker: IsMaker. execType (Bybit v5 "Enums → execType"): Trade,
 //     AdlTrade, BustTrade, BlockTrade, MovePosition, Delivery, Settle,
 //     FutureSpread are fills (ExecTrade); Funding is not, and keeps
@@ -174,6 +187,7 @@ type bybitExecMsg struct {
 	ExecType    text       `json:"execType"`
 	ExecTime    optInteger `json:"execTime"`
 	IsMaker     flag       `json:"isMaker"`
+	ExecPnl     optNum     `json:"execPnl"`
 	Seq         integer    `json:"seq"` // execution.fast
 }
 
@@ -209,6 +223,7 @@ func (m *bybitExecMsg) fill(f *filler) {
 	f.price(&x.LastFillQty, "execQty", m.ExecQty.num)
 	f.needFill("execQty")
 	x.IsMaker = m.IsMaker.v
+	f.decimal(&x.RealizedPnL, m.ExecPnl.num)
 	if !m.LeavesQty.ok {
 		return // execution.fast: no status
 	}

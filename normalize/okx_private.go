@@ -50,6 +50,10 @@ import (
 //   - uTime is ExchangeTS; fillTime (or uTime) TransactTime; cTime
 //     OrderCreated. CumQuoteQty is avgPx × accFillSz.
 //   - cancelSourceReason, or msg for a failed amendment: RejectReason.
+//   - instType MARGIN, SWAP, FUTURES, OPTION: posSide (net, long, short)
+//     is the PositionSide, reduceOnly ("true") ReduceOnly; fillPnl ("Last
+//     filled profit and loss, applicable to orders which have a trade and
+//     aim to close position") the fill's RealizedPnL.
 type okxOrderMsg struct {
 	InstID             text       `json:"instId"`
 	OrdID              ident      `json:"ordId"`
@@ -76,6 +80,10 @@ type okxOrderMsg struct {
 	Msg                reason     `json:"msg"`
 	CTime              optInteger `json:"cTime"`
 	UTime              optInteger `json:"uTime"`
+	InstType           text       `json:"instType"`
+	PosSide            text       `json:"posSide"`
+	ReduceOnly         boolish    `json:"reduceOnly"`
+	FillPnl            optNum     `json:"fillPnl"`
 }
 
 var (
@@ -139,6 +147,7 @@ func (m *okxOrderMsg) fill(f *filler) {
 			x.Fee = fee.v.Neg() // OKX: negative is a charge
 		}
 		f.id(&x.FeeAsset, ccy)
+		f.decimal(&x.RealizedPnL, m.FillPnl.num)
 		x.IsMaker = string(m.ExecType.bytes()) == "M"
 		if m.FillTime.v > 0 { // OKX sends "0" and "" for no time
 			f.millis(&x.TransactTime, "fillTime", m.FillTime.integer)
@@ -152,6 +161,10 @@ func (m *okxOrderMsg) fill(f *filler) {
 		x.RejectReason = f.p.reason(&m.CancelSourceReason)
 	} else if a := string(m.AmendResult.bytes()); a == "-1" || a == "1" {
 		x.RejectReason = f.p.reason(&m.Msg)
+	}
+	if t := string(m.InstType.bytes()); t != "" && t != "SPOT" && m.PosSide.n > 0 { // margin and derivatives
+		x.PositionSide = enum(okxPositionSides, &m.PosSide) // a word OKX may add: Unknown, never a dropped report
+		x.ReduceOnly = m.ReduceOnly.v
 	}
 	execCumQuote(x)
 	execDerive(f)

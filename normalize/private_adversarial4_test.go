@@ -585,3 +585,47 @@ func TestAdv4RestatedFillWithFinalStatus(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, evs, "the cancel restated is a repeat")
 }
+
+// TestAdv4DerivativesPositionFields: a derivatives order's report names
+// the position it works on and what its fill realised, as Binance's
+// ORDER_TRADE_UPDATE does ("ps", "R", "rp"): Bybit "Order" positionIdx
+// (0 one-way, 1 hedge-mode Buy side, 2 Sell side) and reduceOnly, Bybit
+// "Execution" execPnl; OKX "Order channel" posSide, reduceOnly and
+// fillPnl. A spot order has none.
+func TestAdv4DerivativesPositionFields(t *testing.T) {
+	evs, err := newConnFeed(t, by).feed(1, bybitOrder("New")) // linear, positionIdx 1, reduceOnly true
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	require.Equal(t, schema.PositionLong, evs[0].Exec.PositionSide)
+	require.True(t, evs[0].Exec.ReduceOnly)
+
+	spot := strings.Replace(bybitOrder("New"), `"category":"linear"`, `"category":"spot"`, 1)
+	evs, err = newConnFeed(t, by).feed(1, spot)
+	require.NoError(t, err)
+	require.Equal(t, schema.PositionSideUnknown, evs[0].Exec.PositionSide)
+	require.False(t, evs[0].Exec.ReduceOnly)
+
+	odd := strings.Replace(bybitOrder("New"), `"positionIdx":1`, `"positionIdx":7`, 1)
+	evs, err = newConnFeed(t, by).feed(1, odd)
+	require.NoError(t, err, "an unknown positionIdx does not drop the report")
+	require.Equal(t, schema.PositionSideUnknown, evs[0].Exec.PositionSide)
+
+	exec := strings.Replace(bybitExec("Trade", "E-9", "1", "1"), `"execType":"Trade"`, `"execType":"Trade","execPnl":"-1.25"`, 1)
+	evs, err = newConnFeed(t, by).feed(1, exec)
+	require.NoError(t, err)
+	requireDigits(t, "-1.25", evs[0].Exec.RealizedPnL)
+
+	swap := strings.NewReplacer(`"instType":"SPOT"`, `"instType":"SWAP"`, `"tdMode":"cash"`, `"tdMode":"cross","posSide":"short","reduceOnly":"true","fillPnl":"3.5"`).
+		Replace(okxOrderPush("partially_filled", "0.4", "-0.08", ""))
+	evs, err = newConnFeed(t, ox).feed(1, swap)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	x := evs[0].Exec
+	require.Equal(t, schema.PositionShort, x.PositionSide)
+	require.True(t, x.ReduceOnly)
+	requireDigits(t, "3.5", x.RealizedPnL)
+
+	evs, err = newConnFeed(t, ox).feed(1, okxOrderPush("partially_filled", "0.4", "-0.08", ""))
+	require.NoError(t, err)
+	require.Equal(t, schema.PositionSideUnknown, evs[0].Exec.PositionSide, "spot")
+}
