@@ -40,7 +40,7 @@ func newConnFeed(t *testing.T, venue schema.Venue) *connFeed {
 func (c *connFeed) feed(conn uint64, msg string) ([]*schema.CanonicalEvent, error) {
 	c.t.Helper()
 	c.sink.got = nil
-	err := c.p.HandleBytes(context.Background(), []byte(msg), int64(conn))
+	err := c.p.(*Parser).HandleFrame(context.Background(), &schema.WsFrame{Provider: c.p.(*Parser).venue, ConnID: conn, ReceivedAt: int64(conn), Data: []byte(msg)})
 	return c.sink.got, err
 }
 
@@ -258,7 +258,7 @@ func FuzzPrivateFills(f *testing.F) {
 			data []byte
 			conn int64
 		}{{a, 1}, {b, 1}, {a, 2}, {b, 2}} {
-			_ = p.HandleBytes(context.Background(), fr.data, fr.conn)
+			_ = p.(*Parser).HandleFrame(context.Background(), &schema.WsFrame{Provider: venue, ConnID: uint64(fr.conn), ReceivedAt: fr.conn, Data: fr.data})
 			if n := events.Stats().InUse; n != 0 {
 				t.Fatalf("frame %d: %d events not returned", i, n)
 			}

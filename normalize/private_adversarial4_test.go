@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -628,4 +629,116 @@ func TestAdv4DerivativesPositionFields(t *testing.T) {
 	evs, err = newConnFeed(t, ox).feed(1, okxOrderPush("partially_filled", "0.4", "-0.08", ""))
 	require.NoError(t, err)
 	require.Equal(t, schema.PositionSideUnknown, evs[0].Exec.PositionSide, "spot")
+}
+
+// cbStep feeds a Coinbase user frame of order a1b2c3d4 (cumulative cum,
+// leaves left, at 50000) on connection conn and returns the quantity its
+// Trade reports fill.
+func cbStep(t *testing.T, c *connFeed, conn uint64, typ, status, cum, leaves string) schema.Decimal {
+	t.Helper()
+	value, _ := dec(cum).Mul(dec("50000"))
+	evs, err := c.feed(conn, string(coinbaseUser(typ, status, cum, leaves, value.String(), "0")))
+	require.NoError(t, err)
+	_, q := fills(evs)
+	return q
+}
+
+// TestAdv4CoinbaseRotationFillsOnce: during a make-before-break rotation
+// both connections carry the account's user channel (Coinbase Advanced
+// Trade "User channel": every change of an order, with its cumulative
+// quantities). Each fill is reported once, whichever connection says it
+// first; the other connection's same report has grown nothing. (The
+// parser kept its baseline per connection: each switch of connection
+// made the order's next report look like its first, and its whole
+// cumulative quantity a fill — 2.2 filled of an order of 1.)
+func TestAdv4CoinbaseRotationFillsOnce(t *testing.T) {
+	c := newConnFeed(t, cb)
+	var total schema.Decimal
+	for _, s := range []struct {
+		conn                uint64
+		typ, st, cum, leave string
+	}{
+		{1, "snapshot", "OPEN", "0", "1"},
+		{2, "snapshot", "OPEN", "0", "1"},
+		{1, "update", "OPEN", "0.4", "0.6"},
+		{2, "update", "OPEN", "0.4", "0.6"},
+		{2, "update", "OPEN", "0.7", "0.3"},
+		{1, "update", "OPEN", "0.7", "0.3"},
+		{1, "update", "FILLED", "1", "0"},
+		{2, "update", "FILLED", "1", "0"},
+	} {
+		q := cbStep(t, c, s.conn, s.typ, s.st, s.cum, s.leave)
+		total, _ = total.Add(q)
+	}
+	require.True(t, total.Equal(dec("1")), "the order's fills add up to its quantity, not %s", total)
+}
+
+// TestAdv4CoinbaseReconnectSnapshotGrowth: a new connection's snapshot
+// restates the open orders with their cumulative quantities; an order the
+// parser followed that was filled while no connection was up reports that
+// growth as its fill (it was no fill of any earlier report), once.
+func TestAdv4CoinbaseReconnectSnapshotGrowth(t *testing.T) {
+	c := newConnFeed(t, cb)
+	require.True(t, cbStep(t, c, 1, "snapshot", "OPEN", "0.2", "0.8").IsZero(), "a first snapshot is a baseline")
+	requireDigits(t, "0.3", cbStep(t, c, 2, "snapshot", "OPEN", "0.5", "0.5"), "filled while disconnected")
+	require.True(t, cbStep(t, c, 2, "update", "OPEN", "0.5", "0.5").IsZero())
+	requireDigits(t, "0.5", cbStep(t, c, 2, "update", "FILLED", "1", "0"))
+}
+
+// TestAdv4KrakenRotationCompletes: Kraken sends only what changed (a
+// "canceled" names the order and its cumulative fill); the fields it
+// leaves out are the order's whichever connection reports it.
+func TestAdv4KrakenRotationCompletes(t *testing.T) {
+	c := newConnFeed(t, kr)
+	_, err := c.feed(1, `{"channel":"executions","type":"update","data":[{"order_id":"OK-1","symbol":"BTC/USD","order_qty":0.5,"side":"buy","order_type":"limit","limit_price":42000.1,"exec_type":"new","order_status":"new","timestamp":"2024-01-02T03:04:04.000000Z"}],"sequence":1}`)
+	require.NoError(t, err)
+	_, err = c.feed(2, `{"channel":"executions","type":"snapshot","data":[{"order_id":"OK-2","symbol":"ETH/USD","order_qty":1,"side":"sell","order_type":"limit","limit_price":3000,"exec_type":"new","order_status":"new","timestamp":"2024-01-02T03:04:04.000000Z"}],"sequence":1}`)
+	require.NoError(t, err)
+	evs, err := c.feed(1, `{"channel":"executions","type":"update","data":[{"order_id":"OK-1","exec_type":"canceled","order_status":"canceled","cum_qty":0,"timestamp":"2024-01-02T03:04:06.000000Z"}],"sequence":2}`)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	require.Equal(t, "BTC-USD", evs[0].Symbol)
+	require.Equal(t, schema.SideBuy, evs[0].Exec.Side)
+	requireDigits(t, "0.5", evs[0].Exec.Qty)
+}
+
+// TestAdv4FollowedOrdersSwept: orders are followed across connections,
+// so one that ended while no connection was up (its final report never
+// came) would be followed for ever; once maxCoinbaseOrders or
+// maxKrakenOrders are, those no report of the newest connection named are
+// forgotten to make room, and a new order is followed.
+func TestAdv4FollowedOrdersSwept(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills the order tables")
+	}
+	t.Run("coinbase", func(t *testing.T) {
+		c := newConnFeed(t, cb)
+		st := c.p.(*Parser).state.(*cbState)
+		require.True(t, cbStep(t, c, 1, "update", "OPEN", "0", "1").IsZero())
+		for i := len(st.orders.m); i < maxCoinbaseOrders; i++ {
+			st.orders.m[strings.Repeat("x", 8)+string(rune('a'+i%26))+strconv.Itoa(i)] = &cbFilled{conn: 1}
+		}
+		require.Len(t, st.orders.m, maxCoinbaseOrders)
+		msg := strings.Replace(string(coinbaseUser("update", "OPEN", "0.4", "0.6", "20000", "0")), `"a1b2c3d4"`, `"new-order"`, 1)
+		evs, err := c.feed(2, msg)
+		require.NoError(t, err)
+		_, q := fills(evs)
+		requireDigits(t, "0.4", q, "the new order is followed: its first report's fill is told")
+		require.Len(t, st.orders.m, 1, "orders the newest connection never named are forgotten")
+	})
+	t.Run("kraken", func(t *testing.T) {
+		c := newConnFeed(t, kr)
+		st := c.p.(*Parser).state.(*krState)
+		_, err := c.feed(1, `{"channel":"executions","type":"update","data":[{"order_id":"OK-0","symbol":"BTC/USD","order_qty":0.5,"side":"buy","exec_type":"new","order_status":"new","timestamp":"2024-01-02T03:04:04.000000Z"}],"sequence":1}`)
+		require.NoError(t, err)
+		for i := len(st.orders.m); i < maxKrakenOrders; i++ {
+			st.orders.m["K-"+strconv.Itoa(i)] = &krOrder{conn: 1}
+		}
+		_, err = c.feed(2, `{"channel":"executions","type":"update","data":[{"order_id":"OK-9","symbol":"ETH/USD","order_qty":2,"side":"sell","exec_type":"new","order_status":"new","timestamp":"2024-01-02T03:04:04.000000Z"}],"sequence":1}`)
+		require.NoError(t, err)
+		require.Len(t, st.orders.m, 1)
+		evs, err := c.feed(2, `{"channel":"executions","type":"update","data":[{"order_id":"OK-9","exec_type":"canceled","order_status":"canceled","timestamp":"2024-01-02T03:04:05.000000Z"}],"sequence":2}`)
+		require.NoError(t, err)
+		require.Equal(t, "ETH-USD", evs[0].Symbol)
+	})
 }
