@@ -54,7 +54,7 @@ import (
 //
 // Kraken sends only what changed: a "new" names the order, its status and
 // the time, no symbol, side or quantity; a "canceled" adds the cumulative
-// fill. The parser keeps, per connection, each open order's last known
+// fill. The parser keeps each open order's last known
 // fields (symbol, client id, side, type, time in force, quantity, prices,
 // cumulative fill, status) and completes every report of the order with
 // those the message leaves out, so each report is whole (as Binance's
