@@ -320,7 +320,9 @@
 // channel (a token from [FetchKrakenWebSocketsToken], then
 // [KrakenSubscribeExecutions]) and Coinbase Advanced Trade's user channel
 // ([CoinbaseJWT], [CoinbaseSubscribeUser]; Coinbase sends cumulative
-// values, from whose growth the parser reports each fill). Each venue's
+// values, from whose growth the parser reports each fill, once, per order
+// whichever connection reports it). Binance's executionReport and
+// ORDER_TRADE_UPDATE follow the same rule for words as the others below. Each venue's
 // message struct documents its mapping (statuses, exec types, fee signs,
 // times); an order status the parser does not know drops the report with
 // a [*ParseError] wrapping [ErrUnknownStatus] instead of guessing, and an
