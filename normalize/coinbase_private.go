@@ -68,26 +68,31 @@ import (
 //     Coinbase does not name it.
 //   - the frame's timestamp is ExchangeTS and TransactTime, creation_time
 //     OrderCreated; reject_reason or cancel_reason RejectReason.
+//   - trigger_status (STOP_PENDING, STOP_TRIGGERED, INVALID_ORDER_TYPE):
+//     the first report of a followed stop order that says STOP_TRIGGERED
+//     is ExecTriggered (unless it is a fill or final), as the other
+//     venues report a conditional order's trigger.
 type cbUserOrderMsg struct {
-	OrderID      ident   `json:"order_id"`
-	ClientID     ident   `json:"client_order_id"`
-	ProductID    text    `json:"product_id"`
-	ProductType  text    `json:"product_type"`
-	Side         text    `json:"order_side"`
-	OrderType    text    `json:"order_type"`
-	TimeInForce  text    `json:"time_in_force"`
-	PostOnly     boolish `json:"post_only"`
-	Status       text    `json:"status"`
-	LimitPrice   optNum  `json:"limit_price"`
-	StopPrice    optNum  `json:"stop_price"`
-	AvgPrice     optNum  `json:"avg_price"`
-	CumQty       optNum  `json:"cumulative_quantity"`
-	LeavesQty    optNum  `json:"leaves_quantity"`
-	FilledValue  optNum  `json:"filled_value"`
-	TotalFees    optNum  `json:"total_fees"`
-	RejectReason reason  `json:"reject_reason"`
-	CancelReason reason  `json:"cancel_reason"`
-	CreationTime text    `json:"creation_time"`
+	OrderID       ident   `json:"order_id"`
+	ClientID      ident   `json:"client_order_id"`
+	ProductID     text    `json:"product_id"`
+	ProductType   text    `json:"product_type"`
+	Side          text    `json:"order_side"`
+	OrderType     text    `json:"order_type"`
+	TimeInForce   text    `json:"time_in_force"`
+	PostOnly      boolish `json:"post_only"`
+	Status        text    `json:"status"`
+	LimitPrice    optNum  `json:"limit_price"`
+	StopPrice     optNum  `json:"stop_price"`
+	AvgPrice      optNum  `json:"avg_price"`
+	CumQty        optNum  `json:"cumulative_quantity"`
+	LeavesQty     optNum  `json:"leaves_quantity"`
+	FilledValue   optNum  `json:"filled_value"`
+	TotalFees     optNum  `json:"total_fees"`
+	RejectReason  reason  `json:"reject_reason"`
+	CancelReason  reason  `json:"cancel_reason"`
+	CreationTime  text    `json:"creation_time"`
+	TriggerStatus text    `json:"trigger_status"`
 }
 
 // boolish is a boolean Coinbase may send as a JSON boolean or as its text
@@ -153,6 +158,7 @@ type cbOrders struct {
 type cbFilled struct {
 	qty, value, fees schema.Decimal
 	conn             uint64
+	triggered        bool // its trigger_status said STOP_TRIGGERED
 }
 
 // cbDone is an order seen final and what was last reported of it.
@@ -220,12 +226,12 @@ func (m *cbUserOrderMsg) fill(f *filler) {
 		x.RejectReason = f.p.reason(&m.CancelReason)
 	}
 	st := f.p.state.(*cbState)
-	st.orders.fill(f, x, fees, string(st.ev.Type.bytes()) == "snapshot")
+	st.orders.fill(f, x, fees, string(st.ev.Type.bytes()) == "snapshot", string(m.TriggerStatus.bytes()) == "STOP_TRIGGERED")
 }
 
 // fill reports the fill since the order's last report (a report whose
 // cumulative quantity grew) and remembers where the order now is.
-func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, snapshot bool) {
+func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, snapshot, triggered bool) {
 	conn := f.p.raw.ConnID
 	if o.m == nil {
 		o.m = make(map[string]*cbFilled)
@@ -240,7 +246,10 @@ func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, sna
 	} else if done = o.finished(&x.VenueOrderID); done != nil {
 		last = done.last // a final order restated: only growth past its final report is a fill
 	}
-	now := cbFilled{qty: x.CumFillQty, value: x.CumQuoteQty, fees: fees, conn: conn}
+	now := cbFilled{qty: x.CumFillQty, value: x.CumQuoteQty, fees: fees, conn: conn, triggered: triggered || last.triggered}
+	if triggered && known && !last.triggered && !x.Status.Final() {
+		x.ExecType = schema.ExecTriggered // the stop of an order followed was reached (a fill, below, says Trade)
+	}
 	switch {
 	case done != nil:
 		if now.qty.Cmp(done.last.qty) > 0 {

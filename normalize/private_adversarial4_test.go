@@ -742,3 +742,25 @@ func TestAdv4FollowedOrdersSwept(t *testing.T) {
 		require.Equal(t, "ETH-USD", evs[0].Symbol)
 	})
 }
+
+// TestAdv4CoinbaseStopTriggered: Coinbase Advanced Trade "User channel"
+// trigger_status (STOP_PENDING, STOP_TRIGGERED): a stop-limit order's
+// trigger is reported once, as ExecTriggered, like Binance's TRIGGERED
+// and Bybit's Triggered; a second connection's same report does not
+// repeat it.
+func TestAdv4CoinbaseStopTriggered(t *testing.T) {
+	c := newConnFeed(t, cb)
+	stop := func(conn uint64, trigger string) schema.ExecType {
+		msg := strings.NewReplacer(`"order_type":"LIMIT"`, `"order_type":"STOP_LIMIT","stop_price":"49000","trigger_status":"`+trigger+`"`).
+			Replace(string(coinbaseUser("update", "OPEN", "0", "1", "0", "0")))
+		evs, err := c.feed(conn, msg)
+		require.NoError(t, err)
+		require.Len(t, evs, 1)
+		require.Equal(t, schema.StatusNew, evs[0].Exec.Status)
+		return evs[0].Exec.ExecType
+	}
+	require.Equal(t, schema.ExecNew, stop(1, "STOP_PENDING"))
+	require.Equal(t, schema.ExecTriggered, stop(1, "STOP_TRIGGERED"))
+	require.Equal(t, schema.ExecNew, stop(2, "STOP_TRIGGERED"), "the trigger is told once")
+	require.Equal(t, schema.ExecNew, stop(1, "STOP_TRIGGERED"))
+}
