@@ -15,6 +15,8 @@ type acctBatch struct {
 	reason       string // interned: Bybit's accountType
 	ts           int64  // the message's time (OKX account "uTime"), ns; 0 none
 	okx          okxAccountMsg
+	okxBalPos    okxBalPosMsg
+	second       []span // a second list of entries (OKX posData), reused
 	bybit        bybitWalletMsg
 }
 
@@ -71,6 +73,23 @@ func (p *Parser) nestedEntries(ctx context.Context, k int, data []byte, name, me
 		}
 		if err != nil && first == nil {
 			first = err
+		}
+	}
+	return first
+}
+
+// entryLists publishes the entries of two lists of one message (spans of
+// input), those of lists[i] as kind kinds[i], in order: *index counts
+// them across both lists, for each entry to stamp its place. An entry
+// that fails is dropped with its *ParseError; the others still come.
+func (p *Parser) entryLists(ctx context.Context, input []byte, kinds [2]int, lists [2][]span, index *uint32, sym []byte, ingest int64) error {
+	var first error
+	for i, list := range lists {
+		for _, s := range list {
+			if err := p.run(ctx, kinds[i], s.of(input), sym, ingest); err != nil && first == nil {
+				first = err
+			}
+			*index++
 		}
 	}
 	return first

@@ -950,84 +950,6 @@ func (m *bnForceOrderMsg) fill(f *filler) {
 	f.millis(&f.main, "T", o.T)
 }
 
-// bnExecMsg is spot's executionReport (Binance "User Data Streams for
-// Binance", "Order Update"); unknown enum words stay Unknown rather than
-// drop the report. ExecType: NEW, CANCELED, REPLACED, REJECTED, TRADE,
-// EXPIRED, TRADE_PREVENTION (expired by self-trade prevention), AMENDMENT
-// (quantity amended in place); Status adds PENDING_NEW (an OTO's pending
-// order) and EXPIRED_IN_MATCH. RejectReason is "r" unless NONE, else the
-// expiry reason "eR" of an expired order (INSUFFICIENT_LIQUIDITY,
-// OCO_TRIGGER, …). StopPrice is "P"; "t" -1 is no trade; "N" null is no
-// fee asset. Not carried (no schema field): iceberg "F", order list "g",
-// execution id "I", on-book "w", last quote quantity "Y", quote order
-// quantity "Q", working time "W", self-trade prevention "V" and the
-// prevented-match fields, trailing "d"/"D", strategy "j"/"J", pegged and
-// allocation fields.
-type bnExecMsg struct {
-	S  text    `json:"s"`
-	E  integer `json:"E"`
-	C  ident   `json:"c"`
-	OC ident   `json:"C"`
-	I  ident   `json:"i"`
-	T  ident   `json:"t"`
-	N  ident   `json:"N"`
-	SS text    `json:"S"`
-	O  text    `json:"o"`
-	F  text    `json:"f"`
-	X  text    `json:"x"`
-	XS text    `json:"X"`
-	Q  num     `json:"q"`
-	P  num     `json:"p"`
-	SP num     `json:"P"`
-	L  num     `json:"l"`
-	LP num     `json:"L"`
-	Z  num     `json:"z"`
-	ZQ num     `json:"Z"`
-	Fe num     `json:"n"` // a rebate can be negative
-	M  flag    `json:"m"`
-	R  text    `json:"r"`
-	ER text    `json:"eR"`
-	TT integer `json:"T"`
-	OT integer `json:"O"`
-}
-
-func (m *bnExecMsg) fill(f *filler) {
-	x := &f.ev.Exec
-	f.need("c", m.C.ok)
-	f.need("S", m.SS.ok)
-	f.need("x", m.X.ok)
-	f.need("X", m.XS.ok)
-	f.need("i", m.I.ok)
-	f.symbol("s", &m.S)
-	f.millis(&f.main, "E", m.E)
-	f.id(&x.ClientOrderID, m.C)
-	f.id(&x.OrigClientOrderID, m.OC)
-	f.id(&x.VenueOrderID, m.I)
-	f.id(&x.TradeID, m.T)
-	f.id(&x.FeeAsset, m.N)
-	f.side(&x.Side, "S", &m.SS)
-	x.Type = enum(binanceOrderTypes, &m.O)
-	x.TimeInForce = enum(binanceTIFs, &m.F)
-	x.ExecType = enum(binanceExecTypes, &m.X)
-	x.Status = enum(binanceStatuses, &m.XS)
-	f.price(&x.Qty, "q", m.Q)
-	f.price(&x.Price, "p", m.P)
-	f.price(&x.StopPrice, "P", m.SP)
-	f.price(&x.LastFillQty, "l", m.L)
-	f.price(&x.LastFillPrice, "L", m.LP)
-	f.price(&x.CumFillQty, "z", m.Z)
-	f.price(&x.CumQuoteQty, "Z", m.ZQ)
-	f.decimal(&x.Fee, m.Fe)
-	x.IsMaker = m.M.v
-	x.RejectReason = internOrCopy(binanceRejectReasons, &m.R)
-	if (x.RejectReason == "" || x.RejectReason == "NONE") && m.ER.n > 0 {
-		x.RejectReason = internOrCopy(binanceExpiryReasons, &m.ER)
-	}
-	f.millis(&x.TransactTime, "T", m.TT)
-	f.millis(&x.OrderCreated, "O", m.OT)
-	execDerive(f)
-}
-
 // execDerive derives what venues do not send: the remaining quantity, and
 // the transaction time as ExchangeTS when there is no event time.
 func execDerive(f *filler) {
@@ -1143,6 +1065,7 @@ var (
 		"REPLACED": schema.ExecReplaced, "REJECTED": schema.ExecRejected, "EXPIRED": schema.ExecExpired,
 		"TRADE_PREVENTION": schema.ExecTradePrevention, "AMENDMENT": schema.ExecAmendment,
 		"PENDING_NEW": schema.ExecPendingNew, "PENDING_CANCEL": schema.ExecPendingCancel,
+		"CALCULATED": schema.ExecTrade, // USDⓈ-M and COIN-M: a liquidation's or an ADL's fill
 	}
 	binanceStatuses = map[string]schema.OrderStatus{
 		"PENDING_NEW": schema.StatusPendingNew, "NEW": schema.StatusNew,
@@ -1150,6 +1073,9 @@ var (
 		"PENDING_CANCEL": schema.StatusPendingCancel, "CANCELED": schema.StatusCanceled,
 		"REJECTED": schema.StatusRejected, "EXPIRED": schema.StatusExpired,
 		"EXPIRED_IN_MATCH": schema.StatusExpiredInMatch,
+		// USDⓈ-M statuses of a liquidation order in earlier versions of
+		// "Event: Order Update" (with the Insurance Fund; by ADL): working.
+		"NEW_INSURANCE": schema.StatusNew, "NEW_ADL": schema.StatusNew,
 	}
 	binanceOrderTypes = map[string]schema.OrderType{
 		"MARKET": schema.OrderTypeMarket, "LIMIT": schema.OrderTypeLimit, "LIMIT_MAKER": schema.OrderTypeLimitMaker,

@@ -184,20 +184,7 @@ func (p *Parser) binanceEntries(ctx context.Context, k int, payload []byte, inge
 		p.stats.messages.Add(1) // nothing changed that the message names
 		return nil
 	}
-	var firstErr error
-	for i, list := range [2][]span{a, b} {
-		kind := first
-		if i == 1 {
-			kind = second
-		}
-		for _, s := range list {
-			if err := p.run(ctx, kind, s.of(payload), nil, ingest); err != nil && firstErr == nil {
-				firstErr = err
-			}
-			cur.index++
-		}
-	}
-	return firstErr
+	return p.entryLists(ctx, payload, [2]int{first, second}, [2][]span{a, b}, &cur.index, nil, ingest)
 }
 
 // batch returns the split message an entry belongs to.
@@ -221,10 +208,11 @@ func (f *filler) place(b *bnBatch, index, count *uint32) {
 	}
 }
 
-// asset sets a balance's asset, which must be sent and not empty.
-func (f *filler) asset(dst *schema.ID, x ident) {
+// asset sets a balance's asset, which must be sent (under the venue's
+// key field) and not empty.
+func (f *filler) asset(dst *schema.ID, field string, x ident) {
 	if !x.ok || x.v.IsZero() {
-		f.fail("a", ErrMissingField)
+		f.fail(field, ErrMissingField)
 		return
 	}
 	*dst = x.v
@@ -241,7 +229,7 @@ func (m *bnSpotBalanceMsg) fill(f *filler) {
 	x, b := &f.ev.Balance, f.batch()
 	f.need("f", m.F.ok)
 	f.need("l", m.L.ok)
-	f.asset(&x.Asset, m.A)
+	f.asset(&x.Asset, "a", m.A)
 	x.Kind = schema.BalanceSnapshot
 	f.price(&x.Free, "f", m.F)
 	f.price(&x.Locked, "l", m.L)
@@ -260,7 +248,7 @@ type bnFuturesBalanceMsg struct {
 func (m *bnFuturesBalanceMsg) fill(f *filler) {
 	x, b := &f.ev.Balance, f.batch()
 	f.need("wb", m.WB.ok)
-	f.asset(&x.Asset, m.A)
+	f.asset(&x.Asset, "a", m.A)
 	x.Kind, x.Reason = schema.BalanceWallet, b.reason
 	f.decimal(&x.Wallet, m.WB)
 	f.decimal(&x.CrossWallet, m.CW)
@@ -345,7 +333,7 @@ func (m *bnBalanceDeltaMsg) fill(f *filler) { m.fillAs(f, schema.BalanceDelta) }
 func (m *bnBalanceDeltaMsg) fillAs(f *filler, kind schema.BalanceKind) {
 	x := &f.ev.Balance
 	f.need("d", m.D.ok)
-	f.asset(&x.Asset, m.A)
+	f.asset(&x.Asset, "a", m.A)
 	x.Kind, x.Count = kind, 1
 	f.decimal(&x.Delta, m.D)
 	f.millis(&f.main, "E", m.E)

@@ -1,6 +1,10 @@
 package normalize
 
-import "github.com/meltica/meltica/schema"
+import (
+	"fmt"
+
+	"github.com/meltica/meltica/schema"
+)
 
 // bnFuturesOrderMsg is the USDⓈ-M and COIN-M user-data
 // "ORDER_TRADE_UPDATE" (Binance USDⓈ-M Futures and COIN-M Futures "Event:
@@ -93,12 +97,6 @@ func (m *bnFuturesOrderMsg) fill(f *filler) {
 	}
 	x.Type = enum(binanceFuturesOrderTypes, typ)
 	x.TimeInForce = enum(binanceTIFs, &o.F)
-	if string(o.X.bytes()) == "CALCULATED" {
-		x.ExecType = schema.ExecTrade
-	} else {
-		x.ExecType = enum(binanceExecTypes, &o.X)
-	}
-	x.Status = enum(binanceStatuses, &o.XS)
 	x.PositionSide = enum(binancePositionSides, &o.PS)
 	x.ReduceOnly = o.R.v
 	f.price(&x.Qty, "q", o.Q)
@@ -114,6 +112,7 @@ func (m *bnFuturesOrderMsg) fill(f *filler) {
 	f.decimal(&x.RealizedPnL, o.RP)
 	x.IsMaker = o.M.v
 	f.millis(&x.TransactTime, "T", o.T)
+	f.binanceWords(&o.X, &o.XS)
 	execDerive(f)
 }
 
@@ -131,15 +130,22 @@ func (m *bnFuturesOrderMsg) fill(f *filler) {
 // time in one language and the other way round in another; every other
 // Binance event has "E" the event time, and so does this parser).
 //
-// Algo status "X": NEW, CANCELED, REJECTED (by the matching engine, such
-// as a failed margin check) and EXPIRED (cancelled by the system) are the
-// ExecType and Status of those names. TRIGGERING (the condition was met),
-// TRIGGERED (placed in the matching engine) and FINISHED (that order was
-// filled or cancelled there) have no ExecType or Status in the schema:
-// the report comes with both Unknown and the progress in CumFillQty, and
-// the fills themselves come, once, from ORDER_TRADE_UPDATE. No report
-// carries a fill (LastFillQty is zero), so counting fills from
-// LastFillQty never counts one twice.
+// Algo status "X" (the page's "Algo Status" list): NEW (placed in the
+// Algo Service, not yet triggered), CANCELED, REJECTED (refused by the
+// matching engine, such as a failed margin check) and EXPIRED (cancelled
+// by the system) are the ExecType and Status of those names. TRIGGERING
+// ("met the triggering condition and has been forwarded to the matching
+// engine") and TRIGGERED ("successfully placed into the matching
+// engine") are ExecTriggered with StatusNew: the conditional order still
+// works, through the order it placed. FINISHED ("the triggered
+// conditional order has been filled or canceled in the matching engine")
+// is final: StatusFilled when "aq" reached "q" (or, for a close-position
+// order sent with "q" 0, when anything was filled), ExecType Unknown (a
+// status report); otherwise StatusCanceled and ExecCanceled. Any other
+// word is a *ParseError wrapping ErrUnknownStatus. No report carries a
+// fill (LastFillQty is zero): the fills themselves come, once, from
+// ORDER_TRADE_UPDATE, so counting fills from LastFillQty never counts one
+// twice.
 type bnAlgoOrderMsg struct {
 	E integer `json:"E"`
 	T integer `json:"T"`
@@ -168,15 +174,20 @@ type binanceAlgoStatus struct {
 	status schema.OrderStatus
 }
 
-// binanceAlgoStatuses maps the documented algo statuses; those the schema
-// cannot name map to Unknown on purpose.
+// binanceAlgoStatuses maps the documented algo statuses; FINISHED is
+// settled by the quantities (see bnAlgoOrderMsg).
 var binanceAlgoStatuses = map[string]binanceAlgoStatus{
 	"NEW":        {schema.ExecNew, schema.StatusNew},
 	"CANCELED":   {schema.ExecCanceled, schema.StatusCanceled},
 	"REJECTED":   {schema.ExecRejected, schema.StatusRejected},
 	"EXPIRED":    {schema.ExecExpired, schema.StatusExpired},
-	"TRIGGERING": {}, "TRIGGERED": {}, "FINISHED": {},
+	"TRIGGERING": {schema.ExecTriggered, schema.StatusNew},
+	"TRIGGERED":  {schema.ExecTriggered, schema.StatusNew},
+	"FINISHED":   {schema.ExecCanceled, schema.StatusCanceled}, // or Filled: see bnAlgoOrderMsg
 }
+
+// binanceAlgoFinished is the algo status settled by the quantities.
+const binanceAlgoFinished = "FINISHED"
 
 func (m *bnAlgoOrderMsg) fill(f *filler) {
 	o, x := &m.O, &f.ev.Exec
@@ -191,7 +202,10 @@ func (m *bnAlgoOrderMsg) fill(f *filler) {
 	f.side(&x.Side, "S", &o.SS)
 	x.Type = enum(binanceFuturesOrderTypes, &o.OT)
 	x.TimeInForce = enum(binanceTIFs, &o.F)
-	st := binanceAlgoStatuses[string(o.X.bytes())]
+	st, ok := binanceAlgoStatuses[string(o.X.bytes())]
+	if !ok && o.X.ok {
+		f.fail("X", fmt.Errorf("%w %q", ErrUnknownStatus, o.X.bytes())) // allocates on this error path only
+	}
 	x.ExecType, x.Status = st.exec, st.status
 	x.PositionSide = enum(binancePositionSides, &o.PS)
 	x.ReduceOnly = o.R.v
@@ -204,6 +218,10 @@ func (m *bnAlgoOrderMsg) fill(f *filler) {
 	f.price(&x.AvgPrice, "ap", o.AP)
 	x.RejectReason = f.p.reason(&o.RM)
 	f.millis(&x.TransactTime, "T", m.T)
+	if string(o.X.bytes()) == binanceAlgoFinished && x.CumFillQty.Sign() > 0 &&
+		(x.Qty.Sign() == 0 || x.CumFillQty.Cmp(x.Qty) >= 0) {
+		x.ExecType, x.Status = schema.ExecUnknown, schema.StatusFilled
+	}
 	execDerive(f)
 }
 

@@ -110,8 +110,8 @@ func TestBinanceFuturesOrderFields(t *testing.T) {
 }
 
 // TestBinanceFuturesOrderWords: each documented execution type and status
-// of ORDER_TRADE_UPDATE maps to its schema value; a word Binance may add
-// stays Unknown rather than drop the report.
+// of ORDER_TRADE_UPDATE maps to its schema value (a word Binance may add:
+// TestAdv4BinanceUnknownWords).
 func TestBinanceFuturesOrderWords(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -127,10 +127,13 @@ func TestBinanceFuturesOrderWords(t *testing.T) {
 		{"EXPIRED", "EXPIRED_IN_MATCH", schema.ExecExpired, schema.StatusExpiredInMatch},
 		{"AMENDMENT", "NEW", schema.ExecAmendment, schema.StatusNew},
 		{"CALCULATED", "FILLED", schema.ExecTrade, schema.StatusFilled},
-		{"SOMETHING_NEW", "LATER", schema.ExecUnknown, schema.StatusUnknown},
 	} {
 		p, sink, _ := newRecParser(t, nil)
-		msg := `{"e":"ORDER_TRADE_UPDATE","E":1,"T":1,"o":{"s":"BTCUSDT","c":"a","S":"BUY","o":"LIMIT","f":"GTX","q":"1","p":"2","x":"` + tt.x + `","X":"` + tt.X + `","i":3,"l":"0","z":"0","L":"0","T":1,"t":0,"ps":"HEDGE?"}}`
+		last := "0"
+		if tt.exec == schema.ExecTrade { // a fill has a quantity
+			last = "1"
+		}
+		msg := `{"e":"ORDER_TRADE_UPDATE","E":1,"T":1,"o":{"s":"BTCUSDT","c":"a","S":"BUY","o":"LIMIT","f":"GTX","q":"1","p":"2","x":"` + tt.x + `","X":"` + tt.X + `","i":3,"l":"` + last + `","z":"` + last + `","L":"0","T":1,"t":0,"ps":"HEDGE?"}}`
 		require.NoError(t, p.HandleBytes(context.Background(), []byte(msg), 1), tt.x)
 		require.Len(t, sink.got, 1)
 		x := sink.got[0].Exec
@@ -142,8 +145,8 @@ func TestBinanceFuturesOrderWords(t *testing.T) {
 }
 
 // TestBinanceAlgoUpdate: ALGO_UPDATE is the conditional order's execution
-// report (Binance USDⓈ-M "Event: Algo Order Update"), with the statuses
-// the schema can name and Unknown for the Algo Service's own steps.
+// report (Binance USDⓈ-M "Event: Algo Order Update"): every documented
+// algo status is an ExecType and a Status a strategy can act on.
 func TestBinanceAlgoUpdate(t *testing.T) {
 	t.Parallel()
 	evs := handle(t, "algo_update")
@@ -180,9 +183,9 @@ func TestBinanceAlgoUpdate(t *testing.T) {
 		{"CANCELED", schema.ExecCanceled, schema.StatusCanceled},
 		{"REJECTED", schema.ExecRejected, schema.StatusRejected},
 		{"EXPIRED", schema.ExecExpired, schema.StatusExpired},
-		{"TRIGGERING", schema.ExecUnknown, schema.StatusUnknown},
-		{"TRIGGERED", schema.ExecUnknown, schema.StatusUnknown},
-		{"FINISHED", schema.ExecUnknown, schema.StatusUnknown},
+		{"TRIGGERING", schema.ExecTriggered, schema.StatusNew},
+		{"TRIGGERED", schema.ExecTriggered, schema.StatusNew},
+		{"FINISHED", schema.ExecUnknown, schema.StatusFilled}, // aq 0.2 of q 0.2
 	} {
 		p, sink, _ := newRecParser(t, nil)
 		msg := `{"e":"ALGO_UPDATE","T":1,"E":2,"o":{"caid":"sl-1","aid":1000000202490585,"at":"CONDITIONAL","o":"STOP_MARKET","s":"BTCUSDT","S":"SELL","ps":"SHORT","f":"GTE_GTC","q":"0.2","X":"` + tt.X + `","ai":"77","ap":"191.5","aq":"0.2","tp":"190","p":"0","R":true,"tt":3}}`

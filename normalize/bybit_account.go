@@ -53,10 +53,8 @@ type bybitCoinMsg struct {
 func (m *bybitCoinMsg) fill(f *filler) {
 	x := &f.ev.Balance
 	f.symKey = "coin"
-	if !m.Coin.ok || m.Coin.v.IsZero() {
-		f.fail("coin", ErrMissingField)
-	}
-	x.Asset, x.Reason = m.Coin.v, f.p.acct.reason
+	f.asset(&x.Asset, "coin", m.Coin)
+	x.Reason = f.p.acct.reason
 	if m.Free.ok { // a normal SPOT account
 		x.Kind = schema.BalanceSnapshot
 		f.price(&x.Free, "free", m.Free.num)
@@ -92,16 +90,7 @@ func (m *bybitPositionMsg) fill(f *filler) {
 	f.need("symbol", m.Symbol.ok)
 	f.need("size", m.Size.ok)
 	f.symbol("symbol", &m.Symbol)
-	switch m.PositionIdx.v {
-	case 0:
-		x.Side = schema.PositionBoth
-	case 1:
-		x.Side = schema.PositionLong
-	case 2:
-		x.Side = schema.PositionShort
-	default:
-		f.fail("positionIdx", errWord)
-	}
+	f.bybitPositionIdx(&x.Side, m.PositionIdx)
 	f.price(&x.Amount, "size", m.Size.num)
 	if x.Side == schema.PositionShort || (x.Side == schema.PositionBoth && string(m.Side.bytes()) == "Sell") {
 		x.Amount = x.Amount.Neg()
@@ -123,4 +112,21 @@ func (m *bybitPositionMsg) fill(f *filler) {
 		f.seq(&f.ev.SeqProvider, m.Seq)
 	}
 	f.entry(&x.Index, &x.Count)
+}
+
+// bybitPositionIdx sets the position side Bybit's positionIdx names
+// (Bybit v5 "Enums → positionIdx"): 0 one-way mode (PositionBoth), 1 the
+// Buy side and 2 the Sell side of hedge mode (PositionLong,
+// PositionShort); another number is a *ParseError.
+func (f *filler) bybitPositionIdx(dst *schema.PositionSide, idx integer) {
+	switch idx.v {
+	case 0:
+		*dst = schema.PositionBoth
+	case 1:
+		*dst = schema.PositionLong
+	case 2:
+		*dst = schema.PositionShort
+	default:
+		f.fail("positionIdx", errWord)
+	}
 }

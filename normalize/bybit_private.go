@@ -20,18 +20,25 @@ import (
 //   - orderStatus (Bybit v5 "Enums → orderStatus"): New, PartiallyFilled,
 //     Filled, Cancelled, Rejected, PartiallyFilledCanceled (Canceled),
 //     Deactivated (Canceled: a conditional order canceled before it
-//     triggered), Untriggered and Triggered (PendingNew: a conditional
-//     order not yet in the book). Any other word is a *ParseError wrapping
-//     ErrUnknownStatus.
-//   - ExecType follows the status: New, Canceled, Rejected, PendingNew;
-//     Unknown for PartiallyFilled and Filled, whose fill is the
-//     execution topic's ExecTrade report.
+//     triggered); Untriggered ("Conditional orders are created") is New,
+//     as every other venue reports an accepted conditional order (Binance
+//     NEW, Kraken new, Coinbase OPEN): accepted and working, not pending
+//     the venue's acknowledgement; Triggered ("instantaneous state for
+//     conditional orders from Untriggered to New") is New with
+//     ExecTriggered; Created (accepted, not yet through the matching
+//     engine, in earlier versions of the enum) is PendingNew. Any other
+//     word is a *ParseError wrapping ErrUnknownStatus.
+//   - ExecType follows the status: New, Canceled, Rejected, Triggered,
+//     PendingNew; Unknown for PartiallyFilled and Filled, whose fill is
+//     the execution topic's ExecTrade report.
 //   - orderType Market, Limit; timeInForce GTC, IOC, FOK, PostOnly (a
 //     LimitMaker order, GTC).
 //   - price, qty, leavesQty, cumExecQty, cumExecValue, avgPrice: Price,
 //     Qty, RemainingQty, CumFillQty, CumQuoteQty, AvgPrice ("" is not sent).
 //   - updatedTime is ExchangeTS and TransactTime, createdTime OrderCreated.
 //   - rejectReason (EC_NoError is none) or cancelType: RejectReason.
+//   - derivatives (category linear, inverse, option): positionIdx is the
+//     PositionSide (0 Both, 1 Long, 2 Short), reduceOnly ReduceOnly.
 //
 // When a cancel meets a fill, Bybit sends Filled twice (Bybit "Order": the
 // second with cancelType CancelByUser and rejectReason
@@ -56,6 +63,9 @@ type bybitOrderMsg struct {
 	CancelType   text       `json:"cancelType"`
 	CreatedTime  optInteger `json:"createdTime"`
 	UpdatedTime  optInteger `json:"updatedTime"`
+	Category     text       `json:"category"`
+	PositionIdx  integer    `json:"positionIdx"`
+	ReduceOnly   flag       `json:"reduceOnly"`
 }
 
 var (
@@ -63,25 +73,30 @@ var (
 		"New": schema.StatusNew, "PartiallyFilled": schema.StatusPartiallyFilled, "Filled": schema.StatusFilled,
 		"Cancelled": schema.StatusCanceled, "PartiallyFilledCanceled": schema.StatusCanceled,
 		"Deactivated": schema.StatusCanceled, "Rejected": schema.StatusRejected,
-		"Untriggered": schema.StatusPendingNew, "Triggered": schema.StatusPendingNew,
+		"Untriggered": schema.StatusNew, "Triggered": schema.StatusNew, "Created": schema.StatusPendingNew,
 	}
 	bybitStatusExecs = map[string]schema.ExecType{
 		"New": schema.ExecNew, "Cancelled": schema.ExecCanceled, "PartiallyFilledCanceled": schema.ExecCanceled,
 		"Deactivated": schema.ExecCanceled, "Rejected": schema.ExecRejected,
-		"Untriggered": schema.ExecPendingNew, "Triggered": schema.ExecPendingNew,
+		"Untriggered": schema.ExecNew, "Triggered": schema.ExecTriggered, "Created": schema.ExecPendingNew,
 	}
 	bybitOrderTypes = map[string]schema.OrderType{"Market": schema.OrderTypeMarket, "Limit": schema.OrderTypeLimit}
 	bybitTIFs       = map[string]schema.TimeInForce{
 		"GTC": schema.TIFGTC, "IOC": schema.TIFIOC, "FOK": schema.TIFFOK, "PostOnly": schema.TIFGTC,
 	}
-	// bybitExecTypes are the execution topic's execType words that are a
-	// fill of one of our orders (Bybit v5 "Enums → execType"). Funding (a
-	// funding fee on a position) is not, and stays Unknown; a word not
-	// named here is a *ParseError wrapping ErrUnknownExecType.
+	// bybitExecTypes are the execution topic's execType words (Bybit v5
+	// "Enums → execType"): those that are a fill of one of our orders
+	// are ExecTrade. Funding (a funding fee on a position), Dividend and
+	// the settlements of a corporate action on a tokenised stock
+	// (ForwardSplitSettle, ReverseSplitSettle, and CorporateAction, which
+	// they replaced) fill no order: they stay Unknown, with no fill. A
+	// word not named here is a *ParseError wrapping ErrUnknownExecType.
 	bybitExecTypes = map[string]schema.ExecType{
 		"Trade": schema.ExecTrade, "AdlTrade": schema.ExecTrade, "BustTrade": schema.ExecTrade,
 		"BlockTrade": schema.ExecTrade, "MovePosition": schema.ExecTrade, "Delivery": schema.ExecTrade,
 		"Settle": schema.ExecTrade, "FutureSpread": schema.ExecTrade, "Funding": schema.ExecUnknown,
+		"Dividend": schema.ExecUnknown, "ForwardSplitSettle": schema.ExecUnknown,
+		"ReverseSplitSettle": schema.ExecUnknown, "CorporateAction": schema.ExecUnknown,
 	}
 )
 
@@ -115,6 +130,12 @@ func (m *bybitOrderMsg) fill(f *filler) {
 	case m.CancelType.ok && string(m.CancelType.bytes()) != "UNKNOWN":
 		x.RejectReason = f.p.intern(m.CancelType.bytes())
 	}
+	if c := string(m.Category.bytes()); c != "" && c != "spot" { // derivatives: the position the order works on
+		if m.PositionIdx.v >= 0 && m.PositionIdx.v <= 2 { // another number: Unknown, never a dropped report
+			f.bybitPositionIdx(&x.PositionSide, m.PositionIdx)
+		}
+		x.ReduceOnly = m.ReduceOnly.v
+	}
 	execDerive(f)
 	f.execRemaining("leavesQty", m.LeavesQty.num)
 }
@@ -131,10 +152,13 @@ func (m *bybitOrderMsg) fill(f *filler) {
 //   - orderPrice, orderQty, leavesQty: Price, Qty, RemainingQty; CumFillQty
 //     is orderQty − leavesQty, and the status PartiallyFilled, or Filled
 //     when leavesQty is 0.
+//   - execPnl ("Profit and Loss for each close position execution"):
+//     RealizedPnL.
 //   - isMaker: IsMaker. execType (Bybit v5 "Enums → execType"): Trade,
 //     AdlTrade, BustTrade, BlockTrade, MovePosition, Delivery, Settle,
 //     FutureSpread are fills (ExecTrade); Funding is not, and keeps
-//     ExecType Unknown with its fee in Fee and no fill: its execQty is
+//     ExecType Unknown with its fee in Fee and no fill (as do Dividend
+//     and the corporate-action settlements): its execQty is
 //     the position's size and its execPrice the mark price, so
 //     LastFillQty, LastFillPrice, CumFillQty, RemainingQty and the
 //     status stay zero (Unknown). Any other word is a
@@ -163,6 +187,7 @@ type bybitExecMsg struct {
 	ExecType    text       `json:"execType"`
 	ExecTime    optInteger `json:"execTime"`
 	IsMaker     flag       `json:"isMaker"`
+	ExecPnl     optNum     `json:"execPnl"`
 	Seq         integer    `json:"seq"` // execution.fast
 }
 
@@ -198,6 +223,7 @@ func (m *bybitExecMsg) fill(f *filler) {
 	f.price(&x.LastFillQty, "execQty", m.ExecQty.num)
 	f.needFill("execQty")
 	x.IsMaker = m.IsMaker.v
+	f.decimal(&x.RealizedPnL, m.ExecPnl.num)
 	if !m.LeavesQty.ok {
 		return // execution.fast: no status
 	}

@@ -27,19 +27,27 @@ import (
 //
 // Coinbase sends cumulative values only (cumulative_quantity,
 // filled_value, total_fees, avg_price), never the fill itself. The parser
-// keeps, per order and per connection, what it last reported, and an
-// update whose cumulative_quantity grew is an ExecTrade report: its
+// keeps, per order, what it last reported — whichever connection reported
+// it: the account's orders are the same on every connection, and during
+// a make-before-break rotation both connections report each of them —
+// and a report whose cumulative_quantity grew is an ExecTrade report: its
 // LastFillQty is the growth, LastFillPrice the growth of filled_value
-// divided by it, Fee the growth of total_fees. A snapshot only sets that
-// baseline. Reports lost to a sequence gap (a gap marker says so) are not
-// lost fills: the next report's growth covers them, as one fill at their
+// divided by it, Fee the growth of total_fees. The same report from the
+// other connection has grown nothing and is no fill. A snapshot of an
+// order first seen only sets the baseline; a snapshot of a known order
+// (the open orders a new connection restates) reports the growth since
+// its last report, the fills made while no connection reported it.
+// Reports lost to a sequence gap (a gap marker says so) are not lost
+// fills: the next report's growth covers them, as one fill at their
 // average price; a report behind the last one (a stale update) is no
 // fill and leaves the baseline where it was. An order is forgotten once
-// its status is final (the
-// latest maxCoinbaseDone final orders are remembered with their final
-// values: a final report the venue restates is no second fill); at most
-// maxCoinbaseOrders are followed per parser (beyond that, a new order's
-// updates say no fill: ExecType from the status, LastFill zero).
+// its status is final (the latest maxCoinbaseDone final orders are
+// remembered with their final values: a final report the venue restates
+// is no second fill); at most maxCoinbaseOrders are followed per parser:
+// when that many are, those no report of the newest connection named
+// (orders that ended while no connection was up) are forgotten, and if
+// none was, a new order's reports say no fill (ExecType from the status,
+// LastFill zero) until one of the followed orders ends.
 //
 //   - order_id, client_order_id: VenueOrderID, ClientOrderID.
 //   - status: PENDING and QUEUED (PendingNew), OPEN and EDIT_QUEUED (New,
@@ -60,26 +68,31 @@ import (
 //     Coinbase does not name it.
 //   - the frame's timestamp is ExchangeTS and TransactTime, creation_time
 //     OrderCreated; reject_reason or cancel_reason RejectReason.
+//   - trigger_status (STOP_PENDING, STOP_TRIGGERED, INVALID_ORDER_TYPE):
+//     the first report of a followed stop order that says STOP_TRIGGERED
+//     is ExecTriggered (unless it is a fill or final), as the other
+//     venues report a conditional order's trigger.
 type cbUserOrderMsg struct {
-	OrderID      ident   `json:"order_id"`
-	ClientID     ident   `json:"client_order_id"`
-	ProductID    text    `json:"product_id"`
-	ProductType  text    `json:"product_type"`
-	Side         text    `json:"order_side"`
-	OrderType    text    `json:"order_type"`
-	TimeInForce  text    `json:"time_in_force"`
-	PostOnly     boolish `json:"post_only"`
-	Status       text    `json:"status"`
-	LimitPrice   optNum  `json:"limit_price"`
-	StopPrice    optNum  `json:"stop_price"`
-	AvgPrice     optNum  `json:"avg_price"`
-	CumQty       optNum  `json:"cumulative_quantity"`
-	LeavesQty    optNum  `json:"leaves_quantity"`
-	FilledValue  optNum  `json:"filled_value"`
-	TotalFees    optNum  `json:"total_fees"`
-	RejectReason reason  `json:"reject_reason"`
-	CancelReason reason  `json:"cancel_reason"`
-	CreationTime text    `json:"creation_time"`
+	OrderID       ident   `json:"order_id"`
+	ClientID      ident   `json:"client_order_id"`
+	ProductID     text    `json:"product_id"`
+	ProductType   text    `json:"product_type"`
+	Side          text    `json:"order_side"`
+	OrderType     text    `json:"order_type"`
+	TimeInForce   text    `json:"time_in_force"`
+	PostOnly      boolish `json:"post_only"`
+	Status        text    `json:"status"`
+	LimitPrice    optNum  `json:"limit_price"`
+	StopPrice     optNum  `json:"stop_price"`
+	AvgPrice      optNum  `json:"avg_price"`
+	CumQty        optNum  `json:"cumulative_quantity"`
+	LeavesQty     optNum  `json:"leaves_quantity"`
+	FilledValue   optNum  `json:"filled_value"`
+	TotalFees     optNum  `json:"total_fees"`
+	RejectReason  reason  `json:"reject_reason"`
+	CancelReason  reason  `json:"cancel_reason"`
+	CreationTime  text    `json:"creation_time"`
+	TriggerStatus text    `json:"trigger_status"`
 }
 
 // boolish is a boolean Coinbase may send as a JSON boolean or as its text
@@ -131,17 +144,22 @@ const maxCoinbaseOrders = 1 << 16
 // parser remembers, so that a restated final report is no second fill.
 const maxCoinbaseDone = 256
 
-// cbOrders is what the parser last reported of each open order of one
-// connection, and of the latest orders seen final.
+// cbOrders is what the parser last reported of each open order, and of
+// the latest orders seen final.
 type cbOrders struct {
-	conn     uint64
+	newest   uint64               // the newest connection that reported
 	m        map[string]*cbFilled // pointers: a known order is updated without a map assignment (which would copy its key)
-	full     bool                 // an order was not followed: an unknown order's growth is no fill
 	done     [maxCoinbaseDone]cbDone
 	nextDone int
 }
 
-type cbFilled struct{ qty, value, fees schema.Decimal }
+// cbFilled is what was last reported of an order, and on which
+// connection.
+type cbFilled struct {
+	qty, value, fees schema.Decimal
+	conn             uint64
+	triggered        bool // its trigger_status said STOP_TRIGGERED
+}
 
 // cbDone is an order seen final and what was last reported of it.
 type cbDone struct {
@@ -208,19 +226,17 @@ func (m *cbUserOrderMsg) fill(f *filler) {
 		x.RejectReason = f.p.reason(&m.CancelReason)
 	}
 	st := f.p.state.(*cbState)
-	st.orders.fill(f, x, fees, string(st.ev.Type.bytes()) == "snapshot")
+	st.orders.fill(f, x, fees, string(st.ev.Type.bytes()) == "snapshot", string(m.TriggerStatus.bytes()) == "STOP_TRIGGERED")
 }
 
-// fill reports the fill since the order's last report (an update whose
+// fill reports the fill since the order's last report (a report whose
 // cumulative quantity grew) and remembers where the order now is.
-func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, snapshot bool) {
-	if conn := f.p.raw.ConnID; o.m == nil || o.conn != conn { // a new connection sends its own snapshot
-		if o.m == nil {
-			o.m = make(map[string]*cbFilled)
-		}
-		clear(o.m)
-		o.conn, o.full = conn, false
+func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, snapshot, triggered bool) {
+	conn := f.p.raw.ConnID
+	if o.m == nil {
+		o.m = make(map[string]*cbFilled)
 	}
+	o.newest = max(o.newest, conn)
 	id := x.VenueOrderID.Bytes()
 	var last cbFilled
 	at, known := o.m[string(id)]
@@ -230,14 +246,15 @@ func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, sna
 	} else if done = o.finished(&x.VenueOrderID); done != nil {
 		last = done.last // a final order restated: only growth past its final report is a fill
 	}
-	now := cbFilled{qty: x.CumFillQty, value: x.CumQuoteQty, fees: fees}
+	now := cbFilled{qty: x.CumFillQty, value: x.CumQuoteQty, fees: fees, conn: conn, triggered: triggered || last.triggered}
+	if triggered && known && !last.triggered && !x.Status.Final() {
+		x.ExecType = schema.ExecTriggered // the stop of an order followed was reached (a fill, below, says Trade)
+	}
 	switch {
 	case done != nil:
 		if now.qty.Cmp(done.last.qty) > 0 {
 			done.last = now
 		}
-	case !known && o.full:
-		return // perhaps one of the orders not followed: no fill can be told
 	case x.Status.Final():
 		if known {
 			delete(o.m, string(id))
@@ -247,15 +264,16 @@ func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, sna
 	case known:
 		if now.qty.Cmp(last.qty) >= 0 { // a stale report (behind the last) keeps the baseline: its growth was counted
 			*at = now
+		} else {
+			at.conn = conn
 		}
-	case len(o.m) < maxCoinbaseOrders:
+	case len(o.m) < maxCoinbaseOrders || o.sweep():
 		first := now // the order's first report: its key and state are allocated, once per order
 		o.m[string(id)] = &first
 	default:
-		o.full = true
-		return
+		return // not followed: no fill can be told
 	}
-	if snapshot || now.qty.Cmp(last.qty) <= 0 {
+	if (snapshot && !known && done == nil) || now.qty.Cmp(last.qty) <= 0 {
 		return
 	}
 	dq, err1 := now.qty.Sub(last.qty)
@@ -272,6 +290,18 @@ func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, sna
 			x.LastFillPrice = p
 		}
 	}
+}
+
+// sweep forgets the orders no report of the newest connection named (they
+// ended while no connection was up: their final report never came) and
+// reports whether there is room for another order.
+func (o *cbOrders) sweep() bool {
+	for id, at := range o.m {
+		if at.conn < o.newest {
+			delete(o.m, id)
+		}
+	}
+	return len(o.m) < maxCoinbaseOrders
 }
 
 func lastDash(s string) int {

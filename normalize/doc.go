@@ -278,9 +278,9 @@
 // derivatives' PositionSide, ReduceOnly and RealizedPnL; CALCULATED, a
 // liquidation's execution, as ExecTrade), from USDⓈ-M's ALGO_UPDATE (a
 // conditional order in Binance's Algo Service: its client algo id and
-// algo id; NEW, CANCELED, REJECTED, EXPIRED by name, TRIGGERING,
-// TRIGGERED and FINISHED with ExecType and Status Unknown, which the
-// schema cannot name) and from CONDITIONAL_ORDER_TRIGGER_REJECT (a
+// algo id; NEW, CANCELED, REJECTED, EXPIRED by name, TRIGGERING and
+// TRIGGERED as ExecTriggered of a working order, FINISHED as Filled or
+// Canceled by its executed quantity) and from CONDITIONAL_ORDER_TRIGGER_REJECT (a
 // rejected report of the order whose trigger was refused), all as
 // schema.EventExecReport events. TRADE_LITE is dropped (counted in
 // Stats.Ignored): its fill is also in ORDER_TRADE_UPDATE, with the status,
@@ -320,7 +320,9 @@
 // channel (a token from [FetchKrakenWebSocketsToken], then
 // [KrakenSubscribeExecutions]) and Coinbase Advanced Trade's user channel
 // ([CoinbaseJWT], [CoinbaseSubscribeUser]; Coinbase sends cumulative
-// values, from whose growth the parser reports each fill). Each venue's
+// values, from whose growth the parser reports each fill, once, per order
+// whichever connection reports it). Binance's executionReport and
+// ORDER_TRADE_UPDATE follow the same rule for words as the others below. Each venue's
 // message struct documents its mapping (statuses, exec types, fee signs,
 // times); an order status the parser does not know drops the report with
 // a [*ParseError] wrapping [ErrUnknownStatus] instead of guessing, and an
@@ -334,8 +336,10 @@
 // Their account updates become schema.EventBalance and
 // schema.EventPosition events the way Binance's do, one per entry with its
 // Index of Count: OKX's account channel (each currency's availBal and
-// frozenBal, a BalanceSnapshot; [OKXSubscribeAccount]) and positions
-// channel ([OKXSubscribePositions]); Bybit's wallet topic (a normal SPOT
+// frozenBal, a BalanceSnapshot; [OKXSubscribeAccount]), positions
+// channel ([OKXSubscribePositions]) and balance_and_position channel
+// (each cash balance a BalanceWallet, each position as the positions
+// channel's, Reason the eventType; [OKXSubscribeBalanceAndPosition]); Bybit's wallet topic (a normal SPOT
 // account's free and locked, a BalanceSnapshot; a unified or contract
 // account's walletBalance, a BalanceWallet) and position topic; Kraken
 // v2's balances channel (totals only, BalanceWallet; a ledger update's

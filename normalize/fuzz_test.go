@@ -28,6 +28,9 @@ func seeds(f *testing.F) {
 		"{ \"subscriptionId\": 0,\n \"event\": { \"e\": \"listStatus\", \"E\": 1 } }",
 		`{"event":[{"e":"TRADE_LITE"}]}`,
 		`{"subscriptionId":1,"event":{"e":"ALGO_UPDATE","E":1,"T":1,"o":{"aid":1,"s":"BTCUSDT","S":"BUY","X":"TRIGGERED"}}}`,
+		// Words the docs do not list, with and without a fill.
+		bnExecReport("TRADE", "DONE_SOMEHOW", "0.1", "1.0", "1"),
+		bnOrderTradeUpdate("TELEPORT", "NEW", "0", "0", "1"),
 	} {
 		f.Add([]byte(s))
 	}

@@ -28,11 +28,9 @@ type krBalanceMsg struct {
 func (m *krBalanceMsg) fill(f *filler) {
 	x := &f.ev.Balance
 	f.symKey = "asset"
-	if !m.Asset.ok || m.Asset.v.IsZero() {
-		f.fail("asset", ErrMissingField)
-	}
+	f.asset(&x.Asset, "asset", m.Asset)
 	f.need("balance", m.Balance.ok)
-	x.Asset, x.Kind = m.Asset.v, schema.BalanceWallet
+	x.Kind = schema.BalanceWallet
 	f.decimal(&x.Wallet, m.Balance)
 	if m.Amount.ok { // a ledger transaction
 		f.decimal(&x.Delta, m.Amount)

@@ -54,13 +54,17 @@ import (
 //
 // Kraken sends only what changed: a "new" names the order, its status and
 // the time, no symbol, side or quantity; a "canceled" adds the cumulative
-// fill. The parser keeps, per connection, each open order's last known
+// fill. The parser keeps each open order's last known
 // fields (symbol, client id, side, type, time in force, quantity, prices,
 // cumulative fill, status) and completes every report of the order with
 // those the message leaves out, so each report is whole (as Binance's
-// are). An order is forgotten once its status is final; at most
-// maxKrakenOrders are followed per parser (beyond that, a new order's
-// reports carry only what Kraken sent).
+// are), whichever connection sends it (the account's orders are the same
+// on every connection; during a make-before-break rotation both report
+// them). An order is forgotten once its status is final; at most
+// maxKrakenOrders are followed per parser: when that many are, those no
+// report of the newest connection named (orders that ended while no
+// connection was up) are forgotten, and if none was, a new order's
+// reports carry only what Kraken sent.
 type krExecMsg struct {
 	Symbol       text   `json:"symbol"`
 	OrderID      ident  `json:"order_id"`
@@ -199,11 +203,11 @@ func (m *krExecMsg) fill(f *filler) {
 // maxKrakenOrders bounds the orders a Kraken parser follows.
 const maxKrakenOrders = 1 << 16
 
-// krOrders holds the last known fields of each open order of one
-// connection, to complete Kraken's partial execution reports.
+// krOrders holds the last known fields of each open order, to complete
+// Kraken's partial execution reports.
 type krOrders struct {
-	conn uint64
-	m    map[string]*krOrder // pointers: a known order is updated without a map assignment
+	newest uint64              // the newest connection that reported
+	m      map[string]*krOrder // pointers: a known order is updated without a map assignment
 }
 
 // krOrder is what Kraken may leave out of an order's later reports.
@@ -216,18 +220,16 @@ type krOrder struct {
 	status                    schema.OrderStatus
 	qty, price, stop          schema.Decimal
 	cumQty, cumCost, avgPrice schema.Decimal
+	conn                      uint64 // the connection of its last report
 }
 
 // complete fills what m left out of ev from the order's earlier reports,
 // then remembers the order as ev now has it.
 func (o *krOrders) complete(conn uint64, ev *schema.CanonicalEvent, m *krExecMsg, derive bool) {
-	if o.m == nil || o.conn != conn { // a new connection: its snapshot restates the open orders
-		if o.m == nil {
-			o.m = make(map[string]*krOrder)
-		}
-		clear(o.m)
-		o.conn = conn
+	if o.m == nil {
+		o.m = make(map[string]*krOrder)
 	}
+	o.newest = max(o.newest, conn)
 	x := &ev.Exec
 	id := x.VenueOrderID.Bytes()
 	at, known := o.m[string(id)]
@@ -254,14 +256,26 @@ func (o *krOrders) complete(conn uint64, ev *schema.CanonicalEvent, m *krExecMsg
 			delete(o.m, string(id))
 		}
 		return
-	case !known && len(o.m) >= maxKrakenOrders:
+	case !known && len(o.m) >= maxKrakenOrders && !o.sweep():
 		return
 	case !known:
 		at = new(krOrder) // the order's first report: its key and state are allocated, once per order
 		o.m[string(id)] = at
 	}
 	*at = krOrder{symbol: ev.Symbol, clOrdID: x.ClientOrderID, side: x.Side, typ: x.Type, tif: x.TimeInForce, status: x.Status,
-		qty: x.Qty, price: x.Price, stop: x.StopPrice, cumQty: x.CumFillQty, cumCost: x.CumQuoteQty, avgPrice: x.AvgPrice}
+		qty: x.Qty, price: x.Price, stop: x.StopPrice, cumQty: x.CumFillQty, cumCost: x.CumQuoteQty, avgPrice: x.AvgPrice, conn: conn}
+}
+
+// sweep forgets the orders no report of the newest connection named (they
+// ended while no connection was up) and reports whether there is room
+// for another order.
+func (o *krOrders) sweep() bool {
+	for id, at := range o.m {
+		if at.conn < o.newest {
+			delete(o.m, id)
+		}
+	}
+	return len(o.m) < maxKrakenOrders
 }
 
 // keep sets *dst to v when the message left the field out.

@@ -49,6 +49,8 @@ const (
 	oxTradeAll // trades-all: each trade, where trades aggregates them; ids of their own to compare
 	oxAccount
 	oxPositions
+	oxBalPosBalance  // a balData entry of balance_and_position (okx_account.go)
+	oxBalPosPosition // a posData entry of balance_and_position
 )
 
 var okxSpec = venueSpec{
@@ -57,22 +59,24 @@ var okxSpec = venueSpec{
 	continuity: continuity.OKX,
 	tradeIDs:   true,
 	kinds: []kind{
-		oxTrade:     {name: "trades", typ: schema.EventTrade, slot: newSlot[okxTradeMsg]},
-		oxTicker:    {name: "tickers", typ: schema.EventTicker, slot: newSlot[okxTickerMsg]},
-		oxBBO:       {name: "bbo-tbt", typ: schema.EventBBO, slot: newSlot[okxBookMsg]},
-		oxBookSnap:  {name: "books", typ: schema.EventBookSnapshot, book: true, slot: newSlot[okxBookMsg]},
-		oxBookDiff:  {name: "books", typ: schema.EventBookUpdate, book: true, slot: newSlot[okxBookMsg]},
-		oxBooks5:    {name: "books5", typ: schema.EventBookSnapshot, slot: newSlot[okxBookMsg]}, // its own sequence: not the diffs'
-		oxFunding:   {name: "funding-rate", typ: schema.EventFundingRate, slot: newSlot[okxFundingMsg]},
-		oxMark:      {name: "mark-price", typ: schema.EventMarkPrice, slot: newSlot[okxMarkMsg]},
-		oxHeartbeat: {name: "pong", typ: schema.EventControl, ctl: schema.ControlHeartbeat, slot: newSlot[emptyMsg]},
-		oxAck:       {name: "event", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[okxEventMsg]},
-		oxError:     {name: "event", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[okxEventMsg]},
-		oxStatus:    {name: "event", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[okxEventMsg]},
-		oxOrders:    {name: "orders", typ: schema.EventExecReport, slot: newWideSlot[okxOrderMsg]}, // private: okx_private.go
-		oxTradeAll:  {name: "trades-all", typ: schema.EventTrade, slot: newSlot[okxTradeMsg]},
-		oxAccount:   {name: "account", typ: schema.EventBalance, slot: newWideSlot[okxBalanceMsg]}, // private: okx_account.go
-		oxPositions: {name: "positions", typ: schema.EventPosition, slot: newWideSlot[okxPositionMsg]},
+		oxTrade:          {name: "trades", typ: schema.EventTrade, slot: newSlot[okxTradeMsg]},
+		oxTicker:         {name: "tickers", typ: schema.EventTicker, slot: newSlot[okxTickerMsg]},
+		oxBBO:            {name: "bbo-tbt", typ: schema.EventBBO, slot: newSlot[okxBookMsg]},
+		oxBookSnap:       {name: "books", typ: schema.EventBookSnapshot, book: true, slot: newSlot[okxBookMsg]},
+		oxBookDiff:       {name: "books", typ: schema.EventBookUpdate, book: true, slot: newSlot[okxBookMsg]},
+		oxBooks5:         {name: "books5", typ: schema.EventBookSnapshot, slot: newSlot[okxBookMsg]}, // its own sequence: not the diffs'
+		oxFunding:        {name: "funding-rate", typ: schema.EventFundingRate, slot: newSlot[okxFundingMsg]},
+		oxMark:           {name: "mark-price", typ: schema.EventMarkPrice, slot: newSlot[okxMarkMsg]},
+		oxHeartbeat:      {name: "pong", typ: schema.EventControl, ctl: schema.ControlHeartbeat, slot: newSlot[emptyMsg]},
+		oxAck:            {name: "event", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[okxEventMsg]},
+		oxError:          {name: "event", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[okxEventMsg]},
+		oxStatus:         {name: "event", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[okxEventMsg]},
+		oxOrders:         {name: "orders", typ: schema.EventExecReport, slot: newWideSlot[okxOrderMsg]}, // private: okx_private.go
+		oxTradeAll:       {name: "trades-all", typ: schema.EventTrade, slot: newSlot[okxTradeMsg]},
+		oxAccount:        {name: "account", typ: schema.EventBalance, slot: newWideSlot[okxBalanceMsg]}, // private: okx_account.go
+		oxPositions:      {name: "positions", typ: schema.EventPosition, slot: newWideSlot[okxPositionMsg]},
+		oxBalPosBalance:  {name: okxBalPos, typ: schema.EventBalance, slot: newSlot[okxCashMsg]},
+		oxBalPosPosition: {name: okxBalPos, typ: schema.EventPosition, slot: newWideSlot[okxPositionMsg]},
 	},
 	newState: func() any { return new(okxEnvelope) },
 	split:    okxSplit,
@@ -83,7 +87,7 @@ var (
 		"trades": oxTrade, "trades-all": oxTradeAll, "tickers": oxTicker, "bbo-tbt": oxBBO,
 		"books": oxBookDiff, "books-l2-tbt": oxBookDiff, "books50-l2-tbt": oxBookDiff, "books5": oxBooks5,
 		"funding-rate": oxFunding, "mark-price": oxMark, "orders": oxOrders,
-		"account": oxAccount, "positions": oxPositions,
+		"account": oxAccount, "positions": oxPositions, okxBalPos: oxBalPosBalance,
 	}
 	// okxDepths: the levels per side of each book channel's view (OKX
 	// "Order book channel"). books and books-l2-tbt, both 400, are one
@@ -161,6 +165,8 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 		return p.nestedEntries(ctx, k, data, "account", "details", decodeOKXAccount, ingest)
 	case oxPositions:
 		return p.eachEntry(ctx, k, data, p.elems, sym, ingest)
+	case oxBalPosBalance:
+		return p.okxBalancesAndPositions(ctx, data, ingest)
 	}
 	return p.each(ctx, k, data, p.elems, sym, ingest)
 }

@@ -1,6 +1,10 @@
 package normalize
 
-import "github.com/meltica/meltica/schema"
+import (
+	"context"
+
+	"github.com/meltica/meltica/schema"
+)
 
 // OKX's account channels (OKX v5 API, "Trading Account → WebSocket";
 // login required):
@@ -22,6 +26,23 @@ import "github.com/meltica/meltica/schema"
 //     isolated, whose "margin" is IsolatedWallet; mmr MaintMargin;
 //     realizedPnl RealizedPnL; uTime UpdateTime, pTime (the push)
 //     ExchangeTS. An empty data array (no positions) is no event.
+//   - "balance_and_position" ("Balance and position channel"):
+//     {"arg":{"channel":"balance_and_position","uid"},"data":[{"pTime",
+//     "eventType","balData":[{"ccy","cashBal","uTime"}],"posData":[{
+//     "posId","tradeId","instId","instType","mgnMode","posSide","pos",
+//     "ccy","posCcy","avgPx","nonSettleAvgPx","settledPnl","uTime"}],
+//     "trades":[{"instId","tradeId"}]}]}, pushed on the first
+//     subscription (eventType snapshot: the currencies whose cash balance
+//     is not 0 and the positions whose quantity is not 0) and on every
+//     change of a cash balance or a position (eventType delivered,
+//     exercised, transferred, filled, liquidation, claw_back, adl,
+//     funding_fee, adjust_margin, set_leverage, interest_deduction,
+//     settlement, …), with only what changed. The entries of one data
+//     element are one message (Index of Count, balData first): each
+//     balData entry a BalanceWallet whose Wallet is cashBal, each posData
+//     entry a position read as the positions channel's (posSide, pos,
+//     mgnMode, avgPx, uTime); Reason is eventType and ExchangeTS pTime.
+//     An element with neither array is a *ParseError (ErrMissingField).
 
 // okxAccountMsg is an element of the account channel's data: its time
 // and its details.
@@ -56,10 +77,7 @@ type okxBalanceMsg struct {
 func (m *okxBalanceMsg) fill(f *filler) {
 	x := &f.ev.Balance
 	f.symKey = "ccy"
-	if !m.Ccy.ok || m.Ccy.v.IsZero() {
-		f.fail("ccy", ErrMissingField)
-	}
-	x.Asset = m.Ccy.v
+	f.asset(&x.Asset, "ccy", m.Ccy)
 	x.Kind = schema.BalanceSnapshot
 	f.need("availBal", m.AvailBal.ok)
 	f.price(&x.Free, "availBal", m.AvailBal.num)
@@ -120,6 +138,10 @@ func (m *okxPositionMsg) fill(f *filler) {
 	f.price(&x.MaintMargin, "mmr", m.Mmr.num)
 	f.millis(&x.UpdateTime, "uTime", m.UTime.integer)
 	f.millis(&f.main, "pTime", m.PTime.integer)
+	if !m.PTime.ok { // balance_and_position: the push's pTime and eventType
+		f.main = f.p.acct.ts
+	}
+	x.Reason = f.p.acct.reason
 	f.fallback = x.UpdateTime
 	f.entry(&x.Index, &x.Count)
 }
@@ -134,4 +156,86 @@ func OKXSubscribeAccount() ([]byte, error) { return okxSubscribePrivate("account
 // ANY). Its pushes become schema.EventPosition events.
 func OKXSubscribePositions(instType string) ([]byte, error) {
 	return okxSubscribePrivate("positions", instType)
+}
+
+// OKXSubscribeBalanceAndPosition returns the subscribe request of the
+// private "balance_and_position" channel, to be sent after the login's
+// ack. Its pushes become schema.EventBalance and schema.EventPosition
+// events, one message per data element (see okx_account.go's header).
+func OKXSubscribeBalanceAndPosition() ([]byte, error) { return okxSubscribePrivate(okxBalPos, "") }
+
+// okxBalPos is the channel of balance and position changes.
+const okxBalPos = "balance_and_position"
+
+// okxBalPosMsg is an element of a balance_and_position push.
+type okxBalPosMsg struct {
+	PTime     optInteger `json:"pTime"`
+	EventType text       `json:"eventType"`
+	BalData   entries    `json:"balData"`
+	PosData   entries    `json:"posData"`
+}
+
+// okxBalancesAndPositions publishes the balData and posData entries of
+// each element of a balance_and_position push as one message per
+// element: an entry that fails is dropped with its *ParseError, the
+// others still come.
+func (p *Parser) okxBalancesAndPositions(ctx context.Context, data []byte, ingest int64) error {
+	b := &p.acct
+	var first error
+	for _, el := range p.elems {
+		elem := el.of(data)
+		m := &b.okxBalPos
+		*m = okxBalPosMsg{}
+		m.BalData.bind(&p.inner)
+		m.PosData.bind(&b.second)
+		err := p.unmarshal(elem, m)
+		switch {
+		case err != nil:
+			err = p.badDecode(okxBalPos, err)
+		case !m.BalData.seen && !m.PosData.seen:
+			err = p.bad(okxBalPos, "balData", ErrMissingField)
+		case len(p.inner)+len(b.second) == 0:
+			p.stats.messages.Add(1) // nothing changed that the element names
+		default:
+			err = p.okxBalPosEntries(ctx, elem, m, ingest)
+		}
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// okxBalPosEntries publishes the entries of one element.
+func (p *Parser) okxBalPosEntries(ctx context.Context, elem []byte, m *okxBalPosMsg, ingest int64) error {
+	b := &p.acct
+	b.index, b.count = 0, uint32(len(p.inner)+len(b.second))
+	b.reason = p.intern(m.EventType.bytes())
+	if m.PTime.ok && m.PTime.v >= 0 && m.PTime.v <= maxMillis {
+		b.ts = m.PTime.v * 1_000_000
+	}
+	err := p.entryLists(ctx, elem, [2]int{oxBalPosBalance, oxBalPosPosition}, [2][]span{p.inner, b.second}, &b.index, nil, ingest)
+	b.index, b.count, b.reason, b.ts = 0, 0, "", 0
+	return err
+}
+
+// okxCashMsg is a balData entry of balance_and_position: a currency's
+// cash balance.
+type okxCashMsg struct {
+	Ccy     ident      `json:"ccy"`
+	CashBal optNum     `json:"cashBal"`
+	UTime   optInteger `json:"uTime"`
+}
+
+func (m *okxCashMsg) fill(f *filler) {
+	x := &f.ev.Balance
+	f.symKey = "ccy"
+	f.asset(&x.Asset, "ccy", m.Ccy)
+	f.need("cashBal", m.CashBal.ok)
+	x.Kind, x.Reason = schema.BalanceWallet, f.p.acct.reason
+	f.decimal(&x.Wallet, m.CashBal.num)
+	f.millis(&x.UpdateTime, "uTime", m.UTime.integer)
+	f.main = f.p.acct.ts
+	f.fallback = x.UpdateTime
+	f.entry(&x.Index, &x.Count)
 }

@@ -27,8 +27,12 @@ import (
 //     push carries a fill (then PartiallyFilled, or Filled once accFillSz
 //     reaches sz).
 //   - ExecType: Trade when the push carries a fill (fillSz > 0), otherwise
-//     from the state (New, Canceled), or Amendment for an amendResult of "0"
-//     (succeeded).
+//     Amendment for an amendResult of "0" (succeeded) or "2" (amended by
+//     the system: options' pxVol and pxUsd orders), otherwise from the
+//     state (New, Canceled). A failed amendment ("-1") leaves the order
+//     as it was: ExecType from the state, RejectReason msg; "1" (accepted,
+//     then failed, and the order canceled by the system) comes with state
+//     canceled: Canceled, RejectReason msg.
 //   - ordType: market, limit, post_only (LimitMaker), fok and op_fok
 //     (Limit, FOK), ioc (Limit, IOC), optimal_limit_ioc (Market, IOC), mmp
 //     (Limit) and mmp_and_post_only (LimitMaker); others stay Unknown.
@@ -38,11 +42,18 @@ import (
 //     has no base quantity: Qty stays zero.
 //   - fillFee, fillFeeCcy: Fee and FeeAsset of this fill. OKX signs fees
 //     as the account's gain (negative: charged, positive: rebate); Fee is
-//     what was paid, as in every venue's report: its sign is flipped.
+//     what was paid, as in every venue's report: its sign is flipped. A
+//     push without fillFee (recordings trimmed of it) takes the
+//     accumulated fee and feeCcy when the fill is the order's first
+//     (accFillSz = fillSz), the only case where they are this fill's.
 //   - execType: T (taker) or M (maker): IsMaker.
 //   - uTime is ExchangeTS; fillTime (or uTime) TransactTime; cTime
 //     OrderCreated. CumQuoteQty is avgPx × accFillSz.
 //   - cancelSourceReason, or msg for a failed amendment: RejectReason.
+//   - instType MARGIN, SWAP, FUTURES, OPTION: posSide (net, long, short)
+//     is the PositionSide, reduceOnly ("true") ReduceOnly; fillPnl ("Last
+//     filled profit and loss, applicable to orders which have a trade and
+//     aim to close position") the fill's RealizedPnL.
 type okxOrderMsg struct {
 	InstID             text       `json:"instId"`
 	OrdID              ident      `json:"ordId"`
@@ -58,6 +69,8 @@ type okxOrderMsg struct {
 	FillTime           optInteger `json:"fillTime"`
 	FillFee            optNum     `json:"fillFee"`
 	FillFeeCcy         ident      `json:"fillFeeCcy"`
+	Fee                optNum     `json:"fee"`
+	FeeCcy             ident      `json:"feeCcy"`
 	ExecType           text       `json:"execType"`
 	AccFillSz          optNum     `json:"accFillSz"`
 	AvgPx              optNum     `json:"avgPx"`
@@ -67,6 +80,10 @@ type okxOrderMsg struct {
 	Msg                reason     `json:"msg"`
 	CTime              optInteger `json:"cTime"`
 	UTime              optInteger `json:"uTime"`
+	InstType           text       `json:"instType"`
+	PosSide            text       `json:"posSide"`
+	ReduceOnly         boolish    `json:"reduceOnly"`
+	FillPnl            optNum     `json:"fillPnl"`
 }
 
 var (
@@ -98,6 +115,9 @@ func (m *okxOrderMsg) fill(f *filler) {
 	f.id(&x.ClientOrderID, m.ClOrdID)
 	f.side(&x.Side, "side", &m.Side)
 	fill := m.FillSz.ok && m.FillSz.v.Sign() > 0
+	if m.FillSz.ok && m.FillSz.v.Sign() < 0 { // no fill, and not "0": malformed
+		f.fail("fillSz", ErrNegative)
+	}
 	derive := f.status(&x.Status, "state", okxStatuses, &m.State, fill)
 	t := okxOrderTypes[string(m.OrdType.bytes())]
 	x.Type, x.TimeInForce = t.typ, t.tif
@@ -119,23 +139,32 @@ func (m *okxOrderMsg) fill(f *filler) {
 		f.id(&x.TradeID, m.TradeID)
 		f.price(&x.LastFillQty, "fillSz", m.FillSz.num)
 		f.price(&x.LastFillPrice, "fillPx", m.FillPx.num)
-		if m.FillFee.ok {
-			x.Fee = m.FillFee.v.Neg() // OKX: negative is a charge
+		fee, ccy := m.FillFee, m.FillFeeCcy
+		if !fee.ok && m.Fee.ok && x.CumFillQty.Cmp(x.LastFillQty) == 0 {
+			fee, ccy = m.Fee, m.FeeCcy // the order's first fill: its accumulated fee is this fill's
 		}
-		f.id(&x.FeeAsset, m.FillFeeCcy)
+		if fee.ok {
+			x.Fee = fee.v.Neg() // OKX: negative is a charge
+		}
+		f.id(&x.FeeAsset, ccy)
+		f.decimal(&x.RealizedPnL, m.FillPnl.num)
 		x.IsMaker = string(m.ExecType.bytes()) == "M"
 		if m.FillTime.v > 0 { // OKX sends "0" and "" for no time
 			f.millis(&x.TransactTime, "fillTime", m.FillTime.integer)
 		}
-	case string(m.AmendResult.bytes()) == "0":
+	case okxAmended(&m.AmendResult):
 		x.ExecType = schema.ExecAmendment
 	default:
 		x.ExecType = okxStateExecs[string(m.State.bytes())]
 	}
 	if !m.CancelSourceReason.empty() {
 		x.RejectReason = f.p.reason(&m.CancelSourceReason)
-	} else if string(m.AmendResult.bytes()) == "-1" {
+	} else if a := string(m.AmendResult.bytes()); a == "-1" || a == "1" {
 		x.RejectReason = f.p.reason(&m.Msg)
+	}
+	if t := string(m.InstType.bytes()); t != "" && t != "SPOT" && m.PosSide.n > 0 { // margin and derivatives
+		x.PositionSide = enum(okxPositionSides, &m.PosSide) // a word OKX may add: Unknown, never a dropped report
+		x.ReduceOnly = m.ReduceOnly.v
 	}
 	execCumQuote(x)
 	execDerive(f)
@@ -201,4 +230,13 @@ func okxSubscribePrivate(channel, instType string) ([]byte, error) {
 		Op   string `json:"op"`
 		Args []arg  `json:"args"`
 	}{"subscribe", []arg{{channel, instType}}})
+}
+
+// okxAmended reports whether an orders push's amendResult says the order
+// was amended: "0" at the host's request, "2" by the system (OKX "Order
+// channel": "Automatic amendation successfully, only applicable to pxVol
+// and pxUsd orders of Option").
+func okxAmended(t *text) bool {
+	a := string(t.bytes())
+	return a == "0" || a == "2"
 }

@@ -163,10 +163,11 @@ type fillKey struct {
 	order, trade schema.ID
 }
 
-// recentFills is a set of the latest maxRecentFills fills, the oldest
-// forgotten first. Made on the first fill: a market-data parser has none.
+// recentFills is a set of the latest maxRecentFills fills, each with the
+// order status it was delivered with, the oldest forgotten first. Made on
+// the first fill: a market-data parser has none.
 type recentFills struct {
-	set  map[fillKey]struct{}
+	set  map[fillKey]schema.OrderStatus
 	ring []fillKey
 	next int
 }
@@ -178,6 +179,13 @@ type recentFills struct {
 // make-before-break rotation), and in the snapshot after a reconnect
 // (Kraken's snap_trades: "the last 50 order fills"). Only fills with a
 // trade id are remembered (Coinbase's carry none: see cbOrders).
+//
+// A repeat that brings the order to a final status it was not delivered
+// with (a push that restates the order's last fill beside its new state,
+// as OKX's orders channel sends the last fill's fields with every push of
+// the order) is not dropped: the status is news a strategy must see. It
+// is delivered as that status's report, its fill removed, so the fill is
+// still counted once.
 func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
 	x := &ev.Exec
 	if x.ExecType != schema.ExecTrade || x.TradeID.IsZero() || x.Reconciled {
@@ -185,12 +193,17 @@ func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
 	}
 	r := &p.fills
 	key := fillKey{symbol: ev.Symbol, order: x.VenueOrderID, trade: x.TradeID}
-	if _, ok := r.set[key]; ok {
-		p.stats.repeats.Add(1)
-		return true
+	if st, ok := r.set[key]; ok {
+		if !x.Status.Final() || x.Status == st {
+			p.stats.repeats.Add(1)
+			return true
+		}
+		r.set[key] = x.Status
+		withoutFill(x)
+		return false
 	}
 	if r.set == nil {
-		r.set = make(map[fillKey]struct{}, maxRecentFills)
+		r.set = make(map[fillKey]schema.OrderStatus, maxRecentFills)
 		r.ring = make([]fillKey, 0, maxRecentFills)
 	}
 	if len(r.ring) < maxRecentFills {
@@ -200,6 +213,22 @@ func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
 		r.ring[r.next] = key
 		r.next = (r.next + 1) % maxRecentFills
 	}
-	r.set[key] = struct{}{}
+	r.set[key] = x.Status
 	return false
+}
+
+// finalExecs is the ExecType of a report that only tells an order's final
+// status (a filled order's is Unknown: no execution but the status).
+var finalExecs = map[schema.OrderStatus]schema.ExecType{
+	schema.StatusCanceled: schema.ExecCanceled, schema.StatusRejected: schema.ExecRejected,
+	schema.StatusExpired: schema.ExecExpired, schema.StatusExpiredInMatch: schema.ExecExpired,
+}
+
+// withoutFill makes a report of a repeated fill the report of its order's
+// status alone.
+func withoutFill(x *schema.Execution) {
+	x.ExecType = finalExecs[x.Status]
+	x.TradeID, x.FeeAsset = schema.ID{}, schema.ID{}
+	x.LastFillQty, x.LastFillPrice, x.Fee, x.RealizedPnL = schema.Decimal{}, schema.Decimal{}, schema.Decimal{}, schema.Decimal{}
+	x.IsMaker = false
 }

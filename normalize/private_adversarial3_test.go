@@ -40,7 +40,7 @@ func newConnFeed(t *testing.T, venue schema.Venue) *connFeed {
 func (c *connFeed) feed(conn uint64, msg string) ([]*schema.CanonicalEvent, error) {
 	c.t.Helper()
 	c.sink.got = nil
-	err := c.p.HandleBytes(context.Background(), []byte(msg), int64(conn))
+	err := c.p.(*Parser).HandleFrame(context.Background(), &schema.WsFrame{Provider: c.p.(*Parser).venue, ConnID: conn, ReceivedAt: int64(conn), Data: []byte(msg)})
 	return c.sink.got, err
 }
 
@@ -215,8 +215,10 @@ func TestAdv3FillOfNothingRefused(t *testing.T) {
 
 // FuzzPrivateFills feeds two private frames of one venue, the first again
 // on a new connection, then the second: whatever they hold, every Trade
-// report is a fill of a positive quantity of a named order, and no fill
-// (venue, symbol, order, trade id) is delivered twice.
+// report is a fill of a positive quantity of a named order, no fill
+// (venue, symbol, order, trade id) is delivered twice, and Coinbase's
+// fills of an order (the growth of its cumulative quantity) never add up
+// to more than its cumulative quantity.
 func FuzzPrivateFills(f *testing.F) {
 	venues := []schema.Venue{ox, by, kr, cb}
 	seeds := map[schema.Venue][]string{
@@ -231,10 +233,14 @@ func FuzzPrivateFills(f *testing.F) {
 		f.Add(uint8(i), []byte(s[0]), []byte(s[len(s)-1]))
 		f.Add(uint8(i), []byte(s[0]), []byte(s[0]))
 	}
+	// Two updates of an open order, each seen on both connections of a
+	// rotation (a per-connection baseline counted them three times).
+	f.Add(uint8(3), coinbaseUser("update", "OPEN", "0.4", "0.6", "20000.00", "1.00"), coinbaseUser("update", "OPEN", "0.7", "0.3", "35000.00", "1.75"))
 	f.Fuzz(func(t *testing.T, vi uint8, a, b []byte) {
 		venue := venues[int(vi)%len(venues)]
 		events := pool.New("fuzz", 8, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
 		seen := map[fillKey]bool{}
+		filled, most := map[fillKey]schema.Decimal{}, map[fillKey]schema.Decimal{}
 		sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
 			defer events.Put(ev)
 			x := &ev.Exec
@@ -243,6 +249,16 @@ func FuzzPrivateFills(f *testing.F) {
 			}
 			if x.LastFillQty.Sign() <= 0 || x.VenueOrderID.IsZero() {
 				t.Fatalf("a Trade report of no fill: %+v", ev)
+			}
+			if venue == cb { // fills are growth of the cumulative quantity: never more than the most it reached
+				k := fillKey{symbol: ev.Symbol, order: x.VenueOrderID}
+				filled[k], _ = filled[k].Add(x.LastFillQty)
+				if x.CumFillQty.Cmp(most[k]) > 0 {
+					most[k] = x.CumFillQty
+				}
+				if filled[k].Cmp(most[k]) > 0 {
+					t.Fatalf("fills add up to %s, more than the order's cumulative %s", filled[k], most[k])
+				}
 			}
 			if !x.TradeID.IsZero() {
 				k := fillKey{symbol: ev.Symbol, order: x.VenueOrderID, trade: x.TradeID}
@@ -258,7 +274,7 @@ func FuzzPrivateFills(f *testing.F) {
 			data []byte
 			conn int64
 		}{{a, 1}, {b, 1}, {a, 2}, {b, 2}} {
-			_ = p.HandleBytes(context.Background(), fr.data, fr.conn)
+			_ = p.(*Parser).HandleFrame(context.Background(), &schema.WsFrame{Provider: venue, ConnID: uint64(fr.conn), ReceivedAt: fr.conn, Data: fr.data})
 			if n := events.Stats().InUse; n != 0 {
 				t.Fatalf("frame %d: %d events not returned", i, n)
 			}

@@ -255,8 +255,9 @@ func TestPrivateStatuses(t *testing.T) {
 		{by, bybit("PartiallyFilledCanceled"), schema.StatusCanceled, schema.ExecCanceled, ""},
 		{by, bybit("Deactivated"), schema.StatusCanceled, schema.ExecCanceled, ""},
 		{by, bybit("Rejected"), schema.StatusRejected, schema.ExecRejected, ""},
-		{by, bybit("Untriggered"), schema.StatusPendingNew, schema.ExecPendingNew, ""},
-		{by, bybit("Triggered"), schema.StatusPendingNew, schema.ExecPendingNew, ""},
+		{by, bybit("Untriggered"), schema.StatusNew, schema.ExecNew, ""},
+		{by, bybit("Triggered"), schema.StatusNew, schema.ExecTriggered, ""},
+		{by, bybit("Created"), schema.StatusPendingNew, schema.ExecPendingNew, ""},
 		{by, bybit("Active"), 0, 0, "orderStatus"},
 		{kr, kraken("pending_new"), schema.StatusPendingNew, schema.ExecNew, ""},
 		{kr, kraken("new"), schema.StatusNew, schema.ExecNew, ""},
@@ -528,11 +529,12 @@ func TestKrakenExecutionsComplete(t *testing.T) {
 	require.Equal(t, "User requested", ev.Exec.RejectReason)
 	require.Empty(t, p.state.(*krState).orders.m, "a finished order is forgotten")
 
-	// On another connection the order is unknown until its snapshot.
+	// The account's orders are the same on every connection: a report on
+	// another one (a rotation's overlap, a reconnection) is completed too.
 	feed(1, read("kraken_v2_executions_pending_new.json"))
 	ev = feed(2, newMsg)
-	require.Empty(t, ev.Symbol)
-	require.True(t, ev.Exec.Qty.IsZero())
+	require.Equal(t, "BTC-USD", ev.Symbol)
+	requireDigits(t, "0.005", ev.Exec.Qty)
 	require.Zero(t, events.Stats().InUse)
 }
 
@@ -550,7 +552,7 @@ func TestPrivateFixtures(t *testing.T) {
 			requireDigits(t, "1.0", ev.Exec.RemainingQty)
 			require.True(t, ev.Exec.Fee.IsZero())
 		}},
-		{by, "order_untriggered", schema.StatusPendingNew, schema.ExecPendingNew, func(t *testing.T, ev *schema.CanonicalEvent) {
+		{by, "order_untriggered", schema.StatusNew, schema.ExecNew, func(t *testing.T, ev *schema.CanonicalEvent) {
 			requireDigits(t, "70000.00", ev.Exec.StopPrice)
 			require.Equal(t, "tp-1", ev.Exec.ClientOrderID.String())
 		}},

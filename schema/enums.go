@@ -224,9 +224,13 @@ const (
 	ExecAmendment
 	ExecPendingNew
 	ExecPendingCancel
+	// ExecTriggered: a conditional order's trigger was reached and the
+	// order it places is going (or has gone) to the book; no fill (FIX
+	// ExecType L, "Triggered or Activated by System").
+	ExecTriggered
 )
 
-var execTypeNames = [...]string{"unknown", "new", "trade", "canceled", "replaced", "rejected", "expired", "trade_prevention", "amendment", "pending_new", "pending_cancel"}
+var execTypeNames = [...]string{"unknown", "new", "trade", "canceled", "replaced", "rejected", "expired", "trade_prevention", "amendment", "pending_new", "pending_cancel", "triggered"}
 
 func (e ExecType) String() string {
 	if int(e) < len(execTypeNames) {
