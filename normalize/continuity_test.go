@@ -116,6 +116,38 @@ func TestContinuityCoinbaseConnection(t *testing.T) {
 	require.Len(t, sink.got, 5)
 }
 
+// Coinbase during a make-before-break rotation: the old and the new
+// connection's frames interleave, each with its own sequence_num; a gap on
+// either is seen, and switching between them is neither a gap nor a
+// restart of the other's count.
+func TestContinuityCoinbaseRotationInterleaved(t *testing.T) {
+	p, _ := newTestVenue(t, schema.VenueCoinbase)
+	ctx := context.Background()
+	frame := func(conn uint64, seq, id int) {
+		t.Helper()
+		require.NoError(t, p.(*Parser).HandleFrame(ctx, &schema.WsFrame{Provider: schema.VenueCoinbase, ConnID: conn, Data: coinbaseTradeFrame(seq, id), ReceivedAt: 1}))
+	}
+	frame(1, 1, 1)
+	frame(1, 2, 2)
+	frame(2, 1, 3) // the new connection opens
+	frame(1, 3, 4)
+	frame(2, 2, 5)
+	require.Zero(t, p.Stats().Gaps)
+	frame(1, 3, 6) // a repeat on the old connection, after a frame of the new
+	require.Equal(t, uint64(1), p.Stats().Repeats)
+	frame(1, 6, 7) // the old connection lost 4 and 5
+	require.Equal(t, uint64(1), p.Stats().Gaps)
+	frame(2, 4, 8) // the new one lost 3
+	require.Equal(t, uint64(2), p.Stats().Gaps)
+	// A third connection replaces the one that sent least recently (1);
+	// 2 keeps its count.
+	frame(3, 1, 9)
+	frame(2, 5, 10)
+	require.Equal(t, uint64(2), p.Stats().Gaps)
+	frame(1, 1, 11) // 1 starts again: forgotten
+	require.Equal(t, uint64(2), p.Stats().Gaps)
+}
+
 // OKX numbers a book's messages per instrument, not per channel ("Order
 // book channel", Sequence ID: "Each instId has an unique set of sequence
 // ID"), and refuses books-l2-tbt beside books or books50-l2-tbt for one

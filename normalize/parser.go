@@ -62,8 +62,8 @@ type Parser struct {
 	slots   []slot // a reused decode struct per message kind
 	fill    filler
 	books   map[bookView]*continuity.Stream // book streams by interned symbol and depth
-	conn    continuity.Stream               // the connection's own sequence (Coinbase)
-	connID  uint64                          // the connection conn follows
+	conns   [2]connSeq                      // the connections' own sequences (Coinbase): a rotation's two
+	connNew int                             // index in conns of the connection that sent last
 	tickers map[string]schema.Ticker
 	raw     schema.ProviderRaw // the current message, split from its envelope
 	env     envelope           // what the envelope says for all its messages
@@ -589,12 +589,7 @@ func (p *Parser) checkConn(ctx context.Context, conn, seq uint64, ingest int64) 
 	if p.spec.continuity != continuity.Coinbase || seq == 0 {
 		return true, nil
 	}
-	// The rule is also unset before the first frame of connection 0
-	// (HandleBytes): without it every sequence_num was accepted.
-	if conn != p.connID || p.conn.Rule != continuity.Coinbase {
-		p.conn, p.connID = continuity.Stream{Rule: continuity.Coinbase}, conn
-	}
-	r := p.conn.Step(continuity.IDs{Last: seq})
+	r := p.connSeq(conn).Step(continuity.IDs{Last: seq})
 	switch r.Verdict {
 	case continuity.Repeat:
 		p.stats.messages.Add(1)
@@ -610,6 +605,31 @@ func (p *Parser) checkConn(ctx context.Context, conn, seq uint64, ingest int64) 
 		return true, p.gap(ctx, &from, schema.EventUnknown, r.MissingFirst, r.MissingLast, count, "connection sequence gap")
 	}
 	return true, nil
+}
+
+// connSeq is one connection's sequence and the connection it follows.
+type connSeq struct {
+	id uint64
+	s  continuity.Stream
+}
+
+// connSeq returns the sequence of connection conn. Two are kept: while a
+// make-before-break rotation has both connections open, their frames
+// interleave, and each keeps its own count (following one at a time
+// restarted it on every switch, so a gap on either went unseen). A third
+// connection takes the place of the one that sent least recently. The
+// rule is also unset before the first frame of connection 0
+// (HandleBytes): without it every sequence_num was accepted.
+func (p *Parser) connSeq(conn uint64) *continuity.Stream {
+	for i := range p.conns {
+		if c := &p.conns[i]; c.id == conn && c.s.Rule == continuity.Coinbase {
+			p.connNew = i
+			return &c.s
+		}
+	}
+	p.connNew ^= 1
+	p.conns[p.connNew] = connSeq{id: conn, s: continuity.Stream{Rule: continuity.Coinbase}}
+	return &p.conns[p.connNew].s
 }
 
 func (p *Parser) logGap(ctx context.Context, symbol string, r continuity.Result) {

@@ -247,5 +247,7 @@ func resetStreams(p *Parser) {
 	for _, st := range p.books {
 		st.Reset()
 	}
-	p.conn.Reset()
+	for i := range p.conns {
+		p.conns[i].s.Reset()
+	}
 }
