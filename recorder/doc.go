@@ -44,7 +44,14 @@
 // # Lifecycle
 //
 // New opens the first file and starts the writer goroutine; Close drains
-// the queue, closes the file and waits for the goroutine. A Recorder is safe
+// the queue, syncs the file to disk (as it does each rotated file before
+// closing it), closes it and waits for the goroutine. Between flushes
+// (Options.FlushInterval) lines wait in memory: a process killed then loses
+// them, and its file ends on a torn line or a cut zstd frame, which a
+// Reader reports (ErrFormat) after every whole line. A Reader may follow a
+// plain file still being written: lines appended after io.EOF come on
+// later calls, and a torn line (ErrFormat wrapping io.ErrUnexpectedEOF) is
+// kept and completed by them. A Recorder is safe
 // for concurrent use: several clients may share one. Readers and Replay are
 // used by one goroutine at a time and start none.
 package recorder

@@ -51,7 +51,8 @@ type Options struct {
 	// FlushInterval is how often buffered lines are pushed to the file.
 	// Defaults to 1 s.
 	FlushInterval time.Duration
-	// Create opens a recording file. Defaults to os.Create.
+	// Create opens a recording file. Defaults to os.Create. A file with a
+	// Sync method (an *os.File) is synced before it is closed.
 	Create func(name string) (io.WriteCloser, error)
 	// Logger gets the recorder's state changes at Info (recording started,
 	// file rotated, closed) and its faults at Warn (frames dropped, a
@@ -227,8 +228,8 @@ func (r *Recorder) Files() []string {
 	return append([]string(nil), r.files...)
 }
 
-// Close stops taking frames, writes every queued one, closes the file and
-// waits for the writer goroutine. It returns the first write error, and
+// Close stops taking frames, writes every queued one, syncs the file to
+// disk (fsync), closes it and waits for the writer goroutine. It returns the first write error, and
 // ErrClosed when called again.
 func (r *Recorder) Close() error {
 	r.mu.Lock()
@@ -371,6 +372,11 @@ func (r *Recorder) closeFile() error {
 		return nil
 	}
 	err := r.w.Close()
+	if s, ok := r.file.(interface{ Sync() error }); ok && err == nil {
+		// Durable once closed: what Close counts written survives a
+		// crash of the machine, not only of the process.
+		err = s.Sync()
+	}
 	r.settle(err)
 	err = errors.Join(err, r.file.Close())
 	r.w, r.file = nil, nil
