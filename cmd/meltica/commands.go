@@ -39,15 +39,7 @@ func addConnFlags(fs *flag.FlagSet) connFlags {
 // connect starts a pipeline on a venue connection and runs it until frames
 // or events are enough, the duration passed or ctx ended.
 func (c connFlags) connect(ctx context.Context, cfg pipeline.Config, cc pipeline.ClientConfig, stderr io.Writer) (*pipeline.Pipeline, wsclient.Stats, error) {
-	v, err := pipeline.Lookup(*c.venue)
-	if err != nil {
-		return nil, wsclient.Stats{}, err
-	}
-	syms := splitList(*c.symbols)
-	if len(syms) == 0 {
-		return nil, wsclient.Stats{}, errors.New("-symbols: at least one symbol")
-	}
-	sub, err := v.Subscription(*c.channel, syms)
+	v, sub, err := c.subscription()
 	if err != nil {
 		return nil, wsclient.Stats{}, err
 	}
@@ -75,6 +67,21 @@ func (c connFlags) connect(ctx context.Context, cfg pipeline.Config, cc pipeline
 	}
 	st, err := p.Connect(ctx, cc, v.Name)
 	return p, st, err
+}
+
+// subscription is the venue and its subscribe message, or the error of
+// flags that cannot make one (no symbol, a channel the venue refuses).
+func (c connFlags) subscription() (pipeline.Venue, []byte, error) {
+	v, err := pipeline.Lookup(*c.venue)
+	if err != nil {
+		return pipeline.Venue{}, nil, err
+	}
+	syms := splitList(*c.symbols)
+	if len(syms) == 0 {
+		return pipeline.Venue{}, nil, errors.New("-symbols: at least one symbol")
+	}
+	sub, err := v.Subscription(*c.channel, syms)
+	return v, sub, err
 }
 
 // check refuses flag values that cannot mean anything.
@@ -168,7 +175,9 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := errors.Join(noArgs(fs), cf.check(), nonNegative("-max-file-bytes", *maxBytes)); err != nil {
 		return err
 	}
-	v, err := pipeline.Lookup(*cf.venue)
+	// Every flag is checked before the file is created: a refused record
+	// must not truncate an earlier recording of the same name.
+	v, _, err := cf.subscription()
 	if err != nil {
 		return err
 	}
