@@ -118,7 +118,7 @@ func (r *Reader) checkHeader(h *Line) error {
 // before its newline is torn: ErrFormat wrapping io.ErrUnexpectedEOF, its
 // bytes kept, so that the next read, once the file has grown (a recording
 // being written), completes it; a complete object without its newline is a
-// line. Blank lines are skipped.
+// line. Blank lines (white space only) are skipped.
 func (r *Reader) read(l *Line) error {
 	for {
 		raw, err := r.br.ReadSlice('\n')
@@ -144,7 +144,7 @@ func (r *Reader) read(l *Line) error {
 		if len(raw) == 0 && err != nil {
 			return err // io.EOF at the end
 		}
-		line := bytes.TrimRight(raw, "\r\n")
+		line := bytes.TrimSpace(raw)
 		if len(line) == 0 {
 			continue
 		}

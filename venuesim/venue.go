@@ -45,7 +45,7 @@ type Options struct {
 	// timestamp are accepted.
 	APIKey, APISecret string
 	// Balance is the quote-asset value an order may not exceed (price ×
-	// quantity); larger orders are rejected with INSUFFICIENT_BALANCE.
+	// quantity); larger orders are rejected with INSUFFICIENT_BALANCES.
 	// The simulated account also starts with Balance units free of every
 	// asset of Symbols, which orders lock and fills move (see
 	// [Venue.Balance] and [Venue.Deposit]). Defaults to 1,000,000.
@@ -123,6 +123,7 @@ type Venue struct {
 	paused        atomic.Bool
 	stepping      sync.Mutex // held by the generator for each message it makes
 	nextOrder     atomic.Uint64
+	cancels       atomic.Uint64 // order.cancel requests without a newClientOrderId
 	connSeq       atomic.Uint64
 	connsTotal    atomic.Uint64
 	active        atomic.Int64

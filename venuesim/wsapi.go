@@ -186,6 +186,21 @@ func mandatory(name string) string {
 	return "Mandatory parameter '" + name + "' was not sent, was empty/null, or malformed."
 }
 
+// amountParam is a positive decimal parameter in 1e-8 units, or Binance's
+// error for it: -1111 for more decimals than the venue keeps, -1102 for
+// one missing, malformed or not positive.
+func amountParam(p map[string]jsontext.Value, name string) (v int64, code int, msg string) {
+	s := param(p, name)
+	if _, frac, ok := strings.Cut(s, "."); ok && len(frac) > priceScale {
+		return 0, -1111, "Parameter '" + name + "' has too much precision."
+	}
+	v, ok := parseAmount(s)
+	if !ok || v <= 0 {
+		return 0, -1102, mandatory(name)
+	}
+	return v, 0, ""
+}
+
 func (c *conn) placeOrder(req apiRequest) {
 	v := c.v
 	p := req.Params
@@ -214,8 +229,13 @@ func (c *conn) placeOrder(req apiRequest) {
 	}
 	o := &order{symbol: s, side: param(p, "side"), typ: param(p, "type"), tif: param(p, "timeInForce"),
 		clientID: param(p, "newClientOrderId"), conn: c}
-	if o.side != "BUY" && o.side != "SELL" {
+	switch o.side {
+	case "BUY", "SELL":
+	case "":
 		reject(400, -1102, mandatory("side"))
+		return
+	default:
+		reject(400, -1117, "Invalid side.")
 		return
 	}
 	switch o.typ {
@@ -227,8 +247,10 @@ func (c *conn) placeOrder(req apiRequest) {
 		reject(400, -1116, "Invalid orderType.")
 		return
 	}
-	if o.qty, ok = parseAmount(param(p, "quantity")); !ok || o.qty <= 0 {
-		reject(400, -1102, mandatory("quantity"))
+	var code int
+	var msg string
+	if o.qty, code, msg = amountParam(p, "quantity"); code != 0 {
+		reject(400, code, msg)
 		return
 	}
 	if o.typ == "MARKET" {
@@ -236,26 +258,39 @@ func (c *conn) placeOrder(req apiRequest) {
 			reject(400, -1106, "Parameter 'price' sent when not required.")
 			return
 		}
-	} else {
-		if o.price, ok = parseAmount(param(p, "price")); !ok || o.price <= 0 {
-			reject(400, -1102, mandatory("price"))
-			return
-		}
-		if o.typ == "LIMIT" && o.tif == "" {
-			reject(400, -1102, mandatory("timeInForce"))
-			return
-		}
+	} else if o.price, code, msg = amountParam(p, "price"); code != 0 {
+		reject(400, code, msg)
+		return
+	}
+	// timeInForce: LIMIT needs one of GTC, IOC, FOK; MARKET and
+	// LIMIT_MAKER take none.
+	switch {
+	case o.typ != "LIMIT" && o.tif != "":
+		reject(400, -1106, "Parameter 'timeInForce' sent when not required.")
+		return
+	case o.typ == "LIMIT" && o.tif == "":
+		reject(400, -1102, mandatory("timeInForce"))
+		return
+	case o.tif != "" && o.tif != "GTC" && o.tif != "IOC" && o.tif != "FOK":
+		reject(400, -1115, "Invalid timeInForce.")
+		return
 	}
 	if code, msg := checkFilters(s, o); code != 0 {
 		reject(400, code, msg)
 		return
 	}
-	if o.clientID == "" {
-		o.clientID = "sim-" + strconv.FormatUint(v.nextOrder.Load()+1, 10)
-	}
 	now := time.Now().UnixMilli()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if o.clientID != "" && slices.ContainsFunc(s.orders, func(w *order) bool { return w.clientID == o.clientID }) {
+		// newClientOrderId is "a unique id among open orders": the id is
+		// the working order's, so no report goes out for this one.
+		reject(400, -2010, "Duplicate order sent.")
+		return
+	}
+	if o.clientID == "" {
+		o.clientID = "sim-" + strconv.FormatUint(v.nextOrder.Load()+1, 10)
+	}
 	o.id = v.nextOrder.Add(1)
 	o.created = now
 	ref := o.price
@@ -268,18 +303,26 @@ func (c *conn) placeOrder(req apiRequest) {
 		// A business reject: the venue's error, and a REJECTED report.
 		v.rejected.Add(1)
 		c.reply(apiError(req.ID, 400, -2010, "Account has insufficient balance for requested action."))
-		c.execReport(o, now, "REJECTED", "REJECTED", "INSUFFICIENT_BALANCE", 0, 0)
+		c.execReport(o, now, "REJECTED", "REJECTED", "INSUFFICIENT_BALANCES", 0, 0)
 		return
 	case o.typ == "LIMIT_MAKER" && crosses:
 		v.rejected.Add(1)
 		c.reply(apiError(req.ID, 400, -2010, "Order would immediately match and take."))
-		c.execReport(o, now, "REJECTED", "REJECTED", "ORDER_WOULD_IMMEDIATELY_MATCH", 0, 0)
+		c.execReport(o, now, "REJECTED", "REJECTED", "WOULD_MATCH_IMMEDIATELY", 0, 0)
 		return
 	}
 	// Counted once its answer and immediate reports are out: a host that
 	// sees Stats.Orders reach n may read Stats.ExecReports as final.
 	defer v.orders.Add(1)
 	v.remember(o, now)
+	if !crosses && (o.tif == "IOC" || o.tif == "FOK") {
+		// Nothing to take at once: it expires instead of resting.
+		o.status = "EXPIRED"
+		c.reply(apiResult(req.ID, orderResult(o, now, "EXPIRED")))
+		c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
+		c.execReport(o, now, "EXPIRED", "EXPIRED", "NONE", 0, 0)
+		return
+	}
 	if !crosses && v.dropPlace.CompareAndSwap(true, false) {
 		// DropNextPlace: the order rests, and the connection goes before
 		// its answer or any report (the subscription ends at once).
@@ -374,6 +417,11 @@ func (c *conn) cancelOrder(req apiRequest) {
 	}
 	id, _ := strconv.ParseUint(param(p, "orderId"), 10, 64)
 	cid := param(p, "origClientOrderId")
+	// The cancel's own client order id: newClientOrderId, or one made up.
+	cancelID := param(p, "newClientOrderId")
+	if cancelID == "" {
+		cancelID = "sim-cancel-" + strconv.FormatUint(v.cancels.Add(1), 10)
+	}
 	m := v.mkt
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -382,9 +430,9 @@ func (c *conn) cancelOrder(req apiRequest) {
 			s.orders = slices.Delete(s.orders, i, i+1)
 			now := time.Now().UnixMilli()
 			o.status, o.updated = "CANCELED", now
-			c.reply(apiResult(req.ID, orderResult(o, now, "CANCELED")))
+			c.reply(apiResult(req.ID, cancelResult(o, now, cancelID)))
 			o.conn = v.userConn(o.conn)
-			o.conn.execReport(o, now, "CANCELED", "CANCELED", "NONE", 0, 0)
+			o.conn.execReportIDs(o, now, cancelID, o.clientID, "CANCELED", "CANCELED", "NONE", 0, 0)
 			v.acct.release(o, -1)
 			o.conn.sendAccount(now, s.base, s.quote)
 			return
@@ -401,6 +449,18 @@ func orderResult(o *order, now int64, status string) []byte {
 		orderFields
 		TransactTime int64 `json:"transactTime"`
 	}{orderFieldsOf(o, status), now})
+}
+
+// cancelResult is the result of order.cancel: the canceled order's client
+// id is origClientOrderId, clientOrderId is the cancel's own.
+func cancelResult(o *order, now int64, cancelID string) []byte {
+	f := orderFieldsOf(o, "CANCELED")
+	f.ClientOrderID = cancelID
+	return marshal(&struct {
+		OrigClientOrderID string `json:"origClientOrderId"`
+		orderFields
+		TransactTime int64 `json:"transactTime"`
+	}{o.clientID, f, now})
 }
 
 // orderFields are the members every order answer has (order.place,
@@ -437,6 +497,13 @@ func tifOrGTC(t string) string {
 // execReport sends an executionReport on the connection's user-data
 // subscription, wrapped as the WS-API wraps it.
 func (c *conn) execReport(o *order, now int64, execType, status, reason string, lastPx, lastQty int64) {
+	c.execReportIDs(o, now, o.clientID, "", execType, status, reason, lastPx, lastQty)
+}
+
+// execReportIDs is execReport with the report's client order ids: "c" is
+// the id of the request that caused it (a cancel's own), "C" the
+// original order's when a cancel caused it, else "".
+func (c *conn) execReportIDs(o *order, now int64, clientID, origClientID, execType, status, reason string, lastPx, lastQty int64) {
 	c.mu.Lock()
 	sub := c.userSub
 	c.mu.Unlock()
@@ -454,9 +521,9 @@ func (c *conn) execReport(o *order, now int64, execType, status, reason string, 
 		feeAsset = &o.symbol.base
 	}
 	b := marshal(&execWrapper{SubscriptionID: sub, Event: execEvent{
-		Event: "executionReport", EventTime: now, Symbol: o.symbol.name, ClientOrderID: o.clientID,
+		Event: "executionReport", EventTime: now, Symbol: o.symbol.name, ClientOrderID: clientID,
 		Side: o.side, Type: o.typ, TIF: tifOrGTC(o.tif), Qty: decValue(o.qty), Price: decValue(o.price),
-		StopPrice: "0.00000000", IcebergQty: "0.00000000", OrderListID: -1, OrigClientOrderID: "",
+		StopPrice: "0.00000000", IcebergQty: "0.00000000", OrderListID: -1, OrigClientOrderID: origClientID,
 		ExecType: execType, Status: status, Reject: reason, OrderID: o.id,
 		LastQty: decValue(lastQty), CumQty: decValue(o.filled), LastPrice: decValue(lastPx),
 		Fee: decValue(fee), FeeAsset: feeAsset, TransactTime: now, TradeID: tradeID, Ignore: o.id * 2,

@@ -1,0 +1,178 @@
+package venuesim_test
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/venuesim"
+)
+
+// Binance spot documents the executionReport's reject reasons ("r",
+// user-data-stream.md, "Order Reject Reason"): INSUFFICIENT_BALANCES for
+// "Account has insufficient balance for requested action." and
+// WOULD_MATCH_IMMEDIATELY for "Order would immediately match and take." A
+// bot that switches on them must see those spellings.
+func TestAdv2RejectReasonsAsDocumented(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	write(t, a.c, `{"id":2,"method":"order.place","params":{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"60000","quantity":"1000","newClientOrderId":"big","timestamp":1}}`)
+	assert.Equal(t, map[string]any{"code": float64(-2010), "msg": "Account has insufficient balance for requested action."}, a.response(2)["error"])
+	r := a.report()
+	assert.Equal(t, []any{"REJECTED", "REJECTED", "INSUFFICIENT_BALANCES", "big"}, []any{r["x"], r["X"], r["r"], r["c"]})
+
+	write(t, a.c, `{"id":3,"method":"order.place","params":{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT_MAKER","price":"90000","quantity":"0.001","newClientOrderId":"maker","timestamp":1}}`)
+	assert.Equal(t, map[string]any{"code": float64(-2010), "msg": "Order would immediately match and take."}, a.response(3)["error"])
+	r = a.report()
+	assert.Equal(t, []any{"REJECTED", "REJECTED", "WOULD_MATCH_IMMEDIATELY", "maker"}, []any{r["x"], r["X"], r["r"], r["c"]})
+}
+
+// order.cancel's answer (WebSocket API "Cancel order", as DELETE
+// /api/v3/order): origClientOrderId is the canceled order's client id,
+// clientOrderId the cancel's own (newClientOrderId, or one the venue
+// makes up); in the CANCELED executionReport, "c" is the cancel's id and
+// "C" the canceled order's (user-data-stream.md). A bot matching either
+// to its order by the original id finds it.
+func TestAdv2CancelAnswerNamesBothIDs(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	for i, cancel := range []string{
+		`"origClientOrderId":"rest-0","newClientOrderId":"cxl-0"`,
+		`"orderId":%d`,
+	} {
+		id := float64(10 + 2*i)
+		cid := "rest-" + strconv.Itoa(i)
+		write(t, a.c, `{"id":`+strconv.Itoa(int(id))+`,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"100.00","quantity":"1","newClientOrderId":"`+cid+`","timestamp":1}}`)
+		placed := a.response(id)["result"].(map[string]any)
+		orderID := placed["orderId"].(float64)
+		r := a.report()
+		assert.Equal(t, []any{"NEW", cid, ""}, []any{r["X"], r["c"], r["C"]})
+		if i == 1 {
+			cancel = `"orderId":` + strconv.FormatFloat(orderID, 'f', -1, 64)
+		}
+		write(t, a.c, `{"id":`+strconv.Itoa(int(id+1))+`,"method":"order.cancel","params":{"symbol":"ETHUSDT",`+cancel+`,"timestamp":2}}`)
+		res := a.response(id + 1)["result"].(map[string]any)
+		assert.Equal(t, "CANCELED", res["status"])
+		assert.Equal(t, orderID, res["orderId"])
+		assert.Equal(t, cid, res["origClientOrderId"], "the canceled order's client id")
+		if i == 0 {
+			assert.Equal(t, "cxl-0", res["clientOrderId"], "the cancel's newClientOrderId")
+		} else {
+			assert.NotEmpty(t, res["clientOrderId"])
+			assert.NotEqual(t, cid, res["clientOrderId"], "a new id for the cancel, not the order's")
+		}
+		r = a.report()
+		assert.Equal(t, []any{"CANCELED", "CANCELED"}, []any{r["x"], r["X"]})
+		assert.Equal(t, res["clientOrderId"], r["c"], "the report's c is the cancel's client id")
+		assert.Equal(t, cid, r["C"], "the report's C is the canceled order's (user-data-stream.md: \"the ID of the order being canceled\")")
+	}
+}
+
+// Parameters the venue refuses with the codes and messages of Binance's
+// errors.md: an unknown side (-1117), an unknown timeInForce (-1115), a
+// timeInForce on an order type that takes none (-1106), more decimals
+// than the venue keeps (-1111), and a client order id already used by an
+// open order (-2010 "Duplicate order sent.", no report: the id is the
+// working order's).
+func TestAdv2ParameterErrorsAsDocumented(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	write(t, a.c, `{"id":2,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"100.00","quantity":"1","newClientOrderId":"open-1","timestamp":1}}`)
+	require.Equal(t, float64(200), a.response(2)["status"])
+	require.Equal(t, "NEW", a.report()["X"])
+	cases := []struct {
+		params string
+		code   float64
+		msg    string
+	}{
+		{`{"symbol":"BTCUSDT","side":"UP","type":"MARKET","quantity":"1","timestamp":1}`, -1117, "Invalid side."},
+		{`{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTD","price":"5","quantity":"1","timestamp":1}`, -1115, "Invalid timeInForce."},
+		{`{"symbol":"BTCUSDT","side":"BUY","type":"MARKET","timeInForce":"GTC","quantity":"0.001","timestamp":1}`, -1106, "Parameter 'timeInForce' sent when not required."},
+		{`{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT_MAKER","timeInForce":"GTC","price":"5","quantity":"1","timestamp":1}`, -1106, "Parameter 'timeInForce' sent when not required."},
+		{`{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"100.000000001","quantity":"1","timestamp":1}`, -1111, "Parameter 'price' has too much precision."},
+		{`{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"100","quantity":"1.000000001","timestamp":1}`, -1111, "Parameter 'quantity' has too much precision."},
+		{`{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"99.00","quantity":"1","newClientOrderId":"open-1","timestamp":1}`, -2010, "Duplicate order sent."},
+	}
+	for i, tc := range cases {
+		id := 10 + i
+		write(t, a.c, `{"id":`+strconv.Itoa(id)+`,"method":"order.place","params":`+tc.params+`}`)
+		resp := a.response(float64(id))
+		assert.Equal(t, float64(400), resp["status"], tc.params)
+		assert.Equal(t, map[string]any{"code": tc.code, "msg": tc.msg}, resp["error"], tc.params)
+	}
+	// Nothing was reported for any of them: the next report is the cancel
+	// of the working order, which is still there.
+	write(t, a.c, `{"id":50,"method":"order.cancel","params":{"symbol":"ETHUSDT","origClientOrderId":"open-1","timestamp":2}}`)
+	assert.Equal(t, float64(200), a.response(50)["status"])
+	r := a.report()
+	assert.Equal(t, []any{"CANCELED", "open-1"}, []any{r["X"], r["C"]})
+}
+
+// timeInForce IOC and FOK (Binance spot "Time in force": IOC fills what it
+// can at once and expires the rest, FOK fills whole or expires): a limit
+// order that cannot fill at once never rests — the answer says EXPIRED,
+// the reports are NEW then EXPIRED, no funds stay locked and the open
+// orders do not list it. A GTC order at the same price rests.
+func TestAdv2IOCAndFOKNeverRest(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	freeBefore, lockedBefore := v.Balance("USDT")
+	for i, tif := range []string{"IOC", "FOK"} {
+		id := 10 + i
+		cid := "far-" + tif
+		write(t, a.c, `{"id":`+strconv.Itoa(id)+`,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"`+tif+`","price":"100.00","quantity":"1","newClientOrderId":"`+cid+`","timestamp":1}}`)
+		resp := a.response(float64(id))
+		require.Equal(t, float64(200), resp["status"], tif)
+		res := resp["result"].(map[string]any)
+		assert.Equal(t, []any{"EXPIRED", tif, "0.00000000"}, []any{res["status"], res["timeInForce"], res["executedQty"]}, tif)
+		r := a.report()
+		assert.Equal(t, []any{"NEW", "NEW", cid, tif}, []any{r["x"], r["X"], r["c"], r["f"]})
+		r = a.report()
+		assert.Equal(t, []any{"EXPIRED", "EXPIRED", cid, "0.00000000"}, []any{r["x"], r["X"], r["c"], r["z"]})
+	}
+	free, locked := v.Balance("USDT")
+	assert.Equal(t, []string{freeBefore, lockedBefore}, []string{free, locked}, "nothing locked")
+	write(t, a.c, `{"id":20,"method":"openOrders.status","params":{"symbol":"ETHUSDT","timestamp":1}}`)
+	assert.Empty(t, a.response(20)["result"], "neither rests")
+	write(t, a.c, `{"id":21,"method":"order.status","params":{"symbol":"ETHUSDT","origClientOrderId":"far-IOC","timestamp":1}}`)
+	assert.Equal(t, "EXPIRED", a.response(21)["result"].(map[string]any)["status"])
+}
+
+// exchangeInfo's NOTIONAL filter has Binance's whole shape (filters.md):
+// minNotional, applyMinToMarket, maxNotional, applyMaxToMarket,
+// avgPriceMins; the simulator does not hold market orders to it, which
+// applyMinToMarket and applyMaxToMarket false say.
+func TestAdv2NotionalFilterShape(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	info, err := httpGetJSON(v.RESTURL() + "/api/v3/exchangeInfo")
+	require.NoError(t, err)
+	syms := info["symbols"].([]any)
+	require.NotEmpty(t, syms)
+	for _, s := range syms {
+		var notional map[string]any
+		for _, f := range s.(map[string]any)["filters"].([]any) {
+			if f := f.(map[string]any); f["filterType"] == "NOTIONAL" {
+				notional = f
+			}
+		}
+		require.NotNil(t, notional)
+		assert.ElementsMatch(t, []string{"filterType", "minNotional", "applyMinToMarket", "maxNotional", "applyMaxToMarket", "avgPriceMins"}, keysOf(notional))
+		assert.Equal(t, false, notional["applyMinToMarket"])
+		assert.Equal(t, false, notional["applyMaxToMarket"])
+	}
+}
+
+func keysOf(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
