@@ -1,6 +1,8 @@
 package venuesim
 
 import (
+	"math"
+	"math/bits"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -202,5 +204,35 @@ func (m *market) klineTrade(s *symbolState, price, qty, nowMs int64) {
 	k.lastTrade = s.tradeID
 }
 
-// mulDec multiplies two 1e-8 fixed-point values, truncating.
-func mulDec(a, b int64) int64 { return int64((float64(a) / one) * float64(b)) }
+// mulDec multiplies two 1e-8 fixed-point values exactly (128-bit
+// intermediate), truncating toward zero past the eighth decimal, as
+// Binance's quote quantities are exact; a product past int64 saturates.
+func mulDec(a, b int64) int64 {
+	neg := (a < 0) != (b < 0)
+	hi, lo := bits.Mul64(absU(a), absU(b))
+	if hi >= one {
+		return saturate(neg)
+	}
+	q, _ := bits.Div64(hi, lo, one)
+	if q > math.MaxInt64 {
+		return saturate(neg)
+	}
+	if neg {
+		return -int64(q)
+	}
+	return int64(q)
+}
+
+func absU(v int64) uint64 {
+	if v < 0 {
+		return uint64(-v)
+	}
+	return uint64(v)
+}
+
+func saturate(neg bool) int64 {
+	if neg {
+		return math.MinInt64
+	}
+	return math.MaxInt64
+}

@@ -1,7 +1,9 @@
 package venuesim_test
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -175,4 +177,46 @@ func keysOf(m map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// Quote quantities are exact, as Binance computes them: a fill of
+// 0.00149 at 3499.22 is 5.2138378 of the quote asset to the last digit in
+// the report's last and cumulative quote quantities ("Y", "Z"), in
+// myTrades' quoteQty and in the account's balance — a bot reconciling
+// price × quantity with exact decimals finds no difference.
+func TestAdv2QuoteQuantitiesExact(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	freeBefore, _ := v.Balance("USDT")
+	write(t, a.c, `{"id":2,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"3499.22","quantity":"0.00149","newClientOrderId":"exact","timestamp":1}}`)
+	res := a.response(2)["result"].(map[string]any)
+	require.Equal(t, "NEW", res["status"], "rests below the ask")
+	require.Equal(t, "NEW", a.report()["X"])
+	id, err := strconv.ParseUint(strconv.FormatFloat(res["orderId"].(float64), 'f', -1, 64), 10, 64)
+	require.NoError(t, err)
+	require.NoError(t, v.FillOrder(id, ""))
+	r := a.report()
+	require.Equal(t, "TRADE", r["x"])
+	assert.Equal(t, []any{"3499.22000000", "0.00149000", "5.21383780", "5.21383780"}, []any{r["L"], r["l"], r["Y"], r["Z"]})
+	write(t, a.c, `{"id":3,"method":"myTrades","params":{"symbol":"ETHUSDT","orderId":`+strconv.FormatUint(id, 10)+`,"timestamp":1}}`)
+	trades := a.response(3)["result"].([]any)
+	require.Len(t, trades, 1)
+	assert.Equal(t, "5.21383780", trades[0].(map[string]any)["quoteQty"])
+	free, locked := v.Balance("USDT")
+	assert.Equal(t, "0.00000000", locked)
+	assert.Equal(t, subDec(t, freeBefore, "5.21383780"), free, "the account paid exactly price × quantity")
+}
+
+// subDec is a − b for two eight-decimal strings.
+func subDec(t *testing.T, a, b string) string {
+	t.Helper()
+	parse := func(s string) int64 {
+		w, f, _ := strings.Cut(s, ".")
+		n, err := strconv.ParseInt(w+f, 10, 64)
+		require.NoError(t, err)
+		return n
+	}
+	d := parse(a) - parse(b)
+	return strconv.FormatInt(d/100_000_000, 10) + "." + fmt.Sprintf("%08d", d%100_000_000)
 }
