@@ -220,3 +220,48 @@ func subDec(t *testing.T, a, b string) string {
 	d := parse(a) - parse(b)
 	return strconv.FormatInt(d/100_000_000, 10) + "." + fmt.Sprintf("%08d", d%100_000_000)
 }
+
+// order.place answers in the format newOrderRespType asks, with Binance's
+// defaults (WebSocket API "Place new order": MARKET and LIMIT orders FULL,
+// other types ACK): FULL is the order as it stands after matching — a
+// marketable order FILLED, with the fills it took, whose trade ids, prices
+// and commissions are those of its TRADE reports — and "fills": [] for one
+// that rests; RESULT has no fills; ACK only the ids.
+func TestAdv2PlaceAnswerFormats(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	write(t, a.c, `{"id":2,"method":"order.place","params":{"symbol":"BTCUSDT","side":"BUY","type":"MARKET","quantity":"0.02","newClientOrderId":"mkt","timestamp":1}}`)
+	res := a.response(2)["result"].(map[string]any)
+	assert.Equal(t, []any{"FILLED", "0.02000000", "0.00000000"}, []any{res["status"], res["executedQty"], res["origQuoteOrderQty"]})
+	fills := res["fills"].([]any)
+	require.Len(t, fills, 2)
+	require.Equal(t, "NEW", a.report()["X"])
+	quote := "0.00000000"
+	for i, f := range fills {
+		f := f.(map[string]any)
+		r := a.report()
+		require.Equal(t, "TRADE", r["x"])
+		assert.Equal(t, []any{r["L"], r["l"], r["n"], r["N"], r["t"]}, []any{f["price"], f["qty"], f["commission"], f["commissionAsset"], f["tradeId"]}, "fill %d is its TRADE report", i)
+		quote = r["Z"].(string)
+	}
+	assert.Equal(t, quote, res["cummulativeQuoteQty"])
+
+	write(t, a.c, `{"id":3,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"100.00","quantity":"1","timestamp":1}}`)
+	res = a.response(3)["result"].(map[string]any)
+	assert.Equal(t, "NEW", res["status"])
+	assert.Equal(t, []any{}, res["fills"], "FULL: no fills yet")
+
+	write(t, a.c, `{"id":4,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"100.00","quantity":"1","newOrderRespType":"RESULT","timestamp":1}}`)
+	res = a.response(4)["result"].(map[string]any)
+	assert.Equal(t, "NEW", res["status"])
+	assert.NotContains(t, res, "fills")
+
+	write(t, a.c, `{"id":5,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT_MAKER","price":"100.00","quantity":"1","newClientOrderId":"mk","timestamp":1}}`)
+	res = a.response(5)["result"].(map[string]any)
+	assert.ElementsMatch(t, []string{"symbol", "orderId", "orderListId", "clientOrderId", "transactTime"}, keysOf(res), "LIMIT_MAKER answers ACK by default")
+	assert.Equal(t, "mk", res["clientOrderId"])
+
+	write(t, a.c, `{"id":6,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"100.00","quantity":"1","newOrderRespType":"ALL","timestamp":1}}`)
+	assert.Equal(t, float64(-1100), a.response(6)["error"].(map[string]any)["code"])
+}

@@ -70,7 +70,7 @@ func TestMarketableOrderFills(t *testing.T) {
 	assert.Equal(t, float64(200), resp["status"])
 	res := resp["result"].(map[string]any)
 	assert.Equal(t, "mkt-1", res["clientOrderId"])
-	assert.Equal(t, "NEW", res["status"])
+	assert.Equal(t, "FILLED", res["status"], "the FULL answer tells the outcome")
 
 	r := a.report()
 	assert.Equal(t, []any{"NEW", "NEW", "mkt-1", "0.02000000"}, []any{r["x"], r["X"], r["c"], r["q"]})

@@ -279,6 +279,20 @@ func (c *conn) placeOrder(req apiRequest) {
 		reject(400, code, msg)
 		return
 	}
+	// The answer's format: MARKET and LIMIT answer FULL by default, other
+	// types ACK (WebSocket API "Place new order", newOrderRespType).
+	respType := param(p, "newOrderRespType")
+	switch respType {
+	case "":
+		respType = "FULL"
+		if o.typ != "MARKET" && o.typ != "LIMIT" {
+			respType = "ACK"
+		}
+	case "ACK", "RESULT", "FULL":
+	default:
+		reject(400, -1100, "Illegal characters found in parameter 'newOrderRespType'; legal range is 'ACK, RESULT, FULL'.")
+		return
+	}
 	now := time.Now().UnixMilli()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -318,7 +332,7 @@ func (c *conn) placeOrder(req apiRequest) {
 	if !crosses && (o.tif == "IOC" || o.tif == "FOK") {
 		// Nothing to take at once: it expires instead of resting.
 		o.status = "EXPIRED"
-		c.reply(apiResult(req.ID, orderResult(o, now, "EXPIRED")))
+		c.reply(apiResult(req.ID, placeResult(o, now, respType, "EXPIRED", nil, 0)))
 		c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 		c.execReport(o, now, "EXPIRED", "EXPIRED", "NONE", 0, 0)
 		return
@@ -335,26 +349,44 @@ func (c *conn) placeOrder(req apiRequest) {
 		c.closeWith(websocket.StatusGoingAway, "")
 		return
 	}
-	c.reply(apiResult(req.ID, orderResult(o, now, "NEW")))
-	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
-	if !crosses {
-		v.acct.lock(o)
-		c.sendAccount(now, s.base, s.quote)
-	}
 	if crosses {
-		// Take liquidity at the touch in two fills: a partial, then the rest.
+		// Take liquidity at the touch in two fills: a partial, then the
+		// rest. The answer tells the outcome, as Binance's FULL answer
+		// does (status FILLED, the fills); the reports follow.
 		px := s.bestAsk()
 		if o.side == "SELL" {
 			px = s.bestBid
 		}
-		half := o.qty / 2
-		if half > 0 {
-			c.fill(o, now, px, half)
+		plan := takePlan(o, px)
+		final := *o
+		for _, f := range plan {
+			final.filled += f.qty
+			final.quote += mulDec(f.px, f.qty)
 		}
-		c.fill(o, now, px, o.qty-o.filled)
+		c.reply(apiResult(req.ID, placeResult(&final, now, respType, "FILLED", plan, s.tradeID+1)))
+		c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
+		for _, f := range plan {
+			c.fill(o, now, f.px, f.qty)
+		}
 		return
 	}
+	c.reply(apiResult(req.ID, placeResult(o, now, respType, "NEW", nil, 0)))
+	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
+	v.acct.lock(o)
+	c.sendAccount(now, s.base, s.quote)
 	s.orders = append(s.orders, o)
+}
+
+// fillPlan is one fill an order takes at once.
+type fillPlan struct{ px, qty int64 }
+
+// takePlan is how a marketable order fills at px: half, then the rest.
+func takePlan(o *order, px int64) []fillPlan {
+	var plan []fillPlan
+	if half := o.qty / 2; half > 0 {
+		plan = append(plan, fillPlan{px, half})
+	}
+	return append(plan, fillPlan{px, o.qty - o.qty/2})
 }
 
 // fill records a fill and sends its report (caller holds the market lock).
@@ -442,13 +474,43 @@ func (c *conn) cancelOrder(req apiRequest) {
 	c.reply(apiError(req.ID, 400, -2011, "Unknown order sent."))
 }
 
-// orderResult is the result of order.place and order.cancel (Binance's
-// FULL response without fills).
-func orderResult(o *order, now int64, status string) []byte {
-	return marshal(&struct {
+// placeResult is the result of order.place in the format respType names:
+// ACK (the ids), RESULT (the order) or FULL (the order and the fills it
+// took at once, whose trade ids start at firstTrade).
+func placeResult(o *order, now int64, respType, status string, fills []fillPlan, firstTrade uint64) []byte {
+	if respType == "ACK" {
+		return marshal(&struct {
+			Symbol        string `json:"symbol"`
+			OrderID       uint64 `json:"orderId"`
+			OrderListID   int    `json:"orderListId"`
+			ClientOrderID string `json:"clientOrderId"`
+			TransactTime  int64  `json:"transactTime"`
+		}{o.symbol.name, o.id, -1, o.clientID, now})
+	}
+	type result struct {
 		orderFields
-		TransactTime int64 `json:"transactTime"`
-	}{orderFieldsOf(o, status), now})
+		TransactTime      int64          `json:"transactTime"`
+		OrigQuoteOrderQty jsontext.Value `json:"origQuoteOrderQty"`
+	}
+	r := result{orderFieldsOf(o, status), now, decValue(0)}
+	if respType == "RESULT" {
+		return marshal(&r)
+	}
+	type fill struct {
+		Price           jsontext.Value `json:"price"`
+		Qty             jsontext.Value `json:"qty"`
+		Commission      jsontext.Value `json:"commission"`
+		CommissionAsset string         `json:"commissionAsset"`
+		TradeID         uint64         `json:"tradeId"`
+	}
+	full := struct {
+		result
+		Fills []fill `json:"fills"`
+	}{r, make([]fill, 0, len(fills))}
+	for i, f := range fills {
+		full.Fills = append(full.Fills, fill{decValue(f.px), decValue(f.qty), decValue(feeOf(f.qty)), o.symbol.base, firstTrade + uint64(i)})
+	}
+	return marshal(&full)
 }
 
 // cancelResult is the result of order.cancel: the canceled order's client

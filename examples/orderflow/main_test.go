@@ -23,6 +23,7 @@ func TestOrderflow(t *testing.T) {
 	assert.Regexp(t, `demo-lmt-1 buy  limit  canceled  -> canceled`, text)
 	assert.Regexp(t, `venue answer request \d+: refused, code -2010 Account has insufficient balance for requested action\.`, text)
 	assert.Regexp(t, `venue answer request \d+: order \d+ new`, text)
+	assert.Regexp(t, `venue answer request \d+: order \d+ filled`, text, "a market order's answer tells it filled, as Binance's FULL answer does")
 	assert.Contains(t, text, "reason: INSUFFICIENT_BALANCES")
 	assert.Contains(t, text, "4 requests sent, 6 execution reports received")
 	assert.Regexp(t, `execs\s+6\s+6\s`, text, "the reports came as pooled ExecReports, all returned")
