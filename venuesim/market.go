@@ -29,8 +29,9 @@ type symbolState struct {
 	updID   uint64  // lastUpdateId
 	tradeID uint64
 	aggID   uint64
-	kline   kline
-	orders  []*order // resting limit orders of the WS-API
+	klines  [len(klineIntervals)]kline // the open candle of each interval
+	closing [len(klineIntervals)]kline // a candle a trade of the next interval ended, not yet sent closed
+	orders  []*order                   // resting limit orders of the WS-API
 }
 
 type kline struct {
@@ -188,20 +189,30 @@ func (m *market) trade(s *symbolState, nowMs int64) (price, qty int64, buyerMake
 	return price, qty, buyerMaker
 }
 
+// klineTrade adds a trade to the candle of each interval, opening the
+// candle of the trade's interval when the last one is over.
 func (m *market) klineTrade(s *symbolState, price, qty, nowMs int64) {
-	k := &s.kline
-	if k.start == 0 {
-		k.start = nowMs - nowMs%1000
-		k.open, k.high, k.low = price, price, price
-		k.firstTrade = s.tradeID
+	for i, iv := range klineIntervals {
+		start := nowMs - nowMs%iv.ms
+		k := &s.klines[i]
+		if k.start != start {
+			if k.start != 0 {
+				s.closing[i] = *k // its closed update still goes out first
+			}
+			*k = kline{start: start, open: price, high: price, low: price, firstTrade: s.tradeID}
+		}
+		k.add(price, qty, s.tradeID)
 	}
+}
+
+func (k *kline) add(price, qty int64, tradeID uint64) {
 	k.close = price
 	k.high = max(k.high, price)
 	k.low = min(k.low, price)
 	k.volume += qty
 	k.quoteVol += mulDec(price, qty)
 	k.trades++
-	k.lastTrade = s.tradeID
+	k.lastTrade = tradeID
 }
 
 // mulDec multiplies two 1e-8 fixed-point values exactly (128-bit

@@ -362,24 +362,27 @@ var klineIntervals = [...]struct {
 	ms   int64
 }{{"1s", 1000}, {"1m", 60000}}
 
-// klines emits the current 1s and 1m candles (caller holds the market lock,
-// which is held through the broadcast: klines are rare). A candle whose time
-// is up goes out closed (x=true) and a new one opens.
+// klines emits the open 1s and 1m candles (caller holds the market lock,
+// which is held through the broadcast: klines are rare). A candle whose
+// time is up goes out closed (x=true), once; the next trade opens the next
+// one.
 func (v *Venue) klines(buf []byte, s *symbolState, ms int64) []byte {
-	k := &s.kline
-	if k.start == 0 {
-		return buf
-	}
-	for _, iv := range klineIntervals {
-		start := k.start - k.start%iv.ms
-		closed := ms >= start+iv.ms
-		kk := *k
-		kk.start = start
-		buf = v.gen.appendKline(buf[:0], s, ms, iv.name, &kk, iv.ms, closed)
+	for i, iv := range klineIntervals {
+		if c := &s.closing[i]; c.start != 0 {
+			buf = v.gen.appendKline(buf[:0], s, ms, iv.name, c, iv.ms, true)
+			v.broadcast([]string{s.lower + "@kline_" + iv.name}, buf)
+			*c = kline{}
+		}
+		k := &s.klines[i]
+		if k.start == 0 {
+			continue
+		}
+		closed := ms >= k.start+iv.ms
+		buf = v.gen.appendKline(buf[:0], s, ms, iv.name, k, iv.ms, closed)
 		v.broadcast([]string{s.lower + "@kline_" + iv.name}, buf)
-	}
-	if ms >= k.start+1000 {
-		s.kline = kline{}
+		if closed {
+			*k = kline{}
+		}
 	}
 	return buf
 }
