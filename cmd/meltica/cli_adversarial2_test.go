@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -178,4 +179,75 @@ func TestAdv2ReplayAnyFile(t *testing.T) {
 			})
 		}
 	}
+}
+
+// record -max-file-bytes: "rotate after this many bytes of lines per
+// file": the files it lists, each no larger than the limit plus one line,
+// replay in order to every frame it recorded.
+func TestAdv2RecordRotatesAndReplays(t *testing.T) {
+	srv, err := venuesim.StartReplay([]string{shipped}, nil)
+	require.NoError(t, err)
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "rot.jsonl")
+	out, _, err := runBounded(t, "record", "-venue", "kraken-v1", "-url", srv.URL(), "-symbols", "XMR/USD", "-channel", "book-1000", "-o", path, "-n", "400", "-max-file-bytes", "60000")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`recorded 400 frames \(\d+ bytes, 0 dropped\) to (.+)\n`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	files := strings.Fields(m[1])
+	require.Greater(t, len(files), 1, "rotated")
+	for i, f := range files {
+		assert.Equal(t, filepath.Join(filepath.Dir(path), "rot-"+fmt.Sprintf("%06d", i+1)+".jsonl"), f)
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+		before := len(data) - len(lines[len(lines)-1]) - 1
+		assert.Less(t, before, 60000, "%s: rotated once its lines reached the limit, not later", f)
+		if i < len(files)-1 {
+			assert.GreaterOrEqual(t, len(data), 60000, "%s: not rotated before the limit", f)
+		}
+	}
+	out, _, err = runBounded(t, append([]string{"replay", "-direct"}, files...)...)
+	require.NoError(t, err)
+	assert.Contains(t, out, "(kraken-v1), 400 frames")
+}
+
+// -duration ends tail and record on their own, exit status 0, record
+// with every frame it counted in the file; replay -events prints the
+// events, -v logs state changes, -venue overrides the header; a -depth
+// other than the subscribed one keeps every book from going live, so no
+// checksum is verified: replay says so and fails (exit status 1) instead of
+// summing up 4269 unchecked updates as a success.
+func TestAdv2DurationEventsVenueDepth(t *testing.T) {
+	venue := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 500})
+	defer venue.Close()
+	path := filepath.Join(t.TempDir(), "d.jsonl.zst")
+	out, _, err := runBounded(t, "record", "-venue", "binance", "-url", venue.CombinedURL(), "-symbols", "BTCUSDT", "-o", path, "-duration", "300ms")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`recorded (\d+) frames`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	r, err := recorder.Open(path)
+	require.NoError(t, err)
+	n := 0
+	for {
+		if _, err := r.Next(); err != nil {
+			require.ErrorIs(t, err, io.EOF)
+			break
+		}
+		n++
+	}
+	require.NoError(t, r.Close())
+	assert.Equal(t, m[1], strconv.Itoa(n))
+
+	_, _, err = runBounded(t, "tail", "-venue", "binance", "-url", venue.CombinedURL(), "-symbols", "BTCUSDT", "-duration", "200ms")
+	require.NoError(t, err)
+
+	out, errOut, err := runBounded(t, "replay", "-direct", "-events", "-v", shipped)
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^\S+ kraken XMR-USD +book_update `, out, "-events prints events")
+	assert.Contains(t, errOut, "level=", "-v logs")
+
+	_, _, err = runBounded(t, "replay", "-direct", "-venue", "kraken", shipped)
+	require.NoError(t, err, "-venue kraken (v2) on a v1 session: other checksums, but it runs")
+	_, _, err = runBounded(t, "replay", "-direct", "-depth", "10", shipped)
+	require.ErrorContains(t, err, "no venue checksum verified (4269 not checked, 0 of 10 books live)")
 }

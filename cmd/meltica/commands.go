@@ -249,8 +249,11 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintln(stdout)
 	res.Summary.Print(stdout, res.Elapsed)
 	pipeline.PrintBooks(stdout, res.Books)
-	if err == nil && res.Summary.Mismatch > 0 {
-		err = fmt.Errorf("%d venue checksums did not match", res.Summary.Mismatch)
+	if err == nil {
+		if err = res.Summary.ErrChecksums(); err != nil && res.Summary.Mismatch == 0 {
+			// No book went live: a book follows only its own depth's view.
+			err = fmt.Errorf("%w: is -depth %d the depth the recording subscribed?", err, *depth)
+		}
 	}
 	return err
 }
