@@ -265,3 +265,28 @@ func TestAdv2PlaceAnswerFormats(t *testing.T) {
 	write(t, a.c, `{"id":6,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"100.00","quantity":"1","newOrderRespType":"ALL","timestamp":1}}`)
 	assert.Equal(t, float64(-1100), a.response(6)["error"].(map[string]any)["code"])
 }
+
+// A client order id is unique among open orders only: once an order is
+// done its id may be used again. order.status by origClientOrderId, and
+// Venue.OrderID, then name the latest order with that id — every time,
+// not whichever a map happens to yield first.
+func TestAdv2ReusedClientIDFindsTheLatest(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	write(t, a.c, `{"id":2,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"MARKET","quantity":"0.01","newClientOrderId":"again","timestamp":1}}`)
+	require.Equal(t, "FILLED", a.response(2)["result"].(map[string]any)["status"])
+	write(t, a.c, `{"id":3,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"100.00","quantity":"1","newClientOrderId":"again","timestamp":1}}`)
+	res := a.response(3)["result"].(map[string]any)
+	require.Equal(t, "NEW", res["status"], "the id is free again once the first order filled")
+	latest := res["orderId"].(float64)
+	for i := range 30 {
+		id := 10 + i
+		write(t, a.c, `{"id":`+strconv.Itoa(id)+`,"method":"order.status","params":{"symbol":"ETHUSDT","origClientOrderId":"again","timestamp":1}}`)
+		st := a.response(float64(id))["result"].(map[string]any)
+		require.Equal(t, []any{latest, "NEW"}, []any{st["orderId"], st["status"]}, "query %d", i)
+		got, ok := v.OrderID("again")
+		require.True(t, ok)
+		require.Equal(t, uint64(latest), got, "query %d", i)
+	}
+}
