@@ -290,3 +290,20 @@ func TestAdv2ReusedClientIDFindsTheLatest(t *testing.T) {
 		require.Equal(t, uint64(latest), got, "query %d", i)
 	}
 }
+
+// Requests missing what names their subject get errors.md's -1102
+// messages: order.cancel with neither orderId nor origClientOrderId, the
+// REST depth without a symbol (HTTP 400).
+func TestAdv2MissingSubjectIsMandatory(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	write(t, a.c, `{"id":2,"method":"order.cancel","params":{"symbol":"ETHUSDT","timestamp":1}}`)
+	resp := a.response(2)
+	assert.Equal(t, float64(400), resp["status"])
+	assert.Equal(t, map[string]any{"code": float64(-1102), "msg": "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"}, resp["error"])
+
+	_, err := httpGetJSON(v.RESTURL() + "/api/v3/depth")
+	require.Error(t, err, "HTTP 400")
+	assert.JSONEq(t, `{"code":-1102,"msg":"Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."}`, err.Error())
+}

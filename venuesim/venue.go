@@ -434,11 +434,15 @@ func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
 	m.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	if !ok {
+		code, msg := -1121, "Invalid symbol."
+		if sym == "" {
+			code, msg = -1102, mandatory("symbol")
+		}
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = w.Write(marshal(&struct {
 			Code int    `json:"code"`
 			Msg  string `json:"msg"`
-		}{-1121, "Invalid symbol."}))
+		}{code, msg}))
 		return
 	}
 	_, _ = w.Write(body)

@@ -449,6 +449,11 @@ func (c *conn) cancelOrder(req apiRequest) {
 	}
 	id, _ := strconv.ParseUint(param(p, "orderId"), 10, 64)
 	cid := param(p, "origClientOrderId")
+	if id == 0 && cid == "" {
+		v.rejected.Add(1)
+		c.reply(apiError(req.ID, 400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"))
+		return
+	}
 	// The cancel's own client order id: newClientOrderId, or one made up.
 	cancelID := param(p, "newClientOrderId")
 	if cancelID == "" {
