@@ -10,9 +10,11 @@
 // every frame is copied, with its receive time (Unix ns), connection id and
 // sequence, into a preallocated slot of a bounded queue before the parser
 // sees it. The client's frame is owned by its reader only while the handler
-// runs, hence the copy; the slot keeps its capacity, so in steady state
-// recording a frame allocates nothing (TestRecordZeroAllocs) and costs a
-// copy and two channel operations. One goroutine of the recorder's own
+// runs, hence the copy; the slot keeps its capacity (up to 64 KiB or
+// Options.FrameBytes: a larger frame's buffer is given back once written,
+// so a few big snapshots do not leave every slot that large), so in steady
+// state recording a frame allocates nothing (TestRecordZeroAllocs) and
+// costs a copy and two channel operations. One goroutine of the recorder's own
 // encodes the queued frames and writes them. The reader never waits for the
 // disk: when the queue is full the frame is dropped from the recording
 // (never from the pipeline) and counted in Stats.Dropped, and the

@@ -18,6 +18,10 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
+// keepFrameBytes is the most a queue slot keeps after its frame is
+// written (or FrameBytes when larger): a larger buffer is given back.
+const keepFrameBytes = 64 << 10
+
 // Defaults of Options.
 const (
 	DefaultQueue         = 1024
@@ -45,8 +49,11 @@ type Options struct {
 	// for the disk. Defaults to DefaultQueue (1024).
 	Queue int
 	// FrameBytes is the buffer each queue slot starts with; a slot grows to
-	// the largest frame it has carried and keeps that capacity, so memory is
-	// bounded by Queue × the largest frame. Defaults to 4 KiB.
+	// the frame it carries and keeps up to max(FrameBytes, 64 KiB) of it
+	// once the frame is written (a larger buffer is given back and the slot
+	// starts again at FrameBytes), so memory is Queue × that plus the large
+	// frames waiting for the disk. Frames up to that size are copied
+	// without allocating. Defaults to 4 KiB.
 	FrameBytes int
 	// FlushInterval is how often buffered lines are pushed to the file.
 	// Defaults to 1 s.
@@ -261,6 +268,11 @@ func (r *Recorder) run() {
 				return
 			}
 			r.write(&r.slots[i])
+			if s := &r.slots[i]; cap(s.data) > max(r.opts.FrameBytes, keepFrameBytes) {
+				// A large frame's buffer goes back to the GC: slots keep
+				// FrameBytes, not the largest frame each ever carried.
+				s.data = make([]byte, 0, r.opts.FrameBytes)
+			}
 			r.free <- i
 			dirty = true
 		case <-tick.C:

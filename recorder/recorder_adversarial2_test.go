@@ -381,3 +381,35 @@ func TestAdv2SharedRecordingsReplayAsLive(t *testing.T) {
 	}
 	assert.Equal(t, len(venues), seen)
 }
+
+// A queue slot does not keep a large frame's buffer for the life of the
+// recorder: after 128 frames of 1 MiB have been written (each in a slot
+// of its own), the recorder holds about Queue × FrameBytes again, not
+// 128 MiB — a long-running recorder that now and then sees a big snapshot
+// would otherwise end up holding Queue × the largest frame.
+func TestAdv2LargeFramesNotKeptBySlots(t *testing.T) {
+	if raceEnabled {
+		t.Skip("heap measurement: not with -race")
+	}
+	rec, err := recorder.New("discard", &recorder.Options{
+		Queue: 128, FlushInterval: time.Millisecond,
+		Create: func(string) (io.WriteCloser, error) { return nopCloser{io.Discard}, nil },
+	})
+	require.NoError(t, err)
+	defer rec.Close()
+	big := bytes.Repeat([]byte{0xff}, 1<<20) // binary: written as base64
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range 128 {
+		require.True(t, rec.Record(&schema.WsFrame{ConnID: 1, Seq: uint64(i + 1), Binary: true, Data: big}))
+		// One at a time, so every frame lands in a slot of its own.
+		require.Eventually(t, func() bool { return rec.Stats().Written == uint64(i+1) }, 30*time.Second, time.Millisecond)
+	}
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("heap held after 128 frames of 1 MiB: %d MiB", held>>20)
+	assert.Less(t, held, int64(16<<20), "the slots gave the large buffers back")
+}

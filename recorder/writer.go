@@ -60,8 +60,14 @@ func (w *Writer) Write(l *Line) error {
 	}
 	n, err := w.out.Write(w.line.Bytes())
 	w.n += int64(n)
+	if w.line.Cap() > keepLineBytes {
+		w.line = bytes.Buffer{} // a huge line's buffer is not kept
+	}
 	return err
 }
+
+// keepLineBytes is the most the reused line buffer keeps between lines.
+const keepLineBytes = 1 << 20
 
 // Written returns the bytes of lines written so far, before compression.
 func (w *Writer) Written() int64 { return w.n }
