@@ -17,7 +17,8 @@
 //     with the codes of Binance's errors.md (filters -1013, side -1117,
 //     timeInForce -1115 or -1106, precision -1111, a client order id an
 //     open order of the symbol holds -2010 "Duplicate order sent."), with
-//     Binance's error shape for bad orders; answers in the format
+//     Binance's error shape for bad orders; MARKET orders by quantity or
+//     by quote amount (quoteOrderQty); answers in the format
 //     newOrderRespType asks (MARKET and LIMIT FULL by default: a
 //     marketable order FILLED, with its fills; other types ACK); a LIMIT
 //     IOC or FOK order that

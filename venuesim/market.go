@@ -234,6 +234,20 @@ func mulDec(a, b int64) int64 {
 	return int64(q)
 }
 
+// divDec divides two non-negative 1e-8 fixed-point values exactly,
+// truncating; b ≤ 0 or a quotient past int64 saturates.
+func divDec(a, b int64) int64 {
+	if b <= 0 || a < 0 {
+		return math.MaxInt64
+	}
+	hi, lo := bits.Mul64(uint64(a), one)
+	if hi >= uint64(b) {
+		return math.MaxInt64
+	}
+	q, _ := bits.Div64(hi, lo, uint64(b))
+	return int64(min(q, math.MaxInt64))
+}
+
 func absU(v int64) uint64 {
 	if v < 0 {
 		return uint64(-v)

@@ -307,3 +307,42 @@ func TestAdv2MissingSubjectIsMandatory(t *testing.T) {
 	require.Error(t, err, "HTTP 400")
 	assert.JSONEq(t, `{"code":-1102,"msg":"Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."}`, err.Error())
 }
+
+// A MARKET order may name the quote amount to spend instead of a quantity
+// (quoteOrderQty, as normalize's encoder sends for OrderRequest.QuoteQty):
+// the venue buys what that amount takes at the touch, on the LOT_SIZE
+// step, and says so (origQuoteOrderQty, "Q"). Neither or both of quantity
+// and quoteOrderQty, or quoteOrderQty on a LIMIT order, get errors.md's
+// answers; an amount too small for one step fails LOT_SIZE.
+func TestAdv2MarketByQuoteAmount(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	write(t, a.c, `{"id":2,"method":"order.place","params":{"symbol":"BTCUSDT","side":"BUY","type":"MARKET","quoteOrderQty":"100","newClientOrderId":"q","timestamp":1}}`)
+	resp := a.response(2)
+	require.Equal(t, float64(200), resp["status"], resp)
+	res := resp["result"].(map[string]any)
+	assert.Equal(t, []any{"FILLED", "100.00000000"}, []any{res["status"], res["origQuoteOrderQty"]})
+	qty, spent := dec(t, res["executedQty"].(string)), dec(t, res["cummulativeQuoteQty"].(string))
+	assert.Positive(t, qty)
+	assert.LessOrEqual(t, spent, 100.0, "never more than asked")
+	assert.Greater(t, spent, 100.0-70.0, "within one step (0.00001 BTC ≈ 0.67 USDT) of it")
+	r := a.report()
+	assert.Equal(t, []any{"NEW", "100.00000000", res["origQty"]}, []any{r["X"], r["Q"], r["q"]})
+	write(t, a.c, `{"id":3,"method":"order.status","params":{"symbol":"BTCUSDT","origClientOrderId":"q","timestamp":1}}`)
+	assert.Equal(t, "100.00000000", a.response(3)["result"].(map[string]any)["origQuoteOrderQty"])
+
+	for i, tc := range []struct {
+		params, code, msg string
+	}{
+		{`"type":"MARKET"`, "-1102", "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!"},
+		{`"type":"MARKET","quantity":"0.001","quoteOrderQty":"100"`, "-1106", "Parameter 'quoteOrderQty' sent when not required."},
+		{`"type":"LIMIT","timeInForce":"GTC","price":"100","quantity":"1","quoteOrderQty":"100"`, "-1106", "Parameter 'quoteOrderQty' sent when not required."},
+		{`"type":"MARKET","quoteOrderQty":"0.0001"`, "-1013", "Filter failure: LOT_SIZE"},
+	} {
+		id := 10 + i
+		write(t, a.c, `{"id":`+strconv.Itoa(id)+`,"method":"order.place","params":{"symbol":"BTCUSDT","side":"BUY",`+tc.params+`,"timestamp":1}}`)
+		e := a.response(float64(id))["error"].(map[string]any)
+		assert.Equal(t, []any{tc.code, tc.msg}, []any{strconv.FormatFloat(e["code"].(float64), 'f', -1, 64), e["msg"]}, tc.params)
+	}
+}

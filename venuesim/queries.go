@@ -204,13 +204,13 @@ func (v *Venue) myTrades(s *symbolState, p map[string]jsontext.Value) []jsontext
 func orderStatus(o *order) jsontext.Value {
 	return marshal(&struct {
 		orderFields
-		StopPrice         string `json:"stopPrice"`
-		IcebergQty        string `json:"icebergQty"`
-		Time              int64  `json:"time"`
-		UpdateTime        int64  `json:"updateTime"`
-		IsWorking         bool   `json:"isWorking"`
-		OrigQuoteOrderQty string `json:"origQuoteOrderQty"`
-	}{orderFieldsOf(o, o.status), "0.00000000", "0.00000000", o.created, o.updated, true, "0.00000000"})
+		StopPrice         string         `json:"stopPrice"`
+		IcebergQty        string         `json:"icebergQty"`
+		Time              int64          `json:"time"`
+		UpdateTime        int64          `json:"updateTime"`
+		IsWorking         bool           `json:"isWorking"`
+		OrigQuoteOrderQty jsontext.Value `json:"origQuoteOrderQty"`
+	}{orderFieldsOf(o, o.status), "0.00000000", "0.00000000", o.created, o.updated, true, decValue(o.quoteQty)})
 }
 
 // Errors of FillOrder and EndOrder.

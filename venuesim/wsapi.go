@@ -25,6 +25,7 @@ type order struct {
 	typ           string // LIMIT, MARKET, LIMIT_MAKER
 	tif           string
 	price, qty    int64
+	quoteQty      int64 // quoteOrderQty of a MARKET order by quote amount, else 0
 	filled, quote int64
 	created       int64 // ms
 	conn          *conn
@@ -249,9 +250,26 @@ func (c *conn) placeOrder(req apiRequest) {
 	}
 	var code int
 	var msg string
-	if o.qty, code, msg = amountParam(p, "quantity"); code != 0 {
-		reject(400, code, msg)
+	// A quantity, or for a MARKET order the quote amount to spend or
+	// receive instead (quoteOrderQty): one of the two.
+	byQuote := param(p, "quoteOrderQty") != ""
+	switch {
+	case byQuote && (o.typ != "MARKET" || param(p, "quantity") != ""):
+		reject(400, -1106, "Parameter 'quoteOrderQty' sent when not required.")
 		return
+	case o.typ == "MARKET" && !byQuote && param(p, "quantity") == "":
+		reject(400, -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!")
+		return
+	case byQuote:
+		if o.quoteQty, code, msg = amountParam(p, "quoteOrderQty"); code != 0 {
+			reject(400, code, msg)
+			return
+		}
+	default:
+		if o.qty, code, msg = amountParam(p, "quantity"); code != 0 {
+			reject(400, code, msg)
+			return
+		}
 	}
 	if o.typ == "MARKET" {
 		if param(p, "price") != "" {
@@ -275,9 +293,11 @@ func (c *conn) placeOrder(req apiRequest) {
 		reject(400, -1115, "Invalid timeInForce.")
 		return
 	}
-	if code, msg := checkFilters(s, o); code != 0 {
-		reject(400, code, msg)
-		return
+	if !byQuote { // a quote order's quantity is known at the touch
+		if code, msg := checkFilters(s, o); code != 0 {
+			reject(400, code, msg)
+			return
+		}
 	}
 	// The answer's format: MARKET and LIMIT answer FULL by default, other
 	// types ACK (WebSocket API "Place new order", newOrderRespType).
@@ -301,6 +321,19 @@ func (c *conn) placeOrder(req apiRequest) {
 		// the working order's, so no report goes out for this one.
 		reject(400, -2010, "Duplicate order sent.")
 		return
+	}
+	if byQuote {
+		// What the amount takes at the touch, on the LOT_SIZE step.
+		px := s.bestAsk()
+		if o.side == "SELL" {
+			px = s.bestBid
+		}
+		o.qty = divDec(o.quoteQty, px)
+		o.qty -= o.qty % lotStep
+		if code, msg := checkFilters(s, o); code != 0 {
+			reject(400, code, msg)
+			return
+		}
 	}
 	if o.clientID == "" {
 		o.clientID = "sim-" + strconv.FormatUint(v.nextOrder.Load()+1, 10)
@@ -497,7 +530,7 @@ func placeResult(o *order, now int64, respType, status string, fills []fillPlan,
 		TransactTime      int64          `json:"transactTime"`
 		OrigQuoteOrderQty jsontext.Value `json:"origQuoteOrderQty"`
 	}
-	r := result{orderFieldsOf(o, status), now, decValue(0)}
+	r := result{orderFieldsOf(o, status), now, decValue(o.quoteQty)}
 	if respType == "RESULT" {
 		return marshal(&r)
 	}
@@ -597,7 +630,7 @@ func (c *conn) execReportIDs(o *order, now int64, clientID, origClientID, execTy
 		Working: status == "NEW" || status == "PARTIALLY_FILLED",
 		Maker:   execType == "TRADE" && o.typ != "MARKET" && lastPx == o.price,
 		Created: o.created, CumQuote: decValue(o.quote), LastQuote: decValue(mulDec(lastPx, lastQty)),
-		QuoteOrderQty: "0.00000000", WorkingTime: o.created, STPMode: "NONE",
+		QuoteOrderQty: decValue(o.quoteQty), WorkingTime: o.created, STPMode: "NONE",
 	}})
 	c.v.execs.Add(1)
 	c.reply(b)
@@ -642,7 +675,7 @@ type execEvent struct {
 	Created           int64          `json:"O"`
 	CumQuote          jsontext.Value `json:"Z"`
 	LastQuote         jsontext.Value `json:"Y"`
-	QuoteOrderQty     string         `json:"Q"`
+	QuoteOrderQty     jsontext.Value `json:"Q"`
 	WorkingTime       int64          `json:"W"`
 	STPMode           string         `json:"V"`
 }
