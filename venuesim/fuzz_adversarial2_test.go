@@ -38,7 +38,7 @@ func FuzzWSAPI(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	defer c.CloseNow()
+	defer func() { _ = c.CloseNow() }()
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()

@@ -91,7 +91,7 @@ func TestAdv2SigintFlushesRecording(t *testing.T) {
 				seen := false
 				for {
 					b, err := br.ReadString('\r')
-					errOut.Write([]byte(b))
+					_, _ = errOut.Write([]byte(b))
 					if !seen && strings.Contains(b, "recording ") {
 						seen = true
 						close(progress)
