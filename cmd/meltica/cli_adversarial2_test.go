@@ -129,15 +129,20 @@ func TestAdv2SigintFlushesRecording(t *testing.T) {
 			require.NoError(t, err)
 			defer r.Close()
 			assert.Equal(t, "binance", r.Header().Venue)
-			frames := 0
+			frames, sent := 0, 0
 			for {
-				_, err := r.Next()
+				l, err := r.Next()
 				if errors.Is(err, io.EOF) {
 					break
 				}
 				require.NoError(t, err, "after %d frames", frames)
+				if l.Out {
+					sent++ // the subscription
+					continue
+				}
 				frames++
 			}
+			assert.Equal(t, 1, sent, "the subscription is recorded once")
 			assert.Equal(t, n, frames, "the file holds every frame the command said it recorded")
 		})
 	}
@@ -229,11 +234,14 @@ func TestAdv2DurationEventsVenueDepth(t *testing.T) {
 	require.NoError(t, err)
 	n := 0
 	for {
-		if _, err := r.Next(); err != nil {
+		l, err := r.Next()
+		if err != nil {
 			require.ErrorIs(t, err, io.EOF)
 			break
 		}
-		n++
+		if !l.Out {
+			n++
+		}
 	}
 	require.NoError(t, r.Close())
 	assert.Equal(t, m[1], strconv.Itoa(n))
@@ -250,4 +258,38 @@ func TestAdv2DurationEventsVenueDepth(t *testing.T) {
 	require.NoError(t, err, "-venue kraken (v2) on a v1 session: other checksums, but it runs")
 	_, _, err = runBounded(t, "replay", "-direct", "-depth", "10", shipped)
 	require.ErrorContains(t, err, "no venue checksum verified (4269 not checked, 0 of 10 books live)")
+}
+
+// A recording made by record says what was asked: the subscription sent
+// on the connection is in it (a sent line, which replays skip), so the
+// depth a Kraken book was subscribed at — what replay -depth needs — can
+// be read from the file.
+func TestAdv2RecordKeepsTheSubscription(t *testing.T) {
+	srv, err := venuesim.StartReplay([]string{shipped}, nil)
+	require.NoError(t, err)
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	_, _, err = runBounded(t, "record", "-venue", "kraken-v1", "-url", srv.URL(), "-symbols", "XMR/USD", "-channel", "book-1000", "-o", path, "-n", "20")
+	require.NoError(t, err)
+	r, err := recorder.Open(path)
+	require.NoError(t, err)
+	defer r.Close()
+	var sent []string
+	frames := 0
+	for {
+		l, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		if l.Out {
+			sent = append(sent, l.Text)
+			assert.Equal(t, uint64(1), l.Conn)
+			continue
+		}
+		frames++
+	}
+	assert.Equal(t, 20, frames)
+	require.Len(t, sent, 1)
+	assert.JSONEq(t, `{"event":"subscribe","pair":["XMR/USD"],"subscription":{"name":"book","depth":1000}}`, sent[0])
 }

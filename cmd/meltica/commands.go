@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -48,7 +49,11 @@ func (c connFlags) connect(ctx context.Context, cfg pipeline.Config, cc pipeline
 		cc.URL = v.URL
 	}
 	cc.Subscriptions = [][]byte{sub}
+	also := cc.OnState
 	cc.OnState = func(e wsclient.Event) {
+		if also != nil {
+			also(e)
+		}
 		if e.Err != nil && e.State != schema.ConnClosed {
 			fmt.Fprintf(stderr, "connection %d: %s: %v\n", e.ConnID, e.State, e.Err)
 			return
@@ -177,7 +182,7 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	// Every flag is checked before the file is created: a refused record
 	// must not truncate an earlier recording of the same name.
-	v, _, err := cf.subscription()
+	v, sub, err := cf.subscription()
 	if err != nil {
 		return err
 	}
@@ -194,10 +199,24 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	pr := newProgress(stderr, "recording")
 	start := time.Now()
+	var subscribed sync.Map // connection ids whose subscription is recorded
+	var sentLines, sentBytes atomic.Uint64
 	p, _, err := cf.connect(ctx, pipeline.Config{}, pipeline.ClientConfig{
 		Frames:   *n,
 		Tap:      rec.Tap,
 		Progress: func(got uint64) { pr.update(got, *n) },
+		// Every new connection is sent the subscription: the recording
+		// says what was asked (a Kraken book's depth, for replay -depth).
+		OnState: func(e wsclient.Event) {
+			if e.State == schema.ConnConnected && e.Err == nil {
+				if _, done := subscribed.LoadOrStore(e.ConnID, true); !done {
+					if rec.RecordSent(e.ConnID, e.At.UnixNano(), sub) {
+						sentLines.Add(1)
+						sentBytes.Add(uint64(len(sub)))
+					}
+				}
+			}
+		},
 	}, stderr)
 	pr.end()
 	err = errors.Join(err, rec.Close())
@@ -206,7 +225,9 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		p.Summary().Print(stderr, time.Since(start))
 	}
 	st := rec.Stats()
-	fmt.Fprintf(stdout, "recorded %d frames (%d bytes, %d dropped) to %s\n", st.Written, st.Bytes, st.Dropped, strings.Join(rec.Files(), " "))
+	// Frames received; the subscriptions sent are in the files too.
+	frames := st.Written - min(sentLines.Load(), st.Written)
+	fmt.Fprintf(stdout, "recorded %d frames (%d bytes, %d dropped) to %s\n", frames, st.Bytes-sentBytes.Load(), st.Dropped, strings.Join(rec.Files(), " "))
 	return err
 }
 
