@@ -1,8 +1,12 @@
 package venuesim_test
 
 import (
+	"context"
 	"strconv"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	json "github.com/goccy/go-json/v2" // case-sensitive: "e" is not "E"
 	"github.com/stretchr/testify/assert"
@@ -77,4 +81,34 @@ func dec(t *testing.T, s string) float64 {
 	f, err := strconv.ParseFloat(s, 64)
 	require.NoError(t, err)
 	return f
+}
+
+// Binance's market streams take at most 5 incoming messages a second on a
+// connection ("WebSocket Limits": a connection that goes beyond is
+// disconnected), which is why wsclient paces its subscriptions. A client
+// that sends 30 control messages back to back is cut (close code 1008),
+// as on Binance, instead of being served, so a bot that would be cut on the
+// venue is cut in its tests too.
+func TestAdv2IncomingMessageLimit(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 50})
+	defer v.Close()
+	c := dial(t, v.URL()+"/ws")
+	for i := range 30 {
+		if err := c.Write(context.Background(), websocket.MessageText, []byte(`{"method":"LIST_SUBSCRIPTIONS","id":`+strconv.Itoa(i+1)+`}`)); err != nil {
+			break // already cut
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	answered := 0
+	for {
+		_, _, err := c.Read(ctx)
+		if err != nil {
+			assert.Equal(t, websocket.StatusPolicyViolation, websocket.CloseStatus(err), "cut for too many messages: %v", err)
+			break
+		}
+		answered++
+	}
+	assert.LessOrEqual(t, answered, 5, "no more than five in the second were served")
+	assert.Equal(t, uint64(1), v.Stats().TooManyMessages)
 }

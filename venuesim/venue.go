@@ -44,6 +44,12 @@ type Options struct {
 	// refused with -1021 otherwise). Left empty, any apiKey, signature and
 	// timestamp are accepted.
 	APIKey, APISecret string
+	// IncomingLimit is how many messages a second a market-stream
+	// connection may send (SUBSCRIBE, LIST_SUBSCRIPTIONS, …); the
+	// connection that sends more is closed with 1008, as Binance closes it
+	// ("WebSocket Limits": 5 incoming messages per second). Defaults to 5;
+	// negative: no limit.
+	IncomingLimit int
 	// Balance is the quote-asset value an order may not exceed (price ×
 	// quantity); larger orders are rejected with INSUFFICIENT_BALANCES.
 	// The simulated account also starts with Balance units free of every
@@ -72,6 +78,9 @@ func (o *Options) withDefaults() Options {
 	if c.DepthLevels <= 0 {
 		c.DepthLevels = 50
 	}
+	if c.IncomingLimit == 0 {
+		c.IncomingLimit = 5
+	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 16384
 	}
@@ -91,9 +100,12 @@ type Stats struct {
 	Messages    uint64 // market-data messages made
 	Sent        uint64 // messages queued to connections (one per subscriber)
 	SlowDropped uint64 // connections dropped for falling SendQueue behind
-	Orders      uint64 // order.place requests accepted
-	Rejected    uint64 // order requests answered with an error
-	ExecReports uint64 // executionReport events sent
+	// TooManyMessages counts market-stream connections cut for sending
+	// more than IncomingLimit messages a second.
+	TooManyMessages uint64
+	Orders          uint64 // order.place requests accepted
+	Rejected        uint64 // order requests answered with an error
+	ExecReports     uint64 // executionReport events sent
 	// AccountUpdates counts outboundAccountPosition and balanceUpdate
 	// events sent.
 	AccountUpdates uint64
@@ -124,6 +136,7 @@ type Venue struct {
 	stepping      sync.Mutex // held by the generator for each message it makes
 	nextOrder     atomic.Uint64
 	cancels       atomic.Uint64 // order.cancel requests without a newClientOrderId
+	tooMany       atomic.Uint64 // connections cut for too many incoming messages
 	connSeq       atomic.Uint64
 	connsTotal    atomic.Uint64
 	active        atomic.Int64
@@ -227,7 +240,7 @@ func (v *Venue) Symbols() []string { return append([]string(nil), v.opts.Symbols
 func (v *Venue) Stats() Stats {
 	return Stats{
 		Connections: v.connsTotal.Load(), Active: v.active.Load(), Messages: v.messages.Load(),
-		Sent: v.sent.Load(), SlowDropped: v.slow.Load(), Orders: v.orders.Load(),
+		Sent: v.sent.Load(), SlowDropped: v.slow.Load(), TooManyMessages: v.tooMany.Load(), Orders: v.orders.Load(),
 		Rejected: v.rejected.Load(), ExecReports: v.execs.Load(), FaultsServed: v.faults.Load(),
 		AccountUpdates: v.accountEvents.Load(), Queries: v.queries.Load(),
 	}
