@@ -116,12 +116,18 @@ func (r *Reader) checkHeader(h *Line) error {
 
 // read decodes the next line into l. A line the end of the stream cuts
 // before its newline is torn: ErrFormat wrapping io.ErrUnexpectedEOF, its
-// bytes kept, so that the next read, once the file has grown (a recording
-// being written), completes it; a complete object without its newline is a
-// line. Blank lines (white space only) are skipped.
+// bytes kept, so that a read once the file has grown (a recording being
+// written) completes it; reads before that find io.EOF. A complete object
+// without its newline is a line. Blank lines (white space only) are
+// skipped.
 func (r *Reader) read(l *Line) error {
 	for {
 		raw, err := r.br.ReadSlice('\n')
+		if len(r.torn) > 0 && len(raw) == 0 && errors.Is(err, io.EOF) {
+			// Nothing new since the torn line was reported: the end, for
+			// now (a caller that goes on past errors is not held there).
+			return io.EOF
+		}
 		if len(r.torn) > 0 || errors.Is(err, bufio.ErrBufferFull) {
 			// A long line, or the rest of a torn one: gather it (rare;
 			// frames are mostly small).
@@ -179,8 +185,9 @@ func (r *Reader) Header() Line { return r.header }
 
 // Next returns the next frame line, going on to the next file at the end of
 // one, and io.EOF after the last. A line cut short by the end of the file
-// is ErrFormat wrapping io.ErrUnexpectedEOF; when the file grows (it was
-// still being written), the next call returns the line whole. The line is reused by the next call: the
+// is ErrFormat wrapping io.ErrUnexpectedEOF, once: later calls find io.EOF
+// (going on to the next file, if any) until the file grows (it was still
+// being written), and then return the line whole. The line is reused by the next call: the
 // caller must not keep it.
 func (r *Reader) Next() (*Line, error) {
 	for {

@@ -202,6 +202,39 @@ func TestAdv2TailWhileAppended(t *testing.T) {
 	require.ErrorIs(t, err, io.EOF)
 }
 
+// A recording whose last line is torn for good (a recorder killed
+// mid-line) says so once, then ends: a caller that goes on past errors is
+// not held on it forever, and a next part is read.
+func TestAdv2TornLineReportedOnce(t *testing.T) {
+	dir := t.TempDir()
+	whole := encode(t, false, recorder.Line{Time: 1, Conn: 1, Seq: 1, Text: "a"}, recorder.Line{Time: 2, Conn: 1, Seq: 2, Text: "b"})
+	torn := filepath.Join(dir, "torn.jsonl")
+	writeFile(t, torn, whole[:len(whole)-5])
+	next := filepath.Join(dir, "next.jsonl")
+	writeFile(t, next, encode(t, false, recorder.Line{Time: 3, Conn: 2, Seq: 1, Text: "c"}))
+
+	r, err := recorder.Open(torn, next)
+	require.NoError(t, err)
+	defer r.Close()
+	var got []string
+	var errs []error
+	for range 20 { // a loop that skips bad lines
+		l, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		got = append(got, l.Text)
+	}
+	assert.Equal(t, []string{"a", "c"}, got, "the whole lines of both parts")
+	require.Len(t, errs, 1, "the torn line is reported once: %v", errs)
+	assert.ErrorIs(t, errs[0], recorder.ErrFormat)
+	assert.ErrorIs(t, errs[0], io.ErrUnexpectedEOF)
+}
+
 // A corrupt or hostile file holding a huge line (twice MaxLine with no
 // newline, compressed to a few KiB) is refused once MaxLine is passed: the
 // reader's memory stays bounded by a small multiple of MaxLine, never the
