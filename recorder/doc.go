@@ -25,7 +25,10 @@
 // A recording is JSON Lines ([Line]): a header line naming the format, the
 // venue and the URL, then one line per message, encoded with goccy/go-json
 // into a reused buffer. Text messages that are valid UTF-8 are JSON strings
-// and come back byte for byte; anything else is base64. Files may be
+// and come back byte for byte; anything else is base64. Every frame line
+// carries a CRC-32C of its fields ([Line.Sum]) that a Reader verifies: a
+// byte altered on disk is an ErrFormat, never a different frame (zstd's own
+// checksum covers a whole stream and is checked only at its end). Files may be
 // zstd-compressed (Options.Compress, github.com/klauspost/compress) and
 // rotate by size (Options.MaxFileBytes): session.jsonl.zst becomes
 // session-000001.jsonl.zst, session-000002.jsonl.zst, … each with its own

@@ -3,6 +3,7 @@ package recorder
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -26,16 +27,17 @@ const MaxLine = 64 << 20
 // bytes. It is not safe for concurrent use. Make it with [NewReader] or
 // [Open]; Close it.
 type Reader struct {
-	files  []string // still to open, for Open
-	closer io.Closer
-	zr     *zstd.Decoder
-	br     *bufio.Reader
-	header Line
-	line   Line
-	lineNo int
-	name   string
-	zst    bool   // the stream being read is zstd-compressed
-	torn   []byte // a line the end of the stream cut short, kept for the next read
+	files   []string // still to open, for Open
+	closer  io.Closer
+	zr      *zstd.Decoder
+	br      *bufio.Reader
+	header  Line
+	line    Line
+	lineNo  int
+	name    string
+	zst     bool     // the stream being read is zstd-compressed
+	torn    []byte   // a line the end of the stream cut short, kept for the next read
+	scratch [25]byte // what a line's checksum is computed over
 }
 
 // NewReader reads one recording stream from r.
@@ -165,6 +167,9 @@ func (r *Reader) read(l *Line) error {
 			return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo, derr)
 		}
 		r.lineNo++
+		if len(l.CRC) > 0 && !l.IsHeader() && (len(l.CRC) != 4 || binary.BigEndian.Uint32(l.CRC) != l.sum(&r.scratch)) {
+			return fmt.Errorf("%w: %s line %d: checksum mismatch (the file was altered)", ErrFormat, r.name, r.lineNo)
+		}
 		return nil
 	}
 }
