@@ -10,9 +10,11 @@
 // every frame is copied, with its receive time (Unix ns), connection id and
 // sequence, into a preallocated slot of a bounded queue before the parser
 // sees it. The client's frame is owned by its reader only while the handler
-// runs, hence the copy; the slot keeps its capacity, so in steady state
-// recording a frame allocates nothing (TestRecordZeroAllocs) and costs a
-// copy and two channel operations. One goroutine of the recorder's own
+// runs, hence the copy; the slot keeps its capacity (up to 64 KiB or
+// Options.FrameBytes: a larger frame's buffer is given back once written,
+// so a few big snapshots do not leave every slot that large), so in steady
+// state recording a frame allocates nothing (TestRecordZeroAllocs) and
+// costs a copy and two channel operations. One goroutine of the recorder's own
 // encodes the queued frames and writes them. The reader never waits for the
 // disk: when the queue is full the frame is dropped from the recording
 // (never from the pipeline) and counted in Stats.Dropped, and the
@@ -23,7 +25,10 @@
 // A recording is JSON Lines ([Line]): a header line naming the format, the
 // venue and the URL, then one line per message, encoded with goccy/go-json
 // into a reused buffer. Text messages that are valid UTF-8 are JSON strings
-// and come back byte for byte; anything else is base64. Files may be
+// and come back byte for byte; anything else is base64. Every frame line
+// carries a CRC-32C of its fields ([Line.Sum]) that a Reader verifies: a
+// byte altered on disk is an ErrFormat, never a different frame (zstd's own
+// checksum covers a whole stream and is checked only at its end). Files may be
 // zstd-compressed (Options.Compress, github.com/klauspost/compress) and
 // rotate by size (Options.MaxFileBytes): session.jsonl.zst becomes
 // session-000001.jsonl.zst, session-000002.jsonl.zst, … each with its own
@@ -44,7 +49,14 @@
 // # Lifecycle
 //
 // New opens the first file and starts the writer goroutine; Close drains
-// the queue, closes the file and waits for the goroutine. A Recorder is safe
+// the queue, syncs the file to disk (as it does each rotated file before
+// closing it), closes it and waits for the goroutine. Between flushes
+// (Options.FlushInterval) lines wait in memory: a process killed then loses
+// them, and its file ends on a torn line or a cut zstd frame, which a
+// Reader reports (ErrFormat) after every whole line. A Reader may follow a
+// plain file still being written: lines appended after io.EOF come on
+// later calls, and a torn line (ErrFormat wrapping io.ErrUnexpectedEOF) is
+// kept and completed by them. A Recorder is safe
 // for concurrent use: several clients may share one. Readers and Replay are
 // used by one goroutine at a time and start none.
 package recorder

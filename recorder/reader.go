@@ -3,6 +3,7 @@ package recorder
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -26,15 +27,17 @@ const MaxLine = 64 << 20
 // bytes. It is not safe for concurrent use. Make it with [NewReader] or
 // [Open]; Close it.
 type Reader struct {
-	files  []string // still to open, for Open
-	closer io.Closer
-	zr     *zstd.Decoder
-	br     *bufio.Reader
-	header Line
-	line   Line
-	lineNo int
-	name   string
-	zst    bool // the stream being read is zstd-compressed
+	files   []string // still to open, for Open
+	closer  io.Closer
+	zr      *zstd.Decoder
+	br      *bufio.Reader
+	header  Line
+	line    Line
+	lineNo  int
+	name    string
+	zst     bool     // the stream being read is zstd-compressed
+	torn    []byte   // a line the end of the stream cut short, kept for the next read
+	scratch [25]byte // what a line's checksum is computed over
 }
 
 // NewReader reads one recording stream from r.
@@ -91,51 +94,84 @@ func (r *Reader) start(src io.Reader) error {
 		}
 		br = bufio.NewReaderSize(r.zr, 256<<10)
 	}
-	r.br, r.lineNo = br, 0
+	r.br, r.lineNo, r.torn = br, 0, nil
 	if err := r.read(&r.header); err != nil {
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("%w: %s: empty", ErrFormat, r.name)
 		}
 		return err
 	}
-	if !r.header.IsHeader() || r.header.Format != FormatName {
-		return fmt.Errorf("%w: %s: no %s header", ErrFormat, r.name, FormatName)
+	return r.checkHeader(&r.header)
+}
+
+// checkHeader refuses a header of another format or version: the first
+// line of a stream, or of a part concatenated to it.
+func (r *Reader) checkHeader(h *Line) error {
+	if !h.IsHeader() || h.Format != FormatName {
+		return fmt.Errorf("%w: %s line %d: no %s header", ErrFormat, r.name, r.lineNo, FormatName)
 	}
-	if r.header.Version != FormatVersion {
-		return fmt.Errorf("%w: %s: version %d, this reader knows %d", ErrFormat, r.name, r.header.Version, FormatVersion)
+	if h.Version != FormatVersion {
+		return fmt.Errorf("%w: %s line %d: version %d, this reader knows %d", ErrFormat, r.name, r.lineNo, h.Version, FormatVersion)
 	}
 	return nil
 }
 
-// read decodes the next line into l.
+// read decodes the next line into l. A line the end of the stream cuts
+// before its newline is torn: ErrFormat wrapping io.ErrUnexpectedEOF, its
+// bytes kept, so that a read once the file has grown (a recording being
+// written) completes it; reads before that find io.EOF. A complete object
+// without its newline is a line. Blank lines (white space only) are
+// skipped.
 func (r *Reader) read(l *Line) error {
-	raw, err := r.br.ReadSlice('\n')
-	for errors.Is(err, bufio.ErrBufferFull) {
-		// A long line: gather it (rare; frames are mostly small).
-		buf := append([]byte(nil), raw...)
-		for errors.Is(err, bufio.ErrBufferFull) {
-			raw, err = r.br.ReadSlice('\n')
-			buf = append(buf, raw...)
+	for {
+		raw, err := r.br.ReadSlice('\n')
+		if len(r.torn) > 0 && len(raw) == 0 && errors.Is(err, io.EOF) {
+			// Nothing new since the torn line was reported: the end, for
+			// now (a caller that goes on past errors is not held there).
+			return io.EOF
+		}
+		if len(r.torn) > 0 || errors.Is(err, bufio.ErrBufferFull) {
+			// A long line, or the rest of a torn one: gather it (rare;
+			// frames are mostly small).
+			buf := append(r.torn, raw...)
+			r.torn = nil
+			for errors.Is(err, bufio.ErrBufferFull) && len(buf) <= MaxLine {
+				raw, err = r.br.ReadSlice('\n')
+				buf = append(buf, raw...)
+			}
 			if len(buf) > MaxLine {
 				return fmt.Errorf("%w: %s line %d: longer than %d bytes", ErrFormat, r.name, r.lineNo+1, MaxLine)
 			}
+			raw = buf
 		}
-		raw = buf
+		if err != nil && !errors.Is(err, io.EOF) && r.zst {
+			// A zstd stream cut short (a recorder killed mid-write) or
+			// corrupt: what is left of the line cannot be trusted.
+			return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo+1, err)
+		}
+		if len(raw) == 0 && err != nil {
+			return err // io.EOF at the end
+		}
+		line := bytes.TrimSpace(raw)
+		if len(line) == 0 {
+			continue
+		}
+		*l = Line{}
+		if derr := decode(line, l); derr != nil {
+			if err != nil {
+				// Torn by the end of the stream: keep it for the next read.
+				r.torn = append([]byte(nil), raw...)
+				return fmt.Errorf("%w: %s line %d: cut short: %w", ErrFormat, r.name, r.lineNo+1, io.ErrUnexpectedEOF)
+			}
+			r.lineNo++
+			return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo, derr)
+		}
+		r.lineNo++
+		if len(l.CRC) > 0 && !l.IsHeader() && (len(l.CRC) != 4 || binary.BigEndian.Uint32(l.CRC) != l.sum(&r.scratch)) {
+			return fmt.Errorf("%w: %s line %d: checksum mismatch (the file was altered)", ErrFormat, r.name, r.lineNo)
+		}
+		return nil
 	}
-	if err != nil && !errors.Is(err, io.EOF) && r.zst {
-		// A zstd stream cut short (a recorder killed mid-write) or
-		// corrupt: what is left of the line cannot be trusted.
-		return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo+1, err)
-	}
-	if len(raw) == 0 && err != nil {
-		return err // io.EOF at the end
-	}
-	r.lineNo++
-	*l = Line{}
-	if err := decode(bytes.TrimRight(raw, "\r\n"), l); err != nil {
-		return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo, err)
-	}
-	return nil
 }
 
 // decode unmarshals one line; a panic inside the decoder (goccy/go-json
@@ -153,7 +189,10 @@ func decode(raw []byte, l *Line) (err error) {
 func (r *Reader) Header() Line { return r.header }
 
 // Next returns the next frame line, going on to the next file at the end of
-// one, and io.EOF after the last. The line is reused by the next call: the
+// one, and io.EOF after the last. A line cut short by the end of the file
+// is ErrFormat wrapping io.ErrUnexpectedEOF, once: later calls find io.EOF
+// (going on to the next file, if any) until the file grows (it was still
+// being written), and then return the line whole. The line is reused by the next call: the
 // caller must not keep it.
 func (r *Reader) Next() (*Line, error) {
 	for {
@@ -171,7 +210,13 @@ func (r *Reader) Next() (*Line, error) {
 			return nil, err
 		}
 		if r.line.IsHeader() {
-			continue // concatenated parts
+			// Concatenated parts: checked as the first, and named by
+			// Header from here on.
+			if err := r.checkHeader(&r.line); err != nil {
+				return nil, err
+			}
+			r.header = r.line
+			continue
 		}
 		return &r.line, nil
 	}

@@ -18,6 +18,10 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
+// keepFrameBytes is the most a queue slot keeps after its frame is
+// written (or FrameBytes when larger): a larger buffer is given back.
+const keepFrameBytes = 64 << 10
+
 // Defaults of Options.
 const (
 	DefaultQueue         = 1024
@@ -45,13 +49,17 @@ type Options struct {
 	// for the disk. Defaults to DefaultQueue (1024).
 	Queue int
 	// FrameBytes is the buffer each queue slot starts with; a slot grows to
-	// the largest frame it has carried and keeps that capacity, so memory is
-	// bounded by Queue × the largest frame. Defaults to 4 KiB.
+	// the frame it carries and keeps up to max(FrameBytes, 64 KiB) of it
+	// once the frame is written (a larger buffer is given back and the slot
+	// starts again at FrameBytes), so memory is Queue × that plus the large
+	// frames waiting for the disk. Frames up to that size are copied
+	// without allocating. Defaults to 4 KiB.
 	FrameBytes int
 	// FlushInterval is how often buffered lines are pushed to the file.
 	// Defaults to 1 s.
 	FlushInterval time.Duration
-	// Create opens a recording file. Defaults to os.Create.
+	// Create opens a recording file. Defaults to os.Create. A file with a
+	// Sync method (an *os.File) is synced before it is closed.
 	Create func(name string) (io.WriteCloser, error)
 	// Logger gets the recorder's state changes at Info (recording started,
 	// file rotated, closed) and its faults at Warn (frames dropped, a
@@ -227,8 +235,8 @@ func (r *Recorder) Files() []string {
 	return append([]string(nil), r.files...)
 }
 
-// Close stops taking frames, writes every queued one, closes the file and
-// waits for the writer goroutine. It returns the first write error, and
+// Close stops taking frames, writes every queued one, syncs the file to
+// disk (fsync), closes it and waits for the writer goroutine. It returns the first write error, and
 // ErrClosed when called again.
 func (r *Recorder) Close() error {
 	r.mu.Lock()
@@ -260,6 +268,11 @@ func (r *Recorder) run() {
 				return
 			}
 			r.write(&r.slots[i])
+			if s := &r.slots[i]; cap(s.data) > max(r.opts.FrameBytes, keepFrameBytes) {
+				// A large frame's buffer goes back to the GC: slots keep
+				// FrameBytes, not the largest frame each ever carried.
+				s.data = make([]byte, 0, r.opts.FrameBytes)
+			}
 			r.free <- i
 			dirty = true
 		case <-tick.C:
@@ -371,6 +384,11 @@ func (r *Recorder) closeFile() error {
 		return nil
 	}
 	err := r.w.Close()
+	if s, ok := r.file.(interface{ Sync() error }); ok && err == nil {
+		// Durable once closed: what Close counts written survives a
+		// crash of the machine, not only of the process.
+		err = s.Sync()
+	}
 	r.settle(err)
 	err = errors.Join(err, r.file.Close())
 	r.w, r.file = nil, nil

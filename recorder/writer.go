@@ -3,6 +3,7 @@ package recorder
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 
@@ -17,7 +18,11 @@ type Writer struct {
 	out  *bufio.Writer
 	zw   *zstd.Encoder // nil without compression
 	line bytes.Buffer  // one encoded line, reused
-	n    int64         // bytes of lines written, uncompressed
+	// crc and scratch hold a line's checksum and what it is computed
+	// over, reused.
+	crc     [4]byte
+	scratch [25]byte
+	n       int64 // bytes of lines written, uncompressed
 }
 
 // NewWriter returns a Writer to w that has written nothing yet; with
@@ -45,13 +50,20 @@ func (w *Writer) WriteHeader(h Line) error {
 	return w.Write(&h)
 }
 
-// Write encodes one line (with goccy/go-json, into a reused buffer) and
-// buffers it. In steady state it allocates nothing. A line longer than
+// Write encodes one line (with goccy/go-json, into a reused buffer), with
+// its checksum set (a frame line's CRC is computed here, whatever l holds),
+// and buffers it. In steady state it allocates nothing. A line longer than
 // [MaxLine], which a Reader would refuse, is not written: Write returns
 // [ErrLineTooLong] and the stream stays readable.
 func (w *Writer) Write(l *Line) error {
 	w.line.Reset()
-	if err := json.MarshalWriteOf(&w.line, *l); err != nil {
+	line := *l
+	line.CRC = nil
+	if !line.IsHeader() {
+		binary.BigEndian.PutUint32(w.crc[:], line.sum(&w.scratch))
+		line.CRC = w.crc[:]
+	}
+	if err := json.MarshalWriteOf(&w.line, line); err != nil {
 		return err
 	}
 	w.line.WriteByte('\n')
@@ -60,8 +72,14 @@ func (w *Writer) Write(l *Line) error {
 	}
 	n, err := w.out.Write(w.line.Bytes())
 	w.n += int64(n)
+	if w.line.Cap() > keepLineBytes {
+		w.line = bytes.Buffer{} // a huge line's buffer is not kept
+	}
 	return err
 }
+
+// keepLineBytes is the most the reused line buffer keeps between lines.
+const keepLineBytes = 1 << 20
 
 // Written returns the bytes of lines written so far, before compression.
 func (w *Writer) Written() int64 { return w.n }

@@ -298,7 +298,7 @@ func TestAdvOrderTrackedAcrossReconnect(t *testing.T) {
 	assert.Equal(t, schema.StatusCanceled, cack.Status)
 	r = next()
 	assert.Equal(t, schema.StatusCanceled, r.Status)
-	assert.Equal(t, "keep-1", r.ClientOrderID.String())
+	assert.Equal(t, "keep-1", r.OrigClientOrderID.String(), "a cancel's report names the order in C (Binance)")
 	assert.Equal(t, "BTC-USDT", r.Symbol)
 	s.Pools().Execs.Put(r)
 	free, locked := v.Balance("USDT")

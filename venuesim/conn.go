@@ -28,6 +28,8 @@ type conn struct {
 	cancel   context.CancelFunc
 	stall    atomic.Bool // stop sending market data; keep answering
 	killOnce sync.Once
+	recent   []time.Time // receive times of the last IncomingLimit messages (reader goroutine only)
+	cut      bool        // closed for too many messages (reader goroutine only)
 
 	mu      sync.Mutex
 	subs    map[string]struct{}
@@ -215,6 +217,9 @@ type streamRequest struct {
 // handleStreamRequest answers SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS,
 // SET_PROPERTY and GET_PROPERTY the way Binance does.
 func (c *conn) handleStreamRequest(msg []byte) {
+	if !c.allowIncoming(time.Now()) {
+		return
+	}
 	var req streamRequest
 	if err := json.Unmarshal(msg, &req); err != nil {
 		c.reply(venueError(3, "Invalid JSON: expected value at line 1 column 1", nil))
@@ -292,6 +297,30 @@ func (c *conn) handleStreamRequest(msg []byte) {
 	default:
 		c.reply(venueError(2, "Invalid request: unknown variant `"+req.Method+"`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column 28", id))
 	}
+}
+
+// allowIncoming counts one incoming message at now and reports whether it
+// is within Options.IncomingLimit a second; the first one past it closes
+// the connection (1008), and later ones are ignored while it closes.
+func (c *conn) allowIncoming(now time.Time) bool {
+	limit := c.v.opts.IncomingLimit
+	if limit < 0 {
+		return true
+	}
+	if c.cut {
+		return false
+	}
+	if len(c.recent) == limit && now.Sub(c.recent[0]) < time.Second {
+		c.cut = true
+		c.v.tooMany.Add(1)
+		c.closeWith(websocket.StatusPolicyViolation, "Too many requests")
+		return false
+	}
+	if len(c.recent) == limit {
+		c.recent = append(c.recent[:0], c.recent[1:]...)
+	}
+	c.recent = append(c.recent, now)
+	return true
 }
 
 func validID(id jsontext.Value) bool {

@@ -8,14 +8,27 @@
 //     bookTicker, depth (diffs with correct U/u sequencing) and kline; prices
 //     are a seeded random walk, sent at a configured rate.
 //   - The SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS protocol with
-//     Binance's acks and errors, and server pings every 20 s (configurable).
+//     Binance's acks and errors, and server pings every 20 s (configurable);
+//     a connection that sends more than 5 messages a second is closed
+//     (1008), as Binance closes it (Options.IncomingLimit).
 //   - The REST depth snapshot (/api/v3/depth), consistent with the diff
 //     stream, /api/v3/exchangeInfo for the symbol registry with each
 //     symbol's PRICE_FILTER, LOT_SIZE and NOTIONAL filters, and
 //     /api/v3/time.
 //   - The WS-API (/ws-api/v3): order.place and order.cancel, validated
-//     (filters included: -1013), with Binance's error shape for bad orders,
-//     and executionReport events on the user-data stream
+//     with the codes of Binance's errors.md (filters -1013, side -1117,
+//     timeInForce -1115 or -1106, precision -1111, a client order id an
+//     open order of the symbol holds -2010 "Duplicate order sent."), with
+//     Binance's error shape for bad orders; MARKET orders by quantity or
+//     by quote amount (quoteOrderQty); answers in the format
+//     newOrderRespType asks (MARKET and LIMIT FULL by default: a
+//     marketable order FILLED, with its fills; other types ACK); a LIMIT
+//     IOC or FOK order that
+//     cannot fill at once expires instead of resting; order.cancel answers
+//     with the order's id in origClientOrderId and the cancel's own in
+//     clientOrderId, as the CANCELED report does in "C" and "c"; reject
+//     reasons as Binance spells them (INSUFFICIENT_BALANCES,
+//     WOULD_MATCH_IMMEDIATELY); and executionReport events on the user-data stream
 //     (userDataStream.subscribe and .signature, recorded:
 //     [Venue.UserDataSubscriptions]): new, partial fills, filled, canceled,
 //     rejected; a resting order's reports follow the account's open

@@ -14,6 +14,10 @@ const (
 	maxPrice    = 10_000_000 * one
 )
 
+// avgPriceMins is the NOTIONAL filter's averaging window, in minutes
+// (the simulator holds market orders to no notional, so it is unused).
+var avgPriceMins = 5
+
 // filter is one exchangeInfo filter.
 type filter struct {
 	Type        string         `json:"filterType"`
@@ -24,7 +28,11 @@ type filter struct {
 	MaxQty      jsontext.Value `json:"maxQty,omitempty"`
 	StepSize    jsontext.Value `json:"stepSize,omitempty"`
 	MinNotional jsontext.Value `json:"minNotional,omitempty"`
-	MaxNotional jsontext.Value `json:"maxNotional,omitempty"`
+	// ApplyMinToMarket, ApplyMaxToMarket and AvgPriceMins: NOTIONAL only.
+	ApplyMinToMarket *bool          `json:"applyMinToMarket,omitempty"`
+	MaxNotional      jsontext.Value `json:"maxNotional,omitempty"`
+	ApplyMaxToMarket *bool          `json:"applyMaxToMarket,omitempty"`
+	AvgPriceMins     *int           `json:"avgPriceMins,omitempty"`
 }
 
 // filters are a symbol's PRICE_FILTER, LOT_SIZE and NOTIONAL.
@@ -32,7 +40,10 @@ func filters(s *symbolState) []filter {
 	return []filter{
 		{Type: "PRICE_FILTER", MinPrice: decValue(s.tick), MaxPrice: decValue(maxPrice), TickSize: decValue(s.tick)},
 		{Type: "LOT_SIZE", MinQty: decValue(lotStep), MaxQty: decValue(maxLotQty), StepSize: decValue(lotStep)},
-		{Type: "NOTIONAL", MinNotional: decValue(minNotional), MaxNotional: decValue(maxNotional)},
+		// Market orders are not held to it: applyMinToMarket and
+		// applyMaxToMarket false; avgPriceMins as Binance's default.
+		{Type: "NOTIONAL", MinNotional: decValue(minNotional), ApplyMinToMarket: new(bool),
+			MaxNotional: decValue(maxNotional), ApplyMaxToMarket: new(bool), AvgPriceMins: &avgPriceMins},
 	}
 }
 

@@ -1,6 +1,8 @@
 package venuesim
 
 import (
+	"math"
+	"math/bits"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -27,8 +29,9 @@ type symbolState struct {
 	updID   uint64  // lastUpdateId
 	tradeID uint64
 	aggID   uint64
-	kline   kline
-	orders  []*order // resting limit orders of the WS-API
+	klines  [len(klineIntervals)]kline // the open candle of each interval
+	closing [len(klineIntervals)]kline // a candle a trade of the next interval ended, not yet sent closed
+	orders  []*order                   // resting limit orders of the WS-API
 }
 
 type kline struct {
@@ -186,21 +189,75 @@ func (m *market) trade(s *symbolState, nowMs int64) (price, qty int64, buyerMake
 	return price, qty, buyerMaker
 }
 
+// klineTrade adds a trade to the candle of each interval, opening the
+// candle of the trade's interval when the last one is over.
 func (m *market) klineTrade(s *symbolState, price, qty, nowMs int64) {
-	k := &s.kline
-	if k.start == 0 {
-		k.start = nowMs - nowMs%1000
-		k.open, k.high, k.low = price, price, price
-		k.firstTrade = s.tradeID
+	for i, iv := range klineIntervals {
+		start := nowMs - nowMs%iv.ms
+		k := &s.klines[i]
+		if k.start != start {
+			if k.start != 0 {
+				s.closing[i] = *k // its closed update still goes out first
+			}
+			*k = kline{start: start, open: price, high: price, low: price, firstTrade: s.tradeID}
+		}
+		k.add(price, qty, s.tradeID)
 	}
+}
+
+func (k *kline) add(price, qty int64, tradeID uint64) {
 	k.close = price
 	k.high = max(k.high, price)
 	k.low = min(k.low, price)
 	k.volume += qty
 	k.quoteVol += mulDec(price, qty)
 	k.trades++
-	k.lastTrade = s.tradeID
+	k.lastTrade = tradeID
 }
 
-// mulDec multiplies two 1e-8 fixed-point values, truncating.
-func mulDec(a, b int64) int64 { return int64((float64(a) / one) * float64(b)) }
+// mulDec multiplies two 1e-8 fixed-point values exactly (128-bit
+// intermediate), truncating toward zero past the eighth decimal, as
+// Binance's quote quantities are exact; a product past int64 saturates.
+func mulDec(a, b int64) int64 {
+	neg := (a < 0) != (b < 0)
+	hi, lo := bits.Mul64(absU(a), absU(b))
+	if hi >= one {
+		return saturate(neg)
+	}
+	q, _ := bits.Div64(hi, lo, one)
+	if q > math.MaxInt64 {
+		return saturate(neg)
+	}
+	if neg {
+		return -int64(q)
+	}
+	return int64(q)
+}
+
+// divDec divides two non-negative 1e-8 fixed-point values exactly,
+// truncating; b ≤ 0 or a quotient past int64 saturates.
+func divDec(a, b int64) int64 {
+	if b <= 0 || a < 0 {
+		return math.MaxInt64
+	}
+	hi, lo := bits.Mul64(uint64(a), one)
+	if hi >= uint64(b) {
+		return math.MaxInt64
+	}
+	q, _ := bits.Div64(hi, lo, uint64(b))
+	return int64(min(q, math.MaxInt64))
+}
+
+func absU(v int64) uint64 {
+	if v < 0 {
+		return uint64(-v)
+	}
+	return uint64(v)
+}
+
+func saturate(neg bool) int64 {
+	if neg {
+		return math.MinInt64
+	}
+	return math.MaxInt64
+}

@@ -70,7 +70,7 @@ func TestMarketableOrderFills(t *testing.T) {
 	assert.Equal(t, float64(200), resp["status"])
 	res := resp["result"].(map[string]any)
 	assert.Equal(t, "mkt-1", res["clientOrderId"])
-	assert.Equal(t, "NEW", res["status"])
+	assert.Equal(t, "FILLED", res["status"], "the FULL answer tells the outcome")
 
 	r := a.report()
 	assert.Equal(t, []any{"NEW", "NEW", "mkt-1", "0.02000000"}, []any{r["x"], r["X"], r["c"], r["q"]})
@@ -95,7 +95,7 @@ func TestRestingOrderCancels(t *testing.T) {
 	resp := a.response(3)
 	assert.Equal(t, "CANCELED", resp["result"].(map[string]any)["status"])
 	r = a.report()
-	assert.Equal(t, []any{"CANCELED", "CANCELED", "rest-1"}, []any{r["x"], r["X"], r["c"]})
+	assert.Equal(t, []any{"CANCELED", "CANCELED", "rest-1"}, []any{r["x"], r["X"], r["C"]})
 	write(t, a.c, `{"id":4,"method":"order.cancel","params":{"symbol":"ETHUSDT","origClientOrderId":"rest-1","timestamp":3}}`)
 	assert.Equal(t, map[string]any{"code": float64(-2011), "msg": "Unknown order sent."}, a.response(4)["error"])
 }
@@ -111,7 +111,7 @@ func TestBadOrdersAreRejected(t *testing.T) {
 	}{
 		{`{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"1","timestamp":1}`, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed."},
 		{`{"symbol":"NOPE","side":"BUY","type":"MARKET","quantity":"1","timestamp":1}`, -1121, "Invalid symbol."},
-		{`{"symbol":"BTCUSDT","side":"UP","type":"MARKET","quantity":"1","timestamp":1}`, -1102, "Mandatory parameter 'side' was not sent, was empty/null, or malformed."},
+		{`{"symbol":"BTCUSDT","type":"MARKET","quantity":"1","timestamp":1}`, -1102, "Mandatory parameter 'side' was not sent, was empty/null, or malformed."},
 		{`{"symbol":"BTCUSDT","side":"BUY","type":"MARKET","quantity":"1","price":"5","timestamp":1}`, -1106, "Parameter 'price' sent when not required."},
 		{`{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","quantity":"1","price":"5","timestamp":1}`, -1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed."},
 		{`{"symbol":"BTCUSDT","side":"BUY","type":"STOP","quantity":"1","timestamp":1}`, -1116, "Invalid orderType."},
@@ -127,7 +127,7 @@ func TestBadOrdersAreRejected(t *testing.T) {
 	write(t, a.c, `{"id":50,"method":"order.place","params":{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"60000","quantity":"1000","newClientOrderId":"big","timestamp":1}}`)
 	assert.Equal(t, map[string]any{"code": float64(-2010), "msg": "Account has insufficient balance for requested action."}, a.response(50)["error"])
 	r := a.report()
-	assert.Equal(t, []any{"REJECTED", "REJECTED", "INSUFFICIENT_BALANCE", "big"}, []any{r["x"], r["X"], r["r"], r["c"]})
+	assert.Equal(t, []any{"REJECTED", "REJECTED", "INSUFFICIENT_BALANCES", "big"}, []any{r["x"], r["X"], r["r"], r["c"]})
 	assert.GreaterOrEqual(t, v.Stats().Rejected, uint64(len(cases)+1))
 }
 
@@ -286,7 +286,7 @@ func TestExchangeInfoAndStats(t *testing.T) {
 	assert.Equal(t, []any{
 		map[string]any{"filterType": "PRICE_FILTER", "minPrice": "0.00010000", "maxPrice": "10000000.00000000", "tickSize": "0.00010000"},
 		map[string]any{"filterType": "LOT_SIZE", "minQty": "0.00001000", "maxQty": "9000.00000000", "stepSize": "0.00001000"},
-		map[string]any{"filterType": "NOTIONAL", "minNotional": "5.00000000", "maxNotional": "100000000.00000000"},
+		map[string]any{"filterType": "NOTIONAL", "minNotional": "5.00000000", "applyMinToMarket": false, "maxNotional": "100000000.00000000", "applyMaxToMarket": false, "avgPriceMins": float64(5)},
 	}, filters)
 	assert.Equal(t, []string{"SOLUSDC"}, v.Symbols())
 	_, err = httpGetJSON(v.RESTURL() + "/api/v3/depth?symbol=NOPE")

@@ -140,13 +140,22 @@ func (v *Venue) findOrder(s *symbolState, p map[string]jsontext.Value) *order {
 		return nil
 	}
 	if cid := param(p, "origClientOrderId"); cid != "" {
-		for _, o := range v.hist {
-			if o.symbol == s && o.clientID == cid {
-				return o
-			}
-		}
+		return v.latest(func(o *order) bool { return o.symbol == s && o.clientID == cid })
 	}
 	return nil
+}
+
+// latest is the most recent order (highest id) that match accepts: a
+// client order id is unique among open orders only, so a done order's
+// may have been used again (caller holds the market lock).
+func (v *Venue) latest(match func(*order) bool) *order {
+	var found *order
+	for _, o := range v.hist {
+		if match(o) && (found == nil || o.id > found.id) {
+			found = o
+		}
+	}
+	return found
 }
 
 // myTrades lists the symbol's fills (of one order with orderId), by trade
@@ -195,13 +204,13 @@ func (v *Venue) myTrades(s *symbolState, p map[string]jsontext.Value) []jsontext
 func orderStatus(o *order) jsontext.Value {
 	return marshal(&struct {
 		orderFields
-		StopPrice         string `json:"stopPrice"`
-		IcebergQty        string `json:"icebergQty"`
-		Time              int64  `json:"time"`
-		UpdateTime        int64  `json:"updateTime"`
-		IsWorking         bool   `json:"isWorking"`
-		OrigQuoteOrderQty string `json:"origQuoteOrderQty"`
-	}{orderFieldsOf(o, o.status), "0.00000000", "0.00000000", o.created, o.updated, true, "0.00000000"})
+		StopPrice         string         `json:"stopPrice"`
+		IcebergQty        string         `json:"icebergQty"`
+		Time              int64          `json:"time"`
+		UpdateTime        int64          `json:"updateTime"`
+		IsWorking         bool           `json:"isWorking"`
+		OrigQuoteOrderQty jsontext.Value `json:"origQuoteOrderQty"`
+	}{orderFieldsOf(o, o.status), "0.00000000", "0.00000000", o.created, o.updated, true, decValue(o.quoteQty)})
 }
 
 // Errors of FillOrder and EndOrder.
@@ -273,15 +282,14 @@ func (v *Venue) EndOrder(id uint64, status string) error {
 // venue has the order (session's ErrDisconnected).
 func (v *Venue) DropNextPlace() { v.dropPlace.Store(true) }
 
-// OrderID returns the order id of the order with client order id cid.
+// OrderID returns the order id of the latest order with client order id
+// cid (an id is unique among open orders only, so it may have been reused).
 func (v *Venue) OrderID(cid string) (uint64, bool) {
 	m := v.mkt
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for id, o := range v.hist {
-		if o.clientID == cid {
-			return id, true
-		}
+	if o := v.latest(func(o *order) bool { return o.clientID == cid }); o != nil {
+		return o.id, true
 	}
 	return 0, false
 }

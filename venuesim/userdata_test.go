@@ -92,7 +92,7 @@ func TestReportsFollowTheUserDataStream(t *testing.T) {
 	b := openAPI(t, v)
 	write(t, b.c, `{"id":3,"method":"order.cancel","params":{"symbol":"ETHUSDT","origClientOrderId":"rest-1","timestamp":2}}`)
 	r := b.report()
-	assert.Equal(t, []any{"CANCELED", "rest-1"}, []any{r["X"], r["c"]})
+	assert.Equal(t, []any{"CANCELED", "rest-1"}, []any{r["X"], r["C"]}, "C: the canceled order's client id")
 }
 
 // TestFilterFailures: orders off the tick or step size, or under the

@@ -44,8 +44,14 @@ type Options struct {
 	// refused with -1021 otherwise). Left empty, any apiKey, signature and
 	// timestamp are accepted.
 	APIKey, APISecret string
+	// IncomingLimit is how many messages a second a market-stream
+	// connection may send (SUBSCRIBE, LIST_SUBSCRIPTIONS, …); the
+	// connection that sends more is closed with 1008, as Binance closes it
+	// ("WebSocket Limits": 5 incoming messages per second). Defaults to 5;
+	// negative: no limit.
+	IncomingLimit int
 	// Balance is the quote-asset value an order may not exceed (price ×
-	// quantity); larger orders are rejected with INSUFFICIENT_BALANCE.
+	// quantity); larger orders are rejected with INSUFFICIENT_BALANCES.
 	// The simulated account also starts with Balance units free of every
 	// asset of Symbols, which orders lock and fills move (see
 	// [Venue.Balance] and [Venue.Deposit]). Defaults to 1,000,000.
@@ -72,6 +78,9 @@ func (o *Options) withDefaults() Options {
 	if c.DepthLevels <= 0 {
 		c.DepthLevels = 50
 	}
+	if c.IncomingLimit == 0 {
+		c.IncomingLimit = 5
+	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 16384
 	}
@@ -91,9 +100,12 @@ type Stats struct {
 	Messages    uint64 // market-data messages made
 	Sent        uint64 // messages queued to connections (one per subscriber)
 	SlowDropped uint64 // connections dropped for falling SendQueue behind
-	Orders      uint64 // order.place requests accepted
-	Rejected    uint64 // order requests answered with an error
-	ExecReports uint64 // executionReport events sent
+	// TooManyMessages counts market-stream connections cut for sending
+	// more than IncomingLimit messages a second.
+	TooManyMessages uint64
+	Orders          uint64 // order.place requests accepted
+	Rejected        uint64 // order requests answered with an error
+	ExecReports     uint64 // executionReport events sent
 	// AccountUpdates counts outboundAccountPosition and balanceUpdate
 	// events sent.
 	AccountUpdates uint64
@@ -123,6 +135,8 @@ type Venue struct {
 	paused        atomic.Bool
 	stepping      sync.Mutex // held by the generator for each message it makes
 	nextOrder     atomic.Uint64
+	cancels       atomic.Uint64 // order.cancel requests without a newClientOrderId
+	tooMany       atomic.Uint64 // connections cut for too many incoming messages
 	connSeq       atomic.Uint64
 	connsTotal    atomic.Uint64
 	active        atomic.Int64
@@ -226,7 +240,7 @@ func (v *Venue) Symbols() []string { return append([]string(nil), v.opts.Symbols
 func (v *Venue) Stats() Stats {
 	return Stats{
 		Connections: v.connsTotal.Load(), Active: v.active.Load(), Messages: v.messages.Load(),
-		Sent: v.sent.Load(), SlowDropped: v.slow.Load(), Orders: v.orders.Load(),
+		Sent: v.sent.Load(), SlowDropped: v.slow.Load(), TooManyMessages: v.tooMany.Load(), Orders: v.orders.Load(),
 		Rejected: v.rejected.Load(), ExecReports: v.execs.Load(), FaultsServed: v.faults.Load(),
 		AccountUpdates: v.accountEvents.Load(), Queries: v.queries.Load(),
 	}
@@ -361,24 +375,27 @@ var klineIntervals = [...]struct {
 	ms   int64
 }{{"1s", 1000}, {"1m", 60000}}
 
-// klines emits the current 1s and 1m candles (caller holds the market lock,
-// which is held through the broadcast: klines are rare). A candle whose time
-// is up goes out closed (x=true) and a new one opens.
+// klines emits the open 1s and 1m candles (caller holds the market lock,
+// which is held through the broadcast: klines are rare). A candle whose
+// time is up goes out closed (x=true), once; the next trade opens the next
+// one.
 func (v *Venue) klines(buf []byte, s *symbolState, ms int64) []byte {
-	k := &s.kline
-	if k.start == 0 {
-		return buf
-	}
-	for _, iv := range klineIntervals {
-		start := k.start - k.start%iv.ms
-		closed := ms >= start+iv.ms
-		kk := *k
-		kk.start = start
-		buf = v.gen.appendKline(buf[:0], s, ms, iv.name, &kk, iv.ms, closed)
+	for i, iv := range klineIntervals {
+		if c := &s.closing[i]; c.start != 0 {
+			buf = v.gen.appendKline(buf[:0], s, ms, iv.name, c, iv.ms, true)
+			v.broadcast([]string{s.lower + "@kline_" + iv.name}, buf)
+			*c = kline{}
+		}
+		k := &s.klines[i]
+		if k.start == 0 {
+			continue
+		}
+		closed := ms >= k.start+iv.ms
+		buf = v.gen.appendKline(buf[:0], s, ms, iv.name, k, iv.ms, closed)
 		v.broadcast([]string{s.lower + "@kline_" + iv.name}, buf)
-	}
-	if ms >= k.start+1000 {
-		s.kline = kline{}
+		if closed {
+			*k = kline{}
+		}
 	}
 	return buf
 }
@@ -430,11 +447,15 @@ func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
 	m.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	if !ok {
+		code, msg := -1121, "Invalid symbol."
+		if sym == "" {
+			code, msg = -1102, mandatory("symbol")
+		}
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = w.Write(marshal(&struct {
 			Code int    `json:"code"`
 			Msg  string `json:"msg"`
-		}{-1121, "Invalid symbol."}))
+		}{code, msg}))
 		return
 	}
 	_, _ = w.Write(body)

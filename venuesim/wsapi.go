@@ -25,6 +25,7 @@ type order struct {
 	typ           string // LIMIT, MARKET, LIMIT_MAKER
 	tif           string
 	price, qty    int64
+	quoteQty      int64 // quoteOrderQty of a MARKET order by quote amount, else 0
 	filled, quote int64
 	created       int64 // ms
 	conn          *conn
@@ -186,6 +187,21 @@ func mandatory(name string) string {
 	return "Mandatory parameter '" + name + "' was not sent, was empty/null, or malformed."
 }
 
+// amountParam is a positive decimal parameter in 1e-8 units, or Binance's
+// error for it: -1111 for more decimals than the venue keeps, -1102 for
+// one missing, malformed or not positive.
+func amountParam(p map[string]jsontext.Value, name string) (v int64, code int, msg string) {
+	s := param(p, name)
+	if _, frac, ok := strings.Cut(s, "."); ok && len(frac) > priceScale {
+		return 0, -1111, "Parameter '" + name + "' has too much precision."
+	}
+	v, ok := parseAmount(s)
+	if !ok || v <= 0 {
+		return 0, -1102, mandatory(name)
+	}
+	return v, 0, ""
+}
+
 func (c *conn) placeOrder(req apiRequest) {
 	v := c.v
 	p := req.Params
@@ -214,8 +230,13 @@ func (c *conn) placeOrder(req apiRequest) {
 	}
 	o := &order{symbol: s, side: param(p, "side"), typ: param(p, "type"), tif: param(p, "timeInForce"),
 		clientID: param(p, "newClientOrderId"), conn: c}
-	if o.side != "BUY" && o.side != "SELL" {
+	switch o.side {
+	case "BUY", "SELL":
+	case "":
 		reject(400, -1102, mandatory("side"))
+		return
+	default:
+		reject(400, -1117, "Invalid side.")
 		return
 	}
 	switch o.typ {
@@ -227,35 +248,96 @@ func (c *conn) placeOrder(req apiRequest) {
 		reject(400, -1116, "Invalid orderType.")
 		return
 	}
-	if o.qty, ok = parseAmount(param(p, "quantity")); !ok || o.qty <= 0 {
-		reject(400, -1102, mandatory("quantity"))
+	var code int
+	var msg string
+	// A quantity, or for a MARKET order the quote amount to spend or
+	// receive instead (quoteOrderQty): one of the two.
+	byQuote := param(p, "quoteOrderQty") != ""
+	switch {
+	case byQuote && (o.typ != "MARKET" || param(p, "quantity") != ""):
+		reject(400, -1106, "Parameter 'quoteOrderQty' sent when not required.")
 		return
+	case o.typ == "MARKET" && !byQuote && param(p, "quantity") == "":
+		reject(400, -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!")
+		return
+	case byQuote:
+		if o.quoteQty, code, msg = amountParam(p, "quoteOrderQty"); code != 0 {
+			reject(400, code, msg)
+			return
+		}
+	default:
+		if o.qty, code, msg = amountParam(p, "quantity"); code != 0 {
+			reject(400, code, msg)
+			return
+		}
 	}
 	if o.typ == "MARKET" {
 		if param(p, "price") != "" {
 			reject(400, -1106, "Parameter 'price' sent when not required.")
 			return
 		}
-	} else {
-		if o.price, ok = parseAmount(param(p, "price")); !ok || o.price <= 0 {
-			reject(400, -1102, mandatory("price"))
-			return
-		}
-		if o.typ == "LIMIT" && o.tif == "" {
-			reject(400, -1102, mandatory("timeInForce"))
-			return
-		}
-	}
-	if code, msg := checkFilters(s, o); code != 0 {
+	} else if o.price, code, msg = amountParam(p, "price"); code != 0 {
 		reject(400, code, msg)
 		return
 	}
-	if o.clientID == "" {
-		o.clientID = "sim-" + strconv.FormatUint(v.nextOrder.Load()+1, 10)
+	// timeInForce: LIMIT needs one of GTC, IOC, FOK; MARKET and
+	// LIMIT_MAKER take none.
+	switch {
+	case o.typ != "LIMIT" && o.tif != "":
+		reject(400, -1106, "Parameter 'timeInForce' sent when not required.")
+		return
+	case o.typ == "LIMIT" && o.tif == "":
+		reject(400, -1102, mandatory("timeInForce"))
+		return
+	case o.tif != "" && o.tif != "GTC" && o.tif != "IOC" && o.tif != "FOK":
+		reject(400, -1115, "Invalid timeInForce.")
+		return
+	}
+	if !byQuote { // a quote order's quantity is known at the touch
+		if code, msg := checkFilters(s, o); code != 0 {
+			reject(400, code, msg)
+			return
+		}
+	}
+	// The answer's format: MARKET and LIMIT answer FULL by default, other
+	// types ACK (WebSocket API "Place new order", newOrderRespType).
+	respType := param(p, "newOrderRespType")
+	switch respType {
+	case "":
+		respType = "FULL"
+		if o.typ != "MARKET" && o.typ != "LIMIT" {
+			respType = "ACK"
+		}
+	case "ACK", "RESULT", "FULL":
+	default:
+		reject(400, -1100, "Illegal characters found in parameter 'newOrderRespType'; legal range is 'ACK, RESULT, FULL'.")
+		return
 	}
 	now := time.Now().UnixMilli()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if o.clientID != "" && slices.ContainsFunc(s.orders, func(w *order) bool { return w.clientID == o.clientID }) {
+		// newClientOrderId is "a unique id among open orders": the id is
+		// the working order's, so no report goes out for this one.
+		reject(400, -2010, "Duplicate order sent.")
+		return
+	}
+	if byQuote {
+		// What the amount takes at the touch, on the LOT_SIZE step.
+		px := s.bestAsk()
+		if o.side == "SELL" {
+			px = s.bestBid
+		}
+		o.qty = divDec(o.quoteQty, px)
+		o.qty -= o.qty % lotStep
+		if code, msg := checkFilters(s, o); code != 0 {
+			reject(400, code, msg)
+			return
+		}
+	}
+	if o.clientID == "" {
+		o.clientID = "sim-" + strconv.FormatUint(v.nextOrder.Load()+1, 10)
+	}
 	o.id = v.nextOrder.Add(1)
 	o.created = now
 	ref := o.price
@@ -268,18 +350,26 @@ func (c *conn) placeOrder(req apiRequest) {
 		// A business reject: the venue's error, and a REJECTED report.
 		v.rejected.Add(1)
 		c.reply(apiError(req.ID, 400, -2010, "Account has insufficient balance for requested action."))
-		c.execReport(o, now, "REJECTED", "REJECTED", "INSUFFICIENT_BALANCE", 0, 0)
+		c.execReport(o, now, "REJECTED", "REJECTED", "INSUFFICIENT_BALANCES", 0, 0)
 		return
 	case o.typ == "LIMIT_MAKER" && crosses:
 		v.rejected.Add(1)
 		c.reply(apiError(req.ID, 400, -2010, "Order would immediately match and take."))
-		c.execReport(o, now, "REJECTED", "REJECTED", "ORDER_WOULD_IMMEDIATELY_MATCH", 0, 0)
+		c.execReport(o, now, "REJECTED", "REJECTED", "WOULD_MATCH_IMMEDIATELY", 0, 0)
 		return
 	}
 	// Counted once its answer and immediate reports are out: a host that
 	// sees Stats.Orders reach n may read Stats.ExecReports as final.
 	defer v.orders.Add(1)
 	v.remember(o, now)
+	if !crosses && (o.tif == "IOC" || o.tif == "FOK") {
+		// Nothing to take at once: it expires instead of resting.
+		o.status = "EXPIRED"
+		c.reply(apiResult(req.ID, placeResult(o, now, respType, "EXPIRED", nil, 0)))
+		c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
+		c.execReport(o, now, "EXPIRED", "EXPIRED", "NONE", 0, 0)
+		return
+	}
 	if !crosses && v.dropPlace.CompareAndSwap(true, false) {
 		// DropNextPlace: the order rests, and the connection goes before
 		// its answer or any report (the subscription ends at once).
@@ -292,26 +382,44 @@ func (c *conn) placeOrder(req apiRequest) {
 		c.closeWith(websocket.StatusGoingAway, "")
 		return
 	}
-	c.reply(apiResult(req.ID, orderResult(o, now, "NEW")))
-	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
-	if !crosses {
-		v.acct.lock(o)
-		c.sendAccount(now, s.base, s.quote)
-	}
 	if crosses {
-		// Take liquidity at the touch in two fills: a partial, then the rest.
+		// Take liquidity at the touch in two fills: a partial, then the
+		// rest. The answer tells the outcome, as Binance's FULL answer
+		// does (status FILLED, the fills); the reports follow.
 		px := s.bestAsk()
 		if o.side == "SELL" {
 			px = s.bestBid
 		}
-		half := o.qty / 2
-		if half > 0 {
-			c.fill(o, now, px, half)
+		plan := takePlan(o, px)
+		final := *o
+		for _, f := range plan {
+			final.filled += f.qty
+			final.quote += mulDec(f.px, f.qty)
 		}
-		c.fill(o, now, px, o.qty-o.filled)
+		c.reply(apiResult(req.ID, placeResult(&final, now, respType, "FILLED", plan, s.tradeID+1)))
+		c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
+		for _, f := range plan {
+			c.fill(o, now, f.px, f.qty)
+		}
 		return
 	}
+	c.reply(apiResult(req.ID, placeResult(o, now, respType, "NEW", nil, 0)))
+	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
+	v.acct.lock(o)
+	c.sendAccount(now, s.base, s.quote)
 	s.orders = append(s.orders, o)
+}
+
+// fillPlan is one fill an order takes at once.
+type fillPlan struct{ px, qty int64 }
+
+// takePlan is how a marketable order fills at px: half, then the rest.
+func takePlan(o *order, px int64) []fillPlan {
+	var plan []fillPlan
+	if half := o.qty / 2; half > 0 {
+		plan = append(plan, fillPlan{px, half})
+	}
+	return append(plan, fillPlan{px, o.qty - o.qty/2})
 }
 
 // fill records a fill and sends its report (caller holds the market lock).
@@ -374,6 +482,16 @@ func (c *conn) cancelOrder(req apiRequest) {
 	}
 	id, _ := strconv.ParseUint(param(p, "orderId"), 10, 64)
 	cid := param(p, "origClientOrderId")
+	if id == 0 && cid == "" {
+		v.rejected.Add(1)
+		c.reply(apiError(req.ID, 400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"))
+		return
+	}
+	// The cancel's own client order id: newClientOrderId, or one made up.
+	cancelID := param(p, "newClientOrderId")
+	if cancelID == "" {
+		cancelID = "sim-cancel-" + strconv.FormatUint(v.cancels.Add(1), 10)
+	}
 	m := v.mkt
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -382,9 +500,9 @@ func (c *conn) cancelOrder(req apiRequest) {
 			s.orders = slices.Delete(s.orders, i, i+1)
 			now := time.Now().UnixMilli()
 			o.status, o.updated = "CANCELED", now
-			c.reply(apiResult(req.ID, orderResult(o, now, "CANCELED")))
+			c.reply(apiResult(req.ID, cancelResult(o, now, cancelID)))
 			o.conn = v.userConn(o.conn)
-			o.conn.execReport(o, now, "CANCELED", "CANCELED", "NONE", 0, 0)
+			o.conn.execReportIDs(o, now, cancelID, o.clientID, "CANCELED", "CANCELED", "NONE", 0, 0)
 			v.acct.release(o, -1)
 			o.conn.sendAccount(now, s.base, s.quote)
 			return
@@ -394,13 +512,55 @@ func (c *conn) cancelOrder(req apiRequest) {
 	c.reply(apiError(req.ID, 400, -2011, "Unknown order sent."))
 }
 
-// orderResult is the result of order.place and order.cancel (Binance's
-// FULL response without fills).
-func orderResult(o *order, now int64, status string) []byte {
+// placeResult is the result of order.place in the format respType names:
+// ACK (the ids), RESULT (the order) or FULL (the order and the fills it
+// took at once, whose trade ids start at firstTrade).
+func placeResult(o *order, now int64, respType, status string, fills []fillPlan, firstTrade uint64) []byte {
+	if respType == "ACK" {
+		return marshal(&struct {
+			Symbol        string `json:"symbol"`
+			OrderID       uint64 `json:"orderId"`
+			OrderListID   int    `json:"orderListId"`
+			ClientOrderID string `json:"clientOrderId"`
+			TransactTime  int64  `json:"transactTime"`
+		}{o.symbol.name, o.id, -1, o.clientID, now})
+	}
+	type result struct {
+		orderFields
+		TransactTime      int64          `json:"transactTime"`
+		OrigQuoteOrderQty jsontext.Value `json:"origQuoteOrderQty"`
+	}
+	r := result{orderFieldsOf(o, status), now, decValue(o.quoteQty)}
+	if respType == "RESULT" {
+		return marshal(&r)
+	}
+	type fill struct {
+		Price           jsontext.Value `json:"price"`
+		Qty             jsontext.Value `json:"qty"`
+		Commission      jsontext.Value `json:"commission"`
+		CommissionAsset string         `json:"commissionAsset"`
+		TradeID         uint64         `json:"tradeId"`
+	}
+	full := struct {
+		result
+		Fills []fill `json:"fills"`
+	}{r, make([]fill, 0, len(fills))}
+	for i, f := range fills {
+		full.Fills = append(full.Fills, fill{decValue(f.px), decValue(f.qty), decValue(feeOf(f.qty)), o.symbol.base, firstTrade + uint64(i)})
+	}
+	return marshal(&full)
+}
+
+// cancelResult is the result of order.cancel: the canceled order's client
+// id is origClientOrderId, clientOrderId is the cancel's own.
+func cancelResult(o *order, now int64, cancelID string) []byte {
+	f := orderFieldsOf(o, "CANCELED")
+	f.ClientOrderID = cancelID
 	return marshal(&struct {
+		OrigClientOrderID string `json:"origClientOrderId"`
 		orderFields
 		TransactTime int64 `json:"transactTime"`
-	}{orderFieldsOf(o, status), now})
+	}{o.clientID, f, now})
 }
 
 // orderFields are the members every order answer has (order.place,
@@ -437,6 +597,13 @@ func tifOrGTC(t string) string {
 // execReport sends an executionReport on the connection's user-data
 // subscription, wrapped as the WS-API wraps it.
 func (c *conn) execReport(o *order, now int64, execType, status, reason string, lastPx, lastQty int64) {
+	c.execReportIDs(o, now, o.clientID, "", execType, status, reason, lastPx, lastQty)
+}
+
+// execReportIDs is execReport with the report's client order ids: "c" is
+// the id of the request that caused it (a cancel's own), "C" the
+// original order's when a cancel caused it, else "".
+func (c *conn) execReportIDs(o *order, now int64, clientID, origClientID, execType, status, reason string, lastPx, lastQty int64) {
 	c.mu.Lock()
 	sub := c.userSub
 	c.mu.Unlock()
@@ -454,16 +621,16 @@ func (c *conn) execReport(o *order, now int64, execType, status, reason string, 
 		feeAsset = &o.symbol.base
 	}
 	b := marshal(&execWrapper{SubscriptionID: sub, Event: execEvent{
-		Event: "executionReport", EventTime: now, Symbol: o.symbol.name, ClientOrderID: o.clientID,
+		Event: "executionReport", EventTime: now, Symbol: o.symbol.name, ClientOrderID: clientID,
 		Side: o.side, Type: o.typ, TIF: tifOrGTC(o.tif), Qty: decValue(o.qty), Price: decValue(o.price),
-		StopPrice: "0.00000000", IcebergQty: "0.00000000", OrderListID: -1, OrigClientOrderID: "",
+		StopPrice: "0.00000000", IcebergQty: "0.00000000", OrderListID: -1, OrigClientOrderID: origClientID,
 		ExecType: execType, Status: status, Reject: reason, OrderID: o.id,
 		LastQty: decValue(lastQty), CumQty: decValue(o.filled), LastPrice: decValue(lastPx),
 		Fee: decValue(fee), FeeAsset: feeAsset, TransactTime: now, TradeID: tradeID, Ignore: o.id * 2,
 		Working: status == "NEW" || status == "PARTIALLY_FILLED",
 		Maker:   execType == "TRADE" && o.typ != "MARKET" && lastPx == o.price,
 		Created: o.created, CumQuote: decValue(o.quote), LastQuote: decValue(mulDec(lastPx, lastQty)),
-		QuoteOrderQty: "0.00000000", WorkingTime: o.created, STPMode: "NONE",
+		QuoteOrderQty: decValue(o.quoteQty), WorkingTime: o.created, STPMode: "NONE",
 	}})
 	c.v.execs.Add(1)
 	c.reply(b)
@@ -508,7 +675,7 @@ type execEvent struct {
 	Created           int64          `json:"O"`
 	CumQuote          jsontext.Value `json:"Z"`
 	LastQuote         jsontext.Value `json:"Y"`
-	QuoteOrderQty     string         `json:"Q"`
+	QuoteOrderQty     jsontext.Value `json:"Q"`
 	WorkingTime       int64          `json:"W"`
 	STPMode           string         `json:"V"`
 }

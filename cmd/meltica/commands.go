@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,15 +40,7 @@ func addConnFlags(fs *flag.FlagSet) connFlags {
 // connect starts a pipeline on a venue connection and runs it until frames
 // or events are enough, the duration passed or ctx ended.
 func (c connFlags) connect(ctx context.Context, cfg pipeline.Config, cc pipeline.ClientConfig, stderr io.Writer) (*pipeline.Pipeline, wsclient.Stats, error) {
-	v, err := pipeline.Lookup(*c.venue)
-	if err != nil {
-		return nil, wsclient.Stats{}, err
-	}
-	syms := splitList(*c.symbols)
-	if len(syms) == 0 {
-		return nil, wsclient.Stats{}, errors.New("-symbols: at least one symbol")
-	}
-	sub, err := v.Subscription(*c.channel, syms)
+	v, sub, err := c.subscription()
 	if err != nil {
 		return nil, wsclient.Stats{}, err
 	}
@@ -56,7 +49,11 @@ func (c connFlags) connect(ctx context.Context, cfg pipeline.Config, cc pipeline
 		cc.URL = v.URL
 	}
 	cc.Subscriptions = [][]byte{sub}
+	also := cc.OnState
 	cc.OnState = func(e wsclient.Event) {
+		if also != nil {
+			also(e)
+		}
 		if e.Err != nil && e.State != schema.ConnClosed {
 			fmt.Fprintf(stderr, "connection %d: %s: %v\n", e.ConnID, e.State, e.Err)
 			return
@@ -75,6 +72,21 @@ func (c connFlags) connect(ctx context.Context, cfg pipeline.Config, cc pipeline
 	}
 	st, err := p.Connect(ctx, cc, v.Name)
 	return p, st, err
+}
+
+// subscription is the venue and its subscribe message, or the error of
+// flags that cannot make one (no symbol, a channel the venue refuses).
+func (c connFlags) subscription() (pipeline.Venue, []byte, error) {
+	v, err := pipeline.Lookup(*c.venue)
+	if err != nil {
+		return pipeline.Venue{}, nil, err
+	}
+	syms := splitList(*c.symbols)
+	if len(syms) == 0 {
+		return pipeline.Venue{}, nil, errors.New("-symbols: at least one symbol")
+	}
+	sub, err := v.Subscription(*c.channel, syms)
+	return v, sub, err
 }
 
 // check refuses flag values that cannot mean anything.
@@ -168,7 +180,9 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := errors.Join(noArgs(fs), cf.check(), nonNegative("-max-file-bytes", *maxBytes)); err != nil {
 		return err
 	}
-	v, err := pipeline.Lookup(*cf.venue)
+	// Every flag is checked before the file is created: a refused record
+	// must not truncate an earlier recording of the same name.
+	v, sub, err := cf.subscription()
 	if err != nil {
 		return err
 	}
@@ -185,10 +199,24 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	pr := newProgress(stderr, "recording")
 	start := time.Now()
+	var subscribed sync.Map // connection ids whose subscription is recorded
+	var sentLines, sentBytes atomic.Uint64
 	p, _, err := cf.connect(ctx, pipeline.Config{}, pipeline.ClientConfig{
 		Frames:   *n,
 		Tap:      rec.Tap,
 		Progress: func(got uint64) { pr.update(got, *n) },
+		// Every new connection is sent the subscription: the recording
+		// says what was asked (a Kraken book's depth, for replay -depth).
+		OnState: func(e wsclient.Event) {
+			if e.State == schema.ConnConnected && e.Err == nil {
+				if _, done := subscribed.LoadOrStore(e.ConnID, true); !done {
+					if rec.RecordSent(e.ConnID, e.At.UnixNano(), sub) {
+						sentLines.Add(1)
+						sentBytes.Add(uint64(len(sub)))
+					}
+				}
+			}
+		},
 	}, stderr)
 	pr.end()
 	err = errors.Join(err, rec.Close())
@@ -197,7 +225,9 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		p.Summary().Print(stderr, time.Since(start))
 	}
 	st := rec.Stats()
-	fmt.Fprintf(stdout, "recorded %d frames (%d bytes, %d dropped) to %s\n", st.Written, st.Bytes, st.Dropped, strings.Join(rec.Files(), " "))
+	// Frames received; the subscriptions sent are in the files too.
+	frames := st.Written - min(sentLines.Load(), st.Written)
+	fmt.Fprintf(stdout, "recorded %d frames (%d bytes, %d dropped) to %s\n", frames, st.Bytes-sentBytes.Load(), st.Dropped, strings.Join(rec.Files(), " "))
 	return err
 }
 
@@ -240,8 +270,11 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintln(stdout)
 	res.Summary.Print(stdout, res.Elapsed)
 	pipeline.PrintBooks(stdout, res.Books)
-	if err == nil && res.Summary.Mismatch > 0 {
-		err = fmt.Errorf("%d venue checksums did not match", res.Summary.Mismatch)
+	if err == nil {
+		if err = res.Summary.ErrChecksums(); err != nil && res.Summary.Mismatch == 0 {
+			// No book went live: a book follows only its own depth's view.
+			err = fmt.Errorf("%w: is -depth %d the depth the recording subscribed?", err, *depth)
+		}
 	}
 	return err
 }

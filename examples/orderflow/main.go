@@ -155,7 +155,13 @@ func await(ctx context.Context, out io.Writer, pools *schema.Pools, reports <-ch
 			return n, fmt.Errorf("no %s report within %s", until, wait)
 		case x := <-reports:
 			n++
-			fmt.Fprintf(out, "   exec report  %-10s %-4s %-6s %-9s -> %-16s filled %s of %s", x.ClientOrderID, x.Side, x.Type, x.ExecType, x.Status, x.CumFillQty, x.Qty)
+			// A cancel's report carries the cancel's own client id;
+			// the order's is OrigClientOrderID (Binance's "c" and "C").
+			id := x.ClientOrderID
+			if !x.OrigClientOrderID.IsZero() {
+				id = x.OrigClientOrderID
+			}
+			fmt.Fprintf(out, "   exec report  %-10s %-4s %-6s %-9s -> %-16s filled %s of %s", id, x.Side, x.Type, x.ExecType, x.Status, x.CumFillQty, x.Qty)
 			if x.ExecType == schema.ExecTrade {
 				fmt.Fprintf(out, " (last %s @ %s, fee %s %s)", x.LastFillQty, x.LastFillPrice, x.Fee, x.FeeAsset)
 			}

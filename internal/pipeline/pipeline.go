@@ -153,6 +153,20 @@ func (p *Pipeline) Summary() Summary {
 	return s
 }
 
+// ErrChecksums is the error of a summary whose books were not verified:
+// a venue checksum that did not match, or checksums sent and none verified
+// (no book went live: a depth other than the subscribed one does that). A
+// venue that sends no checksum (Coinbase, Bybit) is no error.
+func (s Summary) ErrChecksums() error {
+	switch {
+	case s.Mismatch > 0:
+		return fmt.Errorf("%d venue checksums did not match", s.Mismatch)
+	case s.Unchecked > 0 && s.Checksums == 0:
+		return fmt.Errorf("no venue checksum verified (%d not checked, %d of %d books live)", s.Unchecked, s.Live, s.Books)
+	}
+	return nil
+}
+
 // Print writes the summary, one fact a line.
 func (s Summary) Print(w io.Writer, elapsed time.Duration) {
 	fmt.Fprintf(w, "summary after %s\n", elapsed.Round(time.Millisecond))
