@@ -179,7 +179,14 @@ func placeParams(ps []param, o *schema.OrderRequest) ([]param, error) {
 		}
 		typ = schema.OrderTypeLimitMaker
 	}
-	ps = append(ps, param{key: "side", val: binanceSideNames[o.Side]}, param{key: "type", val: binanceTypeNames[typ]})
+	// RESULT for every type: the answer then carries the order's status,
+	// quantities and price, which the Ack reports. Binance's default is FULL
+	// (RESULT plus the fills) for MARKET and LIMIT and ACK (the ids only)
+	// for the others, so a LIMIT_MAKER or stop order's Ack said nothing of
+	// its status (Binance spot WebSocket API, "Place new order",
+	// newOrderRespType). The fills come with the execution reports.
+	ps = append(ps, param{key: "side", val: binanceSideNames[o.Side]}, param{key: "type", val: binanceTypeNames[typ]},
+		param{key: "newOrderRespType", val: "RESULT"})
 	if !o.ClientOrderID.IsZero() {
 		id, err := clientID(&o.ClientOrderID)
 		if err != nil {

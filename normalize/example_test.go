@@ -91,7 +91,7 @@ func ExampleBinanceOrders() {
 	fmt.Println(string(sub))
 	// Output:
 	// Credentials{APIKey: my-a…, Signer: HMAC-SHA256(redacted)}
-	// {"id":1,"method":"order.place","params":{"apiKey":"my-api-key","newClientOrderId":"bot-1","price":"30000.00","quantity":"0.001","side":"BUY","symbol":"BTCUSDT","timeInForce":"GTC","timestamp":1700000000000,"type":"LIMIT","signature":"8f91efa825add54d1e231a3cffcf24eece7bf1e08df82c91d86c743276d3dbf3"}} <nil>
+	// {"id":1,"method":"order.place","params":{"apiKey":"my-api-key","newClientOrderId":"bot-1","newOrderRespType":"RESULT","price":"30000.00","quantity":"0.001","side":"BUY","symbol":"BTCUSDT","timeInForce":"GTC","timestamp":1700000000000,"type":"LIMIT","signature":"c15e383112c254075e9f16b1a908625cbc83650dee1749e6bb547b0b6046c2e8"}} <nil>
 	// {"method":"SUBSCRIBE","params":["btcusdt@trade","btcusdt@depth@100ms"],"id":2}
 }
 

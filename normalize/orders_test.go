@@ -75,7 +75,7 @@ func TestBinanceOrderPlaceHMAC(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &req), string(b))
 	require.Equal(t, uint64(17), req.ID)
 	require.Equal(t, "order.place", req.Method)
-	want := "apiKey=" + testAPIKey + "&newClientOrderId=bot-42&price=23416.10000000&quantity=0.00847000&recvWindow=5000&side=SELL&symbol=BTCUSDT&timeInForce=GTC&timestamp=1645423376532&type=LIMIT"
+	want := "apiKey=" + testAPIKey + "&newClientOrderId=bot-42&newOrderRespType=RESULT&price=23416.10000000&quantity=0.00847000&recvWindow=5000&side=SELL&symbol=BTCUSDT&timeInForce=GTC&timestamp=1645423376532&type=LIMIT"
 	require.Equal(t, want, signingPayload(t, req))
 	mac := hmac.New(sha256.New, []byte(testSecret))
 	mac.Write([]byte(want))
@@ -112,15 +112,15 @@ func TestBinanceOrderParams(t *testing.T) {
 	}{
 		{"market by quote", func(o *schema.OrderRequest) {
 			o.Type, o.Price, o.Qty, o.QuoteQty, o.TimeInForce = schema.OrderTypeMarket, schema.Decimal{}, schema.Decimal{}, dec("100"), 0
-		}, "newClientOrderId=bot-42&quoteOrderQty=100&side=SELL&type=MARKET", nil},
+		}, "newClientOrderId=bot-42&newOrderRespType=RESULT&quoteOrderQty=100&side=SELL&type=MARKET", nil},
 		{"post only", func(o *schema.OrderRequest) { o.PostOnly = true },
-			"newClientOrderId=bot-42&price=23416.10000000&quantity=0.00847000&side=SELL&type=LIMIT_MAKER", nil},
+			"newClientOrderId=bot-42&newOrderRespType=RESULT&price=23416.10000000&quantity=0.00847000&side=SELL&type=LIMIT_MAKER", nil},
 		{"ioc", func(o *schema.OrderRequest) { o.TimeInForce = schema.TIFIOC },
-			"newClientOrderId=bot-42&price=23416.10000000&quantity=0.00847000&side=SELL&timeInForce=IOC&type=LIMIT", nil},
+			"newClientOrderId=bot-42&newOrderRespType=RESULT&price=23416.10000000&quantity=0.00847000&side=SELL&timeInForce=IOC&type=LIMIT", nil},
 		{"stop limit", func(o *schema.OrderRequest) {
 			o.Type, o.StopPrice, o.TimeInForce = schema.OrderTypeStopLossLimit, dec("23000"), 0
 		},
-			"newClientOrderId=bot-42&price=23416.10000000&quantity=0.00847000&side=SELL&stopPrice=23000&timeInForce=GTC&type=STOP_LOSS_LIMIT", nil},
+			"newClientOrderId=bot-42&newOrderRespType=RESULT&price=23416.10000000&quantity=0.00847000&side=SELL&stopPrice=23000&timeInForce=GTC&type=STOP_LOSS_LIMIT", nil},
 		{"reduce only", func(o *schema.OrderRequest) { o.ReduceOnly = true }, "", ErrUnsupported},
 		{"gtx", func(o *schema.OrderRequest) { o.TimeInForce = schema.TIFGTX }, "", ErrUnsupported},
 		{"post only market", func(o *schema.OrderRequest) {

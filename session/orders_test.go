@@ -95,6 +95,27 @@ func TestPlaceAckVenueErrorAndCancel(t *testing.T) {
 	assert.ErrorIs(t, err, session.ErrConfig, "Place refuses a cancel")
 }
 
+// TestPlaceAckCarriesStatusForEveryType: Binance answers a LIMIT_MAKER or
+// stop order with its ids only unless asked otherwise (newOrderRespType
+// defaults to ACK for them), so the Ack of a post-only order said nothing
+// of its status, price or quantity. The session asks for RESULT.
+func TestPlaceAckCarriesStatusForEveryType(t *testing.T) {
+	v := startVenue(t)
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"bookTicker"},
+		Credentials: credentials(), Client: fastRedial})
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	req := limitOrder(s, t, "maker-1", "buy", "1000.00", "0.5")
+	req.PostOnly = true
+	ack, err := s.Place(ctx, req)
+	s.Pools().Orders.Put(req)
+	require.NoError(t, err)
+	assert.Equal(t, schema.StatusNew, ack.Status)
+	assert.Equal(t, schema.OrderTypeLimitMaker, ack.Type)
+	assert.Zero(t, ack.Price.Cmp(schema.MustParseDecimal("1000")), ack.Price.String())
+	assert.Zero(t, ack.Qty.Cmp(schema.MustParseDecimal("0.5")), ack.Qty.String())
+}
+
 // silentAPI is a WS-API that accepts the user-data subscription and then
 // does what do says with each order request.
 func silentAPI(t *testing.T, do func(ctx context.Context, c *websocket.Conn, msg []byte)) string {
