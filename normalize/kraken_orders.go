@@ -3,6 +3,7 @@ package normalize
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/goccy/go-json/jsontext"
 
@@ -17,8 +18,8 @@ import (
 // (Kraken "Spot REST → GetWebSocketsToken"); the connection needs no login
 // of its own.
 //
-// add_order: order_type, side (buy, sell), order_qty, symbol (BASE/QUOTE,
-// "BTC/USD"), and as the order needs them limit_price, time_in_force,
+// add_order: order_type, side (buy, sell), order_qty, symbol (v2's
+// BASE/QUOTE, "BTC/USD": the canonical symbol's, never v1's "XBT/USD"), and as the order needs them limit_price, time_in_force,
 // post_only, triggers, cash_order_qty, cl_ord_id. Quantities and prices
 // are JSON numbers written with the request's digits, as Kraken's examples
 // send them. order_type: Market is market; Limit is limit, with
@@ -56,8 +57,9 @@ type KrakenOrders struct {
 // KrakenOrderOptions configure a [KrakenOrders]. A nil *KrakenOrderOptions
 // means the defaults.
 type KrakenOrderOptions struct {
-	// Symbols turns canonical symbols into Kraken v2 pairs ("BTC-USD" →
-	// "BTC/USD"). Defaults to a new registry with [KrakenSymbolRules].
+	// Symbols checks canonical symbols (BASE-QUOTE; the v2 pair is
+	// BASE/QUOTE: "BTC-USD" → "BTC/USD"). Defaults to a new registry with
+	// [KrakenSymbolRules].
 	Symbols *Symbols
 }
 
@@ -164,11 +166,15 @@ func (e *KrakenOrders) params(o *schema.OrderRequest) (any, error) {
 		p.ClOrdID = []string{cid}
 		return p, nil
 	}
-	pair, err := e.syms.VenueSymbol(o.Symbol)
-	if err != nil {
+	if _, err := e.syms.VenueSymbol(o.Symbol); err != nil {
 		return nil, err
 	}
-	return krakenAdd(pair, o)
+	// The v2 pair is the canonical symbol with a slash: v2 names assets as
+	// the registry's aliases do (BTC, not v1's XBT; DOGE, not XDG), and
+	// the registry's venue names, learnt from AssetPairs' v1 wsname, are
+	// v1's.
+	base, quote, _ := strings.Cut(o.Symbol, "-")
+	return krakenAdd(base+"/"+quote, o)
 }
 
 // krakenAdd shapes a placement as add_order takes it.

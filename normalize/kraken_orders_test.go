@@ -126,7 +126,15 @@ func TestKrakenOrderRequestsRefused(t *testing.T) {
 			require.ErrorIs(t, enc.Check(c.o), c.err, "Check says the same")
 		})
 	}
-	_, err := enc.AppendRequest(nil, 1, &schema.OrderRequest{Symbol: "BTC-USD"}, "tok")
+	// A registry that learnt v1's names (AssetPairs' wsname XBT/USD) still
+	// gives v2's pair.
+	syms := NewSymbols(KrakenSymbolRules())
+	require.NoError(t, syms.Load([]Instrument{{Symbol: "XBT/USD", Base: "XBT", Quote: "USD"}}))
+	got, err := NewKrakenOrders(&KrakenOrderOptions{Symbols: syms}).AppendRequest(nil, 1, krakenOrder(nil), "tok")
+	require.NoError(t, err)
+	assert.Contains(t, string(got), `"symbol":"BTC/USD"`)
+
+	_, err = enc.AppendRequest(nil, 1, &schema.OrderRequest{Symbol: "BTC-USD"}, "tok")
 	var ve *schema.ValidationError
 	require.ErrorAs(t, err, &ve, "an invalid request is o's validation error")
 }
