@@ -175,6 +175,11 @@ func TestOrderAnswers(t *testing.T) {
 		{"bybit_order_create_rejected.json", OrderAnswer{RequestID: 7, Code: 170131, Msg: "Insufficient balance.", TS: 1711001595209 * 1e6}},
 		{"bybit_order_cancel_ack.json", OrderAnswer{RequestID: 8, Action: schema.ActionCancel, Accepted: true, VenueOrderID: schema.MustID("1684638235000"), TS: 1711001595300 * 1e6}},
 		{"bybit_order_cancel_rejected.json", OrderAnswer{RequestID: 9, Action: schema.ActionCancel, Code: 170213, Msg: "Order does not exist.", TS: 1711001595300 * 1e6}},
+		{"kraken_add_order_ack.json", OrderAnswer{RequestID: 123456789, Accepted: true, VenueOrderID: schema.MustID("AA5JGQ-SBMRC-SCJ7J7"), TS: 1695305707205301000}},
+		{"kraken_add_order_cl_ord_id_ack.json", OrderAnswer{RequestID: 7, Accepted: true, VenueOrderID: schema.MustID("OPS23M-VS41G-DDE5Z2"), ClientOrderID: schema.MustID("6d1b345e-2821-40e2-ad83-4ecb18a06876"), TS: 1716136033695006000}},
+		{"kraken_add_order_rejected.json", OrderAnswer{RequestID: 8, Msg: "EOrder:Insufficient funds", TS: 1695305707205301000}},
+		{"kraken_cancel_order_ack.json", OrderAnswer{RequestID: 123456789, Action: schema.ActionCancel, Accepted: true, VenueOrderID: schema.MustID("OS7FXJ-NTHBU-52BCRY"), TS: 1695307017437952000}},
+		{"kraken_cancel_order_rejected.json", OrderAnswer{RequestID: 9, Action: schema.ActionCancel, Msg: "EOrder:Unknown order", TS: 1695307017437952000}},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			got := OrderAnswer{Code: 99, Msg: "stale"} // Read resets it
@@ -190,6 +195,10 @@ func TestOrderAnswers(t *testing.T) {
 func readAnswer(file string, data []byte, a *OrderAnswer) (bool, error) {
 	if strings.HasPrefix(file, "okx") {
 		var r OKXAnswers
+		return r.Read(data, a)
+	}
+	if strings.HasPrefix(file, "kraken") {
+		var r KrakenAnswers
 		return r.Read(data, a)
 	}
 	var r BybitAnswers
@@ -225,6 +234,19 @@ func TestOrderAnswersEdges(t *testing.T) {
 		{name: "bybit no retCode", venue: "bybit", data: `{"reqId":"3","op":"order.create","data":{}}`, ok: true, id: 3, err: ErrMissingField},
 		{name: "bybit data array", venue: "bybit", data: `{"reqId":"3","retCode":0,"op":"order.cancel","data":[{"orderId":"5"}]}`, ok: true, id: 3, accepted: true},
 		{name: "bybit bad id kind", venue: "bybit", data: `{"reqId":"3","retCode":0,"op":"order.create","data":{"orderId":{}}}`, ok: true, id: 3, err: errWantID},
+		{name: "kraken subscribe ack", venue: "kraken", data: `{"method":"subscribe","req_id":1,"result":{"channel":"executions","snapshot":true},"success":true,"time_in":"2023-09-25T09:04:31.742599Z","time_out":"2023-09-25T09:04:31.742648Z"}`},
+		{name: "kraken subscribe refused", venue: "kraken", data: `{"error":"EAPI:Invalid key","method":"subscribe","req_id":1,"success":false}`},
+		{name: "kraken pong", venue: "kraken", data: `{"method":"pong","time_in":"2023-09-25T09:04:31.742599Z","time_out":"2023-09-25T09:04:31.742648Z"}`},
+		{name: "kraken heartbeat", venue: "kraken", data: `{"channel":"heartbeat"}`},
+		{name: "kraken executions", venue: "kraken", data: `{"channel":"executions","type":"update","data":[{"order_id":"X","exec_type":"new"}]}`},
+		{name: "kraken other method", venue: "kraken", data: `{"method":"amend_order","req_id":3,"success":true}`},
+		{name: "kraken not json", venue: "kraken", data: `{"method":`},
+		{name: "kraken no success", venue: "kraken", data: `{"method":"add_order","req_id":3}`, ok: true, id: 3, err: ErrMissingField},
+		{name: "kraken success not bool", venue: "kraken", data: `{"method":"add_order","req_id":4,"success":"yes"}`, ok: true, id: 4, err: ErrBadValue},
+		{name: "kraken bad order id", venue: "kraken", data: `{"req_id":5,"method":"cancel_order","success":true,"result":{"order_id":{}}}`, ok: true, id: 5, err: errWantID},
+		{name: "kraken result not object", venue: "kraken", data: `{"req_id":5,"method":"add_order","success":true,"result":[1]}`, ok: true, id: 5, err: ErrBadValue},
+		{name: "kraken refused", venue: "kraken", data: `{"method":"cancel_order","req_id":6,"success":false,"error":"EOrder:Unknown order"}`, ok: true, id: 6},
+		{name: "kraken bad time left out", venue: "kraken", data: `{"method":"add_order","req_id":6,"success":true,"time_out":"yesterday"}`, ok: true, id: 6, accepted: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var a OrderAnswer

@@ -40,7 +40,7 @@
 //
 // # Orders
 //
-// (Binance here; OKX and Bybit under "Orders by venue".)
+// (Binance here; OKX, Bybit and Kraken under "Orders by venue".)
 // [Session.Place] and [Session.Cancel] take the pooled
 // *schema.OrderRequest (from Pools().Orders; it stays the caller's and may
 // be Put when the call returns), wait until the order connection is up and
@@ -255,7 +255,9 @@
 //	Bybit     op "order.create" / "order.cancel"     the trade WebSocket (Endpoints.Trade),   Bybit v5, "WebSocket Trade Guideline";
 //	          (header X-BAPI-TIMESTAMP, RECV-WINDOW) its own auth; and the private WebSocket  args of REST "Place Order", "Cancel Order"
 //	                                                 (Endpoints.API) logged in and subscribed
-//	Kraken    not yet (v2 add_order / cancel_order on the authenticated WebSocket): ErrNoCredentials
+//	Kraken    add_order / cancel_order (method;      the authenticated WebSocket              Kraken "Spot WebSocket v2 → add_order",
+//	          params carry the WebSocket token)      (Endpoints.API), after its private       "cancel_order"
+//	                                                 subscriptions
 //	Coinbase  not offered: Advanced Trade orders are REST only: ErrNoCredentials
 //
 // OKX: the answer's code and each order's sCode say whether it was
@@ -284,6 +286,27 @@
 // digits; Bybit: 1–36 of letters, digits, - and _). An Ack says the venue
 // took the request; the order's status (New, filled, rejected by the
 // matching engine) comes with its execution reports.
+//
+// Kraken: success true is an Ack (VenueOrderID the answer's order_id,
+// TransactTime its time_out); false is a [*VenueError] whose Msg is
+// Kraken's error string ("EOrder:Insufficient funds", "EOrder:Unknown
+// order", "EAPI:Invalid key") and whose Code is 0: Kraken's errors carry
+// no number (their category is the text before the colon). Each request
+// carries the WebSocket token the connection's private subscriptions were
+// made with (fetched anew for every connection, see [KrakenKey]); the
+// answers and the executions come on that one connection. Stop-loss and
+// take-profit orders (and their -limit forms) are placed, with
+// triggers {"reference":"last","price":StopPrice,"price_type":"static"};
+// a market buy by QuoteQty is sent as cash_order_qty. TIF FOK (add_order
+// has gtc, gtd and ioc), GTX (use PostOnly), reduce-only and a market sell
+// by QuoteQty are normalize.ErrUnsupported. A client order id is a UUID
+// (36 characters with hyphens, or 32 hex digits) or 1–18 printable ASCII
+// characters (Kraken "Spot Client Order Identifiers"). A cancel names the
+// order by VenueOrderID (order_id) or, without one, OrigClientOrderID
+// (cl_ord_id), never both: Kraken takes one kind per request. Kraken's
+// private channels are not reconciled (see above): a report missed while
+// the connection is down is not looked up, and an order whose Place
+// returned ErrDisconnected is told of only by its later reports.
 //
 // Endpoints are always given: [BinanceLive], [BinanceTestnet], a
 // venue's public URL or a simulated venue's. The packages the session

@@ -428,10 +428,10 @@ func (s *Session) publishState(e wsclient.Event) {
 // not have the order: its execution reports tell, after the reconnect.
 // The request id is in the returned Ack whenever one was assigned.
 //
-// OKX and Bybit: the same, "subscribed" meaning the venue's private
-// connection (and Bybit's trade connection) logged in; their orders need
-// Endpoints.REST for the instrument rules. See the package doc, "Orders
-// by venue".
+// OKX, Bybit and Kraken: the same, "subscribed" meaning the venue's
+// private connection (and Bybit's trade connection) logged in and its
+// private channels subscribed; their orders need Endpoints.REST for the
+// instrument rules. See the package doc, "Orders by venue".
 func (s *Session) Place(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
 	if req.Action != schema.ActionPlace {
 		return Ack{}, fmt.Errorf("%w: Place takes Action place, got %s", ErrConfig, req.Action)

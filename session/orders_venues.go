@@ -13,8 +13,9 @@ import (
 
 // venueOrders are the order calls of a venue whose orders go on an
 // authenticated WebSocket other than Binance's WS-API: OKX's private
-// connection ("order", "cancel-order" operations) and Bybit's trade
-// connection ("order.create", "order.cancel"). It tracks each request by
+// connection ("order", "cancel-order" operations), Bybit's trade
+// connection ("order.create", "order.cancel") and Kraken's authenticated
+// connection ("add_order", "cancel_order"). It tracks each request by
 // its id until the venue's answer, the caller's context, the loss of the
 // connection or Close ends it. The encoding and the reading of answers are
 // normalize's ([normalize.OKXOrders], [normalize.BybitAnswers], …): a venue
@@ -59,8 +60,8 @@ func newVenueOrders(s *Session) *venueOrders {
 	return &venueOrders{s: s, pending: map[uint64]pendingOrder{}, nextID: uint64(max(s.cfg.Now().UnixMilli(), 0)) * 1000}
 }
 
-// venueLane is the order connection of OKX and Bybit (see [Session.Place]),
-// or why there is none.
+// venueLane is the order connection of OKX, Bybit and Kraken (see
+// [Session.Place]), or why there is none.
 func (s *Session) venueLane() (orderLane, error) {
 	var v *venueOrders
 	if p := s.private; p != nil {
@@ -70,7 +71,7 @@ func (s *Session) venueLane() (orderLane, error) {
 		}
 	}
 	if v == nil {
-		why := "Config.Key (OKX, Bybit) or Config.Credentials (Binance)"
+		why := "Config.Key (OKX, Bybit, Kraken) or Config.Credentials (Binance)"
 		switch {
 		case s.private != nil && s.spec.venue == schema.VenueBybit:
 			why = "Endpoints.Trade, Bybit's trade WebSocket"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -37,6 +38,7 @@ type orderSeen struct {
 	op, id   string
 	arg      map[string]any
 	header   map[string]any
+	token    string // Kraken: the request's WebSocket token
 }
 
 func (f *fakePrivate) setLoggedIn(conn int) {
@@ -81,23 +83,39 @@ func (f *fakePrivate) ordersSeen() []orderSeen {
 // orderAnswer records an order request and answers it as the script says;
 // without a script, the venue accepts it.
 func (f *fakePrivate) orderAnswer(conn int, m map[string]any) []string {
-	o := orderSeen{conn: conn, op: m["op"].(string)}
+	o := orderSeen{conn: conn}
+	o.op, _ = m["op"].(string)
 	o.id, _ = m["id"].(string)
-	if f.venue == schema.VenueBybit {
+	switch f.venue {
+	case schema.VenueBybit:
 		o.id, _ = m["reqId"].(string)
 		o.header, _ = m["header"].(map[string]any)
+	case schema.VenueKraken: // {"method","params":{…,"token"},"req_id"}
+		o.op, _ = m["method"].(string)
+		id, _ := m["req_id"].(float64)
+		o.id = strconv.FormatFloat(id, 'f', -1, 64)
+		o.arg, _ = m["params"].(map[string]any)
+		o.token, _ = o.arg["token"].(string)
+		delete(o.arg, "token")
 	}
 	if args, _ := m["args"].([]any); len(args) == 1 {
 		o.arg, _ = args[0].(map[string]any)
 	}
 	f.mu.Lock()
 	o.loggedIn = f.loggedIn[conn]
+	if f.venue == schema.VenueKraken { // the token of this connection's subscriptions
+		tok := f.tokens[o.token]
+		o.loggedIn = o.loggedIn && tok != nil && tok.conn == conn
+	}
 	f.orders = append(f.orders, o)
 	do := f.script
 	f.mu.Unlock()
 	if !o.loggedIn { // the venue's refusal of a connection not logged in
-		if f.venue == schema.VenueBybit {
+		switch f.venue {
+		case schema.VenueBybit:
 			return []string{bybitRefusal(o, 10003, "not authorized")}
+		case schema.VenueKraken:
+			return []string{krakenRefusal(o, "EAPI:Invalid key")}
 		}
 		return []string{okxRefusal(o, 60011, "Please log in")}
 	}
@@ -112,6 +130,13 @@ func (f *fakePrivate) orderAnswer(conn int, m map[string]any) []string {
 }
 
 func acceptOrder(v schema.Venue, o orderSeen) string {
+	if v == schema.VenueKraken {
+		cl := ""
+		if s, ok := o.arg["cl_ord_id"].(string); ok {
+			cl = `,"cl_ord_id":"` + s + `"`
+		}
+		return `{"method":"` + o.op + `","req_id":` + o.id + `,"result":{"order_id":"ORD-` + o.id + `"` + cl + `},"success":true,"time_in":"2023-09-21T14:15:07.197274Z","time_out":"2023-09-21T14:15:07.205301Z"}`
+	}
 	if v == schema.VenueBybit {
 		return `{"reqId":"` + o.id + `","retCode":0,"retMsg":"OK","op":"` + o.op + `","data":{"orderId":"ORD-` + o.id + `","orderLinkId":"` + str(o.arg["orderLinkId"]) + `"},"retExtInfo":{},"header":{"X-Bapi-Limit":"10","Traceid":"77b8e5ac","Timenow":"1711001595209"},"connId":"cnt5leec0hvan15eukcg-2t"}`
 	}
@@ -124,6 +149,12 @@ func okxRefusal(o orderSeen, code int, msg string) string {
 
 func bybitRefusal(o orderSeen, code int, msg string) string {
 	return `{"reqId":"` + o.id + `","retCode":` + strconv.Itoa(code) + `,"retMsg":"` + msg + `","op":"` + o.op + `","data":{},"retExtInfo":{},"header":{"Timenow":"1711001595209"},"connId":"cnt5leec0hvan15eukcg-2t"}`
+}
+
+// krakenRefusal is Kraken v2's answer to a request it refused: its error
+// string, no number (Kraken "add_order", response).
+func krakenRefusal(o orderSeen, msg string) string {
+	return `{"error":"` + msg + `","method":"` + o.op + `","req_id":` + o.id + `,"success":false,"time_in":"2023-09-21T14:15:07.197274Z","time_out":"2023-09-21T14:15:07.205301Z"}`
 }
 
 func str(v any) string { s, _ := v.(string); return s }
@@ -201,6 +232,13 @@ type orderCase struct {
 	msg    string
 	// badAnswer is an answer to o the session cannot read.
 	badAnswer func(o orderSeen) string
+	// unsupported makes a valid order the venue's operation cannot
+	// express; badClientID is a client order id outside its alphabet.
+	unsupported func(req *schema.OrderRequest)
+	badClientID string
+	// place is the order the venue receives for venueLimit's, cancel the
+	// cancel by client id "bot1".
+	place, cancel map[string]any
 }
 
 func orderCases() []orderCase {
@@ -213,15 +251,47 @@ func orderCases() []orderCase {
 				return okxRefusal(o, 51008, "Order failed. Insufficient USDT balance in account.")
 			},
 			code: 51008, msg: "Order failed. Insufficient USDT balance in account.",
-			badAnswer: func(o orderSeen) string { return `{"id":"` + o.id + `","op":"order","code":{"x":1},"data":[]}` }},
+			badAnswer:   func(o orderSeen) string { return `{"id":"` + o.id + `","op":"order","code":{"x":1},"data":[]}` },
+			unsupported: stopLimit, badClientID: "no.dots",
+			place:  map[string]any{"instId": "BTC-USDT", "tdMode": "cash", "clOrdId": "bot1", "side": "buy", "ordType": "limit", "sz": "0.001", "px": "25000.1"},
+			cancel: map[string]any{"instId": "BTC-USDT", "clOrdId": "bot1"}},
 		{venue: schema.VenueBybit, channel: "publicTrade",
 			key:    func(f *fakePrivate) session.Key { return &session.BybitKey{APIKey: "bybit-key", Secret: f.secret} },
 			refuse: func(o orderSeen) string { return bybitRefusal(o, 170131, "Insufficient balance.") },
 			code:   170131, msg: "Insufficient balance.",
 			badAnswer: func(o orderSeen) string {
 				return `{"reqId":"` + o.id + `","retCode":0,"op":"order.create","data":{"orderId":["x"]}}`
-			}},
+			},
+			unsupported: stopLimit, badClientID: "no.dots",
+			place:  map[string]any{"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.001", "price": "25000.1", "timeInForce": "GTC", "orderLinkId": "bot1"},
+			cancel: map[string]any{"category": "spot", "symbol": "BTCUSDT", "orderLinkId": "bot1"}},
 	}
+}
+
+// stopLimit makes req a stop-limit order: OKX's and Bybit's are algo or
+// conditional orders, which their order operations do not place.
+func stopLimit(req *schema.OrderRequest) {
+	req.Type, req.StopPrice = schema.OrderTypeStopLossLimit, schema.MustParseDecimal("24000")
+}
+
+// placeCases are the venues whose orders the session places on their
+// authenticated WebSocket: orderCases (whose executions are reconciled
+// too) and Kraken (add_order and cancel_order on its private connection).
+func placeCases() []orderCase {
+	return append(orderCases(), orderCase{venue: schema.VenueKraken, channel: "trade",
+		key: func(f *fakePrivate) session.Key {
+			return &session.KrakenKey{APIKey: "kraken-key", Secret: base64.StdEncoding.EncodeToString(f.secret)}
+		},
+		refuse: func(o orderSeen) string { return krakenRefusal(o, "EOrder:Insufficient funds") },
+		msg:    "EOrder:Insufficient funds", // code 0: Kraken's errors carry no number
+		badAnswer: func(o orderSeen) string {
+			return `{"method":"add_order","req_id":` + o.id + `,"success":"yes"}`
+		},
+		unsupported: func(req *schema.OrderRequest) { req.TimeInForce = schema.TIFFOK }, // gtc, gtd, ioc only
+		badClientID: "nineteen-characters",                                              // free text: at most 18
+		place:       map[string]any{"order_type": "limit", "side": "buy", "order_qty": 0.001, "symbol": "BTC/USDT", "limit_price": 25000.1, "time_in_force": "gtc", "cl_ord_id": "bot1"},
+		cancel:      map[string]any{"cl_ord_id": []any{"bot1"}},
+	})
 }
 
 // startOrders starts a session on the fake venue with its private (and,
@@ -269,7 +339,7 @@ func place(t *testing.T, s *session.Session, ctx context.Context, clientID strin
 // *VenueError with the venue's code and message; Cancel names the order
 // by its client id. The answers reach the dispatcher too.
 func TestVenueOrdersAckRefusalCancel(t *testing.T) {
-	for _, c := range orderCases() {
+	for _, c := range placeCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			f := newFakePrivate(t, c.venue, nil)
 			answers := make(chan *schema.CanonicalEvent, 16)
@@ -297,12 +367,9 @@ func TestVenueOrdersAckRefusalCancel(t *testing.T) {
 			assert.Equal(t, "BTC-USDT", ack.Symbol)
 			assert.Equal(t, "ORD-"+o.id, ack.VenueOrderID.String())
 			assert.Equal(t, "bot1", ack.ClientOrderID.String())
-			if c.venue == schema.VenueOKX {
-				assert.Equal(t, "order", o.op)
-				assert.Equal(t, map[string]any{"instId": "BTC-USDT", "tdMode": "cash", "clOrdId": "bot1", "side": "buy", "ordType": "limit", "sz": "0.001", "px": "25000.1"}, o.arg)
-			} else {
-				assert.Equal(t, "order.create", o.op)
-				assert.Equal(t, map[string]any{"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.001", "price": "25000.1", "timeInForce": "GTC", "orderLinkId": "bot1"}, o.arg)
+			assert.Equal(t, map[schema.Venue]string{schema.VenueOKX: "order", schema.VenueBybit: "order.create", schema.VenueKraken: "add_order"}[c.venue], o.op)
+			assert.Equal(t, c.place, o.arg)
+			if c.venue == schema.VenueBybit {
 				assert.Equal(t, "5000", o.header["X-BAPI-RECV-WINDOW"])
 			}
 
@@ -323,13 +390,8 @@ func TestVenueOrdersAckRefusalCancel(t *testing.T) {
 			require.NoError(t, err)
 			seen = f.ordersSeen()
 			require.Len(t, seen, 3)
-			if c.venue == schema.VenueOKX {
-				assert.Equal(t, "cancel-order", seen[2].op)
-				assert.Equal(t, map[string]any{"instId": "BTC-USDT", "clOrdId": "bot1"}, seen[2].arg)
-			} else {
-				assert.Equal(t, "order.cancel", seen[2].op)
-				assert.Equal(t, map[string]any{"category": "spot", "symbol": "BTCUSDT", "orderLinkId": "bot1"}, seen[2].arg)
-			}
+			assert.Equal(t, map[schema.Venue]string{schema.VenueOKX: "cancel-order", schema.VenueBybit: "order.cancel", schema.VenueKraken: "cancel_order"}[c.venue], seen[2].op)
+			assert.Equal(t, c.cancel, seen[2].arg)
 			assert.Greater(t, cack.RequestID, ack.RequestID)
 
 			st := s.Stats().Order
@@ -356,7 +418,7 @@ func TestVenueOrdersAckRefusalCancel(t *testing.T) {
 // unknown), and the next order goes out after a new login on the new
 // connection.
 func TestVenueOrdersDisconnectWhileWaiting(t *testing.T) {
-	for _, c := range orderCases() {
+	for _, c := range placeCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			f := newFakePrivate(t, c.venue, nil)
 			var now atomicTime
@@ -396,7 +458,7 @@ func TestVenueOrdersDisconnectWhileWaiting(t *testing.T) {
 // when its context ends, with the request id and ctx's error; a context
 // ended before the call sends nothing.
 func TestVenueOrdersDeadline(t *testing.T) {
-	for _, c := range orderCases() {
+	for _, c := range placeCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			f, s := connectedOrders(t, c)
 			ctx, cancel := context.WithTimeout(context.Background(), generous)
@@ -424,7 +486,7 @@ func TestVenueOrdersDeadline(t *testing.T) {
 // TestVenueOrdersBadAnswer: an answer the session cannot read is
 // ErrBadAnswer to its caller at once; the connection carries on.
 func TestVenueOrdersBadAnswer(t *testing.T) {
-	for _, c := range orderCases() {
+	for _, c := range placeCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			f, s := connectedOrders(t, c)
 			ctx, cancel := context.WithTimeout(context.Background(), generous)
@@ -448,7 +510,7 @@ func TestVenueOrdersBadAnswer(t *testing.T) {
 // the login waits for it; the order goes out on the logged-in connection
 // (the fake venue refuses one on a connection not logged in).
 func TestVenueOrdersWaitForLogin(t *testing.T) {
-	for _, c := range orderCases() {
+	for _, c := range placeCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			f := newFakePrivate(t, c.venue, nil)
 			hold := make(chan struct{})
@@ -474,7 +536,7 @@ func TestVenueOrdersWaitForLogin(t *testing.T) {
 // TestVenueOrdersCloseWhileWaiting: Close ends a wait for an answer with
 // ErrClosed.
 func TestVenueOrdersCloseWhileWaiting(t *testing.T) {
-	for _, c := range orderCases() {
+	for _, c := range placeCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			f, s := connectedOrders(t, c)
 			got := make(chan struct{})
@@ -501,7 +563,7 @@ func TestVenueOrdersCloseWhileWaiting(t *testing.T) {
 // instrument's rules, or that the venue's operation cannot express, fails
 // before anything is sent (and without waiting for the connection).
 func TestVenueOrdersCheckedBeforeSending(t *testing.T) {
-	for _, c := range orderCases() {
+	for _, c := range placeCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			f := newFakePrivate(t, c.venue, nil)
 			s := startOrders(t, c, f, nil)
@@ -514,11 +576,13 @@ func TestVenueOrdersCheckedBeforeSending(t *testing.T) {
 			var rerr *normalize.RuleError
 			require.ErrorAs(t, err, &rerr)
 
-			req.Qty, req.Type, req.StopPrice = schema.MustParseDecimal("0.001"), schema.OrderTypeStopLossLimit, schema.MustParseDecimal("24000")
+			req.Qty = schema.MustParseDecimal("0.001")
+			c.unsupported(req)
 			_, err = s.Place(ctx, req)
 			require.ErrorIs(t, err, normalize.ErrUnsupported)
+			s.Pools().Orders.Put(req)
 
-			req.Type, req.StopPrice, req.ClientOrderID = schema.OrderTypeLimit, schema.Decimal{}, schema.MustID("no.dots")
+			req = venueLimit(t, s, c.badClientID)
 			_, err = s.Place(ctx, req)
 			require.ErrorIs(t, err, normalize.ErrBadValue)
 
@@ -531,12 +595,12 @@ func TestVenueOrdersCheckedBeforeSending(t *testing.T) {
 	}
 }
 
-// TestVenueOrdersNotOffered: Kraken's and Coinbase's private connections
-// place no orders (not yet), nor does Bybit without its trade endpoint:
-// ErrNoCredentials, saying why.
+// TestVenueOrdersNotOffered: Coinbase's private connection places no
+// orders (Advanced Trade's are REST only), nor does Bybit without its
+// trade endpoint: ErrNoCredentials, saying why.
 func TestVenueOrdersNotOffered(t *testing.T) {
 	for _, c := range privateCases(t) {
-		if c.venue == schema.VenueOKX {
+		if c.venue == schema.VenueOKX || c.venue == schema.VenueKraken {
 			continue
 		}
 		t.Run(string(c.venue), func(t *testing.T) {
@@ -581,7 +645,7 @@ func TestBybitTradeLoginRefused(t *testing.T) {
 // TestVenueOrdersConcurrent: orders placed at once each get their own
 // answer, matched by request id.
 func TestVenueOrdersConcurrent(t *testing.T) {
-	for _, c := range orderCases() {
+	for _, c := range placeCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			f, s := connectedOrders(t, c)
 			ctx, cancel := context.WithTimeout(context.Background(), generous)

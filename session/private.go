@@ -93,7 +93,7 @@ type privateSpec struct {
 	// wsclient's idle watchdog fed. nil: the venue sends heartbeats itself.
 	ping []byte
 	// orders, when set, makes the venue's order calls, whose answers come
-	// on this connection (OKX).
+	// on this connection (OKX, Kraken).
 	orders func(*Session) *venueOrders
 	// trade, when set, is the venue's separate order connection (Bybit's
 	// trade WebSocket at Endpoints.Trade), logged in as its own private
@@ -172,6 +172,7 @@ type private struct {
 	loginTS   time.Time // the venue time of the latest login (or signed subscription)
 	refusals  uint64
 	nonce     uint64 // Kraken: the last token request's nonce
+	token     string // Kraken: the WebSocket token of the latest subscription, which orders carry
 	lastError error
 
 	// The worker's own.

@@ -10,10 +10,13 @@ import (
 )
 
 // KrakenKey is a Kraken spot API key and its Base64 secret, as Kraken
-// issues them, with the "WebSocket interface" permission. With it,
-// Config.Endpoints.API is the authenticated WebSocket
-// (wss://ws-auth.kraken.com/v2) and Config.Endpoints.REST the REST base
-// the WebSocket token is fetched from (https://api.kraken.com).
+// issues them, with the "WebSocket interface" permission (and, for
+// orders, "Orders and trades → Create & modify orders" and "Cancel &
+// close orders"). With it, Config.Endpoints.API is the authenticated
+// WebSocket (wss://ws-auth.kraken.com/v2) and Config.Endpoints.REST the
+// REST base the WebSocket token is fetched from (https://api.kraken.com).
+// Orders go on the authenticated WebSocket too, once its private
+// channels are subscribed, each with that connection's token.
 type KrakenKey struct {
 	APIKey, Secret string
 }
@@ -40,6 +43,9 @@ var krakenPrivate = &privateSpec{
 		if err != nil {
 			return nil, &LoginError{Venue: schema.VenueKraken, Step: "token", Err: err}
 		}
+		p.mu.Lock()
+		p.token = token // the orders' token too
+		p.mu.Unlock()
 		p.reqID++
 		exec, err := normalize.KrakenSubscribeExecutions(token, p.reqID, true, false)
 		if err != nil {
@@ -53,4 +59,29 @@ var krakenPrivate = &privateSpec{
 		return [][]byte{exec, bal}, nil
 	},
 	ping: []byte(`{"method":"ping"}`), // Kraken v2 "Ping"; Kraken also sends heartbeats once subscribed
+	// Orders: add_order and cancel_order on this connection once its
+	// channels are subscribed (Kraken "Spot WebSocket v2 → add_order").
+	orders: krakenOrders,
+}
+
+// krakenOrders: add_order and cancel_order, each with the WebSocket token
+// the private channels were subscribed with (Kraken: a token a connection
+// uses stays valid while it is connected). What add_order cannot express
+// fails before any wait, without a token.
+func krakenOrders(s *Session) *venueOrders {
+	v := newVenueOrders(s)
+	enc := normalize.NewKrakenOrders(&normalize.KrakenOrderOptions{Symbols: s.syms})
+	var r normalize.KrakenAnswers
+	v.appendRequest = func(dst []byte, id uint64, req *schema.OrderRequest) ([]byte, error) {
+		if id == 0 {
+			return dst, enc.Check(req)
+		}
+		p := s.private
+		p.mu.Lock()
+		token := p.token
+		p.mu.Unlock()
+		return enc.AppendRequest(dst, id, req, token)
+	}
+	v.read = r.Read
+	return v
 }

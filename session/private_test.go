@@ -147,7 +147,8 @@ func newFakePrivate(t *testing.T, venue schema.Venue, pushes map[string]string) 
 }
 
 const (
-	krakenPairs    = `{"error":[],"result":{"XBTUSD":{"altname":"XBTUSD","wsname":"XBT/USD","base":"XXBT","quote":"ZUSD","pair_decimals":1,"lot_decimals":8,"ordermin":"0.00005","costmin":"0.5","tick_size":"0.1","status":"online"}}}`
+	krakenPairs = `{"error":[],"result":{"XBTUSD":{"altname":"XBTUSD","wsname":"XBT/USD","base":"XXBT","quote":"ZUSD","pair_decimals":1,"lot_decimals":8,"ordermin":"0.00005","costmin":"0.5","tick_size":"0.1","status":"online"},` +
+		`"XBTUSDT":{"altname":"XBTUSDT","wsname":"XBT/USDT","base":"XXBT","quote":"USDT","pair_decimals":1,"lot_decimals":8,"ordermin":"0.00005","costmin":"0.5","tick_size":"0.1","status":"online"}}}`
 	okxInstruments = `{"code":"0","msg":"","data":[{"baseCcy":"BTC","instId":"BTC-USDT","instType":"SPOT","lotSz":"0.00000001","minSz":"0.00001","quoteCcy":"USDT","state":"live","tickSz":"0.1"}]}`
 )
 
@@ -341,11 +342,14 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 			return []string{`{"success":true,"ret_msg":"","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `","op":"subscribe"}`}, subscribed
 		}
 	case schema.VenueKraken:
-		if m["method"] == "ping" {
+		switch m["method"] {
+		case "ping":
 			f.mu.Lock()
 			f.pings++
 			f.mu.Unlock()
 			return []string{`{"method":"pong","time_in":"2023-09-25T09:04:31.742599Z","time_out":"2023-09-25T09:04:31.742648Z"}`}, nil
+		case "add_order", "cancel_order":
+			return f.orderAnswer(conn, m), nil
 		}
 		params, _ := m["params"].(map[string]any)
 		token, _ := params["token"].(string)
@@ -362,6 +366,8 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 		if !valid || reject {
 			return []string{`{"error":"EAPI:Invalid key","method":"subscribe","req_id":` + req + `,"success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`}, nil
 		}
+		f.waitPrivateLogin()
+		f.setLoggedIn(conn) // orders with this connection's token are taken
 		return []string{`{"method":"subscribe","req_id":` + req + `,"result":{"channel":"` + params["channel"].(string) + `","snapshot":true},"success":true,"time_in":"2023-09-25T09:04:31.742599Z","time_out":"2023-09-25T09:04:31.742648Z"}`}, []string{params["channel"].(string)}
 	case schema.VenueCoinbase:
 		if m["channel"] == "heartbeats" {
