@@ -27,9 +27,11 @@ func FetchKrakenInstruments(ctx context.Context, client *http.Client, baseURL st
 // ParseKrakenAssetPairs reads Kraken's pair list {"error":[],"result":
 // {"XXBTZUSD":{"wsname":"XBT/USD","tick_size","pair_decimals",
 // "lot_decimals","ordermin","costmin",…},…}}, ready for [Symbols.Load],
-// sorted by symbol. Each pair's Symbol is its WebSocket name ("XBT/USD",
-// which the registry's aliases make BTC-USD); pairs without one are
-// skipped. Rules (Kraken "Get Tradable Asset Pairs"): tick_size is
+// sorted by symbol. Each pair's Symbol is its WebSocket v2 name: wsname
+// ("XBT/USD", v1's) with v1's asset codes XBT and XDG as v2 writes them
+// ("BTC/USD", "DOGE/USD"), so that the registry gives v2's name for
+// subscriptions and orders; the registry still reads v1's names. Pairs
+// without a wsname are skipped. Rules (Kraken "Get Tradable Asset Pairs"): tick_size is
 // TickSize (10^-pair_decimals when not sent), 10^-lot_decimals StepSize,
 // ordermin MinQty and costmin MinNotional (in the quote currency).
 //
@@ -62,7 +64,14 @@ func ParseKrakenAssetPairs(data []byte) ([]Instrument, error) {
 		if !ok || base == "" || quote == "" {
 			return nil, &ParseError{Venue: schema.VenueKraken, Stream: "AssetPairs " + name, Field: "wsname", Err: wrapBad("want BASE/QUOTE")}
 		}
-		in := Instrument{Symbol: d.WSName, Base: base, Quote: quote}
+		// wsname is WebSocket v1's name (XBT/USD, XDG/USD); v2, which the
+		// session's market data and orders speak, names the pair with
+		// the assets' common codes (BTC/USD, DOGE/USD) and refuses the
+		// v1 name ("Currency pair not supported XBT/USD": Kraken "WebSocket
+		// v2 → Guides → Spot WebSocket v2 migration"; reported as
+		// nautechsystems/nautilus_trader#3509 and #3960).
+		base, quote = krakenV2Asset(base), krakenV2Asset(quote)
+		in := Instrument{Symbol: base + "/" + quote, Base: base, Quote: quote}
 		r := &in.Rules
 		for _, dec := range []struct {
 			name string
@@ -88,4 +97,17 @@ func ParseKrakenAssetPairs(data []byte) ([]Instrument, error) {
 	}
 	sort.Slice(ins, func(i, j int) bool { return ins[i].Symbol < ins[j].Symbol })
 	return ins, nil
+}
+
+// krakenAliases are Kraken's v1 asset codes that differ from the common
+// ones (and from v2's).
+var krakenAliases = map[string]string{"XBT": "BTC", "XDG": "DOGE"}
+
+// krakenV2Asset is the asset code WebSocket v2 uses for a code of v1's
+// wsname: the registry's Kraken aliases (XBT is BTC, XDG is DOGE).
+func krakenV2Asset(a string) string {
+	if v, ok := krakenAliases[a]; ok {
+		return v
+	}
+	return a
 }

@@ -190,12 +190,20 @@ func TestFetchKrakenInstruments(t *testing.T) {
 	ins, err := FetchKrakenInstruments(ctx, v.Client(), v.URL)
 	require.NoError(t, err)
 	require.Equal(t, []Instrument{
+		{Symbol: "BTC/USDT", Base: "BTC", Quote: "USDT", Rules: InstrumentRules{TickSize: dec("0.1"), StepSize: dec("0.00000001"), MinQty: dec("0.00005"), MinNotional: dec("0.5")}},
 		{Symbol: "ETH/USD", Base: "ETH", Quote: "USD", Rules: InstrumentRules{TickSize: dec("0.01"), StepSize: dec("0.00000001"), MinQty: dec("0.002"), MinNotional: dec("0.5")}},
-		{Symbol: "XBT/USDT", Base: "XBT", Quote: "USDT", Rules: InstrumentRules{TickSize: dec("0.1"), StepSize: dec("0.00000001"), MinQty: dec("0.00005"), MinNotional: dec("0.5")}},
 	}, ins, "sorted; the dark pool pair (no wsname) skipped; tick_size over pair_decimals")
 	syms := NewSymbols(KrakenSymbolRules())
 	require.NoError(t, syms.Load(ins))
 	got, err := syms.Lookup([]byte("XBT/USDT"))
+	require.NoError(t, err)
+	require.Equal(t, "BTC-USDT", got)
+	// WebSocket v2 refuses v1's wsname ("Currency pair not supported
+	// XBT/USDT"): subscriptions and orders are made with v2's name.
+	vs, err := syms.VenueSymbol("BTC-USDT")
+	require.NoError(t, err)
+	require.Equal(t, "BTC/USDT", vs)
+	got, err = syms.Lookup([]byte("BTC/USDT"))
 	require.NoError(t, err)
 	require.Equal(t, "BTC-USDT", got)
 

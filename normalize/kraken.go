@@ -3,6 +3,7 @@ package normalize
 import (
 	"bytes"
 	"context"
+	"maps"
 
 	"github.com/goccy/go-json/jsontext"
 
@@ -15,7 +16,7 @@ import (
 // "XBT/USD" (v1) are both BTC-USD. Kraken Futures ("PF_XBTUSD") is another
 // API and not served by this parser; its perpetuals would be BTC-USD-PERP.
 func KrakenSymbolRules() SymbolRules {
-	return SymbolRules{Delimiter: '/', Aliases: map[string]string{"XBT": "BTC", "XDG": "DOGE"}}
+	return SymbolRules{Delimiter: '/', Aliases: maps.Clone(krakenAliases)}
 }
 
 // NewKraken returns a parser of the Kraken spot WebSocket API v2 (trade,
