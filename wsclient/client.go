@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -28,12 +29,13 @@ type Handler func(ctx context.Context, f *schema.WsFrame) error
 // [Client.Run] and stop it with [Client.Close]. Its methods are safe for
 // concurrent use; the zero value is not usable.
 type Client struct {
-	url     string
-	opts    Options
-	handler Handler
-	frames  *pool.Pool[*schema.WsFrame]
-	subMsgs [][]byte
-	seed    maphash.Seed // of frameHash
+	url      string
+	opts     Options
+	dialHTTP *http.Client // opts.HTTPClient, its transport wrapped by rawTracker
+	handler  Handler
+	frames   *pool.Pool[*schema.WsFrame]
+	subMsgs  [][]byte
+	seed     maphash.Seed // of frameHash
 
 	life    context.Context // canceled by Close
 	kill    context.CancelFunc
@@ -83,13 +85,14 @@ func New(rawURL string, h Handler, opts *Options) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		url:     rawURL,
-		opts:    o,
-		handler: h,
-		frames:  o.Frames,
-		subMsgs: buildSubscriptions(&o),
-		seed:    maphash.MakeSeed(),
-		runDone: make(chan struct{}),
+		url:      rawURL,
+		opts:     o,
+		dialHTTP: dialClient(o.HTTPClient),
+		handler:  h,
+		frames:   o.Frames,
+		subMsgs:  buildSubscriptions(&o),
+		seed:     maphash.MakeSeed(),
+		runDone:  make(chan struct{}),
 	}
 	c.life, c.kill = context.WithCancel(context.Background())
 	if o.OnEvent != nil {

@@ -33,6 +33,7 @@ type conn struct {
 	c      *Client
 	id     uint64
 	ws     *websocket.Conn
+	raw    *rawSlot        // the socket under ws, cut when a close handshake overruns
 	ctx    context.Context // ends when the connection is torn down
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -69,9 +70,11 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	born := c.opts.Clock.Now()
 	dctx, cancel := c.withTimeout(ctx, c.opts.DialTimeout, "dial")
 	defer cancel()
+	dctx, raw := withRawSlot(dctx)
 	ws, resp, err := websocket.Dial(dctx, c.url, &websocket.DialOptions{
-		HTTPClient: c.opts.HTTPClient,
-		HTTPHeader: c.opts.HTTPHeader,
+		HTTPClient:   c.dialHTTP,
+		HTTPHeader:   c.opts.HTTPHeader,
+		Subprotocols: c.opts.Subprotocols,
 	})
 	if err != nil {
 		if cause := context.Cause(dctx); ctx.Err() == nil && cause != nil {
@@ -84,6 +87,7 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		c:      c,
 		id:     c.nextID.Add(1),
 		ws:     ws,
+		raw:    raw,
 		born:   born,
 		dead:   make(chan struct{}),
 		liveCh: make(chan struct{}),
@@ -178,9 +182,23 @@ func (cn *conn) writeFailed(err error) {
 	}
 }
 
-// stop fails the connection and waits for its goroutines.
+// stop ends the connection and waits for its goroutines. A connection
+// ended by choice (Close, rotation) that is still up gets a close handshake
+// bounded by Options.CloseTimeout; any other is cut at once.
 func (cn *conn) stop(r Reason) {
-	cn.fail(r, nil)
+	first := false
+	cn.deadOnce.Do(func() {
+		cn.reason = r
+		close(cn.dead)
+		cn.cancel()
+		first = true
+	})
+	switch {
+	case first && graceful(r) && cn.c.opts.CloseTimeout > 0:
+		cn.closeHandshake()
+	case first:
+		_ = cn.ws.CloseNow()
+	}
 	cn.wg.Wait()
 }
 

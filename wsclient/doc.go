@@ -83,9 +83,12 @@
 // liveness: detection comes within one such tick after the timeout.
 //
 // When the venue closes the connection with a close frame, its code and
-// reason are what the host sees ([ReasonPeerClosed]), even when a ping or
-// a subscription write fails at the same moment: a failed write waits for
+// reason are what the host sees ([ReasonPeerClosed]; the event's Err
+// matches a [websocket.CloseError] through errors.As, and
+// websocket.CloseStatus gives the code), even when a ping or a
+// subscription write fails at the same moment: a failed write waits for
 // the reader's verdict (up to PongTimeout) before it ends the connection.
+// coder/websocket answers the venue's close frame with the same code.
 //
 // Every wait (ping interval, timeouts, dial timeout, MaxAge, rotation
 // overlap, backoff, Retry-After, pacing) runs on Options.Clock, so tests
@@ -97,7 +100,18 @@
 // [Reason] and error: a possible gap in the data), then redialled after a
 // capped exponential backoff with full jitter ([schema.ConnReconnecting]
 // with attempt and delay). The attempt count starts again after a
-// connection lived Options.BackoffReset. A handshake refused with a
+// connection lived Options.BackoffReset. What the venue said sets a floor
+// under that wait (RFC 6455 §7.4.1 and the IANA close code registry): a
+// close with 1012 (service restart), 1013 (try again later) or 1014 (bad
+// gateway) is not redialled before Options.TryAgainDelay (5 s); a close
+// with 1003, 1007, 1008 or 1010 (the venue refuses what the client sent:
+// unsupported or invalid data, policy) and a handshake refused with a 4xx
+// status other than 401, 403 and 408 and without Retry-After are not
+// redialled before Options.BackoffCap (30 s), since a tight retry would
+// only be refused again. Each floor gets up to a quarter of itself as
+// jitter, so that clients sent away together do not all return at once.
+// 1000, 1001, 1011 and codes of the venue's own (4000–4999) get the plain
+// backoff: Binance, for one, ends every connection at 24 h. A handshake refused with a
 // Retry-After (Binance: 429, and 418 for a banned IP) is not redialled
 // before it: the Reconnecting event's Delay is the venue's wait and its
 // error a [*HandshakeError] with the status and RetryAfter. A bad URL, a
@@ -113,6 +127,25 @@
 // Options.MaxTopicsPerMessage. More topics than one connection may carry
 // go to several clients ([SplitTopics]).
 //
+// # Closing
+//
+// A connection the client ends by choice — [Client.Close], the end of
+// Run's context, a rotation's old connection — is closed with the close
+// handshake (RFC 6455 §7.1.2): a close frame with 1000, so that the venue
+// sees a normal closure rather than 1006, then a wait for the venue's
+// answer of at most Options.CloseTimeout (1 s) on the Clock, after which
+// the socket is cut. Messages that arrive meanwhile are dropped. Close
+// therefore waits at most CloseTimeout per open connection (two during a
+// rotation) beyond the time the goroutines take to stop. coder/websocket's
+// own Conn.Close waits up to 5 s for the answer and 5 s more for the end
+// of TCP on the wall clock, and CloseNow does not cut a handshake once
+// begun: the client bounds it by closing the socket under
+// coder/websocket (the body of the handshake's 101 response, handed over
+// by a wrapper around the HTTPClient's transport). A connection lost to a
+// fault (idle, pong timeout, read or write error, oversized message) is
+// cut at once: waiting for a silent or broken venue only delays the
+// redial. A negative CloseTimeout cuts every connection at once.
+//
 // # Rotation
 //
 // With Options.MaxAge set, a connection that age (counted from its dial) is
@@ -125,7 +158,8 @@
 // the client aligns the two streams on the first frame seen on both, in
 // either order (the old stream ahead of the new one or behind it), delivers
 // from the old connection up to that frame and from the new one after it,
-// then closes the old one. Frames are compared by bytes (a 64-bit hash for
+// then closes the old one (a close handshake, after the new one went
+// live: delivery does not wait for it). Frames are compared by bytes (a 64-bit hash for
 // the old connection's latest 256 frames). This parses nothing, so it works
 // for any venue whose frames do not differ per connection. A venue that
 // stamps a per-connection id into frames that are otherwise the same
@@ -162,6 +196,12 @@
 // frame, event, log line and Stats; 0 (no conn_id in a log line) means no
 // connection is concerned, as in the client's first connecting state and
 // its closed state.
+//
+// Options.Subprotocols are offered in the handshake
+// (Sec-WebSocket-Protocol) for a server that requires one; none of the
+// venues supported does. Compression (permessage-deflate) is not offered:
+// a server that offers it unasked is answered without it, and frames
+// compressed without it having been negotiated are a protocol error.
 //
 // # TLS
 //

@@ -272,8 +272,14 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 	old := ov.old
 	c.setCurrent(nb)
-	old.stop(ReasonRotation)
+	// old delivers nothing more (its reader delivers under deliverMu
+	// while the rotation is under way), so nb goes live at once; old's
+	// close handshake, up to CloseTimeout, then delays nothing.
+	c.deliverMu.Lock()
+	old.mode.Store(modeRetired)
+	c.deliverMu.Unlock()
 	aligned := c.goLive(ov, nb)
+	old.stop(ReasonRotation)
 	if old.reason != ReasonRotation { // lost before the switch: a possible gap
 		c.st.reconnects[old.reason].Add(1)
 		c.setState(Event{State: schema.ConnDisconnected, Reason: old.reason, Err: old.err, ConnID: old.id})
