@@ -105,11 +105,14 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	// Timers are armed here, before the connection is announced and not in
 	// the goroutines, so that the Clock holds them from the dial on (a fake
 	// clock moved right after Connected fires them).
-	var pingT, dogT Timer
+	var pingT, dogT, beatT Timer
 	var tick time.Duration
 	var dog0 time.Time
 	if c.opts.PingInterval > 0 {
 		pingT = c.opts.Clock.NewTimer(c.opts.PingInterval)
+	}
+	if len(c.opts.Heartbeat) > 0 {
+		beatT = c.opts.Clock.NewTimer(c.opts.HeartbeatInterval)
 	}
 	if c.opts.IdleTimeout > 0 || c.opts.PingInterval > 0 {
 		tick = c.watchdogTick()
@@ -128,6 +131,10 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	if pingT != nil {
 		cn.wg.Add(1)
 		go cn.pingLoop(pingT)
+	}
+	if beatT != nil {
+		cn.wg.Add(1)
+		go cn.heartbeatLoop(beatT)
 	}
 	if dogT != nil {
 		cn.wg.Add(1)
@@ -417,6 +424,31 @@ func (cn *conn) pingLoop(t Timer) {
 		}
 		c.st.pingRTT.Store(int64(time.Since(start)))
 		t.Reset(c.opts.PingInterval)
+	}
+}
+
+// heartbeatLoop writes Options.Heartbeat every HeartbeatInterval: the
+// application-level ping of venues that close a connection on which they
+// received nothing (OKX after 30 s) or ask for one (Bybit: every 20 s).
+// Its answer is an ordinary message for the handler, and feeds the idle
+// watchdog like any other.
+func (cn *conn) heartbeatLoop(t Timer) {
+	defer cn.wg.Done()
+	c := cn.c
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C():
+		case <-cn.ctx.Done():
+			return
+		}
+		if err := cn.ws.Write(cn.ctx, websocket.MessageText, c.opts.Heartbeat); err != nil {
+			if cn.ctx.Err() == nil {
+				cn.writeFailed(fmt.Errorf("wsclient: heartbeat: %w", err))
+			}
+			return
+		}
+		t.Reset(c.opts.HeartbeatInterval)
 	}
 }
 

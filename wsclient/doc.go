@@ -90,8 +90,20 @@
 // the reader's verdict (up to PongTimeout) before it ends the connection.
 // coder/websocket answers the venue's close frame with the same code.
 //
+// Venues that want an application-level ping (OKX v5 closes a connection
+// that pushed nothing for 30 s unless it gets the text "ping"; Bybit v5
+// asks for {"op":"ping"} every 20 s) get Options.Heartbeat, written every
+// Options.HeartbeatInterval (20 s) from the dial. The venue's answer is a
+// message like any other: it reaches the handler (normalize reads OKX's
+// "pong" and Bybit's {"op":"pong"} as heartbeats) and keeps the idle
+// watchdog fed on a quiet stream. Binance needs none (it pings every 20 s
+// and wants the pong within a minute: coder/websocket answers a ping
+// while the reader reads), nor Kraken v2 (a heartbeat a second once
+// subscribed) nor Coinbase (its "heartbeats" channel, a subscription).
+//
 // Every wait (ping interval, timeouts, dial timeout, MaxAge, rotation
-// overlap, backoff, Retry-After, pacing) runs on Options.Clock, so tests
+// overlap, backoff, Retry-After, pacing, heartbeat, close handshake) runs
+// on Options.Clock, so tests
 // drive them with a fake clock and never sleep.
 //
 // # Reconnecting

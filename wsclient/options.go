@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,11 @@ const (
 	DefaultBackoffCap      = 30 * time.Second
 	DefaultBackoffReset    = 60 * time.Second
 	DefaultRotationOverlap = 2 * time.Second
+	// DefaultHeartbeatInterval is the period of Options.Heartbeat: Bybit
+	// asks for a ping every 20 s (Bybit v5 "Connect", "How to Send the
+	// Heartbeat Packet"), OKX for one within 30 s of silence (OKX v5
+	// "WebSocket", "Connect").
+	DefaultHeartbeatInterval = 20 * time.Second
 	// DefaultCloseTimeout bounds the close handshake: a venue answers
 	// within a round trip, and Close must not wait long for one that
 	// does not.
@@ -111,6 +117,21 @@ type Options struct {
 	// handler does not count. Defaults to DefaultIdleTimeout (30 s);
 	// negative disables the watchdog.
 	IdleTimeout time.Duration
+
+	// Heartbeat is a text message sent every HeartbeatInterval on each
+	// connection: the application-level ping of venues that want one on
+	// top of, or instead of, WebSocket pings. OKX v5 closes a connection
+	// that has pushed nothing for 30 s and answers the text "ping" with
+	// "pong" ("Connect"); Bybit v5 asks for {"op":"ping"} every 20 s
+	// ("How to Send the Heartbeat Packet"). The venue's answer reaches
+	// the handler as any message does, and keeps the idle watchdog fed
+	// on a quiet stream. It is not paced (ControlRate) and not counted as
+	// a subscription. Defaults to nil: none (Binance, Kraken and Coinbase
+	// need none: Binance pings and Kraken and Coinbase send heartbeats).
+	Heartbeat []byte
+	// HeartbeatInterval is the period of Heartbeat, on the Clock, from
+	// the dial. Defaults to DefaultHeartbeatInterval (20 s).
+	HeartbeatInterval time.Duration
 
 	// BackoffBase and BackoffCap bound the wait before redial number n:
 	// a uniformly random duration in [0, min(BackoffCap, BackoffBase·2ⁿ⁻¹)]
@@ -301,6 +322,8 @@ func (opts *Options) withDefaults() (Options, error) {
 	orDefault(&o.BackoffReset, DefaultBackoffReset)
 	orDefault(&o.RotationOverlap, DefaultRotationOverlap)
 	orDefault(&o.CloseTimeout, DefaultCloseTimeout)
+	orDefault(&o.HeartbeatInterval, DefaultHeartbeatInterval)
+	o.Heartbeat = bytes.Clone(o.Heartbeat) // the caller's slice may change
 	orDefault(&o.TryAgainDelay, DefaultTryAgainDelay)
 	orDefault(&o.ControlRate, DefaultControlRate)
 	orDefault(&o.EventBuffer, DefaultEventBuffer)
@@ -345,6 +368,7 @@ func (o *Options) checkNegative() error {
 		{"BackoffCap", int64(o.BackoffCap)},
 		{"BackoffReset", int64(o.BackoffReset)},
 		{"TryAgainDelay", int64(o.TryAgainDelay)},
+		{"HeartbeatInterval", int64(o.HeartbeatInterval)},
 		{"MaxAge", int64(o.MaxAge)},
 		{"RotationOverlap", int64(o.RotationOverlap)},
 		{"ReadLimit", o.ReadLimit},
