@@ -499,6 +499,9 @@ func (s *Session) buildShards() error {
 		if opts.AlignKey == nil {
 			opts.AlignKey = sh.parser.AlignKey // rotations align on the venue's data
 		}
+		if opts.Heartbeat == nil {
+			opts.Heartbeat = s.spec.ping // OKX, Bybit: an application-level ping
+		}
 		if binance {
 			opts.Topics, opts.EncodeSubscribe = sh.topics, encodeSubscribe
 		} else {
