@@ -129,6 +129,37 @@ func TestCloseBoundedWhenPeerNeverAnswers(t *testing.T) {
 	goleak.VerifyNone(t, leaks)
 }
 
+// RFC 6455 §7.1.1: a client that has sent and received a close frame may
+// end TCP itself. A venue that answers but keeps TCP open does not hold
+// Close until the bound (the clock never moves here): coder/websocket's
+// Conn.Close returns once the answer is in, whichever goroutine read it.
+func TestCloseAnsweredButTCPKeptOpen(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	closes := make(chan []byte, 4)
+	p := newRawPeer(t, func(pc *peerConn) {
+		pc.readClient()
+		if pc.expectSubs() != nil {
+			return
+		}
+		_ = pc.write(text(`{"conn":1}`))
+		select {
+		case got := <-pc.closes:
+			closes <- got
+			_ = pc.write(wsFrame(true, 0, opClose, got, 0))
+			pc.hold() // TCP stays open until the client ends it
+		case <-pc.done:
+		}
+	})
+	h := start(t, p.url(), peerOptions(), &sink{}, leaks)
+	h.sink.waitFor(t, `{"conn":1}`)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	require.NoError(t, h.c.Close(ctx))
+	require.EqualValues(t, websocket.StatusNormalClosure, closeCode(recvWait(t, closes, "close frame")))
+	recvWait(t, p.conn(1).gone, "the client ends TCP")
+	h.finish(nil, p.close)
+}
+
 // The end of Run's context closes as Close does.
 func TestRunContextEndSendsNormalClosure(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
