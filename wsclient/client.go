@@ -41,6 +41,7 @@ type Client struct {
 	kill    context.CancelFunc
 	running atomic.Bool
 	runDone chan struct{} // closed when Run returns
+	rotReq  chan uint64   // Rotate's requests: the connection to replace
 
 	deliverMu sync.Mutex // serializes the handler during rotations
 	ov        *overlap   // the rotation under way; guarded by deliverMu
@@ -93,6 +94,7 @@ func New(rawURL string, h Handler, opts *Options) (*Client, error) {
 		subMsgs:  buildSubscriptions(&o),
 		seed:     maphash.MakeSeed(),
 		runDone:  make(chan struct{}),
+		rotReq:   make(chan uint64, 1),
 	}
 	c.life, c.kill = context.WithCancel(context.Background())
 	if o.OnEvent != nil {
@@ -154,20 +156,66 @@ func (c *Client) Close(ctx context.Context) error {
 	}
 }
 
+// Rotate asks for the current connection to be replaced now,
+// make-before-break, as at Options.MaxAge (see the package doc): for a
+// venue that announced it will close the connection soon, such as
+// Binance's serverShutdown event ("Please establish a new connection as
+// soon as possible") or OKX's notice 64008 (a service upgrade). It returns
+// at once; the rotation shows in the events (ConnRotating, then Connected
+// with ReasonRotation, or Connected with the error of a failed rotation,
+// retried after a backoff while the old connection lasts). A request names
+// the connection it was made on: one made twice, or during a rotation,
+// counts once, and one whose connection was since replaced is dropped.
+// It returns
+// ErrClosed after Close and ErrNotConnected when no connection is up.
+// Safe for concurrent use, and from the handler or OnEvent.
+func (c *Client) Rotate() error {
+	cn, err := c.current()
+	if err != nil {
+		return err
+	}
+	for {
+		select {
+		case c.rotReq <- cn.id:
+			return nil
+		default:
+		}
+		select { // an older request: this one replaces it
+		case <-c.rotReq:
+		default:
+		}
+	}
+}
+
 // Write sends a text message on the current connection (during a rotation,
 // the old one until the switch). It is safe for concurrent use and never
 // paced. If ctx ends during the write, coder/websocket closes the
 // connection and the client reconnects.
 func (c *Client) Write(ctx context.Context, msg []byte) error {
+	cn, err := c.current()
+	if err != nil {
+		return err
+	}
+	return cn.write(ctx, msg)
+}
+
+// current returns the connection Write uses: ErrClosed after Close,
+// ErrNotConnected when none is up.
+func (c *Client) current() (*conn, error) {
 	if c.life.Err() != nil {
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	c.mu.Lock()
 	cn := c.cur
 	c.mu.Unlock()
 	if cn == nil {
-		return ErrNotConnected
+		return nil, ErrNotConnected
 	}
+	return cn, nil
+}
+
+// write sends a text message on cn for the host.
+func (cn *conn) write(ctx context.Context, msg []byte) error {
 	if err := cn.ws.Write(ctx, websocket.MessageText, msg); err != nil {
 		return fmt.Errorf("wsclient: write on connection %d: %w", cn.id, err)
 	}

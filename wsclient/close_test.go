@@ -216,14 +216,7 @@ func TestRotationRetiresOldWithNormalClosure(t *testing.T) {
 	due := h.clock.Now().Add(opts.MaxAge)
 	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation armed")
 	h.clock.advanceTo(due)
-	require.Eventually(t, func() bool { // connection 2's first frame is queued
-		h.c.deliverMu.Lock()
-		defer h.c.deliverMu.Unlock()
-		return h.c.ov != nil && h.c.ov.nb != nil
-	}, wait, time.Millisecond)
-	due = h.clock.Now().Add(opts.RotationOverlap)
-	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "overlap bound armed")
-	h.clock.advanceTo(due) // the frames differ per connection: switch unaligned
+	h.switchUnaligned(opts.RotationOverlap)
 
 	got := recvWait(t, closes, "connection 1's close frame")
 	require.NotNil(t, got, "connection 1 cut without a close frame (the venue sees 1006)")
@@ -347,4 +340,20 @@ func TestSubprotocolsOffered(t *testing.T) {
 	h.sink.waitFor(t, `{"conn":2}`)
 	require.False(t, errors.Is(lost.Err, ErrPermanent))
 	h.finish(nil, p.close)
+}
+
+// switchUnaligned completes a rotation under way whose streams never
+// align (the frames name their connection): once the new connection's
+// first frame is queued, the clock moves past the overlap bound.
+func (h *harness) switchUnaligned(overlap time.Duration) {
+	t := h.t
+	t.Helper()
+	require.Eventually(t, func() bool { // the new connection's first frame is queued
+		h.c.deliverMu.Lock()
+		defer h.c.deliverMu.Unlock()
+		return h.c.ov != nil && h.c.ov.nb != nil
+	}, wait, time.Millisecond)
+	due := h.clock.Now().Add(overlap)
+	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "overlap bound armed")
+	h.clock.advanceTo(due)
 }

@@ -197,6 +197,13 @@
 // A rotation that fails keeps the old connection and is retried after a
 // backoff (or the venue's Retry-After).
 //
+// [Client.Rotate] asks for the same rotation at once, with or without
+// MaxAge: for a venue that announces it will close the connection
+// (Binance's serverShutdown event, OKX's notice 64008 before a service
+// upgrade), so that the replacement is up before the old connection
+// goes. A request names the connection it was made on; one made of a
+// connection since replaced is dropped.
+//
 // # Visible state
 //
 // Options.OnEvent receives every state change and reported error, on a

@@ -130,12 +130,23 @@ func (c *Client) connect(ctx context.Context, mode int32) (*conn, Reason, error)
 func (c *Client) serve(ctx context.Context, cn *conn) (Reason, time.Time, error) {
 	// dial made cn current and announced it Connected.
 	live := cn
-	var rotC <-chan time.Time // nil without rotation: never fires
+	var rotC <-chan time.Time // nil until a rotation is due: never fires
 	var rot Timer
+	arm := func(d time.Duration) {
+		if rot == nil {
+			rot = c.opts.Clock.NewTimer(d)
+			rotC = rot.C()
+			return
+		}
+		rot.Reset(d)
+	}
+	defer func() {
+		if rot != nil {
+			rot.Stop()
+		}
+	}()
 	if c.opts.MaxAge > 0 {
-		rot = c.opts.Clock.NewTimer(c.untilMaxAge(live))
-		defer rot.Stop()
-		rotC = rot.C()
+		arm(c.untilMaxAge(live))
 	}
 	failures := 0
 	for {
@@ -145,13 +156,23 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, time.Time, error)
 		case <-live.dead:
 			return c.retire(live, live.reason)
 		case <-rotC:
-			next, err := c.rotate(ctx, live)
-			if next != nil {
-				live, failures = next, 0
-				rot.Reset(c.untilMaxAge(live))
-			} else {
-				failures++
-				rot.Reset(c.retryDelay(failures, err))
+		case id := <-c.rotReq:
+			if id != live.id {
+				continue // asked of a connection since replaced
+			}
+		}
+		next, err := c.rotate(ctx, live)
+		switch {
+		case next == nil: // old kept: try again after a backoff
+			failures++
+			arm(c.retryDelay(failures, err))
+		case c.opts.MaxAge > 0:
+			live, failures = next, 0
+			arm(c.untilMaxAge(live))
+		default:
+			live, failures = next, 0
+			if rot != nil {
+				rot.Stop() // a retry of a requested rotation, no longer due
 			}
 		}
 	}
