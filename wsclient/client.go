@@ -129,13 +129,13 @@ func (c *Client) Run(ctx context.Context) error {
 	// A refused handshake leaves its HTTP connection idle in the
 	// transport, with net/http's reader and writer goroutines: close it.
 	c.opts.HTTPClient.CloseIdleConnections()
+	if c.life.Err() != nil && !errors.Is(err, ErrPermanent) {
+		err = nil // Close: nothing went wrong
+	}
 	c.setState(Event{State: schema.ConnClosed, Reason: ReasonClosed, Err: err})
 	if c.events != nil {
 		close(c.events)
 		c.evWG.Wait()
-	}
-	if c.life.Err() != nil && !errors.Is(err, ErrPermanent) {
-		return nil
 	}
 	return err
 }

@@ -67,6 +67,9 @@ func TestCloseSendsNormalClosure(t *testing.T) {
 	require.Len(t, got, 2, "no reason text")
 	require.Zero(t, h.c.Stats().TotalReconnects())
 	h.finish(nil, p.close)
+	closed := h.rec.all()[len(h.rec.all())-1]
+	require.Equal(t, schema.ConnClosed, closed.State)
+	require.NoError(t, closed.Err, "Close is no error, as Run's nil says")
 }
 
 // The same through a coder/websocket server (httptest + Accept): its Read
