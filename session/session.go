@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -296,7 +297,11 @@ func (s *Session) shardTopics(sh *shard, binance bool) error {
 	if binance {
 		return nil
 	}
-	for _, ch := range s.cfg.Channels {
+	channels := s.cfg.Channels
+	if k := s.spec.keepalive; k != "" && !slices.Contains(channels, k) {
+		channels = append(slices.Clip(channels), k)
+	}
+	for _, ch := range channels {
 		msg, err := s.spec.subscribe(ch, venueSyms)
 		if err != nil {
 			return err

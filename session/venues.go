@@ -34,6 +34,10 @@ type venueSpec struct {
 	// connections (wsclient Options.Heartbeat, unless the host set one);
 	// nil where the venue needs none.
 	ping []byte
+	// keepalive is a channel subscribed on every market data connection,
+	// for the shard's symbols, unless Config.Channels has it: the venue
+	// ends quiet subscriptions without it. Empty where none is needed.
+	keepalive string
 }
 
 // venues are the venues a session serves. Their public endpoints are the
@@ -96,6 +100,9 @@ var venues = map[schema.Venue]*venueSpec{
 		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.CoinbaseSubscribe(ch, syms...) },
 		unsubscribe: func(ch string, syms []string) ([]byte, error) { return normalize.CoinbaseUnsubscribe(ch, syms...) },
 		book:        func(ch string) (book.Rule, bool) { return book.Coinbase, ch == "level2" },
+		// Coinbase Advanced Trade "WebSocket Channels": most channels close
+		// within 60-90 s without updates; heartbeats keep them open.
+		keepalive: "heartbeats",
 	},
 }
 

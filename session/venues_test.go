@@ -129,6 +129,7 @@ func TestOtherVenueMarketData(t *testing.T) {
 // a connection that pushed nothing for 30 s unless it gets the text
 // "ping"; Bybit asks for {"op":"ping"} every 20 s. The interval is cut
 // short here so that the first one comes at once; the test waits for it.
+// Coinbase connections subscribe to the heartbeats channel.
 func TestMarketHeartbeat(t *testing.T) {
 	for _, tc := range []struct {
 		venue   schema.Venue
@@ -137,6 +138,9 @@ func TestMarketHeartbeat(t *testing.T) {
 	}{
 		{schema.VenueOKX, "trades", "ping"},
 		{schema.VenueBybit, "publicTrade", `{"op":"ping"}`},
+		// Coinbase: a subscription, not a ping ("Most channels close within
+		// 60-90 seconds if no updates are sent").
+		{schema.VenueCoinbase, "market_trades", `{"type":"subscribe","channel":"heartbeats","product_ids":["BTC-USDT"]}`},
 	} {
 		t.Run(string(tc.venue), func(t *testing.T) {
 			got := make(chan string, 64)
