@@ -37,11 +37,12 @@ type Client struct {
 	subMsgs  [][]byte
 	seed     maphash.Seed // of frameHash
 
-	life    context.Context // canceled by Close
-	kill    context.CancelFunc
-	running atomic.Bool
-	runDone chan struct{} // closed when Run returns
-	rotReq  chan uint64   // Rotate's requests: the connection to replace
+	life     context.Context // canceled by Close
+	kill     context.CancelFunc
+	running  atomic.Bool
+	closeCtx atomic.Pointer[context.Context] // the first Close's: it bounds the close handshakes too
+	runDone  chan struct{}                   // closed when Run returns
+	rotReq   chan uint64                     // Rotate's requests: the connection to replace
 
 	deliverMu sync.Mutex // serializes the handler during rotations
 	ov        *overlap   // the rotation under way; guarded by deliverMu
@@ -142,8 +143,11 @@ func (c *Client) Run(ctx context.Context) error {
 
 // Close stops Run and waits until it has returned, or until ctx ends. It is
 // idempotent and safe to call before, during or after Run, but not from the
-// handler or OnEvent (Run waits for them).
+// handler or OnEvent (Run waits for them). The open connections are closed
+// with a close handshake that lasts at most Options.CloseTimeout, or until
+// the ctx of the first Close ends, whichever comes first.
 func (c *Client) Close(ctx context.Context) error {
+	c.closeCtx.CompareAndSwap(nil, &ctx)
 	c.kill()
 	if !c.running.Load() {
 		return nil

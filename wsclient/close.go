@@ -94,8 +94,8 @@ func withRawSlot(ctx context.Context) (context.Context, *rawSlot) {
 func graceful(r Reason) bool { return r == ReasonClosed || r == ReasonRotation }
 
 // closeHandshake sends a close frame with 1000 and waits, up to
-// Options.CloseTimeout on the Clock, for coder/websocket to see the venue's
-// answer and the end of TCP; then it cuts the socket. Meanwhile the reader
+// Options.CloseTimeout on the Clock or the end of Close's ctx, for
+// coder/websocket to see the venue's answer; then it cuts the socket. Meanwhile the reader
 // drops whatever still arrives (modeRetired). The caller has marked the
 // connection dead.
 func (cn *conn) closeHandshake() {
@@ -110,10 +110,15 @@ func (cn *conn) closeHandshake() {
 	}()
 	t := c.opts.Clock.NewTimer(c.opts.CloseTimeout)
 	defer t.Stop()
+	var hurry <-chan struct{} // the ctx of Close, which may not wait as long
+	if ctx := c.closeCtx.Load(); ctx != nil {
+		hurry = (*ctx).Done()
+	}
 	select {
 	case <-done:
 		return
 	case <-t.C():
+	case <-hurry:
 	}
 	if raw := cn.raw.get(); raw != nil {
 		_ = raw.Close()

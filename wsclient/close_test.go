@@ -163,6 +163,29 @@ func TestCloseAnsweredButTCPKeptOpen(t *testing.T) {
 	h.finish(nil, p.close)
 }
 
+// Close's ctx bounds the handshake too: a host that cannot wait
+// CloseTimeout (here it never passes: the clock does not move) gets Run
+// back when its ctx ends.
+func TestCloseContextBoundsHandshake(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := newRawPeer(t, steadyPeer) // never answers the close frame
+	h := start(t, p.url(), peerOptions(), &sink{}, leaks)
+	h.sink.waitFor(t, `{"conn":1}`)
+	pc := p.conn(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	closed := make(chan error, 1)
+	go func() { closed <- h.c.Close(ctx) }()
+	require.EqualValues(t, websocket.StatusNormalClosure, closeCode(recvWait(t, pc.closes, "the client's close frame")))
+	cancel()
+	require.NoError(t, recvWait(t, h.runErr, "Run, when Close's ctx ends"))
+	recvWait(t, pc.gone, "TCP cut")
+	err := recvWait(t, closed, "Close")
+	require.True(t, err == nil || errors.Is(err, context.Canceled), "Close: %v", err)
+	require.Zero(t, h.frames.Stats().InUse)
+	p.close()
+	goleak.VerifyNone(t, leaks)
+}
+
 // The end of Run's context closes as Close does.
 func TestRunContextEndSendsNormalClosure(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()

@@ -173,6 +173,14 @@ func (cn *conn) fail(r Reason, err error) {
 	})
 }
 
+// noCancel is the context of the client's own writes (subscriptions,
+// pings, heartbeats). coder/websocket closes the connection outright when
+// the context of a write ends during it, which would cut short the close
+// handshake that follows Close; every way the client ends a connection
+// closes the socket in the end (the handshake's bound, CloseNow), and that
+// ends a blocked write just as well.
+var noCancel = context.Background()
+
 // writeFailed ends the connection after a failed ping or subscription
 // write. A write usually fails because the venue closed the connection, and
 // then the reader is about to return the venue's close frame, which says
@@ -414,7 +422,7 @@ func (cn *conn) pingLoop(t Timer) {
 		}
 		start := time.Now()
 		cn.ping.Add(1) // outstanding
-		err := cn.ws.Ping(cn.ctx)
+		err := cn.ws.Ping(noCancel)
 		cn.ping.Add(1)
 		if err != nil {
 			if cn.ctx.Err() == nil {
@@ -442,7 +450,7 @@ func (cn *conn) heartbeatLoop(t Timer) {
 		case <-cn.ctx.Done():
 			return
 		}
-		if err := cn.ws.Write(cn.ctx, websocket.MessageText, c.opts.Heartbeat); err != nil {
+		if err := cn.ws.Write(noCancel, websocket.MessageText, c.opts.Heartbeat); err != nil {
 			if cn.ctx.Err() == nil {
 				cn.writeFailed(fmt.Errorf("wsclient: heartbeat: %w", err))
 			}
