@@ -146,10 +146,15 @@
 // Run's context, a rotation's old connection — is closed with the close
 // handshake (RFC 6455 §7.1.2): a close frame with 1000, so that the venue
 // sees a normal closure rather than 1006, then a wait for the venue's
-// answer of at most Options.CloseTimeout (1 s) on the Clock, after which
-// the socket is cut. Messages that arrive meanwhile are dropped. Close
-// therefore waits at most CloseTimeout per open connection (two during a
-// rotation) beyond the time the goroutines take to stop. coder/websocket's
+// answer of at most Options.CloseTimeout (1 s) on the Clock, or until the
+// ctx given to Close ends, after which the socket is cut. Messages that
+// arrive meanwhile are dropped. Close therefore waits at most CloseTimeout
+// per open connection (two during a rotation) beyond the time the
+// goroutines take to stop. The client's own writes (subscriptions, pings,
+// heartbeats) are made without a context that ends on Close:
+// coder/websocket cuts a connection whose write context ends mid-write,
+// which would drop the close frame; closing the socket ends a blocked
+// write as well. coder/websocket's
 // own Conn.Close may take 5 s to write the close frame and 5 s more to
 // wait for the answer, on the wall clock, and CloseNow does not cut a
 // handshake once begun: the client bounds it by closing the socket under
