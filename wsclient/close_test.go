@@ -353,7 +353,7 @@ func TestSubprotocolsOffered(t *testing.T) {
 			pick = "not-offered"
 		}
 		_, _ = io.WriteString(w, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: "+pick+"\r\nSec-WebSocket-Accept: "+acceptKey(key)+"\r\n\r\n")
-		return true
+		return n > 1 // the refused one is ended at once (coder/websocket reads a failed dial's body for up to 3 s)
 	}
 	opts := peerOptions()
 	opts.Subprotocols = []string{"v2.venue", "v1.venue"}
@@ -382,4 +382,29 @@ func (h *harness) switchUnaligned(overlap time.Duration) {
 	due := h.clock.Now().Add(overlap)
 	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "overlap bound armed")
 	h.clock.advanceTo(due)
+}
+
+// RFC 6455 §9.1: a server that answers with an extension the client did
+// not ask for (here permessage-deflate; the client asks for none) fails
+// the dial, which is redialled like any failed dial; a server that
+// behaves is then read in plain frames.
+func TestUnaskedExtensionFailsDial(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := newRawPeer(t, steadyPeer)
+	p.answerReq = func(w io.Writer, n int, key, _ string) bool {
+		ext := ""
+		if n == 1 {
+			ext = "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+		}
+		_, _ = io.WriteString(w, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+ext+"Sec-WebSocket-Accept: "+acceptKey(key)+"\r\n\r\n")
+		return n > 1 // the first is ended at once: coder/websocket reads a failed dial's body for up to 3 s
+	}
+	h := start(t, p.url(), peerOptions(), &sink{}, leaks)
+	lost := h.rec.waitFor(t, "dial failed", isState(schema.ConnDisconnected))
+	require.Equal(t, ReasonDial, lost.Reason)
+	require.ErrorContains(t, lost.Err, "extensions")
+	require.False(t, errors.Is(lost.Err, ErrPermanent))
+	h.rec.waitFor(t, "connected", connected(1))
+	h.sink.waitFor(t, `{"conn":2}`)
+	h.finish(nil, p.close)
 }

@@ -224,9 +224,12 @@
 //
 // Options.Subprotocols are offered in the handshake
 // (Sec-WebSocket-Protocol) for a server that requires one; none of the
-// venues supported does. Compression (permessage-deflate) is not offered:
-// a server that offers it unasked is answered without it, and frames
-// compressed without it having been negotiated are a protocol error.
+// venues supported does. Compression (permessage-deflate) is not asked
+// for, so a server that supports it sends plain frames (npm ws and Python
+// websockets do); a server that names the extension in its answer
+// unasked fails the dial (RFC 6455 §9.1, coder/websocket's check: a dial
+// error, redialled), and a compressed frame without it is a protocol
+// error.
 //
 // # TLS
 //
