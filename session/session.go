@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -305,7 +306,11 @@ func (s *Session) shardTopics(sh *shard, binance bool) error {
 	if binance {
 		return nil
 	}
-	for _, ch := range s.cfg.Channels {
+	channels := s.cfg.Channels
+	if k := s.spec.keepalive; k != "" && !slices.Contains(channels, k) {
+		channels = append(slices.Clip(channels), k)
+	}
+	for _, ch := range channels {
 		msg, err := s.spec.subscribe(ch, venueSyms)
 		if err != nil {
 			return err
@@ -507,6 +512,9 @@ func (s *Session) buildShards() error {
 		opts.MaxTopicsPerConn = 0 // the shards keep to it
 		if opts.AlignKey == nil {
 			opts.AlignKey = sh.parser.AlignKey // rotations align on the venue's data
+		}
+		if opts.Heartbeat == nil {
+			opts.Heartbeat = s.spec.ping // OKX, Bybit: an application-level ping
 		}
 		if binance {
 			opts.Topics, opts.EncodeSubscribe = sh.topics, encodeSubscribe

@@ -30,6 +30,14 @@ type venueSpec struct {
 	budget struct{ rate, burst float64 }
 	// book returns the rule of the book a channel keeps, if it keeps one.
 	book func(channel string) (book.Rule, bool)
+	// ping is the venue's application-level ping for market data
+	// connections (wsclient Options.Heartbeat, unless the host set one);
+	// nil where the venue needs none.
+	ping []byte
+	// keepalive is a channel subscribed on every market data connection,
+	// for the shard's symbols, unless Config.Channels has it: the venue
+	// ends quiet subscriptions without it. Empty where none is needed.
+	keepalive string
 }
 
 // venues are the venues a session serves. Their public endpoints are the
@@ -61,6 +69,9 @@ var venues = map[schema.Venue]*venueSpec{
 		unsubscribe: func(ch string, syms []string) ([]byte, error) { return normalize.OKXUnsubscribe(ch, syms...) },
 		budget:      struct{ rate, burst float64 }{rate: 440.0 / 3600, burst: 40},
 		book:        func(ch string) (book.Rule, bool) { return book.OKX, ch == "books" },
+		// OKX v5 "WebSocket", "Connect": a connection that pushed nothing
+		// for 30 s is closed; the text "ping" is answered "pong".
+		ping: []byte("ping"),
 	},
 	// Bybit v5 ("publicTrade", "tickers", "orderbook.50", …: a channel is
 	// the topic before the symbol).
@@ -80,6 +91,8 @@ var venues = map[schema.Venue]*venueSpec{
 			r, err := book.Bybit.WithDepth(atoi(depth))
 			return r, err == nil
 		},
+		// Bybit v5 "Connect", "How to Send the Heartbeat Packet": every 20 s.
+		ping: []byte(`{"op":"ping"}`),
 	},
 	// Coinbase Advanced Trade ("market_trades", "ticker", "level2").
 	schema.VenueCoinbase: {
@@ -87,6 +100,9 @@ var venues = map[schema.Venue]*venueSpec{
 		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.CoinbaseSubscribe(ch, syms...) },
 		unsubscribe: func(ch string, syms []string) ([]byte, error) { return normalize.CoinbaseUnsubscribe(ch, syms...) },
 		book:        func(ch string) (book.Rule, bool) { return book.Coinbase, ch == "level2" },
+		// Coinbase Advanced Trade "WebSocket Channels": most channels close
+		// within 60-90 s without updates; heartbeats keep them open.
+		keepalive: "heartbeats",
 	},
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
@@ -121,4 +122,50 @@ func TestOtherVenueMarketData(t *testing.T) {
 	_, err = session.Start(context.Background(), session.Config{Venue: "nowhere", Endpoints: session.Endpoints{Stream: url},
 		Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"}})
 	assert.ErrorIs(t, err, session.ErrConfig)
+}
+
+// TestMarketHeartbeat: OKX and Bybit market data connections carry the
+// venue's application-level ping (wsclient Options.Heartbeat): OKX closes
+// a connection that pushed nothing for 30 s unless it gets the text
+// "ping"; Bybit asks for {"op":"ping"} every 20 s. The interval is cut
+// short here so that the first one comes at once; the test waits for it.
+// Coinbase connections subscribe to the heartbeats channel.
+func TestMarketHeartbeat(t *testing.T) {
+	for _, tc := range []struct {
+		venue   schema.Venue
+		channel string
+		ping    string
+	}{
+		{schema.VenueOKX, "trades", "ping"},
+		{schema.VenueBybit, "publicTrade", `{"op":"ping"}`},
+		// Coinbase: a subscription, not a ping ("Most channels close within
+		// 60-90 seconds if no updates are sent").
+		{schema.VenueCoinbase, "market_trades", `{"type":"subscribe","channel":"heartbeats","product_ids":["BTC-USDT"]}`},
+	} {
+		t.Run(string(tc.venue), func(t *testing.T) {
+			got := make(chan string, 64)
+			url := silentAPI(t, func(_ context.Context, _ *websocket.Conn, msg []byte) { // a venue that records what it reads
+				select {
+				case got <- string(msg):
+				default:
+				}
+			})
+			opts := fastRedial
+			opts.HeartbeatInterval = time.Millisecond
+			s := start(t, session.Config{Venue: tc.venue, Endpoints: session.Endpoints{Stream: url},
+				Symbols: []string{"BTC-USDT"}, Channels: []string{tc.channel}, Client: opts})
+			waitConnected(t, s)
+			deadline := time.After(generous)
+			for {
+				select {
+				case msg := <-got:
+					if msg == tc.ping {
+						return
+					}
+				case <-deadline:
+					t.Fatalf("no %s heartbeat within %v", tc.ping, generous)
+				}
+			}
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -28,17 +29,20 @@ type Handler func(ctx context.Context, f *schema.WsFrame) error
 // [Client.Run] and stop it with [Client.Close]. Its methods are safe for
 // concurrent use; the zero value is not usable.
 type Client struct {
-	url     string
-	opts    Options
-	handler Handler
-	frames  *pool.Pool[*schema.WsFrame]
-	subMsgs [][]byte
-	seed    maphash.Seed // of frameHash
+	url      string
+	opts     Options
+	dialHTTP *http.Client // opts.HTTPClient, its transport wrapped by rawTracker
+	handler  Handler
+	frames   *pool.Pool[*schema.WsFrame]
+	subMsgs  [][]byte
+	seed     maphash.Seed // of frameHash
 
-	life    context.Context // canceled by Close
-	kill    context.CancelFunc
-	running atomic.Bool
-	runDone chan struct{} // closed when Run returns
+	life     context.Context // canceled by Close
+	kill     context.CancelFunc
+	running  atomic.Bool
+	closeCtx atomic.Pointer[context.Context] // the first Close's: it bounds the close handshakes too
+	runDone  chan struct{}                   // closed when Run returns
+	rotReq   chan uint64                     // Rotate's requests: the connection to replace
 
 	deliverMu sync.Mutex // serializes the handler during rotations
 	ov        *overlap   // the rotation under way; guarded by deliverMu
@@ -83,13 +87,15 @@ func New(rawURL string, h Handler, opts *Options) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		url:     rawURL,
-		opts:    o,
-		handler: h,
-		frames:  o.Frames,
-		subMsgs: buildSubscriptions(&o),
-		seed:    maphash.MakeSeed(),
-		runDone: make(chan struct{}),
+		url:      rawURL,
+		opts:     o,
+		dialHTTP: dialClient(o.HTTPClient),
+		handler:  h,
+		frames:   o.Frames,
+		subMsgs:  buildSubscriptions(&o),
+		seed:     maphash.MakeSeed(),
+		runDone:  make(chan struct{}),
+		rotReq:   make(chan uint64, 1),
 	}
 	c.life, c.kill = context.WithCancel(context.Background())
 	if o.OnEvent != nil {
@@ -124,21 +130,24 @@ func (c *Client) Run(ctx context.Context) error {
 	// A refused handshake leaves its HTTP connection idle in the
 	// transport, with net/http's reader and writer goroutines: close it.
 	c.opts.HTTPClient.CloseIdleConnections()
+	if c.life.Err() != nil && !errors.Is(err, ErrPermanent) {
+		err = nil // Close: nothing went wrong
+	}
 	c.setState(Event{State: schema.ConnClosed, Reason: ReasonClosed, Err: err})
 	if c.events != nil {
 		close(c.events)
 		c.evWG.Wait()
-	}
-	if c.life.Err() != nil && !errors.Is(err, ErrPermanent) {
-		return nil
 	}
 	return err
 }
 
 // Close stops Run and waits until it has returned, or until ctx ends. It is
 // idempotent and safe to call before, during or after Run, but not from the
-// handler or OnEvent (Run waits for them).
+// handler or OnEvent (Run waits for them). The open connections are closed
+// with a close handshake that lasts at most Options.CloseTimeout, or until
+// the ctx of the first Close ends, whichever comes first.
 func (c *Client) Close(ctx context.Context) error {
+	c.closeCtx.CompareAndSwap(nil, &ctx)
 	c.kill()
 	if !c.running.Load() {
 		return nil
@@ -151,20 +160,66 @@ func (c *Client) Close(ctx context.Context) error {
 	}
 }
 
+// Rotate asks for the current connection to be replaced now,
+// make-before-break, as at Options.MaxAge (see the package doc): for a
+// venue that announced it will close the connection soon, such as
+// Binance's serverShutdown event ("Please establish a new connection as
+// soon as possible") or OKX's notice 64008 (a service upgrade). It returns
+// at once; the rotation shows in the events (ConnRotating, then Connected
+// with ReasonRotation, or Connected with the error of a failed rotation,
+// retried after a backoff while the old connection lasts). A request names
+// the connection it was made on: one made twice, or during a rotation,
+// counts once, and one whose connection was since replaced is dropped.
+// It returns
+// ErrClosed after Close and ErrNotConnected when no connection is up.
+// Safe for concurrent use, and from the handler or OnEvent.
+func (c *Client) Rotate() error {
+	cn, err := c.current()
+	if err != nil {
+		return err
+	}
+	for {
+		select {
+		case c.rotReq <- cn.id:
+			return nil
+		default:
+		}
+		select { // an older request: this one replaces it
+		case <-c.rotReq:
+		default:
+		}
+	}
+}
+
 // Write sends a text message on the current connection (during a rotation,
 // the old one until the switch). It is safe for concurrent use and never
 // paced. If ctx ends during the write, coder/websocket closes the
 // connection and the client reconnects.
 func (c *Client) Write(ctx context.Context, msg []byte) error {
+	cn, err := c.current()
+	if err != nil {
+		return err
+	}
+	return cn.write(ctx, msg)
+}
+
+// current returns the connection Write uses: ErrClosed after Close,
+// ErrNotConnected when none is up.
+func (c *Client) current() (*conn, error) {
 	if c.life.Err() != nil {
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	c.mu.Lock()
 	cn := c.cur
 	c.mu.Unlock()
 	if cn == nil {
-		return ErrNotConnected
+		return nil, ErrNotConnected
 	}
+	return cn, nil
+}
+
+// write sends a text message on cn for the host.
+func (cn *conn) write(ctx context.Context, msg []byte) error {
 	if err := cn.ws.Write(ctx, websocket.MessageText, msg); err != nil {
 		return fmt.Errorf("wsclient: write on connection %d: %w", cn.id, err)
 	}

@@ -33,6 +33,7 @@ type conn struct {
 	c      *Client
 	id     uint64
 	ws     *websocket.Conn
+	raw    *rawSlot        // the socket under ws, cut when a close handshake overruns
 	ctx    context.Context // ends when the connection is torn down
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -69,9 +70,11 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	born := c.opts.Clock.Now()
 	dctx, cancel := c.withTimeout(ctx, c.opts.DialTimeout, "dial")
 	defer cancel()
+	dctx, raw := withRawSlot(dctx)
 	ws, resp, err := websocket.Dial(dctx, c.url, &websocket.DialOptions{
-		HTTPClient: c.opts.HTTPClient,
-		HTTPHeader: c.opts.HTTPHeader,
+		HTTPClient:   c.dialHTTP,
+		HTTPHeader:   c.opts.HTTPHeader,
+		Subprotocols: c.opts.Subprotocols,
 	})
 	if err != nil {
 		if cause := context.Cause(dctx); ctx.Err() == nil && cause != nil {
@@ -84,6 +87,7 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		c:      c,
 		id:     c.nextID.Add(1),
 		ws:     ws,
+		raw:    raw,
 		born:   born,
 		dead:   make(chan struct{}),
 		liveCh: make(chan struct{}),
@@ -101,11 +105,14 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	// Timers are armed here, before the connection is announced and not in
 	// the goroutines, so that the Clock holds them from the dial on (a fake
 	// clock moved right after Connected fires them).
-	var pingT, dogT Timer
+	var pingT, dogT, beatT Timer
 	var tick time.Duration
 	var dog0 time.Time
 	if c.opts.PingInterval > 0 {
 		pingT = c.opts.Clock.NewTimer(c.opts.PingInterval)
+	}
+	if len(c.opts.Heartbeat) > 0 {
+		beatT = c.opts.Clock.NewTimer(c.opts.HeartbeatInterval)
 	}
 	if c.opts.IdleTimeout > 0 || c.opts.PingInterval > 0 {
 		tick = c.watchdogTick()
@@ -124,6 +131,10 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	if pingT != nil {
 		cn.wg.Add(1)
 		go cn.pingLoop(pingT)
+	}
+	if beatT != nil {
+		cn.wg.Add(1)
+		go cn.heartbeatLoop(beatT)
 	}
 	if dogT != nil {
 		cn.wg.Add(1)
@@ -162,6 +173,14 @@ func (cn *conn) fail(r Reason, err error) {
 	})
 }
 
+// noCancel is the context of the client's own writes (subscriptions,
+// pings, heartbeats). coder/websocket closes the connection outright when
+// the context of a write ends during it, which would cut short the close
+// handshake that follows Close; every way the client ends a connection
+// closes the socket in the end (the handshake's bound, CloseNow), and that
+// ends a blocked write just as well.
+var noCancel = context.Background()
+
 // writeFailed ends the connection after a failed ping or subscription
 // write. A write usually fails because the venue closed the connection, and
 // then the reader is about to return the venue's close frame, which says
@@ -178,9 +197,23 @@ func (cn *conn) writeFailed(err error) {
 	}
 }
 
-// stop fails the connection and waits for its goroutines.
+// stop ends the connection and waits for its goroutines. A connection
+// ended by choice (Close, rotation) that is still up gets a close handshake
+// bounded by Options.CloseTimeout; any other is cut at once.
 func (cn *conn) stop(r Reason) {
-	cn.fail(r, nil)
+	first := false
+	cn.deadOnce.Do(func() {
+		cn.reason = r
+		close(cn.dead)
+		cn.cancel()
+		first = true
+	})
+	switch {
+	case first && graceful(r) && cn.c.opts.CloseTimeout > 0:
+		cn.closeHandshake()
+	case first:
+		_ = cn.ws.CloseNow()
+	}
 	cn.wg.Wait()
 }
 
@@ -389,7 +422,7 @@ func (cn *conn) pingLoop(t Timer) {
 		}
 		start := time.Now()
 		cn.ping.Add(1) // outstanding
-		err := cn.ws.Ping(cn.ctx)
+		err := cn.ws.Ping(noCancel)
 		cn.ping.Add(1)
 		if err != nil {
 			if cn.ctx.Err() == nil {
@@ -399,6 +432,31 @@ func (cn *conn) pingLoop(t Timer) {
 		}
 		c.st.pingRTT.Store(int64(time.Since(start)))
 		t.Reset(c.opts.PingInterval)
+	}
+}
+
+// heartbeatLoop writes Options.Heartbeat every HeartbeatInterval: the
+// application-level ping of venues that close a connection on which they
+// received nothing (OKX after 30 s) or ask for one (Bybit: every 20 s).
+// Its answer is an ordinary message for the handler, and feeds the idle
+// watchdog like any other.
+func (cn *conn) heartbeatLoop(t Timer) {
+	defer cn.wg.Done()
+	c := cn.c
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C():
+		case <-cn.ctx.Done():
+			return
+		}
+		if err := cn.ws.Write(noCancel, websocket.MessageText, c.opts.Heartbeat); err != nil {
+			if cn.ctx.Err() == nil {
+				cn.writeFailed(fmt.Errorf("wsclient: heartbeat: %w", err))
+			}
+			return
+		}
+		t.Reset(c.opts.HeartbeatInterval)
 	}
 }
 

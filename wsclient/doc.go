@@ -16,10 +16,10 @@
 // from the frame pool (capacity kept across uses), stamps it and calls the
 // [Handler]. The reader owns that frame while the handler runs and reuses it
 // for the next message; it goes back to the pool when the reader exits: the
-// handler must not keep f or f.Data. A reader that finds the pool
-// exhausted (shared by more connections than it has frames) waits for a
-// frame and reports it ([ErrFramesExhausted]): nothing is read meanwhile,
-// and the watchdog does not count that wait. In steady state a message costs no
+// handler must not keep f or f.Data. A reader that finds the pool exhausted
+// (shared by more connections than it has frames) waits for a frame and
+// reports it ([ErrFramesExhausted]): nothing is read meanwhile, and the
+// watchdog does not count that wait. In steady state a message costs no
 // allocation, one clock read, no lock and five uncontended atomic operations
 // (two liveness marks for the watchdog, three Stats counters), besides
 // coder/websocket's own work (TestZeroAllocsPerFrame, BenchmarkRead; against
@@ -83,28 +83,55 @@
 // liveness: detection comes within one such tick after the timeout.
 //
 // When the venue closes the connection with a close frame, its code and
-// reason are what the host sees ([ReasonPeerClosed]), even when a ping or
-// a subscription write fails at the same moment: a failed write waits for
+// reason are what the host sees ([ReasonPeerClosed]; the event's Err
+// matches a [websocket.CloseError] through errors.As, and
+// websocket.CloseStatus gives the code), even when a ping or a
+// subscription write fails at the same moment: a failed write waits for
 // the reader's verdict (up to PongTimeout) before it ends the connection.
+// coder/websocket answers the venue's close frame with the same code.
+//
+// Venues that want an application-level ping (OKX v5 closes a connection
+// that pushed nothing for 30 s unless it gets the text "ping"; Bybit v5
+// asks for {"op":"ping"} every 20 s) get Options.Heartbeat, written every
+// Options.HeartbeatInterval (20 s) from the dial. The venue's answer is a
+// message like any other: it reaches the handler (normalize reads OKX's
+// "pong" and Bybit's {"op":"pong"} as heartbeats) and keeps the idle
+// watchdog fed on a quiet stream. Binance needs none (it pings every 20 s
+// and wants the pong within a minute: coder/websocket answers a ping
+// while the reader reads), nor Kraken v2 (a heartbeat a second once
+// subscribed) nor Coinbase (its "heartbeats" channel, a subscription).
 //
 // Every wait (ping interval, timeouts, dial timeout, MaxAge, rotation
-// overlap, backoff, Retry-After, pacing) runs on Options.Clock, so tests
+// overlap, backoff, Retry-After, pacing, heartbeat, close handshake) runs
+// on Options.Clock, so tests
 // drive them with a fake clock and never sleep.
 //
 // # Reconnecting
 //
-// A lost connection is reported ([schema.ConnDisconnected] with its
-// [Reason] and error: a possible gap in the data), then redialled after a
-// capped exponential backoff with full jitter ([schema.ConnReconnecting]
-// with attempt and delay). The attempt count starts again after a
-// connection lived Options.BackoffReset. A handshake refused with a
-// Retry-After (Binance: 429, and 418 for a banned IP) is not redialled
-// before it: the Reconnecting event's Delay is the venue's wait and its
-// error a [*HandshakeError] with the status and RetryAfter. A bad URL, a
-// handshake refused with 401 or 403 and a certificate that fails
-// verification are permanent ([ErrPermanent]): Run reports them and
-// returns. A refused handshake's HTTP connection is closed at once, so
-// that no net/http goroutine outlives the client.
+// A lost connection is reported ([schema.ConnDisconnected] with its [Reason]
+// and error: a possible gap in the data), then redialled after a capped
+// exponential backoff with full jitter ([schema.ConnReconnecting] with
+// attempt and delay). The attempt count starts again after a connection
+// lived Options.BackoffReset. What the venue said sets a floor under that
+// wait (RFC 6455 §7.4.1 and the IANA close code registry): a close with 1012
+// (service restart), 1013 (try again later) or 1014 (bad gateway) is not
+// redialled before Options.TryAgainDelay (5 s); a close with 1003, 1007,
+// 1008 or 1010 (the venue refuses what the client sent: unsupported or
+// invalid data, policy) and a handshake refused with a 4xx status other than
+// 401, 403 and 408 and without Retry-After are not redialled before
+// Options.BackoffCap (30 s), since a tight retry would only be refused
+// again. Each floor gets up to a quarter of itself as jitter, so that
+// clients sent away together do not all return at once. 1000, 1001, 1011 and
+// codes of the venue's own (4000–4999) get the plain backoff: Binance, for
+// one, ends every connection at 24 h (set MaxAge under that, and the
+// replacement is up before it goes). A handshake refused with a Retry-After
+// (Binance: 429, and 418 for a banned IP) is not redialled before it: the
+// Reconnecting event's Delay is the venue's wait and its error a
+// [*HandshakeError] with the status and RetryAfter. A bad URL, a handshake
+// refused with 401 or 403 and a certificate that fails verification are
+// permanent ([ErrPermanent]): Run reports them and returns. A refused
+// handshake's HTTP connection is closed at once, so that no net/http
+// goroutine outlives the client.
 //
 // Options.Subscriptions and Options.Topics are sent on every new
 // connection, paced at Options.ControlRate (default 4 per second, under
@@ -112,6 +139,30 @@
 // pings and pongs too), topics split in messages of
 // Options.MaxTopicsPerMessage. More topics than one connection may carry
 // go to several clients ([SplitTopics]).
+//
+// # Closing
+//
+// A connection the client ends by choice — [Client.Close], the end of
+// Run's context, a rotation's old connection — is closed with the close
+// handshake (RFC 6455 §7.1.2): a close frame with 1000, so that the venue
+// sees a normal closure rather than 1006, then a wait for the venue's
+// answer of at most Options.CloseTimeout (1 s) on the Clock, or until the
+// ctx given to Close ends, after which the socket is cut. Messages that
+// arrive meanwhile are dropped. Close therefore waits at most CloseTimeout
+// per open connection (two during a rotation) beyond the time the
+// goroutines take to stop. The client's own writes (subscriptions, pings,
+// heartbeats) are made without a context that ends on Close:
+// coder/websocket cuts a connection whose write context ends mid-write,
+// which would drop the close frame; closing the socket ends a blocked
+// write as well. coder/websocket's
+// own Conn.Close may take 5 s to write the close frame and 5 s more to
+// wait for the answer, on the wall clock, and CloseNow does not cut a
+// handshake once begun: the client bounds it by closing the socket under
+// coder/websocket (the body of the handshake's 101 response, handed over
+// by a wrapper around the HTTPClient's transport). A connection lost to a
+// fault (idle, pong timeout, read or write error, oversized message) is
+// cut at once: waiting for a silent or broken venue only delays the
+// redial. A negative CloseTimeout cuts every connection at once.
 //
 // # Rotation
 //
@@ -125,15 +176,16 @@
 // the client aligns the two streams on the first frame seen on both, in
 // either order (the old stream ahead of the new one or behind it), delivers
 // from the old connection up to that frame and from the new one after it,
-// then closes the old one. Frames are compared by bytes (a 64-bit hash for
-// the old connection's latest 256 frames). This parses nothing, so it works
-// for any venue whose frames do not differ per connection. A venue that
-// stamps a per-connection id into frames that are otherwise the same
-// (Kraken v1's channelID), or sends frames that are the same bytes on
-// every connection but at places of their own (heartbeats), gives
-// Options.AlignKey: the frames are then compared by the part it returns,
-// and a frame for which it returns nil is never aligned on (it is
-// delivered, or dropped with the frames before the join, as any other).
+// then closes the old one (a close handshake, after the new one went live:
+// delivery does not wait for it). Frames are compared by bytes (a 64-bit
+// hash for the old connection's latest 256 frames). This parses nothing, so
+// it works for any venue whose frames do not differ per connection. A venue
+// that stamps a per-connection id into frames that are otherwise the same
+// (Kraken v1's channelID), or sends frames that are the same bytes on every
+// connection but at places of their own (heartbeats), gives
+// Options.AlignKey: the frames are then compared by the part it returns, and
+// a frame for which it returns nil is never aligned on (it is delivered, or
+// dropped with the frames before the join, as any other).
 // normalize.Parser.AlignKey is the key of each venue.
 //
 // When no frame matches within Options.RotationOverlap after the new
@@ -151,6 +203,13 @@
 // A rotation that fails keeps the old connection and is retried after a
 // backoff (or the venue's Retry-After).
 //
+// [Client.Rotate] asks for the same rotation at once, with or without
+// MaxAge: for a venue that announces it will close the connection
+// (Binance's serverShutdown event, OKX's notice 64008 before a service
+// upgrade), so that the replacement is up before the old connection
+// goes. A request names the connection it was made on; one made of a
+// connection since replaced is dropped.
+//
 // # Visible state
 //
 // Options.OnEvent receives every state change and reported error, on a
@@ -162,6 +221,15 @@
 // frame, event, log line and Stats; 0 (no conn_id in a log line) means no
 // connection is concerned, as in the client's first connecting state and
 // its closed state.
+//
+// Options.Subprotocols are offered in the handshake
+// (Sec-WebSocket-Protocol) for a server that requires one; none of the
+// venues supported does. Compression (permessage-deflate) is not asked
+// for, so a server that supports it sends plain frames (npm ws and Python
+// websockets do); a server that names the extension in its answer
+// unasked fails the dial (RFC 6455 §9.1, coder/websocket's check: a dial
+// error, redialled), and a compressed frame without it is a protocol
+// error.
 //
 // # TLS
 //

@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,19 @@ const (
 	DefaultBackoffCap      = 30 * time.Second
 	DefaultBackoffReset    = 60 * time.Second
 	DefaultRotationOverlap = 2 * time.Second
+	// DefaultHeartbeatInterval is the period of Options.Heartbeat: Bybit
+	// asks for a ping every 20 s (Bybit v5 "Connect", "How to Send the
+	// Heartbeat Packet"), OKX for one within 30 s of silence (OKX v5
+	// "WebSocket", "Connect").
+	DefaultHeartbeatInterval = 20 * time.Second
+	// DefaultCloseTimeout bounds the close handshake: a venue answers
+	// within a round trip, and Close must not wait long for one that
+	// does not.
+	DefaultCloseTimeout = time.Second
+	// DefaultTryAgainDelay is the least wait before redialling a venue
+	// that closed with 1012 (service restart), 1013 (try again later) or
+	// 1014 (bad gateway).
+	DefaultTryAgainDelay = 5 * time.Second
 	// DefaultControlRate leaves headroom under Binance's limit of 5
 	// incoming messages per second per connection, which counts pings and
 	// pongs too (Binance spot "WebSocket Streams", "WebSocket Limits"):
@@ -36,7 +50,8 @@ const (
 // Options configure a [Client]. A nil *Options gives the defaults; New
 // copies the struct, so changing it afterwards has no effect. A negative
 // value disables the feature where the field says so (PingInterval,
-// IdleTimeout, ControlRate); New refuses it in every other field.
+// IdleTimeout, ControlRate, CloseTimeout); New refuses it in every other
+// field.
 type Options struct {
 	// Venue is stamped on every frame as Provider. Defaults to empty, which
 	// schema.WsFrame.Validate rejects: set it.
@@ -69,6 +84,17 @@ type Options struct {
 	// DialTimeout bounds one dial, handshake included. Defaults to
 	// DefaultDialTimeout (10 s).
 	DialTimeout time.Duration
+	// Subprotocols are offered in the handshake (Sec-WebSocket-Protocol),
+	// in order of preference, for a server that asks for one; a server
+	// that picks one not offered fails the dial. Defaults to none.
+	Subprotocols []string
+	// CloseTimeout bounds the close handshake of a connection the client
+	// ends by choice (Close, the end of Run's context, a rotation's old
+	// connection): a close frame with 1000 is sent and the venue's answer
+	// awaited that long on the Clock, then the socket is cut. Defaults to
+	// DefaultCloseTimeout (1 s); negative cuts the socket at once, without
+	// a close frame (the venue sees 1006).
+	CloseTimeout time.Duration
 
 	// ReadLimit is the largest message accepted, in bytes. A larger one is
 	// an [*OversizedError], counted, and the connection is re-established.
@@ -92,6 +118,21 @@ type Options struct {
 	// negative disables the watchdog.
 	IdleTimeout time.Duration
 
+	// Heartbeat is a text message sent every HeartbeatInterval on each
+	// connection: the application-level ping of venues that want one on
+	// top of, or instead of, WebSocket pings. OKX v5 closes a connection
+	// that has pushed nothing for 30 s and answers the text "ping" with
+	// "pong" ("Connect"); Bybit v5 asks for {"op":"ping"} every 20 s
+	// ("How to Send the Heartbeat Packet"). The venue's answer reaches
+	// the handler as any message does, and keeps the idle watchdog fed
+	// on a quiet stream. It is not paced (ControlRate) and not counted as
+	// a subscription. Defaults to nil: none (Binance, Kraken and Coinbase
+	// need none: Binance pings and Kraken and Coinbase send heartbeats).
+	Heartbeat []byte
+	// HeartbeatInterval is the period of Heartbeat, on the Clock, from
+	// the dial. Defaults to DefaultHeartbeatInterval (20 s).
+	HeartbeatInterval time.Duration
+
 	// BackoffBase and BackoffCap bound the wait before redial number n:
 	// a uniformly random duration in [0, min(BackoffCap, BackoffBase·2ⁿ⁻¹)]
 	// (full jitter). Default to 100 ms and 30 s.
@@ -99,6 +140,17 @@ type Options struct {
 	// BackoffReset is how long a connection must have lived for the next
 	// redial to start again from attempt 1. Defaults to 60 s.
 	BackoffReset time.Duration
+	// TryAgainDelay is the least wait before redialling after the venue
+	// closed the connection with 1012 (service restart), 1013 (try again
+	// later) or 1014 (bad gateway): the wait is then at least TryAgainDelay
+	// plus up to a quarter of it at random (jitter, so that clients sent
+	// away together do not return together), or the backoff if longer.
+	// Defaults to DefaultTryAgainDelay (5 s). A venue that refused what
+	// the client sent (1003, 1007, 1008, 1010) or a handshake answered
+	// with a 4xx status other than 401/403 (permanent) waits the same way
+	// for BackoffCap instead: retrying it at once would only be refused
+	// again.
+	TryAgainDelay time.Duration
 
 	// MaxAge turns rotation on: a connection that age, counted from its
 	// dial, is replaced make-before-break (see the package doc). Defaults to
@@ -269,6 +321,10 @@ func (opts *Options) withDefaults() (Options, error) {
 	orDefault(&o.BackoffCap, DefaultBackoffCap)
 	orDefault(&o.BackoffReset, DefaultBackoffReset)
 	orDefault(&o.RotationOverlap, DefaultRotationOverlap)
+	orDefault(&o.CloseTimeout, DefaultCloseTimeout)
+	orDefault(&o.HeartbeatInterval, DefaultHeartbeatInterval)
+	o.Heartbeat = bytes.Clone(o.Heartbeat) // the caller's slice may change
+	orDefault(&o.TryAgainDelay, DefaultTryAgainDelay)
 	orDefault(&o.ControlRate, DefaultControlRate)
 	orDefault(&o.EventBuffer, DefaultEventBuffer)
 	if o.Clock == nil {
@@ -297,8 +353,8 @@ func (opts *Options) withDefaults() (Options, error) {
 }
 
 // checkNegative refuses a negative value where the field gives it no
-// meaning (only PingInterval, IdleTimeout and ControlRate say that negative
-// disables them): a negative DialTimeout or PongTimeout would end every
+// meaning (only PingInterval, IdleTimeout, ControlRate and CloseTimeout
+// say that negative disables them): a negative DialTimeout or PongTimeout would end every
 // dial or connection at once, a negative BackoffBase panic in the jitter,
 // a negative EventBuffer panic in New, a negative ReadLimit lift the limit.
 func (o *Options) checkNegative() error {
@@ -311,6 +367,8 @@ func (o *Options) checkNegative() error {
 		{"BackoffBase", int64(o.BackoffBase)},
 		{"BackoffCap", int64(o.BackoffCap)},
 		{"BackoffReset", int64(o.BackoffReset)},
+		{"TryAgainDelay", int64(o.TryAgainDelay)},
+		{"HeartbeatInterval", int64(o.HeartbeatInterval)},
 		{"MaxAge", int64(o.MaxAge)},
 		{"RotationOverlap", int64(o.RotationOverlap)},
 		{"ReadLimit", o.ReadLimit},
@@ -319,7 +377,7 @@ func (o *Options) checkNegative() error {
 		{"MaxTopicsPerConn", int64(o.MaxTopicsPerConn)},
 	} {
 		if f.v < 0 {
-			return fmt.Errorf("wsclient: Options.%s is negative (%d): only PingInterval, IdleTimeout and ControlRate may be", f.name, f.v)
+			return fmt.Errorf("wsclient: Options.%s is negative (%d): only PingInterval, IdleTimeout, ControlRate and CloseTimeout may be", f.name, f.v)
 		}
 	}
 	return nil

@@ -85,9 +85,9 @@ func TestSharedPoolExhaustedIsReported(t *testing.T) {
 	// A closes and gives its frame back: B reads.
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	require.NoError(t, a.c.Close(ctx))
+	require.NoError(t, a.close(ctx))
 	b.sink.waitFor(t, `{"conn":2}`)
-	require.NoError(t, b.c.Close(ctx))
+	require.NoError(t, b.close(ctx))
 	require.NoError(t, <-a.runErr)
 	require.NoError(t, <-b.runErr)
 	require.Zero(t, frames.Stats().InUse)

@@ -34,10 +34,13 @@ type rawPeer struct {
 	// the client's Sec-WebSocket-Key; it returns false to end the
 	// connection without running the script.
 	answer func(w io.Writer, n int, key string) bool
-	n      atomic.Int32
-	wg     sync.WaitGroup
-	done   chan struct{}
-	once   sync.Once
+	// answerReq is answer with the subprotocols the client offered
+	// (Sec-WebSocket-Protocol); it takes precedence.
+	answerReq func(w io.Writer, n int, key, protocols string) bool
+	n         atomic.Int32
+	wg        sync.WaitGroup
+	done      chan struct{}
+	once      sync.Once
 
 	mu    sync.Mutex
 	conns map[int]*peerConn
@@ -115,7 +118,11 @@ func (pc *peerConn) serve() {
 		return
 	}
 	key := req.Header.Get("Sec-WebSocket-Key")
-	if pc.p.answer != nil {
+	if pc.p.answerReq != nil {
+		if !pc.p.answerReq(pc.c, pc.n, key, req.Header.Get("Sec-WebSocket-Protocol")) {
+			return
+		}
+	} else if pc.p.answer != nil {
 		if !pc.p.answer(pc.c, pc.n, key) {
 			return
 		}

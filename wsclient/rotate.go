@@ -183,9 +183,9 @@ func (c *Client) restoreOld(ov *overlap) {
 }
 
 // goLive turns the standby connection into the live one once the old one
-// has stopped: the queued frames the old connection did not deliver go to
-// the handler, then the reader delivers. It reports whether the switch was
-// aligned.
+// delivers no more: the queued frames the old connection did not deliver
+// go to the handler, then the reader delivers. It counts the rotation and
+// reports whether the switch was aligned.
 func (c *Client) goLive(ov *overlap, nb *conn) bool {
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
@@ -214,6 +214,7 @@ func (c *Client) goLive(ov *overlap, nb *conn) bool {
 	}
 	close(nb.liveCh)
 	c.ov = nil
+	c.st.rotations.Add(1) // before nb delivers on its own: Stats never lag its frames
 	return aligned
 }
 
@@ -272,17 +273,24 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 	old := ov.old
 	c.setCurrent(nb)
-	old.stop(ReasonRotation)
+	// old delivers nothing more (its reader delivers under deliverMu
+	// while the rotation is under way), so nb goes live at once; old's
+	// close handshake, up to CloseTimeout, comes last and delays nothing.
+	c.deliverMu.Lock()
+	old.mode.Store(modeRetired)
+	c.deliverMu.Unlock()
 	aligned := c.goLive(ov, nb)
-	if old.reason != ReasonRotation { // lost before the switch: a possible gap
+	select {
+	case <-old.dead: // lost before the switch: a possible gap
 		c.st.reconnects[old.reason].Add(1)
 		c.setState(Event{State: schema.ConnDisconnected, Reason: old.reason, Err: old.err, ConnID: old.id})
+	default:
 	}
-	c.st.rotations.Add(1)
 	c.setState(Event{State: schema.ConnConnected, Reason: ReasonRotation, ConnID: nb.id})
 	if !aligned {
 		c.unaligned(nb.id)
 	}
+	old.stop(ReasonRotation)
 	return nb
 }
 

@@ -53,7 +53,10 @@ func (c *Client) subscribe(cn *conn) error {
 				return err
 			}
 		}
-		if err := cn.ws.Write(cn.ctx, websocket.MessageText, m); err != nil {
+		if err := cn.ctx.Err(); err != nil {
+			return err
+		}
+		if err := cn.ws.Write(noCancel, websocket.MessageText, m); err != nil {
 			return err
 		}
 	}

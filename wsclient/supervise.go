@@ -3,7 +3,10 @@ package wsclient
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -56,14 +59,45 @@ func (c *Client) backoff(attempt int) time.Duration {
 }
 
 // retryDelay is the wait before redial number attempt after err: the
-// backoff, or the Retry-After of a refused handshake if that is longer.
+// backoff, at least the floor err asks for (retryFloor) with up to a
+// quarter of it as jitter, and at least the Retry-After of a refused
+// handshake.
 func (c *Client) retryDelay(attempt int, err error) time.Duration {
 	d := c.backoff(attempt)
+	if f := c.retryFloor(err); f > 0 {
+		d = max(d, f+time.Duration(c.opts.Rand(int64(f/4)+1)))
+	}
 	var he *HandshakeError
 	if errors.As(err, &he) && he.RetryAfter > d {
 		d = he.RetryAfter
 	}
 	return d
+}
+
+// retryFloor is the least wait before redialling after err, by what the
+// venue said (RFC 6455 §7.4.1 and the IANA close code registry): 1012
+// service restart, 1013 try again later and 1014 bad gateway ask to come
+// back later (TryAgainDelay); 1003 unsupported data, 1007 invalid payload,
+// 1008 policy violation and 1010 missing extension, like a handshake
+// refused with a 4xx status (but 408; 401 and 403 are permanent) without a
+// Retry-After, refuse what the client sends, which a tight retry only
+// repeats (BackoffCap). A Retry-After is the venue's own word: retryDelay
+// keeps to it instead.
+// Other closes, the venue's 1000, 1001 and 1011 among them, and lost
+// connections have no floor: the backoff alone.
+func (c *Client) retryFloor(err error) time.Duration {
+	switch websocket.CloseStatus(err) {
+	case websocket.StatusServiceRestart, websocket.StatusTryAgainLater, websocket.StatusBadGateway:
+		return c.opts.TryAgainDelay
+	case websocket.StatusUnsupportedData, websocket.StatusInvalidFramePayloadData,
+		websocket.StatusPolicyViolation, websocket.StatusMandatoryExtension:
+		return c.opts.BackoffCap
+	}
+	var he *HandshakeError
+	if errors.As(err, &he) && he.RetryAfter == 0 && he.StatusCode >= 400 && he.StatusCode < 500 && he.StatusCode != http.StatusRequestTimeout {
+		return c.opts.BackoffCap
+	}
+	return 0
 }
 
 // connect dials and subscribes a connection. On failure the connection, if
@@ -77,10 +111,13 @@ func (c *Client) connect(ctx context.Context, mode int32) (*conn, Reason, error)
 		if mode == modeLive {
 			c.setCurrent(nil)
 		}
+		r := ReasonWriteError
 		if cn.ctx.Err() == nil {
 			cn.writeFailed(err)
+		} else if ctx.Err() != nil {
+			r = ReasonClosed // Close while subscribing: still a close handshake
 		}
-		cn.stop(ReasonWriteError)
+		cn.stop(r)
 		c.dropQueue(cn)
 		return cn, cn.reason, cn.err
 	}
@@ -93,12 +130,23 @@ func (c *Client) connect(ctx context.Context, mode int32) (*conn, Reason, error)
 func (c *Client) serve(ctx context.Context, cn *conn) (Reason, time.Time, error) {
 	// dial made cn current and announced it Connected.
 	live := cn
-	var rotC <-chan time.Time // nil without rotation: never fires
+	var rotC <-chan time.Time // nil until a rotation is due: never fires
 	var rot Timer
+	arm := func(d time.Duration) {
+		if rot == nil {
+			rot = c.opts.Clock.NewTimer(d)
+			rotC = rot.C()
+			return
+		}
+		rot.Reset(d)
+	}
+	defer func() {
+		if rot != nil {
+			rot.Stop()
+		}
+	}()
 	if c.opts.MaxAge > 0 {
-		rot = c.opts.Clock.NewTimer(c.untilMaxAge(live))
-		defer rot.Stop()
-		rotC = rot.C()
+		arm(c.untilMaxAge(live))
 	}
 	failures := 0
 	for {
@@ -108,13 +156,23 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, time.Time, error)
 		case <-live.dead:
 			return c.retire(live, live.reason)
 		case <-rotC:
-			next, err := c.rotate(ctx, live)
-			if next != nil {
-				live, failures = next, 0
-				rot.Reset(c.untilMaxAge(live))
-			} else {
-				failures++
-				rot.Reset(c.retryDelay(failures, err))
+		case id := <-c.rotReq:
+			if id != live.id {
+				continue // asked of a connection since replaced
+			}
+		}
+		next, err := c.rotate(ctx, live)
+		switch {
+		case next == nil: // old kept: try again after a backoff
+			failures++
+			arm(c.retryDelay(failures, err))
+		case c.opts.MaxAge > 0:
+			live, failures = next, 0
+			arm(c.untilMaxAge(live))
+		default:
+			live, failures = next, 0
+			if rot != nil {
+				rot.Stop() // a retry of a requested rotation, no longer due
 			}
 		}
 	}

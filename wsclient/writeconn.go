@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/coder/websocket"
 )
 
 // ErrConnChanged is returned by [Client.WriteConn] when the connection it
@@ -21,20 +19,12 @@ var ErrConnChanged = errors.New("wsclient: the connection named is no longer the
 // written by a host whose view of the connection may lag behind its
 // events.
 func (c *Client) WriteConn(ctx context.Context, id uint64, msg []byte) error {
-	if c.life.Err() != nil {
-		return ErrClosed
+	cn, err := c.current()
+	if err != nil {
+		return err
 	}
-	c.mu.Lock()
-	cn := c.cur
-	c.mu.Unlock()
-	switch {
-	case cn == nil:
-		return ErrNotConnected
-	case cn.id != id:
+	if cn.id != id {
 		return fmt.Errorf("%w: connection %d, current %d", ErrConnChanged, id, cn.id)
 	}
-	if err := cn.ws.Write(ctx, websocket.MessageText, msg); err != nil {
-		return fmt.Errorf("wsclient: write on connection %d: %w", cn.id, err)
-	}
-	return nil
+	return cn.write(ctx, msg)
 }

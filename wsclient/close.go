@@ -1,0 +1,127 @@
+package wsclient
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/coder/websocket"
+)
+
+// The close handshake (RFC 6455 §7.1.2, §5.5.1). Ending a connection we
+// chose to end (Close, the end of Run's context, a rotation's retired or
+// abandoned connection) sends a close frame with 1000 and waits for the
+// venue's answer, so that the venue sees a normal closure instead of 1006.
+//
+// coder/websocket's Conn.Close does the handshake, but waits for the
+// peer's answer, and then for the peer to end TCP, up to 5 s each on the
+// wall clock; and once it has begun, CloseNow no longer cuts it short (both
+// share one "closing" flag). The client therefore bounds the handshake on
+// its Clock with Options.CloseTimeout and, when that passes, closes the
+// socket under coder/websocket: the handshake's pending read or write then
+// fails at once and Conn.Close returns. The socket is the body of the
+// handshake's 101 response, which coder/websocket takes from the response
+// and keeps; dialClient's transport hands it to the dial on its way.
+
+// rawKey is the context key of the dial's *rawSlot.
+type rawKey struct{}
+
+// rawSlot receives the socket of a dial's 101 response.
+type rawSlot struct {
+	mu sync.Mutex
+	c  io.Closer
+}
+
+func (s *rawSlot) set(c io.Closer) {
+	s.mu.Lock()
+	s.c = c
+	s.mu.Unlock()
+}
+
+func (s *rawSlot) get() io.Closer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.c
+}
+
+// rawTracker wraps the handshake's RoundTripper: it passes every request
+// through and gives the socket of a 101 answer to the dial that asked.
+type rawTracker struct{ rt http.RoundTripper }
+
+func (t rawTracker) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.rt.RoundTrip(req)
+	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
+		if s, ok := req.Context().Value(rawKey{}).(*rawSlot); ok {
+			if c, ok := resp.Body.(io.Closer); ok {
+				s.set(c)
+			}
+		}
+	}
+	return resp, err
+}
+
+// CloseIdleConnections passes http.Client.CloseIdleConnections on.
+func (t rawTracker) CloseIdleConnections() {
+	if ci, ok := t.rt.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+// dialClient is a shallow copy of the host's HTTP client whose transport
+// hands each dial its socket (see rawTracker). Everything else (TLS,
+// proxy, redirects, cookies) is the host's client's own.
+func dialClient(hc *http.Client) *http.Client {
+	dc := *hc
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	dc.Transport = rawTracker{rt: rt}
+	return &dc
+}
+
+// withRawSlot returns ctx carrying a slot for the dial's socket.
+func withRawSlot(ctx context.Context) (context.Context, *rawSlot) {
+	s := &rawSlot{}
+	return context.WithValue(ctx, rawKey{}, s), s
+}
+
+// graceful reports whether ending a connection for r deserves a close
+// handshake: we chose to end it, and it still works as far as we know.
+// A connection lost to a fault is cut at once (its venue is silent or
+// broken: waiting for an answer only delays the redial).
+func graceful(r Reason) bool { return r == ReasonClosed || r == ReasonRotation }
+
+// closeHandshake sends a close frame with 1000 and waits, up to
+// Options.CloseTimeout on the Clock or the end of Close's ctx, for
+// coder/websocket to see the venue's answer; then it cuts the socket. Meanwhile the reader
+// drops whatever still arrives (modeRetired). The caller has marked the
+// connection dead.
+func (cn *conn) closeHandshake() {
+	c := cn.c
+	c.deliverMu.Lock()
+	cn.mode.Store(modeRetired)
+	c.deliverMu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = cn.ws.Close(websocket.StatusNormalClosure, "")
+	}()
+	t := c.opts.Clock.NewTimer(c.opts.CloseTimeout)
+	defer t.Stop()
+	var hurry <-chan struct{} // the ctx of Close, which may not wait as long
+	if ctx := c.closeCtx.Load(); ctx != nil {
+		hurry = (*ctx).Done()
+	}
+	select {
+	case <-done:
+		return
+	case <-t.C():
+	case <-hurry:
+	}
+	if raw := cn.raw.get(); raw != nil {
+		_ = raw.Close()
+	}
+	<-done
+}
