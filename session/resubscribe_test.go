@@ -240,3 +240,25 @@ func TestBrokenBookResubscribes(t *testing.T) {
 		})
 	}
 }
+
+// TestVenueCloseNoticeRotates: OKX announces a close for a service upgrade
+// (notice 64008, 60 s ahead); the session replaces the connection
+// make-before-break instead of waiting to be cut, and the book stays live.
+func TestVenueCloseNoticeRotates(t *testing.T) {
+	script := bookScripts[schema.VenueOKX]
+	v := newBookVenue(t, script)
+	client := fastRedial
+	client.ControlRate = 1000
+	client.RotationOverlap = 50 * time.Millisecond
+	s := start(t, session.Config{Venue: schema.VenueOKX, Endpoints: session.Endpoints{Stream: v.url()},
+		Symbols: []string{"BTC-USDT"}, Channels: []string{script.channel}, Client: client})
+	v.waitSub(1, "the first subscription")
+	waitConnected(t, s)
+	v.push <- func(int, *int) string {
+		return `{"event":"notice","msg":"The connection will soon be closed for a service upgrade. Please reconnect.","code":"64008","connId":"a4d3ae55"}`
+	}
+	v.waitSub(1, "the new connection's subscription (its first)")
+	require.Eventually(t, func() bool { return s.Stats().Market[0].Client.Rotations == 1 }, generous, pollEvery)
+	require.EqualValues(t, 2, v.conns.Load())
+	require.Zero(t, s.Stats().Market[0].Client.TotalReconnects(), "a rotation, not a reconnect")
+}

@@ -486,7 +486,11 @@ func (s *Session) buildShards() error {
 		if err := s.shardTopics(sh, binance); err != nil {
 			return err
 		}
-		watch := bookWatch{next: s.disp, state: func() *stateBoard { return s.state }}
+		watch := bookWatch{next: s.disp, state: func() *stateBoard { return s.state }, rotate: func() {
+			if c := sh.client; c != nil {
+				_ = c.Rotate() // ErrNotConnected: the connection is gone already
+			}
+		}}
 		sh.books = book.NewBooks(watch, s.pools.Events, &book.BooksOptions{Logger: cfg.Logger})
 		if bookRule != nil {
 			bopts := book.Options{Sink: watch, Events: s.pools.Events}
@@ -609,9 +613,18 @@ func (s *Session) booksLive() bool {
 // bookWatch sits between the books and the dispatcher: a best bid/offer,
 // a gap marker or a connection state may change a book's liveness, so it
 // wakes WaitConnected's waiters (free when there are none).
+//
+// It also rotates its connection (make-before-break, wsclient's Rotate)
+// when the venue announces that it will close it: Binance's
+// serverShutdown ("Please establish a new connection as soon as
+// possible", Binance WebSocket Streams / WebSocket API "Server shutdown")
+// and OKX's notice 64008 ("The connection will soon be closed for a
+// service upgrade. Please reconnect.", OKX v5 "WebSocket" → "Notification
+// of service upgrade", sent 60 s before), so no data is lost to the close.
 type bookWatch struct {
-	next  book.Sink
-	state func() *stateBoard
+	next   book.Sink
+	state  func() *stateBoard
+	rotate func()
 }
 
 func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
@@ -620,8 +633,28 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 		if b := w.state(); b != nil {
 			b.poke()
 		}
+	case schema.EventControl:
+		if closeAnnounced(ev) && w.rotate != nil {
+			w.rotate()
+		}
 	}
 	return w.next.Publish(ctx, ev)
+}
+
+// closeAnnounced reports whether ev is a venue's notice that it will close
+// the connection soon (see bookWatch).
+func closeAnnounced(ev *schema.CanonicalEvent) bool {
+	c := &ev.Control
+	if c.Kind != schema.ControlStatus {
+		return false
+	}
+	switch ev.Venue {
+	case schema.VenueBinance:
+		return c.Reason == "serverShutdown"
+	case schema.VenueOKX:
+		return c.Code == 64008
+	}
+	return false
 }
 
 // Close closes every connection, then the dispatcher (draining what its
