@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -48,11 +49,35 @@ func Start(dir string, port int) (*Server, error) {
 	return &Server{Server: s, Port: s.Addr().(*net.TCPAddr).Port, StoreDir: dir}, nil
 }
 
-// Restart shuts the server down and starts a new one on the same port and
-// store, as an operator's restart would.
+// Restart shuts the server down and starts a new one on the same store, as
+// an operator's restart would, on a new random port: the old port may be
+// taken by another process meanwhile (on a busy machine it was, and the
+// restart failed). Clients that must find the new server dial through a
+// Dialer.
 func (s *Server) Restart() (*Server, error) {
 	s.Stop()
-	return Start(s.StoreDir, s.Port)
+	return Start(s.StoreDir, 0)
+}
+
+// Dialer is a nats.CustomDialer (nats.SetCustomDialer) that dials the
+// address last given to Follow, whatever the URL: a client keeps its URL
+// across a Restart and reconnects to the new server as it would to a
+// server restarted on its old port. The connection is a real TCP one.
+type Dialer struct{ addr atomic.Pointer[string] }
+
+// Follow makes the dialer dial s from now on.
+func (d *Dialer) Follow(s *Server) {
+	a := s.Addr().String()
+	d.addr.Store(&a)
+}
+
+// Dial implements nats.CustomDialer.
+func (d *Dialer) Dial(network, _ string) (net.Conn, error) {
+	a := d.addr.Load()
+	if a == nil {
+		return nil, errors.New("embedded nats: dialer follows no server")
+	}
+	return net.DialTimeout(network, *a, 2*time.Second)
 }
 
 // Stop shuts the server down and waits until it has.
