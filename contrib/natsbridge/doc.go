@@ -96,7 +96,9 @@
 //     and are stored one at a time, in order, each retried until the stream
 //     acknowledges it. Each carries a message id (Nats-Msg-Id) made of the
 //     report's identity (venue, symbol, type, order ids, execution type,
-//     status, trade id, cumulative quantity, times, sequence): within the
+//     status, trade id, cumulative quantity, times, sequence, the request
+//     id an order ack answers; fields separated by '|', other bytes than
+//     printable ASCII and '|' and '%' escaped as %XX): within the
 //     stream's DuplicateWindow (2 min by default) a report published again
 //     is stored once.
 //   - On a strategy host a durable JetStream consumer (ConsumerOptions.Durable)

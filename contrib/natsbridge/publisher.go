@@ -217,29 +217,34 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 
 // msgID is the message id of an execution report, ack or account update,
 // built from what tells one report of an order from another (and one
-// balance or position of a venue message from the next: asset, side,
-// place in the message, update time): the same event published twice gets
-// the same id and is stored once.
+// answer from another: the request id; one balance or position of a venue
+// message from the next: asset, side, place in the message, update time):
+// the same event published twice gets the same id and is stored once.
+// Fields are separated by '|', and a field's bytes outside printable ASCII,
+// '|' and '%' are escaped as %XX, so that two different reports can never
+// make the same id (an order id may hold any byte; a NATS header keeps
+// neither a line break nor leading or trailing spaces).
 func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 	x := &ev.Exec
-	b := append(p.idBuf[:0], ev.Venue...)
-	b = append(append(b, '|'), ev.Symbol...)
+	b := appendIDField(p.idBuf[:0], []byte(ev.Venue))
+	b = appendIDField(b, []byte(ev.Symbol))
 	b = append(append(b, '|'), ev.Type.String()...)
-	b = append(append(b, '|'), x.ClientOrderID.Bytes()...)
-	b = append(append(b, '|'), x.VenueOrderID.Bytes()...)
-	b = append(append(b, '|'), x.OrigClientOrderID.Bytes()...)
+	b = appendIDField(b, x.ClientOrderID.Bytes())
+	b = appendIDField(b, x.VenueOrderID.Bytes())
+	b = appendIDField(b, x.OrigClientOrderID.Bytes())
 	b = append(append(b, '|'), x.ExecType.String()...)
 	b = append(append(b, '|'), x.Status.String()...)
-	b = append(append(b, '|'), x.TradeID.Bytes()...)
+	b = appendIDField(b, x.TradeID.Bytes())
 	b = x.CumFillQty.AppendTo(append(b, '|'))
 	b = strconv.AppendInt(append(b, '|'), x.TransactTime, 10)
 	b = strconv.AppendUint(append(b, '|'), ev.SeqProvider, 10)
 	b = strconv.AppendInt(append(b, '|'), ev.ExchangeTS, 10)
 	b = strconv.AppendInt(append(b, '|'), ev.Control.Code, 10)
+	b = strconv.AppendUint(append(b, '|'), ev.Control.RequestID, 10)
 	switch ev.Type {
 	case schema.EventBalance:
 		a := &ev.Balance
-		b = append(append(b, '|'), a.Asset.Bytes()...)
+		b = appendIDField(b, a.Asset.Bytes())
 		b = append(append(b, '|'), a.Kind.String()...)
 		b = strconv.AppendUint(append(b, '|'), uint64(a.Index), 10)
 		b = strconv.AppendUint(append(b, '|'), uint64(a.Count), 10)
@@ -257,7 +262,22 @@ func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 		b = strconv.AppendBool(append(b, '|'), q.MarginCall)
 	}
 	p.idBuf = b
-	return string(b)
+	return string(b[1:])
+}
+
+// appendIDField appends '|' and f to a message id, its bytes outside
+// printable ASCII, '|' and '%' escaped as %XX.
+func appendIDField(b, f []byte) []byte {
+	const hex = "0123456789ABCDEF"
+	b = append(b, '|')
+	for _, c := range f {
+		if c <= ' ' || c >= 0x7f || c == '|' || c == '%' {
+			b = append(b, '%', hex[c>>4], hex[c&0xf])
+			continue
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 func (p *Publisher) enqueue(m execMsg) {

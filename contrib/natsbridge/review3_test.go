@@ -1,0 +1,85 @@
+package natsbridge
+
+// Adversarial review, third round (helper nat): the message id of
+// execution reports and order acks, operator streams, max_payload, foreign
+// layouts in the stream of reports.
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+)
+
+// orderAck fills the answer to request req about order-1, as session's
+// venueOrders.publish does for OKX and Bybit: order ids, the request id,
+// and the venue's time, which normalize.OrderAnswer.TS leaves 0 "when not
+// sent". The answers to a place and to a cancel of one order differ only
+// in their request id.
+func orderAck(req uint64) func(ev *schema.CanonicalEvent) {
+	return func(ev *schema.CanonicalEvent) {
+		ev.Venue, ev.Symbol, ev.Type = schema.VenueOKX, "BTC-USDT", schema.EventOrderAck
+		ev.Control.RequestID = req
+		ev.Exec.ClientOrderID = schema.MustID("order1")
+		ev.Exec.VenueOrderID = schema.MustID("778899")
+	}
+}
+
+// Two order acks that differ only in their request id (the place and the
+// cancel of one order, answered without a venue time) are two messages:
+// the stream must store both, and the host's session gets the answer to
+// each request. The message id left Control.RequestID out, so the stream
+// took the cancel's answer for a repeat of the place's and dropped it.
+func TestReviewOrderAcksOfTwoRequests(t *testing.T) {
+	srv := startServer(t)
+	ingest, far := newNode(t), newNode(t)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventOrderAck}})
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		&ConsumerOptions{Durable: "acks"})
+	require.NoError(t, err)
+
+	ingest.publish(t, orderAck(1))
+	ingest.publish(t, orderAck(2))
+	require.NoError(t, pub.Flush(closeCtx(t)))
+	require.Equal(t, uint64(0), pub.Stats().ExecDuplicates, "the stream took the second answer for the first")
+	for req := uint64(1); req <= 2; req++ {
+		ev := next(t, got, ofType(schema.EventOrderAck))
+		require.Equal(t, req, ev.Control.RequestID)
+	}
+	require.NoError(t, cons.Close(closeCtx(t)))
+	require.NoError(t, pub.Close(closeCtx(t)))
+	ingest.close(t)
+	far.close(t)
+}
+
+// Two different reports never share a message id, whatever bytes their
+// ids hold: a '|' inside an order id used to shift the fields ("a|b", ""
+// made the id of "a", "b|"), and a line break, which a NATS header turns
+// into a space, made the id of a space. The id is printable ASCII.
+func TestReviewMsgIDInjective(t *testing.T) {
+	report := func(cl, venueID string) *schema.CanonicalEvent {
+		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventExecReport}
+		ev.Exec.ClientOrderID, ev.Exec.VenueOrderID = schema.MustID(cl), schema.MustID(venueID)
+		return ev
+	}
+	pairs := [][2]*schema.CanonicalEvent{
+		{report("a|b", ""), report("a", "b|")},
+		{report("a\nb", "1"), report("a b", "1")},
+		{report("a%7Cb", "1"), report("a|b", "1")},
+		{report("x", "1"), func() *schema.CanonicalEvent { ev := report("x", "1"); ev.Symbol = "BTC|USDT"; return ev }()},
+	}
+	var p Publisher
+	for _, pair := range pairs {
+		a, b := p.msgID(pair[0]), p.msgID(pair[1])
+		require.NotEqual(t, a, b, "%q and %q", pair[0].Exec.ClientOrderID, pair[1].Exec.ClientOrderID)
+		for _, id := range []string{a, b} {
+			for i := range len(id) {
+				require.True(t, id[i] > ' ' && id[i] < 0x7f, "byte %#x in %q", id[i], id)
+			}
+		}
+	}
+}
