@@ -7,6 +7,8 @@ package natsbridge
 import (
 	"testing"
 
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/dispatch"
@@ -82,4 +84,44 @@ func TestReviewMsgIDInjective(t *testing.T) {
 			}
 		}
 	}
+}
+
+// An operator's stream (StreamOptions.NoCreate) that does not capture
+// every subject the Publisher stores — the README listed exec_report and
+// order_ack only, and account updates go there too — is refused by
+// NewPublisher and NewConsumer with an error naming what is missing. It
+// used to be accepted: each balance update was then retried forever at the
+// head of the queue, and no execution report after it was ever stored.
+func TestReviewOperatorStreamMissingSubjects(t *testing.T) {
+	srv := startServer(t)
+	nc := connect(t, srv.ClientURL(), nil)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	_, err = js.CreateStream(waitCtx(t), jetstream.StreamConfig{Name: "OPS",
+		Subjects: []string{"meltica.*.*.exec_report", "meltica.*.*.order_ack"}})
+	require.NoError(t, err)
+	ingest := newNode(t)
+	opts := &PublisherOptions{Stream: StreamOptions{Name: "OPS", NoCreate: true}}
+	_, err = NewPublisher(waitCtx(t), nc, ingest.d, opts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "meltica.*.*.balance")
+	assert.Contains(t, err.Error(), "meltica.*.*.position")
+	_, err = NewConsumer(waitCtx(t), nc, ingest.d, ingest.pools.Events,
+		&ConsumerOptions{Durable: "ops", Stream: opts.Stream})
+	require.Error(t, err)
+
+	// A stream that captures them all, by wider filters, is taken.
+	_, err = js.UpdateStream(waitCtx(t), jetstream.StreamConfig{Name: "OPS", Subjects: []string{"meltica.*.*.*"}})
+	require.NoError(t, err)
+	pub, err := NewPublisher(waitCtx(t), nc, ingest.d, opts)
+	require.NoError(t, err)
+	ingest.publish(t, func(ev *schema.CanonicalEvent) {
+		ev.Venue, ev.Type = schema.VenueBinance, schema.EventBalance
+		ev.Balance.Asset = schema.MustID("USDT")
+	})
+	ingest.publish(t, execReport(1))
+	require.NoError(t, pub.Flush(closeCtx(t)))
+	require.Equal(t, uint64(2), pub.Stats().ExecStored)
+	require.NoError(t, pub.Close(closeCtx(t)))
+	ingest.close(t)
 }

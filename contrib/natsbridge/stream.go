@@ -3,6 +3,8 @@ package natsbridge
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -17,9 +19,11 @@ const (
 	DefaultMaxAge          = 24 * time.Hour
 )
 
-// StreamOptions describe the JetStream stream that keeps execution reports
-// and order acks. Publisher and Consumer both create it if it is missing
-// (whichever starts first), so give both the same values.
+// StreamOptions describe the JetStream stream that keeps execution reports,
+// order acks and account updates (balances and positions), on the subjects
+// <prefix>.*.*.exec_report, .order_ack, .balance and .position. Publisher
+// and Consumer both create it if it is missing (whichever starts first), so
+// give both the same values.
 type StreamOptions struct {
 	// Name of the stream. Defaults to DefaultStream ("MELTICA_EXEC").
 	Name string
@@ -35,8 +39,12 @@ type StreamOptions struct {
 	Replicas int
 	// Memory keeps the stream in memory instead of files. Defaults to false.
 	Memory bool
-	// NoCreate leaves the stream to the operator: it must exist. Defaults
-	// to false.
+	// NoCreate leaves the stream to the operator: it must exist and
+	// capture the four subjects above (NewPublisher and NewConsumer refuse
+	// it otherwise, naming those missing), with a duplicate window, and
+	// without limits that discard old messages (MaxMsgs, MaxBytes with the
+	// default DiscardOld: reports would vanish before a consumer read them,
+	// unannounced). Defaults to false.
 	NoCreate bool
 }
 
@@ -75,19 +83,31 @@ func durable(t schema.EventType) bool {
 // ensureStream creates or updates the stream that captures the durable
 // types' subjects under prefix.
 func ensureStream(ctx context.Context, js jetstream.JetStream, prefix string, o StreamOptions) error {
+	subjects := make([]string, 0, len(durableTypes))
+	for _, t := range durableTypes {
+		subjects = append(subjects, prefix+".*.*."+t.String())
+	}
 	if o.NoCreate {
-		if _, err := js.Stream(ctx, o.Name); err != nil {
+		st, err := js.Stream(ctx, o.Name)
+		if err != nil {
 			return fmt.Errorf("natsbridge: stream %s: %w", o.Name, err)
+		}
+		// A subject the stream does not capture would be retried forever
+		// at the head of the Publisher's queue, holding every later report.
+		var missing []string
+		for _, subj := range subjects {
+			if !slices.ContainsFunc(st.CachedInfo().Config.Subjects, func(f string) bool { return covers(f, subj) }) {
+				missing = append(missing, subj)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("natsbridge: stream %s does not capture %s", o.Name, strings.Join(missing, ", "))
 		}
 		return nil
 	}
 	storage := jetstream.FileStorage
 	if o.Memory {
 		storage = jetstream.MemoryStorage
-	}
-	subjects := make([]string, 0, len(durableTypes))
-	for _, t := range durableTypes {
-		subjects = append(subjects, prefix+".*.*."+t.String())
 	}
 	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        o.Name,
