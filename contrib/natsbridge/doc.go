@@ -83,6 +83,13 @@
 // one is free — nothing overtakes it. A subscriber never sees a hole
 // without a marker before the next event of the stream.
 //
+// An event larger than the server's max_payload (1 MiB by default; a book
+// snapshot with the venue's payload kept, say) crosses without its Raw,
+// and, if it still does not fit, without its free texts (reject reason,
+// control and account reasons); PublisherStats.Trimmed counts them. A
+// market data event that still does not fit is refused by NATS and shows
+// as a loss (PublisherStats.Dropped, a gap marker for an ordered stream).
+//
 // # Execution reports: the guarantee
 //
 // Execution reports and order acks are never dropped by the bridge, and

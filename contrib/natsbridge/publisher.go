@@ -77,6 +77,7 @@ type PublisherStats struct {
 	ExecRetries    uint64 // failed attempts to store one, retried
 	ExecOverflowed uint64 // reports queued beyond ExecBound (none lost)
 	ExecPending    int    // reports waiting now
+	Trimmed        uint64 // events over the server's max_payload sent without their Raw (and, if still over, their reason texts)
 	Lane           dispatch.Stats
 }
 
@@ -109,6 +110,12 @@ type Publisher struct {
 	buf     []byte
 	idBuf   []byte
 
+	// Used by the sender of execution reports only: a report queued before
+	// the server's max_payload was known is decoded and fitted again.
+	sdec wire.Decoder
+	sev  schema.CanonicalEvent
+	sbuf []byte
+
 	mu       sync.Mutex
 	queue    []execMsg
 	over     bool
@@ -123,7 +130,7 @@ type Publisher struct {
 	published                       atomic.Uint64
 	execQueued, execStored, execDup atomic.Uint64
 	execOver                        atomic.Uint64
-	dropped, execRetr               lossCounter
+	dropped, execRetr, trimmed      lossCounter
 }
 
 // execMsg is an encoded execution report waiting to be stored.
@@ -197,8 +204,13 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 		p.streams[key] = st
 	}
 	if durable(ev.Type) {
-		p.buf = wire.Append(p.buf[:0], ev, 0)
-		p.enqueue(execMsg{subject: st.subject, id: p.msgID(ev), data: append([]byte(nil), p.buf...)})
+		id := p.msgID(ev)
+		var trimmed bool
+		p.buf, trimmed = fit(p.buf, ev, 0, p.maxPayload(id))
+		if trimmed {
+			p.trimmed.add(p.log, 1, "natsbridge: events over the server's max_payload sent without their Raw", "subject", st.subject)
+		}
+		p.enqueue(execMsg{subject: st.subject, id: id, data: append([]byte(nil), p.buf...)})
 		return
 	}
 	// Market data carries a sequence per stream, lost messages included, so
@@ -208,11 +220,46 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 		st.seq++
 		seq = st.seq
 	}
-	p.buf = wire.Append(p.buf[:0], ev, seq)
+	var trimmed bool
+	if p.buf, trimmed = fit(p.buf, ev, seq, int(p.nc.MaxPayload())); trimmed {
+		p.trimmed.add(p.log, 1, "natsbridge: events over the server's max_payload sent without their Raw", "subject", st.subject)
+	}
 	if err := p.nc.Publish(st.subject, p.buf); err != nil {
 		p.dropped.add(p.log, 1, "natsbridge: messages refused by NATS (consumers see gap markers for ordered streams)", "subject", st.subject, "error", err)
 	}
 	p.published.Add(1)
+}
+
+// maxPayload is the most bytes of an execution report with message id id
+// the server takes (its max_payload less the headers nats.go adds: the
+// message id and the expected stream), or 0 when it is not known yet (no
+// connection so far).
+func (p *Publisher) maxPayload(id string) int {
+	limit := int(p.nc.MaxPayload())
+	if limit <= 0 {
+		return 0
+	}
+	const framing = 64 // "NATS/1.0", the header names, line ends
+	return max(1, limit-framing-len(id)-len(p.opts.Stream.Name))
+}
+
+// fit encodes ev with bridge sequence seq into buf and reports whether it
+// had to leave something out to keep within limit bytes (0: no bound): the
+// venue payload (Raw, kept "when kept"), then the free texts (reject
+// reason, control and account reasons), never a number, an id or a
+// price. ev is the publisher's heap clone and is changed. What still does
+// not fit is NATS's to refuse.
+func fit(buf []byte, ev *schema.CanonicalEvent, seq uint64, limit int) ([]byte, bool) {
+	buf = wire.Append(buf[:0], ev, seq)
+	if limit <= 0 || len(buf) <= limit {
+		return buf, false
+	}
+	ev.Raw = ev.Raw[:0]
+	if buf = wire.Append(buf[:0], ev, seq); len(buf) <= limit {
+		return buf, true
+	}
+	ev.Exec.RejectReason, ev.Control.Reason, ev.Balance.Reason, ev.Position.Reason = "", "", "", ""
+	return wire.Append(buf[:0], ev, seq), true
 }
 
 // msgID is the message id of an execution report, ack or account update,
@@ -364,12 +411,24 @@ func (p *Publisher) send() {
 }
 
 func (p *Publisher) store(m execMsg) error {
+	data, trimmed := m.data, false
+	if limit := p.maxPayload(m.id); limit > 0 && len(data) > limit {
+		// Queued before the connection told the server's max_payload.
+		p.sev.Reset()
+		if _, err := p.sdec.Decode(data, &p.sev); err == nil {
+			p.sbuf, trimmed = fit(p.sbuf, &p.sev, 0, limit)
+			data = p.sbuf
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.opts.PublishTimeout)
 	defer cancel()
-	ack, err := p.js.PublishMsg(ctx, &nats.Msg{Subject: m.subject, Data: m.data},
+	ack, err := p.js.PublishMsg(ctx, &nats.Msg{Subject: m.subject, Data: data},
 		jetstream.WithMsgID(m.id), jetstream.WithExpectStream(p.opts.Stream.Name))
 	if err != nil {
 		return err
+	}
+	if trimmed {
+		p.trimmed.add(p.log, 1, "natsbridge: events over the server's max_payload sent without their Raw", "subject", m.subject)
 	}
 	p.execStored.Add(1)
 	if ack.Duplicate {
@@ -418,6 +477,7 @@ func (p *Publisher) Stats() PublisherStats {
 		ExecDuplicates: p.execDup.Load(),
 		ExecRetries:    p.execRetr.load(),
 		ExecOverflowed: p.execOver.Load(),
+		Trimmed:        p.trimmed.load(),
 		ExecPending:    pending,
 		Lane:           p.sub.Stats(),
 	}

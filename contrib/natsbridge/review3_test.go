@@ -5,12 +5,15 @@ package natsbridge
 // layouts in the stream of reports.
 
 import (
+	"bytes"
 	"testing"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 )
@@ -124,4 +127,49 @@ func TestReviewOperatorStreamMissingSubjects(t *testing.T) {
 	require.Equal(t, uint64(2), pub.Stats().ExecStored)
 	require.NoError(t, pub.Close(closeCtx(t)))
 	ingest.close(t)
+}
+
+// An event larger than the server's max_payload crosses without its Raw
+// (the venue payload, kept only "when kept"): an execution report that
+// did not fit was retried forever at the head of the Publisher's queue,
+// and no report after it was ever stored; a trade that did not fit was
+// lost (a gap marker for a trade the venue sent whole).
+func TestReviewLargerThanMaxPayload(t *testing.T) {
+	const maxPayload = 4 << 10
+	srv, err := embedded.StartWith(t.TempDir(), 0, func(o *server.Options) { o.MaxPayload = maxPayload })
+	require.NoError(t, err)
+	t.Cleanup(srv.Stop)
+	ingest, far := newNode(t), newNode(t)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	reports := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
+	trades := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventTrade, schema.EventGap}})
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		&ConsumerOptions{Durable: "large"})
+	require.NoError(t, err)
+
+	raw := bytes.Repeat([]byte("x"), 2*maxPayload)
+	ingest.publish(t, func(ev *schema.CanonicalEvent) {
+		execReport(0)(ev)
+		ev.Raw = append(ev.Raw[:0], raw...)
+	})
+	ingest.publish(t, execReport(1))
+	ingest.publish(t, func(ev *schema.CanonicalEvent) {
+		ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueBinance, "BTC-USDT", schema.EventTrade, 7
+		ev.Trade.Price = schema.MustParseDecimal("65000.10")
+		ev.Raw = append(ev.Raw[:0], raw...)
+	})
+	for i := range 2 {
+		ev := next(t, reports, ofType(schema.EventExecReport))
+		require.Equal(t, uint64(1000+i), mustUint(t, ev.Exec.TradeID.String()), "report %d", i)
+		assert.Empty(t, ev.Raw)
+	}
+	ev := next(t, trades, anyEvent)
+	require.Equal(t, schema.EventTrade, ev.Type, "the trade crosses, not a gap marker")
+	assert.Equal(t, "65000.10", ev.Trade.Price.String())
+	assert.Equal(t, uint64(2), pub.Stats().Trimmed)
+	require.NoError(t, cons.Close(closeCtx(t)))
+	require.NoError(t, pub.Close(closeCtx(t)))
+	ingest.close(t)
+	far.close(t)
 }

@@ -21,11 +21,15 @@ type Server struct {
 
 // Start starts a server on 127.0.0.1:port (0: a random port) with JetStream
 // storing in dir, and waits until it accepts connections.
-func Start(dir string, port int) (*Server, error) {
+func Start(dir string, port int) (*Server, error) { return StartWith(dir, port, nil) }
+
+// StartWith is Start with edit, when not nil, applied to the server's
+// options last (a smaller max_payload, for one).
+func StartWith(dir string, port int, edit func(*server.Options)) (*Server, error) {
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
-	s, err := server.NewServer(&server.Options{
+	o := &server.Options{
 		ServerName: "meltica-embedded",
 		Host:       "127.0.0.1",
 		Port:       port,
@@ -36,7 +40,11 @@ func Start(dir string, port int) (*Server, error) {
 		// Lower than the 2 s default so that a shut-down server's port is
 		// free promptly for a restart on the same port.
 		LameDuckGracePeriod: time.Millisecond,
-	})
+	}
+	if edit != nil {
+		edit(o)
+	}
+	s, err := server.NewServer(o)
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)
 	}
