@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,7 +106,7 @@ type ConsumerStats struct {
 	Lost          uint64 // ordered-stream messages the gap markers account for
 	SlowDropped   uint64 // messages NATS dropped because this consumer fell behind
 	PoolDropped   uint64 // messages dropped because the event pool was exhausted (market data shows in gap markers)
-	Malformed     uint64 // messages that did not decode (dropped; execution reports are terminated)
+	Malformed     uint64 // messages that did not decode (dropped; execution reports are terminated and announced by a gap marker)
 	ExecDelivered uint64 // execution reports, order acks and account updates published to the dispatcher
 	ExecDuplicate uint64 // redeliveries dropped because the id was already handed on
 	AckErrors     uint64 // acks the server did not confirm (the report may come again, then dropped as a duplicate)
@@ -422,8 +423,8 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 		return
 	}
 	typ, ok := wire.Type(m.Data)
-	if ok && durable(typ) {
-		return // the durable consumer delivers these, once
+	if durableSubject(m.Subject) || ok && durable(typ) {
+		return // the durable consumer delivers these, once (and announces those it cannot decode)
 	}
 	defer c.flushHeld()
 	var ev *schema.CanonicalEvent
@@ -631,9 +632,17 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		return
 	}
 	if _, err := c.execDec.Decode(m.Data(), ev); err != nil {
-		c.events.Put(ev)
+		// Terminated, or it would hold every later report; the host is
+		// told, so that it asks the venue rather than wait for it.
+		ev.Reset()
+		undecodable(ev, c.opts.Prefix, m.Subject(), err)
+		if c.d.Publish(context.Background(), ev) != nil {
+			_ = m.Nak()
+			return
+		}
+		c.gaps.Add(1)
 		c.malformed.Add(1)
-		c.badMsgs.add(c.log, 1, "natsbridge: malformed execution report terminated", "subject", m.Subject(), "error", err)
+		c.badMsgs.add(c.log, 1, "natsbridge: malformed execution report terminated, announced by a gap marker", "subject", m.Subject(), "error", err)
 		_ = m.Term()
 		return
 	}
@@ -646,6 +655,30 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		c.seen.add(id)
 	}
 	c.ack(m)
+}
+
+// undecodable fills ev as the gap marker of one durable message (an
+// execution report, order ack or account update) on subject subj that did
+// not decode: its venue, symbol and type are the subject's tokens.
+func undecodable(ev *schema.CanonicalEvent, prefix, subj string, err error) {
+	typ := schema.EventExecReport
+	if rest, ok := strings.CutPrefix(subj, prefix+"."); ok {
+		if tok := strings.Split(rest, "."); len(tok) == 3 {
+			ev.Venue = schema.Venue(tok[0])
+			if tok[1] != "_" {
+				ev.Symbol = tok[1]
+			}
+			for _, t := range durableTypes {
+				if t.String() == tok[2] {
+					typ = t
+				}
+			}
+		}
+	}
+	ev.Type = schema.EventGap
+	ev.IngestTS = time.Now().UnixNano()
+	ev.Control = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: 1, GapSource: schema.GapRelay,
+		Reason: "natsbridge: undecodable " + typ.String() + " terminated: " + err.Error()}
 }
 
 // wanted reports whether one of Subjects matches subj.

@@ -116,6 +116,14 @@
 //     already handed on is dropped (it remembers the last
 //     ConsumerOptions.Dedup ids).
 //
+// A durable message the consumer cannot decode (another layout version,
+// as during a rolling upgrade; another producer's message) is terminated
+// (Term), or it would hold every later report, and announced: a gap
+// marker (schema.EventGap, Control.GapType its type from the subject,
+// GapCount 1, GapSource schema.GapRelay, the error in Reason) on its
+// subject's venue and symbol, so that the host asks the venue rather than
+// wait for a report that will not come.
+//
 // A Consumer that closes hands back (Nak) the reports delivered to it and
 // not yet handed on — the one in hand and those nats.go had buffered — and
 // confirms it with a flush, so that its next incarnation with the same

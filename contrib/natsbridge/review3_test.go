@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
+	"github.com/meltica/meltica/contrib/natsbridge/internal/wire"
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 )
@@ -172,4 +173,47 @@ func TestReviewLargerThanMaxPayload(t *testing.T) {
 	require.NoError(t, pub.Close(closeCtx(t)))
 	ingest.close(t)
 	far.close(t)
+}
+
+// An execution report the consumer cannot decode — a newer publisher's
+// layout version during a rolling upgrade, another producer's message, a
+// corrupt store — is terminated (it would otherwise hold every later
+// report), and the host is told: a gap marker of one execution report, on
+// the report's venue and symbol, whose reason names the error (an unknown
+// version refused clearly), so that it reconciles the order with the venue
+// instead of waiting for a report that will never come. It was terminated
+// silently.
+func TestReviewUndecodableReportAnnounced(t *testing.T) {
+	srv := startServer(t)
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport, schema.EventGap}})
+	nc := connect(t, srv.ClientURL(), nil)
+	cons, err := NewConsumer(waitCtx(t), nc, far.d, far.pools.Events, &ConsumerOptions{Durable: "upgrade"})
+	require.NoError(t, err)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+
+	report := &schema.CanonicalEvent{}
+	execReport(1)(report)
+	newer := wire.Append(nil, report, 0)
+	newer[0] = wire.Version + 1
+	subj := Subject(DefaultPrefix, schema.VenueBinance, "BTC-USDT", schema.EventExecReport)
+	_, err = js.Publish(closeCtx(t), subj, newer, jetstream.WithMsgID("newer"))
+	require.NoError(t, err)
+	_, err = js.Publish(closeCtx(t), subj, wire.Append(nil, report, 0), jetstream.WithMsgID("current"))
+	require.NoError(t, err)
+
+	ev := next(t, got, anyEvent)
+	require.Equal(t, schema.EventGap, ev.Type, "the host hears of the report it cannot read")
+	assert.Equal(t, schema.EventExecReport, ev.Control.GapType)
+	assert.Equal(t, uint64(1), ev.Control.GapCount)
+	assert.Equal(t, schema.GapRelay, ev.Control.GapSource)
+	assert.Equal(t, schema.VenueBinance, ev.Venue)
+	assert.Equal(t, "BTC-USDT", ev.Symbol)
+	assert.Contains(t, ev.Control.Reason, "unknown wire version")
+	ev = next(t, got, anyEvent)
+	require.Equal(t, schema.EventExecReport, ev.Type, "the next report is handed on")
+	require.NoError(t, cons.Close(closeCtx(t)))
+	far.close(t)
+	assert.Equal(t, uint64(1), cons.Stats().Malformed)
 }

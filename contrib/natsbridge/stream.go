@@ -80,6 +80,18 @@ func durable(t schema.EventType) bool {
 	return false
 }
 
+// durableSubject reports whether subj is the subject of a durable type,
+// whatever its message holds.
+func durableSubject(subj string) bool {
+	i := strings.LastIndexByte(subj, '.')
+	for _, t := range durableTypes {
+		if subj[i+1:] == t.String() {
+			return true
+		}
+	}
+	return false
+}
+
 // ensureStream creates or updates the stream that captures the durable
 // types' subjects under prefix.
 func ensureStream(ctx context.Context, js jetstream.JetStream, prefix string, o StreamOptions) error {
