@@ -89,7 +89,14 @@ type seriesValue struct {
 }
 
 func (s *series) add(desc *prom.Desc, typ prom.ValueType, max bool, val float64, labels ...string) {
-	key := fmt.Sprintf("%p\xff%s", desc, strings.Join(labels, "\xff"))
+	vals := make([]string, len(labels))
+	for i, l := range labels {
+		// client_golang panics on a label value that is not UTF-8 (in the
+		// registry's goroutine: the process would end). Values that differ
+		// only in such bytes make one series.
+		vals[i] = strings.ToValidUTF8(l, "\uFFFD")
+	}
+	key := fmt.Sprintf("%p\xff%s", desc, strings.Join(vals, "\xff"))
 	if i, ok := s.index[key]; ok {
 		if !max {
 			s.list[i].val += val
@@ -102,7 +109,7 @@ func (s *series) add(desc *prom.Desc, typ prom.ValueType, max bool, val float64,
 		s.index = map[string]int{}
 	}
 	s.index[key] = len(s.list)
-	s.list = append(s.list, seriesValue{desc, typ, val, append([]string(nil), labels...)})
+	s.list = append(s.list, seriesValue{desc, typ, val, vals})
 }
 
 func (s *series) send(ch chan<- prom.Metric) {

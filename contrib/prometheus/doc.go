@@ -27,5 +27,7 @@
 // _total, times are in seconds, and every metric carries the labels naming
 // its source (pool and type, venue and connection, venue and parser, venue
 // and symbol, subscription, recorder). New lists them with their help text;
-// scrape /metrics to see them all.
+// scrape /metrics to see them all. A label value that is not UTF-8 (a
+// symbol as a venue sent it) is exported with the bad bytes replaced by
+// U+FFFD: client_golang would panic on it.
 package prometheus
