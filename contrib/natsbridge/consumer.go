@@ -475,7 +475,7 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 		// here, it is announced by the next one like any other loss.
 		c.scratch.Reset()
 		if seq, err := c.dec.Decode(data, &c.scratch); err == nil && seq != 0 {
-			if ss := c.seqOf(&c.scratch); !ss.known {
+			if ss := c.seqOf(c.scratch.Venue, c.scratch.Symbol, streamType(&c.scratch)); !ss.known {
 				ss.last, ss.known = seq-1, true
 			}
 		}
@@ -483,9 +483,19 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 	c.holding.Store(true)
 }
 
-// seqOf returns the sequence state of ev's stream.
-func (c *Consumer) seqOf(ev *schema.CanonicalEvent) *seqState {
-	k := streamKey{ev.Venue, ev.Symbol, ev.Type}
+// streamType is the type of the stream whose bridge sequence ev carries:
+// its own, or for a gap marker of market data the type it reports on (it
+// travels with that stream, numbered in it).
+func streamType(ev *schema.CanonicalEvent) schema.EventType {
+	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && !t.Critical() {
+		return t
+	}
+	return ev.Type
+}
+
+// seqOf returns the sequence state of a stream.
+func (c *Consumer) seqOf(venue schema.Venue, symbol string, typ schema.EventType) *seqState {
+	k := streamKey{venue, symbol, typ}
 	ss := c.seqs[k]
 	if ss == nil {
 		ss = new(seqState)
@@ -508,11 +518,11 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		st.hasLatest = false // superseded
 		c.nLatest--
 	}
-	if seq != 0 && !ev.Type.Coalescable() && !ev.Type.Critical() {
+	if typ := streamType(ev); seq != 0 && !typ.Coalescable() && !typ.Critical() {
 		// A sequence that does not move forward is a restarted publisher:
 		// start over from it. Its run counts from 1, so a first message
 		// of the new run past 1 follows losses too.
-		ss := c.seqOf(ev)
+		ss := c.seqOf(ev.Venue, ev.Symbol, typ)
 		last, known := ss.last, ss.known
 		ss.last, ss.known = seq, true
 		lost := uint64(0)
@@ -523,7 +533,7 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 			lost = seq - 1
 		}
 		if lost > 0 {
-			if ev = c.gap(ev, lost); ev == nil {
+			if ev = c.gap(ev, typ, lost); ev == nil {
 				return
 			}
 		}
@@ -578,8 +588,8 @@ func (c *Consumer) flushHeld() {
 // of ev and returns ev to be published. When the pool has no event for the
 // marker, ev itself becomes the marker (counting itself lost too) and gap
 // returns nil: a loss is never left unannounced.
-func (c *Consumer) gap(ev *schema.CanonicalEvent, n uint64) *schema.CanonicalEvent {
-	venue, symbol, typ := ev.Venue, ev.Symbol, ev.Type
+func (c *Consumer) gap(ev *schema.CanonicalEvent, typ schema.EventType, n uint64) *schema.CanonicalEvent {
+	venue, symbol := ev.Venue, ev.Symbol
 	g := c.take(true)
 	if g == nil {
 		g, ev, n = ev, nil, n+1

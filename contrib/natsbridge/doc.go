@@ -52,7 +52,10 @@
 // Every market data message carries a bridge sequence per stream (venue,
 // symbol, type — not per subject: two symbols a subject token cannot tell
 // apart, such as "BTC.USDT" and "BTC_USDT", are two streams), counted by
-// the Publisher before it tries to publish. Messages lost anywhere on the way
+// the Publisher before it tries to publish; so does a gap marker that
+// travels on its stream's subject, numbered in that stream, so that its
+// own loss shows too. (A consumer older than this numbering reports one
+// message lost per such marker.) Messages lost anywhere on the way
 // — refused by NATS while it reconnects (nats.go's reconnect buffer is
 // bounded, see Connect), dropped by the server or the client because the
 // consumer fell behind (its pending limits are bounded,
@@ -162,7 +165,8 @@
 //
 //	u8       version (6)
 //	u8       event type (schema.EventType)
-//	uvarint  bridge sequence (0: none; execution reports and control)
+//	uvarint  bridge sequence (0: none; execution reports, states and
+//	         control; a gap marker of market data is numbered in its stream)
 //	string   venue, string symbol
 //	uvarint  SeqProvider; i64 ExchangeTS; i64 IngestTS
 //	uvarint  TraceID; uvarint DecisionID; bytes Raw
@@ -202,7 +206,8 @@
 //	             i64 UpdateTime; uvarint Index, Count (each < 2³²)
 //
 // A decoder refuses another version (a new layout gets a new version byte),
-// truncated or trailing bytes, scales over schema.MaxScale and the mantissa
+// an event type it does not know (past schema.NumEventTypes), truncated or
+// trailing bytes, scales over schema.MaxScale and the mantissa
 // math.MinInt64 (outside Decimal's range); it never
 // panics (fuzzed).
 //

@@ -214,9 +214,11 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 		return
 	}
 	// Market data carries a sequence per stream, lost messages included, so
-	// that a consumer can tell a loss anywhere on the way by the jump.
+	// that a consumer can tell a loss anywhere on the way by the jump; so
+	// does a gap marker that travels with its stream: its loss would leave
+	// a consumer applying diffs to a book the ingest node knew broken.
 	var seq uint64
-	if !ev.Type.Critical() {
+	if !ev.Type.Critical() || key.typ != ev.Type {
 		st.seq++
 		seq = st.seq
 	}

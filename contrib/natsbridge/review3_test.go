@@ -217,3 +217,93 @@ func TestReviewUndecodableReportAnnounced(t *testing.T) {
 	far.close(t)
 	assert.Equal(t, uint64(1), cons.Stats().Malformed)
 }
+
+// A gap marker that travels on its stream's subject (a broken book on
+// "….book_update") takes a number of that stream's bridge sequence, so
+// that its own loss on the way shows as a jump like any message of the
+// stream: it is the one message of the stream whose loss mattered most (a
+// strategy applying diffs to a book the ingest node knew broken), and it
+// was the one whose loss left no trace. A core message NATS refuses alone
+// is not rare: a full reconnect buffer refuses a message that does not fit
+// and takes a smaller one after it.
+func TestReviewGapMarkerLossShows(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	nc := connect(t, srv.ClientURL(), nil)
+	pub, err := NewPublisher(waitCtx(t), nc, ingest.d, nil)
+	require.NoError(t, err)
+	raw, err := nc.SubscribeSync(Subject(DefaultPrefix, schema.VenueBinance, "BTC-USDT", schema.EventBookUpdate))
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+	diff := func(seq uint64) func(ev *schema.CanonicalEvent) {
+		return func(ev *schema.CanonicalEvent) {
+			ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueBinance, "BTC-USDT", schema.EventBookUpdate, seq
+		}
+	}
+	marker := func(ev *schema.CanonicalEvent) {
+		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventGap
+		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}
+	}
+	ingest.publish(t, diff(1))
+	require.NoError(t, pub.Flush(closeCtx(t)))
+	ingest.publish(t, marker)
+	require.NoError(t, pub.Flush(closeCtx(t)))
+	ingest.publish(t, diff(5))
+	require.NoError(t, pub.Flush(closeCtx(t)))
+	var d wire.Decoder
+	for want := uint64(1); want <= 3; want++ {
+		m, err := raw.NextMsg(generous)
+		require.NoError(t, err)
+		ev := &schema.CanonicalEvent{}
+		seq, err := d.Decode(m.Data, ev)
+		require.NoError(t, err)
+		require.Equal(t, want, seq, "%s: the stream's bridge sequence", ev.Type)
+	}
+	require.NoError(t, pub.Close(closeCtx(t)))
+	ingest.close(t)
+
+	// The consumer: a marker numbered in its stream is no loss; a marker
+	// lost on the way is announced before the stream's next event.
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventBookUpdate, schema.EventGap}})
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
+	require.NoError(t, err)
+	s := rawSender{t, nc}
+	book := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventBookUpdate}
+	gap := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventGap,
+		Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}}
+	sendOn := func(ev *schema.CanonicalEvent, seq uint64) {
+		subj := Subject(DefaultPrefix, ev.Venue, ev.Symbol, schema.EventBookUpdate)
+		require.NoError(t, nc.Publish(subj, wire.Append(nil, ev, seq)))
+		require.NoError(t, nc.Flush())
+	}
+	sendOn(book, 1)
+	sendOn(gap, 2)
+	sendOn(book, 3)
+	sendOn(book, 4)
+	// 5, a marker, lost.
+	s.send(book, 6)
+	want := []struct {
+		typ    schema.EventType
+		source schema.GapSource
+		count  uint64
+	}{
+		{schema.EventBookUpdate, 0, 0},
+		{schema.EventGap, schema.GapVenue, 3},
+		{schema.EventBookUpdate, 0, 0},
+		{schema.EventBookUpdate, 0, 0},
+		{schema.EventGap, schema.GapRelay, 1},
+		{schema.EventBookUpdate, 0, 0},
+	}
+	for i, w := range want {
+		ev := next(t, got, anyEvent)
+		require.Equal(t, w.typ, ev.Type, "event %d", i)
+		if w.typ == schema.EventGap {
+			require.Equal(t, w.source, ev.Control.GapSource, "event %d", i)
+			require.Equal(t, w.count, ev.Control.GapCount, "event %d", i)
+			require.Equal(t, schema.EventBookUpdate, ev.Control.GapType, "event %d", i)
+		}
+	}
+	require.NoError(t, cons.Close(closeCtx(t)))
+	far.close(t)
+}
