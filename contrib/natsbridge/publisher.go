@@ -396,10 +396,19 @@ func (p *Publisher) send() {
 			}
 		}
 		if err := p.store(m); err != nil {
+			// A closed connection never comes back: Close need not wait
+			// for it (it reports what is left).
+			var closing <-chan struct{}
+			if p.nc.IsClosed() {
+				closing = p.draining
+			}
 			p.execRetr.add(p.log, 1, "natsbridge: storing an execution report failed, retrying", "subject", m.subject, "error", err)
 			t := time.NewTimer(backoff)
 			select {
 			case <-t.C:
+			case <-closing:
+				t.Stop()
+				return
 			case <-p.stop:
 				t.Stop()
 				return
@@ -491,7 +500,10 @@ func (p *Publisher) Stats() PublisherStats {
 // Stats().Lane.Discarded). Close then waits, until ctx ends, for the queued
 // execution reports to be stored and for the connection to flush; reports
 // left when ctx ends are lost with the process, and the error (matching
-// ErrExecPending and ctx.Err()) says how many. It is safe to call twice.
+// ErrExecPending and ctx.Err()) says how many. On a connection already
+// closed (nats.Conn.Close, or it gave up) Close does not wait: the error
+// matches ErrExecPending and nats.ErrConnectionClosed. It is safe to call
+// twice.
 func (p *Publisher) Close(ctx context.Context) error {
 	p.closeOnce.Do(func() { p.closeErr = p.close(ctx) })
 	return p.closeErr
@@ -508,18 +520,20 @@ func (p *Publisher) close(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("natsbridge: handler still publishing: %w", ctx.Err()))
 	}
 	close(p.draining)
+	cause := nats.ErrConnectionClosed // the sender gave up on a closed connection
 	select {
 	case <-p.done:
 	case <-ctx.Done():
 		close(p.stop)
 		<-p.done
-		p.mu.Lock()
-		n := len(p.queue)
-		p.mu.Unlock()
-		if n > 0 {
-			p.log.Warn("natsbridge: publisher closed with execution reports not stored", "pending", n)
-			errs = append(errs, fmt.Errorf("%w: %d: %w", ErrExecPending, n, ctx.Err()))
-		}
+		cause = ctx.Err()
+	}
+	p.mu.Lock()
+	n := len(p.queue)
+	p.mu.Unlock()
+	if n > 0 {
+		p.log.Warn("natsbridge: publisher closed with execution reports not stored", "pending", n)
+		errs = append(errs, fmt.Errorf("%w: %d: %w", ErrExecPending, n, cause))
 	}
 	if p.nc.IsConnected() {
 		if err := flush(ctx, p.nc); err != nil {

@@ -6,9 +6,13 @@ package natsbridge
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -305,5 +309,47 @@ func TestReviewGapMarkerLossShows(t *testing.T) {
 		}
 	}
 	require.NoError(t, cons.Close(closeCtx(t)))
+	far.close(t)
+}
+
+// The NATS connection closed before the Publisher and the Consumer (a
+// host that closed in the wrong order, or whose connection gave up): Close
+// returns at once — with the reports left, for the Publisher — instead of
+// retrying on a connection that can never come back until the caller's
+// context ends (for ever, with context.Background()).
+func TestReviewCloseAfterConnectionClosed(t *testing.T) {
+	srv := startServer(t)
+	ingest, far := newNode(t), newNode(t)
+	pubConn, consConn := connect(t, srv.ClientURL(), nil), connect(t, srv.ClientURL(), nil)
+	pub, err := NewPublisher(waitCtx(t), pubConn, ingest.d, nil)
+	require.NoError(t, err)
+	cons, err := NewConsumer(waitCtx(t), consConn, far.d, far.pools.Events, &ConsumerOptions{Durable: "closed"})
+	require.NoError(t, err)
+	pubConn.Close()
+	consConn.Close()
+	ingest.publish(t, execReport(1))
+	eventually(t, func() bool { return pub.Stats().ExecQueued == 1 }, "the report is queued")
+
+	done := make(chan error, 2)
+	go func() { done <- pub.Close(context.Background()) }()
+	go func() { done <- cons.Close(context.Background()) }()
+	var errs []error
+	for range 2 {
+		select {
+		case err := <-done:
+			errs = append(errs, err)
+		case <-time.After(generous):
+			t.Fatal("Close waits on a closed connection")
+		}
+	}
+	pending := 0
+	for _, err := range errs {
+		if errors.Is(err, ErrExecPending) {
+			pending++
+			assert.ErrorIs(t, err, nats.ErrConnectionClosed)
+		}
+	}
+	assert.Equal(t, 1, pending, "the Publisher says a report was left: %v", errs)
+	ingest.close(t)
 	far.close(t)
 }
