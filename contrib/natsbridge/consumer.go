@@ -363,7 +363,7 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("natsbridge: %w", err)
 	}
-	if err := ensureStream(ctx, js, c.opts.Prefix, c.opts.Stream); err != nil {
+	if _, err := ensureStream(ctx, js, c.opts.Prefix, c.opts.Stream); err != nil {
 		return err
 	}
 	// A durable consumer's filters must not overlap: when Subjects do, it

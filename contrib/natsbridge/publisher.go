@@ -102,8 +102,10 @@ type Publisher struct {
 	d    *dispatch.Dispatcher
 	sub  *dispatch.Subscription
 	opts PublisherOptions
-	log  *slog.Logger
-	w    *watcher
+	// streamMax is the operator's stream's max_msg_size (0: none).
+	streamMax int
+	log       *slog.Logger
+	w         *watcher
 
 	// Used by the dispatcher's delivery goroutine only.
 	streams map[streamKey]*stream
@@ -161,11 +163,12 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	if err != nil {
 		return nil, fmt.Errorf("natsbridge: %w", err)
 	}
-	if err := ensureStream(ctx, js, o.Prefix, o.Stream); err != nil {
+	maxMsg, err := ensureStream(ctx, js, o.Prefix, o.Stream)
+	if err != nil {
 		return nil, err
 	}
 	p := &Publisher{
-		nc: nc, js: js, d: d, opts: o, log: logger(o.Logger).With("role", "publisher"),
+		nc: nc, js: js, d: d, opts: o, log: logger(o.Logger).With("role", "publisher"), streamMax: maxMsg,
 		streams:  make(map[streamKey]*stream),
 		wake:     make(chan struct{}, 1),
 		draining: make(chan struct{}),
@@ -233,11 +236,14 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 }
 
 // maxPayload is the most bytes of an execution report with message id id
-// the server takes (its max_payload less the headers nats.go adds: the
-// message id and the expected stream), or 0 when it is not known yet (no
-// connection so far).
+// the server and the stream take (the server's max_payload, the stream's
+// max_msg_size, less the headers nats.go adds: the message id and the
+// expected stream), or 0 when it is not known yet (no connection so far).
 func (p *Publisher) maxPayload(id string) int {
 	limit := int(p.nc.MaxPayload())
+	if p.streamMax > 0 && (limit <= 0 || p.streamMax < limit) {
+		limit = p.streamMax // the operator's stream's max_msg_size
+	}
 	if limit <= 0 {
 		return 0
 	}

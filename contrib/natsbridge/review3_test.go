@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -352,4 +353,119 @@ func TestReviewCloseAfterConnectionClosed(t *testing.T) {
 	assert.Equal(t, 1, pending, "the Publisher says a report was left: %v", errs)
 	ingest.close(t)
 	far.close(t)
+}
+
+// The stream refuses a report (an operator's stream full, max_msgs with
+// discard new): the report is retried, in order, none after it overtakes
+// it, and stored once the operator makes room — none lost. (No fault found:
+// this pins the guarantee.)
+func TestReviewStreamFullRetried(t *testing.T) {
+	cfg := jetstream.StreamConfig{Name: "FULL", Subjects: []string{"meltica.*.*.*"}, MaxMsgs: 2, Discard: jetstream.DiscardNew}
+	b := newOpsBridge(t, cfg)
+	for i := range 4 {
+		b.ingest.publish(t, execReport(i))
+	}
+	eventually(t, func() bool {
+		st := b.pub.Stats()
+		return st.ExecStored == 2 && st.ExecRetries > 0 && st.ExecPending == 2
+	}, "the third report is refused and retried: %+v", b.pub.Stats())
+	cfg.MaxMsgs = 10
+	_, err := b.js.UpdateStream(waitCtx(t), cfg)
+	require.NoError(t, err)
+	require.NoError(t, b.pub.Flush(closeCtx(t)))
+	b.expectReports(t, 4)
+	b.close(t)
+}
+
+// opsBridge is a Publisher and a Consumer on an operator's stream.
+type opsBridge struct {
+	js          jetstream.JetStream
+	ingest, far *node
+	pub         *Publisher
+	cons        *Consumer
+	reports     <-chan *schema.CanonicalEvent
+}
+
+// newOpsBridge creates the stream cfg as an operator would, then a
+// Publisher and a Consumer with NoCreate on it.
+func newOpsBridge(t *testing.T, cfg jetstream.StreamConfig) *opsBridge {
+	srv := startServer(t)
+	nc := connect(t, srv.ClientURL(), nil)
+	b := &opsBridge{ingest: newNode(t), far: newNode(t)}
+	var err error
+	b.js, err = jetstream.New(nc)
+	require.NoError(t, err)
+	_, err = b.js.CreateStream(waitCtx(t), cfg)
+	require.NoError(t, err)
+	stream := StreamOptions{Name: cfg.Name, NoCreate: true}
+	b.pub, err = NewPublisher(waitCtx(t), nc, b.ingest.d, &PublisherOptions{Stream: stream, PublishTimeout: generous})
+	require.NoError(t, err)
+	b.reports = b.far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
+	b.cons, err = NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), b.far.d, b.far.pools.Events,
+		&ConsumerOptions{Durable: "ops", Stream: stream})
+	require.NoError(t, err)
+	return b
+}
+
+// expectReports waits for reports 0 to n-1 of execReport, in order.
+func (b *opsBridge) expectReports(t *testing.T, n int) {
+	for i := range n {
+		ev := next(t, b.reports, ofType(schema.EventExecReport))
+		require.Equal(t, uint64(1000+i), mustUint(t, ev.Exec.TradeID.String()), "report %d", i)
+	}
+}
+
+func (b *opsBridge) close(t *testing.T) {
+	require.NoError(t, b.cons.Close(closeCtx(t)))
+	require.NoError(t, b.pub.Close(closeCtx(t)))
+	b.ingest.close(t)
+	b.far.close(t)
+}
+
+// An operator's stream whose limits throw old reports away (max_msgs,
+// max_bytes or max_msgs_per_subject with discard old) or whose retention
+// is not limits (interest drops what no consumer has yet asked for; a work
+// queue hands each report to one host) would lose reports no consumer has
+// read, unannounced: NewPublisher and NewConsumer refuse it, saying why.
+func TestReviewOperatorStreamThatDiscards(t *testing.T) {
+	srv := startServer(t)
+	nc := connect(t, srv.ClientURL(), nil)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	ingest := newNode(t)
+	for i, cfg := range []jetstream.StreamConfig{
+		{MaxMsgs: 1000},
+		{MaxBytes: 1 << 20},
+		{MaxMsgsPerSubject: 10},
+		{Retention: jetstream.InterestPolicy},
+		{Retention: jetstream.WorkQueuePolicy},
+	} {
+		// A prefix of its own: streams may not overlap.
+		prefix := "ops" + strconv.Itoa(i)
+		cfg.Name, cfg.Subjects = "OPS"+strconv.Itoa(i), []string{prefix + ".*.*.*"}
+		_, err = js.CreateStream(waitCtx(t), cfg)
+		require.NoError(t, err)
+		stream := StreamOptions{Name: cfg.Name, NoCreate: true}
+		_, err = NewPublisher(waitCtx(t), nc, ingest.d, &PublisherOptions{Prefix: prefix, Stream: stream})
+		require.Error(t, err, "%+v", cfg)
+		_, err = NewConsumer(waitCtx(t), nc, ingest.d, ingest.pools.Events, &ConsumerOptions{Prefix: prefix, Durable: "ops", Stream: stream})
+		require.Error(t, err, "%+v", cfg)
+		t.Log(err)
+	}
+	ingest.close(t)
+}
+
+// An operator's stream with a max_msg_size below the server's max_payload:
+// a report over it crosses without its Raw, as over max_payload, instead of
+// being refused by the stream for ever at the head of the queue.
+func TestReviewLargerThanStreamMaxMsgSize(t *testing.T) {
+	b := newOpsBridge(t, jetstream.StreamConfig{Name: "SMALL", Subjects: []string{"meltica.*.*.*"}, MaxMsgSize: 2048})
+	b.ingest.publish(t, func(ev *schema.CanonicalEvent) {
+		execReport(0)(ev)
+		ev.Raw = append(ev.Raw[:0], bytes.Repeat([]byte("x"), 4096)...)
+	})
+	b.ingest.publish(t, execReport(1))
+	b.expectReports(t, 2)
+	assert.Equal(t, uint64(1), b.pub.Stats().Trimmed)
+	b.close(t)
 }

@@ -2,6 +2,7 @@ package natsbridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,12 +40,15 @@ type StreamOptions struct {
 	Replicas int
 	// Memory keeps the stream in memory instead of files. Defaults to false.
 	Memory bool
-	// NoCreate leaves the stream to the operator: it must exist and
-	// capture the four subjects above (NewPublisher and NewConsumer refuse
-	// it otherwise, naming those missing), with a duplicate window, and
-	// without limits that discard old messages (MaxMsgs, MaxBytes with the
-	// default DiscardOld: reports would vanish before a consumer read them,
-	// unannounced). Defaults to false.
+	// NoCreate leaves the stream to the operator: it must exist, capture
+	// the four subjects above, keep reports until their age (retention
+	// limits) and not discard old ones at its limits (max_msgs, max_bytes,
+	// max_msgs_per_subject with discard old: reports would vanish before a
+	// consumer read them, unannounced; with discard new the Publisher
+	// retries until there is room). NewPublisher and NewConsumer refuse
+	// another stream, saying why. Its max_msg_size is honoured as the
+	// server's max_payload is (see Encoding). Give it a duplicate window.
+	// Defaults to false.
 	NoCreate bool
 }
 
@@ -93,8 +97,9 @@ func durableSubject(subj string) bool {
 }
 
 // ensureStream creates or updates the stream that captures the durable
-// types' subjects under prefix.
-func ensureStream(ctx context.Context, js jetstream.JetStream, prefix string, o StreamOptions) error {
+// types' subjects under prefix, or checks the operator's (NoCreate), and
+// returns the stream's largest message (0: no limit of its own).
+func ensureStream(ctx context.Context, js jetstream.JetStream, prefix string, o StreamOptions) (int, error) {
 	subjects := make([]string, 0, len(durableTypes))
 	for _, t := range durableTypes {
 		subjects = append(subjects, prefix+".*.*."+t.String())
@@ -102,20 +107,13 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, prefix string, o 
 	if o.NoCreate {
 		st, err := js.Stream(ctx, o.Name)
 		if err != nil {
-			return fmt.Errorf("natsbridge: stream %s: %w", o.Name, err)
+			return 0, fmt.Errorf("natsbridge: stream %s: %w", o.Name, err)
 		}
-		// A subject the stream does not capture would be retried forever
-		// at the head of the Publisher's queue, holding every later report.
-		var missing []string
-		for _, subj := range subjects {
-			if !slices.ContainsFunc(st.CachedInfo().Config.Subjects, func(f string) bool { return covers(f, subj) }) {
-				missing = append(missing, subj)
-			}
+		cfg := st.CachedInfo().Config
+		if err := checkStream(cfg, subjects); err != nil {
+			return 0, fmt.Errorf("natsbridge: stream %s %w", o.Name, err)
 		}
-		if len(missing) > 0 {
-			return fmt.Errorf("natsbridge: stream %s does not capture %s", o.Name, strings.Join(missing, ", "))
-		}
-		return nil
+		return max(int(cfg.MaxMsgSize), 0), nil
 	}
 	storage := jetstream.FileStorage
 	if o.Memory {
@@ -132,7 +130,31 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, prefix string, o 
 		Replicas:    o.Replicas,
 	})
 	if err != nil {
-		return fmt.Errorf("natsbridge: creating stream %s: %w", o.Name, err)
+		return 0, fmt.Errorf("natsbridge: creating stream %s: %w", o.Name, err)
+	}
+	return 0, nil
+}
+
+// checkStream refuses an operator's stream that would hold reports up or
+// lose them unannounced: a durable subject it does not capture (each
+// report on it retried for ever at the head of the Publisher's queue), a
+// limit that throws old reports away before a consumer has read them, a
+// retention other than limits (interest drops what no consumer has asked
+// for yet; a work queue gives each report to one host only).
+func checkStream(cfg jetstream.StreamConfig, subjects []string) error {
+	var missing []string
+	for _, subj := range subjects {
+		if !slices.ContainsFunc(cfg.Subjects, func(f string) bool { return covers(f, subj) }) {
+			missing = append(missing, subj)
+		}
+	}
+	switch {
+	case len(missing) > 0:
+		return fmt.Errorf("does not capture %s", strings.Join(missing, ", "))
+	case cfg.Retention != jetstream.LimitsPolicy:
+		return fmt.Errorf("has retention %s: reports must stay until their age (limits)", cfg.Retention)
+	case cfg.Discard == jetstream.DiscardOld && (cfg.MaxMsgs > 0 || cfg.MaxBytes > 0 || cfg.MaxMsgsPerSubject > 0):
+		return errors.New("discards old reports at its limits (max_msgs, max_bytes, max_msgs_per_subject): use discard new, and the Publisher retries until there is room")
 	}
 	return nil
 }
