@@ -77,8 +77,8 @@ type ConsumerOptions struct {
 	// DefaultStateVenue ("nats").
 	StateVenue schema.Venue
 	// PoolWait bounds the wait for an event from the pool for execution
-	// reports (handed back when it ends) and the NATS connection's states.
-	// Core messages never wait: market data that finds no event is dropped
+	// reports (handed back when it ends). Core messages and the NATS
+	// connection's states never wait: market data that finds no event is dropped
 	// and announced (a gap marker for an ordered stream, the latest update
 	// kept for a coalescable one), a critical message is kept and delivered
 	// first once an event is free. Defaults to DefaultPoolWait.
@@ -157,8 +157,11 @@ type Consumer struct {
 	mu       sync.Mutex // core delivery
 	dec      wire.Decoder
 	subjects map[string]*subjectState
-	seqs     map[streamKey]*seqState // ordered streams' bridge sequences
-	scratch  schema.CanonicalEvent   // decodes a message that found no event, for its stream and sequence
+	// stateSubj carries the NATS connection's states, which are no
+	// message received.
+	stateSubj subjectState
+	seqs      map[streamKey]*seqState // ordered streams' bridge sequences
+	scratch   schema.CanonicalEvent   // decodes a message that found no event, for its stream and sequence
 	// held are critical messages (gap markers, states, control) that found
 	// no event, in order: they are delivered first, and nothing overtakes
 	// them.
@@ -188,6 +191,7 @@ type Consumer struct {
 // subjectState is what the consumer keeps per subject.
 type subjectState struct {
 	subject string
+	local   bool   // the consumer's own NATS connection states: not a message received
 	via     string // the first of Subjects that matches: copies through other subscriptions are duplicates
 	// latest is the last update of a coalescable stream that found no
 	// event, delivered once one is free unless a newer one comes first.
@@ -269,7 +273,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	c := &Consumer{nc: nc, d: d, events: events, opts: o, log: logger(o.Logger).With("role", "consumer"),
 		msgs: make(chan *nats.Msg, o.PendingMsgs), q: newMsgQueue(o.PendingMsgs, o.PendingBytes),
 		quit: make(chan struct{}), loop: make(chan struct{}), pumped: make(chan struct{}),
-		core: core, subjects: make(map[string]*subjectState), seqs: make(map[streamKey]*seqState), seen: newDedup(o.Dedup)}
+		core: core, subjects: make(map[string]*subjectState), stateSubj: subjectState{subject: "(connection state)", local: true}, seqs: make(map[streamKey]*seqState), seen: newDedup(o.Dedup)}
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
 	}
@@ -438,6 +442,15 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 	c.deliver(st, m.Data, ev)
 }
 
+// takeCritical returns an event for a critical message once the held ones
+// are delivered (nothing overtakes them), or nil.
+func (c *Consumer) takeCritical() *schema.CanonicalEvent {
+	if len(c.held) == 0 || c.deliverHeld() {
+		return c.take(true)
+	}
+	return nil
+}
+
 // take returns a free event, for a critical message the reserve if none
 // is, or nil.
 func (c *Consumer) take(critical bool) *schema.CanonicalEvent {
@@ -538,7 +551,7 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 			}
 		}
 	}
-	if c.d.Publish(context.Background(), ev) == nil {
+	if c.d.Publish(context.Background(), ev) == nil && !st.local {
 		c.delivered.Add(1)
 	}
 }
@@ -711,22 +724,33 @@ func (c *Consumer) ack(m jetstream.Msg) {
 	}
 }
 
-// onState publishes a state of the NATS connection to the dispatcher.
+// onState publishes a state of the NATS connection to the dispatcher as a
+// critical message: in order with the core messages, from the reserve when
+// the pool is exhausted, or held until an event is free (nothing overtakes
+// it), never dropped.
 func (c *Consumer) onState(e StateEvent) {
 	logState(c.log, e)
-	if ev, err := c.getWait(); err == nil {
-		ev.Venue, ev.Type = c.opts.StateVenue, schema.EventConnState
-		ev.IngestTS = e.At.UnixNano()
-		ev.Control.Kind, ev.Control.State = schema.ControlConnState, e.State
-		ev.Control.Code = int64(e.Reconnects)
-		switch {
-		case e.URL != "":
-			ev.Control.Reason = e.URL
-		case e.Err != nil:
-			ev.Control.Reason = e.Err.Error()
-		}
-		_ = c.d.Publish(context.Background(), ev)
+	ev := &schema.CanonicalEvent{Venue: c.opts.StateVenue, Type: schema.EventConnState, IngestTS: e.At.UnixNano()}
+	ev.Control.Kind, ev.Control.State = schema.ControlConnState, e.State
+	ev.Control.Code = int64(e.Reconnects)
+	switch {
+	case e.URL != "":
+		ev.Control.Reason = e.URL
+	case e.Err != nil:
+		ev.Control.Reason = e.Err.Error()
 	}
+	data := wire.Append(nil, ev, 0)
+	c.mu.Lock()
+	if !c.closed.Load() {
+		st := &c.stateSubj
+		if dst := c.takeCritical(); dst != nil {
+			c.deliver(st, data, dst)
+		} else {
+			c.shelve(st, ev.Type, data)
+		}
+		c.flushHeld()
+	}
+	c.mu.Unlock()
 	if c.opts.OnState != nil {
 		c.opts.OnState(e)
 	}

@@ -469,3 +469,36 @@ func TestReviewLargerThanStreamMaxMsgSize(t *testing.T) {
 	assert.Equal(t, uint64(1), b.pub.Stats().Trimmed)
 	b.close(t)
 }
+
+// The NATS connection's states reach the host's dispatcher even when its
+// event pool is exhausted (a slow strategy holding events): a state that
+// finds no event takes the reserve, or waits, in order, until one is free —
+// as a gap marker does. It was dropped after PoolWait: the one moment the
+// host most needs to hear that the feed is down, it did not.
+func TestReviewStatesUnderPoolPressure(t *testing.T) {
+	srv := startServer(t)
+	far := newSmallNode(t)
+	states := make(chan *schema.CanonicalEvent, 64)
+	_, err := far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventConnState}},
+		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { states <- ev }})
+	require.NoError(t, err)
+	seen := make(chan StateEvent, 64)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events,
+		&ConsumerOptions{PoolWait: 10 * time.Millisecond, OnState: func(e StateEvent) { seen <- e }})
+	require.NoError(t, err)
+	require.Equal(t, schema.ConnConnected, next(t, states, anyEvent).Control.State)
+	awaitState(t, seen, schema.ConnConnected)
+
+	far.hold(0)
+	srv.Stop()
+	// OnState runs after the state was published, or given up.
+	awaitState(t, seen, schema.ConnDisconnected)
+	awaitState(t, seen, schema.ConnReconnecting)
+	far.release()
+	assert.Equal(t, schema.ConnDisconnected, next(t, states, anyEvent).Control.State)
+	assert.Equal(t, schema.ConnReconnecting, next(t, states, anyEvent).Control.State)
+	require.NoError(t, cons.Close(closeCtx(t)))
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, far.d.Close(ctx))
+}
