@@ -166,7 +166,8 @@ type Consumer struct {
 	// no event, in order: they are delivered first, and nothing overtakes
 	// them.
 	held     []heldMsg
-	nLatest  int         // subjects holding a coalescable update
+	latest   map[streamKey]*latestMsg
+	nLatest  int         // streams holding a coalescable update
 	holding  atomic.Bool // something is held: the loop retries it
 	heldOver bool        // held went over maxHeld (logged once)
 	// reserve is an event kept for critical messages and gap markers when
@@ -193,10 +194,16 @@ type subjectState struct {
 	subject string
 	local   bool   // the consumer's own NATS connection states: not a message received
 	via     string // the first of Subjects that matches: copies through other subscriptions are duplicates
-	// latest is the last update of a coalescable stream that found no
-	// event, delivered once one is free unless a newer one comes first.
-	latest    []byte
-	hasLatest bool
+}
+
+// latestMsg is the last update of a coalescable stream that found no
+// event, delivered once one is free unless a newer one comes first. It is
+// kept per stream (venue, symbol, type), not per subject: symbols that
+// share a subject are two streams.
+type latestMsg struct {
+	st   *subjectState
+	data []byte
+	has  bool
 }
 
 // seqState is the bridge sequence of one ordered stream as the consumer
@@ -273,7 +280,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	c := &Consumer{nc: nc, d: d, events: events, opts: o, log: logger(o.Logger).With("role", "consumer"),
 		msgs: make(chan *nats.Msg, o.PendingMsgs), q: newMsgQueue(o.PendingMsgs, o.PendingBytes),
 		quit: make(chan struct{}), loop: make(chan struct{}), pumped: make(chan struct{}),
-		core: core, subjects: make(map[string]*subjectState), stateSubj: subjectState{subject: "(connection state)", local: true}, seqs: make(map[streamKey]*seqState), seen: newDedup(o.Dedup)}
+		core: core, subjects: make(map[string]*subjectState), latest: make(map[streamKey]*latestMsg), stateSubj: subjectState{subject: "(connection state)", local: true}, seqs: make(map[streamKey]*seqState), seen: newDedup(o.Dedup)}
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
 	}
@@ -478,9 +485,19 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 			c.log.Warn("natsbridge: critical messages waiting for the event pool over the bound; kept", "held", len(c.held), "bound", maxHeld)
 		}
 	case typ.Coalescable():
-		st.latest = append(st.latest[:0], data...)
-		if !st.hasLatest {
-			st.hasLatest = true
+		c.scratch.Reset()
+		if _, err := c.dec.Decode(data, &c.scratch); err != nil {
+			break // malformed: no stream to keep it for
+		}
+		k := streamKey{c.scratch.Venue, c.scratch.Symbol, c.scratch.Type}
+		l := c.latest[k]
+		if l == nil {
+			l = new(latestMsg)
+			c.latest[k] = l
+		}
+		l.st, l.data = st, append(l.data[:0], data...)
+		if !l.has {
+			l.has = true
 			c.nLatest++
 		}
 	default:
@@ -527,9 +544,11 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		c.badMsgs.add(c.log, 1, "natsbridge: malformed messages dropped", "subject", st.subject, "error", err)
 		return
 	}
-	if ev.Type.Coalescable() && st.hasLatest {
-		st.hasLatest = false // superseded
-		c.nLatest--
+	if ev.Type.Coalescable() {
+		if l := c.latest[streamKey{ev.Venue, ev.Symbol, ev.Type}]; l != nil && l.has {
+			l.has = false // superseded
+			c.nLatest--
+		}
 	}
 	if typ := streamType(ev); seq != 0 && !typ.Coalescable() && !typ.Critical() {
 		// A sequence that does not move forward is a restarted publisher:
@@ -578,15 +597,15 @@ func (c *Consumer) deliverHeld() bool {
 // then refills the reserve.
 func (c *Consumer) flushHeld() {
 	if c.holding.Load() && c.deliverHeld() && c.nLatest > 0 {
-		for _, st := range c.subjects {
-			if !st.hasLatest {
+		for _, l := range c.latest {
+			if !l.has {
 				continue
 			}
 			ev := c.take(false)
 			if ev == nil {
 				break
 			}
-			c.deliver(st, st.latest, ev) // clears hasLatest
+			c.deliver(l.st, l.data, ev) // clears has
 		}
 	}
 	c.holding.Store(len(c.held) > 0 || c.nLatest > 0)

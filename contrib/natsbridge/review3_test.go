@@ -502,3 +502,85 @@ func TestReviewStatesUnderPoolPressure(t *testing.T) {
 	defer cancel()
 	require.NoError(t, far.d.Close(ctx))
 }
+
+// An ingest node that restarts and publishes again the reports it had
+// published (a replay after a crash, a reconciliation) within the
+// DuplicateWindow: the new Publisher makes the same message ids, the
+// stream stores each report once, and the consumer hands each on once, in
+// order. (No fault found: this pins the guarantee across restarts.)
+func TestReviewPublisherRestartDeduplicated(t *testing.T) {
+	srv := startServer(t)
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport, schema.EventOrderAck}})
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		&ConsumerOptions{Durable: "restarted-ingest"})
+	require.NoError(t, err)
+	run := func(reports ...int) PublisherStats {
+		ingest := newNode(t)
+		pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+		require.NoError(t, err)
+		for _, i := range reports {
+			ingest.publish(t, execReport(i))
+			ingest.publish(t, orderAck(uint64(i)))
+		}
+		require.NoError(t, pub.Flush(closeCtx(t)))
+		require.NoError(t, pub.Close(closeCtx(t)))
+		ingest.close(t)
+		return pub.Stats()
+	}
+	run(0, 1)
+	st := run(0, 1, 2)
+	assert.Equal(t, uint64(4), st.ExecDuplicates, "reports 0 and 1 and their acks recognised by the stream")
+	for i := range 3 {
+		ev := next(t, got, anyEvent)
+		require.Equal(t, schema.EventExecReport, ev.Type)
+		require.Equal(t, uint64(1000+i), mustUint(t, ev.Exec.TradeID.String()))
+		ack := next(t, got, anyEvent)
+		require.Equal(t, schema.EventOrderAck, ack.Type)
+		require.Equal(t, uint64(i), ack.Control.RequestID)
+	}
+	require.NoError(t, cons.Close(closeCtx(t)))
+	far.close(t)
+	select {
+	case ev := <-got:
+		t.Fatalf("handed on twice: %s %v", ev.Type, ev.Exec.TradeID)
+	default:
+	}
+}
+
+// Latest-wins is per stream (venue, symbol, type), not per subject: two
+// symbols a subject token cannot tell apart ("BTC.USDT", "BTC_USDT") are
+// two streams, and under an exhausted pool each keeps its own latest
+// update. One replaced the other's, whose last price was then never
+// delivered: a stale quote.
+func TestReviewLatestPerStreamNotSubject(t *testing.T) {
+	srv := startServer(t)
+	far := newSmallNode(t)
+	got := make(chan *schema.CanonicalEvent, 64)
+	_, err := far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBBO}},
+		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
+	require.NoError(t, err)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
+	require.NoError(t, err)
+	s := rawSender{t, connect(t, srv.ClientURL(), nil)}
+	bbo := func(sym, bid string) *schema.CanonicalEvent {
+		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: sym, Type: schema.EventBBO}
+		ev.BBO.BidPrice = schema.MustParseDecimal(bid)
+		return ev
+	}
+	far.hold(0)
+	s.send(bbo("BTC.USDT", "1.1"), 1)
+	s.send(bbo("BTC_USDT", "2.2"), 1)
+	eventually(t, func() bool { return cons.Stats().PoolDropped == 2 }, "both kept for want of an event")
+	far.release()
+	prices := map[string]string{}
+	for range 2 {
+		ev := next(t, got, anyEvent)
+		prices[ev.Symbol] = ev.BBO.BidPrice.String()
+	}
+	assert.Equal(t, map[string]string{"BTC.USDT": "1.1", "BTC_USDT": "2.2"}, prices)
+	require.NoError(t, cons.Close(closeCtx(t)))
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, far.d.Close(ctx))
+}
