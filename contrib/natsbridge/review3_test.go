@@ -584,3 +584,39 @@ func TestReviewLatestPerStreamNotSubject(t *testing.T) {
 	defer cancel()
 	require.NoError(t, far.d.Close(ctx))
 }
+
+// Close does not wait out PoolWait for a report that waits for an event
+// (the host's pool exhausted at shutdown): the event Close gives back (the
+// consumer's reserve) ends the wait, and the report is handed on once, or
+// handed back. (No fault found: this pins it.)
+func TestReviewCloseEndsPoolWait(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	far := newSmallNode(t)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events,
+		&ConsumerOptions{Durable: "poolwait", PoolWait: time.Hour})
+	require.NoError(t, err)
+	far.hold(0)
+	ingest.publish(t, execReport(0))
+	require.NoError(t, pub.Flush(closeCtx(t)))
+	eventually(t, func() bool { return far.events.Stats().Waits > 0 }, "the report waits for an event")
+
+	closed := make(chan error, 1)
+	go func() { closed <- cons.Close(closeCtx(t)) }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(generous):
+		t.Fatal("Close waits out PoolWait")
+	}
+	st := cons.Stats()
+	assert.Equal(t, uint64(1), st.ExecDelivered+st.ExecReturned, "the report handed on or back, once: %+v", st)
+	far.release()
+	require.NoError(t, pub.Close(closeCtx(t)))
+	ingest.close(t)
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, far.d.Close(ctx))
+}
