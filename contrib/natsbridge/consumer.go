@@ -78,10 +78,11 @@ type ConsumerOptions struct {
 	StateVenue schema.Venue
 	// PoolWait bounds the wait for an event from the pool for execution
 	// reports (handed back when it ends). Core messages and the NATS
-	// connection's states never wait: market data that finds no event is dropped
-	// and announced (a gap marker for an ordered stream, the latest update
-	// kept for a coalescable one), a critical message is kept and delivered
-	// first once an event is free. Defaults to DefaultPoolWait.
+	// connection's states never wait: market data that finds no event is
+	// dropped and announced (a gap marker for an ordered stream, the latest
+	// update kept for a coalescable one), a critical message or a state is
+	// kept and delivered first once an event is free. Defaults to
+	// DefaultPoolWait.
 	PoolWait time.Duration
 	// OnState sees the NATS connection's state changes after they were
 	// published to the dispatcher, from a goroutine of the consumer's.
@@ -280,7 +281,9 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	c := &Consumer{nc: nc, d: d, events: events, opts: o, log: logger(o.Logger).With("role", "consumer"),
 		msgs: make(chan *nats.Msg, o.PendingMsgs), q: newMsgQueue(o.PendingMsgs, o.PendingBytes),
 		quit: make(chan struct{}), loop: make(chan struct{}), pumped: make(chan struct{}),
-		core: core, subjects: make(map[string]*subjectState), latest: make(map[streamKey]*latestMsg), stateSubj: subjectState{subject: "(connection state)", local: true}, seqs: make(map[streamKey]*seqState), seen: newDedup(o.Dedup)}
+		core: core, subjects: make(map[string]*subjectState), latest: make(map[streamKey]*latestMsg),
+		stateSubj: subjectState{subject: "(connection state)", local: true},
+		seqs:      make(map[streamKey]*seqState), seen: newDedup(o.Dedup)}
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
 	}

@@ -148,7 +148,10 @@
 // connections (StateEvent with schema.ConnConnected, schema.ConnDisconnected,
 // schema.ConnReconnecting, schema.ConnClosed) through an OnState callback;
 // the Consumer also publishes each state as a schema.EventConnState event
-// into its dispatcher, with the Venue ConsumerOptions.StateVenue ("nats").
+// into its dispatcher, with the Venue ConsumerOptions.StateVenue ("nats"),
+// as a critical message: in order with the core messages, never dropped
+// (from the reserve, or held until an event is free, when the pool is
+// exhausted).
 //
 // # Encoding
 //
