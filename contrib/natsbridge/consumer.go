@@ -184,6 +184,10 @@ type Consumer struct {
 	closeOnce sync.Once
 	closeErr  error
 	slowAtEnd atomic.Uint64 // NATS's drop count when the subscriptions ended
+	// life bounds the waits of execution report delivery (an event from
+	// the pool, an ack's confirmation): it ends when Close's ctx does.
+	life    context.Context
+	endLife context.CancelFunc
 
 	received, dupes, delivered, gaps, malformed atomic.Uint64
 	execDelivered, execDup, execReturned        atomic.Uint64
@@ -284,6 +288,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 		core: core, subjects: make(map[string]*subjectState), latest: make(map[streamKey]*latestMsg),
 		stateSubj: subjectState{subject: "(connection state)", local: true},
 		seqs:      make(map[streamKey]*seqState), seen: newDedup(o.Dedup)}
+	c.life, c.endLife = context.WithCancel(context.Background())
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
 	}
@@ -642,7 +647,7 @@ func (c *Consumer) gap(ev *schema.CanonicalEvent, typ schema.EventType, n uint64
 }
 
 func (c *Consumer) getWait() (*schema.CanonicalEvent, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.opts.PoolWait)
+	ctx, cancel := context.WithTimeout(c.life, c.opts.PoolWait)
 	defer cancel()
 	return c.events.Get(ctx)
 }
@@ -672,7 +677,11 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 	}
 	ev, err := c.getWait()
 	if err != nil {
-		c.poolDropped.add(c.log, 1, "natsbridge: event pool exhausted, execution report handed back", "subject", m.Subject())
+		if c.closed.Load() {
+			c.execReturned.Add(1) // the wait ended with Close
+		} else {
+			c.poolDropped.add(c.log, 1, "natsbridge: event pool exhausted, execution report handed back", "subject", m.Subject())
+		}
 		_ = m.Nak()
 		return
 	}
@@ -739,7 +748,7 @@ func (c *Consumer) wanted(subj string) bool {
 // ack waits for the server to confirm the ack, so that once Close has
 // returned no report handed on is delivered again to the next incarnation.
 func (c *Consumer) ack(m jetstream.Msg) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.opts.AckWait)
+	ctx, cancel := context.WithTimeout(c.life, c.opts.AckWait)
 	defer cancel()
 	if err := m.DoubleAck(ctx); err != nil {
 		c.ackErrors.add(c.log, 1, "natsbridge: acks not confirmed by the server; the reports may come again (dropped as duplicates)", "error", err)
@@ -816,13 +825,19 @@ func (c *Consumer) Stats() ConsumerStats {
 // is up), so that a new Consumer with the same Durable resumes at once
 // after the last acknowledged report instead of waiting for AckWait. Close
 // waits for the deliveries in progress and the consumer's goroutines to
-// end. Close the Consumer before its dispatcher. It is safe to call twice.
+// end; a delivery waiting on the server (an ack it does not confirm) or on
+// the pool stops waiting when ctx ends (the report may then come again to
+// the next incarnation). Close the Consumer before its dispatcher. It is safe to call twice.
 func (c *Consumer) Close(ctx context.Context) error {
 	c.closeOnce.Do(func() { c.closeErr = c.stop(ctx) })
 	return c.closeErr
 }
 
 func (c *Consumer) stop(ctx context.Context) error {
+	// A delivery waiting on the server (an ack it does not confirm) or on
+	// the pool ends when ctx does, so that Close keeps to it.
+	defer c.endLife()
+	defer context.AfterFunc(ctx, c.endLife)()
 	c.slowAtEnd.Store(c.slowDropped())
 	c.closed.Store(true)
 	var errs []error
