@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,11 +77,12 @@ type ConsumerOptions struct {
 	// DefaultStateVenue ("nats").
 	StateVenue schema.Venue
 	// PoolWait bounds the wait for an event from the pool for execution
-	// reports (handed back when it ends) and the NATS connection's states.
-	// Core messages never wait: market data that finds no event is dropped
-	// and announced (a gap marker for an ordered stream, the latest update
-	// kept for a coalescable one), a critical message is kept and delivered
-	// first once an event is free. Defaults to DefaultPoolWait.
+	// reports (handed back when it ends). Core messages and the NATS
+	// connection's states never wait: market data that finds no event is
+	// dropped and announced (a gap marker for an ordered stream, the latest
+	// update kept for a coalescable one), a critical message or a state is
+	// kept and delivered first once an event is free. Defaults to
+	// DefaultPoolWait.
 	PoolWait time.Duration
 	// OnState sees the NATS connection's state changes after they were
 	// published to the dispatcher, from a goroutine of the consumer's.
@@ -105,7 +107,7 @@ type ConsumerStats struct {
 	Lost          uint64 // ordered-stream messages the gap markers account for
 	SlowDropped   uint64 // messages NATS dropped because this consumer fell behind
 	PoolDropped   uint64 // messages dropped because the event pool was exhausted (market data shows in gap markers)
-	Malformed     uint64 // messages that did not decode (dropped; execution reports are terminated)
+	Malformed     uint64 // messages that did not decode (dropped; execution reports are terminated and announced by a gap marker)
 	ExecDelivered uint64 // execution reports, order acks and account updates published to the dispatcher
 	ExecDuplicate uint64 // redeliveries dropped because the id was already handed on
 	AckErrors     uint64 // acks the server did not confirm (the report may come again, then dropped as a duplicate)
@@ -156,13 +158,17 @@ type Consumer struct {
 	mu       sync.Mutex // core delivery
 	dec      wire.Decoder
 	subjects map[string]*subjectState
-	seqs     map[streamKey]*seqState // ordered streams' bridge sequences
-	scratch  schema.CanonicalEvent   // decodes a message that found no event, for its stream and sequence
+	// stateSubj carries the NATS connection's states, which are no
+	// message received.
+	stateSubj subjectState
+	seqs      map[streamKey]*seqState // ordered streams' bridge sequences
+	scratch   schema.CanonicalEvent   // decodes a message that found no event, for its stream and sequence
 	// held are critical messages (gap markers, states, control) that found
 	// no event, in order: they are delivered first, and nothing overtakes
 	// them.
 	held     []heldMsg
-	nLatest  int         // subjects holding a coalescable update
+	latest   map[streamKey]*latestMsg
+	nLatest  int         // streams holding a coalescable update
 	holding  atomic.Bool // something is held: the loop retries it
 	heldOver bool        // held went over maxHeld (logged once)
 	// reserve is an event kept for critical messages and gap markers when
@@ -178,6 +184,10 @@ type Consumer struct {
 	closeOnce sync.Once
 	closeErr  error
 	slowAtEnd atomic.Uint64 // NATS's drop count when the subscriptions ended
+	// life bounds the waits of execution report delivery (an event from
+	// the pool, an ack's confirmation): it ends when Close's ctx does.
+	life    context.Context
+	endLife context.CancelFunc
 
 	received, dupes, delivered, gaps, malformed atomic.Uint64
 	execDelivered, execDup, execReturned        atomic.Uint64
@@ -187,11 +197,18 @@ type Consumer struct {
 // subjectState is what the consumer keeps per subject.
 type subjectState struct {
 	subject string
+	local   bool   // the consumer's own NATS connection states: not a message received
 	via     string // the first of Subjects that matches: copies through other subscriptions are duplicates
-	// latest is the last update of a coalescable stream that found no
-	// event, delivered once one is free unless a newer one comes first.
-	latest    []byte
-	hasLatest bool
+}
+
+// latestMsg is the last update of a coalescable stream that found no
+// event, delivered once one is free unless a newer one comes first. It is
+// kept per stream (venue, symbol, type), not per subject: symbols that
+// share a subject are two streams.
+type latestMsg struct {
+	st   *subjectState
+	data []byte
+	has  bool
 }
 
 // seqState is the bridge sequence of one ordered stream as the consumer
@@ -268,7 +285,10 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	c := &Consumer{nc: nc, d: d, events: events, opts: o, log: logger(o.Logger).With("role", "consumer"),
 		msgs: make(chan *nats.Msg, o.PendingMsgs), q: newMsgQueue(o.PendingMsgs, o.PendingBytes),
 		quit: make(chan struct{}), loop: make(chan struct{}), pumped: make(chan struct{}),
-		core: core, subjects: make(map[string]*subjectState), seqs: make(map[streamKey]*seqState), seen: newDedup(o.Dedup)}
+		core: core, subjects: make(map[string]*subjectState), latest: make(map[streamKey]*latestMsg),
+		stateSubj: subjectState{subject: "(connection state)", local: true},
+		seqs:      make(map[streamKey]*seqState), seen: newDedup(o.Dedup)}
+	c.life, c.endLife = context.WithCancel(context.Background())
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
 	}
@@ -362,7 +382,7 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("natsbridge: %w", err)
 	}
-	if err := ensureStream(ctx, js, c.opts.Prefix, c.opts.Stream); err != nil {
+	if _, err := ensureStream(ctx, js, c.opts.Prefix, c.opts.Stream); err != nil {
 		return err
 	}
 	// A durable consumer's filters must not overlap: when Subjects do, it
@@ -422,8 +442,8 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 		return
 	}
 	typ, ok := wire.Type(m.Data)
-	if ok && durable(typ) {
-		return // the durable consumer delivers these, once
+	if durableSubject(m.Subject) || ok && durable(typ) {
+		return // the durable consumer delivers these, once (and announces those it cannot decode)
 	}
 	defer c.flushHeld()
 	var ev *schema.CanonicalEvent
@@ -435,6 +455,15 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 		return
 	}
 	c.deliver(st, m.Data, ev)
+}
+
+// takeCritical returns an event for a critical message once the held ones
+// are delivered (nothing overtakes them), or nil.
+func (c *Consumer) takeCritical() *schema.CanonicalEvent {
+	if len(c.held) == 0 || c.deliverHeld() {
+		return c.take(true)
+	}
+	return nil
 }
 
 // take returns a free event, for a critical message the reserve if none
@@ -464,9 +493,19 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 			c.log.Warn("natsbridge: critical messages waiting for the event pool over the bound; kept", "held", len(c.held), "bound", maxHeld)
 		}
 	case typ.Coalescable():
-		st.latest = append(st.latest[:0], data...)
-		if !st.hasLatest {
-			st.hasLatest = true
+		c.scratch.Reset()
+		if _, err := c.dec.Decode(data, &c.scratch); err != nil {
+			break // malformed: no stream to keep it for
+		}
+		k := streamKey{c.scratch.Venue, c.scratch.Symbol, c.scratch.Type}
+		l := c.latest[k]
+		if l == nil {
+			l = new(latestMsg)
+			c.latest[k] = l
+		}
+		l.st, l.data = st, append(l.data[:0], data...)
+		if !l.has {
+			l.has = true
 			c.nLatest++
 		}
 	default:
@@ -474,7 +513,7 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 		// here, it is announced by the next one like any other loss.
 		c.scratch.Reset()
 		if seq, err := c.dec.Decode(data, &c.scratch); err == nil && seq != 0 {
-			if ss := c.seqOf(&c.scratch); !ss.known {
+			if ss := c.seqOf(c.scratch.Venue, c.scratch.Symbol, streamType(&c.scratch)); !ss.known {
 				ss.last, ss.known = seq-1, true
 			}
 		}
@@ -482,9 +521,19 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 	c.holding.Store(true)
 }
 
-// seqOf returns the sequence state of ev's stream.
-func (c *Consumer) seqOf(ev *schema.CanonicalEvent) *seqState {
-	k := streamKey{ev.Venue, ev.Symbol, ev.Type}
+// streamType is the type of the stream whose bridge sequence ev carries:
+// its own, or for a gap marker of market data the type it reports on (it
+// travels with that stream, numbered in it).
+func streamType(ev *schema.CanonicalEvent) schema.EventType {
+	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && !t.Critical() {
+		return t
+	}
+	return ev.Type
+}
+
+// seqOf returns the sequence state of a stream.
+func (c *Consumer) seqOf(venue schema.Venue, symbol string, typ schema.EventType) *seqState {
+	k := streamKey{venue, symbol, typ}
 	ss := c.seqs[k]
 	if ss == nil {
 		ss = new(seqState)
@@ -503,15 +552,17 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		c.badMsgs.add(c.log, 1, "natsbridge: malformed messages dropped", "subject", st.subject, "error", err)
 		return
 	}
-	if ev.Type.Coalescable() && st.hasLatest {
-		st.hasLatest = false // superseded
-		c.nLatest--
+	if ev.Type.Coalescable() {
+		if l := c.latest[streamKey{ev.Venue, ev.Symbol, ev.Type}]; l != nil && l.has {
+			l.has = false // superseded
+			c.nLatest--
+		}
 	}
-	if seq != 0 && !ev.Type.Coalescable() && !ev.Type.Critical() {
+	if typ := streamType(ev); seq != 0 && !typ.Coalescable() && !typ.Critical() {
 		// A sequence that does not move forward is a restarted publisher:
 		// start over from it. Its run counts from 1, so a first message
 		// of the new run past 1 follows losses too.
-		ss := c.seqOf(ev)
+		ss := c.seqOf(ev.Venue, ev.Symbol, typ)
 		last, known := ss.last, ss.known
 		ss.last, ss.known = seq, true
 		lost := uint64(0)
@@ -522,12 +573,12 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 			lost = seq - 1
 		}
 		if lost > 0 {
-			if ev = c.gap(ev, lost); ev == nil {
+			if ev = c.gap(ev, typ, lost); ev == nil {
 				return
 			}
 		}
 	}
-	if c.d.Publish(context.Background(), ev) == nil {
+	if c.d.Publish(context.Background(), ev) == nil && !st.local {
 		c.delivered.Add(1)
 	}
 }
@@ -554,15 +605,15 @@ func (c *Consumer) deliverHeld() bool {
 // then refills the reserve.
 func (c *Consumer) flushHeld() {
 	if c.holding.Load() && c.deliverHeld() && c.nLatest > 0 {
-		for _, st := range c.subjects {
-			if !st.hasLatest {
+		for _, l := range c.latest {
+			if !l.has {
 				continue
 			}
 			ev := c.take(false)
 			if ev == nil {
 				break
 			}
-			c.deliver(st, st.latest, ev) // clears hasLatest
+			c.deliver(l.st, l.data, ev) // clears has
 		}
 	}
 	c.holding.Store(len(c.held) > 0 || c.nLatest > 0)
@@ -577,8 +628,8 @@ func (c *Consumer) flushHeld() {
 // of ev and returns ev to be published. When the pool has no event for the
 // marker, ev itself becomes the marker (counting itself lost too) and gap
 // returns nil: a loss is never left unannounced.
-func (c *Consumer) gap(ev *schema.CanonicalEvent, n uint64) *schema.CanonicalEvent {
-	venue, symbol, typ := ev.Venue, ev.Symbol, ev.Type
+func (c *Consumer) gap(ev *schema.CanonicalEvent, typ schema.EventType, n uint64) *schema.CanonicalEvent {
+	venue, symbol := ev.Venue, ev.Symbol
 	g := c.take(true)
 	if g == nil {
 		g, ev, n = ev, nil, n+1
@@ -596,7 +647,7 @@ func (c *Consumer) gap(ev *schema.CanonicalEvent, n uint64) *schema.CanonicalEve
 }
 
 func (c *Consumer) getWait() (*schema.CanonicalEvent, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.opts.PoolWait)
+	ctx, cancel := context.WithTimeout(c.life, c.opts.PoolWait)
 	defer cancel()
 	return c.events.Get(ctx)
 }
@@ -626,14 +677,26 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 	}
 	ev, err := c.getWait()
 	if err != nil {
-		c.poolDropped.add(c.log, 1, "natsbridge: event pool exhausted, execution report handed back", "subject", m.Subject())
+		if c.closed.Load() {
+			c.execReturned.Add(1) // the wait ended with Close
+		} else {
+			c.poolDropped.add(c.log, 1, "natsbridge: event pool exhausted, execution report handed back", "subject", m.Subject())
+		}
 		_ = m.Nak()
 		return
 	}
 	if _, err := c.execDec.Decode(m.Data(), ev); err != nil {
-		c.events.Put(ev)
+		// Terminated, or it would hold every later report; the host is
+		// told, so that it asks the venue rather than wait for it.
+		ev.Reset()
+		undecodable(ev, c.opts.Prefix, m.Subject(), err)
+		if c.d.Publish(context.Background(), ev) != nil {
+			_ = m.Nak()
+			return
+		}
+		c.gaps.Add(1)
 		c.malformed.Add(1)
-		c.badMsgs.add(c.log, 1, "natsbridge: malformed execution report terminated", "subject", m.Subject(), "error", err)
+		c.badMsgs.add(c.log, 1, "natsbridge: malformed execution report terminated, announced by a gap marker", "subject", m.Subject(), "error", err)
 		_ = m.Term()
 		return
 	}
@@ -646,6 +709,30 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		c.seen.add(id)
 	}
 	c.ack(m)
+}
+
+// undecodable fills ev as the gap marker of one durable message (an
+// execution report, order ack or account update) on subject subj that did
+// not decode: its venue, symbol and type are the subject's tokens.
+func undecodable(ev *schema.CanonicalEvent, prefix, subj string, err error) {
+	typ := schema.EventExecReport
+	if rest, ok := strings.CutPrefix(subj, prefix+"."); ok {
+		if tok := strings.Split(rest, "."); len(tok) == 3 {
+			ev.Venue = schema.Venue(tok[0])
+			if tok[1] != "_" {
+				ev.Symbol = tok[1]
+			}
+			for _, t := range durableTypes {
+				if t.String() == tok[2] {
+					typ = t
+				}
+			}
+		}
+	}
+	ev.Type = schema.EventGap
+	ev.IngestTS = time.Now().UnixNano()
+	ev.Control = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: 1, GapSource: schema.GapRelay,
+		Reason: "natsbridge: undecodable " + typ.String() + " terminated: " + err.Error()}
 }
 
 // wanted reports whether one of Subjects matches subj.
@@ -661,29 +748,40 @@ func (c *Consumer) wanted(subj string) bool {
 // ack waits for the server to confirm the ack, so that once Close has
 // returned no report handed on is delivered again to the next incarnation.
 func (c *Consumer) ack(m jetstream.Msg) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.opts.AckWait)
+	ctx, cancel := context.WithTimeout(c.life, c.opts.AckWait)
 	defer cancel()
 	if err := m.DoubleAck(ctx); err != nil {
 		c.ackErrors.add(c.log, 1, "natsbridge: acks not confirmed by the server; the reports may come again (dropped as duplicates)", "error", err)
 	}
 }
 
-// onState publishes a state of the NATS connection to the dispatcher.
+// onState publishes a state of the NATS connection to the dispatcher as a
+// critical message: in order with the core messages, from the reserve when
+// the pool is exhausted, or held until an event is free (nothing overtakes
+// it), never dropped.
 func (c *Consumer) onState(e StateEvent) {
 	logState(c.log, e)
-	if ev, err := c.getWait(); err == nil {
-		ev.Venue, ev.Type = c.opts.StateVenue, schema.EventConnState
-		ev.IngestTS = e.At.UnixNano()
-		ev.Control.Kind, ev.Control.State = schema.ControlConnState, e.State
-		ev.Control.Code = int64(e.Reconnects)
-		switch {
-		case e.URL != "":
-			ev.Control.Reason = e.URL
-		case e.Err != nil:
-			ev.Control.Reason = e.Err.Error()
-		}
-		_ = c.d.Publish(context.Background(), ev)
+	ev := &schema.CanonicalEvent{Venue: c.opts.StateVenue, Type: schema.EventConnState, IngestTS: e.At.UnixNano()}
+	ev.Control.Kind, ev.Control.State = schema.ControlConnState, e.State
+	ev.Control.Code = int64(e.Reconnects)
+	switch {
+	case e.URL != "":
+		ev.Control.Reason = e.URL
+	case e.Err != nil:
+		ev.Control.Reason = e.Err.Error()
 	}
+	data := wire.Append(nil, ev, 0)
+	c.mu.Lock()
+	if !c.closed.Load() {
+		st := &c.stateSubj
+		if dst := c.takeCritical(); dst != nil {
+			c.deliver(st, data, dst)
+		} else {
+			c.shelve(st, ev.Type, data)
+		}
+		c.flushHeld()
+	}
+	c.mu.Unlock()
 	if c.opts.OnState != nil {
 		c.opts.OnState(e)
 	}
@@ -727,13 +825,19 @@ func (c *Consumer) Stats() ConsumerStats {
 // is up), so that a new Consumer with the same Durable resumes at once
 // after the last acknowledged report instead of waiting for AckWait. Close
 // waits for the deliveries in progress and the consumer's goroutines to
-// end. Close the Consumer before its dispatcher. It is safe to call twice.
+// end; a delivery waiting on the server (an ack it does not confirm) or on
+// the pool stops waiting when ctx ends (the report may then come again to
+// the next incarnation). Close the Consumer before its dispatcher. It is safe to call twice.
 func (c *Consumer) Close(ctx context.Context) error {
 	c.closeOnce.Do(func() { c.closeErr = c.stop(ctx) })
 	return c.closeErr
 }
 
 func (c *Consumer) stop(ctx context.Context) error {
+	// A delivery waiting on the server (an ack it does not confirm) or on
+	// the pool ends when ctx does, so that Close keeps to it.
+	defer c.endLife()
+	defer context.AfterFunc(ctx, c.endLife)()
 	c.slowAtEnd.Store(c.slowDropped())
 	c.closed.Store(true)
 	var errs []error

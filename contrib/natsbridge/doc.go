@@ -52,7 +52,10 @@
 // Every market data message carries a bridge sequence per stream (venue,
 // symbol, type — not per subject: two symbols a subject token cannot tell
 // apart, such as "BTC.USDT" and "BTC_USDT", are two streams), counted by
-// the Publisher before it tries to publish. Messages lost anywhere on the way
+// the Publisher before it tries to publish; so does a gap marker that
+// travels on its stream's subject, numbered in that stream, so that its
+// own loss shows too. (A consumer older than this numbering reports one
+// message lost per such marker.) Messages lost anywhere on the way
 // — refused by NATS while it reconnects (nats.go's reconnect buffer is
 // bounded, see Connect), dropped by the server or the client because the
 // consumer fell behind (its pending limits are bounded,
@@ -83,6 +86,13 @@
 // one is free — nothing overtakes it. A subscriber never sees a hole
 // without a marker before the next event of the stream.
 //
+// An event larger than the server's max_payload (1 MiB by default; a book
+// snapshot with the venue's payload kept, say) crosses without its Raw,
+// and, if it still does not fit, without its free texts (reject reason,
+// control and account reasons); PublisherStats.Trimmed counts them. A
+// market data event that still does not fit is refused by NATS and shows
+// as a loss (PublisherStats.Dropped, a gap marker for an ordered stream).
+//
 // # Execution reports: the guarantee
 //
 // Execution reports and order acks are never dropped by the bridge, and
@@ -96,7 +106,9 @@
 //     and are stored one at a time, in order, each retried until the stream
 //     acknowledges it. Each carries a message id (Nats-Msg-Id) made of the
 //     report's identity (venue, symbol, type, order ids, execution type,
-//     status, trade id, cumulative quantity, times, sequence): within the
+//     status, trade id, cumulative quantity, times, sequence, the request
+//     id an order ack answers; fields separated by '|', other bytes than
+//     printable ASCII and '|' and '%' escaped as %XX): within the
 //     stream's DuplicateWindow (2 min by default) a report published again
 //     is stored once.
 //   - On a strategy host a durable JetStream consumer (ConsumerOptions.Durable)
@@ -106,6 +118,14 @@
 //     queued it for every subscriber; a redelivery of an id the consumer has
 //     already handed on is dropped (it remembers the last
 //     ConsumerOptions.Dedup ids).
+//
+// A durable message the consumer cannot decode (another layout version,
+// as during a rolling upgrade; another producer's message) is terminated
+// (Term), or it would hold every later report, and announced: a gap
+// marker (schema.EventGap, Control.GapType its type from the subject,
+// GapCount 1, GapSource schema.GapRelay, the error in Reason) on its
+// subject's venue and symbol, so that the host asks the venue rather than
+// wait for a report that will not come.
 //
 // A Consumer that closes hands back (Nak) the reports delivered to it and
 // not yet handed on — the one in hand and those nats.go had buffered — and
@@ -128,7 +148,10 @@
 // connections (StateEvent with schema.ConnConnected, schema.ConnDisconnected,
 // schema.ConnReconnecting, schema.ConnClosed) through an OnState callback;
 // the Consumer also publishes each state as a schema.EventConnState event
-// into its dispatcher, with the Venue ConsumerOptions.StateVenue ("nats").
+// into its dispatcher, with the Venue ConsumerOptions.StateVenue ("nats"),
+// as a critical message: in order with the core messages, never dropped
+// (from the reserve, or held until an event is free, when the pool is
+// exhausted).
 //
 // # Encoding
 //
@@ -145,7 +168,8 @@
 //
 //	u8       version (6)
 //	u8       event type (schema.EventType)
-//	uvarint  bridge sequence (0: none; execution reports and control)
+//	uvarint  bridge sequence (0: none; execution reports, states and
+//	         control; a gap marker of market data is numbered in its stream)
 //	string   venue, string symbol
 //	uvarint  SeqProvider; i64 ExchangeTS; i64 IngestTS
 //	uvarint  TraceID; uvarint DecisionID; bytes Raw
@@ -185,7 +209,8 @@
 //	             i64 UpdateTime; uvarint Index, Count (each < 2³²)
 //
 // A decoder refuses another version (a new layout gets a new version byte),
-// truncated or trailing bytes, scales over schema.MaxScale and the mantissa
+// an event type it does not know (past schema.NumEventTypes), truncated or
+// trailing bytes, scales over schema.MaxScale and the mantissa
 // math.MinInt64 (outside Decimal's range); it never
 // panics (fuzzed).
 //

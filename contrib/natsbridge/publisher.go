@@ -77,6 +77,7 @@ type PublisherStats struct {
 	ExecRetries    uint64 // failed attempts to store one, retried
 	ExecOverflowed uint64 // reports queued beyond ExecBound (none lost)
 	ExecPending    int    // reports waiting now
+	Trimmed        uint64 // events over the server's max_payload sent without their Raw (and, if still over, their reason texts)
 	Lane           dispatch.Stats
 }
 
@@ -101,13 +102,21 @@ type Publisher struct {
 	d    *dispatch.Dispatcher
 	sub  *dispatch.Subscription
 	opts PublisherOptions
-	log  *slog.Logger
-	w    *watcher
+	// streamMax is the operator's stream's max_msg_size (0: none).
+	streamMax int
+	log       *slog.Logger
+	w         *watcher
 
 	// Used by the dispatcher's delivery goroutine only.
 	streams map[streamKey]*stream
 	buf     []byte
 	idBuf   []byte
+
+	// Used by the sender of execution reports only: a report queued before
+	// the server's max_payload was known is decoded and fitted again.
+	sdec wire.Decoder
+	sev  schema.CanonicalEvent
+	sbuf []byte
 
 	mu       sync.Mutex
 	queue    []execMsg
@@ -123,7 +132,7 @@ type Publisher struct {
 	published                       atomic.Uint64
 	execQueued, execStored, execDup atomic.Uint64
 	execOver                        atomic.Uint64
-	dropped, execRetr               lossCounter
+	dropped, execRetr, trimmed      lossCounter
 }
 
 // execMsg is an encoded execution report waiting to be stored.
@@ -154,11 +163,12 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	if err != nil {
 		return nil, fmt.Errorf("natsbridge: %w", err)
 	}
-	if err := ensureStream(ctx, js, o.Prefix, o.Stream); err != nil {
+	maxMsg, err := ensureStream(ctx, js, o.Prefix, o.Stream)
+	if err != nil {
 		return nil, err
 	}
 	p := &Publisher{
-		nc: nc, js: js, d: d, opts: o, log: logger(o.Logger).With("role", "publisher"),
+		nc: nc, js: js, d: d, opts: o, log: logger(o.Logger).With("role", "publisher"), streamMax: maxMsg,
 		streams:  make(map[streamKey]*stream),
 		wake:     make(chan struct{}, 1),
 		draining: make(chan struct{}),
@@ -197,49 +207,99 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 		p.streams[key] = st
 	}
 	if durable(ev.Type) {
-		p.buf = wire.Append(p.buf[:0], ev, 0)
-		p.enqueue(execMsg{subject: st.subject, id: p.msgID(ev), data: append([]byte(nil), p.buf...)})
+		id := p.msgID(ev)
+		var trimmed bool
+		p.buf, trimmed = fit(p.buf, ev, 0, p.maxPayload(id))
+		if trimmed {
+			p.trimmed.add(p.log, 1, "natsbridge: events over the server's max_payload sent without their Raw", "subject", st.subject)
+		}
+		p.enqueue(execMsg{subject: st.subject, id: id, data: append([]byte(nil), p.buf...)})
 		return
 	}
 	// Market data carries a sequence per stream, lost messages included, so
-	// that a consumer can tell a loss anywhere on the way by the jump.
+	// that a consumer can tell a loss anywhere on the way by the jump; so
+	// does a gap marker that travels with its stream: its loss would leave
+	// a consumer applying diffs to a book the ingest node knew broken.
 	var seq uint64
-	if !ev.Type.Critical() {
+	if !ev.Type.Critical() || key.typ != ev.Type {
 		st.seq++
 		seq = st.seq
 	}
-	p.buf = wire.Append(p.buf[:0], ev, seq)
+	var trimmed bool
+	if p.buf, trimmed = fit(p.buf, ev, seq, int(p.nc.MaxPayload())); trimmed {
+		p.trimmed.add(p.log, 1, "natsbridge: events over the server's max_payload sent without their Raw", "subject", st.subject)
+	}
 	if err := p.nc.Publish(st.subject, p.buf); err != nil {
 		p.dropped.add(p.log, 1, "natsbridge: messages refused by NATS (consumers see gap markers for ordered streams)", "subject", st.subject, "error", err)
 	}
 	p.published.Add(1)
 }
 
+// maxPayload is the most bytes of an execution report with message id id
+// the server and the stream take (the server's max_payload, the stream's
+// max_msg_size, less the headers nats.go adds: the message id and the
+// expected stream), or 0 when it is not known yet (no connection so far).
+func (p *Publisher) maxPayload(id string) int {
+	limit := int(p.nc.MaxPayload())
+	if p.streamMax > 0 && (limit <= 0 || p.streamMax < limit) {
+		limit = p.streamMax // the operator's stream's max_msg_size
+	}
+	if limit <= 0 {
+		return 0
+	}
+	const framing = 64 // "NATS/1.0", the header names, line ends
+	return max(1, limit-framing-len(id)-len(p.opts.Stream.Name))
+}
+
+// fit encodes ev with bridge sequence seq into buf and reports whether it
+// had to leave something out to keep within limit bytes (0: no bound): the
+// venue payload (Raw, kept "when kept"), then the free texts (reject
+// reason, control and account reasons), never a number, an id or a
+// price. ev is the publisher's heap clone and is changed. What still does
+// not fit is NATS's to refuse.
+func fit(buf []byte, ev *schema.CanonicalEvent, seq uint64, limit int) ([]byte, bool) {
+	buf = wire.Append(buf[:0], ev, seq)
+	if limit <= 0 || len(buf) <= limit {
+		return buf, false
+	}
+	ev.Raw = ev.Raw[:0]
+	if buf = wire.Append(buf[:0], ev, seq); len(buf) <= limit {
+		return buf, true
+	}
+	ev.Exec.RejectReason, ev.Control.Reason, ev.Balance.Reason, ev.Position.Reason = "", "", "", ""
+	return wire.Append(buf[:0], ev, seq), true
+}
+
 // msgID is the message id of an execution report, ack or account update,
 // built from what tells one report of an order from another (and one
-// balance or position of a venue message from the next: asset, side,
-// place in the message, update time): the same event published twice gets
-// the same id and is stored once.
+// answer from another: the request id; one balance or position of a venue
+// message from the next: asset, side, place in the message, update time):
+// the same event published twice gets the same id and is stored once.
+// Fields are separated by '|', and a field's bytes outside printable ASCII,
+// '|' and '%' are escaped as %XX, so that two different reports can never
+// make the same id (an order id may hold any byte; a NATS header keeps
+// neither a line break nor leading or trailing spaces).
 func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 	x := &ev.Exec
-	b := append(p.idBuf[:0], ev.Venue...)
-	b = append(append(b, '|'), ev.Symbol...)
+	b := appendIDField(p.idBuf[:0], []byte(ev.Venue))
+	b = appendIDField(b, []byte(ev.Symbol))
 	b = append(append(b, '|'), ev.Type.String()...)
-	b = append(append(b, '|'), x.ClientOrderID.Bytes()...)
-	b = append(append(b, '|'), x.VenueOrderID.Bytes()...)
-	b = append(append(b, '|'), x.OrigClientOrderID.Bytes()...)
+	b = appendIDField(b, x.ClientOrderID.Bytes())
+	b = appendIDField(b, x.VenueOrderID.Bytes())
+	b = appendIDField(b, x.OrigClientOrderID.Bytes())
 	b = append(append(b, '|'), x.ExecType.String()...)
 	b = append(append(b, '|'), x.Status.String()...)
-	b = append(append(b, '|'), x.TradeID.Bytes()...)
+	b = appendIDField(b, x.TradeID.Bytes())
 	b = x.CumFillQty.AppendTo(append(b, '|'))
 	b = strconv.AppendInt(append(b, '|'), x.TransactTime, 10)
 	b = strconv.AppendUint(append(b, '|'), ev.SeqProvider, 10)
 	b = strconv.AppendInt(append(b, '|'), ev.ExchangeTS, 10)
 	b = strconv.AppendInt(append(b, '|'), ev.Control.Code, 10)
+	b = strconv.AppendUint(append(b, '|'), ev.Control.RequestID, 10)
 	switch ev.Type {
 	case schema.EventBalance:
 		a := &ev.Balance
-		b = append(append(b, '|'), a.Asset.Bytes()...)
+		b = appendIDField(b, a.Asset.Bytes())
 		b = append(append(b, '|'), a.Kind.String()...)
 		b = strconv.AppendUint(append(b, '|'), uint64(a.Index), 10)
 		b = strconv.AppendUint(append(b, '|'), uint64(a.Count), 10)
@@ -257,7 +317,22 @@ func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 		b = strconv.AppendBool(append(b, '|'), q.MarginCall)
 	}
 	p.idBuf = b
-	return string(b)
+	return string(b[1:])
+}
+
+// appendIDField appends '|' and f to a message id, its bytes outside
+// printable ASCII, '|' and '%' escaped as %XX.
+func appendIDField(b, f []byte) []byte {
+	const hex = "0123456789ABCDEF"
+	b = append(b, '|')
+	for _, c := range f {
+		if c <= ' ' || c >= 0x7f || c == '|' || c == '%' {
+			b = append(b, '%', hex[c>>4], hex[c&0xf])
+			continue
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 func (p *Publisher) enqueue(m execMsg) {
@@ -327,10 +402,19 @@ func (p *Publisher) send() {
 			}
 		}
 		if err := p.store(m); err != nil {
+			// A closed connection never comes back: Close need not wait
+			// for it (it reports what is left).
+			var closing <-chan struct{}
+			if p.nc.IsClosed() {
+				closing = p.draining
+			}
 			p.execRetr.add(p.log, 1, "natsbridge: storing an execution report failed, retrying", "subject", m.subject, "error", err)
 			t := time.NewTimer(backoff)
 			select {
 			case <-t.C:
+			case <-closing:
+				t.Stop()
+				return
 			case <-p.stop:
 				t.Stop()
 				return
@@ -344,12 +428,24 @@ func (p *Publisher) send() {
 }
 
 func (p *Publisher) store(m execMsg) error {
+	data, trimmed := m.data, false
+	if limit := p.maxPayload(m.id); limit > 0 && len(data) > limit {
+		// Queued before the connection told the server's max_payload.
+		p.sev.Reset()
+		if _, err := p.sdec.Decode(data, &p.sev); err == nil {
+			p.sbuf, trimmed = fit(p.sbuf, &p.sev, 0, limit)
+			data = p.sbuf
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.opts.PublishTimeout)
 	defer cancel()
-	ack, err := p.js.PublishMsg(ctx, &nats.Msg{Subject: m.subject, Data: m.data},
+	ack, err := p.js.PublishMsg(ctx, &nats.Msg{Subject: m.subject, Data: data},
 		jetstream.WithMsgID(m.id), jetstream.WithExpectStream(p.opts.Stream.Name))
 	if err != nil {
 		return err
+	}
+	if trimmed {
+		p.trimmed.add(p.log, 1, "natsbridge: events over the server's max_payload sent without their Raw", "subject", m.subject)
 	}
 	p.execStored.Add(1)
 	if ack.Duplicate {
@@ -398,6 +494,7 @@ func (p *Publisher) Stats() PublisherStats {
 		ExecDuplicates: p.execDup.Load(),
 		ExecRetries:    p.execRetr.load(),
 		ExecOverflowed: p.execOver.Load(),
+		Trimmed:        p.trimmed.load(),
 		ExecPending:    pending,
 		Lane:           p.sub.Stats(),
 	}
@@ -409,7 +506,10 @@ func (p *Publisher) Stats() PublisherStats {
 // Stats().Lane.Discarded). Close then waits, until ctx ends, for the queued
 // execution reports to be stored and for the connection to flush; reports
 // left when ctx ends are lost with the process, and the error (matching
-// ErrExecPending and ctx.Err()) says how many. It is safe to call twice.
+// ErrExecPending and ctx.Err()) says how many. On a connection already
+// closed (nats.Conn.Close, or it gave up) Close does not wait: the error
+// matches ErrExecPending and nats.ErrConnectionClosed. It is safe to call
+// twice.
 func (p *Publisher) Close(ctx context.Context) error {
 	p.closeOnce.Do(func() { p.closeErr = p.close(ctx) })
 	return p.closeErr
@@ -426,18 +526,20 @@ func (p *Publisher) close(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("natsbridge: handler still publishing: %w", ctx.Err()))
 	}
 	close(p.draining)
+	cause := nats.ErrConnectionClosed // the sender gave up on a closed connection
 	select {
 	case <-p.done:
 	case <-ctx.Done():
 		close(p.stop)
 		<-p.done
-		p.mu.Lock()
-		n := len(p.queue)
-		p.mu.Unlock()
-		if n > 0 {
-			p.log.Warn("natsbridge: publisher closed with execution reports not stored", "pending", n)
-			errs = append(errs, fmt.Errorf("%w: %d: %w", ErrExecPending, n, ctx.Err()))
-		}
+		cause = ctx.Err()
+	}
+	p.mu.Lock()
+	n := len(p.queue)
+	p.mu.Unlock()
+	if n > 0 {
+		p.log.Warn("natsbridge: publisher closed with execution reports not stored", "pending", n)
+		errs = append(errs, fmt.Errorf("%w: %d: %w", ErrExecPending, n, cause))
 	}
 	if p.nc.IsConnected() {
 		if err := flush(ctx, p.nc); err != nil {

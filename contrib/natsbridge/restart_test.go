@@ -3,15 +3,19 @@ package natsbridge
 import (
 	"testing"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 )
 
-// TestServerRestart restarts the NATS server (same port, same JetStream
-// store) in the middle of a stream: the outage is visible as state changes,
+// TestServerRestart restarts the NATS server (same JetStream store; the
+// clients keep their URL and reach the new server through a Dialer, so no
+// port has to be reused) in the middle of a stream: the outage is visible as state changes,
 // on the callback and as EventConnState events in the consumer's dispatcher;
 // the publisher never blocks and counts what NATS refused; an execution
 // report sent during the outage is stored after it; trades flow again and
@@ -19,7 +23,9 @@ import (
 func TestServerRestart(t *testing.T) {
 	srv := startServer(t)
 	ingest, far := newNode(t), newNode(t)
-	small := &ConnectOptions{ReconnectBuf: 4 << 10}
+	var dialer embedded.Dialer
+	dialer.Follow(srv)
+	small := &ConnectOptions{ReconnectBuf: 4 << 10, Extra: []nats.Option{nats.SetCustomDialer(&dialer)}}
 	pubStates := make(chan StateEvent, 64)
 	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), small), ingest.d,
 		&PublisherOptions{OnState: func(e StateEvent) { pubStates <- e }, Lanes: dispatch.SubscribeOptions{OrderedBound: 1 << 16}})
@@ -56,10 +62,11 @@ func TestServerRestart(t *testing.T) {
 	assert.Positive(t, st.Dropped, "the reconnect buffer is bounded")
 	assert.Equal(t, 1, st.ExecPending, "the execution report waits for the stream")
 
-	// It comes back on the same port and store.
+	// It comes back with the same store.
 	srv2, err := srv.Restart()
 	require.NoError(t, err)
 	t.Cleanup(srv2.Stop)
+	dialer.Follow(srv2)
 	awaitState(t, consStates, schema.ConnConnected)
 	awaitState(t, pubStates, schema.ConnConnected)
 	eventually(t, func() bool { return pub.Stats().ExecStored == 1 }, "the execution report is stored after the outage")

@@ -88,6 +88,25 @@ func overlap(a, b string) bool {
 	}
 }
 
+// covers reports whether filter matches every subject that subj (a subject
+// or a filter) matches.
+func covers(filter, subj string) bool {
+	for {
+		tf, rf, moreF := strings.Cut(filter, ".")
+		ts, rs, moreS := strings.Cut(subj, ".")
+		if tf == ">" {
+			return true
+		}
+		if ts == ">" || (tf != "*" && tf != ts) {
+			return false
+		}
+		if !moreF || !moreS {
+			return moreF == moreS
+		}
+		filter, subj = rf, rs
+	}
+}
+
 // anyOverlap reports whether two of the filters overlap.
 func anyOverlap(filters []string) bool {
 	for i := range filters {

@@ -30,3 +30,23 @@ func TestOverlap(t *testing.T) {
 		assert.Equal(t, tc.want, overlap(tc.b, tc.a), "%s ~ %s", tc.b, tc.a)
 	}
 }
+
+func TestCovers(t *testing.T) {
+	for _, tc := range []struct {
+		filter, subj string
+		want         bool
+	}{
+		{"meltica.*.*.exec_report", "meltica.*.*.exec_report", true},
+		{"meltica.*.*.*", "meltica.*.*.balance", true},
+		{"meltica.>", "meltica.*.*.position", true},
+		{">", "meltica.*.*.position", true},
+		{"meltica.binance.*.exec_report", "meltica.*.*.exec_report", false},
+		{"meltica.*.*.exec_report", "meltica.*.*.order_ack", false},
+		{"meltica.*.*", "meltica.*.*.order_ack", false},
+		{"meltica.*.*.order_ack.x", "meltica.*.*.order_ack", false},
+		{"meltica.*.*.*", "meltica.>", false},
+		{"meltica.>", "meltica.>", true},
+	} {
+		assert.Equal(t, tc.want, covers(tc.filter, tc.subj), "%s covers %s", tc.filter, tc.subj)
+	}
+}

@@ -8,11 +8,13 @@ import (
 	prom "github.com/prometheus/client_golang/prometheus"
 
 	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/dispatch/merge"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/normalize/book"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/recorder"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
 	"github.com/meltica/meltica/wsclient"
 )
 
@@ -33,6 +35,12 @@ type (
 	ParserStats interface{ Stats() normalize.Stats }
 	// RecorderStats is a *recorder.Recorder.
 	RecorderStats interface{ Stats() recorder.Stats }
+	// MergedStats is a *dispatch.MergedSubscription.
+	MergedStats interface{ Stats() dispatch.MergedStats }
+	// MergerStats is a *merge.Merger.
+	MergerStats interface{ Stats() merge.Stats }
+	// SessionStats is a *session.Session.
+	SessionStats interface{ Stats() session.Stats }
 )
 
 // Collector is a prometheus.Collector over Meltica's statistics. Add the
@@ -49,6 +57,10 @@ type Collector struct {
 	live    *prom.Desc
 	subs    *family[dispatch.Stats]
 	recs    *family[recorder.Stats]
+	merged  *family[dispatch.MergedStats]
+	mergers *family[merge.Stats]
+	conns   *family[session.ConnStats]
+	orders  *family[session.OrderStats]
 
 	mu        sync.Mutex
 	poolSrcs  []func() []pool.Stats
@@ -57,6 +69,9 @@ type Collector struct {
 	bookSrc   []func() []*book.Book
 	subSrc    []source[*dispatch.Subscription]
 	recSrc    []source[RecorderStats]
+	mergedSrc []source[MergedStats]
+	mergerSrc []source[MergerStats]
+	sessSrc   []source[SessionStats]
 }
 
 type source[T any] struct {
@@ -89,7 +104,14 @@ type seriesValue struct {
 }
 
 func (s *series) add(desc *prom.Desc, typ prom.ValueType, max bool, val float64, labels ...string) {
-	key := fmt.Sprintf("%p\xff%s", desc, strings.Join(labels, "\xff"))
+	vals := make([]string, len(labels))
+	for i, l := range labels {
+		// client_golang panics on a label value that is not UTF-8 (in the
+		// registry's goroutine: the process would end). Values that differ
+		// only in such bytes make one series.
+		vals[i] = strings.ToValidUTF8(l, "\uFFFD")
+	}
+	key := fmt.Sprintf("%p\xff%s", desc, strings.Join(vals, "\xff"))
 	if i, ok := s.index[key]; ok {
 		if !max {
 			s.list[i].val += val
@@ -102,7 +124,7 @@ func (s *series) add(desc *prom.Desc, typ prom.ValueType, max bool, val float64,
 		s.index = map[string]int{}
 	}
 	s.index[key] = len(s.list)
-	s.list = append(s.list, seriesValue{desc, typ, val, append([]string(nil), labels...)})
+	s.list = append(s.list, seriesValue{desc, typ, val, vals})
 }
 
 func (s *series) send(ch chan<- prom.Metric) {
@@ -237,6 +259,10 @@ func New(opts *Options) *Collector {
 			counter("discarded", "Queued events released at Unsubscribe or a timed-out Close.", func(s *dispatch.Stats) uint64 { return s.Discarded }),
 			counter("panics", "Handler calls that panicked (recovered; the event counts as delivered).", func(s *dispatch.Stats) uint64 { return s.Panics }),
 			gauge("depth", "Events queued now.", func(s *dispatch.Stats) float64 { return float64(s.Depth) }),
+			gauge("critical_depth", "Critical events (execution reports, acks, control, account updates) queued now.", func(s *dispatch.Stats) float64 { return float64(s.Critical) }),
+			gauge("coalescing_depth", "Coalescable events queued now.", func(s *dispatch.Stats) float64 { return float64(s.Coalescing) }),
+			gauge("ordered_depth", "Ordered events queued now.", func(s *dispatch.Stats) float64 { return float64(s.Ordered) }),
+			gauge("markers_waiting", "Gap markers waiting now.", func(s *dispatch.Stats) float64 { return float64(s.Markers) }),
 			peak("max_depth", "Most events queued at once so far.", func(s *dispatch.Stats) float64 { return float64(s.MaxDepth) }),
 			peak("worst_lag_seconds", "Longest delivery time minus ingest time so far.", func(s *dispatch.Stats) float64 { return s.WorstLag.Seconds() }),
 		}),
@@ -246,7 +272,58 @@ func New(opts *Options) *Collector {
 			counter("dropped", "Frames dropped because the disk fell behind.", func(s *recorder.Stats) uint64 { return s.Dropped }),
 			counter("written", "Frames flushed to a file (counted at each flush).", func(s *recorder.Stats) uint64 { return s.Written }),
 			counter("write_errors", "Lines lost to a failed write.", func(s *recorder.Stats) uint64 { return s.WriteErrors }),
-			gauge("files", "Files opened.", func(s *recorder.Stats) float64 { return float64(s.Files) }),
+			counter("files_opened", "Files opened so far (one more at each rotation).", func(s *recorder.Stats) uint64 { return uint64(s.Files) }),
+		}),
+		merged: newFamily(&o, "merged_subscription", []string{"subscription"}, []metric[dispatch.MergedStats]{
+			counter("delivered", "Merged events handed to the subscriber.", func(s *dispatch.MergedStats) uint64 { return s.Delivered }),
+			counter("coalesced", "Queued views replaced by a newer one.", func(s *dispatch.MergedStats) uint64 { return s.Coalesced }),
+			counter("dropped", "Windows dropped oldest-first past the bound (never a view).", func(s *dispatch.MergedStats) uint64 { return s.Dropped }),
+			counter("discarded", "Queued events released at Unsubscribe or a timed-out Close.", func(s *dispatch.MergedStats) uint64 { return s.Discarded }),
+			counter("panics", "Handler calls that panicked (recovered; the event counts as delivered).", func(s *dispatch.MergedStats) uint64 { return s.Panics }),
+			gauge("depth", "Events queued now.", func(s *dispatch.MergedStats) float64 { return float64(s.Depth) }),
+		}),
+		mergers: newFamily(&o, "merger", []string{"merger"}, []metric[merge.Stats]{
+			counter("fragments", "Fragments taken into windows.", func(s *merge.Stats) uint64 { return s.Fragments }),
+			counter("windows", "Windows closed.", func(s *merge.Stats) uint64 { return s.Windows }),
+			counter("published", "Merged events the sink accepted.", func(s *merge.Stats) uint64 { return s.Published }),
+			counter("incomplete", "Windows closed with a venue missing.", func(s *merge.Stats) uint64 { return s.Incomplete }),
+			counter("suppressed", "Incomplete windows suppressed.", func(s *merge.Stats) uint64 { return s.Suppressed }),
+			counter("late_dropped", "Fragments for a window already closed.", func(s *merge.Stats) uint64 { return s.LateDropped }),
+			counter("duplicates", "Events the open window already held, not taken again.", func(s *merge.Stats) uint64 { return s.Duplicates }),
+			counter("expired", "Venue sides dropped for staleness.", func(s *merge.Stats) uint64 { return s.Expired }),
+			counter("invalidated", "Venue quotes dropped on a gap or a connection not connected.", func(s *merge.Stats) uint64 { return s.Invalidated }),
+			counter("refused", "Best bid/offers of a venue not connected, or from before its reconnection.", func(s *merge.Stats) uint64 { return s.Refused }),
+			counter("pool_dropped", "Views that found the Merged pool exhausted when due (published later).", func(s *merge.Stats) uint64 { return s.PoolDropped }),
+			counter("windows_lost", "Closed windows dropped while waiting for the Merged pool.", func(s *merge.Stats) uint64 { return s.WindowsLost }),
+		}),
+		conns: newFamily(&o, "session", []string{"venue", "connection"}, []metric[session.ConnStats]{
+			gauge("topics", "Streams subscribed on the connection.", func(s *session.ConnStats) float64 { return float64(s.Topics) }),
+			counter("resubscribes", "Books resubscribed after they broke on the live connection.", func(s *session.ConnStats) uint64 { return s.Resubscribes }),
+			counter("resubscribe_errors", "Resubscriptions that failed.", func(s *session.ConnStats) uint64 { return s.ResubscribeErrors }),
+		}),
+		orders: newFamily(&o, "orders", []string{"venue", "session"}, []metric[session.OrderStats]{
+			counter("sent", "Order requests written.", func(s *session.OrderStats) uint64 { return s.Sent }),
+			counter("answered", "Order requests answered by the venue (acks and refusals).", func(s *session.OrderStats) uint64 { return s.Answered }),
+			counter("timed_out", "Order requests given up by their context before an answer.", func(s *session.OrderStats) uint64 { return s.TimedOut }),
+			counter("disconnected", "Order requests that failed with the connection while waiting.", func(s *session.OrderStats) uint64 { return s.Disconnected }),
+			gauge("pending", "Order requests waiting for an answer now.", func(s *session.OrderStats) float64 { return float64(s.Pending) }),
+			counter("user_data_subscriptions", "User-data subscriptions (other venues: logins) signed and sent.", func(s *session.OrderStats) uint64 { return s.UserDataSubs }),
+			peak("user_data_timestamp_seconds", "Venue time the latest user-data subscription or login was signed with, Unix seconds; 0 if none.", func(s *session.OrderStats) float64 {
+				if s.UserDataTS.IsZero() {
+					return 0
+				}
+				return float64(s.UserDataTS.UnixNano()) / 1e9
+			}),
+			counter("refused", "Logins and private subscriptions refused.", func(s *session.OrderStats) uint64 { return s.Refused }),
+			gauge("clock_offset_seconds", "Venue clock minus local clock.", func(s *session.OrderStats) float64 { return s.ClockOffset.Seconds() }),
+			gauge("tracked", "Open orders followed now for reconciliation.", func(s *session.OrderStats) float64 { return float64(s.Tracked) }),
+			counter("track_overflow", "Orders not followed past the tracking bound.", func(s *session.OrderStats) uint64 { return s.TrackOverflow }),
+			counter("reconciliations", "Reconciliation passes.", func(s *session.OrderStats) uint64 { return s.Reconciliations }),
+			counter("reconciled", "Execution reports published from the venue's answers to reconciliation queries.", func(s *session.OrderStats) uint64 { return s.Reconciled }),
+			counter("duplicates", "Streamed execution reports dropped because their fill was delivered already.", func(s *session.OrderStats) uint64 { return s.Duplicates }),
+			counter("reconcile_errors", "Reconciliation queries that failed (each try).", func(s *session.OrderStats) uint64 { return s.ReconcileErrors }),
+			counter("reconcile_gaps", "Orders given up by reconciliation (a gap marker each).", func(s *session.OrderStats) uint64 { return s.ReconcileGaps }),
+			counter("reconcile_weight", "Request weight reconciliation queries spent.", func(s *session.OrderStats) uint64 { return s.ReconcileWeight }),
 		}),
 	}
 }
@@ -300,6 +377,32 @@ func (c *Collector) AddRecorder(name string, r RecorderStats) {
 	c.recSrc = append(c.recSrc, source[RecorderStats]{[]string{name}, r})
 }
 
+// AddMergedSubscription adds a dispatch merged subscription under name.
+func (c *Collector) AddMergedSubscription(name string, s MergedStats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mergedSrc = append(c.mergedSrc, source[MergedStats]{[]string{name}, s})
+}
+
+// AddMerger adds a cross-venue merger under name.
+func (c *Collector) AddMerger(name string, m MergerStats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mergerSrc = append(c.mergerSrc, source[MergerStats]{[]string{name}, m})
+}
+
+// AddSession adds a session of venue under name: each of its connections
+// as a client and a parser (connection "<name> market 1", "<name>
+// orders", "<name> trade") with the session's own counters of the
+// connection (meltica_session_*), its books, its pools and its order
+// counters (meltica_orders_*, label session). Do not add its pools,
+// books or connections again: they would be counted twice.
+func (c *Collector) AddSession(venue schema.Venue, name string, s SessionStats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sessSrc = append(c.sessSrc, source[SessionStats]{[]string{string(venue), name}, s})
+}
+
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prom.Desc) {
 	c.pools.describe(ch)
@@ -311,6 +414,10 @@ func (c *Collector) Describe(ch chan<- *prom.Desc) {
 	ch <- c.live
 	c.subs.describe(ch)
 	c.recs.describe(ch)
+	c.merged.describe(ch)
+	c.mergers.describe(ch)
+	c.conns.describe(ch)
+	c.orders.describe(ch)
 }
 
 // Collect implements prometheus.Collector: it reads every source's Stats.
@@ -325,6 +432,9 @@ func (c *Collector) Collect(ch chan<- prom.Metric) {
 	books := append([]func() []*book.Book(nil), c.bookSrc...)
 	subs := append([]source[*dispatch.Subscription](nil), c.subSrc...)
 	recs := append([]source[RecorderStats](nil), c.recSrc...)
+	merged := append([]source[MergedStats](nil), c.mergedSrc...)
+	mergers := append([]source[MergerStats](nil), c.mergerSrc...)
+	sessions := append([]source[SessionStats](nil), c.sessSrc...)
 	c.mu.Unlock()
 
 	out := &series{}
@@ -336,18 +446,7 @@ func (c *Collector) Collect(ch chan<- prom.Metric) {
 	}
 	for _, src := range clients {
 		s := src.src.Stats()
-		c.clients.collect(out, &s, src.labels...)
-		for r, n := range s.Reconnects {
-			if r == int(wsclient.ReasonNone) {
-				continue
-			}
-			out.add(c.recon, prom.CounterValue, false, float64(n), src.labels[0], src.labels[1], wsclient.Reason(r).String())
-		}
-		up := 0.0
-		if s.State == schema.ConnConnected {
-			up = 1
-		}
-		out.add(c.up, prom.GaugeValue, true, up, src.labels...)
+		c.client(out, &s, src.labels[0], src.labels[1])
 	}
 	for _, src := range parsers {
 		s := src.src.Stats()
@@ -356,19 +455,45 @@ func (c *Collector) Collect(ch chan<- prom.Metric) {
 	seen := map[[2]string]bool{}
 	for _, src := range books {
 		for _, b := range src() {
-			key := [2]string{string(b.Venue()), b.Symbol()}
-			if seen[key] { // the same book from two sources would be a duplicate series
-				continue
-			}
-			seen[key] = true
 			s := b.Stats()
-			c.books.collect(out, &s, key[0], key[1])
-			live := 0.0
-			if b.Live() {
-				live = 1
-			}
-			out.add(c.live, prom.GaugeValue, true, live, key[0], key[1])
+			c.book(out, seen, string(b.Venue()), b.Symbol(), b.Live(), &s)
 		}
+	}
+	for _, src := range sessions {
+		st := src.src.Stats()
+		venue, name := src.labels[0], src.labels[1]
+		conns := st.Market
+		if st.Orders.Conn.Role == session.RoleOrders {
+			conns = append(conns, st.Orders)
+		}
+		if st.Trade.Conn.Role == session.RoleTrade {
+			conns = append(conns, st.Trade)
+		}
+		for i := range conns {
+			cs := &conns[i]
+			conn := name + " " + cs.Conn.String()
+			c.client(out, &cs.Client, venue, conn)
+			c.parsers.collect(out, &cs.Parser, venue, conn)
+			c.conns.collect(out, cs, venue, conn)
+		}
+		if st.Orders.Conn.Role == session.RoleOrders {
+			c.orders.collect(out, &st.Order, venue, name)
+		}
+		for i := range st.Books {
+			b := &st.Books[i]
+			c.book(out, seen, venue, b.Symbol, b.Live, &b.Book)
+		}
+		for _, p := range st.Pools {
+			c.pools.collect(out, &p, p.Name, p.Type)
+		}
+	}
+	for _, src := range merged {
+		s := src.src.Stats()
+		c.merged.collect(out, &s, src.labels...)
+	}
+	for _, src := range mergers {
+		s := src.src.Stats()
+		c.mergers.collect(out, &s, src.labels...)
 	}
 	for _, src := range subs {
 		s := src.src.Stats()
@@ -378,4 +503,36 @@ func (c *Collector) Collect(ch chan<- prom.Metric) {
 		s := src.src.Stats()
 		c.recs.collect(out, &s, src.labels...)
 	}
+}
+
+// client adds a websocket client's series.
+func (c *Collector) client(out *series, s *wsclient.Stats, venue, conn string) {
+	c.clients.collect(out, s, venue, conn)
+	for r, n := range s.Reconnects {
+		if r == int(wsclient.ReasonNone) {
+			continue
+		}
+		out.add(c.recon, prom.CounterValue, false, float64(n), venue, conn, wsclient.Reason(r).String())
+	}
+	up := 0.0
+	if s.State == schema.ConnConnected {
+		up = 1
+	}
+	out.add(c.up, prom.GaugeValue, true, up, venue, conn)
+}
+
+// book adds a book's series once: the same book from two sources would be
+// a duplicate series.
+func (c *Collector) book(out *series, seen map[[2]string]bool, venue, symbol string, live bool, s *book.Stats) {
+	key := [2]string{venue, symbol}
+	if seen[key] {
+		return
+	}
+	seen[key] = true
+	c.books.collect(out, s, venue, symbol)
+	v := 0.0
+	if live {
+		v = 1
+	}
+	out.add(c.live, prom.GaugeValue, true, v, venue, symbol)
 }

@@ -71,32 +71,13 @@ func TestAdvConcurrentScrapesAndClose(t *testing.T) {
 	col.AddPools(pools.Stats)
 	col.AddClient(schema.VenueBinance, "main", client)
 
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if _, err := reg.Gather(); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
+	stopScraping := scrape(t, reg, 4)
 	col.AddParser(schema.VenueBinance, "main", parser)
 	col.AddSubscription("all", sub)
 	col.AddRecorder("tape", rec)
 	require.Eventually(t, func() bool { return values(t, reg)["meltica_ws_up/main/binance"] == 1 && sub.Stats().Delivered > 200 },
 		30*time.Second, time.Millisecond)
-	close(stop)
-	wg.Wait()
+	stopScraping()
 
 	require.NoError(t, client.Close(context.Background()))
 	require.NoError(t, <-runErr)
@@ -115,6 +96,32 @@ func TestAdvConcurrentScrapesAndClose(t *testing.T) {
 		if len(k) > len("meltica_pool_in_use") && k[:len("meltica_pool_in_use")] == "meltica_pool_in_use" {
 			assert.Zero(t, x, "%s: every object back after Shutdown", k)
 		}
+	}
+}
+
+// scrape starts n goroutines that gather reg until the function it returns
+// is called (it waits for them); a failed gather fails the test.
+func scrape(t *testing.T, reg *prom.Registry, n int) func() {
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range n {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := reg.Gather(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	return func() {
+		close(stop)
+		wg.Wait()
 	}
 }
 

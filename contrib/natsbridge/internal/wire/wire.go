@@ -230,6 +230,11 @@ func (d *Decoder) Decode(data []byte, ev *schema.CanonicalEvent) (uint64, error)
 	if data[0] != Version {
 		return 0, fmt.Errorf("%w: %d", ErrVersion, data[0])
 	}
+	if int(data[1]) >= schema.NumEventTypes {
+		// A type this build does not know: no handler of the host's
+		// would know it either.
+		return 0, fmt.Errorf("%w: unknown event type %d", ErrMalformed, data[1])
+	}
 	r := reader{b: data[2:]}
 	ev.Type = schema.EventType(data[1])
 	seq := r.uvarint()

@@ -81,6 +81,12 @@ func TestDecodeRejects(t *testing.T) {
 	bad := append([]byte{Version + 1}, good[1:]...)
 	_, err = d.Decode(bad, ev)
 	assert.ErrorIs(t, err, ErrVersion)
+	// An event type this build does not know (a newer publisher's, a
+	// foreign message) is refused, not handed to the host as a type no
+	// switch of its handles.
+	unknown := append([]byte{Version, byte(schema.NumEventTypes)}, good[2:]...)
+	_, err = d.Decode(unknown, ev)
+	assert.ErrorIs(t, err, ErrMalformed)
 }
 
 func TestZeroAllocs(t *testing.T) {
@@ -109,11 +115,24 @@ func FuzzDecode(f *testing.F) {
 	src.Venue, src.Type = "binance", schema.EventGap
 	f.Add(Append(nil, src, 0))
 	f.Add([]byte{Version, 1, 0xff, 0xff})
+	for _, typ := range []schema.EventType{schema.EventExecReport, schema.EventBookUpdate, schema.EventBalance, schema.EventPosition} {
+		fixture.Full(src, int(typ))
+		src.Type = typ
+		f.Add(Append(nil, src, uint64(typ)))
+	}
+	f.Add(append([]byte{Version, byte(schema.NumEventTypes)}, Append(nil, src, 0)[2:]...))
+	f.Add([]byte{Version - 1, 1})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var d Decoder
 		ev := &schema.CanonicalEvent{}
 		if _, err := d.Decode(data, ev); err != nil {
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrVersion) {
+				t.Fatalf("untyped error: %v", err)
+			}
 			return
+		}
+		if int(ev.Type) >= schema.NumEventTypes {
+			t.Fatalf("unknown event type %d decoded", ev.Type)
 		}
 		// What decodes re-encodes to the same event.
 		again := &schema.CanonicalEvent{}
