@@ -26,6 +26,13 @@
 //     connection is lost (book.Books.OnEvent is each connection's
 //     wsclient OnEvent). The books publish their best bid/offer and gap
 //     markers.
+//   - A market connection is replaced make-before-break (wsclient's
+//     rotation: nothing lost, nothing twice) before the venue ends it:
+//     Binance's at 23 h (it cuts connections at 24 h; Config.Client.MaxAge
+//     overrides), and at once when the venue announces the close (Binance
+//     serverShutdown, OKX notice 64008). The WS-API and private
+//     connections are not rotated: they reconnect, and reconciliation
+//     covers the reports of the gap.
 //   - Every connection state change reaches the subscribers as an
 //     schema.EventConnState (the order connection's with a Control.Reason
 //     starting "orders: "), and Config.OnState.

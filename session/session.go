@@ -520,6 +520,9 @@ func (s *Session) buildShards() error {
 		if opts.Heartbeat == nil {
 			opts.Heartbeat = s.spec.ping // OKX, Bybit: an application-level ping
 		}
+		if opts.MaxAge == 0 {
+			opts.MaxAge = s.spec.maxAge // Binance: rotated before its 24 h cut
+		}
 		if binance {
 			opts.Topics, opts.EncodeSubscribe = sh.topics, encodeSubscribe
 		} else {

@@ -2,6 +2,7 @@ package session
 
 import (
 	"strings"
+	"time"
 
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/normalize/book"
@@ -38,7 +39,17 @@ type venueSpec struct {
 	// for the shard's symbols, unless Config.Channels has it: the venue
 	// ends quiet subscriptions without it. Empty where none is needed.
 	keepalive string
+	// maxAge is the age at which a market data connection is replaced
+	// make-before-break (wsclient Options.MaxAge, unless the host set
+	// one), for a venue that ends connections at a documented age; 0 for
+	// none.
+	maxAge time.Duration
 }
+
+// binanceMaxAge: "A single connection to stream.binance.com is only valid
+// for 24 hours; expect to be disconnected at the 24 hour mark" (Binance
+// WebSocket Streams, "General WSS information"). Rotated an hour before.
+const binanceMaxAge = 23 * time.Hour
 
 // venues are the venues a session serves. Their public endpoints are the
 // Stream URLs to give (Binance's are in [BinanceLive]): Kraken
@@ -48,7 +59,8 @@ type venueSpec struct {
 var venues = map[schema.Venue]*venueSpec{
 	schema.VenueBinance: {
 		venue: schema.VenueBinance, rules: normalize.BinanceSymbolRules, parser: normalize.NewBinance,
-		book: func(ch string) (book.Rule, bool) { return book.Binance, isBookChannel(ch) },
+		book:   func(ch string) (book.Rule, bool) { return book.Binance, isBookChannel(ch) },
+		maxAge: binanceMaxAge,
 	},
 	// Kraken v2 ("trade", "ticker", "book", "ohlc"). Its book checksum
 	// needs each pair's price and quantity precision, which the session

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // bybitServer is a Bybit v5 public endpoint on loopback: it answers each
@@ -166,6 +169,64 @@ func TestMarketHeartbeat(t *testing.T) {
 					t.Fatalf("no %s heartbeat within %v", tc.ping, generous)
 				}
 			}
+		})
+	}
+}
+
+// recordingClock is the system clock that remembers the durations of the
+// timers made from it.
+type recordingClock struct {
+	wsclient.Clock
+	mu sync.Mutex
+	ds []time.Duration
+}
+
+func (c *recordingClock) NewTimer(d time.Duration) wsclient.Timer {
+	c.mu.Lock()
+	c.ds = append(c.ds, d)
+	c.mu.Unlock()
+	return c.Clock.NewTimer(d)
+}
+
+// longest is the longest timer made so far.
+func (c *recordingClock) longest() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Max(append([]time.Duration{0}, c.ds...))
+}
+
+// Binance ends a market connection at 24 h ("A single connection to
+// stream.binance.com is only valid for 24 hours"): the session rotates its
+// market connections before, at 23 h, unless the host set MaxAge; venues
+// with no such rule get no rotation.
+func TestMarketMaxAge(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		venue schema.Venue
+		set   time.Duration
+		want  time.Duration
+	}{
+		{"binance", schema.VenueBinance, 0, 23 * time.Hour},
+		{"binance host's", schema.VenueBinance, 2 * time.Hour, 2 * time.Hour},
+		{"okx none", schema.VenueOKX, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ep := session.Endpoints{Stream: silentAPI(t, func(context.Context, *websocket.Conn, []byte) {})}
+			if tc.venue == schema.VenueBinance {
+				ep = endpoints(startVenue(t))
+			}
+			clk := &recordingClock{Clock: wsclient.SystemClock()}
+			opts := fastRedial
+			opts.Clock, opts.MaxAge = clk, tc.set
+			s := start(t, session.Config{Venue: tc.venue, Endpoints: ep,
+				Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"}, Client: opts})
+			waitConnected(t, s)
+			if tc.want == 0 {
+				require.Less(t, clk.longest(), time.Hour, "no rotation timer")
+				return
+			}
+			require.Eventually(t, func() bool { return clk.longest() > tc.want-time.Minute }, generous, pollEvery)
+			require.LessOrEqual(t, clk.longest(), tc.want)
 		})
 	}
 }
