@@ -182,7 +182,6 @@ func TestPublicFaultDuplicateTradesOnResubscribe(t *testing.T) {
 	require.Equal(t, uint64(3), p.Stats().Repeats)
 }
 
-
 // Coinbase Exchange's match "side" is the maker's: the taker, whose side a
 // trade feed reports elsewhere, is the other one (c9s/bbgo#2148 "reverse
 // side when user is the taker"; Tucsky/aggr#253). A match "buy" is a

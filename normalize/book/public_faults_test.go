@@ -183,9 +183,9 @@ func TestPublicFaultOKXSequenceResetAndGap(t *testing.T) {
 	bids, asks := [][2]string{{"100", "1"}}, [][2]string{{"101", "1"}}
 	x.feed(t,
 		okxBook("snapshot", "BTC-USDT", bids, asks, 0, -1, 1000),
-		okxBook("update", "BTC-USDT", nil, nil, 0, 1000, 1000),                        // keep-alive
-		okxBook("update", "BTC-USDT", [][2]string{{"100", "2"}}, nil, 0, 1000, 3),    // reset after maintenance
-		okxBook("update", "BTC-USDT", [][2]string{{"99", "5"}}, nil, 0, 3, 4),        // chains from the new numbering
+		okxBook("update", "BTC-USDT", nil, nil, 0, 1000, 1000),                    // keep-alive
+		okxBook("update", "BTC-USDT", [][2]string{{"100", "2"}}, nil, 0, 1000, 3), // reset after maintenance
+		okxBook("update", "BTC-USDT", [][2]string{{"99", "5"}}, nil, 0, 3, 4),     // chains from the new numbering
 		okxBook("update", "BTC-USDT", nil, [][2]string{{"101", "2"}}, 0, 4, 5),
 	)
 	require.True(t, x.b.Live())
@@ -255,9 +255,9 @@ func TestPublicFaultBinanceSpotSnapshotRace(t *testing.T) {
 	}}
 	x := newPipe(t, normalize.NewBinance, Binance, "BTC-USDT", &Options{Fetcher: snaps})
 	x.feed(t,
-		binanceDiff("BTCUSDT", 100, 103, -1, [][2]string{{"100.00", "9.0"}}, nil), // older than the snapshot: dropped
+		binanceDiff("BTCUSDT", 100, 103, -1, [][2]string{{"100.00", "9.0"}}, nil),                          // older than the snapshot: dropped
 		binanceDiff("BTCUSDT", 104, 107, -1, [][2]string{{"100.50", "1.5"}}, [][2]string{{"101.00", "0"}}), // straddles 106
-		binanceDiff("BTCUSDT", 108, 109, -1, nil, [][2]string{{"150.00", "0"}}), // removes a level never seen
+		binanceDiff("BTCUSDT", 108, 109, -1, nil, [][2]string{{"150.00", "0"}}),                            // removes a level never seen
 	)
 	require.True(t, x.b.Live())
 	require.Equal(t, uint64(109), x.b.LastSeq())
@@ -289,7 +289,7 @@ func TestPublicFaultBinanceFuturesPu(t *testing.T) {
 	x.feed(t,
 		binanceDiff("BTCUSDT", 150, 190, 149, [][2]string{{"100.0", "7"}}, nil), // covered by the snapshot
 		binanceDiff("BTCUSDT", 195, 200, 190, [][2]string{{"99.0", "2"}}, nil),  // u = lastUpdateId: joins (derivatives)
-		binanceDiff("BTCUSDT", 230, 240, 200, nil, [][2]string{{"101.5", "4"}}),  // U skips: pu chains
+		binanceDiff("BTCUSDT", 230, 240, 200, nil, [][2]string{{"101.5", "4"}}), // U skips: pu chains
 		binanceDiff("BTCUSDT", 260, 270, 240, [][2]string{{"100.0", "3"}}, nil),
 	)
 	require.True(t, x.b.Live())
