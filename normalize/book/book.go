@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -48,7 +49,9 @@ type Options struct {
 	// RetryInterval is the least time between two rounds of fetches after
 	// a round failed, so a venue that keeps failing is not hammered; a
 	// [FetchError] with a longer RetryAfter (Binance 429, 418) waits that.
-	// Defaults to 1 s.
+	// It is also the unit of the backoff of a book that breaks again after
+	// every resync (the package doc, "When the book is wrong"): after three
+	// at once, resyncs wait 1, 2, 4 … 64 × RetryInterval. Defaults to 1 s.
 	RetryInterval time.Duration
 	// Logger receives the book's state changes (invalid, live again,
 	// resync asked) at Info and its faults (gap, checksum mismatch,
@@ -61,6 +64,22 @@ type Options struct {
 // maxTail bounds how long before a lost connection a message may have
 // been received and still be taken for the dead connection's tail.
 const maxTail = time.Minute
+
+// Resync backoff. A book that breaks again soon after every resync — a
+// venue checksum that never matches (ccxt/ccxt#24461), a stream that gaps
+// on every diff (lfern/ccxt#15) — must not resubscribe or fetch at the
+// rate it breaks: OKX closes a connection past 480 subscribe requests an
+// hour (OKX v5 "WebSocket: connection limits"), with every other
+// subscription on it, and Binance bans an IP that keeps exceeding its REST
+// weight (Binance "LIMITS": 429, then 418). The first resyncBurst resyncs
+// (resubscriptions, fetch rounds) of a run start at once; each later one
+// waits RetryInterval, then twice that, and so on up to 2^resyncDoublings
+// (64) × RetryInterval after the previous one. A book that stays live that
+// long ends the run.
+const (
+	resyncBurst     = 3
+	resyncDoublings = 6
+)
 
 // Stats counts what a book did.
 type Stats struct {
@@ -82,6 +101,7 @@ type Stats struct {
 	AfterLoss      uint64 // book messages received before a lost connection already applied (its tail), dropped
 	BBOs           uint64 // best bid/offer updates published
 	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool
+	Deferred       uint64 // resyncs (resubscriptions, fetch rounds) put off by the backoff after repeated breaks, once per event that found one due
 	OtherViews     uint64 // book messages and gap markers of another view of the symbol (OKX books5 beside books, books fed to a Depth 5 book), ignored
 }
 
@@ -118,6 +138,15 @@ type Book struct {
 	top        schema.BBO // last best bid/offer published
 	topKnown   bool
 	stats      Stats
+	// The resync backoff: resyncs started in the current run (since the
+	// book last stayed live for 64 × RetryInterval), when the
+	// latest started, when the book last went live, and whether the run's
+	// first deferral was logged.
+	resyncs   int
+	resyncAt  time.Time
+	liveSince time.Time
+	deferLog  bool
+	now       func() time.Time // the backoff's clock: time.Now, a test's own
 }
 
 // NewBook returns an empty, unsynchronised book of symbol kept by rule.
@@ -144,7 +173,7 @@ func NewBook(rule Rule, symbol string, opts *Options) (*Book, error) {
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = time.Second
 	}
-	b := &Book{rule: rule, symbol: symbol, o: o}
+	b := &Book{rule: rule, symbol: symbol, o: o, now: time.Now}
 	b.bids.bid = true
 	b.seq.Rule = rule.Sequence.continuity()
 	if o.Logger != nil {
@@ -432,6 +461,7 @@ func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk 
 	}
 	if !b.live {
 		b.live, b.asked = true, false
+		b.liveSince = b.now()
 	}
 	return true, nil
 }
@@ -513,6 +543,9 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 	if !b.lastRound.IsZero() && time.Since(b.lastRound) < max(b.o.RetryInterval, b.wait) {
 		return nil
 	}
+	if !b.resyncDue("fetch") {
+		return nil
+	}
 	b.wait = 0
 	b.info("book: fetching a snapshot", "buffered", b.npend)
 	for range b.o.FetchAttempts {
@@ -554,6 +587,9 @@ func (b *Book) clearLocked() {
 // something to lose, and asks for a new snapshot where the rule says so.
 func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64) error {
 	had := b.live || b.bids.len() > 0 || b.asks.len() > 0
+	if b.live && b.now().Sub(b.liveSince) >= b.backoffCap() {
+		b.resyncs, b.deferLog = 0, false // it was healthy: a new run
+	}
 	b.clearLocked()
 	if !had {
 		return nil
@@ -596,6 +632,9 @@ func (b *Book) askLocked(ctx context.Context, why string) error {
 	if b.asked && (b.askFailed.IsZero() || time.Since(b.askFailed) < b.o.RetryInterval) {
 		return nil
 	}
+	if !b.resyncDue("resubscribe") {
+		return nil
+	}
 	b.asked, b.askFailed = true, time.Time{}
 	b.stats.Resubscribes++
 	b.info("book: resubscribing", "why", why)
@@ -605,6 +644,47 @@ func (b *Book) askLocked(ctx context.Context, why string) error {
 		b.warn("book: resubscribe failed", "err", err)
 	}
 	return err
+}
+
+// resyncDue reports whether a resync (what names it, for the log) may
+// start now under the backoff, and if so counts it as started.
+func (b *Book) resyncDue(what string) bool {
+	now := b.now()
+	if b.resyncs >= resyncBurst {
+		wait := b.o.RetryInterval
+		for range min(b.resyncs-resyncBurst, resyncDoublings) {
+			wait = satDouble(wait)
+		}
+		if now.Sub(b.resyncAt) < wait {
+			b.stats.Deferred++
+			if !b.deferLog {
+				b.deferLog = true
+				b.warn("book: breaking again after every resync; backing off", "what", what, "resyncs", b.resyncs, "wait", wait)
+			}
+			return false
+		}
+	}
+	b.resyncs++
+	b.resyncAt = now
+	return true
+}
+
+// backoffCap is the longest wait of the resync backoff, 2^resyncDoublings
+// × RetryInterval: also how long a book must stay live to end a run.
+func (b *Book) backoffCap() time.Duration {
+	d := b.o.RetryInterval
+	for range resyncDoublings {
+		d = satDouble(d)
+	}
+	return d
+}
+
+// satDouble doubles d, saturating instead of overflowing.
+func satDouble(d time.Duration) time.Duration {
+	if d > math.MaxInt64/2 {
+		return math.MaxInt64
+	}
+	return 2 * d
 }
 
 func (b *Book) info(msg string, args ...any) {

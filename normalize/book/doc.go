@@ -94,6 +94,17 @@
 // venue answers with. A marker goes out once per breakage, not once per
 // message, and every step is counted in [Stats].
 //
+// A book that breaks again after every resync — a venue checksum that
+// never matches, a stream that gaps on every diff — backs off: the first
+// three resyncs (resubscriptions or fetch rounds) of such a run start at
+// once, each later one RetryInterval after the previous, then 2×, 4× … up
+// to 64 × RetryInterval (Stats.Deferred counts the events that found one
+// put off; the first is logged at Warn). Without it such a book would
+// resubscribe as fast as snapshots come back — OKX closes a connection
+// past 480 subscribe requests an hour, with every subscription on it — or
+// fetch per diff until Binance bans the IP. A book that stays live
+// 64 × RetryInterval ends the run.
+//
 // # Rotations
 //
 // A make-before-break rotation (wsclient Options.MaxAge) hands the book

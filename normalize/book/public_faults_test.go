@@ -12,6 +12,7 @@ import (
 	"hash/crc32"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -473,4 +474,123 @@ func TestPublicFaultKrakenV2NumberFormatting(t *testing.T) {
 	require.True(t, x.b.Live(), "exponent notation")
 	require.Equal(t, uint64(2), x.b.Stats().Checksums)
 	requireTop(t, x.b, [][2]string{{"0.1234", "0.0000017"}}, nil)
+}
+
+// A venue whose checksum keeps failing — Kraken's own feed "unreliable on
+// precision edge cases" (ccxt/ccxt#24461, where the resubscription cascade
+// "killed the healthy subscriptions" too), or a book that flaps
+// (JKorf/Kraken.Net#29 "Checksum causes often reconnects";
+// knowm/XChange#4319 "Resubscribing ETH/USD channel after adapter error")
+// — must not make the book resubscribe at the rate snapshots come back:
+// OKX closes a connection past 480 subscribe requests an hour (OKX v5
+// "WebSocket: connection limits"), taking every other subscription of
+// the connection with it. After a few immediate tries the book waits
+// longer and longer between resubscriptions, up to 64 × RetryInterval.
+func TestPublicFaultResubscribeStorm(t *testing.T) {
+	x := newPipe(t, normalize.NewOKX, OKX, "BTC-USDT", &Options{RetryInterval: time.Hour})
+	bids, asks := [][2]string{{"100", "1"}}, [][2]string{{"101", "1"}}
+	for i := range 200 {
+		// The venue answers every resubscription with a snapshot whose
+		// checksum does not match the levels it carries.
+		x.feed(t, okxBook("snapshot", "BTC-USDT", bids, asks, okxSum(bids, asks)+1, -1, int64(1000+i)))
+		x.feed(t, okxBook("update", "BTC-USDT", [][2]string{{"100", "2"}}, nil, 0, int64(1000+i), int64(1001+i)))
+	}
+	require.False(t, x.b.Live())
+	require.Equal(t, resyncBurst, x.resubs, "resubscriptions must back off when every resync fails")
+	require.Equal(t, uint64(200), x.b.Stats().ChecksumErrors)
+
+	// With a short interval the book keeps trying, ever less often.
+	y := newPipe(t, normalize.NewOKX, OKX, "BTC-USDT", &Options{RetryInterval: time.Nanosecond})
+	i := 0
+	require.Eventually(t, func() bool {
+		i++
+		y.feed(t, okxBook("snapshot", "BTC-USDT", bids, asks, okxSum(bids, asks)+1, -1, int64(1000+i)))
+		return y.resubs > resyncBurst+2
+	}, 10*time.Second, time.Millisecond)
+}
+
+// Binance: a stream that breaks on every diff (a lost connection's
+// replay, a venue fault) made clients fetch a REST snapshot per diff
+// (lfern/ccxt#15 "Binance spammed with REST orderbook snapshot";
+// bitrich-info/xchange-stream#328 "Fetching initial orderbook snapshot …
+// each four seconds"): /api/v3/depth at limit 1000 weighs 50 of the
+// 6,000 a minute an IP may use, and repeated 429s end in a 418 ban that
+// stops every book. After a few immediate resyncs the book waits longer
+// and longer before fetching again.
+func TestPublicFaultBinanceFetchStorm(t *testing.T) {
+	var fetches int
+	next := int64(0)
+	fetcher := FetcherFunc(func(ctx context.Context, symbol string, dst *schema.CanonicalEvent) error {
+		fetches++
+		body := fmt.Sprintf(`{"lastUpdateId":%d,"bids":[["100.00","1.0"]],"asks":[["101.00","1.0"]]}`, next-1)
+		return normalize.ParseBinanceDepthSnapshot(ctx, nil, "BTCUSDT", []byte(body), dst)
+	})
+	x := newPipe(t, normalize.NewBinance, Binance, "BTC-USDT", &Options{Fetcher: fetcher, RetryInterval: time.Hour})
+	for i := range 200 {
+		first := int64(1000 + 10*i) // each diff skips ids: a gap every time
+		next = first
+		x.feed(t, binanceDiff("BTCUSDT", first, first+1, -1, [][2]string{{"100.00", "2.0"}}, nil))
+	}
+	require.Equal(t, resyncBurst, fetches, "snapshot fetches must back off when every resync breaks at once")
+}
+
+// The backoff on the book's clock: three resyncs at once, then waits of
+// RetryInterval, 2×, 4× … 64× after the previous one; a book that stays
+// live 64 × RetryInterval starts a new run with its three immediate ones.
+func TestResyncBackoffSchedule(t *testing.T) {
+	x := newPipe(t, normalize.NewOKX, OKX, "BTC-USDT", &Options{RetryInterval: time.Second})
+	clock := time.Unix(1_700_000_000, 0)
+	x.b.now = func() time.Time { return clock }
+	bids, asks := [][2]string{{"100", "1"}}, [][2]string{{"101", "1"}}
+	seq := int64(1000)
+	bad := func() {
+		seq++
+		x.feed(t, okxBook("snapshot", "BTC-USDT", bids, asks, okxSum(bids, asks)+1, -1, seq))
+	}
+	for range 5 {
+		bad()
+	}
+	require.Equal(t, 3, x.resubs)
+	for _, step := range []struct {
+		advance time.Duration
+		resubs  int
+	}{
+		{999 * time.Millisecond, 3}, {time.Millisecond, 4}, // 1 s after the 3rd
+		{1999 * time.Millisecond, 4}, {time.Millisecond, 5}, // 2 s after the 4th
+		{4 * time.Second, 6}, {8 * time.Second, 7}, {16 * time.Second, 8}, {32 * time.Second, 9},
+		{63 * time.Second, 9}, {time.Second, 10}, // capped at 64 s
+		{64 * time.Second, 11},
+	} {
+		clock = clock.Add(step.advance)
+		bad()
+		require.Equal(t, step.resubs, x.resubs, "after %v", step.advance)
+	}
+	require.Positive(t, x.b.Stats().Deferred)
+
+	// A good snapshot; the book stays live 64 s; the next break starts a
+	// new run.
+	x.feed(t, okxBook("snapshot", "BTC-USDT", bids, asks, okxSum(bids, asks), -1, seq+1))
+	require.True(t, x.b.Live())
+	clock = clock.Add(64 * time.Second)
+	seq += 10
+	for range 5 {
+		bad()
+	}
+	require.Equal(t, 11+3, x.resubs)
+
+	// A book that breaks sooner than that stays in its run.
+	clock = clock.Add(10 * time.Minute) // past every wait
+	x.feed(t, okxBook("snapshot", "BTC-USDT", bids, asks, okxSum(bids, asks), -1, seq+1))
+	require.True(t, x.b.Live())
+	clock = clock.Add(time.Second)
+	bad()
+	require.Equal(t, 15, x.resubs, "the wait since the last resync has passed")
+	bad()
+	require.Equal(t, 15, x.resubs, "and the next waits again")
+
+	// A put-off resubscription happens on the first diff after its wait.
+	clock = clock.Add(10 * time.Minute)
+	seq++
+	x.feed(t, okxBook("update", "BTC-USDT", [][2]string{{"100", "2"}}, nil, 0, seq-1, seq))
+	require.Equal(t, 16, x.resubs)
 }
