@@ -222,3 +222,41 @@ func TestPublicFaultCoinbaseSequenceGap(t *testing.T) {
 	require.Equal(t, 3, books)
 	require.Equal(t, uint64(1), p.Stats().Gaps)
 }
+
+// Binance's 24 h ticker has keys that differ only by case — c (last
+// price) and C (close time), o and O, q and Q, p and P, b and B, a and A —
+// and a case-insensitive decoder fills one from the other, whichever comes
+// last (c9s/bbgo#235 "prevent Unmarshal case-insensitive issue";
+// ccxt/go-binance#723, golang/go#14750). Here the upper-case keys come
+// after the lower-case ones, so such a decoder would put the close time in
+// the last price. A symbol without trades in the window sends F and L as
+// -1 (Binance "Individual Symbol Ticker Streams"): no trade id, no
+// sequence.
+func TestPublicFaultBinanceTickerKeyCase(t *testing.T) {
+	_, got := feedFrames(t, NewBinance, nil, []string{
+		`{"e":"24hrTicker","E":1672515782136,"s":"BNBBTC","p":"0.0015","P":"250.00","w":"0.0018","x":"0.0009","c":"0.0025","Q":"10","b":"0.0024","B":"10","a":"0.0026","A":"100","o":"0.0010","h":"0.0025","l":"0.0010","v":"10000","q":"18","O":1672429382136,"C":1672515782136,"F":0,"L":18150,"n":18151}`,
+		`{"e":"24hrTicker","E":1672515782136,"s":"NEWBTC","p":"0","P":"0","w":"0","x":"0","c":"0.5","Q":"0","b":"0.4","B":"1","a":"0.6","A":"1","o":"0.5","h":"0.5","l":"0.5","v":"0","q":"0","O":1672429382136,"C":1672515782136,"F":-1,"L":-1,"n":0}`,
+	}, schema.EventTicker)
+	require.Len(t, got, 2)
+	x := got[0].Ticker
+	requireDigits(t, "0.0025", x.Last)
+	requireDigits(t, "10", x.LastQty)
+	requireDigits(t, "0.0010", x.Open)
+	requireDigits(t, "18", x.QuoteVolume)
+	requireDigits(t, "10000", x.Volume)
+	requireDigits(t, "0.0015", x.PriceChange)
+	requireDigits(t, "250.00", x.ChangePct)
+	requireDigits(t, "0.0024", x.BidPrice)
+	requireDigits(t, "10", x.BidQty)
+	requireDigits(t, "0.0026", x.AskPrice)
+	requireDigits(t, "100", x.AskQty)
+	require.Equal(t, int64(1672429382136)*1e6, x.WindowOpen)
+	require.Equal(t, int64(1672515782136)*1e6, x.WindowClose)
+	require.Equal(t, uint64(18151), x.TradeCount)
+	require.Equal(t, uint64(18150), got[0].SeqProvider)
+
+	y := got[1]
+	require.Zero(t, y.SeqProvider, "L = -1: no trade, no sequence")
+	require.Zero(t, y.Ticker.TradeCount)
+	requireDigits(t, "0.5", y.Ticker.Last)
+}
