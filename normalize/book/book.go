@@ -138,6 +138,9 @@ type Book struct {
 	top        schema.BBO // last best bid/offer published
 	topKnown   bool
 	stats      Stats
+	// The venue and receive times (Unix ns) of the latest message applied
+	// (snapshot, diff, keep-alive): the book's age. Zero while invalid.
+	exTS, inTS int64
 	// The resync backoff: resyncs started in the current run (since the
 	// book last stayed live for 64 × RetryInterval), when the
 	// latest started, when the book last went live, and whether the run's
@@ -210,6 +213,22 @@ func (b *Book) LastSeq() uint64 {
 	return b.seq.Last()
 }
 
+// Updated returns the venue time and the receive time (Unix ns, the
+// event's ExchangeTS and IngestTS) of the latest message the book applied —
+// a snapshot, a diff, a keep-alive (OKX's empty update) — and zeros while
+// the book is not live. A book whose stream went quiet keeps serving its
+// last state: compare ingestTS with the clock to tell a quiet market from
+// a stream that stopped (the book cannot: venues send nothing while
+// nothing changes).
+func (b *Book) Updated() (exchangeTS, ingestTS int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.live {
+		return 0, 0
+	}
+	return b.exTS, b.inTS
+}
+
 // BBO returns the best bid and offer, and false when the book is not live.
 func (b *Book) BBO() (schema.BBO, bool) {
 	b.mu.Lock()
@@ -219,7 +238,9 @@ func (b *Book) BBO() (schema.BBO, bool) {
 
 // Top fills dst as an EventBookSnapshot of the best n levels a side (all
 // when n ≤ 0), reusing its slices, and reports whether the book is live;
-// an invalid book leaves dst's sides empty. dst stays the caller's.
+// an invalid book leaves dst's sides empty. dst's ExchangeTS and IngestTS
+// are those of the latest message applied ([Book.Updated]). dst stays the
+// caller's.
 func (b *Book) Top(n int, dst *schema.CanonicalEvent) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -233,13 +254,16 @@ func (b *Book) topLocked(n int, dst *schema.CanonicalEvent) {
 	}
 	dst.Venue, dst.Symbol, dst.Type = b.rule.Venue, b.symbol, schema.EventBookSnapshot
 	dst.SeqProvider = b.seq.Last()
+	dst.ExchangeTS, dst.IngestTS = b.exTS, b.inTS
 	dst.Book.LastSeq = b.seq.Last()
 	dst.Book.Bids = b.bids.appendTop(dst.Book.Bids[:0], n)
 	dst.Book.Asks = b.asks.appendTop(dst.Book.Asks[:0], n)
 }
 
 // PublishTop publishes a pooled EventBookSnapshot of the best n levels a
-// side to the sink (waiting for the pool with ctx). It does nothing for a
+// side to the sink (waiting for the pool with ctx), stamped like
+// [Book.Top] with the times of the latest message applied, never the time
+// of the call: a stale book must not look fresh. It does nothing for a
 // book that is not live or has no sink.
 func (b *Book) PublishTop(ctx context.Context, n int) error {
 	b.mu.Lock()
@@ -252,7 +276,6 @@ func (b *Book) PublishTop(ctx context.Context, n int) error {
 		return err
 	}
 	b.topLocked(n, ev)
-	ev.IngestTS = time.Now().UnixNano()
 	return b.o.Sink.Publish(ctx, ev)
 }
 
@@ -420,6 +443,7 @@ func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error 
 	if ok, err := b.verifyLocked(ctx, ev, bk); !ok {
 		return err
 	}
+	b.exTS, b.inTS = ev.ExchangeTS, ev.IngestTS
 	if b.seq.Rule != continuity.None && bk.LastSeq != 0 {
 		b.syncedAt = ev.IngestTS // its ids prove it continues the book
 	}
@@ -479,6 +503,7 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 		return err
 	}
 	b.syncedAt = src.IngestTS
+	b.exTS, b.inTS = src.ExchangeTS, src.IngestTS
 	if ok, err := b.replayLocked(ctx, src); !ok {
 		return err
 	}
@@ -581,6 +606,7 @@ func (b *Book) clearLocked() {
 	b.bids.clear()
 	b.asks.clear()
 	b.topKnown = false
+	b.exTS, b.inTS = 0, 0
 }
 
 // invalidateLocked clears the book, publishes a gap marker when there was

@@ -132,7 +132,11 @@
 //
 // Every change of the best bid or offer is published as a pooled
 // schema.EventBBO (coalescable: a slow subscriber sees the latest);
-// [Book.Top] and [Book.PublishTop] give the best N levels on request.
+// [Book.Top] and [Book.PublishTop] give the best N levels on request,
+// stamped with the times of the latest message applied. A stream that
+// stops while its connection lives leaves the book live with its last
+// state (venues send nothing while nothing changes, so the book cannot
+// tell): [Book.Updated] says how old it is, for the host to judge.
 //
 // # Wiring
 //

@@ -594,3 +594,52 @@ func TestResyncBackoffSchedule(t *testing.T) {
 	x.feed(t, okxBook("update", "BTC-USDT", [][2]string{{"100", "2"}}, nil, 0, seq-1, seq))
 	require.Equal(t, 16, x.resubs)
 }
+
+// A book that silently stops receiving data while its connection lives
+// keeps serving its last state as if current (nautechsystems/
+// nautilus_trader#4298 "order book delta stream silently becomes stale
+// while the data client remains connected"; ccxt/ccxt#23214
+// "watchOrderBook … stop returning up to date data"; coinbase/
+// coinbase-pro-node#80 "OrderbookSync returns stale data"). The host can
+// only catch it if the book says how old it is: Updated gives the venue
+// and receive times of the latest message applied (an OKX keep-alive
+// included), Top's and PublishTop's snapshots carry them — not the time
+// of the call, which would make a stale book look fresh.
+func TestPublicFaultStaleBookHasItsAge(t *testing.T) {
+	x := newPipe(t, normalize.NewOKX, OKX, "BTC-USDT", nil)
+	bids, asks := [][2]string{{"100", "1"}}, [][2]string{{"101", "1"}}
+	ex, in := x.b.Updated()
+	require.Zero(t, ex)
+	require.Zero(t, in)
+	x.feed(t, okxBook("snapshot", "BTC-USDT", bids, asks, 0, -1, 10))
+	ex, in = x.b.Updated()
+	require.Equal(t, int64(1700000000000)*1e6, ex)
+	require.Equal(t, x.ts, in)
+	x.feed(t, strings.Replace(okxBook("update", "BTC-USDT", nil, nil, 0, 10, 10), "1700000000000", "1700000005000", 1)) // a keep-alive
+	ex, in = x.b.Updated()
+	require.Equal(t, int64(1700000005000)*1e6, ex)
+	require.Equal(t, x.ts, in, "a keep-alive shows the stream is alive")
+	diff := strings.Replace(okxBook("update", "BTC-USDT", [][2]string{{"100", "2"}}, nil, 0, 10, 11), "1700000000000", "1700000006000", 1)
+	x.feed(t, diff)
+	last := x.ts
+	x.feed(t, diff) // a repeat: proves nothing new
+	ex, in = x.b.Updated()
+	require.Equal(t, last, in)
+	require.Equal(t, int64(1700000006000)*1e6, ex)
+
+	var top schema.CanonicalEvent
+	require.True(t, x.b.Top(5, &top))
+	require.Equal(t, int64(1700000006000)*1e6, top.ExchangeTS)
+	require.Equal(t, last, top.IngestTS)
+	require.NoError(t, x.b.PublishTop(context.Background(), 5))
+	snaps := x.sink.ofType(schema.EventBookSnapshot)
+	pub := snaps[len(snaps)-1]
+	require.Equal(t, last, pub.IngestTS, "PublishTop stamped the book with the time of the call")
+	require.Equal(t, int64(1700000006000)*1e6, pub.ExchangeTS)
+
+	// An invalid book has no age: it serves nothing.
+	x.feed(t, okxBook("update", "BTC-USDT", bids, nil, 0, 50, 51))
+	require.False(t, x.b.Live())
+	_, in = x.b.Updated()
+	require.Zero(t, in)
+}
