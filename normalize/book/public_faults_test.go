@@ -643,3 +643,60 @@ func TestPublicFaultStaleBookHasItsAge(t *testing.T) {
 	_, in = x.b.Updated()
 	require.Zero(t, in)
 }
+
+// Bybit deltas insert levels anywhere in the range and delete levels the
+// book may not hold; a book kept as an appended list stopped having its
+// best level first, and a delete of an absent level crashed the handler
+// and dropped the message (bybit-exchange/pybit#372 "Keep V5 orderbook
+// sorted and fix crash on delta delete of absent level";
+// bybit-exchange/api-connectors#23 "delta data contains wrong data to
+// delete (not in snapshot)").
+func TestPublicFaultBybitInsertAnywhereDeleteAbsent(t *testing.T) {
+	x := newPipe(t, normalize.NewBybit, Bybit, "BTC-USDT", nil)
+	x.feed(t,
+		bybitBook("snapshot", "BTCUSDT", 50, 10, 1, [][2]string{{"100.0", "1"}, {"98.0", "1"}}, [][2]string{{"101.0", "1"}, {"103.0", "1"}}),
+		bybitBook("delta", "BTCUSDT", 50, 11, 2, [][2]string{{"99.0", "2"}, {"100.5", "3"}, {"97.0", "0"}}, [][2]string{{"102.0", "2"}, {"100.8", "4"}, {"150.0", "0"}}),
+	)
+	require.True(t, x.b.Live())
+	requireTop(t, x.b, [][2]string{{"100.5", "3"}, {"100.0", "1"}, {"99.0", "2"}, {"98.0", "1"}}, [][2]string{{"100.8", "4"}, {"101.0", "1"}, {"102.0", "2"}, {"103.0", "1"}})
+	q, ok := x.b.BBO()
+	require.True(t, ok)
+	requireDigits := func(want string, d schema.Decimal) { require.Equal(t, want, d.String()) }
+	requireDigits("100.5", q.BidPrice)
+	requireDigits("100.8", q.AskPrice)
+	require.Empty(t, x.markers())
+}
+
+// Coinbase Advanced Trade answers each (re)subscription to level2 with a
+// whole-book snapshot on the same connection; merged into the old book it
+// leaves levels that are gone, and the book crosses (coinbase/
+// coinbase-pro-node#372 "Orderbook sync has invalid state with crossed
+// orders"; preichenberger/go-coinbasepro#65). The new snapshot replaces
+// the book; an update that crosses it invalidates it.
+func TestPublicFaultCoinbaseSnapshotReplacesAndCrossInvalidates(t *testing.T) {
+	x := newPipe(t, normalize.NewCoinbase, Coinbase, "BTC-USD", nil)
+	l2 := func(seq int, typ string, ups ...[3]string) string {
+		var u []string
+		for _, l := range ups {
+			u = append(u, fmt.Sprintf(`{"side":"%s","event_time":"2023-02-09T20:32:50.714964Z","price_level":"%s","new_quantity":"%s"}`, l[0], l[1], l[2]))
+		}
+		return fmt.Sprintf(`{"channel":"l2_data","client_id":"","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":%d,"events":[{"type":"%s","product_id":"BTC-USD","updates":[%s]}]}`, seq, typ, strings.Join(u, ","))
+	}
+	x.feed(t,
+		l2(0, "snapshot", [3]string{"bid", "100.00", "1"}, [3]string{"bid", "99.00", "1"}, [3]string{"offer", "101.00", "1"}),
+		l2(1, "update", [3]string{"bid", "99.50", "2"}),
+		// Resubscribed: a new snapshot without 99.00 and 99.50.
+		l2(2, "snapshot", [3]string{"bid", "100.10", "1"}, [3]string{"offer", "100.90", "1"}),
+	)
+	require.True(t, x.b.Live())
+	var ev schema.CanonicalEvent
+	x.b.Top(0, &ev)
+	require.Len(t, ev.Book.Bids, 1, "levels of the old book survived the new snapshot")
+	require.Len(t, ev.Book.Asks, 1)
+
+	x.feed(t, l2(3, "update", [3]string{"bid", "100.95", "1"}))
+	require.False(t, x.b.Live(), "a crossed book stayed live")
+	m := x.markers()
+	require.Len(t, m, 1)
+	require.Equal(t, ReasonCrossed, m[0].Control.Reason)
+}
