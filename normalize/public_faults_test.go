@@ -260,3 +260,22 @@ func TestPublicFaultBinanceTickerKeyCase(t *testing.T) {
 	require.Zero(t, y.Ticker.TradeCount)
 	requireDigits(t, "0.5", y.Ticker.Last)
 }
+
+// Kraken v2 book messages name no depth; the parser takes it from the
+// symbol's subscription ack and forgets it on the unsubscription's
+// (knowm/XChange#4571: a book kept at another depth than the one
+// subscribed fails Kraken's checksum). A failed subscription names none.
+func TestPublicFaultKrakenV2BookDepthFromAck(t *testing.T) {
+	book := `{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":66786.5,"qty":0.5}],"asks":[],"checksum":1,"timestamp":"2024-05-19T16:45:24.204654Z"}]}`
+	_, got := feedFrames(t, NewKraken, nil, []string{
+		book,
+		`{"method":"subscribe","req_id":11,"result":{"channel":"book","depth":25,"snapshot":true,"symbol":"BTC/USD"},"success":true,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`,
+		book,
+		`{"method":"subscribe","req_id":12,"error":"Already subscribed","result":{"channel":"book","depth":100,"symbol":"BTC/USD"},"success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`,
+		book,
+		`{"method":"unsubscribe","req_id":13,"result":{"channel":"book","depth":25,"symbol":"BTC/USD"},"success":true,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`,
+		book,
+	}, schema.EventBookUpdate)
+	require.Len(t, got, 4)
+	require.Equal(t, []int{0, 25, 25, 0}, []int{got[0].Book.Depth, got[1].Book.Depth, got[2].Book.Depth, got[3].Book.Depth})
+}

@@ -700,3 +700,67 @@ func TestPublicFaultCoinbaseSnapshotReplacesAndCrossInvalidates(t *testing.T) {
 	require.Len(t, m, 1)
 	require.Equal(t, ReasonCrossed, m[0].Control.Reason)
 }
+
+// Kraken v2 book messages do not name their depth (v1's channel name
+// "book-25" does); only the subscription's ack says it
+// ("result":{"channel":"book","depth":25}). A book kept at another depth
+// than the one subscribed fails Kraken's checksum whenever a level comes
+// into its view from beyond it — Kraken sends no insert for a level it
+// already sent — and resubscribes over and over (knowm/XChange#4571
+// "default order book size is 10 (not 25) … Otherwise, checksum
+// calculation fails too often"). The parser reads the depth from the ack
+// and names it on the symbol's book messages, so a book of another depth
+// ignores them and says so (as for v1), and a book of that depth — or of
+// depth 0 — follows them.
+func TestPublicFaultKrakenV2DepthFromAck(t *testing.T) {
+	lv := func(ls [][2]string) string {
+		var s []string
+		for _, l := range ls {
+			s = append(s, fmt.Sprintf(`{"price":%s,"qty":%s}`, l[0], l[1]))
+		}
+		return "[" + strings.Join(s, ",") + "]"
+	}
+	var asks, bids [][2]string
+	for i := range 25 {
+		asks = append(asks, [2]string{fmt.Sprintf("%d.5", 50001+i), "1.25"})
+		bids = append(bids, [2]string{fmt.Sprintf("%d.5", 50000-i), "2.5"})
+	}
+	pad := func(ls [][2]string) [][2]string { // the pair's precision: price 1, qty 8
+		var out [][2]string
+		for _, l := range ls {
+			q := l[1] + strings.Repeat("0", 8-len(l[1][strings.Index(l[1], ".")+1:]))
+			out = append(out, [2]string{l[0], q})
+		}
+		return out
+	}
+	ack := `{"method":"subscribe","req_id":11,"result":{"channel":"book","depth":25,"snapshot":true,"symbol":"BTC/USD"},"success":true,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`
+	snap := fmt.Sprintf(`{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":%s,"asks":%s,"checksum":%d,"timestamp":"2024-05-19T16:45:24.204654Z"}]}`,
+		lv(bids), lv(asks), krakenSum(pad(asks), pad(bids)))
+	// The best ask goes: the 11th comes into the top 10, sent long ago.
+	upd := fmt.Sprintf(`{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[{"price":50001.5,"qty":0}],"checksum":%d,"timestamp":"2024-05-19T16:45:25.204654Z"}]}`,
+		krakenSum(pad(asks[1:]), pad(bids)))
+
+	rule := KrakenV2
+	rule.PriceScale, rule.QtyScale = 1, 8
+	x := newPipe(t, normalize.NewKraken, rule, "BTC-USD", nil) // depth 10: not the one subscribed
+	x.feed(t, ack, snap, upd)
+	require.Zero(t, x.b.Stats().ChecksumErrors, "a book of another depth took the stream and failed its checksum")
+	require.Zero(t, x.resubs)
+	require.Positive(t, x.b.Stats().OtherViews)
+
+	for _, r := range []Rule{must(rule.WithDepth(25)), func() Rule { r := rule; r.Depth = 0; return r }()} {
+		y := newPipe(t, normalize.NewKraken, r, "BTC-USD", nil)
+		y.feed(t, ack, snap, upd)
+		require.True(t, y.b.Live(), "depth %d", r.Depth)
+		require.Equal(t, uint64(2), y.b.Stats().Checksums)
+		require.Zero(t, y.b.Stats().ChecksumErrors)
+		requireTop(t, y.b, nil, [][2]string{{"50002.5", "1.25"}})
+	}
+}
+
+func must(r Rule, err error) Rule {
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
