@@ -75,7 +75,9 @@ const maxTail = time.Minute
 // (resubscriptions, fetch rounds) of a run start at once; each later one
 // waits RetryInterval, then twice that, and so on up to 2^resyncDoublings
 // (64) × RetryInterval after the previous one. A book that stays live that
-// long ends the run.
+// long ends the run, and so does a lost connection: the stream starts
+// again (wsclient paces the redials), and a book must not stay dark after
+// a reconnection because the connection flapped before it.
 const (
 	resyncBurst     = 3
 	resyncDoublings = 6
@@ -613,8 +615,10 @@ func (b *Book) clearLocked() {
 // something to lose, and asks for a new snapshot where the rule says so.
 func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64) error {
 	had := b.live || b.bids.len() > 0 || b.asks.len() > 0
-	if b.live && b.now().Sub(b.liveSince) >= b.backoffCap() {
-		b.resyncs, b.deferLog = 0, false // it was healthy: a new run
+	if reason == ReasonReconnect || (b.live && b.now().Sub(b.liveSince) >= b.backoffCap()) {
+		// It was healthy, or its stream starts again on a new connection
+		// (whose redials wsclient paces): a new run.
+		b.resyncs, b.deferLog = 0, false
 	}
 	b.clearLocked()
 	if !had {

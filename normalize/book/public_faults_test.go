@@ -764,3 +764,23 @@ func must(r Rule, err error) Rule {
 	}
 	return r
 }
+
+// A lost connection ends a run of the resync backoff: the stream starts
+// again on the new connection, whose snapshot or fetch must not wait for
+// the earlier failures.
+func TestResyncBackoffEndsOnLostConnection(t *testing.T) {
+	x := newPipe(t, normalize.NewOKX, OKX, "BTC-USDT", &Options{RetryInterval: time.Hour})
+	bids, asks := [][2]string{{"100", "1"}}, [][2]string{{"101", "1"}}
+	for i := range 10 {
+		x.feed(t, okxBook("snapshot", "BTC-USDT", bids, asks, okxSum(bids, asks)+1, -1, int64(100+i)))
+	}
+	require.Equal(t, resyncBurst, x.resubs)
+	x.ts += 1e6
+	require.NoError(t, x.books.Publish(context.Background(), publishPooled(t, x.events, func(ev *schema.CanonicalEvent) {
+		ev.Venue, ev.Type, ev.IngestTS = schema.VenueOKX, schema.EventConnState, x.ts
+		ev.Control = schema.Control{Kind: schema.ControlConnState, State: schema.ConnReconnecting}
+	})))
+	// The new connection's stream breaks again at once: resynced at once.
+	x.feed(t, okxBook("snapshot", "BTC-USDT", bids, asks, okxSum(bids, asks)+1, -1, 500))
+	require.Equal(t, resyncBurst+1, x.resubs)
+}
