@@ -101,10 +101,11 @@ func TestPublicFaultKrakenXBTSymbols(t *testing.T) {
 }
 
 // OKX instrument ids: "BTC-USDT-SWAP" is the perpetual, "BTC-USDT" the
-// spot pair, "BTC-USD-SWAP" the inverse perpetual; mapping the swap onto
-// the spot symbol (or dropping the suffix) mixes two markets' prices
-// (nautechsystems/nautilus_trader and ccxt reports of OKX swap ids; OKX v5
-// "Instruments"). Each keeps its own canonical symbol.
+// spot pair, "BTC-USD-SWAP" the inverse perpetual; labelling one market's
+// data with another's symbol mixes their prices (ccxt/ccxt#14286 "Wrong
+// data in OKEX/OKX OrderBook": every book carried the last symbol asked;
+// JKorf/OKX.Net#95 swap and futures ids confused). Each message keeps the
+// canonical symbol of its own instId.
 func TestPublicFaultOKXSwapSymbols(t *testing.T) {
 	tr := func(inst string) string {
 		return `{"arg":{"channel":"trades","instId":"` + inst + `"},"data":[{"instId":"` + inst + `","tradeId":"130639474","px":"42219.9","sz":"0.12060306","side":"buy","ts":"1630048897897","count":"3"}]}`
