@@ -181,6 +181,20 @@ func TestPublicFaultDuplicateTradesOnResubscribe(t *testing.T) {
 	}
 	require.Equal(t, []string{"1", "2", "3", "4", "5", "6", "7"}, ids)
 	require.Equal(t, uint64(3), p.Stats().Repeats)
+
+	// Lost across a reconnection: the new subscription's recent trades
+	// start after 8 and 9, which never came. The subscriber is told which.
+	_, all := feedFrames(t, NewKraken, nil, []string{tr("snapshot", 1, 2, 3), tr("update", 7), tr("snapshot", 10, 11, 12)})
+	var gaps []*schema.CanonicalEvent
+	for _, ev := range all {
+		if ev.Type == schema.EventGap {
+			gaps = append(gaps, ev)
+		}
+	}
+	require.Len(t, gaps, 1)
+	require.Equal(t, schema.EventTrade, gaps[0].Control.GapType)
+	require.Equal(t, [2]uint64{8, 9}, [2]uint64{gaps[0].Control.GapFirstSeq, gaps[0].Control.GapLastSeq})
+	require.Equal(t, "BTC-USD", gaps[0].Symbol)
 }
 
 // Coinbase Exchange's match "side" is the maker's: the taker, whose side a
