@@ -143,6 +143,11 @@ type Book struct {
 	// The venue and receive times (Unix ns) of the latest message applied
 	// (snapshot, diff, keep-alive): the book's age. Zero while invalid.
 	exTS, inTS int64
+	// The range of a fetched snapshot (ResyncFetch): the worst bid and ask
+	// it held where the side was truncated; beyond them the book has only
+	// the levels that changed since, so its top may not go there.
+	floor, ceil       schema.Decimal
+	hasFloor, hasCeil bool
 	// The resync backoff: resyncs started in the current run (since the
 	// book last stayed live for 64 × RetryInterval), when the
 	// latest started, when the book last went live, and whether the run's
@@ -485,6 +490,9 @@ func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk 
 			return false, b.invalidateLocked(ctx, src, ReasonCrossed, bk.LastSeq, bk.LastSeq)
 		}
 	}
+	if b.outOfRange() {
+		return false, b.invalidateLocked(ctx, src, ReasonRange, bk.LastSeq, bk.LastSeq)
+	}
 	if !b.live {
 		b.live, b.asked = true, false
 		b.liveSince = b.now()
@@ -499,6 +507,7 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 	b.asks.load(bk.Asks)
 	b.bids.truncate(b.rule.Depth)
 	b.asks.truncate(b.rule.Depth)
+	b.setRange()
 	b.seq.Snapshot(bk.LastSeq)
 	b.stats.Snapshots++
 	if ok, err := b.verifyLocked(ctx, src, bk); !ok {
@@ -601,6 +610,43 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 	return ErrStale
 }
 
+// setRange records the range of a snapshot a ResyncFetch book just
+// loaded: the worst level of each side that may have been truncated (as
+// many levels as the Fetcher's SnapshotDepth, or any for a Fetcher that
+// does not say).
+func (b *Book) setRange() {
+	b.hasFloor, b.hasCeil = false, false
+	if b.rule.Resync != ResyncFetch {
+		return
+	}
+	limit := 0
+	if d, ok := b.o.Fetcher.(snapshotDepth); ok {
+		limit = d.SnapshotDepth()
+	}
+	if n := b.bids.len(); n > 0 && n >= limit {
+		b.floor, b.hasFloor = b.bids.at(n-1).Price, true
+	}
+	if n := b.asks.len(); n > 0 && n >= limit {
+		b.ceil, b.hasCeil = b.asks.at(n-1).Price, true
+	}
+}
+
+// outOfRange reports whether a side's top left its snapshot's range (or
+// the side emptied): its true best level may be one the book never saw.
+func (b *Book) outOfRange() bool {
+	if b.hasFloor {
+		if l, ok := b.bids.best(); !ok || l.Price.Cmp(b.floor) < 0 {
+			return true
+		}
+	}
+	if b.hasCeil {
+		if l, ok := b.asks.best(); !ok || l.Price.Cmp(b.ceil) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // clearLocked empties the book; nothing of it may survive a resync.
 func (b *Book) clearLocked() {
 	b.live = false
@@ -609,6 +655,7 @@ func (b *Book) clearLocked() {
 	b.asks.clear()
 	b.topKnown = false
 	b.exTS, b.inTS = 0, 0
+	b.hasFloor, b.hasCeil = false, false
 }
 
 // invalidateLocked clears the book, publishes a gap marker when there was

@@ -81,7 +81,12 @@
 // # When the book is wrong
 //
 // A gap, a checksum that does not match, sides that cross, a gap marker
-// from upstream or a lost connection make the book invalid: it drops
+// from upstream, a lost connection or — for a fetched (Binance) book — a
+// best bid or ask beyond the worst level of its snapshot make the book
+// invalid (the REST snapshot holds the best Limit levels and the diffs
+// only what changes, so beyond the snapshot's range the book lacks every
+// level that did not change: its top there may be wrong;
+// [BinanceREST].SnapshotDepth tells a truncated side from a whole one): it drops
 // every level at once — nothing stale survives a resync, [Book.BBO] and
 // [Book.Top] report not live and serve nothing — publishes a gap marker
 // (an schema.EventGap with Control.Kind schema.ControlGap, the missing

@@ -784,3 +784,45 @@ func TestResyncBackoffEndsOnLostConnection(t *testing.T) {
 	x.feed(t, okxBook("snapshot", "BTC-USDT", bids, asks, okxSum(bids, asks)+1, -1, 500))
 	require.Equal(t, resyncBurst+1, x.resubs)
 }
+
+// A Binance REST snapshot holds the best Limit levels a side (1000 by
+// default); the diff stream only sends levels that change. Beyond the
+// snapshot's worst levels the book has only the levels that changed since:
+// a level that did not change is missing, and when the top moves out of
+// the snapshot's range the book's best bid or ask is wrong while it looks
+// complete (bmoscon/cryptofeed#604 "incorrect OrderBook for binance": own
+// resting orders "not found in the internal book … because Binance don't
+// provide the full L2 book snaps"). The book must not serve a top beyond
+// its snapshot's range: it resyncs with a new snapshot.
+func TestPublicFaultBinanceTopBeyondSnapshotRange(t *testing.T) {
+	// The venue's book: bids 100, 99, 98; asks 101, 102, 103. Snapshots
+	// hold two levels a side.
+	snaps := &binanceSnapshots{bodies: []string{
+		`{"lastUpdateId":10,"bids":[["100","1"],["99","1"]],"asks":[["101","1"],["102","1"]]}`,
+		`{"lastUpdateId":12,"bids":[["98","1"],["97","4"]],"asks":[["101","1"],["102","1"]]}`,
+	}}
+	x := newPipe(t, normalize.NewBinance, Binance, "BTC-USDT", &Options{Fetcher: snaps})
+	x.feed(t, binanceDiff("BTCUSDT", 11, 11, -1, [][2]string{{"97", "4"}}, nil)) // a level beyond the snapshot's range
+	require.True(t, x.b.Live())
+	require.Equal(t, 1, snaps.n)
+	// The bids at 100 and 99 are taken: the best bid is 98, which the
+	// book never saw (it did not change).
+	x.feed(t, binanceDiff("BTCUSDT", 12, 12, -1, [][2]string{{"100", "0"}, {"99", "0"}}, nil))
+	if q, live := x.b.BBO(); live {
+		require.Equal(t, "98", q.BidPrice.String(), "a best bid from beyond the snapshot's range was served")
+	}
+	require.False(t, x.b.Live(), "a top beyond the snapshot's range was served")
+	m := x.markers()
+	require.Len(t, m, 1)
+	require.Equal(t, ReasonRange, m[0].Control.Reason)
+	// The next diff resyncs: a new snapshot, whose range holds the top.
+	x.feed(t, binanceDiff("BTCUSDT", 13, 13, -1, nil, [][2]string{{"102", "2"}}))
+	require.Equal(t, 2, snaps.n, "the book did not resync when its top left the snapshot's range")
+	require.True(t, x.b.Live())
+	requireTop(t, x.b, [][2]string{{"98", "1"}, {"97", "4"}}, [][2]string{{"101", "1"}, {"102", "2"}})
+
+	// BinanceREST says how many levels a side its snapshots hold: a side
+	// with fewer is the whole side, and its range is not watched.
+	require.Equal(t, 1000, (&BinanceREST{}).SnapshotDepth())
+	require.Equal(t, 5000, (&BinanceREST{Limit: 5000}).SnapshotDepth())
+}
