@@ -74,13 +74,17 @@ const maxTail = time.Minute
 // weight (Binance "LIMITS": 429, then 418). The first resyncBurst resyncs
 // (resubscriptions, fetch rounds) of a run start at once; each later one
 // waits RetryInterval, then twice that, and so on up to 2^resyncDoublings
-// (64) × RetryInterval after the previous one. A book that stays live that
-// long ends the run, and so does a lost connection: the stream starts
-// again (wsclient paces the redials), and a book must not stay dark after
-// a reconnection because the connection flapped before it.
+// (64) × RetryInterval after the previous one. A book that stays live
+// resyncStable × RetryInterval ends the run — it broke, it did not flap: a
+// Binance book whose top leaves its snapshot's range every few minutes in
+// a fast market must refetch at once each time — and so does a lost
+// connection: the stream starts again (wsclient paces the redials), and a
+// book must not stay dark after a reconnection because the connection
+// flapped before it.
 const (
 	resyncBurst     = 3
 	resyncDoublings = 6
+	resyncStable    = 10
 )
 
 // Stats counts what a book did.
@@ -149,7 +153,7 @@ type Book struct {
 	floor, ceil       schema.Decimal
 	hasFloor, hasCeil bool
 	// The resync backoff: resyncs started in the current run (since the
-	// book last stayed live for 64 × RetryInterval), when the
+	// book last stayed live for resyncStable × RetryInterval), when the
 	// latest started, when the book last went live, and whether the run's
 	// first deferral was logged.
 	resyncs   int
@@ -662,7 +666,7 @@ func (b *Book) clearLocked() {
 // something to lose, and asks for a new snapshot where the rule says so.
 func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64) error {
 	had := b.live || b.bids.len() > 0 || b.asks.len() > 0
-	if reason == ReasonReconnect || (b.live && b.now().Sub(b.liveSince) >= b.backoffCap()) {
+	if reason == ReasonReconnect || (b.live && b.now().Sub(b.liveSince) >= b.stableFor()) {
 		// It was healthy, or its stream starts again on a new connection
 		// (whose redials wsclient paces): a new run.
 		b.resyncs, b.deferLog = 0, false
@@ -746,14 +750,13 @@ func (b *Book) resyncDue(what string) bool {
 	return true
 }
 
-// backoffCap is the longest wait of the resync backoff, 2^resyncDoublings
-// × RetryInterval: also how long a book must stay live to end a run.
-func (b *Book) backoffCap() time.Duration {
-	d := b.o.RetryInterval
-	for range resyncDoublings {
-		d = satDouble(d)
+// stableFor is how long a book must stay live to end a run of the resync
+// backoff: resyncStable × RetryInterval, saturating.
+func (b *Book) stableFor() time.Duration {
+	if d := b.o.RetryInterval; d <= math.MaxInt64/resyncStable {
+		return resyncStable * d
 	}
-	return d
+	return math.MaxInt64
 }
 
 // satDouble doubles d, saturating instead of overflowing.

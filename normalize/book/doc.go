@@ -108,7 +108,8 @@
 // resubscribe as fast as snapshots come back — OKX closes a connection
 // past 480 subscribe requests an hour, with every subscription on it — or
 // fetch per diff until Binance bans the IP. A book that stays live
-// 64 × RetryInterval ends the run, and so does a lost connection.
+// 10 × RetryInterval ends the run (it broke, it did not flap), and so
+// does a lost connection.
 //
 // # Rotations
 //

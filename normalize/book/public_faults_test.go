@@ -536,7 +536,7 @@ func TestPublicFaultBinanceFetchStorm(t *testing.T) {
 
 // The backoff on the book's clock: three resyncs at once, then waits of
 // RetryInterval, 2×, 4× … 64× after the previous one; a book that stays
-// live 64 × RetryInterval starts a new run with its three immediate ones.
+// live 10 × RetryInterval starts a new run with its three immediate ones.
 func TestResyncBackoffSchedule(t *testing.T) {
 	x := newPipe(t, normalize.NewOKX, OKX, "BTC-USDT", &Options{RetryInterval: time.Second})
 	clock := time.Unix(1_700_000_000, 0)
@@ -567,11 +567,11 @@ func TestResyncBackoffSchedule(t *testing.T) {
 	}
 	require.Positive(t, x.b.Stats().Deferred)
 
-	// A good snapshot; the book stays live 64 s; the next break starts a
+	// A good snapshot; the book stays live 10 s; the next break starts a
 	// new run.
 	x.feed(t, okxBook("snapshot", "BTC-USDT", bids, asks, okxSum(bids, asks), -1, seq+1))
 	require.True(t, x.b.Live())
-	clock = clock.Add(64 * time.Second)
+	clock = clock.Add(10 * time.Second)
 	seq += 10
 	for range 5 {
 		bad()
