@@ -42,6 +42,11 @@ func NewBinanceSymbols() *Symbols { return NewSymbols(BinanceSymbolRules()) }
 // liquidations and execution reports. A depth diff continues its symbol's
 // last one when U = previous u + 1 (spot) or pu = previous u (futures);
 // otherwise a gap event precedes it.
+//
+// Sizes are Binance's: the base asset on spot and USDⓈ-M; on COIN-M
+// ("BTCUSD_PERP") quantities count contracts of 100 USD (BTC) or 10 USD
+// (other bases), the exchangeInfo contractSize (Binance COIN-M "Exchange
+// Information"), not coins.
 func NewBinance(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Parser {
 	return newParser(&binanceSpec, events, sink, opts)
 }

@@ -46,6 +46,9 @@ func BybitSymbolRules() SymbolRules {
 // cross sequence "cs". allLiquidation and liquidation name the side of the
 // liquidated position; Liquidation.Side is the liquidation order's, the
 // other one. price24hPcnt, a ratio, becomes Ticker.ChangePct in percent.
+// Sizes are Bybit's: the base asset for spot and linear contracts, the
+// contract count — one USD each — for inverse ones ("BTCUSD", "BTCUSDH25";
+// Bybit v5 "Orderbook", "Trade").
 func NewBybit(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Parser {
 	return newParser(&bybitSpec, events, sink, opts)
 }

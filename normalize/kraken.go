@@ -29,7 +29,10 @@ func KrakenSymbolRules() SymbolRules {
 // matches the venue's. A frame with several trades or candles gives an
 // event each. Book checksums go to Book.Checksum (HasChecksum set); Kraken
 // books carry no sequence (Kraken "Book" docs: the checksum is the
-// continuity check). An executions frame's "sequence" is the ExecReport's
+// continuity check). A book message's Book.Depth is its view: v1 names it
+// in the channel ("book-25"); v2 does not, so it is the depth the symbol's
+// subscription ack named ("result":{"channel":"book","depth":25}), 0
+// before an ack. An executions frame's "sequence" is the ExecReport's
 // SeqProvider. Connection ids (status "connection_id", v1 "connectionID")
 // exceed int64 and are not read. A v1 book message's ExchangeTS is the
 // latest of its levels' times; v1 trade times are seconds with six
@@ -103,6 +106,9 @@ type krState struct {
 	// v1Books: the connection carried a v1 book frame, so a v1 frame that
 	// does not decode far enough to name its channel may be one of them.
 	v1Books bool
+	// depths: the depth of each symbol's v2 book subscription, from its
+	// ack (bounded by the symbol registry).
+	depths map[string]int
 }
 
 // krEnvelope is a v2 channel message ("channel", "data"), a v2 method
@@ -385,8 +391,14 @@ func (m *krBookMsg) bind(ev *schema.CanonicalEvent) {
 
 func (m *krBookMsg) bookSymbol() *text { return &m.Symbol }
 
+// fill names the message's view: v2 book messages carry no depth, so it is
+// the one the symbol's subscription ack named (Kraken WebSocket v2 "book":
+// "result":{"depth":…}), 0 (not said) before any ack.
 func (m *krBookMsg) fill(f *filler) {
 	f.symbol("symbol", &m.Symbol)
+	if d := f.p.state.(*krState).depths[f.ev.Symbol]; d > 0 {
+		f.ev.Book.Depth = d
+	}
 	f.checksum("checksum", m.Checksum)
 	f.time(&f.main, "timestamp", &m.Timestamp)
 }
@@ -547,10 +559,16 @@ func (m *krV1TickerMsg) fill(f *filler) {
 
 // krMethodMsg is a v2 method response or a v1 subscriptionStatus.
 type krMethodMsg struct {
+	Method       text   `json:"method"`
 	ReqID        reqID  `json:"req_id"`
 	V1ReqID      reqID  `json:"reqid"`
 	Error        reason `json:"error"`
 	ErrorMessage reason `json:"errorMessage"`
+	Result       struct {
+		Channel text    `json:"channel"`
+		Symbol  text    `json:"symbol"`
+		Depth   integer `json:"depth"`
+	} `json:"result"`
 }
 
 func (m *krMethodMsg) fill(f *filler) {
@@ -560,6 +578,29 @@ func (m *krMethodMsg) fill(f *filler) {
 		c.Reason = f.p.reason(&m.ErrorMessage)
 	} else {
 		c.Reason = f.p.reason(&m.Error)
+	}
+	if c.Kind == schema.ControlSubscribeAck && string(m.Result.Channel.bytes()) == "book" {
+		f.p.state.(*krState).bookAck(f.p, &m.Method, &m.Result.Symbol, m.Result.Depth)
+	}
+}
+
+// bookAck remembers the depth a v2 book subscription's ack names for its
+// symbol, and forgets it on the unsubscription's: v2 book messages do not
+// name their depth, and a book kept at another depth fails the checksum
+// (see krBookMsg.fill).
+func (st *krState) bookAck(p *Parser, method, symbol *text, depth integer) {
+	sym, err := p.syms.Lookup(symbol.bytes())
+	if err != nil {
+		return
+	}
+	switch {
+	case string(method.bytes()) == "unsubscribe":
+		delete(st.depths, sym)
+	case depth.ok && depth.v > 0 && depth.v <= 1<<20:
+		if st.depths == nil {
+			st.depths = make(map[string]int)
+		}
+		st.depths[sym] = int(depth.v)
 	}
 }
 

@@ -28,6 +28,15 @@ func OKXSymbolRules() SymbolRules {
 // is preceded by a gap event; a snapshot restarts the sequence (OKX v5
 // "Order book channel" docs). The signed CRC32 "checksum" is kept in
 // Book.Checksum as its 32 bits.
+//
+// Sizes are OKX's, digit for digit: for SWAP, FUTURES and OPTION
+// instruments a trade's sz, a book level's size and a ticker's lastSz,
+// bidSz and askSz count contracts, not the base asset (OKX v5 "Trades
+// channel", "Order book channel": "For FUTURES/SWAP/OPTION … the number
+// of contracts"; BTC-USDT-SWAP's contract is 0.01 BTC). Multiply by the
+// instrument's Rules.ContractSize ([ParseOKXInstruments]) for the base
+// asset: read as coins, a swap's volume is 100× off beside another
+// venue's (ko0hi/pybotters-wrapper#129).
 func NewOKX(events *pool.Pool[*schema.CanonicalEvent], sink Sink, opts *Options) *Parser {
 	return newParser(&okxSpec, events, sink, opts)
 }

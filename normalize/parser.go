@@ -441,7 +441,7 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 	ev.ExchangeTS = either(either(f.main, f.fallback), p.env.ts)
 	ev.SeqProvider = either(ev.SeqProvider, p.env.seq)
 	isBook := kd.typ == schema.EventBookSnapshot || kd.typ == schema.EventBookUpdate
-	if isBook {
+	if isBook && ev.Book.Depth == 0 { // a message that names its view (Kraken v2, from its ack) keeps it
 		ev.Book.Depth = p.env.depth
 	}
 	if ev.Symbol == "" && f.err == nil && !kd.typ.Critical() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -48,7 +49,9 @@ type Options struct {
 	// RetryInterval is the least time between two rounds of fetches after
 	// a round failed, so a venue that keeps failing is not hammered; a
 	// [FetchError] with a longer RetryAfter (Binance 429, 418) waits that.
-	// Defaults to 1 s.
+	// It is also the unit of the backoff of a book that breaks again after
+	// every resync (the package doc, "When the book is wrong"): after three
+	// at once, resyncs wait 1, 2, 4 … 64 × RetryInterval. Defaults to 1 s.
 	RetryInterval time.Duration
 	// Logger receives the book's state changes (invalid, live again,
 	// resync asked) at Info and its faults (gap, checksum mismatch,
@@ -61,6 +64,28 @@ type Options struct {
 // maxTail bounds how long before a lost connection a message may have
 // been received and still be taken for the dead connection's tail.
 const maxTail = time.Minute
+
+// Resync backoff. A book that breaks again soon after every resync — a
+// venue checksum that never matches (ccxt/ccxt#24461), a stream that gaps
+// on every diff (lfern/ccxt#15) — must not resubscribe or fetch at the
+// rate it breaks: OKX closes a connection past 480 subscribe requests an
+// hour (OKX v5 "WebSocket: connection limits"), with every other
+// subscription on it, and Binance bans an IP that keeps exceeding its REST
+// weight (Binance "LIMITS": 429, then 418). The first resyncBurst resyncs
+// (resubscriptions, fetch rounds) of a run start at once; each later one
+// waits RetryInterval, then twice that, and so on up to 2^resyncDoublings
+// (64) × RetryInterval after the previous one. A book that stays live
+// resyncStable × RetryInterval ends the run — it broke, it did not flap: a
+// Binance book whose top leaves its snapshot's range every few minutes in
+// a fast market must refetch at once each time — and so does a lost
+// connection: the stream starts again (wsclient paces the redials), and a
+// book must not stay dark after a reconnection because the connection
+// flapped before it.
+const (
+	resyncBurst     = 3
+	resyncDoublings = 6
+	resyncStable    = 10
+)
 
 // Stats counts what a book did.
 type Stats struct {
@@ -82,6 +107,7 @@ type Stats struct {
 	AfterLoss      uint64 // book messages received before a lost connection already applied (its tail), dropped
 	BBOs           uint64 // best bid/offer updates published
 	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool
+	Deferred       uint64 // resyncs (resubscriptions, fetch rounds) put off by the backoff after repeated breaks, once per event that found one due
 	OtherViews     uint64 // book messages and gap markers of another view of the symbol (OKX books5 beside books, books fed to a Depth 5 book), ignored
 }
 
@@ -118,6 +144,23 @@ type Book struct {
 	top        schema.BBO // last best bid/offer published
 	topKnown   bool
 	stats      Stats
+	// The venue and receive times (Unix ns) of the latest message applied
+	// (snapshot, diff, keep-alive): the book's age. Zero while invalid.
+	exTS, inTS int64
+	// The range of a fetched snapshot (ResyncFetch): the worst bid and ask
+	// it held where the side was truncated; beyond them the book has only
+	// the levels that changed since, so its top may not go there.
+	floor, ceil       schema.Decimal
+	hasFloor, hasCeil bool
+	// The resync backoff: resyncs started in the current run (since the
+	// book last stayed live for resyncStable × RetryInterval), when the
+	// latest started, when the book last went live, and whether the run's
+	// first deferral was logged.
+	resyncs   int
+	resyncAt  time.Time
+	liveSince time.Time
+	deferLog  bool
+	now       func() time.Time // the backoff's clock: time.Now, a test's own
 }
 
 // NewBook returns an empty, unsynchronised book of symbol kept by rule.
@@ -144,7 +187,7 @@ func NewBook(rule Rule, symbol string, opts *Options) (*Book, error) {
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = time.Second
 	}
-	b := &Book{rule: rule, symbol: symbol, o: o}
+	b := &Book{rule: rule, symbol: symbol, o: o, now: time.Now}
 	b.bids.bid = true
 	b.seq.Rule = rule.Sequence.continuity()
 	if o.Logger != nil {
@@ -181,6 +224,22 @@ func (b *Book) LastSeq() uint64 {
 	return b.seq.Last()
 }
 
+// Updated returns the venue time and the receive time (Unix ns, the
+// event's ExchangeTS and IngestTS) of the latest message the book applied —
+// a snapshot, a diff, a keep-alive (OKX's empty update) — and zeros while
+// the book is not live. A book whose stream went quiet keeps serving its
+// last state: compare ingestTS with the clock to tell a quiet market from
+// a stream that stopped (the book cannot: venues send nothing while
+// nothing changes).
+func (b *Book) Updated() (exchangeTS, ingestTS int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.live {
+		return 0, 0
+	}
+	return b.exTS, b.inTS
+}
+
 // BBO returns the best bid and offer, and false when the book is not live.
 func (b *Book) BBO() (schema.BBO, bool) {
 	b.mu.Lock()
@@ -190,7 +249,9 @@ func (b *Book) BBO() (schema.BBO, bool) {
 
 // Top fills dst as an EventBookSnapshot of the best n levels a side (all
 // when n ≤ 0), reusing its slices, and reports whether the book is live;
-// an invalid book leaves dst's sides empty. dst stays the caller's.
+// an invalid book leaves dst's sides empty. dst's ExchangeTS and IngestTS
+// are those of the latest message applied ([Book.Updated]). dst stays the
+// caller's.
 func (b *Book) Top(n int, dst *schema.CanonicalEvent) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -204,13 +265,16 @@ func (b *Book) topLocked(n int, dst *schema.CanonicalEvent) {
 	}
 	dst.Venue, dst.Symbol, dst.Type = b.rule.Venue, b.symbol, schema.EventBookSnapshot
 	dst.SeqProvider = b.seq.Last()
+	dst.ExchangeTS, dst.IngestTS = b.exTS, b.inTS
 	dst.Book.LastSeq = b.seq.Last()
 	dst.Book.Bids = b.bids.appendTop(dst.Book.Bids[:0], n)
 	dst.Book.Asks = b.asks.appendTop(dst.Book.Asks[:0], n)
 }
 
 // PublishTop publishes a pooled EventBookSnapshot of the best n levels a
-// side to the sink (waiting for the pool with ctx). It does nothing for a
+// side to the sink (waiting for the pool with ctx), stamped like
+// [Book.Top] with the times of the latest message applied, never the time
+// of the call: a stale book must not look fresh. It does nothing for a
 // book that is not live or has no sink.
 func (b *Book) PublishTop(ctx context.Context, n int) error {
 	b.mu.Lock()
@@ -223,7 +287,6 @@ func (b *Book) PublishTop(ctx context.Context, n int) error {
 		return err
 	}
 	b.topLocked(n, ev)
-	ev.IngestTS = time.Now().UnixNano()
 	return b.o.Sink.Publish(ctx, ev)
 }
 
@@ -391,6 +454,7 @@ func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error 
 	if ok, err := b.verifyLocked(ctx, ev, bk); !ok {
 		return err
 	}
+	b.exTS, b.inTS = ev.ExchangeTS, ev.IngestTS
 	if b.seq.Rule != continuity.None && bk.LastSeq != 0 {
 		b.syncedAt = ev.IngestTS // its ids prove it continues the book
 	}
@@ -430,8 +494,12 @@ func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk 
 			return false, b.invalidateLocked(ctx, src, ReasonCrossed, bk.LastSeq, bk.LastSeq)
 		}
 	}
+	if b.outOfRange() {
+		return false, b.invalidateLocked(ctx, src, ReasonRange, bk.LastSeq, bk.LastSeq)
+	}
 	if !b.live {
 		b.live, b.asked = true, false
+		b.liveSince = b.now()
 	}
 	return true, nil
 }
@@ -443,12 +511,14 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 	b.asks.load(bk.Asks)
 	b.bids.truncate(b.rule.Depth)
 	b.asks.truncate(b.rule.Depth)
+	b.setRange()
 	b.seq.Snapshot(bk.LastSeq)
 	b.stats.Snapshots++
 	if ok, err := b.verifyLocked(ctx, src, bk); !ok {
 		return err
 	}
 	b.syncedAt = src.IngestTS
+	b.exTS, b.inTS = src.ExchangeTS, src.IngestTS
 	if ok, err := b.replayLocked(ctx, src); !ok {
 		return err
 	}
@@ -513,6 +583,9 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 	if !b.lastRound.IsZero() && time.Since(b.lastRound) < max(b.o.RetryInterval, b.wait) {
 		return nil
 	}
+	if !b.resyncDue("fetch") {
+		return nil
+	}
 	b.wait = 0
 	b.info("book: fetching a snapshot", "buffered", b.npend)
 	for range b.o.FetchAttempts {
@@ -541,6 +614,43 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 	return ErrStale
 }
 
+// setRange records the range of a snapshot a ResyncFetch book just
+// loaded: the worst level of each side that may have been truncated (as
+// many levels as the Fetcher's SnapshotDepth, or any for a Fetcher that
+// does not say).
+func (b *Book) setRange() {
+	b.hasFloor, b.hasCeil = false, false
+	if b.rule.Resync != ResyncFetch {
+		return
+	}
+	limit := 0
+	if d, ok := b.o.Fetcher.(snapshotDepth); ok {
+		limit = d.SnapshotDepth()
+	}
+	if n := b.bids.len(); n > 0 && n >= limit {
+		b.floor, b.hasFloor = b.bids.at(n-1).Price, true
+	}
+	if n := b.asks.len(); n > 0 && n >= limit {
+		b.ceil, b.hasCeil = b.asks.at(n-1).Price, true
+	}
+}
+
+// outOfRange reports whether a side's top left its snapshot's range (or
+// the side emptied): its true best level may be one the book never saw.
+func (b *Book) outOfRange() bool {
+	if b.hasFloor {
+		if l, ok := b.bids.best(); !ok || l.Price.Cmp(b.floor) < 0 {
+			return true
+		}
+	}
+	if b.hasCeil {
+		if l, ok := b.asks.best(); !ok || l.Price.Cmp(b.ceil) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // clearLocked empties the book; nothing of it may survive a resync.
 func (b *Book) clearLocked() {
 	b.live = false
@@ -548,12 +658,19 @@ func (b *Book) clearLocked() {
 	b.bids.clear()
 	b.asks.clear()
 	b.topKnown = false
+	b.exTS, b.inTS = 0, 0
+	b.hasFloor, b.hasCeil = false, false
 }
 
 // invalidateLocked clears the book, publishes a gap marker when there was
 // something to lose, and asks for a new snapshot where the rule says so.
 func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64) error {
 	had := b.live || b.bids.len() > 0 || b.asks.len() > 0
+	if reason == ReasonReconnect || (b.live && b.now().Sub(b.liveSince) >= b.stableFor()) {
+		// It was healthy, or its stream starts again on a new connection
+		// (whose redials wsclient paces): a new run.
+		b.resyncs, b.deferLog = 0, false
+	}
 	b.clearLocked()
 	if !had {
 		return nil
@@ -596,6 +713,9 @@ func (b *Book) askLocked(ctx context.Context, why string) error {
 	if b.asked && (b.askFailed.IsZero() || time.Since(b.askFailed) < b.o.RetryInterval) {
 		return nil
 	}
+	if !b.resyncDue("resubscribe") {
+		return nil
+	}
 	b.asked, b.askFailed = true, time.Time{}
 	b.stats.Resubscribes++
 	b.info("book: resubscribing", "why", why)
@@ -605,6 +725,46 @@ func (b *Book) askLocked(ctx context.Context, why string) error {
 		b.warn("book: resubscribe failed", "err", err)
 	}
 	return err
+}
+
+// resyncDue reports whether a resync (what names it, for the log) may
+// start now under the backoff, and if so counts it as started.
+func (b *Book) resyncDue(what string) bool {
+	now := b.now()
+	if b.resyncs >= resyncBurst {
+		wait := b.o.RetryInterval
+		for range min(b.resyncs-resyncBurst, resyncDoublings) {
+			wait = satDouble(wait)
+		}
+		if now.Sub(b.resyncAt) < wait {
+			b.stats.Deferred++
+			if !b.deferLog {
+				b.deferLog = true
+				b.warn("book: breaking again after every resync; backing off", "what", what, "resyncs", b.resyncs, "wait", wait)
+			}
+			return false
+		}
+	}
+	b.resyncs++
+	b.resyncAt = now
+	return true
+}
+
+// stableFor is how long a book must stay live to end a run of the resync
+// backoff: resyncStable × RetryInterval, saturating.
+func (b *Book) stableFor() time.Duration {
+	if d := b.o.RetryInterval; d <= math.MaxInt64/resyncStable {
+		return resyncStable * d
+	}
+	return math.MaxInt64
+}
+
+// satDouble doubles d, saturating instead of overflowing.
+func satDouble(d time.Duration) time.Duration {
+	if d > math.MaxInt64/2 {
+		return math.MaxInt64
+	}
+	return 2 * d
 }
 
 func (b *Book) info(msg string, args ...any) {

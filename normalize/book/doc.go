@@ -81,7 +81,12 @@
 // # When the book is wrong
 //
 // A gap, a checksum that does not match, sides that cross, a gap marker
-// from upstream or a lost connection make the book invalid: it drops
+// from upstream, a lost connection or — for a fetched (Binance) book — a
+// best bid or ask beyond the worst level of its snapshot make the book
+// invalid (the REST snapshot holds the best Limit levels and the diffs
+// only what changes, so beyond the snapshot's range the book lacks every
+// level that did not change: its top there may be wrong;
+// [BinanceREST].SnapshotDepth tells a truncated side from a whole one): it drops
 // every level at once — nothing stale survives a resync, [Book.BBO] and
 // [Book.Top] report not live and serve nothing — publishes a gap marker
 // (an schema.EventGap with Control.Kind schema.ControlGap, the missing
@@ -93,6 +98,18 @@
 // the snapshot the new connection brings) and waits for the snapshot the
 // venue answers with. A marker goes out once per breakage, not once per
 // message, and every step is counted in [Stats].
+//
+// A book that breaks again after every resync — a venue checksum that
+// never matches, a stream that gaps on every diff — backs off: the first
+// three resyncs (resubscriptions or fetch rounds) of such a run start at
+// once, each later one RetryInterval after the previous, then 2×, 4× … up
+// to 64 × RetryInterval (Stats.Deferred counts the events that found one
+// put off; the first is logged at Warn). Without it such a book would
+// resubscribe as fast as snapshots come back — OKX closes a connection
+// past 480 subscribe requests an hour, with every subscription on it — or
+// fetch per diff until Binance bans the IP. A book that stays live
+// 10 × RetryInterval ends the run (it broke, it did not flap), and so
+// does a lost connection.
 //
 // # Rotations
 //
@@ -121,7 +138,11 @@
 //
 // Every change of the best bid or offer is published as a pooled
 // schema.EventBBO (coalescable: a slow subscriber sees the latest);
-// [Book.Top] and [Book.PublishTop] give the best N levels on request.
+// [Book.Top] and [Book.PublishTop] give the best N levels on request,
+// stamped with the times of the latest message applied. A stream that
+// stops while its connection lives leaves the book live with its last
+// state (venues send nothing while nothing changes, so the book cannot
+// tell): [Book.Updated] says how old it is, for the host to judge.
 //
 // # Wiring
 //

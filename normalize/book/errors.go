@@ -73,4 +73,9 @@ const (
 	ReasonReconnect = "book: connection lost"
 	ReasonUpstream  = "book: events lost upstream"
 	ReasonCrossed   = "book: crossed after update"
+	// ReasonRange: the best bid or ask of a fetched (ResyncFetch) book
+	// moved beyond the worst level of its snapshot, where the book holds
+	// only the levels that changed since (Binance REST snapshots hold the
+	// best Limit levels; the diff stream sends changes only).
+	ReasonRange = "book: top beyond its snapshot's range"
 )

@@ -24,6 +24,12 @@ type Fetcher interface {
 	Fetch(ctx context.Context, symbol string, dst *schema.CanonicalEvent) error
 }
 
+// snapshotDepth is implemented by a [Fetcher] that knows the most levels a
+// side its snapshots hold ([BinanceREST]: its Limit): a snapshot side with
+// fewer is the whole side, and the book need not watch its range. For a
+// Fetcher without it, every snapshot side counts as truncated.
+type snapshotDepth interface{ SnapshotDepth() int }
+
 // FetcherFunc adapts a function to [Fetcher].
 type FetcherFunc func(ctx context.Context, symbol string, dst *schema.CanonicalEvent) error
 
@@ -63,6 +69,16 @@ type BinanceREST struct {
 
 // binanceSymbols spells canonical symbols Binance's way for BinanceREST.
 var binanceSymbols = normalize.NewSymbols(normalize.BinanceSymbolRules())
+
+// SnapshotDepth returns the most levels a side its snapshots hold: Limit,
+// 1000 by default. A book uses it to tell a truncated snapshot side, beyond
+// whose worst level it may not serve a top, from a whole one.
+func (f *BinanceREST) SnapshotDepth() int {
+	if f.Limit <= 0 {
+		return 1000
+	}
+	return f.Limit
+}
 
 // Fetch implements [Fetcher].
 func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.CanonicalEvent) error {

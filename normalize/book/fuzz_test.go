@@ -53,8 +53,10 @@ func runFuzzApply(t *testing.T, data []byte) {
 			data = data[1:]
 			return v
 		}
+		var ingest int64
 		for len(data) > 0 {
-			ev := &schema.CanonicalEvent{Venue: rule.Venue, Symbol: "BTC-USDT"}
+			ingest += 1e6
+			ev := &schema.CanonicalEvent{Venue: rule.Venue, Symbol: "BTC-USDT", IngestTS: ingest}
 			switch next() % 6 {
 			case 0:
 				ev.Type = schema.EventBookSnapshot
@@ -83,6 +85,11 @@ func runFuzzApply(t *testing.T, data []byte) {
 			}
 			_ = b.Apply(ctx, ev)
 			checkSides(t, b)
+			// The book's age is that of a message it was given, and none
+			// while it is not live.
+			if _, in := b.Updated(); (in != 0) != b.Live() || in > ingest || in < 0 {
+				t.Fatalf("Updated %d with live %v at ingest %d", in, b.Live(), ingest)
+			}
 		}
 		if n := events.Stats().InUse; n != 0 {
 			t.Fatalf("%d events not returned", n)
