@@ -56,6 +56,13 @@ type conn struct {
 
 	mode atomic.Int32 // written under Client.deliverMu
 
+	// The reader's lock-free handler calls (modeLive), for a rotation that
+	// must not call the handler before the one under way returns (see
+	// handlerOut): handlerIdle, handlerBusy, or handlerAwaited once the
+	// rotation waits; out carries the reader's answer.
+	handling atomic.Int32
+	out      chan struct{}
+
 	// Guarded by Client.deliverMu.
 	queue  []*schema.WsFrame // standby frames, in order
 	hashes []uint64          // frameHash of each queued frame
@@ -91,6 +98,7 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		born:   born,
 		dead:   make(chan struct{}),
 		liveCh: make(chan struct{}),
+		out:    make(chan struct{}, 1),
 		first:  make(chan struct{}),
 	}
 	cn.mono0 = time.Now()
@@ -283,11 +291,42 @@ func (cn *conn) readLoop() {
 			continue
 		}
 		st.lastMessage.Store(now)
+		cn.handling.Store(handlerBusy)
 		if cn.mode.Load() == modeLive {
 			c.handle(ctx, f, id)
+			cn.handlerDone()
 			continue
 		}
+		cn.handlerDone()
 		f = c.deliverShared(cn, f)
+	}
+}
+
+const (
+	handlerIdle int32 = iota
+	handlerBusy
+	handlerAwaited
+)
+
+// handlerDone ends the reader's lock-free handler call, telling a rotation
+// that waits for it.
+func (cn *conn) handlerDone() {
+	if cn.handling.Swap(handlerIdle) == handlerAwaited {
+		cn.out <- struct{}{}
+	}
+}
+
+// handlerOut waits until the reader of cn, no longer live, has returned
+// from a lock-free handler call it began while it was: the reader reads
+// its mode without the lock, so a call begun just before a rotation
+// changed the mode may still run when the rotation first delivers
+// (goLive) — two handler calls at once, which the handler's contract
+// forbids (a parser's state raced). The reader marks each call (one
+// atomic store and swap, no lock on the steady path); the mode is stored
+// first, so a call begun after this looks at the mode and takes the lock.
+func (cn *conn) handlerOut() {
+	if cn.handling.CompareAndSwap(handlerBusy, handlerAwaited) {
+		<-cn.out
 	}
 }
 

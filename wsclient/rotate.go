@@ -187,6 +187,7 @@ func (c *Client) restoreOld(ov *overlap) {
 // go to the handler, then the reader delivers. It counts the rotation and
 // reports whether the switch was aligned.
 func (c *Client) goLive(ov *overlap, nb *conn) bool {
+	ov.old.handlerOut()
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
 	aligned := ov.done

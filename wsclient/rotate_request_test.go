@@ -2,6 +2,8 @@ package wsclient
 
 import (
 	"io"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,5 +73,53 @@ func TestRotateOnRequestRetried(t *testing.T) {
 	})
 	h.sink.waitFor(t, `{"conn":3}`) // the venue's third connection, the client's second
 	require.EqualValues(t, 1, h.c.Stats().Rotations)
+	h.finish(nil, p.close)
+}
+
+// A rotation that goes live while the old connection's reader is still in
+// a handler call it began lock-free (here the very call that asked for the
+// rotation, as a session does on a venue's close notice) waits for that
+// call to return before it delivers: the handler is never run twice at
+// once (a parser's state raced under -race).
+func TestRotateWaitsForHandlerInFlight(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	closes := make(chan []byte, 4)
+	p := newRawPeer(t, answeringPeer(closes))
+	opts := peerOptions()
+	opts.RotationOverlap = time.Second
+	var running, most atomic.Int32
+	entered, release, ready := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var c *Client
+	k := &sink{}
+	k.hook = func(f *schema.WsFrame) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		if string(f.Data) == `{"conn":1}` {
+			<-ready
+			if err := c.Rotate(); err != nil {
+				return err
+			}
+			close(entered)
+			<-release
+		}
+		return nil
+	}
+	h := start(t, p.url(), opts, k, leaks)
+	c = h.c
+	close(ready)
+	<-entered
+	h.c.mu.Lock()
+	old := h.c.cur
+	h.c.mu.Unlock()
+	h.rec.waitFor(t, "rotating", isState(schema.ConnRotating))
+	h.switchUnaligned(opts.RotationOverlap)
+	require.Eventually(t, func() bool { // the switch waits for the call, or delivers beside it
+		return old.handling.Load() == handlerAwaited || slices.Contains(k.got(), `{"conn":2}`)
+	}, wait, time.Millisecond)
+	close(release)
+	h.sink.waitFor(t, `{"conn":2}`)
+	require.EqualValues(t, 1, most.Load(), "one handler call at a time")
 	h.finish(nil, p.close)
 }
