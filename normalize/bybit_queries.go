@@ -96,8 +96,8 @@ type bybitAnswer[T any] struct {
 	RetCode integer `json:"retCode"`
 	RetMsg  string  `json:"retMsg"`
 	Result  *struct {
-		List           []T    `json:"list"`
-		NextPageCursor string `json:"nextPageCursor"`
+		List           page[T] `json:"list"`
+		NextPageCursor string  `json:"nextPageCursor"`
 	} `json:"result"`
 }
 
