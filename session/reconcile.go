@@ -613,28 +613,47 @@ func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey) e
 	return r.publish(ctx, key, order, fills)
 }
 
-// fills reads every fill of an order, page after page.
+// fills reads every fill of an order, page after page. A fill read
+// already (a venue's page that starts with the one before's last fill, or
+// repeats) is kept once, by trade id; a page that brings no fill not read
+// already ends the list (a venue that names a next cursor after an empty
+// page would otherwise be asked for ever: the fills found are what it
+// has, and publish's check of the executed quantity tells the host when
+// they fall short); a cursor seen before is a bad answer.
 func (r *reconciler) fills(ctx context.Context, conn uint64, key orderKey) ([]normalize.QueryFill, error) {
 	var all []normalize.QueryFill
+	read := map[string]struct{}{} // trade ids
+	cursors := map[string]struct{}{}
 	cursor := ""
-	for len(all) <= maxFills {
+	for {
 		var next string
+		n := len(all)
 		err := r.ask(ctx, "fills", key, r.fill, func() (err error) {
-			all, next, err = r.q.fills(ctx, conn, key, cursor, all)
+			all, next, err = r.q.fills(ctx, conn, key, cursor, all[:n])
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
-		if next == "" {
+		fresh := all[:n]
+		for _, f := range all[n:] {
+			if _, again := read[string(f.TradeID.Bytes())]; !again {
+				read[string(f.TradeID.Bytes())] = struct{}{}
+				fresh = append(fresh, f)
+			}
+		}
+		all = fresh
+		switch _, again := cursors[next]; {
+		case len(all) > maxFills:
+			return nil, fmt.Errorf("session: more than %d fills", maxFills)
+		case next == "" || len(all) == n:
 			return all, nil
+		case again || next == cursor:
+			return nil, fmt.Errorf("%w: the fills' next page is one read before (%q)", ErrBadAnswer, next)
 		}
-		if next == cursor {
-			return nil, fmt.Errorf("%w: the fills' next page is the same as this one (%q)", ErrBadAnswer, next)
-		}
+		cursors[next] = struct{}{}
 		cursor = next
 	}
-	return nil, fmt.Errorf("session: more than %d fills", maxFills)
 }
 
 // publish hands the host, under the tracking lock (so that no streamed

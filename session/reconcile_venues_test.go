@@ -49,6 +49,12 @@ type simVenue struct {
 	held    int                      // REST queries held
 	queries map[string]int           // REST queries by path
 	badSign int                      // REST queries whose signature did not verify
+	// paging is how the fill query pages, when not as documented:
+	// "inclusive" (each page starts with the last fill of the one before:
+	// OKX's after taken as ≤, Bybit's cursor one back), "empty" (Bybit: no
+	// execution, and a new cursor, on every page).
+	paging  string
+	cursors int // the "empty" cursors handed out
 }
 
 // simOrder is an order at the venue.
@@ -489,7 +495,7 @@ func (v *simVenue) serveOKX(w io.Writer, path string, q map[string][]string) {
 		o := v.orders[get("ordId")]
 		after, _ := strconv.ParseInt(get("after"), 10, 64)
 		for i := len(o.fills) - 1; i >= o.aged && len(data) < limit; i-- { // newest first, older than after
-			if b, _ := strconv.ParseInt(o.fills[i].bill, 10, 64); after == 0 || b < after {
+			if b, _ := strconv.ParseInt(o.fills[i].bill, 10, 64); after == 0 || b < after || (v.paging == "inclusive" && b == after) {
 				data = append(data, v.okxFill(o, &o.fills[i]))
 			}
 		}
@@ -536,12 +542,20 @@ func (v *simVenue) serveBybit(w io.Writer, path string, q map[string][]string) {
 		cursor, _ := strings.CutPrefix(get("cursor"), "page_args=")
 		cursor, _, _ = strings.Cut(cursor, "&")
 		from, _ := strconv.Atoi(cursor)
+		if v.paging == "empty" {
+			v.cursors++
+			next = "page_args%3D" + strconv.Itoa(v.cursors) + "%26symbol%3DBTCUSDT%26"
+			break
+		}
 		n := 0
 		for i := len(o.fills) - 1 - from; i >= o.aged && n < limit; i-- { // newest first
 			list = append(list, v.bybitExec(o, &o.fills[i]))
 			n++
 		}
 		if from+n < len(o.fills)-o.aged {
+			if v.paging == "inclusive" {
+				n--
+			}
 			next = "page_args%3D" + strconv.Itoa(from+n) + "%26symbol%3DBTCUSDT%26"
 		}
 	}
@@ -976,4 +990,52 @@ func TestVenueReconcileFillsShort(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestVenueReconcilePagingFaults: a venue whose fill pages do not follow
+// its documented paging. "inclusive": each page starts with the fill the
+// page before ended with (OKX "Get transaction details": after returns
+// records earlier than the billId, a venue taking it as ≤; Bybit's cursor
+// one back) — every fill still reaches the host once with the cumulative
+// quantities after it (the repeated fill counted twice made every total
+// 0.001 too large). "empty" (Bybit): pages without an execution that
+// always name a new cursor — the reading ends, with a gap marker for the
+// fills not found, instead of asking for ever.
+func TestVenueReconcilePagingFaults(t *testing.T) {
+	for _, c := range orderCases() {
+		t.Run(string(c.venue)+"/inclusive", func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			v.paging = "inclusive"
+			h := startVenueRecon(t, c, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+			h.place("i1", "1")
+			v.window(func() { v.fill("i1", 150, "0.001") })
+			seen := map[string]bool{}
+			for i := 1; i <= 150; i++ {
+				r := h.next()
+				cum, _ := d("0.001").Mul(d(strconv.Itoa(i)))
+				assertVenueFill(t, r, schema.StatusPartiallyFilled, "0.001", cum.String(), "1")
+				assert.False(t, seen[r.TradeID.String()], "trade %s once", r.TradeID.String())
+				seen[r.TradeID.String()] = true
+			}
+			h.nothingElse()
+		})
+	}
+	t.Run("bybit/empty", func(t *testing.T) {
+		c := orderCases()[slices.IndexFunc(orderCases(), func(c orderCase) bool { return c.venue == schema.VenueBybit })]
+		v := newSimVenue(t, c.venue)
+		v.paging = "empty"
+		h := startVenueRecon(t, c, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+		h.place("n1", "0.03")
+		v.window(func() { v.fill("n1", 1, "0.01") })
+		select {
+		case g := <-h.gaps:
+			assert.Equal(t, v.order("n1").id, g.Exec.VenueOrderID.String())
+			assert.Contains(t, g.Control.Reason, "fills make up 0 of the 0.01")
+		case <-time.After(generous):
+			require.FailNow(t, "no gap marker", "execution pages read: %d", v.queried("/v5/execution/list"))
+		}
+		assert.Equal(t, 1, v.queried("/v5/execution/list"), "an empty page ends the list")
+		assert.Equal(t, 1, h.s.Stats().Order.Tracked, "open: still followed")
+		h.nothingElse()
+	})
 }
