@@ -44,14 +44,16 @@ func (s *Session) restGet(ctx context.Context, path, query string, sign func(req
 }
 
 // restAnswer completes a decoder's error with the HTTP status: a refusal
-// carries it, and an answer that is not the venue's JSON under a status
-// other than 200 (a proxy's 429 or 502 page) is a refusal of that status.
+// carries it, and any other answer under a status other than 200 — not
+// the venue's JSON (a proxy's 429 or 502 page), or the venue's envelope
+// reading as a success (a gateway's 503 with code 0 and an empty list,
+// which is not "no fills") — is a refusal of that status.
 func restAnswer(venue schema.Venue, status int, err error) error {
 	var qerr *normalize.QueryError
 	switch {
 	case errors.As(err, &qerr):
 		qerr.Status = status
-	case err != nil && status != http.StatusOK:
+	case status != http.StatusOK:
 		return &normalize.QueryError{Venue: venue, Status: status, Msg: http.StatusText(status)}
 	}
 	return err

@@ -45,6 +45,7 @@ type simVenue struct {
 	ms      int64                    // the venue's clock, Unix ms: one tick per event
 	subs    map[*websocket.Conn]bool // subscribed private connections
 	fail    []string                 // answers (status + " " + body) to the next REST queries
+	failOn  string                   // of this path only, when set
 	hold    chan struct{}            // when set, REST queries wait for it to close
 	held    int                      // REST queries held
 	queries map[string]int           // REST queries by path
@@ -311,9 +312,12 @@ func (v *simVenue) window(during func()) {
 	v.release()
 }
 
-func (v *simVenue) failNext(n int, answer string) {
+func (v *simVenue) failNext(n int, answer string) { v.failNextOn("", n, answer) }
+
+// failNextOn answers the next n queries of path (any: "") with answer.
+func (v *simVenue) failNextOn(path string, n int, answer string) {
 	v.mu.Lock()
-	v.fail = nil
+	v.fail, v.failOn = nil, path
 	for range n {
 		v.fail = append(v.fail, answer)
 	}
@@ -443,7 +447,7 @@ func (v *simVenue) serveREST(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"code":"50113","msg":"Invalid Sign","retCode":10004,"retMsg":"error sign!"}`)
 		return
 	}
-	if len(v.fail) > 0 {
+	if len(v.fail) > 0 && (v.failOn == "" || v.failOn == r.URL.Path) {
 		status, body, _ := strings.Cut(v.fail[0], " ")
 		v.fail = v.fail[1:]
 		code, _ := strconv.Atoi(status)
@@ -1038,4 +1042,30 @@ func TestVenueReconcilePagingFaults(t *testing.T) {
 		assert.Equal(t, 1, h.s.Stats().Order.Tracked, "open: still followed")
 		h.nothingElse()
 	})
+}
+
+// TestVenueReconcileHTTPStatus: an answer under an HTTP status other than
+// 200 is not the venue's data even when its body reads as a success (a
+// gateway's 503 in the venue's envelope, code 0 and an empty list: "no
+// fills"): it is a refusal of that status, tried again (OKX v5 and Bybit
+// v5 "Error Codes": HTTP 5xx, the service unavailable), and the fills
+// arrive without a gap marker.
+func TestVenueReconcileHTTPStatus(t *testing.T) {
+	for _, c := range orderCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			h := startVenueRecon(t, c, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+			h.place("h1", "0.03")
+			path, body := "/v5/execution/list", `{"retCode":0,"retMsg":"OK","result":{"category":"spot","nextPageCursor":"","list":[]},"retExtInfo":{},"time":1}`
+			if v.okx() {
+				path, body = "/api/v5/trade/fills", `{"code":"0","msg":"","data":[]}`
+			}
+			v.failNextOn(path, 1, "503 "+body)
+			v.window(func() { v.fill("h1", 1, "0.01") })
+			assertVenueFill(t, h.nextFill(), schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+			st := h.s.Stats().Order
+			assert.Equal(t, []any{uint64(1), uint64(0)}, []any{st.ReconcileErrors, st.ReconcileGaps})
+			h.nothingElse()
+		})
+	}
 }
