@@ -193,6 +193,7 @@ type reconciler struct {
 	max      int
 	unsure   map[orderKey]struct{} // placements not answered, by symbol and client order id
 	accepted bool                  // a subscription was accepted before
+	opened   bool                  // the open orders were read (trackOpen ran to its end)
 	cancel   context.CancelFunc    // of the running pass
 	done     chan struct{}         // closed when the running pass ends
 
@@ -440,11 +441,20 @@ func (r *reconciler) subscribed(conn uint64) {
 		if prev != nil {
 			<-prev
 		}
-		if first {
-			r.trackOpen(ctx, conn)
-			return
+		if !first {
+			r.pass(ctx, conn)
 		}
-		r.pass(ctx, conn)
+		// The open orders, read at the first subscription; again at the
+		// next while a loss cut the reading short (after the pass, whose
+		// lookups follow the session's own placements from nothing).
+		r.mu.Lock()
+		opened := r.opened
+		r.mu.Unlock()
+		if !opened && ctx.Err() == nil && r.trackOpen(ctx, conn) {
+			r.mu.Lock()
+			r.opened = true
+			r.mu.Unlock()
+		}
 	}()
 }
 
@@ -459,18 +469,25 @@ func (r *reconciler) lost() {
 
 // trackOpen asks, at the first subscription, for the account's open
 // orders, so that orders placed before Start are followed too: what they
-// had filled is theirs, not the session's to deliver.
-func (r *reconciler) trackOpen(ctx context.Context, conn uint64) {
+// had filled is theirs, not the session's to deliver. It reports false
+// when the connection's loss (or Close) cut it short: the next
+// subscription reads them again.
+func (r *reconciler) trackOpen(ctx context.Context, conn uint64) (read bool) {
 	var open []normalize.QueryOrder
 	cursor := ""
+	read = true
 	for page := 0; page < maxOpenPages; page++ {
 		var next string
+		n := len(open)
 		err := r.ask(ctx, "open orders", orderKey{}, r.opn, func() (err error) {
-			open, next, err = r.q.open(ctx, conn, cursor, open)
+			open, next, err = r.q.open(ctx, conn, cursor, open[:n])
 			return err
 		})
 		if err != nil {
-			break // counted and logged; the pages read are followed, the stream brings what happens next
+			// Counted and logged; the pages read are followed, the
+			// stream brings what happens next.
+			read = ctx.Err() == nil && !errors.Is(err, errConnLost)
+			break
 		}
 		if next == "" || next == cursor {
 			break
@@ -488,6 +505,7 @@ func (r *reconciler) trackOpen(ctx context.Context, conn uint64) {
 			}
 		}
 	}
+	return read
 }
 
 // outcome is told how Place ended: a placement the venue may have taken

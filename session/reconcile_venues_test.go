@@ -1069,3 +1069,30 @@ func TestVenueReconcileHTTPStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestVenueReconcileOpenOrdersInterrupted: the private connection goes
+// while the first subscription's open-orders query is waiting for its
+// answer: the orders open before Start are read at the next subscription
+// instead (they were never followed: a fill of theirs in a later window
+// was never delivered).
+func TestVenueReconcileOpenOrdersInterrupted(t *testing.T) {
+	for _, c := range orderCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			v.mu.Lock()
+			v.create(orderSeen{arg: map[string]any{"clOrdId": "pre", "sz": "0.03"}}) // placed before Start
+			v.mu.Unlock()
+			v.holdQueries(true)
+			h := startVenueRecon(t, c, v, nil)
+			v.cut() // while the open orders' query waits
+			v.holdQueries(false)
+			v.release()
+			require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 1 }, generous, pollEvery, "read at the next subscription")
+			v.window(func() { v.fill("pre", 1, "0.01") })
+			r := h.nextFill()
+			assertVenueFill(t, r, schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+			assert.Equal(t, "pre", r.ClientOrderID.String())
+			h.nothingElse()
+		})
+	}
+}
