@@ -1096,3 +1096,31 @@ func TestVenueReconcileOpenOrdersInterrupted(t *testing.T) {
 		})
 	}
 }
+
+// TestVenueReconcileCloseDuringPass: Close while a pass's query waits for
+// the venue's answer ends the pass (the query's request is cancelled):
+// Close returns, nothing is published after it, every pooled object comes
+// back (strict pools) and no goroutine is left (goleak in TestMain).
+func TestVenueReconcileCloseDuringPass(t *testing.T) {
+	for _, c := range orderCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			h := startVenueRecon(t, c, v, nil)
+			h.place("c1", "0.03")
+			v.holdQueries(true)
+			defer v.holdQueries(false)
+			v.window(func() { v.fill("c1", 1, "0.01") })
+			require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the pass's order query waits")
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			require.NoError(t, h.s.Close(ctx))
+			v.holdQueries(false)
+			select {
+			case r := <-h.reports:
+				require.FailNow(t, "a report after Close", "%+v", r)
+			default:
+			}
+			assert.Zero(t, h.s.Stats().Order.Reconciled)
+		})
+	}
+}
