@@ -101,8 +101,14 @@
 //   - When the venue accepts a subscription and one was accepted before,
 //     a pass asks, for every followed order, the order query, and only
 //     when it says more has filled than was delivered, the fill query,
-//     page after page (at most 10000 fills). A lost connection stops the
-//     pass; the next subscription's pass starts over.
+//     page after page (at most 10000 fills; a fill listed twice is kept
+//     once, by trade id, and a page that brings no fill not read already
+//     ends the list). A lost connection stops the pass; the next
+//     subscription's pass starts over (and reads the open orders, when a
+//     loss cut the first subscription's reading of them short). An answer
+//     under an HTTP status other than 200 is a refusal of that status,
+//     whatever its body says; one that lists more than 100 entries is
+//     unreadable.
 //   - The fills not delivered are published as execution reports through
 //     the same critical lane as the streamed ones (Config.OnExecReport and
 //     every subscriber of schema.EventExecReport), in trade order (by
