@@ -717,7 +717,9 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		}
 		t.trades = append(t.trades, f.TradeID)
 		t.delivered, _ = t.delivered.Add(f.Qty)
-		t.status = x.Status
+		if !t.status.Final() { // an end the stream delivered meanwhile stays
+			t.status = x.Status
+		}
 		r.reconciled.Add(1)
 		if err := r.s.disp.Publish(ctx, ev); err != nil {
 			return err
@@ -732,7 +734,10 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		r.gap(ctx, key, short) // they will not come back: told once, then the end
 	}
 	end := schema.StatusUnknown
-	if order.Status.Final() && order.Status != schema.StatusFilled && t.status != order.Status {
+	if order.Status.Final() && order.Status != schema.StatusFilled {
+		end = order.Status // delivered now, or by the stream already (t.status)
+	}
+	if end != schema.StatusUnknown && t.status != order.Status {
 		ev, err := r.event(ctx, key, order)
 		if err != nil {
 			return err
@@ -740,7 +745,7 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		x := &ev.Exec
 		x.ExecType = endExecType(order.Status)
 		x.TransactTime, ev.ExchangeTS = order.TransactTime, order.TransactTime
-		t.status, end = order.Status, order.Status
+		t.status = order.Status
 		r.reconciled.Add(1)
 		if err := r.s.disp.Publish(ctx, ev); err != nil {
 			return err

@@ -47,6 +47,7 @@ type simVenue struct {
 	fail    []string                 // answers (status + " " + body) to the next REST queries
 	failOn  string                   // of this path only, when set
 	hold    chan struct{}            // when set, REST queries wait for it to close
+	holdOn  string                   // of this path only, when set
 	held    int                      // REST queries held
 	queries map[string]int           // REST queries by path
 	badSign int                      // REST queries whose signature did not verify
@@ -432,6 +433,9 @@ func (v *simVenue) serveREST(w http.ResponseWriter, r *http.Request) {
 	v.mu.Lock()
 	v.queries[r.URL.Path]++
 	hold := v.hold
+	if hold != nil && v.holdOn != "" && v.holdOn != r.URL.Path {
+		hold = nil
+	}
 	if hold != nil {
 		v.held++
 	}
@@ -1121,6 +1125,39 @@ func TestVenueReconcileCloseDuringPass(t *testing.T) {
 			default:
 			}
 			assert.Zero(t, h.s.Stats().Order.Reconciled)
+		})
+	}
+}
+
+// TestVenueReconcileStreamedEndDuringPass: the order query says the order
+// is open with a fill of the window; while the fill query waits, the venue
+// cancels the order and streams the cancel (delivered at once). The
+// window's fill is then delivered; the next pass finds the order ended as
+// the stream said, and forgets it without delivering its cancel a second
+// time (the fill's status had overwritten the streamed end, so the next
+// pass found "canceled" new and delivered it again, Reconciled).
+func TestVenueReconcileStreamedEndDuringPass(t *testing.T) {
+	for _, c := range orderCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			h := startVenueRecon(t, c, v, nil)
+			h.place("x1", "0.03")
+			v.holdOn = "/v5/execution/list"
+			if v.okx() {
+				v.holdOn = "/api/v5/trade/fills"
+			}
+			v.holdQueries(true)
+			v.window(func() { v.fill("x1", 1, "0.01") })
+			require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the fill query waits")
+			v.cancel("x1")
+			r := h.nextFill()
+			assert.Equal(t, []any{false, schema.ExecCanceled}, []any{r.Reconciled, r.ExecType})
+			v.holdQueries(false)
+			assertVenueFill(t, h.nextFill(), schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+			v.window(func() {})
+			require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 0 }, generous, pollEvery, "ended, every fill delivered: forgotten")
+			h.nothingElse()
+			assert.Equal(t, uint64(1), h.s.Stats().Order.Reconciled, "the fill only")
 		})
 	}
 }
