@@ -122,6 +122,7 @@ type refusalRules struct {
 	rateCodes  []int64 // venue codes of a rate limit
 	retryCodes []int64 // codes that may pass when tried again (busy, timestamp)
 	missing    []int64 // the order does not exist
+	clockCodes []int64 // the request's timestamp is off the venue's clock: the offset is measured again
 	// narrow: the queries cover a part of what the stream shows (Bybit:
 	// the session asks category spot, its all-in-one topics bring every
 	// category): an order first seen on the stream that the venue says it
@@ -407,6 +408,13 @@ func (r *reconciler) ask(ctx context.Context, what string, key orderKey, cost in
 		}
 		if n >= reconcileTries || !rules.retryable(err) {
 			return err
+		}
+		if _, code, ok := refusal(err); ok && slices.Contains(rules.clockCodes, code) && r.s.syncsClock() {
+			// The local clock stepped since the login measured the offset:
+			// signed anew with the same offset, every try would be refused.
+			if serr := r.s.clock.sync(ctx, r.s.cfg.HTTPClient, r.s.spec.venue, r.s.cfg.Endpoints.REST); serr != nil && r.s.cfg.Logger != nil && ctx.Err() == nil {
+				r.s.cfg.Logger.Warn("session: clock offset not measured; keeping the last one", "venue", string(r.s.spec.venue), "err", serr)
+			}
 		}
 		if serr := r.sleep(ctx, min(base<<min(n-1, 20), ceil)); serr != nil {
 			return serr

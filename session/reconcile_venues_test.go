@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,6 +58,9 @@ type simVenue struct {
 	// execution, and a new cursor, on every page).
 	paging  string
 	cursors int // the "empty" cursors handed out
+	// stamps: REST queries are refused whose timestamp is off the venue's
+	// clock (OKX 50102 past 30 s; Bybit 10002 outside recv_window).
+	stamps bool
 }
 
 // simOrder is an order at the venue.
@@ -451,6 +455,15 @@ func (v *simVenue) serveREST(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"code":"50113","msg":"Invalid Sign","retCode":10004,"retMsg":"error sign!"}`)
 		return
 	}
+	if v.stamps && !v.fresh(r) {
+		if v.okx() {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"msg":"Timestamp request expired","code":"50102"}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"retCode":10002,"retMsg":"invalid request, please check your server timestamp or recv_window param","result":{},"retExtInfo":{},"time":1}`)
+		return
+	}
 	if len(v.fail) > 0 && (v.failOn == "" || v.failOn == r.URL.Path) {
 		status, body, _ := strings.Cut(v.fail[0], " ")
 		v.fail = v.fail[1:]
@@ -465,6 +478,20 @@ func (v *simVenue) serveREST(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.serveBybit(w, r.URL.Path, q)
+}
+
+// fresh reports whether a query's timestamp is within the venue's window
+// of its clock (OKX: 30 s either way; Bybit: server − recv_window ≤ ts <
+// server + 1 s).
+func (v *simVenue) fresh(r *http.Request) bool {
+	now := v.serverNow()
+	if v.okx() {
+		ts, err := time.Parse("2006-01-02T15:04:05.000Z", r.Header.Get("OK-ACCESS-TIMESTAMP"))
+		return err == nil && ts.Sub(now).Abs() <= 30*time.Second
+	}
+	ms, err1 := strconv.ParseInt(r.Header.Get("X-BAPI-TIMESTAMP"), 10, 64)
+	window, err2 := strconv.ParseInt(r.Header.Get("X-BAPI-RECV-WINDOW"), 10, 64)
+	return err1 == nil && err2 == nil && ms >= now.UnixMilli()-window && ms < now.UnixMilli()+1000
 }
 
 // newest lists the orders newest first, as the venues do.
@@ -1158,6 +1185,39 @@ func TestVenueReconcileStreamedEndDuringPass(t *testing.T) {
 			require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 0 }, generous, pollEvery, "ended, every fill delivered: forgotten")
 			h.nothingElse()
 			assert.Equal(t, uint64(1), h.s.Stats().Order.Reconciled, "the fill only")
+		})
+	}
+}
+
+// TestVenueReconcileClockStep: the host's clock steps back 90 s (an NTP
+// step) after the reconnect's login measured the offset, while a pass is
+// running: the venue refuses the next query's timestamp (OKX 50102, Bybit
+// 10002). The session measures the offset again against the venue's
+// server time before trying again, and the fill arrives without a gap
+// marker (signed anew with the same offset, every try was refused).
+func TestVenueReconcileClockStep(t *testing.T) {
+	for _, c := range orderCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			v.stamps = true
+			var step atomic.Int64
+			h := startVenueRecon(t, c, v, func(cfg *session.Config) {
+				cfg.Now = func() time.Time { return time.Now().Add(time.Duration(step.Load())) }
+			})
+			h.place("k1", "0.03")
+			v.holdOn = "/v5/order/realtime"
+			if v.okx() {
+				v.holdOn = "/api/v5/trade/order"
+			}
+			v.holdQueries(true)
+			v.window(func() { v.fill("k1", 1, "0.01") })
+			require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the order query waits")
+			step.Store(int64(-90 * time.Second))
+			v.holdQueries(false)
+			assertVenueFill(t, h.nextFill(), schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+			st := h.s.Stats().Order
+			assert.Equal(t, []any{uint64(1), uint64(0)}, []any{st.ReconcileErrors, st.ReconcileGaps})
+			h.nothingElse()
 		})
 	}
 }
