@@ -155,9 +155,11 @@
 //     (Client.BackoffBase, doubling, at most Client.BackoffCap), five
 //     times in all; a rate-limit refusal (Binance 429, 418, -1003; OKX
 //     50011, 50061, 429; Bybit 10006, 10018, 403, 429) also empties the
-//     bucket, so that every query then waits for the budget to refill.
-//     Place and Cancel never wait for it: the pass runs on a goroutine of
-//     its own.
+//     bucket, so that every query then waits for the budget to refill;
+//     a timestamp refusal (Binance -1021, OKX 50102, Bybit 10002) has the
+//     clock offset measured again first (the host's clock may have
+//     stepped since the login measured it). Place and Cancel never wait
+//     for it: the pass runs on a goroutine of its own.
 //   - When it gives up on an order (five failures, a refusal that cannot
 //     pass such as Binance -2013, OKX 51603 or a Bybit order in neither
 //     list for an order the venue no longer has, more than 10000 fills,
