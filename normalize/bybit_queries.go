@@ -90,14 +90,40 @@ type bybitQueryExec struct {
 	OrderQty    optNum     `json:"orderQty"`
 	LeavesQty   optNum     `json:"leavesQty"`
 	IsMaker     flag       `json:"isMaker"`
+	OrderType   text       `json:"orderType"`
+	Side        text       `json:"side"`
+}
+
+// bybitQueryOrder is an order of /order/realtime and /order/history: the
+// "order" topic's fields, and marketUnit.
+type bybitQueryOrder struct {
+	bybitOrderMsg
+	MarketUnit text `json:"marketUnit"`
+}
+
+// bybitQuoteSized reports whether a spot order's qty is in the quote coin:
+// a market order with marketUnit quoteCoin, or without one a market buy
+// (Bybit v5 "Place Order": marketUnit, quoteCoin by default for a spot
+// market buy).
+func bybitQuoteSized(orderType, side, unit *text) bool {
+	if string(orderType.bytes()) != "Market" {
+		return false
+	}
+	switch string(unit.bytes()) {
+	case "quoteCoin":
+		return true
+	case "baseCoin":
+		return false
+	}
+	return sideWords[string(side.bytes())] == schema.SideBuy
 }
 
 type bybitAnswer[T any] struct {
 	RetCode integer `json:"retCode"`
 	RetMsg  string  `json:"retMsg"`
 	Result  *struct {
-		List           []T    `json:"list"`
-		NextPageCursor string `json:"nextPageCursor"`
+		List           page[T] `json:"list"`
+		NextPageCursor string  `json:"nextPageCursor"`
 	} `json:"result"`
 }
 
@@ -122,10 +148,13 @@ func decodeBybit[T any](method string, data []byte) ([]T, string, error) {
 // the last page). A refusal is a [*QueryError] (10006 rate limit, 10002
 // timestamp outside recv_window, …); a missing field, an unknown symbol or
 // a malformed value a [*ParseError] naming the field. orderStatus maps as
-// on the "order" topic (Bybit v5 "Enums → orderStatus").
+// on the "order" topic (Bybit v5 "Enums → orderStatus"). A market order
+// sized in the quote coin (marketUnit quoteCoin; without one, a market
+// buy: Bybit's default) has no base Qty (zero), its qty being a quote
+// amount, as [ParseOKXOrders] does with tgtCcy quote_ccy.
 func ParseBybitOrders(data []byte, syms *Symbols, dst []QueryOrder) ([]QueryOrder, string, error) {
 	const method = "order/realtime"
-	orders, next, err := decodeBybit[bybitOrderMsg](method, data) // the "order" topic's fields
+	orders, next, err := decodeBybit[bybitQueryOrder](method, data)
 	if err != nil {
 		return dst, "", err
 	}
@@ -150,7 +179,11 @@ func ParseBybitOrders(data []byte, syms *Symbols, dst []QueryOrder) ([]QueryOrde
 		if string(q.TimeInForce.bytes()) == "PostOnly" && x.Type == schema.OrderTypeLimit {
 			x.Type = schema.OrderTypeLimitMaker
 		}
-		if err := queryAmounts(schema.VenueBybit, method, x, q.Price.num, q.Qty.num, q.CumExecQty.num, q.AvgPrice.num); err != nil {
+		qty := q.Qty.num
+		if bybitQuoteSized(&q.OrderType, &q.Side, &q.MarketUnit) {
+			qty = num{} // a quote amount: no base quantity (as OKX's tgtCcy quote_ccy)
+		}
+		if err := queryAmounts(schema.VenueBybit, method, x, q.Price.num, qty, q.CumExecQty.num, q.AvgPrice.num); err != nil {
 			return dst, "", err
 		}
 		if q.CumExecValue.v.Sign() < 0 {
@@ -175,7 +208,8 @@ func ParseBybitOrders(data []byte, syms *Symbols, dst []QueryOrder) ([]QueryOrde
 // (a UUID: no order among them), execValue QuoteQty, execFee Fee (Bybit's
 // sign: paid is positive) in feeCurrency, isMaker IsMaker, execTime Time,
 // and orderQty − leavesQty CumFillQty, which orders an order's fills of
-// the same millisecond. Errors as [ParseBybitOrders].
+// the same millisecond (none for a market buy, whose orderQty may be a
+// quote amount). Errors as [ParseBybitOrders].
 func ParseBybitExecutions(data []byte, syms *Symbols, dst []QueryFill) ([]QueryFill, string, error) {
 	const method = "execution/list"
 	execs, next, err := decodeBybit[bybitQueryExec](method, data)
@@ -201,7 +235,11 @@ func ParseBybitExecutions(data []byte, syms *Symbols, dst []QueryFill) ([]QueryF
 		if !q.ExecValue.ok || f.QuoteQty.Sign() <= 0 {
 			f.QuoteQty, _ = f.Price.Mul(f.Qty)
 		}
-		if q.OrderQty.ok && q.LeavesQty.ok && q.LeavesQty.v.Sign() >= 0 && q.LeavesQty.v.Cmp(q.OrderQty.v) <= 0 {
+		// orderQty − leavesQty is in the base coin unless the order was
+		// sized in the quote coin, which a market buy's execution does not
+		// tell (no marketUnit): none for those.
+		quote := string(q.OrderType.bytes()) == "Market" && sideWords[string(q.Side.bytes())] == schema.SideBuy
+		if !quote && q.OrderQty.ok && q.LeavesQty.ok && q.LeavesQty.v.Sign() >= 0 && q.LeavesQty.v.Cmp(q.OrderQty.v) <= 0 {
 			f.CumFillQty, _ = q.OrderQty.v.Sub(q.LeavesQty.v)
 		}
 		f.Time = q.ExecTime.v * 1e6

@@ -158,3 +158,38 @@ func FuzzBybitQueryAnswers(f *testing.F) {
 		}
 	})
 }
+
+// TestParseBybitQuoteSized: a spot market buy sized in the quote coin
+// (marketUnit quoteCoin, Bybit's default for a market buy) has qty "100"
+// USDT: it is no base quantity — read as one, a reconciled fill of 0.001
+// BTC said 99.999 remained and never Filled. Its executions' orderQty −
+// leavesQty is not a base quantity either.
+func TestParseBybitQuoteSized(t *testing.T) {
+	syms := normalize.NewSymbols(normalize.BybitSymbolRules())
+	order := func(side, unit string) string {
+		return `{"retCode":0,"retMsg":"OK","result":{"list":[{"orderId":"1","orderLinkId":"m1","symbol":"BTCUSDT","price":"0",` +
+			`"qty":"100","side":"` + side + `","orderStatus":"Filled","avgPrice":"50000","leavesQty":"0","cumExecQty":"0.002",` +
+			`"cumExecValue":"100","orderType":"Market","timeInForce":"IOC"` + unit + `,"createdTime":"1","updatedTime":"2"}],` +
+			`"nextPageCursor":""},"time":1}`
+	}
+	for _, c := range []struct {
+		side, unit string
+		qty        string
+	}{{"Buy", `,"marketUnit":"quoteCoin"`, "0"}, {"Buy", ``, "0"}, {"Buy", `,"marketUnit":"baseCoin"`, "100"}, {"Sell", ``, "100"}} {
+		os, _, err := normalize.ParseBybitOrders([]byte(order(c.side, c.unit)), syms, nil)
+		require.NoError(t, err)
+		require.Len(t, os, 1)
+		assert.Zero(t, os[0].Qty.Cmp(schema.MustParseDecimal(c.qty)), "%s %s: qty %s", c.side, c.unit, os[0].Qty)
+		assert.Equal(t, "0.002", os[0].CumFillQty.String())
+		if c.qty == "0" {
+			assert.True(t, os[0].RemainingQty.IsZero(), "remaining %s", os[0].RemainingQty)
+		}
+	}
+	execs, _, err := normalize.ParseBybitExecutions([]byte(`{"retCode":0,"retMsg":"OK","result":{"list":[{"symbol":"BTCUSDT",`+
+		`"orderId":"1","orderType":"Market","side":"Buy","orderQty":"100","leavesQty":"0","execId":"e1","execPrice":"50000",`+
+		`"execQty":"0.002","execValue":"100","execFee":"0","feeCurrency":"BTC","execType":"Trade","execTime":"2","isMaker":false}],`+
+		`"nextPageCursor":""},"time":1}`), syms, nil)
+	require.NoError(t, err)
+	require.Len(t, execs, 1)
+	assert.True(t, execs[0].CumFillQty.IsZero(), "cum %s", execs[0].CumFillQty)
+}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/goccy/go-json/jsontext"
 	json "github.com/goccy/go-json/v2"
 
 	"github.com/meltica/meltica/schema"
@@ -116,7 +117,54 @@ type okxQueryFill struct {
 type okxAnswer[T any] struct {
 	Code optInteger `json:"code"`
 	Msg  string     `json:"msg"`
-	Data []T        `json:"data"`
+	Data page[T]    `json:"data"`
+}
+
+// MaxQueryPage is the most entries one page of a REST query answer may
+// list: the venues' largest page (OKX v5 limit ≤ 100 for "Get order List"
+// and "Get transaction details"; Bybit v5 ≤ 50 orders, ≤ 100 executions).
+// An answer listing more is a [*ParseError] (ErrMalformed), refused before
+// its entries are decoded.
+const MaxQueryPage = 100
+
+// errPageTooLong: an answer listing more than MaxQueryPage entries.
+var errPageTooLong = wrapBad("more entries than a page holds")
+
+// page is the list of a REST answer, decoded entry by entry and refused
+// past MaxQueryPage entries: an answer of a million empty objects costs
+// its bytes, not a million structs of ~2 KB (null is an empty list).
+type page[T any] []T
+
+func (p *page[T]) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	switch in.PeekKind() {
+	case 'n':
+		return in.SkipValue()
+	case '[':
+	default:
+		if err := in.SkipValue(); err != nil {
+			return err
+		}
+		return errWantArray
+	}
+	if _, err := in.ReadToken(); err != nil {
+		return err
+	}
+	for in.PeekKind() != ']' {
+		if len(*p) >= MaxQueryPage {
+			return errPageTooLong
+		}
+		v, err := in.ReadValue() // an entry's bytes, decoded on their own (see object)
+		if err != nil {
+			return err
+		}
+		var zero T
+		*p = append(*p, zero)
+		if err := json.Unmarshal(v, &(*p)[len(*p)-1]); err != nil {
+			return err
+		}
+	}
+	_, err := in.ReadToken()
+	return err
 }
 
 // decodeRecovered decodes data into v; a decoder panic (goccy v0.12 is

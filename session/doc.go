@@ -108,8 +108,14 @@
 //   - When the venue accepts a subscription and one was accepted before,
 //     a pass asks, for every followed order, the order query, and only
 //     when it says more has filled than was delivered, the fill query,
-//     page after page (at most 10000 fills). A lost connection stops the
-//     pass; the next subscription's pass starts over.
+//     page after page (at most 10000 fills; a fill listed twice is kept
+//     once, by trade id, and a page that brings no fill not read already
+//     ends the list). A lost connection stops the pass; the next
+//     subscription's pass starts over (and reads the open orders, when a
+//     loss cut the first subscription's reading of them short). An answer
+//     under an HTTP status other than 200 is a refusal of that status,
+//     whatever its body says; one that lists more than 100 entries is
+//     unreadable.
 //   - The fills not delivered are published as execution reports through
 //     the same critical lane as the streamed ones (Config.OnExecReport and
 //     every subscriber of schema.EventExecReport), in trade order (by
@@ -156,9 +162,11 @@
 //     (Client.BackoffBase, doubling, at most Client.BackoffCap), five
 //     times in all; a rate-limit refusal (Binance 429, 418, -1003; OKX
 //     50011, 50061, 429; Bybit 10006, 10018, 403, 429) also empties the
-//     bucket, so that every query then waits for the budget to refill.
-//     Place and Cancel never wait for it: the pass runs on a goroutine of
-//     its own.
+//     bucket, so that every query then waits for the budget to refill;
+//     a timestamp refusal (Binance -1021, OKX 50102, Bybit 10002) has the
+//     clock offset measured again first (the host's clock may have
+//     stepped since the login measured it). Place and Cancel never wait
+//     for it: the pass runs on a goroutine of its own.
 //   - When it gives up on an order (five failures, a refusal that cannot
 //     pass such as Binance -2013, OKX 51603 or a Bybit order in neither
 //     list for an order the venue no longer has, more than 10000 fills,

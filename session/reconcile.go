@@ -122,6 +122,7 @@ type refusalRules struct {
 	rateCodes  []int64 // venue codes of a rate limit
 	retryCodes []int64 // codes that may pass when tried again (busy, timestamp)
 	missing    []int64 // the order does not exist
+	clockCodes []int64 // the request's timestamp is off the venue's clock: the offset is measured again
 	// narrow: the queries cover a part of what the stream shows (Bybit:
 	// the session asks category spot, its all-in-one topics bring every
 	// category): an order first seen on the stream that the venue says it
@@ -193,6 +194,7 @@ type reconciler struct {
 	max      int
 	unsure   map[orderKey]struct{} // placements not answered, by symbol and client order id
 	accepted bool                  // a subscription was accepted before
+	opened   bool                  // the open orders were read (trackOpen ran to its end)
 	cancel   context.CancelFunc    // of the running pass
 	done     chan struct{}         // closed when the running pass ends
 
@@ -407,6 +409,13 @@ func (r *reconciler) ask(ctx context.Context, what string, key orderKey, cost in
 		if n >= reconcileTries || !rules.retryable(err) {
 			return err
 		}
+		if _, code, ok := refusal(err); ok && slices.Contains(rules.clockCodes, code) && r.s.syncsClock() {
+			// The local clock stepped since the login measured the offset:
+			// signed anew with the same offset, every try would be refused.
+			if serr := r.s.clock.sync(ctx, r.s.cfg.HTTPClient, r.s.spec.venue, r.s.cfg.Endpoints.REST); serr != nil && r.s.cfg.Logger != nil && ctx.Err() == nil {
+				r.s.cfg.Logger.Warn("session: clock offset not measured; keeping the last one", "venue", string(r.s.spec.venue), "err", serr)
+			}
+		}
 		if serr := r.sleep(ctx, min(base<<min(n-1, 20), ceil)); serr != nil {
 			return serr
 		}
@@ -440,11 +449,20 @@ func (r *reconciler) subscribed(conn uint64) {
 		if prev != nil {
 			<-prev
 		}
-		if first {
-			r.trackOpen(ctx, conn)
-			return
+		if !first {
+			r.pass(ctx, conn)
 		}
-		r.pass(ctx, conn)
+		// The open orders, read at the first subscription; again at the
+		// next while a loss cut the reading short (after the pass, whose
+		// lookups follow the session's own placements from nothing).
+		r.mu.Lock()
+		opened := r.opened
+		r.mu.Unlock()
+		if !opened && ctx.Err() == nil && r.trackOpen(ctx, conn) {
+			r.mu.Lock()
+			r.opened = true
+			r.mu.Unlock()
+		}
 	}()
 }
 
@@ -459,18 +477,25 @@ func (r *reconciler) lost() {
 
 // trackOpen asks, at the first subscription, for the account's open
 // orders, so that orders placed before Start are followed too: what they
-// had filled is theirs, not the session's to deliver.
-func (r *reconciler) trackOpen(ctx context.Context, conn uint64) {
+// had filled is theirs, not the session's to deliver. It reports false
+// when the connection's loss (or Close) cut it short: the next
+// subscription reads them again.
+func (r *reconciler) trackOpen(ctx context.Context, conn uint64) (read bool) {
 	var open []normalize.QueryOrder
 	cursor := ""
+	read = true
 	for page := 0; page < maxOpenPages; page++ {
 		var next string
+		n := len(open)
 		err := r.ask(ctx, "open orders", orderKey{}, r.opn, func() (err error) {
-			open, next, err = r.q.open(ctx, conn, cursor, open)
+			open, next, err = r.q.open(ctx, conn, cursor, open[:n])
 			return err
 		})
 		if err != nil {
-			break // counted and logged; the pages read are followed, the stream brings what happens next
+			// Counted and logged; the pages read are followed, the
+			// stream brings what happens next.
+			read = ctx.Err() == nil && !errors.Is(err, errConnLost)
+			break
 		}
 		if next == "" || next == cursor {
 			break
@@ -488,6 +513,7 @@ func (r *reconciler) trackOpen(ctx context.Context, conn uint64) {
 			}
 		}
 	}
+	return read
 }
 
 // outcome is told how Place ended: a placement the venue may have taken
@@ -613,28 +639,47 @@ func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey) e
 	return r.publish(ctx, key, order, fills)
 }
 
-// fills reads every fill of an order, page after page.
+// fills reads every fill of an order, page after page. A fill read
+// already (a venue's page that starts with the one before's last fill, or
+// repeats) is kept once, by trade id; a page that brings no fill not read
+// already ends the list (a venue that names a next cursor after an empty
+// page would otherwise be asked for ever: the fills found are what it
+// has, and publish's check of the executed quantity tells the host when
+// they fall short); a cursor seen before is a bad answer.
 func (r *reconciler) fills(ctx context.Context, conn uint64, key orderKey) ([]normalize.QueryFill, error) {
 	var all []normalize.QueryFill
+	read := map[string]struct{}{} // trade ids
+	cursors := map[string]struct{}{}
 	cursor := ""
-	for len(all) <= maxFills {
+	for {
 		var next string
+		n := len(all)
 		err := r.ask(ctx, "fills", key, r.fill, func() (err error) {
-			all, next, err = r.q.fills(ctx, conn, key, cursor, all)
+			all, next, err = r.q.fills(ctx, conn, key, cursor, all[:n])
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
-		if next == "" {
+		fresh := all[:n]
+		for _, f := range all[n:] {
+			if _, again := read[string(f.TradeID.Bytes())]; !again {
+				read[string(f.TradeID.Bytes())] = struct{}{}
+				fresh = append(fresh, f)
+			}
+		}
+		all = fresh
+		switch _, again := cursors[next]; {
+		case len(all) > maxFills:
+			return nil, fmt.Errorf("session: more than %d fills", maxFills)
+		case next == "" || len(all) == n:
 			return all, nil
+		case again || next == cursor:
+			return nil, fmt.Errorf("%w: the fills' next page is one read before (%q)", ErrBadAnswer, next)
 		}
-		if next == cursor {
-			return nil, fmt.Errorf("%w: the fills' next page is the same as this one (%q)", ErrBadAnswer, next)
-		}
+		cursors[next] = struct{}{}
 		cursor = next
 	}
-	return nil, fmt.Errorf("session: more than %d fills", maxFills)
 }
 
 // publish hands the host, under the tracking lock (so that no streamed
@@ -680,7 +725,9 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		}
 		t.trades = append(t.trades, f.TradeID)
 		t.delivered, _ = t.delivered.Add(f.Qty)
-		t.status = x.Status
+		if !t.status.Final() { // an end the stream delivered meanwhile stays
+			t.status = x.Status
+		}
 		r.reconciled.Add(1)
 		if err := r.s.disp.Publish(ctx, ev); err != nil {
 			return err
@@ -695,7 +742,10 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		r.gap(ctx, key, short) // they will not come back: told once, then the end
 	}
 	end := schema.StatusUnknown
-	if order.Status.Final() && order.Status != schema.StatusFilled && t.status != order.Status {
+	if order.Status.Final() && order.Status != schema.StatusFilled {
+		end = order.Status // delivered now, or by the stream already (t.status)
+	}
+	if end != schema.StatusUnknown && t.status != order.Status {
 		ev, err := r.event(ctx, key, order)
 		if err != nil {
 			return err
@@ -703,7 +753,7 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		x := &ev.Exec
 		x.ExecType = endExecType(order.Status)
 		x.TransactTime, ev.ExchangeTS = order.TransactTime, order.TransactTime
-		t.status, end = order.Status, order.Status
+		t.status = order.Status
 		r.reconciled.Add(1)
 		if err := r.s.disp.Publish(ctx, ev); err != nil {
 			return err

@@ -38,6 +38,7 @@ var binanceRefusals = &refusalRules{
 	rateCodes:  []int64{-1003},
 	retryCodes: []int64{-1003, -1000, -1001, -1006, -1007, -1008, -1021},
 	missing:    []int64{-2013},
+	clockCodes: []int64{-1021},
 }
 
 func (*binanceQueries) rules() *refusalRules { return binanceRefusals }

@@ -44,14 +44,16 @@ func (s *Session) restGet(ctx context.Context, path, query string, sign func(req
 }
 
 // restAnswer completes a decoder's error with the HTTP status: a refusal
-// carries it, and an answer that is not the venue's JSON under a status
-// other than 200 (a proxy's 429 or 502 page) is a refusal of that status.
+// carries it, and any other answer under a status other than 200 — not
+// the venue's JSON (a proxy's 429 or 502 page), or the venue's envelope
+// reading as a success (a gateway's 503 with code 0 and an empty list,
+// which is not "no fills") — is a refusal of that status.
 func restAnswer(venue schema.Venue, status int, err error) error {
 	var qerr *normalize.QueryError
 	switch {
 	case errors.As(err, &qerr):
 		qerr.Status = status
-	case err != nil && status != http.StatusOK:
+	case status != http.StatusOK:
 		return &normalize.QueryError{Venue: venue, Status: status, Msg: http.StatusText(status)}
 	}
 	return err
@@ -68,12 +70,13 @@ type okxQueries struct {
 // okxRefusals: OKX v5 "Error Codes" — 50011 rate limit (HTTP 429), 50061
 // sub-account rate limit; 50001 service unavailable, 50004 endpoint
 // timeout, 50013 busy, 50026 system error, 50102 timestamp expired (signed
-// anew each try); 51603 order does not exist.
+// anew each try, the clock offset measured again first); 51603 order does not exist.
 var okxRefusals = &refusalRules{
 	rateStatus: []int{http.StatusTooManyRequests},
 	rateCodes:  []int64{50011, 50061},
 	retryCodes: []int64{50001, 50004, 50013, 50026, 50102},
 	missing:    []int64{51603},
+	clockCodes: []int64{50102},
 }
 
 func (*okxQueries) rules() *refusalRules { return okxRefusals }
@@ -164,12 +167,13 @@ type bybitQueries struct {
 // bybitRefusals: Bybit v5 "Error Codes" — 10006 too many visits, 10018
 // IP rate limit, HTTP 403 ("access too frequent") and 429; 10000 server
 // timeout, 10016 server error, 10002 timestamp outside recv_window (signed
-// anew each try); 110001 order does not exist.
+// anew each try, the clock offset measured again first); 110001 order does not exist.
 var bybitRefusals = &refusalRules{
 	rateStatus: []int{http.StatusTooManyRequests, http.StatusForbidden},
 	rateCodes:  []int64{10006, 10018},
 	retryCodes: []int64{10000, 10002, 10016},
 	missing:    []int64{110001},
+	clockCodes: []int64{10002},
 	narrow:     true, // category spot only
 }
 

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,10 +46,21 @@ type simVenue struct {
 	ms      int64                    // the venue's clock, Unix ms: one tick per event
 	subs    map[*websocket.Conn]bool // subscribed private connections
 	fail    []string                 // answers (status + " " + body) to the next REST queries
+	failOn  string                   // of this path only, when set
 	hold    chan struct{}            // when set, REST queries wait for it to close
+	holdOn  string                   // of this path only, when set
 	held    int                      // REST queries held
 	queries map[string]int           // REST queries by path
 	badSign int                      // REST queries whose signature did not verify
+	// paging is how the fill query pages, when not as documented:
+	// "inclusive" (each page starts with the last fill of the one before:
+	// OKX's after taken as ≤, Bybit's cursor one back), "empty" (Bybit: no
+	// execution, and a new cursor, on every page).
+	paging  string
+	cursors int // the "empty" cursors handed out
+	// stamps: REST queries are refused whose timestamp is off the venue's
+	// clock (OKX 50102 past 30 s; Bybit 10002 outside recv_window).
+	stamps bool
 }
 
 // simOrder is an order at the venue.
@@ -305,9 +317,12 @@ func (v *simVenue) window(during func()) {
 	v.release()
 }
 
-func (v *simVenue) failNext(n int, answer string) {
+func (v *simVenue) failNext(n int, answer string) { v.failNextOn("", n, answer) }
+
+// failNextOn answers the next n queries of path (any: "") with answer.
+func (v *simVenue) failNextOn(path string, n int, answer string) {
 	v.mu.Lock()
-	v.fail = nil
+	v.fail, v.failOn = nil, path
 	for range n {
 		v.fail = append(v.fail, answer)
 	}
@@ -422,6 +437,9 @@ func (v *simVenue) serveREST(w http.ResponseWriter, r *http.Request) {
 	v.mu.Lock()
 	v.queries[r.URL.Path]++
 	hold := v.hold
+	if hold != nil && v.holdOn != "" && v.holdOn != r.URL.Path {
+		hold = nil
+	}
 	if hold != nil {
 		v.held++
 	}
@@ -437,7 +455,16 @@ func (v *simVenue) serveREST(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"code":"50113","msg":"Invalid Sign","retCode":10004,"retMsg":"error sign!"}`)
 		return
 	}
-	if len(v.fail) > 0 {
+	if v.stamps && !v.fresh(r) {
+		if v.okx() {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"msg":"Timestamp request expired","code":"50102"}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"retCode":10002,"retMsg":"invalid request, please check your server timestamp or recv_window param","result":{},"retExtInfo":{},"time":1}`)
+		return
+	}
+	if len(v.fail) > 0 && (v.failOn == "" || v.failOn == r.URL.Path) {
 		status, body, _ := strings.Cut(v.fail[0], " ")
 		v.fail = v.fail[1:]
 		code, _ := strconv.Atoi(status)
@@ -451,6 +478,20 @@ func (v *simVenue) serveREST(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.serveBybit(w, r.URL.Path, q)
+}
+
+// fresh reports whether a query's timestamp is within the venue's window
+// of its clock (OKX: 30 s either way; Bybit: server − recv_window ≤ ts <
+// server + 1 s).
+func (v *simVenue) fresh(r *http.Request) bool {
+	now := v.serverNow()
+	if v.okx() {
+		ts, err := time.Parse("2006-01-02T15:04:05.000Z", r.Header.Get("OK-ACCESS-TIMESTAMP"))
+		return err == nil && ts.Sub(now).Abs() <= 30*time.Second
+	}
+	ms, err1 := strconv.ParseInt(r.Header.Get("X-BAPI-TIMESTAMP"), 10, 64)
+	window, err2 := strconv.ParseInt(r.Header.Get("X-BAPI-RECV-WINDOW"), 10, 64)
+	return err1 == nil && err2 == nil && ms >= now.UnixMilli()-window && ms < now.UnixMilli()+1000
 }
 
 // newest lists the orders newest first, as the venues do.
@@ -489,7 +530,7 @@ func (v *simVenue) serveOKX(w io.Writer, path string, q map[string][]string) {
 		o := v.orders[get("ordId")]
 		after, _ := strconv.ParseInt(get("after"), 10, 64)
 		for i := len(o.fills) - 1; i >= o.aged && len(data) < limit; i-- { // newest first, older than after
-			if b, _ := strconv.ParseInt(o.fills[i].bill, 10, 64); after == 0 || b < after {
+			if b, _ := strconv.ParseInt(o.fills[i].bill, 10, 64); after == 0 || b < after || (v.paging == "inclusive" && b == after) {
 				data = append(data, v.okxFill(o, &o.fills[i]))
 			}
 		}
@@ -536,12 +577,20 @@ func (v *simVenue) serveBybit(w io.Writer, path string, q map[string][]string) {
 		cursor, _ := strings.CutPrefix(get("cursor"), "page_args=")
 		cursor, _, _ = strings.Cut(cursor, "&")
 		from, _ := strconv.Atoi(cursor)
+		if v.paging == "empty" {
+			v.cursors++
+			next = "page_args%3D" + strconv.Itoa(v.cursors) + "%26symbol%3DBTCUSDT%26"
+			break
+		}
 		n := 0
 		for i := len(o.fills) - 1 - from; i >= o.aged && n < limit; i-- { // newest first
 			list = append(list, v.bybitExec(o, &o.fills[i]))
 			n++
 		}
 		if from+n < len(o.fills)-o.aged {
+			if v.paging == "inclusive" {
+				n--
+			}
 			next = "page_args%3D" + strconv.Itoa(from+n) + "%26symbol%3DBTCUSDT%26"
 		}
 	}
@@ -975,5 +1024,200 @@ func TestVenueReconcileFillsShort(t *testing.T) {
 				h.nothingElse()
 			})
 		}
+	}
+}
+
+// TestVenueReconcilePagingFaults: a venue whose fill pages do not follow
+// its documented paging. "inclusive": each page starts with the fill the
+// page before ended with (OKX "Get transaction details": after returns
+// records earlier than the billId, a venue taking it as ≤; Bybit's cursor
+// one back) — every fill still reaches the host once with the cumulative
+// quantities after it (the repeated fill counted twice made every total
+// 0.001 too large). "empty" (Bybit): pages without an execution that
+// always name a new cursor — the reading ends, with a gap marker for the
+// fills not found, instead of asking for ever.
+func TestVenueReconcilePagingFaults(t *testing.T) {
+	for _, c := range orderCases() {
+		t.Run(string(c.venue)+"/inclusive", func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			v.paging = "inclusive"
+			h := startVenueRecon(t, c, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+			h.place("i1", "1")
+			v.window(func() { v.fill("i1", 150, "0.001") })
+			seen := map[string]bool{}
+			for i := 1; i <= 150; i++ {
+				r := h.next()
+				cum, _ := d("0.001").Mul(d(strconv.Itoa(i)))
+				assertVenueFill(t, r, schema.StatusPartiallyFilled, "0.001", cum.String(), "1")
+				assert.False(t, seen[r.TradeID.String()], "trade %s once", r.TradeID.String())
+				seen[r.TradeID.String()] = true
+			}
+			h.nothingElse()
+		})
+	}
+	t.Run("bybit/empty", func(t *testing.T) {
+		c := orderCases()[slices.IndexFunc(orderCases(), func(c orderCase) bool { return c.venue == schema.VenueBybit })]
+		v := newSimVenue(t, c.venue)
+		v.paging = "empty"
+		h := startVenueRecon(t, c, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+		h.place("n1", "0.03")
+		v.window(func() { v.fill("n1", 1, "0.01") })
+		select {
+		case g := <-h.gaps:
+			assert.Equal(t, v.order("n1").id, g.Exec.VenueOrderID.String())
+			assert.Contains(t, g.Control.Reason, "fills make up 0 of the 0.01")
+		case <-time.After(generous):
+			require.FailNow(t, "no gap marker", "execution pages read: %d", v.queried("/v5/execution/list"))
+		}
+		assert.Equal(t, 1, v.queried("/v5/execution/list"), "an empty page ends the list")
+		assert.Equal(t, 1, h.s.Stats().Order.Tracked, "open: still followed")
+		h.nothingElse()
+	})
+}
+
+// TestVenueReconcileHTTPStatus: an answer under an HTTP status other than
+// 200 is not the venue's data even when its body reads as a success (a
+// gateway's 503 in the venue's envelope, code 0 and an empty list: "no
+// fills"): it is a refusal of that status, tried again (OKX v5 and Bybit
+// v5 "Error Codes": HTTP 5xx, the service unavailable), and the fills
+// arrive without a gap marker.
+func TestVenueReconcileHTTPStatus(t *testing.T) {
+	for _, c := range orderCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			h := startVenueRecon(t, c, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+			h.place("h1", "0.03")
+			path, body := "/v5/execution/list", `{"retCode":0,"retMsg":"OK","result":{"category":"spot","nextPageCursor":"","list":[]},"retExtInfo":{},"time":1}`
+			if v.okx() {
+				path, body = "/api/v5/trade/fills", `{"code":"0","msg":"","data":[]}`
+			}
+			v.failNextOn(path, 1, "503 "+body)
+			v.window(func() { v.fill("h1", 1, "0.01") })
+			assertVenueFill(t, h.nextFill(), schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+			st := h.s.Stats().Order
+			assert.Equal(t, []any{uint64(1), uint64(0)}, []any{st.ReconcileErrors, st.ReconcileGaps})
+			h.nothingElse()
+		})
+	}
+}
+
+// TestVenueReconcileOpenOrdersInterrupted: the private connection goes
+// while the first subscription's open-orders query is waiting for its
+// answer: the orders open before Start are read at the next subscription
+// instead (they were never followed: a fill of theirs in a later window
+// was never delivered).
+func TestVenueReconcileOpenOrdersInterrupted(t *testing.T) {
+	for _, c := range orderCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			v.mu.Lock()
+			v.create(orderSeen{arg: map[string]any{"clOrdId": "pre", "sz": "0.03"}}) // placed before Start
+			v.mu.Unlock()
+			v.holdQueries(true)
+			h := startVenueRecon(t, c, v, nil)
+			v.cut() // while the open orders' query waits
+			v.holdQueries(false)
+			v.release()
+			require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 1 }, generous, pollEvery, "read at the next subscription")
+			v.window(func() { v.fill("pre", 1, "0.01") })
+			r := h.nextFill()
+			assertVenueFill(t, r, schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+			assert.Equal(t, "pre", r.ClientOrderID.String())
+			h.nothingElse()
+		})
+	}
+}
+
+// TestVenueReconcileCloseDuringPass: Close while a pass's query waits for
+// the venue's answer ends the pass (the query's request is cancelled):
+// Close returns, nothing is published after it, every pooled object comes
+// back (strict pools) and no goroutine is left (goleak in TestMain).
+func TestVenueReconcileCloseDuringPass(t *testing.T) {
+	for _, c := range orderCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			h := startVenueRecon(t, c, v, nil)
+			h.place("c1", "0.03")
+			v.holdQueries(true)
+			defer v.holdQueries(false)
+			v.window(func() { v.fill("c1", 1, "0.01") })
+			require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the pass's order query waits")
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			require.NoError(t, h.s.Close(ctx))
+			v.holdQueries(false)
+			select {
+			case r := <-h.reports:
+				require.FailNow(t, "a report after Close", "%+v", r)
+			default:
+			}
+			assert.Zero(t, h.s.Stats().Order.Reconciled)
+		})
+	}
+}
+
+// TestVenueReconcileStreamedEndDuringPass: the order query says the order
+// is open with a fill of the window; while the fill query waits, the venue
+// cancels the order and streams the cancel (delivered at once). The
+// window's fill is then delivered; the next pass finds the order ended as
+// the stream said, and forgets it without delivering its cancel a second
+// time (the fill's status had overwritten the streamed end, so the next
+// pass found "canceled" new and delivered it again, Reconciled).
+func TestVenueReconcileStreamedEndDuringPass(t *testing.T) {
+	for _, c := range orderCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			h := startVenueRecon(t, c, v, nil)
+			h.place("x1", "0.03")
+			v.holdOn = "/v5/execution/list"
+			if v.okx() {
+				v.holdOn = "/api/v5/trade/fills"
+			}
+			v.holdQueries(true)
+			v.window(func() { v.fill("x1", 1, "0.01") })
+			require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the fill query waits")
+			v.cancel("x1")
+			r := h.nextFill()
+			assert.Equal(t, []any{false, schema.ExecCanceled}, []any{r.Reconciled, r.ExecType})
+			v.holdQueries(false)
+			assertVenueFill(t, h.nextFill(), schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+			v.window(func() {})
+			require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 0 }, generous, pollEvery, "ended, every fill delivered: forgotten")
+			h.nothingElse()
+			assert.Equal(t, uint64(1), h.s.Stats().Order.Reconciled, "the fill only")
+		})
+	}
+}
+
+// TestVenueReconcileClockStep: the host's clock steps back 90 s (an NTP
+// step) after the reconnect's login measured the offset, while a pass is
+// running: the venue refuses the next query's timestamp (OKX 50102, Bybit
+// 10002). The session measures the offset again against the venue's
+// server time before trying again, and the fill arrives without a gap
+// marker (signed anew with the same offset, every try was refused).
+func TestVenueReconcileClockStep(t *testing.T) {
+	for _, c := range orderCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			v.stamps = true
+			var step atomic.Int64
+			h := startVenueRecon(t, c, v, func(cfg *session.Config) {
+				cfg.Now = func() time.Time { return time.Now().Add(time.Duration(step.Load())) }
+			})
+			h.place("k1", "0.03")
+			v.holdOn = "/v5/order/realtime"
+			if v.okx() {
+				v.holdOn = "/api/v5/trade/order"
+			}
+			v.holdQueries(true)
+			v.window(func() { v.fill("k1", 1, "0.01") })
+			require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the order query waits")
+			step.Store(int64(-90 * time.Second))
+			v.holdQueries(false)
+			assertVenueFill(t, h.nextFill(), schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+			st := h.s.Stats().Order
+			assert.Equal(t, []any{uint64(1), uint64(0)}, []any{st.ReconcileErrors, st.ReconcileGaps})
+			h.nothingElse()
+		})
 	}
 }
