@@ -114,8 +114,11 @@ func (d *Dispatcher) Subscribe(f Filter, opts *SubscribeOptions) (*Subscription,
 // is released (counted in [Stats.Discarded]) and its goroutine exits as
 // soon as it is not inside the handler; s.Done() tells when. Unsubscribe
 // does not wait for that, so a handler may unsubscribe itself. After Close
-// it still ends a channel subscription whose channel is not read to the
-// end. It returns ErrUnknownSubscription when s is not subscribed here.
+// it still ends, once, a subscription still delivering: a channel
+// subscription whose channel is not read to the end, and one whose handler
+// unsubscribes itself while Close drains it (it gets nothing more). It
+// returns ErrUnknownSubscription when s is not subscribed here, or was
+// ended already.
 func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 	if s == nil {
 		return ErrUnknownSubscription
@@ -124,15 +127,13 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 	var ok bool
 	if d.subs, ok = without(d.subs, s); ok {
 		d.idx.Store(newIndex(d.subs))
-	} else if d.closed.Load() && s.ch != nil {
-		_, ok = d.running[s] // handed off by Close, still delivering
+		d.mu.Unlock()
+		s.stop()
+		return nil
 	}
+	err := endAfterClose(d.closed.Load(), d.running, s)
 	d.mu.Unlock()
-	if !ok {
-		return ErrUnknownSubscription
-	}
-	s.stop()
-	return nil
+	return err
 }
 
 // forget is called by a subscription's goroutine as it exits. A

@@ -94,3 +94,19 @@ func without[T comparable](list []T, s T) ([]T, bool) {
 	}
 	return slices.Delete(slices.Clone(list), i, i+1), true
 }
+
+// endAfterClose ends s, called under Dispatcher.mu once s is no longer
+// listed: after Close, a subscription Close drains or has handed off is
+// still delivering and is stopped here, once (under the lock, so that a
+// second Unsubscribe finds it stopped); otherwise ErrUnknownSubscription.
+func endAfterClose[S interface {
+	comparable
+	stopped() bool
+	stop() uint64
+}](closed bool, running map[S]struct{}, s S) error {
+	if _, ok := running[s]; !ok || !closed || s.stopped() {
+		return ErrUnknownSubscription
+	}
+	s.stop()
+	return nil
+}

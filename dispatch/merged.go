@@ -126,24 +126,25 @@ func (d *Dispatcher) SubscribeMerged(f MergedFilter, opts *MergedOptions) (*Merg
 }
 
 // UnsubscribeMerged ends s at once, releasing what it had queued; s.Done()
-// tells when its goroutine has exited. After Close it still ends a channel
-// subscription whose channel is not read to the end. It returns ErrUnknownSubscription
-// when s is not subscribed here.
+// tells when its goroutine has exited. After Close it still ends, once, a
+// subscription still delivering: a channel subscription whose channel is
+// not read to the end, and one whose handler unsubscribes itself while
+// Close drains it. It returns ErrUnknownSubscription when s is not
+// subscribed here, or was ended already.
 func (d *Dispatcher) UnsubscribeMerged(s *MergedSubscription) error {
 	if s == nil {
 		return ErrUnknownSubscription
 	}
 	d.mu.Lock()
 	var ok bool
-	if d.merged, ok = without(d.merged, s); !ok && d.closed.Load() && s.ch != nil {
-		_, ok = d.mrunning[s] // handed off by Close, still delivering
+	if d.merged, ok = without(d.merged, s); ok {
+		d.mu.Unlock()
+		s.stop()
+		return nil
 	}
+	err := endAfterClose(d.closed.Load(), d.mrunning, s)
 	d.mu.Unlock()
-	if !ok {
-		return ErrUnknownSubscription
-	}
-	s.stop()
-	return nil
+	return err
 }
 
 // PublishMerged takes ownership of m, a merged event checked out of
@@ -274,6 +275,13 @@ func (s *MergedSubscription) handlerPanicked(v any, stack []byte) {
 }
 
 func (s *MergedSubscription) drain() { startDrain(&s.mu, &s.state, s.wake) }
+
+// stopped reports whether stop was called.
+func (s *MergedSubscription) stopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == stateStopped
+}
 
 func (s *MergedSubscription) stop() uint64 {
 	s.mu.Lock()

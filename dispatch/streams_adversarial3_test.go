@@ -26,6 +26,30 @@ func adv3Pool(capacity int) *pool.Pool[*schema.CanonicalEvent] {
 	return pool.New("adv3-events", capacity, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
 }
 
+// adv3CloseReleasing starts Close on its own goroutine; once Close has
+// begun (Subscribe answers ErrClosed) it opens gate, where s's handler
+// waits, and returns when s has ended. Close's result comes on the channel.
+func adv3CloseReleasing(t *testing.T, d *dispatch.Dispatcher, gate chan struct{}, s *dispatch.Subscription) <-chan error {
+	t.Helper()
+	closed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		closed <- d.Close(ctx)
+	}()
+	require.Eventually(t, func() bool {
+		_, err := d.Subscribe(dispatch.Filter{}, nil)
+		return errors.Is(err, dispatch.ErrClosed)
+	}, 20*time.Second, time.Millisecond, "Close began")
+	close(gate)
+	select {
+	case <-s.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("subscription did not end")
+	}
+	return closed
+}
+
 // adv3Gate is a handler that records what it gets and blocks every call
 // until let through: the subscriber stalls on its first event while the
 // test queues more.
@@ -298,22 +322,7 @@ func TestAdversarial3GoexitWhileCloseDrains(t *testing.T) {
 	<-entered
 	exec(2)
 	exec(3)
-	closed := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		closed <- d.Close(ctx)
-	}()
-	require.Eventually(t, func() bool {
-		_, err := d.Subscribe(dispatch.Filter{}, nil)
-		return errors.Is(err, dispatch.ErrClosed)
-	}, 20*time.Second, time.Millisecond, "Close began")
-	close(gate)
-	select {
-	case <-s.Done():
-	case <-time.After(20 * time.Second):
-		t.Fatal("subscription did not end")
-	}
+	closed := adv3CloseReleasing(t, d, gate, s)
 	require.NoError(t, <-closed, "Close waited for what was left to be released")
 	st := s.Stats()
 	require.Zero(t, st.Depth, "nothing is queued for a goroutine that is gone: %+v", st)

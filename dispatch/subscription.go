@@ -577,6 +577,13 @@ func (s *Subscription) handlerPanicked(v any, stack []byte) {
 // queued has been delivered.
 func (s *Subscription) drain() { startDrain(&s.mu, &s.state, s.wake) }
 
+// stopped reports whether stop was called.
+func (s *Subscription) stopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == stateStopped
+}
+
 // stop makes the subscription refuse new events, releases what is queued
 // and makes the goroutine exit as soon as it is not inside the handler. It
 // returns how many events it released.

@@ -29,14 +29,14 @@ func main() {
 		venue := venuesim.Start(&venuesim.Options{APIKey: "key", APISecret: "secret"})
 		defer venue.Close()
 		keys := normalize.NewCredentials("key", normalize.NewHMACSigner([]byte("secret")))
-		return run(ctx, cli.SyncWriter(out), cli.Endpoints(venue, session.Endpoints{}), keys, func(string) {})
+		return run(ctx, cli.SyncWriter(out), cli.Endpoints(venue, session.Endpoints{}), keys, func(string, *session.Session) {})
 	})
 }
 
-// run trades until the order is filled; step is called when the session
-// is "ready" and when the order is "resting" (the test holds the market
-// and cuts the connections there).
-func run(ctx context.Context, out io.Writer, ep session.Endpoints, keys *normalize.Credentials, step func(string)) (err error) {
+// run trades until the order is filled; step is called with the session
+// when it is "ready" and when the order is "resting" (the test holds the
+// market and cuts the connections there).
+func run(ctx context.Context, out io.Writer, ep session.Endpoints, keys *normalize.Credentials, step func(string, *session.Session)) (err error) {
 	s, err := session.Start(ctx, session.Config{Endpoints: ep, Credentials: keys,
 		Symbols: []string{"BTC-USDT", "ETH-USDT"}, Channels: []string{"trade", "depth@100ms"},
 		OnState: func(c session.Conn, e wsclient.Event) { fmt.Fprintf(out, "%s: %s %s\n", c, e.State, e.Reason) }})
@@ -65,7 +65,7 @@ func run(ctx context.Context, out io.Writer, ep session.Endpoints, keys *normali
 	if err = s.WaitConnected(ctx); err != nil { // connections up, books live, user data subscribed
 		return err
 	}
-	step("ready")
+	step("ready", s)
 	top, _ := s.Book("BTC-USDT").BBO()
 	req, _ := s.Pools().Orders.Get(ctx)
 	req.Symbol, req.ClientOrderID, req.Side, req.Type, req.TimeInForce = "BTC-USDT", schema.MustID("bot-1"), schema.SideBuy, schema.OrderTypeLimit, schema.TIFGTC
@@ -76,7 +76,7 @@ func run(ctx context.Context, out io.Writer, ep session.Endpoints, keys *normali
 		return err
 	}
 	fmt.Fprintf(out, "order %s (venue id %s) %s at %s\n", ack.ClientOrderID, ack.VenueOrderID, ack.Status, ack.Price)
-	step("resting")
+	step("resting", s)
 	for status := ack.Status; status != schema.StatusFilled; {
 		select {
 		case ev := <-reports:

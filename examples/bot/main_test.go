@@ -3,17 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	json "github.com/goccy/go-json/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/meltica/meltica/examples/internal/cli"
 	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 	"github.com/meltica/meltica/venuesim"
 )
@@ -31,10 +34,20 @@ func TestBot(t *testing.T) {
 	defer venue.Close()
 	out := &printed{}
 	var first venuesim.UserDataSubscription
-	step := func(stage string) {
+	step := func(stage string, s *session.Session) {
 		switch stage {
 		case "ready":
 			venue.Pause(true) // the order rests until the market moves again
+			// The bot prices its order at its book's best bid: that book
+			// must have caught up with the held market first. A book still
+			// behind (a loaded machine, GOMAXPROCS=1) can show a bid the
+			// venue's ask has since moved below, and the order then fills
+			// at once instead of resting.
+			require.Eventually(t, func() bool {
+				bid, ask := venueTop(t, venue, "BTCUSDT")
+				top, live := s.Book("BTC-USDT").BBO()
+				return live && top.BidPrice.Cmp(bid) == 0 && top.AskPrice.Cmp(ask) == 0
+			}, 30*time.Second, 5*time.Millisecond, "the bot's book shows the held market")
 		case "resting":
 			subs := venue.UserDataSubscriptions()
 			require.Len(t, subs, 1)
@@ -79,6 +92,23 @@ func TestBot(t *testing.T) {
 	assert.Regexp(t, `strategy saw \d+ trades, \d+ dropped and told in \d+ gap markers`, text)
 	assert.Less(t, strings.Index(text, "orders: disconnected"), strings.Index(text, "order bot-1 filled"),
 		"the fill came after the reconnect")
+}
+
+// venueTop is the best bid and ask of the venue's book for sym, from its
+// REST depth snapshot.
+func venueTop(t *testing.T, venue *venuesim.Venue, sym string) (bid, ask schema.Decimal) {
+	t.Helper()
+	resp, err := http.Get(venue.RESTURL() + "/api/v3/depth?limit=1&symbol=" + sym)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var depth struct {
+		Bids [][2]string `json:"bids"`
+		Asks [][2]string `json:"asks"`
+	}
+	require.NoError(t, json.UnmarshalRead(resp.Body, &depth))
+	require.NotEmpty(t, depth.Bids)
+	require.NotEmpty(t, depth.Asks)
+	return schema.MustParseDecimal(depth.Bids[0][0]), schema.MustParseDecimal(depth.Asks[0][0])
 }
 
 // printed is the bot's output, written from several goroutines and read by
