@@ -108,6 +108,25 @@ func (cn *conn) closeHandshake() {
 		defer close(done)
 		_ = cn.ws.Close(websocket.StatusNormalClosure, "")
 	}()
+	if !cn.awaitBound(done) {
+		cn.cut()
+	}
+	<-done
+}
+
+// awaitBound waits for done, at most Options.CloseTimeout on the Clock (not
+// at all when it is negative) and no longer than the ctx of Close lasts.
+// It reports whether done came first.
+func (cn *conn) awaitBound(done <-chan struct{}) bool {
+	c := cn.c
+	if c.opts.CloseTimeout < 0 {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}
 	t := c.opts.Clock.NewTimer(c.opts.CloseTimeout)
 	defer t.Stop()
 	var hurry <-chan struct{} // the ctx of Close, which may not wait as long
@@ -116,12 +135,46 @@ func (cn *conn) closeHandshake() {
 	}
 	select {
 	case <-done:
-		return
+		return true
 	case <-t.C():
 	case <-hurry:
 	}
+	return false
+}
+
+// cut closes the socket under coder/websocket: every read and write on it,
+// a close handshake's included, fails at once.
+func (cn *conn) cut() {
 	if raw := cn.raw.get(); raw != nil {
 		_ = raw.Close()
+		return
 	}
-	<-done
+	_ = cn.ws.CloseNow()
+}
+
+// cutWhenEnded cuts cn's socket once its context has ended and the close
+// handshake's bound (awaitBound) has passed, unless the returned function
+// is called first; that function waits for the watch to stop. It guards
+// the client's own writes made outside the connection's goroutines (the
+// subscriptions, written by the goroutine that would tear the connection
+// down): they carry no ending context (see noCancel), and one that the
+// venue does not read blocks until the socket closes.
+func (cn *conn) cutWhenEnded() (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-done:
+		case <-cn.ctx.Done():
+			if !cn.awaitBound(done) {
+				cn.cut()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }

@@ -1,0 +1,130 @@
+package wsclient
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// countingConn counts the bytes written through it and calls deep once
+// more than 2 KiB have been (the handshake request is well under it).
+type countingConn struct {
+	net.Conn
+	n    atomic.Int64
+	once sync.Once
+	deep func()
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	if c.n.Add(int64(len(p))) > 2<<10 {
+		c.once.Do(c.deep)
+	}
+	return c.Conn.Write(p)
+}
+
+// smallBufferClient is a host's HTTP client whose sockets have small send
+// buffers, and which closes deep once its dial number nth has written more
+// than its handshake: a large message then stays stuck in the write as
+// long as the venue reads nothing.
+func smallBufferClient(nth int32, deep chan struct{}) *http.Client {
+	var dials atomic.Int32
+	d := &net.Dialer{}
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			_ = c.(*net.TCPConn).SetWriteBuffer(8 << 10)
+			cc := &countingConn{Conn: c, deep: func() {}}
+			if dials.Add(1) == nth {
+				cc.deep = func() { close(deep) }
+			}
+			return cc, nil
+		},
+	}}
+}
+
+// silentReader is a venue that answers the handshake and then reads
+// nothing at all (its receive buffer small): the client's writes fill
+// TCP's buffers and block.
+func silentReader(pc *peerConn) {
+	_ = pc.c.(*net.TCPConn).SetReadBuffer(8 << 10)
+	<-pc.done
+}
+
+// A subscription write that the venue does not read blocks (TCP's buffers
+// full). The client's own writes carry no ending context, so Close must
+// end such a write itself: within the close handshake's bound, the socket
+// is cut. Close hung here, Run never returned and the socket and the
+// connection's goroutines stayed (the watchdog and the pinger, which could
+// have cut it, stop when the context ends).
+func TestCloseWhileSubscriptionWriteBlocked(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := newRawPeer(t, silentReader)
+	deep := make(chan struct{})
+	opts := peerOptions()
+	opts.HTTPClient = smallBufferClient(1, deep)
+	opts.Subscriptions = [][]byte{[]byte(`{"op":"sub","args":["` + strings.Repeat("x", 4<<20) + `"]}`)}
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.rec.waitFor(t, "connected", connected(1))
+	recvWait(t, deep, "the subscription's write under way")
+
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	require.NoError(t, h.close(ctx), "Close returns once the bound passed")
+	require.NoError(t, recvWait(t, h.runErr, "Run"))
+	require.Equal(t, schema.ConnClosed, h.c.State())
+	require.Zero(t, h.frames.Stats().InUse)
+	p.close()
+	goleak.VerifyNone(t, leaks)
+}
+
+// The same for a rotation's new connection: its subscription is stuck
+// while Close is called (the old connection, live, answers nothing
+// either: its close handshake runs out its bound).
+func TestCloseWhileRotationSubscriptionBlocked(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	var n atomic.Int32
+	p := newRawPeer(t, func(pc *peerConn) {
+		if n.Add(1) == 1 {
+			pc.p.wg.Add(1)
+			go func() { // reads everything, answers nothing
+				defer pc.p.wg.Done()
+				_, _ = io.Copy(io.Discard, pc.br)
+			}()
+			_ = pc.write(text(`{"conn":1}`))
+			<-pc.done
+			return
+		}
+		silentReader(pc)
+	})
+	deep := make(chan struct{})
+	opts := peerOptions()
+	big := []byte(`{"op":"sub","args":["` + strings.Repeat("x", 4<<20) + `"]}`)
+	opts.Subscriptions = [][]byte{big}
+	opts.HTTPClient = smallBufferClient(2, deep)
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.sink.waitFor(t, `{"conn":1}`)
+	require.NoError(t, h.c.Rotate())
+	h.rec.waitFor(t, "rotating", isState(schema.ConnRotating))
+	recvWait(t, deep, "the new connection's subscription write under way")
+
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	require.NoError(t, h.close(ctx))
+	require.NoError(t, recvWait(t, h.runErr, "Run"))
+	require.Zero(t, h.frames.Stats().InUse)
+	p.close()
+	goleak.VerifyNone(t, leaks)
+}
