@@ -208,7 +208,9 @@
 // (Binance's serverShutdown event, OKX's notice 64008 before a service
 // upgrade), so that the replacement is up before the old connection
 // goes. A request names the connection it was made on; one made of a
-// connection since replaced is dropped.
+// connection since replaced is dropped, and one made while a failed
+// rotation waits for its retry does not dial before that retry (the
+// backoff, or the venue's Retry-After).
 //
 // # Visible state
 //

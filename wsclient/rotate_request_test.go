@@ -47,14 +47,7 @@ func TestRotateOnRequest(t *testing.T) {
 func TestRotateOnRequestRetried(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	p := newRawPeer(t, steadyPeer)
-	p.answer = func(w io.Writer, n int, key string) bool {
-		if n == 2 { // the first rotation's dial is refused
-			_, _ = io.WriteString(w, "HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-			return false
-		}
-		_, _ = io.WriteString(w, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+acceptKey(key)+"\r\n\r\n")
-		return true
-	}
+	p.answer = refuseDial(2, "503 Unavailable") // the first rotation's dial
 	opts := peerOptions()
 	opts.RotationOverlap = time.Second
 	h := start(t, p.url(), opts, &sink{}, leaks)
@@ -72,4 +65,57 @@ func TestRotateOnRequestRetried(t *testing.T) {
 	h.sink.waitFor(t, `{"conn":3}`) // the venue's third connection, the client's second
 	require.EqualValues(t, 1, h.c.Stats().Rotations)
 	h.finish(nil, p.close)
+}
+
+// A rotation refused with 429 and Retry-After is retried at the venue's
+// time, and requests made meanwhile (the venue's shutdown notice, sent
+// again; a host that calls Rotate on every such notice or event) do not
+// dial before it: a retry is already due, and Binance bans an IP that
+// ignores its Retry-After (418). Each request dialled at once.
+func TestRotateRequestsKeepRetryAfter(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := newRawPeer(t, steadyPeer)
+	p.answer = refuseDial(2, "429 Too Many Requests\r\nRetry-After: 7")
+	opts := peerOptions()
+	opts.RotationOverlap = time.Second
+	opts.BackoffBase = 10 * time.Millisecond
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.sink.waitFor(t, `{"conn":1}`)
+	require.NoError(t, h.c.Rotate())
+	h.rec.waitFor(t, "rotation failed", func(ev Event) bool {
+		return ev.State == schema.ConnConnected && ev.Reason == ReasonRotation && ev.Err != nil
+	})
+	retry := h.clock.Now().Add(7 * time.Second)
+	require.Eventually(t, func() bool { return h.clock.armedAt(retry) }, wait, time.Millisecond, "retry armed at Retry-After")
+	for range 1000 {
+		require.NoError(t, h.c.Rotate())
+	}
+	// The requests are taken (the channel drained) without a dial.
+	require.Eventually(t, func() bool { return len(h.c.rotReq) == 0 }, wait, time.Millisecond,
+		"requests not taken: a rotation dialled at once (venue connections: %d)", p.n.Load())
+	require.NoError(t, h.c.Rotate()) // one more, after the last was taken
+	require.Eventually(t, func() bool { return len(h.c.rotReq) == 0 }, wait, time.Millisecond)
+	require.EqualValues(t, 2, p.n.Load(), "a request dialled before the venue's Retry-After")
+	require.EqualValues(t, 1, h.rec.count(isState(schema.ConnRotating)))
+	h.clock.advanceTo(retry)
+	require.Eventually(t, func() bool { return p.n.Load() == 3 }, wait, time.Millisecond, "retried at Retry-After")
+	h.switchUnaligned(opts.RotationOverlap)
+	h.rec.waitFor(t, "switched", func(ev Event) bool {
+		return ev.State == schema.ConnConnected && ev.ConnID == 2 && ev.Reason == ReasonRotation && ev.Err == nil
+	})
+	require.EqualValues(t, 1, h.c.Stats().Rotations)
+	h.finish(nil, p.close)
+}
+
+// refuseDial answers the handshake of connection n with status (and the
+// header lines after it), the others with 101.
+func refuseDial(n int, status string) func(w io.Writer, k int, key string) bool {
+	return func(w io.Writer, k int, key string) bool {
+		if k == n {
+			_, _ = io.WriteString(w, "HTTP/1.1 "+status+"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+			return false
+		}
+		_, _ = io.WriteString(w, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+acceptKey(key)+"\r\n\r\n")
+		return true
+	}
 }

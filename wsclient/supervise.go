@@ -157,8 +157,11 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, time.Time, error)
 			return c.retire(live, live.reason)
 		case <-rotC:
 		case id := <-c.rotReq:
-			if id != live.id {
-				continue // asked of a connection since replaced
+			if id != live.id || failures > 0 {
+				// Asked of a connection since replaced, or while a failed
+				// rotation's retry is due: it comes after the backoff or
+				// the venue's Retry-After, which a request must not skip.
+				continue
 			}
 		}
 		next, err := c.rotate(ctx, live)
