@@ -108,13 +108,23 @@ func TestCloseBoundedWhenPeerNeverAnswers(t *testing.T) {
 	h.sink.waitFor(t, `{"conn":1}`)
 	pc := p.conn(1)
 
+	closeAtBound(t, h, pc)
+	p.close()
+	goleak.VerifyNone(t, leaks)
+}
+
+// closeAtBound closes h's client against pc, a venue connection that
+// never answers the close frame: Close returns, and TCP is cut, when the
+// clock reaches CloseTimeout, not before.
+func closeAtBound(t *testing.T, h *harness, pc *peerConn) {
+	t.Helper()
 	closed := make(chan error, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	go func() { closed <- h.c.Close(ctx) }()
 	got := recvWait(t, pc.closes, "the client's close frame")
 	require.EqualValues(t, websocket.StatusNormalClosure, closeCode(got))
-	due := h.clock.Now().Add(opts.CloseTimeout)
+	due := h.clock.Now().Add(h.c.opts.CloseTimeout)
 	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "close bound armed")
 	select {
 	case err := <-closed:
@@ -123,13 +133,11 @@ func TestCloseBoundedWhenPeerNeverAnswers(t *testing.T) {
 		t.Fatal("TCP cut before the bound")
 	default:
 	}
-	h.clock.advance(opts.CloseTimeout)
+	h.clock.advance(h.c.opts.CloseTimeout)
 	require.NoError(t, recvWait(t, closed, "Close"))
 	recvWait(t, pc.gone, "TCP cut after the bound")
 	require.NoError(t, recvWait(t, h.runErr, "Run"))
 	require.Zero(t, h.frames.Stats().InUse)
-	p.close()
-	goleak.VerifyNone(t, leaks)
 }
 
 // RFC 6455 §7.1.1: a client that has sent and received a close frame may

@@ -1,13 +1,10 @@
 package wsclient
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
@@ -42,17 +39,7 @@ func TestHostHTTPClients(t *testing.T) {
 			h := start(t, p.url(), opts, &sink{}, leaks)
 			h.rec.waitFor(t, "connected", connected(1))
 			h.sink.waitFor(t, `{"conn":1}`)
-			pc := p.conn(1)
-			closed := make(chan error, 1)
-			go func() { closed <- h.c.Close(context.Background()) }()
-			require.EqualValues(t, websocket.StatusNormalClosure, closeCode(recvWait(t, pc.closes, "close frame")))
-			due := h.clock.Now().Add(opts.CloseTimeout)
-			require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "close bound armed")
-			h.clock.advance(opts.CloseTimeout)
-			require.NoError(t, recvWait(t, closed, "Close at the bound"))
-			recvWait(t, pc.gone, "TCP cut")
-			require.NoError(t, recvWait(t, h.runErr, "Run"))
-			require.Zero(t, h.frames.Stats().InUse)
+			closeAtBound(t, h, p.conn(1))
 			p.close()
 			goleak.VerifyNone(t, leaks)
 		})
