@@ -129,17 +129,25 @@ func (cn *conn) awaitBound(done <-chan struct{}) bool {
 	}
 	t := c.opts.Clock.NewTimer(c.opts.CloseTimeout)
 	defer t.Stop()
-	var hurry <-chan struct{} // the ctx of Close, which may not wait as long
-	if ctx := c.closeCtx.Load(); ctx != nil {
-		hurry = (*ctx).Done()
+	// The ctx of Close, which may not wait as long: Close stores it
+	// before it ends life, so a wait begun before Close looks for it then.
+	life := c.life.Done()
+	var hurry <-chan struct{}
+	for {
+		select {
+		case <-done:
+			return true
+		case <-t.C():
+			return false
+		case <-hurry:
+			return false
+		case <-life:
+			life = nil
+			if ctx := c.closeCtx.Load(); ctx != nil {
+				hurry = (*ctx).Done()
+			}
+		}
 	}
-	select {
-	case <-done:
-		return true
-	case <-t.C():
-	case <-hurry:
-	}
-	return false
 }
 
 // cut closes the socket under coder/websocket: every read and write on it,

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -124,6 +125,52 @@ func TestCloseWhileRotationSubscriptionBlocked(t *testing.T) {
 	defer cancel()
 	require.NoError(t, h.close(ctx))
 	require.NoError(t, recvWait(t, h.runErr, "Run"))
+	require.Zero(t, h.frames.Stats().InUse)
+	p.close()
+	goleak.VerifyNone(t, leaks)
+}
+
+// cutCloser records that the client cut a socket (cn.cut) itself.
+type cutCloser struct {
+	io.Closer
+	once sync.Once
+	cut  chan struct{}
+}
+
+func (c *cutCloser) Close() error {
+	c.once.Do(func() { close(c.cut) })
+	return c.Closer.Close()
+}
+
+// A rotation's old connection is in its close handshake (the venue never
+// answers) when Close is called with a ctx already ended: the handshake
+// under way keeps to that ctx too, as the doc says ("or until the ctx of
+// the first Close ends"): the client cuts the socket at once, the clock
+// never moving. It waited out CloseTimeout (here an hour; coder/websocket
+// gives up after 5 s of wall time, and closes the socket itself): the
+// handshake read Close's ctx only when it began.
+func TestCloseHurriesHandshakeBegunBefore(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := newRawPeer(t, steadyPeer) // never answers a close frame
+	opts := peerOptions()
+	opts.RotationOverlap = time.Second
+	opts.CloseTimeout = time.Hour
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.sink.waitFor(t, `{"conn":1}`)
+	old := h.live()
+	rec := &cutCloser{Closer: old.raw.get(), cut: make(chan struct{})}
+	old.raw.set(rec)
+	require.NoError(t, h.c.Rotate())
+	h.switchUnaligned(opts.RotationOverlap)
+	recvWait(t, p.conn(1).closes, "the old connection's close frame")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.Error(t, h.c.Close(ctx))
+	recvWait(t, rec.cut, "the old connection's socket cut by the client")
+	require.NoError(t, recvWait(t, h.runErr, "Run, the clock never moving"))
+	recvWait(t, p.conn(1).gone, "connection 1 cut")
+	recvWait(t, p.conn(2).gone, "connection 2 cut")
 	require.Zero(t, h.frames.Stats().InUse)
 	p.close()
 	goleak.VerifyNone(t, leaks)
