@@ -238,14 +238,10 @@ func TestCloseTimeoutNegativeCutsAtOnce(t *testing.T) {
 // A rotation retires the old connection with a close handshake (1000), not
 // a cut: the venue sees a normal closure of the connection it aged out.
 func TestRotationRetiresOldWithNormalClosure(t *testing.T) {
-	leaks := goleak.IgnoreCurrent()
-	closes := make(chan []byte, 4)
-	p := newRawPeer(t, answeringPeer(closes))
 	opts := peerOptions()
 	opts.MaxAge = time.Hour
 	opts.RotationOverlap = time.Second
-	h := start(t, p.url(), opts, &sink{}, leaks)
-	h.sink.waitFor(t, `{"conn":1}`)
+	h, p, closes := startAnswering(t, opts)
 
 	due := h.clock.Now().Add(opts.MaxAge)
 	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation armed")
@@ -376,17 +372,36 @@ func TestSubprotocolsOffered(t *testing.T) {
 	h.finish(nil, p.close)
 }
 
+// startAnswering runs a client with opts against answeringPeer, once the
+// first connection delivered; closes receives the client's close frames.
+func startAnswering(t *testing.T, opts *Options) (*harness, *rawPeer, chan []byte) {
+	t.Helper()
+	leaks := goleak.IgnoreCurrent()
+	closes := make(chan []byte, 4)
+	p := newRawPeer(t, answeringPeer(closes))
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.sink.waitFor(t, `{"conn":1}`)
+	return h, p, closes
+}
+
+// standbyQueued waits until a rotation's new connection has queued its
+// first frame.
+func (h *harness) standbyQueued() {
+	h.t.Helper()
+	require.Eventually(h.t, func() bool {
+		h.c.deliverMu.Lock()
+		defer h.c.deliverMu.Unlock()
+		return h.c.ov != nil && h.c.ov.nb != nil
+	}, wait, time.Millisecond)
+}
+
 // switchUnaligned completes a rotation under way whose streams never
 // align (the frames name their connection): once the new connection's
 // first frame is queued, the clock moves past the overlap bound.
 func (h *harness) switchUnaligned(overlap time.Duration) {
 	t := h.t
 	t.Helper()
-	require.Eventually(t, func() bool { // the new connection's first frame is queued
-		h.c.deliverMu.Lock()
-		defer h.c.deliverMu.Unlock()
-		return h.c.ov != nil && h.c.ov.nb != nil
-	}, wait, time.Millisecond)
+	h.standbyQueued()
 	due := h.clock.Now().Add(overlap)
 	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "overlap bound armed")
 	h.clock.advanceTo(due)

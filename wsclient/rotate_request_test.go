@@ -17,14 +17,10 @@ import (
 // connection subscribed and live, the old one closed with 1000, no
 // Disconnected event. A second request during the rotation counts once.
 func TestRotateOnRequest(t *testing.T) {
-	leaks := goleak.IgnoreCurrent()
-	closes := make(chan []byte, 4)
-	p := newRawPeer(t, answeringPeer(closes))
 	opts := peerOptions()
 	opts.RotationOverlap = time.Second
-	h := start(t, p.url(), opts, &sink{}, leaks)
+	h, p, closes := startAnswering(t, opts)
 	require.ErrorIs(t, (&Client{life: h.c.life}).Rotate(), ErrNotConnected)
-	h.sink.waitFor(t, `{"conn":1}`)
 
 	require.NoError(t, h.c.Rotate())
 	require.NoError(t, h.c.Rotate(), "twice")
@@ -118,4 +114,23 @@ func refuseDial(n int, status string) func(w io.Writer, k int, key string) bool 
 		_, _ = io.WriteString(w, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+acceptKey(key)+"\r\n\r\n")
 		return true
 	}
+}
+
+// Close during a rotation ends it quietly: the events after Close are the
+// new connection's and the old one's teardown and Closed, not a "failed
+// rotation" (a Connected event carrying context.Canceled, logged at Warn)
+// that tells the host the old connection is still up while it is being
+// closed.
+func TestCloseDuringRotationNoFailedRotation(t *testing.T) {
+	opts := peerOptions()
+	opts.RotationOverlap = time.Hour
+	h, p, closes := startAnswering(t, opts)
+	require.NoError(t, h.c.Rotate())
+	h.standbyQueued()
+	h.finish(nil, p.close)
+	require.Zero(t, h.rec.count(func(ev Event) bool {
+		return ev.State == schema.ConnConnected && ev.Err != nil
+	}), "events: %v", h.rec.all())
+	require.EqualValues(t, websocket.StatusNormalClosure, closeCode(recvWait(t, closes, "a close frame")))
+	require.EqualValues(t, websocket.StatusNormalClosure, closeCode(recvWait(t, closes, "the other close frame")))
 }
