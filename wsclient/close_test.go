@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -430,4 +432,61 @@ func TestUnaskedExtensionFailsDial(t *testing.T) {
 	h.rec.waitFor(t, "connected", connected(1))
 	h.sink.waitFor(t, `{"conn":2}`)
 	h.finish(nil, p.close)
+}
+
+// Close frames venues send that the table above does not: no status at
+// all (1005 to the host: the plain backoff), 1013 with a reason that is
+// not UTF-8 (RFC 6455 §7.1.6 wants UTF-8; the code still sets the wait,
+// and the reason reaches events and a JSON log as it came), and TCP ended
+// without a close frame (1006, a read error: the plain backoff).
+func TestPeerCloseOddFrames(t *testing.T) {
+	const base = 100 * time.Millisecond
+	for _, tc := range []struct {
+		name   string
+		fault  func(pc *peerConn)
+		status websocket.StatusCode
+		reason Reason
+		least  time.Duration
+	}{
+		{"1005", func(pc *peerConn) { _ = pc.write(closeFrame(0, "")); pc.hold() }, websocket.StatusNoStatusRcvd, ReasonPeerClosed, 0},
+		{"1013 not UTF-8", func(pc *peerConn) { _ = pc.write(closeFrame(1013, "busy \xff\xfe")); pc.hold() }, websocket.StatusTryAgainLater, ReasonPeerClosed, DefaultTryAgainDelay},
+		{"1006", func(pc *peerConn) { _ = pc.c.Close() }, -1, ReasonReadError, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			p := newRawPeer(t, faultyPeer(tc.fault))
+			opts := peerOptions()
+			opts.BackoffBase = base
+			var logged strings.Builder
+			var mu sync.Mutex
+			opts.Logger = slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logged}, nil))
+			h := start(t, p.url(), opts, &sink{}, leaks)
+			lost := conn1Lost(t, h)
+			require.Equal(t, tc.reason, lost.Reason, "err %v", lost.Err)
+			require.Equal(t, tc.status, websocket.CloseStatus(lost.Err), "err %v", lost.Err)
+			re := h.rec.waitFor(t, "reconnecting", isState(schema.ConnReconnecting))
+			if tc.least == 0 {
+				require.LessOrEqual(t, re.Delay, base, "plain backoff")
+			} else {
+				require.GreaterOrEqual(t, re.Delay, tc.least)
+			}
+			h.rec.waitFor(t, "connected on 2", connected(2))
+			h.finish(nil, p.close)
+			mu.Lock()
+			defer mu.Unlock()
+			require.Contains(t, logged.String(), `"state":"disconnected"`)
+		})
+	}
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
