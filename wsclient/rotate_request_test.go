@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"context"
 	"io"
 	"testing"
 	"time"
@@ -127,10 +128,13 @@ func TestCloseDuringRotationNoFailedRotation(t *testing.T) {
 	h, p, closes := startAnswering(t, opts)
 	require.NoError(t, h.c.Rotate())
 	h.standbyQueued()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	require.NoError(t, h.c.Close(ctx)) // the clock never moves: both answered
+	require.EqualValues(t, websocket.StatusNormalClosure, closeCode(recvWait(t, closes, "a close frame")))
+	require.EqualValues(t, websocket.StatusNormalClosure, closeCode(recvWait(t, closes, "the other close frame")))
 	h.finish(nil, p.close)
 	require.Zero(t, h.rec.count(func(ev Event) bool {
 		return ev.State == schema.ConnConnected && ev.Err != nil
 	}), "events: %v", h.rec.all())
-	require.EqualValues(t, websocket.StatusNormalClosure, closeCode(recvWait(t, closes, "a close frame")))
-	require.EqualValues(t, websocket.StatusNormalClosure, closeCode(recvWait(t, closes, "the other close frame")))
 }
