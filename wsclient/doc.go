@@ -154,7 +154,9 @@
 // heartbeats) are made without a context that ends on Close:
 // coder/websocket cuts a connection whose write context ends mid-write,
 // which would drop the close frame; closing the socket ends a blocked
-// write as well. coder/websocket's
+// write as well, and a subscription write the venue does not read is cut
+// once the same bound has passed after Close (Close never waits on it
+// longer). coder/websocket's
 // own Conn.Close may take 5 s to write the close frame and 5 s more to
 // wait for the answer, on the wall clock, and CloseNow does not cut a
 // handshake once begun: the client bounds it by closing the socket under
