@@ -2,7 +2,9 @@ package wsclient
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,4 +139,47 @@ func TestCloseDuringRotationNoFailedRotation(t *testing.T) {
 	require.Zero(t, h.rec.count(func(ev Event) bool {
 		return ev.State == schema.ConnConnected && ev.Err != nil
 	}), "events: %v", h.rec.all())
+}
+
+// Rotations on request, one after another, each with a storm of requests
+// made during it (from the handler as well), then Close: every venue
+// connection the client opened ends (the server sees each socket closed),
+// each was closed with 1000, and nothing is left running (goleak).
+func TestRotateStormLeavesNoSocket(t *testing.T) {
+	const rounds = 8
+	opts := peerOptions()
+	opts.RotationOverlap = time.Second
+	var cl atomic.Pointer[Client]
+	k := &sink{}
+	k.hook = func(*schema.WsFrame) error {
+		if c := cl.Load(); c != nil {
+			_ = c.Rotate()
+		}
+		return nil
+	}
+	leaks := goleak.IgnoreCurrent()
+	closes := make(chan []byte, 2*rounds+4)
+	p := newRawPeer(t, answeringPeer(closes))
+	h := start(t, p.url(), opts, k, leaks)
+	cl.Store(h.c)
+	k.waitFor(t, `{"conn":1}`)
+	for i := range rounds {
+		for range 100 {
+			require.NoError(t, h.c.Rotate())
+		}
+		h.switchUnaligned(opts.RotationOverlap)
+		h.rec.waitFor(t, "switched", func(ev Event) bool {
+			return ev.State == schema.ConnConnected && ev.ConnID == uint64(i+2) && ev.Reason == ReasonRotation && ev.Err == nil
+		})
+		require.EqualValues(t, websocket.StatusNormalClosure, closeCode(recvWait(t, closes, "the old connection's close frame")))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	require.NoError(t, h.c.Close(ctx))
+	require.EqualValues(t, websocket.StatusNormalClosure, closeCode(recvWait(t, closes, "the last connection's close frame")))
+	for n := 1; n <= int(p.n.Load()); n++ {
+		recvWait(t, p.conn(n).gone, fmt.Sprintf("connection %d closed", n))
+	}
+	require.GreaterOrEqual(t, h.c.Stats().Rotations, uint64(rounds))
+	h.finish(nil, p.close)
 }
