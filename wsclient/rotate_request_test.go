@@ -183,3 +183,34 @@ func TestRotateStormLeavesNoSocket(t *testing.T) {
 	require.GreaterOrEqual(t, h.c.Stats().Rotations, uint64(rounds))
 	h.finish(nil, p.close)
 }
+
+// A Rotate request still pending when Close is called does not start a
+// rotation: no Rotating event, no dial, after Close. Here serve is held
+// in the old connection's close handshake (the venue never answers) while
+// the request and Close come; once it is free both are ready, and it
+// picked either at random. Repeated, so that the old way fails nearly
+// always (2⁻¹² of passing).
+func TestRotateRequestPendingAtClose(t *testing.T) {
+	for i := range 12 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			p := newRawPeer(t, steadyPeer) // never answers a close frame
+			opts := peerOptions()
+			opts.RotationOverlap = time.Second
+			h := start(t, p.url(), opts, &sink{}, leaks)
+			h.sink.waitFor(t, `{"conn":1}`)
+			require.NoError(t, h.c.Rotate())
+			h.switchUnaligned(opts.RotationOverlap)
+			recvWait(t, p.conn(1).closes, "the old connection's close frame")
+			require.Eventually(t, func() bool { return h.live().id == 2 }, wait, time.Millisecond)
+			require.NoError(t, h.c.Rotate()) // of connection 2, while serve waits on connection 1
+			closed := make(chan error, 1)
+			go func() { closed <- h.c.Close(context.Background()) }()
+			require.Eventually(t, func() bool { return h.c.life.Err() != nil }, wait, time.Millisecond)
+			h.finish(nil, p.close) // moves the clock: the handshake ends
+			require.NoError(t, recvWait(t, closed, "Close"))
+			require.Equal(t, 1, h.rec.count(isState(schema.ConnRotating)), "events: %v", h.rec.all())
+			require.EqualValues(t, 2, p.n.Load(), "no dial after Close")
+		})
+	}
+}

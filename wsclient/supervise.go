@@ -164,6 +164,9 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, time.Time, error)
 				continue
 			}
 		}
+		if ctx.Err() != nil { // select picks at random among what is ready
+			return c.retire(live, ReasonClosed)
+		}
 		next, err := c.rotate(ctx, live)
 		switch {
 		case next == nil: // old kept: try again after a backoff
