@@ -2,6 +2,7 @@ package wsclient
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -173,5 +174,66 @@ func TestCloseHurriesHandshakeBegunBefore(t *testing.T) {
 	recvWait(t, p.conn(2).gone, "connection 2 cut")
 	require.Zero(t, h.frames.Stats().InUse)
 	p.close()
+	goleak.VerifyNone(t, leaks)
+}
+
+// Close from many goroutines at once, some with a ctx already ended,
+// while Run's own ctx ends too and a venue that never answers holds the
+// handshake: every Close returns (nil, or its ctx's error), Run returns,
+// the socket is closed and nothing is left running.
+func TestCloseConcurrentWithRunEnd(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := newRawPeer(t, steadyPeer)
+	opts := peerOptions()
+	clk := newFakeClock()
+	opts.Clock = clk
+	k := &sink{}
+	c, err := New(p.url(), k.handle, opts)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(ctx) }()
+	k.waitFor(t, `{"conn":1}`)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // the bound passes for a Close whose ctx never ends
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				clk.advance(c.opts.CloseTimeout)
+			}
+		}
+	}()
+	ended, end := context.WithCancel(context.Background())
+	end()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			cctx := context.Background()
+			if i%2 == 1 {
+				cctx = ended
+			}
+			errs <- c.Close(cctx)
+		})
+		if i == 4 {
+			cancel()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.True(t, err == nil || errors.Is(err, context.Canceled), "Close: %v", err)
+	}
+	err = recvWait(t, ran, "Run")
+	require.True(t, err == nil || errors.Is(err, context.Canceled), "Run: %v", err)
+	recvWait(t, p.conn(1).gone, "socket closed")
+	p.close()
+	stop <- struct{}{}
 	goleak.VerifyNone(t, leaks)
 }
