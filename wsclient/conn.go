@@ -55,6 +55,11 @@ type conn struct {
 	checks atomic.Uint64 // watchdog evaluations, for tests
 
 	mode atomic.Int32 // written under Client.deliverMu
+	// live is read-locked by the reader around each handler call it
+	// makes without deliverMu (modeLive); a rotation write-locks it once
+	// after leaving modeLive, so that such a call still running ends
+	// before the rotation calls the handler itself.
+	live sync.RWMutex
 
 	// Guarded by Client.deliverMu.
 	queue  []*schema.WsFrame // standby frames, in order
@@ -227,8 +232,9 @@ func (cn *conn) stop(r Reason) {
 // queues the frame, and returns its frame to the pool when it exits. Per
 // message it reads the clock once (ReceivedAt), checks UTF-8 (text frames,
 // unless SkipUTF8Check), and makes five uncontended atomic operations: two
-// liveness marks for the watchdog (phase) and three counters for Stats.
-// It takes no lock unless a rotation is under way. The counters are
+// liveness marks for the watchdog (phase) and three counters for Stats,
+// and takes one uncontended read lock (live: two more atomic operations).
+// It takes no other lock unless a rotation is under way. The counters are
 // written with Add, not as single-writer Load+Store: during a rotation two
 // readers of one client count at once, and on amd64 a Store is an XCHG,
 // no cheaper than the LOCK XADD of Add.
@@ -283,10 +289,13 @@ func (cn *conn) readLoop() {
 			continue
 		}
 		st.lastMessage.Store(now)
+		cn.live.RLock()
 		if cn.mode.Load() == modeLive {
 			c.handle(ctx, f, id)
+			cn.live.RUnlock()
 			continue
 		}
+		cn.live.RUnlock()
 		f = c.deliverShared(cn, f)
 	}
 }

@@ -20,8 +20,10 @@
 // (shared by more connections than it has frames) waits for a frame and
 // reports it ([ErrFramesExhausted]): nothing is read meanwhile, and the
 // watchdog does not count that wait. In steady state a message costs no
-// allocation, one clock read, no lock and five uncontended atomic operations
-// (two liveness marks for the watchdog, three Stats counters), besides
+// allocation, one clock read, five uncontended atomic operations (two
+// liveness marks for the watchdog, three Stats counters) and one
+// uncontended read lock (which a rotation takes to wait for a handler call
+// under way, so that the handler never runs twice at once), besides
 // coder/websocket's own work (TestZeroAllocsPerFrame, BenchmarkRead; against
 // bare coder/websocket: WSRead and WSReadMem in the benchmarks module). A
 // text message is also checked for UTF-8, which coder/websocket does not do:

@@ -157,6 +157,12 @@ func (c *Client) beginOverlap(old *conn) *overlap {
 	c.ov = ov
 	old.mode.Store(modeOverlap)
 	c.deliverMu.Unlock()
+	// A handler call old's reader began in modeLive, without deliverMu
+	// (the one that called Rotate, say), ends before the rotation may
+	// call the handler (goLive): the handler never runs concurrently
+	// with itself.
+	old.live.Lock()
+	old.live.Unlock() //nolint:staticcheck // SA2001: a barrier, nothing to guard
 	return ov
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -213,4 +215,81 @@ func TestRotateRequestPendingAtClose(t *testing.T) {
 			require.EqualValues(t, 2, p.n.Load(), "no dial after Close")
 		})
 	}
+}
+
+// Rotate from the handler (the session does so on a venue's shutdown
+// notice): the rotation waits for that handler call to end before it
+// delivers anything itself, so the handler never runs twice at once. The
+// rotation ran on while the handler was still in the call that asked for
+// it, and the new connection's queued frames were handed to the handler
+// from another goroutine at the same time (a data race in every parser;
+// session's TestVenueCloseNoticeRotates failed under -race). Here the
+// handler holds the notice's call until the rotation waits for it (its
+// read lock is then wanted by a writer) or has dialled without waiting.
+func TestRotateFromHandlerWaitsForIt(t *testing.T) {
+	opts := peerOptions()
+	opts.RotationOverlap = time.Second
+	var (
+		cl                atomic.Pointer[Client]
+		in, most          atomic.Int32
+		dialled, waitedOn atomic.Bool
+	)
+	var p *rawPeer
+	k := &sink{}
+	k.hook = func(f *schema.WsFrame) error {
+		defer in.Add(-1)
+		if n := in.Add(1); n > most.Load() {
+			most.Store(n)
+		}
+		if string(f.Data) != `{"notice":1}` {
+			return nil
+		}
+		c := cl.Load()
+		cn, _ := c.current()
+		assert.NoError(t, c.Rotate())
+		for { // until the rotation waits for this call, or ran on
+			if p.n.Load() >= 2 {
+				dialled.Store(true)
+				return nil
+			}
+			if !cn.live.TryRLock() {
+				waitedOn.Store(true)
+				return nil
+			}
+			cn.live.RUnlock()
+			runtime.Gosched()
+		}
+	}
+	leaks := goleak.IgnoreCurrent()
+	notice := make(chan struct{})
+	p = newRawPeer(t, func(pc *peerConn) {
+		if pc.n > 1 {
+			steadyPeer(pc)
+			return
+		}
+		pc.readClient()
+		if pc.expectSubs() != nil {
+			return
+		}
+		_ = pc.write(text(`{"conn":1}`))
+		select {
+		case <-notice:
+			_ = pc.write(text(`{"notice":1}`))
+		case <-pc.done:
+		}
+		pc.hold()
+	})
+	h := start(t, p.url(), opts, k, leaks)
+	cl.Store(h.c)
+	k.waitFor(t, `{"conn":1}`)
+	close(notice)
+	h.switchUnaligned(opts.RotationOverlap)
+	h.rec.waitFor(t, "connected on 2 by rotation", func(ev Event) bool {
+		return ev.State == schema.ConnConnected && ev.ConnID == 2 && ev.Reason == ReasonRotation
+	})
+	h.sink.waitFor(t, `{"conn":2}`)
+	require.True(t, waitedOn.Load())
+	require.False(t, dialled.Load(), "the rotation dialled while the handler was in the call that asked for it")
+	require.EqualValues(t, 1, most.Load(), "the handler ran twice at once")
+	h.finish(nil, p.close)
 }
