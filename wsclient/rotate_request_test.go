@@ -179,7 +179,10 @@ func TestRotateStormLeavesNoSocket(t *testing.T) {
 	defer cancel()
 	require.NoError(t, h.c.Close(ctx))
 	require.EqualValues(t, websocket.StatusNormalClosure, closeCode(recvWait(t, closes, "the last connection's close frame")))
-	for n := 1; n <= int(p.n.Load()); n++ {
+	// The connections the rounds switched to; one more, dialled by a
+	// request from the handler, may have been given up by Close within
+	// its handshake (goleak and the frame count below cover it).
+	for n := 1; n <= rounds+1; n++ {
 		recvWait(t, p.conn(n).gone, fmt.Sprintf("connection %d closed", n))
 	}
 	require.GreaterOrEqual(t, h.c.Stats().Rotations, uint64(rounds))
