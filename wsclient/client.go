@@ -169,8 +169,9 @@ func (c *Client) Close(ctx context.Context) error {
 // with ReasonRotation, or Connected with the error of a failed rotation,
 // retried after a backoff while the old connection lasts). A request names
 // the connection it was made on: one made twice, or during a rotation,
-// counts once, and one whose connection was since replaced is dropped.
-// It returns
+// counts once, and one whose connection was since replaced is dropped;
+// one made while a failed rotation waits for its retry is that retry,
+// which keeps to its backoff or the venue's Retry-After. It returns
 // ErrClosed after Close and ErrNotConnected when no connection is up.
 // Safe for concurrent use, and from the handler or OnEvent.
 func (c *Client) Rotate() error {

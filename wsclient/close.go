@@ -108,20 +108,81 @@ func (cn *conn) closeHandshake() {
 		defer close(done)
 		_ = cn.ws.Close(websocket.StatusNormalClosure, "")
 	}()
-	t := c.opts.Clock.NewTimer(c.opts.CloseTimeout)
-	defer t.Stop()
-	var hurry <-chan struct{} // the ctx of Close, which may not wait as long
-	if ctx := c.closeCtx.Load(); ctx != nil {
-		hurry = (*ctx).Done()
-	}
-	select {
-	case <-done:
-		return
-	case <-t.C():
-	case <-hurry:
-	}
-	if raw := cn.raw.get(); raw != nil {
-		_ = raw.Close()
+	if !cn.awaitBound(done) {
+		cn.cut()
 	}
 	<-done
+}
+
+// awaitBound waits for done, at most Options.CloseTimeout on the Clock (not
+// at all when it is negative) and no longer than the ctx of Close lasts.
+// It reports whether done came first.
+func (cn *conn) awaitBound(done <-chan struct{}) bool {
+	c := cn.c
+	if c.opts.CloseTimeout < 0 {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}
+	t := c.opts.Clock.NewTimer(c.opts.CloseTimeout)
+	defer t.Stop()
+	// The ctx of Close, which may not wait as long: Close stores it
+	// before it ends life, so a wait begun before Close looks for it then.
+	life := c.life.Done()
+	var hurry <-chan struct{}
+	for {
+		select {
+		case <-done:
+			return true
+		case <-t.C():
+			return false
+		case <-hurry:
+			return false
+		case <-life:
+			life = nil
+			if ctx := c.closeCtx.Load(); ctx != nil {
+				hurry = (*ctx).Done()
+			}
+		}
+	}
+}
+
+// cut closes the socket under coder/websocket: every read and write on it,
+// a close handshake's included, fails at once.
+func (cn *conn) cut() {
+	if raw := cn.raw.get(); raw != nil {
+		_ = raw.Close()
+		return
+	}
+	_ = cn.ws.CloseNow()
+}
+
+// cutWhenEnded cuts cn's socket once its context has ended and the close
+// handshake's bound (awaitBound) has passed, unless the returned function
+// is called first; that function waits for the watch to stop. It guards
+// the client's own writes made outside the connection's goroutines (the
+// subscriptions, written by the goroutine that would tear the connection
+// down): they carry no ending context (see noCancel), and one that the
+// venue does not read blocks until the socket closes.
+func (cn *conn) cutWhenEnded() (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-done:
+		case <-cn.ctx.Done():
+			if !cn.awaitBound(done) {
+				cn.cut()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -108,13 +110,23 @@ func TestCloseBoundedWhenPeerNeverAnswers(t *testing.T) {
 	h.sink.waitFor(t, `{"conn":1}`)
 	pc := p.conn(1)
 
+	closeAtBound(t, h, pc)
+	p.close()
+	goleak.VerifyNone(t, leaks)
+}
+
+// closeAtBound closes h's client against pc, a venue connection that
+// never answers the close frame: Close returns, and TCP is cut, when the
+// clock reaches CloseTimeout, not before.
+func closeAtBound(t *testing.T, h *harness, pc *peerConn) {
+	t.Helper()
 	closed := make(chan error, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	go func() { closed <- h.c.Close(ctx) }()
 	got := recvWait(t, pc.closes, "the client's close frame")
 	require.EqualValues(t, websocket.StatusNormalClosure, closeCode(got))
-	due := h.clock.Now().Add(opts.CloseTimeout)
+	due := h.clock.Now().Add(h.c.opts.CloseTimeout)
 	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "close bound armed")
 	select {
 	case err := <-closed:
@@ -123,13 +135,11 @@ func TestCloseBoundedWhenPeerNeverAnswers(t *testing.T) {
 		t.Fatal("TCP cut before the bound")
 	default:
 	}
-	h.clock.advance(opts.CloseTimeout)
+	h.clock.advance(h.c.opts.CloseTimeout)
 	require.NoError(t, recvWait(t, closed, "Close"))
 	recvWait(t, pc.gone, "TCP cut after the bound")
 	require.NoError(t, recvWait(t, h.runErr, "Run"))
 	require.Zero(t, h.frames.Stats().InUse)
-	p.close()
-	goleak.VerifyNone(t, leaks)
 }
 
 // RFC 6455 §7.1.1: a client that has sent and received a close frame may
@@ -230,14 +240,10 @@ func TestCloseTimeoutNegativeCutsAtOnce(t *testing.T) {
 // A rotation retires the old connection with a close handshake (1000), not
 // a cut: the venue sees a normal closure of the connection it aged out.
 func TestRotationRetiresOldWithNormalClosure(t *testing.T) {
-	leaks := goleak.IgnoreCurrent()
-	closes := make(chan []byte, 4)
-	p := newRawPeer(t, answeringPeer(closes))
 	opts := peerOptions()
 	opts.MaxAge = time.Hour
 	opts.RotationOverlap = time.Second
-	h := start(t, p.url(), opts, &sink{}, leaks)
-	h.sink.waitFor(t, `{"conn":1}`)
+	h, p, closes := startAnswering(t, opts)
 
 	due := h.clock.Now().Add(opts.MaxAge)
 	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "rotation armed")
@@ -368,17 +374,36 @@ func TestSubprotocolsOffered(t *testing.T) {
 	h.finish(nil, p.close)
 }
 
+// startAnswering runs a client with opts against answeringPeer, once the
+// first connection delivered; closes receives the client's close frames.
+func startAnswering(t *testing.T, opts *Options) (*harness, *rawPeer, chan []byte) {
+	t.Helper()
+	leaks := goleak.IgnoreCurrent()
+	closes := make(chan []byte, 4)
+	p := newRawPeer(t, answeringPeer(closes))
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.sink.waitFor(t, `{"conn":1}`)
+	return h, p, closes
+}
+
+// standbyQueued waits until a rotation's new connection has queued its
+// first frame.
+func (h *harness) standbyQueued() {
+	h.t.Helper()
+	require.Eventually(h.t, func() bool {
+		h.c.deliverMu.Lock()
+		defer h.c.deliverMu.Unlock()
+		return h.c.ov != nil && h.c.ov.nb != nil
+	}, wait, time.Millisecond)
+}
+
 // switchUnaligned completes a rotation under way whose streams never
 // align (the frames name their connection): once the new connection's
 // first frame is queued, the clock moves past the overlap bound.
 func (h *harness) switchUnaligned(overlap time.Duration) {
 	t := h.t
 	t.Helper()
-	require.Eventually(t, func() bool { // the new connection's first frame is queued
-		h.c.deliverMu.Lock()
-		defer h.c.deliverMu.Unlock()
-		return h.c.ov != nil && h.c.ov.nb != nil
-	}, wait, time.Millisecond)
+	h.standbyQueued()
 	due := h.clock.Now().Add(overlap)
 	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "overlap bound armed")
 	h.clock.advanceTo(due)
@@ -407,4 +432,61 @@ func TestUnaskedExtensionFailsDial(t *testing.T) {
 	h.rec.waitFor(t, "connected", connected(1))
 	h.sink.waitFor(t, `{"conn":2}`)
 	h.finish(nil, p.close)
+}
+
+// Close frames venues send that the table above does not: no status at
+// all (1005 to the host: the plain backoff), 1013 with a reason that is
+// not UTF-8 (RFC 6455 §7.1.6 wants UTF-8; the code still sets the wait,
+// and the reason reaches events and a JSON log as it came), and TCP ended
+// without a close frame (1006, a read error: the plain backoff).
+func TestPeerCloseOddFrames(t *testing.T) {
+	const base = 100 * time.Millisecond
+	for _, tc := range []struct {
+		name   string
+		fault  func(pc *peerConn)
+		status websocket.StatusCode
+		reason Reason
+		least  time.Duration
+	}{
+		{"1005", func(pc *peerConn) { _ = pc.write(closeFrame(0, "")); pc.hold() }, websocket.StatusNoStatusRcvd, ReasonPeerClosed, 0},
+		{"1013 not UTF-8", func(pc *peerConn) { _ = pc.write(closeFrame(1013, "busy \xff\xfe")); pc.hold() }, websocket.StatusTryAgainLater, ReasonPeerClosed, DefaultTryAgainDelay},
+		{"1006", func(pc *peerConn) { _ = pc.c.Close() }, -1, ReasonReadError, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			p := newRawPeer(t, faultyPeer(tc.fault))
+			opts := peerOptions()
+			opts.BackoffBase = base
+			var logged strings.Builder
+			var mu sync.Mutex
+			opts.Logger = slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logged}, nil))
+			h := start(t, p.url(), opts, &sink{}, leaks)
+			lost := conn1Lost(t, h)
+			require.Equal(t, tc.reason, lost.Reason, "err %v", lost.Err)
+			require.Equal(t, tc.status, websocket.CloseStatus(lost.Err), "err %v", lost.Err)
+			re := h.rec.waitFor(t, "reconnecting", isState(schema.ConnReconnecting))
+			if tc.least == 0 {
+				require.LessOrEqual(t, re.Delay, base, "plain backoff")
+			} else {
+				require.GreaterOrEqual(t, re.Delay, tc.least)
+			}
+			h.rec.waitFor(t, "connected on 2", connected(2))
+			h.finish(nil, p.close)
+			mu.Lock()
+			defer mu.Unlock()
+			require.Contains(t, logged.String(), `"state":"disconnected"`)
+		})
+	}
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -55,7 +55,6 @@ type conn struct {
 	checks atomic.Uint64 // watchdog evaluations, for tests
 
 	mode atomic.Int32 // written under Client.deliverMu
-
 	// The reader's lock-free handler calls (modeLive), for a rotation that
 	// must not call the handler before the one under way returns (see
 	// handlerOut): handlerIdle, handlerBusy, or handlerAwaited once the
@@ -235,8 +234,9 @@ func (cn *conn) stop(r Reason) {
 // queues the frame, and returns its frame to the pool when it exits. Per
 // message it reads the clock once (ReceivedAt), checks UTF-8 (text frames,
 // unless SkipUTF8Check), and makes five uncontended atomic operations: two
-// liveness marks for the watchdog (phase) and three counters for Stats.
-// It takes no lock unless a rotation is under way. The counters are
+// liveness marks for the watchdog (phase) and three counters for Stats,
+// and takes one uncontended read lock (live: two more atomic operations).
+// It takes no other lock unless a rotation is under way. The counters are
 // written with Add, not as single-writer Load+Store: during a rotation two
 // readers of one client count at once, and on amd64 a Store is an XCHG,
 // no cheaper than the LOCK XADD of Add.

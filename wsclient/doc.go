@@ -20,8 +20,10 @@
 // (shared by more connections than it has frames) waits for a frame and
 // reports it ([ErrFramesExhausted]): nothing is read meanwhile, and the
 // watchdog does not count that wait. In steady state a message costs no
-// allocation, one clock read, no lock and five uncontended atomic operations
-// (two liveness marks for the watchdog, three Stats counters), besides
+// allocation, one clock read and seven uncontended atomic operations (two
+// liveness marks for the watchdog, three Stats counters, and a mark of the
+// handler call under way, which a rotation waits on so that the handler
+// never runs twice at once), no lock, besides
 // coder/websocket's own work (TestZeroAllocsPerFrame, BenchmarkRead; against
 // bare coder/websocket: WSRead and WSReadMem in the benchmarks module). A
 // text message is also checked for UTF-8, which coder/websocket does not do:
@@ -154,7 +156,9 @@
 // heartbeats) are made without a context that ends on Close:
 // coder/websocket cuts a connection whose write context ends mid-write,
 // which would drop the close frame; closing the socket ends a blocked
-// write as well. coder/websocket's
+// write as well, and a subscription write the venue does not read is cut
+// once the same bound has passed after Close (Close never waits on it
+// longer). coder/websocket's
 // own Conn.Close may take 5 s to write the close frame and 5 s more to
 // wait for the answer, on the wall clock, and CloseNow does not cut a
 // handshake once begun: the client bounds it by closing the socket under
@@ -208,7 +212,9 @@
 // (Binance's serverShutdown event, OKX's notice 64008 before a service
 // upgrade), so that the replacement is up before the old connection
 // goes. A request names the connection it was made on; one made of a
-// connection since replaced is dropped.
+// connection since replaced is dropped, and one made while a failed
+// rotation waits for its retry does not dial before that retry (the
+// backoff, or the venue's Retry-After).
 //
 // # Visible state
 //

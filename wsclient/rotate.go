@@ -235,7 +235,7 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 			c.restoreOld(ov)
 			c.unaligned(old.id)
 		}
-		c.rotationFailed(old, err)
+		c.rotationFailed(ctx, old, err)
 		return nil, err
 	}
 	abort := func(err error) (*conn, error) {
@@ -244,7 +244,7 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 		}
 		nb.stop(ReasonRotation)
 		c.dropQueue(nb)
-		c.rotationFailed(old, err)
+		c.rotationFailed(ctx, old, err)
 		return nil, err
 	}
 	select {
@@ -302,8 +302,12 @@ func (c *Client) unaligned(id uint64) {
 	c.emit(Event{State: c.State(), Reason: ReasonRotation, Err: ErrRotationUnaligned, ConnID: id}, false)
 }
 
-// rotationFailed reports a failed rotation; old stays live unless it died.
-func (c *Client) rotationFailed(old *conn, err error) {
+// rotationFailed reports a failed rotation; old stays live unless it died
+// or ctx ended (Close, Run's end: serve closes old next).
+func (c *Client) rotationFailed(ctx context.Context, old *conn, err error) {
+	if ctx.Err() != nil {
+		return
+	}
 	select {
 	case <-old.dead:
 		return // serve sees it next

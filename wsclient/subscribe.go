@@ -42,7 +42,14 @@ func SplitTopics(topics []string, n int) [][]string {
 }
 
 // subscribe sends the subscription messages on cn, paced at ControlRate.
+// A write the venue does not read is cut, once cn's context has ended, by
+// the close handshake's bound: Close and a rotation's end never wait on it
+// for longer.
 func (c *Client) subscribe(cn *conn) error {
+	if len(c.subMsgs) == 0 {
+		return nil
+	}
+	defer cn.cutWhenEnded()()
 	var gap time.Duration
 	if c.opts.ControlRate > 0 {
 		gap = time.Duration(float64(time.Second) / c.opts.ControlRate)

@@ -157,9 +157,15 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, time.Time, error)
 			return c.retire(live, live.reason)
 		case <-rotC:
 		case id := <-c.rotReq:
-			if id != live.id {
-				continue // asked of a connection since replaced
+			if id != live.id || failures > 0 {
+				// Asked of a connection since replaced, or while a failed
+				// rotation's retry is due: it comes after the backoff or
+				// the venue's Retry-After, which a request must not skip.
+				continue
 			}
+		}
+		if ctx.Err() != nil { // select picks at random among what is ready
+			return c.retire(live, ReasonClosed)
 		}
 		next, err := c.rotate(ctx, live)
 		switch {
