@@ -450,28 +450,17 @@ func (c *Client) putQueue(cn *conn) {
 // for a pong that only the reader can receive. The watchdog, not a context
 // deadline, decides when a pong is late.
 func (cn *conn) pingLoop(t Timer) {
-	defer cn.wg.Done()
 	c := cn.c
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C():
-		case <-cn.ctx.Done():
-			return
-		}
+	cn.every(t, c.opts.PingInterval, "ping", func() error {
 		start := time.Now()
 		cn.ping.Add(1) // outstanding
 		err := cn.ws.Ping(noCancel)
 		cn.ping.Add(1)
-		if err != nil {
-			if cn.ctx.Err() == nil {
-				cn.writeFailed(fmt.Errorf("wsclient: ping: %w", err))
-			}
-			return
+		if err == nil {
+			c.st.pingRTT.Store(int64(time.Since(start)))
 		}
-		c.st.pingRTT.Store(int64(time.Since(start)))
-		t.Reset(c.opts.PingInterval)
-	}
+		return err
+	})
 }
 
 // heartbeatLoop writes Options.Heartbeat every HeartbeatInterval: the
@@ -480,8 +469,17 @@ func (cn *conn) pingLoop(t Timer) {
 // Its answer is an ordinary message for the handler, and feeds the idle
 // watchdog like any other.
 func (cn *conn) heartbeatLoop(t Timer) {
-	defer cn.wg.Done()
 	c := cn.c
+	cn.every(t, c.opts.HeartbeatInterval, "heartbeat", func() error {
+		return cn.ws.Write(noCancel, websocket.MessageText, c.opts.Heartbeat)
+	})
+}
+
+// every runs send each time t fires, then every interval, until the
+// connection's context ends; a send that fails on a live connection
+// fails it (what names the send in the error).
+func (cn *conn) every(t Timer, interval time.Duration, what string, send func() error) {
+	defer cn.wg.Done()
 	defer t.Stop()
 	for {
 		select {
@@ -489,13 +487,13 @@ func (cn *conn) heartbeatLoop(t Timer) {
 		case <-cn.ctx.Done():
 			return
 		}
-		if err := cn.ws.Write(noCancel, websocket.MessageText, c.opts.Heartbeat); err != nil {
+		if err := send(); err != nil {
 			if cn.ctx.Err() == nil {
-				cn.writeFailed(fmt.Errorf("wsclient: heartbeat: %w", err))
+				cn.writeFailed(fmt.Errorf("wsclient: %s: %w", what, err))
 			}
 			return
 		}
-		t.Reset(c.opts.HeartbeatInterval)
+		t.Reset(interval)
 	}
 }
 
