@@ -421,11 +421,12 @@ func (s *Session) publishState(e wsclient.Event) {
 // written: a call with an ended ctx never sends; so does every error of
 // the wait for the connection — ctx's, [ErrClosed], a refused user-data
 // subscription's [*VenueError]);
-// [ErrNotSent] when the write failed (with [ErrClosed] too when Close
-// closed the connection under it); [ErrBadAnswer] when the venue
-// answered with something that could not be read; [ErrDisconnected] when the
-// connection was lost while waiting, in which case the venue may or may
-// not have the order: its execution reports tell, after the reconnect.
+// [ErrClosed] when Close closed the connection under the write;
+// [ErrBadAnswer] when the venue answered with something that could not be
+// read; [ErrDisconnected] when the connection was lost while waiting or
+// while the request was written (a failed write may have reached the
+// venue: it is never ErrNotSent), in which case the venue may or may not
+// have the order: its execution reports tell, after the reconnect.
 // The request id is in the returned Ack whenever one was assigned.
 //
 // OKX, Bybit and Kraken: the same, "subscribed" meaning the venue's
@@ -550,18 +551,25 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 	err = lane.writeConn(wctx, conn, msg)
 	cancel()
 	<-s.sendTurn
-	if err != nil {
+	switch {
+	case err == nil:
+		lane.sentOne()
+	case errors.Is(err, wsclient.ErrConnChanged), errors.Is(err, wsclient.ErrNotConnected):
+		// Refused before a byte was written: tried again on the next
+		// connection.
 		lane.forget(id)
-		switch {
-		case s.closing.Load(): // the write failed because Close closed the connection
-			return Ack{RequestID: id}, true, fmt.Errorf("%w (%w: %w)", ErrClosed, ErrNotSent, err)
-		case errors.Is(err, wsclient.ErrConnChanged), errors.Is(err, wsclient.ErrNotConnected):
-			lane.staleReady(conn)
-			return Ack{}, false, nil
-		}
-		return Ack{RequestID: id}, true, fmt.Errorf("%w: %w", ErrNotSent, err)
+		lane.staleReady(conn)
+		return Ack{}, false, nil
+	case s.closing.Load(): // Close closed the connection under the write
+		lane.forget(id)
+		return Ack{RequestID: id}, true, fmt.Errorf("%w (the write failed; the venue may have the request): %w", ErrClosed, err)
 	}
-	lane.sentOne()
+	// A write that failed part way may still have reached the venue (a
+	// venue that read the request and closed the connection makes the
+	// write fail here): not ErrNotSent, which would tell the host and the
+	// reconciliation that no order exists. coder/websocket closes a
+	// connection whose write failed, so the wait ends with the loss
+	// (ErrDisconnected: outcome unknown) or with ctx.
 	select {
 	case a := <-ch:
 		return a.ack, true, a.err
