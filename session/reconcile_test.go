@@ -16,6 +16,26 @@ import (
 
 // recon is a session on a simulated venue whose execution reports (as
 // OnExecReport hands them) and execution-report gap markers the test reads
+// collectRecon sends clones of the execution reports to reports (each
+// pooled one returned to pools) and the execution-report gap markers to
+// gaps.
+func collectRecon(cfg *session.Config, pools *schema.Pools, reports chan<- *schema.ExecReport, gaps chan<- *schema.CanonicalEvent) {
+	cfg.OnExecReport = func(r *schema.ExecReport) {
+		c := r.Clone()
+		pools.Execs.Put(r)
+		reports <- c
+	}
+	cfg.Subscribe = func(d *dispatch.Dispatcher) error {
+		_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventGap}}, &dispatch.SubscribeOptions{
+			Handler: func(ev *schema.CanonicalEvent) {
+				if ev.Control.GapType == schema.EventExecReport {
+					gaps <- ev
+				}
+			}})
+		return err
+	}
+}
+
 // in order.
 type recon struct {
 	t       *testing.T
@@ -31,20 +51,7 @@ func startRecon(t *testing.T, v *venuesim.Venue, tweak func(*session.Config)) *r
 	pools := strictPools()
 	cfg := session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
 		Credentials: credentials(), Client: fastRedial, Pools: pools}
-	cfg.OnExecReport = func(r *schema.ExecReport) {
-		c := r.Clone()
-		pools.Execs.Put(r)
-		h.reports <- c
-	}
-	cfg.Subscribe = func(d *dispatch.Dispatcher) error {
-		_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventGap}}, &dispatch.SubscribeOptions{
-			Handler: func(ev *schema.CanonicalEvent) {
-				if ev.Control.GapType == schema.EventExecReport {
-					h.gaps <- ev
-				}
-			}})
-		return err
-	}
+	collectRecon(&cfg, pools, h.reports, h.gaps)
 	if tweak != nil {
 		tweak(&cfg)
 	}

@@ -21,7 +21,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 )
@@ -618,20 +617,7 @@ func startVenueRecon(t *testing.T, c orderCase, v *simVenue, tweak func(*session
 	pools := strictPools()
 	h.s = startOrders(t, c, v.fakePrivate, func(cfg *session.Config) {
 		cfg.Pools = pools
-		cfg.OnExecReport = func(r *schema.ExecReport) {
-			cl := r.Clone()
-			pools.Execs.Put(r)
-			h.reports <- cl
-		}
-		cfg.Subscribe = func(d *dispatch.Dispatcher) error {
-			_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventGap}}, &dispatch.SubscribeOptions{
-				Handler: func(ev *schema.CanonicalEvent) {
-					if ev.Control.GapType == schema.EventExecReport {
-						h.gaps <- ev
-					}
-				}})
-			return err
-		}
+		collectRecon(cfg, pools, h.reports, h.gaps)
 		if tweak != nil {
 			tweak(cfg)
 		}
