@@ -285,24 +285,3 @@ func TestRateLimitEmptiesBudget(t *testing.T) {
 		})
 	}
 }
-
-// TestUnfollowOtherCategory: on Bybit, an order seen only on the stream
-// that category spot does not have is not followed further (no gap on
-// every reconnect), and its later reports pass untouched; one of the
-// session's own is given up with a gap as ever.
-func TestUnfollowOtherCategory(t *testing.T) {
-	clk := &stepClock{Clock: wsclient.SystemClock(), now: time.Unix(1700000000, 0)}
-	s := &Session{spec: venues[schema.VenueBybit]}
-	s.cfg.Client = wsclient.Options{Clock: clk}
-	r := newReconciler(s, &fakeBackend{rules_: bybitRefusals, errs: []error{errNoSuchOrder}})
-	ev := &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventExecReport}
-	x := &ev.Exec
-	x.VenueOrderID, x.ExecType, x.Status = schema.MustID("linear-1"), schema.ExecNew, schema.StatusNew
-	require.False(t, r.observe(ev))
-	r.pass(context.Background(), 0)
-	assert.Zero(t, r.tracked.Load())
-	assert.Zero(t, r.gaps.Load())
-	x.ExecType, x.Status, x.TradeID, x.LastFillQty = schema.ExecTrade, schema.StatusPartiallyFilled, schema.MustID("e1"), schema.MustParseDecimal("1")
-	assert.False(t, r.observe(ev), "its fill passes")
-	assert.Zero(t, r.tracked.Load(), "not followed again")
-}
