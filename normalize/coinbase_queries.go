@@ -1,6 +1,9 @@
 package normalize
 
 import (
+	"math"
+	"math/bits"
+
 	"github.com/goccy/go-json/jsontext"
 	json "github.com/goccy/go-json/v2"
 
@@ -114,16 +117,15 @@ func (c *cbOrderConfig) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 
 // cbQueryFill is a fill of List Fills.
 type cbQueryFill struct {
-	TradeID     ident   `json:"trade_id"`
-	OrderID     ident   `json:"order_id"`
-	ProductID   text    `json:"product_id"`
-	TradeType   text    `json:"trade_type"`
-	Price       optNum  `json:"price"`
-	Size        optNum  `json:"size"`
-	SizeInQuote boolish `json:"size_in_quote"`
-	Commission  optNum  `json:"commission"`
-	Liquidity   text    `json:"liquidity_indicator"`
-	TradeTime   text    `json:"trade_time"`
+	TradeID    ident  `json:"trade_id"`
+	OrderID    ident  `json:"order_id"`
+	ProductID  text   `json:"product_id"`
+	TradeType  text   `json:"trade_type"`
+	Price      optNum `json:"price"`
+	Size       optNum `json:"size"`
+	Commission optNum `json:"commission"`
+	Liquidity  text   `json:"liquidity_indicator"`
+	TradeTime  text   `json:"trade_time"`
 }
 
 // ParseCoinbaseOrder reads the answer to Get Order ({"order":{…}}) as one
@@ -253,9 +255,12 @@ func queryTime(t *text) (int64, bool) {
 // [*ParseError]. Only fills count (trade_type FILL, or none); REVERSAL,
 // CORRECTION and SYNTHETIC entries are left out. trade_id is TradeID (not
 // an integer: fills are ordered by trade_time), price and size Price and
-// Qty, and price × size QuoteQty; a size in the quote currency
-// (size_in_quote) is QuoteQty and Qty is size ÷ price, rounded half to
-// even to 18 digits. commission is Fee, paid in the product's quote
+// Qty, and price × size QuoteQty (rounded half to even when a Decimal
+// cannot hold it exactly: Coinbase sizes carry up to 16 digits after the
+// point). size is in the base currency whatever
+// size_in_quote says, which tells how the order was placed (ccxt's sample
+// answer: size_in_quote true, size 0.0046830664333996 at 21220.64 for a
+// buy of about 100 USDT). commission is Fee, paid in the product's quote
 // currency (FeeAsset, as on the user channel); liquidity_indicator MAKER
 // is IsMaker; trade_time (RFC 3339) is Time.
 func ParseCoinbaseFills(data []byte, syms *Symbols, dst []QueryFill) ([]QueryFill, string, error) {
@@ -286,12 +291,7 @@ func ParseCoinbaseFills(data []byte, syms *Symbols, dst []QueryFill) ([]QueryFil
 			return dst, "", err
 		}
 		f.TradeID, f.OrderID, f.Price, f.Qty = q.TradeID.v, q.OrderID.v, q.Price.v, q.Size.v
-		if q.SizeInQuote.v {
-			f.QuoteQty = q.Size.v
-			if f.Qty, err = f.QuoteQty.Div(f.Price, schema.MaxScale, schema.RoundHalfEven); err != nil || f.Qty.Sign() <= 0 {
-				return dst, "", venueField(schema.VenueCoinbase, method, "size", errNotPositive)
-			}
-		} else if f.QuoteQty, err = f.Price.Mul(f.Qty); err != nil {
+		if f.QuoteQty, err = mulRounded(f.Price, f.Qty); err != nil {
 			return dst, "", venueField(schema.VenueCoinbase, method, "size", err)
 		}
 		f.Fee = q.Commission.v
@@ -306,4 +306,44 @@ func ParseCoinbaseFills(data []byte, syms *Symbols, dst []QueryFill) ([]QueryFil
 		dst = append(dst, f)
 	}
 	return dst, a.Cursor, nil
+}
+
+// mulRounded returns a × b: exact when a Decimal holds it, otherwise
+// rounded half to even to the most digits after the point that fit (a
+// Coinbase size of 0.0046830664333996 at 21220.64 is 20 significant
+// digits, past a Decimal's 64-bit mantissa). ErrDecimalOverflow when even
+// its integer part does not fit.
+func mulRounded(a, b schema.Decimal) (schema.Decimal, error) {
+	if p, err := a.Mul(b); err == nil {
+		return p, nil
+	}
+	hi, lo := bits.Mul64(absMant(a), absMant(b))
+	scale := a.Scale() + b.Scale()
+	var last uint64 // the last digit dropped
+	sticky := false // a digit dropped before it was not 0
+	for (hi != 0 || lo > math.MaxInt64 || scale > schema.MaxScale) && scale > 0 {
+		sticky = sticky || last != 0
+		var r uint64
+		hi, r = hi/10, hi%10
+		lo, last = bits.Div64(r, lo, 10)
+		scale--
+	}
+	if last > 5 || (last == 5 && (sticky || lo%2 == 1)) {
+		lo++
+	}
+	if hi != 0 || lo > math.MaxInt64 {
+		return schema.Decimal{}, schema.ErrDecimalOverflow
+	}
+	m := int64(lo)
+	if (a.Sign() < 0) != (b.Sign() < 0) {
+		m = -m
+	}
+	return schema.NewDecimal(m, scale), nil
+}
+
+func absMant(d schema.Decimal) uint64 {
+	if m := d.Mantissa(); m < 0 {
+		return uint64(-m) // never MinInt64: Decimal mantissas lie in ±(2^63-1)
+	}
+	return uint64(d.Mantissa())
 }

@@ -46,7 +46,7 @@ const (
 		`"product_id":"BTC-USD","sequence_timestamp":"2021-05-31T09:58:59.000Z","liquidity_indicator":"MAKER","size_in_quote":false,` +
 		`"user_id":"3333-333333-3333333","side":"BUY","retail_portfolio_id":"4444-444444-4444444"},` +
 		`{"entry_id":"22222-2222222-22222223","trade_id":"1111-11111-111112","order_id":"0000-000000-000000",` +
-		`"trade_time":"2021-05-31T10:00:00Z","trade_type":"FILL","price":"20000","size":"10","commission":"0.01",` +
+		`"trade_time":"2021-05-31T10:00:00Z","trade_type":"FILL","price":"21220.64","size":"0.0046830664333996","commission":"0.01",` +
 		`"product_id":"BTC-USD","liquidity_indicator":"TAKER","size_in_quote":true,"side":"BUY"},` +
 		`{"entry_id":"22222-2222222-22222224","trade_id":"1111-11111-111113","order_id":"0000-000000-000000",` +
 		`"trade_time":"2021-05-31T10:00:01Z","trade_type":"REVERSAL","price":"20000","size":"0.001","commission":"0",` +
@@ -124,8 +124,8 @@ func TestParseCoinbaseFills(t *testing.T) {
 	assert.True(t, f.IsMaker)
 	assert.Equal(t, time.Date(2021, 5, 31, 9, 59, 59, 123456000, time.UTC).UnixNano(), f.Time)
 	q := fills[1]
-	assert.Equal(t, "10", q.QuoteQty.String(), "size_in_quote: the size is the quote amount")
-	assert.Zero(t, q.Qty.Cmp(schema.MustParseDecimal("0.0005")), "%s", q.Qty)
+	assert.Equal(t, "0.0046830664333996", q.Qty.String(), "size_in_quote (the order's sizing): the size is still the base quantity")
+	assert.Equal(t, "99.3776668792568877", q.QuoteQty.String(), "price × size, rounded to what a Decimal holds")
 	assert.False(t, q.IsMaker)
 }
 
