@@ -715,3 +715,26 @@ func TestCoinbaseReconcileGivesUp(t *testing.T) {
 		})
 	}
 }
+
+// TestCoinbaseReconcileOrdersFromBefore: an order open and partly filled
+// before the session started is followed (List Orders at the first
+// subscription, and the snapshot); its earlier fill is not the session's
+// to deliver, the fill and the cancel of a later window are.
+func TestCoinbaseReconcileOrdersFromBefore(t *testing.T) {
+	v := newCBSim(t)
+	o := v.open("b1", "0.03") // nobody subscribed yet
+	v.fill(o, 1, "0.01", "1000")
+	h := startCBRecon(t, v, nil)
+	r := h.next()
+	assert.NotEqual(t, schema.ExecTrade, r.ExecType, "the snapshot: the order as it stands, no fill")
+	assert.Equal(t, []any{schema.StatusPartiallyFilled, "b1", false}, []any{r.Status, r.ClientOrderID.String(), r.Reconciled})
+	require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 1 }, generous, pollEvery)
+	v.window(func() {
+		v.fill(o, 1, "0.01", "1000")
+		v.end(o, "CANCELLED")
+	})
+	assertCBFill(t, h.next(), true, schema.StatusPartiallyFilled, "0.01", "1000", "0.02", "20", "0.03")
+	assert.Equal(t, schema.ExecCanceled, h.next().ExecType)
+	require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 0 }, generous, pollEvery)
+	h.nothingElse()
+}
