@@ -160,21 +160,12 @@ func ParseBybitOrders(data []byte, syms *Symbols, dst []QueryOrder) ([]QueryOrde
 	}
 	for i := range orders {
 		q := &orders[i]
-		var o QueryOrder
+		o, err := orderHead(schema.VenueBybit, method, [...]string{"symbol", "orderId", "orderStatus"}, syms, &q.Symbol, &q.OrderID,
+			&q.OrderLinkID, &q.OrderStatus, bybitStatuses, &q.Side)
+		if err != nil {
+			return dst, "", err
+		}
 		x := &o.Execution
-		if o.Symbol, err = venueSymbol(schema.VenueBybit, method, "symbol", syms, &q.Symbol); err != nil {
-			return dst, "", err
-		}
-		if !q.OrderID.ok || q.OrderID.v.IsZero() {
-			return dst, "", venueField(schema.VenueBybit, method, "orderId", errMissing)
-		}
-		x.VenueOrderID, x.ClientOrderID = q.OrderID.v, q.OrderLinkID.v
-		if x.Status = enum(bybitStatuses, &q.OrderStatus); x.Status == schema.StatusUnknown {
-			return dst, "", venueField(schema.VenueBybit, method, "orderStatus", ErrUnknownStatus)
-		}
-		if x.Side, err = querySide(schema.VenueBybit, method, &q.Side); err != nil {
-			return dst, "", err
-		}
 		x.Type, x.TimeInForce = enum(bybitOrderTypes, &q.OrderType), enum(bybitTIFs, &q.TimeInForce)
 		if string(q.TimeInForce.bytes()) == "PostOnly" && x.Type == schema.OrderTypeLimit {
 			x.Type = schema.OrderTypeLimitMaker

@@ -350,6 +350,24 @@ func CoinbaseSubscribeUser(jwt string, productIDs ...string) ([]byte, error) {
 //
 // Ed25519 ("EdDSA") keys are not supported here.
 func CoinbaseJWT(keyName string, key *ecdsa.PrivateKey, now time.Time) (string, error) {
+	return coinbaseJWT(keyName, key, now, "")
+}
+
+// CoinbaseRESTJWT returns the JWT of one Advanced Trade REST request, sent
+// as "Authorization: Bearer <jwt>" (Coinbase Developer Platform, "API Key
+// Authentication → REST"): [CoinbaseJWT]'s, with the claim "uri": method +
+// " " + host + path — "GET api.coinbase.com/api/v3/brokerage/orders/historical/fills",
+// the path without its query string. A token serves the one request it
+// names, for two minutes: make one per request.
+func CoinbaseRESTJWT(keyName string, key *ecdsa.PrivateKey, now time.Time, method, host, path string) (string, error) {
+	if method == "" || host == "" || len(path) == 0 || path[0] != '/' {
+		return "", fmt.Errorf("%w: a Coinbase REST JWT needs the method, the host and the path", ErrBadValue)
+	}
+	return coinbaseJWT(keyName, key, now, method+" "+host+path)
+}
+
+// coinbaseJWT makes the token; uri, when set, is its "uri" claim.
+func coinbaseJWT(keyName string, key *ecdsa.PrivateKey, now time.Time, uri string) (string, error) {
 	if keyName == "" || key == nil || key.Curve != elliptic.P256() {
 		return "", fmt.Errorf("%w: a Coinbase JWT needs the key's name and its P-256 private key", ErrBadValue)
 	}
@@ -371,7 +389,8 @@ func CoinbaseJWT(keyName string, key *ecdsa.PrivateKey, now time.Time) (string, 
 		Nbf int64  `json:"nbf"`
 		Exp int64  `json:"exp"`
 		Sub string `json:"sub"`
-	}{"cdp", now.Unix(), now.Add(2 * time.Minute).Unix(), keyName})
+		URI string `json:"uri,omitempty"`
+	}{"cdp", now.Unix(), now.Add(2 * time.Minute).Unix(), keyName, uri})
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrBadValue, err)
 	}

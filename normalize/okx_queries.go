@@ -211,21 +211,12 @@ func ParseOKXOrders(data []byte, syms *Symbols, dst []QueryOrder) ([]QueryOrder,
 	}
 	for i := range orders {
 		q := &orders[i]
-		var o QueryOrder
+		o, err := orderHead(schema.VenueOKX, method, [...]string{"instId", "ordId", "state"}, syms, &q.InstID, &q.OrdID, &q.ClOrdID,
+			&q.State, okxStatuses, &q.Side)
+		if err != nil {
+			return dst, err
+		}
 		x := &o.Execution
-		if o.Symbol, err = venueSymbol(schema.VenueOKX, method, "instId", syms, &q.InstID); err != nil {
-			return dst, err
-		}
-		if !q.OrdID.ok || q.OrdID.v.IsZero() {
-			return dst, venueField(schema.VenueOKX, method, "ordId", errMissing)
-		}
-		x.VenueOrderID, x.ClientOrderID = q.OrdID.v, q.ClOrdID.v
-		if x.Status = enum(okxStatuses, &q.State); x.Status == schema.StatusUnknown {
-			return dst, venueField(schema.VenueOKX, method, "state", ErrUnknownStatus)
-		}
-		if x.Side, err = querySide(schema.VenueOKX, method, &q.Side); err != nil {
-			return dst, err
-		}
 		t := okxOrderTypes[string(q.OrdType.bytes())]
 		x.Type, x.TimeInForce = t.typ, t.tif
 		qty := q.Sz.num
@@ -282,7 +273,30 @@ func ParseOKXFills(data []byte, syms *Symbols, dst []QueryFill) ([]QueryFill, er
 	return dst, nil
 }
 
-// Helpers of the REST query decoders, OKX's and Bybit's.
+// Helpers of the REST query decoders, OKX's, Bybit's and Coinbase's.
+
+// orderHead reads what every venue's order answer has: the canonical
+// symbol, the order's ids, its status (in the venue's words, statuses) and
+// its side. names are the venue's fields of the symbol, the order id and
+// the status, for the *ParseError.
+func orderHead(venue schema.Venue, method string, names [3]string, syms *Symbols, sym *text, id, client *ident,
+	status *text, statuses map[string]schema.OrderStatus, side *text) (QueryOrder, error) {
+	var o QueryOrder
+	x := &o.Execution
+	var err error
+	if o.Symbol, err = venueSymbol(venue, method, names[0], syms, sym); err != nil {
+		return o, err
+	}
+	if !id.ok || id.v.IsZero() {
+		return o, venueField(venue, method, names[1], errMissing)
+	}
+	x.VenueOrderID, x.ClientOrderID = id.v, client.v
+	if x.Status = enum(statuses, status); x.Status == schema.StatusUnknown {
+		return o, venueField(venue, method, names[2], ErrUnknownStatus)
+	}
+	x.Side, err = querySide(venue, method, side)
+	return o, err
+}
 
 func venueField(venue schema.Venue, method, field string, err error) error {
 	return &ParseError{Venue: venue, Stream: method, Field: field, Err: fmt.Errorf("%w: %w", ErrBadValue, err)}

@@ -21,6 +21,7 @@ import (
 func TestQueryAnswersBounded(t *testing.T) {
 	okx := normalize.NewSymbols(normalize.OKXSymbolRules())
 	bybit := normalize.NewSymbols(normalize.BybitSymbolRules())
+	coinbase := normalize.NewSymbols(normalize.CoinbaseSymbolRules())
 	many := strings.Repeat("{},", 64<<10/3) + "{}"
 	for _, c := range []struct {
 		name  string
@@ -41,6 +42,14 @@ func TestQueryAnswersBounded(t *testing.T) {
 		}},
 		{"bybit executions", `{"retCode":0,"retMsg":"OK","result":{"list":[` + many + `],"nextPageCursor":""}}`, func(b []byte) error {
 			_, _, err := normalize.ParseBybitExecutions(b, bybit, nil)
+			return err
+		}},
+		{"coinbase orders", `{"orders":[` + many + `],"has_next":false}`, func(b []byte) error {
+			_, _, err := normalize.ParseCoinbaseOrders(b, coinbase, nil)
+			return err
+		}},
+		{"coinbase fills", `{"fills":[` + many + `],"cursor":""}`, func(b []byte) error {
+			_, _, err := normalize.ParseCoinbaseFills(b, coinbase, nil)
 			return err
 		}},
 	} {

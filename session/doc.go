@@ -66,13 +66,16 @@
 // Binance streams an execution report once, to the user-data
 // subscriptions open at that moment, and never replays it; so do OKX's
 // "orders" channel and Bybit's "order" and "execution" topics (they push
-// changes only, nothing on subscribe): a fill, cancel or expiry between
-// the loss of the connection and the venue's acceptance of the next
-// subscription (Binance's userDataStream.subscribe; OKX's and Bybit's
-// login and private subscriptions) is not streamed to anyone. With
+// changes only, nothing on subscribe), and Coinbase's "user" channel
+// restates on subscribe only the orders still open (its snapshot): a fill,
+// cancel or expiry between the loss of the connection and the venue's
+// acceptance of the next subscription (Binance's
+// userDataStream.subscribe; OKX's and Bybit's login and private
+// subscriptions; Coinbase's user subscription) is not streamed to anyone,
+// or on Coinbase only as an open order's grown totals. With
 // Config.Credentials (Binance), or Config.Key and Endpoints.REST (OKX,
-// Bybit), the session closes that window itself; one reconciler serves
-// the three venues, each with its own queries:
+// Bybit, Coinbase), the session closes that window itself; one reconciler
+// serves the four venues, each with its own queries:
 //
 //	venue    order                                 fills                                          open orders (first subscription)
 //	Binance  order.status (WS-API, weight 4)       myTrades, orderId (budgeted at 20), 1000/page  openOrders.status (80)
@@ -81,6 +84,9 @@
 //	Bybit    GET /v5/order/realtime, then          GET /v5/execution/list (orderId; 100/page,     GET /v5/order/realtime
 //	         /v5/order/history (category spot,     cursor = nextPageCursor)                       (openOnly 0, 50/page, cursor)
 //	         orderId or orderLinkId)
+//	Coinbase GET /api/v3/brokerage/orders/         GET …/orders/historical/fills (order_ids;      GET …/orders/historical/batch
+//	         historical/{order_id}                 100/page, cursor until "")                     (order_status OPEN, product_type
+//	                                                                                              SPOT, 100/page, cursor while has_next)
 //
 // (Binance spot WS-API "Query order", "Account trade history", "Current
 // open orders"; OKX v5 "Trade → Get order details", "Get transaction
@@ -88,14 +94,18 @@
 // -SIGN, -TIMESTAMP and -PASSPHRASE; Bybit v5 "Trade → Get Open & Closed
 // Orders", "Get Order History", "Position → Get Trade History", signed
 // with X-BAPI-API-KEY, -TIMESTAMP, -RECV-WINDOW (Config.RecvWindow) and
-// -SIGN. Each request is signed with the venue's time.)
+// -SIGN; Coinbase Advanced Trade "Orders → Get Order", "List Fills",
+// "List Orders", each with a JWT of its own as "Authorization: Bearer":
+// ES256, the key's name, two minutes, the claim uri "GET host/path", host
+// that of Endpoints.REST. Each request is signed with the venue's time.)
 //
 //   - It follows every open order: its own (from Place's ack), those the
 //     stream shows (placed elsewhere on the account), and, from the open
 //     orders at the first subscription, those open before Start. For
 //     each, in memory: the last status, the quantity of the fills
 //     delivered to the host, their trade ids (the venue's as sent:
-//     Binance's and OKX's tradeId are integers, Bybit's execId a UUID),
+//     Binance's and OKX's tradeId are integers, Bybit's execId a UUID,
+//     Coinbase's trade_id a string),
 //     and the quantity filled before the session first saw the order (not
 //     the session's to deliver). An order is forgotten once it ended and
 //     its fills are delivered (Bybit streams an order's end and its fills
@@ -120,7 +130,8 @@
 //     the same critical lane as the streamed ones (Config.OnExecReport and
 //     every subscriber of schema.EventExecReport), in trade order (by
 //     trade id where the venue's are integers; Bybit's by execTime, then
-//     by orderQty − leavesQty), with Execution.Reconciled set and the
+//     by orderQty − leavesQty; Coinbase's by trade_time), with
+//     Execution.Reconciled set and the
 //     venue's trade id, price, quantity, fee (what was paid: OKX's sign
 //     flipped) and fee asset, maker flag and time; CumFillQty, CumQuoteQty,
 //     RemainingQty and Status (partially filled, filled) are the venue's
@@ -144,6 +155,15 @@
 //     streamed while the pass was querying may still come before the
 //     window's fills it follows (its cumulative quantities are the
 //     venue's at its time, so the largest CumFillQty is the order's).
+//     Coinbase's user channel sends an order's cumulative quantities, not
+//     its fills: a streamed fill there is the growth of
+//     cumulative_quantity since the order's last report, without a trade
+//     id, and is matched by quantity — the part of it reconciliation
+//     delivered is cut off (all of it: dropped, counted in Duplicates; a
+//     part: the report keeps the rest, its LastFillPrice the growth of
+//     filled_value over it, its Fee the growth of total_fees less the
+//     fees delivered), and reconciliation skips the fills whose
+//     cumulative quantity the stream's growth covered.
 //   - Pacing: the queries draw on a token bucket of
 //     Config.ReconcileWeight per minute (holding at most a minute's
 //     worth), one order after the other, so that reconciliation never
@@ -152,24 +172,29 @@
 //     pass over N orders with nothing missed costs 4N. OKX: requests, 360
 //     by default (a fifth of the 60 per 2 s each query allows per user).
 //     Bybit: requests, 600 by default (a fifth of its 50 per second), an
-//     order lookup counted as 2 (realtime, then history). A query that
+//     order lookup counted as 2 (realtime, then history). Coinbase:
+//     requests, 360 by default (a fifth of Advanced Trade's 30 private
+//     requests per second per user). A query that
 //     fails — refused (Binance 429/-1003, 5xx/-1000 family, -1021; OKX
 //     50011 and HTTP 429, 50001, 50004, 50013, 50026, 50102 timestamp
 //     expired, 5xx; Bybit 10006, 10018, HTTP 403 and 429, 10000, 10016,
-//     10002 timestamp outside recv_window, 5xx), unanswered within 10 s,
+//     10002 timestamp outside recv_window, 5xx; Coinbase HTTP 429, 5xx),
+//     unanswered within 10 s,
 //     unreadable — is counted (OrderStats.ReconcileErrors), logged at
 //     Warn and tried again after the connection's backoff
 //     (Client.BackoffBase, doubling, at most Client.BackoffCap), five
 //     times in all; a rate-limit refusal (Binance 429, 418, -1003; OKX
-//     50011, 50061, 429; Bybit 10006, 10018, 403, 429) also empties the
+//     50011, 50061, 429; Bybit 10006, 10018, 403, 429; Coinbase 429) also
+//     empties the
 //     bucket, so that every query then waits for the budget to refill;
 //     a timestamp refusal (Binance -1021, OKX 50102, Bybit 10002) has the
 //     clock offset measured again first (the host's clock may have
 //     stepped since the login measured it). Place and Cancel never wait
 //     for it: the pass runs on a goroutine of its own.
 //   - When it gives up on an order (five failures, a refusal that cannot
-//     pass such as Binance -2013, OKX 51603 or a Bybit order in neither
-//     list for an order the venue no longer has, more than 10000 fills,
+//     pass such as Coinbase's 401, an order the venue's queries do not
+//     find — Binance -2013, OKX 51603, a Bybit order in neither list,
+//     Coinbase's 404: its reports may be lost —, more than 10000 fills,
 //     fills short of the executed quantity), the host is told: a
 //     schema.EventGap on the dispatcher with Control.GapType
 //     schema.EventExecReport, GapSource schema.GapVenue, the venue's code
@@ -191,17 +216,21 @@
 // Limits: an order placed elsewhere while no stream was subscribed and
 // that ended before the next subscription is never seen; an order the
 // session could not follow (TrackOverflow) is not reconciled, nor a Place
-// of unknown outcome without a ClientOrderID. OKX and Bybit need
+// of unknown outcome without a ClientOrderID. OKX, Bybit and Coinbase need
 // Endpoints.REST (without it their reports are streamed only, not
-// reconciled). The OKX open orders at the first subscription are its SPOT
-// ones; orders of other instrument types are followed from the stream.
-// Bybit's queries ask category spot (the session's orders): an order of
-// another category seen on the all-in-one topics, which the queries do
-// not find, is not followed further (logged at Warn), rather than given
-// up with a gap marker on every reconnect. OKX fills older than 3 days
+// reconciled). The OKX and Coinbase open orders at the first subscription
+// are their SPOT ones; orders of other instrument types are followed from
+// the stream. Bybit's queries ask category spot (the session's orders):
+// an order of another category seen on the all-in-one topics is not found
+// by them, and gets a gap marker at every reconnect while it is followed
+// (its reports are not reconciled). OKX fills older than 3 days
 // are not read (/trade/fills-history is not used): an order that old with
-// fills missed gets a gap marker (see above). Kraken and Coinbase private channels
-// are not reconciled: their reports are streamed only.
+// fills missed gets a gap marker (see above). Coinbase orders are not
+// placed by the session, so none has an unknown outcome to look up; an
+// open order's fills in the window may reach the host from the new
+// subscription's snapshot (one report of its growth, not Reconciled)
+// before reconciliation asks. Kraken's private channels are not
+// reconciled: their reports are streamed only.
 //
 // # Lifecycle and ownership
 //

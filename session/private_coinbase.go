@@ -54,4 +54,8 @@ var coinbasePrivate = &privateSpec{
 		}
 		return [][]byte{user, beats}, nil
 	},
+	// queries: the execution reports the user channel missed while down
+	// are reconciled from Advanced Trade's REST queries (with
+	// Endpoints.REST).
+	queries: coinbaseReconciler,
 }

@@ -377,6 +377,7 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 		if !f.check(conn, nbf, verified) {
 			return []string{`{"type":"error","message":"authentication failure"}`}, nil
 		}
+		f.waitPrivateLogin()
 		return []string{`{"channel":"subscriptions","client_id":"","timestamp":"2026-04-07T14:30:05.9Z","sequence_num":0,"events":[{"subscriptions":{"user":["d7a1a8c6-1f3b-4c3c-9a59-0c9f1b2c1d3e"]}}]}`}, []string{"user"}
 	}
 	f.t.Errorf("fake %s: unexpected message %s", f.venue, msg)

@@ -75,9 +75,15 @@ type tracked struct {
 	// OKX's are integers, Bybit's execIds UUIDs).
 	delivered schema.Decimal
 	trades    []schema.ID
-	// streamed: first seen on the stream (placed elsewhere), not from the
-	// session's Place, the open orders or a lookup.
-	streamed bool
+	// anon: the stream delivered fills without the venue's trade id
+	// (Coinbase's user channel reports an order's cumulative quantities,
+	// not its fills): they are matched with the queries' by quantity,
+	// floor + delivered being the order's fills up to there. quoteAt is
+	// the order's cumulative quote quantity at floor + delivered;
+	// feeSince the fees of the fills reconciliation delivered since the
+	// order's last streamed report.
+	anon              bool
+	quoteAt, feeSince schema.Decimal
 }
 
 func (t *tracked) has(trade *schema.ID) bool {
@@ -86,6 +92,36 @@ func (t *tracked) has(trade *schema.ID) bool {
 			return true
 		}
 	}
+	return false
+}
+
+// grown takes a streamed fill without the venue's trade id (Coinbase: the
+// growth of the order's cumulative quantity since its last report, at the
+// growth's average price) and reports whether reconciliation delivered all
+// of it already (a duplicate). A fill it delivered in part is cut to the
+// rest: LastFillQty what is new, LastFillPrice the growth of the
+// cumulative quote quantity over it, Fee the fees less those of the fills
+// delivered since the order's last report.
+func (t *tracked) grown(x *schema.Execution) (dup bool) {
+	t.anon = true
+	known, _ := t.floor.Add(t.delivered)
+	if x.CumFillQty.Cmp(known) <= 0 {
+		t.feeSince, _ = t.feeSince.Sub(x.Fee) // what is left is of fills after this report
+		return true
+	}
+	if from, _ := x.CumFillQty.Sub(x.LastFillQty); from.Cmp(known) < 0 {
+		last, _ := x.CumFillQty.Sub(known)
+		if quote, err := x.CumQuoteQty.Sub(t.quoteAt); err == nil && quote.Sign() > 0 && t.quoteAt.Sign() > 0 {
+			scale := min(max(x.LastFillPrice.Scale(), x.Price.Scale(), quote.Scale())+2, schema.MaxScale)
+			if p, err := quote.Div(last, scale, schema.RoundHalfEven); err == nil {
+				x.LastFillPrice = p
+			}
+		}
+		x.LastFillQty = last
+		x.Fee, _ = x.Fee.Sub(t.feeSince)
+	}
+	t.delivered, _ = x.CumFillQty.Sub(t.floor)
+	t.quoteAt, t.feeSince = x.CumQuoteQty, schema.Decimal{}
 	return false
 }
 
@@ -123,12 +159,6 @@ type refusalRules struct {
 	retryCodes []int64 // codes that may pass when tried again (busy, timestamp)
 	missing    []int64 // the order does not exist
 	clockCodes []int64 // the request's timestamp is off the venue's clock: the offset is measured again
-	// narrow: the queries cover a part of what the stream shows (Bybit:
-	// the session asks category spot, its all-in-one topics bring every
-	// category): an order first seen on the stream that the venue says it
-	// does not have is not followed further (logged), rather than given
-	// up with a gap marker on every reconnect.
-	narrow bool
 }
 
 // refusal is a venue's refusal as the rules need it: its HTTP (or WS-API)
@@ -173,11 +203,9 @@ func (rr *refusalRules) notFound(err error) bool {
 var errNoSuchOrder = errors.New("session: the venue has no such order")
 
 // ended is an order no longer followed: it ended, every fill delivered,
-// with status end; or, unfollowed, it is another category's (Bybit),
-// whose reports pass untouched.
+// with status end.
 type ended struct {
-	end        schema.OrderStatus
-	unfollowed bool
+	end schema.OrderStatus
 }
 
 // reconciler keeps the open orders and, after a window without the
@@ -251,14 +279,14 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 	x := &ev.Exec
 	key := orderKey{symbol: ev.Symbol, id: x.VenueOrderID}
 	t := r.orders[key]
-	isTrade := tradeID(x)
+	isTrade, anon := tradeID(x), anonTrade(x)
 	if t == nil {
 		if e, gone := r.recent[key]; gone {
 			// The order ended with every fill delivered: a fill now is one
 			// delivered again, as is the end reconciliation published.
 			// Another status report (Bybit's order topic after its
 			// execution topic) is new.
-			return !e.unfollowed && (isTrade || (x.Status == e.end && x.ExecType != schema.ExecUnknown))
+			return x.ExecType == schema.ExecTrade || (x.Status == e.end && x.ExecType != schema.ExecUnknown)
 		}
 		if x.Status.Final() || x.VenueOrderID.IsZero() {
 			return false
@@ -266,13 +294,15 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 		// First seen on the stream (placed elsewhere, or before Start):
 		// what had filled before this report is not ours to deliver.
 		floor := x.CumFillQty
-		if isTrade {
+		if isTrade || anon {
 			floor, _ = x.CumFillQty.Sub(x.LastFillQty)
 		}
 		if t = r.track(key, floor); t == nil {
 			return false
 		}
-		t.streamed = true
+	}
+	if anon && t.grown(x) {
+		return true
 	}
 	if isTrade {
 		if t.has(&x.TradeID) {
@@ -309,10 +339,7 @@ func (r *reconciler) ack(ev *schema.CanonicalEvent) {
 	key := orderKey{symbol: ev.Symbol, id: x.VenueOrderID}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch t := r.orders[key]; {
-	case t != nil:
-		t.streamed = false // the session's own, even when its report came first
-	case !r.forgotten(key):
+	if r.orders[key] == nil && !r.forgotten(key) {
 		r.track(key, schema.Decimal{})
 	}
 }
@@ -320,6 +347,12 @@ func (r *reconciler) ack(ev *schema.CanonicalEvent) {
 // tradeID reports whether a report is a fill with the venue's trade id.
 func tradeID(x *schema.Execution) bool {
 	return x.ExecType == schema.ExecTrade && !x.TradeID.IsZero()
+}
+
+// anonTrade reports whether a report is a fill without the venue's trade
+// id (Coinbase's user channel: see tracked.grown).
+func anonTrade(x *schema.Execution) bool {
+	return x.ExecType == schema.ExecTrade && x.TradeID.IsZero() && x.LastFillQty.Sign() > 0
 }
 
 // parseTradeID reads a decimal trade id without allocating.
@@ -571,7 +604,10 @@ func (r *reconciler) resolve(ctx context.Context, conn uint64) error {
 }
 
 // pass reconciles every order open when it starts, one after the other,
-// after looking up the placements of unknown outcome.
+// after looking up the placements of unknown outcome. An order it gives
+// up on, the venue's "no such order" included (an order the stream showed
+// that the queries do not find: its reports may be lost), gets a gap
+// marker and stays followed.
 func (r *reconciler) pass(ctx context.Context, conn uint64) {
 	r.passes.Add(1)
 	if r.resolve(ctx, conn) != nil {
@@ -582,29 +618,9 @@ func (r *reconciler) pass(ctx context.Context, conn uint64) {
 			if ctx.Err() != nil || errors.Is(err, errConnLost) {
 				return // the next subscription's pass does it all again
 			}
-			if r.q.rules().narrow && r.q.rules().notFound(err) && r.unfollow(key) {
-				continue
-			}
 			r.gap(ctx, key, err)
 		}
 	}
-}
-
-// unfollow stops following an order first seen on the stream that the
-// venue's queries do not find (see refusalRules.narrow), and logs it.
-func (r *reconciler) unfollow(key orderKey) bool {
-	r.mu.Lock()
-	t := r.orders[key]
-	ok := t != nil && t.streamed
-	if ok {
-		r.forget(key, ended{unfollowed: true})
-	}
-	r.mu.Unlock()
-	if ok && r.s.cfg.Logger != nil {
-		r.s.cfg.Logger.Warn("session: an order seen on the private stream is not found by the reconciliation's queries (another category?); not followed further",
-			"venue", string(r.s.spec.venue), "symbol", key.symbol, "order_id", key.id.String())
-	}
-	return ok
 }
 
 // reconcile asks what became of one order and publishes what the stream
@@ -702,8 +718,9 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 	}
 	for i := range fills {
 		f, cum, cumQuote := &fills[i], cums[i].qty, cums[i].quote
-		if cum.Cmp(t.floor) <= 0 || t.has(&f.TradeID) {
-			continue // before the session saw the order, or delivered
+		known, _ := t.floor.Add(t.delivered)
+		if cum.Cmp(t.floor) <= 0 || t.has(&f.TradeID) || (t.anon && cum.Cmp(known) <= 0) {
+			continue // before the session saw the order, or delivered (by the stream without trade ids: up to known)
 		}
 		ev, err := r.event(ctx, key, order)
 		if err != nil {
@@ -725,6 +742,8 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		}
 		t.trades = append(t.trades, f.TradeID)
 		t.delivered, _ = t.delivered.Add(f.Qty)
+		t.quoteAt = cumQuote
+		t.feeSince, _ = t.feeSince.Add(f.Fee)
 		if !t.status.Final() { // an end the stream delivered meanwhile stays
 			t.status = x.Status
 		}

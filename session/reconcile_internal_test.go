@@ -286,23 +286,45 @@ func TestRateLimitEmptiesBudget(t *testing.T) {
 	}
 }
 
-// TestUnfollowOtherCategory: on Bybit, an order seen only on the stream
-// that category spot does not have is not followed further (no gap on
-// every reconnect), and its later reports pass untouched; one of the
-// session's own is given up with a gap as ever.
-func TestUnfollowOtherCategory(t *testing.T) {
-	clk := &stepClock{Clock: wsclient.SystemClock(), now: time.Unix(1700000000, 0)}
-	s := &Session{spec: venues[schema.VenueBybit]}
-	s.cfg.Client = wsclient.Options{Clock: clk}
-	r := newReconciler(s, &fakeBackend{rules_: bybitRefusals, errs: []error{errNoSuchOrder}})
-	ev := &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventExecReport}
+// TestObserveAnonFills: fills streamed without a trade id (Coinbase's
+// user channel: the growth of an order's cumulative quantity) are matched
+// by quantity: a growth within what was delivered is a duplicate, one
+// past it is cut to the rest (its price the growth of the quote quantity
+// over it, its fee less the fees delivered since), and following them
+// allocates nothing.
+func TestObserveAnonFills(t *testing.T) {
+	r := bareReconciler(10)
+	ev := &schema.CanonicalEvent{Venue: schema.VenueCoinbase, Symbol: "BTC-USD", Type: schema.EventExecReport}
 	x := &ev.Exec
-	x.VenueOrderID, x.ExecType, x.Status = schema.MustID("linear-1"), schema.ExecNew, schema.StatusNew
+	x.VenueOrderID, x.ExecType, x.Status, x.Qty = schema.MustID("cb-1"), schema.ExecNew, schema.StatusNew, dec("1")
 	require.False(t, r.observe(ev))
-	r.pass(context.Background(), 0)
-	assert.Zero(t, r.tracked.Load())
-	assert.Zero(t, r.gaps.Load())
-	x.ExecType, x.Status, x.TradeID, x.LastFillQty = schema.ExecTrade, schema.StatusPartiallyFilled, schema.MustID("e1"), schema.MustParseDecimal("1")
-	assert.False(t, r.observe(ev), "its fill passes")
-	assert.Zero(t, r.tracked.Load(), "not followed again")
+	key := orderKey{symbol: "BTC-USD", id: x.VenueOrderID}
+	tr := r.orders[key]
+
+	// Reconciliation delivered two fills: 0.1 at 100 (fee 0.06), 0.2 at 110 (fee 0.132).
+	tr.delivered, tr.quoteAt, tr.feeSince = dec("0.3"), dec("32"), dec("0.192")
+	tr.trades = append(tr.trades, schema.MustID("t1"), schema.MustID("t2"))
+
+	// The stream's report of the first: a duplicate.
+	x.ExecType, x.Status = schema.ExecTrade, schema.StatusPartiallyFilled
+	x.LastFillQty, x.LastFillPrice, x.CumFillQty, x.CumQuoteQty, x.Fee = dec("0.1"), dec("100"), dec("0.1"), dec("10"), dec("0.06")
+	assert.True(t, r.observe(ev), "within what was delivered")
+	// Its next report grew by the second and a third, 0.3 at 120 (fee 0.216).
+	x.LastFillQty, x.LastFillPrice, x.CumFillQty, x.CumQuoteQty, x.Fee = dec("0.5"), dec("116"), dec("0.6"), dec("68"), dec("0.348")
+	require.False(t, r.observe(ev))
+	assert.Equal(t, []int{0, 0, 0}, []int{x.LastFillQty.Cmp(dec("0.3")), x.LastFillPrice.Cmp(dec("120")), x.Fee.Cmp(dec("0.216"))},
+		"cut to the third: %s at %s, fee %s", x.LastFillQty, x.LastFillPrice, x.Fee)
+	assert.Zero(t, tr.delivered.Cmp(dec("0.6")))
+
+	// The rest allocates nothing.
+	cum := dec("0.6")
+	assert.Zero(t, testing.AllocsPerRun(100, func() {
+		cum, _ = cum.Add(dec("0.001"))
+		x.LastFillQty, x.CumFillQty = dec("0.001"), cum
+		if r.observe(ev) {
+			t.Error("a new fill taken for a duplicate")
+		}
+	}))
 }
+
+func dec(s string) schema.Decimal { return schema.MustParseDecimal(s) }

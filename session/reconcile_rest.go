@@ -16,11 +16,14 @@ import (
 // orders is far below it.
 const maxQueryAnswer = 4 << 20
 
-// restGet makes a signed GET of Endpoints.REST + path + "?" + query with
-// the headers sign makes, and returns the answer's body and HTTP status.
-// It is bounded by DefaultRESTTimeout.
+// restGet makes a signed GET of Endpoints.REST + path + "?" + query (path
+// alone when query is "") with the headers sign makes, and returns the
+// answer's body and HTTP status. It is bounded by DefaultRESTTimeout.
 func (s *Session) restGet(ctx context.Context, path, query string, sign func(requestPath string) (map[string]string, error)) ([]byte, int, error) {
-	requestPath := path + "?" + query
+	requestPath := path
+	if query != "" {
+		requestPath += "?" + query
+	}
 	headers, err := sign(requestPath)
 	if err != nil {
 		return nil, 0, err
@@ -174,7 +177,6 @@ var bybitRefusals = &refusalRules{
 	retryCodes: []int64{10000, 10002, 10016},
 	missing:    []int64{110001},
 	clockCodes: []int64{10002},
-	narrow:     true, // category spot only
 }
 
 func (*bybitQueries) rules() *refusalRules { return bybitRefusals }

@@ -71,8 +71,8 @@ type Config struct {
 	// needs Stream and REST (and API with credentials); the other venues
 	// Stream, their public market-data endpoint, API with Key (their
 	// private WebSocket), and REST for instrument rules (loaded when set;
-	// Kraken's Key needs it for its token; OKX's and Bybit's
-	// reconciliation of execution reports too).
+	// Kraken's Key needs it for its token; OKX's, Bybit's and
+	// Coinbase's reconciliation of execution reports too).
 	Endpoints Endpoints
 	// Symbols are canonical symbols ("BTC-USDT"); Binance's are checked
 	// against its instrument list.
@@ -104,9 +104,10 @@ type Config struct {
 	// Binance's do (see [Key]). Place and Cancel work on OKX (on the
 	// private WebSocket) and on Bybit (with Endpoints.Trade, its trade
 	// WebSocket); on Kraken and Coinbase they return ErrNoCredentials.
-	// On OKX and Bybit with Endpoints.REST, the execution reports the
-	// private channels missed while down are reconciled from the venue's
-	// REST queries, signed with the same key (see the package doc).
+	// On OKX, Bybit and Coinbase with Endpoints.REST, the execution
+	// reports the private channels missed while down are reconciled from
+	// the venue's REST queries, signed with the same key (see the package
+	// doc).
 	// Defaults to nil.
 	Key Key
 	// RecvWindow is sent with every signed request, in whole
@@ -149,8 +150,8 @@ type Config struct {
 	// venue connection that sends them: Binance spot executionReport and
 	// USDⓈ-M ORDER_TRADE_UPDATE, the private channels of OKX, Bybit,
 	// Kraken and Coinbase; and, with Execution.Reconciled set, the
-	// Binance, OKX and Bybit fills and ends the stream missed while it was
-	// down, see the package doc) as a pooled *schema.ExecReport, in order,
+	// Binance, OKX, Bybit and Coinbase fills and ends the stream missed
+	// while it was down, see the package doc) as a pooled *schema.ExecReport, in order,
 	// on a goroutine of its own (a dispatcher subscription's critical
 	// lane: none is dropped). The report is the handler's: it must Put it
 	// to Pools().Execs when done with it, and must not keep a reference
@@ -172,8 +173,8 @@ type Config struct {
 	OnAccount func(*schema.CanonicalEvent)
 	// MaxTrackedOrders bounds the open orders the session follows to
 	// reconcile them after a reconnect (its own, and those the stream of
-	// execution reports or the venue's open orders show; Binance, OKX and
-	// Bybit); past it an order is not followed, counted in
+	// execution reports or the venue's open orders show; Binance, OKX,
+	// Bybit and Coinbase); past it an order is not followed, counted in
 	// OrderStats.TrackOverflow and logged. Defaults to
 	// DefaultMaxTrackedOrders (10000).
 	MaxTrackedOrders int
@@ -184,7 +185,9 @@ type Config struct {
 	// minute per IP). OKX and Bybit: REST requests (a Bybit order lookup
 	// counts 2), by default DefaultReconcileOKX (360, a fifth of OKX's 60
 	// per 2 s per query) and DefaultReconcileBybit (600, a fifth of
-	// Bybit's 50 per second per query).
+	// Bybit's 50 per second per query). Coinbase: REST requests, by
+	// default DefaultReconcileCoinbase (360, a fifth of Advanced Trade's
+	// 30 private requests per second per user).
 	ReconcileWeight int
 	// Pools are the pools everything is taken from. Defaults to
 	// schema.NewPools(nil); Close shuts them down either way.

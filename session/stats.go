@@ -34,7 +34,7 @@ type OrderStats struct {
 	Refused      uint64        // OKX, Bybit, Kraken, Coinbase: logins and private subscriptions refused
 	ClockOffset  time.Duration // venue clock minus local clock
 
-	// Reconciliation (Binance, OKX, Bybit; see the package doc): Tracked
+	// Reconciliation (Binance, OKX, Bybit, Coinbase; see the package doc): Tracked
 	// is the open orders followed now, TrackOverflow those not followed
 	// for Config.MaxTrackedOrders; Reconciliations counts passes (one per
 	// subscription of the execution reports after the first),
@@ -43,7 +43,7 @@ type OrderStats struct {
 	// dropped because they were delivered already, ReconcileErrors the
 	// queries that failed (each try), ReconcileGaps the orders given up
 	// (a gap marker each), and ReconcileWeight what the queries spent of
-	// the budget (Binance: request weight; OKX, Bybit: requests).
+	// the budget (Binance: request weight; OKX, Bybit, Coinbase: requests).
 	Tracked                        int
 	TrackOverflow                  uint64
 	Reconciliations, Reconciled    uint64
