@@ -171,7 +171,6 @@ type private struct {
 	logins    uint64
 	loginTS   time.Time // the venue time of the latest login (or signed subscription)
 	refusals  uint64
-	nonce     uint64 // Kraken: the last token request's nonce
 	token     string // Kraken: the WebSocket token of the latest subscription, which orders carry
 	lastError error
 

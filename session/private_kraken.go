@@ -33,10 +33,7 @@ func (k *KrakenKey) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String
 var krakenPrivate = &privateSpec{
 	subscribe: func(ctx context.Context, p *private, now time.Time) ([][]byte, error) {
 		k := p.key.(*KrakenKey)
-		p.mu.Lock()
-		nonce := max(uint64(now.UnixMilli()), p.nonce+1) // grows with every private request of the key
-		p.nonce = nonce
-		p.mu.Unlock()
+		nonce := krakenNonce(k.APIKey, now) // above every private request of the key, the reconciliation's too
 		ctx, cancel := context.WithTimeout(ctx, DefaultRESTTimeout)
 		defer cancel()
 		token, err := normalize.FetchKrakenWebSocketsToken(ctx, p.s.cfg.HTTPClient, p.s.cfg.Endpoints.REST, k.APIKey, k.Secret, nonce)
@@ -62,6 +59,9 @@ var krakenPrivate = &privateSpec{
 	// Orders: add_order and cancel_order on this connection once its
 	// channels are subscribed (Kraken "Spot WebSocket v2 → add_order").
 	orders: krakenOrders,
+	// The execution reports missed while the connection was down, from
+	// Kraken's Spot REST order queries (see krakenQueries).
+	queries: krakenReconciler,
 }
 
 // krakenOrders: add_order and cancel_order, each with the WebSocket token
