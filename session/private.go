@@ -104,7 +104,7 @@ type privateSpec struct {
 	step string
 	// queries, when set, asks the venue's REST API about orders: the
 	// execution reports lost while the connection was down are
-	// reconciled (OKX, Bybit; with Endpoints.REST).
+	// reconciled (OKX, Bybit, Kraken; with Endpoints.REST).
 	queries func(*Session, Key) queryBackend
 }
 
