@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // TestKrakenNonceConcurrent: callers of one key at once — the token
@@ -90,4 +92,55 @@ func TestKrakenRefusalRules(t *testing.T) {
 	}
 	assert.Equal(t, "USDT", quoteAsset("BTC-USDT").String())
 	assert.True(t, quoteAsset("BTC").IsZero())
+}
+
+// TestKrakenBackoff: a Kraken rate-limit refusal empties the budget, so
+// that the retry waits for it to refill (one request at 60 a minute: a
+// second) beyond the backoff; an invalid nonce waits the backoff only,
+// and when every try is refused for it, five tries are made, the waits
+// between them doubling, and the refusal is returned: no storm.
+func TestKrakenBackoff(t *testing.T) {
+	rateLimit := &normalize.QueryError{Venue: schema.VenueKraken, Code: normalize.KrakenCodeRateLimit, Msg: "EAPI:Rate limit exceeded"}
+	nonce := &normalize.QueryError{Venue: schema.VenueKraken, Code: normalize.KrakenCodeInvalidNonce, Msg: "EAPI:Invalid nonce"}
+	for _, c := range []struct {
+		name   string
+		errs   []error
+		asked  int
+		refill bool
+		fail   bool
+	}{
+		{"rate limit", []error{rateLimit}, 2, true, false},
+		{"invalid nonce", []error{nonce}, 2, false, false},
+		{"invalid nonce always", []error{nonce, nonce, nonce, nonce, nonce, nonce, nonce}, 5, false, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			clk := &stepClock{Clock: wsclient.SystemClock(), now: time.Unix(1700000000, 0)}
+			s := &Session{spec: venues[schema.VenueKraken]}
+			s.cfg.Client = wsclient.Options{Clock: clk, BackoffBase: time.Millisecond, BackoffCap: time.Second}
+			b := &fakeBackend{rules_: krakenRefusals, errs: c.errs}
+			r := newReconciler(s, b)
+			key := orderKey{symbol: "BTC-USD", id: schema.MustID("OQCLML-BW3P3-BUCMWZ")}
+			r.orders[key] = &tracked{status: schema.StatusNew}
+			err := r.reconcile(context.Background(), 0, key)
+			assert.Equal(t, c.asked, b.asked, "tries")
+			if c.fail {
+				require.ErrorIs(t, err, error(nonce))
+				assert.Equal(t, []time.Duration{time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond, 8 * time.Millisecond}, clk.slept,
+					"the backoff between the five tries, nothing else")
+				return
+			}
+			require.NoError(t, err)
+			require.NotEmpty(t, clk.slept)
+			assert.Equal(t, time.Millisecond, clk.slept[0], "the backoff")
+			var waited time.Duration
+			for _, d := range clk.slept[1:] {
+				waited += d
+			}
+			if c.refill {
+				assert.InDelta(t, time.Second.Seconds(), waited.Seconds(), 0.01, "the budget refilled")
+			} else {
+				assert.Zero(t, waited, "the budget kept")
+			}
+		})
+	}
 }
