@@ -211,8 +211,10 @@
 //     answer in time) with a ClientOrderID is looked up at the next pass
 //     by that id (Binance origClientOrderId, OKX clOrdId, Bybit
 //     orderLinkId, Kraken cl_ord_id; at most 256 waiting): an order the
-//     venue has is followed and reconciled like the others, one it does
-//     not have (-2013, 51603, in neither Bybit list, in neither Kraken
+//     venue has is followed and reconciled like the others — as the
+//     session's own, its fills of the window delivered, even when the
+//     stream showed it first (Kraken's snapshot of open orders, a fill
+//     since the subscription) —, one it does not have (-2013, 51603, in neither Bybit list, in neither Kraken
 //     list) was never placed; of Kraken's closed orders sharing the id,
 //     the newest. On Bybit,
 //     orders go on the trade connection and the lookup waits for the

@@ -558,8 +558,16 @@ func (r *reconciler) resolve(ctx context.Context, conn uint64) error {
 		case len(st) == 1:
 			key := orderKey{symbol: st[0].Symbol, id: st[0].VenueOrderID}
 			r.mu.Lock()
-			if r.orders[key] == nil && !r.forgotten(key) {
+			switch t := r.orders[key]; {
+			case t == nil && !r.forgotten(key):
 				r.track(key, schema.Decimal{})
+			case t != nil && t.streamed:
+				// Seen on the stream before this answer (Kraken's snapshot
+				// of open orders, a fill streamed since the subscription)
+				// and followed as placed elsewhere, with what had filled
+				// then as before the session: it is the session's own, and
+				// so are those fills.
+				t.floor, t.streamed = schema.Decimal{}, false
 			}
 			r.mu.Unlock()
 		}

@@ -144,3 +144,31 @@ func TestKrakenBackoff(t *testing.T) {
 		})
 	}
 }
+
+// TestResolveStreamedFirst: a Place of unknown outcome whose order the
+// stream shows before the lookup by client order id answers (Kraken's
+// snapshot of open orders on the new subscription, or a fill streamed
+// since it) was followed as placed elsewhere, what had filled then taken
+// as before the session; the lookup makes it the session's own again, so
+// that the window's fills are delivered.
+func TestResolveStreamedFirst(t *testing.T) {
+	clk := &stepClock{Clock: wsclient.SystemClock(), now: time.Unix(1700000000, 0)}
+	s := &Session{spec: venues[schema.VenueKraken]}
+	s.cfg.Client = wsclient.Options{Clock: clk}
+	r := newReconciler(s, &fakeBackend{rules_: krakenRefusals})
+	id := schema.MustID("c1") // the fake venue's order id is the client id
+	r.unsure[orderKey{symbol: "BTC-USD", id: id}] = struct{}{}
+	ev := &schema.CanonicalEvent{Venue: schema.VenueKraken, Symbol: "BTC-USD", Type: schema.EventExecReport}
+	x := &ev.Exec
+	x.VenueOrderID, x.ClientOrderID, x.ExecType, x.Status = id, id, schema.ExecTrade, schema.StatusPartiallyFilled
+	x.TradeID, x.LastFillQty, x.CumFillQty = schema.MustID("7"), schema.MustParseDecimal("1"), schema.MustParseDecimal("3")
+	require.False(t, r.observe(ev))
+	key := orderKey{symbol: "BTC-USD", id: id}
+	require.NotNil(t, r.orders[key])
+	assert.Equal(t, "2", r.orders[key].floor.String(), "followed as placed elsewhere")
+	require.NoError(t, r.resolve(context.Background(), 0))
+	assert.Empty(t, r.unsure)
+	assert.True(t, r.orders[key].floor.IsZero(), "the session's own: its fills are to deliver")
+	assert.False(t, r.orders[key].streamed)
+	assert.Equal(t, "1", r.orders[key].delivered.String(), "the streamed fill stays delivered")
+}

@@ -626,6 +626,46 @@ func TestKrakenReconcileUnknownPlace(t *testing.T) {
 	}
 }
 
+// TestKrakenReconcileUnknownPlaceSnapshot: as TestKrakenReconcileUnknownPlace,
+// with Kraken's snapshot of open orders (snap_orders) on the new
+// subscription, which shows the order — partly filled in the window —
+// before the lookup by cl_ord_id answers: the order is the session's own
+// all the same, and the window's fill is delivered (followed from the
+// snapshot as placed elsewhere, its fill was taken as from before the
+// session saw it, and lost).
+func TestKrakenReconcileUnknownPlaceSnapshot(t *testing.T) {
+	v := newKrakenVenue(t)
+	v.snapshot = true
+	h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+	v.setScript(func(o orderSeen) ([]string, bool) {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		v.create(o)
+		v.drop()
+		return nil, true
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	req := limitOrder(h.s, t, "u2", "buy", "1000", "0.03")
+	defer h.s.Pools().Orders.Put(req)
+	_, err := h.s.Place(ctx, req)
+	require.ErrorIs(t, err, session.ErrDisconnected)
+	v.setScript(v.script)
+	v.waitHeld()
+	v.fill("u2", 1, "0.01")
+	v.holdOn = normalize.KrakenPathOpenOrders
+	v.holdQueries(true)
+	v.release()
+	r := h.next()
+	assert.Equal(t, []any{false, "u2", schema.StatusPartiallyFilled}, []any{r.Reconciled, r.ClientOrderID.String(), r.Status}, "the snapshot")
+	require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the lookup by cl_ord_id waits")
+	v.holdQueries(false)
+	r = h.next()
+	assertKrakenFill(t, r, schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+	h.nothingElse()
+	v.clean(t)
+}
+
 // TestKrakenReconcileOrdersFromBefore: an order placed before the session
 // started comes with the executions channel's snapshot of open orders
 // (snap_orders) at the first subscription, its executed quantity with it:
