@@ -18,10 +18,14 @@ import (
 // body carries the nonce, signed as [KrakenSign] says, and answers
 // {"error":[…],"result":…} with HTTP 200 whether it succeeded or not.
 const (
-	KrakenPathQueryOrders  = "/0/private/QueryOrders"
-	KrakenPathQueryTrades  = "/0/private/QueryTrades"
-	KrakenPathOpenOrders   = "/0/private/OpenOrders"
-	KrakenPathClosedOrders = "/0/private/ClosedOrders"
+	KrakenPathQueryOrders   = "/0/private/QueryOrders"
+	KrakenPathQueryTrades   = "/0/private/QueryTrades"
+	KrakenPathOpenOrders    = "/0/private/OpenOrders"
+	KrakenPathClosedOrders  = "/0/private/ClosedOrders"
+	KrakenPathTradesHistory = "/0/private/TradesHistory"
+	// KrakenTradesHistoryPage is how many trades a TradesHistory page
+	// holds (50, newest first; the next page from ofs = the trades read).
+	KrakenTradesHistoryPage = 50
 	// KrakenQueryTradesMax is the most trade txids one QueryTrades takes
 	// ("txid: comma delimited list of transaction IDs", 20 maximum).
 	KrakenQueryTradesMax = 20
@@ -356,15 +360,40 @@ func ParseKrakenQueryTrades(data []byte, symbol string, feeAsset schema.ID, dst 
 	if err != nil {
 		return dst, err
 	}
-	for i := range *r {
-		q := &(*r)[i].v
+	return krakenFills(method, *r, symbol, feeAsset, dst)
+}
+
+// ParseKrakenTradesHistory reads the answer to TradesHistory — {"error":
+// [],"result":{"trades":{trade txid: trade info, …},"count":n}}, the
+// account's trades of every pair, newest first — as
+// [ParseKrakenQueryTrades] reads QueryTrades', and returns count, the
+// trades the query matches in all.
+func ParseKrakenTradesHistory(data []byte, symbol string, feeAsset schema.ID, dst []QueryFill) ([]QueryFill, int, error) {
+	const method = "TradesHistory"
+	r, err := decodeKraken[struct {
+		Trades krMap[krTradeInfo] `json:"trades"`
+		Count  integer            `json:"count"`
+	}](method, data)
+	if err != nil {
+		return dst, 0, err
+	}
+	if r.Count.v < 0 {
+		return dst, 0, venueField(schema.VenueKraken, method, "count", errNegative)
+	}
+	dst, err = krakenFills(method, r.Trades, symbol, feeAsset, dst)
+	return dst, int(min(r.Count.v, 1<<31-1)), err
+}
+
+func krakenFills(method string, m krMap[krTradeInfo], symbol string, feeAsset schema.ID, dst []QueryFill) ([]QueryFill, error) {
+	for i := range m {
+		q := &m[i].v
 		if err := checkFill(schema.VenueKraken, method, [...]string{"trade_id", "ordertxid", "price", "vol"},
 			&q.TradeID, &q.OrderTxID, &q.Price.num, &q.Vol.num); err != nil {
 			return dst, err
 		}
 		f := QueryFill{Symbol: symbol, TradeID: q.TradeID.v, OrderID: q.OrderTxID.v, Price: q.Price.v, Qty: q.Vol.v,
 			Fee: q.Fee.v, FeeAsset: feeAsset, IsMaker: q.Maker.v}
-		if err := f.PageKey.SetBytes([]byte((*r)[i].txid)); err != nil {
+		if err := f.PageKey.SetBytes([]byte(m[i].txid)); err != nil {
 			return dst, venueField(schema.VenueKraken, method, "txid", err)
 		}
 		f.QuoteQty = q.Cost.v

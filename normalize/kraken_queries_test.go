@@ -43,6 +43,10 @@ const (
 		`"opentm":1688148493.7708,"closetm":1688148610.0482,"descr":{"pair":"XBTGBP","type":"buy","ordertype":"limit",` +
 		`"price":"23667.0","price2":"0"},"vol":"0.00100000","vol_exec":"0.00000000","cost":"0.00000","fee":"0.00000",` +
 		`"price":"0.00000","oflags":"fciq"}},"count":1}}`
+	krakenHistoryAnswer = `{"error":[],"result":{"trades":{"THVRQM-33VKH-UCI7BS":{"ordertxid":"OQCLML-BW3P3-BUCMWZ",` +
+		`"postxid":"TKH2SE-M7IF5-CFI7LT","pair":"XXBTZUSD","time":1688667796.8802,"type":"buy","ordertype":"limit",` +
+		`"price":"30010.00000","cost":"600.20000","fee":"0.00000","vol":"0.02000000","margin":"0.00000","misc":"",` +
+		`"trade_id":40274859,"maker":true}},"count":2346}}`
 	krakenRateLimited = `{"error":["EAPI:Rate limit exceeded"]}`
 )
 
@@ -127,6 +131,19 @@ func TestParseKrakenQueryTrades(t *testing.T) {
 	assert.Equal(t, "6", noCost[0].QuoteQty.String(), "price × vol")
 }
 
+func TestParseKrakenTradesHistory(t *testing.T) {
+	fills, count, err := normalize.ParseKrakenTradesHistory([]byte(krakenHistoryAnswer), "BTC-USD", schema.MustID("USD"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2346, count, "the trades matched in all")
+	require.Len(t, fills, 1)
+	assert.Equal(t, []string{"40274859", "OQCLML-BW3P3-BUCMWZ", "0.02000000", "600.20000"},
+		[]string{fills[0].TradeID.String(), fills[0].OrderID.String(), fills[0].Qty.String(), fills[0].QuoteQty.String()})
+	_, _, err = normalize.ParseKrakenTradesHistory([]byte(`{"error":[],"result":{"trades":{},"count":-1}}`), "BTC-USD", schema.ID{}, nil)
+	var perr *normalize.ParseError
+	require.ErrorAs(t, err, &perr)
+	assert.Equal(t, "count", perr.Field)
+}
+
 // TestKrakenQueryRefusals: Kraken's errors come as strings under HTTP 200;
 // each is a *QueryError whose Code says what kind it is, with every
 // string in Msg.
@@ -208,6 +225,10 @@ func krakenParsers() []func([]byte) error {
 			_, err := normalize.ParseKrakenQueryTrades(b, "BTC-USD", schema.ID{}, nil)
 			return err
 		},
+		func(b []byte) error {
+			_, _, err := normalize.ParseKrakenTradesHistory(b, "BTC-USD", schema.ID{}, nil)
+			return err
+		},
 	}
 }
 
@@ -232,7 +253,7 @@ func TestKrakenAnswersBounded(t *testing.T) {
 // FuzzKrakenQueryAnswers: whatever the answer, the decoders return orders
 // and fills that hold together, or a typed error; never a panic.
 func FuzzKrakenQueryAnswers(f *testing.F) {
-	for _, s := range []string{krakenQueryOrdersAnswer, krakenQueryTradesAnswer, krakenOpenAnswer, krakenClosedAnswer, krakenRateLimited,
+	for _, s := range []string{krakenQueryOrdersAnswer, krakenQueryTradesAnswer, krakenOpenAnswer, krakenClosedAnswer, krakenHistoryAnswer, krakenRateLimited,
 		`{"error":[],"result":{"O1":{}}}`, `{"error":[],"result":null}`, `{"error":"x"}`, `{"error":[],"result":{"open":[]}}`, `[]`, `null`} {
 		f.Add([]byte(s))
 	}
@@ -256,6 +277,12 @@ func FuzzKrakenQueryAnswers(f *testing.F) {
 		fills, err := normalize.ParseKrakenQueryTrades(data, "BTC-USD", schema.ID{}, nil)
 		checkKrakenAnswer(t, err)
 		checkFills(t, fills)
+		fills, count, err := normalize.ParseKrakenTradesHistory(data, "BTC-USD", schema.ID{}, nil)
+		checkKrakenAnswer(t, err)
+		checkFills(t, fills)
+		if count < 0 {
+			t.Fatalf("count %d", count)
+		}
 	})
 }
 

@@ -85,8 +85,8 @@
 //	         /v5/order/history (category spot,     cursor = nextPageCursor)                       (openOnly 0, 50/page, cursor)
 //	         orderId or orderLinkId)
 //	Kraken   POST /0/private/QueryOrders (txid,    POST /0/private/QueryTrades (the order's       the executions channel's snapshot
-//	         trades, consolidate_taker false); by  trade txids from QueryOrders, 20 a call)       (snap_orders, on every subscription)
-//	         cl_ord_id: OpenOrders, ClosedOrders
+//	         trades, consolidate_taker false); by  trade txids from QueryOrders, 20 a call);      (snap_orders, on every subscription)
+//	         cl_ord_id: OpenOrders, ClosedOrders   without them TradesHistory (50/page, ofs)
 //
 // (Binance spot WS-API "Query order", "Account trade history", "Current
 // open orders"; OKX v5 "Trade → Get order details", "Get transaction
@@ -96,7 +96,8 @@
 // with X-BAPI-API-KEY, -TIMESTAMP, -RECV-WINDOW (Config.RecvWindow) and
 // -SIGN. Each request is signed with the venue's time. Kraken Spot REST
 // "Query Orders Info", "Query Trades Info", "Get Open Orders", "Get
-// Closed Orders", POSTs signed with API-Key and API-Sign over a nonce.)
+// Closed Orders", "Get Trades History", POSTs signed with API-Key and
+// API-Sign over a nonce.)
 //
 //   - It follows every open order: its own (from Place's ack), those the
 //     stream shows (placed elsewhere on the account), and, from the open
@@ -165,9 +166,9 @@
 //     order lookup counted as 2 (realtime, then history). Kraken: private
 //     REST calls, 4 by default (DefaultReconcileKraken: a fifth of the
 //     Starter tier's 20 a minute, a counter of 15 decaying 0.33 a second;
-//     a host on a higher tier may give more), QueryTrades counted as 2
-//     (a trade history call), an order lookup as 2 (by cl_ord_id, open
-//     then closed orders). A query that
+//     a host on a higher tier may give more), QueryTrades and
+//     TradesHistory counted as 2 (trade history calls), an order lookup
+//     as 2 (by cl_ord_id, open then closed orders). A query that
 //     fails — refused (Binance 429/-1003, 5xx/-1000 family, -1021; OKX
 //     50011 and HTTP 429, 50001, 50004, 50013, 50026, 50102 timestamp
 //     expired, 5xx; Bybit 10006, 10018, HTTP 403 and 429, 10000, 10016,
@@ -233,9 +234,11 @@
 // up with a gap marker on every reconnect. OKX fills older than 3 days
 // are not read (/trade/fills-history is not used): an order that old with
 // fills missed gets a gap marker (see above). Kraken: an order's fills
-// are the trades its QueryOrders answer lists (trades=true, "if data
-// available": an order whose list is missing while it executed gets the
-// gap marker of fills short); fees are in the quote asset (REST's "fee:
+// are the trades its QueryOrders answer lists (trades=true); when that
+// list is missing ("if … data available"), the account's TradesHistory
+// between the order's opening and closing times, 50 a page (ofs), at most
+// 10 pages (500 of the account's trades, 20 minutes of the default
+// budget): fills beyond them get the gap marker of fills short; fees are in the quote asset (REST's "fee:
 // total fee (quote currency)"); the open orders come from the executions
 // channel's snap_orders snapshot, not REST, whose pair names ("XBTUSD")
 // are not the channel's ("BTC/USD"); snap_trades (the last 50 fills) is not

@@ -25,6 +25,11 @@ import (
 // whose hosts may give more).
 const DefaultReconcileKraken = 4
 
+// krakenHistoryPages bounds the TradesHistory pages read for one order
+// whose trades QueryOrders does not list: 500 of the account's trades
+// since it opened, 20 minutes of the default budget.
+const krakenHistoryPages = 10
+
 // krakenNonces holds the last nonce of each Kraken API key, shared by
 // every session of the process: Kraken refuses a private call whose nonce
 // is not above the key's last one ("EAPI:Invalid nonce"), whichever
@@ -59,7 +64,12 @@ func krakenNonce(apiKey string, now time.Time) uint64 {
 // An order's fills are the trades its QueryOrders answer lists
 // (trades=true), read by txid with QueryTrades, 20 a page, rather than
 // pages of the whole account's TradesHistory (50 a page, newest first,
-// each page 2 on the counter, every other order's fills read too).
+// each page 2 on the counter, every other order's fills read too). Only
+// when that list is missing ("if … data available") are they read from
+// TradesHistory, between the order's opening and closing times, at most
+// krakenHistoryPages pages (offset ofs); the fills found are then what the
+// venue has, and the executed quantity tells the host when they fall
+// short.
 // consolidate_taker=false: a taker order's fills one by one, each with
 // the trade_id the executions channel streams, so that the two are
 // deduplicated by it.
@@ -77,10 +87,16 @@ type krakenQueries struct {
 	s   *Session
 	key *KrakenKey
 
-	mu     sync.Mutex
-	last   orderKey // the order of the latest order answer
-	trades []string // its trade txids
-	known  bool
+	mu   sync.Mutex
+	last krakenLatest // the latest order answer
+}
+
+// krakenLatest is what fills needs of the latest order answer.
+type krakenLatest struct {
+	key            orderKey
+	trades         []string // the order's trade txids
+	opened, closed int64    // its opentm and, once it ended, closetm (Unix ns)
+	known          bool
 }
 
 // krakenRefusals: Kraken's error strings as normalize classifies them
@@ -99,7 +115,8 @@ var krakenRefusals = &refusalRules{
 func (*krakenQueries) rules() *refusalRules { return krakenRefusals }
 
 // budget: QueryOrders counts 1, a lookup by client order id may take two
-// calls (OpenOrders, then ClosedOrders), QueryTrades counts 2.
+// calls (OpenOrders, then ClosedOrders), QueryTrades and TradesHistory
+// count 2.
 func (*krakenQueries) budget() (perMinute, order, fills, open int) {
 	return DefaultReconcileKraken, 2, 2, 1
 }
@@ -166,34 +183,38 @@ func (q *krakenQueries) order(ctx context.Context, _ uint64, key orderKey, byCli
 	if found == nil {
 		return nil, errNoSuchOrder
 	}
+	last := krakenLatest{key: orderKey{symbol: key.symbol, id: found.VenueOrderID}, trades: found.Trades, opened: found.OrderCreated, known: true}
+	if found.Status.Final() {
+		last.closed = found.TransactTime
+	}
 	q.mu.Lock()
-	q.last, q.trades, q.known = orderKey{symbol: key.symbol, id: found.VenueOrderID}, found.Trades, true
+	q.last = last
 	q.mu.Unlock()
 	return []normalize.QueryOrder{found.QueryOrder}, nil
 }
 
-// tradeIDs are the order's trade txids, as its latest order answer listed
-// them.
-func (q *krakenQueries) tradeIDs(key orderKey) ([]string, bool) {
+// latest is the order's latest order answer, if it was the latest.
+func (q *krakenQueries) latest(key orderKey) (krakenLatest, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if !q.known || q.last != key {
-		return nil, false
-	}
-	return q.trades, true
+	return q.last, q.last.known && q.last.key == key
 }
 
 // fills reads a page of the order's fills: QueryTrades of the next 20 of
 // its trade txids (the cursor: how many were read), in the order
 // QueryOrders listed them.
 func (q *krakenQueries) fills(ctx context.Context, _ uint64, key orderKey, cursor string, dst []normalize.QueryFill) ([]normalize.QueryFill, string, error) {
-	ids, ok := q.tradeIDs(key)
+	at, ok := q.latest(key)
 	if !ok { // not the order just asked about
 		if _, err := q.order(ctx, 0, key, false); err != nil {
 			return dst, "", err
 		}
-		ids, _ = q.tradeIDs(key)
+		at, _ = q.latest(key)
 	}
+	if len(at.trades) == 0 {
+		return q.history(ctx, &at, cursor, dst)
+	}
+	ids := at.trades
 	from := 0
 	if cursor != "" {
 		n, err := strconv.Atoi(cursor)
@@ -219,6 +240,40 @@ func (q *krakenQueries) fills(ctx context.Context, _ uint64, key orderKey, curso
 		next = strconv.Itoa(to)
 	}
 	return dst, next, nil
+}
+
+// history reads a page of the account's trades from TradesHistory, from
+// just before the order opened to just after it closed, from offset
+// cursor; past krakenHistoryPages pages it reads no more.
+func (q *krakenQueries) history(ctx context.Context, at *krakenLatest, cursor string, dst []normalize.QueryFill) ([]normalize.QueryFill, string, error) {
+	ofs := 0
+	if cursor != "" {
+		n, err := strconv.Atoi(cursor)
+		if err != nil || n < 0 {
+			return dst, "", fmt.Errorf("%w: Kraken trades history offset %q", ErrBadAnswer, cursor)
+		}
+		ofs = n
+	}
+	if ofs >= krakenHistoryPages*normalize.KrakenTradesHistoryPage {
+		return dst, "", nil
+	}
+	params := url.Values{"start": {strconv.FormatInt(at.opened/1e9-1, 10)}, "ofs": {strconv.Itoa(ofs)}, "consolidate_taker": {"false"}}
+	if at.closed > 0 {
+		params.Set("end", strconv.FormatInt(at.closed/1e9+1, 10))
+	}
+	body, status, err := q.post(ctx, normalize.KrakenPathTradesHistory, params)
+	if err != nil {
+		return dst, "", err
+	}
+	n := len(dst)
+	dst, count, err := normalize.ParseKrakenTradesHistory(body, at.key.symbol, quoteAsset(at.key.symbol), dst)
+	if err = restAnswer(schema.VenueKraken, status, err); err != nil {
+		return dst, "", err
+	}
+	if read := ofs + len(dst) - n; len(dst) > n && read < count {
+		return dst, strconv.Itoa(read), nil
+	}
+	return dst, "", nil
 }
 
 // open reads nothing: the executions channel's snap_orders brings the open

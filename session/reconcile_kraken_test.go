@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,11 +34,13 @@ import (
 type krakenVenue struct {
 	*simVenue
 	snapshot bool
-	trade    int // the last trade_id (per pair, increasing)
-	nonces   int // queries refused for their nonce
+	noTrades bool // QueryOrders lists no trades ("if … data available")
+	trade    int  // the last trade_id (per pair, increasing)
+	nonces   int  // queries refused for their nonce
 }
 
-var krakenPaths = []string{normalize.KrakenPathQueryOrders, normalize.KrakenPathQueryTrades, normalize.KrakenPathOpenOrders, normalize.KrakenPathClosedOrders}
+var krakenPaths = []string{normalize.KrakenPathQueryOrders, normalize.KrakenPathQueryTrades, normalize.KrakenPathOpenOrders,
+	normalize.KrakenPathClosedOrders, normalize.KrakenPathTradesHistory}
 
 func newKrakenVenue(t *testing.T) *krakenVenue {
 	sv := &simVenue{fakePrivate: newFakePrivate(t, schema.VenueKraken, nil), t: t, venue: schema.VenueKraken, orders: map[string]*simOrder{},
@@ -186,10 +189,14 @@ func (v *krakenVenue) orderInfo(o *simOrder) string {
 	for _, f := range o.fills[o.aged:] {
 		trades = append(trades, `"`+f.bill+`"`)
 	}
+	list := `,"trades":[` + strings.Join(trades, ",") + `]`
+	if v.noTrades {
+		list = ""
+	}
 	return `{"refid":null,"userref":0,"cl_ord_id":"` + o.cl + `","status":"` + o.status + `","reason":null,"opentm":` + krakenSecs(o.created) + `,` +
 		closed + `"starttm":0,"expiretm":0,"descr":{"pair":"XBTUSDT","type":"buy","ordertype":"limit","price":"1000.0","price2":"0",` +
 		`"leverage":"none","order":"buy","close":""},"vol":"` + o.qty.String() + `","vol_exec":"` + o.cum.String() + `","cost":"` + cost.String() +
-		`","fee":"0","price":"` + avg + `","stopprice":"0","limitprice":"0","misc":"","oflags":"fciq","trades":[` + strings.Join(trades, ",") + `]}`
+		`","fee":"0","price":"` + avg + `","stopprice":"0","limitprice":"0","misc":"","oflags":"fciq"` + list + `}`
 }
 
 func (v *krakenVenue) tradeInfo(o *simOrder, f *simFill) string {
@@ -266,6 +273,9 @@ func (v *krakenVenue) serveREST(w http.ResponseWriter, r *http.Request) {
 		}
 		_, _ = io.WriteString(w, `{"error":[],"result":{`+strings.Join(members, ",")+`}}`)
 		return
+	case normalize.KrakenPathTradesHistory:
+		v.serveHistory(w, form)
+		return
 	case normalize.KrakenPathQueryOrders:
 		assert.Equal(v.t, []string{"true", "false"}, []string{form.Get("trades"), form.Get("consolidate_taker")})
 		for _, id := range strings.Split(form.Get("txid"), ",") {
@@ -290,6 +300,33 @@ func (v *krakenVenue) serveREST(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = io.WriteString(w, `{"error":[],"result":{"closed":{`+strings.Join(members, ",")+`},"count":`+strconv.Itoa(len(members))+`}}`)
+}
+
+// serveHistory is TradesHistory: the account's trades after start (Unix
+// s, exclusive) up to end (inclusive), newest first, 50 from ofs, and
+// their count.
+func (v *krakenVenue) serveHistory(w io.Writer, form url.Values) {
+	start, _ := strconv.ParseInt(form.Get("start"), 10, 64)
+	end, _ := strconv.ParseInt(form.Get("end"), 10, 64)
+	ofs, _ := strconv.Atoi(form.Get("ofs"))
+	type trade struct {
+		o *simOrder
+		f *simFill
+	}
+	var all []trade
+	for _, o := range v.orders {
+		for i := range o.fills {
+			if f := &o.fills[i]; f.ms > start*1000 && (end == 0 || f.ms <= end*1000) {
+				all = append(all, trade{o, f})
+			}
+		}
+	}
+	slices.SortFunc(all, func(a, b trade) int { return int(b.f.ms - a.f.ms) })
+	var members []string
+	for i := ofs; i < len(all) && i < ofs+50; i++ {
+		members = append(members, `"`+all[i].f.bill+`":`+v.tradeInfo(all[i].o, all[i].f))
+	}
+	_, _ = io.WriteString(w, `{"error":[],"result":{"trades":{`+strings.Join(members, ",")+`},"count":`+strconv.Itoa(len(all))+`}}`)
 }
 
 func startKrakenRecon(t *testing.T, v *krakenVenue, tweak func(*session.Config)) *venueRecon {
@@ -474,6 +511,70 @@ func TestKrakenReconcilePages(t *testing.T) {
 	assert.Equal(t, 3, v.queried(normalize.KrakenPathQueryTrades), "20 + 20 + 5")
 	h.nothingElse()
 	v.clean(t)
+}
+
+// TestKrakenReconcileTradesHistory: when QueryOrders lists no trades for
+// an order that executed ("if … data available"), its fills are read
+// from TradesHistory between its opening and closing times, 50 a page
+// (offset ofs), among the account's other trades: each once, in trade
+// order, none of another order's. The pages read are bounded: an order
+// whose fills lie beyond ten pages of the account's trades gets the gap
+// marker of fills short, after ten pages, and stays followed.
+func TestKrakenReconcileTradesHistory(t *testing.T) {
+	t.Run("pages", func(t *testing.T) {
+		v := newKrakenVenue(t)
+		v.noTrades = true
+		h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+		h.place("t1", "1")
+		v.mu.Lock()
+		v.create(orderSeen{arg: map[string]any{"cl_ord_id": "elsewhere", "order_qty": 1.0}}) // another client's
+		v.mu.Unlock()
+		v.window(func() {
+			for range 30 {
+				v.fill("t1", 1, "0.001")
+				v.fill("elsewhere", 1, "0.001")
+			}
+			v.end("t1", "canceled")
+		})
+		for i := 1; i <= 30; i++ {
+			cum, _ := d("0.001").Mul(d(strconv.Itoa(i)))
+			r := h.next()
+			assertKrakenFill(t, r, schema.StatusPartiallyFilled, "0.001", cum.String(), "1")
+			assert.Equal(t, "t1", r.ClientOrderID.String())
+		}
+		r := h.next()
+		assert.Equal(t, []any{true, schema.ExecCanceled}, []any{r.Reconciled, r.ExecType})
+		assert.Equal(t, 2, v.queried(normalize.KrakenPathTradesHistory), "60 trades: 50 + 10")
+		assert.Zero(t, v.queried(normalize.KrakenPathQueryTrades))
+		h.nothingElse()
+		v.clean(t)
+	})
+	t.Run("bounded", func(t *testing.T) {
+		v := newKrakenVenue(t)
+		v.noTrades = true
+		h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+		h.place("t2", "1")
+		v.mu.Lock()
+		v.create(orderSeen{arg: map[string]any{"cl_ord_id": "busy", "order_qty": 1.0}})
+		v.mu.Unlock()
+		v.window(func() {
+			v.fill("t2", 1, "0.001")
+			for range 520 {
+				v.fill("busy", 1, "0.001")
+			}
+		})
+		select {
+		case g := <-h.gaps:
+			assert.Equal(t, v.order("t2").id, g.Exec.VenueOrderID.String())
+			assert.Contains(t, g.Control.Reason, "fills make up 0 of the 0.001")
+		case <-time.After(generous):
+			require.FailNow(t, "no gap marker")
+		}
+		assert.Equal(t, 10, v.queried(normalize.KrakenPathTradesHistory), "ten pages at most")
+		assert.Equal(t, 1, h.s.Stats().Order.Tracked, "open: still followed")
+		h.nothingElse()
+		v.clean(t)
+	})
 }
 
 // TestKrakenReconcileRetriesThenGap: queries Kraken refuses for its rate
