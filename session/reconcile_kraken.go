@@ -161,7 +161,10 @@ func (q *krakenQueries) order(ctx context.Context, _ uint64, key orderKey, byCli
 				return nil, err
 			}
 			for i := range os {
-				if bytes.Equal(os[i].ClientOrderID.Bytes(), key.id.Bytes()) && (found == nil || os[i].OrderCreated > found.OrderCreated) {
+				// The venue filtered by cl_ord_id: an answer that leaves it
+				// out is taken as the order's, one that names another not.
+				mine := os[i].ClientOrderID.IsZero() || bytes.Equal(os[i].ClientOrderID.Bytes(), key.id.Bytes())
+				if mine && (found == nil || os[i].OrderCreated > found.OrderCreated) {
 					found = &os[i]
 				}
 			}
