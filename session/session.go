@@ -660,7 +660,8 @@ func closeAnnounced(ev *schema.CanonicalEvent) bool {
 	return false
 }
 
-// Close closes every connection, then the dispatcher (draining what its
+// Close closes every connection at once (a venue that does not answer the
+// close frame costs one Options.CloseTimeout in all), then the dispatcher (draining what its
 // subscribers have queued, within ctx), then shuts the pools down: its
 // error names any pooled object that never came back (the leak check).
 // Orders still waiting for an answer return [ErrClosed]. Close is
@@ -673,17 +674,10 @@ func (s *Session) Close(ctx context.Context) error {
 			s.resubStop()
 			s.resubWG.Wait()
 		}
-		var errs []error
-		for _, sh := range s.shards {
-			errs = append(errs, sh.client.Close(ctx))
-		}
-		if s.orders != nil {
-			errs = append(errs, s.orders.client.Close(ctx))
-		}
 		if s.private != nil {
 			s.private.cancel() // a token fetch or a write in flight ends now
-			errs = append(errs, s.private.client.Close(ctx))
 		}
+		errs := s.closeClients(ctx)
 		s.runWG.Wait()
 		if s.private != nil {
 			// Its worker starts reconciliation passes (s.bg): stopped
@@ -706,6 +700,29 @@ func (s *Session) Close(ctx context.Context) error {
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
+}
+
+// closeClients closes every client at once: a venue that does not answer
+// the close frame costs one Options.CloseTimeout in all, not one per
+// connection. The errors are in the clients' order.
+func (s *Session) closeClients(ctx context.Context) []error {
+	clients := make([]*wsclient.Client, 0, len(s.shards)+2)
+	for _, sh := range s.shards {
+		clients = append(clients, sh.client)
+	}
+	if s.orders != nil {
+		clients = append(clients, s.orders.client)
+	}
+	if s.private != nil {
+		clients = append(clients, s.private.client)
+	}
+	errs := make([]error, len(clients))
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Go(func() { errs[i] = c.Close(ctx) })
+	}
+	wg.Wait()
+	return errs
 }
 
 func runError(err error) error {
