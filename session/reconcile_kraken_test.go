@@ -671,6 +671,30 @@ func TestKrakenReconcileHTTPStatus(t *testing.T) {
 	v.clean(t)
 }
 
+// placeLost places a limit buy of qty at 1000 that Kraken takes while
+// every connection goes before its answer or any report: Place returns
+// ErrDisconnected. It returns with the session's next connection held at
+// its subscription.
+func (v *krakenVenue) placeLost(h *venueRecon, cl, qty string) {
+	t := h.t
+	t.Helper()
+	v.setScript(func(o orderSeen) ([]string, bool) {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		v.create(o)
+		v.drop()
+		return nil, true
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	req := limitOrder(h.s, t, cl, "buy", "1000", qty)
+	defer h.s.Pools().Orders.Put(req)
+	_, err := h.s.Place(ctx, req)
+	require.ErrorIs(t, err, session.ErrDisconnected)
+	v.setScript(v.script)
+	v.waitHeld()
+}
+
 // TestKrakenReconcileUnknownPlace: Kraken takes an order and every
 // connection goes before its answer or any report: Place returns
 // ErrDisconnected. After the reconnect the session looks the order up by
@@ -683,21 +707,7 @@ func TestKrakenReconcileUnknownPlace(t *testing.T) {
 		t.Run(fmt.Sprintf("canceled=%v", canceled), func(t *testing.T) {
 			v := newKrakenVenue(t)
 			h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
-			v.setScript(func(o orderSeen) ([]string, bool) {
-				v.mu.Lock()
-				defer v.mu.Unlock()
-				v.create(o)
-				v.drop()
-				return nil, true
-			})
-			ctx, cancel := context.WithTimeout(context.Background(), generous)
-			defer cancel()
-			req := limitOrder(h.s, t, "u1", "buy", "1000", "0.03")
-			defer h.s.Pools().Orders.Put(req)
-			_, err := h.s.Place(ctx, req)
-			require.ErrorIs(t, err, session.ErrDisconnected)
-			v.setScript(v.script)
-			v.waitHeld()
+			v.placeLost(h, "u1", "0.03")
 			v.fill("u1", 1, "0.01")
 			if canceled {
 				v.end("u1", "canceled")
@@ -738,21 +748,7 @@ func TestKrakenReconcileUnknownPlaceSnapshot(t *testing.T) {
 	v := newKrakenVenue(t)
 	v.snapshot = true
 	h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
-	v.setScript(func(o orderSeen) ([]string, bool) {
-		v.mu.Lock()
-		defer v.mu.Unlock()
-		v.create(o)
-		v.drop()
-		return nil, true
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), generous)
-	defer cancel()
-	req := limitOrder(h.s, t, "u2", "buy", "1000", "0.03")
-	defer h.s.Pools().Orders.Put(req)
-	_, err := h.s.Place(ctx, req)
-	require.ErrorIs(t, err, session.ErrDisconnected)
-	v.setScript(v.script)
-	v.waitHeld()
+	v.placeLost(h, "u2", "0.03")
 	v.fill("u2", 1, "0.01")
 	v.holdOn = normalize.KrakenPathOpenOrders
 	v.holdQueries(true)
