@@ -260,8 +260,11 @@ func (q *krakenQueries) history(ctx context.Context, at *krakenLatest, cursor st
 	if ofs >= krakenHistoryPages*normalize.KrakenTradesHistoryPage {
 		return dst, "", nil
 	}
-	params := url.Values{"start": {strconv.FormatInt(at.opened/1e9-1, 10)}, "ofs": {strconv.Itoa(ofs)}, "consolidate_taker": {"false"}}
-	if at.closed > 0 {
+	params := url.Values{"ofs": {strconv.Itoa(ofs)}, "consolidate_taker": {"false"}}
+	if at.opened > 0 { // exclusive
+		params.Set("start", strconv.FormatInt(at.opened/1e9-1, 10))
+	}
+	if at.closed > 0 { // inclusive
 		params.Set("end", strconv.FormatInt(at.closed/1e9+1, 10))
 	}
 	body, status, err := q.post(ctx, normalize.KrakenPathTradesHistory, params)
