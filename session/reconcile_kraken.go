@@ -69,8 +69,7 @@ func krakenNonce(apiKey string, now time.Time) uint64 {
 // TradesHistory, between the order's opening and closing times, at most
 // krakenHistoryPages pages (offset ofs); the fills found are then what the
 // venue has, and the executed quantity tells the host when they fall
-// short.
-// consolidate_taker=false: a taker order's fills one by one, each with
+// short. With consolidate_taker=false: a taker order's fills one by one, each with
 // the trade_id the executions channel streams, so that the two are
 // deduplicated by it.
 //
