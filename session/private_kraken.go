@@ -16,7 +16,12 @@ import (
 // WebSocket (wss://ws-auth.kraken.com/v2) and Config.Endpoints.REST the
 // REST base the WebSocket token is fetched from (https://api.kraken.com).
 // Orders go on the authenticated WebSocket too, once its private
-// channels are subscribed, each with that connection's token.
+// channels are subscribed, each with that connection's token. The
+// reconciliation of execution reports after a reconnect queries orders
+// and trades over REST: it needs "Orders and trades → Query open orders &
+// trades" and "Query closed orders & trades" (without them each query is
+// refused, "EGeneral:Permission denied", and the host gets a gap marker
+// per order).
 type KrakenKey struct {
 	APIKey, Secret string
 }
