@@ -8,8 +8,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/goccy/go-json/jsontext"
@@ -374,9 +372,7 @@ func KrakenSign(secretB64, path, nonce, postData string) (string, error) {
 // {"error":[],"result":{"token","expires"}}: a non-empty "error" is a
 // [*RESTError]; a malformed answer a [*ParseError].
 func FetchKrakenWebSocketsToken(ctx context.Context, client *http.Client, baseURL, apiKey, secretB64 string, nonce uint64) (string, error) {
-	n := strconv.FormatUint(nonce, 10)
-	body := url.Values{"nonce": {n}}.Encode()
-	sig, err := KrakenSign(secretB64, KrakenGetWebSocketsToken, n, body)
+	body, headers, err := KrakenPrivateRequest(apiKey, secretB64, KrakenGetWebSocketsToken, nonce, nil)
 	if err != nil {
 		return "", err
 	}
@@ -384,9 +380,9 @@ func FetchKrakenWebSocketsToken(ctx context.Context, client *http.Client, baseUR
 	if err != nil {
 		return "", err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("API-Key", apiKey)
-	req.Header.Set("API-Sign", sig)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	data, err := doREST(client, req, schema.VenueKraken, "GetWebSocketsToken")
 	if err != nil {
 		return "", err

@@ -66,16 +66,18 @@
 // Binance streams an execution report once, to the user-data
 // subscriptions open at that moment, and never replays it; so do OKX's
 // "orders" channel and Bybit's "order" and "execution" topics (they push
-// changes only, nothing on subscribe), and Coinbase's "user" channel
-// restates on subscribe only the orders still open (its snapshot): a fill,
-// cancel or expiry between the loss of the connection and the venue's
-// acceptance of the next subscription (Binance's
-// userDataStream.subscribe; OKX's and Bybit's login and private
-// subscriptions; Coinbase's user subscription) is not streamed to anyone,
+// changes only, nothing on subscribe), Kraken's "executions" channel
+// (its snapshot on subscribe holds the open orders, not those that ended
+// meanwhile, nor their fills), and Coinbase's "user" channel restates on
+// subscribe only the orders still open (its snapshot): a fill, cancel or
+// expiry between the loss of the connection and the venue's acceptance of
+// the next subscription (Binance's userDataStream.subscribe; OKX's and
+// Bybit's login and private subscriptions; Kraken's executions
+// subscription; Coinbase's user subscription) is not streamed to anyone,
 // or on Coinbase only as an open order's grown totals. With
 // Config.Credentials (Binance), or Config.Key and Endpoints.REST (OKX,
-// Bybit, Coinbase), the session closes that window itself; one reconciler
-// serves the four venues, each with its own queries:
+// Bybit, Kraken, Coinbase), the session closes that window itself; one
+// reconciler serves the five venues, each with its own queries:
 //
 //	venue    order                                 fills                                          open orders (first subscription)
 //	Binance  order.status (WS-API, weight 4)       myTrades, orderId (budgeted at 20), 1000/page  openOrders.status (80)
@@ -84,6 +86,9 @@
 //	Bybit    GET /v5/order/realtime, then          GET /v5/execution/list (orderId; 100/page,     GET /v5/order/realtime
 //	         /v5/order/history (category spot,     cursor = nextPageCursor)                       (openOnly 0, 50/page, cursor)
 //	         orderId or orderLinkId)
+//	Kraken   POST /0/private/QueryOrders (txid,    POST /0/private/QueryTrades (the order's       the executions channel's snapshot
+//	         trades, consolidate_taker false); by  trade txids from QueryOrders, 20 a call);      (snap_orders, on every subscription)
+//	         cl_ord_id: OpenOrders, ClosedOrders   without them TradesHistory (50/page, ofs)
 //	Coinbase GET /api/v3/brokerage/orders/         GET …/orders/historical/fills (order_ids;      GET …/orders/historical/batch
 //	         historical/{order_id}                 100/page, cursor until "")                     (order_status OPEN, product_type
 //	                                                                                              SPOT, 100/page, cursor while has_next)
@@ -94,10 +99,13 @@
 // -SIGN, -TIMESTAMP and -PASSPHRASE; Bybit v5 "Trade → Get Open & Closed
 // Orders", "Get Order History", "Position → Get Trade History", signed
 // with X-BAPI-API-KEY, -TIMESTAMP, -RECV-WINDOW (Config.RecvWindow) and
-// -SIGN; Coinbase Advanced Trade "Orders → Get Order", "List Fills",
-// "List Orders", each with a JWT of its own as "Authorization: Bearer":
-// ES256, the key's name, two minutes, the claim uri "GET host/path", host
-// that of Endpoints.REST. Each request is signed with the venue's time.)
+// -SIGN; Kraken Spot REST "Query Orders Info", "Query Trades Info", "Get
+// Open Orders", "Get Closed Orders", "Get Trades History", POSTs signed
+// with API-Key and API-Sign over a nonce; Coinbase Advanced Trade "Orders
+// → Get Order", "List Fills", "List Orders", each with a JWT of its own as
+// "Authorization: Bearer": ES256, the key's name, two minutes, the claim
+// uri "GET host/path", host that of Endpoints.REST. Each request is signed
+// with the venue's time.)
 //
 //   - It follows every open order: its own (from Place's ack), those the
 //     stream shows (placed elsewhere on the account), and, from the open
@@ -105,7 +113,8 @@
 //     each, in memory: the last status, the quantity of the fills
 //     delivered to the host, their trade ids (the venue's as sent:
 //     Binance's and OKX's tradeId are integers, Bybit's execId a UUID,
-//     Coinbase's trade_id a string),
+//     Kraken's trade_id an integer per pair: REST's trade info and the
+//     executions channel both carry it; Coinbase's trade_id a string),
 //     and the quantity filled before the session first saw the order (not
 //     the session's to deliver). An order is forgotten once it ended and
 //     its fills are delivered (Bybit streams an order's end and its fills
@@ -172,33 +181,50 @@
 //     pass over N orders with nothing missed costs 4N. OKX: requests, 360
 //     by default (a fifth of the 60 per 2 s each query allows per user).
 //     Bybit: requests, 600 by default (a fifth of its 50 per second), an
-//     order lookup counted as 2 (realtime, then history). Coinbase:
-//     requests, 360 by default (a fifth of Advanced Trade's 30 private
-//     requests per second per user). A query that
+//     order lookup counted as 2 (realtime, then history). Kraken: private
+//     REST calls, 4 by default (DefaultReconcileKraken: a fifth of the
+//     Starter tier's 20 a minute, a counter of 15 decaying 0.33 a second;
+//     a host on a higher tier may give more), QueryTrades and
+//     TradesHistory counted as 2 (trade history calls), an order lookup
+//     as 2 (by cl_ord_id, open then closed orders). Coinbase: requests,
+//     360 by default (a fifth of Advanced Trade's 30 private requests per
+//     second per user). A query that
 //     fails — refused (Binance 429/-1003, 5xx/-1000 family, -1021; OKX
 //     50011 and HTTP 429, 50001, 50004, 50013, 50026, 50102 timestamp
 //     expired, 5xx; Bybit 10006, 10018, HTTP 403 and 429, 10000, 10016,
-//     10002 timestamp outside recv_window, 5xx; Coinbase HTTP 429, 5xx),
-//     unanswered within 10 s,
+//     10002 timestamp outside recv_window, 5xx; Kraken, whose errors are
+//     strings under HTTP 200, "EAPI:Rate limit exceeded" and its kin,
+//     "EAPI:Invalid nonce", "EService:Unavailable"/"Busy", HTTP 429 and
+//     5xx; Coinbase HTTP 429, 5xx), unanswered within 10 s,
 //     unreadable — is counted (OrderStats.ReconcileErrors), logged at
 //     Warn and tried again after the connection's backoff
 //     (Client.BackoffBase, doubling, at most Client.BackoffCap), five
 //     times in all; a rate-limit refusal (Binance 429, 418, -1003; OKX
-//     50011, 50061, 429; Bybit 10006, 10018, 403, 429; Coinbase 429) also
+//     50011, 50061, 429; Bybit 10006, 10018, 403, 429; Kraken's rate
+//     limit, throttling and temporary lockout, 429; Coinbase 429) also
 //     empties the
 //     bucket, so that every query then waits for the budget to refill;
 //     a timestamp refusal (Binance -1021, OKX 50102, Bybit 10002) has the
 //     clock offset measured again first (the host's clock may have
-//     stepped since the login measured it). Place and Cancel never wait
+//     stepped since the login measured it). Kraken's nonce — Unix ms, or
+//     one above the key's last — comes from one counter per API key that
+//     every session of the process, its WebSocket token requests and its
+//     queries share, so concurrent calls never reuse one; a call refused
+//     "EAPI:Invalid nonce" (another call of the key came first, or another
+//     client's nonces run ahead) is tried again with a new nonce within the
+//     five tries and the budget, never more. Place and Cancel never wait
 //     for it: the pass runs on a goroutine of its own.
 //   - When it gives up on an order (five failures, a refusal that cannot
 //     pass such as Coinbase's 401, an order the venue's queries do not
-//     find — Binance -2013, OKX 51603, a Bybit order in neither list,
-//     Coinbase's 404: its reports may be lost —, more than 10000 fills,
+//     find — Binance -2013, OKX 51603, Kraken "EOrder:Unknown order", a
+//     Bybit order in neither list, Coinbase's 404: its reports may be
+//     lost —, more than 10000 fills,
 //     fills short of the executed quantity), the host is told: a
 //     schema.EventGap on the dispatcher with Control.GapType
 //     schema.EventExecReport, GapSource schema.GapVenue, the venue's code
-//     in Control.Code (0 when it did not refuse), the reason, the symbol
+//     in Control.Code (0 when it did not refuse; Kraken's, whose errors
+//     are strings, normalize.KrakenCode…, its strings in the reason), the
+//     reason, the symbol
 //     and, in Exec.VenueOrderID, the order; logged at Error and counted
 //     (OrderStats.ReconcileGaps). Subscribers of EventGap or of
 //     EventExecReport receive it (Config.OnExecReport does not: it takes
@@ -207,16 +233,20 @@
 //   - A Place whose outcome is unknown (ErrDisconnected, ErrBadAnswer, no
 //     answer in time) with a ClientOrderID is looked up at the next pass
 //     by that id (Binance origClientOrderId, OKX clOrdId, Bybit
-//     orderLinkId; at most 256 waiting): an order the venue has is
-//     followed and reconciled like the others, one it does not have
-//     (-2013, 51603, in neither Bybit list) was never placed. On Bybit,
+//     orderLinkId, Kraken cl_ord_id; at most 256 waiting): an order the
+//     venue has is followed and reconciled like the others — as the
+//     session's own, its fills of the window delivered, even when the
+//     stream showed it first (Kraken's snapshot of open orders, a fill
+//     since the subscription) —, one it does not have (-2013, 51603, in neither Bybit list, in neither Kraken
+//     list) was never placed; of Kraken's closed orders sharing the id,
+//     the newest. On Bybit,
 //     orders go on the trade connection and the lookup waits for the
 //     private connection's next subscription.
 //
 // Limits: an order placed elsewhere while no stream was subscribed and
 // that ended before the next subscription is never seen; an order the
 // session could not follow (TrackOverflow) is not reconciled, nor a Place
-// of unknown outcome without a ClientOrderID. OKX, Bybit and Coinbase need
+// of unknown outcome without a ClientOrderID. OKX, Bybit, Kraken and Coinbase need
 // Endpoints.REST (without it their reports are streamed only, not
 // reconciled). The OKX and Coinbase open orders at the first subscription
 // are their SPOT ones; orders of other instrument types are followed from
@@ -225,12 +255,21 @@
 // by them, and gets a gap marker at every reconnect while it is followed
 // (its reports are not reconciled). OKX fills older than 3 days
 // are not read (/trade/fills-history is not used): an order that old with
-// fills missed gets a gap marker (see above). Coinbase orders are not
+// fills missed gets a gap marker (see above). Kraken: an order's fills
+// are the trades its QueryOrders answer lists (trades=true); when that
+// list is missing ("if … data available"), the account's TradesHistory
+// between the order's opening and closing times, 50 a page (ofs), at most
+// 10 pages (500 of the account's trades, 20 minutes of the default
+// budget): fills beyond them get the gap marker of fills short; fees are
+// in the quote asset (REST's "fee: total fee (quote currency)"); the open
+// orders come from the executions channel's snap_orders snapshot, not
+// REST, whose pair names ("XBTUSD") are not the channel's ("BTC/USD");
+// snap_trades (the last 50 fills) is not asked for: REST is authoritative
+// for what ended while away and has every fill. Coinbase orders are not
 // placed by the session, so none has an unknown outcome to look up; an
 // open order's fills in the window may reach the host from the new
 // subscription's snapshot (one report of its growth, not Reconciled)
-// before reconciliation asks. Kraken's private channels are not
-// reconciled: their reports are streamed only.
+// before reconciliation asks.
 //
 // # Lifecycle and ownership
 //

@@ -104,7 +104,7 @@ type privateSpec struct {
 	step string
 	// queries, when set, asks the venue's REST API about orders: the
 	// execution reports lost while the connection was down are
-	// reconciled (OKX, Bybit, Coinbase; with Endpoints.REST).
+	// reconciled (OKX, Bybit, Kraken, Coinbase; with Endpoints.REST).
 	queries func(*Session, Key) queryBackend
 }
 
@@ -171,7 +171,6 @@ type private struct {
 	logins    uint64
 	loginTS   time.Time // the venue time of the latest login (or signed subscription)
 	refusals  uint64
-	nonce     uint64 // Kraken: the last token request's nonce
 	token     string // Kraken: the WebSocket token of the latest subscription, which orders carry
 	lastError error
 

@@ -16,7 +16,12 @@ import (
 // WebSocket (wss://ws-auth.kraken.com/v2) and Config.Endpoints.REST the
 // REST base the WebSocket token is fetched from (https://api.kraken.com).
 // Orders go on the authenticated WebSocket too, once its private
-// channels are subscribed, each with that connection's token.
+// channels are subscribed, each with that connection's token. The
+// reconciliation of execution reports after a reconnect queries orders
+// and trades over REST: it needs "Orders and trades → Query open orders &
+// trades" and "Query closed orders & trades" (without them each query is
+// refused, "EGeneral:Permission denied", and the host gets a gap marker
+// per order).
 type KrakenKey struct {
 	APIKey, Secret string
 }
@@ -33,10 +38,7 @@ func (k *KrakenKey) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String
 var krakenPrivate = &privateSpec{
 	subscribe: func(ctx context.Context, p *private, now time.Time) ([][]byte, error) {
 		k := p.key.(*KrakenKey)
-		p.mu.Lock()
-		nonce := max(uint64(now.UnixMilli()), p.nonce+1) // grows with every private request of the key
-		p.nonce = nonce
-		p.mu.Unlock()
+		nonce := krakenNonce(k.APIKey, now) // above every private request of the key, the reconciliation's too
 		ctx, cancel := context.WithTimeout(ctx, DefaultRESTTimeout)
 		defer cancel()
 		token, err := normalize.FetchKrakenWebSocketsToken(ctx, p.s.cfg.HTTPClient, p.s.cfg.Endpoints.REST, k.APIKey, k.Secret, nonce)
@@ -62,6 +64,9 @@ var krakenPrivate = &privateSpec{
 	// Orders: add_order and cancel_order on this connection once its
 	// channels are subscribed (Kraken "Spot WebSocket v2 → add_order").
 	orders: krakenOrders,
+	// The execution reports missed while the connection was down, from
+	// Kraken's Spot REST order queries (see krakenQueries).
+	queries: krakenReconciler,
 }
 
 // krakenOrders: add_order and cancel_order, each with the WebSocket token

@@ -84,6 +84,9 @@ type tracked struct {
 	// order's last streamed report.
 	anon              bool
 	quoteAt, feeSince schema.Decimal
+	// streamed: first seen on the stream (placed elsewhere), not from the
+	// session's Place, the open orders or a lookup.
+	streamed bool
 }
 
 func (t *tracked) has(trade *schema.ID) bool {
@@ -300,6 +303,7 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 		if t = r.track(key, floor); t == nil {
 			return false
 		}
+		t.streamed = true
 	}
 	if anon && t.grown(x) {
 		return true
@@ -339,7 +343,10 @@ func (r *reconciler) ack(ev *schema.CanonicalEvent) {
 	key := orderKey{symbol: ev.Symbol, id: x.VenueOrderID}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.orders[key] == nil && !r.forgotten(key) {
+	switch t := r.orders[key]; {
+	case t != nil:
+		t.streamed = false // the session's own, even when its report came first
+	case !r.forgotten(key):
 		r.track(key, schema.Decimal{})
 	}
 }
@@ -591,8 +598,16 @@ func (r *reconciler) resolve(ctx context.Context, conn uint64) error {
 		case len(st) == 1:
 			key := orderKey{symbol: st[0].Symbol, id: st[0].VenueOrderID}
 			r.mu.Lock()
-			if r.orders[key] == nil && !r.forgotten(key) {
+			switch t := r.orders[key]; {
+			case t == nil && !r.forgotten(key):
 				r.track(key, schema.Decimal{})
+			case t != nil && t.streamed:
+				// Seen on the stream before this answer (Kraken's snapshot
+				// of open orders, a fill streamed since the subscription)
+				// and followed as placed elsewhere, with what had filled
+				// then as before the session: it is the session's own, and
+				// so are those fills.
+				t.floor, t.streamed = schema.Decimal{}, false
 			}
 			r.mu.Unlock()
 		}

@@ -28,9 +28,17 @@ func (s *Session) restGet(ctx context.Context, path, query string, sign func(req
 	if err != nil {
 		return nil, 0, err
 	}
+	return s.restDo(ctx, http.MethodGet, requestPath, nil, headers)
+}
+
+// restDo makes a request of Endpoints.REST + requestPath with payload
+// (nil for none) and headers, and returns the answer's body (at most
+// maxQueryAnswer bytes) and HTTP status. It is bounded by
+// DefaultRESTTimeout.
+func (s *Session) restDo(ctx context.Context, method, requestPath string, payload io.Reader, headers map[string]string) ([]byte, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, DefaultRESTTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cfg.Endpoints.REST+requestPath, nil)
+	req, err := http.NewRequestWithContext(ctx, method, s.cfg.Endpoints.REST+requestPath, payload)
 	if err != nil {
 		return nil, 0, err
 	}
