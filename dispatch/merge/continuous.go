@@ -2,6 +2,7 @@ package merge
 
 import (
 	"context"
+	"time"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -25,9 +26,9 @@ func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.
 			m.stats.Refused++
 			return m.publishBBOLocked(ctx)
 		}
-		now := m.o.Now()
-		vs.bid = quote{price: ev.BBO.BidPrice, qty: ev.BBO.BidQty, at: now, ok: !ev.BBO.BidPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
-		vs.ask = quote{price: ev.BBO.AskPrice, qty: ev.BBO.AskQty, at: now, ok: !ev.BBO.AskPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
+		at := quoteTime(m.o.Now(), ev)
+		vs.bid = quote{price: ev.BBO.BidPrice, qty: ev.BBO.BidQty, at: at, ok: !ev.BBO.BidPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
+		vs.ask = quote{price: ev.BBO.AskPrice, qty: ev.BBO.AskQty, at: at, ok: !ev.BBO.AskPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
 	case schema.EventGap:
 		if ev.Symbol == "" || ev.Control.GapType == schema.EventBookUpdate || ev.Control.GapType == schema.EventBBO {
 			m.dropQuoteLocked(vs, "gap")
@@ -53,6 +54,22 @@ func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.
 		return nil
 	}
 	return m.publishBBOLocked(ctx)
+}
+
+// quoteTime is the time a quote's age counts from: the earliest of its
+// ExchangeTS (the venue sent it), its IngestTS (it came off the wire) and
+// now (the Merger got it), those not set (0) left out. A quote that waited
+// in a queue, or that a lagging venue sent late, is that much older; a
+// timestamp after now (a venue clock ahead of the host's) is not taken,
+// so a quote is never younger than its receipt by the Merger makes it.
+func quoteTime(now time.Time, ev *schema.CanonicalEvent) time.Time {
+	t := now.UnixNano()
+	for _, ts := range [2]int64{ev.ExchangeTS, ev.IngestTS} {
+		if ts != 0 && ts < t {
+			t = ts
+		}
+	}
+	return time.Unix(0, t)
 }
 
 // before reports whether a quote received at ingest came before at (a
@@ -111,7 +128,7 @@ func (m *Merger) publishBBOLocked(ctx context.Context) error {
 	m.last.BestAsk, m.last.BestAskQty, m.last.BestAskVenue = next.BestAsk, next.BestAskQty, next.BestAskVenue
 	m.lastKnow = true
 	m.mergeID++
-	out.MergeID, out.Symbol, out.Type = m.mergeID, m.o.Symbol, schema.EventBBO
+	out.Source, out.MergeID, out.Symbol, out.Type = m.source, m.mergeID, m.o.Symbol, schema.EventBBO
 	out.WindowOpen, out.WindowClose = now.UnixNano(), now.UnixNano()
 	out.BestBid, out.BestBidQty, out.BestBidVenue = next.BestBid, next.BestBidQty, next.BestBidVenue
 	out.BestAsk, out.BestAskQty, out.BestAskVenue = next.BestAsk, next.BestAskQty, next.BestAskVenue

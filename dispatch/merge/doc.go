@@ -42,7 +42,10 @@
 //     a quantity or a side gone) beneath the top, so that no fragment of
 //     the latest view shows a quote its venue no longer has. A quote
 //     repeated unchanged publishes nothing. A
-//     venue whose quote is older than Options.Staleness leaves it, and so
+//     venue whose quote is older than Options.Staleness leaves it — its age
+//     counting from the earliest of its ExchangeTS, its IngestTS and its
+//     receipt by the Merger, so a quote that waited in a queue or came
+//     late from a lagging venue is not taken as fresh — and so
 //     does one whose book is lost (a gap marker) or whose connection is in
 //     any state other than connected (disconnected, reconnecting, rotating,
 //     closed, or one unknown): a silent venue never lingers at the top. It
@@ -62,7 +65,8 @@
 // # Backpressure
 //
 // On the dispatcher's MergedEvent lane the consolidated best bid/offer is
-// latest-wins per (symbol, type) and never dropped; windows are dropped
+// latest-wins per (Merger, symbol, type) — each Merger's views carry its
+// [Merger.Source] — and never dropped; windows are dropped
 // oldest-first among windows past dispatch.MergedOptions.Bound.
 //
 // # Logging

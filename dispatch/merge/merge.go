@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meltica/meltica/pool"
@@ -90,8 +91,20 @@ type Options struct {
 
 	// Staleness is how long a venue's side counts after its last update:
 	// a venue that goes silent leaves the consolidated best bid/offer then,
-	// at the latest on the next Tick. Defaults to DefaultStaleness (5 s).
-	// Continuous only.
+	// at the latest on the next Tick. A quote's age counts from the
+	// earliest of its ExchangeTS (the venue's time of it), its IngestTS
+	// (when it came off the wire) and its receipt by Add, those not set
+	// (0) left out, on the clock Now: a quote that waited in a queue or
+	// that a lagging venue sent late is that much older, and one already
+	// Staleness old when it arrives never joins the view. A timestamp
+	// after Now (a venue clock ahead of the host's) counts as its receipt:
+	// a quote is never younger than that. ExchangeTS and IngestTS are
+	// Unix ns, so Now must be the clock that stamps IngestTS
+	// (wsclient.Options.Clock) — and, for ExchangeTS, a host clock kept in
+	// step with the venues' (NTP): a host clock ahead of a venue's by
+	// more than Staleness keeps that venue out of the view (Missing, and
+	// a log line "stale"). Defaults to DefaultStaleness (5 s). Continuous
+	// only.
 	Staleness time.Duration
 
 	// Now is the clock. Defaults to time.Now.
@@ -131,7 +144,7 @@ type Stats struct {
 // quote is a venue's side in continuous mode.
 type quote struct {
 	price, qty schema.Decimal
-	at         time.Time // when it was last updated, by the merger's clock
+	at         time.Time // when its age counts from (quoteTime), by the merger's clock
 	ok         bool
 	exTS, inTS int64
 	seq        uint64
@@ -164,8 +177,9 @@ type venueState struct {
 // A Merger is safe for concurrent use and starts no goroutine; its zero
 // value is not usable: build it with New.
 type Merger struct {
-	o   Options
-	log *slog.Logger
+	o      Options
+	log    *slog.Logger
+	source uint64
 
 	mu      sync.Mutex
 	venues  []venueState
@@ -220,7 +234,7 @@ func New(opts *Options) (*Merger, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m := &Merger{o: o, log: log.With("symbol", o.Symbol)}
+	m := &Merger{o: o, log: log.With("symbol", o.Symbol), source: sources.Add(1)}
 	m.w.frags = make([]schema.Fragment, 0, min(o.MaxEvents, 1024))
 	m.w.complete = true
 	m.w.closedTo = math.MinInt64 // no window closed: nothing is late yet
@@ -229,6 +243,16 @@ func New(opts *Options) (*Merger, error) {
 	}
 	return m, nil
 }
+
+// sources numbers the Mergers of the process: each event a Merger makes
+// carries its number in schema.MergedEvent.Source.
+var sources atomic.Uint64
+
+// Source returns the number the Merger's events carry in
+// schema.MergedEvent.Source: unique within the process, never 0. The
+// dispatcher coalesces views per (Source, Symbol, Type), so two Mergers of
+// one symbol each have their latest view delivered.
+func (m *Merger) Source() uint64 { return m.source }
 
 // Stats returns the merger's counters.
 func (m *Merger) Stats() Stats {

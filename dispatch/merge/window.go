@@ -225,7 +225,7 @@ func (m *Merger) publishPendingLocked(ctx context.Context) error {
 	}
 	p := &w.pend
 	w.pending = false
-	out.MergeID, out.Symbol, out.Type = p.MergeID, p.Symbol, p.Type
+	out.Source, out.MergeID, out.Symbol, out.Type = m.source, p.MergeID, p.Symbol, p.Type
 	out.WindowOpen, out.WindowClose = p.WindowOpen, p.WindowClose
 	out.Complete, out.LateDropped = p.Complete, p.LateDropped
 	out.Fragments = append(out.Fragments, p.Fragments...)

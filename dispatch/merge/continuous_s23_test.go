@@ -1,0 +1,182 @@
+package merge_test
+
+// Review s23: continuous views of several Mergers on one dispatcher, and
+// the age of a quote, from the package documentation and the exported API.
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/dispatch/merge"
+	"github.com/meltica/meltica/schema"
+)
+
+func s23BBO(v schema.Venue, bid, ask string, exchange, ingest int64) *schema.CanonicalEvent {
+	return &schema.CanonicalEvent{Venue: v, Symbol: "BTC-USDT", Type: schema.EventBBO, ExchangeTS: exchange, IngestTS: ingest,
+		BBO: schema.BBO{BidPrice: schema.MustParseDecimal(bid), BidQty: schema.MustParseDecimal("1"),
+			AskPrice: schema.MustParseDecimal(ask), AskQty: schema.MustParseDecimal("1")}}
+}
+
+func venuesOf(m *schema.MergedEvent) []schema.Venue {
+	var vs []schema.Venue
+	for _, f := range m.Fragments {
+		vs = append(vs, f.Venue)
+	}
+	vs = append(vs, m.Missing...)
+	slices.Sort(vs)
+	return vs
+}
+
+// Two continuous Mergers of one symbol (say spot venues and futures venues)
+// publish through one dispatcher to a subscriber that is behind: the
+// consolidated view is latest-wins per Merger, so the subscriber gets the
+// latest view of each, never one Merger's view in place of the other's.
+func TestS23TwoContinuousMergersOneSymbol(t *testing.T) {
+	t.Parallel()
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, &dispatch.Options{Merged: pools.Merged})
+	gate := make(chan struct{})
+	got := make(chan *schema.MergedEvent, 16)
+	first := true
+	sub, err := d.SubscribeMerged(dispatch.MergedFilter{Symbols: []string{"BTC-USDT"}}, &dispatch.MergedOptions{
+		Handler: func(m *schema.MergedEvent) {
+			if first { // hold the subscriber back while the views pile up
+				first = false
+				<-gate
+			}
+			got <- m
+		},
+	})
+	require.NoError(t, err)
+	clk := &adv3Clock{t: time.Unix(1_700_000_000, 0)}
+	mk := func(vs ...schema.Venue) *merge.Merger {
+		m, err := merge.New(&merge.Options{Symbol: "BTC-USDT", Venues: vs, Mode: merge.Continuous,
+			Sink: d, Merged: pools.Merged, Now: clk.now})
+		require.NoError(t, err)
+		return m
+	}
+	spot := mk(schema.VenueBinance, schema.VenueOKX)
+	perp := mk(schema.VenueBybit, schema.VenueKraken)
+	require.NotEqual(t, spot.Source(), perp.Source())
+	ctx := context.Background()
+	now := clk.now().UnixNano()
+	require.NoError(t, spot.Add(ctx, s23BBO(schema.VenueBinance, "100", "101", 0, now)))
+	// The handler now holds the first view; what follows waits in line.
+	require.Eventually(t, func() bool { return sub.Stats().Depth == 0 }, 10*time.Second, time.Millisecond)
+	require.NoError(t, perp.Add(ctx, s23BBO(schema.VenueBybit, "99", "102", 0, now)))
+	require.NoError(t, spot.Add(ctx, s23BBO(schema.VenueOKX, "100.5", "101.5", 0, now)))
+	require.NoError(t, perp.Add(ctx, s23BBO(schema.VenueKraken, "99.5", "100.8", 0, now)))
+	require.NoError(t, spot.Add(ctx, s23BBO(schema.VenueBinance, "100.2", "100.9", 0, now)))
+	close(gate)
+
+	recv := func() *schema.MergedEvent {
+		select {
+		case m := <-got:
+			return m
+		case <-time.After(10 * time.Second):
+			t.Fatal("no merged event")
+			return nil
+		}
+	}
+	held := recv()
+	require.Equal(t, spot.Source(), held.Source)
+	latest := map[uint64]*schema.MergedEvent{}
+	for len(latest) < 2 || latest[spot.Source()].BestBid.String() != "100.5" || latest[perp.Source()].BestAsk.String() != "100.8" {
+		m := recv()
+		require.NoError(t, m.Validate())
+		latest[m.Source] = m
+		if m.Source == spot.Source() {
+			require.Equal(t, []schema.Venue{schema.VenueBinance, schema.VenueOKX}, venuesOf(m))
+		} else {
+			require.Equal(t, perp.Source(), m.Source)
+			require.Equal(t, []schema.Venue{schema.VenueBybit, schema.VenueKraken}, venuesOf(m))
+		}
+	}
+	// The spot view coalesced (latest wins within one Merger): its latest
+	// has both spot venues; the perp view has both perp venues.
+	require.Equal(t, "100.9", latest[spot.Source()].BestAsk.String())
+	require.Equal(t, "99.5", latest[perp.Source()].BestBid.String())
+	st := sub.Stats()
+	require.Equal(t, uint64(2), st.Coalesced, "one view of each Merger replaced by its next")
+	require.Zero(t, st.Dropped)
+	require.NoError(t, d.Close(ctx))
+	<-sub.Done()
+	require.NoError(t, pools.Shutdown(ctx))
+}
+
+// A quote's age counts from when it was received off the wire (IngestTS)
+// or sent by the venue (ExchangeTS), whichever is earlier, not from when
+// the Merger was handed it: a quote that waited in a queue is that much
+// older, and one already older than Staleness never joins the view.
+func TestS23StalenessCountsFromTheQuotesTime(t *testing.T) {
+	t.Parallel()
+	const staleness = 5 * time.Second
+	venues := []schema.Venue{schema.VenueBinance, schema.VenueOKX, schema.VenueBybit, schema.VenueKraken}
+	for _, tc := range []struct {
+		name          string
+		exchange      time.Duration // before now; 0: none
+		ingest        time.Duration // before now; 0: none
+		leavesAfter   time.Duration // the clock moves by this before the venue's quote expires
+		neverJoins    bool
+		exchangeAhead bool // ExchangeTS after now: a venue clock ahead of the host's
+	}{
+		{name: "no timestamps: receipt", leavesAfter: staleness},
+		{name: "queued 4s by IngestTS", ingest: 4 * time.Second, leavesAfter: time.Second},
+		{name: "venue lag 3s by ExchangeTS", exchange: 3 * time.Second, ingest: time.Millisecond, leavesAfter: 2 * time.Second},
+		{name: "IngestTS earlier than ExchangeTS", exchange: time.Second, ingest: 2 * time.Second, leavesAfter: 3 * time.Second},
+		{name: "older than Staleness on arrival", ingest: 6 * time.Second, neverJoins: true},
+		{name: "exactly Staleness old on arrival", exchange: staleness, neverJoins: true},
+		{name: "venue clock ahead", exchangeAhead: true, leavesAfter: staleness},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pools := schema.NewPools(nil)
+			sink := &adv3Sink{p: pools.Merged}
+			clk := &adv3Clock{t: time.Unix(1_700_000_000, 0)}
+			m, err := merge.New(&merge.Options{Symbol: "BTC-USDT", Venues: venues[:2], Mode: merge.Continuous,
+				Sink: sink, Merged: pools.Merged, Now: clk.now, Staleness: staleness})
+			require.NoError(t, err)
+			ctx := context.Background()
+			now := clk.now()
+			// OKX quotes now, and stays: it holds the other side of the view.
+			require.NoError(t, m.Add(ctx, s23BBO(schema.VenueOKX, "99", "103", now.UnixNano(), now.UnixNano())))
+			var ex, in int64
+			if tc.exchange > 0 {
+				ex = now.Add(-tc.exchange).UnixNano()
+			}
+			if tc.ingest > 0 {
+				in = now.Add(-tc.ingest).UnixNano()
+			}
+			if tc.exchangeAhead {
+				ex = now.Add(time.Hour).UnixNano()
+			}
+			require.NoError(t, m.Add(ctx, s23BBO(schema.VenueBinance, "100", "101", ex, in)))
+			last := sink.got[len(sink.got)-1]
+			if tc.neverJoins {
+				require.Equal(t, []schema.Venue{schema.VenueBinance}, last.Missing, "a quote older than Staleness is stale on arrival")
+				require.Equal(t, schema.VenueOKX, last.BestBidVenue)
+				require.Equal(t, uint64(2), m.Stats().Expired, "both of its sides expired")
+				return
+			}
+			require.Equal(t, schema.VenueBinance, last.BestBidVenue)
+			// Just before its age reaches Staleness it is still in.
+			clk.add(tc.leavesAfter - time.Nanosecond)
+			// OKX refreshes so that only Binance's age matters.
+			require.NoError(t, m.Add(ctx, s23BBO(schema.VenueOKX, "99", "103", clk.now().UnixNano(), clk.now().UnixNano())))
+			require.NoError(t, m.Tick(ctx))
+			require.Equal(t, schema.VenueBinance, sink.got[len(sink.got)-1].BestBidVenue)
+			require.Zero(t, m.Stats().Expired)
+			clk.add(time.Nanosecond)
+			require.NoError(t, m.Tick(ctx))
+			last = sink.got[len(sink.got)-1]
+			require.Equal(t, schema.VenueOKX, last.BestBidVenue, "Binance's quote is Staleness old: it left")
+			require.Equal(t, []schema.Venue{schema.VenueBinance}, last.Missing)
+			require.Equal(t, uint64(2), m.Stats().Expired)
+		})
+	}
+}
