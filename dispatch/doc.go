@@ -109,7 +109,11 @@
 // A subscription's [Filter] names venues, symbols and event types (an empty
 // list is "all"). A gap marker about a stream (Control.GapType) reaches the
 // subscribers of that stream as well as those of gap markers: a
-// subscription to book diffs hears that its book broke. The dispatcher learns which subscriptions want a stream —
+// subscription to book diffs hears that its book broke. A marker that
+// names no type (GapType schema.EventUnknown, as for a whole connection)
+// reaches every subscriber of market data of its venue (and of its symbol,
+// when it names one), whatever the market data types it filters on. The
+// dispatcher learns which subscriptions want a stream —
 // one (venue, symbol, type), and one view of it where a venue streams
 // several: a book's depth (schema.Book.Depth) and a kline's interval
 // (schema.Kline.Interval), so that Binance's 1 m and 1 h candles coalesce
