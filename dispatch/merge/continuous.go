@@ -30,7 +30,7 @@ func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.
 		vs.bid = quote{price: ev.BBO.BidPrice, qty: ev.BBO.BidQty, at: at, ok: !ev.BBO.BidPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
 		vs.ask = quote{price: ev.BBO.AskPrice, qty: ev.BBO.AskQty, at: at, ok: !ev.BBO.AskPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
 	case schema.EventGap:
-		if ev.Symbol == "" || ev.Control.GapType == schema.EventBookUpdate || ev.Control.GapType == schema.EventBBO {
+		if quoteLost(ev) {
 			m.dropQuoteLocked(vs, "gap")
 			// The marker is critical on the dispatcher and overtakes the
 			// venue's quotes still queued from before the gap: those are
@@ -70,6 +70,18 @@ func quoteTime(now time.Time, ev *schema.CanonicalEvent) time.Time {
 		}
 	}
 	return time.Unix(0, t)
+}
+
+// quoteLost reports whether a gap marker of the venue may have cost it
+// quotes: one about the whole venue, or about the symbol's best bid/offer,
+// its book (snapshots or diffs) or any of its streams (GapType
+// EventUnknown).
+func quoteLost(ev *schema.CanonicalEvent) bool {
+	switch ev.Control.GapType {
+	case schema.EventUnknown, schema.EventBBO, schema.EventBookUpdate, schema.EventBookSnapshot:
+		return true
+	}
+	return ev.Symbol == ""
 }
 
 // before reports whether a quote received at ingest came before at (a

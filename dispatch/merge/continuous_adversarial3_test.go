@@ -151,7 +151,9 @@ func TestAdversarial3ContinuousModel(t *testing.T) {
 				if rng.IntN(3) == 0 {
 					ev.Symbol = "" // about the whole venue
 				}
-				if ev.Symbol == "" || ev.Control.GapType == schema.EventBookUpdate || ev.Control.GapType == schema.EventBBO {
+				// About the whole venue, or the symbol's quote, book or
+				// every stream (no type): the quote may be lost.
+				if ev.Symbol == "" || ev.Control.GapType != schema.EventTrade {
 					v.bidOK, v.askOK = false, false
 					v.lostAt = max(v.lostAt, ev.IngestTS) // quotes from before the gap are not afresh
 				}

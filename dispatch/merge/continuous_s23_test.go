@@ -180,3 +180,49 @@ func TestS23StalenessCountsFromTheQuotesTime(t *testing.T) {
 		})
 	}
 }
+
+// A gap marker of the merged symbol that names no type (GapType
+// EventUnknown: whatever the venue's connection carried for the symbol may
+// be lost) says the venue's quote may be stale as surely as one about its
+// best bid/offer or book stream: the venue leaves the view until it quotes
+// afresh. A marker about another stream of the symbol (trades) does not
+// touch the quote.
+func TestS23SymbolGapOfNoTypeTakesTheQuoteOut(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		gapType schema.EventType
+		leaves  bool
+	}{
+		{schema.EventUnknown, true},
+		{schema.EventBBO, true},
+		{schema.EventBookUpdate, true},
+		{schema.EventBookSnapshot, true},
+		{schema.EventTrade, false},
+	} {
+		t.Run(tc.gapType.String(), func(t *testing.T) {
+			t.Parallel()
+			pools := schema.NewPools(nil)
+			sink := &adv3Sink{p: pools.Merged}
+			clk := &adv3Clock{t: time.Unix(1_700_000_000, 0)}
+			m, err := merge.New(&merge.Options{Symbol: "BTC-USDT", Venues: []schema.Venue{schema.VenueBinance, schema.VenueOKX},
+				Mode: merge.Continuous, Sink: sink, Merged: pools.Merged, Now: clk.now})
+			require.NoError(t, err)
+			ctx := context.Background()
+			now := clk.now().UnixNano()
+			require.NoError(t, m.Add(ctx, s23BBO(schema.VenueOKX, "99", "103", now, now)))
+			require.NoError(t, m.Add(ctx, s23BBO(schema.VenueBinance, "100", "101", now, now)))
+			require.NoError(t, m.Add(ctx, &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventGap, IngestTS: now + 1,
+				Control: schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapVenue}}))
+			last := sink.got[len(sink.got)-1]
+			if !tc.leaves {
+				require.Equal(t, schema.VenueBinance, last.BestBidVenue)
+				require.Empty(t, last.Missing)
+				return
+			}
+			require.Equal(t, schema.VenueOKX, last.BestBidVenue, "Binance's quote may be stale: it left")
+			require.Equal(t, []schema.Venue{schema.VenueBinance}, last.Missing)
+			require.NoError(t, m.Add(ctx, s23BBO(schema.VenueBinance, "100.1", "101", now+2, now+2)))
+			require.Equal(t, "100.1", sink.got[len(sink.got)-1].BestBid.String(), "a quote after the gap brings it back")
+		})
+	}
+}

@@ -46,7 +46,9 @@
 //     counting from the earliest of its ExchangeTS, its IngestTS and its
 //     receipt by the Merger, so a quote that waited in a queue or came
 //     late from a lagging venue is not taken as fresh — and so
-//     does one whose book is lost (a gap marker) or whose connection is in
+//     does one whose quote may be lost (a gap marker about the whole
+//     venue, or about the symbol's best bid/offer, its book, or all its
+//     streams: GapType schema.EventUnknown) or whose connection is in
 //     any state other than connected (disconnected, reconnecting, rotating,
 //     closed, or one unknown): a silent venue never lingers at the top. It
 //     comes back once connected again, with its first quote received after

@@ -272,7 +272,9 @@ func (m *Merger) venue(v schema.Venue) *venueState {
 
 // Add takes one event into the merger; ev stays the caller's. Events of
 // another symbol or an unexpected venue are ignored. In continuous mode a
-// best bid/offer updates its venue's quote, and a gap marker or any
+// best bid/offer updates its venue's quote, and a gap marker that may have
+// cost the venue quotes (about the whole venue, or about the symbol's best
+// bid/offer, book or every stream) or any
 // connection state other than connected removes the venue's quote until
 // it is connected again and quotes afresh. The error is the sink's.
 func (m *Merger) Add(ctx context.Context, ev *schema.CanonicalEvent) error {
