@@ -148,6 +148,13 @@
 //     when the payload fits) and keeps its place in line. A slow subscriber
 //     sees fewer, fresher updates, and always the latest in the end. The
 //     lane needs no bound: it never holds more than one event per stream.
+//     A gap marker about a coalescable stream — of every symbol of the
+//     venue when it names none, and about every stream of its venue (and
+//     symbol) when it names no type (GapType schema.EventUnknown) —
+//     replaces what those streams have queued, counted in Stats.Coalesced:
+//     it goes ahead on the critical lane, and a quote from before the loss
+//     delivered after it would pass for the stream's state after it. The
+//     subscriber hears of the loss, then only what was published after.
 //   - Ordered: trades, book snapshots and diffs, closed klines,
 //     liquidations, and the gap markers a venue parser or a relay
 //     publishes about one such stream (Symbol set, Control.GapType

@@ -85,3 +85,77 @@ func TestS23MarkerOfNoTypeReachesTypeFilteredSubscribers(t *testing.T) {
 		require.NoError(t, d.Unsubscribe(s))
 	}
 }
+
+// "A slow consumer sees fewer, fresher updates, never stale ones." A gap
+// marker is critical and overtakes the market data queued before it; a
+// best bid/offer (or ticker, mark price…) still queued from before a
+// marker about its stream is from before the loss, and delivered after the
+// marker it would pass for the stream's fresh state. The marker replaces
+// it: the subscriber hears of the loss, then only what came after it.
+func TestS23MarkerDiscardsTheQuotesQueuedBeforeIt(t *testing.T) {
+	t.Parallel()
+	const x, y = schema.VenueOKX, schema.VenueBybit
+	type q struct {
+		venue schema.Venue
+		sym   string
+		typ   schema.EventType
+	}
+	queued := []q{{x, "BTC-USDT", schema.EventBBO}, {x, "BTC-USDT", schema.EventTicker}, {x, "ETH-USDT", schema.EventBBO},
+		{y, "BTC-USDT", schema.EventBBO}, {x, "BTC-USDT", schema.EventTrade}}
+	for _, tc := range []struct {
+		name    string
+		sym     string
+		gapType schema.EventType
+		kept    []q
+	}{
+		{"best bid/offer stream", "BTC-USDT", schema.EventBBO, []q{queued[1], queued[2], queued[3], queued[4]}},
+		{"whole symbol", "BTC-USDT", schema.EventUnknown, []q{queued[2], queued[3], queued[4]}},
+		{"whole venue", "", schema.EventUnknown, []q{queued[3], queued[4]}},
+		{"trades", "BTC-USDT", schema.EventTrade, queued},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := adv3Pool(64)
+			d := dispatch.New(p, nil)
+			defer adv3Close(t, d)
+			g, s := adv3Stalled(t, d, p, dispatch.SubscribeOptions{})
+			for _, e := range queued {
+				adv3Publish(t, d, p, func(ev *schema.CanonicalEvent) {
+					ev.Venue, ev.Symbol, ev.Type = e.venue, e.sym, e.typ
+					ev.BBO.BidPrice = schema.NewDecimal(1, 0)
+				})
+			}
+			adv3Publish(t, d, p, func(ev *schema.CanonicalEvent) {
+				ev.Venue, ev.Symbol, ev.Type = x, tc.sym, schema.EventGap
+				ev.Control = schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapVenue}
+			})
+			// After the marker: the stream's fresh state.
+			adv3Publish(t, d, p, func(ev *schema.CanonicalEvent) {
+				ev.Venue, ev.Symbol, ev.Type = x, "BTC-USDT", schema.EventBBO
+				ev.BBO.BidPrice = schema.NewDecimal(2, 0)
+			})
+			close(g.gate)
+			require.Eventually(t, s.Idle, 20*time.Second, time.Millisecond)
+			got := g.events()
+			require.Equal(t, schema.EventControl, got[0].Type)
+			if tc.gapType == schema.EventTrade {
+				// In line with the trades; the quote published after it
+				// replaced the queued one of its stream, as always.
+				require.Len(t, got, 1+len(queued)+1)
+				require.Equal(t, "2", got[1].BBO.BidPrice.String())
+				require.Equal(t, uint64(1), s.Stats().Coalesced)
+				return
+			}
+			require.Equal(t, schema.EventGap, got[1].Type, "the marker overtakes market data")
+			var rest []q
+			for _, ev := range got[2 : len(got)-1] {
+				rest = append(rest, q{ev.Venue, ev.Symbol, ev.Type})
+			}
+			require.ElementsMatch(t, tc.kept, rest, "what was queued before the marker and is still delivered")
+			last := got[len(got)-1]
+			require.Equal(t, q{x, "BTC-USDT", schema.EventBBO}, q{last.Venue, last.Symbol, last.Type})
+			require.Equal(t, "2", last.BBO.BidPrice.String(), "the quote published after the marker")
+			require.Equal(t, uint64(len(queued)-len(tc.kept)), s.Stats().Coalesced, "the quotes the marker replaced are counted")
+		})
+	}
+}

@@ -54,7 +54,7 @@ type SubscribeOptions struct {
 // Stats is a snapshot of one subscription's counters.
 type Stats struct {
 	Delivered  uint64        // events handed to the handler or received from C
-	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream
+	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream, or by a gap marker about it
 	Dropped    uint64        // ordered events dropped because the lane was full
 	Gaps       uint64        // gap markers made for those drops (each covers one or more)
 	Overflowed uint64        // critical events queued beyond CriticalBound (none lost)
@@ -241,6 +241,9 @@ func (s *Subscription) enqueue(cl *clones) (ok bool, report news) {
 		if s.pushCriticalLocked(c) {
 			report |= newsOverflow
 		}
+		if t == schema.EventGap {
+			s.discardStaleLocked(ev)
+		}
 	case c == nil:
 		if !s.coalesceLocked(cl) {
 			s.mu.Unlock()
@@ -286,6 +289,35 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 	sl.ev, sl.seq = cl.take(), s.seq
 	s.coal.push(sl)
 	return true
+}
+
+// discardStaleLocked drops the coalescable events queued before gap
+// marker g that it reports on (counted as coalesced): the marker overtakes
+// them on the critical lane, and a quote from before the loss delivered
+// after it would pass for the stream's state after the loss. What g
+// covers: its stream when it names a coalescable type (of every symbol of
+// the venue when it names none), every stream of its venue (and symbol)
+// when it names no type.
+func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
+	t := g.Control.GapType
+	if s.coal.len() == 0 || (t != schema.EventUnknown && !t.Coalescable()) {
+		return
+	}
+	n := 0
+	for k, sl := range s.slots {
+		if sl.ev == nil || k.venue != g.Venue || (g.Symbol != "" && k.symbol != g.Symbol) {
+			continue
+		}
+		if t != schema.EventUnknown && (k.typ != t || (g.Symbol != "" && (k.depth != g.Book.Depth || k.interval != g.Kline.Interval))) {
+			continue
+		}
+		sl.ev = nil
+		n++
+	}
+	if n > 0 {
+		s.coal.filter(func(sl *slot) bool { return sl.ev != nil })
+		s.counters.Coalesced += uint64(n)
+	}
 }
 
 func (s *Subscription) pushCriticalLocked(c *schema.CanonicalEvent) (alarm bool) {
