@@ -292,9 +292,13 @@ func (b *Book) PublishTop(ctx context.Context, n int) error {
 
 // Apply feeds one event to the book; ev stays the caller's. Book snapshots
 // and diffs of the book's venue and symbol are applied; a gap marker of
-// the book's symbol or of the whole venue connection (empty Symbol) and a
-// lost connection of the venue (schema.EventConnState disconnected,
-// reconnecting or closed) invalidate the book; anything else is ignored.
+// the venue about the book — of its symbol or of the whole venue
+// connection (empty Symbol), with Control.GapType schema.EventBookUpdate,
+// schema.EventBookSnapshot or schema.EventUnknown (no type: every stream),
+// and of the book's view (Book.Depth) — and a lost connection of the venue
+// (schema.EventConnState disconnected, reconnecting or closed) invalidate
+// the book; anything else, a marker about trades or best bid/offers
+// included, is ignored.
 //
 // A lost connection whose event is older (IngestTS) than the latest data
 // that proved the book good — a snapshot, or a diff whose ids chain — is
