@@ -670,6 +670,7 @@ func (b *Book) clearLocked() {
 // something to lose, and asks for a new snapshot where the rule says so.
 func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64) error {
 	had := b.live || b.bids.len() > 0 || b.asks.len() > 0
+	quoted := b.topKnown && !sameBBO(b.top, schema.BBO{})
 	if reason == ReasonReconnect || (b.live && b.now().Sub(b.liveSince) >= b.stableFor()) {
 		// It was healthy, or its stream starts again on a new connection
 		// (whose redials wsclient paces): a new run.
@@ -698,6 +699,9 @@ func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent,
 			ev.Control.Reason = reason
 			b.stats.Markers++
 			err = b.o.Sink.Publish(ctx, ev)
+		}
+		if quoted {
+			err = errors.Join(err, b.withdrawBBOLocked(ctx, src))
 		}
 	}
 	if reason != ReasonReconnect {
@@ -815,6 +819,25 @@ func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent)
 	ev.SeqProvider = b.seq.Last()
 	ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS
 	ev.BBO = q
+	b.stats.BBOs++
+	return b.o.Sink.Publish(ctx, ev)
+}
+
+// withdrawBBOLocked publishes an EventBBO with no bid and no ask for a
+// book that broke after publishing a best bid/offer: the change from a
+// quote to none. The book's gap marker is about its diffs and does not
+// reach a subscriber of best bid/offers alone, whose queue would keep the
+// broken book's last quote as the latest. It waits for the pool, as the
+// marker does: a withdrawal must not be lost.
+func (b *Book) withdrawBBOLocked(ctx context.Context, src *schema.CanonicalEvent) error {
+	ev, err := b.o.Events.Get(ctx)
+	if err != nil {
+		b.stats.BBODropped++
+		return err
+	}
+	b.top, b.topKnown = schema.BBO{}, true
+	ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventBBO
+	ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS
 	b.stats.BBOs++
 	return b.o.Sink.Publish(ctx, ev)
 }

@@ -72,3 +72,80 @@ func TestS23BookGapMarkers(t *testing.T) {
 		})
 	}
 }
+
+// s23Sink keeps a clone of every event and returns the original.
+type s23Sink struct {
+	events interface{ Put(*schema.CanonicalEvent) }
+	got    []*schema.CanonicalEvent
+}
+
+func (s *s23Sink) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
+	s.got = append(s.got, ev.Clone())
+	s.events.Put(ev)
+	return nil
+}
+
+// "Every change of the best bid or offer is published as a pooled
+// schema.EventBBO." A book that breaks goes from a best bid/offer to none:
+// a subscriber of best bid/offers alone (whose filter the book's gap
+// marker, about book diffs, does not reach) must not be left holding the
+// broken book's last quote as the latest. Every way of breaking: a gap
+// marker, a lost connection, a crossed book, a sequence gap.
+func TestS23BrokenBookPublishesNoQuote(t *testing.T) {
+	t.Parallel()
+	diff := func(seq uint64, bid string) *schema.CanonicalEvent {
+		ev := &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventBookUpdate, IngestTS: 3}
+		ev.Book.LastSeq, ev.Book.Depth = seq, book.Bybit.Depth
+		ev.Book.Bids = []schema.Level{{Price: schema.MustParseDecimal(bid), Qty: schema.MustParseDecimal("1")}}
+		return ev
+	}
+	for _, tc := range []struct {
+		name  string
+		break_ *schema.CanonicalEvent
+	}{
+		{"gap marker", &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventGap, IngestTS: 2,
+			Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapSource: schema.GapVenue}}},
+		{"lost connection", &schema.CanonicalEvent{Venue: schema.VenueBybit, Type: schema.EventConnState, IngestTS: 2,
+			Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}},
+		{"crossed", diff(11, "102")},
+		{"sequence gap", diff(13, "100.5")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pools := schema.NewPools(nil)
+			sink := &s23Sink{events: pools.Events}
+			b, err := book.NewBook(book.Bybit, "BTC-USDT", &book.Options{Sink: sink, Events: pools.Events})
+			require.NoError(t, err)
+			ctx := context.Background()
+			require.NoError(t, b.Apply(ctx, s23Snapshot(10)))
+			lastBBO := func() *schema.CanonicalEvent {
+				for i := len(sink.got) - 1; i >= 0; i-- {
+					if sink.got[i].Type == schema.EventBBO {
+						return sink.got[i]
+					}
+				}
+				return nil
+			}
+			require.Equal(t, "100", lastBBO().BBO.BidPrice.String())
+			_ = b.Apply(ctx, tc.break_)
+			require.False(t, b.Live())
+			q := lastBBO()
+			require.True(t, q.BBO.BidPrice.IsZero() && q.BBO.AskPrice.IsZero() && q.BBO.BidQty.IsZero() && q.BBO.AskQty.IsZero(),
+				"the broken book's last quote is withdrawn: %+v", q.BBO)
+			n := len(sink.got)
+			// Nothing more while it stays broken: no second withdrawal.
+			_ = b.Apply(ctx, &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventGap, IngestTS: 4,
+				Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate}})
+			for _, ev := range sink.got[n:] {
+				require.NotEqual(t, schema.EventBBO, ev.Type)
+			}
+			// Live again: its quote is published.
+			snap := s23Snapshot(20)
+			snap.IngestTS = 5
+			require.NoError(t, b.Apply(ctx, snap))
+			require.True(t, b.Live())
+			require.Equal(t, "100", lastBBO().BBO.BidPrice.String())
+			require.Zero(t, pools.Events.Stats().InUse)
+		})
+	}
+}
