@@ -39,7 +39,12 @@ type MergedEvent struct {
 	// (say, over spot venues and over futures venues) never replace each
 	// other. 0 for an event made by hand.
 	Source uint64
-	// MergeID numbers the events of one Source, from 1.
+	// MergeID numbers the events of one Source, from 1. A Merger's
+	// windows are numbered without holes (a suppressed window takes no
+	// number), so a jump between two windows of one Source tells a
+	// subscriber how many it lost on the way: dropped past
+	// dispatch.MergedOptions.Bound, or lost waiting for the Merged pool.
+	// Views are latest-wins, so their numbers jump by design.
 	MergeID     uint64
 	Symbol      string
 	Type        EventType

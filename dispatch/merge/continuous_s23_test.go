@@ -226,3 +226,49 @@ func TestS23SymbolGapOfNoTypeTakesTheQuoteOut(t *testing.T) {
 		})
 	}
 }
+
+// Windows lost on the way — dropped oldest-first past a slow merged
+// subscriber's Bound, or lost waiting for the Merged pool — are told in
+// band: the windows of one Merger (Source) are numbered by MergeID without
+// holes, so the subscriber sees how many it missed from the jump.
+func TestS23LostWindowsShowAsMergeIDJumps(t *testing.T) {
+	t.Parallel()
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, &dispatch.Options{Merged: pools.Merged})
+	gate := make(chan struct{})
+	var got []*schema.MergedEvent
+	first := true
+	sub, err := d.SubscribeMerged(dispatch.MergedFilter{}, &dispatch.MergedOptions{Bound: 2, Handler: func(w *schema.MergedEvent) {
+		if first {
+			first = false
+			<-gate
+		}
+		got = append(got, w)
+	}})
+	require.NoError(t, err)
+	clk := &adv3Clock{t: time.Unix(1_700_000_000, 0)}
+	m, err := merge.New(&merge.Options{Symbol: "BTC-USDT", Venues: []schema.Venue{schema.VenueBinance}, Sink: d, Merged: pools.Merged,
+		Now: clk.now, MaxEvents: 1})
+	require.NoError(t, err)
+	ctx := context.Background()
+	base := clk.now().UnixNano()
+	trade := func(i int) *schema.CanonicalEvent {
+		return &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventTrade, SeqProvider: uint64(i),
+			ExchangeTS: base + int64(i), Trade: schema.Trade{Price: schema.NewDecimal(100, 0), Qty: schema.NewDecimal(1, 0)}}
+	}
+	require.NoError(t, m.Add(ctx, trade(1))) // window 1: the handler holds it
+	require.Eventually(t, func() bool { return sub.Stats().Depth == 0 }, 10*time.Second, time.Millisecond)
+	for i := 2; i <= 6; i++ { // windows 2–6: 2, 3 and 4 dropped past Bound 2
+		require.NoError(t, m.Add(ctx, trade(i)))
+	}
+	close(gate)
+	require.Eventually(t, func() bool { return sub.Stats().Delivered == 3 }, 10*time.Second, time.Millisecond)
+	require.NoError(t, d.Close(ctx))
+	var ids []uint64
+	for _, w := range got {
+		require.Equal(t, m.Source(), w.Source)
+		ids = append(ids, w.MergeID)
+	}
+	require.Equal(t, []uint64{1, 5, 6}, ids)
+	require.Equal(t, uint64(3), sub.Stats().Dropped, "the jump from 1 to 5 is the three windows dropped")
+}

@@ -101,7 +101,7 @@ func TestS23BrokenBookPublishesNoQuote(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		break_ *schema.CanonicalEvent
+		breaker *schema.CanonicalEvent
 	}{
 		{"gap marker", &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventGap, IngestTS: 2,
 			Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapSource: schema.GapVenue}}},
@@ -127,7 +127,7 @@ func TestS23BrokenBookPublishesNoQuote(t *testing.T) {
 				return nil
 			}
 			require.Equal(t, "100", lastBBO().BBO.BidPrice.String())
-			_ = b.Apply(ctx, tc.break_)
+			_ = b.Apply(ctx, tc.breaker)
 			require.False(t, b.Live())
 			q := lastBBO()
 			require.True(t, q.BBO.BidPrice.IsZero() && q.BBO.AskPrice.IsZero() && q.BBO.BidQty.IsZero() && q.BBO.AskQty.IsZero(),
