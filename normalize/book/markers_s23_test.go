@@ -100,7 +100,7 @@ func TestS23BrokenBookPublishesNoQuote(t *testing.T) {
 		return ev
 	}
 	for _, tc := range []struct {
-		name   string
+		name    string
 		breaker *schema.CanonicalEvent
 	}{
 		{"gap marker", &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventGap, IngestTS: 2,
