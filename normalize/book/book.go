@@ -106,7 +106,7 @@ type Stats struct {
 	Resubscribes   uint64 // Resubscribe calls
 	AfterLoss      uint64 // book messages received before a lost connection already applied (its tail), dropped
 	BBOs           uint64 // best bid/offer updates published
-	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool
+	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool (the latest goes out with the next message applied)
 	Deferred       uint64 // resyncs (resubscriptions, fetch rounds) put off by the backoff after repeated breaks, once per event that found one due
 	OtherViews     uint64 // book messages and gap markers of another view of the symbol (OKX books5 beside books, books fed to a Depth 5 book), ignored
 }
@@ -798,16 +798,18 @@ func (b *Book) bboLocked() schema.BBO {
 	return q
 }
 
-// publishBBOLocked publishes the best bid/offer when it changed. It is
-// coalescable market data: on an exhausted pool it is dropped and counted,
-// never waited for.
+// publishBBOLocked publishes the best bid/offer when it differs from the
+// one last published. It is coalescable market data: on an exhausted pool
+// it is dropped and counted, never waited for, and not recorded as
+// published, so the next message applied publishes the latest (the
+// subscribers' last must not stay the one before it while the top holds).
 func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent) error {
 	q := b.bboLocked()
 	if b.topKnown && sameBBO(q, b.top) {
 		return nil
 	}
-	b.top, b.topKnown = q, true
 	if b.o.Sink == nil {
+		b.top, b.topKnown = q, true
 		return nil
 	}
 	ev, err := b.o.Events.TryGet()
@@ -815,6 +817,7 @@ func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent)
 		b.stats.BBODropped++
 		return nil
 	}
+	b.top, b.topKnown = q, true
 	ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventBBO
 	ev.SeqProvider = b.seq.Last()
 	ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS

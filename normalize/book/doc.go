@@ -138,8 +138,10 @@
 // # What it publishes
 //
 // Every change of the best bid or offer is published as a pooled
-// schema.EventBBO (coalescable: a slow subscriber sees the latest), the
-// change to none included: a book that breaks after publishing one
+// schema.EventBBO (coalescable: a slow subscriber sees the latest; one
+// that finds the pool exhausted is dropped, counted in Stats.BBODropped,
+// and the latest goes out with the next message applied), the change to
+// none included: a book that breaks after publishing one
 // publishes, after its gap marker, an EventBBO with no bid and no ask
 // (zero prices and quantities), so that a subscriber of best bid/offers
 // alone — whom the marker, about book diffs, does not reach — never keeps

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/normalize/book"
+	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -148,4 +149,48 @@ func TestS23BrokenBookPublishesNoQuote(t *testing.T) {
 			require.Zero(t, pools.Events.Stats().InUse)
 		})
 	}
+}
+
+// A best bid/offer dropped on an exhausted pool ("dropped and counted,
+// never waited for") must not leave subscribers with the one before it for
+// good: coalescable data is latest-wins, "always the latest in the end".
+// The book publishes its latest best bid/offer with the next message it
+// applies once the pool has room, even one that does not move the top.
+func TestS23DroppedBBOIsPublishedLater(t *testing.T) {
+	t.Parallel()
+	events := pool.New("s23-events", 4, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+	sink := &s23Sink{events: events}
+	b, err := book.NewBook(book.Bybit, "BTC-USDT", &book.Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, b.Apply(ctx, s23Snapshot(10)))
+	require.Equal(t, "100", sink.got[len(sink.got)-1].BBO.BidPrice.String())
+	diff := func(seq uint64, bid string) *schema.CanonicalEvent {
+		ev := &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventBookUpdate, IngestTS: int64(seq)}
+		ev.Book.LastSeq, ev.Book.Depth = seq, book.Bybit.Depth
+		ev.Book.Bids = []schema.Level{{Price: schema.MustParseDecimal(bid), Qty: schema.MustParseDecimal("1")}}
+		return ev
+	}
+	var held []*schema.CanonicalEvent
+	for {
+		ev, err := events.TryGet()
+		if err != nil {
+			break
+		}
+		held = append(held, ev)
+	}
+	require.NoError(t, b.Apply(ctx, diff(11, "100.5"))) // the top moves; no object to say so
+	require.Equal(t, uint64(1), b.Stats().BBODropped)
+	require.Equal(t, "100", sink.got[len(sink.got)-1].BBO.BidPrice.String())
+	for _, ev := range held {
+		events.Put(ev)
+	}
+	require.NoError(t, b.Apply(ctx, diff(12, "99"))) // beneath the top
+	last := sink.got[len(sink.got)-1]
+	require.Equal(t, schema.EventBBO, last.Type)
+	require.Equal(t, "100.5", last.BBO.BidPrice.String(), "the latest best bid/offer, once the pool has room")
+	n := len(sink.got)
+	require.NoError(t, b.Apply(ctx, diff(13, "98")))
+	require.Len(t, sink.got, n, "published once")
+	require.Zero(t, events.Stats().InUse)
 }
