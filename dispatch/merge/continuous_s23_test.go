@@ -272,3 +272,36 @@ func TestS23LostWindowsShowAsMergeIDJumps(t *testing.T) {
 	require.Equal(t, []uint64{1, 5, 6}, ids)
 	require.Equal(t, uint64(3), sub.Stats().Dropped, "the jump from 1 to 5 is the three windows dropped")
 }
+
+// Ties across venues: the best bid (or ask) quoted by several venues at one
+// price is credited to the venue named first in Options.Venues, whatever
+// the order the quotes came in, with that venue's quantity (quantities are
+// not summed). A consolidated view may cross across venues (one's bid above
+// another's ask): it shows what each venue quotes.
+func TestS23TiesAndCrossedVenues(t *testing.T) {
+	t.Parallel()
+	pools := schema.NewPools(nil)
+	sink := &adv3Sink{p: pools.Merged}
+	clk := &adv3Clock{t: time.Unix(1_700_000_000, 0)}
+	m, err := merge.New(&merge.Options{Symbol: "BTC-USDT", Venues: []schema.Venue{schema.VenueOKX, schema.VenueBinance},
+		Mode: merge.Continuous, Sink: sink, Merged: pools.Merged, Now: clk.now})
+	require.NoError(t, err)
+	ctx := context.Background()
+	now := clk.now().UnixNano()
+	q := func(v schema.Venue, bid, bidQty, ask string) *schema.CanonicalEvent {
+		ev := s23BBO(v, bid, ask, now, now)
+		ev.BBO.BidQty = schema.MustParseDecimal(bidQty)
+		return ev
+	}
+	require.NoError(t, m.Add(ctx, q(schema.VenueBinance, "100", "5", "102")))
+	require.NoError(t, m.Add(ctx, q(schema.VenueOKX, "100", "1", "102")))
+	last := sink.got[len(sink.got)-1]
+	require.Equal(t, schema.VenueOKX, last.BestBidVenue, "a tie goes to the venue named first")
+	require.Equal(t, "1", last.BestBidQty.String(), "its own quantity")
+	require.Equal(t, schema.VenueOKX, last.BestAskVenue)
+	require.NoError(t, m.Add(ctx, q(schema.VenueBinance, "103", "5", "104")))
+	last = sink.got[len(sink.got)-1]
+	require.Equal(t, "103", last.BestBid.String())
+	require.Equal(t, "102", last.BestAsk.String(), "crossed across venues: shown as quoted")
+	require.NoError(t, last.Validate())
+}

@@ -41,7 +41,10 @@
 //     of the top, of the venues quoting, or of a venue's quote (a price,
 //     a quantity or a side gone) beneath the top, so that no fragment of
 //     the latest view shows a quote its venue no longer has. A quote
-//     repeated unchanged publishes nothing. A
+//     repeated unchanged publishes nothing. A price quoted by several
+//     venues is credited to the one named first in Options.Venues, with
+//     its own quantity (quantities are not summed); the view shows what
+//     each venue quotes, crossed across venues as it may be. A
 //     venue whose quote is older than Options.Staleness leaves it — its age
 //     counting from the earliest of its ExchangeTS, its IngestTS and its
 //     receipt by the Merger, so a quote that waited in a queue or came
