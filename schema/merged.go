@@ -54,6 +54,11 @@ type MergedEvent struct {
 	Missing     []Venue    // venues expected but absent; owned
 	Complete    bool
 	LateDropped uint64 // fragments that arrived after the window closed
+	// Lost counts the events of the window's Type its venues lost on the
+	// way to the Merger, by the gap markers it received while the window
+	// was open (a marker of unknown count counts one): a window that lost
+	// events is not Complete.
+	Lost uint64
 
 	BestBid, BestBidQty Decimal
 	BestAsk, BestAskQty Decimal
@@ -66,7 +71,7 @@ type MergedEvent struct {
 func (m *MergedEvent) Reset() {
 	m.Source, m.MergeID, m.Symbol, m.Type, m.WindowOpen, m.WindowClose = 0, 0, "", EventUnknown, 0, 0
 	m.Fragments, m.Missing = m.Fragments[:0], m.Missing[:0]
-	m.Complete, m.LateDropped = false, 0
+	m.Complete, m.LateDropped, m.Lost = false, 0, 0
 	m.BestBid, m.BestBidQty, m.BestAsk, m.BestAskQty = Decimal{}, Decimal{}, Decimal{}, Decimal{}
 	m.BestBidVenue, m.BestAskVenue = "", ""
 }

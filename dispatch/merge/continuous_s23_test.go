@@ -305,3 +305,78 @@ func TestS23TiesAndCrossedVenues(t *testing.T) {
 	require.Equal(t, "102", last.BestAsk.String(), "crossed across venues: shown as quoted")
 	require.NoError(t, last.Validate())
 }
+
+// A window must not pass for whole when events of its type were lost on the
+// way to the Merger: a gap marker of an expected venue about the Merger's
+// type (dropped from a slow subscription's queue, a venue's trade id gap),
+// about every stream of the symbol or about the whole venue, counts in the
+// open window's Lost (its GapCount; one when the count is unknown), which
+// makes it incomplete (flagged, or suppressed). A marker about another type,
+// symbol or venue does not.
+func TestS23WindowCountsWhatWasLostOnTheWay(t *testing.T) {
+	t.Parallel()
+	base := time.Unix(1_700_000_000, 0)
+	trade := func(v schema.Venue, at time.Duration, seq uint64) *schema.CanonicalEvent {
+		return &schema.CanonicalEvent{Venue: v, Symbol: "BTC-USDT", Type: schema.EventTrade, SeqProvider: seq, ExchangeTS: base.Add(at).UnixNano(),
+			Trade: schema.Trade{Price: schema.NewDecimal(100, 0), Qty: schema.NewDecimal(1, 0)}}
+	}
+	gap := func(v schema.Venue, sym string, typ schema.EventType, count uint64) *schema.CanonicalEvent {
+		return &schema.CanonicalEvent{Venue: v, Symbol: sym, Type: schema.EventGap,
+			Control: schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: count, GapSource: schema.GapSubscriberQueue}}
+	}
+	for _, tc := range []struct {
+		name     string
+		marker   *schema.CanonicalEvent
+		lost     uint64
+		suppress bool
+	}{
+		{"trades dropped", gap(schema.VenueBinance, "BTC-USDT", schema.EventTrade, 3), 3, false},
+		{"count unknown", gap(schema.VenueBinance, "BTC-USDT", schema.EventTrade, 0), 1, false},
+		{"every stream of the symbol", gap(schema.VenueOKX, "BTC-USDT", schema.EventUnknown, 2), 2, false},
+		{"whole venue", gap(schema.VenueOKX, "", schema.EventUnknown, 0), 1, false},
+		{"suppressed", gap(schema.VenueBinance, "BTC-USDT", schema.EventTrade, 3), 3, true},
+		{"best bid/offers", gap(schema.VenueBinance, "BTC-USDT", schema.EventBBO, 3), 0, false},
+		{"the venue's best bid/offers", gap(schema.VenueBinance, "", schema.EventBBO, 3), 0, false},
+		{"the venue's trades", gap(schema.VenueBinance, "", schema.EventTrade, 4), 4, false},
+		{"another symbol", gap(schema.VenueBinance, "ETH-USDT", schema.EventTrade, 3), 0, false},
+		{"another venue", gap(schema.VenueBybit, "BTC-USDT", schema.EventTrade, 3), 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pools := schema.NewPools(nil)
+			sink := &adv3Sink{p: pools.Merged}
+			clk := &adv3Clock{t: base}
+			o := &merge.Options{Symbol: "BTC-USDT", Venues: []schema.Venue{schema.VenueBinance, schema.VenueOKX},
+				Sink: sink, Merged: pools.Merged, Now: clk.now, Window: 10 * time.Second}
+			if tc.suppress {
+				o.Incomplete = merge.Suppress
+			}
+			m, err := merge.New(o)
+			require.NoError(t, err)
+			ctx := context.Background()
+			require.NoError(t, m.Add(ctx, trade(schema.VenueBinance, time.Second, 1)))
+			require.NoError(t, m.Add(ctx, tc.marker))
+			require.NoError(t, m.Add(ctx, trade(schema.VenueOKX, 2*time.Second, 1)))
+			// The next window: nothing lost.
+			require.NoError(t, m.Add(ctx, trade(schema.VenueBinance, 11*time.Second, 5)))
+			require.NoError(t, m.Add(ctx, trade(schema.VenueOKX, 12*time.Second, 2)))
+			require.NoError(t, m.Add(ctx, trade(schema.VenueOKX, 30*time.Second, 3)))
+			st := m.Stats()
+			require.Equal(t, tc.lost, st.Lost)
+			if tc.suppress {
+				require.Len(t, sink.got, 1)
+				require.Equal(t, uint64(1), st.Suppressed)
+			} else {
+				require.Len(t, sink.got, 2)
+				w := sink.got[0]
+				require.Equal(t, tc.lost, w.Lost)
+				require.Equal(t, tc.lost == 0, w.Complete, "a window that lost events is not complete")
+				require.Empty(t, w.Missing, "every venue sent something")
+				require.Len(t, w.Fragments, 2)
+			}
+			next := sink.got[len(sink.got)-1]
+			require.Zero(t, next.Lost)
+			require.True(t, next.Complete)
+		})
+	}
+}

@@ -39,13 +39,13 @@ const (
 )
 
 // Incomplete says what happens to a window some expected venue sent
-// nothing to.
+// nothing to, or that lost events on the way (MergedEvent.Lost).
 type Incomplete uint8
 
 // Incomplete windows.
 const (
-	// Flag publishes it with Complete false and the absent venues in
-	// Missing.
+	// Flag publishes it with Complete false, the absent venues in
+	// Missing and the events lost in Lost.
 	Flag Incomplete = iota
 	// Suppress drops it (counted in Stats.Suppressed).
 	Suppress
@@ -85,8 +85,8 @@ type Options struct {
 	// MaxEvents closes a window at that many fragments. Defaults to
 	// DefaultMaxEvents (1000). Windowed only.
 	MaxEvents int
-	// Incomplete says whether a window missing a venue is flagged (the
-	// default) or suppressed. Windowed only.
+	// Incomplete says whether a window missing a venue or events lost on
+	// the way is flagged (the default) or suppressed. Windowed only.
 	Incomplete Incomplete
 
 	// Staleness is how long a venue's side counts after its last update:
@@ -124,10 +124,11 @@ type Stats struct {
 	Fragments   uint64 // fragments taken into windows
 	Windows     uint64 // windows closed
 	Published   uint64 // merged events the sink accepted (one it refuses is tried again)
-	Incomplete  uint64 // windows closed with a venue missing
+	Incomplete  uint64 // windows closed with a venue missing or events lost
 	Suppressed  uint64 // incomplete windows suppressed
 	LateDropped uint64 // fragments for a window already closed
 	Duplicates  uint64 // events the open window already held (same venue and sequence), not taken again
+	Lost        uint64 // events of the windows' type lost on the way, by the gap markers received (MergedEvent.Lost)
 	Expired     uint64 // venue sides dropped for staleness
 	Invalidated uint64 // venue quotes dropped on a gap or a connection state other than connected
 	Refused     uint64 // best bid/offers of a venue not connected, or received before its reconnection or its last gap marker
@@ -286,6 +287,10 @@ func (m *Merger) Add(ctx context.Context, ev *schema.CanonicalEvent) error {
 	}
 	if m.o.Mode == Continuous {
 		return m.addQuoteLocked(ctx, vs, ev)
+	}
+	if ev.Type == schema.EventGap {
+		m.addLossLocked(ev)
+		return nil
 	}
 	if ev.Symbol == "" || ev.Type != m.o.Type {
 		return nil
