@@ -3,6 +3,9 @@ package dispatch_test
 // Review s23, from the package documentation and the exported API only.
 
 import (
+	"context"
+	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,5 +160,104 @@ func TestS23MarkerDiscardsTheQuotesQueuedBeforeIt(t *testing.T) {
 			require.Equal(t, "2", last.BBO.BidPrice.String(), "the quote published after the marker")
 			require.Equal(t, uint64(len(queued)-len(tc.kept)), s.Stats().Coalesced, "the quotes the marker replaced are counted")
 		})
+	}
+}
+
+// Random traffic of quotes on several streams and gap markers about one
+// stream, one symbol or one venue, published while a slow subscriber
+// delivers: no quote is delivered after a marker published after it about
+// its stream (never a pre-loss quote passing for post-loss), and each
+// stream ends on what was published last about it (the latest quote, or
+// the marker that withdrew it).
+func TestS23MarkersAndQuotesRandom(t *testing.T) {
+	t.Parallel()
+	venues := []schema.Venue{schema.VenueOKX, schema.VenueBybit}
+	syms := []string{"BTC-USDT", "ETH-USDT"}
+	types := []schema.EventType{schema.EventBBO, schema.EventTicker}
+	type stream struct {
+		v   schema.Venue
+		sym string
+		typ schema.EventType
+	}
+	covers := func(g *schema.CanonicalEvent, s stream) bool {
+		return g.Venue == s.v && (g.Symbol == "" || g.Symbol == s.sym) &&
+			(g.Control.GapType == schema.EventUnknown || g.Control.GapType == s.typ)
+	}
+	for seed := range uint64(8) {
+		rng := rand.New(rand.NewPCG(seed, 23))
+		p := adv3Pool(256)
+		d := dispatch.New(p, nil)
+		tokens := make(chan struct{}, 1<<16)
+		var mu sync.Mutex
+		var got []*schema.CanonicalEvent
+		s, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+			<-tokens
+			mu.Lock()
+			got = append(got, ev)
+			mu.Unlock()
+		}})
+		require.NoError(t, err)
+		var published []*schema.CanonicalEvent
+		for i := range 3000 {
+			ev, err := p.Get(context.Background())
+			require.NoError(t, err)
+			ev.TraceID = uint64(i + 1)
+			ev.Venue = venues[rng.IntN(len(venues))]
+			if rng.IntN(15) == 0 {
+				ev.Type = schema.EventGap
+				ev.Control = schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue}
+				switch rng.IntN(3) {
+				case 0:
+					ev.Symbol, ev.Control.GapType = syms[rng.IntN(len(syms))], types[rng.IntN(len(types))]
+				case 1:
+					ev.Symbol = syms[rng.IntN(len(syms))]
+				}
+			} else {
+				ev.Symbol, ev.Type = syms[rng.IntN(len(syms))], types[rng.IntN(len(types))]
+				ev.BBO.BidPrice = schema.NewDecimal(int64(i+1), 0)
+			}
+			published = append(published, ev.Clone())
+			require.NoError(t, d.Publish(context.Background(), ev))
+			for range rng.IntN(3) {
+				tokens <- struct{}{}
+			}
+		}
+		close(tokens) // let everything through
+		require.Eventually(t, s.Idle, 30*time.Second, time.Millisecond)
+		adv3Close(t, d)
+
+		mu.Lock()
+		delivered := got
+		mu.Unlock()
+		var all []stream
+		for _, v := range venues {
+			for _, sym := range syms {
+				for _, typ := range types {
+					all = append(all, stream{v, sym, typ})
+				}
+			}
+		}
+		for _, st := range all {
+			var lastMarker uint64 // publish index of the last marker about st delivered so far
+			var lastSeen uint64   // publish index of the last event about st delivered
+			for _, ev := range delivered {
+				switch {
+				case ev.Type == schema.EventGap && covers(ev, st):
+					lastMarker = max(lastMarker, ev.TraceID)
+					lastSeen = ev.TraceID
+				case ev.Type != schema.EventGap && (stream{ev.Venue, ev.Symbol, ev.Type}) == st:
+					require.Greater(t, ev.TraceID, lastMarker, "seed %d %v: quote #%d delivered after marker #%d published after it", seed, st, ev.TraceID, lastMarker)
+					lastSeen = ev.TraceID
+				}
+			}
+			var lastPub uint64
+			for _, ev := range published {
+				if (ev.Type == schema.EventGap && covers(ev, st)) || (ev.Type != schema.EventGap && (stream{ev.Venue, ev.Symbol, ev.Type}) == st) {
+					lastPub = ev.TraceID
+				}
+			}
+			require.Equal(t, lastPub, lastSeen, "seed %d %v: the stream ends on what was published last about it", seed, st)
+		}
+		require.Zero(t, p.Stats().InUse)
 	}
 }
