@@ -2,6 +2,7 @@ package merge
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/meltica/meltica/schema"
@@ -26,7 +27,7 @@ func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.
 			m.stats.Refused++
 			return m.publishBBOLocked(ctx)
 		}
-		at := quoteTime(m.o.Now(), ev)
+		at := m.quoteTime(m.o.Now(), ev)
 		vs.bid = quote{price: ev.BBO.BidPrice, qty: ev.BBO.BidQty, at: at, ok: !ev.BBO.BidPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
 		vs.ask = quote{price: ev.BBO.AskPrice, qty: ev.BBO.AskQty, at: at, ok: !ev.BBO.AskPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
 	case schema.EventGap:
@@ -56,16 +57,29 @@ func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.
 	return m.publishBBOLocked(ctx)
 }
 
+// otherClock is how much older than Staleness a quote's timestamp may be
+// and still be taken for the Merger's clock. Older, it is another clock's —
+// a replay of a recording, a test's counter — as package book takes a
+// book message's stamp more than a minute old: on the same clock the quote
+// would be stale on arrival by far, and every quote of a replay with it.
+const otherClock = time.Minute
+
 // quoteTime is the time a quote's age counts from: the earliest of its
 // ExchangeTS (the venue sent it), its IngestTS (it came off the wire) and
 // now (the Merger got it), those not set (0) left out. A quote that waited
 // in a queue, or that a lagging venue sent late, is that much older; a
 // timestamp after now (a venue clock ahead of the host's) is not taken,
-// so a quote is never younger than its receipt by the Merger makes it.
-func quoteTime(now time.Time, ev *schema.CanonicalEvent) time.Time {
+// so a quote is never younger than its receipt by the Merger makes it,
+// and neither is one more than staleness + otherClock before now.
+func (m *Merger) quoteTime(now time.Time, ev *schema.CanonicalEvent) time.Time {
 	t := now.UnixNano()
+	span := m.o.Staleness + otherClock
+	if span < m.o.Staleness { // overflow: any past time is the Merger's clock
+		span = math.MaxInt64
+	}
+	oldest := t - int64(span)
 	for _, ts := range [2]int64{ev.ExchangeTS, ev.IngestTS} {
-		if ts != 0 && ts < t {
+		if ts != 0 && ts < t && ts >= oldest {
 			t = ts
 		}
 	}

@@ -112,7 +112,9 @@ func TestS23TwoContinuousMergersOneSymbol(t *testing.T) {
 // A quote's age counts from when it was received off the wire (IngestTS)
 // or sent by the venue (ExchangeTS), whichever is earlier, not from when
 // the Merger was handed it: a quote that waited in a queue is that much
-// older, and one already older than Staleness never joins the view.
+// older, and one already older than Staleness never joins the view. A
+// timestamp more than Staleness + 1 min old is another clock's (a replay,
+// a counter): the age then counts from receipt.
 func TestS23StalenessCountsFromTheQuotesTime(t *testing.T) {
 	t.Parallel()
 	const staleness = 5 * time.Second
@@ -123,7 +125,8 @@ func TestS23StalenessCountsFromTheQuotesTime(t *testing.T) {
 		ingest        time.Duration // before now; 0: none
 		leavesAfter   time.Duration // the clock moves by this before the venue's quote expires
 		neverJoins    bool
-		exchangeAhead bool // ExchangeTS after now: a venue clock ahead of the host's
+		exchangeAhead bool  // ExchangeTS after now: a venue clock ahead of the host's
+		ingestAt      int64 // IngestTS as is, when set
 	}{
 		{name: "no timestamps: receipt", leavesAfter: staleness},
 		{name: "queued 4s by IngestTS", ingest: 4 * time.Second, leavesAfter: time.Second},
@@ -132,6 +135,12 @@ func TestS23StalenessCountsFromTheQuotesTime(t *testing.T) {
 		{name: "older than Staleness on arrival", ingest: 6 * time.Second, neverJoins: true},
 		{name: "exactly Staleness old on arrival", exchange: staleness, neverJoins: true},
 		{name: "venue clock ahead", exchangeAhead: true, leavesAfter: staleness},
+		{name: "just within Staleness + 1 min: same clock, stale", ingest: staleness + time.Minute, neverJoins: true},
+		// Older than Staleness + 1 min: stamped by another clock (a replay
+		// of a recording, a test's counter), so the age counts from receipt.
+		{name: "replay: IngestTS a day old", ingest: 24 * time.Hour, leavesAfter: staleness},
+		{name: "replay: both a day old", exchange: 24 * time.Hour, ingest: 24 * time.Hour, leavesAfter: staleness},
+		{name: "counter: IngestTS 1000 ns", ingestAt: 1000, leavesAfter: staleness},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -154,6 +163,9 @@ func TestS23StalenessCountsFromTheQuotesTime(t *testing.T) {
 			}
 			if tc.exchangeAhead {
 				ex = now.Add(time.Hour).UnixNano()
+			}
+			if tc.ingestAt != 0 {
+				in = tc.ingestAt
 			}
 			require.NoError(t, m.Add(ctx, s23BBO(schema.VenueBinance, "100", "101", ex, in)))
 			last := sink.got[len(sink.got)-1]

@@ -55,7 +55,9 @@
 //     venue whose quote is older than Options.Staleness leaves it — its age
 //     counting from the earliest of its ExchangeTS, its IngestTS and its
 //     receipt by the Merger, so a quote that waited in a queue or came
-//     late from a lagging venue is not taken as fresh — and so
+//     late from a lagging venue is not taken as fresh (a time after the
+//     Merger's clock, or more than Staleness + 1 min before it, is another
+//     clock's: receipt counts) — and so
 //     does one whose quote may be lost (a gap marker about the whole
 //     venue, or about the symbol's best bid/offer, its book, or all its
 //     streams: GapType schema.EventUnknown) or whose connection is in

@@ -98,12 +98,15 @@ type Options struct {
 	// that a lagging venue sent late is that much older, and one already
 	// Staleness old when it arrives never joins the view. A timestamp
 	// after Now (a venue clock ahead of the host's) counts as its receipt:
-	// a quote is never younger than that. ExchangeTS and IngestTS are
+	// a quote is never younger than that; so does one more than
+	// Staleness + 1 min before Now, taken for another clock's (a replay of
+	// a recording, a test's counter), as package book does with a stamp
+	// more than a minute old. ExchangeTS and IngestTS are
 	// Unix ns, so Now must be the clock that stamps IngestTS
 	// (wsclient.Options.Clock) — and, for ExchangeTS, a host clock kept in
 	// step with the venues' (NTP): a host clock ahead of a venue's by
-	// more than Staleness keeps that venue out of the view (Missing, and
-	// a log line "stale"). Defaults to DefaultStaleness (5 s). Continuous
+	// more than Staleness (and less than a minute more) keeps that venue
+	// out of the view (Missing, and a log line "stale"). Defaults to DefaultStaleness (5 s). Continuous
 	// only.
 	Staleness time.Duration
 
