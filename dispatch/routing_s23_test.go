@@ -261,3 +261,61 @@ func TestS23MarkersAndQuotesRandom(t *testing.T) {
 		require.Zero(t, p.Stats().InUse)
 	}
 }
+
+// Merged subscriptions ended from anywhere: a handler that unsubscribes
+// itself gets nothing more and its goroutine ends; eight goroutines racing
+// to unsubscribe one subscription: exactly one succeeds, the rest get
+// ErrUnknownSubscription; Close afterwards returns at once.
+func TestS23UnsubscribeMergedFromAnywhere(t *testing.T) {
+	t.Parallel()
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, &dispatch.Options{Merged: pools.Merged})
+	var self *dispatch.MergedSubscription
+	ready := make(chan struct{})
+	calls := 0
+	self, err := d.SubscribeMerged(dispatch.MergedFilter{}, &dispatch.MergedOptions{Handler: func(*schema.MergedEvent) {
+		<-ready
+		calls++
+		require.NoError(t, d.UnsubscribeMerged(self))
+	}})
+	require.NoError(t, err)
+	close(ready)
+	other, err := d.SubscribeMerged(dispatch.MergedFilter{}, nil)
+	require.NoError(t, err)
+	ctx := context.Background()
+	for range 3 {
+		m, err := pools.Merged.Get(ctx)
+		require.NoError(t, err)
+		m.Symbol, m.Type, m.WindowOpen, m.WindowClose = "BTC-USDT", schema.EventTrade, 1, 2
+		require.NoError(t, d.PublishMerged(ctx, m))
+	}
+	select {
+	case <-self.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("a handler that unsubscribed itself did not end")
+	}
+	require.Equal(t, 1, calls)
+	require.ErrorIs(t, d.UnsubscribeMerged(self), dispatch.ErrUnknownSubscription)
+
+	errs := make(chan error, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { errs <- d.UnsubscribeMerged(other) })
+	}
+	wg.Wait()
+	close(errs)
+	ok := 0
+	for err := range errs {
+		if err == nil {
+			ok++
+		} else {
+			require.ErrorIs(t, err, dispatch.ErrUnknownSubscription)
+		}
+	}
+	require.Equal(t, 1, ok)
+	<-other.Done()
+	for range other.C() { // closed: nothing left to read
+	}
+	adv3Close(t, d)
+	require.NoError(t, pools.Shutdown(ctx))
+}
