@@ -392,3 +392,25 @@ func TestS23WindowCountsWhatWasLostOnTheWay(t *testing.T) {
 		})
 	}
 }
+
+// "Events of another symbol ... are ignored": a best bid/offer naming no
+// symbol is not the merged symbol's quote (only connection states and gap
+// markers speak for a whole venue without one).
+func TestS23QuoteWithoutSymbolIgnored(t *testing.T) {
+	t.Parallel()
+	pools := schema.NewPools(nil)
+	sink := &adv3Sink{p: pools.Merged}
+	clk := &adv3Clock{t: time.Unix(1_700_000_000, 0)}
+	m, err := merge.New(&merge.Options{Symbol: "BTC-USDT", Venues: []schema.Venue{schema.VenueBinance, schema.VenueOKX},
+		Mode: merge.Continuous, Sink: sink, Merged: pools.Merged, Now: clk.now})
+	require.NoError(t, err)
+	ctx := context.Background()
+	now := clk.now().UnixNano()
+	require.NoError(t, m.Add(ctx, s23BBO(schema.VenueOKX, "99", "103", now, now)))
+	ev := s23BBO(schema.VenueBinance, "1", "2", now, now)
+	ev.Symbol = ""
+	require.NoError(t, m.Add(ctx, ev))
+	last := sink.got[len(sink.got)-1]
+	require.Equal(t, schema.VenueOKX, last.BestBidVenue)
+	require.Equal(t, []schema.Venue{schema.VenueBinance}, last.Missing)
+}

@@ -275,7 +275,8 @@ func (m *Merger) venue(v schema.Venue) *venueState {
 }
 
 // Add takes one event into the merger; ev stays the caller's. Events of
-// another symbol or an unexpected venue are ignored. In continuous mode a
+// another symbol or an unexpected venue, and market data naming no symbol,
+// are ignored. In continuous mode a
 // best bid/offer updates its venue's quote, and a gap marker that may have
 // cost the venue quotes (about the whole venue, or about the symbol's best
 // bid/offer, book or every stream) or any
@@ -285,7 +286,9 @@ func (m *Merger) Add(ctx context.Context, ev *schema.CanonicalEvent) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	vs := m.venue(ev.Venue)
-	if vs == nil || (ev.Symbol != m.o.Symbol && ev.Symbol != "") {
+	if vs == nil || (ev.Symbol != m.o.Symbol && ev.Symbol != "") || (ev.Symbol == "" && !ev.Type.Critical()) {
+		// Another symbol's, or market data naming none: only connection
+		// states and gap markers speak for a whole venue.
 		return nil
 	}
 	if m.o.Mode == Continuous {
