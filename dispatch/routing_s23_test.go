@@ -4,6 +4,7 @@ package dispatch_test
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -318,4 +319,25 @@ func TestS23UnsubscribeMergedFromAnywhere(t *testing.T) {
 	}
 	adv3Close(t, d)
 	require.NoError(t, pools.Shutdown(ctx))
+}
+
+// A lane bound is a bound, not a size: a subscriber that asks for a huge
+// OrderedBound or CriticalBound (to drop nothing it could keep) pays for
+// what it queues, not for its bound.
+func TestS23HugeBoundsCostWhatIsQueued(t *testing.T) {
+	t.Parallel()
+	p := adv3Pool(64)
+	d := dispatch.New(p, nil)
+	defer adv3Close(t, d)
+	g, s := adv3Stalled(t, d, p, dispatch.SubscribeOptions{OrderedBound: math.MaxInt, CriticalBound: math.MaxInt})
+	for i := range 5000 {
+		adv3Publish(t, d, p, func(ev *schema.CanonicalEvent) {
+			ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = adv3Venue, "BTC-USDT", schema.EventTrade, uint64(i+1)
+		})
+	}
+	require.Equal(t, 5000, s.Stats().Ordered)
+	require.Zero(t, s.Stats().Dropped)
+	close(g.gate)
+	require.Eventually(t, s.Idle, 30*time.Second, time.Millisecond)
+	require.Len(t, g.events(), 5001)
 }

@@ -43,7 +43,8 @@ type SubscribeOptions struct {
 	// OrderedBound is how many ordered events (trades, book snapshots and
 	// diffs, closed klines, liquidations, and the gap markers published
 	// about one such stream) may wait. When the lane is full
-	// the oldest is dropped and recorded in its stream's gap marker.
+	// the oldest is dropped and recorded in its stream's gap marker. It is
+	// a bound, not a size: the lane's memory grows with what is queued.
 	// Defaults to DefaultOrderedBound.
 	OrderedBound int
 	// Name names the subscription in log records (key "subscriber", next
@@ -158,7 +159,7 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		critBound: o.CriticalBound,
 		ordBound:  o.OrderedBound,
 		crit:      newRing[*schema.CanonicalEvent](min(o.CriticalBound, 64)),
-		ord:       newRing[ordered](o.OrderedBound),
+		ord:       newRing[ordered](min(o.OrderedBound, DefaultOrderedBound)), // grows to the bound as needed
 		coal:      newRing[*slot](16),
 		slots:     make(map[routeKey]*slot),
 	}
