@@ -81,7 +81,9 @@
 // On the dispatcher's MergedEvent lane the consolidated best bid/offer is
 // latest-wins per (Merger, symbol, type) — each Merger's views carry its
 // [Merger.Source] — and never dropped; windows are dropped
-// oldest-first among windows past dispatch.MergedOptions.Bound.
+// oldest-first among windows past dispatch.MergedOptions.Bound. A Merger
+// numbers its windows without holes (schema.MergedEvent.MergeID), so a
+// subscriber sees how many it lost from a jump.
 //
 // # Logging
 //
