@@ -115,6 +115,7 @@ func TestS23MarkerDiscardsTheQuotesQueuedBeforeIt(t *testing.T) {
 		{"best bid/offer stream", "BTC-USDT", schema.EventBBO, []q{queued[1], queued[2], queued[3], queued[4]}},
 		{"whole symbol", "BTC-USDT", schema.EventUnknown, []q{queued[2], queued[3], queued[4]}},
 		{"whole venue", "", schema.EventUnknown, []q{queued[3], queued[4]}},
+		{"the venue's best bid/offers", "", schema.EventBBO, []q{queued[1], queued[3], queued[4]}},
 		{"trades", "BTC-USDT", schema.EventTrade, queued},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
