@@ -190,11 +190,19 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 	}
 	var err error
 	subs := ix.route(keyOf(ev))
-	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && t != schema.EventGap {
+	if ev.Type == schema.EventGap {
 		// A gap marker reaches the subscribers of the stream it reports on
 		// as well as those of gap markers: a subscriber of book diffs hears
-		// that its book broke.
-		subs = union(subs, ix.route(streamKey(ev, t)))
+		// that its book broke. One that names no type (a whole connection,
+		// a whole symbol) reports on every market data stream of its venue
+		// (and symbol), whatever the type.
+		switch t := ev.Control.GapType; t {
+		case schema.EventGap:
+		case schema.EventUnknown:
+			subs = union(subs, ix.route(routeKey{venue: ev.Venue, symbol: ev.Symbol, anyType: true}))
+		default:
+			subs = union(subs, ix.route(streamKey(ev, t)))
+		}
 	}
 	cl := newClones(ev, len(subs))
 	for _, s := range subs {

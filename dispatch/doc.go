@@ -109,7 +109,11 @@
 // A subscription's [Filter] names venues, symbols and event types (an empty
 // list is "all"). A gap marker about a stream (Control.GapType) reaches the
 // subscribers of that stream as well as those of gap markers: a
-// subscription to book diffs hears that its book broke. The dispatcher learns which subscriptions want a stream —
+// subscription to book diffs hears that its book broke. A marker that
+// names no type (GapType schema.EventUnknown, as for a whole connection)
+// reaches every subscriber of market data of its venue (and of its symbol,
+// when it names one), whatever the market data types it filters on. The
+// dispatcher learns which subscriptions want a stream —
 // one (venue, symbol, type), and one view of it where a venue streams
 // several: a book's depth (schema.Book.Depth) and a kline's interval
 // (schema.Kline.Interval), so that Binance's 1 m and 1 h candles coalesce
@@ -144,6 +148,13 @@
 //     when the payload fits) and keeps its place in line. A slow subscriber
 //     sees fewer, fresher updates, and always the latest in the end. The
 //     lane needs no bound: it never holds more than one event per stream.
+//     A gap marker about a coalescable stream — of every symbol of the
+//     venue when it names none, and about every stream of its venue (and
+//     symbol) when it names no type (GapType schema.EventUnknown) —
+//     replaces what those streams have queued, counted in Stats.Coalesced:
+//     it goes ahead on the critical lane, and a quote from before the loss
+//     delivered after it would pass for the stream's state after it. The
+//     subscriber hears of the loss, then only what was published after.
 //   - Ordered: trades, book snapshots and diffs, closed klines,
 //     liquidations, and the gap markers a venue parser or a relay
 //     publishes about one such stream (Symbol set, Control.GapType

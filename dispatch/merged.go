@@ -34,7 +34,9 @@ type MergedOptions struct {
 	// [schema.MergedEvent.View], whatever their type — may wait; past it
 	// the oldest window is dropped and counted (MergedStats.Dropped). The
 	// consolidated view (the consolidated best bid/offer) is latest-wins
-	// per (symbol, type): a newer one replaces the queued one in place,
+	// per (source, symbol, type) — [schema.MergedEvent.Source], one per
+	// merge.Merger, so that two Mergers of one symbol each have their
+	// latest view delivered: a newer one replaces the queued one in place,
 	// keeping its place in line. It never counts
 	// against Bound and is never dropped, so a subscriber always gets the
 	// latest consolidated view, however far behind it is. Defaults to
@@ -55,7 +57,7 @@ type MergedStats struct {
 // MergedSubscription is one subscriber's queue of merged events and its
 // delivery goroutine: the MergedEvent lane. It follows the rules of the
 // market-data lanes of a [Subscription] — a clone per subscriber, latest
-// wins per (symbol, type) for views (schema.MergedEvent.View), windows dropped
+// wins per (source, symbol, type) for views (schema.MergedEvent.View), windows dropped
 // oldest-first among windows past the bound — in one FIFO, as merged
 // events are few. It is safe for concurrent use.
 type MergedSubscription struct {
@@ -185,7 +187,7 @@ func (s *MergedSubscription) enqueue(m *schema.MergedEvent) {
 	if m.View() {
 		for i := range s.q.n {
 			j := (s.q.head + i) % len(s.q.buf)
-			if old := s.q.buf[j]; old.View() && old.Symbol == m.Symbol && old.Type == m.Type {
+			if old := s.q.buf[j]; old.View() && old.Source == m.Source && old.Symbol == m.Symbol && old.Type == m.Type {
 				s.q.buf[j] = m.Clone()
 				s.st.Coalesced++
 				s.mu.Unlock()

@@ -50,6 +50,26 @@ func (r *ring[T]) reset() int {
 	return n
 }
 
+// filter keeps the elements keep accepts, in order, zeroes the slots it
+// frees, and returns how many it removed.
+func (r *ring[T]) filter(keep func(T) bool) int {
+	var zero T
+	at := func(i int) int { return (r.head + i) % len(r.buf) }
+	w := 0
+	for i := range r.n {
+		if v := r.buf[at(i)]; keep(v) {
+			r.buf[at(w)] = v
+			w++
+		}
+	}
+	for i := w; i < r.n; i++ {
+		r.buf[at(i)] = zero
+	}
+	removed := r.n - w
+	r.n = w
+	return removed
+}
+
 func (r *ring[T]) grow() {
 	nb := make([]T, max(8, 2*len(r.buf)))
 	k := copy(nb, r.buf[r.head:])

@@ -11,7 +11,12 @@ import (
 // Filter selects the events a subscriber receives. An empty list matches
 // everything on that axis; an event must match all three. A gap marker
 // about a stream (schema.EventGap with Control.GapType set) also reaches the
-// subscribers of that stream, whether or not they name EventGap. Events with an
+// subscribers of that stream, whether or not they name EventGap, and one
+// that names no type (GapType schema.EventUnknown: a whole connection, or
+// a whole symbol when it names one) reaches every subscriber of market
+// data of its venue and symbol, whatever market data types it names (not
+// one that names critical types only: execution reports, account
+// updates). Events with an
 // empty Symbol (connection states, venue-wide control) match any symbol
 // list, so a subscriber to some symbols of a venue still hears that its
 // connection dropped.
@@ -34,6 +39,10 @@ type routeKey struct {
 	typ      schema.EventType
 	depth    int
 	interval string
+	// anyType: the market data streams of every type of venue (and
+	// symbol), which a gap marker naming no type reports on. Only routed,
+	// never queued.
+	anyType bool
 }
 
 func keyOf(ev *schema.CanonicalEvent) routeKey {
@@ -53,6 +62,7 @@ type matcher struct {
 	symbols  map[string]struct{}       // nil: all
 	types    [schema.NumEventTypes]bool
 	allTypes bool
+	market   bool // some type named is market data (neither critical nor unknown)
 }
 
 func compile(f Filter) matcher {
@@ -73,12 +83,19 @@ func compile(f Filter) matcher {
 		if int(t) < len(m.types) {
 			m.types[t] = true
 		}
+		m.market = m.market || (t != schema.EventUnknown && !t.Critical())
 	}
 	return m
 }
 
 func (m *matcher) match(k routeKey) bool {
-	if !m.allTypes && (int(k.typ) >= len(m.types) || !m.types[k.typ]) {
+	switch {
+	case m.allTypes:
+	case k.anyType:
+		if !m.market {
+			return false
+		}
+	case int(k.typ) >= len(m.types) || !m.types[k.typ]:
 		return false
 	}
 	if m.venues != nil {

@@ -43,7 +43,8 @@ type SubscribeOptions struct {
 	// OrderedBound is how many ordered events (trades, book snapshots and
 	// diffs, closed klines, liquidations, and the gap markers published
 	// about one such stream) may wait. When the lane is full
-	// the oldest is dropped and recorded in its stream's gap marker.
+	// the oldest is dropped and recorded in its stream's gap marker. It is
+	// a bound, not a size: the lane's memory grows with what is queued.
 	// Defaults to DefaultOrderedBound.
 	OrderedBound int
 	// Name names the subscription in log records (key "subscriber", next
@@ -54,7 +55,7 @@ type SubscribeOptions struct {
 // Stats is a snapshot of one subscription's counters.
 type Stats struct {
 	Delivered  uint64        // events handed to the handler or received from C
-	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream
+	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream, or by a gap marker about it
 	Dropped    uint64        // ordered events dropped because the lane was full
 	Gaps       uint64        // gap markers made for those drops (each covers one or more)
 	Overflowed uint64        // critical events queued beyond CriticalBound (none lost)
@@ -158,7 +159,7 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		critBound: o.CriticalBound,
 		ordBound:  o.OrderedBound,
 		crit:      newRing[*schema.CanonicalEvent](min(o.CriticalBound, 64)),
-		ord:       newRing[ordered](o.OrderedBound),
+		ord:       newRing[ordered](min(o.OrderedBound, DefaultOrderedBound)), // grows to the bound as needed
 		coal:      newRing[*slot](16),
 		slots:     make(map[routeKey]*slot),
 	}
@@ -241,6 +242,9 @@ func (s *Subscription) enqueue(cl *clones) (ok bool, report news) {
 		if s.pushCriticalLocked(c) {
 			report |= newsOverflow
 		}
+		if t == schema.EventGap {
+			s.discardStaleLocked(ev)
+		}
 	case c == nil:
 		if !s.coalesceLocked(cl) {
 			s.mu.Unlock()
@@ -286,6 +290,35 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 	sl.ev, sl.seq = cl.take(), s.seq
 	s.coal.push(sl)
 	return true
+}
+
+// discardStaleLocked drops the coalescable events queued before gap
+// marker g that it reports on (counted as coalesced): the marker overtakes
+// them on the critical lane, and a quote from before the loss delivered
+// after it would pass for the stream's state after the loss. What g
+// covers: its stream when it names a coalescable type (of every symbol of
+// the venue when it names none), every stream of its venue (and symbol)
+// when it names no type.
+func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
+	t := g.Control.GapType
+	if s.coal.len() == 0 || (t != schema.EventUnknown && !t.Coalescable()) {
+		return
+	}
+	n := 0
+	for k, sl := range s.slots {
+		if sl.ev == nil || k.venue != g.Venue || (g.Symbol != "" && k.symbol != g.Symbol) {
+			continue
+		}
+		if t != schema.EventUnknown && (k.typ != t || (g.Symbol != "" && (k.depth != g.Book.Depth || k.interval != g.Kline.Interval))) {
+			continue
+		}
+		sl.ev = nil
+		n++
+	}
+	if n > 0 {
+		s.coal.filter(func(sl *slot) bool { return sl.ev != nil })
+		s.counters.Coalesced += uint64(n)
+	}
 }
 
 func (s *Subscription) pushCriticalLocked(c *schema.CanonicalEvent) (alarm bool) {

@@ -49,6 +49,9 @@ type Options struct {
 	CaptureStacks bool
 }
 
+// preallocate bounds the room a new pool makes for idle objects up front.
+const preallocate = 1024
+
 // core is the non-generic identity of a pool; a Header points at it.
 type core struct {
 	name string
@@ -85,7 +88,8 @@ type waiter struct {
 }
 
 // New returns a pool named name that lets at most capacity objects be checked
-// out at once, making them with newFn as needed. It panics when capacity < 1
+// out at once, making them with newFn as needed; the capacity is a bound, not
+// a size (memory goes with the objects made). It panics when capacity < 1
 // or newFn is nil: both are programming errors. A panic in newFn (or a nil
 // or foreign object from it) comes out of the Get or TryGet that called
 // it, and costs the pool nothing: the slot is free again.
@@ -107,10 +111,13 @@ func New[T Object](name string, capacity int, newFn func() T, opts *Options) *Po
 		capture:  o.CaptureStacks,
 		drained:  make(chan struct{}),
 	}
+	// The capacity is a bound, not a size: room for up to preallocate
+	// objects up front, more as they come back (amortized: a pool warm at
+	// its peak allocates nothing).
 	if p.capture {
-		p.outstanding = make(map[*Header]struct{}, capacity)
+		p.outstanding = make(map[*Header]struct{}, min(capacity, preallocate))
 	} else {
-		p.idle = make([]T, 0, capacity)
+		p.idle = make([]T, 0, min(capacity, preallocate))
 	}
 	return p
 }

@@ -16,14 +16,15 @@ type ID struct {
 	b [47]byte
 }
 
-// SetBytes copies b into the ID, or returns ErrIDTooLong and leaves it empty.
+// SetBytes copies b into the ID, or returns ErrIDTooLong and leaves it
+// empty. b may be the ID's own Bytes, or part of them.
 func (id *ID) SetBytes(b []byte) error {
 	if len(b) > len(id.b) {
 		*id = ID{}
 		return ErrIDTooLong
 	}
+	copy(id.b[:], b) // first: b may alias id (Bytes), which put clears past the new length
 	id.put(len(b))
-	copy(id.b[:], b)
 	return nil
 }
 
@@ -33,8 +34,8 @@ func (id *ID) Set(s string) error {
 		*id = ID{}
 		return ErrIDTooLong
 	}
-	id.put(len(s))
 	copy(id.b[:], s)
+	id.put(len(s))
 	return nil
 }
 
@@ -50,8 +51,8 @@ func (id *ID) SetUint(n uint64) {
 			break
 		}
 	}
-	id.put(len(tmp) - i)
 	copy(id.b[:], tmp[i:])
+	id.put(len(tmp) - i)
 }
 
 // put sets the length to n and zeroes what a longer identifier held past

@@ -33,6 +33,18 @@ func (f *Fragment) Time() int64 {
 // window, or the consolidated best bid/offer with the venue of each side.
 type MergedEvent struct {
 	pool.Header
+	// Source identifies what made the event: each merge.Merger has its
+	// own, never 0, unique within the process. Views are latest-wins per
+	// (Source, Symbol, Type), so the views of two Mergers of one symbol
+	// (say, over spot venues and over futures venues) never replace each
+	// other. 0 for an event made by hand.
+	Source uint64
+	// MergeID numbers the events of one Source, from 1. A Merger's
+	// windows are numbered without holes (a suppressed window takes no
+	// number), so a jump between two windows of one Source tells a
+	// subscriber how many it lost on the way: dropped past
+	// dispatch.MergedOptions.Bound, or lost waiting for the Merged pool.
+	// Views are latest-wins, so their numbers jump by design.
 	MergeID     uint64
 	Symbol      string
 	Type        EventType
@@ -42,6 +54,11 @@ type MergedEvent struct {
 	Missing     []Venue    // venues expected but absent; owned
 	Complete    bool
 	LateDropped uint64 // fragments that arrived after the window closed
+	// Lost counts the events of the window's Type its venues lost on the
+	// way to the Merger, by the gap markers it received while the window
+	// was open (a marker of unknown count counts one): a window that lost
+	// events is not Complete.
+	Lost uint64
 
 	BestBid, BestBidQty Decimal
 	BestAsk, BestAskQty Decimal
@@ -52,9 +69,9 @@ type MergedEvent struct {
 // Reset zeroes every field but the header and keeps the capacity of
 // Fragments and Missing.
 func (m *MergedEvent) Reset() {
-	m.MergeID, m.Symbol, m.Type, m.WindowOpen, m.WindowClose = 0, "", EventUnknown, 0, 0
+	m.Source, m.MergeID, m.Symbol, m.Type, m.WindowOpen, m.WindowClose = 0, 0, "", EventUnknown, 0, 0
 	m.Fragments, m.Missing = m.Fragments[:0], m.Missing[:0]
-	m.Complete, m.LateDropped = false, 0
+	m.Complete, m.LateDropped, m.Lost = false, 0, 0
 	m.BestBid, m.BestBidQty, m.BestAsk, m.BestAskQty = Decimal{}, Decimal{}, Decimal{}, Decimal{}
 	m.BestBidVenue, m.BestAskVenue = "", ""
 }
@@ -78,8 +95,8 @@ func (m *MergedEvent) Clone() *MergedEvent {
 // View reports whether m is a consolidated view — the latest state across
 // venues at one instant, of a coalescable type (the consolidated best
 // bid/offer), WindowOpen equal to WindowClose — rather than a window of
-// fragments over a time range. Views are latest-wins per (symbol, type) on
-// the dispatcher's merged lane; windows, of any type (windows of best
+// fragments over a time range. Views are latest-wins per (Source, Symbol,
+// Type) on the dispatcher's merged lane; windows, of any type (windows of best
 // bid/offers included), are kept in order and dropped oldest-first.
 func (m *MergedEvent) View() bool {
 	return m.Type.Coalescable() && m.WindowOpen == m.WindowClose

@@ -2,6 +2,8 @@ package merge
 
 import (
 	"context"
+	"math"
+	"time"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -25,11 +27,11 @@ func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.
 			m.stats.Refused++
 			return m.publishBBOLocked(ctx)
 		}
-		now := m.o.Now()
-		vs.bid = quote{price: ev.BBO.BidPrice, qty: ev.BBO.BidQty, at: now, ok: !ev.BBO.BidPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
-		vs.ask = quote{price: ev.BBO.AskPrice, qty: ev.BBO.AskQty, at: now, ok: !ev.BBO.AskPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
+		at := m.quoteTime(m.o.Now(), ev)
+		vs.bid = quote{price: ev.BBO.BidPrice, qty: ev.BBO.BidQty, at: at, ok: !ev.BBO.BidPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
+		vs.ask = quote{price: ev.BBO.AskPrice, qty: ev.BBO.AskQty, at: at, ok: !ev.BBO.AskPrice.IsZero(), exTS: ev.ExchangeTS, inTS: ev.IngestTS, seq: ev.SeqProvider}
 	case schema.EventGap:
-		if ev.Symbol == "" || ev.Control.GapType == schema.EventBookUpdate || ev.Control.GapType == schema.EventBBO {
+		if quoteLost(ev) {
 			m.dropQuoteLocked(vs, "gap")
 			// The marker is critical on the dispatcher and overtakes the
 			// venue's quotes still queued from before the gap: those are
@@ -53,6 +55,47 @@ func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.
 		return nil
 	}
 	return m.publishBBOLocked(ctx)
+}
+
+// otherClock is how much older than Staleness a quote's timestamp may be
+// and still be taken for the Merger's clock. Older, it is another clock's —
+// a replay of a recording, a test's counter — as package book takes a
+// book message's stamp more than a minute old: on the same clock the quote
+// would be stale on arrival by far, and every quote of a replay with it.
+const otherClock = time.Minute
+
+// quoteTime is the time a quote's age counts from: the earliest of its
+// ExchangeTS (the venue sent it), its IngestTS (it came off the wire) and
+// now (the Merger got it), those not set (0) left out. A quote that waited
+// in a queue, or that a lagging venue sent late, is that much older; a
+// timestamp after now (a venue clock ahead of the host's) is not taken,
+// so a quote is never younger than its receipt by the Merger makes it,
+// and neither is one more than staleness + otherClock before now.
+func (m *Merger) quoteTime(now time.Time, ev *schema.CanonicalEvent) time.Time {
+	t := now.UnixNano()
+	span := m.o.Staleness + otherClock
+	if span < m.o.Staleness { // overflow: any past time is the Merger's clock
+		span = math.MaxInt64
+	}
+	oldest := t - int64(span)
+	for _, ts := range [2]int64{ev.ExchangeTS, ev.IngestTS} {
+		if ts != 0 && ts < t && ts >= oldest {
+			t = ts
+		}
+	}
+	return time.Unix(0, t)
+}
+
+// quoteLost reports whether a gap marker of the venue may have cost it
+// quotes: one about the whole venue, or about the symbol's best bid/offer,
+// its book (snapshots or diffs) or any of its streams (GapType
+// EventUnknown).
+func quoteLost(ev *schema.CanonicalEvent) bool {
+	switch ev.Control.GapType {
+	case schema.EventUnknown, schema.EventBBO, schema.EventBookUpdate, schema.EventBookSnapshot:
+		return true
+	}
+	return ev.Symbol == ""
 }
 
 // before reports whether a quote received at ingest came before at (a
@@ -111,7 +154,7 @@ func (m *Merger) publishBBOLocked(ctx context.Context) error {
 	m.last.BestAsk, m.last.BestAskQty, m.last.BestAskVenue = next.BestAsk, next.BestAskQty, next.BestAskVenue
 	m.lastKnow = true
 	m.mergeID++
-	out.MergeID, out.Symbol, out.Type = m.mergeID, m.o.Symbol, schema.EventBBO
+	out.Source, out.MergeID, out.Symbol, out.Type = m.source, m.mergeID, m.o.Symbol, schema.EventBBO
 	out.WindowOpen, out.WindowClose = now.UnixNano(), now.UnixNano()
 	out.BestBid, out.BestBidQty, out.BestBidVenue = next.BestBid, next.BestBidQty, next.BestBidVenue
 	out.BestAsk, out.BestAskQty, out.BestAskVenue = next.BestAsk, next.BestAskQty, next.BestAskVenue

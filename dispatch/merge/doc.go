@@ -26,14 +26,21 @@
 //     An event the open window already holds — same venue, same non-zero
 //     sequence, as a connection rotation's overlap or a replay repeats it —
 //     is not taken twice (Stats.Duplicates).
-//     A window some expected venue sent nothing to is flagged (Complete
-//     false, Missing names the venues) or suppressed, by Options.Incomplete.
+//     A window some expected venue sent nothing to, or that lost events
+//     on the way, is flagged (Complete false, Missing names the absent
+//     venues, Lost counts the events lost) or suppressed, by
+//     Options.Incomplete.
 //     A window's fragments come in order of event time ([schema.Fragment.Time]),
 //     those of one time in the order they arrived, whatever the order the
 //     venues' events arrived in.
-//     A window holds what reached the Merger: events of its type lost on
-//     the way (gap markers, which the Merger's subscription gets with the
-//     stream's events) are not counted in it — not yet.
+//     A window holds what reached the Merger; events of its type lost on
+//     the way are told by the gap markers the Merger's subscription gets
+//     with the stream's events (dropped from its queue, a venue's id gap,
+//     a whole connection's loss): each marker of an expected venue about
+//     the type or about every stream (GapType schema.EventUnknown), of the
+//     symbol or of the whole venue, counts its GapCount (one when unknown)
+//     in the open window's MergedEvent.Lost, or the next window's when none
+//     is open (Stats.Lost).
 //   - [Continuous]: each venue's best bid/offer is kept, and the
 //     consolidated one — best bid and best ask across venues, with the venue
 //     of each side, and one fragment per venue quoting — is published on
@@ -41,9 +48,19 @@
 //     of the top, of the venues quoting, or of a venue's quote (a price,
 //     a quantity or a side gone) beneath the top, so that no fragment of
 //     the latest view shows a quote its venue no longer has. A quote
-//     repeated unchanged publishes nothing. A
-//     venue whose quote is older than Options.Staleness leaves it, and so
-//     does one whose book is lost (a gap marker) or whose connection is in
+//     repeated unchanged publishes nothing. A price quoted by several
+//     venues is credited to the one named first in Options.Venues, with
+//     its own quantity (quantities are not summed); the view shows what
+//     each venue quotes, crossed across venues as it may be. A
+//     venue whose quote is older than Options.Staleness leaves it — its age
+//     counting from the earliest of its ExchangeTS, its IngestTS and its
+//     receipt by the Merger, so a quote that waited in a queue or came
+//     late from a lagging venue is not taken as fresh (a time after the
+//     Merger's clock, or more than Staleness + 1 min before it, is another
+//     clock's: receipt counts) — and so
+//     does one whose quote may be lost (a gap marker about the whole
+//     venue, or about the symbol's best bid/offer, its book, or all its
+//     streams: GapType schema.EventUnknown) or whose connection is in
 //     any state other than connected (disconnected, reconnecting, rotating,
 //     closed, or one unknown): a silent venue never lingers at the top. It
 //     comes back once connected again, with its first quote received after
@@ -62,8 +79,11 @@
 // # Backpressure
 //
 // On the dispatcher's MergedEvent lane the consolidated best bid/offer is
-// latest-wins per (symbol, type) and never dropped; windows are dropped
-// oldest-first among windows past dispatch.MergedOptions.Bound.
+// latest-wins per (Merger, symbol, type) — each Merger's views carry its
+// [Merger.Source] — and never dropped; windows are dropped
+// oldest-first among windows past dispatch.MergedOptions.Bound. A Merger
+// numbers its windows without holes (schema.MergedEvent.MergeID), so a
+// subscriber sees how many it lost from a jump.
 //
 // # Logging
 //
@@ -72,10 +92,11 @@
 // again) and losses at Warn (the pool exhausted, a window lost, late
 // fragments), once per transition, never per event.
 //
-// In continuous mode feed the Merger the venues' connection states and gap
-// markers along with their best bid/offers: a dispatch subscription whose
-// Filter names types must name schema.EventConnState and schema.EventGap
-// too (their empty Symbol matches any symbol filter).
+// Feed the Merger the venues' gap markers along with their events, and in
+// continuous mode their connection states too: a dispatch subscription
+// whose Filter names types should name schema.EventGap and
+// schema.EventConnState (their empty Symbol matches any symbol filter; a
+// marker about the named types, or about none, reaches it anyway).
 //
 // Time moves windows and staleness even when no event comes: call
 // [Merger.Tick] periodically, or run [Merger.Run] on a goroutine of yours.

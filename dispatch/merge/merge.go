@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meltica/meltica/pool"
@@ -38,13 +39,13 @@ const (
 )
 
 // Incomplete says what happens to a window some expected venue sent
-// nothing to.
+// nothing to, or that lost events on the way (MergedEvent.Lost).
 type Incomplete uint8
 
 // Incomplete windows.
 const (
-	// Flag publishes it with Complete false and the absent venues in
-	// Missing.
+	// Flag publishes it with Complete false, the absent venues in
+	// Missing and the events lost in Lost.
 	Flag Incomplete = iota
 	// Suppress drops it (counted in Stats.Suppressed).
 	Suppress
@@ -84,14 +85,29 @@ type Options struct {
 	// MaxEvents closes a window at that many fragments. Defaults to
 	// DefaultMaxEvents (1000). Windowed only.
 	MaxEvents int
-	// Incomplete says whether a window missing a venue is flagged (the
-	// default) or suppressed. Windowed only.
+	// Incomplete says whether a window missing a venue or events lost on
+	// the way is flagged (the default) or suppressed. Windowed only.
 	Incomplete Incomplete
 
 	// Staleness is how long a venue's side counts after its last update:
 	// a venue that goes silent leaves the consolidated best bid/offer then,
-	// at the latest on the next Tick. Defaults to DefaultStaleness (5 s).
-	// Continuous only.
+	// at the latest on the next Tick. A quote's age counts from the
+	// earliest of its ExchangeTS (the venue's time of it), its IngestTS
+	// (when it came off the wire) and its receipt by Add, those not set
+	// (0) left out, on the clock Now: a quote that waited in a queue or
+	// that a lagging venue sent late is that much older, and one already
+	// Staleness old when it arrives never joins the view. A timestamp
+	// after Now (a venue clock ahead of the host's) counts as its receipt:
+	// a quote is never younger than that; so does one more than
+	// Staleness + 1 min before Now, taken for another clock's (a replay of
+	// a recording, a test's counter), as package book does with a stamp
+	// more than a minute old. ExchangeTS and IngestTS are
+	// Unix ns, so Now must be the clock that stamps IngestTS
+	// (wsclient.Options.Clock) — and, for ExchangeTS, a host clock kept in
+	// step with the venues' (NTP): a host clock ahead of a venue's by
+	// more than Staleness (and less than a minute more) keeps that venue
+	// out of the view (Missing, and a log line "stale"). Defaults to DefaultStaleness (5 s). Continuous
+	// only.
 	Staleness time.Duration
 
 	// Now is the clock. Defaults to time.Now.
@@ -111,10 +127,11 @@ type Stats struct {
 	Fragments   uint64 // fragments taken into windows
 	Windows     uint64 // windows closed
 	Published   uint64 // merged events the sink accepted (one it refuses is tried again)
-	Incomplete  uint64 // windows closed with a venue missing
+	Incomplete  uint64 // windows closed with a venue missing or events lost
 	Suppressed  uint64 // incomplete windows suppressed
 	LateDropped uint64 // fragments for a window already closed
 	Duplicates  uint64 // events the open window already held (same venue and sequence), not taken again
+	Lost        uint64 // events of the windows' type lost on the way, by the gap markers received (MergedEvent.Lost)
 	Expired     uint64 // venue sides dropped for staleness
 	Invalidated uint64 // venue quotes dropped on a gap or a connection state other than connected
 	Refused     uint64 // best bid/offers of a venue not connected, or received before its reconnection or its last gap marker
@@ -131,7 +148,7 @@ type Stats struct {
 // quote is a venue's side in continuous mode.
 type quote struct {
 	price, qty schema.Decimal
-	at         time.Time // when it was last updated, by the merger's clock
+	at         time.Time // when its age counts from (quoteTime), by the merger's clock
 	ok         bool
 	exTS, inTS int64
 	seq        uint64
@@ -164,8 +181,9 @@ type venueState struct {
 // A Merger is safe for concurrent use and starts no goroutine; its zero
 // value is not usable: build it with New.
 type Merger struct {
-	o   Options
-	log *slog.Logger
+	o      Options
+	log    *slog.Logger
+	source uint64
 
 	mu      sync.Mutex
 	venues  []venueState
@@ -220,7 +238,7 @@ func New(opts *Options) (*Merger, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m := &Merger{o: o, log: log.With("symbol", o.Symbol)}
+	m := &Merger{o: o, log: log.With("symbol", o.Symbol), source: sources.Add(1)}
 	m.w.frags = make([]schema.Fragment, 0, min(o.MaxEvents, 1024))
 	m.w.complete = true
 	m.w.closedTo = math.MinInt64 // no window closed: nothing is late yet
@@ -229,6 +247,16 @@ func New(opts *Options) (*Merger, error) {
 	}
 	return m, nil
 }
+
+// sources numbers the Mergers of the process: each event a Merger makes
+// carries its number in schema.MergedEvent.Source.
+var sources atomic.Uint64
+
+// Source returns the number the Merger's events carry in
+// schema.MergedEvent.Source: unique within the process, never 0. The
+// dispatcher coalesces views per (Source, Symbol, Type), so two Mergers of
+// one symbol each have their latest view delivered.
+func (m *Merger) Source() uint64 { return m.source }
 
 // Stats returns the merger's counters.
 func (m *Merger) Stats() Stats {
@@ -247,19 +275,28 @@ func (m *Merger) venue(v schema.Venue) *venueState {
 }
 
 // Add takes one event into the merger; ev stays the caller's. Events of
-// another symbol or an unexpected venue are ignored. In continuous mode a
-// best bid/offer updates its venue's quote, and a gap marker or any
+// another symbol or an unexpected venue, and market data naming no symbol,
+// are ignored. In continuous mode a
+// best bid/offer updates its venue's quote, and a gap marker that may have
+// cost the venue quotes (about the whole venue, or about the symbol's best
+// bid/offer, book or every stream) or any
 // connection state other than connected removes the venue's quote until
 // it is connected again and quotes afresh. The error is the sink's.
 func (m *Merger) Add(ctx context.Context, ev *schema.CanonicalEvent) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	vs := m.venue(ev.Venue)
-	if vs == nil || (ev.Symbol != m.o.Symbol && ev.Symbol != "") {
+	if vs == nil || (ev.Symbol != m.o.Symbol && ev.Symbol != "") || (ev.Symbol == "" && !ev.Type.Critical()) {
+		// Another symbol's, or market data naming none: only connection
+		// states and gap markers speak for a whole venue.
 		return nil
 	}
 	if m.o.Mode == Continuous {
 		return m.addQuoteLocked(ctx, vs, ev)
+	}
+	if ev.Type == schema.EventGap {
+		m.addLossLocked(ev)
+		return nil
 	}
 	if ev.Symbol == "" || ev.Type != m.o.Type {
 		return nil

@@ -60,10 +60,11 @@ func TestAdversarialContinuousModel(t *testing.T) {
 		ctx := context.Background()
 		model := make([]modelVenue, len(venues))
 		var held []*schema.MergedEvent
-		ingest := int64(1)
+		// Receive times follow the Merger's clock, as wsclient's do.
+		ingest := t0.UnixNano()
 		now := t0
 		for step := range 400 {
-			ingest++
+			ingest = max(ingest+1, now.UnixNano())
 			vi := rng.IntN(len(venues))
 			v, mv := venues[vi], &model[vi]
 			what := ""
@@ -75,7 +76,7 @@ func TestAdversarialContinuousModel(t *testing.T) {
 					bid = "0" // no bid
 				}
 				ev := bboAt(v, bid, ask, ingest)
-				if rng.IntN(6) == 0 {
+				if mv.upAt != 0 && rng.IntN(6) == 0 {
 					ev.IngestTS = mv.upAt - 1 // queued from before the reconnection
 				}
 				what = fmt.Sprintf("bbo %s %s/%s in=%d", v, bid, ask, ev.IngestTS)

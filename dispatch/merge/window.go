@@ -31,6 +31,7 @@ type windows struct {
 	closedTo  int64 // end of the last closed window (math.MinInt64 before the first); earlier fragments are late
 	frags     []schema.Fragment
 	lateSince uint64 // late fragments since the last window built
+	lost      uint64 // events of the type lost on the way since the last window closed (gap markers)
 
 	// pend is the last closed window while it waits for the Merged pool.
 	pend    schema.MergedEvent
@@ -90,6 +91,20 @@ func (m *Merger) addFragmentLocked(ctx context.Context, ev *schema.CanonicalEven
 	return err
 }
 
+// addLossLocked counts in the open window (or the next, when none is
+// open) the events of the Merger's type that a gap marker of an expected
+// venue says were lost: about the type or every stream (GapType
+// EventUnknown), of the symbol or of the whole venue (no symbol). A marker of
+// unknown count (GapCount 0) counts one: something was lost.
+func (m *Merger) addLossLocked(ev *schema.CanonicalEvent) {
+	if t := ev.Control.GapType; t != m.o.Type && t != schema.EventUnknown {
+		return
+	}
+	n := max(ev.Control.GapCount, 1)
+	m.w.lost += n
+	m.stats.Lost += n
+}
+
 // deadlineLocked is when the open window closes by time: Window after its
 // first fragment's time, or the last nanosecond int64 holds when that is
 // later (a venue time near the end of int64 must not wrap around to a
@@ -134,13 +149,15 @@ func (m *Merger) closeWindowLocked(ctx context.Context, end int64) error {
 			missing++
 		}
 	}
-	complete := missing == 0
+	lost := w.lost
+	w.lost = 0
+	complete := missing == 0 && lost == 0
 	if complete != w.complete {
 		w.complete = complete
 		if complete {
 			m.log.Info("merge: windows complete again")
 		} else {
-			m.log.Info("merge: window incomplete", "missing", missing)
+			m.log.Info("merge: window incomplete", "missing", missing, "lost", lost)
 		}
 	}
 	publish := true
@@ -166,7 +183,7 @@ func (m *Merger) closeWindowLocked(ctx context.Context, end int64) error {
 		p.Reset()
 		p.MergeID, p.Symbol, p.Type = m.mergeID, m.o.Symbol, m.o.Type
 		p.WindowOpen, p.WindowClose = w.openTS, end
-		p.Complete, p.LateDropped = complete, late
+		p.Complete, p.LateDropped, p.Lost = complete, late, lost
 		for i := range m.venues {
 			if !m.seenBefore(m.venues[i].venue, end) {
 				p.Missing = append(p.Missing, m.venues[i].venue)
@@ -225,9 +242,9 @@ func (m *Merger) publishPendingLocked(ctx context.Context) error {
 	}
 	p := &w.pend
 	w.pending = false
-	out.MergeID, out.Symbol, out.Type = p.MergeID, p.Symbol, p.Type
+	out.Source, out.MergeID, out.Symbol, out.Type = m.source, p.MergeID, p.Symbol, p.Type
 	out.WindowOpen, out.WindowClose = p.WindowOpen, p.WindowClose
-	out.Complete, out.LateDropped = p.Complete, p.LateDropped
+	out.Complete, out.LateDropped, out.Lost = p.Complete, p.LateDropped, p.Lost
 	out.Fragments = append(out.Fragments, p.Fragments...)
 	out.Missing = append(out.Missing, p.Missing...)
 	switch {

@@ -106,7 +106,7 @@ type Stats struct {
 	Resubscribes   uint64 // Resubscribe calls
 	AfterLoss      uint64 // book messages received before a lost connection already applied (its tail), dropped
 	BBOs           uint64 // best bid/offer updates published
-	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool
+	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool (the latest goes out with the next message applied)
 	Deferred       uint64 // resyncs (resubscriptions, fetch rounds) put off by the backoff after repeated breaks, once per event that found one due
 	OtherViews     uint64 // book messages and gap markers of another view of the symbol (OKX books5 beside books, books fed to a Depth 5 book), ignored
 }
@@ -292,9 +292,13 @@ func (b *Book) PublishTop(ctx context.Context, n int) error {
 
 // Apply feeds one event to the book; ev stays the caller's. Book snapshots
 // and diffs of the book's venue and symbol are applied; a gap marker of
-// the book's symbol or of the whole venue connection (empty Symbol) and a
-// lost connection of the venue (schema.EventConnState disconnected,
-// reconnecting or closed) invalidate the book; anything else is ignored.
+// the venue about the book — of its symbol or of the whole venue
+// connection (empty Symbol), with Control.GapType schema.EventBookUpdate,
+// schema.EventBookSnapshot or schema.EventUnknown (no type: every stream),
+// and of the book's view (Book.Depth) — and a lost connection of the venue
+// (schema.EventConnState disconnected, reconnecting or closed) invalidate
+// the book; anything else, a marker about trades or best bid/offers
+// included, is ignored.
 //
 // A lost connection whose event is older (IngestTS) than the latest data
 // that proved the book good — a snapshot, or a diff whose ids chain — is
@@ -666,6 +670,7 @@ func (b *Book) clearLocked() {
 // something to lose, and asks for a new snapshot where the rule says so.
 func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64) error {
 	had := b.live || b.bids.len() > 0 || b.asks.len() > 0
+	quoted := b.topKnown && !sameBBO(b.top, schema.BBO{})
 	if reason == ReasonReconnect || (b.live && b.now().Sub(b.liveSince) >= b.stableFor()) {
 		// It was healthy, or its stream starts again on a new connection
 		// (whose redials wsclient paces): a new run.
@@ -694,6 +699,9 @@ func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent,
 			ev.Control.Reason = reason
 			b.stats.Markers++
 			err = b.o.Sink.Publish(ctx, ev)
+		}
+		if quoted {
+			err = errors.Join(err, b.withdrawBBOLocked(ctx, src))
 		}
 	}
 	if reason != ReasonReconnect {
@@ -790,16 +798,18 @@ func (b *Book) bboLocked() schema.BBO {
 	return q
 }
 
-// publishBBOLocked publishes the best bid/offer when it changed. It is
-// coalescable market data: on an exhausted pool it is dropped and counted,
-// never waited for.
+// publishBBOLocked publishes the best bid/offer when it differs from the
+// one last published. It is coalescable market data: on an exhausted pool
+// it is dropped and counted, never waited for, and not recorded as
+// published, so the next message applied publishes the latest (the
+// subscribers' last must not stay the one before it while the top holds).
 func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent) error {
 	q := b.bboLocked()
 	if b.topKnown && sameBBO(q, b.top) {
 		return nil
 	}
-	b.top, b.topKnown = q, true
 	if b.o.Sink == nil {
+		b.top, b.topKnown = q, true
 		return nil
 	}
 	ev, err := b.o.Events.TryGet()
@@ -807,10 +817,30 @@ func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent)
 		b.stats.BBODropped++
 		return nil
 	}
+	b.top, b.topKnown = q, true
 	ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventBBO
 	ev.SeqProvider = b.seq.Last()
 	ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS
 	ev.BBO = q
+	b.stats.BBOs++
+	return b.o.Sink.Publish(ctx, ev)
+}
+
+// withdrawBBOLocked publishes an EventBBO with no bid and no ask for a
+// book that broke after publishing a best bid/offer: the change from a
+// quote to none. The book's gap marker is about its diffs and does not
+// reach a subscriber of best bid/offers alone, whose queue would keep the
+// broken book's last quote as the latest. It waits for the pool, as the
+// marker does: a withdrawal must not be lost.
+func (b *Book) withdrawBBOLocked(ctx context.Context, src *schema.CanonicalEvent) error {
+	ev, err := b.o.Events.Get(ctx)
+	if err != nil {
+		b.stats.BBODropped++
+		return err
+	}
+	b.top, b.topKnown = schema.BBO{}, true
+	ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventBBO
+	ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS
 	b.stats.BBOs++
 	return b.o.Sink.Publish(ctx, ev)
 }

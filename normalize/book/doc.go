@@ -90,7 +90,8 @@
 // every level at once — nothing stale survives a resync, [Book.BBO] and
 // [Book.Top] report not live and serve nothing — publishes a gap marker
 // (an schema.EventGap with Control.Kind schema.ControlGap, the missing
-// ids when known, and one of the Reason* texts) to its [Sink], and
+// ids when known, and one of the Reason* texts) to its [Sink], withdraws
+// the best bid/offer it published (see "What it publishes"), and
 // resynchronises by itself: a ResyncFetch book buffers diffs and fetches
 // a snapshot (a bounded number of attempts, then not again before
 // Options.RetryInterval), a ResyncResubscribe book calls
@@ -137,7 +138,14 @@
 // # What it publishes
 //
 // Every change of the best bid or offer is published as a pooled
-// schema.EventBBO (coalescable: a slow subscriber sees the latest);
+// schema.EventBBO (coalescable: a slow subscriber sees the latest; one
+// that finds the pool exhausted is dropped, counted in Stats.BBODropped,
+// and the latest goes out with the next message applied), the change to
+// none included: a book that breaks after publishing one
+// publishes, after its gap marker, an EventBBO with no bid and no ask
+// (zero prices and quantities), so that a subscriber of best bid/offers
+// alone — whom the marker, about book diffs, does not reach — never keeps
+// a broken book's quote as the latest;
 // [Book.Top] and [Book.PublishTop] give the best N levels on request,
 // stamped with the times of the latest message applied. A stream that
 // stops while its connection lives leaves the book live with its last

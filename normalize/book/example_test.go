@@ -10,8 +10,9 @@ import (
 )
 
 // A Bybit book fed its snapshot and deltas: a delta that skips an update id
-// clears the book and publishes a gap marker; the next snapshot brings it
-// back.
+// clears the book and publishes a gap marker, and a best bid/offer with
+// neither side (the broken book's quote withdrawn); the next snapshot
+// brings it back.
 func Example() {
 	pools := schema.NewPools(nil)
 	ctx := context.Background()
@@ -53,6 +54,7 @@ func Example() {
 	// bbo 100.0 1 / 100.5 3
 	// bbo 99.5 2 / 100.5 3
 	// gap bybit BTC-USDT: book: sequence gap
+	// bbo 0 0 / 0 0
 	// resubscribe bybit BTC-USDT
 	// live: false
 	// bbo 100.0 1 / 100.5 3
