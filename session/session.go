@@ -150,8 +150,9 @@ type Config struct {
 	// venue connection that sends them: Binance spot executionReport and
 	// USDⓈ-M ORDER_TRADE_UPDATE, the private channels of OKX, Bybit,
 	// Kraken and Coinbase; and, with Execution.Reconciled set, the
-	// Binance, OKX, Bybit and Coinbase fills and ends the stream missed
-	// while it was down, see the package doc) as a pooled *schema.ExecReport, in order,
+	// Binance, OKX, Bybit, Kraken and Coinbase fills and ends the stream
+	// missed while it was down, see the package doc) as a pooled
+	// *schema.ExecReport, in order,
 	// on a goroutine of its own (a dispatcher subscription's critical
 	// lane: none is dropped). The report is the handler's: it must Put it
 	// to Pools().Execs when done with it, and must not keep a reference
@@ -187,7 +188,10 @@ type Config struct {
 	// per 2 s per query) and DefaultReconcileBybit (600, a fifth of
 	// Bybit's 50 per second per query). Coinbase: REST requests, by
 	// default DefaultReconcileCoinbase (360, a fifth of Advanced Trade's
-	// 30 private requests per second per user).
+	// 30 private requests per second per user). Kraken: private REST
+	// calls (QueryTrades and TradesHistory count 2, a lookup by
+	// cl_ord_id 2), by default DefaultReconcileKraken (4, a fifth of the
+	// Starter tier's 20 a minute).
 	ReconcileWeight int
 	// Pools are the pools everything is taken from. Defaults to
 	// schema.NewPools(nil); Close shuts them down either way.
