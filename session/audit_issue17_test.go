@@ -1,7 +1,17 @@
 package session
 
 import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -36,5 +46,44 @@ func FuzzServerTimeAnswers(f *testing.F) {
 			_, _ = venueTimes[v].parse(data)
 		}
 		_ = answerID(data) // the WS-API answer id of a message the parser refused
+	})
+}
+
+// Audit of issue 17 (private channels with Config.Key) by the rule issue 4
+// set for Credentials ("print no secret; a test proves it"): the venues'
+// keys print redacted through every fmt verb; through slog, whose JSON
+// handler encodes a value with encoding/json unless it is a LogValuer, they
+// print their secret fields.
+func TestAuditKeysNeverPrintTheSecret(t *testing.T) {
+	const apiKey, secret = "APIKEY-abcdefghijklmnop", "SECRET-qrstuvwxyz0123456789"
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	keys := map[string]Key{
+		"okx":      &OKXKey{APIKey: apiKey, Passphrase: secret, Secret: []byte(secret)},
+		"bybit":    &BybitKey{APIKey: apiKey, Secret: []byte(secret)},
+		"kraken":   &KrakenKey{APIKey: apiKey, Secret: secret},
+		"coinbase": &CoinbaseKey{Name: apiKey, Key: ec},
+	}
+	secrets := []string{secret, base64.StdEncoding.EncodeToString([]byte(secret)), fmt.Sprintf("%x", secret), ec.D.String()}
+	t.Run("fmt", func(t *testing.T) {
+		for name, k := range keys {
+			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+				s := fmt.Sprintf(verb, k) + fmt.Sprintf(verb, Config{Key: k})
+				for _, sec := range secrets {
+					assert.NotContains(t, s, sec, "%s %s", name, verb)
+				}
+			}
+		}
+	})
+	t.Run("slog", func(t *testing.T) {
+		t.Skip("audit: session's OKXKey/BybitKey/KrakenKey/CoinbaseKey have no LogValue: slog's JSON handler prints Secret/Passphrase (encoding/json of the exported fields); reported to lead")
+		for name, k := range keys {
+			var b bytes.Buffer
+			slog.New(slog.NewJSONHandler(&b, nil)).Info("start", "key", k)
+			slog.New(slog.NewTextHandler(&b, nil)).Info("start", "key", k)
+			for _, sec := range secrets {
+				assert.NotContains(t, b.String(), sec, name)
+			}
+		}
 	})
 }
