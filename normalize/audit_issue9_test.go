@@ -2,6 +2,7 @@ package normalize_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/meltica/meltica/normalize"
@@ -41,4 +42,27 @@ func FuzzBinanceDepthSnapshotREST(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Audit of issue 9 (Binance: "fetch the REST snapshot ... the first applied
+// diff must have U ≤ lastUpdateId+1 ≤ u") and issue 4 ("a typed *ParseError
+// with venue, stream, field and cause"): a snapshot answer without its
+// "bids" or "asks" is not Binance's documented shape; taken as an empty
+// side, it makes a live book that lacks every level no later diff touches.
+// Each must be a *ParseError naming the missing field, as a missing
+// lastUpdateId already is.
+func TestAuditBinanceDepthSnapshotMissingSides(t *testing.T) {
+	t.Skip("audit: ParseBinanceDepthSnapshot accepts {\"lastUpdateId\":5} (no bids, no asks) as an empty snapshot; reported to lead")
+	for _, body := range []string{
+		`{"lastUpdateId":5}`,
+		`{"lastUpdateId":5,"bids":[["1.0","2.0"]]}`,
+		`{"lastUpdateId":5,"asks":[["1.0","2.0"]]}`,
+	} {
+		var dst schema.CanonicalEvent
+		err := normalize.ParseBinanceDepthSnapshot(context.Background(), nil, "BTCUSDT", []byte(body), &dst)
+		var pe *normalize.ParseError
+		if !errors.As(err, &pe) {
+			t.Errorf("%s: got %v, want a *ParseError", body, err)
+		}
+	}
 }
