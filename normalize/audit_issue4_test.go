@@ -2,9 +2,13 @@ package normalize_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 
 	json "github.com/goccy/go-json"
@@ -12,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
 )
 
 // Audit of issue 4: "Credentials are a type whose String, GoString and
@@ -56,4 +62,68 @@ func TestAuditCredentialsNeverPrintTheSecret(t *testing.T) {
 			assert.NotContains(t, s, "07070707", "%s: the Ed25519 seed", name)
 		}
 	}
+}
+
+// Audit of issue 4 ("executionReport into ExecReport (... last and
+// cumulative fill ...)"; "Errors: a typed *ParseError with venue, stream,
+// field and cause") and issue 17 (execution reports on every venue): an
+// execution report that lacks a field its venue always sends for a fill is
+// delivered as if it were whole — a fill at price 0 (Binance spot "L",
+// USDⓈ-M "o.L", Bybit "execPrice"), a report with no symbol (Binance "s",
+// Bybit "symbol": a subscriber filtering by symbol never gets it), a Bybit
+// execution with no execType (unknown, not a typed error). Each must be a
+// *ParseError naming the field. Cases: the project's real samples with one
+// member removed.
+func TestAuditExecReportMissingFields(t *testing.T) {
+	t.Skip("audit: execution reports missing L / o.L / execPrice (fill at price 0), s / symbol (empty Symbol) or Bybit execType are delivered, not ParseErrors; reported to lead")
+	for _, c := range []struct {
+		file string
+		path []string
+		mk   func(*pool.Pool[*schema.CanonicalEvent], normalize.Sink, *normalize.Options) *normalize.Parser
+	}{
+		{"binance_executionReport_trade.json", []string{"L"}, normalize.NewBinance},
+		{"binance_executionReport_trade.json", []string{"s"}, normalize.NewBinance},
+		{"binance_futures_ORDER_TRADE_UPDATE_partial.json", []string{"o", "L"}, normalize.NewBinance},
+		{"bybit_v5_execution.json", []string{"data", "execPrice"}, normalize.NewBybit},
+		{"bybit_v5_execution.json", []string{"data", "symbol"}, normalize.NewBybit},
+		{"bybit_v5_execution.json", []string{"data", "execType"}, normalize.NewBybit},
+	} {
+		raw, err := os.ReadFile(filepath.Join("..", "testdata", "venues", c.file))
+		require.NoError(t, err)
+		var doc any
+		require.NoError(t, json.Unmarshal(raw, &doc))
+		require.True(t, deleteMember(doc, c.path), "%s has %v", c.file, c.path)
+		msg, err := json.Marshal(doc)
+		require.NoError(t, err)
+
+		events := pool.New("audit", 8, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+		var got []string
+		p := c.mk(events, normalize.SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
+			got = append(got, fmt.Sprintf("%v symbol %q %v %v@%v", ev.Type, ev.Symbol, ev.Exec.ExecType, ev.Exec.LastFillQty, ev.Exec.LastFillPrice))
+			events.Put(ev)
+			return nil
+		}), nil)
+		err = p.HandleBytes(context.Background(), msg, 1)
+		var pe *normalize.ParseError
+		assert.True(t, errors.As(err, &pe), "%s without %v: err %v, events %v; want a *ParseError", c.file, c.path, err, got)
+	}
+}
+
+// deleteMember removes the member at path from a decoded JSON document,
+// descending into the first element of arrays; it reports whether it was
+// there.
+func deleteMember(v any, path []string) bool {
+	if a, ok := v.([]any); ok {
+		return len(a) > 0 && deleteMember(a[0], path)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	if len(path) == 1 {
+		_, had := m[path[0]]
+		delete(m, path[0])
+		return had
+	}
+	return deleteMember(m[path[0]], path[1:])
 }
