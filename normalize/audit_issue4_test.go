@@ -69,13 +69,15 @@ func TestAuditCredentialsNeverPrintTheSecret(t *testing.T) {
 // field and cause") and issue 17 (execution reports on every venue): an
 // execution report that lacks a field its venue always sends for a fill is
 // delivered as if it were whole — a fill at price 0 (Binance spot "L",
-// USDⓈ-M "o.L", Bybit "execPrice"), a report with no symbol (Binance "s",
+// USDⓈ-M "o.L", Bybit "execPrice", OKX "fillPx", Kraken "last_price"), an
+// OKX filled order without "fillSz" (no fill at all), a report with no symbol (Binance "s",
 // Bybit "symbol": a subscriber filtering by symbol never gets it), a Bybit
-// execution with no execType (unknown, not a typed error). Each must be a
+// execution with no execType or a Kraken one with no order_status
+// (unknown, not a typed error). Each must be a
 // *ParseError naming the field. Cases: the project's real samples with one
 // member removed.
 func TestAuditExecReportMissingFields(t *testing.T) {
-	t.Skip("audit: execution reports missing L / o.L / execPrice (fill at price 0), s / symbol (empty Symbol) or Bybit execType are delivered, not ParseErrors; reported to lead")
+	t.Skip("audit: execution reports missing L / o.L / execPrice / fillPx / last_price (fill at price 0), OKX fillSz (fill lost), s / symbol (empty Symbol), Bybit execType or Kraken order_status are delivered, not ParseErrors; reported to lead")
 	for _, c := range []struct {
 		file string
 		path []string
@@ -87,6 +89,10 @@ func TestAuditExecReportMissingFields(t *testing.T) {
 		{"bybit_v5_execution.json", []string{"data", "execPrice"}, normalize.NewBybit},
 		{"bybit_v5_execution.json", []string{"data", "symbol"}, normalize.NewBybit},
 		{"bybit_v5_execution.json", []string{"data", "execType"}, normalize.NewBybit},
+		{"okx_orders_fill.json", []string{"data", "fillPx"}, normalize.NewOKX},
+		{"okx_orders_fill.json", []string{"data", "fillSz"}, normalize.NewOKX},
+		{"kraken_v2_executions_trade.json", []string{"data", "last_price"}, normalize.NewKraken},
+		{"kraken_v2_executions_trade.json", []string{"data", "order_status"}, normalize.NewKraken},
 	} {
 		raw, err := os.ReadFile(filepath.Join("..", "testdata", "venues", c.file))
 		require.NoError(t, err)
