@@ -64,6 +64,14 @@ func soak(ctx context.Context, cfg config, rate int, out io.Writer) error {
 		dur(h.ValueAtQuantile(50)), dur(h.ValueAtQuantile(99)), dur(h.ValueAtQuantile(99.9)), dur(h.Max()), h.TotalCount(), res.achieved, res.lost, res.conns)
 	h = res.hist[stageFromTx]
 	fmt.Fprintf(out, "latency from send p50 %s p99 %s p99.9 %s max %s\n", dur(h.ValueAtQuantile(50)), dur(h.ValueAtQuantile(99)), dur(h.ValueAtQuantile(99.9)), dur(h.Max()))
+	return checkGrowth(rows, out)
+}
+
+// checkGrowth fits the samples past the warm-up (the first fifth) and
+// fails when the heap, the goroutines or the pooled objects in use grew
+// beyond their bounds over the run; it prints the slopes and, when none
+// did, "soak: ok".
+func checkGrowth(rows []sampleRow, out io.Writer) error {
 	if len(rows) < 5 {
 		return fmt.Errorf("only %d samples: run longer or sample more often", len(rows))
 	}
