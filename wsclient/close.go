@@ -2,6 +2,7 @@ package wsclient
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -69,8 +70,10 @@ func (t rawTracker) CloseIdleConnections() {
 }
 
 // dialClient is a shallow copy of the host's HTTP client whose transport
-// hands each dial its socket (see rawTracker). Everything else (TLS,
-// proxy, redirects, cookies) is the host's client's own.
+// hands each dial its socket (see rawTracker) and which refuses a
+// redirect from TLS to clear text (see noDowngrade). Everything else
+// (TLS, proxy, the host's own redirect policy, cookies) is the host's
+// client's own.
 func dialClient(hc *http.Client) *http.Client {
 	dc := *hc
 	rt := hc.Transport
@@ -78,7 +81,35 @@ func dialClient(hc *http.Client) *http.Client {
 		rt = http.DefaultTransport
 	}
 	dc.Transport = rawTracker{rt: rt}
+	dc.CheckRedirect = noDowngrade(hc.CheckRedirect)
 	return &dc
+}
+
+// maxRedirects is net/http's default limit, which a CheckRedirect of our
+// own must keep when the host gave none.
+const maxRedirects = 10
+
+// noDowngrade wraps the host's redirect policy (net/http's default when
+// nil): a redirect to http:// after an https:// request is refused with
+// ErrInsecureRedirect. coder/websocket has turned ws and wss into http and
+// https by the time it is called.
+func noDowngrade(host func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme == "http" {
+			for _, r := range via {
+				if r.URL.Scheme == "https" {
+					return fmt.Errorf("%w: to %s", ErrInsecureRedirect, req.URL.Host)
+				}
+			}
+		}
+		if host != nil {
+			return host(req, via)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("wsclient: stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
 }
 
 // withRawSlot returns ctx carrying a slot for the dial's socket.

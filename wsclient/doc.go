@@ -129,7 +129,10 @@
 // replacement is up before it goes). A handshake refused with a Retry-After
 // (Binance: 429, and 418 for a banned IP) is not redialled before it: the
 // Reconnecting event's Delay is the venue's wait and its error a
-// [*HandshakeError] with the status and RetryAfter. A bad URL, a handshake
+// [*HandshakeError] with the status and RetryAfter. A Retry-After given as
+// an HTTP date is read against the answer's Date header, the venue's clock
+// ([RetryAfterHeader]): a host clock off by an hour neither waits an hour
+// more nor redials at once. A bad URL, a handshake
 // refused with 401 or 403 and a certificate that fails verification are
 // permanent ([ErrPermanent]): Run reports them and returns. A refused
 // handshake's HTTP connection is closed at once, so that no net/http
@@ -236,6 +239,15 @@
 // unasked fails the dial (RFC 6455 §9.1, coder/websocket's check: a dial
 // error, redialled), and a compressed frame without it is a protocol
 // error.
+//
+// # Handshake
+//
+// A redirect (3xx) is followed, to ws:// or wss://, up to 10 times or as
+// the host's HTTPClient.CheckRedirect says; one from wss:// to ws:// is
+// refused ([ErrInsecureRedirect], redialled no sooner than BackoffCap):
+// it would send the headers, the stream and the orders in clear text. A
+// "Host" in Options.HTTPHeader is the Host sent (net/http drops it from a
+// request's Header); the TLS server name stays the URL's host.
 //
 // # TLS
 //

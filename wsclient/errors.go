@@ -54,6 +54,15 @@ var (
 	// Options.RotationOverlap. Venue-specific repeat detection (sequence or
 	// trade ids, in the normalizer) covers those venues.
 	ErrRotationUnaligned = errors.New("wsclient: rotation switched without aligning the streams: messages around the switch may repeat or be missing")
+	// ErrInsecureRedirect is the error of a dial whose wss:// handshake
+	// was redirected to ws:// (or https:// to http://): following it
+	// would send the handshake's headers, then the stream and the orders,
+	// in clear text. The dial is retried no sooner than
+	// Options.BackoffCap (the venue will answer the same); it is not
+	// permanent, so that a venue that fixes its redirect is reached again.
+	// Python websockets refuses the same redirect ("redirect from WSS to
+	// WS").
+	ErrInsecureRedirect = errors.New("wsclient: handshake redirected from wss:// to ws://")
 )
 
 // OversizedError is the error of a connection that received a message
@@ -116,7 +125,7 @@ func (c *Client) dialError(resp *http.Response, err error) error {
 		c.opts.HTTPClient.CloseIdleConnections()
 		return &HandshakeError{
 			StatusCode: resp.StatusCode,
-			RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), c.opts.Clock.Now()),
+			RetryAfter: RetryAfterHeader(resp.Header, c.opts.Clock.Now()),
 			Err:        err,
 		}
 	case errors.As(err, &certErr):
@@ -130,8 +139,8 @@ const maxRetryAfter = 365 * 24 * time.Hour
 
 // RetryAfter parses an HTTP Retry-After value (RFC 9110 §10.2.3):
 // delta-seconds or an HTTP date, relative to now; 0 when absent, past or
-// unparsable; at most a year. The client uses it for a refused handshake;
-// normalize/book for a refused snapshot.
+// unparsable; at most a year. With the whole answer at hand, prefer
+// [RetryAfterHeader], which reads a date against the server's clock.
 func RetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -147,6 +156,20 @@ func RetryAfter(v string, now time.Time) time.Duration {
 		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
+}
+
+// RetryAfterHeader is [RetryAfter] for the header h of an HTTP answer: an
+// HTTP date is read against the answer's Date header, the server's own
+// clock (RFC 9110 §6.6.1: an origin server with a clock MUST send Date),
+// so that a host clock off the server's by minutes or hours neither
+// stretches the wait by that much nor takes the date for past and retries
+// at once; without a valid Date it is read against now. Delta-seconds
+// need no clock.
+func RetryAfterHeader(h http.Header, now time.Time) time.Duration {
+	if d, err := http.ParseTime(h.Get("Date")); err == nil {
+		now = d
+	}
+	return RetryAfter(h.Get("Retry-After"), now)
 }
 
 // permanent wraps err so that it matches ErrPermanent.

@@ -80,8 +80,9 @@ func (c *Client) retryDelay(attempt int, err error) time.Duration {
 // back later (TryAgainDelay); 1003 unsupported data, 1007 invalid payload,
 // 1008 policy violation and 1010 missing extension, like a handshake
 // refused with a 4xx status (but 408; 401 and 403 are permanent) without a
-// Retry-After, refuse what the client sends, which a tight retry only
-// repeats (BackoffCap). A Retry-After is the venue's own word: retryDelay
+// Retry-After or redirected from wss:// to ws:// (ErrInsecureRedirect),
+// refuse what the client sends, which a tight retry only repeats
+// (BackoffCap). A Retry-After is the venue's own word: retryDelay
 // keeps to it instead.
 // Other closes, the venue's 1000, 1001 and 1011 among them, and lost
 // connections have no floor: the backoff alone.
@@ -91,6 +92,9 @@ func (c *Client) retryFloor(err error) time.Duration {
 		return c.opts.TryAgainDelay
 	case websocket.StatusUnsupportedData, websocket.StatusInvalidFramePayloadData,
 		websocket.StatusPolicyViolation, websocket.StatusMandatoryExtension:
+		return c.opts.BackoffCap
+	}
+	if errors.Is(err, ErrInsecureRedirect) {
 		return c.opts.BackoffCap
 	}
 	var he *HandshakeError
