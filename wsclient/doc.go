@@ -133,8 +133,8 @@
 // an HTTP date is read against the answer's Date header, the venue's clock
 // ([RetryAfterHeader]): a host clock off by an hour neither waits an hour
 // more nor redials at once. A bad URL, a handshake
-// refused with 401 or 403 and a certificate that fails verification are
-// permanent ([ErrPermanent]): Run reports them and returns. A refused
+// refused with 401 or 403 (or 407 by a proxy) and a certificate that
+// fails verification are permanent ([ErrPermanent]): Run reports them and returns. A refused
 // handshake's HTTP connection is closed at once, so that no net/http
 // goroutine outlives the client.
 //
@@ -247,7 +247,11 @@
 // refused ([ErrInsecureRedirect], redialled no sooner than BackoffCap):
 // it would send the headers, the stream and the orders in clear text. A
 // "Host" in Options.HTTPHeader is the Host sent (net/http drops it from a
-// request's Header); the TLS server name stays the URL's host.
+// request's Header); the TLS server name stays the URL's host. Behind an
+// HTTP proxy (the default HTTPClient's from HTTPS_PROXY and NO_PROXY, or
+// the host's) a wss:// venue is reached through a CONNECT tunnel; a proxy
+// that refuses it is a [*HandshakeError] with Proxy set: 407 (its
+// credentials) is permanent, a Retry-After is kept to.
 //
 // # TLS
 //

@@ -21,7 +21,7 @@ var (
 	// ErrNotConnected is returned by Write when no connection is up.
 	ErrNotConnected = errors.New("wsclient: not connected")
 	// ErrPermanent is matched by errors that stop reconnection: a bad URL,
-	// a handshake refused with 401 or 403, a certificate that fails
+	// a handshake refused with 401, 403 or 407, a certificate that fails
 	// verification, a closed frame pool.
 	ErrPermanent = errors.New("wsclient: permanent error")
 	// ErrIdle is the error of a connection that received nothing while its
@@ -84,10 +84,14 @@ func (e *OversizedError) Error() string {
 func (e *OversizedError) Unwrap() error { return e.Err }
 
 // HandshakeError is a WebSocket handshake the server answered with an HTTP
-// status other than 101. 401 and 403 are permanent (they match
+// status other than 101, or whose tunnel the HTTP proxy refused (Proxy).
+// 401, 403 and 407 (the proxy's credentials) are permanent (they match
 // [ErrPermanent]); other statuses are retried, never before RetryAfter.
 type HandshakeError struct {
 	StatusCode int // HTTP status of the server's answer
+	// Proxy says the status is the HTTP proxy's answer to CONNECT (the
+	// tunnel to a wss:// venue), not the venue's.
+	Proxy bool
 	// RetryAfter is the server's Retry-After (delta-seconds or an HTTP
 	// date), 0 when absent or unparsable, at most a year. The next dial waits at least
 	// that long, whatever the backoff says: Binance answers 429 when its
@@ -98,21 +102,27 @@ type HandshakeError struct {
 }
 
 func (e *HandshakeError) Error() string {
-	if e.RetryAfter > 0 {
-		return fmt.Sprintf("wsclient: handshake refused with HTTP %d, retry after %v: %v", e.StatusCode, e.RetryAfter, e.Err)
+	who := "handshake"
+	if e.Proxy {
+		who = "proxy tunnel"
 	}
-	return fmt.Sprintf("wsclient: handshake refused with HTTP %d: %v", e.StatusCode, e.Err)
+	if e.RetryAfter > 0 {
+		return fmt.Sprintf("wsclient: %s refused with HTTP %d, retry after %v: %v", who, e.StatusCode, e.RetryAfter, e.Err)
+	}
+	return fmt.Sprintf("wsclient: %s refused with HTTP %d: %v", who, e.StatusCode, e.Err)
 }
 
 // Unwrap returns the underlying error.
 func (e *HandshakeError) Unwrap() error { return e.Err }
 
-// Is makes errors.Is(err, ErrPermanent) true for 401 and 403.
+// Is makes errors.Is(err, ErrPermanent) true for 401, 403 and 407.
 func (e *HandshakeError) Is(target error) bool {
 	return target == ErrPermanent && permanentStatus(e.StatusCode)
 }
 
-func permanentStatus(code int) bool { return code == 401 || code == 403 }
+func permanentStatus(code int) bool {
+	return code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusProxyAuthRequired
+}
 
 // dialError classifies a failed dial: 401/403 and certificate errors are
 // permanent; other refusals carry their Retry-After. A refused handshake's
@@ -122,7 +132,7 @@ func (c *Client) dialError(resp *http.Response, err error) error {
 	var certErr *tls.CertificateVerificationError
 	switch {
 	case resp != nil && resp.StatusCode != http.StatusSwitchingProtocols:
-		c.opts.HTTPClient.CloseIdleConnections()
+		c.dialHTTP.CloseIdleConnections()
 		return &HandshakeError{
 			StatusCode: resp.StatusCode,
 			RetryAfter: RetryAfterHeader(resp.Header, c.opts.Clock.Now()),

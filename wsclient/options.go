@@ -68,12 +68,17 @@ type Options struct {
 
 	// HTTPClient performs the handshake. Defaults to a client with a
 	// transport of its own configured like http.DefaultTransport, which
-	// verifies certificates of wss:// servers. New refuses a client whose
+	// verifies certificates of wss:// servers and takes its proxy from
+	// the environment (HTTPS_PROXY, NO_PROXY). New refuses a client whose
 	// *http.Transport skips verification unless AllowInsecureTLS is set.
-	// After a refused handshake and when Run returns, the client calls
-	// HTTPClient.CloseIdleConnections, so that no kept-alive connection
-	// (and its net/http goroutines) outlives it: give the client an
-	// HTTPClient of its own if that disturbs other users of yours.
+	// An *http.Transport is cloned (settings kept, connection pool not
+	// shared), so that a proxy's refusal of the tunnel reaches the host
+	// as a [*HandshakeError]. After a refused handshake and when Run
+	// returns, the client closes its idle connections (through the
+	// transport's CloseIdleConnections when it is not an *http.Transport),
+	// so that no kept-alive connection (and its net/http goroutines)
+	// outlives it: give such a client a transport of its own if that
+	// disturbs other users of yours.
 	HTTPClient *http.Client
 	// AllowInsecureTLS accepts an HTTPClient with InsecureSkipVerify. Never
 	// set it against a real venue. Defaults to false.

@@ -1,0 +1,196 @@
+package wsclient
+
+import (
+	"encoding/base64"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// connectProxy is an HTTP proxy on loopback that tunnels CONNECT
+// requests, as corporate proxies do for TLS (and for WebSockets: RFC 6455
+// §4.1 asks a client configured with a proxy to ask it for a TCP tunnel
+// with CONNECT). Any other request (an absolute-form GET, which such
+// proxies forward without the hop-by-hop Upgrade and Connection headers
+// when they forward it at all) is answered 403. With auth set, a CONNECT
+// without that Proxy-Authorization is answered 407.
+type connectProxy struct {
+	srv  *httptest.Server
+	auth string
+	// refuse, when set, answers CONNECT number n instead of tunnelling
+	// when it returns true.
+	refuse   func(w http.ResponseWriter, n int) bool
+	connects atomic.Int32
+	others   atomic.Int32
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	conns    []net.Conn
+}
+
+func newConnectProxy(t *testing.T, auth string) *connectProxy {
+	px := &connectProxy{auth: auth}
+	px.srv = httptest.NewServer(http.HandlerFunc(px.serve))
+	t.Cleanup(px.close)
+	return px
+}
+
+func (px *connectProxy) url() *url.URL {
+	u, _ := url.Parse(px.srv.URL)
+	return u
+}
+
+func (px *connectProxy) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodConnect {
+		px.others.Add(1)
+		http.Error(w, "CONNECT only", http.StatusForbidden)
+		return
+	}
+	n := int(px.connects.Add(1))
+	if px.refuse != nil && px.refuse(w, n) {
+		return
+	}
+	if px.auth != "" && r.Header.Get("Proxy-Authorization") != px.auth {
+		w.Header().Set("Proxy-Authenticate", `Basic realm="corp"`)
+		w.WriteHeader(http.StatusProxyAuthRequired)
+		return
+	}
+	up, err := net.Dial("tcp", r.Host)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	c, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		_ = up.Close()
+		return
+	}
+	px.mu.Lock()
+	px.conns = append(px.conns, c, up)
+	px.mu.Unlock()
+	_, _ = io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+	px.wg.Add(2)
+	go func() { defer px.wg.Done(); _, _ = io.Copy(up, brw); _ = up.Close() }()
+	go func() { defer px.wg.Done(); _, _ = io.Copy(c, up); _ = c.Close() }()
+}
+
+func (px *connectProxy) close() {
+	px.srv.Close()
+	px.mu.Lock()
+	for _, c := range px.conns {
+		_ = c.Close()
+	}
+	px.mu.Unlock()
+	px.wg.Wait()
+}
+
+// A host behind a corporate proxy connects: through an HTTPClient whose
+// transport names the proxy (as the default client's does from
+// HTTPS_PROXY/NO_PROXY: http.ProxyFromEnvironment, which never proxies a
+// loopback address, so this test names the proxy itself), a wss:// venue
+// is reached through a CONNECT tunnel, with the proxy's credentials from
+// the proxy URL.
+func TestProxyConnectTunnel(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("u:p"))
+	px := newConnectProxy(t, auth)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer func() { _ = ws.CloseNow() }()
+		_ = ws.Write(r.Context(), websocket.MessageText, []byte("hello"))
+		_, _, _ = ws.Read(r.Context())
+	}))
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	pu := px.url()
+	pu.User = url.UserPassword("u", "p")
+	tr.Proxy = http.ProxyURL(pu)
+	opts := peerOptions()
+	opts.Subscriptions = nil
+	opts.HTTPClient = &http.Client{Transport: tr}
+	h := start(t, "wss"+strings.TrimPrefix(srv.URL, "https"), opts, &sink{}, leaks)
+	h.sink.waitFor(t, "hello")
+	require.EqualValues(t, 1, px.connects.Load())
+	h.finish(nil, srv.Close, px.close, tr.CloseIdleConnections)
+}
+
+// The default HTTP client takes its proxy from the environment
+// (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), as http.DefaultTransport does.
+func TestDefaultClientUsesEnvironmentProxy(t *testing.T) {
+	tr, ok := ownHTTPClient().Transport.(*http.Transport)
+	require.True(t, ok)
+	require.NotNil(t, tr.Proxy)
+}
+
+// A proxy that refuses the tunnel is a refused handshake, with the
+// proxy's status and Retry-After ([*HandshakeError] with Proxy set):
+// 407 (credentials missing or wrong) is permanent like the venue's 401,
+// for retrying a wrong password against a corporate proxy every
+// BackoffCap only risks locking the account; a 503 with Retry-After is
+// waited out. net/http reports a refused CONNECT as a bare error naming
+// the status text, which the client retried as any lost dial.
+func TestProxyRefusesTunnel(t *testing.T) {
+	t.Run("407", func(t *testing.T) {
+		leaks := goleak.IgnoreCurrent()
+		px := newConnectProxy(t, "Basic secret")
+		tr := ownHTTPClient().Transport.(*http.Transport)
+		tr.Proxy = http.ProxyURL(px.url())
+		opts := peerOptions()
+		opts.HTTPClient = &http.Client{Transport: tr}
+		h := start(t, "wss://venue.invalid/ws", opts, &sink{}, leaks)
+		err := recvWait(t, h.runErr, "Run's return")
+		require.ErrorIs(t, err, ErrPermanent)
+		var he *HandshakeError
+		require.ErrorAs(t, err, &he)
+		require.Equal(t, http.StatusProxyAuthRequired, he.StatusCode)
+		require.True(t, he.Proxy)
+		require.EqualValues(t, 1, px.connects.Load())
+		h.rec.waitFor(t, "permanent", func(ev Event) bool { return ev.State == schema.ConnDisconnected && ev.Reason == ReasonPermanent })
+		h.runErr <- nil // finish wants Run's result
+		h.finish(nil, px.close, tr.CloseIdleConnections)
+	})
+	t.Run("503 Retry-After", func(t *testing.T) {
+		leaks := goleak.IgnoreCurrent()
+		px := newConnectProxy(t, "")
+		px.refuse = func(w http.ResponseWriter, n int) bool {
+			if n > 1 {
+				return false
+			}
+			w.Header().Set("Retry-After", "7")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		p := newRawPeer(t, steadyPeer)
+		tr := ownHTTPClient().Transport.(*http.Transport)
+		tr.Proxy = http.ProxyURL(px.url())
+		opts := peerOptions()
+		opts.HTTPClient = &http.Client{Transport: tr}
+		// wss:// through the tunnel would need a certificate: the
+		// transport tunnels https only, so the venue's address is given
+		// as wss:// to a TLS-less peer the tunnel never reaches.
+		h := start(t, "wss://"+p.ln.Addr().String()+"/ws", opts, &sink{}, leaks)
+		re := h.rec.waitFor(t, "reconnecting", isState(schema.ConnReconnecting))
+		var he *HandshakeError
+		require.ErrorAs(t, re.Err, &he)
+		require.True(t, he.Proxy)
+		require.Equal(t, http.StatusServiceUnavailable, he.StatusCode)
+		require.Equal(t, 7*time.Second, re.Delay)
+		require.NotErrorIs(t, re.Err, ErrPermanent)
+		require.Contains(t, he.Error(), "proxy tunnel refused with HTTP 503")
+		h.finish(nil, p.close, px.close, tr.CloseIdleConnections)
+	})
+}
