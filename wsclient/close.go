@@ -29,10 +29,12 @@ import (
 // rawKey is the context key of the dial's *rawSlot.
 type rawKey struct{}
 
-// rawSlot receives the socket of a dial's 101 response.
+// rawSlot receives the socket of a dial's 101 response. It also carries
+// the proxy a ws:// dial is to be tunnelled through (see proxied).
 type rawSlot struct {
-	mu sync.Mutex
-	c  io.Closer
+	mu     sync.Mutex
+	c      io.Closer
+	tunnel *url.URL
 }
 
 func (s *rawSlot) set(c io.Closer) {
@@ -73,9 +75,9 @@ func (t rawTracker) CloseIdleConnections() {
 // dialClient is a shallow copy of the host's HTTP client whose transport
 // hands each dial its socket (see rawTracker) and which refuses a
 // redirect from TLS to clear text (see noDowngrade). An *http.Transport
-// is cloned, so that a proxy's refusal of the tunnel is told apart (see
-// tunnelRefused) and closing idle connections touches only the client's
-// own. Everything else (TLS, proxy, the host's own redirect policy,
+// is cloned (see proxied), so that a ws:// venue behind a proxy is
+// tunnelled too, a proxy's refusal of the tunnel is told apart, and
+// closing idle connections touches only the client's own. Everything else (TLS, proxy, the host's own redirect policy,
 // cookies) is the host's client's own.
 func dialClient(hc *http.Client, clk Clock) *http.Client {
 	dc := *hc
@@ -84,37 +86,11 @@ func dialClient(hc *http.Client, clk Clock) *http.Client {
 		rt = http.DefaultTransport
 	}
 	if t, ok := rt.(*http.Transport); ok {
-		t = t.Clone()
-		t.OnProxyConnectResponse = tunnelRefused(t.OnProxyConnectResponse, clk)
-		rt = t
+		rt = proxied(t, clk)
 	}
 	dc.Transport = rawTracker{rt: rt}
 	dc.CheckRedirect = noDowngrade(hc.CheckRedirect)
 	return &dc
-}
-
-// tunnelRefused wraps the host's OnProxyConnectResponse: a proxy's answer
-// to CONNECT other than 200 becomes a *HandshakeError with Proxy set, its
-// status and Retry-After. net/http reports it as a bare error naming the
-// status text only, which would be retried as a lost dial: a 407 (wrong
-// credentials) every BackoffCap, forever.
-func tunnelRefused(host func(context.Context, *url.URL, *http.Request, *http.Response) error, clk Clock) func(context.Context, *url.URL, *http.Request, *http.Response) error {
-	return func(ctx context.Context, proxy *url.URL, req *http.Request, res *http.Response) error {
-		if host != nil {
-			if err := host(ctx, proxy, req, res); err != nil {
-				return err
-			}
-		}
-		if res.StatusCode == http.StatusOK {
-			return nil
-		}
-		return &HandshakeError{
-			StatusCode: res.StatusCode,
-			RetryAfter: RetryAfterHeader(res.Header, clk.Now()),
-			Proxy:      true,
-			Err:        fmt.Errorf("proxy %s answered CONNECT with %q", proxy.Host, res.Status),
-		}
-	}
 }
 
 // maxRedirects is net/http's default limit, which a CheckRedirect of our

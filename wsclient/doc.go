@@ -248,10 +248,13 @@
 // it would send the headers, the stream and the orders in clear text. A
 // "Host" in Options.HTTPHeader is the Host sent (net/http drops it from a
 // request's Header); the TLS server name stays the URL's host. Behind an
-// HTTP proxy (the default HTTPClient's from HTTPS_PROXY and NO_PROXY, or
-// the host's) a wss:// venue is reached through a CONNECT tunnel; a proxy
-// that refuses it is a [*HandshakeError] with Proxy set: 407 (its
-// credentials) is permanent, a Retry-After is kept to.
+// HTTP proxy (the default HTTPClient's from HTTPS_PROXY, HTTP_PROXY and
+// NO_PROXY, or the Proxy of the host's *http.Transport) a venue is reached
+// through a CONNECT tunnel, a ws:// one too (RFC 6455 §4.1; net/http
+// alone would send its handshake to the proxy as a plain GET, which
+// proxies do not upgrade); a proxy that refuses the tunnel is a
+// [*HandshakeError] with Proxy set: 407 (its credentials) is permanent,
+// a Retry-After is kept to.
 //
 // # TLS
 //

@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"context"
 	"encoding/base64"
 	"io"
 	"net"
@@ -43,6 +44,15 @@ type connectProxy struct {
 func newConnectProxy(t *testing.T, auth string) *connectProxy {
 	px := &connectProxy{auth: auth}
 	px.srv = httptest.NewServer(http.HandlerFunc(px.serve))
+	t.Cleanup(px.close)
+	return px
+}
+
+// newTLSConnectProxy is a connectProxy reached over TLS (an https://
+// proxy URL).
+func newTLSConnectProxy(t *testing.T) *connectProxy {
+	px := &connectProxy{}
+	px.srv = httptest.NewTLSServer(http.HandlerFunc(px.serve))
 	t.Cleanup(px.close)
 	return px
 }
@@ -193,4 +203,108 @@ func TestProxyRefusesTunnel(t *testing.T) {
 		require.Contains(t, he.Error(), "proxy tunnel refused with HTTP 503")
 		h.finish(nil, p.close, px.close, tr.CloseIdleConnections)
 	})
+}
+
+// A ws:// venue behind the proxy is reached through a CONNECT tunnel too
+// (RFC 6455 §4.1; browsers do the same): net/http sent the handshake to
+// the proxy as an absolute-form GET, which a CONNECT-only proxy refuses
+// (here 403, which the client took for the venue's, permanent) and a
+// forward proxy passes on without Upgrade. The proxy's credentials come
+// from its URL; a host the proxy function exempts (NO_PROXY) is dialled
+// direct; a redirect to wss:// goes through net/http's own tunnel.
+func TestProxyTunnelsPlainWebSocket(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		exempt bool
+	}{{"through the proxy", false}, {"NO_PROXY", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("u:p w"))
+			px := newConnectProxy(t, auth)
+			p := newRawPeer(t, steadyPeer)
+			pu := px.url()
+			pu.User = url.UserPassword("u", "p w")
+			tr := ownHTTPClient().Transport.(*http.Transport)
+			tr.Proxy = func(r *http.Request) (*url.URL, error) {
+				if tc.exempt {
+					return nil, nil
+				}
+				return pu, nil
+			}
+			opts := peerOptions()
+			opts.HTTPClient = &http.Client{Transport: tr}
+			h := start(t, p.url(), opts, &sink{}, leaks)
+			h.sink.waitFor(t, `{"conn":1}`)
+			require.Zero(t, px.others.Load(), "an absolute-form request reached the proxy")
+			if tc.exempt {
+				require.Zero(t, px.connects.Load())
+			} else {
+				require.EqualValues(t, 1, px.connects.Load())
+			}
+			h.finish(nil, p.close, px.close, tr.CloseIdleConnections)
+		})
+	}
+	t.Run("https proxy", func(t *testing.T) {
+		leaks := goleak.IgnoreCurrent()
+		px := newTLSConnectProxy(t)
+		p := newRawPeer(t, steadyPeer)
+		tr := px.srv.Client().Transport.(*http.Transport).Clone() // trusts the proxy's certificate
+		tr.Proxy = http.ProxyURL(px.url())
+		opts := peerOptions()
+		opts.HTTPClient = &http.Client{Transport: tr}
+		h := start(t, p.url(), opts, &sink{}, leaks)
+		h.sink.waitFor(t, `{"conn":1}`)
+		require.EqualValues(t, 1, px.connects.Load())
+		h.finish(nil, p.close, px.close, tr.CloseIdleConnections)
+	})
+	t.Run("407", func(t *testing.T) {
+		leaks := goleak.IgnoreCurrent()
+		px := newConnectProxy(t, "Basic secret")
+		p := newRawPeer(t, steadyPeer)
+		tr := ownHTTPClient().Transport.(*http.Transport)
+		tr.Proxy = http.ProxyURL(px.url())
+		opts := peerOptions()
+		opts.HTTPClient = &http.Client{Transport: tr}
+		h := start(t, p.url(), opts, &sink{}, leaks)
+		err := recvWait(t, h.runErr, "Run's return")
+		var he *HandshakeError
+		require.ErrorAs(t, err, &he)
+		require.True(t, he.Proxy)
+		require.Equal(t, http.StatusProxyAuthRequired, he.StatusCode)
+		require.ErrorIs(t, err, ErrPermanent)
+		require.Zero(t, p.n.Load())
+		h.runErr <- nil
+		h.finish(nil, p.close, px.close, tr.CloseIdleConnections)
+	})
+}
+
+// A proxy that accepts the connection and never answers CONNECT: the
+// dial ends at Options.DialTimeout on the Clock (ReasonDial, retried),
+// and Close during such a dial returns with nothing left running.
+func TestProxyNeverAnswersConnect(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	px := newConnectProxy(t, "")
+	hang := make(chan struct{})
+	px.refuse = func(http.ResponseWriter, int) bool { <-hang; return true }
+	p := newRawPeer(t, steadyPeer)
+	tr := ownHTTPClient().Transport.(*http.Transport)
+	tr.Proxy = http.ProxyURL(px.url())
+	fc := newFakeClock()
+	fc.blockSlp = true
+	opts := peerOptions()
+	opts.HTTPClient = &http.Client{Transport: tr}
+	opts.Clock = fc
+	opts.DialTimeout = 5 * time.Second
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.clock = fc
+	require.Eventually(t, func() bool { return px.connects.Load() == 1 }, wait, time.Millisecond)
+	require.Eventually(t, func() bool { return fc.armedAt(fc.Now().Add(opts.DialTimeout)) }, wait, time.Millisecond)
+	fc.advance(opts.DialTimeout)
+	re := h.rec.waitFor(t, "reconnecting", isState(schema.ConnReconnecting))
+	require.Equal(t, ReasonDial, re.Reason)
+	require.ErrorIs(t, re.Err, context.DeadlineExceeded)
+	require.Eventually(t, func() bool { return len(fc.sleepingUntil()) == 1 }, wait, time.Millisecond)
+	fc.advanceTo(fc.sleepingUntil()[0])
+	require.Eventually(t, func() bool { return px.connects.Load() == 2 }, wait, time.Millisecond)
+	h.finish(nil, func() { close(hang) }, p.close, px.close, tr.CloseIdleConnections)
 }
