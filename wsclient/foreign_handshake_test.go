@@ -3,6 +3,7 @@ package wsclient
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -174,4 +175,20 @@ func TestHandshakeRedirectDowngradeRefused(t *testing.T) {
 	require.GreaterOrEqual(t, re.Delay, DefaultBackoffCap)
 	require.Zero(t, p.n.Load(), "the plain server was contacted")
 	h.finish(nil, p.close, tls.Close, tls.Client().CloseIdleConnections)
+}
+
+// A venue given by an IPv6 literal (ws://[::1]:port/ws): the brackets
+// are the URL's, the Host header keeps them and the dial drops them.
+// Skipped where the machine has no IPv6 loopback. (Held.)
+func TestHandshakeIPv6Literal(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	leaks := goleak.IgnoreCurrent()
+	p := newRawPeerOn(t, ln, steadyPeer)
+	require.True(t, strings.HasPrefix(p.url(), "ws://[::1]:"), p.url())
+	h := start(t, p.url(), peerOptions(), &sink{}, leaks)
+	h.sink.waitFor(t, `{"conn":1}`)
+	h.finish(nil, p.close)
 }
