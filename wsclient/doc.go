@@ -120,7 +120,8 @@
 // redialled before Options.TryAgainDelay (5 s); a close with 1003, 1007,
 // 1008 or 1010 (the venue refuses what the client sent: unsupported or
 // invalid data, policy) and a handshake refused with a 4xx status other than
-// 401, 403 and 408 and without Retry-After are not redialled before
+// 401 and 408 and without Retry-After (403 included: at exchanges a WAF's
+// or CDN's block that lifts, Binance's "WAF Limit") are not redialled before
 // Options.BackoffCap (30 s), since a tight retry would only be refused
 // again. Each floor gets up to a quarter of itself as jitter, so that
 // clients sent away together do not all return at once. 1000, 1001, 1011 and
@@ -133,8 +134,8 @@
 // an HTTP date is read against the answer's Date header, the venue's clock
 // ([RetryAfterHeader]): a host clock off by an hour neither waits an hour
 // more nor redials at once. A bad URL, a handshake
-// refused with 401 or 403 (or 407 by a proxy) and a certificate that
-// fails verification are permanent ([ErrPermanent]): Run reports them and returns. A refused
+// refused with 401 (or 407 by a proxy) and a certificate that fails
+// verification are permanent ([ErrPermanent]): Run reports them and returns. A refused
 // handshake's HTTP connection is closed at once, so that no net/http
 // goroutine outlives the client.
 //

@@ -21,7 +21,7 @@ var (
 	// ErrNotConnected is returned by Write when no connection is up.
 	ErrNotConnected = errors.New("wsclient: not connected")
 	// ErrPermanent is matched by errors that stop reconnection: a bad URL,
-	// a handshake refused with 401, 403 or 407, a certificate that fails
+	// a handshake refused with 401 (or 407 by a proxy), a certificate that fails
 	// verification, a closed frame pool.
 	ErrPermanent = errors.New("wsclient: permanent error")
 	// ErrIdle is the error of a connection that received nothing while its
@@ -85,8 +85,12 @@ func (e *OversizedError) Unwrap() error { return e.Err }
 
 // HandshakeError is a WebSocket handshake the server answered with an HTTP
 // status other than 101, or whose tunnel the HTTP proxy refused (Proxy).
-// 401, 403 and 407 (the proxy's credentials) are permanent (they match
-// [ErrPermanent]); other statuses are retried, never before RetryAfter.
+// 401 and 407 (the proxy's credentials) are permanent (they match
+// [ErrPermanent]); other statuses are retried, never before RetryAfter. A
+// 403 is retried too: at exchanges it is mostly a block that lifts (a WAF
+// limit, Binance spot API docs "LIMITS"; CloudFront's "Request blocked
+// ... Try again later"), and making it permanent stopped the stream for
+// good on a passing block.
 type HandshakeError struct {
 	StatusCode int // HTTP status of the server's answer
 	// Proxy says the status is the HTTP proxy's answer to CONNECT (the
@@ -115,16 +119,16 @@ func (e *HandshakeError) Error() string {
 // Unwrap returns the underlying error.
 func (e *HandshakeError) Unwrap() error { return e.Err }
 
-// Is makes errors.Is(err, ErrPermanent) true for 401, 403 and 407.
+// Is makes errors.Is(err, ErrPermanent) true for 401 and 407.
 func (e *HandshakeError) Is(target error) bool {
 	return target == ErrPermanent && permanentStatus(e.StatusCode)
 }
 
 func permanentStatus(code int) bool {
-	return code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusProxyAuthRequired
+	return code == http.StatusUnauthorized || code == http.StatusProxyAuthRequired
 }
 
-// dialError classifies a failed dial: 401/403 and certificate errors are
+// dialError classifies a failed dial: 401/407 and certificate errors are
 // permanent; other refusals carry their Retry-After. A refused handshake's
 // HTTP connection goes back to the transport's idle pool: it is closed
 // there, so that its goroutines do not outlive the client.

@@ -152,7 +152,7 @@ type Options struct {
 	// away together do not return together), or the backoff if longer.
 	// Defaults to DefaultTryAgainDelay (5 s). A venue that refused what
 	// the client sent (1003, 1007, 1008, 1010) or a handshake answered
-	// with a 4xx status other than 401/403 (permanent) waits the same way
+	// with a 4xx status other than 401 (permanent) and 408 waits the same way
 	// for BackoffCap instead: retrying it at once would only be refused
 	// again.
 	TryAgainDelay time.Duration

@@ -79,7 +79,8 @@ func (c *Client) retryDelay(attempt int, err error) time.Duration {
 // service restart, 1013 try again later and 1014 bad gateway ask to come
 // back later (TryAgainDelay); 1003 unsupported data, 1007 invalid payload,
 // 1008 policy violation and 1010 missing extension, like a handshake
-// refused with a 4xx status (but 408; 401 and 403 are permanent) without a
+// refused with a 4xx status (but 408; 401 and 407 are permanent; 403
+// included, a WAF's or CDN's block) without a
 // Retry-After or redirected from wss:// to ws:// (ErrInsecureRedirect),
 // refuse what the client sends, which a tight retry only repeats
 // (BackoffCap). A Retry-After is the venue's own word: retryDelay
