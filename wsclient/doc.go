@@ -16,7 +16,12 @@
 // from the frame pool (capacity kept across uses), stamps it and calls the
 // [Handler]. The reader owns that frame while the handler runs and reuses it
 // for the next message; it goes back to the pool when the reader exits: the
-// handler must not keep f or f.Data. A reader that finds the pool exhausted
+// handler must not keep f or f.Data. The frame's buffer grows to the
+// largest message of the connection and keeps that size while the
+// connection lives; a frame goes back to the pool with at most 256 KiB
+// (a larger buffer is replaced by one of the default size), so that a
+// venue's large snapshot at every connection does not leave the whole
+// pool holding megabytes. A reader that finds the pool exhausted
 // (shared by more connections than it has frames) waits for a frame and
 // reports it ([ErrFramesExhausted]): nothing is read meanwhile, and the
 // watchdog does not count that wait. In steady state a message costs no
