@@ -80,7 +80,7 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	ws, resp, err := websocket.Dial(dctx, c.url, &websocket.DialOptions{
 		HTTPClient:   c.dialHTTP,
 		HTTPHeader:   c.opts.HTTPHeader,
-		Host:         c.opts.HTTPHeader.Get("Host"), // net/http ignores it in the Header
+		Host:         c.opts.host, // net/http ignores it in the Header
 		Subprotocols: c.opts.Subprotocols,
 	})
 	if err != nil {

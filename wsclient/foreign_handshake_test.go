@@ -103,7 +103,8 @@ func TestRetryAfterHeader(t *testing.T) {
 // address, or through a gateway that routes by virtual host, needs it.
 // net/http ignores a "Host" in a request's Header (it sends the URL's),
 // so the client passes it as coder/websocket's DialOptions.Host.
-// Origin and User-Agent go as given.
+// Origin and User-Agent go as given. The key is matched in any case: a
+// map literal keeps it as written, which Header.Get misses.
 func TestHandshakeHostHeader(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	type seen struct{ host, ua, origin string }
@@ -116,7 +117,7 @@ func TestHandshakeHostHeader(t *testing.T) {
 	})
 	opts := peerOptions()
 	opts.HTTPHeader = http.Header{
-		"Host":       {"stream.venue.example"},
+		"host":       {"stream.venue.example"},
 		"User-Agent": {"meltica-test/1"},
 		"Origin":     {"https://venue.example"},
 	}
@@ -225,4 +226,34 @@ func TestHandshake403IsRetried(t *testing.T) {
 	require.GreaterOrEqual(t, re.Delay, DefaultBackoffCap)
 	h.sink.waitFor(t, `{"conn":2}`)
 	h.finish(nil, p.close)
+}
+
+// A subprotocol given as a handshake header (Options.HTTPHeader
+// "Sec-WebSocket-Protocol", as gorilla/websocket users pass it, which
+// gorilla sends as is) rather than in Options.Subprotocols: the venue
+// picked it and coder/websocket refused the answer, since it checks the
+// pick against DialOptions.Subprotocols only, so every dial failed. The
+// header's protocols are offered as Subprotocols are. A
+// Sec-WebSocket-Extensions header (compression asked by hand, which
+// coder/websocket would refuse in the answer: every dial failing) is
+// refused by New, as gorilla/websocket's Dial refuses it.
+func TestHandshakeProtocolHeader(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	offered := make(chan string, 4)
+	p := protocolPeer(t, offered, func(int) string { return "v2.venue" })
+	opts := peerOptions()
+	hdr := http.Header{"Sec-WebSocket-Protocol": {"v2.venue, v1.venue"}, "X-Api-Key": {"k"}}
+	opts.HTTPHeader = hdr
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	require.Equal(t, "v2.venue,v1.venue", strings.ReplaceAll(recvWait(t, offered, "handshake"), " ", ""))
+	h.rec.waitFor(t, "connected", connected(1))
+	h.sink.waitFor(t, `{"conn":1}`)
+	require.Zero(t, h.c.Stats().TotalReconnects())
+	require.Equal(t, []string{"v2.venue, v1.venue"}, hdr["Sec-WebSocket-Protocol"], "the host's header is not changed") //nolint:staticcheck // a key as hosts write it, not canonical: the point of the test
+	h.finish(nil, p.close)
+
+	for _, key := range []string{"Sec-WebSocket-Extensions", "sec-websocket-extensions"} {
+		_, err := New("ws://venue.example/ws", nop, &Options{HTTPHeader: http.Header{key: {"permessage-deflate"}}})
+		require.ErrorContains(t, err, "Sec-WebSocket-Extensions", key)
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/meltica/meltica/pool"
@@ -83,8 +85,10 @@ type Options struct {
 	// AllowInsecureTLS accepts an HTTPClient with InsecureSkipVerify. Never
 	// set it against a real venue. Defaults to false.
 	AllowInsecureTLS bool
-	// HTTPHeader is sent with every handshake (API keys, origin). Defaults
-	// to none.
+	// HTTPHeader is sent with every handshake (API keys, Origin,
+	// User-Agent; a Host is sent as the Host). A Sec-WebSocket-Protocol
+	// in it is offered as Subprotocols are (after them); New refuses a
+	// Sec-WebSocket-Extensions. Defaults to none.
 	HTTPHeader http.Header
 	// DialTimeout bounds one dial, handshake included. Defaults to
 	// DefaultDialTimeout (10 s).
@@ -226,6 +230,8 @@ type Options struct {
 	// It is called from one goroutine at a time. Defaults to
 	// math/rand/v2.Int64N.
 	Rand func(n int64) int64
+
+	host string // HTTPHeader's Host, in any case of its key
 }
 
 // Clock is the time source of every wait the client makes: the ping
@@ -314,6 +320,9 @@ func (opts *Options) withDefaults() (Options, error) {
 	if err := o.checkNegative(); err != nil {
 		return o, err
 	}
+	if err := o.handshakeHeader(); err != nil {
+		return o, err
+	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = ownHTTPClient()
 	}
@@ -386,6 +395,61 @@ func (o *Options) checkNegative() error {
 		}
 	}
 	return nil
+}
+
+// handshakeHeader takes the Host and the WebSocket headers out of a copy
+// of HTTPHeader. The Host goes to DialOptions.Host: net/http sends the
+// URL's host and ignores a Host in the Header. coder/websocket checks the venue's answer against
+// DialOptions only, so a "Sec-WebSocket-Protocol" header (how
+// gorilla/websocket users pass subprotocols) made every dial fail once the
+// venue picked one: its protocols are offered as Subprotocols, after
+// those. A "Sec-WebSocket-Extensions" header is refused: the client does
+// not do compression, and the venue's answer to it would fail every dial
+// (gorilla/websocket's Dial refuses it too).
+//
+// Keys are matched in any case: a header written as a map literal keeps
+// its key as written (http.Header{"Sec-WebSocket-Protocol": …}), which
+// Header.Get, looking for the canonical "Sec-Websocket-Protocol", misses.
+func (o *Options) handshakeHeader() error {
+	if len(headerValues(o.HTTPHeader, "Sec-WebSocket-Extensions")) > 0 {
+		return errors.New("wsclient: Options.HTTPHeader sets Sec-WebSocket-Extensions: the client does not negotiate extensions (compression)")
+	}
+	host := headerValues(o.HTTPHeader, "Host")
+	protos := headerValues(o.HTTPHeader, "Sec-WebSocket-Protocol")
+	if len(host) == 0 && len(protos) == 0 {
+		return nil
+	}
+	// Out of a copy: a "host" written in another case would go out as a
+	// second Host header, which servers refuse (400).
+	o.HTTPHeader = o.HTTPHeader.Clone()
+	for k := range o.HTTPHeader {
+		if strings.EqualFold(k, "Host") || strings.EqualFold(k, "Sec-WebSocket-Protocol") {
+			delete(o.HTTPHeader, k)
+		}
+	}
+	if len(host) > 0 {
+		o.host = host[0]
+	}
+	o.Subprotocols = slices.Clone(o.Subprotocols)
+	for _, v := range protos {
+		for p := range strings.SplitSeq(v, ",") {
+			if p = strings.TrimSpace(p); p != "" && !slices.Contains(o.Subprotocols, p) {
+				o.Subprotocols = append(o.Subprotocols, p)
+			}
+		}
+	}
+	return nil
+}
+
+// headerValues returns the values of h under name, its key in any case.
+func headerValues(h http.Header, name string) []string {
+	var vs []string
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			vs = append(vs, v...)
+		}
+	}
+	return vs
 }
 
 // ownHTTPClient is the default HTTP client: http.DefaultTransport's
