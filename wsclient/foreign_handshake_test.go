@@ -257,3 +257,36 @@ func TestHandshakeProtocolHeader(t *testing.T) {
 		require.ErrorContains(t, err, "Sec-WebSocket-Extensions", key)
 	}
 }
+
+// Handshake answers that are odd but valid, as hand-written servers and
+// old proxies send them: an HTTP/1.0 status line, header names and
+// tokens in other cases, Connection with more tokens than Upgrade
+// (RFC 6455 §4.1: "case-insensitive match", a token list), a 100
+// Continue before the 101 (RFC 9110 §15.2: a client must accept
+// interim 1xx answers). Each connects at the first dial. (Held.)
+func TestHandshakeOddValidAnswers(t *testing.T) {
+	for name, answer := range map[string]func(key string) string{
+		"HTTP/1.0": func(key string) string {
+			return "HTTP/1.0 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + acceptKey(key) + "\r\n\r\n"
+		},
+		"cases and token lists": func(key string) string {
+			return "HTTP/1.1 101 Web Socket Protocol Handshake\r\nupgrade: WebSocket\r\nCONNECTION: keep-alive, upgrade\r\nsec-websocket-accept: " + acceptKey(key) + "\r\nServer: nginx\r\n\r\n"
+		},
+		"100 Continue first": func(key string) string {
+			return "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + acceptKey(key) + "\r\n\r\n"
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			p := newRawPeer(t, steadyPeer)
+			p.answer = func(w io.Writer, _ int, key string) bool {
+				_, err := io.WriteString(w, answer(key))
+				return err == nil
+			}
+			h := start(t, p.url(), peerOptions(), &sink{}, leaks)
+			h.sink.waitFor(t, `{"conn":1}`)
+			require.Zero(t, h.c.Stats().TotalReconnects())
+			h.finish(nil, p.close)
+		})
+	}
+}

@@ -308,3 +308,34 @@ func TestProxyNeverAnswersConnect(t *testing.T) {
 	require.Eventually(t, func() bool { return px.connects.Load() == 2 }, wait, time.Millisecond)
 	h.finish(nil, func() { close(hang) }, p.close, px.close, tr.CloseIdleConnections)
 }
+
+// Behind the proxy, a ws:// venue that redirects to wss:// (a venue
+// moving to TLS): the first request goes through the client's tunnel,
+// the second through net/http's own (CONNECT, then TLS to the venue), not
+// through a tunnel to the proxy inside the proxy's.
+func TestProxyRedirectPlainToTLS(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	px := newConnectProxy(t, "")
+	venue := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer func() { _ = ws.CloseNow() }()
+		_ = ws.Write(r.Context(), websocket.MessageText, []byte("hello"))
+		_, _, _ = ws.Read(r.Context())
+	}))
+	moved := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "wss"+strings.TrimPrefix(venue.URL, "https")+"/ws", http.StatusMovedPermanently)
+	}))
+	tr := venue.Client().Transport.(*http.Transport).Clone()
+	tr.Proxy = http.ProxyURL(px.url())
+	opts := peerOptions()
+	opts.Subscriptions = nil
+	opts.HTTPClient = &http.Client{Transport: tr}
+	h := start(t, "ws"+strings.TrimPrefix(moved.URL, "http")+"/ws", opts, &sink{}, leaks)
+	h.sink.waitFor(t, "hello")
+	require.EqualValues(t, 2, px.connects.Load(), "both requests tunnelled once each")
+	require.Zero(t, px.others.Load())
+	h.finish(nil, venue.Close, moved.Close, px.close, tr.CloseIdleConnections)
+}
