@@ -80,15 +80,10 @@ func TestHostWriteToVenueThatStopsReading(t *testing.T) {
 func TestHandshakeToHTTP2Server(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	protos := make(chan string, 4)
+	hello := helloVenue()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		protos <- r.Proto
-		ws, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer func() { _ = ws.CloseNow() }()
-		_ = ws.Write(r.Context(), websocket.MessageText, []byte("hello"))
-		_, _, _ = ws.Read(r.Context())
+		hello.ServeHTTP(w, r)
 	}))
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
@@ -102,4 +97,18 @@ func TestHandshakeToHTTP2Server(t *testing.T) {
 	require.Equal(t, "HTTP/1.1", recvWait(t, protos, "handshake"))
 	require.Equal(t, schema.ConnConnected, h.c.State())
 	h.finish(nil, srv.Close, tr.CloseIdleConnections)
+}
+
+// helloVenue is a venue's handler that says "hello" on each connection
+// and keeps it open until the client goes.
+func helloVenue() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer func() { _ = ws.CloseNow() }()
+		_ = ws.Write(r.Context(), websocket.MessageText, []byte("hello"))
+		_, _, _ = ws.Read(r.Context())
+	})
 }

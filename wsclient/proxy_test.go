@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -116,15 +115,7 @@ func TestProxyConnectTunnel(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("u:p"))
 	px := newConnectProxy(t, auth)
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer func() { _ = ws.CloseNow() }()
-		_ = ws.Write(r.Context(), websocket.MessageText, []byte("hello"))
-		_, _, _ = ws.Read(r.Context())
-	}))
+	srv := httptest.NewTLSServer(helloVenue())
 	tr := srv.Client().Transport.(*http.Transport).Clone()
 	pu := px.url()
 	pu.User = url.UserPassword("u", "p")
@@ -316,15 +307,7 @@ func TestProxyNeverAnswersConnect(t *testing.T) {
 func TestProxyRedirectPlainToTLS(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	px := newConnectProxy(t, "")
-	venue := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer func() { _ = ws.CloseNow() }()
-		_ = ws.Write(r.Context(), websocket.MessageText, []byte("hello"))
-		_, _, _ = ws.Read(r.Context())
-	}))
+	venue := httptest.NewTLSServer(helloVenue())
 	moved := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "wss"+strings.TrimPrefix(venue.URL, "https")+"/ws", http.StatusMovedPermanently)
 	}))
