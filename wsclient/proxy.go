@@ -119,6 +119,8 @@ func tunnel(ctx context.Context, dial func(context.Context, string, string) (net
 		if conf.ServerName == "" {
 			conf.ServerName = p.Hostname()
 		}
+		conf.NextProtos = nil // CONNECT is HTTP/1.1: no "h2" offered
+
 		tc := tls.Client(c, conf)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, err

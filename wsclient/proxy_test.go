@@ -48,10 +48,12 @@ func newConnectProxy(t *testing.T, auth string) *connectProxy {
 }
 
 // newTLSConnectProxy is a connectProxy reached over TLS (an https://
-// proxy URL).
+// proxy URL), which also speaks HTTP/2 to a client that offers it.
 func newTLSConnectProxy(t *testing.T) *connectProxy {
 	px := &connectProxy{}
-	px.srv = httptest.NewTLSServer(http.HandlerFunc(px.serve))
+	px.srv = httptest.NewUnstartedServer(http.HandlerFunc(px.serve))
+	px.srv.EnableHTTP2 = true
+	px.srv.StartTLS()
 	t.Cleanup(px.close)
 	return px
 }
@@ -241,6 +243,7 @@ func TestProxyTunnelsPlainWebSocket(t *testing.T) {
 		p := newRawPeer(t, steadyPeer)
 		tr := px.srv.Client().Transport.(*http.Transport).Clone() // trusts the proxy's certificate
 		tr.Proxy = http.ProxyURL(px.url())
+		tr.TLSClientConfig.NextProtos = []string{"h2", "http/1.1"} // as a host's HTTP/2 transport has them
 		opts := peerOptions()
 		opts.HTTPClient = &http.Client{Transport: tr}
 		h := start(t, p.url(), opts, &sink{}, leaks)
