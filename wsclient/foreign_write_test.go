@@ -112,3 +112,27 @@ func helloVenue() http.Handler {
 		_, _, _ = ws.Read(r.Context())
 	})
 }
+
+// TLS server name: a venue reached by address (or through a fronting
+// name) with the host's tls.Config.ServerName set: the client's clone of
+// the host's transport keeps it, so SNI and certificate verification use
+// it, and a Host header changes neither. (Held.)
+func TestTLSServerNameKept(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	sni := make(chan string, 4)
+	hello := helloVenue()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sni <- r.TLS.ServerName + " " + r.Host
+		hello.ServeHTTP(w, r)
+	}))
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	tr.TLSClientConfig.ServerName = "example.com" // in httptest's certificate
+	opts := peerOptions()
+	opts.Subscriptions = nil
+	opts.HTTPClient = &http.Client{Transport: tr}
+	opts.HTTPHeader = http.Header{"Host": {"stream.example.com"}}
+	h := start(t, "wss"+strings.TrimPrefix(srv.URL, "https"), opts, &sink{}, leaks)
+	h.sink.waitFor(t, "hello")
+	require.Equal(t, "example.com stream.example.com", recvWait(t, sni, "handshake"))
+	h.finish(nil, srv.Close, tr.CloseIdleConnections)
+}
