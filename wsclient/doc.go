@@ -138,9 +138,9 @@
 // [*HandshakeError] with the status and RetryAfter. A Retry-After given as
 // an HTTP date is read against the answer's Date header, the venue's clock
 // ([RetryAfterHeader]): a host clock off by an hour neither waits an hour
-// more nor redials at once. A bad URL, a handshake
-// refused with 401 (or 407 by a proxy) and a certificate that fails
-// verification are permanent ([ErrPermanent]): Run reports them and returns. A refused
+// more nor redials at once. A bad URL, a handshake refused with 401 (or
+// 407 by a proxy) and a certificate that fails verification are
+// permanent ([ErrPermanent]): Run reports them and returns. A refused
 // handshake's HTTP connection is closed at once, so that no net/http
 // goroutine outlives the client.
 //
@@ -253,7 +253,10 @@
 // refused ([ErrInsecureRedirect], redialled no sooner than BackoffCap):
 // it would send the headers, the stream and the orders in clear text. A
 // "Host" in Options.HTTPHeader is the Host sent (net/http drops it from a
-// request's Header); the TLS server name stays the URL's host. Behind an
+// request's Header); the TLS server name stays the URL's host (or the
+// transport's tls.Config.ServerName). A "Sec-WebSocket-Protocol" there is
+// offered as Options.Subprotocols are; a "Sec-WebSocket-Extensions" is
+// refused by New. Header keys are matched in any case. Behind an
 // HTTP proxy (the default HTTPClient's from HTTPS_PROXY, HTTP_PROXY and
 // NO_PROXY, or the Proxy of the host's *http.Transport) a venue is reached
 // through a CONNECT tunnel, a ws:// one too (RFC 6455 §4.1; net/http
