@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
@@ -42,6 +43,37 @@ func TestHostWriteToVenueThatStopsReading(t *testing.T) {
 		require.Zero(t, h.frames.Stats().InUse)
 		p.close()
 		goleak.VerifyNone(t, leaks)
+	})
+	t.Run("pong timeout", func(t *testing.T) {
+		// Nobody closes, the ctx never ends: the ping queued behind the
+		// write goes unanswered, the pong timeout (on the Clock) cuts the
+		// connection, and the Write returns.
+		leaks := goleak.IgnoreCurrent()
+		p := newRawPeer(t, func(pc *peerConn) {
+			if pc.n == 1 {
+				silentReader(pc)
+				return
+			}
+			steadyPeer(pc)
+		})
+		deep := make(chan struct{})
+		opts := peerOptions()
+		opts.Subscriptions = nil
+		opts.HTTPClient = smallBufferClient(1, deep)
+		opts.PingInterval = time.Second
+		opts.PongTimeout = 2 * time.Second
+		h := start(t, p.url(), opts, &sink{}, leaks)
+		h.rec.waitFor(t, "connected", connected(1))
+		cn := h.live()
+		wrote := make(chan error, 1)
+		go func() { wrote <- h.c.Write(context.Background(), big) }()
+		recvWait(t, deep, "the write under way")
+		for i := 0; i < 64 && !h.lostConn1(); i++ {
+			tickWatchdog(t, h, cn, opts.PongTimeout/8)
+		}
+		require.Error(t, recvWait(t, wrote, "the blocked Write's return"))
+		require.ErrorIs(t, requireLost(t, h, ReasonPongTimeout).Err, ErrPongTimeout)
+		h.finish(nil, p.close)
 	})
 	t.Run("ctx ends", func(t *testing.T) {
 		leaks := goleak.IgnoreCurrent()
