@@ -125,10 +125,12 @@
 // redialled before Options.TryAgainDelay (5 s); a close with 1003, 1007,
 // 1008 or 1010 (the venue refuses what the client sent: unsupported or
 // invalid data, policy) and a handshake refused with a 4xx status other than
-// 401 and 408 and without Retry-After (403 included: at exchanges a WAF's
-// or CDN's block that lifts, Binance's "WAF Limit") are not redialled before
+// 401, 403 and 408 and without Retry-After are not redialled before
 // Options.BackoffCap (30 s), since a tight retry would only be refused
-// again. Each floor gets up to a quarter of itself as jitter, so that
+// again; a 403 without Retry-After, at exchanges an IP over its limits or
+// a CDN's block that lifts (Bybit: "wait for at least 10 minutes"; Binance
+// answers 403 for its WAF limit), not before Options.ForbiddenDelay
+// (10 min). Each floor gets up to a quarter of itself as jitter, so that
 // clients sent away together do not all return at once. 1000, 1001, 1011 and
 // codes of the venue's own (4000–4999) get the plain backoff: Binance, for
 // one, ends every connection at 24 h (set MaxAge under that, and the

@@ -87,10 +87,11 @@ func (e *OversizedError) Unwrap() error { return e.Err }
 // status other than 101, or whose tunnel the HTTP proxy refused (Proxy).
 // 401 and 407 (the proxy's credentials) are permanent (they match
 // [ErrPermanent]); other statuses are retried, never before RetryAfter. A
-// 403 is retried too: at exchanges it is mostly a block that lifts (a WAF
-// limit, Binance spot API docs "LIMITS"; CloudFront's "Request blocked
-// ... Try again later"), and making it permanent stopped the stream for
-// good on a passing block.
+// 403 is retried too, after Options.ForbiddenDelay: at exchanges it is a
+// block that lifts (Bybit v5 "Rate Limit Rules": "403, access too
+// frequent ... The ban will be lifted automatically"; Binance's WAF
+// limit; CloudFront's "Request blocked ... Try again later"), and making
+// it permanent stopped the stream for good on a passing block.
 type HandshakeError struct {
 	StatusCode int // HTTP status of the server's answer
 	// Proxy says the status is the HTTP proxy's answer to CONNECT (the

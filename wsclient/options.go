@@ -40,6 +40,12 @@ const (
 	// that closed with 1012 (service restart), 1013 (try again later) or
 	// 1014 (bad gateway).
 	DefaultTryAgainDelay = 5 * time.Second
+	// DefaultForbiddenDelay is the least wait before redialling after a
+	// handshake refused with 403 and no Retry-After: Bybit answers "403,
+	// access too frequent" when an IP broke its limits and asks to "wait
+	// for at least 10 minutes. The ban will be lifted automatically"
+	// (Bybit v5 "Rate Limit Rules").
+	DefaultForbiddenDelay = 10 * time.Minute
 	// DefaultControlRate leaves headroom under Binance's limit of 5
 	// incoming messages per second per connection, which counts pings and
 	// pongs too (Binance spot "WebSocket Streams", "WebSocket Limits"):
@@ -156,10 +162,18 @@ type Options struct {
 	// away together do not return together), or the backoff if longer.
 	// Defaults to DefaultTryAgainDelay (5 s). A venue that refused what
 	// the client sent (1003, 1007, 1008, 1010) or a handshake answered
-	// with a 4xx status other than 401 (permanent) and 408 waits the same way
+	// with a 4xx status other than 401 (permanent), 403 (ForbiddenDelay)
+	// and 408 waits the same way
 	// for BackoffCap instead: retrying it at once would only be refused
 	// again.
 	TryAgainDelay time.Duration
+	// ForbiddenDelay is the least wait before redialling after a handshake
+	// refused with 403 and no Retry-After (plus up to a quarter of it as
+	// jitter): at exchanges a 403 is a block that lifts, an IP over its
+	// limits (Bybit: "wait for at least 10 minutes"; Binance: its WAF
+	// limit) or a CDN's passing refusal, and retrying it sooner may keep
+	// the block in place. Defaults to DefaultForbiddenDelay (10 min).
+	ForbiddenDelay time.Duration
 
 	// MaxAge turns rotation on: a connection that age, counted from its
 	// dial, is replaced make-before-break (see the package doc). Defaults to
@@ -339,6 +353,7 @@ func (opts *Options) withDefaults() (Options, error) {
 	orDefault(&o.HeartbeatInterval, DefaultHeartbeatInterval)
 	o.Heartbeat = bytes.Clone(o.Heartbeat) // the caller's slice may change
 	orDefault(&o.TryAgainDelay, DefaultTryAgainDelay)
+	orDefault(&o.ForbiddenDelay, DefaultForbiddenDelay)
 	orDefault(&o.ControlRate, DefaultControlRate)
 	orDefault(&o.EventBuffer, DefaultEventBuffer)
 	if o.Clock == nil {
@@ -382,6 +397,7 @@ func (o *Options) checkNegative() error {
 		{"BackoffCap", int64(o.BackoffCap)},
 		{"BackoffReset", int64(o.BackoffReset)},
 		{"TryAgainDelay", int64(o.TryAgainDelay)},
+		{"ForbiddenDelay", int64(o.ForbiddenDelay)},
 		{"HeartbeatInterval", int64(o.HeartbeatInterval)},
 		{"MaxAge", int64(o.MaxAge)},
 		{"RotationOverlap", int64(o.RotationOverlap)},
