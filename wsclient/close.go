@@ -77,8 +77,9 @@ func (t rawTracker) CloseIdleConnections() {
 // redirect from TLS to clear text (see noDowngrade). An *http.Transport
 // is cloned (see proxied), so that a ws:// venue behind a proxy is
 // tunnelled too, a proxy's refusal of the tunnel is told apart, and
-// closing idle connections touches only the client's own. Everything else (TLS, proxy, the host's own redirect policy,
-// cookies) is the host's client's own.
+// closing idle connections touches only the client's own. Everything else
+// (TLS, proxy, the host's own redirect policy, cookies) is the host's
+// client's own.
 func dialClient(hc *http.Client, clk Clock) *http.Client {
 	dc := *hc
 	rt := hc.Transport
