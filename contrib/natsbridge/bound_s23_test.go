@@ -1,0 +1,125 @@
+package natsbridge
+
+// Review s23: what the consumer keeps per subject and per stream is bounded
+// whatever the symbols a foreign producer (or a bug in one) publishes.
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+)
+
+// sizes returns how many subjects, sequence states and latest updates the
+// consumer keeps.
+func (c *Consumer) sizes() (subjects, seqs, latest int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.subjects.len(), c.seqs.len(), len(c.latest)
+}
+
+// A producer that publishes under ever new symbols grew the consumer's
+// per-subject and per-stream maps without bound (one entry per subject and
+// per stream for the life of the consumer). They are bounded by
+// MaxStreams: the least recently seen stream is forgotten, counted, and a
+// stream that is busy is never the one forgotten, so its losses are still
+// announced exactly. A forgotten stream that comes back midway is announced
+// by a gap marker of unknown count (the consumer cannot tell what it missed),
+// and so, once streams were forgotten, is any stream first seen midway.
+func TestS23StreamStateBounded(t *testing.T) {
+	srv := startServer(t)
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
+	const bound = 8
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, &ConsumerOptions{MaxStreams: bound})
+	require.NoError(t, err)
+	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+
+	const cold = 200
+	hot := uint64(0)
+	for i := range cold {
+		raw.send(tradeOf("COLD"+strconv.Itoa(i), 1), 1) // from its start: no gap
+		hot++
+		raw.send(tradeOf("HOT", hot), hot)
+	}
+	eventually(t, func() bool { return cons.Stats().Delivered == 2*cold }, "all handed on")
+	subjects, seqs, _ := cons.sizes()
+	assert.LessOrEqual(t, subjects, bound, "subjects kept")
+	assert.LessOrEqual(t, seqs, bound, "sequence states kept")
+	st := cons.Stats()
+	assert.Equal(t, uint64(cold-bound+1), st.Evicted, "the cold streams forgotten, counted: %+v", st)
+	assert.Zero(t, st.Gaps)
+	for range 2 * cold {
+		require.NotEqual(t, schema.EventGap, next(t, got, anyEvent).Type)
+	}
+
+	// The busy stream was kept: a loss in it is announced exactly.
+	raw.send(tradeOf("HOT", hot+3), hot+3)
+	g := next(t, got, anyEvent)
+	require.Equal(t, schema.EventGap, g.Type)
+	assert.Equal(t, "HOT", g.Symbol)
+	assert.Equal(t, uint64(2), g.Control.GapCount)
+	assert.Equal(t, hot+3, next(t, got, anyEvent).SeqProvider)
+
+	// A forgotten stream back midway: what it missed is unknown, and said.
+	raw.send(tradeOf("COLD0", 9), 9)
+	g = next(t, got, anyEvent)
+	require.Equal(t, schema.EventGap, g.Type, "a forgotten stream's loss went unannounced")
+	assert.Equal(t, "COLD0", g.Symbol)
+	assert.Equal(t, schema.EventTrade, g.Control.GapType)
+	assert.Zero(t, g.Control.GapCount, "unknown")
+	assert.Equal(t, uint64(9), next(t, got, anyEvent).SeqProvider)
+	// A stream from its start is new, whatever was forgotten.
+	raw.send(tradeOf("NEW", 1), 1)
+	assert.Equal(t, schema.EventTrade, next(t, got, anyEvent).Type)
+	// One first seen midway may be one forgotten: announced.
+	raw.send(tradeOf("MIDWAY", 7), 7)
+	g = next(t, got, anyEvent)
+	require.Equal(t, schema.EventGap, g.Type)
+	assert.Equal(t, "MIDWAY", g.Symbol)
+	assert.Zero(t, g.Control.GapCount)
+	assert.Equal(t, uint64(7), next(t, got, anyEvent).SeqProvider)
+
+	require.NoError(t, cons.Close(closeCtx(t)))
+	far.close(t)
+}
+
+// Under an exhausted pool, the latest update of each coalescable stream
+// was kept (a copy of its message) for every stream ever seen; a producer
+// with many symbols made the consumer hold one message per symbol. At most
+// MaxStreams wait; past them an update is dropped, counted.
+func TestS23LatestBounded(t *testing.T) {
+	srv := startServer(t)
+	far := newSmallNode(t)
+	got := make(chan *schema.CanonicalEvent, 256)
+	_, err := far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBBO}},
+		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
+	require.NoError(t, err)
+	const bound = 4
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events, &ConsumerOptions{MaxStreams: bound})
+	require.NoError(t, err)
+	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+	far.hold(0)
+	const n = 50
+	for i := range n {
+		raw.send(&schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "S" + strconv.Itoa(i), Type: schema.EventBBO}, 0)
+	}
+	eventually(t, func() bool { return cons.Stats().PoolDropped == n }, "all shelved or dropped")
+	_, _, latest := cons.sizes()
+	assert.LessOrEqual(t, latest, bound, "latest updates kept")
+	assert.Equal(t, uint64(n-bound), cons.Stats().Evicted)
+	far.release()
+	for range bound {
+		assert.Equal(t, schema.EventBBO, next(t, got, anyEvent).Type)
+	}
+	eventually(t, func() bool { _, _, l := cons.sizes(); return l == 0 }, "delivered updates not kept")
+	require.NoError(t, cons.Close(closeCtx(t)))
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, far.d.Close(ctx))
+}
