@@ -123,3 +123,39 @@ func TestS23LatestBounded(t *testing.T) {
 	defer cancel()
 	require.NoError(t, far.d.Close(ctx))
 }
+
+// A forgotten stream whose first message back is lost to an exhausted
+// pool: the marker before its next event says the loss is of unknown
+// count (what it missed while forgotten is unknown), not the one message
+// the pool cost.
+func TestS23ForgottenStreamBackUnderPoolPressure(t *testing.T) {
+	srv := startServer(t)
+	far := newSmallNode(t)
+	got := make(chan *schema.CanonicalEvent, 64)
+	_, err := far.d.Subscribe(dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}},
+		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
+	require.NoError(t, err)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events, &ConsumerOptions{MaxStreams: 2})
+	require.NoError(t, err)
+	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+	for _, sym := range []string{"A", "B", "C"} { // C forgets A
+		raw.send(tradeOf(sym, 1), 1)
+		require.Equal(t, sym, next(t, got, anyEvent).Symbol)
+	}
+	require.Equal(t, uint64(1), cons.Stats().Evicted)
+	eventually(t, func() bool { return far.events.Stats().InUse <= 1 }, "the pool settled")
+	far.hold(0)
+	raw.send(tradeOf("A", 5), 5) // back, and lost to the pool
+	eventually(t, func() bool { return cons.Stats().PoolDropped == 1 }, "dropped for want of an event")
+	far.release()
+	raw.send(tradeOf("A", 6), 6)
+	g := next(t, got, anyEvent)
+	require.Equal(t, schema.EventGap, g.Type)
+	assert.Equal(t, "A", g.Symbol)
+	assert.Zero(t, g.Control.GapCount, "unknown: more than the one the pool cost may be lost")
+	assert.Equal(t, uint64(6), next(t, got, anyEvent).SeqProvider)
+	require.NoError(t, cons.Close(closeCtx(t)))
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, far.d.Close(ctx))
+}

@@ -593,6 +593,9 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		case known && seq <= last:
 			lost = seq - 1
 		}
+		if midway {
+			lost = 0 // unknown: whatever it missed while forgotten comes on top
+		}
 		if lost > 0 || midway {
 			if ev = c.gap(ev, typ, lost); ev == nil {
 				return
