@@ -74,3 +74,49 @@ func TestS23BybitSpotMarketBuyByQuote(t *testing.T) {
 		})
 	}
 }
+
+// TestS23OKXSpotMarketBuyDefaultQuote: OKX "Order channel" / "Place
+// order": tgtCcy "Only applicable to SPOT Market Orders. Default is
+// quote_ccy for buy, base_ccy for sell". A spot market buy placed without
+// it (another client of the account, the web site) comes with tgtCcy ""
+// and its sz a quote amount (ccxt/ccxt#9592: sz "11" USDT, accFillSz
+// 0.00034622 BTC): it was read as 11 BTC ordered. Only an explicit
+// base_ccy, a sell, a limit order or a derivative keeps sz as the
+// quantity.
+func TestS23OKXSpotMarketBuyDefaultQuote(t *testing.T) {
+	for _, tc := range []struct {
+		name, instType, side, ordType, tgtCcy string
+		quote                                 bool
+	}{
+		{"buy, default", "SPOT", "buy", "market", "", true},
+		{"buy, quote_ccy", "SPOT", "buy", "market", "quote_ccy", true},
+		{"sell, quote_ccy", "SPOT", "sell", "market", "quote_ccy", true},
+		{"buy, base_ccy", "SPOT", "buy", "market", "base_ccy", false},
+		{"sell, default", "SPOT", "sell", "market", "", false},
+		{"limit buy", "SPOT", "buy", "limit", "", false},
+		{"swap market buy", "SWAP", "buy", "market", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := okxOrderPush("filled", "0.4", "-0.0004", "")
+			msg = strings.Replace(msg, `"instType":"SPOT","msg"`, `"instType":"`+tc.instType+`","msg"`, 1)
+			msg = strings.Replace(msg, `"side":"buy"`, `"side":"`+tc.side+`"`, 1)
+			msg = strings.Replace(msg, `"ordType":"limit"`, `"ordType":"`+tc.ordType+`"`, 1)
+			msg = strings.Replace(msg, `"tgtCcy":""`, `"tgtCcy":"`+tc.tgtCcy+`"`, 1)
+			if tc.instType == "SWAP" {
+				msg = strings.Replace(msg, `"instId":"BTC-USDT"`, `"instId":"BTC-USDT-SWAP"`, 1)
+			}
+			msg = strings.Replace(msg, `"sz":"1"`, `"sz":"0.4"`, 1)
+			evs, err := newConnFeed(t, ox).feed(1, msg)
+			require.NoError(t, err)
+			require.Len(t, evs, 1)
+			x := evs[0].Exec
+			requireDigits(t, "0.4", x.CumFillQty)
+			require.Equal(t, schema.StatusFilled, x.Status)
+			if tc.quote {
+				require.True(t, x.Qty.IsZero(), "a quote amount read as the base quantity: %s", x.Qty)
+				return
+			}
+			requireDigits(t, "0.4", x.Qty)
+		})
+	}
+}
