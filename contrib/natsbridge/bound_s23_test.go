@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/contrib/natsbridge/internal/wire"
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 )
@@ -154,6 +155,77 @@ func TestS23ForgottenStreamBackUnderPoolPressure(t *testing.T) {
 	assert.Equal(t, "A", g.Symbol)
 	assert.Zero(t, g.Control.GapCount, "unknown: more than the one the pool cost may be lost")
 	assert.Equal(t, uint64(6), next(t, got, anyEvent).SeqProvider)
+	require.NoError(t, cons.Close(closeCtx(t)))
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, far.d.Close(ctx))
+}
+
+// len returns how many messages wait in the queue.
+func (q *msgQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.buf) - q.head
+}
+
+// heldLen returns how many critical messages wait for an event.
+func (c *Consumer) heldLen() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.held)
+}
+
+// Critical messages (control events, connection states, gap markers) that
+// find the host's pool exhausted are held, never dropped — and were held
+// without bound: a producer's stream of control events while the host's
+// pool stays exhausted grew the consumer's memory for as long as it
+// lasted. Past maxHeld the consumer stops taking messages from its queue,
+// whose bounds then apply (PendingMsgs and PendingBytes, past which it
+// drops and counts SlowDropped, as for any slow consumer); what it held
+// and queued is delivered in order once events are free.
+func TestS23HeldBounded(t *testing.T) {
+	srv := startServer(t)
+	far := newSmallNode(t)
+	got := make(chan *schema.CanonicalEvent, 4*maxHeld)
+	_, err := far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventControl}},
+		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
+	require.NoError(t, err)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
+	require.NoError(t, err)
+	nc := connect(t, srv.ClientURL(), nil)
+	eventually(t, func() bool { return far.events.Stats().InUse <= 1 }, "the pool settled")
+	subj := Subject(DefaultPrefix, schema.VenueBinance, "", schema.EventControl)
+	control := func(code int64) []byte {
+		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Type: schema.EventControl}
+		ev.Control.Code = code
+		return wire.Append(nil, ev, 0)
+	}
+	// The consumer's reserve goes with the first control event and comes
+	// back to the pool: taken too.
+	far.hold(0)
+	require.NoError(t, nc.Publish(subj, control(1)))
+	require.NoError(t, nc.Flush())
+	eventually(t, func() bool { return cons.Stats().Delivered == 1 }, "the first delivered from the reserve")
+	require.Equal(t, int64(1), next(t, got, anyEvent).Control.Code)
+	eventually(t, func() bool { return far.events.Stats().InUse < 16 }, "the reserve back in the pool")
+	far.hold(0)
+	const n = 3 * maxHeld
+	for i := range n {
+		require.NoError(t, nc.Publish(subj, control(int64(i+2))))
+	}
+	require.NoError(t, nc.Flush())
+	eventually(t, func() bool {
+		return cons.Stats().Received+uint64(cons.q.len()) == n+1
+	}, "every message received or queued")
+	assert.LessOrEqual(t, cons.heldLen(), maxHeld, "critical messages held past the bound")
+	assert.Zero(t, cons.Stats().SlowDropped)
+	far.release()
+	last := int64(1)
+	for range n {
+		ev := next(t, got, anyEvent)
+		require.Greater(t, ev.Control.Code, last, "in order")
+		last = ev.Control.Code
+	}
 	require.NoError(t, cons.Close(closeCtx(t)))
 	ctx, cancel := context.WithTimeout(context.Background(), generous)
 	defer cancel()

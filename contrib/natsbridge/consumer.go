@@ -82,8 +82,9 @@ type ConsumerOptions struct {
 	// connection's states never wait: market data that finds no event is
 	// dropped and announced (a gap marker for an ordered stream, the latest
 	// update kept for a coalescable one), a critical message or a state is
-	// kept and delivered first once an event is free. Defaults to
-	// DefaultPoolWait.
+	// kept and delivered first once an event is free (while 1024 of them,
+	// or PendingBytes, wait, no more messages are taken from the queue,
+	// whose bounds then apply). Defaults to DefaultPoolWait.
 	PoolWait time.Duration
 	// MaxStreams bounds the streams (venue, symbol, type) and the subjects
 	// the consumer keeps state for, whoever publishes on its Subjects: the
@@ -184,10 +185,12 @@ type Consumer struct {
 	// held are critical messages (gap markers, states, control) that found
 	// no event, in order: they are delivered first, and nothing overtakes
 	// them.
-	held     []heldMsg
-	latest   map[streamKey]*latestMsg // coalescable streams' updates waiting for an event, at most MaxStreams
-	holding  atomic.Bool              // something is held: the loop retries it
-	heldOver bool                     // held went over maxHeld (logged once)
+	held      []heldMsg
+	latest    map[streamKey]*latestMsg // coalescable streams' updates waiting for an event, at most MaxStreams
+	holding   atomic.Bool              // something is held: the loop retries it
+	heldBytes int                      // the bytes of held messages
+	heldFull  atomic.Bool              // held is at its bound: the loop takes nothing from the queue
+	heldOver  bool                     // held reached its bound (logged once a run)
 	// reserve is an event kept for critical messages and gap markers when
 	// the pool is exhausted; refilled after a message while the pool has
 	// two events free or more (the last one is left to market data).
@@ -245,8 +248,10 @@ type heldMsg struct {
 	data []byte
 }
 
-// maxHeld is the soft bound of held critical messages: past it they are
-// still kept (never dropped), and the Logger is told once.
+// maxHeld bounds the critical messages held (with PendingBytes their
+// bytes): at it the consumer takes no message from its queue until some
+// are delivered. Held messages are never dropped; the queue's own bounds
+// then apply (a slow consumer), and the Logger is told once.
 const maxHeld = 1024
 
 // heldRetry is how often the loop tries to deliver what is held while no
@@ -366,9 +371,11 @@ func (c *Consumer) run() {
 	retry := time.NewTimer(heldRetry)
 	defer retry.Stop()
 	for {
-		if m := c.q.pop(); m != nil {
-			c.onMsg(m)
-			continue
+		if !c.heldFull.Load() { // else wait until what is held goes
+			if m := c.q.pop(); m != nil {
+				c.onMsg(m)
+				continue
+			}
 		}
 		var again <-chan time.Time
 		if c.holding.Load() {
@@ -507,9 +514,14 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 	switch {
 	case typ.Critical():
 		c.held = append(c.held, heldMsg{st: *st, data: append([]byte(nil), data...)})
-		if len(c.held) > maxHeld && !c.heldOver {
-			c.heldOver = true
-			c.log.Warn("natsbridge: critical messages waiting for the event pool over the bound; kept", "held", len(c.held), "bound", maxHeld)
+		c.heldBytes += len(data)
+		if len(c.held) >= maxHeld || c.heldBytes >= c.opts.PendingBytes {
+			c.heldFull.Store(true)
+			if !c.heldOver {
+				c.heldOver = true
+				c.log.Warn("natsbridge: critical messages waiting for the event pool at the bound; kept, and no more taken from the queue until they go",
+					"held", len(c.held), "bound", maxHeld)
+			}
 		}
 	case typ.Coalescable():
 		c.scratch.Reset()
@@ -618,9 +630,11 @@ func (c *Consumer) deliverHeld() bool {
 		h := c.held[0]
 		c.held[0] = heldMsg{}
 		c.held = c.held[1:]
+		c.heldBytes -= len(h.data)
+		c.heldFull.Store(false)
 		c.deliver(&h.st, h.data, ev)
 	}
-	c.held, c.heldOver = nil, false
+	c.held, c.heldOver, c.heldBytes = nil, false, 0
 	return true
 }
 
