@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -230,4 +231,36 @@ func TestS23HeldBounded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), generous)
 	defer cancel()
 	require.NoError(t, far.d.Close(ctx))
+}
+
+// An operator's stream that does not acknowledge what it stores (no_ack)
+// or that is sealed (it stores nothing more) held every report at the head
+// of the Publisher's queue for ever — a publish that is never acknowledged
+// is retried — while NewPublisher and NewConsumer accepted it: they refuse
+// it, saying why.
+func TestS23OperatorStreamNoAckOrSealed(t *testing.T) {
+	srv := startServer(t)
+	nc := connect(t, srv.ClientURL(), nil)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	ingest := newNode(t)
+	for i, edit := range []func(*jetstream.StreamConfig){
+		func(c *jetstream.StreamConfig) { c.NoAck = true },
+		func(c *jetstream.StreamConfig) { c.Sealed = true },
+	} {
+		prefix := "s23ops" + strconv.Itoa(i)
+		cfg := jetstream.StreamConfig{Name: "S23OPS" + strconv.Itoa(i), Subjects: []string{prefix + ".*.*.*"}}
+		_, err = js.CreateStream(waitCtx(t), cfg)
+		require.NoError(t, err)
+		edit(&cfg)
+		_, err = js.UpdateStream(waitCtx(t), cfg)
+		require.NoError(t, err)
+		stream := StreamOptions{Name: cfg.Name, NoCreate: true}
+		_, err = NewPublisher(waitCtx(t), nc, ingest.d, &PublisherOptions{Prefix: prefix, Stream: stream})
+		require.Error(t, err, "%+v", cfg)
+		t.Log(err)
+		_, err = NewConsumer(waitCtx(t), nc, ingest.d, ingest.pools.Events, &ConsumerOptions{Prefix: prefix, Durable: "ops", Stream: stream})
+		require.Error(t, err, "%+v", cfg)
+	}
+	ingest.close(t)
 }
