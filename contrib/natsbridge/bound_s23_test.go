@@ -6,8 +6,10 @@ package natsbridge
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -263,4 +265,53 @@ func TestS23OperatorStreamNoAckOrSealed(t *testing.T) {
 		require.Error(t, err, "%+v", cfg)
 	}
 	ingest.close(t)
+}
+
+// seenBytes returns the bytes of the execution report ids the consumer
+// remembers.
+func (c *Consumer) seenBytes() int {
+	c.execMu.Lock()
+	defer c.execMu.Unlock()
+	n := 0
+	for id := range c.seen.set {
+		n += len(id)
+	}
+	return n
+}
+
+// The consumer remembers the message ids of the last Dedup execution
+// reports, as their producer wrote them: a producer whose ids are long
+// (JetStream takes headers up to 64 KiB) made the consumer keep Dedup of
+// them — 256 MiB at the defaults. An id longer than maxIDLen is kept as
+// its SHA-256: as exact, and bounded.
+func TestS23LongMessageIDsBounded(t *testing.T) {
+	srv := startServer(t)
+	far := newNode(t)
+	reports := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, &ConsumerOptions{Durable: "long"})
+	require.NoError(t, err)
+	js, err := jetstream.New(connect(t, srv.ClientURL(), nil))
+	require.NoError(t, err)
+	const n = 4
+	for i := range n {
+		ev := new(schema.CanonicalEvent)
+		execReport(i)(ev)
+		id := strconv.Itoa(i) + strings.Repeat("x", 60<<10)
+		_, err := js.PublishMsg(waitCtx(t), &nats.Msg{Subject: Subject(DefaultPrefix, ev.Venue, ev.Symbol, ev.Type), Data: wire.Append(nil, ev, 0)},
+			jetstream.WithMsgID(id))
+		require.NoError(t, err)
+	}
+	for range n {
+		next(t, reports, anyEvent)
+	}
+	assert.LessOrEqual(t, cons.seenBytes(), n*maxIDLen, "ids kept whole")
+	// Still exact: the same long id again is a duplicate (redelivered, or
+	// published again past the server's duplicate window).
+	c := cons
+	c.execMu.Lock()
+	dup := c.seen.has(c.idOf(strconv.Itoa(0) + strings.Repeat("x", 60<<10)))
+	c.execMu.Unlock()
+	assert.True(t, dup)
+	require.NoError(t, cons.Close(closeCtx(t)))
+	far.close(t)
 }

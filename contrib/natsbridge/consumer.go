@@ -70,7 +70,8 @@ type ConsumerOptions struct {
 	// overtake a later report: the reports of an order stay in order.
 	MaxAckPending int
 	// Dedup is how many execution report ids the consumer remembers, to
-	// drop a redelivery it has already handed on. Defaults to DefaultDedup.
+	// drop a redelivery it has already handed on (an id over 512 bytes,
+	// another producer's, as its SHA-256). Defaults to DefaultDedup.
 	Dedup int
 	// StateVenue is the Venue of the EventConnState events that report the
 	// NATS connection's state to the dispatcher (a subscription whose
@@ -713,7 +714,7 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		c.ack(m) // another node's: the whole stream is read because Subjects overlap
 		return
 	}
-	id := m.Headers().Get(jetstream.MsgIDHeader)
+	id := c.idOf(m.Headers().Get(jetstream.MsgIDHeader))
 	if id != "" && c.seen.has(id) {
 		c.execDup.Add(1)
 		c.ack(m)
