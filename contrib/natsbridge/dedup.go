@@ -8,7 +8,7 @@ import (
 // maxIDLen is the longest message id the consumer remembers as it is; a
 // longer one (a producer's of its own: JetStream takes up to 64 KiB) is
 // remembered by its SHA-256, so that Dedup ids cost at most Dedup ×
-// maxIDLen bytes. The Publisher's ids are shorter.
+// maxIDLen bytes, and a hashed id tells reports apart as exactly.
 const maxIDLen = 512
 
 // idOf is what the consumer remembers of the message id id.
