@@ -151,7 +151,8 @@ func (m *bybitOrderMsg) fill(f *filler) {
 }
 
 // bybitSpotQuoteSized reports whether an order of the order or execution
-// topic is a spot one sized in the quote coin (see bybitQuoteSized); a
+// topic is a spot one sized in the quote coin (see bybitQuoteSized; the
+// pushes carry marketUnit "" for Bybit's default, ccxt/ccxt#29602); a
 // push without category is taken for spot, as the topics order.spot and
 // execution.spot send it.
 func bybitSpotQuoteSized(category, orderType, side, unit *text) bool {
