@@ -120,3 +120,14 @@ func TestS23OKXSpotMarketBuyDefaultQuote(t *testing.T) {
 		})
 	}
 }
+
+// The quote-sized paths cost no allocation either (TestVenueZeroAllocs).
+func init() {
+	order, exec := bybitSpotMarket("spot", "Buy", "", "100")
+	okx := strings.Replace(strings.Replace(okxOrderPush("filled", "0.4", "-0.0004", ""), `"ordType":"limit"`, `"ordType":"market"`, 1), `"sz":"1"`, `"sz":"11"`, 1)
+	venueAllocCases = append(venueAllocCases,
+		gen(by, "order spot market buy by quote", func() []byte { return []byte(order) }),
+		gen(by, "execution spot market buy by quote", func() []byte { return []byte(exec) }),
+		gen(ox, "orders spot market buy by quote", func() []byte { return []byte(okx) }),
+	)
+}
