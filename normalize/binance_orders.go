@@ -179,6 +179,20 @@ func placeParams(ps []param, o *schema.OrderRequest) ([]param, error) {
 		}
 		typ = schema.OrderTypeLimitMaker
 	}
+	// A time in force that the order's type cannot keep is refused, not
+	// dropped: LIMIT_MAKER takes no timeInForce (it rests, GTC), so a
+	// post-only IOC or FOK would rest on the book; a MARKET order takes
+	// none either, so a FOK market order would fill in part (Binance spot
+	// WebSocket API, "Place new order": timeInForce is for LIMIT,
+	// STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT only).
+	switch tif := o.TimeInForce; {
+	case typ == schema.OrderTypeLimitMaker && (tif == schema.TIFIOC || tif == schema.TIFFOK):
+		return ps, fmt.Errorf("%w: a post-only (LIMIT_MAKER) order rests on the book: no %s", ErrUnsupported, tif)
+	case !typ.NeedsPrice() && tif == schema.TIFFOK:
+		return ps, fmt.Errorf("%w: a %s order takes no FOK on Binance spot", ErrUnsupported, typ)
+	case typ != schema.OrderTypeLimitMaker && tif == schema.TIFGTX:
+		return ps, fmt.Errorf("%w: GTX is futures-only; use PostOnly", ErrUnsupported)
+	}
 	// RESULT for every type: the answer then carries the order's status,
 	// quantities and price, which the Ack reports. Binance's default is FULL
 	// (RESULT plus the fills) for MARKET and LIMIT and ACK (the ids only)
@@ -207,11 +221,8 @@ func placeParams(ps []param, o *schema.OrderRequest) ([]param, error) {
 	}
 	if typ.NeedsPrice() && typ != schema.OrderTypeLimitMaker {
 		tif := "GTC" // Binance requires one; GTC unless told
-		switch o.TimeInForce {
-		case schema.TIFIOC, schema.TIFFOK:
+		if o.TimeInForce == schema.TIFIOC || o.TimeInForce == schema.TIFFOK {
 			tif = o.TimeInForce.String()
-		case schema.TIFGTX:
-			return ps, fmt.Errorf("%w: GTX is futures-only; use PostOnly", ErrUnsupported)
 		}
 		ps = append(ps, param{key: "timeInForce", val: tif})
 	}

@@ -3,6 +3,7 @@ package normalize
 import (
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -20,6 +21,19 @@ type InstrumentRules struct {
 	// asset) of an order with a price. Market orders, whose price the venue
 	// takes from its recent average, are not checked against them.
 	MinNotional, MaxNotional schema.Decimal
+	// MarketMinQty, MarketMaxQty and MarketStepSize bound the quantity of
+	// a market order, beside MinQty, MaxQty and StepSize, which hold for
+	// every order (Binance MARKET_LOT_SIZE; Bybit derivatives'
+	// maxMktOrderQty and spot's maxMarketOrderQty; OKX derivatives'
+	// maxMktSz). Zero: not applied.
+	MarketMinQty, MarketMaxQty, MarketStepSize schema.Decimal
+	// MarketMinNotional and MarketMaxNotional bound the quote amount of a
+	// market order by quote quantity (QuoteQty), the one market order whose
+	// notional is known before it reaches the venue (Binance NOTIONAL with
+	// applyMinToMarket or applyMaxToMarket, MIN_NOTIONAL with
+	// applyToMarket; Bybit spot minOrderAmt and maxOrderAmt; Kraken
+	// costmin). Zero: not applied.
+	MarketMinNotional, MarketMaxNotional schema.Decimal
 	// ContractSize is the base quantity one contract stands for, on venues
 	// whose derivative orders count contracts (OKX ctVal, Coinbase futures'
 	// contract_size); quantities and the bounds above are then in
@@ -35,14 +49,14 @@ type InstrumentRules struct {
 // RuleError is an order that breaks one of its instrument's rules.
 type RuleError struct {
 	Symbol string
-	Field  string         // "Price", "StopPrice", "Qty" or "Notional"
-	Rule   string         // "tick size", "min", "max", "step size"
+	Field  string         // "Price", "StopPrice", "Qty", "Notional" or "QuoteQty"
+	Rule   string         // "tick size", "min", "max", "step size", "market min", "market max", "market step size"
 	Value  schema.Decimal // the order's value
 	Limit  schema.Decimal // the rule's
 }
 
 func (e *RuleError) Error() string {
-	if e.Rule == "tick size" || e.Rule == "step size" {
+	if strings.HasSuffix(e.Rule, " size") {
 		return fmt.Sprintf("normalize: %s %s %s is not on the %s %s", e.Symbol, e.Field, e.Value, e.Rule, e.Limit)
 	}
 	return fmt.Sprintf("normalize: %s %s %s breaks the %s of %s", e.Symbol, e.Field, e.Value, e.Rule, e.Limit)
@@ -51,9 +65,13 @@ func (e *RuleError) Error() string {
 // Check reports the first rule o breaks, as a [*RuleError]: the price and
 // stop price against MinPrice, MaxPrice and the tick size (relative to
 // MinPrice, as Binance's PRICE_FILTER says), the quantity against MinQty,
-// MaxQty and the step size (relative to MinQty, LOT_SIZE), and, for an
-// order with a price, price × quantity against MinNotional and
-// MaxNotional. A cancel is not checked. o is only read.
+// MaxQty and the step size (relative to MinQty, LOT_SIZE) and, for a
+// market order, against MarketMinQty, MarketMaxQty and MarketStepSize
+// (Field "Qty", Rule "market min", "market max" or "market step size");
+// for an order with a price, price × quantity against MinNotional and
+// MaxNotional; for a market order by quote quantity, the quote quantity
+// against MarketMinNotional and MarketMaxNotional (Field "QuoteQty", Rule
+// "min" or "max"). A cancel is not checked. o is only read.
 func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
 	if o.Action == schema.ActionCancel {
 		return nil
@@ -73,8 +91,21 @@ func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
 			return err
 		}
 	}
+	if o.Type == schema.OrderTypeMarket && o.Qty.Sign() > 0 {
+		if err := checkStepped(o.Symbol, "Qty", o.Qty, r.MarketMinQty, r.MarketMaxQty, r.MarketStepSize, "market step size"); err != nil {
+			if re, ok := err.(*RuleError); ok && (re.Rule == "min" || re.Rule == "max") {
+				re.Rule = "market " + re.Rule
+			}
+			return err
+		}
+	}
 	if o.Type.NeedsPrice() && o.Qty.Sign() > 0 {
 		if err := checkNotional(o.Symbol, o.Price, o.Qty, r.MinNotional, r.MaxNotional); err != nil {
+			return err
+		}
+	}
+	if o.Type == schema.OrderTypeMarket && o.QuoteQty.Sign() > 0 {
+		if err := checkBounds(o.Symbol, "QuoteQty", o.QuoteQty, r.MarketMinNotional, r.MarketMaxNotional); err != nil {
 			return err
 		}
 	}
@@ -159,8 +190,8 @@ func checkStepped(sym, field string, v, lo, hi, step schema.Decimal, rule string
 
 // Round puts o's price and stop price on the tick size — a buy's down
 // (floor), a sell's up (ceiling), so that rounding never makes an order
-// more aggressive — and its quantity on the step size, down, so that it
-// never grows (floor from MinQty: a quantity under MinQty goes further
+// more aggressive — and its quantity on the step size (a market order's
+// on MarketStepSize too), down, so that it never grows (floor from MinQty: a quantity under MinQty goes further
 // down, never up to it; Check then refuses it). It changes o; bounds are
 // left to [InstrumentRules.Check].
 func (r *InstrumentRules) Round(o *schema.OrderRequest) error {
@@ -172,7 +203,8 @@ func (r *InstrumentRules) Round(o *schema.OrderRequest) error {
 		v         *schema.Decimal
 		base, sz  schema.Decimal
 		roundMode schema.RoundingMode
-	}{{&o.Price, r.MinPrice, r.TickSize, mode}, {&o.StopPrice, r.MinPrice, r.TickSize, mode}, {&o.Qty, r.MinQty, r.StepSize, schema.RoundFloor}} {
+	}{{&o.Price, r.MinPrice, r.TickSize, mode}, {&o.StopPrice, r.MinPrice, r.TickSize, mode}, {&o.Qty, r.MinQty, r.StepSize, schema.RoundFloor},
+		{&o.Qty, r.MarketMinQty, r.marketStep(o), schema.RoundFloor}} {
 		if f.v.Sign() <= 0 || f.sz.Sign() <= 0 {
 			continue
 		}
@@ -183,6 +215,14 @@ func (r *InstrumentRules) Round(o *schema.OrderRequest) error {
 		*f.v = v
 	}
 	return nil
+}
+
+// marketStep is MarketStepSize for a market order, else zero.
+func (r *InstrumentRules) marketStep(o *schema.OrderRequest) schema.Decimal {
+	if o.Type != schema.OrderTypeMarket {
+		return schema.Decimal{}
+	}
+	return r.MarketStepSize
 }
 
 // roundFrom rounds v to base + a multiple of step.

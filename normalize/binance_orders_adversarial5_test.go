@@ -1,0 +1,57 @@
+package normalize
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// TestAdv5BinanceTimeInForceNotDropped: Binance spot WebSocket API, "Place
+// new order": timeInForce is a parameter of LIMIT, STOP_LOSS_LIMIT and
+// TAKE_PROFIT_LIMIT only; LIMIT_MAKER (post-only) rests on the book and
+// MARKET fills what it can. A post-only IOC or FOK was sent as a plain
+// LIMIT_MAKER — an order resting on the book where the host asked for one
+// that never rests — and a FOK market order as MARKET, which fills in
+// part where the host asked for all or nothing. Both are refused now, as
+// OKX's, Bybit's and Kraken's encoders refuse them; what Binance can keep
+// still goes out.
+func TestAdv5BinanceTimeInForceNotDropped(t *testing.T) {
+	enc := NewBinanceOrders(NewCredentials("k", NewHMACSigner([]byte("s"))), &OrderOptions{Now: fixedNow})
+	market := func(o *schema.OrderRequest) { o.Type, o.Price = schema.OrderTypeMarket, schema.Decimal{} }
+	stopMarket := func(o *schema.OrderRequest) {
+		o.Type, o.Price, o.StopPrice = schema.OrderTypeStopLoss, schema.Decimal{}, dec("23000")
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(o *schema.OrderRequest)
+		ok   bool
+	}{
+		{"post-only IOC", func(o *schema.OrderRequest) { o.PostOnly, o.TimeInForce = true, schema.TIFIOC }, false},
+		{"post-only FOK", func(o *schema.OrderRequest) { o.PostOnly, o.TimeInForce = true, schema.TIFFOK }, false},
+		{"LIMIT_MAKER IOC", func(o *schema.OrderRequest) { o.Type, o.TimeInForce = schema.OrderTypeLimitMaker, schema.TIFIOC }, false},
+		{"market FOK", func(o *schema.OrderRequest) { market(o); o.TimeInForce = schema.TIFFOK }, false},
+		{"stop-market FOK", func(o *schema.OrderRequest) { stopMarket(o); o.TimeInForce = schema.TIFFOK }, false},
+		{"market GTX", func(o *schema.OrderRequest) { market(o); o.TimeInForce = schema.TIFGTX }, false},
+		{"limit GTX", func(o *schema.OrderRequest) { o.TimeInForce = schema.TIFGTX }, false},
+		{"post-only GTC", func(o *schema.OrderRequest) { o.PostOnly, o.TimeInForce = true, schema.TIFGTC }, true},
+		{"post-only GTX", func(o *schema.OrderRequest) { o.PostOnly, o.TimeInForce = true, schema.TIFGTX }, true},
+		{"market IOC (what a market order does)", func(o *schema.OrderRequest) { market(o); o.TimeInForce = schema.TIFIOC }, true},
+		{"market", market, true},
+		{"stop-market", stopMarket, true},
+		{"limit FOK", func(o *schema.OrderRequest) { o.TimeInForce = schema.TIFFOK }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := limitOrder()
+			tc.edit(o)
+			require.NoError(t, o.Validate())
+			_, err := enc.AppendRequest(nil, 1, o)
+			if tc.ok {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, ErrUnsupported)
+		})
+	}
+}
