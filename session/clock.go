@@ -48,8 +48,8 @@ func (c *clock) sync(ctx context.Context, client *http.Client, venue schema.Venu
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("session: server time: %s: %.200s", resp.Status, body)
 	}
-	server, err := vt.parse(body)
-	if err != nil || server.UnixNano() <= 0 {
+	server, err := parseServerTime(vt, body)
+	if err != nil || server.Before(earliestServerTime) || server.After(latestServerTime) {
 		return fmt.Errorf("session: server time: malformed answer %.200q", body)
 	}
 	// The server read its clock between t0 and t1, and its answer is
@@ -62,6 +62,27 @@ func (c *clock) sync(ctx context.Context, client *http.Client, venue schema.Venu
 	lo, hi := server.Sub(t1), server.Add(vt.res).Sub(t0)
 	c.offset.Store(int64(min(max(time.Duration(c.offset.Load()), lo), hi)))
 	return nil
+}
+
+// A server time outside these is a malformed answer, not a clock: taken
+// for one ({"serverTime":1} is 1970), it would stamp every signed request
+// decades off, and the venue would refuse them all (-1021) until the next
+// measurement. The window is wide enough for any local clock that is
+// merely wrong.
+var (
+	earliestServerTime = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	latestServerTime   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// parseServerTime reads body with vt; a panic inside the decoder is a
+// malformed answer, never raised (venue input, goccy v0.12).
+func parseServerTime(vt venueTime, body []byte) (t time.Time, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = time.Time{}, fmt.Errorf("session: server time: decoder panic: %v", r)
+		}
+	}()
+	return vt.parse(body)
 }
 
 // ClockOffset is the venue's clock minus the local one, as last measured

@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -54,4 +55,75 @@ func TestAdv5BinanceUnexpressibleRefusedFirst(t *testing.T) {
 	_, err := s.Place(ctx, req)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(1), v.Stats().Orders)
+}
+
+// TestAdv5BinanceDocumentedRefusals: each refusal as Binance's WebSocket
+// API documents it ("Error codes", "Rate limits": a request over the limit
+// is answered status 429, an IP ban 418, both -1003 with
+// error.data.retryAfter; -1015 too many new orders; -1021 timestamp
+// outside recvWindow; -1013 "Filter failure: LOT_SIZE"; -2010 new order
+// rejected; -2011 cancel rejected), with the rateLimits array the API adds
+// to every answer, is a *VenueError with the venue's code and message,
+// given to its caller at once; the connection goes on.
+func TestAdv5BinanceDocumentedRefusals(t *testing.T) {
+	v := startVenue(t)
+	api := newScriptedAPI(t)
+	ep := endpoints(v)
+	ep.API = api.url
+	s := start(t, session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Pools: strictPools()})
+	const limits = `"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":6012},` +
+		`{"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":50,"count":51}]`
+	for _, tc := range []struct {
+		name   string
+		status int
+		code   int64
+		msg    string
+		data   string
+	}{
+		{"429 weight", 429, -1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
+			`,"data":{"serverTime":1659318140000,"retryAfter":1659318200000}`},
+		{"418 banned", 418, -1003, "Way too much request weight used; IP banned until 1659146400000. Please use WebSocket Streams for live updates to avoid bans.",
+			`,"data":{"serverTime":1659142907531,"retryAfter":1659146400000}`},
+		{"429 orders", 429, -1015, "Too many new orders; current limit is 50 orders per 10 SECOND.", ""},
+		{"recvWindow", 400, -1021, "Timestamp for this request is outside of the recvWindow.", ""},
+		{"lot size", 400, -1013, "Filter failure: LOT_SIZE", ""},
+		{"balance", 400, -2010, "Account has insufficient balance for requested action.", ""},
+		{"duplicate", 400, -2010, "Duplicate order sent.", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			req := limitOrder(s, t, "r-1", "buy", "1000.00", "0.5")
+			defer s.Pools().Orders.Put(req)
+			done := placeAsync(ctx, s, req)
+			r := api.next(t)
+			body := fmt.Sprintf(`{"id":%d,"status":%d,"error":{"code":%d,"msg":%q%s},%s}`, r.id, tc.status, tc.code, tc.msg, tc.data, limits)
+			require.NoError(t, r.answer(body))
+			err := <-done
+			var verr *session.VenueError
+			require.ErrorAs(t, err, &verr, "%v", err)
+			assert.Equal(t, tc.code, verr.Code)
+			assert.Equal(t, tc.msg, verr.Msg)
+			assert.Equal(t, r.id, verr.RequestID)
+			assert.NoError(t, ctx.Err())
+		})
+	}
+	// A cancel refused: -2011 "Unknown order sent.".
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	req := limitOrder(s, t, "c-1", "buy", "1000.00", "0.5")
+	defer s.Pools().Orders.Put(req)
+	req.OrigClientOrderID = schema.MustID("gone-1")
+	done := make(chan error, 1)
+	go func() { _, err := s.Cancel(ctx, req); done <- err }()
+	r := api.next(t)
+	assert.Contains(t, r.msg, `"order.cancel"`)
+	assert.Contains(t, r.msg, `"origClientOrderId":"gone-1"`)
+	require.NoError(t, r.answer(fmt.Sprintf(`{"id":%d,"status":400,"error":{"code":-2011,"msg":"Unknown order sent."},%s}`, r.id, limits)))
+	var verr *session.VenueError
+	require.ErrorAs(t, <-done, &verr)
+	assert.Equal(t, int64(-2011), verr.Code)
+	assert.Equal(t, 1, api.connCount(), "no reconnect")
+	assert.Zero(t, s.Stats().Order.Pending)
 }
