@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -40,7 +41,9 @@ type binanceFilter struct {
 // (and MarketMinNotional, MarketMaxNotional where applyMinToMarket,
 // applyMaxToMarket say so), or the older MIN_NOTIONAL its MinNotional (and
 // MarketMinNotional with applyToMarket). A value of 0 means the venue does
-// not apply that bound, as Binance documents.
+// not apply that bound, as Binance documents. The symbol's
+// quoteAssetPrecision (decimals; else quotePrecision, its older name)
+// gives QuoteStep.
 //
 // The USDⓈ-M (/fapi/v1/exchangeInfo) and COIN-M (/dapi/v1/exchangeInfo)
 // answers have the same shape plus "contractType" and "deliveryDate": a
@@ -64,6 +67,11 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 			BaseAsset  string          `json:"baseAsset"`
 			QuoteAsset string          `json:"quoteAsset"`
 			Filters    []binanceFilter `json:"filters"`
+			// The quote asset's precision in decimals: a quoteOrderQty
+			// with more is refused (-1111 "Precision is over the maximum
+			// defined for this asset").
+			QuoteAssetPrecision *int `json:"quoteAssetPrecision"`
+			QuotePrecision      *int `json:"quotePrecision"` // its older name, the same value
 			// Derivatives only (USDⓈ-M and COIN-M exchangeInfo).
 			ContractType string `json:"contractType"`
 			DeliveryDate int64  `json:"deliveryDate"` // Unix ms
@@ -79,6 +87,13 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 			if err := in.Rules.applyBinance(&s.Filters[i]); err != nil {
 				return nil, err
 			}
+		}
+		if p := cmp.Or(s.QuoteAssetPrecision, s.QuotePrecision); p != nil {
+			step, ok := stepOfDecimals(*p)
+			if !ok {
+				return nil, &ParseError{Venue: schema.VenueBinance, Stream: "exchangeInfo " + s.Symbol, Field: "quoteAssetPrecision", Err: wrapBad("decimals out of range")}
+			}
+			in.Rules.QuoteStep = step
 		}
 		ins = append(ins, in)
 	}

@@ -58,7 +58,7 @@ func FetchBybitInstruments(ctx context.Context, client *http.Client, baseURL, ca
 // maxLimitOrderQty (else maxOrderQty) MaxQty, maxMarketOrderQty
 // MarketMaxQty, minOrderAmt and maxOrderAmt MinNotional and MaxNotional
 // and, for a market order by quote amount, MarketMinNotional and
-// MarketMaxNotional; spot's minOrderQty is not used (Bybit: "deprecated, no
+// MarketMaxNotional, and quotePrecision QuoteStep; spot's minOrderQty is not used (Bybit: "deprecated, no
 // longer check minOrderQty, check minOrderAmt instead"), so MinQty stays
 // zero. A perpetual (contractType LinearPerpetual or InversePerpetual)
 // gets Contract "PERP"; a dated future's or option's contract is its
@@ -89,6 +89,7 @@ func parseBybitInstruments(data []byte) ([]Instrument, string, error) {
 				} `json:"priceFilter"`
 				LotSizeFilter struct {
 					BasePrecision    string `json:"basePrecision"`
+					QuotePrecision   string `json:"quotePrecision"`
 					QtyStep          string `json:"qtyStep"`
 					MinOrderQty      string `json:"minOrderQty"`
 					MaxOrderQty      string `json:"maxOrderQty"`
@@ -140,7 +141,7 @@ func parseBybitInstruments(data []byte) ([]Instrument, string, error) {
 			fields = append(fields, ruleField{"basePrecision", lf.BasePrecision, &r.StepSize}, ruleField{maxName, maxQty, &r.MaxQty},
 				ruleField{"minOrderAmt", lf.MinOrderAmt, &r.MinNotional}, ruleField{"minOrderAmt", lf.MinOrderAmt, &r.MarketMinNotional},
 				ruleField{"maxOrderAmt", lf.MaxOrderAmt, &r.MaxNotional}, ruleField{"maxOrderAmt", lf.MaxOrderAmt, &r.MarketMaxNotional},
-				ruleField{"maxMarketOrderQty", lf.MaxMarketOrdQty, &r.MarketMaxQty})
+				ruleField{"maxMarketOrderQty", lf.MaxMarketOrdQty, &r.MarketMaxQty}, ruleField{"quotePrecision", lf.QuotePrecision, &r.QuoteStep})
 		}
 		err := setRules(schema.VenueBybit, "instruments-info", d.Symbol, fields...)
 		if err != nil {

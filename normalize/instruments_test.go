@@ -130,7 +130,7 @@ func TestFetchBybitInstruments(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []Instrument{{Symbol: "BTCUSDT", Base: "BTC", Quote: "USDT", Rules: InstrumentRules{
 		TickSize: dec("0.1"), StepSize: dec("0.000001"), MaxQty: dec("83"), MinNotional: dec("5"), MaxNotional: dec("8000000"),
-		MarketMaxQty: dec("41.5"), MarketMinNotional: dec("5"), MarketMaxNotional: dec("8000000")}}}, spot,
+		MarketMaxQty: dec("41.5"), MarketMinNotional: dec("5"), MarketMaxNotional: dec("8000000"), QuoteStep: dec("0.0000001")}}}, spot,
 		"spot's minOrderQty is deprecated and not checked by Bybit: MinQty stays unset")
 
 	linear, err := FetchBybitInstruments(ctx, v.Client(), v.URL, "linear")

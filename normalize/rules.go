@@ -34,6 +34,10 @@ type InstrumentRules struct {
 	// applyToMarket; Bybit spot minOrderAmt and maxOrderAmt; Kraken
 	// costmin). Zero: not applied.
 	MarketMinNotional, MarketMaxNotional schema.Decimal
+	// QuoteStep is the step of a quote quantity (QuoteQty): its precision
+	// in the quote asset (Binance quoteAssetPrecision, as 10^-n; Bybit
+	// spot quotePrecision). Zero: not applied.
+	QuoteStep schema.Decimal
 	// ContractSize is the base quantity one contract stands for, on venues
 	// whose derivative orders count contracts (OKX ctVal, Coinbase futures'
 	// contract_size); quantities and the bounds above are then in
@@ -70,8 +74,8 @@ func (e *RuleError) Error() string {
 // (Field "Qty", Rule "market min", "market max" or "market step size");
 // for an order with a price, price × quantity against MinNotional and
 // MaxNotional; for a market order by quote quantity, the quote quantity
-// against MarketMinNotional and MarketMaxNotional (Field "QuoteQty", Rule
-// "min" or "max"). A cancel is not checked. o is only read.
+// against MarketMinNotional, MarketMaxNotional and QuoteStep (Field
+// "QuoteQty", Rule "min", "max" or "step size"). A cancel is not checked. o is only read.
 func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
 	if o.Action == schema.ActionCancel {
 		return nil
@@ -106,6 +110,9 @@ func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
 	}
 	if o.Type == schema.OrderTypeMarket && o.QuoteQty.Sign() > 0 {
 		if err := checkBounds(o.Symbol, "QuoteQty", o.QuoteQty, r.MarketMinNotional, r.MarketMaxNotional); err != nil {
+			return err
+		}
+		if err := checkStepped(o.Symbol, "QuoteQty", o.QuoteQty, schema.Decimal{}, schema.Decimal{}, r.QuoteStep, "step size"); err != nil {
 			return err
 		}
 	}
@@ -191,9 +198,10 @@ func checkStepped(sym, field string, v, lo, hi, step schema.Decimal, rule string
 // Round puts o's price and stop price on the tick size — a buy's down
 // (floor), a sell's up (ceiling), so that rounding never makes an order
 // more aggressive — and its quantity on the step size (a market order's
-// on MarketStepSize too), down, so that it never grows (floor from MinQty: a quantity under MinQty goes further
-// down, never up to it; Check then refuses it). It changes o; bounds are
-// left to [InstrumentRules.Check].
+// on MarketStepSize too) and its quote quantity on QuoteStep, down, so
+// that neither grows (floor from MinQty: a quantity under MinQty goes
+// further down, never up to it; Check then refuses it). It changes o;
+// bounds are left to [InstrumentRules.Check].
 func (r *InstrumentRules) Round(o *schema.OrderRequest) error {
 	mode := schema.RoundFloor
 	if o.Side == schema.SideSell {
@@ -204,7 +212,7 @@ func (r *InstrumentRules) Round(o *schema.OrderRequest) error {
 		base, sz  schema.Decimal
 		roundMode schema.RoundingMode
 	}{{&o.Price, r.MinPrice, r.TickSize, mode}, {&o.StopPrice, r.MinPrice, r.TickSize, mode}, {&o.Qty, r.MinQty, r.StepSize, schema.RoundFloor},
-		{&o.Qty, r.MarketMinQty, r.marketStep(o), schema.RoundFloor}} {
+		{&o.Qty, r.MarketMinQty, r.marketStep(o), schema.RoundFloor}, {&o.QuoteQty, schema.Decimal{}, r.QuoteStep, schema.RoundFloor}} {
 		if f.v.Sign() <= 0 || f.sz.Sign() <= 0 {
 			continue
 		}

@@ -218,3 +218,34 @@ func TestAdv5KrakenCostMinOnQuoteAmount(t *testing.T) {
 		{"order_qty over lot_decimals", m, "", "0.000050001", "", "Qty", "step size"},
 	})
 }
+
+// A quote amount is written in the quote asset's precision: Binance
+// exchangeInfo's quoteAssetPrecision (a quoteOrderQty with more decimals
+// is -1111 "Precision is over the maximum defined for this asset"), Bybit
+// spot's quotePrecision (a market buy's amount with more is 170148 "Market
+// order amount decimal too long").
+func TestAdv5QuoteAmountPrecision(t *testing.T) {
+	m := schema.OrderTypeMarket
+	ins, err := normalize.ParseBinanceExchangeInfo([]byte(`{"symbols":[{"symbol":"BTCUSDT","baseAsset":"BTC","quoteAsset":"USDT","quoteAssetPrecision":2,"quotePrecision":8,"filters":[]}]}`))
+	require.NoError(t, err)
+	runRuleCases(t, ins[0].Rules, "BTC-USDT", []ruleCase{
+		{"two decimals", m, "", "", "10.12", "", ""},
+		{"three decimals", m, "", "", "10.123", "QuoteQty", "step size"},
+		{"trailing zeros", m, "", "", "10.1200", "", ""},
+	})
+	o := ruleCase{typ: m, quote: "10.129"}.order("BTC-USDT")
+	require.NoError(t, ins[0].Rules.Round(o))
+	assert.True(t, o.QuoteQty.Equal(schema.MustParseDecimal("10.12")), "down, never more spent: %s", o.QuoteQty)
+
+	by, err := normalize.ParseBybitInstruments([]byte(`{"retCode":0,"result":{"list":[{"symbol":"BTCUSDT","baseCoin":"BTC","quoteCoin":"USDT",
+"priceFilter":{"tickSize":"0.1"},"lotSizeFilter":{"basePrecision":"0.000001","quotePrecision":"0.0000001","minOrderAmt":"5","maxOrderAmt":"8000000"}}]}}`))
+	require.NoError(t, err)
+	runRuleCases(t, by[0].Rules, "BTC-USDT", []ruleCase{
+		{"quotePrecision", m, "", "", "10.0000001", "", ""},
+		{"past quotePrecision", m, "", "", "10.00000001", "QuoteQty", "step size"},
+	})
+	_, err = normalize.ParseBinanceExchangeInfo([]byte(`{"symbols":[{"symbol":"XY","baseAsset":"X","quoteAsset":"Y","quoteAssetPrecision":-1}]}`))
+	var pe *normalize.ParseError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "quoteAssetPrecision", pe.Field)
+}
