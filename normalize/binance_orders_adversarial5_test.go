@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -53,5 +54,32 @@ func TestAdv5BinanceTimeInForceNotDropped(t *testing.T) {
 			}
 			require.ErrorIs(t, err, ErrUnsupported)
 		})
+	}
+}
+
+// TestAdv5NumbersNeverInExponentForm: a price or quantity the host parsed
+// from exponent form ("1E-5", "2.3416e4": what a float formatter writes)
+// goes out in plain decimals on every venue — Binance refuses "1e-05"
+// ("Illegal characters found in parameter 'quantity'", -1100; its filter
+// docs spell the tick 0.00001000), and OKX, Bybit and Kraken take decimal
+// strings or plain JSON numbers.
+func TestAdv5NumbersNeverInExponentForm(t *testing.T) {
+	o := okxLimit()
+	o.Price, o.Qty = dec("2.34161e4"), dec("1E-5")
+	bn, err := NewBinanceOrders(NewCredentials("k", NewHMACSigner([]byte("s"))), &OrderOptions{Now: fixedNow}).AppendRequest(nil, 1, o)
+	require.NoError(t, err)
+	ok, err := NewOKXOrders(nil).AppendRequest(nil, 2, o)
+	require.NoError(t, err)
+	by, err := NewBybitOrders(nil).AppendRequest(nil, 3, o, fixedNow())
+	require.NoError(t, err)
+	ko := krakenOrder(func(k *schema.OrderRequest) { k.Price, k.Qty = o.Price, o.Qty })
+	kr, err := NewKrakenOrders(nil).AppendRequest(nil, 4, ko, "tok")
+	require.NoError(t, err)
+	for name, b := range map[string][]byte{"binance": bn, "okx": ok, "bybit": by, "kraken": kr} {
+		s := string(b)
+		require.Contains(t, s, "23416.1", name)
+		require.Contains(t, s, "0.00001", name)
+		require.NotContains(t, strings.ToLower(s), "e-", name)
+		require.NotContains(t, strings.ToLower(s), "61e4", name)
 	}
 }
