@@ -209,15 +209,15 @@ func placeParams(ps []param, o *schema.OrderRequest) ([]param, error) {
 		ps = append(ps, param{key: "newClientOrderId", val: id})
 	}
 	if o.Qty.Sign() > 0 {
-		ps = append(ps, param{key: "quantity", val: o.Qty.String()})
+		ps = append(ps, param{key: "quantity", val: binanceNumber(o.Qty)})
 	} else {
-		ps = append(ps, param{key: "quoteOrderQty", val: o.QuoteQty.String()})
+		ps = append(ps, param{key: "quoteOrderQty", val: binanceNumber(o.QuoteQty)})
 	}
 	if typ.NeedsPrice() {
-		ps = append(ps, param{key: "price", val: o.Price.String()})
+		ps = append(ps, param{key: "price", val: binanceNumber(o.Price)})
 	}
 	if typ >= schema.OrderTypeStopLoss {
-		ps = append(ps, param{key: "stopPrice", val: o.StopPrice.String()})
+		ps = append(ps, param{key: "stopPrice", val: binanceNumber(o.StopPrice)})
 	}
 	if typ.NeedsPrice() && typ != schema.OrderTypeLimitMaker {
 		tif := "GTC" // Binance requires one; GTC unless told
@@ -227,6 +227,29 @@ func placeParams(ps []param, o *schema.OrderRequest) ([]param, error) {
 		ps = append(ps, param{key: "timeInForce", val: tif})
 	}
 	return ps, nil
+}
+
+// binanceMaxDecimals is the most decimals Binance spot writes for any
+// asset (exchangeInfo's baseAssetPrecision and quoteAssetPrecision).
+const binanceMaxDecimals = 8
+
+// binanceNumber writes d with the digits it was given, but without
+// trailing zeros past binanceMaxDecimals: Binance counts the decimals
+// written, zeros too ("0.0470000000000000000000000000" was -1100 "Illegal
+// characters found in parameter 'quantity'", sonvister/Binance#101; a
+// float's trailing ".0" -1111 "Parameter 'quantity' has too much
+// precision", veighna-global/vnpy_binance#43), and "0.500000000000" — a
+// Decimal carried at the scale of a division — is 0.50000000 to the
+// venue. Digits within 8 are kept as given (the WS-API's signing example
+// signs "23416.10000000" as written). Non-zero digits past 8 are sent as
+// they are: the instrument's step and tick sizes refuse them first.
+func binanceNumber(d schema.Decimal) string {
+	if d.Scale() > binanceMaxDecimals {
+		if r, err := d.Round(binanceMaxDecimals, schema.RoundDown); err == nil && r.Equal(d) {
+			return r.String()
+		}
+	}
+	return d.String()
 }
 
 func cancelParams(ps []param, o *schema.OrderRequest) ([]param, error) {

@@ -83,3 +83,31 @@ func TestAdv5NumbersNeverInExponentForm(t *testing.T) {
 		require.NotContains(t, strings.ToLower(s), "61e4", name)
 	}
 }
+
+// TestAdv5BinanceTrailingZerosPastEightDecimals: Binance writes every
+// asset with at most 8 decimals and counts the decimals a parameter is
+// written with, zeros too (sonvister/Binance#101: -1100 for
+// "0.0470000000000000000000000000"; veighna-global/vnpy_binance#43: -1111
+// "Parameter 'quantity' has too much precision"). A quantity carried at
+// the scale of a division (12 decimals) is on the step and passes the
+// rules; it goes out with 8 decimals.
+// The digits a host gave within 8 are kept as given (the doc's own
+// example, 23416.10000000, is signed as written).
+func TestAdv5BinanceTrailingZerosPastEightDecimals(t *testing.T) {
+	enc := NewBinanceOrders(NewCredentials("k", NewHMACSigner([]byte("s"))), &OrderOptions{Now: fixedNow})
+	o := limitOrder()
+	o.Price, o.Qty = dec("23416.100000000000"), dec("0.008470000000")
+	b, err := enc.AppendRequest(nil, 1, o)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"price":"23416.10000000"`)
+	require.Contains(t, string(b), `"quantity":"0.00847000"`)
+	o.Price, o.Qty = dec("23416.1"), dec("0.00847")
+	b, err = enc.AppendRequest(nil, 1, o)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"price":"23416.1"`)
+	require.Contains(t, string(b), `"quantity":"0.00847"`)
+	o.Type, o.Price, o.Qty, o.QuoteQty, o.TimeInForce = schema.OrderTypeMarket, schema.Decimal{}, schema.Decimal{}, dec("100.000000000000000"), 0
+	b, err = enc.AppendRequest(nil, 1, o)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"quoteOrderQty":"100.00000000"`)
+}
