@@ -127,3 +127,45 @@ func TestAdv5BinanceDocumentedRefusals(t *testing.T) {
 	assert.Equal(t, 1, api.connCount(), "no reconnect")
 	assert.Zero(t, s.Stats().Order.Pending)
 }
+
+// TestAdv5QuoteAmountUnderMinimumNeverSent: a market buy by quote amount
+// under the venue's minimum order value — Bybit spot's minOrderAmt (170140
+// "Order value exceeded lower limit"), Kraken's costmin ("EOrder:Cost
+// minimum not met"; cash_order_qty is the cost) — or past the quote
+// asset's precision (Bybit quotePrecision: 170148) is a *RuleError on the
+// QuoteQty before anything is sent; one within them goes out.
+func TestAdv5QuoteAmountUnderMinimumNeverSent(t *testing.T) {
+	for _, c := range placeCases() {
+		if c.venue == schema.VenueOKX { // OKX sets no minimum order value in its instrument list
+			continue
+		}
+		t.Run(string(c.venue), func(t *testing.T) {
+			f, s := connectedOrders(t, c)
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			req := venueLimit(t, s, "quote1")
+			defer s.Pools().Orders.Put(req)
+			req.Type, req.TimeInForce, req.Price, req.Qty = schema.OrderTypeMarket, schema.TIFUnknown, schema.Decimal{}, schema.Decimal{}
+			for _, tc := range []struct{ quote, rule string }{{"0.4", "min"}, {"0.000000001", "min"}} {
+				req.QuoteQty = schema.MustParseDecimal(tc.quote)
+				_, err := s.Place(ctx, req)
+				var rerr *normalize.RuleError
+				require.ErrorAs(t, err, &rerr, tc.quote)
+				assert.Equal(t, "QuoteQty", rerr.Field)
+				assert.Equal(t, tc.rule, rerr.Rule)
+			}
+			if c.venue == schema.VenueBybit {
+				req.QuoteQty = schema.MustParseDecimal("10.000000001")
+				_, err := s.Place(ctx, req)
+				var rerr *normalize.RuleError
+				require.ErrorAs(t, err, &rerr)
+				assert.Equal(t, "step size", rerr.Rule)
+			}
+			assert.Empty(t, f.ordersSeen())
+			req.QuoteQty = schema.MustParseDecimal("10")
+			_, err := s.Place(ctx, req)
+			require.NoError(t, err)
+			require.Len(t, f.ordersSeen(), 1)
+		})
+	}
+}
