@@ -13,9 +13,9 @@ import (
 // [ParseBinanceExchangeInfo]). A zero field is a bound the venue does not
 // apply. The zero value applies none.
 type InstrumentRules struct {
-	TickSize           schema.Decimal // prices are MinPrice + a multiple of it
+	TickSize           schema.Decimal // prices are multiples of it
 	MinPrice, MaxPrice schema.Decimal
-	StepSize           schema.Decimal // quantities are MinQty + a multiple of it
+	StepSize           schema.Decimal // quantities are multiples of it
 	MinQty, MaxQty     schema.Decimal
 	// MinNotional and MaxNotional bound price × quantity (in the quote
 	// asset) of an order with a price. Market orders, whose price the venue
@@ -67,9 +67,13 @@ func (e *RuleError) Error() string {
 }
 
 // Check reports the first rule o breaks, as a [*RuleError]: the price and
-// stop price against MinPrice, MaxPrice and the tick size (relative to
-// MinPrice, as Binance's PRICE_FILTER says), the quantity against MinQty,
-// MaxQty and the step size (relative to MinQty, LOT_SIZE) and, for a
+// stop price against MinPrice, MaxPrice and the tick size, the quantity
+// against MinQty, MaxQty and the step size — a price is a multiple of the
+// tick size and a quantity of the step size, whatever the minimum (Binance
+// "Filters": "price % tickSize == 0", "quantity % stepSize == 0", since
+// the 2022-02-24 change from (price-minPrice) % tickSize; OKX: a multiple
+// of tickSz and lotSz; Bybit tickSize and qtyStep; Kraken tick_size and
+// lot_decimals) — and, for a
 // market order, against MarketMinQty, MarketMaxQty and MarketStepSize
 // (Field "Qty", Rule "market min", "market max" or "market step size");
 // for an order with a price, price × quantity against MinNotional and
@@ -181,15 +185,11 @@ func checkStepped(sym, field string, v, lo, hi, step schema.Decimal, rule string
 	if step.Sign() <= 0 {
 		return nil
 	}
-	off, err := v.Sub(lo)
+	on, err := v.RoundToStep(step, schema.RoundDown)
 	if err != nil {
 		return err
 	}
-	on, err := off.RoundToStep(step, schema.RoundDown)
-	if err != nil {
-		return err
-	}
-	if !on.Equal(off) {
+	if !on.Equal(v) {
 		return &RuleError{Symbol: sym, Field: field, Rule: rule, Value: v, Limit: step}
 	}
 	return nil
@@ -199,9 +199,9 @@ func checkStepped(sym, field string, v, lo, hi, step schema.Decimal, rule string
 // (floor), a sell's up (ceiling), so that rounding never makes an order
 // more aggressive — and its quantity on the step size (a market order's
 // on MarketStepSize too) and its quote quantity on QuoteStep, down, so
-// that neither grows (floor from MinQty: a quantity under MinQty goes
-// further down, never up to it; Check then refuses it). It changes o;
-// bounds are left to [InstrumentRules.Check].
+// that neither grows (a quantity under MinQty goes further down, never up
+// to it; Check then refuses it). It changes o; bounds are left to
+// [InstrumentRules.Check].
 func (r *InstrumentRules) Round(o *schema.OrderRequest) error {
 	mode := schema.RoundFloor
 	if o.Side == schema.SideSell {
@@ -209,14 +209,14 @@ func (r *InstrumentRules) Round(o *schema.OrderRequest) error {
 	}
 	for _, f := range []struct {
 		v         *schema.Decimal
-		base, sz  schema.Decimal
+		sz        schema.Decimal
 		roundMode schema.RoundingMode
-	}{{&o.Price, r.MinPrice, r.TickSize, mode}, {&o.StopPrice, r.MinPrice, r.TickSize, mode}, {&o.Qty, r.MinQty, r.StepSize, schema.RoundFloor},
-		{&o.Qty, r.MarketMinQty, r.marketStep(o), schema.RoundFloor}, {&o.QuoteQty, schema.Decimal{}, r.QuoteStep, schema.RoundFloor}} {
+	}{{&o.Price, r.TickSize, mode}, {&o.StopPrice, r.TickSize, mode}, {&o.Qty, r.StepSize, schema.RoundFloor},
+		{&o.Qty, r.marketStep(o), schema.RoundFloor}, {&o.QuoteQty, r.QuoteStep, schema.RoundFloor}} {
 		if f.v.Sign() <= 0 || f.sz.Sign() <= 0 {
 			continue
 		}
-		v, err := roundFrom(*f.v, f.base, f.sz, f.roundMode)
+		v, err := f.v.RoundToStep(f.sz, f.roundMode)
 		if err != nil {
 			return err
 		}
@@ -233,41 +233,33 @@ func (r *InstrumentRules) marketStep(o *schema.OrderRequest) schema.Decimal {
 	return r.MarketStepSize
 }
 
-// roundFrom rounds v to base + a multiple of step.
-func roundFrom(v, base, step schema.Decimal, mode schema.RoundingMode) (schema.Decimal, error) {
-	off, err := v.Sub(base)
-	if err != nil {
-		return v, err
-	}
-	if off, err = off.RoundToStep(step, mode); err != nil {
-		return v, err
-	}
-	return off.Add(base)
-}
-
 // MinQtyAt is the least quantity an order at price may have: MinQty, or
-// more when MinNotional needs it (MinNotional / price, rounded up to the
-// step size). It fails for a price that is not positive.
+// more when MinNotional needs it (MinNotional / price), rounded up to the
+// step size (a MinQty off the step is not itself a valid quantity). It
+// fails for a price that is not positive when MinNotional is set.
 func (r *InstrumentRules) MinQtyAt(price schema.Decimal) (schema.Decimal, error) {
 	q := r.MinQty
-	if r.MinNotional.Sign() <= 0 {
-		return q, nil
-	}
-	if price.Sign() <= 0 {
-		return q, fmt.Errorf("%w: price %s", ErrBadValue, price)
-	}
-	scale := max(r.StepSize.Scale(), r.MinQty.Scale(), 8)
-	n, err := r.MinNotional.Div(price, scale, schema.RoundUp)
-	if err != nil {
-		return q, err
-	}
-	if r.StepSize.Sign() > 0 {
-		if n, err = roundFrom(n, r.MinQty, r.StepSize, schema.RoundCeiling); err != nil {
+	if r.MinNotional.Sign() > 0 {
+		if price.Sign() <= 0 {
+			return q, fmt.Errorf("%w: price %s", ErrBadValue, price)
+		}
+		scale := max(r.StepSize.Scale(), r.MinQty.Scale(), 8)
+		n, err := r.MinNotional.Div(price, scale, schema.RoundUp)
+		if err != nil {
 			return q, err
 		}
+		if n.Cmp(q) > 0 {
+			q = n
+		}
 	}
-	if n.Cmp(q) > 0 {
-		q = n
+	if r.StepSize.Sign() > 0 {
+		up, err := q.RoundToStep(r.StepSize, schema.RoundCeiling)
+		if err != nil {
+			return r.MinQty, err
+		}
+		if !up.Equal(q) {
+			q = up
+		}
 	}
 	return q, nil
 }

@@ -249,3 +249,34 @@ func TestAdv5QuoteAmountPrecision(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, "quoteAssetPrecision", pe.Field)
 }
+
+// TestAdv5GridFromZeroNotFromMinimum: Binance spot API changelog,
+// 2022-02-24: PRICE_FILTER's "(price-minPrice) % tickSize == 0" became
+// "price % tickSize == 0"; "Filters" says "quantity % stepSize == 0" for
+// LOT_SIZE. OKX's px and sz are multiples of tickSz and lotSz, Bybit's of
+// tickSize and qtyStep. With a minimum off the grid (minPrice 5, tick 10;
+// minQty 0.5, step 1) we refused 10 and 1, which the venue accepts, and
+// sent 15 and 1.5, which it refuses.
+func TestAdv5GridFromZeroNotFromMinimum(t *testing.T) {
+	d := schema.MustParseDecimal
+	l := schema.OrderTypeLimit
+	r := normalize.InstrumentRules{MinPrice: d("5"), TickSize: d("10"), MinQty: d("0.5"), StepSize: d("1")}
+	runRuleCases(t, r, "X-Y", []ruleCase{
+		{"price 10, qty 1", l, "10", "1", "", "", ""},
+		{"price 15", l, "15", "1", "", "Price", "tick size"},
+		{"qty 1.5", l, "10", "1.5", "", "Qty", "step size"},
+		{"price 0 < min", l, "0.0001", "1", "", "Price", "min"},
+	})
+	o := ruleCase{typ: l, price: "17", qty: "2.7"}.order("X-Y")
+	require.NoError(t, r.Round(o))
+	assert.True(t, o.Price.Equal(d("10")), o.Price.String())
+	assert.True(t, o.Qty.Equal(d("2")), o.Qty.String())
+	q, err := r.MinQtyAt(d("100"))
+	require.NoError(t, err)
+	assert.True(t, q.Equal(d("1")), "the least valid quantity is on the step: %s", q)
+	r.MinNotional = d("250")
+	q, err = r.MinQtyAt(d("100"))
+	require.NoError(t, err)
+	assert.True(t, q.Equal(d("3")), "%s", q)
+	require.NoError(t, r.Check(&schema.OrderRequest{Symbol: "X-Y", Side: schema.SideBuy, Type: l, Price: d("100"), Qty: q}))
+}
