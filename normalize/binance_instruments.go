@@ -43,7 +43,10 @@ type binanceFilter struct {
 // MarketMinNotional with applyToMarket). A value of 0 means the venue does
 // not apply that bound, as Binance documents. The symbol's
 // quoteAssetPrecision (decimals; else quotePrecision, its older name)
-// gives QuoteStep.
+// gives QuoteStep; a spot symbol's orderTypes OrderTypes (a symbol without
+// STOP_LOSS takes no stop-market order: -2010 "Stop loss orders are not
+// supported for this symbol.", Binance "Error codes") and quoteOrderQtyMarketAllowed false
+// NoQuoteQty.
 //
 // The USDⓈ-M (/fapi/v1/exchangeInfo) and COIN-M (/dapi/v1/exchangeInfo)
 // answers have the same shape plus "contractType" and "deliveryDate": a
@@ -72,6 +75,10 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 			// defined for this asset").
 			QuoteAssetPrecision *int `json:"quoteAssetPrecision"`
 			QuotePrecision      *int `json:"quotePrecision"` // its older name, the same value
+			// Spot only: the order types the symbol takes, and whether a
+			// MARKET order may give quoteOrderQty.
+			OrderTypes                 []string `json:"orderTypes"`
+			QuoteOrderQtyMarketAllowed *bool    `json:"quoteOrderQtyMarketAllowed"`
 			// Derivatives only (USDⓈ-M and COIN-M exchangeInfo).
 			ContractType string `json:"contractType"`
 			DeliveryDate int64  `json:"deliveryDate"` // Unix ms
@@ -94,6 +101,14 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 				return nil, &ParseError{Venue: schema.VenueBinance, Stream: "exchangeInfo " + s.Symbol, Field: "quoteAssetPrecision", Err: wrapBad("decimals out of range")}
 			}
 			in.Rules.QuoteStep = step
+		}
+		if s.ContractType == "" { // spot: derivatives spell their types otherwise
+			for _, name := range s.OrderTypes {
+				if t, ok := binanceOrderTypes[name]; ok {
+					in.Rules.OrderTypes |= 1 << t
+				}
+			}
+			in.Rules.NoQuoteQty = s.QuoteOrderQtyMarketAllowed != nil && !*s.QuoteOrderQtyMarketAllowed
 		}
 		ins = append(ins, in)
 	}

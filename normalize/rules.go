@@ -38,6 +38,14 @@ type InstrumentRules struct {
 	// in the quote asset (Binance quoteAssetPrecision, as 10^-n; Bybit
 	// spot quotePrecision). Zero: not applied.
 	QuoteStep schema.Decimal
+	// OrderTypes are the order types the venue takes for the instrument:
+	// bit 1<<t for each schema.OrderType t (Binance exchangeInfo's
+	// orderTypes; a post-only limit order is OrderTypeLimitMaker). Zero:
+	// not known, every type passes.
+	OrderTypes uint16
+	// NoQuoteQty: the venue takes no market order by quote amount for the
+	// instrument (Binance quoteOrderQtyMarketAllowed false).
+	NoQuoteQty bool
 	// ContractSize is the base quantity one contract stands for, on venues
 	// whose derivative orders count contracts (OKX ctVal, Coinbase futures'
 	// contract_size); quantities and the bounds above are then in
@@ -53,20 +61,29 @@ type InstrumentRules struct {
 // RuleError is an order that breaks one of its instrument's rules.
 type RuleError struct {
 	Symbol string
-	Field  string         // "Price", "StopPrice", "Qty", "Notional" or "QuoteQty"
-	Rule   string         // "tick size", "min", "max", "step size", "market min", "market max", "market step size"
+	Field  string         // "Type", "Price", "StopPrice", "Qty", "Notional" or "QuoteQty"
+	Rule   string         // "not offered", "tick size", "min", "max", "step size", "market min", "market max", "market step size"
 	Value  schema.Decimal // the order's value
 	Limit  schema.Decimal // the rule's
 }
 
 func (e *RuleError) Error() string {
+	if e.Rule == ruleNotOffered {
+		return fmt.Sprintf("normalize: %s: the venue takes no order of this %s", e.Symbol, e.Field)
+	}
 	if strings.HasSuffix(e.Rule, " size") {
 		return fmt.Sprintf("normalize: %s %s %s is not on the %s %s", e.Symbol, e.Field, e.Value, e.Rule, e.Limit)
 	}
 	return fmt.Sprintf("normalize: %s %s %s breaks the %s of %s", e.Symbol, e.Field, e.Value, e.Rule, e.Limit)
 }
 
-// Check reports the first rule o breaks, as a [*RuleError]: the price and
+// ruleNotOffered is the Rule of an order of a type (or by a quote amount)
+// the venue does not take for the instrument.
+const ruleNotOffered = "not offered"
+
+// Check reports the first rule o breaks, as a [*RuleError]: its type
+// against OrderTypes and a quote quantity against NoQuoteQty (Rule "not
+// offered", Field "Type" or "QuoteQty"); the price and
 // stop price against MinPrice, MaxPrice and the tick size, the quantity
 // against MinQty, MaxQty and the step size — a price is a multiple of the
 // tick size and a quantity of the step size, whatever the minimum (Binance
@@ -83,6 +100,16 @@ func (e *RuleError) Error() string {
 func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
 	if o.Action == schema.ActionCancel {
 		return nil
+	}
+	typ := o.Type
+	if o.PostOnly && typ == schema.OrderTypeLimit {
+		typ = schema.OrderTypeLimitMaker
+	}
+	if r.OrderTypes != 0 && (typ >= 16 || r.OrderTypes&(1<<typ) == 0) {
+		return &RuleError{Symbol: o.Symbol, Field: "Type", Rule: ruleNotOffered}
+	}
+	if r.NoQuoteQty && o.QuoteQty.Sign() > 0 {
+		return &RuleError{Symbol: o.Symbol, Field: "QuoteQty", Rule: ruleNotOffered}
 	}
 	if o.Type.NeedsPrice() {
 		if err := r.checkPrice(o.Symbol, "Price", o.Price); err != nil {

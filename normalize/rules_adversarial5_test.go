@@ -280,3 +280,65 @@ func TestAdv5GridFromZeroNotFromMinimum(t *testing.T) {
 	assert.True(t, q.Equal(d("3")), "%s", q)
 	require.NoError(t, r.Check(&schema.OrderRequest{Symbol: "X-Y", Side: schema.SideBuy, Type: l, Price: d("100"), Qty: q}))
 }
+
+// TestAdv5BinanceOrderTypesOfTheSymbol: exchangeInfo lists, per symbol,
+// the orderTypes it takes and whether quoteOrderQtyMarketAllowed; an order
+// of another type, or by quote amount where that is not allowed, is
+// refused by Binance (-2010 "Stop loss orders are not supported for this
+// symbol.", "Quote order qty market orders are not support for this
+// symbol.": Binance "Error codes"). They are refused here first; a
+// post-only limit order is a LIMIT_MAKER. Derivatives' orderTypes
+// (STOP_MARKET, TAKE_PROFIT as a limit) are not spot's and not read.
+func TestAdv5BinanceOrderTypesOfTheSymbol(t *testing.T) {
+	const info = `{"symbols":[
+{"symbol":"BTCUSDT","baseAsset":"BTC","quoteAsset":"USDT","orderTypes":["LIMIT","MARKET","STOP_LOSS_LIMIT"],"quoteOrderQtyMarketAllowed":false,"filters":[]},
+{"symbol":"ETHUSDT","baseAsset":"ETH","quoteAsset":"USDT","orderTypes":["LIMIT","LIMIT_MAKER","MARKET","STOP_LOSS","STOP_LOSS_LIMIT","TAKE_PROFIT","TAKE_PROFIT_LIMIT","SOMETHING_NEW"],"quoteOrderQtyMarketAllowed":true,"filters":[]},
+{"symbol":"XRPUSDT","baseAsset":"XRP","quoteAsset":"USDT","filters":[]},
+{"symbol":"BTCUSDT","pair":"BTCUSDT","contractType":"PERPETUAL","baseAsset":"BTC","quoteAsset":"USDT","orderTypes":["LIMIT","MARKET","STOP","TAKE_PROFIT"],"filters":[]}]}`
+	ins, err := normalize.ParseBinanceExchangeInfo([]byte(info))
+	require.NoError(t, err)
+	d := schema.MustParseDecimal
+	stop := func(typ schema.OrderType, price string) *schema.OrderRequest {
+		o := &schema.OrderRequest{Symbol: "X-Y", Side: schema.SideSell, Type: typ, Qty: d("1"), StopPrice: d("90")}
+		if price != "" {
+			o.Price = d(price)
+		}
+		return o
+	}
+	limit := &schema.OrderRequest{Symbol: "X-Y", Side: schema.SideBuy, Type: schema.OrderTypeLimit, Price: d("100"), Qty: d("1")}
+	postOnly := *limit
+	postOnly.PostOnly = true
+	byQuote := &schema.OrderRequest{Symbol: "X-Y", Side: schema.SideBuy, Type: schema.OrderTypeMarket, QuoteQty: d("10")}
+	for _, tc := range []struct {
+		name  string
+		sym   int
+		o     *schema.OrderRequest
+		field string // "" accepted
+	}{
+		{"limit", 0, limit, ""},
+		{"stop-limit", 0, stop(schema.OrderTypeStopLossLimit, "89"), ""},
+		{"stop-market not listed", 0, stop(schema.OrderTypeStopLoss, ""), "Type"},
+		{"take-profit-limit not listed", 0, stop(schema.OrderTypeTakeProfitLimit, "91"), "Type"},
+		{"post-only is LIMIT_MAKER, not listed", 0, &postOnly, "Type"},
+		{"by quote not allowed", 0, byQuote, "QuoteQty"},
+		{"every type listed", 1, stop(schema.OrderTypeTakeProfit, ""), ""},
+		{"post-only listed", 1, &postOnly, ""},
+		{"by quote allowed", 1, byQuote, ""},
+		{"no list: not known, all pass", 2, stop(schema.OrderTypeStopLoss, ""), ""},
+		{"derivatives' list not read", 3, stop(schema.OrderTypeStopLoss, ""), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NoError(t, tc.o.Validate())
+			err := ins[tc.sym].Rules.Check(tc.o)
+			if tc.field == "" {
+				require.NoError(t, err)
+				return
+			}
+			var re *normalize.RuleError
+			require.ErrorAs(t, err, &re)
+			assert.Equal(t, tc.field, re.Field)
+			assert.Equal(t, "not offered", re.Rule)
+			assert.Contains(t, re.Error(), "takes no order of this "+tc.field)
+		})
+	}
+}

@@ -45,6 +45,7 @@ func TestParseBinanceExchangeInfoRules(t *testing.T) {
 		MarketMinQty: d("0.00000000"), MarketMaxQty: d("83.59378185"), MarketStepSize: d("0.00000000"),
 		MarketMinNotional: d("5.00000000"), // applyMinToMarket; not the max (applyMaxToMarket false)
 		QuoteStep:         d("0.00000001"), // quotePrecision 8
+		OrderTypes:        1<<schema.OrderTypeLimit | 1<<schema.OrderTypeLimitMaker | 1<<schema.OrderTypeMarket,
 	}, ins[0].Rules)
 	assert.Equal(t, normalize.InstrumentRules{TickSize: d("0.00000100"), MinPrice: d("0.00000000"), MaxPrice: d("0.00000000"),
 		MinNotional: d("0.00100000"), MarketMinNotional: d("0.00100000")}, ins[1].Rules)
