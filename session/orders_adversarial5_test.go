@@ -3,11 +3,15 @@ package session_test
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"sync"
+	"time"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
@@ -166,6 +170,53 @@ func TestAdv5QuoteAmountUnderMinimumNeverSent(t *testing.T) {
 			_, err := s.Place(ctx, req)
 			require.NoError(t, err)
 			require.Len(t, f.ordersSeen(), 1)
+		})
+	}
+}
+
+// TestAdv5LateAnswerKeepsItsSymbol: a caller gives up (its ctx ends)
+// while the venue is still working on its order; the venue accepts it a
+// moment later. OKX's, Bybit's and Kraken's answers name no symbol (OKX
+// "order": ordId, clOrdId, sCode; Bybit "order.create": orderId,
+// orderLinkId; Kraken "add_order": order_id, cl_ord_id): the late ack
+// reached the dispatcher with an empty Symbol, so a subscriber following
+// its instruments never saw that the order it was told had timed out
+// exists. It comes with the symbol of the request it answers.
+func TestAdv5LateAnswerKeepsItsSymbol(t *testing.T) {
+	for _, c := range placeCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			f := newFakePrivate(t, c.venue, nil)
+			acks := make(chan *schema.CanonicalEvent, 16)
+			s := startOrders(t, c, f, func(cfg *session.Config) {
+				cfg.Subscribe = func(d *dispatch.Dispatcher) error {
+					_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventOrderAck}}, &dispatch.SubscribeOptions{
+						Handler: func(ev *schema.CanonicalEvent) { acks <- ev }})
+					return err
+				}
+			})
+			waitConnected(t, s)
+			ctx, cancel := context.WithCancel(context.Background())
+			release := make(chan struct{})
+			var once sync.Once
+			free := func() { once.Do(func() { close(release) }) }
+			t.Cleanup(free)
+			f.setScript(func(o orderSeen) ([]string, bool) {
+				cancel() // the caller gives up while the venue works on it
+				<-release
+				return []string{acceptOrder(c.venue, o)}, false
+			})
+			ack, err := place(t, s, ctx, "late1")
+			require.ErrorIs(t, err, context.Canceled)
+			free()
+			select {
+			case ev := <-acks:
+				assert.Equal(t, "BTC-USDT", ev.Symbol)
+				assert.Equal(t, ack.RequestID, ev.Control.RequestID)
+				assert.Equal(t, "ORD-"+strconv.FormatUint(ack.RequestID, 10), ev.Exec.VenueOrderID.String())
+			case <-time.After(generous):
+				require.FailNow(t, "the late ack never reached the dispatcher")
+			}
+			assert.Zero(t, s.Stats().Order.Pending)
 		})
 	}
 }
