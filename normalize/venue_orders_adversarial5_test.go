@@ -1,10 +1,13 @@
 package normalize
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
 )
 
 // TestAdv5RateLimitAnswers: the venues' rate-limit and overload answers,
@@ -52,6 +55,60 @@ func TestAdv5RateLimitAnswers(t *testing.T) {
 			assert.Equal(t, c.id, a.RequestID)
 			assert.Equal(t, c.code, a.Code)
 			assert.Equal(t, c.msg, a.Msg)
+		})
+	}
+}
+
+// TestAdv5ClientOrderIDBounds: each venue's client order id rule at its
+// edges, as documented — Binance newClientOrderId ^[.A-Z:/a-z0-9_-]{1,36}$
+// (WS-API "Place new order"); OKX clOrdId "a combination of case-sensitive
+// alphanumerics, all numbers, or all letters of up to 32 characters";
+// Bybit orderLinkId "max 36 characters: numbers, letters (upper and lower
+// cases), dashes, and underscores"; Kraken cl_ord_id a long UUID, a short
+// UUID (32 hex) or free text of at most 18 characters ("Spot Client Order
+// Identifiers"). What the venue takes goes out; what it refuses is
+// ErrBadValue, sent nowhere. The same rule holds for the id a cancel
+// names.
+func TestAdv5ClientOrderIDBounds(t *testing.T) {
+	rep := func(s string, n int) string { return strings.Repeat(s, n) }
+	binance := NewBinanceOrders(NewCredentials("k", NewHMACSigner([]byte("s"))), &OrderOptions{Now: fixedNow})
+	encode := map[string]func(o *schema.OrderRequest) error{
+		"binance": func(o *schema.OrderRequest) error { _, err := binance.AppendRequest(nil, 1, o); return err },
+		"okx":     func(o *schema.OrderRequest) error { _, err := NewOKXOrders(nil).AppendRequest(nil, 1, o); return err },
+		"bybit":   func(o *schema.OrderRequest) error { _, err := NewBybitOrders(nil).AppendRequest(nil, 1, o, fixedNow()); return err },
+		"kraken": func(o *schema.OrderRequest) error {
+			o.Symbol = "BTC-USD"
+			_, err := NewKrakenOrders(nil).AppendRequest(nil, 1, o, "tok")
+			return err
+		},
+	}
+	for _, tc := range []struct {
+		venue, id string
+		ok        bool
+	}{
+		{"binance", rep("a", 36), true}, {"binance", "A.b:c/d_e-f", true}, {"binance", rep("a", 37), false},
+		{"binance", "a b", false}, {"binance", "a+b", false}, {"binance", "é", false},
+		{"okx", rep("a", 32), true}, {"okx", "12345", true}, {"okx", "aB3", true}, {"okx", rep("a", 33), false},
+		{"okx", "a-b", false}, {"okx", "a_b", false},
+		{"bybit", rep("a", 36), true}, {"bybit", "a-b_C9", true}, {"bybit", rep("a", 37), false},
+		{"bybit", "a.b", false}, {"bybit", "a:b", false},
+		{"kraken", "6d1b345e-2821-40e2-ad83-4ecb18a06876", true}, {"kraken", "6d1b345e282140e2ad834ecb18a06876", true},
+		{"kraken", rep("a", 18), true}, {"kraken", rep("a", 19), false}, {"kraken", rep("a", 33), false},
+		{"kraken", "6d1b345e-2821-40e2-ad83-4ecb18a0687", false},
+	} {
+		t.Run(tc.venue+" "+tc.id, func(t *testing.T) {
+			o := okxLimit()
+			o.ClientOrderID = schema.MustID(tc.id)
+			err := encode[tc.venue](o)
+			c := &schema.OrderRequest{Action: schema.ActionCancel, Symbol: o.Symbol, OrigClientOrderID: schema.MustID(tc.id)}
+			cerr := encode[tc.venue](c)
+			if tc.ok {
+				require.NoError(t, err)
+				require.NoError(t, cerr)
+				return
+			}
+			require.ErrorIs(t, err, ErrBadValue)
+			require.ErrorIs(t, cerr, ErrBadValue)
 		})
 	}
 }
