@@ -75,7 +75,10 @@ func TestAdv5ClientOrderIDBounds(t *testing.T) {
 	encode := map[string]func(o *schema.OrderRequest) error{
 		"binance": func(o *schema.OrderRequest) error { _, err := binance.AppendRequest(nil, 1, o); return err },
 		"okx":     func(o *schema.OrderRequest) error { _, err := NewOKXOrders(nil).AppendRequest(nil, 1, o); return err },
-		"bybit":   func(o *schema.OrderRequest) error { _, err := NewBybitOrders(nil).AppendRequest(nil, 1, o, fixedNow()); return err },
+		"bybit": func(o *schema.OrderRequest) error {
+			_, err := NewBybitOrders(nil).AppendRequest(nil, 1, o, fixedNow())
+			return err
+		},
 		"kraken": func(o *schema.OrderRequest) error {
 			o.Symbol = "BTC-USD"
 			_, err := NewKrakenOrders(nil).AppendRequest(nil, 1, o, "tok")

@@ -34,16 +34,16 @@ type venueOrders struct {
 	// outcome; nil when the venue's orders are not reconciled.
 	rec *reconciler
 
-	mu        sync.Mutex
-	nextID    uint64
-	conn      uint64 // the logged-in connection orders go out on; 0 none
-	pending   map[uint64]pendingOrder
+	mu      sync.Mutex
+	nextID  uint64
+	conn    uint64 // the logged-in connection orders go out on; 0 none
+	pending map[uint64]pendingOrder
 	// late are requests whose caller stopped waiting (its ctx ended) while
 	// their answer may still come: kept, at most maxLate, until it does or
 	// their connection goes, so that a late answer reaches the dispatcher
 	// with its symbol (the venues' answers carry none) and a late
 	// placement's ack is followed like any other.
-	late map[uint64]pendingOrder
+	late      map[uint64]pendingOrder
 	sent      uint64
 	answered  uint64
 	timedOut  uint64
