@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 )
 
@@ -71,4 +72,64 @@ func TestAdv5ServerTimeMalformed(t *testing.T) {
 		require.NoError(t, s2.Close(context.Background()))
 	}
 	require.Error(t, err)
+}
+
+// TestAdv5ClockStepAfterStart: the local clock steps 3 s ahead after
+// Start (an NTP correction, a laptop waking), on a connection that stays
+// up. Binance refuses the next order, -1021 "Timestamp for this request
+// was 1000ms ahead of the server's time" (WS-API "Timing security"). The
+// offset was measured only at login: every later order was refused the
+// same way until the connection dropped, possibly a day later. The
+// refusal now has the offset measured again, and the orders after it go
+// through on the same connection.
+func TestAdv5ClockStepAfterStart(t *testing.T) {
+	v := startVenue(t)
+	var skew atomic.Int64
+	local := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Now: local, Pools: strictPools()})
+	waitConnected(t, s)
+	mustPlace(t, s, "step-0")
+	subs := len(v.UserDataSubscriptions())
+
+	skew.Store(int64(3 * time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	req := limitOrder(s, t, "step-1", "buy", "1000.00", "0.01")
+	defer s.Pools().Orders.Put(req)
+	_, err := s.Place(ctx, req)
+	var verr *session.VenueError
+	require.ErrorAs(t, err, &verr)
+	require.Equal(t, int64(-1021), verr.Code)
+	require.Eventually(t, func() bool { return s.ClockOffset() < -2*time.Second }, generous, pollEvery,
+		"the offset is measured again after the refusal")
+	mustPlace(t, s, "step-2")
+	assert.Len(t, v.UserDataSubscriptions(), subs, "on the same connection")
+}
+
+// TestAdv5BybitClockStepAfterStart: Bybit's trade requests carry
+// X-BAPI-TIMESTAMP and are refused, 10002 "The request time exceeds the
+// time window range", unless server time − recvWindow ≤ timestamp <
+// server time + 1 s (Bybit v5 "WebSocket Trade Guideline"). The venue's
+// clock jumps 10 s ahead of ours after the login: the refusal has the
+// offset measured again, and the next order goes through on the same
+// trade connection.
+func TestAdv5BybitClockStepAfterStart(t *testing.T) {
+	c := orderCases()[1]
+	require.Equal(t, schema.VenueBybit, c.venue)
+	f, s := connectedOrders(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	_, err := place(t, s, ctx, "bstep0")
+	require.NoError(t, err)
+	f.setServerClock(func() time.Time { return time.Now().Add(10 * time.Second) })
+	_, err = place(t, s, ctx, "bstep1")
+	var verr *session.VenueError
+	require.ErrorAs(t, err, &verr)
+	require.Equal(t, int64(10002), verr.Code)
+	require.Eventually(t, func() bool { return s.ClockOffset() > 8*time.Second }, generous, pollEvery)
+	_, err = place(t, s, ctx, "bstep2")
+	require.NoError(t, err)
+	seen := f.ordersSeen()
+	assert.Equal(t, seen[0].conn, seen[len(seen)-1].conn, "on the same connection")
 }

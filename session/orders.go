@@ -159,6 +159,7 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 	switch {
 	case ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError:
 		a.err = &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason}
+		o.s.clockRefused(ev.Control.Code)
 	case ev.Type == schema.EventControl:
 		// A success without an order ({"status":200,"result":null}): the
 		// user-data subscription's answer, or, to an order request, an

@@ -217,6 +217,7 @@ func (v *venueOrders) handleFrame(ctx context.Context, f *schema.WsFrame) (done 
 		ans.ack.VenueOrderID, ans.ack.ClientOrderID, ans.ack.TransactTime = a.VenueOrderID, a.ClientOrderID, a.TS
 	default:
 		ans.err = &VenueError{RequestID: id, Code: a.Code, Msg: a.Msg}
+		v.s.clockRefused(a.Code)
 	}
 	req := v.deliver(id, ans)
 	if err != nil {
