@@ -244,7 +244,8 @@ func TestFetchCoinbaseInstruments(t *testing.T) {
 	require.Len(t, ins, 2)
 	require.Equal(t, Instrument{Symbol: "BTC-USD", Base: "BTC", Quote: "USD", Rules: InstrumentRules{
 		TickSize: dec("0.01"), StepSize: dec("0.00000001"), MinQty: dec("0.00000001"), MaxQty: dec("3400"),
-		MinNotional: dec("1"), MaxNotional: dec("150000000")}}, ins[0])
+		MinNotional: dec("1"), MaxNotional: dec("150000000"),
+		MarketMinNotional: dec("1"), MarketMaxNotional: dec("150000000"), QuoteStep: dec("0.01")}}, ins[0])
 	require.Equal(t, "BTC", ins[1].Base)
 	require.Equal(t, "PERP", ins[1].Contract)
 	requireDigits(t, "0.01", ins[1].Rules.ContractSize)
@@ -257,7 +258,8 @@ func TestFetchCoinbaseInstruments(t *testing.T) {
 	ex, err := FetchCoinbaseInstruments(ctx, v.Client(), v.URL, CoinbaseExchangeProducts)
 	require.NoError(t, err)
 	require.Equal(t, []Instrument{{Symbol: "BTC-USD", Base: "BTC", Quote: "USD", Rules: InstrumentRules{
-		TickSize: dec("0.01000000"), StepSize: dec("0.00000001"), MinNotional: dec("1")}}}, ex)
+		TickSize: dec("0.01000000"), StepSize: dec("0.00000001"), MinNotional: dec("1"), MarketMinNotional: dec("1"),
+		QuoteStep: dec("0.01000000")}}}, ex)
 
 	var re *RESTError
 	v.set(CoinbaseAdvancedProducts, `{"error":"INTERNAL","message":"internal error"}`, http.StatusInternalServerError)
