@@ -123,8 +123,16 @@ func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
 }
 
 // answerID is the numeric top-level "id" of a WS-API answer, 0 when it
-// has none. It runs only for messages the parser refused.
-func answerID(data []byte) uint64 {
+// has none. It runs for messages the parser refused — the very ones that
+// may have made the decoder panic there — and before the parser while
+// reconciliation queries are in flight: a decoder panic (goccy v0.12 is
+// a fresh rewrite) is no id, never raised on the connection's reader.
+func answerID(data []byte) (id uint64) {
+	defer func() {
+		if recover() != nil {
+			id = 0
+		}
+	}()
 	var m struct {
 		ID jsontext.Value `json:"id"`
 	}
