@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -49,21 +50,26 @@ type orders struct {
 	bq     *binanceQueries
 	runErr error
 
-	mu        sync.Mutex
-	last      schema.ConnState // of the latest event
-	upConn    uint64           // the connection up as the latest event was handled, 0 when none
-	nextID    uint64
-	pending   map[uint64]chan answer
-	udsID     uint64 // the id of the latest user-data subscription request
-	udsTS     int64  // its timestamp, Unix ms
-	udsConn   uint64 // the connection it went out on
-	udsTries  int    // refusals in a row, for the retry's backoff
-	readyConn uint64 // the connection whose subscription the venue accepted: orders go out on it only
-	udsSent   uint64
-	sent      uint64
-	answered  uint64
-	timedOut  uint64
-	lostInFly uint64
+	mu       sync.Mutex
+	last     schema.ConnState // of the latest event
+	upConn   uint64           // the connection up as the latest event was handled, 0 when none
+	nextID   uint64
+	pending  map[uint64]chan answer
+	udsID    uint64 // the id of the latest user-data subscription request
+	udsTS    int64  // its timestamp, Unix ms
+	udsConn  uint64 // the connection it went out on
+	udsTries int    // refusals in a row, for the retry's backoff
+	// retryAfter is the error.data.retryAfter (Unix ms) of the frame the
+	// reader is handling, 0 when it has none: a refusal for the request
+	// rate (429) or an IP ban (418) says when the venue takes requests
+	// again. The reader's only.
+	retryAfter int64
+	readyConn  uint64 // the connection whose subscription the venue accepted: orders go out on it only
+	udsSent    uint64
+	sent       uint64
+	answered   uint64
+	timedOut   uint64
+	lostInFly  uint64
 }
 
 func newOrders(s *Session) (*orders, error) {
@@ -108,6 +114,8 @@ func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
 	if o.bq.answer(f.Data) { // a reconciliation query's answer
 		return nil
 	}
+	o.retryAfter = retryAfterOf(f.Data)
+	defer func() { o.retryAfter = 0 }()
 	unknown := o.parser.Stats().Unknown
 	err := o.parser.HandleFrame(ctx, f)
 	if err != nil || o.parser.Stats().Unknown != unknown {
@@ -120,6 +128,34 @@ func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
 		}
 	}
 	return err
+}
+
+var retryAfterKey = []byte(`"retryAfter"`)
+
+// retryAfterOf is the error.data.retryAfter of a WS-API refusal (Unix ms:
+// Binance WS-API "Rate limits": a 429 or 418 answer says when the venue
+// takes requests again), 0 when the frame has none. A decoder panic is
+// none.
+func retryAfterOf(data []byte) (ms int64) {
+	if !bytes.Contains(data, retryAfterKey) {
+		return 0
+	}
+	defer func() {
+		if recover() != nil {
+			ms = 0
+		}
+	}()
+	var m struct {
+		Error struct {
+			Data struct {
+				RetryAfter int64 `json:"retryAfter"`
+			} `json:"data"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return 0
+	}
+	return max(m.Error.Data.RetryAfter, 0)
 }
 
 // answerID is the numeric top-level "id" of a WS-API answer, 0 when it
@@ -185,7 +221,7 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 func (o *orders) deliver(id uint64, a answer) {
 	o.mu.Lock()
 	if id == o.udsID {
-		conn, tries := o.udsConn, 0
+		conn, tries, until := o.udsConn, 0, o.retryAfter
 		if a.err == nil {
 			o.readyConn, o.udsTries = conn, 0
 		} else if passing(a.err) {
@@ -198,7 +234,7 @@ func (o *orders) deliver(id uint64, a answer) {
 			b.userDataErr = a.err
 		})
 		if tries > 0 {
-			o.resubscribeLater(conn, tries)
+			o.resubscribeLater(conn, tries, until)
 		}
 		if a.err == nil {
 			o.rec.subscribed(conn) // after a window without the stream: reconcile
@@ -323,12 +359,19 @@ func passing(err error) bool {
 }
 
 // resubscribeLater signs the user-data subscription again on conn after
-// a backoff (1 s, doubling, at most 30 s), unless the session closes or
-// conn is replaced first (the new connection subscribes by itself). The
-// goroutine is the session's: Close waits for it.
-func (o *orders) resubscribeLater(conn uint64, tries int) {
+// a backoff (1 s, doubling, at most 30 s) — or, when the refusal said when
+// the venue takes requests again (retryAfter, Unix ms by the venue's
+// clock: a 429, or a 418 IP ban of minutes to days), not before then:
+// Binance bans an IP that keeps sending after a 429, and lengthens the ban
+// of one that keeps sending during it (WS-API "Rate limits") — unless the
+// session closes or conn is replaced first (the new connection subscribes
+// by itself). The goroutine is the session's: Close waits for it.
+func (o *orders) resubscribeLater(conn uint64, tries int, retryAfter int64) {
 	s := o.s
 	d := min(time.Second<<min(tries-1, 5), 30*time.Second)
+	if retryAfter > 0 {
+		d = max(d, time.UnixMilli(retryAfter).Sub(s.clock.venueNow()))
+	}
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()

@@ -3,11 +3,16 @@ package session_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -15,6 +20,7 @@ import (
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // TestAdv5BinanceUnexpressibleRefusedFirst: an order Binance's WS API
@@ -219,4 +225,79 @@ func TestAdv5LateAnswerKeepsItsSymbol(t *testing.T) {
 			assert.Zero(t, s.Stats().Order.Pending)
 		})
 	}
+}
+
+// sleepRecorder is a wsclient.Clock whose Sleep returns at once (or when
+// ctx ends) and records what it was asked to wait.
+type sleepRecorder struct {
+	wsclient.Clock
+	mu    sync.Mutex
+	asked []time.Duration
+}
+
+func (c *sleepRecorder) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.asked = append(c.asked, d)
+	c.mu.Unlock()
+	return ctx.Err()
+}
+
+func (c *sleepRecorder) longest() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var m time.Duration
+	for _, d := range c.asked {
+		m = max(m, d)
+	}
+	return m
+}
+
+// TestAdv5BannedSubscriptionWaitsForRetryAfter: Binance WS-API "Rate
+// limits": over the limit the answer is status 429, and an IP that keeps
+// sending after it is banned — status 418, error -1003 "Way too much
+// request weight used; IP banned until …", with error.data.retryAfter
+// (Unix ms) — and the ban grows if requests keep coming. A refused
+// user-data subscription was signed again after 1 s, 2 s, … at most 30 s
+// whatever the venue said: a ban of ten minutes was met with twenty more
+// requests. The retry now waits until retryAfter.
+func TestAdv5BannedSubscriptionWaitsForRetryAfter(t *testing.T) {
+	v := startVenue(t)
+	var subs atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer func() { _ = c.CloseNow() }()
+		for {
+			_, msg, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			if !strings.Contains(string(msg), "userDataStream.subscribe") {
+				continue
+			}
+			id := requestID(t, msg)
+			body := fmt.Sprintf(`{"id":%d,"status":200,"result":{"subscriptionId":0}}`, id)
+			if subs.Add(1) == 1 {
+				until := time.Now().Add(10 * time.Minute).UnixMilli()
+				body = fmt.Sprintf(`{"id":%d,"status":418,"error":{"code":-1003,"msg":"Way too much request weight used; IP banned until %d. Please use WebSocket Streams for live updates to avoid bans.","data":{"serverTime":%d,"retryAfter":%d}},"rateLimits":[]}`,
+					id, until, time.Now().UnixMilli(), until)
+			}
+			if c.Write(r.Context(), websocket.MessageText, []byte(body)) != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	ep := endpoints(v)
+	ep.API = "ws" + strings.TrimPrefix(srv.URL, "http")
+	clk := &sleepRecorder{Clock: wsclient.SystemClock()}
+	opts := fastRedial
+	opts.Clock = clk
+	s := start(t, session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Client: opts, Pools: strictPools()})
+	require.Eventually(t, func() bool { return subs.Load() >= 2 }, generous, pollEvery, "signed again after the wait")
+	assert.Greater(t, clk.longest(), 9*time.Minute, "waited for retryAfter, not the 1 s backoff")
+	waitConnected(t, s)
 }
