@@ -64,7 +64,8 @@ func TestAdv5BinanceUnexpressibleRefusedFirst(t *testing.T) {
 	defer s.Pools().Orders.Put(req)
 	_, err := s.Place(ctx, req)
 	require.NoError(t, err)
-	assert.Equal(t, uint64(1), v.Stats().Orders)
+	// The venue counts the order after it answers: waited for, not raced.
+	require.Eventually(t, func() bool { return v.Stats().Orders == 1 }, generous, pollEvery, "the one order reached the venue")
 }
 
 // TestAdv5BinanceDocumentedRefusals: each refusal as Binance's WebSocket
@@ -299,5 +300,10 @@ func TestAdv5BannedSubscriptionWaitsForRetryAfter(t *testing.T) {
 		Credentials: credentials(), Client: opts, Pools: strictPools()})
 	require.Eventually(t, func() bool { return subs.Load() >= 2 }, generous, pollEvery, "signed again after the wait")
 	assert.Greater(t, clk.longest(), 9*time.Minute, "waited for retryAfter, not the 1 s backoff")
-	waitConnected(t, s)
+	// The refusal stands until the venue's acceptance is read.
+	require.Eventually(t, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), generous)
+		defer cancel()
+		return s.WaitConnected(ctx) == nil
+	}, generous, pollEvery)
 }
