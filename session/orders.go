@@ -59,17 +59,16 @@ type orders struct {
 	udsTS    int64  // its timestamp, Unix ms
 	udsConn  uint64 // the connection it went out on
 	udsTries int    // refusals in a row, for the retry's backoff
-	// retryAfter is the error.data.retryAfter (Unix ms) of the frame the
-	// reader is handling, 0 when it has none: a refusal for the request
-	// rate (429) or an IP ban (418) says when the venue takes requests
-	// again. The reader's only.
-	retryAfter int64
-	readyConn  uint64 // the connection whose subscription the venue accepted: orders go out on it only
-	udsSent    uint64
-	sent       uint64
-	answered   uint64
-	timedOut   uint64
-	lostInFly  uint64
+	// refusal is what the frame the reader is handling says of a
+	// refusal beyond its code: its status and when the venue takes
+	// requests again. The reader's only.
+	refusal   refusalMeta
+	readyConn uint64 // the connection whose subscription the venue accepted: orders go out on it only
+	udsSent   uint64
+	sent      uint64
+	answered  uint64
+	timedOut  uint64
+	lostInFly uint64
 }
 
 func newOrders(s *Session) (*orders, error) {
@@ -114,8 +113,8 @@ func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
 	if o.bq.answer(f.Data) { // a reconciliation query's answer
 		return nil
 	}
-	o.retryAfter = retryAfterOf(f.Data)
-	defer func() { o.retryAfter = 0 }()
+	o.refusal = refusalOf(f.Data)
+	defer func() { o.refusal = refusalMeta{} }()
 	unknown := o.parser.Stats().Unknown
 	err := o.parser.HandleFrame(ctx, f)
 	if err != nil || o.parser.Stats().Unknown != unknown {
@@ -130,32 +129,41 @@ func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
 	return err
 }
 
-var retryAfterKey = []byte(`"retryAfter"`)
+// refusalMeta is what a WS-API refusal says beyond its code and message
+// (Binance WS-API "Response format" and "Rate limits"): its status (400,
+// 403, 409, 418 an IP ban, 429 over a rate limit, 5xx) and, for 418 and
+// 429, error.data.retryAfter, when the venue takes requests again (Unix
+// ms).
+type refusalMeta struct {
+	status     int
+	retryAfter int64
+}
 
-// retryAfterOf is the error.data.retryAfter of a WS-API refusal (Unix ms:
-// Binance WS-API "Rate limits": a 429 or 418 answer says when the venue
-// takes requests again), 0 when the frame has none. A decoder panic is
-// none.
-func retryAfterOf(data []byte) (ms int64) {
-	if !bytes.Contains(data, retryAfterKey) {
-		return 0
+var errorKey = []byte(`"error"`)
+
+// refusalOf reads a frame's refusalMeta; the zero value for a frame that
+// is no refusal, or that cannot be read (a decoder panic included).
+func refusalOf(data []byte) (r refusalMeta) {
+	if !bytes.Contains(data, errorKey) {
+		return r
 	}
 	defer func() {
 		if recover() != nil {
-			ms = 0
+			r = refusalMeta{}
 		}
 	}()
 	var m struct {
-		Error struct {
+		Status int `json:"status"`
+		Error  struct {
 			Data struct {
 				RetryAfter int64 `json:"retryAfter"`
 			} `json:"data"`
 		} `json:"error"`
 	}
 	if json.Unmarshal(data, &m) != nil {
-		return 0
+		return refusalMeta{}
 	}
-	return max(m.Error.Data.RetryAfter, 0)
+	return refusalMeta{status: max(m.Status, 0), retryAfter: max(m.Error.Data.RetryAfter, 0)}
 }
 
 // answerID is the numeric top-level "id" of a WS-API answer, 0 when it
@@ -202,7 +210,11 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 	var a answer
 	switch {
 	case ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError:
-		a.err = &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason}
+		verr := &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason, Status: o.refusal.status}
+		if o.refusal.retryAfter > 0 {
+			verr.RetryAfter = time.UnixMilli(o.refusal.retryAfter)
+		}
+		a.err = verr
 		o.s.clockRefused(ev.Control.Code)
 	case ev.Type == schema.EventControl:
 		// A success without an order ({"status":200,"result":null}): the
@@ -221,7 +233,7 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 func (o *orders) deliver(id uint64, a answer) {
 	o.mu.Lock()
 	if id == o.udsID {
-		conn, tries, until := o.udsConn, 0, o.retryAfter
+		conn, tries, until := o.udsConn, 0, o.refusal.retryAfter
 		if a.err == nil {
 			o.readyConn, o.udsTries = conn, 0
 		} else if passing(a.err) {

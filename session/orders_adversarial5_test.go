@@ -75,7 +75,9 @@ func TestAdv5BinanceUnexpressibleRefusedFirst(t *testing.T) {
 // outside recvWindow; -1013 "Filter failure: LOT_SIZE"; -2010 new order
 // rejected; -2011 cancel rejected), with the rateLimits array the API adds
 // to every answer, is a *VenueError with the venue's code and message,
-// given to its caller at once; the connection goes on.
+// its status and, for 429 and 418, when the venue takes requests again
+// (RetryAfter: the host must not send before it, or the ban grows), given
+// to its caller at once; the connection goes on.
 func TestAdv5BinanceDocumentedRefusals(t *testing.T) {
 	v := startVenue(t)
 	api := newScriptedAPI(t)
@@ -117,6 +119,12 @@ func TestAdv5BinanceDocumentedRefusals(t *testing.T) {
 			assert.Equal(t, tc.code, verr.Code)
 			assert.Equal(t, tc.msg, verr.Msg)
 			assert.Equal(t, r.id, verr.RequestID)
+			assert.Equal(t, tc.status, verr.Status, "the answer's status: 429 over a limit, 418 banned")
+			if tc.data != "" {
+				assert.True(t, verr.RetryAfter.After(time.UnixMilli(1659000000000)), "error.data.retryAfter: %v", verr.RetryAfter)
+			} else {
+				assert.True(t, verr.RetryAfter.IsZero())
+			}
 			assert.NoError(t, ctx.Err())
 		})
 	}
