@@ -68,12 +68,29 @@ type param struct {
 // the schema.EventOrderAck (accepted) or of the schema.EventControl with
 // Kind schema.ControlVenueError (refused, the venue's code in Control.Code).
 func (e *BinanceOrders) AppendRequest(dst []byte, id uint64, o *schema.OrderRequest) ([]byte, error) {
-	if err := o.Validate(); err != nil {
+	method, ps, err := e.params(o)
+	if err != nil {
 		return dst, err
+	}
+	return e.appendSigned(dst, id, method, ps)
+}
+
+// Check reports, without signing (a host's Signer may be remote and
+// slow), the error AppendRequest would return for o: nil when Binance's
+// order.place or order.cancel can express it.
+func (e *BinanceOrders) Check(o *schema.OrderRequest) error {
+	_, _, err := e.params(o)
+	return err
+}
+
+// params are o's request method and parameters, unsigned.
+func (e *BinanceOrders) params(o *schema.OrderRequest) (string, []param, error) {
+	if err := o.Validate(); err != nil {
+		return "", nil, err
 	}
 	sym, err := e.syms.VenueSymbol(o.Symbol)
 	if err != nil {
-		return dst, err
+		return "", nil, err
 	}
 	ps := make([]param, 0, 14)
 	ps = append(ps, param{key: "apiKey", val: e.creds.apiKey}, param{key: "symbol", val: sym},
@@ -88,10 +105,7 @@ func (e *BinanceOrders) AppendRequest(dst []byte, id uint64, o *schema.OrderRequ
 	} else {
 		ps, err = placeParams(ps, o)
 	}
-	if err != nil {
-		return dst, err
-	}
-	return e.appendSigned(dst, id, method, ps)
+	return method, ps, err
 }
 
 // appendSigned sorts ps by name, signs them joined as key=value&…, and

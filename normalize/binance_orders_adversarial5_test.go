@@ -111,3 +111,29 @@ func TestAdv5BinanceTrailingZerosPastEightDecimals(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"quoteOrderQty":"100.00000000"`)
 }
+
+// countingSigner counts its signatures.
+type countingSigner struct{ n int }
+
+func (c *countingSigner) AppendSignature(dst, _ []byte) ([]byte, error) {
+	c.n++
+	return append(dst, "sig"...), nil
+}
+
+// TestAdv5BinanceCheckSignsNothing: the session checks an order before it
+// waits for the connection; the check says what AppendRequest would, and
+// signs nothing — a host's Signer may be a remote key store, paid or rate
+// limited per signature.
+func TestAdv5BinanceCheckSignsNothing(t *testing.T) {
+	sg := &countingSigner{}
+	enc := NewBinanceOrders(NewCredentials("k", sg), &OrderOptions{Now: fixedNow})
+	ok := limitOrder()
+	bad := limitOrder()
+	bad.ReduceOnly = true
+	require.NoError(t, enc.Check(ok))
+	require.ErrorIs(t, enc.Check(bad), ErrUnsupported)
+	require.Zero(t, sg.n)
+	_, err := enc.AppendRequest(nil, 1, ok)
+	require.NoError(t, err)
+	require.Equal(t, 1, sg.n)
+}

@@ -654,10 +654,7 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 // check: what the WS API cannot express (reduce-only, a post-only IOC, a
 // client order id outside Binance's alphabet, …) fails before any wait,
 // as the other venues' orders do.
-func (o *orders) check(req *schema.OrderRequest) error {
-	_, err := o.enc.AppendRequest(nil, 0, req)
-	return err
-}
+func (o *orders) check(req *schema.OrderRequest) error { return o.enc.Check(req) }
 
 func (o *orders) next() (id, conn uint64) {
 	o.mu.Lock()
