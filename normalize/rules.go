@@ -83,20 +83,20 @@ const ruleNotOffered = "not offered"
 
 // Check reports the first rule o breaks, as a [*RuleError]: its type
 // against OrderTypes and a quote quantity against NoQuoteQty (Rule "not
-// offered", Field "Type" or "QuoteQty"); the price and
-// stop price against MinPrice, MaxPrice and the tick size, the quantity
-// against MinQty, MaxQty and the step size — a price is a multiple of the
-// tick size and a quantity of the step size, whatever the minimum (Binance
-// "Filters": "price % tickSize == 0", "quantity % stepSize == 0", since
-// the 2022-02-24 change from (price-minPrice) % tickSize; OKX: a multiple
-// of tickSz and lotSz; Bybit tickSize and qtyStep; Kraken tick_size and
-// lot_decimals) — and, for a
-// market order, against MarketMinQty, MarketMaxQty and MarketStepSize
-// (Field "Qty", Rule "market min", "market max" or "market step size");
-// for an order with a price, price × quantity against MinNotional and
-// MaxNotional; for a market order by quote quantity, the quote quantity
-// against MarketMinNotional, MarketMaxNotional and QuoteStep (Field
-// "QuoteQty", Rule "min", "max" or "step size"). A cancel is not checked. o is only read.
+// offered", Field "Type" or "QuoteQty"); the price and stop price against
+// MinPrice, MaxPrice and the tick size, the quantity against MinQty,
+// MaxQty and the step size — a price is a multiple of the tick size and a
+// quantity of the step size, whatever the minimum (Binance "Filters":
+// "price % tickSize == 0", "quantity % stepSize == 0", since the
+// 2022-02-24 change from (price-minPrice) % tickSize; OKX: multiples of
+// tickSz and lotSz; Bybit of tickSize and qtyStep; Kraken of tick_size
+// and 10^-lot_decimals); a market order's quantity against MarketMinQty,
+// MarketMaxQty and MarketStepSize too (Field "Qty", Rule "market min",
+// "market max" or "market step size"); for an order with a price, price ×
+// quantity against MinNotional and MaxNotional; for a market order by
+// quote quantity, the quote quantity against MarketMinNotional,
+// MarketMaxNotional and QuoteStep (Field "QuoteQty", Rule "min", "max" or
+// "step size"). A cancel is not checked. o is only read.
 func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
 	if o.Action == schema.ActionCancel {
 		return nil
