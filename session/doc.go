@@ -128,7 +128,8 @@
 //     a pass asks, for every followed order, the order query, and only
 //     when it says more has filled than was delivered, the fill query,
 //     page after page (at most 10000 fills; a fill listed twice is kept
-//     once, by trade id, and a page that brings no fill not read already
+//     once, by order and trade id — Kraken's TradesHistory lists every
+//     pair's trades, and its trade_id is unique per pair only —, and a page that brings no fill not read already
 //     ends the list). A lost connection stops the pass; the next
 //     subscription's pass starts over (and reads the open orders, when a
 //     loss cut the first subscription's reading of them short). An answer

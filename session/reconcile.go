@@ -672,14 +672,14 @@ func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey) e
 
 // fills reads every fill of an order, page after page. A fill read
 // already (a venue's page that starts with the one before's last fill, or
-// repeats) is kept once, by trade id; a page that brings no fill not read
+// repeats) is kept once, by order and trade id; a page that brings no fill not read
 // already ends the list (a venue that names a next cursor after an empty
 // page would otherwise be asked for ever: the fills found are what it
 // has, and publish's check of the executed quantity tells the host when
 // they fall short); a cursor seen before is a bad answer.
 func (r *reconciler) fills(ctx context.Context, conn uint64, key orderKey) ([]normalize.QueryFill, error) {
 	var all []normalize.QueryFill
-	read := map[string]struct{}{} // trade ids
+	read := map[string]struct{}{} // order id NUL trade id
 	cursors := map[string]struct{}{}
 	cursor := ""
 	for {
@@ -694,8 +694,12 @@ func (r *reconciler) fills(ctx context.Context, conn uint64, key orderKey) ([]no
 		}
 		fresh := all[:n]
 		for _, f := range all[n:] {
-			if _, again := read[string(f.TradeID.Bytes())]; !again {
-				read[string(f.TradeID.Bytes())] = struct{}{}
+			// By order and trade id: a list of the account's trades
+			// (Kraken's TradesHistory) holds other orders' too, and
+			// Kraken's trade_id is unique per pair only.
+			id := string(f.OrderID.Bytes()) + "\x00" + string(f.TradeID.Bytes())
+			if _, again := read[id]; !again {
+				read[id] = struct{}{}
 				fresh = append(fresh, f)
 			}
 		}

@@ -820,3 +820,38 @@ func TestKrakenReconcileCloseDuringPass(t *testing.T) {
 	}
 	assert.Zero(t, h.s.Stats().Order.Reconciled)
 }
+
+// TestKrakenReconcileTradeIDOtherPair: Kraken's trade_id is an integer
+// per pair ("Query Trades Info": trade_id), so TradesHistory — the
+// account's trades of every pair — may list another pair's trade under
+// the same trade_id as the order's. Listed first (newest first), it must
+// not hide the order's own fill as "read already": the fill arrives once,
+// and no gap marker.
+func TestKrakenReconcileTradeIDOtherPair(t *testing.T) {
+	v := newKrakenVenue(t)
+	v.noTrades = true
+	h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+	h.place("c1", "0.03")
+	v.mu.Lock()
+	v.create(orderSeen{arg: map[string]any{"cl_ord_id": "otherpair", "order_qty": 1.0}})
+	v.mu.Unlock()
+	v.window(func() {
+		v.fill("c1", 1, "0.01")
+		v.fill("otherpair", 1, "0.01") // newer: listed first
+		mine, other := v.order("c1"), v.order("otherpair")
+		v.mu.Lock()
+		other.fills[0].id = mine.fills[0].id // the same trade_id on another pair
+		v.mu.Unlock()
+	})
+	r := h.next()
+	assertKrakenFill(t, r, schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+	assert.Equal(t, v.order("c1").id, r.VenueOrderID.String())
+	select {
+	case g := <-h.gaps:
+		require.FailNow(t, "gap marker", "%s", g.Control.Reason)
+	default:
+	}
+	h.nothingElse()
+	assert.Zero(t, h.s.Stats().Order.ReconcileGaps)
+	v.clean(t)
+}
