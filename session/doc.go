@@ -238,7 +238,9 @@
 //     venue has is followed and reconciled like the others — as the
 //     session's own, its fills of the window delivered, even when the
 //     stream showed it first (Kraken's snapshot of open orders, a fill
-//     since the subscription) —, one it does not have (-2013, 51603, in neither Bybit list, in neither Kraken
+//     since the subscription; the stream's report naming its client
+//     order id makes it the session's own, so that an order that ends
+//     on the stream before the lookup answers keeps its window's fills) —, one it does not have (-2013, 51603, in neither Bybit list, in neither Kraken
 //     list) was never placed; of Kraken's closed orders sharing the id,
 //     the newest. On Bybit,
 //     orders go on the trade connection and the lookup waits for the

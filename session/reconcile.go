@@ -291,7 +291,14 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 			// execution topic) is new.
 			return x.ExecType == schema.ExecTrade || (x.Status == e.end && x.ExecType != schema.ExecUnknown)
 		}
-		if x.Status.Final() || x.VenueOrderID.IsZero() {
+		// A Place of unknown outcome the stream shows before the lookup
+		// by its client order id answers is the session's own: its fills
+		// are the session's to deliver from the first (were it followed as
+		// placed elsewhere and ended on the stream, it would be forgotten
+		// with the window's fills taken as before the session).
+		_, own := r.unsure[orderKey{symbol: ev.Symbol, id: x.ClientOrderID}]
+		own = own && !x.ClientOrderID.IsZero()
+		if (x.Status.Final() && !own) || x.VenueOrderID.IsZero() {
 			return false
 		}
 		// First seen on the stream (placed elsewhere, or before Start):
@@ -300,10 +307,13 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 		if isTrade || anon {
 			floor, _ = x.CumFillQty.Sub(x.LastFillQty)
 		}
+		if own && !anon { // (Coinbase, whose fills are anonymous, places no order)
+			floor = schema.Decimal{}
+		}
 		if t = r.track(key, floor); t == nil {
 			return false
 		}
-		t.streamed = true
+		t.streamed = !own
 	}
 	if anon && t.grown(x) {
 		return true

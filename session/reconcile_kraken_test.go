@@ -745,19 +745,9 @@ func TestKrakenReconcileUnknownPlace(t *testing.T) {
 // snapshot as placed elsewhere, its fill was taken as from before the
 // session saw it, and lost).
 func TestKrakenReconcileUnknownPlaceSnapshot(t *testing.T) {
-	v := newKrakenVenue(t)
-	v.snapshot = true
-	h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
-	v.placeLost(h, "u2", "0.03")
-	v.fill("u2", 1, "0.01")
-	v.holdOn = normalize.KrakenPathOpenOrders
-	v.holdQueries(true)
-	v.release()
-	r := h.next()
-	assert.Equal(t, []any{false, "u2", schema.StatusPartiallyFilled}, []any{r.Reconciled, r.ClientOrderID.String(), r.Status}, "the snapshot")
-	require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the lookup by cl_ord_id waits")
+	v, h := snapshotBeforeLookup(t, "u2")
 	v.holdQueries(false)
-	r = h.next()
+	r := h.next()
 	assertKrakenFill(t, r, schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
 	h.nothingElse()
 	v.clean(t)
@@ -854,4 +844,46 @@ func TestKrakenReconcileTradeIDOtherPair(t *testing.T) {
 	h.nothingElse()
 	assert.Zero(t, h.s.Stats().Order.ReconcileGaps)
 	v.clean(t)
+}
+
+// TestKrakenReconcileUnknownPlaceEndsFirst: as
+// TestKrakenReconcileUnknownPlaceSnapshot, but the order fills its rest
+// and ends on the stream before the lookup by cl_ord_id answers: the
+// stream's reports must not make the window's fill the floor of an order
+// placed elsewhere and forget the order with it: the window's fill is
+// still delivered, once, Reconciled.
+func TestKrakenReconcileUnknownPlaceEndsFirst(t *testing.T) {
+	v, h := snapshotBeforeLookup(t, "u3")
+	v.fill("u3", 1, "") // streamed: the rest, then "filled"
+	r := h.nextFill()
+	assert.Equal(t, []any{false, schema.StatusFilled}, []any{r.Reconciled, r.Status})
+	r = h.next()
+	assert.Equal(t, []any{false, schema.StatusFilled}, []any{r.Reconciled, r.Status})
+	v.holdQueries(false)
+	r = h.next()
+	assertKrakenFill(t, r, schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+	assert.Equal(t, v.order("u3").fills[0].id, r.TradeID.String())
+	require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 0 }, generous, pollEvery)
+	h.nothingElse()
+	v.clean(t)
+}
+
+// snapshotBeforeLookup starts a session with Kraken's snapshot of open
+// orders on, loses the Place of an order cl of 0.03 that fills 0.01 in the
+// window, and returns once the new subscription's snapshot showed it,
+// with the lookup by cl_ord_id held.
+func snapshotBeforeLookup(t *testing.T, cl string) (*krakenVenue, *venueRecon) {
+	t.Helper()
+	v := newKrakenVenue(t)
+	v.snapshot = true
+	h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+	v.placeLost(h, cl, "0.03")
+	v.fill(cl, 1, "0.01")
+	v.holdOn = normalize.KrakenPathOpenOrders
+	v.holdQueries(true)
+	v.release()
+	r := h.next()
+	assert.Equal(t, []any{false, cl, schema.StatusPartiallyFilled}, []any{r.Reconciled, r.ClientOrderID.String(), r.Status}, "the snapshot")
+	require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the lookup by cl_ord_id waits")
+	return v, h
 }
