@@ -35,6 +35,7 @@ type krakenVenue struct {
 	*simVenue
 	snapshot bool
 	noTrades bool // QueryOrders lists no trades ("if … data available")
+	noClOrd  bool // the order lists ignore cl_ord_id and leave it out of their orders
 	trade    int  // the last trade_id (per pair, increasing)
 	nonces   int  // queries refused for their nonce
 }
@@ -193,7 +194,11 @@ func (v *krakenVenue) orderInfo(o *simOrder) string {
 	if v.noTrades {
 		list = ""
 	}
-	return `{"refid":null,"userref":0,"cl_ord_id":"` + o.cl + `","status":"` + o.status + `","reason":null,"opentm":` + krakenSecs(o.created) + `,` +
+	cl := `"cl_ord_id":"` + o.cl + `",`
+	if v.noClOrd {
+		cl = ""
+	}
+	return `{"refid":null,"userref":0,` + cl + `"status":"` + o.status + `","reason":null,"opentm":` + krakenSecs(o.created) + `,` +
 		closed + `"starttm":0,"expiretm":0,"descr":{"pair":"XBTUSDT","type":"buy","ordertype":"limit","price":"1000.0","price2":"0",` +
 		`"leverage":"none","order":"buy","close":""},"vol":"` + o.qty.String() + `","vol_exec":"` + o.cum.String() + `","cost":"` + cost.String() +
 		`","fee":"0","price":"` + avg + `","stopprice":"0","limitprice":"0","misc":"","oflags":"fciq"` + list + `}`
@@ -291,7 +296,7 @@ func (v *krakenVenue) serveREST(w http.ResponseWriter, r *http.Request) {
 	}
 	open := r.URL.Path == normalize.KrakenPathOpenOrders
 	for _, o := range v.newest() {
-		if (o.status == "open") == open && (form.Get("cl_ord_id") == "" || o.cl == form.Get("cl_ord_id")) {
+		if (o.status == "open") == open && (form.Get("cl_ord_id") == "" || o.cl == form.Get("cl_ord_id") || v.noClOrd) {
 			members = append(members, `"`+o.id+`":`+v.orderInfo(o))
 		}
 	}
@@ -886,4 +891,33 @@ func snapshotBeforeLookup(t *testing.T, cl string) (*krakenVenue, *venueRecon) {
 	assert.Equal(t, []any{false, cl, schema.StatusPartiallyFilled}, []any{r.Reconciled, r.ClientOrderID.String(), r.Status}, "the snapshot")
 	require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the lookup by cl_ord_id waits")
 	return v, h
+}
+
+// TestKrakenReconcileUnknownPlaceUnfiltered: the lookup by cl_ord_id of
+// a Place of unknown outcome takes an order that leaves cl_ord_id out as
+// the one asked for only when it is the answer's only order: a list that
+// holds several without it (the filter not applied) names none of them,
+// and another client's newer order must not be taken as the session's
+// own (its fills delivered as the session's).
+func TestKrakenReconcileUnknownPlaceUnfiltered(t *testing.T) {
+	v := newKrakenVenue(t)
+	h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+	v.placeLost(h, "u4", "0.03")
+	v.end("u4", "canceled")
+	v.mu.Lock()
+	v.noClOrd = true
+	v.create(orderSeen{arg: map[string]any{"cl_ord_id": "someone", "order_qty": 1.0}}) // newer
+	v.mu.Unlock()
+	v.fill("someone", 1, "")
+	v.release()
+	require.Eventually(t, func() bool { return v.queried(normalize.KrakenPathClosedOrders) >= 1 }, generous, pollEvery)
+	require.Eventually(t, func() bool { return h.s.Stats().Order.Reconciliations == 1 && h.s.Stats().Order.ReconcileErrors > 0 },
+		generous, pollEvery, "the ambiguous answer is counted")
+	select {
+	case r := <-h.reports:
+		require.FailNow(t, "another client's order delivered as the session's", "%s %s", r.VenueOrderID, r.ExecType)
+	default:
+	}
+	assert.Zero(t, h.s.Stats().Order.Tracked, "neither order followed")
+	v.clean(t)
 }
