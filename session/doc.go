@@ -242,7 +242,11 @@
 //     order id makes it the session's own, so that an order that ends
 //     on the stream before the lookup answers keeps its window's fills) —, one it does not have (-2013, 51603, in neither Bybit list, in neither Kraken
 //     list) was never placed; of Kraken's closed orders sharing the id,
-//     the newest. On Bybit,
+//     the newest (an order list that holds several orders without a
+//     cl_ord_id is a bad answer, none of them taken). A lookup that fails
+//     every try gets the gap marker above, the client order id in
+//     Exec.ClientOrderID (Exec.VenueOrderID empty: not known), and is
+//     tried again at the next pass. On Bybit,
 //     orders go on the trade connection and the lookup waits for the
 //     private connection's next subscription.
 //

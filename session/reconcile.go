@@ -604,7 +604,10 @@ func (r *reconciler) resolve(ctx context.Context, conn uint64) error {
 		case ctx.Err() != nil || errors.Is(err, errConnLost):
 			return err
 		case err != nil:
-			continue // counted and logged; the next pass asks again
+			// Counted and logged; the host is told (its reports may be
+			// lost), and the next pass asks again.
+			r.gap(ctx, ck, err, true)
+			continue
 		case len(st) == 1:
 			key := orderKey{symbol: st[0].Symbol, id: st[0].VenueOrderID}
 			r.mu.Lock()
@@ -643,7 +646,7 @@ func (r *reconciler) pass(ctx context.Context, conn uint64) {
 			if ctx.Err() != nil || errors.Is(err, errConnLost) {
 				return // the next subscription's pass does it all again
 			}
-			r.gap(ctx, key, err)
+			r.gap(ctx, key, err, false)
 		}
 	}
 }
@@ -787,7 +790,7 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		if !order.Status.Final() {
 			return short // followed still: the next pass reads them again
 		}
-		r.gap(ctx, key, short) // they will not come back: told once, then the end
+		r.gap(ctx, key, short, false) // they will not come back: told once, then the end
 	}
 	end := schema.StatusUnknown
 	if order.Status.Final() && order.Status != schema.StatusFilled {
@@ -883,12 +886,14 @@ func (r *reconciler) event(ctx context.Context, key orderKey, order *normalize.Q
 // (schema.EventGap, GapType EventExecReport, GapSource venue, the order's
 // ids in Exec, the error in Reason; the venue's code in Code when it
 // refused), logged at Error. Its execution reports of the window may be
-// lost. The order stays tracked: the next reconnect tries again.
-func (r *reconciler) gap(ctx context.Context, key orderKey, cause error) {
+// lost. The order stays tracked: the next reconnect tries again. byClient:
+// key.id is the client order id of a Place of unknown outcome whose
+// lookup failed (Exec.ClientOrderID; the venue's order id is not known).
+func (r *reconciler) gap(ctx context.Context, key orderKey, cause error, byClient bool) {
 	r.gaps.Add(1)
 	if r.s.cfg.Logger != nil {
 		r.s.cfg.Logger.Error("session: execution reports of an order may be lost: reconciliation gave up",
-			"venue", string(r.s.spec.venue), "symbol", key.symbol, "order_id", key.id.String(), "err", cause)
+			"venue", string(r.s.spec.venue), "symbol", key.symbol, "order_id", key.id.String(), "by_client_order_id", byClient, "err", cause)
 	}
 	ev, err := r.s.pools.Events.Get(ctx)
 	if err != nil {
@@ -901,7 +906,11 @@ func (r *reconciler) gap(ctx context.Context, key orderKey, cause error) {
 	if _, code, ok := refusal(cause); ok {
 		ev.Control.Code = code
 	}
-	ev.Exec.VenueOrderID = key.id
+	if byClient {
+		ev.Exec.ClientOrderID = key.id
+	} else {
+		ev.Exec.VenueOrderID = key.id
+	}
 	_ = r.s.disp.Publish(ctx, ev)
 }
 

@@ -921,3 +921,34 @@ func TestKrakenReconcileUnknownPlaceUnfiltered(t *testing.T) {
 	assert.Zero(t, h.s.Stats().Order.Tracked, "neither order followed")
 	v.clean(t)
 }
+
+// TestKrakenReconcileUnknownPlaceGivesUp: the lookup by cl_ord_id of a
+// Place of unknown outcome that fails every try (five) tells the host, as
+// an order given up does: a gap marker with the refusal's code, the
+// symbol and, in Exec.ClientOrderID, the placement (its venue order id is
+// not known); the placement is looked up again at the next reconnect,
+// which delivers its fill.
+func TestKrakenReconcileUnknownPlaceGivesUp(t *testing.T) {
+	v := newKrakenVenue(t)
+	h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+	v.placeLost(h, "u5", "0.03")
+	v.fill("u5", 1, "0.01")
+	v.failNextOn(normalize.KrakenPathOpenOrders, 5, `200 {"error":["EService:Unavailable"]}`)
+	v.release()
+	select {
+	case g := <-h.gaps:
+		assert.Equal(t, []any{schema.ControlGap, schema.GapVenue, schema.EventExecReport, normalize.KrakenCodeUnavailable, "BTC-USDT", "u5"},
+			[]any{g.Control.Kind, g.Control.GapSource, g.Control.GapType, g.Control.Code, g.Symbol, g.Exec.ClientOrderID.String()})
+		assert.True(t, g.Exec.VenueOrderID.IsZero(), "the venue's order id is not known")
+		assert.Contains(t, g.Control.Reason, "EService:Unavailable")
+	case <-time.After(generous):
+		require.FailNow(t, "no gap marker")
+	}
+	assert.Equal(t, uint64(1), h.s.Stats().Order.ReconcileGaps)
+	v.window(func() {})
+	r := h.nextFill()
+	assertKrakenFill(t, r, schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+	assert.Equal(t, "u5", r.ClientOrderID.String())
+	h.nothingElse()
+	v.clean(t)
+}
