@@ -128,7 +128,8 @@
 //     a pass asks, for every followed order, the order query, and only
 //     when it says more has filled than was delivered, the fill query,
 //     page after page (at most 10000 fills; a fill listed twice is kept
-//     once, by trade id, and a page that brings no fill not read already
+//     once, by order and trade id — Kraken's TradesHistory lists every
+//     pair's trades, and its trade_id is unique per pair only —, and a page that brings no fill not read already
 //     ends the list). A lost connection stops the pass; the next
 //     subscription's pass starts over (and reads the open orders, when a
 //     loss cut the first subscription's reading of them short). An answer
@@ -237,9 +238,15 @@
 //     venue has is followed and reconciled like the others — as the
 //     session's own, its fills of the window delivered, even when the
 //     stream showed it first (Kraken's snapshot of open orders, a fill
-//     since the subscription) —, one it does not have (-2013, 51603, in neither Bybit list, in neither Kraken
+//     since the subscription; the stream's report naming its client
+//     order id makes it the session's own, so that an order that ends
+//     on the stream before the lookup answers keeps its window's fills) —, one it does not have (-2013, 51603, in neither Bybit list, in neither Kraken
 //     list) was never placed; of Kraken's closed orders sharing the id,
-//     the newest. On Bybit,
+//     the newest (an order list that holds several orders without a
+//     cl_ord_id is a bad answer, none of them taken). A lookup that fails
+//     every try gets the gap marker above, the client order id in
+//     Exec.ClientOrderID (Exec.VenueOrderID empty: not known), and is
+//     tried again at the next pass. On Bybit,
 //     orders go on the trade connection and the lookup waits for the
 //     private connection's next subscription.
 //

@@ -291,7 +291,14 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 			// execution topic) is new.
 			return x.ExecType == schema.ExecTrade || (x.Status == e.end && x.ExecType != schema.ExecUnknown)
 		}
-		if x.Status.Final() || x.VenueOrderID.IsZero() {
+		// A Place of unknown outcome the stream shows before the lookup
+		// by its client order id answers is the session's own: its fills
+		// are the session's to deliver from the first (were it followed as
+		// placed elsewhere and ended on the stream, it would be forgotten
+		// with the window's fills taken as before the session).
+		_, own := r.unsure[orderKey{symbol: ev.Symbol, id: x.ClientOrderID}]
+		own = own && !x.ClientOrderID.IsZero()
+		if (x.Status.Final() && !own) || x.VenueOrderID.IsZero() {
 			return false
 		}
 		// First seen on the stream (placed elsewhere, or before Start):
@@ -300,10 +307,13 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 		if isTrade || anon {
 			floor, _ = x.CumFillQty.Sub(x.LastFillQty)
 		}
+		if own && !anon { // (Coinbase, whose fills are anonymous, places no order)
+			floor = schema.Decimal{}
+		}
 		if t = r.track(key, floor); t == nil {
 			return false
 		}
-		t.streamed = true
+		t.streamed = !own
 	}
 	if anon && t.grown(x) {
 		return true
@@ -594,7 +604,10 @@ func (r *reconciler) resolve(ctx context.Context, conn uint64) error {
 		case ctx.Err() != nil || errors.Is(err, errConnLost):
 			return err
 		case err != nil:
-			continue // counted and logged; the next pass asks again
+			// Counted and logged; the host is told (its reports may be
+			// lost), and the next pass asks again.
+			r.gap(ctx, ck, err, true)
+			continue
 		case len(st) == 1:
 			key := orderKey{symbol: st[0].Symbol, id: st[0].VenueOrderID}
 			r.mu.Lock()
@@ -633,7 +646,7 @@ func (r *reconciler) pass(ctx context.Context, conn uint64) {
 			if ctx.Err() != nil || errors.Is(err, errConnLost) {
 				return // the next subscription's pass does it all again
 			}
-			r.gap(ctx, key, err)
+			r.gap(ctx, key, err, false)
 		}
 	}
 }
@@ -672,14 +685,14 @@ func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey) e
 
 // fills reads every fill of an order, page after page. A fill read
 // already (a venue's page that starts with the one before's last fill, or
-// repeats) is kept once, by trade id; a page that brings no fill not read
+// repeats) is kept once, by order and trade id; a page that brings no fill not read
 // already ends the list (a venue that names a next cursor after an empty
 // page would otherwise be asked for ever: the fills found are what it
 // has, and publish's check of the executed quantity tells the host when
 // they fall short); a cursor seen before is a bad answer.
 func (r *reconciler) fills(ctx context.Context, conn uint64, key orderKey) ([]normalize.QueryFill, error) {
 	var all []normalize.QueryFill
-	read := map[string]struct{}{} // trade ids
+	read := map[string]struct{}{} // order id NUL trade id
 	cursors := map[string]struct{}{}
 	cursor := ""
 	for {
@@ -694,8 +707,12 @@ func (r *reconciler) fills(ctx context.Context, conn uint64, key orderKey) ([]no
 		}
 		fresh := all[:n]
 		for _, f := range all[n:] {
-			if _, again := read[string(f.TradeID.Bytes())]; !again {
-				read[string(f.TradeID.Bytes())] = struct{}{}
+			// By order and trade id: a list of the account's trades
+			// (Kraken's TradesHistory) holds other orders' too, and
+			// Kraken's trade_id is unique per pair only.
+			id := string(f.OrderID.Bytes()) + "\x00" + string(f.TradeID.Bytes())
+			if _, again := read[id]; !again {
+				read[id] = struct{}{}
 				fresh = append(fresh, f)
 			}
 		}
@@ -773,7 +790,7 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		if !order.Status.Final() {
 			return short // followed still: the next pass reads them again
 		}
-		r.gap(ctx, key, short) // they will not come back: told once, then the end
+		r.gap(ctx, key, short, false) // they will not come back: told once, then the end
 	}
 	end := schema.StatusUnknown
 	if order.Status.Final() && order.Status != schema.StatusFilled {
@@ -869,12 +886,14 @@ func (r *reconciler) event(ctx context.Context, key orderKey, order *normalize.Q
 // (schema.EventGap, GapType EventExecReport, GapSource venue, the order's
 // ids in Exec, the error in Reason; the venue's code in Code when it
 // refused), logged at Error. Its execution reports of the window may be
-// lost. The order stays tracked: the next reconnect tries again.
-func (r *reconciler) gap(ctx context.Context, key orderKey, cause error) {
+// lost. The order stays tracked: the next reconnect tries again. byClient:
+// key.id is the client order id of a Place of unknown outcome whose
+// lookup failed (Exec.ClientOrderID; the venue's order id is not known).
+func (r *reconciler) gap(ctx context.Context, key orderKey, cause error, byClient bool) {
 	r.gaps.Add(1)
 	if r.s.cfg.Logger != nil {
 		r.s.cfg.Logger.Error("session: execution reports of an order may be lost: reconciliation gave up",
-			"venue", string(r.s.spec.venue), "symbol", key.symbol, "order_id", key.id.String(), "err", cause)
+			"venue", string(r.s.spec.venue), "symbol", key.symbol, "order_id", key.id.String(), "by_client_order_id", byClient, "err", cause)
 	}
 	ev, err := r.s.pools.Events.Get(ctx)
 	if err != nil {
@@ -887,7 +906,11 @@ func (r *reconciler) gap(ctx context.Context, key orderKey, cause error) {
 	if _, code, ok := refusal(cause); ok {
 		ev.Control.Code = code
 	}
-	ev.Exec.VenueOrderID = key.id
+	if byClient {
+		ev.Exec.ClientOrderID = key.id
+	} else {
+		ev.Exec.VenueOrderID = key.id
+	}
 	_ = r.s.disp.Publish(ctx, ev)
 }
 

@@ -159,13 +159,24 @@ func (q *krakenQueries) order(ctx context.Context, _ uint64, key orderKey, byCli
 			if err != nil {
 				return nil, err
 			}
+			unnamed := 0
 			for i := range os {
-				// The venue filtered by cl_ord_id: an answer that leaves it
-				// out is taken as the order's, one that names another not.
-				mine := os[i].ClientOrderID.IsZero() || bytes.Equal(os[i].ClientOrderID.Bytes(), key.id.Bytes())
+				// The venue filtered by cl_ord_id: an order that names it is
+				// the one asked for, one that names another is not, and one
+				// that leaves it out is only when it is the answer's only
+				// order (several without it: the filter was not applied,
+				// and taking one would make another client's order the
+				// session's own).
+				if os[i].ClientOrderID.IsZero() {
+					unnamed++
+				}
+				mine := bytes.Equal(os[i].ClientOrderID.Bytes(), key.id.Bytes()) || (len(os) == 1 && os[i].ClientOrderID.IsZero())
 				if mine && (found == nil || os[i].OrderCreated > found.OrderCreated) {
 					found = &os[i]
 				}
+			}
+			if found == nil && unnamed > 1 {
+				return nil, fmt.Errorf("%w: %s by cl_ord_id %q lists %d orders without a cl_ord_id", ErrBadAnswer, l.path, key.id.String(), unnamed)
 			}
 			if found != nil {
 				break

@@ -148,9 +148,10 @@ func TestKrakenBackoff(t *testing.T) {
 // TestResolveStreamedFirst: a Place of unknown outcome whose order the
 // stream shows before the lookup by client order id answers (Kraken's
 // snapshot of open orders on the new subscription, or a fill streamed
-// since it) was followed as placed elsewhere, what had filled then taken
-// as before the session; the lookup makes it the session's own again, so
-// that the window's fills are delivered.
+// since it) is the session's own from that report (its client order id
+// names the placement): nothing it had filled is taken as before the
+// session, so that the window's fills are delivered, even if the order
+// ends on the stream before the lookup answers; the lookup keeps it so.
 func TestResolveStreamedFirst(t *testing.T) {
 	clk := &stepClock{Clock: wsclient.SystemClock(), now: time.Unix(1700000000, 0)}
 	s := &Session{spec: venues[schema.VenueKraken]}
@@ -165,7 +166,8 @@ func TestResolveStreamedFirst(t *testing.T) {
 	require.False(t, r.observe(ev))
 	key := orderKey{symbol: "BTC-USD", id: id}
 	require.NotNil(t, r.orders[key])
-	assert.Equal(t, "2", r.orders[key].floor.String(), "followed as placed elsewhere")
+	assert.True(t, r.orders[key].floor.IsZero(), "not followed as placed elsewhere")
+	assert.False(t, r.orders[key].streamed)
 	require.NoError(t, r.resolve(context.Background(), 0))
 	assert.Empty(t, r.unsure)
 	assert.True(t, r.orders[key].floor.IsZero(), "the session's own: its fills are to deliver")

@@ -35,6 +35,7 @@ type krakenVenue struct {
 	*simVenue
 	snapshot bool
 	noTrades bool // QueryOrders lists no trades ("if … data available")
+	noClOrd  bool // the order lists ignore cl_ord_id and leave it out of their orders
 	trade    int  // the last trade_id (per pair, increasing)
 	nonces   int  // queries refused for their nonce
 }
@@ -193,7 +194,11 @@ func (v *krakenVenue) orderInfo(o *simOrder) string {
 	if v.noTrades {
 		list = ""
 	}
-	return `{"refid":null,"userref":0,"cl_ord_id":"` + o.cl + `","status":"` + o.status + `","reason":null,"opentm":` + krakenSecs(o.created) + `,` +
+	cl := `"cl_ord_id":"` + o.cl + `",`
+	if v.noClOrd {
+		cl = ""
+	}
+	return `{"refid":null,"userref":0,` + cl + `"status":"` + o.status + `","reason":null,"opentm":` + krakenSecs(o.created) + `,` +
 		closed + `"starttm":0,"expiretm":0,"descr":{"pair":"XBTUSDT","type":"buy","ordertype":"limit","price":"1000.0","price2":"0",` +
 		`"leverage":"none","order":"buy","close":""},"vol":"` + o.qty.String() + `","vol_exec":"` + o.cum.String() + `","cost":"` + cost.String() +
 		`","fee":"0","price":"` + avg + `","stopprice":"0","limitprice":"0","misc":"","oflags":"fciq"` + list + `}`
@@ -291,7 +296,7 @@ func (v *krakenVenue) serveREST(w http.ResponseWriter, r *http.Request) {
 	}
 	open := r.URL.Path == normalize.KrakenPathOpenOrders
 	for _, o := range v.newest() {
-		if (o.status == "open") == open && (form.Get("cl_ord_id") == "" || o.cl == form.Get("cl_ord_id")) {
+		if (o.status == "open") == open && (form.Get("cl_ord_id") == "" || o.cl == form.Get("cl_ord_id") || v.noClOrd) {
 			members = append(members, `"`+o.id+`":`+v.orderInfo(o))
 		}
 	}
@@ -745,19 +750,9 @@ func TestKrakenReconcileUnknownPlace(t *testing.T) {
 // snapshot as placed elsewhere, its fill was taken as from before the
 // session saw it, and lost).
 func TestKrakenReconcileUnknownPlaceSnapshot(t *testing.T) {
-	v := newKrakenVenue(t)
-	v.snapshot = true
-	h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
-	v.placeLost(h, "u2", "0.03")
-	v.fill("u2", 1, "0.01")
-	v.holdOn = normalize.KrakenPathOpenOrders
-	v.holdQueries(true)
-	v.release()
-	r := h.next()
-	assert.Equal(t, []any{false, "u2", schema.StatusPartiallyFilled}, []any{r.Reconciled, r.ClientOrderID.String(), r.Status}, "the snapshot")
-	require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the lookup by cl_ord_id waits")
+	v, h := snapshotBeforeLookup(t, "u2")
 	v.holdQueries(false)
-	r = h.next()
+	r := h.next()
 	assertKrakenFill(t, r, schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
 	h.nothingElse()
 	v.clean(t)
@@ -819,4 +814,141 @@ func TestKrakenReconcileCloseDuringPass(t *testing.T) {
 	default:
 	}
 	assert.Zero(t, h.s.Stats().Order.Reconciled)
+}
+
+// TestKrakenReconcileTradeIDOtherPair: Kraken's trade_id is an integer
+// per pair ("Query Trades Info": trade_id), so TradesHistory — the
+// account's trades of every pair — may list another pair's trade under
+// the same trade_id as the order's. Listed first (newest first), it must
+// not hide the order's own fill as "read already": the fill arrives once,
+// and no gap marker.
+func TestKrakenReconcileTradeIDOtherPair(t *testing.T) {
+	v := newKrakenVenue(t)
+	v.noTrades = true
+	h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+	h.place("c1", "0.03")
+	v.mu.Lock()
+	v.create(orderSeen{arg: map[string]any{"cl_ord_id": "otherpair", "order_qty": 1.0}})
+	v.mu.Unlock()
+	v.window(func() {
+		v.fill("c1", 1, "0.01")
+		v.fill("otherpair", 1, "0.01") // newer: listed first
+		mine, other := v.order("c1"), v.order("otherpair")
+		v.mu.Lock()
+		other.fills[0].id = mine.fills[0].id // the same trade_id on another pair
+		v.mu.Unlock()
+	})
+	r := h.next()
+	assertKrakenFill(t, r, schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+	assert.Equal(t, v.order("c1").id, r.VenueOrderID.String())
+	select {
+	case g := <-h.gaps:
+		require.FailNow(t, "gap marker", "%s", g.Control.Reason)
+	default:
+	}
+	h.nothingElse()
+	assert.Zero(t, h.s.Stats().Order.ReconcileGaps)
+	v.clean(t)
+}
+
+// TestKrakenReconcileUnknownPlaceEndsFirst: as
+// TestKrakenReconcileUnknownPlaceSnapshot, but the order fills its rest
+// and ends on the stream before the lookup by cl_ord_id answers: the
+// stream's reports must not make the window's fill the floor of an order
+// placed elsewhere and forget the order with it: the window's fill is
+// still delivered, once, Reconciled.
+func TestKrakenReconcileUnknownPlaceEndsFirst(t *testing.T) {
+	v, h := snapshotBeforeLookup(t, "u3")
+	v.fill("u3", 1, "") // streamed: the rest, then "filled"
+	r := h.nextFill()
+	assert.Equal(t, []any{false, schema.StatusFilled}, []any{r.Reconciled, r.Status})
+	r = h.next()
+	assert.Equal(t, []any{false, schema.StatusFilled}, []any{r.Reconciled, r.Status})
+	v.holdQueries(false)
+	r = h.next()
+	assertKrakenFill(t, r, schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+	assert.Equal(t, v.order("u3").fills[0].id, r.TradeID.String())
+	require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 0 }, generous, pollEvery)
+	h.nothingElse()
+	v.clean(t)
+}
+
+// snapshotBeforeLookup starts a session with Kraken's snapshot of open
+// orders on, loses the Place of an order cl of 0.03 that fills 0.01 in the
+// window, and returns once the new subscription's snapshot showed it,
+// with the lookup by cl_ord_id held.
+func snapshotBeforeLookup(t *testing.T, cl string) (*krakenVenue, *venueRecon) {
+	t.Helper()
+	v := newKrakenVenue(t)
+	v.snapshot = true
+	h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+	v.placeLost(h, cl, "0.03")
+	v.fill(cl, 1, "0.01")
+	v.holdOn = normalize.KrakenPathOpenOrders
+	v.holdQueries(true)
+	v.release()
+	r := h.next()
+	assert.Equal(t, []any{false, cl, schema.StatusPartiallyFilled}, []any{r.Reconciled, r.ClientOrderID.String(), r.Status}, "the snapshot")
+	require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the lookup by cl_ord_id waits")
+	return v, h
+}
+
+// TestKrakenReconcileUnknownPlaceUnfiltered: the lookup by cl_ord_id of
+// a Place of unknown outcome takes an order that leaves cl_ord_id out as
+// the one asked for only when it is the answer's only order: a list that
+// holds several without it (the filter not applied) names none of them,
+// and another client's newer order must not be taken as the session's
+// own (its fills delivered as the session's).
+func TestKrakenReconcileUnknownPlaceUnfiltered(t *testing.T) {
+	v := newKrakenVenue(t)
+	h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+	v.placeLost(h, "u4", "0.03")
+	v.end("u4", "canceled")
+	v.mu.Lock()
+	v.noClOrd = true
+	v.create(orderSeen{arg: map[string]any{"cl_ord_id": "someone", "order_qty": 1.0}}) // newer
+	v.mu.Unlock()
+	v.fill("someone", 1, "")
+	v.release()
+	require.Eventually(t, func() bool { return v.queried(normalize.KrakenPathClosedOrders) >= 1 }, generous, pollEvery)
+	require.Eventually(t, func() bool { return h.s.Stats().Order.Reconciliations == 1 && h.s.Stats().Order.ReconcileErrors > 0 },
+		generous, pollEvery, "the ambiguous answer is counted")
+	select {
+	case r := <-h.reports:
+		require.FailNow(t, "another client's order delivered as the session's", "%s %s", r.VenueOrderID, r.ExecType)
+	default:
+	}
+	assert.Zero(t, h.s.Stats().Order.Tracked, "neither order followed")
+	v.clean(t)
+}
+
+// TestKrakenReconcileUnknownPlaceGivesUp: the lookup by cl_ord_id of a
+// Place of unknown outcome that fails every try (five) tells the host, as
+// an order given up does: a gap marker with the refusal's code, the
+// symbol and, in Exec.ClientOrderID, the placement (its venue order id is
+// not known); the placement is looked up again at the next reconnect,
+// which delivers its fill.
+func TestKrakenReconcileUnknownPlaceGivesUp(t *testing.T) {
+	v := newKrakenVenue(t)
+	h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+	v.placeLost(h, "u5", "0.03")
+	v.fill("u5", 1, "0.01")
+	v.failNextOn(normalize.KrakenPathOpenOrders, 5, `200 {"error":["EService:Unavailable"]}`)
+	v.release()
+	select {
+	case g := <-h.gaps:
+		assert.Equal(t, []any{schema.ControlGap, schema.GapVenue, schema.EventExecReport, normalize.KrakenCodeUnavailable, "BTC-USDT", "u5"},
+			[]any{g.Control.Kind, g.Control.GapSource, g.Control.GapType, g.Control.Code, g.Symbol, g.Exec.ClientOrderID.String()})
+		assert.True(t, g.Exec.VenueOrderID.IsZero(), "the venue's order id is not known")
+		assert.Contains(t, g.Control.Reason, "EService:Unavailable")
+	case <-time.After(generous):
+		require.FailNow(t, "no gap marker")
+	}
+	assert.Equal(t, uint64(1), h.s.Stats().Order.ReconcileGaps)
+	v.window(func() {})
+	r := h.nextFill()
+	assertKrakenFill(t, r, schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+	assert.Equal(t, "u5", r.ClientOrderID.String())
+	h.nothingElse()
+	v.clean(t)
 }
