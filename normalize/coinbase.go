@@ -189,8 +189,19 @@ func (p *Parser) coinbaseEvent(ctx context.Context, st *cbState, k int, event []
 		return perr
 	}
 	if k == cbL2Snap {
-		if string(ev.Type.bytes()) == "update" {
+		// "type" says snapshot or update (Advanced Trade "Level 2 order
+		// book"); guessed, an update taken as a snapshot resets the book
+		// to its few levels.
+		switch string(ev.Type.bytes()) {
+		case "snapshot":
+		case "update":
 			k = cbL2Update
+		default:
+			var named []byte
+			if ev.ProductID.ok {
+				named = ev.ProductID.bytes()
+			}
+			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest, ExchangeTS: p.env.ts}, named, p.bad("l2_data", "type", presence(ev.Type.ok)))
 		}
 		return p.run(ctx, k, event, nil, ingest)
 	}
@@ -264,7 +275,12 @@ func (m *cbL2Msg) bind(ev *schema.CanonicalEvent) {
 	m.Updates.bind(coinbaseL2Levels, &ev.Book.Bids, &ev.Book.Asks)
 }
 
-func (m *cbL2Msg) fill(f *filler) { f.symbol("product_id", &m.ProductID) }
+// fill: every l2_data event carries "updates", [] when empty (Advanced
+// Trade "Level 2 order book"): a missing key is not an empty book.
+func (m *cbL2Msg) fill(f *filler) {
+	f.need("updates", m.Updates.ok)
+	f.symbol("product_id", &m.ProductID)
+}
 
 func (m *cbL2Msg) bookSymbol() *text { return &m.ProductID }
 
@@ -376,7 +392,11 @@ func (m *cbSnapshotMsg) bind(ev *schema.CanonicalEvent) {
 	m.Asks.bind(nil, &ev.Book.Asks, nil)
 }
 
+// fill: a snapshot carries both sides, [] when empty (Exchange "Level2
+// channel"): a missing key is not an empty side.
 func (m *cbSnapshotMsg) fill(f *filler) {
+	f.need("bids", m.Bids.ok)
+	f.need("asks", m.Asks.ok)
 	f.symbol("product_id", &m.ProductID)
 	f.time(&f.main, "time", &m.Time)
 }
@@ -397,6 +417,7 @@ func (m *cbL2UpdateMsg) bind(ev *schema.CanonicalEvent) {
 }
 
 func (m *cbL2UpdateMsg) fill(f *filler) {
+	f.need("changes", m.Changes.ok)
 	f.symbol("product_id", &m.ProductID)
 	f.time(&f.main, "time", &m.Time)
 }

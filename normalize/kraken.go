@@ -221,9 +221,15 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	p.raw.Stream = ch
 	k, ok := krakenChannels[string(ch)]
 	if string(ch) == "book" {
-		k, ok = krBookDiff, true
-		if string(env.Type.bytes()) == "snapshot" {
-			k = krBookSnap
+		// "type" says snapshot or update (Kraken WebSocket v2 "book"):
+		// guessed, a snapshot taken as an update keeps every stale level.
+		switch string(env.Type.bytes()) {
+		case "snapshot":
+			k, ok = krBookSnap, true
+		case "update":
+			k, ok = krBookDiff, true
+		default: // a book message lost: whose, not read
+			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, p.bad("book", "type", presence(env.Type.ok)))
 		}
 	}
 	if !ok {
@@ -395,6 +401,10 @@ func (m *krBookMsg) bookSymbol() *text { return &m.Symbol }
 // the one the symbol's subscription ack named (Kraken WebSocket v2 "book":
 // "result":{"depth":…}), 0 (not said) before any ack.
 func (m *krBookMsg) fill(f *filler) {
+	// Both sides are always sent, [] when unchanged (Kraken WebSocket v2
+	// "book"): a missing key is not an empty side.
+	f.need("bids", m.Bids.ok)
+	f.need("asks", m.Asks.ok)
 	f.symbol("symbol", &m.Symbol)
 	if d := f.p.state.(*krState).depths[f.ev.Symbol]; d > 0 {
 		f.ev.Book.Depth = d

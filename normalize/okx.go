@@ -157,8 +157,17 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 	if !ok {
 		return p.unknown()
 	}
-	if k == oxBookDiff && string(env.Action.bytes()) == "snapshot" {
-		k = oxBookSnap
+	if k == oxBookDiff {
+		// books, books-l2-tbt, books50-l2-tbt: "action" says snapshot or
+		// update (OKX v5 "Order book channel"); guessed, a snapshot
+		// taken as a diff keeps every stale level.
+		switch string(env.Action.bytes()) {
+		case "snapshot":
+			k = oxBookSnap
+		case "update":
+		default:
+			return p.bad(p.spec.kinds[k].name, "action", presence(env.Action.ok))
+		}
 	}
 	p.env.depth = okxDepths[string(env.Arg.Channel.bytes())]
 	if !env.Data.array && len(p.elems) == 0 {
@@ -274,6 +283,10 @@ func (m *okxBookMsg) bind(ev *schema.CanonicalEvent) {
 
 func (m *okxBookMsg) fill(f *filler) {
 	b := &f.ev.Book
+	// OKX sends both sides in every push, [] when a side has no change
+	// (OKX v5 "Order book channel"): a missing key is not an empty side.
+	f.need("asks", m.Asks.ok)
+	f.need("bids", m.Bids.ok)
 	f.millis(&f.main, "ts", m.TS)
 	// OKX deprecated the books checksum and sends "checksum":0 in its
 	// place (issue #14 C): a placeholder, not sent, so HasChecksum stays

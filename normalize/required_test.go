@@ -1,0 +1,96 @@
+package normalize
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+type venueCtor func(*pool.Pool[*schema.CanonicalEvent], Sink, *Options) *Parser
+
+var ctorOf = map[string]venueCtor{
+	"binance": NewBinance, "okx": NewOKX, "bybit": NewBybit, "kraken": NewKraken, "coinbase": NewCoinbase,
+}
+
+// A book message without a key its venue always sends (a side, or the word
+// that tells a snapshot from an update) is a *ParseError naming the key
+// (ErrMissingField; ErrBadValue for a word the venue does not document),
+// never an event; on the venues whose next message cannot show the loss
+// (Kraken, Coinbase) a gap marker says the book is broken.
+func TestBookRequiredKeys(t *testing.T) {
+	for _, c := range []struct {
+		name, venue, msg, field string
+		want                    error
+		gap                     bool
+	}{
+		{"okx snapshot without bids", "okx", `{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"snapshot","data":[{"asks":[["1","2","0","1"]],"ts":"1","checksum":0,"seqId":5,"prevSeqId":-1}]}`, "bids", ErrMissingField, false},
+		{"okx update without asks", "okx", `{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"bids":[],"ts":"1","checksum":0,"seqId":6,"prevSeqId":5}]}`, "asks", ErrMissingField, false},
+		{"okx books5 without bids", "okx", `{"arg":{"channel":"books5","instId":"BTC-USDT"},"data":[{"asks":[["1","2","0","1"]],"ts":"1","seqId":5}]}`, "bids", ErrMissingField, false},
+		{"okx without action", "okx", `{"arg":{"channel":"books-l2-tbt","instId":"BTC-USDT"},"data":[{"asks":[],"bids":[],"ts":"1","seqId":6,"prevSeqId":5}]}`, "action", ErrMissingField, false},
+		{"okx unknown action", "okx", `{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"partial","data":[{"asks":[],"bids":[],"ts":"1","seqId":6,"prevSeqId":5}]}`, "action", ErrBadValue, false},
+		{"bybit without type", "bybit", `{"topic":"orderbook.50.BTCUSDT","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"u":2,"seq":1}}`, "type", ErrMissingField, false},
+		{"bybit unknown type", "bybit", `{"topic":"orderbook.50.BTCUSDT","type":"full","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"u":2,"seq":1}}`, "type", ErrBadValue, false},
+		{"bybit delta without a", "bybit", `{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[],"u":2,"seq":1}}`, "a", ErrMissingField, false},
+		{"bybit tickers without type", "bybit", `{"topic":"tickers.BTCUSDT","ts":1,"data":{"symbol":"BTCUSDT","bid1Price":"1"}}`, "type", ErrMissingField, false},
+		{"kraken without type", "kraken", `{"channel":"book","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":0}]}`, "type", ErrMissingField, true},
+		{"kraken unknown type", "kraken", `{"channel":"book","type":"partial","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":0}]}`, "type", ErrBadValue, true},
+		{"kraken update without asks", "kraken", `{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":1.5,"qty":2}],"checksum":0}]}`, "asks", ErrMissingField, true},
+		{"coinbase snapshot without asks", "coinbase", `{"type":"snapshot","product_id":"BTC-USD","bids":[["1","2"]]}`, "asks", ErrMissingField, true},
+		{"coinbase l2update without changes", "coinbase", `{"type":"l2update","product_id":"BTC-USD","time":"2023-02-09T20:32:50.714964855Z"}`, "changes", ErrMissingField, true},
+		{"coinbase l2_data without type", "coinbase", `{"channel":"l2_data","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":0,"events":[{"product_id":"BTC-USD","updates":[]}]}`, "type", ErrMissingField, true},
+		{"coinbase l2_data update without updates", "coinbase", `{"channel":"l2_data","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":0,"events":[{"type":"update","product_id":"BTC-USD"}]}`, "updates", ErrMissingField, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+			sink := &recSink{events: events}
+			p := ctorOf[c.venue](events, sink, nil)
+			err := p.HandleBytes(context.Background(), []byte(c.msg), 1)
+			var pe *ParseError
+			require.True(t, errors.As(err, &pe), "err %v", err)
+			assert.Equal(t, c.field, pe.Field)
+			assert.ErrorIs(t, err, c.want)
+			var gaps int
+			for _, ev := range sink.got {
+				require.Equal(t, schema.EventGap, ev.Type, "only a gap marker may be published")
+				assert.Equal(t, schema.EventBookUpdate, ev.Control.GapType)
+				gaps++
+			}
+			assert.Equal(t, c.gap, gaps > 0, "gap marker")
+			assert.Zero(t, events.Stats().InUse)
+		})
+	}
+}
+
+// A side sent as [] is legal: a one-sided or empty book, a diff that
+// changes one side only.
+func TestBookEmptySidesAccepted(t *testing.T) {
+	for _, c := range []struct {
+		name, venue, msg string
+		typ              schema.EventType
+	}{
+		{"okx snapshot one-sided", "okx", `{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"snapshot","data":[{"asks":[["1","2","0","1"]],"bids":[],"ts":"1","checksum":0,"seqId":5,"prevSeqId":-1}]}`, schema.EventBookSnapshot},
+		{"okx update of one side", "okx", `{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"asks":[],"bids":[["1","2","0","1"]],"ts":"1","checksum":0,"seqId":5,"prevSeqId":4}]}`, schema.EventBookUpdate},
+		{"bybit delta of one side", "bybit", `{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[["1","2"]],"a":[],"u":2,"seq":1}}`, schema.EventBookUpdate},
+		{"kraken empty snapshot", "kraken", `{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":0}]}`, schema.EventBookSnapshot},
+		{"coinbase one-sided snapshot", "coinbase", `{"type":"snapshot","product_id":"BTC-USD","bids":[],"asks":[["1","2"]]}`, schema.EventBookSnapshot},
+		{"coinbase empty l2_data snapshot", "coinbase", `{"channel":"l2_data","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":0,"events":[{"type":"snapshot","product_id":"BTC-USD","updates":[]}]}`, schema.EventBookSnapshot},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+			sink := &recSink{events: events}
+			p := ctorOf[c.venue](events, sink, nil)
+			require.NoError(t, p.HandleBytes(context.Background(), []byte(c.msg), 1))
+			require.NotEmpty(t, sink.got)
+			assert.Equal(t, c.typ, sink.got[len(sink.got)-1].Type)
+		})
+	}
+	var dst schema.CanonicalEvent
+	require.NoError(t, ParseBinanceDepthSnapshot(context.Background(), nil, "BTCUSDT", []byte(`{"lastUpdateId":5,"bids":[],"asks":[]}`), &dst))
+	assert.Equal(t, schema.EventBookSnapshot, dst.Type)
+}
