@@ -94,3 +94,68 @@ func TestBookEmptySidesAccepted(t *testing.T) {
 	require.NoError(t, ParseBinanceDepthSnapshot(context.Background(), nil, "BTCUSDT", []byte(`{"lastUpdateId":5,"bids":[],"asks":[]}`), &dst))
 	assert.Equal(t, schema.EventBookSnapshot, dst.Type)
 }
+
+// An execution report without a field its venue always sends is a
+// *ParseError naming it: a fill without its price (never a fill at 0), a
+// report without its symbol, the word that says what happened, or the
+// quantities fills are counted from. A report that is no fill needs no
+// fill price.
+func TestExecReportRequiredFields(t *testing.T) {
+	okx := func(state, extra string) string {
+		return `{"arg":{"channel":"orders","instType":"SPOT"},"data":[{"instId":"BTC-USDT","ordId":"1","side":"sell","ordType":"limit","px":"100","sz":"2","state":"` + state + `","uTime":"1700000000000"` + extra + `}]}`
+	}
+	bybit := func(extra string) string {
+		return `{"topic":"execution","creationTime":1,"data":[{"category":"linear","orderId":"o1","side":"Buy","execId":"e1","execQty":"0.5","leavesQty":"0","orderQty":"0.5","execTime":"1672364174443"` + extra + `}]}`
+	}
+	kraken := func(extra string) string {
+		return `{"channel":"executions","type":"update","data":[{"order_id":"O-1","symbol":"BTC/USD","timestamp":"2023-09-22T10:33:05.709982Z"` + extra + `}],"sequence":3}`
+	}
+	spot := func(extra string) string {
+		return `{"e":"executionReport","E":1,"s":"BTCUSDT","c":"a","S":"BUY","o":"LIMIT","f":"GTC","q":"1","p":"2","x":"TRADE","X":"FILLED","i":3,"l":"1","z":"1","T":1` + extra + `}`
+	}
+	cbUser := func(order string) string {
+		return `{"channel":"user","timestamp":"2026-04-07T14:30:06.000000Z","events":[{"type":"update","orders":[{"order_id":"a1","status":"OPEN","order_side":"SELL"` + order + `}]}]}`
+	}
+	for _, c := range []struct {
+		name, venue, msg, field string
+		want                    error // nil: delivered
+	}{
+		{"binance fill at L 0", "binance", spot(`,"L":"0"`), "L", ErrBadValue},
+		{"binance fill without L", "binance", spot(``), "L", ErrMissingField},
+		{"binance fill", "binance", spot(`,"L":"2"`), "", nil},
+		{"binance NEW without fill needs no L", "binance", `{"e":"executionReport","E":1,"s":"BTCUSDT","c":"a","S":"BUY","x":"NEW","X":"NEW","i":3,"l":"0","z":"0"}`, "", nil},
+		{"okx fill with empty fillPx", "okx", okx("partially_filled", `,"fillSz":"0.5","fillPx":"","accFillSz":"0.5"`), "fillPx", ErrMissingField},
+		{"okx filled without fillSz", "okx", okx("filled", `,"accFillSz":"2"`), "fillSz", ErrMissingField},
+		{"okx live without fillSz", "okx", okx("live", ``), "", nil},
+		{"bybit trade without execPrice", "bybit", bybit(`,"symbol":"BTCUSDT","execType":"Trade"`), "execPrice", ErrMissingField},
+		{"bybit without execType", "bybit", bybit(`,"symbol":"BTCUSDT","execPrice":"1"`), "execType", ErrMissingField},
+		{"bybit without symbol", "bybit", bybit(`,"execType":"Trade","execPrice":"1"`), "symbol", ErrMissingField},
+		{"bybit funding needs no fill price", "bybit", bybit(`,"symbol":"BTCUSDT","execType":"Funding"`), "", nil},
+		{"kraken trade without last_price", "kraken", kraken(`,"exec_type":"trade","order_status":"filled","last_qty":1`), "last_price", ErrMissingField},
+		{"kraken without exec_type", "kraken", kraken(`,"order_status":"new"`), "exec_type", ErrMissingField},
+		{"kraken without order_status", "kraken", kraken(`,"exec_type":"new"`), "order_status", ErrMissingField},
+		{"kraken new needs no last_price", "kraken", kraken(`,"exec_type":"new","order_status":"new"`), "", nil},
+		{"coinbase without product_id", "coinbase", cbUser(`,"cumulative_quantity":"0","leaves_quantity":"1"`), "product_id", ErrMissingField},
+		{"coinbase without cumulative_quantity", "coinbase", cbUser(`,"product_id":"BTC-USD","leaves_quantity":"1"`), "cumulative_quantity", ErrMissingField},
+		{"coinbase without leaves_quantity", "coinbase", cbUser(`,"product_id":"BTC-USD","cumulative_quantity":"0"`), "leaves_quantity", ErrMissingField},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+			sink := &recSink{events: events}
+			p := ctorOf[c.venue](events, sink, nil)
+			err := p.HandleBytes(context.Background(), []byte(c.msg), 1)
+			if c.want == nil {
+				require.NoError(t, err)
+				require.Len(t, sink.got, 1)
+				assert.Equal(t, schema.EventExecReport, sink.got[0].Type)
+				return
+			}
+			var pe *ParseError
+			require.True(t, errors.As(err, &pe), "err %v", err)
+			assert.Equal(t, c.field, pe.Field, err.Error())
+			assert.ErrorIs(t, err, c.want)
+			assert.Empty(t, sink.got)
+			assert.Zero(t, events.Stats().InUse)
+		})
+	}
+}
