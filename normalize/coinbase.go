@@ -229,6 +229,8 @@ func (m *cbTradeMsg) fill(f *filler) {
 	f.symbol("product_id", &m.ProductID)
 	f.need("price", m.Price.ok) // a trade without price or size is no trade
 	f.need("size", m.Size.ok)
+	f.need("trade_id", m.TradeID.ok) // Advanced Trade "market_trades": trade_id and side always sent
+	f.need("side", m.Side.ok)
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.side(&x.Side, "side", &m.Side)
@@ -338,6 +340,8 @@ func (m *cbMatchMsg) fill(f *filler) {
 	f.symbol("product_id", &m.ProductID)
 	f.need("price", m.Price.ok) // a trade without price or size is no trade
 	f.need("size", m.Size.ok)
+	f.need("trade_id", m.TradeID.ok) // Exchange "match": trade_id and side always sent
+	f.need("side", m.Side.ok)        // absent, opposite would name a side no one took
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.side(&x.Side, "side", &m.Side)

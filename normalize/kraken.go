@@ -343,6 +343,8 @@ func (m *krTradeMsg) fill(f *filler) {
 	f.side(&x.Side, "side", &m.Side)
 	f.need("price", m.Price.ok) // a trade without price or size is no trade
 	f.need("qty", m.Qty.ok)
+	f.need("side", m.Side.ok) // Kraken WebSocket v2 "trade": side and trade_id always sent
+	f.need("trade_id", m.TradeID.ok)
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "qty", m.Qty)
 	f.seqID("trade_id", &x.ID, m.TradeID)

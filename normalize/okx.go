@@ -206,6 +206,8 @@ func (m *okxTradeMsg) fill(f *filler) {
 	f.seqID("tradeId", &x.ID, m.TradeID)
 	f.need("px", m.Px.ok) // a trade without price or size is no trade
 	f.need("sz", m.Sz.ok)
+	f.need("tradeId", m.TradeID.ok) // repeats are told by it (OKX v5 "Trades channel")
+	f.need("side", m.Side.ok)
 	f.price(&x.Price, "px", m.Px)
 	f.price(&x.Qty, "sz", m.Sz)
 	f.side(&x.Side, "side", &m.Side)

@@ -18,6 +18,26 @@ var ctorOf = map[string]venueCtor{
 	"binance": NewBinance, "okx": NewOKX, "bybit": NewBybit, "kraken": NewKraken, "coinbase": NewCoinbase,
 }
 
+// handleOne runs msg through a fresh parser of venue and returns its error
+// and what it published.
+func handleOne(t *testing.T, venue, msg string) (*recSink, *pool.Pool[*schema.CanonicalEvent], error) {
+	t.Helper()
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	sink := &recSink{events: events}
+	err := ctorOf[venue](events, sink, nil).HandleBytes(context.Background(), []byte(msg), 1)
+	return sink, events, err
+}
+
+// requireParseError asserts err is a *ParseError naming field and
+// wrapping want.
+func requireParseError(t *testing.T, err error, field string, want error) {
+	t.Helper()
+	var pe *ParseError
+	require.True(t, errors.As(err, &pe), "err %v", err)
+	assert.Equal(t, field, pe.Field, err.Error())
+	assert.ErrorIs(t, err, want)
+}
+
 // A book message without a key its venue always sends (a side, or the word
 // that tells a snapshot from an update) is a *ParseError naming the key
 // (ErrMissingField; ErrBadValue for a word the venue does not document),
@@ -47,14 +67,8 @@ func TestBookRequiredKeys(t *testing.T) {
 		{"coinbase l2_data update without updates", "coinbase", `{"channel":"l2_data","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":0,"events":[{"type":"update","product_id":"BTC-USD"}]}`, "updates", ErrMissingField, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
-			sink := &recSink{events: events}
-			p := ctorOf[c.venue](events, sink, nil)
-			err := p.HandleBytes(context.Background(), []byte(c.msg), 1)
-			var pe *ParseError
-			require.True(t, errors.As(err, &pe), "err %v", err)
-			assert.Equal(t, c.field, pe.Field)
-			assert.ErrorIs(t, err, c.want)
+			sink, events, err := handleOne(t, c.venue, c.msg)
+			requireParseError(t, err, c.field, c.want)
 			var gaps int
 			for _, ev := range sink.got {
 				require.Equal(t, schema.EventGap, ev.Type, "only a gap marker may be published")
@@ -82,10 +96,8 @@ func TestBookEmptySidesAccepted(t *testing.T) {
 		{"coinbase empty l2_data snapshot", "coinbase", `{"channel":"l2_data","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":0,"events":[{"type":"snapshot","product_id":"BTC-USD","updates":[]}]}`, schema.EventBookSnapshot},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
-			sink := &recSink{events: events}
-			p := ctorOf[c.venue](events, sink, nil)
-			require.NoError(t, p.HandleBytes(context.Background(), []byte(c.msg), 1))
+			sink, _, err := handleOne(t, c.venue, c.msg)
+			require.NoError(t, err)
 			require.NotEmpty(t, sink.got)
 			assert.Equal(t, c.typ, sink.got[len(sink.got)-1].Type)
 		})
@@ -140,22 +152,39 @@ func TestExecReportRequiredFields(t *testing.T) {
 		{"coinbase without leaves_quantity", "coinbase", cbUser(`,"product_id":"BTC-USD","cumulative_quantity":"0"`), "leaves_quantity", ErrMissingField},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
-			sink := &recSink{events: events}
-			p := ctorOf[c.venue](events, sink, nil)
-			err := p.HandleBytes(context.Background(), []byte(c.msg), 1)
+			sink, events, err := handleOne(t, c.venue, c.msg)
 			if c.want == nil {
 				require.NoError(t, err)
 				require.Len(t, sink.got, 1)
 				assert.Equal(t, schema.EventExecReport, sink.got[0].Type)
 				return
 			}
-			var pe *ParseError
-			require.True(t, errors.As(err, &pe), "err %v", err)
-			assert.Equal(t, c.field, pe.Field, err.Error())
-			assert.ErrorIs(t, err, c.want)
+			requireParseError(t, err, c.field, c.want)
 			assert.Empty(t, sink.got)
 			assert.Zero(t, events.Stats().InUse)
+		})
+	}
+}
+
+// A trade without its id or its side (every venue's docs send both) is a
+// *ParseError naming the key, never a trade of unknown side or no id
+// (which repeats could not be told by).
+func TestTradeRequiredFields(t *testing.T) {
+	for _, c := range []struct{ name, venue, msg, field string }{
+		{"okx without tradeId", "okx", `{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","px":"1","sz":"2","side":"buy","ts":"1"}]}`, "tradeId"},
+		{"okx without side", "okx", `{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"9","px":"1","sz":"2","ts":"1"}]}`, "side"},
+		{"bybit without i", "bybit", `{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1,"data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"2"}]}`, "i"},
+		{"kraken without side", "kraken", `{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","price":1,"qty":2,"trade_id":7,"timestamp":"2023-09-22T10:33:05.709982Z"}]}`, "side"},
+		{"kraken without trade_id", "kraken", `{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","side":"buy","price":1,"qty":2,"timestamp":"2023-09-22T10:33:05.709982Z"}]}`, "trade_id"},
+		{"coinbase match without side", "coinbase", `{"type":"match","trade_id":1,"sequence":5,"product_id":"BTC-USD","price":"1","size":"2","time":"2023-02-09T20:32:50.714964855Z"}`, "side"},
+		{"coinbase match without trade_id", "coinbase", `{"type":"match","sequence":5,"side":"buy","product_id":"BTC-USD","price":"1","size":"2","time":"2023-02-09T20:32:50.714964855Z"}`, "trade_id"},
+		{"coinbase market_trades without side", "coinbase", `{"channel":"market_trades","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":0,"events":[{"type":"update","trades":[{"trade_id":"9","product_id":"BTC-USD","price":"1","size":"2","time":"2023-02-09T20:32:50.714964855Z"}]}]}`, "side"},
+		{"coinbase market_trades without trade_id", "coinbase", `{"channel":"market_trades","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":0,"events":[{"type":"update","trades":[{"side":"BUY","product_id":"BTC-USD","price":"1","size":"2","time":"2023-02-09T20:32:50.714964855Z"}]}]}`, "trade_id"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sink, _, err := handleOne(t, c.venue, c.msg)
+			requireParseError(t, err, c.field, ErrMissingField)
+			assert.Empty(t, sink.got)
 		})
 	}
 }
