@@ -252,6 +252,11 @@ type cbTickerMsg struct {
 
 func (m *cbTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
+	f.need("price", m.Price.sent)
+	if string(f.p.raw.Stream) == "ticker" { // ticker_batch sends no best bid or ask (Advanced Trade "Ticker (batched)")
+		f.need("best_bid", m.BestBid.sent)
+		f.need("best_ask", m.BestAsk.sent)
+	}
 	f.symbol("product_id", &m.ProductID)
 	f.price(&x.Last, "price", m.Price.num)
 	f.price(&x.Volume, "volume_24_h", m.Volume24h.num)
@@ -367,6 +372,9 @@ type cbExchangeTickerMsg struct {
 
 func (m *cbExchangeTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
+	f.need("price", m.Price.sent) // Exchange "ticker": always sent
+	f.need("best_bid", m.BestBid.sent)
+	f.need("best_ask", m.BestAsk.sent)
 	f.unsigned(&f.ev.SeqProvider, "sequence", m.Sequence)
 	f.symbol("product_id", &m.ProductID)
 	f.price(&x.Last, "price", m.Price.num)

@@ -101,7 +101,13 @@
 // (state partially_filled or filled), the symbol (Binance "s", Bybit
 // "symbol", Coinbase "product_id"), Bybit "execType", Kraken "exec_type"
 // and "order_status", Coinbase "cumulative_quantity" and
-// "leaves_quantity".
+// "leaves_quantity". Trades: the id and the side (OKX "tradeId"/"side",
+// Bybit "i", Kraken v2 "trade_id"/"side", Coinbase "trade_id"/"side").
+// Tickers: the last price and best bid and ask (OKX "last"/"bidPx"/"askPx",
+// "" legal; Kraken v2 "last"/"bid"/"ask"; Coinbase "price"/"best_bid"/
+// "best_ask", ticker_batch only "price"). Binance's USDⓈ-M and COIN-M
+// 24 h tickers send no bid or ask, and Bybit's ticker deltas only what
+// changed: neither is required there.
 // Messages a parser knows but skips on purpose (Binance TRADE_LITE,
 // STRATEGY_UPDATE, GRID_UPDATE, spot listStatus: see below) are counted
 // in Stats.Ignored, never as unknown.

@@ -368,6 +368,9 @@ type krTickerMsg struct {
 
 func (m *krTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
+	f.need("bid", m.Bid.ok) // Kraken WebSocket v2 "ticker": always sent
+	f.need("ask", m.Ask.ok)
+	f.need("last", m.Last.ok)
 	f.symbol("symbol", &m.Symbol)
 	f.price(&x.BidPrice, "bid", m.Bid)
 	f.price(&x.BidQty, "bid_qty", m.BidQty)

@@ -233,6 +233,11 @@ type okxTickerMsg struct {
 
 func (m *okxTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
+	// Always sent, "" when there is none (OKX v5 "Tickers channel"):
+	// absent, the ticker would show a price of 0.
+	f.need("last", m.Last.sent)
+	f.need("askPx", m.AskPx.sent)
+	f.need("bidPx", m.BidPx.sent)
 	f.symbol("instId", &m.InstID)
 	f.price(&x.Last, "last", m.Last.num)
 	f.price(&x.LastQty, "lastSz", m.LastSz.num)

@@ -188,3 +188,47 @@ func TestTradeRequiredFields(t *testing.T) {
 		})
 	}
 }
+
+// A ticker without the last price or best bid/ask its venue always sends
+// is a *ParseError naming the key; "" where the venue sends it for none
+// (OKX) is legal, and Advanced Trade's ticker_batch, which carries no
+// best bid or ask, needs none.
+func TestTickerRequiredFields(t *testing.T) {
+	const cbTS = `"timestamp":"2026-04-07T14:30:03.000000Z","sequence_num":0`
+	okx := func(fields string) string {
+		return `{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT",` + fields + `"ts":"1"}]}`
+	}
+	kraken := func(fields string) string {
+		return `{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD",` + fields + `"volume":1}]}`
+	}
+	cbx := func(fields string) string {
+		return `{"type":"ticker","sequence":1,"product_id":"BTC-USD",` + fields + `"time":"2021-04-17T16:43:30.244075Z"}`
+	}
+	cba := func(channel, fields string) string {
+		return `{"channel":"` + channel + `",` + cbTS + `,"events":[{"type":"update","tickers":[{"type":"ticker","product_id":"BTC-USD",` + fields + `"volume_24_h":"1"}]}]}`
+	}
+	for _, c := range []struct{ name, venue, msg, field string }{
+		{"okx without bidPx", "okx", okx(`"last":"1","askPx":"2",`), "bidPx"},
+		{"okx without last", "okx", okx(`"askPx":"2","bidPx":"1",`), "last"},
+		{"okx empty bidPx", "okx", okx(`"last":"1","askPx":"2","bidPx":"",`), ""},
+		{"kraken without ask", "kraken", kraken(`"bid":1,"last":1,`), "ask"},
+		{"kraken whole", "kraken", kraken(`"bid":1,"ask":2,"last":1,`), ""},
+		{"coinbase exchange without best_bid", "coinbase", cbx(`"price":"1","best_ask":"2",`), "best_bid"},
+		{"coinbase exchange whole", "coinbase", cbx(`"price":"1","best_bid":"1","best_ask":"2",`), ""},
+		{"coinbase ticker without best_ask", "coinbase", cba("ticker", `"price":"1","best_bid":"1",`), "best_ask"},
+		{"coinbase ticker without price", "coinbase", cba("ticker", `"best_bid":"1","best_ask":"2",`), "price"},
+		{"coinbase ticker_batch has no bid or ask", "coinbase", cba("ticker_batch", `"price":"1",`), ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sink, _, err := handleOne(t, c.venue, c.msg)
+			if c.field == "" {
+				require.NoError(t, err)
+				require.Len(t, sink.got, 1)
+				assert.Equal(t, schema.EventTicker, sink.got[0].Type)
+				return
+			}
+			requireParseError(t, err, c.field, ErrMissingField)
+			assert.Empty(t, sink.got)
+		})
+	}
+}
