@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -23,15 +24,29 @@ type binanceFilter struct {
 	MinNotional string `json:"minNotional"`
 	MaxNotional string `json:"maxNotional"`
 	Notional    string `json:"notional"` // USDⓈ-M MIN_NOTIONAL
+	// Whether the notional bounds hold for MARKET orders too (spot
+	// MIN_NOTIONAL applyToMarket, NOTIONAL applyMinToMarket and
+	// applyMaxToMarket).
+	ApplyToMarket    bool `json:"applyToMarket"`
+	ApplyMinToMarket bool `json:"applyMinToMarket"`
+	ApplyMaxToMarket bool `json:"applyMaxToMarket"`
 }
 
 // ParseBinanceExchangeInfo reads the instruments of a Binance exchangeInfo
 // response (its "symbols": symbol, baseAsset, quoteAsset and filters), to
 // [Symbols.Load]. Each instrument's Rules come from its filters (Binance
 // spot "Filters"): PRICE_FILTER gives MinPrice, MaxPrice and TickSize;
-// LOT_SIZE MinQty, MaxQty and StepSize; NOTIONAL MinNotional and
-// MaxNotional, or the older MIN_NOTIONAL its MinNotional. A value of 0
-// means the venue does not apply that bound, as Binance documents.
+// LOT_SIZE MinQty, MaxQty and StepSize; MARKET_LOT_SIZE MarketMinQty,
+// MarketMaxQty and MarketStepSize; NOTIONAL MinNotional and MaxNotional
+// (and MarketMinNotional, MarketMaxNotional where applyMinToMarket,
+// applyMaxToMarket say so), or the older MIN_NOTIONAL its MinNotional (and
+// MarketMinNotional with applyToMarket). A value of 0 means the venue does
+// not apply that bound, as Binance documents. The symbol's
+// quoteAssetPrecision (decimals; else quotePrecision, its older name)
+// gives QuoteStep; a spot symbol's orderTypes OrderTypes (a symbol without
+// STOP_LOSS takes no stop-market order: -2010 "Stop loss orders are not
+// supported for this symbol.", Binance "Error codes") and quoteOrderQtyMarketAllowed false
+// NoQuoteQty.
 //
 // The USDⓈ-M (/fapi/v1/exchangeInfo) and COIN-M (/dapi/v1/exchangeInfo)
 // answers have the same shape plus "contractType" and "deliveryDate": a
@@ -55,6 +70,15 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 			BaseAsset  string          `json:"baseAsset"`
 			QuoteAsset string          `json:"quoteAsset"`
 			Filters    []binanceFilter `json:"filters"`
+			// The quote asset's precision in decimals: a quoteOrderQty
+			// with more is refused (-1111 "Precision is over the maximum
+			// defined for this asset").
+			QuoteAssetPrecision *int `json:"quoteAssetPrecision"`
+			QuotePrecision      *int `json:"quotePrecision"` // its older name, the same value
+			// Spot only: the order types the symbol takes, and whether a
+			// MARKET order may give quoteOrderQty.
+			OrderTypes                 []string `json:"orderTypes"`
+			QuoteOrderQtyMarketAllowed *bool    `json:"quoteOrderQtyMarketAllowed"`
 			// Derivatives only (USDⓈ-M and COIN-M exchangeInfo).
 			ContractType string `json:"contractType"`
 			DeliveryDate int64  `json:"deliveryDate"` // Unix ms
@@ -71,6 +95,21 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 				return nil, err
 			}
 		}
+		if p := cmp.Or(s.QuoteAssetPrecision, s.QuotePrecision); p != nil {
+			step, ok := stepOfDecimals(*p)
+			if !ok {
+				return nil, &ParseError{Venue: schema.VenueBinance, Stream: "exchangeInfo " + s.Symbol, Field: "quoteAssetPrecision", Err: wrapBad("decimals out of range")}
+			}
+			in.Rules.QuoteStep = step
+		}
+		if s.ContractType == "" { // spot: derivatives spell their types otherwise
+			for _, name := range s.OrderTypes {
+				if t, ok := binanceOrderTypes[name]; ok {
+					in.Rules.OrderTypes |= 1 << t
+				}
+			}
+			in.Rules.NoQuoteQty = s.QuoteOrderQtyMarketAllowed != nil && !*s.QuoteOrderQtyMarketAllowed
+		}
 		ins = append(ins, in)
 	}
 	return ins, nil
@@ -83,12 +122,30 @@ func (r *InstrumentRules) applyBinance(f *binanceFilter) error {
 		fields = []ruleField{{"minPrice", f.MinPrice, &r.MinPrice}, {"maxPrice", f.MaxPrice, &r.MaxPrice}, {"tickSize", f.TickSize, &r.TickSize}}
 	case "LOT_SIZE":
 		fields = []ruleField{{"minQty", f.MinQty, &r.MinQty}, {"maxQty", f.MaxQty, &r.MaxQty}, {"stepSize", f.StepSize, &r.StepSize}}
+	case "MARKET_LOT_SIZE":
+		fields = []ruleField{{"minQty", f.MinQty, &r.MarketMinQty}, {"maxQty", f.MaxQty, &r.MarketMaxQty}, {"stepSize", f.StepSize, &r.MarketStepSize}}
 	case "NOTIONAL":
 		fields = []ruleField{{"minNotional", f.MinNotional, &r.MinNotional}, {"maxNotional", f.MaxNotional, &r.MaxNotional}}
 	case "MIN_NOTIONAL":
 		fields = []ruleField{{"minNotional", f.MinNotional, &r.MinNotional}, {"notional", f.Notional, &r.MinNotional}}
 	}
-	return setRules(schema.VenueBinance, "exchangeInfo", f.Type, fields...)
+	if err := setRules(schema.VenueBinance, "exchangeInfo", f.Type, fields...); err != nil {
+		return err
+	}
+	// A market order by quote amount (quoteOrderQty) is held to the
+	// bounds the filter applies to MARKET orders.
+	switch {
+	case f.Type == "NOTIONAL":
+		if f.ApplyMinToMarket {
+			r.MarketMinNotional = r.MinNotional
+		}
+		if f.ApplyMaxToMarket {
+			r.MarketMaxNotional = r.MaxNotional
+		}
+	case f.Type == "MIN_NOTIONAL" && f.ApplyToMarket:
+		r.MarketMinNotional = r.MinNotional
+	}
+	return nil
 }
 
 // binanceContract is the canonical contract suffix of a derivatives

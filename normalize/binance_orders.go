@@ -68,12 +68,29 @@ type param struct {
 // the schema.EventOrderAck (accepted) or of the schema.EventControl with
 // Kind schema.ControlVenueError (refused, the venue's code in Control.Code).
 func (e *BinanceOrders) AppendRequest(dst []byte, id uint64, o *schema.OrderRequest) ([]byte, error) {
-	if err := o.Validate(); err != nil {
+	method, ps, err := e.params(o)
+	if err != nil {
 		return dst, err
+	}
+	return e.appendSigned(dst, id, method, ps)
+}
+
+// Check reports, without signing (a host's Signer may be remote and
+// slow), the error AppendRequest would return for o: nil when Binance's
+// order.place or order.cancel can express it.
+func (e *BinanceOrders) Check(o *schema.OrderRequest) error {
+	_, _, err := e.params(o)
+	return err
+}
+
+// params are o's request method and parameters, unsigned.
+func (e *BinanceOrders) params(o *schema.OrderRequest) (string, []param, error) {
+	if err := o.Validate(); err != nil {
+		return "", nil, err
 	}
 	sym, err := e.syms.VenueSymbol(o.Symbol)
 	if err != nil {
-		return dst, err
+		return "", nil, err
 	}
 	ps := make([]param, 0, 14)
 	ps = append(ps, param{key: "apiKey", val: e.creds.apiKey}, param{key: "symbol", val: sym},
@@ -88,10 +105,7 @@ func (e *BinanceOrders) AppendRequest(dst []byte, id uint64, o *schema.OrderRequ
 	} else {
 		ps, err = placeParams(ps, o)
 	}
-	if err != nil {
-		return dst, err
-	}
-	return e.appendSigned(dst, id, method, ps)
+	return method, ps, err
 }
 
 // appendSigned sorts ps by name, signs them joined as key=value&…, and
@@ -179,6 +193,20 @@ func placeParams(ps []param, o *schema.OrderRequest) ([]param, error) {
 		}
 		typ = schema.OrderTypeLimitMaker
 	}
+	// A time in force that the order's type cannot keep is refused, not
+	// dropped: LIMIT_MAKER takes no timeInForce (it rests, GTC), so a
+	// post-only IOC or FOK would rest on the book; a MARKET order takes
+	// none either, so a FOK market order would fill in part (Binance spot
+	// WebSocket API, "Place new order": timeInForce is for LIMIT,
+	// STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT only).
+	switch tif := o.TimeInForce; {
+	case typ == schema.OrderTypeLimitMaker && (tif == schema.TIFIOC || tif == schema.TIFFOK):
+		return ps, fmt.Errorf("%w: a post-only (LIMIT_MAKER) order rests on the book: no %s", ErrUnsupported, tif)
+	case !typ.NeedsPrice() && tif == schema.TIFFOK:
+		return ps, fmt.Errorf("%w: a %s order takes no FOK on Binance spot", ErrUnsupported, typ)
+	case typ != schema.OrderTypeLimitMaker && tif == schema.TIFGTX:
+		return ps, fmt.Errorf("%w: GTX is futures-only; use PostOnly", ErrUnsupported)
+	}
 	// RESULT for every type: the answer then carries the order's status,
 	// quantities and price, which the Ack reports. Binance's default is FULL
 	// (RESULT plus the fills) for MARKET and LIMIT and ACK (the ids only)
@@ -195,27 +223,47 @@ func placeParams(ps []param, o *schema.OrderRequest) ([]param, error) {
 		ps = append(ps, param{key: "newClientOrderId", val: id})
 	}
 	if o.Qty.Sign() > 0 {
-		ps = append(ps, param{key: "quantity", val: o.Qty.String()})
+		ps = append(ps, param{key: "quantity", val: binanceNumber(o.Qty)})
 	} else {
-		ps = append(ps, param{key: "quoteOrderQty", val: o.QuoteQty.String()})
+		ps = append(ps, param{key: "quoteOrderQty", val: binanceNumber(o.QuoteQty)})
 	}
 	if typ.NeedsPrice() {
-		ps = append(ps, param{key: "price", val: o.Price.String()})
+		ps = append(ps, param{key: "price", val: binanceNumber(o.Price)})
 	}
 	if typ >= schema.OrderTypeStopLoss {
-		ps = append(ps, param{key: "stopPrice", val: o.StopPrice.String()})
+		ps = append(ps, param{key: "stopPrice", val: binanceNumber(o.StopPrice)})
 	}
 	if typ.NeedsPrice() && typ != schema.OrderTypeLimitMaker {
 		tif := "GTC" // Binance requires one; GTC unless told
-		switch o.TimeInForce {
-		case schema.TIFIOC, schema.TIFFOK:
+		if o.TimeInForce == schema.TIFIOC || o.TimeInForce == schema.TIFFOK {
 			tif = o.TimeInForce.String()
-		case schema.TIFGTX:
-			return ps, fmt.Errorf("%w: GTX is futures-only; use PostOnly", ErrUnsupported)
 		}
 		ps = append(ps, param{key: "timeInForce", val: tif})
 	}
 	return ps, nil
+}
+
+// binanceMaxDecimals is the most decimals Binance spot writes for any
+// asset (exchangeInfo's baseAssetPrecision and quoteAssetPrecision).
+const binanceMaxDecimals = 8
+
+// binanceNumber writes d with the digits it was given, but without
+// trailing zeros past binanceMaxDecimals: Binance counts the decimals
+// written, zeros too ("0.0470000000000000000000000000" was -1100 "Illegal
+// characters found in parameter 'quantity'", sonvister/Binance#101; a
+// float's trailing ".0" -1111 "Parameter 'quantity' has too much
+// precision", veighna-global/vnpy_binance#43), and "0.500000000000" — a
+// Decimal carried at the scale of a division — is 0.50000000 to the
+// venue. Digits within 8 are kept as given (the WS-API's signing example
+// signs "23416.10000000" as written). Non-zero digits past 8 are sent as
+// they are: the instrument's step and tick sizes refuse them first.
+func binanceNumber(d schema.Decimal) string {
+	if d.Scale() > binanceMaxDecimals {
+		if r, err := d.Round(binanceMaxDecimals, schema.RoundDown); err == nil && r.Equal(d) {
+			return r.String()
+		}
+	}
+	return d.String()
 }
 
 func cancelParams(ps []param, o *schema.OrderRequest) ([]param, error) {

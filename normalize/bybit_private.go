@@ -39,6 +39,10 @@ import (
 //   - rejectReason (EC_NoError is none) or cancelType: RejectReason.
 //   - derivatives (category linear, inverse, option): positionIdx is the
 //     PositionSide (0 Both, 1 Long, 2 Short), reduceOnly ReduceOnly.
+//   - a spot market order sized in the quote coin (marketUnit quoteCoin;
+//     without one, a market buy: Bybit v5 "Place Order") has a quote
+//     amount as qty: Qty and RemainingQty stay zero (no base quantity), as
+//     OKX's tgtCcy quote_ccy.
 //
 // When a cancel meets a fill, Bybit sends Filled twice (Bybit "Order": the
 // second with cancelType CancelByUser and rejectReason
@@ -66,6 +70,7 @@ type bybitOrderMsg struct {
 	Category     text       `json:"category"`
 	PositionIdx  integer    `json:"positionIdx"`
 	ReduceOnly   flag       `json:"reduceOnly"`
+	MarketUnit   text       `json:"marketUnit"`
 }
 
 var (
@@ -115,8 +120,11 @@ func (m *bybitOrderMsg) fill(f *filler) {
 	if string(m.TimeInForce.bytes()) == "PostOnly" && x.Type == schema.OrderTypeLimit {
 		x.Type = schema.OrderTypeLimitMaker
 	}
+	quote := bybitSpotQuoteSized(&m.Category, &m.OrderType, &m.Side, &m.MarketUnit)
 	f.price(&x.Price, "price", m.Price.num)
-	f.price(&x.Qty, "qty", m.Qty.num)
+	if !quote {
+		f.price(&x.Qty, "qty", m.Qty.num)
+	}
 	f.price(&x.StopPrice, "triggerPrice", m.TriggerPrice.num)
 	f.price(&x.CumFillQty, "cumExecQty", m.CumExecQty.num)
 	f.price(&x.CumQuoteQty, "cumExecValue", m.CumExecValue.num)
@@ -137,7 +145,21 @@ func (m *bybitOrderMsg) fill(f *filler) {
 		x.ReduceOnly = m.ReduceOnly.v
 	}
 	execDerive(f)
-	f.execRemaining("leavesQty", m.LeavesQty.num)
+	if !quote { // leavesQty of a quote-sized order: of which unit, Bybit does not say
+		f.execRemaining("leavesQty", m.LeavesQty.num)
+	}
+}
+
+// bybitSpotQuoteSized reports whether an order of the order or execution
+// topic is a spot one sized in the quote coin (see bybitQuoteSized; the
+// pushes carry marketUnit "" for Bybit's default, ccxt/ccxt#29602); a
+// push without category is taken for spot, as the topics order.spot and
+// execution.spot send it.
+func bybitSpotQuoteSized(category, orderType, side, unit *text) bool {
+	if c := string(category.bytes()); c != "" && c != "spot" {
+		return false
+	}
+	return bybitQuoteSized(orderType, side, unit)
 }
 
 // bybitExecMsg is one element of the private "execution" topic (Bybit v5,
@@ -151,7 +173,9 @@ func (m *bybitOrderMsg) fill(f *filler) {
 //     maker rebate) and FeeAsset.
 //   - orderPrice, orderQty, leavesQty: Price, Qty, RemainingQty; CumFillQty
 //     is orderQty − leavesQty, and the status PartiallyFilled, or Filled
-//     when leavesQty is 0.
+//     when leavesQty is 0. A spot market order sized in the quote coin
+//     (marketUnit quoteCoin; without one, a market buy) has a quote
+//     amount as orderQty: Qty, RemainingQty and CumFillQty stay zero.
 //   - execPnl ("Profit and Loss for each close position execution"):
 //     RealizedPnL.
 //   - isMaker: IsMaker. execType (Bybit v5 "Enums → execType"): Trade,
@@ -189,6 +213,8 @@ type bybitExecMsg struct {
 	IsMaker     flag       `json:"isMaker"`
 	ExecPnl     optNum     `json:"execPnl"`
 	Seq         integer    `json:"seq"` // execution.fast
+	Category    text       `json:"category"`
+	MarketUnit  text       `json:"marketUnit"`
 }
 
 func (m *bybitExecMsg) fill(f *filler) {
@@ -212,8 +238,11 @@ func (m *bybitExecMsg) fill(f *filler) {
 		x.ExecType = schema.ExecTrade
 		f.seq(&f.ev.SeqProvider, m.Seq)
 	}
+	quote := bybitSpotQuoteSized(&m.Category, &m.OrderType, &m.Side, &m.MarketUnit)
 	f.price(&x.Price, "orderPrice", m.OrderPrice.num)
-	f.price(&x.Qty, "orderQty", m.OrderQty.num)
+	if !quote {
+		f.price(&x.Qty, "orderQty", m.OrderQty.num)
+	}
 	f.decimal(&x.Fee, m.ExecFee.num)
 	f.id(&x.FeeAsset, m.FeeCurrency)
 	f.millis(&f.main, "execTime", m.ExecTime.integer)
@@ -230,7 +259,9 @@ func (m *bybitExecMsg) fill(f *filler) {
 	if !m.LeavesQty.ok {
 		return // execution.fast: no status
 	}
-	f.execRemaining("leavesQty", m.LeavesQty.num)
+	if !quote {
+		f.execRemaining("leavesQty", m.LeavesQty.num)
+	}
 	x.Status = schema.StatusPartiallyFilled
 	if m.LeavesQty.v.Sign() == 0 {
 		x.Status = schema.StatusFilled

@@ -53,9 +53,12 @@ func FetchBybitInstruments(ctx context.Context, client *http.Client, baseURL, ca
 // Instruments Info"): priceFilter.tickSize is TickSize, and minPrice and
 // maxPrice (derivatives) MinPrice and MaxPrice. Derivatives:
 // lotSizeFilter.qtyStep is StepSize, minOrderQty and maxOrderQty MinQty and
-// MaxQty, minNotionalValue (linear) MinNotional. Spot: basePrecision is
-// StepSize, maxLimitOrderQty (else maxOrderQty) MaxQty and minOrderAmt
-// MinNotional; spot's minOrderQty is not used (Bybit: "deprecated, no
+// MaxQty ("for Limit and PostOnly order"), maxMktOrderQty MarketMaxQty,
+// minNotionalValue (linear) MinNotional. Spot: basePrecision is StepSize,
+// maxLimitOrderQty (else maxOrderQty) MaxQty, maxMarketOrderQty
+// MarketMaxQty, minOrderAmt and maxOrderAmt MinNotional and MaxNotional
+// and, for a market order by quote amount, MarketMinNotional and
+// MarketMaxNotional, and quotePrecision QuoteStep; spot's minOrderQty is not used (Bybit: "deprecated, no
 // longer check minOrderQty, check minOrderAmt instead"), so MinQty stays
 // zero. A perpetual (contractType LinearPerpetual or InversePerpetual)
 // gets Contract "PERP"; a dated future's or option's contract is its
@@ -86,12 +89,16 @@ func parseBybitInstruments(data []byte) ([]Instrument, string, error) {
 				} `json:"priceFilter"`
 				LotSizeFilter struct {
 					BasePrecision    string `json:"basePrecision"`
+					QuotePrecision   string `json:"quotePrecision"`
 					QtyStep          string `json:"qtyStep"`
 					MinOrderQty      string `json:"minOrderQty"`
 					MaxOrderQty      string `json:"maxOrderQty"`
 					MinOrderAmt      string `json:"minOrderAmt"`
 					MaxLimitOrderQty string `json:"maxLimitOrderQty"`
 					MinNotionalValue string `json:"minNotionalValue"`
+					MaxOrderAmt      string `json:"maxOrderAmt"`
+					MaxMktOrderQty   string `json:"maxMktOrderQty"`    // derivatives
+					MaxMarketOrdQty  string `json:"maxMarketOrderQty"` // spot
 				} `json:"lotSizeFilter"`
 			} `json:"list"`
 			NextPageCursor string `json:"nextPageCursor"`
@@ -122,14 +129,19 @@ func parseBybitInstruments(data []byte) ([]Instrument, string, error) {
 		fields := []ruleField{{"tickSize", pf.TickSize, &r.TickSize}, {"minPrice", pf.MinPrice, &r.MinPrice}, {"maxPrice", pf.MaxPrice, &r.MaxPrice}}
 		if lf.QtyStep != "" { // derivatives
 			fields = append(fields, ruleField{"qtyStep", lf.QtyStep, &r.StepSize}, ruleField{"minOrderQty", lf.MinOrderQty, &r.MinQty},
-				ruleField{"maxOrderQty", lf.MaxOrderQty, &r.MaxQty}, ruleField{"minNotionalValue", lf.MinNotionalValue, &r.MinNotional})
+				ruleField{"maxOrderQty", lf.MaxOrderQty, &r.MaxQty}, ruleField{"minNotionalValue", lf.MinNotionalValue, &r.MinNotional},
+				ruleField{"maxMktOrderQty", lf.MaxMktOrderQty, &r.MarketMaxQty})
 		} else { // spot
 			maxQty, maxName := lf.MaxLimitOrderQty, "maxLimitOrderQty"
 			if maxQty == "" {
 				maxQty, maxName = lf.MaxOrderQty, "maxOrderQty"
 			}
+			// minOrderAmt and maxOrderAmt bound every order's value, a
+			// market buy's by quote amount (marketUnit quoteCoin) too.
 			fields = append(fields, ruleField{"basePrecision", lf.BasePrecision, &r.StepSize}, ruleField{maxName, maxQty, &r.MaxQty},
-				ruleField{"minOrderAmt", lf.MinOrderAmt, &r.MinNotional})
+				ruleField{"minOrderAmt", lf.MinOrderAmt, &r.MinNotional}, ruleField{"minOrderAmt", lf.MinOrderAmt, &r.MarketMinNotional},
+				ruleField{"maxOrderAmt", lf.MaxOrderAmt, &r.MaxNotional}, ruleField{"maxOrderAmt", lf.MaxOrderAmt, &r.MarketMaxNotional},
+				ruleField{"maxMarketOrderQty", lf.MaxMarketOrdQty, &r.MarketMaxQty}, ruleField{"quotePrecision", lf.QuotePrecision, &r.QuoteStep})
 		}
 		err := setRules(schema.VenueBybit, "instruments-info", d.Symbol, fields...)
 		if err != nil {

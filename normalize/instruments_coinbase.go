@@ -40,14 +40,17 @@ func FetchCoinbaseInstruments(ctx context.Context, client *http.Client, baseURL,
 //     future_product_details}],"num_products"}: price_increment is
 //     TickSize, base_increment StepSize, base_min_size and base_max_size
 //     MinQty and MaxQty, quote_min_size and quote_max_size MinNotional and
-//     MaxNotional. A FUTURE product gets Contract PERP (perpetual) or the
+//     MaxNotional (and MarketMinNotional, MarketMaxNotional: a market
+//     order's quote_size), quote_increment QuoteStep. A FUTURE product gets Contract PERP (perpetual) or the
 //     middle of its product id ("BIP-20DEC30-CDE": 20DEC30) and its
 //     contract_size as ContractSize; base and quote come from
 //     future_product_details' contract_root_unit and the quote currency.
 //   - Exchange [{id, base_currency, quote_currency, quote_increment,
 //     base_increment, min_market_funds}]: quote_increment is TickSize
 //     (Exchange: "the min order price as well as the price increment"),
-//     base_increment StepSize, min_market_funds MinNotional.
+//     base_increment StepSize, min_market_funds MinNotional and
+//     MarketMinNotional, and quote_increment QuoteStep too (a market
+//     order's funds).
 //
 // Products that name no base or quote are skipped. A malformed answer or
 // value is a [*ParseError]; Coinbase refuses with an HTTP status (a
@@ -63,6 +66,7 @@ func ParseCoinbaseProducts(data []byte) ([]Instrument, error) {
 			QuoteCurrency string `json:"quote_currency_id"`
 			ProductType   string `json:"product_type"`
 			PriceInc      string `json:"price_increment"`
+			QuoteInc      string `json:"quote_increment"`
 			BaseInc       string `json:"base_increment"`
 			BaseMin       string `json:"base_min_size"`
 			BaseMax       string `json:"base_max_size"`
@@ -87,7 +91,11 @@ func ParseCoinbaseProducts(data []byte) ([]Instrument, error) {
 		r := &in.Rules
 		fields := []ruleField{{"price_increment", d.PriceInc, &r.TickSize}, {"base_increment", d.BaseInc, &r.StepSize},
 			{"base_min_size", d.BaseMin, &r.MinQty}, {"base_max_size", d.BaseMax, &r.MaxQty},
-			{"quote_min_size", d.QuoteMin, &r.MinNotional}, {"quote_max_size", d.QuoteMax, &r.MaxNotional}}
+			{"quote_min_size", d.QuoteMin, &r.MinNotional}, {"quote_max_size", d.QuoteMax, &r.MaxNotional},
+			// A market order by quote_size is bounded and stepped in the
+			// quote currency too.
+			{"quote_min_size", d.QuoteMin, &r.MarketMinNotional}, {"quote_max_size", d.QuoteMax, &r.MarketMaxNotional},
+			{"quote_increment", d.QuoteInc, &r.QuoteStep}}
 		if d.ProductType == "FUTURE" {
 			if d.Future.ContractRootUnit != "" {
 				in.Base = d.Future.ContractRootUnit
@@ -140,7 +148,8 @@ func parseCoinbaseExchangeProducts(data []byte) ([]Instrument, error) {
 		r := &in.Rules
 		err := setRules(schema.VenueCoinbase, "products", d.ID,
 			ruleField{"quote_increment", d.QuoteIncrement, &r.TickSize}, ruleField{"base_increment", d.BaseIncrement, &r.StepSize},
-			ruleField{"min_market_funds", d.MinMarketFunds, &r.MinNotional})
+			ruleField{"min_market_funds", d.MinMarketFunds, &r.MinNotional}, ruleField{"min_market_funds", d.MinMarketFunds, &r.MarketMinNotional},
+			ruleField{"quote_increment", d.QuoteIncrement, &r.QuoteStep})
 		if err != nil {
 			return nil, err
 		}

@@ -33,7 +33,9 @@ func FetchKrakenInstruments(ctx context.Context, client *http.Client, baseURL st
 // subscriptions and orders; the registry still reads v1's names. Pairs
 // without a wsname are skipped. Rules (Kraken "Get Tradable Asset Pairs"): tick_size is
 // TickSize (10^-pair_decimals when not sent), 10^-lot_decimals StepSize,
-// ordermin MinQty and costmin MinNotional (in the quote currency).
+// ordermin MinQty and costmin MinNotional (in the quote currency), and
+// MarketMinNotional: a market buy by quote amount (cash_order_qty) costs
+// that amount.
 //
 // A non-empty "error" is a [*RESTError]; a malformed answer or value a
 // [*ParseError].
@@ -89,7 +91,7 @@ func ParseKrakenAssetPairs(data []byte) ([]Instrument, error) {
 		}
 		err := setRules(schema.VenueKraken, "AssetPairs", name,
 			ruleField{"tick_size", d.TickSize, &r.TickSize}, ruleField{"ordermin", d.OrderMin, &r.MinQty},
-			ruleField{"costmin", d.CostMin, &r.MinNotional})
+			ruleField{"costmin", d.CostMin, &r.MinNotional}, ruleField{"costmin", d.CostMin, &r.MarketMinNotional})
 		if err != nil {
 			return nil, err
 		}

@@ -34,8 +34,8 @@ func FetchOKXInstruments(ctx context.Context, client *http.Client, baseURL, inst
 // its underlying (uly "BTC-USDT"), the contract from the instId's suffix
 // (SWAP is PERP). Rules (OKX "Get instruments"): tickSz is TickSize, lotSz
 // StepSize, minSz MinQty, maxLmtSz MaxQty (the limit-order maximum) and,
-// for derivatives, ctVal × ctMult ContractSize — their sizes count
-// contracts. ctVal is counted in ctValCcy: the base asset for linear
+// for derivatives, maxMktSz MarketMaxQty (the market-order maximum) and
+// ctVal × ctMult ContractSize — their sizes count contracts. ctVal is counted in ctValCcy: the base asset for linear
 // contracts (BTC-USDT-SWAP: 0.01 BTC), the quote for inverse ones
 // (BTC-USD-SWAP: 100 USD), which set ContractInQuote. OKX sets no price
 // bounds or minimum notional here.
@@ -56,6 +56,7 @@ func ParseOKXInstruments(data []byte) ([]Instrument, error) {
 			LotSz    string `json:"lotSz"`
 			MinSz    string `json:"minSz"`
 			MaxLmtSz string `json:"maxLmtSz"`
+			MaxMktSz string `json:"maxMktSz"`
 			CtVal    string `json:"ctVal"`
 			CtMult   string `json:"ctMult"`
 			CtValCcy string `json:"ctValCcy"`
@@ -81,7 +82,10 @@ func ParseOKXInstruments(data []byte) ([]Instrument, error) {
 		fields := []ruleField{{"tickSz", d.TickSz, &r.TickSize}, {"lotSz", d.LotSz, &r.StepSize}, {"minSz", d.MinSz, &r.MinQty}, {"maxLmtSz", d.MaxLmtSz, &r.MaxQty}}
 		var mult schema.Decimal
 		if d.InstType != "SPOT" && d.InstType != "MARGIN" {
-			fields = append(fields, ruleField{"ctVal", d.CtVal, &r.ContractSize}, ruleField{"ctMult", d.CtMult, &mult})
+			// maxMktSz counts contracts here; a spot pair's is in USDT,
+			// not a quantity of the base (OKX "Get instruments").
+			fields = append(fields, ruleField{"ctVal", d.CtVal, &r.ContractSize}, ruleField{"ctMult", d.CtMult, &mult},
+				ruleField{"maxMktSz", d.MaxMktSz, &r.MarketMaxQty})
 			r.ContractInQuote = d.CtValCcy != "" && d.CtValCcy == in.Quote
 		}
 		if err := setRules(schema.VenueOKX, "instruments", d.InstID, fields...); err != nil {

@@ -38,8 +38,9 @@ import (
 //     (Limit) and mmp_and_post_only (LimitMaker); others stay Unknown.
 //   - sz: Qty, in the base currency for spot, in contracts for swaps,
 //     futures and options (their instrument's ctVal is the contract size).
-//     A spot market order sized in the quote currency (tgtCcy quote_ccy)
-//     has no base quantity: Qty stays zero.
+//     A spot market order sized in the quote currency (tgtCcy quote_ccy,
+//     or no tgtCcy on a market buy: OKX's default, "Default is quote_ccy
+//     for buy, base_ccy for sell") has no base quantity: Qty stays zero.
 //   - fillFee, fillFeeCcy: Fee and FeeAsset of this fill. OKX signs fees
 //     as the account's gain (negative: charged, positive: rebate); Fee is
 //     what was paid, as in every venue's report: its sign is flipped. A
@@ -128,7 +129,7 @@ func (m *okxOrderMsg) fill(f *filler) {
 	t := okxOrderTypes[string(m.OrdType.bytes())]
 	x.Type, x.TimeInForce = t.typ, t.tif
 	f.price(&x.Price, "px", m.Px.num)
-	if string(m.TgtCcy.bytes()) != "quote_ccy" {
+	if !okxQuoteSized(m) {
 		f.price(&x.Qty, "sz", m.Sz.num)
 	}
 	f.price(&x.CumFillQty, "accFillSz", m.AccFillSz.num)
@@ -237,6 +238,22 @@ func okxSubscribePrivate(channel, instType string) ([]byte, error) {
 		Op   string `json:"op"`
 		Args []arg  `json:"args"`
 	}{"subscribe", []arg{{channel, instType}}})
+}
+
+// okxQuoteSized reports whether an orders push's sz is a quote amount: a
+// spot market order with tgtCcy quote_ccy, or a spot market buy without
+// one (OKX "Place order": tgtCcy "Only applicable to SPOT Market Orders.
+// Default is quote_ccy for buy, base_ccy for sell"; an order placed by
+// another client of the account may not say; ccxt/ccxt#9592).
+func okxQuoteSized(m *okxOrderMsg) bool {
+	switch string(m.TgtCcy.bytes()) {
+	case "quote_ccy":
+		return true
+	case "":
+		t := string(m.InstType.bytes())
+		return (t == "SPOT" || t == "") && string(m.OrdType.bytes()) == "market" && sideWords[string(m.Side.bytes())] == schema.SideBuy
+	}
+	return false
 }
 
 // okxAmended reports whether an orders push's amendResult says the order

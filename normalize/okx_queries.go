@@ -202,7 +202,8 @@ func decodeOKX[T any](method string, data []byte) ([]T, error) {
 // malformed value a [*ParseError] naming the field. The state maps as on
 // the "orders" channel (live New, partially_filled, filled, canceled and
 // mmp_canceled Canceled); sz is Qty unless the order is sized in the quote
-// currency (tgtCcy quote_ccy); avgPx × accFillSz is CumQuoteQty.
+// currency (tgtCcy quote_ccy, or a spot market buy without tgtCcy, as on
+// the channel); avgPx × accFillSz is CumQuoteQty.
 func ParseOKXOrders(data []byte, syms *Symbols, dst []QueryOrder) ([]QueryOrder, error) {
 	const method = "trade/order"
 	orders, err := decodeOKX[okxOrderMsg](method, data) // the "orders" channel's fields
@@ -220,7 +221,7 @@ func ParseOKXOrders(data []byte, syms *Symbols, dst []QueryOrder) ([]QueryOrder,
 		t := okxOrderTypes[string(q.OrdType.bytes())]
 		x.Type, x.TimeInForce = t.typ, t.tif
 		qty := q.Sz.num
-		if string(q.TgtCcy.bytes()) == "quote_ccy" {
+		if okxQuoteSized(q) {
 			qty = num{}
 		}
 		if err := queryAmounts(schema.VenueOKX, method, x, q.Px.num, qty, q.AccFillSz.num, q.AvgPx.num); err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,4 +208,24 @@ func checkFills(t *testing.T, fills []normalize.QueryFill) {
 			t.Fatalf("bad fill %+v", f)
 		}
 	}
+}
+
+// A spot market buy whose answer has no tgtCcy is sized in the quote
+// currency, OKX's default ("Default is quote_ccy for buy, base_ccy for
+// sell"), as the orders channel reads it: an order placed by another
+// client of the account may not say (ccxt/ccxt#9592). A sell is sized in
+// the base currency.
+func TestParseOKXOrdersMarketBuyDefaultsToQuote(t *testing.T) {
+	syms := normalize.NewSymbols(normalize.OKXSymbolRules())
+	buy := strings.Replace(okxOrderAnswer, `"tgtCcy":"quote_ccy"`, `"tgtCcy":""`, 1)
+	orders, err := normalize.ParseOKXOrders([]byte(buy), syms, nil)
+	require.NoError(t, err)
+	require.Len(t, orders, 1)
+	assert.True(t, orders[0].Qty.IsZero(), "100 USDT is no base quantity: %s", orders[0].Qty)
+
+	sell := strings.Replace(buy, `"side":"buy"`, `"side":"sell"`, 1)
+	orders, err = normalize.ParseOKXOrders([]byte(sell), syms, nil)
+	require.NoError(t, err)
+	require.Len(t, orders, 1)
+	assert.Equal(t, "100", orders[0].Qty.String())
 }

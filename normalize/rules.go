@@ -3,6 +3,7 @@ package normalize
 import (
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -12,14 +13,39 @@ import (
 // [ParseBinanceExchangeInfo]). A zero field is a bound the venue does not
 // apply. The zero value applies none.
 type InstrumentRules struct {
-	TickSize           schema.Decimal // prices are MinPrice + a multiple of it
+	TickSize           schema.Decimal // prices are multiples of it
 	MinPrice, MaxPrice schema.Decimal
-	StepSize           schema.Decimal // quantities are MinQty + a multiple of it
+	StepSize           schema.Decimal // quantities are multiples of it
 	MinQty, MaxQty     schema.Decimal
 	// MinNotional and MaxNotional bound price × quantity (in the quote
 	// asset) of an order with a price. Market orders, whose price the venue
 	// takes from its recent average, are not checked against them.
 	MinNotional, MaxNotional schema.Decimal
+	// MarketMinQty, MarketMaxQty and MarketStepSize bound the quantity of
+	// a market order, beside MinQty, MaxQty and StepSize, which hold for
+	// every order (Binance MARKET_LOT_SIZE; Bybit derivatives'
+	// maxMktOrderQty and spot's maxMarketOrderQty; OKX derivatives'
+	// maxMktSz). Zero: not applied.
+	MarketMinQty, MarketMaxQty, MarketStepSize schema.Decimal
+	// MarketMinNotional and MarketMaxNotional bound the quote amount of a
+	// market order by quote quantity (QuoteQty), the one market order whose
+	// notional is known before it reaches the venue (Binance NOTIONAL with
+	// applyMinToMarket or applyMaxToMarket, MIN_NOTIONAL with
+	// applyToMarket; Bybit spot minOrderAmt and maxOrderAmt; Kraken
+	// costmin). Zero: not applied.
+	MarketMinNotional, MarketMaxNotional schema.Decimal
+	// QuoteStep is the step of a quote quantity (QuoteQty): its precision
+	// in the quote asset (Binance quoteAssetPrecision, as 10^-n; Bybit
+	// spot quotePrecision). Zero: not applied.
+	QuoteStep schema.Decimal
+	// OrderTypes are the order types the venue takes for the instrument:
+	// bit 1<<t for each schema.OrderType t (Binance exchangeInfo's
+	// orderTypes; a post-only limit order is OrderTypeLimitMaker). Zero:
+	// not known, every type passes.
+	OrderTypes uint16
+	// NoQuoteQty: the venue takes no market order by quote amount for the
+	// instrument (Binance quoteOrderQtyMarketAllowed false).
+	NoQuoteQty bool
 	// ContractSize is the base quantity one contract stands for, on venues
 	// whose derivative orders count contracts (OKX ctVal, Coinbase futures'
 	// contract_size); quantities and the bounds above are then in
@@ -35,28 +61,55 @@ type InstrumentRules struct {
 // RuleError is an order that breaks one of its instrument's rules.
 type RuleError struct {
 	Symbol string
-	Field  string         // "Price", "StopPrice", "Qty" or "Notional"
-	Rule   string         // "tick size", "min", "max", "step size"
+	Field  string         // "Type", "Price", "StopPrice", "Qty", "Notional" or "QuoteQty"
+	Rule   string         // "not offered", "tick size", "min", "max", "step size", "market min", "market max", "market step size"
 	Value  schema.Decimal // the order's value
 	Limit  schema.Decimal // the rule's
 }
 
 func (e *RuleError) Error() string {
-	if e.Rule == "tick size" || e.Rule == "step size" {
+	if e.Rule == ruleNotOffered {
+		return fmt.Sprintf("normalize: %s: the venue takes no order of this %s", e.Symbol, e.Field)
+	}
+	if strings.HasSuffix(e.Rule, " size") {
 		return fmt.Sprintf("normalize: %s %s %s is not on the %s %s", e.Symbol, e.Field, e.Value, e.Rule, e.Limit)
 	}
 	return fmt.Sprintf("normalize: %s %s %s breaks the %s of %s", e.Symbol, e.Field, e.Value, e.Rule, e.Limit)
 }
 
-// Check reports the first rule o breaks, as a [*RuleError]: the price and
-// stop price against MinPrice, MaxPrice and the tick size (relative to
-// MinPrice, as Binance's PRICE_FILTER says), the quantity against MinQty,
-// MaxQty and the step size (relative to MinQty, LOT_SIZE), and, for an
-// order with a price, price × quantity against MinNotional and
-// MaxNotional. A cancel is not checked. o is only read.
+// ruleNotOffered is the Rule of an order of a type (or by a quote amount)
+// the venue does not take for the instrument.
+const ruleNotOffered = "not offered"
+
+// Check reports the first rule o breaks, as a [*RuleError]: its type
+// against OrderTypes and a quote quantity against NoQuoteQty (Rule "not
+// offered", Field "Type" or "QuoteQty"); the price and stop price against
+// MinPrice, MaxPrice and the tick size, the quantity against MinQty,
+// MaxQty and the step size — a price is a multiple of the tick size and a
+// quantity of the step size, whatever the minimum (Binance "Filters":
+// "price % tickSize == 0", "quantity % stepSize == 0", since the
+// 2022-02-24 change from (price-minPrice) % tickSize; OKX: multiples of
+// tickSz and lotSz; Bybit of tickSize and qtyStep; Kraken of tick_size
+// and 10^-lot_decimals); a market order's quantity against MarketMinQty,
+// MarketMaxQty and MarketStepSize too (Field "Qty", Rule "market min",
+// "market max" or "market step size"); for an order with a price, price ×
+// quantity against MinNotional and MaxNotional; for a market order by
+// quote quantity, the quote quantity against MarketMinNotional,
+// MarketMaxNotional and QuoteStep (Field "QuoteQty", Rule "min", "max" or
+// "step size"). A cancel is not checked. o is only read.
 func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
 	if o.Action == schema.ActionCancel {
 		return nil
+	}
+	typ := o.Type
+	if o.PostOnly && typ == schema.OrderTypeLimit {
+		typ = schema.OrderTypeLimitMaker
+	}
+	if r.OrderTypes != 0 && (typ >= 16 || r.OrderTypes&(1<<typ) == 0) {
+		return &RuleError{Symbol: o.Symbol, Field: "Type", Rule: ruleNotOffered}
+	}
+	if r.NoQuoteQty && o.QuoteQty.Sign() > 0 {
+		return &RuleError{Symbol: o.Symbol, Field: "QuoteQty", Rule: ruleNotOffered}
 	}
 	if o.Type.NeedsPrice() {
 		if err := r.checkPrice(o.Symbol, "Price", o.Price); err != nil {
@@ -73,8 +126,24 @@ func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
 			return err
 		}
 	}
+	if o.Type == schema.OrderTypeMarket && o.Qty.Sign() > 0 {
+		if err := checkStepped(o.Symbol, "Qty", o.Qty, r.MarketMinQty, r.MarketMaxQty, r.MarketStepSize, "market step size"); err != nil {
+			if re, ok := err.(*RuleError); ok && (re.Rule == "min" || re.Rule == "max") {
+				re.Rule = "market " + re.Rule
+			}
+			return err
+		}
+	}
 	if o.Type.NeedsPrice() && o.Qty.Sign() > 0 {
 		if err := checkNotional(o.Symbol, o.Price, o.Qty, r.MinNotional, r.MaxNotional); err != nil {
+			return err
+		}
+	}
+	if o.Type == schema.OrderTypeMarket && o.QuoteQty.Sign() > 0 {
+		if err := checkBounds(o.Symbol, "QuoteQty", o.QuoteQty, r.MarketMinNotional, r.MarketMaxNotional); err != nil {
+			return err
+		}
+		if err := checkStepped(o.Symbol, "QuoteQty", o.QuoteQty, schema.Decimal{}, schema.Decimal{}, r.QuoteStep, "step size"); err != nil {
 			return err
 		}
 	}
@@ -143,15 +212,11 @@ func checkStepped(sym, field string, v, lo, hi, step schema.Decimal, rule string
 	if step.Sign() <= 0 {
 		return nil
 	}
-	off, err := v.Sub(lo)
+	on, err := v.RoundToStep(step, schema.RoundDown)
 	if err != nil {
 		return err
 	}
-	on, err := off.RoundToStep(step, schema.RoundDown)
-	if err != nil {
-		return err
-	}
-	if !on.Equal(off) {
+	if !on.Equal(v) {
 		return &RuleError{Symbol: sym, Field: field, Rule: rule, Value: v, Limit: step}
 	}
 	return nil
@@ -159,10 +224,11 @@ func checkStepped(sym, field string, v, lo, hi, step schema.Decimal, rule string
 
 // Round puts o's price and stop price on the tick size — a buy's down
 // (floor), a sell's up (ceiling), so that rounding never makes an order
-// more aggressive — and its quantity on the step size, down, so that it
-// never grows (floor from MinQty: a quantity under MinQty goes further
-// down, never up to it; Check then refuses it). It changes o; bounds are
-// left to [InstrumentRules.Check].
+// more aggressive — and its quantity on the step size (a market order's
+// on MarketStepSize too) and its quote quantity on QuoteStep, down, so
+// that neither grows (a quantity under MinQty goes further down, never up
+// to it; Check then refuses it). It changes o; bounds are left to
+// [InstrumentRules.Check].
 func (r *InstrumentRules) Round(o *schema.OrderRequest) error {
 	mode := schema.RoundFloor
 	if o.Side == schema.SideSell {
@@ -170,13 +236,14 @@ func (r *InstrumentRules) Round(o *schema.OrderRequest) error {
 	}
 	for _, f := range []struct {
 		v         *schema.Decimal
-		base, sz  schema.Decimal
+		sz        schema.Decimal
 		roundMode schema.RoundingMode
-	}{{&o.Price, r.MinPrice, r.TickSize, mode}, {&o.StopPrice, r.MinPrice, r.TickSize, mode}, {&o.Qty, r.MinQty, r.StepSize, schema.RoundFloor}} {
+	}{{&o.Price, r.TickSize, mode}, {&o.StopPrice, r.TickSize, mode}, {&o.Qty, r.StepSize, schema.RoundFloor},
+		{&o.Qty, r.marketStep(o), schema.RoundFloor}, {&o.QuoteQty, r.QuoteStep, schema.RoundFloor}} {
 		if f.v.Sign() <= 0 || f.sz.Sign() <= 0 {
 			continue
 		}
-		v, err := roundFrom(*f.v, f.base, f.sz, f.roundMode)
+		v, err := f.v.RoundToStep(f.sz, f.roundMode)
 		if err != nil {
 			return err
 		}
@@ -185,41 +252,41 @@ func (r *InstrumentRules) Round(o *schema.OrderRequest) error {
 	return nil
 }
 
-// roundFrom rounds v to base + a multiple of step.
-func roundFrom(v, base, step schema.Decimal, mode schema.RoundingMode) (schema.Decimal, error) {
-	off, err := v.Sub(base)
-	if err != nil {
-		return v, err
+// marketStep is MarketStepSize for a market order, else zero.
+func (r *InstrumentRules) marketStep(o *schema.OrderRequest) schema.Decimal {
+	if o.Type != schema.OrderTypeMarket {
+		return schema.Decimal{}
 	}
-	if off, err = off.RoundToStep(step, mode); err != nil {
-		return v, err
-	}
-	return off.Add(base)
+	return r.MarketStepSize
 }
 
 // MinQtyAt is the least quantity an order at price may have: MinQty, or
-// more when MinNotional needs it (MinNotional / price, rounded up to the
-// step size). It fails for a price that is not positive.
+// more when MinNotional needs it (MinNotional / price), rounded up to the
+// step size (a MinQty off the step is not itself a valid quantity). It
+// fails for a price that is not positive when MinNotional is set.
 func (r *InstrumentRules) MinQtyAt(price schema.Decimal) (schema.Decimal, error) {
 	q := r.MinQty
-	if r.MinNotional.Sign() <= 0 {
-		return q, nil
-	}
-	if price.Sign() <= 0 {
-		return q, fmt.Errorf("%w: price %s", ErrBadValue, price)
-	}
-	scale := max(r.StepSize.Scale(), r.MinQty.Scale(), 8)
-	n, err := r.MinNotional.Div(price, scale, schema.RoundUp)
-	if err != nil {
-		return q, err
-	}
-	if r.StepSize.Sign() > 0 {
-		if n, err = roundFrom(n, r.MinQty, r.StepSize, schema.RoundCeiling); err != nil {
+	if r.MinNotional.Sign() > 0 {
+		if price.Sign() <= 0 {
+			return q, fmt.Errorf("%w: price %s", ErrBadValue, price)
+		}
+		scale := max(r.StepSize.Scale(), r.MinQty.Scale(), 8)
+		n, err := r.MinNotional.Div(price, scale, schema.RoundUp)
+		if err != nil {
 			return q, err
 		}
+		if n.Cmp(q) > 0 {
+			q = n
+		}
 	}
-	if n.Cmp(q) > 0 {
-		q = n
+	if r.StepSize.Sign() > 0 {
+		up, err := q.RoundToStep(r.StepSize, schema.RoundCeiling)
+		if err != nil {
+			return r.MinQty, err
+		}
+		if !up.Equal(q) {
+			q = up
+		}
 	}
 	return q, nil
 }

@@ -40,8 +40,9 @@ func randGridDecimal(rng *rand.Rand, digits int) schema.Decimal {
 
 // TestAdvRulesRoundAgainstBig holds InstrumentRules.Round to its promise,
 // against math/big, over random grids (steps that are not powers of ten,
-// minimums that are not multiples of the step) and values on both sides of
-// the minimum: a buy's price goes to the grid point at or below it, a
+// minimums that are not multiples of the step: the grid is the step's
+// multiples all the same, Binance "price % tickSize == 0") and values on
+// both sides of the minimum: a buy's price goes to the grid point at or below it, a
 // sell's at or above, a quantity at or below — a rounded order is never
 // larger or more aggressive than the one given — and Check then finds the
 // rounded value on its grid.
@@ -63,8 +64,9 @@ func TestAdvRulesRoundAgainstBig(t *testing.T) {
 			Price: randGridDecimal(rng, 7), Qty: randGridDecimal(rng, 7)}
 		price, qty := ratOfDecimal(o.Price), ratOfDecimal(o.Qty)
 		require.NoError(t, r.Round(o), "case %d", i)
-		wantPrice := gridRef(price, ratOfDecimal(r.MinPrice), ratOfDecimal(r.TickSize), side == schema.SideSell)
-		wantQty := gridRef(qty, ratOfDecimal(r.MinQty), ratOfDecimal(r.StepSize), false)
+		zero := new(big.Rat)
+		wantPrice := gridRef(price, zero, ratOfDecimal(r.TickSize), side == schema.SideSell)
+		wantQty := gridRef(qty, zero, ratOfDecimal(r.StepSize), false)
 		require.Zero(t, wantPrice.Cmp(ratOfDecimal(o.Price)), "case %d: %s price %s on tick %s from %s: got %s, want %s",
 			i, side, price.FloatString(8), r.TickSize, r.MinPrice, o.Price, wantPrice.FloatString(12))
 		require.Zero(t, wantQty.Cmp(ratOfDecimal(o.Qty)), "case %d: qty %s on step %s from %s: got %s, want %s (a quantity never grows)",

@@ -42,8 +42,13 @@ func TestParseBinanceExchangeInfoRules(t *testing.T) {
 		TickSize: d("0.01000000"), MinPrice: d("0.01000000"), MaxPrice: d("1000000.00000000"),
 		StepSize: d("0.00001000"), MinQty: d("0.00001000"), MaxQty: d("9000.00000000"),
 		MinNotional: d("5.00000000"), MaxNotional: d("9000000.00000000"),
+		MarketMinQty: d("0.00000000"), MarketMaxQty: d("83.59378185"), MarketStepSize: d("0.00000000"),
+		MarketMinNotional: d("5.00000000"), // applyMinToMarket; not the max (applyMaxToMarket false)
+		QuoteStep:         d("0.00000001"), // quotePrecision 8
+		OrderTypes:        1<<schema.OrderTypeLimit | 1<<schema.OrderTypeLimitMaker | 1<<schema.OrderTypeMarket,
 	}, ins[0].Rules)
-	assert.Equal(t, normalize.InstrumentRules{TickSize: d("0.00000100"), MinPrice: d("0.00000000"), MaxPrice: d("0.00000000"), MinNotional: d("0.00100000")}, ins[1].Rules)
+	assert.Equal(t, normalize.InstrumentRules{TickSize: d("0.00000100"), MinPrice: d("0.00000000"), MaxPrice: d("0.00000000"),
+		MinNotional: d("0.00100000"), MarketMinNotional: d("0.00100000")}, ins[1].Rules)
 
 	_, err = normalize.ParseBinanceExchangeInfo([]byte(`{"symbols":[{"symbol":"X","filters":[{"filterType":"LOT_SIZE","stepSize":"0.0x1"}]}]}`))
 	var perr *normalize.ParseError

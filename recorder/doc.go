@@ -49,8 +49,8 @@
 // # Lifecycle
 //
 // New opens the first file and starts the writer goroutine; Close drains
-// the queue, syncs the file to disk (as it does each rotated file before
-// closing it), closes it and waits for the goroutine. Between flushes
+// the queue, syncs the file and its directory to disk (as it does each
+// rotated file when closing it), closes it and waits for the goroutine. Between flushes
 // (Options.FlushInterval) lines wait in memory: a process killed then loses
 // them, and its file ends on a torn line or a cut zstd frame, which a
 // Reader reports (ErrFormat) after every whole line. A Reader may follow a

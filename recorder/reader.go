@@ -37,6 +37,7 @@ type Reader struct {
 	name    string
 	zst     bool     // the stream being read is zstd-compressed
 	torn    []byte   // a line the end of the stream cut short, kept for the next read
+	broken  bool     // the zstd stream failed (cut short, corrupt): reported once, then io.EOF
 	scratch [25]byte // what a line's checksum is computed over
 }
 
@@ -94,7 +95,7 @@ func (r *Reader) start(src io.Reader) error {
 		}
 		br = bufio.NewReaderSize(r.zr, 256<<10)
 	}
-	r.br, r.lineNo, r.torn = br, 0, nil
+	r.br, r.lineNo, r.torn, r.broken = br, 0, nil, false
 	if err := r.read(&r.header); err != nil {
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("%w: %s: empty", ErrFormat, r.name)
@@ -123,6 +124,9 @@ func (r *Reader) checkHeader(h *Line) error {
 // without its newline is a line. Blank lines (white space only) are
 // skipped.
 func (r *Reader) read(l *Line) error {
+	if r.broken {
+		return io.EOF // reported once: a caller that goes on past errors reaches the next part
+	}
 	for {
 		raw, err := r.br.ReadSlice('\n')
 		if len(r.torn) > 0 && len(raw) == 0 && errors.Is(err, io.EOF) {
@@ -146,7 +150,9 @@ func (r *Reader) read(l *Line) error {
 		}
 		if err != nil && !errors.Is(err, io.EOF) && r.zst {
 			// A zstd stream cut short (a recorder killed mid-write) or
-			// corrupt: what is left of the line cannot be trusted.
+			// corrupt: what is left of the line cannot be trusted, nor
+			// can the decoder's state after it.
+			r.broken = true
 			return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo+1, err)
 		}
 		if len(raw) == 0 && err != nil {
@@ -192,8 +198,10 @@ func (r *Reader) Header() Line { return r.header }
 // one, and io.EOF after the last. A line cut short by the end of the file
 // is ErrFormat wrapping io.ErrUnexpectedEOF, once: later calls find io.EOF
 // (going on to the next file, if any) until the file grows (it was still
-// being written), and then return the line whole. The line is reused by the next call: the
-// caller must not keep it.
+// being written), and then return the line whole. A zstd-compressed file
+// cut short or corrupt is an ErrFormat once too; later calls go on to the
+// next file (a compressed stream cannot be resumed). The line is reused by
+// the next call: the caller must not keep it.
 func (r *Reader) Next() (*Line, error) {
 	for {
 		err := r.read(&r.line)

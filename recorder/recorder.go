@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,7 +60,8 @@ type Options struct {
 	// Defaults to 1 s.
 	FlushInterval time.Duration
 	// Create opens a recording file. Defaults to os.Create. A file with a
-	// Sync method (an *os.File) is synced before it is closed.
+	// Sync method (an *os.File) is synced before it is closed, and an
+	// *os.File's directory after that, so that its name is durable too.
 	Create func(name string) (io.WriteCloser, error)
 	// Logger gets the recorder's state changes at Info (recording started,
 	// file rotated, closed) and its faults at Warn (frames dropped, a
@@ -389,10 +391,29 @@ func (r *Recorder) closeFile() error {
 		// crash of the machine, not only of the process.
 		err = s.Sync()
 	}
+	if f, ok := r.file.(*os.File); ok && err == nil {
+		// And so does the file's name: a new file's directory entry is
+		// not made durable by the file's own fsync (fsync(2)).
+		err = syncDir(filepath.Dir(f.Name()))
+	}
 	r.settle(err)
 	err = errors.Join(err, r.file.Close())
 	r.w, r.file = nil, nil
 	return err
+}
+
+// syncDir fsyncs a directory (a variable: tests watch it). Windows has
+// no such call (a directory handle cannot be flushed): nothing to do.
+var syncDir = func(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	return errors.Join(err, d.Close())
 }
 
 // settle counts the frames buffered since the last flush as written, or,

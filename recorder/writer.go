@@ -63,6 +63,13 @@ func (w *Writer) Write(l *Line) error {
 		binary.BigEndian.PutUint32(w.crc[:], line.sum(&w.scratch))
 		line.CRC = w.crc[:]
 	}
+	// A huge line's buffer is not kept, whether written, refused or
+	// failed.
+	defer func() {
+		if w.line.Cap() > keepLineBytes {
+			w.line = bytes.Buffer{}
+		}
+	}()
 	if err := json.MarshalWriteOf(&w.line, line); err != nil {
 		return err
 	}
@@ -72,9 +79,6 @@ func (w *Writer) Write(l *Line) error {
 	}
 	n, err := w.out.Write(w.line.Bytes())
 	w.n += int64(n)
-	if w.line.Cap() > keepLineBytes {
-		w.line = bytes.Buffer{} // a huge line's buffer is not kept
-	}
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -14,8 +15,9 @@ import (
 // clock gives the venue's time: the local clock plus the offset measured
 // against the venue's server time.
 type clock struct {
-	now    func() time.Time
-	offset atomic.Int64 // venue minus local, ns
+	now       func() time.Time
+	offset    atomic.Int64 // venue minus local, ns
+	resyncing atomic.Bool  // a measurement after a refusal is under way
 }
 
 func (c *clock) venueNow() time.Time { return c.now().Add(time.Duration(c.offset.Load())) }
@@ -48,8 +50,8 @@ func (c *clock) sync(ctx context.Context, client *http.Client, venue schema.Venu
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("session: server time: %s: %.200s", resp.Status, body)
 	}
-	server, err := vt.parse(body)
-	if err != nil || server.UnixNano() <= 0 {
+	server, err := parseServerTime(vt, body)
+	if err != nil || server.Before(earliestServerTime) || server.After(latestServerTime) {
 		return fmt.Errorf("session: server time: malformed answer %.200q", body)
 	}
 	// The server read its clock between t0 and t1, and its answer is
@@ -62,6 +64,53 @@ func (c *clock) sync(ctx context.Context, client *http.Client, venue schema.Venu
 	lo, hi := server.Sub(t1), server.Add(vt.res).Sub(t0)
 	c.offset.Store(int64(min(max(time.Duration(c.offset.Load()), lo), hi)))
 	return nil
+}
+
+// A server time outside these is a malformed answer, not a clock: taken
+// for one ({"serverTime":1} is 1970), it would stamp every signed request
+// decades off, and the venue would refuse them all (-1021) until the next
+// measurement. The window is wide enough for any local clock that is
+// merely wrong.
+var (
+	earliestServerTime = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	latestServerTime   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// parseServerTime reads body with vt; a panic inside the decoder is a
+// malformed answer, never raised (venue input, goccy v0.12).
+func parseServerTime(vt venueTime, body []byte) (t time.Time, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = time.Time{}, fmt.Errorf("session: server time: decoder panic: %v", r)
+		}
+	}()
+	return vt.parse(body)
+}
+
+// clockRefused is told the venue's code for a refused order request.
+// When the venue refused it for its timestamp (venueTime.stale: Binance
+// -1021, Bybit 10002), the local clock has moved since the offset was
+// measured — an NTP step, a laptop waking — and every request stamped with
+// that offset would be refused the same way until the next login measured
+// it again, hours later on a quiet connection. The offset is measured
+// again now, in the background (one measurement at a time; Close waits for
+// it). The refused request is not sent again: its caller has the
+// *VenueError, and the next request is stamped with the new offset.
+func (s *Session) clockRefused(code int64) {
+	vt, ok := venueTimes[s.spec.venue]
+	if !ok || !slices.Contains(vt.stale, code) || !s.syncsClock() || s.dying.Err() != nil || !s.clock.resyncing.CompareAndSwap(false, true) {
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		defer s.clock.resyncing.Store(false)
+		err := s.clock.sync(s.dying, s.cfg.HTTPClient, s.spec.venue, s.cfg.Endpoints.REST)
+		if err != nil && s.cfg.Logger != nil && s.dying.Err() == nil {
+			s.cfg.Logger.Warn("session: clock offset not measured again after a refusal for the timestamp; keeping the last one",
+				"venue", string(s.spec.venue), "code", code, "err", err)
+		}
+	}()
 }
 
 // ClockOffset is the venue's clock minus the local one, as last measured

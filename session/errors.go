@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"strconv"
+	"time"
 )
 
 // Errors of the session.
@@ -37,6 +38,14 @@ type VenueError struct {
 	RequestID uint64
 	Code      int64
 	Msg       string
+	// Status is the answer's status where the venue sends one (Binance
+	// WS-API: 400, 403, 409, 418 IP banned, 429 over a rate limit, 5xx);
+	// 0 otherwise.
+	Status int
+	// RetryAfter is when the venue takes requests again, by its clock,
+	// where it said (Binance WS-API error.data.retryAfter on a 418 or
+	// 429: keep sending before it and the ban grows); zero otherwise.
+	RetryAfter time.Time
 }
 
 func (e *VenueError) Error() string {

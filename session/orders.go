@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -49,15 +50,19 @@ type orders struct {
 	bq     *binanceQueries
 	runErr error
 
-	mu        sync.Mutex
-	last      schema.ConnState // of the latest event
-	upConn    uint64           // the connection up as the latest event was handled, 0 when none
-	nextID    uint64
-	pending   map[uint64]chan answer
-	udsID     uint64 // the id of the latest user-data subscription request
-	udsTS     int64  // its timestamp, Unix ms
-	udsConn   uint64 // the connection it went out on
-	udsTries  int    // refusals in a row, for the retry's backoff
+	mu       sync.Mutex
+	last     schema.ConnState // of the latest event
+	upConn   uint64           // the connection up as the latest event was handled, 0 when none
+	nextID   uint64
+	pending  map[uint64]chan answer
+	udsID    uint64 // the id of the latest user-data subscription request
+	udsTS    int64  // its timestamp, Unix ms
+	udsConn  uint64 // the connection it went out on
+	udsTries int    // refusals in a row, for the retry's backoff
+	// refusal is what the frame the reader is handling says of a
+	// refusal beyond its code: its status and when the venue takes
+	// requests again. The reader's only.
+	refusal   refusalMeta
 	readyConn uint64 // the connection whose subscription the venue accepted: orders go out on it only
 	udsSent   uint64
 	sent      uint64
@@ -108,6 +113,8 @@ func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
 	if o.bq.answer(f.Data) { // a reconciliation query's answer
 		return nil
 	}
+	o.refusal = refusalOf(f.Data)
+	defer func() { o.refusal = refusalMeta{} }()
 	unknown := o.parser.Stats().Unknown
 	err := o.parser.HandleFrame(ctx, f)
 	if err != nil || o.parser.Stats().Unknown != unknown {
@@ -122,9 +129,54 @@ func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
 	return err
 }
 
+// refusalMeta is what a WS-API refusal says beyond its code and message
+// (Binance WS-API "Response format" and "Rate limits"): its status (400,
+// 403, 409, 418 an IP ban, 429 over a rate limit, 5xx) and, for 418 and
+// 429, error.data.retryAfter, when the venue takes requests again (Unix
+// ms).
+type refusalMeta struct {
+	status     int
+	retryAfter int64
+}
+
+var errorKey = []byte(`"error"`)
+
+// refusalOf reads a frame's refusalMeta; the zero value for a frame that
+// is no refusal, or that cannot be read (a decoder panic included).
+func refusalOf(data []byte) (r refusalMeta) {
+	if !bytes.Contains(data, errorKey) {
+		return r
+	}
+	defer func() {
+		if recover() != nil {
+			r = refusalMeta{}
+		}
+	}()
+	var m struct {
+		Status int `json:"status"`
+		Error  struct {
+			Data struct {
+				RetryAfter int64 `json:"retryAfter"`
+			} `json:"data"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return refusalMeta{}
+	}
+	return refusalMeta{status: max(m.Status, 0), retryAfter: max(m.Error.Data.RetryAfter, 0)}
+}
+
 // answerID is the numeric top-level "id" of a WS-API answer, 0 when it
-// has none. It runs only for messages the parser refused.
-func answerID(data []byte) uint64 {
+// has none. It runs for messages the parser refused — the very ones that
+// may have made the decoder panic there — and before the parser while
+// reconciliation queries are in flight: a decoder panic (goccy v0.12 is
+// a fresh rewrite) is no id, never raised on the connection's reader.
+func answerID(data []byte) (id uint64) {
+	defer func() {
+		if recover() != nil {
+			id = 0
+		}
+	}()
 	var m struct {
 		ID jsontext.Value `json:"id"`
 	}
@@ -158,7 +210,12 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 	var a answer
 	switch {
 	case ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError:
-		a.err = &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason}
+		verr := &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason, Status: o.refusal.status}
+		if o.refusal.retryAfter > 0 {
+			verr.RetryAfter = time.UnixMilli(o.refusal.retryAfter)
+		}
+		a.err = verr
+		o.s.clockRefused(ev.Control.Code)
 	case ev.Type == schema.EventControl:
 		// A success without an order ({"status":200,"result":null}): the
 		// user-data subscription's answer, or, to an order request, an
@@ -176,7 +233,7 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 func (o *orders) deliver(id uint64, a answer) {
 	o.mu.Lock()
 	if id == o.udsID {
-		conn, tries := o.udsConn, 0
+		conn, tries, until := o.udsConn, 0, o.refusal.retryAfter
 		if a.err == nil {
 			o.readyConn, o.udsTries = conn, 0
 		} else if passing(a.err) {
@@ -189,7 +246,7 @@ func (o *orders) deliver(id uint64, a answer) {
 			b.userDataErr = a.err
 		})
 		if tries > 0 {
-			o.resubscribeLater(conn, tries)
+			o.resubscribeLater(conn, tries, until)
 		}
 		if a.err == nil {
 			o.rec.subscribed(conn) // after a window without the stream: reconcile
@@ -314,12 +371,19 @@ func passing(err error) bool {
 }
 
 // resubscribeLater signs the user-data subscription again on conn after
-// a backoff (1 s, doubling, at most 30 s), unless the session closes or
-// conn is replaced first (the new connection subscribes by itself). The
-// goroutine is the session's: Close waits for it.
-func (o *orders) resubscribeLater(conn uint64, tries int) {
+// a backoff (1 s, doubling, at most 30 s) — or, when the refusal said when
+// the venue takes requests again (retryAfter, Unix ms by the venue's
+// clock: a 429, or a 418 IP ban of minutes to days), not before then:
+// Binance bans an IP that keeps sending after a 429, and lengthens the ban
+// of one that keeps sending during it (WS-API "Rate limits") — unless the
+// session closes or conn is replaced first (the new connection subscribes
+// by itself). The goroutine is the session's: Close waits for it.
+func (o *orders) resubscribeLater(conn uint64, tries int, retryAfter int64) {
 	s := o.s
 	d := min(time.Second<<min(tries-1, 5), 30*time.Second)
+	if retryAfter > 0 {
+		d = max(d, time.UnixMilli(retryAfter).Sub(s.clock.venueNow()))
+	}
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
@@ -587,7 +651,10 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 
 // The Binance WS API as an orderLane.
 
-func (o *orders) check(*schema.OrderRequest) error { return nil }
+// check: what the WS API cannot express (reduce-only, a post-only IOC, a
+// client order id outside Binance's alphabet, …) fails before any wait,
+// as the other venues' orders do.
+func (o *orders) check(req *schema.OrderRequest) error { return o.enc.Check(req) }
 
 func (o *orders) next() (id, conn uint64) {
 	o.mu.Lock()

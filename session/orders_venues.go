@@ -34,10 +34,16 @@ type venueOrders struct {
 	// outcome; nil when the venue's orders are not reconciled.
 	rec *reconciler
 
-	mu        sync.Mutex
-	nextID    uint64
-	conn      uint64 // the logged-in connection orders go out on; 0 none
-	pending   map[uint64]pendingOrder
+	mu      sync.Mutex
+	nextID  uint64
+	conn    uint64 // the logged-in connection orders go out on; 0 none
+	pending map[uint64]pendingOrder
+	// late are requests whose caller stopped waiting (its ctx ended) while
+	// their answer may still come: kept, at most maxLate, until it does or
+	// their connection goes, so that a late answer reaches the dispatcher
+	// with its symbol (the venues' answers carry none) and a late
+	// placement's ack is followed like any other.
+	late      map[uint64]pendingOrder
 	sent      uint64
 	answered  uint64
 	timedOut  uint64
@@ -57,8 +63,13 @@ type pendingOrder struct {
 // refuses a reqId it has seen: 20006), and they stay within the venues'
 // limits (OKX 32 characters, Bybit 36).
 func newVenueOrders(s *Session) *venueOrders {
-	return &venueOrders{s: s, pending: map[uint64]pendingOrder{}, nextID: uint64(max(s.cfg.Now().UnixMilli(), 0)) * 1000}
+	return &venueOrders{s: s, pending: map[uint64]pendingOrder{}, late: map[uint64]pendingOrder{},
+		nextID: uint64(max(s.cfg.Now().UnixMilli(), 0)) * 1000}
 }
+
+// maxLate bounds venueOrders.late: past it, the oldest-issued id is
+// dropped (its late answer then reaches the dispatcher without a symbol).
+const maxLate = 256
 
 // venueLane is the order connection of OKX, Bybit and Kraken (see
 // [Session.Place]), or why there is none.
@@ -127,8 +138,21 @@ func (v *venueOrders) outcome(req *schema.OrderRequest, err error) {
 
 func (v *venueOrders) forget(id uint64) {
 	v.mu.Lock()
+	defer v.mu.Unlock()
+	p, ok := v.pending[id]
+	if !ok {
+		return
+	}
 	delete(v.pending, id)
-	v.mu.Unlock()
+	if len(v.late) >= maxLate {
+		oldest := id
+		for l := range v.late {
+			oldest = min(oldest, l)
+		}
+		delete(v.late, oldest)
+	}
+	p.ch = nil
+	v.late[id] = p
 }
 
 // setConn names the logged-in connection orders go out on (0: none).
@@ -155,6 +179,11 @@ func (v *venueOrders) retain(cur uint64, closed bool) {
 	defer v.mu.Unlock()
 	if v.conn != cur {
 		v.conn = 0
+	}
+	for id, p := range v.late {
+		if p.conn != cur {
+			delete(v.late, id)
+		}
 	}
 	for id, p := range v.pending {
 		if p.conn != cur {
@@ -188,6 +217,7 @@ func (v *venueOrders) handleFrame(ctx context.Context, f *schema.WsFrame) (done 
 		ans.ack.VenueOrderID, ans.ack.ClientOrderID, ans.ack.TransactTime = a.VenueOrderID, a.ClientOrderID, a.TS
 	default:
 		ans.err = &VenueError{RequestID: id, Code: a.Code, Msg: a.Msg}
+		v.s.clockRefused(a.Code)
 	}
 	req := v.deliver(id, ans)
 	if err != nil {
@@ -205,6 +235,9 @@ func (v *venueOrders) deliver(id uint64, a answer) pendingOrder {
 	if ok {
 		delete(v.pending, id)
 		v.answered++
+	} else if l, late := v.late[id]; late {
+		delete(v.late, id)
+		p = l // the caller is gone; the dispatcher still learns of it
 	}
 	v.mu.Unlock()
 	if !ok {

@@ -89,7 +89,7 @@ func New(rawURL string, h Handler, opts *Options) (*Client, error) {
 	c := &Client{
 		url:      rawURL,
 		opts:     o,
-		dialHTTP: dialClient(o.HTTPClient),
+		dialHTTP: dialClient(o.HTTPClient, o.Clock),
 		handler:  h,
 		frames:   o.Frames,
 		subMsgs:  buildSubscriptions(&o),
@@ -129,7 +129,7 @@ func (c *Client) Run(ctx context.Context) error {
 	err := c.supervise(ctx)
 	// A refused handshake leaves its HTTP connection idle in the
 	// transport, with net/http's reader and writer goroutines: close it.
-	c.opts.HTTPClient.CloseIdleConnections()
+	c.dialHTTP.CloseIdleConnections()
 	if c.life.Err() != nil && !errors.Is(err, ErrPermanent) {
 		err = nil // Close: nothing went wrong
 	}

@@ -51,10 +51,10 @@ func TestNewRejects(t *testing.T) {
 	require.NoError(t, err, "explicitly allowed")
 }
 
-// A refused handshake (401/403) or a certificate that fails verification
-// stops Run; 503 is retried.
+// A refused handshake (401) or a certificate that fails verification
+// stops Run; 503 is retried, and so is 403 (TestHandshake403IsRetried).
 func TestPermanentDialErrors(t *testing.T) {
-	for _, code := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+	for _, code := range []int{http.StatusUnauthorized} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			leaks := goleak.IgnoreCurrent()
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

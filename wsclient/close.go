@@ -2,8 +2,10 @@ package wsclient
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -27,10 +29,12 @@ import (
 // rawKey is the context key of the dial's *rawSlot.
 type rawKey struct{}
 
-// rawSlot receives the socket of a dial's 101 response.
+// rawSlot receives the socket of a dial's 101 response. It also carries
+// the proxy a ws:// dial is to be tunnelled through (see proxied).
 type rawSlot struct {
-	mu sync.Mutex
-	c  io.Closer
+	mu     sync.Mutex
+	c      io.Closer
+	tunnel *url.URL
 }
 
 func (s *rawSlot) set(c io.Closer) {
@@ -69,16 +73,52 @@ func (t rawTracker) CloseIdleConnections() {
 }
 
 // dialClient is a shallow copy of the host's HTTP client whose transport
-// hands each dial its socket (see rawTracker). Everything else (TLS,
-// proxy, redirects, cookies) is the host's client's own.
-func dialClient(hc *http.Client) *http.Client {
+// hands each dial its socket (see rawTracker) and which refuses a
+// redirect from TLS to clear text (see noDowngrade). An *http.Transport
+// is cloned (see proxied), so that a ws:// venue behind a proxy is
+// tunnelled too, a proxy's refusal of the tunnel is told apart, and
+// closing idle connections touches only the client's own. Everything else
+// (TLS, proxy, the host's own redirect policy, cookies) is the host's
+// client's own.
+func dialClient(hc *http.Client, clk Clock) *http.Client {
 	dc := *hc
 	rt := hc.Transport
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
+	if t, ok := rt.(*http.Transport); ok {
+		rt = proxied(t, clk)
+	}
 	dc.Transport = rawTracker{rt: rt}
+	dc.CheckRedirect = noDowngrade(hc.CheckRedirect)
 	return &dc
+}
+
+// maxRedirects is net/http's default limit, which a CheckRedirect of our
+// own must keep when the host gave none.
+const maxRedirects = 10
+
+// noDowngrade wraps the host's redirect policy (net/http's default when
+// nil): a redirect to http:// after an https:// request is refused with
+// ErrInsecureRedirect. coder/websocket has turned ws and wss into http and
+// https by the time it is called.
+func noDowngrade(host func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme == "http" {
+			for _, r := range via {
+				if r.URL.Scheme == "https" {
+					return fmt.Errorf("%w: to %s", ErrInsecureRedirect, req.URL.Host)
+				}
+			}
+		}
+		if host != nil {
+			return host(req, via)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("wsclient: stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
 }
 
 // withRawSlot returns ctx carrying a slot for the dial's socket.

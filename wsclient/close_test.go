@@ -351,16 +351,12 @@ func TestHandshake4xxNotRetriedTightly(t *testing.T) {
 func TestSubprotocolsOffered(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	offered := make(chan string, 4)
-	p := newRawPeer(t, steadyPeer)
-	p.answerReq = func(w io.Writer, n int, key, proto string) bool {
-		offered <- proto
-		pick := "v2.venue"
+	p := protocolPeer(t, offered, func(n int) string {
 		if n == 1 {
-			pick = "not-offered"
+			return "not-offered"
 		}
-		_, _ = io.WriteString(w, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: "+pick+"\r\nSec-WebSocket-Accept: "+acceptKey(key)+"\r\n\r\n")
-		return n > 1 // the refused one is ended at once (coder/websocket reads a failed dial's body for up to 3 s)
-	}
+		return "v2.venue"
+	})
 	opts := peerOptions()
 	opts.Subprotocols = []string{"v2.venue", "v1.venue"}
 	h := start(t, p.url(), opts, &sink{}, leaks)
@@ -372,6 +368,21 @@ func TestSubprotocolsOffered(t *testing.T) {
 	h.sink.waitFor(t, `{"conn":2}`)
 	require.False(t, errors.Is(lost.Err, ErrPermanent))
 	h.finish(nil, p.close)
+}
+
+// protocolPeer is a steadyPeer that sends the subprotocols each handshake
+// offers (Sec-WebSocket-Protocol) to offered and picks pick(n) for
+// connection n. A connection that picks one not offered is ended at once
+// (coder/websocket reads a failed dial's body for up to 3 s).
+func protocolPeer(t *testing.T, offered chan<- string, pick func(n int) string) *rawPeer {
+	p := newRawPeer(t, steadyPeer)
+	p.answerReq = func(w io.Writer, n int, key, proto string) bool {
+		offered <- proto
+		choice := pick(n)
+		_, err := io.WriteString(w, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: "+choice+"\r\nSec-WebSocket-Accept: "+acceptKey(key)+"\r\n\r\n")
+		return err == nil && strings.Contains(proto, choice)
+	}
+	return p
 }
 
 // startAnswering runs a client with opts against answeringPeer, once the

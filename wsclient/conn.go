@@ -80,6 +80,7 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	ws, resp, err := websocket.Dial(dctx, c.url, &websocket.DialOptions{
 		HTTPClient:   c.dialHTTP,
 		HTTPHeader:   c.opts.HTTPHeader,
+		Host:         c.opts.host, // net/http ignores it in the Header
 		Subprotocols: c.opts.Subprotocols,
 	})
 	if err != nil {
@@ -254,7 +255,7 @@ func (cn *conn) readLoop() {
 	var f *schema.WsFrame
 	defer func() {
 		if f != nil {
-			c.frames.Put(f)
+			c.putFrame(f)
 		}
 	}()
 	for {
@@ -343,6 +344,24 @@ func (cn *conn) frame() (*schema.WsFrame, error) {
 	c.st.poolWaits.Add(1)
 	c.report(ReasonPoolExhausted, ErrFramesExhausted, cn.id)
 	return c.frames.Get(cn.ctx)
+}
+
+// maxKeptFrame is the largest buffer a frame takes back to the pool. A
+// reader's frame grows to the largest message of its connection and keeps
+// that size while the connection lives (no allocation per message); but
+// the pool keeps a frame's capacity, and a venue that sends a large
+// snapshot at each connection (Coinbase's level2, the whole book) would
+// over reconnects leave every frame of the pool holding megabytes.
+const maxKeptFrame = 256 << 10
+
+// putFrame returns f to the pool, with a new buffer of the default size
+// when its own grew past maxKeptFrame (one allocation, off the per-message
+// path: when a connection ends or a rotation's queued frame is done).
+func (c *Client) putFrame(f *schema.WsFrame) {
+	if cap(f.Data) > maxKeptFrame {
+		f.Data = make([]byte, 0, schema.DefaultFrameBuffer)
+	}
+	c.frames.Put(f)
 }
 
 // readFailed ends the connection after a failed read.
@@ -439,7 +458,7 @@ func (c *Client) dropQueue(cn *conn) {
 // putQueue returns every queued frame of cn; deliverMu is held.
 func (c *Client) putQueue(cn *conn) {
 	for i, f := range cn.queue {
-		c.frames.Put(f)
+		c.putFrame(f)
 		cn.queue[i] = nil
 	}
 	cn.queue = cn.queue[:0]

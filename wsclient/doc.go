@@ -16,7 +16,12 @@
 // from the frame pool (capacity kept across uses), stamps it and calls the
 // [Handler]. The reader owns that frame while the handler runs and reuses it
 // for the next message; it goes back to the pool when the reader exits: the
-// handler must not keep f or f.Data. A reader that finds the pool exhausted
+// handler must not keep f or f.Data. The frame's buffer grows to the
+// largest message of the connection and keeps that size while the
+// connection lives; a frame goes back to the pool with at most 256 KiB
+// (a larger buffer is replaced by one of the default size), so that a
+// venue's large snapshot at every connection does not leave the whole
+// pool holding megabytes. A reader that finds the pool exhausted
 // (shared by more connections than it has frames) waits for a frame and
 // reports it ([ErrFramesExhausted]): nothing is read meanwhile, and the
 // watchdog does not count that wait. In steady state a message costs no
@@ -122,15 +127,21 @@
 // invalid data, policy) and a handshake refused with a 4xx status other than
 // 401, 403 and 408 and without Retry-After are not redialled before
 // Options.BackoffCap (30 s), since a tight retry would only be refused
-// again. Each floor gets up to a quarter of itself as jitter, so that
+// again; a 403 without Retry-After, at exchanges an IP over its limits or
+// a CDN's block that lifts (Bybit: "wait for at least 10 minutes"; Binance
+// answers 403 for its WAF limit), not before Options.ForbiddenDelay
+// (10 min). Each floor gets up to a quarter of itself as jitter, so that
 // clients sent away together do not all return at once. 1000, 1001, 1011 and
 // codes of the venue's own (4000–4999) get the plain backoff: Binance, for
 // one, ends every connection at 24 h (set MaxAge under that, and the
 // replacement is up before it goes). A handshake refused with a Retry-After
 // (Binance: 429, and 418 for a banned IP) is not redialled before it: the
 // Reconnecting event's Delay is the venue's wait and its error a
-// [*HandshakeError] with the status and RetryAfter. A bad URL, a handshake
-// refused with 401 or 403 and a certificate that fails verification are
+// [*HandshakeError] with the status and RetryAfter. A Retry-After given as
+// an HTTP date is read against the answer's Date header, the venue's clock
+// ([RetryAfterHeader]): a host clock off by an hour neither waits an hour
+// more nor redials at once. A bad URL, a handshake refused with 401 (or
+// 407 by a proxy) and a certificate that fails verification are
 // permanent ([ErrPermanent]): Run reports them and returns. A refused
 // handshake's HTTP connection is closed at once, so that no net/http
 // goroutine outlives the client.
@@ -236,6 +247,25 @@
 // unasked fails the dial (RFC 6455 §9.1, coder/websocket's check: a dial
 // error, redialled), and a compressed frame without it is a protocol
 // error.
+//
+// # Handshake
+//
+// A redirect (3xx) is followed, to ws:// or wss://, up to 10 times or as
+// the host's HTTPClient.CheckRedirect says; one from wss:// to ws:// is
+// refused ([ErrInsecureRedirect], redialled no sooner than BackoffCap):
+// it would send the headers, the stream and the orders in clear text. A
+// "Host" in Options.HTTPHeader is the Host sent (net/http drops it from a
+// request's Header); the TLS server name stays the URL's host (or the
+// transport's tls.Config.ServerName). A "Sec-WebSocket-Protocol" there is
+// offered as Options.Subprotocols are; a "Sec-WebSocket-Extensions" is
+// refused by New. Header keys are matched in any case. Behind an
+// HTTP proxy (the default HTTPClient's from HTTPS_PROXY, HTTP_PROXY and
+// NO_PROXY, or the Proxy of the host's *http.Transport) a venue is reached
+// through a CONNECT tunnel, a ws:// one too (RFC 6455 §4.1; net/http
+// alone would send its handshake to the proxy as a plain GET, which
+// proxies do not upgrade); a proxy that refuses the tunnel is a
+// [*HandshakeError] with Proxy set: 407 (its credentials) is permanent,
+// a Retry-After is kept to.
 //
 // # TLS
 //

@@ -157,13 +157,13 @@ func TestDocBadMessages(t *testing.T) {
 	assert.Zero(t, c.Stats().ConnID, "none up")
 }
 
-// "A handshake refused with 401 or 403 [...] are permanent (ErrPermanent):
+// "A handshake refused with 401 [...] are permanent (ErrPermanent):
 // Run reports them and returns." "A handshake refused with a Retry-After
 // [...] is not redialled before it: the Reconnecting event's Delay is the
 // venue's wait and its error a *HandshakeError with the status and
 // RetryAfter."
 func TestDocRefusedHandshakes(t *testing.T) {
-	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+	for _, status := range []int{http.StatusUnauthorized} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) }))
 		c, err := wsclient.New(wsURL(srv), func(context.Context, *schema.WsFrame) error { return nil }, nil)
 		require.NoError(t, err)

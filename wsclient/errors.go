@@ -21,7 +21,7 @@ var (
 	// ErrNotConnected is returned by Write when no connection is up.
 	ErrNotConnected = errors.New("wsclient: not connected")
 	// ErrPermanent is matched by errors that stop reconnection: a bad URL,
-	// a handshake refused with 401 or 403, a certificate that fails
+	// a handshake refused with 401 (or 407 by a proxy), a certificate that fails
 	// verification, a closed frame pool.
 	ErrPermanent = errors.New("wsclient: permanent error")
 	// ErrIdle is the error of a connection that received nothing while its
@@ -54,6 +54,15 @@ var (
 	// Options.RotationOverlap. Venue-specific repeat detection (sequence or
 	// trade ids, in the normalizer) covers those venues.
 	ErrRotationUnaligned = errors.New("wsclient: rotation switched without aligning the streams: messages around the switch may repeat or be missing")
+	// ErrInsecureRedirect is the error of a dial whose wss:// handshake
+	// was redirected to ws:// (or https:// to http://): following it
+	// would send the handshake's headers, then the stream and the orders,
+	// in clear text. The dial is retried no sooner than
+	// Options.BackoffCap (the venue will answer the same); it is not
+	// permanent, so that a venue that fixes its redirect is reached again.
+	// Python websockets refuses the same redirect ("redirect from WSS to
+	// WS").
+	ErrInsecureRedirect = errors.New("wsclient: handshake redirected from wss:// to ws://")
 )
 
 // OversizedError is the error of a connection that received a message
@@ -75,10 +84,19 @@ func (e *OversizedError) Error() string {
 func (e *OversizedError) Unwrap() error { return e.Err }
 
 // HandshakeError is a WebSocket handshake the server answered with an HTTP
-// status other than 101. 401 and 403 are permanent (they match
-// [ErrPermanent]); other statuses are retried, never before RetryAfter.
+// status other than 101, or whose tunnel the HTTP proxy refused (Proxy).
+// 401 and 407 (the proxy's credentials) are permanent (they match
+// [ErrPermanent]); other statuses are retried, never before RetryAfter. A
+// 403 is retried too, after Options.ForbiddenDelay: at exchanges it is a
+// block that lifts (Bybit v5 "Rate Limit Rules": "403, access too
+// frequent ... The ban will be lifted automatically"; Binance's WAF
+// limit; CloudFront's "Request blocked ... Try again later"), and making
+// it permanent stopped the stream for good on a passing block.
 type HandshakeError struct {
 	StatusCode int // HTTP status of the server's answer
+	// Proxy says the status is the HTTP proxy's answer to CONNECT (the
+	// tunnel to a wss:// venue), not the venue's.
+	Proxy bool
 	// RetryAfter is the server's Retry-After (delta-seconds or an HTTP
 	// date), 0 when absent or unparsable, at most a year. The next dial waits at least
 	// that long, whatever the backoff says: Binance answers 429 when its
@@ -89,23 +107,29 @@ type HandshakeError struct {
 }
 
 func (e *HandshakeError) Error() string {
-	if e.RetryAfter > 0 {
-		return fmt.Sprintf("wsclient: handshake refused with HTTP %d, retry after %v: %v", e.StatusCode, e.RetryAfter, e.Err)
+	who := "handshake"
+	if e.Proxy {
+		who = "proxy tunnel"
 	}
-	return fmt.Sprintf("wsclient: handshake refused with HTTP %d: %v", e.StatusCode, e.Err)
+	if e.RetryAfter > 0 {
+		return fmt.Sprintf("wsclient: %s refused with HTTP %d, retry after %v: %v", who, e.StatusCode, e.RetryAfter, e.Err)
+	}
+	return fmt.Sprintf("wsclient: %s refused with HTTP %d: %v", who, e.StatusCode, e.Err)
 }
 
 // Unwrap returns the underlying error.
 func (e *HandshakeError) Unwrap() error { return e.Err }
 
-// Is makes errors.Is(err, ErrPermanent) true for 401 and 403.
+// Is makes errors.Is(err, ErrPermanent) true for 401 and 407.
 func (e *HandshakeError) Is(target error) bool {
 	return target == ErrPermanent && permanentStatus(e.StatusCode)
 }
 
-func permanentStatus(code int) bool { return code == 401 || code == 403 }
+func permanentStatus(code int) bool {
+	return code == http.StatusUnauthorized || code == http.StatusProxyAuthRequired
+}
 
-// dialError classifies a failed dial: 401/403 and certificate errors are
+// dialError classifies a failed dial: 401/407 and certificate errors are
 // permanent; other refusals carry their Retry-After. A refused handshake's
 // HTTP connection goes back to the transport's idle pool: it is closed
 // there, so that its goroutines do not outlive the client.
@@ -113,10 +137,10 @@ func (c *Client) dialError(resp *http.Response, err error) error {
 	var certErr *tls.CertificateVerificationError
 	switch {
 	case resp != nil && resp.StatusCode != http.StatusSwitchingProtocols:
-		c.opts.HTTPClient.CloseIdleConnections()
+		c.dialHTTP.CloseIdleConnections()
 		return &HandshakeError{
 			StatusCode: resp.StatusCode,
-			RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), c.opts.Clock.Now()),
+			RetryAfter: RetryAfterHeader(resp.Header, c.opts.Clock.Now()),
 			Err:        err,
 		}
 	case errors.As(err, &certErr):
@@ -130,8 +154,8 @@ const maxRetryAfter = 365 * 24 * time.Hour
 
 // RetryAfter parses an HTTP Retry-After value (RFC 9110 §10.2.3):
 // delta-seconds or an HTTP date, relative to now; 0 when absent, past or
-// unparsable; at most a year. The client uses it for a refused handshake;
-// normalize/book for a refused snapshot.
+// unparsable; at most a year. With the whole answer at hand, prefer
+// [RetryAfterHeader], which reads a date against the server's clock.
 func RetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -147,6 +171,20 @@ func RetryAfter(v string, now time.Time) time.Duration {
 		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
+}
+
+// RetryAfterHeader is [RetryAfter] for the header h of an HTTP answer: an
+// HTTP date is read against the answer's Date header, the server's own
+// clock (RFC 9110 §6.6.1: an origin server with a clock MUST send Date),
+// so that a host clock off the server's by minutes or hours neither
+// stretches the wait by that much nor takes the date for past and retries
+// at once; without a valid Date it is read against now. Delta-seconds
+// need no clock.
+func RetryAfterHeader(h http.Header, now time.Time) time.Duration {
+	if d, err := http.ParseTime(h.Get("Date")); err == nil {
+		now = d
+	}
+	return RetryAfter(h.Get("Retry-After"), now)
 }
 
 // permanent wraps err so that it matches ErrPermanent.

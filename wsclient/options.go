@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/meltica/meltica/pool"
@@ -38,6 +40,12 @@ const (
 	// that closed with 1012 (service restart), 1013 (try again later) or
 	// 1014 (bad gateway).
 	DefaultTryAgainDelay = 5 * time.Second
+	// DefaultForbiddenDelay is the least wait before redialling after a
+	// handshake refused with 403 and no Retry-After: Bybit answers "403,
+	// access too frequent" when an IP broke its limits and asks to "wait
+	// for at least 10 minutes. The ban will be lifted automatically"
+	// (Bybit v5 "Rate Limit Rules").
+	DefaultForbiddenDelay = 10 * time.Minute
 	// DefaultControlRate leaves headroom under Binance's limit of 5
 	// incoming messages per second per connection, which counts pings and
 	// pongs too (Binance spot "WebSocket Streams", "WebSocket Limits"):
@@ -68,18 +76,25 @@ type Options struct {
 
 	// HTTPClient performs the handshake. Defaults to a client with a
 	// transport of its own configured like http.DefaultTransport, which
-	// verifies certificates of wss:// servers. New refuses a client whose
+	// verifies certificates of wss:// servers and takes its proxy from
+	// the environment (HTTPS_PROXY, NO_PROXY). New refuses a client whose
 	// *http.Transport skips verification unless AllowInsecureTLS is set.
-	// After a refused handshake and when Run returns, the client calls
-	// HTTPClient.CloseIdleConnections, so that no kept-alive connection
-	// (and its net/http goroutines) outlives it: give the client an
-	// HTTPClient of its own if that disturbs other users of yours.
+	// An *http.Transport is cloned (settings kept, connection pool not
+	// shared), so that a proxy's refusal of the tunnel reaches the host
+	// as a [*HandshakeError]. After a refused handshake and when Run
+	// returns, the client closes its idle connections (through the
+	// transport's CloseIdleConnections when it is not an *http.Transport),
+	// so that no kept-alive connection (and its net/http goroutines)
+	// outlives it: give such a client a transport of its own if that
+	// disturbs other users of yours.
 	HTTPClient *http.Client
 	// AllowInsecureTLS accepts an HTTPClient with InsecureSkipVerify. Never
 	// set it against a real venue. Defaults to false.
 	AllowInsecureTLS bool
-	// HTTPHeader is sent with every handshake (API keys, origin). Defaults
-	// to none.
+	// HTTPHeader is sent with every handshake (API keys, Origin,
+	// User-Agent; a Host is sent as the Host). A Sec-WebSocket-Protocol
+	// in it is offered as Subprotocols are (after them); New refuses a
+	// Sec-WebSocket-Extensions. Defaults to none.
 	HTTPHeader http.Header
 	// DialTimeout bounds one dial, handshake included. Defaults to
 	// DefaultDialTimeout (10 s).
@@ -147,10 +162,18 @@ type Options struct {
 	// away together do not return together), or the backoff if longer.
 	// Defaults to DefaultTryAgainDelay (5 s). A venue that refused what
 	// the client sent (1003, 1007, 1008, 1010) or a handshake answered
-	// with a 4xx status other than 401/403 (permanent) waits the same way
+	// with a 4xx status other than 401 (permanent), 403 (ForbiddenDelay)
+	// and 408 waits the same way
 	// for BackoffCap instead: retrying it at once would only be refused
 	// again.
 	TryAgainDelay time.Duration
+	// ForbiddenDelay is the least wait before redialling after a handshake
+	// refused with 403 and no Retry-After (plus up to a quarter of it as
+	// jitter): at exchanges a 403 is a block that lifts, an IP over its
+	// limits (Bybit: "wait for at least 10 minutes"; Binance: its WAF
+	// limit) or a CDN's passing refusal, and retrying it sooner may keep
+	// the block in place. Defaults to DefaultForbiddenDelay (10 min).
+	ForbiddenDelay time.Duration
 
 	// MaxAge turns rotation on: a connection that age, counted from its
 	// dial, is replaced make-before-break (see the package doc). Defaults to
@@ -221,6 +244,8 @@ type Options struct {
 	// It is called from one goroutine at a time. Defaults to
 	// math/rand/v2.Int64N.
 	Rand func(n int64) int64
+
+	host string // HTTPHeader's Host, in any case of its key
 }
 
 // Clock is the time source of every wait the client makes: the ping
@@ -309,6 +334,9 @@ func (opts *Options) withDefaults() (Options, error) {
 	if err := o.checkNegative(); err != nil {
 		return o, err
 	}
+	if err := o.handshakeHeader(); err != nil {
+		return o, err
+	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = ownHTTPClient()
 	}
@@ -325,6 +353,7 @@ func (opts *Options) withDefaults() (Options, error) {
 	orDefault(&o.HeartbeatInterval, DefaultHeartbeatInterval)
 	o.Heartbeat = bytes.Clone(o.Heartbeat) // the caller's slice may change
 	orDefault(&o.TryAgainDelay, DefaultTryAgainDelay)
+	orDefault(&o.ForbiddenDelay, DefaultForbiddenDelay)
 	orDefault(&o.ControlRate, DefaultControlRate)
 	orDefault(&o.EventBuffer, DefaultEventBuffer)
 	if o.Clock == nil {
@@ -368,6 +397,7 @@ func (o *Options) checkNegative() error {
 		{"BackoffCap", int64(o.BackoffCap)},
 		{"BackoffReset", int64(o.BackoffReset)},
 		{"TryAgainDelay", int64(o.TryAgainDelay)},
+		{"ForbiddenDelay", int64(o.ForbiddenDelay)},
 		{"HeartbeatInterval", int64(o.HeartbeatInterval)},
 		{"MaxAge", int64(o.MaxAge)},
 		{"RotationOverlap", int64(o.RotationOverlap)},
@@ -381,6 +411,61 @@ func (o *Options) checkNegative() error {
 		}
 	}
 	return nil
+}
+
+// handshakeHeader takes the Host and the WebSocket headers out of a copy
+// of HTTPHeader. The Host goes to DialOptions.Host: net/http sends the
+// URL's host and ignores a Host in the Header. coder/websocket checks the venue's answer against
+// DialOptions only, so a "Sec-WebSocket-Protocol" header (how
+// gorilla/websocket users pass subprotocols) made every dial fail once the
+// venue picked one: its protocols are offered as Subprotocols, after
+// those. A "Sec-WebSocket-Extensions" header is refused: the client does
+// not do compression, and the venue's answer to it would fail every dial
+// (gorilla/websocket's Dial refuses it too).
+//
+// Keys are matched in any case: a header written as a map literal keeps
+// its key as written (http.Header{"Sec-WebSocket-Protocol": …}), which
+// Header.Get, looking for the canonical "Sec-Websocket-Protocol", misses.
+func (o *Options) handshakeHeader() error {
+	if len(headerValues(o.HTTPHeader, "Sec-WebSocket-Extensions")) > 0 {
+		return errors.New("wsclient: Options.HTTPHeader sets Sec-WebSocket-Extensions: the client does not negotiate extensions (compression)")
+	}
+	host := headerValues(o.HTTPHeader, "Host")
+	protos := headerValues(o.HTTPHeader, "Sec-WebSocket-Protocol")
+	if len(host) == 0 && len(protos) == 0 {
+		return nil
+	}
+	// Out of a copy: a "host" written in another case would go out as a
+	// second Host header, which servers refuse (400).
+	o.HTTPHeader = o.HTTPHeader.Clone()
+	for k := range o.HTTPHeader {
+		if strings.EqualFold(k, "Host") || strings.EqualFold(k, "Sec-WebSocket-Protocol") {
+			delete(o.HTTPHeader, k)
+		}
+	}
+	if len(host) > 0 {
+		o.host = host[0]
+	}
+	o.Subprotocols = slices.Clone(o.Subprotocols)
+	for _, v := range protos {
+		for p := range strings.SplitSeq(v, ",") {
+			if p = strings.TrimSpace(p); p != "" && !slices.Contains(o.Subprotocols, p) {
+				o.Subprotocols = append(o.Subprotocols, p)
+			}
+		}
+	}
+	return nil
+}
+
+// headerValues returns the values of h under name, its key in any case.
+func headerValues(h http.Header, name string) []string {
+	var vs []string
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			vs = append(vs, v...)
+		}
+	}
+	return vs
 }
 
 // ownHTTPClient is the default HTTP client: http.DefaultTransport's

@@ -28,6 +28,8 @@ func TestNewRejectsNegativeOptions(t *testing.T) {
 		"BackoffReset":    {BackoffReset: -time.Second},
 		"RotationOverlap": {RotationOverlap: -time.Second},
 		"MaxAge":          {MaxAge: -time.Second},
+		"TryAgainDelay":   {TryAgainDelay: -time.Second},
+		"ForbiddenDelay":  {ForbiddenDelay: -time.Second},
 		"ReadLimit":       {ReadLimit: -1},
 		"EventBuffer":     {EventBuffer: -1, OnEvent: func(Event) {}},
 	} {

@@ -75,6 +75,12 @@ func newRawPeer(t *testing.T, script func(pc *peerConn)) *rawPeer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
+	return newRawPeerOn(t, ln, script)
+}
+
+// newRawPeerOn is newRawPeer on a listener of the test's own.
+func newRawPeerOn(t *testing.T, ln net.Listener, script func(pc *peerConn)) *rawPeer {
+	t.Helper()
 	p := &rawPeer{t: t, ln: ln, script: script, done: make(chan struct{}), conns: map[int]*peerConn{}}
 	p.wg.Add(1)
 	go p.acceptLoop()

@@ -203,7 +203,7 @@ func (c *Client) goLive(ov *overlap, nb *conn) bool {
 			}
 			c.handle(nb.ctx, f, nb.id)
 		}
-		c.frames.Put(f)
+		c.putFrame(f)
 		nb.queue[i] = nil
 	}
 	nb.queue, nb.hashes = nb.queue[:0], nb.hashes[:0]

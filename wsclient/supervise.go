@@ -79,9 +79,11 @@ func (c *Client) retryDelay(attempt int, err error) time.Duration {
 // service restart, 1013 try again later and 1014 bad gateway ask to come
 // back later (TryAgainDelay); 1003 unsupported data, 1007 invalid payload,
 // 1008 policy violation and 1010 missing extension, like a handshake
-// refused with a 4xx status (but 408; 401 and 403 are permanent) without a
-// Retry-After, refuse what the client sends, which a tight retry only
-// repeats (BackoffCap). A Retry-After is the venue's own word: retryDelay
+// refused with a 4xx status (but 408; 401 and 407 are permanent; 403, a
+// block that lifts, waits ForbiddenDelay) without a
+// Retry-After or redirected from wss:// to ws:// (ErrInsecureRedirect),
+// refuse what the client sends, which a tight retry only repeats
+// (BackoffCap). A Retry-After is the venue's own word: retryDelay
 // keeps to it instead.
 // Other closes, the venue's 1000, 1001 and 1011 among them, and lost
 // connections have no floor: the backoff alone.
@@ -93,7 +95,13 @@ func (c *Client) retryFloor(err error) time.Duration {
 		websocket.StatusPolicyViolation, websocket.StatusMandatoryExtension:
 		return c.opts.BackoffCap
 	}
+	if errors.Is(err, ErrInsecureRedirect) {
+		return c.opts.BackoffCap
+	}
 	var he *HandshakeError
+	if errors.As(err, &he) && he.RetryAfter == 0 && he.StatusCode == http.StatusForbidden {
+		return c.opts.ForbiddenDelay
+	}
 	if errors.As(err, &he) && he.RetryAfter == 0 && he.StatusCode >= 400 && he.StatusCode < 500 && he.StatusCode != http.StatusRequestTimeout {
 		return c.opts.BackoffCap
 	}

@@ -30,6 +30,7 @@ const (
 	DefaultMaxAckPending = 1
 	DefaultDedup         = 4096
 	DefaultPoolWait      = time.Second
+	DefaultMaxStreams    = 65536
 )
 
 // ConsumerOptions tune a Consumer. A nil *ConsumerOptions gives the
@@ -69,7 +70,8 @@ type ConsumerOptions struct {
 	// overtake a later report: the reports of an order stay in order.
 	MaxAckPending int
 	// Dedup is how many execution report ids the consumer remembers, to
-	// drop a redelivery it has already handed on. Defaults to DefaultDedup.
+	// drop a redelivery it has already handed on (an id over 512 bytes,
+	// another producer's, as its SHA-256). Defaults to DefaultDedup.
 	Dedup int
 	// StateVenue is the Venue of the EventConnState events that report the
 	// NATS connection's state to the dispatcher (a subscription whose
@@ -81,9 +83,26 @@ type ConsumerOptions struct {
 	// connection's states never wait: market data that finds no event is
 	// dropped and announced (a gap marker for an ordered stream, the latest
 	// update kept for a coalescable one), a critical message or a state is
-	// kept and delivered first once an event is free. Defaults to
-	// DefaultPoolWait.
+	// kept and delivered first once an event is free (while 1024 of them,
+	// or PendingBytes, wait, no more messages are taken from the queue,
+	// whose bounds then apply). Defaults to DefaultPoolWait.
 	PoolWait time.Duration
+	// MaxStreams bounds the streams (venue, symbol, type) and the subjects
+	// the consumer keeps state for, whoever publishes on its Subjects: the
+	// bridge sequence of each ordered stream, the latest update of each
+	// coalescable one waiting for an event, and the subscription each
+	// subject is handed on from (a cache). Past it, the stream (or subject)
+	// seen least recently is forgotten, counted in ConsumerStats.Evicted: a
+	// busy stream is never the one forgotten. A forgotten stream seen again
+	// cannot tell what it missed, so, once a stream has been forgotten, a
+	// stream first seen midway (a bridge sequence past 1) is announced by a
+	// gap marker of unknown count (GapCount 0) before its event; a latest
+	// update that finds MaxStreams others waiting is dropped. Least
+	// recently seen, because a stream that went silent longest (a symbol
+	// delisted, a producer's stray symbols) is the least likely to speak
+	// again. State costs about 200 bytes a stream, plus the message of a
+	// latest update waiting. Defaults to DefaultMaxStreams.
+	MaxStreams int
 	// OnState sees the NATS connection's state changes after they were
 	// published to the dispatcher, from a goroutine of the consumer's.
 	// Defaults to nil.
@@ -112,6 +131,7 @@ type ConsumerStats struct {
 	ExecDuplicate uint64 // redeliveries dropped because the id was already handed on
 	AckErrors     uint64 // acks the server did not confirm (the report may come again, then dropped as a duplicate)
 	ExecReturned  uint64 // reports delivered to a consumer closing, handed back (Nak) for its next incarnation
+	Evicted       uint64 // streams forgotten to keep within MaxStreams: sequence states, and latest updates dropped (those also in PoolDropped)
 }
 
 // Consumer feeds a local dispatcher from NATS: market data and control
@@ -157,20 +177,21 @@ type Consumer struct {
 
 	mu       sync.Mutex // core delivery
 	dec      wire.Decoder
-	subjects map[string]*subjectState
+	subjects *lru[string, subjectState]
 	// stateSubj carries the NATS connection's states, which are no
 	// message received.
 	stateSubj subjectState
-	seqs      map[streamKey]*seqState // ordered streams' bridge sequences
-	scratch   schema.CanonicalEvent   // decodes a message that found no event, for its stream and sequence
+	seqs      *lru[streamKey, seqState] // ordered streams' bridge sequences
+	scratch   schema.CanonicalEvent     // decodes a message that found no event, for its stream and sequence
 	// held are critical messages (gap markers, states, control) that found
 	// no event, in order: they are delivered first, and nothing overtakes
 	// them.
-	held     []heldMsg
-	latest   map[streamKey]*latestMsg
-	nLatest  int         // streams holding a coalescable update
-	holding  atomic.Bool // something is held: the loop retries it
-	heldOver bool        // held went over maxHeld (logged once)
+	held      []heldMsg
+	latest    map[streamKey]*latestMsg // coalescable streams' updates waiting for an event, at most MaxStreams
+	holding   atomic.Bool              // something is held: the loop retries it
+	heldBytes int                      // the bytes of held messages
+	heldFull  atomic.Bool              // held is at its bound: the loop takes nothing from the queue
+	heldOver  bool                     // held reached its bound (logged once a run)
 	// reserve is an event kept for critical messages and gap markers when
 	// the pool is exhausted; refilled after a message while the pool has
 	// two events free or more (the last one is left to market data).
@@ -192,6 +213,7 @@ type Consumer struct {
 	received, dupes, delivered, gaps, malformed atomic.Uint64
 	execDelivered, execDup, execReturned        atomic.Uint64
 	lost, poolDropped, ackErrors, badMsgs       lossCounter
+	latestEvicted, seqEvicted                   lossCounter // past MaxStreams: latest updates dropped, sequence states forgotten
 }
 
 // subjectState is what the consumer keeps per subject.
@@ -206,9 +228,8 @@ type subjectState struct {
 // kept per stream (venue, symbol, type), not per subject: symbols that
 // share a subject are two streams.
 type latestMsg struct {
-	st   *subjectState
+	st   subjectState
 	data []byte
-	has  bool
 }
 
 // seqState is the bridge sequence of one ordered stream as the consumer
@@ -217,18 +238,21 @@ type latestMsg struct {
 // characters a subject token cannot hold ("BTC.USDT", "BTC_USDT") share a
 // subject and are still two streams.
 type seqState struct {
-	last  uint64 // the last sequence handed on, or announced lost
-	known bool   // a message of the stream has been received
+	last   uint64 // the last sequence handed on, or announced lost
+	known  bool   // a message of the stream has been received
+	midway bool   // first seen midway once streams were forgotten: the next delivered announces that unknown loss
 }
 
 // heldMsg is a critical message waiting for an event.
 type heldMsg struct {
-	st   *subjectState
+	st   subjectState
 	data []byte
 }
 
-// maxHeld is the soft bound of held critical messages: past it they are
-// still kept (never dropped), and the Logger is told once.
+// maxHeld bounds the critical messages held (with PendingBytes their
+// bytes): at it the consumer takes no message from its queue until some
+// are delivered. Held messages are never dropped; the queue's own bounds
+// then apply (a slow consumer), and the Logger is told once.
 const maxHeld = 1024
 
 // heldRetry is how often the loop tries to deliver what is held while no
@@ -279,15 +303,16 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	if o.PoolWait <= 0 {
 		o.PoolWait = DefaultPoolWait
 	}
+	o.MaxStreams = orDefault(o.MaxStreams, DefaultMaxStreams)
 	if o.StateVenue == "" {
 		o.StateVenue = DefaultStateVenue
 	}
 	c := &Consumer{nc: nc, d: d, events: events, opts: o, log: logger(o.Logger).With("role", "consumer"),
 		msgs: make(chan *nats.Msg, o.PendingMsgs), q: newMsgQueue(o.PendingMsgs, o.PendingBytes),
 		quit: make(chan struct{}), loop: make(chan struct{}), pumped: make(chan struct{}),
-		core: core, subjects: make(map[string]*subjectState), latest: make(map[streamKey]*latestMsg),
+		core: core, subjects: newLRU[string, subjectState](o.MaxStreams), latest: make(map[streamKey]*latestMsg),
 		stateSubj: subjectState{subject: "(connection state)", local: true},
-		seqs:      make(map[streamKey]*seqState), seen: newDedup(o.Dedup)}
+		seqs:      newLRU[streamKey, seqState](o.MaxStreams), seen: newDedup(o.Dedup)}
 	c.life, c.endLife = context.WithCancel(context.Background())
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
@@ -347,9 +372,11 @@ func (c *Consumer) run() {
 	retry := time.NewTimer(heldRetry)
 	defer retry.Stop()
 	for {
-		if m := c.q.pop(); m != nil {
-			c.onMsg(m)
-			continue
+		if !c.heldFull.Load() { // else wait until what is held goes
+			if m := c.q.pop(); m != nil {
+				c.onMsg(m)
+				continue
+			}
 		}
 		var again <-chan time.Time
 		if c.holding.Load() {
@@ -410,19 +437,19 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	return nil
 }
 
-// subject returns the state of a subject, the first time choosing the
-// subscription that hands its messages on.
+// subject returns the state of a subject, the first time (or the first
+// since it was forgotten) choosing the subscription that hands its
+// messages on. The pointer is valid until the next call.
 func (c *Consumer) subject(subj string) *subjectState {
-	st := c.subjects[subj]
-	if st == nil {
-		st = &subjectState{subject: subj}
+	st, ok := c.subjects.get(subj)
+	if !ok {
+		st.subject = subj
 		for _, f := range c.core {
 			if overlap(f, subj) {
 				st.via = f
 				break
 			}
 		}
-		c.subjects[subj] = st
 	}
 	return st
 }
@@ -487,10 +514,15 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 	c.poolDropped.add(c.log, 1, "natsbridge: event pool exhausted; market data dropped and announced, critical messages delayed", "subject", st.subject)
 	switch {
 	case typ.Critical():
-		c.held = append(c.held, heldMsg{st: st, data: append([]byte(nil), data...)})
-		if len(c.held) > maxHeld && !c.heldOver {
-			c.heldOver = true
-			c.log.Warn("natsbridge: critical messages waiting for the event pool over the bound; kept", "held", len(c.held), "bound", maxHeld)
+		c.held = append(c.held, heldMsg{st: *st, data: append([]byte(nil), data...)})
+		c.heldBytes += len(data)
+		if len(c.held) >= maxHeld || c.heldBytes >= c.opts.PendingBytes {
+			c.heldFull.Store(true)
+			if !c.heldOver {
+				c.heldOver = true
+				c.log.Warn("natsbridge: critical messages waiting for the event pool at the bound; kept, and no more taken from the queue until they go",
+					"held", len(c.held), "bound", maxHeld)
+			}
 		}
 	case typ.Coalescable():
 		c.scratch.Reset()
@@ -500,14 +532,14 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 		k := streamKey{c.scratch.Venue, c.scratch.Symbol, c.scratch.Type}
 		l := c.latest[k]
 		if l == nil {
+			if len(c.latest) >= c.opts.MaxStreams {
+				c.latestEvicted.add(c.log, 1, "natsbridge: more coalescable streams waiting for the event pool than MaxStreams; updates dropped", "venue", k.venue, "symbol", k.symbol)
+				break
+			}
 			l = new(latestMsg)
 			c.latest[k] = l
 		}
-		l.st, l.data = st, append(l.data[:0], data...)
-		if !l.has {
-			l.has = true
-			c.nLatest++
-		}
+		l.st, l.data = *st, append(l.data[:0], data...)
 	default:
 		// The first message of a stream sets where the stream starts: lost
 		// here, it is announced by the next one like any other loss.
@@ -515,6 +547,7 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 		if seq, err := c.dec.Decode(data, &c.scratch); err == nil && seq != 0 {
 			if ss := c.seqOf(c.scratch.Venue, c.scratch.Symbol, streamType(&c.scratch)); !ss.known {
 				ss.last, ss.known = seq-1, true
+				ss.midway = seq > 1 && c.seqs.evicted > 0
 			}
 		}
 	}
@@ -531,13 +564,12 @@ func streamType(ev *schema.CanonicalEvent) schema.EventType {
 	return ev.Type
 }
 
-// seqOf returns the sequence state of a stream.
+// seqOf returns the sequence state of a stream (valid until the next call).
 func (c *Consumer) seqOf(venue schema.Venue, symbol string, typ schema.EventType) *seqState {
-	k := streamKey{venue, symbol, typ}
-	ss := c.seqs[k]
-	if ss == nil {
-		ss = new(seqState)
-		c.seqs[k] = ss
+	before := c.seqs.evicted
+	ss, _ := c.seqs.get(streamKey{venue, symbol, typ})
+	if c.seqs.evicted != before {
+		c.seqEvicted.add(c.log, 1, "natsbridge: more streams than MaxStreams; the least recently seen forgotten (its next message midway announced by a gap marker of unknown count)", "venue", venue, "symbol", symbol)
 	}
 	return ss
 }
@@ -552,19 +584,21 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		c.badMsgs.add(c.log, 1, "natsbridge: malformed messages dropped", "subject", st.subject, "error", err)
 		return
 	}
-	if ev.Type.Coalescable() {
-		if l := c.latest[streamKey{ev.Venue, ev.Symbol, ev.Type}]; l != nil && l.has {
-			l.has = false // superseded
-			c.nLatest--
-		}
+	if ev.Type.Coalescable() && len(c.latest) > 0 {
+		delete(c.latest, streamKey{ev.Venue, ev.Symbol, ev.Type}) // delivered, or superseded
 	}
 	if typ := streamType(ev); seq != 0 && !typ.Coalescable() && !typ.Critical() {
 		// A sequence that does not move forward is a restarted publisher:
 		// start over from it. Its run counts from 1, so a first message
 		// of the new run past 1 follows losses too.
 		ss := c.seqOf(ev.Venue, ev.Symbol, typ)
-		last, known := ss.last, ss.known
-		ss.last, ss.known = seq, true
+		last, known, midway := ss.last, ss.known, ss.midway
+		if !known {
+			// A stream first seen midway may be one forgotten (MaxStreams):
+			// what it missed is unknown.
+			midway = seq > 1 && c.seqs.evicted > 0
+		}
+		ss.last, ss.known, ss.midway = seq, true, false
 		lost := uint64(0)
 		switch {
 		case known && seq > last+1:
@@ -572,7 +606,10 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		case known && seq <= last:
 			lost = seq - 1
 		}
-		if lost > 0 {
+		if midway {
+			lost = 0 // unknown: whatever it missed while forgotten comes on top
+		}
+		if lost > 0 || midway {
 			if ev = c.gap(ev, typ, lost); ev == nil {
 				return
 			}
@@ -594,9 +631,11 @@ func (c *Consumer) deliverHeld() bool {
 		h := c.held[0]
 		c.held[0] = heldMsg{}
 		c.held = c.held[1:]
-		c.deliver(h.st, h.data, ev)
+		c.heldBytes -= len(h.data)
+		c.heldFull.Store(false)
+		c.deliver(&h.st, h.data, ev)
 	}
-	c.held, c.heldOver = nil, false
+	c.held, c.heldOver, c.heldBytes = nil, false, 0
 	return true
 }
 
@@ -604,19 +643,17 @@ func (c *Consumer) deliverHeld() bool {
 // messages first, then the latest updates of coalescable streams — and
 // then refills the reserve.
 func (c *Consumer) flushHeld() {
-	if c.holding.Load() && c.deliverHeld() && c.nLatest > 0 {
-		for _, l := range c.latest {
-			if !l.has {
-				continue
-			}
+	if c.holding.Load() && c.deliverHeld() && len(c.latest) > 0 {
+		for k, l := range c.latest {
 			ev := c.take(false)
 			if ev == nil {
 				break
 			}
-			c.deliver(l.st, l.data, ev) // clears has
+			delete(c.latest, k)
+			c.deliver(&l.st, l.data, ev)
 		}
 	}
-	c.holding.Store(len(c.held) > 0 || c.nLatest > 0)
+	c.holding.Store(len(c.held) > 0 || len(c.latest) > 0)
 	// The reserve takes an event while the pool has two free or more: the
 	// last one is left to market data.
 	if c.reserve == nil && c.events.Capacity()-int(c.events.Stats().InUse) >= 2 {
@@ -624,22 +661,30 @@ func (c *Consumer) flushHeld() {
 	}
 }
 
-// gap announces n events lost before ev: it publishes a gap marker ahead
-// of ev and returns ev to be published. When the pool has no event for the
-// marker, ev itself becomes the marker (counting itself lost too) and gap
-// returns nil: a loss is never left unannounced.
+// gap announces n events lost before ev (0: a loss of unknown count): it
+// publishes a gap marker ahead of ev and returns ev to be published. When
+// the pool has no event for the marker, ev itself becomes the marker
+// (counting itself lost too) and gap returns nil: a loss is never left
+// unannounced.
 func (c *Consumer) gap(ev *schema.CanonicalEvent, typ schema.EventType, n uint64) *schema.CanonicalEvent {
 	venue, symbol := ev.Venue, ev.Symbol
 	g := c.take(true)
 	if g == nil {
-		g, ev, n = ev, nil, n+1
+		g, ev = ev, nil
+		if n > 0 {
+			n++
+		}
 		g.Reset()
 	}
 	c.lost.add(c.log, n, "natsbridge: events lost between ingest and consumer, announced by gap markers", "venue", venue, "symbol", symbol)
 	g.Venue, g.Symbol, g.Type = venue, symbol, schema.EventGap
 	g.IngestTS = time.Now().UnixNano()
+	count := "an unknown number of events (the stream's state was forgotten, MaxStreams)"
+	if n > 0 {
+		count = strconv.FormatUint(n, 10)
+	}
 	g.Control = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: n, GapSource: schema.GapRelay,
-		Reason: "natsbridge: " + strconv.FormatUint(n, 10) + " lost between ingest and consumer"}
+		Reason: "natsbridge: " + count + " lost between ingest and consumer"}
 	if c.d.Publish(context.Background(), g) == nil {
 		c.gaps.Add(1)
 	}
@@ -669,7 +714,7 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		c.ack(m) // another node's: the whole stream is read because Subjects overlap
 		return
 	}
-	id := m.Headers().Get(jetstream.MsgIDHeader)
+	id := c.idOf(m.Headers().Get(jetstream.MsgIDHeader))
 	if id != "" && c.seen.has(id) {
 		c.execDup.Add(1)
 		c.ack(m)
@@ -816,6 +861,7 @@ func (c *Consumer) Stats() ConsumerStats {
 		ExecDuplicate: c.execDup.Load(),
 		AckErrors:     c.ackErrors.load(),
 		ExecReturned:  c.execReturned.Load(),
+		Evicted:       c.latestEvicted.load() + c.seqEvicted.load(),
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 // FuzzConsumerMessage hands arbitrary bytes to a Consumer as a core message
 // of its subscription (a foreign producer, a corrupt message, another
 // layout version): nothing panics, and every input leaves the host's pool
-// as it found it — a malformed message costs nothing else.
+// as it found it — a malformed message costs nothing else — and what the
+// consumer keeps per stream stays within MaxStreams.
 func FuzzConsumerMessage(f *testing.F) {
 	var seeds []*schema.CanonicalEvent
 	for _, typ := range []schema.EventType{schema.EventTrade, schema.EventBBO, schema.EventBookUpdate, schema.EventGap, schema.EventConnState, schema.EventExecReport} {
@@ -32,7 +33,8 @@ func FuzzConsumerMessage(f *testing.F) {
 
 	srv := startServer(f)
 	n := newNode(f)
-	c, err := NewConsumer(waitCtx(f), connect(f, srv.ClientURL(), nil), n.d, n.pools.Events, nil)
+	// Few streams kept: inputs naming many streams forget some (MaxStreams).
+	c, err := NewConsumer(waitCtx(f), connect(f, srv.ClientURL(), nil), n.d, n.pools.Events, &ConsumerOptions{MaxStreams: 4})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -48,6 +50,9 @@ func FuzzConsumerMessage(f *testing.F) {
 		c.onMsg(&nats.Msg{Subject: subj, Data: data, Sub: c.subs[0]})
 		if after := n.pools.Events.Stats().InUse; after != before {
 			t.Fatalf("events in use %d, %d before the message", after, before)
+		}
+		if subjects, seqs, latest := c.sizes(); subjects > 4 || seqs > 4 || latest > 4 {
+			t.Fatalf("kept %d subjects, %d sequence states, %d latest updates: over MaxStreams 4", subjects, seqs, latest)
 		}
 	})
 }

@@ -1,5 +1,25 @@
 package natsbridge
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
+
+// maxIDLen is the longest message id the consumer remembers as it is; a
+// longer one (a producer's of its own: JetStream takes up to 64 KiB) is
+// remembered by its SHA-256, so that Dedup ids cost at most Dedup ×
+// maxIDLen bytes, and a hashed id tells reports apart as exactly.
+const maxIDLen = 512
+
+// idOf is what the consumer remembers of the message id id.
+func (c *Consumer) idOf(id string) string {
+	if len(id) <= maxIDLen {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
 // dedup remembers the last n ids it was given: a set with a ring that
 // evicts the oldest. Not safe for concurrent use.
 type dedup struct {

@@ -72,6 +72,12 @@
 // still numbers past the old run's last, cannot be told from the
 // sequence.)
 //
+// What the Consumer keeps per stream and per subject is bounded by
+// ConsumerOptions.MaxStreams, whoever publishes on its subjects: past it
+// the stream seen least recently is forgotten (ConsumerStats.Evicted), and
+// from then on a stream first seen midway — perhaps one forgotten — is
+// announced by a gap marker of unknown count (GapCount 0).
+//
 // Losses are announced even when the host's event pool is exhausted, and
 // core messages never wait for it: the Consumer keeps one event of the
 // pool in reserve for critical messages and gap markers (taken back while

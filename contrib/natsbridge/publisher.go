@@ -124,7 +124,12 @@ type Publisher struct {
 	wake     chan struct{}
 	draining chan struct{} // closed by Close: the sender exits once the queue is empty
 	stop     chan struct{} // closed by Close when its ctx ended: the sender exits now
-	done     chan struct{}
+	// life bounds a store in flight: it ends when Close's ctx does, so
+	// that a server that stopped answering does not hold Close for
+	// PublishTimeout.
+	life    context.Context
+	endLife context.CancelFunc
+	done    chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -175,6 +180,7 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	p.life, p.endLife = context.WithCancel(context.Background())
 	lanes := o.Lanes
 	lanes.Handler = p.handle
 	if p.sub, err = d.Subscribe(o.Filter, &lanes); err != nil {
@@ -437,7 +443,7 @@ func (p *Publisher) store(m execMsg) error {
 			data = p.sbuf
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), p.opts.PublishTimeout)
+	ctx, cancel := context.WithTimeout(p.life, p.opts.PublishTimeout)
 	defer cancel()
 	ack, err := p.js.PublishMsg(ctx, &nats.Msg{Subject: m.subject, Data: data},
 		jetstream.WithMsgID(m.id), jetstream.WithExpectStream(p.opts.Stream.Name))
@@ -506,7 +512,9 @@ func (p *Publisher) Stats() PublisherStats {
 // Stats().Lane.Discarded). Close then waits, until ctx ends, for the queued
 // execution reports to be stored and for the connection to flush; reports
 // left when ctx ends are lost with the process, and the error (matching
-// ErrExecPending and ctx.Err()) says how many. On a connection already
+// ErrExecPending and ctx.Err()) says how many. A store in flight when ctx
+// ends is abandoned then, not waited for until PublishTimeout (its report,
+// which the server may have stored, counts as pending). On a connection already
 // closed (nats.Conn.Close, or it gave up) Close does not wait: the error
 // matches ErrExecPending and nats.ErrConnectionClosed. It is safe to call
 // twice.
@@ -516,6 +524,7 @@ func (p *Publisher) Close(ctx context.Context) error {
 }
 
 func (p *Publisher) close(ctx context.Context) error {
+	defer p.endLife()
 	if err := p.d.Unsubscribe(p.sub); err != nil && !errors.Is(err, dispatch.ErrUnknownSubscription) {
 		return err
 	}
@@ -531,6 +540,7 @@ func (p *Publisher) close(ctx context.Context) error {
 	case <-p.done:
 	case <-ctx.Done():
 		close(p.stop)
+		p.endLife() // a store in flight ends now
 		<-p.done
 		cause = ctx.Err()
 	}

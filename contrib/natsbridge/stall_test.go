@@ -24,6 +24,7 @@ import (
 type ackStall struct {
 	ln      net.Listener
 	target  string
+	trigger []byte // what the client sends that starts the stall
 	stalled atomic.Bool
 	wg      sync.WaitGroup
 	mu      sync.Mutex
@@ -31,9 +32,15 @@ type ackStall struct {
 }
 
 func newAckStall(t *testing.T, target string) *ackStall {
+	return newStall(t, target, []byte("$JS.ACK."))
+}
+
+// newStall is a relay that goes silent from the first time the client
+// sends trigger.
+func newStall(t *testing.T, target string, trigger []byte) *ackStall {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	p := &ackStall{ln: ln, target: target}
+	p := &ackStall{ln: ln, target: target, trigger: trigger}
 	p.wg.Go(p.accept)
 	t.Cleanup(p.close)
 	return p
@@ -68,7 +75,7 @@ func (p *ackStall) relay(src, dst net.Conn, fromClient bool) {
 		if err != nil {
 			return
 		}
-		if fromClient && bytes.Contains(buf[:n], []byte("$JS.ACK.")) {
+		if fromClient && bytes.Contains(buf[:n], p.trigger) {
 			p.stalled.Store(true)
 		}
 		if p.stalled.Load() {
@@ -122,4 +129,31 @@ func TestReviewCloseEndsAckWait(t *testing.T) {
 	require.NoError(t, pub.Close(closeCtx(t)))
 	ingest.close(t)
 	far.close(t)
+}
+
+// Publisher.Close keeps to its ctx while a report's store waits for a
+// server that stopped answering: the attempt in flight ends with Close's
+// ctx (the report counted pending), instead of PublishTimeout — an hour
+// here — whatever the ctx, as the Consumer's ack wait already does.
+func TestS23PublisherCloseEndsStoreWait(t *testing.T) {
+	srv := startServer(t)
+	proxy := newStall(t, srv.Addr().String(), []byte("meltica.binance."))
+	ingest := newNode(t)
+	pub, err := NewPublisher(waitCtx(t), connect(t, proxy.url(), nil), ingest.d, &PublisherOptions{PublishTimeout: time.Hour})
+	require.NoError(t, err)
+	ingest.publish(t, execReport(0))
+	eventually(t, proxy.stalled.Load, "the report is sent and goes unanswered")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	closed := make(chan error, 1)
+	go func() { closed <- pub.Close(ctx) }()
+	select {
+	case err := <-closed:
+		assert.ErrorIs(t, err, ErrExecPending, "Close says the report was not stored")
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	case <-time.After(generous):
+		t.Fatal("Close waits out PublishTimeout, past its ctx")
+	}
+	ingest.close(t)
 }

@@ -41,7 +41,8 @@ type StreamOptions struct {
 	// Memory keeps the stream in memory instead of files. Defaults to false.
 	Memory bool
 	// NoCreate leaves the stream to the operator: it must exist, capture
-	// the four subjects above, keep reports until their age (retention
+	// the four subjects above, acknowledge what it stores (not no_ack, not
+	// sealed), keep reports until their age (retention
 	// limits) and not discard old ones at its limits (max_msgs, max_bytes,
 	// max_msgs_per_subject with discard old: reports would vanish before a
 	// consumer read them, unannounced; with discard new the Publisher
@@ -137,7 +138,8 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, prefix string, o 
 
 // checkStream refuses an operator's stream that would hold reports up or
 // lose them unannounced: a durable subject it does not capture (each
-// report on it retried for ever at the head of the Publisher's queue), a
+// report on it retried for ever at the head of the Publisher's queue), one
+// that acknowledges no publish (no_ack) or is sealed (likewise), a
 // limit that throws old reports away before a consumer has read them, a
 // retention other than limits (interest drops what no consumer has asked
 // for yet; a work queue gives each report to one host only).
@@ -151,6 +153,10 @@ func checkStream(cfg jetstream.StreamConfig, subjects []string) error {
 	switch {
 	case len(missing) > 0:
 		return fmt.Errorf("does not capture %s", strings.Join(missing, ", "))
+	case cfg.NoAck:
+		return errors.New("does not acknowledge what it stores (no_ack): every report would be retried for ever at the head of the Publisher's queue")
+	case cfg.Sealed:
+		return errors.New("is sealed: it stores no more reports")
 	case cfg.Retention != jetstream.LimitsPolicy:
 		return fmt.Errorf("has retention %s: reports must stay until their age (limits)", cfg.Retention)
 	case cfg.Discard == jetstream.DiscardOld && (cfg.MaxMsgs > 0 || cfg.MaxBytes > 0 || cfg.MaxMsgsPerSubject > 0):

@@ -119,7 +119,7 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 	}
 	if resp.StatusCode != http.StatusOK {
 		fe := &FetchError{Symbol: symbol, Status: resp.StatusCode, Body: string(body[:min(len(body), 200)])}
-		fe.RetryAfter = wsclient.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		fe.RetryAfter = wsclient.RetryAfterHeader(resp.Header, time.Now()) // an HTTP date against the venue's Date, not our clock
 		return fe
 	}
 	if err := normalize.ParseBinanceDepthSnapshot(ctx, nil, vs, body, dst); err != nil {

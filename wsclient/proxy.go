@@ -1,0 +1,190 @@
+package wsclient
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+)
+
+// HTTP proxies (RFC 6455 §4.1, step 2: a client configured to use a
+// proxy "SHOULD connect to that proxy and ask it to open a TCP
+// connection" to the venue, i.e. CONNECT). net/http tunnels https://
+// requests with CONNECT, but sends an http:// request, and so a ws://
+// handshake, to the proxy as an absolute-form GET, which a forward proxy
+// passes on without the hop-by-hop Upgrade and Connection headers, if at
+// all: behind a corporate proxy a ws:// venue was never reached (the
+// proxy's refusal even looked like the venue's 403, permanent). Browsers
+// tunnel ws:// as RFC 6455 asks; so does the client, through the
+// transport's own Proxy (HTTP_PROXY, NO_PROXY), dialer and TLS settings.
+
+// proxied returns a clone of t whose proxy tunnels ws:// handshakes too,
+// and whose refused tunnels are *HandshakeErrors (see tunnelRefused).
+func proxied(t *http.Transport, clk Clock) *http.Transport {
+	t = t.Clone()
+	refused := tunnelRefused(t.OnProxyConnectResponse, clk)
+	t.OnProxyConnectResponse = refused
+	proxy := t.Proxy
+	if proxy == nil {
+		return t
+	}
+	// A ws:// dial carries a rawSlot (see dial): its proxy, when it has
+	// an HTTP one, is noted there and net/http told to go direct; the
+	// dialer then opens the tunnel. Other requests are left alone.
+	t.Proxy = func(req *http.Request) (*url.URL, error) {
+		p, err := proxy(req)
+		s, ok := req.Context().Value(rawKey{}).(*rawSlot)
+		if !ok {
+			return p, err
+		}
+		// Set for every request of the dial, redirects included: a wss://
+		// one goes through net/http's own tunnel, and a SOCKS proxy
+		// tunnels anything already.
+		var tun *url.URL
+		if err == nil && p != nil && req.URL.Scheme == "http" && (p.Scheme == "http" || p.Scheme == "https") {
+			tun, p = p, nil
+		}
+		s.mu.Lock()
+		s.tunnel = tun
+		s.mu.Unlock()
+		return p, err
+	}
+	dial := t.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	tlsConf := t.TLSClientConfig
+	header := func(ctx context.Context, p *url.URL, addr string) (http.Header, error) {
+		if t.GetProxyConnectHeader != nil {
+			return t.GetProxyConnectHeader(ctx, p, addr)
+		}
+		return t.ProxyConnectHeader, nil
+	}
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		s, ok := ctx.Value(rawKey{}).(*rawSlot)
+		var p *url.URL
+		if ok {
+			s.mu.Lock()
+			p = s.tunnel
+			s.mu.Unlock()
+		}
+		if p == nil {
+			return dial(ctx, network, addr)
+		}
+		return tunnel(ctx, dial, network, addr, p, tlsConf, header, refused)
+	}
+	return t
+}
+
+// tunnel dials proxy p and asks it with CONNECT for a TCP connection to
+// addr, as net/http does for https:// (its Proxy-Authorization from p's
+// user info, the transport's ProxyConnectHeader or GetProxyConnectHeader);
+// an answer other than 200 is refused's error. ctx ending closes the connection under the exchange.
+func tunnel(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), network, addr string,
+	p *url.URL, tlsConf *tls.Config, header func(context.Context, *url.URL, string) (http.Header, error),
+	refused func(context.Context, *url.URL, *http.Request, *http.Response) error,
+) (_ net.Conn, err error) {
+	port := p.Port()
+	if port == "" {
+		port = "80"
+		if p.Scheme == "https" {
+			port = "443"
+		}
+	}
+	c, err := dial(ctx, network, net.JoinHostPort(p.Hostname(), port))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = c.Close()
+		}
+	}()
+	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+	defer func() {
+		if !stop() && err == nil {
+			err = ctx.Err()
+		}
+	}()
+	if p.Scheme == "https" {
+		conf := &tls.Config{}
+		if tlsConf != nil {
+			conf = tlsConf.Clone()
+		}
+		if conf.ServerName == "" {
+			conf.ServerName = p.Hostname()
+		}
+		conf.NextProtos = nil // CONNECT is HTTP/1.1: no "h2" offered
+
+		tc := tls.Client(c, conf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, err
+		}
+		c = tc
+	}
+	h, err := header(ctx, p, addr)
+	if err != nil {
+		return nil, err
+	}
+	req := &http.Request{
+		Method: http.MethodConnect,
+		URL:    &url.URL{Opaque: addr},
+		Host:   addr,
+		Header: h.Clone(),
+	}
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	if u := p.User; u != nil {
+		pw, _ := u.Password()
+		req.Header.Set("Proxy-Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pw)))
+	}
+	if err := req.Write(c); err != nil {
+		return nil, err
+	}
+	br := bufio.NewReader(c)
+	res, err := http.ReadResponse(br, req)
+	if err != nil {
+		return nil, err
+	}
+	_ = res.Body.Close()
+	if err := refused(ctx, p, req, res); err != nil {
+		return nil, err
+	}
+	if br.Buffered() > 0 {
+		// The venue speaks only once asked (the upgrade request), so a
+		// proxy sends nothing after its 200: anything else is not a
+		// tunnel this client can use.
+		return nil, errors.New("wsclient: the proxy sent data after its answer to CONNECT")
+	}
+	return c, nil
+}
+
+// tunnelRefused wraps the host's OnProxyConnectResponse: a proxy's answer
+// to CONNECT other than 200 becomes a *HandshakeError with Proxy set, its
+// status and Retry-After. net/http reports it as a bare error naming the
+// status text only, which would be retried as a lost dial: a 407 (wrong
+// credentials) every BackoffCap, forever.
+func tunnelRefused(host func(context.Context, *url.URL, *http.Request, *http.Response) error, clk Clock) func(context.Context, *url.URL, *http.Request, *http.Response) error {
+	return func(ctx context.Context, proxy *url.URL, req *http.Request, res *http.Response) error {
+		if host != nil {
+			if err := host(ctx, proxy, req, res); err != nil {
+				return err
+			}
+		}
+		if res.StatusCode == http.StatusOK {
+			return nil
+		}
+		return &HandshakeError{
+			StatusCode: res.StatusCode,
+			RetryAfter: RetryAfterHeader(res.Header, clk.Now()),
+			Proxy:      true,
+			Err:        fmt.Errorf("proxy %s answered CONNECT with %q", proxy.Host, res.Status),
+		}
+	}
+}
