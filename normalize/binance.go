@@ -761,6 +761,10 @@ func (m *bnPartialDepthMsg) bind(ev *schema.CanonicalEvent) {
 
 func (m *bnPartialDepthMsg) fill(f *filler) {
 	if m.LastUpdateID.ok {
+		// Both sides are always sent, [] when empty (Binance "Order book",
+		// "Partial Book Depth Streams"): a missing one is not an empty side.
+		f.need("bids", m.Bids.ok)
+		f.need("asks", m.Asks.ok)
 		f.unsigned(&f.ev.Book.LastSeq, "lastUpdateId", m.LastUpdateID)
 	} else {
 		f.need("u", m.LU.ok) // a futures view: its u is the view's update id

@@ -82,6 +82,7 @@ func (m *bnFuturesOrderMsg) fill(f *filler) {
 	f.need("x", o.X.ok)
 	f.need("X", o.XS.ok)
 	f.need("i", o.I.ok)
+	f.need("s", o.S.ok) // a report of no symbol reaches no subscriber of its symbol
 	f.symbol("s", &o.S)
 	f.millis(&f.main, "E", m.E)
 	f.id(&x.ClientOrderID, o.C)
@@ -113,6 +114,7 @@ func (m *bnFuturesOrderMsg) fill(f *filler) {
 	x.IsMaker = o.M.v
 	f.millis(&x.TransactTime, "T", o.T)
 	f.binanceWords(&o.X, &o.XS)
+	f.needFillPrice("L", o.LP)
 	execDerive(f)
 }
 

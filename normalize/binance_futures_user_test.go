@@ -129,11 +129,11 @@ func TestBinanceFuturesOrderWords(t *testing.T) {
 		{"CALCULATED", "FILLED", schema.ExecTrade, schema.StatusFilled},
 	} {
 		p, sink, _ := newRecParser(t, nil)
-		last := "0"
-		if tt.exec == schema.ExecTrade { // a fill has a quantity
-			last = "1"
+		last, lastPx := "0", "0"
+		if tt.exec == schema.ExecTrade { // a fill has a quantity and a price
+			last, lastPx = "1", "2"
 		}
-		msg := `{"e":"ORDER_TRADE_UPDATE","E":1,"T":1,"o":{"s":"BTCUSDT","c":"a","S":"BUY","o":"LIMIT","f":"GTX","q":"1","p":"2","x":"` + tt.x + `","X":"` + tt.X + `","i":3,"l":"` + last + `","z":"` + last + `","L":"0","T":1,"t":0,"ps":"HEDGE?"}}`
+		msg := `{"e":"ORDER_TRADE_UPDATE","E":1,"T":1,"o":{"s":"BTCUSDT","c":"a","S":"BUY","o":"LIMIT","f":"GTX","q":"1","p":"2","x":"` + tt.x + `","X":"` + tt.X + `","i":3,"l":"` + last + `","z":"` + last + `","L":"` + lastPx + `","T":1,"t":0,"ps":"HEDGE?"}}`
 		require.NoError(t, p.HandleBytes(context.Background(), []byte(msg), 1), tt.x)
 		require.Len(t, sink.got, 1)
 		x := sink.got[0].Exec

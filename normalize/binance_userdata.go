@@ -85,6 +85,7 @@ func (m *bnExecMsg) fill(f *filler) {
 	f.need("x", m.X.ok)
 	f.need("X", m.XS.ok)
 	f.need("i", m.I.ok)
+	f.need("s", m.S.ok) // a report of no symbol reaches no subscriber of its symbol
 	f.symbol("s", &m.S)
 	f.millis(&f.main, "E", m.E)
 	f.id(&x.ClientOrderID, m.C)
@@ -111,6 +112,7 @@ func (m *bnExecMsg) fill(f *filler) {
 	f.millis(&x.TransactTime, "T", m.TT)
 	f.millis(&x.OrderCreated, "O", m.OT)
 	f.binanceWords(&m.X, &m.XS)
+	f.needFillPrice("L", m.LP)
 	execDerive(f)
 }
 

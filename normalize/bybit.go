@@ -168,8 +168,17 @@ func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest in
 		return p.unknown()
 	}
 	k := t[0]
-	if string(env.Type.bytes()) == "delta" {
-		k = t[1]
+	if t[0] != t[1] {
+		// orderbook and tickers: "type" says snapshot or delta (Bybit v5
+		// "Orderbook", "Ticker"); guessed, a delta taken as a snapshot
+		// resets the book to its few levels.
+		switch string(env.Type.bytes()) {
+		case "snapshot":
+		case "delta":
+			k = t[1]
+		default:
+			return p.bad(p.spec.kinds[k].name, "type", presence(env.Type.ok))
+		}
 	}
 	if len(p.elems) == 0 && !env.Data.array {
 		return p.bad(p.spec.kinds[k].name, "data", ErrMissingField)
@@ -210,6 +219,7 @@ func (m *bybitTradeMsg) fill(f *filler) {
 	f.need("p", m.P.ok)
 	f.need("v", m.V.ok)
 	f.need("S", m.SS.ok)
+	f.need("i", m.I.ok) // Bybit v5 "Trade": every trade has its id
 	f.millis(&f.main, "T", m.T)
 	f.symbol("s", &m.S)
 	f.side(&x.Side, "S", &m.SS)

@@ -223,6 +223,8 @@ func (m *bybitExecMsg) fill(f *filler) {
 	f.needID("orderId", m.OrderID)
 	f.need("execQty", m.ExecQty.ok)
 	f.need("leavesQty", m.LeavesQty.ok || fast)
+	f.need("symbol", m.Symbol.ok)
+	f.need("execType", m.ExecType.ok || fast) // absent, a fill would pass as no fill
 	f.symbol("symbol", &m.Symbol)
 	f.id(&x.VenueOrderID, m.OrderID)
 	f.id(&x.ClientOrderID, m.OrderLinkID)
@@ -251,6 +253,7 @@ func (m *bybitExecMsg) fill(f *filler) {
 	f.price(&x.LastFillPrice, "execPrice", m.ExecPrice.num)
 	f.price(&x.LastFillQty, "execQty", m.ExecQty.num)
 	f.needFill("execQty")
+	f.needFillPrice("execPrice", m.ExecPrice.num)
 	x.IsMaker = m.IsMaker.v
 	f.decimal(&x.RealizedPnL, m.ExecPnl.num)
 	if !m.LeavesQty.ok {

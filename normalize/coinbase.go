@@ -189,8 +189,19 @@ func (p *Parser) coinbaseEvent(ctx context.Context, st *cbState, k int, event []
 		return perr
 	}
 	if k == cbL2Snap {
-		if string(ev.Type.bytes()) == "update" {
+		// "type" says snapshot or update (Advanced Trade "Level 2 order
+		// book"); guessed, an update taken as a snapshot resets the book
+		// to its few levels.
+		switch string(ev.Type.bytes()) {
+		case "snapshot":
+		case "update":
 			k = cbL2Update
+		default:
+			var named []byte
+			if ev.ProductID.ok {
+				named = ev.ProductID.bytes()
+			}
+			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest, ExchangeTS: p.env.ts}, named, p.bad("l2_data", "type", presence(ev.Type.ok)))
 		}
 		return p.run(ctx, k, event, nil, ingest)
 	}
@@ -218,6 +229,8 @@ func (m *cbTradeMsg) fill(f *filler) {
 	f.symbol("product_id", &m.ProductID)
 	f.need("price", m.Price.ok) // a trade without price or size is no trade
 	f.need("size", m.Size.ok)
+	f.need("trade_id", m.TradeID.ok) // Advanced Trade "market_trades": trade_id and side always sent
+	f.need("side", m.Side.ok)
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.side(&x.Side, "side", &m.Side)
@@ -239,6 +252,11 @@ type cbTickerMsg struct {
 
 func (m *cbTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
+	f.need("price", m.Price.sent)
+	if string(f.p.raw.Stream) == "ticker" { // ticker_batch sends no best bid or ask (Advanced Trade "Ticker (batched)")
+		f.need("best_bid", m.BestBid.sent)
+		f.need("best_ask", m.BestAsk.sent)
+	}
 	f.symbol("product_id", &m.ProductID)
 	f.price(&x.Last, "price", m.Price.num)
 	f.price(&x.Volume, "volume_24_h", m.Volume24h.num)
@@ -264,7 +282,12 @@ func (m *cbL2Msg) bind(ev *schema.CanonicalEvent) {
 	m.Updates.bind(coinbaseL2Levels, &ev.Book.Bids, &ev.Book.Asks)
 }
 
-func (m *cbL2Msg) fill(f *filler) { f.symbol("product_id", &m.ProductID) }
+// fill: every l2_data event carries "updates", [] when empty (Advanced
+// Trade "Level 2 order book"): a missing key is not an empty book.
+func (m *cbL2Msg) fill(f *filler) {
+	f.need("updates", m.Updates.ok)
+	f.symbol("product_id", &m.ProductID)
+}
 
 func (m *cbL2Msg) bookSymbol() *text { return &m.ProductID }
 
@@ -322,6 +345,8 @@ func (m *cbMatchMsg) fill(f *filler) {
 	f.symbol("product_id", &m.ProductID)
 	f.need("price", m.Price.ok) // a trade without price or size is no trade
 	f.need("size", m.Size.ok)
+	f.need("trade_id", m.TradeID.ok) // Exchange "match": trade_id and side always sent
+	f.need("side", m.Side.ok)        // absent, opposite would name a side no one took
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.side(&x.Side, "side", &m.Side)
@@ -347,6 +372,9 @@ type cbExchangeTickerMsg struct {
 
 func (m *cbExchangeTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
+	f.need("price", m.Price.sent) // Exchange "ticker": always sent
+	f.need("best_bid", m.BestBid.sent)
+	f.need("best_ask", m.BestAsk.sent)
 	f.unsigned(&f.ev.SeqProvider, "sequence", m.Sequence)
 	f.symbol("product_id", &m.ProductID)
 	f.price(&x.Last, "price", m.Price.num)
@@ -376,7 +404,11 @@ func (m *cbSnapshotMsg) bind(ev *schema.CanonicalEvent) {
 	m.Asks.bind(nil, &ev.Book.Asks, nil)
 }
 
+// fill: a snapshot carries both sides, [] when empty (Exchange "Level2
+// channel"): a missing key is not an empty side.
 func (m *cbSnapshotMsg) fill(f *filler) {
+	f.need("bids", m.Bids.ok)
+	f.need("asks", m.Asks.ok)
 	f.symbol("product_id", &m.ProductID)
 	f.time(&f.main, "time", &m.Time)
 }
@@ -397,6 +429,7 @@ func (m *cbL2UpdateMsg) bind(ev *schema.CanonicalEvent) {
 }
 
 func (m *cbL2UpdateMsg) fill(f *filler) {
+	f.need("changes", m.Changes.ok)
 	f.symbol("product_id", &m.ProductID)
 	f.time(&f.main, "time", &m.Time)
 }

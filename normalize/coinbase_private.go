@@ -182,6 +182,11 @@ func (m *cbUserOrderMsg) fill(f *filler) {
 	x := &f.ev.Exec
 	f.needID("order_id", m.OrderID)
 	f.need("status", m.Status.ok)
+	f.need("product_id", m.ProductID.ok)
+	// Fills are the growth of cumulative_quantity: absent, a later report
+	// would count the whole of it again.
+	f.need("cumulative_quantity", m.CumQty.sent)
+	f.need("leaves_quantity", m.LeavesQty.sent)
 	f.symbol("product_id", &m.ProductID)
 	f.id(&x.VenueOrderID, m.OrderID)
 	f.id(&x.ClientOrderID, m.ClientID)

@@ -84,6 +84,30 @@
 // (every book of the venue when no symbol could be read), so no book stays
 // live without it; Binance, OKX and Bybit books see the gap in the next
 // message's ids. Unknown message types are counted and skipped (nil error).
+//
+// A key the venue's docs say every message of its type carries is
+// required: absent, the message is a [*ParseError] wrapping
+// [ErrMissingField] with that key as Field (a word the docs do not list
+// wraps [ErrBadValue]), never an event with zeros. Books: both sides of a
+// snapshot or update (OKX "asks"/"bids", Bybit "b"/"a", Kraken v2 and
+// Coinbase Exchange "bids"/"asks", Coinbase "changes" and Advanced Trade
+// "updates", Binance's REST and partial-depth "bids"/"asks"), and the
+// word that tells a snapshot from an update (OKX "action" on books,
+// books-l2-tbt and books50-l2-tbt; Bybit "type" on orderbook and tickers;
+// Kraken v2 and Advanced Trade l2_data "type"). A side sent as [] is legal:
+// a one-sided book, a diff of one side. Execution reports: a fill's price
+// (Binance "L", Bybit "execPrice", OKX "fillPx", Kraken "last_price"; a
+// fill at price 0 is ErrBadValue), OKX "fillSz" when the order has fills
+// (state partially_filled or filled), the symbol (Binance "s", Bybit
+// "symbol", Coinbase "product_id"), Bybit "execType", Kraken "exec_type"
+// and "order_status", Coinbase "cumulative_quantity" and
+// "leaves_quantity". Trades: the id and the side (OKX "tradeId"/"side",
+// Bybit "i", Kraken v2 "trade_id"/"side", Coinbase "trade_id"/"side").
+// Tickers: the last price and best bid and ask (OKX "last"/"bidPx"/"askPx",
+// "" legal; Kraken v2 "last"/"bid"/"ask"; Coinbase "price"/"best_bid"/
+// "best_ask", ticker_batch only "price"). Binance's USDⓈ-M and COIN-M
+// 24 h tickers send no bid or ask, and Bybit's ticker deltas only what
+// changed: neither is required there.
 // Messages a parser knows but skips on purpose (Binance TRADE_LITE,
 // STRATEGY_UPDATE, GRID_UPDATE, spot listStatus: see below) are counted
 // in Stats.Ignored, never as unknown.

@@ -30,6 +30,16 @@ var (
 	ErrUnsupported = errors.New("normalize: unsupported order")
 )
 
+// presence is the error of a required key that was not sent
+// (ErrMissingField) or was sent with a value the venue does not document
+// (ErrBadValue).
+func presence(sent bool) error {
+	if sent {
+		return ErrBadValue
+	}
+	return ErrMissingField
+}
+
 // ParseError says which venue message and field could not be normalised.
 // The message is dropped and counted; nothing else is affected, so a frame
 // handler should log it and carry on reading.

@@ -38,6 +38,26 @@ func (f *filler) need(field string, ok bool) {
 	}
 }
 
+// errFillAtZero: a report carrying a fill says the fill's price was 0.
+var errFillAtZero = wrapBad("a fill at price 0")
+
+// needFillPrice refuses an execution report that carries a fill (an
+// ExecTrade, or a positive LastFillQty) without its price: a key not sent
+// (or sent "", null) is ErrMissingField, a price of 0 ErrBadValue — never
+// a fill delivered at price 0. Call it once the fill's quantity and
+// ExecType are set.
+func (f *filler) needFillPrice(field string, n num) {
+	if x := &f.ev.Exec; x.ExecType != schema.ExecTrade && x.LastFillQty.Sign() <= 0 {
+		return
+	}
+	switch {
+	case !n.ok:
+		f.fail(field, ErrMissingField)
+	case n.v.Sign() == 0:
+		f.fail(field, errFillAtZero)
+	}
+}
+
 // price sets a price or quantity, which may not be negative.
 func (f *filler) price(dst *schema.Decimal, field string, n num) {
 	if !n.ok {

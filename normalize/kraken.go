@@ -221,9 +221,15 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	p.raw.Stream = ch
 	k, ok := krakenChannels[string(ch)]
 	if string(ch) == "book" {
-		k, ok = krBookDiff, true
-		if string(env.Type.bytes()) == "snapshot" {
-			k = krBookSnap
+		// "type" says snapshot or update (Kraken WebSocket v2 "book"):
+		// guessed, a snapshot taken as an update keeps every stale level.
+		switch string(env.Type.bytes()) {
+		case "snapshot":
+			k, ok = krBookSnap, true
+		case "update":
+			k, ok = krBookDiff, true
+		default: // a book message lost: whose, not read
+			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, p.bad("book", "type", presence(env.Type.ok)))
 		}
 	}
 	if !ok {
@@ -337,6 +343,8 @@ func (m *krTradeMsg) fill(f *filler) {
 	f.side(&x.Side, "side", &m.Side)
 	f.need("price", m.Price.ok) // a trade without price or size is no trade
 	f.need("qty", m.Qty.ok)
+	f.need("side", m.Side.ok) // Kraken WebSocket v2 "trade": side and trade_id always sent
+	f.need("trade_id", m.TradeID.ok)
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "qty", m.Qty)
 	f.seqID("trade_id", &x.ID, m.TradeID)
@@ -360,6 +368,9 @@ type krTickerMsg struct {
 
 func (m *krTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
+	f.need("bid", m.Bid.ok) // Kraken WebSocket v2 "ticker": always sent
+	f.need("ask", m.Ask.ok)
+	f.need("last", m.Last.ok)
 	f.symbol("symbol", &m.Symbol)
 	f.price(&x.BidPrice, "bid", m.Bid)
 	f.price(&x.BidQty, "bid_qty", m.BidQty)
@@ -395,6 +406,10 @@ func (m *krBookMsg) bookSymbol() *text { return &m.Symbol }
 // the one the symbol's subscription ack named (Kraken WebSocket v2 "book":
 // "result":{"depth":…}), 0 (not said) before any ack.
 func (m *krBookMsg) fill(f *filler) {
+	// Both sides are always sent, [] when unchanged (Kraken WebSocket v2
+	// "book"): a missing key is not an empty side.
+	f.need("bids", m.Bids.ok)
+	f.need("asks", m.Asks.ok)
 	f.symbol("symbol", &m.Symbol)
 	if d := f.p.state.(*krState).depths[f.ev.Symbol]; d > 0 {
 		f.ev.Book.Depth = d

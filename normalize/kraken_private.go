@@ -192,6 +192,9 @@ func (m *krExecMsg) fill(f *filler) {
 	f.id(&x.FeeAsset, m.Fees.Asset)
 	f.decimal(&x.Fee, m.Fees.Qty)
 	f.needFill("last_qty")
+	f.needFillPrice("last_price", m.LastPrice)
+	f.need("order_status", m.OrderStatus.ok)
+	f.need("exec_type", m.ExecType.ok)
 	if f.err == nil {
 		f.p.state.(*krState).orders.complete(f.p.raw.ConnID, f.ev, m, derive)
 	}

@@ -157,8 +157,17 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 	if !ok {
 		return p.unknown()
 	}
-	if k == oxBookDiff && string(env.Action.bytes()) == "snapshot" {
-		k = oxBookSnap
+	if k == oxBookDiff {
+		// books, books-l2-tbt, books50-l2-tbt: "action" says snapshot or
+		// update (OKX v5 "Order book channel"); guessed, a snapshot
+		// taken as a diff keeps every stale level.
+		switch string(env.Action.bytes()) {
+		case "snapshot":
+			k = oxBookSnap
+		case "update":
+		default:
+			return p.bad(p.spec.kinds[k].name, "action", presence(env.Action.ok))
+		}
 	}
 	p.env.depth = okxDepths[string(env.Arg.Channel.bytes())]
 	if !env.Data.array && len(p.elems) == 0 {
@@ -197,6 +206,8 @@ func (m *okxTradeMsg) fill(f *filler) {
 	f.seqID("tradeId", &x.ID, m.TradeID)
 	f.need("px", m.Px.ok) // a trade without price or size is no trade
 	f.need("sz", m.Sz.ok)
+	f.need("tradeId", m.TradeID.ok) // repeats are told by it (OKX v5 "Trades channel")
+	f.need("side", m.Side.ok)
 	f.price(&x.Price, "px", m.Px)
 	f.price(&x.Qty, "sz", m.Sz)
 	f.side(&x.Side, "side", &m.Side)
@@ -222,6 +233,11 @@ type okxTickerMsg struct {
 
 func (m *okxTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
+	// Always sent, "" when there is none (OKX v5 "Tickers channel"):
+	// absent, the ticker would show a price of 0.
+	f.need("last", m.Last.sent)
+	f.need("askPx", m.AskPx.sent)
+	f.need("bidPx", m.BidPx.sent)
 	f.symbol("instId", &m.InstID)
 	f.price(&x.Last, "last", m.Last.num)
 	f.price(&x.LastQty, "lastSz", m.LastSz.num)
@@ -274,6 +290,10 @@ func (m *okxBookMsg) bind(ev *schema.CanonicalEvent) {
 
 func (m *okxBookMsg) fill(f *filler) {
 	b := &f.ev.Book
+	// OKX sends both sides in every push, [] when a side has no change
+	// (OKX v5 "Order book channel"): a missing key is not an empty side.
+	f.need("asks", m.Asks.ok)
+	f.need("bids", m.Bids.ok)
 	f.millis(&f.main, "ts", m.TS)
 	// OKX deprecated the books checksum and sends "checksum":0 in its
 	// place (issue #14 C): a placeholder, not sent, so HasChecksum stays

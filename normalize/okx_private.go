@@ -111,6 +111,12 @@ func (m *okxOrderMsg) fill(f *filler) {
 	x := &f.ev.Exec
 	f.needID("ordId", m.OrdID)
 	f.need("state", m.State.ok)
+	// fillSz is "0" in a push that is no fill (OKX v5 "Order channel"):
+	// absent from the push of an order that has fills, it cannot tell a
+	// fill from a status update, and a fill would be lost.
+	if s := string(m.State.bytes()); s == "partially_filled" || s == "filled" {
+		f.need("fillSz", m.FillSz.sent)
+	}
 	f.symbol("instId", &m.InstID)
 	f.id(&x.VenueOrderID, m.OrdID)
 	f.id(&x.ClientOrderID, m.ClOrdID)
@@ -140,6 +146,7 @@ func (m *okxOrderMsg) fill(f *filler) {
 		f.id(&x.TradeID, m.TradeID)
 		f.price(&x.LastFillQty, "fillSz", m.FillSz.num)
 		f.price(&x.LastFillPrice, "fillPx", m.FillPx.num)
+		f.needFillPrice("fillPx", m.FillPx.num)
 		fee, ccy := m.FillFee, m.FillFeeCcy
 		if !fee.ok && m.Fee.ok && x.CumFillQty.Cmp(x.LastFillQty) == 0 {
 			fee, ccy = m.Fee, m.FeeCcy // the order's first fill: its accumulated fee is this fill's

@@ -238,8 +238,8 @@ func TestPrivateStatuses(t *testing.T) {
 		field  string // for an unknown status
 	}{
 		{ox, okx("live", ""), schema.StatusNew, schema.ExecNew, ""},
-		{ox, okx("partially_filled", ""), schema.StatusPartiallyFilled, schema.ExecUnknown, ""},
-		{ox, okx("filled", ""), schema.StatusFilled, schema.ExecUnknown, ""},
+		{ox, okx("partially_filled", `,"fillSz":"0"`), schema.StatusPartiallyFilled, schema.ExecUnknown, ""},
+		{ox, okx("filled", `,"fillSz":"0"`), schema.StatusFilled, schema.ExecUnknown, ""},
 		{ox, okx("canceled", ""), schema.StatusCanceled, schema.ExecCanceled, ""},
 		{ox, okx("mmp_canceled", ""), schema.StatusCanceled, schema.ExecCanceled, ""},
 		{ox, okx("live", `,"amendResult":"0"`), schema.StatusNew, schema.ExecAmendment, ""},
@@ -416,7 +416,7 @@ func TestPrivateMalformed(t *testing.T) {
 		{ox, `{"arg":{"channel":"orders"},"data":[{"instId":"BTC-USDT","ordId":"1","state":"live","uTime":"x"}]}`, "uTime"},
 		{by, `{"topic":"order","data":[{"symbol":"BTCUSDT","orderStatus":"New"}]}`, "orderId"},
 		{by, `{"topic":"execution","data":[{"symbol":"BTCUSDT","orderId":"1","execQty":"1"}]}`, "leavesQty"},
-		{by, `{"topic":"execution","data":[{"symbol":"BTCUSDT","orderId":"1","execQty":"1","leavesQty":"0","side":"Up"}]}`, "side"},
+		{by, `{"topic":"execution","data":[{"symbol":"BTCUSDT","orderId":"1","execQty":"1","leavesQty":"0","execType":"Trade","side":"Up"}]}`, "side"},
 		{kr, `{"channel":"executions","type":"update","data":[{"exec_type":"new","order_status":"new"}],"sequence":1}`, "order_id"},
 		{kr, `{"channel":"executions","type":"update","data":[{"order_id":"O","order_status":"new","last_qty":-1}],"sequence":1}`, "last_qty"},
 		{cb, `{"channel":"user","events":[{"type":"update","orders":[{"status":"OPEN","product_id":"BTC-USD"}]}]}`, "order_id"},

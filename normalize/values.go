@@ -40,13 +40,18 @@ func (n *num) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 
 // optNum is a decimal where "" and null mean "not sent" (Binance and Bybit
 // funding rates, Bybit's derivative-only ticker fields on spot).
-type optNum struct{ num }
+// sent records that the key was there, even as "" or null.
+type optNum struct {
+	num
+	sent bool
+}
 
 func (n *optNum) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	v, err := in.ReadValue()
 	if err != nil {
 		return err
 	}
+	n.sent = true
 	switch {
 	case string(v) == `""` || string(v) == "null":
 		return nil
