@@ -111,7 +111,21 @@ func cursorParam(cursor string) string {
 func coinbaseReconciler(s *Session, key Key) queryBackend {
 	q := &coinbaseQueries{s: s, key: key.(*CoinbaseKey)}
 	if u, err := url.Parse(s.cfg.Endpoints.REST); err == nil {
-		q.host = u.Host // an unreadable REST base fails every query (no host to sign): logged and counted
+		q.host = uriHost(u) // an unreadable REST base fails every query (no host to sign): logged and counted
 	}
 	return q
+}
+
+// uriHost is the host a JWT's uri claim names: Coinbase's form has no port
+// ("GET api.coinbase.com/api/v3/brokerage/accounts", Advanced Trade "API
+// Key Authentication"), so a base written with its scheme's default port
+// (https://api.coinbase.com:443) signs without it; any other port stays.
+func uriHost(u *url.URL) string {
+	switch port := u.Port(); {
+	case port == "",
+		port == "443" && u.Scheme == "https",
+		port == "80" && u.Scheme == "http":
+		return u.Hostname()
+	}
+	return u.Host
 }
