@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -59,6 +60,10 @@ func proxied(t *http.Transport, clk Clock) *http.Transport {
 		dial = (&net.Dialer{}).DialContext
 	}
 	tlsConf := t.TLSClientConfig
+	maxHeader := t.MaxResponseHeaderBytes
+	if maxHeader <= 0 {
+		maxHeader = defaultMaxHeader
+	}
 	header := func(ctx context.Context, p *url.URL, addr string) (http.Header, error) {
 		if t.GetProxyConnectHeader != nil {
 			return t.GetProxyConnectHeader(ctx, p, addr)
@@ -76,17 +81,21 @@ func proxied(t *http.Transport, clk Clock) *http.Transport {
 		if p == nil {
 			return dial(ctx, network, addr)
 		}
-		return tunnel(ctx, dial, network, addr, p, tlsConf, header, refused)
+		return tunnel(ctx, dial, network, addr, p, tlsConf, maxHeader, header, refused)
 	}
 	return t
 }
+
+// defaultMaxHeader bounds a proxy's answer to CONNECT when the transport's
+// MaxResponseHeaderBytes is not set: net/http's own default.
+const defaultMaxHeader = 10 << 20
 
 // tunnel dials proxy p and asks it with CONNECT for a TCP connection to
 // addr, as net/http does for https:// (its Proxy-Authorization from p's
 // user info, the transport's ProxyConnectHeader or GetProxyConnectHeader);
 // an answer other than 200 is refused's error. ctx ending closes the connection under the exchange.
 func tunnel(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), network, addr string,
-	p *url.URL, tlsConf *tls.Config, header func(context.Context, *url.URL, string) (http.Header, error),
+	p *url.URL, tlsConf *tls.Config, maxHeader int64, header func(context.Context, *url.URL, string) (http.Header, error),
 	refused func(context.Context, *url.URL, *http.Request, *http.Response) error,
 ) (_ net.Conn, err error) {
 	port := p.Port()
@@ -147,12 +156,22 @@ func tunnel(ctx context.Context, dial func(context.Context, string, string) (net
 	if err := req.Write(c); err != nil {
 		return nil, err
 	}
-	br := bufio.NewReader(c)
+	// The answer is read within maxHeader bytes, as net/http reads its
+	// own (MaxResponseHeaderBytes): a proxy streaming a header without
+	// end would otherwise fill memory until DialTimeout.
+	br := bufio.NewReader(&io.LimitedReader{R: c, N: maxHeader})
 	res, err := http.ReadResponse(br, req)
 	if err != nil {
 		return nil, err
 	}
-	_ = res.Body.Close()
+	// The body is left unread. A refusal is known from its status and the
+	// connection is closed, so a body that never ends (a chunked 407
+	// without its last chunk) costs nothing; and a 200's framing headers
+	// are ignored (RFC 9110 §9.3.6: a client MUST ignore Content-Length
+	// and Transfer-Encoding in a successful answer to CONNECT): what
+	// follows it is the tunnel, which the venue does not speak into
+	// before the handshake, so reading a "body" there waited out
+	// DialTimeout.
 	if err := refused(ctx, p, req, res); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,213 @@
+package wsclient
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// wireProxy is a CONNECT proxy on a raw listener whose answers the test
+// writes byte for byte: the odd answers of real proxies that
+// net/http's server never writes. answer writes the answer to CONNECT
+// number n (from 1) and reports whether to tunnel after it.
+type wireProxy struct {
+	ln       net.Listener
+	answer   func(c net.Conn, req *http.Request, n int) bool
+	connects atomic.Int32
+	done     chan struct{}
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	conns    []net.Conn
+	once     sync.Once
+}
+
+func newWireProxy(t *testing.T, answer func(c net.Conn, req *http.Request, n int) bool) *wireProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	px := &wireProxy{ln: ln, answer: answer, done: make(chan struct{})}
+	px.wg.Add(1)
+	go px.acceptLoop()
+	t.Cleanup(px.close)
+	return px
+}
+
+func (px *wireProxy) url() *url.URL { return &url.URL{Scheme: "http", Host: px.ln.Addr().String()} }
+
+// track keeps c to be closed by close; false once closing.
+func (px *wireProxy) track(c net.Conn) bool {
+	px.mu.Lock()
+	defer px.mu.Unlock()
+	select {
+	case <-px.done:
+		_ = c.Close()
+		return false
+	default:
+	}
+	px.conns = append(px.conns, c)
+	px.wg.Add(1)
+	return true
+}
+
+func (px *wireProxy) acceptLoop() {
+	defer px.wg.Done()
+	for {
+		c, err := px.ln.Accept()
+		if err != nil {
+			return
+		}
+		if px.track(c) {
+			go px.serve(c)
+		}
+	}
+}
+
+func (px *wireProxy) serve(c net.Conn) {
+	defer px.wg.Done()
+	br := bufio.NewReader(c)
+	req, err := http.ReadRequest(br)
+	if err != nil || req.Method != http.MethodConnect {
+		_ = c.Close()
+		return
+	}
+	if !px.answer(c, req, int(px.connects.Add(1))) {
+		return
+	}
+	up, err := net.Dial("tcp", req.Host)
+	if err != nil {
+		_ = c.Close()
+		return
+	}
+	if !px.track(up) {
+		_ = c.Close()
+		return
+	}
+	go func() { defer px.wg.Done(); _, _ = io.Copy(c, up); _ = c.Close() }()
+	_, _ = io.Copy(up, br)
+	_ = up.Close()
+}
+
+func (px *wireProxy) close() {
+	px.once.Do(func() {
+		_ = px.ln.Close()
+		px.mu.Lock()
+		close(px.done)
+		for _, c := range px.conns {
+			_ = c.Close()
+		}
+		px.mu.Unlock()
+	})
+	px.wg.Wait()
+}
+
+// wireProxyClient is a client transport whose proxy is px.
+func wireProxyClient(px *wireProxy) (*http.Client, *http.Transport) {
+	tr := ownHTTPClient().Transport.(*http.Transport)
+	tr.Proxy = http.ProxyURL(px.url())
+	return &http.Client{Transport: tr}, tr
+}
+
+// A proxy's 200 to CONNECT that carries a Content-Length or a
+// Transfer-Encoding: RFC 9110 §9.3.6 says a client MUST ignore both in a
+// successful answer to CONNECT (what follows is the tunnel). The client
+// read the answer's "body" out of the tunnel, which the venue does not
+// speak into before the handshake: the dial hung until DialTimeout, every
+// time. A proxy answering HTTP/1.0 is served too.
+func TestProxyConnectAnswerFraming(t *testing.T) {
+	for _, tc := range []struct{ name, answer string }{
+		{"Content-Length", "HTTP/1.1 200 Connection established\r\nContent-Length: 64\r\n\r\n"},
+		{"chunked", "HTTP/1.1 200 Connection established\r\nTransfer-Encoding: chunked\r\n\r\n"},
+		{"HTTP/1.0", "HTTP/1.0 200 Connection established\r\nProxy-Agent: old/1.0\r\n\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			px := newWireProxy(t, func(c net.Conn, _ *http.Request, _ int) bool {
+				_, err := io.WriteString(c, tc.answer)
+				return err == nil
+			})
+			p := newRawPeer(t, steadyPeer)
+			opts := peerOptions()
+			var tr *http.Transport
+			opts.HTTPClient, tr = wireProxyClient(px)
+			h := start(t, p.url(), opts, &sink{}, leaks)
+			h.sink.waitFor(t, `{"conn":1}`)
+			require.EqualValues(t, 1, px.connects.Load())
+			h.finish(nil, p.close, px.close, tr.CloseIdleConnections)
+		})
+	}
+}
+
+// A proxy's refusal whose body never ends (a chunked 407 whose last
+// chunk never comes, a Content-Length larger than what is sent): the
+// refusal is known from the status line and headers, and the tunnel is
+// closed; the client drained the body first and so waited for
+// DialTimeout (here never: the fake clock stands still) before it could
+// say 407.
+func TestProxyRefusalBodyNotDrained(t *testing.T) {
+	for _, tc := range []struct{ name, answer string }{
+		{"chunked", "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"},
+		{"Content-Length", "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 1000000\r\n\r\nhello"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			px := newWireProxy(t, func(c net.Conn, _ *http.Request, _ int) bool {
+				_, _ = io.WriteString(c, tc.answer)
+				return false // the connection stays open, the body unfinished
+			})
+			p := newRawPeer(t, steadyPeer)
+			opts := peerOptions()
+			var tr *http.Transport
+			opts.HTTPClient, tr = wireProxyClient(px)
+			h := start(t, p.url(), opts, &sink{}, leaks)
+			err := recvWait(t, h.runErr, "Run's return")
+			var he *HandshakeError
+			require.ErrorAs(t, err, &he)
+			require.True(t, he.Proxy)
+			require.Equal(t, http.StatusProxyAuthRequired, he.StatusCode)
+			require.ErrorIs(t, err, ErrPermanent)
+			h.runErr <- nil
+			h.finish(nil, p.close, px.close, tr.CloseIdleConnections)
+		})
+	}
+}
+
+// A proxy whose answer's header never ends (a header line streamed
+// without end): the client read it all into memory, as much as the proxy
+// sent until DialTimeout. net/http bounds its own CONNECT answers by the
+// transport's MaxResponseHeaderBytes; so does the client's tunnel: the
+// dial fails (retried) once the bound is passed.
+func TestProxyAnswerHeaderBounded(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	px := newWireProxy(t, func(c net.Conn, _ *http.Request, _ int) bool {
+		if _, err := io.WriteString(c, "HTTP/1.1 200 Connection established\r\nX-Pad: "); err != nil {
+			return false
+		}
+		chunk := strings.Repeat("a", 4096)
+		for { // until the client stops reading and closes
+			if _, err := io.WriteString(c, chunk); err != nil {
+				return false
+			}
+		}
+	})
+	p := newRawPeer(t, steadyPeer)
+	opts := peerOptions()
+	var tr *http.Transport
+	opts.HTTPClient, tr = wireProxyClient(px)
+	tr.MaxResponseHeaderBytes = 64 << 10
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	re := h.rec.waitFor(t, "reconnecting", isState(schema.ConnReconnecting))
+	require.Equal(t, ReasonDial, re.Reason)
+	require.Zero(t, p.n.Load())
+	h.finish(nil, p.close, px.close, tr.CloseIdleConnections)
+}
