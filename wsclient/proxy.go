@@ -55,7 +55,13 @@ func proxied(t *http.Transport, clk Clock) *http.Transport {
 		s.mu.Unlock()
 		return p, err
 	}
+	// net/http's choice of dialer: DialContext, else the deprecated Dial
+	// (where hosts plug a SOCKS or interface-bound dialer), else package
+	// net. Setting DialContext below would otherwise bypass the host's Dial.
 	dial := t.DialContext
+	if hostDial := t.Dial; dial == nil && hostDial != nil { //nolint:staticcheck // the host's deprecated hook is kept, as net/http keeps it
+		dial = func(_ context.Context, network, addr string) (net.Conn, error) { return hostDial(network, addr) }
+	}
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}

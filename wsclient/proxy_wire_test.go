@@ -211,3 +211,41 @@ func TestProxyAnswerHeaderBounded(t *testing.T) {
 	require.Zero(t, p.n.Load())
 	h.finish(nil, p.close, px.close, tr.CloseIdleConnections)
 }
+
+// A host transport that dials through its deprecated Dial (a SOCKS
+// dialer from golang.org/x/net/proxy is often plugged in there, or a
+// dialer bound to one interface) keeps it when a proxy is set: the
+// client's tunnel wrapper set DialContext, which net/http prefers, and
+// dialled with a plain net.Dialer, bypassing the host's Dial for every
+// connection, the tunnel's and the direct ones (NO_PROXY) alike.
+func TestProxyKeepsHostDial(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		exempt bool
+	}{{"through the proxy", false}, {"NO_PROXY", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			px := newWireProxy(t, func(c net.Conn, _ *http.Request, _ int) bool {
+				_, err := io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+				return err == nil
+			})
+			p := newRawPeer(t, steadyPeer)
+			opts := peerOptions()
+			var tr *http.Transport
+			opts.HTTPClient, tr = wireProxyClient(px)
+			tr.DialContext = nil
+			var dials atomic.Int32
+			tr.Dial = func(network, addr string) (net.Conn, error) { //nolint:staticcheck // the deprecated hook is the point
+				dials.Add(1)
+				return net.Dial(network, addr)
+			}
+			if tc.exempt {
+				tr.Proxy = func(*http.Request) (*url.URL, error) { return nil, nil }
+			}
+			h := start(t, p.url(), opts, &sink{}, leaks)
+			h.sink.waitFor(t, `{"conn":1}`)
+			require.EqualValues(t, 1, dials.Load(), "the host's Dial")
+			h.finish(nil, p.close, px.close, tr.CloseIdleConnections)
+		})
+	}
+}
