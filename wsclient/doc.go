@@ -254,6 +254,10 @@
 // the host's HTTPClient.CheckRedirect says; one from wss:// to ws:// is
 // refused ([ErrInsecureRedirect], redialled no sooner than BackoffCap):
 // it would send the headers, the stream and the orders in clear text. A
+// redirect to another host (not the first one or a subdomain of it, as
+// net/http decides for Authorization) carries only the User-Agent, Origin
+// and Accept headers of Options.HTTPHeader: the others may be the host's
+// credentials (API keys, signatures), which net/http passes on. A
 // "Host" in Options.HTTPHeader is the Host sent (net/http drops it from a
 // request's Header); the TLS server name stays the URL's host (or the
 // transport's tls.Config.ServerName). A "Sec-WebSocket-Protocol" there is

@@ -94,7 +94,11 @@ type Options struct {
 	// HTTPHeader is sent with every handshake (API keys, Origin,
 	// User-Agent; a Host is sent as the Host). A Sec-WebSocket-Protocol
 	// in it is offered as Subprotocols are (after them); New refuses a
-	// Sec-WebSocket-Extensions. Defaults to none.
+	// Sec-WebSocket-Extensions. A redirect of the handshake to another
+	// host (neither the first one nor its subdomain) carries only its
+	// User-Agent, Origin and Accept headers: the others may be
+	// credentials (HTTPClient.CheckRedirect may set them again). Defaults
+	// to none.
 	HTTPHeader http.Header
 	// DialTimeout bounds one dial, handshake included. Defaults to
 	// DefaultDialTimeout (10 s).
@@ -334,6 +338,7 @@ func (opts *Options) withDefaults() (Options, error) {
 	if err := o.checkNegative(); err != nil {
 		return o, err
 	}
+	o.HTTPHeader = o.HTTPHeader.Clone() // the caller's map may change
 	if err := o.handshakeHeader(); err != nil {
 		return o, err
 	}
