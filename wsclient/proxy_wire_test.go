@@ -2,6 +2,10 @@ package wsclient
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
 	"io"
 	"net"
 	"net/http"
@@ -247,5 +251,70 @@ func TestProxyKeepsHostDial(t *testing.T) {
 			require.EqualValues(t, 1, dials.Load(), "the host's Dial")
 			h.finish(nil, p.close, px.close, tr.CloseIdleConnections)
 		})
+	}
+}
+
+// The proxy's credentials (the password of its URL, the
+// Proxy-Authorization made of it) appear in no event, error or log line,
+// whatever the failure: a proxy that is down, one that refuses the
+// tunnel, one that asks for other credentials, for ws:// (the client's
+// tunnel) and wss:// (net/http's).
+func TestProxyCredentialsNotPrinted(t *testing.T) {
+	const pw = "s3cret-pw"
+	basic := base64.StdEncoding.EncodeToString([]byte("u:" + pw))
+	down, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	downAddr := down.Addr().String()
+	require.NoError(t, down.Close())
+	for _, proxy := range []string{"down", "502", "407"} {
+		for _, scheme := range []string{"ws", "wss"} {
+			t.Run(proxy+" "+scheme, func(t *testing.T) {
+				leaks := goleak.IgnoreCurrent()
+				px := newWireProxy(t, func(c net.Conn, _ *http.Request, _ int) bool {
+					if proxy == "407" {
+						_, _ = io.WriteString(c, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n")
+					} else {
+						_, _ = io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+					}
+					return false
+				})
+				pu := px.url()
+				if proxy == "down" {
+					pu.Host = downAddr
+				}
+				pu.User = url.UserPassword("u", pw)
+				var logs bytes.Buffer
+				var mu sync.Mutex
+				opts := peerOptions()
+				var tr *http.Transport
+				opts.HTTPClient, tr = wireProxyClient(px)
+				tr.Proxy = http.ProxyURL(pu)
+				opts.Logger = slog.New(slog.NewTextHandler(lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				h := start(t, scheme+"://venue.invalid/ws", opts, &sink{}, leaks)
+				var ev Event
+				if proxy == "407" {
+					ev = h.rec.waitFor(t, "permanent", func(ev Event) bool { return ev.Reason == ReasonPermanent })
+					require.ErrorIs(t, recvWait(t, h.runErr, "Run's return"), ErrPermanent)
+					h.runErr <- nil
+				} else {
+					ev = h.rec.waitFor(t, "reconnecting", isState(schema.ConnReconnecting))
+				}
+				require.Error(t, ev.Err)
+				h.finish(nil, px.close, tr.CloseIdleConnections)
+				mu.Lock()
+				defer mu.Unlock()
+				for _, ev := range h.rec.all() {
+					s := fmt.Sprintf("%v %+v", ev, ev)
+					if ev.Err != nil {
+						s += ev.Err.Error()
+					}
+					require.NotContains(t, s, pw)
+					require.NotContains(t, s, basic)
+				}
+				require.NotEmpty(t, logs.String())
+				require.NotContains(t, logs.String(), pw)
+				require.NotContains(t, logs.String(), basic)
+			})
+		}
 	}
 }
