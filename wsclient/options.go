@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
@@ -94,7 +95,8 @@ type Options struct {
 	// HTTPHeader is sent with every handshake (API keys, Origin,
 	// User-Agent; a Host is sent as the Host). A Sec-WebSocket-Protocol
 	// in it is offered as Subprotocols are (after them); New refuses a
-	// Sec-WebSocket-Extensions. A redirect of the handshake to another
+	// Sec-WebSocket-Extensions, and a key or value net/http would not
+	// send (a CR or LF in a value: every handshake would fail). A redirect of the handshake to another
 	// host (neither the first one nor its subdomain) carries only its
 	// User-Agent, Origin and Accept headers: the others may be
 	// credentials (HTTPClient.CheckRedirect may set them again). Defaults
@@ -432,6 +434,9 @@ func (o *Options) checkNegative() error {
 // its key as written (http.Header{"Sec-WebSocket-Protocol": …}), which
 // Header.Get, looking for the canonical "Sec-Websocket-Protocol", misses.
 func (o *Options) handshakeHeader() error {
+	if err := validHeader(o.HTTPHeader); err != nil {
+		return err
+	}
 	if len(headerValues(o.HTTPHeader, "Sec-WebSocket-Extensions")) > 0 {
 		return errors.New("wsclient: Options.HTTPHeader sets Sec-WebSocket-Extensions: the client does not negotiate extensions (compression)")
 	}
@@ -461,6 +466,39 @@ func (o *Options) handshakeHeader() error {
 	}
 	return nil
 }
+
+// validHeader refuses what net/http refuses to send (httpguts'
+// ValidHeaderFieldName, ValidHeaderFieldValue and ValidHostHeader): a key
+// that is not a token, a value with a control character other than a tab
+// (CR and LF among them), a Host with a byte no host or port has. net/http
+// fails every handshake on it, which the client would redial for ever.
+func validHeader(h http.Header) error {
+	for k, vs := range h {
+		if k == "" || strings.IndexFunc(k, func(r rune) bool { return r >= utf8.RuneSelf || !tokenByte[r] }) >= 0 {
+			return fmt.Errorf("wsclient: Options.HTTPHeader: invalid key %q", k)
+		}
+		host := strings.EqualFold(k, "Host")
+		for _, v := range vs {
+			for i := range len(v) {
+				if b := v[i]; (b < ' ' && b != '\t') || b == 0x7f || (host && (b >= utf8.RuneSelf || !hostByte[b])) {
+					return fmt.Errorf("wsclient: Options.HTTPHeader: invalid value of %q (byte %#x at %d)", k, b, i)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// tokenByte are the bytes of an HTTP token (RFC 9110 §5.6.2), the
+// header's key; hostByte those net/http allows in a Host.
+var tokenByte, hostByte = func() (tok, host [utf8.RuneSelf]bool) {
+	for b := range utf8.RuneSelf {
+		alnum := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
+		tok[b] = alnum || strings.IndexByte("!#$%&'*+-.^_`|~", byte(b)) >= 0
+		host[b] = alnum || strings.IndexByte("!$%&'()*+,-.:;=[]_~", byte(b)) >= 0
+	}
+	return tok, host
+}()
 
 // headerValues returns the values of h under name, its key in any case.
 func headerValues(h http.Header, name string) []string {

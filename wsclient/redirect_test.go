@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -70,6 +71,45 @@ func TestHandshakeRedirectDropsCredentials(t *testing.T) {
 				require.Equal(t, "Bearer t", hd.Get("Authorization"))
 			}
 			h.finish(nil, venue.Close, moved.Close)
+		})
+	}
+}
+
+// A header net/http would refuse to send (a CR or LF in a value, an
+// invalid key, a Host with a space) is refused by New, with the key
+// named: net/http refuses it at every handshake ("invalid header field
+// value"), which the client redialled with backoff for ever, a stream
+// that never starts for a typo in the configuration. Nothing of such a
+// value reaches the wire (no header injection).
+func TestNewRefusesInvalidHTTPHeader(t *testing.T) {
+	for name, hd := range map[string]http.Header{
+		"CRLF in value": {"X-Api-Key": {"k\r\nX-Evil: 1"}},
+		"LF in value":   {"X-Api-Key": {"k\nX-Evil: 1"}},
+		"NUL in value":  {"X-Api-Key": {"k\x00"}},
+		"space in key":  {"X Api Key": {"k"}},
+		"colon in key":  {"X-Api-Key:": {"k"}},
+		"empty key":     {"": {"k"}},
+		"Host CRLF":     {"Host": {"venue.example\r\nX-Evil: 1"}},
+		"Host space":    {"host": {"venue example"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := New("ws://127.0.0.1:1", nop, &Options{HTTPHeader: hd})
+			require.Error(t, err)
+			require.Nil(t, c)
+			require.ErrorContains(t, err, "HTTPHeader")
+		})
+	}
+	for name, hd := range map[string]http.Header{
+		"tab in value": {"X-Api-Key": {"a\tb"}},
+		"UTF-8 value":  {"User-Agent": {"bot/1 ünï"}},
+		"empty value":  {"X-Empty": {""}},
+		"Host port":    {"Host": {"venue.example:8443"}},
+		"Host IPv6":    {"Host": {"[::1]:443"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := New("ws://127.0.0.1:1", nop, &Options{HTTPHeader: hd})
+			require.NoError(t, err)
+			require.NoError(t, c.Close(context.Background()))
 		})
 	}
 }
