@@ -96,6 +96,10 @@ func proxied(t *http.Transport, clk Clock) *http.Transport {
 // MaxResponseHeaderBytes is not set: net/http's own default.
 const defaultMaxHeader = 10 << 20
 
+// max1xx is how many interim answers to CONNECT are skipped: net/http's
+// limit for its own requests.
+const max1xx = 5
+
 // tunnel dials proxy p and asks it with CONNECT for a TCP connection to
 // addr, as net/http does for https:// (its Proxy-Authorization from p's
 // user info, the transport's ProxyConnectHeader or GetProxyConnectHeader);
@@ -166,9 +170,16 @@ func tunnel(ctx context.Context, dial func(context.Context, string, string) (net
 	// own (MaxResponseHeaderBytes): a proxy streaming a header without
 	// end would otherwise fill memory until DialTimeout.
 	br := bufio.NewReader(&io.LimitedReader{R: c, N: maxHeader})
-	res, err := http.ReadResponse(br, req)
-	if err != nil {
-		return nil, err
+	var res *http.Response
+	// Interim 1xx answers come before the final one (RFC 9110 §15.2: a
+	// client MUST parse them); a few at most, as net/http takes.
+	for range max1xx + 1 {
+		if res, err = http.ReadResponse(br, req); err != nil {
+			return nil, err
+		}
+		if res.StatusCode < 100 || res.StatusCode > 199 || res.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
 	}
 	// The body is left unread. A refusal is known from its status and the
 	// connection is closed, so a body that never ends (a chunked 407

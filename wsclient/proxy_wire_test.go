@@ -127,12 +127,15 @@ func wireProxyClient(px *wireProxy) (*http.Client, *http.Transport) {
 // successful answer to CONNECT (what follows is the tunnel). The client
 // read the answer's "body" out of the tunnel, which the venue does not
 // speak into before the handshake: the dial hung until DialTimeout, every
-// time. A proxy answering HTTP/1.0 is served too.
+// time. A proxy answering HTTP/1.0 is served too, and one that sends
+// interim 1xx answers first (taken for its refusal, retried for ever).
 func TestProxyConnectAnswerFraming(t *testing.T) {
 	for _, tc := range []struct{ name, answer string }{
 		{"Content-Length", "HTTP/1.1 200 Connection established\r\nContent-Length: 64\r\n\r\n"},
 		{"chunked", "HTTP/1.1 200 Connection established\r\nTransfer-Encoding: chunked\r\n\r\n"},
 		{"HTTP/1.0", "HTTP/1.0 200 Connection established\r\nProxy-Agent: old/1.0\r\n\r\n"},
+		// RFC 9110 §15.2: a client MUST parse 1xx answers before the final one.
+		{"1xx first", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 Connection established\r\n\r\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			leaks := goleak.IgnoreCurrent()
