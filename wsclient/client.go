@@ -89,7 +89,7 @@ func New(rawURL string, h Handler, opts *Options) (*Client, error) {
 	c := &Client{
 		url:      rawURL,
 		opts:     o,
-		dialHTTP: dialClient(o.HTTPClient, o.Clock, o.HTTPHeader),
+		dialHTTP: dialClient(o.HTTPClient, o.Clock, o.HTTPHeader, o.proxyAuth),
 		handler:  h,
 		frames:   o.Frames,
 		subMsgs:  buildSubscriptions(&o),

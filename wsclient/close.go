@@ -82,14 +82,14 @@ func (t rawTracker) CloseIdleConnections() {
 // closing idle connections touches only the client's own. Everything else
 // (TLS, proxy, the host's own redirect policy, cookies) is the host's
 // client's own.
-func dialClient(hc *http.Client, clk Clock, header http.Header) *http.Client {
+func dialClient(hc *http.Client, clk Clock, header http.Header, proxyAuth string) *http.Client {
 	dc := *hc
 	rt := hc.Transport
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
 	if t, ok := rt.(*http.Transport); ok {
-		rt = proxied(t, clk)
+		rt = proxied(t, clk, proxyAuth)
 	}
 	dc.Transport = rawTracker{rt: rt}
 	dc.CheckRedirect = noDowngrade(hc.CheckRedirect, header)

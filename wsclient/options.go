@@ -96,7 +96,10 @@ type Options struct {
 	// User-Agent; a Host is sent as the Host). A Sec-WebSocket-Protocol
 	// in it is offered as Subprotocols are (after them); New refuses a
 	// Sec-WebSocket-Extensions, and a key or value net/http would not
-	// send (a CR or LF in a value: every handshake would fail). A redirect of the handshake to another
+	// send (a CR or LF in a value: every handshake would fail). A
+	// Proxy-Authorization is the proxy's: it is sent with the CONNECT of
+	// an *http.Transport's proxy (as ProxyConnectHeader, unless that has
+	// one), never to the venue. A redirect of the handshake to another
 	// host (neither the first one nor its subdomain) carries only its
 	// User-Agent, Origin and Accept headers: the others may be
 	// credentials (HTTPClient.CheckRedirect may set them again). Defaults
@@ -251,7 +254,8 @@ type Options struct {
 	// math/rand/v2.Int64N.
 	Rand func(n int64) int64
 
-	host string // HTTPHeader's Host, in any case of its key
+	host      string // HTTPHeader's Host, in any case of its key
+	proxyAuth string // HTTPHeader's Proxy-Authorization: the proxy's, sent with CONNECT (see proxied)
 }
 
 // Clock is the time source of every wait the client makes: the ping
@@ -420,8 +424,9 @@ func (o *Options) checkNegative() error {
 	return nil
 }
 
-// handshakeHeader takes the Host and the WebSocket headers out of a copy
-// of HTTPHeader. The Host goes to DialOptions.Host: net/http sends the
+// handshakeHeader takes the Host, the WebSocket headers and a
+// Proxy-Authorization (the proxy's, sent with its CONNECT: see proxied)
+// out of a copy of HTTPHeader. The Host goes to DialOptions.Host: net/http sends the
 // URL's host and ignores a Host in the Header. coder/websocket checks the venue's answer against
 // DialOptions only, so a "Sec-WebSocket-Protocol" header (how
 // gorilla/websocket users pass subprotocols) made every dial fail once the
@@ -442,14 +447,17 @@ func (o *Options) handshakeHeader() error {
 	}
 	host := headerValues(o.HTTPHeader, "Host")
 	protos := headerValues(o.HTTPHeader, "Sec-WebSocket-Protocol")
-	if len(host) == 0 && len(protos) == 0 {
+	if pa := headerValues(o.HTTPHeader, "Proxy-Authorization"); len(pa) > 0 {
+		o.proxyAuth = pa[0]
+	}
+	if len(host) == 0 && len(protos) == 0 && o.proxyAuth == "" {
 		return nil
 	}
 	// Out of a copy: a "host" written in another case would go out as a
 	// second Host header, which servers refuse (400).
 	o.HTTPHeader = o.HTTPHeader.Clone()
 	for k := range o.HTTPHeader {
-		if strings.EqualFold(k, "Host") || strings.EqualFold(k, "Sec-WebSocket-Protocol") {
+		if strings.EqualFold(k, "Host") || strings.EqualFold(k, "Sec-WebSocket-Protocol") || strings.EqualFold(k, "Proxy-Authorization") {
 			delete(o.HTTPHeader, k)
 		}
 	}

@@ -26,8 +26,20 @@ import (
 
 // proxied returns a clone of t whose proxy tunnels ws:// handshakes too,
 // and whose refused tunnels are *HandshakeErrors (see tunnelRefused).
-func proxied(t *http.Transport, clk Clock) *http.Transport {
+// proxyAuth, a Proxy-Authorization the host put in Options.HTTPHeader
+// (how a request reaches an authenticating forward proxy with net/http),
+// goes with the CONNECT (ProxyConnectHeader) unless the transport has
+// one there or a GetProxyConnectHeader: inside the tunnel it would reach
+// the venue. The proxy URL's credentials take precedence, as in net/http.
+func proxied(t *http.Transport, clk Clock, proxyAuth string) *http.Transport {
 	t = t.Clone()
+	if proxyAuth != "" && t.GetProxyConnectHeader == nil && t.ProxyConnectHeader.Get("Proxy-Authorization") == "" {
+		t.ProxyConnectHeader = t.ProxyConnectHeader.Clone()
+		if t.ProxyConnectHeader == nil {
+			t.ProxyConnectHeader = http.Header{}
+		}
+		t.ProxyConnectHeader.Set("Proxy-Authorization", proxyAuth)
+	}
 	refused := tunnelRefused(t.OnProxyConnectResponse, clk)
 	t.OnProxyConnectResponse = refused
 	proxy := t.Proxy

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -319,5 +320,52 @@ func TestProxyCredentialsNotPrinted(t *testing.T) {
 				require.NotContains(t, logs.String(), basic)
 			})
 		}
+	}
+}
+
+// A Proxy-Authorization in Options.HTTPHeader (how a request reaches an
+// authenticating forward proxy with net/http) is the proxy's: it goes
+// with the CONNECT that opens the tunnel, never to the venue. Since ws://
+// venues are tunnelled, the header went inside the tunnel to the venue,
+// the proxy credentials with it (wss:// sent it to the venue through
+// net/http's tunnel all along).
+func TestProxyAuthorizationHeaderGoesToProxy(t *testing.T) {
+	for _, scheme := range []string{"ws", "wss"} {
+		t.Run(scheme, func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			connectAuth := make(chan string, 4)
+			px := newWireProxy(t, func(c net.Conn, req *http.Request, _ int) bool {
+				connectAuth <- req.Header.Get("Proxy-Authorization")
+				_, err := io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+				return err == nil
+			})
+			venueSaw := make(chan http.Header, 4)
+			handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				venueSaw <- r.Header.Clone()
+				helloVenue().ServeHTTP(w, r)
+			})
+			var srv *httptest.Server
+			var tr *http.Transport
+			if scheme == "wss" {
+				srv = httptest.NewTLSServer(handler)
+				tr = srv.Client().Transport.(*http.Transport).Clone()
+			} else {
+				srv = httptest.NewServer(handler)
+				tr = ownHTTPClient().Transport.(*http.Transport)
+			}
+			tr.Proxy = http.ProxyURL(px.url())
+			opts := peerOptions()
+			opts.Subscriptions = nil
+			opts.HTTPClient = &http.Client{Transport: tr}
+			opts.HTTPHeader = http.Header{"proxy-authorization": {"Basic cHg6cHc="}, "X-Api-Key": {"k"}}
+			u := scheme + strings.TrimPrefix(strings.TrimPrefix(srv.URL, "https"), "http") + "/ws"
+			h := start(t, u, opts, &sink{}, leaks)
+			h.sink.waitFor(t, "hello")
+			require.Equal(t, "Basic cHg6cHc=", recvWait(t, connectAuth, "CONNECT"))
+			hd := recvWait(t, venueSaw, "the venue's request")
+			require.Equal(t, "k", hd.Get("X-Api-Key"))
+			require.Empty(t, hd.Values("Proxy-Authorization"))
+			h.finish(nil, srv.Close, px.close, tr.CloseIdleConnections)
+		})
 	}
 }
