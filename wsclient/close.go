@@ -36,6 +36,10 @@ type rawSlot struct {
 	mu     sync.Mutex
 	c      io.Closer
 	tunnel *url.URL
+	// dial is the ctx of the dial (Options.DialTimeout, Close): net/http
+	// detaches the ctx its dials get from the request's end, so that a
+	// dial may serve a later request.
+	dial context.Context
 }
 
 func (s *rawSlot) set(c io.Closer) {
@@ -175,7 +179,7 @@ func sameSite(to, from string) bool {
 
 // withRawSlot returns ctx carrying a slot for the dial's socket.
 func withRawSlot(ctx context.Context) (context.Context, *rawSlot) {
-	s := &rawSlot{}
+	s := &rawSlot{dial: ctx}
 	return context.WithValue(ctx, rawKey{}, s), s
 }
 

@@ -99,6 +99,16 @@ func proxied(t *http.Transport, clk Clock, proxyAuth string) *http.Transport {
 		if p == nil {
 			return dial(ctx, network, addr)
 		}
+		// The exchange with the proxy ends with the dial that asked for
+		// it. net/http gives dials a ctx detached from the request's end
+		// (a dial may serve a later request), and bounds its own CONNECT
+		// and TLS handshakes by timeouts of its own; the tunnel has none:
+		// a proxy silent in the TLS handshake or before its answer kept
+		// the connection, and net/http's goroutine, after every dial that
+		// timed out.
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(s.dial, cancel)()
 		return tunnel(ctx, dial, network, addr, p, tlsConf, maxHeader, header, refused)
 	}
 	return t
