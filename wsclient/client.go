@@ -34,6 +34,10 @@ type Client struct {
 	dialHTTP *http.Client // opts.HTTPClient, its transport wrapped by rawTracker
 	handler  Handler
 	frames   *pool.Pool[*schema.WsFrame]
+	// frameCap is the largest buffer, past maxKeptFrame, that a frame had
+	// when a reader took it: the size the host's pool makes them (see
+	// putFrame).
+	frameCap atomic.Int64
 	subMsgs  [][]byte
 	seed     maphash.Seed // of frameHash
 

@@ -21,7 +21,8 @@
 // connection lives; a frame goes back to the pool with at most 256 KiB
 // (a larger buffer is replaced by one of the default size), so that a
 // venue's large snapshot at every connection does not leave the whole
-// pool holding megabytes. A reader that finds the pool exhausted
+// pool holding megabytes; a pool that makes its frames larger than that
+// keeps them at the size they were taken with. A reader that finds the pool exhausted
 // (shared by more connections than it has frames) waits for a frame and
 // reports it ([ErrFramesExhausted]): nothing is read meanwhile, and the
 // watchdog does not count that wait. In steady state a message costs no
