@@ -77,7 +77,16 @@ func proxied(t *http.Transport, clk Clock, proxyAuth string) *http.Transport {
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}
-	tlsConf := t.TLSClientConfig
+	// An https:// proxy is reached as net/http reaches one: through the
+	// host's DialTLSContext (or DialTLS) when it has one, else dial and a
+	// TLS handshake with the transport's tls.Config.
+	dialTLS := t.DialTLSContext
+	if hostDialTLS := t.DialTLS; dialTLS == nil && hostDialTLS != nil { //nolint:staticcheck // as net/http keeps it
+		dialTLS = func(_ context.Context, network, addr string) (net.Conn, error) { return hostDialTLS(network, addr) }
+	}
+	if dialTLS == nil {
+		dialTLS = tlsDialer(dial, t.TLSClientConfig)
+	}
 	maxHeader := t.MaxResponseHeaderBytes
 	if maxHeader <= 0 {
 		maxHeader = defaultMaxHeader
@@ -109,7 +118,7 @@ func proxied(t *http.Transport, clk Clock, proxyAuth string) *http.Transport {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		defer context.AfterFunc(s.dial, cancel)()
-		return tunnel(ctx, dial, network, addr, p, tlsConf, maxHeader, header, refused)
+		return tunnel(ctx, dial, dialTLS, network, addr, p, maxHeader, header, refused)
 	}
 	return t
 }
@@ -126,8 +135,8 @@ const max1xx = 5
 // addr, as net/http does for https:// (its Proxy-Authorization from p's
 // user info, the transport's ProxyConnectHeader or GetProxyConnectHeader);
 // an answer other than 200 is refused's error. ctx ending closes the connection under the exchange.
-func tunnel(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), network, addr string,
-	p *url.URL, tlsConf *tls.Config, maxHeader int64, header func(context.Context, *url.URL, string) (http.Header, error),
+func tunnel(ctx context.Context, dial, dialTLS func(context.Context, string, string) (net.Conn, error), network, addr string,
+	p *url.URL, maxHeader int64, header func(context.Context, *url.URL, string) (http.Header, error),
 	refused func(context.Context, *url.URL, *http.Request, *http.Response) error,
 ) (_ net.Conn, err error) {
 	port := p.Port()
@@ -136,6 +145,9 @@ func tunnel(ctx context.Context, dial func(context.Context, string, string) (net
 		if p.Scheme == "https" {
 			port = "443"
 		}
+	}
+	if p.Scheme == "https" {
+		dial = dialTLS
 	}
 	c, err := dial(ctx, network, net.JoinHostPort(p.Hostname(), port))
 	if err != nil {
@@ -152,22 +164,6 @@ func tunnel(ctx context.Context, dial func(context.Context, string, string) (net
 			err = ctx.Err()
 		}
 	}()
-	if p.Scheme == "https" {
-		conf := &tls.Config{}
-		if tlsConf != nil {
-			conf = tlsConf.Clone()
-		}
-		if conf.ServerName == "" {
-			conf.ServerName = p.Hostname()
-		}
-		conf.NextProtos = nil // CONNECT is HTTP/1.1: no "h2" offered
-
-		tc := tls.Client(c, conf)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, err
-		}
-		c = tc
-	}
 	h, err := header(ctx, p, addr)
 	if err != nil {
 		return nil, err
@@ -221,6 +217,34 @@ func tunnel(ctx context.Context, dial func(context.Context, string, string) (net
 		return nil, errors.New("wsclient: the proxy sent data after its answer to CONNECT")
 	}
 	return c, nil
+}
+
+// tlsDialer dials with dial and makes a TLS connection over it, with conf
+// (the transport's TLSClientConfig) and the server name of the address
+// unless conf has one, as net/http reaches an https:// proxy; it offers
+// HTTP/1.1 only: CONNECT is HTTP/1.1, and a proxy that speaks HTTP/2
+// picked h2 when the host's config offered it.
+func tlsDialer(dial func(context.Context, string, string) (net.Conn, error), tlsConf *tls.Config) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		conf := &tls.Config{}
+		if tlsConf != nil {
+			conf = tlsConf.Clone()
+		}
+		if conf.ServerName == "" {
+			conf.ServerName, _, _ = net.SplitHostPort(addr)
+		}
+		conf.NextProtos = nil
+		tc := tls.Client(c, conf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
 }
 
 // tunnelRefused wraps the host's OnProxyConnectResponse: a proxy's answer

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -440,4 +441,30 @@ func TestProxyTLSHandshakeBounded(t *testing.T) {
 	require.Eventually(t, func() bool { return conns.Load() == 2 }, wait, time.Millisecond)
 	h.finish(nil, stop, p.close, tr.CloseIdleConnections)
 	require.Zero(t, p.n.Load())
+}
+
+// An https:// proxy is reached through the host transport's
+// DialTLSContext when it has one, as net/http reaches one (a host that
+// pins the proxy's certificate or dials TLS its own way there): the
+// tunnel dialled and made its own TLS connection, bypassing it.
+func TestProxyKeepsHostDialTLS(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	px := newTLSConnectProxy(t)
+	p := newRawPeer(t, steadyPeer)
+	tr := px.srv.Client().Transport.(*http.Transport).Clone() // trusts the proxy's certificate
+	tr.Proxy = http.ProxyURL(px.url())
+	conf := tr.TLSClientConfig.Clone()
+	conf.NextProtos = nil
+	var dials atomic.Int32
+	tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return (&tls.Dialer{Config: conf}).DialContext(ctx, network, addr)
+	}
+	opts := peerOptions()
+	opts.HTTPClient = &http.Client{Transport: tr}
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.sink.waitFor(t, `{"conn":1}`)
+	require.EqualValues(t, 1, px.connects.Load())
+	require.EqualValues(t, 1, dials.Load(), "the host's DialTLSContext")
+	h.finish(nil, p.close, px.close, tr.CloseIdleConnections)
 }
