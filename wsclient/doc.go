@@ -270,7 +270,12 @@
 // alone would send its handshake to the proxy as a plain GET, which
 // proxies do not upgrade); a proxy that refuses the tunnel is a
 // [*HandshakeError] with Proxy set: 407 (its credentials) is permanent,
-// a Retry-After is kept to.
+// a Retry-After is kept to. The tunnel uses the transport's dialers
+// (DialContext or Dial; DialTLSContext or DialTLS to an https:// proxy),
+// ends with the dial (DialTimeout), reads the proxy's answer within
+// MaxResponseHeaderBytes, skips interim 1xx answers and ignores a 200's
+// Content-Length (RFC 9110 §9.3.6). A Proxy-Authorization in
+// Options.HTTPHeader goes with the CONNECT, never to the venue.
 //
 // # TLS
 //
