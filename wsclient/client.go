@@ -34,6 +34,10 @@ type Client struct {
 	dialHTTP *http.Client // opts.HTTPClient, its transport wrapped by rawTracker
 	handler  Handler
 	frames   *pool.Pool[*schema.WsFrame]
+	// frameCap is the largest buffer, past maxKeptFrame, that a frame had
+	// when a reader took it: the size the host's pool makes them (see
+	// putFrame).
+	frameCap atomic.Int64
 	subMsgs  [][]byte
 	seed     maphash.Seed // of frameHash
 
@@ -89,7 +93,7 @@ func New(rawURL string, h Handler, opts *Options) (*Client, error) {
 	c := &Client{
 		url:      rawURL,
 		opts:     o,
-		dialHTTP: dialClient(o.HTTPClient, o.Clock),
+		dialHTTP: dialClient(o.HTTPClient, o.Clock, o.HTTPHeader, o.proxyAuth),
 		handler:  h,
 		frames:   o.Frames,
 		subMsgs:  buildSubscriptions(&o),

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -35,6 +36,10 @@ type rawSlot struct {
 	mu     sync.Mutex
 	c      io.Closer
 	tunnel *url.URL
+	// dial is the ctx of the dial (Options.DialTimeout, Close): net/http
+	// detaches the ctx its dials get from the request's end, so that a
+	// dial may serve a later request.
+	dial context.Context
 }
 
 func (s *rawSlot) set(c io.Closer) {
@@ -74,23 +79,24 @@ func (t rawTracker) CloseIdleConnections() {
 
 // dialClient is a shallow copy of the host's HTTP client whose transport
 // hands each dial its socket (see rawTracker) and which refuses a
-// redirect from TLS to clear text (see noDowngrade). An *http.Transport
+// redirect from TLS to clear text and drops the host's credentials on a
+// redirect to another host (see noDowngrade). An *http.Transport
 // is cloned (see proxied), so that a ws:// venue behind a proxy is
 // tunnelled too, a proxy's refusal of the tunnel is told apart, and
 // closing idle connections touches only the client's own. Everything else
 // (TLS, proxy, the host's own redirect policy, cookies) is the host's
 // client's own.
-func dialClient(hc *http.Client, clk Clock) *http.Client {
+func dialClient(hc *http.Client, clk Clock, header http.Header, proxyAuth string) *http.Client {
 	dc := *hc
 	rt := hc.Transport
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
 	if t, ok := rt.(*http.Transport); ok {
-		rt = proxied(t, clk)
+		rt = proxied(t, clk, proxyAuth)
 	}
 	dc.Transport = rawTracker{rt: rt}
-	dc.CheckRedirect = noDowngrade(hc.CheckRedirect)
+	dc.CheckRedirect = noDowngrade(hc.CheckRedirect, header)
 	return &dc
 }
 
@@ -100,9 +106,11 @@ const maxRedirects = 10
 
 // noDowngrade wraps the host's redirect policy (net/http's default when
 // nil): a redirect to http:// after an https:// request is refused with
-// ErrInsecureRedirect. coder/websocket has turned ws and wss into http and
-// https by the time it is called.
-func noDowngrade(host func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+// ErrInsecureRedirect, and one that leaves the first request's host (and
+// its subdomains) goes without the host's headers (header) but those
+// known to carry no credentials (see dropCredentials). coder/websocket has
+// turned ws and wss into http and https by the time it is called.
+func noDowngrade(host func(*http.Request, []*http.Request) error, header http.Header) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		if req.URL.Scheme == "http" {
 			for _, r := range via {
@@ -110,6 +118,9 @@ func noDowngrade(host func(*http.Request, []*http.Request) error) func(*http.Req
 					return fmt.Errorf("%w: to %s", ErrInsecureRedirect, req.URL.Host)
 				}
 			}
+		}
+		if len(via) > 0 && !sameSite(req.URL.Hostname(), via[0].URL.Hostname()) {
+			dropCredentials(req.Header, header)
 		}
 		if host != nil {
 			return host(req, via)
@@ -121,9 +132,54 @@ func noDowngrade(host func(*http.Request, []*http.Request) error) func(*http.Req
 	}
 }
 
+// dropCredentials deletes from h, a redirected handshake's headers, those
+// the host set in sent (Options.HTTPHeader) but User-Agent, Origin and the
+// Accept ones. net/http drops Authorization and Cookie on a redirect to
+// another host and passes every other header on, and the credentials a
+// venue reads in the handshake are mostly headers of its own (BitMEX's
+// api-key and api-signature, a gateway's X-Api-Key): RFC 9110 §15.4 asks a
+// client to drop what it does not know to be meant for the new host.
+func dropCredentials(h, sent http.Header) {
+	for k := range sent {
+		switch http.CanonicalHeaderKey(k) {
+		case "User-Agent", "Origin", "Accept", "Accept-Language", "Accept-Encoding":
+			continue
+		}
+		for hk := range h {
+			if strings.EqualFold(hk, k) && !wsHeader(hk) {
+				delete(h, hk)
+			}
+		}
+	}
+}
+
+// wsHeader reports whether k is one of the handshake's own headers, which
+// coder/websocket sets over any the host gave.
+func wsHeader(k string) bool {
+	switch http.CanonicalHeaderKey(k) {
+	case "Connection", "Upgrade", "Sec-Websocket-Version", "Sec-Websocket-Key", "Sec-Websocket-Protocol":
+		return true
+	}
+	return false
+}
+
+// sameSite is net/http's rule for keeping Authorization on a redirect
+// (shouldCopyHeaderOnRedirect): host to is from (hostnames, any case) or
+// a subdomain of it; an IP address matches only itself.
+func sameSite(to, from string) bool {
+	to, from = strings.ToLower(to), strings.ToLower(from)
+	if to == from {
+		return true
+	}
+	if strings.ContainsAny(to, ":%") || !strings.HasSuffix(to, from) {
+		return false
+	}
+	return to[len(to)-len(from)-1] == '.'
+}
+
 // withRawSlot returns ctx carrying a slot for the dial's socket.
 func withRawSlot(ctx context.Context) (context.Context, *rawSlot) {
-	s := &rawSlot{}
+	s := &rawSlot{dial: ctx}
 	return context.WithValue(ctx, rawKey{}, s), s
 }
 

@@ -338,12 +338,17 @@ func (cn *conn) handlerOut() {
 func (cn *conn) frame() (*schema.WsFrame, error) {
 	c := cn.c
 	f, err := c.frames.TryGet()
-	if !errors.Is(err, pool.ErrExhausted) {
-		return f, err
+	if errors.Is(err, pool.ErrExhausted) {
+		c.st.poolWaits.Add(1)
+		c.report(ReasonPoolExhausted, ErrFramesExhausted, cn.id)
+		f, err = c.frames.Get(cn.ctx)
 	}
-	c.st.poolWaits.Add(1)
-	c.report(ReasonPoolExhausted, ErrFramesExhausted, cn.id)
-	return c.frames.Get(cn.ctx)
+	if err == nil {
+		if n := int64(cap(f.Data)); n > maxKeptFrame && n > c.frameCap.Load() {
+			c.frameCap.Store(n) // readers take frames one at a time per connection; a lost race only keeps a smaller size
+		}
+	}
+	return f, err
 }
 
 // maxKeptFrame is the largest buffer a frame takes back to the pool. A
@@ -356,10 +361,19 @@ const maxKeptFrame = 256 << 10
 
 // putFrame returns f to the pool, with a new buffer of the default size
 // when its own grew past maxKeptFrame (one allocation, off the per-message
-// path: when a connection ends or a rotation's queued frame is done).
+// path: when a connection ends or a rotation's queued frame is done). A
+// host whose pool makes frames larger than that on purpose (frameCap:
+// room for its venue's snapshot) keeps them that size: its frames are
+// shrunk only past it, and to it.
 func (c *Client) putFrame(f *schema.WsFrame) {
-	if cap(f.Data) > maxKeptFrame {
-		f.Data = make([]byte, 0, schema.DefaultFrameBuffer)
+	if n := cap(f.Data); n > maxKeptFrame {
+		if host := int(c.frameCap.Load()); host > 0 {
+			if n > host {
+				f.Data = make([]byte, 0, host)
+			}
+		} else {
+			f.Data = make([]byte, 0, schema.DefaultFrameBuffer)
+		}
 	}
 	c.frames.Put(f)
 }

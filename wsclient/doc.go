@@ -21,7 +21,8 @@
 // connection lives; a frame goes back to the pool with at most 256 KiB
 // (a larger buffer is replaced by one of the default size), so that a
 // venue's large snapshot at every connection does not leave the whole
-// pool holding megabytes. A reader that finds the pool exhausted
+// pool holding megabytes; a pool that makes its frames larger than that
+// keeps them at the size they were taken with. A reader that finds the pool exhausted
 // (shared by more connections than it has frames) waits for a frame and
 // reports it ([ErrFramesExhausted]): nothing is read meanwhile, and the
 // watchdog does not count that wait. In steady state a message costs no
@@ -254,6 +255,10 @@
 // the host's HTTPClient.CheckRedirect says; one from wss:// to ws:// is
 // refused ([ErrInsecureRedirect], redialled no sooner than BackoffCap):
 // it would send the headers, the stream and the orders in clear text. A
+// redirect to another host (not the first one or a subdomain of it, as
+// net/http decides for Authorization) carries only the User-Agent, Origin
+// and Accept headers of Options.HTTPHeader: the others may be the host's
+// credentials (API keys, signatures), which net/http passes on. A
 // "Host" in Options.HTTPHeader is the Host sent (net/http drops it from a
 // request's Header); the TLS server name stays the URL's host (or the
 // transport's tls.Config.ServerName). A "Sec-WebSocket-Protocol" there is
@@ -265,7 +270,12 @@
 // alone would send its handshake to the proxy as a plain GET, which
 // proxies do not upgrade); a proxy that refuses the tunnel is a
 // [*HandshakeError] with Proxy set: 407 (its credentials) is permanent,
-// a Retry-After is kept to.
+// a Retry-After is kept to. The tunnel uses the transport's dialers
+// (DialContext or Dial; DialTLSContext or DialTLS to an https:// proxy),
+// ends with the dial (DialTimeout), reads the proxy's answer within
+// MaxResponseHeaderBytes, skips interim 1xx answers and ignores a 200's
+// Content-Length (RFC 9110 §9.3.6). A Proxy-Authorization in
+// Options.HTTPHeader goes with the CONNECT, never to the venue.
 //
 // # TLS
 //

@@ -139,3 +139,39 @@ func TestPeerSupportsDeflate(t *testing.T) {
 	}
 	h.finish(v)
 }
+
+// A host's pool whose frames are made large on purpose (a constructor
+// that gives every frame room for the venue's snapshot, so that no
+// connection grows one) keeps them that large: the reader gave its frame
+// back with a default-size buffer whenever it was larger than
+// maxKeptFrame, so the pool the host sized shrank one frame per
+// connection and every connection grew its frame again. A frame is
+// shrunk only when it grew past both maxKeptFrame and the size it was
+// taken with.
+func TestHostSizedFramesKept(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	const size = 1 << 20
+	p := newRawPeer(t, steadyPeer)
+	frames := pool.New("test.frames", 2, func() *schema.WsFrame { return &schema.WsFrame{Data: make([]byte, 0, size)} }, nil)
+	opts := peerOptions()
+	opts.Frames = frames
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.sink.waitFor(t, `{"conn":1}`)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	require.NoError(t, h.close(ctx))
+	require.NoError(t, recvWait(t, h.runErr, "Run"))
+	var got []*schema.WsFrame
+	for range frames.Capacity() {
+		f, err := frames.TryGet()
+		require.NoError(t, err)
+		require.Equal(t, size, cap(f.Data), "the host's frame size")
+		got = append(got, f)
+	}
+	for _, f := range got {
+		frames.Put(f)
+	}
+	require.NoError(t, frames.Shutdown(ctx))
+	p.close()
+	goleak.VerifyNone(t, leaks)
+}

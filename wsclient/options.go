@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
@@ -94,7 +95,15 @@ type Options struct {
 	// HTTPHeader is sent with every handshake (API keys, Origin,
 	// User-Agent; a Host is sent as the Host). A Sec-WebSocket-Protocol
 	// in it is offered as Subprotocols are (after them); New refuses a
-	// Sec-WebSocket-Extensions. Defaults to none.
+	// Sec-WebSocket-Extensions, and a key or value net/http would not
+	// send (a CR or LF in a value: every handshake would fail). A
+	// Proxy-Authorization is the proxy's: it is sent with the CONNECT of
+	// an *http.Transport's proxy (as ProxyConnectHeader, unless that has
+	// one), never to the venue. A redirect of the handshake to another
+	// host (neither the first one nor its subdomain) carries only its
+	// User-Agent, Origin and Accept headers: the others may be
+	// credentials (HTTPClient.CheckRedirect may set them again). Defaults
+	// to none.
 	HTTPHeader http.Header
 	// DialTimeout bounds one dial, handshake included. Defaults to
 	// DefaultDialTimeout (10 s).
@@ -245,7 +254,8 @@ type Options struct {
 	// math/rand/v2.Int64N.
 	Rand func(n int64) int64
 
-	host string // HTTPHeader's Host, in any case of its key
+	host      string // HTTPHeader's Host, in any case of its key
+	proxyAuth string // HTTPHeader's Proxy-Authorization: the proxy's, sent with CONNECT (see proxied)
 }
 
 // Clock is the time source of every wait the client makes: the ping
@@ -334,6 +344,7 @@ func (opts *Options) withDefaults() (Options, error) {
 	if err := o.checkNegative(); err != nil {
 		return o, err
 	}
+	o.HTTPHeader = o.HTTPHeader.Clone() // the caller's map may change
 	if err := o.handshakeHeader(); err != nil {
 		return o, err
 	}
@@ -413,8 +424,9 @@ func (o *Options) checkNegative() error {
 	return nil
 }
 
-// handshakeHeader takes the Host and the WebSocket headers out of a copy
-// of HTTPHeader. The Host goes to DialOptions.Host: net/http sends the
+// handshakeHeader takes the Host, the WebSocket headers and a
+// Proxy-Authorization (the proxy's, sent with its CONNECT: see proxied)
+// out of a copy of HTTPHeader. The Host goes to DialOptions.Host: net/http sends the
 // URL's host and ignores a Host in the Header. coder/websocket checks the venue's answer against
 // DialOptions only, so a "Sec-WebSocket-Protocol" header (how
 // gorilla/websocket users pass subprotocols) made every dial fail once the
@@ -427,19 +439,25 @@ func (o *Options) checkNegative() error {
 // its key as written (http.Header{"Sec-WebSocket-Protocol": …}), which
 // Header.Get, looking for the canonical "Sec-Websocket-Protocol", misses.
 func (o *Options) handshakeHeader() error {
+	if err := validHeader(o.HTTPHeader); err != nil {
+		return err
+	}
 	if len(headerValues(o.HTTPHeader, "Sec-WebSocket-Extensions")) > 0 {
 		return errors.New("wsclient: Options.HTTPHeader sets Sec-WebSocket-Extensions: the client does not negotiate extensions (compression)")
 	}
 	host := headerValues(o.HTTPHeader, "Host")
 	protos := headerValues(o.HTTPHeader, "Sec-WebSocket-Protocol")
-	if len(host) == 0 && len(protos) == 0 {
+	if pa := headerValues(o.HTTPHeader, "Proxy-Authorization"); len(pa) > 0 {
+		o.proxyAuth = pa[0]
+	}
+	if len(host) == 0 && len(protos) == 0 && o.proxyAuth == "" {
 		return nil
 	}
 	// Out of a copy: a "host" written in another case would go out as a
 	// second Host header, which servers refuse (400).
 	o.HTTPHeader = o.HTTPHeader.Clone()
 	for k := range o.HTTPHeader {
-		if strings.EqualFold(k, "Host") || strings.EqualFold(k, "Sec-WebSocket-Protocol") {
+		if strings.EqualFold(k, "Host") || strings.EqualFold(k, "Sec-WebSocket-Protocol") || strings.EqualFold(k, "Proxy-Authorization") {
 			delete(o.HTTPHeader, k)
 		}
 	}
@@ -456,6 +474,39 @@ func (o *Options) handshakeHeader() error {
 	}
 	return nil
 }
+
+// validHeader refuses what net/http refuses to send (httpguts'
+// ValidHeaderFieldName, ValidHeaderFieldValue and ValidHostHeader): a key
+// that is not a token, a value with a control character other than a tab
+// (CR and LF among them), a Host with a byte no host or port has. net/http
+// fails every handshake on it, which the client would redial for ever.
+func validHeader(h http.Header) error {
+	for k, vs := range h {
+		if k == "" || strings.IndexFunc(k, func(r rune) bool { return r >= utf8.RuneSelf || !tokenByte[r] }) >= 0 {
+			return fmt.Errorf("wsclient: Options.HTTPHeader: invalid key %q", k)
+		}
+		host := strings.EqualFold(k, "Host")
+		for _, v := range vs {
+			for i := range len(v) {
+				if b := v[i]; (b < ' ' && b != '\t') || b == 0x7f || (host && (b >= utf8.RuneSelf || !hostByte[b])) {
+					return fmt.Errorf("wsclient: Options.HTTPHeader: invalid value of %q (byte %#x at %d)", k, b, i)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// tokenByte are the bytes of an HTTP token (RFC 9110 §5.6.2), the
+// header's key; hostByte those net/http allows in a Host.
+var tokenByte, hostByte = func() (tok, host [utf8.RuneSelf]bool) {
+	for b := range utf8.RuneSelf {
+		alnum := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
+		tok[b] = alnum || strings.IndexByte("!#$%&'*+-.^_`|~", byte(b)) >= 0
+		host[b] = alnum || strings.IndexByte("!$%&'()*+,-.:;=[]_~", byte(b)) >= 0
+	}
+	return tok, host
+}()
 
 // headerValues returns the values of h under name, its key in any case.
 func headerValues(h http.Header, name string) []string {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -25,8 +26,20 @@ import (
 
 // proxied returns a clone of t whose proxy tunnels ws:// handshakes too,
 // and whose refused tunnels are *HandshakeErrors (see tunnelRefused).
-func proxied(t *http.Transport, clk Clock) *http.Transport {
+// proxyAuth, a Proxy-Authorization the host put in Options.HTTPHeader
+// (how a request reaches an authenticating forward proxy with net/http),
+// goes with the CONNECT (ProxyConnectHeader) unless the transport has
+// one there or a GetProxyConnectHeader: inside the tunnel it would reach
+// the venue. The proxy URL's credentials take precedence, as in net/http.
+func proxied(t *http.Transport, clk Clock, proxyAuth string) *http.Transport {
 	t = t.Clone()
+	if proxyAuth != "" && t.GetProxyConnectHeader == nil && t.ProxyConnectHeader.Get("Proxy-Authorization") == "" {
+		t.ProxyConnectHeader = t.ProxyConnectHeader.Clone()
+		if t.ProxyConnectHeader == nil {
+			t.ProxyConnectHeader = http.Header{}
+		}
+		t.ProxyConnectHeader.Set("Proxy-Authorization", proxyAuth)
+	}
 	refused := tunnelRefused(t.OnProxyConnectResponse, clk)
 	t.OnProxyConnectResponse = refused
 	proxy := t.Proxy
@@ -54,11 +67,30 @@ func proxied(t *http.Transport, clk Clock) *http.Transport {
 		s.mu.Unlock()
 		return p, err
 	}
+	// net/http's choice of dialer: DialContext, else the deprecated Dial
+	// (where hosts plug a SOCKS or interface-bound dialer), else package
+	// net. Setting DialContext below would otherwise bypass the host's Dial.
 	dial := t.DialContext
+	if hostDial := t.Dial; dial == nil && hostDial != nil { //nolint:staticcheck // the host's deprecated hook is kept, as net/http keeps it
+		dial = func(_ context.Context, network, addr string) (net.Conn, error) { return hostDial(network, addr) }
+	}
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}
-	tlsConf := t.TLSClientConfig
+	// An https:// proxy is reached as net/http reaches one: through the
+	// host's DialTLSContext (or DialTLS) when it has one, else dial and a
+	// TLS handshake with the transport's tls.Config.
+	dialTLS := t.DialTLSContext
+	if hostDialTLS := t.DialTLS; dialTLS == nil && hostDialTLS != nil { //nolint:staticcheck // as net/http keeps it
+		dialTLS = func(_ context.Context, network, addr string) (net.Conn, error) { return hostDialTLS(network, addr) }
+	}
+	if dialTLS == nil {
+		dialTLS = tlsDialer(dial, t.TLSClientConfig)
+	}
+	maxHeader := t.MaxResponseHeaderBytes
+	if maxHeader <= 0 {
+		maxHeader = defaultMaxHeader
+	}
 	header := func(ctx context.Context, p *url.URL, addr string) (http.Header, error) {
 		if t.GetProxyConnectHeader != nil {
 			return t.GetProxyConnectHeader(ctx, p, addr)
@@ -76,17 +108,35 @@ func proxied(t *http.Transport, clk Clock) *http.Transport {
 		if p == nil {
 			return dial(ctx, network, addr)
 		}
-		return tunnel(ctx, dial, network, addr, p, tlsConf, header, refused)
+		// The exchange with the proxy ends with the dial that asked for
+		// it. net/http gives dials a ctx detached from the request's end
+		// (a dial may serve a later request), and bounds its own CONNECT
+		// and TLS handshakes by timeouts of its own; the tunnel has none:
+		// a proxy silent in the TLS handshake or before its answer kept
+		// the connection, and net/http's goroutine, after every dial that
+		// timed out.
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(s.dial, cancel)()
+		return tunnel(ctx, dial, dialTLS, network, addr, p, maxHeader, header, refused)
 	}
 	return t
 }
+
+// defaultMaxHeader bounds a proxy's answer to CONNECT when the transport's
+// MaxResponseHeaderBytes is not set: net/http's own default.
+const defaultMaxHeader = 10 << 20
+
+// max1xx is how many interim answers to CONNECT are skipped: net/http's
+// limit for its own requests.
+const max1xx = 5
 
 // tunnel dials proxy p and asks it with CONNECT for a TCP connection to
 // addr, as net/http does for https:// (its Proxy-Authorization from p's
 // user info, the transport's ProxyConnectHeader or GetProxyConnectHeader);
 // an answer other than 200 is refused's error. ctx ending closes the connection under the exchange.
-func tunnel(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), network, addr string,
-	p *url.URL, tlsConf *tls.Config, header func(context.Context, *url.URL, string) (http.Header, error),
+func tunnel(ctx context.Context, dial, dialTLS func(context.Context, string, string) (net.Conn, error), network, addr string,
+	p *url.URL, maxHeader int64, header func(context.Context, *url.URL, string) (http.Header, error),
 	refused func(context.Context, *url.URL, *http.Request, *http.Response) error,
 ) (_ net.Conn, err error) {
 	port := p.Port()
@@ -95,6 +145,9 @@ func tunnel(ctx context.Context, dial func(context.Context, string, string) (net
 		if p.Scheme == "https" {
 			port = "443"
 		}
+	}
+	if p.Scheme == "https" {
+		dial = dialTLS
 	}
 	c, err := dial(ctx, network, net.JoinHostPort(p.Hostname(), port))
 	if err != nil {
@@ -111,22 +164,6 @@ func tunnel(ctx context.Context, dial func(context.Context, string, string) (net
 			err = ctx.Err()
 		}
 	}()
-	if p.Scheme == "https" {
-		conf := &tls.Config{}
-		if tlsConf != nil {
-			conf = tlsConf.Clone()
-		}
-		if conf.ServerName == "" {
-			conf.ServerName = p.Hostname()
-		}
-		conf.NextProtos = nil // CONNECT is HTTP/1.1: no "h2" offered
-
-		tc := tls.Client(c, conf)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, err
-		}
-		c = tc
-	}
 	h, err := header(ctx, p, addr)
 	if err != nil {
 		return nil, err
@@ -147,12 +184,29 @@ func tunnel(ctx context.Context, dial func(context.Context, string, string) (net
 	if err := req.Write(c); err != nil {
 		return nil, err
 	}
-	br := bufio.NewReader(c)
-	res, err := http.ReadResponse(br, req)
-	if err != nil {
-		return nil, err
+	// The answer is read within maxHeader bytes, as net/http reads its
+	// own (MaxResponseHeaderBytes): a proxy streaming a header without
+	// end would otherwise fill memory until DialTimeout.
+	br := bufio.NewReader(&io.LimitedReader{R: c, N: maxHeader})
+	var res *http.Response
+	// Interim 1xx answers come before the final one (RFC 9110 §15.2: a
+	// client MUST parse them); a few at most, as net/http takes.
+	for range max1xx + 1 {
+		if res, err = http.ReadResponse(br, req); err != nil {
+			return nil, err
+		}
+		if res.StatusCode < 100 || res.StatusCode > 199 || res.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
 	}
-	_ = res.Body.Close()
+	// The body is left unread. A refusal is known from its status and the
+	// connection is closed, so a body that never ends (a chunked 407
+	// without its last chunk) costs nothing; and a 200's framing headers
+	// are ignored (RFC 9110 §9.3.6: a client MUST ignore Content-Length
+	// and Transfer-Encoding in a successful answer to CONNECT): what
+	// follows it is the tunnel, which the venue does not speak into
+	// before the handshake, so reading a "body" there waited out
+	// DialTimeout.
 	if err := refused(ctx, p, req, res); err != nil {
 		return nil, err
 	}
@@ -163,6 +217,34 @@ func tunnel(ctx context.Context, dial func(context.Context, string, string) (net
 		return nil, errors.New("wsclient: the proxy sent data after its answer to CONNECT")
 	}
 	return c, nil
+}
+
+// tlsDialer dials with dial and makes a TLS connection over it, with conf
+// (the transport's TLSClientConfig) and the server name of the address
+// unless conf has one, as net/http reaches an https:// proxy; it offers
+// HTTP/1.1 only: CONNECT is HTTP/1.1, and a proxy that speaks HTTP/2
+// picked h2 when the host's config offered it.
+func tlsDialer(dial func(context.Context, string, string) (net.Conn, error), tlsConf *tls.Config) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		conf := &tls.Config{}
+		if tlsConf != nil {
+			conf = tlsConf.Clone()
+		}
+		if conf.ServerName == "" {
+			conf.ServerName, _, _ = net.SplitHostPort(addr)
+		}
+		conf.NextProtos = nil
+		tc := tls.Client(c, conf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
 }
 
 // tunnelRefused wraps the host's OnProxyConnectResponse: a proxy's answer
