@@ -577,9 +577,13 @@ func (p *private) setReady(ready bool) {
 		p.s.state.update(func(b *stateBoard) { b.ordersReady = false })
 		return
 	}
-	all := p.s.privateReady()
+	// Whether every connection is ready is read under the board's lock:
+	// Bybit's two connections become ready on workers of their own, and
+	// the one that tells the board last must see both (read before the
+	// lock, a stale "not ready" could overwrite the other's "ready", and
+	// orders would wait for good). Lock order: the board's, then p.mu.
 	p.s.state.update(func(b *stateBoard) {
-		b.ordersReady = all && b.ordersState == schema.ConnConnected
+		b.ordersReady = p.s.privateReady() && b.ordersState == schema.ConnConnected
 		b.userDataErr = nil
 	})
 }

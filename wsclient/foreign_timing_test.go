@@ -36,6 +36,9 @@ func TestHandshakeThenCloseKeepsBackingOff(t *testing.T) {
 	opts.Rand = func(n int64) int64 { return n - 1 } // the top of the jitter range
 	h := start(t, p.url(), opts, &sink{}, leaks)
 	h.sink.waitFor(t, fmt.Sprintf(`{"conn":%d}`, closes+1))
+	// Events reach OnEvent on a goroutine of their own, behind the frames:
+	// the last connection's Connected comes after every redial's event.
+	h.rec.waitFor(t, "connected", connected(closes+1))
 	var attempts []int
 	var delays []time.Duration
 	for _, ev := range h.rec.all() {

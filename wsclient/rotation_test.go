@@ -293,6 +293,11 @@ func TestMaxAgeFromDial(t *testing.T) {
 	opts := rotationOptions()
 	opts.ControlRate = 0 // the default, 4 per second
 	opts.MaxAge = 10 * time.Second
+	// What this test proves does not need the streams aligned: on a loaded
+	// machine the old connection may run more than the alignment ring
+	// (256 frames, 256 ms of this hub) ahead of the new one's first frame,
+	// and the switch then waits for RotationOverlap, which the test ends.
+	opts.RotationOverlap = time.Second
 	h := start(t, v.url(), opts, &sink{}, leaks)
 	t0 := newFakeClock().Now() // the clock's start: connection 1 is dialled then
 
@@ -301,7 +306,16 @@ func TestMaxAgeFromDial(t *testing.T) {
 	h.clock.advanceTo(t0.Add(opts.MaxAge))
 	r1 := h.rec.waitFor(t, "rotating 1", func(ev Event) bool { return ev.State == schema.ConnRotating && ev.ConnID == 1 })
 	require.Equal(t, t0.Add(opts.MaxAge), r1.At)
-	h.rec.waitFor(t, "connected on 2", func(ev Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == 2 })
+	on2 := func(ev Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == 2 }
+	// Connection 2's first message comes after its paced gap; the overlap
+	// bound is armed then.
+	overlapEnds := r1.At.Add(250 * time.Millisecond).Add(opts.RotationOverlap)
+	require.Eventually(t, func() bool { return h.rec.count(on2) > 0 || h.clock.armedAt(overlapEnds) }, wait, time.Millisecond,
+		"neither aligned nor the overlap bound armed; events %v", h.rec.all())
+	if h.rec.count(on2) == 0 {
+		h.clock.advanceTo(overlapEnds)
+	}
+	h.rec.waitFor(t, "connected on 2", on2)
 	require.Equal(t, []time.Duration{250 * time.Millisecond, 250 * time.Millisecond}, h.clock.slept(), "one paced gap per connection")
 
 	due := r1.At.Add(opts.MaxAge) // connection 2 was dialled when rotation 1 began
