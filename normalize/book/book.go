@@ -160,7 +160,7 @@ type Book struct {
 	resyncAt  time.Time
 	liveSince time.Time
 	deferLog  bool
-	now       func() time.Time // the backoff's clock: time.Now, a test's own
+	now       func() time.Time // the clock of the backoff and of RetryInterval's waits: time.Now, a test's own
 }
 
 // NewBook returns an empty, unsynchronised book of symbol kept by rule.
@@ -584,7 +584,7 @@ func (b *Book) buffer(bk *schema.Book) {
 // FetchAttempts of them, and not sooner than RetryInterval after a round
 // that failed.
 func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) error {
-	if !b.lastRound.IsZero() && time.Since(b.lastRound) < max(b.o.RetryInterval, b.wait) {
+	if !b.lastRound.IsZero() && b.now().Sub(b.lastRound) < max(b.o.RetryInterval, b.wait) {
 		return nil
 	}
 	if !b.resyncDue("fetch") {
@@ -597,7 +597,7 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 		b.fetchEv.Reset()
 		if err := b.o.Fetcher.Fetch(ctx, b.symbol, &b.fetchEv); err != nil {
 			b.stats.FetchErrors++
-			b.lastRound = time.Now()
+			b.lastRound = b.now()
 			if fe := (*FetchError)(nil); errors.As(err, &fe) {
 				b.wait = fe.RetryAfter // the venue's wait: going on earlier extends a ban
 			}
@@ -605,7 +605,7 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 			return err
 		}
 		if err := b.snapshotLocked(ctx, src, &b.fetchEv.Book); err != nil {
-			b.lastRound = time.Now()
+			b.lastRound = b.now()
 			return err
 		}
 		if b.live {
@@ -613,7 +613,7 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 			return nil
 		}
 	}
-	b.lastRound = time.Now()
+	b.lastRound = b.now()
 	b.info("book: every snapshot fetched was older than the buffered diffs", "attempts", b.o.FetchAttempts, "retry_after", b.o.RetryInterval)
 	return ErrStale
 }
@@ -718,7 +718,7 @@ func (b *Book) askLocked(ctx context.Context, why string) error {
 	if b.rule.Resync != ResyncResubscribe || b.o.Resubscribe == nil {
 		return nil
 	}
-	if b.asked && (b.askFailed.IsZero() || time.Since(b.askFailed) < b.o.RetryInterval) {
+	if b.asked && (b.askFailed.IsZero() || b.now().Sub(b.askFailed) < b.o.RetryInterval) {
 		return nil
 	}
 	if !b.resyncDue("resubscribe") {
@@ -729,7 +729,7 @@ func (b *Book) askLocked(ctx context.Context, why string) error {
 	b.info("book: resubscribing", "why", why)
 	err := b.o.Resubscribe(ctx, b.rule.Venue, b.symbol)
 	if err != nil {
-		b.askFailed = time.Now()
+		b.askFailed = b.now()
 		b.warn("book: resubscribe failed", "err", err)
 	}
 	return err
