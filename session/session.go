@@ -158,9 +158,12 @@ type Config struct {
 	// to Pools().Execs when done with it, and must not keep a reference
 	// after; Close's leak check names the ones never returned. It may hold
 	// at most schema.CapExecReport (20) at once: past that, the next report
-	// waits (none is dropped; Logger says so) until one is Put back. The
-	// reports also reach every subscriber as schema.EventExecReport events.
-	// Defaults to nil.
+	// waits (none is dropped; Logger says so) until one is Put back. A
+	// panic in it is recovered and counted like any subscriber's (see
+	// package dispatch); the report it was given stays the handler's, as
+	// the session cannot know whether it was Put or handed on: a handler
+	// that panics must Put it in its own recover. The reports also reach
+	// every subscriber as schema.EventExecReport events. Defaults to nil.
 	OnExecReport func(*schema.ExecReport)
 	// OnAccount, when set, receives every account update: the
 	// schema.EventBalance and schema.EventPosition events of every venue
