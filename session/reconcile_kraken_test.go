@@ -798,22 +798,7 @@ func TestKrakenReconcileOrdersFromBefore(t *testing.T) {
 // left (goleak in TestMain).
 func TestKrakenReconcileCloseDuringPass(t *testing.T) {
 	v := newKrakenVenue(t)
-	h := startKrakenRecon(t, v, nil)
-	h.place("c1", "0.03")
-	v.holdQueries(true)
-	defer v.holdQueries(false)
-	v.window(func() { v.fill("c1", 1, "0.01") })
-	require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the pass's order query waits")
-	ctx, cancel := context.WithTimeout(context.Background(), generous)
-	defer cancel()
-	require.NoError(t, h.s.Close(ctx))
-	v.holdQueries(false)
-	select {
-	case r := <-h.reports:
-		require.FailNow(t, "a report after Close", "%+v", r)
-	default:
-	}
-	assert.Zero(t, h.s.Stats().Order.Reconciled)
+	closeDuringPass(t, startKrakenRecon(t, v, nil), v)
 }
 
 // TestKrakenReconcileTradeIDOtherPair: Kraken's trade_id is an integer

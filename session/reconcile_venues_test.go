@@ -1122,24 +1122,40 @@ func TestVenueReconcileCloseDuringPass(t *testing.T) {
 	for _, c := range orderCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			v := newSimVenue(t, c.venue)
-			h := startVenueRecon(t, c, v, nil)
-			h.place("c1", "0.03")
-			v.holdQueries(true)
-			defer v.holdQueries(false)
-			v.window(func() { v.fill("c1", 1, "0.01") })
-			require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the pass's order query waits")
-			ctx, cancel := context.WithTimeout(context.Background(), generous)
-			defer cancel()
-			require.NoError(t, h.s.Close(ctx))
-			v.holdQueries(false)
-			select {
-			case r := <-h.reports:
-				require.FailNow(t, "a report after Close", "%+v", r)
-			default:
-			}
-			assert.Zero(t, h.s.Stats().Order.Reconciled)
+			closeDuringPass(t, startVenueRecon(t, c, v, nil), v)
 		})
 	}
+}
+
+// reconSim is what closeDuringPass asks of a simulated venue: simVenue,
+// and krakenVenue with its own fills.
+type reconSim interface {
+	holdQueries(on bool)
+	heldQueries() int
+	window(during func())
+	fill(cl string, n int, qty string)
+}
+
+// closeDuringPass closes h's session while a pass's order query waits for
+// v's answer: Close returns, nothing is published after it, and nothing
+// was reconciled.
+func closeDuringPass(t *testing.T, h *venueRecon, v reconSim) {
+	t.Helper()
+	h.place("c1", "0.03")
+	v.holdQueries(true)
+	defer v.holdQueries(false)
+	v.window(func() { v.fill("c1", 1, "0.01") })
+	require.Eventually(t, func() bool { return v.heldQueries() == 1 }, generous, pollEvery, "the pass's order query waits")
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, h.s.Close(ctx))
+	v.holdQueries(false)
+	select {
+	case r := <-h.reports:
+		require.FailNow(t, "a report after Close", "%+v", r)
+	default:
+	}
+	assert.Zero(t, h.s.Stats().Order.Reconciled)
 }
 
 // TestVenueReconcileStreamedEndDuringPass: the order query says the order
