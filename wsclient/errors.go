@@ -130,14 +130,22 @@ func permanentStatus(code int) bool {
 }
 
 // dialError classifies a failed dial: 401/407 and certificate errors are
-// permanent; other refusals carry their Retry-After. A refused handshake's
-// HTTP connection goes back to the transport's idle pool: it is closed
-// there, so that its goroutines do not outlive the client.
+// permanent; other refusals carry their Retry-After.
+//
+// Whatever failed, the transport's idle connections are closed and its
+// dials in progress that no request waits for any more are ended
+// (http.Transport.CloseIdleConnections does both): a refused handshake's
+// HTTP connection goes back to the idle pool, and net/http runs each dial
+// detached from the request (a dial may serve a later request), bounding
+// its TLS handshake only by the transport's TLSHandshakeTimeout, which a
+// host's transport may leave at zero. Without this a venue stuck in the
+// TLS handshake kept the socket and net/http's goroutines of every dial
+// that timed out, for as long as the outage lasted.
 func (c *Client) dialError(resp *http.Response, err error) error {
+	c.dialHTTP.CloseIdleConnections()
 	var certErr *tls.CertificateVerificationError
 	switch {
 	case resp != nil && resp.StatusCode != http.StatusSwitchingProtocols:
-		c.dialHTTP.CloseIdleConnections()
 		return &HandshakeError{
 			StatusCode: resp.StatusCode,
 			RetryAfter: RetryAfterHeader(resp.Header, c.opts.Clock.Now()),

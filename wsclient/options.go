@@ -82,12 +82,14 @@ type Options struct {
 	// *http.Transport skips verification unless AllowInsecureTLS is set.
 	// An *http.Transport is cloned (settings kept, connection pool not
 	// shared), so that a proxy's refusal of the tunnel reaches the host
-	// as a [*HandshakeError]. After a refused handshake and when Run
-	// returns, the client closes its idle connections (through the
-	// transport's CloseIdleConnections when it is not an *http.Transport),
-	// so that no kept-alive connection (and its net/http goroutines)
-	// outlives it: give such a client a transport of its own if that
-	// disturbs other users of yours.
+	// as a [*HandshakeError]. After a failed dial and when Run returns,
+	// the client closes its idle connections and ends the transport's
+	// dials that no request waits for any more (through the transport's
+	// CloseIdleConnections when it is not an *http.Transport), so that no
+	// kept-alive connection, nor the TLS handshake of a dial that timed
+	// out (net/http bounds it only by TLSHandshakeTimeout), keeps a
+	// socket and net/http's goroutines: give such a client a transport
+	// of its own if that disturbs other users of yours.
 	HTTPClient *http.Client
 	// AllowInsecureTLS accepts an HTTPClient with InsecureSkipVerify. Never
 	// set it against a real venue. Defaults to false.
