@@ -3,6 +3,7 @@ package wsclient
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"time"
 
@@ -49,12 +50,27 @@ func (c *Client) supervise(ctx context.Context) error {
 
 // backoff is the full-jitter wait before redial number attempt (from 1): a
 // uniform random duration in [0, min(cap, base·2^(attempt-1))].
+//
+// The doubling stops at the cap without passing it, and the jitter's
+// bound saturates, so that a cap of math.MaxInt64 ("as long as it takes")
+// neither overflows into a negative wait nor panics in Rand.
 func (c *Client) backoff(attempt int) time.Duration {
-	d := c.opts.BackoffBase
-	for i := 1; i < attempt && d < c.opts.BackoffCap; i++ {
+	d, limit := c.opts.BackoffBase, c.opts.BackoffCap
+	for i := 1; i < attempt && d < limit; i++ {
+		if d > limit/2 {
+			d = limit
+			break
+		}
 		d *= 2
 	}
-	d = min(d, c.opts.BackoffCap)
+	return c.jitter(min(d, limit))
+}
+
+// jitter is a uniform random duration in [0, d], d ≥ 0.
+func (c *Client) jitter(d time.Duration) time.Duration {
+	if d == math.MaxInt64 {
+		return time.Duration(c.opts.Rand(int64(d))) // d+1 would overflow; one value in 2⁶³ is lost
+	}
 	return time.Duration(c.opts.Rand(int64(d) + 1))
 }
 
@@ -65,7 +81,7 @@ func (c *Client) backoff(attempt int) time.Duration {
 func (c *Client) retryDelay(attempt int, err error) time.Duration {
 	d := c.backoff(attempt)
 	if f := c.retryFloor(err); f > 0 {
-		d = max(d, f+time.Duration(c.opts.Rand(int64(f/4)+1)))
+		d = max(d, f+min(c.jitter(f/4), math.MaxInt64-f)) // saturates: a huge floor stays a floor
 	}
 	var he *HandshakeError
 	if errors.As(err, &he) && he.RetryAfter > d {
