@@ -29,7 +29,8 @@
 // allocation, one clock read and seven uncontended atomic operations (two
 // liveness marks for the watchdog, three Stats counters, and a mark of the
 // handler call under way, which a rotation waits on so that the handler
-// never runs twice at once), no lock, besides
+// never runs twice at once; with Options.DataTimeout, a call of
+// Options.IsData and an eighth for a data message), no lock, besides
 // coder/websocket's own work (TestZeroAllocsPerFrame, BenchmarkRead; against
 // bare coder/websocket: WSRead and WSReadMem in the benchmarks module). A
 // text message is also checked for UTF-8, which coder/websocket does not do:
@@ -66,7 +67,7 @@
 //
 // A pinger goroutine pings every Options.PingInterval (Conn.Ping needs the
 // concurrent reader to receive the pong), and a watchdog declares the
-// connection dead on either of:
+// connection dead on any of:
 //
 //   - idle: the reader has waited on the socket for Options.IdleTimeout
 //     without a whole message arriving ([ErrIdle]): a message that takes
@@ -75,9 +76,19 @@
 //     waited on the socket for Options.PongTimeout in all without the pong
 //     arriving ([ErrPongTimeout]). Data still arriving does not save a
 //     connection whose venue no longer answers: it may no longer read what
-//     we write either.
+//     we write either;
+//   - no data (only with Options.DataTimeout): the reader has waited on
+//     the socket for DataTimeout in all without a message that
+//     Options.IsData counts as data ([ErrNoData], [ReasonNoData]), while
+//     heartbeats, pongs or acknowledgements may still arrive. Heartbeats
+//     are messages and feed the idle watchdog, so without it a venue whose
+//     subscriptions stop delivering while its heartbeats go on (a stall
+//     reported of real venues: pybit #242, Polymarket
+//     real-time-data-client #26) is never taken for dead. The timeout is
+//     per connection: a stream that stalls while others on the same
+//     connection deliver is the normalizer's to see.
 //
-// Both count only the time the reader waits on the socket. Time in the
+// All count only the time the reader waits on the socket. Time in the
 // handler does not count: a slow handler is never taken for a dead venue,
 // however slow it is. While it runs, the messages behind it wait in the
 // kernel's socket buffers, then TCP pushes back on the venue; the client

@@ -27,6 +27,11 @@ var (
 	// ErrIdle is the error of a connection that received nothing while its
 	// reader waited on the socket for Options.IdleTimeout.
 	ErrIdle = errors.New("wsclient: no message within the idle timeout")
+	// ErrNoData is the error of a connection whose reader waited on the
+	// socket for Options.DataTimeout without a message Options.IsData
+	// counts as data: heartbeats or pongs still came, the subscriptions
+	// delivered nothing.
+	ErrNoData = errors.New("wsclient: no data message within the data timeout")
 	// ErrPongTimeout is the error of a connection whose ping went
 	// unanswered while its reader waited on the socket for
 	// Options.PongTimeout.
@@ -217,6 +222,7 @@ const (
 	ReasonPermanent            // a permanent error stopped reconnection
 	ReasonClosed               // Close was called or Run's context ended
 	ReasonPoolExhausted        // the reader waits for a frame: the frame pool is exhausted ([ErrFramesExhausted]; connection kept)
+	ReasonNoData               // no data message within DataTimeout, other messages aside ([ErrNoData])
 	numReasons
 )
 
@@ -238,6 +244,7 @@ var reasonNames = [...]string{
 	ReasonPermanent:     "permanent",
 	ReasonClosed:        "closed",
 	ReasonPoolExhausted: "pool_exhausted",
+	ReasonNoData:        "no_data",
 }
 
 func (r Reason) String() string {

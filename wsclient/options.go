@@ -143,6 +143,30 @@ type Options struct {
 	// handler does not count. Defaults to DefaultIdleTimeout (30 s);
 	// negative disables the watchdog.
 	IdleTimeout time.Duration
+	// DataTimeout declares a connection dead ([ErrNoData], ReasonNoData)
+	// when its reader has waited on the socket that long in all without a
+	// message IsData counts as data, while other messages may still
+	// arrive: the stall the idle watchdog cannot see, because the venue's
+	// heartbeats (Kraken's, Coinbase's heartbeats channel) or its answers
+	// to Heartbeat (OKX's "pong", Bybit's {"op":"pong"}) keep coming while
+	// the subscriptions deliver nothing (publicly reported: pybit #242,
+	// "the ping mechanism does not detect when a WebSocket connection has
+	// stopped retrieving up-to-date prices"). The connection is then
+	// redialled and resubscribed. Set it above the longest quiet spell the
+	// subscriptions may have on a healthy connection (a quiet market's
+	// trades may pause for minutes; a book channel that pushes on change
+	// only, too). Time in the handler does not count, as for IdleTimeout;
+	// the estimate counts a sampling interval in which only other messages
+	// arrived if the reader waited at its end. Defaults to 0: off. Needs
+	// IsData.
+	DataTimeout time.Duration
+	// IsData reports whether a message carries the subscriptions' data,
+	// for DataTimeout: false for a heartbeat, a pong, an acknowledgement.
+	// It is called on the reader, once per message that reaches the
+	// handler (before it), only while DataTimeout is set; frame is the
+	// message, which it must not keep or change. It must be quick and
+	// must not panic. Defaults to nil; required with DataTimeout.
+	IsData func(frame []byte) bool
 
 	// Heartbeat is a text message sent every HeartbeatInterval on each
 	// connection: the application-level ping of venues that want one on
@@ -384,6 +408,8 @@ func (opts *Options) withDefaults() (Options, error) {
 		o.BackoffCap = o.BackoffBase
 	}
 	switch {
+	case o.DataTimeout > 0 && o.IsData == nil:
+		return o, errors.New("wsclient: Options.DataTimeout needs Options.IsData, which tells data from heartbeats")
 	case len(o.Topics) > 0 && o.EncodeSubscribe == nil:
 		return o, errors.New("wsclient: Options.Topics needs Options.EncodeSubscribe")
 	case o.MaxTopicsPerConn > 0 && len(o.Topics) > o.MaxTopicsPerConn:
@@ -406,6 +432,7 @@ func (o *Options) checkNegative() error {
 	}{
 		{"DialTimeout", int64(o.DialTimeout)},
 		{"PongTimeout", int64(o.PongTimeout)},
+		{"DataTimeout", int64(o.DataTimeout)},
 		{"BackoffBase", int64(o.BackoffBase)},
 		{"BackoffCap", int64(o.BackoffCap)},
 		{"BackoffReset", int64(o.BackoffReset)},
