@@ -3,6 +3,7 @@ package wsclient
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,6 +15,15 @@ import (
 
 // isData counts every message but the test venues' heartbeats as data.
 func isData(frame []byte) bool { return !bytes.HasPrefix(frame, []byte(`{"hb"`)) }
+
+func isDead(cn *conn) bool {
+	select {
+	case <-cn.dead:
+		return true
+	default:
+		return false
+	}
+}
 
 // heartbeatPeer sends one data message, then, at each step, a heartbeat
 // and, when data says so, a data message: a venue whose heartbeats (or
@@ -81,16 +91,19 @@ func TestDataStallBehindHeartbeatsDetected(t *testing.T) {
 	ds := startDataStall(t)
 	h, cn, tick, opts := ds.h, ds.cn, ds.tick, ds.opts
 	ticks := 0
-	for !h.lostConn1() {
+	for dead := false; !dead; { // the clock moves only while connection 1 lives
 		select {
 		case ds.step <- false: // a heartbeat, no data
+			hb := fmt.Sprintf(`{"hb":%d}`, ticks+1)
+			require.Eventually(t, func() bool { return slices.Contains(ds.k.got(), hb) || isDead(cn) }, wait, time.Millisecond)
+			tickWatchdog(t, h, cn, tick)
+			ticks++
+			require.Less(t, ticks, 100, "no stall detected")
 		case <-cn.dead:
+			dead = true
 		case <-time.After(wait):
 			t.Fatal("the peer stopped")
 		}
-		tickWatchdog(t, h, cn, tick)
-		ticks++
-		require.Less(t, ticks, 100, "no stall detected")
 	}
 	lost := requireLost(t, h, ReasonNoData)
 	require.ErrorIs(t, lost.Err, ErrNoData)

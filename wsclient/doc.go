@@ -268,8 +268,10 @@
 // it would send the headers, the stream and the orders in clear text. A
 // redirect to another host (not the first one or a subdomain of it, as
 // net/http decides for Authorization) carries only the User-Agent, Origin
-// and Accept headers of Options.HTTPHeader: the others may be the host's
-// credentials (API keys, signatures), which net/http passes on. A
+// and Accept headers of Options.HTTPHeader, and so does every later hop
+// of the chain, one back to the first host included (net/http's rule for
+// Authorization is as sticky): the others may be the host's credentials
+// (API keys, signatures), which net/http passes on. A
 // "Host" in Options.HTTPHeader is the Host sent (net/http drops it from a
 // request's Header); the TLS server name stays the URL's host (or the
 // transport's tls.Config.ServerName). A "Sec-WebSocket-Protocol" there is

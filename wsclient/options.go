@@ -102,8 +102,9 @@ type Options struct {
 	// Proxy-Authorization is the proxy's: it is sent with the CONNECT of
 	// an *http.Transport's proxy (as ProxyConnectHeader, unless that has
 	// one), never to the venue. A redirect of the handshake to another
-	// host (neither the first one nor its subdomain) carries only its
-	// User-Agent, Origin and Accept headers: the others may be
+	// host (neither the first one nor its subdomain), and every later hop
+	// of that chain, carries only its User-Agent, Origin and Accept
+	// headers: the others may be
 	// credentials (HTTPClient.CheckRedirect may set them again). Defaults
 	// to none.
 	HTTPHeader http.Header
