@@ -29,13 +29,7 @@ func TestHandshakeRedirectBackAfterForeignHopDropsCredentials(t *testing.T) {
 			return
 		}
 		got <- r.Header.Clone()
-		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
-		if err != nil {
-			return
-		}
-		defer func() { _ = ws.CloseNow() }()
-		_ = ws.Write(r.Context(), websocket.MessageText, []byte("hello"))
-		_, _, _ = ws.Read(r.Context())
+		acceptHello(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	}))
 	back := "ws" + strings.TrimPrefix(venue.URL, "http") + "/ws?chosen=by-b"
 	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
