@@ -121,6 +121,12 @@ func (c *Client) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer close(c.runDone)
+	if c.life.Err() != nil {
+		// Close came between the check above and the swap: it saw no Run
+		// to wait for and returned, so this one must not start anything
+		// (no dial, no OnEvent after Close returned).
+		return ErrClosed
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(c.life, cancel)
