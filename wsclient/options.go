@@ -188,8 +188,10 @@ type Options struct {
 	// a uniformly random duration in [0, min(BackoffCap, BackoffBase·2ⁿ⁻¹)]
 	// (full jitter). Default to 100 ms and 30 s.
 	BackoffBase, BackoffCap time.Duration
-	// BackoffReset is how long a connection must have lived for the next
-	// redial to start again from attempt 1. Defaults to 60 s.
+	// BackoffReset is how long the client must have delivered without a
+	// break (from the dial of its first connection since the last loss:
+	// a rotation is no break) for the next redial to start again from
+	// attempt 1. Defaults to 60 s.
 	BackoffReset time.Duration
 	// TryAgainDelay is the least wait before redialling after the venue
 	// closed the connection with 1012 (service restart), 1013 (try again

@@ -19,19 +19,20 @@ func (c *Client) supervise(ctx context.Context) error {
 	attempt := 0
 	for {
 		cn, reason, err := c.connect(ctx, modeLive)
+		id := uint64(0)
+		if cn != nil {
+			id = cn.id
+		}
 		if err == nil {
-			var born time.Time
-			reason, born, err = c.serve(ctx, cn)
-			if ctx.Err() == nil && c.opts.Clock.Now().Sub(born) >= c.opts.BackoffReset {
+			// The stable period runs from the first connection's dial:
+			// rotations replace connections without a break.
+			reason, id, err = c.serve(ctx, cn)
+			if ctx.Err() == nil && c.opts.Clock.Now().Sub(cn.born) >= c.opts.BackoffReset {
 				attempt = 0
 			}
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
-		}
-		id := uint64(0)
-		if cn != nil {
-			id = cn.id
 		}
 		if errors.Is(err, ErrPermanent) {
 			c.setState(Event{State: schema.ConnDisconnected, Reason: ReasonPermanent, Err: err, ConnID: id})
@@ -149,9 +150,9 @@ func (c *Client) connect(ctx context.Context, mode int32) (*conn, Reason, error)
 }
 
 // serve keeps cn (and its successors, with rotation) delivering until the
-// live connection dies or ctx ends. It returns why, and the Clock time the
-// last live connection was dialled.
-func (c *Client) serve(ctx context.Context, cn *conn) (Reason, time.Time, error) {
+// live connection dies or ctx ends. It returns why, and which connection
+// (the last live one) ended.
+func (c *Client) serve(ctx context.Context, cn *conn) (Reason, uint64, error) {
 	// dial made cn current and announced it Connected.
 	live := cn
 	var rotC <-chan time.Time // nil until a rotation is due: never fires
@@ -214,8 +215,8 @@ func (c *Client) untilMaxAge(cn *conn) time.Duration {
 }
 
 // retire stops the live connection and clears it for Write.
-func (c *Client) retire(cn *conn, r Reason) (Reason, time.Time, error) {
+func (c *Client) retire(cn *conn, r Reason) (Reason, uint64, error) {
 	c.setCurrent(nil)
 	cn.stop(r)
-	return cn.reason, cn.born, cn.err
+	return cn.reason, cn.id, cn.err
 }
