@@ -157,11 +157,7 @@ func dropCredentials(h, sent http.Header) {
 // wsHeader reports whether k is one of the handshake's own headers, which
 // coder/websocket sets over any the host gave.
 func wsHeader(k string) bool {
-	switch http.CanonicalHeaderKey(k) {
-	case "Connection", "Upgrade", "Sec-Websocket-Version", "Sec-Websocket-Key", "Sec-Websocket-Protocol":
-		return true
-	}
-	return false
+	return handshakeOwn(k) || strings.EqualFold(k, "Sec-WebSocket-Protocol")
 }
 
 // sameSite is net/http's rule for keeping Authorization on a redirect

@@ -276,7 +276,9 @@
 // request's Header); the TLS server name stays the URL's host (or the
 // transport's tls.Config.ServerName). A "Sec-WebSocket-Protocol" there is
 // offered as Options.Subprotocols are; a "Sec-WebSocket-Extensions" is
-// refused by New. Header keys are matched in any case. Behind an
+// refused by New; the handshake's own Connection, Upgrade,
+// Sec-WebSocket-Key and Sec-WebSocket-Version are dropped (a second
+// Sec-WebSocket-Key failed every dial). Header keys are matched in any case. Behind an
 // HTTP proxy (the default HTTPClient's from HTTPS_PROXY, HTTP_PROXY and
 // NO_PROXY, or the Proxy of the host's *http.Transport) a venue is reached
 // through a CONNECT tunnel, a ws:// one too (RFC 6455 §4.1; net/http

@@ -98,7 +98,9 @@ type Options struct {
 	// User-Agent; a Host is sent as the Host). A Sec-WebSocket-Protocol
 	// in it is offered as Subprotocols are (after them); New refuses a
 	// Sec-WebSocket-Extensions, and a key or value net/http would not
-	// send (a CR or LF in a value: every handshake would fail). A
+	// send (a CR or LF in a value: every handshake would fail); a
+	// Connection, Upgrade, Sec-WebSocket-Key or Sec-WebSocket-Version is
+	// dropped, in any case of its key (coder/websocket sets them). A
 	// Proxy-Authorization is the proxy's: it is sent with the CONNECT of
 	// an *http.Transport's proxy (as ProxyConnectHeader, unless that has
 	// one), never to the venue. A redirect of the handshake to another
@@ -482,14 +484,22 @@ func (o *Options) handshakeHeader() error {
 	if pa := headerValues(o.HTTPHeader, "Proxy-Authorization"); len(pa) > 0 {
 		o.proxyAuth = pa[0]
 	}
-	if len(host) == 0 && len(protos) == 0 && o.proxyAuth == "" {
+	taken := func(k string) bool {
+		return strings.EqualFold(k, "Host") || strings.EqualFold(k, "Sec-WebSocket-Protocol") ||
+			strings.EqualFold(k, "Proxy-Authorization") || handshakeOwn(k)
+	}
+	need := false
+	for k := range o.HTTPHeader {
+		need = need || taken(k)
+	}
+	if !need {
 		return nil
 	}
 	// Out of a copy: a "host" written in another case would go out as a
 	// second Host header, which servers refuse (400).
 	o.HTTPHeader = o.HTTPHeader.Clone()
 	for k := range o.HTTPHeader {
-		if strings.EqualFold(k, "Host") || strings.EqualFold(k, "Sec-WebSocket-Protocol") || strings.EqualFold(k, "Proxy-Authorization") {
+		if taken(k) {
 			delete(o.HTTPHeader, k)
 		}
 	}
@@ -505,6 +515,21 @@ func (o *Options) handshakeHeader() error {
 		}
 	}
 	return nil
+}
+
+// handshakeOwn reports whether k (in any case) is a header of the
+// handshake that coder/websocket sets itself: one the host gives too went
+// out as a second one when its key was not canonical (net/http writes a
+// Header's keys as they are; "Sec-WebSocket-Key", as everyone spells it,
+// is not the canonical "Sec-Websocket-Key"), and the venue answered for
+// the host's key, failing every dial.
+func handshakeOwn(k string) bool {
+	for _, own := range [...]string{"Connection", "Upgrade", "Sec-WebSocket-Key", "Sec-WebSocket-Version"} {
+		if strings.EqualFold(k, own) {
+			return true
+		}
+	}
+	return false
 }
 
 // validHeader refuses what net/http refuses to send (httpguts'
