@@ -155,7 +155,8 @@ type Options struct {
 	// the subscriptions deliver nothing (publicly reported: pybit #242,
 	// "the ping mechanism does not detect when a WebSocket connection has
 	// stopped retrieving up-to-date prices"). The connection is then
-	// redialled and resubscribed. Set it above the longest quiet spell the
+	// redialled and resubscribed. It counts from the dial, the paced
+	// subscriptions included. Set it above the longest quiet spell the
 	// subscriptions may have on a healthy connection (a quiet market's
 	// trades may pause for minutes; a book channel that pushes on change
 	// only, too). Time in the handler does not count, as for IdleTimeout;
