@@ -135,8 +135,8 @@
 // wait (RFC 6455 §7.4.1 and the IANA close code registry): a close with 1012
 // (service restart), 1013 (try again later) or 1014 (bad gateway) is not
 // redialled before Options.TryAgainDelay (5 s); a close with 1003, 1007,
-// 1008 or 1010 (the venue refuses what the client sent: unsupported or
-// invalid data, policy) and a handshake refused with a 4xx status other than
+// 1008, 1009 or 1010 (the venue refuses what the client sent: unsupported
+// or invalid data, policy, a message too big for it) and a handshake refused with a 4xx status other than
 // 401, 403 and 408 and without Retry-After are not redialled before
 // Options.BackoffCap (30 s), since a tight retry would only be refused
 // again; a 403 without Retry-After, at exchanges an IP over its limits or

@@ -202,7 +202,7 @@ type Options struct {
 	// plus up to a quarter of it at random (jitter, so that clients sent
 	// away together do not return together), or the backoff if longer.
 	// Defaults to DefaultTryAgainDelay (5 s). A venue that refused what
-	// the client sent (1003, 1007, 1008, 1010) or a handshake answered
+	// the client sent (1003, 1007, 1008, 1009, 1010) or a handshake answered
 	// with a 4xx status other than 401 (permanent), 403 (ForbiddenDelay)
 	// and 408 waits the same way
 	// for BackoffCap instead: retrying it at once would only be refused

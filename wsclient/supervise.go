@@ -95,7 +95,8 @@ func (c *Client) retryDelay(attempt int, err error) time.Duration {
 // venue said (RFC 6455 §7.4.1 and the IANA close code registry): 1012
 // service restart, 1013 try again later and 1014 bad gateway ask to come
 // back later (TryAgainDelay); 1003 unsupported data, 1007 invalid payload,
-// 1008 policy violation and 1010 missing extension, like a handshake
+// 1008 policy violation, 1009 message too big (ours, to the venue) and
+// 1010 missing extension, like a handshake
 // refused with a 4xx status (but 408; 401 and 407 are permanent; 403, a
 // block that lifts, waits ForbiddenDelay) without a
 // Retry-After or redirected from wss:// to ws:// (ErrInsecureRedirect),
@@ -109,7 +110,7 @@ func (c *Client) retryFloor(err error) time.Duration {
 	case websocket.StatusServiceRestart, websocket.StatusTryAgainLater, websocket.StatusBadGateway:
 		return c.opts.TryAgainDelay
 	case websocket.StatusUnsupportedData, websocket.StatusInvalidFramePayloadData,
-		websocket.StatusPolicyViolation, websocket.StatusMandatoryExtension:
+		websocket.StatusPolicyViolation, websocket.StatusMessageTooBig, websocket.StatusMandatoryExtension:
 		return c.opts.BackoffCap
 	}
 	if errors.Is(err, ErrInsecureRedirect) {
