@@ -206,6 +206,13 @@ func (c *Client) Rotate() error {
 // the old one until the switch). It is safe for concurrent use and never
 // paced. If ctx ends during the write, coder/websocket closes the
 // connection and the client reconnects.
+//
+// What Write sends belongs to that connection only: a subscription sent
+// with Write is not sent again on the next connection, after a loss or a
+// rotation alike (a rotation reports no loss, only a Connected event with
+// a new ConnID and ReasonRotation). Put lasting subscriptions in
+// Options.Subscriptions or Options.Topics, or send them again on every
+// Connected event with a new ConnID (WriteConn names it).
 func (c *Client) Write(ctx context.Context, msg []byte) error {
 	cn, err := c.current()
 	if err != nil {
