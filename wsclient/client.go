@@ -90,13 +90,17 @@ func New(rawURL string, h Handler, opts *Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	subMsgs := buildSubscriptions(&o)
+	if err := textMessages(&o, subMsgs); err != nil {
+		return nil, err
+	}
 	c := &Client{
 		url:      rawURL,
 		opts:     o,
 		dialHTTP: dialClient(o.HTTPClient, o.Clock, o.HTTPHeader, o.proxyAuth),
 		handler:  h,
 		frames:   o.Frames,
-		subMsgs:  buildSubscriptions(&o),
+		subMsgs:  subMsgs,
 		seed:     maphash.MakeSeed(),
 		runDone:  make(chan struct{}),
 		rotReq:   make(chan uint64, 1),

@@ -180,7 +180,8 @@ type Options struct {
 	// ("How to Send the Heartbeat Packet"). The venue's answer reaches
 	// the handler as any message does, and keeps the idle watchdog fed
 	// on a quiet stream. It is not paced (ControlRate) and not counted as
-	// a subscription. Defaults to nil: none (Binance, Kraken and Coinbase
+	// a subscription; New refuses one that is not UTF-8. Defaults to nil:
+	// none (Binance, Kraken and Coinbase
 	// need none: Binance pings and Kraken and Coinbase send heartbeats).
 	Heartbeat []byte
 	// HeartbeatInterval is the period of Heartbeat, on the Clock, from
@@ -238,14 +239,16 @@ type Options struct {
 	AlignKey func(frame []byte) []byte
 
 	// Subscriptions are sent as text messages, in order, on every new
-	// connection. Defaults to none.
+	// connection; New refuses one that is not UTF-8 (a venue must fail
+	// the connection on it: RFC 6455 §8.1). Defaults to none.
 	Subscriptions [][]byte
 	// Topics are sent after Subscriptions on every new connection, in
 	// messages built by EncodeSubscribe of at most MaxTopicsPerMessage
 	// topics each. Defaults to none.
 	Topics []string
 	// EncodeSubscribe appends to dst the subscribe message for topics; n
-	// counts the messages of a connection from 1 (a request id). Required
+	// counts the messages of a connection from 1 (a request id). It is
+	// called by New, which refuses a message that is not UTF-8. Required
 	// with Topics.
 	EncodeSubscribe func(dst []byte, n int, topics []string) []byte
 	// MaxTopicsPerMessage splits Topics into several messages. Defaults to
