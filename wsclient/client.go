@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/meltica/meltica/pool"
@@ -208,7 +209,8 @@ func (c *Client) Rotate() error {
 
 // Write sends a text message on the current connection (during a rotation,
 // the old one until the switch). It is safe for concurrent use and never
-// paced. If ctx ends during the write, coder/websocket closes the
+// paced. A message that is not UTF-8 is refused with [ErrInvalidUTF8] and
+// not sent: the venue would fail the connection on it (RFC 6455 §8.1). If ctx ends during the write, coder/websocket closes the
 // connection and the client reconnects.
 //
 // What Write sends belongs to that connection only: a subscription sent
@@ -240,8 +242,13 @@ func (c *Client) current() (*conn, error) {
 	return cn, nil
 }
 
-// write sends a text message on cn for the host.
+// write sends a text message on cn for the host. One that is not UTF-8 is
+// refused (ErrInvalidUTF8) and not sent: the venue would fail the whole
+// connection on it (RFC 6455 §8.1, 1007), every stream and order with it.
 func (cn *conn) write(ctx context.Context, msg []byte) error {
+	if !utf8.Valid(msg) {
+		return fmt.Errorf("wsclient: write on connection %d: %w", cn.id, ErrInvalidUTF8)
+	}
 	if err := cn.ws.Write(ctx, websocket.MessageText, msg); err != nil {
 		return fmt.Errorf("wsclient: write on connection %d: %w", cn.id, err)
 	}

@@ -36,8 +36,9 @@ var (
 	// unanswered while its reader waited on the socket for
 	// Options.PongTimeout.
 	ErrPongTimeout = errors.New("wsclient: no pong within the pong timeout")
-	// ErrInvalidUTF8 is reported for a text message that is not valid UTF-8;
-	// the message is dropped and the connection kept.
+	// ErrInvalidUTF8 is reported for a text message from the venue that is
+	// not valid UTF-8 (the message is dropped and the connection kept), and
+	// returned by Write and WriteConn for one of the host's (not sent).
 	ErrInvalidUTF8 = errors.New("wsclient: text message is not valid UTF-8")
 	// ErrFramesExhausted is reported (ReasonPoolExhausted) when a
 	// connection's reader finds Options.Frames exhausted and waits for a

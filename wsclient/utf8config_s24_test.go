@@ -1,9 +1,12 @@
 package wsclient
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 // The client's own messages go out as text (RFC 6455 §5.6), which a venue
@@ -27,4 +30,29 @@ func TestNewRefusesNonUTF8ClientMessages(t *testing.T) {
 	}
 	_, err := New("ws://venue.invalid/", nop, &Options{Subscriptions: [][]byte{[]byte(`{"sym":"€"}`)}, Heartbeat: []byte("ping")})
 	require.NoError(t, err)
+}
+
+// One message of the host's that is not UTF-8 (an order whose client id
+// came from user input) must cost only itself: sent as text, the venue
+// fails the connection on it (RFC 6455 §8.1, 1007), and with it every
+// stream and the other orders in flight. Write and WriteConn refuse it
+// with ErrInvalidUTF8 and send nothing; the connection is kept.
+func TestWriteRefusesNonUTF8(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	v := newVenue(t, func(s *session) {
+		s.readForever()
+		<-s.ctx.Done()
+	})
+	opts := quickOptions()
+	opts.Subscriptions = nil
+	h := start(t, v.url(), opts, &sink{}, leaks)
+	h.rec.waitFor(t, "connected", connected(1))
+	bad := []byte("{\"clOrdId\":\"\xc3\x28\"}")
+	require.ErrorIs(t, h.c.Write(context.Background(), bad), ErrInvalidUTF8)
+	require.ErrorIs(t, h.c.WriteConn(context.Background(), 1, bad), ErrInvalidUTF8)
+	require.NoError(t, h.c.Write(context.Background(), []byte(`{"ok":"€"}`)))
+	require.Eventually(t, func() bool { return len(v.received(1)) == 1 }, wait, time.Millisecond)
+	require.Equal(t, []string{`{"ok":"€"}`}, v.received(1))
+	require.Zero(t, h.c.Stats().TotalReconnects())
+	h.finish(v)
 }
