@@ -38,15 +38,7 @@ func TestNewRefusesNonUTF8ClientMessages(t *testing.T) {
 // stream and the other orders in flight. Write and WriteConn refuse it
 // with ErrInvalidUTF8 and send nothing; the connection is kept.
 func TestWriteRefusesNonUTF8(t *testing.T) {
-	leaks := goleak.IgnoreCurrent()
-	v := newVenue(t, func(s *session) {
-		s.readForever()
-		<-s.ctx.Done()
-	})
-	opts := quickOptions()
-	opts.Subscriptions = nil
-	h := start(t, v.url(), opts, &sink{}, leaks)
-	h.rec.waitFor(t, "connected", connected(1))
+	h, v := startWriting(t, readingVenue)
 	bad := []byte("{\"clOrdId\":\"\xc3\x28\"}")
 	require.ErrorIs(t, h.c.Write(context.Background(), bad), ErrInvalidUTF8)
 	require.ErrorIs(t, h.c.WriteConn(context.Background(), 1, bad), ErrInvalidUTF8)
@@ -55,4 +47,23 @@ func TestWriteRefusesNonUTF8(t *testing.T) {
 	require.Equal(t, []string{`{"ok":"€"}`}, v.received(1))
 	require.Zero(t, h.c.Stats().TotalReconnects())
 	h.finish(v)
+}
+
+// readingVenue reads what the client writes until the client goes.
+func readingVenue(s *session) {
+	s.readForever()
+	<-s.ctx.Done()
+}
+
+// startWriting starts a client without subscriptions on a venue running
+// script and waits for its connection 1: for tests of Write.
+func startWriting(t *testing.T, script func(s *session)) (*harness, *venue) {
+	t.Helper()
+	leaks := goleak.IgnoreCurrent()
+	v := newVenue(t, script)
+	opts := quickOptions()
+	opts.Subscriptions = nil
+	h := start(t, v.url(), opts, &sink{}, leaks)
+	h.rec.waitFor(t, "connected", connected(1))
+	return h, v
 }
