@@ -2,6 +2,7 @@ package wsclient
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -16,20 +17,33 @@ func TestZeroAllocsPerFrame(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loopback throughput")
 	}
-	leaks := goleak.IgnoreCurrent()
-	k := newCounter()
-	r, c, runErr := startRaw(t, k)
-	for _, size := range []int{150, 4096} {
-		const per = 100
-		block := encodeFrames(per, size)
-		r.pump(t, k, block, per, 10*per) // warm-up: buffers grow, pools fill
-		allocs := testing.AllocsPerRun(50, func() { r.pump(t, k, block, per, per) })
-		t.Logf("%d B: %.2f allocations per batch of %d frames", size, allocs, per)
-		require.Zero(t, allocs, "allocations per batch of %d frames of %d B", per, size)
+	for _, tc := range []struct {
+		name string
+		edit func(*Options)
+	}{
+		{"plain", func(*Options) {}},
+		{"data timeout", func(o *Options) { // IsData on every message, the watchdog on
+			o.DataTimeout = time.Hour
+			o.IsData = func(b []byte) bool { return len(b) > 0 && b[0] == '{' }
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			k := newCounter()
+			r, c, runErr := startRaw(t, k, tc.edit)
+			for _, size := range []int{150, 4096} {
+				const per = 100
+				block := encodeFrames(per, size)
+				r.pump(t, k, block, per, 10*per) // warm-up: buffers grow, pools fill
+				allocs := testing.AllocsPerRun(50, func() { r.pump(t, k, block, per, per) })
+				t.Logf("%d B: %.2f allocations per batch of %d frames", size, allocs, per)
+				require.Zero(t, allocs, "allocations per batch of %d frames of %d B", per, size)
+			}
+			st := c.Stats()
+			require.EqualValues(t, 2*(10+51)*100, st.Messages)
+			stopRaw(t, r, c, runErr)
+			require.Zero(t, c.frames.Stats().InUse)
+			goleak.VerifyNone(t, leaks)
+		})
 	}
-	st := c.Stats()
-	require.EqualValues(t, 2*(10+51)*100, st.Messages)
-	stopRaw(t, r, c, runErr)
-	require.Zero(t, c.frames.Stats().InUse)
-	goleak.VerifyNone(t, leaks)
 }

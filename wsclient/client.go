@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/meltica/meltica/pool"
@@ -90,13 +91,17 @@ func New(rawURL string, h Handler, opts *Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	subMsgs := buildSubscriptions(&o)
+	if err := textMessages(&o, subMsgs); err != nil {
+		return nil, err
+	}
 	c := &Client{
 		url:      rawURL,
 		opts:     o,
 		dialHTTP: dialClient(o.HTTPClient, o.Clock, o.HTTPHeader, o.proxyAuth),
 		handler:  h,
 		frames:   o.Frames,
-		subMsgs:  buildSubscriptions(&o),
+		subMsgs:  subMsgs,
 		seed:     maphash.MakeSeed(),
 		runDone:  make(chan struct{}),
 		rotReq:   make(chan uint64, 1),
@@ -121,6 +126,12 @@ func (c *Client) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer close(c.runDone)
+	if c.life.Err() != nil {
+		// Close came between the check above and the swap: it saw no Run
+		// to wait for and returned, so this one must not start anything
+		// (no dial, no OnEvent after Close returned).
+		return ErrClosed
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(c.life, cancel)
@@ -198,8 +209,16 @@ func (c *Client) Rotate() error {
 
 // Write sends a text message on the current connection (during a rotation,
 // the old one until the switch). It is safe for concurrent use and never
-// paced. If ctx ends during the write, coder/websocket closes the
+// paced. A message that is not UTF-8 is refused with [ErrInvalidUTF8] and
+// not sent: the venue would fail the connection on it (RFC 6455 §8.1). If ctx ends during the write, coder/websocket closes the
 // connection and the client reconnects.
+//
+// What Write sends belongs to that connection only: a subscription sent
+// with Write is not sent again on the next connection, after a loss or a
+// rotation alike (a rotation reports no loss, only a Connected event with
+// a new ConnID and ReasonRotation). Put lasting subscriptions in
+// Options.Subscriptions or Options.Topics, or send them again on every
+// Connected event with a new ConnID (WriteConn names it).
 func (c *Client) Write(ctx context.Context, msg []byte) error {
 	cn, err := c.current()
 	if err != nil {
@@ -223,8 +242,13 @@ func (c *Client) current() (*conn, error) {
 	return cn, nil
 }
 
-// write sends a text message on cn for the host.
+// write sends a text message on cn for the host. One that is not UTF-8 is
+// refused (ErrInvalidUTF8) and not sent: the venue would fail the whole
+// connection on it (RFC 6455 §8.1, 1007), every stream and order with it.
 func (cn *conn) write(ctx context.Context, msg []byte) error {
+	if !utf8.Valid(msg) {
+		return fmt.Errorf("wsclient: write on connection %d: %w", cn.id, ErrInvalidUTF8)
+	}
 	if err := cn.ws.Write(ctx, websocket.MessageText, msg); err != nil {
 		return fmt.Errorf("wsclient: write on connection %d: %w", cn.id, err)
 	}

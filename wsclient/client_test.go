@@ -235,16 +235,7 @@ func TestSplitTopics(t *testing.T) {
 
 // Write is safe for concurrent use and fails cleanly with no connection.
 func TestWriteConcurrent(t *testing.T) {
-	leaks := goleak.IgnoreCurrent()
-	v := newVenue(t, func(s *session) {
-		s.readForever()
-		<-s.ctx.Done()
-	})
-	opts := quickOptions()
-	opts.Subscriptions = nil
-	k := &sink{}
-	h := start(t, v.url(), opts, k, leaks)
-	h.rec.waitFor(t, "connected", connected(1))
+	h, v := startWriting(t, readingVenue)
 
 	const writers, each = 8, 50
 	var wg sync.WaitGroup

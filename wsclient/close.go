@@ -107,8 +107,9 @@ const maxRedirects = 10
 // noDowngrade wraps the host's redirect policy (net/http's default when
 // nil): a redirect to http:// after an https:// request is refused with
 // ErrInsecureRedirect, and one that leaves the first request's host (and
-// its subdomains) goes without the host's headers (header) but those
-// known to carry no credentials (see dropCredentials). coder/websocket has
+// its subdomains), or left it at an earlier hop (see leftSite), goes
+// without the host's headers (header) but those known to carry no
+// credentials (see dropCredentials). coder/websocket has
 // turned ws and wss into http and https by the time it is called.
 func noDowngrade(host func(*http.Request, []*http.Request) error, header http.Header) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
@@ -119,7 +120,7 @@ func noDowngrade(host func(*http.Request, []*http.Request) error, header http.He
 				}
 			}
 		}
-		if len(via) > 0 && !sameSite(req.URL.Hostname(), via[0].URL.Hostname()) {
+		if len(via) > 0 && leftSite(req, via) {
 			dropCredentials(req.Header, header)
 		}
 		if host != nil {
@@ -156,11 +157,7 @@ func dropCredentials(h, sent http.Header) {
 // wsHeader reports whether k is one of the handshake's own headers, which
 // coder/websocket sets over any the host gave.
 func wsHeader(k string) bool {
-	switch http.CanonicalHeaderKey(k) {
-	case "Connection", "Upgrade", "Sec-Websocket-Version", "Sec-Websocket-Key", "Sec-Websocket-Protocol":
-		return true
-	}
-	return false
+	return handshakeOwn(k) || strings.EqualFold(k, "Sec-WebSocket-Protocol")
 }
 
 // sameSite is net/http's rule for keeping Authorization on a redirect
@@ -175,6 +172,24 @@ func sameSite(to, from string) bool {
 		return false
 	}
 	return to[len(to)-len(from)-1] == '.'
+}
+
+// leftSite reports whether the redirect chain, req the next hop, has
+// left the first request's host (see sameSite) at any hop. It is sticky
+// as net/http's stripping of Authorization is: a hop back to the first
+// host after a foreign one is a request the foreign host shaped (its path
+// and query), which must not carry the credentials either.
+func leftSite(req *http.Request, via []*http.Request) bool {
+	first := via[0].URL.Hostname()
+	if !sameSite(req.URL.Hostname(), first) {
+		return true
+	}
+	for _, r := range via[1:] {
+		if !sameSite(r.URL.Hostname(), first) {
+			return true
+		}
+	}
+	return false
 }
 
 // withRawSlot returns ctx carrying a slot for the dial's socket.

@@ -276,6 +276,7 @@ func TestPeerCloseCodeDrivesRedialDelay(t *testing.T) {
 		{1000, 0}, {1001, 0}, {1011, 0}, {4000, 0},
 		{1012, DefaultTryAgainDelay}, {1013, DefaultTryAgainDelay}, {1014, DefaultTryAgainDelay},
 		{1003, DefaultBackoffCap}, {1007, DefaultBackoffCap}, {1008, DefaultBackoffCap}, {1010, DefaultBackoffCap},
+		{1009, DefaultBackoffCap}, // the venue found our message too big: it will again
 	} {
 		t.Run(fmt.Sprint(tc.code), func(t *testing.T) {
 			leaks := goleak.IgnoreCurrent()

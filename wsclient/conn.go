@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -52,6 +53,7 @@ type conn struct {
 	// Liveness, sampled by the watchdog (see watchdog).
 	phase  atomic.Uint64 // odd while the reader waits on the socket
 	ping   atomic.Uint64 // odd while a ping is outstanding
+	data   atomic.Uint64 // messages Options.IsData counted as data (DataTimeout)
 	checks atomic.Uint64 // watchdog evaluations, for tests
 
 	mode atomic.Int32 // written under Client.deliverMu
@@ -122,7 +124,7 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	if len(c.opts.Heartbeat) > 0 {
 		beatT = c.opts.Clock.NewTimer(c.opts.HeartbeatInterval)
 	}
-	if c.opts.IdleTimeout > 0 || c.opts.PingInterval > 0 {
+	if c.opts.IdleTimeout > 0 || c.opts.PingInterval > 0 || c.opts.DataTimeout > 0 {
 		tick = c.watchdogTick()
 		dogT, dog0 = c.opts.Clock.NewTimer(tick), c.opts.Clock.Now()
 	}
@@ -250,6 +252,10 @@ func (cn *conn) readLoop() {
 	ctx, id, venue := cn.ctx, cn.id, c.opts.Venue
 	wall0, mono0 := cn.wall0, cn.mono0
 	checkUTF8 := !c.opts.SkipUTF8Check
+	var isData func([]byte) bool // nil unless DataTimeout is on
+	if c.opts.DataTimeout > 0 {
+		isData = c.opts.IsData
+	}
 	st := &c.st
 	var seq uint64 // of the frames read, from 1
 	var f *schema.WsFrame
@@ -292,6 +298,9 @@ func (cn *conn) readLoop() {
 			continue
 		}
 		st.lastMessage.Store(now)
+		if isData != nil && isData(f.Data) {
+			cn.data.Add(1)
+		}
 		cn.handling.Store(handlerBusy)
 		if cn.mode.Load() == modeLive {
 			c.handle(ctx, f, id)
@@ -533,9 +542,15 @@ func (cn *conn) every(t Timer, interval time.Duration, what string, send func() 
 // watchdogTick is the watchdog's sampling period: an eighth of the shorter
 // timeout in use, at least 1 ms.
 func (c *Client) watchdogTick() time.Duration {
-	tick := c.opts.PongTimeout
-	if c.opts.PingInterval <= 0 || (c.opts.IdleTimeout > 0 && c.opts.IdleTimeout < tick) {
-		tick = c.opts.IdleTimeout
+	tick := time.Duration(math.MaxInt64)
+	if c.opts.PingInterval > 0 {
+		tick = c.opts.PongTimeout
+	}
+	if c.opts.IdleTimeout > 0 {
+		tick = min(tick, c.opts.IdleTimeout)
+	}
+	if c.opts.DataTimeout > 0 {
+		tick = min(tick, c.opts.DataTimeout)
 	}
 	return max(tick/8, time.Millisecond)
 }
@@ -558,11 +573,11 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 	defer cn.wg.Done()
 	c := cn.c
 	clk := c.opts.Clock
-	idle, pong := c.opts.IdleTimeout, c.opts.PongTimeout
+	idle, pong, noData := c.opts.IdleTimeout, c.opts.PongTimeout, c.opts.DataTimeout
 	pinging := c.opts.PingInterval > 0
 	defer t.Stop()
-	lastPhase, lastPing := cn.phase.Load(), cn.ping.Load()
-	var idleWait, pongWait time.Duration
+	lastPhase, lastPing, lastData := cn.phase.Load(), cn.ping.Load(), cn.data.Load()
+	var idleWait, pongWait, dataWait time.Duration
 	for {
 		select {
 		case <-t.C():
@@ -572,7 +587,7 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 		now := clk.Now()
 		dt := now.Sub(prev)
 		prev = now
-		p, pg := cn.phase.Load(), cn.ping.Load()
+		p, pg, d := cn.phase.Load(), cn.ping.Load(), cn.data.Load()
 		waiting := p&1 == 1
 		if waiting && p == lastPhase {
 			idleWait += dt
@@ -585,9 +600,19 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 		case waiting:
 			pongWait += dt
 		}
-		lastPhase, lastPing = p, pg
+		switch { // as the pong's wait: other messages do not restart it
+		case d != lastData:
+			dataWait = 0
+		case waiting:
+			dataWait += dt
+		}
+		lastPhase, lastPing, lastData = p, pg, d
 		if idle > 0 && idleWait >= idle {
 			cn.fail(ReasonIdle, ErrIdle)
+			return
+		}
+		if noData > 0 && dataWait >= noData {
+			cn.fail(ReasonNoData, ErrNoData)
 			return
 		}
 		if pinging && pongWait >= pong {

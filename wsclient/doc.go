@@ -29,7 +29,8 @@
 // allocation, one clock read and seven uncontended atomic operations (two
 // liveness marks for the watchdog, three Stats counters, and a mark of the
 // handler call under way, which a rotation waits on so that the handler
-// never runs twice at once), no lock, besides
+// never runs twice at once; with Options.DataTimeout, a call of
+// Options.IsData and an eighth for a data message), no lock, besides
 // coder/websocket's own work (TestZeroAllocsPerFrame, BenchmarkRead; against
 // bare coder/websocket: WSRead and WSReadMem in the benchmarks module). A
 // text message is also checked for UTF-8, which coder/websocket does not do:
@@ -66,7 +67,7 @@
 //
 // A pinger goroutine pings every Options.PingInterval (Conn.Ping needs the
 // concurrent reader to receive the pong), and a watchdog declares the
-// connection dead on either of:
+// connection dead on any of:
 //
 //   - idle: the reader has waited on the socket for Options.IdleTimeout
 //     without a whole message arriving ([ErrIdle]): a message that takes
@@ -75,9 +76,19 @@
 //     waited on the socket for Options.PongTimeout in all without the pong
 //     arriving ([ErrPongTimeout]). Data still arriving does not save a
 //     connection whose venue no longer answers: it may no longer read what
-//     we write either.
+//     we write either;
+//   - no data (only with Options.DataTimeout): the reader has waited on
+//     the socket for DataTimeout in all without a message that
+//     Options.IsData counts as data ([ErrNoData], [ReasonNoData]), while
+//     heartbeats, pongs or acknowledgements may still arrive. Heartbeats
+//     are messages and feed the idle watchdog, so without it a venue whose
+//     subscriptions stop delivering while its heartbeats go on (a stall
+//     reported of real venues: pybit #242, Polymarket
+//     real-time-data-client #26) is never taken for dead. The timeout is
+//     per connection: a stream that stalls while others on the same
+//     connection deliver is the normalizer's to see.
 //
-// Both count only the time the reader waits on the socket. Time in the
+// All count only the time the reader waits on the socket. Time in the
 // handler does not count: a slow handler is never taken for a dead venue,
 // however slow it is. While it runs, the messages behind it wait in the
 // kernel's socket buffers, then TCP pushes back on the venue; the client
@@ -119,13 +130,13 @@
 // A lost connection is reported ([schema.ConnDisconnected] with its [Reason]
 // and error: a possible gap in the data), then redialled after a capped
 // exponential backoff with full jitter ([schema.ConnReconnecting] with
-// attempt and delay). The attempt count starts again after a connection
-// lived Options.BackoffReset. What the venue said sets a floor under that
+// attempt and delay). The attempt count starts again after the client
+// delivered without a break (rotations included) for Options.BackoffReset. What the venue said sets a floor under that
 // wait (RFC 6455 §7.4.1 and the IANA close code registry): a close with 1012
 // (service restart), 1013 (try again later) or 1014 (bad gateway) is not
 // redialled before Options.TryAgainDelay (5 s); a close with 1003, 1007,
-// 1008 or 1010 (the venue refuses what the client sent: unsupported or
-// invalid data, policy) and a handshake refused with a 4xx status other than
+// 1008, 1009 or 1010 (the venue refuses what the client sent: unsupported
+// or invalid data, policy, a message too big for it) and a handshake refused with a 4xx status other than
 // 401, 403 and 408 and without Retry-After are not redialled before
 // Options.BackoffCap (30 s), since a tight retry would only be refused
 // again; a 403 without Retry-After, at exchanges an IP over its limits or
@@ -257,13 +268,17 @@
 // it would send the headers, the stream and the orders in clear text. A
 // redirect to another host (not the first one or a subdomain of it, as
 // net/http decides for Authorization) carries only the User-Agent, Origin
-// and Accept headers of Options.HTTPHeader: the others may be the host's
-// credentials (API keys, signatures), which net/http passes on. A
+// and Accept headers of Options.HTTPHeader, and so does every later hop
+// of the chain, one back to the first host included (net/http's rule for
+// Authorization is as sticky): the others may be the host's credentials
+// (API keys, signatures), which net/http passes on. A
 // "Host" in Options.HTTPHeader is the Host sent (net/http drops it from a
 // request's Header); the TLS server name stays the URL's host (or the
 // transport's tls.Config.ServerName). A "Sec-WebSocket-Protocol" there is
 // offered as Options.Subprotocols are; a "Sec-WebSocket-Extensions" is
-// refused by New. Header keys are matched in any case. Behind an
+// refused by New; the handshake's own Connection, Upgrade,
+// Sec-WebSocket-Key and Sec-WebSocket-Version are dropped (a second
+// Sec-WebSocket-Key failed every dial). Header keys are matched in any case. Behind an
 // HTTP proxy (the default HTTPClient's from HTTPS_PROXY, HTTP_PROXY and
 // NO_PROXY, or the Proxy of the host's *http.Transport) a venue is reached
 // through a CONNECT tunnel, a ws:// one too (RFC 6455 §4.1; net/http

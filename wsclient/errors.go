@@ -27,12 +27,18 @@ var (
 	// ErrIdle is the error of a connection that received nothing while its
 	// reader waited on the socket for Options.IdleTimeout.
 	ErrIdle = errors.New("wsclient: no message within the idle timeout")
+	// ErrNoData is the error of a connection whose reader waited on the
+	// socket for Options.DataTimeout without a message Options.IsData
+	// counts as data: heartbeats or pongs still came, the subscriptions
+	// delivered nothing.
+	ErrNoData = errors.New("wsclient: no data message within the data timeout")
 	// ErrPongTimeout is the error of a connection whose ping went
 	// unanswered while its reader waited on the socket for
 	// Options.PongTimeout.
 	ErrPongTimeout = errors.New("wsclient: no pong within the pong timeout")
-	// ErrInvalidUTF8 is reported for a text message that is not valid UTF-8;
-	// the message is dropped and the connection kept.
+	// ErrInvalidUTF8 is reported for a text message from the venue that is
+	// not valid UTF-8 (the message is dropped and the connection kept), and
+	// returned by Write and WriteConn for one of the host's (not sent).
 	ErrInvalidUTF8 = errors.New("wsclient: text message is not valid UTF-8")
 	// ErrFramesExhausted is reported (ReasonPoolExhausted) when a
 	// connection's reader finds Options.Frames exhausted and waits for a
@@ -130,14 +136,22 @@ func permanentStatus(code int) bool {
 }
 
 // dialError classifies a failed dial: 401/407 and certificate errors are
-// permanent; other refusals carry their Retry-After. A refused handshake's
-// HTTP connection goes back to the transport's idle pool: it is closed
-// there, so that its goroutines do not outlive the client.
+// permanent; other refusals carry their Retry-After.
+//
+// Whatever failed, the transport's idle connections are closed and its
+// dials in progress that no request waits for any more are ended
+// (http.Transport.CloseIdleConnections does both): a refused handshake's
+// HTTP connection goes back to the idle pool, and net/http runs each dial
+// detached from the request (a dial may serve a later request), bounding
+// its TLS handshake only by the transport's TLSHandshakeTimeout, which a
+// host's transport may leave at zero. Without this a venue stuck in the
+// TLS handshake kept the socket and net/http's goroutines of every dial
+// that timed out, for as long as the outage lasted.
 func (c *Client) dialError(resp *http.Response, err error) error {
+	c.dialHTTP.CloseIdleConnections()
 	var certErr *tls.CertificateVerificationError
 	switch {
 	case resp != nil && resp.StatusCode != http.StatusSwitchingProtocols:
-		c.dialHTTP.CloseIdleConnections()
 		return &HandshakeError{
 			StatusCode: resp.StatusCode,
 			RetryAfter: RetryAfterHeader(resp.Header, c.opts.Clock.Now()),
@@ -209,6 +223,7 @@ const (
 	ReasonPermanent            // a permanent error stopped reconnection
 	ReasonClosed               // Close was called or Run's context ended
 	ReasonPoolExhausted        // the reader waits for a frame: the frame pool is exhausted ([ErrFramesExhausted]; connection kept)
+	ReasonNoData               // no data message within DataTimeout, other messages aside ([ErrNoData])
 	numReasons
 )
 
@@ -230,6 +245,7 @@ var reasonNames = [...]string{
 	ReasonPermanent:     "permanent",
 	ReasonClosed:        "closed",
 	ReasonPoolExhausted: "pool_exhausted",
+	ReasonNoData:        "no_data",
 }
 
 func (r Reason) String() string {

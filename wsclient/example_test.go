@@ -1,6 +1,7 @@
 package wsclient_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log"
@@ -82,4 +83,25 @@ func ExampleClient_Stats() {
 	fmt.Println(st.State, st.Messages, st.TotalReconnects())
 	// Output:
 	// unknown 0 0
+}
+
+// A venue whose heartbeats go on while its subscriptions may stall (OKX
+// answers the client's "ping" with "pong" whether its channels push or
+// not): DataTimeout, with IsData telling its data from its heartbeats,
+// redials a connection that delivered no data for two minutes.
+func ExampleOptions_dataTimeout() {
+	opts := &wsclient.Options{
+		Venue:         schema.VenueOKX,
+		Heartbeat:     []byte("ping"),
+		Subscriptions: [][]byte{[]byte(`{"op":"subscribe","args":[{"channel":"trades","instId":"BTC-USDT"}]}`)},
+		DataTimeout:   2 * time.Minute,
+		IsData: func(frame []byte) bool {
+			// Not the pong, nor an acknowledgement ({"event":"subscribe",…}).
+			return string(frame) != "pong" && !bytes.HasPrefix(frame, []byte(`{"event"`))
+		},
+	}
+	_, err := wsclient.New("wss://ws.okx.com:8443/ws/v5/public", func(context.Context, *schema.WsFrame) error { return nil }, opts)
+	fmt.Println(err)
+	// Output:
+	// <nil>
 }

@@ -134,15 +134,19 @@ func TestHandshakeToHTTP2Server(t *testing.T) {
 // helloVenue is a venue's handler that says "hello" on each connection
 // and keeps it open until the client goes.
 func helloVenue() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer func() { _ = ws.CloseNow() }()
-		_ = ws.Write(r.Context(), websocket.MessageText, []byte("hello"))
-		_, _, _ = ws.Read(r.Context())
-	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { acceptHello(w, r, nil) })
+}
+
+// acceptHello accepts the handshake, sends "hello" and reads until the
+// client goes.
+func acceptHello(w http.ResponseWriter, r *http.Request, aopts *websocket.AcceptOptions) {
+	ws, err := websocket.Accept(w, r, aopts)
+	if err != nil {
+		return
+	}
+	defer func() { _ = ws.CloseNow() }()
+	_ = ws.Write(r.Context(), websocket.MessageText, []byte("hello"))
+	_, _, _ = ws.Read(r.Context())
 }
 
 // TLS server name: a venue reached by address (or through a fronting

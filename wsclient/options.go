@@ -82,12 +82,14 @@ type Options struct {
 	// *http.Transport skips verification unless AllowInsecureTLS is set.
 	// An *http.Transport is cloned (settings kept, connection pool not
 	// shared), so that a proxy's refusal of the tunnel reaches the host
-	// as a [*HandshakeError]. After a refused handshake and when Run
-	// returns, the client closes its idle connections (through the
-	// transport's CloseIdleConnections when it is not an *http.Transport),
-	// so that no kept-alive connection (and its net/http goroutines)
-	// outlives it: give such a client a transport of its own if that
-	// disturbs other users of yours.
+	// as a [*HandshakeError]. After a failed dial and when Run returns,
+	// the client closes its idle connections and ends the transport's
+	// dials that no request waits for any more (through the transport's
+	// CloseIdleConnections when it is not an *http.Transport), so that no
+	// kept-alive connection, nor the TLS handshake of a dial that timed
+	// out (net/http bounds it only by TLSHandshakeTimeout), keeps a
+	// socket and net/http's goroutines: give such a client a transport
+	// of its own if that disturbs other users of yours.
 	HTTPClient *http.Client
 	// AllowInsecureTLS accepts an HTTPClient with InsecureSkipVerify. Never
 	// set it against a real venue. Defaults to false.
@@ -96,12 +98,15 @@ type Options struct {
 	// User-Agent; a Host is sent as the Host). A Sec-WebSocket-Protocol
 	// in it is offered as Subprotocols are (after them); New refuses a
 	// Sec-WebSocket-Extensions, and a key or value net/http would not
-	// send (a CR or LF in a value: every handshake would fail). A
+	// send (a CR or LF in a value: every handshake would fail); a
+	// Connection, Upgrade, Sec-WebSocket-Key or Sec-WebSocket-Version is
+	// dropped, in any case of its key (coder/websocket sets them). A
 	// Proxy-Authorization is the proxy's: it is sent with the CONNECT of
 	// an *http.Transport's proxy (as ProxyConnectHeader, unless that has
 	// one), never to the venue. A redirect of the handshake to another
-	// host (neither the first one nor its subdomain) carries only its
-	// User-Agent, Origin and Accept headers: the others may be
+	// host (neither the first one nor its subdomain), and every later hop
+	// of that chain, carries only its User-Agent, Origin and Accept
+	// headers: the others may be
 	// credentials (HTTPClient.CheckRedirect may set them again). Defaults
 	// to none.
 	HTTPHeader http.Header
@@ -141,6 +146,31 @@ type Options struct {
 	// handler does not count. Defaults to DefaultIdleTimeout (30 s);
 	// negative disables the watchdog.
 	IdleTimeout time.Duration
+	// DataTimeout declares a connection dead ([ErrNoData], ReasonNoData)
+	// when its reader has waited on the socket that long in all without a
+	// message IsData counts as data, while other messages may still
+	// arrive: the stall the idle watchdog cannot see, because the venue's
+	// heartbeats (Kraken's, Coinbase's heartbeats channel) or its answers
+	// to Heartbeat (OKX's "pong", Bybit's {"op":"pong"}) keep coming while
+	// the subscriptions deliver nothing (publicly reported: pybit #242,
+	// "the ping mechanism does not detect when a WebSocket connection has
+	// stopped retrieving up-to-date prices"). The connection is then
+	// redialled and resubscribed. It counts from the dial, the paced
+	// subscriptions included. Set it above the longest quiet spell the
+	// subscriptions may have on a healthy connection (a quiet market's
+	// trades may pause for minutes; a book channel that pushes on change
+	// only, too). Time in the handler does not count, as for IdleTimeout;
+	// the estimate counts a sampling interval in which only other messages
+	// arrived if the reader waited at its end. Defaults to 0: off. Needs
+	// IsData.
+	DataTimeout time.Duration
+	// IsData reports whether a message carries the subscriptions' data,
+	// for DataTimeout: false for a heartbeat, a pong, an acknowledgement.
+	// It is called on the reader, once per message that reaches the
+	// handler (before it), only while DataTimeout is set; frame is the
+	// message, which it must not keep or change. It must be quick and
+	// must not panic. Defaults to nil; required with DataTimeout.
+	IsData func(frame []byte) bool
 
 	// Heartbeat is a text message sent every HeartbeatInterval on each
 	// connection: the application-level ping of venues that want one on
@@ -150,7 +180,8 @@ type Options struct {
 	// ("How to Send the Heartbeat Packet"). The venue's answer reaches
 	// the handler as any message does, and keeps the idle watchdog fed
 	// on a quiet stream. It is not paced (ControlRate) and not counted as
-	// a subscription. Defaults to nil: none (Binance, Kraken and Coinbase
+	// a subscription; New refuses one that is not UTF-8. Defaults to nil:
+	// none (Binance, Kraken and Coinbase
 	// need none: Binance pings and Kraken and Coinbase send heartbeats).
 	Heartbeat []byte
 	// HeartbeatInterval is the period of Heartbeat, on the Clock, from
@@ -161,8 +192,10 @@ type Options struct {
 	// a uniformly random duration in [0, min(BackoffCap, BackoffBase·2ⁿ⁻¹)]
 	// (full jitter). Default to 100 ms and 30 s.
 	BackoffBase, BackoffCap time.Duration
-	// BackoffReset is how long a connection must have lived for the next
-	// redial to start again from attempt 1. Defaults to 60 s.
+	// BackoffReset is how long the client must have delivered without a
+	// break (from the dial of its first connection since the last loss:
+	// a rotation is no break) for the next redial to start again from
+	// attempt 1. Defaults to 60 s.
 	BackoffReset time.Duration
 	// TryAgainDelay is the least wait before redialling after the venue
 	// closed the connection with 1012 (service restart), 1013 (try again
@@ -170,7 +203,7 @@ type Options struct {
 	// plus up to a quarter of it at random (jitter, so that clients sent
 	// away together do not return together), or the backoff if longer.
 	// Defaults to DefaultTryAgainDelay (5 s). A venue that refused what
-	// the client sent (1003, 1007, 1008, 1010) or a handshake answered
+	// the client sent (1003, 1007, 1008, 1009, 1010) or a handshake answered
 	// with a 4xx status other than 401 (permanent), 403 (ForbiddenDelay)
 	// and 408 waits the same way
 	// for BackoffCap instead: retrying it at once would only be refused
@@ -206,14 +239,16 @@ type Options struct {
 	AlignKey func(frame []byte) []byte
 
 	// Subscriptions are sent as text messages, in order, on every new
-	// connection. Defaults to none.
+	// connection; New refuses one that is not UTF-8 (a venue must fail
+	// the connection on it: RFC 6455 §8.1). Defaults to none.
 	Subscriptions [][]byte
 	// Topics are sent after Subscriptions on every new connection, in
 	// messages built by EncodeSubscribe of at most MaxTopicsPerMessage
 	// topics each. Defaults to none.
 	Topics []string
 	// EncodeSubscribe appends to dst the subscribe message for topics; n
-	// counts the messages of a connection from 1 (a request id). Required
+	// counts the messages of a connection from 1 (a request id). It is
+	// called by New, which refuses a message that is not UTF-8. Required
 	// with Topics.
 	EncodeSubscribe func(dst []byte, n int, topics []string) []byte
 	// MaxTopicsPerMessage splits Topics into several messages. Defaults to
@@ -382,6 +417,8 @@ func (opts *Options) withDefaults() (Options, error) {
 		o.BackoffCap = o.BackoffBase
 	}
 	switch {
+	case o.DataTimeout > 0 && o.IsData == nil:
+		return o, errors.New("wsclient: Options.DataTimeout needs Options.IsData, which tells data from heartbeats")
 	case len(o.Topics) > 0 && o.EncodeSubscribe == nil:
 		return o, errors.New("wsclient: Options.Topics needs Options.EncodeSubscribe")
 	case o.MaxTopicsPerConn > 0 && len(o.Topics) > o.MaxTopicsPerConn:
@@ -404,6 +441,7 @@ func (o *Options) checkNegative() error {
 	}{
 		{"DialTimeout", int64(o.DialTimeout)},
 		{"PongTimeout", int64(o.PongTimeout)},
+		{"DataTimeout", int64(o.DataTimeout)},
 		{"BackoffBase", int64(o.BackoffBase)},
 		{"BackoffCap", int64(o.BackoffCap)},
 		{"BackoffReset", int64(o.BackoffReset)},
@@ -450,14 +488,22 @@ func (o *Options) handshakeHeader() error {
 	if pa := headerValues(o.HTTPHeader, "Proxy-Authorization"); len(pa) > 0 {
 		o.proxyAuth = pa[0]
 	}
-	if len(host) == 0 && len(protos) == 0 && o.proxyAuth == "" {
+	taken := func(k string) bool {
+		return strings.EqualFold(k, "Host") || strings.EqualFold(k, "Sec-WebSocket-Protocol") ||
+			strings.EqualFold(k, "Proxy-Authorization") || handshakeOwn(k)
+	}
+	need := false
+	for k := range o.HTTPHeader {
+		need = need || taken(k)
+	}
+	if !need {
 		return nil
 	}
 	// Out of a copy: a "host" written in another case would go out as a
 	// second Host header, which servers refuse (400).
 	o.HTTPHeader = o.HTTPHeader.Clone()
 	for k := range o.HTTPHeader {
-		if strings.EqualFold(k, "Host") || strings.EqualFold(k, "Sec-WebSocket-Protocol") || strings.EqualFold(k, "Proxy-Authorization") {
+		if taken(k) {
 			delete(o.HTTPHeader, k)
 		}
 	}
@@ -473,6 +519,21 @@ func (o *Options) handshakeHeader() error {
 		}
 	}
 	return nil
+}
+
+// handshakeOwn reports whether k (in any case) is a header of the
+// handshake that coder/websocket sets itself: one the host gives too went
+// out as a second one when its key was not canonical (net/http writes a
+// Header's keys as they are; "Sec-WebSocket-Key", as everyone spells it,
+// is not the canonical "Sec-Websocket-Key"), and the venue answered for
+// the host's key, failing every dial.
+func handshakeOwn(k string) bool {
+	for _, own := range [...]string{"Connection", "Upgrade", "Sec-WebSocket-Key", "Sec-WebSocket-Version"} {
+		if strings.EqualFold(k, own) {
+			return true
+		}
+	}
+	return false
 }
 
 // validHeader refuses what net/http refuses to send (httpguts'

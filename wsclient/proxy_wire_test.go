@@ -379,48 +379,11 @@ func TestProxyAuthorizationHeaderGoesToProxy(t *testing.T) {
 // handshake returns with nothing left running.
 func TestProxyTLSHandshakeBounded(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var (
-		mu    sync.Mutex
-		held  []net.Conn
-		wg    sync.WaitGroup
-		gone  atomic.Int32
-		conns atomic.Int32
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			mu.Lock()
-			held = append(held, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() { // reads the ClientHello and answers nothing
-				defer wg.Done()
-				_, _ = io.Copy(io.Discard, c)
-				gone.Add(1)
-			}()
-		}
-	}()
-	stop := func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range held {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	}
-	defer stop()
+	v := newSilentTLSVenue(t)
+	defer v.stop()
 	p := newRawPeer(t, steadyPeer)
 	tr := ownHTTPClient().Transport.(*http.Transport)
-	tr.Proxy = http.ProxyURL(&url.URL{Scheme: "https", Host: ln.Addr().String()})
+	tr.Proxy = http.ProxyURL(&url.URL{Scheme: "https", Host: v.ln.Addr().String()})
 	fc := newFakeClock()
 	fc.blockSlp = true
 	opts := peerOptions()
@@ -429,17 +392,17 @@ func TestProxyTLSHandshakeBounded(t *testing.T) {
 	opts.DialTimeout = 5 * time.Second
 	h := start(t, p.url(), opts, &sink{}, leaks)
 	h.clock = fc
-	require.Eventually(t, func() bool { return conns.Load() == 1 }, wait, time.Millisecond)
+	require.Eventually(t, func() bool { return v.conns.Load() == 1 }, wait, time.Millisecond)
 	require.Eventually(t, func() bool { return fc.armedAt(fc.Now().Add(opts.DialTimeout)) }, wait, time.Millisecond)
 	fc.advance(opts.DialTimeout)
 	re := h.rec.waitFor(t, "reconnecting", isState(schema.ConnReconnecting))
 	require.Equal(t, ReasonDial, re.Reason)
 	require.ErrorIs(t, re.Err, context.DeadlineExceeded)
-	require.Eventually(t, func() bool { return gone.Load() == 1 }, wait, time.Millisecond, "the connection to the proxy closed")
+	require.Eventually(t, func() bool { return v.gone.Load() == 1 }, wait, time.Millisecond, "the connection to the proxy closed")
 	require.Eventually(t, func() bool { return len(fc.sleepingUntil()) == 1 }, wait, time.Millisecond)
 	fc.advanceTo(fc.sleepingUntil()[0])
-	require.Eventually(t, func() bool { return conns.Load() == 2 }, wait, time.Millisecond)
-	h.finish(nil, stop, p.close, tr.CloseIdleConnections)
+	require.Eventually(t, func() bool { return v.conns.Load() == 2 }, wait, time.Millisecond)
+	h.finish(nil, v.stop, p.close, tr.CloseIdleConnections)
 	require.Zero(t, p.n.Load())
 }
 

@@ -85,9 +85,13 @@ func benchOptions() *Options {
 }
 
 // startRaw runs a client against a raw venue and returns once connected.
-func startRaw(tb testing.TB, k *counter) (*rawVenue, *Client, chan error) {
+func startRaw(tb testing.TB, k *counter, edit ...func(*Options)) (*rawVenue, *Client, chan error) {
 	r := newRawVenue(tb)
-	c, err := New(r.v.url(), k.handle, benchOptions())
+	opts := benchOptions()
+	for _, e := range edit {
+		e(opts)
+	}
+	c, err := New(r.v.url(), k.handle, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}

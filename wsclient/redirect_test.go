@@ -32,13 +32,7 @@ func TestHandshakeRedirectDropsCredentials(t *testing.T) {
 			got := make(chan http.Header, 4)
 			venue := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				got <- r.Header.Clone()
-				ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true}) // the Origin is another site
-				if err != nil {
-					return
-				}
-				defer func() { _ = ws.CloseNow() }()
-				_ = ws.Write(r.Context(), websocket.MessageText, []byte("hello"))
-				_, _, _ = ws.Read(r.Context())
+				acceptHello(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true}) // the Origin is another site
 			}))
 			to := "ws" + strings.TrimPrefix(venue.URL, "http") + "/ws"
 			if tc.cross {

@@ -1,7 +1,10 @@
 package wsclient
 
 import (
+	"errors"
+	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 )
@@ -21,6 +24,27 @@ func buildSubscriptions(o *Options) [][]byte {
 		msgs = append(msgs, o.EncodeSubscribe(nil, i+1, batch))
 	}
 	return msgs
+}
+
+// textMessages refuses a message of the client's own that is not UTF-8:
+// subs (Subscriptions, then EncodeSubscribe's messages, as
+// buildSubscriptions returns them) and the Heartbeat. They go out as text
+// messages, and a venue fails a connection on a text message that is not
+// UTF-8 (RFC 6455 §8.1, close code 1007): every connection would end so.
+func textMessages(o *Options, subs [][]byte) error {
+	for i, m := range subs {
+		if utf8.Valid(m) {
+			continue
+		}
+		if i < len(o.Subscriptions) {
+			return fmt.Errorf("wsclient: Options.Subscriptions[%d] is not UTF-8: it goes out as a text message, which the venue must refuse", i)
+		}
+		return fmt.Errorf("wsclient: Options.EncodeSubscribe's message %d is not UTF-8: it goes out as a text message, which the venue must refuse", i-len(o.Subscriptions)+1)
+	}
+	if !utf8.Valid(o.Heartbeat) {
+		return errors.New("wsclient: Options.Heartbeat is not UTF-8: it goes out as a text message, which the venue must refuse")
+	}
+	return nil
 }
 
 // SplitTopics cuts topics into consecutive parts of at most n topics (all in

@@ -3,6 +3,7 @@ package wsclient
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"time"
 
@@ -18,19 +19,20 @@ func (c *Client) supervise(ctx context.Context) error {
 	attempt := 0
 	for {
 		cn, reason, err := c.connect(ctx, modeLive)
+		id := uint64(0)
+		if cn != nil {
+			id = cn.id
+		}
 		if err == nil {
-			var born time.Time
-			reason, born, err = c.serve(ctx, cn)
-			if ctx.Err() == nil && c.opts.Clock.Now().Sub(born) >= c.opts.BackoffReset {
+			// The stable period runs from the first connection's dial:
+			// rotations replace connections without a break.
+			reason, id, err = c.serve(ctx, cn)
+			if ctx.Err() == nil && c.opts.Clock.Now().Sub(cn.born) >= c.opts.BackoffReset {
 				attempt = 0
 			}
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
-		}
-		id := uint64(0)
-		if cn != nil {
-			id = cn.id
 		}
 		if errors.Is(err, ErrPermanent) {
 			c.setState(Event{State: schema.ConnDisconnected, Reason: ReasonPermanent, Err: err, ConnID: id})
@@ -49,12 +51,27 @@ func (c *Client) supervise(ctx context.Context) error {
 
 // backoff is the full-jitter wait before redial number attempt (from 1): a
 // uniform random duration in [0, min(cap, base·2^(attempt-1))].
+//
+// The doubling stops at the cap without passing it, and the jitter's
+// bound saturates, so that a cap of math.MaxInt64 ("as long as it takes")
+// neither overflows into a negative wait nor panics in Rand.
 func (c *Client) backoff(attempt int) time.Duration {
-	d := c.opts.BackoffBase
-	for i := 1; i < attempt && d < c.opts.BackoffCap; i++ {
+	d, limit := c.opts.BackoffBase, c.opts.BackoffCap
+	for i := 1; i < attempt && d < limit; i++ {
+		if d > limit/2 {
+			d = limit
+			break
+		}
 		d *= 2
 	}
-	d = min(d, c.opts.BackoffCap)
+	return c.jitter(min(d, limit))
+}
+
+// jitter is a uniform random duration in [0, d], d ≥ 0.
+func (c *Client) jitter(d time.Duration) time.Duration {
+	if d == math.MaxInt64 {
+		return time.Duration(c.opts.Rand(int64(d))) // d+1 would overflow; one value in 2⁶³ is lost
+	}
 	return time.Duration(c.opts.Rand(int64(d) + 1))
 }
 
@@ -65,7 +82,7 @@ func (c *Client) backoff(attempt int) time.Duration {
 func (c *Client) retryDelay(attempt int, err error) time.Duration {
 	d := c.backoff(attempt)
 	if f := c.retryFloor(err); f > 0 {
-		d = max(d, f+time.Duration(c.opts.Rand(int64(f/4)+1)))
+		d = max(d, f+min(c.jitter(f/4), math.MaxInt64-f)) // saturates: a huge floor stays a floor
 	}
 	var he *HandshakeError
 	if errors.As(err, &he) && he.RetryAfter > d {
@@ -78,7 +95,8 @@ func (c *Client) retryDelay(attempt int, err error) time.Duration {
 // venue said (RFC 6455 §7.4.1 and the IANA close code registry): 1012
 // service restart, 1013 try again later and 1014 bad gateway ask to come
 // back later (TryAgainDelay); 1003 unsupported data, 1007 invalid payload,
-// 1008 policy violation and 1010 missing extension, like a handshake
+// 1008 policy violation, 1009 message too big (ours, to the venue) and
+// 1010 missing extension, like a handshake
 // refused with a 4xx status (but 408; 401 and 407 are permanent; 403, a
 // block that lifts, waits ForbiddenDelay) without a
 // Retry-After or redirected from wss:// to ws:// (ErrInsecureRedirect),
@@ -92,7 +110,7 @@ func (c *Client) retryFloor(err error) time.Duration {
 	case websocket.StatusServiceRestart, websocket.StatusTryAgainLater, websocket.StatusBadGateway:
 		return c.opts.TryAgainDelay
 	case websocket.StatusUnsupportedData, websocket.StatusInvalidFramePayloadData,
-		websocket.StatusPolicyViolation, websocket.StatusMandatoryExtension:
+		websocket.StatusPolicyViolation, websocket.StatusMessageTooBig, websocket.StatusMandatoryExtension:
 		return c.opts.BackoffCap
 	}
 	if errors.Is(err, ErrInsecureRedirect) {
@@ -133,9 +151,9 @@ func (c *Client) connect(ctx context.Context, mode int32) (*conn, Reason, error)
 }
 
 // serve keeps cn (and its successors, with rotation) delivering until the
-// live connection dies or ctx ends. It returns why, and the Clock time the
-// last live connection was dialled.
-func (c *Client) serve(ctx context.Context, cn *conn) (Reason, time.Time, error) {
+// live connection dies or ctx ends. It returns why, and which connection
+// (the last live one) ended.
+func (c *Client) serve(ctx context.Context, cn *conn) (Reason, uint64, error) {
 	// dial made cn current and announced it Connected.
 	live := cn
 	var rotC <-chan time.Time // nil until a rotation is due: never fires
@@ -198,8 +216,8 @@ func (c *Client) untilMaxAge(cn *conn) time.Duration {
 }
 
 // retire stops the live connection and clears it for Write.
-func (c *Client) retire(cn *conn, r Reason) (Reason, time.Time, error) {
+func (c *Client) retire(cn *conn, r Reason) (Reason, uint64, error) {
 	c.setCurrent(nil)
 	cn.stop(r)
-	return cn.reason, cn.born, cn.err
+	return cn.reason, cn.id, cn.err
 }

@@ -6,30 +6,23 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 )
 
 // TestWriteConn: WriteConn writes on the connection it names only; once
 // that connection is replaced it writes nothing and says so.
 func TestWriteConn(t *testing.T) {
-	leaks := goleak.IgnoreCurrent()
 	c, err := New("ws://127.0.0.1:1", nop, nil)
 	require.NoError(t, err)
 	require.ErrorIs(t, c.WriteConn(context.Background(), 1, []byte("x")), ErrNotConnected)
 	require.NoError(t, c.Close(context.Background()))
 
-	v := newVenue(t, func(s *session) {
+	h, v := startWriting(t, func(s *session) {
 		if s.n == 1 {
 			_ = s.readN(1)
 			return // the first connection ends after one message
 		}
-		s.readForever()
-		<-s.ctx.Done()
+		readingVenue(s)
 	})
-	opts := quickOptions()
-	opts.Subscriptions = nil
-	h := start(t, v.url(), opts, &sink{}, leaks)
-	h.rec.waitFor(t, "connected", connected(1))
 	require.NoError(t, h.c.WriteConn(context.Background(), 1, []byte("on-1")))
 	h.rec.waitFor(t, "connected", connected(2))
 	require.ErrorIs(t, h.c.WriteConn(context.Background(), 1, []byte("stale")), ErrConnChanged)
