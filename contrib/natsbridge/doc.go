@@ -76,7 +76,10 @@
 // ConsumerOptions.MaxStreams, whoever publishes on its subjects: past it
 // the stream seen least recently is forgotten (ConsumerStats.Evicted), and
 // from then on a stream first seen midway — perhaps one forgotten — is
-// announced by a gap marker of unknown count (GapCount 0).
+// announced by a gap marker of unknown count (GapCount 0). The Publisher's
+// sequences are bounded likewise, by PublisherOptions.MaxStreams: a stream
+// it forgot (PublisherStats.Evicted) counts from 1 again if it comes back,
+// a new run of the stream to the Consumer, as after a restart.
 //
 // Losses are announced even when the host's event pool is exhausted, and
 // core messages never wait for it: the Consumer keeps one event of the

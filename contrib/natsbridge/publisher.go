@@ -49,6 +49,15 @@ type PublisherOptions struct {
 	// goes over ExecBound (NATS or the stream is unavailable). It runs on
 	// the dispatcher's delivery goroutine and must not block. Defaults to nil.
 	OnExecBacklog func(pending int)
+	// MaxStreams bounds the streams (venue, symbol, type) the Publisher
+	// keeps a subject and a bridge sequence for: venues list and delist
+	// symbols without end (options and dated futures expire by the
+	// thousand). Past it the stream bridged least recently is forgotten
+	// (PublisherStats.Evicted); if it comes back it counts from 1 again,
+	// which a Consumer takes for a new run of the stream, as after a
+	// Publisher's restart (see Losses and gap markers). A stream that keeps
+	// publishing is never the one forgotten. Defaults to DefaultMaxStreams.
+	MaxStreams int
 	// PublishTimeout bounds one attempt to store an execution report;
 	// failed attempts are retried with capped exponential backoff (50 ms to
 	// 2 s) until they succeed or Close gives up. Defaults to
@@ -78,6 +87,7 @@ type PublisherStats struct {
 	ExecOverflowed uint64 // reports queued beyond ExecBound (none lost)
 	ExecPending    int    // reports waiting now
 	Trimmed        uint64 // events over the server's max_payload sent without their Raw (and, if still over, their reason texts)
+	Evicted        uint64 // streams forgotten to keep within MaxStreams (each counts from 1 again if it comes back)
 	Lane           dispatch.Stats
 }
 
@@ -108,7 +118,8 @@ type Publisher struct {
 	w         *watcher
 
 	// Used by the dispatcher's delivery goroutine only.
-	streams map[streamKey]*stream
+	streams *lru[streamKey, stream]
+	evicted atomic.Uint64
 	buf     []byte
 	idBuf   []byte
 
@@ -161,6 +172,7 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	if o.ExecBound <= 0 {
 		o.ExecBound = DefaultExecBound
 	}
+	o.MaxStreams = orDefault(o.MaxStreams, DefaultMaxStreams)
 	if o.PublishTimeout <= 0 {
 		o.PublishTimeout = DefaultPublishTimeout
 	}
@@ -174,7 +186,7 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	}
 	p := &Publisher{
 		nc: nc, js: js, d: d, opts: o, log: logger(o.Logger).With("role", "publisher"), streamMax: maxMsg,
-		streams:  make(map[streamKey]*stream),
+		streams:  newLRU[streamKey, stream](o.MaxStreams),
 		wake:     make(chan struct{}, 1),
 		draining: make(chan struct{}),
 		stop:     make(chan struct{}),
@@ -207,10 +219,10 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 		// JetStream stream.)
 		key.typ = t
 	}
-	st := p.streams[key]
-	if st == nil {
-		st = &stream{subject: Subject(p.opts.Prefix, key.venue, key.symbol, key.typ)}
-		p.streams[key] = st
+	st, known := p.streams.get(key)
+	if !known {
+		st.subject = Subject(p.opts.Prefix, key.venue, key.symbol, key.typ)
+		p.evicted.Store(p.streams.evicted)
 	}
 	if durable(ev.Type) {
 		id := p.msgID(ev)
@@ -501,6 +513,7 @@ func (p *Publisher) Stats() PublisherStats {
 		ExecRetries:    p.execRetr.load(),
 		ExecOverflowed: p.execOver.Load(),
 		Trimmed:        p.trimmed.load(),
+		Evicted:        p.evicted.Load(),
 		ExecPending:    pending,
 		Lane:           p.sub.Stats(),
 	}
