@@ -141,6 +141,24 @@
 // confirms it with a flush, so that its next incarnation with the same
 // Durable gets them at once rather than after AckWait.
 //
+// The durable consumer and the stream may vanish under a running bridge:
+// an operator deletes the consumer, or deletes the stream and creates it
+// again (to change a field the server will not update), or a memory
+// stream (StreamOptions.Memory) is lost with its server's restart.
+// nats.go's Consume stops for good on "consumer deleted" and makes
+// nothing again, so the Consumer does (ConsumerStats.ExecResumed, a log
+// line at Warn): on an error of Consume that may mean its consumer is gone
+// (deleted, not found, missed heartbeats: pull requests live 10 s, so a
+// consumer gone without a word is noticed within about 10 s), it makes the
+// stream again if it is missing (not with NoCreate) and the consumer
+// again — after the last report it handled, or at the first it handed
+// back, on the stream it read; from the start of a stream created again —
+// and consumes again, retrying with capped backoff until it succeeds or
+// Close. A store that finds no stream makes the Publisher create it again
+// likewise (PublisherStats.StreamCreated; not with NoCreate: the
+// operator's), so that reports do not wait for ever. Reports stored in a
+// stream before it was deleted and not yet read are lost with it.
+//
 // Delivery is therefore at least once, and exactly once in these cases:
 // consumers that stop with Close (every acknowledgement confirmed), and
 // redeliveries within one consumer's life. A duplicate can reach a host's

@@ -88,6 +88,7 @@ type PublisherStats struct {
 	ExecPending    int    // reports waiting now
 	Trimmed        uint64 // events over the server's max_payload sent without their Raw (and, if still over, their reason texts)
 	Evicted        uint64 // streams forgotten to keep within MaxStreams (each counts from 1 again if it comes back)
+	StreamCreated  uint64 // times the stream of execution reports was found missing by a store and created again
 	Lane           dispatch.Stats
 }
 
@@ -148,6 +149,7 @@ type Publisher struct {
 	published                       atomic.Uint64
 	execQueued, execStored, execDup atomic.Uint64
 	execOver                        atomic.Uint64
+	streamMade                      atomic.Uint64
 	dropped, execRetr, trimmed      lossCounter
 }
 
@@ -420,6 +422,9 @@ func (p *Publisher) send() {
 			}
 		}
 		if err := p.store(m); err != nil {
+			if errors.Is(err, jetstream.ErrNoStreamResponse) {
+				p.ensureStream() // gone: deleted, or a memory stream lost with its server
+			}
 			// A closed connection never comes back: Close need not wait
 			// for it (it reports what is left).
 			var closing <-chan struct{}
@@ -443,6 +448,24 @@ func (p *Publisher) send() {
 		backoff = backoffBase
 		p.pop()
 	}
+}
+
+// ensureStream creates the stream of execution reports again when a store
+// found none listening: an operator deleted it (to change a field the
+// server will not update), or it was a memory stream and its server
+// restarted. Without it every report would wait for ever. An operator's
+// stream (StreamOptions.NoCreate) is the operator's to make again.
+func (p *Publisher) ensureStream() {
+	if p.opts.Stream.NoCreate {
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.life, p.opts.PublishTimeout)
+	defer cancel()
+	if _, err := ensureStream(ctx, p.js, p.opts.Prefix, p.opts.Stream); err != nil {
+		return // retried with the report
+	}
+	p.streamMade.Add(1)
+	p.log.Warn("natsbridge: the stream of execution reports was missing; created again", "stream", p.opts.Stream.Name)
 }
 
 func (p *Publisher) store(m execMsg) error {
@@ -514,6 +537,7 @@ func (p *Publisher) Stats() PublisherStats {
 		ExecOverflowed: p.execOver.Load(),
 		Trimmed:        p.trimmed.load(),
 		Evicted:        p.evicted.Load(),
+		StreamCreated:  p.streamMade.Load(),
 		ExecPending:    pending,
 		Lane:           p.sub.Stats(),
 	}
