@@ -45,6 +45,7 @@ type execResume struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the goroutine has exited
+	failed  lossCounter   // failed tries, logged at the first and each doubling
 }
 
 func (c *Consumer) startResume(js jetstream.JetStream, created time.Time) {
@@ -101,7 +102,7 @@ func (c *Consumer) resumeLoop() {
 			if err == nil {
 				break
 			}
-			c.log.Warn("natsbridge: durable consumer gone, making it again failed; retrying", "error", err)
+			r.failed.add(c.log, 1, "natsbridge: durable consumer gone, making it again failed; retrying", "error", err)
 			t := time.NewTimer(backoff)
 			select {
 			case <-t.C:
