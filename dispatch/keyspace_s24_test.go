@@ -141,3 +141,41 @@ func TestKeySpaceActiveStreamsKeepState(t *testing.T) {
 	require.Equal(t, []*Subscription{s}, ix.route(routeKey{venue: bin, symbol: "LIVE-1", typ: schema.EventBBO}))
 	closeDispatcher(t, d)
 }
+
+// TestSubscribeChurnBounded: subscribing and unsubscribing without end (a
+// host that opens a view per order, per UI session) leaves nothing behind:
+// neither memory nor goroutines grow with the churn.
+func TestSubscribeChurnBounded(t *testing.T) {
+	p := newEventPool(64)
+	d := New(p, nil)
+	ctx := context.Background()
+	keep, err := d.Subscribe(Filter{}, &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
+	require.NoError(t, err)
+	cycle := func(n int) {
+		for i := range n {
+			s, err := d.Subscribe(Filter{Symbols: []string{"S" + strconv.Itoa(i)}}, &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
+			require.NoError(t, err)
+			for _, typ := range []schema.EventType{schema.EventBBO, schema.EventTrade, schema.EventExecReport} {
+				ev, err := p.TryGet()
+				require.NoError(t, err)
+				ev.Venue, ev.Symbol, ev.Type = bin, "S"+strconv.Itoa(i), typ
+				require.NoError(t, d.Publish(ctx, ev))
+			}
+			require.NoError(t, d.Unsubscribe(s))
+			waitDone(t, s)
+		}
+	}
+	cycle(2000)
+	eventually(t, keep.Idle, "idle")
+	g0, h0 := runtime.NumGoroutine(), liveHeap()
+	cycle(20000)
+	eventually(t, keep.Idle, "idle")
+	g1, h1 := runtime.NumGoroutine(), liveHeap()
+	t.Logf("goroutines %d → %d, live heap %d → %d", g0, g1, h0, h1)
+	require.LessOrEqual(t, g1, g0)
+	require.Less(t, int64(h1)-int64(h0), int64(4<<20), "memory grew with subscribe/unsubscribe churn")
+	d.mu.Lock()
+	require.Len(t, d.running, 1)
+	d.mu.Unlock()
+	closeDispatcher(t, d)
+}
