@@ -7,8 +7,10 @@ package natsbridge
 // ever bridged.
 
 import (
+	"context"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -84,4 +86,36 @@ func TestS24PublisherForgetsQuietStreamsOnly(t *testing.T) {
 	require.NoError(t, cons.Close(closeCtx(t)))
 	ingest.close(t)
 	far.close(t)
+}
+
+// Publisher.Close before the dispatcher's (the order the doc advises
+// against, but a host may): execution reports still in the Publisher's
+// lane of the dispatcher must not vanish uncounted. The package's promise
+// is that a report is lost only if the process ends with it queued, and
+// then Publisher.Close says how many. Here the handler is held inside
+// OnExecBacklog (reports 0 and 1 wait in the Publisher's queue on a closed
+// connection) while report 2 waits in the lane; Close, whose ctx ends
+// before the handler is let go, must count all three.
+func TestS24PublisherCloseCountsReportsInItsLane(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	nc := connect(t, srv.ClientURL(), nil)
+	held, release := make(chan struct{}), make(chan struct{})
+	pub, err := NewPublisher(waitCtx(t), nc, ingest.d, &PublisherOptions{ExecBound: 1, OnExecBacklog: func(int) {
+		close(held)
+		<-release
+	}})
+	require.NoError(t, err)
+	nc.Close() // nothing is stored from now on
+	ingest.publish(t, execReport(0))
+	ingest.publish(t, execReport(1)) // over ExecBound: the handler is held
+	<-held
+	ingest.publish(t, execReport(2)) // waits in the lane
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	err = pub.Close(ctx)
+	close(release)
+	require.ErrorIs(t, err, ErrExecPending)
+	assert.Contains(t, err.Error(), ": 3:", "reports lost uncounted: %v", err)
+	ingest.close(t)
 }

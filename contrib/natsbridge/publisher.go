@@ -522,6 +522,27 @@ func (p *Publisher) Flush(ctx context.Context) error {
 	return flush(ctx, p.nc)
 }
 
+// handOverCritical waits until the publisher's lane holds no critical
+// event, or its subscription has ended (the dispatcher closed and drained
+// it), or ctx ends; it returns how many were left in the lane.
+func (p *Publisher) handOverCritical(ctx context.Context) int {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for {
+		n := p.sub.Stats().Critical
+		if n == 0 {
+			return 0
+		}
+		select {
+		case <-p.sub.Done():
+			return 0
+		case <-ctx.Done():
+			return n
+		case <-t.C:
+		}
+	}
+}
+
 // Stats returns the publisher's counters.
 func (p *Publisher) Stats() PublisherStats {
 	p.mu.Lock()
@@ -544,12 +565,15 @@ func (p *Publisher) Stats() PublisherStats {
 }
 
 // Close stops bridging. Close the dispatcher first when you can: its Close
-// hands everything still queued to the publisher. Otherwise Close
-// unsubscribes, and what the publisher's lanes held is discarded (counted in
-// Stats().Lane.Discarded). Close then waits, until ctx ends, for the queued
-// execution reports to be stored and for the connection to flush; reports
-// left when ctx ends are lost with the process, and the error (matching
-// ErrExecPending and ctx.Err()) says how many. A store in flight when ctx
+// hands everything still queued to the publisher. Otherwise Close waits
+// (until ctx ends) for the critical events in the publisher's lane of the
+// dispatcher — execution reports among them — to reach the publisher, then
+// unsubscribes, and the market data the lanes held is discarded (counted
+// in Stats().Lane.Discarded). Close then waits, until ctx ends, for the
+// queued execution reports to be stored and for the connection to flush;
+// reports left when ctx ends are lost with the process, and the error
+// (matching ErrExecPending and ctx.Err()) says how many, those still in
+// the lane included (counted as its critical events). A store in flight when ctx
 // ends is abandoned then, not waited for until PublishTimeout (its report,
 // which the server may have stored, counts as pending). On a connection already
 // closed (nats.Conn.Close, or it gave up) Close does not wait: the error
@@ -562,6 +586,9 @@ func (p *Publisher) Close(ctx context.Context) error {
 
 func (p *Publisher) close(ctx context.Context) error {
 	defer p.endLife()
+	// The critical events still in the lane (execution reports among them)
+	// go to the handler first: unsubscribing discards what is queued.
+	inLane := p.handOverCritical(ctx)
 	if err := p.d.Unsubscribe(p.sub); err != nil && !errors.Is(err, dispatch.ErrUnknownSubscription) {
 		return err
 	}
@@ -582,10 +609,10 @@ func (p *Publisher) close(ctx context.Context) error {
 		cause = ctx.Err()
 	}
 	p.mu.Lock()
-	n := len(p.queue)
+	n := len(p.queue) + inLane
 	p.mu.Unlock()
 	if n > 0 {
-		p.log.Warn("natsbridge: publisher closed with execution reports not stored", "pending", n)
+		p.log.Warn("natsbridge: publisher closed with execution reports not stored", "pending", n, "in_lane", inLane)
 		errs = append(errs, fmt.Errorf("%w: %d: %w", ErrExecPending, n, cause))
 	}
 	if p.nc.IsConnected() {
