@@ -22,8 +22,11 @@
 // stream it reports on — its Control.GapType for its type,
 // "meltica.binance.BTC-USDT.book_update" for a broken book — so that a
 // consumer of that stream alone hears of the loss, in order with the
-// stream's events; one about no market data type (none, or execution
-// reports, whose subjects are the JetStream stream's) on <type> "gap".
+// stream's events; one about execution reports, order acks or account
+// updates (session's reconciliation giving up on an order) is stored in
+// the JetStream stream on its type's subject, with the reports it speaks
+// for and as durably (on core NATS its loss could not be told); one about
+// no type on <type> "gap".
 //
 // On a strategy host a Consumer subscribes to subjects, wildcards allowed
 // ("meltica.binance.>", "meltica.*.BTC-USDT.*"). As a dispatch.Filter's
@@ -106,9 +109,11 @@
 //
 // Execution reports and order acks are never dropped by the bridge, and
 // neither are account updates (schema.EventBalance, schema.EventPosition),
-// which travel the same way (what follows of reports holds for them; their
-// message id adds the asset or side, the place in the venue's message and
-// the update time):
+// which travel the same way, and nor are the gap markers about them (what
+// follows of reports holds for them; the message id of an account update
+// adds the asset or side, the place in the venue's message and the update
+// time, a marker's what it says was lost: type, source, count, sequence
+// range and reason):
 //
 //   - On the ingest node they wait in the Publisher's queue (a soft bound,
 //     PublisherOptions.ExecBound, past which it grows and raises the alarm)

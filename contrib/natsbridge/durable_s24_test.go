@@ -172,3 +172,50 @@ func TestS24PublisherMakesStreamAgain(t *testing.T) {
 type tWriter struct{ t *testing.T }
 
 func (w tWriter) Write(b []byte) (int, error) { w.t.Log(string(b)); return len(b), nil }
+
+// A gap marker about execution reports (session's reconciliation giving up
+// on an order: "its reports may be lost", GapType EventExecReport, the
+// order in Exec.VenueOrderID) is as critical as the reports it speaks for.
+// On core NATS with no sequence its loss could not even be told: a
+// strategy host whose consumer was down when it passed would never learn
+// that its order's fate is unknown. It travels with the reports, stored in
+// the stream: a consumer that starts later gets it, in order with them.
+func TestS24ExecGapMarkerDurable(t *testing.T) {
+	srv := startServer(t)
+	ingest, far := newNode(t), newNode(t)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	ingest.publish(t, execReport(0))
+	marker := func(ev *schema.CanonicalEvent) {
+		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventGap
+		ev.Exec.VenueOrderID = schema.MustID("778899")
+		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapSource: schema.GapVenue,
+			Code: -2013, Reason: "reconciliation: order lookup failed"}
+	}
+	ingest.publish(t, marker)
+	ingest.publish(t, execReport(1))
+	// The same marker again (the next pass's): the same news, stored once.
+	ingest.publish(t, marker)
+	require.NoError(t, pub.Flush(waitCtx(t)))
+
+	// The strategy host starts only now.
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, &ConsumerOptions{Durable: "late"})
+	require.NoError(t, err)
+	ev := next(t, got, anyEvent)
+	require.Equal(t, schema.EventExecReport, ev.Type)
+	ev = next(t, got, anyEvent)
+	require.Equal(t, schema.EventGap, ev.Type, "the marker about the order's reports was lost on the way")
+	assert.Equal(t, schema.EventExecReport, ev.Control.GapType)
+	assert.Equal(t, "778899", ev.Exec.VenueOrderID.String())
+	assert.Equal(t, int64(-2013), ev.Control.Code)
+	ev = next(t, got, anyEvent)
+	require.Equal(t, schema.EventExecReport, ev.Type)
+	assert.Equal(t, "1001", ev.Exec.TradeID.String())
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	assert.Equal(t, uint64(4), pub.Stats().ExecStored)
+	assert.Equal(t, uint64(1), pub.Stats().ExecDuplicates, "the same marker twice is stored once")
+	ingest.close(t)
+	far.close(t)
+}

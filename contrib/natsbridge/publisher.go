@@ -213,12 +213,14 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 // handle runs on the dispatcher's delivery goroutine with a heap clone.
 func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	key := streamKey{ev.Venue, ev.Symbol, ev.Type}
-	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && !t.Critical() {
-		// A gap marker of market data travels with the stream it reports
-		// on, so that a consumer subscribed to that stream's subject alone
-		// hears of its losses, in order with its events. (One about
-		// execution reports stays on "gap": their subjects belong to the
-		// JetStream stream.)
+	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && (!t.Critical() || durable(t)) {
+		// A gap marker travels with the stream it reports on, so that a
+		// consumer subscribed to that stream's subject alone hears of its
+		// losses, in order with its events: one of market data on core
+		// NATS, numbered in its stream; one about execution reports (order
+		// acks, account updates) stored in the JetStream stream with
+		// them, as critical as they are — on core NATS its loss could not
+		// even be told.
 		key.typ = t
 	}
 	st, known := p.streams.get(key)
@@ -226,7 +228,7 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 		st.subject = Subject(p.opts.Prefix, key.venue, key.symbol, key.typ)
 		p.evicted.Store(p.streams.evicted)
 	}
-	if durable(ev.Type) {
+	if durable(key.typ) {
 		id := p.msgID(ev)
 		var trimmed bool
 		p.buf, trimmed = fit(p.buf, ev, 0, p.maxPayload(id))
@@ -327,6 +329,14 @@ func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 		b = a.Delta.AppendTo(append(b, '|'))
 		b = a.Free.AppendTo(append(b, '|'))
 		b = a.Wallet.AppendTo(append(b, '|'))
+	case schema.EventGap: // about execution reports: what it says was lost
+		g := &ev.Control
+		b = append(append(b, '|'), g.GapType.String()...)
+		b = strconv.AppendUint(append(b, '|'), uint64(g.GapSource), 10)
+		b = strconv.AppendUint(append(b, '|'), g.GapCount, 10)
+		b = strconv.AppendUint(append(b, '|'), g.GapFirstSeq, 10)
+		b = strconv.AppendUint(append(b, '|'), g.GapLastSeq, 10)
+		b = appendIDField(b, []byte(g.Reason))
 	case schema.EventPosition:
 		q := &ev.Position
 		b = append(append(b, '|'), q.Side.String()...)
