@@ -102,6 +102,9 @@ func (c *Consumer) resumeLoop() {
 			if err == nil {
 				break
 			}
+			if r.ctx.Err() != nil {
+				return // Close
+			}
 			r.failed.add(c.log, 1, "natsbridge: durable consumer gone, making it again failed; retrying", "error", err)
 			t := time.NewTimer(backoff)
 			select {
