@@ -219,3 +219,18 @@ func TestS24ExecGapMarkerDurable(t *testing.T) {
 	ingest.close(t)
 	far.close(t)
 }
+
+// Close while the Consumer is making its durable consumer again (or about
+// to): no goroutine is left, nothing waits for ever.
+// (A memory stream: a file stream the server creates while it shuts down
+// leaves goroutines of the server's behind, which goleak would report.)
+func TestS24CloseWhileResuming(t *testing.T) {
+	r := newDurableRig(t, StreamOptions{Memory: true})
+	r.report(0)
+	r.acked("s24", 1)
+	require.NoError(t, r.js.DeleteStream(waitCtx(t), DefaultStream))
+	require.NoError(t, r.cons.Close(closeCtx(t)))
+	require.NoError(t, r.pub.Close(closeCtx(t)))
+	r.ingest.close(t)
+	r.far.close(t)
+}
