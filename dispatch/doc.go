@@ -120,6 +120,13 @@
 // apart and each book view gets gap markers of its own — the first time the stream is published and
 // keeps the answer in a map read without a lock, rebuilt copy-on-write when
 // a subscription comes or goes. Publishing never scans the subscribers.
+// What it learns is bounded, as venues list and delist symbols without
+// end (options and dated futures expire by the thousand): a route is kept
+// while its stream was published in the last 32,768 streams learned, or
+// the 32,768 before them, and learned again if it comes back later; a
+// subscription forgets the coalescing slot of a stream that queued nothing
+// since its last sweep, which comes once the slots have doubled (4,096 at
+// least). A stream that keeps publishing keeps both.
 //
 // # Lanes
 //

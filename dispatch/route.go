@@ -120,14 +120,29 @@ func (m *matcher) match(k routeKey) bool {
 // Learned routes go to dirty (under mu) and are promoted into a new read
 // map once the slow path has been taken as often as there are routes, so
 // that promotion costs amortized O(1) per new stream.
+//
+// What it learns is bounded: venues list and delist symbols without end
+// (options and dated futures expire by the thousand), so a route is kept
+// for a generation of maxRoutes learned streams, not for ever. When read
+// and dirty together hold maxRoutes, they become the old generation and
+// learning starts afresh; a stream of the old generation published again
+// takes its route back from it without matching the subscribers, and one
+// not published for a whole generation is forgotten (and learned again if
+// it comes back). So an index holds at most 2 × maxRoutes routes.
 type index struct {
 	subs []*Subscription // in subscription order
 
 	read   atomic.Pointer[map[routeKey][]*Subscription]
 	mu     sync.Mutex
 	dirty  map[routeKey][]*Subscription
+	old    map[routeKey][]*Subscription // the previous generation
 	misses int
 }
+
+// maxRoutes is how many streams' routes one generation of an index holds:
+// more streams than a host follows at once on one dispatcher. Past it the
+// routes of streams published in the last two generations are kept.
+const maxRoutes = 1 << 15
 
 func newIndex(subs []*Subscription) *index {
 	ix := &index{subs: subs}
@@ -154,9 +169,11 @@ func (ix *index) learn(k routeKey) []*Subscription {
 	}
 	r, ok := ix.dirty[k]
 	if !ok {
-		for _, s := range ix.subs {
-			if s.m.match(k) {
-				r = append(r, s)
+		if r, ok = ix.old[k]; !ok {
+			for _, s := range ix.subs {
+				if s.m.match(k) {
+					r = append(r, s)
+				}
 			}
 		}
 		if ix.dirty == nil {
@@ -165,6 +182,16 @@ func (ix *index) learn(k routeKey) []*Subscription {
 		ix.dirty[k] = r
 	}
 	ix.misses++
+	if len(read)+len(ix.dirty) >= maxRoutes {
+		// A new generation: forget what was not published in this one.
+		old := make(map[routeKey][]*Subscription, len(read)+len(ix.dirty))
+		maps.Copy(old, read)
+		maps.Copy(old, ix.dirty)
+		m := map[routeKey][]*Subscription{}
+		ix.read.Store(&m)
+		ix.old, ix.dirty, ix.misses = old, nil, 0
+		return r
+	}
 	if ix.misses >= len(read)+len(ix.dirty) {
 		m := make(map[routeKey][]*Subscription, len(read)+len(ix.dirty))
 		maps.Copy(m, read)

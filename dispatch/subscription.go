@@ -97,7 +97,9 @@ type Subscription struct {
 	crit     ring[*schema.CanonicalEvent]
 	ord      ring[ordered]
 	coal     ring[*slot]
-	slots    map[routeKey]*slot   // per coalescable stream, for the stream's life
+	slots    map[routeKey]*slot   // per coalescable stream, swept of streams gone quiet (sweepSlotsLocked)
+	slotGen  uint32               // generation of slots: sweeps so far
+	slotCap  int                  // len(slots) that makes the next new stream sweep
 	gaps     map[routeKey]*marker // gap markers waiting, by the stream they report on
 	pending  []*marker            // the same markers, oldest first
 	market   uint64               // market data events delivered so far
@@ -138,7 +140,12 @@ type marker struct {
 type slot struct {
 	ev  *schema.CanonicalEvent
 	seq uint64
+	gen uint32 // Subscription.slotGen when it was last queued
 }
+
+// minSlots is the fewest coalescable streams' slots a subscription keeps
+// before it sweeps those that went quiet.
+const minSlots = 4096
 
 func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Subscription {
 	if o.CriticalBound <= 0 {
@@ -162,6 +169,7 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		ord:       newRing[ordered](min(o.OrderedBound, DefaultOrderedBound)), // grows to the bound as needed
 		coal:      newRing[*slot](16),
 		slots:     make(map[routeKey]*slot),
+		slotCap:   minSlots,
 	}
 	if s.handler == nil {
 		s.ch = make(chan *schema.CanonicalEvent)
@@ -276,6 +284,9 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 	k := keyOf(ev)
 	sl := s.slots[k]
 	if sl == nil {
+		if len(s.slots) >= s.slotCap {
+			s.sweepSlotsLocked()
+		}
 		sl = new(slot)
 		s.slots[k] = sl
 	}
@@ -287,9 +298,27 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 		return false
 	}
 	s.seq++
-	sl.ev, sl.seq = cl.take(), s.seq
+	sl.ev, sl.seq, sl.gen = cl.take(), s.seq, s.slotGen
 	s.coal.push(sl)
 	return true
+}
+
+// sweepSlotsLocked forgets the slots of the streams that queued nothing
+// since the last sweep: a venue's symbols come and go (options and dated
+// futures expire by the thousand), and a slot kept for every stream ever
+// seen would grow without end. A slot holds nothing else worth keeping
+// when empty: its place in line is taken anew when its stream queues
+// again. The next sweep comes once as many new streams again have come,
+// so a sweep costs amortized O(1) per new stream, and the streams that
+// keep publishing keep their slots (no allocation for them).
+func (s *Subscription) sweepSlotsLocked() {
+	for k, sl := range s.slots {
+		if sl.ev == nil && sl.gen != s.slotGen {
+			delete(s.slots, k)
+		}
+	}
+	s.slotGen++
+	s.slotCap = max(minSlots, 2*len(s.slots))
 }
 
 // discardStaleLocked drops the coalescable events queued before gap

@@ -132,6 +132,7 @@ type ConsumerStats struct {
 	AckErrors     uint64 // acks the server did not confirm (the report may come again, then dropped as a duplicate)
 	ExecReturned  uint64 // reports delivered to a consumer closing, handed back (Nak) for its next incarnation
 	Evicted       uint64 // streams forgotten to keep within MaxStreams: sequence states, and latest updates dropped (those also in PoolDropped)
+	ExecResumed   uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, and made to deliver again
 }
 
 // Consumer feeds a local dispatcher from NATS: market data and control
@@ -201,6 +202,11 @@ type Consumer struct {
 	execDec    wire.Decoder
 	seen       dedup
 	execFilter bool // the durable consumer reads the whole stream: keep what Subjects match
+	// Where the durable consumer is in the stream, under execMu, for
+	// making it again where it was when it is gone (resume.go).
+	execHigh   uint64              // highest stream sequence handled (handed on, dropped as another's or a duplicate, terminated)
+	execNaked  map[uint64]struct{} // stream sequences handed back (Nak) and not handled since: they come again
+	execResume execResume
 
 	closeOnce sync.Once
 	closeErr  error
@@ -212,6 +218,7 @@ type Consumer struct {
 
 	received, dupes, delivered, gaps, malformed atomic.Uint64
 	execDelivered, execDup, execReturned        atomic.Uint64
+	execResumed                                 atomic.Uint64
 	lost, poolDropped, ackErrors, badMsgs       lossCounter
 	latestEvicted, seqEvicted                   lossCounter // past MaxStreams: latest updates dropped, sequence states forgotten
 }
@@ -409,16 +416,34 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("natsbridge: %w", err)
 	}
-	if _, err := ensureStream(ctx, js, c.opts.Prefix, c.opts.Stream); err != nil {
+	created, err := c.ensureExecStream(ctx, js)
+	if err != nil {
 		return err
 	}
 	// A durable consumer's filters must not overlap: when Subjects do, it
 	// reads the whole stream and the consumer keeps what they match.
-	filters := c.opts.Subjects
-	if anyOverlap(filters) {
-		filters, c.execFilter = nil, true
+	if anyOverlap(c.opts.Subjects) {
+		c.execFilter = true
 	}
-	cons, err := js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, jetstream.ConsumerConfig{
+	cons, err := js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, c.execConfig(0))
+	if err != nil {
+		return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
+	}
+	if c.cc, err = c.consume(cons); err != nil {
+		return err
+	}
+	c.startResume(js, created)
+	return nil
+}
+
+// execConfig is the durable consumer's configuration, starting at stream
+// sequence start (0: the stream's first).
+func (c *Consumer) execConfig(start uint64) jetstream.ConsumerConfig {
+	filters := c.opts.Subjects
+	if c.execFilter {
+		filters = nil
+	}
+	cfg := jetstream.ConsumerConfig{
 		Durable:        c.opts.Durable,
 		Description:    "Meltica execution reports for one consumer node",
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
@@ -426,15 +451,22 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 		AckWait:        c.opts.AckWait,
 		MaxAckPending:  c.opts.MaxAckPending,
 		FilterSubjects: filters,
-	})
-	if err != nil {
-		return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
 	}
-	c.cc, err = cons.Consume(c.onExec, jetstream.ConsumeErrHandler(func(jetstream.ConsumeContext, error) {}))
-	if err != nil {
-		return fmt.Errorf("natsbridge: consume %s: %w", c.opts.Durable, err)
+	if start > 1 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, start
 	}
-	return nil
+	return cfg
+}
+
+// consume starts delivering the durable consumer's reports to onExec; the
+// errors that may mean it is gone wake the resumer.
+func (c *Consumer) consume(cons jetstream.Consumer) (jetstream.ConsumeContext, error) {
+	cc, err := cons.Consume(c.onExec, jetstream.PullExpiry(execPullExpiry),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) { c.execTrouble(err) }))
+	if err != nil {
+		return nil, fmt.Errorf("natsbridge: consume %s: %w", c.opts.Durable, err)
+	}
+	return cc, nil
 }
 
 // subject returns the state of a subject, the first time (or the first
@@ -727,7 +759,7 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		} else {
 			c.poolDropped.add(c.log, 1, "natsbridge: event pool exhausted, execution report handed back", "subject", m.Subject())
 		}
-		_ = m.Nak()
+		c.handBack(m)
 		return
 	}
 	if _, err := c.execDec.Decode(m.Data(), ev); err != nil {
@@ -736,17 +768,18 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		ev.Reset()
 		undecodable(ev, c.opts.Prefix, m.Subject(), err)
 		if c.d.Publish(context.Background(), ev) != nil {
-			_ = m.Nak()
+			c.handBack(m)
 			return
 		}
 		c.gaps.Add(1)
 		c.malformed.Add(1)
 		c.badMsgs.add(c.log, 1, "natsbridge: malformed execution report terminated, announced by a gap marker", "subject", m.Subject(), "error", err)
+		c.handled(m)
 		_ = m.Term()
 		return
 	}
 	if err := c.d.Publish(context.Background(), ev); err != nil {
-		_ = m.Nak()
+		c.handBack(m)
 		return
 	}
 	c.execDelivered.Add(1)
@@ -793,6 +826,7 @@ func (c *Consumer) wanted(subj string) bool {
 // ack waits for the server to confirm the ack, so that once Close has
 // returned no report handed on is delivered again to the next incarnation.
 func (c *Consumer) ack(m jetstream.Msg) {
+	c.handled(m)
 	ctx, cancel := context.WithTimeout(c.life, c.opts.AckWait)
 	defer cancel()
 	if err := m.DoubleAck(ctx); err != nil {
@@ -862,6 +896,7 @@ func (c *Consumer) Stats() ConsumerStats {
 		AckErrors:     c.ackErrors.load(),
 		ExecReturned:  c.execReturned.Load(),
 		Evicted:       c.latestEvicted.load() + c.seqEvicted.load(),
+		ExecResumed:   c.execResumed.Load(),
 	}
 }
 
@@ -893,6 +928,7 @@ func (c *Consumer) stop(ctx context.Context) error {
 		}
 	}
 	close(c.quit)
+	c.execResume.stop() // before cc is touched: the resumer replaces it
 	<-c.pumped
 	<-c.loop
 	c.mu.Lock()

@@ -22,8 +22,11 @@
 // stream it reports on — its Control.GapType for its type,
 // "meltica.binance.BTC-USDT.book_update" for a broken book — so that a
 // consumer of that stream alone hears of the loss, in order with the
-// stream's events; one about no market data type (none, or execution
-// reports, whose subjects are the JetStream stream's) on <type> "gap".
+// stream's events; one about execution reports, order acks or account
+// updates (session's reconciliation giving up on an order) is stored in
+// the JetStream stream on its type's subject, with the reports it speaks
+// for and as durably (on core NATS its loss could not be told); one about
+// no type on <type> "gap".
 //
 // On a strategy host a Consumer subscribes to subjects, wildcards allowed
 // ("meltica.binance.>", "meltica.*.BTC-USDT.*"). As a dispatch.Filter's
@@ -76,7 +79,10 @@
 // ConsumerOptions.MaxStreams, whoever publishes on its subjects: past it
 // the stream seen least recently is forgotten (ConsumerStats.Evicted), and
 // from then on a stream first seen midway — perhaps one forgotten — is
-// announced by a gap marker of unknown count (GapCount 0).
+// announced by a gap marker of unknown count (GapCount 0). The Publisher's
+// sequences are bounded likewise, by PublisherOptions.MaxStreams: a stream
+// it forgot (PublisherStats.Evicted) counts from 1 again if it comes back,
+// a new run of the stream to the Consumer, as after a restart.
 //
 // Losses are announced even when the host's event pool is exhausted, and
 // core messages never wait for it: the Consumer keeps one event of the
@@ -103,9 +109,11 @@
 //
 // Execution reports and order acks are never dropped by the bridge, and
 // neither are account updates (schema.EventBalance, schema.EventPosition),
-// which travel the same way (what follows of reports holds for them; their
-// message id adds the asset or side, the place in the venue's message and
-// the update time):
+// which travel the same way, and nor are the gap markers about them (what
+// follows of reports holds for them; the message id of an account update
+// adds the asset or side, the place in the venue's message and the update
+// time, a marker's what it says was lost: type, source, count, sequence
+// range and reason):
 //
 //   - On the ingest node they wait in the Publisher's queue (a soft bound,
 //     PublisherOptions.ExecBound, past which it grows and raises the alarm)
@@ -137,6 +145,24 @@
 // not yet handed on — the one in hand and those nats.go had buffered — and
 // confirms it with a flush, so that its next incarnation with the same
 // Durable gets them at once rather than after AckWait.
+//
+// The durable consumer and the stream may vanish under a running bridge:
+// an operator deletes the consumer, or deletes the stream and creates it
+// again (to change a field the server will not update), or a memory
+// stream (StreamOptions.Memory) is lost with its server's restart.
+// nats.go's Consume stops for good on "consumer deleted" and makes
+// nothing again, so the Consumer does (ConsumerStats.ExecResumed, a log
+// line at Warn): on an error of Consume that may mean its consumer is gone
+// (deleted, not found, missed heartbeats: pull requests live 10 s, so a
+// consumer gone without a word is noticed within about 10 s), it makes the
+// stream again if it is missing (not with NoCreate) and the consumer
+// again — after the last report it handled, or at the first it handed
+// back, on the stream it read; from the start of a stream created again —
+// and consumes again, retrying with capped backoff until it succeeds or
+// Close. A store that finds no stream makes the Publisher create it again
+// likewise (PublisherStats.StreamCreated; not with NoCreate: the
+// operator's), so that reports do not wait for ever. Reports stored in a
+// stream before it was deleted and not yet read are lost with it.
 //
 // Delivery is therefore at least once, and exactly once in these cases:
 // consumers that stop with Close (every acknowledgement confirmed), and

@@ -49,6 +49,15 @@ type PublisherOptions struct {
 	// goes over ExecBound (NATS or the stream is unavailable). It runs on
 	// the dispatcher's delivery goroutine and must not block. Defaults to nil.
 	OnExecBacklog func(pending int)
+	// MaxStreams bounds the streams (venue, symbol, type) the Publisher
+	// keeps a subject and a bridge sequence for: venues list and delist
+	// symbols without end (options and dated futures expire by the
+	// thousand). Past it the stream bridged least recently is forgotten
+	// (PublisherStats.Evicted); if it comes back it counts from 1 again,
+	// which a Consumer takes for a new run of the stream, as after a
+	// Publisher's restart (see Losses and gap markers). A stream that keeps
+	// publishing is never the one forgotten. Defaults to DefaultMaxStreams.
+	MaxStreams int
 	// PublishTimeout bounds one attempt to store an execution report;
 	// failed attempts are retried with capped exponential backoff (50 ms to
 	// 2 s) until they succeed or Close gives up. Defaults to
@@ -78,6 +87,8 @@ type PublisherStats struct {
 	ExecOverflowed uint64 // reports queued beyond ExecBound (none lost)
 	ExecPending    int    // reports waiting now
 	Trimmed        uint64 // events over the server's max_payload sent without their Raw (and, if still over, their reason texts)
+	Evicted        uint64 // streams forgotten to keep within MaxStreams (each counts from 1 again if it comes back)
+	StreamCreated  uint64 // times the stream of execution reports was found missing by a store and created again
 	Lane           dispatch.Stats
 }
 
@@ -108,7 +119,8 @@ type Publisher struct {
 	w         *watcher
 
 	// Used by the dispatcher's delivery goroutine only.
-	streams map[streamKey]*stream
+	streams *lru[streamKey, stream]
+	evicted atomic.Uint64
 	buf     []byte
 	idBuf   []byte
 
@@ -137,6 +149,7 @@ type Publisher struct {
 	published                       atomic.Uint64
 	execQueued, execStored, execDup atomic.Uint64
 	execOver                        atomic.Uint64
+	streamMade                      atomic.Uint64
 	dropped, execRetr, trimmed      lossCounter
 }
 
@@ -161,6 +174,7 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	if o.ExecBound <= 0 {
 		o.ExecBound = DefaultExecBound
 	}
+	o.MaxStreams = orDefault(o.MaxStreams, DefaultMaxStreams)
 	if o.PublishTimeout <= 0 {
 		o.PublishTimeout = DefaultPublishTimeout
 	}
@@ -174,7 +188,7 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	}
 	p := &Publisher{
 		nc: nc, js: js, d: d, opts: o, log: logger(o.Logger).With("role", "publisher"), streamMax: maxMsg,
-		streams:  make(map[streamKey]*stream),
+		streams:  newLRU[streamKey, stream](o.MaxStreams),
 		wake:     make(chan struct{}, 1),
 		draining: make(chan struct{}),
 		stop:     make(chan struct{}),
@@ -199,20 +213,22 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 // handle runs on the dispatcher's delivery goroutine with a heap clone.
 func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	key := streamKey{ev.Venue, ev.Symbol, ev.Type}
-	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && !t.Critical() {
-		// A gap marker of market data travels with the stream it reports
-		// on, so that a consumer subscribed to that stream's subject alone
-		// hears of its losses, in order with its events. (One about
-		// execution reports stays on "gap": their subjects belong to the
-		// JetStream stream.)
+	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && (!t.Critical() || durable(t)) {
+		// A gap marker travels with the stream it reports on, so that a
+		// consumer subscribed to that stream's subject alone hears of its
+		// losses, in order with its events: one of market data on core
+		// NATS, numbered in its stream; one about execution reports (order
+		// acks, account updates) stored in the JetStream stream with
+		// them, as critical as they are — on core NATS its loss could not
+		// even be told.
 		key.typ = t
 	}
-	st := p.streams[key]
-	if st == nil {
-		st = &stream{subject: Subject(p.opts.Prefix, key.venue, key.symbol, key.typ)}
-		p.streams[key] = st
+	st, known := p.streams.get(key)
+	if !known {
+		st.subject = Subject(p.opts.Prefix, key.venue, key.symbol, key.typ)
+		p.evicted.Store(p.streams.evicted)
 	}
-	if durable(ev.Type) {
+	if durable(key.typ) {
 		id := p.msgID(ev)
 		var trimmed bool
 		p.buf, trimmed = fit(p.buf, ev, 0, p.maxPayload(id))
@@ -313,6 +329,14 @@ func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 		b = a.Delta.AppendTo(append(b, '|'))
 		b = a.Free.AppendTo(append(b, '|'))
 		b = a.Wallet.AppendTo(append(b, '|'))
+	case schema.EventGap: // about execution reports: what it says was lost
+		g := &ev.Control
+		b = append(append(b, '|'), g.GapType.String()...)
+		b = strconv.AppendUint(append(b, '|'), uint64(g.GapSource), 10)
+		b = strconv.AppendUint(append(b, '|'), g.GapCount, 10)
+		b = strconv.AppendUint(append(b, '|'), g.GapFirstSeq, 10)
+		b = strconv.AppendUint(append(b, '|'), g.GapLastSeq, 10)
+		b = appendIDField(b, []byte(g.Reason))
 	case schema.EventPosition:
 		q := &ev.Position
 		b = append(append(b, '|'), q.Side.String()...)
@@ -408,6 +432,9 @@ func (p *Publisher) send() {
 			}
 		}
 		if err := p.store(m); err != nil {
+			if errors.Is(err, jetstream.ErrNoStreamResponse) {
+				p.ensureStream() // gone: deleted, or a memory stream lost with its server
+			}
 			// A closed connection never comes back: Close need not wait
 			// for it (it reports what is left).
 			var closing <-chan struct{}
@@ -431,6 +458,24 @@ func (p *Publisher) send() {
 		backoff = backoffBase
 		p.pop()
 	}
+}
+
+// ensureStream creates the stream of execution reports again when a store
+// found none listening: an operator deleted it (to change a field the
+// server will not update), or it was a memory stream and its server
+// restarted. Without it every report would wait for ever. An operator's
+// stream (StreamOptions.NoCreate) is the operator's to make again.
+func (p *Publisher) ensureStream() {
+	if p.opts.Stream.NoCreate {
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.life, p.opts.PublishTimeout)
+	defer cancel()
+	if _, err := ensureStream(ctx, p.js, p.opts.Prefix, p.opts.Stream); err != nil {
+		return // retried with the report
+	}
+	p.streamMade.Add(1)
+	p.log.Warn("natsbridge: the stream of execution reports was missing; created again", "stream", p.opts.Stream.Name)
 }
 
 func (p *Publisher) store(m execMsg) error {
@@ -487,6 +532,27 @@ func (p *Publisher) Flush(ctx context.Context) error {
 	return flush(ctx, p.nc)
 }
 
+// handOverCritical waits until the publisher's lane holds no critical
+// event, or its subscription has ended (the dispatcher closed and drained
+// it), or ctx ends; it returns how many were left in the lane.
+func (p *Publisher) handOverCritical(ctx context.Context) int {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for {
+		n := p.sub.Stats().Critical
+		if n == 0 {
+			return 0
+		}
+		select {
+		case <-p.sub.Done():
+			return 0
+		case <-ctx.Done():
+			return n
+		case <-t.C:
+		}
+	}
+}
+
 // Stats returns the publisher's counters.
 func (p *Publisher) Stats() PublisherStats {
 	p.mu.Lock()
@@ -501,18 +567,23 @@ func (p *Publisher) Stats() PublisherStats {
 		ExecRetries:    p.execRetr.load(),
 		ExecOverflowed: p.execOver.Load(),
 		Trimmed:        p.trimmed.load(),
+		Evicted:        p.evicted.Load(),
+		StreamCreated:  p.streamMade.Load(),
 		ExecPending:    pending,
 		Lane:           p.sub.Stats(),
 	}
 }
 
 // Close stops bridging. Close the dispatcher first when you can: its Close
-// hands everything still queued to the publisher. Otherwise Close
-// unsubscribes, and what the publisher's lanes held is discarded (counted in
-// Stats().Lane.Discarded). Close then waits, until ctx ends, for the queued
-// execution reports to be stored and for the connection to flush; reports
-// left when ctx ends are lost with the process, and the error (matching
-// ErrExecPending and ctx.Err()) says how many. A store in flight when ctx
+// hands everything still queued to the publisher. Otherwise Close waits
+// (until ctx ends) for the critical events in the publisher's lane of the
+// dispatcher — execution reports among them — to reach the publisher, then
+// unsubscribes, and the market data the lanes held is discarded (counted
+// in Stats().Lane.Discarded). Close then waits, until ctx ends, for the
+// queued execution reports to be stored and for the connection to flush;
+// reports left when ctx ends are lost with the process, and the error
+// (matching ErrExecPending and ctx.Err()) says how many, those still in
+// the lane included (counted as its critical events). A store in flight when ctx
 // ends is abandoned then, not waited for until PublishTimeout (its report,
 // which the server may have stored, counts as pending). On a connection already
 // closed (nats.Conn.Close, or it gave up) Close does not wait: the error
@@ -525,6 +596,9 @@ func (p *Publisher) Close(ctx context.Context) error {
 
 func (p *Publisher) close(ctx context.Context) error {
 	defer p.endLife()
+	// The critical events still in the lane (execution reports among them)
+	// go to the handler first: unsubscribing discards what is queued.
+	inLane := p.handOverCritical(ctx)
 	if err := p.d.Unsubscribe(p.sub); err != nil && !errors.Is(err, dispatch.ErrUnknownSubscription) {
 		return err
 	}
@@ -545,10 +619,10 @@ func (p *Publisher) close(ctx context.Context) error {
 		cause = ctx.Err()
 	}
 	p.mu.Lock()
-	n := len(p.queue)
+	n := len(p.queue) + inLane
 	p.mu.Unlock()
 	if n > 0 {
-		p.log.Warn("natsbridge: publisher closed with execution reports not stored", "pending", n)
+		p.log.Warn("natsbridge: publisher closed with execution reports not stored", "pending", n, "in_lane", inLane)
 		errs = append(errs, fmt.Errorf("%w: %d: %w", ErrExecPending, n, cause))
 	}
 	if p.nc.IsConnected() {

@@ -1,0 +1,224 @@
+package natsbridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The durable consumer of execution reports can vanish under a running
+// Consumer: an operator deletes it, its stream is deleted and created
+// again (to change a field the server will not update), or a memory
+// stream is lost with its server. nats.go's Consume stops for good on
+// "consumer deleted" and only reports missed heartbeats when its
+// consumer is gone without a word; nothing makes it again (people hit it:
+// centrifugal/centrifugo#1166, nats-io/nats.go#1729). Reports would stop
+// without a sign. So the Consumer watches Consume's errors and, when one
+// may mean its consumer is gone, looks: a consumer that is gone is made
+// again where this one was in the stream — after the last report handled,
+// or at the first handed back and not handled since — or from the
+// start of a stream that is not the one it read (created again: the
+// sequences start over); a Consume that stopped is started again.
+// Reports handed on already that come again are dropped by their ids
+// (ConsumerOptions.Dedup). Tries are retried with capped backoff until
+// they succeed or Close.
+
+// execPullExpiry is how long one pull request of the durable consumer
+// lives. nats.go asks for heartbeats every half of it and reports their
+// absence after two missed: a consumer gone without a word (its stream
+// lost with a server) is noticed in 10 s rather than nats.go's 30 s.
+const execPullExpiry = 10 * time.Second
+
+// resumeTimeout bounds one try's requests to the server.
+const resumeTimeout = 5 * time.Second
+
+// execResume is the goroutine that makes the durable consumer deliver
+// again. Its fields are set once by startResume.
+type execResume struct {
+	js      jetstream.JetStream
+	created time.Time     // when the stream read was created: another time is another stream
+	trouble chan struct{} // capacity 1: Consume reported an error that may mean its consumer is gone
+	stopped chan struct{} // capacity 1: Consume stopped on its own (a terminal error)
+	ctx     context.Context
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when the goroutine has exited
+	failed  lossCounter   // failed tries, logged at the first and each doubling
+}
+
+func (c *Consumer) startResume(js jetstream.JetStream, created time.Time) {
+	r := &c.execResume
+	r.js, r.created = js, created
+	r.trouble, r.stopped = make(chan struct{}, 1), make(chan struct{}, 1)
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.done = make(chan struct{})
+	go c.resumeLoop()
+}
+
+// stop ends the goroutine and waits for it; a no-op when none was started.
+func (r *execResume) stop() {
+	if r.done == nil {
+		return
+	}
+	r.cancel()
+	<-r.done
+}
+
+// execTrouble is Consume's error handler (on a goroutine of nats.go's).
+func (c *Consumer) execTrouble(err error) {
+	r := &c.execResume
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrBadRequest):
+		signal(r.stopped) // terminal: nats.go stopped this Consume
+	case errors.Is(err, jetstream.ErrNoHeartbeat), errors.Is(err, jetstream.ErrConsumerNotFound),
+		errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrConsumerDoesNotExist):
+	default:
+		return
+	}
+	signal(r.trouble)
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Consumer) resumeLoop() {
+	r := &c.execResume
+	defer close(r.done)
+	const backoffBase, backoffCap = 50 * time.Millisecond, 2 * time.Second
+	for {
+		select {
+		case <-r.trouble:
+		case <-r.ctx.Done():
+			return
+		}
+		for backoff := backoffBase; ; backoff = min(2*backoff, backoffCap) {
+			err := c.resume()
+			if err == nil {
+				break
+			}
+			if r.ctx.Err() != nil {
+				return // Close
+			}
+			r.failed.add(c.log, 1, "natsbridge: durable consumer gone, making it again failed; retrying", "error", err)
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-r.ctx.Done():
+				t.Stop()
+				return
+			}
+		}
+	}
+}
+
+// resume makes the durable consumer deliver again if it is gone or its
+// Consume stopped; one that is there, of the stream read, whose Consume
+// runs is left to nats.go (a missed heartbeat on a slow link).
+func (c *Consumer) resume() error {
+	r := &c.execResume
+	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
+	defer cancel()
+	created, err := c.ensureExecStream(ctx, r.js)
+	if err != nil {
+		return err
+	}
+	stopped := false
+	select {
+	case <-r.stopped:
+		stopped = true
+	default:
+	}
+	sameStream := created.Equal(r.created)
+	cons, err := r.js.Consumer(ctx, c.opts.Stream.Name, c.opts.Durable)
+	switch {
+	case err == nil && sameStream && !stopped:
+		return nil
+	case err == nil:
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		start := uint64(0) // another stream: from its start
+		c.execMu.Lock()
+		if sameStream {
+			start = c.execHigh + 1
+			for seq := range c.execNaked {
+				start = min(start, seq)
+			}
+		} else {
+			c.execHigh = 0
+			clear(c.execNaked)
+		}
+		c.execMu.Unlock()
+		if cons, err = r.js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, c.execConfig(start)); err != nil {
+			if stopped {
+				signal(r.stopped) // still to start again
+			}
+			return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
+		}
+	default:
+		if stopped {
+			signal(r.stopped)
+		}
+		return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
+	}
+	// The old Consume delivers nothing more: stopped, or reading a
+	// consumer that is gone.
+	c.cc.Stop()
+	select {
+	case <-c.cc.Closed():
+	case <-ctx.Done():
+		signal(r.stopped)
+		return ctx.Err()
+	}
+	cc, err := c.consume(cons)
+	if err != nil {
+		signal(r.stopped)
+		return err
+	}
+	c.cc, r.created = cc, created
+	c.execResumed.Add(1)
+	c.log.Warn("natsbridge: durable consumer was gone or stopped; delivering again", "stream", c.opts.Stream.Name, "same_stream", sameStream)
+	return nil
+}
+
+// ensureExecStream creates the stream of execution reports if it is
+// missing (not with StreamOptions.NoCreate) and returns when it was
+// created, which tells one incarnation of it from the next.
+func (c *Consumer) ensureExecStream(ctx context.Context, js jetstream.JetStream) (time.Time, error) {
+	if _, err := ensureStream(ctx, js, c.opts.Prefix, c.opts.Stream); err != nil {
+		return time.Time{}, err
+	}
+	st, err := js.Stream(ctx, c.opts.Stream.Name)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("natsbridge: stream %s: %w", c.opts.Stream.Name, err)
+	}
+	return st.CachedInfo().Created, nil
+}
+
+// handled records that the report m is done with (acknowledged or
+// terminated): a consumer made again starts after it. Under execMu.
+func (c *Consumer) handled(m jetstream.Msg) {
+	meta, err := m.Metadata()
+	if err != nil {
+		return
+	}
+	seq := meta.Sequence.Stream
+	c.execHigh = max(c.execHigh, seq)
+	delete(c.execNaked, seq)
+}
+
+// handBack hands m back (Nak) to be delivered again, and records it: a
+// consumer made again starts at it at the latest. Under execMu.
+func (c *Consumer) handBack(m jetstream.Msg) {
+	if meta, err := m.Metadata(); err == nil {
+		if c.execNaked == nil {
+			c.execNaked = make(map[uint64]struct{})
+		}
+		c.execNaked[meta.Sequence.Stream] = struct{}{}
+	}
+	_ = m.Nak()
+}

@@ -1,0 +1,181 @@
+package dispatch
+
+import (
+	"context"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// liveHeap is the heap in use after a full collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// TestKeySpaceBounded: the dispatcher's memory is bounded (DESIGN.md,
+// "bounded memory") whatever the key space its events name. Venues list
+// and delist symbols all day — options and dated futures expire by the
+// thousand (Deribit, Binance options, OKX), a relay on NATS publishes what
+// its peers send — so a long-lived dispatcher sees streams without end,
+// each published a few times and never again. What it keeps per stream
+// (a learned route, a subscriber's coalescing slot) must not outlive the
+// stream for ever: after a warm-up, publishing to many more streams than
+// any host follows at once must not grow the live heap with them.
+func TestKeySpaceBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("publishes 400k events")
+	}
+	p := newEventPool(64)
+	d := New(p, nil)
+	var delivered atomic.Uint64
+	handler := func(*schema.CanonicalEvent) { delivered.Add(1) }
+	// Two subscribers: one to everything, one to trades and best
+	// bid/offers (both lanes, both routes).
+	_, err := d.Subscribe(Filter{}, &SubscribeOptions{Handler: handler})
+	require.NoError(t, err)
+	_, err = d.Subscribe(Filter{Types: []schema.EventType{schema.EventBBO, schema.EventTrade}}, &SubscribeOptions{Handler: handler})
+	require.NoError(t, err)
+
+	ctx := context.Background()
+	var published uint64
+	publishRange := func(from, to int) {
+		for i := from; i < to; i++ {
+			sym := "OPT-" + strconv.Itoa(i)
+			for _, typ := range []schema.EventType{schema.EventBBO, schema.EventTrade} {
+				ev, err := p.TryGet()
+				require.NoError(t, err)
+				ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = bin, sym, typ, 1
+				ev.BBO.BidPrice = schema.NewDecimal(int64(i+1), 2)
+				require.NoError(t, d.Publish(ctx, ev))
+				published += 2 // two subscribers each
+			}
+			if i%4096 == 0 { // let the subscribers keep up: no queue should be counted
+				eventually(t, func() bool { return delivered.Load() == published }, "delivery")
+			}
+		}
+		eventually(t, func() bool { return delivered.Load() == published }, "delivery")
+	}
+	const warm, more = 50_000, 150_000
+	publishRange(0, warm)
+	before := liveHeap()
+	publishRange(warm, warm+more)
+	after := liveHeap()
+	grown := int64(after) - int64(before)
+	t.Logf("live heap %d → %d bytes (%+d) over %d more streams", before, after, grown, 2*more)
+	// Unbounded, each stream keeps a route (~150 bytes with its key) and
+	// a coalescing slot per subscriber (~120): about 60 MB here.
+	require.Less(t, grown, int64(16<<20), "live heap grew with the streams seen")
+	closeDispatcher(t, d)
+}
+
+// TestKeySpaceActiveStreamsKeepState: sweeping what went quiet keeps what
+// did not. A subscriber that follows more coalescable streams than the
+// sweep's floor keeps one slot per live stream (no new slot, so no
+// allocation, for a stream that keeps publishing), and routes stay right
+// across the index's generations.
+func TestKeySpaceActiveStreamsKeepState(t *testing.T) {
+	p := newEventPool(64)
+	d := New(p, nil)
+	var delivered atomic.Uint64
+	s, err := d.Subscribe(Filter{Types: []schema.EventType{schema.EventBBO}}, &SubscribeOptions{Handler: func(*schema.CanonicalEvent) { delivered.Add(1) }})
+	require.NoError(t, err)
+	other, err := d.Subscribe(Filter{Symbols: []string{"LIVE-0"}}, &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
+	require.NoError(t, err)
+	ctx := context.Background()
+	const live = 3 * minSlots / 2
+	var published uint64
+	round := func(prefix string, n int) {
+		for i := range n {
+			ev, err := p.TryGet()
+			require.NoError(t, err)
+			ev.Venue, ev.Symbol, ev.Type = bin, prefix+strconv.Itoa(i), schema.EventBBO
+			require.NoError(t, d.Publish(ctx, ev))
+			published++
+			if i%1024 == 0 {
+				eventually(t, func() bool { return delivered.Load() == published }, "delivery")
+			}
+		}
+		eventually(t, func() bool { return delivered.Load() == published }, "delivery")
+	}
+	slotOf := func(sym string) *slot {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.slots[routeKey{venue: bin, symbol: sym, typ: schema.EventBBO}]
+	}
+	round("LIVE-", live)
+	first := slotOf("LIVE-0")
+	require.NotNil(t, first)
+	for g := range 8 { // streams come and go between the live ones' rounds
+		round("GONE-"+strconv.Itoa(g)+"-", minSlots/2)
+		round("LIVE-", live)
+	}
+	require.Same(t, first, slotOf("LIVE-0"), "a live stream's slot was swept")
+	s.mu.Lock()
+	n, gen := len(s.slots), s.slotGen
+	s.mu.Unlock()
+	require.Positive(t, gen, "no sweep happened: the test tests nothing")
+	require.GreaterOrEqual(t, n, live)
+	require.Less(t, n, 4*live, "slots of quiet streams were kept")
+	for g := range 3 { // past the index's generations
+		round("MANY-"+strconv.Itoa(g)+"-", maxRoutes/2+minSlots)
+		round("LIVE-", live)
+	}
+	ix := d.idx.Load()
+	ix.mu.Lock()
+	routes := len(*ix.read.Load()) + len(ix.dirty) + len(ix.old)
+	flipped := ix.old != nil
+	ix.mu.Unlock()
+	require.True(t, flipped, "the index never started a new generation: the test tests nothing")
+	require.LessOrEqual(t, routes, 2*maxRoutes)
+	// Routes learned afresh are still right.
+	require.Equal(t, []*Subscription{s, other}, ix.route(routeKey{venue: bin, symbol: "LIVE-0", typ: schema.EventBBO}))
+	require.Equal(t, []*Subscription{s}, ix.route(routeKey{venue: bin, symbol: "LIVE-1", typ: schema.EventBBO}))
+	closeDispatcher(t, d)
+}
+
+// TestSubscribeChurnBounded: subscribing and unsubscribing without end (a
+// host that opens a view per order, per UI session) leaves nothing behind:
+// neither memory nor goroutines grow with the churn.
+func TestSubscribeChurnBounded(t *testing.T) {
+	p := newEventPool(64)
+	d := New(p, nil)
+	ctx := context.Background()
+	keep, err := d.Subscribe(Filter{}, &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
+	require.NoError(t, err)
+	cycle := func(n int) {
+		for i := range n {
+			s, err := d.Subscribe(Filter{Symbols: []string{"S" + strconv.Itoa(i)}}, &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
+			require.NoError(t, err)
+			for _, typ := range []schema.EventType{schema.EventBBO, schema.EventTrade, schema.EventExecReport} {
+				ev, err := p.TryGet()
+				require.NoError(t, err)
+				ev.Venue, ev.Symbol, ev.Type = bin, "S"+strconv.Itoa(i), typ
+				require.NoError(t, d.Publish(ctx, ev))
+			}
+			require.NoError(t, d.Unsubscribe(s))
+			waitDone(t, s)
+		}
+	}
+	cycle(2000)
+	eventually(t, keep.Idle, "idle")
+	g0, h0 := runtime.NumGoroutine(), liveHeap()
+	cycle(20000)
+	eventually(t, keep.Idle, "idle")
+	g1, h1 := runtime.NumGoroutine(), liveHeap()
+	t.Logf("goroutines %d → %d, live heap %d → %d", g0, g1, h0, h1)
+	require.LessOrEqual(t, g1, g0)
+	require.Less(t, int64(h1)-int64(h0), int64(4<<20), "memory grew with subscribe/unsubscribe churn")
+	d.mu.Lock()
+	require.Len(t, d.running, 1)
+	d.mu.Unlock()
+	closeDispatcher(t, d)
+}
