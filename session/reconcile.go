@@ -87,6 +87,10 @@ type tracked struct {
 	// streamed: first seen on the stream (placed elsewhere), not from the
 	// session's Place, the open orders or a lookup.
 	streamed bool
+	// cum is the largest executed quantity a streamed report gave: the
+	// order's end is known once the fills delivered make it up, whichever
+	// report (its end, or a fill streamed after it) comes last.
+	cum schema.Decimal
 }
 
 func (t *tracked) has(trade *schema.ID) bool {
@@ -330,13 +334,20 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 			t.delivered, _ = t.delivered.Add(x.LastFillQty)
 		}
 	}
-	if x.Status != schema.StatusUnknown {
+	// An end is final: a report older than it (Bybit's execution topic's
+	// fill, PartiallyFilled at its time, after the order topic's
+	// PartiallyFilledCanceled: the two topics come in either order) does
+	// not bring the order back to life.
+	if x.Status != schema.StatusUnknown && !t.status.Final() {
 		t.status = x.Status
 	}
 	// An order is forgotten once it ended and its fills are delivered:
 	// Bybit streams the end (order topic) and the fills (execution topic)
 	// apart, in either order.
-	if t.status.Final() && t.covered(x.CumFillQty) {
+	if x.CumFillQty.Cmp(t.cum) > 0 {
+		t.cum = x.CumFillQty
+	}
+	if t.status.Final() && t.covered(t.cum) {
 		r.forget(key, ended{end: t.status})
 	}
 	return false

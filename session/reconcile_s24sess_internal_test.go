@@ -1,0 +1,39 @@
+package session
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// TestObserveFinalStatusHolds: an order's end is final. Bybit streams an
+// order's state (topic "order") and its fills (topic "execution") apart,
+// in either order (Bybit v5 "WebSocket Stream → Private"): when a partly
+// filled order is canceled, the order topic's PartiallyFilledCanceled may
+// come before the execution topic's fill, whose leavesQty (its remaining
+// quantity at the fill) makes it a PartiallyFilled report. That late fill
+// must not bring the order back to life: once its fills are delivered it
+// is forgotten, and the next reconnect's pass neither follows it nor
+// publishes its cancel a second time.
+func TestObserveFinalStatusHolds(t *testing.T) {
+	r := bareReconciler(10)
+	ev := &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventExecReport}
+	x := &ev.Exec
+	x.VenueOrderID, x.ExecType, x.Status = schema.MustID("1321052653536515584"), schema.ExecNew, schema.StatusNew
+	x.Qty = dec("1")
+	require.False(t, r.observe(ev))
+	key := orderKey{symbol: "BTC-USDT", id: x.VenueOrderID}
+
+	// The order topic: canceled with 0.4 filled.
+	x.ExecType, x.Status, x.CumFillQty = schema.ExecCanceled, schema.StatusCanceled, dec("0.4")
+	require.False(t, r.observe(ev))
+	require.NotNil(t, r.orders[key], "followed until its fill is delivered")
+
+	// The execution topic's fill, late: PartiallyFilled at its time.
+	x.ExecType, x.Status, x.LastFillQty, x.CumFillQty = schema.ExecTrade, schema.StatusPartiallyFilled, dec("0.4"), dec("0.4")
+	x.RemainingQty, x.TradeID = dec("0.6"), schema.MustID("e0cbe81d-0f18-5866-9415-cf319b5dab3b")
+	require.False(t, r.observe(ev), "a new fill")
+	require.Nil(t, r.orders[key], "ended and every fill delivered: forgotten, not followed as partly filled")
+}
