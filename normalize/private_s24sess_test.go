@@ -1,0 +1,43 @@
+package normalize
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// TestS24AmendAfterFillNotARepeat: OKX's orders channel pushes the order's
+// whole state on every change, naming its last fill (tradeId, fillSz,
+// fillPx: "Last traded ID", "Last filled quantity"), and an amendment
+// (amend-order: newSz, newPx) as a push with amendResult "0" (OKX v5
+// "Order channel"). The amendment of a partly filled order restating
+// that fill is news, not a repeat: it is delivered as an Amendment with
+// the order's new price and size, its fill not counted again.
+func TestS24AmendAfterFillNotARepeat(t *testing.T) {
+	c := newConnFeed(t, ox)
+	fill := okxOrderPush("partially_filled", "0.4", "-0.08", "")
+	evs, err := c.feed(1, fill)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	require.Equal(t, schema.ExecTrade, evs[0].Exec.ExecType)
+
+	amended := strings.Replace(strings.Replace(fill, `"amendResult":""`, `"amendResult":"0"`, 1), `"px":"100"`, `"px":"99.5"`, 1)
+	evs, err = c.feed(1, amended)
+	require.NoError(t, err)
+	require.Len(t, evs, 1, "the amendment is delivered")
+	x := evs[0].Exec
+	require.Equal(t, schema.ExecAmendment, x.ExecType)
+	require.Equal(t, schema.StatusPartiallyFilled, x.Status)
+	requireDigits(t, "99.5", x.Price)
+	require.True(t, x.LastFillQty.IsZero(), "the fill is not counted twice")
+	require.True(t, x.Fee.IsZero())
+	require.True(t, x.TradeID.IsZero())
+	requireDigits(t, "0.4", x.CumFillQty)
+
+	evs, err = c.feed(2, amended) // the same push on a second connection
+	require.NoError(t, err)
+	require.Empty(t, evs, "the amendment restated is a repeat")
+}
