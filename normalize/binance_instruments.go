@@ -46,7 +46,7 @@ type binanceFilter struct {
 // gives QuoteStep; a spot symbol's orderTypes OrderTypes (a symbol without
 // STOP_LOSS takes no stop-market order: -2010 "Stop loss orders are not
 // supported for this symbol.", Binance "Error codes") and quoteOrderQtyMarketAllowed false
-// NoQuoteQty.
+// NoQuoteQty; its status Trading (see binanceTrading).
 //
 // The USDⓈ-M (/fapi/v1/exchangeInfo) and COIN-M (/dapi/v1/exchangeInfo)
 // answers have the same shape plus "contractType" and "deliveryDate": a
@@ -67,6 +67,7 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 	var info struct {
 		Symbols []struct { // names matched exactly (goccy v2)
 			Symbol     string          `json:"symbol"`
+			Status     string          `json:"status"`
 			BaseAsset  string          `json:"baseAsset"`
 			QuoteAsset string          `json:"quoteAsset"`
 			Filters    []binanceFilter `json:"filters"`
@@ -90,6 +91,7 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 	ins = make([]Instrument, 0, len(info.Symbols))
 	for _, s := range info.Symbols {
 		in := Instrument{Symbol: s.Symbol, Base: s.BaseAsset, Quote: s.QuoteAsset, Contract: binanceContract(s.ContractType, s.DeliveryDate)}
+		in.Rules.Trading = binanceTrading[s.Status]
 		for i := range s.Filters {
 			if err := in.Rules.applyBinance(&s.Filters[i]); err != nil {
 				return nil, err
@@ -113,6 +115,20 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 		ins = append(ins, in)
 	}
 	return ins, nil
+}
+
+// binanceTrading are the symbol statuses of exchangeInfo (Binance spot
+// "Enums → Symbol status": PRE_TRADING, TRADING, POST_TRADING,
+// END_OF_DAY, HALT, AUCTION_MATCH, BREAK; USDⓈ-M and COIN-M "Contract
+// status": PENDING_TRADING, TRADING, PRE_DELIVERING, DELIVERING,
+// DELIVERED, PRE_SETTLE, SETTLING, CLOSE): TRADING takes orders; the
+// others named here take none (-1013 "Market is closed."). A word not
+// named is TradingUnknown.
+var binanceTrading = map[string]TradingStatus{
+	"TRADING": TradingOpen, "PRE_TRADING": TradingHalted, "POST_TRADING": TradingHalted, "END_OF_DAY": TradingHalted,
+	"HALT": TradingHalted, "AUCTION_MATCH": TradingHalted, "BREAK": TradingHalted,
+	"PENDING_TRADING": TradingHalted, "DELIVERING": TradingHalted, "DELIVERED": TradingHalted, "SETTLING": TradingHalted,
+	"CLOSE": TradingHalted,
 }
 
 func (r *InstrumentRules) applyBinance(f *binanceFilter) error {

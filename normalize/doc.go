@@ -323,6 +323,9 @@
 // price, quantity and notional): [InstrumentRules.Check] validates an
 // order, [InstrumentRules.Round] puts it on the tick and step sizes,
 // [InstrumentRules.MinQtyAt] sizes the smallest order at a price.
+// Every venue's list also gives the instrument's [TradingStatus]
+// (InstrumentRules.Trading: open, halted, post only, limit only, reduce
+// only), which Check applies: a snapshot of when the list was read.
 // [BinanceSubscribe], [CoinbaseSubscribe], [CoinbaseExchangeSubscribe],
 // [KrakenSubscribe], [OKXSubscribe] and [BybitSubscribe] build
 // subscription requests to write through the websocket client.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -36,4 +37,23 @@ func TestObserveFinalStatusHolds(t *testing.T) {
 	x.RemainingQty, x.TradeID = dec("0.6"), schema.MustID("e0cbe81d-0f18-5866-9415-cf319b5dab3b")
 	require.False(t, r.observe(ev), "a new fill")
 	require.Nil(t, r.orders[key], "ended and every fill delivered: forgotten, not followed as partly filled")
+}
+
+// TestCheckRulesIgnoresListedStatus: the trading status an instrument
+// list gave at Start is a snapshot (Binance BREAK, Kraken cancel_only or
+// post_only end without a word to it): Place does not refuse on it — the
+// venue does while it holds —, but the other rules still apply.
+func TestCheckRulesIgnoresListedStatus(t *testing.T) {
+	s := &Session{rules: map[string]normalize.InstrumentRules{
+		"BTC-USDT": {Trading: normalize.TradingHalted, TickSize: dec("0.01")},
+	}}
+	o := &schema.OrderRequest{Action: schema.ActionPlace, Symbol: "BTC-USDT", Side: schema.SideBuy, Type: schema.OrderTypeLimit,
+		Price: dec("100.00"), Qty: dec("1")}
+	require.NoError(t, s.checkRules(o))
+	o.Price = dec("100.001")
+	var re *normalize.RuleError
+	require.ErrorAs(t, s.checkRules(o), &re)
+	require.Equal(t, "Price", re.Field)
+	r, _ := s.Rules("BTC-USDT")
+	require.Equal(t, normalize.TradingHalted, r.Trading, "the host still sees what the list said")
 }
