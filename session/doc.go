@@ -59,7 +59,12 @@
 // reports tell). The answers are published on the dispatcher too.
 // A user-data subscription the venue refuses (a clock beyond recvWindow,
 // a revoked key) makes WaitConnected and Place return its [*VenueError];
-// it is signed and sent again on the next connection.
+// it is signed and sent again on the next connection. A subscription the
+// venue ends while the connection stays open (eventStreamTerminated:
+// "sent when the User Data Stream is stopped") is signed and sent again
+// on that connection — at once, then after a backoff of 1 s doubling to
+// 30 s should the venue keep ending it —; orders wait meanwhile, and its
+// acceptance reconciles the window, as after a reconnect.
 //
 // # Execution reports across reconnects
 //
