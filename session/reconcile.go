@@ -775,12 +775,17 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		x.Fee, x.FeeAsset, x.IsMaker = f.Fee, f.FeeAsset, f.IsMaker
 		x.TransactTime, ev.ExchangeTS = f.Time, f.Time
 		x.Status = schema.StatusPartiallyFilled
+		// The last fill of an order the venue says filled is its end, were
+		// the quantity short of the order's: Kraken closes an order whose
+		// remainder is too small to trade ("Insignificant volume
+		// remaining": closed, vol_exec below vol), and the host is not to
+		// take it for a working order.
 		done := x.Qty.Sign() > 0 && cum.Cmp(x.Qty) >= 0
-		if done || (x.Qty.Sign() == 0 && order.Status == schema.StatusFilled && cum.Cmp(order.CumFillQty) >= 0) {
+		if done || (order.Status == schema.StatusFilled && cum.Cmp(order.CumFillQty) >= 0) {
 			x.Status = schema.StatusFilled
 		}
 		x.RemainingQty = schema.Decimal{}
-		if x.Qty.Sign() > 0 && cum.Cmp(x.Qty) < 0 {
+		if x.Status != schema.StatusFilled && x.Qty.Sign() > 0 && cum.Cmp(x.Qty) < 0 {
 			x.RemainingQty, _ = x.Qty.Sub(cum)
 		}
 		t.trades = append(t.trades, f.TradeID)
