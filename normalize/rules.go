@@ -46,6 +46,20 @@ type InstrumentRules struct {
 	// NoQuoteQty: the venue takes no market order by quote amount for the
 	// instrument (Binance quoteOrderQtyMarketAllowed false).
 	NoQuoteQty bool
+	// The price band around the market's reference price (Binance
+	// PERCENT_PRICE_BY_SIDE; PERCENT_PRICE gives both sides the same
+	// multipliers): a buy's price within [ref × BidMultiplierDown, ref ×
+	// BidMultiplierUp], a sell's within the ask's, ref the weighted
+	// average price over AvgPriceMins minutes (0: the last price). Zero:
+	// not applied. Only [InstrumentRules.CheckAt], which is given ref,
+	// applies them.
+	BidMultiplierUp, BidMultiplierDown, AskMultiplierUp, AskMultiplierDown schema.Decimal
+	AvgPriceMins                                                           int
+	// MaxNumOrders and MaxNumAlgoOrders are the most orders (of them, stop
+	// and take-profit orders) an account may have open on the instrument
+	// (Binance MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS). Zero: not said. Not
+	// checked here: the count is the account's.
+	MaxNumOrders, MaxNumAlgoOrders int
 	// Trading is what the venue said of the instrument's trading when its
 	// list was read: halted (no new order), or open to some orders only.
 	// TradingUnknown (the zero value): not said, every order passes. It is
@@ -215,6 +229,50 @@ func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
 		if err := checkStepped(o.Symbol, "QuoteQty", o.QuoteQty, schema.Decimal{}, schema.Decimal{}, r.QuoteStep, "step size"); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// CheckAt is [InstrumentRules.Check], then the rules that need the
+// market's reference price ref (Binance: the symbol's average price,
+// "Current average price", over AvgPriceMins minutes; the caller's to
+// give, as the session does not follow it): an order with a price within
+// its side's band (Field "Price", Rule "percent price min" or "percent
+// price max", Limit the bound: PERCENT_PRICE_BY_SIDE, PERCENT_PRICE), and
+// a market order by quantity's notional ref × Qty against
+// MarketMinNotional and MarketMaxNotional (Field "Notional", Rule "market
+// min" or "market max": NOTIONAL applyMinToMarket, applyMaxToMarket). A ref
+// that is not positive applies neither. o is only read.
+func (r *InstrumentRules) CheckAt(o *schema.OrderRequest, ref schema.Decimal) error {
+	if err := r.Check(o); err != nil || o.Action == schema.ActionCancel || ref.Sign() <= 0 {
+		return err
+	}
+	if o.Type.NeedsPrice() {
+		up, down := r.BidMultiplierUp, r.BidMultiplierDown
+		if o.Side == schema.SideSell {
+			up, down = r.AskMultiplierUp, r.AskMultiplierDown
+		}
+		price := ratOf(o.Price)
+		for _, b := range [...]struct {
+			mult schema.Decimal
+			rule string
+			sign int
+		}{{down, "percent price min", -1}, {up, "percent price max", 1}} {
+			if b.mult.Sign() <= 0 {
+				continue
+			}
+			bound := new(big.Rat).Mul(ratOf(ref), ratOf(b.mult))
+			if price.Cmp(bound) == b.sign {
+				return &RuleError{Symbol: o.Symbol, Field: "Price", Rule: b.rule, Value: o.Price, Limit: nearest(bound)}
+			}
+		}
+	}
+	if o.Type == schema.OrderTypeMarket && o.Qty.Sign() > 0 {
+		err := checkNotional(o.Symbol, ref, o.Qty, r.MarketMinNotional, r.MarketMaxNotional)
+		if re, ok := err.(*RuleError); ok {
+			re.Rule = "market " + re.Rule
+		}
+		return err
 	}
 	return nil
 }

@@ -129,3 +129,77 @@ func TestS24KrakenCostDecimals(t *testing.T) {
 	requireDigits(t, "10.12345", o.QuoteQty)
 	require.NoError(t, r.Check(o))
 }
+
+// TestS24PriceBand: Binance's filters that need the market's reference
+// price — the weighted average over avgPriceMins minutes ("Filters":
+// PERCENT_PRICE_BY_SIDE: a buy's price within [avg × bidMultiplierDown,
+// avg × bidMultiplierUp], a sell's within the ask multipliers;
+// PERCENT_PRICE: multiplierDown and multiplierUp either side; NOTIONAL
+// with applyMinToMarket: a MARKET order's avg × quantity) — are read
+// from exchangeInfo, with MAX_NUM_ORDERS and MAX_NUM_ALGO_ORDERS, and
+// CheckAt applies them at a reference price the caller gives.
+func TestS24PriceBand(t *testing.T) {
+	ins, err := ParseBinanceExchangeInfo([]byte(`{"symbols":[
+{"symbol":"BTCUSDT","status":"TRADING","baseAsset":"BTC","quoteAsset":"USDT","filters":[
+ {"filterType":"PRICE_FILTER","minPrice":"0.01","maxPrice":"1000000","tickSize":"0.01"},
+ {"filterType":"PERCENT_PRICE_BY_SIDE","bidMultiplierUp":"1.2","bidMultiplierDown":"0.2","askMultiplierUp":"5","askMultiplierDown":"0.8","avgPriceMins":5},
+ {"filterType":"NOTIONAL","minNotional":"5","applyMinToMarket":true,"maxNotional":"1000","applyMaxToMarket":true,"avgPriceMins":5},
+ {"filterType":"MAX_NUM_ORDERS","maxNumOrders":200},{"filterType":"MAX_NUM_ALGO_ORDERS","maxNumAlgoOrders":5}]},
+{"symbol":"ETHBTC","status":"TRADING","baseAsset":"ETH","quoteAsset":"BTC","filters":[
+ {"filterType":"PERCENT_PRICE","multiplierUp":"1.3","multiplierDown":"0.7","avgPriceMins":5}]}]}`))
+	require.NoError(t, err)
+	require.Len(t, ins, 2)
+	r := ins[0].Rules
+	require.Equal(t, 200, r.MaxNumOrders)
+	require.Equal(t, 5, r.MaxNumAlgoOrders)
+	require.Equal(t, 5, r.AvgPriceMins)
+	d := schema.MustParseDecimal
+	ref := d("100")
+	order := func(side schema.Side, typ schema.OrderType, price, qty string) *schema.OrderRequest {
+		o := &schema.OrderRequest{Action: schema.ActionPlace, Symbol: "BTC-USDT", Side: side, Type: typ, Qty: d(qty)}
+		if price != "" {
+			o.Price = d(price)
+		}
+		return o
+	}
+	for _, tc := range []struct {
+		name  string
+		o     *schema.OrderRequest
+		field string // "" passes
+		rule  string
+	}{
+		{"buy at the top of its band", order(schema.SideBuy, schema.OrderTypeLimit, "120", "0.1"), "", ""},
+		{"buy above its band", order(schema.SideBuy, schema.OrderTypeLimit, "120.01", "0.1"), "Price", "percent price max"},
+		{"buy at the bottom", order(schema.SideBuy, schema.OrderTypeLimit, "20", "0.5"), "", ""},
+		{"buy below", order(schema.SideBuy, schema.OrderTypeLimit, "19.99", "0.5"), "Price", "percent price min"},
+		{"sell above the bid's top: the ask's band", order(schema.SideSell, schema.OrderTypeLimit, "130", "0.1"), "", ""},
+		{"sell below the ask's bottom", order(schema.SideSell, schema.OrderTypeLimit, "79.99", "0.1"), "Price", "percent price min"},
+		{"market within notional", order(schema.SideBuy, schema.OrderTypeMarket, "", "0.06"), "", ""},
+		{"market under the market min notional", order(schema.SideBuy, schema.OrderTypeMarket, "", "0.04"), "Notional", "market min"},
+		{"market over the market max notional", order(schema.SideSell, schema.OrderTypeMarket, "", "10.01"), "Notional", "market max"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := r.CheckAt(tc.o, ref)
+			if tc.field == "" {
+				require.NoError(t, err)
+				return
+			}
+			var re *RuleError
+			require.True(t, errors.As(err, &re), "%v", err)
+			require.Equal(t, []string{tc.field, tc.rule}, []string{re.Field, re.Rule})
+			require.NoError(t, r.Check(tc.o), "Check alone, without a reference price, cannot tell")
+			require.NoError(t, r.CheckAt(tc.o, schema.Decimal{}), "no reference price: not applied")
+		})
+	}
+	e := ins[1].Rules
+	o := order(schema.SideSell, schema.OrderTypeLimit, "69.99", "1")
+	o.Symbol = "ETH-BTC"
+	var re *RuleError
+	require.True(t, errors.As(e.CheckAt(o, ref), &re))
+	require.Equal(t, "percent price min", re.Rule)
+	o.Price = d("130")
+	require.NoError(t, e.CheckAt(o, ref))
+	o.Side, o.Price = schema.SideBuy, d("130.01")
+	require.True(t, errors.As(e.CheckAt(o, ref), &re))
+	require.Equal(t, "percent price max", re.Rule)
+}
