@@ -324,8 +324,22 @@ func lastDash(s string) int {
 // "product_ids":[…],"jwt":…}. A JWT expires two minutes after it is made:
 // make one per (re)connection.
 func CoinbaseSubscribeUser(jwt string, productIDs ...string) ([]byte, error) {
+	return CoinbaseSubscribePrivate("user", jwt, productIDs...)
+}
+
+// CoinbaseSubscribePrivate returns the subscribe request of channel on
+// Advanced Trade's User Order Data endpoint
+// (wss://advanced-trade-ws-user.coinbase.com: "heartbeats", "user",
+// "futures_balance_summary"), which takes none without a JWT (Coinbase
+// "WebSocket endpoints": "A CDP JWT is required"; one per subscribe
+// message, from [CoinbaseJWT]): {"type":"subscribe","channel",
+// "product_ids":[…],"jwt"}.
+func CoinbaseSubscribePrivate(channel, jwt string, productIDs ...string) ([]byte, error) {
 	if jwt == "" {
-		return nil, fmt.Errorf("%w: the user channel needs a JWT", ErrBadValue)
+		return nil, fmt.Errorf("%w: the %s channel of the user endpoint needs a JWT", ErrBadValue, channel)
+	}
+	if err := checkNames("channel", []string{channel}); err != nil {
+		return nil, err
 	}
 	if len(productIDs) > 0 {
 		if err := checkNames("product id", productIDs); err != nil {
@@ -340,7 +354,7 @@ func CoinbaseSubscribeUser(jwt string, productIDs ...string) ([]byte, error) {
 		Channel    string   `json:"channel"`
 		ProductIDs []string `json:"product_ids"`
 		JWT        string   `json:"jwt"`
-	}{"subscribe", "user", productIDs, jwt})
+	}{"subscribe", channel, productIDs, jwt})
 }
 
 // CoinbaseJWT returns the ES256 JSON Web Token that authenticates a

@@ -41,3 +41,19 @@ func TestS24AmendAfterFillNotARepeat(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, evs, "the amendment restated is a repeat")
 }
+
+// TestS24CoinbaseSubscribePrivate: on Advanced Trade's User Order Data
+// endpoint every subscription carries a JWT (Coinbase "WebSocket
+// endpoints": "Private … A CDP JWT is required"), heartbeats included.
+func TestS24CoinbaseSubscribePrivate(t *testing.T) {
+	b, err := CoinbaseSubscribePrivate("heartbeats", "a.b.c")
+	require.NoError(t, err)
+	require.JSONEq(t, `{"type":"subscribe","channel":"heartbeats","product_ids":[],"jwt":"a.b.c"}`, string(b))
+	_, err = CoinbaseSubscribePrivate("heartbeats", "")
+	require.ErrorIs(t, err, ErrBadValue)
+	_, err = CoinbaseSubscribePrivate("", "a.b.c")
+	require.Error(t, err)
+	b, err = CoinbaseSubscribeUser("a.b.c", "BTC-USD")
+	require.NoError(t, err)
+	require.JSONEq(t, `{"type":"subscribe","channel":"user","product_ids":["BTC-USD"],"jwt":"a.b.c"}`, string(b))
+}

@@ -316,7 +316,7 @@
 // session runs the venue's private WebSocket (Endpoints.API): on every
 // (re)connect it authenticates anew with the venue's time — OKX's login
 // (timestamp, HMAC), Bybit's auth (expires, HMAC), a Kraken WebSocket
-// token fetched from REST, a Coinbase JWT made for the connection — and
+// token fetched from REST, a Coinbase JWT made for each subscription (user, heartbeats) — and
 // then subscribes the private channels: OKX orders, account, positions;
 // Bybit order, execution, wallet, position; Kraken executions, balances;
 // Coinbase user. Their execution reports reach Config.OnExecReport and
