@@ -124,7 +124,9 @@ func TestQuietOrderConnectionKept(t *testing.T) {
 // TestUserDataStreamTerminated: Binance stops a WS-API user-data
 // subscription with eventStreamTerminated ("sent when the User Data
 // Stream is stopped", WebSocket API "User Data Stream requests"), the
-// connection staying open: no execution report comes on it after that.
+// connection staying open (seen 20 s into a subscription:
+// binance/binance-connector-js#535): no execution report comes on it
+// after that.
 // The session does not stay silently deaf: it signs the subscription
 // again on the same connection, orders wait for it, and what filled in
 // between is reconciled.
