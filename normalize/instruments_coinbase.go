@@ -164,24 +164,25 @@ func parseCoinbaseExchangeProducts(data []byte) ([]Instrument, error) {
 
 // coinbaseTradingFlags say which orders a product takes (Advanced Trade
 // "List Public Products": status, trading_disabled, is_disabled,
-// cancel_only, limit_only, post_only; Exchange "Get all known trading
+// view_only, cancel_only, limit_only, post_only; Exchange "Get all known trading
 // pairs": status online, offline, internal, delisted, and the same
 // flags but is_disabled).
 type coinbaseTradingFlags struct {
 	Status          string `json:"status"`
 	TradingDisabled bool   `json:"trading_disabled"`
 	IsDisabled      bool   `json:"is_disabled"`
+	ViewOnly        bool   `json:"view_only"`
 	CancelOnly      bool   `json:"cancel_only"`
 	LimitOnly       bool   `json:"limit_only"`
 	PostOnly        bool   `json:"post_only"`
 }
 
 // trading is the product's TradingStatus: halted when trading is
-// disabled, cancel-only or the product offline or delisted; else post
+// disabled, view only, cancel-only or the product offline or delisted; else post
 // only, limit only; open when its status is online; else not known.
 func (c *coinbaseTradingFlags) trading() TradingStatus {
 	switch {
-	case c.TradingDisabled || c.IsDisabled || c.CancelOnly || c.Status == "offline" || c.Status == "delisted":
+	case c.TradingDisabled || c.IsDisabled || c.ViewOnly || c.CancelOnly || c.Status == "offline" || c.Status == "delisted":
 		return TradingHalted
 	case c.PostOnly:
 		return TradingPostOnly

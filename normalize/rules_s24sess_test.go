@@ -83,6 +83,7 @@ func TestS24TradingStatus(t *testing.T) {
 		{"coinbase online", first(ParseCoinbaseProducts(coinbase(`"trading_disabled":false,"cancel_only":false,"limit_only":false,"post_only":false,"is_disabled":false,`))),
 			[]*schema.OrderRequest{limit(nil), limit(market)}, nil},
 		{"coinbase trading_disabled", first(ParseCoinbaseProducts(coinbase(`"trading_disabled":true,`))), nil, []*schema.OrderRequest{limit(nil)}},
+		{"coinbase view_only", first(ParseCoinbaseProducts(coinbase(`"view_only":true,`))), nil, []*schema.OrderRequest{limit(nil)}},
 		{"coinbase is_disabled", first(ParseCoinbaseProducts(coinbase(`"is_disabled":true,`))), nil, []*schema.OrderRequest{limit(nil)}},
 		{"coinbase cancel_only", first(ParseCoinbaseProducts(coinbase(`"cancel_only":true,`))), nil, []*schema.OrderRequest{limit(postOnly)}},
 		{"coinbase limit_only", first(ParseCoinbaseProducts(coinbase(`"limit_only":true,`))), []*schema.OrderRequest{limit(nil)},
