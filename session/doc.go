@@ -331,7 +331,9 @@
 //
 // Place and Cancel keep the same contract on every venue that has them:
 // the request checked (its fields, the instrument's rules from
-// Endpoints.REST, what the venue's operation can express) before
+// Endpoints.REST — but their trading status, which the list gave at Start
+// and a venue changes without a word: the venue's refusal tells —, what
+// the venue's operation can express) before
 // anything is sent; a wait until every connection the order needs is
 // logged in; the request sent on that logged-in connection only, with a
 // request id of the session's; the venue's answer returned as an [Ack] or
