@@ -57,3 +57,35 @@ func TestS24CoinbaseSubscribePrivate(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"type":"subscribe","channel":"user","product_ids":["BTC-USD"],"jwt":"a.b.c"}`, string(b))
 }
+
+// TestS24CoinbaseEditIsAmendment: Coinbase Advanced Trade's "Edit Order"
+// changes an open order's limit price or size in place (the user channel
+// shows the order EDIT_QUEUED, then OPEN with the new limit_price and
+// leaves_quantity). The report of an order whose price or size changed
+// without a fill is an Amendment, as OKX's amendResult, Binance's
+// AMENDMENT and Kraken's "amended" are — not a second New.
+func TestS24CoinbaseEditIsAmendment(t *testing.T) {
+	c := newConnFeed(t, cb)
+	open := func(price, cum, leaves, value string) string {
+		return strings.Replace(string(coinbaseUser("update", "OPEN", cum, leaves, value, "0")), `"limit_price":"50000"`, `"limit_price":"`+price+`"`, 1)
+	}
+	one := func(msg string) schema.Execution {
+		t.Helper()
+		evs, err := c.feed(1, msg)
+		require.NoError(t, err)
+		require.Len(t, evs, 1)
+		return evs[0].Exec
+	}
+	require.Equal(t, schema.ExecNew, one(open("50000", "0", "1", "0")).ExecType)
+	x := one(open("49900", "0", "1", "0"))
+	require.Equal(t, []any{schema.ExecAmendment, schema.StatusNew}, []any{x.ExecType, x.Status}, "a new limit price")
+	requireDigits(t, "49900", x.Price)
+	x = one(open("49900", "0", "0.5", "0"))
+	require.Equal(t, schema.ExecAmendment, x.ExecType, "a new size")
+	requireDigits(t, "0.5", x.Qty)
+	x = one(open("49900", "0", "0.5", "0"))
+	require.NotEqual(t, schema.ExecAmendment, x.ExecType, "the same again: no change")
+	x = one(open("49900", "0.2", "0.3", "9980"))
+	require.Equal(t, schema.ExecTrade, x.ExecType, "a fill")
+	requireDigits(t, "0.2", x.LastFillQty)
+}
