@@ -319,13 +319,15 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 		}
 		t.streamed = !own
 	}
-	if anon && t.grown(x) {
-		return true
-	}
-	if isTrade {
-		if t.has(&x.TradeID) {
-			return true
-		}
+	// A report delivered already (reconciled first) is dropped, but what
+	// it says of the order's end still counts: the pass may have delivered
+	// the last fill while its order query, a moment older, said open.
+	dup = anon && t.grown(x)
+	switch {
+	case dup || !isTrade:
+	case t.has(&x.TradeID):
+		dup = true
+	default:
 		t.trades = append(t.trades, x.TradeID)
 		// A fill within the floor (its report late behind the one the
 		// floor was read from: Bybit's order topic, the open orders) is
@@ -350,7 +352,7 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 	if t.status.Final() && t.covered(t.cum) {
 		r.forget(key, ended{end: t.status})
 	}
-	return false
+	return dup
 }
 
 // ack tracks an order the venue acknowledged to Place. An answer that

@@ -57,3 +57,31 @@ func TestCheckRulesIgnoresListedStatus(t *testing.T) {
 	r, _ := s.Rules("BTC-USDT")
 	require.Equal(t, normalize.TradingHalted, r.Trading, "the host still sees what the list said")
 }
+
+// TestObserveDuplicateEndForgets: a streamed report that repeats what
+// reconciliation delivered (its fill, by trade id; Coinbase's growth, by
+// quantity) is dropped — but when it says the order ended, and every fill
+// is delivered, the order is forgotten all the same, not followed until
+// the next reconnect's pass. (A pass can deliver an order's last fill
+// while its order query, made a moment before, still said open.)
+func TestObserveDuplicateEndForgets(t *testing.T) {
+	for _, anon := range []bool{false, true} {
+		r := bareReconciler(10)
+		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventExecReport}
+		x := &ev.Exec
+		x.VenueOrderID, x.ExecType, x.Status, x.Qty = schema.MustID("77"), schema.ExecNew, schema.StatusNew, dec("1")
+		require.False(t, r.observe(ev))
+		key := orderKey{symbol: "BTC-USDT", id: x.VenueOrderID}
+		tr := r.orders[key]
+		// Reconciliation delivered the whole fill (the order still open by
+		// its order query).
+		tr.delivered, tr.status, tr.anon = dec("1"), schema.StatusFilled, anon
+		tr.trades = append(tr.trades, schema.MustID("9001"))
+		x.ExecType, x.Status, x.LastFillQty, x.CumFillQty = schema.ExecTrade, schema.StatusFilled, dec("1"), dec("1")
+		if !anon {
+			x.TradeID = schema.MustID("9001")
+		}
+		require.True(t, r.observe(ev), "delivered already")
+		require.Nil(t, r.orders[key], "ended, every fill delivered: forgotten (anon %v)", anon)
+	}
+}
