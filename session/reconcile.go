@@ -833,6 +833,10 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		r.forget(key, ended{end: end}) // its fills were delivered or were before the session saw it
 	case !t.status.Final():
 		t.status = order.Status
+	case t.covered(t.cum) && t.covered(order.CumFillQty):
+		// The stream told its end after the order query was answered:
+		// every fill is delivered now.
+		r.forget(key, ended{end: t.status})
 	}
 	return nil
 }

@@ -1,12 +1,16 @@
 package session
 
 import (
+	"context"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // TestObserveFinalStatusHolds: an order's end is final. Bybit streams an
@@ -84,4 +88,43 @@ func TestObserveDuplicateEndForgets(t *testing.T) {
 		require.True(t, r.observe(ev), "delivered already")
 		require.Nil(t, r.orders[key], "ended, every fill delivered: forgotten (anon %v)", anon)
 	}
+}
+
+// endedBackend answers the order query with an order still partly filled
+// (asked a moment before its cancel) and the fills query with both of its
+// fills.
+type endedBackend struct{ fakeBackend }
+
+func (b *endedBackend) order(_ context.Context, _ uint64, key orderKey, _ bool) ([]normalize.QueryOrder, error) {
+	o := normalize.QueryOrder{Symbol: key.symbol}
+	o.VenueOrderID, o.Status, o.Qty, o.CumFillQty = key.id, schema.StatusPartiallyFilled, dec("1"), dec("0.4")
+	return []normalize.QueryOrder{o}, nil
+}
+
+func (b *endedBackend) fills(_ context.Context, _ uint64, key orderKey, _ string, dst []normalize.QueryFill) ([]normalize.QueryFill, string, error) {
+	for i, id := range []string{"1", "2"} {
+		dst = append(dst, normalize.QueryFill{Symbol: key.symbol, OrderID: key.id, TradeID: schema.MustID(id), Price: dec("100"),
+			Qty: dec("0.2"), QuoteQty: dec("20"), Time: int64(i + 1)})
+	}
+	return dst, "", nil
+}
+
+// TestReconcileEndStreamedForgets: the stream delivered an order's cancel
+// and one of its two fills; the pass's order query, made a moment before
+// the cancel, says partly filled; its fills query finds the other fill,
+// which the pass delivers. The order has then ended with every fill
+// delivered: it is forgotten, not followed until the next reconnect.
+func TestReconcileEndStreamedForgets(t *testing.T) {
+	pools := schema.NewPools(nil)
+	s := &Session{spec: venues[schema.VenueBybit], pools: pools, disp: dispatch.New(pools.Events, nil)}
+	defer func() { require.NoError(t, s.disp.Close(context.Background())) }()
+	s.cfg.Client = wsclient.Options{Clock: wsclient.SystemClock()}
+	r := newReconciler(s, &endedBackend{fakeBackend{rules_: bybitRefusals}})
+	key := orderKey{symbol: "BTC-USDT", id: schema.MustID("fd4300ae-7847-404e-b947-000000000001")}
+	tr := &tracked{status: schema.StatusCanceled, delivered: dec("0.2"), cum: dec("0.4")}
+	tr.trades = append(tr.trades, schema.MustID("1"))
+	r.orders[key] = tr
+	require.NoError(t, r.reconcile(context.Background(), 0, key))
+	assert.Equal(t, uint64(1), r.reconciled.Load(), "the fill the stream missed")
+	assert.Nil(t, r.orders[key], "ended, every fill delivered: forgotten")
 }
