@@ -177,6 +177,7 @@ type recentFills struct {
 type fillSeen struct {
 	status     schema.OrderStatus
 	price, qty schema.Decimal
+	reason     string // RejectReason: interned or the parser's own, never the frame's
 }
 
 // repeatFill reports whether ev, an execution report, repeats a fill the
@@ -195,7 +196,9 @@ type fillSeen struct {
 // still counted once. So is a restatement beside a new price or quantity
 // of a working order (OKX's amend-order of a partly filled order: a push
 // with amendResult "0", the new px and sz, and the last fill's fields):
-// an Amendment report without the fill.
+// an Amendment report without the fill; and beside a new reason (a
+// failed amendment's msg): that status's report with the reason, without
+// the fill.
 func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
 	x := &ev.Exec
 	if x.ExecType != schema.ExecTrade || x.TradeID.IsZero() || x.Reconciled {
@@ -203,11 +206,12 @@ func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
 	}
 	r := &p.fills
 	key := fillKey{symbol: ev.Symbol, order: x.VenueOrderID, trade: x.TradeID}
-	seen := fillSeen{status: x.Status, price: x.Price, qty: x.Qty}
+	seen := fillSeen{status: x.Status, price: x.Price, qty: x.Qty, reason: x.RejectReason}
 	if was, ok := r.set[key]; ok {
 		final := x.Status.Final() && x.Status != was.status
 		amended := !x.Status.Final() && (!x.Price.Equal(was.price) || !x.Qty.Equal(was.qty))
-		if !final && !amended {
+		refused := x.RejectReason != "" && x.RejectReason != was.reason // OKX: an amendment that failed ("-1")
+		if !final && !amended && !refused {
 			p.stats.repeats.Add(1)
 			return true
 		}

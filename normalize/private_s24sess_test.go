@@ -89,3 +89,29 @@ func TestS24CoinbaseEditIsAmendment(t *testing.T) {
 	require.Equal(t, schema.ExecTrade, x.ExecType, "a fill")
 	requireDigits(t, "0.2", x.LastFillQty)
 }
+
+// TestS24FailedAmendAfterFill: a failed amendment of a partly filled OKX
+// order (amendResult "-1", msg the reason: "Order channel") restating the
+// last fill is news too: delivered once, with the reason and without the
+// fill.
+func TestS24FailedAmendAfterFill(t *testing.T) {
+	c := newConnFeed(t, ox)
+	fill := okxOrderPush("partially_filled", "0.4", "-0.08", "")
+	evs, err := c.feed(1, fill)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+
+	failed := strings.Replace(fill, `"amendResult":""`, `"amendResult":"-1"`, 1)
+	evs, err = c.feed(1, failed)
+	require.NoError(t, err)
+	require.Len(t, evs, 1, "the failed amendment is delivered")
+	x := evs[0].Exec
+	require.Equal(t, "px too far", x.RejectReason)
+	require.Equal(t, schema.StatusPartiallyFilled, x.Status)
+	require.NotEqual(t, schema.ExecTrade, x.ExecType)
+	require.True(t, x.LastFillQty.IsZero(), "the fill is not counted twice")
+
+	evs, err = c.feed(2, failed)
+	require.NoError(t, err)
+	require.Empty(t, evs, "restated again: a repeat")
+}
