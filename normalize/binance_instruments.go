@@ -30,6 +30,18 @@ type binanceFilter struct {
 	ApplyToMarket    bool `json:"applyToMarket"`
 	ApplyMinToMarket bool `json:"applyMinToMarket"`
 	ApplyMaxToMarket bool `json:"applyMaxToMarket"`
+	// PERCENT_PRICE_BY_SIDE and PERCENT_PRICE (multiplierUp, multiplierDown
+	// for both sides), their average's minutes; MAX_NUM_ORDERS and
+	// MAX_NUM_ALGO_ORDERS.
+	BidMultiplierUp   string `json:"bidMultiplierUp"`
+	BidMultiplierDown string `json:"bidMultiplierDown"`
+	AskMultiplierUp   string `json:"askMultiplierUp"`
+	AskMultiplierDown string `json:"askMultiplierDown"`
+	MultiplierUp      string `json:"multiplierUp"`
+	MultiplierDown    string `json:"multiplierDown"`
+	AvgPriceMins      int    `json:"avgPriceMins"`
+	MaxNumOrders      int    `json:"maxNumOrders"`
+	MaxNumAlgoOrders  int    `json:"maxNumAlgoOrders"`
 }
 
 // ParseBinanceExchangeInfo reads the instruments of a Binance exchangeInfo
@@ -46,7 +58,11 @@ type binanceFilter struct {
 // gives QuoteStep; a spot symbol's orderTypes OrderTypes (a symbol without
 // STOP_LOSS takes no stop-market order: -2010 "Stop loss orders are not
 // supported for this symbol.", Binance "Error codes") and quoteOrderQtyMarketAllowed false
-// NoQuoteQty.
+// NoQuoteQty; its status Trading (see binanceTrading). PERCENT_PRICE_BY_SIDE
+// (and PERCENT_PRICE, its multipliers for both sides) gives the price
+// band's multipliers and AvgPriceMins, which [InstrumentRules.CheckAt]
+// applies around a reference price; MAX_NUM_ORDERS and
+// MAX_NUM_ALGO_ORDERS MaxNumOrders and MaxNumAlgoOrders.
 //
 // The USDⓈ-M (/fapi/v1/exchangeInfo) and COIN-M (/dapi/v1/exchangeInfo)
 // answers have the same shape plus "contractType" and "deliveryDate": a
@@ -67,6 +83,7 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 	var info struct {
 		Symbols []struct { // names matched exactly (goccy v2)
 			Symbol     string          `json:"symbol"`
+			Status     string          `json:"status"`
 			BaseAsset  string          `json:"baseAsset"`
 			QuoteAsset string          `json:"quoteAsset"`
 			Filters    []binanceFilter `json:"filters"`
@@ -90,6 +107,7 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 	ins = make([]Instrument, 0, len(info.Symbols))
 	for _, s := range info.Symbols {
 		in := Instrument{Symbol: s.Symbol, Base: s.BaseAsset, Quote: s.QuoteAsset, Contract: binanceContract(s.ContractType, s.DeliveryDate)}
+		in.Rules.Trading = binanceTrading[s.Status]
 		for i := range s.Filters {
 			if err := in.Rules.applyBinance(&s.Filters[i]); err != nil {
 				return nil, err
@@ -115,6 +133,20 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 	return ins, nil
 }
 
+// binanceTrading are the symbol statuses of exchangeInfo (Binance spot
+// "Enums → Symbol status": PRE_TRADING, TRADING, POST_TRADING,
+// END_OF_DAY, HALT, AUCTION_MATCH, BREAK; USDⓈ-M and COIN-M "Contract
+// status": PENDING_TRADING, TRADING, PRE_DELIVERING, DELIVERING,
+// DELIVERED, PRE_SETTLE, SETTLING, CLOSE): TRADING takes orders; the
+// others named here take none (-1013 "Market is closed."). A word not
+// named is TradingUnknown.
+var binanceTrading = map[string]TradingStatus{
+	"TRADING": TradingOpen, "PRE_TRADING": TradingHalted, "POST_TRADING": TradingHalted, "END_OF_DAY": TradingHalted,
+	"HALT": TradingHalted, "AUCTION_MATCH": TradingHalted, "BREAK": TradingHalted,
+	"PENDING_TRADING": TradingHalted, "DELIVERING": TradingHalted, "DELIVERED": TradingHalted, "SETTLING": TradingHalted,
+	"CLOSE": TradingHalted,
+}
+
 func (r *InstrumentRules) applyBinance(f *binanceFilter) error {
 	var fields []ruleField
 	switch f.Type {
@@ -128,6 +160,18 @@ func (r *InstrumentRules) applyBinance(f *binanceFilter) error {
 		fields = []ruleField{{"minNotional", f.MinNotional, &r.MinNotional}, {"maxNotional", f.MaxNotional, &r.MaxNotional}}
 	case "MIN_NOTIONAL":
 		fields = []ruleField{{"minNotional", f.MinNotional, &r.MinNotional}, {"notional", f.Notional, &r.MinNotional}}
+	case "PERCENT_PRICE_BY_SIDE":
+		fields = []ruleField{{"bidMultiplierUp", f.BidMultiplierUp, &r.BidMultiplierUp}, {"bidMultiplierDown", f.BidMultiplierDown, &r.BidMultiplierDown},
+			{"askMultiplierUp", f.AskMultiplierUp, &r.AskMultiplierUp}, {"askMultiplierDown", f.AskMultiplierDown, &r.AskMultiplierDown}}
+		r.AvgPriceMins = max(f.AvgPriceMins, 0)
+	case "PERCENT_PRICE":
+		fields = []ruleField{{"multiplierUp", f.MultiplierUp, &r.BidMultiplierUp}, {"multiplierDown", f.MultiplierDown, &r.BidMultiplierDown},
+			{"multiplierUp", f.MultiplierUp, &r.AskMultiplierUp}, {"multiplierDown", f.MultiplierDown, &r.AskMultiplierDown}}
+		r.AvgPriceMins = max(f.AvgPriceMins, 0)
+	case "MAX_NUM_ORDERS":
+		r.MaxNumOrders = max(f.MaxNumOrders, 0)
+	case "MAX_NUM_ALGO_ORDERS":
+		r.MaxNumAlgoOrders = max(f.MaxNumAlgoOrders, 0)
 	}
 	if err := setRules(schema.VenueBinance, "exchangeInfo", f.Type, fields...); err != nil {
 		return err

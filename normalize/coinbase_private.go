@@ -68,6 +68,9 @@ import (
 //     Coinbase does not name it.
 //   - the frame's timestamp is ExchangeTS and TransactTime, creation_time
 //     OrderCreated; reject_reason or cancel_reason RejectReason.
+//   - an order followed whose limit_price or size (cumulative_quantity +
+//     leaves_quantity) changed without a fill was edited ("Edit Order"):
+//     its report is ExecAmendment, not a second New.
 //   - trigger_status (STOP_PENDING, STOP_TRIGGERED, INVALID_ORDER_TYPE):
 //     the first report of a followed stop order that says STOP_TRIGGERED
 //     is ExecTriggered (unless it is a fill or final), as the other
@@ -157,8 +160,11 @@ type cbOrders struct {
 // connection.
 type cbFilled struct {
 	qty, value, fees schema.Decimal
-	conn             uint64
-	triggered        bool // its trigger_status said STOP_TRIGGERED
+	// price and total are the order's limit price and size (cumulative
+	// plus leaves quantity): an edit changes them.
+	price, total schema.Decimal
+	conn         uint64
+	triggered    bool // its trigger_status said STOP_TRIGGERED
 }
 
 // cbDone is an order seen final and what was last reported of it.
@@ -251,9 +257,13 @@ func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, sna
 	} else if done = o.finished(&x.VenueOrderID); done != nil {
 		last = done.last // a final order restated: only growth past its final report is a fill
 	}
-	now := cbFilled{qty: x.CumFillQty, value: x.CumQuoteQty, fees: fees, conn: conn, triggered: triggered || last.triggered}
-	if triggered && known && !last.triggered && !x.Status.Final() {
+	now := cbFilled{qty: x.CumFillQty, value: x.CumQuoteQty, fees: fees, price: x.Price, total: x.Qty, conn: conn, triggered: triggered || last.triggered}
+	switch {
+	case triggered && known && !last.triggered && !x.Status.Final():
 		x.ExecType = schema.ExecTriggered // the stop of an order followed was reached (a fill, below, says Trade)
+	case known && !x.Status.Final() && now.qty.Equal(last.qty) && (!now.price.Equal(last.price) || !now.total.Equal(last.total)):
+		// Edit Order: a new limit price or size, in place, no fill.
+		x.ExecType = schema.ExecAmendment
 	}
 	switch {
 	case done != nil:
@@ -324,8 +334,22 @@ func lastDash(s string) int {
 // "product_ids":[…],"jwt":…}. A JWT expires two minutes after it is made:
 // make one per (re)connection.
 func CoinbaseSubscribeUser(jwt string, productIDs ...string) ([]byte, error) {
+	return CoinbaseSubscribePrivate("user", jwt, productIDs...)
+}
+
+// CoinbaseSubscribePrivate returns the subscribe request of channel on
+// Advanced Trade's User Order Data endpoint
+// (wss://advanced-trade-ws-user.coinbase.com: "heartbeats", "user",
+// "futures_balance_summary"), which takes none without a JWT (Coinbase
+// "WebSocket endpoints": "A CDP JWT is required"; one per subscribe
+// message, from [CoinbaseJWT]): {"type":"subscribe","channel",
+// "product_ids":[…],"jwt"}.
+func CoinbaseSubscribePrivate(channel, jwt string, productIDs ...string) ([]byte, error) {
 	if jwt == "" {
-		return nil, fmt.Errorf("%w: the user channel needs a JWT", ErrBadValue)
+		return nil, fmt.Errorf("%w: the %s channel of the user endpoint needs a JWT", ErrBadValue, channel)
+	}
+	if err := checkNames("channel", []string{channel}); err != nil {
+		return nil, err
 	}
 	if len(productIDs) > 0 {
 		if err := checkNames("product id", productIDs); err != nil {
@@ -340,7 +364,7 @@ func CoinbaseSubscribeUser(jwt string, productIDs ...string) ([]byte, error) {
 		Channel    string   `json:"channel"`
 		ProductIDs []string `json:"product_ids"`
 		JWT        string   `json:"jwt"`
-	}{"subscribe", "user", productIDs, jwt})
+	}{"subscribe", channel, productIDs, jwt})
 }
 
 // CoinbaseJWT returns the ES256 JSON Web Token that authenticates a

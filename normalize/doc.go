@@ -323,6 +323,12 @@
 // price, quantity and notional): [InstrumentRules.Check] validates an
 // order, [InstrumentRules.Round] puts it on the tick and step sizes,
 // [InstrumentRules.MinQtyAt] sizes the smallest order at a price.
+// Every venue's list also gives the instrument's [TradingStatus]
+// (InstrumentRules.Trading: open, halted, post only, limit only, reduce
+// only), which Check applies: a snapshot of when the list was read.
+// [InstrumentRules.CheckAt] adds the rules that need the market's
+// reference price (Binance PERCENT_PRICE_BY_SIDE, a market order's
+// notional).
 // [BinanceSubscribe], [CoinbaseSubscribe], [CoinbaseExchangeSubscribe],
 // [KrakenSubscribe], [OKXSubscribe] and [BybitSubscribe] build
 // subscription requests to write through the websocket client.

@@ -63,10 +63,18 @@ func FetchBybitInstruments(ctx context.Context, client *http.Client, baseURL, ca
 // zero. A perpetual (contractType LinearPerpetual or InversePerpetual)
 // gets Contract "PERP"; a dated future's or option's contract is its
 // symbol's suffix ("BTCUSDT-27DEC24"), an inverse future's the month code
-// after its base and quote ("BTCUSDH25": BTC-USD-H25).
+// after its base and quote ("BTCUSDH25": BTC-USD-H25). status is Trading
+// (see bybitTrading).
 //
 // A retCode other than 0 is a [*RESTError]; a malformed answer or value a
 // [*ParseError].
+// bybitTrading are the symbol statuses of "Get Instruments Info" (Bybit
+// v5 "Enums → Symbol status": PreLaunch, Trading, Delivering, Closed):
+// Trading takes orders, Closed none. PreLaunch (pre-market trading takes
+// orders in its auction phases), Delivering and words not named are
+// TradingUnknown.
+var bybitTrading = map[string]TradingStatus{"Trading": TradingOpen, "Closed": TradingHalted}
+
 func ParseBybitInstruments(data []byte) ([]Instrument, error) {
 	ins, _, err := parseBybitInstruments(data)
 	return ins, err
@@ -79,6 +87,7 @@ func parseBybitInstruments(data []byte) ([]Instrument, string, error) {
 		Result  struct {
 			List []struct {
 				Symbol       string `json:"symbol"`
+				Status       string `json:"status"`
 				BaseCoin     string `json:"baseCoin"`
 				QuoteCoin    string `json:"quoteCoin"`
 				ContractType string `json:"contractType"`
@@ -126,6 +135,7 @@ func parseBybitInstruments(data []byte) ([]Instrument, string, error) {
 			in.Contract = rest // inverse futures "BTCUSDH25": the month code
 		}
 		r, lf, pf := &in.Rules, &d.LotSizeFilter, &d.PriceFilter
+		r.Trading = bybitTrading[d.Status]
 		fields := []ruleField{{"tickSize", pf.TickSize, &r.TickSize}, {"minPrice", pf.MinPrice, &r.MinPrice}, {"maxPrice", pf.MaxPrice, &r.MaxPrice}}
 		if lf.QtyStep != "" { // derivatives
 			fields = append(fields, ruleField{"qtyStep", lf.QtyStep, &r.StepSize}, ruleField{"minOrderQty", lf.MinOrderQty, &r.MinQty},

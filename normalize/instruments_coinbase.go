@@ -72,7 +72,8 @@ func ParseCoinbaseProducts(data []byte) ([]Instrument, error) {
 			BaseMax       string `json:"base_max_size"`
 			QuoteMin      string `json:"quote_min_size"`
 			QuoteMax      string `json:"quote_max_size"`
-			Future        struct {
+			coinbaseTradingFlags
+			Future struct {
 				ContractSize       string `json:"contract_size"`
 				ContractRootUnit   string `json:"contract_root_unit"`
 				ContractExpiryType string `json:"contract_expiry_type"`
@@ -89,6 +90,7 @@ func ParseCoinbaseProducts(data []byte) ([]Instrument, error) {
 	for _, d := range *ans.Products {
 		in := Instrument{Symbol: d.ProductID, Base: d.BaseCurrency, Quote: d.QuoteCurrency}
 		r := &in.Rules
+		r.Trading = d.trading()
 		fields := []ruleField{{"price_increment", d.PriceInc, &r.TickSize}, {"base_increment", d.BaseInc, &r.StepSize},
 			{"base_min_size", d.BaseMin, &r.MinQty}, {"base_max_size", d.BaseMax, &r.MaxQty},
 			{"quote_min_size", d.QuoteMin, &r.MinNotional}, {"quote_max_size", d.QuoteMax, &r.MaxNotional},
@@ -135,6 +137,7 @@ func parseCoinbaseExchangeProducts(data []byte) ([]Instrument, error) {
 		QuoteIncrement string `json:"quote_increment"`
 		BaseIncrement  string `json:"base_increment"`
 		MinMarketFunds string `json:"min_market_funds"`
+		coinbaseTradingFlags
 	}
 	if err := decodeREST(data, &ans, schema.VenueCoinbase, "products"); err != nil {
 		return nil, err
@@ -146,6 +149,7 @@ func parseCoinbaseExchangeProducts(data []byte) ([]Instrument, error) {
 		}
 		in := Instrument{Symbol: d.ID, Base: d.BaseCurrency, Quote: d.QuoteCurrency}
 		r := &in.Rules
+		r.Trading = d.trading()
 		err := setRules(schema.VenueCoinbase, "products", d.ID,
 			ruleField{"quote_increment", d.QuoteIncrement, &r.TickSize}, ruleField{"base_increment", d.BaseIncrement, &r.StepSize},
 			ruleField{"min_market_funds", d.MinMarketFunds, &r.MinNotional}, ruleField{"min_market_funds", d.MinMarketFunds, &r.MarketMinNotional},
@@ -156,4 +160,36 @@ func parseCoinbaseExchangeProducts(data []byte) ([]Instrument, error) {
 		ins = append(ins, in)
 	}
 	return ins, nil
+}
+
+// coinbaseTradingFlags say which orders a product takes (Advanced Trade
+// "List Public Products": status, trading_disabled, is_disabled,
+// view_only, cancel_only, limit_only, post_only; Exchange "Get all known trading
+// pairs": status online, offline, internal, delisted, and the same
+// flags but is_disabled).
+type coinbaseTradingFlags struct {
+	Status          string `json:"status"`
+	TradingDisabled bool   `json:"trading_disabled"`
+	IsDisabled      bool   `json:"is_disabled"`
+	ViewOnly        bool   `json:"view_only"`
+	CancelOnly      bool   `json:"cancel_only"`
+	LimitOnly       bool   `json:"limit_only"`
+	PostOnly        bool   `json:"post_only"`
+}
+
+// trading is the product's TradingStatus: halted when trading is
+// disabled, view only, cancel-only or the product offline or delisted; else post
+// only, limit only; open when its status is online; else not known.
+func (c *coinbaseTradingFlags) trading() TradingStatus {
+	switch {
+	case c.TradingDisabled || c.IsDisabled || c.ViewOnly || c.CancelOnly || c.Status == "offline" || c.Status == "delisted":
+		return TradingHalted
+	case c.PostOnly:
+		return TradingPostOnly
+	case c.LimitOnly:
+		return TradingLimitOnly
+	case c.Status == "online":
+		return TradingOpen
+	}
+	return TradingUnknown
 }

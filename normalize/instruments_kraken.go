@@ -35,7 +35,9 @@ func FetchKrakenInstruments(ctx context.Context, client *http.Client, baseURL st
 // TickSize (10^-pair_decimals when not sent), 10^-lot_decimals StepSize,
 // ordermin MinQty and costmin MinNotional (in the quote currency), and
 // MarketMinNotional: a market buy by quote amount (cash_order_qty) costs
-// that amount.
+// that amount; 10^-cost_decimals ("scaling decimal places for cost") is
+// QuoteStep, the precision of that amount; status is Trading (see
+// krakenTrading).
 //
 // A non-empty "error" is a [*RESTError]; a malformed answer or value a
 // [*ParseError].
@@ -49,6 +51,8 @@ func ParseKrakenAssetPairs(data []byte) ([]Instrument, error) {
 			LotDecimals  *int   `json:"lot_decimals"`
 			OrderMin     string `json:"ordermin"`
 			CostMin      string `json:"costmin"`
+			CostDecimals *int   `json:"cost_decimals"`
+			Status       string `json:"status"`
 		} `json:"result"`
 	}
 	if err := decodeREST(data, &ans, schema.VenueKraken, "AssetPairs"); err != nil {
@@ -75,11 +79,12 @@ func ParseKrakenAssetPairs(data []byte) ([]Instrument, error) {
 		base, quote = krakenV2Asset(base), krakenV2Asset(quote)
 		in := Instrument{Symbol: base + "/" + quote, Base: base, Quote: quote}
 		r := &in.Rules
+		r.Trading = krakenTrading[d.Status]
 		for _, dec := range []struct {
 			name string
 			n    *int
 			dst  *schema.Decimal
-		}{{"pair_decimals", d.PairDecimals, &r.TickSize}, {"lot_decimals", d.LotDecimals, &r.StepSize}} {
+		}{{"pair_decimals", d.PairDecimals, &r.TickSize}, {"lot_decimals", d.LotDecimals, &r.StepSize}, {"cost_decimals", d.CostDecimals, &r.QuoteStep}} {
 			if dec.n == nil {
 				continue
 			}
@@ -99,6 +104,14 @@ func ParseKrakenAssetPairs(data []byte) ([]Instrument, error) {
 	}
 	sort.Slice(ins, func(i, j int) bool { return ins[i].Symbol < ins[j].Symbol })
 	return ins, nil
+}
+
+// krakenTrading are the pair statuses of "Get Tradable Asset Pairs"
+// (status: online, cancel_only, post_only, limit_only, reduce_only); a
+// word not named is TradingUnknown.
+var krakenTrading = map[string]TradingStatus{
+	"online": TradingOpen, "cancel_only": TradingHalted, "post_only": TradingPostOnly,
+	"limit_only": TradingLimitOnly, "reduce_only": TradingReduceOnly,
 }
 
 // krakenAliases are Kraken's v1 asset codes that differ from the common

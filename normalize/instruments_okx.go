@@ -38,10 +38,16 @@ func FetchOKXInstruments(ctx context.Context, client *http.Client, baseURL, inst
 // ctVal × ctMult ContractSize — their sizes count contracts. ctVal is counted in ctValCcy: the base asset for linear
 // contracts (BTC-USDT-SWAP: 0.01 BTC), the quote for inverse ones
 // (BTC-USD-SWAP: 100 USD), which set ContractInQuote. OKX sets no price
-// bounds or minimum notional here.
+// bounds or minimum notional here. state is Trading (see okxTrading).
 //
 // A code other than "0" is a [*RESTError]; a malformed answer or value a
 // [*ParseError].
+// okxTrading are the instrument states of "Get instruments" (state: live,
+// suspend, preopen, test — "Test pairs, can't be traded"): live takes
+// orders, suspend and test none. preopen ("before they go live"; some
+// take orders in a call auction) and words not named are TradingUnknown.
+var okxTrading = map[string]TradingStatus{"live": TradingOpen, "suspend": TradingHalted, "test": TradingHalted}
+
 func ParseOKXInstruments(data []byte) ([]Instrument, error) {
 	var ans struct {
 		Code string `json:"code"`
@@ -49,6 +55,7 @@ func ParseOKXInstruments(data []byte) ([]Instrument, error) {
 		Data []struct {
 			InstType string `json:"instType"`
 			InstID   string `json:"instId"`
+			State    string `json:"state"`
 			BaseCcy  string `json:"baseCcy"`
 			QuoteCcy string `json:"quoteCcy"`
 			Uly      string `json:"uly"`
@@ -79,6 +86,7 @@ func ParseOKXInstruments(data []byte) ([]Instrument, error) {
 			return nil, &ParseError{Venue: schema.VenueOKX, Stream: "instruments " + d.InstID, Field: "instId", Err: ErrMissingField}
 		}
 		r := &in.Rules
+		r.Trading = okxTrading[d.State]
 		fields := []ruleField{{"tickSz", d.TickSz, &r.TickSize}, {"lotSz", d.LotSz, &r.StepSize}, {"minSz", d.MinSz, &r.MinQty}, {"maxLmtSz", d.MaxLmtSz, &r.MaxQty}}
 		var mult schema.Decimal
 		if d.InstType != "SPOT" && d.InstType != "MARGIN" {

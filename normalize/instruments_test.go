@@ -64,7 +64,7 @@ func TestFetchOKXInstruments(t *testing.T) {
 	ins, err := FetchOKXInstruments(ctx, v.Client(), v.URL, "SPOT")
 	require.NoError(t, err)
 	require.Equal(t, []Instrument{{Symbol: "BTC-USDT", Base: "BTC", Quote: "USDT", Rules: InstrumentRules{
-		TickSize: dec("0.1"), StepSize: dec("0.00000001"), MinQty: dec("0.00001"), MaxQty: dec("9999999999")}}}, ins)
+		TickSize: dec("0.1"), StepSize: dec("0.00000001"), MinQty: dec("0.00001"), MaxQty: dec("9999999999"), Trading: TradingOpen}}}, ins)
 
 	swaps, err := FetchOKXInstruments(ctx, v.Client(), v.URL, "SWAP")
 	require.NoError(t, err)
@@ -130,7 +130,7 @@ func TestFetchBybitInstruments(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []Instrument{{Symbol: "BTCUSDT", Base: "BTC", Quote: "USDT", Rules: InstrumentRules{
 		TickSize: dec("0.1"), StepSize: dec("0.000001"), MaxQty: dec("83"), MinNotional: dec("5"), MaxNotional: dec("8000000"),
-		MarketMaxQty: dec("41.5"), MarketMinNotional: dec("5"), MarketMaxNotional: dec("8000000"), QuoteStep: dec("0.0000001")}}}, spot,
+		MarketMaxQty: dec("41.5"), MarketMinNotional: dec("5"), MarketMaxNotional: dec("8000000"), QuoteStep: dec("0.0000001"), Trading: TradingOpen}}}, spot,
 		"spot's minOrderQty is deprecated and not checked by Bybit: MinQty stays unset")
 
 	linear, err := FetchBybitInstruments(ctx, v.Client(), v.URL, "linear")
@@ -138,7 +138,7 @@ func TestFetchBybitInstruments(t *testing.T) {
 	require.Len(t, linear, 2, "both pages")
 	require.Equal(t, Instrument{Symbol: "BTCUSDT", Base: "BTC", Quote: "USDT", Contract: "PERP", Rules: InstrumentRules{
 		TickSize: dec("0.10"), MinPrice: dec("0.10"), MaxPrice: dec("1999999.80"), StepSize: dec("0.001"),
-		MinQty: dec("0.001"), MaxQty: dec("1190.000"), MinNotional: dec("5"), MarketMaxQty: dec("500.000")}}, linear[0])
+		MinQty: dec("0.001"), MaxQty: dec("1190.000"), MinNotional: dec("5"), MarketMaxQty: dec("500.000"), Trading: TradingOpen}}, linear[0])
 	syms := NewSymbols(BybitSymbolRules())
 	require.NoError(t, syms.Load(linear))
 	for venue, canon := range map[string]string{"BTCUSDT": "BTC-USDT-PERP", "BTCUSDT-27DEC24": "BTC-USDT-27DEC24"} {
@@ -191,8 +191,8 @@ func TestFetchKrakenInstruments(t *testing.T) {
 	ins, err := FetchKrakenInstruments(ctx, v.Client(), v.URL)
 	require.NoError(t, err)
 	require.Equal(t, []Instrument{
-		{Symbol: "BTC/USDT", Base: "BTC", Quote: "USDT", Rules: InstrumentRules{TickSize: dec("0.1"), StepSize: dec("0.00000001"), MinQty: dec("0.00005"), MinNotional: dec("0.5"), MarketMinNotional: dec("0.5")}},
-		{Symbol: "ETH/USD", Base: "ETH", Quote: "USD", Rules: InstrumentRules{TickSize: dec("0.01"), StepSize: dec("0.00000001"), MinQty: dec("0.002"), MinNotional: dec("0.5"), MarketMinNotional: dec("0.5")}},
+		{Symbol: "BTC/USDT", Base: "BTC", Quote: "USDT", Rules: InstrumentRules{TickSize: dec("0.1"), StepSize: dec("0.00000001"), MinQty: dec("0.00005"), MinNotional: dec("0.5"), MarketMinNotional: dec("0.5"), QuoteStep: dec("0.00001"), Trading: TradingOpen}},
+		{Symbol: "ETH/USD", Base: "ETH", Quote: "USD", Rules: InstrumentRules{TickSize: dec("0.01"), StepSize: dec("0.00000001"), MinQty: dec("0.002"), MinNotional: dec("0.5"), MarketMinNotional: dec("0.5"), Trading: TradingOpen}},
 	}, ins, "sorted; the dark pool pair (no wsname) skipped; tick_size over pair_decimals")
 	syms := NewSymbols(KrakenSymbolRules())
 	require.NoError(t, syms.Load(ins))
@@ -245,7 +245,7 @@ func TestFetchCoinbaseInstruments(t *testing.T) {
 	require.Equal(t, Instrument{Symbol: "BTC-USD", Base: "BTC", Quote: "USD", Rules: InstrumentRules{
 		TickSize: dec("0.01"), StepSize: dec("0.00000001"), MinQty: dec("0.00000001"), MaxQty: dec("3400"),
 		MinNotional: dec("1"), MaxNotional: dec("150000000"),
-		MarketMinNotional: dec("1"), MarketMaxNotional: dec("150000000"), QuoteStep: dec("0.01")}}, ins[0])
+		MarketMinNotional: dec("1"), MarketMaxNotional: dec("150000000"), QuoteStep: dec("0.01"), Trading: TradingOpen}}, ins[0])
 	require.Equal(t, "BTC", ins[1].Base)
 	require.Equal(t, "PERP", ins[1].Contract)
 	requireDigits(t, "0.01", ins[1].Rules.ContractSize)
@@ -259,7 +259,7 @@ func TestFetchCoinbaseInstruments(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []Instrument{{Symbol: "BTC-USD", Base: "BTC", Quote: "USD", Rules: InstrumentRules{
 		TickSize: dec("0.01000000"), StepSize: dec("0.00000001"), MinNotional: dec("1"), MarketMinNotional: dec("1"),
-		QuoteStep: dec("0.01000000")}}}, ex)
+		QuoteStep: dec("0.01000000"), Trading: TradingOpen}}}, ex)
 
 	var re *RESTError
 	v.set(CoinbaseAdvancedProducts, `{"error":"INTERNAL","message":"internal error"}`, http.StatusInternalServerError)

@@ -167,9 +167,17 @@ type fillKey struct {
 // order status it was delivered with, the oldest forgotten first. Made on
 // the first fill: a market-data parser has none.
 type recentFills struct {
-	set  map[fillKey]schema.OrderStatus
+	set  map[fillKey]fillSeen
 	ring []fillKey
 	next int
+}
+
+// fillSeen is what a fill's report said of its order: a restatement of
+// the fill that says otherwise carries news.
+type fillSeen struct {
+	status     schema.OrderStatus
+	price, qty schema.Decimal
+	reason     string // RejectReason: interned or the parser's own, never the frame's
 }
 
 // repeatFill reports whether ev, an execution report, repeats a fill the
@@ -185,7 +193,12 @@ type recentFills struct {
 // as OKX's orders channel sends the last fill's fields with every push of
 // the order) is not dropped: the status is news a strategy must see. It
 // is delivered as that status's report, its fill removed, so the fill is
-// still counted once.
+// still counted once. So is a restatement beside a new price or quantity
+// of a working order (OKX's amend-order of a partly filled order: a push
+// with amendResult "0", the new px and sz, and the last fill's fields):
+// an Amendment report without the fill; and beside a new reason (a
+// failed amendment's msg): that status's report with the reason, without
+// the fill.
 func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
 	x := &ev.Exec
 	if x.ExecType != schema.ExecTrade || x.TradeID.IsZero() || x.Reconciled {
@@ -193,17 +206,24 @@ func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
 	}
 	r := &p.fills
 	key := fillKey{symbol: ev.Symbol, order: x.VenueOrderID, trade: x.TradeID}
-	if st, ok := r.set[key]; ok {
-		if !x.Status.Final() || x.Status == st {
+	seen := fillSeen{status: x.Status, price: x.Price, qty: x.Qty, reason: x.RejectReason}
+	if was, ok := r.set[key]; ok {
+		final := x.Status.Final() && x.Status != was.status
+		amended := !x.Status.Final() && (!x.Price.Equal(was.price) || !x.Qty.Equal(was.qty))
+		refused := x.RejectReason != "" && x.RejectReason != was.reason // OKX: an amendment that failed ("-1")
+		if !final && !amended && !refused {
 			p.stats.repeats.Add(1)
 			return true
 		}
-		r.set[key] = x.Status
+		r.set[key] = seen
 		withoutFill(x)
+		if amended {
+			x.ExecType = schema.ExecAmendment
+		}
 		return false
 	}
 	if r.set == nil {
-		r.set = make(map[fillKey]schema.OrderStatus, maxRecentFills)
+		r.set = make(map[fillKey]fillSeen, maxRecentFills)
 		r.ring = make([]fillKey, 0, maxRecentFills)
 	}
 	if len(r.ring) < maxRecentFills {
@@ -213,7 +233,7 @@ func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
 		r.ring[r.next] = key
 		r.next = (r.next + 1) % maxRecentFills
 	}
-	r.set[key] = x.Status
+	r.set[key] = seen
 	return false
 }
 

@@ -46,6 +46,26 @@ type InstrumentRules struct {
 	// NoQuoteQty: the venue takes no market order by quote amount for the
 	// instrument (Binance quoteOrderQtyMarketAllowed false).
 	NoQuoteQty bool
+	// The price band around the market's reference price (Binance
+	// PERCENT_PRICE_BY_SIDE; PERCENT_PRICE gives both sides the same
+	// multipliers): a buy's price within [ref × BidMultiplierDown, ref ×
+	// BidMultiplierUp], a sell's within the ask's, ref the weighted
+	// average price over AvgPriceMins minutes (0: the last price). Zero:
+	// not applied. Only [InstrumentRules.CheckAt], which is given ref,
+	// applies them.
+	BidMultiplierUp, BidMultiplierDown, AskMultiplierUp, AskMultiplierDown schema.Decimal
+	AvgPriceMins                                                           int
+	// MaxNumOrders and MaxNumAlgoOrders are the most orders (of them, stop
+	// and take-profit orders) an account may have open on the instrument
+	// (Binance MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS). Zero: not said. Not
+	// checked here: the count is the account's.
+	MaxNumOrders, MaxNumAlgoOrders int
+	// Trading is what the venue said of the instrument's trading when its
+	// list was read: halted (no new order), or open to some orders only.
+	// TradingUnknown (the zero value): not said, every order passes. It is
+	// a snapshot: a venue lifts a halt without a word to a list read
+	// before.
+	Trading TradingStatus
 	// ContractSize is the base quantity one contract stands for, on venues
 	// whose derivative orders count contracts (OKX ctVal, Coinbase futures'
 	// contract_size); quantities and the bounds above are then in
@@ -58,16 +78,68 @@ type InstrumentRules struct {
 	ContractInQuote bool
 }
 
+// TradingStatus is which new orders an instrument takes, from the venue's
+// instrument list (see each venue's Parse… function for its words).
+type TradingStatus uint8
+
+const (
+	// TradingUnknown: the venue did not say (or said a word not known
+	// here): every order passes.
+	TradingUnknown TradingStatus = iota
+	// TradingOpen: every order (Binance TRADING, OKX live, Bybit Trading,
+	// Kraken online, Coinbase online).
+	TradingOpen
+	// TradingHalted: no new order, cancels only (Binance BREAK, HALT, …,
+	// OKX suspend, Kraken cancel_only, Coinbase trading_disabled,
+	// cancel_only).
+	TradingHalted
+	// TradingPostOnly: post-only limit orders only (Kraken post_only,
+	// Coinbase post_only).
+	TradingPostOnly
+	// TradingLimitOnly: orders with a limit price only (Kraken
+	// limit_only, Coinbase limit_only).
+	TradingLimitOnly
+	// TradingReduceOnly: reduce-only orders only (Kraken reduce_only).
+	TradingReduceOnly
+)
+
+var tradingNames = [...]string{"unknown", "open", "halted", "post only", "limit only", "reduce only"}
+
+func (t TradingStatus) String() string {
+	if int(t) < len(tradingNames) {
+		return tradingNames[t]
+	}
+	return "TradingStatus(" + fmt.Sprint(uint8(t)) + ")"
+}
+
+// takes reports whether an instrument in status t takes o (a place).
+func (t TradingStatus) takes(o *schema.OrderRequest) bool {
+	switch t {
+	case TradingHalted:
+		return false
+	case TradingPostOnly:
+		return o.PostOnly || o.Type == schema.OrderTypeLimitMaker
+	case TradingLimitOnly:
+		return o.Type.NeedsPrice()
+	case TradingReduceOnly:
+		return o.ReduceOnly
+	}
+	return true
+}
+
 // RuleError is an order that breaks one of its instrument's rules.
 type RuleError struct {
 	Symbol string
-	Field  string         // "Type", "Price", "StopPrice", "Qty", "Notional" or "QuoteQty"
-	Rule   string         // "not offered", "tick size", "min", "max", "step size", "market min", "market max", "market step size"
+	Field  string         // "Status", "Type", "Price", "StopPrice", "Qty", "Notional" or "QuoteQty"
+	Rule   string         // the TradingStatus (Field "Status"), "not offered", "tick size", "min", "max", "step size", "market min", "market max", "market step size"
 	Value  schema.Decimal // the order's value
 	Limit  schema.Decimal // the rule's
 }
 
 func (e *RuleError) Error() string {
+	if e.Field == fieldStatus {
+		return fmt.Sprintf("normalize: %s: the instrument takes no such order now (trading: %s)", e.Symbol, e.Rule)
+	}
 	if e.Rule == ruleNotOffered {
 		return fmt.Sprintf("normalize: %s: the venue takes no order of this %s", e.Symbol, e.Field)
 	}
@@ -81,7 +153,15 @@ func (e *RuleError) Error() string {
 // the venue does not take for the instrument.
 const ruleNotOffered = "not offered"
 
-// Check reports the first rule o breaks, as a [*RuleError]: its type
+// fieldStatus is the Field of an order the instrument's trading status
+// refuses.
+const fieldStatus = "Status"
+
+// Check reports the first rule o breaks, as a [*RuleError]: the
+// instrument's Trading status (Field "Status", Rule the status's name:
+// halted takes no order, post only none but post-only limit orders,
+// limit only none without a limit price, reduce only none but
+// reduce-only ones); its type
 // against OrderTypes and a quote quantity against NoQuoteQty (Rule "not
 // offered", Field "Type" or "QuoteQty"); the price and stop price against
 // MinPrice, MaxPrice and the tick size, the quantity against MinQty,
@@ -100,6 +180,9 @@ const ruleNotOffered = "not offered"
 func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
 	if o.Action == schema.ActionCancel {
 		return nil
+	}
+	if !r.Trading.takes(o) {
+		return &RuleError{Symbol: o.Symbol, Field: fieldStatus, Rule: r.Trading.String()}
 	}
 	typ := o.Type
 	if o.PostOnly && typ == schema.OrderTypeLimit {
@@ -146,6 +229,50 @@ func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
 		if err := checkStepped(o.Symbol, "QuoteQty", o.QuoteQty, schema.Decimal{}, schema.Decimal{}, r.QuoteStep, "step size"); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// CheckAt is [InstrumentRules.Check], then the rules that need the
+// market's reference price ref (Binance: the symbol's average price,
+// "Current average price", over AvgPriceMins minutes; the caller's to
+// give, as the session does not follow it): an order with a price within
+// its side's band (Field "Price", Rule "percent price min" or "percent
+// price max", Limit the bound: PERCENT_PRICE_BY_SIDE, PERCENT_PRICE), and
+// a market order by quantity's notional ref × Qty against
+// MarketMinNotional and MarketMaxNotional (Field "Notional", Rule "market
+// min" or "market max": NOTIONAL applyMinToMarket, applyMaxToMarket). A ref
+// that is not positive applies neither. o is only read.
+func (r *InstrumentRules) CheckAt(o *schema.OrderRequest, ref schema.Decimal) error {
+	if err := r.Check(o); err != nil || o.Action == schema.ActionCancel || ref.Sign() <= 0 {
+		return err
+	}
+	if o.Type.NeedsPrice() {
+		up, down := r.BidMultiplierUp, r.BidMultiplierDown
+		if o.Side == schema.SideSell {
+			up, down = r.AskMultiplierUp, r.AskMultiplierDown
+		}
+		price := ratOf(o.Price)
+		for _, b := range [...]struct {
+			mult schema.Decimal
+			rule string
+			sign int
+		}{{down, "percent price min", -1}, {up, "percent price max", 1}} {
+			if b.mult.Sign() <= 0 {
+				continue
+			}
+			bound := new(big.Rat).Mul(ratOf(ref), ratOf(b.mult))
+			if price.Cmp(bound) == b.sign {
+				return &RuleError{Symbol: o.Symbol, Field: "Price", Rule: b.rule, Value: o.Price, Limit: nearest(bound)}
+			}
+		}
+	}
+	if o.Type == schema.OrderTypeMarket && o.Qty.Sign() > 0 {
+		err := checkNotional(o.Symbol, ref, o.Qty, r.MarketMinNotional, r.MarketMaxNotional)
+		if re, ok := err.(*RuleError); ok {
+			re.Rule = "market " + re.Rule
+		}
+		return err
 	}
 	return nil
 }

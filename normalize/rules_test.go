@@ -46,9 +46,12 @@ func TestParseBinanceExchangeInfoRules(t *testing.T) {
 		MarketMinNotional: d("5.00000000"), // applyMinToMarket; not the max (applyMaxToMarket false)
 		QuoteStep:         d("0.00000001"), // quotePrecision 8
 		OrderTypes:        1<<schema.OrderTypeLimit | 1<<schema.OrderTypeLimitMaker | 1<<schema.OrderTypeMarket,
+		Trading:           normalize.TradingOpen, // status TRADING
+		BidMultiplierUp:   d("5"), BidMultiplierDown: d("0.2"), AskMultiplierUp: d("5"), AskMultiplierDown: d("0.2"), AvgPriceMins: 5,
+		MaxNumOrders: 200,
 	}, ins[0].Rules)
 	assert.Equal(t, normalize.InstrumentRules{TickSize: d("0.00000100"), MinPrice: d("0.00000000"), MaxPrice: d("0.00000000"),
-		MinNotional: d("0.00100000"), MarketMinNotional: d("0.00100000")}, ins[1].Rules)
+		MinNotional: d("0.00100000"), MarketMinNotional: d("0.00100000"), Trading: normalize.TradingOpen}, ins[1].Rules)
 
 	_, err = normalize.ParseBinanceExchangeInfo([]byte(`{"symbols":[{"symbol":"X","filters":[{"filterType":"LOT_SIZE","stepSize":"0.0x1"}]}]}`))
 	var perr *normalize.ParseError

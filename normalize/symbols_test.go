@@ -33,7 +33,7 @@ func TestSymbolsRegistry(t *testing.T) {
 		{"symbol":"WEIRDPAIR","status":"TRADING","baseAsset":"WEIRD","baseAssetPrecision":8,"quoteAsset":"PAIR"},
 		{"symbol":"ETHBTC","baseAsset":"ETH","quoteAsset":"BTC"}]}`))
 	require.NoError(t, err)
-	require.Equal(t, []Instrument{{Symbol: "WEIRDPAIR", Base: "WEIRD", Quote: "PAIR"}, {Symbol: "ETHBTC", Base: "ETH", Quote: "BTC"}}, ins)
+	require.Equal(t, []Instrument{{Symbol: "WEIRDPAIR", Base: "WEIRD", Quote: "PAIR", Rules: InstrumentRules{Trading: TradingOpen}}, {Symbol: "ETHBTC", Base: "ETH", Quote: "BTC"}}, ins)
 	s := NewBinanceSymbols()
 	require.NoError(t, s.Load(ins))
 	got, err := s.LookupString("WEIRDPAIR")

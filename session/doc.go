@@ -59,7 +59,12 @@
 // reports tell). The answers are published on the dispatcher too.
 // A user-data subscription the venue refuses (a clock beyond recvWindow,
 // a revoked key) makes WaitConnected and Place return its [*VenueError];
-// it is signed and sent again on the next connection.
+// it is signed and sent again on the next connection. A subscription the
+// venue ends while the connection stays open (eventStreamTerminated:
+// "sent when the User Data Stream is stopped") is signed and sent again
+// on that connection — at once, then after a backoff of 1 s doubling to
+// 30 s should the venue keep ending it —; orders wait meanwhile, and its
+// acceptance reconciles the window, as after a reconnect.
 //
 // # Execution reports across reconnects
 //
@@ -311,7 +316,7 @@
 // session runs the venue's private WebSocket (Endpoints.API): on every
 // (re)connect it authenticates anew with the venue's time — OKX's login
 // (timestamp, HMAC), Bybit's auth (expires, HMAC), a Kraken WebSocket
-// token fetched from REST, a Coinbase JWT made for the connection — and
+// token fetched from REST, a Coinbase JWT made for each subscription (user, heartbeats) — and
 // then subscribes the private channels: OKX orders, account, positions;
 // Bybit order, execution, wallet, position; Kraken executions, balances;
 // Coinbase user. Their execution reports reach Config.OnExecReport and
@@ -326,7 +331,9 @@
 //
 // Place and Cancel keep the same contract on every venue that has them:
 // the request checked (its fields, the instrument's rules from
-// Endpoints.REST, what the venue's operation can express) before
+// Endpoints.REST — but their trading status, which the list gave at Start
+// and a venue changes without a word: the venue's refusal tells —, what
+// the venue's operation can express) before
 // anything is sent; a wait until every connection the order needs is
 // logged in; the request sent on that logged-in connection only, with a
 // request id of the session's; the venue's answer returned as an [Ack] or

@@ -63,6 +63,8 @@ type orders struct {
 	// refusal beyond its code: its status and when the venue takes
 	// requests again. The reader's only.
 	refusal   refusalMeta
+	frameConn uint64 // the connection of the frame being parsed: the reader's only
+	udsEnds   int    // user-data streams the venue ended on the current connection
 	readyConn uint64 // the connection whose subscription the venue accepted: orders go out on it only
 	udsSent   uint64
 	sent      uint64
@@ -113,6 +115,7 @@ func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
 	if o.bq.answer(f.Data) { // a reconciliation query's answer
 		return nil
 	}
+	o.frameConn = f.ConnID
 	o.refusal = refusalOf(f.Data)
 	defer func() { o.refusal = refusalMeta{} }()
 	unknown := o.parser.Stats().Unknown
@@ -202,8 +205,56 @@ func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 		return o.rec.stream(ctx, ev)
 	case schema.EventOrderAck:
 		o.rec.ack(ev)
+	case schema.EventControl:
+		if streamEnded(ev) {
+			o.streamEnded(o.frameConn)
+		}
 	}
 	return o.s.disp.Publish(ctx, ev)
+}
+
+// streamEnded reports whether ev says the venue stopped the user-data
+// stream while the connection stays open: eventStreamTerminated ("sent
+// when the User Data Stream is stopped", Binance WebSocket API "User Data
+// Stream requests"), or a listenKeyExpired.
+func streamEnded(ev *schema.CanonicalEvent) bool {
+	c := &ev.Control
+	return c.Kind == schema.ControlVenueError && c.RequestID == 0 &&
+		(c.Reason == "eventStreamTerminated" || c.Reason == "listenKeyExpired")
+}
+
+// streamEnded: the venue stopped conn's user-data stream. No execution
+// report comes on it any more: orders wait, a running reconciliation pass
+// stops, and the subscription is signed again on the same connection —
+// at once the first time, then after a backoff (1 s, doubling, at most
+// 30 s) should the venue keep ending it — whose acceptance reconciles
+// what the window missed. It runs on the reader and does not block.
+func (o *orders) streamEnded(conn uint64) {
+	s := o.s
+	o.mu.Lock()
+	if o.readyConn == conn {
+		o.readyConn = 0
+	}
+	o.udsEnds++
+	ends := o.udsEnds
+	o.mu.Unlock()
+	s.state.update(func(b *stateBoard) { b.ordersReady = false })
+	o.rec.lost()
+	if s.cfg.Logger != nil {
+		s.cfg.Logger.Warn("session: the venue ended the user-data stream; subscribing again", "venue", string(schema.VenueBinance), "ends", ends)
+	}
+	var d time.Duration
+	if ends > 1 {
+		d = min(time.Second<<min(ends-2, 5), 30*time.Second)
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		if s.sleep(d) != nil || o.client.Stats().ConnID != conn {
+			return // closing, or replaced: the new connection subscribes by itself
+		}
+		o.subscribeUserData(conn)
+	}()
 }
 
 func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
@@ -310,6 +361,9 @@ func (o *orders) onEvent(e wsclient.Event) {
 		}
 	}
 	if fresh {
+		o.mu.Lock()
+		o.udsEnds = 0
+		o.mu.Unlock()
 		o.subscribeUserData(conn)
 	}
 	s.onEvent(Conn{Role: RoleOrders}, e)

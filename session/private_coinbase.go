@@ -28,7 +28,9 @@ func (k *CoinbaseKey) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.Stri
 
 // coinbasePrivate: no login message; a JWT made with the venue's time
 // (valid two minutes) goes with the "user" subscription of every
-// connection, every product's orders; and the heartbeats channel.
+// connection, every product's orders; and the heartbeats channel, with a
+// JWT of its own: the User Order Data endpoint takes no subscription
+// without one (Coinbase "WebSocket endpoints": "A CDP JWT is required").
 var coinbasePrivate = &privateSpec{
 	subscribe: func(_ context.Context, p *private, now time.Time) ([][]byte, error) {
 		k := p.key.(*CoinbaseKey)
@@ -40,6 +42,9 @@ var coinbasePrivate = &privateSpec{
 		if err != nil {
 			return nil, err
 		}
+		if jwt, err = normalize.CoinbaseJWT(k.Name, k.Key, now); err != nil { // one per subscribe message
+			return nil, err
+		}
 		// Coinbase closes a connection whose channels stay quiet for a
 		// minute or so ("Heartbeats channel"): heartbeats keep it open.
 		products := make([]string, 0, len(p.s.cfg.Symbols))
@@ -48,7 +53,7 @@ var coinbasePrivate = &privateSpec{
 				products = append(products, vs)
 			}
 		}
-		beats, err := normalize.CoinbaseSubscribe("heartbeats", products...)
+		beats, err := normalize.CoinbaseSubscribePrivate("heartbeats", jwt, products...)
 		if err != nil {
 			return nil, err
 		}

@@ -371,6 +371,13 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 		return []string{`{"method":"subscribe","req_id":` + req + `,"result":{"channel":"` + params["channel"].(string) + `","snapshot":true},"success":true,"time_in":"2023-09-25T09:04:31.742599Z","time_out":"2023-09-25T09:04:31.742648Z"}`}, []string{params["channel"].(string)}
 	case schema.VenueCoinbase:
 		if m["channel"] == "heartbeats" {
+			// The User Order Data endpoint takes no subscription without a
+			// JWT (Coinbase "WebSocket endpoints": "Private … A CDP JWT is
+			// required").
+			jwt, _ := m["jwt"].(string)
+			if _, ok := f.verifyJWT(jwt); !ok {
+				return []string{`{"type":"error","message":"authentication failure"}`}, nil
+			}
 			return []string{`{"channel":"subscriptions","client_id":"","timestamp":"2026-04-07T14:30:05.9Z","sequence_num":0,"events":[{"subscriptions":{"heartbeats":["heartbeats"]}}]}`}, nil
 		}
 		nbf, verified := f.verifyJWT(m["jwt"].(string))

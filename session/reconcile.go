@@ -87,6 +87,10 @@ type tracked struct {
 	// streamed: first seen on the stream (placed elsewhere), not from the
 	// session's Place, the open orders or a lookup.
 	streamed bool
+	// cum is the largest executed quantity a streamed report gave: the
+	// order's end is known once the fills delivered make it up, whichever
+	// report (its end, or a fill streamed after it) comes last.
+	cum schema.Decimal
 }
 
 func (t *tracked) has(trade *schema.ID) bool {
@@ -315,13 +319,15 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 		}
 		t.streamed = !own
 	}
-	if anon && t.grown(x) {
-		return true
-	}
-	if isTrade {
-		if t.has(&x.TradeID) {
-			return true
-		}
+	// A report delivered already (reconciled first) is dropped, but what
+	// it says of the order's end still counts: the pass may have delivered
+	// the last fill while its order query, a moment older, said open.
+	dup = anon && t.grown(x)
+	switch {
+	case dup || !isTrade:
+	case t.has(&x.TradeID):
+		dup = true
+	default:
 		t.trades = append(t.trades, x.TradeID)
 		// A fill within the floor (its report late behind the one the
 		// floor was read from: Bybit's order topic, the open orders) is
@@ -330,16 +336,23 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 			t.delivered, _ = t.delivered.Add(x.LastFillQty)
 		}
 	}
-	if x.Status != schema.StatusUnknown {
+	// An end is final: a report older than it (Bybit's execution topic's
+	// fill, PartiallyFilled at its time, after the order topic's
+	// PartiallyFilledCanceled: the two topics come in either order) does
+	// not bring the order back to life.
+	if x.Status != schema.StatusUnknown && !t.status.Final() {
 		t.status = x.Status
 	}
 	// An order is forgotten once it ended and its fills are delivered:
 	// Bybit streams the end (order topic) and the fills (execution topic)
 	// apart, in either order.
-	if t.status.Final() && t.covered(x.CumFillQty) {
+	if x.CumFillQty.Cmp(t.cum) > 0 {
+		t.cum = x.CumFillQty
+	}
+	if t.status.Final() && t.covered(t.cum) {
 		r.forget(key, ended{end: t.status})
 	}
-	return false
+	return dup
 }
 
 // ack tracks an order the venue acknowledged to Place. An answer that
@@ -764,12 +777,17 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		x.Fee, x.FeeAsset, x.IsMaker = f.Fee, f.FeeAsset, f.IsMaker
 		x.TransactTime, ev.ExchangeTS = f.Time, f.Time
 		x.Status = schema.StatusPartiallyFilled
+		// The last fill of an order the venue says filled is its end, were
+		// the quantity short of the order's: Kraken closes an order whose
+		// remainder is too small to trade ("Insignificant volume
+		// remaining": closed, vol_exec below vol), and the host is not to
+		// take it for a working order.
 		done := x.Qty.Sign() > 0 && cum.Cmp(x.Qty) >= 0
-		if done || (x.Qty.Sign() == 0 && order.Status == schema.StatusFilled && cum.Cmp(order.CumFillQty) >= 0) {
+		if done || (order.Status == schema.StatusFilled && cum.Cmp(order.CumFillQty) >= 0) {
 			x.Status = schema.StatusFilled
 		}
 		x.RemainingQty = schema.Decimal{}
-		if x.Qty.Sign() > 0 && cum.Cmp(x.Qty) < 0 {
+		if x.Status != schema.StatusFilled && x.Qty.Sign() > 0 && cum.Cmp(x.Qty) < 0 {
 			x.RemainingQty, _ = x.Qty.Sub(cum)
 		}
 		t.trades = append(t.trades, f.TradeID)
@@ -815,6 +833,10 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		r.forget(key, ended{end: end}) // its fills were delivered or were before the session saw it
 	case !t.status.Final():
 		t.status = order.Status
+	case t.covered(t.cum) && t.covered(order.CumFillQty):
+		// The stream told its end after the order query was answered:
+		// every fill is delivered now.
+		r.forget(key, ended{end: t.status})
 	}
 	return nil
 }

@@ -937,3 +937,31 @@ func TestKrakenReconcileUnknownPlaceGivesUp(t *testing.T) {
 	h.nothingElse()
 	v.clean(t)
 }
+
+// TestKrakenReconcileClosedShort: Kraken closes an order with a remainder
+// too small to trade ("Insignificant volume remaining": status closed,
+// vol_exec below vol; ccxt/ccxt#8816). Its end is its last fill: the
+// reconciled fill says Filled with nothing remaining — never
+// PartiallyFilled for an order the session then forgets, which the host
+// would take for a working one.
+func TestKrakenReconcileClosedShort(t *testing.T) {
+	v := newKrakenVenue(t)
+	h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
+	h.place("s1", "1")
+	v.window(func() {
+		v.fill("s1", 1, "0.99999998")
+		o := v.order("s1")
+		v.mu.Lock()
+		o.status = "closed"
+		v.mu.Unlock()
+	})
+	r := h.next()
+	assert.True(t, r.Reconciled)
+	assert.Equal(t, schema.ExecTrade, r.ExecType)
+	assert.Zero(t, r.LastFillQty.Cmp(d("0.99999998")), "%s", r.LastFillQty)
+	assert.Equal(t, schema.StatusFilled, r.Status, "closed: its last report says it ended")
+	assert.True(t, r.RemainingQty.IsZero(), "nothing works on: %s", r.RemainingQty)
+	require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 0 }, generous, pollEvery, "forgotten once ended")
+	h.nothingElse()
+	v.clean(t)
+}

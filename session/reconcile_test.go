@@ -386,3 +386,23 @@ func TestReconcileUnansweredPlace(t *testing.T) {
 	h.untracked()
 	h.nothingElse()
 }
+
+// TestReconcileAfterStreamTerminated: Binance ends the user-data stream
+// (eventStreamTerminated) on a connection that stays open; an order fills
+// before the session's new subscription is accepted. That fill reaches
+// the host once, Reconciled, as after a reconnect.
+func TestReconcileAfterStreamTerminated(t *testing.T) {
+	h := startRecon(t, startVenue(t), nil)
+	id := h.place("t-1", "0.03")
+	h.v.HoldUserData(true)
+	require.Equal(t, 1, h.v.TerminateUserData())
+	require.Eventually(t, func() bool { return h.v.HeldUserData() == 1 }, generous, pollEvery, "subscribed again")
+	require.NoError(t, h.v.FillOrder(id, ""))
+	h.v.HoldUserData(false)
+	waitConnected(t, h.s)
+	r := h.next()
+	assertFill(t, r, schema.StatusFilled, "0.03", "0.03", "30")
+	h.untracked()
+	h.nothingElse()
+	assert.Zero(t, h.s.Stats().Orders.Client.TotalReconnects(), "the connection was kept")
+}

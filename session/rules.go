@@ -63,10 +63,19 @@ func (s *Session) Rules(symbol string) (normalize.InstrumentRules, bool) {
 // checkRules validates req against its instrument's rules before it
 // leaves: a *normalize.RuleError names the rule broken. A symbol the venue
 // does not list is refused too.
+//
+// The instrument's trading status (InstrumentRules.Trading: halted, post
+// only, …) is not applied: it is the one read at Start, and a venue lifts
+// a halt or a post-only period without a word to a list read before, so
+// that a session holding it would refuse the orders of a market open
+// again until it restarts. The venue refuses an order its status does
+// not take (its *VenueError tells); Rules(symbol).Trading says what the
+// list said.
 func (s *Session) checkRules(req *schema.OrderRequest) error {
 	r, ok := s.rules[req.Symbol]
 	if !ok {
 		return fmt.Errorf("%w: %q is not in the venue's instrument list", ErrConfig, req.Symbol)
 	}
+	r.Trading = normalize.TradingUnknown
 	return r.Check(req)
 }

@@ -120,3 +120,31 @@ func TestQuietOrderConnectionKept(t *testing.T) {
 	assert.Zero(t, st.TotalReconnects(), "a quiet order connection is not idle")
 	assert.Equal(t, schema.ConnConnected, st.State)
 }
+
+// TestUserDataStreamTerminated: Binance stops a WS-API user-data
+// subscription with eventStreamTerminated ("sent when the User Data
+// Stream is stopped", WebSocket API "User Data Stream requests"), the
+// connection staying open (seen 20 s into a subscription:
+// binance/binance-connector-js#535): no execution report comes on it
+// after that.
+// The session does not stay silently deaf: it signs the subscription
+// again on the same connection, orders wait for it, and what filled in
+// between is reconciled.
+func TestUserDataStreamTerminated(t *testing.T) {
+	v := startVenue(t)
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Client: fastRedial})
+	waitConnected(t, s)
+	first := v.UserDataSubscriptions()
+	require.Len(t, first, 1)
+
+	require.Equal(t, 1, v.TerminateUserData())
+	require.Eventually(t, func() bool {
+		subs := v.UserDataSubscriptions()
+		return len(subs) >= 2 && subs[len(subs)-1].Accepted
+	}, generous, pollEvery, "subscribed again")
+	subs := v.UserDataSubscriptions()
+	assert.Equal(t, first[0].Conn, subs[len(subs)-1].Conn, "on the same connection: it was not lost")
+	assert.Zero(t, s.Stats().Orders.Client.TotalReconnects())
+	waitConnected(t, s)
+}

@@ -1,0 +1,38 @@
+package venuesim
+
+import (
+	"strconv"
+	"time"
+)
+
+// TerminateUserData ends the user-data subscription of every open WS-API
+// connection that has one, as Binance does when it stops a User Data
+// Stream (WebSocket API "User Data Stream requests": "eventStreamTerminated
+// is sent when the User Data Stream is stopped"): each connection gets
+// {"subscriptionId":0,"event":{"e":"eventStreamTerminated","E":ms}} and
+// no execution report after it until it subscribes again. The connection
+// itself stays open. It returns how many subscriptions it ended.
+func (v *Venue) TerminateUserData() int {
+	v.mu.Lock()
+	var conns []*conn
+	for c := range v.conns {
+		if c.api && c.ctx.Err() == nil {
+			conns = append(conns, c)
+		}
+	}
+	v.mu.Unlock()
+	n := 0
+	for _, c := range conns {
+		c.mu.Lock()
+		id := c.userSub
+		c.userSub = -1
+		c.mu.Unlock()
+		if id < 0 {
+			continue
+		}
+		n++
+		c.reply([]byte(`{"subscriptionId":` + strconv.Itoa(id) + `,"event":{"e":"eventStreamTerminated","E":` +
+			strconv.FormatInt(time.Now().UnixMilli(), 10) + `}}`))
+	}
+	return n
+}
