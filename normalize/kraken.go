@@ -228,8 +228,8 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 			k, ok = krBookSnap, true
 		case "update":
 			k, ok = krBookDiff, true
-		default: // a book message lost: whose, not read
-			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, p.bad("book", "type", presence(env.Type.ok)))
+		default:
+			return p.krakenBookLost(ctx, st, data, ingest, p.bad("book", "type", presence(env.Type.ok)))
 		}
 	}
 	if !ok {
@@ -253,6 +253,41 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 		return p.eachEntry(ctx, k, data, p.elems, nil, ingest)
 	}
 	return p.each(ctx, k, data, p.elems, nil, ingest)
+}
+
+// krSymbolMsg reads the pair of a v2 book message and nothing else.
+type krSymbolMsg struct {
+	Symbol text `json:"symbol"`
+}
+
+// krakenBookLost marks the books of a v2 book frame dropped for cause
+// before its messages were read (a "type" that is neither "snapshot" nor
+// "update"): a gap marker for the pair of each of its messages, at the
+// depth the pair's ack named, or — when no pair can be read — one for
+// every book of the venue. Marking every book for one pair's bad message
+// would resync books that lost nothing.
+func (p *Parser) krakenBookLost(ctx context.Context, st *krState, data []byte, ingest int64, cause error) error {
+	named := false
+	for _, s := range p.elems {
+		var m krSymbolMsg
+		if p.unmarshal(s.of(data), &m) != nil || !m.Symbol.ok {
+			continue
+		}
+		named = true
+		sym, err := p.syms.Lookup(m.Symbol.bytes())
+		if err != nil {
+			continue // no book's pair (as bookLost)
+		}
+		from := schema.CanonicalEvent{Symbol: sym, IngestTS: ingest}
+		from.Book.Depth = st.depths[sym]
+		if err := p.bookLost(ctx, &from, nil, cause); err != cause {
+			return err
+		}
+	}
+	if named {
+		return cause
+	}
+	return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, cause)
 }
 
 func (p *Parser) krakenV1(ctx context.Context, st *krState, data []byte, ingest int64) error {
