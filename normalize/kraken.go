@@ -255,11 +255,6 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	return p.each(ctx, k, data, p.elems, nil, ingest)
 }
 
-// krSymbolMsg reads the pair of a v2 book message and nothing else.
-type krSymbolMsg struct {
-	Symbol text `json:"symbol"`
-}
-
 // krakenBookLost marks the books of a v2 book frame dropped for cause
 // before its messages were read (a "type" that is neither "snapshot" nor
 // "update"): a gap marker for the pair of each of its messages, at the
@@ -269,12 +264,12 @@ type krSymbolMsg struct {
 func (p *Parser) krakenBookLost(ctx context.Context, st *krState, data []byte, ingest int64, cause error) error {
 	named := false
 	for _, s := range p.elems {
-		var m krSymbolMsg
-		if p.unmarshal(s.of(data), &m) != nil || !m.Symbol.ok {
+		pair := p.readSymbol(s.of(data))
+		if pair == nil {
 			continue
 		}
 		named = true
-		sym, err := p.syms.Lookup(m.Symbol.bytes())
+		sym, err := p.syms.Lookup(pair)
 		if err != nil {
 			continue // no book's pair (as bookLost)
 		}

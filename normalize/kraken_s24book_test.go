@@ -50,3 +50,29 @@ func TestKrakenBookWithoutTypeMarksItsPair(t *testing.T) {
 		})
 	}
 }
+
+// A blind venue's book message (Kraken, Coinbase: the next message cannot
+// show the loss) dropped for a bad level names its symbol in its gap
+// marker wherever the message puts the symbol key — before or after the
+// level that failed — so that only that symbol's book resyncs.
+func TestBookLostNamesSymbolAfterBadLevel(t *testing.T) {
+	for _, c := range []struct {
+		name, venue, msg, symbol string
+	}{
+		{"kraken v2 symbol after bids", "kraken", `{"channel":"book","type":"update","data":[{"bids":[{"price":"x","qty":1}],"asks":[],"symbol":"BTC/USD","checksum":1,"timestamp":"2023-10-06T17:35:55.440295Z"}]}`, "BTC-USD"},
+		{"kraken v2 symbol before bids", "kraken", `{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":"x","qty":1}],"asks":[],"checksum":1,"timestamp":"2023-10-06T17:35:55.440295Z"}]}`, "BTC-USD"},
+		{"coinbase l2_data product_id after updates", "coinbase", `{"channel":"l2_data","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":0,"events":[{"type":"update","updates":[{"side":"bid","event_time":"1970-01-01T00:00:00Z","price_level":"x","new_quantity":"1"}],"product_id":"BTC-USD"}]}`, "BTC-USD"},
+		{"coinbase exchange l2update product_id after changes", "coinbase", `{"type":"l2update","changes":[["buy","x","1"]],"product_id":"BTC-USD","time":"2023-02-09T20:32:50.714964Z"}`, "BTC-USD"},
+		{"coinbase exchange snapshot product_id after bids", "coinbase", `{"type":"snapshot","bids":[["x","1"]],"asks":[],"product_id":"BTC-USD"}`, "BTC-USD"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sink, events, err := handleOne(t, c.venue, c.msg)
+			var pe *ParseError
+			require.ErrorAs(t, err, &pe)
+			require.Len(t, sink.got, 1, "one gap marker")
+			require.Equal(t, schema.EventGap, sink.got[0].Type)
+			assert.Equal(t, c.symbol, sink.got[0].Symbol, "the marker names the message's symbol")
+			assert.Zero(t, events.Stats().InUse)
+		})
+	}
+}

@@ -464,7 +464,7 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.stats.errors.Add(1)
 		p.warn(f.err, sym)
 		if isBook && p.spec.continuity.Blind() {
-			return p.bookLost(ctx, &from, namedSymbol(streamSym, s.msg()), f.err)
+			return p.bookLost(ctx, &from, p.namedSymbol(streamSym, s.msg(), payload), f.err)
 		}
 		return f.err
 	}
@@ -513,13 +513,38 @@ func (p *Parser) bookLost(ctx context.Context, from *schema.CanonicalEvent, name
 }
 
 // namedSymbol is the venue symbol a book message names: its envelope's,
-// else the one it decoded before its fault; nil when none.
-func namedSymbol(streamSym []byte, m message) []byte {
+// else the one it decoded before its fault, else the one its payload
+// names after the fault (a bad level before the symbol key); nil when
+// none.
+func (p *Parser) namedSymbol(streamSym []byte, m message, payload []byte) []byte {
 	if streamSym != nil {
 		return streamSym
 	}
 	if n, ok := m.(interface{ bookSymbol() *text }); ok && n.bookSymbol().ok {
 		return n.bookSymbol().bytes()
+	}
+	return p.readSymbol(payload)
+}
+
+// symbolMsg reads the symbol key of a book message and skips the rest, so
+// that a bad value elsewhere does not hide it: the keys of the venues
+// whose lost book messages are marked where they are dropped (Kraken v2
+// "symbol", Coinbase "product_id").
+type symbolMsg struct {
+	Symbol    text `json:"symbol"`
+	ProductID text `json:"product_id"`
+}
+
+// readSymbol returns the symbol the book message msg names, nil when it
+// names none or does not decode that far.
+func (p *Parser) readSymbol(msg []byte) []byte {
+	var m symbolMsg
+	_ = p.unmarshal(msg, &m) // what was read before a fault is kept
+	switch {
+	case m.Symbol.ok:
+		return m.Symbol.bytes()
+	case m.ProductID.ok:
+		return m.ProductID.bytes()
 	}
 	return nil
 }
