@@ -39,7 +39,9 @@ func BybitSymbolRules() SymbolRules {
 // *ParseError wrapping [ErrNoSnapshot]). Book levels with a quantity of "0"
 // delete the level and are passed through as such; the book's update id u
 // is Book.LastSeq and the SeqProvider; a delta continues when u = previous
-// u + 1, and u = 1 is a service restart (Bybit v5 "Orderbook" docs); each
+// u + 1, and u = 1 is a service restart whose data is a snapshot (Bybit v5
+// "Orderbook" docs: "please overwrite your local orderbook"), published as
+// an EventBookSnapshot whatever its "type"; each
 // depth's topic (orderbook.1, orderbook.50, …) is a stream of its own,
 // named in Book.Depth; orderbook.rpi (RPI levels) is not normalised and
 // counts as unknown. Tickers carry the

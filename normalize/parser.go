@@ -582,7 +582,8 @@ func (p *Parser) bookStream(sym string, depth int) *continuity.Stream {
 // checkBook applies the venue's continuity rule to a book message: a
 // snapshot restarts its symbol's stream; a diff that follows lost ones is
 // preceded by a gap marker; a repeat of ids the stream already covered is
-// dropped and counted (keep false), never a gap.
+// dropped and counted (keep false), never a gap; a diff that restarts the
+// venue's numbering becomes the snapshot it is.
 func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep bool, err error) {
 	st := p.bookStream(ev.Symbol, ev.Book.Depth)
 	b := &ev.Book
@@ -602,6 +603,11 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 		}
 		p.logGap(ctx, ev.Symbol, r)
 		return true, p.gap(ctx, ev, schema.EventBookUpdate, r.MissingFirst, r.MissingLast, count, "book diff sequence gap")
+	case continuity.Restart:
+		// The venue restarted its numbering and the message is snapshot
+		// data (Bybit u = 1: "please overwrite your local orderbook"):
+		// published as a diff, it would be merged into the stale book.
+		ev.Type = schema.EventBookSnapshot
 	}
 	return true, nil
 }

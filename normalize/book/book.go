@@ -362,6 +362,10 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	var err error
 	switch ev.Type {
 	case schema.EventBookSnapshot:
+		if b.seq.Check(idsOf(&ev.Book)).Verdict == continuity.Restart { // as the parser publishes Bybit's u = 1
+			b.stats.Restarts++
+			b.info("book: venue restarted its sequence", "seq", ev.Book.LastSeq)
+		}
 		err = b.snapshotLocked(ctx, ev, &ev.Book)
 	case schema.EventBookUpdate:
 		err = b.diffLocked(ctx, ev)

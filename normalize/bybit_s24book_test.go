@@ -1,0 +1,41 @@
+package normalize
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+func bybitBookFrame(typ string, u int) []byte {
+	return fmt.Appendf(nil, `{"topic":"orderbook.50.BTCUSDT","type":%q,"ts":1700000000000,"data":{"s":"BTCUSDT","b":[["100","1"]],"a":[["101","1"]],"u":%d,"seq":%d},"cts":1700000000000}`, typ, u, 9000+u)
+}
+
+// Bybit v5 "Orderbook": "Occasionally, you'll receive "u"=1, which is a
+// snapshot data due to the restart of the service. So please overwrite
+// your local orderbook." A message with u = 1 is published as an
+// EventBookSnapshot whatever its "type" says, so that a host keeping its
+// own book from the events replaces the book instead of merging the
+// restart's levels into the stale ones; the deltas after it continue it.
+func TestBybitRestartIsSnapshot(t *testing.T) {
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	sink := &recSink{events: events}
+	p := NewBybit(events, sink, nil)
+	ctx := context.Background()
+	for i, m := range [][]byte{bybitBookFrame("snapshot", 500), bybitBookFrame("delta", 501), bybitBookFrame("delta", 1), bybitBookFrame("delta", 2)} {
+		require.NoError(t, p.HandleBytes(ctx, m, int64(i+1)))
+	}
+	require.Len(t, sink.got, 4)
+	assert.Equal(t, schema.EventBookSnapshot, sink.got[0].Type)
+	assert.Equal(t, schema.EventBookUpdate, sink.got[1].Type)
+	assert.Equal(t, schema.EventBookSnapshot, sink.got[2].Type, "u = 1 is snapshot data")
+	assert.Equal(t, uint64(1), sink.got[2].Book.LastSeq)
+	assert.Equal(t, schema.EventBookUpdate, sink.got[3].Type)
+	assert.Zero(t, p.Stats().Gaps)
+	assert.Zero(t, events.Stats().InUse)
+}
