@@ -246,6 +246,7 @@ func (m *bybitBookMsg) bind(ev *schema.CanonicalEvent) {
 func (m *bybitBookMsg) fill(f *filler) {
 	f.need("b", m.B.ok)
 	f.need("a", m.A.ok)
+	f.need("u", m.U.ok) // Bybit v5 "Orderbook": every message's update id, its only continuity check
 	f.symbol("s", &m.S)
 	f.unsigned(&f.ev.Book.LastSeq, "u", m.U)
 	f.ev.SeqProvider = f.ev.Book.LastSeq

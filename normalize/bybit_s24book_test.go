@@ -39,3 +39,18 @@ func TestBybitRestartIsSnapshot(t *testing.T) {
 	assert.Zero(t, p.Stats().Gaps)
 	assert.Zero(t, events.Stats().InUse)
 }
+
+// Every Bybit orderbook message carries its update id u (Bybit v5
+// "Orderbook": "u: Update ID"), the only continuity check Bybit offers:
+// a message without it is malformed, a *ParseError naming "u" — not a
+// snapshot at position 0, whose next delta would read as a gap, nor a
+// delta applied unchecked.
+func TestBybitBookRequiresUpdateID(t *testing.T) {
+	for _, typ := range []string{"snapshot", "delta"} {
+		msg := `{"topic":"orderbook.50.BTCUSDT","type":"` + typ + `","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"seq":1}}`
+		sink, events, err := handleOne(t, "bybit", msg)
+		requireParseError(t, err, "u", ErrMissingField)
+		assert.Empty(t, sink.got, typ)
+		assert.Zero(t, events.Stats().InUse)
+	}
+}
