@@ -20,6 +20,15 @@ import (
 // of the canonical symbol; dst is the book's own scratch event, reset before
 // the call. It is called on the goroutine applying events, with the book
 // locked, so it should be bounded by ctx.
+//
+// A snapshot holds the best levels only (Binance: Limit a side), and the
+// diffs send only what changes, so beyond a snapshot side's worst level
+// the book lacks every level that did not change: a book neither serves
+// levels there ([Book.Top]) nor keeps its best bid or ask there (it
+// resyncs). A Fetcher that also has a method SnapshotDepth() int, the most
+// levels a side its snapshots hold ([BinanceREST] has), tells a side with
+// fewer — the whole side — from a truncated one; without it every side
+// counts as truncated.
 type Fetcher interface {
 	Fetch(ctx context.Context, symbol string, dst *schema.CanonicalEvent) error
 }
