@@ -3,6 +3,7 @@ package normalize
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"maps"
 
 	"github.com/goccy/go-json/jsontext"
@@ -684,4 +685,39 @@ func KrakenSubscribe(reqID uint64, channel string, pairs ...string) ([]byte, err
 		Params params `json:"params"`
 		ReqID  uint64 `json:"req_id"`
 	}{"subscribe", params{channel, pairs}, reqID})
+}
+
+// KrakenSubscribeBook returns a v2 "book" subscribe request for pairs at
+// depth levels a side, one Kraken offers (Kraken WebSocket v2 "book": 10,
+// 25, 100, 500, 1000; KrakenSubscribe asks for the default, 10); any
+// other depth is ErrBadValue. A book kept from the subscription must keep
+// that depth (book.KrakenV2.WithDepth): Kraken sends no delete for a
+// level pushed out of the view, and checksums the view's top 10.
+func KrakenSubscribeBook(reqID uint64, depth int, pairs ...string) ([]byte, error) {
+	return krakenBookRequest("subscribe", reqID, depth, pairs)
+}
+
+// KrakenUnsubscribeBook is the unsubscribe request of what
+// KrakenSubscribeBook subscribes.
+func KrakenUnsubscribeBook(reqID uint64, depth int, pairs ...string) ([]byte, error) {
+	return krakenBookRequest("unsubscribe", reqID, depth, pairs)
+}
+
+func krakenBookRequest(method string, reqID uint64, depth int, pairs []string) ([]byte, error) {
+	if !continuity.KrakenDepth.Offers(depth) {
+		return nil, fmt.Errorf("%w: Kraken book depth %d (offered: %v)", ErrBadValue, depth, continuity.KrakenDepth.Offered)
+	}
+	if err := checkNames("pair", pairs); err != nil {
+		return nil, err
+	}
+	type params struct {
+		Channel string   `json:"channel"`
+		Symbol  []string `json:"symbol"`
+		Depth   int      `json:"depth"`
+	}
+	return marshalRequest(&struct {
+		Method string `json:"method"`
+		Params params `json:"params"`
+		ReqID  uint64 `json:"req_id"`
+	}{method, params{"book", pairs, depth}, reqID})
 }

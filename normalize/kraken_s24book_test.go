@@ -76,3 +76,23 @@ func TestBookLostNamesSymbolAfterBadLevel(t *testing.T) {
 		})
 	}
 }
+
+// Kraken WebSocket v2 "book": "depth: 10, 25, 100, 500, 1000; default
+// 10". KrakenSubscribeBook asks for a book at a depth Kraken offers (the
+// one a book's Rule.Depth must name) and refuses any other with
+// ErrBadValue; the ack names it back, and the parser reads the symbol's
+// book messages as that view. KrakenUnsubscribeBook undoes it.
+func TestKrakenSubscribeBookDepth(t *testing.T) {
+	b, err := KrakenSubscribeBook(7, 25, "BTC/USD", "ETH/USD")
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD","ETH/USD"],"depth":25},"req_id":7}`, string(b))
+	b, err = KrakenUnsubscribeBook(7, 25, "BTC/USD")
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"method":"unsubscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":25},"req_id":7}`, string(b))
+	for _, d := range []int{0, 1, 5, 20, 50, 2000, -10} {
+		_, err := KrakenSubscribeBook(1, d, "BTC/USD")
+		assert.ErrorIs(t, err, ErrBadValue, "depth %d", d)
+	}
+	_, err = KrakenSubscribeBook(1, 10)
+	assert.ErrorIs(t, err, ErrBadValue, "no pair")
+}
