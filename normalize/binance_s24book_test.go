@@ -45,3 +45,7 @@ func TestBinanceHandleSnapshotRestartsSequence(t *testing.T) {
 		require.Equal(t, uint64(1), p.Stats().Gaps, "U > lastUpdateId: the snapshot is older than the stream")
 	})
 }
+
+// FuzzBinanceRESTDepth: HandleSnapshot's kind, which restarts the book
+// sequence, on any input.
+func FuzzBinanceRESTDepth(f *testing.F) { fuzzKind(f, bnRESTDepth) }
