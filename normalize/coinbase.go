@@ -438,18 +438,24 @@ func (m *cbL2UpdateMsg) fill(f *filler) {
 // channel ("market_trades", "ticker", "level2", "heartbeats", …) and
 // products ("BTC-USD"). Order books are subscribed as "level2" and
 // delivered as "l2_data". Coinbase sends no request id: the ack is a
-// "subscriptions" message (ControlSubscribeAck).
+// "subscriptions" message (ControlSubscribeAck). "heartbeats" — the
+// channel that keeps a connection's other subscriptions open (Coinbase
+// closes most within 60-90 seconds without updates) — takes no products
+// ("No products or authentication required"): without any, its request
+// names none; every other channel needs at least one.
 func CoinbaseSubscribe(channel string, productIDs ...string) ([]byte, error) {
 	if err := checkNames("channel", []string{channel}); err != nil {
 		return nil, err
 	}
-	if err := checkNames("product id", productIDs); err != nil {
-		return nil, err
+	if len(productIDs) > 0 || channel != "heartbeats" {
+		if err := checkNames("product id", productIDs); err != nil {
+			return nil, err
+		}
 	}
 	return marshalRequest(&struct {
 		Type       string   `json:"type"`
 		Channel    string   `json:"channel"`
-		ProductIDs []string `json:"product_ids"`
+		ProductIDs []string `json:"product_ids,omitempty"`
 	}{"subscribe", channel, productIDs})
 }
 
