@@ -444,10 +444,16 @@ func (m *cbL2UpdateMsg) fill(f *filler) {
 // ("No products or authentication required"): without any, its request
 // names none; every other channel needs at least one.
 func CoinbaseSubscribe(channel string, productIDs ...string) ([]byte, error) {
+	return coinbaseRequest("subscribe", channel, productIDs, channel != "heartbeats")
+}
+
+// coinbaseRequest builds an Advanced Trade (un)subscribe request; the
+// products are optional unless needed.
+func coinbaseRequest(op, channel string, productIDs []string, needed bool) ([]byte, error) {
 	if err := checkNames("channel", []string{channel}); err != nil {
 		return nil, err
 	}
-	if len(productIDs) > 0 || channel != "heartbeats" {
+	if len(productIDs) > 0 || needed {
 		if err := checkNames("product id", productIDs); err != nil {
 			return nil, err
 		}
@@ -456,7 +462,7 @@ func CoinbaseSubscribe(channel string, productIDs ...string) ([]byte, error) {
 		Type       string   `json:"type"`
 		Channel    string   `json:"channel"`
 		ProductIDs []string `json:"product_ids,omitempty"`
-	}{"subscribe", channel, productIDs})
+	}{op, channel, productIDs})
 }
 
 // CoinbaseExchangeSubscribe is the Exchange feed's subscribe request, for

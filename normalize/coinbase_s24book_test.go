@@ -26,3 +26,16 @@ func TestCoinbaseSubscribeHeartbeatsWithoutProducts(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"type":"subscribe","channel":"level2","product_ids":["BTC-USD"]}`, string(b))
 }
+
+// Advanced Trade "WebSocket Overview": "You can also unsubscribe from a
+// channel entirely by providing no product IDs."
+func TestCoinbaseUnsubscribeWholeChannel(t *testing.T) {
+	b, err := CoinbaseUnsubscribe("level2")
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"type":"unsubscribe","channel":"level2"}`, string(b))
+	b, err = CoinbaseUnsubscribe("level2", "BTC-USD")
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"type":"unsubscribe","channel":"level2","product_ids":["BTC-USD"]}`, string(b))
+	_, err = CoinbaseUnsubscribe("level2", `BTC"-USD`)
+	assert.ErrorIs(t, err, ErrBadValue)
+}
