@@ -54,3 +54,19 @@ func TestBybitBookRequiresUpdateID(t *testing.T) {
 		assert.Zero(t, events.Stats().InUse)
 	}
 }
+
+// Bybit v5 "Full Orderbook" (orderbook.full.{symbol}, live on spot since
+// July 2026): deltas only, with no snapshot on the stream, and u = 1
+// meaning "clear and re-sync from REST" (delist, auction, lot change)
+// rather than snapshot data. Not normalised: counted unknown, never
+// published as book diffs that no snapshot starts, and never a u = 1
+// "snapshot" that empties a book.
+func TestBybitFullOrderbookNotNormalised(t *testing.T) {
+	for _, u := range []int{1, 42} {
+		msg := fmt.Sprintf(`{"topic":"orderbook.full.BTCUSDT","type":"delta","ts":1700000000000,"data":{"s":"BTCUSDT","b":[],"a":[],"u":%d,"seq":7},"cts":1700000000000}`, u)
+		sink, events, err := handleOne(t, "bybit", msg)
+		require.NoError(t, err)
+		assert.Empty(t, sink.got)
+		assert.Zero(t, events.Stats().InUse)
+	}
+}
