@@ -30,7 +30,10 @@ func CoinbaseSymbolRules() SymbolRules { return SymbolRules{Delimiter: '-'} }
 // connection for every channel: a jump is a gap marker with no symbol (the
 // connection lost a message; every book it fed is suspect), a lower number
 // a repeat, dropped; an
-// Exchange message's is its per-product sequence where it has one.
+// Exchange message's is its per-product sequence where it has one. A book
+// message dropped as malformed (an l2_data event; an Exchange snapshot or
+// l2update, whose frames carry no sequence) is followed by a gap marker
+// for its product, or for every book of the venue when none could be read.
 // Trade.Side is the aggressor's (taker's) side: Exchange match and
 // last_match sides name the maker (Exchange "WebSocket Channels", match:
 // "The side field indicates the maker order side"), so the other one;
@@ -127,7 +130,14 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 	*env = cbEnvelope{Events: spans{list: &p.elems}}
 	p.elems = p.elems[:0]
 	if err := p.unmarshal(data, env); err != nil {
-		return p.badDecode("envelope", err)
+		perr := p.badDecode("envelope", err)
+		if k := coinbaseTypes[string(env.Type.bytes())]; !env.Channel.ok && env.Type.ok && (k == cbSnapshot || k == cbL2Change) {
+			// An Exchange book frame lost: its level2 frames carry no
+			// sequence, so nothing after it would show the loss. (An
+			// Advanced Trade frame's sequence_num shows it on the next.)
+			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, p.readSymbol(data), perr)
+		}
+		return perr
 	}
 	p.raw.Payload = data
 	if !env.Channel.ok { // the Exchange feed

@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
 )
 
 // Advanced Trade "Heartbeats": "Real-time server pings (every second) to
@@ -38,4 +40,37 @@ func TestCoinbaseUnsubscribeWholeChannel(t *testing.T) {
 	assert.JSONEq(t, `{"type":"unsubscribe","channel":"level2","product_ids":["BTC-USD"]}`, string(b))
 	_, err = CoinbaseUnsubscribe("level2", `BTC"-USD`)
 	assert.ErrorIs(t, err, ErrBadValue)
+}
+
+// A Coinbase Exchange book frame (snapshot, l2update) that does not
+// decode is a lost book message: the Exchange feed's level2 frames carry
+// no sequence (Exchange "Level2 channel"), so nothing after it would show
+// the loss. A gap marker names its product when the frame names one
+// before its fault, else marks every book of the venue; a frame of
+// another type costs nothing else.
+func TestCoinbaseExchangeBookFrameLost(t *testing.T) {
+	for _, c := range []struct {
+		name, msg, symbol string
+		gap               bool
+	}{
+		{"truncated l2update", `{"type":"l2update","product_id":"BTC-USD","changes":[["buy","1","2"]],"time":"2023-02-09T20:32:50.714964Z"`, "BTC-USD", true},
+		{"truncated snapshot", `{"type":"snapshot","product_id":"ETH-USD","bids":[["1","2"]],"asks":[`, "ETH-USD", true},
+		{"l2update, product unread", `{"type":"l2update","changes":[["buy","1","2"]`, "", true},
+		{"truncated ticker", `{"type":"ticker","product_id":"BTC-USD","price":"1"`, "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sink, events, err := handleOne(t, "coinbase", c.msg)
+			var pe *ParseError
+			require.ErrorAs(t, err, &pe)
+			if !c.gap {
+				assert.Empty(t, sink.got)
+				return
+			}
+			require.Len(t, sink.got, 1, "one gap marker")
+			require.Equal(t, schema.EventGap, sink.got[0].Type)
+			assert.Equal(t, schema.EventBookUpdate, sink.got[0].Control.GapType)
+			assert.Equal(t, c.symbol, sink.got[0].Symbol)
+			assert.Zero(t, events.Stats().InUse)
+		})
+	}
 }
