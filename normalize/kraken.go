@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/goccy/go-json/jsontext"
 
@@ -183,8 +184,18 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	p.elems = p.elems[:0]
 	if err := p.unmarshal(data, env); err != nil {
 		perr := p.badDecode("envelope", err)
-		if string(env.Channel.bytes()) == "book" { // a book message lost: whose, unknown
-			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, perr)
+		if string(env.Channel.bytes()) == "book" { // a book message lost: the pairs it names before its fault
+			var m struct {
+				Data []symbolMsg `json:"data"`
+			}
+			_ = p.unmarshal(data, &m) // what was read before the fault is kept
+			pairs := make([][]byte, len(m.Data))
+			for i := range m.Data {
+				if m.Data[i].Symbol.ok {
+					pairs[i] = m.Data[i].Symbol.bytes()
+				}
+			}
+			return p.krakenBookLost(ctx, st, pairs, ingest, perr)
 		}
 		return perr
 	}
@@ -230,7 +241,12 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 		case "update":
 			k, ok = krBookDiff, true
 		default:
-			return p.krakenBookLost(ctx, st, data, ingest, p.bad("book", "type", presence(env.Type.ok)))
+			perr := p.bad("book", "type", presence(env.Type.ok))
+			pairs := make([][]byte, len(p.elems))
+			for i, s := range p.elems {
+				pairs[i] = p.readSymbol(s.of(data))
+			}
+			return p.krakenBookLost(ctx, st, pairs, ingest, perr)
 		}
 	}
 	if !ok {
@@ -257,22 +273,21 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 }
 
 // krakenBookLost marks the books of a v2 book frame dropped for cause
-// before its messages were read (a "type" that is neither "snapshot" nor
-// "update"): a gap marker for the pair of each of its messages, at the
-// depth the pair's ack named, or — when no pair can be read — one for
-// every book of the venue. Marking every book for one pair's bad message
-// would resync books that lost nothing.
-func (p *Parser) krakenBookLost(ctx context.Context, st *krState, data []byte, ingest int64, cause error) error {
-	named := false
-	for _, s := range p.elems {
-		pair := p.readSymbol(s.of(data))
-		if pair == nil {
-			continue
-		}
-		named = true
+// before its messages were read (it did not decode, or its "type" is
+// neither "snapshot" nor "update"): a gap marker for each pair its
+// messages name (pairs, empty where a message's pair was not read), at the
+// depth the pair's ack named, or — when a message names none, or none was
+// read — one for every book of the venue. Marking every book for one
+// pair's bad message would resync books that lost nothing. A pair the
+// registry cannot resolve is no book's (no marker, as bookLost).
+func (p *Parser) krakenBookLost(ctx context.Context, st *krState, pairs [][]byte, ingest int64, cause error) error {
+	if len(pairs) == 0 || slices.ContainsFunc(pairs, func(b []byte) bool { return len(b) == 0 }) {
+		return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, cause)
+	}
+	for _, pair := range pairs {
 		sym, err := p.syms.Lookup(pair)
 		if err != nil {
-			continue // no book's pair (as bookLost)
+			continue
 		}
 		from := schema.CanonicalEvent{Symbol: sym, IngestTS: ingest}
 		from.Book.Depth = st.depths[sym]
@@ -280,10 +295,7 @@ func (p *Parser) krakenBookLost(ctx context.Context, st *krState, data []byte, i
 			return err
 		}
 	}
-	if named {
-		return cause
-	}
-	return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, cause)
+	return cause
 }
 
 func (p *Parser) krakenV1(ctx context.Context, st *krState, data []byte, ingest int64) error {

@@ -96,3 +96,25 @@ func TestKrakenSubscribeBookDepth(t *testing.T) {
 	_, err = KrakenSubscribeBook(1, 10)
 	assert.ErrorIs(t, err, ErrBadValue, "no pair")
 }
+
+// A Kraken v2 book frame that does not decode (truncated, or an envelope
+// member of the wrong type) is a lost book message — Kraken books carry
+// no ids — marked for the pair it names before its fault, and for every
+// book only when it names none.
+func TestKrakenBookFrameLostNamesPair(t *testing.T) {
+	for _, c := range []struct{ name, msg, symbol string }{
+		{"truncated update", `{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":1,"qty":2}],"asks":[`, "BTC-USD"},
+		{"bad timestamp member", `{"channel":"book","type":"update","data":[{"symbol":"ETH/USD","bids":[],"asks":[],"checksum":1}],"timestamp":5}`, "ETH-USD"},
+		{"truncated before the pair", `{"channel":"book","type":"update","data":[{"bids":[{"price":1`, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sink, events, err := handleOne(t, "kraken", c.msg)
+			var pe *ParseError
+			require.ErrorAs(t, err, &pe)
+			require.Len(t, sink.got, 1, "one gap marker")
+			require.Equal(t, schema.EventGap, sink.got[0].Type)
+			assert.Equal(t, c.symbol, sink.got[0].Symbol)
+			assert.Zero(t, events.Stats().InUse)
+		})
+	}
+}
