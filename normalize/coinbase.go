@@ -130,14 +130,7 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 	*env = cbEnvelope{Events: spans{list: &p.elems}}
 	p.elems = p.elems[:0]
 	if err := p.unmarshal(data, env); err != nil {
-		perr := p.badDecode("envelope", err)
-		if k := coinbaseTypes[string(env.Type.bytes())]; !env.Channel.ok && env.Type.ok && (k == cbSnapshot || k == cbL2Change) {
-			// An Exchange book frame lost: its level2 frames carry no
-			// sequence, so nothing after it would show the loss. (An
-			// Advanced Trade frame's sequence_num shows it on the next.)
-			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, p.readSymbol(data), perr)
-		}
-		return perr
+		return p.coinbaseFrameLost(ctx, env, data, ingest, p.badDecode("envelope", err))
 	}
 	p.raw.Payload = data
 	if !env.Channel.ok { // the Exchange feed
@@ -179,6 +172,36 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 		}
 	}
 	return first
+}
+
+// coinbaseFrameLost handles a frame that did not decode (cause). A book
+// frame is a lost book message: an Exchange snapshot or l2update, whose
+// level2 frames carry no sequence, is marked for its product; an Advanced
+// Trade l2_data frame read past its sequence_num counts in the
+// connection's sequence (a jump before it is marked as usual) and is
+// marked for the products its events name — else the next frame would
+// show a connection gap, resyncing every Coinbase book for one product's
+// loss. Any other frame costs nothing else (an Advanced Trade frame's
+// loss shows at the next sequence_num).
+func (p *Parser) coinbaseFrameLost(ctx context.Context, env *cbEnvelope, data []byte, ingest int64, cause error) error {
+	if !env.Channel.ok {
+		if k, ok := coinbaseTypes[string(env.Type.bytes())]; ok && (k == cbSnapshot || k == cbL2Change) {
+			return p.booksLost(ctx, [][]byte{p.readSymbol(data)}, nil, ingest, cause)
+		}
+		return cause
+	}
+	if string(env.Channel.bytes()) != "l2_data" || !env.SequenceNum.ok || env.SequenceNum.v <= 0 {
+		return cause
+	}
+	keep, err := p.checkConn(ctx, p.raw.ConnID, uint64(env.SequenceNum.v), ingest)
+	if err != nil {
+		return err
+	}
+	if !keep { // a repeat: delivered already
+		return cause
+	}
+	p.env.ts, _ = parseRFC3339(env.Timestamp.bytes())
+	return p.booksLost(ctx, p.listedSymbols(data), nil, ingest, cause)
 }
 
 // coinbaseEvent runs one Advanced Trade event: l2_data events are a

@@ -1,11 +1,14 @@
 package normalize
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -73,4 +76,36 @@ func TestCoinbaseExchangeBookFrameLost(t *testing.T) {
 			assert.Zero(t, events.Stats().InUse)
 		})
 	}
+}
+
+// An Advanced Trade l2_data frame that does not decode past its
+// sequence_num is a lost book message of the products it names: a gap
+// marker for each (every book only when one is not named), and its
+// sequence_num still counts, so the next frame is no connection gap that
+// would resync every Coinbase book for one product's loss.
+func TestCoinbaseL2FrameLostNamesProduct(t *testing.T) {
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	sink := &recSink{events: events}
+	p := NewCoinbase(events, sink, nil)
+	ctx := context.Background()
+	frame := func(seq int, body string) []byte {
+		return fmt.Appendf(nil, `{"channel":"l2_data","client_id":"","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":%d,"events":[%s]}`, seq, body)
+	}
+	require.NoError(t, p.HandleBytes(ctx, frame(1, `{"type":"snapshot","product_id":"BTC-USD","updates":[]}`), 1))
+	// Truncated inside the ETH-USD event.
+	bad := frame(2, `{"type":"update","product_id":"ETH-USD","updates":[{"side":"bid","price_level":"1"`)
+	bad = bad[:len(bad)-2]
+	var pe *ParseError
+	require.ErrorAs(t, p.HandleBytes(ctx, bad, 2), &pe)
+	require.NoError(t, p.HandleBytes(ctx, frame(3, `{"type":"update","product_id":"BTC-USD","updates":[]}`), 3))
+	var gaps []*schema.CanonicalEvent
+	for _, ev := range sink.got {
+		if ev.Type == schema.EventGap {
+			gaps = append(gaps, ev)
+		}
+	}
+	require.Len(t, gaps, 1, "one marker: the lost product's, no connection gap after it")
+	assert.Equal(t, "ETH-USD", gaps[0].Symbol)
+	assert.Equal(t, schema.EventBookUpdate, gaps[0].Control.GapType)
+	assert.Zero(t, events.Stats().InUse)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 
 	"github.com/goccy/go-json/jsontext"
 
@@ -185,17 +184,7 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	if err := p.unmarshal(data, env); err != nil {
 		perr := p.badDecode("envelope", err)
 		if string(env.Channel.bytes()) == "book" { // a book message lost: the pairs it names before its fault
-			var m struct {
-				Data []symbolMsg `json:"data"`
-			}
-			_ = p.unmarshal(data, &m) // what was read before the fault is kept
-			pairs := make([][]byte, len(m.Data))
-			for i := range m.Data {
-				if m.Data[i].Symbol.ok {
-					pairs[i] = m.Data[i].Symbol.bytes()
-				}
-			}
-			return p.krakenBookLost(ctx, st, pairs, ingest, perr)
+			return p.krakenBookLost(ctx, st, p.listedSymbols(data), ingest, perr)
 		}
 		return perr
 	}
@@ -274,28 +263,10 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 
 // krakenBookLost marks the books of a v2 book frame dropped for cause
 // before its messages were read (it did not decode, or its "type" is
-// neither "snapshot" nor "update"): a gap marker for each pair its
-// messages name (pairs, empty where a message's pair was not read), at the
-// depth the pair's ack named, or — when a message names none, or none was
-// read — one for every book of the venue. Marking every book for one
-// pair's bad message would resync books that lost nothing. A pair the
-// registry cannot resolve is no book's (no marker, as bookLost).
+// neither "snapshot" nor "update"): booksLost, each marker at the depth
+// its pair's ack named.
 func (p *Parser) krakenBookLost(ctx context.Context, st *krState, pairs [][]byte, ingest int64, cause error) error {
-	if len(pairs) == 0 || slices.ContainsFunc(pairs, func(b []byte) bool { return len(b) == 0 }) {
-		return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, cause)
-	}
-	for _, pair := range pairs {
-		sym, err := p.syms.Lookup(pair)
-		if err != nil {
-			continue
-		}
-		from := schema.CanonicalEvent{Symbol: sym, IngestTS: ingest}
-		from.Book.Depth = st.depths[sym]
-		if err := p.bookLost(ctx, &from, nil, cause); err != cause {
-			return err
-		}
-	}
-	return cause
+	return p.booksLost(ctx, pairs, func(sym string) int { return st.depths[sym] }, ingest, cause)
 }
 
 func (p *Parser) krakenV1(ctx context.Context, st *krState, data []byte, ingest int64) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/bits"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -512,6 +513,33 @@ func (p *Parser) bookLost(ctx context.Context, from *schema.CanonicalEvent, name
 	return cause
 }
 
+// booksLost marks the books of a frame dropped for cause before its book
+// messages were read: a gap marker for each venue symbol they name (syms,
+// empty where a message's symbol was not read), in the view depth gives
+// (nil: none named), or — when one names none, or none was read — a
+// marker for every book of the venue. Marking every book for one
+// symbol's bad message would resync books that lost nothing. A symbol the
+// registry cannot resolve is no book's (no marker, as bookLost).
+func (p *Parser) booksLost(ctx context.Context, syms [][]byte, depth func(sym string) int, ingest int64, cause error) error {
+	if len(syms) == 0 || slices.ContainsFunc(syms, func(b []byte) bool { return len(b) == 0 }) {
+		return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, cause)
+	}
+	for _, named := range syms {
+		sym, err := p.syms.Lookup(named)
+		if err != nil {
+			continue
+		}
+		from := schema.CanonicalEvent{Symbol: sym, IngestTS: ingest, ExchangeTS: p.env.ts}
+		if depth != nil {
+			from.Book.Depth = depth(sym)
+		}
+		if err := p.bookLost(ctx, &from, nil, cause); err != cause {
+			return err
+		}
+	}
+	return cause
+}
+
 // namedSymbol is the venue symbol a book message names: its envelope's,
 // else the one it decoded before its fault, else the one its payload
 // names after the fault (a bad level before the symbol key); nil when
@@ -535,11 +563,8 @@ type symbolMsg struct {
 	ProductID text `json:"product_id"`
 }
 
-// readSymbol returns the symbol the book message msg names, nil when it
-// names none or does not decode that far.
-func (p *Parser) readSymbol(msg []byte) []byte {
-	var m symbolMsg
-	_ = p.unmarshal(msg, &m) // what was read before a fault is kept
+// named returns the symbol the message names, nil when none was read.
+func (m *symbolMsg) named() []byte {
 	switch {
 	case m.Symbol.ok:
 		return m.Symbol.bytes()
@@ -547,6 +572,31 @@ func (p *Parser) readSymbol(msg []byte) []byte {
 		return m.ProductID.bytes()
 	}
 	return nil
+}
+
+// readSymbol returns the symbol the book message msg names, nil when it
+// names none or does not decode that far.
+func (p *Parser) readSymbol(msg []byte) []byte {
+	var m symbolMsg
+	_ = p.unmarshal(msg, &m) // what was read before a fault is kept
+	return m.named()
+}
+
+// listedSymbols returns the symbol each message of a frame's list names
+// ("data": Kraken v2; "events": Coinbase Advanced Trade), read as far as
+// the frame decodes: nil where a message's was not read.
+func (p *Parser) listedSymbols(frame []byte) [][]byte {
+	var m struct {
+		Data   []symbolMsg `json:"data"`
+		Events []symbolMsg `json:"events"`
+	}
+	_ = p.unmarshal(frame, &m) // what was read before a fault is kept
+	list := append(m.Data, m.Events...)
+	out := make([][]byte, len(list))
+	for i := range list {
+		out[i] = list[i].named()
+	}
+	return out
 }
 
 // startDelta fills ev's ticker with the last one of its symbol, which the
