@@ -515,9 +515,9 @@ func (p *Parser) bookLost(ctx context.Context, from *schema.CanonicalEvent, name
 
 // booksLost marks the books of a frame dropped for cause before its book
 // messages were read: a gap marker for each venue symbol they name (syms,
-// empty where a message's symbol was not read), in the view depth gives
-// (nil: none named), or — when one names none, or none was read — a
-// marker for every book of the venue. Marking every book for one
+// empty where a message's symbol was not read), for the view depth gives
+// the symbol (depth nil: no view named), or — when one names none, or none
+// was read — a marker for every book of the venue. Marking every book for one
 // symbol's bad message would resync books that lost nothing. A symbol the
 // registry cannot resolve is no book's (no marker, as bookLost).
 func (p *Parser) booksLost(ctx context.Context, syms [][]byte, depth func(sym string) int, ingest int64, cause error) error {
