@@ -80,6 +80,7 @@ const (
 	bnMarginCallEntry  // a position entry of MARGIN_CALL
 	bnAlgoOrder        // USDⓈ-M ALGO_UPDATE
 	bnTriggerReject    // USDⓈ-M CONDITIONAL_ORDER_TRIGGER_REJECT
+	bnRESTDepth        // a REST depth snapshot given to HandleSnapshot
 	numBinanceKinds
 	bnUnknown = -1
 	bnIgnored = -2 // a known message the parser skips on purpose (binanceEventNames)
@@ -130,6 +131,10 @@ var binanceSpec = venueSpec{
 		// Conditional orders (binance_futures_user.go).
 		bnAlgoOrder:     {name: "ALGO_UPDATE", typ: schema.EventExecReport, slot: newSlot[bnAlgoOrderMsg]},
 		bnTriggerReject: {name: "CONDITIONAL_ORDER_TRIGGER_REJECT", typ: schema.EventExecReport, slot: newSlot[bnTriggerRejectMsg]},
+		// A REST snapshot (HandleSnapshot): the partial depth's shape, but
+		// the whole book's start, so it restarts the symbol's diff
+		// sequence (book), where a depth5 view, numbered apart, does not.
+		bnRESTDepth: {name: "depth", typ: schema.EventBookSnapshot, book: true, slot: newSlot[bnPartialDepthMsg]},
 	},
 	newState: func() any { return new(bnState) },
 	split:    binanceSplit,
@@ -501,7 +506,7 @@ func (p *Parser) HandleSnapshot(ctx context.Context, venueSymbol string, data []
 		return p.bad("depth", "", wrapBad("HandleSnapshot serves Binance only"))
 	}
 	p.snapSym = append(p.snapSym[:0], venueSymbol...)
-	return p.run(ctx, bnPartialDepth, data, p.snapSym, receivedAt)
+	return p.run(ctx, bnRESTDepth, data, p.snapSym, receivedAt)
 }
 
 // binanceMessage classifies p.raw's payload and runs it; env is the

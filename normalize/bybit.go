@@ -39,10 +39,14 @@ func BybitSymbolRules() SymbolRules {
 // *ParseError wrapping [ErrNoSnapshot]). Book levels with a quantity of "0"
 // delete the level and are passed through as such; the book's update id u
 // is Book.LastSeq and the SeqProvider; a delta continues when u = previous
-// u + 1, and u = 1 is a service restart (Bybit v5 "Orderbook" docs); each
+// u + 1, and u = 1 is a service restart whose data is a snapshot (Bybit v5
+// "Orderbook" docs: "please overwrite your local orderbook"), published as
+// an EventBookSnapshot whatever its "type"; each
 // depth's topic (orderbook.1, orderbook.50, …) is a stream of its own,
-// named in Book.Depth; orderbook.rpi (RPI levels) is not normalised and
-// counts as unknown. Tickers carry the
+// named in Book.Depth; orderbook.rpi (RPI levels) and orderbook.full
+// (Bybit v5 "Full Orderbook": deltas only, joined to a REST snapshot, and
+// u = 1 meaning a resync rather than snapshot data) are not normalised
+// and count as unknown. Tickers carry the
 // cross sequence "cs". allLiquidation and liquidation name the side of the
 // liquidated position; Liquidation.Side is the liquidation order's, the
 // other one. price24hPcnt, a ratio, becomes Ticker.ChangePct in percent.
@@ -158,7 +162,11 @@ func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest in
 				// orderbook.rpi.{symbol} (Bybit v5 "RPI Orderbook"): levels
 				// [price, non-RPI size, RPI size] with ids of their own, a
 				// view crossed by design; not a book to merge with the
-				// others, not normalised.
+				// others, not normalised. orderbook.full.{symbol} (Bybit v5
+				// "Full Orderbook"): deltas only, whose u = 1 asks for a
+				// resync from REST rather than carrying snapshot data: read
+				// as an orderbook.{depth} it would be a book of deltas with
+				// no snapshot; not normalised either.
 				return p.unknown()
 			}
 		}
@@ -244,6 +252,7 @@ func (m *bybitBookMsg) bind(ev *schema.CanonicalEvent) {
 func (m *bybitBookMsg) fill(f *filler) {
 	f.need("b", m.B.ok)
 	f.need("a", m.A.ok)
+	f.need("u", m.U.ok) // Bybit v5 "Orderbook": every message's update id, its only continuity check
 	f.symbol("s", &m.S)
 	f.unsigned(&f.ev.Book.LastSeq, "u", m.U)
 	f.ev.SeqProvider = f.ev.Book.LastSeq

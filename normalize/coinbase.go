@@ -30,7 +30,10 @@ func CoinbaseSymbolRules() SymbolRules { return SymbolRules{Delimiter: '-'} }
 // connection for every channel: a jump is a gap marker with no symbol (the
 // connection lost a message; every book it fed is suspect), a lower number
 // a repeat, dropped; an
-// Exchange message's is its per-product sequence where it has one.
+// Exchange message's is its per-product sequence where it has one. A book
+// message dropped as malformed (an l2_data event; an Exchange snapshot or
+// l2update, whose frames carry no sequence) is followed by a gap marker
+// for its product, or for every book of the venue when none could be read.
 // Trade.Side is the aggressor's (taker's) side: Exchange match and
 // last_match sides name the maker (Exchange "WebSocket Channels", match:
 // "The side field indicates the maker order side"), so the other one;
@@ -127,7 +130,7 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 	*env = cbEnvelope{Events: spans{list: &p.elems}}
 	p.elems = p.elems[:0]
 	if err := p.unmarshal(data, env); err != nil {
-		return p.badDecode("envelope", err)
+		return p.coinbaseFrameLost(ctx, env, data, ingest, p.badDecode("envelope", err))
 	}
 	p.raw.Payload = data
 	if !env.Channel.ok { // the Exchange feed
@@ -169,6 +172,36 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 		}
 	}
 	return first
+}
+
+// coinbaseFrameLost handles a frame that did not decode (cause). A book
+// frame is a lost book message: an Exchange snapshot or l2update, whose
+// level2 frames carry no sequence, is marked for its product; an Advanced
+// Trade l2_data frame read past its sequence_num counts in the
+// connection's sequence (a jump before it is marked as usual) and is
+// marked for the products its events name — else the next frame would
+// show a connection gap, resyncing every Coinbase book for one product's
+// loss. Any other frame costs nothing else (an Advanced Trade frame's
+// loss shows at the next sequence_num).
+func (p *Parser) coinbaseFrameLost(ctx context.Context, env *cbEnvelope, data []byte, ingest int64, cause error) error {
+	if !env.Channel.ok {
+		if k, ok := coinbaseTypes[string(env.Type.bytes())]; ok && (k == cbSnapshot || k == cbL2Change) {
+			return p.booksLost(ctx, [][]byte{p.readSymbol(data)}, nil, ingest, cause)
+		}
+		return cause
+	}
+	if string(env.Channel.bytes()) != "l2_data" || !env.SequenceNum.ok || env.SequenceNum.v <= 0 {
+		return cause
+	}
+	keep, err := p.checkConn(ctx, p.raw.ConnID, uint64(env.SequenceNum.v), ingest)
+	if err != nil {
+		return err
+	}
+	if !keep { // a repeat: delivered already
+		return cause
+	}
+	p.env.ts, _ = parseRFC3339(env.Timestamp.bytes())
+	return p.booksLost(ctx, p.listedSymbols(data), nil, ingest, cause)
 }
 
 // coinbaseEvent runs one Advanced Trade event: l2_data events are a
@@ -438,19 +471,31 @@ func (m *cbL2UpdateMsg) fill(f *filler) {
 // channel ("market_trades", "ticker", "level2", "heartbeats", …) and
 // products ("BTC-USD"). Order books are subscribed as "level2" and
 // delivered as "l2_data". Coinbase sends no request id: the ack is a
-// "subscriptions" message (ControlSubscribeAck).
+// "subscriptions" message (ControlSubscribeAck). "heartbeats" — the
+// channel that keeps a connection's other subscriptions open (Coinbase
+// closes most within 60-90 seconds without updates) — takes no products
+// ("No products or authentication required"): without any, its request
+// names none; every other channel needs at least one.
 func CoinbaseSubscribe(channel string, productIDs ...string) ([]byte, error) {
+	return coinbaseRequest("subscribe", channel, productIDs, channel != "heartbeats")
+}
+
+// coinbaseRequest builds an Advanced Trade (un)subscribe request; the
+// products are optional unless needed.
+func coinbaseRequest(op, channel string, productIDs []string, needed bool) ([]byte, error) {
 	if err := checkNames("channel", []string{channel}); err != nil {
 		return nil, err
 	}
-	if err := checkNames("product id", productIDs); err != nil {
-		return nil, err
+	if len(productIDs) > 0 || needed {
+		if err := checkNames("product id", productIDs); err != nil {
+			return nil, err
+		}
 	}
 	return marshalRequest(&struct {
 		Type       string   `json:"type"`
 		Channel    string   `json:"channel"`
-		ProductIDs []string `json:"product_ids"`
-	}{"subscribe", channel, productIDs})
+		ProductIDs []string `json:"product_ids,omitempty"`
+	}{op, channel, productIDs})
 }
 
 // CoinbaseExchangeSubscribe is the Exchange feed's subscribe request, for

@@ -3,6 +3,7 @@ package normalize
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"maps"
 
 	"github.com/goccy/go-json/jsontext"
@@ -182,8 +183,8 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	p.elems = p.elems[:0]
 	if err := p.unmarshal(data, env); err != nil {
 		perr := p.badDecode("envelope", err)
-		if string(env.Channel.bytes()) == "book" { // a book message lost: whose, unknown
-			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, perr)
+		if string(env.Channel.bytes()) == "book" { // a book message lost: the pairs it names before its fault
+			return p.krakenBookLost(ctx, st, p.listedSymbols(data), ingest, perr)
 		}
 		return perr
 	}
@@ -228,8 +229,13 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 			k, ok = krBookSnap, true
 		case "update":
 			k, ok = krBookDiff, true
-		default: // a book message lost: whose, not read
-			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, p.bad("book", "type", presence(env.Type.ok)))
+		default:
+			perr := p.bad("book", "type", presence(env.Type.ok))
+			pairs := make([][]byte, len(p.elems))
+			for i, s := range p.elems {
+				pairs[i] = p.readSymbol(s.of(data))
+			}
+			return p.krakenBookLost(ctx, st, pairs, ingest, perr)
 		}
 	}
 	if !ok {
@@ -253,6 +259,14 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 		return p.eachEntry(ctx, k, data, p.elems, nil, ingest)
 	}
 	return p.each(ctx, k, data, p.elems, nil, ingest)
+}
+
+// krakenBookLost marks the books of a v2 book frame dropped for cause
+// before its messages were read (it did not decode, or its "type" is
+// neither "snapshot" nor "update"): booksLost, each marker at the depth
+// its pair's ack named.
+func (p *Parser) krakenBookLost(ctx context.Context, st *krState, pairs [][]byte, ingest int64, cause error) error {
+	return p.booksLost(ctx, pairs, func(sym string) int { return st.depths[sym] }, ingest, cause)
 }
 
 func (p *Parser) krakenV1(ctx context.Context, st *krState, data []byte, ingest int64) error {
@@ -654,4 +668,39 @@ func KrakenSubscribe(reqID uint64, channel string, pairs ...string) ([]byte, err
 		Params params `json:"params"`
 		ReqID  uint64 `json:"req_id"`
 	}{"subscribe", params{channel, pairs}, reqID})
+}
+
+// KrakenSubscribeBook returns a v2 "book" subscribe request for pairs at
+// depth levels a side, one Kraken offers (Kraken WebSocket v2 "book": 10,
+// 25, 100, 500, 1000; KrakenSubscribe asks for the default, 10); any
+// other depth is ErrBadValue. A book kept from the subscription must keep
+// that depth (book.KrakenV2.WithDepth): Kraken sends no delete for a
+// level pushed out of the view, and checksums the view's top 10.
+func KrakenSubscribeBook(reqID uint64, depth int, pairs ...string) ([]byte, error) {
+	return krakenBookRequest("subscribe", reqID, depth, pairs)
+}
+
+// KrakenUnsubscribeBook is the unsubscribe request of what
+// KrakenSubscribeBook subscribes.
+func KrakenUnsubscribeBook(reqID uint64, depth int, pairs ...string) ([]byte, error) {
+	return krakenBookRequest("unsubscribe", reqID, depth, pairs)
+}
+
+func krakenBookRequest(method string, reqID uint64, depth int, pairs []string) ([]byte, error) {
+	if !continuity.KrakenDepth.Offers(depth) {
+		return nil, fmt.Errorf("%w: Kraken book depth %d (offered: %v)", ErrBadValue, depth, continuity.KrakenDepth.Offered)
+	}
+	if err := checkNames("pair", pairs); err != nil {
+		return nil, err
+	}
+	type params struct {
+		Channel string   `json:"channel"`
+		Symbol  []string `json:"symbol"`
+		Depth   int      `json:"depth"`
+	}
+	return marshalRequest(&struct {
+		Method string `json:"method"`
+		Params params `json:"params"`
+		ReqID  uint64 `json:"req_id"`
+	}{method, params{"book", pairs, depth}, reqID})
 }

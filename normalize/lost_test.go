@@ -54,7 +54,8 @@ func TestDroppedBookMessageMarked(t *testing.T) {
 		msg   string
 		sym   string
 	}{
-		{schema.VenueKraken, `{"channel":"book","type":7,"data":[{"symbol":"BTC/USDT","bids":[],"asks":[],"checksum":0}]}`, ""},
+		// Its pair is readable: only its book (not every Kraken book).
+		{schema.VenueKraken, `{"channel":"book","type":7,"data":[{"symbol":"BTC/USDT","bids":[],"asks":[],"checksum":0}]}`, "BTC-USDT"},
 		{schema.VenueCoinbase, `{"channel":"l2_data","timestamp":"2026-03-05T09:05:32.5Z","sequence_num":2,"events":[{"product_id":"BTC-USD","type":123,"updates":[]}]}`, "BTC-USD"},
 		{schema.VenueCoinbase, `{"channel":"l2_data","timestamp":"2026-03-05T09:05:32.5Z","sequence_num":2,"events":[5]}`, ""},
 		{schema.VenueKraken, `[1,"book-25","XBT/USD"]`, "BTC-USD"},

@@ -27,7 +27,8 @@ func OKXSymbolRules() SymbolRules {
 // the SeqProvider): a diff whose prevSeqId is not the symbol's last seqId
 // is preceded by a gap event; a snapshot restarts the sequence (OKX v5
 // "Order book channel" docs). The signed CRC32 "checksum" is kept in
-// Book.Checksum as its 32 bits.
+// Book.Checksum as its 32 bits. A bbo-tbt push is an EventBBO; a side
+// sent as [] (no order on it) is a zero price and quantity.
 //
 // Sizes are OKX's, digit for digit: for SWAP, FUTURES and OPTION
 // instruments a trade's sz, a book level's size and a ticker's lastSz,
@@ -305,11 +306,15 @@ func (m *okxBookMsg) fill(f *filler) {
 	f.seq(&b.PrevSeq, m.PrevSeqID)
 	f.ev.SeqProvider = b.LastSeq
 	if f.ev.Type == schema.EventBBO { // bbo-tbt: a one-level book
-		if len(b.Bids) == 0 || len(b.Asks) == 0 {
-			f.fail("bids", ErrMissingField)
-			return
+		// A side with no order is [] and has no best level (zeros, as a
+		// book's side that emptied): the quote is gone, not the message.
+		x := &f.ev.BBO
+		if len(b.Bids) > 0 {
+			x.BidPrice, x.BidQty = b.Bids[0].Price, b.Bids[0].Qty
 		}
-		f.ev.BBO = schema.BBO{BidPrice: b.Bids[0].Price, BidQty: b.Bids[0].Qty, AskPrice: b.Asks[0].Price, AskQty: b.Asks[0].Qty}
+		if len(b.Asks) > 0 {
+			x.AskPrice, x.AskQty = b.Asks[0].Price, b.Asks[0].Qty
+		}
 		*b = schema.Book{Bids: b.Bids[:0], Asks: b.Asks[:0]}
 	}
 }

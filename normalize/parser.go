@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/bits"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -464,7 +465,7 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.stats.errors.Add(1)
 		p.warn(f.err, sym)
 		if isBook && p.spec.continuity.Blind() {
-			return p.bookLost(ctx, &from, namedSymbol(streamSym, s.msg()), f.err)
+			return p.bookLost(ctx, &from, p.namedSymbol(streamSym, s.msg(), payload), f.err)
 		}
 		return f.err
 	}
@@ -512,16 +513,90 @@ func (p *Parser) bookLost(ctx context.Context, from *schema.CanonicalEvent, name
 	return cause
 }
 
+// booksLost marks the books of a frame dropped for cause before its book
+// messages were read: a gap marker for each venue symbol they name (syms,
+// empty where a message's symbol was not read), for the view depth gives
+// the symbol (depth nil: no view named), or — when one names none, or none
+// was read — a marker for every book of the venue. Marking every book for one
+// symbol's bad message would resync books that lost nothing. A symbol the
+// registry cannot resolve is no book's (no marker, as bookLost).
+func (p *Parser) booksLost(ctx context.Context, syms [][]byte, depth func(sym string) int, ingest int64, cause error) error {
+	if len(syms) == 0 || slices.ContainsFunc(syms, func(b []byte) bool { return len(b) == 0 }) {
+		return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, cause)
+	}
+	for _, named := range syms {
+		sym, err := p.syms.Lookup(named)
+		if err != nil {
+			continue
+		}
+		from := schema.CanonicalEvent{Symbol: sym, IngestTS: ingest, ExchangeTS: p.env.ts}
+		if depth != nil {
+			from.Book.Depth = depth(sym)
+		}
+		if err := p.bookLost(ctx, &from, nil, cause); err != cause {
+			return err
+		}
+	}
+	return cause
+}
+
 // namedSymbol is the venue symbol a book message names: its envelope's,
-// else the one it decoded before its fault; nil when none.
-func namedSymbol(streamSym []byte, m message) []byte {
+// else the one it decoded before its fault, else the one its payload
+// names after the fault (a bad level before the symbol key); nil when
+// none.
+func (p *Parser) namedSymbol(streamSym []byte, m message, payload []byte) []byte {
 	if streamSym != nil {
 		return streamSym
 	}
 	if n, ok := m.(interface{ bookSymbol() *text }); ok && n.bookSymbol().ok {
 		return n.bookSymbol().bytes()
 	}
+	return p.readSymbol(payload)
+}
+
+// symbolMsg reads the symbol key of a book message and skips the rest, so
+// that a bad value elsewhere does not hide it: the keys of the venues
+// whose lost book messages are marked where they are dropped (Kraken v2
+// "symbol", Coinbase "product_id").
+type symbolMsg struct {
+	Symbol    text `json:"symbol"`
+	ProductID text `json:"product_id"`
+}
+
+// named returns the symbol the message names, nil when none was read.
+func (m *symbolMsg) named() []byte {
+	switch {
+	case m.Symbol.ok:
+		return m.Symbol.bytes()
+	case m.ProductID.ok:
+		return m.ProductID.bytes()
+	}
 	return nil
+}
+
+// readSymbol returns the symbol the book message msg names, nil when it
+// names none or does not decode that far.
+func (p *Parser) readSymbol(msg []byte) []byte {
+	var m symbolMsg
+	_ = p.unmarshal(msg, &m) // what was read before a fault is kept
+	return m.named()
+}
+
+// listedSymbols returns the symbol each message of a frame's list names
+// ("data": Kraken v2; "events": Coinbase Advanced Trade), read as far as
+// the frame decodes: nil where a message's was not read.
+func (p *Parser) listedSymbols(frame []byte) [][]byte {
+	var m struct {
+		Data   []symbolMsg `json:"data"`
+		Events []symbolMsg `json:"events"`
+	}
+	_ = p.unmarshal(frame, &m) // what was read before a fault is kept
+	list := append(m.Data, m.Events...)
+	out := make([][]byte, len(list))
+	for i := range list {
+		out[i] = list[i].named()
+	}
+	return out
 }
 
 // startDelta fills ev's ticker with the last one of its symbol, which the
@@ -557,7 +632,8 @@ func (p *Parser) bookStream(sym string, depth int) *continuity.Stream {
 // checkBook applies the venue's continuity rule to a book message: a
 // snapshot restarts its symbol's stream; a diff that follows lost ones is
 // preceded by a gap marker; a repeat of ids the stream already covered is
-// dropped and counted (keep false), never a gap.
+// dropped and counted (keep false), never a gap; a diff that restarts the
+// venue's numbering becomes the snapshot it is.
 func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep bool, err error) {
 	st := p.bookStream(ev.Symbol, ev.Book.Depth)
 	b := &ev.Book
@@ -577,6 +653,11 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 		}
 		p.logGap(ctx, ev.Symbol, r)
 		return true, p.gap(ctx, ev, schema.EventBookUpdate, r.MissingFirst, r.MissingLast, count, "book diff sequence gap")
+	case continuity.Restart:
+		// The venue restarted its numbering and the message is snapshot
+		// data (Bybit u = 1: "please overwrite your local orderbook"):
+		// published as a diff, it would be merged into the stale book.
+		ev.Type = schema.EventBookSnapshot
 	}
 	return true, nil
 }

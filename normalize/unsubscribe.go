@@ -20,9 +20,11 @@ func BybitUnsubscribe(reqID uint64, topics ...string) ([]byte, error) {
 
 // CoinbaseUnsubscribe is the Advanced Trade unsubscribe request of what
 // CoinbaseSubscribe subscribes: after it, a new level2 subscription
-// starts with a snapshot.
+// starts with a snapshot. Without products it unsubscribes the channel
+// entirely (Advanced Trade "WebSocket Overview": "You can also unsubscribe
+// from a channel entirely by providing no product IDs").
 func CoinbaseUnsubscribe(channel string, productIDs ...string) ([]byte, error) {
-	return unsubscribe(CoinbaseSubscribe(channel, productIDs...))
+	return coinbaseRequest("unsubscribe", channel, productIDs, false)
 }
 
 // KrakenUnsubscribe is the v2 unsubscribe request of what KrakenSubscribe

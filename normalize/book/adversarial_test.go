@@ -333,7 +333,7 @@ func runAdvConvergence(t *testing.T, c advCase, seed uint64) {
 	o := &Options{RetryInterval: 1, Resubscribe: func(context.Context, schema.Venue, string) error { asked = true; return nil }}
 	if c.rule.Resync == ResyncFetch {
 		// Binance's REST snapshot: now and then one that lags the stream.
-		o.Fetcher = FetcherFunc(func(_ context.Context, _ string, dst *schema.CanonicalEvent) error {
+		o.Fetcher = wholeBook{func(_ context.Context, _ string, dst *schema.CanonicalEvent) error {
 			st := advState{last: v.last, sides: [2][]schema.Level{v.view(0, 0), v.view(1, 0)}}
 			if len(v.history) > 1 && v.rng.IntN(3) == 0 {
 				st = v.history[v.rng.IntN(len(v.history)-1)]
@@ -341,7 +341,7 @@ func runAdvConvergence(t *testing.T, c advCase, seed uint64) {
 			dst.Type, dst.Venue, dst.Symbol = schema.EventBookSnapshot, schema.VenueBinance, "BTC-USDT"
 			dst.Book.Bids, dst.Book.Asks, dst.Book.LastSeq = st.sides[0], st.sides[1], st.last
 			return nil
-		})
+		}}
 	}
 	b, _, _ := newRecBook(t, c.rule, "BTC-USDT", o)
 	ctx := context.Background()
@@ -449,10 +449,10 @@ func TestAdversarialAllocs(t *testing.T) {
 			o := &Options{Sink: &sinkPut{events: events}, Events: events}
 			snap, last := v.snapshot(), v.last
 			if c.rule.Resync == ResyncFetch {
-				o.Fetcher = FetcherFunc(func(_ context.Context, _ string, dst *schema.CanonicalEvent) error {
+				o.Fetcher = wholeBook{func(_ context.Context, _ string, dst *schema.CanonicalEvent) error {
 					snap.CloneInto(dst)
 					return nil
-				})
+				}}
 			}
 			b, err := NewBook(c.rule, "BTC-USDT", o)
 			require.NoError(t, err)

@@ -248,7 +248,9 @@ func (b *Book) BBO() (schema.BBO, bool) {
 }
 
 // Top fills dst as an EventBookSnapshot of the best n levels a side (all
-// when n ≤ 0), reusing its slices, and reports whether the book is live;
+// when n ≤ 0; for a fetched — Binance — book, none beyond the worst level
+// of a side its snapshot truncated, where the book knows only the levels
+// that changed since), reusing its slices, and reports whether the book is live;
 // an invalid book leaves dst's sides empty. dst's ExchangeTS and IngestTS
 // are those of the latest message applied ([Book.Updated]). dst stays the
 // caller's.
@@ -259,16 +261,28 @@ func (b *Book) Top(n int, dst *schema.CanonicalEvent) bool {
 	return b.live
 }
 
+// topLocked serves a fetched book's sides down to its snapshot's range
+// only (Binance "How to manage a local order book correctly": outside the
+// snapshot's levels "you won't learn the quantities … unless they
+// change"): beyond it the book holds the levels that changed and lacks
+// those that did not.
 func (b *Book) topLocked(n int, dst *schema.CanonicalEvent) {
-	if n <= 0 {
-		n = max(b.bids.len(), b.asks.len())
+	nb, na := b.bids.len(), b.asks.len()
+	if b.hasFloor {
+		nb = b.bids.within(b.floor)
+	}
+	if b.hasCeil {
+		na = b.asks.within(b.ceil)
+	}
+	if n > 0 {
+		nb, na = min(nb, n), min(na, n)
 	}
 	dst.Venue, dst.Symbol, dst.Type = b.rule.Venue, b.symbol, schema.EventBookSnapshot
 	dst.SeqProvider = b.seq.Last()
 	dst.ExchangeTS, dst.IngestTS = b.exTS, b.inTS
 	dst.Book.LastSeq = b.seq.Last()
-	dst.Book.Bids = b.bids.appendTop(dst.Book.Bids[:0], n)
-	dst.Book.Asks = b.asks.appendTop(dst.Book.Asks[:0], n)
+	dst.Book.Bids = b.bids.appendTop(dst.Book.Bids[:0], nb)
+	dst.Book.Asks = b.asks.appendTop(dst.Book.Asks[:0], na)
 }
 
 // PublishTop publishes a pooled EventBookSnapshot of the best n levels a
@@ -362,6 +376,10 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	var err error
 	switch ev.Type {
 	case schema.EventBookSnapshot:
+		if b.seq.Check(idsOf(&ev.Book)).Verdict == continuity.Restart { // as the parser publishes Bybit's u = 1
+			b.stats.Restarts++
+			b.info("book: venue restarted its sequence", "seq", ev.Book.LastSeq)
+		}
 		err = b.snapshotLocked(ctx, ev, &ev.Book)
 	case schema.EventBookUpdate:
 		err = b.diffLocked(ctx, ev)

@@ -190,10 +190,10 @@ func newSequenced(t *testing.T, v sequencedVenue, o *Options) (*Book, *recSink, 
 		opts = *o
 	}
 	if v.rule.Resync == ResyncFetch {
-		opts.Fetcher = FetcherFunc(func(_ context.Context, _ string, dst *schema.CanonicalEvent) error {
+		opts.Fetcher = wholeBook{func(_ context.Context, _ string, dst *schema.CanonicalEvent) error {
 			snap.CloneInto(dst)
 			return nil
-		})
+		}}
 	}
 	bk, sink, _ := newRecBook(t, v.rule, "BTC-USDT", &opts)
 	diff := func(i uint64, bid schema.Level) *schema.CanonicalEvent {

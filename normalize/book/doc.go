@@ -146,7 +146,8 @@
 // (zero prices and quantities), so that a subscriber of best bid/offers
 // alone — whom the marker, about book diffs, does not reach — never keeps
 // a broken book's quote as the latest;
-// [Book.Top] and [Book.PublishTop] give the best N levels on request,
+// [Book.Top] and [Book.PublishTop] give the best N levels on request
+// (a fetched book's down to its snapshot's range only),
 // stamped with the times of the latest message applied. A stream that
 // stops while its connection lives leaves the book live with its last
 // state (venues send nothing while nothing changes, so the book cannot

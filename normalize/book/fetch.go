@@ -20,6 +20,15 @@ import (
 // of the canonical symbol; dst is the book's own scratch event, reset before
 // the call. It is called on the goroutine applying events, with the book
 // locked, so it should be bounded by ctx.
+//
+// A snapshot holds the best levels only (Binance: Limit a side), and the
+// diffs send only what changes, so beyond a snapshot side's worst level
+// the book lacks every level that did not change: a book neither serves
+// levels there ([Book.Top]) nor keeps its best bid or ask there (it
+// resyncs). A Fetcher that also has a method SnapshotDepth() int, the most
+// levels a side its snapshots hold ([BinanceREST] has), tells a side with
+// fewer — the whole side — from a truncated one; without it every side
+// counts as truncated.
 type Fetcher interface {
 	Fetch(ctx context.Context, symbol string, dst *schema.CanonicalEvent) error
 }
@@ -55,8 +64,12 @@ type BinanceREST struct {
 	// BinanceUSDMDepth or BinanceCOINMDepth. A futures book must take its
 	// snapshot from the futures endpoint: the spot book of the same
 	// symbol has other update ids.
-	Path   string
-	Limit  int          // levels per side; defaults to 1000 (futures accept at most 1000)
+	Path string
+	// Limit is the levels per side asked for; defaults to 1000. Binance
+	// serves at most 5000 (spot: "If limit > 5000, then the response will
+	// truncate to 5000") and 1000 on USDⓈ-M and COIN-M (valid limits 5,
+	// 10, 20, 50, 100, 500, 1000): a larger Limit asks for that maximum.
+	Limit  int
 	Client *http.Client // defaults to http.DefaultClient
 	// VenueSymbol spells a canonical symbol the venue's way
 	// (normalize.Symbols.VenueSymbol, with a registry that knows the
@@ -70,14 +83,22 @@ type BinanceREST struct {
 // binanceSymbols spells canonical symbols Binance's way for BinanceREST.
 var binanceSymbols = normalize.NewSymbols(normalize.BinanceSymbolRules())
 
-// SnapshotDepth returns the most levels a side its snapshots hold: Limit,
-// 1000 by default. A book uses it to tell a truncated snapshot side, beyond
-// whose worst level it may not serve a top, from a whole one.
+// SnapshotDepth returns the most levels a side its snapshots hold: Limit
+// (1000 by default) up to the endpoint's maximum, 5000 on spot and 1000 on
+// the futures endpoints. A book uses it to tell a truncated snapshot side,
+// beyond whose worst level it may not serve a top, from a whole one: taken
+// as Limit above the maximum, a side the venue truncated would count as
+// whole.
 func (f *BinanceREST) SnapshotDepth() int {
-	if f.Limit <= 0 {
-		return 1000
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
 	}
-	return f.Limit
+	switch f.Path {
+	case BinanceUSDMDepth, BinanceCOINMDepth:
+		return min(limit, 1000)
+	}
+	return min(limit, 5000)
 }
 
 // Fetch implements [Fetcher].
@@ -91,10 +112,7 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 			return err
 		}
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 1000
-	}
+	limit := f.SnapshotDepth()
 	path := f.Path
 	if path == "" {
 		path = BinanceSpotDepth

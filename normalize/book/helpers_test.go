@@ -2,6 +2,7 @@ package book
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -123,3 +124,10 @@ func (s *sinkPut) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
 	s.events.Put(ev)
 	return nil
 }
+
+// wholeBook is a Fetcher whose snapshots are the venue's whole book (a
+// simulated venue's), as BinanceREST says of a side with fewer levels
+// than its Limit: the book serves and keeps its top beyond their range.
+type wholeBook struct{ FetcherFunc }
+
+func (wholeBook) SnapshotDepth() int { return math.MaxInt }

@@ -229,7 +229,10 @@ func binanceDiff(sym string, first, last, pu int64, bids, asks [][2]string) stri
 type binanceSnapshots struct {
 	bodies []string
 	n      int
+	depth  int // the most levels a side the snapshots hold (BinanceREST's Limit); 0: every side truncated
 }
+
+func (s *binanceSnapshots) SnapshotDepth() int { return s.depth }
 
 func (s *binanceSnapshots) Fetch(ctx context.Context, symbol string, dst *schema.CanonicalEvent) error {
 	body := s.bodies[min(s.n, len(s.bodies)-1)]
@@ -285,7 +288,7 @@ func TestPublicFaultBinanceSpotSnapshotRace(t *testing.T) {
 func TestPublicFaultBinanceFuturesPu(t *testing.T) {
 	snaps := &binanceSnapshots{bodies: []string{
 		`{"lastUpdateId":200,"E":1700000000000,"T":1700000000000,"bids":[["100.0","1"]],"asks":[["101.0","1"]]}`,
-	}}
+	}, depth: 1000}
 	x := newPipe(t, normalize.NewBinance, Binance, "BTC-USDT", &Options{Fetcher: snaps})
 	x.feed(t,
 		binanceDiff("BTCUSDT", 150, 190, 149, [][2]string{{"100.0", "7"}}, nil), // covered by the snapshot

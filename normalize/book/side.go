@@ -64,6 +64,12 @@ func (s *side) truncate(depth int) {
 	}
 }
 
+// within returns how many levels are at limit or better.
+func (s *side) within(limit schema.Decimal) int {
+	i, _ := s.search(limit)
+	return len(s.lv) - i
+}
+
 // len is the number of levels.
 func (s *side) len() int { return len(s.lv) }
 
