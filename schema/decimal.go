@@ -97,6 +97,11 @@ func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
 	scale := 0
 	digits := 0
 	seenPoint := false
+	// over: the digits passed the mantissa's range. The scan goes on, so
+	// that text with more than MaxScale digits after the point is the
+	// precision error whatever its digits (the limit the text passed
+	// first), and so that a syntax error is one wherever it comes.
+	over := false
 	for ; i < len(s); i++ {
 		c := s[i]
 		if c == '.' {
@@ -110,18 +115,23 @@ func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
 			break
 		}
 		digits++
-		hi, lo := bits.Mul64(mant, 10)
-		lo, carry := bits.Add64(lo, uint64(c-'0'), 0)
-		if hi != 0 || carry != 0 || lo > math.MaxInt64 {
-			return decErr(s, ErrDecimalOverflow)
-		}
-		mant = lo
 		if seenPoint {
 			scale++
 		}
+		if over {
+			continue
+		}
+		hi, lo := bits.Mul64(mant, 10)
+		lo, carry := bits.Add64(lo, uint64(c-'0'), 0)
+		if hi != 0 || carry != 0 || lo > math.MaxInt64 {
+			over = true
+			continue
+		}
+		mant = lo
 	}
 	if digits == 0 {
-		if isNotFinite(s[i:]) {
+		// ".inf" is no spelling of infinity: only a sign may come first.
+		if !seenPoint && isNotFinite(s[i:]) {
 			return decErr(s, ErrDecimalNotFinite)
 		}
 		return decErr(s, ErrDecimalSyntax)
@@ -154,7 +164,7 @@ func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
 		} else {
 			scale -= exp
 		}
-		if scale < 0 {
+		if scale < 0 && !over {
 			if mant != 0 {
 				if -scale >= len(pow10) {
 					return decErr(s, ErrDecimalOverflow)
@@ -168,8 +178,11 @@ func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
 			scale = 0
 		}
 	}
-	if scale > MaxScale {
+	switch {
+	case scale > MaxScale:
 		return decErr(s, ErrDecimalPrecision)
+	case over:
+		return decErr(s, ErrDecimalOverflow)
 	}
 	m := int64(mant)
 	if neg {
