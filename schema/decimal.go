@@ -415,28 +415,26 @@ func (d Decimal) MarshalJSON() ([]byte, error) {
 	return append(b, '"'), nil
 }
 
-// UnmarshalJSON reads a quoted string or a bare JSON number; null leaves d
-// at zero.
-func (d *Decimal) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*d = Decimal{}
-		return nil
-	}
-	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
-		b = b[1 : len(b)-1]
-	}
-	v, err := parseDecimal(b)
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
-
 // MarshalText writes d's text.
 func (d Decimal) MarshalText() ([]byte, error) { return d.AppendTo(nil), nil }
 
-// UnmarshalText parses d's text.
+// AppendText appends d's text to b (encoding.TextAppender).
+func (d Decimal) AppendText(b []byte) ([]byte, error) { return d.AppendTo(b), nil }
+
+// MarshalBinary writes d's text, as MarshalText: the digits are the value
+// and the encoding, with no version to outgrow. It makes Decimal
+// encodable by encoding/gob, which does not use MarshalText.
+func (d Decimal) MarshalBinary() ([]byte, error) { return d.AppendTo(nil), nil }
+
+// AppendBinary appends what MarshalBinary writes to b
+// (encoding.BinaryAppender).
+func (d Decimal) AppendBinary(b []byte) ([]byte, error) { return d.AppendTo(b), nil }
+
+// UnmarshalBinary reads what MarshalBinary writes (any text ParseDecimal
+// reads); on error d is unchanged.
+func (d *Decimal) UnmarshalBinary(b []byte) error { return d.UnmarshalText(b) }
+
+// UnmarshalText parses d's text; on error d is unchanged.
 func (d *Decimal) UnmarshalText(b []byte) error {
 	v, err := parseDecimal(b)
 	if err != nil {

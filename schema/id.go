@@ -94,3 +94,11 @@ func (id ID) MarshalText() ([]byte, error) { return append([]byte(nil), id.b[:id
 
 // UnmarshalText reads the identifier.
 func (id *ID) UnmarshalText(b []byte) error { return id.SetBytes(b) }
+
+// MarshalBinary writes the identifier's bytes, as MarshalText; it makes ID
+// encodable by encoding/gob, which does not use MarshalText.
+func (id ID) MarshalBinary() ([]byte, error) { return id.MarshalText() }
+
+// UnmarshalBinary reads the identifier's bytes, or returns ErrIDTooLong
+// and leaves the ID empty.
+func (id *ID) UnmarshalBinary(b []byte) error { return id.SetBytes(b) }
