@@ -8,7 +8,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -194,6 +197,27 @@ func venueNumbers(tb testing.TB) []string {
 	return out
 }
 
+// venueShapes is one number of each shape in venueNumbers (digits 1–9 as
+// one, zeros kept: the trailing zeros and the point are the shape), a seed
+// corpus the fuzzer can start from quickly.
+func venueShapes(tb testing.TB) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range venueNumbers(tb) {
+		shape := strings.Map(func(r rune) rune {
+			if '1' <= r && r <= '9' {
+				return '1'
+			}
+			return r
+		}, s)
+		if !seen[shape] {
+			seen[shape] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func checkAgainstOracle(t *testing.T, s string) {
 	t.Helper()
 	wantM, wantScale, wantErr := oracleParse(s)
@@ -235,7 +259,7 @@ func TestS24VenueNumbersAgainstBig(t *testing.T) {
 // the exact value at the text's scale, or the error the contract names.
 // Seeds: every number of the real venue messages, and the wire edges.
 func FuzzS24ParseAgainstBig(f *testing.F) {
-	for _, s := range venueNumbers(f) {
+	for _, s := range venueShapes(f) {
 		f.Add(s)
 	}
 	for _, s := range []string{"1e-8", "1E+2", "1.5e-07", "0E-8", "+5", ".5", "5.", "-0", "1.0000000000000000000",
@@ -244,4 +268,49 @@ func FuzzS24ParseAgainstBig(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkAgainstOracle(t, s) })
+}
+
+// jsonNumber is RFC 8259's number grammar: what a venue may send bare
+// (Kraken v2's prices and quantities).
+var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
+// FuzzS24JSONAgainstBig holds the JSON path (goccy/go-json v2, through
+// UnmarshalJSONFrom) against the same math/big oracle: a decimal sent as a
+// JSON string (any escapes decoded) or as a bare JSON number decodes to
+// exactly what the text says, or fails with the text's error — never via a
+// float64, never rounded.
+func FuzzS24JSONAgainstBig(f *testing.F) {
+	for _, s := range venueShapes(f) {
+		f.Add(s)
+	}
+	for _, s := range []string{"1e-8", "1.5E-07", "-0", "0.10000000", "", "NaN", "1.0000000000000000000", "1e19"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		wantM, wantScale, wantErr := oracleParse(s)
+		check := func(doc []byte) {
+			var d schema.Decimal
+			err := json.Unmarshal(doc, &d)
+			if wantErr != nil {
+				if !errors.Is(err, wantErr) {
+					t.Fatalf("%s: %v, %v; want %v", doc, d, err, wantErr)
+				}
+				return
+			}
+			if err != nil || d.Mantissa() != wantM.Int64() || d.Scale() != wantScale {
+				t.Fatalf("%s: %d×10^-%d, %v; want %v×10^-%d", doc, d.Mantissa(), d.Scale(), err, wantM, wantScale)
+			}
+		}
+		quoted, err := jsontext.AppendQuote(nil, s)
+		if err != nil {
+			return
+		}
+		check(quoted)
+		if jsonNumber.MatchString(s) {
+			check([]byte(s))
+		}
+	})
 }
