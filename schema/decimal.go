@@ -39,6 +39,9 @@ func (e *DecimalError) Unwrap() error { return e.Err }
 // [Decimal.Round], [Decimal.Div]).
 //
 // The zero value is 0. Decimal is a small value type: copy it freely.
+// == (and a map key) compares the digits, as [Decimal.Identical] does: "1.0"
+// and "1.00" are two keys; key by [Decimal.Canonical] for one key per value,
+// and compare values with [Decimal.Equal] or [Decimal.Cmp].
 type Decimal struct {
 	mant  int64
 	scale uint8
@@ -237,6 +240,18 @@ func (d Decimal) Neg() Decimal { return Decimal{mant: -d.mant, scale: d.scale} }
 // Identical reports whether d and o have the same digits: same value and same
 // scale ("1.0" and "1.00" are Equal but not Identical).
 func (d Decimal) Identical(o Decimal) bool { return d == o }
+
+// Canonical returns d without the trailing zeros after its point (at the
+// smallest scale that holds its value; 0 for zero): Equal decimals have ==
+// Canonical forms, so Canonical is the map key of a value. It is exact
+// and allocates nothing.
+func (d Decimal) Canonical() Decimal {
+	for d.scale > 0 && d.mant%10 == 0 {
+		d.mant /= 10
+		d.scale--
+	}
+	return d
+}
 
 // Equal reports whether d and o have the same value at any scale.
 func (d Decimal) Equal(o Decimal) bool { return d.Cmp(o) == 0 }

@@ -135,3 +135,36 @@ func TestS24UnmarshalJSONDecodesEscapes(t *testing.T) {
 	require.ErrorIs(t, d.UnmarshalJSON(nil), schema.ErrDecimalEmpty)
 	require.ErrorIs(t, d.UnmarshalJSON([]byte(`true`)), schema.ErrDecimalSyntax)
 }
+
+// == on Decimals compares digits (Identical): "1.0" and "1.00" are two map
+// keys. A host that keys by value (a book level by its price, when one
+// message sends "100.0" and another "100.00") needs one key per value:
+// Canonical gives it, equal for Equal values, different otherwise.
+func TestS24CanonicalIsTheKeyOfAValue(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"100.00", "100"}, {"100", "100"}, {"0.10000000", "0.1"}, {"-1.2300", "-1.23"},
+		{"0.00000000", "0"}, {"-0.000", "0"}, {"1000", "1000"}, {"9.223372036854775807", "9.223372036854775807"},
+		{"0.000000000000000010", "0.00000000000000001"},
+	} {
+		c := schema.MustParseDecimal(tc.in).Canonical()
+		assert.Equal(t, tc.want, c.String(), tc.in)
+		assert.True(t, c.Equal(schema.MustParseDecimal(tc.in)))
+	}
+	rng := propertyRNG(t)
+	keys := map[schema.Decimal]string{}
+	for range 20_000 {
+		a := randDecimal(rng)
+		// The same value at a larger scale, when it fits.
+		if b, err := a.Mul(schema.NewDecimal(1, 0)); err == nil {
+			if c, err := b.Round(min(a.Scale()+rng.IntN(4), schema.MaxScale), schema.RoundDown); err == nil {
+				require.Equal(t, a.Canonical(), c.Canonical(), "%v and %v", a, c)
+			}
+		}
+		k := a.Canonical()
+		if prev, ok := keys[k]; ok {
+			require.True(t, schema.MustParseDecimal(prev).Equal(a), "%s and %v share a key", prev, a)
+		}
+		keys[k] = a.String()
+	}
+}
