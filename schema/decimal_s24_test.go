@@ -26,6 +26,9 @@ import (
 //     Coinbase Exchange "0.00100000", Kraken v1 "5541.20000";
 //   - Kraken v2 prices and quantities as JSON numbers (WebSocket v2 book:
 //     "price": 0.5, "qty": 1.2e-05 — a JSON number may carry an exponent);
+//   - exponents in strings too: Coinbase's products give quote_increment
+//     "1e-8" (dougdellolio/coinbasepro-csharp#175), other venues "2.345E-4"
+//     (JKorf/CryptoExchange.Net#155);
 //   - OKX's "" for a number not sent (handled by the venue parsers: here it
 //     is ErrDecimalEmpty);
 //   - meme-coin prices with 8–12 decimals ("0.000000012345"), Kraken's 10
@@ -242,7 +245,19 @@ func checkAgainstOracle(t *testing.T, s string) {
 	if err != nil || !b.Identical(d) {
 		t.Fatalf("ParseDecimalBytes(%q) = %v, %v; ParseDecimal gave %v", s, b, err, d)
 	}
+	// The text goes back out in plain positional notation, the only form
+	// every venue takes in an order (Kraken refuses "7.3e-7": Invalid
+	// price, askmike/gekko#1556), and parses back to the same digits.
+	text := d.String()
+	if !plainDecimal.MatchString(text) {
+		t.Fatalf("ParseDecimal(%q) formats as %q", s, text)
+	}
+	if back, err := schema.ParseDecimal(text); err != nil || !back.Identical(d) {
+		t.Fatalf("%q formats as %q, which parses to %v, %v", s, text, back, err)
+	}
 }
+
+var plainDecimal = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 
 // Every number in the real venue messages parses to exactly what math/big
 // reads in it, at the scale the text shows.
