@@ -33,7 +33,10 @@ func (e *DecimalError) Unwrap() error { return e.Err }
 // Decimal is an exact fixed-point number: an integer mantissa in ±(2^63-1)
 // and a count of digits after the point (0..MaxScale). It keeps the digits the venue sent, trailing zeros
 // included: "0.10000000" parses to mantissa 10000000, scale 8, and formats
-// back to "0.10000000" (order-book checksums depend on it). Arithmetic is
+// back to "0.10000000" (order-book checksums depend on it). Trailing zeros
+// after the point that it cannot hold — past MaxScale, or past the 63-bit
+// mantissa, as in Coinbase's "312345678901.00000000" SHIB volume (sizes
+// of 8 decimals) — are dropped, all of them: the value stays exact. Arithmetic is
 // exact or returns an error; nothing is ever rounded silently: rounding
 // happens only where a [RoundingMode] is given ([Decimal.RoundToStep],
 // [Decimal.Round], [Decimal.Div]).
@@ -62,7 +65,14 @@ func NewDecimal(mant int64, scale int) Decimal {
 	return Decimal{mant: mant, scale: uint8(scale)}
 }
 
-// ParseDecimal parses a decimal such as "-12.3400" or "1.5e-3".
+// ParseDecimal parses a decimal such as "-12.3400", "+.5" or "1.5e-3" (an
+// optional sign, digits with at most one point, an optional exponent; no
+// spaces), keeping its digits (see [Decimal] for the trailing zeros it
+// cannot hold). Errors are *DecimalError matching ErrDecimalEmpty,
+// ErrDecimalSyntax, ErrDecimalNotFinite ("NaN", "Infinity"),
+// ErrDecimalPrecision (a value with more than MaxScale digits after the
+// point, trailing zeros aside) or ErrDecimalOverflow (a mantissa past
+// ±(2^63-1) at the value's scale); nothing is ever rounded.
 func ParseDecimal(s string) (Decimal, error) { return parseDecimal(s) }
 
 // ParseDecimalBytes is ParseDecimal for a byte slice; it does not allocate.
@@ -85,6 +95,44 @@ func decErr[S ~string | ~[]byte](s S, err error) (Decimal, error) {
 }
 
 func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
+	// The venues' usual text — a sign, at most 18 digits, a point — fits
+	// whatever its digits (10^18 < 2^63): read it without a check per
+	// digit. Anything else goes the whole way.
+	i := 0
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg, i = s[0] == '-', 1
+	}
+	var mant uint64
+	digits, point := 0, -1
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c == '.' && point < 0 {
+			point = digits
+			continue
+		}
+		if c < '0' || c > '9' || digits == 18 {
+			return parseDecimalText(s)
+		}
+		mant = mant*10 + uint64(c-'0')
+		digits++
+	}
+	if digits == 0 {
+		return parseDecimalText(s)
+	}
+	scale := 0
+	if point >= 0 {
+		scale = digits - point
+	}
+	m := int64(mant)
+	if neg {
+		m = -m
+	}
+	return Decimal{mant: m, scale: uint8(scale)}, nil
+}
+
+// parseDecimalText parses any text ParseDecimal documents.
+func parseDecimalText[S ~string | ~[]byte](s S) (Decimal, error) {
 	if len(s) == 0 {
 		return decErr(s, ErrDecimalEmpty)
 	}
@@ -96,15 +144,15 @@ func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
 	case '+':
 		i = 1
 	}
+	// The text's value is mant × 10^zeros × 10^-scale: zeros counts the
+	// trailing zeros seen and not yet multiplied in, so that a value whose
+	// trailing zeros a Decimal cannot hold is still read exactly, without
+	// them. over: the other digits passed the mantissa's range; the scan
+	// goes on, so that a syntax error is one wherever it comes and the
+	// error says which limit the value passed.
 	var mant uint64
-	scale := 0
-	digits := 0
-	seenPoint := false
-	// over: the digits passed the mantissa's range. The scan goes on, so
-	// that text with more than MaxScale digits after the point is the
-	// precision error whatever its digits (the limit the text passed
-	// first), and so that a syntax error is one wherever it comes.
-	over := false
+	scale, zeros, digits := 0, 0, 0
+	seenPoint, over := false, false
 	for ; i < len(s); i++ {
 		c := s[i]
 		if c == '.' {
@@ -121,16 +169,28 @@ func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
 		if seenPoint {
 			scale++
 		}
-		if over {
+		if c == '0' {
+			zeros++
 			continue
 		}
-		hi, lo := bits.Mul64(mant, 10)
-		lo, carry := bits.Add64(lo, uint64(c-'0'), 0)
-		if hi != 0 || carry != 0 || lo > math.MaxInt64 {
+		// mant = mant × 10^(zeros+1) + digit: one multiplication for a
+		// digit and the zeros before it.
+		switch k := zeros + 1; {
+		case over:
+		case k < len(pow10):
+			hi, lo := bits.Mul64(mant, pow10[k])
+			lo, carry := bits.Add64(lo, uint64(c-'0'), 0)
+			if hi|carry != 0 || lo > math.MaxInt64 {
+				over = true
+			} else {
+				mant = lo
+			}
+		case mant == 0: // leading zeros, however many
+			mant = uint64(c - '0')
+		default:
 			over = true
-			continue
 		}
-		mant = lo
+		zeros = 0
 	}
 	if digits == 0 {
 		// ".inf" is no spelling of infinity: only a sign may come first.
@@ -167,31 +227,53 @@ func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
 		} else {
 			scale -= exp
 		}
-		if scale < 0 && !over {
-			if mant != 0 {
-				if -scale >= len(pow10) {
-					return decErr(s, ErrDecimalOverflow)
-				}
-				hi, lo := bits.Mul64(mant, pow10[-scale])
-				if hi != 0 || lo > math.MaxInt64 {
-					return decErr(s, ErrDecimalOverflow)
-				}
-				mant = lo
-			}
-			scale = 0
+	}
+	// The digits as sent when they fit; else without the trailing zeros
+	// after the point (the value is the same); else the limit passed.
+	trim := min(zeros, max(scale, 0))
+	if mant == 0 && !over {
+		trim = max(scale, 0) // zero: no digit but zeros
+	}
+	m, sc, ok := mant, 0, false
+	if !over {
+		if m, sc, ok = fit(mant, zeros, scale); !ok {
+			m, sc, ok = fit(mant, zeros-trim, scale-trim)
 		}
 	}
 	switch {
-	case scale > MaxScale:
+	case ok:
+	case scale-trim > MaxScale:
 		return decErr(s, ErrDecimalPrecision)
-	case over:
+	default:
 		return decErr(s, ErrDecimalOverflow)
 	}
-	m := int64(mant)
+	r := int64(m)
 	if neg {
-		m = -m
+		r = -r
 	}
-	return Decimal{mant: m, scale: uint8(scale)}, nil
+	return Decimal{mant: r, scale: uint8(sc)}, nil
+}
+
+// fit returns the mantissa and scale of mant × 10^zeros × 10^-scale, or
+// false when the mantissa passes 2^63-1 or the scale MaxScale.
+func fit(mant uint64, zeros, scale int) (uint64, int, bool) {
+	if scale < 0 {
+		zeros, scale = zeros-scale, 0
+	}
+	if scale > MaxScale {
+		return 0, 0, false
+	}
+	if mant == 0 || zeros == 0 {
+		return mant, scale, true
+	}
+	if zeros >= len(pow10) {
+		return 0, 0, false
+	}
+	hi, lo := bits.Mul64(mant, pow10[zeros])
+	if hi != 0 || lo > math.MaxInt64 {
+		return 0, 0, false
+	}
+	return lo, scale, true
 }
 
 // isNotFinite reports whether s spells NaN or infinity, so that the error

@@ -79,15 +79,30 @@ func TestS24WireForms(t *testing.T) {
 		{in: "1e20", err: schema.ErrDecimalOverflow},
 		{in: "100000000000000000000", err: schema.ErrDecimalOverflow},
 		{in: "-9223372036854775808", err: schema.ErrDecimalOverflow},
-		{in: "1234567890.1234567890", err: schema.ErrDecimalOverflow}, // 20 digits at Kraken's 10 decimals
+		{in: "1234567890.1234567891", err: schema.ErrDecimalOverflow}, // 20 digits at Kraken's 10 decimals
 		{in: "0.1234567890123456789", err: schema.ErrDecimalPrecision},
 		{in: "1.5e-18", err: schema.ErrDecimalPrecision},
-		// 19 digits after the point is the precision error whatever the
-		// digits: that the mantissa also overflows does not change which
-		// limit the text passed first (ErrDecimalPrecision's own words).
-		{in: "1.0000000000000000000", err: schema.ErrDecimalPrecision},
+		// 19 significant digits after the point is the precision error
+		// whatever the digits: that the mantissa also overflows does not
+		// change which limit the value passed first.
 		{in: "12345678901234567890.123456789012345678901", err: schema.ErrDecimalPrecision},
-		{in: "0.00000000000000000000", err: schema.ErrDecimalPrecision},
+		{in: "1.1000000000000000001", err: schema.ErrDecimalPrecision},
+
+		// Trailing zeros a Decimal cannot hold — past the 63-bit mantissa
+		// (Coinbase Exchange's SHIB-USD volume_24h: sizes have 8 decimals
+		// and SHIB trades by the hundred billion) or past MaxScale — are
+		// dropped: the value is exact, only those zeros go.
+		{in: "312345678901.00000000", text: "312345678901"},
+		{in: "92233720368.54775808", err: schema.ErrDecimalOverflow},
+		{in: "92233720368.54775810", text: "92233720368.5477581"},
+		{in: "92233720368.54775807", text: "92233720368.54775807"},
+		{in: "1.0000000000000000000", text: "1"},
+		{in: "1234567890.1234567890", text: "1234567890.123456789"},
+		{in: "0.00000000000000000000", text: "0"},
+		{in: "-0.10000000000000000000000", text: "-0.1"},
+		{in: "0e-100", text: "0"},
+		{in: "5000000000000000000000e-3", text: "5000000000000000000"},
+		{in: "3.12345678901000000000e11", text: "312345678901"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			t.Parallel()
@@ -116,8 +131,9 @@ var decimalSyntax = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-
 
 // oracleParse is what ParseDecimal must return for s, computed with
 // math/big: the value with its scale (digits after the point of the text,
-// less the exponent, at least 0), or the error a reader of the contract
-// expects.
+// less the exponent, at least 0; without the trailing zeros after the
+// point when the digits as sent do not fit), or the error a reader of the
+// contract expects.
 func oracleParse(s string) (mant *big.Int, scale int, err error) {
 	if s == "" {
 		return nil, 0, schema.ErrDecimalEmpty
@@ -153,9 +169,6 @@ func oracleParse(s string) (mant *big.Int, scale int, err error) {
 	}
 	m, _ := new(big.Int).SetString(body, 10)
 	sc := int64(frac) - exp
-	if sc > schema.MaxScale {
-		return nil, 0, schema.ErrDecimalPrecision
-	}
 	if sc < 0 {
 		if m.Sign() != 0 && -sc > 40 {
 			return nil, 0, schema.ErrDecimalOverflow
@@ -168,7 +181,19 @@ func oracleParse(s string) (mant *big.Int, scale int, err error) {
 	if neg {
 		m.Neg(m)
 	}
-	if m.CmpAbs(maxMant) > 0 {
+	// The digits as sent when they fit.
+	if sc <= schema.MaxScale && m.CmpAbs(maxMant) <= 0 {
+		return m, int(sc), nil
+	}
+	// Else without the trailing zeros after the point: the same value.
+	for sc > 0 && new(big.Int).Rem(m, ten).Sign() == 0 {
+		m.Quo(m, ten)
+		sc--
+	}
+	switch {
+	case sc > schema.MaxScale:
+		return nil, 0, schema.ErrDecimalPrecision
+	case m.CmpAbs(maxMant) > 0:
 		return nil, 0, schema.ErrDecimalOverflow
 	}
 	return m, int(sc), nil
