@@ -3,6 +3,8 @@ package pool_test
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,4 +89,67 @@ func TestS24ResetWritingTheHeaderIsNamed(t *testing.T) {
 		assert.Contains(t, fmt.Sprint(r), `"s24-named"`)
 	}()
 	p.Put(o)
+}
+
+// Under concurrency, Puts whose Reset panics keep the books right: every
+// checkout comes back exactly once, nothing is reported leaked, and the
+// pool still hands out its whole capacity.
+func TestS24ResetPanicsUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	for _, capture := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stacks=%v", capture), func(t *testing.T) {
+			t.Parallel()
+			const capacity, workers, rounds = 4, 8, 300
+			p := pool.New("s24-conc", capacity, func() *s24Obj { return new(s24Obj) }, &pool.Options{CaptureStacks: capture})
+			var wg sync.WaitGroup
+			var dropped atomic.Int64
+			for w := range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					defer cancel()
+					for i := range rounds {
+						o, err := p.Get(ctx)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						o.n = w
+						o.panics = (i+w)%5 == 0
+						func() {
+							defer func() {
+								if recover() != nil {
+									dropped.Add(1)
+								}
+							}()
+							p.Put(o)
+						}()
+					}
+				}()
+			}
+			wg.Wait()
+			s := p.Stats()
+			assert.Equal(t, int64(0), s.InUse)
+			assert.Equal(t, s.Gets, s.Puts)
+			assert.Equal(t, uint64(workers*rounds), s.Gets)
+			assert.Positive(t, dropped.Load())
+			if !capture {
+				// Dropped objects are replaced; reused ones are not made again.
+				assert.LessOrEqual(t, s.Created, uint64(capacity)+uint64(dropped.Load()))
+			}
+			held := make([]*s24Obj, 0, capacity)
+			for range capacity {
+				o, err := p.TryGet()
+				require.NoError(t, err, "the whole capacity is still there")
+				held = append(held, o)
+			}
+			for _, o := range held {
+				p.Put(o)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			require.NoError(t, p.Shutdown(ctx))
+		})
+	}
 }
