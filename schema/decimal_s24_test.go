@@ -292,6 +292,7 @@ func TestS24VenueNumbersAgainstBig(t *testing.T) {
 	require.Greater(t, len(nums), 200, "the corpus has hundreds of numbers")
 	for _, s := range nums {
 		checkAgainstOracle(t, s)
+		checkJSONAgainstOracle(t, s)
 	}
 }
 
@@ -326,31 +327,36 @@ func FuzzS24JSONAgainstBig(f *testing.F) {
 	for _, s := range []string{"1e-8", "1.5E-07", "-0", "0.10000000", "", "NaN", "1.0000000000000000000", "1e19"} {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if !utf8.ValidString(s) {
+	f.Fuzz(checkJSONAgainstOracle)
+}
+
+// checkJSONAgainstOracle decodes s sent as a JSON string and, when it is
+// a JSON number, sent bare, and holds both against the oracle.
+func checkJSONAgainstOracle(t *testing.T, s string) {
+	t.Helper()
+	if !utf8.ValidString(s) {
+		return
+	}
+	wantM, wantScale, wantErr := oracleParse(s)
+	check := func(doc []byte) {
+		var d schema.Decimal
+		err := json.Unmarshal(doc, &d)
+		if wantErr != nil {
+			if !errors.Is(err, wantErr) {
+				t.Fatalf("%s: %v, %v; want %v", doc, d, err, wantErr)
+			}
 			return
 		}
-		wantM, wantScale, wantErr := oracleParse(s)
-		check := func(doc []byte) {
-			var d schema.Decimal
-			err := json.Unmarshal(doc, &d)
-			if wantErr != nil {
-				if !errors.Is(err, wantErr) {
-					t.Fatalf("%s: %v, %v; want %v", doc, d, err, wantErr)
-				}
-				return
-			}
-			if err != nil || d.Mantissa() != wantM.Int64() || d.Scale() != wantScale {
-				t.Fatalf("%s: %d×10^-%d, %v; want %v×10^-%d", doc, d.Mantissa(), d.Scale(), err, wantM, wantScale)
-			}
+		if err != nil || d.Mantissa() != wantM.Int64() || d.Scale() != wantScale {
+			t.Fatalf("%s: %d×10^-%d, %v; want %v×10^-%d", doc, d.Mantissa(), d.Scale(), err, wantM, wantScale)
 		}
-		quoted, err := jsontext.AppendQuote(nil, s)
-		if err != nil {
-			return
-		}
-		check(quoted)
-		if jsonNumber.MatchString(s) {
-			check([]byte(s))
-		}
-	})
+	}
+	quoted, err := jsontext.AppendQuote(nil, s)
+	if err != nil {
+		return
+	}
+	check(quoted)
+	if jsonNumber.MatchString(s) {
+		check([]byte(s))
+	}
 }
