@@ -74,8 +74,10 @@ func MustID(s string) ID {
 	return id
 }
 
-// Bytes returns the identifier's bytes; the slice aliases id.
-func (id *ID) Bytes() []byte { return id.b[:id.n] }
+// Bytes returns the identifier's bytes; the slice aliases id, and its
+// capacity is its length, so that appending to it copies rather than
+// writing into the ID past its end (where == would see it).
+func (id *ID) Bytes() []byte { return id.b[:id.n:id.n] }
 
 // String returns the identifier (it allocates).
 func (id ID) String() string { return string(id.b[:id.n]) }
