@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding"
 	"encoding/gob"
+	"strings"
 	"testing"
 
 	json "github.com/goccy/go-json/v2"
@@ -167,4 +168,29 @@ func TestS24CanonicalIsTheKeyOfAValue(t *testing.T) {
 		}
 		keys[k] = a.String()
 	}
+}
+
+// FuzzS24UnmarshalRaw feeds any bytes to the standard unmarshalers, as a
+// JSON library that does not validate might: no panic, a typed error, and
+// a failed call leaves the value as it was.
+func FuzzS24UnmarshalRaw(f *testing.F) {
+	for _, s := range []string{`"1.5"`, `"\u0031"`, `"`, `""`, `null`, `-0`, `"1e-8"`, `"\"`, `"\u00`, `1.0000000000000000000`, `"` + strings.Repeat("\\u0030", 20) + `"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, un := range []func(*schema.Decimal, []byte) error{
+			(*schema.Decimal).UnmarshalJSON, (*schema.Decimal).UnmarshalText, (*schema.Decimal).UnmarshalBinary,
+		} {
+			d := schema.MustParseDecimal("7.70")
+			if err := un(&d, data); err != nil {
+				var de *schema.DecimalError
+				require.ErrorAs(t, err, &de)
+				require.True(t, d.Identical(schema.MustParseDecimal("7.70")), "a failed unmarshal changed the value to %v", d)
+			}
+		}
+		var id schema.ID
+		if id.UnmarshalBinary(data) == nil {
+			require.Equal(t, string(data), id.String())
+		}
+	})
 }
