@@ -21,8 +21,22 @@ var (
 
 // DecimalError is a Decimal parse error with the offending input.
 type DecimalError struct {
+	// Input is the offending text: whole up to 64 bytes, else its first
+	// 64 bytes and "…", so that a venue's garbage (a megabyte of digits)
+	// costs a short error, not a copy of itself in every log line.
 	Input string
 	Err   error
+}
+
+// maxErrInput bounds the text a DecimalError keeps.
+const maxErrInput = 64
+
+// errInput is the Input of a DecimalError for s.
+func errInput[S ~string | ~[]byte](s S) string {
+	if len(s) > maxErrInput {
+		return string(s[:maxErrInput]) + "…"
+	}
+	return string(s)
 }
 
 func (e *DecimalError) Error() string { return e.Err.Error() + ": " + strconv.Quote(e.Input) }
@@ -91,7 +105,7 @@ var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 func decErr[S ~string | ~[]byte](s S, err error) (Decimal, error) {
-	return Decimal{}, &DecimalError{Input: string(s), Err: err}
+	return Decimal{}, &DecimalError{Input: errInput(s), Err: err}
 }
 
 func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {

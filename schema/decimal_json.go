@@ -28,22 +28,22 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 		return &DecimalError{Err: ErrDecimalEmpty}
 	case b[0] == '"':
 		if len(b) < 2 || b[len(b)-1] != '"' {
-			return &DecimalError{Input: string(b), Err: ErrDecimalSyntax}
+			return &DecimalError{Input: errInput(b), Err: ErrDecimalSyntax}
 		}
 		if hasBackslash(b) {
 			var buf [64]byte
 			if len(b) > len(buf) {
-				return &DecimalError{Input: string(b), Err: ErrDecimalSyntax}
+				return &DecimalError{Input: errInput(b), Err: ErrDecimalSyntax}
 			}
 			s, err := jsontext.AppendUnquote(buf[:0], b)
 			if err != nil {
-				return &DecimalError{Input: string(b), Err: ErrDecimalSyntax}
+				return &DecimalError{Input: errInput(b), Err: ErrDecimalSyntax}
 			}
 			return d.UnmarshalText(s)
 		}
 		b = b[1 : len(b)-1]
 	case b[0] != '-' && (b[0] < '0' || b[0] > '9'):
-		return &DecimalError{Input: string(b), Err: ErrDecimalSyntax}
+		return &DecimalError{Input: errInput(b), Err: ErrDecimalSyntax}
 	}
 	return d.UnmarshalText(b)
 }
