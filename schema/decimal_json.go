@@ -45,7 +45,12 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	case b[0] != '-' && (b[0] < '0' || b[0] > '9'):
 		return &DecimalError{Input: errInput(b), Err: ErrDecimalSyntax}
 	}
-	return d.UnmarshalText(b)
+	v, err := parseDecimal(b)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
 }
 
 func hasBackslash(v []byte) bool {
