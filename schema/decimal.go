@@ -44,21 +44,23 @@ func (e *DecimalError) Error() string { return e.Err.Error() + ": " + strconv.Qu
 // Unwrap returns the sentinel error.
 func (e *DecimalError) Unwrap() error { return e.Err }
 
-// Decimal is an exact fixed-point number: an integer mantissa in ±(2^63-1)
-// and a count of digits after the point (0..MaxScale). It keeps the digits the venue sent, trailing zeros
-// included: "0.10000000" parses to mantissa 10000000, scale 8, and formats
-// back to "0.10000000" (order-book checksums depend on it). Trailing zeros
-// after the point that it cannot hold — past MaxScale, or past the 63-bit
-// mantissa, as in Coinbase's "312345678901.00000000" SHIB volume (sizes
-// of 8 decimals) — are dropped, all of them: the value stays exact. Arithmetic is
-// exact or returns an error; nothing is ever rounded silently: rounding
-// happens only where a [RoundingMode] is given ([Decimal.RoundToStep],
-// [Decimal.Round], [Decimal.Div]).
+// Decimal is an exact fixed-point number: an integer mantissa in
+// ±(2^63-1) and a count of digits after the point (0..MaxScale). It keeps
+// the digits the venue sent, trailing zeros included: "0.10000000" parses
+// to mantissa 10000000, scale 8, and formats back to "0.10000000"
+// (order-book checksums depend on it). Trailing zeros after the point
+// that it cannot hold — past MaxScale, or past the 63-bit mantissa, as in
+// Coinbase's "312345678901.00000000" SHIB volume (sizes of 8 decimals) —
+// are dropped, all of them: the value stays exact. Arithmetic is exact or
+// returns an error; nothing is ever rounded silently: rounding happens
+// only where a [RoundingMode] is given ([Decimal.RoundToStep],
+// [Decimal.Round], [Decimal.Div], [Decimal.MulRound]).
 //
 // The zero value is 0. Decimal is a small value type: copy it freely.
 // == (and a map key) compares the digits, as [Decimal.Identical] does: "1.0"
 // and "1.00" are two keys; key by [Decimal.Canonical] for one key per value,
-// and compare values with [Decimal.Equal] or [Decimal.Cmp].
+// and compare values with [Decimal.Equal] or [Decimal.Cmp]. It encodes as
+// its text in JSON (a string), text and binary (encoding/gob).
 type Decimal struct {
 	mant  int64
 	scale uint8
