@@ -25,6 +25,11 @@
 //     inside the pool (Put claims the object with an atomic compare-and-swap
 //     before Reset; Reset leaves the Header alone).
 //
+// Reset is the pooled type's own code: when it panics, or writes the
+// Header, Put drops the object (it is never handed out again), frees its
+// slot and counts it returned, then panics — the bug is not hidden, and it
+// costs the pool neither capacity nor a false leak at Shutdown.
+//
 // Stacks off (the default, for production): a returned object is reused by
 // the next Get (last in, first out), at no cost. A second Put is caught only
 // while the object is still idle in the pool. Once it has been handed out

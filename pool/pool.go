@@ -260,6 +260,11 @@ func (p *Pool[T]) Owns(obj T) bool {
 // CaptureStacks the panic also shows where the object was taken and where
 // it was first returned.
 //
+// A Reset that panics, or that writes the Header, costs the pool nothing:
+// the object is dropped (never handed out again), its slot is free again,
+// it counts as returned, and Put panics (with Reset's own panic, or one
+// naming the Header).
+//
 // Put claims the object (an atomic compare-and-swap on its [Header]) before
 // it calls Reset, so of two goroutines putting the same object at once
 // exactly one returns it and the other panics, with no data race as long
@@ -294,13 +299,36 @@ func (p *Pool[T]) Put(obj T) {
 	if p.capture {
 		h.recordPut()
 	}
+	// Reset is the host's code. When it panics, or writes the Header (which
+	// Header's doc forbids), the object is dropped rather than reused half
+	// reset, its slot comes back all the same, and the panic goes on: the
+	// host's bug costs the pool nothing, as a panicking constructor does.
+	reset := false
+	defer func() {
+		if !reset {
+			p.giveBack(obj, false)
+		}
+	}()
 	obj.Reset()
+	reset = true
+	if h.owner != &p.core || h.self != h || atomic.LoadUint32(&h.state) != stateIdle {
+		h.owner, h.self = &p.core, h // a later stale Put is then a second Put
+		atomic.StoreUint32(&h.state, stateIdle)
+		p.giveBack(obj, false)
+		panic(fmt.Sprintf("pool %q: the Reset of a %s wrote its Header (Reset must assign the other fields one by one and leave the embedded pool.Header alone); the object is dropped", p.core.name, p.core.typ))
+	}
+	p.giveBack(obj, true)
+}
+
+// giveBack counts a claimed object back in and frees its slot; reuse puts
+// it on the idle list (never with capture, which retires every object).
+func (p *Pool[T]) giveBack(obj T, reuse bool) {
 	p.puts.Add(1)
 	p.inUse.Add(-1)
 	p.mu.Lock()
 	if p.capture {
-		delete(p.outstanding, h) // retired: never handed out again
-	} else {
+		delete(p.outstanding, obj.poolHeader()) // retired: never handed out again
+	} else if reuse {
 		p.idle = append(p.idle, obj)
 	}
 	p.releaseLocked()

@@ -21,8 +21,22 @@ var (
 
 // DecimalError is a Decimal parse error with the offending input.
 type DecimalError struct {
+	// Input is the offending text: whole up to 64 bytes, else its first
+	// 64 bytes and "…", so that a venue's garbage (a megabyte of digits)
+	// costs a short error, not a copy of itself in every log line.
 	Input string
 	Err   error
+}
+
+// maxErrInput bounds the text a DecimalError keeps.
+const maxErrInput = 64
+
+// errInput is the Input of a DecimalError for s.
+func errInput[S ~string | ~[]byte](s S) string {
+	if len(s) > maxErrInput {
+		return string(s[:maxErrInput]) + "…"
+	}
+	return string(s)
 }
 
 func (e *DecimalError) Error() string { return e.Err.Error() + ": " + strconv.Quote(e.Input) }
@@ -30,15 +44,23 @@ func (e *DecimalError) Error() string { return e.Err.Error() + ": " + strconv.Qu
 // Unwrap returns the sentinel error.
 func (e *DecimalError) Unwrap() error { return e.Err }
 
-// Decimal is an exact fixed-point number: an integer mantissa in ±(2^63-1)
-// and a count of digits after the point (0..MaxScale). It keeps the digits the venue sent, trailing zeros
-// included: "0.10000000" parses to mantissa 10000000, scale 8, and formats
-// back to "0.10000000" (order-book checksums depend on it). Arithmetic is
-// exact or returns an error; nothing is ever rounded silently: rounding
-// happens only where a [RoundingMode] is given ([Decimal.RoundToStep],
-// [Decimal.Round], [Decimal.Div]).
+// Decimal is an exact fixed-point number: an integer mantissa in
+// ±(2^63-1) and a count of digits after the point (0..MaxScale). It keeps
+// the digits the venue sent, trailing zeros included: "0.10000000" parses
+// to mantissa 10000000, scale 8, and formats back to "0.10000000"
+// (order-book checksums depend on it). Trailing zeros after the point
+// that it cannot hold — past MaxScale, or past the 63-bit mantissa, as in
+// Coinbase's "312345678901.00000000" SHIB volume (sizes of 8 decimals) —
+// are dropped, all of them: the value stays exact. Arithmetic is exact or
+// returns an error; nothing is ever rounded silently: rounding happens
+// only where a [RoundingMode] is given ([Decimal.RoundToStep],
+// [Decimal.Round], [Decimal.Div], [Decimal.MulRound]).
 //
 // The zero value is 0. Decimal is a small value type: copy it freely.
+// == (and a map key) compares the digits, as [Decimal.Identical] does: "1.0"
+// and "1.00" are two keys; key by [Decimal.Canonical] for one key per value,
+// and compare values with [Decimal.Equal] or [Decimal.Cmp]. It encodes as
+// its text in JSON (a string), text and binary (encoding/gob).
 type Decimal struct {
 	mant  int64
 	scale uint8
@@ -59,7 +81,14 @@ func NewDecimal(mant int64, scale int) Decimal {
 	return Decimal{mant: mant, scale: uint8(scale)}
 }
 
-// ParseDecimal parses a decimal such as "-12.3400" or "1.5e-3".
+// ParseDecimal parses a decimal such as "-12.3400", "+.5" or "1.5e-3" (an
+// optional sign, digits with at most one point, an optional exponent; no
+// spaces), keeping its digits (see [Decimal] for the trailing zeros it
+// cannot hold). Errors are *DecimalError matching ErrDecimalEmpty,
+// ErrDecimalSyntax, ErrDecimalNotFinite ("NaN", "Infinity"),
+// ErrDecimalPrecision (a value with more than MaxScale digits after the
+// point, trailing zeros aside) or ErrDecimalOverflow (a mantissa past
+// ±(2^63-1) at the value's scale); nothing is ever rounded.
 func ParseDecimal(s string) (Decimal, error) { return parseDecimal(s) }
 
 // ParseDecimalBytes is ParseDecimal for a byte slice; it does not allocate.
@@ -78,10 +107,48 @@ var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 func decErr[S ~string | ~[]byte](s S, err error) (Decimal, error) {
-	return Decimal{}, &DecimalError{Input: string(s), Err: err}
+	return Decimal{}, &DecimalError{Input: errInput(s), Err: err}
 }
 
 func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
+	// The venues' usual text — a sign, at most 18 digits, a point — fits
+	// whatever its digits (10^18 < 2^63): read it without a check per
+	// digit. Anything else goes the whole way.
+	i := 0
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg, i = s[0] == '-', 1
+	}
+	var mant uint64
+	digits, point := 0, -1
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c == '.' && point < 0 {
+			point = digits
+			continue
+		}
+		if c < '0' || c > '9' || digits == 18 {
+			return parseDecimalText(s)
+		}
+		mant = mant*10 + uint64(c-'0')
+		digits++
+	}
+	if digits == 0 {
+		return parseDecimalText(s)
+	}
+	scale := 0
+	if point >= 0 {
+		scale = digits - point
+	}
+	m := int64(mant)
+	if neg {
+		m = -m
+	}
+	return Decimal{mant: m, scale: uint8(scale)}, nil
+}
+
+// parseDecimalText parses any text ParseDecimal documents.
+func parseDecimalText[S ~string | ~[]byte](s S) (Decimal, error) {
 	if len(s) == 0 {
 		return decErr(s, ErrDecimalEmpty)
 	}
@@ -93,10 +160,15 @@ func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
 	case '+':
 		i = 1
 	}
+	// The text's value is mant × 10^zeros × 10^-scale: zeros counts the
+	// trailing zeros seen and not yet multiplied in, so that a value whose
+	// trailing zeros a Decimal cannot hold is still read exactly, without
+	// them. over: the other digits passed the mantissa's range; the scan
+	// goes on, so that a syntax error is one wherever it comes and the
+	// error says which limit the value passed.
 	var mant uint64
-	scale := 0
-	digits := 0
-	seenPoint := false
+	scale, zeros, digits := 0, 0, 0
+	seenPoint, over := false, false
 	for ; i < len(s); i++ {
 		c := s[i]
 		if c == '.' {
@@ -110,18 +182,35 @@ func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
 			break
 		}
 		digits++
-		hi, lo := bits.Mul64(mant, 10)
-		lo, carry := bits.Add64(lo, uint64(c-'0'), 0)
-		if hi != 0 || carry != 0 || lo > math.MaxInt64 {
-			return decErr(s, ErrDecimalOverflow)
-		}
-		mant = lo
 		if seenPoint {
 			scale++
 		}
+		if c == '0' {
+			zeros++
+			continue
+		}
+		// mant = mant × 10^(zeros+1) + digit: one multiplication for a
+		// digit and the zeros before it.
+		switch k := zeros + 1; {
+		case over:
+		case k < len(pow10):
+			hi, lo := bits.Mul64(mant, pow10[k])
+			lo, carry := bits.Add64(lo, uint64(c-'0'), 0)
+			if hi|carry != 0 || lo > math.MaxInt64 {
+				over = true
+			} else {
+				mant = lo
+			}
+		case mant == 0: // leading zeros, however many
+			mant = uint64(c - '0')
+		default:
+			over = true
+		}
+		zeros = 0
 	}
 	if digits == 0 {
-		if isNotFinite(s[i:]) {
+		// ".inf" is no spelling of infinity: only a sign may come first.
+		if !seenPoint && isNotFinite(s[i:]) {
 			return decErr(s, ErrDecimalNotFinite)
 		}
 		return decErr(s, ErrDecimalSyntax)
@@ -154,28 +243,53 @@ func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
 		} else {
 			scale -= exp
 		}
-		if scale < 0 {
-			if mant != 0 {
-				if -scale >= len(pow10) {
-					return decErr(s, ErrDecimalOverflow)
-				}
-				hi, lo := bits.Mul64(mant, pow10[-scale])
-				if hi != 0 || lo > math.MaxInt64 {
-					return decErr(s, ErrDecimalOverflow)
-				}
-				mant = lo
-			}
-			scale = 0
+	}
+	// The digits as sent when they fit; else without the trailing zeros
+	// after the point (the value is the same); else the limit passed.
+	trim := min(zeros, max(scale, 0))
+	if mant == 0 && !over {
+		trim = max(scale, 0) // zero: no digit but zeros
+	}
+	m, sc, ok := mant, 0, false
+	if !over {
+		if m, sc, ok = fit(mant, zeros, scale); !ok {
+			m, sc, ok = fit(mant, zeros-trim, scale-trim)
 		}
 	}
-	if scale > MaxScale {
+	switch {
+	case ok:
+	case scale-trim > MaxScale:
 		return decErr(s, ErrDecimalPrecision)
+	default:
+		return decErr(s, ErrDecimalOverflow)
 	}
-	m := int64(mant)
+	r := int64(m)
 	if neg {
-		m = -m
+		r = -r
 	}
-	return Decimal{mant: m, scale: uint8(scale)}, nil
+	return Decimal{mant: r, scale: uint8(sc)}, nil
+}
+
+// fit returns the mantissa and scale of mant × 10^zeros × 10^-scale, or
+// false when the mantissa passes 2^63-1 or the scale MaxScale.
+func fit(mant uint64, zeros, scale int) (uint64, int, bool) {
+	if scale < 0 {
+		zeros, scale = zeros-scale, 0
+	}
+	if scale > MaxScale {
+		return 0, 0, false
+	}
+	if mant == 0 || zeros == 0 {
+		return mant, scale, true
+	}
+	if zeros >= len(pow10) {
+		return 0, 0, false
+	}
+	hi, lo := bits.Mul64(mant, pow10[zeros])
+	if hi != 0 || lo > math.MaxInt64 {
+		return 0, 0, false
+	}
+	return lo, scale, true
 }
 
 // isNotFinite reports whether s spells NaN or infinity, so that the error
@@ -224,6 +338,18 @@ func (d Decimal) Neg() Decimal { return Decimal{mant: -d.mant, scale: d.scale} }
 // Identical reports whether d and o have the same digits: same value and same
 // scale ("1.0" and "1.00" are Equal but not Identical).
 func (d Decimal) Identical(o Decimal) bool { return d == o }
+
+// Canonical returns d without the trailing zeros after its point (at the
+// smallest scale that holds its value; 0 for zero): Equal decimals have ==
+// Canonical forms, so Canonical is the map key of a value. It is exact
+// and allocates nothing.
+func (d Decimal) Canonical() Decimal {
+	for d.scale > 0 && d.mant%10 == 0 {
+		d.mant /= 10
+		d.scale--
+	}
+	return d
+}
 
 // Equal reports whether d and o have the same value at any scale.
 func (d Decimal) Equal(o Decimal) bool { return d.Cmp(o) == 0 }
@@ -402,28 +528,26 @@ func (d Decimal) MarshalJSON() ([]byte, error) {
 	return append(b, '"'), nil
 }
 
-// UnmarshalJSON reads a quoted string or a bare JSON number; null leaves d
-// at zero.
-func (d *Decimal) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*d = Decimal{}
-		return nil
-	}
-	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
-		b = b[1 : len(b)-1]
-	}
-	v, err := parseDecimal(b)
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
-
 // MarshalText writes d's text.
 func (d Decimal) MarshalText() ([]byte, error) { return d.AppendTo(nil), nil }
 
-// UnmarshalText parses d's text.
+// AppendText appends d's text to b (encoding.TextAppender).
+func (d Decimal) AppendText(b []byte) ([]byte, error) { return d.AppendTo(b), nil }
+
+// MarshalBinary writes d's text, as MarshalText: the digits are the value
+// and the encoding, with no version to outgrow. It makes Decimal
+// encodable by encoding/gob, which does not use MarshalText.
+func (d Decimal) MarshalBinary() ([]byte, error) { return d.AppendTo(nil), nil }
+
+// AppendBinary appends what MarshalBinary writes to b
+// (encoding.BinaryAppender).
+func (d Decimal) AppendBinary(b []byte) ([]byte, error) { return d.AppendTo(b), nil }
+
+// UnmarshalBinary reads what MarshalBinary writes (any text ParseDecimal
+// reads); on error d is unchanged.
+func (d *Decimal) UnmarshalBinary(b []byte) error { return d.UnmarshalText(b) }
+
+// UnmarshalText parses d's text; on error d is unchanged.
 func (d *Decimal) UnmarshalText(b []byte) error {
 	v, err := parseDecimal(b)
 	if err != nil {

@@ -12,25 +12,45 @@ func (d *Decimal) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	if err != nil {
 		return err
 	}
+	return d.UnmarshalJSON(v)
+}
+
+// UnmarshalJSON reads a quoted string (its escapes decoded) or a bare JSON
+// number, digits kept; null leaves d at zero. Any other JSON value is
+// ErrDecimalSyntax. It does not allocate, except for an error; on error d
+// is unchanged.
+func (d *Decimal) UnmarshalJSON(b []byte) error {
 	switch {
-	case len(v) == 0:
+	case string(b) == "null":
+		*d = Decimal{}
+		return nil
+	case len(b) == 0:
 		return &DecimalError{Err: ErrDecimalEmpty}
-	case v[0] == '"':
-		if hasBackslash(v) {
+	case b[0] == '"':
+		if len(b) < 2 || b[len(b)-1] != '"' {
+			return &DecimalError{Input: errInput(b), Err: ErrDecimalSyntax}
+		}
+		if hasBackslash(b) {
 			var buf [64]byte
-			if len(v) > len(buf) {
-				return &DecimalError{Input: string(v), Err: ErrDecimalSyntax}
+			if len(b) > len(buf) {
+				return &DecimalError{Input: errInput(b), Err: ErrDecimalSyntax}
 			}
-			s, err := jsontext.AppendUnquote(buf[:0], v)
+			s, err := jsontext.AppendUnquote(buf[:0], b)
 			if err != nil {
-				return &DecimalError{Input: string(v), Err: ErrDecimalSyntax}
+				return &DecimalError{Input: errInput(b), Err: ErrDecimalSyntax}
 			}
 			return d.UnmarshalText(s)
 		}
-	case v[0] != '-' && (v[0] < '0' || v[0] > '9') && string(v) != "null":
-		return &DecimalError{Input: string(v), Err: ErrDecimalSyntax}
+		b = b[1 : len(b)-1]
+	case b[0] != '-' && (b[0] < '0' || b[0] > '9'):
+		return &DecimalError{Input: errInput(b), Err: ErrDecimalSyntax}
 	}
-	return d.UnmarshalJSON(v)
+	v, err := parseDecimal(b)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
 }
 
 func hasBackslash(v []byte) bool {

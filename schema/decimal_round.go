@@ -119,6 +119,42 @@ func (d Decimal) Div(o Decimal, scale int, mode RoundingMode) (Decimal, error) {
 		// that large, which 2^128-1 stands for.
 		th, tl = math.MaxUint64, math.MaxUint64
 	}
+	return divRound(nh, nl, th, tl, neg, mode, scale)
+}
+
+// MulRound returns d × o with scale digits after the point, rounded by
+// mode: where Mul refuses a product that is exact only past MaxScale (a
+// meme coin's notional: 0.000012345678 × 1234.56789012 is exact at 20
+// digits), MulRound gives it at the scale asked, 0.01524158 at 8 with
+// RoundHalfEven. It is exact before the one rounding (the product is kept
+// in 128 bits), allocates nothing, and returns ErrDecimalScale for a scale
+// outside 0..MaxScale, ErrDecimalRounding for an unknown mode, or
+// ErrDecimalOverflow when the rounded product does not fit.
+func (d Decimal) MulRound(o Decimal, scale int, mode RoundingMode) (Decimal, error) {
+	switch {
+	case scale < 0 || scale > MaxScale:
+		return Decimal{}, ErrDecimalScale
+	case mode > RoundHalfEven:
+		return Decimal{}, ErrDecimalRounding
+	}
+	neg := (d.mant < 0) != (o.mant < 0)
+	nh, nl := bits.Mul64(abs64(d.mant), abs64(o.mant))
+	e := scale - int(d.scale) - int(o.scale) // the product's scale is d's + o's
+	if e >= 0 {
+		nh, nl, ok := mulPow10(nh, nl, e)
+		if !ok {
+			return Decimal{}, ErrDecimalOverflow
+		}
+		return fromMagnitude(nh, nl, neg, uint8(scale))
+	}
+	// Drop -e ≤ 36 digits: the divisor 10^-e fits 128 bits.
+	th, tl, _ := mulPow10(0, 1, -e)
+	return divRound(nh, nl, th, tl, neg, mode, scale)
+}
+
+// divRound returns ±n/t (n nh:nl, t th:tl > 0) rounded by mode to an
+// integer, as the mantissa of a Decimal at scale, or ErrDecimalOverflow.
+func divRound(nh, nl, th, tl uint64, neg bool, mode RoundingMode, scale int) (Decimal, error) {
 	q, rh, rl, over := divmod128(nh, nl, th, tl)
 	if !over {
 		q, over = roundQuotient(q, rh, rl, th, tl, neg, mode)

@@ -112,7 +112,7 @@ type Control struct {
 // heap clones made with Clone, which are theirs to keep and which no pool
 // accepts.
 type CanonicalEvent struct {
-	pool.Header
+	pool.Header `json:"-"` // the pool's bookkeeping, not data: never encoded
 	Venue       Venue
 	Symbol      string // BASE-QUOTE, interned (never a slice of a frame)
 	Type        EventType

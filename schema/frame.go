@@ -6,13 +6,13 @@ import "github.com/meltica/meltica/pool"
 // Data in place (its capacity is kept across uses) and hands the frame to a
 // handler that MUST NOT keep it or Data after returning.
 type WsFrame struct {
-	pool.Header
-	Provider   Venue  // venue the connection belongs to
-	ConnID     uint64 // connection number within the client, from 1
-	Seq        uint64 // message number within the connection, from 1
-	ReceivedAt int64  // receive time, Unix ns
-	Binary     bool   // binary message (text otherwise)
-	Data       []byte // the message; owned, capacity kept by Reset
+	pool.Header `json:"-"` // the pool's bookkeeping, not data: never encoded
+	Provider    Venue      // venue the connection belongs to
+	ConnID      uint64     // connection number within the client, from 1
+	Seq         uint64     // message number within the connection, from 1
+	ReceivedAt  int64      // receive time, Unix ns
+	Binary      bool       // binary message (text otherwise)
+	Data        []byte     // the message; owned, capacity kept by Reset
 }
 
 // Reset zeroes every field but the header and keeps Data's capacity.
@@ -48,12 +48,12 @@ func (f *WsFrame) Validate() error {
 // while the frame is held, and Reset drops them rather than keep a reference
 // into a buffer that will be reused.
 type ProviderRaw struct {
-	pool.Header
-	Provider   Venue
-	ConnID     uint64
-	ReceivedAt int64  // Unix ns, from the frame
-	Stream     []byte // stream or channel name when the envelope names one; aliases the frame
-	Payload    []byte // the message itself; aliases the frame
+	pool.Header `json:"-"` // the pool's bookkeeping, not data: never encoded
+	Provider    Venue
+	ConnID      uint64
+	ReceivedAt  int64  // Unix ns, from the frame
+	Stream      []byte // stream or channel name when the envelope names one; aliases the frame
+	Payload     []byte // the message itself; aliases the frame
 }
 
 // Reset zeroes every field but the header; the aliasing slices become nil.

@@ -74,8 +74,10 @@ func MustID(s string) ID {
 	return id
 }
 
-// Bytes returns the identifier's bytes; the slice aliases id.
-func (id *ID) Bytes() []byte { return id.b[:id.n] }
+// Bytes returns the identifier's bytes; the slice aliases id, and its
+// capacity is its length, so that appending to it copies rather than
+// writing into the ID past its end (where == would see it).
+func (id *ID) Bytes() []byte { return id.b[:id.n:id.n] }
 
 // String returns the identifier (it allocates).
 func (id ID) String() string { return string(id.b[:id.n]) }
@@ -94,3 +96,11 @@ func (id ID) MarshalText() ([]byte, error) { return append([]byte(nil), id.b[:id
 
 // UnmarshalText reads the identifier.
 func (id *ID) UnmarshalText(b []byte) error { return id.SetBytes(b) }
+
+// MarshalBinary writes the identifier's bytes, as MarshalText; it makes ID
+// encodable by encoding/gob, which does not use MarshalText.
+func (id ID) MarshalBinary() ([]byte, error) { return id.MarshalText() }
+
+// UnmarshalBinary reads the identifier's bytes, or returns ErrIDTooLong
+// and leaves the ID empty.
+func (id *ID) UnmarshalBinary(b []byte) error { return id.SetBytes(b) }

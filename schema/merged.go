@@ -32,7 +32,7 @@ func (f *Fragment) Time() int64 {
 // MergedEvent is one view of a symbol across venues: the fragments of a
 // window, or the consolidated best bid/offer with the venue of each side.
 type MergedEvent struct {
-	pool.Header
+	pool.Header `json:"-"` // the pool's bookkeeping, not data: never encoded
 	// Source identifies what made the event: each merge.Merger has its
 	// own, never 0, unique within the process. Views are latest-wins per
 	// (Source, Symbol, Type), so the views of two Mergers of one symbol

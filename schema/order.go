@@ -21,7 +21,7 @@ func (a OrderAction) String() string {
 // OrderRequest is an order the host sends to a venue: filled from a pool,
 // encoded by a venue encoder, then Put.
 type OrderRequest struct {
-	pool.Header
+	pool.Header       `json:"-"` // the pool's bookkeeping, not data: never encoded
 	Action            OrderAction
 	Venue             Venue
 	Symbol            string // BASE-QUOTE
@@ -151,7 +151,7 @@ type Execution struct {
 // ExecReport is a pooled execution report: the venue, symbol and time of an
 // [Execution].
 type ExecReport struct {
-	pool.Header
+	pool.Header `json:"-"` // the pool's bookkeeping, not data: never encoded
 	Venue       Venue
 	Symbol      string
 	SeqProvider uint64
