@@ -278,7 +278,9 @@
 // offered as Options.Subprotocols are; a "Sec-WebSocket-Extensions" is
 // refused by New; the handshake's own Connection, Upgrade,
 // Sec-WebSocket-Key and Sec-WebSocket-Version are dropped (a second
-// Sec-WebSocket-Key failed every dial). Header keys are matched in any case. Behind an
+// Sec-WebSocket-Key failed every dial). Header keys are matched in any case
+// and sent under their canonical key (a "user-agent" went out after
+// net/http's own User-Agent). Behind an
 // HTTP proxy (the default HTTPClient's from HTTPS_PROXY, HTTP_PROXY and
 // NO_PROXY, or the Proxy of the host's *http.Transport) a venue is reached
 // through a CONNECT tunnel, a ws:// one too (RFC 6455 §4.1; net/http

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -100,7 +101,9 @@ type Options struct {
 	// Sec-WebSocket-Extensions, and a key or value net/http would not
 	// send (a CR or LF in a value: every handshake would fail); a
 	// Connection, Upgrade, Sec-WebSocket-Key or Sec-WebSocket-Version is
-	// dropped, in any case of its key (coder/websocket sets them). A
+	// dropped, in any case of its key (coder/websocket sets them). Keys
+	// are sent under their canonical form (http.CanonicalHeaderKey), the
+	// values of keys differing only in case together. A
 	// Proxy-Authorization is the proxy's: it is sent with the CONNECT of
 	// an *http.Transport's proxy (as ProxyConnectHeader, unless that has
 	// one), never to the venue. A redirect of the handshake to another
@@ -494,14 +497,14 @@ func (o *Options) handshakeHeader() error {
 	}
 	need := false
 	for k := range o.HTTPHeader {
-		need = need || taken(k)
+		need = need || taken(k) || k != http.CanonicalHeaderKey(k)
 	}
 	if !need {
 		return nil
 	}
 	// Out of a copy: a "host" written in another case would go out as a
 	// second Host header, which servers refuse (400).
-	o.HTTPHeader = o.HTTPHeader.Clone()
+	o.HTTPHeader = canonicalHeader(o.HTTPHeader)
 	for k := range o.HTTPHeader {
 		if taken(k) {
 			delete(o.HTTPHeader, k)
@@ -519,6 +522,22 @@ func (o *Options) handshakeHeader() error {
 		}
 	}
 	return nil
+}
+
+// canonicalHeader is a copy of h under canonical keys, the values of keys
+// that differ only in case joined in the order of their keys. net/http
+// writes a Header's keys as they are, and looks only under the canonical
+// key for those it writes or leaves out itself: a "user-agent" went out
+// after net/http's own User-Agent (Go-http-client/1.1), which the venue
+// took; a "content-length" on the body-less GET had the venue wait for a
+// body until the dial timed out.
+func canonicalHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		ck := http.CanonicalHeaderKey(k)
+		out[ck] = append(out[ck], h[k]...)
+	}
+	return out
 }
 
 // handshakeOwn reports whether k (in any case) is a header of the
