@@ -197,8 +197,9 @@ type Options struct {
 	BackoffBase, BackoffCap time.Duration
 	// BackoffReset is how long the client must have delivered without a
 	// break (from the dial of its first connection since the last loss:
-	// a rotation is no break) for the next redial to start again from
-	// attempt 1. Defaults to 60 s.
+	// a rotation is no break; to a loss for IdleTimeout or DataTimeout,
+	// that timeout's silence not counted) for the next redial to start
+	// again from attempt 1. Defaults to 60 s.
 	BackoffReset time.Duration
 	// TryAgainDelay is the least wait before redialling after the venue
 	// closed the connection with 1012 (service restart), 1013 (try again
