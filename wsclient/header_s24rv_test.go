@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 )
 
 // net/http writes a request's User-Agent itself (its own,
@@ -27,31 +26,11 @@ func TestHandshakeHeaderKeysOfAnyCaseSentOnce(t *testing.T) {
 		{http.Header{"user-agent": {"my-bot/1.0"}}, "User-Agent", []string{"my-bot/1.0"}},
 		{http.Header{"USER-AGENT": {"my-bot/1.0"}}, "User-Agent", []string{"my-bot/1.0"}},
 		{http.Header{"content-length": {"5"}}, "Content-Length", nil},
-		{http.Header{"x-api-key": {"a"}, "X-Api-Key": {"b"}}, "X-Api-Key", nil}, // order of a map: both, in either order
+		{http.Header{"x-api-key": {"a"}, "X-Api-Key": {"b"}}, "X-Api-Key", []string{"a", "b"}}, // both, under one key
 	} {
 		t.Run(onlyKey(tc.hdr), func(t *testing.T) {
-			leaks := goleak.IgnoreCurrent()
-			got := make(chan http.Header, 4)
-			v := newVenue(t, steady)
-			inner := v.srv.Config.Handler
-			v.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				got <- r.Header.Clone()
-				inner.ServeHTTP(w, r)
-			})
-			opts := quickOptions()
-			opts.HTTPHeader = tc.hdr
-			h := start(t, v.url(), opts, &sink{}, leaks)
-			sent := recvWait(t, got, "handshake")
-			if tc.want != nil {
-				require.Equal(t, tc.want, sent.Values(tc.key))
-			} else if tc.key == "X-Api-Key" {
-				require.ElementsMatch(t, []string{"a", "b"}, sent.Values(tc.key))
-			} else {
-				require.Empty(t, sent.Values(tc.key))
-			}
-			h.rec.waitFor(t, "connected", connected(1))
-			require.Zero(t, h.c.Stats().TotalReconnects())
-			h.finish(v)
+			sent := handshakeSent(t, tc.hdr)
+			require.ElementsMatch(t, tc.want, sent.Values(tc.key), "sent under %s", tc.key)
 		})
 	}
 }

@@ -147,7 +147,7 @@ type Options struct {
 	// IdleTimeout declares a connection dead when its reader has waited on
 	// the socket that long without a message. Time spent in the frame
 	// handler does not count. Defaults to DefaultIdleTimeout (30 s);
-	// negative disables the watchdog.
+	// negative disables it.
 	IdleTimeout time.Duration
 	// DataTimeout declares a connection dead ([ErrNoData], ReasonNoData)
 	// when its reader has waited on the socket that long in all without a
@@ -169,10 +169,14 @@ type Options struct {
 	DataTimeout time.Duration
 	// IsData reports whether a message carries the subscriptions' data,
 	// for DataTimeout: false for a heartbeat, a pong, an acknowledgement.
-	// It is called on the reader, once per message that reaches the
-	// handler (before it), only while DataTimeout is set; frame is the
-	// message, which it must not keep or change. It must be quick and
-	// must not panic. Defaults to nil; required with DataTimeout.
+	// It is called on the reader, only while DataTimeout is set, once per
+	// message read that passed the UTF-8 check, before the handler, on
+	// every connection (a rotation's new one too, whose repeats of the
+	// old one's messages never reach the handler); frame is the message,
+	// text or binary, which it must not keep or change. It must be quick
+	// and must not panic (a panic is not recovered: it ends the program,
+	// as one in the handler does). Defaults to nil; required with
+	// DataTimeout.
 	IsData func(frame []byte) bool
 
 	// Heartbeat is a text message sent every HeartbeatInterval on each
