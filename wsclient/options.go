@@ -172,7 +172,10 @@ type Options struct {
 	// It is called on the reader, only while DataTimeout is set, once per
 	// message read that passed the UTF-8 check, before the handler, on
 	// every connection (a rotation's new one too, whose repeats of the
-	// old one's messages never reach the handler); frame is the message,
+	// old one's messages never reach the handler), without a lock: during
+	// a rotation both connections' readers call it at once, so it must be
+	// safe for concurrent use (unlike the handler, which is never called
+	// twice at once; a pure function of frame is). frame is the message,
 	// text or binary, which it must not keep or change. It must be quick
 	// and must not panic (a panic is not recovered: it ends the program,
 	// as one in the handler does). Defaults to nil; required with
