@@ -131,7 +131,9 @@
 // and error: a possible gap in the data), then redialled after a capped
 // exponential backoff with full jitter ([schema.ConnReconnecting] with
 // attempt and delay). The attempt count starts again after the client
-// delivered without a break (rotations included) for Options.BackoffReset. What the venue said sets a floor under that
+// delivered without a break (rotations included; the silence that ended a
+// connection at IdleTimeout or DataTimeout not counted) for
+// Options.BackoffReset. What the venue said sets a floor under that
 // wait (RFC 6455 §7.4.1 and the IANA close code registry): a close with 1012
 // (service restart), 1013 (try again later) or 1014 (bad gateway) is not
 // redialled before Options.TryAgainDelay (5 s); a close with 1003, 1007,
@@ -278,7 +280,9 @@
 // offered as Options.Subprotocols are; a "Sec-WebSocket-Extensions" is
 // refused by New; the handshake's own Connection, Upgrade,
 // Sec-WebSocket-Key and Sec-WebSocket-Version are dropped (a second
-// Sec-WebSocket-Key failed every dial). Header keys are matched in any case. Behind an
+// Sec-WebSocket-Key failed every dial). Header keys are matched in any case
+// and sent under their canonical key (a "user-agent" went out after
+// net/http's own User-Agent). Behind an
 // HTTP proxy (the default HTTPClient's from HTTPS_PROXY, HTTP_PROXY and
 // NO_PROXY, or the Proxy of the host's *http.Transport) a venue is reached
 // through a CONNECT tunnel, a ws:// one too (RFC 6455 §4.1; net/http

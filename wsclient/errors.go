@@ -29,8 +29,9 @@ var (
 	ErrIdle = errors.New("wsclient: no message within the idle timeout")
 	// ErrNoData is the error of a connection whose reader waited on the
 	// socket for Options.DataTimeout without a message Options.IsData
-	// counts as data: heartbeats or pongs still came, the subscriptions
-	// delivered nothing.
+	// counts as data: the subscriptions delivered nothing, whether or not
+	// heartbeats or pongs came (with a DataTimeout under IdleTimeout, a
+	// connection on which nothing at all came ends so too).
 	ErrNoData = errors.New("wsclient: no data message within the data timeout")
 	// ErrPongTimeout is the error of a connection whose ping went
 	// unanswered while its reader waited on the socket for

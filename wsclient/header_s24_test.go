@@ -27,24 +27,10 @@ func TestHandshakeOwnHeadersInAnyCase(t *testing.T) {
 		{"upgrade": {"h2c"}},
 	} {
 		t.Run(onlyKey(hdr), func(t *testing.T) {
-			leaks := goleak.IgnoreCurrent()
-			got := make(chan http.Header, 4)
-			v := newVenue(t, steady)
-			inner := v.srv.Config.Handler
-			v.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				got <- r.Header.Clone()
-				inner.ServeHTTP(w, r)
-			})
-			opts := quickOptions()
-			opts.HTTPHeader = hdr
-			h := start(t, v.url(), opts, &sink{}, leaks)
-			sent := recvWait(t, got, "handshake")
+			sent := handshakeSent(t, hdr)
 			for k := range hdr {
 				require.Len(t, sent.Values(k), 1, "one %s sent: %q", k, sent.Values(k))
 			}
-			h.rec.waitFor(t, "connected", connected(1))
-			require.Zero(t, h.c.Stats().TotalReconnects())
-			h.finish(v)
 		})
 	}
 }
@@ -55,4 +41,27 @@ func onlyKey(h http.Header) string {
 		return k
 	}
 	return ""
+}
+
+// handshakeSent dials a venue with hdr as Options.HTTPHeader and returns
+// the headers of the handshake it received, once the client is connected
+// (at the first dial) and closed.
+func handshakeSent(t *testing.T, hdr http.Header) http.Header {
+	t.Helper()
+	leaks := goleak.IgnoreCurrent()
+	got := make(chan http.Header, 4)
+	v := newVenue(t, steady)
+	inner := v.srv.Config.Handler
+	v.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Clone()
+		inner.ServeHTTP(w, r)
+	})
+	opts := quickOptions()
+	opts.HTTPHeader = hdr
+	h := start(t, v.url(), opts, &sink{}, leaks)
+	sent := recvWait(t, got, "handshake")
+	h.rec.waitFor(t, "connected", connected(1))
+	require.Zero(t, h.c.Stats().TotalReconnects())
+	h.finish(v)
+	return sent
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -100,7 +101,9 @@ type Options struct {
 	// Sec-WebSocket-Extensions, and a key or value net/http would not
 	// send (a CR or LF in a value: every handshake would fail); a
 	// Connection, Upgrade, Sec-WebSocket-Key or Sec-WebSocket-Version is
-	// dropped, in any case of its key (coder/websocket sets them). A
+	// dropped, in any case of its key (coder/websocket sets them). Keys
+	// are sent under their canonical form (http.CanonicalHeaderKey), the
+	// values of keys differing only in case together. A
 	// Proxy-Authorization is the proxy's: it is sent with the CONNECT of
 	// an *http.Transport's proxy (as ProxyConnectHeader, unless that has
 	// one), never to the venue. A redirect of the handshake to another
@@ -144,7 +147,7 @@ type Options struct {
 	// IdleTimeout declares a connection dead when its reader has waited on
 	// the socket that long without a message. Time spent in the frame
 	// handler does not count. Defaults to DefaultIdleTimeout (30 s);
-	// negative disables the watchdog.
+	// negative disables it.
 	IdleTimeout time.Duration
 	// DataTimeout declares a connection dead ([ErrNoData], ReasonNoData)
 	// when its reader has waited on the socket that long in all without a
@@ -166,10 +169,17 @@ type Options struct {
 	DataTimeout time.Duration
 	// IsData reports whether a message carries the subscriptions' data,
 	// for DataTimeout: false for a heartbeat, a pong, an acknowledgement.
-	// It is called on the reader, once per message that reaches the
-	// handler (before it), only while DataTimeout is set; frame is the
-	// message, which it must not keep or change. It must be quick and
-	// must not panic. Defaults to nil; required with DataTimeout.
+	// It is called on the reader, only while DataTimeout is set, once per
+	// message read that passed the UTF-8 check, before the handler, on
+	// every connection (a rotation's new one too, whose repeats of the
+	// old one's messages never reach the handler), without a lock: during
+	// a rotation both connections' readers call it at once, so it must be
+	// safe for concurrent use (unlike the handler, which is never called
+	// twice at once; a pure function of frame is). frame is the message,
+	// text or binary, which it must not keep or change. It must be quick
+	// and must not panic (a panic is not recovered: it ends the program,
+	// as one in the handler does). Defaults to nil; required with
+	// DataTimeout.
 	IsData func(frame []byte) bool
 
 	// Heartbeat is a text message sent every HeartbeatInterval on each
@@ -194,8 +204,9 @@ type Options struct {
 	BackoffBase, BackoffCap time.Duration
 	// BackoffReset is how long the client must have delivered without a
 	// break (from the dial of its first connection since the last loss:
-	// a rotation is no break) for the next redial to start again from
-	// attempt 1. Defaults to 60 s.
+	// a rotation is no break; to a loss for IdleTimeout or DataTimeout,
+	// that timeout's silence not counted) for the next redial to start
+	// again from attempt 1. Defaults to 60 s.
 	BackoffReset time.Duration
 	// TryAgainDelay is the least wait before redialling after the venue
 	// closed the connection with 1012 (service restart), 1013 (try again
@@ -494,14 +505,14 @@ func (o *Options) handshakeHeader() error {
 	}
 	need := false
 	for k := range o.HTTPHeader {
-		need = need || taken(k)
+		need = need || taken(k) || k != http.CanonicalHeaderKey(k)
 	}
 	if !need {
 		return nil
 	}
 	// Out of a copy: a "host" written in another case would go out as a
 	// second Host header, which servers refuse (400).
-	o.HTTPHeader = o.HTTPHeader.Clone()
+	o.HTTPHeader = canonicalHeader(o.HTTPHeader)
 	for k := range o.HTTPHeader {
 		if taken(k) {
 			delete(o.HTTPHeader, k)
@@ -519,6 +530,22 @@ func (o *Options) handshakeHeader() error {
 		}
 	}
 	return nil
+}
+
+// canonicalHeader is a copy of h under canonical keys, the values of keys
+// that differ only in case joined in the order of their keys. net/http
+// writes a Header's keys as they are, and looks only under the canonical
+// key for those it writes or leaves out itself: a "user-agent" went out
+// after net/http's own User-Agent (Go-http-client/1.1), which the venue
+// took; a "content-length" on the body-less GET had the venue wait for a
+// body until the dial timed out.
+func canonicalHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		ck := http.CanonicalHeaderKey(k)
+		out[ck] = append(out[ck], h[k]...)
+	}
+	return out
 }
 
 // handshakeOwn reports whether k (in any case) is a header of the

@@ -27,7 +27,7 @@ func (c *Client) supervise(ctx context.Context) error {
 			// The stable period runs from the first connection's dial:
 			// rotations replace connections without a break.
 			reason, id, err = c.serve(ctx, cn)
-			if ctx.Err() == nil && c.opts.Clock.Now().Sub(cn.born) >= c.opts.BackoffReset {
+			if ctx.Err() == nil && c.delivered(cn.born, reason) >= c.opts.BackoffReset {
 				attempt = 0
 			}
 		}
@@ -47,6 +47,25 @@ func (c *Client) supervise(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// delivered is how long the client delivered without a break, from born
+// (the dial of the first connection since the last loss) to a loss for
+// reason now: the time since born, less the silence that ended the last
+// connection when a timeout of silence did (IdleTimeout, DataTimeout),
+// which was no delivery. Without it a timeout longer than BackoffReset
+// (DataTimeout is meant to be minutes) started the attempt count again
+// at every loss of a venue that accepts and then delivers nothing, which
+// was redialled at attempt 1 for ever.
+func (c *Client) delivered(born time.Time, reason Reason) time.Duration {
+	d := c.opts.Clock.Now().Sub(born)
+	switch reason {
+	case ReasonIdle:
+		d -= c.opts.IdleTimeout
+	case ReasonNoData:
+		d -= c.opts.DataTimeout
+	}
+	return d
 }
 
 // backoff is the full-jitter wait before redial number attempt (from 1): a
