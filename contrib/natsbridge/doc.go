@@ -112,8 +112,10 @@
 // which travel the same way, and nor are the gap markers about them (what
 // follows of reports holds for them; the message id of an account update
 // adds the asset or side, the place in the venue's message and the update
-// time, a marker's what it says was lost: type, source, count, sequence
-// range and reason):
+// time, a marker's what it says was lost — type, source, count, sequence
+// range and reason — and when it was made, IngestTS: the next
+// reconciliation pass's marker about the same order is another loss, not
+// a duplicate):
 //
 //   - On the ingest node they wait in the Publisher's queue (a soft bound,
 //     PublisherOptions.ExecBound, past which it grows and raises the alarm)
