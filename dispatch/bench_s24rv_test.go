@@ -58,3 +58,29 @@ func BenchmarkS24rvPublishStreams(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkS24rvRoute looks up the route of n streams round robin, each
+// published again and again (no subscriber goroutine: the index alone).
+// 40000 is more streams than one generation of routes holds.
+func BenchmarkS24rvRoute(b *testing.B) {
+	for _, n := range []int{4096, 40000} {
+		b.Run("streams="+strconv.Itoa(n), func(b *testing.B) {
+			ix := newIndex([]*Subscription{{id: 1, m: compile(Filter{})}})
+			keys := make([]routeKey, n)
+			for i := range keys {
+				keys[i] = routeKey{venue: schema.VenueBinance, symbol: "S-" + strconv.Itoa(i), typ: schema.EventTrade}
+			}
+			for range 4 {
+				for _, k := range keys {
+					ix.route(k)
+				}
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if len(ix.route(keys[i%n])) != 1 {
+					b.Fatal("wrong route")
+				}
+			}
+		})
+	}
+}
