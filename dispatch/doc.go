@@ -123,7 +123,10 @@
 // What it learns is bounded, as venues list and delist symbols without
 // end (options and dated futures expire by the thousand): a route is kept
 // while its stream was published in the last 32,768 streams learned, or
-// the 32,768 before them, and learned again if it comes back later; a
+// the 32,768 before them (more when more streams than that keep
+// publishing: a generation holds twice those that came back in the last,
+// so a stream that keeps publishing is learned once), and learned again
+// if it comes back later; a
 // subscription forgets the coalescing slot of a stream that queued nothing
 // since its last sweep, which comes once the slots have doubled (4,096 at
 // least). A stream that keeps publishing keeps both.

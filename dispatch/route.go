@@ -123,29 +123,38 @@ func (m *matcher) match(k routeKey) bool {
 //
 // What it learns is bounded: venues list and delist symbols without end
 // (options and dated futures expire by the thousand), so a route is kept
-// for a generation of maxRoutes learned streams, not for ever. When read
-// and dirty together hold maxRoutes, they become the old generation and
-// learning starts afresh; a stream of the old generation published again
-// takes its route back from it without matching the subscribers, and one
-// not published for a whole generation is forgotten (and learned again if
-// it comes back). So an index holds at most 2 × maxRoutes routes.
+// for a generation of learned streams, not for ever. When read and dirty
+// together hold the generation's limit, they become the old generation
+// (as they are: no copy, so the Publish that starts a generation costs no
+// more than another) and learning starts afresh; a stream of the old
+// generation published again takes its route back from it without
+// matching the subscribers, and one not published for a whole generation
+// is forgotten (and learned again if it comes back). A generation's limit
+// is maxRoutes, or twice the routes the last one took back from its
+// predecessor if more: a host that follows more streams at once than
+// maxRoutes keeps them all in the read map, learned once, rather than
+// learning them again in every generation (a lock and an allocation per
+// event on the hot path). So an index holds at most twice the limit,
+// which is at most four times the streams published again across a
+// generation, or 2 × maxRoutes when they are fewer.
 type index struct {
 	subs []*Subscription // in subscription order
 
-	read   atomic.Pointer[map[routeKey][]*Subscription]
-	mu     sync.Mutex
-	dirty  map[routeKey][]*Subscription
-	old    map[routeKey][]*Subscription // the previous generation
-	misses int
+	read    atomic.Pointer[map[routeKey][]*Subscription]
+	mu      sync.Mutex
+	dirty   map[routeKey][]*Subscription
+	old     [2]map[routeKey][]*Subscription // the previous generation: its read and dirty maps, no longer written
+	misses  int
+	limit   int // routes of this generation that start the next
+	revived int // routes of this generation taken back from the old one
 }
 
-// maxRoutes is how many streams' routes one generation of an index holds:
-// more streams than a host follows at once on one dispatcher. Past it the
-// routes of streams published in the last two generations are kept.
+// maxRoutes is the fewest streams' routes one generation of an index
+// holds: more streams than most hosts follow at once on one dispatcher.
 const maxRoutes = 1 << 15
 
 func newIndex(subs []*Subscription) *index {
-	ix := &index{subs: subs}
+	ix := &index{subs: subs, limit: maxRoutes}
 	m := map[routeKey][]*Subscription{}
 	ix.read.Store(&m)
 	return ix
@@ -169,7 +178,12 @@ func (ix *index) learn(k routeKey) []*Subscription {
 	}
 	r, ok := ix.dirty[k]
 	if !ok {
-		if r, ok = ix.old[k]; !ok {
+		if r, ok = ix.old[0][k]; !ok {
+			r, ok = ix.old[1][k]
+		}
+		if ok {
+			ix.revived++
+		} else {
 			for _, s := range ix.subs {
 				if s.m.match(k) {
 					r = append(r, s)
@@ -182,14 +196,13 @@ func (ix *index) learn(k routeKey) []*Subscription {
 		ix.dirty[k] = r
 	}
 	ix.misses++
-	if len(read)+len(ix.dirty) >= maxRoutes {
+	if len(read)+len(ix.dirty) >= ix.limit {
 		// A new generation: forget what was not published in this one.
-		old := make(map[routeKey][]*Subscription, len(read)+len(ix.dirty))
-		maps.Copy(old, read)
-		maps.Copy(old, ix.dirty)
+		ix.old = [2]map[routeKey][]*Subscription{read, ix.dirty}
+		ix.limit, ix.revived = max(maxRoutes, 2*ix.revived), 0
 		m := map[routeKey][]*Subscription{}
 		ix.read.Store(&m)
-		ix.old, ix.dirty, ix.misses = old, nil, 0
+		ix.dirty, ix.misses = nil, 0
 		return r
 	}
 	if ix.misses >= len(read)+len(ix.dirty) {

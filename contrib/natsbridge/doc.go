@@ -112,8 +112,10 @@
 // which travel the same way, and nor are the gap markers about them (what
 // follows of reports holds for them; the message id of an account update
 // adds the asset or side, the place in the venue's message and the update
-// time, a marker's what it says was lost: type, source, count, sequence
-// range and reason):
+// time, a marker's what it says was lost — type, source, count, sequence
+// range and reason — and when it was made, IngestTS: the next
+// reconciliation pass's marker about the same order is another loss, not
+// a duplicate):
 //
 //   - On the ingest node they wait in the Publisher's queue (a soft bound,
 //     PublisherOptions.ExecBound, past which it grows and raises the alarm)
@@ -159,10 +161,15 @@
 // again — after the last report it handled, or at the first it handed
 // back, on the stream it read; from the start of a stream created again —
 // and consumes again, retrying with capped backoff until it succeeds or
-// Close. A store that finds no stream makes the Publisher create it again
+// Close. A stream made again by an operator with settings the server
+// will not let the Consumer change (another storage) is read as an
+// operator's stream is (NoCreate) when it holds the reports as well, and
+// a consumer an operator made again with it is read from where it is. A store that finds no stream makes the Publisher create it again
 // likewise (PublisherStats.StreamCreated; not with NoCreate: the
 // operator's), so that reports do not wait for ever. Reports stored in a
-// stream before it was deleted and not yet read are lost with it.
+// stream before it was deleted and not yet read are lost with it. So a
+// durable consumer deleted on purpose under a running Consumer comes
+// back: to retire one, Close its Consumer first, then delete it.
 //
 // Delivery is therefore at least once, and exactly once in these cases:
 // consumers that stop with Close (every acknowledgement confirmed), and

@@ -194,7 +194,9 @@ func TestS24ExecGapMarkerDurable(t *testing.T) {
 	}
 	ingest.publish(t, marker)
 	ingest.publish(t, execReport(1))
-	// The same marker again (the next pass's): the same news, stored once.
+	// The same marker again, made at the same time (IngestTS and all): one
+	// event published twice, stored once. (The next pass's is made later:
+	// TestS24rvExecGapMarkersOfTwoPassesBothArrive.)
 	ingest.publish(t, marker)
 	require.NoError(t, pub.Flush(waitCtx(t)))
 

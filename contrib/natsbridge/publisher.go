@@ -329,8 +329,13 @@ func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 		b = a.Delta.AppendTo(append(b, '|'))
 		b = a.Free.AppendTo(append(b, '|'))
 		b = a.Wallet.AppendTo(append(b, '|'))
-	case schema.EventGap: // about execution reports: what it says was lost
+	case schema.EventGap: // about execution reports: what it says was lost, and when it was made
+		// Two markers alike but for their time are two losses (session's
+		// reconciliation gives up on an order again at the next reconnect,
+		// for the reports of another window), not one published twice: a
+		// store retried keeps the id it was given once.
 		g := &ev.Control
+		b = strconv.AppendInt(append(b, '|'), ev.IngestTS, 10)
 		b = append(append(b, '|'), g.GapType.String()...)
 		b = strconv.AppendUint(append(b, '|'), uint64(g.GapSource), 10)
 		b = strconv.AppendUint(append(b, '|'), g.GapCount, 10)

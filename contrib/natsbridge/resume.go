@@ -136,23 +136,30 @@ func (c *Consumer) resume() error {
 	}
 	sameStream := created.Equal(r.created)
 	cons, err := r.js.Consumer(ctx, c.opts.Stream.Name, c.opts.Durable)
+	if !sameStream && (err == nil || errors.Is(err, jetstream.ErrConsumerNotFound)) {
+		// Another stream: where the consumer was in the one read is no
+		// place in it (its sequences start over), whoever makes the
+		// consumer in it — this Consumer, from its start, or an operator
+		// who made the stream and the consumer again together.
+		c.execMu.Lock()
+		c.execHigh = 0
+		clear(c.execNaked)
+		c.execMu.Unlock()
+	}
 	switch {
 	case err == nil && sameStream && !stopped:
 		return nil
 	case err == nil:
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 		start := uint64(0) // another stream: from its start
-		c.execMu.Lock()
 		if sameStream {
+			c.execMu.Lock()
 			start = c.execHigh + 1
 			for seq := range c.execNaked {
 				start = min(start, seq)
 			}
-		} else {
-			c.execHigh = 0
-			clear(c.execNaked)
+			c.execMu.Unlock()
 		}
-		c.execMu.Unlock()
 		if cons, err = r.js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, c.execConfig(start)); err != nil {
 			if stopped {
 				signal(r.stopped) // still to start again
@@ -188,9 +195,24 @@ func (c *Consumer) resume() error {
 // ensureExecStream creates the stream of execution reports if it is
 // missing (not with StreamOptions.NoCreate) and returns when it was
 // created, which tells one incarnation of it from the next.
+//
+// A stream there that it cannot make its own way — an operator made it
+// again with a field the server will not update (storage: "stream
+// configuration update can not change storage type") — is read as an
+// operator's stream is (StreamOptions.NoCreate) when it holds the reports
+// as well: retrying to make it for ever would stop the reports.
 func (c *Consumer) ensureExecStream(ctx context.Context, js jetstream.JetStream) (time.Time, error) {
-	if _, err := ensureStream(ctx, js, c.opts.Prefix, c.opts.Stream); err != nil {
-		return time.Time{}, err
+	_, made := ensureStream(ctx, js, c.opts.Prefix, c.opts.Stream)
+	if made != nil && !c.opts.Stream.NoCreate {
+		o := c.opts.Stream
+		o.NoCreate = true
+		if _, err := ensureStream(ctx, js, c.opts.Prefix, o); err != nil {
+			return time.Time{}, errors.Join(made, err)
+		}
+		made = nil
+	}
+	if made != nil {
+		return time.Time{}, made
 	}
 	st, err := js.Stream(ctx, c.opts.Stream.Name)
 	if err != nil {

@@ -2,6 +2,8 @@ package prometheus
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -403,6 +405,46 @@ func (c *Collector) AddSession(venue schema.Venue, name string, s SessionStats) 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sessSrc = append(c.sessSrc, source[SessionStats]{[]string{string(venue), name}, s})
+}
+
+// Remove takes away every source added with src (by AddClient,
+// AddParser, AddSubscription, AddRecorder, AddMergedSubscription,
+// AddMerger or AddSession: the same pointer, or an equal value) and
+// returns how many it took: their series are gone from the next scrape.
+// Call it when a source ends for good — a subscription unsubscribed, a
+// session closed and not to be reused — so that a host whose sources come
+// and go keeps its series, and the collector's memory, bounded. A src
+// that is not comparable, or never added, takes nothing. Pools and books
+// (AddPools, AddBooks) are read through functions and stay.
+func (c *Collector) Remove(src any) int {
+	if src == nil || !reflect.TypeOf(src).Comparable() {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	c.clientSrc = removeSource(c.clientSrc, src, &n)
+	c.parserSrc = removeSource(c.parserSrc, src, &n)
+	c.subSrc = removeSource(c.subSrc, src, &n)
+	c.recSrc = removeSource(c.recSrc, src, &n)
+	c.mergedSrc = removeSource(c.mergedSrc, src, &n)
+	c.mergerSrc = removeSource(c.mergerSrc, src, &n)
+	c.sessSrc = removeSource(c.sessSrc, src, &n)
+	return n
+}
+
+// removeSource deletes the sources of list that are src, adding their
+// count to n. src's type is comparable, so == cannot panic: values of two
+// types are unequal without being compared. Collect works on a copy, so
+// the list may be changed in place.
+func removeSource[T any](list []source[T], src any, n *int) []source[T] {
+	return slices.DeleteFunc(list, func(s source[T]) bool {
+		if any(s.src) == src {
+			*n++
+			return true
+		}
+		return false
+	})
 }
 
 // Describe implements prometheus.Collector.

@@ -32,7 +32,9 @@
 // type, venue and connection, venue and parser, venue and symbol,
 // subscription, merger, recorder, venue and session). Label values come
 // from the host (names, the books and sessions it adds), never from a
-// venue message alone: the series are as many as the sources added. A
+// venue message alone: the series are as many as the sources added, and
+// Collector.Remove takes away a source that ended (a subscription
+// unsubscribed, a session closed), so that they stay bounded. A
 // test fails when a Stats struct gains a field the collector does not
 // export. New lists them with their help text;
 // scrape /metrics to see them all. A label value that is not UTF-8 (a
