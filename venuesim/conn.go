@@ -28,8 +28,12 @@ type conn struct {
 	cancel   context.CancelFunc
 	stall    atomic.Bool // stop sending market data; keep answering
 	killOnce sync.Once
-	recent   []time.Time // receive times of the last IncomingLimit messages (reader goroutine only)
-	cut      bool        // closed for too many messages (reader goroutine only)
+	// limitMu guards recent and cut: messages are counted by the reader,
+	// control frames by whichever goroutine reads them (a close
+	// handshake reads too).
+	limitMu sync.Mutex
+	recent  []time.Time // receive times of the last IncomingLimit messages
+	cut     bool        // closed for too many messages
 
 	mu      sync.Mutex
 	subs    map[string]struct{}
@@ -40,15 +44,23 @@ type conn struct {
 // accept upgrades the request and registers the connection with its
 // initial subscriptions.
 func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined bool, subs []string) *conn {
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	c := &conn{v: v, api: api, subs: map[string]struct{}{}, userSub: -1}
+	opts := &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled}
+	if !api {
+		// Binance's market streams count control frames in the incoming
+		// limit too ("WebSocket Limits": a PING frame, a PONG frame, a
+		// JSON controlled message); the WS-API has no such limit.
+		opts.OnPingReceived = func(context.Context, []byte) bool { return c.allowIncoming(time.Now()) }
+		opts.OnPongReceived = func(context.Context, []byte) { c.allowIncoming(time.Now()) }
+	}
+	ws, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		return nil
 	}
 	ws.SetReadLimit(1 << 20)
 	fc, _ := r.Context().Value(connKey{}).(*faultConn)
 	ctx, cancel := context.WithCancel(v.ctx)
-	c := &conn{v: v, id: v.connSeq.Add(1), ws: ws, raw: fc, api: api, out: make(chan []byte, v.opts.SendQueue),
-		ctx: ctx, cancel: cancel, subs: map[string]struct{}{}, userSub: -1}
+	c.id, c.ws, c.raw, c.out, c.ctx, c.cancel = v.connSeq.Add(1), ws, fc, make(chan []byte, v.opts.SendQueue), ctx, cancel
 	c.combined.Store(combined)
 	for _, n := range subs {
 		c.subs[n] = struct{}{}
@@ -299,14 +311,17 @@ func (c *conn) handleStreamRequest(msg []byte) {
 	}
 }
 
-// allowIncoming counts one incoming message at now and reports whether it
-// is within Options.IncomingLimit a second; the first one past it closes
+// allowIncoming counts one incoming message (a request, a ping or a pong
+// frame) at now and reports whether it is within Options.IncomingLimit a
+// second; the first one past it closes
 // the connection (1008), and later ones are ignored while it closes.
 func (c *conn) allowIncoming(now time.Time) bool {
 	limit := c.v.opts.IncomingLimit
 	if limit < 0 {
 		return true
 	}
+	c.limitMu.Lock()
+	defer c.limitMu.Unlock()
 	if c.cut {
 		return false
 	}

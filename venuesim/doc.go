@@ -9,8 +9,9 @@
 //     are a seeded random walk, sent at a configured rate.
 //   - The SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS protocol with
 //     Binance's acks and errors, and server pings every 20 s (configurable);
-//     a connection that sends more than 5 messages a second is closed
-//     (1008), as Binance closes it (Options.IncomingLimit).
+//     a connection that sends more than 5 messages a second (pings and
+//     pongs counted, as Binance counts them) is closed (1008), as Binance
+//     closes it (Options.IncomingLimit).
 //   - The REST depth snapshot (/api/v3/depth), consistent with the diff
 //     stream, /api/v3/exchangeInfo for the symbol registry with each
 //     symbol's PRICE_FILTER, LOT_SIZE and NOTIONAL filters, and

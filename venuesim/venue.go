@@ -45,10 +45,13 @@ type Options struct {
 	// timestamp are accepted.
 	APIKey, APISecret string
 	// IncomingLimit is how many messages a second a market-stream
-	// connection may send (SUBSCRIBE, LIST_SUBSCRIPTIONS, …); the
-	// connection that sends more is closed with 1008, as Binance closes it
-	// ("WebSocket Limits": 5 incoming messages per second). Defaults to 5;
-	// negative: no limit.
+	// connection may send, counting as Binance counts them ("WebSocket
+	// Limits": 5 incoming messages per second, a message being a PING
+	// frame, a PONG frame or a JSON control message such as SUBSCRIBE);
+	// the connection that sends more is closed with 1008, as Binance
+	// closes it. A client's pongs to the server's pings count too: with a
+	// PingInterval under 200 ms set it negative. Defaults to 5; negative:
+	// no limit.
 	IncomingLimit int
 	// Balance is the quote-asset value an order may not exceed (price ×
 	// quantity); larger orders are rejected with INSUFFICIENT_BALANCES.

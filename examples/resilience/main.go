@@ -55,7 +55,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			// rotation checks, and a pong timeout that fires first hides
 			// the mechanism meant for the stall and the oversized frame (a
 			// 1 s PongTimeout did, on a starved single-CPU run).
-			PingInterval: 100 * time.Millisecond,
+			// Pings count in Binance's 5 incoming messages a second
+			// (pongs and subscriptions too): the venue cuts a client that
+			// pings ten times a second (1008), so two a second.
+			PingInterval: 500 * time.Millisecond,
 			PongTimeout:  3 * time.Second, // half-open: no pong within 3 s
 			IdleTimeout:  6 * time.Second, // stall: pongs come, data does not
 			BackoffBase:  20 * time.Millisecond,

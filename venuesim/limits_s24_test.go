@@ -1,0 +1,79 @@
+package venuesim_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/venuesim"
+)
+
+// Binance spot "WebSocket Streams", WebSocket Limits: "WebSocket
+// connections have a limit of 5 incoming messages per second. A message is
+// considered: A PING frame, A PONG frame, A JSON controlled message (e.g.
+// subscribe, unsubscribe)." A client that pings ten times a second is cut
+// (1008) as on Binance, not served: a bot whose keep-alive is too eager
+// learns it from its tests.
+func TestS24PingFramesCountInIncomingLimit(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 20, PingInterval: -1})
+	defer v.Close()
+	c := dial(t, v.StreamURL("btcusdt@trade"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	closed := make(chan error, 1)
+	go func() { // the reader that receives the pongs
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				closed <- err
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+			defer pcancel()
+			_ = c.Ping(pctx) // fails once cut
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-closed:
+		assert.Equal(t, websocket.StatusPolicyViolation, websocket.CloseStatus(err), "cut for too many pings: %v", err)
+	case <-ctx.Done():
+		t.Fatal("twenty pings at once were all served")
+	}
+	require.Eventually(t, func() bool { return v.Stats().TooManyMessages == 1 }, 10*time.Second, 5*time.Millisecond)
+}
+
+// Pings within the limit are answered, and the connection stays.
+func TestS24PingsWithinLimitServed(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 20, PingInterval: -1})
+	defer v.Close()
+	c := dial(t, v.StreamURL("btcusdt@trade"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	go func() { // the reader that receives the pongs
+		defer close(done)
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	for range 3 {
+		require.NoError(t, c.Ping(ctx))
+	}
+	assert.Zero(t, v.Stats().TooManyMessages)
+	_ = c.CloseNow()
+	<-done
+}
