@@ -25,15 +25,7 @@ func TestS24PingFramesCountInIncomingLimit(t *testing.T) {
 	c := dial(t, v.StreamURL("btcusdt@trade"))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	closed := make(chan error, 1)
-	go func() { // the reader that receives the pongs
-		for {
-			if _, _, err := c.Read(ctx); err != nil {
-				closed <- err
-				return
-			}
-		}
-	}()
+	closed := readUntilClosed(ctx, c)
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Add(1)
@@ -61,19 +53,26 @@ func TestS24PingsWithinLimitServed(t *testing.T) {
 	c := dial(t, v.StreamURL("btcusdt@trade"))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	done := make(chan struct{})
-	go func() { // the reader that receives the pongs
-		defer close(done)
-		for {
-			if _, _, err := c.Read(ctx); err != nil {
-				return
-			}
-		}
-	}()
+	closed := readUntilClosed(ctx, c)
 	for range 3 {
 		require.NoError(t, c.Ping(ctx))
 	}
 	assert.Zero(t, v.Stats().TooManyMessages)
 	_ = c.CloseNow()
-	<-done
+	<-closed
+}
+
+// readUntilClosed reads c (so that its pongs reach Ping) until it fails,
+// and sends the error.
+func readUntilClosed(ctx context.Context, c *websocket.Conn) <-chan error {
+	closed := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				closed <- err
+				return
+			}
+		}
+	}()
+	return closed
 }
