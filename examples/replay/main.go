@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	paced := fs.Bool("paced", false, "send at the recorded pace instead of as fast as possible")
 	speed := fs.Float64("speed", 1, "with -paced: play this many times faster")
 	show := fs.Int("print", 5, "how many events to print as they arrive (counting goes on)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	out = cli.SyncWriter(out)

@@ -30,7 +30,7 @@ func main() { cli.Main("resilience", run) }
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("resilience", flag.ContinueOnError)
 	wait := fs.Duration("wait", 10*time.Second, "how long to wait for recovery from each fault")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	out = cli.SyncWriter(out)
