@@ -1,0 +1,40 @@
+package main
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A venue that cannot be reached (nothing listens on the port) or that
+// refuses the WebSocket upgrade: tail and record that never connected end
+// with an error naming the cause (a non-zero exit), not a clean summary of
+// zero frames that a script would take for a quiet market.
+func TestS24NeverConnectedIsAnError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closedURL := "ws://" + ln.Addr().String() + "/ws"
+	require.NoError(t, ln.Close())
+	refusing := httptest.NewServer(http.NotFoundHandler())
+	defer refusing.Close()
+	for _, tc := range []struct{ name, url string }{
+		{"nothing listens", closedURL},
+		{"upgrade refused", "ws" + refusing.URL[len("http"):] + "/ws"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, cmd := range [][]string{
+				{"tail", "-symbols", "BTCUSDT", "-url", tc.url, "-duration", "1s"},
+				{"record", "-symbols", "BTCUSDT", "-url", tc.url, "-duration", "1s", "-o", filepath.Join(t.TempDir(), "r.jsonl")},
+			} {
+				_, _, err := runBounded(t, cmd...)
+				require.Error(t, err, "%s never connected", cmd[0])
+				assert.Contains(t, err.Error(), "never connected")
+			}
+		})
+	}
+}
