@@ -1,21 +1,9 @@
 package main
 
 import (
-	"context"
-	"flag"
-	"io"
 	"testing"
 
-	"github.com/stretchr/testify/require"
+	"github.com/meltica/meltica/examples/internal/clitest"
 )
 
-// A stray argument is refused before anything runs (the context is
-// already cancelled: an example that ran anyway would fail otherwise), and
-// -h is flag.ErrHelp, which cli.Main treats as no failure.
-func TestS24Arguments(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	err := run(ctx, []string{"extra"}, io.Discard)
-	require.ErrorContains(t, err, `unexpected argument "extra"`)
-	require.ErrorIs(t, run(ctx, []string{"-h"}, io.Discard), flag.ErrHelp)
-}
+func TestS24Arguments(t *testing.T) { clitest.Arguments(t, run) }
