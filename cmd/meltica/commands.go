@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"math"
 	"strings"
 	"sync"
@@ -194,6 +195,9 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Venue: v.Name, URL: url, Compress: strings.HasSuffix(*out, ".zst"), MaxFileBytes: *maxBytes,
 		Logger: logger(stderr, *cf.verbose),
 	})
+	if errors.Is(err, iofs.ErrExist) {
+		return fmt.Errorf("record: -o %s: a recording is already there, and is not written over (remove it or name another): %w", *out, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,9 @@
 // id, and the subscription sent on each connection (a sent line: what was
 // asked, such as a Kraken book's depth), to a recording (package recorder;
 // zstd when the name ends in .zst); it checks its flags before it creates
-// the file, and Ctrl-C ends it with every frame it reports in the file.
+// the file, never writes over an earlier recording (an existing -o, or a
+// part of one with -max-file-bytes, is refused), and Ctrl-C ends it with
+// every frame it reports in the file.
 // replay serves a recording over a real WebSocket on loopback (package
 // venuesim) and runs the whole pipeline on it — wsclient, the venue parser,
 // books kept by the venue's rule with every checksum verified, dispatch —

@@ -4,11 +4,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/venuesim"
 )
 
 // A venue that cannot be reached (nothing listens on the port) or that
@@ -37,4 +40,23 @@ func TestS24NeverConnectedIsAnError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// record run twice with one -o: the second is refused with a word on
+// what to do, and the first recording is untouched (it was truncated).
+func TestS24RecordRefusesExistingFile(t *testing.T) {
+	venue := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 500})
+	defer venue.Close()
+	path := filepath.Join(t.TempDir(), "s.jsonl.zst")
+	args := []string{"record", "-url", venue.CombinedURL(), "-symbols", "BTCUSDT", "-channel", "bookTicker", "-n", "20", "-o", path}
+	_, _, err := runBounded(t, args...)
+	require.NoError(t, err)
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+	_, _, err = runBounded(t, args...)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "already")
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "the first recording is untouched")
 }
