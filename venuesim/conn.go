@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -338,16 +339,31 @@ func (c *conn) allowIncoming(now time.Time) bool {
 	return true
 }
 
+// validID accepts the request ids Binance documents for the market
+// streams' requests ("Live Subscribing/Unsubscribing to streams": a 64-bit
+// signed integer, an alphanumeric string of at most 36 characters, or
+// null). Strings may hold '-' too, as a UUID of 36 does: the length was
+// set for them.
 func validID(id jsontext.Value) bool {
-	if len(id) == 0 {
+	switch {
+	case len(id) == 0:
 		return false
-	}
-	for _, b := range id {
-		if b < '0' || b > '9' {
+	case string(id) == "null":
+		return true
+	case id[0] == '"':
+		var s string
+		if json.Unmarshal(id, &s) != nil || s == "" || len(s) > 36 {
 			return false
 		}
+		for _, r := range s {
+			if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-') {
+				return false
+			}
+		}
+		return true
 	}
-	return true
+	_, err := strconv.ParseInt(string(id), 10, 64)
+	return err == nil
 }
 
 // validStream accepts the stream names the venue serves.

@@ -76,3 +76,26 @@ func readUntilClosed(ctx context.Context, c *websocket.Conn) <-chan error {
 	}()
 	return closed
 }
+
+// Binance spot "WebSocket Streams", Live Subscribing/Unsubscribing: "The id
+// is used as an identifier to uniquely identify the messages going back
+// and forth. The following formats are accepted: 64-bit signed integer,
+// alphanumeric strings; max length 36, null." Each is answered with the id
+// as sent; anything else (a fraction, a boolean, a string too long or with
+// other characters, an integer past int64, no id) is the documented code 2.
+func TestS24SubscribeIDFormats(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 1, IncomingLimit: -1})
+	defer v.Close()
+	c := dial(t, v.URL()+"/ws")
+	for _, id := range []string{`1`, `0`, `-42`, `9223372036854775807`, `-9223372036854775808`, `"sub1"`, `"7d3b9b46-5f4f-4c8b-9a2d-0a8f9a4a0f5b"`, `null`} {
+		write(t, c, `{"method":"LIST_SUBSCRIPTIONS","id":`+id+`}`)
+		assert.JSONEq(t, `{"result":[],"id":`+id+`}`, string(read(t, c)), "id %s", id)
+	}
+	const bad = `{"error":{"code":2,"msg":"Invalid request: request ID must be an unsigned integer"},"id":null}`
+	for _, id := range []string{`1.5`, `true`, `"has space"`, `"x123456789012345678901234567890123456"`, `""`, `9223372036854775808`, `{}`, `[1]`} {
+		write(t, c, `{"method":"LIST_SUBSCRIPTIONS","id":`+id+`}`)
+		assert.JSONEq(t, bad, string(read(t, c)), "id %s", id)
+	}
+	write(t, c, `{"method":"LIST_SUBSCRIPTIONS"}`)
+	assert.JSONEq(t, bad, string(read(t, c)), "no id")
+}
