@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -102,7 +103,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	// flowing waits until n more events were delivered.
+	// flowing waits until n more events were delivered; every wait ends
+	// with ctx too (Ctrl-C).
 	flowing := func(n int64) error {
 		target := delivered.Load() + n
 		deadline := time.After(*wait)
@@ -110,6 +112,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			select {
 			case <-deadline:
 				return errors.New("data did not flow")
+			case <-ctx.Done():
+				return ctx.Err()
 			case <-time.After(2 * time.Millisecond):
 			}
 		}
@@ -126,9 +130,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				}
 			case <-deadline:
 				return errors.New("no reconnect")
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 		}
 	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second) // a deadline for a busy machine
+	defer cancel()
+	closeSession := sync.OnceValue(func() error { return f.Close(shutdownCtx) })
+	defer closeSession()
 	if err := reconnected(0); err != nil {
 		return err
 	}
@@ -136,8 +146,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	failures := 0
+	failures, checked := 0, 0
 	for _, fault := range venuesim.Faults() {
+		if ctx.Err() != nil {
+			break // interrupted: no further fault
+		}
 		drainStates(states)
 		cs := f.Stats().Market[0].Client
 		fmt.Fprintf(out, "\nfault %q\n", fault)
@@ -162,6 +175,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				fmt.Fprintf(out, "  gap marker: %s %s, update ids %d..%d missing\n", g.Symbol, g.Control.GapType, g.Control.GapFirstSeq, g.Control.GapLastSeq)
 			case <-time.After(*wait):
 				err = errors.New("no gap marker")
+			case <-ctx.Done():
+				err = ctx.Err()
 			}
 		default:
 			venue.Inject(fault)
@@ -169,6 +184,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				err = flowing(20)
 			}
 		}
+		if err != nil && ctx.Err() != nil {
+			fmt.Fprintf(out, "  interrupted\n")
+			break
+		}
+		checked++
 		if err != nil {
 			failures++
 			fmt.Fprintf(out, "  NOT RECOVERED: %v\n", err)
@@ -180,17 +200,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "  %s in %s\n", verb, time.Since(t0).Round(time.Millisecond))
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
-	defer cancel()
-	if err := f.Close(shutdownCtx); err != nil {
+	if err := closeSession(); err != nil {
 		return err
 	}
 	leaked := f.Outstanding()
+	if ctx.Err() != nil {
+		fmt.Fprintf(out, "\nleak check: %d outstanding\n", leaked)
+		return fmt.Errorf("interrupted after %d of %d faults (%d not recovered)", checked, len(venuesim.Faults())+1, failures)
+	}
 
 	// The venue cuts connections at a maximum age; rotation replaces each
 	// one before the cut, make-before-break.
 	fmt.Fprintf(out, "\nfault \"max-age\": the venue cuts at 10s, the client rotates at 2s\n")
 	rot, err := rotation(ctx, out, venue, start, 3*(*wait))
+	if ctx.Err() != nil {
+		fmt.Fprintf(out, "  interrupted\n\nleak check: %d outstanding\n", leaked+rot.leaked)
+		return fmt.Errorf("interrupted after %d of %d faults (%d not recovered)", checked, len(venuesim.Faults())+1, failures)
+	}
 	if err != nil {
 		failures++
 		fmt.Fprintf(out, "  NOT RECOVERED: %v\n", err)
@@ -281,6 +307,8 @@ func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start t
 		select {
 		case <-deadline:
 			err = errors.New("fewer than 3 rotations")
+		case <-ctx.Done():
+			err = ctx.Err()
 		case <-time.After(5 * time.Millisecond):
 			continue
 		}
@@ -288,7 +316,7 @@ func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start t
 	}
 	res.disconnects = disconnects.Load()
 	res.trades = trades.Load()
-	closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
 	if cerr := f.Close(closeCtx); err == nil {
 		err = cerr
