@@ -161,7 +161,9 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	err = errors.Join(err, closePipeline(ctx, p))
-	p.Summary().Print(stderr, time.Since(start))
+	s := p.Summary()
+	s.Print(stderr, time.Since(start))
+	s.PrintLeakCheck(stderr)
 	return err
 }
 
@@ -226,7 +228,9 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	err = errors.Join(err, rec.Close())
 	if p != nil {
 		err = errors.Join(err, closePipeline(ctx, p))
-		p.Summary().Print(stderr, time.Since(start))
+		s := p.Summary()
+		s.Print(stderr, time.Since(start))
+		s.PrintLeakCheck(stderr)
 	}
 	st := rec.Stats()
 	// Frames received; the subscriptions sent are in the files too.
@@ -274,6 +278,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintln(stdout)
 	res.Summary.Print(stdout, res.Elapsed)
 	pipeline.PrintBooks(stdout, res.Books)
+	res.Summary.PrintLeakCheck(stdout)
 	if err == nil {
 		if err = res.Summary.ErrChecksums(); err != nil && res.Summary.Mismatch == 0 {
 			// No book went live: a book follows only its own depth's view.

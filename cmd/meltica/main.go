@@ -18,7 +18,10 @@
 // replay serves a recording over a real WebSocket on loopback (package
 // venuesim) and runs the whole pipeline on it — wsclient, the venue parser,
 // books kept by the venue's rule with every checksum verified, dispatch —
-// printing a progress line, the events if asked, and a summary. serve
+// printing a progress line, the events if asked, and a summary. tail,
+// record and replay end on the leak check ("leak check: 0 outstanding":
+// every pooled object came back once the pipeline closed), Ctrl-C
+// included. serve
 // only serves a recording, for a client of your own (or tail -url).
 //
 // tail and record take -url to connect elsewhere than the venue's public

@@ -60,3 +60,20 @@ func TestS24RecordRefusesExistingFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before, after, "the first recording is untouched")
 }
+
+// Every command that runs the pipeline ends on the leak check, as the
+// examples do: what the pools handed out came back once it closed.
+func TestS24CommandsEndOnLeakCheck(t *testing.T) {
+	venue := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 500})
+	defer venue.Close()
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	_, errOut, err := runBounded(t, "tail", "-url", venue.CombinedURL(), "-symbols", "BTCUSDT", "-n", "5")
+	require.NoError(t, err)
+	assert.Contains(t, errOut, "leak check: 0 outstanding", "tail")
+	_, errOut, err = runBounded(t, "record", "-url", venue.CombinedURL(), "-symbols", "BTCUSDT", "-n", "20", "-o", path)
+	require.NoError(t, err)
+	assert.Contains(t, errOut, "leak check: 0 outstanding", "record")
+	out, _, err := runBounded(t, "replay", path)
+	require.NoError(t, err)
+	assert.Contains(t, out, "leak check: 0 outstanding", "replay")
+}
