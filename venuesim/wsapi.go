@@ -496,7 +496,7 @@ func (c *conn) cancelOrder(req apiRequest) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, o := range s.orders {
-		if (id != 0 && o.id == id) || (cid != "" && o.clientID == cid) {
+		if namedBy(o, id, cid) {
 			s.orders = slices.Delete(s.orders, i, i+1)
 			now := time.Now().UnixMilli()
 			o.status, o.updated = "CANCELED", now

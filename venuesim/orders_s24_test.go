@@ -1,0 +1,36 @@
+package venuesim_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/meltica/meltica/venuesim"
+)
+
+// WebSocket API "Cancel order" and "Query order": "If both orderId and
+// origClientOrderId are provided, the orderId is searched first, then the
+// origClientOrderId from that result is checked against that order. If
+// both conditions are not met the request will be rejected." A cancel
+// naming order A's id and order B's client id cancels neither (-2011);
+// the simulator canceled whichever matched first. A query so named finds
+// nothing (-2013).
+func TestS24BothIDsMustNameOneOrder(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	write(t, a.c, `{"id":2,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"100.00","quantity":"1","newClientOrderId":"a","timestamp":1}}`)
+	idA := itoa(uint64(a.response(2)["result"].(map[string]any)["orderId"].(float64)))
+	write(t, a.c, `{"id":3,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"101.00","quantity":"1","newClientOrderId":"b","timestamp":1}}`)
+	a.response(3)
+
+	write(t, a.c, `{"id":4,"method":"order.status","params":{"symbol":"ETHUSDT","orderId":`+idA+`,"origClientOrderId":"b","timestamp":1}}`)
+	assert.Equal(t, float64(-2013), a.response(4)["error"].(map[string]any)["code"], "query: the id's order is not b")
+	write(t, a.c, `{"id":5,"method":"order.cancel","params":{"symbol":"ETHUSDT","orderId":`+idA+`,"origClientOrderId":"b","timestamp":1}}`)
+	assert.Equal(t, float64(-2011), a.response(5)["error"].(map[string]any)["code"], "cancel: refused, not b canceled")
+	write(t, a.c, `{"id":6,"method":"openOrders.status","params":{"symbol":"ETHUSDT","timestamp":1}}`)
+	assert.Len(t, a.response(6)["result"], 2, "both orders still open")
+
+	write(t, a.c, `{"id":7,"method":"order.cancel","params":{"symbol":"ETHUSDT","orderId":`+idA+`,"origClientOrderId":"a","timestamp":1}}`)
+	assert.Equal(t, "CANCELED", a.response(7)["result"].(map[string]any)["status"], "both naming a: canceled")
+}
