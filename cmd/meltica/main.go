@@ -5,6 +5,7 @@
 //	meltica record -venue binance -symbols BTCUSDT -channel trade -o session.jsonl.zst -duration 1m
 //	meltica replay session.jsonl.zst
 //	meltica replay testdata/recordings/kraken-v1-book-2021-04-17.jsonl.zst
+//	meltica replay ../shared/recordings/KRAKEN.ws.50.0
 //	meltica serve  -paced testdata/recordings/kraken-v1-book-2021-04-17.jsonl.zst
 //
 // tail prints a venue's normalized events as they arrive. record writes the
@@ -18,7 +19,9 @@
 // replay serves a recording over a real WebSocket on loopback (package
 // venuesim) and runs the whole pipeline on it — wsclient, the venue parser,
 // books kept by the venue's rule with every checksum verified, dispatch —
-// printing a progress line, the events if asked, and a summary. tail,
+// printing a progress line, the events if asked, and a summary; it takes
+// cryptofeed's sample_data sessions too (../shared/recordings), the venue
+// from their recorded URL or -venue. tail,
 // record and replay end on the leak check ("leak check: 0 outstanding":
 // every pooled object came back once the pipeline closed), Ctrl-C
 // included. serve

@@ -157,9 +157,17 @@ type BookTop struct {
 
 // Replay runs a recording through a pipeline with books kept, every venue
 // checksum recomputed and counted, and shuts the pipeline down, checking
-// that every pooled object came back.
+// that every pooled object came back. A file in cryptofeed's sample_data
+// format (../shared/recordings) is converted first, its venue rc.Venue or
+// the one its recorded URL names.
 func Replay(ctx context.Context, rc ReplayConfig) (ReplayResult, error) {
 	var res ReplayResult
+	files, cleanup, err := importForeign(rc.Files, rc.Venue)
+	if err != nil {
+		return res, err
+	}
+	defer cleanup()
+	rc.Files = files
 	r, err := recorder.Open(rc.Files...)
 	if err != nil {
 		return res, err
