@@ -20,7 +20,9 @@
 //     /api/v3/time.
 //   - The WS-API (/ws-api/v3): order.place and order.cancel, validated
 //     with the codes of Binance's errors.md (filters -1013, side -1117,
-//     timeInForce -1115 or -1106, precision -1111, a client order id an
+//     timeInForce -1115 or -1106, a decimal outside the legal range
+//     ^([0-9]{1,20})(\.[0-9]{1,20})?$ -1100 (a sign, an exponent),
+//     precision -1111, a client order id an
 //     open order of the symbol holds -2010 "Duplicate order sent."), with
 //     Binance's error shape for bad orders; MARKET orders by quantity or
 //     by quote amount (quoteOrderQty); answers in the format

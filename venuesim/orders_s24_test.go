@@ -34,3 +34,35 @@ func TestS24BothIDsMustNameOneOrder(t *testing.T) {
 	write(t, a.c, `{"id":7,"method":"order.cancel","params":{"symbol":"ETHUSDT","orderId":`+idA+`,"origClientOrderId":"a","timestamp":1}}`)
 	assert.Equal(t, "CANCELED", a.response(7)["result"].(map[string]any)["status"], "both naming a: canceled")
 }
+
+// A decimal parameter outside Binance's legal range is -1100, "Illegal
+// characters found in parameter 'quantity'; legal range is
+// '^([0-9]{1,20})(\.[0-9]{1,20})?$'." (errors.md -1100 ILLEGAL_CHARS; the
+// message bots report for Python's 5e-05). A negative quantity was taken
+// as positive ("-0.5" as 0.5, an order the venue refuses filled by the
+// simulator); a sign, an exponent, a lone point are refused alike, price
+// and quoteOrderQty too. Too many decimals stays -1111.
+func TestS24DecimalsInBinancesLegalRange(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	const legal = `; legal range is '^([0-9]{1,20})(\.[0-9]{1,20})?$'.`
+	id := 10
+	place := func(params string) map[string]any {
+		id++
+		write(t, a.c, `{"id":`+itoa(uint64(id))+`,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY",`+params+`,"timestamp":1}}`)
+		e, _ := a.response(float64(id))["error"].(map[string]any)
+		return e
+	}
+	for _, q := range []string{"-0.5", "-0", "+1", "5e-05", "1.", ".5", "1,5", " 1", "0x10"} {
+		e := place(`"type":"LIMIT","timeInForce":"GTC","price":"100.00","quantity":"` + q + `"`)
+		assert.Equal(t, map[string]any{"code": float64(-1100), "msg": "Illegal characters found in parameter 'quantity'" + legal}, e, "quantity %q", q)
+	}
+	e := place(`"type":"LIMIT","timeInForce":"GTC","price":"-100","quantity":"1"`)
+	assert.Equal(t, map[string]any{"code": float64(-1100), "msg": "Illegal characters found in parameter 'price'" + legal}, e)
+	e = place(`"type":"MARKET","quoteOrderQty":"-10"`)
+	assert.Equal(t, map[string]any{"code": float64(-1100), "msg": "Illegal characters found in parameter 'quoteOrderQty'" + legal}, e)
+	e = place(`"type":"LIMIT","timeInForce":"GTC","price":"100.00","quantity":"0.123456789"`)
+	assert.Equal(t, float64(-1111), e["code"], "too much precision")
+	assert.Zero(t, v.Stats().Orders, "no order taken")
+}

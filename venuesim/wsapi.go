@@ -188,10 +188,15 @@ func mandatory(name string) string {
 }
 
 // amountParam is a positive decimal parameter in 1e-8 units, or Binance's
-// error for it: -1111 for more decimals than the venue keeps, -1102 for
-// one missing, malformed or not positive.
+// error for it: -1100 for one outside the legal range
+// ^([0-9]{1,20})(\.[0-9]{1,20})?$ (a sign, an exponent, a lone point),
+// -1111 for more decimals than the venue keeps, -1102 for one missing,
+// too large or not positive.
 func amountParam(p map[string]jsontext.Value, name string) (v int64, code int, msg string) {
 	s := param(p, name)
+	if s != "" && !legalDecimal(s) {
+		return 0, -1100, "Illegal characters found in parameter '" + name + "'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'."
+	}
 	if _, frac, ok := strings.Cut(s, "."); ok && len(frac) > priceScale {
 		return 0, -1111, "Parameter '" + name + "' has too much precision."
 	}
@@ -200,6 +205,16 @@ func amountParam(p map[string]jsontext.Value, name string) (v int64, code int, m
 		return 0, -1102, mandatory(name)
 	}
 	return v, 0, ""
+}
+
+// legalDecimal reports whether s is in the range Binance's -1100 names
+// for a decimal parameter: ^([0-9]{1,20})(\.[0-9]{1,20})?$.
+func legalDecimal(s string) bool {
+	whole, frac, point := strings.Cut(s, ".")
+	digits := func(d string) bool {
+		return len(d) >= 1 && len(d) <= 20 && strings.Trim(d, "0123456789") == ""
+	}
+	return digits(whole) && (!point || digits(frac))
 }
 
 func (c *conn) placeOrder(req apiRequest) {
