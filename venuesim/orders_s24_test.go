@@ -66,3 +66,39 @@ func TestS24DecimalsInBinancesLegalRange(t *testing.T) {
 	assert.Equal(t, float64(-1111), e["code"], "too much precision")
 	assert.Zero(t, v.Stats().Orders, "no order taken")
 }
+
+// Binance spot refuses an id parameter outside its legal range with -1100
+// and the range (binance-spot-api-docs pull request #34, a Binance
+// maintainer: "Illegal characters found in parameter 'newClientOrderId';
+// legal range is '^[a-zA-Z0-9-_]{1,36}$'." — a dot is refused; an orderId
+// is '^[0-9]{1,20}$'). The simulator took any client id (a bot's 40-character
+// or dotted ids passed its tests and failed live) and read a malformed
+// orderId as none.
+func TestS24IDParametersInLegalRange(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := openAPI(t, v)
+	const cidRange = `; legal range is '^[a-zA-Z0-9-_]{1,36}$'.`
+	id := 10
+	ask := func(method, params string) map[string]any {
+		id++
+		write(t, a.c, `{"id":`+itoa(uint64(id))+`,"method":"`+method+`","params":{"symbol":"ETHUSDT",`+params+`"timestamp":1}}`)
+		e, _ := a.response(float64(id))["error"].(map[string]any)
+		return e
+	}
+	const limit = `"side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"100.00","quantity":"1",`
+	for _, cid := range []string{"my.order", "a:b", "with space", "x123456789012345678901234567890123456", "é"} {
+		assert.Equal(t, map[string]any{"code": float64(-1100), "msg": "Illegal characters found in parameter 'newClientOrderId'" + cidRange},
+			ask("order.place", limit+`"newClientOrderId":"`+cid+`",`), "newClientOrderId %q", cid)
+	}
+	assert.Nil(t, ask("order.place", limit+`"newClientOrderId":"ok_id-36-chars-aaaaaaaaaaaaaaaaaaaaa",`), "36 of the legal characters")
+	assert.Equal(t, map[string]any{"code": float64(-1100), "msg": "Illegal characters found in parameter 'origClientOrderId'" + cidRange},
+		ask("order.cancel", `"origClientOrderId":"my.order",`))
+	assert.Equal(t, map[string]any{"code": float64(-1100), "msg": "Illegal characters found in parameter 'newClientOrderId'" + cidRange},
+		ask("order.cancel", `"origClientOrderId":"ok_id-36-chars-aaaaaaaaaaaaaaaaaaaaa","newClientOrderId":"cancel.1",`))
+	assert.Equal(t, map[string]any{"code": float64(-1100), "msg": "Illegal characters found in parameter 'orderId'; legal range is '^[0-9]{1,20}$'."},
+		ask("order.cancel", `"orderId":"abc",`))
+	assert.Equal(t, map[string]any{"code": float64(-1100), "msg": "Illegal characters found in parameter 'orderId'; legal range is '^[0-9]{1,20}$'."},
+		ask("order.status", `"orderId":"-1",`))
+	assert.Equal(t, uint64(1), v.Stats().Orders, "only the legal one taken")
+}

@@ -88,6 +88,11 @@ func (c *conn) answerQuery(req apiRequest) {
 			return
 		}
 	}
+	if code, msg := checkIDs(p); code != 0 {
+		v.rejected.Add(1)
+		c.reply(apiError(req.ID, 400, code, msg))
+		return
+	}
 	sym := param(p, "symbol")
 	m := v.mkt
 	var s *symbolState

@@ -207,6 +207,41 @@ func amountParam(p map[string]jsontext.Value, name string) (v int64, code int, m
 	return v, 0, ""
 }
 
+// idRanges are the legal ranges of Binance spot's id parameters, as its
+// -1100 answers name them (binance-spot-api-docs pull request #34).
+var idRanges = [...]struct {
+	name, rng string
+	legal     func(byte) bool
+	max       int
+}{
+	{"orderId", "^[0-9]{1,20}$", func(b byte) bool { return '0' <= b && b <= '9' }, 20},
+	{"origClientOrderId", "^[a-zA-Z0-9-_]{1,36}$", clientIDByte, 36},
+	{"newClientOrderId", "^[a-zA-Z0-9-_]{1,36}$", clientIDByte, 36},
+}
+
+func clientIDByte(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '_'
+}
+
+// checkIDs refuses an id parameter present but outside its legal range
+// with Binance's -1100.
+func checkIDs(p map[string]jsontext.Value) (code int, msg string) {
+	for _, r := range idRanges {
+		s := param(p, r.name)
+		if _, sent := p[r.name]; !sent {
+			continue
+		}
+		ok := len(s) >= 1 && len(s) <= r.max
+		for i := 0; ok && i < len(s); i++ {
+			ok = r.legal(s[i])
+		}
+		if !ok {
+			return -1100, "Illegal characters found in parameter '" + r.name + "'; legal range is '" + r.rng + "'."
+		}
+	}
+	return 0, ""
+}
+
 // legalDecimal reports whether s is in the range Binance's -1100 names
 // for a decimal parameter: ^([0-9]{1,20})(\.[0-9]{1,20})?$.
 func legalDecimal(s string) bool {
@@ -241,6 +276,10 @@ func (c *conn) placeOrder(req apiRequest) {
 	s, ok := m.byName[sym]
 	if !ok {
 		reject(400, -1121, "Invalid symbol.")
+		return
+	}
+	if code, msg := checkIDs(p); code != 0 {
+		reject(400, code, msg)
 		return
 	}
 	o := &order{symbol: s, side: param(p, "side"), typ: param(p, "type"), tif: param(p, "timeInForce"),
@@ -493,6 +532,11 @@ func (c *conn) cancelOrder(req apiRequest) {
 	if !ok {
 		v.rejected.Add(1)
 		c.reply(apiError(req.ID, 400, -1121, "Invalid symbol."))
+		return
+	}
+	if code, msg := checkIDs(p); code != 0 {
+		v.rejected.Add(1)
+		c.reply(apiError(req.ID, 400, code, msg))
 		return
 	}
 	id, _ := strconv.ParseUint(param(p, "orderId"), 10, 64)
