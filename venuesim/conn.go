@@ -339,11 +339,12 @@ func (c *conn) allowIncoming(now time.Time) bool {
 	return true
 }
 
-// validID accepts the request ids Binance documents for the market
-// streams' requests ("Live Subscribing/Unsubscribing to streams": a 64-bit
-// signed integer, an alphanumeric string of at most 36 characters, or
-// null). Strings may hold '-' too, as a UUID of 36 does: the length was
-// set for them.
+// validID accepts the request ids Binance documents: for the market
+// streams' requests "a 64-bit signed integer, alphanumeric strings; max
+// length 36, null" ("Live Subscribing/Unsubscribing to streams"), for the
+// WS-API "an integer, a string matching '^[a-zA-Z0-9-_]{1,36}$', or null"
+// (its -1135 answer). Both take the WS-API's string rule here: a UUID
+// of 36 is the id the length was set for.
 func validID(id jsontext.Value) bool {
 	switch {
 	case len(id) == 0:
@@ -355,8 +356,8 @@ func validID(id jsontext.Value) bool {
 		if json.Unmarshal(id, &s) != nil || s == "" || len(s) > 36 {
 			return false
 		}
-		for _, r := range s {
-			if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-') {
+		for i := range len(s) {
+			if !clientIDByte(s[i]) {
 				return false
 			}
 		}

@@ -8,9 +8,10 @@
 //     bookTicker, depth (diffs with correct U/u sequencing) and kline; prices
 //     are a seeded random walk, sent at a configured rate.
 //   - The SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS protocol with
-//     Binance's acks and errors (request ids as Binance takes them: a
-//     64-bit signed integer, a string of up to 36 letters, digits and
-//     dashes, or null), and server pings every 20 s (configurable);
+//     Binance's acks and errors (request ids as Binance takes them, here
+//     and on the WS-API: a 64-bit signed integer, a string matching
+//     ^[a-zA-Z0-9-_]{1,36}$, or null; the WS-API answers another with
+//     -1135), and server pings every 20 s (configurable);
 //     a connection that sends more than 5 messages a second (pings and
 //     pongs counted, as Binance counts them) is closed (1008), as Binance
 //     closes it (Options.IncomingLimit).

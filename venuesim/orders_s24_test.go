@@ -102,3 +102,27 @@ func TestS24IDParametersInLegalRange(t *testing.T) {
 		ask("order.status", `"orderId":"-1",`))
 	assert.Equal(t, uint64(1), v.Stats().Orders, "only the legal one taken")
 }
+
+// The WS-API's request id is "an integer, a string matching
+// '^[a-zA-Z0-9-_]{1,36}$', or null"; any other is answered, with id null,
+// {"code":-1135,"msg":"Invalid 'id' in JSON request; expected an integer,
+// a string matching '^[a-zA-Z0-9-_]{1,36}$', or null."} (status 400), as
+// Binance answers a 51-character id. The simulator served such requests:
+// a bot's long or dotted ids worked in tests only.
+func TestS24APIRequestIDs(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50})
+	defer v.Close()
+	a := apiConn{t, dial(t, v.APIURL())}
+	for _, id := range []string{`7`, `-7`, `"7d3b9b46-5f4f-4c8b-9a2d-0a8f9a4a0f5b"`, `"a_b"`} {
+		write(t, a.c, `{"id":`+id+`,"method":"time"}`)
+		m := a.next()
+		assert.Equal(t, float64(200), m["status"], "id %s", id)
+	}
+	write(t, a.c, `{"id":null,"method":"time"}`)
+	assert.Equal(t, float64(200), a.next()["status"], "id null")
+	for _, id := range []string{`"req-binance-ws-a35ed343-5126-4dda-8914-4fbee7a117f4"`, `"place.1"`, `1.5`, `true`, `""`} {
+		write(t, a.c, `{"id":`+id+`,"method":"time"}`)
+		assert.Equal(t, map[string]any{"id": nil, "status": float64(400), "error": map[string]any{"code": float64(-1135),
+			"msg": "Invalid 'id' in JSON request; expected an integer, a string matching '^[a-zA-Z0-9-_]{1,36}$', or null."}}, a.next(), "id %s", id)
+	}
+}

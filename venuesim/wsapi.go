@@ -95,6 +95,11 @@ func (c *conn) handleAPIRequest(msg []byte) {
 		c.reply(apiError(nil, 400, -1102, "Malformed request."))
 		return
 	}
+	if len(req.ID) > 0 && !validID(req.ID) {
+		v.rejected.Add(1)
+		c.reply(apiError(nil, 400, -1135, "Invalid 'id' in JSON request; expected an integer, a string matching '^[a-zA-Z0-9-_]{1,36}$', or null."))
+		return
+	}
 	switch req.Method {
 	case "ping":
 		c.reply(apiResult(req.ID, []byte("{}")))
