@@ -145,3 +145,16 @@ func TestS24ReaderResyncsAfterHugeLine(t *testing.T) {
 	_, err = r.Next()
 	assert.True(t, errors.Is(err, io.EOF), "%v", err)
 }
+
+// Only the parts of this recording's name count: a rotating recording
+// beside other files (another recording's parts, a file named by digits
+// alone) starts.
+func TestS24OtherFilesDoNotBlockRotation(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"123456.jsonl", "other-000001.jsonl", "session.jsonl", "session-000001.txt", "session-x00001.jsonl"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("x\n"), 0o600))
+	}
+	rec, err := recorder.New(filepath.Join(dir, "session.jsonl"), &recorder.Options{MaxFileBytes: 1000})
+	require.NoError(t, err)
+	require.NoError(t, rec.Close())
+}

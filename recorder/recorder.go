@@ -454,8 +454,9 @@ func noParts(path string) error {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		num, ok := strings.CutPrefix(n, stem+"-")
-		if num, ok = strings.CutSuffix(num, ext); !ok || len(num) < 6 || strings.Trim(num, "0123456789") != "" {
+		num, prefixed := strings.CutPrefix(n, stem+"-")
+		num, suffixed := strings.CutSuffix(num, ext)
+		if !prefixed || !suffixed || len(num) < 6 || strings.Trim(num, "0123456789") != "" {
 			continue
 		}
 		return fmt.Errorf("recorder: %s: %w (a part of an earlier recording; remove it or record under another name)", filepath.Join(dir, n), fs.ErrExist)

@@ -59,7 +59,7 @@ func TestS24PingsWithinLimitServed(t *testing.T) {
 	}
 	assert.Zero(t, v.Stats().TooManyMessages)
 	_ = c.CloseNow()
-	<-closed
+	assert.Error(t, <-closed, "the reader ends with the connection")
 }
 
 // readUntilClosed reads c (so that its pongs reach Ping) until it fails,

@@ -138,7 +138,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
 	closeSession := sync.OnceValue(func() error { return f.Close(shutdownCtx) })
-	defer closeSession()
+	defer func() { _ = closeSession() }() // on an early return; the close below reports its error
 	if err := reconnected(0); err != nil {
 		return err
 	}
