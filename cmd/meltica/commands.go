@@ -294,6 +294,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	paced := fs.Bool("paced", false, "send at the recorded pace")
 	speed := fs.Float64("speed", 1, "with -paced: this many times faster")
 	verbose := fs.Bool("v", false, "log connections to stderr")
+	venue := fs.String("venue", "", "with a cryptofeed session: its venue, "+strings.Join(pipeline.VenueNames(), ", ")+" (default: from its recorded URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -303,7 +304,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := checkSpeed(*speed); err != nil {
 		return err
 	}
-	srv, err := venuesim.StartReplay(fs.Args(), &venuesim.ReplayOptions{Paced: *paced, Speed: *speed, Logger: logger(stderr, *verbose)})
+	files, cleanup, err := pipeline.Import(fs.Args(), *venue)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	srv, err := venuesim.StartReplay(files, &venuesim.ReplayOptions{Paced: *paced, Speed: *speed, Logger: logger(stderr, *verbose)})
 	if err != nil {
 		return err
 	}

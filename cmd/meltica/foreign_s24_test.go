@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,4 +55,32 @@ func TestS24ReplayNeitherFormat(t *testing.T) {
 	_, _, err := runBounded(t, "replay", path)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not a recording")
+}
+
+// serve takes a cryptofeed session as replay does: the shared Kraken
+// session served for tail, as the converted shipped copy is.
+func TestS24ServeCryptofeedSession(t *testing.T) {
+	path := filepath.Join(sharedRecordings, "KRAKEN.ws.50.0")
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		t.Skip("../shared/recordings not present")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", path}, &out, &out) }()
+	var url string
+	require.Eventually(t, func() bool {
+		m := regexp.MustCompile(`serving 4321 frames of kraken \(recorded from wss://ws.kraken.com\) on (ws://\S+) until interrupted`).FindStringSubmatch(out.String())
+		if m != nil {
+			url = m[1]
+		}
+		return m != nil || strings.Contains(out.String(), "meltica") || len(done) > 0
+	}, 30*time.Second, time.Millisecond)
+	require.NotEmpty(t, url, "serving: %s", out.String())
+	tailOut, _, err := runCmd(t, "tail", "-venue", "kraken-v1", "-url", url, "-symbols", "XMR/USD", "-channel", "book-1000", "-n", "20")
+	require.NoError(t, err)
+	assert.Contains(t, tailOut, "kraken XMR-USD   book_snapshot")
+	cancel()
+	require.NoError(t, <-done)
 }

@@ -21,7 +21,7 @@
 // books kept by the venue's rule with every checksum verified, dispatch —
 // printing a progress line, the events if asked, and a summary; it takes
 // cryptofeed's sample_data sessions too (../shared/recordings), the venue
-// from their recorded URL or -venue. tail,
+// from their recorded URL or -venue, as serve does. tail,
 // record and replay end on the leak check ("leak check: 0 outstanding":
 // every pooled object came back once the pipeline closed), Ctrl-C
 // included. serve

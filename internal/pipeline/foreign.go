@@ -12,13 +12,14 @@ import (
 	"github.com/meltica/meltica/recorder"
 )
 
-// importForeign returns files as recordings Replay can open: each file of
+// Import returns files as recordings Replay, venuesim.StartReplay and
+// recorder.Open can open: each file of
 // Meltica's format as it is, and each session in cryptofeed's sample_data
 // format (../shared/recordings) converted into a temporary recording of
 // venue, or, when venue is empty, of the venue its recorded URL names.
 // cleanup removes what was converted. A file of neither format is the
 // recorder's ErrFormat.
-func importForeign(files []string, venue string) (out []string, cleanup func(), err error) {
+func Import(files []string, venue string) (out []string, cleanup func(), err error) {
 	var dir string
 	cleanup = func() {
 		if dir != "" {

@@ -162,7 +162,7 @@ type BookTop struct {
 // the one its recorded URL names.
 func Replay(ctx context.Context, rc ReplayConfig) (ReplayResult, error) {
 	var res ReplayResult
-	files, cleanup, err := importForeign(rc.Files, rc.Venue)
+	files, cleanup, err := Import(rc.Files, rc.Venue)
 	if err != nil {
 		return res, err
 	}
