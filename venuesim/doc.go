@@ -64,8 +64,8 @@
 //     account.
 //   - Faults on demand ([Venue.Inject]): close, TCP reset, stall, stop
 //     answering pings, garbage frames, an oversized frame, a sequence gap in
-//     the depth stream; a maximum connection age; and [Venue.CloseAPI] for
-//     the WS-API connections.
+//     the depth stream, Binance's serverShutdown notice; a maximum
+//     connection age; and [Venue.CloseAPI] for the WS-API connections.
 //
 // A Venue is safe for concurrent use. Close stops every goroutine it started.
 package venuesim

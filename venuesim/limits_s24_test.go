@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	json "github.com/goccy/go-json/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -98,4 +99,32 @@ func TestS24SubscribeIDFormats(t *testing.T) {
 	}
 	write(t, c, `{"method":"LIST_SUBSCRIPTIONS"}`)
 	assert.JSONEq(t, bad, string(read(t, c)), "no id")
+}
+
+// Binance's market streams announce a shutdown ("General WSS information":
+// "A serverShutdown event will be sent when the server is about to
+// shutdown, resulting in disconnection"), as {"e":"serverShutdown","E":…}:
+// FaultServerShutdown sends it on every market connection, raw and
+// combined alike, between market messages; the connection stays until the
+// test closes it (FaultClose), so a host's reconnection before the cut
+// can be seen.
+func TestS24FaultServerShutdown(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 200})
+	defer v.Close()
+	for _, url := range []string{v.StreamURL("btcusdt@trade"), v.StreamURL("btcusdt@trade", "btcusdt@bookTicker")} {
+		c := dial(t, url)
+		read(t, c) // connected and served
+		require.Positive(t, v.Inject(venuesim.FaultServerShutdown))
+		var ev struct {
+			E    string `json:"e"`
+			Time int64  `json:"E"`
+		}
+		for ev.E != "serverShutdown" {
+			ev.E = ""
+			_ = json.Unmarshal(read(t, c), &ev)
+		}
+		assert.Positive(t, ev.Time)
+		_ = c.CloseNow()
+	}
+	assert.Equal(t, "server-shutdown", venuesim.FaultServerShutdown.String())
 }

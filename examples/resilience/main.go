@@ -2,8 +2,10 @@
 // pipeline, one after the other, and prints each state change and how long
 // recovery took: a close, a TCP reset, a stall (idle watchdog), a half-open
 // connection (pong timeout), garbage frames (survived without reconnect),
-// an oversized frame, a sequence gap in the depth stream (gap marker), and
-// the venue's maximum connection age (make-before-break rotation).
+// an oversized frame, a sequence gap in the depth stream (gap marker), the
+// venue's shutdown notice (serverShutdown: the connection replaced before
+// the cut) and the venue's maximum connection age (make-before-break
+// rotation). Ctrl-C stops it where it is, with the leak check.
 //
 //	go run ./examples/resilience
 package main
