@@ -8,6 +8,7 @@ import (
 	"io"
 	iofs "io/fs"
 	"math"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -233,6 +234,15 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		s.PrintLeakCheck(stderr)
 	}
 	st := rec.Stats()
+	if errors.Is(err, pipeline.ErrNeverConnected) && st.Frames == 0 {
+		// Nothing was recorded: the file (its header only) goes, so that
+		// the name is free for the run with the right URL.
+		for _, f := range rec.Files() {
+			err = errors.Join(err, os.Remove(f))
+		}
+		fmt.Fprintln(stdout, "nothing recorded; no file left")
+		return err
+	}
 	// Frames received; the subscriptions sent are in the files too.
 	frames := st.Written - min(sentLines.Load(), st.Written)
 	fmt.Fprintf(stdout, "recorded %d frames (%d bytes, %d dropped) to %s\n", frames, st.Bytes-sentBytes.Load(), st.Dropped, strings.Join(rec.Files(), " "))

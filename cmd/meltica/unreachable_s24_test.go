@@ -77,3 +77,23 @@ func TestS24CommandsEndOnLeakCheck(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, out, "leak check: 0 outstanding", "replay")
 }
+
+// A record that never connected leaves no file behind: the name is free
+// for the run with the right URL (a recording is never written over, so
+// an empty one left there would refuse it).
+func TestS24NeverConnectedRecordLeavesNoFile(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closedURL := "ws://" + ln.Addr().String() + "/stream"
+	require.NoError(t, ln.Close())
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	_, _, err = runBounded(t, "record", "-symbols", "BTCUSDT", "-url", closedURL, "-duration", "500ms", "-o", path)
+	require.ErrorContains(t, err, "never connected")
+	_, statErr := os.Stat(path)
+	assert.ErrorIs(t, statErr, os.ErrNotExist, "no file left")
+
+	venue := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 500})
+	defer venue.Close()
+	_, _, err = runBounded(t, "record", "-symbols", "BTCUSDT", "-url", venue.CombinedURL(), "-n", "5", "-o", path)
+	require.NoError(t, err, "the name is free")
+}
