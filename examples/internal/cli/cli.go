@@ -64,6 +64,11 @@ func Parse(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
+		flags := 0
+		fs.VisitAll(func(*flag.Flag) { flags++ })
+		if flags == 0 {
+			return fmt.Errorf("unexpected argument %q: %s takes none", fs.Arg(0), fs.Name())
+		}
 		return fmt.Errorf("unexpected argument %q: %s takes flags only (-h lists them)", fs.Arg(0), fs.Name())
 	}
 	return nil

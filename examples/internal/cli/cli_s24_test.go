@@ -52,7 +52,7 @@ func TestS24ParseRefusesStrayArguments(t *testing.T) {
 func TestS24NoFlags(t *testing.T) {
 	ran := 0
 	run := NoFlags("bot", func(context.Context, io.Writer) error { ran++; return nil })
-	require.ErrorContains(t, run(context.Background(), []string{"extra"}, io.Discard), `unexpected argument "extra"`)
+	require.ErrorContains(t, run(context.Background(), []string{"extra"}, io.Discard), `unexpected argument "extra": bot takes none`)
 	require.ErrorIs(t, run(context.Background(), []string{"-h"}, io.Discard), flag.ErrHelp)
 	require.Zero(t, ran)
 	require.NoError(t, run(context.Background(), nil, io.Discard))
