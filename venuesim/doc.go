@@ -11,7 +11,10 @@
 //     Binance's acks and errors (request ids as Binance takes them, here
 //     and on the WS-API: a 64-bit signed integer, a string matching
 //     ^[a-zA-Z0-9-_]{1,36}$, or null; the WS-API answers another with
-//     -1135), and server pings every 20 s (configurable);
+//     -1135; a symbol it does not list subscribed with success and never
+//     served, as Binance answers it; a stream name not well formed
+//     "Invalid request: invalid stream"), and server pings every 20 s
+//     (configurable);
 //     a connection that sends more than 5 messages a second (pings and
 //     pongs counted, as Binance counts them) is closed (1008), as Binance
 //     closes it (Options.IncomingLimit).

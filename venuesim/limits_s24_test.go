@@ -128,3 +128,24 @@ func TestS24FaultServerShutdown(t *testing.T) {
 	}
 	assert.Equal(t, "server-shutdown", venuesim.FaultServerShutdown.String())
 }
+
+// Binance answers a SUBSCRIBE to a well-formed stream of a symbol it does
+// not list with success, {"result":null,…}, and then sends nothing (the
+// Binance.Net maintainer, JKorf/Binance.Net#620: "It doesn't return an
+// error if you try to subscribe" to XRPXRP): the silent case a bot must
+// notice by itself, which the simulator answered with an error instead. A
+// stream that is not well-formed is {"code":2,"msg":"Invalid request:
+// invalid stream"} (as Binance answers it, ctubio/Krypto-trading-bot#1121).
+func TestS24SubscribeUnknownSymbolIsSilent(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 1, IncomingLimit: -1})
+	defer v.Close()
+	c := dial(t, v.URL()+"/ws")
+	write(t, c, `{"method":"SUBSCRIBE","params":["xrpxrp@trade"],"id":1}`)
+	assert.JSONEq(t, `{"result":null,"id":1}`, string(read(t, c)))
+	write(t, c, `{"method":"LIST_SUBSCRIPTIONS","id":2}`)
+	assert.JSONEq(t, `{"result":["xrpxrp@trade"],"id":2}`, string(read(t, c)))
+	for i, bad := range []string{"btcusdt@nosuch", "btcusdt", "@trade", "BTCUSDT@trade", "btc usdt@trade"} {
+		write(t, c, `{"method":"SUBSCRIBE","params":["`+bad+`"],"id":`+itoa(uint64(10+i))+`}`)
+		assert.JSONEq(t, `{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":`+itoa(uint64(10+i))+`}`, string(read(t, c)), bad)
+	}
+}
