@@ -330,3 +330,30 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "served %d connections, %d frames\n", st.Connections, st.Sent)
 	return nil
 }
+
+func sim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	symbols := fs.String("symbols", "BTCUSDT,ETHUSDT", "symbols, comma-separated, as Binance spells them")
+	rate := fs.Int("rate", 1000, "market-data messages per second")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := errors.Join(noArgs(fs), nonNegative("-rate", *rate)); err != nil {
+		return err
+	}
+	syms := splitList(strings.ToUpper(*symbols))
+	if len(syms) == 0 {
+		return errors.New("-symbols: at least one symbol")
+	}
+	v := venuesim.Start(&venuesim.Options{Symbols: syms, Rate: *rate})
+	fmt.Fprintf(stdout, "simulated venue (%s, %d msg/s) until interrupted\n", strings.Join(syms, ", "), *rate)
+	fmt.Fprintf(stdout, "  market streams  %s  (and %s/ws/<stream>)\n", v.CombinedURL(), v.URL())
+	fmt.Fprintf(stdout, "  REST            %s\n", v.RESTURL())
+	fmt.Fprintf(stdout, "  WS-API          %s\n", v.APIURL())
+	<-ctx.Done()
+	st := v.Stats()
+	v.Close()
+	fmt.Fprintf(stdout, "simulated venue closed: %d connections, %d messages sent, %d orders\n", st.Connections, st.Sent, st.Orders)
+	return nil
+}

@@ -7,6 +7,7 @@
 //	meltica replay testdata/recordings/kraken-v1-book-2021-04-17.jsonl.zst
 //	meltica replay ../shared/recordings/KRAKEN.ws.50.0
 //	meltica serve  -paced testdata/recordings/kraken-v1-book-2021-04-17.jsonl.zst
+//	meltica sim    -symbols BTCUSDT,ETHUSDT -rate 1000
 //
 // tail prints a venue's normalized events as they arrive. record writes the
 // raw frames of a venue connection, with their receive time and connection
@@ -25,7 +26,9 @@
 // record and replay end on the leak check ("leak check: 0 outstanding":
 // every pooled object came back once the pipeline closed), Ctrl-C
 // included. serve
-// only serves a recording, for a client of your own (or tail -url).
+// only serves a recording, for a client of your own (or tail -url). sim
+// runs the simulated Binance (package venuesim: market streams, REST,
+// WS-API orders) on loopback and prints its URLs, until interrupted.
 //
 // tail and record take -url to connect elsewhere than the venue's public
 // endpoint (a venuesim, a proxy, a serve); every subcommand takes -h for its
@@ -63,6 +66,7 @@ commands:
   record   record a venue's raw frames to a file
   replay   run a recording through the whole pipeline and summarise it
   serve    serve a recording over a WebSocket on loopback, as its venue would
+  sim      run the simulated Binance (package venuesim) on loopback, for tail -url or a bot
 
 "meltica <command> -h" lists a command's flags.
 `
@@ -82,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return replay(ctx, args[1:], stdout, stderr)
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "sim":
+		return sim(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
