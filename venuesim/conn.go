@@ -314,8 +314,8 @@ func (c *conn) handleStreamRequest(msg []byte) {
 
 // allowIncoming counts one incoming message (a request, a ping or a pong
 // frame) at now and reports whether it is within Options.IncomingLimit a
-// second; the first one past it closes
-// the connection (1008), and later ones are ignored while it closes.
+// second; the first one past it closes the connection (1008), and later
+// ones are ignored while it closes.
 func (c *conn) allowIncoming(now time.Time) bool {
 	limit := c.v.opts.IncomingLimit
 	if limit < 0 {
