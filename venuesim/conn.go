@@ -207,17 +207,18 @@ func (c *conn) armAge(d time.Duration) {
 	c.ageT = time.AfterFunc(d, func() { c.closeWith(websocket.StatusNormalClosure, "connection age limit") })
 }
 
-// subscribed reports whether the connection wants one of the streams and
-// which name it used.
-func (c *conn) subscribed(streams []string) (string, bool) {
+// subscribed returns, in order, the streams of streams the connection is
+// subscribed to, appended to dst: each is a stream of its own, sent
+// apart, as Binance sends btcusdt@depth and btcusdt@depth@100ms.
+func (c *conn) subscribed(dst, streams []string) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, s := range streams {
 		if _, ok := c.subs[s]; ok {
-			return s, true
+			dst = append(dst, s)
 		}
 	}
-	return "", false
+	return dst
 }
 
 // streamRequest is a market-stream control request.

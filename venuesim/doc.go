@@ -6,7 +6,8 @@
 //   - Market streams, raw (/ws/<stream>) and combined
 //     (/stream?streams=a/b), for the configured symbols: trade, aggTrade,
 //     bookTicker, depth (diffs with correct U/u sequencing) and kline; prices
-//     are a seeded random walk, sent at a configured rate.
+//     are a seeded random walk, sent at a configured rate. Every stream a
+//     connection subscribed is sent apart (depth and depth@100ms both).
 //   - The SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS protocol with
 //     Binance's acks and errors (request ids as Binance takes them, here
 //     and on the WS-API: a 64-bit signed integer, a string matching

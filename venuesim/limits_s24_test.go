@@ -149,3 +149,33 @@ func TestS24SubscribeUnknownSymbolIsSilent(t *testing.T) {
 		assert.JSONEq(t, `{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":`+itoa(uint64(10+i))+`}`, string(read(t, c)), bad)
 	}
 }
+
+// Each subscribed stream is its own stream, as on Binance: a connection
+// subscribed to btcusdt@depth and btcusdt@depth@100ms gets both, each
+// continuous (every diff's U the previous u + 1 on its stream). The
+// simulator sent each diff once, under the first name, so a book fed by
+// the other stream never received an update.
+func TestS24EveryStreamOfAConnectionServed(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000})
+	defer v.Close()
+	c := dial(t, v.StreamURL("btcusdt@depth", "btcusdt@depth@100ms"))
+	last := map[string]int64{}
+	counts := map[string]int{}
+	for i := 0; i < 2000 && (counts["btcusdt@depth"] < 20 || counts["btcusdt@depth@100ms"] < 20); i++ {
+		var env struct {
+			Stream string `json:"stream"`
+			Data   struct {
+				First int64 `json:"U"`
+				Last  int64 `json:"u"`
+			} `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(read(t, c), &env))
+		if p, ok := last[env.Stream]; ok {
+			require.Equal(t, p+1, env.Data.First, "%s continuous", env.Stream)
+		}
+		last[env.Stream] = env.Data.Last
+		counts[env.Stream]++
+	}
+	assert.GreaterOrEqual(t, counts["btcusdt@depth"], 20)
+	assert.GreaterOrEqual(t, counts["btcusdt@depth@100ms"], 20, "the second stream served too")
+}

@@ -410,21 +410,20 @@ func (v *Venue) broadcast(streams []string, payload []byte) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var raw []byte
+	var names [2]string // broadcasts name one or two streams
 	for c := range v.conns {
-		name, ok := c.subscribed(streams)
-		if !ok {
-			continue
-		}
-		var msg []byte
-		if c.combined.Load() {
-			msg = v.cw.appendCombined(make([]byte, 0, len(payload)+len(name)+24), name, payload)
-		} else {
-			if raw == nil {
-				raw = append([]byte(nil), payload...)
+		for _, name := range c.subscribed(names[:0], streams) {
+			var msg []byte
+			if c.combined.Load() {
+				msg = v.cw.appendCombined(make([]byte, 0, len(payload)+len(name)+24), name, payload)
+			} else {
+				if raw == nil {
+					raw = append([]byte(nil), payload...)
+				}
+				msg = raw
 			}
-			msg = raw
+			c.send(msg)
 		}
-		c.send(msg)
 	}
 }
 
