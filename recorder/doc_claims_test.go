@@ -1,10 +1,14 @@
 package recorder_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -101,4 +105,44 @@ func TestDocTapCallsNextAndReturnsItsError(t *testing.T) {
 	require.NoError(t, rec.Close())
 	assert.Equal(t, uint64(1), rec.Stats().Frames, "recorded before next ran")
 	assert.Equal(t, uint64(1), rec.Stats().Written)
+}
+
+// README: the tap "allocates nothing per frame up to 64 KiB" (doc.go: a
+// slot keeps up to 64 KiB or Options.FrameBytes). Frames of 64 KiB, text
+// with quotes the line escapes and binary, once every slot has carried
+// one: recording each allocates nothing, written and all.
+func TestDocRecordZeroAllocsAt64KiB(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts: not with -race")
+	}
+	const queue = 8
+	rec, err := recorder.New("discard", &recorder.Options{
+		Queue: queue, FlushInterval: time.Millisecond,
+		Create: func(string) (io.WriteCloser, error) { return nopCloser{io.Discard}, nil },
+	})
+	require.NoError(t, err)
+	defer rec.Close()
+	text := bytes.Repeat([]byte(`{"p":"1.5"},`), (64<<10)/12)
+	text = append(text, bytes.Repeat([]byte(" "), 64<<10-len(text))...)
+	require.Len(t, text, 64<<10)
+	bin := bytes.Repeat([]byte{0xff, 0x00}, 32<<10)
+	ctx := context.Background()
+	h := rec.Tap(nil)
+	for _, fr := range []*schema.WsFrame{{ConnID: 1, Data: text}, {ConnID: 1, Binary: true, Data: bin}} {
+		written := rec.Stats().Written
+		for range 4 * queue { // every slot carries one, the encoder warms up
+			require.NoError(t, h(ctx, fr))
+			written++
+			require.Eventually(t, func() bool { return rec.Stats().Written >= written }, 10*time.Second, time.Millisecond)
+		}
+		allocs := testing.AllocsPerRun(100, func() {
+			_ = h(ctx, fr)
+			written++
+			for rec.Stats().Written < written {
+				runtime.Gosched()
+			}
+		})
+		assert.Zero(t, allocs, "binary %v", fr.Binary)
+	}
+	assert.Zero(t, rec.Stats().Dropped)
 }

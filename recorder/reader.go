@@ -38,6 +38,7 @@ type Reader struct {
 	zst     bool     // the stream being read is zstd-compressed
 	torn    []byte   // a line the end of the stream cut short, kept for the next read
 	broken  bool     // the zstd stream failed (cut short, corrupt): reported once, then io.EOF
+	skip    bool     // the rest of a line longer than MaxLine is still to be read past
 	scratch [25]byte // what a line's checksum is computed over
 }
 
@@ -95,7 +96,7 @@ func (r *Reader) start(src io.Reader) error {
 		}
 		br = bufio.NewReaderSize(r.zr, 256<<10)
 	}
-	r.br, r.lineNo, r.torn, r.broken = br, 0, nil, false
+	r.br, r.lineNo, r.torn, r.broken, r.skip = br, 0, nil, false, false
 	if err := r.read(&r.header); err != nil {
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("%w: %s: empty", ErrFormat, r.name)
@@ -127,6 +128,21 @@ func (r *Reader) read(l *Line) error {
 	if r.broken {
 		return io.EOF // reported once: a caller that goes on past errors reaches the next part
 	}
+	if r.skip {
+		// The rest of a line longer than MaxLine: read, not kept.
+		_, err := r.br.ReadSlice('\n')
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = r.br.ReadSlice('\n')
+		}
+		r.skip = false
+		if err != nil && !errors.Is(err, io.EOF) && r.zst {
+			r.broken = true
+			return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo, err)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	for {
 		raw, err := r.br.ReadSlice('\n')
 		if len(r.torn) > 0 && len(raw) == 0 && errors.Is(err, io.EOF) {
@@ -144,7 +160,11 @@ func (r *Reader) read(l *Line) error {
 				buf = append(buf, raw...)
 			}
 			if len(buf) > MaxLine {
-				return fmt.Errorf("%w: %s line %d: longer than %d bytes", ErrFormat, r.name, r.lineNo+1, MaxLine)
+				// The rest of the line, if any, is skipped by the next
+				// read, which a caller that goes on past errors makes.
+				r.lineNo++
+				r.skip = errors.Is(err, bufio.ErrBufferFull)
+				return fmt.Errorf("%w: %s line %d: longer than %d bytes", ErrFormat, r.name, r.lineNo, MaxLine)
 			}
 			raw = buf
 		}
@@ -200,8 +220,10 @@ func (r *Reader) Header() Line { return r.header }
 // (going on to the next file, if any) until the file grows (it was still
 // being written), and then return the line whole. A zstd-compressed file
 // cut short or corrupt is an ErrFormat once too; later calls go on to the
-// next file (a compressed stream cannot be resumed). The line is reused by
-// the next call: the caller must not keep it.
+// next file (a compressed stream cannot be resumed). A line longer than
+// [MaxLine] is an ErrFormat, read no further: the next call returns the
+// line after it. The line is reused by the next call: the caller must not
+// keep it.
 func (r *Reader) Next() (*Line, error) {
 	for {
 		err := r.read(&r.line)

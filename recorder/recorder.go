@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -59,9 +60,14 @@ type Options struct {
 	// FlushInterval is how often buffered lines are pushed to the file.
 	// Defaults to 1 s.
 	FlushInterval time.Duration
-	// Create opens a recording file. Defaults to os.Create. A file with a
-	// Sync method (an *os.File) is synced before it is closed, and an
-	// *os.File's directory after that, so that its name is durable too.
+	// Create opens a recording file. Defaults to creating a new file
+	// (os.OpenFile with O_EXCL): an existing file is never written over,
+	// and New refuses a path where a recording, or a part of a rotated
+	// one, already is (an error matching fs.ErrExist), so that two
+	// recorders never share a file and no earlier recording's parts are
+	// replayed as this one's. A file with a Sync method (an *os.File) is
+	// synced before it is closed, and an *os.File's directory after that,
+	// so that its name is durable too.
 	Create func(name string) (io.WriteCloser, error)
 	// Logger gets the recorder's state changes at Info (recording started,
 	// file rotated, closed) and its faults at Warn (frames dropped, a
@@ -138,7 +144,12 @@ func New(path string, opts *Options) (*Recorder, error) {
 		o.FlushInterval = DefaultFlushInterval
 	}
 	if o.Create == nil {
-		o.Create = func(name string) (io.WriteCloser, error) { return os.Create(name) }
+		if o.MaxFileBytes > 0 {
+			if err := noParts(path); err != nil {
+				return nil, err
+			}
+		}
+		o.Create = createNew
 	}
 	r := &Recorder{
 		opts:  o,
@@ -427,6 +438,41 @@ func (r *Recorder) settle(err error) {
 	r.pending = 0
 }
 
+// createNew creates a file that does not exist yet.
+func createNew(name string) (io.WriteCloser, error) {
+	return os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+}
+
+// noParts refuses a rotating recording at path when a part of an earlier
+// one (any part number, not only the first) is in the directory.
+func noParts(path string) error {
+	dir, base := filepath.Split(path)
+	stem, ext := splitExt(base)
+	entries, err := os.ReadDir(filepath.Clean(dir + "."))
+	if err != nil {
+		return nil // the first Create reports the directory's fault
+	}
+	for _, e := range entries {
+		n := e.Name()
+		num, prefixed := strings.CutPrefix(n, stem+"-")
+		num, suffixed := strings.CutSuffix(num, ext)
+		if !prefixed || !suffixed || len(num) < 6 || strings.Trim(num, "0123456789") != "" {
+			continue
+		}
+		return fmt.Errorf("recorder: %s: %w (a part of an earlier recording; remove it or record under another name)", filepath.Join(dir, n), fs.ErrExist)
+	}
+	return nil
+}
+
+// splitExt splits a file name at its first dot: session.jsonl.zst is
+// session and .jsonl.zst.
+func splitExt(base string) (stem, ext string) {
+	if i := strings.IndexByte(base, '.'); i > 0 {
+		return base[:i], base[i:]
+	}
+	return base, ""
+}
+
 // partName is path itself for a recording of one file, and otherwise path
 // with -NNNNNN before its extension (the text from the first dot of the
 // file name: session.jsonl.zst → session-000001.jsonl.zst).
@@ -435,9 +481,6 @@ func partName(path string, part int, rotating bool) string {
 		return path
 	}
 	dir, base := filepath.Split(path)
-	stem, ext := base, ""
-	if i := strings.IndexByte(base, '.'); i > 0 {
-		stem, ext = base[:i], base[i:]
-	}
+	stem, ext := splitExt(base)
 	return fmt.Sprintf("%s%s-%06d%s", dir, stem, part, ext)
 }

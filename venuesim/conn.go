@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,8 +29,12 @@ type conn struct {
 	cancel   context.CancelFunc
 	stall    atomic.Bool // stop sending market data; keep answering
 	killOnce sync.Once
-	recent   []time.Time // receive times of the last IncomingLimit messages (reader goroutine only)
-	cut      bool        // closed for too many messages (reader goroutine only)
+	// limitMu guards recent and cut: messages are counted by the reader,
+	// control frames by whichever goroutine reads them (a close
+	// handshake reads too).
+	limitMu sync.Mutex
+	recent  []time.Time // receive times of the last IncomingLimit messages
+	cut     bool        // closed for too many messages
 
 	mu      sync.Mutex
 	subs    map[string]struct{}
@@ -40,15 +45,23 @@ type conn struct {
 // accept upgrades the request and registers the connection with its
 // initial subscriptions.
 func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined bool, subs []string) *conn {
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	c := &conn{v: v, api: api, subs: map[string]struct{}{}, userSub: -1}
+	opts := &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled}
+	if !api {
+		// Binance's market streams count control frames in the incoming
+		// limit too ("WebSocket Limits": a PING frame, a PONG frame, a
+		// JSON controlled message); the WS-API has no such limit.
+		opts.OnPingReceived = func(context.Context, []byte) bool { return c.allowIncoming(time.Now()) }
+		opts.OnPongReceived = func(context.Context, []byte) { c.allowIncoming(time.Now()) }
+	}
+	ws, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		return nil
 	}
 	ws.SetReadLimit(1 << 20)
 	fc, _ := r.Context().Value(connKey{}).(*faultConn)
 	ctx, cancel := context.WithCancel(v.ctx)
-	c := &conn{v: v, id: v.connSeq.Add(1), ws: ws, raw: fc, api: api, out: make(chan []byte, v.opts.SendQueue),
-		ctx: ctx, cancel: cancel, subs: map[string]struct{}{}, userSub: -1}
+	c.id, c.ws, c.raw, c.out, c.ctx, c.cancel = v.connSeq.Add(1), ws, fc, make(chan []byte, v.opts.SendQueue), ctx, cancel
 	c.combined.Store(combined)
 	for _, n := range subs {
 		c.subs[n] = struct{}{}
@@ -194,17 +207,18 @@ func (c *conn) armAge(d time.Duration) {
 	c.ageT = time.AfterFunc(d, func() { c.closeWith(websocket.StatusNormalClosure, "connection age limit") })
 }
 
-// subscribed reports whether the connection wants one of the streams and
-// which name it used.
-func (c *conn) subscribed(streams []string) (string, bool) {
+// subscribed returns, in order, the streams of streams the connection is
+// subscribed to, appended to dst: each is a stream of its own, sent
+// apart, as Binance sends btcusdt@depth and btcusdt@depth@100ms.
+func (c *conn) subscribed(dst, streams []string) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, s := range streams {
 		if _, ok := c.subs[s]; ok {
-			return s, true
+			dst = append(dst, s)
 		}
 	}
-	return "", false
+	return dst
 }
 
 // streamRequest is a market-stream control request.
@@ -235,8 +249,8 @@ func (c *conn) handleStreamRequest(msg []byte) {
 		names := make([]string, 0, len(req.Params))
 		for _, p := range req.Params {
 			var s string
-			if json.Unmarshal(p, &s) != nil || !c.v.validStream(s) {
-				c.reply(venueError(2, "Invalid request: invalid stream name "+strings.Trim(string(p), `"`), id))
+			if json.Unmarshal(p, &s) != nil || !validStream(s) {
+				c.reply(venueError(2, "Invalid request: invalid stream", id))
 				return
 			}
 			names = append(names, s)
@@ -299,14 +313,17 @@ func (c *conn) handleStreamRequest(msg []byte) {
 	}
 }
 
-// allowIncoming counts one incoming message at now and reports whether it
-// is within Options.IncomingLimit a second; the first one past it closes
-// the connection (1008), and later ones are ignored while it closes.
+// allowIncoming counts one incoming message (a request, a ping or a pong
+// frame) at now and reports whether it is within Options.IncomingLimit a
+// second; the first one past it closes the connection (1008), and later
+// ones are ignored while it closes.
 func (c *conn) allowIncoming(now time.Time) bool {
 	limit := c.v.opts.IncomingLimit
 	if limit < 0 {
 		return true
 	}
+	c.limitMu.Lock()
+	defer c.limitMu.Unlock()
 	if c.cut {
 		return false
 	}
@@ -323,25 +340,42 @@ func (c *conn) allowIncoming(now time.Time) bool {
 	return true
 }
 
+// validID accepts the request ids Binance documents: for the market
+// streams' requests "a 64-bit signed integer, alphanumeric strings; max
+// length 36, null" ("Live Subscribing/Unsubscribing to streams"), for the
+// WS-API "an integer, a string matching '^[a-zA-Z0-9-_]{1,36}$', or null"
+// (its -1135 answer). Both take the WS-API's string rule here: a UUID
+// of 36 is the id the length was set for.
 func validID(id jsontext.Value) bool {
-	if len(id) == 0 {
+	switch {
+	case len(id) == 0:
 		return false
-	}
-	for _, b := range id {
-		if b < '0' || b > '9' {
+	case string(id) == "null":
+		return true
+	case id[0] == '"':
+		var s string
+		if json.Unmarshal(id, &s) != nil || s == "" || len(s) > 36 {
 			return false
 		}
+		for i := range len(s) {
+			if !clientIDByte(s[i]) {
+				return false
+			}
+		}
+		return true
 	}
-	return true
+	_, err := strconv.ParseInt(string(id), 10, 64)
+	return err == nil
 }
 
-// validStream accepts the stream names the venue serves.
-func (v *Venue) validStream(s string) bool {
+// validStream accepts a well-formed name of a stream the venue serves:
+// <symbol>@<kind>, the symbol in lowercase letters and digits. A symbol the
+// venue does not list is accepted, as Binance accepts it (a SUBSCRIBE to
+// xrpxrp@miniTicker answers success and sends nothing, JKorf/Binance.Net
+// #620): its subscriber waits for data that never comes.
+func validStream(s string) bool {
 	sym, kind, ok := strings.Cut(s, "@")
-	if !ok {
-		return false
-	}
-	if _, ok := v.mkt.byName[strings.ToUpper(sym)]; !ok || sym != strings.ToLower(sym) {
+	if !ok || sym == "" || strings.Trim(sym, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
 		return false
 	}
 	switch kind {

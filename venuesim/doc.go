@@ -6,18 +6,31 @@
 //   - Market streams, raw (/ws/<stream>) and combined
 //     (/stream?streams=a/b), for the configured symbols: trade, aggTrade,
 //     bookTicker, depth (diffs with correct U/u sequencing) and kline; prices
-//     are a seeded random walk, sent at a configured rate.
+//     are a seeded random walk, sent at a configured rate. Every stream a
+//     connection subscribed is sent apart (depth and depth@100ms both).
 //   - The SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS protocol with
-//     Binance's acks and errors, and server pings every 20 s (configurable);
-//     a connection that sends more than 5 messages a second is closed
-//     (1008), as Binance closes it (Options.IncomingLimit).
+//     Binance's acks and errors (request ids as Binance takes them, here
+//     and on the WS-API: a 64-bit signed integer, a string matching
+//     ^[a-zA-Z0-9-_]{1,36}$, or null; the WS-API answers another with
+//     -1135; a symbol it does not list subscribed with success and never
+//     served, as Binance answers it; a stream name not well formed
+//     "Invalid request: invalid stream"), and server pings every 20 s
+//     (configurable);
+//     a connection that sends more than 5 messages a second (pings and
+//     pongs counted, as Binance counts them) is closed (1008), as Binance
+//     closes it (Options.IncomingLimit).
 //   - The REST depth snapshot (/api/v3/depth), consistent with the diff
 //     stream, /api/v3/exchangeInfo for the symbol registry with each
 //     symbol's PRICE_FILTER, LOT_SIZE and NOTIONAL filters, and
 //     /api/v3/time.
 //   - The WS-API (/ws-api/v3): order.place and order.cancel, validated
 //     with the codes of Binance's errors.md (filters -1013, side -1117,
-//     timeInForce -1115 or -1106, precision -1111, a client order id an
+//     timeInForce -1115 or -1106, a decimal outside the legal range
+//     ^([0-9]{1,20})(\.[0-9]{1,20})?$ -1100 (a sign, an exponent), a
+//     client order id of more than 36 characters or of others than
+//     letters, digits and -_.:/ (spot itself refuses .:/ too), or an
+//     orderId outside ^[0-9]{1,20}$ -1100,
+//     precision -1111, a client order id an
 //     open order of the symbol holds -2010 "Duplicate order sent."), with
 //     Binance's error shape for bad orders; MARKET orders by quantity or
 //     by quote amount (quoteOrderQty); answers in the format
@@ -55,8 +68,8 @@
 //     account.
 //   - Faults on demand ([Venue.Inject]): close, TCP reset, stall, stop
 //     answering pings, garbage frames, an oversized frame, a sequence gap in
-//     the depth stream; a maximum connection age; and [Venue.CloseAPI] for
-//     the WS-API connections.
+//     the depth stream, Binance's serverShutdown notice; a maximum
+//     connection age; and [Venue.CloseAPI] for the WS-API connections.
 //
 // A Venue is safe for concurrent use. Close stops every goroutine it started.
 package venuesim

@@ -1,6 +1,8 @@
 package venuesim
 
 import (
+	"time"
+
 	"github.com/coder/websocket"
 )
 
@@ -29,9 +31,16 @@ const (
 	// FaultDepthGap skips update ids in the next depth diff: its U is not
 	// the previous u + 1.
 	FaultDepthGap
+	// FaultServerShutdown sends Binance's shutdown notice,
+	// {"e":"serverShutdown","E":<ms>}, on every market connection ("A
+	// serverShutdown event will be sent when the server is about to
+	// shutdown, resulting in disconnection"), between its messages. The
+	// connection stays open: a host that replaces it before the cut is
+	// seen doing so; FaultClose makes the cut.
+	FaultServerShutdown
 )
 
-var faultNames = [...]string{"", "close", "reset", "stall", "no-pong", "garbage", "oversized", "depth-gap"}
+var faultNames = [...]string{"", "close", "reset", "stall", "no-pong", "garbage", "oversized", "depth-gap", "server-shutdown"}
 
 func (f Fault) String() string {
 	if f > 0 && int(f) < len(faultNames) {
@@ -42,7 +51,7 @@ func (f Fault) String() string {
 
 // Faults lists every fault, in order, for drills.
 func Faults() []Fault {
-	return []Fault{FaultClose, FaultReset, FaultStall, FaultNoPong, FaultGarbage, FaultOversized, FaultDepthGap}
+	return []Fault{FaultClose, FaultReset, FaultStall, FaultNoPong, FaultGarbage, FaultOversized, FaultDepthGap, FaultServerShutdown}
 }
 
 // Inject applies a fault to every open market-data connection (the WS-API
@@ -89,6 +98,11 @@ func (v *Venue) Inject(f Fault) int {
 			}
 			copy(big[len(big)-2:], `"}`)
 			c.inject(websocket.MessageText, big)
+		case FaultServerShutdown:
+			c.inject(websocket.MessageText, marshal(&struct {
+				Event string `json:"e"`
+				Time  int64  `json:"E"`
+			}{"serverShutdown", time.Now().UnixMilli()}))
 		}
 	}
 	return len(targets)

@@ -260,7 +260,7 @@ func TestFaults(t *testing.T) {
 	})
 	assert.Equal(t, "no-pong", venuesim.FaultNoPong.String())
 	assert.Equal(t, "unknown", venuesim.Fault(99).String())
-	assert.Len(t, venuesim.Faults(), 7)
+	assert.Len(t, venuesim.Faults(), 8)
 }
 
 // drain reads until the connection fails and returns the error.

@@ -88,6 +88,11 @@ func (c *conn) answerQuery(req apiRequest) {
 			return
 		}
 	}
+	if code, msg := checkIDs(p); code != 0 {
+		v.rejected.Add(1)
+		c.reply(apiError(req.ID, 400, code, msg))
+		return
+	}
 	sym := param(p, "symbol")
 	m := v.mkt
 	var s *symbolState
@@ -134,7 +139,7 @@ func nonNil(v []jsontext.Value) []jsontext.Value {
 // findOrder finds the order p names by orderId or origClientOrderId.
 func (v *Venue) findOrder(s *symbolState, p map[string]jsontext.Value) *order {
 	if id, err := strconv.ParseUint(param(p, "orderId"), 10, 64); err == nil {
-		if o := v.hist[id]; o != nil && o.symbol == s {
+		if o := v.hist[id]; o != nil && o.symbol == s && namedBy(o, id, param(p, "origClientOrderId")) {
 			return o
 		}
 		return nil
@@ -143,6 +148,18 @@ func (v *Venue) findOrder(s *symbolState, p map[string]jsontext.Value) *order {
 		return v.latest(func(o *order) bool { return o.symbol == s && o.clientID == cid })
 	}
 	return nil
+}
+
+// namedBy reports whether the order is the one an orderId (0: none) and
+// an origClientOrderId ("": none) name. With both, the orderId is searched
+// first, then the client id checked against that order (WebSocket API
+// "Cancel order", "Query order": "If both conditions are not met the
+// request will be rejected").
+func namedBy(o *order, id uint64, cid string) bool {
+	if id != 0 {
+		return o.id == id && (cid == "" || o.clientID == cid)
+	}
+	return cid != "" && o.clientID == cid
 }
 
 // latest is the most recent order (highest id) that match accepts: a

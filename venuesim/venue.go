@@ -45,10 +45,13 @@ type Options struct {
 	// timestamp are accepted.
 	APIKey, APISecret string
 	// IncomingLimit is how many messages a second a market-stream
-	// connection may send (SUBSCRIBE, LIST_SUBSCRIPTIONS, …); the
-	// connection that sends more is closed with 1008, as Binance closes it
-	// ("WebSocket Limits": 5 incoming messages per second). Defaults to 5;
-	// negative: no limit.
+	// connection may send, counting as Binance counts them ("WebSocket
+	// Limits": 5 incoming messages per second, a message being a PING
+	// frame, a PONG frame or a JSON control message such as SUBSCRIBE);
+	// the connection that sends more is closed with 1008, as Binance
+	// closes it. A client's pongs to the server's pings count too: with a
+	// PingInterval under 200 ms set it negative. Defaults to 5; negative:
+	// no limit.
 	IncomingLimit int
 	// Balance is the quote-asset value an order may not exceed (price ×
 	// quantity); larger orders are rejected with INSUFFICIENT_BALANCES.
@@ -407,21 +410,20 @@ func (v *Venue) broadcast(streams []string, payload []byte) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var raw []byte
+	var names [2]string // broadcasts name one or two streams
 	for c := range v.conns {
-		name, ok := c.subscribed(streams)
-		if !ok {
-			continue
-		}
-		var msg []byte
-		if c.combined.Load() {
-			msg = v.cw.appendCombined(make([]byte, 0, len(payload)+len(name)+24), name, payload)
-		} else {
-			if raw == nil {
-				raw = append([]byte(nil), payload...)
+		for _, name := range c.subscribed(names[:0], streams) {
+			var msg []byte
+			if c.combined.Load() {
+				msg = v.cw.appendCombined(make([]byte, 0, len(payload)+len(name)+24), name, payload)
+			} else {
+				if raw == nil {
+					raw = append([]byte(nil), payload...)
+				}
+				msg = raw
 			}
-			msg = raw
+			c.send(msg)
 		}
-		c.send(msg)
 	}
 }
 

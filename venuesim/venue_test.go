@@ -265,8 +265,8 @@ func TestSubscribeProtocol(t *testing.T) {
 
 	errs := []struct{ req, want string }{
 		{`{"method":"SUBSCRIB","params":[],"id":5}`, `{"error":{"code":2,"msg":"Invalid request: unknown variant ` + "`SUBSCRIB`" + `, expected one of ` + "`SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`" + ` at line 1 column 28"},"id":5}`},
-		{`{"method":"SUBSCRIBE","params":["nosuch@trade"],"id":6}`, `{"error":{"code":2,"msg":"Invalid request: invalid stream name nosuch@trade"},"id":6}`},
-		{`{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":"x"}`, `{"error":{"code":2,"msg":"Invalid request: request ID must be an unsigned integer"},"id":null}`},
+		{`{"method":"SUBSCRIBE","params":["btcusdt@nosuch"],"id":6}`, `{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":6}`},
+		{`{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":"x y"}`, `{"error":{"code":2,"msg":"Invalid request: request ID must be an unsigned integer"},"id":null}`},
 		{`{"method":"SET_PROPERTY","params":["combined","yes"],"id":7}`, `{"error":{"code":1,"msg":"Invalid value type: expected Boolean"},"id":7}`},
 		{`{"method":"GET_PROPERTY","params":["colour"],"id":8}`, `{"error":{"code":0,"msg":"Unknown property"},"id":8}`},
 		{`not json`, `{"error":{"code":3,"msg":"Invalid JSON: expected value at line 1 column 1"},"id":null}`},

@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"math"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -160,7 +162,9 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	err = errors.Join(err, closePipeline(ctx, p))
-	p.Summary().Print(stderr, time.Since(start))
+	s := p.Summary()
+	s.Print(stderr, time.Since(start))
+	s.PrintLeakCheck(stderr)
 	return err
 }
 
@@ -194,6 +198,9 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Venue: v.Name, URL: url, Compress: strings.HasSuffix(*out, ".zst"), MaxFileBytes: *maxBytes,
 		Logger: logger(stderr, *cf.verbose),
 	})
+	if errors.Is(err, iofs.ErrExist) {
+		return fmt.Errorf("record: -o %s: a recording is already there, and is not written over (remove it or name another): %w", *out, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -222,9 +229,20 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	err = errors.Join(err, rec.Close())
 	if p != nil {
 		err = errors.Join(err, closePipeline(ctx, p))
-		p.Summary().Print(stderr, time.Since(start))
+		s := p.Summary()
+		s.Print(stderr, time.Since(start))
+		s.PrintLeakCheck(stderr)
 	}
 	st := rec.Stats()
+	if errors.Is(err, pipeline.ErrNeverConnected) && st.Frames == 0 {
+		// Nothing was recorded: the file (its header only) goes, so that
+		// the name is free for the run with the right URL.
+		for _, f := range rec.Files() {
+			err = errors.Join(err, os.Remove(f))
+		}
+		fmt.Fprintln(stdout, "nothing recorded; no file left")
+		return err
+	}
 	// Frames received; the subscriptions sent are in the files too.
 	frames := st.Written - min(sentLines.Load(), st.Written)
 	fmt.Fprintf(stdout, "recorded %d frames (%d bytes, %d dropped) to %s\n", frames, st.Bytes-sentBytes.Load(), st.Dropped, strings.Join(rec.Files(), " "))
@@ -270,6 +288,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintln(stdout)
 	res.Summary.Print(stdout, res.Elapsed)
 	pipeline.PrintBooks(stdout, res.Books)
+	res.Summary.PrintLeakCheck(stdout)
 	if err == nil {
 		if err = res.Summary.ErrChecksums(); err != nil && res.Summary.Mismatch == 0 {
 			// No book went live: a book follows only its own depth's view.
@@ -285,6 +304,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	paced := fs.Bool("paced", false, "send at the recorded pace")
 	speed := fs.Float64("speed", 1, "with -paced: this many times faster")
 	verbose := fs.Bool("v", false, "log connections to stderr")
+	venue := fs.String("venue", "", "with a cryptofeed session: its venue, "+strings.Join(pipeline.VenueNames(), ", ")+" (default: from its recorded URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -294,7 +314,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := checkSpeed(*speed); err != nil {
 		return err
 	}
-	srv, err := venuesim.StartReplay(fs.Args(), &venuesim.ReplayOptions{Paced: *paced, Speed: *speed, Logger: logger(stderr, *verbose)})
+	files, cleanup, err := pipeline.Import(fs.Args(), *venue)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	srv, err := venuesim.StartReplay(files, &venuesim.ReplayOptions{Paced: *paced, Speed: *speed, Logger: logger(stderr, *verbose)})
 	if err != nil {
 		return err
 	}
@@ -303,5 +328,32 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	<-ctx.Done()
 	st := srv.Stats()
 	fmt.Fprintf(stdout, "served %d connections, %d frames\n", st.Connections, st.Sent)
+	return nil
+}
+
+func sim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	symbols := fs.String("symbols", "BTCUSDT,ETHUSDT", "symbols, comma-separated, as Binance spells them")
+	rate := fs.Int("rate", 1000, "market-data messages per second")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := errors.Join(noArgs(fs), nonNegative("-rate", *rate)); err != nil {
+		return err
+	}
+	syms := splitList(strings.ToUpper(*symbols))
+	if len(syms) == 0 {
+		return errors.New("-symbols: at least one symbol")
+	}
+	v := venuesim.Start(&venuesim.Options{Symbols: syms, Rate: *rate})
+	fmt.Fprintf(stdout, "simulated venue (%s, %d msg/s) until interrupted\n", strings.Join(syms, ", "), *rate)
+	fmt.Fprintf(stdout, "  market streams  %s  (and %s/ws/<stream>)\n", v.CombinedURL(), v.URL())
+	fmt.Fprintf(stdout, "  REST            %s\n", v.RESTURL())
+	fmt.Fprintf(stdout, "  WS-API          %s\n", v.APIURL())
+	<-ctx.Done()
+	st := v.Stats()
+	v.Close()
+	fmt.Fprintf(stdout, "simulated venue closed: %d connections, %d messages sent, %d orders\n", st.Connections, st.Sent, st.Orders)
 	return nil
 }

@@ -5,19 +5,30 @@
 //	meltica record -venue binance -symbols BTCUSDT -channel trade -o session.jsonl.zst -duration 1m
 //	meltica replay session.jsonl.zst
 //	meltica replay testdata/recordings/kraken-v1-book-2021-04-17.jsonl.zst
+//	meltica replay ../shared/recordings/KRAKEN.ws.50.0
 //	meltica serve  -paced testdata/recordings/kraken-v1-book-2021-04-17.jsonl.zst
+//	meltica sim    -symbols BTCUSDT,ETHUSDT -rate 1000
 //
 // tail prints a venue's normalized events as they arrive. record writes the
 // raw frames of a venue connection, with their receive time and connection
 // id, and the subscription sent on each connection (a sent line: what was
 // asked, such as a Kraken book's depth), to a recording (package recorder;
 // zstd when the name ends in .zst); it checks its flags before it creates
-// the file, and Ctrl-C ends it with every frame it reports in the file.
+// the file, never writes over an earlier recording (an existing -o, or a
+// part of one with -max-file-bytes, is refused), and Ctrl-C ends it with
+// every frame it reports in the file.
 // replay serves a recording over a real WebSocket on loopback (package
 // venuesim) and runs the whole pipeline on it — wsclient, the venue parser,
 // books kept by the venue's rule with every checksum verified, dispatch —
-// printing a progress line, the events if asked, and a summary. serve
-// only serves a recording, for a client of your own (or tail -url).
+// printing a progress line, the events if asked, and a summary; it takes
+// cryptofeed's sample_data sessions too (../shared/recordings), the venue
+// from their recorded URL or -venue, as serve does. tail,
+// record and replay end on the leak check ("leak check: 0 outstanding":
+// every pooled object came back once the pipeline closed), Ctrl-C
+// included. serve
+// only serves a recording, for a client of your own (or tail -url). sim
+// runs the simulated Binance (package venuesim: market streams, REST,
+// WS-API orders) on loopback and prints its URLs, until interrupted.
 //
 // tail and record take -url to connect elsewhere than the venue's public
 // endpoint (a venuesim, a proxy, a serve); every subcommand takes -h for its
@@ -55,6 +66,7 @@ commands:
   record   record a venue's raw frames to a file
   replay   run a recording through the whole pipeline and summarise it
   serve    serve a recording over a WebSocket on loopback, as its venue would
+  sim      run the simulated Binance (package venuesim) on loopback, for tail -url or a bot
 
 "meltica <command> -h" lists a command's flags.
 `
@@ -74,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return replay(ctx, args[1:], stdout, stderr)
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "sim":
+		return sim(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -25,12 +25,12 @@ import (
 )
 
 func main() {
-	cli.Main("bot", func(ctx context.Context, _ []string, out io.Writer) error {
+	cli.Main("bot", cli.NoFlags("bot", func(ctx context.Context, out io.Writer) error {
 		venue := venuesim.Start(&venuesim.Options{APIKey: "key", APISecret: "secret"})
 		defer venue.Close()
 		keys := normalize.NewCredentials("key", normalize.NewHMACSigner([]byte("secret")))
 		return run(ctx, cli.SyncWriter(out), cli.Endpoints(venue, session.Endpoints{}), keys, func(string, *session.Session) {})
-	})
+	}))
 }
 
 // run trades until the order is filled; step is called with the session

@@ -35,7 +35,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	live := fs.Bool("live", false, "trade on Binance with BINANCE_API_KEY and BINANCE_API_SECRET")
 	endpoint := fs.String("endpoint", "testnet", "with -live: testnet or production")
 	wait := fs.Duration("wait", 5*time.Second, "how long to wait for each answer from the venue")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	out = cli.SyncWriter(out)

@@ -35,7 +35,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	endpoint := fs.String("endpoint", "production", "with -live: production or testnet (public market data)")
 	rate := fs.Int("rate", 2000, "simulated venue: messages per second")
 	show := fs.Int("print", 30, "how many events to print as they arrive (counting goes on)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	live, err := cli.LiveEndpoints(*endpoint)

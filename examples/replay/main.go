@@ -18,6 +18,10 @@
 //	go run ./examples/replay
 //	go run ./examples/replay -paced -speed 10 -print 20
 //	go run ./examples/replay -file my-session.jsonl.zst -venue kraken -depth 10
+//	go run ./examples/replay -file ../shared/recordings/COINBASE.ws.28.0.gz
+//
+// -file takes cryptofeed's sample_data sessions too, as they are (the
+// venue from their recorded URL, or -venue).
 package main
 
 import (
@@ -41,13 +45,13 @@ func main() { cli.Main("replay", run) }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	file := fs.String("file", "", "recording to replay (default: the shipped Kraken session)")
+	file := fs.String("file", "", "recording to replay, Meltica's or a cryptofeed session (default: the shipped Kraken session)")
 	venue := fs.String("venue", "", "venue of the recording (default: from its header)")
 	depth := fs.Int("depth", 1000, "levels per side the books keep: the subscribed depth (the session's is 1000)")
 	paced := fs.Bool("paced", false, "send at the recorded pace instead of as fast as possible")
 	speed := fs.Float64("speed", 1, "with -paced: play this many times faster")
 	show := fs.Int("print", 5, "how many events to print as they arrive (counting goes on)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	out = cli.SyncWriter(out)

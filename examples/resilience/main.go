@@ -2,8 +2,10 @@
 // pipeline, one after the other, and prints each state change and how long
 // recovery took: a close, a TCP reset, a stall (idle watchdog), a half-open
 // connection (pong timeout), garbage frames (survived without reconnect),
-// an oversized frame, a sequence gap in the depth stream (gap marker), and
-// the venue's maximum connection age (make-before-break rotation).
+// an oversized frame, a sequence gap in the depth stream (gap marker), the
+// venue's shutdown notice (serverShutdown: the connection replaced before
+// the cut) and the venue's maximum connection age (make-before-break
+// rotation). Ctrl-C stops it where it is, with the leak check.
 //
 //	go run ./examples/resilience
 package main
@@ -14,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +33,7 @@ func main() { cli.Main("resilience", run) }
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("resilience", flag.ContinueOnError)
 	wait := fs.Duration("wait", 10*time.Second, "how long to wait for recovery from each fault")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	out = cli.SyncWriter(out)
@@ -55,7 +58,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			// rotation checks, and a pong timeout that fires first hides
 			// the mechanism meant for the stall and the oversized frame (a
 			// 1 s PongTimeout did, on a starved single-CPU run).
-			PingInterval: 100 * time.Millisecond,
+			// Pings count in Binance's 5 incoming messages a second
+			// (pongs and subscriptions too): the venue cuts a client that
+			// pings ten times a second (1008), so two a second.
+			PingInterval: 500 * time.Millisecond,
 			PongTimeout:  3 * time.Second, // half-open: no pong within 3 s
 			IdleTimeout:  6 * time.Second, // stall: pongs come, data does not
 			BackoffBase:  20 * time.Millisecond,
@@ -99,7 +105,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	// flowing waits until n more events were delivered.
+	// flowing waits until n more events were delivered; every wait ends
+	// with ctx too (Ctrl-C).
 	flowing := func(n int64) error {
 		target := delivered.Load() + n
 		deadline := time.After(*wait)
@@ -107,6 +114,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			select {
 			case <-deadline:
 				return errors.New("data did not flow")
+			case <-ctx.Done():
+				return ctx.Err()
 			case <-time.After(2 * time.Millisecond):
 			}
 		}
@@ -123,9 +132,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				}
 			case <-deadline:
 				return errors.New("no reconnect")
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 		}
 	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second) // a deadline for a busy machine
+	defer cancel()
+	closeSession := sync.OnceValue(func() error { return f.Close(shutdownCtx) })
+	defer func() { _ = closeSession() }() // on an early return; the close below reports its error
 	if err := reconnected(0); err != nil {
 		return err
 	}
@@ -133,8 +148,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	failures := 0
+	failures, checked := 0, 0
 	for _, fault := range venuesim.Faults() {
+		if ctx.Err() != nil {
+			break // interrupted: no further fault
+		}
 		drainStates(states)
 		cs := f.Stats().Market[0].Client
 		fmt.Fprintf(out, "\nfault %q\n", fault)
@@ -159,6 +177,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				fmt.Fprintf(out, "  gap marker: %s %s, update ids %d..%d missing\n", g.Symbol, g.Control.GapType, g.Control.GapFirstSeq, g.Control.GapLastSeq)
 			case <-time.After(*wait):
 				err = errors.New("no gap marker")
+			case <-ctx.Done():
+				err = ctx.Err()
 			}
 		default:
 			venue.Inject(fault)
@@ -166,6 +186,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				err = flowing(20)
 			}
 		}
+		if err != nil && ctx.Err() != nil {
+			fmt.Fprintf(out, "  interrupted\n")
+			break
+		}
+		checked++
 		if err != nil {
 			failures++
 			fmt.Fprintf(out, "  NOT RECOVERED: %v\n", err)
@@ -177,17 +202,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "  %s in %s\n", verb, time.Since(t0).Round(time.Millisecond))
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
-	defer cancel()
-	if err := f.Close(shutdownCtx); err != nil {
+	if err := closeSession(); err != nil {
 		return err
 	}
 	leaked := f.Outstanding()
+	if ctx.Err() != nil {
+		fmt.Fprintf(out, "\nleak check: %d outstanding\n", leaked)
+		return fmt.Errorf("interrupted after %d of %d faults (%d not recovered)", checked, len(venuesim.Faults())+1, failures)
+	}
 
 	// The venue cuts connections at a maximum age; rotation replaces each
 	// one before the cut, make-before-break.
 	fmt.Fprintf(out, "\nfault \"max-age\": the venue cuts at 10s, the client rotates at 2s\n")
 	rot, err := rotation(ctx, out, venue, start, 3*(*wait))
+	if ctx.Err() != nil {
+		fmt.Fprintf(out, "  interrupted\n\nleak check: %d outstanding\n", leaked+rot.leaked)
+		return fmt.Errorf("interrupted after %d of %d faults (%d not recovered)", checked, len(venuesim.Faults())+1, failures)
+	}
 	if err != nil {
 		failures++
 		fmt.Fprintf(out, "  NOT RECOVERED: %v\n", err)
@@ -278,6 +309,8 @@ func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start t
 		select {
 		case <-deadline:
 			err = errors.New("fewer than 3 rotations")
+		case <-ctx.Done():
+			err = ctx.Err()
 		case <-time.After(5 * time.Millisecond):
 			continue
 		}
@@ -285,7 +318,7 @@ func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start t
 	}
 	res.disconnects = disconnects.Load()
 	res.trades = trades.Load()
-	closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
 	if cerr := f.Close(closeCtx); err == nil {
 		err = cerr

@@ -30,8 +30,9 @@ func TestResilience(t *testing.T) {
 		"survived: still connection", // garbage
 		"disconnected oversized",     // oversized
 		"gap marker: BTC-USDT book_update",
+		"connected    rotation", // server shutdown: replaced before the cut
 		"ids contiguous",
-		"8 of 8 faults recovered",
+		"9 of 9 faults recovered",
 		"leak check: 0 outstanding",
 	} {
 		assert.Contains(t, text, want)

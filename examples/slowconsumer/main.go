@@ -115,7 +115,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	orderRate := fs.Int("orders", 40, "market orders placed per second (3 execution reports each)")
 	useLive := fs.Bool("live", false, "use Binance's public market data (no orders)")
 	endpoint := fs.String("endpoint", "production", "with -live: production or testnet (public market data)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	live, err := cli.LiveEndpoints(*endpoint)

@@ -11,6 +11,8 @@
 //
 // TIMESTAMP is Unix seconds with a fraction; a message is everything after
 // the first ": ". REST answers are skipped: they are not WebSocket frames.
+// A file may open with "configuration: DATA", the recorder's settings
+// (cryptofeed/raw_data_collection.py, set_header).
 package cryptofeed
 
 import (
@@ -34,7 +36,8 @@ var ErrFormat = errors.New("cryptofeed: line not in the sample_data format")
 // Session is what Read found besides the frames.
 type Session struct {
 	URL         string // URL of the first WebSocket connection
-	Connections int    // connections opened
+	Config      string // the recorder's "configuration: " line, when the file has one
+	Connections int    // connections opened (a file that begins mid-connection counts it)
 	In, Out     int    // frames received and messages sent
 	REST        int    // REST answers skipped
 }
@@ -58,19 +61,36 @@ func ReadFile(path string, fn func(*Session, *recorder.Line) error) (Session, er
 	return Read(r, fn)
 }
 
+var (
+	connMark = []byte(" <-> ")
+	restMark = []byte(" -> ")
+	sentMark = []byte(" <- ")
+	sep      = []byte(": ")
+	config   = []byte("configuration: ")
+)
+
 // Read calls fn for every WebSocket frame and sent message of the session,
 // in order, with Conn numbering the connections from 1 and Seq the frames
-// received on each from 1. The line passed to fn is reused: fn must not keep it.
+// received on each from 1. The frames a file has before its first
+// connection line (a file cryptofeed rotated begins mid-connection) are
+// connection 1's. A "configuration: " line (cryptofeed's
+// AsyncFileCallback.set_header) is kept in Session.Config; a line longer
+// than recorder.MaxLine is ErrFormat. The line passed to fn is reused: fn
+// must not keep it.
 func Read(r io.Reader, fn func(*Session, *recorder.Line) error) (Session, error) {
 	var s Session
 	br := bufio.NewReaderSize(r, 1<<20)
 	var line recorder.Line
 	var seq uint64
+	var buf []byte
 	for n := 1; ; n++ {
-		raw, err := br.ReadBytes('\n')
-		if len(raw) == 0 && err != nil {
+		raw, err := readLine(br, &buf)
+		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return s, nil
+			}
+			if errors.Is(err, bufio.ErrBufferFull) {
+				return s, fmt.Errorf("%w: line %d: longer than %d bytes", ErrFormat, n, recorder.MaxLine)
 			}
 			return s, err
 		}
@@ -79,40 +99,51 @@ func Read(r io.Reader, fn func(*Session, *recorder.Line) error) (Session, error)
 			continue
 		}
 		line = recorder.Line{}
+		head := raw
+		if i := bytes.Index(raw, sep); i >= 0 {
+			head = raw[:i] // the direction markers are here: a message may hold " -> "
+		}
 		switch {
-		case bytes.Contains(head(raw), []byte(" <-> ")):
-			i := bytes.Index(raw, []byte(" <-> "))
+		case bytes.HasPrefix(raw, config):
+			s.Config = string(raw[len(config):])
+			continue
+		case bytes.Contains(head, connMark):
+			u, ts, _ := bytes.Cut(raw, connMark)
+			if _, err := ParseTime(ts); err != nil {
+				return s, fmt.Errorf("line %d: %w", n, err)
+			}
 			if s.URL == "" {
-				s.URL = string(raw[:i])
+				s.URL = string(u)
+			}
+			if s.Connections == 0 && (s.In > 0 || s.Out > 0) {
+				s.Connections++ // the one the file began in
 			}
 			s.Connections++
 			seq = 0
 			continue
-		case bytes.Contains(head(raw), []byte(" -> ")):
+		case bytes.Contains(head, restMark):
+			_, rest, _ := bytes.Cut(raw, restMark)
+			if _, _, err := timed(rest, n); err != nil {
+				return s, err
+			}
 			s.REST++
 			continue
-		case bytes.Contains(head(raw), []byte(" <- ")):
-			i := bytes.Index(raw, []byte(" <- "))
-			ts, msg, ok := bytes.Cut(raw[i+4:], []byte(": "))
-			if !ok {
-				return s, fmt.Errorf("%w: line %d", ErrFormat, n)
+		case bytes.Contains(head, sentMark):
+			_, rest, _ := bytes.Cut(raw, sentMark)
+			ts, msg, err := timed(rest, n)
+			if err != nil {
+				return s, err
 			}
-			if line.Time, err = ParseTime(ts); err != nil {
-				return s, fmt.Errorf("line %d: %w", n, err)
-			}
-			line.Out = true
+			line.Time, line.Out = ts, true
 			setMessage(&line, msg)
 			s.Out++
 		default:
-			ts, msg, ok := bytes.Cut(raw, []byte(": "))
-			if !ok {
-				return s, fmt.Errorf("%w: line %d", ErrFormat, n)
-			}
-			if line.Time, err = ParseTime(ts); err != nil {
-				return s, fmt.Errorf("line %d: %w", n, err)
+			ts, msg, err := timed(raw, n)
+			if err != nil {
+				return s, err
 			}
 			seq++
-			line.Seq = seq
+			line.Time, line.Seq = ts, seq
 			setMessage(&line, msg)
 			s.In++
 		}
@@ -123,13 +154,44 @@ func Read(r io.Reader, fn func(*Session, *recorder.Line) error) (Session, error)
 	}
 }
 
-// head is the part of a line before its message, where the direction
-// markers are: a message may itself contain " -> ".
-func head(raw []byte) []byte {
-	if i := bytes.Index(raw, []byte(": ")); i >= 0 {
-		return raw[:i]
+// readLine reads one line into *buf, at most recorder.MaxLine bytes of it
+// (bufio.ErrBufferFull past that); io.EOF once nothing is left.
+func readLine(br *bufio.Reader, buf *[]byte) ([]byte, error) {
+	raw, err := br.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		if len(raw) > 0 && errors.Is(err, io.EOF) {
+			err = nil // a last line without its newline
+		}
+		return raw, err
 	}
-	return raw
+	*buf = append((*buf)[:0], raw...)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		if len(*buf) > recorder.MaxLine {
+			return nil, bufio.ErrBufferFull
+		}
+		raw, err = br.ReadSlice('\n')
+		*buf = append(*buf, raw...)
+	}
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	if len(*buf) > recorder.MaxLine {
+		return nil, bufio.ErrBufferFull
+	}
+	return *buf, err
+}
+
+// timed splits "TIMESTAMP: MESSAGE" of line n.
+func timed(b []byte, n int) (int64, []byte, error) {
+	ts, msg, ok := bytes.Cut(b, sep)
+	if !ok {
+		return 0, nil, fmt.Errorf("%w: line %d", ErrFormat, n)
+	}
+	t, err := ParseTime(ts)
+	if err != nil {
+		return 0, nil, fmt.Errorf("line %d: %w", n, err)
+	}
+	return t, msg, nil
 }
 
 // setMessage keeps msg as text when it is UTF-8, and otherwise as binary:
@@ -144,10 +206,11 @@ func setMessage(l *recorder.Line, msg []byte) {
 }
 
 // ParseTime turns "1618678132.8253062" (Unix seconds with up to nine
-// decimals) into Unix nanoseconds, exactly: no float on the way.
+// decimals; a point has digits on both sides, as Python's repr of a float)
+// into Unix nanoseconds, exactly: no float on the way.
 func ParseTime(ts []byte) (int64, error) {
-	sec, frac, _ := bytes.Cut(ts, []byte("."))
-	if len(sec) == 0 || len(frac) > 9 {
+	sec, frac, point := bytes.Cut(ts, []byte("."))
+	if len(sec) == 0 || len(frac) > 9 || (point && len(frac) == 0) {
 		return 0, fmt.Errorf("%w: timestamp %q", ErrFormat, ts)
 	}
 	var ns int64

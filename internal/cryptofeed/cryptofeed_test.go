@@ -63,6 +63,7 @@ func FuzzRead(f *testing.F) {
 	f.Add("wss://x <- 1.5: {}\nhttps://y -> 2: {}\n")
 	f.Add("1.2.3: x\n")
 	f.Add(": \n")
+	f.Add("configuration: {}\n1.0: a\nwss://x <-> 2.0\n2.5: b\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		_, _ = Read(strings.NewReader(s), func(_ *Session, l *recorder.Line) error {
 			if l.Time < 0 {

@@ -52,6 +52,7 @@ type Pipeline struct {
 	onEvent    func(*schema.CanonicalEvent)
 
 	frames    atomic.Uint64
+	closed    atomic.Bool        // Close was called
 	delivered [256]atomic.Uint64 // by schema.EventType
 }
 
@@ -113,7 +114,9 @@ func (p *Pipeline) Books() []*book.Book {
 // and checks that every pooled object came back.
 func (p *Pipeline) Close(ctx context.Context) error {
 	err := p.Dispatcher.Close(ctx)
-	return errors.Join(err, p.Pools.Shutdown(ctx))
+	err = errors.Join(err, p.Pools.Shutdown(ctx))
+	p.closed.Store(true)
+	return err
 }
 
 // Summary is what went through a pipeline.
@@ -128,11 +131,19 @@ type Summary struct {
 	Mismatch  uint64 // venue checksums that did not match
 	Unchecked uint64 // updates with a checksum that reached no live book
 	BookGaps  uint64 // gap markers the books published
+	// Closed says the pipeline was closed when the summary was taken, and
+	// Outstanding how many pooled objects were still checked out then:
+	// the leak check, 0 when everything came back.
+	Closed      bool
+	Outstanding int64
 }
 
 // Summary counts what went through so far.
 func (p *Pipeline) Summary() Summary {
-	s := Summary{Frames: p.frames.Load(), Parser: p.Parser.Stats(), Sub: p.Sub.Stats(), Delivered: map[schema.EventType]uint64{}}
+	s := Summary{Frames: p.frames.Load(), Parser: p.Parser.Stats(), Sub: p.Sub.Stats(), Delivered: map[schema.EventType]uint64{}, Closed: p.closed.Load()}
+	for _, ps := range p.Pools.Stats() {
+		s.Outstanding += ps.InUse
+	}
 	for t := range p.delivered {
 		if n := p.delivered[t].Load(); n > 0 {
 			s.Delivered[schema.EventType(t)] = n
@@ -187,6 +198,14 @@ func (s Summary) Print(w io.Writer, elapsed time.Duration) {
 		} else {
 			fmt.Fprintf(w, "  checksums         none: the venue sent none\n")
 		}
+	}
+}
+
+// PrintLeakCheck writes the leak check of a closed pipeline's summary,
+// the last line a command prints; nothing before Close.
+func (s Summary) PrintLeakCheck(w io.Writer) {
+	if s.Closed {
+		fmt.Fprintf(w, "leak check: %d outstanding\n", s.Outstanding)
 	}
 }
 

@@ -32,9 +32,16 @@ type ClientConfig struct {
 	Progress func(frames uint64)
 }
 
+// ErrNeverConnected is Connect's error when ctx ended before any
+// connection to the venue was made (nothing listens, the upgrade is
+// refused, the name does not resolve): zero frames then mean no venue, not
+// a quiet market.
+var ErrNeverConnected = errors.New("never connected")
+
 // Connect runs a wsclient.Client against cfg.URL feeding the pipeline until
 // cfg.Frames frames were handled or ctx ends, then closes it. It returns the
-// client's final counters; ctx ending is not an error.
+// client's final counters; ctx ending is not an error, unless no
+// connection was ever made (ErrNeverConnected, with the last dial error).
 func (p *Pipeline) Connect(ctx context.Context, cfg ClientConfig, venue schema.Venue) (wsclient.Stats, error) {
 	var n atomic.Uint64
 	enough := make(chan struct{})
@@ -59,11 +66,26 @@ func (p *Pipeline) Connect(ctx context.Context, cfg ClientConfig, venue schema.V
 		}
 		return err
 	}
+	var connected atomic.Bool
+	var lastMu sync.Mutex
+	var last error // the latest connection error, while never connected
 	c, err := wsclient.New(cfg.URL, counted, &wsclient.Options{
 		Venue:         venue,
 		Frames:        p.Pools.Frames,
 		Subscriptions: cfg.Subscriptions,
-		OnEvent:       cfg.OnState,
+		OnEvent: func(e wsclient.Event) {
+			switch {
+			case e.State == schema.ConnConnected:
+				connected.Store(true)
+			case e.Err != nil && e.State != schema.ConnClosed:
+				lastMu.Lock()
+				last = e.Err
+				lastMu.Unlock()
+			}
+			if cfg.OnState != nil {
+				cfg.OnState(e)
+			}
+		},
 	})
 	if err != nil {
 		return wsclient.Stats{}, err
@@ -83,6 +105,14 @@ func (p *Pipeline) Connect(ctx context.Context, cfg ClientConfig, venue schema.V
 	}
 	if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return c.Stats(), err
+	}
+	if !connected.Load() {
+		lastMu.Lock()
+		defer lastMu.Unlock()
+		if last == nil {
+			return c.Stats(), fmt.Errorf("%w to %s", ErrNeverConnected, cfg.URL)
+		}
+		return c.Stats(), fmt.Errorf("%w to %s: %w", ErrNeverConnected, cfg.URL, last)
 	}
 	return c.Stats(), nil
 }
@@ -127,9 +157,17 @@ type BookTop struct {
 
 // Replay runs a recording through a pipeline with books kept, every venue
 // checksum recomputed and counted, and shuts the pipeline down, checking
-// that every pooled object came back.
+// that every pooled object came back. A file in cryptofeed's sample_data
+// format (../shared/recordings) is converted first, its venue rc.Venue or
+// the one its recorded URL names.
 func Replay(ctx context.Context, rc ReplayConfig) (ReplayResult, error) {
 	var res ReplayResult
+	files, cleanup, err := Import(rc.Files, rc.Venue)
+	if err != nil {
+		return res, err
+	}
+	defer cleanup()
+	rc.Files = files
 	r, err := recorder.Open(rc.Files...)
 	if err != nil {
 		return res, err

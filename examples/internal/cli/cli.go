@@ -5,6 +5,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -34,14 +36,53 @@ func SyncWriter(w io.Writer) io.Writer { return &lockedWriter{w: w} }
 
 // Main runs an example: run gets a context that ends on Ctrl-C, the
 // command-line arguments and standard output; an error is printed and the
-// process exits with status 1.
+// process exits with status 1. flag.ErrHelp (-h, whose usage the flag set
+// has printed) is no failure: status 0, as a Go command's -h.
 func Main(name string, run func(ctx context.Context, args []string, out io.Writer) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Args[1:], os.Stdout)
 	stop()
-	if err != nil {
+	if code := exitStatus(err); code != 0 {
 		fmt.Fprintln(os.Stderr, name+":", err)
-		os.Exit(1)
+		os.Exit(code)
+	}
+}
+
+// exitStatus is the process status of an example's error.
+func exitStatus(err error) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 1
+}
+
+// Parse parses an example's flags, and refuses any argument left after
+// them: the examples take flags only, and a word meant as one ("live" for
+// -live) must not run the example some other way.
+func Parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		flags := 0
+		fs.VisitAll(func(*flag.Flag) { flags++ })
+		if flags == 0 {
+			return fmt.Errorf("unexpected argument %q: %s takes none", fs.Arg(0), fs.Name())
+		}
+		return fmt.Errorf("unexpected argument %q: %s takes flags only (-h lists them)", fs.Arg(0), fs.Name())
+	}
+	return nil
+}
+
+// NoFlags is the run of an example that takes no flags: -h prints so,
+// and any argument is refused before run is called.
+func NoFlags(name string, run func(ctx context.Context, out io.Writer) error) func(context.Context, []string, io.Writer) error {
+	return func(ctx context.Context, args []string, out io.Writer) error {
+		fs := flag.NewFlagSet(name, flag.ContinueOnError)
+		if err := Parse(fs, args); err != nil {
+			return err
+		}
+		return run(ctx, out)
 	}
 }
 

@@ -1,0 +1,113 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/meltica/meltica/internal/cryptofeed"
+	"github.com/meltica/meltica/recorder"
+)
+
+// Import returns files as recordings Replay, venuesim.StartReplay and
+// recorder.Open can open: each file of
+// Meltica's format as it is, and each session in cryptofeed's sample_data
+// format (../shared/recordings) converted into a temporary recording of
+// venue, or, when venue is empty, of the venue its recorded URL names.
+// cleanup removes what was converted. A file of neither format is the
+// recorder's ErrFormat.
+func Import(files []string, venue string) (out []string, cleanup func(), err error) {
+	var dir string
+	cleanup = func() {
+		if dir != "" {
+			_ = os.RemoveAll(dir)
+		}
+	}
+	for _, f := range files {
+		r, ferr := recorder.Open(f)
+		if ferr == nil {
+			r.Close()
+			out = append(out, f)
+			continue
+		}
+		if !errors.Is(ferr, recorder.ErrFormat) {
+			cleanup()
+			return nil, nil, ferr
+		}
+		if dir == "" {
+			if dir, err = os.MkdirTemp("", "meltica-import-"); err != nil {
+				return nil, nil, err
+			}
+		}
+		conv, cerr := convertCryptofeed(f, venue, filepath.Join(dir, fmt.Sprintf("%03d.jsonl", len(out))))
+		if cerr != nil {
+			cleanup()
+			if errors.Is(cerr, cryptofeed.ErrFormat) {
+				return nil, nil, ferr // neither format: the recorder's word
+			}
+			return nil, nil, cerr
+		}
+		out = append(out, conv)
+	}
+	return out, cleanup, nil
+}
+
+// convertCryptofeed converts one cryptofeed session to dst.
+func convertCryptofeed(src, venue, dst string) (string, error) {
+	s, err := cryptofeed.ReadFile(src, func(*cryptofeed.Session, *recorder.Line) error { return nil })
+	if err != nil {
+		return "", err
+	}
+	if s.In == 0 {
+		return "", fmt.Errorf("%s: a cryptofeed session without WebSocket frames (%d REST answers)", src, s.REST)
+	}
+	name := venue
+	if name != "" {
+		v, err := Lookup(name)
+		if err != nil {
+			return "", err
+		}
+		name = string(v.Name)
+	} else if name = venueOfURL(s.URL); name == "" {
+		return "", fmt.Errorf("%s: a cryptofeed session of %q, a venue the tools do not recognise: name it with -venue (%s)", src, s.URL, strings.Join(VenueNames(), ", "))
+	}
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	_, err = cryptofeed.Convert(src, f, name, false)
+	return dst, errors.Join(err, f.Close())
+}
+
+// venueOfURL is the recording venue (a header's Venue) of a venue's
+// WebSocket URL, or "" for a host none of Venues has.
+func venueOfURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	host := u.Hostname()
+	for _, v := range Venues {
+		if vu, err := url.Parse(v.URL); err == nil && sameSite(host, vu.Hostname()) {
+			return string(v.Name)
+		}
+	}
+	return ""
+}
+
+// sameSite reports whether two hosts share their last two labels
+// (stream.binance.com and api.binance.com; ws-feed.pro.coinbase.com and
+// advanced-trade-ws.coinbase.com).
+func sameSite(a, b string) bool {
+	site := func(h string) string {
+		labels := strings.Split(h, ".")
+		if len(labels) < 2 {
+			return h
+		}
+		return strings.Join(labels[len(labels)-2:], ".")
+	}
+	return a != "" && site(a) == site(b)
+}
