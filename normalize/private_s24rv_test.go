@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -53,4 +54,39 @@ func TestS24rvOKXAmendResultsAfterFill(t *testing.T) {
 	evs, err = c.feed(2, push("-1", "1646637218000"))
 	require.NoError(t, err)
 	require.Empty(t, evs, "an older push restated: a repeat")
+}
+
+// okxRepeatParser is an OKX parser that delivered fill once: every
+// further HandleBytes of it takes the repeat path.
+func okxRepeatParser(tb testing.TB) (*Parser, []byte) {
+	events := schema.NewPools(nil).Events
+	p := NewOKX(events, &putSink{events: events}, nil)
+	fill := []byte(okxOrderPush("partially_filled", "0.4", "-0.08", ""))
+	require.NoError(tb, p.HandleBytes(context.Background(), fill, 1))
+	return p, fill
+}
+
+// TestS24rvOKXRepeatZeroAllocs: a restated fill (the repeat path that
+// weighs amendments) allocates nothing.
+func TestS24rvOKXRepeatZeroAllocs(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts: not with -short or -race")
+	}
+	p, fill := okxRepeatParser(t)
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(200, func() { _ = p.HandleBytes(ctx, fill, 2) })
+	require.Zero(t, allocs)
+	require.NotZero(t, p.Stats().Repeats)
+}
+
+// BenchmarkS24rvOKXRepeatedFill: an OKX orders push that restates a fill
+// delivered before (dropped as a repeat).
+func BenchmarkS24rvOKXRepeatedFill(b *testing.B) {
+	p, fill := okxRepeatParser(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(fill)))
+	for b.Loop() {
+		_ = p.HandleBytes(ctx, fill, 2)
+	}
 }
