@@ -31,8 +31,10 @@ type binanceFilter struct {
 	ApplyMinToMarket bool `json:"applyMinToMarket"`
 	ApplyMaxToMarket bool `json:"applyMaxToMarket"`
 	// PERCENT_PRICE_BY_SIDE and PERCENT_PRICE (multiplierUp, multiplierDown
-	// for both sides), their average's minutes; MAX_NUM_ORDERS and
-	// MAX_NUM_ALGO_ORDERS.
+	// for both sides on spot; on futures a buy's ceiling and a sell's
+	// floor), their average's minutes; MAX_NUM_ORDERS and
+	// MAX_NUM_ALGO_ORDERS (spot maxNumOrders, maxNumAlgoOrders; USDⓈ-M and
+	// COIN-M "limit").
 	BidMultiplierUp   string `json:"bidMultiplierUp"`
 	BidMultiplierDown string `json:"bidMultiplierDown"`
 	AskMultiplierUp   string `json:"askMultiplierUp"`
@@ -42,6 +44,7 @@ type binanceFilter struct {
 	AvgPriceMins      int    `json:"avgPriceMins"`
 	MaxNumOrders      int    `json:"maxNumOrders"`
 	MaxNumAlgoOrders  int    `json:"maxNumAlgoOrders"`
+	Limit             int    `json:"limit"`
 }
 
 // ParseBinanceExchangeInfo reads the instruments of a Binance exchangeInfo
@@ -82,11 +85,13 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 	}()
 	var info struct {
 		Symbols []struct { // names matched exactly (goccy v2)
-			Symbol     string          `json:"symbol"`
-			Status     string          `json:"status"`
-			BaseAsset  string          `json:"baseAsset"`
-			QuoteAsset string          `json:"quoteAsset"`
-			Filters    []binanceFilter `json:"filters"`
+			Symbol string `json:"symbol"`
+			Status string `json:"status"`
+			// COIN-M's name for it.
+			ContractStatus string          `json:"contractStatus"`
+			BaseAsset      string          `json:"baseAsset"`
+			QuoteAsset     string          `json:"quoteAsset"`
+			Filters        []binanceFilter `json:"filters"`
 			// The quote asset's precision in decimals: a quoteOrderQty
 			// with more is refused (-1111 "Precision is over the maximum
 			// defined for this asset").
@@ -107,9 +112,9 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 	ins = make([]Instrument, 0, len(info.Symbols))
 	for _, s := range info.Symbols {
 		in := Instrument{Symbol: s.Symbol, Base: s.BaseAsset, Quote: s.QuoteAsset, Contract: binanceContract(s.ContractType, s.DeliveryDate)}
-		in.Rules.Trading = binanceTrading[s.Status]
+		in.Rules.Trading = binanceTrading[cmp.Or(s.Status, s.ContractStatus)]
 		for i := range s.Filters {
-			if err := in.Rules.applyBinance(&s.Filters[i]); err != nil {
+			if err := in.Rules.applyBinance(&s.Filters[i], s.ContractType != ""); err != nil {
 				return nil, err
 			}
 		}
@@ -147,7 +152,13 @@ var binanceTrading = map[string]TradingStatus{
 	"CLOSE": TradingHalted,
 }
 
-func (r *InstrumentRules) applyBinance(f *binanceFilter) error {
+// applyBinance reads one filter of a symbol; futures: a USDⓈ-M or COIN-M
+// one, whose PERCENT_PRICE is one inequality per side (USDⓈ-M Futures
+// "Common Definition → Filters": "BUY: price <= markPrice *
+// multiplierUp; SELL: price >= markPrice * multiplierDown": a buy has no
+// floor, a sell no ceiling) and whose MAX_NUM_ORDERS and
+// MAX_NUM_ALGO_ORDERS say "limit".
+func (r *InstrumentRules) applyBinance(f *binanceFilter, futures bool) error {
 	var fields []ruleField
 	switch f.Type {
 	case "PRICE_FILTER":
@@ -165,13 +176,23 @@ func (r *InstrumentRules) applyBinance(f *binanceFilter) error {
 			{"askMultiplierUp", f.AskMultiplierUp, &r.AskMultiplierUp}, {"askMultiplierDown", f.AskMultiplierDown, &r.AskMultiplierDown}}
 		r.AvgPriceMins = max(f.AvgPriceMins, 0)
 	case "PERCENT_PRICE":
+		if futures {
+			fields = []ruleField{{"multiplierUp", f.MultiplierUp, &r.BidMultiplierUp}, {"multiplierDown", f.MultiplierDown, &r.AskMultiplierDown}}
+			break
+		}
 		fields = []ruleField{{"multiplierUp", f.MultiplierUp, &r.BidMultiplierUp}, {"multiplierDown", f.MultiplierDown, &r.BidMultiplierDown},
 			{"multiplierUp", f.MultiplierUp, &r.AskMultiplierUp}, {"multiplierDown", f.MultiplierDown, &r.AskMultiplierDown}}
 		r.AvgPriceMins = max(f.AvgPriceMins, 0)
 	case "MAX_NUM_ORDERS":
 		r.MaxNumOrders = max(f.MaxNumOrders, 0)
+		if futures {
+			r.MaxNumOrders = max(f.Limit, 0)
+		}
 	case "MAX_NUM_ALGO_ORDERS":
 		r.MaxNumAlgoOrders = max(f.MaxNumAlgoOrders, 0)
+		if futures {
+			r.MaxNumAlgoOrders = max(f.Limit, 0)
+		}
 	}
 	if err := setRules(schema.VenueBinance, "exchangeInfo", f.Type, fields...); err != nil {
 		return err

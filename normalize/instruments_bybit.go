@@ -68,13 +68,6 @@ func FetchBybitInstruments(ctx context.Context, client *http.Client, baseURL, ca
 //
 // A retCode other than 0 is a [*RESTError]; a malformed answer or value a
 // [*ParseError].
-// bybitTrading are the symbol statuses of "Get Instruments Info" (Bybit
-// v5 "Enums → Symbol status": PreLaunch, Trading, Delivering, Closed):
-// Trading takes orders, Closed none. PreLaunch (pre-market trading takes
-// orders in its auction phases), Delivering and words not named are
-// TradingUnknown.
-var bybitTrading = map[string]TradingStatus{"Trading": TradingOpen, "Closed": TradingHalted}
-
 func ParseBybitInstruments(data []byte) ([]Instrument, error) {
 	ins, _, err := parseBybitInstruments(data)
 	return ins, err
@@ -161,3 +154,10 @@ func parseBybitInstruments(data []byte) ([]Instrument, string, error) {
 	}
 	return ins, ans.Result.NextPageCursor, nil
 }
+
+// bybitTrading are the symbol statuses of "Get Instruments Info" (Bybit
+// v5 "Enums → Symbol status": PreLaunch, Trading, Delivering, Closed):
+// Trading takes orders, Closed none. PreLaunch (pre-market trading takes
+// orders in its auction phases), Delivering and words not named are
+// TradingUnknown.
+var bybitTrading = map[string]TradingStatus{"Trading": TradingOpen, "Closed": TradingHalted}

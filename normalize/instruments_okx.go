@@ -42,12 +42,6 @@ func FetchOKXInstruments(ctx context.Context, client *http.Client, baseURL, inst
 //
 // A code other than "0" is a [*RESTError]; a malformed answer or value a
 // [*ParseError].
-// okxTrading are the instrument states of "Get instruments" (state: live,
-// suspend, preopen, test — "Test pairs, can't be traded"): live takes
-// orders, suspend and test none. preopen ("before they go live"; some
-// take orders in a call auction) and words not named are TradingUnknown.
-var okxTrading = map[string]TradingStatus{"live": TradingOpen, "suspend": TradingHalted, "test": TradingHalted}
-
 func ParseOKXInstruments(data []byte) ([]Instrument, error) {
 	var ans struct {
 		Code string `json:"code"`
@@ -110,3 +104,9 @@ func ParseOKXInstruments(data []byte) ([]Instrument, error) {
 	}
 	return ins, nil
 }
+
+// okxTrading are the instrument states of "Get instruments" (state: live,
+// suspend, preopen, test — "Test pairs, can't be traded"): live takes
+// orders, suspend and test none. preopen ("before they go live"; some
+// take orders in a call auction) and words not named are TradingUnknown.
+var okxTrading = map[string]TradingStatus{"live": TradingOpen, "suspend": TradingHalted, "test": TradingHalted}

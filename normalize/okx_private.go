@@ -165,6 +165,14 @@ func (m *okxOrderMsg) fill(f *filler) {
 	default:
 		x.ExecType = okxStateExecs[string(m.State.bytes())]
 	}
+	switch a := string(m.AmendResult.bytes()); {
+	case okxAmended(&m.AmendResult):
+		f.p.fills.amend = amendDone
+	case a == "-1":
+		f.p.fills.amend = amendFailed
+	default:
+		f.p.fills.amend = amendNone
+	}
 	if !m.CancelSourceReason.empty() {
 		x.RejectReason = f.p.reason(&m.CancelSourceReason)
 	} else if a := string(m.AmendResult.bytes()); a == "-1" || a == "1" {

@@ -170,7 +170,20 @@ type recentFills struct {
 	set  map[fillKey]fillSeen
 	ring []fillKey
 	next int
+	// amend is what the report being parsed says of an amendment (OKX's
+	// amendResult): set by the venue's parser for each of its order
+	// reports, read and cleared by repeatFill.
+	amend amendResult
 }
+
+// amendResult is a report's word on an amendment of its order.
+type amendResult uint8
+
+const (
+	amendNone   amendResult = iota // not an amendment's result
+	amendDone                      // amended (OKX amendResult "0", "2")
+	amendFailed                    // refused, the order as it was (OKX "-1")
+)
 
 // fillSeen is what a fill's report said of its order: a restatement of
 // the fill that says otherwise carries news.
@@ -178,6 +191,7 @@ type fillSeen struct {
 	status     schema.OrderStatus
 	price, qty schema.Decimal
 	reason     string // RejectReason: interned or the parser's own, never the frame's
+	ts         int64  // the latest ExchangeTS delivered of it
 }
 
 // repeatFill reports whether ev, an execution report, repeats a fill the
@@ -198,23 +212,33 @@ type fillSeen struct {
 // with amendResult "0", the new px and sz, and the last fill's fields):
 // an Amendment report without the fill; and beside a new reason (a
 // failed amendment's msg): that status's report with the reason, without
-// the fill.
+// the fill. Every amendment's result is one (OKX: each amend-order
+// request's push, amendResult set, uTime later than the last delivered):
+// a second failure with the reason of the first, an amendment of what
+// neither price nor quantity says (OKX attachAlgoOrds' take-profit and
+// stop-loss). An amendment's push older than the last delivered (the
+// other connection's, in a rotation) is a repeat.
 func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
 	x := &ev.Exec
+	r := &p.fills
+	amend := r.amend
+	r.amend = amendNone
 	if x.ExecType != schema.ExecTrade || x.TradeID.IsZero() || x.Reconciled {
 		return false
 	}
-	r := &p.fills
 	key := fillKey{symbol: ev.Symbol, order: x.VenueOrderID, trade: x.TradeID}
-	seen := fillSeen{status: x.Status, price: x.Price, qty: x.Qty, reason: x.RejectReason}
+	seen := fillSeen{status: x.Status, price: x.Price, qty: x.Qty, reason: x.RejectReason, ts: ev.ExchangeTS}
 	if was, ok := r.set[key]; ok {
+		older := ev.ExchangeTS < was.ts
+		result := amend != amendNone && ev.ExchangeTS > was.ts // an amendment's result not delivered yet
 		final := x.Status.Final() && x.Status != was.status
-		amended := !x.Status.Final() && (!x.Price.Equal(was.price) || !x.Qty.Equal(was.qty))
-		refused := x.RejectReason != "" && x.RejectReason != was.reason // OKX: an amendment that failed ("-1")
+		amended := !x.Status.Final() && !older && (!x.Price.Equal(was.price) || !x.Qty.Equal(was.qty) || (result && amend == amendDone))
+		refused := x.RejectReason != "" && !older && (x.RejectReason != was.reason || result) // OKX: an amendment that failed ("-1")
 		if !final && !amended && !refused {
 			p.stats.repeats.Add(1)
 			return true
 		}
+		seen.ts = max(seen.ts, was.ts)
 		r.set[key] = seen
 		withoutFill(x)
 		if amended {

@@ -50,9 +50,11 @@ type InstrumentRules struct {
 	// PERCENT_PRICE_BY_SIDE; PERCENT_PRICE gives both sides the same
 	// multipliers): a buy's price within [ref × BidMultiplierDown, ref ×
 	// BidMultiplierUp], a sell's within the ask's, ref the weighted
-	// average price over AvgPriceMins minutes (0: the last price). Zero:
-	// not applied. Only [InstrumentRules.CheckAt], which is given ref,
-	// applies them.
+	// average price over AvgPriceMins minutes (0: the last price). Binance
+	// futures' PERCENT_PRICE bounds a buy from above and a sell from below
+	// only, around the mark price: BidMultiplierDown and AskMultiplierUp
+	// stay zero. Zero: not applied. Only [InstrumentRules.CheckAt], which
+	// is given ref, applies them.
 	BidMultiplierUp, BidMultiplierDown, AskMultiplierUp, AskMultiplierDown schema.Decimal
 	AvgPriceMins                                                           int
 	// MaxNumOrders and MaxNumAlgoOrders are the most orders (of them, stop

@@ -63,7 +63,8 @@
 // venue ends while the connection stays open (eventStreamTerminated:
 // "sent when the User Data Stream is stopped") is signed and sent again
 // on that connection — at once, then after a backoff of 1 s doubling to
-// 30 s should the venue keep ending it —; orders wait meanwhile, and its
+// 30 s should the venue keep ending it (a stream that held a minute
+// starts the backoff over) —; orders wait meanwhile, and its
 // acceptance reconciles the window, as after a reconnect.
 //
 // # Execution reports across reconnects

@@ -63,9 +63,10 @@ type orders struct {
 	// refusal beyond its code: its status and when the venue takes
 	// requests again. The reader's only.
 	refusal   refusalMeta
-	frameConn uint64 // the connection of the frame being parsed: the reader's only
-	udsEnds   int    // user-data streams the venue ended on the current connection
-	readyConn uint64 // the connection whose subscription the venue accepted: orders go out on it only
+	frameConn uint64    // the connection of the frame being parsed: the reader's only
+	udsEnds   int       // user-data streams the venue ended on the current connection, in a burst
+	udsEndAt  time.Time // when the venue last ended one (the injected clock)
+	readyConn uint64    // the connection whose subscription the venue accepted: orders go out on it only
 	udsSent   uint64
 	sent      uint64
 	answered  uint64
@@ -223,18 +224,30 @@ func streamEnded(ev *schema.CanonicalEvent) bool {
 		(c.Reason == "eventStreamTerminated" || c.Reason == "listenKeyExpired")
 }
 
+// udsEndsQuiet is how long a user-data stream holds for its end to be
+// taken as a new one, not as part of a burst of ends: twice the backoff's
+// longest wait.
+const udsEndsQuiet = time.Minute
+
 // streamEnded: the venue stopped conn's user-data stream. No execution
 // report comes on it any more: orders wait, a running reconciliation pass
 // stops, and the subscription is signed again on the same connection —
 // at once the first time, then after a backoff (1 s, doubling, at most
-// 30 s) should the venue keep ending it — whose acceptance reconciles
-// what the window missed. It runs on the reader and does not block.
+// 30 s) should the venue keep ending it (a stream that held
+// udsEndsQuiet ends anew at once: the backoff starts over) — whose
+// acceptance reconciles what the window missed. It runs on the reader and
+// does not block.
 func (o *orders) streamEnded(conn uint64) {
 	s := o.s
+	now := s.cfg.Client.Clock.Now()
 	o.mu.Lock()
 	if o.readyConn == conn {
 		o.readyConn = 0
 	}
+	if now.Sub(o.udsEndAt) > udsEndsQuiet {
+		o.udsEnds = 0
+	}
+	o.udsEndAt = now
 	o.udsEnds++
 	ends := o.udsEnds
 	o.mu.Unlock()

@@ -340,8 +340,16 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 	// fill, PartiallyFilled at its time, after the order topic's
 	// PartiallyFilledCanceled: the two topics come in either order) does
 	// not bring the order back to life.
+	prev := t.status
 	if x.Status != schema.StatusUnknown && !t.status.Final() {
 		t.status = x.Status
+	}
+	if dup && x.Status.Final() && !prev.Final() {
+		// Its fill delivered, but not its end (a pass's order query, a
+		// moment older, said open; Coinbase reports a fill and the cancel
+		// after it in one report): the end is news, told without the fill.
+		statusOnly(x)
+		dup = false
 	}
 	// An order is forgotten once it ended and its fills are delivered:
 	// Bybit streams the end (order topic) and the fills (execution topic)
@@ -353,6 +361,18 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 		r.forget(key, ended{end: t.status})
 	}
 	return dup
+}
+
+// statusOnly makes a report of a fill delivered already the report of its
+// order's end alone: no fill is counted twice.
+func statusOnly(x *schema.Execution) {
+	x.ExecType = schema.ExecUnknown // Filled: a status report
+	if x.Status != schema.StatusFilled {
+		x.ExecType = endExecType(x.Status)
+	}
+	x.TradeID, x.FeeAsset = schema.ID{}, schema.ID{}
+	x.LastFillQty, x.LastFillPrice, x.Fee, x.RealizedPnL = schema.Decimal{}, schema.Decimal{}, schema.Decimal{}, schema.Decimal{}
+	x.IsMaker = false
 }
 
 // ack tracks an order the venue acknowledged to Place. An answer that

@@ -1183,7 +1183,11 @@ func TestVenueReconcileStreamedEndDuringPass(t *testing.T) {
 			assert.Equal(t, []any{false, schema.ExecCanceled}, []any{r.Reconciled, r.ExecType})
 			v.holdQueries(false)
 			assertVenueFill(t, h.nextFill(), schema.StatusPartiallyFilled, "0.01", "0.01", "0.03")
+			passes := h.s.Stats().Order.Reconciliations
 			v.window(func() {})
+			// The reconnect's pass: the new connection is subscribed (a
+			// probe placed before may go on the connection the cut ends).
+			require.Eventually(t, func() bool { return h.s.Stats().Order.Reconciliations > passes }, generous, pollEvery, "reconnected")
 			require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 0 }, generous, pollEvery, "ended, every fill delivered: forgotten")
 			h.nothingElse()
 			assert.Equal(t, uint64(1), h.s.Stats().Order.Reconciled, "the fill only")
