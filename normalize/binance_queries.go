@@ -320,7 +320,7 @@ func ParseBinanceTrades(data []byte, syms *Symbols, dst []BinanceTrade) ([]Binan
 		t.TradeID, t.OrderID, t.CommissionAsset = q.ID.v, q.OrderID.v, q.CommissionAsset.v
 		t.Price, t.Qty, t.QuoteQty, t.Commission = q.Price.v, q.Qty.v, q.QuoteQty.v, q.Commission.v
 		if !q.QuoteQty.ok {
-			t.QuoteQty, _ = t.Price.Mul(t.Qty)
+			t.QuoteQty, _ = mulRounded(t.Price, t.Qty)
 		}
 		t.Time = q.Time.v * 1e6
 		t.IsBuyer, t.IsMaker = q.IsBuyer.v, q.IsMaker.v

@@ -224,7 +224,7 @@ func ParseBybitExecutions(data []byte, syms *Symbols, dst []QueryFill) ([]QueryF
 		f.Price, f.Qty, f.Fee, f.IsMaker = q.ExecPrice.v, q.ExecQty.v, q.ExecFee.v, q.IsMaker.v
 		f.QuoteQty = q.ExecValue.v
 		if !q.ExecValue.ok || f.QuoteQty.Sign() <= 0 {
-			f.QuoteQty, _ = f.Price.Mul(f.Qty)
+			f.QuoteQty, _ = mulRounded(f.Price, f.Qty)
 		}
 		// orderQty − leavesQty is in the base coin unless the order was
 		// sized in the quote coin, which a market buy's execution does not

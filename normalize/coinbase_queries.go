@@ -1,9 +1,6 @@
 package normalize
 
 import (
-	"math"
-	"math/bits"
-
 	"github.com/goccy/go-json/jsontext"
 	json "github.com/goccy/go-json/v2"
 
@@ -306,44 +303,4 @@ func ParseCoinbaseFills(data []byte, syms *Symbols, dst []QueryFill) ([]QueryFil
 		dst = append(dst, f)
 	}
 	return dst, a.Cursor, nil
-}
-
-// mulRounded returns a × b: exact when a Decimal holds it, otherwise
-// rounded half to even to the most digits after the point that fit (a
-// Coinbase size of 0.0046830664333996 at 21220.64 is 20 significant
-// digits, past a Decimal's 64-bit mantissa). ErrDecimalOverflow when even
-// its integer part does not fit.
-func mulRounded(a, b schema.Decimal) (schema.Decimal, error) {
-	if p, err := a.Mul(b); err == nil {
-		return p, nil
-	}
-	hi, lo := bits.Mul64(absMant(a), absMant(b))
-	scale := a.Scale() + b.Scale()
-	var last uint64 // the last digit dropped
-	sticky := false // a digit dropped before it was not 0
-	for (hi != 0 || lo > math.MaxInt64 || scale > schema.MaxScale) && scale > 0 {
-		sticky = sticky || last != 0
-		var r uint64
-		hi, r = hi/10, hi%10
-		lo, last = bits.Div64(r, lo, 10)
-		scale--
-	}
-	if last > 5 || (last == 5 && (sticky || lo%2 == 1)) {
-		lo++
-	}
-	if hi != 0 || lo > math.MaxInt64 {
-		return schema.Decimal{}, schema.ErrDecimalOverflow
-	}
-	m := int64(lo)
-	if (a.Sign() < 0) != (b.Sign() < 0) {
-		m = -m
-	}
-	return schema.NewDecimal(m, scale), nil
-}
-
-func absMant(d schema.Decimal) uint64 {
-	if m := d.Mantissa(); m < 0 {
-		return uint64(-m) // never MinInt64: Decimal mantissas lie in ±(2^63-1)
-	}
-	return uint64(d.Mantissa())
 }

@@ -398,7 +398,7 @@ func krakenFills(method string, m krMap[krTradeInfo], symbol string, feeAsset sc
 		}
 		f.QuoteQty = q.Cost.v
 		if !q.Cost.ok || f.QuoteQty.Sign() <= 0 {
-			f.QuoteQty, _ = f.Price.Mul(f.Qty)
+			f.QuoteQty, _ = mulRounded(f.Price, f.Qty)
 		}
 		var ok bool
 		if f.Time, ok = krakenTime(q.Time); !ok {

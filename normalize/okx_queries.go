@@ -228,7 +228,7 @@ func ParseOKXOrders(data []byte, syms *Symbols, dst []QueryOrder) ([]QueryOrder,
 			return dst, err
 		}
 		if x.AvgPrice.Sign() > 0 {
-			x.CumQuoteQty, _ = x.AvgPrice.Mul(x.CumFillQty)
+			x.CumQuoteQty, _ = mulRounded(x.AvgPrice, x.CumFillQty)
 		}
 		if !q.CancelSourceReason.empty() {
 			x.RejectReason = string(q.CancelSourceReason.bytes())
@@ -265,7 +265,7 @@ func ParseOKXFills(data []byte, syms *Symbols, dst []QueryFill) ([]QueryFill, er
 		}
 		f.TradeID, f.OrderID, f.PageKey, f.FeeAsset = q.TradeID.v, q.OrdID.v, q.BillID.v, q.FeeCcy.v
 		f.Price, f.Qty = q.FillPx.v, q.FillSz.v
-		f.QuoteQty, _ = f.Price.Mul(f.Qty)
+		f.QuoteQty, _ = mulRounded(f.Price, f.Qty)
 		f.Fee = q.Fee.v.Neg()
 		f.IsMaker = string(q.ExecType.bytes()) == "M"
 		f.Time = either(q.FillTime.v, q.TS.v) * 1e6

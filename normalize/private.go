@@ -97,7 +97,7 @@ func execCumQuote(x *schema.Execution) {
 	if x.CumQuoteQty.Sign() != 0 || x.AvgPrice.Sign() <= 0 || x.CumFillQty.Sign() <= 0 {
 		return
 	}
-	if q, err := x.AvgPrice.Mul(x.CumFillQty); err == nil {
+	if q, err := mulRounded(x.AvgPrice, x.CumFillQty); err == nil {
 		x.CumQuoteQty = q
 	}
 }

@@ -752,3 +752,24 @@ func enter(in *jsontext.Decoder, kind jsontext.Kind, wrong error) error {
 	_, err := in.ReadToken()
 	return err
 }
+
+// mulRounded returns a × b: exact when a Decimal holds it, otherwise the
+// exact product rounded half to even once, at the most digits after the
+// point that fit (a Coinbase size of 0.0046830664333996 at 21220.64 is 20
+// significant digits, past a Decimal's 64-bit mantissa; a meme coin at
+// 0.000012345678 filled 1234.56789012 is exact only at 20 digits after the
+// point). A fill's quote amount computed from its price and quantity, where
+// Mul would have left it zero. ErrDecimalOverflow when even its integer
+// part does not fit.
+func mulRounded(a, b schema.Decimal) (schema.Decimal, error) {
+	p, err := a.Mul(b)
+	if err == nil {
+		return p, nil
+	}
+	for scale := min(a.Scale()+b.Scale(), schema.MaxScale); scale >= 0; scale-- {
+		if p, err = a.MulRound(b, scale, schema.RoundHalfEven); !errors.Is(err, schema.ErrDecimalOverflow) {
+			return p, err
+		}
+	}
+	return schema.Decimal{}, schema.ErrDecimalOverflow
+}
