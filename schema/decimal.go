@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"strconv"
+	"unicode/utf8"
 )
 
 // MaxScale is the most digits a Decimal keeps after the point.
@@ -32,11 +33,17 @@ type DecimalError struct {
 const maxErrInput = 64
 
 // errInput is the Input of a DecimalError for s.
+// The cut backs off to the start of a rune, so that a venue's whole
+// character is not made invalid UTF-8 (which a JSON log refuses).
 func errInput[S ~string | ~[]byte](s S) string {
-	if len(s) > maxErrInput {
-		return string(s[:maxErrInput]) + "…"
+	if len(s) <= maxErrInput {
+		return string(s)
 	}
-	return string(s)
+	n := maxErrInput
+	for k := 1; k < utf8.UTFMax && !utf8.RuneStart(s[n]); k++ {
+		n--
+	}
+	return string(s[:n]) + "…"
 }
 
 func (e *DecimalError) Error() string { return e.Err.Error() + ": " + strconv.Quote(e.Input) }
@@ -228,13 +235,13 @@ func parseDecimalText[S ~string | ~[]byte](s S) (Decimal, error) {
 		if i == len(s) {
 			return decErr(s, ErrDecimalSyntax)
 		}
-		exp := 0
+		exp, limit := 0, 1000
 		for ; i < len(s); i++ {
 			c := s[i]
 			if c < '0' || c > '9' {
 				return decErr(s, ErrDecimalSyntax)
 			}
-			if exp < 1000 {
+			if exp < limit {
 				exp = exp*10 + int(c-'0')
 			}
 		}
