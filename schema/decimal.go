@@ -235,7 +235,10 @@ func parseDecimalText[S ~string | ~[]byte](s S) (Decimal, error) {
 		if i == len(s) {
 			return decErr(s, ErrDecimalSyntax)
 		}
-		exp, limit := 0, 1000
+		// The exponent counts in full up to past any digit count of the
+		// text (a 1 and 10000 zeros, e-10000, is 1); beyond, the value
+		// is 0 or past both limits whatever its exact exponent.
+		exp, limit := 0, len(s)+2*len(pow10)
 		for ; i < len(s); i++ {
 			c := s[i]
 			if c < '0' || c > '9' {

@@ -37,3 +37,29 @@ func TestS24rvErrorInputCutsWholeRunes(t *testing.T) {
 		}
 	}
 }
+
+// The exponent is read in full, however many digits the mantissa has:
+// "1" and 10000 zeros, times 10^-10000, is 1 (the trailing zeros are the
+// value's, ParseDecimal's doc says they are dropped and the value kept
+// exact), and 0.(10000 zeros)1 × 10^10001 is 1.
+func TestS24rvLongExponentIsExact(t *testing.T) {
+	t.Parallel()
+	zeros := strings.Repeat("0", 10000)
+	for in, want := range map[string]string{
+		"1" + zeros + "e-10000":    "1",
+		"1" + zeros + "e-10001":    "0.1",
+		"-1" + zeros + ".0e-10004": "-0.0001",
+		"0." + zeros + "1e+10001":  "1",
+		"0." + zeros + "15e10002":  "15",
+		"0." + zeros + "1E+9985":   "0.0000000000000001",
+		"1" + zeros + "e-9999":     "10",
+	} {
+		d, err := schema.ParseDecimal(in)
+		require.NoError(t, err, "%.20s…%s", in, in[len(in)-10:])
+		require.Equal(t, want, d.String(), "%.20s…%s", in, in[len(in)-10:])
+	}
+	_, err := schema.ParseDecimal("1" + zeros + "e-99999999999")
+	require.ErrorIs(t, err, schema.ErrDecimalPrecision)
+	_, err = schema.ParseDecimal("0." + zeros + "1e+99999999999")
+	require.ErrorIs(t, err, schema.ErrDecimalOverflow)
+}
