@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -62,4 +63,35 @@ func TestS24rvLongExponentIsExact(t *testing.T) {
 	require.ErrorIs(t, err, schema.ErrDecimalPrecision)
 	_, err = schema.ParseDecimal("0." + zeros + "1e+99999999999")
 	require.ErrorIs(t, err, schema.ErrDecimalOverflow)
+}
+
+// escapeAll writes every character of s as a JSON \u00XX escape: the same
+// JSON string as s (RFC 8259 §7: any character may be escaped).
+func escapeAll(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		fmt.Fprintf(&b, `\u%04x`, s[i])
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// A JSON string is its decoded text, however it is escaped (RFC 8259 §7),
+// through UnmarshalJSON (any JSON library) and goccy v2 alike: Binance's
+// "672.00000000" written with escapes is 74 bytes of JSON.
+func TestS24rvEscapedStringOfAnyLength(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"1.5", "672.00000000", "-0.000000012345", "312345678901.00000000", "9223372036854775807", "1e-8"} {
+		want := schema.MustParseDecimal(s)
+		raw := escapeAll(s)
+		var d schema.Decimal
+		require.NoError(t, d.UnmarshalJSON([]byte(raw)), raw)
+		require.True(t, d.Identical(want), "%s: %v", raw, d)
+		var v struct{ P schema.Decimal }
+		require.NoError(t, json.Unmarshal([]byte(`{"P":`+raw+`}`), &v), raw)
+		require.True(t, v.P.Identical(want), "%s: %v", raw, v.P)
+	}
+	var d schema.Decimal
+	require.ErrorIs(t, d.UnmarshalJSON([]byte(escapeAll("1.5x"+strings.Repeat("0", 100)))), schema.ErrDecimalSyntax)
 }
