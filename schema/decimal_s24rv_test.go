@@ -95,3 +95,28 @@ func TestS24rvEscapedStringOfAnyLength(t *testing.T) {
 	var d schema.Decimal
 	require.ErrorIs(t, d.UnmarshalJSON([]byte(escapeAll("1.5x"+strings.Repeat("0", 100)))), schema.ErrDecimalSyntax)
 }
+
+// MulRound is Mul then Round whenever Mul's exact product fits, in every
+// mode (the one rounding is the same rounding), and MulRound of d by 1 at
+// d's scale is d.
+func TestS24rvMulRoundIsMulThenRound(t *testing.T) {
+	t.Parallel()
+	rng := propertyRNG(t)
+	one := schema.NewDecimal(1, 0)
+	for range 50_000 {
+		a, b := randDecimal(rng), randDecimal(rng)
+		scale := rng.IntN(schema.MaxScale + 1)
+		mode := schema.RoundingMode(rng.IntN(6))
+		got, err := a.MulRound(b, scale, mode)
+		if p, perr := a.Mul(b); perr == nil {
+			want, werr := p.Round(scale, mode)
+			if werr == nil {
+				require.NoError(t, err, "%v × %v at %d %v", a, b, scale, mode)
+				require.True(t, got.Identical(want), "%v × %v at %d %v: %v, Mul+Round %v", a, b, scale, mode, got, want)
+			}
+		}
+		same, err := a.MulRound(one, a.Scale(), mode)
+		require.NoError(t, err)
+		require.True(t, same.Identical(a), "%v × 1: %v", a, same)
+	}
+}
