@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"strconv"
+	"unicode/utf8"
 )
 
 // MaxScale is the most digits a Decimal keeps after the point.
@@ -32,11 +33,17 @@ type DecimalError struct {
 const maxErrInput = 64
 
 // errInput is the Input of a DecimalError for s.
+// The cut backs off to the start of a rune, so that a venue's whole
+// character is not made invalid UTF-8 (which a JSON log refuses).
 func errInput[S ~string | ~[]byte](s S) string {
-	if len(s) > maxErrInput {
-		return string(s[:maxErrInput]) + "…"
+	if len(s) <= maxErrInput {
+		return string(s)
 	}
-	return string(s)
+	n := maxErrInput
+	for k := 1; k < utf8.UTFMax && !utf8.RuneStart(s[n]); k++ {
+		n--
+	}
+	return string(s[:n]) + "…"
 }
 
 func (e *DecimalError) Error() string { return e.Err.Error() + ": " + strconv.Quote(e.Input) }
@@ -111,21 +118,30 @@ func decErr[S ~string | ~[]byte](s S, err error) (Decimal, error) {
 }
 
 func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
-	// The venues' usual text — a sign, at most 18 digits, a point — fits
-	// whatever its digits (10^18 < 2^63): read it without a check per
-	// digit. Anything else goes the whole way.
+	// The venues' usual text — a sign, at most 18 digits, a point, an
+	// exponent of one or two digits that leaves the scale in 0..MaxScale
+	// — fits whatever its digits (10^18 < 2^63): read it without a check
+	// per digit. Anything else goes the whole way.
 	i := 0
 	neg := false
 	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
 		neg, i = s[0] == '-', 1
 	}
 	var mant uint64
-	digits, point := 0, -1
+	digits, point, exp := 0, -1, 0
 	for ; i < len(s); i++ {
 		c := s[i]
 		if c == '.' && point < 0 {
 			point = digits
 			continue
+		}
+		if (c == 'e' || c == 'E') && digits > 0 {
+			// An exponent of one or two digits (Kraken v2's JSON numbers,
+			// "1.2e-05") is read here too.
+			if exp = fastExp(s, i+1); exp == noExp {
+				return parseDecimalText(s)
+			}
+			break
 		}
 		if c < '0' || c > '9' || digits == 18 {
 			return parseDecimalText(s)
@@ -136,15 +152,47 @@ func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
 	if digits == 0 {
 		return parseDecimalText(s)
 	}
-	scale := 0
+	scale := -exp
 	if point >= 0 {
-		scale = digits - point
+		scale += digits - point
+	}
+	if scale < 0 || scale > MaxScale {
+		return parseDecimalText(s) // digits to add, or zeros to drop
 	}
 	m := int64(mant)
 	if neg {
 		m = -m
 	}
 	return Decimal{mant: m, scale: uint8(scale)}, nil
+}
+
+// noExp is what fastExp returns for an exponent it does not read.
+const noExp = math.MinInt
+
+// fastExp reads the exponent at s[i:] to the end of s: an optional sign
+// and one or two digits; else noExp.
+func fastExp[S ~string | ~[]byte](s S, i int) int {
+	neg := false
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		neg = s[i] == '-'
+		i++
+	}
+	n := len(s) - i
+	if n < 1 || n > 2 {
+		return noExp
+	}
+	e := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return noExp
+		}
+		e = e*10 + int(c-'0')
+	}
+	if neg {
+		return -e
+	}
+	return e
 }
 
 // parseDecimalText parses any text ParseDecimal documents.
@@ -228,13 +276,16 @@ func parseDecimalText[S ~string | ~[]byte](s S) (Decimal, error) {
 		if i == len(s) {
 			return decErr(s, ErrDecimalSyntax)
 		}
-		exp := 0
+		// The exponent counts in full up to past any digit count of the
+		// text (a 1 and 10000 zeros, e-10000, is 1); beyond, the value
+		// is 0 or past both limits whatever its exact exponent.
+		exp, limit := 0, len(s)+2*len(pow10)
 		for ; i < len(s); i++ {
 			c := s[i]
 			if c < '0' || c > '9' {
 				return decErr(s, ErrDecimalSyntax)
 			}
-			if exp < 1000 {
+			if exp < limit {
 				exp = exp*10 + int(c-'0')
 			}
 		}

@@ -6,7 +6,7 @@ import "github.com/goccy/go-json/jsontext"
 // UnmarshalerFrom interface): a quoted string or a bare JSON number, digits
 // kept as sent ("0.10000000" keeps its scale 8); escapes in the string are
 // decoded; null leaves d at zero. It reads one value from in and does not
-// allocate, except for an error.
+// allocate, except as UnmarshalJSON does.
 func (d *Decimal) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	v, err := in.ReadValue()
 	if err != nil {
@@ -17,8 +17,8 @@ func (d *Decimal) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 
 // UnmarshalJSON reads a quoted string (its escapes decoded) or a bare JSON
 // number, digits kept; null leaves d at zero. Any other JSON value is
-// ErrDecimalSyntax. It does not allocate, except for an error; on error d
-// is unchanged.
+// ErrDecimalSyntax. It does not allocate, except for an error or a string
+// with escapes longer than 64 bytes; on error d is unchanged.
 func (d *Decimal) UnmarshalJSON(b []byte) error {
 	switch {
 	case string(b) == "null":
@@ -31,10 +31,10 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 			return &DecimalError{Input: errInput(b), Err: ErrDecimalSyntax}
 		}
 		if hasBackslash(b) {
+			// Decoded into a buffer on the stack; a longer text (RFC 8259
+			// §7 lets every character be escaped: "672.00000000" is 74
+			// bytes of \u00XX) grows it, the one allocation then.
 			var buf [64]byte
-			if len(b) > len(buf) {
-				return &DecimalError{Input: errInput(b), Err: ErrDecimalSyntax}
-			}
 			s, err := jsontext.AppendUnquote(buf[:0], b)
 			if err != nil {
 				return &DecimalError{Input: errInput(b), Err: ErrDecimalSyntax}
