@@ -638,7 +638,14 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 	st := p.bookStream(ev.Symbol, ev.Book.Depth)
 	b := &ev.Book
 	if ev.Type == schema.EventBookSnapshot {
-		st.Snapshot(b.LastSeq)
+		if p.spec.continuity == continuity.Binance {
+			// Binance's only book snapshot is the REST one
+			// (HandleSnapshot), fetched while the diffs run: those
+			// published past it are the host's to apply on top of it.
+			st.Join(b.LastSeq)
+		} else {
+			st.Snapshot(b.LastSeq)
+		}
 		return true, nil
 	}
 	r := st.Step(continuity.IDs{First: b.FirstSeq, Last: b.LastSeq, Prev: b.PrevSeq})
