@@ -27,8 +27,9 @@ import (
 // levels there ([Book.Top]) nor keeps its best bid or ask there (it
 // resyncs). A Fetcher that also has a method SnapshotDepth() int, the most
 // levels a side its snapshots hold ([BinanceREST] has), tells a side with
-// fewer — the whole side — from a truncated one; without it every side
-// counts as truncated.
+// fewer — the whole side — from a truncated one; without it, and for a
+// snapshot handed to [Book.Apply] rather than fetched, every side counts
+// as truncated.
 type Fetcher interface {
 	Fetch(ctx context.Context, symbol string, dst *schema.CanonicalEvent) error
 }
