@@ -500,7 +500,11 @@ func (p *Parser) HandleRaw(ctx context.Context, r *schema.ProviderRaw) error {
 // HandleSnapshot (Binance parsers only) normalises a Binance REST depth
 // snapshot ({"lastUpdateId", "bids", "asks"}) of venueSymbol into an
 // EventBookSnapshot; it restarts the symbol's book sequence at
-// lastUpdateId.
+// lastUpdateId — unless the diffs already published run with no gap from
+// at most lastUpdateId+1 past it (a snapshot fetched while the stream
+// went on, as Binance's "How to manage a local order book correctly"
+// has it): those are the host's to apply on top of it, and the sequence
+// carries on from the last of them, with no gap marker.
 func (p *Parser) HandleSnapshot(ctx context.Context, venueSymbol string, data []byte, receivedAt int64) error {
 	if p.venue != schema.VenueBinance {
 		return p.bad("depth", "", wrapBad("HandleSnapshot serves Binance only"))

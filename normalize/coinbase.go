@@ -177,12 +177,13 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 // coinbaseFrameLost handles a frame that did not decode (cause). A book
 // frame is a lost book message: an Exchange snapshot or l2update, whose
 // level2 frames carry no sequence, is marked for its product; an Advanced
-// Trade l2_data frame read past its sequence_num counts in the
-// connection's sequence (a jump before it is marked as usual) and is
-// marked for the products its events name — else the next frame would
-// show a connection gap, resyncing every Coinbase book for one product's
-// loss. Any other frame costs nothing else (an Advanced Trade frame's
-// loss shows at the next sequence_num).
+// Trade l2_data frame is marked for the products its events name. An
+// Advanced Trade market-data frame read past its sequence_num counts in
+// the connection's sequence (a jump before it is marked as usual): it was
+// received, not lost, and uncounted it would make the next frame a
+// connection gap, resyncing every Coinbase book for one malformed
+// message. A user frame stays uncounted: the next frame's connection gap
+// tells every consumer that an order update went missing.
 func (p *Parser) coinbaseFrameLost(ctx context.Context, env *cbEnvelope, data []byte, ingest int64, cause error) error {
 	if !env.Channel.ok {
 		if k, ok := coinbaseTypes[string(env.Type.bytes())]; ok && (k == cbSnapshot || k == cbL2Change) {
@@ -190,14 +191,15 @@ func (p *Parser) coinbaseFrameLost(ctx context.Context, env *cbEnvelope, data []
 		}
 		return cause
 	}
-	if string(env.Channel.bytes()) != "l2_data" || !env.SequenceNum.ok || env.SequenceNum.v <= 0 {
+	k, known := coinbaseChannels[string(env.Channel.bytes())]
+	if !known || k == cbUserOrder || !env.SequenceNum.ok || env.SequenceNum.v <= 0 {
 		return cause
 	}
 	keep, err := p.checkConn(ctx, p.raw.ConnID, uint64(env.SequenceNum.v), ingest)
 	if err != nil {
 		return err
 	}
-	if !keep { // a repeat: delivered already
+	if !keep || k != cbL2Snap { // a repeat (delivered already), or no book's
 		return cause
 	}
 	p.env.ts, _ = parseRFC3339(env.Timestamp.bytes())

@@ -99,11 +99,13 @@ func TestKrakenSubscribeBookDepth(t *testing.T) {
 
 // A Kraken v2 book frame that does not decode (truncated, or an envelope
 // member of the wrong type) is a lost book message — Kraken books carry
-// no ids — marked for the pair it names before its fault, and for every
-// book only when it names none.
+// no ids — marked for the pairs it names, and for every book when it
+// names none or is cut inside its list (more pairs may have followed:
+// TestBookFrameCutInListMarksEveryBook).
 func TestKrakenBookFrameLostNamesPair(t *testing.T) {
 	for _, c := range []struct{ name, msg, symbol string }{
-		{"truncated update", `{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":1,"qty":2}],"asks":[`, "BTC-USD"},
+		{"truncated update", `{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":1,"qty":2}],"asks":[`, ""},
+		{"truncated after its list", `{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":1,"qty":2}],"asks":[],"checksum":1}],"x":`, "BTC-USD"},
 		{"bad timestamp member", `{"channel":"book","type":"update","data":[{"symbol":"ETH/USD","bids":[],"asks":[],"checksum":1}],"timestamp":5}`, "ETH-USD"},
 		{"truncated before the pair", `{"channel":"book","type":"update","data":[{"bids":[{"price":1`, ""},
 	} {

@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/goccy/go-json/jsontext"
 	json "github.com/goccy/go-json/v2"
 
 	"github.com/meltica/meltica/normalize/internal/continuity"
@@ -584,19 +586,55 @@ func (p *Parser) readSymbol(msg []byte) []byte {
 
 // listedSymbols returns the symbol each message of a frame's list names
 // ("data": Kraken v2; "events": Coinbase Advanced Trade), read as far as
-// the frame decodes: nil where a message's was not read.
-func (p *Parser) listedSymbols(frame []byte) [][]byte {
-	var m struct {
-		Data   []symbolMsg `json:"data"`
-		Events []symbolMsg `json:"events"`
+// the frame decodes: nil where a message's was not read — and a nil last
+// when the list does not decode to its end, as more messages, of symbols
+// unknown, may have followed the fault (booksLost then marks every book).
+func (p *Parser) listedSymbols(frame []byte) (out [][]byte) {
+	defer func() { // the decoder's boundary, as unmarshal's
+		if r := recover(); r != nil {
+			p.stats.panics.Add(1)
+			out = nil
+		}
+	}()
+	cut := func(from int64) [][]byte { // the list broke at from
+		if rest := bytes.TrimLeft(frame[min(int(from), len(frame)):], " \t\r\n,"); len(rest) > 0 && rest[0] == '{' {
+			if named := p.readSymbol(rest); named != nil {
+				out = append(out, named)
+			}
+		}
+		return append(out, nil)
 	}
-	_ = p.unmarshal(frame, &m) // what was read before a fault is kept
-	list := append(m.Data, m.Events...)
-	out := make([][]byte, len(list))
-	for i := range list {
-		out[i] = list[i].named()
+	d := jsontext.NewDecoder(bytes.NewReader(frame))
+	if tok, err := d.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil
 	}
-	return out
+	for {
+		name, err := d.ReadToken()
+		if err != nil || name.Kind() != '"' {
+			return out // the object ended, or broke outside the list
+		}
+		if n := name.String(); n != "data" && n != "events" {
+			if d.SkipValue() != nil {
+				return out
+			}
+			continue
+		}
+		if tok, err := d.ReadToken(); err != nil || tok.Kind() != '[' {
+			return cut(d.InputOffset())
+		}
+		for d.PeekKind() != ']' {
+			from := d.InputOffset()
+			v, err := d.ReadValue()
+			if err != nil {
+				return cut(from)
+			}
+			end := int(d.InputOffset())
+			out = append(out, p.readSymbol(frame[end-len(v):end]))
+		}
+		if _, err := d.ReadToken(); err != nil {
+			return cut(d.InputOffset())
+		}
+	}
 }
 
 // startDelta fills ev's ticker with the last one of its symbol, which the
@@ -638,7 +676,14 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 	st := p.bookStream(ev.Symbol, ev.Book.Depth)
 	b := &ev.Book
 	if ev.Type == schema.EventBookSnapshot {
-		st.Snapshot(b.LastSeq)
+		if p.spec.continuity == continuity.Binance {
+			// Binance's only book snapshot is the REST one
+			// (HandleSnapshot), fetched while the diffs run: those
+			// published past it are the host's to apply on top of it.
+			st.Join(b.LastSeq)
+		} else {
+			st.Snapshot(b.LastSeq)
+		}
 		return true, nil
 	}
 	r := st.Step(continuity.IDs{First: b.FirstSeq, Last: b.LastSeq, Prev: b.PrevSeq})

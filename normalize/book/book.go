@@ -91,7 +91,7 @@ const (
 type Stats struct {
 	Applied        uint64 // diffs applied
 	Snapshots      uint64 // snapshots applied
-	Stale          uint64 // repeats: diffs dropped because the book already covers their ids
+	Stale          uint64 // repeats: diffs dropped because the book already covers their ids, and snapshots older than a live fetched book
 	Restarts       uint64 // messages that restarted the venue's numbering (Bybit u = 1), applied as snapshots
 	Waiting        uint64 // diffs dropped while waiting for a resubscribed snapshot
 	Buffered       uint64 // diffs buffered while waiting for a fetched snapshot
@@ -323,6 +323,10 @@ func (b *Book) PublishTop(ctx context.Context, n int) error {
 // connection the book applied is the dead connection's tail and is
 // dropped (Stats.AfterLoss): it must not make the book live again.
 //
+// A snapshot handed to a live ResyncFetch (Binance) book that is older
+// than the book (LastSeq below the book's) is stale and dropped
+// (Stats.Stale): a REST snapshot taken while the stream went on.
+//
 // The error is a failed fetch, resubscription or sink; the book has then
 // already done what it could and tries again on a later diff.
 func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
@@ -379,6 +383,14 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		if b.seq.Check(idsOf(&ev.Book)).Verdict == continuity.Restart { // as the parser publishes Bybit's u = 1
 			b.stats.Restarts++
 			b.info("book: venue restarted its sequence", "seq", ev.Book.LastSeq)
+		}
+		if b.rule.Resync == ResyncFetch && b.live && ev.Book.LastSeq != 0 && ev.Book.LastSeq < b.seq.Last() {
+			// A REST snapshot older than the book (a host's, fetched
+			// while the stream went on): the book holds all it does and
+			// more; loaded, it would rewind the book, whose next diff
+			// would then read as a gap. Binance's ids never start again.
+			b.stats.Stale++
+			return nil
 		}
 		err = b.snapshotLocked(ctx, ev, &ev.Book)
 	case schema.EventBookUpdate:
@@ -533,7 +545,7 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 	b.asks.load(bk.Asks)
 	b.bids.truncate(b.rule.Depth)
 	b.asks.truncate(b.rule.Depth)
-	b.setRange()
+	b.setRange(bk)
 	b.seq.Snapshot(bk.LastSeq)
 	b.stats.Snapshots++
 	if ok, err := b.verifyLocked(ctx, src, bk); !ok {
@@ -636,17 +648,18 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 	return ErrStale
 }
 
-// setRange records the range of a snapshot a ResyncFetch book just
+// setRange records the range of a snapshot bk a ResyncFetch book just
 // loaded: the worst level of each side that may have been truncated (as
 // many levels as the Fetcher's SnapshotDepth, or any for a Fetcher that
-// does not say).
-func (b *Book) setRange() {
+// does not say, or for a snapshot the book did not fetch: one handed to
+// Apply says nothing of the limit it was taken with).
+func (b *Book) setRange(bk *schema.Book) {
 	b.hasFloor, b.hasCeil = false, false
 	if b.rule.Resync != ResyncFetch {
 		return
 	}
 	limit := 0
-	if d, ok := b.o.Fetcher.(snapshotDepth); ok {
+	if d, ok := b.o.Fetcher.(snapshotDepth); ok && bk == &b.fetchEv.Book {
 		limit = d.SnapshotDepth()
 	}
 	if n := b.bids.len(); n > 0 && n >= limit {

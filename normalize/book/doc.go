@@ -86,7 +86,9 @@
 // invalid (the REST snapshot holds the best Limit levels and the diffs
 // only what changes, so beyond the snapshot's range the book lacks every
 // level that did not change: its top there may be wrong;
-// [BinanceREST].SnapshotDepth tells a truncated side from a whole one): it drops
+// [BinanceREST].SnapshotDepth tells a truncated side from a whole one in
+// the snapshots the book fetches; a snapshot handed to [Book.Apply] counts
+// as truncated, and one older than a live book is dropped): it drops
 // every level at once — nothing stale survives a resync, [Book.BBO] and
 // [Book.Top] report not live and serve nothing — publishes a gap marker
 // (an schema.EventGap with Control.Kind schema.ControlGap, the missing

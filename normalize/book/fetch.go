@@ -27,8 +27,9 @@ import (
 // levels there ([Book.Top]) nor keeps its best bid or ask there (it
 // resyncs). A Fetcher that also has a method SnapshotDepth() int, the most
 // levels a side its snapshots hold ([BinanceREST] has), tells a side with
-// fewer — the whole side — from a truncated one; without it every side
-// counts as truncated.
+// fewer — the whole side — from a truncated one; without it, and for a
+// snapshot handed to [Book.Apply] rather than fetched, every side counts
+// as truncated.
 type Fetcher interface {
 	Fetch(ctx context.Context, symbol string, dst *schema.CanonicalEvent) error
 }
@@ -68,7 +69,8 @@ type BinanceREST struct {
 	// Limit is the levels per side asked for; defaults to 1000. Binance
 	// serves at most 5000 (spot: "If limit > 5000, then the response will
 	// truncate to 5000") and 1000 on USDⓈ-M and COIN-M (valid limits 5,
-	// 10, 20, 50, 100, 500, 1000): a larger Limit asks for that maximum.
+	// 10, 20, 50, 100, 500, 1000): a larger Limit asks for that maximum,
+	// and a futures Limit between two valid ones for the larger.
 	Limit  int
 	Client *http.Client // defaults to http.DefaultClient
 	// VenueSymbol spells a canonical symbol the venue's way
@@ -83,9 +85,10 @@ type BinanceREST struct {
 // binanceSymbols spells canonical symbols Binance's way for BinanceREST.
 var binanceSymbols = normalize.NewSymbols(normalize.BinanceSymbolRules())
 
-// SnapshotDepth returns the most levels a side its snapshots hold: Limit
-// (1000 by default) up to the endpoint's maximum, 5000 on spot and 1000 on
-// the futures endpoints. A book uses it to tell a truncated snapshot side,
+// SnapshotDepth returns the most levels a side its snapshots hold, the
+// limit Fetch asks for: Limit (1000 by default) up to the endpoint's
+// maximum, 5000 on spot; on the futures endpoints, which take only 5, 10,
+// 20, 50, 100, 500 and 1000, the least of those at or above Limit. A book uses it to tell a truncated snapshot side,
 // beyond whose worst level it may not serve a top, from a whole one: taken
 // as Limit above the maximum, a side the venue truncated would count as
 // whole.
@@ -96,10 +99,20 @@ func (f *BinanceREST) SnapshotDepth() int {
 	}
 	switch f.Path {
 	case BinanceUSDMDepth, BinanceCOINMDepth:
-		return min(limit, 1000)
+		for _, v := range binanceFuturesLimits {
+			if limit <= v {
+				return v
+			}
+		}
+		return binanceFuturesLimits[len(binanceFuturesLimits)-1]
 	}
 	return min(limit, 5000)
 }
+
+// binanceFuturesLimits are the limits the USDⓈ-M and COIN-M depth
+// endpoints take ("Valid limits:[5, 10, 20, 50, 100, 500, 1000]"); any
+// other is refused (-1100).
+var binanceFuturesLimits = [...]int{5, 10, 20, 50, 100, 500, 1000}
 
 // Fetch implements [Fetcher].
 func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.CanonicalEvent) error {

@@ -99,6 +99,10 @@ type Stream struct {
 	era    uint64 // first id of the current numbering
 	known  bool   // last means something
 	joined bool   // Binance: a diff was accepted since the snapshot
+	// from is where the run of messages Step accepted with no gap since
+	// the stream last (re)started begins: the first id of its first
+	// message, or a snapshot's last id + 1 (Join).
+	from uint64
 }
 
 // Reset forgets everything: the next message starts the stream (a new
@@ -120,7 +124,22 @@ func (s *Stream) Snapshot(last uint64) {
 	if s.known && s.era <= s.last && s.last <= last {
 		era = s.last
 	}
-	*s = Stream{Rule: s.Rule, last: last, era: era, known: true}
+	*s = Stream{Rule: s.Rule, last: last, era: era, known: true, from: last + 1}
+}
+
+// Join starts the stream at a snapshot handed over while its messages
+// run (Binance's REST snapshot, fetched while the diff stream goes on:
+// "How to manage a local order book correctly"). When the messages Step
+// accepted since the stream last (re)started run with no gap from at
+// most last+1 to at least last, they already hold every change after the
+// snapshot — their host applies them on top of it — and the stream
+// carries on: restarted at last, the next message would read as a gap
+// over messages delivered. Otherwise it is Snapshot(last).
+func (s *Stream) Join(last uint64) {
+	if s.known && s.joined && s.from <= last+1 && last <= s.last {
+		return
+	}
+	s.Snapshot(last)
 }
 
 // Known reports whether the stream has a position (a snapshot or an
@@ -137,6 +156,14 @@ func (s *Stream) Last() uint64 { return s.last }
 func (s *Stream) Step(id IDs) Result {
 	r := s.Check(id)
 	if r.Verdict != Repeat {
+		if !s.known || r.Verdict != Continuous {
+			// A run starts: the stream's first message, or one after a
+			// gap or a restart.
+			s.from = id.First
+			if s.from == 0 {
+				s.from = id.Last
+			}
+		}
 		s.Accept(id)
 	}
 	return r
