@@ -170,9 +170,12 @@ func TestSubscribeChurnBounded(t *testing.T) {
 	g0, h0 := runtime.NumGoroutine(), liveHeap()
 	cycle(20000)
 	eventually(t, keep.Idle, "idle")
+	// Done is closed just before a subscriber's goroutine returns: the
+	// last one may still be counted for a moment (seen on a loaded
+	// machine as 53 → 54). A goroutine left per cycle stays for good.
+	eventually(t, func() bool { return runtime.NumGoroutine() <= g0 }, "goroutines back to "+strconv.Itoa(g0))
 	g1, h1 := runtime.NumGoroutine(), liveHeap()
 	t.Logf("goroutines %d → %d, live heap %d → %d", g0, g1, h0, h1)
-	require.LessOrEqual(t, g1, g0)
 	require.Less(t, int64(h1)-int64(h0), int64(4<<20), "memory grew with subscribe/unsubscribe churn")
 	d.mu.Lock()
 	require.Len(t, d.running, 1)

@@ -576,7 +576,11 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 	idle, pong, noData := c.opts.IdleTimeout, c.opts.PongTimeout, c.opts.DataTimeout
 	pinging := c.opts.PingInterval > 0
 	defer t.Stop()
-	lastPhase, lastPing, lastData := cn.phase.Load(), cn.ping.Load(), cn.data.Load()
+	// The marks as they were when t was armed (prev, in dial): zero, for
+	// the reader and the pinger start after. Not loaded here: this
+	// goroutine may be scheduled after the first ping went out, and the
+	// time since prev would then all count as the pong's wait.
+	var lastPhase, lastPing, lastData uint64
 	var idleWait, pongWait, dataWait time.Duration
 	for {
 		select {

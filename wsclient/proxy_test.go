@@ -38,6 +38,7 @@ type connectProxy struct {
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	conns    []net.Conn
+	closed   bool
 }
 
 func newConnectProxy(t *testing.T, auth string) *connectProxy {
@@ -88,11 +89,20 @@ func (px *connectProxy) serve(w http.ResponseWriter, r *http.Request) {
 		_ = up.Close()
 		return
 	}
+	// Hijacked, the handler is no longer waited for by srv.Close: a
+	// tunnel opened while close runs is closed here, and wg.Add never
+	// races close's wg.Wait.
 	px.mu.Lock()
+	if px.closed {
+		px.mu.Unlock()
+		_ = c.Close()
+		_ = up.Close()
+		return
+	}
 	px.conns = append(px.conns, c, up)
+	px.wg.Add(2)
 	px.mu.Unlock()
 	_, _ = io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
-	px.wg.Add(2)
 	go func() { defer px.wg.Done(); _, _ = io.Copy(up, brw); _ = up.Close() }()
 	go func() { defer px.wg.Done(); _, _ = io.Copy(c, up); _ = c.Close() }()
 }
@@ -100,6 +110,7 @@ func (px *connectProxy) serve(w http.ResponseWriter, r *http.Request) {
 func (px *connectProxy) close() {
 	px.srv.Close()
 	px.mu.Lock()
+	px.closed = true
 	for _, c := range px.conns {
 		_ = c.Close()
 	}
