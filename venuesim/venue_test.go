@@ -36,7 +36,13 @@ func dial(t *testing.T, url string) *websocket.Conn {
 
 func read(t *testing.T, c *websocket.Conn) []byte {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	return readWithin(t, c, 5*time.Second)
+}
+
+// readWithin reads one message, failing the test past d.
+func readWithin(t *testing.T, c *websocket.Conn, d time.Duration) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	_, msg, err := c.Read(ctx)
 	require.NoError(t, err)
@@ -221,8 +227,11 @@ func TestPauseHoldsStill(t *testing.T) {
 		made = v.Stats().Messages
 		snap := getSnapshot(t, v, "BTCUSDT", 10)
 		for {
+			// The backlog of a 100,000 msg/s market can take the reader
+			// seconds under -race and coverage on a loaded machine (it
+			// once passed 5 s): a minute, the diffs are already queued.
 			var d depthMsg
-			require.NoError(t, json.Unmarshal(read(t, c), &d))
+			require.NoError(t, json.Unmarshal(readWithin(t, c, time.Minute), &d))
 			if d.LowU >= snap.LastUpdateID {
 				require.Equal(t, snap.LastUpdateID, d.LowU, "the last diff queued is the snapshot's")
 				break
