@@ -1,0 +1,33 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A venue that refuses the upgrade for good (401: wsclient stops at once,
+// ErrPermanent) never connected either: tail and record say so, and record
+// leaves no file, so that the run with the right credentials or URL may
+// take the name. The header-only file stayed, and refused that run ("a
+// recording is already there").
+func TestS24rvPermanentRefusalIsNeverConnected(t *testing.T) {
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+	}))
+	defer refusing.Close()
+	url := "ws" + refusing.URL[len("http"):] + "/stream"
+	_, _, err := runBounded(t, "tail", "-symbols", "BTCUSDT", "-url", url, "-duration", "5s")
+	require.ErrorContains(t, err, "never connected", "tail")
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	_, _, err = runBounded(t, "record", "-symbols", "BTCUSDT", "-url", url, "-duration", "5s", "-o", path)
+	require.ErrorContains(t, err, "never connected", "record")
+	assert.ErrorContains(t, err, "401")
+	_, statErr := os.Stat(path)
+	assert.ErrorIs(t, statErr, os.ErrNotExist, "no file left")
+}
