@@ -8,6 +8,7 @@ import (
 	"io"
 	iofs "io/fs"
 	"math"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -95,6 +96,14 @@ func (c connFlags) subscription() (pipeline.Venue, []byte, error) {
 func (c connFlags) check() error {
 	if *c.duration < 0 {
 		return fmt.Errorf("-duration %s: not a duration to run for", *c.duration)
+	}
+	if *c.url != "" {
+		// Checked here, before record creates its file: wsclient would
+		// refuse it only once the file was there.
+		u, err := url.Parse(*c.url)
+		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			return fmt.Errorf("-url %q: not a ws:// or wss:// URL", *c.url)
+		}
 	}
 	return nil
 }

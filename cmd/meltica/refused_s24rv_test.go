@@ -31,3 +31,17 @@ func TestS24rvPermanentRefusalIsNeverConnected(t *testing.T) {
 	_, statErr := os.Stat(path)
 	assert.ErrorIs(t, statErr, os.ErrNotExist, "no file left")
 }
+
+// record checks every flag before it creates the file (its doc), -url
+// too: a URL that is not ws:// or wss:// (or does not parse) is refused
+// with no file made. wsclient refused it only once the recording's file
+// was there, which then refused the run with the URL corrected.
+func TestS24rvRecordChecksURLBeforeTheFile(t *testing.T) {
+	for _, u := range []string{"notaurl", "http://127.0.0.1:1/stream", "ws://[::1", "ws:///stream"} {
+		path := filepath.Join(t.TempDir(), "s.jsonl")
+		_, _, err := runBounded(t, "record", "-symbols", "BTCUSDT", "-url", u, "-duration", "1s", "-o", path)
+		require.ErrorContains(t, err, "-url", "url %q", u)
+		_, statErr := os.Stat(path)
+		assert.ErrorIs(t, statErr, os.ErrNotExist, "url %q: no file made", u)
+	}
+}
