@@ -134,7 +134,9 @@ func (r *Reader) read(l *Line) error {
 		for errors.Is(err, bufio.ErrBufferFull) {
 			_, err = r.br.ReadSlice('\n')
 		}
-		r.skip = false
+		// At io.EOF the line's end is not written yet (a file being
+		// followed): it is skipped once it is.
+		r.skip = errors.Is(err, io.EOF)
 		if err != nil && !errors.Is(err, io.EOF) && r.zst {
 			r.broken = true
 			return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo, err)
@@ -163,7 +165,7 @@ func (r *Reader) read(l *Line) error {
 				// The rest of the line, if any, is skipped by the next
 				// read, which a caller that goes on past errors makes.
 				r.lineNo++
-				r.skip = errors.Is(err, bufio.ErrBufferFull)
+				r.skip = errors.Is(err, bufio.ErrBufferFull) || errors.Is(err, io.EOF)
 				return fmt.Errorf("%w: %s line %d: longer than %d bytes", ErrFormat, r.name, r.lineNo, MaxLine)
 			}
 			raw = buf

@@ -138,8 +138,8 @@ func nonNil(v []jsontext.Value) []jsontext.Value {
 
 // findOrder finds the order p names by orderId or origClientOrderId.
 func (v *Venue) findOrder(s *symbolState, p map[string]jsontext.Value) *order {
-	if id, err := strconv.ParseUint(param(p, "orderId"), 10, 64); err == nil {
-		if o := v.hist[id]; o != nil && o.symbol == s && namedBy(o, id, param(p, "origClientOrderId")) {
+	if id, sent := orderIDParam(p); sent {
+		if o := v.hist[id]; id != 0 && o != nil && o.symbol == s && namedBy(o, id, param(p, "origClientOrderId")) {
 			return o
 		}
 		return nil
@@ -148,6 +148,19 @@ func (v *Venue) findOrder(s *symbolState, p map[string]jsontext.Value) *order {
 		return v.latest(func(o *order) bool { return o.symbol == s && o.clientID == cid })
 	}
 	return nil
+}
+
+// orderIDParam is the orderId parameter and whether one was sent; an id
+// sent that names no order (0, or one past uint64, which checkIDs lets
+// through as '^[0-9]{1,20}$') is 0 and sent: it is searched first all the
+// same, and found nowhere, whatever origClientOrderId names beside it.
+func orderIDParam(p map[string]jsontext.Value) (id uint64, sent bool) {
+	s := param(p, "orderId")
+	if s == "" {
+		return 0, false
+	}
+	id, _ = strconv.ParseUint(s, 10, 64)
+	return id, true
 }
 
 // namedBy reports whether the order is the one an orderId (0: none) and
@@ -178,12 +191,15 @@ func (v *Venue) latest(match func(*order) bool) *order {
 // myTrades lists the symbol's fills (of one order with orderId), by trade
 // id, from fromId, at most limit (default 500, at most 1000).
 func (v *Venue) myTrades(s *symbolState, p map[string]jsontext.Value) []jsontext.Value {
-	orderID, _ := strconv.ParseUint(param(p, "orderId"), 10, 64)
+	orderID, byOrder := orderIDParam(p)
+	if byOrder && orderID == 0 {
+		return []jsontext.Value{} // an id no order has: no trade
+	}
 	fromID, _ := strconv.ParseUint(param(p, "fromId"), 10, 64)
 	limit := parseLimit(param(p, "limit"), 500, 1000)
 	var trades []simTrade
 	for _, o := range v.hist {
-		if o.symbol != s || (orderID != 0 && o.id != orderID) {
+		if o.symbol != s || (byOrder && o.id != orderID) {
 			continue
 		}
 		for _, t := range o.trades {

@@ -168,12 +168,14 @@ func (c *conn) subscribeUserData(req apiRequest) {
 		v.uds.mu.Lock()
 		v.uds.subs = append(v.uds.subs, rec)
 		v.uds.mu.Unlock()
+		// In effect once its answer is queued, not before: an event of
+		// the subscription (eventStreamTerminated) never precedes it.
 		c.mu.Lock()
 		c.userSub = 0
-		c.mu.Unlock()
 		c.reply(apiResult(req.ID, marshal(&struct {
 			SubscriptionID int `json:"subscriptionId"`
 		}{0})))
+		c.mu.Unlock()
 	}
 	v.uds.run(&v.uds.subsHeld, accept)
 }

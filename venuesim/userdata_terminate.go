@@ -24,15 +24,15 @@ func (v *Venue) TerminateUserData() int {
 	n := 0
 	for _, c := range conns {
 		c.mu.Lock()
-		id := c.userSub
-		c.userSub = -1
-		c.mu.Unlock()
-		if id < 0 {
-			continue
+		if id := c.userSub; id >= 0 {
+			// Queued under the lock that put the subscription in effect
+			// with its answer: after that answer.
+			c.userSub = -1
+			n++
+			c.reply([]byte(`{"subscriptionId":` + strconv.Itoa(id) + `,"event":{"e":"eventStreamTerminated","E":` +
+				strconv.FormatInt(time.Now().UnixMilli(), 10) + `}}`))
 		}
-		n++
-		c.reply([]byte(`{"subscriptionId":` + strconv.Itoa(id) + `,"event":{"e":"eventStreamTerminated","E":` +
-			strconv.FormatInt(time.Now().UnixMilli(), 10) + `}}`))
+		c.mu.Unlock()
 	}
 	return n
 }

@@ -556,11 +556,17 @@ func (c *conn) cancelOrder(req apiRequest) {
 		c.reply(apiError(req.ID, 400, code, msg))
 		return
 	}
-	id, _ := strconv.ParseUint(param(p, "orderId"), 10, 64)
+	id, idSent := orderIDParam(p)
 	cid := param(p, "origClientOrderId")
-	if id == 0 && cid == "" {
+	if !idSent && cid == "" {
 		v.rejected.Add(1)
 		c.reply(apiError(req.ID, 400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"))
+		return
+	}
+	if idSent && id == 0 {
+		// Searched first, and no order has it (0, or past uint64).
+		v.rejected.Add(1)
+		c.reply(apiError(req.ID, 400, -2011, "Unknown order sent."))
 		return
 	}
 	// The cancel's own client order id: newClientOrderId, or one made up.

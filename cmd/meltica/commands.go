@@ -8,6 +8,7 @@ import (
 	"io"
 	iofs "io/fs"
 	"math"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -95,6 +96,14 @@ func (c connFlags) subscription() (pipeline.Venue, []byte, error) {
 func (c connFlags) check() error {
 	if *c.duration < 0 {
 		return fmt.Errorf("-duration %s: not a duration to run for", *c.duration)
+	}
+	if *c.url != "" {
+		// Checked here, before record creates its file: wsclient would
+		// refuse it only once the file was there.
+		u, err := url.Parse(*c.url)
+		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			return fmt.Errorf("-url %q: not a ws:// or wss:// URL", *c.url)
+		}
 	}
 	return nil
 }
@@ -334,17 +343,28 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func sim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	symbols := fs.String("symbols", "BTCUSDT,ETHUSDT", "symbols, comma-separated, as Binance spells them")
-	rate := fs.Int("rate", 1000, "market-data messages per second")
+	symbols := fs.String("symbols", "BTCUSDT,ETHUSDT", "symbols, comma-separated, as Binance spells them (BTC-USDT is taken as BTCUSDT)")
+	rate := fs.Int("rate", 1000, "market-data messages per second (at least 1)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := errors.Join(noArgs(fs), nonNegative("-rate", *rate)); err != nil {
+	if err := noArgs(fs); err != nil {
 		return err
 	}
-	syms := splitList(strings.ToUpper(*symbols))
+	if *rate < 1 {
+		// venuesim takes 0 as its default rate: not what was asked.
+		return fmt.Errorf("-rate %d: at least 1 message a second", *rate)
+	}
+	syms := splitList(strings.NewReplacer("-", "", "/", "").Replace(strings.ToUpper(*symbols)))
 	if len(syms) == 0 {
 		return errors.New("-symbols: at least one symbol")
+	}
+	for _, s := range syms {
+		// A stream is named <symbol>@<kind>, the symbol in lowercase
+		// letters and digits: any other could never be subscribed.
+		if strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
+			return fmt.Errorf("-symbols: %q: a Binance symbol is letters and digits (BTCUSDT)", s)
+		}
 	}
 	v := venuesim.Start(&venuesim.Options{Symbols: syms, Rate: *rate})
 	fmt.Fprintf(stdout, "simulated venue (%s, %d msg/s) until interrupted\n", strings.Join(syms, ", "), *rate)

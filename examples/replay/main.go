@@ -76,6 +76,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			}
 		}},
 	})
+	if err != nil && !res.Summary.Closed {
+		return err // no pipeline ran (no such file, not a recording): nothing to sum up
+	}
 	fmt.Fprintf(out, "  recorded from %s (%s), %d frames\n", res.RecordedURL, res.Venue, res.Frames)
 	fmt.Fprintf(out, "  served on %s -> wsclient -> normalize -> books -> dispatch\n", res.ServedURL)
 	res.Summary.Print(out, res.Elapsed)

@@ -61,6 +61,11 @@ func convertCryptofeed(src, venue, dst string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if s.In == 0 && s.Out == 0 && s.REST == 0 && s.Connections == 0 && s.Config == "" {
+		// Not one line of cryptofeed's either (an empty file, blank
+		// lines): Import gives the recorder's word on it.
+		return "", fmt.Errorf("%w: %s: no line", cryptofeed.ErrFormat, src)
+	}
 	if s.In == 0 {
 		return "", fmt.Errorf("%s: a cryptofeed session without WebSocket frames (%d REST answers)", src, s.REST)
 	}

@@ -41,7 +41,8 @@ var ErrNeverConnected = errors.New("never connected")
 // Connect runs a wsclient.Client against cfg.URL feeding the pipeline until
 // cfg.Frames frames were handled or ctx ends, then closes it. It returns the
 // client's final counters; ctx ending is not an error, unless no
-// connection was ever made (ErrNeverConnected, with the last dial error).
+// connection was ever made (ErrNeverConnected, with the last dial error;
+// so is a permanent error, such as a 401, that ended it before one was).
 func (p *Pipeline) Connect(ctx context.Context, cfg ClientConfig, venue schema.Venue) (wsclient.Stats, error) {
 	var n atomic.Uint64
 	enough := make(chan struct{})
@@ -96,7 +97,7 @@ func (p *Pipeline) Connect(ctx context.Context, cfg ClientConfig, venue schema.V
 	case <-enough:
 	case <-ctx.Done():
 	case err := <-runErr:
-		return c.Stats(), err
+		runErr <- err // for the wait below: the same outcome, ctx ending or not
 	}
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -104,6 +105,10 @@ func (p *Pipeline) Connect(ctx context.Context, cfg ClientConfig, venue schema.V
 		return c.Stats(), err
 	}
 	if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		if !connected.Load() {
+			// Run gave up on its own (a permanent error: 401, a bad URL).
+			return c.Stats(), fmt.Errorf("%w to %s: %w", ErrNeverConnected, cfg.URL, err)
+		}
 		return c.Stats(), err
 	}
 	if !connected.Load() {
