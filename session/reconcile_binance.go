@@ -154,7 +154,11 @@ func (r *binanceQueries) query(ctx context.Context, conn uint64, enc func(id uin
 		r.qmu.Unlock()
 		r.inFlight.Add(-1)
 	}()
-	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	// The write is bounded by writeTimeout alone, not by the pass: a pass
+	// stopped mid-write (the stream ended, rec.lost) would otherwise end
+	// the write's context, and coder/websocket closes a connection whose
+	// write's context ends — the order connection lost for a query.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	err = o.client.WriteConn(wctx, conn, msg)
 	cancel()
 	switch {
