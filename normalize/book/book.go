@@ -141,6 +141,7 @@ type Book struct {
 	wait       time.Duration         // the least time after lastRound before the next round
 	deepest    int                   // the deepest view seen (Book.Depth), for a Depth 0 rule of a venue with views
 	scratch    []byte
+	ck         ckScales   // a Kraken checksum's precision (ChecksumKraken)
 	top        schema.BBO // last best bid/offer published
 	topKnown   bool
 	stats      Stats
@@ -188,6 +189,7 @@ func NewBook(rule Rule, symbol string, opts *Options) (*Book, error) {
 		o.RetryInterval = time.Second
 	}
 	b := &Book{rule: rule, symbol: symbol, o: o, now: time.Now}
+	b.ck = ckScales{px: rule.PriceScale, qty: rule.QtyScale}
 	b.bids.bid = true
 	b.seq.Rule = rule.Sequence.continuity()
 	if o.Logger != nil {
@@ -515,13 +517,12 @@ func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk 
 	// "checksum":0 since it deprecated the books checksum (2026), and a
 	// real CRC32 is 0 once in 2³² books, whose next checksum checks them.
 	if bk.HasChecksum && bk.Checksum != 0 && b.rule.Checksum != ChecksumNone {
-		var sum uint32
-		sum, b.scratch = b.rule.Checksum.sum(b, b.scratch)
 		b.stats.Checksums++
-		if sum != bk.Checksum {
+		if b.checksumLocked() != bk.Checksum && !b.learnScales(bk.Checksum) {
 			b.stats.ChecksumErrors++
 			return false, b.invalidateLocked(ctx, src, ReasonChecksum, bk.LastSeq, bk.LastSeq)
 		}
+		b.ck.sure = true
 	}
 	if bid, ok := b.bids.best(); ok {
 		if ask, ok := b.asks.best(); ok && bid.Price.Cmp(ask.Price) >= 0 {
@@ -545,6 +546,7 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 	b.asks.load(bk.Asks)
 	b.bids.truncate(b.rule.Depth)
 	b.asks.truncate(b.rule.Depth)
+	b.ck = ckScales{px: b.rule.PriceScale, qty: b.rule.QtyScale} // a pair's precision may change: learned again
 	b.setRange(bk)
 	b.seq.Snapshot(bk.LastSeq)
 	b.stats.Snapshots++

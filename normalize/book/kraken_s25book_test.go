@@ -1,0 +1,117 @@
+package book
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/normalize"
+)
+
+// krV2Levels writes v2 levels as JSON numbers, the text given.
+func krV2Levels(ls [][2]string) string {
+	var s []string
+	for _, l := range ls {
+		s = append(s, fmt.Sprintf(`{"price":%s,"qty":%s}`, l[0], l[1]))
+	}
+	return "[" + strings.Join(s, ",") + "]"
+}
+
+// padTo writes v as a number with exactly scale digits after the point
+// (the pair's precision), as Kraken's checksum recipe formats it.
+func padTo(v string, scale int) string {
+	i := strings.IndexByte(v, '.')
+	if i < 0 {
+		if scale == 0 {
+			return v
+		}
+		return v + "." + strings.Repeat("0", scale)
+	}
+	return v + strings.Repeat("0", scale-(len(v)-i-1))
+}
+
+func padLevels(ls [][2]string, ps, qs int) [][2]string {
+	var out [][2]string
+	for _, l := range ls {
+		out = append(out, [2]string{padTo(l[0], ps), padTo(l[1], qs)})
+	}
+	return out
+}
+
+// Kraken "Spot Websockets (v2) Book Checksum": the checksum is over each
+// price and qty at the pair's full precision (the instrument channel's
+// price_precision and qty_precision). The docs' own v2 snapshot writes
+// them as JSON numbers without trailing zeros ("price": 0.566, "qty":
+// 18097.1547, on a pair of 4 and 8 decimals). A KrakenV2 book the host
+// gave no PriceScale and QtyScale must not take such a book for a
+// mismatch and resubscribe forever: it learns the precision from the
+// venue's own checksum of the snapshot (the one precision that explains
+// it), then checks every update at that precision.
+func TestKrakenV2LearnsPrecisionFromChecksum(t *testing.T) {
+	asks := [][2]string{{"0.5667", "4831.75496356"}, {"0.5668", "6658.2273"}, {"0.567", "18097.1547"}}
+	bids := [][2]string{{"0.5666", "1.5"}, {"0.5665", "20"}, {"0.566", "11563.92544914"}}
+	snap := fmt.Sprintf(`{"channel":"book","type":"snapshot","data":[{"symbol":"MATIC/USD","bids":%s,"asks":%s,"checksum":%d}]}`,
+		krV2Levels(bids), krV2Levels(asks), krakenSum(padLevels(asks, 4, 8), padLevels(bids, 4, 8)))
+	x := newPipe(t, normalize.NewKraken, KrakenV2, "MATIC-USD", nil)
+	x.feed(t, snap)
+	require.True(t, x.b.Live(), "a snapshot whose values the venue wrote without trailing zeros")
+	require.Zero(t, x.b.Stats().ChecksumErrors)
+	require.Equal(t, uint64(1), x.b.Stats().Checksums)
+
+	// Updates are checked at the learned precision: a good one passes, a
+	// wrong one fails.
+	bids2 := [][2]string{{"0.5666", "2"}, {"0.5665", "20"}, {"0.566", "11563.92544914"}}
+	x.feed(t, fmt.Sprintf(`{"channel":"book","type":"update","data":[{"symbol":"MATIC/USD","bids":[{"price":0.5666,"qty":2}],"asks":[],"checksum":%d,"timestamp":"2024-05-19T16:45:24.204654Z"}]}`,
+		krakenSum(padLevels(asks, 4, 8), padLevels(bids2, 4, 8))))
+	require.True(t, x.b.Live())
+	require.Equal(t, uint64(2), x.b.Stats().Checksums)
+	x.feed(t, fmt.Sprintf(`{"channel":"book","type":"update","data":[{"symbol":"MATIC/USD","bids":[{"price":0.5666,"qty":3}],"asks":[],"checksum":%d,"timestamp":"2024-05-19T16:45:24.204654Z"}]}`,
+		krakenSum(padLevels(asks, 4, 8), padLevels(bids2, 4, 8))))
+	require.False(t, x.b.Live(), "a wrong checksum at the learned precision")
+	require.Equal(t, uint64(1), x.b.Stats().ChecksumErrors)
+}
+
+// A snapshot whose checksum no precision explains is a mismatch: learning
+// must not turn a wrong book into an unchecked one.
+func TestKrakenV2UnexplainedChecksumIsMismatch(t *testing.T) {
+	asks := [][2]string{{"0.5667", "4831.75496356"}}
+	bids := [][2]string{{"0.5666", "1.5"}}
+	wrong := [][2]string{{"0.5666", "1.6"}}
+	snap := fmt.Sprintf(`{"channel":"book","type":"snapshot","data":[{"symbol":"MATIC/USD","bids":%s,"asks":%s,"checksum":%d}]}`,
+		krV2Levels(bids), krV2Levels(asks), krakenSum(padLevels(asks, 4, 8), padLevels(wrong, 4, 8)))
+	x := newPipe(t, normalize.NewKraken, KrakenV2, "MATIC-USD", nil)
+	x.feed(t, snap)
+	require.False(t, x.b.Live())
+	require.Equal(t, uint64(1), x.b.Stats().ChecksumErrors)
+	require.Equal(t, 1, x.resubs)
+}
+
+// Kraken v1 sends volumes as strings of the pair's lot decimals (8 for
+// most): "100000000000.00000000" is 20 digits, past a Decimal's 63-bit
+// mantissa, which keeps the value exact without its trailing zeros. The
+// checksum (Kraken "Spot Websockets (v1) Book Checksum") is over the
+// digits as sent, zeros included: the book must still verify it, not
+// resync a good book of a coin with a huge supply.
+func TestKrakenV1HugeVolumeChecksum(t *testing.T) {
+	for _, huge := range []string{"100000000000.00000000", "92233720368.54775900", "1000000000000000.00000000"} {
+		t.Run(huge, func(t *testing.T) {
+			x := newPipe(t, normalize.NewKraken, KrakenV1, "SHIB-USD", nil)
+			asks := [][2]string{{"0.00001235", "5000.00000000"}, {"0.00001236", "7000.50000000"}}
+			bids := [][2]string{{"0.00001234", "1000.00000000"}}
+			x.feed(t, fmt.Sprintf(`[9,{"as":%s,"bs":%s},"book-10","SHIB/USD"]`, krV1Levels(asks), krV1Levels(bids)))
+			require.True(t, x.b.Live())
+			bids2 := [][2]string{{"0.00001234", "1000.00000000"}, {"0.00001233", huge}}
+			x.feed(t, fmt.Sprintf(`[9,{"b":%s,"c":"%d"},"book-10","SHIB/USD"]`, krV1Levels(bids2[1:]), krakenSum(asks, bids2)))
+			require.True(t, x.b.Live(), "a huge volume, its checksum over the digits sent")
+			require.Zero(t, x.b.Stats().ChecksumErrors)
+			require.Equal(t, uint64(1), x.b.Stats().Checksums)
+			// And at the top of the book, best bid.
+			bids3 := [][2]string{{"0.00001234", huge}, {"0.00001233", huge}}
+			x.feed(t, fmt.Sprintf(`[9,{"b":%s,"c":"%d"},"book-10","SHIB/USD"]`, krV1Levels(bids3[:1]), krakenSum(asks, bids3)))
+			require.True(t, x.b.Live())
+			require.Zero(t, x.b.Stats().ChecksumErrors)
+		})
+	}
+}
