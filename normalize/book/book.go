@@ -99,6 +99,7 @@ type Stats struct {
 	Gaps           uint64 // sequence breaks seen
 	Checksums      uint64 // checksums verified (a placeholder 0 is not a checksum)
 	ChecksumErrors uint64 // checksum mismatches
+	Crossed        uint64 // books found crossed or locked (best bid ≥ best ask) after a snapshot or diff, invalidated (ReasonCrossed)
 	Invalidations  uint64 // times the book marked itself invalid
 	Markers        uint64 // gap markers published
 	Fetches        uint64 // snapshots fetched
@@ -526,6 +527,7 @@ func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk 
 	}
 	if bid, ok := b.bids.best(); ok {
 		if ask, ok := b.asks.best(); ok && bid.Price.Cmp(ask.Price) >= 0 {
+			b.stats.Crossed++
 			return false, b.invalidateLocked(ctx, src, ReasonCrossed, bk.LastSeq, bk.LastSeq)
 		}
 	}
