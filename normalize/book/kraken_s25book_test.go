@@ -1,13 +1,16 @@
 package book
 
 import (
+	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
 )
 
 // krV2Levels writes v2 levels as JSON numbers, the text given.
@@ -112,6 +115,51 @@ func TestKrakenV1HugeVolumeChecksum(t *testing.T) {
 			x.feed(t, fmt.Sprintf(`[9,{"b":%s,"c":"%d"},"book-10","SHIB/USD"]`, krV1Levels(bids3[:1]), krakenSum(asks, bids3)))
 			require.True(t, x.b.Live())
 			require.Zero(t, x.b.Stats().ChecksumErrors)
+		})
+	}
+}
+
+// A Kraken v2 venue at every precision a pair may have (prices and
+// quantities of 0 to 10 decimals), sending its values as JSON numbers
+// without trailing zeros, drives a KrakenV2 book that was given no
+// precision through random changes: every checksum — the snapshot's and
+// each update's — verifies, none mismatches, and the book stays the view.
+func TestKrakenV2AnyPrecisionUnknown(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 1))
+	for range 12 {
+		ps, qs := rng.IntN(11), rng.IntN(11)
+		t.Run(fmt.Sprintf("price %d qty %d", ps, qs), func(t *testing.T) {
+			truth := KrakenV2
+			truth.PriceScale, truth.QtyScale = ps, qs
+			bk, sink, _ := newRecBook(t, KrakenV2, "BTC-USD", nil)
+			v := newViewVenue(KrakenV2.Depth, true)
+			v.priceScale, v.qtyScale = ps, qs
+			for i := range int64(30) {
+				v.full[0][1000000-10*i] = 1 + rng.Int64N(1e6)
+				v.full[1][1000010+10*i] = 1 + rng.Int64N(1e6)
+			}
+			v.view[0], v.view[1] = v.top(0), v.top(1)
+			ctx := context.Background()
+			require.NoError(t, bk.Apply(ctx, v.event(t, truth, schema.EventBookSnapshot, 0, nil)))
+			require.True(t, bk.Live(), "snapshot")
+			for n := range 300 {
+				side := rng.IntN(2)
+				sign := int64(1 - 2*side)
+				price := 1000005 - sign*(5+10*rng.Int64N(40))
+				var lots int64
+				if rng.IntN(3) > 0 {
+					lots = 1 + rng.Int64N(1e6)
+				}
+				msg := v.set(side, price, lots)
+				if msg == nil {
+					continue
+				}
+				require.NoError(t, bk.Apply(ctx, v.event(t, truth, schema.EventBookUpdate, side, msg)))
+				require.True(t, bk.Live(), "message %d", n)
+			}
+			require.Zero(t, bk.Stats().ChecksumErrors)
+			require.Empty(t, sink.ofType(schema.EventGap))
+			requireView(t, bk, v, "at the end")
 		})
 	}
 }
