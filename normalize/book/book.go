@@ -448,6 +448,20 @@ func (b *Book) otherView(ev *schema.CanonicalEvent) bool {
 	return true
 }
 
+// keep is how many levels a side keeps: Rule.Depth, or — for a Depth 0
+// rule of a venue that streams views (Kraken, Bybit, OKX) — the depth of
+// the view the book follows, the deepest its messages named (0, all, while
+// none did). A view's venue sends no delete for a level pushed out of it
+// (Kraken "Spot Websockets (v2) Book Checksum": "the book should be
+// truncated to your subscribed depth"): kept, it comes back into the top
+// when a better level goes, where the venue has other levels.
+func (b *Book) keep() int {
+	if b.rule.Depth == 0 && b.rule.views() {
+		return b.deepest
+	}
+	return b.rule.Depth
+}
+
 func idsOf(bk *schema.Book) continuity.IDs {
 	return continuity.IDs{First: bk.FirstSeq, Last: bk.LastSeq, Prev: bk.PrevSeq}
 }
@@ -506,8 +520,8 @@ func (b *Book) applyLevels(bk *schema.Book) {
 	for _, l := range bk.Asks {
 		b.asks.set(l.Price, l.Qty)
 	}
-	b.bids.truncate(b.rule.Depth)
-	b.asks.truncate(b.rule.Depth)
+	b.bids.truncate(b.keep())
+	b.asks.truncate(b.keep())
 	b.seq.Accept(idsOf(bk))
 }
 
@@ -546,8 +560,8 @@ func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk 
 func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, bk *schema.Book) error {
 	b.bids.load(bk.Bids)
 	b.asks.load(bk.Asks)
-	b.bids.truncate(b.rule.Depth)
-	b.asks.truncate(b.rule.Depth)
+	b.bids.truncate(b.keep())
+	b.asks.truncate(b.keep())
 	b.ck = ckScales{px: b.rule.PriceScale, qty: b.rule.QtyScale} // a pair's precision may change: learned again
 	b.setRange(bk)
 	b.seq.Snapshot(bk.LastSeq)

@@ -163,3 +163,36 @@ func TestKrakenV2AnyPrecisionUnknown(t *testing.T) {
 		})
 	}
 }
+
+// A Kraken book of Depth 0 follows the deepest view its messages name
+// ("book-10", a v2 ack's depth: the package doc, "Set Rule.Depth to the
+// depth subscribed (or 0)"); it must also keep only that view's levels,
+// as Kraken sends no delete for a level pushed out of it ("after each
+// update, the book should be truncated to your subscribed depth", Kraken
+// "Spot Websockets (v2) Book Checksum"). Kept whole, the level pushed out
+// comes back into the top 10 when the better one goes, and the venue's
+// checksum — over its view — fails: a good book resynced.
+func TestKrakenDepthZeroKeepsTheView(t *testing.T) {
+	rule := KrakenV1
+	rule.Depth = 0
+	x := newPipe(t, normalize.NewKraken, rule, "BTC-USD", nil)
+	var asks, bids [][2]string
+	for i := range 10 {
+		asks = append(asks, [2]string{fmt.Sprintf("%d.10000", 50001+i), "0.50000000"})
+		bids = append(bids, [2]string{fmt.Sprintf("%d.00000", 50000-i), "1.00000000"})
+	}
+	x.feed(t, fmt.Sprintf(`[1,{"as":%s,"bs":%s},"book-10","XBT/USD"]`, krV1Levels(asks), krV1Levels(bids)))
+	require.True(t, x.b.Live())
+	// A better ask pushes the 10th out of the view (no delete is sent)…
+	asks2 := append([][2]string{{"50000.50000", "0.25000000"}}, asks[:9]...)
+	x.feed(t, fmt.Sprintf(`[1,{"a":%s,"c":"%d"},"book-10","XBT/USD"]`, krV1Levels(asks2[:1]), krakenSum(asks2, bids)))
+	// …then goes, and the venue sends the level that enters its view at
+	// the back: a new one, not the one pushed out.
+	asks3 := append(append([][2]string{}, asks[:9]...), [2]string{"50020.10000", "3.00000000"})
+	x.feed(t, fmt.Sprintf(`[1,{"a":[["50000.50000","0.00000000","1700000000.2"],["50020.10000","3.00000000","1700000000.2","r"]],"c":"%d"},"book-10","XBT/USD"]`, krakenSum(asks3, bids)))
+	require.Zero(t, x.b.Stats().ChecksumErrors, "the level pushed out of the view came back")
+	require.True(t, x.b.Live())
+	var ev schema.CanonicalEvent
+	x.b.Top(0, &ev)
+	require.Len(t, ev.Book.Asks, 10)
+}

@@ -78,7 +78,9 @@ type Rule struct {
 	// truncates to it after every snapshot and diff, because a venue
 	// that keeps a subscriber to a view of the book (Kraken) sends no
 	// delete for a level pushed out of it. 0 keeps all (Binance's diff
-	// stream and Coinbase's level2 cover the whole book). Set it with
+	// stream and Coinbase's level2 cover the whole book); on a venue of
+	// views (Kraken, Bybit, OKX), 0 follows the deepest view the book's
+	// messages name and keeps that many levels. Set it with
 	// [Rule.WithDepth].
 	Depth  int
 	Resync Resync // how to get a new snapshot
