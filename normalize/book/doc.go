@@ -80,7 +80,8 @@
 // parsers name each message's view in schema.Book.Depth; a book ignores
 // the messages and gap markers of a view other than its Rule.Depth (any
 // view, for a whole-book venue: Binance, Coinbase; any but the deepest
-// view seen, for a Depth 0 rule of Kraken, OKX or Bybit) and counts them
+// view seen, for a Depth 0 rule of Kraken, OKX or Bybit, which then keeps
+// that view's depth as it would its own) and counts them
 // in Stats.OtherViews, so a top-5 snapshot never cuts it to five levels,
 // and a deeper view is never kept truncated (the levels that come into
 // view when a top one goes are never sent again: a hole, silent where
