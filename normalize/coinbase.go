@@ -27,7 +27,8 @@ func CoinbaseSymbolRules() SymbolRules { return SymbolRules{Delimiter: '-'} }
 //
 // Sequences: an Advanced Trade trade's SeqProvider is its trade_id, any
 // other Advanced Trade event's the frame's sequence_num, one counter per
-// connection for every channel: a jump is a gap marker with no symbol (the
+// connection for every channel, from 0 (a connection's first message; a 0
+// starts the count again): a jump is a gap marker with no symbol (the
 // connection lost a message; every book it fed is suspect), a lower number
 // a repeat, dropped; an
 // Exchange message's is its per-product sequence where it has one. A book
@@ -143,8 +144,9 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 	}
 	p.raw.Stream = env.Channel.bytes()
 	// sequence_num counts every message of the connection, whatever its
-	// channel: a jump is a lost message (Advanced Trade "Sequence numbers").
-	if env.SequenceNum.ok && env.SequenceNum.v > 0 {
+	// channel, from 0: a jump is a lost message (Advanced Trade "Sequence
+	// numbers").
+	if env.SequenceNum.ok && env.SequenceNum.v >= 0 {
 		keep, err := p.checkConn(ctx, p.raw.ConnID, uint64(env.SequenceNum.v), ingest)
 		if !keep || err != nil {
 			return err
@@ -192,7 +194,7 @@ func (p *Parser) coinbaseFrameLost(ctx context.Context, env *cbEnvelope, data []
 		return cause
 	}
 	k, known := coinbaseChannels[string(env.Channel.bytes())]
-	if !known || k == cbUserOrder || !env.SequenceNum.ok || env.SequenceNum.v <= 0 {
+	if !known || k == cbUserOrder || !env.SequenceNum.ok || env.SequenceNum.v < 0 {
 		return cause
 	}
 	keep, err := p.checkConn(ctx, p.raw.ConnID, uint64(env.SequenceNum.v), ingest)

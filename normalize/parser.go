@@ -710,12 +710,19 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 // checkConn applies the connection-wide sequence rule (Coinbase
 // sequence_num) to a frame: a jump publishes one gap marker with no symbol
 // (every book the connection fed is no longer trusted); a repeat is
-// dropped. It reports whether the frame's messages are to be decoded.
+// dropped. 0 is a connection's first message: it starts the count again,
+// so that message 1 lost after it is a gap, and a new connection handed
+// over under the same id (HandleBytes' 0) is no repeat of the last one.
+// It reports whether the frame's messages are to be decoded.
 func (p *Parser) checkConn(ctx context.Context, conn, seq uint64, ingest int64) (bool, error) {
-	if p.spec.continuity != continuity.Coinbase || seq == 0 {
+	if p.spec.continuity != continuity.Coinbase {
 		return true, nil
 	}
-	r := p.connSeq(conn).Step(continuity.IDs{Last: seq})
+	s := p.connSeq(conn)
+	if seq == 0 {
+		s.Reset()
+	}
+	r := s.Step(continuity.IDs{Last: seq})
 	switch r.Verdict {
 	case continuity.Repeat:
 		p.stats.messages.Add(1)

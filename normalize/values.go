@@ -405,6 +405,12 @@ func (l *levels) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 			_ = in.SkipValue()
 			err = errLevel
 		}
+		if err == nil && lv.Price.IsZero() && !lv.Qty.IsZero() {
+			// No venue's book rests an order at price 0 (every tick is
+			// positive): kept, it is a false bottom bid or an ask below
+			// every bid. A zero quantity there deletes nothing, harmlessly.
+			err = errZeroPrice
+		}
 		if err != nil {
 			return fieldErr(in, err, true)
 		}
@@ -656,6 +662,7 @@ var (
 	errSide        = wrapBad("want buy or sell")
 	errWord        = wrapBad("unknown value")
 	errLevel       = wrapBad("want [price, quantity] levels")
+	errZeroPrice   = wrapBad("book level at price 0")
 	errTime        = wrapBad("time out of range")
 	errBadRange    = wrapBad("first update id after last")
 )

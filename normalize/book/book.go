@@ -99,6 +99,7 @@ type Stats struct {
 	Gaps           uint64 // sequence breaks seen
 	Checksums      uint64 // checksums verified (a placeholder 0 is not a checksum)
 	ChecksumErrors uint64 // checksum mismatches
+	Crossed        uint64 // books found crossed or locked (best bid ≥ best ask) after a snapshot or diff, invalidated (ReasonCrossed)
 	Invalidations  uint64 // times the book marked itself invalid
 	Markers        uint64 // gap markers published
 	Fetches        uint64 // snapshots fetched
@@ -141,6 +142,7 @@ type Book struct {
 	wait       time.Duration         // the least time after lastRound before the next round
 	deepest    int                   // the deepest view seen (Book.Depth), for a Depth 0 rule of a venue with views
 	scratch    []byte
+	ck         ckScales   // a Kraken checksum's precision (ChecksumKraken)
 	top        schema.BBO // last best bid/offer published
 	topKnown   bool
 	stats      Stats
@@ -188,6 +190,7 @@ func NewBook(rule Rule, symbol string, opts *Options) (*Book, error) {
 		o.RetryInterval = time.Second
 	}
 	b := &Book{rule: rule, symbol: symbol, o: o, now: time.Now}
+	b.ck = ckScales{px: rule.PriceScale, qty: rule.QtyScale}
 	b.bids.bid = true
 	b.seq.Rule = rule.Sequence.continuity()
 	if o.Logger != nil {
@@ -445,6 +448,20 @@ func (b *Book) otherView(ev *schema.CanonicalEvent) bool {
 	return true
 }
 
+// keep is how many levels a side keeps: Rule.Depth, or — for a Depth 0
+// rule of a venue that streams views (Kraken, Bybit, OKX) — the depth of
+// the view the book follows, the deepest its messages named (0, all, while
+// none did). A view's venue sends no delete for a level pushed out of it
+// (Kraken "Spot Websockets (v2) Book Checksum": "the book should be
+// truncated to your subscribed depth"): kept, it comes back into the top
+// when a better level goes, where the venue has other levels.
+func (b *Book) keep() int {
+	if b.rule.Depth == 0 && b.rule.views() {
+		return b.deepest
+	}
+	return b.rule.Depth
+}
+
 func idsOf(bk *schema.Book) continuity.IDs {
 	return continuity.IDs{First: bk.FirstSeq, Last: bk.LastSeq, Prev: bk.PrevSeq}
 }
@@ -503,8 +520,8 @@ func (b *Book) applyLevels(bk *schema.Book) {
 	for _, l := range bk.Asks {
 		b.asks.set(l.Price, l.Qty)
 	}
-	b.bids.truncate(b.rule.Depth)
-	b.asks.truncate(b.rule.Depth)
+	b.bids.truncate(b.keep())
+	b.asks.truncate(b.keep())
 	b.seq.Accept(idsOf(bk))
 }
 
@@ -515,16 +532,16 @@ func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk 
 	// "checksum":0 since it deprecated the books checksum (2026), and a
 	// real CRC32 is 0 once in 2³² books, whose next checksum checks them.
 	if bk.HasChecksum && bk.Checksum != 0 && b.rule.Checksum != ChecksumNone {
-		var sum uint32
-		sum, b.scratch = b.rule.Checksum.sum(b, b.scratch)
 		b.stats.Checksums++
-		if sum != bk.Checksum {
+		if b.checksumLocked() != bk.Checksum && !b.learnScales(bk.Checksum) {
 			b.stats.ChecksumErrors++
 			return false, b.invalidateLocked(ctx, src, ReasonChecksum, bk.LastSeq, bk.LastSeq)
 		}
+		b.ck.sure = true
 	}
 	if bid, ok := b.bids.best(); ok {
 		if ask, ok := b.asks.best(); ok && bid.Price.Cmp(ask.Price) >= 0 {
+			b.stats.Crossed++
 			return false, b.invalidateLocked(ctx, src, ReasonCrossed, bk.LastSeq, bk.LastSeq)
 		}
 	}
@@ -543,8 +560,9 @@ func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk 
 func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, bk *schema.Book) error {
 	b.bids.load(bk.Bids)
 	b.asks.load(bk.Asks)
-	b.bids.truncate(b.rule.Depth)
-	b.asks.truncate(b.rule.Depth)
+	b.bids.truncate(b.keep())
+	b.asks.truncate(b.keep())
+	b.ck = ckScales{px: b.rule.PriceScale, qty: b.rule.QtyScale} // a pair's precision may change: learned again
 	b.setRange(bk)
 	b.seq.Snapshot(bk.LastSeq)
 	b.stats.Snapshots++

@@ -20,12 +20,23 @@ const (
 	// simply stops contributing), compared as a signed 32-bit integer.
 	ChecksumOKX
 	// ChecksumKraken: the top 10 asks (best first), then the top 10 bids,
-	// each price and quantity with the decimal point removed and leading
-	// zeros stripped, concatenated without separators. Kraken v1 sends
-	// prices and quantities as strings, so the wire digits are the text;
-	// v2 sends JSON numbers, whose text drops trailing zeros, so v2 pads
-	// them to the instrument's precision first (Rule.PriceScale and
-	// Rule.QtyScale).
+	// each price and quantity at the pair's full precision with the
+	// decimal point removed and leading zeros stripped, concatenated
+	// without separators (Kraken "Spot Websockets (v1) Book Checksum",
+	// "(v2) Book Checksum"). A value may reach the book with fewer digits
+	// after the point than the pair's precision: v2 sends JSON numbers,
+	// which may drop trailing zeros (the docs' own snapshot: "price":
+	// 0.566 on a pair of 4 decimals), and a schema.Decimal holds a value
+	// past its 63-bit mantissa without its trailing zeros (a v1 volume
+	// "100000000000.00000000"). So the book writes every price and
+	// quantity at its precision: Rule.PriceScale and Rule.QtyScale when
+	// the host knows them (the v2 "instrument" channel's price_precision
+	// and qty_precision), at least the most digits it has seen a price
+	// or quantity of the book's top levels sent, and — when a checksum
+	// does not match at those before any has since the latest snapshot —
+	// the one precision, up to schema.MaxScale, at which the venue's
+	// checksum matches, learned for the book's later checks. A checksum
+	// that no precision explains is a mismatch.
 	ChecksumKraken
 )
 
@@ -52,10 +63,10 @@ func (c Checksum) sum(b *Book, scratch []byte) (uint32, []byte) {
 	case ChecksumKraken:
 		n := b.rule.ChecksumDepth
 		for i := range min(n, b.asks.len()) {
-			buf = appendKraken(buf, b.asks.at(i), &b.rule)
+			buf = appendKraken(buf, b.asks.at(i), b.ck.px, b.ck.qty)
 		}
 		for i := range min(n, b.bids.len()) {
-			buf = appendKraken(buf, b.bids.at(i), &b.rule)
+			buf = appendKraken(buf, b.bids.at(i), b.ck.px, b.ck.qty)
 		}
 	default:
 		return 0, buf
@@ -70,9 +81,71 @@ func appendOKX(buf []byte, l schema.Level) []byte {
 	return append(buf, ':')
 }
 
-func appendKraken(buf []byte, l schema.Level, r *Rule) []byte {
-	buf = appendKrakenNumber(buf, l.Price, r.PriceScale)
-	return appendKrakenNumber(buf, l.Qty, r.QtyScale)
+func appendKraken(buf []byte, l schema.Level, px, qty int) []byte {
+	buf = appendKrakenNumber(buf, l.Price, px)
+	return appendKrakenNumber(buf, l.Qty, qty)
+}
+
+// ckScales is the precision a Kraken checksum writes a book's prices and
+// quantities at (ChecksumKraken), and whether a checksum matched at it
+// since the latest snapshot.
+type ckScales struct {
+	px, qty int
+	sure    bool
+}
+
+// topScales returns the most digits after the point of the prices and of
+// the quantities among the levels a checksum covers.
+func (b *Book) topScales() (px, qty int) {
+	n := b.rule.ChecksumDepth
+	for _, s := range [2]*side{&b.asks, &b.bids} {
+		for i := range min(n, s.len()) {
+			l := s.at(i)
+			px, qty = max(px, l.Price.Scale()), max(qty, l.Qty.Scale())
+		}
+	}
+	return px, qty
+}
+
+// checksumLocked computes the book's checksum for its rule, a Kraken
+// book's at the precision it knows (see ChecksumKraken), raised to the
+// most digits its top levels show.
+func (b *Book) checksumLocked() uint32 {
+	if b.rule.Checksum == ChecksumKraken {
+		px, qty := b.topScales()
+		b.ck.px, b.ck.qty = max(b.ck.px, px), max(b.ck.qty, qty)
+	}
+	var sum uint32
+	sum, b.scratch = b.rule.Checksum.sum(b, b.scratch)
+	return sum
+}
+
+// learnScales looks, for a Kraken book whose checksum has not matched
+// since its latest snapshot, for the precision at which the book's
+// checksum is want: prices and quantities from the most digits the top
+// levels show up to schema.MaxScale, the precision in use first. It
+// keeps the one found and reports whether there was one. Its cost (up to
+// 19 × 19 checksums of the top levels) is paid once a snapshot at most.
+func (b *Book) learnScales(want uint32) bool {
+	if b.rule.Checksum != ChecksumKraken || b.ck.sure {
+		return false
+	}
+	was := b.ck
+	px0, qty0 := b.topScales()
+	for px := px0; px <= schema.MaxScale; px++ {
+		for qty := qty0; qty <= schema.MaxScale; qty++ {
+			if px == was.px && qty == was.qty {
+				continue // tried
+			}
+			b.ck.px, b.ck.qty = px, qty
+			var sum uint32
+			if sum, b.scratch = b.rule.Checksum.sum(b, b.scratch); sum == want {
+				return true
+			}
+		}
+	}
+	b.ck = was
+	return false
 }
 
 // appendKrakenNumber appends d's digits, padded with trailing zeros to scale

@@ -54,7 +54,16 @@
 //
 // A checksum of 0 is a placeholder for "not sent" (OKX sends
 // "checksum":0 since it deprecated the books checksum) and is not
-// checked; Stats.Checksums counts those that were. A book keeps exactly
+// checked; Stats.Checksums counts those that were. Kraken checksums each
+// price and quantity at the pair's full precision, which the values that
+// reach the book may not show (v2's JSON numbers may drop trailing zeros;
+// a schema.Decimal keeps a value past its 63-bit mantissa without them):
+// a Kraken book writes them at Rule.PriceScale and Rule.QtyScale, or the
+// most digits its top levels show, and otherwise learns the precision
+// from the venue's checksum — the one, up to schema.MaxScale, at which it
+// matches, looked for once after a snapshot — so that a good book is
+// never resynced for its digits and a wrong one still mismatches at every
+// precision. A book keeps exactly
 // the depth it subscribed (Rule.Depth, from the same per-venue table the
 // subscribe builders use; [Rule.WithDepth] for another): it truncates
 // after every snapshot and diff, because Kraken sends no delete for a
@@ -71,7 +80,8 @@
 // parsers name each message's view in schema.Book.Depth; a book ignores
 // the messages and gap markers of a view other than its Rule.Depth (any
 // view, for a whole-book venue: Binance, Coinbase; any but the deepest
-// view seen, for a Depth 0 rule of Kraken, OKX or Bybit) and counts them
+// view seen, for a Depth 0 rule of Kraken, OKX or Bybit, which then keeps
+// that view's depth as it would its own) and counts them
 // in Stats.OtherViews, so a top-5 snapshot never cuts it to five levels,
 // and a deeper view is never kept truncated (the levels that come into
 // view when a top one goes are never sent again: a hole, silent where
@@ -80,7 +90,9 @@
 //
 // # When the book is wrong
 //
-// A gap, a checksum that does not match, sides that cross, a gap marker
+// A gap, a checksum that does not match, sides that cross or lock (best
+// bid ≥ best ask after any snapshot or diff, checksum or not:
+// ReasonCrossed, Stats.Crossed), a gap marker
 // from upstream, a lost connection or — for a fetched (Binance) book — a
 // best bid or ask beyond the worst level of its snapshot make the book
 // invalid (the REST snapshot holds the best Limit levels and the diffs

@@ -72,7 +72,12 @@ const (
 	ReasonChecksum  = "book: checksum mismatch"
 	ReasonReconnect = "book: connection lost"
 	ReasonUpstream  = "book: events lost upstream"
-	ReasonCrossed   = "book: crossed after update"
+	// ReasonCrossed: the best bid reached the best ask (crossed, or
+	// locked at one price) after a snapshot or diff (Stats.Crossed). No
+	// venue's matching engine leaves a book so, so the book is wrong even
+	// where its checksum matched, and where the venue sends none (Binance,
+	// Bybit, Coinbase, OKX's "checksum":0) nothing else would tell.
+	ReasonCrossed = "book: crossed after update"
 	// ReasonRange: the best bid or ask of a fetched (ResyncFetch) book
 	// moved beyond the worst level of its snapshot, where the book holds
 	// only the levels that changed since (Binance REST snapshots hold the

@@ -66,13 +66,21 @@ type Rule struct {
 	Sequence      Sequence
 	Checksum      Checksum
 	ChecksumDepth int // levels per side the checksum covers
-	PriceScale    int // Kraken v2: digits the checksum pads prices to
-	QtyScale      int // Kraken v2: digits the checksum pads quantities to
+	// PriceScale and QtyScale are the pair's precision a Kraken checksum
+	// writes prices and quantities at (the v2 "instrument" channel's
+	// price_precision and qty_precision; AssetPairs' pair_decimals and
+	// lot_decimals). Optional: without them a book learns the precision
+	// from the venue's checksum (see ChecksumKraken), and a wrong one is
+	// corrected the same way.
+	PriceScale int
+	QtyScale   int
 	// Depth is the levels per side kept: the depth subscribed. The book
 	// truncates to it after every snapshot and diff, because a venue
 	// that keeps a subscriber to a view of the book (Kraken) sends no
 	// delete for a level pushed out of it. 0 keeps all (Binance's diff
-	// stream and Coinbase's level2 cover the whole book). Set it with
+	// stream and Coinbase's level2 cover the whole book); on a venue of
+	// views (Kraken, Bybit, OKX), 0 follows the deepest view the book's
+	// messages name and keeps that many levels. Set it with
 	// [Rule.WithDepth].
 	Depth  int
 	Resync Resync // how to get a new snapshot
@@ -82,8 +90,9 @@ type Rule struct {
 // Fetcher says which REST endpoint). Depths are each venue's default
 // subscription depth, the one normalize's subscribe builders ask for:
 // Kraken 10, Bybit 50 (orderbook.50), OKX 400 ("books"). Use
-// [Rule.WithDepth] for another subscription depth, and for Kraken v2 set
-// the instrument's PriceScale and QtyScale.
+// [Rule.WithDepth] for another subscription depth. Kraken v2 books may be
+// given the instrument's PriceScale and QtyScale; they learn them
+// otherwise (ChecksumKraken).
 var (
 	Binance  = Rule{Venue: schema.VenueBinance, Sequence: SeqBinance, Resync: ResyncFetch}
 	OKX      = Rule{Venue: schema.VenueOKX, Sequence: SeqOKX, Checksum: ChecksumOKX, ChecksumDepth: 25, Depth: continuity.OKXDepth.Default, Resync: ResyncResubscribe}
