@@ -45,6 +45,8 @@ type conn struct {
 	wall0 int64     // Unix ns at the dial
 	mono0 time.Time // the same instant, with its monotonic reading
 
+	wmu chan struct{} // the write turn of messages (see lockWrite)
+
 	dead     chan struct{} // closed by fail
 	deadOnce sync.Once
 	reason   Reason // set before dead is closed
@@ -99,6 +101,7 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		raw:    raw,
 		born:   born,
 		dead:   make(chan struct{}),
+		wmu:    make(chan struct{}, 1),
 		liveCh: make(chan struct{}),
 		out:    make(chan struct{}, 1),
 		first:  make(chan struct{}),

@@ -193,6 +193,17 @@
 // cut at once: waiting for a silent or broken venue only delays the
 // redial. A negative CloseTimeout cuts every connection at once.
 //
+// # Writing
+//
+// [Client.Write] and [Client.WriteConn] take the host's ctx for the wait
+// before a message's write begins only: once begun, the message is
+// written to the end, bounded by Options.WriteTimeout, because
+// coder/websocket closes a connection whose write context ends mid-write
+// (one caller's deadline would take the connection from every other
+// order). Their error says whether the message went out: [ErrNotSent]
+// (nothing written, safe to send again) or [ErrMaybeSent] (the write
+// began and failed; the connection is lost).
+//
 // # Rotation
 //
 // With Options.MaxAge set, a connection that age (counted from its dial) is

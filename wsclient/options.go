@@ -55,6 +55,9 @@ const (
 	// strict one-second window.
 	DefaultControlRate = 4.0
 	DefaultEventBuffer = 256
+	// DefaultWriteTimeout bounds a host's write once begun: the bound
+	// coder/websocket gives its own control frames.
+	DefaultWriteTimeout = 5 * time.Second
 )
 
 // Options configure a [Client]. A nil *Options gives the defaults; New
@@ -127,6 +130,13 @@ type Options struct {
 	// DefaultCloseTimeout (1 s); negative cuts the socket at once, without
 	// a close frame (the venue sees 1006).
 	CloseTimeout time.Duration
+
+	// WriteTimeout bounds the write of a host's message ([Client.Write],
+	// [Client.WriteConn]) once it has begun, on the Clock: the host's ctx
+	// stops only the wait before it. A write still under way after it (a
+	// venue that reads nothing) ends the connection, which is redialled,
+	// and returns [ErrMaybeSent]. Defaults to DefaultWriteTimeout (5 s).
+	WriteTimeout time.Duration
 
 	// ReadLimit is the largest message accepted, in bytes. A larger one is
 	// an [*OversizedError], counted, and the connection is re-established.
@@ -407,6 +417,7 @@ func (opts *Options) withDefaults() (Options, error) {
 	orDefault(&o.BackoffReset, DefaultBackoffReset)
 	orDefault(&o.RotationOverlap, DefaultRotationOverlap)
 	orDefault(&o.CloseTimeout, DefaultCloseTimeout)
+	orDefault(&o.WriteTimeout, DefaultWriteTimeout)
 	orDefault(&o.HeartbeatInterval, DefaultHeartbeatInterval)
 	o.Heartbeat = bytes.Clone(o.Heartbeat) // the caller's slice may change
 	orDefault(&o.TryAgainDelay, DefaultTryAgainDelay)
@@ -451,6 +462,7 @@ func (o *Options) checkNegative() error {
 		v    int64
 	}{
 		{"DialTimeout", int64(o.DialTimeout)},
+		{"WriteTimeout", int64(o.WriteTimeout)},
 		{"PongTimeout", int64(o.PongTimeout)},
 		{"DataTimeout", int64(o.DataTimeout)},
 		{"BackoffBase", int64(o.BackoffBase)},
