@@ -210,7 +210,7 @@ func (c *Client) Rotate() error {
 // Write sends a text message on the current connection (during a rotation,
 // the old one until the switch). It is safe for concurrent use; messages
 // are written one at a time, in the order their writers got their turn.
-// It is never paced.
+// It is not paced unless Options.PaceWrites says so.
 //
 // What the result says of the message, for a caller deciding whether an
 // order went out:
@@ -286,7 +286,11 @@ func (cn *conn) write(ctx context.Context, msg []byte) error {
 	if !utf8.Valid(msg) {
 		return notSent(fmt.Errorf("wsclient: write on connection %d: %w", cn.id, ErrInvalidUTF8))
 	}
-	if err := cn.lockWrite(ctx); err != nil {
+	lock := cn.lockWrite
+	if cn.c.opts.PaceWrites {
+		lock = cn.lockCounted
+	}
+	if err := lock(ctx); err != nil {
 		return notSent(fmt.Errorf("wsclient: write on connection %d: %w", cn.id, err))
 	}
 	defer cn.unlockWrite()

@@ -45,7 +45,8 @@ type conn struct {
 	wall0 int64     // Unix ns at the dial
 	mono0 time.Time // the same instant, with its monotonic reading
 
-	wmu chan struct{} // the write turn of messages (see lockWrite)
+	wmu  chan struct{} // the write turn of messages (see lockWrite)
+	pace *pacer        // the budget of frames the venue counts
 
 	dead     chan struct{} // closed by fail
 	deadOnce sync.Once
@@ -78,6 +79,7 @@ type conn struct {
 // made current and announced Connected before its reader starts.
 func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	born := c.opts.Clock.Now()
+	pace := newPacer(&c.opts)
 	dctx, cancel := c.withTimeout(ctx, c.opts.DialTimeout, "dial")
 	defer cancel()
 	dctx, raw := withRawSlot(dctx)
@@ -86,6 +88,9 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		HTTPHeader:   c.opts.HTTPHeader,
 		Host:         c.opts.host, // net/http ignores it in the Header
 		Subprotocols: c.opts.Subprotocols,
+		// The pong answering a venue's ping is counted against its
+		// limit of incoming messages (see pacer).
+		OnPingReceived: pace.onPing,
 	})
 	if err != nil {
 		if cause := context.Cause(dctx); ctx.Err() == nil && cause != nil {
@@ -102,6 +107,7 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		born:   born,
 		dead:   make(chan struct{}),
 		wmu:    make(chan struct{}, 1),
+		pace:   pace,
 		liveCh: make(chan struct{}),
 		out:    make(chan struct{}, 1),
 		first:  make(chan struct{}),
@@ -193,6 +199,17 @@ func (cn *conn) fail(r Reason, err error) {
 // closes the socket in the end (the handshake's bound, CloseNow), and that
 // ends a blocked write just as well.
 var noCancel = context.Background()
+
+// writeOwn writes one of the client's own messages (a subscription, a
+// heartbeat), counted against the venue's limit (lockCounted). It waits
+// for its turn and the budget until cn ends.
+func (cn *conn) writeOwn(msg []byte) error {
+	if err := cn.lockCounted(cn.ctx); err != nil {
+		return err
+	}
+	defer cn.unlockWrite()
+	return cn.ws.Write(noCancel, websocket.MessageText, msg)
+}
 
 // writeFailed ends the connection after a failed ping or subscription
 // write. A write usually fails because the venue closed the connection, and
@@ -497,6 +514,9 @@ func (c *Client) putQueue(cn *conn) {
 func (cn *conn) pingLoop(t Timer) {
 	c := cn.c
 	cn.every(t, c.opts.PingInterval, "ping", func() error {
+		if err := cn.pace.take(cn.ctx, false); err != nil {
+			return err
+		}
 		start := time.Now()
 		cn.ping.Add(1) // outstanding
 		err := cn.ws.Ping(noCancel)
@@ -516,7 +536,7 @@ func (cn *conn) pingLoop(t Timer) {
 func (cn *conn) heartbeatLoop(t Timer) {
 	c := cn.c
 	cn.every(t, c.opts.HeartbeatInterval, "heartbeat", func() error {
-		return cn.ws.Write(noCancel, websocket.MessageText, c.opts.Heartbeat)
+		return cn.writeOwn(c.opts.Heartbeat)
 	})
 }
 

@@ -161,11 +161,23 @@
 // goroutine outlives the client.
 //
 // Options.Subscriptions and Options.Topics are sent on every new
-// connection, paced at Options.ControlRate (default 4 per second, under
-// Binance's 5 incoming messages per second per connection, which counts
-// pings and pongs too), topics split in messages of
-// Options.MaxTopicsPerMessage. More topics than one connection may carry
-// go to several clients ([SplitTopics]).
+// connection, topics split in messages of Options.MaxTopicsPerMessage.
+// More topics than one connection may carry go to several clients
+// ([SplitTopics]).
+//
+// Every frame the client sends on its own account — a ping, the pong
+// that answers the venue's ping, a subscription, a heartbeat — shares one
+// budget per connection: each begins at least 1/Options.ControlRate (on
+// the Clock) after the previous one, in the order they came but for a
+// pong, which goes first. With the default of 4 per second no window of
+// a second holds more than 4 (5 in a closed one), under Binance's limit
+// of 5 incoming messages per second per connection, which counts "PING
+// frames, PONG frames, JSON-formatted messages (e.g., subscription or
+// unsubscription requests)" and closes a connection over it (Binance
+// "WebSocket Limits"). The host's messages join the budget with
+// Options.PaceWrites (a host that subscribes or unsubscribes with Write on
+// such a venue); without it they are not paced and not counted. A close
+// frame is not counted.
 //
 // # Closing
 //

@@ -49,8 +49,9 @@ const (
 	// (Bybit v5 "Rate Limit Rules").
 	DefaultForbiddenDelay = 10 * time.Minute
 	// DefaultControlRate leaves headroom under Binance's limit of 5
-	// incoming messages per second per connection, which counts pings and
-	// pongs too (Binance spot "WebSocket Streams", "WebSocket Limits"):
+	// incoming messages per second per connection, which counts pings,
+	// pongs and JSON messages alike (Binance spot "WebSocket Streams",
+	// "WebSocket Limits"), every one of which the client counts:
 	// network jitter can bunch messages sent exactly 1/5 s apart into one
 	// strict one-second window.
 	DefaultControlRate = 4.0
@@ -199,8 +200,9 @@ type Options struct {
 	// "pong" ("Connect"); Bybit v5 asks for {"op":"ping"} every 20 s
 	// ("How to Send the Heartbeat Packet"). The venue's answer reaches
 	// the handler as any message does, and keeps the idle watchdog fed
-	// on a quiet stream. It is not paced (ControlRate) and not counted as
-	// a subscription; New refuses one that is not UTF-8. Defaults to nil:
+	// on a quiet stream. It shares the connection's budget (ControlRate)
+	// and is not counted as a subscription; New refuses one that is not
+	// UTF-8. Defaults to nil:
 	// none (Binance, Kraken and Coinbase
 	// need none: Binance pings and Kraken and Coinbase send heartbeats).
 	Heartbeat []byte
@@ -279,10 +281,24 @@ type Options struct {
 	// New fails with [ErrTooManyTopics] when Topics is longer. Defaults to
 	// 0, no limit.
 	MaxTopicsPerConn int
-	// ControlRate paces subscription messages, in messages per second per
-	// connection. Defaults to DefaultControlRate (4, under Binance's 5);
-	// negative disables pacing. Write is never paced.
+	// ControlRate is the budget of frames the client sends on its own
+	// account on a connection (pings, the pongs that answer the venue's
+	// pings, subscriptions, heartbeats; the host's messages too with
+	// PaceWrites), in frames per second: each begins at least
+	// 1/ControlRate after the previous one, with no burst (see the
+	// package doc). Defaults to DefaultControlRate (4, under Binance's 5,
+	// which counts all of them); negative disables pacing.
 	ControlRate float64
+	// PaceWrites puts the host's messages ([Client.Write],
+	// [Client.WriteConn]) in the same budget as the client's own frames
+	// (see ControlRate): each waits for its turn, and a ctx that ends
+	// meanwhile sends nothing ([ErrNotSent]). Set it on a connection
+	// whose venue counts the host's messages against the same limit, as
+	// Binance's market streams count subscribe and unsubscribe requests
+	// (5 per second, pings and pongs included). Defaults to false: the
+	// host's messages (orders, on a venue that limits them by its own
+	// rules) are not paced, and do not delay the client's frames.
+	PaceWrites bool
 
 	// OnEvent receives state changes and reported errors, in order, on a
 	// goroutine of the client's own: it never runs on the reader. Events

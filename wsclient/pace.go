@@ -1,0 +1,204 @@
+package wsclient
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// pacer is the budget of one connection's frames counted against the
+// venue's limit of incoming messages: the client's own (pings, the pongs
+// that answer the venue's pings, subscriptions, heartbeats) and, with
+// Options.PaceWrites, the host's. Binance counts "PING frames, PONG
+// frames, JSON-formatted messages (e.g., subscription or unsubscription
+// requests)" against 5 per second per connection, and disconnects a
+// connection over it (Binance spot "WebSocket Limits"; "Too many
+// requests", 1008). Each counted frame begins at least gap
+// (1/ControlRate, on the Clock) after the previous one: no burst, so that
+// no window of a second holds more than ControlRate of them (one more in a
+// closed window), whatever mix of senders (a token bucket that refills at
+// 5 per second lets 9 through in the first second). A frame is counted
+// when it is let go (tryClaim), right before its write: pacing the
+// subscriptions alone let a pong, a ping and a heartbeat through in the
+// same second as them. Frames go in the order they came, a pong first.
+//
+// Not counted: the close frame of a close handshake, and, without
+// PaceWrites, the host's messages.
+type pacer struct {
+	clk  Clock
+	gap  time.Duration // 0: unpaced
+	mu   sync.Mutex
+	last time.Time // when the latest counted frame was let go; zero: none yet
+	// Frames waiting, in the order they go: first come, first served (a
+	// free-for-all starved the heartbeat behind a frequent ping), but
+	// for a pong, which goes first (it holds the reader up).
+	queue   []*ticket
+	changed chan struct{} // closed and replaced when the queue's head changes
+}
+
+// ticket is one frame's place in the queue.
+type ticket struct{}
+
+func newPacer(o *Options) *pacer {
+	p := &pacer{clk: o.Clock, changed: make(chan struct{})}
+	if o.ControlRate > 0 {
+		p.gap = time.Duration(float64(time.Second) / o.ControlRate)
+	}
+	return p
+}
+
+// due is how long until the next frame may go; mu is held.
+func (p *pacer) due(now time.Time) time.Duration {
+	if p.last.IsZero() {
+		return 0
+	}
+	return p.last.Add(p.gap).Sub(now)
+}
+
+// enter queues a frame, at the head when first; nil when unpaced.
+func (p *pacer) enter(first bool) *ticket {
+	if p.gap <= 0 {
+		return nil
+	}
+	tk := &ticket{}
+	p.mu.Lock()
+	if first {
+		p.queue = append([]*ticket{tk}, p.queue...)
+		p.headChanged()
+	} else {
+		p.queue = append(p.queue, tk)
+		if len(p.queue) == 1 {
+			p.headChanged()
+		}
+	}
+	p.mu.Unlock()
+	return tk
+}
+
+// headChanged wakes the waiters; mu is held.
+func (p *pacer) headChanged() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// remove takes tk out of the queue; mu is held.
+func (p *pacer) remove(tk *ticket) {
+	for i, q := range p.queue {
+		if q == tk {
+			p.queue = append(p.queue[:i], p.queue[i+1:]...)
+			if i == 0 {
+				p.headChanged()
+			}
+			return
+		}
+	}
+}
+
+// leave takes tk out of the queue without sending.
+func (p *pacer) leave(tk *ticket) {
+	if tk == nil {
+		return
+	}
+	p.mu.Lock()
+	p.remove(tk)
+	p.mu.Unlock()
+}
+
+// wait sleeps until tk heads the queue and the budget allows a frame,
+// claiming nothing (see tryClaim). ctx's end stops it with ctx's error;
+// tk stays queued either way.
+func (p *pacer) wait(ctx context.Context, tk *ticket) error {
+	if tk == nil {
+		return ctx.Err()
+	}
+	for {
+		p.mu.Lock()
+		head := p.queue[0] == tk
+		d := p.due(p.clk.Now())
+		changed := p.changed
+		p.mu.Unlock()
+		switch {
+		case head && d <= 0:
+			return ctx.Err()
+		case head:
+			// A pong may come ahead meanwhile: wait's loop looks again.
+			if err := p.clk.Sleep(ctx, d); err != nil {
+				return err
+			}
+		default:
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+}
+
+// tryClaim counts tk's frame, which goes now, if tk heads the queue and
+// the budget allows it; tk leaves the queue then.
+func (p *pacer) tryClaim(tk *ticket) bool {
+	if tk == nil {
+		return true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.clk.Now()
+	if p.queue[0] != tk || p.due(now) > 0 {
+		return false
+	}
+	p.last = now
+	p.remove(tk)
+	return true
+}
+
+// take waits for the budget and claims it for a frame the caller sends
+// at once (a control frame: coder/websocket writes it under a lock of its
+// own); first puts it at the head of the queue (a pong).
+func (p *pacer) take(ctx context.Context, first bool) error {
+	tk := p.enter(first)
+	for {
+		if err := p.wait(ctx, tk); err != nil {
+			p.leave(tk)
+			return err
+		}
+		if p.tryClaim(tk) {
+			return nil
+		}
+	}
+}
+
+// lockCounted takes cn's write turn with the budget claimed, for a
+// counted message: the budget is claimed holding the turn, so that the
+// message begins as it is counted (one claimed before the turn could wait
+// behind a long write, then go together with the next), and only the
+// queue's head may claim it. The waits hold neither: a message of the
+// host that is not counted never waits for a counted one's pace. ctx's
+// end stops them; nothing is written then.
+func (cn *conn) lockCounted(ctx context.Context) error {
+	tk := cn.pace.enter(false)
+	for {
+		if err := cn.pace.wait(ctx, tk); err != nil {
+			cn.pace.leave(tk)
+			return err
+		}
+		if err := cn.lockWrite(ctx); err != nil {
+			cn.pace.leave(tk)
+			return err
+		}
+		if cn.pace.tryClaim(tk) {
+			return nil
+		}
+		cn.unlockWrite() // a pong came ahead: wait again, still in line
+	}
+}
+
+// onPing is coder/websocket's OnPingReceived: the pong that answers a
+// venue's ping waits for the budget on the reader (at most a few gaps:
+// one per other sender), then coder/websocket writes it. Binance wants it
+// within a minute. A pong is sent even when the wait is cut short (ctx:
+// coder/websocket's 5 s bound on a control frame's handling).
+func (p *pacer) onPing(ctx context.Context, _ []byte) bool {
+	_ = p.take(ctx, true)
+	return true
+}
