@@ -55,6 +55,10 @@ type Client struct {
 	mu  sync.Mutex
 	cur *conn // the connection Write uses
 
+	// reported is the connection whose loss was last reported (lost); only
+	// the goroutine that runs supervise touches it.
+	reported uint64
+
 	events chan Event // nil without OnEvent
 	evWG   sync.WaitGroup
 
@@ -349,6 +353,16 @@ func (c *Client) setCurrent(cn *conn) {
 		id = cn.id
 	}
 	c.st.connID.Store(id)
+}
+
+// clearCurrent takes cn from Write, unless another is current already.
+func (c *Client) clearCurrent(cn *conn) {
+	c.mu.Lock()
+	if c.cur == cn {
+		c.cur = nil
+		c.st.connID.Store(0)
+	}
+	c.mu.Unlock()
 }
 
 // State returns the current connection state.

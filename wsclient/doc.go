@@ -253,7 +253,12 @@
 // early: what is then skipped is a byte-identical copy.
 //
 // A rotation that fails keeps the old connection and is retried after a
-// backoff (or the venue's Retry-After).
+// backoff (or the venue's Retry-After). An old connection lost during the
+// rotation is reported when it is lost ([schema.ConnDisconnected]: a
+// possible gap), the new one's dial and subscriptions (up to DialTimeout
+// and the paced messages) going on meanwhile; once up, the new connection
+// is the reconnection (Connected with ReasonRotation), or, failing, the
+// client redials as after any loss.
 //
 // [Client.Rotate] asks for the same rotation at once, with or without
 // MaxAge: for a venue that announces it will close the connection

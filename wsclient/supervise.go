@@ -38,8 +38,10 @@ func (c *Client) supervise(ctx context.Context) error {
 			c.setState(Event{State: schema.ConnDisconnected, Reason: ReasonPermanent, Err: err, ConnID: id})
 			return err
 		}
-		c.st.reconnects[reason].Add(1)
-		c.setState(Event{State: schema.ConnDisconnected, Reason: reason, Err: err, ConnID: id})
+		if id == 0 || id != c.reported { // a rotation may have reported it (lost)
+			c.st.reconnects[reason].Add(1)
+			c.setState(Event{State: schema.ConnDisconnected, Reason: reason, Err: err, ConnID: id})
+		}
 		attempt++
 		delay := c.retryDelay(attempt, err)
 		c.setState(Event{State: schema.ConnReconnecting, Reason: reason, Err: err, ConnID: id, Attempt: attempt, Delay: delay})
