@@ -78,6 +78,9 @@ type conn struct {
 // dial opens a connection; mode is modeLive or modeStandby. A live one is
 // made current and announced Connected before its reader starts.
 func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
+	if err := c.opts.DialLimit.wait(ctx); err != nil {
+		return nil, err
+	}
 	born := c.opts.Clock.Now()
 	pace := newPacer(&c.opts)
 	dctx, cancel := c.withTimeout(ctx, c.opts.DialTimeout, "dial")

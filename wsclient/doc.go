@@ -179,6 +179,11 @@
 // such a venue); without it they are not paced and not counted. A close
 // frame is not counted.
 //
+// Clients that share an Options.DialLimit begin their handshakes at
+// least 1/rate apart, for a venue that limits new connections per IP
+// (OKX: 3 per second; Binance: 300 per 5 minutes): clients started or
+// redialling together would otherwise be refused together ([DialLimit]).
+//
 // # Closing
 //
 // A connection the client ends by choice — [Client.Close], the end of

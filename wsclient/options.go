@@ -117,6 +117,10 @@ type Options struct {
 	// credentials (HTTPClient.CheckRedirect may set them again). Defaults
 	// to none.
 	HTTPHeader http.Header
+	// DialLimit, shared by the clients of one venue and IP, spaces their
+	// handshakes at its rate (see [DialLimit]: OKX allows 3 connection
+	// requests per second per IP). Defaults to nil: no limit.
+	DialLimit *DialLimit
 	// DialTimeout bounds one dial, handshake included. Defaults to
 	// DefaultDialTimeout (10 s).
 	DialTimeout time.Duration

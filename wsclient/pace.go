@@ -202,3 +202,36 @@ func (p *pacer) onPing(ctx context.Context, _ []byte) bool {
 	_ = p.take(ctx, true)
 	return true
 }
+
+// DialLimit spaces the handshakes of the clients that share it, for a
+// venue that limits new connections per IP: OKX allows 3 connection
+// requests per second per IP (OKX v5 "WebSocket", "Connect": "Connection
+// limit: 3 requests per second (based on IP)"), Binance 300 connections
+// per 5 minutes per IP (Binance spot "WebSocket Limits"). Each dial of a
+// client given it in Options.DialLimit (the first, every redial, a
+// rotation's) waits until at least 1/rate has passed, on its Clock, since
+// the previous one of any of them began, first come first served: clients
+// started together, or redialling together after the venue dropped them
+// all, would otherwise hit the venue in the same instant, and a refused
+// handshake (429) costs the client BackoffCap without data. The wait ends
+// with Close or the end of Run's context, and does not count in
+// DialTimeout. Share one per venue and IP. Safe for concurrent use; the
+// zero value is not usable.
+type DialLimit struct{ p *pacer }
+
+// NewDialLimit returns a limit of rate dials per second on clk (the wall
+// clock when nil). A rate of 0 or less limits nothing.
+func NewDialLimit(rate float64, clk Clock) *DialLimit {
+	if clk == nil {
+		clk = realClock{}
+	}
+	return &DialLimit{p: newPacer(&Options{ControlRate: rate, Clock: clk})}
+}
+
+// wait waits for a dial's turn and claims it.
+func (l *DialLimit) wait(ctx context.Context) error {
+	if l == nil {
+		return ctx.Err()
+	}
+	return l.p.take(ctx, false)
+}
