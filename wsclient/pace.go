@@ -3,6 +3,7 @@ package wsclient
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +30,9 @@ type pacer struct {
 	gap  time.Duration // 0: unpaced
 	mu   sync.Mutex
 	last time.Time // when the latest counted frame was let go; zero: none yet
+	// lastPong is when the latest pong was let go (see onPing).
+	lastPong time.Time
+	pings    atomic.Uint64 // pings received, for tests
 	// Frames waiting, in the order they go: first come, first served (a
 	// free-for-all starved the heartbeat behind a frequent ping), but
 	// for a pong, which goes first (it holds the reader up).
@@ -36,8 +40,10 @@ type pacer struct {
 	changed chan struct{} // closed and replaced when the queue's head changes
 }
 
-// ticket is one frame's place in the queue.
-type ticket struct{}
+// ticket is one frame's place in the queue, told apart by its address:
+// it must not be of zero size (Go may give every zero-size object the
+// same address, and every ticket was then the queue's head).
+type ticket struct{ pong bool }
 
 func newPacer(o *Options) *pacer {
 	p := &pacer{clk: o.Clock, changed: make(chan struct{})}
@@ -60,7 +66,7 @@ func (p *pacer) enter(first bool) *ticket {
 	if p.gap <= 0 {
 		return nil
 	}
-	tk := &ticket{}
+	tk := &ticket{pong: first}
 	p.mu.Lock()
 	if first {
 		p.queue = append([]*ticket{tk}, p.queue...)
@@ -198,9 +204,39 @@ func (cn *conn) lockCounted(ctx context.Context) error {
 // one per other sender), then coder/websocket writes it. Binance wants it
 // within a minute. A pong is sent even when the wait is cut short (ctx:
 // coder/websocket's 5 s bound on a control frame's handling).
+//
+// A ping that comes within a gap of the last pong is not answered (RFC
+// 6455 §5.5.3: an endpoint may answer only some of the pings it
+// received): waiting for its slot would hold the reader, and every
+// message behind it, a gap per ping of a peer that pings faster than the
+// budget. A venue that pings at most every few seconds (Binance: 20 s)
+// has every ping answered.
 func (p *pacer) onPing(ctx context.Context, _ []byte) bool {
-	_ = p.take(ctx, true)
-	return true
+	if p.gap <= 0 {
+		p.pings.Add(1)
+		return true
+	}
+	p.mu.Lock()
+	recent := !p.lastPong.IsZero() && p.clk.Now().Sub(p.lastPong) < p.gap
+	p.mu.Unlock()
+	if recent {
+		p.pings.Add(1)
+		return false
+	}
+	tk := p.enter(true)
+	p.pings.Add(1) // once queued: a test that saw it may move the clock
+	for {
+		if err := p.wait(ctx, tk); err != nil {
+			p.leave(tk)
+			return true
+		}
+		if p.tryClaim(tk) {
+			p.mu.Lock()
+			p.lastPong = p.last
+			p.mu.Unlock()
+			return true
+		}
+	}
 }
 
 // DialLimit spaces the handshakes of the clients that share it, for a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,8 +40,10 @@ func (l *frameLog) all() []stamped {
 // countingVenue reads every frame of the client and logs it with clk's
 // time; it answers the client's pings, and pings the client once after
 // each of the client's first pings text messages (as Binance pings every
-// 20 s, whenever that falls).
-func countingVenue(clk *fakeClock, log *frameLog, pings int) func(pc *peerConn) {
+// 20 s, whenever that falls). A test that has it ping more than once must
+// keep its pings a gap of the clock apart: a ping within a gap of the
+// last pong is not answered (TestPingFloodDoesNotHoldTheReader).
+func countingVenue(clk *fakeClock, log *frameLog, pings int, sent *atomic.Uint64) func(pc *peerConn) {
 	return func(pc *peerConn) {
 		texts := 0
 		for {
@@ -58,8 +61,13 @@ func countingVenue(clk *fakeClock, log *frameLog, pings int) func(pc *peerConn) 
 			case opClose:
 				return
 			default:
+				texts++
+				ping := texts <= pings
+				if ping {
+					sent.Add(1) // before the log: a test that saw the message waits for the ping
+				}
 				log.add(now, "msg:"+string(payload))
-				if texts++; texts <= pings {
+				if ping {
 					_ = pc.write(wsFrame(true, 0, opPing, fmt.Appendf(nil, "p%d", texts), 0))
 				}
 			}
@@ -79,17 +87,21 @@ func requireSpaced(t *testing.T, frames []stamped, gap time.Duration) {
 
 // paceSteps moves the clock on one pacing gap at a time, starting at t0
 // when the first frame went: before each step it waits for the frame of
-// the current slot to reach the venue and for someone to wait for the
-// next slot, so that every frame is read in the slot it was sent in.
-// It stops once done holds, and returns the number of steps taken.
-func paceSteps(t *testing.T, h *harness, log *frameLog, t0 time.Time, gap time.Duration, done func([]stamped) bool) int {
+// the current slot to reach the venue, for the venue's pings sent so far
+// to reach the client (settled), and for someone to wait for the next
+// slot, so that every frame is read, and every ping received, in the slot
+// it was sent in. It stops once done holds, and returns the number of
+// steps taken.
+func paceSteps(t *testing.T, h *harness, log *frameLog, t0 time.Time, gap time.Duration, settled func() bool, done func([]stamped) bool) int {
 	t.Helper()
 	for k := 0; ; k++ {
+		require.Less(t, k, 200, "not done after 200 gaps; frames %v", log.all())
 		require.Eventually(t, func() bool { return len(log.all()) >= k+1 || done(log.all()) }, wait, time.Millisecond,
 			"no frame in slot %d; frames %v", k, log.all())
 		if done(log.all()) {
 			return k
 		}
+		require.Eventually(t, settled, wait, time.Millisecond, "the venue's pings not received; frames %v", log.all())
 		next := t0.Add(time.Duration(k+1) * gap)
 		require.Eventually(t, func() bool { return h.clock.armedAt(next) || done(log.all()) }, wait, time.Millisecond,
 			"nobody waits for slot %d; frames %v", k+1, log.all())
@@ -106,9 +118,10 @@ func paceSteps(t *testing.T, h *harness, log *frameLog, t0 time.Time, gap time.D
 // first pings text messages.
 type paced struct {
 	*harness
-	p   *rawPeer
-	log *frameLog
-	t0  time.Time // when the client dialled
+	p    *rawPeer
+	log  *frameLog
+	t0   time.Time     // when the client dialled
+	sent atomic.Uint64 // pings the venue sent
 }
 
 const paceGap = time.Second / 4
@@ -119,8 +132,8 @@ func startPaced(t *testing.T, pings int, subs []string, set func(o *Options)) *p
 	leaks := goleak.IgnoreCurrent()
 	clk := newFakeClock()
 	clk.blockSlp = true // the test moves time, one pacing gap at a time
-	log := &frameLog{}
-	p := newRawPeer(t, countingVenue(clk, log, pings))
+	ps := &paced{log: &frameLog{}}
+	p := newRawPeer(t, countingVenue(clk, ps.log, pings, &ps.sent))
 	opts := peerOptions()
 	opts.ControlRate = 4
 	opts.Clock = clk
@@ -134,12 +147,17 @@ func startPaced(t *testing.T, pings int, subs []string, set func(o *Options)) *p
 	t0 := clk.Now()
 	h := start(t, p.url(), opts, &sink{}, leaks)
 	h.clock = clk
-	return &paced{harness: h, p: p, log: log, t0: t0}
+	ps.harness, ps.p, ps.t0 = h, p, t0
+	return ps
 }
 
 // steps is paceSteps on it.
 func (ps *paced) steps(done func([]stamped) bool) int {
-	return paceSteps(ps.t, ps.harness, ps.log, ps.t0, paceGap, done)
+	settled := func() bool {
+		cn := ps.live()
+		return cn != nil && cn.pace.pings.Load() == ps.sent.Load()
+	}
+	return paceSteps(ps.t, ps.harness, ps.log, ps.t0, paceGap, settled, done)
 }
 
 var threeSubs = []string{`{"sub":1}`, `{"sub":2}`, `{"sub":3}`}
@@ -156,20 +174,14 @@ var threeSubs = []string{`{"sub":1}`, `{"sub":2}`, `{"sub":3}`}
 // frame the client sends on its own account now shares one budget per
 // connection: each begins at least 1/ControlRate after the previous one.
 func TestPongsShareTheSubscriptionBudget(t *testing.T) {
-	ps := startPaced(t, 2, threeSubs, nil)
+	ps := startPaced(t, 1, threeSubs, nil)
 	gap := paceGap
-	all := func(fs []stamped) bool { return len(fs) == 5 } // 3 subscriptions, 2 pongs
+	all := func(fs []stamped) bool { return len(fs) == 4 } // 3 subscriptions, 1 pong
 	steps := ps.steps(all)
 	frames := ps.log.all()
 	requireSpaced(t, frames, gap)
-	require.Equal(t, 4, steps, "5 frames take 4 gaps: %v", frames)
-	var pongs int
-	for _, f := range frames {
-		if f.kind == "pong" {
-			pongs++
-		}
-	}
-	require.Equal(t, 2, pongs, "%v", frames)
+	require.Equal(t, 3, steps, "4 frames take 3 gaps: %v", frames)
+	require.Equal(t, "pong", frames[1].kind, "the pong goes first: %v", frames)
 	ps.finish(nil, ps.p.close)
 }
 
@@ -179,7 +191,7 @@ func TestPongsShareTheSubscriptionBudget(t *testing.T) {
 // once, no two frames begin within a gap, and every sender gets its turn
 // (TestPacerOrder).
 func TestPingsAndHeartbeatsShareTheBudget(t *testing.T) {
-	ps := startPaced(t, 2, threeSubs, func(o *Options) {
+	ps := startPaced(t, 1, threeSubs, func(o *Options) {
 		o.PingInterval = paceGap
 		o.PongTimeout = time.Hour // the watchdog stays out of it
 		o.Heartbeat = []byte(`{"op":"ping"}`)
@@ -194,7 +206,7 @@ func TestPingsAndHeartbeatsShareTheBudget(t *testing.T) {
 	}
 	enough := func(fs []stamped) bool {
 		m := kinds(fs)
-		return len(fs) >= 12 && m["ping"] >= 2 && m[`msg:{"op":"ping"}`] >= 2 && m["pong"] == 2 && m[`msg:{"sub":3}`] == 1
+		return len(fs) >= 12 && m["ping"] >= 2 && m[`msg:{"op":"ping"}`] >= 2 && m["pong"] == 1 && m[`msg:{"sub":3}`] == 1
 	}
 	ps.steps(enough)
 	requireSpaced(t, ps.log.all(), paceGap)
@@ -259,16 +271,58 @@ func TestPacerOrder(t *testing.T) {
 
 	order := []*ticket{pong, sub, hb, ping}
 	for i, tk := range order {
-		for _, other := range order[i+1:] {
-			require.False(t, p.tryClaim(other), "slot %d is another's", i)
-		}
 		claimed := make(chan error, 1)
 		go func() { claimed <- p.wait(context.Background(), tk) }()
 		at := t0.Add(time.Duration(i+1) * gap)
 		require.Eventually(t, func() bool { return clk.armedAt(at) }, wait, time.Millisecond, "slot %d not awaited", i)
 		clk.advanceTo(at)
 		require.NoError(t, recvWait(t, claimed, "the head's turn"))
+		for _, other := range order[i+1:] {
+			require.False(t, p.tryClaim(other), "slot %d is another's", i)
+		}
 		require.True(t, p.tryClaim(tk), "slot %d", i)
 	}
 	require.Empty(t, p.queue)
+}
+
+// A peer that pings faster than the budget (a flood, or a proxy's
+// keepalive on top of the venue's) held the reader: each pong waited for
+// its slot on the reader, so that 50 pings stalled every message behind
+// them for 12 s. A ping that comes within a pacing gap of the last pong
+// is not answered (RFC 6455 §5.5.3: an endpoint may answer only some of
+// the pings it received), and the reader goes on at once.
+func TestPingFloodDoesNotHoldTheReader(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	clk := newFakeClock()
+	clk.blockSlp = true // time never moves here
+	pongs := make(chan int, 1)
+	p := newRawPeer(t, func(pc *peerConn) {
+		pc.readClient()
+		for i := range 50 {
+			_ = pc.write(wsFrame(true, 0, opPing, fmt.Appendf(nil, "%d", i), 0))
+		}
+		_ = pc.write(text(`{"after":"pings"}`))
+		n := 0
+		for {
+			select {
+			case <-pc.pongs:
+				n++
+			case <-pc.gone:
+				pongs <- n
+				return
+			case <-pc.done:
+				pongs <- n
+				return
+			}
+		}
+	})
+	opts := peerOptions()
+	opts.Subscriptions = nil
+	opts.ControlRate = 4
+	opts.Clock = clk
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.clock = clk
+	h.sink.waitFor(t, `{"after":"pings"}`)
+	h.finish(nil, p.close)
+	require.Equal(t, 1, recvWait(t, pongs, "the pong count"), "one pong for the burst: the clock never moved")
 }
