@@ -58,6 +58,7 @@ type Client struct {
 	// reported is the connection whose loss was last reported (lost); only
 	// the goroutine that runs supervise touches it.
 	reported uint64
+	aside    sync.WaitGroup // connections being stopped beside the main loop (stopAside)
 
 	events chan Event // nil without OnEvent
 	evWG   sync.WaitGroup
@@ -146,6 +147,7 @@ func (c *Client) Run(ctx context.Context) error {
 		go c.eventLoop()
 	}
 	err := c.supervise(ctx)
+	c.aside.Wait()
 	// A refused handshake leaves its HTTP connection idle in the
 	// transport, with net/http's reader and writer goroutines: close it.
 	c.dialHTTP.CloseIdleConnections()

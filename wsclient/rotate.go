@@ -242,8 +242,7 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 		if !c.abortOverlap(ov) {
 			return c.switchTo(ov, nb), nil
 		}
-		nb.stop(ReasonRotation)
-		c.dropQueue(nb)
+		c.stopAside(nb, true)
 		c.rotationFailed(ctx, old, err)
 		return nil, err
 	}
@@ -329,8 +328,23 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 	if !aligned {
 		c.unaligned(nb.id)
 	}
-	old.stop(ReasonRotation)
+	c.stopAside(old, false)
 	return nb
+}
+
+// stopAside stops cn, retired or given up, on a goroutine that Run waits
+// for, and with drop returns its queued frames: its close handshake (up
+// to CloseTimeout for a venue that does not answer it) in the main loop
+// kept that loop from seeing the live connection's loss meanwhile.
+func (c *Client) stopAside(cn *conn, drop bool) {
+	c.aside.Add(1)
+	go func() {
+		defer c.aside.Done()
+		cn.stop(ReasonRotation)
+		if drop {
+			c.dropQueue(cn)
+		}
+	}()
 }
 
 // unaligned reports a rotation that switched without aligning the streams:

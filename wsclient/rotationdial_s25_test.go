@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -88,5 +89,51 @@ func lossDuringRotationDial(t *testing.T, refused bool) {
 	require.Equal(t, uint64(1), h.c.Stats().TotalReconnects())
 	require.Equal(t, schema.ConnConnected, h.c.State())
 	require.NoError(t, h.c.Write(context.Background(), []byte(`{"op":"order"}`)))
+	h.finish(nil, p.close)
+}
+
+// The old connection's close handshake after a switch (up to CloseTimeout
+// for a venue that does not answer it) ran in the client's main loop too:
+// the new live connection lost meanwhile was reported only once the
+// handshake's bound had passed. The retired connection is now closed
+// beside the main loop, which Run still waits for.
+func TestLossDuringOldCloseHandshakeReported(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	kill := make(chan struct{})
+	p := newRawPeer(t, func(pc *peerConn) {
+		if pc.n != 2 {
+			steadyPeer(pc) // never answers a close frame
+			return
+		}
+		pc.readClient()
+		if pc.expectSubs() != nil {
+			return
+		}
+		_ = pc.write(text(`{"conn":2}`))
+		select {
+		case <-kill:
+			_ = pc.c.Close()
+		case <-pc.done:
+		}
+	})
+	opts := peerOptions()
+	opts.RotationOverlap = time.Second
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.sink.waitFor(t, `{"conn":1}`)
+	require.NoError(t, h.c.Rotate())
+	h.switchUnaligned(opts.RotationOverlap)
+	h.rec.waitFor(t, "connected on 2", func(ev Event) bool {
+		return ev.State == schema.ConnConnected && ev.ConnID == 2 && ev.Reason == ReasonRotation
+	})
+	close(kill) // connection 1's close handshake waits for the clock, which does not move
+	lost := h.rec.waitFor(t, "connection 2 lost", func(ev Event) bool {
+		return ev.State == schema.ConnDisconnected && ev.ConnID == 2
+	})
+	require.Equal(t, ReasonReadError, lost.Reason, "err %v", lost.Err)
+	select {
+	case <-p.conn(1).gone:
+		t.Fatal("connection 1's close handshake ended before connection 2's loss was reported: the loss waited for it")
+	default:
+	}
 	h.finish(nil, p.close)
 }
