@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/coder/websocket"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
@@ -286,8 +285,7 @@ func (c *Client) current() (*conn, error) {
 // ended before the call could close it (its lock picks at random between
 // an ended ctx and a free lock, then arms the write's timeout on the ended
 // ctx). ctx stops only the wait for cn's write turn (lockWrite); the write
-// itself runs on a context of its own, WithoutCancel(ctx) (its values
-// kept) bounded by Options.WriteTimeout on the Clock.
+// itself is bounded by Options.WriteTimeout (timedWrite).
 func (cn *conn) write(ctx context.Context, msg []byte) error {
 	if !utf8.Valid(msg) {
 		return notSent(fmt.Errorf("wsclient: write on connection %d: %w", cn.id, ErrInvalidUTF8))
@@ -300,15 +298,7 @@ func (cn *conn) write(ctx context.Context, msg []byte) error {
 		return notSent(fmt.Errorf("wsclient: write on connection %d: %w", cn.id, err))
 	}
 	defer cn.unlockWrite()
-	wctx, cancel := cn.c.withTimeout(context.WithoutCancel(ctx), cn.c.opts.WriteTimeout, "write")
-	err := cn.ws.Write(wctx, websocket.MessageText, msg)
-	if err != nil {
-		if cause := context.Cause(wctx); cause != nil {
-			err = fmt.Errorf("%w: %w", cause, err)
-		}
-	}
-	cancel()
-	if err != nil {
+	if err := cn.timedWrite(msg); err != nil {
 		return maybeSent(fmt.Errorf("wsclient: write on connection %d: %w", cn.id, err))
 	}
 	return nil

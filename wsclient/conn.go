@@ -47,6 +47,12 @@ type conn struct {
 
 	wmu  chan struct{} // the write turn of messages (see lockWrite)
 	pace *pacer        // the budget of frames the venue counts
+	// The bound of the message being written (timedWrite): a timer of
+	// the connection's, the Clock time the write began (0: none), and
+	// whether the bound cut the connection.
+	wdog   Timer
+	wStart atomic.Int64
+	wCut   atomic.Bool
 
 	dead     chan struct{} // closed by fail
 	deadOnce sync.Once
@@ -115,6 +121,8 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		out:    make(chan struct{}, 1),
 		first:  make(chan struct{}),
 	}
+	cn.wdog = c.opts.Clock.AfterFunc(c.opts.WriteTimeout, cn.writeOverdue)
+	cn.wdog.Stop()
 	cn.mono0 = time.Now()
 	cn.wall0 = cn.mono0.UnixNano()
 	cn.mode.Store(mode)
@@ -203,6 +211,39 @@ func (cn *conn) fail(r Reason, err error) {
 // ends a blocked write just as well.
 var noCancel = context.Background()
 
+// timedWrite writes msg as a text message, holding cn's write turn,
+// bounded by Options.WriteTimeout on the Clock: a write still under way
+// then (a venue that reads nothing) ends the connection, and the error
+// matches context.DeadlineExceeded. It gives coder/websocket a context
+// without a Done channel, for coder/websocket closes the connection when
+// a write's context ends mid-write, and a context per write cost a dozen
+// allocations (BenchmarkWrite); the bound is a timer of the connection's,
+// armed for each write.
+func (cn *conn) timedWrite(msg []byte) error {
+	cn.wStart.Store(cn.c.opts.Clock.Now().UnixNano())
+	cn.wdog.Reset(cn.c.opts.WriteTimeout)
+	err := cn.ws.Write(noCancel, websocket.MessageText, msg)
+	cn.wStart.Store(0)
+	cn.wdog.Stop()
+	if err != nil && cn.wCut.Load() {
+		err = fmt.Errorf("wsclient: write timed out after %v: %w: %w", cn.c.opts.WriteTimeout, context.DeadlineExceeded, err)
+	}
+	return err
+}
+
+// writeOverdue is the bound of timedWrite: it ends the connection when
+// the write under way began WriteTimeout ago or more (a stale firing,
+// after the write it was armed for, finds none or a younger one).
+func (cn *conn) writeOverdue() {
+	start := cn.wStart.Load()
+	d := cn.c.opts.WriteTimeout
+	if start == 0 || cn.c.opts.Clock.Now().UnixNano()-start < int64(d) {
+		return
+	}
+	cn.wCut.Store(true)
+	cn.fail(ReasonWriteError, fmt.Errorf("wsclient: write on connection %d timed out after %v: %w", cn.id, d, context.DeadlineExceeded))
+}
+
 // writeOwn writes one of the client's own messages (a subscription, a
 // heartbeat), counted against the venue's limit (lockCounted). It waits
 // for its turn and the budget until cn ends.
@@ -211,7 +252,7 @@ func (cn *conn) writeOwn(msg []byte) error {
 		return err
 	}
 	defer cn.unlockWrite()
-	return cn.ws.Write(noCancel, websocket.MessageText, msg)
+	return cn.timedWrite(msg)
 }
 
 // writeFailed ends the connection after a failed ping or subscription
