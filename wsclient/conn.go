@@ -211,8 +211,8 @@ func (cn *conn) fail(r Reason, err error) {
 // ends a blocked write just as well.
 var noCancel = context.Background()
 
-// timedWrite writes msg as a text message, holding cn's write turn,
-// bounded by Options.WriteTimeout on the Clock: a write still under way
+// timedWrite writes msg, a host's message, as a text message, holding
+// cn's write turn, bounded by Options.WriteTimeout on the Clock: a write still under way
 // then (a venue that reads nothing) ends the connection, and the error
 // matches context.DeadlineExceeded. It gives coder/websocket a context
 // without a Done channel, for coder/websocket closes the connection when
@@ -252,7 +252,10 @@ func (cn *conn) writeOwn(msg []byte) error {
 		return err
 	}
 	defer cn.unlockWrite()
-	return cn.timedWrite(msg)
+	// Not bounded by WriteTimeout: a subscription or heartbeat the venue
+	// does not read holds up the pings behind it, and the pong timeout
+	// ends the connection; Close cuts it (cutWhenEnded).
+	return cn.ws.Write(noCancel, websocket.MessageText, msg)
 }
 
 // writeFailed ends the connection after a failed ping or subscription

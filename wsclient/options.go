@@ -136,13 +136,12 @@ type Options struct {
 	// a close frame (the venue sees 1006).
 	CloseTimeout time.Duration
 
-	// WriteTimeout bounds the write of a message once it has begun, on
-	// the Clock: a host's ([Client.Write], [Client.WriteConn]: the host's
-	// ctx stops only the wait before it), a subscription, a heartbeat. A
-	// write still under way after it (a venue that reads nothing) ends
-	// the connection ([ReasonWriteError]), which is redialled; a host's
-	// write then returns [ErrMaybeSent]. Defaults to DefaultWriteTimeout
-	// (5 s).
+	// WriteTimeout bounds the write of a host's message ([Client.Write],
+	// [Client.WriteConn]) once it has begun, on the Clock: the host's ctx
+	// stops only the wait before it. A write still under way after it (a
+	// venue that reads nothing) ends the connection ([ReasonWriteError]),
+	// which is redialled, and returns [ErrMaybeSent]. Defaults to
+	// DefaultWriteTimeout (5 s).
 	WriteTimeout time.Duration
 
 	// ReadLimit is the largest message accepted, in bytes. A larger one is
