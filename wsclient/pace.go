@@ -121,6 +121,7 @@ func (p *pacer) wait(ctx context.Context, tk *ticket) error {
 		p.mu.Lock()
 		head := p.queue[0] == tk
 		d := p.due(p.clk.Now())
+		at := p.last.Add(p.gap)
 		changed := p.changed
 		p.mu.Unlock()
 		switch {
@@ -128,7 +129,7 @@ func (p *pacer) wait(ctx context.Context, tk *ticket) error {
 			return ctx.Err()
 		case head:
 			// A pong may come ahead meanwhile: wait's loop looks again.
-			if err := p.clk.Sleep(ctx, d); err != nil {
+			if err := sleepUntil(ctx, p.clk, at); err != nil {
 				return err
 			}
 		default:
@@ -139,6 +140,19 @@ func (p *pacer) wait(ctx context.Context, tk *ticket) error {
 			}
 		}
 	}
+}
+
+// sleepUntil sleeps until the instant at of clk, or until ctx ends. A
+// Clock that has a SleepUntil method (the tests' fake clock) is given the
+// instant: the time left, read before the call, would have a clock moved
+// meanwhile sleep that much past it, and the queue's head with it.
+func sleepUntil(ctx context.Context, clk Clock, at time.Time) error {
+	if u, ok := clk.(interface {
+		SleepUntil(ctx context.Context, at time.Time) error
+	}); ok {
+		return u.SleepUntil(ctx, at)
+	}
+	return clk.Sleep(ctx, at.Sub(clk.Now()))
 }
 
 // tryClaim counts tk's frame, which goes now, if tk heads the queue and
