@@ -64,8 +64,8 @@ func BenchmarkWrite(b *testing.B) {
 				<-connected
 				write = func() error { return c.Write(ctx, msg) }
 				stop = func() {
-					_ = c.Close(ctx)
-					<-runErr
+					require.NoError(b, c.Close(ctx))
+					require.NoError(b, <-runErr)
 				}
 			}
 			b.SetBytes(int64(len(msg)))
