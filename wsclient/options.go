@@ -291,8 +291,10 @@ type Options struct {
 	// pings, subscriptions, heartbeats; the host's messages too with
 	// PaceWrites), in frames per second: each begins at least
 	// 1/ControlRate after the previous one, with no burst (see the
-	// package doc). Defaults to DefaultControlRate (4, under Binance's 5,
-	// which counts all of them); negative disables pacing.
+	// package doc). Keep it under the venue's limit: a one-second window
+	// closed at both ends holds ControlRate+1 of them. Defaults to
+	// DefaultControlRate (4, under Binance's 5, which counts all of
+	// them); negative disables pacing.
 	ControlRate float64
 	// PaceWrites puts the host's messages ([Client.Write],
 	// [Client.WriteConn]) in the same budget as the client's own frames
