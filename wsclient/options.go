@@ -347,7 +347,11 @@ type Options struct {
 //
 // The interface follows benbjohnson/clock and cenkalti/backoff: a
 // replaceable Now, Sleep and timers. An implementation must be safe for
-// concurrent use.
+// concurrent use. One that also has a method SleepUntil(ctx
+// context.Context, t time.Time) error, which sleeps until the instant t
+// (a fake clock's: the time left, read before a Sleep, may be stale by
+// the time it is armed), is given instants where the client waits for
+// one (the frame budget, DialLimit).
 type Clock interface {
 	Now() time.Time
 	// Sleep waits for d or until ctx ends, returning ctx.Err() then.
