@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/coder/websocket"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
@@ -54,6 +53,11 @@ type Client struct {
 
 	mu  sync.Mutex
 	cur *conn // the connection Write uses
+
+	// reported is the connection whose loss was last reported (lost); only
+	// the goroutine that runs supervise touches it.
+	reported uint64
+	aside    sync.WaitGroup // connections being stopped beside the main loop (stopAside)
 
 	events chan Event // nil without OnEvent
 	evWG   sync.WaitGroup
@@ -142,6 +146,7 @@ func (c *Client) Run(ctx context.Context) error {
 		go c.eventLoop()
 	}
 	err := c.supervise(ctx)
+	c.aside.Wait()
 	// A refused handshake leaves its HTTP connection idle in the
 	// transport, with net/http's reader and writer goroutines: close it.
 	c.dialHTTP.CloseIdleConnections()
@@ -208,10 +213,38 @@ func (c *Client) Rotate() error {
 }
 
 // Write sends a text message on the current connection (during a rotation,
-// the old one until the switch). It is safe for concurrent use and never
-// paced. A message that is not UTF-8 is refused with [ErrInvalidUTF8] and
-// not sent: the venue would fail the connection on it (RFC 6455 §8.1). If ctx ends during the write, coder/websocket closes the
-// connection and the client reconnects.
+// the old one until the switch). It is safe for concurrent use; messages
+// are written one at a time, in the order their writers got their turn.
+// It is not paced unless Options.PaceWrites says so.
+//
+// What the result says of the message, for a caller deciding whether an
+// order went out:
+//
+//   - nil: the message was written whole to the socket (not a receipt:
+//     the venue's answer is that).
+//   - an error matching [ErrNotSent]: nothing of it was written, and
+//     nothing will be; sending it again cannot make a duplicate. So it is
+//     when ctx ends (or has ended) before the message's write begins —
+//     while it waits for its turn behind other messages or, with
+//     PaceWrites, for the budget —, the error then matching ctx's error
+//     too; when no connection is up ([ErrNotConnected]), after Close
+//     ([ErrClosed]), when the connection ended before the write began
+//     ([ErrConnChanged]), and for a message that is not UTF-8
+//     ([ErrInvalidUTF8]: the venue would fail the connection on it, RFC
+//     6455 §8.1). The connection is untouched.
+//   - an error matching [ErrMaybeSent]: the write began and failed; any
+//     part of the message, all of it included, may have reached the
+//     venue. The connection is lost (coder/websocket closes a connection
+//     whose write fails) and the client reconnects; ask the venue what it
+//     has (an order's status) before sending it again.
+//
+// ctx bounds only the wait for the write's turn. Once the message's write
+// has begun it is written to the end whatever ctx does, bounded by
+// Options.WriteTimeout: coder/websocket closes a connection whose write
+// context ends mid-write, which would take the connection, with every
+// other order and stream on it, for one caller's deadline. A write still
+// under way after WriteTimeout (a venue that reads nothing) ends the
+// connection and returns ErrMaybeSent.
 //
 // What Write sends belongs to that connection only: a subscription sent
 // with Write is not sent again on the next connection, after a loss or a
@@ -222,7 +255,7 @@ func (c *Client) Rotate() error {
 func (c *Client) Write(ctx context.Context, msg []byte) error {
 	cn, err := c.current()
 	if err != nil {
-		return err
+		return notSent(err)
 	}
 	return cn.write(ctx, msg)
 }
@@ -242,18 +275,66 @@ func (c *Client) current() (*conn, error) {
 	return cn, nil
 }
 
-// write sends a text message on cn for the host. One that is not UTF-8 is
-// refused (ErrInvalidUTF8) and not sent: the venue would fail the whole
-// connection on it (RFC 6455 §8.1, 1007), every stream and order with it.
+// write sends a text message on cn for the host (see Client.Write for
+// what its result means). One that is not UTF-8 is refused and not sent:
+// the venue would fail the whole connection on it (RFC 6455 §8.1, 1007),
+// every stream and order with it.
+//
+// The host's ctx never reaches coder/websocket: it closes the connection
+// when the context of a write ends during the write, and even a ctx that
+// ended before the call could close it (its lock picks at random between
+// an ended ctx and a free lock, then arms the write's timeout on the ended
+// ctx). ctx stops only the wait for cn's write turn (lockWrite); the write
+// itself is bounded by Options.WriteTimeout (timedWrite).
 func (cn *conn) write(ctx context.Context, msg []byte) error {
 	if !utf8.Valid(msg) {
-		return fmt.Errorf("wsclient: write on connection %d: %w", cn.id, ErrInvalidUTF8)
+		return notSent(fmt.Errorf("wsclient: write on connection %d: %w", cn.id, ErrInvalidUTF8))
 	}
-	if err := cn.ws.Write(ctx, websocket.MessageText, msg); err != nil {
-		return fmt.Errorf("wsclient: write on connection %d: %w", cn.id, err)
+	lock := cn.lockWrite
+	if cn.c.opts.PaceWrites {
+		lock = cn.lockCounted
+	}
+	if err := lock(ctx); err != nil {
+		return notSent(fmt.Errorf("wsclient: write on connection %d: %w", cn.id, err))
+	}
+	defer cn.unlockWrite()
+	if err := cn.timedWrite(msg); err != nil {
+		return maybeSent(fmt.Errorf("wsclient: write on connection %d: %w", cn.id, err))
 	}
 	return nil
 }
+
+// lockWrite takes cn's write turn, which every message written on cn
+// (the host's and the client's subscriptions and heartbeats) holds for
+// its write. ctx's end, or cn's, stops the wait: nothing was written
+// then. The caller unlocks with unlockWrite.
+func (cn *conn) lockWrite(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case cn.wmu <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-cn.dead:
+		return fmt.Errorf("%w: connection %d ended", ErrConnChanged, cn.id)
+	}
+	// select picks at random among the ready cases: an ended ctx or
+	// connection wins over the turn.
+	if err := ctx.Err(); err != nil {
+		cn.unlockWrite()
+		return err
+	}
+	select {
+	case <-cn.dead:
+		cn.unlockWrite()
+		return fmt.Errorf("%w: connection %d ended", ErrConnChanged, cn.id)
+	default:
+	}
+	return nil
+}
+
+func (cn *conn) unlockWrite() { <-cn.wmu }
 
 func (c *Client) setCurrent(cn *conn) {
 	c.mu.Lock()
@@ -264,6 +345,16 @@ func (c *Client) setCurrent(cn *conn) {
 		id = cn.id
 	}
 	c.st.connID.Store(id)
+}
+
+// clearCurrent takes cn from Write, unless another is current already.
+func (c *Client) clearCurrent(cn *conn) {
+	c.mu.Lock()
+	if c.cur == cn {
+		c.cur = nil
+		c.st.connID.Store(0)
+	}
+	c.mu.Unlock()
 }
 
 // State returns the current connection state.

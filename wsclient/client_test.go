@@ -205,6 +205,7 @@ func TestSubscriptionsPacedAndSplit(t *testing.T) {
 		<-s.ctx.Done()
 	})
 	opts := quickOptions()
+	opts.PingInterval = -1 // pings share the budget too (TestPingsAndHeartbeatsShareTheBudget): only subscriptions here
 	opts.Topics = []string{"t1", "t2", "t3", "t4", "t5"}
 	opts.EncodeSubscribe = encodeTopics
 	opts.MaxTopicsPerMessage = 2

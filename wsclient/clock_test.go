@@ -62,6 +62,32 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// SleepUntil is Sleep to an instant (see sleepUntil): it moves time on
+// to at (autoSleep) or waits for advance to reach it.
+func (c *fakeClock) SleepUntil(ctx context.Context, at time.Time) error {
+	c.mu.Lock()
+	d := at.Sub(c.now)
+	c.sleeps = append(c.sleeps, d)
+	if !c.blockSlp || d <= 0 {
+		c.mu.Unlock()
+		c.advanceTo(at)
+		return ctx.Err()
+	}
+	// Armed at the instant, under the lock that reads the time: a clock
+	// moved meanwhile cannot push it later.
+	t := &fakeTimer{clk: c, ch: make(chan time.Time, 1), when: at}
+	c.timers[t] = struct{}{}
+	c.sleepWait = append(c.sleepWait, at)
+	c.mu.Unlock()
+	defer t.Stop()
+	select {
+	case <-t.ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 func (c *fakeClock) NewTimer(d time.Duration) Timer {
 	t := &fakeTimer{clk: c, ch: make(chan time.Time, 1)}
 	t.Reset(d)

@@ -45,6 +45,15 @@ type conn struct {
 	wall0 int64     // Unix ns at the dial
 	mono0 time.Time // the same instant, with its monotonic reading
 
+	wmu  chan struct{} // the write turn of messages (see lockWrite)
+	pace *pacer        // the budget of frames the venue counts
+	// The bound of the message being written (timedWrite): a timer of
+	// the connection's, the Clock time the write began (0: none), and
+	// whether the bound cut the connection.
+	wdog   Timer
+	wStart atomic.Int64
+	wCut   atomic.Bool
+
 	dead     chan struct{} // closed by fail
 	deadOnce sync.Once
 	reason   Reason // set before dead is closed
@@ -75,7 +84,11 @@ type conn struct {
 // dial opens a connection; mode is modeLive or modeStandby. A live one is
 // made current and announced Connected before its reader starts.
 func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
+	if err := c.opts.DialLimit.wait(ctx); err != nil {
+		return nil, err
+	}
 	born := c.opts.Clock.Now()
+	pace := newPacer(&c.opts)
 	dctx, cancel := c.withTimeout(ctx, c.opts.DialTimeout, "dial")
 	defer cancel()
 	dctx, raw := withRawSlot(dctx)
@@ -84,6 +97,9 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		HTTPHeader:   c.opts.HTTPHeader,
 		Host:         c.opts.host, // net/http ignores it in the Header
 		Subprotocols: c.opts.Subprotocols,
+		// The pong answering a venue's ping is counted against its
+		// limit of incoming messages (see pacer).
+		OnPingReceived: pace.onPing,
 	})
 	if err != nil {
 		if cause := context.Cause(dctx); ctx.Err() == nil && cause != nil {
@@ -99,10 +115,14 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		raw:    raw,
 		born:   born,
 		dead:   make(chan struct{}),
+		wmu:    make(chan struct{}, 1),
+		pace:   pace,
 		liveCh: make(chan struct{}),
 		out:    make(chan struct{}, 1),
 		first:  make(chan struct{}),
 	}
+	cn.wdog = c.opts.Clock.AfterFunc(c.opts.WriteTimeout, cn.writeOverdue)
+	cn.wdog.Stop()
 	cn.mono0 = time.Now()
 	cn.wall0 = cn.mono0.UnixNano()
 	cn.mode.Store(mode)
@@ -190,6 +210,53 @@ func (cn *conn) fail(r Reason, err error) {
 // closes the socket in the end (the handshake's bound, CloseNow), and that
 // ends a blocked write just as well.
 var noCancel = context.Background()
+
+// timedWrite writes msg, a host's message, as a text message, holding
+// cn's write turn, bounded by Options.WriteTimeout on the Clock: a write still under way
+// then (a venue that reads nothing) ends the connection, and the error
+// matches context.DeadlineExceeded. It gives coder/websocket a context
+// without a Done channel, for coder/websocket closes the connection when
+// a write's context ends mid-write, and a context per write cost a dozen
+// allocations (BenchmarkWrite); the bound is a timer of the connection's,
+// armed for each write.
+func (cn *conn) timedWrite(msg []byte) error {
+	cn.wStart.Store(cn.c.opts.Clock.Now().UnixNano())
+	cn.wdog.Reset(cn.c.opts.WriteTimeout)
+	err := cn.ws.Write(noCancel, websocket.MessageText, msg)
+	cn.wStart.Store(0)
+	cn.wdog.Stop()
+	if err != nil && cn.wCut.Load() {
+		err = fmt.Errorf("wsclient: write timed out after %v: %w: %w", cn.c.opts.WriteTimeout, context.DeadlineExceeded, err)
+	}
+	return err
+}
+
+// writeOverdue is the bound of timedWrite: it ends the connection when
+// the write under way began WriteTimeout ago or more (a stale firing,
+// after the write it was armed for, finds none or a younger one).
+func (cn *conn) writeOverdue() {
+	start := cn.wStart.Load()
+	d := cn.c.opts.WriteTimeout
+	if start == 0 || cn.c.opts.Clock.Now().UnixNano()-start < int64(d) {
+		return
+	}
+	cn.wCut.Store(true)
+	cn.fail(ReasonWriteError, fmt.Errorf("wsclient: write on connection %d timed out after %v: %w", cn.id, d, context.DeadlineExceeded))
+}
+
+// writeOwn writes one of the client's own messages (a subscription, a
+// heartbeat), counted against the venue's limit (lockCounted). It waits
+// for its turn and the budget until cn ends.
+func (cn *conn) writeOwn(msg []byte) error {
+	if err := cn.lockCounted(cn.ctx); err != nil {
+		return err
+	}
+	defer cn.unlockWrite()
+	// Not bounded by WriteTimeout: a subscription or heartbeat the venue
+	// does not read holds up the pings behind it, and the pong timeout
+	// ends the connection; Close cuts it (cutWhenEnded).
+	return cn.ws.Write(noCancel, websocket.MessageText, msg)
+}
 
 // writeFailed ends the connection after a failed ping or subscription
 // write. A write usually fails because the venue closed the connection, and
@@ -494,6 +561,9 @@ func (c *Client) putQueue(cn *conn) {
 func (cn *conn) pingLoop(t Timer) {
 	c := cn.c
 	cn.every(t, c.opts.PingInterval, "ping", func() error {
+		if err := cn.pace.take(cn.ctx, false); err != nil {
+			return err
+		}
 		start := time.Now()
 		cn.ping.Add(1) // outstanding
 		err := cn.ws.Ping(noCancel)
@@ -513,7 +583,7 @@ func (cn *conn) pingLoop(t Timer) {
 func (cn *conn) heartbeatLoop(t Timer) {
 	c := cn.c
 	cn.every(t, c.opts.HeartbeatInterval, "heartbeat", func() error {
-		return cn.ws.Write(noCancel, websocket.MessageText, c.opts.Heartbeat)
+		return cn.writeOwn(c.opts.Heartbeat)
 	})
 }
 

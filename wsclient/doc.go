@@ -161,11 +161,32 @@
 // goroutine outlives the client.
 //
 // Options.Subscriptions and Options.Topics are sent on every new
-// connection, paced at Options.ControlRate (default 4 per second, under
-// Binance's 5 incoming messages per second per connection, which counts
-// pings and pongs too), topics split in messages of
-// Options.MaxTopicsPerMessage. More topics than one connection may carry
-// go to several clients ([SplitTopics]).
+// connection, topics split in messages of Options.MaxTopicsPerMessage.
+// More topics than one connection may carry go to several clients
+// ([SplitTopics]).
+//
+// Every frame the client sends on its own account — a ping, the pong
+// that answers the venue's ping, a subscription, a heartbeat — shares one
+// budget per connection: each begins at least 1/Options.ControlRate (on
+// the Clock) after the previous one, in the order they came but for a
+// pong, which goes first. A ping of the venue's that comes within a gap
+// of the last pong is not answered (RFC 6455 §5.5.3 lets an endpoint
+// answer only some pings): the pong waits for its slot on the reader,
+// and a peer pinging faster than the budget would otherwise hold every
+// message behind its pings (Binance pings every 20 s: each is answered). With the default of 4 per second no window of
+// a second holds more than 4 (5 in a closed one), under Binance's limit
+// of 5 incoming messages per second per connection, which counts "PING
+// frames, PONG frames, JSON-formatted messages (e.g., subscription or
+// unsubscription requests)" and closes a connection over it (Binance
+// "WebSocket Limits"). The host's messages join the budget with
+// Options.PaceWrites (a host that subscribes or unsubscribes with Write on
+// such a venue); without it they are not paced and not counted. A close
+// frame is not counted.
+//
+// Clients that share an Options.DialLimit begin their handshakes at
+// least 1/rate apart, for a venue that limits new connections per IP
+// (OKX: 3 per second; Binance: 300 per 5 minutes): clients started or
+// redialling together would otherwise be refused together ([DialLimit]).
 //
 // # Closing
 //
@@ -192,6 +213,17 @@
 // fault (idle, pong timeout, read or write error, oversized message) is
 // cut at once: waiting for a silent or broken venue only delays the
 // redial. A negative CloseTimeout cuts every connection at once.
+//
+// # Writing
+//
+// [Client.Write] and [Client.WriteConn] take the host's ctx for the wait
+// before a message's write begins only: once begun, the message is
+// written to the end, bounded by Options.WriteTimeout, because
+// coder/websocket closes a connection whose write context ends mid-write
+// (one caller's deadline would take the connection from every other
+// order). Their error says whether the message went out: [ErrNotSent]
+// (nothing written, safe to send again) or [ErrMaybeSent] (the write
+// began and failed; the connection is lost).
 //
 // # Rotation
 //
@@ -230,7 +262,12 @@
 // early: what is then skipped is a byte-identical copy.
 //
 // A rotation that fails keeps the old connection and is retried after a
-// backoff (or the venue's Retry-After).
+// backoff (or the venue's Retry-After). An old connection lost during the
+// rotation is reported when it is lost ([schema.ConnDisconnected]: a
+// possible gap), the new one's dial and subscriptions (up to DialTimeout
+// and the paced messages) going on meanwhile; once up, the new connection
+// is the reconnection (Connected with ReasonRotation), or, failing, the
+// client redials as after any loss.
 //
 // [Client.Rotate] asks for the same rotation at once, with or without
 // MaxAge: for a venue that announces it will close the connection

@@ -72,6 +72,31 @@ var (
 	ErrInsecureRedirect = errors.New("wsclient: handshake redirected from wss:// to ws://")
 )
 
+// ErrNotSent is matched by an error of [Client.Write] or
+// [Client.WriteConn] that was returned before any byte of the message was
+// written: sending it again cannot make a duplicate. The error matches
+// the cause too (ctx's error, [ErrNotConnected], [ErrClosed],
+// [ErrConnChanged], [ErrInvalidUTF8]).
+var ErrNotSent = errors.New("wsclient: message not sent")
+
+// ErrMaybeSent is matched by an error of [Client.Write] or
+// [Client.WriteConn] whose write began and failed: part or all of the
+// message may have reached the venue, and the connection is lost. Ask the
+// venue (an order's status) before sending it again.
+var ErrMaybeSent = errors.New("wsclient: message may have been sent")
+
+// outcomeError marks a write's error with what became of the message
+// (ErrNotSent or ErrMaybeSent); its text is the error's own.
+type outcomeError struct {
+	outcome, err error
+}
+
+func (e *outcomeError) Error() string   { return e.err.Error() }
+func (e *outcomeError) Unwrap() []error { return []error{e.outcome, e.err} }
+
+func notSent(err error) error   { return &outcomeError{ErrNotSent, err} }
+func maybeSent(err error) error { return &outcomeError{ErrMaybeSent, err} }
+
 // OversizedError is the error of a connection that received a message
 // larger than Options.ReadLimit. The connection is closed (the venue is told
 // with status 1009) and re-established; it matches

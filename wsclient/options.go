@@ -49,12 +49,16 @@ const (
 	// (Bybit v5 "Rate Limit Rules").
 	DefaultForbiddenDelay = 10 * time.Minute
 	// DefaultControlRate leaves headroom under Binance's limit of 5
-	// incoming messages per second per connection, which counts pings and
-	// pongs too (Binance spot "WebSocket Streams", "WebSocket Limits"):
+	// incoming messages per second per connection, which counts pings,
+	// pongs and JSON messages alike (Binance spot "WebSocket Streams",
+	// "WebSocket Limits"), every one of which the client counts:
 	// network jitter can bunch messages sent exactly 1/5 s apart into one
 	// strict one-second window.
 	DefaultControlRate = 4.0
 	DefaultEventBuffer = 256
+	// DefaultWriteTimeout bounds a host's write once begun: the bound
+	// coder/websocket gives its own control frames.
+	DefaultWriteTimeout = 5 * time.Second
 )
 
 // Options configure a [Client]. A nil *Options gives the defaults; New
@@ -113,6 +117,10 @@ type Options struct {
 	// credentials (HTTPClient.CheckRedirect may set them again). Defaults
 	// to none.
 	HTTPHeader http.Header
+	// DialLimit, shared by the clients of one venue and IP, spaces their
+	// handshakes at its rate (see [DialLimit]: OKX allows 3 connection
+	// requests per second per IP). Defaults to nil: no limit.
+	DialLimit *DialLimit
 	// DialTimeout bounds one dial, handshake included. Defaults to
 	// DefaultDialTimeout (10 s).
 	DialTimeout time.Duration
@@ -127,6 +135,14 @@ type Options struct {
 	// DefaultCloseTimeout (1 s); negative cuts the socket at once, without
 	// a close frame (the venue sees 1006).
 	CloseTimeout time.Duration
+
+	// WriteTimeout bounds the write of a host's message ([Client.Write],
+	// [Client.WriteConn]) once it has begun, on the Clock: the host's ctx
+	// stops only the wait before it. A write still under way after it (a
+	// venue that reads nothing) ends the connection ([ReasonWriteError]),
+	// which is redialled, and returns [ErrMaybeSent]. Defaults to
+	// DefaultWriteTimeout (5 s).
+	WriteTimeout time.Duration
 
 	// ReadLimit is the largest message accepted, in bytes. A larger one is
 	// an [*OversizedError], counted, and the connection is re-established.
@@ -189,8 +205,9 @@ type Options struct {
 	// "pong" ("Connect"); Bybit v5 asks for {"op":"ping"} every 20 s
 	// ("How to Send the Heartbeat Packet"). The venue's answer reaches
 	// the handler as any message does, and keeps the idle watchdog fed
-	// on a quiet stream. It is not paced (ControlRate) and not counted as
-	// a subscription; New refuses one that is not UTF-8. Defaults to nil:
+	// on a quiet stream. It shares the connection's budget (ControlRate)
+	// and is not counted as a subscription; New refuses one that is not
+	// UTF-8. Defaults to nil:
 	// none (Binance, Kraken and Coinbase
 	// need none: Binance pings and Kraken and Coinbase send heartbeats).
 	Heartbeat []byte
@@ -269,10 +286,26 @@ type Options struct {
 	// New fails with [ErrTooManyTopics] when Topics is longer. Defaults to
 	// 0, no limit.
 	MaxTopicsPerConn int
-	// ControlRate paces subscription messages, in messages per second per
-	// connection. Defaults to DefaultControlRate (4, under Binance's 5);
-	// negative disables pacing. Write is never paced.
+	// ControlRate is the budget of frames the client sends on its own
+	// account on a connection (pings, the pongs that answer the venue's
+	// pings, subscriptions, heartbeats; the host's messages too with
+	// PaceWrites), in frames per second: each begins at least
+	// 1/ControlRate after the previous one, with no burst (see the
+	// package doc). Keep it under the venue's limit: a one-second window
+	// closed at both ends holds ControlRate+1 of them. Defaults to
+	// DefaultControlRate (4, under Binance's 5, which counts all of
+	// them); negative disables pacing.
 	ControlRate float64
+	// PaceWrites puts the host's messages ([Client.Write],
+	// [Client.WriteConn]) in the same budget as the client's own frames
+	// (see ControlRate): each waits for its turn, and a ctx that ends
+	// meanwhile sends nothing ([ErrNotSent]). Set it on a connection
+	// whose venue counts the host's messages against the same limit, as
+	// Binance's market streams count subscribe and unsubscribe requests
+	// (5 per second, pings and pongs included). Defaults to false: the
+	// host's messages (orders, on a venue that limits them by its own
+	// rules) are not paced, and do not delay the client's frames.
+	PaceWrites bool
 
 	// OnEvent receives state changes and reported errors, in order, on a
 	// goroutine of the client's own: it never runs on the reader. Events
@@ -314,7 +347,11 @@ type Options struct {
 //
 // The interface follows benbjohnson/clock and cenkalti/backoff: a
 // replaceable Now, Sleep and timers. An implementation must be safe for
-// concurrent use.
+// concurrent use. One that also has a method SleepUntil(ctx
+// context.Context, t time.Time) error, which sleeps until the instant t
+// (a fake clock's: the time left, read before a Sleep, may be stale by
+// the time it is armed), is given instants where the client waits for
+// one (the frame budget, DialLimit).
 type Clock interface {
 	Now() time.Time
 	// Sleep waits for d or until ctx ends, returning ctx.Err() then.
@@ -407,6 +444,7 @@ func (opts *Options) withDefaults() (Options, error) {
 	orDefault(&o.BackoffReset, DefaultBackoffReset)
 	orDefault(&o.RotationOverlap, DefaultRotationOverlap)
 	orDefault(&o.CloseTimeout, DefaultCloseTimeout)
+	orDefault(&o.WriteTimeout, DefaultWriteTimeout)
 	orDefault(&o.HeartbeatInterval, DefaultHeartbeatInterval)
 	o.Heartbeat = bytes.Clone(o.Heartbeat) // the caller's slice may change
 	orDefault(&o.TryAgainDelay, DefaultTryAgainDelay)
@@ -451,6 +489,7 @@ func (o *Options) checkNegative() error {
 		v    int64
 	}{
 		{"DialTimeout", int64(o.DialTimeout)},
+		{"WriteTimeout", int64(o.WriteTimeout)},
 		{"PongTimeout", int64(o.PongTimeout)},
 		{"DataTimeout", int64(o.DataTimeout)},
 		{"BackoffBase", int64(o.BackoffBase)},

@@ -293,7 +293,7 @@ func readClientFrame(br *bufio.Reader) (fin bool, op byte, payload []byte, err e
 		}
 		n = binary.BigEndian.Uint64(e[:])
 	}
-	if n > 1<<20 {
+	if n > 8<<20 {
 		return fin, op, nil, fmt.Errorf("peer: client frame of %d bytes", n)
 	}
 	var k [4]byte

@@ -227,7 +227,7 @@ func (c *Client) goLive(ov *overlap, nb *conn) bool {
 func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 	c.setState(Event{State: schema.ConnRotating, Reason: ReasonRotation, ConnID: old.id})
 	ov := c.beginOverlap(old)
-	nb, _, err := c.connect(ctx, modeStandby)
+	nb, err := c.connectStandby(ctx, old)
 	if err != nil {
 		// nb is stopped and its queue dropped. Had the streams been
 		// aligned meanwhile, old dropped what nb held: a possible gap.
@@ -242,8 +242,7 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 		if !c.abortOverlap(ov) {
 			return c.switchTo(ov, nb), nil
 		}
-		nb.stop(ReasonRotation)
-		c.dropQueue(nb)
+		c.stopAside(nb, true)
 		c.rotationFailed(ctx, old, err)
 		return nil, err
 	}
@@ -270,6 +269,45 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 	return c.switchTo(ov, nb), nil
 }
 
+// connectStandby dials and subscribes a rotation's new connection on a
+// goroutine of its own, and waits for it: the main loop would otherwise
+// not see the old connection die meanwhile — for up to DialTimeout and
+// the paced subscriptions —, and the host would see no Disconnected
+// event, trading on a stream that had stopped. The loss is reported when
+// it happens (lost); the dial goes on, and becomes the reconnection.
+func (c *Client) connectStandby(ctx context.Context, old *conn) (*conn, error) {
+	type result struct {
+		cn  *conn
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		nb, _, err := c.connect(ctx, modeStandby)
+		done <- result{nb, err}
+	}()
+	select {
+	case r := <-done:
+		return r.cn, r.err
+	case <-old.dead:
+		c.lost(old)
+	}
+	r := <-done
+	return r.cn, r.err
+}
+
+// lost reports the loss of cn, a live connection, once (a rotation may
+// see it first, then serve): Write refuses it from now, and the state is
+// Disconnected until the next connection is up.
+func (c *Client) lost(cn *conn) {
+	if c.reported == cn.id {
+		return
+	}
+	c.reported = cn.id
+	c.clearCurrent(cn)
+	c.st.reconnects[cn.reason].Add(1)
+	c.setState(Event{State: schema.ConnDisconnected, Reason: cn.reason, Err: cn.err, ConnID: cn.id})
+}
+
 // switchTo completes a rotation: old stops, nb goes live.
 func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 	old := ov.old
@@ -283,16 +321,30 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 	aligned := c.goLive(ov, nb)
 	select {
 	case <-old.dead: // lost before the switch: a possible gap
-		c.st.reconnects[old.reason].Add(1)
-		c.setState(Event{State: schema.ConnDisconnected, Reason: old.reason, Err: old.err, ConnID: old.id})
+		c.lost(old)
 	default:
 	}
 	c.setState(Event{State: schema.ConnConnected, Reason: ReasonRotation, ConnID: nb.id})
 	if !aligned {
 		c.unaligned(nb.id)
 	}
-	old.stop(ReasonRotation)
+	c.stopAside(old, false)
 	return nb
+}
+
+// stopAside stops cn, retired or given up, on a goroutine that Run waits
+// for, and with drop returns its queued frames: its close handshake (up
+// to CloseTimeout for a venue that does not answer it) in the main loop
+// kept that loop from seeing the live connection's loss meanwhile.
+func (c *Client) stopAside(cn *conn, drop bool) {
+	c.aside.Add(1)
+	go func() {
+		defer c.aside.Done()
+		cn.stop(ReasonRotation)
+		if drop {
+			c.dropQueue(cn)
+		}
+	}()
 }
 
 // unaligned reports a rotation that switched without aligning the streams:

@@ -3,10 +3,7 @@ package wsclient
 import (
 	"errors"
 	"fmt"
-	"time"
 	"unicode/utf8"
-
-	"github.com/coder/websocket"
 )
 
 // buildSubscriptions returns the messages sent on every new connection:
@@ -65,29 +62,21 @@ func SplitTopics(topics []string, n int) [][]string {
 	return append(parts, topics)
 }
 
-// subscribe sends the subscription messages on cn, paced at ControlRate.
-// A write the venue does not read is cut, once cn's context has ended, by
-// the close handshake's bound: Close and a rotation's end never wait on it
-// for longer.
+// subscribe sends the subscription messages on cn, each counted against
+// the venue's limit at ControlRate with every other frame the client sends
+// on cn (see pacer). A write the venue does not read is cut, once cn's
+// context has ended, by the close handshake's bound: Close and a
+// rotation's end never wait on it for longer.
 func (c *Client) subscribe(cn *conn) error {
 	if len(c.subMsgs) == 0 {
 		return nil
 	}
 	defer cn.cutWhenEnded()()
-	var gap time.Duration
-	if c.opts.ControlRate > 0 {
-		gap = time.Duration(float64(time.Second) / c.opts.ControlRate)
-	}
-	for i, m := range c.subMsgs {
-		if i > 0 && gap > 0 {
-			if err := c.opts.Clock.Sleep(cn.ctx, gap); err != nil {
-				return err
-			}
-		}
+	for _, m := range c.subMsgs {
 		if err := cn.ctx.Err(); err != nil {
 			return err
 		}
-		if err := cn.ws.Write(noCancel, websocket.MessageText, m); err != nil {
+		if err := cn.writeOwn(m); err != nil {
 			return err
 		}
 	}

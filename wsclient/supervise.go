@@ -31,15 +31,17 @@ func (c *Client) supervise(ctx context.Context) error {
 				attempt = 0
 			}
 		}
-		if ctx.Err() != nil {
+		if c.ended(ctx) {
 			return ctx.Err()
 		}
 		if errors.Is(err, ErrPermanent) {
 			c.setState(Event{State: schema.ConnDisconnected, Reason: ReasonPermanent, Err: err, ConnID: id})
 			return err
 		}
-		c.st.reconnects[reason].Add(1)
-		c.setState(Event{State: schema.ConnDisconnected, Reason: reason, Err: err, ConnID: id})
+		if id == 0 || id != c.reported { // a rotation may have reported it (lost)
+			c.st.reconnects[reason].Add(1)
+			c.setState(Event{State: schema.ConnDisconnected, Reason: reason, Err: err, ConnID: id})
+		}
 		attempt++
 		delay := c.retryDelay(attempt, err)
 		c.setState(Event{State: schema.ConnReconnecting, Reason: reason, Err: err, ConnID: id, Attempt: attempt, Delay: delay})
@@ -47,6 +49,14 @@ func (c *Client) supervise(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// ended reports whether Run's ctx has ended or Close was called: Close
+// ends ctx through an AfterFunc, on a goroutine of its own, so that ctx
+// may not have ended yet when Close has returned from kill. A Rotate
+// request pending at Close then started a rotation.
+func (c *Client) ended(ctx context.Context) bool {
+	return ctx.Err() != nil || c.life.Err() != nil
 }
 
 // delivered is how long the client delivered without a break, from born
@@ -209,7 +219,7 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, uint64, error) {
 				continue
 			}
 		}
-		if ctx.Err() != nil { // select picks at random among what is ready
+		if c.ended(ctx) { // select picks at random among what is ready
 			return c.retire(live, ReasonClosed)
 		}
 		next, err := c.rotate(ctx, live)

@@ -7,7 +7,9 @@ import (
 )
 
 // ErrConnChanged is returned by [Client.WriteConn] when the connection it
-// names is no longer the current one.
+// names is no longer the current one, and by WriteConn and [Client.Write]
+// when the connection ended before the message's write began. Nothing was
+// sent: it matches [ErrNotSent].
 var ErrConnChanged = errors.New("wsclient: the connection named is no longer the current one")
 
 // WriteConn is [Client.Write] on connection id only (an [Event]'s ConnID):
@@ -17,14 +19,14 @@ var ErrConnChanged = errors.New("wsclient: the connection named is no longer the
 // messages that belong to a connection's state, such as a request whose
 // follow-up messages arrive only on a connection that subscribed to them,
 // written by a host whose view of the connection may lag behind its
-// events.
+// events. Its results mean what Write's do.
 func (c *Client) WriteConn(ctx context.Context, id uint64, msg []byte) error {
 	cn, err := c.current()
 	if err != nil {
-		return err
+		return notSent(err)
 	}
 	if cn.id != id {
-		return fmt.Errorf("%w: connection %d, current %d", ErrConnChanged, id, cn.id)
+		return notSent(fmt.Errorf("%w: connection %d, current %d", ErrConnChanged, id, cn.id))
 	}
 	return cn.write(ctx, msg)
 }
