@@ -207,6 +207,12 @@ func (r *InstrumentRules) applyBinance(f *binanceFilter, futures bool) error {
 		if f.ApplyMaxToMarket {
 			r.MarketMaxNotional = r.MaxNotional
 		}
+	case f.Type == "MIN_NOTIONAL" && futures:
+		// USDⓈ-M: it holds for market orders too, at the mark price
+		// ("Since MARKET orders have no price, the mark price is used":
+		// CheckAt's ref), and not for reduce-only orders (-4164 "unless
+		// you choose reduce only").
+		r.MarketMinNotional, r.ReduceOnlyNotional = r.MinNotional, true
 	case f.Type == "MIN_NOTIONAL" && f.ApplyToMarket:
 		r.MarketMinNotional = r.MinNotional
 	}

@@ -21,6 +21,12 @@ type InstrumentRules struct {
 	// asset) of an order with a price. Market orders, whose price the venue
 	// takes from its recent average, are not checked against them.
 	MinNotional, MaxNotional schema.Decimal
+	// ReduceOnlyNotional: MinNotional (and MarketMinNotional) do not hold
+	// for a reduce-only order (Binance USDⓈ-M futures, "Error Codes →
+	// -4164 MIN_NOTIONAL": "Order's notional must be no smaller than %s
+	// (unless you choose reduce only)"), so that the rest of a position
+	// smaller than the minimum can be closed.
+	ReduceOnlyNotional bool
 	// MarketMinQty, MarketMaxQty and MarketStepSize bound the quantity of
 	// a market order, beside MinQty, MaxQty and StepSize, which hold for
 	// every order (Binance MARKET_LOT_SIZE; Bybit derivatives'
@@ -175,7 +181,8 @@ const fieldStatus = "Status"
 // and 10^-lot_decimals); a market order's quantity against MarketMinQty,
 // MarketMaxQty and MarketStepSize too (Field "Qty", Rule "market min",
 // "market max" or "market step size"); for an order with a price, price ×
-// quantity against MinNotional and MaxNotional; for a market order by
+// quantity against MinNotional (not a reduce-only one's, with
+// ReduceOnlyNotional) and MaxNotional; for a market order by
 // quote quantity, the quote quantity against MarketMinNotional,
 // MarketMaxNotional and QuoteStep (Field "QuoteQty", Rule "min", "max" or
 // "step size"). A cancel is not checked. o is only read.
@@ -220,7 +227,7 @@ func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
 		}
 	}
 	if o.Type.NeedsPrice() && o.Qty.Sign() > 0 {
-		if err := checkNotional(o.Symbol, o.Price, o.Qty, r.MinNotional, r.MaxNotional); err != nil {
+		if err := checkNotional(o.Symbol, o.Price, o.Qty, r.minNotional(o, r.MinNotional), r.MaxNotional); err != nil {
 			return err
 		}
 	}
@@ -270,13 +277,22 @@ func (r *InstrumentRules) CheckAt(o *schema.OrderRequest, ref schema.Decimal) er
 		}
 	}
 	if o.Type == schema.OrderTypeMarket && o.Qty.Sign() > 0 {
-		err := checkNotional(o.Symbol, ref, o.Qty, r.MarketMinNotional, r.MarketMaxNotional)
+		err := checkNotional(o.Symbol, ref, o.Qty, r.minNotional(o, r.MarketMinNotional), r.MarketMaxNotional)
 		if re, ok := err.(*RuleError); ok {
 			re.Rule = "market " + re.Rule
 		}
 		return err
 	}
 	return nil
+}
+
+// minNotional is min, the minimum notional of o, or zero when o is
+// reduce-only and the venue exempts it (ReduceOnlyNotional).
+func (r *InstrumentRules) minNotional(o *schema.OrderRequest, min schema.Decimal) schema.Decimal {
+	if o.ReduceOnly && r.ReduceOnlyNotional {
+		return schema.Decimal{}
+	}
+	return min
 }
 
 // checkNotional checks price × qty against lo and hi (zero: no bound).
