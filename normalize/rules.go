@@ -66,7 +66,8 @@ type InstrumentRules struct {
 	// MaxNumOrders and MaxNumAlgoOrders are the most orders (of them, stop
 	// and take-profit orders) an account may have open on the instrument
 	// (Binance MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS). Zero: not said. Not
-	// checked here: the count is the account's.
+	// checked here: the count is the account's (session.Session.Place
+	// applies them to the orders it follows).
 	MaxNumOrders, MaxNumAlgoOrders int
 	// Trading is what the venue said of the instrument's trading when its
 	// list was read: halted (no new order), or open to some orders only.
@@ -138,7 +139,7 @@ func (t TradingStatus) takes(o *schema.OrderRequest) bool {
 // RuleError is an order that breaks one of its instrument's rules.
 type RuleError struct {
 	Symbol string
-	Field  string         // "Status", "Type", "Price", "StopPrice", "Qty", "Notional" or "QuoteQty"
+	Field  string         // "Status", "Type", "Price", "StopPrice", "Qty", "Notional" or "QuoteQty"; the session's "OpenOrders", "OpenAlgoOrders" (MaxNumOrders, MaxNumAlgoOrders)
 	Rule   string         // the TradingStatus (Field "Status"), "not offered", "tick size", "min", "max", "step size", "market min", "market max", "market step size"
 	Value  schema.Decimal // the order's value
 	Limit  schema.Decimal // the rule's

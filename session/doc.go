@@ -52,7 +52,9 @@
 // *schema.OrderRequest (from Pools().Orders; it stays the caller's and may
 // be Put when the call returns), wait until the order connection is up and
 // its user-data stream subscribed, check the request against the
-// instrument's rules, send it with a fresh request id, and return the
+// instrument's rules (MAX_NUM_ORDERS and MAX_NUM_ALGO_ORDERS against the
+// orders it follows on the symbol and still working: Field "OpenOrders",
+// "OpenAlgoOrders"), send it with a fresh request id, and return the
 // venue's answer: an [Ack] or a [*VenueError] with the venue's code. ctx
 // bounds the call; a connection lost while waiting returns
 // [ErrDisconnected] at once (the outcome is then unknown: the execution

@@ -91,6 +91,32 @@ type tracked struct {
 	// order's end is known once the fills delivered make it up, whichever
 	// report (its end, or a fill streamed after it) comes last.
 	cum schema.Decimal
+	// algo: a stop or take-profit order (Binance's "algo" orders, counted
+	// by MAX_NUM_ALGO_ORDERS), as its latest report with a type said.
+	algo bool
+}
+
+// setType notes the order's type, when a report gives one.
+func (t *tracked) setType(typ schema.OrderType) {
+	if typ != schema.OrderTypeUnknown {
+		t.algo = typ >= schema.OrderTypeStopLoss
+	}
+}
+
+// working counts the followed orders of symbol that are still working
+// (not in a final status), and of them the stop and take-profit ones.
+func (r *reconciler) working(symbol string) (all, algo int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, t := range r.orders {
+		if k.symbol == symbol && !t.status.Final() {
+			all++
+			if t.algo {
+				algo++
+			}
+		}
+	}
+	return all, algo
 }
 
 func (t *tracked) has(trade *schema.ID) bool {
@@ -340,6 +366,7 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 	// fill, PartiallyFilled at its time, after the order topic's
 	// PartiallyFilledCanceled: the two topics come in either order) does
 	// not bring the order back to life.
+	t.setType(x.Type)
 	prev := t.status
 	if x.Status != schema.StatusUnknown && !t.status.Final() {
 		t.status = x.Status
@@ -389,8 +416,11 @@ func (r *reconciler) ack(ev *schema.CanonicalEvent) {
 	switch t := r.orders[key]; {
 	case t != nil:
 		t.streamed = false // the session's own, even when its report came first
+		t.setType(x.Type)
 	case !r.forgotten(key):
-		r.track(key, schema.Decimal{})
+		if t = r.track(key, schema.Decimal{}); t != nil {
+			t.setType(x.Type)
+		}
 	}
 }
 
@@ -593,6 +623,7 @@ func (r *reconciler) trackOpen(ctx context.Context, conn uint64) (read bool) {
 		if r.orders[key] == nil && !r.forgotten(key) && !x.Status.Final() {
 			if t := r.track(key, x.CumFillQty); t != nil {
 				t.status = x.Status
+				t.setType(x.Type)
 			}
 		}
 	}

@@ -77,5 +77,58 @@ func (s *Session) checkRules(req *schema.OrderRequest) error {
 		return fmt.Errorf("%w: %q is not in the venue's instrument list", ErrConfig, req.Symbol)
 	}
 	r.Trading = normalize.TradingUnknown
-	return r.Check(req)
+	if err := r.Check(req); err != nil {
+		return err
+	}
+	return s.checkWorking(req)
+}
+
+// checkWorking applies Binance's MAX_NUM_ORDERS and MAX_NUM_ALGO_ORDERS
+// (spot "Filters": "the maximum number of orders an account is allowed to
+// have open on a symbol", both kinds counted, and of them the stop and
+// take-profit ones; USDⓈ-M the same, "limit") to a place: the orders the
+// session follows on the symbol and still working, with req, must not
+// exceed them. A *normalize.RuleError (Field "OpenOrders" or
+// "OpenAlgoOrders", Rule "max", Value the count with req, Limit the
+// filter's) refuses it before it leaves; the venue would answer -2010
+// "Filter failure: MAX_NUM_ORDERS". The count is what the session follows
+// (its own orders, those the stream showed, those open at the first
+// subscription): a lower bound while those are still being read or past
+// Config.MaxTrackedOrders, and places in flight are not in it — the
+// venue's refusal then tells. Without reconciliation (no credentials) it
+// does not apply.
+func (s *Session) checkWorking(req *schema.OrderRequest) error {
+	r := s.rules[req.Symbol]
+	rec := s.reconciler()
+	if req.Action != schema.ActionPlace || rec == nil || (r.MaxNumOrders <= 0 && r.MaxNumAlgoOrders <= 0) {
+		return nil
+	}
+	all, algo := rec.working(req.Symbol)
+	isAlgo := req.Type >= schema.OrderTypeStopLoss
+	if isAlgo {
+		algo++
+	}
+	all++
+	switch {
+	case r.MaxNumOrders > 0 && all > r.MaxNumOrders:
+		return &normalize.RuleError{Symbol: req.Symbol, Field: "OpenOrders", Rule: "max", Value: count(all), Limit: count(r.MaxNumOrders)}
+	case isAlgo && r.MaxNumAlgoOrders > 0 && algo > r.MaxNumAlgoOrders:
+		return &normalize.RuleError{Symbol: req.Symbol, Field: "OpenAlgoOrders", Rule: "max", Value: count(algo), Limit: count(r.MaxNumAlgoOrders)}
+	}
+	return nil
+}
+
+// count is n as a Decimal.
+func count(n int) schema.Decimal { return schema.NewDecimal(int64(n), 0) }
+
+// reconciler is the session's reconciler, which follows its orders; nil
+// when none.
+func (s *Session) reconciler() *reconciler {
+	switch {
+	case s.orders != nil:
+		return s.orders.rec
+	case s.private != nil:
+		return s.private.rec
+	}
+	return nil
 }
