@@ -326,7 +326,12 @@
 // their balances and positions Config.OnAccount, as Binance's do. A
 // refusal (the venue's code and reason) is a [*LoginError] from
 // WaitConnected, published as the venue's control event too, and tried
-// again after a capped exponential backoff, never in a loop. With
+// again after a capped exponential backoff, never in a loop. A refused
+// subscription is tried again alone, on the same connection (no second
+// login; the subscriptions the venue took are not sent again: Bybit and
+// Kraken refuse a channel a connection already has); its LoginError
+// names it (Channel) and counts its refusals in a row (Attempts) while
+// it stays refused, and orders wait until every subscription is taken. With
 // Endpoints.REST the clock offset to the venue's server time is measured
 // again before every login; without it, logins use Config.Now.
 //

@@ -48,9 +48,16 @@ func redacted(v schema.Venue, apiKey string) string {
 type LoginError struct {
 	Venue schema.Venue
 	Step  string
-	Code  int64
-	Msg   string
-	Err   error
+	// Channel is, for Step "subscribe", the subscription refused (OKX
+	// "orders", "account", "positions"; Bybit "order,execution,wallet,
+	// position", its one request; Kraken "executions", "balances";
+	// Coinbase "user", "heartbeats"), and Attempts how many times in a
+	// row the venue refused it on this connection.
+	Channel  string
+	Attempts int
+	Code     int64
+	Msg      string
+	Err      error
 }
 
 func (e *LoginError) Error() string {
@@ -102,6 +109,9 @@ type privateSpec struct {
 	// step names the connection in a LoginError's Step ("trade": "trade
 	// login"); "" for the private channels' connection.
 	step string
+	// subNames name subscribe's messages, in order, for a LoginError's
+	// Channel.
+	subNames []string
 	// queries, when set, asks the venue's REST API about orders: the
 	// execution reports lost while the connection was down are
 	// reconciled (OKX, Bybit, Kraken, Coinbase; with Endpoints.REST).
@@ -117,6 +127,13 @@ const (
 	phaseSubscribe              // subscriptions sent, acks awaited
 	phaseReady                  // subscribed
 	phaseRefused                // refused: a retry is scheduled
+)
+
+// Where one private subscription stands on a connection.
+const (
+	subWanted uint8 = iota // to send: not sent yet, or refused
+	subSent                // sent, its answer awaited
+	subTaken               // accepted: never sent again on this connection
 )
 
 // step is what the private connection's worker acts on, in order.
@@ -177,11 +194,22 @@ type private struct {
 	// The worker's own.
 	conn    uint64
 	phase   phase
-	acks    int // acks still awaited in phaseSubscribe
 	rejects int // refusals in a row
-	retry   wsclient.Timer
-	keep    wsclient.Timer // the next application-level ping
-	reqID   uint64         // request ids of the handshake's messages
+	// subs is where each of spec.subscribe's messages stands on this
+	// connection (subWanted, subSent, subTaken), subRefused how many
+	// times in a row the venue refused it, inFlight the ones sent whose
+	// answers are awaited, in the order sent (venues answer a
+	// connection's requests in turn), subErr the first refusal of the
+	// round. resub: the retry scheduled is of the refused subscriptions
+	// alone (the connection stays logged in).
+	subs       []uint8
+	subRefused []int
+	inFlight   []int
+	subErr     *LoginError
+	resub      bool
+	retry      wsclient.Timer
+	keep       wsclient.Timer // the next application-level ping
+	reqID      uint64         // request ids of the handshake's messages
 }
 
 func newPrivate(s *Session, spec *privateSpec, key Key) (*private, error) {
@@ -393,7 +421,11 @@ func (p *private) work() {
 			p.retry = nil
 			if p.phase == phaseRefused {
 				p.s.state.update(func(b *stateBoard) { b.userDataErr = nil }) // waiters wait for this attempt
-				p.login()
+				if p.resub {
+					p.subscribe() // the refused subscriptions alone: the connection is logged in
+				} else {
+					p.login()
+				}
 			}
 		}
 	}
@@ -432,11 +464,13 @@ func (p *private) step(st step) {
 	case st.up:
 		p.stopRetry()
 		p.conn = st.conn
+		p.resetSubs()
 		p.login()
 	case st.down:
 		p.stopRetry()
 		p.stopKeepalive()
 		p.conn, p.phase = 0, phaseIdle
+		p.resetSubs()
 		p.setReady(false)
 		if p.rec != nil {
 			p.rec.lost()
@@ -504,16 +538,70 @@ func (p *private) subscribe() {
 		p.loginTS = now
 		p.mu.Unlock()
 	}
-	p.phase, p.acks = phaseSubscribe, len(msgs)
-	if len(msgs) == 0 { // a login is all the connection needs (Bybit's trade connection)
+	if len(p.subs) != len(msgs) {
+		p.subs, p.subRefused = make([]uint8, len(msgs)), make([]int, len(msgs))
+	}
+	p.phase, p.resub, p.subErr = phaseSubscribe, false, nil
+	p.inFlight = p.inFlight[:0]
+	for i := range msgs {
+		if p.subs[i] != subTaken {
+			p.subs[i] = subSent
+			p.inFlight = append(p.inFlight, i)
+		}
+	}
+	if len(p.inFlight) == 0 { // a login is all the connection needs (Bybit's trade connection)
 		p.subscribed()
 		return
 	}
-	for _, m := range msgs {
-		if !p.write(m) {
+	for _, i := range p.inFlight {
+		if !p.write(msgs[i]) {
 			return
 		}
 	}
+}
+
+// resetSubs forgets the subscriptions of the connection that ended.
+func (p *private) resetSubs() {
+	p.subs, p.subRefused, p.inFlight = p.subs[:0], p.subRefused[:0], p.inFlight[:0]
+	p.subErr, p.resub = nil, false
+}
+
+// subscribeAnswer takes the answer to the oldest subscription in flight:
+// once every one is answered, the connection is subscribed, or the
+// refused ones alone are tried again after the backoff.
+func (p *private) subscribeAnswer(st step) {
+	if len(p.inFlight) == 0 {
+		return // not ours to take (none awaited)
+	}
+	i := p.inFlight[0]
+	p.inFlight = p.inFlight[1:]
+	if st.ok {
+		p.subs[i], p.subRefused[i] = subTaken, 0
+	} else {
+		p.subs[i] = subWanted
+		p.subRefused[i]++
+		if p.subErr == nil {
+			p.subErr = &LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Channel: p.subName(i),
+				Attempts: p.subRefused[i], Code: st.code, Msg: st.reason}
+		}
+	}
+	switch {
+	case len(p.inFlight) > 0:
+	case p.subErr != nil:
+		err := p.subErr
+		p.refused(err)
+		p.resub = true
+	default:
+		p.subscribed()
+	}
+}
+
+// subName names subscription i for a LoginError.
+func (p *private) subName(i int) string {
+	if i < len(p.spec.subNames) {
+		return p.spec.subNames[i]
+	}
+	return strconv.Itoa(i)
 }
 
 // write sends msg on the current connection; a failed write means the
@@ -533,14 +621,7 @@ func (p *private) answer(st step) {
 		}
 		p.subscribe()
 	case phaseSubscribe:
-		if !st.ok {
-			p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Code: st.code, Msg: st.reason})
-			return
-		}
-		if p.acks--; p.acks > 0 {
-			return
-		}
-		p.subscribed()
+		p.subscribeAnswer(st)
 	}
 }
 
@@ -606,7 +687,7 @@ func (s *Session) privateReady() bool {
 // wsclient redials): a key the venue refuses is not hammered.
 func (p *private) refused(err error) {
 	p.rejects++
-	p.phase = phaseRefused
+	p.phase, p.resub = phaseRefused, false
 	p.mu.Lock()
 	p.refusals++
 	p.lastError = err

@@ -48,8 +48,9 @@ var bybitPrivate = &privateSpec{
 		}
 		return [][]byte{msg}, nil
 	},
-	ping:  []byte(`{"op":"ping"}`), // Bybit v5 "Connect → How to Send the Heartbeat Packet": every 20 s
-	trade: bybitTrade,
+	subNames: []string{"order,execution,wallet,position"},
+	ping:     []byte(`{"op":"ping"}`), // Bybit v5 "Connect → How to Send the Heartbeat Packet": every 20 s
+	trade:    bybitTrade,
 	// Fills, cancels and expiries while the connection was down are
 	// reconciled from Bybit's REST queries (with Endpoints.REST).
 	queries: bybitReconciler,

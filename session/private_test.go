@@ -81,6 +81,17 @@ type fakePrivate struct {
 	mux         *http.ServeMux
 	onSubscribe func(c *websocket.Conn, channels []string)
 	heldLogins  int
+	// refuseSub, when set, is asked of every private subscription (OKX,
+	// Kraken): true refuses it with the venue's error.
+	refuseSub func(conn int, channel string) bool
+}
+
+// refused asks refuseSub whether to refuse channel's subscription.
+func (f *fakePrivate) refused(conn int, channel string) bool {
+	f.mu.Lock()
+	refuse := f.refuseSub
+	f.mu.Unlock()
+	return refuse != nil && refuse(conn, channel)
 }
 
 // setServerClock sets the venue's clock (time.Now by default).
@@ -315,6 +326,9 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 			return f.orderAnswer(conn, m), nil
 		case "subscribe":
 			arg, _ := json.Marshal(args[0])
+			if ch := args[0].(map[string]any)["channel"].(string); f.refused(conn, ch) {
+				return []string{`{"event":"error","code":"60018","msg":"Wrong URL or channel:` + ch + `, doesn't exist.","connId":"a4d3ae55"}`}, nil
+			}
 			return []string{`{"event":"subscribe","arg":` + string(arg) + `,"connId":"a4d3ae55"}`}, []string{args[0].(map[string]any)["channel"].(string)}
 		}
 	case schema.VenueBybit:
@@ -365,6 +379,9 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 		req := strconv.FormatFloat(m["req_id"].(float64), 'f', -1, 64)
 		if !valid || reject {
 			return []string{`{"error":"EAPI:Invalid key","method":"subscribe","req_id":` + req + `,"success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`}, nil
+		}
+		if f.refused(conn, params["channel"].(string)) {
+			return []string{`{"error":"EGeneral:Internal error","method":"subscribe","req_id":` + req + `,"success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`}, nil
 		}
 		f.waitPrivateLogin()
 		f.setLoggedIn(conn) // orders with this connection's token are taken
