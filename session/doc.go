@@ -31,8 +31,19 @@
 //     Binance's at 23 h (it cuts connections at 24 h; Config.Client.MaxAge
 //     overrides), and at once when the venue announces the close (Binance
 //     serverShutdown, OKX notice 64008). The WS-API and private
-//     connections are not rotated: they reconnect, and reconciliation
-//     covers the reports of the gap.
+//     connections are not rotated at an age: they reconnect, and
+//     reconciliation covers the reports of the gap. When the venue
+//     announces the close of the connection orders go on (OKX notice
+//     64008 on the private connection), the session reconnects ahead:
+//     orders wait from the notice on (none goes out on a connection about
+//     to close, where its answer would be lost with it), a new connection
+//     is dialled at once while the old one still delivers the answers of
+//     the requests in flight and the reports (a wsclient rotation,
+//     switched half a second after the new connection's first message:
+//     its Connected event carries wsclient.ErrRotationUnaligned, as
+//     answers are no stream to align), then the session logs in and
+//     subscribes on the new one, and its subscription reconciles the
+//     window.
 //   - Every connection state change reaches the subscribers as an
 //     schema.EventConnState (the order connection's with a Control.Reason
 //     starting "orders: "), and Config.OnState.

@@ -112,6 +112,10 @@ type privateSpec struct {
 	// subNames name subscribe's messages, in order, for a LoginError's
 	// Channel.
 	subNames []string
+	// announces: the venue tells the connection it will close it soon
+	// (closeAnnounced: OKX notice 64008); the session then reconnects
+	// ahead (see private.retire).
+	announces bool
 	// queries, when set, asks the venue's REST API about orders: the
 	// execution reports lost while the connection was down are
 	// reconciled (OKX, Bybit, Kraken, Coinbase; with Endpoints.REST).
@@ -142,6 +146,7 @@ type step struct {
 	up     bool   // a connection came up (else: an answer, or down)
 	down   bool   // the connection went down
 	answer bool
+	retire bool // the venue announced it will close the connection
 	ok     bool // the answer is an ack
 	code   int64
 	reason string
@@ -249,6 +254,16 @@ func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*privat
 	opts.Frames = s.pools.Frames
 	opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, nil
 	opts.MaxAge = 0 // a rotation would need a second login mid-stream
+	if spec.announces && spec.ping != nil {
+		// A rotation is asked for when the venue announces the close
+		// (retire): the new connection's first message (the answer to
+		// this ping, sent on every connection) starts the switch, made
+		// retireOverlap later without aligning (answers and reports are
+		// the connection's own); the login follows on the new one.
+		opts.Subscriptions = [][]byte{spec.ping}
+		opts.AlignKey = func([]byte) []byte { return nil }
+		opts.RotationOverlap = retireOverlap
+	}
 	opts.OnEvent = p.onEvent
 	c, err := wsclient.New(url, p.handle, &opts)
 	if err != nil {
@@ -289,6 +304,10 @@ func (p *private) handle(ctx context.Context, f *schema.WsFrame) error {
 func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if ev.Type == schema.EventExecReport && p.rec != nil { // tracked, and published unless reconciled already
 		return p.rec.stream(ctx, ev)
+	}
+	if ev.Type == schema.EventControl && closeAnnounced(ev) && p.spec.announces {
+		p.setReady(false) // at once: no order goes out on this connection after the notice
+		p.send(step{conn: p.frameConn, retire: true})
 	}
 	if ev.Type == schema.EventControl && (ev.Control.Kind == schema.ControlSubscribeAck || ev.Control.Kind == schema.ControlVenueError) {
 		p.mu.Lock()
@@ -334,8 +353,8 @@ func (p *private) onEvent(e wsclient.Event) {
 		// Requests in flight on a connection that is no longer the
 		// client's current one have lost their answer.
 		cur := p.client.Stats().ConnID
-		if p.client.State() != schema.ConnConnected {
-			cur = 0
+		if st := p.client.State(); st != schema.ConnConnected && st != schema.ConnRotating {
+			cur = 0 // (rotating: the old connection still answers until the switch)
 		}
 		p.orders.retain(cur, e.State == schema.ConnClosed)
 	}
@@ -477,6 +496,35 @@ func (p *private) step(st step) {
 		}
 	case st.answer && st.conn == p.conn:
 		p.answer(st)
+	case st.retire && st.conn == p.conn && p.conn != 0:
+		p.retire()
+	}
+}
+
+// retireOverlap is how long, after the new connection's first message, a
+// connection the venue announced it will close keeps delivering: the
+// answers to requests sent on it before the notice, and its reports.
+const retireOverlap = 500 * time.Millisecond
+
+// retire reconnects ahead of a close the venue announced (OKX notice
+// 64008, "The connection will soon be closed for a service upgrade",
+// sent 60 s before: OKX v5 "WebSocket → Notification of service
+// upgrade"): orders wait from here on (none is sent on the connection
+// about to go, where its answer would be lost with it), a new connection
+// is dialled at once while the old one still delivers the answers of the
+// requests in flight and the reports (wsclient's Rotate, switched
+// retireOverlap after the new connection's first message), and the
+// session logs in and subscribes on the new one; its subscription
+// reconciles the window, as after any reconnect.
+func (p *private) retire() {
+	if p.s.cfg.Logger != nil {
+		p.s.cfg.Logger.Info("session: the venue announced it will close the private connection; reconnecting ahead",
+			"venue", string(p.s.spec.venue), "conn_id", p.conn)
+	}
+	p.stopKeepalive()
+	p.setReady(false)
+	if err := p.client.Rotate(); err != nil && p.s.cfg.Logger != nil {
+		p.s.cfg.Logger.Warn("session: reconnecting ahead of the announced close failed", "venue", string(p.s.spec.venue), "err", err)
 	}
 }
 

@@ -265,7 +265,7 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		f.mu.Lock()
-		hangUp := f.hangUp && f.reject
+		hangUp := f.hangUp && f.reject && string(msg) != "ping" // after the refusal of a login, not a pong
 		f.mu.Unlock()
 		if hangUp && len(replies) > 0 {
 			_ = c.Close(websocket.StatusPolicyViolation, "login refused")
