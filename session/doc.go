@@ -34,7 +34,8 @@
 //     connections are not rotated at an age: they reconnect, and
 //     reconciliation covers the reports of the gap. When the venue
 //     announces the close of the connection orders go on (OKX notice
-//     64008 on the private connection), the session reconnects ahead:
+//     64008 on the private connection, Binance serverShutdown on the
+//     WS-API: "Connection events"), the session reconnects ahead:
 //     orders wait from the notice on (none goes out on a connection about
 //     to close, where its answer would be lost with it), a new connection
 //     is dialled at once while the old one still delivers the answers of
@@ -43,7 +44,12 @@
 //     its Connected event carries wsclient.ErrRotationUnaligned, as
 //     answers are no stream to align), then the session logs in and
 //     subscribes on the new one, and its subscription reconciles the
-//     window.
+//     window. Every such connection sends the venue's ping when it opens
+//     (OKX "ping", Binance {"id":"meltica-ping","method":"ping"}): its
+//     answer is the new connection's first message. Should no new
+//     connection be had (wsclient tries again after its backoff), Binance
+//     orders go on the old connection again, whose user-data subscription
+//     still holds; OKX logs in again on it.
 //   - Every connection state change reaches the subscribers as an
 //     schema.EventConnState (the order connection's with a Control.Reason
 //     starting "orders: "), and Config.OnState.

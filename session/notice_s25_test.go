@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
 )
 
 // okxUpgradeNotice is OKX's notice before a service upgrade closes the
@@ -61,4 +62,55 @@ func TestS25OrderConnNoticeReconnectsAhead(t *testing.T) {
 	require.Len(t, l, 2, "logged in anew")
 	assert.True(t, l[1].accepted)
 	assert.Equal(t, seen[1].conn, l[1].conn)
+}
+
+// binanceServerShutdown is Binance's WS-API connection event before the
+// server goes (Binance WebSocket API "Connection events → Server
+// Shutdown": "Please establish a new connection as soon as possible to
+// prevent interruption").
+const binanceServerShutdown = `{"event":{"e":"serverShutdown","E":1770123456789}}`
+
+// TestS25WSAPIServerShutdown: Binance announces on the WS-API
+// connection, the one orders and user data go on, that its server shuts
+// down. The order in flight still gets its answer on that connection; the
+// next order waits for a new connection, whose user-data subscription the
+// session makes before sending it there. When no new connection can be
+// had (the venue refuses them for now), orders go on the old connection
+// again, whose user-data subscription still holds, rather than wait for a
+// connection that may not come before the venue closes this one.
+func TestS25WSAPIServerShutdown(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		refuse  bool // new connections refused
+		newConn bool // the second order on a new connection
+	}{{"reconnects ahead", false, true}, {"no new connection", true, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			v := startVenue(t)
+			api := newScriptedAPI(t)
+			ep := endpoints(v)
+			ep.API = api.url
+			s := start(t, session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+				Credentials: credentials(), Pools: strictPools(), Client: fastRedial})
+			waitConnected(t, s)
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			api.setRefuse(c.refuse)
+
+			req1 := limitOrder(s, t, "sd-1", "buy", "1000.00", "0.5")
+			defer s.Pools().Orders.Put(req1)
+			done := placeAsync(ctx, s, req1)
+			r1 := api.next(t)
+			require.NoError(t, r1.answer(binanceServerShutdown))
+			require.NoError(t, r1.answer(ackBody(r1.id, "sd-1", 1)))
+			require.NoError(t, <-done, "the order in flight at the notice is answered on its connection")
+
+			req2 := limitOrder(s, t, "sd-2", "buy", "1000.00", "0.5")
+			defer s.Pools().Orders.Put(req2)
+			done = placeAsync(ctx, s, req2)
+			r2 := api.next(t)
+			assert.Equal(t, c.newConn, r1.conn != r2.conn, "a new connection for the order after the notice")
+			require.NoError(t, r2.answer(ackBody(r2.id, "sd-2", 2)))
+			require.NoError(t, <-done)
+		})
+	}
 }

@@ -67,6 +67,7 @@ type orders struct {
 	udsEnds   int       // user-data streams the venue ended on the current connection, in a burst
 	udsEndAt  time.Time // when the venue last ended one (the injected clock)
 	readyConn uint64    // the connection whose subscription the venue accepted: orders go out on it only
+	retired   uint64    // the ready connection retire took orders off, until its rotation ends
 	udsSent   uint64
 	sent      uint64
 	answered  uint64
@@ -98,6 +99,14 @@ func newOrders(s *Session) (*orders, error) {
 	if opts.PingInterval >= 0 {
 		opts.IdleTimeout = -1
 	}
+	// Binance announces a server's shutdown (serverShutdown): the session
+	// then asks wsclient for a new connection at once (retire). The answer
+	// to this ping, sent on every connection, is the new connection's first
+	// message, from which the switch comes retireOverlap later, unaligned:
+	// answers are the connection's own.
+	opts.Subscriptions = [][]byte{binancePing}
+	opts.AlignKey = func([]byte) []byte { return nil }
+	opts.RotationOverlap = retireOverlap
 	opts.OnEvent = o.onEvent
 	c, err := wsclient.New(cfg.Endpoints.API, o.handleFrame, &opts)
 	if err != nil {
@@ -210,8 +219,62 @@ func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 		if streamEnded(ev) {
 			o.streamEnded(o.frameConn)
 		}
+		if closeAnnounced(ev) {
+			o.retire(o.frameConn)
+		}
 	}
 	return o.s.disp.Publish(ctx, ev)
+}
+
+// rotationFailed: no new connection could be had ahead of the announced
+// shutdown (wsclient tries again after its backoff); meanwhile orders go
+// on the old connection again, whose user-data subscription still holds,
+// rather than wait for a connection that may not come before the venue
+// closes this one.
+func (o *orders) rotationFailed(conn uint64) {
+	o.mu.Lock()
+	back := o.retired == conn
+	if back {
+		o.readyConn, o.retired = conn, 0
+	}
+	o.mu.Unlock()
+	if back {
+		o.s.state.update(func(b *stateBoard) {
+			b.ordersReady = b.ordersState == schema.ConnConnected && b.userDataErr == nil
+		})
+	}
+}
+
+// binancePing is the WS-API's ping request ("Test connectivity"), whose
+// string id no order request has.
+var binancePing = []byte(`{"id":"meltica-ping","method":"ping"}`)
+
+// retire reconnects ahead of a shutdown the venue announced on conn
+// (Binance WebSocket API "Connection events → Server Shutdown": "Please
+// establish a new connection as soon as possible to prevent
+// interruption"): orders wait from here on (none goes out on the
+// connection about to go, where its answer would be lost with it), a new
+// connection is dialled at once while the old one still delivers the
+// answers of the requests in flight and the reports (wsclient's Rotate,
+// switched retireOverlap after the new connection's first message), and
+// the user-data subscription made on the new one lets the orders go and
+// reconciles the window, as after any reconnect. On the reader; it does
+// not block.
+func (o *orders) retire(conn uint64) {
+	s := o.s
+	o.mu.Lock()
+	if o.readyConn == conn {
+		o.readyConn, o.retired = 0, conn
+	}
+	o.mu.Unlock()
+	s.state.update(func(b *stateBoard) { b.ordersReady = false })
+	if s.cfg.Logger != nil {
+		s.cfg.Logger.Info("session: the venue announced it will close the order connection; reconnecting ahead",
+			"venue", string(schema.VenueBinance), "conn_id", conn)
+	}
+	if err := o.client.Rotate(); err != nil && s.cfg.Logger != nil {
+		s.cfg.Logger.Warn("session: reconnecting ahead of the announced close failed", "venue", string(schema.VenueBinance), "err", err)
+	}
 }
 
 // streamEnded reports whether ev says the venue stopped the user-data
@@ -342,7 +405,8 @@ func (o *orders) onEvent(e wsclient.Event) {
 	s := o.s
 	st := o.client.State()
 	conn := o.client.Stats().ConnID
-	up := st == schema.ConnConnected && conn != 0
+	// Rotating (retire): the old connection still answers until the switch.
+	up := (st == schema.ConnConnected || st == schema.ConnRotating) && conn != 0
 	if !up {
 		conn = 0
 	}
@@ -357,6 +421,10 @@ func (o *orders) onEvent(e wsclient.Event) {
 	}
 	lost := wasConn != 0 && conn != wasConn
 	fresh := conn != 0 && conn != wasConn
+	if conn != 0 && conn == wasConn && e.State == schema.ConnConnected && e.Reason == wsclient.ReasonRotation &&
+		e.Err != nil && !errors.Is(e.Err, wsclient.ErrRotationUnaligned) {
+		o.rotationFailed(conn)
+	}
 	if lost || fresh {
 		s.state.update(func(b *stateBoard) {
 			b.ordersState = st
