@@ -114,3 +114,24 @@ func TestS25WSAPIServerShutdown(t *testing.T) {
 		})
 	}
 }
+
+// TestS25BybitRateLimitRetryAfter: Bybit refuses an order over its rate
+// limit with retCode 10006 and the time its window resets in the answer's
+// header (X-Bapi-Limit-Reset-Timestamp, Bybit v5 "Rate Limit Rules"): the
+// *VenueError carries it as RetryAfter, as Binance's retryAfter.
+func TestS25BybitRateLimitRetryAfter(t *testing.T) {
+	c := orderCases()[1]
+	require.Equal(t, schema.VenueBybit, c.venue)
+	f, s := connectedOrders(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	f.setScript(func(o orderSeen) ([]string, bool) {
+		return []string{`{"reqId":"` + o.id + `","retCode":10006,"retMsg":"Too many visits. Exceeded the API Rate Limit.","op":"` + o.op +
+			`","data":{},"retExtInfo":{},"header":{"X-Bapi-Limit":"10","X-Bapi-Limit-Status":"0","X-Bapi-Limit-Reset-Timestamp":"1711001596000","Timenow":"1711001595209"},"connId":"c"}`}, false
+	})
+	_, err := place(t, s, ctx, "rl1")
+	var verr *session.VenueError
+	require.ErrorAs(t, err, &verr)
+	assert.Equal(t, int64(10006), verr.Code)
+	assert.True(t, verr.RetryAfter.Equal(time.UnixMilli(1711001596000)), "RetryAfter %v", verr.RetryAfter)
+}
