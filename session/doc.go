@@ -73,7 +73,12 @@
 // orders it follows on the symbol and still working: Field "OpenOrders",
 // "OpenAlgoOrders"), send it with a fresh request id, and return the
 // venue's answer: an [Ack] or a [*VenueError] with the venue's code. ctx
-// bounds the call; a connection lost while waiting returns
+// bounds the call; after the venue's refusal for its rate limits that
+// says until when (status 418, an IP ban, or 429 with
+// error.data.retryAfter: Binance WebSocket API "Rate limits"; a ban grows
+// with every request sent during it), Place and Cancel send nothing
+// before that time and return [ErrNotSent] wrapping that [*VenueError];
+// a connection lost while waiting returns
 // [ErrDisconnected] at once (the outcome is then unknown: the execution
 // reports tell). The answers are published on the dispatcher too.
 // A user-data subscription the venue refuses (a clock beyond recvWindow,

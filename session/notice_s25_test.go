@@ -85,13 +85,7 @@ func TestS25WSAPIServerShutdown(t *testing.T) {
 		newConn bool // the second order on a new connection
 	}{{"reconnects ahead", false, true}, {"no new connection", true, false}} {
 		t.Run(c.name, func(t *testing.T) {
-			v := startVenue(t)
-			api := newScriptedAPI(t)
-			ep := endpoints(v)
-			ep.API = api.url
-			s := start(t, session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
-				Credentials: credentials(), Pools: strictPools(), Client: fastRedial})
-			waitConnected(t, s)
+			api, s := scriptedSession(t)
 			ctx, cancel := context.WithTimeout(context.Background(), generous)
 			defer cancel()
 			api.setRefuse(c.refuse)

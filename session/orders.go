@@ -245,6 +245,28 @@ func (o *orders) rotationFailed(conn uint64) {
 	}
 }
 
+// The WS-API statuses of a refusal for the rate limits (Binance WebSocket
+// API "Rate limits"): over a limit, and the IP banned for not backing off.
+const (
+	statusRateLimited = 429
+	statusBanned      = 418
+)
+
+// banned returns ErrNotSent wrapping the venue's refusal while the venue
+// bans requests (a 418 or 429 whose retryAfter, by the venue's clock, is
+// still to come): "Repeatedly violating rate limits and/or failing to
+// back off after receiving 429s will result in an automated IP ban", and
+// a ban grows with each request sent during it (Binance WebSocket API
+// "Rate limits"). Place and Cancel alike: the IP's limits are every
+// request's.
+func (s *Session) banned() error {
+	b := s.ban.Load()
+	if b == nil || !s.clock.venueNow().Before(b.RetryAfter) {
+		return nil
+	}
+	return fmt.Errorf("%w: the venue refuses requests until %s: %w", ErrNotSent, b.RetryAfter.UTC().Format(time.RFC3339), b)
+}
+
 // binancePing is the WS-API's ping request ("Test connectivity"), whose
 // string id no order request has.
 var binancePing = []byte(`{"id":"meltica-ping","method":"ping"}`)
@@ -340,6 +362,9 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 		verr := &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason, Status: o.refusal.status}
 		if o.refusal.retryAfter > 0 {
 			verr.RetryAfter = time.UnixMilli(o.refusal.retryAfter)
+			if verr.Status == statusBanned || verr.Status == statusRateLimited {
+				o.s.ban.Store(verr)
+			}
 		}
 		a.err = verr
 		o.s.clockRefused(ev.Control.Code)
@@ -696,6 +721,9 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 		return Ack{}, err
 	}
 	if err := lane.check(req); err != nil {
+		return Ack{}, err
+	}
+	if err := s.banned(); err != nil {
 		return Ack{}, err
 	}
 	for {
