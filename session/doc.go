@@ -50,6 +50,17 @@
 //     connection be had (wsclient tries again after its backoff), Binance
 //     orders go on the old connection again, whose user-data subscription
 //     still holds; OKX logs in again on it.
+//   - Config.Client.DataTimeout (wsclient: a connection whose
+//     subscriptions bring no data for that long is dead, though its
+//     heartbeats and pongs still come — the stall the idle watchdog
+//     cannot see on OKX, Bybit, Kraken and Coinbase, whose keep-alives
+//     are messages) holds for the market connections, with the venue's
+//     own IsData (what is not a heartbeat, pong, acknowledgement or
+//     status message), and never for the order and private connections:
+//     a quiet account sends nothing for hours, legitimately; their
+//     pings judge them. It is off by default: a channel of a quiet
+//     symbol (trades of an illiquid pair) may bring nothing for minutes,
+//     and the right bound is the host's to choose.
 //   - Every connection state change reaches the subscribers as an
 //     schema.EventConnState (the order connection's with a Control.Reason
 //     starting "orders: "), and Config.OnState.

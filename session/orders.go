@@ -88,6 +88,7 @@ func newOrders(s *Session) (*orders, error) {
 	opts.Venue = schema.VenueBinance
 	opts.Frames = s.pools.Frames
 	opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, nil
+	opts.DataTimeout, opts.IsData = noDataTimeout, nil
 	// Answers come back on the connection the request went out on: a
 	// rotation would strand them. The WS-API connection lives 24 h and is
 	// redialled when lost.
@@ -266,6 +267,14 @@ func (s *Session) banned() error {
 	}
 	return fmt.Errorf("%w: the venue refuses requests until %s: %w", ErrNotSent, b.RetryAfter.UTC().Format(time.RFC3339), b)
 }
+
+// noDataTimeout: Client.DataTimeout (and IsData) hold for the market
+// connections only. An order or private connection carries the account's
+// reports and answers, and a quiet account sends nothing for hours: no
+// data is no fault there. Its liveness is the ping/pong watchdog's (and,
+// where the venue answers an application-level ping, the idle
+// watchdog's).
+const noDataTimeout = 0
 
 // binancePing is the WS-API's ping request ("Test connectivity"), whose
 // string id no order request has.

@@ -253,6 +253,7 @@ func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*privat
 	opts.Venue = s.spec.venue
 	opts.Frames = s.pools.Frames
 	opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, nil
+	opts.DataTimeout, opts.IsData = noDataTimeout, nil
 	opts.MaxAge = 0 // a rotation would need a second login mid-stream
 	if spec.announces && spec.ping != nil {
 		// A rotation is asked for when the venue announces the close

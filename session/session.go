@@ -537,6 +537,9 @@ func (s *Session) buildShards() error {
 		if opts.MaxAge == 0 {
 			opts.MaxAge = s.spec.maxAge // Binance: rotated before its 24 h cut
 		}
+		if opts.DataTimeout > 0 && opts.IsData == nil {
+			opts.IsData = s.spec.isData // the venue's data, not its heartbeats and answers
+		}
 		if binance {
 			opts.Topics, opts.EncodeSubscribe = sh.topics, encodeSubscribe
 		} else {
