@@ -166,7 +166,9 @@
 //     streamed path allocates nothing per report of a followed order whose
 //     trade ids have room (8 to start; see TestObserveAllocs).
 //   - When the venue accepts a subscription and one was accepted before,
-//     a pass asks, for every followed order, the order query, and only
+//     or when the subscribed private connection loses a message (a jump
+//     in Coinbase's sequence_num, which numbers every message of the
+//     connection: an order's end may be among them), a pass asks, for every followed order, the order query, and only
 //     when it says more has filled than was delivered, the fill query,
 //     page after page (at most 10000 fills; a fill listed twice is kept
 //     once, by order and trade id — Kraken's TradesHistory lists every

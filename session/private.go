@@ -306,6 +306,12 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 	if ev.Type == schema.EventExecReport && p.rec != nil { // tracked, and published unless reconciled already
 		return p.rec.stream(ctx, ev)
 	}
+	if ev.Type == schema.EventGap && ev.Symbol == "" && ev.Control.GapSource == schema.GapVenue && p.rec != nil && p.isReady() {
+		// The connection lost a message (Coinbase: a jump in sequence_num,
+		// which counts every message of the connection): an order update
+		// may be among them, of which no later report tells (an end).
+		p.rec.missed(p.frameConn)
+	}
 	if ev.Type == schema.EventControl && closeAnnounced(ev) && p.spec.announces {
 		p.setReady(false) // at once: no order goes out on this connection after the notice
 		p.send(step{conn: p.frameConn, retire: true})

@@ -579,6 +579,19 @@ func (r *reconciler) subscribed(conn uint64) {
 	}()
 }
 
+// missed is told that conn, subscribed, lost a message the venue sent (a
+// gap in the connection's sequence): a pass reconciles every open order,
+// as after a reconnect. Before the first subscription was accepted there
+// is nothing to reconcile: the open orders are read then.
+func (r *reconciler) missed(conn uint64) {
+	r.mu.Lock()
+	accepted := r.accepted
+	r.mu.Unlock()
+	if accepted {
+		r.subscribed(conn)
+	}
+}
+
 // lost stops the running pass: its connection is gone.
 func (r *reconciler) lost() {
 	r.mu.Lock()
