@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 	"github.com/meltica/meltica/wsclient"
@@ -83,4 +85,28 @@ func TestS25DataTimeoutStall(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return conns.Load() >= 2 }, generous, pollEvery, "redialled")
 	assert.GreaterOrEqual(t, conns.Load(), int32(2))
+}
+
+// TestS25PingAnswerNotPublished: the ping the session sends on every
+// WS-API connection (its answer starts a rotation's switch) is the
+// session's own: its answer reaches no subscriber.
+func TestS25PingAnswerNotPublished(t *testing.T) {
+	v := startVenue(t)
+	var acks atomic.Int32
+	cfg := session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Pools: strictPools()}
+	cfg.Subscribe = func(d *dispatch.Dispatcher) error {
+		_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventControl}}, &dispatch.SubscribeOptions{
+			Handler: func(ev *schema.CanonicalEvent) {
+				if ev.Control.Kind == schema.ControlSubscribeAck && ev.Control.RequestID == 0 && ev.Venue == schema.VenueBinance {
+					acks.Add(1)
+				}
+			}})
+		return err
+	}
+	s := start(t, cfg)
+	waitConnected(t, s)
+	mustPlace(t, s, "pa-1") // after the ping's answer, on the same connection
+	require.NoError(t, s.Close(context.Background()))
+	assert.Zero(t, acks.Load(), "the ping's answer was published")
 }

@@ -126,6 +126,9 @@ func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
 	if o.bq.answer(f.Data) { // a reconciliation query's answer
 		return nil
 	}
+	if bytes.HasPrefix(f.Data, binancePingAnswer) { // the session's own (see binancePing)
+		return nil
+	}
 	o.frameConn = f.ConnID
 	o.refusal = refusalOf(f.Data)
 	defer func() { o.refusal = refusalMeta{} }()
@@ -279,6 +282,10 @@ const noDataTimeout = 0
 // binancePing is the WS-API's ping request ("Test connectivity"), whose
 // string id no order request has.
 var binancePing = []byte(`{"id":"meltica-ping","method":"ping"}`)
+
+// binancePingAnswer starts the answer to binancePing: Binance's answers
+// start with the request's id ({"id":…,"status":200,"result":{}}).
+var binancePingAnswer = []byte(`{"id":"meltica-ping"`)
 
 // retire reconnects ahead of a shutdown the venue announced on conn
 // (Binance WebSocket API "Connection events → Server Shutdown": "Please
