@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 )
 
@@ -39,7 +40,7 @@ func TestS25BannedUntilRetryAfter(t *testing.T) {
 			require.ErrorAs(t, <-done, &verr)
 			assert.Equal(t, status, verr.Status)
 
-			req.ClientOrderID.Set("ban-2")
+			req.ClientOrderID = schema.MustID("ban-2")
 			_, err := s.Place(ctx, req)
 			require.ErrorIs(t, err, session.ErrNotSent, "nothing is sent before retryAfter")
 			require.ErrorAs(t, err, &verr)
@@ -47,7 +48,7 @@ func TestS25BannedUntilRetryAfter(t *testing.T) {
 			assert.Equal(t, until, verr.RetryAfter.UnixMilli())
 			c := limitOrder(s, t, "ban-c", "buy", "1", "1")
 			defer s.Pools().Orders.Put(c)
-			c.OrigClientOrderID.Set("ban-1")
+			c.OrigClientOrderID = schema.MustID("ban-1")
 			_, err = s.Cancel(ctx, c)
 			require.ErrorIs(t, err, session.ErrNotSent, "a cancel neither")
 			select {
@@ -73,7 +74,7 @@ func TestS25BanOver(t *testing.T) {
 		r.id, past, past)))
 	var verr *session.VenueError
 	require.ErrorAs(t, <-done, &verr)
-	req.ClientOrderID.Set("over-2")
+	req.ClientOrderID = schema.MustID("over-2")
 	done = placeAsync(ctx, s, req)
 	r = api.next(t)
 	require.NoError(t, r.answer(ackBody(r.id, "over-2", 2)))
