@@ -94,3 +94,41 @@ func scriptedSession(t *testing.T) (*scriptedAPI, *session.Session) {
 	waitConnected(t, s)
 	return api, s
 }
+
+// TestS25TooManyOrdersHoldsPlacesOnly: over the unfilled order count
+// (-1015 "Too many new orders", status 429, with retryAfter) Place sends
+// nothing until retryAfter, but a cancel still goes: it lowers the count
+// (Binance spot "Unfilled Order Count"), and holding back cancels while
+// orders work is risk the host did not ask for.
+func TestS25TooManyOrdersHoldsPlacesOnly(t *testing.T) {
+	api, s := scriptedSession(t)
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	until := time.Now().Add(time.Hour).UnixMilli()
+	req := limitOrder(s, t, "tm-1", "buy", "1000.00", "0.5")
+	defer s.Pools().Orders.Put(req)
+	done := placeAsync(ctx, s, req)
+	r := api.next(t)
+	require.NoError(t, r.answer(fmt.Sprintf(`{"id":%d,"status":429,"error":{"code":-1015,"msg":"Too many new orders; current limit is 100 orders per 10 SECOND.","data":{"retryAfter":%d}}}`, r.id, until)))
+	var verr *session.VenueError
+	require.ErrorAs(t, <-done, &verr)
+
+	req.ClientOrderID = schema.MustID("tm-2")
+	_, err := s.Place(ctx, req)
+	require.ErrorIs(t, err, session.ErrNotSent, "no new order before retryAfter")
+
+	c := limitOrder(s, t, "tm-c", "buy", "1", "1")
+	defer s.Pools().Orders.Put(c)
+	c.OrigClientOrderID = schema.MustID("tm-0")
+	c.Action = schema.ActionCancel
+	done2 := make(chan error, 1)
+	go func() {
+		_, err := s.Cancel(ctx, c)
+		done2 <- err
+	}()
+	r = api.next(t)
+	assert.Contains(t, r.msg, "order.cancel")
+	require.NoError(t, r.answer(errorBody(r.id, -2011, "Unknown order sent.")))
+	require.ErrorAs(t, <-done2, &verr)
+	assert.Equal(t, int64(-2011), verr.Code)
+}

@@ -88,7 +88,8 @@
 // says until when (status 418, an IP ban, or 429 with
 // error.data.retryAfter: Binance WebSocket API "Rate limits"; a ban grows
 // with every request sent during it), Place and Cancel send nothing
-// before that time and return [ErrNotSent] wrapping that [*VenueError];
+// before that time and return [ErrNotSent] wrapping that [*VenueError]
+// (over the unfilled order count, -1015, Place only: a cancel lowers it);
 // a connection lost while waiting returns
 // [ErrDisconnected] at once (the outcome is then unknown: the execution
 // reports tell). The answers are published on the dispatcher too.

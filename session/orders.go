@@ -254,6 +254,7 @@ func (o *orders) rotationFailed(conn uint64) {
 const (
 	statusRateLimited = 429
 	statusBanned      = 418
+	codeTooManyOrders = -1015 // "Too many new orders; current limit is %s orders per %s."
 )
 
 // banned returns ErrNotSent wrapping the venue's refusal while the venue
@@ -261,11 +262,14 @@ const (
 // still to come): "Repeatedly violating rate limits and/or failing to
 // back off after receiving 429s will result in an automated IP ban", and
 // a ban grows with each request sent during it (Binance WebSocket API
-// "Rate limits"). Place and Cancel alike: the IP's limits are every
-// request's.
-func (s *Session) banned() error {
+// "Rate limits"). Place and Cancel alike, the IP's limits being every
+// request's — but for the unfilled order count (-1015 "Too many new
+// orders", Binance "Error codes"; spot "Unfilled Order Count": it counts
+// new orders), which holds back places only: a cancel, which lowers the
+// count, still goes.
+func (s *Session) banned(req *schema.OrderRequest) error {
 	b := s.ban.Load()
-	if b == nil || !s.clock.venueNow().Before(b.RetryAfter) {
+	if b == nil || !s.clock.venueNow().Before(b.RetryAfter) || (b.Code == codeTooManyOrders && req.Action == schema.ActionCancel) {
 		return nil
 	}
 	return fmt.Errorf("%w: the venue refuses requests until %s: %w", ErrNotSent, b.RetryAfter.UTC().Format(time.RFC3339), b)
@@ -739,7 +743,7 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 	if err := lane.check(req); err != nil {
 		return Ack{}, err
 	}
-	if err := s.banned(); err != nil {
+	if err := s.banned(req); err != nil {
 		return Ack{}, err
 	}
 	for {
