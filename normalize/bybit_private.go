@@ -48,9 +48,11 @@ import (
 // qty, price, triggerPrice of a working order changed in place) is pushed
 // with the orderStatus the order had (New, PartiallyFilled, Untriggered):
 // the topic has no word for it. The parser remembers each working order's
-// last status, price, qty, triggerPrice and cumExecQty (bybitOrders); a
-// push of the same status and cumExecQty with another price, qty or
-// triggerPrice is ExecAmendment, as Binance's AMENDMENT, OKX's
+// last status, price, qty, triggerPrice, cumExecQty and updatedTime
+// (bybitOrders); a push of the same status and cumExecQty with another
+// price, qty or triggerPrice, or a later updatedTime (an amendment of what
+// the report does not carry: takeProfit, stopLoss), is ExecAmendment, as
+// Binance's AMENDMENT, OKX's
 // amendResult, Kraken's "amended" and Coinbase's edit are.
 //
 // When a cancel meets a fill, Bybit sends Filled twice (Bybit "Order": the
@@ -186,6 +188,7 @@ type bybitWorking struct {
 	status                   schema.OrderStatus
 	exec                     schema.ExecType
 	price, qty, trigger, cum schema.Decimal
+	ts                       int64 // updatedTime, Unix ns
 	conn                     uint64
 }
 
@@ -194,7 +197,8 @@ type bybitWorking struct {
 // order until its final status.
 func (o *bybitOrders) report(conn uint64, x *schema.Execution) {
 	o.newest = max(o.newest, conn)
-	now := bybitWorking{status: x.Status, exec: x.ExecType, price: x.Price, qty: x.Qty, trigger: x.StopPrice, cum: x.CumFillQty, conn: conn}
+	now := bybitWorking{status: x.Status, exec: x.ExecType, price: x.Price, qty: x.Qty, trigger: x.StopPrice, cum: x.CumFillQty,
+		ts: x.TransactTime, conn: conn}
 	was, known := o.m[x.VenueOrderID]
 	if x.Status.Final() {
 		if known {
@@ -203,7 +207,7 @@ func (o *bybitOrders) report(conn uint64, x *schema.Execution) {
 		return
 	}
 	if known && was.status == now.status && was.exec == now.exec && was.cum.Equal(now.cum) &&
-		(!was.price.Equal(now.price) || !was.qty.Equal(now.qty) || !was.trigger.Equal(now.trigger)) {
+		(!was.price.Equal(now.price) || !was.qty.Equal(now.qty) || !was.trigger.Equal(now.trigger) || now.ts > was.ts) {
 		x.ExecType = schema.ExecAmendment
 	}
 	switch {

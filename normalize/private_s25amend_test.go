@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -39,6 +40,13 @@ func TestS25BybitAmendIsAmendment(t *testing.T) {
 	require.NotEqual(t, schema.ExecAmendment, x.ExecType, "a fill is not an amendment")
 	x = one(bybitOrderPush("o1", "PartiallyFilled", "99.6", "0.8", "", "0.3", "0.5"))
 	require.Equal(t, []any{schema.ExecAmendment, schema.StatusPartiallyFilled}, []any{x.ExecType, x.Status}, "a partly filled order amended")
+	// An amendment of what neither price, qty nor triggerPrice says (its
+	// takeProfit, stopLoss: Bybit "Amend Order"), pushed later: an
+	// Amendment too.
+	tpsl := strings.Replace(bybitOrderPush("o1", "PartiallyFilled", "99.6", "0.8", "", "0.3", "0.5"), `"updatedTime":"1672364262457"`, `"updatedTime":"1672364262999"`, 1)
+	x = one(tpsl)
+	require.Equal(t, schema.ExecAmendment, x.ExecType, "a later push, nothing we read changed")
+
 	x = one(bybitOrderPush("o1", "Cancelled", "99.7", "0.8", "", "0.3", "0"))
 	require.Equal(t, schema.ExecCanceled, x.ExecType, "a final status is never an amendment")
 
