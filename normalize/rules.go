@@ -69,6 +69,12 @@ type InstrumentRules struct {
 	// checked here: the count is the account's (session.Session.Place
 	// applies them to the orders it follows).
 	MaxNumOrders, MaxNumAlgoOrders int
+	// ExchangeMaxNumOrders and ExchangeMaxNumAlgoOrders are the same
+	// bounds over every instrument of the exchange (Binance exchange
+	// filters EXCHANGE_MAX_NUM_ORDERS, EXCHANGE_MAX_NUM_ALGO_ORDERS),
+	// repeated in each instrument of the list. Zero: not said. Not checked
+	// here either.
+	ExchangeMaxNumOrders, ExchangeMaxNumAlgoOrders int
 	// Trading is what the venue said of the instrument's trading when its
 	// list was read: halted (no new order), or open to some orders only.
 	// TradingUnknown (the zero value): not said, every order passes. It is
@@ -140,7 +146,7 @@ func (t TradingStatus) takes(o *schema.OrderRequest) bool {
 type RuleError struct {
 	Symbol string
 	Field  string         // "Status", "Type", "Price", "StopPrice", "Qty", "Notional" or "QuoteQty"; the session's "OpenOrders", "OpenAlgoOrders" (MaxNumOrders, MaxNumAlgoOrders)
-	Rule   string         // the TradingStatus (Field "Status"), "not offered", "tick size", "min", "max", "step size", "market min", "market max", "market step size"
+	Rule   string         // the TradingStatus (Field "Status"), "not offered", "tick size", "min", "max", "step size", "market min", "market max", "market step size"; the session's "exchange max"
 	Value  schema.Decimal // the order's value
 	Limit  schema.Decimal // the rule's
 }

@@ -46,3 +46,22 @@ func TestS25FuturesReduceOnlyMinNotional(t *testing.T) {
 	limit.Symbol = "BTC-USDT"
 	require.Error(t, spot[0].Rules.Check(limit), "spot knows no reduce-only exemption")
 }
+
+// TestS25ExchangeMaxNumOrders: Binance's exchange filters bound the orders
+// an account may have open on the whole exchange (spot "Filters →
+// Exchange Filters": EXCHANGE_MAX_NUM_ORDERS, "both 'algo' orders and
+// normal orders are counted"; EXCHANGE_MAX_NUM_ALGO_ORDERS): every
+// instrument of the list carries them.
+func TestS25ExchangeMaxNumOrders(t *testing.T) {
+	ins, err := ParseBinanceExchangeInfo([]byte(`{"exchangeFilters":[{"filterType":"EXCHANGE_MAX_NUM_ORDERS","maxNumOrders":1000},
+ {"filterType":"EXCHANGE_MAX_NUM_ALGO_ORDERS","maxNumAlgoOrders":200}],"symbols":[
+{"symbol":"BTCUSDT","status":"TRADING","baseAsset":"BTC","quoteAsset":"USDT","filters":[{"filterType":"MAX_NUM_ORDERS","maxNumOrders":200}]},
+{"symbol":"ETHUSDT","status":"TRADING","baseAsset":"ETH","quoteAsset":"USDT","filters":[]}]}`))
+	require.NoError(t, err)
+	require.Len(t, ins, 2)
+	for _, in := range ins {
+		require.Equal(t, 1000, in.Rules.ExchangeMaxNumOrders, in.Symbol)
+		require.Equal(t, 200, in.Rules.ExchangeMaxNumAlgoOrders, in.Symbol)
+	}
+	require.Equal(t, 200, ins[0].Rules.MaxNumOrders)
+}

@@ -81,8 +81,9 @@
 // be Put when the call returns), wait until the order connection is up and
 // its user-data stream subscribed, check the request against the
 // instrument's rules (MAX_NUM_ORDERS and MAX_NUM_ALGO_ORDERS against the
-// orders it follows on the symbol and still working: Field "OpenOrders",
-// "OpenAlgoOrders"), send it with a fresh request id, and return the
+// orders it follows on the symbol and still working, the exchange filters
+// EXCHANGE_MAX_NUM_ORDERS and EXCHANGE_MAX_NUM_ALGO_ORDERS against those
+// of every symbol: Field "OpenOrders", "OpenAlgoOrders"), send it with a fresh request id, and return the
 // venue's answer: an [Ack] or a [*VenueError] with the venue's code. ctx
 // bounds the call; after the venue's refusal for its rate limits that
 // says until when (status 418, an IP ban, or 429 with

@@ -103,20 +103,32 @@ func (t *tracked) setType(typ schema.OrderType) {
 	}
 }
 
-// working counts the followed orders of symbol that are still working
-// (not in a final status), and of them the stop and take-profit ones.
-func (r *reconciler) working(symbol string) (all, algo int) {
+// openCount is how many followed orders are still working (not in a
+// final status), and of them the stop and take-profit ones.
+type openCount struct{ all, algo int }
+
+func (c *openCount) add(t *tracked) {
+	c.all++
+	if t.algo {
+		c.algo++
+	}
+}
+
+// working counts the followed orders still working, of symbol and of
+// every symbol.
+func (r *reconciler) working(symbol string) (sym, every openCount) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for k, t := range r.orders {
-		if k.symbol == symbol && !t.status.Final() {
-			all++
-			if t.algo {
-				algo++
-			}
+		if t.status.Final() {
+			continue
+		}
+		every.add(t)
+		if k.symbol == symbol {
+			sym.add(t)
 		}
 	}
-	return all, algo
+	return sym, every
 }
 
 func (t *tracked) has(trade *schema.ID) bool {

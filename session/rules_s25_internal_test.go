@@ -46,3 +46,23 @@ func TestS25MaxNumAlgoOrders(t *testing.T) {
 	tr.setType(schema.OrderTypeLimitMaker)
 	require.False(t, tr.algo)
 }
+
+// TestS25ExchangeMaxNumOrders: EXCHANGE_MAX_NUM_ORDERS counts the orders
+// open on every symbol (Binance spot "Exchange Filters"); Rule "exchange
+// max".
+func TestS25ExchangeMaxNumOrders(t *testing.T) {
+	s := &Session{spec: venues[schema.VenueBinance], rules: map[string]normalize.InstrumentRules{
+		"BTC-USDT": {MaxNumOrders: 200, ExchangeMaxNumOrders: 2, ExchangeMaxNumAlgoOrders: 1}}}
+	r := newReconciler(s, &fakeBackend{})
+	s.orders = &orders{rec: r}
+	r.orders[orderKey{symbol: "ETH-USDT", id: schema.MustID("1")}] = &tracked{status: schema.StatusNew, algo: true}
+	req := &schema.OrderRequest{Action: schema.ActionPlace, Symbol: "BTC-USDT", Type: schema.OrderTypeTakeProfit}
+	var re *normalize.RuleError
+	require.ErrorAs(t, s.checkWorking(req), &re, "an algo order on another symbol counts")
+	assert.Equal(t, []string{"OpenAlgoOrders", "exchange max", "2", "1"}, []string{re.Field, re.Rule, re.Value.String(), re.Limit.String()})
+	req.Type = schema.OrderTypeLimit
+	require.NoError(t, s.checkWorking(req), "2 of 2")
+	r.orders[orderKey{symbol: "ETH-USDT", id: schema.MustID("2")}] = &tracked{status: schema.StatusNew}
+	require.ErrorAs(t, s.checkWorking(req), &re)
+	assert.Equal(t, []string{"OpenOrders", "exchange max", "3", "2"}, []string{re.Field, re.Rule, re.Value.String(), re.Limit.String()})
+}
