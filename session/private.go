@@ -49,8 +49,8 @@ type LoginError struct {
 	Venue schema.Venue
 	Step  string
 	// Channel is, for Step "subscribe", the subscription refused (OKX
-	// "orders", "account", "positions"; Bybit "order,execution,wallet,
-	// position", its one request; Kraken "executions", "balances";
+	// "orders", "account", "positions"; Bybit "order", "execution",
+	// "wallet", "position"; Kraken "executions", "balances";
 	// Coinbase "user", "heartbeats"), and Attempts how many times in a
 	// row the venue refused it on this connection.
 	Channel  string

@@ -40,15 +40,23 @@ var bybitPrivate = &privateSpec{
 		p.reqID++
 		return normalize.BybitAuth(normalize.NewCredentials(k.APIKey, normalize.NewHMACSigner(k.Secret)), p.reqID, now.Add(bybitAuthValidity))
 	},
+	// A topic to a request: a refusal (Bybit answers a request with one
+	// success or failure) then names its topic, and the topics the venue
+	// took are not asked again with it (Bybit refuses a topic a
+	// connection has).
 	subscribe: func(_ context.Context, p *private, _ time.Time) ([][]byte, error) {
-		p.reqID++
-		msg, err := normalize.BybitSubscribe(p.reqID, bybitPrivateTopics...)
-		if err != nil {
-			return nil, err
+		msgs := make([][]byte, 0, len(bybitPrivateTopics))
+		for _, topic := range bybitPrivateTopics {
+			p.reqID++
+			msg, err := normalize.BybitSubscribe(p.reqID, topic)
+			if err != nil {
+				return nil, err
+			}
+			msgs = append(msgs, msg)
 		}
-		return [][]byte{msg}, nil
+		return msgs, nil
 	},
-	subNames: []string{"order,execution,wallet,position"},
+	subNames: bybitPrivateTopics,
 	ping:     []byte(`{"op":"ping"}`), // Bybit v5 "Connect → How to Send the Heartbeat Packet": every 20 s
 	trade:    bybitTrade,
 	// Fills, cancels and expiries while the connection was down are

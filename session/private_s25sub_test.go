@@ -14,7 +14,8 @@ import (
 )
 
 // TestS25RefusedSubscriptionRetriedAlone: the venue refuses one private
-// subscription (OKX positions: error 60018; Kraken balances) and accepts
+// subscription (OKX positions: error 60018; Kraken balances; Bybit
+// wallet) and accepts
 // the others. The session tries again, after its backoff, that
 // subscription alone, on the same connection: no second login, and no
 // second subscription of a channel the venue took (Kraken, Bybit refuse a
@@ -23,7 +24,7 @@ import (
 // a *session.LoginError of Step "subscribe" naming the channel and how
 // many times in a row it was refused.
 func TestS25RefusedSubscriptionRetriedAlone(t *testing.T) {
-	refuse := map[schema.Venue]string{schema.VenueOKX: "positions", schema.VenueKraken: "balances"}
+	refuse := map[schema.Venue]string{schema.VenueOKX: "positions", schema.VenueKraken: "balances", schema.VenueBybit: "wallet"}
 	for _, c := range privateCases(t) {
 		bad, ok := refuse[c.venue]
 		if !ok {
@@ -84,7 +85,7 @@ func TestS25RefusedSubscriptionRetriedAlone(t *testing.T) {
 			for ch, n := range others() {
 				assert.Equal(t, 1, n, "%s subscribed once: the venue took it", ch)
 			}
-			if c.venue == schema.VenueOKX { // Kraken has no login: each subscription carries a token
+			if c.venue != schema.VenueKraken { // Kraken has no login: each subscription carries a token
 				assert.Len(t, f.loginsSeen(), 1, "one login: the connection stays logged in")
 			}
 		})

@@ -351,6 +351,9 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 			return []string{`{"success":true,"ret_msg":"","op":"auth","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `"}`}, nil
 		case "subscribe":
 			for _, a := range args {
+				if f.refused(conn, a.(string)) {
+					return []string{`{"success":false,"ret_msg":"error:handler not found,topic:` + a.(string) + `","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `","op":"subscribe"}`}, nil
+				}
 				subscribed = append(subscribed, a.(string))
 			}
 			return []string{`{"success":true,"ret_msg":"","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `","op":"subscribe"}`}, subscribed
