@@ -33,7 +33,7 @@ func (k *BybitKey) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String(
 const bybitAuthValidity = 10 * time.Second
 
 // bybitPrivate: auth (expires = the venue's time + 10 s: a request
-// replayed later is refused), then the private topics in one request.
+// replayed later is refused), then the private topics, one to a request.
 var bybitPrivate = &privateSpec{
 	login: func(p *private, now time.Time) ([]byte, error) {
 		k := p.key.(*BybitKey)
