@@ -34,7 +34,7 @@ func TestS25MaxNumOrders(t *testing.T) {
 	require.Equal(t, 2, rules.MaxNumOrders)
 	mustPlace(t, s, "mno-1")
 	mustPlace(t, s, "mno-2")
-	require.Eventually(t, func() bool { return s.Stats().Order.Tracked == 2 }, generous, pollEvery)
+	require.Eventually(t, func() bool { return s.Stats().Order.Tracked == 2 && v.Stats().Orders == 2 }, generous, pollEvery)
 
 	ctx, cancel := context.WithTimeout(context.Background(), generous)
 	defer cancel()
