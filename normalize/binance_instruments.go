@@ -65,7 +65,9 @@ type binanceFilter struct {
 // (and PERCENT_PRICE, its multipliers for both sides) gives the price
 // band's multipliers and AvgPriceMins, which [InstrumentRules.CheckAt]
 // applies around a reference price; MAX_NUM_ORDERS and
-// MAX_NUM_ALGO_ORDERS MaxNumOrders and MaxNumAlgoOrders.
+// MAX_NUM_ALGO_ORDERS MaxNumOrders and MaxNumAlgoOrders; the exchange
+// filters EXCHANGE_MAX_NUM_ORDERS and EXCHANGE_MAX_NUM_ALGO_ORDERS, every
+// instrument's ExchangeMaxNumOrders and ExchangeMaxNumAlgoOrders.
 //
 // The USDⓈ-M (/fapi/v1/exchangeInfo) and COIN-M (/dapi/v1/exchangeInfo)
 // answers have the same shape plus "contractType" and "deliveryDate": a
@@ -84,7 +86,11 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 		}
 	}()
 	var info struct {
-		Symbols []struct { // names matched exactly (goccy v2)
+		// EXCHANGE_MAX_NUM_ORDERS (maxNumOrders) and
+		// EXCHANGE_MAX_NUM_ALGO_ORDERS (maxNumAlgoOrders): spot "Filters
+		// → Exchange Filters".
+		ExchangeFilters []binanceFilter `json:"exchangeFilters"`
+		Symbols         []struct {      // names matched exactly (goccy v2)
 			Symbol string `json:"symbol"`
 			Status string `json:"status"`
 			// COIN-M's name for it.
@@ -113,6 +119,14 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 	for _, s := range info.Symbols {
 		in := Instrument{Symbol: s.Symbol, Base: s.BaseAsset, Quote: s.QuoteAsset, Contract: binanceContract(s.ContractType, s.DeliveryDate)}
 		in.Rules.Trading = binanceTrading[cmp.Or(s.Status, s.ContractStatus)]
+		for _, f := range info.ExchangeFilters {
+			switch f.Type {
+			case "EXCHANGE_MAX_NUM_ORDERS":
+				in.Rules.ExchangeMaxNumOrders = max(f.MaxNumOrders, f.Limit, 0)
+			case "EXCHANGE_MAX_NUM_ALGO_ORDERS":
+				in.Rules.ExchangeMaxNumAlgoOrders = max(f.MaxNumAlgoOrders, f.Limit, 0)
+			}
+		}
 		for i := range s.Filters {
 			if err := in.Rules.applyBinance(&s.Filters[i], s.ContractType != ""); err != nil {
 				return nil, err
@@ -207,6 +221,12 @@ func (r *InstrumentRules) applyBinance(f *binanceFilter, futures bool) error {
 		if f.ApplyMaxToMarket {
 			r.MarketMaxNotional = r.MaxNotional
 		}
+	case f.Type == "MIN_NOTIONAL" && futures:
+		// USDⓈ-M: it holds for market orders too, at the mark price
+		// ("Since MARKET orders have no price, the mark price is used":
+		// CheckAt's ref), and not for reduce-only orders (-4164 "unless
+		// you choose reduce only").
+		r.MarketMinNotional, r.ReduceOnlyNotional = r.MinNotional, true
 	case f.Type == "MIN_NOTIONAL" && f.ApplyToMarket:
 		r.MarketMinNotional = r.MinNotional
 	}

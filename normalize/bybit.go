@@ -98,7 +98,7 @@ var bybitSpec = venueSpec{
 		byWallet:   {name: "wallet", typ: schema.EventBalance, slot: newSlot[bybitCoinMsg]},
 		byPosition: {name: "position", typ: schema.EventPosition, slot: newWideSlot[bybitPositionMsg]},
 	},
-	newState: func() any { return new(bybitEnvelope) },
+	newState: func() any { return new(bybitState) },
 	split:    bybitSplit,
 }
 
@@ -114,6 +114,13 @@ var bybitTopics = map[string][2]int{
 	"execution":      {byExec, byExec},
 	"wallet":         {byWallet, byWallet},
 	"position":       {byPosition, byPosition},
+}
+
+// bybitState is a Bybit parser's own: the frame's envelope, and the
+// working orders of the "order" topic (for their amendments).
+type bybitState struct {
+	env    bybitEnvelope
+	orders bybitOrders
 }
 
 // bybitEnvelope is a Bybit frame: an op response, or a topic push
@@ -133,7 +140,7 @@ type bybitEnvelope struct {
 }
 
 func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int64) error {
-	env := p.state.(*bybitEnvelope)
+	env := &p.state.(*bybitState).env
 	*env = bybitEnvelope{Data: spans{list: &p.elems}}
 	p.elems = p.elems[:0]
 	if err := p.unmarshal(data, env); err != nil {

@@ -222,6 +222,9 @@ type bybitAnswerMsg struct {
 	Data    spans   `json:"data"`
 	Header  struct {
 		Timenow integer `json:"Timenow"` // ms
+		// LimitReset is when the rate limit's window resets, ms (Bybit
+		// v5 "Rate Limit Rules": X-Bapi-Limit-Reset-Timestamp).
+		LimitReset integer `json:"X-Bapi-Limit-Reset-Timestamp"`
 	} `json:"header"`
 
 	order struct {
@@ -234,7 +237,9 @@ type bybitAnswerMsg struct {
 // the answer to an order.create or order.cancel request (auth, pong:
 // the parser's). retCode 0 is accepted; any other is a refusal with the
 // venue's retCode and retMsg (10001 params error, 110001 order does not
-// exist, 170xxx spot refusals, …). An answer whose members have the wrong
+// exist, 170xxx spot refusals, …); a refusal for the rate limit (10006)
+// carries the header's X-Bapi-Limit-Reset-Timestamp as RetryAfter. An
+// answer whose members have the wrong
 // kinds is a *ParseError, with ok true and a.RequestID set when the id
 // could be read.
 func (r *BybitAnswers) Read(data []byte, a *OrderAnswer) (ok bool, err error) {
@@ -273,8 +278,16 @@ func (r *BybitAnswers) Read(data []byte, a *OrderAnswer) (ok bool, err error) {
 	} else {
 		a.Code, a.Msg = m.RetCode.v, string(m.RetMsg.bytes())
 	}
+	if t := m.Header.LimitReset.v; m.RetCode.v == bybitRateLimited && t > 0 && t <= maxMillis {
+		a.RetryAfter = t * 1_000_000
+	}
 	return true, nil
 }
+
+// bybitRateLimited is Bybit's retCode for a request over its rate limit
+// ("Too many visits. Exceeded the API Rate Limit.", Bybit v5 "Error
+// Codes").
+const bybitRateLimited = 10006
 
 // bybitOp sets a's action from an op; false for ops other than
 // order.create and order.cancel.

@@ -44,6 +44,17 @@ import (
 //     amount as qty: Qty and RemainingQty stay zero (no base quantity), as
 //     OKX's tgtCcy quote_ccy.
 //
+// An amendment (Bybit v5 "Trade → Amend Order", WebSocket order.amend:
+// qty, price, triggerPrice of a working order changed in place) is pushed
+// with the orderStatus the order had (New, PartiallyFilled, Untriggered):
+// the topic has no word for it. The parser remembers each working order's
+// last status, price, qty, triggerPrice, cumExecQty and updatedTime
+// (bybitOrders); a push of the same status and cumExecQty with another
+// price, qty or triggerPrice, or a later updatedTime (an amendment of what
+// the report does not carry: takeProfit, stopLoss), is ExecAmendment, as
+// Binance's AMENDMENT, OKX's
+// amendResult, Kraken's "amended" and Coinbase's edit are.
+//
 // When a cancel meets a fill, Bybit sends Filled twice (Bybit "Order": the
 // second with cancelType CancelByUser and rejectReason
 // EC_OrigClOrdIDDoesNotExist): two reports with the same cumulative
@@ -148,6 +159,76 @@ func (m *bybitOrderMsg) fill(f *filler) {
 	if !quote { // leavesQty of a quote-sized order: of which unit, Bybit does not say
 		f.execRemaining("leavesQty", m.LeavesQty.num)
 	}
+	if f.err == nil {
+		if st, ok := f.p.state.(*bybitState); ok {
+			st.orders.report(f.p.raw.ConnID, x)
+		}
+	}
+}
+
+// maxBybitOrders bounds the working orders a Bybit parser remembers; past
+// it, those no report of the newest connection named are forgotten (they
+// ended while no connection was up), and a new order beyond that is not
+// remembered (its amendments are then reported with its status's
+// ExecType, New or Unknown).
+const maxBybitOrders = 4096
+
+// bybitOrders is what the "order" topic last said of each working order.
+// The key is the order's id as a value (schema.ID): remembering an order
+// allocates nothing but the map's growth.
+type bybitOrders struct {
+	newest uint64
+	m      map[schema.ID]bybitWorking
+}
+
+// bybitWorking is a working order's last report: an amendment changes
+// price, qty or trigger under the same status and ExecType, without a
+// fill (cum).
+type bybitWorking struct {
+	status                   schema.OrderStatus
+	exec                     schema.ExecType
+	price, qty, trigger, cum schema.Decimal
+	ts                       int64 // updatedTime, Unix ns
+	conn                     uint64
+}
+
+// report makes x, a report of the order topic, an amendment when it
+// changes a working order's price, qty or triggerPrice, and remembers the
+// order until its final status.
+func (o *bybitOrders) report(conn uint64, x *schema.Execution) {
+	o.newest = max(o.newest, conn)
+	now := bybitWorking{status: x.Status, exec: x.ExecType, price: x.Price, qty: x.Qty, trigger: x.StopPrice, cum: x.CumFillQty,
+		ts: x.TransactTime, conn: conn}
+	was, known := o.m[x.VenueOrderID]
+	if x.Status.Final() {
+		if known {
+			delete(o.m, x.VenueOrderID)
+		}
+		return
+	}
+	if known && was.status == now.status && was.exec == now.exec && was.cum.Equal(now.cum) &&
+		(!was.price.Equal(now.price) || !was.qty.Equal(now.qty) || !was.trigger.Equal(now.trigger) || now.ts > was.ts) {
+		x.ExecType = schema.ExecAmendment
+	}
+	switch {
+	case known:
+	case o.m == nil:
+		o.m = make(map[schema.ID]bybitWorking, 64)
+	case len(o.m) >= maxBybitOrders && !o.sweep():
+		return
+	}
+	o.m[x.VenueOrderID] = now
+}
+
+// sweep forgets the orders no report of the newest connection named and
+// reports whether there is room for another.
+func (o *bybitOrders) sweep() bool {
+	for id, w := range o.m {
+		if w.conn < o.newest {
+			delete(o.m, id)
+		}
+	}
+	return len(o.m) < maxBybitOrders
 }
 
 // bybitSpotQuoteSized reports whether an order of the order or execution

@@ -69,13 +69,7 @@ func TestS24CoinbaseEditIsAmendment(t *testing.T) {
 	open := func(price, cum, leaves, value string) string {
 		return strings.Replace(string(coinbaseUser("update", "OPEN", cum, leaves, value, "0")), `"limit_price":"50000"`, `"limit_price":"`+price+`"`, 1)
 	}
-	one := func(msg string) schema.Execution {
-		t.Helper()
-		evs, err := c.feed(1, msg)
-		require.NoError(t, err)
-		require.Len(t, evs, 1)
-		return evs[0].Exec
-	}
+	one := c.one
 	require.Equal(t, schema.ExecNew, one(open("50000", "0", "1", "0")).ExecType)
 	x := one(open("49900", "0", "1", "0"))
 	require.Equal(t, []any{schema.ExecAmendment, schema.StatusNew}, []any{x.ExecType, x.Status}, "a new limit price")

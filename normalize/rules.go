@@ -21,6 +21,12 @@ type InstrumentRules struct {
 	// asset) of an order with a price. Market orders, whose price the venue
 	// takes from its recent average, are not checked against them.
 	MinNotional, MaxNotional schema.Decimal
+	// ReduceOnlyNotional: MinNotional (and MarketMinNotional) do not hold
+	// for a reduce-only order (Binance USDⓈ-M futures, "Error Codes →
+	// -4164 MIN_NOTIONAL": "Order's notional must be no smaller than %s
+	// (unless you choose reduce only)"), so that the rest of a position
+	// smaller than the minimum can be closed.
+	ReduceOnlyNotional bool
 	// MarketMinQty, MarketMaxQty and MarketStepSize bound the quantity of
 	// a market order, beside MinQty, MaxQty and StepSize, which hold for
 	// every order (Binance MARKET_LOT_SIZE; Bybit derivatives'
@@ -60,8 +66,15 @@ type InstrumentRules struct {
 	// MaxNumOrders and MaxNumAlgoOrders are the most orders (of them, stop
 	// and take-profit orders) an account may have open on the instrument
 	// (Binance MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS). Zero: not said. Not
-	// checked here: the count is the account's.
+	// checked here: the count is the account's (session.Session.Place
+	// applies them to the orders it follows).
 	MaxNumOrders, MaxNumAlgoOrders int
+	// ExchangeMaxNumOrders and ExchangeMaxNumAlgoOrders are the same
+	// bounds over every instrument of the exchange (Binance exchange
+	// filters EXCHANGE_MAX_NUM_ORDERS, EXCHANGE_MAX_NUM_ALGO_ORDERS),
+	// repeated in each instrument of the list. Zero: not said. Not checked
+	// here either.
+	ExchangeMaxNumOrders, ExchangeMaxNumAlgoOrders int
 	// Trading is what the venue said of the instrument's trading when its
 	// list was read: halted (no new order), or open to some orders only.
 	// TradingUnknown (the zero value): not said, every order passes. It is
@@ -132,8 +145,8 @@ func (t TradingStatus) takes(o *schema.OrderRequest) bool {
 // RuleError is an order that breaks one of its instrument's rules.
 type RuleError struct {
 	Symbol string
-	Field  string         // "Status", "Type", "Price", "StopPrice", "Qty", "Notional" or "QuoteQty"
-	Rule   string         // the TradingStatus (Field "Status"), "not offered", "tick size", "min", "max", "step size", "market min", "market max", "market step size"
+	Field  string         // "Status", "Type", "Price", "StopPrice", "Qty", "Notional" or "QuoteQty"; the session's "OpenOrders", "OpenAlgoOrders" (MaxNumOrders, MaxNumAlgoOrders)
+	Rule   string         // the TradingStatus (Field "Status"), "not offered", "tick size", "min", "max", "step size", "market min", "market max", "market step size"; the session's "exchange max"
 	Value  schema.Decimal // the order's value
 	Limit  schema.Decimal // the rule's
 }
@@ -175,7 +188,8 @@ const fieldStatus = "Status"
 // and 10^-lot_decimals); a market order's quantity against MarketMinQty,
 // MarketMaxQty and MarketStepSize too (Field "Qty", Rule "market min",
 // "market max" or "market step size"); for an order with a price, price ×
-// quantity against MinNotional and MaxNotional; for a market order by
+// quantity against MinNotional (not a reduce-only one's, with
+// ReduceOnlyNotional) and MaxNotional; for a market order by
 // quote quantity, the quote quantity against MarketMinNotional,
 // MarketMaxNotional and QuoteStep (Field "QuoteQty", Rule "min", "max" or
 // "step size"). A cancel is not checked. o is only read.
@@ -220,7 +234,7 @@ func (r *InstrumentRules) Check(o *schema.OrderRequest) error {
 		}
 	}
 	if o.Type.NeedsPrice() && o.Qty.Sign() > 0 {
-		if err := checkNotional(o.Symbol, o.Price, o.Qty, r.MinNotional, r.MaxNotional); err != nil {
+		if err := checkNotional(o.Symbol, o.Price, o.Qty, r.minNotional(o, r.MinNotional), r.MaxNotional); err != nil {
 			return err
 		}
 	}
@@ -270,13 +284,22 @@ func (r *InstrumentRules) CheckAt(o *schema.OrderRequest, ref schema.Decimal) er
 		}
 	}
 	if o.Type == schema.OrderTypeMarket && o.Qty.Sign() > 0 {
-		err := checkNotional(o.Symbol, ref, o.Qty, r.MarketMinNotional, r.MarketMaxNotional)
+		err := checkNotional(o.Symbol, ref, o.Qty, r.minNotional(o, r.MarketMinNotional), r.MarketMaxNotional)
 		if re, ok := err.(*RuleError); ok {
 			re.Rule = "market " + re.Rule
 		}
 		return err
 	}
 	return nil
+}
+
+// minNotional is min, the minimum notional of o, or zero when o is
+// reduce-only and the venue exempts it (ReduceOnlyNotional).
+func (r *InstrumentRules) minNotional(o *schema.OrderRequest, min schema.Decimal) schema.Decimal {
+	if o.ReduceOnly && r.ReduceOnlyNotional {
+		return schema.Decimal{}
+	}
+	return min
 }
 
 // checkNotional checks price × qty against lo and hi (zero: no bound).

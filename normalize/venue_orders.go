@@ -28,6 +28,10 @@ type OrderAnswer struct {
 	VenueOrderID  schema.ID // OKX ordId, Bybit orderId
 	ClientOrderID schema.ID // OKX clOrdId, Bybit orderLinkId
 	TS            int64     // the venue's time of the answer, Unix ns; 0 when not sent
+	// RetryAfter is when the venue takes such requests again, Unix ns by
+	// its clock, on a refusal for a rate limit where it says (Bybit
+	// retCode 10006 with X-Bapi-Limit-Reset-Timestamp); 0 otherwise.
+	RetryAfter int64
 }
 
 // Reset zeroes every field.

@@ -46,12 +46,28 @@ type scriptedAPI struct {
 	reqs  chan apiRequest
 	mu    sync.Mutex
 	conns []*websocket.Conn
+	// refuse: new connections are refused (HTTP 503) while set.
+	refuse bool
+}
+
+// setRefuse makes the API refuse new connections, or take them again.
+func (a *scriptedAPI) setRefuse(v bool) {
+	a.mu.Lock()
+	a.refuse = v
+	a.mu.Unlock()
 }
 
 func newScriptedAPI(t *testing.T) *scriptedAPI {
 	t.Helper()
 	a := &scriptedAPI{reqs: make(chan apiRequest, 256)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		refuse := a.refuse
+		a.mu.Unlock()
+		if refuse {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
 			return
@@ -64,6 +80,12 @@ func newScriptedAPI(t *testing.T) *scriptedAPI {
 			_, msg, err := c.Read(r.Context())
 			if err != nil {
 				return
+			}
+			if strings.Contains(string(msg), `"method":"ping"`) { // the session's on every connection
+				if c.Write(r.Context(), websocket.MessageText, []byte(`{"id":"`+pingID(msg)+`","status":200,"result":{}}`)) != nil {
+					return
+				}
+				continue
 			}
 			id := requestID(t, msg)
 			if strings.Contains(string(msg), "userDataStream.subscribe") {
@@ -114,6 +136,17 @@ func (a *scriptedAPI) next(t *testing.T) apiRequest {
 		require.FailNow(t, "no order request reached the scripted API")
 		return apiRequest{}
 	}
+}
+
+// pingID is the string id of a ping request.
+func pingID(msg []byte) string {
+	s := string(msg)
+	i := strings.Index(s, `"id":"`)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+6:]
+	return s[:max(strings.IndexByte(s, '"'), 0)]
 }
 
 func requestID(t *testing.T, msg []byte) uint64 {

@@ -31,8 +31,36 @@
 //     Binance's at 23 h (it cuts connections at 24 h; Config.Client.MaxAge
 //     overrides), and at once when the venue announces the close (Binance
 //     serverShutdown, OKX notice 64008). The WS-API and private
-//     connections are not rotated: they reconnect, and reconciliation
-//     covers the reports of the gap.
+//     connections are not rotated at an age: they reconnect, and
+//     reconciliation covers the reports of the gap. When the venue
+//     announces the close of the connection orders go on (OKX notice
+//     64008 on the private connection, Binance serverShutdown on the
+//     WS-API: "Connection events"), the session reconnects ahead:
+//     orders wait from the notice on (none goes out on a connection about
+//     to close, where its answer would be lost with it), a new connection
+//     is dialled at once while the old one still delivers the answers of
+//     the requests in flight and the reports (a wsclient rotation,
+//     switched half a second after the new connection's first message:
+//     its Connected event carries wsclient.ErrRotationUnaligned, as
+//     answers are no stream to align), then the session logs in and
+//     subscribes on the new one, and its subscription reconciles the
+//     window. Every such connection sends the venue's ping when it opens
+//     (OKX "ping", Binance {"id":"meltica-ping","method":"ping"}): its
+//     answer is the new connection's first message. Should no new
+//     connection be had (wsclient tries again after its backoff), Binance
+//     orders go on the old connection again, whose user-data subscription
+//     still holds; OKX logs in again on it.
+//   - Config.Client.DataTimeout (wsclient: a connection whose
+//     subscriptions bring no data for that long is dead, though its
+//     heartbeats and pongs still come — the stall the idle watchdog
+//     cannot see on OKX, Bybit, Kraken and Coinbase, whose keep-alives
+//     are messages) holds for the market connections, with the venue's
+//     own IsData (what is not a heartbeat, pong, acknowledgement or
+//     status message), and never for the order and private connections:
+//     a quiet account sends nothing for hours, legitimately; their
+//     pings judge them. It is off by default: a channel of a quiet
+//     symbol (trades of an illiquid pair) may bring nothing for minutes,
+//     and the right bound is the host's to choose.
 //   - Every connection state change reaches the subscribers as an
 //     schema.EventConnState (the order connection's with a Control.Reason
 //     starting "orders: "), and Config.OnState.
@@ -52,9 +80,18 @@
 // *schema.OrderRequest (from Pools().Orders; it stays the caller's and may
 // be Put when the call returns), wait until the order connection is up and
 // its user-data stream subscribed, check the request against the
-// instrument's rules, send it with a fresh request id, and return the
+// instrument's rules (MAX_NUM_ORDERS and MAX_NUM_ALGO_ORDERS against the
+// orders it follows on the symbol and still working, the exchange filters
+// EXCHANGE_MAX_NUM_ORDERS and EXCHANGE_MAX_NUM_ALGO_ORDERS against those
+// of every symbol: Field "OpenOrders", "OpenAlgoOrders"), send it with a fresh request id, and return the
 // venue's answer: an [Ack] or a [*VenueError] with the venue's code. ctx
-// bounds the call; a connection lost while waiting returns
+// bounds the call; after the venue's refusal for its rate limits that
+// says until when (status 418, an IP ban, or 429 with
+// error.data.retryAfter: Binance WebSocket API "Rate limits"; a ban grows
+// with every request sent during it), Place and Cancel send nothing
+// before that time and return [ErrNotSent] wrapping that [*VenueError]
+// (over the unfilled order count, -1015, Place only: a cancel lowers it);
+// a connection lost while waiting returns
 // [ErrDisconnected] at once (the outcome is then unknown: the execution
 // reports tell). The answers are published on the dispatcher too.
 // A user-data subscription the venue refuses (a clock beyond recvWindow,
@@ -131,7 +168,9 @@
 //     streamed path allocates nothing per report of a followed order whose
 //     trade ids have room (8 to start; see TestObserveAllocs).
 //   - When the venue accepts a subscription and one was accepted before,
-//     a pass asks, for every followed order, the order query, and only
+//     or when the subscribed private connection loses a message (a jump
+//     in Coinbase's sequence_num, which numbers every message of the
+//     connection: an order's end may be among them), a pass asks, for every followed order, the order query, and only
 //     when it says more has filled than was delivered, the fill query,
 //     page after page (at most 10000 fills; a fill listed twice is kept
 //     once, by order and trade id — Kraken's TradesHistory lists every
@@ -324,7 +363,12 @@
 // their balances and positions Config.OnAccount, as Binance's do. A
 // refusal (the venue's code and reason) is a [*LoginError] from
 // WaitConnected, published as the venue's control event too, and tried
-// again after a capped exponential backoff, never in a loop. With
+// again after a capped exponential backoff, never in a loop. A refused
+// subscription is tried again alone, on the same connection (no second
+// login; the subscriptions the venue took are not sent again: Bybit and
+// Kraken refuse a channel a connection already has); its LoginError
+// names it (Channel) and counts its refusals in a row (Attempts) while
+// it stays refused, and orders wait until every subscription is taken. With
 // Endpoints.REST the clock offset to the venue's server time is measured
 // again before every login; without it, logins use Config.Now.
 //

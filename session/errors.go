@@ -44,7 +44,9 @@ type VenueError struct {
 	Status int
 	// RetryAfter is when the venue takes requests again, by its clock,
 	// where it said (Binance WS-API error.data.retryAfter on a 418 or
-	// 429: keep sending before it and the ban grows); zero otherwise.
+	// 429: keep sending before it and the ban grows; Bybit's
+	// X-Bapi-Limit-Reset-Timestamp on a 10006, the rate limit's window
+	// reset); zero otherwise.
 	RetryAfter time.Time
 }
 

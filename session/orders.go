@@ -67,6 +67,7 @@ type orders struct {
 	udsEnds   int       // user-data streams the venue ended on the current connection, in a burst
 	udsEndAt  time.Time // when the venue last ended one (the injected clock)
 	readyConn uint64    // the connection whose subscription the venue accepted: orders go out on it only
+	retired   uint64    // the ready connection retire took orders off, until its rotation ends
 	udsSent   uint64
 	sent      uint64
 	answered  uint64
@@ -87,6 +88,7 @@ func newOrders(s *Session) (*orders, error) {
 	opts.Venue = schema.VenueBinance
 	opts.Frames = s.pools.Frames
 	opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, nil
+	opts.DataTimeout, opts.IsData = noDataTimeout, nil
 	// Answers come back on the connection the request went out on: a
 	// rotation would strand them. The WS-API connection lives 24 h and is
 	// redialled when lost.
@@ -98,6 +100,14 @@ func newOrders(s *Session) (*orders, error) {
 	if opts.PingInterval >= 0 {
 		opts.IdleTimeout = -1
 	}
+	// Binance announces a server's shutdown (serverShutdown): the session
+	// then asks wsclient for a new connection at once (retire). The answer
+	// to this ping, sent on every connection, is the new connection's first
+	// message, from which the switch comes retireOverlap later, unaligned:
+	// answers are the connection's own.
+	opts.Subscriptions = [][]byte{binancePing}
+	opts.AlignKey = func([]byte) []byte { return nil }
+	opts.RotationOverlap = retireOverlap
 	opts.OnEvent = o.onEvent
 	c, err := wsclient.New(cfg.Endpoints.API, o.handleFrame, &opts)
 	if err != nil {
@@ -114,6 +124,9 @@ func newOrders(s *Session) (*orders, error) {
 // said is unknown.
 func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
 	if o.bq.answer(f.Data) { // a reconciliation query's answer
+		return nil
+	}
+	if bytes.HasPrefix(f.Data, binancePingAnswer) { // the session's own (see binancePing)
 		return nil
 	}
 	o.frameConn = f.ConnID
@@ -210,8 +223,100 @@ func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 		if streamEnded(ev) {
 			o.streamEnded(o.frameConn)
 		}
+		if closeAnnounced(ev) {
+			o.retire(o.frameConn)
+		}
 	}
 	return o.s.disp.Publish(ctx, ev)
+}
+
+// rotationFailed: no new connection could be had ahead of the announced
+// shutdown (wsclient tries again after its backoff); meanwhile orders go
+// on the old connection again, whose user-data subscription still holds,
+// rather than wait for a connection that may not come before the venue
+// closes this one.
+func (o *orders) rotationFailed(conn uint64) {
+	o.mu.Lock()
+	back := o.retired == conn
+	if back {
+		o.readyConn, o.retired = conn, 0
+	}
+	o.mu.Unlock()
+	if back {
+		o.s.state.update(func(b *stateBoard) {
+			b.ordersReady = b.ordersState == schema.ConnConnected && b.userDataErr == nil
+		})
+	}
+}
+
+// The WS-API statuses of a refusal for the rate limits (Binance WebSocket
+// API "Rate limits"): over a limit, and the IP banned for not backing off.
+const (
+	statusRateLimited = 429
+	statusBanned      = 418
+	codeTooManyOrders = -1015 // "Too many new orders; current limit is %s orders per %s."
+)
+
+// banned returns ErrNotSent wrapping the venue's refusal while the venue
+// bans requests (a 418 or 429 whose retryAfter, by the venue's clock, is
+// still to come): "Repeatedly violating rate limits and/or failing to
+// back off after receiving 429s will result in an automated IP ban", and
+// a ban grows with each request sent during it (Binance WebSocket API
+// "Rate limits"). Place and Cancel alike, the IP's limits being every
+// request's — but for the unfilled order count (-1015 "Too many new
+// orders", Binance "Error codes"; spot "Unfilled Order Count": it counts
+// new orders), which holds back places only: a cancel, which lowers the
+// count, still goes.
+func (s *Session) banned(req *schema.OrderRequest) error {
+	b := s.ban.Load()
+	if b == nil || !s.clock.venueNow().Before(b.RetryAfter) || (b.Code == codeTooManyOrders && req.Action == schema.ActionCancel) {
+		return nil
+	}
+	return fmt.Errorf("%w: the venue refuses requests until %s: %w", ErrNotSent, b.RetryAfter.UTC().Format(time.RFC3339), b)
+}
+
+// noDataTimeout: Client.DataTimeout (and IsData) hold for the market
+// connections only. An order or private connection carries the account's
+// reports and answers, and a quiet account sends nothing for hours: no
+// data is no fault there. Its liveness is the ping/pong watchdog's (and,
+// where the venue answers an application-level ping, the idle
+// watchdog's).
+const noDataTimeout = 0
+
+// binancePing is the WS-API's ping request ("Test connectivity"), whose
+// string id no order request has.
+var binancePing = []byte(`{"id":"meltica-ping","method":"ping"}`)
+
+// binancePingAnswer starts the answer to binancePing: Binance's answers
+// start with the request's id ({"id":…,"status":200,"result":{}}).
+var binancePingAnswer = []byte(`{"id":"meltica-ping"`)
+
+// retire reconnects ahead of a shutdown the venue announced on conn
+// (Binance WebSocket API "Connection events → Server Shutdown": "Please
+// establish a new connection as soon as possible to prevent
+// interruption"): orders wait from here on (none goes out on the
+// connection about to go, where its answer would be lost with it), a new
+// connection is dialled at once while the old one still delivers the
+// answers of the requests in flight and the reports (wsclient's Rotate,
+// switched retireOverlap after the new connection's first message), and
+// the user-data subscription made on the new one lets the orders go and
+// reconciles the window, as after any reconnect. On the reader; it does
+// not block.
+func (o *orders) retire(conn uint64) {
+	s := o.s
+	o.mu.Lock()
+	if o.readyConn == conn {
+		o.readyConn, o.retired = 0, conn
+	}
+	o.mu.Unlock()
+	s.state.update(func(b *stateBoard) { b.ordersReady = false })
+	if s.cfg.Logger != nil {
+		s.cfg.Logger.Info("session: the venue announced it will close the order connection; reconnecting ahead",
+			"venue", string(schema.VenueBinance), "conn_id", conn)
+	}
+	if err := o.client.Rotate(); err != nil && s.cfg.Logger != nil {
+		s.cfg.Logger.Warn("session: reconnecting ahead of the announced close failed", "venue", string(schema.VenueBinance), "err", err)
+	}
 }
 
 // streamEnded reports whether ev says the venue stopped the user-data
@@ -277,6 +382,9 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 		verr := &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason, Status: o.refusal.status}
 		if o.refusal.retryAfter > 0 {
 			verr.RetryAfter = time.UnixMilli(o.refusal.retryAfter)
+			if verr.Status == statusBanned || verr.Status == statusRateLimited {
+				o.s.ban.Store(verr)
+			}
 		}
 		a.err = verr
 		o.s.clockRefused(ev.Control.Code)
@@ -342,7 +450,8 @@ func (o *orders) onEvent(e wsclient.Event) {
 	s := o.s
 	st := o.client.State()
 	conn := o.client.Stats().ConnID
-	up := st == schema.ConnConnected && conn != 0
+	// Rotating (retire): the old connection still answers until the switch.
+	up := (st == schema.ConnConnected || st == schema.ConnRotating) && conn != 0
 	if !up {
 		conn = 0
 	}
@@ -357,6 +466,10 @@ func (o *orders) onEvent(e wsclient.Event) {
 	}
 	lost := wasConn != 0 && conn != wasConn
 	fresh := conn != 0 && conn != wasConn
+	if conn != 0 && conn == wasConn && e.State == schema.ConnConnected && e.Reason == wsclient.ReasonRotation &&
+		e.Err != nil && !errors.Is(e.Err, wsclient.ErrRotationUnaligned) {
+		o.rotationFailed(conn)
+	}
 	if lost || fresh {
 		s.state.update(func(b *stateBoard) {
 			b.ordersState = st
@@ -628,6 +741,9 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 		return Ack{}, err
 	}
 	if err := lane.check(req); err != nil {
+		return Ack{}, err
+	}
+	if err := s.banned(req); err != nil {
 		return Ack{}, err
 	}
 	for {

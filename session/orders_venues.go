@@ -216,7 +216,11 @@ func (v *venueOrders) handleFrame(ctx context.Context, f *schema.WsFrame) (done 
 		ans.ack = Ack{RequestID: id}
 		ans.ack.VenueOrderID, ans.ack.ClientOrderID, ans.ack.TransactTime = a.VenueOrderID, a.ClientOrderID, a.TS
 	default:
-		ans.err = &VenueError{RequestID: id, Code: a.Code, Msg: a.Msg}
+		verr := &VenueError{RequestID: id, Code: a.Code, Msg: a.Msg}
+		if a.RetryAfter > 0 {
+			verr.RetryAfter = time.Unix(0, a.RetryAfter)
+		}
+		ans.err = verr
 		v.s.clockRefused(a.Code)
 	}
 	req := v.deliver(id, ans)

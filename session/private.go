@@ -48,9 +48,16 @@ func redacted(v schema.Venue, apiKey string) string {
 type LoginError struct {
 	Venue schema.Venue
 	Step  string
-	Code  int64
-	Msg   string
-	Err   error
+	// Channel is, for Step "subscribe", the subscription refused (OKX
+	// "orders", "account", "positions"; Bybit "order", "execution",
+	// "wallet", "position"; Kraken "executions", "balances";
+	// Coinbase "user", "heartbeats"), and Attempts how many times in a
+	// row the venue refused it on this connection.
+	Channel  string
+	Attempts int
+	Code     int64
+	Msg      string
+	Err      error
 }
 
 func (e *LoginError) Error() string {
@@ -102,6 +109,13 @@ type privateSpec struct {
 	// step names the connection in a LoginError's Step ("trade": "trade
 	// login"); "" for the private channels' connection.
 	step string
+	// subNames name subscribe's messages, in order, for a LoginError's
+	// Channel.
+	subNames []string
+	// announces: the venue tells the connection it will close it soon
+	// (closeAnnounced: OKX notice 64008); the session then reconnects
+	// ahead (see private.retire).
+	announces bool
 	// queries, when set, asks the venue's REST API about orders: the
 	// execution reports lost while the connection was down are
 	// reconciled (OKX, Bybit, Kraken, Coinbase; with Endpoints.REST).
@@ -119,12 +133,20 @@ const (
 	phaseRefused                // refused: a retry is scheduled
 )
 
+// Where one private subscription stands on a connection.
+const (
+	subWanted uint8 = iota // to send: not sent yet, or refused
+	subSent                // sent, its answer awaited
+	subTaken               // accepted: never sent again on this connection
+)
+
 // step is what the private connection's worker acts on, in order.
 type step struct {
 	conn   uint64 // the connection it concerns
 	up     bool   // a connection came up (else: an answer, or down)
 	down   bool   // the connection went down
 	answer bool
+	retire bool // the venue announced it will close the connection
 	ok     bool // the answer is an ack
 	code   int64
 	reason string
@@ -177,11 +199,22 @@ type private struct {
 	// The worker's own.
 	conn    uint64
 	phase   phase
-	acks    int // acks still awaited in phaseSubscribe
 	rejects int // refusals in a row
-	retry   wsclient.Timer
-	keep    wsclient.Timer // the next application-level ping
-	reqID   uint64         // request ids of the handshake's messages
+	// subs is where each of spec.subscribe's messages stands on this
+	// connection (subWanted, subSent, subTaken), subRefused how many
+	// times in a row the venue refused it, inFlight the ones sent whose
+	// answers are awaited, in the order sent (venues answer a
+	// connection's requests in turn), subErr the first refusal of the
+	// round. resub: the retry scheduled is of the refused subscriptions
+	// alone (the connection stays logged in).
+	subs       []uint8
+	subRefused []int
+	inFlight   []int
+	subErr     *LoginError
+	resub      bool
+	retry      wsclient.Timer
+	keep       wsclient.Timer // the next application-level ping
+	reqID      uint64         // request ids of the handshake's messages
 }
 
 func newPrivate(s *Session, spec *privateSpec, key Key) (*private, error) {
@@ -220,7 +253,18 @@ func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*privat
 	opts.Venue = s.spec.venue
 	opts.Frames = s.pools.Frames
 	opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, nil
+	opts.DataTimeout, opts.IsData = noDataTimeout, nil
 	opts.MaxAge = 0 // a rotation would need a second login mid-stream
+	if spec.announces && spec.ping != nil {
+		// A rotation is asked for when the venue announces the close
+		// (retire): the new connection's first message (the answer to
+		// this ping, sent on every connection) starts the switch, made
+		// retireOverlap later without aligning (answers and reports are
+		// the connection's own); the login follows on the new one.
+		opts.Subscriptions = [][]byte{spec.ping}
+		opts.AlignKey = func([]byte) []byte { return nil }
+		opts.RotationOverlap = retireOverlap
+	}
 	opts.OnEvent = p.onEvent
 	c, err := wsclient.New(url, p.handle, &opts)
 	if err != nil {
@@ -261,6 +305,16 @@ func (p *private) handle(ctx context.Context, f *schema.WsFrame) error {
 func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if ev.Type == schema.EventExecReport && p.rec != nil { // tracked, and published unless reconciled already
 		return p.rec.stream(ctx, ev)
+	}
+	if ev.Type == schema.EventGap && ev.Symbol == "" && ev.Control.GapSource == schema.GapVenue && p.rec != nil && p.isReady() {
+		// The connection lost a message (Coinbase: a jump in sequence_num,
+		// which counts every message of the connection): an order update
+		// may be among them, of which no later report tells (an end).
+		p.rec.missed(p.frameConn)
+	}
+	if ev.Type == schema.EventControl && closeAnnounced(ev) && p.spec.announces {
+		p.setReady(false) // at once: no order goes out on this connection after the notice
+		p.send(step{conn: p.frameConn, retire: true})
 	}
 	if ev.Type == schema.EventControl && (ev.Control.Kind == schema.ControlSubscribeAck || ev.Control.Kind == schema.ControlVenueError) {
 		p.mu.Lock()
@@ -306,8 +360,8 @@ func (p *private) onEvent(e wsclient.Event) {
 		// Requests in flight on a connection that is no longer the
 		// client's current one have lost their answer.
 		cur := p.client.Stats().ConnID
-		if p.client.State() != schema.ConnConnected {
-			cur = 0
+		if st := p.client.State(); st != schema.ConnConnected && st != schema.ConnRotating {
+			cur = 0 // (rotating: the old connection still answers until the switch)
 		}
 		p.orders.retain(cur, e.State == schema.ConnClosed)
 	}
@@ -393,7 +447,11 @@ func (p *private) work() {
 			p.retry = nil
 			if p.phase == phaseRefused {
 				p.s.state.update(func(b *stateBoard) { b.userDataErr = nil }) // waiters wait for this attempt
-				p.login()
+				if p.resub {
+					p.subscribe() // the refused subscriptions alone: the connection is logged in
+				} else {
+					p.login()
+				}
 			}
 		}
 	}
@@ -432,17 +490,48 @@ func (p *private) step(st step) {
 	case st.up:
 		p.stopRetry()
 		p.conn = st.conn
+		p.resetSubs()
 		p.login()
 	case st.down:
 		p.stopRetry()
 		p.stopKeepalive()
 		p.conn, p.phase = 0, phaseIdle
+		p.resetSubs()
 		p.setReady(false)
 		if p.rec != nil {
 			p.rec.lost()
 		}
 	case st.answer && st.conn == p.conn:
 		p.answer(st)
+	case st.retire && st.conn == p.conn && p.conn != 0:
+		p.retire()
+	}
+}
+
+// retireOverlap is how long, after the new connection's first message, a
+// connection the venue announced it will close keeps delivering: the
+// answers to requests sent on it before the notice, and its reports.
+const retireOverlap = 500 * time.Millisecond
+
+// retire reconnects ahead of a close the venue announced (OKX notice
+// 64008, "The connection will soon be closed for a service upgrade",
+// sent 60 s before: OKX v5 "WebSocket → Notification of service
+// upgrade"): orders wait from here on (none is sent on the connection
+// about to go, where its answer would be lost with it), a new connection
+// is dialled at once while the old one still delivers the answers of the
+// requests in flight and the reports (wsclient's Rotate, switched
+// retireOverlap after the new connection's first message), and the
+// session logs in and subscribes on the new one; its subscription
+// reconciles the window, as after any reconnect.
+func (p *private) retire() {
+	if p.s.cfg.Logger != nil {
+		p.s.cfg.Logger.Info("session: the venue announced it will close the private connection; reconnecting ahead",
+			"venue", string(p.s.spec.venue), "conn_id", p.conn)
+	}
+	p.stopKeepalive()
+	p.setReady(false)
+	if err := p.client.Rotate(); err != nil && p.s.cfg.Logger != nil {
+		p.s.cfg.Logger.Warn("session: reconnecting ahead of the announced close failed", "venue", string(p.s.spec.venue), "err", err)
 	}
 }
 
@@ -504,16 +593,70 @@ func (p *private) subscribe() {
 		p.loginTS = now
 		p.mu.Unlock()
 	}
-	p.phase, p.acks = phaseSubscribe, len(msgs)
-	if len(msgs) == 0 { // a login is all the connection needs (Bybit's trade connection)
+	if len(p.subs) != len(msgs) {
+		p.subs, p.subRefused = make([]uint8, len(msgs)), make([]int, len(msgs))
+	}
+	p.phase, p.resub, p.subErr = phaseSubscribe, false, nil
+	p.inFlight = p.inFlight[:0]
+	for i := range msgs {
+		if p.subs[i] != subTaken {
+			p.subs[i] = subSent
+			p.inFlight = append(p.inFlight, i)
+		}
+	}
+	if len(p.inFlight) == 0 { // a login is all the connection needs (Bybit's trade connection)
 		p.subscribed()
 		return
 	}
-	for _, m := range msgs {
-		if !p.write(m) {
+	for _, i := range p.inFlight {
+		if !p.write(msgs[i]) {
 			return
 		}
 	}
+}
+
+// resetSubs forgets the subscriptions of the connection that ended.
+func (p *private) resetSubs() {
+	p.subs, p.subRefused, p.inFlight = p.subs[:0], p.subRefused[:0], p.inFlight[:0]
+	p.subErr, p.resub = nil, false
+}
+
+// subscribeAnswer takes the answer to the oldest subscription in flight:
+// once every one is answered, the connection is subscribed, or the
+// refused ones alone are tried again after the backoff.
+func (p *private) subscribeAnswer(st step) {
+	if len(p.inFlight) == 0 {
+		return // not ours to take (none awaited)
+	}
+	i := p.inFlight[0]
+	p.inFlight = p.inFlight[1:]
+	if st.ok {
+		p.subs[i], p.subRefused[i] = subTaken, 0
+	} else {
+		p.subs[i] = subWanted
+		p.subRefused[i]++
+		if p.subErr == nil {
+			p.subErr = &LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Channel: p.subName(i),
+				Attempts: p.subRefused[i], Code: st.code, Msg: st.reason}
+		}
+	}
+	switch {
+	case len(p.inFlight) > 0:
+	case p.subErr != nil:
+		err := p.subErr
+		p.refused(err)
+		p.resub = true
+	default:
+		p.subscribed()
+	}
+}
+
+// subName names subscription i for a LoginError.
+func (p *private) subName(i int) string {
+	if i < len(p.spec.subNames) {
+		return p.spec.subNames[i]
+	}
+	return strconv.Itoa(i)
 }
 
 // write sends msg on the current connection; a failed write means the
@@ -533,14 +676,7 @@ func (p *private) answer(st step) {
 		}
 		p.subscribe()
 	case phaseSubscribe:
-		if !st.ok {
-			p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Code: st.code, Msg: st.reason})
-			return
-		}
-		if p.acks--; p.acks > 0 {
-			return
-		}
-		p.subscribed()
+		p.subscribeAnswer(st)
 	}
 }
 
@@ -606,7 +742,7 @@ func (s *Session) privateReady() bool {
 // wsclient redials): a key the venue refuses is not hammered.
 func (p *private) refused(err error) {
 	p.rejects++
-	p.phase = phaseRefused
+	p.phase, p.resub = phaseRefused, false
 	p.mu.Lock()
 	p.refusals++
 	p.lastError = err

@@ -33,23 +33,32 @@ func (k *BybitKey) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String(
 const bybitAuthValidity = 10 * time.Second
 
 // bybitPrivate: auth (expires = the venue's time + 10 s: a request
-// replayed later is refused), then the private topics in one request.
+// replayed later is refused), then the private topics, one to a request.
 var bybitPrivate = &privateSpec{
 	login: func(p *private, now time.Time) ([]byte, error) {
 		k := p.key.(*BybitKey)
 		p.reqID++
 		return normalize.BybitAuth(normalize.NewCredentials(k.APIKey, normalize.NewHMACSigner(k.Secret)), p.reqID, now.Add(bybitAuthValidity))
 	},
+	// A topic to a request: a refusal (Bybit answers a request with one
+	// success or failure) then names its topic, and the topics the venue
+	// took are not asked again with it (Bybit refuses a topic a
+	// connection has).
 	subscribe: func(_ context.Context, p *private, _ time.Time) ([][]byte, error) {
-		p.reqID++
-		msg, err := normalize.BybitSubscribe(p.reqID, bybitPrivateTopics...)
-		if err != nil {
-			return nil, err
+		msgs := make([][]byte, 0, len(bybitPrivateTopics))
+		for _, topic := range bybitPrivateTopics {
+			p.reqID++
+			msg, err := normalize.BybitSubscribe(p.reqID, topic)
+			if err != nil {
+				return nil, err
+			}
+			msgs = append(msgs, msg)
 		}
-		return [][]byte{msg}, nil
+		return msgs, nil
 	},
-	ping:  []byte(`{"op":"ping"}`), // Bybit v5 "Connect → How to Send the Heartbeat Packet": every 20 s
-	trade: bybitTrade,
+	subNames: bybitPrivateTopics,
+	ping:     []byte(`{"op":"ping"}`), // Bybit v5 "Connect → How to Send the Heartbeat Packet": every 20 s
+	trade:    bybitTrade,
 	// Fills, cancels and expiries while the connection was down are
 	// reconciled from Bybit's REST queries (with Endpoints.REST).
 	queries: bybitReconciler,

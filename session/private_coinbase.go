@@ -59,6 +59,7 @@ var coinbasePrivate = &privateSpec{
 		}
 		return [][]byte{user, beats}, nil
 	},
+	subNames: []string{"user", "heartbeats"},
 	// queries: the execution reports the user channel missed while down
 	// are reconciled from Advanced Trade's REST queries (with
 	// Endpoints.REST).

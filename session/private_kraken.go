@@ -60,7 +60,8 @@ var krakenPrivate = &privateSpec{
 		}
 		return [][]byte{exec, bal}, nil
 	},
-	ping: []byte(`{"method":"ping"}`), // Kraken v2 "Ping"; Kraken also sends heartbeats once subscribed
+	subNames: []string{"executions", "balances"},
+	ping:     []byte(`{"method":"ping"}`), // Kraken v2 "Ping"; Kraken also sends heartbeats once subscribed
 	// Orders: add_order and cancel_order on this connection once its
 	// channels are subscribed (Kraken "Spot WebSocket v2 → add_order").
 	orders: krakenOrders,

@@ -35,7 +35,9 @@ var okxPrivate = &privateSpec{
 	subscribe: func(_ context.Context, p *private, _ time.Time) ([][]byte, error) {
 		return okxPrivateChannels()
 	},
-	ping: []byte("ping"), // OKX v5 "WebSocket → Connect": answered "pong"
+	subNames:  []string{"orders", "account", "positions"},
+	announces: true,           // notice 64008 before a service upgrade
+	ping:      []byte("ping"), // OKX v5 "WebSocket → Connect": answered "pong"
 	// Orders: "order" and "cancel-order" operations on this connection
 	// once logged in (OKX v5 "Trade → WebSocket Place order").
 	orders: okxOrders,

@@ -81,6 +81,17 @@ type fakePrivate struct {
 	mux         *http.ServeMux
 	onSubscribe func(c *websocket.Conn, channels []string)
 	heldLogins  int
+	// refuseSub, when set, is asked of every private subscription (OKX,
+	// Kraken): true refuses it with the venue's error.
+	refuseSub func(conn int, channel string) bool
+}
+
+// refused asks refuseSub whether to refuse channel's subscription.
+func (f *fakePrivate) refused(conn int, channel string) bool {
+	f.mu.Lock()
+	refuse := f.refuseSub
+	f.mu.Unlock()
+	return refuse != nil && refuse(conn, channel)
 }
 
 // setServerClock sets the venue's clock (time.Now by default).
@@ -254,7 +265,7 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		f.mu.Lock()
-		hangUp := f.hangUp && f.reject
+		hangUp := f.hangUp && f.reject && string(msg) != "ping" // after the refusal of a login, not a pong
 		f.mu.Unlock()
 		if hangUp && len(replies) > 0 {
 			_ = c.Close(websocket.StatusPolicyViolation, "login refused")
@@ -315,6 +326,9 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 			return f.orderAnswer(conn, m), nil
 		case "subscribe":
 			arg, _ := json.Marshal(args[0])
+			if ch := args[0].(map[string]any)["channel"].(string); f.refused(conn, ch) {
+				return []string{`{"event":"error","code":"60018","msg":"Wrong URL or channel:` + ch + `, doesn't exist.","connId":"a4d3ae55"}`}, nil
+			}
 			return []string{`{"event":"subscribe","arg":` + string(arg) + `,"connId":"a4d3ae55"}`}, []string{args[0].(map[string]any)["channel"].(string)}
 		}
 	case schema.VenueBybit:
@@ -337,6 +351,9 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 			return []string{`{"success":true,"ret_msg":"","op":"auth","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `"}`}, nil
 		case "subscribe":
 			for _, a := range args {
+				if f.refused(conn, a.(string)) {
+					return []string{`{"success":false,"ret_msg":"error:handler not found,topic:` + a.(string) + `","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `","op":"subscribe"}`}, nil
+				}
 				subscribed = append(subscribed, a.(string))
 			}
 			return []string{`{"success":true,"ret_msg":"","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `","op":"subscribe"}`}, subscribed
@@ -365,6 +382,9 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 		req := strconv.FormatFloat(m["req_id"].(float64), 'f', -1, 64)
 		if !valid || reject {
 			return []string{`{"error":"EAPI:Invalid key","method":"subscribe","req_id":` + req + `,"success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`}, nil
+		}
+		if f.refused(conn, params["channel"].(string)) {
+			return []string{`{"error":"EGeneral:Internal error","method":"subscribe","req_id":` + req + `,"success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`}, nil
 		}
 		f.waitPrivateLogin()
 		f.setLoggedIn(conn) // orders with this connection's token are taken

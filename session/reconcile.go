@@ -91,6 +91,44 @@ type tracked struct {
 	// order's end is known once the fills delivered make it up, whichever
 	// report (its end, or a fill streamed after it) comes last.
 	cum schema.Decimal
+	// algo: a stop or take-profit order (Binance's "algo" orders, counted
+	// by MAX_NUM_ALGO_ORDERS), as its latest report with a type said.
+	algo bool
+}
+
+// setType notes the order's type, when a report gives one.
+func (t *tracked) setType(typ schema.OrderType) {
+	if typ != schema.OrderTypeUnknown {
+		t.algo = typ >= schema.OrderTypeStopLoss
+	}
+}
+
+// openCount is how many followed orders are still working (not in a
+// final status), and of them the stop and take-profit ones.
+type openCount struct{ all, algo int }
+
+func (c *openCount) add(t *tracked) {
+	c.all++
+	if t.algo {
+		c.algo++
+	}
+}
+
+// working counts the followed orders still working, of symbol and of
+// every symbol.
+func (r *reconciler) working(symbol string) (sym, every openCount) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, t := range r.orders {
+		if t.status.Final() {
+			continue
+		}
+		every.add(t)
+		if k.symbol == symbol {
+			sym.add(t)
+		}
+	}
+	return sym, every
 }
 
 func (t *tracked) has(trade *schema.ID) bool {
@@ -340,6 +378,7 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 	// fill, PartiallyFilled at its time, after the order topic's
 	// PartiallyFilledCanceled: the two topics come in either order) does
 	// not bring the order back to life.
+	t.setType(x.Type)
 	prev := t.status
 	if x.Status != schema.StatusUnknown && !t.status.Final() {
 		t.status = x.Status
@@ -389,8 +428,11 @@ func (r *reconciler) ack(ev *schema.CanonicalEvent) {
 	switch t := r.orders[key]; {
 	case t != nil:
 		t.streamed = false // the session's own, even when its report came first
+		t.setType(x.Type)
 	case !r.forgotten(key):
-		r.track(key, schema.Decimal{})
+		if t = r.track(key, schema.Decimal{}); t != nil {
+			t.setType(x.Type)
+		}
 	}
 }
 
@@ -549,6 +591,19 @@ func (r *reconciler) subscribed(conn uint64) {
 	}()
 }
 
+// missed is told that conn, subscribed, lost a message the venue sent (a
+// gap in the connection's sequence): a pass reconciles every open order,
+// as after a reconnect. Before the first subscription was accepted there
+// is nothing to reconcile: the open orders are read then.
+func (r *reconciler) missed(conn uint64) {
+	r.mu.Lock()
+	accepted := r.accepted
+	r.mu.Unlock()
+	if accepted {
+		r.subscribed(conn)
+	}
+}
+
 // lost stops the running pass: its connection is gone.
 func (r *reconciler) lost() {
 	r.mu.Lock()
@@ -593,6 +648,7 @@ func (r *reconciler) trackOpen(ctx context.Context, conn uint64) (read bool) {
 		if r.orders[key] == nil && !r.forgotten(key) && !x.Status.Final() {
 			if t := r.track(key, x.CumFillQty); t != nil {
 				t.status = x.Status
+				t.setType(x.Type)
 			}
 		}
 	}

@@ -54,6 +54,7 @@ type cbSim struct {
 	queries  map[string]int          // REST queries by path (Get Order: cbOrderAt)
 	badJWT   []string                // why REST queries' JWTs did not verify
 	stuck    bool                    // List Fills and List Orders name the same cursor, and a next page, for ever
+	lose     bool                    // user frames are lost on the way: their sequence_num is used, nothing sent
 }
 
 type cbSimOrder struct {
@@ -135,6 +136,9 @@ func (v *cbSim) snapshotTo(c *websocket.Conn) {
 // write sends one user-channel frame to c (caller holds v.mu).
 func (v *cbSim) write(c *websocket.Conn, kind string, orders []string) {
 	v.subs[c]++
+	if v.lose {
+		return
+	}
 	msg := `{"channel":"user","client_id":"","timestamp":"` + v.rfc(v.ms) + `","sequence_num":` + strconv.Itoa(v.subs[c]) +
 		`,"events":[{"type":"` + kind + `","orders":[` + strings.Join(orders, ",") + `]}]}`
 	ctx, cancel := context.WithTimeout(context.Background(), generous)

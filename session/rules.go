@@ -77,5 +77,66 @@ func (s *Session) checkRules(req *schema.OrderRequest) error {
 		return fmt.Errorf("%w: %q is not in the venue's instrument list", ErrConfig, req.Symbol)
 	}
 	r.Trading = normalize.TradingUnknown
-	return r.Check(req)
+	if err := r.Check(req); err != nil {
+		return err
+	}
+	return s.checkWorking(req)
+}
+
+// checkWorking applies Binance's MAX_NUM_ORDERS and MAX_NUM_ALGO_ORDERS
+// (spot "Filters": "the maximum number of orders an account is allowed to
+// have open on a symbol", both kinds counted, and of them the stop and
+// take-profit ones; USDⓈ-M the same, "limit"), and the exchange filters
+// EXCHANGE_MAX_NUM_ORDERS and EXCHANGE_MAX_NUM_ALGO_ORDERS (the same over
+// every symbol) to a place: the orders the session follows and still
+// working, with req, must not exceed them. A *normalize.RuleError (Field
+// "OpenOrders" or "OpenAlgoOrders", Rule "max" — "exchange max" for the
+// exchange's —, Value the count with req, Limit the filter's) refuses it
+// before it leaves; the venue would answer -2010 "Filter failure:
+// MAX_NUM_ORDERS". The count is what the session follows (its own
+// orders, those the stream showed, those open at the first
+// subscription): a lower bound while those are still being read or past
+// Config.MaxTrackedOrders, and places in flight are not in it — the
+// venue's refusal then tells. Without reconciliation (no credentials) it
+// does not apply.
+func (s *Session) checkWorking(req *schema.OrderRequest) error {
+	r := s.rules[req.Symbol]
+	rec := s.reconciler()
+	if req.Action != schema.ActionPlace || rec == nil ||
+		(r.MaxNumOrders <= 0 && r.MaxNumAlgoOrders <= 0 && r.ExchangeMaxNumOrders <= 0 && r.ExchangeMaxNumAlgoOrders <= 0) {
+		return nil
+	}
+	sym, every := rec.working(req.Symbol)
+	algo := req.Type >= schema.OrderTypeStopLoss
+	for _, b := range [...]struct {
+		open        int
+		limit       int
+		field, rule string
+		applies     bool
+	}{
+		{sym.all, r.MaxNumOrders, "OpenOrders", "max", true},
+		{sym.algo, r.MaxNumAlgoOrders, "OpenAlgoOrders", "max", algo},
+		{every.all, r.ExchangeMaxNumOrders, "OpenOrders", "exchange max", true},
+		{every.algo, r.ExchangeMaxNumAlgoOrders, "OpenAlgoOrders", "exchange max", algo},
+	} {
+		if b.applies && b.limit > 0 && b.open+1 > b.limit {
+			return &normalize.RuleError{Symbol: req.Symbol, Field: b.field, Rule: b.rule, Value: count(b.open + 1), Limit: count(b.limit)}
+		}
+	}
+	return nil
+}
+
+// count is n as a Decimal.
+func count(n int) schema.Decimal { return schema.NewDecimal(int64(n), 0) }
+
+// reconciler is the session's reconciler, which follows its orders; nil
+// when none.
+func (s *Session) reconciler() *reconciler {
+	switch {
+	case s.orders != nil:
+		return s.orders.rec
+	case s.private != nil:
+		return s.private.rec
+	}
+	return nil
 }

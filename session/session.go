@@ -266,6 +266,10 @@ type Session struct {
 	resubWG   sync.WaitGroup
 	closeOnce sync.Once
 	closing   atomic.Bool // set as Close starts: a write that fails then is ErrClosed
+	// ban is the venue's latest refusal of the IP or the account for its
+	// rate limits that said until when (Binance 418, 429 with
+	// retryAfter): no request is sent before its RetryAfter.
+	ban atomic.Pointer[VenueError]
 	// sendTurn is the order lane's turn to stamp and write, one request
 	// at a time (a channel, so that waiting for it heeds ctx): a request
 	// is stamped with the venue's time only once the ones before it are
@@ -532,6 +536,9 @@ func (s *Session) buildShards() error {
 		}
 		if opts.MaxAge == 0 {
 			opts.MaxAge = s.spec.maxAge // Binance: rotated before its 24 h cut
+		}
+		if opts.DataTimeout > 0 && opts.IsData == nil {
+			opts.IsData = s.spec.isData // the venue's data, not its heartbeats and answers
 		}
 		if binance {
 			opts.Topics, opts.EncodeSubscribe = sh.topics, encodeSubscribe

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"strings"
 	"time"
 
@@ -44,6 +45,30 @@ type venueSpec struct {
 	// one), for a venue that ends connections at a documented age; 0 for
 	// none.
 	maxAge time.Duration
+	// isData tells a market frame that carries the subscriptions' data
+	// from a heartbeat, a pong, an acknowledgement or a status message
+	// (wsclient Options.IsData, for the host's DataTimeout): it looks at
+	// the frame's first bytes only, for the markers of the venue's
+	// messages that are no data, and allocates nothing.
+	isData func(frame []byte) bool
+}
+
+// headLen is how much of a frame isData looks at: the envelope's first
+// members, where the venues put what kind of message it is.
+const headLen = 96
+
+// noneOf returns an isData that takes a frame for data unless its head
+// holds one of markers.
+func noneOf(markers ...string) func([]byte) bool {
+	return func(frame []byte) bool {
+		head := frame[:min(len(frame), headLen)]
+		for _, m := range markers {
+			if bytes.Contains(head, []byte(m)) {
+				return false
+			}
+		}
+		return len(bytes.TrimSpace(head)) > 0
+	}
 }
 
 // binanceMaxAge: "A single connection to stream.binance.com is only valid
@@ -61,6 +86,9 @@ var venues = map[schema.Venue]*venueSpec{
 		venue: schema.VenueBinance, rules: normalize.BinanceSymbolRules, parser: normalize.NewBinance,
 		book:   func(ch string) (book.Rule, bool) { return book.Binance, isBookChannel(ch) },
 		maxAge: binanceMaxAge,
+		// Answers to requests ({"result":null,"id":1}, {"error":…,"id":3}:
+		// Binance WebSocket Streams "Live Subscribing/Unsubscribing").
+		isData: noneOf(`"result"`, `"error"`),
 	},
 	// Kraken v2 ("trade", "ticker", "book", "ohlc"). Its book checksum
 	// needs each pair's price and quantity precision, which the session
@@ -70,6 +98,11 @@ var venues = map[schema.Venue]*venueSpec{
 		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.KrakenSubscribe(1, ch, syms...) },
 		unsubscribe: func(ch string, syms []string) ([]byte, error) { return normalize.KrakenUnsubscribe(1, ch, syms...) },
 		book:        func(string) (book.Rule, bool) { return book.Rule{}, false },
+		// v2: {"channel":"heartbeat"}, {"channel":"status",…}, answers
+		// {"method":…}; v1: {"event":"heartbeat"}, systemStatus,
+		// subscriptionStatus (Kraken Spot WebSocket v2 "Heartbeat",
+		// "Status"; v1 "General Messages").
+		isData: noneOf(`"channel":"heartbeat"`, `"channel": "heartbeat"`, `"channel":"status"`, `"channel": "status"`, `"method"`, `"event"`),
 	},
 	// OKX v5 public ("trades", "tickers", "bbo-tbt", "books": the 400-level
 	// book with checksum). 480 subscribe/unsubscribe/login requests per
@@ -84,6 +117,8 @@ var venues = map[schema.Venue]*venueSpec{
 		// OKX v5 "WebSocket", "Connect": a connection that pushed nothing
 		// for 30 s is closed; the text "ping" is answered "pong".
 		ping: []byte("ping"),
+		// "pong", and events: subscribe, error, notice ({"event":…}).
+		isData: noneOf("pong", `"event"`),
 	},
 	// Bybit v5 ("publicTrade", "tickers", "orderbook.50", …: a channel is
 	// the topic before the symbol).
@@ -105,6 +140,8 @@ var venues = map[schema.Venue]*venueSpec{
 		},
 		// Bybit v5 "Connect", "How to Send the Heartbeat Packet": every 20 s.
 		ping: []byte(`{"op":"ping"}`),
+		// Answers to ops (ping, subscribe) carry "op"; data "topic".
+		isData: noneOf(`"op"`),
 	},
 	// Coinbase Advanced Trade ("market_trades", "ticker", "level2").
 	schema.VenueCoinbase: {
@@ -115,6 +152,10 @@ var venues = map[schema.Venue]*venueSpec{
 		// Coinbase Advanced Trade "WebSocket Channels": most channels close
 		// within 60-90 s without updates; heartbeats keep them open.
 		keepalive: "heartbeats",
+		// The heartbeats and subscriptions channels, errors (and the
+		// Exchange feed's heartbeat and subscriptions types).
+		isData: noneOf(`"channel":"heartbeats"`, `"channel": "heartbeats"`, `"channel":"subscriptions"`, `"channel": "subscriptions"`,
+			`"type":"error"`, `"type": "error"`, `"type":"heartbeat"`, `"type":"subscriptions"`),
 	},
 }
 
