@@ -1,0 +1,181 @@
+package meltica_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// s25ctPermutations returns every order of n steps.
+func s25ctPermutations(n int) [][]int {
+	if n == 0 {
+		return [][]int{{}}
+	}
+	var out [][]int
+	for _, p := range s25ctPermutations(n - 1) {
+		for i := 0; i <= len(p); i++ {
+			q := append(append(append([]int{}, p[:i]...), n-1), p[i:]...)
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// The module doc: "Meltica starts no goroutine the host did not ask for
+// and leaves none running after Close"; STYLE: "No goroutine outlives
+// Close (goleak proves it)". A live pipeline — a venue streaming on
+// loopback, a handler subscriber, a channel subscriber read to its end —
+// stopped in every order of its three stops (the client's Close, the end
+// of Run's context, the dispatcher's Close), while data is flowing: no
+// goroutine left, every pooled object back, and each stop's error only
+// what its doc says.
+func TestS25ctCloseInEveryOrder(t *testing.T) {
+	msgs, _ := s25ctStream(3000)
+	for _, order := range s25ctPermutations(3) {
+		name := ""
+		for _, s := range order {
+			name += []string{"client", "cancel", "dispatcher"}[s] + "-"
+		}
+		t.Run(strings.TrimSuffix(name, "-"), func(t *testing.T) {
+			url, _ := s25ctVenue(t, msgs)
+			ctx := context.Background()
+			pools := schema.NewPools(nil)
+			d := dispatch.New(pools.Events, nil)
+			_, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
+			require.NoError(t, err)
+			ch, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}}, nil)
+			require.NoError(t, err)
+			read := make(chan int)
+			go func() {
+				n := 0
+				for range ch.C() {
+					n++
+				}
+				read <- n
+			}()
+			p := normalize.NewBinance(pools.Events, d, nil)
+			c, err := wsclient.New(url, p.HandleFrame, &wsclient.Options{Venue: schema.VenueBinance, Frames: pools.Frames})
+			require.NoError(t, err)
+			runCtx, cancel := context.WithCancel(ctx)
+			ran := make(chan error, 1)
+			go func() { ran <- c.Run(runCtx) }()
+			require.Eventually(t, func() bool { return p.Stats().Events > 100 }, time.Minute, time.Millisecond, "data flowing")
+
+			for _, s := range order {
+				switch s {
+				case 0:
+					assert.NoError(t, c.Close(ctx), "client Close")
+				case 1:
+					cancel()
+				case 2:
+					assert.NoError(t, d.Close(ctx), "dispatcher Close")
+				}
+			}
+			select {
+			case err := <-ran:
+				// Run's doc: it returns when Close is called or its
+				// context ends.
+				if err != nil {
+					assert.True(t, errors.Is(err, context.Canceled) || errors.Is(err, wsclient.ErrClosed), "Run: %v", err)
+				}
+			case <-time.After(time.Minute):
+				t.Fatal("Run did not return after Close and cancel")
+			}
+			select {
+			case <-read:
+			case <-time.After(time.Minute):
+				t.Fatal("the channel subscription was not closed after the dispatcher's Close")
+			}
+			require.NoError(t, pools.Shutdown(ctx), "every pooled object back")
+			goleak.VerifyNone(t, goleak.IgnoreCurrent())
+		})
+	}
+}
+
+// Close with a handler stuck: the dispatcher's Close gives up when its
+// context ends (a *CloseError matching the context's error, saying one
+// goroutine is still inside its handler), the pools get every pooled
+// object back all the same (queued events are clones), and the stuck
+// goroutine exits once its handler returns.
+func TestS25ctCloseWithAStuckHandler(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	ctx := context.Background()
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, nil)
+	stuck, release := make(chan struct{}, 1), make(chan struct{})
+	sub, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) {
+		select {
+		case stuck <- struct{}{}:
+		default:
+		}
+		<-release
+	}})
+	require.NoError(t, err)
+	p := normalize.NewBinance(pools.Events, d, nil)
+	msgs, _ := s25ctStream(100)
+	for _, m := range msgs {
+		_ = p.HandleBytes(ctx, m, 1)
+	}
+	<-stuck
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	err = d.Close(cctx)
+	var ce *dispatch.CloseError
+	require.ErrorAs(t, err, &ce)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 1, ce.Running)
+	assert.Positive(t, ce.Discarded)
+	require.NoError(t, pools.Shutdown(ctx), "queued clones are no pool's: every pooled event is back")
+	close(release)
+	select {
+	case <-sub.Done():
+	case <-time.After(time.Minute):
+		t.Fatal("the stuck subscription did not end once its handler returned")
+	}
+	goleak.VerifyNone(t, before)
+}
+
+// pool's doc: Shutdown "waits for every object to come back; when they do
+// not, its error says how many are missing"; "Calling it again waits
+// again". A running client holds one frame: Shutdown reports the frames
+// pool's leak, typed (errors.As *pool.LeakError, errors.Is ErrLeaked and
+// the context's error); once the client is closed, Shutdown again is nil.
+func TestS25ctShutdownWhileRunningReportsTheFrame(t *testing.T) {
+	msgs, _ := s25ctStream(10)
+	url, sent := s25ctVenue(t, msgs)
+	ctx := context.Background()
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, nil)
+	p := normalize.NewBinance(pools.Events, d, nil)
+	c, err := wsclient.New(url, p.HandleFrame, &wsclient.Options{Venue: schema.VenueBinance, Frames: pools.Frames})
+	require.NoError(t, err)
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(ctx) }()
+	<-sent
+	require.Eventually(t, func() bool { return p.Stats().Messages == uint64(len(msgs)) }, time.Minute, time.Millisecond)
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	err = pools.Frames.Shutdown(sctx)
+	var le *pool.LeakError
+	require.ErrorAs(t, err, &le)
+	assert.ErrorIs(t, err, pool.ErrLeaked)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, int64(1), le.Outstanding, "the reader's one frame")
+	assert.Equal(t, pools.Frames.Name(), le.Pool)
+	require.NoError(t, c.Close(ctx))
+	<-ran
+	require.NoError(t, d.Close(ctx))
+	require.NoError(t, pools.Shutdown(ctx), "back after Close")
+}
