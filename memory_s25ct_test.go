@@ -1,0 +1,109 @@
+package meltica_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
+)
+
+// s25ctHeap is the live heap after two collections, in bytes.
+func s25ctHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// Bounded memory (the module doc, README: "bounded memory"; dispatch:
+// "What it learns is bounded, as venues list and delist symbols without
+// end"; normalize: fallback symbols remembered within a bound). A venue
+// whose symbols never repeat — options and dated futures listed and
+// expired by the thousand — through a Binance parser and a dispatcher
+// with a subscriber of everything: trades and quotes of 600,000 distinct
+// symbols. The live heap after the last 400,000 is no larger than after
+// the first 200,000 (plus a margin for the collector's noise): nothing
+// kept per symbol grows with the run.
+func TestS25ctSymbolChurnMemoryIsBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("600,000 symbols")
+	}
+	ctx := context.Background()
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, nil)
+	sub, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
+	require.NoError(t, err)
+	p := normalize.NewBinance(pools.Events, d, nil)
+	buf := make([]byte, 0, 256)
+	feed := func(from, to int) {
+		for i := from; i < to; i++ {
+			sym := fmt.Appendf(nil, "S%dUSDT", i) // a listing of its own
+			buf = fmt.Appendf(buf[:0], `{"e":"trade","E":1700000000000,"s":"%s","t":%d,"p":"1.00","q":"2","T":1700000000000,"m":true}`, sym, i)
+			require.NoError(t, p.HandleBytes(ctx, buf, int64(i)))
+			buf = fmt.Appendf(buf[:0], `{"u":%d,"s":"%s","b":"1.00","B":"1","a":"1.01","A":"2"}`, i, sym)
+			require.NoError(t, p.HandleBytes(ctx, buf, int64(i)))
+		}
+		require.Eventually(t, func() bool { return sub.Stats().Depth == 0 }, time.Minute, time.Millisecond)
+	}
+	feed(0, 200_000)
+	first := s25ctHeap()
+	feed(200_000, 600_000)
+	last := s25ctHeap()
+	t.Logf("live heap after 200,000 symbols %.1f MiB, after 600,000 %.1f MiB", float64(first)/(1<<20), float64(last)/(1<<20))
+	assert.LessOrEqual(t, last, first+first/4+(4<<20), "the live heap grows with the symbols seen")
+	require.NoError(t, d.Close(ctx))
+	require.NoError(t, pools.Shutdown(ctx))
+}
+
+// Many subscribers held still on many streams: what the dispatcher keeps
+// is bounded by its queues (one coalescing slot per stream, OrderedBound
+// ordered events, per subscription), not by how long the venue goes on.
+// Sixteen subscribers stuck in their handler while 500 symbols' quotes
+// and trades are published for 40 rounds: the live heap after 40 rounds
+// is no larger than after 10.
+func TestS25ctStuckSubscribersMemoryIsBounded(t *testing.T) {
+	ctx := context.Background()
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, nil)
+	release := make(chan struct{})
+	subs := make([]*dispatch.Subscription, 16)
+	for i := range subs {
+		var err error
+		subs[i], err = d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{OrderedBound: 64, Handler: func(*schema.CanonicalEvent) { <-release }})
+		require.NoError(t, err)
+	}
+	p := normalize.NewBinance(pools.Events, d, nil)
+	buf := make([]byte, 0, 256)
+	id := 0
+	rounds := func(n int) {
+		for range n {
+			for s := range 500 {
+				id++
+				buf = fmt.Appendf(buf[:0], `{"e":"trade","E":1700000000000,"s":"S%dUSDT","t":%d,"p":"1.00","q":"2","T":1700000000000,"m":true}`, s, id)
+				require.NoError(t, p.HandleBytes(ctx, buf, int64(id)))
+				buf = fmt.Appendf(buf[:0], `{"u":%d,"s":"S%dUSDT","b":"1.00","B":"1","a":"1.01","A":"2"}`, id, s)
+				require.NoError(t, p.HandleBytes(ctx, buf, int64(id)))
+			}
+		}
+	}
+	rounds(10)
+	first := s25ctHeap()
+	rounds(30)
+	last := s25ctHeap()
+	st := subs[0].Stats()
+	t.Logf("live heap after 10 rounds %.1f MiB, after 40 %.1f MiB; a subscription: %+v", float64(first)/(1<<20), float64(last)/(1<<20), st)
+	assert.LessOrEqual(t, last, first+first/4+(4<<20), "the live heap grows with the rounds")
+	assert.LessOrEqual(t, st.Depth, 1+500+64+500, "queued: the event in hand, a slot per stream, the ordered bound, a marker per stream")
+	close(release)
+	require.NoError(t, d.Close(ctx))
+	require.NoError(t, pools.Shutdown(ctx))
+}
