@@ -69,6 +69,7 @@ func TestS25ctCloseInEveryOrder(t *testing.T) {
 			c, err := wsclient.New(url, p.HandleFrame, &wsclient.Options{Venue: schema.VenueBinance, Frames: pools.Frames})
 			require.NoError(t, err)
 			runCtx, cancel := context.WithCancel(ctx)
+			defer cancel()
 			ran := make(chan error, 1)
 			go func() { ran <- c.Run(runCtx) }()
 			require.Eventually(t, func() bool { return p.Stats().Events > 100 }, time.Minute, time.Millisecond, "data flowing")
