@@ -17,6 +17,7 @@ import (
 
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
 )
@@ -128,13 +129,25 @@ func (r *s25ctRecorder) lastSeq(t schema.EventType) uint64 {
 //   - the clones the subscribers keep never change afterwards;
 //   - after Close every pooled object is back (Shutdown nil), no goroutine
 //     is left (TestMain's goleak).
+//
+// With pool.Options.CaptureStacks, every pooled object is fresh and any
+// Put after the first of a checkout panics (pool/doc.go): the same run
+// then proves each pooled frame and event is returned exactly once.
 func TestS25ctPipelineSlowConsumer(t *testing.T) {
+	for _, capture := range []bool{false, true} {
+		t.Run(fmt.Sprintf("CaptureStacks=%v", capture), func(t *testing.T) {
+			s25ctPipelineSlowConsumer(t, &pool.Options{CaptureStacks: capture})
+		})
+	}
+}
+
+func s25ctPipelineSlowConsumer(t *testing.T, opts *pool.Options) {
 	const rounds = 2000
 	msgs, reports := s25ctStream(rounds)
 	url, sent := s25ctVenue(t, msgs)
 
 	ctx := context.Background()
-	pools := schema.NewPools(nil)
+	pools := schema.NewPools(opts)
 	d := dispatch.New(pools.Events, nil)
 	slow := &s25ctRecorder{hold: make(chan struct{})}
 	fast := &s25ctRecorder{}
