@@ -3,6 +3,7 @@ package meltica_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,8 @@ import (
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/venuesim"
 	"github.com/meltica/meltica/wsclient"
 )
 
@@ -179,4 +182,53 @@ func TestS25ctShutdownWhileRunningReportsTheFrame(t *testing.T) {
 	<-ran
 	require.NoError(t, d.Close(ctx))
 	require.NoError(t, pools.Shutdown(ctx), "back after Close")
+}
+
+// Session's Close "closes every connection at once ..., then the
+// dispatcher ..., then shuts the pools down", and is idempotent. With the
+// simulated venue gone first (every connection cut, the session
+// redialling), gone after, or gone while Close runs; with orders and the
+// user-data stream up; with Start's context ended before or after Close:
+// Close returns nil (nothing leaked), a second Close too, and no goroutine
+// of either is left.
+func TestS25ctSessionCloseInEveryOrder(t *testing.T) {
+	keys := normalize.NewCredentials("k", normalize.NewHMACSigner([]byte("s")))
+	for _, venueFirst := range []bool{true, false} {
+		for _, cancelFirst := range []bool{true, false} {
+			t.Run(fmt.Sprintf("venueFirst=%v/cancelFirst=%v", venueFirst, cancelFirst), func(t *testing.T) {
+				before := goleak.IgnoreCurrent()
+				v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT", "ETHUSDT"}, Rate: 1000, APIKey: "k", APISecret: "s"})
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				s, err := session.Start(ctx, session.Config{
+					Endpoints:   session.Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL(), API: v.APIURL()},
+					Symbols:     []string{"BTC-USDT", "ETH-USDT"},
+					Channels:    []string{"trade", "bookTicker", "depth@100ms"},
+					Credentials: keys,
+				})
+				require.NoError(t, err)
+				_, err = s.Dispatcher().Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
+				require.NoError(t, err)
+				wctx, wcancel := context.WithTimeout(context.Background(), time.Minute)
+				require.NoError(t, s.WaitConnected(wctx))
+				wcancel()
+				require.Eventually(t, func() bool { return s.Stats().Market[0].Parser.Events > 50 }, time.Minute, time.Millisecond)
+				if cancelFirst {
+					cancel()
+				}
+				if venueFirst {
+					v.Close()
+				}
+				cctx, ccancel := context.WithTimeout(context.Background(), time.Minute)
+				defer ccancel()
+				assert.NoError(t, s.Close(cctx), "Close: the leak check")
+				assert.NoError(t, s.Close(cctx), "Close again")
+				if !venueFirst {
+					v.Close()
+				}
+				cancel()
+				goleak.VerifyNone(t, before)
+			})
+		}
+	}
 }
