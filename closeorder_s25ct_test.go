@@ -179,7 +179,7 @@ func TestS25ctShutdownWhileRunningReportsTheFrame(t *testing.T) {
 	assert.Equal(t, int64(1), le.Outstanding, "the reader's one frame")
 	assert.Equal(t, pools.Frames.Name(), le.Pool)
 	require.NoError(t, c.Close(ctx))
-	<-ran
+	s25ctRunEnded(t, <-ran)
 	require.NoError(t, d.Close(ctx))
 	require.NoError(t, pools.Shutdown(ctx), "back after Close")
 }

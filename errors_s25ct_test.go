@@ -41,7 +41,7 @@ func TestS25ctBadInputOverAConnection(t *testing.T) {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		ctx := c.CloseRead(r.Context())
 		var msgs [][]byte
 		if conns.Add(1) == 1 {
@@ -126,7 +126,7 @@ func TestS25ctBadInputOverAConnection(t *testing.T) {
 		return utf && parse && nan && over
 	}, time.Minute, time.Millisecond, "each fault reported typed")
 	require.NoError(t, c.Close(ctx))
-	<-ran
+	s25ctRunEnded(t, <-ran)
 	require.NoError(t, d.Close(ctx))
 	require.NoError(t, pools.Shutdown(ctx))
 }
