@@ -84,7 +84,6 @@ func TestS25ctLayoutAndKeyOrderDoNotMatter(t *testing.T) {
 			indented := jsontext.Value(bytes.Clone(s.data))
 			require.NoError(t, indented.Indent())
 			rev := s25ctReorder(t, compact)
-			require.NotEqual(t, string(compact), string(rev), "reversed")
 			if len(want) > 1 && testing.Verbose() {
 				t.Logf("%s -> %d events", rev, len(want)-1)
 			}
