@@ -97,3 +97,66 @@ func TestS25ctVenueGapMarkerSurvivesAFullLane(t *testing.T) {
 	require.NoError(t, d.Close(ctx))
 	require.NoError(t, pools.Shutdown(ctx))
 }
+
+// dispatch/doc.go, Routing: "A marker that names no type (GapType
+// schema.EventUnknown, as for a whole connection) reaches every
+// subscriber of market data of its venue (and of its symbol, when it
+// names one), whatever the market data types it filters on", and on the
+// coalescing lane it "replaces what those streams have queued". A
+// subscriber of trades alone and one of quotes alone (held, a quote
+// queued) both get a venue-wide marker; the held one gets the marker and
+// not the quote from before it; a subscriber of another venue gets none.
+func TestS25ctVenueWideMarkerReachesEveryMarketSubscriber(t *testing.T) {
+	ctx := context.Background()
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, nil)
+	type rec struct {
+		mu  sync.Mutex
+		evs []schema.EventType
+	}
+	var trades, quotes, other rec
+	hold := make(chan struct{})
+	sub := func(r *rec, f dispatch.Filter, held bool) {
+		_, err := d.Subscribe(f, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+			if held {
+				<-hold
+			}
+			r.mu.Lock()
+			r.evs = append(r.evs, ev.Type)
+			r.mu.Unlock()
+		}})
+		require.NoError(t, err)
+	}
+	sub(&trades, dispatch.Filter{Types: []schema.EventType{schema.EventTrade}}, false)
+	sub(&quotes, dispatch.Filter{Types: []schema.EventType{schema.EventBBO}}, true)
+	sub(&other, dispatch.Filter{Venues: []schema.Venue{schema.VenueOKX}}, false)
+	publish := func(typ schema.EventType, fill func(*schema.CanonicalEvent)) {
+		ev, err := pools.Events.Get(ctx)
+		require.NoError(t, err)
+		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", typ
+		fill(ev)
+		require.NoError(t, d.Publish(ctx, ev))
+	}
+	for i := range 3 { // the first is in the held handler, the others queue and coalesce
+		publish(schema.EventBBO, func(ev *schema.CanonicalEvent) { ev.SeqProvider = uint64(i + 1) })
+	}
+	publish(schema.EventGap, func(ev *schema.CanonicalEvent) {
+		ev.Symbol = ""
+		ev.Control.Kind, ev.Control.GapType = schema.ControlGap, schema.EventUnknown
+	})
+	close(hold)
+	require.Eventually(t, func() bool {
+		trades.mu.Lock()
+		defer trades.mu.Unlock()
+		quotes.mu.Lock()
+		defer quotes.mu.Unlock()
+		return len(trades.evs) == 1 && len(quotes.evs) > 0 && quotes.evs[len(quotes.evs)-1] == schema.EventGap
+	}, time.Minute, time.Millisecond)
+	require.NoError(t, d.Close(ctx))
+	assert.Equal(t, []schema.EventType{schema.EventGap}, trades.evs, "the trade subscriber hears of the loss")
+	// The quote in the handler when the rest queued, if it got there
+	// first, then the marker: never the queued quotes from before it.
+	assert.Contains(t, [][]schema.EventType{{schema.EventGap}, {schema.EventBBO, schema.EventGap}}, quotes.evs)
+	assert.Empty(t, other.evs, "another venue's subscriber")
+	require.NoError(t, pools.Shutdown(ctx))
+}
