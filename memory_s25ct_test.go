@@ -108,3 +108,34 @@ func TestS25ctStuckSubscribersMemoryIsBounded(t *testing.T) {
 	require.NoError(t, d.Close(ctx))
 	require.NoError(t, pools.Shutdown(ctx))
 }
+
+// Bounded memory over a long run of our own fills: normalize drops a fill
+// already delivered (the same order and trade id: README), so it
+// remembers fills — within a bound, or a bot that trades all day grows
+// without end. 300,000 execution reports of distinct orders and fills
+// through one Binance parser (one connection's life): the live heap after
+// the last 200,000 is no larger than after the first 100,000.
+func TestS25ctFillMemoryIsBounded(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("300,000 reports: not with -short, nor under the race detector")
+	}
+	ctx := context.Background()
+	pools := schema.NewPools(nil)
+	sink := &s25ctPutSink{events: pools.Events}
+	p := normalize.NewBinance(pools.Events, sink, nil)
+	buf := make([]byte, 0, 1024)
+	feed := func(from, to int) {
+		for i := from; i < to; i++ {
+			buf = fmt.Appendf(buf[:0], `{"e":"executionReport","E":1700000000000,"s":"BTCUSDT","c":"c%d","S":"BUY","o":"LIMIT","f":"GTC","q":"1.00000000","p":"60000.00","P":"0.00000000","F":"0.00000000","g":-1,"C":"","x":"TRADE","X":"FILLED","r":"NONE","i":%d,"l":"1.00000000","z":"1.00000000","L":"60000.00","n":"0","N":"BNB","T":1700000000000,"t":%d,"I":1,"w":false,"m":false,"M":true,"O":1700000000000,"Z":"60000.00","Y":"60000.00","Q":"0"}`, i, i, i)
+			require.NoError(t, p.HandleBytes(ctx, buf, int64(i)))
+		}
+	}
+	feed(0, 100_000)
+	first := s25ctHeap()
+	feed(100_000, 300_000)
+	last := s25ctHeap()
+	t.Logf("live heap after 100,000 fills %.1f MiB, after 300,000 %.1f MiB; %d published", float64(first)/(1<<20), float64(last)/(1<<20), sink.n)
+	assert.Equal(t, 300_000, sink.n, "every fill delivered")
+	assert.LessOrEqual(t, last, first+first/4+(4<<20), "the live heap grows with the fills seen")
+	require.NoError(t, pools.Shutdown(ctx))
+}
