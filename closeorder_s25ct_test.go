@@ -232,3 +232,22 @@ func TestS25ctSessionCloseInEveryOrder(t *testing.T) {
 		}
 	}
 }
+
+// The module doc: "Meltica starts no goroutine the host did not ask for".
+// Building the pieces — pools, a dispatcher, every venue's parser, a
+// client with every callback set — starts none: only Run and Subscribe
+// do, and a client built but never run needs no Close.
+func TestS25ctConstructorsStartNoGoroutine(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, &dispatch.Options{OnCriticalOverflow: func(*dispatch.Subscription, dispatch.Stats) {}})
+	for _, mk := range s25ctParsers {
+		_ = mk(pools.Events, d, nil)
+	}
+	_, err := wsclient.New("ws://127.0.0.1:1/ws", func(context.Context, *schema.WsFrame) error { return nil }, &wsclient.Options{
+		Venue: schema.VenueBinance, Frames: pools.Frames, OnEvent: func(wsclient.Event) {},
+		Heartbeat: []byte("ping"), MaxAge: time.Hour, Subscriptions: [][]byte{[]byte(`{"method":"SUBSCRIBE"}`)},
+	})
+	require.NoError(t, err)
+	goleak.VerifyNone(t, before)
+}
