@@ -55,16 +55,21 @@ func s25ctVenue(t *testing.T, msgs [][]byte) (url string, sent <-chan struct{}) 
 // Binance's own layouts ("WebSocket Streams": Trade Streams, Individual
 // Symbol Book Ticker Streams; "User Data Streams": executionReport). The
 // last message is a best bid/offer u = n+1: the venue's latest state.
-func s25ctStream(n int) (msgs [][]byte, reports int) {
-	for i := 1; i <= n; i++ {
-		msgs = append(msgs, fmt.Appendf(nil, `{"e":"trade","E":%d,"s":"BTCUSDT","t":%d,"p":"%d.00","q":"0.001","T":%d,"m":true}`, 1700000000000+i, i, 60000+i, 1700000000000+i))
-		msgs = append(msgs, fmt.Appendf(nil, `{"u":%d,"s":"BTCUSDT","b":"%d.00","B":"1","a":"%d.01","A":"2"}`, i, 60000+i, 60000+i))
-		if i%10 == 0 {
+func s25ctStream(n int) (msgs [][]byte, reports int) { return s25ctStreamFrom(n, 0) }
+
+// s25ctStreamFrom is s25ctStream with every id (trade, quote, order,
+// fill) past from.
+func s25ctStreamFrom(n, from int) (msgs [][]byte, reports int) {
+	for k := 1; k <= n; k++ {
+		i := from + k
+		msgs = append(msgs, fmt.Appendf(nil, `{"e":"trade","E":%d,"s":"BTCUSDT","t":%d,"p":"%d.00","q":"0.001","T":%d,"m":true}`, 1700000000000+k, i, 60000+k, 1700000000000+k))
+		msgs = append(msgs, fmt.Appendf(nil, `{"u":%d,"s":"BTCUSDT","b":"%d.00","B":"1","a":"%d.01","A":"2"}`, i, 60000+k, 60000+k))
+		if k%10 == 0 {
 			reports++
-			msgs = append(msgs, fmt.Appendf(nil, `{"e":"executionReport","E":%d,"s":"BTCUSDT","c":"c%d","S":"BUY","o":"LIMIT","f":"GTC","q":"1.00000000","p":"60000.00","P":"0.00000000","F":"0.00000000","g":-1,"C":"","x":"TRADE","X":"PARTIALLY_FILLED","r":"NONE","i":%d,"l":"0.01000000","z":"0.01000000","L":"60000.00","n":"0","N":"BNB","T":%d,"t":%d,"I":1,"w":false,"m":false,"M":true,"O":1700000000000,"Z":"600.00","Y":"600.00","Q":"0"}`, 1700000000000+i, i, i, 1700000000000+i, i))
+			msgs = append(msgs, fmt.Appendf(nil, `{"e":"executionReport","E":%d,"s":"BTCUSDT","c":"c%d","S":"BUY","o":"LIMIT","f":"GTC","q":"1.00000000","p":"60000.00","P":"0.00000000","F":"0.00000000","g":-1,"C":"","x":"TRADE","X":"PARTIALLY_FILLED","r":"NONE","i":%d,"l":"0.01000000","z":"0.01000000","L":"60000.00","n":"0","N":"BNB","T":%d,"t":%d,"I":1,"w":false,"m":false,"M":true,"O":1700000000000,"Z":"600.00","Y":"600.00","Q":"0"}`, 1700000000000+k, i, i, 1700000000000+k, i))
 		}
 	}
-	msgs = append(msgs, fmt.Appendf(nil, `{"u":%d,"s":"BTCUSDT","b":"1.00","B":"1","a":"2.00","A":"2"}`, n+1))
+	msgs = append(msgs, fmt.Appendf(nil, `{"u":%d,"s":"BTCUSDT","b":"1.00","B":"1","a":"2.00","A":"2"}`, from+n+1))
 	return msgs, reports
 }
 
