@@ -100,3 +100,22 @@ func TestS25ctSubscribersCannotTouchEachOthersCopies(t *testing.T) {
 	require.NoError(t, d.Close(ctx))
 	require.NoError(t, pools.Shutdown(ctx))
 }
+
+// The module doc, step 4: a subscriber's clones are "ordinary heap values,
+// reclaimed by the garbage collector, and a pool refuses them (Put of a
+// clone panics)", naming the pool and the type (pool/doc.go).
+func TestS25ctPutOfAClonePanics(t *testing.T) {
+	ctx := context.Background()
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, nil)
+	got := make(chan *schema.CanonicalEvent, 1)
+	_, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
+	require.NoError(t, err)
+	p := normalize.NewBinance(pools.Events, d, nil)
+	require.NoError(t, p.HandleBytes(ctx, []byte(`{"e":"trade","E":1700000000001,"s":"BTCUSDT","t":7,"p":"1.00","q":"2","T":1700000000000,"m":true}`), 1))
+	clone := <-got
+	assert.False(t, clone.Pooled())
+	assert.PanicsWithValue(t, `pool "events": Put of a *schema.CanonicalEvent that did not come from any pool (a heap clone, or made with new)`, func() { pools.Events.Put(clone) })
+	require.NoError(t, d.Close(ctx))
+	require.NoError(t, pools.Shutdown(ctx), "the refused Put cost the pool nothing")
+}
