@@ -190,3 +190,58 @@ func TestS25ctPipelineLongRunMemoryIsBounded(t *testing.T) {
 	require.NoError(t, d.Close(ctx))
 	require.NoError(t, pools.Shutdown(ctx))
 }
+
+// Bounded memory after one huge message: a book of 300,000 levels a side
+// (Coinbase's level2 snapshot is the whole book; a garbage frame may be up
+// to wsclient's 16 MiB ReadLimit) through a Binance parser with Raw kept
+// and a dispatcher, then ordinary messages: once it is delivered, the
+// pools hold no more than before it (schema's Reset keeps at most
+// 256 KiB of a buffer), so the live heap comes back to where it was.
+func TestS25ctHugeMessageIsNotKept(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's shadow memory is no measure of the heap")
+	}
+	ctx := context.Background()
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, nil)
+	sub, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
+	require.NoError(t, err)
+	p := normalize.NewBinance(pools.Events, d, &normalize.Options{KeepRaw: true})
+	u := 0
+	diff := func(levels int) []byte {
+		u++
+		b := fmt.Appendf(nil, `{"e":"depthUpdate","E":1700000000000,"s":"BTCUSDT","U":%d,"u":%d,"b":[`, u, u)
+		for i := range levels {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = fmt.Appendf(b, `["%d.00","1.5"]`, 1000+i)
+		}
+		b = append(b, `],"a":[`...)
+		for i := range levels {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = fmt.Appendf(b, `["%d.00","2.5"]`, 1_000_000+i)
+		}
+		return append(b, `]}`...)
+	}
+	drain := func() {
+		require.Eventually(t, func() bool { return sub.Stats().Depth == 0 }, time.Minute, time.Millisecond)
+	}
+	for range 100 {
+		require.NoError(t, p.HandleBytes(ctx, diff(20), 1))
+	}
+	drain()
+	before := s25ctHeap()
+	require.NoError(t, p.HandleBytes(ctx, diff(300_000), 1))
+	for range 100 {
+		require.NoError(t, p.HandleBytes(ctx, diff(20), 1))
+	}
+	drain()
+	after := s25ctHeap()
+	t.Logf("live heap before the huge message %.1f MiB, after %.1f MiB", float64(before)/(1<<20), float64(after)/(1<<20))
+	assert.LessOrEqual(t, after, before+(4<<20), "the huge message's buffers stayed in the pool")
+	require.NoError(t, d.Close(ctx))
+	require.NoError(t, pools.Shutdown(ctx))
+}
