@@ -16,6 +16,17 @@ import (
 	"github.com/meltica/meltica/wsclient"
 )
 
+// s25ctBinanceToSubscriber is a Binance parser publishing to a dispatcher
+// with one subscriber of everything that keeps up.
+func s25ctBinanceToSubscriber(t *testing.T, opts *normalize.Options) (*schema.Pools, *dispatch.Dispatcher, *dispatch.Subscription, *normalize.Parser) {
+	t.Helper()
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, nil)
+	sub, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
+	require.NoError(t, err)
+	return pools, d, sub, normalize.NewBinance(pools.Events, d, opts)
+}
+
 // s25ctHeap is the live heap after two collections, in bytes.
 func s25ctHeap() uint64 {
 	runtime.GC()
@@ -40,11 +51,7 @@ func TestS25ctSymbolChurnMemoryIsBounded(t *testing.T) {
 		t.Skip("300,000 symbols: not with -short, nor under the race detector (its shadow memory is no measure of the heap)")
 	}
 	ctx := context.Background()
-	pools := schema.NewPools(nil)
-	d := dispatch.New(pools.Events, nil)
-	sub, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
-	require.NoError(t, err)
-	p := normalize.NewBinance(pools.Events, d, nil)
+	pools, d, sub, p := s25ctBinanceToSubscriber(t, nil)
 	buf := make([]byte, 0, 256)
 	feed := func(from, to int) {
 		for i := from; i < to; i++ {
@@ -202,11 +209,7 @@ func TestS25ctHugeMessageIsNotKept(t *testing.T) {
 		t.Skip("the race detector's shadow memory is no measure of the heap")
 	}
 	ctx := context.Background()
-	pools := schema.NewPools(nil)
-	d := dispatch.New(pools.Events, nil)
-	sub, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
-	require.NoError(t, err)
-	p := normalize.NewBinance(pools.Events, d, &normalize.Options{KeepRaw: true})
+	pools, d, sub, p := s25ctBinanceToSubscriber(t, &normalize.Options{KeepRaw: true})
 	u := 0
 	diff := func(levels int) []byte {
 		u++
