@@ -41,9 +41,10 @@ func TestS25ctRotationLosesNothing(t *testing.T) {
 	_, err = s.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
 		mu.Lock()
 		defer mu.Unlock()
-		if ev.Type == schema.EventTrade {
+		switch ev.Type {
+		case schema.EventTrade:
 			ids = append(ids, ev.SeqProvider)
-		} else if ev.Type == schema.EventGap {
+		case schema.EventGap:
 			markers = append(markers, len(ids))
 		}
 	}})
