@@ -25,10 +25,14 @@
 //     inside the pool (Put claims the object with an atomic compare-and-swap
 //     before Reset; Reset leaves the Header alone).
 //
-// Reset is the pooled type's own code: when it panics, or writes the
-// Header, Put drops the object (it is never handed out again), frees its
-// slot and counts it returned, then panics — the bug is not hidden, and it
-// costs the pool neither capacity nor a false leak at Shutdown.
+// Reset is the pooled type's own code: when it panics, or changes the
+// Header (`*x = T{}` zeroes it), Put drops the object (it is never handed
+// out again), frees its slot and counts it returned, then panics — the bug
+// is not hidden, and it costs the pool neither capacity nor a false leak
+// at Shutdown. A Reset that writes the Header's own value back
+// (`*x = T{Header: x.Header}`) changes nothing a pool can see and is not
+// caught: the object is reused as any other, and only a Put racing that
+// Reset (a data race the race detector reports) would suffer from it.
 //
 // Stacks off (the default, for production): a returned object is reused by
 // the next Get (last in, first out), at no cost. A second Put is caught only

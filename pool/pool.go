@@ -260,10 +260,11 @@ func (p *Pool[T]) Owns(obj T) bool {
 // CaptureStacks the panic also shows where the object was taken and where
 // it was first returned.
 //
-// A Reset that panics, or that writes the Header, costs the pool nothing:
-// the object is dropped (never handed out again), its slot is free again,
-// it counts as returned, and Put panics (with Reset's own panic, or one
-// naming the Header).
+// A Reset that panics, or that changes the Header, costs the pool
+// nothing: the object is dropped (never handed out again), its slot is
+// free again, it counts as returned, and Put panics (with Reset's own
+// panic, or one naming the Header). A Reset that writes the Header's own
+// value back is not seen (see the package documentation).
 //
 // Put claims the object (an atomic compare-and-swap on its [Header]) before
 // it calls Reset, so of two goroutines putting the same object at once

@@ -137,14 +137,18 @@ type CanonicalEvent struct {
 }
 
 // Reset zeroes every field but the header and keeps the capacity of Raw,
-// Book.Bids and Book.Asks. It assigns field by field: a pool's Put calls it
-// while a racing second Put may read the header (see [pool.Header]).
+// Book.Bids and Book.Asks up to 256 KiB each (8,192 levels a side),
+// dropping a larger buffer: a pool never shrinks, and an event that once
+// carried a whole book (Coinbase's level2 snapshot at every subscription,
+// a garbage frame up to wsclient's ReadLimit) would keep it for the
+// process's life. It assigns field by field: a pool's Put calls it while
+// a racing second Put may read the header (see [pool.Header]).
 func (e *CanonicalEvent) Reset() {
 	e.Venue, e.Symbol, e.Type = "", "", EventUnknown
 	e.SeqProvider, e.ExchangeTS, e.IngestTS, e.TraceID, e.DecisionID = 0, 0, 0, 0, 0
-	e.Raw = e.Raw[:0]
+	e.Raw = kept(e.Raw)
 	e.Trade, e.BBO = Trade{}, BBO{}
-	e.Book = Book{Bids: e.Book.Bids[:0], Asks: e.Book.Asks[:0]}
+	e.Book = Book{Bids: kept(e.Book.Bids), Asks: kept(e.Book.Asks)}
 	e.Ticker, e.Kline, e.Mark, e.Liquidation = Ticker{}, Kline{}, Mark{}, Liquidation{}
 	e.Exec, e.Control = Execution{}, Control{}
 	e.Balance, e.Position = Balance{}, Position{}

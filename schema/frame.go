@@ -1,6 +1,10 @@
 package schema
 
-import "github.com/meltica/meltica/pool"
+import (
+	"unsafe"
+
+	"github.com/meltica/meltica/pool"
+)
 
 // WsFrame is one WebSocket message as read from a venue. The reader fills
 // Data in place (its capacity is kept across uses) and hands the frame to a
@@ -89,4 +93,22 @@ func cloneBytes(b []byte) []byte {
 		return nil
 	}
 	return append(make([]byte, 0, len(b)), b...)
+}
+
+// maxKeptBuffer is the most bytes of a slice's backing array that Reset
+// keeps for the object's next use (Raw, book levels, fragments); a larger
+// one is dropped, so that a pool's memory is bounded by what its objects
+// usually hold, not by the largest message they ever held. 256 KiB, as
+// wsclient keeps its frames: 8,192 book levels, every venue's usual
+// message and Binance's largest REST snapshot (5,000 levels a side).
+const maxKeptBuffer = 256 << 10
+
+// kept is s emptied for reuse, or nil when its backing array is larger
+// than maxKeptBuffer.
+func kept[T any](s []T) []T {
+	var zero T
+	if uintptr(cap(s))*unsafe.Sizeof(zero) > maxKeptBuffer {
+		return nil
+	}
+	return s[:0]
 }

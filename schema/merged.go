@@ -67,10 +67,11 @@ type MergedEvent struct {
 }
 
 // Reset zeroes every field but the header and keeps the capacity of
-// Fragments and Missing.
+// Fragments and Missing up to 256 KiB each, as
+// [CanonicalEvent.Reset] does.
 func (m *MergedEvent) Reset() {
 	m.Source, m.MergeID, m.Symbol, m.Type, m.WindowOpen, m.WindowClose = 0, 0, "", EventUnknown, 0, 0
-	m.Fragments, m.Missing = m.Fragments[:0], m.Missing[:0]
+	m.Fragments, m.Missing = kept(m.Fragments), kept(m.Missing)
 	m.Complete, m.LateDropped, m.Lost = false, 0, 0
 	m.BestBid, m.BestBidQty, m.BestAsk, m.BestAskQty = Decimal{}, Decimal{}, Decimal{}, Decimal{}
 	m.BestBidVenue, m.BestAskVenue = "", ""
