@@ -127,9 +127,12 @@
 // publishing: a generation holds twice those that came back in the last,
 // so a stream that keeps publishing is learned once), and learned again
 // if it comes back later; a
-// subscription forgets the coalescing slot of a stream that queued nothing
-// since its last sweep, which comes once the slots have doubled (4,096 at
-// least). A stream that keeps publishing keeps both.
+// subscription forgets the coalescing slot of a stream with nothing queued
+// that queued nothing during the last W new streams (W the greater of
+// 4,096 and half its slots), a few slots visited per new stream, so no
+// Publish sweeps more than 4 slots and a subscription holds at most about
+// four times the slots of the streams that keep quoting (or 8,192). A
+// stream that keeps publishing keeps both.
 //
 // # Lanes
 //
