@@ -251,6 +251,13 @@
 // notice. (Unrecovered, it would end the host process, every other
 // subscriber and the socket reader with it.) A host that prefers to crash
 // recovers and re-panics in its own handler, or watches Stats.Panics.
+// The event the handler panicked on is not delivered again: a handler that
+// panics half-way through a fill may have booked it already, and a retry
+// would book it twice (JetStream, which redelivers, bounds it with
+// MaxDeliver and then only advises). It is surfaced instead: the log
+// record names its type, venue and symbol, and
+// [SubscribeOptions.OnPanic] gets the event itself, so that a host can
+// reconcile an execution report (look its order up) rather than lose it.
 // A handler that ends its goroutine with runtime.Goexit (t.FailNow in a
 // test's handler does) ends its subscription as Unsubscribe would: what is
 // queued is released (counted in Stats.Discarded, also while Close drains)

@@ -29,9 +29,20 @@ type SubscribeOptions struct {
 	// goes on with the next event; the publisher and the other subscribers
 	// never notice. A host that wants a handler's panic to end the process
 	// recovers and re-panics on a goroutine of its own, or watches
-	// Stats.Panics. When nil, events are sent on the channel
-	// returned by [Subscription.C]. Defaults to nil.
+	// Stats.Panics. The event the handler panicked on is not delivered
+	// again (a handler that panics half-way through a fill may have booked
+	// it already, and would book it twice): OnPanic gets it. When nil,
+	// events are sent on the channel returned by [Subscription.C].
+	// Defaults to nil.
 	Handler func(*schema.CanonicalEvent)
+	// OnPanic, when set, is called after Handler panicked, on the
+	// subscription's goroutine, with the event the handler did not finish
+	// (the host's to keep) and the panic value: what a host needs to
+	// reconcile it — an execution report names the order to look up — or
+	// to stop. A panic in OnPanic is recovered, counted in Stats.Panics and
+	// logged too. Defaults to nil: the panic is counted and logged (with
+	// the event's type, venue and symbol), nothing else.
+	OnPanic func(ev *schema.CanonicalEvent, v any)
 	// CriticalBound is how many critical events (execution reports, order
 	// acks, control and the gap markers not about one ordered stream) may
 	// wait before the lane is over its
@@ -77,6 +88,7 @@ type Subscription struct {
 	id      uint64
 	m       matcher
 	handler func(*schema.CanonicalEvent)
+	onPanic func(*schema.CanonicalEvent, any)
 	ch      chan *schema.CanonicalEvent // nil with a handler
 	wake    chan struct{}               // capacity 1: the queue is no longer empty, or the state changed
 	abort   chan struct{}               // closed to stop at once (ends a send on ch)
@@ -167,6 +179,7 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		name:      o.Name,
 		m:         compile(f),
 		handler:   o.Handler,
+		onPanic:   o.OnPanic,
 		wake:      make(chan struct{}, 1),
 		abort:     make(chan struct{}),
 		done:      make(chan struct{}),
@@ -674,10 +687,18 @@ func (s *Subscription) exit() {
 	close(s.done)
 }
 
-// handlerPanicked counts and logs a panic recovered from the handler.
-func (s *Subscription) handlerPanicked(v any, stack []byte) {
+// handlerPanicked counts and logs a panic recovered from the handler, and
+// gives the event it failed on to OnPanic.
+func (s *Subscription) handlerPanicked(ev *schema.CanonicalEvent, v any, stack []byte) {
 	s.panics.Add(1)
-	s.d.logPanic(v, stack, slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name))
+	s.d.logPanic(v, stack, slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
+		slog.String("event_type", ev.Type.String()), slog.String("venue", string(ev.Venue)), slog.String("symbol", ev.Symbol))
+	if s.onPanic != nil {
+		callHandler(ev, func(ev *schema.CanonicalEvent) { s.onPanic(ev, v) }, func(_ *schema.CanonicalEvent, v any, stack []byte) {
+			s.panics.Add(1)
+			s.d.logPanic(v, stack, slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name), slog.String("in", "OnPanic"))
+		})
+	}
 }
 
 // drain makes the subscription refuse new events and exit once what is
