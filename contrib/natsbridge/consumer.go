@@ -246,6 +246,7 @@ type latestMsg struct {
 // subject and are still two streams.
 type seqState struct {
 	last   uint64 // the last sequence handed on, or announced lost
+	run    uint32 // the run last's belongs to (0: none, a publisher of layout 6)
 	known  bool   // a message of the stream has been received
 	midway bool   // first seen midway once streams were forgotten: the next delivered announces that unknown loss
 }
@@ -576,9 +577,9 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 		// The first message of a stream sets where the stream starts: lost
 		// here, it is announced by the next one like any other loss.
 		c.scratch.Reset()
-		if seq, err := c.dec.Decode(data, &c.scratch); err == nil && seq != 0 {
+		if seq, run, err := c.dec.DecodeRun(data, &c.scratch); err == nil && seq != 0 {
 			if ss := c.seqOf(c.scratch.Venue, c.scratch.Symbol, streamType(&c.scratch)); !ss.known {
-				ss.last, ss.known = seq-1, true
+				ss.last, ss.run, ss.known = seq-1, run, true
 				ss.midway = seq > 1 && c.seqs.evicted > 0
 			}
 		}
@@ -609,7 +610,7 @@ func (c *Consumer) seqOf(venue schema.Venue, symbol string, typ schema.EventType
 // deliver decodes data into ev and publishes it, announcing a loss of its
 // ordered stream first.
 func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEvent) {
-	seq, err := c.dec.Decode(data, ev)
+	seq, run, err := c.dec.DecodeRun(data, ev)
 	if err != nil {
 		c.events.Put(ev)
 		c.malformed.Add(1)
@@ -620,29 +621,32 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		delete(c.latest, streamKey{ev.Venue, ev.Symbol, ev.Type}) // delivered, or superseded
 	}
 	if typ := streamType(ev); seq != 0 && !typ.Coalescable() && !typ.Critical() {
-		// A sequence that does not move forward is a restarted publisher:
-		// start over from it. Its run counts from 1, so a first message
-		// of the new run past 1 follows losses too.
 		ss := c.seqOf(ev.Venue, ev.Symbol, typ)
-		last, known, midway := ss.last, ss.known, ss.midway
+		last, lastRun, known, midway := ss.last, ss.run, ss.known, ss.midway
 		if !known {
 			// A stream first seen midway may be one forgotten (MaxStreams):
 			// what it missed is unknown.
 			midway = seq > 1 && c.seqs.evicted > 0
 		}
-		ss.last, ss.known, ss.midway = seq, true, false
-		lost := uint64(0)
+		ss.last, ss.run, ss.known, ss.midway = seq, run, true, false
+		lost, why := uint64(0), ""
 		switch {
+		case midway:
+			why = "the stream's state was forgotten, MaxStreams" // whatever it missed while forgotten comes on top
+		case known && ((run != 0 && run != lastRun) || seq <= last):
+			// The publisher started the stream over (a restart, or it
+			// forgot the stream): the new run counts from 1, so its
+			// messages before this one were lost. The run tells it even
+			// when this one numbers past the old run's last (layout 6,
+			// which names no run, took that for a continuation, or for a
+			// loss of the difference); what the old run sent after last
+			// cannot be told.
+			lost = seq - 1
 		case known && seq > last+1:
 			lost = seq - last - 1
-		case known && seq <= last:
-			lost = seq - 1
 		}
-		if midway {
-			lost = 0 // unknown: whatever it missed while forgotten comes on top
-		}
-		if lost > 0 || midway {
-			if ev = c.gap(ev, typ, lost); ev == nil {
+		if lost > 0 || why != "" {
+			if ev = c.gap(ev, typ, lost, why); ev == nil {
 				return
 			}
 		}
@@ -693,12 +697,13 @@ func (c *Consumer) flushHeld() {
 	}
 }
 
-// gap announces n events lost before ev (0: a loss of unknown count): it
+// gap announces n events lost before ev (0: a loss of unknown count, for
+// the reason why): it
 // publishes a gap marker ahead of ev and returns ev to be published. When
 // the pool has no event for the marker, ev itself becomes the marker
 // (counting itself lost too) and gap returns nil: a loss is never left
 // unannounced.
-func (c *Consumer) gap(ev *schema.CanonicalEvent, typ schema.EventType, n uint64) *schema.CanonicalEvent {
+func (c *Consumer) gap(ev *schema.CanonicalEvent, typ schema.EventType, n uint64, why string) *schema.CanonicalEvent {
 	venue, symbol := ev.Venue, ev.Symbol
 	g := c.take(true)
 	if g == nil {
@@ -711,7 +716,7 @@ func (c *Consumer) gap(ev *schema.CanonicalEvent, typ schema.EventType, n uint64
 	c.lost.add(c.log, n, "natsbridge: events lost between ingest and consumer, announced by gap markers", "venue", venue, "symbol", symbol)
 	g.Venue, g.Symbol, g.Type = venue, symbol, schema.EventGap
 	g.IngestTS = time.Now().UnixNano()
-	count := "an unknown number of events (the stream's state was forgotten, MaxStreams)"
+	count := "an unknown number of events (" + why + ")"
 	if n > 0 {
 		count = strconv.FormatUint(n, 10)
 	}
