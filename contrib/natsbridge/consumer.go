@@ -197,6 +197,13 @@ type Consumer struct {
 	// the pool is exhausted; refilled after a message while the pool has
 	// two events free or more (the last one is left to market data).
 	reserve *schema.CanonicalEvent
+	// venues are the venues whose market data the Consumer brought (at
+	// most maxVenues), told that their streams may be stale when the
+	// connection drops; lastVenue is the last one noted, so that a message
+	// of the same venue costs a string comparison, not a map lookup.
+	venues    map[schema.Venue]struct{}
+	lastVenue schema.Venue
+	linkUp    bool // the connection's last state was connected
 
 	execMu     sync.Mutex // execution report delivery
 	execDec    wire.Decoder
@@ -620,6 +627,9 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 	if ev.Type.Coalescable() && len(c.latest) > 0 {
 		delete(c.latest, streamKey{ev.Venue, ev.Symbol, ev.Type}) // delivered, or superseded
 	}
+	if !ev.Type.Critical() && ev.Venue != c.lastVenue {
+		c.noteVenue(ev.Venue)
+	}
 	if typ := streamType(ev); seq != 0 && !typ.Coalescable() && !typ.Critical() {
 		ss := c.seqOf(ev.Venue, ev.Symbol, typ)
 		last, lastRun, known, midway := ss.last, ss.run, ss.known, ss.midway
@@ -854,20 +864,70 @@ func (c *Consumer) onState(e StateEvent) {
 	case e.Err != nil:
 		ev.Control.Reason = e.Err.Error()
 	}
-	data := wire.Append(nil, ev, 0)
 	c.mu.Lock()
 	if !c.closed.Load() {
-		st := &c.stateSubj
-		if dst := c.takeCritical(); dst != nil {
-			c.deliver(st, data, dst)
-		} else {
-			c.shelve(st, ev.Type, data)
+		c.deliverCritical(ev)
+		if e.State == schema.ConnConnected {
+			c.linkUp = true
+		} else if c.linkUp && (e.State == schema.ConnDisconnected || e.State == schema.ConnClosed) {
+			c.linkUp = false
+			c.markStale(e)
 		}
 		c.flushHeld()
 	}
 	c.mu.Unlock()
 	if c.opts.OnState != nil {
 		c.opts.OnState(e)
+	}
+}
+
+// deliverCritical hands on ev, a critical event of the Consumer's own
+// (a state, a gap marker), in order with the core messages: from the
+// reserve when the pool is exhausted, or held until an event is free.
+func (c *Consumer) deliverCritical(ev *schema.CanonicalEvent) {
+	data := wire.Append(nil, ev, 0)
+	st := &c.stateSubj
+	if dst := c.takeCritical(); dst != nil {
+		c.deliver(st, data, dst)
+	} else {
+		c.shelve(st, ev.Type, data)
+	}
+}
+
+// maxVenues bounds the venues the Consumer tells of a lost connection:
+// venues are few; a peer that names thousands gets the first.
+const maxVenues = 256
+
+func (c *Consumer) noteVenue(v schema.Venue) {
+	c.lastVenue = v
+	if _, ok := c.venues[v]; ok || len(c.venues) >= maxVenues || v == c.opts.StateVenue {
+		return
+	}
+	if c.venues == nil {
+		c.venues = make(map[schema.Venue]struct{})
+	}
+	c.venues[v] = struct{}{}
+}
+
+// markStale tells the subscribers of every venue the Consumer brought that
+// the connection dropped: each stream of the venue is stale until its next
+// update, and what was published meanwhile may be lost (ordered streams
+// count it when they resume). One gap marker per venue, naming no type and
+// no symbol: dispatch delivers it to every market data subscriber of the
+// venue, whatever its symbols and types, and drops the quotes still queued
+// before it (a quote from before the loss delivered after it would pass for
+// the stream's state), rather than a marker per stream, a burst of
+// thousands at the worst moment.
+func (c *Consumer) markStale(e StateEvent) {
+	why := "natsbridge: NATS connection lost: every stream of the venue is stale until its next update"
+	if e.Err != nil {
+		why += " (" + e.Err.Error() + ")"
+	}
+	for v := range c.venues {
+		g := &schema.CanonicalEvent{Venue: v, Type: schema.EventGap, IngestTS: e.At.UnixNano()}
+		g.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapRelay, Reason: why}
+		c.deliverCritical(g)
+		c.gaps.Add(1)
 	}
 }
 

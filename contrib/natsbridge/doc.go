@@ -193,7 +193,16 @@
 // into its dispatcher, with the Venue ConsumerOptions.StateVenue ("nats"),
 // as a critical message: in order with the core messages, never dropped
 // (from the reserve, or held until an event is free, when the pool is
-// exhausted).
+// exhausted). When its connection drops (disconnected or closed after
+// connected), the Consumer also tells the streams themselves, as a
+// strategy reading one symbol may not subscribe to the venue "nats": right
+// after the state, a gap marker (schema.EventGap, Control.GapType
+// schema.EventUnknown, no Symbol, GapCount 0, GapSource schema.GapRelay)
+// about every venue whose market data it brought (the first 256), which
+// dispatch delivers to every market data subscriber of the venue and
+// which replaces the quotes still queued: every stream is stale until its
+// next update. Ordered streams also count what they lost when they
+// resume.
 //
 // # Encoding
 //
