@@ -67,7 +67,16 @@
 // (schema.EventGap, Control.GapCount = how many) for an ordered stream
 // (trades, book diffs, closed klines, liquidations) ahead of the next event
 // of the stream. Losses of coalescable streams are not gaps: the next update
-// replaces the lost one. A loss at the end of a stream is reported when the
+// replaces the lost one. But until it comes the far side's quote is stale,
+// and nothing else would show it: so a Publisher keeps the coalescable
+// streams whose quotes NATS refused (its link down, the reconnect buffer
+// full) and, once the link is back, publishes on each stream's subject a
+// gap marker about it (GapType the stream's type, GapCount 0, GapSource
+// schema.GapRelay; past MaxStreams such streams, one per venue naming no
+// type) — its subscribers hear that the quote is stale until the next
+// update, and dispatch drops a quote still queued from before the loss.
+// (A Consumer whose own link drops tells its subscribers likewise: see
+// Connection state.) A loss at the end of a stream is reported when the
 // stream's next message arrives. A Publisher that restarts, or that
 // forgot a stream (MaxStreams below), counts the stream from 1 again, in a
 // new run that every message names (layout 7: a run per stream, from a

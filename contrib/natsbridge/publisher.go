@@ -142,6 +142,14 @@ type Publisher struct {
 	sev  schema.CanonicalEvent
 	sbuf []byte
 
+	// lostQuotes are the coalescable streams whose quotes NATS refused
+	// (the link down, the reconnect buffer full), told to consumers once
+	// the link is back: nothing else would show them a quote is stale.
+	// Taken on a refusal and at a reconnection only, never per message.
+	lostMu     sync.Mutex
+	lostQuotes map[streamKey]lostQuote
+	lostVenues map[schema.Venue]struct{} // past MaxStreams streams: told per venue
+
 	mu       sync.Mutex
 	queue    []execMsg
 	over     bool
@@ -225,6 +233,9 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	go p.send()
 	p.w = watch(nc, func(e StateEvent) {
 		logState(p.log, e)
+		if e.State == schema.ConnConnected {
+			p.tellLostQuotes()
+		}
 		if o.OnState != nil {
 			o.OnState(e)
 		}
@@ -282,8 +293,83 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	}
 	if err := p.nc.Publish(st.subject, p.buf); err != nil {
 		p.dropped.add(p.log, 1, "natsbridge: messages refused by NATS (consumers see gap markers for ordered streams)", "subject", st.subject, "error", err)
+		if ev.Type.Coalescable() {
+			p.lostQuote(key, st.subject, ev)
+		}
 	}
 	p.published.Add(1)
+}
+
+// lostQuote is a coalescable stream whose quote NATS refused: its subject
+// and view (a marker about it names them as its events do).
+type lostQuote struct {
+	subject  string
+	depth    int
+	interval string
+}
+
+// lostQuote records that NATS refused a quote of stream k.
+func (p *Publisher) lostQuote(k streamKey, subject string, ev *schema.CanonicalEvent) {
+	p.lostMu.Lock()
+	defer p.lostMu.Unlock()
+	if _, ok := p.lostQuotes[k]; !ok && len(p.lostQuotes) >= p.opts.MaxStreams {
+		if p.lostVenues == nil {
+			p.lostVenues = make(map[schema.Venue]struct{})
+		}
+		p.lostVenues[k.venue] = struct{}{}
+		return
+	}
+	if p.lostQuotes == nil {
+		p.lostQuotes = make(map[streamKey]lostQuote)
+	}
+	p.lostQuotes[k] = lostQuote{subject: subject, depth: ev.Book.Depth, interval: ev.Kline.Interval}
+}
+
+// tellLostQuotes runs when the connection is (back) up: for every
+// coalescable stream whose quotes NATS refused, it publishes a gap marker
+// on the stream's subject (GapType the stream's type, GapCount 0,
+// GapSource schema.GapRelay), and one naming no type and symbol for a
+// venue whose streams were too many to list. A consumer's subscribers of
+// the stream hear that its last quote is stale until the next update
+// (and dispatch drops a quote still queued from before the loss). One
+// NATS refuses again waits for the next reconnection.
+func (p *Publisher) tellLostQuotes() {
+	p.lostMu.Lock()
+	lost, venues := p.lostQuotes, p.lostVenues
+	p.lostQuotes, p.lostVenues = nil, nil
+	p.lostMu.Unlock()
+	const why = "natsbridge: quotes lost while the ingest node's NATS link was down: stale until the next update"
+	now := time.Now().UnixNano()
+	var buf []byte
+	send := func(subject string, g *schema.CanonicalEvent) bool {
+		buf = wire.AppendVersion(buf[:0], g, 0, 0, p.layout)
+		return p.nc.Publish(subject, buf) == nil
+	}
+	for k, l := range lost {
+		g := &schema.CanonicalEvent{Venue: k.venue, Symbol: k.symbol, Type: schema.EventGap, IngestTS: now}
+		g.Control = schema.Control{Kind: schema.ControlGap, GapType: k.typ, GapSource: schema.GapRelay, Reason: why}
+		g.Book.Depth, g.Kline.Interval = l.depth, l.interval
+		if !send(l.subject, g) {
+			p.lostMu.Lock()
+			if p.lostQuotes == nil {
+				p.lostQuotes = make(map[streamKey]lostQuote)
+			}
+			p.lostQuotes[k] = l
+			p.lostMu.Unlock()
+		}
+	}
+	for v := range venues {
+		g := &schema.CanonicalEvent{Venue: v, Type: schema.EventGap, IngestTS: now}
+		g.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapRelay, Reason: why}
+		if !send(Subject(p.opts.Prefix, v, "", schema.EventGap), g) {
+			p.lostMu.Lock()
+			if p.lostVenues == nil {
+				p.lostVenues = make(map[schema.Venue]struct{})
+			}
+			p.lostVenues[v] = struct{}{}
+			p.lostMu.Unlock()
+		}
+	}
 }
 
 // maxPayload is the most bytes of an execution report with message id id

@@ -1,7 +1,13 @@
 package natsbridge
 
 import (
+	"errors"
+	"net"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/stretchr/testify/require"
 
@@ -48,5 +54,79 @@ func TestS25LinkLossMarksStreamsStale(t *testing.T) {
 		require.Equal(t, schema.GapRelay, g.Control.GapSource)
 	}
 	require.NoError(t, cons.Close(closeCtx(t)))
+	far.close(t)
+}
+
+// gateDialer dials addr unless it is down: a link that stays down while
+// the server and the other clients are fine.
+type gateDialer struct {
+	addr string
+	down atomic.Bool
+}
+
+func (d *gateDialer) Dial(network, _ string) (net.Conn, error) {
+	if d.down.Load() {
+		return nil, errors.New("link down")
+	}
+	return net.DialTimeout(network, d.addr, 2*time.Second)
+}
+
+// TestS25IngestLinkLossMarksStreamsStale: the ingest node's NATS link
+// drops while the far side's stays up. What the Publisher published
+// meanwhile past nats.go's reconnect buffer never arrived; an ordered
+// stream shows it by its sequence at its next message, but a quote's loss
+// shows nowhere, and the far side keeps the last quote it got, silently
+// stale. Once the link is back the Publisher tells, on each such stream's
+// subject, that its quotes were lost: a gap marker about the stream, which
+// reaches its subscribers (and replaces a quote still queued there from
+// before the loss).
+func TestS25IngestLinkLossMarksStreamsStale(t *testing.T) {
+	srv := startServer(t)
+	ingest, far := newNode(t), newNode(t)
+	dialer := &gateDialer{addr: srv.Addr().String()}
+	small := &ConnectOptions{ReconnectBuf: 4 << 10, Extra: []nats.Option{nats.SetCustomDialer(dialer)}}
+	pubStates := make(chan StateEvent, 64)
+	nc := connect(t, srv.ClientURL(), small)
+	pub, err := NewPublisher(waitCtx(t), nc, ingest.d,
+		&PublisherOptions{OnState: func(e StateEvent) { pubStates <- e }, Lanes: dispatch.SubscribeOptions{OrderedBound: 1 << 16}})
+	require.NoError(t, err)
+	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}, Symbols: []string{"BTC-USDT"}, Types: []schema.EventType{schema.EventBBO}})
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
+	require.NoError(t, err)
+	price := int64(0)
+	quote := func(ev *schema.CanonicalEvent) {
+		price++
+		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventBBO
+		ev.BBO.BidPrice, ev.Raw = schema.NewDecimal(price, 1), make([]byte, 512)
+	}
+	ingest.publish(t, quote)
+	require.Equal(t, schema.EventBBO, next(t, got, anyMarket).Type)
+
+	// The ingest node's link goes, and stays down a while.
+	dialer.down.Store(true)
+	id, err := nc.GetClientID()
+	require.NoError(t, err)
+	require.NoError(t, srv.DisconnectClientByID(id))
+	awaitState(t, pubStates, schema.ConnReconnecting)
+	for i := range 64 { // 32 KiB of quotes: far past the 4 KiB buffer
+		ingest.publish(t, quote)
+		eventually(t, func() bool { return pub.Stats().Lane.Delivered == uint64(i+2) }, "the publisher handled the quote")
+	}
+	require.Positive(t, pub.Stats().Dropped, "the reconnect buffer is bounded")
+	dialer.down.Store(false)
+	awaitState(t, pubStates, schema.ConnConnected)
+	for {
+		ev := next(t, got, anyMarket)
+		if ev.Type == schema.EventGap {
+			require.Equal(t, schema.EventBBO, ev.Control.GapType)
+			require.Equal(t, "BTC-USDT", ev.Symbol)
+			break
+		}
+		require.Equal(t, schema.EventBBO, ev.Type)
+		require.NotEqual(t, schema.NewDecimal(price, 1), ev.BBO.BidPrice, "the last quote came through: no loss left to tell")
+	}
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	ingest.close(t)
 	far.close(t)
 }
