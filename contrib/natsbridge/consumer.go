@@ -57,7 +57,10 @@ type ConsumerOptions struct {
 	// subjects share one queue, so that the consumer hands messages on in
 	// the order the server sent them. Beyond either bound messages are
 	// dropped (a slow consumer, ConsumerStats.SlowDropped); the losses of
-	// ordered streams become gap markers. (Messages in transit from nats.go
+	// ordered streams become gap markers, and the newest dropped quote of
+	// each coalescable stream (per subject, as many as the bounds again) is
+	// kept and handed on once the queue is empty, unless a newer message of
+	// its subject got in first: latest wins. (Messages in transit from nats.go
 	// to the queue, which a goroutine that does nothing else moves as they
 	// come, are bounded by PendingMsgs alone.) Default to
 	// DefaultPendingMsgs and DefaultPendingBytes.

@@ -46,7 +46,9 @@
 // All its subscriptions feed one queue, bounded by
 // ConsumerOptions.PendingMsgs and PendingBytes, that one goroutine empties,
 // so events are handed on in the order the server sent them, across
-// subjects too. Execution reports are read by one durable consumer whose filters
+// subjects too (but for the newest quote of a stream that the queue could
+// not hold, kept and handed on once it is empty: see PendingMsgs).
+// Execution reports are read by one durable consumer whose filters
 // are the subjects — or, when they overlap (JetStream refuses overlapping
 // filters), the whole stream, keeping the reports the subjects match.
 //

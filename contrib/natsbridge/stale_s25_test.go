@@ -130,3 +130,44 @@ func TestS25IngestLinkLossMarksStreamsStale(t *testing.T) {
 	ingest.close(t)
 	far.close(t)
 }
+
+// TestS25QueueOverflowKeepsLatestQuote: a burst past the Consumer's
+// pending bounds drops what arrives while its queue is full — the newest
+// messages. For a quote that was the freshest of its stream: the far side
+// then delivered the older ones queued and kept the last of them as the
+// stream's state, silently stale, until the stream's next update (which
+// may not come for long after a burst). Latest-wins (DESIGN, contract 4)
+// means the newest quote of each stream that the queue could not hold is
+// kept and delivered once there is room, unless a newer one of the stream
+// gets in first.
+func TestS25QueueOverflowKeepsLatestQuote(t *testing.T) {
+	srv := startServer(t)
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		&ConsumerOptions{PendingMsgs: 4})
+	require.NoError(t, err)
+	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+	quote := func(sym string, px int64) *schema.CanonicalEvent {
+		ev := tradeOf(sym, 1)
+		ev.Type, ev.Trade = schema.EventBBO, schema.Trade{}
+		ev.BBO.BidPrice = schema.NewDecimal(px, 1)
+		return ev
+	}
+	cons.mu.Lock() // the consumer's goroutine stalls: its queue fills
+	const n = 40
+	for px := int64(1); px <= n; px++ {
+		raw.send(quote("BTC-USDT", px), uint64(px))
+	}
+	raw.send(quote("ETH-USDT", 7), 1)
+	eventually(t, func() bool { return cons.q.droppedCount() > 0 }, "the queue overflowed")
+	cons.mu.Unlock()
+	last := map[string]schema.Decimal{}
+	for last["BTC-USDT"] != schema.NewDecimal(n, 1) || last["ETH-USDT"] != schema.NewDecimal(7, 1) {
+		ev := next(t, got, anyMarket)
+		require.Equal(t, schema.EventBBO, ev.Type)
+		last[ev.Symbol] = ev.BBO.BidPrice
+	}
+	require.NoError(t, cons.Close(closeCtx(t)))
+	far.close(t)
+}
