@@ -267,10 +267,10 @@ func (s *MergedSubscription) next() *schema.MergedEvent {
 		if draining {
 			return nil
 		}
-		select {
-		case <-s.wake:
-		case <-s.abort:
-		}
+		// A plain receive, as Subscription's: stop signals wake too, so
+		// the goroutine does not park on two channels every time it runs
+		// dry.
+		<-s.wake
 	}
 }
 
@@ -298,7 +298,8 @@ func (s *MergedSubscription) stop() uint64 {
 	s.nwin = 0
 	s.st.Discarded += n
 	s.mu.Unlock()
-	s.once.Do(func() { close(s.abort) })
+	signal(s.wake)                       // parked: it wakes, sees stateStopped and exits
+	s.once.Do(func() { close(s.abort) }) // sending on ch: the send gives up
 	return n
 }
 
