@@ -416,8 +416,8 @@ func (c *Collector) AddSession(venue schema.Venue, name string, s SessionStats) 
 // and go keeps its series, and the collector's memory, bounded. A src
 // that is not comparable (also one whose type is, holding a slice or a map
 // in an interface field: == on it would panic), or never added, takes
-// nothing. Pools and books
-// (AddPools, AddBooks) are read through functions and stay.
+// nothing. Pools and books (AddPools, AddBooks) are read through
+// functions and stay.
 func (c *Collector) Remove(src any) int {
 	if src == nil || !reflect.TypeOf(src).Comparable() {
 		return 0
