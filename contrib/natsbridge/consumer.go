@@ -207,6 +207,11 @@ type Consumer struct {
 	venues    map[schema.Venue]struct{}
 	lastVenue schema.Venue
 	linkUp    bool // the connection's last state was connected
+	// natsDrops is the messages nats.go dropped for the subscriptions, as
+	// last told (markStale); full is set by the pump when it found
+	// nats.go's channel full, where nats.go drops: the loop then looks.
+	natsDrops uint64
+	full      atomic.Bool
 
 	execMu     sync.Mutex // execution report delivery
 	execDec    wire.Decoder
@@ -375,6 +380,9 @@ func (c *Consumer) pump() {
 	for {
 		select {
 		case m := <-c.msgs:
+			if len(c.msgs) >= cap(c.msgs)-1 {
+				c.full.Store(true) // nats.go may have dropped: the loop looks once the queue is empty
+			}
 			c.q.push(m)
 		case <-c.quit:
 			return
@@ -394,6 +402,9 @@ func (c *Consumer) run() {
 			if m := c.q.pop(); m != nil {
 				c.onMsg(m)
 				continue
+			}
+			if c.full.Load() && c.full.Swap(false) { // a plain load while nothing was dropped
+				c.natsDropped()
 			}
 		}
 		var again <-chan time.Time
@@ -874,7 +885,11 @@ func (c *Consumer) onState(e StateEvent) {
 			c.linkUp = true
 		} else if c.linkUp && (e.State == schema.ConnDisconnected || e.State == schema.ConnClosed) {
 			c.linkUp = false
-			c.markStale(e)
+			why := "natsbridge: NATS connection lost: every stream of the venue is stale until its next update"
+			if e.Err != nil {
+				why += " (" + e.Err.Error() + ")"
+			}
+			c.markStale(why, e.At.UnixNano())
 		}
 		c.flushHeld()
 	}
@@ -913,25 +928,45 @@ func (c *Consumer) noteVenue(v schema.Venue) {
 }
 
 // markStale tells the subscribers of every venue the Consumer brought that
-// the connection dropped: each stream of the venue is stale until its next
-// update, and what was published meanwhile may be lost (ordered streams
-// count it when they resume). One gap marker per venue, naming no type and
+// its streams may be stale, for the reason why (the connection dropped,
+// nats.go dropped messages): each stream of the venue is stale until its
+// next update, and what was published meanwhile may be lost (ordered
+// streams count it when they resume). One gap marker per venue, naming no type and
 // no symbol: dispatch delivers it to every market data subscriber of the
 // venue, whatever its symbols and types, and drops the quotes still queued
 // before it (a quote from before the loss delivered after it would pass for
 // the stream's state), rather than a marker per stream, a burst of
 // thousands at the worst moment.
-func (c *Consumer) markStale(e StateEvent) {
-	why := "natsbridge: NATS connection lost: every stream of the venue is stale until its next update"
-	if e.Err != nil {
-		why += " (" + e.Err.Error() + ")"
-	}
+func (c *Consumer) markStale(why string, at int64) {
 	for v := range c.venues {
-		g := &schema.CanonicalEvent{Venue: v, Type: schema.EventGap, IngestTS: e.At.UnixNano()}
+		g := &schema.CanonicalEvent{Venue: v, Type: schema.EventGap, IngestTS: at}
 		g.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapRelay, Reason: why}
 		c.deliverCritical(g)
 		c.gaps.Add(1)
 	}
+}
+
+// natsDropped tells the venues, as markStale, when nats.go dropped
+// messages for the subscriptions since it last looked (a slow consumer:
+// its channel to the queue was full). Which ones is not known: a quote
+// lost there leaves its stream stale until the next update, and only the
+// venue can be named. Ordered streams also count their losses when they
+// resume.
+func (c *Consumer) natsDropped() {
+	var n uint64
+	for _, s := range c.subs {
+		if d, err := s.Dropped(); err == nil {
+			n += uint64(d)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n <= c.natsDrops || c.closed.Load() {
+		return
+	}
+	c.natsDrops = n
+	c.markStale("natsbridge: NATS dropped messages of this consumer (a slow consumer): every stream of the venue may be stale until its next update", time.Now().UnixNano())
+	c.flushHeld()
 }
 
 // slowDropped sums what NATS dropped for the subscriptions.

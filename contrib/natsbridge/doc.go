@@ -78,7 +78,10 @@
 // type) — its subscribers hear that the quote is stale until the next
 // update, and dispatch drops a quote still queued from before the loss.
 // (A Consumer whose own link drops tells its subscribers likewise: see
-// Connection state.) A loss at the end of a stream is reported when the
+// Connection state. So does one for which nats.go dropped messages, a
+// slow consumer — it counts them, ConsumerStats.SlowDropped, but does not
+// say which: once its queue is empty the Consumer publishes a gap marker
+// naming no type or symbol about every venue it brought.) A loss at the end of a stream is reported when the
 // stream's next message arrives. A Publisher that restarts, or that
 // forgot a stream (MaxStreams below), counts the stream from 1 again, in a
 // new run that every message names (layout 7: a run per stream, from a

@@ -182,3 +182,50 @@ func TestS25QueueOverflowKeepsLatestQuote(t *testing.T) {
 	require.NoError(t, cons.Close(closeCtx(t)))
 	far.close(t)
 }
+
+// TestS25NATSDropsMarkStreamsStale: nats.go drops a subscription's
+// messages when the channel it hands them on is full (a slow consumer,
+// "nats: slow consumer, messages dropped" — nats-io/nats.go#1083 and many
+// reports like it), counted but not named. A quote lost there leaves its
+// stream stale, unseen; once the Consumer has caught up it tells every
+// venue it brought, as for a lost connection.
+func TestS25NATSDropsMarkStreamsStale(t *testing.T) {
+	srv := startServer(t)
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}, Symbols: []string{"BTC-USDT"}, Types: []schema.EventType{schema.EventBBO}})
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		&ConsumerOptions{PendingMsgs: 4})
+	require.NoError(t, err)
+	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+	quote := func(px int64) *schema.CanonicalEvent {
+		ev := tradeOf("BTC-USDT", 1)
+		ev.Type, ev.Trade = schema.EventBBO, schema.Trade{}
+		ev.BBO.BidPrice = schema.NewDecimal(px, 1)
+		return ev
+	}
+	raw.send(quote(1), 1)
+	require.Equal(t, schema.EventBBO, next(t, got, anyMarket).Type)
+	cons.q.mu.Lock() // the pump stalls on the queue: nats.go's channel fills and it drops
+	for px := int64(2); px <= 40; px++ {
+		raw.send(quote(px), uint64(px))
+	}
+	eventually(t, func() bool { // not slowDropped: it takes the queue's lock, held here
+		for _, s := range cons.subs {
+			if n, err := s.Dropped(); err == nil && n > 0 {
+				return true
+			}
+		}
+		return false
+	}, "nats.go dropped")
+	cons.q.mu.Unlock()
+	for {
+		ev := next(t, got, anyMarket)
+		if ev.Type == schema.EventGap {
+			require.Equal(t, schema.EventUnknown, ev.Control.GapType)
+			break
+		}
+		require.Equal(t, schema.EventBBO, ev.Type)
+	}
+	require.NoError(t, cons.Close(closeCtx(t)))
+	far.close(t)
+}
