@@ -127,9 +127,12 @@
 // publishing: a generation holds twice those that came back in the last,
 // so a stream that keeps publishing is learned once), and learned again
 // if it comes back later; a
-// subscription forgets the coalescing slot of a stream that queued nothing
-// since its last sweep, which comes once the slots have doubled (4,096 at
-// least). A stream that keeps publishing keeps both.
+// subscription forgets the coalescing slot of a stream with nothing queued
+// that queued nothing during the last W new streams (W the greater of
+// 4,096 and half its slots), a few slots visited per new stream, so no
+// Publish sweeps more than 4 slots and a subscription holds at most about
+// four times the slots of the streams that keep quoting (or 8,192). A
+// stream that keeps publishing keeps both.
 //
 // # Lanes
 //
@@ -248,6 +251,13 @@
 // notice. (Unrecovered, it would end the host process, every other
 // subscriber and the socket reader with it.) A host that prefers to crash
 // recovers and re-panics in its own handler, or watches Stats.Panics.
+// The event the handler panicked on is not delivered again: a handler that
+// panics half-way through a fill may have booked it already, and a retry
+// would book it twice (JetStream, which redelivers, bounds it with
+// MaxDeliver and then only advises). It is surfaced instead: the log
+// record names its type, venue and symbol, and
+// [SubscribeOptions.OnPanic] gets the event itself, so that a host can
+// reconcile an execution report (look its order up) rather than lose it.
 // A handler that ends its goroutine with runtime.Goexit (t.FailNow in a
 // test's handler does) ends its subscription as Unsubscribe would: what is
 // queued is released (counted in Stats.Discarded, also while Close drains)

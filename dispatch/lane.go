@@ -21,9 +21,9 @@ func signal(wake chan struct{}) {
 
 // deliver hands v to handler, or sends it on ch when there is no handler,
 // unless abort is closed first; false means aborted (v undelivered). A
-// handler's panic is recovered and given to onPanic with the handler's
-// stack; v counts as delivered.
-func deliver[T any](v T, handler func(T), ch chan T, abort <-chan struct{}, onPanic func(any, []byte)) bool {
+// handler's panic is recovered and given to onPanic with v and the
+// handler's stack; v counts as delivered.
+func deliver[T any](v T, handler func(T), ch chan T, abort <-chan struct{}, onPanic func(T, any, []byte)) bool {
 	if handler != nil {
 		callHandler(v, handler, onPanic)
 		return true
@@ -41,10 +41,10 @@ func deliver[T any](v T, handler func(T), ch chan T, abort <-chan struct{}, onPa
 // (an unrecovered panic on the subscription's goroutine would end them
 // all). The stack is taken inside the deferred call, where it still shows
 // the handler's frames.
-func callHandler[T any](v T, handler func(T), onPanic func(any, []byte)) {
+func callHandler[T any](v T, handler func(T), onPanic func(T, any, []byte)) {
 	defer func() {
 		if r := recover(); r != nil {
-			onPanic(r, debug.Stack())
+			onPanic(v, r, debug.Stack())
 		}
 	}()
 	handler(v)

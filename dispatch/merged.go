@@ -170,19 +170,24 @@ func (d *Dispatcher) PublishMerged(_ context.Context, m *schema.MergedEvent) err
 	if d.closed.Load() {
 		return ErrClosed
 	}
+	var err error
 	for _, s := range subs {
-		if s.f.match(m) {
-			s.enqueue(m)
+		if s.f.match(m) && !s.enqueue(m) && d.closed.Load() {
+			// Refused by a subscription Close is draining: Close began
+			// after the check above, and this subscriber never gets m.
+			err = ErrClosed
 		}
 	}
-	return nil
+	return err
 }
 
-func (s *MergedSubscription) enqueue(m *schema.MergedEvent) {
+// enqueue queues a clone of m; false means the subscription takes no more
+// events (unsubscribed, or drained by Close).
+func (s *MergedSubscription) enqueue(m *schema.MergedEvent) bool {
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	if m.View() {
 		for i := range s.q.n {
@@ -192,7 +197,7 @@ func (s *MergedSubscription) enqueue(m *schema.MergedEvent) {
 				s.st.Coalesced++
 				s.mu.Unlock()
 				signal(s.wake)
-				return
+				return true
 			}
 		}
 	} else {
@@ -204,6 +209,7 @@ func (s *MergedSubscription) enqueue(m *schema.MergedEvent) {
 	s.q.push(m.Clone())
 	s.mu.Unlock()
 	signal(s.wake)
+	return true
 }
 
 func (s *MergedSubscription) run() {
@@ -261,19 +267,19 @@ func (s *MergedSubscription) next() *schema.MergedEvent {
 		if draining {
 			return nil
 		}
-		select {
-		case <-s.wake:
-		case <-s.abort:
-		}
+		// A plain receive, as Subscription's: stop signals wake too, so
+		// the goroutine does not park on two channels every time it runs
+		// dry.
+		<-s.wake
 	}
 }
 
 // handlerPanicked counts and logs a panic recovered from the handler.
-func (s *MergedSubscription) handlerPanicked(v any, stack []byte) {
+func (s *MergedSubscription) handlerPanicked(m *schema.MergedEvent, v any, stack []byte) {
 	s.mu.Lock()
 	s.st.Panics++
 	s.mu.Unlock()
-	s.d.logPanic(v, stack, slog.String("lane", "merged"))
+	s.d.logPanic(v, stack, slog.String("lane", "merged"), slog.String("event_type", m.Type.String()), slog.String("symbol", m.Symbol))
 }
 
 func (s *MergedSubscription) drain() { startDrain(&s.mu, &s.state, s.wake) }
@@ -292,7 +298,8 @@ func (s *MergedSubscription) stop() uint64 {
 	s.nwin = 0
 	s.st.Discarded += n
 	s.mu.Unlock()
-	s.once.Do(func() { close(s.abort) })
+	signal(s.wake)                       // parked: it wakes, sees stateStopped and exits
+	s.once.Do(func() { close(s.abort) }) // sending on ch: the send gives up
 	return n
 }
 

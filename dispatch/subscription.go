@@ -29,9 +29,20 @@ type SubscribeOptions struct {
 	// goes on with the next event; the publisher and the other subscribers
 	// never notice. A host that wants a handler's panic to end the process
 	// recovers and re-panics on a goroutine of its own, or watches
-	// Stats.Panics. When nil, events are sent on the channel
-	// returned by [Subscription.C]. Defaults to nil.
+	// Stats.Panics. The event the handler panicked on is not delivered
+	// again (a handler that panics half-way through a fill may have booked
+	// it already, and would book it twice): OnPanic gets it. When nil,
+	// events are sent on the channel returned by [Subscription.C].
+	// Defaults to nil.
 	Handler func(*schema.CanonicalEvent)
+	// OnPanic, when set, is called after Handler panicked, on the
+	// subscription's goroutine, with the event the handler did not finish
+	// (the host's to keep) and the panic value: what a host needs to
+	// reconcile it — an execution report names the order to look up — or
+	// to stop. A panic in OnPanic is recovered, counted in Stats.Panics and
+	// logged too. Defaults to nil: the panic is counted and logged (with
+	// the event's type, venue and symbol), nothing else.
+	OnPanic func(ev *schema.CanonicalEvent, v any)
 	// CriticalBound is how many critical events (execution reports, order
 	// acks, control and the gap markers not about one ordered stream) may
 	// wait before the lane is over its
@@ -77,6 +88,7 @@ type Subscription struct {
 	id      uint64
 	m       matcher
 	handler func(*schema.CanonicalEvent)
+	onPanic func(*schema.CanonicalEvent, any)
 	ch      chan *schema.CanonicalEvent // nil with a handler
 	wake    chan struct{}               // capacity 1: the queue is no longer empty, or the state changed
 	abort   chan struct{}               // closed to stop at once (ends a send on ch)
@@ -98,8 +110,9 @@ type Subscription struct {
 	ord      ring[ordered]
 	coal     ring[*slot]
 	slots    map[routeKey]*slot   // per coalescable stream, swept of streams gone quiet (sweepSlotsLocked)
-	slotGen  uint32               // generation of slots: sweeps so far
-	slotCap  int                  // len(slots) that makes the next new stream sweep
+	slotList []*slot              // the same slots, in the order a sweep visits them
+	hand     int                  // the sweep's next place in slotList
+	born     uint64               // slots made with minSlots held: the sweep's clock
 	gaps     map[routeKey]*marker // gap markers waiting, by the stream they report on
 	pending  []*marker            // the same markers, oldest first
 	market   uint64               // market data events delivered so far
@@ -138,14 +151,20 @@ type marker struct {
 // that queued the slot; a replacement keeps it, so the stream keeps its
 // place in line.
 type slot struct {
-	ev  *schema.CanonicalEvent
-	seq uint64
-	gen uint32 // Subscription.slotGen when it was last queued
+	ev   *schema.CanonicalEvent
+	seq  uint64
+	key  routeKey
+	at   int    // index in Subscription.slotList
+	last uint64 // Subscription.born when it was last queued
 }
 
 // minSlots is the fewest coalescable streams' slots a subscription keeps
 // before it sweeps those that went quiet.
 const minSlots = 4096
+
+// sweepStep is how many slots the sweep visits per new stream once there
+// are minSlots (see sweepSlotsLocked).
+const sweepStep = 4
 
 func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Subscription {
 	if o.CriticalBound <= 0 {
@@ -160,6 +179,7 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		name:      o.Name,
 		m:         compile(f),
 		handler:   o.Handler,
+		onPanic:   o.OnPanic,
 		wake:      make(chan struct{}, 1),
 		abort:     make(chan struct{}),
 		done:      make(chan struct{}),
@@ -169,7 +189,6 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		ord:       newRing[ordered](min(o.OrderedBound, DefaultOrderedBound)), // grows to the bound as needed
 		coal:      newRing[*slot](16),
 		slots:     make(map[routeKey]*slot),
-		slotCap:   minSlots,
 	}
 	if s.handler == nil {
 		s.ch = make(chan *schema.CanonicalEvent)
@@ -284,11 +303,10 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 	k := keyOf(ev)
 	sl := s.slots[k]
 	if sl == nil {
-		if len(s.slots) >= s.slotCap {
-			s.sweepSlotsLocked()
-		}
-		sl = new(slot)
+		s.sweepSlotsLocked()
+		sl = &slot{key: k, at: len(s.slotList)}
 		s.slots[k] = sl
+		s.slotList = append(s.slotList, sl)
 	}
 	if sl.ev != nil {
 		if !copyInto(sl.ev, ev) {
@@ -298,27 +316,67 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 		return false
 	}
 	s.seq++
-	sl.ev, sl.seq, sl.gen = cl.take(), s.seq, s.slotGen
+	sl.ev, sl.seq, sl.last = cl.take(), s.seq, s.born
 	s.coal.push(sl)
 	return true
 }
 
-// sweepSlotsLocked forgets the slots of the streams that queued nothing
-// since the last sweep: a venue's symbols come and go (options and dated
-// futures expire by the thousand), and a slot kept for every stream ever
-// seen would grow without end. A slot holds nothing else worth keeping
-// when empty: its place in line is taken anew when its stream queues
-// again. The next sweep comes once as many new streams again have come,
-// so a sweep costs amortized O(1) per new stream, and the streams that
-// keep publishing keep their slots (no allocation for them).
+// sweepSlotsLocked forgets the slots of streams gone quiet: a venue's
+// symbols come and go (options and dated futures expire by the thousand),
+// and a slot kept for every stream ever seen would grow without end. It is
+// called for every new stream's slot and, once there are minSlots, visits
+// the next sweepStep slots, going round slotList: a slot with nothing
+// queued whose stream queued nothing during the last W new streams, W the
+// greater of minSlots and half the slots held, is forgotten. (New streams
+// are counted only once minSlots are held: a host subscribing to its
+// streams one by one does not age the first ones before they could quote
+// twice.) A slot holds nothing else worth keeping when empty: its place in
+// line is taken anew when its stream queues again.
+//
+// So no Publish does more than sweepStep visits under the lock, whatever
+// the streams followed (a sweep of every slot at once held it ~30 ms at
+// 100k slots), and the sweep costs O(1) per new stream. With L streams
+// that keep quoting, the slots of quiet ones are those of the last W new
+// streams plus those the sweep has not reached yet (at most a turn, about
+// n/sweepStep new streams): n ≤ L + n/2 + n/4, so n stays within 4L (or
+// about 2 × minSlots). A stream that quotes again before W new streams
+// have come keeps its slot (no allocation for it); one that quotes less
+// often costs a small allocation when it does, nothing else. The sweep
+// done all at once when the slots had doubled kept every slot queued since
+// the sweep before, which let the table grow by L at every sweep, without
+// end, and made a subscriber to more than 8,192 streams quoting in turn
+// forget and make again a slot for every quote, sweeping every 4,096.
+//
+// Not solved: L streams that first quote all at once, many more than
+// minSlots (a subscriber to 100k options), age one another before they
+// can quote twice, and each quote then finds its slot forgotten (the
+// streams quoting in between are new streams to the sweep), for good. It
+// costs a small allocation per quote, next to the clone's 1,896 bytes,
+// and loses nothing; telling such a stream from a new one needs a memory
+// of forgotten streams, not kept.
 func (s *Subscription) sweepSlotsLocked() {
-	for k, sl := range s.slots {
-		if sl.ev == nil && sl.gen != s.slotGen {
-			delete(s.slots, k)
-		}
+	if len(s.slots) < minSlots {
+		return
 	}
-	s.slotGen++
-	s.slotCap = max(minSlots, 2*len(s.slots))
+	s.born++
+	w := uint64(max(minSlots, len(s.slotList)/2))
+	for range sweepStep {
+		if s.hand >= len(s.slotList) {
+			s.hand = 0
+		}
+		sl := s.slotList[s.hand]
+		if sl.ev != nil || s.born-sl.last <= w {
+			s.hand++
+			continue
+		}
+		// Forget it: the last slot takes its place, to be visited next.
+		delete(s.slots, sl.key)
+		last := len(s.slotList) - 1
+		moved := s.slotList[last]
+		s.slotList[sl.at], moved.at = moved, sl.at
+		s.slotList[last] = nil
+		s.slotList = s.slotList[:last]
+	}
 }
 
 // discardStaleLocked drops the coalescable events queued before gap
@@ -333,21 +391,21 @@ func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 	if s.coal.len() == 0 || (t != schema.EventUnknown && !t.Coalescable()) {
 		return
 	}
-	n := 0
-	for k, sl := range s.slots {
-		if sl.ev == nil || k.venue != g.Venue || (g.Symbol != "" && k.symbol != g.Symbol) {
-			continue
+	// Only the queued slots can hold a stale quote: the coalescing lane,
+	// not every slot (a venue's marker per stream, each visiting every
+	// stream's slot, would cost the square of the streams).
+	n := s.coal.filter(func(sl *slot) bool {
+		k := sl.key
+		if k.venue != g.Venue || (g.Symbol != "" && k.symbol != g.Symbol) {
+			return true
 		}
 		if t != schema.EventUnknown && (k.typ != t || (g.Symbol != "" && (k.depth != g.Book.Depth || k.interval != g.Kline.Interval))) {
-			continue
+			return true
 		}
 		sl.ev = nil
-		n++
-	}
-	if n > 0 {
-		s.coal.filter(func(sl *slot) bool { return sl.ev != nil })
-		s.counters.Coalesced += uint64(n)
-	}
+		return false
+	})
+	s.counters.Coalesced += uint64(n)
 }
 
 func (s *Subscription) pushCriticalLocked(c *schema.CanonicalEvent) (alarm bool) {
@@ -629,10 +687,18 @@ func (s *Subscription) exit() {
 	close(s.done)
 }
 
-// handlerPanicked counts and logs a panic recovered from the handler.
-func (s *Subscription) handlerPanicked(v any, stack []byte) {
+// handlerPanicked counts and logs a panic recovered from the handler, and
+// gives the event it failed on to OnPanic.
+func (s *Subscription) handlerPanicked(ev *schema.CanonicalEvent, v any, stack []byte) {
 	s.panics.Add(1)
-	s.d.logPanic(v, stack, slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name))
+	s.d.logPanic(v, stack, slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
+		slog.String("event_type", ev.Type.String()), slog.String("venue", string(ev.Venue)), slog.String("symbol", ev.Symbol))
+	if s.onPanic != nil {
+		callHandler(ev, func(ev *schema.CanonicalEvent) { s.onPanic(ev, v) }, func(_ *schema.CanonicalEvent, v any, stack []byte) {
+			s.panics.Add(1)
+			s.d.logPanic(v, stack, slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name), slog.String("in", "OnPanic"))
+		})
+	}
 }
 
 // drain makes the subscription refuse new events and exit once what is

@@ -485,6 +485,13 @@ func TestAdversarial2BurstPastPendingBounds(t *testing.T) {
 			case ev := <-got:
 				switch ev.Type {
 				case schema.EventGap:
+					if ev.Control.GapType == schema.EventUnknown && ev.Symbol == "" {
+						// nats.go dropped messages it does not name: the
+						// venue's streams may be stale (counted by each
+						// stream's own marker when it resumes).
+						require.Zero(t, ev.Control.GapCount)
+						continue
+					}
 					require.Equal(t, schema.EventTrade, ev.Control.GapType)
 					pendingGap[ev.Symbol] += ev.Control.GapCount
 					lost[ev.Symbol] += ev.Control.GapCount

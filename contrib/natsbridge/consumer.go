@@ -57,7 +57,10 @@ type ConsumerOptions struct {
 	// subjects share one queue, so that the consumer hands messages on in
 	// the order the server sent them. Beyond either bound messages are
 	// dropped (a slow consumer, ConsumerStats.SlowDropped); the losses of
-	// ordered streams become gap markers. (Messages in transit from nats.go
+	// ordered streams become gap markers, and the newest dropped quote of
+	// each coalescable stream (per subject, as many as the bounds again) is
+	// kept and handed on once the queue is empty, unless a newer message of
+	// its subject got in first: latest wins. (Messages in transit from nats.go
 	// to the queue, which a goroutine that does nothing else moves as they
 	// come, are bounded by PendingMsgs alone.) Default to
 	// DefaultPendingMsgs and DefaultPendingBytes.
@@ -197,6 +200,18 @@ type Consumer struct {
 	// the pool is exhausted; refilled after a message while the pool has
 	// two events free or more (the last one is left to market data).
 	reserve *schema.CanonicalEvent
+	// venues are the venues whose market data the Consumer brought (at
+	// most maxVenues), told that their streams may be stale when the
+	// connection drops; lastVenue is the last one noted, so that a message
+	// of the same venue costs a string comparison, not a map lookup.
+	venues    map[schema.Venue]struct{}
+	lastVenue schema.Venue
+	linkUp    bool // the connection's last state was connected
+	// natsDrops is the messages nats.go dropped for the subscriptions, as
+	// last told (markStale); full is set by the pump when it found
+	// nats.go's channel full, where nats.go drops: the loop then looks.
+	natsDrops uint64
+	full      atomic.Bool
 
 	execMu     sync.Mutex // execution report delivery
 	execDec    wire.Decoder
@@ -246,6 +261,7 @@ type latestMsg struct {
 // subject and are still two streams.
 type seqState struct {
 	last   uint64 // the last sequence handed on, or announced lost
+	run    uint32 // the run last's belongs to (0: none, a publisher of layout 6)
 	known  bool   // a message of the stream has been received
 	midway bool   // first seen midway once streams were forgotten: the next delivered announces that unknown loss
 }
@@ -364,6 +380,9 @@ func (c *Consumer) pump() {
 	for {
 		select {
 		case m := <-c.msgs:
+			if len(c.msgs) >= cap(c.msgs)-1 {
+				c.full.Store(true) // nats.go may have dropped: the loop looks once the queue is empty
+			}
 			c.q.push(m)
 		case <-c.quit:
 			return
@@ -383,6 +402,9 @@ func (c *Consumer) run() {
 			if m := c.q.pop(); m != nil {
 				c.onMsg(m)
 				continue
+			}
+			if c.full.Load() && c.full.Swap(false) { // a plain load while nothing was dropped
+				c.natsDropped()
 			}
 		}
 		var again <-chan time.Time
@@ -576,9 +598,9 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 		// The first message of a stream sets where the stream starts: lost
 		// here, it is announced by the next one like any other loss.
 		c.scratch.Reset()
-		if seq, err := c.dec.Decode(data, &c.scratch); err == nil && seq != 0 {
+		if seq, run, err := c.dec.DecodeRun(data, &c.scratch); err == nil && seq != 0 {
 			if ss := c.seqOf(c.scratch.Venue, c.scratch.Symbol, streamType(&c.scratch)); !ss.known {
-				ss.last, ss.known = seq-1, true
+				ss.last, ss.run, ss.known = seq-1, run, true
 				ss.midway = seq > 1 && c.seqs.evicted > 0
 			}
 		}
@@ -609,7 +631,7 @@ func (c *Consumer) seqOf(venue schema.Venue, symbol string, typ schema.EventType
 // deliver decodes data into ev and publishes it, announcing a loss of its
 // ordered stream first.
 func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEvent) {
-	seq, err := c.dec.Decode(data, ev)
+	seq, run, err := c.dec.DecodeRun(data, ev)
 	if err != nil {
 		c.events.Put(ev)
 		c.malformed.Add(1)
@@ -619,30 +641,36 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 	if ev.Type.Coalescable() && len(c.latest) > 0 {
 		delete(c.latest, streamKey{ev.Venue, ev.Symbol, ev.Type}) // delivered, or superseded
 	}
+	if !ev.Type.Critical() && ev.Venue != c.lastVenue {
+		c.noteVenue(ev.Venue)
+	}
 	if typ := streamType(ev); seq != 0 && !typ.Coalescable() && !typ.Critical() {
-		// A sequence that does not move forward is a restarted publisher:
-		// start over from it. Its run counts from 1, so a first message
-		// of the new run past 1 follows losses too.
 		ss := c.seqOf(ev.Venue, ev.Symbol, typ)
-		last, known, midway := ss.last, ss.known, ss.midway
+		last, lastRun, known, midway := ss.last, ss.run, ss.known, ss.midway
 		if !known {
 			// A stream first seen midway may be one forgotten (MaxStreams):
 			// what it missed is unknown.
 			midway = seq > 1 && c.seqs.evicted > 0
 		}
-		ss.last, ss.known, ss.midway = seq, true, false
-		lost := uint64(0)
+		ss.last, ss.run, ss.known, ss.midway = seq, run, true, false
+		lost, why := uint64(0), ""
 		switch {
+		case midway:
+			why = "the stream's state was forgotten, MaxStreams" // whatever it missed while forgotten comes on top
+		case known && ((run != 0 && run != lastRun) || seq <= last):
+			// The publisher started the stream over (a restart, or it
+			// forgot the stream): the new run counts from 1, so its
+			// messages before this one were lost. The run tells it even
+			// when this one numbers past the old run's last (layout 6,
+			// which names no run, took that for a continuation, or for a
+			// loss of the difference); what the old run sent after last
+			// cannot be told.
+			lost = seq - 1
 		case known && seq > last+1:
 			lost = seq - last - 1
-		case known && seq <= last:
-			lost = seq - 1
 		}
-		if midway {
-			lost = 0 // unknown: whatever it missed while forgotten comes on top
-		}
-		if lost > 0 || midway {
-			if ev = c.gap(ev, typ, lost); ev == nil {
+		if lost > 0 || why != "" {
+			if ev = c.gap(ev, typ, lost, why); ev == nil {
 				return
 			}
 		}
@@ -693,12 +721,13 @@ func (c *Consumer) flushHeld() {
 	}
 }
 
-// gap announces n events lost before ev (0: a loss of unknown count): it
+// gap announces n events lost before ev (0: a loss of unknown count, for
+// the reason why): it
 // publishes a gap marker ahead of ev and returns ev to be published. When
 // the pool has no event for the marker, ev itself becomes the marker
 // (counting itself lost too) and gap returns nil: a loss is never left
 // unannounced.
-func (c *Consumer) gap(ev *schema.CanonicalEvent, typ schema.EventType, n uint64) *schema.CanonicalEvent {
+func (c *Consumer) gap(ev *schema.CanonicalEvent, typ schema.EventType, n uint64, why string) *schema.CanonicalEvent {
 	venue, symbol := ev.Venue, ev.Symbol
 	g := c.take(true)
 	if g == nil {
@@ -711,7 +740,7 @@ func (c *Consumer) gap(ev *schema.CanonicalEvent, typ schema.EventType, n uint64
 	c.lost.add(c.log, n, "natsbridge: events lost between ingest and consumer, announced by gap markers", "venue", venue, "symbol", symbol)
 	g.Venue, g.Symbol, g.Type = venue, symbol, schema.EventGap
 	g.IngestTS = time.Now().UnixNano()
-	count := "an unknown number of events (the stream's state was forgotten, MaxStreams)"
+	count := "an unknown number of events (" + why + ")"
 	if n > 0 {
 		count = strconv.FormatUint(n, 10)
 	}
@@ -849,14 +878,18 @@ func (c *Consumer) onState(e StateEvent) {
 	case e.Err != nil:
 		ev.Control.Reason = e.Err.Error()
 	}
-	data := wire.Append(nil, ev, 0)
 	c.mu.Lock()
 	if !c.closed.Load() {
-		st := &c.stateSubj
-		if dst := c.takeCritical(); dst != nil {
-			c.deliver(st, data, dst)
-		} else {
-			c.shelve(st, ev.Type, data)
+		c.deliverCritical(ev)
+		if e.State == schema.ConnConnected {
+			c.linkUp = true
+		} else if c.linkUp && (e.State == schema.ConnDisconnected || e.State == schema.ConnClosed) {
+			c.linkUp = false
+			why := "natsbridge: NATS connection lost: every stream of the venue is stale until its next update"
+			if e.Err != nil {
+				why += " (" + e.Err.Error() + ")"
+			}
+			c.markStale(why, e.At.UnixNano())
 		}
 		c.flushHeld()
 	}
@@ -864,6 +897,76 @@ func (c *Consumer) onState(e StateEvent) {
 	if c.opts.OnState != nil {
 		c.opts.OnState(e)
 	}
+}
+
+// deliverCritical hands on ev, a critical event of the Consumer's own
+// (a state, a gap marker), in order with the core messages: from the
+// reserve when the pool is exhausted, or held until an event is free.
+func (c *Consumer) deliverCritical(ev *schema.CanonicalEvent) {
+	data := wire.Append(nil, ev, 0)
+	st := &c.stateSubj
+	if dst := c.takeCritical(); dst != nil {
+		c.deliver(st, data, dst)
+	} else {
+		c.shelve(st, ev.Type, data)
+	}
+}
+
+// maxVenues bounds the venues the Consumer tells of a lost connection:
+// venues are few; a peer that names thousands gets the first.
+const maxVenues = 256
+
+func (c *Consumer) noteVenue(v schema.Venue) {
+	c.lastVenue = v
+	if _, ok := c.venues[v]; ok || len(c.venues) >= maxVenues || v == c.opts.StateVenue {
+		return
+	}
+	if c.venues == nil {
+		c.venues = make(map[schema.Venue]struct{})
+	}
+	c.venues[v] = struct{}{}
+}
+
+// markStale tells the subscribers of every venue the Consumer brought that
+// its streams may be stale, for the reason why (the connection dropped,
+// nats.go dropped messages): each stream of the venue is stale until its
+// next update, and what was published meanwhile may be lost (ordered
+// streams count it when they resume). One gap marker per venue, naming no type and
+// no symbol: dispatch delivers it to every market data subscriber of the
+// venue, whatever its symbols and types, and drops the quotes still queued
+// before it (a quote from before the loss delivered after it would pass for
+// the stream's state), rather than a marker per stream, a burst of
+// thousands at the worst moment.
+func (c *Consumer) markStale(why string, at int64) {
+	for v := range c.venues {
+		g := &schema.CanonicalEvent{Venue: v, Type: schema.EventGap, IngestTS: at}
+		g.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapRelay, Reason: why}
+		c.deliverCritical(g)
+		c.gaps.Add(1)
+	}
+}
+
+// natsDropped tells the venues, as markStale, when nats.go dropped
+// messages for the subscriptions since it last looked (a slow consumer:
+// its channel to the queue was full). Which ones is not known: a quote
+// lost there leaves its stream stale until the next update, and only the
+// venue can be named. Ordered streams also count their losses when they
+// resume.
+func (c *Consumer) natsDropped() {
+	var n uint64
+	for _, s := range c.subs {
+		if d, err := s.Dropped(); err == nil {
+			n += uint64(d)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n <= c.natsDrops || c.closed.Load() {
+		return
+	}
+	c.natsDrops = n
+	c.markStale("natsbridge: NATS dropped messages of this consumer (a slow consumer): every stream of the venue may be stale until its next update", time.Now().UnixNano())
+	c.flushHeld()
 }
 
 // slowDropped sums what NATS dropped for the subscriptions.

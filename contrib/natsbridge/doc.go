@@ -46,7 +46,9 @@
 // All its subscriptions feed one queue, bounded by
 // ConsumerOptions.PendingMsgs and PendingBytes, that one goroutine empties,
 // so events are handed on in the order the server sent them, across
-// subjects too. Execution reports are read by one durable consumer whose filters
+// subjects too (but for the newest quote of a stream that the queue could
+// not hold, kept and handed on once it is empty: see PendingMsgs).
+// Execution reports are read by one durable consumer whose filters
 // are the subjects — or, when they overlap (JetStream refuses overlapping
 // filters), the whole stream, keeping the reports the subjects match.
 //
@@ -67,13 +69,28 @@
 // (schema.EventGap, Control.GapCount = how many) for an ordered stream
 // (trades, book diffs, closed klines, liquidations) ahead of the next event
 // of the stream. Losses of coalescable streams are not gaps: the next update
-// replaces the lost one. A loss at the end of a stream is reported when the
-// stream's next message arrives. A Publisher that restarts counts from 1
-// again: a sequence that goes back starts the stream over, and the new
-// run's messages before the first that arrived are reported lost. (What
-// the old run lost at its end, and the first messages of a new run that
-// still numbers past the old run's last, cannot be told from the
-// sequence.)
+// replaces the lost one. But until it comes the far side's quote is stale,
+// and nothing else would show it: so a Publisher keeps the coalescable
+// streams whose quotes NATS refused (its link down, the reconnect buffer
+// full) and, once the link is back, publishes on each stream's subject a
+// gap marker about it (GapType the stream's type, GapCount 0, GapSource
+// schema.GapRelay; past MaxStreams such streams, one per venue naming no
+// type) — its subscribers hear that the quote is stale until the next
+// update, and dispatch drops a quote still queued from before the loss.
+// (A Consumer whose own link drops tells its subscribers likewise: see
+// Connection state. So does one for which nats.go dropped messages, a
+// slow consumer — it counts them, ConsumerStats.SlowDropped, but does not
+// say which: once its queue is empty the Consumer publishes a gap marker
+// naming no type or symbol about every venue it brought.) A loss at the end of a stream is reported when the
+// stream's next message arrives. A Publisher that restarts, or that
+// forgot a stream (MaxStreams below), counts the stream from 1 again, in a
+// new run that every message names (layout 7: a run per stream, from a
+// random start per Publisher): a new run, or a sequence that goes back,
+// starts the stream over, and the new run's messages before the first
+// that arrived are reported lost — also when it numbers past the old
+// run's last, which the sequence alone (layout 6) took for a continuation
+// or for a loss of the difference. (What the old run lost at its end
+// cannot be told.)
 //
 // What the Consumer keeps per stream and per subject is bounded by
 // ConsumerOptions.MaxStreams, whoever publishes on its subjects: past it
@@ -190,25 +207,39 @@
 // into its dispatcher, with the Venue ConsumerOptions.StateVenue ("nats"),
 // as a critical message: in order with the core messages, never dropped
 // (from the reserve, or held until an event is free, when the pool is
-// exhausted).
+// exhausted). When its connection drops (disconnected or closed after
+// connected), the Consumer also tells the streams themselves, as a
+// strategy reading one symbol may not subscribe to the venue "nats": right
+// after the state, a gap marker (schema.EventGap, Control.GapType
+// schema.EventUnknown, no Symbol, GapCount 0, GapSource schema.GapRelay)
+// about every venue whose market data it brought (the first 256), which
+// dispatch delivers to every market data subscriber of the venue and
+// which replaces the quotes still queued: every stream is stale until its
+// next update. Ordered streams also count what they lost when they
+// resume.
 //
 // # Encoding
 //
-// Messages are a compact binary layout, version 6 (2 added Control.RequestID, 3 Control.GapSource,
+// Messages are a compact binary layout, version 7 (2 added Control.RequestID, 3 Control.GapSource,
 // 4 Control.Value and the Balance and Position sections, 5 the execution's
-// PositionSide, ReduceOnly, RealizedPnL and Reconciled, 6 the book's Depth), chosen over goccy/go-json
+// PositionSide, ReduceOnly, RealizedPnL and Reconciled, 6 the book's Depth,
+// 7 the run of the bridge sequence). A Consumer reads 7 and 6 (whose run
+// reads as 0: none); a Publisher writes 7, or 6 with
+// PublisherOptions.WireVersion while consumers older than 7 (which refuse
+// it) are upgraded. Chosen over goccy/go-json
 // by measurement (BenchmarkEncode and BenchmarkDecode in internal/wire: a
-// trade is 70 bytes against 1574, encodes in ~0.13 µs against ~6.9 µs,
+// trade is 74 bytes (70 in version 6) against 1574, encodes in ~0.13 µs against ~6.9 µs,
 // decodes in ~0.2 µs against ~5.5 µs, with no allocation against 49). All
 // integers are little-endian fixed width, LEB128 uvarints, or zig-zag
 // varints; a decimal is its mantissa (varint) and scale (byte), so the
 // venue's digits and trailing zeros cross exactly; a string or byte slice is
 // a uvarint length and the bytes; an ID is a length byte and the bytes.
 //
-//	u8       version (6)
+//	u8       version (7)
 //	u8       event type (schema.EventType)
 //	uvarint  bridge sequence (0: none; execution reports, states and
 //	         control; a gap marker of market data is numbered in its stream)
+//	u32      run of the bridge sequence (0: none; not in version 6)
 //	string   venue, string symbol
 //	uvarint  SeqProvider; i64 ExchangeTS; i64 IngestTS
 //	uvarint  TraceID; uvarint DecisionID; bytes Raw

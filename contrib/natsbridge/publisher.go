@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,14 @@ type PublisherOptions struct {
 	// OnState sees the NATS connection's state changes, from a goroutine
 	// of the publisher's. Defaults to nil.
 	OnState func(StateEvent)
+	// WireVersion is the layout the Publisher writes: 7, the current one,
+	// which names the run of each stream's bridge sequence so that a
+	// Consumer tells a Publisher that started a stream over (a restart, a
+	// stream it forgot) from a loss; or 6, the previous one, which a
+	// Consumer older than 7 reads (it refuses 7), while consumers are
+	// upgraded: upgrade every Consumer, then set 7. A Consumer reads both.
+	// Defaults to 0: 7.
+	WireVersion int
 	// Logger receives the publisher's state changes at Info (the NATS
 	// connection's states) and its faults and losses at Warn (messages
 	// NATS refused, failed attempts to store an execution report, the
@@ -118,8 +127,11 @@ type Publisher struct {
 	log       *slog.Logger
 	w         *watcher
 
+	// layout is the wire version written (WireVersion).
+	layout byte
 	// Used by the dispatcher's delivery goroutine only.
 	streams *lru[streamKey, stream]
+	runs    uint32 // the run of the last stream started: streams start runs in turn from a random one
 	evicted atomic.Uint64
 	buf     []byte
 	idBuf   []byte
@@ -129,6 +141,14 @@ type Publisher struct {
 	sdec wire.Decoder
 	sev  schema.CanonicalEvent
 	sbuf []byte
+
+	// lostQuotes are the coalescable streams whose quotes NATS refused
+	// (the link down, the reconnect buffer full), told to consumers once
+	// the link is back: nothing else would show them a quote is stale.
+	// Taken on a refusal and at a reconnection only, never per message.
+	lostMu     sync.Mutex
+	lostQuotes map[streamKey]lostQuote
+	lostVenues map[schema.Venue]struct{} // past MaxStreams streams: told per venue
 
 	mu       sync.Mutex
 	queue    []execMsg
@@ -178,6 +198,14 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	if o.PublishTimeout <= 0 {
 		o.PublishTimeout = DefaultPublishTimeout
 	}
+	layout := byte(wire.Version)
+	switch o.WireVersion {
+	case 0, wire.Version:
+	case wire.PrevVersion:
+		layout = wire.PrevVersion
+	default:
+		return nil, fmt.Errorf("natsbridge: WireVersion %d: %d or %d", o.WireVersion, wire.PrevVersion, wire.Version)
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("natsbridge: %w", err)
@@ -189,6 +217,8 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	p := &Publisher{
 		nc: nc, js: js, d: d, opts: o, log: logger(o.Logger).With("role", "publisher"), streamMax: maxMsg,
 		streams:  newLRU[streamKey, stream](o.MaxStreams),
+		runs:     rand.Uint32(),
+		layout:   layout,
 		wake:     make(chan struct{}, 1),
 		draining: make(chan struct{}),
 		stop:     make(chan struct{}),
@@ -203,6 +233,9 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	go p.send()
 	p.w = watch(nc, func(e StateEvent) {
 		logState(p.log, e)
+		if e.State == schema.ConnConnected {
+			p.tellLostQuotes()
+		}
 		if o.OnState != nil {
 			o.OnState(e)
 		}
@@ -226,12 +259,19 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	st, known := p.streams.get(key)
 	if !known {
 		st.subject = Subject(p.opts.Prefix, key.venue, key.symbol, key.typ)
+		// A run of its own, that a Consumer tells from the one this stream
+		// had before (it was forgotten, or the Publisher restarted: a
+		// random start), as the stream's sequence counts from 1 again.
+		if p.runs++; p.runs == 0 {
+			p.runs++ // 0 is "no run"
+		}
+		st.run = p.runs
 		p.evicted.Store(p.streams.evicted)
 	}
 	if durable(key.typ) {
 		id := p.msgID(ev)
 		var trimmed bool
-		p.buf, trimmed = fit(p.buf, ev, 0, p.maxPayload(id))
+		p.buf, trimmed = p.fit(p.buf, ev, 0, 0, p.maxPayload(id))
 		if trimmed {
 			p.trimmed.add(p.log, 1, "natsbridge: events over the server's max_payload sent without their Raw", "subject", st.subject)
 		}
@@ -248,13 +288,88 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 		seq = st.seq
 	}
 	var trimmed bool
-	if p.buf, trimmed = fit(p.buf, ev, seq, int(p.nc.MaxPayload())); trimmed {
+	if p.buf, trimmed = p.fit(p.buf, ev, seq, st.run, int(p.nc.MaxPayload())); trimmed {
 		p.trimmed.add(p.log, 1, "natsbridge: events over the server's max_payload sent without their Raw", "subject", st.subject)
 	}
 	if err := p.nc.Publish(st.subject, p.buf); err != nil {
 		p.dropped.add(p.log, 1, "natsbridge: messages refused by NATS (consumers see gap markers for ordered streams)", "subject", st.subject, "error", err)
+		if ev.Type.Coalescable() {
+			p.lostQuote(key, st.subject, ev)
+		}
 	}
 	p.published.Add(1)
+}
+
+// lostQuote is a coalescable stream whose quote NATS refused: its subject
+// and view (a marker about it names them as its events do).
+type lostQuote struct {
+	subject  string
+	depth    int
+	interval string
+}
+
+// lostQuote records that NATS refused a quote of stream k.
+func (p *Publisher) lostQuote(k streamKey, subject string, ev *schema.CanonicalEvent) {
+	p.lostMu.Lock()
+	defer p.lostMu.Unlock()
+	if _, ok := p.lostQuotes[k]; !ok && len(p.lostQuotes) >= p.opts.MaxStreams {
+		if p.lostVenues == nil {
+			p.lostVenues = make(map[schema.Venue]struct{})
+		}
+		p.lostVenues[k.venue] = struct{}{}
+		return
+	}
+	if p.lostQuotes == nil {
+		p.lostQuotes = make(map[streamKey]lostQuote)
+	}
+	p.lostQuotes[k] = lostQuote{subject: subject, depth: ev.Book.Depth, interval: ev.Kline.Interval}
+}
+
+// tellLostQuotes runs when the connection is (back) up: for every
+// coalescable stream whose quotes NATS refused, it publishes a gap marker
+// on the stream's subject (GapType the stream's type, GapCount 0,
+// GapSource schema.GapRelay), and one naming no type and symbol for a
+// venue whose streams were too many to list. A consumer's subscribers of
+// the stream hear that its last quote is stale until the next update
+// (and dispatch drops a quote still queued from before the loss). One
+// NATS refuses again waits for the next reconnection.
+func (p *Publisher) tellLostQuotes() {
+	p.lostMu.Lock()
+	lost, venues := p.lostQuotes, p.lostVenues
+	p.lostQuotes, p.lostVenues = nil, nil
+	p.lostMu.Unlock()
+	const why = "natsbridge: quotes lost while the ingest node's NATS link was down: stale until the next update"
+	now := time.Now().UnixNano()
+	var buf []byte
+	send := func(subject string, g *schema.CanonicalEvent) bool {
+		buf = wire.AppendVersion(buf[:0], g, 0, 0, p.layout)
+		return p.nc.Publish(subject, buf) == nil
+	}
+	for k, l := range lost {
+		g := &schema.CanonicalEvent{Venue: k.venue, Symbol: k.symbol, Type: schema.EventGap, IngestTS: now}
+		g.Control = schema.Control{Kind: schema.ControlGap, GapType: k.typ, GapSource: schema.GapRelay, Reason: why}
+		g.Book.Depth, g.Kline.Interval = l.depth, l.interval
+		if !send(l.subject, g) {
+			p.lostMu.Lock()
+			if p.lostQuotes == nil {
+				p.lostQuotes = make(map[streamKey]lostQuote)
+			}
+			p.lostQuotes[k] = l
+			p.lostMu.Unlock()
+		}
+	}
+	for v := range venues {
+		g := &schema.CanonicalEvent{Venue: v, Type: schema.EventGap, IngestTS: now}
+		g.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapRelay, Reason: why}
+		if !send(Subject(p.opts.Prefix, v, "", schema.EventGap), g) {
+			p.lostMu.Lock()
+			if p.lostVenues == nil {
+				p.lostVenues = make(map[schema.Venue]struct{})
+			}
+			p.lostVenues[v] = struct{}{}
+			p.lostMu.Unlock()
+		}
+	}
 }
 
 // maxPayload is the most bytes of an execution report with message id id
@@ -273,23 +388,24 @@ func (p *Publisher) maxPayload(id string) int {
 	return max(1, limit-framing-len(id)-len(p.opts.Stream.Name))
 }
 
-// fit encodes ev with bridge sequence seq into buf and reports whether it
+// fit encodes ev with bridge sequence seq of run run, in the Publisher's
+// layout, into buf and reports whether it
 // had to leave something out to keep within limit bytes (0: no bound): the
 // venue payload (Raw, kept "when kept"), then the free texts (reject
 // reason, control and account reasons), never a number, an id or a
 // price. ev is the publisher's heap clone and is changed. What still does
 // not fit is NATS's to refuse.
-func fit(buf []byte, ev *schema.CanonicalEvent, seq uint64, limit int) ([]byte, bool) {
-	buf = wire.Append(buf[:0], ev, seq)
+func (p *Publisher) fit(buf []byte, ev *schema.CanonicalEvent, seq uint64, run uint32, limit int) ([]byte, bool) {
+	buf = wire.AppendVersion(buf[:0], ev, seq, run, p.layout)
 	if limit <= 0 || len(buf) <= limit {
 		return buf, false
 	}
 	ev.Raw = ev.Raw[:0]
-	if buf = wire.Append(buf[:0], ev, seq); len(buf) <= limit {
+	if buf = wire.AppendVersion(buf[:0], ev, seq, run, p.layout); len(buf) <= limit {
 		return buf, true
 	}
 	ev.Exec.RejectReason, ev.Control.Reason, ev.Balance.Reason, ev.Position.Reason = "", "", "", ""
-	return wire.Append(buf[:0], ev, seq), true
+	return wire.AppendVersion(buf[:0], ev, seq, run, p.layout), true
 }
 
 // msgID is the message id of an execution report, ack or account update,
@@ -489,7 +605,7 @@ func (p *Publisher) store(m execMsg) error {
 		// Queued before the connection told the server's max_payload.
 		p.sev.Reset()
 		if _, err := p.sdec.Decode(data, &p.sev); err == nil {
-			p.sbuf, trimmed = fit(p.sbuf, &p.sev, 0, limit)
+			p.sbuf, trimmed = p.fit(p.sbuf, &p.sev, 0, 0, limit)
 			data = p.sbuf
 		}
 	}

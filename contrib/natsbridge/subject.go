@@ -65,6 +65,7 @@ type streamKey struct {
 type stream struct {
 	subject string
 	seq     uint64
+	run     uint32 // the run seq counts in (wire version 7)
 }
 
 // overlap reports whether some subject matches both a and b, NATS subjects

@@ -414,8 +414,10 @@ func (c *Collector) AddSession(venue schema.Venue, name string, s SessionStats) 
 // Call it when a source ends for good — a subscription unsubscribed, a
 // session closed and not to be reused — so that a host whose sources come
 // and go keeps its series, and the collector's memory, bounded. A src
-// that is not comparable, or never added, takes nothing. Pools and books
-// (AddPools, AddBooks) are read through functions and stay.
+// that is not comparable (also one whose type is, holding a slice or a map
+// in an interface field: == on it would panic), or never added, takes
+// nothing. Pools and books (AddPools, AddBooks) are read through
+// functions and stay.
 func (c *Collector) Remove(src any) int {
 	if src == nil || !reflect.TypeOf(src).Comparable() {
 		return 0
@@ -434,17 +436,29 @@ func (c *Collector) Remove(src any) int {
 }
 
 // removeSource deletes the sources of list that are src, adding their
-// count to n. src's type is comparable, so == cannot panic: values of two
-// types are unequal without being compared. Collect works on a copy, so
-// the list may be changed in place.
+// count to n. Collect works on a copy, so the list may be changed in
+// place.
 func removeSource[T any](list []source[T], src any, n *int) []source[T] {
 	return slices.DeleteFunc(list, func(s source[T]) bool {
-		if any(s.src) == src {
+		if same(s.src, src) {
 			*n++
 			return true
 		}
 		return false
 	})
+}
+
+// same reports a == b, and false where == panics: a type that reflect
+// calls comparable may hold, in an interface field, a value that is not
+// (a slice, a map), and comparing two such values panics at run time.
+// Values of two types are unequal without being compared.
+func same(a, b any) (eq bool) {
+	defer func() {
+		if recover() != nil {
+			eq = false
+		}
+	}()
+	return a == b
 }
 
 // Describe implements prometheus.Collector.

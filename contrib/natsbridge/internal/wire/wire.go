@@ -1,5 +1,5 @@
 // Package wire is the bridge's binary encoding of a schema.CanonicalEvent,
-// layout version 6. The layout is documented in the natsbridge package
+// layout version 7 (it still reads and can write version 6). The layout is documented in the natsbridge package
 // documentation (and in the README); this file is its reference.
 //
 // Every integer is either a byte, a fixed-width little-endian value, an
@@ -21,8 +21,13 @@ import (
 // Version is the layout version, the first byte of every message: 4 added
 // Control.Value and the Balance and Position sections; 5 added the
 // execution's PositionSide, ReduceOnly, RealizedPnL and Reconciled; 6
-// the book's Depth.
-const Version = 6
+// the book's Depth; 7 the run of the bridge sequence (a u32 after it).
+const Version = 7
+
+// PrevVersion is the previous layout, 7 without the run: Decode reads it
+// (the run reads as 0) and AppendVersion writes it, so that consumers and
+// publishers can be upgraded one at a time.
+const PrevVersion = 6
 
 // Section bits of the mask: a section is written when it is not zero.
 const (
@@ -49,10 +54,26 @@ var (
 // maxIntern bounds a Decoder's table of interned strings.
 const maxIntern = 4096
 
-// Append appends ev, stamped with the bridge sequence seq, to dst.
+// Append appends ev, stamped with the bridge sequence seq (of no run), to
+// dst.
 func Append(dst []byte, ev *schema.CanonicalEvent, seq uint64) []byte {
-	b := append(dst, Version, byte(ev.Type))
+	return AppendVersion(dst, ev, seq, 0, Version)
+}
+
+// AppendRun appends ev, stamped with the bridge sequence seq of run run,
+// to dst.
+func AppendRun(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32) []byte {
+	return AppendVersion(dst, ev, seq, run, Version)
+}
+
+// AppendVersion appends ev in layout version v, Version or PrevVersion
+// (which has no run: run is left out).
+func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32, v byte) []byte {
+	b := append(dst, v, byte(ev.Type))
 	b = binary.AppendUvarint(b, seq)
+	if v != PrevVersion {
+		b = binary.LittleEndian.AppendUint32(b, run)
+	}
 	b = appendString(b, string(ev.Venue))
 	b = appendString(b, ev.Symbol)
 	b = binary.AppendUvarint(b, ev.SeqProvider)
@@ -206,7 +227,7 @@ func Append(dst []byte, ev *schema.CanonicalEvent, seq uint64) []byte {
 // Type returns the event type of an encoded message without decoding it,
 // and false when data is not a message of a known version.
 func Type(data []byte) (schema.EventType, bool) {
-	if len(data) < 2 || data[0] != Version {
+	if len(data) < 2 || (data[0] != Version && data[0] != PrevVersion) {
 		return schema.EventUnknown, false
 	}
 	return schema.EventType(data[1]), true
@@ -224,20 +245,30 @@ type Decoder struct {
 // sequence. On error ev holds a partial event and must be returned to its
 // pool by the caller.
 func (d *Decoder) Decode(data []byte, ev *schema.CanonicalEvent) (uint64, error) {
+	seq, _, err := d.DecodeRun(data, ev)
+	return seq, err
+}
+
+// DecodeRun is Decode that also returns the run of the bridge sequence (0
+// in a message of PrevVersion, which has none).
+func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64, run uint32, err error) {
 	if len(data) < 2 {
-		return 0, fmt.Errorf("%w: %d bytes", ErrMalformed, len(data))
+		return 0, 0, fmt.Errorf("%w: %d bytes", ErrMalformed, len(data))
 	}
-	if data[0] != Version {
-		return 0, fmt.Errorf("%w: %d", ErrVersion, data[0])
+	if data[0] != Version && data[0] != PrevVersion {
+		return 0, 0, fmt.Errorf("%w: %d", ErrVersion, data[0])
 	}
 	if int(data[1]) >= schema.NumEventTypes {
 		// A type this build does not know: no handler of the host's
 		// would know it either.
-		return 0, fmt.Errorf("%w: unknown event type %d", ErrMalformed, data[1])
+		return 0, 0, fmt.Errorf("%w: unknown event type %d", ErrMalformed, data[1])
 	}
 	r := reader{b: data[2:]}
 	ev.Type = schema.EventType(data[1])
-	seq := r.uvarint()
+	seq = r.uvarint()
+	if data[0] != PrevVersion {
+		run = r.u32()
+	}
 	ev.Venue = schema.Venue(d.str(&r))
 	ev.Symbol = d.str(&r)
 	ev.SeqProvider = r.uvarint()
@@ -365,12 +396,12 @@ func (d *Decoder) Decode(data []byte, ev *schema.CanonicalEvent) (uint64, error)
 		x.Count = r.u32var()
 	}
 	if r.bad {
-		return 0, fmt.Errorf("%w: truncated or invalid field", ErrMalformed)
+		return 0, 0, fmt.Errorf("%w: truncated or invalid field", ErrMalformed)
 	}
 	if len(r.b) != 0 {
-		return 0, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(r.b))
+		return 0, 0, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(r.b))
 	}
-	return seq, nil
+	return seq, run, nil
 }
 
 // str reads a string and interns it: a map lookup keyed by string(b) does not
