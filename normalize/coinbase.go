@@ -28,9 +28,11 @@ func CoinbaseSymbolRules() SymbolRules { return SymbolRules{Delimiter: '-'} }
 // Sequences: an Advanced Trade trade's SeqProvider is its trade_id, any
 // other Advanced Trade event's the frame's sequence_num, one counter per
 // connection for every channel, from 0 (a connection's first message; a 0
-// starts the count again): a jump is a gap marker with no symbol (the
-// connection lost a message; every book it fed is suspect), a lower number
-// a repeat, dropped; an
+// starts the count again, and a 0 after the count had passed it — a new
+// connection handed over under the same id, HandleBytes' 0 — is itself a
+// gap marker with no symbol: the old connection's tail may be lost): a
+// jump is a gap marker with no symbol (the connection lost a message;
+// every book it fed is suspect), a lower number a repeat, dropped; an
 // Exchange message's is its per-product sequence where it has one. A book
 // message dropped as malformed (an l2_data event; an Exchange snapshot or
 // l2update, whose frames carry no sequence) is followed by a gap marker

@@ -22,17 +22,7 @@ import (
 // came before on the same connection id (a new connection handed to a
 // parser without its own id), so it never reads as a repeat either.
 func TestCoinbaseSequenceStartsAtZero(t *testing.T) {
-	frame := func(seq int, typ, price string) []byte {
-		return fmt.Appendf(nil, `{"channel":"l2_data","client_id":"","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":%d,"events":[{"type":"%s","product_id":"BTC-USD","updates":[{"side":"bid","event_time":"2023-02-09T20:32:50.714964Z","price_level":"%s","new_quantity":"1"}]}]}`, seq, typ, price)
-	}
-	gaps := func(s *recSink) (out []*schema.CanonicalEvent) {
-		for _, ev := range s.got {
-			if ev.Type == schema.EventGap {
-				out = append(out, ev)
-			}
-		}
-		return out
-	}
+	frame, gaps := cbL2Frame, gapsOf
 	ctx := context.Background()
 	t.Run("message 1 lost", func(t *testing.T) {
 		events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
@@ -56,8 +46,25 @@ func TestCoinbaseSequenceStartsAtZero(t *testing.T) {
 		n := len(sink.got)
 		require.NoError(t, p.HandleBytes(ctx, frame(0, "snapshot", "100"), 10))
 		require.NoError(t, p.HandleBytes(ctx, frame(1, "update", "101"), 11))
-		require.Len(t, sink.got, n+2, "the new connection's messages were dropped as repeats")
-		assert.Empty(t, gaps(sink))
+		// The old connection's tail may be lost: one connection-wide
+		// marker (TestCoinbaseRestartOnSameConnIsGap), then both messages.
+		require.Len(t, sink.got, n+3, "the new connection's messages were dropped as repeats")
+		assert.Len(t, gaps(sink), 1)
 		assert.Zero(t, events.Stats().InUse)
 	})
+}
+
+// cbL2Frame is an Advanced Trade l2_data frame of one BTC-USD bid.
+func cbL2Frame(seq int, typ, price string) []byte {
+	return fmt.Appendf(nil, `{"channel":"l2_data","client_id":"","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":%d,"events":[{"type":"%s","product_id":"BTC-USD","updates":[{"side":"bid","event_time":"2023-02-09T20:32:50.714964Z","price_level":"%s","new_quantity":"1"}]}]}`, seq, typ, price)
+}
+
+// gapsOf returns the gap markers s received.
+func gapsOf(s *recSink) (out []*schema.CanonicalEvent) {
+	for _, ev := range s.got {
+		if ev.Type == schema.EventGap {
+			out = append(out, ev)
+		}
+	}
+	return out
 }

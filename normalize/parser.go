@@ -713,6 +713,9 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 // dropped. 0 is a connection's first message: it starts the count again,
 // so that message 1 lost after it is a gap, and a new connection handed
 // over under the same id (HandleBytes' 0) is no repeat of the last one.
+// Such a 0, after the count had passed it, is itself a gap marker: the
+// parser never saw the old connection end, and what it sent after the
+// last number seen may be lost.
 // It reports whether the frame's messages are to be decoded.
 func (p *Parser) checkConn(ctx context.Context, conn, seq uint64, ingest int64) (bool, error) {
 	if p.spec.continuity != continuity.Coinbase {
@@ -720,7 +723,16 @@ func (p *Parser) checkConn(ctx context.Context, conn, seq uint64, ingest int64) 
 	}
 	s := p.connSeq(conn)
 	if seq == 0 {
+		last := s.Last()
 		s.Reset()
+		s.Step(continuity.IDs{})
+		if last == 0 {
+			return true, nil
+		}
+		r := continuity.Result{Verdict: continuity.Gap, MissingFirst: last + 1}
+		p.logGap(ctx, "", r)
+		from := schema.CanonicalEvent{IngestTS: ingest, ExchangeTS: p.env.ts}
+		return true, p.gap(ctx, &from, schema.EventUnknown, r.MissingFirst, 0, 0, "connection sequence restarted")
 	}
 	r := s.Step(continuity.IDs{Last: seq})
 	switch r.Verdict {

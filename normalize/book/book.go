@@ -533,12 +533,15 @@ func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk 
 	// real CRC32 is 0 once in 2³² books, whose next checksum checks them.
 	if bk.HasChecksum && bk.Checksum != 0 && b.rule.Checksum != ChecksumNone {
 		b.stats.Checksums++
-		if b.checksumLocked() != bk.Checksum && !b.learnScales(bk.Checksum) {
+		ok := b.checksumLocked() == bk.Checksum || b.learnScales(bk.Checksum)
+		b.ck.snap = false
+		if !ok {
 			b.stats.ChecksumErrors++
 			return false, b.invalidateLocked(ctx, src, ReasonChecksum, bk.LastSeq, bk.LastSeq)
 		}
 		b.ck.sure = true
 	}
+	b.ck.snap = false // only a snapshot's own checksum teaches a precision
 	if bid, ok := b.bids.best(); ok {
 		if ask, ok := b.asks.best(); ok && bid.Price.Cmp(ask.Price) >= 0 {
 			b.stats.Crossed++
@@ -562,7 +565,7 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 	b.asks.load(bk.Asks)
 	b.bids.truncate(b.keep())
 	b.asks.truncate(b.keep())
-	b.ck = ckScales{px: b.rule.PriceScale, qty: b.rule.QtyScale} // a pair's precision may change: learned again
+	b.ck = ckScales{px: b.rule.PriceScale, qty: b.rule.QtyScale, snap: true} // a pair's precision may change: learned again
 	b.setRange(bk)
 	b.seq.Snapshot(bk.LastSeq)
 	b.stats.Snapshots++

@@ -32,10 +32,12 @@ const (
 	// quantity at its precision: Rule.PriceScale and Rule.QtyScale when
 	// the host knows them (the v2 "instrument" channel's price_precision
 	// and qty_precision), at least the most digits it has seen a price
-	// or quantity of the book's top levels sent, and — when a checksum
-	// does not match at those before any has since the latest snapshot —
-	// the one precision, up to schema.MaxScale, at which the venue's
-	// checksum matches, learned for the book's later checks. A checksum
+	// or quantity of the book's top levels sent, and — when a snapshot's
+	// own checksum (v2) does not match at those — the one precision, up
+	// to schema.MaxScale, at which the venue's checksum of that snapshot
+	// matches, learned for the book's later checks. An update's checksum
+	// (v1 snapshots carry none) teaches no precision beyond the digits
+	// shown: a lost update may explain its mismatch as well. A checksum
 	// that no precision explains is a mismatch.
 	ChecksumKraken
 )
@@ -87,11 +89,13 @@ func appendKraken(buf []byte, l schema.Level, px, qty int) []byte {
 }
 
 // ckScales is the precision a Kraken checksum writes a book's prices and
-// quantities at (ChecksumKraken), and whether a checksum matched at it
-// since the latest snapshot.
+// quantities at (ChecksumKraken), whether a checksum matched at it since
+// the latest snapshot, and whether the book is the snapshot just loaded,
+// not yet checked (whose checksum alone may teach a precision).
 type ckScales struct {
 	px, qty int
 	sure    bool
+	snap    bool
 }
 
 // topScales returns the most digits after the point of the prices and of
@@ -122,18 +126,28 @@ func (b *Book) checksumLocked() uint32 {
 
 // learnScales looks, for a Kraken book whose checksum has not matched
 // since its latest snapshot, for the precision at which the book's
-// checksum is want: prices and quantities from the most digits the top
-// levels show up to schema.MaxScale, the precision in use first. It
-// keeps the one found and reports whether there was one. Its cost (up to
-// 19 × 19 checksums of the top levels) is paid once a snapshot at most.
+// checksum is want. Over a snapshot's own checksum (v2), whose book is
+// the venue's, it searches prices and quantities from the most digits the
+// top levels show up to schema.MaxScale; its cost (up to 19 × 19
+// checksums of the top levels, BenchmarkKrakenSnapshotChecksum) is paid
+// once a snapshot at most. Over an update's (v1 snapshots carry none), a
+// lost update explains a mismatch as well as the precision does — one
+// digit further, a quantity ten times off can read as the venue's — so it
+// tries only the digits the top levels show (the venue's v1 text is at
+// the pair's precision), which corrects a Rule.PriceScale or QtyScale set
+// too high. It keeps the one found and reports whether there was one.
 func (b *Book) learnScales(want uint32) bool {
 	if b.rule.Checksum != ChecksumKraken || b.ck.sure {
 		return false
 	}
 	was := b.ck
 	px0, qty0 := b.topScales()
-	for px := px0; px <= schema.MaxScale; px++ {
-		for qty := qty0; qty <= schema.MaxScale; qty++ {
+	pxN, qtyN := px0, qty0 // an update's: the digits shown only
+	if was.snap {
+		pxN, qtyN = schema.MaxScale, schema.MaxScale
+	}
+	for px := px0; px <= pxN; px++ {
+		for qty := qty0; qty <= qtyN; qty++ {
 			if px == was.px && qty == was.qty {
 				continue // tried
 			}

@@ -60,10 +60,10 @@
 // a schema.Decimal keeps a value past its 63-bit mantissa without them):
 // a Kraken book writes them at Rule.PriceScale and Rule.QtyScale, or the
 // most digits its top levels show, and otherwise learns the precision
-// from the venue's checksum — the one, up to schema.MaxScale, at which it
-// matches, looked for once after a snapshot — so that a good book is
-// never resynced for its digits and a wrong one still mismatches at every
-// precision. A book keeps exactly
+// from the venue's checksum of a snapshot (v2) — the one, up to
+// schema.MaxScale, at which it matches — so that a good book is never
+// resynced for its digits; an update's checksum (v1's first) teaches
+// none beyond the digits shown, since a lost update may explain it too. A book keeps exactly
 // the depth it subscribed (Rule.Depth, from the same per-venue table the
 // subscribe builders use; [Rule.WithDepth] for another): it truncates
 // after every snapshot and diff, because Kraken sends no delete for a

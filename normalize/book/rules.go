@@ -70,8 +70,9 @@ type Rule struct {
 	// writes prices and quantities at (the v2 "instrument" channel's
 	// price_precision and qty_precision; AssetPairs' pair_decimals and
 	// lot_decimals). Optional: without them a book learns the precision
-	// from the venue's checksum (see ChecksumKraken), and a wrong one is
-	// corrected the same way.
+	// from the venue's checksum of a snapshot (v2) or the digits its
+	// levels show (v1: the venue's text is at the pair's precision), and
+	// a wrong one is corrected the same way (see ChecksumKraken).
 	PriceScale int
 	QtyScale   int
 	// Depth is the levels per side kept: the depth subscribed. The book
