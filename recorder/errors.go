@@ -13,3 +13,11 @@ var (
 	// ErrClosed is returned by a Recorder's methods after Close.
 	ErrClosed = errors.New("recorder: closed")
 )
+
+// ErrPartTaken is the error (it matches fs.ErrExist too) that ends a
+// rotating recording whose next part's name is already taken: another
+// recorder at the same path, or a file put there. The name will not free
+// itself, and writing the part under another name would interleave two
+// recordings, so the recording stops there, once: every later frame is
+// counted in Stats.WriteErrors and Close returns this error.
+var ErrPartTaken = errors.New("recorder: the next part's name is taken")
