@@ -67,6 +67,13 @@ func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined boo
 		c.subs[n] = struct{}{}
 	}
 	v.mu.Lock()
+	if v.ctx.Err() != nil {
+		// Close has killed the connections it knew of already.
+		v.mu.Unlock()
+		cancel()
+		_ = ws.CloseNow()
+		return nil
+	}
 	v.conns[c] = struct{}{}
 	v.mu.Unlock()
 	v.connsTotal.Add(1)
@@ -77,6 +84,11 @@ func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined boo
 
 // serveStream serves /ws, /ws/<stream> and /stream?streams=a/b.
 func (v *Venue) serveStream(w http.ResponseWriter, r *http.Request) {
+	if !v.enter() {
+		http.Error(w, "venue closed", http.StatusServiceUnavailable)
+		return
+	}
+	defer v.wg.Done()
 	combined := strings.HasPrefix(r.URL.Path, "/stream")
 	var names []string
 	if combined {
@@ -185,12 +197,12 @@ func (c *conn) send(msg []byte) {
 // closeWith closes the connection with a close frame, in the background:
 // the close handshake may take a while.
 func (c *conn) closeWith(code websocket.StatusCode, reason string) {
-	c.v.wg.Add(1)
-	go func() {
-		defer c.v.wg.Done()
+	if !c.v.spawn(func() {
 		_ = c.ws.Close(code, reason)
 		c.kill()
-	}()
+	}) {
+		c.kill() // the venue is closing: no handshake
+	}
 }
 
 // armAge (re)arms the maximum-age cut.

@@ -126,7 +126,12 @@ type Venue struct {
 	start  time.Time
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// wg counts every goroutine the venue started, the connections'
+	// handlers included; goMu orders its Adds before Close's Wait
+	// (closing refuses new ones).
+	wg      sync.WaitGroup
+	goMu    sync.Mutex
+	closing bool
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
@@ -197,8 +202,12 @@ func Start(opts *Options) *Venue {
 }
 
 // Close stops the generator, closes every connection and the server, and
-// waits for every goroutine the venue started.
+// waits for every goroutine the venue started, each connection's own
+// included.
 func (v *Venue) Close() {
+	v.goMu.Lock()
+	v.closing = true
+	v.goMu.Unlock()
 	v.cancel()
 	v.mu.Lock()
 	for c := range v.conns {
@@ -208,6 +217,31 @@ func (v *Venue) Close() {
 	v.srv.CloseClientConnections()
 	v.srv.Close()
 	v.wg.Wait()
+}
+
+// enter counts a goroutine of the venue's (Done when it ends), unless
+// Close has begun: a WaitGroup's Add must not race its Wait.
+func (v *Venue) enter() bool {
+	v.goMu.Lock()
+	defer v.goMu.Unlock()
+	if v.closing {
+		return false
+	}
+	v.wg.Add(1)
+	return true
+}
+
+// spawn runs f on a goroutine of the venue's, or not at all once Close
+// has begun (it reports which).
+func (v *Venue) spawn(f func()) bool {
+	if !v.enter() {
+		return false
+	}
+	go func() {
+		defer v.wg.Done()
+		f()
+	}()
+	return true
 }
 
 // URL is the WebSocket base URL, ws://127.0.0.1:port.

@@ -46,6 +46,11 @@ type apiRequest struct {
 // serveAPI serves the WS-API: order.place, order.cancel,
 // userDataStream.subscribe / unsubscribe, ping and time.
 func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
+	if !v.enter() {
+		http.Error(w, "venue closed", http.StatusServiceUnavailable)
+		return
+	}
+	defer v.wg.Done()
 	c := v.accept(w, r, true, false, nil)
 	if c == nil {
 		return
