@@ -243,9 +243,11 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		s.PrintLeakCheck(stderr)
 	}
 	st := rec.Stats()
-	if errors.Is(err, pipeline.ErrNeverConnected) && st.Frames == 0 {
-		// Nothing was recorded: the file (its header only) goes, so that
-		// the name is free for the run with the right URL.
+	received := st.Frames - min(sentLines.Load(), st.Frames)
+	if (errors.Is(err, pipeline.ErrNeverConnected) || errors.Is(ctx.Err(), context.Canceled)) && received == 0 {
+		// Nothing was recorded (no connection, or Ctrl-C before a frame
+		// came): the file (its header, and the subscription sent) goes,
+		// so that the name is free for the next run.
 		for _, f := range rec.Files() {
 			err = errors.Join(err, os.Remove(f))
 		}

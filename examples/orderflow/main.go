@@ -131,7 +131,26 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
+	// Reports nobody awaits any more (Ctrl-C, a failed step) go back to
+	// their pool while Close waits for every pooled object, and after.
+	stopDrain, drained := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(drained)
+		for {
+			select {
+			case x := <-reports:
+				s.Pools().Execs.Put(x)
+			case <-stopDrain:
+				return
+			}
+		}
+	}()
 	closeErr := s.Close(shutdownCtx)
+	close(stopDrain)
+	<-drained
+	for len(reports) > 0 {
+		s.Pools().Execs.Put(<-reports)
+	}
 	fmt.Fprintf(out, "\n%d requests sent, %d execution reports received\n", sent, received)
 	fmt.Fprintln(out, "pools after shutdown:")
 	cli.PrintPools(out, s.Stats().Pools)

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/internal/exit"
+	"github.com/meltica/meltica/venuesim"
+)
+
+// cancelAtWrite is an output that ends a context at its n-th write (0:
+// never) and keeps the text.
+type cancelAtWrite struct {
+	mu     sync.Mutex
+	buf    []byte
+	writes int
+	at     int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAtWrite) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writes++
+	if c.writes == c.at {
+		c.cancel()
+	}
+	c.buf = append(c.buf, p...)
+	return len(p), nil
+}
+
+// Ctrl-C is a clean shutdown the user asked for: every command,
+// interrupted before it begins or at its first few lines of output, ends
+// with status 0 (exit.Status, which main applies), not "meltica: context
+// canceled" and status 1 — as replay -paced -direct did, and tail or
+// record interrupted before their first connection ("never connected …:
+// wsclient: closed"). A record interrupted before any frame leaves no
+// file, so the same command runs again.
+func TestS25InterruptIsCleanExit(t *testing.T) {
+	venue := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 500})
+	defer venue.Close()
+	dir := t.TempDir()
+	file := 0
+	// serve and sim print their addresses once and wait: interrupted
+	// before or after that; the others print as they go.
+	quiet := map[string]bool{"serve": true, "sim": true}
+	cmds := map[string]func() []string{
+		"tail": func() []string { return []string{"tail", "-url", venue.CombinedURL(), "-symbols", "BTCUSDT"} },
+		"record": func() []string {
+			file++
+			return []string{"record", "-url", venue.CombinedURL(), "-symbols", "BTCUSDT", "-o", filepath.Join(dir, strconv.Itoa(file)+".jsonl")}
+		},
+		"replay":        func() []string { return []string{"replay", "-paced", shipped} },
+		"replay direct": func() []string { return []string{"replay", "-paced", "-direct", shipped} },
+		"serve":         func() []string { return []string{"serve", shipped} },
+		"sim":           func() []string { return []string{"sim", "-rate", "10"} },
+	}
+	for name, args := range cmds {
+		t.Run(name, func(t *testing.T) {
+			for at := range 4 { // 0: interrupted before it begins
+				if quiet[name] && at > 1 {
+					break
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				if at == 0 {
+					cancel()
+				}
+				out := &cancelAtWrite{at: at, cancel: cancel}
+				a := args()
+				err := run(ctx, a, out, out)
+				<-ctx.Done() // every command ends on the interrupt only
+				cancel()
+				require.Equal(t, 0, exit.Status(ctx, err), "interrupted at write %d: %v\n%s", at, err, out.buf)
+				if a[0] == "record" {
+					files, _ := filepath.Glob(filepath.Join(dir, strconv.Itoa(file)+"*"))
+					if len(files) > 0 {
+						assert.NotContains(t, string(out.buf), "recorded 0 frames", "a file with nothing recorded is left: %v", files)
+					}
+				}
+			}
+		})
+	}
+}
