@@ -39,7 +39,10 @@ type conn struct {
 	mu      sync.Mutex
 	subs    map[string]struct{}
 	userSub int // WS-API user-data subscription id; -1 when none
-	ageT    *time.Timer
+	subSeq  int // the connection's subscriptions so far: the next one's id
+	// noLimits: the WS-API URL said returnRateLimits=false.
+	noLimits bool
+	ageT     *time.Timer
 }
 
 // accept upgrades the request and registers the connection with its

@@ -43,10 +43,21 @@
 //     reasons as Binance spells them (INSUFFICIENT_BALANCES,
 //     WOULD_MATCH_IMMEDIATELY); and executionReport events on the user-data stream
 //     (userDataStream.subscribe and .signature, recorded:
-//     [Venue.UserDataSubscriptions]): new, partial fills, filled, canceled,
+//     [Venue.UserDataSubscriptions]; each subscription of a connection
+//     numbered from 0 in subscriptionId, its events naming it, as
+//     Binance numbers a session's; userDataStream.unsubscribe with or
+//     without one): new, partial fills, filled, canceled,
 //     rejected; a resting order's reports follow the account's open
 //     subscription. With Options.APISecret, signed requests are checked:
 //     key, signature, and timestamp within recvWindow (-1021).
+//   - Every WS-API answer, success or error, carries Binance's
+//     rateLimits ("included with every response by default"):
+//     REQUEST_WEIGHT per minute (6000; the methods' documented weights,
+//     2 for connecting, IP wide: the venue's), and on order.place the
+//     ORDERS limits of 10 s (50) and a day (160000), each interval
+//     counted from its boundary; returnRateLimits=false in the request
+//     or the connection's URL leaves it out (true in a request brings it
+//     back). The limits are reported, not enforced.
 //   - The WS-API's queries, answered from the matching state in Binance's
 //     shapes: order.status (-2013 for an unknown order), myTrades (by
 //     orderId, fromId, limit) and openOrders.status. Every accepted order

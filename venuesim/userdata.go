@@ -159,7 +159,7 @@ func (c *conn) subscribeUserData(req apiRequest) {
 			v.uds.subs = append(v.uds.subs, rec)
 			v.uds.mu.Unlock()
 			v.rejected.Add(1)
-			c.reply(apiError(req.ID, 400, code, msg))
+			c.answer(req, apiError(req.ID, 400, code, msg))
 			return
 		}
 	}
@@ -170,11 +170,15 @@ func (c *conn) subscribeUserData(req apiRequest) {
 		v.uds.mu.Unlock()
 		// In effect once its answer is queued, not before: an event of
 		// the subscription (eventStreamTerminated) never precedes it.
+		// Numbered from 0 in the session (Binance: "Subscriptions are
+		// identified by a subscriptionId"); one per account and
+		// connection, so a second replaces the first.
 		c.mu.Lock()
-		c.userSub = 0
-		c.reply(apiResult(req.ID, marshal(&struct {
+		c.userSub = c.subSeq
+		c.subSeq++
+		c.answer(req, apiResult(req.ID, marshal(&struct {
 			SubscriptionID int `json:"subscriptionId"`
-		}{0})))
+		}{c.userSub})))
 		c.mu.Unlock()
 	}
 	v.uds.run(&v.uds.subsHeld, accept)

@@ -163,6 +163,7 @@ type Venue struct {
 	queryFails    atomic.Int64      // queries still to refuse with -1003 (FailQueries)
 	queries       atomic.Uint64
 	dropPlace     atomic.Bool // DropNextPlace
+	rates         rateCounters
 }
 
 type connKey struct{}

@@ -41,6 +41,7 @@ type apiRequest struct {
 	ID     jsontext.Value            `json:"id"`
 	Method string                    `json:"method"`
 	Params map[string]jsontext.Value `json:"params"`
+	limits bool                      // its answer carries rateLimits (returnRateLimits)
 }
 
 // serveAPI serves the WS-API: order.place, order.cancel,
@@ -55,6 +56,8 @@ func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
+	v.rates.spend(connectWeight)
+	c.noLimits = r.URL.Query().Get("returnRateLimits") == "false"
 	c.run(c.handleAPIRequest)
 }
 
@@ -95,30 +98,37 @@ func param(p map[string]jsontext.Value, key string) string {
 func (c *conn) handleAPIRequest(msg []byte) {
 	v := c.v
 	var req apiRequest
-	if err := json.Unmarshal(msg, &req); err != nil {
+	err := json.Unmarshal(msg, &req)
+	v.rates.spend(methodWeight(&req))
+	req.limits = c.wantLimits(&req)
+	if err != nil {
 		v.rejected.Add(1)
-		c.reply(apiError(nil, 400, -1102, "Malformed request."))
+		c.answer(req, apiError(nil, 400, -1102, "Malformed request."))
 		return
 	}
 	if len(req.ID) > 0 && !validID(req.ID) {
 		v.rejected.Add(1)
-		c.reply(apiError(nil, 400, -1135, "Invalid 'id' in JSON request; expected an integer, a string matching '^[a-zA-Z0-9-_]{1,36}$', or null."))
+		c.answer(req, apiError(nil, 400, -1135, "Invalid 'id' in JSON request; expected an integer, a string matching '^[a-zA-Z0-9-_]{1,36}$', or null."))
 		return
 	}
 	switch req.Method {
 	case "ping":
-		c.reply(apiResult(req.ID, []byte("{}")))
+		c.answer(req, apiResult(req.ID, []byte("{}")))
 	case "time":
-		c.reply(apiResult(req.ID, marshal(&struct {
+		c.answer(req, apiResult(req.ID, marshal(&struct {
 			ServerTime int64 `json:"serverTime"`
 		}{time.Now().UnixMilli()})))
 	case "userDataStream.subscribe", "userDataStream.subscribe.signature":
 		c.subscribeUserData(req)
 	case "userDataStream.unsubscribe":
+		// Without subscriptionId every subscription ends; with one, that
+		// one, if it is the connection's.
 		c.mu.Lock()
-		c.userSub = -1
+		if id := param(req.Params, "subscriptionId"); id == "" || id == strconv.Itoa(c.userSub) {
+			c.userSub = -1
+		}
 		c.mu.Unlock()
-		c.reply(apiResult(req.ID, []byte(`{}`)))
+		c.answer(req, apiResult(req.ID, []byte(`{}`)))
 	case "order.place":
 		c.placeOrder(req)
 	case "order.cancel":
@@ -127,7 +137,7 @@ func (c *conn) handleAPIRequest(msg []byte) {
 		c.query(req)
 	default:
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, -1100, "Illegal characters found in parameter 'method'; legal range is '^[a-zA-Z0-9._]{1,100}$'."))
+		c.answer(req, apiError(req.ID, 400, -1100, "Illegal characters found in parameter 'method'; legal range is '^[a-zA-Z0-9._]{1,100}$'."))
 	}
 }
 
@@ -279,7 +289,7 @@ func (c *conn) placeOrder(req apiRequest) {
 	p := req.Params
 	reject := func(status, code int, msg string) {
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, status, code, msg))
+		c.answer(req, apiError(req.ID, status, code, msg))
 	}
 	ts, _ := strconv.ParseInt(param(p, "timestamp"), 10, 64)
 	v.uds.mu.Lock()
@@ -425,23 +435,24 @@ func (c *conn) placeOrder(req apiRequest) {
 	case mulDec(ref, o.qty) > v.opts.Balance*one:
 		// A business reject: the venue's error, and a REJECTED report.
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, -2010, "Account has insufficient balance for requested action."))
+		c.answer(req, apiError(req.ID, 400, -2010, "Account has insufficient balance for requested action."))
 		c.execReport(o, now, "REJECTED", "REJECTED", "INSUFFICIENT_BALANCES", 0, 0)
 		return
 	case o.typ == "LIMIT_MAKER" && crosses:
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, -2010, "Order would immediately match and take."))
+		c.answer(req, apiError(req.ID, 400, -2010, "Order would immediately match and take."))
 		c.execReport(o, now, "REJECTED", "REJECTED", "WOULD_MATCH_IMMEDIATELY", 0, 0)
 		return
 	}
 	// Counted once its answer and immediate reports are out: a host that
 	// sees Stats.Orders reach n may read Stats.ExecReports as final.
 	defer v.orders.Add(1)
+	v.rates.placed()
 	v.remember(o, now)
 	if !crosses && (o.tif == "IOC" || o.tif == "FOK") {
 		// Nothing to take at once: it expires instead of resting.
 		o.status = "EXPIRED"
-		c.reply(apiResult(req.ID, placeResult(o, now, respType, "EXPIRED", nil, 0)))
+		c.answer(req, apiResult(req.ID, placeResult(o, now, respType, "EXPIRED", nil, 0)))
 		c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 		c.execReport(o, now, "EXPIRED", "EXPIRED", "NONE", 0, 0)
 		return
@@ -472,14 +483,14 @@ func (c *conn) placeOrder(req apiRequest) {
 			final.filled += f.qty
 			final.quote += mulDec(f.px, f.qty)
 		}
-		c.reply(apiResult(req.ID, placeResult(&final, now, respType, "FILLED", plan, s.tradeID+1)))
+		c.answer(req, apiResult(req.ID, placeResult(&final, now, respType, "FILLED", plan, s.tradeID+1)))
 		c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 		for _, f := range plan {
 			c.fill(o, now, f.px, f.qty)
 		}
 		return
 	}
-	c.reply(apiResult(req.ID, placeResult(o, now, respType, "NEW", nil, 0)))
+	c.answer(req, apiResult(req.ID, placeResult(o, now, respType, "NEW", nil, 0)))
 	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 	v.acct.lock(o)
 	c.sendAccount(now, s.base, s.quote)
@@ -547,31 +558,31 @@ func (c *conn) cancelOrder(req apiRequest) {
 	p := req.Params
 	if code, msg := c.checkSignature(p); code != 0 {
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, code, msg))
+		c.answer(req, apiError(req.ID, 400, code, msg))
 		return
 	}
 	s, ok := v.mkt.byName[param(p, "symbol")]
 	if !ok {
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, -1121, "Invalid symbol."))
+		c.answer(req, apiError(req.ID, 400, -1121, "Invalid symbol."))
 		return
 	}
 	if code, msg := checkIDs(p); code != 0 {
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, code, msg))
+		c.answer(req, apiError(req.ID, 400, code, msg))
 		return
 	}
 	id, idSent := orderIDParam(p)
 	cid := param(p, "origClientOrderId")
 	if !idSent && cid == "" {
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"))
+		c.answer(req, apiError(req.ID, 400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"))
 		return
 	}
 	if idSent && id == 0 {
 		// Searched first, and no order has it (0, or past uint64).
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, -2011, "Unknown order sent."))
+		c.answer(req, apiError(req.ID, 400, -2011, "Unknown order sent."))
 		return
 	}
 	// The cancel's own client order id: newClientOrderId, or one made up.
@@ -587,7 +598,7 @@ func (c *conn) cancelOrder(req apiRequest) {
 			s.orders = slices.Delete(s.orders, i, i+1)
 			now := time.Now().UnixMilli()
 			o.status, o.updated = "CANCELED", now
-			c.reply(apiResult(req.ID, cancelResult(o, now, cancelID)))
+			c.answer(req, apiResult(req.ID, cancelResult(o, now, cancelID)))
 			o.conn = v.userConn(o.conn)
 			o.conn.execReportIDs(o, now, cancelID, o.clientID, "CANCELED", "CANCELED", "NONE", 0, 0)
 			v.acct.release(o, -1)
@@ -596,7 +607,7 @@ func (c *conn) cancelOrder(req apiRequest) {
 		}
 	}
 	v.rejected.Add(1)
-	c.reply(apiError(req.ID, 400, -2011, "Unknown order sent."))
+	c.answer(req, apiError(req.ID, 400, -2011, "Unknown order sent."))
 }
 
 // placeResult is the result of order.place in the format respType names:
