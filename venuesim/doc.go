@@ -27,9 +27,9 @@
 //     with the codes of Binance's errors.md (filters -1013, side -1117,
 //     timeInForce -1115 or -1106, a decimal outside the legal range
 //     ^([0-9]{1,20})(\.[0-9]{1,20})?$ -1100 (a sign, an exponent), a
-//     client order id of more than 36 characters or of others than
-//     letters, digits and -_.:/ (spot itself refuses .:/ too), or an
-//     orderId outside ^[0-9]{1,20}$ -1100,
+//     client order id outside spot's ^[a-zA-Z0-9-_]{1,36}$ (dots, colons
+//     and slashes are futures' only), or an orderId outside
+//     ^[0-9]{1,20}$ -1100,
 //     precision -1111, a client order id an
 //     open order of the symbol holds -2010 "Duplicate order sent."), with
 //     Binance's error shape for bad orders; MARKET orders by quantity or

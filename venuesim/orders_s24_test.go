@@ -73,8 +73,7 @@ func TestS24DecimalsInBinancesLegalRange(t *testing.T) {
 // legal range is '^[a-zA-Z0-9-_]{1,36}$'."; an orderId is
 // '^[0-9]{1,20}$'). The simulator took any client id (a bot's 40-character
 // or spaced ids passed its tests and failed live) and read a malformed
-// orderId as none. (Dots, colons and slashes, which spot refuses too, are
-// still taken: see venuesim's idRanges.)
+// orderId as none. (Dots, colons and slashes: TestS25SpotClientIDAlphabet.)
 func TestS24IDParametersInLegalRange(t *testing.T) {
 	v := venuesim.Start(&venuesim.Options{Rate: 50})
 	defer v.Close()
