@@ -101,6 +101,10 @@ func (v *Venue) serveStream(w http.ResponseWriter, r *http.Request) {
 	} else if name := strings.TrimPrefix(r.URL.Path, "/ws/"); name != r.URL.Path && name != "" {
 		names = []string{name}
 	}
+	if distinct(names) > maxStreams {
+		http.Error(w, "at most "+strconv.Itoa(maxStreams)+" streams per connection", http.StatusBadRequest)
+		return
+	}
 	c := v.accept(w, r, false, combined, names)
 	if c == nil {
 		return
@@ -270,6 +274,10 @@ func (c *conn) handleStreamRequest(msg []byte) {
 			}
 			names = append(names, s)
 		}
+		if req.Method == "SUBSCRIBE" && c.wouldListen(names) > maxStreams {
+			c.reply(venueError(2, "Invalid request: at most "+strconv.Itoa(maxStreams)+" streams per connection", id))
+			return
+		}
 		// A SUBSCRIBE's answer is queued before the new streams are switched
 		// on, so it reaches the client ahead of their first message (the
 		// same queue carries both); an UNSUBSCRIBE is answered once its
@@ -326,6 +334,38 @@ func (c *conn) handleStreamRequest(msg []byte) {
 	default:
 		c.reply(venueError(2, "Invalid request: unknown variant `"+req.Method+"`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column 28", id))
 	}
+}
+
+// maxStreams is how many streams one connection may listen to (Binance
+// "WebSocket Limits": "A single connection can listen to a maximum of
+// 1024 streams").
+const maxStreams = 1024
+
+// distinct is how many different names there are.
+func distinct(names []string) int {
+	seen := make(map[string]struct{}, len(names))
+	for _, n := range names {
+		seen[n] = struct{}{}
+	}
+	return len(seen)
+}
+
+// wouldListen is how many streams the connection would listen to with
+// names added.
+func (c *conn) wouldListen(names []string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(c.subs)
+	seen := make(map[string]struct{}, len(names))
+	for _, s := range names {
+		if _, ok := c.subs[s]; !ok {
+			if _, dup := seen[s]; !dup {
+				seen[s] = struct{}{}
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // allowIncoming counts one incoming message (a request, a ping or a pong

@@ -14,7 +14,10 @@
 //     ^[a-zA-Z0-9-_]{1,36}$, or null; the WS-API answers another with
 //     -1135; a symbol it does not list subscribed with success and never
 //     served, as Binance answers it; a stream name not well formed
-//     "Invalid request: invalid stream"), and server pings every 20 s
+//     "Invalid request: invalid stream"; at most 1024 streams a
+//     connection, Binance's limit: a SUBSCRIBE past it is refused whole,
+//     code 2, and a URL naming more refused at the upgrade, HTTP 400 —
+//     Binance does not say how it refuses), and server pings every 20 s
 //     (configurable);
 //     a connection that sends more than 5 messages a second (pings and
 //     pongs counted, as Binance counts them) is closed (1008), as Binance
