@@ -66,68 +66,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	waitCtx, cancel := context.WithTimeout(ctx, *wait)
-	err = s.WaitConnected(waitCtx)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("connections: %w", err)
-	}
-
-	d := schema.MustParseDecimal
-	steps := []struct {
-		title string
-		fill  func(o *schema.OrderRequest)
-		until schema.OrderStatus
-	}{
-		{"market buy 0.02 BTC: fills at once, in two parts", func(o *schema.OrderRequest) {
-			o.ClientOrderID, o.Side, o.Type, o.Qty = schema.MustID("demo-mkt-1"), schema.SideBuy, schema.OrderTypeMarket, d("0.02")
-		}, schema.StatusFilled},
-		{"limit buy 0.5 BTC at 1000.00: rests on the book", func(o *schema.OrderRequest) {
-			o.ClientOrderID, o.Side, o.Type, o.TimeInForce, o.Price, o.Qty = schema.MustID("demo-lmt-1"), schema.SideBuy, schema.OrderTypeLimit, schema.TIFGTC, d("1000.00"), d("0.5")
-		}, schema.StatusNew},
-		{"cancel it", func(o *schema.OrderRequest) {
-			o.Action, o.OrigClientOrderID = schema.ActionCancel, schema.MustID("demo-lmt-1")
-		}, schema.StatusCanceled},
-		{"limit buy 1000 BTC at 60000.00: more than the account holds", func(o *schema.OrderRequest) {
-			o.ClientOrderID, o.Side, o.Type, o.TimeInForce, o.Price, o.Qty = schema.MustID("demo-big-1"), schema.SideBuy, schema.OrderTypeLimit, schema.TIFGTC, d("60000.00"), d("1000")
-		}, schema.StatusRejected},
-	}
+	// Every way out below goes through the shutdown: the session is
+	// closed, its pooled objects checked, whatever ended the steps.
 	var sent, received int
-	var stepErr error
-	for i, st := range steps {
-		fmt.Fprintf(out, "\n%d. %s\n", i+1, st.title)
-		req, err := s.Pools().Orders.Get(ctx)
-		if err != nil {
-			return err
-		}
-		req.Venue, req.Symbol = schema.VenueBinance, "BTC-USDT"
-		st.fill(req)
-		callCtx, cancel := context.WithTimeout(ctx, *wait)
-		var ack session.Ack
-		if req.Action == schema.ActionCancel {
-			ack, err = s.Cancel(callCtx, req)
-		} else {
-			ack, err = s.Place(callCtx, req)
-		}
-		cancel()
-		s.Pools().Orders.Put(req) // the call has returned: the request goes back at once
-		var refused *session.VenueError
-		switch {
-		case errors.As(err, &refused):
-			fmt.Fprintf(out, "   venue answer request %d: refused, code %d %s\n", refused.RequestID, refused.Code, refused.Msg)
-		case err != nil:
-			return err
-		default:
-			fmt.Fprintf(out, "   venue answer request %d: order %s %s\n", ack.RequestID, ack.VenueOrderID, ack.Status)
-		}
-		sent++
-		n, err := await(ctx, out, s.Pools(), reports, st.until, *wait)
-		received += n
-		if err != nil {
-			stepErr = fmt.Errorf("step %d: %w", i+1, err)
-			break
-		}
-	}
+	stepErr := steps(ctx, out, s, reports, *wait, &sent, &received)
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
 	defer cancel()
@@ -154,10 +96,72 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "\n%d requests sent, %d execution reports received\n", sent, received)
 	fmt.Fprintln(out, "pools after shutdown:")
 	cli.PrintPools(out, s.Stats().Pools)
-	if err := errors.Join(stepErr, closeErr); err != nil {
-		return err
-	}
 	fmt.Fprintf(out, "leak check: %d outstanding\n", s.Outstanding())
+	return errors.Join(stepErr, closeErr)
+}
+
+// steps waits for the connections, then places and cancels the demo's
+// orders one by one, printing each answer and the reports that follow,
+// counting the requests sent and the reports received.
+func steps(ctx context.Context, out io.Writer, s *session.Session, reports <-chan *schema.ExecReport, wait time.Duration, sent, received *int) error {
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
+	err := s.WaitConnected(waitCtx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("connections: %w", err)
+	}
+	d := schema.MustParseDecimal
+	list := []struct {
+		title string
+		fill  func(o *schema.OrderRequest)
+		until schema.OrderStatus
+	}{
+		{"market buy 0.02 BTC: fills at once, in two parts", func(o *schema.OrderRequest) {
+			o.ClientOrderID, o.Side, o.Type, o.Qty = schema.MustID("demo-mkt-1"), schema.SideBuy, schema.OrderTypeMarket, d("0.02")
+		}, schema.StatusFilled},
+		{"limit buy 0.5 BTC at 1000.00: rests on the book", func(o *schema.OrderRequest) {
+			o.ClientOrderID, o.Side, o.Type, o.TimeInForce, o.Price, o.Qty = schema.MustID("demo-lmt-1"), schema.SideBuy, schema.OrderTypeLimit, schema.TIFGTC, d("1000.00"), d("0.5")
+		}, schema.StatusNew},
+		{"cancel it", func(o *schema.OrderRequest) {
+			o.Action, o.OrigClientOrderID = schema.ActionCancel, schema.MustID("demo-lmt-1")
+		}, schema.StatusCanceled},
+		{"limit buy 1000 BTC at 60000.00: more than the account holds", func(o *schema.OrderRequest) {
+			o.ClientOrderID, o.Side, o.Type, o.TimeInForce, o.Price, o.Qty = schema.MustID("demo-big-1"), schema.SideBuy, schema.OrderTypeLimit, schema.TIFGTC, d("60000.00"), d("1000")
+		}, schema.StatusRejected},
+	}
+	for i, st := range list {
+		fmt.Fprintf(out, "\n%d. %s\n", i+1, st.title)
+		req, err := s.Pools().Orders.Get(ctx)
+		if err != nil {
+			return err
+		}
+		req.Venue, req.Symbol = schema.VenueBinance, "BTC-USDT"
+		st.fill(req)
+		callCtx, cancel := context.WithTimeout(ctx, wait)
+		var ack session.Ack
+		if req.Action == schema.ActionCancel {
+			ack, err = s.Cancel(callCtx, req)
+		} else {
+			ack, err = s.Place(callCtx, req)
+		}
+		cancel()
+		s.Pools().Orders.Put(req) // the call has returned: the request goes back at once
+		var refused *session.VenueError
+		switch {
+		case errors.As(err, &refused):
+			fmt.Fprintf(out, "   venue answer request %d: refused, code %d %s\n", refused.RequestID, refused.Code, refused.Msg)
+		case err != nil:
+			return err
+		default:
+			fmt.Fprintf(out, "   venue answer request %d: order %s %s\n", ack.RequestID, ack.VenueOrderID, ack.Status)
+		}
+		*sent++
+		n, err := await(ctx, out, s.Pools(), reports, st.until, wait)
+		*received += n
+		if err != nil {
+			return fmt.Errorf("step %d: %w", i+1, err)
+		}
+	}
 	return nil
 }
 
