@@ -60,7 +60,7 @@
 // them, and its file ends on a torn line or a cut zstd frame, which a
 // Reader reports (ErrFormat) after every whole line. A Reader may follow a
 // plain file still being written: lines appended after io.EOF come on
-// later calls, and a torn line (ErrFormat wrapping io.ErrUnexpectedEOF) is
+// later calls, and a torn line (ErrFormat wrapping ErrCutShort) is
 // kept and completed by them. A Recorder is safe
 // for concurrent use: several clients may share one. Readers and Replay are
 // used by one goroutine at a time and start none.

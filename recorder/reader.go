@@ -119,7 +119,7 @@ func (r *Reader) checkHeader(h *Line) error {
 }
 
 // read decodes the next line into l. A line the end of the stream cuts
-// before its newline is torn: ErrFormat wrapping io.ErrUnexpectedEOF, its
+// before its newline is torn: ErrFormat wrapping ErrCutShort (and so io.ErrUnexpectedEOF), its
 // bytes kept, so that a read once the file has grown (a recording being
 // written) completes it; reads before that find io.EOF. A complete object
 // without its newline is a line. Blank lines (white space only) are
@@ -175,6 +175,9 @@ func (r *Reader) read(l *Line) error {
 			// corrupt: what is left of the line cannot be trusted, nor
 			// can the decoder's state after it.
 			r.broken = true
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("%w: %s line %d: %w (%w)", ErrFormat, r.name, r.lineNo+1, ErrCutShort, err)
+			}
 			return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo+1, err)
 		}
 		if len(raw) == 0 && err != nil {
@@ -189,7 +192,7 @@ func (r *Reader) read(l *Line) error {
 			if err != nil {
 				// Torn by the end of the stream: keep it for the next read.
 				r.torn = append([]byte(nil), raw...)
-				return fmt.Errorf("%w: %s line %d: cut short: %w", ErrFormat, r.name, r.lineNo+1, io.ErrUnexpectedEOF)
+				return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo+1, ErrCutShort)
 			}
 			r.lineNo++
 			return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo, derr)
@@ -218,7 +221,7 @@ func (r *Reader) Header() Line { return r.header }
 
 // Next returns the next frame line, going on to the next file at the end of
 // one, and io.EOF after the last. A line cut short by the end of the file
-// is ErrFormat wrapping io.ErrUnexpectedEOF, once: later calls find io.EOF
+// is ErrFormat wrapping ErrCutShort (io.ErrUnexpectedEOF), once: later calls find io.EOF
 // (going on to the next file, if any) until the file grows (it was still
 // being written), and then return the line whole. A zstd-compressed file
 // cut short or corrupt is an ErrFormat once too; later calls go on to the

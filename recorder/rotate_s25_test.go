@@ -52,3 +52,35 @@ func TestS25RotationIntoTakenName(t *testing.T) {
 	assert.Equal(t, "someone else's\n", string(b), "the other file untouched")
 	assert.Equal(t, []string{"x"}, readTags(t, rec.Files()...))
 }
+
+// A file cut mid-line, or mid zstd frame, is ErrCutShort (the end a
+// recorder killed mid-write leaves); a whole line that does not decode is
+// not, though its JSON error is an unexpected EOF too ("{" then a
+// newline): replays go on past the first, and must stop at the second.
+func TestS25CutShortIsOnlyACut(t *testing.T) {
+	dir := t.TempDir()
+	next := func(path string) error {
+		t.Helper()
+		r, err := recorder.Open(path)
+		require.NoError(t, err)
+		defer r.Close()
+		for {
+			l, err := r.Next()
+			if err != nil {
+				return err
+			}
+			require.NotNil(t, l)
+		}
+	}
+	const header = `{"format":"meltica.recording","version":1,"venue":"kraken","t":0}` + "\n"
+	bad := filepath.Join(dir, "bad.jsonl")
+	require.NoError(t, os.WriteFile(bad, []byte(header+"{\n"), 0o666))
+	err := next(bad)
+	require.ErrorIs(t, err, recorder.ErrFormat)
+	assert.NotErrorIs(t, err, recorder.ErrCutShort, "a whole line, not a cut")
+	torn := filepath.Join(dir, "torn.jsonl")
+	require.NoError(t, os.WriteFile(torn, []byte(header+`{"t":1,"c`), 0o666))
+	err = next(torn)
+	require.ErrorIs(t, err, recorder.ErrCutShort)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+}

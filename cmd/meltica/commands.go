@@ -335,6 +335,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer srv.Close()
+	if cut := srv.Cut(); cut != nil {
+		fmt.Fprintf(stderr, "warning: the recording is cut short, as a recorder killed mid-write leaves it (%v): serving its whole lines\n", cut)
+	}
 	fmt.Fprintf(stdout, "serving %d frames of %s (recorded from %s) on %s until interrupted\n", srv.Frames(), srv.Venue(), srv.RecordedURL(), srv.URL())
 	<-ctx.Done()
 	st := srv.Stats()

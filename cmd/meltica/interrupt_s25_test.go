@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"io"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -86,4 +90,27 @@ func TestS25InterruptIsCleanExit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A recording cut mid-line (a recorder killed mid-write) is served, its
+// whole lines, with a warning: serve refused it whole.
+func TestS25ServeCutRecording(t *testing.T) {
+	dir := t.TempDir()
+	_, _, err := runCmd(t, "replay", shipped) // the shipped session is whole
+	require.NoError(t, err)
+	src, err := os.ReadFile(shipped)
+	require.NoError(t, err)
+	path := filepath.Join(dir, "cut.jsonl.zst")
+	require.NoError(t, os.WriteFile(path, src[:len(src)*2/3], 0o666))
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", path}, &out, &errOut) }()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "serving") || len(done) > 0 }, 30*time.Second, time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+	assert.Contains(t, errOut.String(), "cut short")
+	assert.Regexp(t, `serving [1-9][0-9]* frames`, out.String())
+	_, _, err = runCmd(t, "replay", path)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "replay reports the cut, after replaying what is whole")
 }

@@ -198,7 +198,10 @@ type BookTop struct {
 
 // Replay runs a recording through a pipeline with books kept, every venue
 // checksum recomputed and counted, and shuts the pipeline down, checking
-// that every pooled object came back. A file in cryptofeed's sample_data
+// that every pooled object came back. A recording cut short (a recorder
+// killed mid-write) is replayed up to the cut and on, and the cut is the
+// error (recorder.ErrFormat wrapping recorder.ErrCutShort), either way it
+// is fed. A file in cryptofeed's sample_data
 // format (../shared/recordings) is converted first, its venue rc.Venue or
 // the one its recorded URL names.
 func Replay(ctx context.Context, rc ReplayConfig) (ReplayResult, error) {
@@ -268,7 +271,7 @@ func (p *Pipeline) replay(ctx context.Context, rc ReplayConfig, v Venue, res *Re
 	defer srv.Close()
 	res.ServedURL, res.Frames = srv.URL(), uint64(srv.Frames())
 	if res.Frames == 0 {
-		return nil // nothing to wait for: Connect would run until ctx ends
+		return srv.Cut() // nothing to wait for: Connect would run until ctx ends
 	}
 	var progress func(uint64)
 	if rc.Progress != nil {
@@ -277,6 +280,11 @@ func (p *Pipeline) replay(ctx context.Context, rc ReplayConfig, v Venue, res *Re
 	res.Client, err = p.Connect(ctx, ClientConfig{URL: srv.URL(), Frames: res.Frames, Progress: progress}, v.Name)
 	if err == nil && ctx.Err() == nil && p.Frames() < res.Frames {
 		err = fmt.Errorf("pipeline: %d of %d frames received", p.Frames(), res.Frames)
+	}
+	if err == nil && ctx.Err() == nil {
+		// A file cut short: its whole lines were served; the cut is
+		// reported as a direct replay reports it.
+		err = srv.Cut()
 	}
 	return err
 }
