@@ -52,7 +52,9 @@
 //     without one): new, partial fills, filled, canceled,
 //     rejected; a resting order's reports follow the account's open
 //     subscription. With Options.APISecret, signed requests are checked:
-//     key, signature, and timestamp within recvWindow (-1021).
+//     key, signature, and timestamp within recvWindow (-1021; the
+//     timestamp in milliseconds or microseconds, recvWindow with up to
+//     three decimals, as Binance takes them).
 //   - Every WS-API answer, success or error, carries Binance's
 //     rateLimits ("included with every response by default"):
 //     REQUEST_WEIGHT per minute (6000; the methods' documented weights,

@@ -285,7 +285,7 @@ func (c *conn) placeOrder(req apiRequest) {
 		v.rejected.Add(1)
 		c.answer(req, apiError(req.ID, status, code, msg))
 	}
-	ts, _ := strconv.ParseInt(param(p, "timestamp"), 10, 64)
+	ts := timestampMillis(param(p, "timestamp"))
 	v.uds.mu.Lock()
 	v.uds.placeTS = append(v.uds.placeTS, ts)
 	v.uds.mu.Unlock()
