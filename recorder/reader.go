@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	json "github.com/goccy/go-json/v2"
 	"github.com/klauspost/compress/zstd"
@@ -79,10 +80,16 @@ func (r *Reader) nextFile() error {
 	return r.start(f)
 }
 
+// gzipMagic starts a gzip stream (RFC 1952).
+var gzipMagic = []byte{0x1f, 0x8b}
+
 // start reads the header of a stream.
 func (r *Reader) start(src io.Reader) error {
 	br := bufio.NewReaderSize(src, 256<<10)
 	r.zst = false
+	if magic, _ := br.Peek(2); bytes.Equal(magic, gzipMagic) {
+		return fmt.Errorf("%w: %s: gzip-compressed: a recording is JSON Lines, plain or zstd (gunzip it first)", ErrFormat, r.name)
+	}
 	if magic, _ := br.Peek(4); bytes.Equal(magic, zstdMagic) {
 		r.zst = true
 		if r.zr == nil {
@@ -100,6 +107,12 @@ func (r *Reader) start(src io.Reader) error {
 	if err := r.read(&r.header); err != nil {
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("%w: %s: empty", ErrFormat, r.name)
+		}
+		if errors.Is(err, ErrFormat) {
+			// Another tool's file (a tardis-style line, a CSV), or one cut
+			// before its header was whole: nothing in it can be read.
+			why := strings.TrimPrefix(err.Error(), fmt.Sprintf("%v: %s line 1: ", ErrFormat, r.name))
+			return fmt.Errorf("%w: %s line 1: no %s header (%s)", ErrFormat, r.name, FormatName, why)
 		}
 		return err
 	}

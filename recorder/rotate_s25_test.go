@@ -84,3 +84,30 @@ func TestS25CutShortIsOnlyACut(t *testing.T) {
 	require.ErrorIs(t, err, recorder.ErrCutShort)
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
+
+// Files of other tools say what they are not: a gzip file (tardis.dev's
+// and many archives' .gz) was "line 1: cut short: unexpected EOF", as if
+// a recording had been cut, and a tardis-style line (a timestamp, then
+// the venue's message) "json: cannot unmarshal JSON number into Go
+// recorder.Line".
+func TestS25ForeignFilesNamed(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"gzip", []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3}, "gzip-compressed"},
+		{"tardis", []byte(`2019-06-01T00:00:00.1234567Z {"stream":"btcusdt@trade","data":{}}` + "\n"), "no meltica.recording header"},
+		{"csv", []byte("exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n"), "no meltica.recording header"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name)
+			require.NoError(t, os.WriteFile(path, tc.data, 0o666))
+			_, err := recorder.Open(path)
+			require.ErrorIs(t, err, recorder.ErrFormat)
+			assert.NotErrorIs(t, err, recorder.ErrCutShort)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
