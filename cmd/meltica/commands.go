@@ -217,20 +217,33 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	start := time.Now()
 	var subscribed sync.Map // connection ids whose subscription is recorded
 	var sentLines, sentBytes atomic.Uint64
+	// Every new connection is sent the subscription: the recording says
+	// what was asked (a Kraken book's depth, for replay -depth), ahead of
+	// the connection's first frame. Its Connected event may come after
+	// that frame (events wait in a queue) or never (a full queue drops
+	// it): the first frame of a connection not yet noted notes it too.
+	noteSent := func(conn uint64, at int64) {
+		if _, done := subscribed.Load(conn); done {
+			return
+		}
+		if _, done := subscribed.LoadOrStore(conn, true); !done && rec.RecordSent(conn, at, sub) {
+			sentLines.Add(1)
+			sentBytes.Add(uint64(len(sub)))
+		}
+	}
 	p, _, err := cf.connect(ctx, pipeline.Config{}, pipeline.ClientConfig{
-		Frames:   *n,
-		Tap:      rec.Tap,
+		Frames: *n,
+		Tap: func(next func(context.Context, *schema.WsFrame) error) func(context.Context, *schema.WsFrame) error {
+			tap := rec.Tap(next)
+			return func(ctx context.Context, fr *schema.WsFrame) error {
+				noteSent(fr.ConnID, fr.ReceivedAt)
+				return tap(ctx, fr)
+			}
+		},
 		Progress: func(got uint64) { pr.update(got, *n) },
-		// Every new connection is sent the subscription: the recording
-		// says what was asked (a Kraken book's depth, for replay -depth).
 		OnState: func(e wsclient.Event) {
 			if e.State == schema.ConnConnected && e.Err == nil {
-				if _, done := subscribed.LoadOrStore(e.ConnID, true); !done {
-					if rec.RecordSent(e.ConnID, e.At.UnixNano(), sub) {
-						sentLines.Add(1)
-						sentBytes.Add(uint64(len(sub)))
-					}
-				}
+				noteSent(e.ConnID, e.At.UnixNano())
 			}
 		},
 	}, stderr)

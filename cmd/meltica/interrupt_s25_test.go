@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/internal/exit"
+	"github.com/meltica/meltica/recorder"
 	"github.com/meltica/meltica/venuesim"
 )
 
@@ -113,4 +115,35 @@ func TestS25ServeCutRecording(t *testing.T) {
 	assert.Regexp(t, `serving [1-9][0-9]* frames`, out.String())
 	_, _, err = runCmd(t, "replay", path)
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "replay reports the cut, after replaying what is whole")
+}
+
+// record writes each connection's subscription ahead of the
+// connection's first frame, whatever the timing of its Connected event:
+// the event reaches OnState through a queue, on another goroutine, and a
+// queue full of events drops it, so the subscription line came after
+// frames it caused, or never.
+func TestS25RecordSubscriptionPrecedesFrames(t *testing.T) {
+	venue := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 5000})
+	defer venue.Close()
+	for i := range 5 {
+		path := filepath.Join(t.TempDir(), "r"+strconv.Itoa(i)+".jsonl")
+		_, _, err := runBounded(t, "record", "-url", venue.CombinedURL(), "-symbols", "BTCUSDT", "-n", "50", "-o", path)
+		require.NoError(t, err)
+		r, err := recorder.Open(path)
+		require.NoError(t, err)
+		subscribed := map[uint64]bool{}
+		for {
+			l, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			require.NoError(t, err)
+			if l.Out {
+				subscribed[l.Conn] = true
+				continue
+			}
+			require.True(t, subscribed[l.Conn], "run %d: a frame of connection %d before its subscription", i, l.Conn)
+		}
+		r.Close()
+	}
 }
