@@ -121,13 +121,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		return nil
 	}
-	// reconnected waits for a Connected event on a newer connection.
+	// reconnected waits for a newer connection: its Connected event, or
+	// the client's counters (an event can be dropped: a full queue).
 	reconnected := func(after uint64) error {
 		deadline := time.After(*wait)
 		for {
 			select {
 			case e := <-states:
 				if e.State == schema.ConnConnected && e.ConnID > after {
+					return nil
+				}
+			case <-time.After(2 * time.Millisecond):
+				if cs := f.Stats().Market[0].Client; cs.State == schema.ConnConnected && cs.ConnID > after {
 					return nil
 				}
 			case <-deadline:
