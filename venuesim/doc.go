@@ -26,7 +26,9 @@
 //     stream, /api/v3/exchangeInfo for the symbol registry with each
 //     symbol's PRICE_FILTER, LOT_SIZE and NOTIONAL filters, and
 //     /api/v3/time.
-//   - The WS-API (/ws-api/v3): order.place and order.cancel, validated
+//   - The WS-API (/ws-api/v3): method names bare or with their version
+//     ("v3/order.place", as Binance takes them); order.place and
+//     order.cancel, validated
 //     with the codes of Binance's errors.md (filters -1013, side -1117,
 //     timeInForce -1115 or -1106, a decimal outside the legal range
 //     ^([0-9]{1,20})(\.[0-9]{1,20})?$ -1100 (a sign, an exponent), a

@@ -99,6 +99,9 @@ func (c *conn) handleAPIRequest(msg []byte) {
 	v := c.v
 	var req apiRequest
 	err := json.Unmarshal(msg, &req)
+	// "Request method names may be prefixed with explicit version: e.g.,
+	// "v3/order.place"" (WebSocket API "Request format").
+	req.Method = strings.TrimPrefix(req.Method, "v3/")
 	v.rates.spend(methodWeight(&req))
 	req.limits = c.wantLimits(&req)
 	if err != nil {
