@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,8 +15,8 @@ import (
 
 // Options configure a Venue. A nil *Options gives the defaults.
 type Options struct {
-	// Symbols are the Binance symbols to simulate. Defaults to BTCUSDT and
-	// ETHUSDT.
+	// Symbols are the Binance symbols to simulate, taken in upper case,
+	// each once. Defaults to BTCUSDT and ETHUSDT.
 	Symbols []string
 	// Rate is how many market-data messages per second the venue makes,
 	// over all symbols and stream types. Defaults to 200. Each message goes
@@ -66,6 +67,15 @@ func (o *Options) withDefaults() Options {
 	if o != nil {
 		c = *o
 	}
+	// Symbols in Binance's spelling (upper case), each once: a symbol
+	// named twice is one market, not two on the same streams.
+	var syms []string
+	for _, s := range c.Symbols {
+		if s = strings.ToUpper(s); s != "" && !slices.Contains(syms, s) {
+			syms = append(syms, s)
+		}
+	}
+	c.Symbols = syms
 	if len(c.Symbols) == 0 {
 		c.Symbols = []string{"BTCUSDT", "ETHUSDT"}
 	}
