@@ -385,7 +385,7 @@ func sim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	v := venuesim.Start(&venuesim.Options{Symbols: syms, Rate: *rate})
-	fmt.Fprintf(stdout, "simulated venue (%s, %d msg/s) until interrupted\n", strings.Join(syms, ", "), *rate)
+	fmt.Fprintf(stdout, "simulated venue (%s, %d msg/s) until interrupted\n", strings.Join(v.Symbols(), ", "), *rate)
 	fmt.Fprintf(stdout, "  market streams  %s  (and %s/ws/<stream>)\n", v.CombinedURL(), v.URL())
 	fmt.Fprintf(stdout, "  REST            %s\n", v.RESTURL())
 	fmt.Fprintf(stdout, "  WS-API          %s\n", v.APIURL())

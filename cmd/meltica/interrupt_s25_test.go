@@ -147,3 +147,11 @@ func TestS25RecordSubscriptionPrecedesFrames(t *testing.T) {
 		r.Close()
 	}
 }
+
+// sim names each simulated symbol once, as the venue makes it once.
+func TestS25SimSymbolsOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &cancelAtWrite{at: 1, cancel: cancel}
+	require.NoError(t, run(ctx, []string{"sim", "-symbols", "BTCUSDT,btc-usdt,ETHUSDT"}, out, out))
+	assert.Contains(t, string(out.buf), "simulated venue (BTCUSDT, ETHUSDT, ")
+}
