@@ -69,7 +69,8 @@
 //     shapes: order.status (-2013 for an unknown order), myTrades (by
 //     orderId, fromId, limit) and openOrders.status. Every accepted order
 //     and its fills are kept for the venue's life. [Venue.FailQueries]
-//     refuses the next n queries as the weight limit does (429, -1003).
+//     refuses the next n queries as the weight limit does (429, -1003,
+//     error.data with serverTime and retryAfter, the next minute).
 //   - Fills and cancels the user-data stream misses: [Venue.HoldUserData]
 //     holds the user-data subscriptions of reconnecting clients
 //     unanswered, and [Venue.FillOrder] and [Venue.EndOrder] fill, cancel or

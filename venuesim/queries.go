@@ -84,7 +84,7 @@ func (c *conn) answerQuery(req apiRequest) {
 			break
 		}
 		if v.queryFails.CompareAndSwap(n, n-1) {
-			c.answer(req, apiError(req.ID, 429, -1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."))
+			c.answer(req, rateLimited(req.ID, time.Now().UnixMilli()))
 			return
 		}
 	}

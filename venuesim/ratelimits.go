@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/goccy/go-json/jsontext"
 )
 
 // Binance spot's WS-API rate limits as its answers report them (WebSocket
@@ -27,7 +29,10 @@ func methodWeight(req *apiRequest) int {
 	case "order.status":
 		return 4
 	case "openOrders.status":
-		return 6 // with a symbol, as the simulator takes it
+		if _, ok := req.Params["symbol"]; !ok {
+			return 80 // every symbol's
+		}
+		return 6
 	case "myTrades":
 		if _, ok := req.Params["orderId"]; ok {
 			return 5
@@ -132,4 +137,26 @@ func (c *conn) answer(req apiRequest, msg []byte) {
 		msg = append(b, '}')
 	}
 	c.reply(msg)
+}
+
+// rateLimited is the answer to a request refused for request weight
+// (WebSocket API "IP limits"): status 429, code -1003, and in error.data
+// the server's time and when to retry (the next minute, when the weight
+// counts from 0 again), both Unix ms.
+func rateLimited(id jsontext.Value, now int64) []byte {
+	type data struct {
+		ServerTime int64 `json:"serverTime"`
+		RetryAfter int64 `json:"retryAfter"`
+	}
+	type errorBody struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+		Data data   `json:"data"`
+	}
+	return marshal(&struct {
+		ID     jsontext.Value `json:"id"`
+		Status int            `json:"status"`
+		Error  errorBody      `json:"error"`
+	}{nullIfEmpty(id), 429, errorBody{-1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
+		data{now, now - now%minuteMs + minuteMs}}})
 }
