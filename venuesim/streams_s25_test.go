@@ -59,5 +59,5 @@ func TestS25StreamsPerConnection(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	ok, _, err := websocket.Dial(ctx, v.URL()+"/stream?streams="+strings.Join(streamNames(0, 1024), "/"), nil)
 	require.NoError(t, err, "1024 streams in the URL")
-	ok.CloseNow()
+	_ = ok.CloseNow()
 }

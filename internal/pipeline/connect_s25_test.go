@@ -31,7 +31,7 @@ func refusingOnce(t *testing.T, n int) *httptest.Server {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		for i := range n {
 			msg := `{"e":"trade","E":1,"s":"BTCUSDT","t":` + string(rune('1'+i%9)) + `,"p":"1.0","q":"1.0","T":1,"m":true,"M":true}`
 			if c.Write(r.Context(), websocket.MessageText, []byte(msg)) != nil {
