@@ -33,7 +33,10 @@
 // rotate by size (Options.MaxFileBytes): session.jsonl.zst becomes
 // session-000001.jsonl.zst, session-000002.jsonl.zst, … each with its own
 // header. [Open] reads the parts in order, compressed or not (it looks at
-// the first bytes).
+// the first bytes), and refuses a part that does not follow the one
+// before (Part n+1 of the same URL, opened no earlier): a part missing,
+// out of order or of another recording is an ErrFormat, not a replay that
+// runs the streams backwards or across a hole.
 //
 // # Replaying
 //

@@ -29,6 +29,7 @@ const MaxLine = 64 << 20
 // [Open]; Close it.
 type Reader struct {
 	files   []string // still to open, for Open
+	opened  int      // files opened so far
 	closer  io.Closer
 	zr      *zstd.Decoder
 	br      *bufio.Reader
@@ -77,7 +78,34 @@ func (r *Reader) nextFile() error {
 		return err
 	}
 	r.name, r.files, r.closer = r.files[0], r.files[1:], f
-	return r.start(f)
+	prev, first := r.header, r.opened == 0
+	r.opened++
+	if err := r.start(f); err != nil {
+		return err
+	}
+	if !first {
+		return r.follows(&prev, &r.header)
+	}
+	return nil
+}
+
+// follows refuses, between two parts of rotated recordings (Part > 0),
+// one that cannot continue the recording read so far: of another URL, or
+// not the next part (Part n+1 after n, opened no earlier: none missing,
+// none out of order, none of another recording of the same URL).
+// Recordings of one file each may follow one another, and a part's venue
+// is its own (Header names it).
+func (r *Reader) follows(prev, next *Line) error {
+	if prev.Part == 0 || next.Part == 0 {
+		return nil
+	}
+	switch {
+	case next.URL != prev.URL:
+		return fmt.Errorf("%w: %s: part %d of another recording (%s after %s)", ErrFormat, r.name, next.Part, next.URL, prev.URL)
+	case next.Part != prev.Part+1 || next.Time < prev.Time:
+		return fmt.Errorf("%w: %s: part %d after part %d: a part is missing or out of order", ErrFormat, r.name, next.Part, prev.Part)
+	}
+	return nil
 }
 
 // gzipMagic starts a gzip stream (RFC 1952).
@@ -261,6 +289,9 @@ func (r *Reader) Next() (*Line, error) {
 			// Concatenated parts: checked as the first, and named by
 			// Header from here on.
 			if err := r.checkHeader(&r.line); err != nil {
+				return nil, err
+			}
+			if err := r.follows(&r.header, &r.line); err != nil {
 				return nil, err
 			}
 			r.header = r.line

@@ -111,3 +111,42 @@ func TestS25ForeignFilesNamed(t *testing.T) {
 		})
 	}
 }
+
+// The parts of a rotated recording are read in their order, from one
+// recording: a part missing, parts out of order, or a part of another
+// recording (another venue or URL) is an ErrFormat naming both, not a
+// replay that runs the streams backwards or across a hole — a book then
+// goes wrong with no word of why.
+func TestS25PartsInOrder(t *testing.T) {
+	dir := t.TempDir()
+	parts := recordTagged(t, filepath.Join(dir, "a.jsonl"), "a", 40, recorder.Options{MaxFileBytes: 400, Venue: "binance", URL: "wss://x/a"})
+	require.Greater(t, len(parts), 3)
+	other := recordTagged(t, filepath.Join(dir, "b.jsonl"), "b", 40, recorder.Options{MaxFileBytes: 400, Venue: "binance", URL: "wss://x/b"})
+	readErr := func(files ...string) error {
+		r, err := recorder.Open(files...)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		for {
+			if _, err := r.Next(); err != nil {
+				if err == io.EOF {
+					return nil
+				}
+				return err
+			}
+		}
+	}
+	require.NoError(t, readErr(parts...))
+	require.NoError(t, readErr(parts[1:]...), "a recording's later parts alone, in order")
+	for name, files := range map[string][]string{
+		"reversed":    {parts[1], parts[0]},
+		"one missing": {parts[0], parts[2]},
+		"another's":   {parts[0], other[1]},
+		"repeated":    {parts[0], parts[0]},
+	} {
+		err := readErr(files...)
+		require.ErrorIs(t, err, recorder.ErrFormat, name)
+		assert.Contains(t, err.Error(), "part", name)
+	}
+}

@@ -278,7 +278,7 @@ func Convert(src string, dst io.Writer, venue string, compress bool) (Session, e
 	s, err := ReadFile(src, func(s *Session, l *recorder.Line) error {
 		if !headerDone {
 			headerDone = true
-			if err := w.WriteHeader(recorder.Line{Venue: venue, URL: s.URL, Part: 1, Time: l.Time}); err != nil {
+			if err := w.WriteHeader(recorder.Line{Venue: venue, URL: s.URL, Time: l.Time}); err != nil { // a file of its own, not a rotated part
 				return err
 			}
 		}
