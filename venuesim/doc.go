@@ -30,7 +30,8 @@
 //     ("v3/order.place", as Binance takes them); order.place and
 //     order.cancel, validated
 //     with the codes of Binance's errors.md (filters -1013, side -1117,
-//     timeInForce -1115 or -1106, a decimal outside the legal range
+//     timeInForce -1115 or -1106, a quantity or price of zero -1013
+//     "Invalid quantity." / "Invalid price.", a decimal outside the legal range
 //     ^([0-9]{1,20})(\.[0-9]{1,20})?$ -1100 (a sign, an exponent), a
 //     client order id outside spot's ^[a-zA-Z0-9-_]{1,36}$ (dots, colons
 //     and slashes are futures' only), or an orderId outside

@@ -213,8 +213,9 @@ func mandatory(name string) string {
 // amountParam is a positive decimal parameter in 1e-8 units, or Binance's
 // error for it: -1100 for one outside the legal range
 // ^([0-9]{1,20})(\.[0-9]{1,20})?$ (a sign, an exponent, a lone point),
-// -1111 for more decimals than the venue keeps, -1102 for one missing,
-// too large or not positive.
+// -1111 for more decimals than the venue keeps, -1013 "Invalid
+// quantity." or "Invalid price." for a quantity or price of zero, -1102
+// for one missing, too large or not positive.
 func amountParam(p map[string]jsontext.Value, name string) (v int64, code int, msg string) {
 	s := param(p, name)
 	if s != "" && !legalDecimal(s) {
@@ -224,7 +225,12 @@ func amountParam(p map[string]jsontext.Value, name string) (v int64, code int, m
 		return 0, -1111, "Parameter '" + name + "' has too much precision."
 	}
 	v, ok := parseAmount(s)
-	if !ok || v <= 0 {
+	switch {
+	case ok && v == 0 && name == "quantity":
+		return 0, -1013, "Invalid quantity." // as Binance answers a zero quantity
+	case ok && v == 0 && name == "price":
+		return 0, -1013, "Invalid price."
+	case !ok || v <= 0:
 		return 0, -1102, mandatory(name)
 	}
 	return v, 0, ""
