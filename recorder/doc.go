@@ -54,8 +54,9 @@
 // New opens the first file (a new one: a recording, or a part of a
 // rotated one, already at the name is refused with an error matching
 // fs.ErrExist, never written over; a later part's name found taken at a
-// rotation ends the recording there with ErrPartTaken, rather than write
-// it elsewhere and interleave two recordings) and starts the writer
+// rotation ends the recording there with ErrPartTaken, which Err tells at
+// once, rather than write it elsewhere and interleave two recordings) and
+// starts the writer
 // goroutine; Close drains
 // the queue, syncs the file and its directory to disk (as it does each
 // rotated file when closing it), closes it and waits for the goroutine. Between flushes

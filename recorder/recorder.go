@@ -130,6 +130,7 @@ type Recorder struct {
 	logged  uint64 // drops already reported
 	pending uint64 // frames in the Writer's buffers, not yet flushed
 	ended   bool   // a rotation found its name taken: nothing more is written
+	endErr  atomic.Pointer[error]
 }
 
 // New opens the first file of a recording at path and starts the writer
@@ -243,6 +244,17 @@ func (r *Recorder) Stats() Stats {
 		Files:       files,
 		WriteErrors: r.writeErrs.Load(),
 	}
+}
+
+// Err returns, without waiting, the error that ended the recording
+// before Close (ErrPartTaken: no later frame is written), or nil while it
+// goes on. A host that records for a purpose stops on it rather than run
+// on unrecorded. Safe for concurrent use; it allocates nothing.
+func (r *Recorder) Err() error {
+	if p := r.endErr.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Files returns the names of the files written so far, in order: what
@@ -363,6 +375,7 @@ func (r *Recorder) rotate() error {
 	if errors.Is(err, fs.ErrExist) {
 		r.ended = true
 		err = fmt.Errorf("%w: %w", ErrPartTaken, err)
+		r.endErr.Store(&err)
 	}
 	r.fail(err)
 	return err

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,6 +39,8 @@ func TestS25RotationIntoTakenName(t *testing.T) {
 	for i := range 50 {
 		require.True(t, rec.Record(&schema.WsFrame{ConnID: 1, Seq: uint64(i + 1), ReceivedAt: 1, Data: []byte("x")}))
 	}
+	require.Eventually(t, func() bool { return rec.Err() != nil }, 30*time.Second, time.Millisecond, "Err tells before Close")
+	require.ErrorIs(t, rec.Err(), recorder.ErrPartTaken)
 	err = rec.Close()
 	require.ErrorIs(t, err, recorder.ErrPartTaken)
 	require.ErrorIs(t, err, fs.ErrExist)

@@ -231,7 +231,11 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			sentBytes.Add(uint64(len(sub)))
 		}
 	}
-	p, _, err := cf.connect(ctx, pipeline.Config{}, pipeline.ClientConfig{
+	// The recording may end before the run (recorder.ErrPartTaken): then
+	// the run stops too, rather than read on with nothing recorded.
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	p, _, err := cf.connect(rctx, pipeline.Config{}, pipeline.ClientConfig{
 		Frames: *n,
 		Tap: func(next func(context.Context, *schema.WsFrame) error) func(context.Context, *schema.WsFrame) error {
 			tap := rec.Tap(next)
@@ -240,7 +244,12 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				return tap(ctx, fr)
 			}
 		},
-		Progress: func(got uint64) { pr.update(got, *n) },
+		Progress: func(got uint64) {
+			pr.update(got, *n)
+			if rec.Err() != nil {
+				stop()
+			}
+		},
 		OnState: func(e wsclient.Event) {
 			if e.State == schema.ConnConnected && e.Err == nil {
 				noteSent(e.ConnID, e.At.UnixNano())

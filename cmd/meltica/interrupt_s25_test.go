@@ -155,3 +155,34 @@ func TestS25SimSymbolsOnce(t *testing.T) {
 	require.NoError(t, run(ctx, []string{"sim", "-symbols", "BTCUSDT,btc-usdt,ETHUSDT"}, out, out))
 	assert.Contains(t, string(out.buf), "simulated venue (BTCUSDT, ETHUSDT, ")
 }
+
+// record stops, with the recorder's error, once the recording has ended
+// (a rotation found its next part's name taken: recorder.ErrPartTaken):
+// it went on reading the venue, its progress counting frames that were no
+// longer written, until -n, -duration or Ctrl-C — a recording silently
+// stalled.
+func TestS25RecordStopsWhenTheRecordingEnds(t *testing.T) {
+	venue := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000})
+	defer venue.Close()
+	venue.Pause(true) // nothing to record until the trap is set
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.jsonl")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"record", "-url", venue.CombinedURL(), "-symbols", "BTCUSDT", "-max-file-bytes", "2000", "-o", path}, &out, &errOut)
+	}()
+	require.Eventually(t, func() bool { _, err := os.Stat(filepath.Join(dir, "s-000001.jsonl")); return err == nil }, 30*time.Second, time.Millisecond)
+	// Set once the recording began (New refuses a path with a part there).
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "s-000002.jsonl"), []byte("someone else's\n"), 0o666))
+	venue.Pause(false)
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, recorder.ErrPartTaken)
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatalf("record went on after its recording ended: %v\n%s\n%s", <-done, out.String(), errOut.String())
+	}
+}
