@@ -24,7 +24,8 @@
 //     closes it (Options.IncomingLimit).
 //   - The REST depth snapshot (/api/v3/depth), consistent with the diff
 //     stream, /api/v3/exchangeInfo for the symbol registry with each
-//     symbol's PRICE_FILTER, LOT_SIZE and NOTIONAL filters, and
+//     symbol's PRICE_FILTER, LOT_SIZE and NOTIONAL filters, precisions and
+//     order types, and the rateLimits the WS-API reports, and
 //     /api/v3/time.
 //   - The WS-API (/ws-api/v3): method names bare or with their version
 //     ("v3/order.place", as Binance takes them); order.place and

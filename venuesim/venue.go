@@ -511,20 +511,39 @@ func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
 // serveExchangeInfo answers GET /api/v3/exchangeInfo with the symbols list
 // and each symbol's filters.
 func (v *Venue) serveExchangeInfo(w http.ResponseWriter, _ *http.Request) {
+	// Binance spot "Exchange information": the limits the WS-API reports
+	// (ratelimits.go), and per symbol what the simulator serves.
 	type symbol struct {
-		Symbol     string   `json:"symbol"`
-		Status     string   `json:"status"`
-		BaseAsset  string   `json:"baseAsset"`
-		QuoteAsset string   `json:"quoteAsset"`
-		Filters    []filter `json:"filters"`
+		Symbol               string   `json:"symbol"`
+		Status               string   `json:"status"`
+		BaseAsset            string   `json:"baseAsset"`
+		BaseAssetPrecision   int      `json:"baseAssetPrecision"`
+		QuoteAsset           string   `json:"quoteAsset"`
+		QuotePrecision       int      `json:"quotePrecision"`
+		QuoteAssetPrecision  int      `json:"quoteAssetPrecision"`
+		OrderTypes           []string `json:"orderTypes"`
+		IsSpotTradingAllowed bool     `json:"isSpotTradingAllowed"`
+		Filters              []filter `json:"filters"`
+	}
+	type rateLimit struct {
+		Type        string `json:"rateLimitType"`
+		Interval    string `json:"interval"`
+		IntervalNum int    `json:"intervalNum"`
+		Limit       int    `json:"limit"`
 	}
 	info := struct {
-		Timezone   string   `json:"timezone"`
-		ServerTime int64    `json:"serverTime"`
-		Symbols    []symbol `json:"symbols"`
-	}{Timezone: "UTC", ServerTime: time.Now().UnixMilli()}
+		Timezone        string      `json:"timezone"`
+		ServerTime      int64       `json:"serverTime"`
+		RateLimits      []rateLimit `json:"rateLimits"`
+		ExchangeFilters []filter    `json:"exchangeFilters"`
+		Symbols         []symbol    `json:"symbols"`
+	}{Timezone: "UTC", ServerTime: time.Now().UnixMilli(), ExchangeFilters: []filter{}, RateLimits: []rateLimit{
+		{"REQUEST_WEIGHT", "MINUTE", 1, weightLimit}, {"ORDERS", "SECOND", 10, orders10sCap},
+		{"ORDERS", "DAY", 1, ordersDayCap}, {"RAW_REQUESTS", "MINUTE", 5, 61000},
+	}}
 	for _, s := range v.mkt.symbols {
-		info.Symbols = append(info.Symbols, symbol{s.name, "TRADING", s.base, s.quote, filters(s)})
+		info.Symbols = append(info.Symbols, symbol{s.name, "TRADING", s.base, priceScale, s.quote, priceScale, priceScale,
+			[]string{"LIMIT", "LIMIT_MAKER", "MARKET"}, true, filters(s)})
 	}
 	b := marshal(&info)
 	w.Header().Set("Content-Type", "application/json")
