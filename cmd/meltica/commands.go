@@ -222,7 +222,12 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// the connection's first frame. Its Connected event may come after
 	// that frame (events wait in a queue) or never (a full queue drops
 	// it): the first frame of a connection not yet noted notes it too.
+	var lastNoted atomic.Uint64 // the fast path: a frame of the connection noted last
 	noteSent := func(conn uint64, at int64) {
+		if lastNoted.Load() == conn {
+			return
+		}
+		lastNoted.Store(conn)
 		if _, done := subscribed.Load(conn); done {
 			return
 		}
