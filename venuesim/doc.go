@@ -52,8 +52,11 @@
 //     (userDataStream.subscribe and .signature, recorded:
 //     [Venue.UserDataSubscriptions]; each subscription of a connection
 //     numbered from 0 in subscriptionId, its events naming it, as
-//     Binance numbers a session's; userDataStream.unsubscribe with or
-//     without one): new, partial fills, filled, canceled,
+//     Binance numbers a session's; one per connection, a second
+//     replacing the first, as Binance allows one per account and
+//     connection and does not say how it answers a second;
+//     userDataStream.unsubscribe with or without one): new, partial
+//     fills, filled, canceled,
 //     rejected; a resting order's reports follow the account's open
 //     subscription. With Options.APISecret, signed requests are checked:
 //     key, signature, and timestamp within recvWindow (-1021; the
