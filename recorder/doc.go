@@ -33,7 +33,10 @@
 // rotate by size (Options.MaxFileBytes): session.jsonl.zst becomes
 // session-000001.jsonl.zst, session-000002.jsonl.zst, … each with its own
 // header. [Open] reads the parts in order, compressed or not (it looks at
-// the first bytes).
+// the first bytes), and refuses a part that does not follow the one
+// before (Part n+1 of the same URL, opened no earlier): a part missing,
+// out of order or of another recording is an ErrFormat, not a replay that
+// runs the streams backwards or across a hole.
 //
 // # Replaying
 //
@@ -50,14 +53,18 @@
 //
 // New opens the first file (a new one: a recording, or a part of a
 // rotated one, already at the name is refused with an error matching
-// fs.ErrExist, never written over) and starts the writer goroutine; Close drains
+// fs.ErrExist, never written over; a later part's name found taken at a
+// rotation ends the recording there with ErrPartTaken, which Err tells at
+// once, rather than write it elsewhere and interleave two recordings) and
+// starts the writer
+// goroutine; Close drains
 // the queue, syncs the file and its directory to disk (as it does each
 // rotated file when closing it), closes it and waits for the goroutine. Between flushes
 // (Options.FlushInterval) lines wait in memory: a process killed then loses
 // them, and its file ends on a torn line or a cut zstd frame, which a
 // Reader reports (ErrFormat) after every whole line. A Reader may follow a
 // plain file still being written: lines appended after io.EOF come on
-// later calls, and a torn line (ErrFormat wrapping io.ErrUnexpectedEOF) is
+// later calls, and a torn line (ErrFormat wrapping ErrCutShort) is
 // kept and completed by them. A Recorder is safe
 // for concurrent use: several clients may share one. Readers and Replay are
 // used by one goroutine at a time and start none.

@@ -1,6 +1,10 @@
 package recorder
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"io"
+)
 
 var (
 	// ErrFormat is returned by a Reader for a file that is not a recording
@@ -13,3 +17,18 @@ var (
 	// ErrClosed is returned by a Recorder's methods after Close.
 	ErrClosed = errors.New("recorder: closed")
 )
+
+// ErrPartTaken is the error (it matches fs.ErrExist too) that ends a
+// rotating recording whose next part's name is already taken: another
+// recorder at the same path, or a file put there. The name will not free
+// itself, and writing the part under another name would interleave two
+// recordings, so the recording stops there, once: every later frame is
+// counted in Stats.WriteErrors and Close returns this error.
+var ErrPartTaken = errors.New("recorder: the next part's name is taken")
+
+// ErrCutShort is wrapped, with ErrFormat, by a Reader's error for a file
+// that ends inside a line or inside a zstd frame: the end a recorder
+// killed mid-write leaves. It matches io.ErrUnexpectedEOF too. A whole
+// line that does not decode is ErrFormat alone, never this: the lines
+// before a cut are sound, the rest of a file with a bad line may not be.
+var ErrCutShort = fmt.Errorf("recorder: cut short: %w", io.ErrUnexpectedEOF)

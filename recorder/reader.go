@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	json "github.com/goccy/go-json/v2"
 	"github.com/klauspost/compress/zstd"
@@ -28,6 +29,7 @@ const MaxLine = 64 << 20
 // [Open]; Close it.
 type Reader struct {
 	files   []string // still to open, for Open
+	opened  int      // files opened so far
 	closer  io.Closer
 	zr      *zstd.Decoder
 	br      *bufio.Reader
@@ -76,13 +78,46 @@ func (r *Reader) nextFile() error {
 		return err
 	}
 	r.name, r.files, r.closer = r.files[0], r.files[1:], f
-	return r.start(f)
+	prev, first := r.header, r.opened == 0
+	r.opened++
+	if err := r.start(f); err != nil {
+		return err
+	}
+	if !first {
+		return r.follows(&prev, &r.header)
+	}
+	return nil
 }
+
+// follows refuses, between two parts of rotated recordings (Part > 0),
+// one that cannot continue the recording read so far: of another URL, or
+// not the next part (Part n+1 after n, opened no earlier: none missing,
+// none out of order, none of another recording of the same URL).
+// Recordings of one file each may follow one another, and a part's venue
+// is its own (Header names it).
+func (r *Reader) follows(prev, next *Line) error {
+	if prev.Part == 0 || next.Part == 0 {
+		return nil
+	}
+	switch {
+	case next.URL != prev.URL:
+		return fmt.Errorf("%w: %s: part %d of another recording (%s after %s)", ErrFormat, r.name, next.Part, next.URL, prev.URL)
+	case next.Part != prev.Part+1 || next.Time < prev.Time:
+		return fmt.Errorf("%w: %s: part %d after part %d: a part is missing or out of order", ErrFormat, r.name, next.Part, prev.Part)
+	}
+	return nil
+}
+
+// gzipMagic starts a gzip stream (RFC 1952).
+var gzipMagic = []byte{0x1f, 0x8b}
 
 // start reads the header of a stream.
 func (r *Reader) start(src io.Reader) error {
 	br := bufio.NewReaderSize(src, 256<<10)
 	r.zst = false
+	if magic, _ := br.Peek(2); bytes.Equal(magic, gzipMagic) {
+		return fmt.Errorf("%w: %s: gzip-compressed: a recording is JSON Lines, plain or zstd (gunzip it first)", ErrFormat, r.name)
+	}
 	if magic, _ := br.Peek(4); bytes.Equal(magic, zstdMagic) {
 		r.zst = true
 		if r.zr == nil {
@@ -100,6 +135,12 @@ func (r *Reader) start(src io.Reader) error {
 	if err := r.read(&r.header); err != nil {
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("%w: %s: empty", ErrFormat, r.name)
+		}
+		if errors.Is(err, ErrFormat) {
+			// Another tool's file (a tardis-style line, a CSV), or one cut
+			// before its header was whole: nothing in it can be read.
+			why := strings.TrimPrefix(err.Error(), fmt.Sprintf("%v: %s line 1: ", ErrFormat, r.name))
+			return fmt.Errorf("%w: %s line 1: no %s header (%s)", ErrFormat, r.name, FormatName, why)
 		}
 		return err
 	}
@@ -119,7 +160,7 @@ func (r *Reader) checkHeader(h *Line) error {
 }
 
 // read decodes the next line into l. A line the end of the stream cuts
-// before its newline is torn: ErrFormat wrapping io.ErrUnexpectedEOF, its
+// before its newline is torn: ErrFormat wrapping ErrCutShort (and so io.ErrUnexpectedEOF), its
 // bytes kept, so that a read once the file has grown (a recording being
 // written) completes it; reads before that find io.EOF. A complete object
 // without its newline is a line. Blank lines (white space only) are
@@ -175,6 +216,9 @@ func (r *Reader) read(l *Line) error {
 			// corrupt: what is left of the line cannot be trusted, nor
 			// can the decoder's state after it.
 			r.broken = true
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("%w: %s line %d: %w (%w)", ErrFormat, r.name, r.lineNo+1, ErrCutShort, err)
+			}
 			return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo+1, err)
 		}
 		if len(raw) == 0 && err != nil {
@@ -189,7 +233,7 @@ func (r *Reader) read(l *Line) error {
 			if err != nil {
 				// Torn by the end of the stream: keep it for the next read.
 				r.torn = append([]byte(nil), raw...)
-				return fmt.Errorf("%w: %s line %d: cut short: %w", ErrFormat, r.name, r.lineNo+1, io.ErrUnexpectedEOF)
+				return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo+1, ErrCutShort)
 			}
 			r.lineNo++
 			return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo, derr)
@@ -218,7 +262,7 @@ func (r *Reader) Header() Line { return r.header }
 
 // Next returns the next frame line, going on to the next file at the end of
 // one, and io.EOF after the last. A line cut short by the end of the file
-// is ErrFormat wrapping io.ErrUnexpectedEOF, once: later calls find io.EOF
+// is ErrFormat wrapping ErrCutShort (io.ErrUnexpectedEOF), once: later calls find io.EOF
 // (going on to the next file, if any) until the file grows (it was still
 // being written), and then return the line whole. A zstd-compressed file
 // cut short or corrupt is an ErrFormat once too; later calls go on to the
@@ -245,6 +289,9 @@ func (r *Reader) Next() (*Line, error) {
 			// Concatenated parts: checked as the first, and named by
 			// Header from here on.
 			if err := r.checkHeader(&r.line); err != nil {
+				return nil, err
+			}
+			if err := r.follows(&r.header, &r.line); err != nil {
 				return nil, err
 			}
 			r.header = r.line

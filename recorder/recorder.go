@@ -44,7 +44,11 @@ type Options struct {
 	// MaxFileBytes rotates the recording: when a file holds that many bytes
 	// of lines (before compression), the next line starts a new file. The
 	// files are then named path with -000001, -000002 … before the
-	// extension. Defaults to 0: one file, named path.
+	// extension. A part that cannot be opened costs the frames that come
+	// meanwhile (Stats.WriteErrors) and is tried again by the next frame,
+	// except a part whose name is already taken: that ends the recording,
+	// once, with ErrPartTaken (Close returns it). Defaults to 0: one file,
+	// named path.
 	MaxFileBytes int64
 	// Queue is how many frames may wait for the disk. When it is full a
 	// frame is dropped and counted (Stats.Dropped): the reader never waits
@@ -125,6 +129,8 @@ type Recorder struct {
 	err     error
 	logged  uint64 // drops already reported
 	pending uint64 // frames in the Writer's buffers, not yet flushed
+	ended   bool   // a rotation found its name taken: nothing more is written
+	endErr  atomic.Pointer[error]
 }
 
 // New opens the first file of a recording at path and starts the writer
@@ -240,6 +246,17 @@ func (r *Recorder) Stats() Stats {
 	}
 }
 
+// Err returns, without waiting, the error that ended the recording
+// before Close (ErrPartTaken: no later frame is written), or nil while it
+// goes on. A host that records for a purpose stops on it rather than run
+// on unrecorded. Safe for concurrent use; it allocates nothing.
+func (r *Recorder) Err() error {
+	if p := r.endErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // Files returns the names of the files written so far, in order: what
 // [Open] takes to replay the recording.
 func (r *Recorder) Files() []string {
@@ -319,11 +336,15 @@ func (r *Recorder) write(s *slot) {
 	}
 	// Nothing keeps pointing into the slot once the line is written.
 	defer func() { l.Text, l.Bin = "", nil }()
-	// A rotation that failed to open the next file left none: try again.
+	// A rotation that failed to open the next file left none: try again,
+	// unless its name is taken (ErrPartTaken: the recording ended there).
 	if r.w == nil {
-		if err := r.open(); err != nil {
+		if r.ended {
 			r.writeErrs.Add(1)
-			r.fail(err)
+			return
+		}
+		if err := r.rotate(); err != nil {
+			r.writeErrs.Add(1)
 			return
 		}
 	}
@@ -340,12 +361,24 @@ func (r *Recorder) write(s *slot) {
 	r.pending++
 	if r.opts.MaxFileBytes > 0 && r.w.Written() >= r.opts.MaxFileBytes {
 		r.fail(r.closeFile())
-		if err := r.open(); err != nil {
-			r.fail(err)
-			return
+		if r.rotate() == nil {
+			r.log.Info("recording file rotated", "venue", string(r.opts.Venue), "file", r.Files()[len(r.Files())-1])
 		}
-		r.log.Info("recording file rotated", "venue", string(r.opts.Venue), "file", r.Files()[len(r.Files())-1])
 	}
+}
+
+// rotate opens the next part. A name already taken ends the recording
+// (ErrPartTaken); any other failure is kept and tried again by the next
+// frame.
+func (r *Recorder) rotate() error {
+	err := r.open()
+	if errors.Is(err, fs.ErrExist) {
+		r.ended = true
+		err = fmt.Errorf("%w: %w", ErrPartTaken, err)
+		r.endErr.Store(&err)
+	}
+	r.fail(err)
+	return err
 }
 
 // noteDrops reports drops since the last report, once per episode.

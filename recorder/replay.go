@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -51,7 +52,11 @@ type ReplayStats struct {
 // counts it, and the replay goes on.
 //
 // Replay returns at the end of r (nil error), when ctx ends (ctx.Err()) or
-// on a read error (wrapping [ErrFormat] for a bad line).
+// on a read error (wrapping [ErrFormat] for a bad line) — except a file
+// cut short (ErrFormat wrapping [ErrCutShort]: a recorder killed
+// mid-write, which a recording of a crash usually is): every whole line
+// before the cut is replayed, and the parts after it, and the cut is the
+// error returned at the end.
 func Replay(ctx context.Context, r *Reader, h func(context.Context, *schema.WsFrame) error, opts *ReplayOptions) (ReplayStats, error) {
 	var o ReplayOptions
 	if opts != nil {
@@ -68,13 +73,18 @@ func Replay(ctx context.Context, r *Reader, h func(context.Context, *schema.WsFr
 	var first int64
 	var start time.Time
 	started := false
+	var cut error // the first file cut short
 	for {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
 		l, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			return st, nil
+			return st, cut
+		}
+		if errors.Is(err, ErrCutShort) {
+			cut = cmp.Or(cut, err)
+			continue
 		}
 		if err != nil {
 			return st, err

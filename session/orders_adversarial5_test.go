@@ -57,10 +57,12 @@ func TestAdv5BinanceUnexpressibleRefusedFirst(t *testing.T) {
 			assert.NotErrorIs(t, err, session.ErrNotSent)
 		})
 	}
-	// Binance's alphabet, 36 characters: accepted by the session and the venue.
+	// Binance spot's alphabet, 36 characters: accepted by the session and
+	// the venue. (Spot's -1100 names ^[a-zA-Z0-9-_]{1,36}$: the . : / of
+	// futures' alphabet are refused by spot, and by venuesim since s25.)
 	ctx, cancel2 := context.WithTimeout(context.Background(), generous)
 	defer cancel2()
-	req := limitOrder(s, t, "A.b:c/d_e-f0123456789012345678901234", "buy", "1000.00", "0.5")
+	req := limitOrder(s, t, "A_b-c0d_e-f0123456789012345678901234", "buy", "1000.00", "0.5")
 	defer s.Pools().Orders.Put(req)
 	_, err := s.Place(ctx, req)
 	require.NoError(t, err)

@@ -39,7 +39,10 @@ type conn struct {
 	mu      sync.Mutex
 	subs    map[string]struct{}
 	userSub int // WS-API user-data subscription id; -1 when none
-	ageT    *time.Timer
+	subSeq  int // the connection's subscriptions so far: the next one's id
+	// noLimits: the WS-API URL said returnRateLimits=false.
+	noLimits bool
+	ageT     *time.Timer
 }
 
 // accept upgrades the request and registers the connection with its
@@ -67,6 +70,13 @@ func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined boo
 		c.subs[n] = struct{}{}
 	}
 	v.mu.Lock()
+	if v.ctx.Err() != nil {
+		// Close has killed the connections it knew of already.
+		v.mu.Unlock()
+		cancel()
+		_ = ws.CloseNow()
+		return nil
+	}
 	v.conns[c] = struct{}{}
 	v.mu.Unlock()
 	v.connsTotal.Add(1)
@@ -77,6 +87,11 @@ func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined boo
 
 // serveStream serves /ws, /ws/<stream> and /stream?streams=a/b.
 func (v *Venue) serveStream(w http.ResponseWriter, r *http.Request) {
+	if !v.enter() {
+		http.Error(w, "venue closed", http.StatusServiceUnavailable)
+		return
+	}
+	defer v.wg.Done()
 	combined := strings.HasPrefix(r.URL.Path, "/stream")
 	var names []string
 	if combined {
@@ -85,6 +100,10 @@ func (v *Venue) serveStream(w http.ResponseWriter, r *http.Request) {
 		}
 	} else if name := strings.TrimPrefix(r.URL.Path, "/ws/"); name != r.URL.Path && name != "" {
 		names = []string{name}
+	}
+	if distinct(names) > maxStreams {
+		http.Error(w, "at most "+strconv.Itoa(maxStreams)+" streams per connection", http.StatusBadRequest)
+		return
 	}
 	c := v.accept(w, r, false, combined, names)
 	if c == nil {
@@ -185,12 +204,12 @@ func (c *conn) send(msg []byte) {
 // closeWith closes the connection with a close frame, in the background:
 // the close handshake may take a while.
 func (c *conn) closeWith(code websocket.StatusCode, reason string) {
-	c.v.wg.Add(1)
-	go func() {
-		defer c.v.wg.Done()
+	if !c.v.spawn(func() {
 		_ = c.ws.Close(code, reason)
 		c.kill()
-	}()
+	}) {
+		c.kill() // the venue is closing: no handshake
+	}
 }
 
 // armAge (re)arms the maximum-age cut.
@@ -255,6 +274,10 @@ func (c *conn) handleStreamRequest(msg []byte) {
 			}
 			names = append(names, s)
 		}
+		if req.Method == "SUBSCRIBE" && c.wouldListen(names) > maxStreams {
+			c.reply(venueError(2, "Invalid request: at most "+strconv.Itoa(maxStreams)+" streams per connection", id))
+			return
+		}
 		// A SUBSCRIBE's answer is queued before the new streams are switched
 		// on, so it reaches the client ahead of their first message (the
 		// same queue carries both); an UNSUBSCRIBE is answered once its
@@ -311,6 +334,38 @@ func (c *conn) handleStreamRequest(msg []byte) {
 	default:
 		c.reply(venueError(2, "Invalid request: unknown variant `"+req.Method+"`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column 28", id))
 	}
+}
+
+// maxStreams is how many streams one connection may listen to (Binance
+// "WebSocket Limits": "A single connection can listen to a maximum of
+// 1024 streams").
+const maxStreams = 1024
+
+// distinct is how many different names there are.
+func distinct(names []string) int {
+	seen := make(map[string]struct{}, len(names))
+	for _, n := range names {
+		seen[n] = struct{}{}
+	}
+	return len(seen)
+}
+
+// wouldListen is how many streams the connection would listen to with
+// names added.
+func (c *conn) wouldListen(names []string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(c.subs)
+	seen := make(map[string]struct{}, len(names))
+	for _, s := range names {
+		if _, ok := c.subs[s]; !ok {
+			if _, dup := seen[s]; !dup {
+				seen[s] = struct{}{}
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // allowIncoming counts one incoming message (a request, a ping or a pong

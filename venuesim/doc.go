@@ -14,22 +14,29 @@
 //     ^[a-zA-Z0-9-_]{1,36}$, or null; the WS-API answers another with
 //     -1135; a symbol it does not list subscribed with success and never
 //     served, as Binance answers it; a stream name not well formed
-//     "Invalid request: invalid stream"), and server pings every 20 s
+//     "Invalid request: invalid stream"; at most 1024 streams a
+//     connection, Binance's limit: a SUBSCRIBE past it is refused whole,
+//     code 2, and a URL naming more refused at the upgrade, HTTP 400 —
+//     Binance does not say how it refuses), and server pings every 20 s
 //     (configurable);
 //     a connection that sends more than 5 messages a second (pings and
 //     pongs counted, as Binance counts them) is closed (1008), as Binance
 //     closes it (Options.IncomingLimit).
 //   - The REST depth snapshot (/api/v3/depth), consistent with the diff
 //     stream, /api/v3/exchangeInfo for the symbol registry with each
-//     symbol's PRICE_FILTER, LOT_SIZE and NOTIONAL filters, and
+//     symbol's PRICE_FILTER, LOT_SIZE and NOTIONAL filters, precisions and
+//     order types, and the rateLimits the WS-API reports, and
 //     /api/v3/time.
-//   - The WS-API (/ws-api/v3): order.place and order.cancel, validated
+//   - The WS-API (/ws-api/v3): method names bare or with their version
+//     ("v3/order.place", as Binance takes them); order.place and
+//     order.cancel, validated
 //     with the codes of Binance's errors.md (filters -1013, side -1117,
-//     timeInForce -1115 or -1106, a decimal outside the legal range
+//     timeInForce -1115 or -1106, a quantity or price of zero -1013
+//     "Invalid quantity." / "Invalid price.", a decimal outside the legal range
 //     ^([0-9]{1,20})(\.[0-9]{1,20})?$ -1100 (a sign, an exponent), a
-//     client order id of more than 36 characters or of others than
-//     letters, digits and -_.:/ (spot itself refuses .:/ too), or an
-//     orderId outside ^[0-9]{1,20}$ -1100,
+//     client order id outside spot's ^[a-zA-Z0-9-_]{1,36}$ (dots, colons
+//     and slashes are futures' only), or an orderId outside
+//     ^[0-9]{1,20}$ -1100,
 //     precision -1111, a client order id an
 //     open order of the symbol holds -2010 "Duplicate order sent."), with
 //     Binance's error shape for bad orders; MARKET orders by quantity or
@@ -43,15 +50,32 @@
 //     reasons as Binance spells them (INSUFFICIENT_BALANCES,
 //     WOULD_MATCH_IMMEDIATELY); and executionReport events on the user-data stream
 //     (userDataStream.subscribe and .signature, recorded:
-//     [Venue.UserDataSubscriptions]): new, partial fills, filled, canceled,
+//     [Venue.UserDataSubscriptions]; each subscription of a connection
+//     numbered from 0 in subscriptionId, its events naming it, as
+//     Binance numbers a session's; one per connection, a second
+//     replacing the first, as Binance allows one per account and
+//     connection and does not say how it answers a second;
+//     userDataStream.unsubscribe with or without one): new, partial
+//     fills, filled, canceled,
 //     rejected; a resting order's reports follow the account's open
 //     subscription. With Options.APISecret, signed requests are checked:
-//     key, signature, and timestamp within recvWindow (-1021).
+//     key, signature, and timestamp within recvWindow (-1021; the
+//     timestamp in milliseconds or microseconds, recvWindow with up to
+//     three decimals, as Binance takes them).
+//   - Every WS-API answer, success or error, carries Binance's
+//     rateLimits ("included with every response by default"):
+//     REQUEST_WEIGHT per minute (6000; the methods' documented weights,
+//     2 for connecting, IP wide: the venue's), and on order.place the
+//     ORDERS limits of 10 s (50) and a day (160000), each interval
+//     counted from its boundary; returnRateLimits=false in the request
+//     or the connection's URL leaves it out (true in a request brings it
+//     back). The limits are reported, not enforced.
 //   - The WS-API's queries, answered from the matching state in Binance's
 //     shapes: order.status (-2013 for an unknown order), myTrades (by
 //     orderId, fromId, limit) and openOrders.status. Every accepted order
 //     and its fills are kept for the venue's life. [Venue.FailQueries]
-//     refuses the next n queries as the weight limit does (429, -1003).
+//     refuses the next n queries as the weight limit does (429, -1003,
+//     error.data with serverTime and retryAfter, the next minute).
 //   - Fills and cancels the user-data stream misses: [Venue.HoldUserData]
 //     holds the user-data subscriptions of reconnecting clients
 //     unanswered, and [Venue.FillOrder] and [Venue.EndOrder] fill, cancel or

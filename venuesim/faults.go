@@ -117,9 +117,5 @@ func (c *conn) inject(typ websocket.MessageType, msg []byte) {
 	}
 	// Binary frames bypass the text queue; order relative to queued text
 	// is not guaranteed, which is fine for junk.
-	c.v.wg.Add(1)
-	go func() {
-		defer c.v.wg.Done()
-		_ = c.ws.Write(c.ctx, typ, msg)
-	}()
+	c.v.spawn(func() { _ = c.ws.Write(c.ctx, typ, msg) })
 }

@@ -75,7 +75,7 @@ func (c *conn) answerQuery(req apiRequest) {
 	p := req.Params
 	if code, msg := c.checkSignature(p); code != 0 {
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, code, msg))
+		c.answer(req, apiError(req.ID, 400, code, msg))
 		return
 	}
 	for {
@@ -84,13 +84,13 @@ func (c *conn) answerQuery(req apiRequest) {
 			break
 		}
 		if v.queryFails.CompareAndSwap(n, n-1) {
-			c.reply(apiError(req.ID, 429, -1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."))
+			c.answer(req, rateLimited(req.ID, time.Now().UnixMilli()))
 			return
 		}
 	}
 	if code, msg := checkIDs(p); code != 0 {
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, code, msg))
+		c.answer(req, apiError(req.ID, 400, code, msg))
 		return
 	}
 	sym := param(p, "symbol")
@@ -99,7 +99,7 @@ func (c *conn) answerQuery(req apiRequest) {
 	if sym != "" || req.Method != "openOrders.status" {
 		var ok bool
 		if s, ok = m.byName[sym]; !ok {
-			c.reply(apiError(req.ID, 400, -1121, "Invalid symbol."))
+			c.answer(req, apiError(req.ID, 400, -1121, "Invalid symbol."))
 			return
 		}
 	}
@@ -116,16 +116,16 @@ func (c *conn) answerQuery(req apiRequest) {
 				res = append(res, orderStatus(o))
 			}
 		}
-		c.reply(apiResult(req.ID, marshal(nonNil(res))))
+		c.answer(req, apiResult(req.ID, marshal(nonNil(res))))
 	case "order.status":
 		o := v.findOrder(s, p)
 		if o == nil {
-			c.reply(apiError(req.ID, 400, -2013, "Order does not exist."))
+			c.answer(req, apiError(req.ID, 400, -2013, "Order does not exist."))
 			return
 		}
-		c.reply(apiResult(req.ID, orderStatus(o)))
+		c.answer(req, apiResult(req.ID, orderStatus(o)))
 	case "myTrades":
-		c.reply(apiResult(req.ID, marshal(nonNil(v.myTrades(s, p)))))
+		c.answer(req, apiResult(req.ID, marshal(nonNil(v.myTrades(s, p)))))
 	}
 }
 

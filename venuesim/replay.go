@@ -1,6 +1,7 @@
 package venuesim
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -64,6 +65,8 @@ type Replay struct {
 	mu     sync.Mutex // closed, and wg.Add against Close's Wait
 	closed bool
 
+	cut error // the first file of the recording cut short, if any
+
 	conns, sent, completed atomic.Uint64
 	active                 atomic.Int64
 }
@@ -80,6 +83,12 @@ func StartReplay(files []string, opts *ReplayOptions) (*Replay, error) {
 		l, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if errors.Is(err, recorder.ErrCutShort) {
+			// Cut short (a recorder killed mid-write): its whole lines
+			// are served, and the parts after it.
+			s.cut = cmp.Or(s.cut, err)
+			continue
 		}
 		if err != nil {
 			r.Close()
@@ -105,6 +114,12 @@ func StartReplay(files []string, opts *ReplayOptions) (*Replay, error) {
 
 // URL is the WebSocket URL, ws://127.0.0.1:port; any path serves the same.
 func (s *Replay) URL() string { return "ws" + strings.TrimPrefix(s.srv.URL, "http") }
+
+// Cut is nil, or the error (recorder.ErrFormat wrapping
+// recorder.ErrCutShort) of a file of the recording cut short, as a
+// recorder killed mid-write leaves it: the whole lines before the cut,
+// and the files after it, are served all the same (Frames counts them).
+func (s *Replay) Cut() error { return s.cut }
 
 // Frames is how many frames each connection is sent.
 func (s *Replay) Frames() int { return s.frames }

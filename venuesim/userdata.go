@@ -1,8 +1,10 @@
 package venuesim
 
 import (
+	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -120,29 +122,69 @@ func (v *Venue) CloseAPI() int {
 }
 
 // checkTimestamp applies Binance's timing rule (WS-API "Timing security"):
-// a request is served only when timestamp < serverTime + 1000 and
-// serverTime − timestamp ≤ recvWindow.
+// a request is served only when timestamp < serverTime + 1000 ms and
+// serverTime − timestamp ≤ recvWindow. The timestamp may be in
+// milliseconds or microseconds ("General API Information"; taken as
+// microseconds from 16 digits on, a millisecond time past the year
+// 5000), and recvWindow may have three decimals (microseconds).
 func checkTimestamp(ts, recvWindow string, now time.Time) (code int, msg string) {
-	t, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || t <= 0 {
+	t, ok := timestampMicros(ts)
+	if !ok {
 		return -1102, mandatory("timestamp")
 	}
-	window := int64(defaultRecvWindow)
+	window := int64(defaultRecvWindow) * 1000
 	if recvWindow != "" {
-		w, err := strconv.ParseInt(recvWindow, 10, 64)
-		if err != nil || w <= 0 || w > maxRecvWindow {
+		w, ok := recvWindowMicros(recvWindow)
+		if !ok || w <= 0 || w > maxRecvWindow*1000 {
 			return -1131, "recvWindow must be less than 60000"
 		}
 		window = w
 	}
-	server := now.UnixMilli()
+	server := now.UnixMicro()
 	switch {
-	case t >= server+1000:
+	case t >= server+1000*1000:
 		return -1021, "Timestamp for this request was 1000ms ahead of the server's time."
 	case server-t > window:
 		return -1021, "Timestamp for this request is outside of the recvWindow."
 	}
 	return 0, ""
+}
+
+// microsFrom is the smallest timestamp read as microseconds: 16 digits.
+const microsFrom = 1_000_000_000_000_000
+
+// timestampMicros reads a timestamp parameter, in milliseconds or
+// microseconds, as Unix microseconds.
+func timestampMicros(s string) (int64, bool) {
+	t, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err != nil || t <= 0:
+		return 0, false
+	case t >= microsFrom:
+		return t, true
+	case t > math.MaxInt64/1000:
+		return 0, false
+	}
+	return t * 1000, true
+}
+
+// timestampMillis is a timestamp parameter in Unix milliseconds, 0 when
+// unreadable.
+func timestampMillis(s string) int64 {
+	t, _ := timestampMicros(s)
+	return t / 1000
+}
+
+// recvWindowMicros reads recvWindow, milliseconds with up to three
+// decimals, as microseconds.
+func recvWindowMicros(s string) (int64, bool) {
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) > 3 || len(whole) == 0 || len(whole) > 6 || strings.Trim(whole+frac, "0123456789") != "" {
+		return 0, false
+	}
+	w, _ := strconv.ParseInt(whole, 10, 64)
+	f, _ := strconv.ParseInt((frac + "000")[:3], 10, 64)
+	return w*1000 + f, true
 }
 
 // subscribeUserData serves userDataStream.subscribe and its .signature
@@ -152,14 +194,14 @@ func (c *conn) subscribeUserData(req apiRequest) {
 	v := c.v
 	rec := UserDataSubscription{Conn: c.id}
 	if req.Method == "userDataStream.subscribe.signature" {
-		rec.Timestamp, _ = strconv.ParseInt(param(req.Params, "timestamp"), 10, 64)
+		rec.Timestamp = timestampMillis(param(req.Params, "timestamp"))
 		if code, msg := c.checkSignature(req.Params); code != 0 {
 			rec.Code = code
 			v.uds.mu.Lock()
 			v.uds.subs = append(v.uds.subs, rec)
 			v.uds.mu.Unlock()
 			v.rejected.Add(1)
-			c.reply(apiError(req.ID, 400, code, msg))
+			c.answer(req, apiError(req.ID, 400, code, msg))
 			return
 		}
 	}
@@ -170,11 +212,15 @@ func (c *conn) subscribeUserData(req apiRequest) {
 		v.uds.mu.Unlock()
 		// In effect once its answer is queued, not before: an event of
 		// the subscription (eventStreamTerminated) never precedes it.
+		// Numbered from 0 in the session (Binance: "Subscriptions are
+		// identified by a subscriptionId"); one per account and
+		// connection, so a second replaces the first.
 		c.mu.Lock()
-		c.userSub = 0
-		c.reply(apiResult(req.ID, marshal(&struct {
+		c.userSub = c.subSeq
+		c.subSeq++
+		c.answer(req, apiResult(req.ID, marshal(&struct {
 			SubscriptionID int `json:"subscriptionId"`
-		}{0})))
+		}{c.userSub})))
 		c.mu.Unlock()
 	}
 	v.uds.run(&v.uds.subsHeld, accept)

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,8 +15,8 @@ import (
 
 // Options configure a Venue. A nil *Options gives the defaults.
 type Options struct {
-	// Symbols are the Binance symbols to simulate. Defaults to BTCUSDT and
-	// ETHUSDT.
+	// Symbols are the Binance symbols to simulate, taken in upper case,
+	// each once. Defaults to BTCUSDT and ETHUSDT.
 	Symbols []string
 	// Rate is how many market-data messages per second the venue makes,
 	// over all symbols and stream types. Defaults to 200. Each message goes
@@ -66,6 +67,15 @@ func (o *Options) withDefaults() Options {
 	if o != nil {
 		c = *o
 	}
+	// Symbols in Binance's spelling (upper case), each once: a symbol
+	// named twice is one market, not two on the same streams.
+	var syms []string
+	for _, s := range c.Symbols {
+		if s = strings.ToUpper(s); s != "" && !slices.Contains(syms, s) {
+			syms = append(syms, s)
+		}
+	}
+	c.Symbols = syms
 	if len(c.Symbols) == 0 {
 		c.Symbols = []string{"BTCUSDT", "ETHUSDT"}
 	}
@@ -126,7 +136,12 @@ type Venue struct {
 	start  time.Time
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// wg counts every goroutine the venue started, the connections'
+	// handlers included; goMu orders its Adds before Close's Wait
+	// (closing refuses new ones).
+	wg      sync.WaitGroup
+	goMu    sync.Mutex
+	closing bool
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
@@ -158,6 +173,7 @@ type Venue struct {
 	queryFails    atomic.Int64      // queries still to refuse with -1003 (FailQueries)
 	queries       atomic.Uint64
 	dropPlace     atomic.Bool // DropNextPlace
+	rates         rateCounters
 }
 
 type connKey struct{}
@@ -197,8 +213,12 @@ func Start(opts *Options) *Venue {
 }
 
 // Close stops the generator, closes every connection and the server, and
-// waits for every goroutine the venue started.
+// waits for every goroutine the venue started, each connection's own
+// included.
 func (v *Venue) Close() {
+	v.goMu.Lock()
+	v.closing = true
+	v.goMu.Unlock()
 	v.cancel()
 	v.mu.Lock()
 	for c := range v.conns {
@@ -208,6 +228,31 @@ func (v *Venue) Close() {
 	v.srv.CloseClientConnections()
 	v.srv.Close()
 	v.wg.Wait()
+}
+
+// enter counts a goroutine of the venue's (Done when it ends), unless
+// Close has begun: a WaitGroup's Add must not race its Wait.
+func (v *Venue) enter() bool {
+	v.goMu.Lock()
+	defer v.goMu.Unlock()
+	if v.closing {
+		return false
+	}
+	v.wg.Add(1)
+	return true
+}
+
+// spawn runs f on a goroutine of the venue's, or not at all once Close
+// has begun (it reports which).
+func (v *Venue) spawn(f func()) bool {
+	if !v.enter() {
+		return false
+	}
+	go func() {
+		defer v.wg.Done()
+		f()
+	}()
+	return true
 }
 
 // URL is the WebSocket base URL, ws://127.0.0.1:port.
@@ -466,20 +511,39 @@ func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
 // serveExchangeInfo answers GET /api/v3/exchangeInfo with the symbols list
 // and each symbol's filters.
 func (v *Venue) serveExchangeInfo(w http.ResponseWriter, _ *http.Request) {
+	// Binance spot "Exchange information": the limits the WS-API reports
+	// (ratelimits.go), and per symbol what the simulator serves.
 	type symbol struct {
-		Symbol     string   `json:"symbol"`
-		Status     string   `json:"status"`
-		BaseAsset  string   `json:"baseAsset"`
-		QuoteAsset string   `json:"quoteAsset"`
-		Filters    []filter `json:"filters"`
+		Symbol               string   `json:"symbol"`
+		Status               string   `json:"status"`
+		BaseAsset            string   `json:"baseAsset"`
+		BaseAssetPrecision   int      `json:"baseAssetPrecision"`
+		QuoteAsset           string   `json:"quoteAsset"`
+		QuotePrecision       int      `json:"quotePrecision"`
+		QuoteAssetPrecision  int      `json:"quoteAssetPrecision"`
+		OrderTypes           []string `json:"orderTypes"`
+		IsSpotTradingAllowed bool     `json:"isSpotTradingAllowed"`
+		Filters              []filter `json:"filters"`
+	}
+	type rateLimit struct {
+		Type        string `json:"rateLimitType"`
+		Interval    string `json:"interval"`
+		IntervalNum int    `json:"intervalNum"`
+		Limit       int    `json:"limit"`
 	}
 	info := struct {
-		Timezone   string   `json:"timezone"`
-		ServerTime int64    `json:"serverTime"`
-		Symbols    []symbol `json:"symbols"`
-	}{Timezone: "UTC", ServerTime: time.Now().UnixMilli()}
+		Timezone        string      `json:"timezone"`
+		ServerTime      int64       `json:"serverTime"`
+		RateLimits      []rateLimit `json:"rateLimits"`
+		ExchangeFilters []filter    `json:"exchangeFilters"`
+		Symbols         []symbol    `json:"symbols"`
+	}{Timezone: "UTC", ServerTime: time.Now().UnixMilli(), ExchangeFilters: []filter{}, RateLimits: []rateLimit{
+		{"REQUEST_WEIGHT", "MINUTE", 1, weightLimit}, {"ORDERS", "SECOND", 10, orders10sCap},
+		{"ORDERS", "DAY", 1, ordersDayCap}, {"RAW_REQUESTS", "MINUTE", 5, 61000},
+	}}
 	for _, s := range v.mkt.symbols {
-		info.Symbols = append(info.Symbols, symbol{s.name, "TRADING", s.base, s.quote, filters(s)})
+		info.Symbols = append(info.Symbols, symbol{s.name, "TRADING", s.base, priceScale, s.quote, priceScale, priceScale,
+			[]string{"LIMIT", "LIMIT_MAKER", "MARKET"}, true, filters(s)})
 	}
 	b := marshal(&info)
 	w.Header().Set("Content-Type", "application/json")

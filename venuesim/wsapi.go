@@ -41,15 +41,23 @@ type apiRequest struct {
 	ID     jsontext.Value            `json:"id"`
 	Method string                    `json:"method"`
 	Params map[string]jsontext.Value `json:"params"`
+	limits bool                      // its answer carries rateLimits (returnRateLimits)
 }
 
 // serveAPI serves the WS-API: order.place, order.cancel,
 // userDataStream.subscribe / unsubscribe, ping and time.
 func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
+	if !v.enter() {
+		http.Error(w, "venue closed", http.StatusServiceUnavailable)
+		return
+	}
+	defer v.wg.Done()
 	c := v.accept(w, r, true, false, nil)
 	if c == nil {
 		return
 	}
+	v.rates.spend(connectWeight)
+	c.noLimits = r.URL.Query().Get("returnRateLimits") == "false"
 	c.run(c.handleAPIRequest)
 }
 
@@ -90,30 +98,40 @@ func param(p map[string]jsontext.Value, key string) string {
 func (c *conn) handleAPIRequest(msg []byte) {
 	v := c.v
 	var req apiRequest
-	if err := json.Unmarshal(msg, &req); err != nil {
+	err := json.Unmarshal(msg, &req)
+	// "Request method names may be prefixed with explicit version: e.g.,
+	// "v3/order.place"" (WebSocket API "Request format").
+	req.Method = strings.TrimPrefix(req.Method, "v3/")
+	v.rates.spend(methodWeight(&req))
+	req.limits = c.wantLimits(&req)
+	if err != nil {
 		v.rejected.Add(1)
-		c.reply(apiError(nil, 400, -1102, "Malformed request."))
+		c.answer(req, apiError(nil, 400, -1102, "Malformed request."))
 		return
 	}
 	if len(req.ID) > 0 && !validID(req.ID) {
 		v.rejected.Add(1)
-		c.reply(apiError(nil, 400, -1135, "Invalid 'id' in JSON request; expected an integer, a string matching '^[a-zA-Z0-9-_]{1,36}$', or null."))
+		c.answer(req, apiError(nil, 400, -1135, "Invalid 'id' in JSON request; expected an integer, a string matching '^[a-zA-Z0-9-_]{1,36}$', or null."))
 		return
 	}
 	switch req.Method {
 	case "ping":
-		c.reply(apiResult(req.ID, []byte("{}")))
+		c.answer(req, apiResult(req.ID, []byte("{}")))
 	case "time":
-		c.reply(apiResult(req.ID, marshal(&struct {
+		c.answer(req, apiResult(req.ID, marshal(&struct {
 			ServerTime int64 `json:"serverTime"`
 		}{time.Now().UnixMilli()})))
 	case "userDataStream.subscribe", "userDataStream.subscribe.signature":
 		c.subscribeUserData(req)
 	case "userDataStream.unsubscribe":
+		// Without subscriptionId every subscription ends; with one, that
+		// one, if it is the connection's.
 		c.mu.Lock()
-		c.userSub = -1
+		if id := param(req.Params, "subscriptionId"); id == "" || id == strconv.Itoa(c.userSub) {
+			c.userSub = -1
+		}
 		c.mu.Unlock()
-		c.reply(apiResult(req.ID, []byte(`{}`)))
+		c.answer(req, apiResult(req.ID, []byte(`{}`)))
 	case "order.place":
 		c.placeOrder(req)
 	case "order.cancel":
@@ -122,7 +140,7 @@ func (c *conn) handleAPIRequest(msg []byte) {
 		c.query(req)
 	default:
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, -1100, "Illegal characters found in parameter 'method'; legal range is '^[a-zA-Z0-9._]{1,100}$'."))
+		c.answer(req, apiError(req.ID, 400, -1100, "Illegal characters found in parameter 'method'; legal range is '^[a-zA-Z0-9._]{1,100}$'."))
 	}
 }
 
@@ -195,8 +213,9 @@ func mandatory(name string) string {
 // amountParam is a positive decimal parameter in 1e-8 units, or Binance's
 // error for it: -1100 for one outside the legal range
 // ^([0-9]{1,20})(\.[0-9]{1,20})?$ (a sign, an exponent, a lone point),
-// -1111 for more decimals than the venue keeps, -1102 for one missing,
-// too large or not positive.
+// -1111 for more decimals than the venue keeps, -1013 "Invalid
+// quantity." or "Invalid price." for a quantity or price of zero, -1102
+// for one missing, too large or not positive.
 func amountParam(p map[string]jsontext.Value, name string) (v int64, code int, msg string) {
 	s := param(p, name)
 	if s != "" && !legalDecimal(s) {
@@ -206,36 +225,35 @@ func amountParam(p map[string]jsontext.Value, name string) (v int64, code int, m
 		return 0, -1111, "Parameter '" + name + "' has too much precision."
 	}
 	v, ok := parseAmount(s)
-	if !ok || v <= 0 {
+	switch {
+	case ok && v == 0 && name == "quantity":
+		return 0, -1013, "Invalid quantity." // as Binance answers a zero quantity
+	case ok && v == 0 && name == "price":
+		return 0, -1013, "Invalid price."
+	case !ok || v <= 0:
 		return 0, -1102, mandatory(name)
 	}
 	return v, 0, ""
 }
 
 // idRanges are the legal ranges of Binance spot's id parameters, as its
-// -1100 answers name them (binance-spot-api-docs pull request #34).
-//
-// Client order ids: spot's answer names ^[a-zA-Z0-9-_]{1,36}$ (a Binance
-// maintainer there: "dot(.) is not allowed"), while Binance's futures docs
-// give ^[\.A-Z\:/a-z0-9_-]{1,36}$, the alphabet normalize's BinanceOrders
-// checks orders against. The simulator takes that wider alphabet for now
-// (36 characters at most, nothing else), so that it refuses nothing the
-// library lets through; spot's own is a one-line change here once the
-// library's check agrees.
+// -1100 answers name them (binance-spot-api-docs pull request #34, a
+// Binance maintainer: "Illegal characters found in parameter
+// 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'", and "dot(.)
+// is not allowed"). The wider ^[\.A-Z\:/a-z0-9_-]{1,36}$ is Binance
+// futures' rule, not spot's: dots, colons and slashes are refused here.
 var idRanges = [...]struct {
 	name, rng string
 	legal     func(byte) bool
 	max       int
 }{
 	{"orderId", "^[0-9]{1,20}$", func(b byte) bool { return '0' <= b && b <= '9' }, 20},
-	{"origClientOrderId", "^[a-zA-Z0-9-_]{1,36}$", orderIDByte, 36},
-	{"newClientOrderId", "^[a-zA-Z0-9-_]{1,36}$", orderIDByte, 36},
+	{"origClientOrderId", "^[a-zA-Z0-9-_]{1,36}$", clientIDByte, 36},
+	{"newClientOrderId", "^[a-zA-Z0-9-_]{1,36}$", clientIDByte, 36},
 }
 
-// orderIDByte is a client order id's character: see idRanges.
-func orderIDByte(b byte) bool { return clientIDByte(b) || b == '.' || b == ':' || b == '/' }
-
-// clientIDByte is a request id's character (^[a-zA-Z0-9-_]{1,36}$).
+// clientIDByte is a character of a client order id or a request id
+// (^[a-zA-Z0-9-_]{1,36}$).
 func clientIDByte(b byte) bool {
 	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '_'
 }
@@ -274,9 +292,9 @@ func (c *conn) placeOrder(req apiRequest) {
 	p := req.Params
 	reject := func(status, code int, msg string) {
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, status, code, msg))
+		c.answer(req, apiError(req.ID, status, code, msg))
 	}
-	ts, _ := strconv.ParseInt(param(p, "timestamp"), 10, 64)
+	ts := timestampMillis(param(p, "timestamp"))
 	v.uds.mu.Lock()
 	v.uds.placeTS = append(v.uds.placeTS, ts)
 	v.uds.mu.Unlock()
@@ -420,23 +438,24 @@ func (c *conn) placeOrder(req apiRequest) {
 	case mulDec(ref, o.qty) > v.opts.Balance*one:
 		// A business reject: the venue's error, and a REJECTED report.
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, -2010, "Account has insufficient balance for requested action."))
+		c.answer(req, apiError(req.ID, 400, -2010, "Account has insufficient balance for requested action."))
 		c.execReport(o, now, "REJECTED", "REJECTED", "INSUFFICIENT_BALANCES", 0, 0)
 		return
 	case o.typ == "LIMIT_MAKER" && crosses:
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, -2010, "Order would immediately match and take."))
+		c.answer(req, apiError(req.ID, 400, -2010, "Order would immediately match and take."))
 		c.execReport(o, now, "REJECTED", "REJECTED", "WOULD_MATCH_IMMEDIATELY", 0, 0)
 		return
 	}
 	// Counted once its answer and immediate reports are out: a host that
 	// sees Stats.Orders reach n may read Stats.ExecReports as final.
 	defer v.orders.Add(1)
+	v.rates.placed()
 	v.remember(o, now)
 	if !crosses && (o.tif == "IOC" || o.tif == "FOK") {
 		// Nothing to take at once: it expires instead of resting.
 		o.status = "EXPIRED"
-		c.reply(apiResult(req.ID, placeResult(o, now, respType, "EXPIRED", nil, 0)))
+		c.answer(req, apiResult(req.ID, placeResult(o, now, respType, "EXPIRED", nil, 0)))
 		c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 		c.execReport(o, now, "EXPIRED", "EXPIRED", "NONE", 0, 0)
 		return
@@ -467,14 +486,14 @@ func (c *conn) placeOrder(req apiRequest) {
 			final.filled += f.qty
 			final.quote += mulDec(f.px, f.qty)
 		}
-		c.reply(apiResult(req.ID, placeResult(&final, now, respType, "FILLED", plan, s.tradeID+1)))
+		c.answer(req, apiResult(req.ID, placeResult(&final, now, respType, "FILLED", plan, s.tradeID+1)))
 		c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 		for _, f := range plan {
 			c.fill(o, now, f.px, f.qty)
 		}
 		return
 	}
-	c.reply(apiResult(req.ID, placeResult(o, now, respType, "NEW", nil, 0)))
+	c.answer(req, apiResult(req.ID, placeResult(o, now, respType, "NEW", nil, 0)))
 	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 	v.acct.lock(o)
 	c.sendAccount(now, s.base, s.quote)
@@ -542,31 +561,31 @@ func (c *conn) cancelOrder(req apiRequest) {
 	p := req.Params
 	if code, msg := c.checkSignature(p); code != 0 {
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, code, msg))
+		c.answer(req, apiError(req.ID, 400, code, msg))
 		return
 	}
 	s, ok := v.mkt.byName[param(p, "symbol")]
 	if !ok {
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, -1121, "Invalid symbol."))
+		c.answer(req, apiError(req.ID, 400, -1121, "Invalid symbol."))
 		return
 	}
 	if code, msg := checkIDs(p); code != 0 {
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, code, msg))
+		c.answer(req, apiError(req.ID, 400, code, msg))
 		return
 	}
 	id, idSent := orderIDParam(p)
 	cid := param(p, "origClientOrderId")
 	if !idSent && cid == "" {
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"))
+		c.answer(req, apiError(req.ID, 400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"))
 		return
 	}
 	if idSent && id == 0 {
 		// Searched first, and no order has it (0, or past uint64).
 		v.rejected.Add(1)
-		c.reply(apiError(req.ID, 400, -2011, "Unknown order sent."))
+		c.answer(req, apiError(req.ID, 400, -2011, "Unknown order sent."))
 		return
 	}
 	// The cancel's own client order id: newClientOrderId, or one made up.
@@ -582,7 +601,7 @@ func (c *conn) cancelOrder(req apiRequest) {
 			s.orders = slices.Delete(s.orders, i, i+1)
 			now := time.Now().UnixMilli()
 			o.status, o.updated = "CANCELED", now
-			c.reply(apiResult(req.ID, cancelResult(o, now, cancelID)))
+			c.answer(req, apiResult(req.ID, cancelResult(o, now, cancelID)))
 			o.conn = v.userConn(o.conn)
 			o.conn.execReportIDs(o, now, cancelID, o.clientID, "CANCELED", "CANCELED", "NONE", 0, 0)
 			v.acct.release(o, -1)
@@ -591,7 +610,7 @@ func (c *conn) cancelOrder(req apiRequest) {
 		}
 	}
 	v.rejected.Add(1)
-	c.reply(apiError(req.ID, 400, -2011, "Unknown order sent."))
+	c.answer(req, apiError(req.ID, 400, -2011, "Unknown order sent."))
 }
 
 // placeResult is the result of order.place in the format respType names:

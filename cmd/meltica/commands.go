@@ -217,20 +217,47 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	start := time.Now()
 	var subscribed sync.Map // connection ids whose subscription is recorded
 	var sentLines, sentBytes atomic.Uint64
-	p, _, err := cf.connect(ctx, pipeline.Config{}, pipeline.ClientConfig{
-		Frames:   *n,
-		Tap:      rec.Tap,
-		Progress: func(got uint64) { pr.update(got, *n) },
-		// Every new connection is sent the subscription: the recording
-		// says what was asked (a Kraken book's depth, for replay -depth).
+	// Every new connection is sent the subscription: the recording says
+	// what was asked (a Kraken book's depth, for replay -depth), ahead of
+	// the connection's first frame. Its Connected event may come after
+	// that frame (events wait in a queue) or never (a full queue drops
+	// it): the first frame of a connection not yet noted notes it too.
+	var lastNoted atomic.Uint64 // the fast path: a frame of the connection noted last
+	noteSent := func(conn uint64, at int64) {
+		if lastNoted.Load() == conn {
+			return
+		}
+		lastNoted.Store(conn)
+		if _, done := subscribed.Load(conn); done {
+			return
+		}
+		if _, done := subscribed.LoadOrStore(conn, true); !done && rec.RecordSent(conn, at, sub) {
+			sentLines.Add(1)
+			sentBytes.Add(uint64(len(sub)))
+		}
+	}
+	// The recording may end before the run (recorder.ErrPartTaken): then
+	// the run stops too, rather than read on with nothing recorded.
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	p, _, err := cf.connect(rctx, pipeline.Config{}, pipeline.ClientConfig{
+		Frames: *n,
+		Tap: func(next func(context.Context, *schema.WsFrame) error) func(context.Context, *schema.WsFrame) error {
+			tap := rec.Tap(next)
+			return func(ctx context.Context, fr *schema.WsFrame) error {
+				noteSent(fr.ConnID, fr.ReceivedAt)
+				return tap(ctx, fr)
+			}
+		},
+		Progress: func(got uint64) {
+			pr.update(got, *n)
+			if rec.Err() != nil {
+				stop()
+			}
+		},
 		OnState: func(e wsclient.Event) {
 			if e.State == schema.ConnConnected && e.Err == nil {
-				if _, done := subscribed.LoadOrStore(e.ConnID, true); !done {
-					if rec.RecordSent(e.ConnID, e.At.UnixNano(), sub) {
-						sentLines.Add(1)
-						sentBytes.Add(uint64(len(sub)))
-					}
-				}
+				noteSent(e.ConnID, e.At.UnixNano())
 			}
 		},
 	}, stderr)
@@ -243,9 +270,11 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		s.PrintLeakCheck(stderr)
 	}
 	st := rec.Stats()
-	if errors.Is(err, pipeline.ErrNeverConnected) && st.Frames == 0 {
-		// Nothing was recorded: the file (its header only) goes, so that
-		// the name is free for the run with the right URL.
+	received := st.Frames - min(sentLines.Load(), st.Frames)
+	if (errors.Is(err, pipeline.ErrNeverConnected) || errors.Is(ctx.Err(), context.Canceled)) && received == 0 {
+		// Nothing was recorded (no connection, or Ctrl-C before a frame
+		// came): the file (its header, and the subscription sent) goes,
+		// so that the name is free for the next run.
 		for _, f := range rec.Files() {
 			err = errors.Join(err, os.Remove(f))
 		}
@@ -333,6 +362,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer srv.Close()
+	if cut := srv.Cut(); cut != nil {
+		fmt.Fprintf(stderr, "warning: the recording is cut short, as a recorder killed mid-write leaves it (%v): serving its whole lines\n", cut)
+	}
 	fmt.Fprintf(stdout, "serving %d frames of %s (recorded from %s) on %s until interrupted\n", srv.Frames(), srv.Venue(), srv.RecordedURL(), srv.URL())
 	<-ctx.Done()
 	st := srv.Stats()
@@ -367,7 +399,7 @@ func sim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	v := venuesim.Start(&venuesim.Options{Symbols: syms, Rate: *rate})
-	fmt.Fprintf(stdout, "simulated venue (%s, %d msg/s) until interrupted\n", strings.Join(syms, ", "), *rate)
+	fmt.Fprintf(stdout, "simulated venue (%s, %d msg/s) until interrupted\n", strings.Join(v.Symbols(), ", "), *rate)
 	fmt.Fprintf(stdout, "  market streams  %s  (and %s/ws/<stream>)\n", v.CombinedURL(), v.URL())
 	fmt.Fprintf(stdout, "  REST            %s\n", v.RESTURL())
 	fmt.Fprintf(stdout, "  WS-API          %s\n", v.APIURL())

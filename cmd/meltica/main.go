@@ -38,7 +38,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,15 +46,17 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/meltica/meltica/internal/exit"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	if code := exit.Status(ctx, err); code != 0 {
 		fmt.Fprintln(os.Stderr, "meltica:", err)
-		os.Exit(1)
+		os.Exit(code)
 	}
 }
 

@@ -43,10 +43,9 @@ func run(ctx context.Context, out io.Writer, ep session.Endpoints, keys *normali
 	if err != nil {
 		return err
 	}
-	defer func() { // Close waits for every goroutine, then the leak check
-		if err = errors.Join(err, s.Close(context.WithoutCancel(ctx))); err == nil {
-			fmt.Fprintf(out, "leak check: %d outstanding\n", s.Outstanding())
-		}
+	defer func() { // Close waits for every goroutine, then the leak check (Ctrl-C or not)
+		err = errors.Join(err, s.Close(context.WithoutCancel(ctx)))
+		fmt.Fprintf(out, "leak check: %d outstanding\n", s.Outstanding())
 	}()
 	var trades atomic.Int64
 	strategy, err := s.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade}},

@@ -66,15 +66,52 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	waitCtx, cancel := context.WithTimeout(ctx, *wait)
-	err = s.WaitConnected(waitCtx)
+	// Every way out below goes through the shutdown: the session is
+	// closed, its pooled objects checked, whatever ended the steps.
+	var sent, received int
+	stepErr := steps(ctx, out, s, reports, *wait, &sent, &received)
+
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
+	defer cancel()
+	// Reports nobody awaits any more (Ctrl-C, a failed step) go back to
+	// their pool while Close waits for every pooled object, and after.
+	stopDrain, drained := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(drained)
+		for {
+			select {
+			case x := <-reports:
+				s.Pools().Execs.Put(x)
+			case <-stopDrain:
+				return
+			}
+		}
+	}()
+	closeErr := s.Close(shutdownCtx)
+	close(stopDrain)
+	<-drained
+	for len(reports) > 0 {
+		s.Pools().Execs.Put(<-reports)
+	}
+	fmt.Fprintf(out, "\n%d requests sent, %d execution reports received\n", sent, received)
+	fmt.Fprintln(out, "pools after shutdown:")
+	cli.PrintPools(out, s.Stats().Pools)
+	fmt.Fprintf(out, "leak check: %d outstanding\n", s.Outstanding())
+	return errors.Join(stepErr, closeErr)
+}
+
+// steps waits for the connections, then places and cancels the demo's
+// orders one by one, printing each answer and the reports that follow,
+// counting the requests sent and the reports received.
+func steps(ctx context.Context, out io.Writer, s *session.Session, reports <-chan *schema.ExecReport, wait time.Duration, sent, received *int) error {
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
+	err := s.WaitConnected(waitCtx)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("connections: %w", err)
 	}
-
 	d := schema.MustParseDecimal
-	steps := []struct {
+	list := []struct {
 		title string
 		fill  func(o *schema.OrderRequest)
 		until schema.OrderStatus
@@ -92,9 +129,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			o.ClientOrderID, o.Side, o.Type, o.TimeInForce, o.Price, o.Qty = schema.MustID("demo-big-1"), schema.SideBuy, schema.OrderTypeLimit, schema.TIFGTC, d("60000.00"), d("1000")
 		}, schema.StatusRejected},
 	}
-	var sent, received int
-	var stepErr error
-	for i, st := range steps {
+	for i, st := range list {
 		fmt.Fprintf(out, "\n%d. %s\n", i+1, st.title)
 		req, err := s.Pools().Orders.Get(ctx)
 		if err != nil {
@@ -102,7 +137,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		req.Venue, req.Symbol = schema.VenueBinance, "BTC-USDT"
 		st.fill(req)
-		callCtx, cancel := context.WithTimeout(ctx, *wait)
+		callCtx, cancel := context.WithTimeout(ctx, wait)
 		var ack session.Ack
 		if req.Action == schema.ActionCancel {
 			ack, err = s.Cancel(callCtx, req)
@@ -120,25 +155,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		default:
 			fmt.Fprintf(out, "   venue answer request %d: order %s %s\n", ack.RequestID, ack.VenueOrderID, ack.Status)
 		}
-		sent++
-		n, err := await(ctx, out, s.Pools(), reports, st.until, *wait)
-		received += n
+		*sent++
+		n, err := await(ctx, out, s.Pools(), reports, st.until, wait)
+		*received += n
 		if err != nil {
-			stepErr = fmt.Errorf("step %d: %w", i+1, err)
-			break
+			return fmt.Errorf("step %d: %w", i+1, err)
 		}
 	}
-
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
-	defer cancel()
-	closeErr := s.Close(shutdownCtx)
-	fmt.Fprintf(out, "\n%d requests sent, %d execution reports received\n", sent, received)
-	fmt.Fprintln(out, "pools after shutdown:")
-	cli.PrintPools(out, s.Stats().Pools)
-	if err := errors.Join(stepErr, closeErr); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "leak check: %d outstanding\n", s.Outstanding())
 	return nil
 }
 

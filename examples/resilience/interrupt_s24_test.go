@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/internal/exit"
 )
 
 // cancelOn is an output that cancels when a line holding mark is written.
@@ -48,6 +50,7 @@ func TestS24InterruptStopsTheDrill(t *testing.T) {
 	t.Log(text)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "interrupted")
+	assert.Equal(t, 0, exit.Status(ctx, err), "a clean stop on Ctrl-C is no failure")
 	assert.NotContains(t, text, `fault "no-pong"`, "no fault after the interrupt")
 	assert.NotContains(t, text, `max-age`, "no rotation drill after the interrupt")
 	assert.NotContains(t, text, "NOT RECOVERED")

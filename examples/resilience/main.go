@@ -121,13 +121,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		return nil
 	}
-	// reconnected waits for a Connected event on a newer connection.
+	// reconnected waits for a newer connection: its Connected event, or
+	// the client's counters (an event can be dropped: a full queue).
 	reconnected := func(after uint64) error {
 		deadline := time.After(*wait)
 		for {
 			select {
 			case e := <-states:
 				if e.State == schema.ConnConnected && e.ConnID > after {
+					return nil
+				}
+			case <-time.After(2 * time.Millisecond):
+				if cs := f.Stats().Market[0].Client; cs.State == schema.ConnConnected && cs.ConnID > after {
 					return nil
 				}
 			case <-deadline:
@@ -208,7 +213,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	leaked := f.Outstanding()
 	if ctx.Err() != nil {
 		fmt.Fprintf(out, "\nleak check: %d outstanding\n", leaked)
-		return fmt.Errorf("interrupted after %d of %d faults (%d not recovered)", checked, len(venuesim.Faults())+1, failures)
+		return interrupted(ctx, checked, failures)
 	}
 
 	// The venue cuts connections at a maximum age; rotation replaces each
@@ -217,7 +222,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	rot, err := rotation(ctx, out, venue, start, 3*(*wait))
 	if ctx.Err() != nil {
 		fmt.Fprintf(out, "  interrupted\n\nleak check: %d outstanding\n", leaked+rot.leaked)
-		return fmt.Errorf("interrupted after %d of %d faults (%d not recovered)", checked, len(venuesim.Faults())+1, failures)
+		return interrupted(ctx, checked, failures)
 	}
 	if err != nil {
 		failures++
@@ -332,4 +337,15 @@ func rotation(ctx context.Context, out io.Writer, venue *venuesim.Venue, start t
 		err = fmt.Errorf("%d breaks in the trade ids, %d disconnects, %d of %d rotations unaligned", breaks.Load(), res.disconnects, res.unaligned, res.rotations)
 	}
 	return res, err
+}
+
+// interrupted is the error of a drill Ctrl-C stopped: it wraps the
+// interrupt (context.Canceled: a clean stop, status 0) unless a fault
+// went unrecovered before it, which still fails the run.
+func interrupted(ctx context.Context, checked, failures int) error {
+	err := fmt.Errorf("interrupted after %d of %d faults (%d not recovered)", checked, len(venuesim.Faults())+1, failures)
+	if failures == 0 {
+		return fmt.Errorf("%w: %w", err, context.Cause(ctx))
+	}
+	return err
 }

@@ -138,6 +138,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second) // a deadline for a busy machine
+	defer cancel()
+	closeFeed := sync.OnceValue(func() error { return f.Close(shutdownCtx) })
+	defer func() { _ = closeFeed() }() // on an early return; the close below reports its error
 	fast, slowT := newTally(), newTally()
 	fastSub, err := f.Dispatcher().Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Name: "fast", Handler: fast.add})
 	if err != nil {
@@ -202,6 +206,9 @@ loop:
 				continue
 			}
 			req, err := f.Pools().Orders.Get(ctx)
+			if err != nil && ctx.Err() != nil {
+				break loop // interrupted
+			}
 			if err != nil {
 				return err
 			}
@@ -209,6 +216,9 @@ loop:
 			_ = req.ClientOrderID.Set(fmt.Sprintf("slow-%d", sent))
 			_, err = f.Place(ctx, req)
 			f.Pools().Orders.Put(req)
+			if err != nil && ctx.Err() != nil {
+				break loop // interrupted: the order may or may not be taken
+			}
 			if err != nil {
 				return err
 			}
@@ -244,10 +254,8 @@ loop:
 		case <-poll.C:
 		}
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a deadline for a busy machine
-	defer cancel()
 	stop()
-	closeErr := f.Close(shutdownCtx)
+	closeErr := closeFeed()
 	// After Close every queued event was delivered (or counted as
 	// discarded), so the counters and the tallies agree.
 	fst, sst := fastSub.Stats(), slowSub.Stats()

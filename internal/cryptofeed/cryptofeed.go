@@ -27,6 +27,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	json "github.com/goccy/go-json"
+
 	"github.com/meltica/meltica/recorder"
 )
 
@@ -85,6 +87,10 @@ func Read(r io.Reader, fn func(*Session, *recorder.Line) error) (Session, error)
 	var buf []byte
 	for n := 1; ; n++ {
 		raw, err := readLine(br, &buf)
+		last := errors.Is(err, errNoNewline)
+		if last {
+			err = nil
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return s, nil
@@ -97,6 +103,12 @@ func Read(r io.Reader, fn func(*Session, *recorder.Line) error) (Session, error)
 		raw = bytes.TrimRight(raw, "\r\n")
 		if len(raw) == 0 {
 			continue
+		}
+		if last && torn(raw) {
+			// Every line of cryptofeed's ends in a newline: a last one
+			// without, that is no whole line, was cut by the end of the
+			// file (its recorder killed mid-write).
+			return s, fmt.Errorf("cryptofeed: line %d: %w", n, recorder.ErrCutShort)
 		}
 		line = recorder.Line{}
 		head := raw
@@ -154,13 +166,35 @@ func Read(r io.Reader, fn func(*Session, *recorder.Line) error) (Session, error)
 	}
 }
 
+// torn reports whether a line is not whole: a message (after the first
+// ": ") that is no whole JSON value, or a connection line whose
+// timestamp does not parse.
+func torn(raw []byte) bool {
+	if bytes.HasPrefix(raw, config) {
+		return false
+	}
+	if _, msg, ok := bytes.Cut(raw, sep); ok {
+		return !json.Valid(msg)
+	}
+	_, ts, ok := bytes.Cut(raw, connMark)
+	if !ok {
+		return true
+	}
+	_, err := ParseTime(ts)
+	return err != nil
+}
+
+// errNoNewline is readLine's word for a last line without its newline.
+var errNoNewline = errors.New("cryptofeed: last line without a newline")
+
 // readLine reads one line into *buf, at most recorder.MaxLine bytes of it
-// (bufio.ErrBufferFull past that); io.EOF once nothing is left.
+// (bufio.ErrBufferFull past that); io.EOF once nothing is left, and
+// errNoNewline with a last line that lacks its newline.
 func readLine(br *bufio.Reader, buf *[]byte) ([]byte, error) {
 	raw, err := br.ReadSlice('\n')
 	if !errors.Is(err, bufio.ErrBufferFull) {
 		if len(raw) > 0 && errors.Is(err, io.EOF) {
-			err = nil // a last line without its newline
+			err = errNoNewline
 		}
 		return raw, err
 	}
@@ -173,7 +207,7 @@ func readLine(br *bufio.Reader, buf *[]byte) ([]byte, error) {
 		*buf = append(*buf, raw...)
 	}
 	if errors.Is(err, io.EOF) {
-		err = nil
+		err = errNoNewline
 	}
 	if len(*buf) > recorder.MaxLine {
 		return nil, bufio.ErrBufferFull
@@ -244,7 +278,7 @@ func Convert(src string, dst io.Writer, venue string, compress bool) (Session, e
 	s, err := ReadFile(src, func(s *Session, l *recorder.Line) error {
 		if !headerDone {
 			headerDone = true
-			if err := w.WriteHeader(recorder.Line{Venue: venue, URL: s.URL, Part: 1, Time: l.Time}); err != nil {
+			if err := w.WriteHeader(recorder.Line{Venue: venue, URL: s.URL, Time: l.Time}); err != nil { // a file of its own, not a rotated part
 				return err
 			}
 		}

@@ -58,7 +58,7 @@ func Import(files []string, venue string) (out []string, cleanup func(), err err
 // convertCryptofeed converts one cryptofeed session to dst.
 func convertCryptofeed(src, venue, dst string) (string, error) {
 	s, err := cryptofeed.ReadFile(src, func(*cryptofeed.Session, *recorder.Line) error { return nil })
-	if err != nil {
+	if err != nil && !errors.Is(err, recorder.ErrCutShort) {
 		return "", err
 	}
 	if s.In == 0 && s.Out == 0 && s.REST == 0 && s.Connections == 0 && s.Config == "" {
@@ -84,6 +84,12 @@ func convertCryptofeed(src, venue, dst string) (string, error) {
 		return "", err
 	}
 	_, err = cryptofeed.Convert(src, f, name, false)
+	if errors.Is(err, recorder.ErrCutShort) {
+		// The session was cut mid-line: so is its conversion, which a
+		// replay then reads up to the cut and reports, as it reports a
+		// Meltica recording cut short.
+		_, err = f.WriteString(`{"t":`)
+	}
 	return dst, errors.Join(err, f.Close())
 }
 

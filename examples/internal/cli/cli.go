@@ -5,7 +5,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"os/signal"
 	"sync"
 
+	"github.com/meltica/meltica/internal/exit"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/session"
 	"github.com/meltica/meltica/venuesim"
@@ -37,23 +37,17 @@ func SyncWriter(w io.Writer) io.Writer { return &lockedWriter{w: w} }
 // Main runs an example: run gets a context that ends on Ctrl-C, the
 // command-line arguments and standard output; an error is printed and the
 // process exits with status 1. flag.ErrHelp (-h, whose usage the flag set
-// has printed) is no failure: status 0, as a Go command's -h.
+// has printed) is no failure: status 0, as a Go command's -h; nor is
+// Ctrl-C, when the example shut down cleanly and its only errors are the
+// interrupt's context.Canceled (see [exit.Status]).
 func Main(name string, run func(ctx context.Context, args []string, out io.Writer) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Args[1:], os.Stdout)
 	stop()
-	if code := exitStatus(err); code != 0 {
+	if code := exit.Status(ctx, err); code != 0 {
 		fmt.Fprintln(os.Stderr, name+":", err)
 		os.Exit(code)
 	}
-}
-
-// exitStatus is the process status of an example's error.
-func exitStatus(err error) int {
-	if err == nil || errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	return 1
 }
 
 // Parse parses an example's flags, and refuses any argument left after

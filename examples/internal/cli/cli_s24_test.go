@@ -9,14 +9,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/internal/exit"
 )
 
 // -h prints the usage and is no failure (status 0, no error line), as a Go
 // command's -h is; a wrong flag or a stray argument is one (status 1).
 func TestS24ExitStatus(t *testing.T) {
-	assert.Equal(t, 0, exitStatus(nil))
-	assert.Equal(t, 0, exitStatus(flag.ErrHelp))
-	assert.Equal(t, 1, exitStatus(errors.New("boom")))
+	ctx := context.Background()
+	assert.Equal(t, 0, exit.Status(ctx, nil))
+	assert.Equal(t, 0, exit.Status(ctx, flag.ErrHelp))
+	assert.Equal(t, 1, exit.Status(ctx, errors.New("boom")))
 }
 
 func TestS24ParseRefusesStrayArguments(t *testing.T) {

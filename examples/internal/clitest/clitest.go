@@ -6,9 +6,12 @@ import (
 	"context"
 	"flag"
 	"io"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/internal/exit"
 )
 
 // Arguments checks that run refuses a stray argument before anything runs
@@ -21,4 +24,43 @@ func Arguments(t *testing.T, run func(ctx context.Context, args []string, out io
 	cancel()
 	require.ErrorContains(t, run(ctx, []string{"extra"}, io.Discard), `unexpected argument "extra"`)
 	require.ErrorIs(t, run(ctx, []string{"-h"}, io.Discard), flag.ErrHelp)
+}
+
+// cancelAt is an output that cancels a context at its n-th write.
+type cancelAt struct {
+	mu     sync.Mutex
+	writes int
+	at     int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAt) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writes++
+	if c.writes == c.at {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// Interrupted checks that Ctrl-C at any point of a run is a clean exit
+// (status 0, see exit.Status): run goes once through, counting what it
+// prints, then again with its context ended at the first, a quarter, half,
+// three quarters and the last of those writes, each run's error holding
+// nothing but the interrupt.
+func Interrupted(t *testing.T, run func(ctx context.Context, args []string, out io.Writer) error, args ...string) {
+	t.Helper()
+	full := &cancelAt{cancel: func() {}}
+	require.NoError(t, run(context.Background(), args, full))
+	n := full.writes
+	for _, at := range []int{1, n / 4, n / 2, 3 * n / 4, n} {
+		if at < 1 {
+			continue
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		err := run(ctx, args, &cancelAt{at: at, cancel: cancel})
+		cancel()
+		require.Equal(t, 0, exit.Status(ctx, err), "interrupted at write %d of %d: %v", at, n, err)
+	}
 }

@@ -1,0 +1,56 @@
+// Package exit holds the process status rule that the meltica command and
+// the examples share.
+package exit
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"strings"
+)
+
+// Status is the process status of a command's error: 0 for none, for
+// flag.ErrHelp (-h printed the usage, as a Go command's -h) and for an
+// interrupt (ctx, the context Ctrl-C ends, is done) whose only errors are
+// context.Canceled, which is the clean shutdown the user asked for; 1
+// otherwise, so an error met while shutting down (a failed close, a leak)
+// still fails the run. err may be an errors.Join tree: every leaf must
+// match context.Canceled.
+func Status(ctx context.Context, err error) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case ctx.Err() != nil && onlyCanceled(err):
+		return 0
+	}
+	return 1
+}
+
+// onlyCanceled reports whether err is the interrupt alone: an error that
+// matches context.Canceled, and when it joins several (errors.Join: its
+// message is theirs, a line each) every one of them does. A wrapper of
+// two (fmt.Errorf("%w: %w", ErrNotSent, ctx.Err())) is one error, whose
+// cause is the interrupt.
+func onlyCanceled(err error) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok && joined(err, j.Unwrap()) {
+		for _, e := range j.Unwrap() {
+			if !onlyCanceled(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return errors.Is(err, context.Canceled)
+}
+
+// joined reports whether err is errs joined by errors.Join.
+func joined(err error, errs []error) bool {
+	if len(errs) == 0 {
+		return false
+	}
+	msgs := make([]string, 0, len(errs))
+	for _, e := range errs {
+		msgs = append(msgs, e.Error())
+	}
+	return err.Error() == strings.Join(msgs, "\n")
+}

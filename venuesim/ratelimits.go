@@ -1,0 +1,162 @@
+package venuesim
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/goccy/go-json/jsontext"
+)
+
+// Binance spot's WS-API rate limits as its answers report them (WebSocket
+// API "Rate limits"; the limits of exchangeInfo's rateLimits): request
+// weight per IP and minute, and orders per account in 10 seconds and a
+// day. Each interval starts on its boundary (the minute, the 10 s of the
+// minute, 00:00 UTC) and its count starts again at 0 there. The simulator
+// reports them; only Venue.FailQueries refuses for weight.
+const (
+	weightLimit   = 6000
+	orders10sCap  = 50
+	ordersDayCap  = 160000
+	connectWeight = 2 // "Connecting to WebSocket API costs 2 weight."
+)
+
+// methodWeight is a WS-API method's request weight, as each method's doc
+// gives it; methods the simulator does not serve, and malformed
+// requests, weigh 1 (Binance does not say).
+func methodWeight(req *apiRequest) int {
+	switch req.Method {
+	case "order.status":
+		return 4
+	case "openOrders.status":
+		if _, ok := req.Params["symbol"]; !ok {
+			return 80 // every symbol's
+		}
+		return 6
+	case "myTrades":
+		if _, ok := req.Params["orderId"]; ok {
+			return 5
+		}
+		return 20
+	case "userDataStream.subscribe", "userDataStream.subscribe.signature", "userDataStream.unsubscribe":
+		return 2
+	}
+	return 1
+}
+
+// window is a count that starts again at 0 at each interval boundary.
+type window struct {
+	start, count int64
+}
+
+// add adds n at now (ms) within intervals of length ms, and returns the
+// count.
+func (w *window) add(now, length, n int64) int64 {
+	if s := now - now%length; s != w.start {
+		w.start, w.count = s, 0
+	}
+	w.count += n
+	return w.count
+}
+
+// rateCounters are the venue's request-weight and order counts.
+type rateCounters struct {
+	mu                        sync.Mutex
+	weight, orders10s, orders window
+}
+
+const (
+	minuteMs = int64(time.Minute / time.Millisecond)
+	tenSecMs = 10 * int64(time.Second/time.Millisecond)
+	dayMs    = 24 * int64(time.Hour/time.Millisecond)
+)
+
+// spend adds a request's weight.
+func (r *rateCounters) spend(n int) {
+	r.mu.Lock()
+	r.weight.add(time.Now().UnixMilli(), minuteMs, int64(n))
+	r.mu.Unlock()
+}
+
+// placed counts an accepted order.
+func (r *rateCounters) placed() {
+	now := time.Now().UnixMilli()
+	r.mu.Lock()
+	r.orders10s.add(now, tenSecMs, 1)
+	r.orders.add(now, dayMs, 1)
+	r.mu.Unlock()
+}
+
+// appendLimits appends the rateLimits array of an answer: the ORDERS
+// limits first for an order placement, then REQUEST_WEIGHT, in the order
+// Binance's examples list them.
+func (r *rateCounters) appendLimits(b []byte, orders bool) []byte {
+	now := time.Now().UnixMilli()
+	r.mu.Lock()
+	weight := r.weight.add(now, minuteMs, 0)
+	o10, oDay := r.orders10s.add(now, tenSecMs, 0), r.orders.add(now, dayMs, 0)
+	r.mu.Unlock()
+	entry := func(b []byte, typ, interval string, num, limit, count int64) []byte {
+		b = append(b, `{"rateLimitType":"`...)
+		b = append(append(b, typ...), `","interval":"`...)
+		b = append(append(b, interval...), `","intervalNum":`...)
+		b = append(strconv.AppendInt(b, num, 10), `,"limit":`...)
+		b = append(strconv.AppendInt(b, limit, 10), `,"count":`...)
+		return append(strconv.AppendInt(b, count, 10), '}')
+	}
+	b = append(b, '[')
+	if orders {
+		b = entry(b, "ORDERS", "SECOND", 10, orders10sCap, o10)
+		b = entry(append(b, ','), "ORDERS", "DAY", 1, ordersDayCap, oDay)
+		b = append(b, ',')
+	}
+	b = entry(b, "REQUEST_WEIGHT", "MINUTE", 1, weightLimit, weight)
+	return append(b, ']')
+}
+
+// wantLimits reads returnRateLimits: the request's parameter when it is
+// a boolean (or "true"/"false"), else the connection's default (its URL's
+// returnRateLimits=false turns them off).
+func (c *conn) wantLimits(req *apiRequest) bool {
+	switch param(req.Params, "returnRateLimits") {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	return !c.noLimits
+}
+
+// answer sends a WS-API answer (an object of apiResult or apiError),
+// with the rateLimits member when the request wants it.
+func (c *conn) answer(req apiRequest, msg []byte) {
+	if req.limits && len(msg) > 0 && msg[len(msg)-1] == '}' {
+		b := make([]byte, 0, len(msg)+200)
+		b = append(append(b, msg[:len(msg)-1]...), `,"rateLimits":`...)
+		b = c.v.rates.appendLimits(b, req.Method == "order.place")
+		msg = append(b, '}')
+	}
+	c.reply(msg)
+}
+
+// rateLimited is the answer to a request refused for request weight
+// (WebSocket API "IP limits"): status 429, code -1003, and in error.data
+// the server's time and when to retry (the next minute, when the weight
+// counts from 0 again), both Unix ms.
+func rateLimited(id jsontext.Value, now int64) []byte {
+	type data struct {
+		ServerTime int64 `json:"serverTime"`
+		RetryAfter int64 `json:"retryAfter"`
+	}
+	type errorBody struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+		Data data   `json:"data"`
+	}
+	return marshal(&struct {
+		ID     jsontext.Value `json:"id"`
+		Status int            `json:"status"`
+		Error  errorBody      `json:"error"`
+	}{nullIfEmpty(id), 429, errorBody{-1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
+		data{now, now - now%minuteMs + minuteMs}}})
+}

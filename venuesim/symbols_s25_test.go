@@ -1,0 +1,32 @@
+package venuesim_test
+
+import (
+	"testing"
+
+	json "github.com/goccy/go-json"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/venuesim"
+)
+
+// A symbol named twice in Options.Symbols (a command line's
+// "BTCUSDT,BTCUSDT", or "BTCUSDT,btcusdt") is one market: it made two,
+// each with its own book and sequence, both sent on the same streams, so
+// a depth stream's U/u broke at every other message and its trade ids
+// went back and forth — a "gap" of the simulator's own making.
+func TestS25SymbolNamedTwiceIsOneMarket(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT", "btcusdt"}, Rate: 2000, PingInterval: -1})
+	defer v.Close()
+	assert.Equal(t, []string{"BTCUSDT"}, v.Symbols())
+	c := dial(t, v.StreamURL("btcusdt@depth"))
+	var last float64
+	for i := range 60 {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(read(t, c), &m))
+		if i > 0 {
+			require.Equal(t, last+1, m["U"], "diff %d: U follows the previous u", i)
+		}
+		last = m["u"].(float64)
+	}
+}
