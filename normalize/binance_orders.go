@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/goccy/go-json/jsontext"
@@ -289,17 +288,21 @@ func cancelParams(ps []param, o *schema.OrderRequest) ([]param, error) {
 	return ps, nil
 }
 
-// clientID checks a client order id against Binance's ^[.A-Z:/a-z0-9_-]{1,36}$.
+// clientID checks a client order id against Binance spot's
+// ^[a-zA-Z0-9-_]{1,36}$, the legal range its -1100 answer names
+// ("Illegal characters found in parameter 'newClientOrderId'; legal range
+// is '^[a-zA-Z0-9-_]{1,36}$'."; binance-spot-api-docs PR #34: "dot(.) is
+// not allowed"). USDⓈ-M's alphabet also takes . : / — not spot's.
 func clientID(id *schema.ID) (string, error) {
 	b := id.Bytes()
 	ok := len(b) <= 36
 	for _, c := range b {
-		if !isAlnumByte(c) && strings.IndexByte(".:/_-", c) < 0 {
+		if !isAlnumByte(c) && c != '_' && c != '-' {
 			ok = false
 		}
 	}
 	if !ok {
-		return "", fmt.Errorf("%w: client order id %q is not [.A-Z:/a-z0-9_-]{1,36}", ErrBadValue, b)
+		return "", fmt.Errorf("%w: client order id %q is not [a-zA-Z0-9-_]{1,36} (Binance spot)", ErrBadValue, b)
 	}
 	return string(b), nil
 }
