@@ -17,9 +17,7 @@ import (
 	"github.com/meltica/meltica/wsclient"
 )
 
-// writeTimeout bounds one request's write. It is not the caller's
-// deadline: a write cut short by a context closes the connection
-// (coder/websocket), which would cost every other request in flight.
+// writeTimeout bounds the session's own subscription writes.
 const writeTimeout = 10 * time.Second
 
 // Ack is the venue's acceptance of a request: the order as the venue
@@ -792,11 +790,10 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 		return Ack{}, true, err
 	}
 	ch := lane.await(id, conn, req)
-	// The write is bounded on its own: a write cut short by the caller's
-	// context would close the connection under every other request.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	err = lane.writeConn(wctx, conn, msg)
-	cancel()
+	// ctx bounds only the wait for the client's turn: a write begun is
+	// written to the end, bounded by the client's WriteTimeout (wsclient
+	// never closes the connection for a caller's ctx).
+	err = lane.writeConn(ctx, conn, msg)
 	<-s.sendTurn
 	switch {
 	case err == nil:
@@ -807,6 +804,16 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 		lane.forget(id)
 		lane.staleReady(conn)
 		return Ack{}, false, nil
+	case errors.Is(err, wsclient.ErrNotSent):
+		// Nothing written (ctx ended while the write waited for its turn,
+		// the client closed, a message not UTF-8): ErrNotSent, so that
+		// neither the host nor the reconciliation takes it for an order
+		// of unknown outcome.
+		lane.forget(id)
+		if s.closing.Load() || errors.Is(err, wsclient.ErrClosed) {
+			return Ack{}, true, fmt.Errorf("%w: %w: %w", ErrNotSent, ErrClosed, err)
+		}
+		return Ack{}, true, fmt.Errorf("%w: %w", ErrNotSent, err)
 	case s.closing.Load(): // Close closed the connection under the write
 		lane.forget(id)
 		return Ack{RequestID: id}, true, fmt.Errorf("%w (the write failed; the venue may have the request): %w", ErrClosed, err)
