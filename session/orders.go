@@ -266,11 +266,34 @@ const (
 // new orders), which holds back places only: a cancel, which lowers the
 // count, still goes.
 func (s *Session) banned(req *schema.OrderRequest) error {
-	b := s.ban.Load()
-	if b == nil || !s.clock.venueNow().Before(b.RetryAfter) || (b.Code == codeTooManyOrders && req.Action == schema.ActionCancel) {
-		return nil
+	now := s.clock.venueNow()
+	for _, b := range [...]*VenueError{s.ban.Load(), s.placeBan.Load()} {
+		if b == nil || !now.Before(b.RetryAfter) || (b.Code == codeTooManyOrders && req.Action == schema.ActionCancel) {
+			continue
+		}
+		return fmt.Errorf("%w: the venue refuses requests until %s: %w", ErrNotSent, b.RetryAfter.UTC().Format(time.RFC3339), b)
 	}
-	return fmt.Errorf("%w: the venue refuses requests until %s: %w", ErrNotSent, b.RetryAfter.UTC().Format(time.RFC3339), b)
+	return nil
+}
+
+// holdBan keeps verr, a refusal with a RetryAfter (Binance 418, 429), as
+// the ban of its kind unless the one held ends later: a refusal read
+// after a ban, of a request sent before it, neither lifts the ban nor
+// narrows it to places (-1015).
+func (s *Session) holdBan(verr *VenueError) {
+	p := &s.ban
+	if verr.Code == codeTooManyOrders {
+		p = &s.placeBan
+	}
+	for {
+		old := p.Load()
+		if old != nil && !verr.RetryAfter.After(old.RetryAfter) {
+			return
+		}
+		if p.CompareAndSwap(old, verr) {
+			return
+		}
+	}
 }
 
 // noDataTimeout: Client.DataTimeout (and IsData) hold for the market
@@ -381,7 +404,7 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 		if o.refusal.retryAfter > 0 {
 			verr.RetryAfter = time.UnixMilli(o.refusal.retryAfter)
 			if verr.Status == statusBanned || verr.Status == statusRateLimited {
-				o.s.ban.Store(verr)
+				o.s.holdBan(verr)
 			}
 		}
 		a.err = verr
