@@ -17,9 +17,7 @@ import (
 	"github.com/meltica/meltica/wsclient"
 )
 
-// writeTimeout bounds one request's write. It is not the caller's
-// deadline: a write cut short by a context closes the connection
-// (coder/websocket), which would cost every other request in flight.
+// writeTimeout bounds the session's own subscription writes.
 const writeTimeout = 10 * time.Second
 
 // Ack is the venue's acceptance of a request: the order as the venue
@@ -268,11 +266,34 @@ const (
 // new orders), which holds back places only: a cancel, which lowers the
 // count, still goes.
 func (s *Session) banned(req *schema.OrderRequest) error {
-	b := s.ban.Load()
-	if b == nil || !s.clock.venueNow().Before(b.RetryAfter) || (b.Code == codeTooManyOrders && req.Action == schema.ActionCancel) {
-		return nil
+	now := s.clock.venueNow()
+	for _, b := range [...]*VenueError{s.ban.Load(), s.placeBan.Load()} {
+		if b == nil || !now.Before(b.RetryAfter) || (b.Code == codeTooManyOrders && req.Action == schema.ActionCancel) {
+			continue
+		}
+		return fmt.Errorf("%w: the venue refuses requests until %s: %w", ErrNotSent, b.RetryAfter.UTC().Format(time.RFC3339), b)
 	}
-	return fmt.Errorf("%w: the venue refuses requests until %s: %w", ErrNotSent, b.RetryAfter.UTC().Format(time.RFC3339), b)
+	return nil
+}
+
+// holdBan keeps verr, a refusal with a RetryAfter (Binance 418, 429), as
+// the ban of its kind unless the one held ends later: a refusal read
+// after a ban, of a request sent before it, neither lifts the ban nor
+// narrows it to places (-1015).
+func (s *Session) holdBan(verr *VenueError) {
+	p := &s.ban
+	if verr.Code == codeTooManyOrders {
+		p = &s.placeBan
+	}
+	for {
+		old := p.Load()
+		if old != nil && !verr.RetryAfter.After(old.RetryAfter) {
+			return
+		}
+		if p.CompareAndSwap(old, verr) {
+			return
+		}
+	}
 }
 
 // noDataTimeout: Client.DataTimeout (and IsData) hold for the market
@@ -383,7 +404,7 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 		if o.refusal.retryAfter > 0 {
 			verr.RetryAfter = time.UnixMilli(o.refusal.retryAfter)
 			if verr.Status == statusBanned || verr.Status == statusRateLimited {
-				o.s.ban.Store(verr)
+				o.s.holdBan(verr)
 			}
 		}
 		a.err = verr
@@ -792,11 +813,10 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 		return Ack{}, true, err
 	}
 	ch := lane.await(id, conn, req)
-	// The write is bounded on its own: a write cut short by the caller's
-	// context would close the connection under every other request.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	err = lane.writeConn(wctx, conn, msg)
-	cancel()
+	// ctx bounds only the wait for the client's turn: a write begun is
+	// written to the end, bounded by the client's WriteTimeout (wsclient
+	// never closes the connection for a caller's ctx).
+	err = lane.writeConn(ctx, conn, msg)
 	<-s.sendTurn
 	switch {
 	case err == nil:
@@ -807,6 +827,16 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 		lane.forget(id)
 		lane.staleReady(conn)
 		return Ack{}, false, nil
+	case errors.Is(err, wsclient.ErrNotSent):
+		// Nothing written (ctx ended while the write waited for its turn,
+		// the client closed, a message not UTF-8): ErrNotSent, so that
+		// neither the host nor the reconciliation takes it for an order
+		// of unknown outcome.
+		lane.forget(id)
+		if s.closing.Load() || errors.Is(err, wsclient.ErrClosed) {
+			return Ack{}, true, fmt.Errorf("%w: %w: %w", ErrNotSent, ErrClosed, err)
+		}
+		return Ack{}, true, fmt.Errorf("%w: %w", ErrNotSent, err)
 	case s.closing.Load(): // Close closed the connection under the write
 		lane.forget(id)
 		return Ack{RequestID: id}, true, fmt.Errorf("%w (the write failed; the venue may have the request): %w", ErrClosed, err)

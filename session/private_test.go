@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,6 +85,58 @@ type fakePrivate struct {
 	// refuseSub, when set, is asked of every private subscription (OKX,
 	// Kraken): true refuses it with the venue's error.
 	refuseSub func(conn int, channel string) bool
+
+	// seqs numbers a Coinbase connection's messages (send).
+	seqs map[*websocket.Conn]*connSeq
+}
+
+// connSeq is one Coinbase connection's sequence_num: every message the
+// connection carries takes the next, from 0 for its first (Advanced Trade
+// "WebSocket Overview → Sequence Numbers"), whatever its channel
+// (subscriptions acks, heartbeats, user snapshot and updates). mu keeps
+// the numbers in the order the messages are written.
+type connSeq struct {
+	mu   sync.Mutex
+	next int
+}
+
+// seqNum is a message's sequence_num, whatever number it was written with.
+var seqNum = regexp.MustCompile(`"sequence_num":[0-9]+`)
+
+// seqOf is connection c's sequence.
+func (f *fakePrivate) seqOf(c *websocket.Conn) *connSeq {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seqs == nil {
+		f.seqs = map[*websocket.Conn]*connSeq{}
+	}
+	s := f.seqs[c]
+	if s == nil {
+		s = &connSeq{}
+		f.seqs[c] = s
+	}
+	return s
+}
+
+// send writes msg to c. On Coinbase a message with a sequence_num is
+// given the connection's next one; with lost set, the number is used and
+// nothing is written: a message lost on the way.
+func (f *fakePrivate) send(ctx context.Context, c *websocket.Conn, msg []byte, lost bool) error {
+	if f.venue != schema.VenueCoinbase || !seqNum.Match(msg) {
+		if lost {
+			return nil
+		}
+		return c.Write(ctx, websocket.MessageText, msg)
+	}
+	s := f.seqOf(c)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	msg = seqNum.ReplaceAll(msg, []byte(`"sequence_num":`+strconv.Itoa(s.next)))
+	s.next++
+	if lost {
+		return nil
+	}
+	return c.Write(ctx, websocket.MessageText, msg)
 }
 
 // refused asks refuseSub whether to refuse channel's subscription.
@@ -260,7 +313,7 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 			hook(c, subscribed) // subscribed at the venue before its ack
 		}
 		for _, m := range replies {
-			if c.Write(ctx, websocket.MessageText, []byte(m)) != nil {
+			if f.send(ctx, c, []byte(m), false) != nil {
 				return
 			}
 		}
@@ -273,7 +326,7 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, ch := range subscribed {
 			for _, p := range f.pushes[ch] {
-				if c.Write(ctx, websocket.MessageText, freshFill(p, n)) != nil {
+				if f.send(ctx, c, freshFill(p, n), false) != nil {
 					return
 				}
 			}

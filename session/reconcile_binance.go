@@ -154,15 +154,13 @@ func (r *binanceQueries) query(ctx context.Context, conn uint64, enc func(id uin
 		r.qmu.Unlock()
 		r.inFlight.Add(-1)
 	}()
-	// The write is bounded by writeTimeout alone, not by the pass: a pass
-	// stopped mid-write (the stream ended, rec.lost) would otherwise end
-	// the write's context, and coder/websocket closes a connection whose
-	// write's context ends — the order connection lost for a query.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	err = o.client.WriteConn(wctx, conn, msg)
-	cancel()
+	// The pass's ctx bounds only the wait for the client's turn: a write
+	// begun is written to the end, bounded by the client's WriteTimeout
+	// (wsclient never closes the connection for a caller's ctx).
+	err = o.client.WriteConn(ctx, conn, msg)
 	switch {
-	case errors.Is(err, wsclient.ErrConnChanged), errors.Is(err, wsclient.ErrNotConnected):
+	case errors.Is(err, wsclient.ErrConnChanged), errors.Is(err, wsclient.ErrNotConnected),
+		errors.Is(err, wsclient.ErrMaybeSent): // the write failed: the connection is lost
 		return nil, errConnLost
 	case err != nil:
 		return nil, fmt.Errorf("%w: %w", ErrNotSent, err)

@@ -45,16 +45,16 @@ type cbSim struct {
 	mu       sync.Mutex
 	orders   map[string]*cbSimOrder
 	n        int
-	ms       int64                   // the venue's clock, Unix ms: one tick per event
-	subs     map[*websocket.Conn]int // subscribed user connections → their last sequence_num
-	pending  []*websocket.Conn       // subscribed, snapshot held (holdSnapshot)
-	holdSnap bool                    // the next subscriptions' snapshots wait for sendSnapshot
-	fail     []string                // answers (status + " " + body) to the next REST queries
-	failOn   string                  // of this path only, when set
-	queries  map[string]int          // REST queries by path (Get Order: cbOrderAt)
-	badJWT   []string                // why REST queries' JWTs did not verify
-	stuck    bool                    // List Fills and List Orders name the same cursor, and a next page, for ever
-	lose     bool                    // user frames are lost on the way: their sequence_num is used, nothing sent
+	ms       int64                    // the venue's clock, Unix ms: one tick per event
+	subs     map[*websocket.Conn]bool // subscribed user connections
+	pending  []*websocket.Conn        // subscribed, snapshot held (holdSnapshot)
+	holdSnap bool                     // the next subscriptions' snapshots wait for sendSnapshot
+	fail     []string                 // answers (status + " " + body) to the next REST queries
+	failOn   string                   // of this path only, when set
+	queries  map[string]int           // REST queries by path (Get Order: cbOrderAt)
+	badJWT   []string                 // why REST queries' JWTs did not verify
+	stuck    bool                     // List Fills and List Orders name the same cursor, and a next page, for ever
+	lose     bool                     // user frames are lost on the way: their connection's sequence_num is used, nothing sent
 }
 
 type cbSimOrder struct {
@@ -84,7 +84,7 @@ const (
 
 func newCBSim(t *testing.T) *cbSim {
 	v := &cbSim{fakePrivate: newFakePrivate(t, schema.VenueCoinbase, nil), t: t, orders: map[string]*cbSimOrder{},
-		ms: 1_700_000_000_000, subs: map[*websocket.Conn]int{}, queries: map[string]int{}}
+		ms: 1_700_000_000_000, subs: map[*websocket.Conn]bool{}, queries: map[string]int{}}
 	v.fakePrivate.mu.Lock()
 	v.onSubscribe = v.subscribed
 	v.fakePrivate.mu.Unlock()
@@ -129,21 +129,18 @@ func (v *cbSim) snapshotTo(c *websocket.Conn) {
 			open = append(open, v.userOrder(o))
 		}
 	}
-	v.subs[c] = 0
+	v.subs[c] = true
 	v.write(c, "snapshot", open)
 }
 
-// write sends one user-channel frame to c (caller holds v.mu).
+// write sends one user-channel frame to c (caller holds v.mu), numbered
+// in the connection's one count of messages (send).
 func (v *cbSim) write(c *websocket.Conn, kind string, orders []string) {
-	v.subs[c]++
-	if v.lose {
-		return
-	}
-	msg := `{"channel":"user","client_id":"","timestamp":"` + v.rfc(v.ms) + `","sequence_num":` + strconv.Itoa(v.subs[c]) +
+	msg := `{"channel":"user","client_id":"","timestamp":"` + v.rfc(v.ms) + `","sequence_num":0` +
 		`,"events":[{"type":"` + kind + `","orders":[` + strings.Join(orders, ",") + `]}]}`
 	ctx, cancel := context.WithTimeout(context.Background(), generous)
 	defer cancel()
-	if c.Write(ctx, websocket.MessageText, []byte(msg)) != nil {
+	if v.send(ctx, c, []byte(msg), v.lose) != nil {
 		delete(v.subs, c)
 	}
 }

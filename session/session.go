@@ -266,10 +266,13 @@ type Session struct {
 	resubWG   sync.WaitGroup
 	closeOnce sync.Once
 	closing   atomic.Bool // set as Close starts: a write that fails then is ErrClosed
-	// ban is the venue's latest refusal of the IP or the account for its
-	// rate limits that said until when (Binance 418, 429 with
-	// retryAfter): no request is sent before its RetryAfter.
-	ban atomic.Pointer[VenueError]
+	// ban is the venue's refusal of the IP or the account for its rate
+	// limits that said until when (Binance 418, 429 with retryAfter) and
+	// ends last: no request is sent before its RetryAfter. placeBan is
+	// the same for the unfilled order count (-1015), which holds back
+	// places only. A refusal ending sooner (an answer to a request sent
+	// before the ban, read after it) replaces neither (holdBan).
+	ban, placeBan atomic.Pointer[VenueError]
 	// sendTurn is the order lane's turn to stamp and write, one request
 	// at a time (a channel, so that waiting for it heeds ctx): a request
 	// is stamped with the venue's time only once the ones before it are
