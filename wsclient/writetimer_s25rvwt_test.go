@@ -42,6 +42,8 @@ func TestHostWriteTimeoutSurvivesClockStepBack(t *testing.T) {
 	h.clock = clk.fakeClock
 	h.rec.waitFor(t, "connected", connected(1))
 
+	cn, err := h.c.current()
+	require.NoError(t, err)
 	wrote := make(chan error, 1)
 	go func() { wrote <- h.c.Write(t.Context(), []byte(bigOrder)) }()
 	recvWait(t, deep, "the write under way")
@@ -53,8 +55,13 @@ func TestHostWriteTimeoutSurvivesClockStepBack(t *testing.T) {
 		t.Fatalf("the write ended before Now said WriteTimeout had passed: %v", err)
 	default:
 	}
+	select { // the bound runs inside advance
+	case <-cn.dead:
+		t.Fatalf("cut while Now said the write had %v left", step)
+	default:
+	}
 	h.clock.advance(step) // Now says WriteTimeout has passed
-	err := recvWait(t, wrote, "the Write's return")
+	err = recvWait(t, wrote, "the Write's return")
 	require.ErrorIs(t, err, ErrMaybeSent)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	h.rec.waitFor(t, "connected on 2", connected(2))
