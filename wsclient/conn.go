@@ -48,8 +48,8 @@ type conn struct {
 	wmu  chan struct{} // the write turn of messages (see lockWrite)
 	pace *pacer        // the budget of frames the venue counts
 	// The bound of the message being written (timedWrite): a timer of
-	// the connection's, the Clock time the write began (0: none), and
-	// whether the bound cut the connection.
+	// the connection's, when the write began (writeClock; noWrite: none),
+	// and whether the bound cut the connection.
 	wdog   Timer
 	wStart atomic.Int64
 	wCut   atomic.Bool
@@ -121,6 +121,7 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		out:    make(chan struct{}, 1),
 		first:  make(chan struct{}),
 	}
+	cn.wStart.Store(noWrite)
 	cn.wdog = c.opts.Clock.AfterFunc(c.opts.WriteTimeout, cn.writeOverdue)
 	cn.wdog.Stop()
 	cn.mono0 = time.Now()
@@ -220,10 +221,10 @@ var noCancel = context.Background()
 // allocations (BenchmarkWrite); the bound is a timer of the connection's,
 // armed for each write.
 func (cn *conn) timedWrite(msg []byte) error {
-	cn.wStart.Store(cn.c.opts.Clock.Now().UnixNano())
+	cn.wStart.Store(cn.writeClock())
 	cn.wdog.Reset(cn.c.opts.WriteTimeout)
 	err := cn.ws.Write(noCancel, websocket.MessageText, msg)
-	cn.wStart.Store(0)
+	cn.wStart.Store(noWrite)
 	cn.wdog.Stop()
 	if err != nil && cn.wCut.Load() {
 		err = fmt.Errorf("wsclient: write timed out after %v: %w: %w", cn.c.opts.WriteTimeout, context.DeadlineExceeded, err)
@@ -231,13 +232,30 @@ func (cn *conn) timedWrite(msg []byte) error {
 	return err
 }
 
+// noWrite is wStart when no write is under way.
+const noWrite = math.MinInt64
+
+// writeClock is the Clock's time since cn's dial, in ns: on the wall
+// clock, its monotonic reading (a step of the wall clock does not move
+// it).
+func (cn *conn) writeClock() int64 {
+	return int64(cn.c.opts.Clock.Now().Sub(cn.born))
+}
+
 // writeOverdue is the bound of timedWrite: it ends the connection when
-// the write under way began WriteTimeout ago or more (a stale firing,
-// after the write it was armed for, finds none or a younger one).
+// the write under way began WriteTimeout ago or more. A firing that finds
+// no write under way is a stale one, after the write it was armed for; one
+// that finds a younger write than WriteTimeout (a stale firing, or a
+// Clock whose time runs behind its timers) arms the timer again for the
+// time that write has left: dropped, it left the write unbounded.
 func (cn *conn) writeOverdue() {
 	start := cn.wStart.Load()
+	if start == noWrite {
+		return
+	}
 	d := cn.c.opts.WriteTimeout
-	if start == 0 || cn.c.opts.Clock.Now().UnixNano()-start < int64(d) {
+	if left := d - time.Duration(cn.writeClock()-start); left > 0 {
+		cn.wdog.Reset(left)
 		return
 	}
 	cn.wCut.Store(true)

@@ -170,10 +170,15 @@
 // budget per connection: each begins at least 1/Options.ControlRate (on
 // the Clock) after the previous one, in the order they came but for a
 // pong, which goes first. A ping of the venue's that comes within a gap
-// of the last pong is not answered (RFC 6455 §5.5.3 lets an endpoint
-// answer only some pings): the pong waits for its slot on the reader,
-// and a peer pinging faster than the budget would otherwise hold every
-// message behind its pings (Binance pings every 20 s: each is answered). With the default of 4 per second no window of
+// of the last pong is not answered, a departure from RFC 6455 §5.5.2
+// (which wants a pong for every ping; §5.5.3 lets only pings not yet
+// answered share one pong for the latest, and coder/websocket cannot send
+// a pong later): the pong waits for its slot on the reader, and a peer
+// pinging faster than the budget would otherwise hold every message
+// behind its pings (Binance pings every 20 s: each is answered). A pong
+// whose wait for its slot is cut (coder/websocket's 5 s bound on a
+// control frame) is sent at once, uncounted. Otherwise, with the default
+// of 4 per second no window of
 // a second holds more than 4 (5 in a closed one), under Binance's limit
 // of 5 incoming messages per second per connection, which counts "PING
 // frames, PONG frames, JSON-formatted messages (e.g., subscription or

@@ -219,9 +219,11 @@ func (cn *conn) lockCounted(ctx context.Context) error {
 // within a minute. A pong is sent even when the wait is cut short (ctx:
 // coder/websocket's 5 s bound on a control frame's handling).
 //
-// A ping that comes within a gap of the last pong is not answered (RFC
-// 6455 §5.5.3: an endpoint may answer only some of the pings it
-// received): waiting for its slot would hold the reader, and every
+// A ping that comes within a gap of the last pong is not answered, a
+// departure from RFC 6455 §5.5.2, which wants a pong for every ping
+// (§5.5.3 lets only pings not yet answered share one pong, for the
+// latest; coder/websocket cannot send that pong later, off the reader):
+// waiting for its slot would hold the reader, and every
 // message behind it, a gap per ping of a peer that pings faster than the
 // budget. A venue that pings at most every few seconds (Binance: 20 s)
 // has every ping answered.
