@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"os"
+	"os/signal"
 	"strings"
 )
 
@@ -53,4 +55,16 @@ func joined(err error, errs []error) bool {
 		msgs = append(msgs, e.Error())
 	}
 	return err.Error() == strings.Join(msgs, "\n")
+}
+
+// Run runs a command under a context that Ctrl-C (os.Interrupt) ends and
+// returns its error with the process status [Status] gives it. The status
+// is decided before the signal handling is released: releasing it ends
+// the context too, which would make any context.Canceled look like the
+// user's interrupt.
+func Run(run func(ctx context.Context) error) (int, error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := run(ctx)
+	return Status(ctx, err), err
 }
