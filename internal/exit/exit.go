@@ -32,7 +32,8 @@ func Status(ctx context.Context, err error) int {
 // matches context.Canceled, and when it joins several (errors.Join: its
 // message is theirs, a line each) every one of them does. A wrapper of
 // two (fmt.Errorf("%w: %w", ErrNotSent, ctx.Err())) is one error, whose
-// cause is the interrupt.
+// cause is the interrupt. An error that also matches
+// context.DeadlineExceeded is a timeout, not the interrupt.
 func onlyCanceled(err error) bool {
 	if j, ok := err.(interface{ Unwrap() []error }); ok && joined(err, j.Unwrap()) {
 		for _, e := range j.Unwrap() {
@@ -42,7 +43,10 @@ func onlyCanceled(err error) bool {
 		}
 		return true
 	}
-	return errors.Is(err, context.Canceled)
+	// A timeout is no interrupt, whatever else it wraps: wsclient's dial
+	// cut by its DialTimeout matches context.Canceled as well (its context
+	// is cancelled with the timeout as the cause).
+	return errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // joined reports whether err is errs joined by errors.Join.

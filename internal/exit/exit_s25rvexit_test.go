@@ -2,6 +2,7 @@ package exit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"syscall"
@@ -39,4 +40,21 @@ func TestS25rvRunNoError(t *testing.T) {
 	code, err := Run(func(context.Context) error { return nil })
 	require.NoError(t, err)
 	assert.Equal(t, 0, code)
+}
+
+// A timeout is a failure even when Ctrl-C follows it: wsclient's dial
+// cut by its DialTimeout is an error that matches context.Canceled too
+// (its dial context is cancelled, with the timeout as the cause, and
+// net/http reports the cancel), so "only context.Canceled" must not take
+// an error that also says context.DeadlineExceeded for the interrupt.
+func TestS25rvStatusTimeoutIsNoInterrupt(t *testing.T) {
+	interrupted, cancel := context.WithCancel(context.Background())
+	cancel()
+	dialTimeout := fmt.Errorf("%w: %w",
+		fmt.Errorf("wsclient: dial timed out after 10s: %w", context.DeadlineExceeded),
+		fmt.Errorf("failed to WebSocket dial: Get \"wss://x\": %w", context.Canceled))
+	never := fmt.Errorf("%w to %s: %w", errors.New("never connected"), "wss://x", dialTimeout)
+	assert.Equal(t, 1, Status(interrupted, never), "the venue out of reach, then Ctrl-C")
+	assert.Equal(t, 1, Status(interrupted, errors.Join(context.Canceled, never)))
+	assert.Equal(t, 0, Status(interrupted, fmt.Errorf("replay: %w", context.Canceled)))
 }
