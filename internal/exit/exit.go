@@ -43,9 +43,10 @@ func onlyCanceled(err error) bool {
 		}
 		return true
 	}
-	// A timeout is no interrupt, whatever else it wraps: wsclient's dial
-	// cut by its DialTimeout matches context.Canceled as well (its context
-	// is cancelled with the timeout as the cause).
+	// A timeout is no interrupt, whatever else it wraps: a context
+	// cancelled with a timeout as its cause (context.WithCancelCause, as
+	// wsclient's dial and read timeouts are) reports context.Canceled from
+	// Err, and an error made of both must not pass for Ctrl-C.
 	return errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 

@@ -42,11 +42,13 @@ func TestS25rvRunNoError(t *testing.T) {
 	assert.Equal(t, 0, code)
 }
 
-// A timeout is a failure even when Ctrl-C follows it: wsclient's dial
-// cut by its DialTimeout is an error that matches context.Canceled too
-// (its dial context is cancelled, with the timeout as the cause, and
-// net/http reports the cancel), so "only context.Canceled" must not take
-// an error that also says context.DeadlineExceeded for the interrupt.
+// A timeout is a failure even when Ctrl-C follows it: a context
+// cancelled with a timeout as its cause (wsclient's withTimeout) reports
+// context.Canceled from Err, so code that wraps the cause and Err both
+// makes an error matching the two; "only context.Canceled" must not take
+// one that also says context.DeadlineExceeded for the interrupt. (net/http
+// reports the cause alone: the real dial timeout matches only
+// DeadlineExceeded, pipeline's TestS25rvDialTimeoutThenInterruptIsNeverConnected.)
 func TestS25rvStatusTimeoutIsNoInterrupt(t *testing.T) {
 	interrupted, cancel := context.WithCancel(context.Background())
 	cancel()
