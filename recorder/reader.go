@@ -108,8 +108,9 @@ func (r *Reader) nextFile() error {
 
 // follows refuses, between two parts of rotated recordings (Part > 0),
 // one that cannot continue the recording read so far: of another URL, or
-// not the next part (Part n+1 after n, opened no earlier: none missing,
-// none out of order, none of another recording of the same URL).
+// not the next part (Part n+1 after n: none missing, none out of
+// order). Header times are not compared: they are the wall clock at each
+// rotation, which a clock step may set back within one recording.
 // Recordings of one file each may follow one another, and a part's venue
 // is its own (Header names it).
 func (r *Reader) follows(prev, next *Line) error {
@@ -119,7 +120,7 @@ func (r *Reader) follows(prev, next *Line) error {
 	switch {
 	case next.URL != prev.URL:
 		return fmt.Errorf("%w: %s: part %d of another recording (%s after %s)", ErrFormat, r.name, next.Part, next.URL, prev.URL)
-	case next.Part != prev.Part+1 || next.Time < prev.Time:
+	case next.Part != prev.Part+1:
 		return fmt.Errorf("%w: %s: part %d after part %d: a part is missing or out of order", ErrFormat, r.name, next.Part, prev.Part)
 	}
 	return nil
