@@ -87,14 +87,7 @@ func TestS25rvCutOnlyAtTheEnd(t *testing.T) {
 // is ErrCutShort, as any cut at the end; the first file of a recording so
 // cut is no recording at all (Open fails).
 func TestS25rvLastPartCutInItsHeader(t *testing.T) {
-	rec, err := recorder.New(filepath.Join(t.TempDir(), "r.jsonl"), &recorder.Options{Venue: schema.VenueBinance, URL: "wss://stream.binance.com:9443/ws", MaxFileBytes: 1500})
-	require.NoError(t, err)
-	for i := 1; i <= 40; i++ {
-		require.True(t, rec.Record(&schema.WsFrame{ConnID: 1, Seq: uint64(i), ReceivedAt: int64(i), Data: []byte(`{"e":"trade","E":` + strconv.Itoa(i) + `}`)}))
-	}
-	require.NoError(t, rec.Close())
-	files := rec.Files()
-	require.Greater(t, len(files), 2)
+	files := recordParts(t)
 	last := files[len(files)-1]
 	b, err := os.ReadFile(last)
 	require.NoError(t, err)
@@ -121,4 +114,19 @@ func TestS25rvLastPartCutInItsHeader(t *testing.T) {
 			assert.Positive(t, n)
 		})
 	}
+}
+
+// recordParts records 40 Binance frames rotating every 1500 bytes, and
+// returns the parts (more than two).
+func recordParts(t *testing.T) []string {
+	t.Helper()
+	rec, err := recorder.New(filepath.Join(t.TempDir(), "r.jsonl"), &recorder.Options{Venue: schema.VenueBinance, URL: "wss://stream.binance.com:9443/ws", MaxFileBytes: 1500})
+	require.NoError(t, err)
+	for i := 1; i <= 40; i++ {
+		require.True(t, rec.Record(&schema.WsFrame{ConnID: 1, Seq: uint64(i), ReceivedAt: int64(i), Data: []byte(`{"e":"trade","E":` + strconv.Itoa(i) + `}`)}))
+	}
+	require.NoError(t, rec.Close())
+	files := rec.Files()
+	require.Greater(t, len(files), 2)
+	return files
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/recorder"
-	"github.com/meltica/meltica/schema"
 )
 
 // A part's header time is the wall clock at its rotation (time.Now, no
@@ -21,14 +19,7 @@ import (
 // and must be read. The parts' order was also checked against those
 // times, refusing it as "a part is missing or out of order".
 func TestS25rvPartsAfterAClockStepBack(t *testing.T) {
-	rec, err := recorder.New(filepath.Join(t.TempDir(), "r.jsonl"), &recorder.Options{Venue: schema.VenueBinance, URL: "wss://stream.binance.com:9443/ws", MaxFileBytes: 1500})
-	require.NoError(t, err)
-	for i := 1; i <= 40; i++ {
-		require.True(t, rec.Record(&schema.WsFrame{ConnID: 1, Seq: uint64(i), ReceivedAt: int64(i), Data: []byte(`{"e":"trade","E":` + strconv.Itoa(i) + `}`)}))
-	}
-	require.NoError(t, rec.Close())
-	files := rec.Files()
-	require.Greater(t, len(files), 2)
+	files := recordParts(t)
 	// The second part's header an hour earlier than the first's.
 	b, err := os.ReadFile(files[1])
 	require.NoError(t, err)
