@@ -28,20 +28,24 @@ const MaxLine = 64 << 20
 // bytes. It is not safe for concurrent use. Make it with [NewReader] or
 // [Open]; Close it.
 type Reader struct {
-	files   []string // still to open, for Open
-	opened  int      // files opened so far
-	closer  io.Closer
-	zr      *zstd.Decoder
-	br      *bufio.Reader
-	header  Line
-	line    Line
-	lineNo  int
-	name    string
-	zst     bool     // the stream being read is zstd-compressed
-	torn    []byte   // a line the end of the stream cut short, kept for the next read
-	broken  bool     // the zstd stream failed (cut short, corrupt): reported once, then io.EOF
-	skip    bool     // the rest of a line longer than MaxLine is still to be read past
-	scratch [25]byte // what a line's checksum is computed over
+	files  []string // still to open, for Open
+	opened int      // files opened so far
+	closer io.Closer
+	zr     *zstd.Decoder
+	br     *bufio.Reader
+	header Line
+	line   Line
+	lineNo int
+	name   string
+	zst    bool   // the stream being read is zstd-compressed
+	torn   []byte // a line the end of the stream cut short, kept for the next read
+	broken bool   // the zstd stream failed (cut short, corrupt): reported once, then io.EOF
+	cut    bool   // the stream ended inside a line (ErrCutShort reported)
+	// afterPart: the file being opened comes after a part of a rotated
+	// recording (Part > 0), whose last part may be cut in its header.
+	afterPart bool
+	skip      bool     // the rest of a line longer than MaxLine is still to be read past
+	scratch   [25]byte // what a line's checksum is computed over
 }
 
 // NewReader reads one recording stream from r.
@@ -78,21 +82,35 @@ func (r *Reader) nextFile() error {
 		return err
 	}
 	r.name, r.files, r.closer = r.files[0], r.files[1:], f
-	prev, first := r.header, r.opened == 0
+	prev, first, cut := r.header, r.opened == 0, r.cut
 	r.opened++
+	r.afterPart = !first && prev.Part > 0
 	if err := r.start(f); err != nil {
 		return err
 	}
-	if !first {
-		return r.follows(&prev, &r.header)
+	if first {
+		return nil
+	}
+	if err := r.follows(&prev, &r.header); err != nil {
+		return err
+	}
+	if cut && prev.Part > 0 && r.header.Part > 0 {
+		// A recorder killed mid-write cuts its last part only: the
+		// parts before it were closed whole by their rotation. A part
+		// cut short with the next part after it lost lines in the middle
+		// of the recording (a flush that failed, a file truncated since):
+		// corruption, ErrFormat alone, so that no reader runs on past
+		// the gap as if nothing were missing.
+		return fmt.Errorf("%w: %s: part %d follows part %d, which was cut short: lines lost in the middle of the recording", ErrFormat, r.name, r.header.Part, prev.Part)
 	}
 	return nil
 }
 
 // follows refuses, between two parts of rotated recordings (Part > 0),
 // one that cannot continue the recording read so far: of another URL, or
-// not the next part (Part n+1 after n, opened no earlier: none missing,
-// none out of order, none of another recording of the same URL).
+// not the next part (Part n+1 after n: none missing, none out of
+// order). Header times are not compared: they are the wall clock at each
+// rotation, which a clock step may set back within one recording.
 // Recordings of one file each may follow one another, and a part's venue
 // is its own (Header names it).
 func (r *Reader) follows(prev, next *Line) error {
@@ -102,7 +120,7 @@ func (r *Reader) follows(prev, next *Line) error {
 	switch {
 	case next.URL != prev.URL:
 		return fmt.Errorf("%w: %s: part %d of another recording (%s after %s)", ErrFormat, r.name, next.Part, next.URL, prev.URL)
-	case next.Part != prev.Part+1 || next.Time < prev.Time:
+	case next.Part != prev.Part+1:
 		return fmt.Errorf("%w: %s: part %d after part %d: a part is missing or out of order", ErrFormat, r.name, next.Part, prev.Part)
 	}
 	return nil
@@ -131,8 +149,14 @@ func (r *Reader) start(src io.Reader) error {
 		}
 		br = bufio.NewReaderSize(r.zr, 256<<10)
 	}
-	r.br, r.lineNo, r.torn, r.broken, r.skip = br, 0, nil, false, false
+	r.br, r.lineNo, r.torn, r.broken, r.skip, r.cut = br, 0, nil, false, false, false
 	if err := r.read(&r.header); err != nil {
+		if r.afterPart && len(r.files) == 0 && (errors.Is(err, io.EOF) || errors.Is(err, ErrCutShort)) {
+			// The last part of a rotated recording, empty or cut inside
+			// its header: a recorder killed just after its rotation. The
+			// parts before it were read; nothing of this one can be.
+			return fmt.Errorf("%w: %s: cut short before its header was whole: %w", ErrFormat, r.name, ErrCutShort)
+		}
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("%w: %s: empty", ErrFormat, r.name)
 		}
@@ -217,7 +241,7 @@ func (r *Reader) read(l *Line) error {
 			// can the decoder's state after it.
 			r.broken = true
 			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return fmt.Errorf("%w: %s line %d: %w (%w)", ErrFormat, r.name, r.lineNo+1, ErrCutShort, err)
+				return r.cutShort(err)
 			}
 			return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo+1, err)
 		}
@@ -233,7 +257,7 @@ func (r *Reader) read(l *Line) error {
 			if err != nil {
 				// Torn by the end of the stream: keep it for the next read.
 				r.torn = append([]byte(nil), raw...)
-				return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo+1, ErrCutShort)
+				return r.cutShort(nil)
 			}
 			r.lineNo++
 			return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo, derr)
@@ -244,6 +268,18 @@ func (r *Reader) read(l *Line) error {
 		}
 		return nil
 	}
+}
+
+// cutShort is the error of a stream that ends inside a line (cause: the
+// zstd decoder's, or nil): ErrCutShort, the end a recorder killed
+// mid-write leaves. It is noted (cut) for nextFile, which refuses a next
+// part of the same rotated recording after it (see follows).
+func (r *Reader) cutShort(cause error) error {
+	r.cut = true
+	if cause != nil {
+		return fmt.Errorf("%w: %s line %d: %w (%w)", ErrFormat, r.name, r.lineNo+1, ErrCutShort, cause)
+	}
+	return fmt.Errorf("%w: %s line %d: %w", ErrFormat, r.name, r.lineNo+1, ErrCutShort)
 }
 
 // decode unmarshals one line; a panic inside the decoder (goccy/go-json

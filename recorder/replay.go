@@ -52,11 +52,12 @@ type ReplayStats struct {
 // counts it, and the replay goes on.
 //
 // Replay returns at the end of r (nil error), when ctx ends (ctx.Err()) or
-// on a read error (wrapping [ErrFormat] for a bad line) — except a file
-// cut short (ErrFormat wrapping [ErrCutShort]: a recorder killed
-// mid-write, which a recording of a crash usually is): every whole line
-// before the cut is replayed, and the parts after it, and the cut is the
-// error returned at the end.
+// on a read error (wrapping [ErrFormat] for a bad line) — except a
+// recording whose last file is cut short (ErrFormat wrapping
+// [ErrCutShort]: a recorder killed mid-write, which a recording of a crash
+// usually is): every whole line before the cut is replayed, and the cut is
+// the error returned at the end. An earlier part cut short lost lines in
+// the middle of the recording: ErrFormat alone, and the replay stops there.
 func Replay(ctx context.Context, r *Reader, h func(context.Context, *schema.WsFrame) error, opts *ReplayOptions) (ReplayStats, error) {
 	var o ReplayOptions
 	if opts != nil {

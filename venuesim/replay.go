@@ -85,8 +85,9 @@ func StartReplay(files []string, opts *ReplayOptions) (*Replay, error) {
 			break
 		}
 		if errors.Is(err, recorder.ErrCutShort) {
-			// Cut short (a recorder killed mid-write): its whole lines
-			// are served, and the parts after it.
+			// The last part cut short (a recorder killed mid-write): its
+			// whole lines are served. An earlier part cut short is not
+			// ErrCutShort (lines lost mid-recording): refused below.
 			s.cut = cmp.Or(s.cut, err)
 			continue
 		}
@@ -116,9 +117,10 @@ func StartReplay(files []string, opts *ReplayOptions) (*Replay, error) {
 func (s *Replay) URL() string { return "ws" + strings.TrimPrefix(s.srv.URL, "http") }
 
 // Cut is nil, or the error (recorder.ErrFormat wrapping
-// recorder.ErrCutShort) of a file of the recording cut short, as a
-// recorder killed mid-write leaves it: the whole lines before the cut,
-// and the files after it, are served all the same (Frames counts them).
+// recorder.ErrCutShort) of the recording's last file cut short, as a
+// recorder killed mid-write leaves it: the whole lines before the cut are
+// served all the same (Frames counts them). An earlier part cut short is
+// lines lost mid-recording: StartReplay refuses it (recorder.ErrFormat).
 func (s *Replay) Cut() error { return s.cut }
 
 // Frames is how many frames each connection is sent.

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -215,23 +214,13 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	pr := newProgress(stderr, "recording")
 	start := time.Now()
-	var subscribed sync.Map // connection ids whose subscription is recorded
 	var sentLines, sentBytes atomic.Uint64
 	// Every new connection is sent the subscription: the recording says
 	// what was asked (a Kraken book's depth, for replay -depth), ahead of
-	// the connection's first frame. Its Connected event may come after
-	// that frame (events wait in a queue) or never (a full queue drops
-	// it): the first frame of a connection not yet noted notes it too.
-	var lastNoted atomic.Uint64 // the fast path: a frame of the connection noted last
+	// the connection's first frame (see subNoter).
+	subs := &subNoter{record: func(conn uint64, at int64) bool { return rec.RecordSent(conn, at, sub) }}
 	noteSent := func(conn uint64, at int64) {
-		if lastNoted.Load() == conn {
-			return
-		}
-		lastNoted.Store(conn)
-		if _, done := subscribed.Load(conn); done {
-			return
-		}
-		if _, done := subscribed.LoadOrStore(conn, true); !done && rec.RecordSent(conn, at, sub) {
+		if subs.note(conn, at) {
 			sentLines.Add(1)
 			sentBytes.Add(uint64(len(sub)))
 		}

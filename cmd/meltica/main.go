@@ -42,7 +42,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"time"
@@ -51,10 +50,10 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if code := exit.Status(ctx, err); code != 0 {
+	code, err := exit.Run(func(ctx context.Context) error {
+		return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	})
+	if code != 0 {
 		fmt.Fprintln(os.Stderr, "meltica:", err)
 		os.Exit(code)
 	}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"os"
+	"os/signal"
 	"strings"
 )
 
@@ -30,7 +32,8 @@ func Status(ctx context.Context, err error) int {
 // matches context.Canceled, and when it joins several (errors.Join: its
 // message is theirs, a line each) every one of them does. A wrapper of
 // two (fmt.Errorf("%w: %w", ErrNotSent, ctx.Err())) is one error, whose
-// cause is the interrupt.
+// cause is the interrupt. An error that also matches
+// context.DeadlineExceeded is a timeout, not the interrupt.
 func onlyCanceled(err error) bool {
 	if j, ok := err.(interface{ Unwrap() []error }); ok && joined(err, j.Unwrap()) {
 		for _, e := range j.Unwrap() {
@@ -40,7 +43,11 @@ func onlyCanceled(err error) bool {
 		}
 		return true
 	}
-	return errors.Is(err, context.Canceled)
+	// A timeout is no interrupt, whatever else it wraps: a context
+	// cancelled with a timeout as its cause (context.WithCancelCause, as
+	// wsclient's dial and read timeouts are) reports context.Canceled from
+	// Err, and an error made of both must not pass for Ctrl-C.
+	return errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // joined reports whether err is errs joined by errors.Join.
@@ -53,4 +60,16 @@ func joined(err error, errs []error) bool {
 		msgs = append(msgs, e.Error())
 	}
 	return err.Error() == strings.Join(msgs, "\n")
+}
+
+// Run runs a command under a context that Ctrl-C (os.Interrupt) ends and
+// returns its error with the process status [Status] gives it. The status
+// is decided before the signal handling is released: releasing it ends
+// the context too, which would make any context.Canceled look like the
+// user's interrupt.
+func Run(run func(ctx context.Context) error) (int, error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := run(ctx)
+	return Status(ctx, err), err
 }

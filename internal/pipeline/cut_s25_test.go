@@ -43,15 +43,15 @@ func cut(t *testing.T, path string, k int) {
 // line, over the WebSocket as fed directly, and then reports the cut
 // (ErrFormat wrapping ErrCutShort). Over the WebSocket nothing at
 // all was replayed (the server refused the file), while -direct replayed
-// it; a cut in a rotated recording's earlier part stopped the replay
-// there, its later parts never read.
+// it. (A cut in an earlier part is lines lost mid-recording, not this:
+// recorder's TestS25rvCutOnlyAtTheEnd.)
 func TestS25CutRecordingReplaysItsWholeLines(t *testing.T) {
 	dir := t.TempDir()
 	one := writeTrades(t, filepath.Join(dir, "one.jsonl"), 20, 0)
 	cut(t, one[0], 30) // the 20th line torn
 	parts := writeTrades(t, filepath.Join(dir, "parts.jsonl"), 20, 1500)
 	require.Greater(t, len(parts), 2)
-	cut(t, parts[0], 30) // the first part's last line torn
+	cut(t, parts[len(parts)-1], 30) // the last part's last line torn: where a killed recorder stops
 	r, err := recorder.Open(parts...)
 	require.NoError(t, err)
 	whole := 0

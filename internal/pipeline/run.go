@@ -34,6 +34,9 @@ type ClientConfig struct {
 	// events OnState is too slow to take past it are dropped. Defaults to
 	// wsclient's.
 	EventBuffer int
+	// DialTimeout bounds each dial (wsclient's DialTimeout). Defaults to
+	// wsclient's.
+	DialTimeout time.Duration
 }
 
 // ErrNeverConnected is Connect's error when ctx ended before any
@@ -81,6 +84,7 @@ func (p *Pipeline) Connect(ctx context.Context, cfg ClientConfig, venue schema.V
 		Frames:        p.Pools.Frames,
 		Subscriptions: cfg.Subscriptions,
 		EventBuffer:   cfg.EventBuffer,
+		DialTimeout:   cfg.DialTimeout,
 		OnEvent: func(e wsclient.Event) {
 			switch {
 			case e.State == schema.ConnConnected:

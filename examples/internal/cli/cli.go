@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sync"
 
 	"github.com/meltica/meltica/internal/exit"
@@ -41,10 +40,10 @@ func SyncWriter(w io.Writer) io.Writer { return &lockedWriter{w: w} }
 // Ctrl-C, when the example shut down cleanly and its only errors are the
 // interrupt's context.Canceled (see [exit.Status]).
 func Main(name string, run func(ctx context.Context, args []string, out io.Writer) error) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout)
-	stop()
-	if code := exit.Status(ctx, err); code != 0 {
+	code, err := exit.Run(func(ctx context.Context) error {
+		return run(ctx, os.Args[1:], os.Stdout)
+	})
+	if code != 0 {
 		fmt.Fprintln(os.Stderr, name+":", err)
 		os.Exit(code)
 	}

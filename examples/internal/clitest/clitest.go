@@ -60,7 +60,8 @@ func Interrupted(t *testing.T, run func(ctx context.Context, args []string, out 
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		err := run(ctx, args, &cancelAt{at: at, cancel: cancel})
+		code := exit.Status(ctx, err) // before cancel: ctx must be ended by the interrupt itself
 		cancel()
-		require.Equal(t, 0, exit.Status(ctx, err), "interrupted at write %d of %d: %v", at, n, err)
+		require.Equal(t, 0, code, "interrupted at write %d of %d: %v", at, n, err)
 	}
 }
