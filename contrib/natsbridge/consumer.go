@@ -58,9 +58,9 @@ type ConsumerOptions struct {
 	// the order the server sent them. Beyond either bound messages are
 	// dropped (a slow consumer, ConsumerStats.SlowDropped); the losses of
 	// ordered streams become gap markers, and the newest dropped quote of
-	// each coalescable stream (per subject, as many as the bounds again) is
-	// kept and handed on once the queue is empty, unless a newer message of
-	// its subject got in first: latest wins. (Messages in transit from nats.go
+	// each coalescable stream (per subject and live kline interval, as many
+	// as the bounds again) is kept and handed on once the queue is empty,
+	// unless a newer message of its stream got in first: latest wins. (Messages in transit from nats.go
 	// to the queue, which a goroutine that does nothing else moves as they
 	// come, are bounded by PendingMsgs alone.) Default to
 	// DefaultPendingMsgs and DefaultPendingBytes.
