@@ -17,23 +17,12 @@ import (
 // other intervals were left with an older kline as their state, silently
 // stale, until their next update. Latest wins per stream.
 func TestS25rvQueueOverflowKeepsLatestPerKlineInterval(t *testing.T) {
-	srv := startServer(t)
-	far := newNode(t)
-	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
-		&ConsumerOptions{PendingMsgs: 4})
-	require.NoError(t, err)
-	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+	far, got, cons, raw, taken := overflowing(t)
 	kline := func(interval string, px int64) *schema.CanonicalEvent {
 		ev := tradeOf("BTC-USDT", 1)
 		ev.Type, ev.Trade = schema.EventKlineLive, schema.Trade{}
 		ev.Kline.Interval, ev.Kline.Close = interval, schema.NewDecimal(px, 1)
 		return ev
-	}
-	taken := func() uint64 { // as in TestS25QueueOverflowKeepsLatestQuote
-		cons.q.mu.Lock()
-		defer cons.q.mu.Unlock()
-		return uint64(len(cons.q.buf)-cons.q.head) + cons.q.dropped
 	}
 	cons.mu.Lock() // the consumer's goroutine stalls: its queue fills
 	const n = 20
@@ -59,4 +48,23 @@ func TestS25rvQueueOverflowKeepsLatestPerKlineInterval(t *testing.T) {
 	}
 	require.NoError(t, cons.Close(closeCtx(t)))
 	far.close(t)
+}
+
+// overflowing starts a Consumer with a queue of 4 messages, and returns the
+// far node with a subscriber to Binance, the raw sender, and taken: the
+// messages that reached the queue (queued or dropped there), not dropped
+// by nats.go ahead of it, whose channel to the queue is as small.
+func overflowing(t *testing.T) (*node, <-chan *schema.CanonicalEvent, *Consumer, rawSender, func() uint64) {
+	srv := startServer(t)
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		&ConsumerOptions{PendingMsgs: 4})
+	require.NoError(t, err)
+	taken := func() uint64 {
+		cons.q.mu.Lock()
+		defer cons.q.mu.Unlock()
+		return uint64(len(cons.q.buf)-cons.q.head) + cons.q.dropped
+	}
+	return far, got, cons, rawSender{t, connect(t, srv.ClientURL(), nil)}, taken
 }
