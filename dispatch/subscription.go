@@ -155,7 +155,7 @@ type slot struct {
 	seq  uint64
 	key  routeKey
 	at   int    // index in Subscription.slotList
-	last uint64 // Subscription.born when it was last queued
+	last uint64 // Subscription.born when its stream last quoted (queued or replaced)
 }
 
 // minSlots is the fewest coalescable streams' slots a subscription keeps
@@ -312,6 +312,7 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 		if !copyInto(sl.ev, ev) {
 			sl.ev = cl.take()
 		}
+		sl.last = s.born // it quoted: its age counts from now, as a queued quote's
 		s.counters.Coalesced++
 		return false
 	}
@@ -326,8 +327,9 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 // and a slot kept for every stream ever seen would grow without end. It is
 // called for every new stream's slot and, once there are minSlots, visits
 // the next sweepStep slots, going round slotList: a slot with nothing
-// queued whose stream queued nothing during the last W new streams, W the
-// greater of minSlots and half the slots held, is forgotten. (New streams
+// queued whose stream quoted nothing (queued or replaced) during the last
+// W new streams, W the greater of minSlots and half the slots held, is
+// forgotten. (New streams
 // are counted only once minSlots are held: a host subscribing to its
 // streams one by one does not age the first ones before they could quote
 // twice.) A slot holds nothing else worth keeping when empty: its place in

@@ -58,9 +58,9 @@ type ConsumerOptions struct {
 	// the order the server sent them. Beyond either bound messages are
 	// dropped (a slow consumer, ConsumerStats.SlowDropped); the losses of
 	// ordered streams become gap markers, and the newest dropped quote of
-	// each coalescable stream (per subject, as many as the bounds again) is
-	// kept and handed on once the queue is empty, unless a newer message of
-	// its subject got in first: latest wins. (Messages in transit from nats.go
+	// each coalescable stream (per subject and live kline interval, as many
+	// as the bounds again) is kept and handed on once the queue is empty,
+	// unless a newer message of its stream got in first: latest wins. (Messages in transit from nats.go
 	// to the queue, which a goroutine that does nothing else moves as they
 	// come, are bounded by PendingMsgs alone.) Default to
 	// DefaultPendingMsgs and DefaultPendingBytes.
@@ -212,6 +212,18 @@ type Consumer struct {
 	// nats.go's channel full, where nats.go drops: the loop then looks.
 	natsDrops uint64
 	full      atomic.Bool
+	// A lost connection's markers wait for the messages received before
+	// it (in nats.go's channel, the pump's hands or the queue when the
+	// state came): staleWhy and staleAt are what markStale tells, once
+	// moved, the messages the pump has queued, reaches staleUpTo, what
+	// nats.go had handed on when the connection dropped (under mu;
+	// stalePending is set meanwhile, for the loop to look with a plain
+	// load).
+	staleWhy     string
+	staleAt      int64
+	staleUpTo    uint64
+	stalePending atomic.Bool
+	moved        atomic.Uint64
 
 	execMu     sync.Mutex // execution report delivery
 	execDec    wire.Decoder
@@ -384,6 +396,7 @@ func (c *Consumer) pump() {
 				c.full.Store(true) // nats.go may have dropped: the loop looks once the queue is empty
 			}
 			c.q.push(m)
+			c.moved.Add(1)
 		case <-c.quit:
 			return
 		}
@@ -399,9 +412,13 @@ func (c *Consumer) run() {
 	defer retry.Stop()
 	for {
 		if !c.heldFull.Load() { // else wait until what is held goes
+			moved := c.moved.Load() // before pop: what it counts is queued, so popped when pop finds nothing
 			if m := c.q.pop(); m != nil {
 				c.onMsg(m)
 				continue
+			}
+			if c.stalePending.Load() {
+				c.linkLost(moved)
 			}
 			if c.full.Load() && c.full.Swap(false) { // a plain load while nothing was dropped
 				c.natsDropped()
@@ -889,7 +906,19 @@ func (c *Consumer) onState(e StateEvent) {
 			if e.Err != nil {
 				why += " (" + e.Err.Error() + ")"
 			}
-			c.markStale(why, e.At.UnixNano())
+			// Told once what came before the loss is handed on (run):
+			// a quote of before it handed on after the marker would pass
+			// for the stream's next update. nats.go has handed on all it
+			// received by now (its reader ended before the state).
+			if !c.stalePending.Load() {
+				c.staleWhy, c.staleAt = why, e.At.UnixNano()
+			}
+			c.staleUpTo = c.handedOn()
+			c.stalePending.Store(true)
+			select {
+			case c.q.wake <- struct{}{}:
+			default:
+			}
 		}
 		c.flushHeld()
 	}
@@ -910,6 +939,32 @@ func (c *Consumer) deliverCritical(ev *schema.CanonicalEvent) {
 	} else {
 		c.shelve(st, ev.Type, data)
 	}
+}
+
+// handedOn is how many messages nats.go has put in the channel to the pump
+// (its own drops not counted).
+func (c *Consumer) handedOn() uint64 {
+	var n uint64
+	for _, s := range c.subs {
+		if d, err := s.Delivered(); err == nil && d > 0 {
+			n += uint64(d)
+		}
+	}
+	return n
+}
+
+// linkLost tells the venues of a lost connection (markStale) once the
+// pump has queued, moved by the time the queue was found empty, all that
+// nats.go had handed on when the connection dropped.
+func (c *Consumer) linkLost(moved uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed.Load() || !c.stalePending.Load() || moved < c.staleUpTo {
+		return
+	}
+	c.stalePending.Store(false)
+	c.markStale(c.staleWhy, c.staleAt)
+	c.flushHeld()
 }
 
 // maxVenues bounds the venues the Consumer tells of a lost connection:

@@ -209,8 +209,10 @@
 // (from the reserve, or held until an event is free, when the pool is
 // exhausted). When its connection drops (disconnected or closed after
 // connected), the Consumer also tells the streams themselves, as a
-// strategy reading one symbol may not subscribe to the venue "nats": right
-// after the state, a gap marker (schema.EventGap, Control.GapType
+// strategy reading one symbol may not subscribe to the venue "nats": once
+// the messages received before the loss (queued, or in nats.go's channel
+// then) are handed on, so that none of them follows it and passes for a
+// stream's next update, a gap marker (schema.EventGap, Control.GapType
 // schema.EventUnknown, no Symbol, GapCount 0, GapSource schema.GapRelay)
 // about every venue whose market data it brought (the first 256), which
 // dispatch delivers to every market data subscriber of the venue and

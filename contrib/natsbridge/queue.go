@@ -6,15 +6,16 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/meltica/meltica/contrib/natsbridge/internal/wire"
+	"github.com/meltica/meltica/schema"
 )
 
 // msgQueue is the consumer's queue of core messages, bounded in messages
 // and bytes: a message past either bound is dropped and counted (a slow
 // consumer), as nats.go's pending limits do for a subscription of its own.
-// But the newest quote of a coalescable stream among them is kept, per
-// subject, and handed out once the queue is empty, unless a newer message
-// of the subject got into the queue first: what a burst drops is the
-// newest, and without it the far side would keep the older quote queued
+// But the newest quote of each coalescable stream among them (a subject,
+// and a live kline's interval) is kept, and handed out once the queue is
+// empty, unless a newer message of the stream got into the queue first:
+// what a burst drops is the newest, and without it the far side would keep the older quote queued
 // before as the stream's state, stale until its next update (latest wins).
 // The kept quotes are bounded like the queue. It is safe for concurrent
 // use.
@@ -27,9 +28,47 @@ type msgQueue struct {
 	head    int
 	bytes   int
 	dropped uint64
-	// latest are the newest quotes dropped, by subject, and their bytes.
-	latest      map[string]*nats.Msg
+	// latest are the newest quotes dropped, by stream, and their bytes;
+	// inLatest counts them by subject, so that a message queued looks for
+	// one it supersedes with a map lookup only (it decodes a kline's
+	// interval when its subject has one kept).
+	latest      map[latestKey]*nats.Msg
+	inLatest    map[string]int
 	latestBytes int
+	dec         wire.Decoder
+	scratch     schema.CanonicalEvent
+}
+
+// latestKey is a stream of quotes: a subject, and a live kline's interval
+// (a subject carries a symbol's klines of every interval, each a stream of
+// its own, which dispatch coalesces apart).
+type latestKey struct {
+	subject, interval string
+}
+
+// keyOf returns the stream of m, a quote of type typ.
+func (q *msgQueue) keyOf(m *nats.Msg, typ schema.EventType) latestKey {
+	k := latestKey{subject: m.Subject}
+	if typ == schema.EventKlineLive {
+		q.scratch.Reset()
+		if _, err := q.dec.Decode(m.Data, &q.scratch); err == nil {
+			k.interval = q.scratch.Kline.Interval
+		}
+	}
+	return k
+}
+
+// forgetLocked removes the kept quote of stream k.
+func (q *msgQueue) forgetLocked(k latestKey) {
+	l := q.latest[k]
+	if l == nil {
+		return
+	}
+	delete(q.latest, k)
+	q.latestBytes -= msgSize(l)
+	if q.inLatest[k.subject]--; q.inLatest[k.subject] <= 0 {
+		delete(q.inLatest, k.subject)
+	}
 }
 
 func newMsgQueue(maxMsgs, maxBytes int) *msgQueue {
@@ -49,9 +88,10 @@ func (q *msgQueue) push(m *nats.Msg) {
 		q.mu.Unlock()
 		return
 	}
-	if l := q.latest[m.Subject]; l != nil { // superseded by m
-		delete(q.latest, m.Subject)
-		q.latestBytes -= msgSize(l)
+	if len(q.inLatest) > 0 && q.inLatest[m.Subject] > 0 { // a kept quote of its stream is superseded by m
+		if typ, ok := wire.Type(m.Data); ok {
+			q.forgetLocked(q.keyOf(m, typ))
+		}
 	}
 	if q.head > 0 && len(q.buf) == cap(q.buf) {
 		k := copy(q.buf, q.buf[q.head:])
@@ -68,22 +108,26 @@ func (q *msgQueue) push(m *nats.Msg) {
 }
 
 // keepLocked keeps m, dropped, when it is a quote: the newest of its
-// subject, within the queue's bounds.
+// stream, within the queue's bounds.
 func (q *msgQueue) keepLocked(m *nats.Msg, size int) {
-	if typ, ok := wire.Type(m.Data); !ok || !typ.Coalescable() {
+	typ, ok := wire.Type(m.Data)
+	if !ok || !typ.Coalescable() {
 		return
 	}
-	old := q.latest[m.Subject]
+	k := q.keyOf(m, typ)
+	old := q.latest[k]
 	if old == nil && (len(q.latest) >= q.maxMsgs || q.latestBytes+size > q.maxBytes) {
 		return
 	}
 	if q.latest == nil {
-		q.latest = make(map[string]*nats.Msg)
+		q.latest, q.inLatest = make(map[latestKey]*nats.Msg), make(map[string]int)
 	}
 	if old != nil {
 		q.latestBytes -= msgSize(old)
+	} else {
+		q.inLatest[k.subject]++
 	}
-	q.latest[m.Subject] = m
+	q.latest[k] = m
 	q.latestBytes += size
 }
 
@@ -93,9 +137,8 @@ func (q *msgQueue) pop() *nats.Msg {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.head == len(q.buf) {
-		for subj, m := range q.latest {
-			delete(q.latest, subj)
-			q.latestBytes -= msgSize(m)
+		for k, m := range q.latest {
+			q.forgetLocked(k)
 			return m
 		}
 		return nil

@@ -141,26 +141,12 @@ func TestS25IngestLinkLossMarksStreamsStale(t *testing.T) {
 // kept and delivered once there is room, unless a newer one of the stream
 // gets in first.
 func TestS25QueueOverflowKeepsLatestQuote(t *testing.T) {
-	srv := startServer(t)
-	far := newNode(t)
-	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
-		&ConsumerOptions{PendingMsgs: 4})
-	require.NoError(t, err)
-	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+	far, got, cons, raw, taken := overflowing(t)
 	quote := func(sym string, px int64) *schema.CanonicalEvent {
 		ev := tradeOf(sym, 1)
 		ev.Type, ev.Trade = schema.EventBBO, schema.Trade{}
 		ev.BBO.BidPrice = schema.NewDecimal(px, 1)
 		return ev
-	}
-	// Every message sent has reached the queue (queued or dropped there),
-	// not been dropped by nats.go ahead of it, whose channel to the queue
-	// is as small: this test is about the queue.
-	taken := func() uint64 {
-		cons.q.mu.Lock()
-		defer cons.q.mu.Unlock()
-		return uint64(len(cons.q.buf)-cons.q.head) + cons.q.dropped
 	}
 	cons.mu.Lock() // the consumer's goroutine stalls: its queue fills
 	const n = 40

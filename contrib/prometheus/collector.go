@@ -243,6 +243,7 @@ func New(opts *Options) *Collector {
 			counter("gaps", "Sequence breaks seen.", func(s *book.Stats) uint64 { return s.Gaps }),
 			counter("checksum_errors", "Venue checksums that did not match the book.", func(s *book.Stats) uint64 { return s.ChecksumErrors }),
 			counter("invalidations", "Times the book marked itself invalid.", func(s *book.Stats) uint64 { return s.Invalidations }),
+			counter("crossed", "Books found crossed or locked (best bid >= best ask) after a snapshot or diff, invalidated.", func(s *book.Stats) uint64 { return s.Crossed }),
 			counter("markers", "Gap markers published.", func(s *book.Stats) uint64 { return s.Markers }),
 			counter("fetches", "Snapshots fetched.", func(s *book.Stats) uint64 { return s.Fetches }),
 			counter("fetch_errors", "Snapshot fetches that failed.", func(s *book.Stats) uint64 { return s.FetchErrors }),

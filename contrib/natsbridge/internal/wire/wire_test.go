@@ -122,6 +122,10 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(append([]byte{Version, byte(schema.NumEventTypes)}, Append(nil, src, 0)[2:]...))
 	f.Add([]byte{Version - 1, 1})
+	// The previous layout, still read: whole messages of it as seeds too.
+	fixture.Full(src, 1)
+	f.Add(AppendVersion(nil, src, 1, 0, PrevVersion))
+	f.Add(AppendRun(nil, src, 1, 0xdeadbeef))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var d Decoder
 		ev := &schema.CanonicalEvent{}
