@@ -190,6 +190,27 @@
 // depth diffs, closed klines, liquidations) are replaced by a gap event
 // naming the lost sequence; the error returned matches [ErrDropped].
 //
+// A dropped coalescable event leaves its subscribers holding the one
+// before it, stale unless a fresher one follows. The parser marks the
+// stream (interned symbol, type and view: one mark per stream however
+// many drops, no allocation once the streams have been seen) and, before
+// it publishes its next event of any stream, clears the mark of that
+// event's own stream (a fresher value supersedes the dropped one) and
+// publishes one gap marker (EventGap, Control.GapType the stream's type,
+// its Symbol, Book.Depth and Kline.Interval, Reason "event pool
+// exhausted: a fresher event was dropped") per other marked stream, for
+// as long as the pool yields events without waiting: the reader never
+// waits on the pool for a dropped quote. When the pool has no event for
+// them and the event about to go out is coalescable too, the announcement
+// goes first: that event's pooled event carries one marker instead, it is
+// dropped (its own stream marked in turn) and the error matches
+// [ErrDropped]. Execution reports, control and ordered events are never
+// given up for a marker; the marks then wait for the next event. So under
+// sustained exhaustion a subscriber may see markers rather than quotes,
+// never a stale quote it was not told of — until no further message
+// arrives at all: the marks go out with the next message of the
+// connection.
+//
 // # Speed
 //
 // BenchmarkParse puts, for every sample of every venue, the whole normalize
