@@ -181,6 +181,22 @@
 // GapType schema.EventTrade names the ids between, after them. The check
 // allocates nothing (one mark per interned symbol and kind).
 //
+// # Refused execution reports
+//
+// Execution reports are never lost silently (contract 3): one the parser
+// refuses (a fill price it cannot read, NaN or negative, an unknown status,
+// a symbol the registry does not know such as a Bybit option on the
+// all-in-one "execution" topic) returns its *ParseError and is announced
+// by a gap marker: EventGap, Control.GapType EventExecReport, GapSource
+// venue, GapCount the reports refused since the last marker, Reason
+// "execution report refused: " and the first cause, Symbol the report's
+// when it was resolved before the fault (else empty). At most one marker
+// a second of receive time per parser: the first refused report is
+// announced at once, those within the second after a marker are counted
+// and announced by the first message of the connection after it (every
+// one when frames carry no receive time). Package session reconciles the
+// open orders on such a marker, at most once per 30 s.
+//
 // # Pool exhaustion
 //
 // Execution reports, account updates, control and gap events wait for the event pool with the
