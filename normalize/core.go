@@ -77,6 +77,7 @@ type emitter struct {
 	log     *slog.Logger
 	stats   counters
 	scratch schema.CanonicalEvent // decode target when the pool is exhausted
+	stale   map[staleKey]struct{} // coalescable streams dropped and not superseded since (stale.go)
 }
 
 // acquire returns an event of type typ stamped with the venue and ingest
@@ -107,8 +108,24 @@ func (e *emitter) release(ev *schema.CanonicalEvent, pooled bool) {
 	}
 }
 
-// publish hands ev to the sink, which owns it from then on.
+// publish hands ev to the sink, which owns it from then on, after the
+// markers of streams left stale by dropped coalescable events (stale.go).
 func (e *emitter) publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if len(e.stale) == 0 || ev.Type == schema.EventGap {
+		return e.send(ctx, ev)
+	}
+	taken, err := e.announceStale(ctx, ev)
+	if taken {
+		return err
+	}
+	if serr := e.send(ctx, ev); serr != nil {
+		return serr
+	}
+	return err // a marker the sink refused
+}
+
+// send hands ev to the sink and counts it.
+func (e *emitter) send(ctx context.Context, ev *schema.CanonicalEvent) error {
 	typ := ev.Type // ev belongs to the sink once Publish is called
 	if err := e.sink.Publish(ctx, ev); err != nil {
 		e.stats.sinkErrors.Add(1)
@@ -130,6 +147,7 @@ func (e *emitter) dropped(ctx context.Context, ev *schema.CanonicalEvent) error 
 	e.stats.dropped.Add(1)
 	err := fmt.Errorf("%w: %s %s: %w", ErrDropped, ev.Type, ev.Symbol, pool.ErrExhausted)
 	if ev.Type.Coalescable() {
+		e.markStale(ev) // announced once the pool yields again, unless a fresher one comes first
 		return err
 	}
 	first, last := ev.SeqProvider, ev.SeqProvider

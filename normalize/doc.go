@@ -181,6 +181,22 @@
 // GapType schema.EventTrade names the ids between, after them. The check
 // allocates nothing (one mark per interned symbol and kind).
 //
+// # Refused execution reports
+//
+// Execution reports are never lost silently (contract 3): one the parser
+// refuses (a fill price it cannot read, NaN or negative, an unknown status,
+// a symbol the registry does not know such as a Bybit option on the
+// all-in-one "execution" topic) returns its *ParseError and is announced
+// by a gap marker: EventGap, Control.GapType EventExecReport, GapSource
+// venue, GapCount the reports refused since the last marker, Reason
+// "execution report refused: " and the first cause, Symbol the report's
+// when it was resolved before the fault (else empty). At most one marker
+// a second of receive time per parser: the first refused report is
+// announced at once, those within the second after a marker are counted
+// and announced by the first message of the connection after it (every
+// one when frames carry no receive time). Package session reconciles the
+// open orders on such a marker, at most once per 30 s.
+//
 // # Pool exhaustion
 //
 // Execution reports, account updates, control and gap events wait for the event pool with the
@@ -189,6 +205,27 @@
 // klines, mark prices) are dropped and counted, and ordered ones (trades,
 // depth diffs, closed klines, liquidations) are replaced by a gap event
 // naming the lost sequence; the error returned matches [ErrDropped].
+//
+// A dropped coalescable event leaves its subscribers holding the one
+// before it, stale unless a fresher one follows. The parser marks the
+// stream (interned symbol, type and view: one mark per stream however
+// many drops, no allocation once the streams have been seen) and, before
+// it publishes its next event of any stream, clears the mark of that
+// event's own stream (a fresher value supersedes the dropped one) and
+// publishes one gap marker (EventGap, Control.GapType the stream's type,
+// its Symbol, Book.Depth and Kline.Interval, Reason "event pool
+// exhausted: a fresher event was dropped") per other marked stream, for
+// as long as the pool yields events without waiting: the reader never
+// waits on the pool for a dropped quote. When the pool has no event for
+// them and the event about to go out is coalescable too, the announcement
+// goes first: that event's pooled event carries one marker instead, it is
+// dropped (its own stream marked in turn) and the error matches
+// [ErrDropped]. Execution reports, control and ordered events are never
+// given up for a marker; the marks then wait for the next event. So under
+// sustained exhaustion a subscriber may see markers rather than quotes,
+// never a stale quote it was not told of — until no further message
+// arrives at all: the marks go out with the next message of the
+// connection.
 //
 // # Speed
 //

@@ -68,6 +68,7 @@ type Parser struct {
 	conns   [2]connSeq                      // the connections' own sequences (Coinbase): a rotation's two
 	connNew int                             // index in conns of the connection that sent last
 	tickers map[string]schema.Ticker
+	refused refusedReports     // execution reports refused and not announced yet (execloss.go)
 	raw     schema.ProviderRaw // the current message, split from its envelope
 	env     envelope           // what the envelope says for all its messages
 	more    []byte             // a second object of the same message (Kraken v1 books), or nil
@@ -409,6 +410,9 @@ func (p *Parser) each(ctx context.Context, k int, input []byte, list []span, sym
 // payload names none.
 func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, ingest int64) error {
 	p.stats.messages.Add(1)
+	if p.refused.pending > 0 {
+		p.flushRefused(ctx, ingest)
+	}
 	if p.bare {
 		ev := &p.bareEv
 		ev.Book.Bids, ev.Book.Asks = ev.Book.Bids[:0], ev.Book.Asks[:0]
@@ -468,6 +472,9 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.warn(f.err, sym)
 		if isBook && p.spec.continuity.Blind() {
 			return p.bookLost(ctx, &from, p.namedSymbol(streamSym, s.msg(), payload), f.err)
+		}
+		if kd.typ == schema.EventExecReport {
+			return p.reportLost(ctx, &from, f.err)
 		}
 		return f.err
 	}

@@ -54,7 +54,7 @@ func requireRefused(t *testing.T, venue schema.Venue, msg, field string, target 
 	require.True(t, errors.As(err, &pe), "got %v", err)
 	require.Equal(t, field, pe.Field)
 	require.ErrorIs(t, err, target)
-	require.Empty(t, evs)
+	require.Empty(t, notRefused(evs)) // s25gap: a refused report is announced (execloss.go)
 }
 
 // fills counts the ExecTrade reports among evs and sums their quantities.

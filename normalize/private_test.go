@@ -292,7 +292,7 @@ func TestPrivateStatuses(t *testing.T) {
 				require.ErrorIs(t, err, ErrUnknownStatus)
 				require.Equal(t, tt.venue, pe.Venue)
 				require.Equal(t, tt.field, pe.Field)
-				require.Empty(t, evs)
+				require.Empty(t, notRefused(evs))
 				return
 			}
 			require.NoError(t, err)
@@ -429,7 +429,7 @@ func TestPrivateMalformed(t *testing.T) {
 			require.ErrorAs(t, err, &pe)
 			require.Equal(t, tt.venue, pe.Venue)
 			require.Equal(t, tt.field, pe.Field, err.Error())
-			require.Empty(t, evs)
+			require.Empty(t, notRefused(evs))
 		})
 	}
 }

@@ -323,6 +323,32 @@
 // subscription's snapshot (one report of its growth, not Reconciled)
 // before reconciliation asks.
 //
+// An execution report the parser refuses (a field it cannot read, a
+// symbol its registry does not know: another category's order on Bybit's
+// all-in-one topic) is announced by normalize's gap marker (GapType
+// schema.EventExecReport, Reason "execution report refused: …"; at most
+// one a second, see normalize "Refused execution reports"), which reaches
+// the subscribers, and starts a pass as a gap in the connection's
+// sequence does — at most one such pass per 30 s (refused.go), so that a
+// venue that keeps sending reports the parser refuses does not restart
+// reconciliation every second.
+//
+// # Lost market connections
+//
+// A lost market data connection (disconnected, reconnecting, closed other
+// than by Close; not a rotation, which loses nothing) is announced once
+// to every subscriber of its market data, whatever types it names: a
+// schema.EventGap with Control.GapType schema.EventUnknown and GapSource
+// schema.GapVenue, naming no symbol when the session has one market
+// connection, else one per symbol of the lost connection (package dispatch
+// routes a marker naming no type to every market data subscriber of the
+// venue and symbol, and drops the coalescable events they have queued
+// for it). The books' own markers and schema.EventConnState events come
+// too (a book subscriber hears both: the book's marker names its stream,
+// and is followed by a resynchronised snapshot). Not published for a
+// connection that carries only book channels (the books' markers
+// suffice). WaitConnected and the books' liveness are unaffected.
+//
 // # Lifecycle and ownership
 //
 // Start loads the instruments and the venue's time (Binance's REST), then

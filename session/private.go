@@ -176,7 +176,8 @@ type private struct {
 	// rec follows the open orders and reconciles them after a window
 	// without the private channels; nil without spec.queries or
 	// Endpoints.REST.
-	rec *reconciler
+	rec        *reconciler
+	recRefused refusedLimit // reconciliations started by refused execution reports (refused.go)
 
 	frameConn uint64 // the connection of the frame being parsed: the reader's only
 	steps     chan step
@@ -306,7 +307,9 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 	if ev.Type == schema.EventExecReport && p.rec != nil { // tracked, and published unless reconciled already
 		return p.rec.stream(ctx, ev)
 	}
-	if ev.Type == schema.EventGap && ev.Symbol == "" && ev.Control.GapSource == schema.GapVenue && p.rec != nil && p.isReady() {
+	switch {
+	case p.refusedReport(ev): // refused.go: a refused execution report, reconciled at a bounded rate
+	case ev.Type == schema.EventGap && ev.Symbol == "" && ev.Control.GapSource == schema.GapVenue && p.rec != nil && p.isReady():
 		// The connection lost a message (Coinbase: a jump in sequence_num,
 		// which counts every message of the connection): an order update
 		// may be among them, of which no later report tells (an end).

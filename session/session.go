@@ -549,7 +549,8 @@ func (s *Session) buildShards() error {
 			opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, sh.subs
 		}
 		conn := Conn{Role: RoleMarket, Shard: i}
-		opts.OnEvent = sh.books.OnEvent(s.spec.venue, func(e wsclient.Event) { s.onEvent(conn, e) })
+		loss := s.newLossMarker(sh) // connloss.go
+		opts.OnEvent = sh.books.OnEvent(s.spec.venue, func(e wsclient.Event) { loss.onEvent(e); s.onEvent(conn, e) })
 		c, err := wsclient.New(cfg.Endpoints.Stream, sh.parser.HandleFrame, &opts)
 		if err != nil {
 			return err

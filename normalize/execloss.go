@@ -1,0 +1,73 @@
+package normalize
+
+import (
+	"context"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// refusedWindow is the shortest time, on the frames' receive times,
+// between two markers of refused execution reports of one parser: a venue
+// that keeps sending reports the parser refuses (another product's orders
+// on an all-in-one topic, a field the parser cannot read) costs one marker
+// a second, each with the count since the last.
+const refusedWindow = int64(1e9)
+
+// refusedReports is what a parser keeps of the execution reports it
+// refused and has not announced yet.
+type refusedReports struct {
+	pending uint64 // refused since the last marker
+	next    int64  // receive time from which the next marker may go out; 0: at once
+	from    schema.CanonicalEvent
+	cause   string
+}
+
+// reportLost announces an execution report the parser refused (cause, a
+// *ParseError, is returned): contract 3 says execution reports are never
+// lost, so the subscriber of execution reports hears of it by a gap marker
+// (EventGap, Control.GapType EventExecReport, GapSource venue, Symbol the
+// report's when resolved before the fault, else empty; GapCount the reports
+// refused since the last marker; Reason "execution report refused: " and
+// the first cause). The first refused report is announced at once; those
+// that follow within refusedWindow of a marker (on the receive time given
+// to HandleFrame/HandleBytes; every one when it is 0) are counted and
+// announced together by the first message of the connection at or after
+// the window's end (see flushRefused). The marker waits for the event
+// pool as every gap marker does.
+func (p *Parser) reportLost(ctx context.Context, from *schema.CanonicalEvent, cause error) error {
+	r := &p.refused
+	if r.pending == 0 {
+		r.from, r.cause = schema.CanonicalEvent{Symbol: from.Symbol, IngestTS: from.IngestTS, ExchangeTS: from.ExchangeTS}, cause.Error()
+	} else if r.from.Symbol != from.Symbol {
+		r.from.Symbol = "" // several symbols' reports: the marker names none
+	}
+	r.pending++
+	if from.IngestTS > 0 && from.IngestTS < r.next {
+		return cause
+	}
+	if err := p.announceRefused(ctx, from.IngestTS); err != nil {
+		return err
+	}
+	return cause
+}
+
+// flushRefused announces the refused reports counted within the last
+// window once it has ended; run calls it for every message while some are
+// pending (one comparison otherwise).
+func (p *Parser) flushRefused(ctx context.Context, ingest int64) {
+	if ingest <= 0 || ingest >= p.refused.next {
+		_ = p.announceRefused(ctx, ingest) // an error is the caller's ctx ending: they stay pending
+	}
+}
+
+func (p *Parser) announceRefused(ctx context.Context, ingest int64) error {
+	r := &p.refused
+	if err := p.gap(ctx, &r.from, schema.EventExecReport, 0, 0, r.pending, "execution report refused: "+r.cause); err != nil {
+		return err
+	}
+	r.pending, r.cause = 0, ""
+	if ingest > 0 {
+		r.next = ingest + refusedWindow
+	}
+	return nil
+}

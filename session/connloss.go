@@ -1,0 +1,112 @@
+package session
+
+import (
+	"context"
+	"sync"
+
+	"github.com/meltica/meltica/normalize/book"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// lossMarker announces a lost market connection to every subscriber of
+// its market data, whatever types it subscribed: the books announce their
+// own loss (a gap marker of the book's stream, then a resynchronised
+// snapshot), and schema.EventConnState reaches only the subscribers of
+// that type, so a subscriber of trades alone, or of best bid/offers alone,
+// would otherwise hold stale state without knowing it (contracts 4 and 5,
+// "never silently stale").
+//
+// On each loss of the shard's connection it publishes schema.EventGap
+// markers naming no type (Control.GapType schema.EventUnknown, GapSource
+// schema.GapVenue): package dispatch routes those to every subscriber of
+// market data of the venue (and symbol), and they replace the best
+// bid/offers, tickers and other coalescable events those subscribers have
+// queued. A session of one market connection publishes one marker for the
+// whole venue (Symbol empty); with several, one per symbol of the lost
+// connection, so that the other connections' symbols keep their data.
+//
+// A loss is announced once: on the first lost state (disconnected,
+// reconnecting, closed) after data could flow, or a loss naming a
+// connection not seen before; not on a rotation (make-before-break loses
+// nothing), not when the session is closing, and not for a connection that
+// carries only book channels (the books' markers announce it). As the
+// books do, an event naming a new connection after dropped wsclient
+// events, while the last state seen was not a loss, means a loss went
+// unreported: it is announced then.
+type lossMarker struct {
+	s      *Session
+	syms   []string // nil: the whole venue
+	mu     sync.Mutex
+	lost   bool   // the last state seen was a loss
+	conn   uint64 // the last connection named
+	active bool   // the connection carries data no book announces
+}
+
+func (s *Session) newLossMarker(sh *shard) *lossMarker {
+	m := &lossMarker{s: s, lost: true} // lost until the first Connected: nothing to announce yet
+	for _, ch := range s.cfg.Channels {
+		if _, isBook := s.spec.book(ch); !isBook {
+			m.active = true
+		}
+	}
+	if len(s.cfg.Symbols) > len(sh.syms) {
+		m.syms = sh.syms
+	}
+	return m
+}
+
+// onEvent is called with each of the connection's events, after the books
+// saw it.
+func (m *lossMarker) onEvent(e wsclient.Event) {
+	m.mu.Lock()
+	unseen := e.ConnID != 0 && m.conn != 0 && e.ConnID != m.conn
+	isLost := lostState(e.State)
+	announce := isLost && (!m.lost || unseen) && e.Reason != wsclient.ReasonRotation
+	if !isLost && unseen && e.Dropped > 0 && !m.lost && e.Reason != wsclient.ReasonRotation {
+		announce = true // the previous connection's loss was dropped from wsclient's queue
+	}
+	if isLost || e.State == schema.ConnConnected {
+		m.lost = isLost
+	}
+	if e.ConnID != 0 {
+		m.conn = e.ConnID
+	}
+	m.mu.Unlock()
+	if announce && m.active && !m.s.closing.Load() {
+		m.publish(e)
+	}
+}
+
+func lostState(s schema.ConnState) bool {
+	return s == schema.ConnDisconnected || s == schema.ConnReconnecting || s == schema.ConnClosed
+}
+
+// publish sends the markers, waiting for the event pool at most
+// book.StateTimeout each (as the books do for connection states).
+func (m *lossMarker) publish(e wsclient.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), book.StateTimeout)
+	defer cancel()
+	one := func(sym string) {
+		ev, err := m.s.pools.Events.Get(ctx)
+		if err != nil {
+			if l := m.s.cfg.Logger; l != nil {
+				l.Warn("session: lost connection not announced", "venue", string(m.s.spec.venue), "symbol", sym, "err", err)
+			}
+			return
+		}
+		ev.Venue, ev.Symbol, ev.Type = m.s.spec.venue, sym, schema.EventGap
+		if !e.At.IsZero() {
+			ev.IngestTS = e.At.UnixNano()
+		}
+		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapVenue, Reason: "connection lost: " + e.Reason.String()}
+		_ = m.s.disp.Publish(ctx, ev)
+	}
+	if m.syms == nil {
+		one("")
+		return
+	}
+	for _, sym := range m.syms {
+		one(sym)
+	}
+}
