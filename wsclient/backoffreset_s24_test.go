@@ -55,6 +55,9 @@ func TestBackoffResetSpansRotations(t *testing.T) {
 	opts.BackoffReset = time.Minute
 	h := start(t, p.url(), opts, &sink{}, leaks)
 	h.sink.waitFor(t, `{"conn":4}`)
+	// Events reach the recorder from their own queue, behind the frames:
+	// connection 1's Connected comes after the three refusals' events.
+	h.rec.waitFor(t, "connected on 1", func(ev Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == 1 })
 	require.Equal(t, 3, h.rec.count(isState(schema.ConnReconnecting)))
 	h.clock.advance(time.Hour) // delivering all along
 	require.NoError(t, h.c.Rotate())
