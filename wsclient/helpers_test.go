@@ -40,6 +40,7 @@ type venue struct {
 	raw      map[string]net.Conn // by remote address
 	sessions map[int]*session
 	once     sync.Once
+	down     bool // shutdown began: no session is added
 }
 
 // session is one server-side connection.
@@ -90,11 +91,19 @@ func (v *venue) accept(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	ws.SetReadLimit(-1)
+	// Added under mu, never after shutdown began: a WaitGroup's Add
+	// racing its Wait is a data race (a client redialling while the
+	// venue shuts down, seen under -race).
+	v.mu.Lock()
+	if v.down {
+		v.mu.Unlock()
+		_ = ws.CloseNow()
+		return
+	}
 	v.wg.Add(1)
 	defer v.wg.Done()
 	defer func() { _ = ws.CloseNow() }()
-	ws.SetReadLimit(-1)
-	v.mu.Lock()
 	s := &session{v: v, n: n, ctx: v.ctx, ws: ws, raw: v.raw[r.RemoteAddr]}
 	v.sessions[s.n] = s
 	v.mu.Unlock()
@@ -107,6 +116,7 @@ func (v *venue) close() { v.once.Do(v.shutdown) }
 func (v *venue) shutdown() {
 	v.cancel()
 	v.mu.Lock()
+	v.down = true
 	for _, s := range v.sessions {
 		_ = s.ws.CloseNow()
 	}
