@@ -28,8 +28,14 @@ func TestS25InterruptIsCleanExit(t *testing.T) {
 			out := &printed{}
 			keys := normalize.NewCredentials("key", normalize.NewHMACSigner([]byte("secret")))
 			err := run(ctx, cli.SyncWriter(out), cli.Endpoints(venue, session.Endpoints{}), keys, func(stage string, _ *session.Session) {
+				if stage == "ready" {
+					// The market holds still from before the order: it is
+					// placed at the best bid, which a market moving between
+					// the bot's read of it and the placement could cross
+					// (filled at once, the run ended without the interrupt).
+					venue.Pause(true)
+				}
 				if stage == at {
-					venue.Pause(true) // no fill before the interrupt is seen
 					cancel()
 				}
 			})
