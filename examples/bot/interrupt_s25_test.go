@@ -27,13 +27,13 @@ func TestS25InterruptIsCleanExit(t *testing.T) {
 			defer cancel()
 			out := &printed{}
 			keys := normalize.NewCredentials("key", normalize.NewHMACSigner([]byte("secret")))
-			err := run(ctx, cli.SyncWriter(out), cli.Endpoints(venue, session.Endpoints{}), keys, func(stage string, _ *session.Session) {
+			err := run(ctx, cli.SyncWriter(out), cli.Endpoints(venue, session.Endpoints{}), keys, func(stage string, s *session.Session) {
 				if stage == "ready" {
-					// The market holds still from before the order: it is
-					// placed at the best bid, which a market moving between
-					// the bot's read of it and the placement could cross
-					// (filled at once, the run ended without the interrupt).
-					venue.Pause(true)
+					// The market holds still from before the order, and the
+					// book shows it: the order is placed at the best bid, which
+					// a market moving meanwhile could cross (filled at once,
+					// the run ended without the interrupt).
+					holdMarket(t, venue, s)
 				}
 				if stage == at {
 					cancel()

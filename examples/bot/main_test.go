@@ -23,6 +23,21 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// holdMarket pauses the venue and waits until the bot's book shows the
+// held market. The bot prices its order at its book's best bid: a book
+// still behind (a loaded machine, GOMAXPROCS=1) can show a bid the
+// venue's ask has since moved below, and the order then fills at once
+// instead of resting.
+func holdMarket(t *testing.T, venue *venuesim.Venue, s *session.Session) {
+	t.Helper()
+	venue.Pause(true)
+	require.Eventually(t, func() bool {
+		bid, ask := venueTop(t, venue, "BTCUSDT")
+		top, live := s.Book("BTC-USDT").BBO()
+		return live && top.BidPrice.Cmp(bid) == 0 && top.AskPrice.Cmp(ask) == 0
+	}, 30*time.Second, 5*time.Millisecond, "the bot's book shows the held market")
+}
+
 // TestBot runs the bot offline. Once its order rests, the venue drops
 // every connection, the market held still so that the order cannot fill
 // meanwhile; the bot reconnects, signs its user-data subscription anew
@@ -37,17 +52,7 @@ func TestBot(t *testing.T) {
 	step := func(stage string, s *session.Session) {
 		switch stage {
 		case "ready":
-			venue.Pause(true) // the order rests until the market moves again
-			// The bot prices its order at its book's best bid: that book
-			// must have caught up with the held market first. A book still
-			// behind (a loaded machine, GOMAXPROCS=1) can show a bid the
-			// venue's ask has since moved below, and the order then fills
-			// at once instead of resting.
-			require.Eventually(t, func() bool {
-				bid, ask := venueTop(t, venue, "BTCUSDT")
-				top, live := s.Book("BTC-USDT").BBO()
-				return live && top.BidPrice.Cmp(bid) == 0 && top.AskPrice.Cmp(ask) == 0
-			}, 30*time.Second, 5*time.Millisecond, "the bot's book shows the held market")
+			holdMarket(t, venue, s) // the order rests until the market moves again
 		case "resting":
 			subs := venue.UserDataSubscriptions()
 			require.Len(t, subs, 1)
