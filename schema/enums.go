@@ -262,6 +262,12 @@ func (s ConnState) String() string {
 	return "unknown"
 }
 
+// Lost reports whether s means the connection's data stopped:
+// disconnected, reconnecting or closed.
+func (s ConnState) Lost() bool {
+	return s == ConnDisconnected || s == ConnReconnecting || s == ConnClosed
+}
+
 // ControlKind says what an EventControl, EventGap or EventConnState event
 // carries.
 type ControlKind uint8

@@ -61,7 +61,7 @@ func (s *Session) newLossMarker(sh *shard) *lossMarker {
 func (m *lossMarker) onEvent(e wsclient.Event) {
 	m.mu.Lock()
 	unseen := e.ConnID != 0 && m.conn != 0 && e.ConnID != m.conn
-	isLost := lostState(e.State)
+	isLost := e.State.Lost()
 	announce := isLost && (!m.lost || unseen) && e.Reason != wsclient.ReasonRotation
 	if !isLost && unseen && e.Dropped > 0 && !m.lost && e.Reason != wsclient.ReasonRotation {
 		announce = true // the previous connection's loss was dropped from wsclient's queue
@@ -76,10 +76,6 @@ func (m *lossMarker) onEvent(e wsclient.Event) {
 	if announce && m.active && !m.s.closing.Load() {
 		m.publish(e)
 	}
-}
-
-func lostState(s schema.ConnState) bool {
-	return s == schema.ConnDisconnected || s == schema.ConnReconnecting || s == schema.ConnClosed
 }
 
 // publish sends the markers, waiting for the event pool at most

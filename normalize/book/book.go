@@ -338,7 +338,7 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	}
 	switch ev.Type {
 	case schema.EventConnState:
-		if !lost(ev.Control.State) {
+		if !ev.Control.State.Lost() {
 			return nil
 		}
 		b.mu.Lock()

@@ -188,8 +188,8 @@ func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wscl
 		// even in the same state: the events between (the new
 		// connection's Connected) were dropped, and the books may have
 		// gone live on its data since.
-		changed := e.State != last || (unseen && lost(e.State))
-		missed := unseen && e.Dropped > 0 && !lost(last) && e.Reason != wsclient.ReasonRotation && !lost(e.State)
+		changed := e.State != last || (unseen && e.State.Lost())
+		missed := unseen && e.Dropped > 0 && !last.Lost() && e.Reason != wsclient.ReasonRotation && !e.State.Lost()
 		last = e.State
 		if e.ConnID != 0 {
 			conn = e.ConnID
@@ -207,11 +207,6 @@ func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wscl
 			next(e)
 		}
 	}
-}
-
-// lost reports whether s means the connection's data stopped.
-func lost(s schema.ConnState) bool {
-	return s == schema.ConnDisconnected || s == schema.ConnReconnecting || s == schema.ConnClosed
 }
 
 func (r *Books) connState(venue schema.Venue, e wsclient.Event) {
