@@ -216,7 +216,9 @@ func TestAdv2RecordRotatesAndReplays(t *testing.T) {
 	assert.Contains(t, out, "(kraken-v1), 400 frames")
 }
 
-// -duration ends tail and record on their own, exit status 0, record
+// -duration ends tail and record on their own (3 s: a run that never
+// connects is an error now, and a loaded CI box once took longer than
+// 300 ms to connect), exit status 0, record
 // with every frame it counted in the file; replay -events prints the
 // events, -v logs state changes, -venue overrides the header; a -depth
 // other than the subscribed one keeps every book from going live, so no
@@ -226,7 +228,7 @@ func TestAdv2DurationEventsVenueDepth(t *testing.T) {
 	venue := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 500})
 	defer venue.Close()
 	path := filepath.Join(t.TempDir(), "d.jsonl.zst")
-	out, _, err := runBounded(t, "record", "-venue", "binance", "-url", venue.CombinedURL(), "-symbols", "BTCUSDT", "-o", path, "-duration", "300ms")
+	out, _, err := runBounded(t, "record", "-venue", "binance", "-url", venue.CombinedURL(), "-symbols", "BTCUSDT", "-o", path, "-duration", "3s")
 	require.NoError(t, err)
 	m := regexp.MustCompile(`recorded (\d+) frames`).FindStringSubmatch(out)
 	require.NotNil(t, m, out)
@@ -246,7 +248,7 @@ func TestAdv2DurationEventsVenueDepth(t *testing.T) {
 	require.NoError(t, r.Close())
 	assert.Equal(t, m[1], strconv.Itoa(n))
 
-	_, _, err = runBounded(t, "tail", "-venue", "binance", "-url", venue.CombinedURL(), "-symbols", "BTCUSDT", "-duration", "200ms")
+	_, _, err = runBounded(t, "tail", "-venue", "binance", "-url", venue.CombinedURL(), "-symbols", "BTCUSDT", "-duration", "3s")
 	require.NoError(t, err)
 
 	out, errOut, err := runBounded(t, "replay", "-direct", "-events", "-v", shipped)
