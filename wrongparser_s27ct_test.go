@@ -15,7 +15,9 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-type s27ctPutSink struct{ events *pool.Pool[*schema.CanonicalEvent] }
+type s27ctPutSink struct {
+	events *pool.Pool[*schema.CanonicalEvent]
+}
 
 func (s s27ctPutSink) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
 	s.events.Put(ev)
