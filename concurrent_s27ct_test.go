@@ -3,13 +3,11 @@ package meltica_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -25,24 +23,7 @@ import (
 // messages each on a healthy connection all get nil, and the venue
 // receives every message once, whole, each writer's in its order.
 func TestS27ctClientConcurrentWrites(t *testing.T) {
-	var mu sync.Mutex
-	var msgs []string
-	url := s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			_, b, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			msgs = append(msgs, string(b))
-			mu.Unlock()
-		}
-	})
+	inbox, url := newS27ctInbox(t, nil)
 	evs := newS27ctEvents()
 	c, err := wsclient.New(url, s27ctNop, &wsclient.Options{Venue: schema.VenueBinance, Clock: newS27ctClock(), OnEvent: evs.on, PingInterval: -1, IdleTimeout: -1, CloseTimeout: -1})
 	require.NoError(t, err)
@@ -59,10 +40,10 @@ func TestS27ctClientConcurrentWrites(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(msgs) >= 200 }, s27ctWait, time.Millisecond)
-	mu.Lock()
+	require.Eventually(t, func() bool { return inbox.count() >= 200 }, s27ctWait, time.Millisecond)
+	inbox.mu.Lock()
 	next := map[int]int{}
-	for _, m := range msgs {
+	for _, m := range inbox.msgs {
 		var w, i int
 		_, err := fmt.Sscanf(m, `{"w":%d,"i":%d,`, &w, &i)
 		require.NoError(t, err, "a whole message: %.60q", m)
@@ -70,8 +51,8 @@ func TestS27ctClientConcurrentWrites(t *testing.T) {
 		assert.Len(t, m, len(fmt.Sprintf(`{"w":%d,"i":%d,"pad":"%s"}`, w, i, strings.Repeat("x", 1000*w))))
 		next[w] = i + 1
 	}
-	assert.Len(t, msgs, 200, "each once")
-	mu.Unlock()
+	assert.Len(t, inbox.msgs, 200, "each once")
+	inbox.mu.Unlock()
 	require.NoError(t, c.Close(context.Background()))
 	require.NoError(t, <-done)
 }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -22,28 +20,7 @@ import (
 // must not change what the client sends: the venue receives the messages,
 // topics and headers as they were at New.
 func TestS27ctClientOptionsChangedAfterNew(t *testing.T) {
-	var mu sync.Mutex
-	var msgs []string
-	var header string
-	url := s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		header = r.Header.Get("X-S27ct")
-		mu.Unlock()
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			_, b, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			msgs = append(msgs, string(b))
-			mu.Unlock()
-		}
-	})
+	inbox, url := newS27ctInbox(t, nil)
 	sub := []byte(`{"id":1}`)
 	topics := make([]string, 2, 8)
 	topics[0], topics[1] = "a", "b"
@@ -71,11 +48,11 @@ func TestS27ctClientOptionsChangedAfterNew(t *testing.T) {
 	opts.Subscriptions = append(opts.Subscriptions, []byte(`{"id":2}`))
 	done := make(chan error, 1)
 	go func() { done <- c.Run(context.Background()) }()
-	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(msgs) >= 2 }, s27ctWait, time.Millisecond)
-	mu.Lock()
-	assert.Equal(t, []string{`{"id":1}`, `{"topics":"a,b"}`}, msgs, "the subscriptions as they were at New")
-	assert.Equal(t, "before", header, "the header as it was at New")
-	mu.Unlock()
+	require.Eventually(t, func() bool { return inbox.count() >= 2 }, s27ctWait, time.Millisecond)
+	inbox.mu.Lock()
+	assert.Equal(t, []string{`{"id":1}`, `{"topics":"a,b"}`}, inbox.msgs, "the subscriptions as they were at New")
+	assert.Equal(t, "before", inbox.header.Get("X-S27ct"), "the header as it was at New")
+	inbox.mu.Unlock()
 	require.NoError(t, c.Close(context.Background()))
 	require.NoError(t, <-done)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,35 +24,13 @@ import (
 // earlier time.
 func TestS27ctClientControlRateDefault(t *testing.T) {
 	clk := newS27ctClock()
-	t0 := clk.Now()
-	var mu sync.Mutex
-	var at []time.Duration
-	url := s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			_, _, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			at = append(at, clk.Now().Sub(t0))
-			mu.Unlock()
-		}
-	})
+	inbox, url := newS27ctInbox(t, clk)
 	subs := [][]byte{[]byte(`{"id":1}`), []byte(`{"id":2}`), []byte(`{"id":3}`)}
 	c, err := wsclient.New(url, s27ctNop, &wsclient.Options{Venue: schema.VenueBinance, Clock: clk, Subscriptions: subs, CloseTimeout: -1, PingInterval: -1, IdleTimeout: -1})
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- c.Run(context.Background()) }()
-	got := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(at)
-	}
+	got := inbox.count
 	require.Eventually(t, func() bool { return got() >= 1 }, s27ctWait, time.Millisecond, "the first subscription")
 	for k := 1; k < len(subs); k++ {
 		var p []time.Duration
@@ -62,12 +39,13 @@ func TestS27ctClientControlRateDefault(t *testing.T) {
 		clk.Advance(p[0])
 		require.Eventually(t, func() bool { return got() >= k+1 }, s27ctWait, time.Millisecond, "subscription %d", k+1)
 	}
-	mu.Lock()
+	inbox.mu.Lock()
+	at := inbox.at
 	assert.Equal(t, time.Duration(0), at[0], "the first at once")
 	for i := 1; i < len(at); i++ {
 		assert.GreaterOrEqual(t, at[i]-at[i-1], 250*time.Millisecond, "1/4 s apart on the Clock: %v", at)
 	}
-	mu.Unlock()
+	inbox.mu.Unlock()
 	require.NoError(t, c.Close(context.Background()))
 	require.NoError(t, <-done)
 }

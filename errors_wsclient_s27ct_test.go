@@ -122,21 +122,7 @@ func TestS27ctClientTooManyTopics(t *testing.T) {
 func TestS27ctClientSharedFramesExhausted(t *testing.T) {
 	frames := pool.New("frames-s27ct", 1, func() *schema.WsFrame { return &schema.WsFrame{} }, nil)
 	send := make(chan struct{})
-	url := s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		ctx := c.CloseRead(r.Context())
-		select {
-		case <-send:
-			_ = c.Write(ctx, websocket.MessageText, []byte(`{"x":1}`))
-		case <-ctx.Done():
-			return
-		}
-		<-ctx.Done()
-	})
+	url := s27ctSendOnce(t, send)
 	clk := newS27ctClock()
 	ev1, ev2 := newS27ctEvents(), newS27ctEvents()
 	got := make(chan struct{}, 4)

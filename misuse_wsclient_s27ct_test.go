@@ -26,6 +26,72 @@ func s27ctServer(t *testing.T, serve func(w http.ResponseWriter, r *http.Request
 	return "ws" + strings.TrimPrefix(srv.URL, "http")
 }
 
+// s27ctSendOnce is a venue that sends {"x":1} on each connection once
+// send is closed, and otherwise only answers pings and the close.
+func s27ctSendOnce(t *testing.T, send <-chan struct{}) string {
+	return s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := c.CloseRead(r.Context())
+		select {
+		case <-send:
+			_ = c.Write(ctx, websocket.MessageText, []byte(`{"x":1}`))
+		case <-ctx.Done():
+			return
+		}
+		<-ctx.Done()
+	})
+}
+
+// s27ctInbox is a venue that records every message it receives, with the
+// time of clk (when not nil) at its receipt, and the handshake's headers.
+type s27ctInbox struct {
+	mu     sync.Mutex
+	msgs   []string
+	at     []time.Duration
+	header http.Header
+}
+
+func newS27ctInbox(t *testing.T, clk *s27ctClock) (*s27ctInbox, string) {
+	in := &s27ctInbox{}
+	var t0 time.Time
+	if clk != nil {
+		t0 = clk.Now()
+	}
+	url := s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
+		in.mu.Lock()
+		in.header = r.Header.Clone()
+		in.mu.Unlock()
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			_, b, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			in.mu.Lock()
+			in.msgs = append(in.msgs, string(b))
+			if clk != nil {
+				in.at = append(in.at, clk.Now().Sub(t0))
+			}
+			in.mu.Unlock()
+		}
+	})
+	return in, url
+}
+
+func (in *s27ctInbox) count() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return len(in.msgs)
+}
+
 // s27ctEvents collects a client's events for the test to wait on.
 type s27ctEvents struct {
 	mu  sync.Mutex
@@ -153,21 +219,7 @@ func TestS27ctClientRunWithCancelledContext(t *testing.T) {
 // ErrNotSent with "the connection untouched", and the venue receives only
 // the good message, on the same connection.
 func TestS27ctClientWriteMisuse(t *testing.T) {
-	received := make(chan string, 8)
-	url := s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			_, b, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			received <- string(b)
-		}
-	})
+	inbox, url := newS27ctInbox(t, nil)
 	clk := newS27ctClock()
 	evs := newS27ctEvents()
 	c, err := wsclient.New(url, s27ctNop, &wsclient.Options{Venue: schema.VenueBinance, Clock: clk, OnEvent: evs.on, CloseTimeout: -1})
@@ -196,12 +248,10 @@ func TestS27ctClientWriteMisuse(t *testing.T) {
 	assert.ErrorIs(t, err, wsclient.ErrConnChanged, "a connection that is not the current one")
 	assert.ErrorIs(t, err, wsclient.ErrNotSent)
 	require.NoError(t, c.WriteConn(ctx, up.ConnID, []byte(`{"good":1}`)))
-	select {
-	case got := <-received:
-		assert.Equal(t, `{"good":1}`, got, "only the good message reached the venue, first")
-	case <-time.After(s27ctWait):
-		t.Fatal("the good message never arrived")
-	}
+	require.Eventually(t, func() bool { return inbox.count() >= 1 }, s27ctWait, time.Millisecond, "the good message")
+	inbox.mu.Lock()
+	assert.Equal(t, `{"good":1}`, inbox.msgs[0], "only the good message reached the venue, first")
+	inbox.mu.Unlock()
 	assert.Equal(t, up.ConnID, c.Stats().ConnID, "the same connection throughout")
 	require.NoError(t, c.Close(ctx))
 	require.NoError(t, <-done, "Run returns nil after Close")
@@ -316,21 +366,7 @@ func TestS27ctClientRedialFloorsAreTheDocumentedDefaults(t *testing.T) {
 // 59 s after the start: not at 29 s.
 func TestS27ctClientIdleTimeoutDefault(t *testing.T) {
 	send := make(chan struct{})
-	url := s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		ctx := c.CloseRead(r.Context())
-		select {
-		case <-send:
-			_ = c.Write(ctx, websocket.MessageText, []byte(`{"x":1}`))
-		case <-ctx.Done():
-			return
-		}
-		<-ctx.Done()
-	})
+	url := s27ctSendOnce(t, send)
 	clk := newS27ctClock()
 	t0 := clk.Now()
 	evs := newS27ctEvents()
