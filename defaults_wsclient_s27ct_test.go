@@ -175,3 +175,32 @@ func TestS27ctClientWriteTimeoutDefault(t *testing.T) {
 	require.NoError(t, c.Close(context.Background()))
 	require.NoError(t, <-done)
 }
+
+// Close with a ctx already ended, against a venue that never answers the
+// close frame: the close handshake lasts "at most Options.CloseTimeout
+// ..., or until the ctx of the first Close ends, whichever comes first".
+// So with the clock frozen, Close returns (nil, or the ctx's error) and Run
+// returns too, without the clock moving; a second Close then waits for
+// nothing.
+func TestS27ctClientCloseWithEndedContext(t *testing.T) {
+	clk := newS27ctClock()
+	url := s27ctSilent(t)
+	evs := newS27ctEvents()
+	c, err := wsclient.New(url, s27ctNop, &wsclient.Options{Venue: schema.VenueBinance, Clock: clk, OnEvent: evs.on, PingInterval: -1, IdleTimeout: -1})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background()) }()
+	evs.await(t, "connected", func(ev wsclient.Event) bool { return ev.State == schema.ConnConnected })
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Close(ended); err != nil {
+		assert.ErrorIs(t, err, context.Canceled)
+	}
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "Run returns nil after Close")
+	case <-time.After(s27ctWait):
+		t.Fatalf("Run waited for the close handshake although Close's ctx had ended; pending timers %v", clk.Pending())
+	}
+	require.NoError(t, c.Close(context.Background()))
+}
