@@ -2,6 +2,7 @@ package meltica_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -165,6 +166,18 @@ func TestS27ctClientNewRefusesMisconfiguration(t *testing.T) {
 	assert.Error(t, err, "Topics without EncodeSubscribe: \"Required with Topics\"")
 	_, err = wsclient.New("ws://127.0.0.1:1/", s27ctNop, &wsclient.Options{DataTimeout: time.Second})
 	assert.Error(t, err, "DataTimeout without IsData: \"required with DataTimeout\"")
+	for name, o := range map[string]*wsclient.Options{
+		"a subscription not UTF-8":             {Subscriptions: [][]byte{{'"', 0xff, '"'}}},
+		"a heartbeat not UTF-8":                {Heartbeat: []byte{0xc3}},
+		"a header value with CR LF":            {HTTPHeader: http.Header{"X-Key": {"a\r\nX-Injected: 1"}}},
+		"a header key net/http refuses":        {HTTPHeader: http.Header{"Bad Key": {"1"}}},
+		"Sec-WebSocket-Extensions":             {HTTPHeader: http.Header{"Sec-Websocket-Extensions": {"permessage-deflate"}}},
+		"an encoder that is not UTF-8":         {Topics: []string{"a"}, EncodeSubscribe: func(dst []byte, _ int, _ []string) []byte { return append(dst, 0xff) }},
+		"an HTTP client skipping verification": {HTTPClient: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}},
+	} {
+		_, err = wsclient.New("wss://127.0.0.1:1/", s27ctNop, o)
+		assert.Error(t, err, name)
+	}
 }
 
 // Close before Run, Close twice, Run after Close: Close "is idempotent and
