@@ -178,3 +178,49 @@ func TestS27ctClientInsecureRedirect(t *testing.T) {
 	require.NoError(t, c.Close(context.Background()))
 	require.NoError(t, <-done)
 }
+
+// DefaultReadLimit (16 MiB, "a full-depth order-book snapshot fits"): a
+// message of exactly 16 MiB is delivered whole; one byte more is an
+// *OversizedError (Limit 16 MiB, matching websocket.ErrMessageTooBig),
+// counted in Stats.Oversized, and the connection re-established.
+func TestS27ctClientReadLimitDefault(t *testing.T) {
+	url := s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := c.CloseRead(r.Context())
+		msg := make([]byte, wsclient.DefaultReadLimit+1)
+		for i := range msg {
+			msg[i] = 'a'
+		}
+		_ = c.Write(ctx, websocket.MessageText, msg[:wsclient.DefaultReadLimit])
+		_ = c.Write(ctx, websocket.MessageText, msg)
+		<-ctx.Done()
+	})
+	sizes := make(chan int, 4)
+	clk := newS27ctClock()
+	evs := newS27ctEvents()
+	c, err := wsclient.New(url, func(_ context.Context, f *schema.WsFrame) error {
+		sizes <- len(f.Data)
+		return nil
+	}, &wsclient.Options{Venue: schema.VenueBinance, Clock: clk, OnEvent: evs.on, PingInterval: -1, IdleTimeout: -1, CloseTimeout: -1})
+	require.NoError(t, err)
+	lost, _ := s27ctRunUntilLost(t, c, clk, evs)
+	assert.Equal(t, wsclient.ReasonOversized, lost.Reason, "%+v", lost)
+	var oe *wsclient.OversizedError
+	if assert.ErrorAs(t, lost.Err, &oe) {
+		assert.Equal(t, int64(16<<20), oe.Limit)
+	}
+	assert.ErrorIs(t, lost.Err, websocket.ErrMessageTooBig)
+	assert.Equal(t, uint64(1), c.Stats().Oversized)
+	evs.await(t, "a redial", func(ev wsclient.Event) bool { return ev.State == schema.ConnReconnecting })
+	select {
+	case n := <-sizes:
+		assert.Equal(t, 16<<20, n, "the message of exactly the limit, whole")
+	default:
+		t.Error("the message of exactly the limit was not delivered")
+	}
+	assert.Empty(t, sizes, "nothing of the oversized message delivered")
+}
