@@ -2,6 +2,7 @@ package meltica_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -63,6 +64,16 @@ func TestS27ctPoolMisuse(t *testing.T) {
 	assert.NotPanics(t, func() { p.Put(f) }, "the late owner's Put after Shutdown")
 	assert.NoError(t, p.Shutdown(cancelled), "a second Shutdown with everything back")
 	assert.Panics(t, func() { p.Put(f) }, "a second Put, after Shutdown too")
+	func() {
+		defer func() {
+			v := recover()
+			require.NotNil(t, v, "Put(nil) panics")
+			msg := fmt.Sprint(v)
+			assert.Contains(t, msg, "frames-s27ct", "the panic names the pool: %s", msg)
+			assert.Contains(t, msg, "WsFrame", "the panic names the type: %s", msg)
+		}()
+		p.Put(nil)
+	}()
 	assert.Equal(t, int64(0), p.Stats().InUse)
 
 	var m pool.Manager
