@@ -1,0 +1,206 @@
+package meltica_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// DefaultControlRate (4 a second): "each begins at least 1/ControlRate
+// (on the Clock) after the previous one". Three subscriptions sent on a
+// new connection reach the venue at 0, 250 ms and 500 ms of the injected
+// clock, read by the venue as each arrives; the clock moves only to the
+// next timer the client armed, so a message sent early would show an
+// earlier time.
+func TestS27ctClientControlRateDefault(t *testing.T) {
+	clk := newS27ctClock()
+	inbox, url := newS27ctInbox(t, clk)
+	subs := [][]byte{[]byte(`{"id":1}`), []byte(`{"id":2}`), []byte(`{"id":3}`)}
+	c, err := wsclient.New(url, s27ctNop, &wsclient.Options{Venue: schema.VenueBinance, Clock: clk, Subscriptions: subs, CloseTimeout: -1, PingInterval: -1, IdleTimeout: -1})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background()) }()
+	got := inbox.count
+	require.Eventually(t, func() bool { return got() >= 1 }, s27ctWait, time.Millisecond, "the first subscription")
+	for k := 1; k < len(subs); k++ {
+		var p []time.Duration
+		require.Eventually(t, func() bool { p = clk.Pending(); return len(p) > 0 }, s27ctWait, time.Millisecond, "the client waits on the clock")
+		assert.Equal(t, k, got(), "subscription %d not sent before its wait", k+1)
+		clk.Advance(p[0])
+		require.Eventually(t, func() bool { return got() >= k+1 }, s27ctWait, time.Millisecond, "subscription %d", k+1)
+	}
+	inbox.mu.Lock()
+	at := inbox.at
+	assert.Equal(t, time.Duration(0), at[0], "the first at once")
+	for i := 1; i < len(at); i++ {
+		assert.GreaterOrEqual(t, at[i]-at[i-1], 250*time.Millisecond, "1/4 s apart on the Clock: %v", at)
+	}
+	inbox.mu.Unlock()
+	require.NoError(t, c.Close(context.Background()))
+	require.NoError(t, <-done)
+}
+
+// DefaultCloseTimeout (1 s): Close sends a close frame and waits "for the
+// venue's answer of at most Options.CloseTimeout (1 s) on the Clock",
+// then cuts the socket. A venue that never reads (so never answers) holds
+// Close until the injected clock has moved 1 s, not before, and not for
+// ever.
+func TestS27ctClientCloseTimeoutDefault(t *testing.T) {
+	clk := newS27ctClock()
+	t0 := clk.Now()
+	release := make(chan struct{})
+	url := s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		select { // reads nothing: the close frame is never answered
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	evs := newS27ctEvents()
+	c, err := wsclient.New(url, s27ctNop, &wsclient.Options{Venue: schema.VenueBinance, Clock: clk, OnEvent: evs.on, PingInterval: -1, IdleTimeout: -1})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background()) }()
+	evs.await(t, "connected", func(ev wsclient.Event) bool { return ev.State == schema.ConnConnected })
+	closed := make(chan time.Duration, 1)
+	go func() {
+		assert.NoError(t, c.Close(context.Background()))
+		closed <- clk.Now().Sub(t0)
+	}()
+	var took time.Duration
+	s27ctAdvance(t, clk, 10*time.Second, func() bool {
+		if took != 0 {
+			return true
+		}
+		select {
+		case took = <-closed:
+			return true
+		default:
+			return false
+		}
+	})
+	close(release)
+	if took == 0 {
+		select {
+		case took = <-closed:
+		case <-time.After(s27ctWait):
+			t.Fatal("Close never returned")
+		}
+	}
+	assert.GreaterOrEqual(t, took, time.Second, "Close waited CloseTimeout for the venue's answer")
+	assert.Less(t, took, 2*time.Second, "and no longer")
+	require.NoError(t, <-done)
+}
+
+// DefaultWriteTimeout (5 s): a host's write "once begun ... is written to
+// the end whatever ctx does, bounded by Options.WriteTimeout"; "A write
+// still under way after WriteTimeout (a venue that reads nothing) ends
+// the connection and returns ErrMaybeSent". A venue that reads nothing and
+// a message larger than the socket buffers: Write returns ErrMaybeSent
+// (not ErrNotSent) once the clock has moved 5 s, not before, the
+// connection is lost with ReasonWriteError, and the client redials.
+func TestS27ctClientWriteTimeoutDefault(t *testing.T) {
+	clk := newS27ctClock()
+	t0 := clk.Now()
+	release := make(chan struct{})
+	url := s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	defer close(release)
+	evs := newS27ctEvents()
+	c, err := wsclient.New(url, s27ctNop, &wsclient.Options{Venue: schema.VenueBinance, Clock: clk, OnEvent: evs.on, PingInterval: -1, IdleTimeout: -1, CloseTimeout: -1})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background()) }()
+	up := evs.await(t, "connected", func(ev wsclient.Event) bool { return ev.State == schema.ConnConnected })
+	msg := bytes.Repeat([]byte("a"), 64<<20)
+	type result struct {
+		err error
+		at  time.Duration
+	}
+	wrote := make(chan result, 1)
+	go func() {
+		err := c.Write(context.Background(), msg)
+		wrote <- result{err, clk.Now().Sub(t0)}
+	}()
+	var res result
+	var have bool
+	s27ctAdvance(t, clk, time.Minute, func() bool {
+		if have {
+			return true
+		}
+		select {
+		case res = <-wrote:
+			have = true
+		default:
+		}
+		return have
+	})
+	if !have {
+		select {
+		case res = <-wrote:
+		case <-time.After(s27ctWait):
+			t.Fatal("Write never returned")
+		}
+	}
+	assert.ErrorIs(t, res.err, wsclient.ErrMaybeSent, "a write that began and was cut: %v", res.err)
+	assert.NotErrorIs(t, res.err, wsclient.ErrNotSent)
+	assert.GreaterOrEqual(t, res.at, 5*time.Second, "cut after WriteTimeout on the Clock, not before")
+	assert.Less(t, res.at, 10*time.Second, fmt.Sprintf("and not much later: %v", res.at))
+	lost := evs.await(t, "the connection lost", func(ev wsclient.Event) bool { return ev.State == schema.ConnDisconnected })
+	assert.Equal(t, up.ConnID, lost.ConnID)
+	assert.Equal(t, wsclient.ReasonWriteError, lost.Reason)
+	require.NoError(t, c.Close(context.Background()))
+	require.NoError(t, <-done)
+}
+
+// Close with a ctx already ended, against a venue that never answers the
+// close frame: the close handshake lasts "at most Options.CloseTimeout
+// ..., or until the ctx of the first Close ends, whichever comes first".
+// So with the clock frozen, Close returns (nil, or the ctx's error) and Run
+// returns too, without the clock moving; a second Close then waits for
+// nothing.
+func TestS27ctClientCloseWithEndedContext(t *testing.T) {
+	clk := newS27ctClock()
+	url := s27ctSilent(t)
+	evs := newS27ctEvents()
+	c, err := wsclient.New(url, s27ctNop, &wsclient.Options{Venue: schema.VenueBinance, Clock: clk, OnEvent: evs.on, PingInterval: -1, IdleTimeout: -1})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background()) }()
+	evs.await(t, "connected", func(ev wsclient.Event) bool { return ev.State == schema.ConnConnected })
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Close(ended); err != nil {
+		assert.ErrorIs(t, err, context.Canceled)
+	}
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "Run returns nil after Close")
+	case <-time.After(s27ctWait):
+		t.Fatalf("Run waited for the close handshake although Close's ctx had ended; pending timers %v", clk.Pending())
+	}
+	require.NoError(t, c.Close(context.Background()))
+}
