@@ -52,12 +52,16 @@ func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer v.wg.Done()
-	c := v.accept(w, r, true, false, nil)
+	noLimits := r.URL.Query().Get("returnRateLimits") == "false"
+	c := v.accept(w, r, true, false, nil, func(c *conn) {
+		c.noLimits = noLimits
+		// Spent before the client holds its 101: a request on another
+		// connection made after this Dial returns sees the weight.
+		v.rates.spend(connectWeight)
+	})
 	if c == nil {
 		return
 	}
-	v.rates.spend(connectWeight)
-	c.noLimits = r.URL.Query().Get("returnRateLimits") == "false"
 	c.run(c.handleAPIRequest)
 }
 
