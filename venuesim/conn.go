@@ -146,6 +146,11 @@ func (v *Venue) serveStream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "at most "+strconv.Itoa(maxStreams)+" streams per connection", http.StatusBadRequest)
 		return
 	}
+	if ok, retry := v.connLimit.admit(clientIP(r), time.Now()); !ok {
+		v.connRefused.Add(1)
+		v.connLimit.refuse(w, retry)
+		return
+	}
 	c := v.accept(w, r, false, combined, names, nil)
 	if c == nil {
 		return

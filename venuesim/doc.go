@@ -21,7 +21,9 @@
 //     (configurable);
 //     a connection that sends more than 5 messages a second (pings and
 //     pongs counted, as Binance counts them) is closed (1008), as Binance
-//     closes it (Options.IncomingLimit).
+//     closes it (Options.IncomingLimit); with Options.ConnectLimit (Binance:
+//     300 connections every 5 minutes per IP) a handshake past it is
+//     refused with HTTP 429 and a Retry-After.
 //   - The REST depth snapshot (/api/v3/depth), consistent with the diff
 //     stream, /api/v3/exchangeInfo for the symbol registry with each
 //     symbol's PRICE_FILTER, LOT_SIZE and NOTIONAL filters, precisions and
