@@ -132,9 +132,9 @@ type Stats struct {
 	// ConnectRefused counts market-stream handshakes refused with 429
 	// for ConnectLimit.
 	ConnectRefused uint64
-	Orders          uint64 // order.place requests accepted
-	Rejected        uint64 // order requests answered with an error
-	ExecReports     uint64 // executionReport events sent
+	Orders         uint64 // order.place requests accepted
+	Rejected       uint64 // order requests answered with an error
+	ExecReports    uint64 // executionReport events sent
 	// AccountUpdates counts outboundAccountPosition and balanceUpdate
 	// events sent.
 	AccountUpdates uint64
