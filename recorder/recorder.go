@@ -247,8 +247,8 @@ func (r *Recorder) Stats() Stats {
 }
 
 // Err returns, without waiting, the error that ended the recording
-// before Close (ErrPartTaken: no later frame is written), or nil while it
-// goes on. A host that records for a purpose stops on it rather than run
+// before Close (ErrPartTaken or ErrWriteFailed: no later frame is
+// written), or nil while it goes on. A host that records for a purpose stops on it rather than run
 // on unrecorded. Safe for concurrent use; it allocates nothing.
 func (r *Recorder) Err() error {
 	if p := r.endErr.Load(); p != nil {
@@ -310,7 +310,9 @@ func (r *Recorder) run() {
 			if dirty && r.w != nil {
 				err := r.w.Flush()
 				r.settle(err)
-				r.fail(err)
+				if err != nil {
+					r.end(err)
+				}
 				dirty = false
 			}
 		}
@@ -350,17 +352,23 @@ func (r *Recorder) write(s *slot) {
 	}
 	if err := r.w.Write(l); err != nil {
 		r.writeErrs.Add(1)
-		if !errors.Is(err, ErrLineTooLong) {
-			// The buffered lines went down with the file (or part of them:
-			// the reader tells which).
-			r.settle(err)
+		if errors.Is(err, ErrLineTooLong) {
+			r.fail(err) // this line only: the file is sound
+			return
 		}
-		r.fail(err)
+		// The buffered lines went down with the file (or part of them:
+		// the reader tells which).
+		r.settle(err)
+		r.end(err)
 		return
 	}
 	r.pending++
 	if r.opts.MaxFileBytes > 0 && r.w.Written() >= r.opts.MaxFileBytes {
-		r.fail(r.closeFile())
+		if err := r.closeFile(); err != nil {
+			// The part may end torn: no part may follow it.
+			r.end(err)
+			return
+		}
 		if r.rotate() == nil {
 			r.log.Info("recording file rotated", "venue", string(r.opts.Venue), "file", r.Files()[len(r.Files())-1])
 		}
@@ -379,6 +387,20 @@ func (r *Recorder) rotate() error {
 	}
 	r.fail(err)
 	return err
+}
+
+// end ends the recording on a failed write or flush (ErrWriteFailed):
+// the writer keeps the error, so nothing after it would reach the file.
+// The file is closed (what it holds stays readable up to the break) and
+// every later frame is counted lost.
+func (r *Recorder) end(cause error) {
+	r.ended = true
+	err := fmt.Errorf("%w: %w", ErrWriteFailed, cause)
+	r.endErr.Store(&err)
+	r.fail(err)
+	if r.w != nil {
+		_ = r.closeFile() // fails again: the writer's error, already kept
+	}
 }
 
 // noteDrops reports drops since the last report, once per episode.
