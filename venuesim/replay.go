@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -27,7 +28,10 @@ type ReplayOptions struct {
 	// false.
 	Paced bool
 	Speed float64
-	Clock recorder.Clock
+	// MaxGap caps a recorded gap when Paced (recorder.ReplayOptions.MaxGap).
+	// Defaults to 0: none.
+	MaxGap time.Duration
+	Clock  recorder.Clock
 	// Logger gets connections served (Info) and failed sends (Warn).
 	// Defaults to silent.
 	Logger *slog.Logger
@@ -228,7 +232,7 @@ func (s *Replay) send(ctx context.Context, ws *websocket.Conn) error {
 		s.sent.Add(1)
 		sent++
 		return nil
-	}, &recorder.ReplayOptions{Paced: s.opts.Paced, Speed: s.opts.Speed, Clock: s.opts.Clock})
+	}, &recorder.ReplayOptions{Paced: s.opts.Paced, Speed: s.opts.Speed, MaxGap: s.opts.MaxGap, Clock: s.opts.Clock})
 	if sent == s.frames {
 		// Every frame was written: a client that closes as soon as it has
 		// read the last one must not turn a whole replay into a failed one

@@ -116,9 +116,9 @@ func noArgs(fs *flag.FlagSet) error {
 	return nil
 }
 
-func nonNegative[T int | int64](name string, v T) error {
+func nonNegative[T ~int | ~int64](name string, v T) error {
 	if v < 0 {
-		return fmt.Errorf("%s %d: must not be negative", name, v)
+		return fmt.Errorf("%s %v: must not be negative", name, v)
 	}
 	return nil
 }
@@ -284,6 +284,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	direct := fs.Bool("direct", false, "feed the frames to the parser directly instead of over a loopback WebSocket")
 	paced := fs.Bool("paced", false, "play at the recorded pace")
 	speed := fs.Float64("speed", 1, "with -paced: this many times faster")
+	maxGap := fs.Duration("max-gap", 0, "with -paced: wait at most this long between two frames (a clock stepped forward while recording, a silence); 0: as recorded")
 	events := fs.Bool("events", false, "print every event")
 	verbose := fs.Bool("v", false, "log state changes and faults to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -292,7 +293,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if fs.NArg() == 0 {
 		return errors.New("replay: name the recording's files")
 	}
-	if err := errors.Join(checkSpeed(*speed), nonNegative("-depth", *depth)); err != nil {
+	if err := errors.Join(checkSpeed(*speed), nonNegative("-depth", *depth), nonNegative("-max-gap", *maxGap)); err != nil {
 		return err
 	}
 	cfg := pipeline.Config{Logger: logger(stderr, *verbose)}
@@ -301,7 +302,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	pr := newProgress(stderr, "replay")
 	res, err := pipeline.Replay(ctx, pipeline.ReplayConfig{
-		Files: fs.Args(), Venue: *venue, Depth: *depth, Direct: *direct, Paced: *paced, Speed: *speed,
+		Files: fs.Args(), Venue: *venue, Depth: *depth, Direct: *direct, Paced: *paced, Speed: *speed, MaxGap: *maxGap,
 		Config: cfg, Progress: pr.update,
 	})
 	pr.end()
@@ -330,6 +331,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	paced := fs.Bool("paced", false, "send at the recorded pace")
 	speed := fs.Float64("speed", 1, "with -paced: this many times faster")
+	maxGap := fs.Duration("max-gap", 0, "with -paced: wait at most this long between two frames (a clock stepped forward while recording, a silence); 0: as recorded")
 	verbose := fs.Bool("v", false, "log connections to stderr")
 	venue := fs.String("venue", "", "with a cryptofeed session: its venue, "+strings.Join(pipeline.VenueNames(), ", ")+" (default: from its recorded URL)")
 	if err := fs.Parse(args); err != nil {
@@ -338,7 +340,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		return errors.New("serve: name the recording's files")
 	}
-	if err := checkSpeed(*speed); err != nil {
+	if err := errors.Join(checkSpeed(*speed), nonNegative("-max-gap", *maxGap)); err != nil {
 		return err
 	}
 	files, cleanup, err := pipeline.Import(fs.Args(), *venue)
@@ -346,7 +348,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer cleanup()
-	srv, err := venuesim.StartReplay(files, &venuesim.ReplayOptions{Paced: *paced, Speed: *speed, Logger: logger(stderr, *verbose)})
+	srv, err := venuesim.StartReplay(files, &venuesim.ReplayOptions{Paced: *paced, Speed: *speed, MaxGap: *maxGap, Logger: logger(stderr, *verbose)})
 	if err != nil {
 		return err
 	}
