@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -26,17 +27,24 @@ func Import(files []string, venue string) (out []string, cleanup func(), err err
 			_ = os.RemoveAll(dir)
 		}
 	}
-	for _, f := range files {
+	native := false // the file before f was kept as Meltica's format
+	for i, f := range files {
 		r, ferr := recorder.Open(f)
 		if ferr == nil {
 			r.Close()
 			out = append(out, f)
+			native = true
 			continue
 		}
 		if !errors.Is(ferr, recorder.ErrFormat) {
 			cleanup()
 			return nil, nil, ferr
 		}
+		if i == len(files)-1 && native && cutLastPart(files[i-1], f) {
+			out = append(out, f)
+			continue
+		}
+		native = false
 		if dir == "" {
 			if dir, err = os.MkdirTemp("", "meltica-import-"); err != nil {
 				return nil, nil, err
@@ -53,6 +61,32 @@ func Import(files []string, venue string) (out []string, cleanup func(), err err
 		out = append(out, conv)
 	}
 	return out, cleanup, nil
+}
+
+// cutLastPart reports whether last, read after prev, is the last part of
+// a rotated recording that a recorder killed just after its rotation left
+// empty or cut inside its header: the recorder reads it as a cut at the
+// end (ErrCutShort), not as a file of another format, which is what it
+// is on its own. The recorder's rule decides, by reading both.
+func cutLastPart(prev, last string) bool {
+	r, err := recorder.Open(prev, last)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	cut := false
+	for {
+		_, err := r.Next()
+		switch {
+		case err == nil:
+		case errors.Is(err, recorder.ErrCutShort):
+			cut = true
+		case errors.Is(err, io.EOF):
+			return cut
+		default:
+			return false
+		}
+	}
 }
 
 // convertCryptofeed converts one cryptofeed session to dst.
