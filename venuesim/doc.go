@@ -71,7 +71,8 @@
 //     ORDERS limits of 10 s (50) and a day (160000), each interval
 //     counted from its boundary; returnRateLimits=false in the request
 //     or the connection's URL leaves it out (true in a request brings it
-//     back). The limits are reported, not enforced.
+//     back). The limits are reported, and with Options.EnforceRateLimits
+//     enforced (429: -1003 past the weight, -1015 past the orders).
 //   - The WS-API's queries, answered from the matching state in Binance's
 //     shapes: order.status (-2013 for an unknown order), myTrades (by
 //     orderId, fromId, limit) and openOrders.status. Every accepted order

@@ -54,6 +54,14 @@ type Options struct {
 	// PingInterval under 200 ms set it negative. Defaults to 5; negative:
 	// no limit.
 	IncomingLimit int
+	// EnforceRateLimits makes the WS-API refuse past the limits its
+	// answers report (WebSocket API "Rate limits"): a request past
+	// REQUEST_WEIGHT (6000 a minute, the request's weight counted) with
+	// 429 and -1003, an order.place past ORDERS (50 in 10 s, 160000 a
+	// day) with 429 and -1015, each with error.data's serverTime and
+	// retryAfter (when the full interval starts again, Unix ms), as
+	// [Venue.FailQueries] answers. Defaults to false: reported only.
+	EnforceRateLimits bool
 	// ConnectLimit is how many market-stream connections one client IP
 	// may open per ConnectWindow (Binance "WebSocket Limits": "300
 	// connections per attempt every 5 minutes per IP"); the handshake of
