@@ -35,3 +35,22 @@ func TestS27RegisteredBeforeTheClientHoldsTheUpgrade(t *testing.T) {
 		require.Eventually(t, func() bool { return v.Stats().Active == before }, 30*time.Second, time.Millisecond)
 	}
 }
+
+// The replay server counts a connection (Stats.Connections, Active)
+// before its upgrade too: a client that holds its 101 finds it counted.
+func TestS27ReplayCountsBeforeTheClientHoldsTheUpgrade(t *testing.T) {
+	srv, err := venuesim.StartReplay([]string{writeRecording(t, "a")}, nil)
+	require.NoError(t, err)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i := range 200 {
+		c, _, err := websocket.Dial(ctx, srv.URL(), nil)
+		require.NoError(t, err)
+		st := srv.Stats()
+		require.EqualValues(t, i+1, st.Connections, "dial %d", i)
+		require.EqualValues(t, 1, st.Active, "dial %d", i)
+		_ = c.CloseNow()
+		require.Eventually(t, func() bool { return srv.Stats().Active == 0 }, 30*time.Second, time.Millisecond)
+	}
+}

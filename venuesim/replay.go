@@ -168,13 +168,16 @@ func (s *Replay) serve(w http.ResponseWriter, req *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
-	ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
-	if err != nil {
-		return
-	}
+	// Counted before the upgrade: a client holding its 101 finds its
+	// connection in Stats (counted after it, it was not yet).
 	id := s.conns.Add(1)
 	s.active.Add(1)
 	defer s.active.Add(-1)
+	ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		s.conns.Add(^uint64(0)) // not accepted after all
+		return
+	}
 	// A reader drops what the client sends (subscriptions: the recording
 	// holds the venue's answers), answers its pings, and ends ctx when the
 	// connection closes. coder/websocket's CloseRead would close the
