@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,53 +60,35 @@ func TestS27ConnectLimitRefusesWith429AndRetryAfter(t *testing.T) {
 func TestS27ConnectLimitClientWaitsAndSurvives(t *testing.T) {
 	v := venuesim.Start(&venuesim.Options{Rate: 500, ConnectLimit: 1, ConnectWindow: 2 * time.Second})
 	defer v.Close()
-	var frames atomic.Int64
-	events := make(chan wsclient.Event, 64)
-	cl, err := wsclient.New(v.StreamURL("btcusdt@trade"), func(context.Context, *schema.WsFrame) error {
-		frames.Add(1)
-		return nil
-	}, &wsclient.Options{Venue: schema.VenueBinance, OnEvent: func(e wsclient.Event) {
-		select {
-		case events <- e:
-		default:
-		}
-	}})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cl.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
-	next := func(want schema.ConnState) wsclient.Event {
-		t.Helper()
-		deadline := time.After(time.Minute)
-		for {
-			select {
-			case e := <-events:
-				if e.State == want {
-					return e
-				}
-			case <-deadline:
-				require.FailNow(t, "no event", "state %v", want)
+	r := runS27Client(t, v.StreamURL("btcusdt@trade"), wsclient.Options{})
+	frames := func() int { return r.count(func(string) bool { return true }) }
+	connected := func() int {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		n := 0
+		for _, e := range r.events {
+			if e.State == schema.ConnConnected {
+				n++
 			}
 		}
+		return n
 	}
-	next(schema.ConnConnected)
-	require.Eventually(t, func() bool { return frames.Load() > 0 }, time.Minute, time.Millisecond)
+	require.Eventually(t, func() bool { return frames() > 0 }, time.Minute, time.Millisecond)
 	require.Equal(t, 1, v.Inject(venuesim.FaultClose))
+	var e wsclient.Event
 	var refused *wsclient.HandshakeError
-	for refused == nil {
-		e := next(schema.ConnReconnecting)
-		if errors.As(e.Err, &refused) {
-			assert.Equal(t, http.StatusTooManyRequests, refused.StatusCode)
-			assert.Greater(t, refused.RetryAfter, time.Duration(0))
-			assert.GreaterOrEqual(t, e.Delay, refused.RetryAfter, "the client keeps to the venue's wait")
-		}
-	}
-	next(schema.ConnConnected)
-	got := frames.Load()
-	require.Eventually(t, func() bool { return frames.Load() > got }, time.Minute, time.Millisecond, "frames flow again")
+	require.Eventually(t, func() bool {
+		var ok bool
+		e, ok = r.event(func(e wsclient.Event) bool {
+			return e.State == schema.ConnReconnecting && errors.As(e.Err, &refused)
+		})
+		return ok
+	}, time.Minute, time.Millisecond, "the refusal is reported")
+	assert.Equal(t, http.StatusTooManyRequests, refused.StatusCode)
+	assert.Greater(t, refused.RetryAfter, time.Duration(0))
+	assert.GreaterOrEqual(t, e.Delay, refused.RetryAfter, "the client keeps to the venue's wait")
+	require.Eventually(t, func() bool { return connected() == 2 }, time.Minute, time.Millisecond, "connected again")
+	got := frames()
+	require.Eventually(t, func() bool { return frames() > got }, time.Minute, time.Millisecond, "frames flow again")
 	assert.NotZero(t, v.Stats().ConnectRefused)
 }
