@@ -2,7 +2,9 @@ package venuesim_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -129,4 +131,26 @@ func TestS27MaxConnAgeClientSurvives(t *testing.T) {
 	e, ok := r.event(func(e wsclient.Event) bool { return e.State == schema.ConnDisconnected })
 	require.True(t, ok)
 	assert.Equal(t, websocket.StatusNormalClosure, websocket.CloseStatus(e.Err), "%v", e.Err)
+}
+
+// Binance: "A single connection can listen to a maximum of 1024
+// streams". A combined URL naming more is refused at the upgrade with
+// HTTP 400; a wsclient dialling it reports a *wsclient.HandshakeError
+// with the 400 (and, a 4xx, waits its BackoffCap before the next dial)
+// instead of streaming nothing.
+func TestS27TooManyStreamsIsATypedHandshakeError(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 1})
+	defer v.Close()
+	names := make([]string, 1025)
+	for i := range names {
+		names[i] = fmt.Sprintf("s%dusdt@trade", i)
+	}
+	r := runS27Client(t, v.StreamURL(names...), wsclient.Options{})
+	var refused *wsclient.HandshakeError
+	require.Eventually(t, func() bool {
+		_, ok := r.event(func(e wsclient.Event) bool { return errors.As(e.Err, &refused) })
+		return ok
+	}, time.Minute, time.Millisecond)
+	assert.Equal(t, http.StatusBadRequest, refused.StatusCode)
+	assert.Zero(t, v.Stats().Connections)
 }
