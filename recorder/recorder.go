@@ -531,6 +531,24 @@ func splitExt(base string) (stem, ext string) {
 // partName is path itself for a recording of one file, and otherwise path
 // with -NNNNNN before its extension (the text from the first dot of the
 // file name: session.jsonl.zst → session-000001.jsonl.zst).
+// NextPart returns the name a Recorder gives the part after part n of a
+// rotating recording, whose file is name (rec-000001.jsonl.zst gives
+// rec-000002.jsonl.zst), or "" when name is not one it would give part n
+// (a single-file recording, a part renamed since). Tools use it to tell a
+// recording given without its last parts.
+func NextPart(name string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	dir, base := filepath.Split(name)
+	stem, ext := splitExt(base)
+	suffix := fmt.Sprintf("-%06d", n)
+	if !strings.HasSuffix(stem, suffix) {
+		return ""
+	}
+	return partName(dir+strings.TrimSuffix(stem, suffix)+ext, n+1, true)
+}
+
 func partName(path string, part int, rotating bool) string {
 	if !rotating {
 		return path

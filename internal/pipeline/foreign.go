@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/meltica/meltica/internal/cryptofeed"
@@ -42,6 +43,7 @@ func Import(files []string, venue string) (out []string, cleanup func(), err err
 		}
 		if i == len(files)-1 && native && cutLastPart(files[i-1], f) {
 			out = append(out, f)
+			native = false // cut in its header: no part number to follow
 			continue
 		}
 		native = false
@@ -60,7 +62,34 @@ func Import(files []string, venue string) (out []string, cleanup func(), err err
 		}
 		out = append(out, conv)
 	}
+	if native {
+		if err := lastPartGiven(files); err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+	}
 	return out, cleanup, nil
+}
+
+// lastPartGiven refuses files whose last is a part of a rotated recording
+// whose next part is beside it, not given: replayed, the recording would
+// end early without a word.
+func lastPartGiven(files []string) error {
+	last := files[len(files)-1]
+	r, err := recorder.Open(last)
+	if err != nil {
+		return nil // read and reported by whoever replays it
+	}
+	part := r.Header().Part
+	r.Close()
+	next := recorder.NextPart(last, part)
+	if next == "" || slices.Contains(files, next) {
+		return nil
+	}
+	if _, err := os.Stat(next); err != nil {
+		return nil
+	}
+	return fmt.Errorf("%s is part %d of a rotated recording whose part %d, %s, is beside it: name every part", last, part, part+1, next)
 }
 
 // cutLastPart reports whether last, read after prev, is the last part of
