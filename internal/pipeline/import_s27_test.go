@@ -27,14 +27,7 @@ func TestS27ImportKeepsALastPartCutInItsHeader(t *testing.T) {
 		ext := map[bool]string{false: ".jsonl", true: ".jsonl.zst"}[compress]
 		for name, keep := range map[string]int{"empty": 0, "header torn": 10} {
 			t.Run(ext+" "+name, func(t *testing.T) {
-				rec, err := recorder.New(filepath.Join(t.TempDir(), "r"+ext), &recorder.Options{Venue: schema.VenueBinance, URL: "wss://stream.binance.com:9443/ws", MaxFileBytes: 1500, Compress: compress})
-				require.NoError(t, err)
-				for i := 1; i <= 40; i++ {
-					require.True(t, rec.Record(&schema.WsFrame{ConnID: 1, Seq: uint64(i), ReceivedAt: int64(i), Data: []byte(`{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1.0","q":"1.0","T":1,"m":true}`)}))
-				}
-				require.NoError(t, rec.Close())
-				files := rec.Files()
-				require.Greater(t, len(files), 2)
+				files := recordS27Parts(t, filepath.Join(t.TempDir(), "r"+ext), compress)
 				last := files[len(files)-1]
 				b, err := os.ReadFile(last)
 				require.NoError(t, err)
@@ -59,4 +52,19 @@ func TestS27ImportKeepsALastPartCutInItsHeader(t *testing.T) {
 			})
 		}
 	}
+}
+
+// recordS27Parts records 40 Binance frames at path rotating every 1500
+// bytes, and returns the parts (more than two).
+func recordS27Parts(t *testing.T, path string, compress bool) []string {
+	t.Helper()
+	rec, err := recorder.New(path, &recorder.Options{Venue: schema.VenueBinance, URL: "wss://stream.binance.com:9443/ws", MaxFileBytes: 1500, Compress: compress})
+	require.NoError(t, err)
+	for i := 1; i <= 40; i++ {
+		require.True(t, rec.Record(&schema.WsFrame{ConnID: 1, Seq: uint64(i), ReceivedAt: int64(i), Data: []byte(`{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1.0","q":"1.0","T":1,"m":true}`)}))
+	}
+	require.NoError(t, rec.Close())
+	files := rec.Files()
+	require.Greater(t, len(files), 2)
+	return files
 }

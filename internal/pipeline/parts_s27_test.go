@@ -7,9 +7,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/meltica/meltica/recorder"
-	"github.com/meltica/meltica/schema"
 )
 
 // A rotated recording given without its last parts (`replay
@@ -19,15 +16,7 @@ import (
 // next part is beside it and not given, naming that part; the whole
 // recording, or a part moved away from the rest, is taken.
 func TestS27ImportRefusesARecordingWithoutItsLastParts(t *testing.T) {
-	dir := t.TempDir()
-	rec, err := recorder.New(filepath.Join(dir, "r.jsonl.zst"), &recorder.Options{Venue: schema.VenueBinance, URL: "wss://stream.binance.com:9443/ws", MaxFileBytes: 1500, Compress: true})
-	require.NoError(t, err)
-	for i := 1; i <= 40; i++ {
-		require.True(t, rec.Record(&schema.WsFrame{ConnID: 1, Seq: uint64(i), ReceivedAt: int64(i), Data: []byte(`{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1.0","q":"1.0","T":1,"m":true}`)}))
-	}
-	require.NoError(t, rec.Close())
-	files := rec.Files()
-	require.Greater(t, len(files), 2)
+	files := recordS27Parts(t, filepath.Join(t.TempDir(), "r.jsonl.zst"), true)
 
 	for _, given := range [][]string{files[:1], files[:len(files)-1]} {
 		_, _, err := Import(given, "")
