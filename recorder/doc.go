@@ -55,7 +55,9 @@
 // rotated one, already at the name is refused with an error matching
 // fs.ErrExist, never written over; a later part's name found taken at a
 // rotation ends the recording there with ErrPartTaken, which Err tells at
-// once, rather than write it elsewhere and interleave two recordings) and
+// once, rather than write it elsewhere and interleave two recordings; a write
+// or flush that fails ends it too, with ErrWriteFailed, since the file's
+// buffered writer keeps its first error and the file now ends torn) and
 // starts the writer
 // goroutine; Close drains
 // the queue, syncs the file and its directory to disk (as it does each

@@ -26,6 +26,16 @@ var (
 // counted in Stats.WriteErrors and Close returns this error.
 var ErrPartTaken = errors.New("recorder: the next part's name is taken")
 
+// ErrWriteFailed is the error (it wraps the file's, e.g. ENOSPC) that ends
+// a recording whose file failed a write or a flush: the buffered writer
+// keeps its first error, every later frame would be lost with it, and the
+// file now ends on a torn line that no later part may follow. The
+// recording stops there, once: the file is closed, [Recorder.Err] returns
+// this error at once, every later frame is counted in Stats.WriteErrors
+// and Close returns it. What reached the file reads back up to the break
+// (a Reader reports the torn end as ErrCutShort).
+var ErrWriteFailed = errors.New("recorder: a write failed; the recording ended")
+
 // ErrCutShort is wrapped, with ErrFormat, by a Reader's error for a file
 // that ends inside a line or inside a zstd frame: the end a recorder
 // killed mid-write leaves. It matches io.ErrUnexpectedEOF too. A whole

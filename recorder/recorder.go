@@ -247,8 +247,8 @@ func (r *Recorder) Stats() Stats {
 }
 
 // Err returns, without waiting, the error that ended the recording
-// before Close (ErrPartTaken: no later frame is written), or nil while it
-// goes on. A host that records for a purpose stops on it rather than run
+// before Close (ErrPartTaken or ErrWriteFailed: no later frame is
+// written), or nil while it goes on. A host that records for a purpose stops on it rather than run
 // on unrecorded. Safe for concurrent use; it allocates nothing.
 func (r *Recorder) Err() error {
 	if p := r.endErr.Load(); p != nil {
@@ -310,7 +310,9 @@ func (r *Recorder) run() {
 			if dirty && r.w != nil {
 				err := r.w.Flush()
 				r.settle(err)
-				r.fail(err)
+				if err != nil {
+					r.end(err)
+				}
 				dirty = false
 			}
 		}
@@ -350,17 +352,23 @@ func (r *Recorder) write(s *slot) {
 	}
 	if err := r.w.Write(l); err != nil {
 		r.writeErrs.Add(1)
-		if !errors.Is(err, ErrLineTooLong) {
-			// The buffered lines went down with the file (or part of them:
-			// the reader tells which).
-			r.settle(err)
+		if errors.Is(err, ErrLineTooLong) {
+			r.fail(err) // this line only: the file is sound
+			return
 		}
-		r.fail(err)
+		// The buffered lines went down with the file (or part of them:
+		// the reader tells which).
+		r.settle(err)
+		r.end(err)
 		return
 	}
 	r.pending++
 	if r.opts.MaxFileBytes > 0 && r.w.Written() >= r.opts.MaxFileBytes {
-		r.fail(r.closeFile())
+		if err := r.closeFile(); err != nil {
+			// The part may end torn: no part may follow it.
+			r.end(err)
+			return
+		}
 		if r.rotate() == nil {
 			r.log.Info("recording file rotated", "venue", string(r.opts.Venue), "file", r.Files()[len(r.Files())-1])
 		}
@@ -379,6 +387,20 @@ func (r *Recorder) rotate() error {
 	}
 	r.fail(err)
 	return err
+}
+
+// end ends the recording on a failed write or flush (ErrWriteFailed):
+// the writer keeps the error, so nothing after it would reach the file.
+// The file is closed (what it holds stays readable up to the break) and
+// every later frame is counted lost.
+func (r *Recorder) end(cause error) {
+	r.ended = true
+	err := fmt.Errorf("%w: %w", ErrWriteFailed, cause)
+	r.endErr.Store(&err)
+	r.fail(err)
+	if r.w != nil {
+		_ = r.closeFile() // fails again: the writer's error, already kept
+	}
 }
 
 // noteDrops reports drops since the last report, once per episode.
@@ -509,6 +531,24 @@ func splitExt(base string) (stem, ext string) {
 // partName is path itself for a recording of one file, and otherwise path
 // with -NNNNNN before its extension (the text from the first dot of the
 // file name: session.jsonl.zst → session-000001.jsonl.zst).
+// NextPart returns the name a Recorder gives the part after part n of a
+// rotating recording, whose file is name (rec-000001.jsonl.zst gives
+// rec-000002.jsonl.zst), or "" when name is not one it would give part n
+// (a single-file recording, a part renamed since). Tools use it to tell a
+// recording given without its last parts.
+func NextPart(name string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	dir, base := filepath.Split(name)
+	stem, ext := splitExt(base)
+	suffix := fmt.Sprintf("-%06d", n)
+	if !strings.HasSuffix(stem, suffix) {
+		return ""
+	}
+	return partName(dir+strings.TrimSuffix(stem, suffix)+ext, n+1, true)
+}
+
 func partName(path string, part int, rotating bool) string {
 	if !rotating {
 		return path

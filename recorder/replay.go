@@ -17,12 +17,22 @@ type ReplayOptions struct {
 	// recording header's Venue.
 	Venue schema.Venue
 	// Paced replays at the recorded pace: each frame is handed over when
-	// the time since the first frame, divided by Speed, has passed on
-	// Clock. Defaults to false: as fast as the handler takes them.
+	// the recorded time since the first frame, divided by Speed, has
+	// passed on Clock. The receive times are the wall clock's, which may
+	// have been stepped while recording: a frame more than [ClockStep]
+	// behind the latest time seen is taken as a step back, and the pace
+	// goes on from it (the frames after a step keep their pace rather
+	// than all go at once); a frame less behind (connections sharing a
+	// recorder interleave) goes at once and moves nothing. Defaults to
+	// false: as fast as the handler takes them.
 	Paced bool
 	// Speed divides the recorded gaps when Paced (2 plays twice as fast).
 	// Defaults to 1, as does a value that is not positive and finite.
 	Speed float64
+	// MaxGap, when Paced, takes a recorded gap longer than it as MaxGap
+	// (before Speed): a step of the wall clock forward, or a silence not
+	// worth waiting out. Defaults to 0: every gap as recorded.
+	MaxGap time.Duration
 	// Clock is the time source of pacing. Defaults to the real clock.
 	Clock Clock
 	// Restamp sets each frame's ReceivedAt to Clock.Now() instead of the
@@ -71,7 +81,8 @@ func Replay(ctx context.Context, r *Reader, h func(context.Context, *schema.WsFr
 	}
 	var st ReplayStats
 	fr := &schema.WsFrame{}
-	var first int64
+	var latest int64          // the latest recorded time seen (after steps back: since the step)
+	var elapsed time.Duration // the recorded time since the first frame, steps and MaxGap taken out
 	var start time.Time
 	started := false
 	var cut error // the first file cut short
@@ -96,9 +107,19 @@ func Replay(ctx context.Context, r *Reader, h func(context.Context, *schema.WsFr
 		}
 		if o.Paced {
 			if !started {
-				first, start, started = l.Time, o.Clock.Now(), true
+				latest, start, started = l.Time, o.Clock.Now(), true
 			}
-			due := pace(l.Time, first, o.Speed)
+			switch gap := pace(l.Time, latest, 1); {
+			case gap > 0:
+				elapsed = addGap(elapsed, gap, o.MaxGap)
+				latest = l.Time
+			case gap < -ClockStep:
+				latest = l.Time // a step back: the pace goes on from here
+			}
+			due := elapsed
+			if o.Speed != 1 {
+				due = capped(float64(elapsed) / o.Speed)
+			}
 			if wait := due - o.Clock.Now().Sub(start); wait > 0 {
 				if err := o.Clock.Sleep(ctx, wait); err != nil {
 					return st, err
@@ -135,6 +156,26 @@ func pace(t, first int64, speed float64) time.Duration {
 		return time.Duration(d)
 	}
 	return capped(float64(d) / speed)
+}
+
+// ClockStep is how far behind the latest receive time a frame must be for
+// a paced replay to take it as a step of the wall clock back: ntpd steps
+// the clock when its offset passes 128 ms (its "step threshold") and slews
+// it below that, so a frame further behind was stamped by a clock stepped
+// back; one less behind was received on another connection sharing the
+// recorder and queued after a later one.
+const ClockStep = 128 * time.Millisecond
+
+// addGap adds a positive recorded gap to elapsed: one over most (when
+// most > 0) as most, and the sum capped at the longest Duration.
+func addGap(elapsed, gap, most time.Duration) time.Duration {
+	if most > 0 {
+		gap = min(gap, most)
+	}
+	if gap > math.MaxInt64-elapsed {
+		return math.MaxInt64
+	}
+	return elapsed + gap
 }
 
 func capped(ns float64) time.Duration {

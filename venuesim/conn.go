@@ -18,9 +18,12 @@ import (
 
 // conn is one client connection, market stream or WS-API.
 type conn struct {
-	v        *Venue
-	id       uint64
-	ws       *websocket.Conn
+	v  *Venue
+	id uint64
+	// ws is set once upgraded (nil before: the connection is registered
+	// first); upgraded is closed when the upgrade is done or failed.
+	ws       atomic.Pointer[websocket.Conn]
+	upgraded chan struct{}
 	raw      *faultConn
 	combined atomic.Bool // wrap payloads as {"stream":...,"data":...}
 	api      bool
@@ -45,10 +48,29 @@ type conn struct {
 	ageT     *time.Timer
 }
 
-// accept upgrades the request and registers the connection with its
-// initial subscriptions.
-func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined bool, subs []string) *conn {
-	c := &conn{v: v, api: api, subs: map[string]struct{}{}, userSub: -1}
+// accept registers the connection with its initial subscriptions and then
+// upgrades the request: a connection is the venue's before its client
+// holds the 101, so every message made after the client's Dial returns is
+// queued to it, and Stats, Inject, CloseAPI, Close and the age cut see it.
+// (Registered after the upgrade, messages made between the client's 101
+// and the registration went to no one.) Messages queued meanwhile wait in
+// the connection's send queue for its writer. It returns nil when the
+// venue is closing or the upgrade fails; the connection is then gone from
+// the venue again. prepare, when not nil, sets the connection's fields
+// from the request before it is registered.
+func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined bool, subs []string, prepare func(*conn)) *conn {
+	fc, _ := r.Context().Value(connKey{}).(*faultConn)
+	ctx, cancel := context.WithCancel(v.ctx)
+	c := &conn{v: v, api: api, subs: map[string]struct{}{}, userSub: -1, raw: fc, ctx: ctx, cancel: cancel,
+		out: make(chan []byte, v.opts.SendQueue), upgraded: make(chan struct{})}
+	defer close(c.upgraded)
+	c.combined.Store(combined)
+	for _, n := range subs {
+		c.subs[n] = struct{}{}
+	}
+	if prepare != nil {
+		prepare(c)
+	}
 	opts := &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled}
 	if !api {
 		// Binance's market streams count control frames in the incoming
@@ -57,32 +79,51 @@ func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined boo
 		opts.OnPingReceived = func(context.Context, []byte) bool { return c.allowIncoming(time.Now()) }
 		opts.OnPongReceived = func(context.Context, []byte) { c.allowIncoming(time.Now()) }
 	}
-	ws, err := websocket.Accept(w, r, opts)
-	if err != nil {
-		return nil
-	}
-	ws.SetReadLimit(1 << 20)
-	fc, _ := r.Context().Value(connKey{}).(*faultConn)
-	ctx, cancel := context.WithCancel(v.ctx)
-	c.id, c.ws, c.raw, c.out, c.ctx, c.cancel = v.connSeq.Add(1), ws, fc, make(chan []byte, v.opts.SendQueue), ctx, cancel
-	c.combined.Store(combined)
-	for _, n := range subs {
-		c.subs[n] = struct{}{}
-	}
 	v.mu.Lock()
 	if v.ctx.Err() != nil {
 		// Close has killed the connections it knew of already.
 		v.mu.Unlock()
 		cancel()
-		_ = ws.CloseNow()
+		http.Error(w, "venue closed", http.StatusServiceUnavailable)
 		return nil
 	}
+	c.id = v.connSeq.Add(1)
 	v.conns[c] = struct{}{}
-	v.mu.Unlock()
-	v.connsTotal.Add(1)
 	v.active.Add(1)
+	v.connsTotal.Add(1)
+	v.mu.Unlock()
 	c.armAge(time.Duration(v.maxAge.Load()))
+	ws, err := websocket.Accept(w, r, opts)
+	if err != nil {
+		c.kill()
+		c.forget()
+		v.connsTotal.Add(^uint64(0)) // not accepted after all
+		return nil
+	}
+	ws.SetReadLimit(1 << 20)
+	c.ws.Store(ws)
+	if c.ctx.Err() != nil {
+		// Killed during the upgrade (Close, a fault, an age cut): kill
+		// found no WebSocket to close.
+		_ = ws.CloseNow()
+		c.forget()
+		return nil
+	}
 	return c
+}
+
+// forget removes the connection from the venue: its last step.
+func (c *conn) forget() {
+	v := c.v
+	v.mu.Lock()
+	delete(v.conns, c)
+	v.mu.Unlock()
+	c.mu.Lock()
+	if c.ageT != nil {
+		c.ageT.Stop()
+	}
+	c.mu.Unlock()
+	v.active.Add(-1)
 }
 
 // serveStream serves /ws, /ws/<stream> and /stream?streams=a/b.
@@ -105,7 +146,12 @@ func (v *Venue) serveStream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "at most "+strconv.Itoa(maxStreams)+" streams per connection", http.StatusBadRequest)
 		return
 	}
-	c := v.accept(w, r, false, combined, names)
+	if ok, retry := v.connLimit.admit(clientIP(r), time.Now()); !ok {
+		v.connRefused.Add(1)
+		v.connLimit.refuse(w, retry)
+		return
+	}
+	c := v.accept(w, r, false, combined, names, nil)
 	if c == nil {
 		return
 	}
@@ -115,13 +161,12 @@ func (v *Venue) serveStream(w http.ResponseWriter, r *http.Request) {
 // run starts the writer and pinger, reads requests until the connection
 // ends, and cleans up.
 func (c *conn) run(handle func([]byte)) {
-	v := c.v
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); c.writeLoop() }()
 	go func() { defer wg.Done(); c.pingLoop() }()
 	for {
-		_, msg, err := c.ws.Read(c.ctx)
+		_, msg, err := c.ws.Load().Read(c.ctx)
 		if err != nil {
 			break
 		}
@@ -129,23 +174,25 @@ func (c *conn) run(handle func([]byte)) {
 	}
 	c.kill()
 	wg.Wait()
-	v.mu.Lock()
-	delete(v.conns, c)
-	v.mu.Unlock()
-	c.mu.Lock()
-	if c.ageT != nil {
-		c.ageT.Stop()
-	}
-	c.mu.Unlock()
-	v.active.Add(-1)
+	c.forget()
 }
 
-// kill ends the connection at once.
+// kill ends the connection at once. Killed during its upgrade, the
+// connection is closed by accept once the upgrade is done.
 func (c *conn) kill() {
 	c.killOnce.Do(func() {
 		c.cancel()
-		_ = c.ws.CloseNow()
+		if ws := c.ws.Load(); ws != nil {
+			_ = ws.CloseNow()
+		}
 	})
+}
+
+// upgradedWS waits for the upgrade and returns the connection's WebSocket,
+// nil when the upgrade failed.
+func (c *conn) upgradedWS() *websocket.Conn {
+	<-c.upgraded
+	return c.ws.Load()
 }
 
 func (c *conn) writeLoop() {
@@ -154,7 +201,7 @@ func (c *conn) writeLoop() {
 		case <-c.ctx.Done():
 			return
 		case msg := <-c.out:
-			if err := c.ws.Write(c.ctx, websocket.MessageText, msg); err != nil {
+			if err := c.ws.Load().Write(c.ctx, websocket.MessageText, msg); err != nil {
 				c.kill()
 				return
 			}
@@ -175,7 +222,7 @@ func (c *conn) pingLoop() {
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(c.ctx, time.Minute)
-			err := c.ws.Ping(ctx)
+			err := c.ws.Load().Ping(ctx)
 			cancel()
 			if err != nil && !errors.Is(err, context.Canceled) {
 				// Binance drops a connection that does not answer within a minute.
@@ -205,7 +252,11 @@ func (c *conn) send(msg []byte) {
 // the close handshake may take a while.
 func (c *conn) closeWith(code websocket.StatusCode, reason string) {
 	if !c.v.spawn(func() {
-		_ = c.ws.Close(code, reason)
+		// A connection still upgrading is closed, with its frame, once
+		// it is upgraded: the cut is the client's to see.
+		if ws := c.upgradedWS(); ws != nil {
+			_ = ws.Close(code, reason)
+		}
 		c.kill()
 	}) {
 		c.kill() // the venue is closing: no handshake

@@ -21,7 +21,9 @@
 //     (configurable);
 //     a connection that sends more than 5 messages a second (pings and
 //     pongs counted, as Binance counts them) is closed (1008), as Binance
-//     closes it (Options.IncomingLimit).
+//     closes it (Options.IncomingLimit); with Options.ConnectLimit (Binance:
+//     300 connections every 5 minutes per IP) a handshake past it is
+//     refused with HTTP 429 and a Retry-After.
 //   - The REST depth snapshot (/api/v3/depth), consistent with the diff
 //     stream, /api/v3/exchangeInfo for the symbol registry with each
 //     symbol's PRICE_FILTER, LOT_SIZE and NOTIONAL filters, precisions and
@@ -69,7 +71,8 @@
 //     ORDERS limits of 10 s (50) and a day (160000), each interval
 //     counted from its boundary; returnRateLimits=false in the request
 //     or the connection's URL leaves it out (true in a request brings it
-//     back). The limits are reported, not enforced.
+//     back). The limits are reported, and with Options.EnforceRateLimits
+//     enforced (429: -1003 past the weight, -1015 past the orders).
 //   - The WS-API's queries, answered from the matching state in Binance's
 //     shapes: order.status (-2013 for an unknown order), myTrades (by
 //     orderId, fromId, limit) and openOrders.status. Every accepted order

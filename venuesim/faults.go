@@ -117,5 +117,9 @@ func (c *conn) inject(typ websocket.MessageType, msg []byte) {
 	}
 	// Binary frames bypass the text queue; order relative to queued text
 	// is not guaranteed, which is fine for junk.
-	c.v.spawn(func() { _ = c.ws.Write(c.ctx, typ, msg) })
+	c.v.spawn(func() {
+		if ws := c.upgradedWS(); ws != nil {
+			_ = ws.Write(c.ctx, typ, msg)
+		}
+	})
 }

@@ -13,7 +13,8 @@ import (
 // weight per IP and minute, and orders per account in 10 seconds and a
 // day. Each interval starts on its boundary (the minute, the 10 s of the
 // minute, 00:00 UTC) and its count starts again at 0 there. The simulator
-// reports them; only Venue.FailQueries refuses for weight.
+// reports them, and with Options.EnforceRateLimits refuses past them;
+// Venue.FailQueries refuses for weight on demand.
 const (
 	weightLimit   = 6000
 	orders10sCap  = 50
@@ -71,11 +72,26 @@ const (
 	dayMs    = 24 * int64(time.Hour/time.Millisecond)
 )
 
-// spend adds a request's weight.
-func (r *rateCounters) spend(n int) {
+// spend adds a request's weight at now (ms) and returns the minute's
+// count.
+func (r *rateCounters) spend(now int64, n int) int64 {
 	r.mu.Lock()
-	r.weight.add(time.Now().UnixMilli(), minuteMs, int64(n))
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	return r.weight.add(now, minuteMs, int64(n))
+}
+
+// orderRoom reports, at now (ms), whether another order fits the ORDERS
+// limits, and if not when the interval that is full starts again.
+func (r *rateCounters) orderRoom(now int64) (ok bool, retryAfter int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.orders.add(now, dayMs, 0) >= ordersDayCap {
+		return false, now - now%dayMs + dayMs
+	}
+	if r.orders10s.add(now, tenSecMs, 0) >= orders10sCap {
+		return false, now - now%tenSecMs + tenSecMs
+	}
+	return true, 0
 }
 
 // placed counts an accepted order.
@@ -144,6 +160,23 @@ func (c *conn) answer(req apiRequest, msg []byte) {
 // the server's time and when to retry (the next minute, when the weight
 // counts from 0 again), both Unix ms.
 func rateLimited(id jsontext.Value, now int64) []byte {
+	return refused(id, -1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
+		now, now-now%minuteMs+minuteMs)
+}
+
+// tooManyOrders is the answer to an order.place past the ORDERS limits
+// (Binance "Error codes" -1015 "Too many new orders; current limit is %s
+// orders per %s."; spot "Unfilled Order Count"), in rateLimited's shape:
+// status 429, error.data with the time the full interval starts again.
+func tooManyOrders(id jsontext.Value, now, retryAfter int64) []byte {
+	msg := "Too many new orders; current limit is 50 orders per 10 SECOND."
+	if retryAfter-now > tenSecMs {
+		msg = "Too many new orders; current limit is 160000 orders per DAY."
+	}
+	return refused(id, -1015, msg, now, retryAfter)
+}
+
+func refused(id jsontext.Value, code int, msg string, now, retryAfter int64) []byte {
 	type data struct {
 		ServerTime int64 `json:"serverTime"`
 		RetryAfter int64 `json:"retryAfter"`
@@ -157,6 +190,5 @@ func rateLimited(id jsontext.Value, now int64) []byte {
 		ID     jsontext.Value `json:"id"`
 		Status int            `json:"status"`
 		Error  errorBody      `json:"error"`
-	}{nullIfEmpty(id), 429, errorBody{-1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
-		data{now, now - now%minuteMs + minuteMs}}})
+	}{nullIfEmpty(id), 429, errorBody{code, msg, data{now, retryAfter}}})
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -27,7 +28,10 @@ type ReplayOptions struct {
 	// false.
 	Paced bool
 	Speed float64
-	Clock recorder.Clock
+	// MaxGap caps a recorded gap when Paced (recorder.ReplayOptions.MaxGap).
+	// Defaults to 0: none.
+	MaxGap time.Duration
+	Clock  recorder.Clock
 	// Logger gets connections served (Info) and failed sends (Warn).
 	// Defaults to silent.
 	Logger *slog.Logger
@@ -164,13 +168,16 @@ func (s *Replay) serve(w http.ResponseWriter, req *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
-	ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
-	if err != nil {
-		return
-	}
+	// Counted before the upgrade: a client holding its 101 finds its
+	// connection in Stats (counted after it, it was not yet).
 	id := s.conns.Add(1)
 	s.active.Add(1)
 	defer s.active.Add(-1)
+	ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		s.conns.Add(^uint64(0)) // not accepted after all
+		return
+	}
 	// A reader drops what the client sends (subscriptions: the recording
 	// holds the venue's answers), answers its pings, and ends ctx when the
 	// connection closes. coder/websocket's CloseRead would close the
@@ -228,7 +235,7 @@ func (s *Replay) send(ctx context.Context, ws *websocket.Conn) error {
 		s.sent.Add(1)
 		sent++
 		return nil
-	}, &recorder.ReplayOptions{Paced: s.opts.Paced, Speed: s.opts.Speed, Clock: s.opts.Clock})
+	}, &recorder.ReplayOptions{Paced: s.opts.Paced, Speed: s.opts.Speed, MaxGap: s.opts.MaxGap, Clock: s.opts.Clock})
 	if sent == s.frames {
 		// Every frame was written: a client that closes as soon as it has
 		// read the last one must not turn a whole replay into a failed one

@@ -54,6 +54,24 @@ type Options struct {
 	// PingInterval under 200 ms set it negative. Defaults to 5; negative:
 	// no limit.
 	IncomingLimit int
+	// EnforceRateLimits makes the WS-API refuse past the limits its
+	// answers report (WebSocket API "Rate limits"): a request past
+	// REQUEST_WEIGHT (6000 a minute, the request's weight counted) with
+	// 429 and -1003, an order.place past ORDERS (50 in 10 s, 160000 a
+	// day) with 429 and -1015, each with error.data's serverTime and
+	// retryAfter (when the full interval starts again, Unix ms), as
+	// [Venue.FailQueries] answers. Defaults to false: reported only.
+	EnforceRateLimits bool
+	// ConnectLimit is how many market-stream connections one client IP
+	// may open per ConnectWindow (Binance "WebSocket Limits": "300
+	// connections per attempt every 5 minutes per IP"); the handshake of
+	// one more is refused with HTTP 429 and a Retry-After of the seconds
+	// until the oldest leaves the window (Stats.ConnectRefused). Refused
+	// handshakes are not counted. The WS-API is not limited. Defaults to
+	// 0: no limit.
+	ConnectLimit int
+	// ConnectWindow is ConnectLimit's window. Defaults to 5 minutes.
+	ConnectWindow time.Duration
 	// Balance is the quote-asset value an order may not exceed (price ×
 	// quantity); larger orders are rejected with INSUFFICIENT_BALANCES.
 	// The simulated account also starts with Balance units free of every
@@ -94,6 +112,9 @@ func (o *Options) withDefaults() Options {
 	if c.IncomingLimit == 0 {
 		c.IncomingLimit = 5
 	}
+	if c.ConnectWindow <= 0 {
+		c.ConnectWindow = 5 * time.Minute
+	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 16384
 	}
@@ -116,9 +137,12 @@ type Stats struct {
 	// TooManyMessages counts market-stream connections cut for sending
 	// more than IncomingLimit messages a second.
 	TooManyMessages uint64
-	Orders          uint64 // order.place requests accepted
-	Rejected        uint64 // order requests answered with an error
-	ExecReports     uint64 // executionReport events sent
+	// ConnectRefused counts market-stream handshakes refused with 429
+	// for ConnectLimit.
+	ConnectRefused uint64
+	Orders         uint64 // order.place requests accepted
+	Rejected       uint64 // order requests answered with an error
+	ExecReports    uint64 // executionReport events sent
 	// AccountUpdates counts outboundAccountPosition and balanceUpdate
 	// events sent.
 	AccountUpdates uint64
@@ -174,6 +198,8 @@ type Venue struct {
 	queries       atomic.Uint64
 	dropPlace     atomic.Bool // DropNextPlace
 	rates         rateCounters
+	connLimit     connLimiter
+	connRefused   atomic.Uint64
 }
 
 type connKey struct{}
@@ -191,6 +217,7 @@ func Start(opts *Options) *Venue {
 		conns:  map[*conn]struct{}{},
 	}
 	v.acct = newAccount(v.mkt, o.Balance)
+	v.connLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.maxAge.Store(int64(o.MaxConnAge))
 	v.nextOrder.Store(4293153)
 	mux := http.NewServeMux()
@@ -288,7 +315,7 @@ func (v *Venue) Symbols() []string { return append([]string(nil), v.opts.Symbols
 func (v *Venue) Stats() Stats {
 	return Stats{
 		Connections: v.connsTotal.Load(), Active: v.active.Load(), Messages: v.messages.Load(),
-		Sent: v.sent.Load(), SlowDropped: v.slow.Load(), TooManyMessages: v.tooMany.Load(), Orders: v.orders.Load(),
+		Sent: v.sent.Load(), SlowDropped: v.slow.Load(), TooManyMessages: v.tooMany.Load(), ConnectRefused: v.connRefused.Load(), Orders: v.orders.Load(),
 		Rejected: v.rejected.Load(), ExecReports: v.execs.Load(), FaultsServed: v.faults.Load(),
 		AccountUpdates: v.accountEvents.Load(), Queries: v.queries.Load(),
 	}

@@ -52,12 +52,16 @@ func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer v.wg.Done()
-	c := v.accept(w, r, true, false, nil)
+	noLimits := r.URL.Query().Get("returnRateLimits") == "false"
+	c := v.accept(w, r, true, false, nil, func(c *conn) {
+		c.noLimits = noLimits
+		// Spent before the client holds its 101: a request on another
+		// connection made after this Dial returns sees the weight.
+		v.rates.spend(time.Now().UnixMilli(), connectWeight)
+	})
 	if c == nil {
 		return
 	}
-	v.rates.spend(connectWeight)
-	c.noLimits = r.URL.Query().Get("returnRateLimits") == "false"
 	c.run(c.handleAPIRequest)
 }
 
@@ -102,8 +106,18 @@ func (c *conn) handleAPIRequest(msg []byte) {
 	// "Request method names may be prefixed with explicit version: e.g.,
 	// "v3/order.place"" (WebSocket API "Request format").
 	req.Method = strings.TrimPrefix(req.Method, "v3/")
-	v.rates.spend(methodWeight(&req))
+	now := time.Now().UnixMilli()
+	weight := v.rates.spend(now, methodWeight(&req))
 	req.limits = c.wantLimits(&req)
+	if v.opts.EnforceRateLimits && weight > weightLimit {
+		v.rejected.Add(1)
+		id := req.ID
+		if err != nil || !validID(id) {
+			id = nil
+		}
+		c.answer(req, rateLimited(id, now))
+		return
+	}
 	if err != nil {
 		v.rejected.Add(1)
 		c.answer(req, apiError(nil, 400, -1102, "Malformed request."))
@@ -298,6 +312,14 @@ func (c *conn) placeOrder(req apiRequest) {
 	v.uds.mu.Lock()
 	v.uds.placeTS = append(v.uds.placeTS, ts)
 	v.uds.mu.Unlock()
+	if v.opts.EnforceRateLimits {
+		now := time.Now().UnixMilli()
+		if ok, retry := v.rates.orderRoom(now); !ok {
+			v.rejected.Add(1)
+			c.answer(req, tooManyOrders(req.ID, now, retry))
+			return
+		}
+	}
 	if code, msg := c.checkSignature(p); code != 0 {
 		reject(400, code, msg)
 		return

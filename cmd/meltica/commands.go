@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
-	"math"
 	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/meltica/meltica/internal/flagval"
 	"github.com/meltica/meltica/internal/pipeline"
 	"github.com/meltica/meltica/recorder"
 	"github.com/meltica/meltica/schema"
@@ -116,21 +116,6 @@ func noArgs(fs *flag.FlagSet) error {
 	return nil
 }
 
-func nonNegative[T int | int64](name string, v T) error {
-	if v < 0 {
-		return fmt.Errorf("%s %d: must not be negative", name, v)
-	}
-	return nil
-}
-
-// checkSpeed refuses a -speed that is not a positive, finite factor.
-func checkSpeed(speed float64) error {
-	if !(speed > 0) || math.IsInf(speed, 0) {
-		return fmt.Errorf("-speed %v: must be a positive, finite factor", speed)
-	}
-	return nil
-}
-
 func closePipeline(ctx context.Context, p *pipeline.Pipeline) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -145,7 +130,7 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := errors.Join(noArgs(fs), cf.check(), nonNegative("-n", *n)); err != nil {
+	if err := errors.Join(noArgs(fs), cf.check(), flagval.NonNegative("-n", *n)); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -189,7 +174,7 @@ func record(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *out == "" {
 		return errors.New("record: -o is required")
 	}
-	if err := errors.Join(noArgs(fs), cf.check(), nonNegative("-max-file-bytes", *maxBytes)); err != nil {
+	if err := errors.Join(noArgs(fs), cf.check(), flagval.NonNegative("-max-file-bytes", *maxBytes)); err != nil {
 		return err
 	}
 	// Every flag is checked before the file is created: a refused record
@@ -284,6 +269,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	direct := fs.Bool("direct", false, "feed the frames to the parser directly instead of over a loopback WebSocket")
 	paced := fs.Bool("paced", false, "play at the recorded pace")
 	speed := fs.Float64("speed", 1, "with -paced: this many times faster")
+	maxGap := fs.Duration("max-gap", 0, "with -paced: wait at most this long between two frames (a clock stepped forward while recording, a silence); 0: as recorded")
 	events := fs.Bool("events", false, "print every event")
 	verbose := fs.Bool("v", false, "log state changes and faults to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -292,7 +278,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if fs.NArg() == 0 {
 		return errors.New("replay: name the recording's files")
 	}
-	if err := errors.Join(checkSpeed(*speed), nonNegative("-depth", *depth)); err != nil {
+	if err := errors.Join(flagval.Speed("-speed", *speed), flagval.NonNegative("-depth", *depth), flagval.NonNegative("-max-gap", *maxGap)); err != nil {
 		return err
 	}
 	cfg := pipeline.Config{Logger: logger(stderr, *verbose)}
@@ -301,7 +287,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	pr := newProgress(stderr, "replay")
 	res, err := pipeline.Replay(ctx, pipeline.ReplayConfig{
-		Files: fs.Args(), Venue: *venue, Depth: *depth, Direct: *direct, Paced: *paced, Speed: *speed,
+		Files: fs.Args(), Venue: *venue, Depth: *depth, Direct: *direct, Paced: *paced, Speed: *speed, MaxGap: *maxGap,
 		Config: cfg, Progress: pr.update,
 	})
 	pr.end()
@@ -330,6 +316,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	paced := fs.Bool("paced", false, "send at the recorded pace")
 	speed := fs.Float64("speed", 1, "with -paced: this many times faster")
+	maxGap := fs.Duration("max-gap", 0, "with -paced: wait at most this long between two frames (a clock stepped forward while recording, a silence); 0: as recorded")
 	verbose := fs.Bool("v", false, "log connections to stderr")
 	venue := fs.String("venue", "", "with a cryptofeed session: its venue, "+strings.Join(pipeline.VenueNames(), ", ")+" (default: from its recorded URL)")
 	if err := fs.Parse(args); err != nil {
@@ -338,7 +325,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		return errors.New("serve: name the recording's files")
 	}
-	if err := checkSpeed(*speed); err != nil {
+	if err := errors.Join(flagval.Speed("-speed", *speed), flagval.NonNegative("-max-gap", *maxGap)); err != nil {
 		return err
 	}
 	files, cleanup, err := pipeline.Import(fs.Args(), *venue)
@@ -346,7 +333,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer cleanup()
-	srv, err := venuesim.StartReplay(files, &venuesim.ReplayOptions{Paced: *paced, Speed: *speed, Logger: logger(stderr, *verbose)})
+	srv, err := venuesim.StartReplay(files, &venuesim.ReplayOptions{Paced: *paced, Speed: *speed, MaxGap: *maxGap, Logger: logger(stderr, *verbose)})
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/meltica/meltica/examples/internal/cli"
+	"github.com/meltica/meltica/internal/flagval"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
@@ -36,6 +37,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	endpoint := fs.String("endpoint", "testnet", "with -live: testnet or production")
 	wait := fs.Duration("wait", 5*time.Second, "how long to wait for each answer from the venue")
 	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if err := errors.Join(flagval.Positive("-wait", *wait)); err != nil {
 		return err
 	}
 	out = cli.SyncWriter(out)

@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/examples/internal/cli"
+	"github.com/meltica/meltica/internal/flagval"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 	"github.com/meltica/meltica/venuesim"
@@ -36,6 +38,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	rate := fs.Int("rate", 2000, "simulated venue: messages per second")
 	show := fs.Int("print", 30, "how many events to print as they arrive (counting goes on)")
 	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if err := errors.Join(flagval.Positive("-duration", *duration), flagval.AtLeast("-rate", *rate, 1), flagval.NonNegative("-print", *show)); err != nil {
 		return err
 	}
 	live, err := cli.LiveEndpoints(*endpoint)

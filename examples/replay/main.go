@@ -26,6 +26,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,6 +35,7 @@ import (
 	"sync/atomic"
 
 	"github.com/meltica/meltica/examples/internal/cli"
+	"github.com/meltica/meltica/internal/flagval"
 	"github.com/meltica/meltica/internal/pipeline"
 	"github.com/meltica/meltica/schema"
 )
@@ -52,6 +54,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	speed := fs.Float64("speed", 1, "with -paced: play this many times faster")
 	show := fs.Int("print", 5, "how many events to print as they arrive (counting goes on)")
 	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if err := errors.Join(flagval.NonNegative("-depth", *depth), flagval.Speed("-speed", *speed), flagval.NonNegative("-print", *show)); err != nil {
 		return err
 	}
 	out = cli.SyncWriter(out)

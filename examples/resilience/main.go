@@ -22,6 +22,7 @@ import (
 
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/examples/internal/cli"
+	"github.com/meltica/meltica/internal/flagval"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 	"github.com/meltica/meltica/venuesim"
@@ -34,6 +35,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("resilience", flag.ContinueOnError)
 	wait := fs.Duration("wait", 10*time.Second, "how long to wait for recovery from each fault")
 	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if err := errors.Join(flagval.Positive("-wait", *wait)); err != nil {
 		return err
 	}
 	out = cli.SyncWriter(out)

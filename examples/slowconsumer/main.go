@@ -20,6 +20,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/examples/internal/cli"
+	"github.com/meltica/meltica/internal/flagval"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
@@ -116,6 +118,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	useLive := fs.Bool("live", false, "use Binance's public market data (no orders)")
 	endpoint := fs.String("endpoint", "production", "with -live: production or testnet (public market data)")
 	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if err := errors.Join(flagval.Positive("-duration", *duration), flagval.AtLeast("-rate", *rate, 1), flagval.NonNegative("-slow", *slow), flagval.NonNegative("-slow-events", *slowEvents), flagval.NonNegative("-orders", *orderRate)); err != nil {
 		return err
 	}
 	live, err := cli.LiveEndpoints(*endpoint)

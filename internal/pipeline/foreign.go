@@ -3,9 +3,11 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/meltica/meltica/internal/cryptofeed"
@@ -26,17 +28,25 @@ func Import(files []string, venue string) (out []string, cleanup func(), err err
 			_ = os.RemoveAll(dir)
 		}
 	}
-	for _, f := range files {
+	native := false // the file before f was kept as Meltica's format
+	for i, f := range files {
 		r, ferr := recorder.Open(f)
 		if ferr == nil {
 			r.Close()
 			out = append(out, f)
+			native = true
 			continue
 		}
 		if !errors.Is(ferr, recorder.ErrFormat) {
 			cleanup()
 			return nil, nil, ferr
 		}
+		if i == len(files)-1 && native && cutLastPart(files[i-1], f) {
+			out = append(out, f)
+			native = false // cut in its header: no part number to follow
+			continue
+		}
+		native = false
 		if dir == "" {
 			if dir, err = os.MkdirTemp("", "meltica-import-"); err != nil {
 				return nil, nil, err
@@ -52,7 +62,60 @@ func Import(files []string, venue string) (out []string, cleanup func(), err err
 		}
 		out = append(out, conv)
 	}
+	if native {
+		if err := lastPartGiven(files); err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+	}
 	return out, cleanup, nil
+}
+
+// lastPartGiven refuses files whose last is a part of a rotated recording
+// whose next part is beside it, not given: replayed, the recording would
+// end early without a word.
+func lastPartGiven(files []string) error {
+	last := files[len(files)-1]
+	r, err := recorder.Open(last)
+	if err != nil {
+		return nil // read and reported by whoever replays it
+	}
+	part := r.Header().Part
+	r.Close()
+	next := recorder.NextPart(last, part)
+	if next == "" || slices.Contains(files, next) {
+		return nil
+	}
+	if _, err := os.Stat(next); err != nil {
+		return nil
+	}
+	return fmt.Errorf("%s is part %d of a rotated recording whose part %d, %s, is beside it: name every part", last, part, part+1, next)
+}
+
+// cutLastPart reports whether last, read after prev, is the last part of
+// a rotated recording that a recorder killed just after its rotation left
+// empty or cut inside its header: the recorder reads it as a cut at the
+// end (ErrCutShort), not as a file of another format, which is what it
+// is on its own. The recorder's rule decides, by reading both.
+func cutLastPart(prev, last string) bool {
+	r, err := recorder.Open(prev, last)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	cut := false
+	for {
+		_, err := r.Next()
+		switch {
+		case err == nil:
+		case errors.Is(err, recorder.ErrCutShort):
+			cut = true
+		case errors.Is(err, io.EOF):
+			return cut
+		default:
+			return false
+		}
+	}
 }
 
 // convertCryptofeed converts one cryptofeed session to dst.

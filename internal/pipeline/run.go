@@ -175,7 +175,8 @@ type ReplayConfig struct {
 	Direct bool
 	Paced  bool
 	Speed  float64
-	Config Config // OnEvent, Filter, Logger; Venue, Books and Depth are set here
+	MaxGap time.Duration // with Paced: the longest wait between two frames (0: as recorded)
+	Config Config        // OnEvent, Filter, Logger; Venue, Books and Depth are set here
 	// Progress is called after each frame with the count so far and the
 	// total.
 	Progress func(done, total uint64)
@@ -264,11 +265,11 @@ func (p *Pipeline) replay(ctx context.Context, rc ReplayConfig, v Venue, res *Re
 		if rc.Progress != nil {
 			progress = func(n uint64) { rc.Progress(n, 0) }
 		}
-		st, err := recorder.Replay(ctx, r, p.Handle, &recorder.ReplayOptions{Venue: v.Name, Paced: rc.Paced, Speed: rc.Speed, Progress: progress})
+		st, err := recorder.Replay(ctx, r, p.Handle, &recorder.ReplayOptions{Venue: v.Name, Paced: rc.Paced, Speed: rc.Speed, MaxGap: rc.MaxGap, Progress: progress})
 		res.Frames = st.Frames
 		return err
 	}
-	srv, err := venuesim.StartReplay(rc.Files, &venuesim.ReplayOptions{Paced: rc.Paced, Speed: rc.Speed, Logger: rc.Config.Logger})
+	srv, err := venuesim.StartReplay(rc.Files, &venuesim.ReplayOptions{Paced: rc.Paced, Speed: rc.Speed, MaxGap: rc.MaxGap, Logger: rc.Config.Logger})
 	if err != nil {
 		return err
 	}

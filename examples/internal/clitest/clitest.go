@@ -65,3 +65,21 @@ func Interrupted(t *testing.T, run func(ctx context.Context, args []string, out 
 		require.Equal(t, 0, code, "interrupted at write %d of %d: %v", at, n, err)
 	}
 }
+
+// BadValues checks that run refuses each flag value out of range before
+// anything runs (the context is already cancelled), with an error that
+// names the flag: a -rate of 0 ran the simulated venue at its default
+// while the example printed "0 msg/s", a -speed of 0 replayed at 1, a
+// -wait of 0 failed later as a timeout of something else. Each case is
+// the flag and its value.
+func BadValues(t *testing.T, run func(ctx context.Context, args []string, out io.Writer) error, cases ...[2]string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range cases {
+		err := run(ctx, []string{c[0], c[1]}, io.Discard)
+		require.Error(t, err, "%s %s", c[0], c[1])
+		require.Contains(t, err.Error(), c[0]+" ", "%s %s: the error names the flag", c[0], c[1])
+		require.Contains(t, err.Error(), "must", "%s %s", c[0], c[1])
+	}
+}

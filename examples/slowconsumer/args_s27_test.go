@@ -1,0 +1,12 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/meltica/meltica/examples/internal/clitest"
+)
+
+func TestS27BadValues(t *testing.T) {
+	clitest.BadValues(t, run, [2]string{"-rate", "0"}, [2]string{"-duration", "-1s"}, [2]string{"-slow", "-1ms"},
+		[2]string{"-slow-events", "-1"}, [2]string{"-orders", "-1"})
+}

@@ -1,0 +1,75 @@
+package venuesim
+
+import (
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// connLimiter admits at most limit market-stream connections per window
+// and client IP (Binance "WebSocket Limits": "There is a limit of 300
+// connections per attempt every 5 minutes per IP"). Only admitted
+// connections are counted, so a refusal's Retry-After is exact: the time
+// until the oldest admitted connection leaves the window.
+type connLimiter struct {
+	limit  int
+	window time.Duration
+	mu     sync.Mutex
+	byIP   map[string][]time.Time // admission times within the window, oldest first
+}
+
+// admit counts a connection from ip at now, or refuses it and says how
+// long until one would be admitted.
+func (l *connLimiter) admit(ip string, now time.Time) (ok bool, retry time.Duration) {
+	if l.limit <= 0 {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byIP == nil {
+		l.byIP = map[string][]time.Time{}
+	}
+	times := l.byIP[ip]
+	keep := 0
+	for keep < len(times) && now.Sub(times[keep]) >= l.window {
+		keep++
+	}
+	times = times[keep:]
+	if len(times) >= l.limit {
+		l.byIP[ip] = times
+		return false, l.window - now.Sub(times[0])
+	}
+	if len(times) == 0 {
+		times = make([]time.Time, 0, min(l.limit, 64))
+	}
+	l.byIP[ip] = append(times, now)
+	return true, 0
+}
+
+// refuse answers a handshake over the limit: HTTP 429 with Retry-After in
+// whole seconds, rounded up, and a body in the shape of Binance's REST
+// errors, as Binance's limits answer ("LIMITS": a 429 "when a request
+// rate limit is violated", "A Retry-After header is sent with a 418 or
+// 429 responses"; how the streams refuse a connection past the limit is
+// not documented).
+func (l *connLimiter) refuse(w http.ResponseWriter, retry time.Duration) {
+	secs := int64((retry + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = w.Write(marshal(&struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+	}{-1003, "Too many new connections; current limit is " + strconv.Itoa(l.limit) + " connections per " + l.window.String() + "."}))
+}
+
+// clientIP is the request's remote address without its port.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
