@@ -59,7 +59,11 @@
 // a connection that ends without a close frame inside a frame or between
 // the fragments of a message (§5.4, §7.1.5; coder/websocket delivered
 // the part received as a whole message) is a read error,
-// [ErrMessageCut], and the part is not delivered.
+// [ErrMessageCut], and the part is not delivered. A panic while reading a
+// message (coder/websocket on the venue's bytes, or the host's transport
+// under it) is recovered: a read error, [ErrReadPanic], and the
+// connection is re-established; the handler's own panics are not
+// recovered.
 //
 // Text messages that are not UTF-8 are dropped and reported
 // ([ErrInvalidUTF8]); other bad content is the handler's to refuse: its

@@ -85,6 +85,12 @@ var (
 	// gave the part received as a whole message. It matches
 	// io.ErrUnexpectedEOF.
 	ErrMessageCut = fmt.Errorf("wsclient: the connection ended inside a message: %w", io.ErrUnexpectedEOF)
+	// ErrReadPanic ends a connection (ReasonReadError) whose reading
+	// panicked: coder/websocket, or the host's transport under it, hit a
+	// fault on the venue's bytes. The client recovers it, so that a venue's
+	// stream cannot end the host's program; the error's text carries the
+	// panic's value. The handler's own panics are not recovered.
+	ErrReadPanic = errors.New("wsclient: reading the connection panicked")
 )
 
 // ErrNotSent is matched by an error of [Client.Write] or
