@@ -116,6 +116,12 @@
 // subscription write fails at the same moment: a failed write waits for
 // the reader's verdict (up to PongTimeout) before it ends the connection.
 // coder/websocket answers the venue's close frame with the same code.
+// A close code that may not be sent (1005, 1006, 1015), a reserved or
+// unassigned one (under 1000, 1004, 1016–2999) or one over 4999 is a
+// protocol error ([ReasonReadError]). A close reason that is not UTF-8
+// is taken as coder/websocket takes it, with its code, although RFC 6455
+// §8.1 says to fail the connection: the connection ends either way, and
+// the code is what sets the redial's floor (below).
 //
 // Venues that want an application-level ping (OKX v5 closes a connection
 // that pushed nothing for 30 s unless it gets the text "ping"; Bybit v5
