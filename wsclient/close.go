@@ -222,6 +222,15 @@ func (cn *conn) closeHandshake() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer func() {
+			// coder/websocket's Close reads the venue's answer itself
+			// when the reader is in the handler: a panic there (see
+			// ErrReadPanic) must not end the host's program. The
+			// connection is retired; its socket is cut.
+			if recover() != nil {
+				cn.cut()
+			}
+		}()
 		_ = cn.ws.Close(websocket.StatusNormalClosure, "")
 	}()
 	if !cn.awaitBound(done) {

@@ -62,7 +62,8 @@
 // [ErrMessageCut], and the part is not delivered. A panic while reading a
 // message (coder/websocket on the venue's bytes, or the host's transport
 // under it) is recovered: a read error, [ErrReadPanic], and the
-// connection is re-established; the handler's own panics are not
+// connection is re-established; one while the close handshake reads the
+// venue's answer cuts the socket. The handler's own panics are not
 // recovered.
 //
 // Text messages that are not UTF-8 are dropped and reported
