@@ -55,12 +55,17 @@ func (s *rawSlot) get() io.Closer {
 }
 
 // rawTracker wraps the handshake's RoundTripper: it passes every request
-// through and gives the socket of a 101 answer to the dial that asked.
+// through, puts a frameGuard over the socket of a 101 answer (the body
+// coder/websocket reads and writes the connection through) and gives that
+// socket to the dial that asked.
 type rawTracker struct{ rt http.RoundTripper }
 
 func (t rawTracker) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.rt.RoundTrip(req)
 	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
+		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
+			resp.Body = &frameGuard{rwc: rwc}
+		}
 		if s, ok := req.Context().Value(rawKey{}).(*rawSlot); ok {
 			if c, ok := resp.Body.(io.Closer); ok {
 				s.set(c)
@@ -217,6 +222,15 @@ func (cn *conn) closeHandshake() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer func() {
+			// coder/websocket's Close reads the venue's answer itself
+			// when the reader is in the handler: a panic there (see
+			// ErrReadPanic) must not end the host's program. The
+			// connection is retired; its socket is cut.
+			if recover() != nil {
+				cn.cut()
+			}
+		}()
 		_ = cn.ws.Close(websocket.StatusNormalClosure, "")
 	}()
 	if !cn.awaitBound(done) {

@@ -361,10 +361,7 @@ func (cn *conn) readLoop() {
 			}
 		}
 		cn.phase.Add(1) // waiting on the socket
-		typ, r, err := cn.ws.Reader(bg)
-		if err == nil {
-			f.Data, err = readAll(f.Data[:0], r)
-		}
+		typ, err := readMessage(bg, cn.ws, f)
 		cn.phase.Add(1) // busy
 		if err != nil {
 			cn.readFailed(err)
@@ -479,6 +476,23 @@ func (cn *conn) readFailed(err error) {
 		cn.c.st.oversized.Add(1)
 	}
 	cn.fail(r, err)
+}
+
+// readMessage reads the connection's next message into f.Data. A panic
+// while reading (coder/websocket's parsing of the venue's bytes, or the
+// transport under it) is recovered into an error matching ErrReadPanic:
+// the connection is lost, the host's program is not.
+func readMessage(ctx context.Context, ws *websocket.Conn, f *schema.WsFrame) (typ websocket.MessageType, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", ErrReadPanic, p)
+		}
+	}()
+	typ, r, err := ws.Reader(ctx)
+	if err == nil {
+		f.Data, err = readAll(f.Data[:0], r)
+	}
+	return typ, err
 }
 
 // readAll reads r to EOF into buf, growing it only when it is full, so that

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -70,6 +71,26 @@ var (
 	// Python websockets refuses the same redirect ("redirect from WSS to
 	// WS").
 	ErrInsecureRedirect = errors.New("wsclient: handshake redirected from wss:// to ws://")
+	// ErrMaskedFrame ends a connection (ReasonReadError) on which the
+	// venue sent a masked frame: RFC 6455 §5.1 says a server never masks
+	// and a client MUST close the connection on one. coder/websocket
+	// v1.8.15 does not check it (it delivered a masked data frame's
+	// payload still masked); the client does.
+	ErrMaskedFrame = errors.New("wsclient: masked frame from the server (RFC 6455 §5.1)")
+	// ErrMessageCut ends a connection (ReasonReadError) whose stream
+	// ended, without a close frame, inside a frame or between the
+	// fragments of a message (RFC 6455 §5.4, §7.1.5): the message is
+	// incomplete and is not delivered. coder/websocket v1.8.15 took an end
+	// of the stream at a frame boundary for the end of the message and
+	// gave the part received as a whole message. It matches
+	// io.ErrUnexpectedEOF.
+	ErrMessageCut = fmt.Errorf("wsclient: the connection ended inside a message: %w", io.ErrUnexpectedEOF)
+	// ErrReadPanic ends a connection (ReasonReadError) whose reading
+	// panicked: coder/websocket, or the host's transport under it, hit a
+	// fault on the venue's bytes. The client recovers it, so that a venue's
+	// stream cannot end the host's program; the error's text carries the
+	// panic's value. The handler's own panics are not recovered.
+	ErrReadPanic = errors.New("wsclient: reading the connection panicked")
 )
 
 // ErrNotSent is matched by an error of [Client.Write] or

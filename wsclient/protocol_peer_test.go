@@ -118,8 +118,8 @@ func TestPeerCloseCodes(t *testing.T) {
 	}
 }
 
-// Frames RFC 6455 says a client must fail the connection on (but for §5.1
-// masked server frames, which coder/websocket lets through: §5.2 RSV bits without an extension and unknown
+// Frames RFC 6455 says a client must fail the connection on (§5.1 masked
+// server frames: TestS27MaskedServerFrame; here §5.2 RSV bits without an extension and unknown
 // opcodes, §5.4 continuation without a start and a new message inside a
 // fragmented one, §5.5 control frames over 125 bytes or fragmented, §7.4
 // close codes that may not be sent, §5.5.1 a one-byte close body, §8.1 a
@@ -183,8 +183,8 @@ func TestPeerProtocolErrors(t *testing.T) {
 // and between messages, and a close frame in the middle of a fragmented
 // message (§5.4 lets control frames in; the venue's code still wins). The
 // partial message is never delivered; the client reconnects. (The end of
-// the connection between two fragments is left out: coder/websocket
-// delivers the fragments received, see the package doc.)
+// the connection between two fragments and at other frame boundaries:
+// TestS27ConnectionEndsInsideMessage.)
 func TestPeerEndsMidMessage(t *testing.T) {
 	for _, tc := range []struct {
 		name  string

@@ -25,14 +25,7 @@ func TestSlowLorisInsideFrameIsIdle(t *testing.T) {
 		frame := text(payload)
 		_ = pc.write(frame[:4]) // header, 200+ bytes announced
 		for _, b := range frame[4:] {
-			select {
-			case <-step:
-			case <-pc.gone:
-				return
-			case <-pc.done:
-				return
-			}
-			if pc.write([]byte{b}) != nil {
+			if !pc.stepped(step) || pc.write([]byte{b}) != nil {
 				return
 			}
 		}
@@ -44,20 +37,7 @@ func TestSlowLorisInsideFrameIsIdle(t *testing.T) {
 	h := start(t, p.url(), opts, k, leaks)
 	h.rec.waitFor(t, "connected", connected(1))
 	k.waitFor(t, `{"n":1}`)
-	cn := h.live()
-	tick := h.c.watchdogTick()
-	// The clock moves only while connection 1 lives: moved on after, it
-	// would idle out connection 2 before its first message.
-	for dead := false; !dead; {
-		select {
-		case step <- struct{}{}: // one more byte, then a tick of the clock
-			tickWatchdog(t, h, cn, tick)
-		case <-cn.dead:
-			dead = true
-		case <-time.After(wait):
-			t.Fatal("the peer stopped trickling")
-		}
-	}
+	stepUntilDead(t, h, h.live(), step) // one more byte, then a tick of the clock
 	lost := requireLost(t, h, ReasonIdle)
 	require.ErrorIs(t, lost.Err, ErrIdle)
 	k.waitFor(t, `{"n":1}`, `{"conn":2}`)
