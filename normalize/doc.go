@@ -36,10 +36,13 @@
 // the payload to classify it: OKX "arg.channel", Bybit "topic", Coinbase
 // "channel" or "type", Kraken "channel", a Binance combined stream's name.
 // A Binance frame in Binance's own layout — a raw payload with "e" first, a
-// combined stream, a WS-API user-data wrapper — is recognised by its literal
-// prefix and its payload decoded once; a payload without "e" (spot
+// combined stream, a WS-API user-data wrapper — is recognised by its leading
+// members (compact or with whitespace between the tokens, as Binance's docs
+// print them) and its payload decoded once; a payload without "e" (spot
 // bookTicker) is decoded once into a struct that both classifies and holds
-// it. The other venues' data arrays are walked twice, to find their
+// it. Member names sent twice are refused on every venue (goccy's default);
+// the price: an object of more than 32 members the parser does not read
+// (none documented) costs goccy's name check 4 allocations. The other venues' data arrays are walked twice, to find their
 // elements and to decode each (see Speed for why and what it costs).
 //
 // goccy v0.12.0 is a recent rewrite: every call into it is the parser's
