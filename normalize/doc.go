@@ -98,7 +98,9 @@
 // "updates", Binance's REST and partial-depth "bids"/"asks"), and the
 // word that tells a snapshot from an update (OKX "action" on books,
 // books-l2-tbt and books50-l2-tbt; Bybit "type" on orderbook and tickers;
-// Kraken v2 and Advanced Trade l2_data "type"). A side sent as [] is legal:
+// Kraken v2 and Advanced Trade l2_data "type"); on an OKX update, seqId and
+// prevSeqId as a pair (one without the other, prevSeqId -1 counting as
+// none, cannot be checked: ErrMissingField). A side sent as [] is legal:
 // a one-sided book, a diff of one side. Execution reports: a fill's price
 // (Binance "L", Bybit "execPrice", OKX "fillPx", Kraken "last_price"; a
 // fill at price 0 is ErrBadValue), OKX "fillSz" when the order has fills

@@ -304,6 +304,19 @@ func (m *okxBookMsg) fill(f *filler) {
 	}
 	f.seq(&b.LastSeq, m.SeqID)
 	f.seq(&b.PrevSeq, m.PrevSeqID)
+	if f.ev.Type == schema.EventBookUpdate && (b.LastSeq != 0) != (m.PrevSeqID.ok && m.PrevSeqID.v >= 0) {
+		// OKX numbers every push of books, books-l2-tbt and
+		// books50-l2-tbt with seqId and prevSeqId (-1 in a snapshot
+		// only): an update with one and not the other cannot be checked,
+		// and its seqId would move the stream on over a loss unseen.
+		// One sending neither (OKX's books before it numbered them) is
+		// taken unchecked, as before.
+		if b.LastSeq == 0 {
+			f.fail("seqId", ErrMissingField)
+		} else {
+			f.fail("prevSeqId", ErrMissingField)
+		}
+	}
 	f.ev.SeqProvider = b.LastSeq
 	if f.ev.Type == schema.EventBBO { // bbo-tbt: a one-level book
 		// A side with no order is [] and has no best level (zeros, as a
