@@ -234,7 +234,7 @@ func (m *bybitTradeMsg) fill(f *filler) {
 	f.need("p", m.P.ok)
 	f.need("v", m.V.ok)
 	f.need("S", m.SS.ok)
-	f.need("i", m.I.ok) // Bybit v5 "Trade": every trade has its id
+	f.need("i", m.I.some()) // Bybit v5 "Trade": every trade has its id (null, -1, "": none)
 	f.millis(&f.main, "T", m.T)
 	f.symbol("s", &m.S)
 	f.side(&x.Side, "S", &m.SS)

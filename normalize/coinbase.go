@@ -384,8 +384,8 @@ func (m *cbMatchMsg) fill(f *filler) {
 	f.symbol("product_id", &m.ProductID)
 	f.need("price", m.Price.ok) // a trade without price or size is no trade
 	f.need("size", m.Size.ok)
-	f.need("trade_id", m.TradeID.ok) // Exchange "match": trade_id and side always sent
-	f.need("side", m.Side.ok)        // absent, opposite would name a side no one took
+	f.need("trade_id", m.TradeID.some()) // Exchange "match": trade_id and side always sent (null, -1, "": none)
+	f.need("side", m.Side.ok)            // absent, opposite would name a side no one took
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.side(&x.Side, "side", &m.Side)
