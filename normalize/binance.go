@@ -875,12 +875,8 @@ func (m *bnKlineMsg) fill(f *filler) {
 		f.fail("k", ErrMissingField)
 		return
 	}
-	for _, r := range [...]struct {
-		key string
-		ok  bool
-	}{{"t", k.T.ok}, {"T", k.CT.ok}, {"i", k.I.ok}, {"o", k.O.ok}, {"h", k.H.ok}, {"l", k.Lo.ok}, {"c", k.C.ok}, {"v", k.V.ok}, {"x", k.X.ok}} {
-		f.need(r.key, r.ok)
-	}
+	f.needAll(keySent{"t", k.T.ok}, keySent{"T", k.CT.ok}, keySent{"i", k.I.ok}, keySent{"o", k.O.ok},
+		keySent{"h", k.H.ok}, keySent{"l", k.Lo.ok}, keySent{"c", k.C.ok}, keySent{"v", k.V.ok}, keySent{"x", k.X.ok})
 	f.symbol("s", &m.S)
 	f.millis(&f.main, "E", m.E)
 	f.millis(&x.OpenTime, "t", k.T)

@@ -327,6 +327,11 @@ type bybitKlineMsg struct {
 
 func (m *bybitKlineMsg) fill(f *filler) {
 	x := &f.ev.Kline
+	// Bybit v5 "Kline" sends every member in every push: absent or null,
+	// the candle would be published with a zero in its place.
+	f.needAll(keySent{"start", m.Start.ok}, keySent{"end", m.End.ok}, keySent{"interval", m.Interval.ok},
+		keySent{"open", m.Open.ok}, keySent{"close", m.Close.ok}, keySent{"high", m.High.ok}, keySent{"low", m.Low.ok},
+		keySent{"volume", m.Volume.ok}, keySent{"confirm", m.Confirm.ok})
 	f.millis(&x.OpenTime, "start", m.Start)
 	f.millis(&x.CloseTime, "end", m.End)
 	f.word(&x.Interval, "interval", bybitIntervals, &m.Interval)

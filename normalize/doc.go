@@ -111,7 +111,11 @@
 // Bybit "i", Kraken v2 "trade_id"/"side", Coinbase "trade_id"/"side").
 // Tickers: the last price and best bid and ask (OKX "last"/"bidPx"/"askPx",
 // "" legal; Kraken v2 "last"/"bid"/"ask"; Coinbase "price"/"best_bid"/
-// "best_ask", ticker_batch only "price"). Binance's USDⓈ-M and COIN-M
+// "best_ask", ticker_batch only "price"). Klines: the open, high, low and
+// close, the volume, the interval and the open time (Binance "o"/"h"/"l"/
+// "c"/"v"/"i"/"t", with "T" and "x"; Bybit "open"/"high"/"low"/"close"/
+// "volume"/"interval"/"start", with "end" and "confirm"; Kraken v2
+// "open"/"high"/"low"/"close"/"volume"/"interval"/"interval_begin"). Binance's USDⓈ-M and COIN-M
 // 24 h tickers send no bid or ask, and Bybit's ticker deltas only what
 // changed: neither is required there.
 // Messages a parser knows but skips on purpose (Binance TRADE_LITE,

@@ -38,6 +38,19 @@ func (f *filler) need(field string, ok bool) {
 	}
 }
 
+// keySent is a member's key and whether it was sent, for needAll.
+type keySent struct {
+	key string
+	ok  bool
+}
+
+// needAll fails with ErrMissingField at the first key not sent.
+func (f *filler) needAll(keys ...keySent) {
+	for _, k := range keys {
+		f.need(k.key, k.ok)
+	}
+}
+
 // errFillAtZero: a report carrying a fill says the fill's price was 0.
 var errFillAtZero = wrapBad("a fill at price 0")
 

@@ -481,6 +481,10 @@ type krOHLCMsg struct {
 
 func (m *krOHLCMsg) fill(f *filler) {
 	x := &f.ev.Kline
+	// Kraken v2 "OHLC" sends every member in every push: absent or null,
+	// the candle would be published with a zero in its place.
+	f.needAll(keySent{"open", m.Open.ok}, keySent{"high", m.High.ok}, keySent{"low", m.Low.ok}, keySent{"close", m.Close.ok},
+		keySent{"volume", m.Volume.ok}, keySent{"interval_begin", m.IntervalBegin.ok}, keySent{"interval", m.Interval.ok})
 	f.symbol("symbol", &m.Symbol)
 	f.price(&x.Open, "open", m.Open)
 	f.price(&x.High, "high", m.High)
