@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -78,15 +75,15 @@ func TestS27EveryFormAllocatesNothing(t *testing.T) {
 		t.Skip("allocation counts: not with -short or -race")
 	}
 	ctx := context.Background()
-	for _, s := range s27Samples(t) {
+	for _, s := range sharedSamples(t) {
 		for form, in := range s27Forms(t, s.msg) {
 			if strings.HasPrefix(form, "wide") {
 				continue
 			}
-			t.Run(s.name+"/"+form, func(t *testing.T) {
+			t.Run(string(s.venue)+"_"+s.name+"/"+form, func(t *testing.T) {
 				events := schema.NewPools(nil).Events
 				sink := &putSink{events: events}
-				p := ctorOf[s.venue](events, sink, nil)
+				p := ctorOf[string(s.venue)](events, sink, nil)
 				var last error
 				handle := func() { last = p.HandleBytes(ctx, in, 1) }
 				for range 4 {
@@ -103,31 +100,6 @@ func TestS27EveryFormAllocatesNothing(t *testing.T) {
 	}
 }
 
-type s27Sample struct {
-	name, venue string
-	msg         []byte
-}
-
-// s27Samples reads every real venue message of the shared testdata/venues.
-func s27Samples(t *testing.T) []s27Sample {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(sharedVenues, "*.json"))
-	require.NoError(t, err)
-	if len(files) == 0 {
-		t.Skipf("no shared venue files in %s", sharedVenues)
-	}
-	sort.Strings(files)
-	var out []s27Sample
-	for _, f := range files {
-		msg, err := os.ReadFile(f)
-		require.NoError(t, err)
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
-		venue, _, _ := strings.Cut(name, "_")
-		out = append(out, s27Sample{name, venue, msg})
-	}
-	return out
-}
-
 // Every form of every real venue message (s27Forms: as recorded,
 // compacted, indented, and with an unknown member whose value is an
 // object of 40 members — venues add members without notice) normalises
@@ -135,12 +107,12 @@ func s27Samples(t *testing.T) []s27Sample {
 // members the parser does not read change nothing.
 func TestS27UnknownMembersChangeNothing(t *testing.T) {
 	ctx := context.Background()
-	for _, s := range s27Samples(t) {
-		t.Run(s.name, func(t *testing.T) {
+	for _, s := range sharedSamples(t) {
+		t.Run(string(s.venue)+"_"+s.name, func(t *testing.T) {
 			run := func(in []byte) (string, error) {
 				events := schema.NewPools(nil).Events
 				sink := &recSink{events: events}
-				err := ctorOf[s.venue](events, sink, nil).HandleBytes(ctx, in, 1)
+				err := ctorOf[string(s.venue)](events, sink, nil).HandleBytes(ctx, in, 1)
 				var b strings.Builder
 				for _, ev := range sink.got {
 					fmt.Fprintf(&b, "%+v\n", *ev.Clone())
