@@ -344,6 +344,10 @@ type cbCandleMsg struct {
 
 func (m *cbCandleMsg) fill(f *filler) {
 	x := &f.ev.Kline
+	// Advanced Trade "Candles" sends every member in every push: absent or
+	// null, the candle would be published with a zero in its place.
+	f.needAll(keySent{"start", m.Start.ok}, keySent{"open", m.Open.ok}, keySent{"high", m.High.ok},
+		keySent{"low", m.Low.ok}, keySent{"close", m.Close.ok}, keySent{"volume", m.Volume.ok})
 	f.symbol("product_id", &m.ProductID)
 	f.seconds(&x.OpenTime, "start", m.Start)
 	f.price(&x.Open, "open", m.Open)

@@ -115,7 +115,8 @@
 // close, the volume, the interval and the open time (Binance "o"/"h"/"l"/
 // "c"/"v"/"i"/"t", with "T" and "x"; Bybit "open"/"high"/"low"/"close"/
 // "volume"/"interval"/"start", with "end" and "confirm"; Kraken v2
-// "open"/"high"/"low"/"close"/"volume"/"interval"/"interval_begin"). Binance's USDⓈ-M and COIN-M
+// "open"/"high"/"low"/"close"/"volume"/"interval"/"interval_begin";
+// Coinbase candles "open"/"high"/"low"/"close"/"volume"/"start"). Binance's USDⓈ-M and COIN-M
 // 24 h tickers send no bid or ask, and Bybit's ticker deltas only what
 // changed: neither is required there.
 // Messages a parser knows but skips on purpose (Binance TRADE_LITE,
