@@ -110,7 +110,7 @@
 // "leaves_quantity". Trades: the id and the side (OKX "tradeId"/"side",
 // Bybit "i", Kraken v2 "trade_id"/"side", Coinbase "trade_id"/"side").
 // Tickers: the last price and best bid and ask (OKX "last"/"bidPx"/"askPx",
-// "" legal; Kraken v2 "last"/"bid"/"ask"; Coinbase "price"/"best_bid"/
+// "" legal; Kraken v2 "last"/"bid"/"ask", v1 "c"/"b"/"a"; Coinbase "price"/"best_bid"/
 // "best_ask", ticker_batch only "price"). Klines: the open, high, low and
 // close, the volume, the interval and the open time (Binance "o"/"h"/"l"/
 // "c"/"v"/"i"/"t", with "T" and "x"; Bybit "open"/"high"/"low"/"close"/

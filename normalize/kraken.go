@@ -571,6 +571,9 @@ type krV1TickerMsg struct {
 
 func (m *krV1TickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
+	// Kraken v1 "ticker": best ask, best bid and last trade in every
+	// message, as v2 (krTickerMsg); absent, the price would be a 0.
+	f.needAll(keySent{"a", m.A.num[0].ok}, keySent{"b", m.B.num[0].ok}, keySent{"c", m.C.num[0].ok})
 	f.price(&x.AskPrice, "a", m.A.num[0])
 	f.price(&x.AskQty, "a", m.A.num[2])
 	f.price(&x.BidPrice, "b", m.B.num[0])

@@ -1,0 +1,29 @@
+package normalize
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// Kraken v1 "ticker" sends its best ask "a", best bid "b" and last trade
+// "c" in every message (Kraken WebSockets API v1, "ticker": each an array
+// led by the price), as v2's ticker sends bid, ask and last, which the
+// parser already requires (normalize/doc.go). A v1 ticker without one —
+// the member absent, or its price null — was published with a price of 0
+// there: a best ask of 0 under every bid. It is a *ParseError
+// (ErrMissingField) naming the member.
+func TestS27KrakenV1TickerPrices(t *testing.T) {
+	for _, c := range []struct{ name, msg, field string }{
+		{"ask price null", `[1668,{"a":[null,35,"35.72892241"],"b":["13.232900",185,"185.18432037"],"c":["13.253900","3.71672000"]},"ticker","WAVES/EUR"]`, "a"},
+		{"bid absent", `[1668,{"a":["13.253900",35,"35.72892241"],"c":["13.253900","3.71672000"]},"ticker","WAVES/EUR"]`, "b"},
+		{"last absent", `[1668,{"a":["13.253900",35,"35.72892241"],"b":["13.232900",185,"185.18432037"]},"ticker","WAVES/EUR"]`, "c"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sink, events, err := handleOne(t, "kraken", c.msg)
+			requireParseError(t, err, c.field, ErrMissingField)
+			assert.Empty(t, sink.got)
+			assert.Zero(t, events.Stats().InUse)
+		})
+	}
+}
