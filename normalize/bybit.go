@@ -384,6 +384,7 @@ func (m *bybitLiquidationMsg) fill(f *filler) {
 	x.Side = opposite(x.Side)
 	f.need("price", m.Price.ok) // a liquidation without price or size is none
 	f.need("size", m.Size.ok)
+	f.need("side", m.Side.ok) // Bybit v5 "Liquidation": always sent
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.millis(&f.main, "updatedTime", m.UpdatedTime)

@@ -27,3 +27,18 @@ func TestS27KrakenV1TickerPrices(t *testing.T) {
 		})
 	}
 }
+
+// Bybit's "liquidation" push names the side in every message (Bybit v5
+// "Liquidation": symbol, side, price, size, updatedTime), as its
+// "allLiquidation" does ("S", already required). Without it the
+// liquidation was published with no side: which positions were closed
+// out is the point of the message. A *ParseError (ErrMissingField).
+func TestS27BybitLiquidationSide(t *testing.T) {
+	for _, side := range []string{`"side":null,`, ``} {
+		msg := `{"data":{"price":"0.03803",` + side + `"size":"1637","symbol":"GALAUSDT","updatedTime":1673251091822},"topic":"liquidation.GALAUSDT","ts":1673251091822,"type":"snapshot"}`
+		sink, events, err := handleOne(t, "bybit", msg)
+		requireParseError(t, err, "side", ErrMissingField)
+		assert.Empty(t, sink.got)
+		assert.Zero(t, events.Stats().InUse)
+	}
+}
