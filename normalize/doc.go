@@ -108,7 +108,10 @@
 // "symbol", Coinbase "product_id"), Bybit "execType", Kraken "exec_type"
 // and "order_status", Coinbase "cumulative_quantity" and
 // "leaves_quantity". Trades: the id and the side (OKX "tradeId"/"side",
-// Bybit "i", Kraken v2 "trade_id"/"side", Coinbase "trade_id"/"side").
+// Bybit "i", Kraken v2 "trade_id"/"side", Coinbase "trade_id"/"side"; an
+// id sent as null, -1 or "" is none), and the time where the venue sends
+// it with every trade (OKX "ts", Kraken v2 "timestamp"; Kraken v1's time
+// and side, positions 2 and 3).
 // Tickers: the last price and best bid and ask (OKX "last"/"bidPx"/"askPx",
 // "" legal; Kraken v2 "last"/"bid"/"ask", v1 "c"/"b"/"a"; Coinbase "price"/"best_bid"/
 // "best_ask", ticker_batch only "price"). Klines: the open, high, low and

@@ -359,6 +359,7 @@ func (m *krTradeMsg) fill(f *filler) {
 	f.need("qty", m.Qty.ok)
 	f.need("side", m.Side.ok) // Kraken WebSocket v2 "trade": side and trade_id always sent
 	f.need("trade_id", m.TradeID.ok)
+	f.need("timestamp", m.Timestamp.ok) // absent, the trade would be dated 1970
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "qty", m.Qty)
 	f.seqID("trade_id", &x.ID, m.TradeID)
@@ -509,8 +510,10 @@ func (m *krV1TradeMsg) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 
 func (m *krV1TradeMsg) fill(f *filler) {
 	x := &f.ev.Trade
-	f.need("0", m.t.num[0].ok) // a trade without price or volume is no trade
-	f.need("1", m.t.num[1].ok)
+	// [price, volume, time, side, orderType, misc], all sent (Kraken v1
+	// "trade"): without price or volume it is no trade, without time or
+	// side it would be dated 1970 or taken by no one.
+	f.needAll(keySent{"0", m.t.num[0].ok}, keySent{"1", m.t.num[1].ok}, keySent{"2", m.t.num[2].ok}, keySent{"3", m.t.txt[3].ok})
 	f.price(&x.Price, "0", m.t.num[0])
 	f.price(&x.Qty, "1", m.t.num[1])
 	f.seconds(&f.main, "2", m.t.num[2])
