@@ -287,6 +287,11 @@ type bybitTickerMsg struct {
 
 func (m *bybitTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
+	if f.merge == mergeSnapshot {
+		// The whole ticker, and the base later deltas merge into: without
+		// the last price it would be a 0 until a delta sent one.
+		f.need("lastPrice", m.LastPrice.sent)
+	}
 	f.symbol("symbol", &m.Symbol)
 	f.price(&x.Last, "lastPrice", m.LastPrice.num)
 	f.price(&x.High, "highPrice24h", m.HighPrice24h.num)

@@ -121,7 +121,8 @@
 // "open"/"high"/"low"/"close"/"volume"/"interval"/"interval_begin";
 // Coinbase candles "open"/"high"/"low"/"close"/"volume"/"start"). Binance's USDⓈ-M and COIN-M
 // 24 h tickers send no bid or ask, and Bybit's ticker deltas only what
-// changed: neither is required there.
+// changed: neither is required there (a Bybit ticker snapshot, the base
+// its deltas merge into, needs "lastPrice").
 // Messages a parser knows but skips on purpose (Binance TRADE_LITE,
 // STRATEGY_UPDATE, GRID_UPDATE, spot listStatus: see below) are counted
 // in Stats.Ignored, never as unknown.

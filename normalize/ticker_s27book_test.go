@@ -42,3 +42,18 @@ func TestS27BybitLiquidationSide(t *testing.T) {
 		assert.Zero(t, events.Stats().InUse)
 	}
 }
+
+// A Bybit ticker snapshot is the whole ticker (Bybit v5 "Ticker": spot
+// tickers are snapshots only; derivatives send a snapshot, then deltas of
+// the fields that changed, which the parser merges into it). A snapshot
+// without "lastPrice" was published with a last price of 0 and kept as
+// the base every later delta merges into, so the 0 stayed until a delta
+// happened to send the price. It is a *ParseError (ErrMissingField).
+// A delta without it is legal: the price did not change.
+func TestS27BybitTickerSnapshotLastPrice(t *testing.T) {
+	snap := `{"topic":"tickers.BTCUSDT","ts":1673853746003,"type":"snapshot","cs":2588407389,"data":{"symbol":"BTCUSDT","highPrice24h":"21426.99","lowPrice24h":"20575","prevPrice24h":"20704.93","volume24h":"6780.866843","turnover24h":"141946527.22907118","price24hPcnt":"0.0196","usdIndexPrice":"21120.2400136"}}`
+	sink, events, err := handleOne(t, "bybit", snap)
+	requireParseError(t, err, "lastPrice", ErrMissingField)
+	assert.Empty(t, sink.got)
+	assert.Zero(t, events.Stats().InUse)
+}
