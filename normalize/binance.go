@@ -373,50 +373,100 @@ func binanceSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest 
 	return p.binanceMessage(ctx, env)
 }
 
-var (
-	prefixEvent    = []byte(`{"e":"`)
-	prefixStream   = []byte(`{"stream":"`)
-	combinedMiddle = []byte(`","data":`)
-	// WS-API user-data events: {"subscriptionId":N,"event":{…}}. Other
-	// layouts ({"event":{…}} without subscriptionId, as Binance spot "User
-	// Data Streams" shows eventStreamTerminated, or members in another
-	// order) are split by goccy.
-	prefixSubscription = []byte(`{"subscriptionId":`)
-	prefixEventMember  = []byte(`,"event":`)
-	klinePrefix        = []byte("kline_")
-)
+var klinePrefix = []byte("kline_")
 
-// binanceFastSplit recognises a raw payload with "e" first or a combined
-// stream in Binance's own layout by its literal prefix. It reads no JSON:
+// skipSpace returns b without its leading JSON whitespace.
+func skipSpace(b []byte) []byte { return b[firstByte(b):] }
+
+// member reads, at the start of b, the JSON text `"name":` — its tokens
+// separated by any JSON whitespace (RFC 8259 §2: Binance's docs print their
+// messages indented) — and returns what follows the colon, its leading
+// whitespace skipped; ok is false when b does not start so. With first,
+// b must open an object first: `{"name":`.
+func member(b []byte, name string, first bool) (rest []byte, ok bool) {
+	b = skipSpace(b)
+	if first {
+		if len(b) == 0 || b[0] != '{' {
+			return nil, false
+		}
+		b = skipSpace(b[1:])
+	}
+	if len(b) < len(name)+2 || b[0] != '"' || string(b[1:1+len(name)]) != name || b[1+len(name)] != '"' {
+		return nil, false
+	}
+	b = skipSpace(b[len(name)+2:])
+	if len(b) == 0 || b[0] != ':' {
+		return nil, false
+	}
+	return skipSpace(b[1:]), true
+}
+
+// leadingString reads a plain JSON string (no escape) at the start of b:
+// its text and what follows it.
+func leadingString(b []byte) (s, rest []byte, ok bool) {
+	if len(b) == 0 || b[0] != '"' {
+		return nil, nil, false
+	}
+	q := bytes.IndexByte(b[1:], '"')
+	if q < 0 || hasEscape(b[1:1+q]) {
+		return nil, nil, false
+	}
+	return b[1 : 1+q], b[2+q:], true
+}
+
+// nextMember reads `,"name":` at the start of b (whitespace allowed between
+// the tokens) and returns what follows the colon.
+func nextMember(b []byte, name string) ([]byte, bool) {
+	b = skipSpace(b)
+	if len(b) == 0 || b[0] != ',' {
+		return nil, false
+	}
+	return member(b[1:], name, false)
+}
+
+// binanceFastSplit recognises a raw payload with "e" first, a combined
+// stream or a WS-API user-data wrapper in Binance's own layout by its
+// leading members, whatever the whitespace between their tokens (a frame
+// as Binance's docs print it, indented, was classified by decoding it
+// whole, and an ORDER_TRADE_UPDATE's "o" of some 37 members cost goccy's
+// duplicate-name check 4 allocations a message). It reads no JSON:
 // the payload is validated when it is decoded, and a frame it does not
 // recognise goes to goccy.
 func binanceFastSplit(data []byte) (stream, payload []byte, ok bool) {
-	if bytes.HasPrefix(data, prefixEvent) {
+	if rest, ok := member(data, "e", true); ok && len(rest) > 0 && rest[0] == '"' {
 		return nil, data, true
 	}
-	if bytes.HasPrefix(data, prefixSubscription) {
+	if rest, ok := member(data, "subscriptionId", true); ok {
 		// The WS-API user-data wrapper: {"subscriptionId":N,"event":{…}}.
-		rest := data[len(prefixSubscription):]
+		// Other layouts ({"event":{…}} without subscriptionId, as Binance
+		// spot "User Data Streams" shows eventStreamTerminated, or members
+		// in another order) are split by goccy.
 		i := 0
 		for i < len(rest) && isDigit(rest[i]) {
 			i++
 		}
-		if i == 0 || !bytes.HasPrefix(rest[i:], prefixEventMember) {
+		if i == 0 {
 			return nil, nil, false
 		}
-		body, ok := objectBody(rest[i+len(prefixEventMember):])
+		if rest, ok = nextMember(rest[i:], "event"); !ok {
+			return nil, nil, false
+		}
+		body, ok := objectBody(rest)
 		return nil, body, ok
 	}
-	if !bytes.HasPrefix(data, prefixStream) {
+	rest, ok := member(data, "stream", true)
+	if !ok {
 		return nil, nil, false
 	}
-	rest := data[len(prefixStream):]
-	q := bytes.IndexByte(rest, '"')
-	if q <= 0 || hasEscape(rest[:q]) || !bytes.HasPrefix(rest[q:], combinedMiddle) {
+	name, rest, ok := leadingString(rest)
+	if !ok || len(name) == 0 {
 		return nil, nil, false
 	}
-	body, ok := objectBody(rest[q+len(combinedMiddle):])
-	return rest[:q], body, ok
+	if rest, ok = nextMember(rest, "data"); !ok {
+		return nil, nil, false
+	}
+	body, ok := objectBody(rest)
+	return name, body, ok
 }
 
 // objectBody returns the member value that ends an envelope: rest is the
@@ -575,10 +625,9 @@ func (p *Parser) classify(channel, payload []byte, env *bnEnvelope) (k int, prob
 		}
 		return k, false, nil
 	}
-	if bytes.HasPrefix(payload, prefixEvent) {
-		rest := payload[len(prefixEvent):]
-		if q := bytes.IndexByte(rest, '"'); q >= 0 && !hasEscape(rest[:q]) {
-			if k, ok := binanceEventNames[string(rest[:q])]; ok {
+	if rest, ok := member(payload, "e", true); ok {
+		if name, _, ok := leadingString(rest); ok {
+			if k, ok := binanceEventNames[string(name)]; ok {
 				return k, false, nil
 			}
 			return bnUnknown, false, nil
@@ -826,12 +875,8 @@ func (m *bnKlineMsg) fill(f *filler) {
 		f.fail("k", ErrMissingField)
 		return
 	}
-	for _, r := range [...]struct {
-		key string
-		ok  bool
-	}{{"t", k.T.ok}, {"T", k.CT.ok}, {"i", k.I.ok}, {"o", k.O.ok}, {"h", k.H.ok}, {"l", k.Lo.ok}, {"c", k.C.ok}, {"v", k.V.ok}, {"x", k.X.ok}} {
-		f.need(r.key, r.ok)
-	}
+	f.needAll(keySent{"t", k.T.ok}, keySent{"T", k.CT.ok}, keySent{"i", k.I.ok}, keySent{"o", k.O.ok},
+		keySent{"h", k.H.ok}, keySent{"l", k.Lo.ok}, keySent{"c", k.C.ok}, keySent{"v", k.V.ok}, keySent{"x", k.X.ok})
 	f.symbol("s", &m.S)
 	f.millis(&f.main, "E", m.E)
 	f.millis(&x.OpenTime, "t", k.T)

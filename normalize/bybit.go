@@ -234,7 +234,7 @@ func (m *bybitTradeMsg) fill(f *filler) {
 	f.need("p", m.P.ok)
 	f.need("v", m.V.ok)
 	f.need("S", m.SS.ok)
-	f.need("i", m.I.ok) // Bybit v5 "Trade": every trade has its id
+	f.need("i", m.I.some()) // Bybit v5 "Trade": every trade has its id (null, -1, "": none)
 	f.millis(&f.main, "T", m.T)
 	f.symbol("s", &m.S)
 	f.side(&x.Side, "S", &m.SS)
@@ -287,6 +287,11 @@ type bybitTickerMsg struct {
 
 func (m *bybitTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
+	if f.merge == mergeSnapshot {
+		// The whole ticker, and the base later deltas merge into: without
+		// the last price it would be a 0 until a delta sent one.
+		f.need("lastPrice", m.LastPrice.sent)
+	}
 	f.symbol("symbol", &m.Symbol)
 	f.price(&x.Last, "lastPrice", m.LastPrice.num)
 	f.price(&x.High, "highPrice24h", m.HighPrice24h.num)
@@ -327,6 +332,11 @@ type bybitKlineMsg struct {
 
 func (m *bybitKlineMsg) fill(f *filler) {
 	x := &f.ev.Kline
+	// Bybit v5 "Kline" sends every member in every push: absent or null,
+	// the candle would be published with a zero in its place.
+	f.needAll(keySent{"start", m.Start.ok}, keySent{"end", m.End.ok}, keySent{"interval", m.Interval.ok},
+		keySent{"open", m.Open.ok}, keySent{"close", m.Close.ok}, keySent{"high", m.High.ok}, keySent{"low", m.Low.ok},
+		keySent{"volume", m.Volume.ok}, keySent{"confirm", m.Confirm.ok})
 	f.millis(&x.OpenTime, "start", m.Start)
 	f.millis(&x.CloseTime, "end", m.End)
 	f.word(&x.Interval, "interval", bybitIntervals, &m.Interval)
@@ -379,6 +389,7 @@ func (m *bybitLiquidationMsg) fill(f *filler) {
 	x.Side = opposite(x.Side)
 	f.need("price", m.Price.ok) // a liquidation without price or size is none
 	f.need("size", m.Size.ok)
+	f.need("side", m.Side.ok) // Bybit v5 "Liquidation": always sent
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.millis(&f.main, "updatedTime", m.UpdatedTime)

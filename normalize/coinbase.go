@@ -344,6 +344,10 @@ type cbCandleMsg struct {
 
 func (m *cbCandleMsg) fill(f *filler) {
 	x := &f.ev.Kline
+	// Advanced Trade "Candles" sends every member in every push: absent or
+	// null, the candle would be published with a zero in its place.
+	f.needAll(keySent{"start", m.Start.ok}, keySent{"open", m.Open.ok}, keySent{"high", m.High.ok},
+		keySent{"low", m.Low.ok}, keySent{"close", m.Close.ok}, keySent{"volume", m.Volume.ok})
 	f.symbol("product_id", &m.ProductID)
 	f.seconds(&x.OpenTime, "start", m.Start)
 	f.price(&x.Open, "open", m.Open)
@@ -384,8 +388,8 @@ func (m *cbMatchMsg) fill(f *filler) {
 	f.symbol("product_id", &m.ProductID)
 	f.need("price", m.Price.ok) // a trade without price or size is no trade
 	f.need("size", m.Size.ok)
-	f.need("trade_id", m.TradeID.ok) // Exchange "match": trade_id and side always sent
-	f.need("side", m.Side.ok)        // absent, opposite would name a side no one took
+	f.need("trade_id", m.TradeID.some()) // Exchange "match": trade_id and side always sent (null, -1, "": none)
+	f.need("side", m.Side.ok)            // absent, opposite would name a side no one took
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.side(&x.Side, "side", &m.Side)

@@ -36,10 +36,13 @@
 // the payload to classify it: OKX "arg.channel", Bybit "topic", Coinbase
 // "channel" or "type", Kraken "channel", a Binance combined stream's name.
 // A Binance frame in Binance's own layout — a raw payload with "e" first, a
-// combined stream, a WS-API user-data wrapper — is recognised by its literal
-// prefix and its payload decoded once; a payload without "e" (spot
+// combined stream, a WS-API user-data wrapper — is recognised by its leading
+// members (compact or with whitespace between the tokens, as Binance's docs
+// print them) and its payload decoded once; a payload without "e" (spot
 // bookTicker) is decoded once into a struct that both classifies and holds
-// it. The other venues' data arrays are walked twice, to find their
+// it. Member names sent twice are refused on every venue (goccy's default);
+// the price: an object of more than 32 members the parser does not read
+// (none documented) costs goccy's name check 4 allocations. The other venues' data arrays are walked twice, to find their
 // elements and to decode each (see Speed for why and what it costs).
 //
 // goccy v0.12.0 is a recent rewrite: every call into it is the parser's
@@ -95,7 +98,9 @@
 // "updates", Binance's REST and partial-depth "bids"/"asks"), and the
 // word that tells a snapshot from an update (OKX "action" on books,
 // books-l2-tbt and books50-l2-tbt; Bybit "type" on orderbook and tickers;
-// Kraken v2 and Advanced Trade l2_data "type"). A side sent as [] is legal:
+// Kraken v2 and Advanced Trade l2_data "type"); on an OKX update, seqId and
+// prevSeqId as a pair (one without the other, prevSeqId -1 counting as
+// none, cannot be checked: ErrMissingField). A side sent as [] is legal:
 // a one-sided book, a diff of one side. Execution reports: a fill's price
 // (Binance "L", Bybit "execPrice", OKX "fillPx", Kraken "last_price"; a
 // fill at price 0 is ErrBadValue), OKX "fillSz" when the order has fills
@@ -103,12 +108,21 @@
 // "symbol", Coinbase "product_id"), Bybit "execType", Kraken "exec_type"
 // and "order_status", Coinbase "cumulative_quantity" and
 // "leaves_quantity". Trades: the id and the side (OKX "tradeId"/"side",
-// Bybit "i", Kraken v2 "trade_id"/"side", Coinbase "trade_id"/"side").
+// Bybit "i", Kraken v2 "trade_id"/"side", Coinbase "trade_id"/"side"; an
+// id sent as null, -1 or "" is none), and the time where the venue sends
+// it with every trade (OKX "ts", Kraken v2 "timestamp"; Kraken v1's time
+// and side, positions 2 and 3).
 // Tickers: the last price and best bid and ask (OKX "last"/"bidPx"/"askPx",
-// "" legal; Kraken v2 "last"/"bid"/"ask"; Coinbase "price"/"best_bid"/
-// "best_ask", ticker_batch only "price"). Binance's USDⓈ-M and COIN-M
+// "" legal; Kraken v2 "last"/"bid"/"ask", v1 "c"/"b"/"a"; Coinbase "price"/"best_bid"/
+// "best_ask", ticker_batch only "price"). Klines: the open, high, low and
+// close, the volume, the interval and the open time (Binance "o"/"h"/"l"/
+// "c"/"v"/"i"/"t", with "T" and "x"; Bybit "open"/"high"/"low"/"close"/
+// "volume"/"interval"/"start", with "end" and "confirm"; Kraken v2
+// "open"/"high"/"low"/"close"/"volume"/"interval"/"interval_begin";
+// Coinbase candles "open"/"high"/"low"/"close"/"volume"/"start"). Binance's USDⓈ-M and COIN-M
 // 24 h tickers send no bid or ask, and Bybit's ticker deltas only what
-// changed: neither is required there.
+// changed: neither is required there (a Bybit ticker snapshot, the base
+// its deltas merge into, needs "lastPrice").
 // Messages a parser knows but skips on purpose (Binance TRADE_LITE,
 // STRATEGY_UPDATE, GRID_UPDATE, spot listStatus: see below) are counted
 // in Stats.Ignored, never as unknown.

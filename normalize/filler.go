@@ -18,11 +18,12 @@ type filler struct {
 	name           string // message type, for errors
 	symKey         string // the key a missing symbol is reported under
 	err            error
-	main, fallback int64 // candidate times: ExchangeTS is main, else fallback
+	main, fallback int64     // candidate times: ExchangeTS is main, else fallback
+	merge          mergeMode // the message's kind: a whole ticker or a delta
 }
 
 func (f *filler) begin(p *Parser, k *kind, ev *schema.CanonicalEvent) {
-	*f = filler{p: p, ev: ev, name: k.name, symKey: "s"}
+	*f = filler{p: p, ev: ev, name: k.name, symKey: "s", merge: k.merge}
 }
 
 func (f *filler) fail(field string, err error) {
@@ -35,6 +36,19 @@ func (f *filler) fail(field string, err error) {
 func (f *filler) need(field string, ok bool) {
 	if !ok {
 		f.fail(field, ErrMissingField)
+	}
+}
+
+// keySent is a member's key and whether it was sent, for needAll.
+type keySent struct {
+	key string
+	ok  bool
+}
+
+// needAll fails with ErrMissingField at the first key not sent.
+func (f *filler) needAll(keys ...keySent) {
+	for _, k := range keys {
+		f.need(k.key, k.ok)
 	}
 }
 

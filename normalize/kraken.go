@@ -359,6 +359,7 @@ func (m *krTradeMsg) fill(f *filler) {
 	f.need("qty", m.Qty.ok)
 	f.need("side", m.Side.ok) // Kraken WebSocket v2 "trade": side and trade_id always sent
 	f.need("trade_id", m.TradeID.ok)
+	f.need("timestamp", m.Timestamp.ok) // absent, the trade would be dated 1970
 	f.price(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "qty", m.Qty)
 	f.seqID("trade_id", &x.ID, m.TradeID)
@@ -481,6 +482,10 @@ type krOHLCMsg struct {
 
 func (m *krOHLCMsg) fill(f *filler) {
 	x := &f.ev.Kline
+	// Kraken v2 "OHLC" sends every member in every push: absent or null,
+	// the candle would be published with a zero in its place.
+	f.needAll(keySent{"open", m.Open.ok}, keySent{"high", m.High.ok}, keySent{"low", m.Low.ok}, keySent{"close", m.Close.ok},
+		keySent{"volume", m.Volume.ok}, keySent{"interval_begin", m.IntervalBegin.ok}, keySent{"interval", m.Interval.ok})
 	f.symbol("symbol", &m.Symbol)
 	f.price(&x.Open, "open", m.Open)
 	f.price(&x.High, "high", m.High)
@@ -505,8 +510,10 @@ func (m *krV1TradeMsg) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 
 func (m *krV1TradeMsg) fill(f *filler) {
 	x := &f.ev.Trade
-	f.need("0", m.t.num[0].ok) // a trade without price or volume is no trade
-	f.need("1", m.t.num[1].ok)
+	// [price, volume, time, side, orderType, misc], all sent (Kraken v1
+	// "trade"): without price or volume it is no trade, without time or
+	// side it would be dated 1970 or taken by no one.
+	f.needAll(keySent{"0", m.t.num[0].ok}, keySent{"1", m.t.num[1].ok}, keySent{"2", m.t.num[2].ok}, keySent{"3", m.t.txt[3].ok})
 	f.price(&x.Price, "0", m.t.num[0])
 	f.price(&x.Qty, "1", m.t.num[1])
 	f.seconds(&f.main, "2", m.t.num[2])
@@ -567,6 +574,9 @@ type krV1TickerMsg struct {
 
 func (m *krV1TickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
+	// Kraken v1 "ticker": best ask, best bid and last trade in every
+	// message, as v2 (krTickerMsg); absent, the price would be a 0.
+	f.needAll(keySent{"a", m.A.num[0].ok}, keySent{"b", m.B.num[0].ok}, keySent{"c", m.C.num[0].ok})
 	f.price(&x.AskPrice, "a", m.A.num[0])
 	f.price(&x.AskQty, "a", m.A.num[2])
 	f.price(&x.BidPrice, "b", m.B.num[0])

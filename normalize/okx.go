@@ -209,6 +209,7 @@ func (m *okxTradeMsg) fill(f *filler) {
 	f.need("sz", m.Sz.ok)
 	f.need("tradeId", m.TradeID.ok) // repeats are told by it (OKX v5 "Trades channel")
 	f.need("side", m.Side.ok)
+	f.need("ts", m.TS.ok) // absent, the trade would be dated 1970
 	f.price(&x.Price, "px", m.Px)
 	f.price(&x.Qty, "sz", m.Sz)
 	f.side(&x.Side, "side", &m.Side)
@@ -304,6 +305,19 @@ func (m *okxBookMsg) fill(f *filler) {
 	}
 	f.seq(&b.LastSeq, m.SeqID)
 	f.seq(&b.PrevSeq, m.PrevSeqID)
+	if f.ev.Type == schema.EventBookUpdate && (b.LastSeq != 0) != (m.PrevSeqID.ok && m.PrevSeqID.v >= 0) {
+		// OKX numbers every push of books, books-l2-tbt and
+		// books50-l2-tbt with seqId and prevSeqId (-1 in a snapshot
+		// only): an update with one and not the other cannot be checked,
+		// and its seqId would move the stream on over a loss unseen.
+		// One sending neither (OKX's books before it numbered them) is
+		// taken unchecked, as before.
+		if b.LastSeq == 0 {
+			f.fail("seqId", ErrMissingField)
+		} else {
+			f.fail("prevSeqId", ErrMissingField)
+		}
+	}
 	f.ev.SeqProvider = b.LastSeq
 	if f.ev.Type == schema.EventBBO { // bbo-tbt: a one-level book
 		// A side with no order is [] and has no best level (zeros, as a

@@ -24,8 +24,20 @@ type sample struct {
 }
 
 // benchSamples returns every sample that normalises into market data or an
-// execution report, venue by venue.
+// execution report, venue by venue, compacted.
 func benchSamples(tb testing.TB) []sample {
+	out := sharedSamples(tb)
+	for i := range out {
+		if v := jsontext.Value(append([]byte(nil), out[i].msg...)); v.Compact() == nil {
+			out[i].msg = v
+		}
+	}
+	return out
+}
+
+// sharedSamples returns every message of the shared testdata/venues, as
+// recorded, sorted by file name.
+func sharedSamples(tb testing.TB) []sample {
 	files, err := filepath.Glob(filepath.Join(sharedVenues, "*.json"))
 	if err != nil || len(files) == 0 {
 		tb.Skipf("no samples in %s", sharedVenues)
@@ -39,11 +51,7 @@ func benchSamples(tb testing.TB) []sample {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		msg := raw
-		if v := jsontext.Value(append([]byte(nil), raw...)); v.Compact() == nil {
-			msg = v
-		}
-		out = append(out, sample{venue: venue, name: base[len(venue)+1:], msg: msg})
+		out = append(out, sample{venue: venue, name: base[len(venue)+1:], msg: raw})
 	}
 	return out
 }

@@ -133,6 +133,11 @@ func (id *ident) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	return id.v.SetBytes(v)
 }
 
+// some reports whether an id was sent that is not the venues' "none"
+// (null, -1, ""): where the venue always gives one (a trade's), none is
+// as good as absent.
+func (id *ident) some() bool { return id.ok && len(id.v.Bytes()) > 0 }
+
 // schemaIDMax bounds the unquoted text of an id: longer ones fail in SetBytes.
 const schemaIDMax = 64
 
