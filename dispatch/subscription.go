@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,10 +113,11 @@ type Subscription struct {
 	hand     int                  // the sweep's next place in slotList
 	born     uint64               // slots made with minSlots held: the sweep's clock
 	gaps     map[routeKey]*marker // gap markers waiting, by the stream they report on
-	pending  []*marker            // the same markers, oldest first
+	pending  markers              // the same markers, the first due first
 	market   uint64               // market data events delivered so far
 	counters Stats                // counters kept under mu, Delivered and WorstLag included
 	episode  uint64               // Dropped when the subscription last became slow
+	scanned  uint64               // waiting markers looked at to find one due, for tests: the work of a pop
 
 	panics atomic.Uint64
 }
@@ -141,10 +141,63 @@ type ordered struct {
 // due is the count of market data deliveries after which it goes out even
 // if no event of its stream is delivered first.
 type marker struct {
-	ev  *schema.CanonicalEvent
-	key routeKey
-	due uint64
+	ev         *schema.CanonicalEvent
+	key        routeKey
+	due        uint64
+	prev, next *marker // in Subscription.pending
 }
+
+// markers is the list of waiting gap markers in the order they come due.
+// A marker's due is always set to the market data delivered so far plus
+// OrderedBound, which only grows, so a marker made or updated goes to the
+// back and the list stays in order: finding the one due next, and taking
+// any one, is O(1) — a slow subscriber of many ordered streams has a
+// marker waiting per stream, and a scan of them per delivery, under the
+// lock every Publish to it takes, was O(streams).
+type markers struct {
+	head, tail *marker
+	n          int
+}
+
+func (l *markers) len() int { return l.n }
+
+// pushBack appends m, which is in no list.
+func (l *markers) pushBack(m *marker) {
+	m.prev, m.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = m
+	} else {
+		l.head = m
+	}
+	l.tail = m
+	l.n++
+}
+
+// remove takes m, which is in l, out of it.
+func (l *markers) remove(m *marker) {
+	if m.prev != nil {
+		m.prev.next = m.next
+	} else {
+		l.head = m.next
+	}
+	if m.next != nil {
+		m.next.prev = m.prev
+	} else {
+		l.tail = m.prev
+	}
+	m.prev, m.next = nil, nil
+	l.n--
+}
+
+// moveToBack moves m, which is in l, to its back: its due has just grown.
+func (l *markers) moveToBack(m *marker) {
+	if l.tail != m {
+		l.remove(m)
+		l.pushBack(m)
+	}
+}
+
+func (l *markers) reset() { *l = markers{} }
 
 // slot is the coalescing lane's place for one stream. ev is nil when
 // nothing of the stream is queued. seq is the arrival number of the event
@@ -222,7 +275,7 @@ func (s *Subscription) Idle() bool {
 func (s *Subscription) Stats() Stats {
 	s.mu.Lock()
 	st := s.counters
-	st.Critical, st.Coalescing, st.Markers = s.crit.len(), s.coal.len(), len(s.pending)
+	st.Critical, st.Coalescing, st.Markers = s.crit.len(), s.coal.len(), s.pending.len()
 	st.Ordered = s.ord.len() + s.stagedLocked()
 	st.Depth = s.depthLocked()
 	s.mu.Unlock()
@@ -231,7 +284,7 @@ func (s *Subscription) Stats() Stats {
 }
 
 func (s *Subscription) depthLocked() int {
-	return s.crit.len() + s.coal.len() + s.ord.len() + len(s.pending) + s.stagedLocked()
+	return s.crit.len() + s.coal.len() + s.ord.len() + s.pending.len() + s.stagedLocked()
 }
 
 func (s *Subscription) stagedLocked() int {
@@ -456,6 +509,7 @@ func (s *Subscription) dropOldestLocked() news {
 			g.GapFirstSeq, g.GapLastSeq = 0, 0 // range no longer known
 		}
 		m.due = s.market + uint64(s.ordBound)
+		s.pending.moveToBack(m)
 		return report
 	}
 	g := &schema.CanonicalEvent{
@@ -483,7 +537,7 @@ func (s *Subscription) dropOldestLocked() news {
 	}
 	m := &marker{ev: g, key: k, due: s.market + uint64(s.ordBound)}
 	s.gaps[k] = m
-	s.pending = append(s.pending, m)
+	s.pending.pushBack(m)
 	s.counters.Gaps++
 	return report
 }
@@ -530,6 +584,7 @@ func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
 		}
 		g.GapSource = o.GapSource
 		m.due = s.market + uint64(s.ordBound)
+		s.pending.moveToBack(m)
 		return
 	}
 	if s.gaps == nil {
@@ -537,7 +592,7 @@ func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
 	}
 	m := &marker{ev: old, key: k, due: s.market + uint64(s.ordBound)}
 	s.gaps[k] = m
-	s.pending = append(s.pending, m)
+	s.pending.pushBack(m)
 }
 
 // seqRange returns the venue sequence numbers an event covers: a book diff
@@ -574,14 +629,15 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 	}
 	o, c := s.ord.len() > 0, s.coal.len() > 0
 	if !o && !c {
-		if len(s.pending) > 0 { // caught up: what waits goes now
-			return s.takeMarkerLocked(0)
+		if m := s.pending.head; m != nil { // caught up: what waits goes now
+			return s.takeMarkerLocked(m)
 		}
 		return nil
 	}
-	for i, m := range s.pending {
+	if m := s.pending.head; m != nil {
+		s.scanned++
 		if m.due <= s.market {
-			return s.takeMarkerLocked(i)
+			return s.takeMarkerLocked(m)
 		}
 	}
 	useOrd := o && (!c || s.ord.peek().seq < s.coal.peek().seq)
@@ -594,13 +650,13 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 	if useOrd {
 		s.lastOrd = true
 		ev := s.ord.pop().ev
-		if len(s.pending) > 0 {
+		if s.pending.len() > 0 {
 			if m := s.gaps[streamOf(ev)]; m != nil {
 				// The event goes right after its marker, out of reach of
 				// the drops the marker's delivery may see: otherwise each
 				// marker would make the next.
 				s.staged = ev
-				return s.takeMarkerLocked(slices.Index(s.pending, m))
+				return s.takeMarkerLocked(m)
 			}
 		}
 		s.market++
@@ -614,10 +670,9 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 	return ev
 }
 
-// takeMarkerLocked removes the i-th waiting marker and returns its event.
-func (s *Subscription) takeMarkerLocked(i int) *schema.CanonicalEvent {
-	m := s.pending[i]
-	s.pending = slices.Delete(s.pending, i, i+1)
+// takeMarkerLocked removes waiting marker m and returns its event.
+func (s *Subscription) takeMarkerLocked(m *marker) *schema.CanonicalEvent {
+	s.pending.remove(m)
 	delete(s.gaps, m.key) // later drops of the stream need a new marker
 	return m.ev
 }
@@ -720,14 +775,13 @@ func (s *Subscription) stopped() bool {
 func (s *Subscription) stop() uint64 {
 	s.mu.Lock()
 	s.state = stateStopped
-	n := uint64(s.crit.reset() + s.ord.reset() + len(s.pending) + s.stagedLocked())
+	n := uint64(s.crit.reset() + s.ord.reset() + s.pending.len() + s.stagedLocked())
 	s.staged = nil
 	for s.coal.len() > 0 {
 		s.coal.pop().ev = nil
 		n++
 	}
-	clear(s.pending)
-	s.pending = s.pending[:0]
+	s.pending.reset()
 	clear(s.gaps)
 	s.counters.Discarded += n
 	s.mu.Unlock()
