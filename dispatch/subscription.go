@@ -107,7 +107,8 @@ type Subscription struct {
 	seq      uint64
 	crit     ring[*schema.CanonicalEvent]
 	ord      ring[ordered]
-	coal     ring[*slot]
+	coal     ring[queued]         // slots in line; a slot's gap marker may leave its entry dead (queued.live)
+	coalN    int                  // live entries of coal: the quotes queued
 	slots    map[routeKey]*slot   // per coalescable stream, swept of streams gone quiet (sweepSlotsLocked)
 	slotList []*slot              // the same slots, in the order a sweep visits them
 	hand     int                  // the sweep's next place in slotList
@@ -117,7 +118,7 @@ type Subscription struct {
 	market   uint64               // market data events delivered so far
 	counters Stats                // counters kept under mu, Delivered and WorstLag included
 	episode  uint64               // Dropped when the subscription last became slow
-	scanned  uint64               // waiting markers looked at to find one due, for tests: the work of a pop
+	scanned  uint64               // waiting markers and queued slots looked at, for tests: the work of a pop or a gap marker
 
 	panics atomic.Uint64
 }
@@ -211,6 +212,17 @@ type slot struct {
 	last uint64 // Subscription.born when its stream last quoted (queued or replaced)
 }
 
+// queued is a slot's entry in the coalescing lane, made when the slot was
+// queued (seq its arrival number). It is dead once the slot's quote has
+// gone another way — dropped by a gap marker about its stream, and maybe
+// queued again since under a newer number: popLocked passes over it.
+type queued struct {
+	sl  *slot
+	seq uint64
+}
+
+func (q queued) live() bool { return q.sl.ev != nil && q.sl.seq == q.seq }
+
 // minSlots is the fewest coalescable streams' slots a subscription keeps
 // before it sweeps those that went quiet.
 const minSlots = 4096
@@ -240,7 +252,7 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		ordBound:  o.OrderedBound,
 		crit:      newRing[*schema.CanonicalEvent](min(o.CriticalBound, 64)),
 		ord:       newRing[ordered](min(o.OrderedBound, DefaultOrderedBound)), // grows to the bound as needed
-		coal:      newRing[*slot](16),
+		coal:      newRing[queued](16),
 		slots:     make(map[routeKey]*slot),
 	}
 	if s.handler == nil {
@@ -275,7 +287,7 @@ func (s *Subscription) Idle() bool {
 func (s *Subscription) Stats() Stats {
 	s.mu.Lock()
 	st := s.counters
-	st.Critical, st.Coalescing, st.Markers = s.crit.len(), s.coal.len(), s.pending.len()
+	st.Critical, st.Coalescing, st.Markers = s.crit.len(), s.coalN, s.pending.len()
 	st.Ordered = s.ord.len() + s.stagedLocked()
 	st.Depth = s.depthLocked()
 	s.mu.Unlock()
@@ -284,7 +296,7 @@ func (s *Subscription) Stats() Stats {
 }
 
 func (s *Subscription) depthLocked() int {
-	return s.crit.len() + s.coal.len() + s.ord.len() + s.pending.len() + s.stagedLocked()
+	return s.crit.len() + s.coalN + s.ord.len() + s.pending.len() + s.stagedLocked()
 }
 
 func (s *Subscription) stagedLocked() int {
@@ -371,7 +383,8 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 	}
 	s.seq++
 	sl.ev, sl.seq, sl.last = cl.take(), s.seq, s.born
-	s.coal.push(sl)
+	s.coal.push(queued{sl: sl, seq: s.seq})
+	s.coalN++
 	return true
 }
 
@@ -441,25 +454,43 @@ func (s *Subscription) sweepSlotsLocked() {
 // covers: its stream when it names a coalescable type (of every symbol of
 // the venue when it names none), every stream of its venue (and symbol)
 // when it names no type.
+//
+// A marker about one stream (a symbol and a coalescable type: normalize's
+// stale marker when its pool ran dry, a relay's after its link came back,
+// both one per stream and in bursts) finds the stream's slot and empties
+// it, leaving its entry in line dead, for popLocked to pass over: looking
+// at every queued quote for each of S such markers cost S² under the lock.
+// A marker about more than one stream looks at the queued slots only, not
+// every slot.
 func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 	t := g.Control.GapType
-	if s.coal.len() == 0 || (t != schema.EventUnknown && !t.Coalescable()) {
+	if s.coalN == 0 || (t != schema.EventUnknown && !t.Coalescable()) {
 		return
 	}
-	// Only the queued slots can hold a stale quote: the coalescing lane,
-	// not every slot (a venue's marker per stream, each visiting every
-	// stream's slot, would cost the square of the streams).
-	n := s.coal.filter(func(sl *slot) bool {
-		k := sl.key
-		if k.venue != g.Venue || (g.Symbol != "" && k.symbol != g.Symbol) {
+	if g.Symbol != "" && t != schema.EventUnknown {
+		s.scanned++
+		if sl := s.slots[streamKey(g, t)]; sl != nil && sl.ev != nil {
+			sl.ev = nil
+			s.coalN--
+			s.counters.Coalesced++
+		}
+		return
+	}
+	n := 0
+	s.coal.filter(func(q queued) bool {
+		s.scanned++
+		if !q.live() {
+			return false
+		}
+		k := q.sl.key
+		if k.venue != g.Venue || (g.Symbol != "" && k.symbol != g.Symbol) || (t != schema.EventUnknown && k.typ != t) {
 			return true
 		}
-		if t != schema.EventUnknown && (k.typ != t || (g.Symbol != "" && (k.depth != g.Book.Depth || k.interval != g.Kline.Interval))) {
-			return true
-		}
-		sl.ev = nil
+		q.sl.ev = nil
+		n++
 		return false
 	})
+	s.coalN -= n
 	s.counters.Coalesced += uint64(n)
 }
 
@@ -627,7 +658,10 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 		s.market++
 		return ev
 	}
-	o, c := s.ord.len() > 0, s.coal.len() > 0
+	for s.coal.len() > 0 && !s.coal.peek().live() {
+		s.coal.pop() // its stream's quote went with a gap marker
+	}
+	o, c := s.ord.len() > 0, s.coalN > 0
 	if !o && !c {
 		if m := s.pending.head; m != nil { // caught up: what waits goes now
 			return s.takeMarkerLocked(m)
@@ -662,9 +696,10 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 		s.market++
 		return ev
 	}
-	sl := s.coal.pop()
+	sl := s.coal.pop().sl
 	ev := sl.ev
 	sl.ev = nil
+	s.coalN--
 	s.market++
 	s.lastOrd = false
 	return ev
@@ -778,9 +813,12 @@ func (s *Subscription) stop() uint64 {
 	n := uint64(s.crit.reset() + s.ord.reset() + s.pending.len() + s.stagedLocked())
 	s.staged = nil
 	for s.coal.len() > 0 {
-		s.coal.pop().ev = nil
-		n++
+		if q := s.coal.pop(); q.live() {
+			q.sl.ev = nil
+			n++
+		}
 	}
+	s.coalN = 0
 	s.pending.reset()
 	clear(s.gaps)
 	s.counters.Discarded += n
