@@ -227,10 +227,10 @@
 // event of Options.Merged, queues a heap clone for every
 // [MergedSubscription] whose [MergedFilter] matches and returns the
 // original, with the same ownership rules as Publish. A merged subscription
-// has one bounded FIFO: a consolidated view (schema.MergedEvent.View: the
+// delivers in arrival order: a consolidated view (schema.MergedEvent.View: the
 // consolidated best bid/offer) replaces its symbol's queued one in place,
 // windows — of any type, best bid/offers included — are dropped
-// oldest-first past the bound and counted. A separate lane, rather than a field in
+// oldest-first past the bound (Bound windows wait at most) and counted. A separate lane, rather than a field in
 // CanonicalEvent, keeps the canonical clone at one allocation and the
 // canonical lanes unchanged; Close drains and stops both kinds.
 //
