@@ -51,3 +51,21 @@ func TestS27QueueOverflowKeepsLatestPerSymbolSharingASubject(t *testing.T) {
 	require.NoError(t, cons.Close(closeCtx(t)))
 	far.close(t)
 }
+
+// sharedSymbolToken reads the symbol token of any subject a server may
+// hand on, odd ones included, without panicking.
+func TestS27SharedSymbolToken(t *testing.T) {
+	for subj, want := range map[string]bool{
+		"meltica.binance.BTC_USDT.bbo":    true,
+		"meltica.binance._.gap":           true,
+		"meltica.binance.BTC-USDT.bbo":    false,
+		"meltica.okx.BTC-USDT.mark_price": false, // '_' in the type, not the symbol
+		"":                                false,
+		"bbo":                             false,
+		".":                               false,
+		"_.bbo":                           true,
+		"a..b":                            false,
+	} {
+		require.Equal(t, want, sharedSymbolToken(subj), subj)
+	}
+}
