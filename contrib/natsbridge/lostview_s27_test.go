@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/dispatch"
@@ -20,18 +19,7 @@ import (
 // and only its marker went out — the 1 m candle's lost update stayed
 // silently stale on the far side while the 1 h one was announced.
 func TestS27IngestLinkLossMarksEveryKlineInterval(t *testing.T) {
-	srv := startServer(t)
-	ingest, far := newNode(t), newNode(t)
-	dialer := &gateDialer{addr: srv.Addr().String()}
-	small := &ConnectOptions{ReconnectBuf: 4 << 10, Extra: []nats.Option{nats.SetCustomDialer(dialer)}}
-	pubStates := make(chan StateEvent, 64)
-	nc := connect(t, srv.ClientURL(), small)
-	pub, err := NewPublisher(waitCtx(t), nc, ingest.d,
-		&PublisherOptions{OnState: func(e StateEvent) { pubStates <- e }, Lanes: dispatch.SubscribeOptions{OrderedBound: 1 << 16}})
-	require.NoError(t, err)
-	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}, Symbols: []string{"BTC-USDT"}, Types: []schema.EventType{schema.EventKlineLive}})
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
-	require.NoError(t, err)
+	ll := newLinkLoss(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}, Symbols: []string{"BTC-USDT"}, Types: []schema.EventType{schema.EventKlineLive}})
 	price := int64(0)
 	kline := func(interval string) func(ev *schema.CanonicalEvent) {
 		return func(ev *schema.CanonicalEvent) {
@@ -40,37 +28,23 @@ func TestS27IngestLinkLossMarksEveryKlineInterval(t *testing.T) {
 			ev.Kline.Interval, ev.Kline.Close, ev.Raw = interval, schema.NewDecimal(price, 1), make([]byte, 512)
 		}
 	}
-	ingest.publish(t, kline("1m"))
-	require.Equal(t, schema.EventKlineLive, next(t, got, anyMarket).Type)
-
-	dialer.down.Store(true)
-	id, err := nc.GetClientID()
-	require.NoError(t, err)
-	require.NoError(t, srv.DisconnectClientByID(id))
-	awaitState(t, pubStates, schema.ConnReconnecting)
-	for i := range 64 { // 32 KiB of klines, far past the 4 KiB buffer; the 1 h ones last
-		interval := "1m"
+	ll.ingest.publish(t, kline("1m"))
+	require.Equal(t, schema.EventKlineLive, next(t, ll.got, anyMarket).Type)
+	ll.lose(t, 64, func(i int) func(*schema.CanonicalEvent) { // 32 KiB of klines, the 1 h ones last
 		if i >= 32 {
-			interval = "1h"
+			return kline("1h")
 		}
-		ingest.publish(t, kline(interval))
-		eventually(t, func() bool { return pub.Stats().Lane.Delivered == uint64(i+2) }, "the publisher handled the kline")
-	}
-	require.Positive(t, pub.Stats().Dropped, "the reconnect buffer is bounded")
-	dialer.down.Store(false)
-	awaitState(t, pubStates, schema.ConnConnected)
+		return kline("1m")
+	})
 	marked := map[string]bool{}
 	for !marked["1m"] || !marked["1h"] {
-		ev := next(t, got, anyMarket)
+		ev := next(t, ll.got, anyMarket)
 		if ev.Type == schema.EventGap {
 			require.Equal(t, schema.EventKlineLive, ev.Control.GapType)
 			marked[ev.Kline.Interval] = true
 		}
 	}
-	require.NoError(t, pub.Close(closeCtx(t)))
-	require.NoError(t, cons.Close(closeCtx(t)))
-	ingest.close(t)
-	far.close(t)
+	ll.close(t)
 }
 
 // TestS27PoolExhaustedKeepsLatestPerKlineInterval: under an exhausted
