@@ -3,7 +3,10 @@ package natsbridge
 import (
 	"testing"
 
+	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/contrib/natsbridge/internal/wire"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -68,4 +71,28 @@ func TestS27SharedSymbolToken(t *testing.T) {
 	} {
 		require.Equal(t, want, sharedSymbolToken(subj), subj)
 	}
+}
+
+// FuzzQueueSharedSubject: the queue decodes what it drops on a subject
+// whose symbol token may be shared (and a live kline) to key the newest
+// quote it keeps; any bytes must leave it bounded and panic-free.
+func FuzzQueueSharedSubject(f *testing.F) {
+	for i, typ := range []schema.EventType{schema.EventBBO, schema.EventKlineLive, schema.EventTicker} {
+		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC.USDT", Type: typ}
+		ev.Kline.Interval = "1m"
+		f.Add(wire.Append(nil, ev, uint64(i)))
+	}
+	f.Add([]byte{wire.Version, byte(schema.EventBBO)})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		q := newMsgQueue(1, 1<<10)
+		subj := Subject(DefaultPrefix, schema.VenueBinance, "BTC.USDT", schema.EventBBO)
+		for range 3 {
+			q.push(&nats.Msg{Subject: subj, Data: data})
+		}
+		for n := 0; q.pop() != nil; n++ {
+			if n > 2 {
+				t.Fatal("more popped than pushed")
+			}
+		}
+	})
 }
