@@ -58,8 +58,9 @@ type MergedStats struct {
 // delivery goroutine: the MergedEvent lane. It follows the rules of the
 // market-data lanes of a [Subscription] — a clone per subscriber, latest
 // wins per (source, symbol, type) for views (schema.MergedEvent.View), windows dropped
-// oldest-first among windows past the bound — in one FIFO, as merged
-// events are few. It is safe for concurrent use.
+// oldest-first among windows past the bound — delivered in arrival order
+// from two lines (views, windows), so that queueing one costs O(1) however
+// many wait. It is safe for concurrent use.
 type MergedSubscription struct {
 	d       *Dispatcher
 	f       MergedFilter
@@ -71,11 +72,28 @@ type MergedSubscription struct {
 	bound   int
 	once    sync.Once
 
-	mu    sync.Mutex
-	state subState
-	q     ring[*schema.MergedEvent]
-	nwin  int // windows (events not views) in q
-	st    MergedStats
+	mu      sync.Mutex
+	state   subState
+	views   ring[*mcell]       // queued views, in arrival order
+	byKey   map[viewKey]*mcell // the same, by (source, symbol, type)
+	windows ring[mcell]        // queued windows, in arrival order: the oldest is dropped
+	seq     uint64             // arrival numbers: the two lines deliver in their order
+	st      MergedStats
+	scanned uint64 // queued events looked at by enqueue, for tests
+}
+
+// mcell is a queued merged event and its arrival number. A view replaced
+// in place keeps its cell, and so its place in line.
+type mcell struct {
+	m   *schema.MergedEvent
+	seq uint64
+}
+
+// viewKey is what a view is latest-wins per.
+type viewKey struct {
+	source uint64
+	symbol string
+	typ    schema.EventType
 }
 
 // C returns the channel merged events are delivered on when the
@@ -92,7 +110,7 @@ func (s *MergedSubscription) Stats() MergedStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.st
-	st.Depth = s.q.len()
+	st.Depth = s.views.len() + s.windows.len()
 	return st
 }
 
@@ -111,7 +129,8 @@ func (d *Dispatcher) SubscribeMerged(f MergedFilter, opts *MergedOptions) (*Merg
 		d: d, f: MergedFilter{Symbols: slices.Clone(f.Symbols), Types: slices.Clone(f.Types)},
 		handler: o.Handler, bound: o.Bound,
 		wake: make(chan struct{}, 1), abort: make(chan struct{}), done: make(chan struct{}),
-		q: newRing[*schema.MergedEvent](min(o.Bound, 64)),
+		windows: newRing[mcell](min(o.Bound, 64)), views: newRing[*mcell](16),
+		byKey: make(map[viewKey]*mcell),
 	}
 	if s.handler == nil {
 		s.ch = make(chan *schema.MergedEvent)
@@ -189,24 +208,32 @@ func (s *MergedSubscription) enqueue(m *schema.MergedEvent) bool {
 		s.mu.Unlock()
 		return false
 	}
+	// Views and windows wait in two lines, delivered in arrival order: a
+	// view finds its queued one by its key, and the oldest window is the
+	// head of its line. One line of both, looked through for the view to
+	// replace or the window to drop under the lock every publish to the
+	// subscription takes, was O(queued) per publish.
+	s.scanned++
+	s.seq++
 	if m.View() {
-		for i := range s.q.n {
-			j := (s.q.head + i) % len(s.q.buf)
-			if old := s.q.buf[j]; old.View() && old.Source == m.Source && old.Symbol == m.Symbol && old.Type == m.Type {
-				s.q.buf[j] = m.Clone()
-				s.st.Coalesced++
-				s.mu.Unlock()
-				signal(s.wake)
-				return true
-			}
+		k := viewKey{m.Source, m.Symbol, m.Type}
+		if old := s.byKey[k]; old != nil {
+			old.m = m.Clone()
+			s.st.Coalesced++
+			s.mu.Unlock()
+			signal(s.wake)
+			return true
 		}
+		c := &mcell{m: m.Clone(), seq: s.seq}
+		s.byKey[k] = c
+		s.views.push(c)
 	} else {
-		if s.nwin >= s.bound {
-			s.dropOldestWindowLocked()
+		if s.windows.len() >= s.bound {
+			s.windows.pop()
+			s.st.Dropped++
 		}
-		s.nwin++
+		s.windows.push(mcell{m: m.Clone(), seq: s.seq})
 	}
-	s.q.push(m.Clone())
 	s.mu.Unlock()
 	signal(s.wake)
 	return true
@@ -254,11 +281,7 @@ func (s *MergedSubscription) next() *schema.MergedEvent {
 			s.mu.Unlock()
 			return nil
 		}
-		if s.q.len() > 0 {
-			m := s.q.pop()
-			if !m.View() {
-				s.nwin--
-			}
+		if m := s.popLocked(); m != nil {
 			s.mu.Unlock()
 			return m
 		}
@@ -291,34 +314,28 @@ func (s *MergedSubscription) stopped() bool {
 	return s.state == stateStopped
 }
 
+// popLocked takes the next queued event in arrival order, or returns nil.
+func (s *MergedSubscription) popLocked() *schema.MergedEvent {
+	v, w := s.views.len() > 0, s.windows.len() > 0
+	switch {
+	case v && (!w || s.views.peek().seq < s.windows.peek().seq):
+		m := s.views.pop().m
+		delete(s.byKey, viewKey{m.Source, m.Symbol, m.Type})
+		return m
+	case w:
+		return s.windows.pop().m
+	}
+	return nil
+}
+
 func (s *MergedSubscription) stop() uint64 {
 	s.mu.Lock()
 	s.state = stateStopped
-	n := uint64(s.q.reset())
-	s.nwin = 0
+	n := uint64(s.views.reset() + s.windows.reset())
+	clear(s.byKey)
 	s.st.Discarded += n
 	s.mu.Unlock()
 	signal(s.wake)                       // parked: it wakes, sees stateStopped and exits
 	s.once.Do(func() { close(s.abort) }) // sending on ch: the send gives up
 	return n
-}
-
-// dropOldestWindowLocked removes the oldest window from the queue, however
-// many views wait ahead of it: the views move up one slot, in
-// order, and keep their place in line.
-func (s *MergedSubscription) dropOldestWindowLocked() {
-	r := &s.q
-	at := func(i int) int { return (r.head + i) % len(r.buf) }
-	i := 0
-	for ; i < r.n && r.buf[at(i)].View(); i++ {
-	}
-	if i == r.n {
-		return
-	}
-	for ; i > 0; i-- {
-		r.buf[at(i)] = r.buf[at(i-1)]
-	}
-	r.pop() // the head slot, a duplicate now
-	s.nwin--
-	s.st.Dropped++
 }

@@ -1,9 +1,9 @@
 package dispatch
 
 import (
-	"maps"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -112,107 +112,152 @@ func (m *matcher) match(k routeKey) bool {
 }
 
 // index routes a stream to its subscribers. One index is built for each set
-// of subscribers (copy-on-write on Subscribe and Unsubscribe) and read
-// through an atomic pointer. It learns the route of a stream the first time
-// the stream is published, by matching every subscriber once; later events
-// of the stream find it in a map without a lock.
+// of subscribers (empty, on Subscribe and Unsubscribe) and read through an
+// atomic pointer. It learns the route of a stream the first time the
+// stream is published, by matching every subscriber once; later events of
+// the stream find it without a lock.
 //
-// Learned routes go to dirty (under mu) and are promoted into a new read
-// map once the slow path has been taken as often as there are routes, so
-// that promotion costs amortized O(1) per new stream.
+// Learned routes live in a sync.Map (a concurrent hash trie since Go
+// 1.24): a lookup takes no lock and writes nothing, and learning a route
+// inserts one entry, never copying the others. (Before, routes learned
+// under the lock were promoted into a new read map by copying every route:
+// O(streams) on one unlucky Publish, 30–126 ms measured at 100k streams,
+// a stall of the publisher's goroutine and so a stale market for every
+// subscriber.)
 //
 // What it learns is bounded: venues list and delist symbols without end
 // (options and dated futures expire by the thousand), so a route is kept
-// for a generation of learned streams, not for ever. When read and dirty
-// together hold the generation's limit, they become the old generation
-// (as they are: no copy, so the Publish that starts a generation costs no
-// more than another) and learning starts afresh; a stream of the old
-// generation published again takes its route back from it without
-// matching the subscribers, and one not published for a whole generation
-// is forgotten (and learned again if it comes back). A generation's limit
-// is maxRoutes, or twice the routes the last one took back from its
-// predecessor if more: a host that follows more streams at once than
-// maxRoutes keeps them all in the read map, learned once, rather than
-// learning them again in every generation (a lock and an allocation per
-// event on the hot path). So an index holds at most twice the limit,
-// which is at most four times the streams published again across a
-// generation, or 2 × maxRoutes when they are fewer.
+// for a generation of learned streams, not for ever. When this generation
+// holds its limit, it becomes the old generation as it is (no copy: the
+// Publish that starts a generation costs no more than another) and
+// learning starts afresh; a stream of the old generation published again
+// takes its route back from it without matching the subscribers, and one
+// not published for a whole generation is forgotten (and learned again if
+// it comes back). A generation's limit is maxRoutes, or twice the routes
+// the last one took back from its predecessor if more, so that a host
+// following more streams at once keeps them learned; and twice the last
+// limit (at most maxLimit) when the last generation filled in less than
+// minGeneration: streams quoting in turn, more of them than two
+// generations hold, are each learned again before they come back, so none
+// is ever taken back, and only their rate tells them from a stream of new
+// symbols. So an index holds at most its limit and the last one: twice
+// the streams published again across a generation, or those learned in
+// the last minGeneration, or maxRoutes, whichever is most, and never more
+// than 2 × maxLimit.
 type index struct {
 	subs []*Subscription // in subscription order
 
-	read    atomic.Pointer[map[routeKey][]*Subscription]
+	cur atomic.Pointer[routes] // this generation
+
 	mu      sync.Mutex
-	dirty   map[routeKey][]*Subscription
-	old     [2]map[routeKey][]*Subscription // the previous generation: its read and dirty maps, no longer written
-	misses  int
-	limit   int // routes of this generation that start the next
-	revived int // routes of this generation taken back from the old one
+	old     *routes // the previous generation, no longer written; nil at first
+	limit   int     // routes of this generation that start the next
+	floor   int     // the least limit: maxRoutes (a test's less)
+	ceil    int     // the greatest limit: maxLimit (a test's less)
+	revived int     // routes of this generation taken back from the old one
+	born    int64   // IngestTS of this generation's first event that had one (Unix ns); 0: none yet
+	matched uint64  // subscriptions matched against a stream, for tests: the work of learning
 }
 
-// maxRoutes is the fewest streams' routes one generation of an index
-// holds: more streams than most hosts follow at once on one dispatcher.
-const maxRoutes = 1 << 15
+// routes is one generation of learned routes: routeKey → *route.
+type routes struct {
+	m sync.Map
+	n int // entries, under index.mu
+}
+
+// route is a learned route: the subscriptions that want a stream, in
+// subscription order.
+type route struct{ subs []*Subscription }
+
+const (
+	// maxRoutes is the fewest streams' routes one generation of an index
+	// holds: more streams than most hosts follow at once on one
+	// dispatcher.
+	maxRoutes = 1 << 15
+	// maxLimit is the most routes one generation may hold, however fast
+	// streams come: a venue (or a parser's bug) naming a new symbol in
+	// every message grows it no further. A route takes about 220 bytes
+	// besides its symbol (measured at 200k routes, one subscription), so
+	// two generations of maxLimit about 115 MB.
+	maxLimit = 1 << 18
+	// minGeneration: a generation that fills faster doubles the next
+	// one's limit. A host whose streams, more than two generations hold,
+	// quote in turn slower than a generation a second learns each quote's
+	// route again — a lock, a match of every subscription and a few
+	// allocations each, at most maxRoutes a second — rather than keep
+	// them all.
+	minGeneration = time.Second
+)
 
 func newIndex(subs []*Subscription) *index {
-	ix := &index{subs: subs, limit: maxRoutes}
-	m := map[routeKey][]*Subscription{}
-	ix.read.Store(&m)
+	ix := &index{subs: subs, limit: maxRoutes, floor: maxRoutes, ceil: maxLimit}
+	ix.cur.Store(new(routes))
 	return ix
 }
 
-// route returns the subscribers that want stream k, in subscription order.
+// route returns the subscribers that want stream k, in subscription order,
+// for an event received at "at" (its IngestTS, Unix ns; 0 if unknown).
 // The slice is shared and MUST NOT be modified.
-func (ix *index) route(k routeKey) []*Subscription {
-	if r, ok := (*ix.read.Load())[k]; ok {
-		return r
+func (ix *index) route(k routeKey, at int64) []*Subscription {
+	if r, ok := ix.cur.Load().m.Load(k); ok {
+		return r.(*route).subs
 	}
-	return ix.learn(k)
+	return ix.learn(k, at)
 }
 
-func (ix *index) learn(k routeKey) []*Subscription {
+// learn finds the route of k, in the old generation or by matching every
+// subscription, and adds it to this one: one insertion, a few allocations,
+// never a copy of the others.
+func (ix *index) learn(k routeKey, at int64) []*Subscription {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	read := *ix.read.Load()
-	if r, ok := read[k]; ok {
-		return r
+	g := ix.cur.Load()
+	if r, ok := g.m.Load(k); ok {
+		return r.(*route).subs
 	}
-	r, ok := ix.dirty[k]
-	if !ok {
-		if r, ok = ix.old[0][k]; !ok {
-			r, ok = ix.old[1][k]
-		}
-		if ok {
+	var r *route
+	if ix.old != nil {
+		if v, ok := ix.old.m.Load(k); ok {
+			r = v.(*route)
 			ix.revived++
-		} else {
-			for _, s := range ix.subs {
-				if s.m.match(k) {
-					r = append(r, s)
-				}
+		}
+	}
+	if r == nil {
+		r = &route{}
+		for _, s := range ix.subs {
+			if s.m.match(k) {
+				r.subs = append(r.subs, s)
 			}
 		}
-		if ix.dirty == nil {
-			ix.dirty = make(map[routeKey][]*Subscription)
-		}
-		ix.dirty[k] = r
+		ix.matched += uint64(len(ix.subs))
 	}
-	ix.misses++
-	if len(read)+len(ix.dirty) >= ix.limit {
+	g.m.Store(k, r)
+	g.n++
+	if ix.born == 0 {
+		ix.born = at
+	}
+	if g.n >= ix.limit {
 		// A new generation: forget what was not published in this one.
-		ix.old = [2]map[routeKey][]*Subscription{read, ix.dirty}
-		ix.limit, ix.revived = max(maxRoutes, 2*ix.revived), 0
-		m := map[routeKey][]*Subscription{}
-		ix.read.Store(&m)
-		ix.dirty, ix.misses = nil, 0
-		return r
+		limit := max(ix.floor, 2*ix.revived)
+		if at != 0 && ix.born != 0 && at-ix.born < int64(minGeneration) {
+			limit = max(limit, 2*ix.limit) // filled in less than minGeneration
+		}
+		ix.limit, ix.revived, ix.born = min(limit, ix.ceil), 0, at
+		ix.old = g
+		ix.cur.Store(new(routes))
 	}
-	if ix.misses >= len(read)+len(ix.dirty) {
-		m := make(map[routeKey][]*Subscription, len(read)+len(ix.dirty))
-		maps.Copy(m, read)
-		maps.Copy(m, ix.dirty)
-		ix.read.Store(&m)
-		ix.dirty, ix.misses = nil, 0
+	return r.subs
+}
+
+// size returns the routes the index holds, both generations, for tests.
+func (ix *index) size() int {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	n := ix.cur.Load().n
+	if ix.old != nil {
+		n += ix.old.n
 	}
-	return r
+	return n
 }
 
 // union returns the subscriptions of a and b, each once, in subscription

@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -108,16 +107,18 @@ type Subscription struct {
 	seq      uint64
 	crit     ring[*schema.CanonicalEvent]
 	ord      ring[ordered]
-	coal     ring[*slot]
+	coal     ring[queued]         // slots in line; a slot's gap marker may leave its entry dead (queued.live)
+	coalN    int                  // live entries of coal: the quotes queued
 	slots    map[routeKey]*slot   // per coalescable stream, swept of streams gone quiet (sweepSlotsLocked)
 	slotList []*slot              // the same slots, in the order a sweep visits them
 	hand     int                  // the sweep's next place in slotList
 	born     uint64               // slots made with minSlots held: the sweep's clock
 	gaps     map[routeKey]*marker // gap markers waiting, by the stream they report on
-	pending  []*marker            // the same markers, oldest first
+	pending  markers              // the same markers, the first due first
 	market   uint64               // market data events delivered so far
 	counters Stats                // counters kept under mu, Delivered and WorstLag included
 	episode  uint64               // Dropped when the subscription last became slow
+	scanned  uint64               // waiting markers and queued slots looked at, for tests: the work of a pop or a gap marker
 
 	panics atomic.Uint64
 }
@@ -141,10 +142,63 @@ type ordered struct {
 // due is the count of market data deliveries after which it goes out even
 // if no event of its stream is delivered first.
 type marker struct {
-	ev  *schema.CanonicalEvent
-	key routeKey
-	due uint64
+	ev         *schema.CanonicalEvent
+	key        routeKey
+	due        uint64
+	prev, next *marker // in Subscription.pending
 }
+
+// markers is the list of waiting gap markers in the order they come due.
+// A marker's due is always set to the market data delivered so far plus
+// OrderedBound, which only grows, so a marker made or updated goes to the
+// back and the list stays in order: finding the one due next, and taking
+// any one, is O(1) — a slow subscriber of many ordered streams has a
+// marker waiting per stream, and a scan of them per delivery, under the
+// lock every Publish to it takes, was O(streams).
+type markers struct {
+	head, tail *marker
+	n          int
+}
+
+func (l *markers) len() int { return l.n }
+
+// pushBack appends m, which is in no list.
+func (l *markers) pushBack(m *marker) {
+	m.prev, m.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = m
+	} else {
+		l.head = m
+	}
+	l.tail = m
+	l.n++
+}
+
+// remove takes m, which is in l, out of it.
+func (l *markers) remove(m *marker) {
+	if m.prev != nil {
+		m.prev.next = m.next
+	} else {
+		l.head = m.next
+	}
+	if m.next != nil {
+		m.next.prev = m.prev
+	} else {
+		l.tail = m.prev
+	}
+	m.prev, m.next = nil, nil
+	l.n--
+}
+
+// moveToBack moves m, which is in l, to its back: its due has just grown.
+func (l *markers) moveToBack(m *marker) {
+	if l.tail != m {
+		l.remove(m)
+		l.pushBack(m)
+	}
+}
+
+func (l *markers) reset() { *l = markers{} }
 
 // slot is the coalescing lane's place for one stream. ev is nil when
 // nothing of the stream is queued. seq is the arrival number of the event
@@ -157,6 +211,17 @@ type slot struct {
 	at   int    // index in Subscription.slotList
 	last uint64 // Subscription.born when its stream last quoted (queued or replaced)
 }
+
+// queued is a slot's entry in the coalescing lane, made when the slot was
+// queued (seq its arrival number). It is dead once the slot's quote has
+// gone another way — dropped by a gap marker about its stream, and maybe
+// queued again since under a newer number: popLocked passes over it.
+type queued struct {
+	sl  *slot
+	seq uint64
+}
+
+func (q queued) live() bool { return q.sl.ev != nil && q.sl.seq == q.seq }
 
 // minSlots is the fewest coalescable streams' slots a subscription keeps
 // before it sweeps those that went quiet.
@@ -187,7 +252,7 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		ordBound:  o.OrderedBound,
 		crit:      newRing[*schema.CanonicalEvent](min(o.CriticalBound, 64)),
 		ord:       newRing[ordered](min(o.OrderedBound, DefaultOrderedBound)), // grows to the bound as needed
-		coal:      newRing[*slot](16),
+		coal:      newRing[queued](16),
 		slots:     make(map[routeKey]*slot),
 	}
 	if s.handler == nil {
@@ -222,7 +287,7 @@ func (s *Subscription) Idle() bool {
 func (s *Subscription) Stats() Stats {
 	s.mu.Lock()
 	st := s.counters
-	st.Critical, st.Coalescing, st.Markers = s.crit.len(), s.coal.len(), len(s.pending)
+	st.Critical, st.Coalescing, st.Markers = s.crit.len(), s.coalN, s.pending.len()
 	st.Ordered = s.ord.len() + s.stagedLocked()
 	st.Depth = s.depthLocked()
 	s.mu.Unlock()
@@ -231,7 +296,7 @@ func (s *Subscription) Stats() Stats {
 }
 
 func (s *Subscription) depthLocked() int {
-	return s.crit.len() + s.coal.len() + s.ord.len() + len(s.pending) + s.stagedLocked()
+	return s.crit.len() + s.coalN + s.ord.len() + s.pending.len() + s.stagedLocked()
 }
 
 func (s *Subscription) stagedLocked() int {
@@ -318,7 +383,8 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 	}
 	s.seq++
 	sl.ev, sl.seq, sl.last = cl.take(), s.seq, s.born
-	s.coal.push(sl)
+	s.coal.push(queued{sl: sl, seq: s.seq})
+	s.coalN++
 	return true
 }
 
@@ -388,25 +454,43 @@ func (s *Subscription) sweepSlotsLocked() {
 // covers: its stream when it names a coalescable type (of every symbol of
 // the venue when it names none), every stream of its venue (and symbol)
 // when it names no type.
+//
+// A marker about one stream (a symbol and a coalescable type: normalize's
+// stale marker when its pool ran dry, a relay's after its link came back,
+// both one per stream and in bursts) finds the stream's slot and empties
+// it, leaving its entry in line dead, for popLocked to pass over: looking
+// at every queued quote for each of S such markers cost S² under the lock.
+// A marker about more than one stream looks at the queued slots only, not
+// every slot.
 func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 	t := g.Control.GapType
-	if s.coal.len() == 0 || (t != schema.EventUnknown && !t.Coalescable()) {
+	if s.coalN == 0 || (t != schema.EventUnknown && !t.Coalescable()) {
 		return
 	}
-	// Only the queued slots can hold a stale quote: the coalescing lane,
-	// not every slot (a venue's marker per stream, each visiting every
-	// stream's slot, would cost the square of the streams).
-	n := s.coal.filter(func(sl *slot) bool {
-		k := sl.key
-		if k.venue != g.Venue || (g.Symbol != "" && k.symbol != g.Symbol) {
+	if g.Symbol != "" && t != schema.EventUnknown {
+		s.scanned++
+		if sl := s.slots[streamKey(g, t)]; sl != nil && sl.ev != nil {
+			sl.ev = nil
+			s.coalN--
+			s.counters.Coalesced++
+		}
+		return
+	}
+	n := 0
+	s.coal.filter(func(q queued) bool {
+		s.scanned++
+		if !q.live() {
+			return false
+		}
+		k := q.sl.key
+		if k.venue != g.Venue || (g.Symbol != "" && k.symbol != g.Symbol) || (t != schema.EventUnknown && k.typ != t) {
 			return true
 		}
-		if t != schema.EventUnknown && (k.typ != t || (g.Symbol != "" && (k.depth != g.Book.Depth || k.interval != g.Kline.Interval))) {
-			return true
-		}
-		sl.ev = nil
+		q.sl.ev = nil
+		n++
 		return false
 	})
+	s.coalN -= n
 	s.counters.Coalesced += uint64(n)
 }
 
@@ -456,6 +540,7 @@ func (s *Subscription) dropOldestLocked() news {
 			g.GapFirstSeq, g.GapLastSeq = 0, 0 // range no longer known
 		}
 		m.due = s.market + uint64(s.ordBound)
+		s.pending.moveToBack(m)
 		return report
 	}
 	g := &schema.CanonicalEvent{
@@ -483,7 +568,7 @@ func (s *Subscription) dropOldestLocked() news {
 	}
 	m := &marker{ev: g, key: k, due: s.market + uint64(s.ordBound)}
 	s.gaps[k] = m
-	s.pending = append(s.pending, m)
+	s.pending.pushBack(m)
 	s.counters.Gaps++
 	return report
 }
@@ -530,6 +615,7 @@ func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
 		}
 		g.GapSource = o.GapSource
 		m.due = s.market + uint64(s.ordBound)
+		s.pending.moveToBack(m)
 		return
 	}
 	if s.gaps == nil {
@@ -537,7 +623,7 @@ func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
 	}
 	m := &marker{ev: old, key: k, due: s.market + uint64(s.ordBound)}
 	s.gaps[k] = m
-	s.pending = append(s.pending, m)
+	s.pending.pushBack(m)
 }
 
 // seqRange returns the venue sequence numbers an event covers: a book diff
@@ -572,16 +658,20 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 		s.market++
 		return ev
 	}
-	o, c := s.ord.len() > 0, s.coal.len() > 0
+	for s.coal.len() > 0 && !s.coal.peek().live() {
+		s.coal.pop() // its stream's quote went with a gap marker
+	}
+	o, c := s.ord.len() > 0, s.coalN > 0
 	if !o && !c {
-		if len(s.pending) > 0 { // caught up: what waits goes now
-			return s.takeMarkerLocked(0)
+		if m := s.pending.head; m != nil { // caught up: what waits goes now
+			return s.takeMarkerLocked(m)
 		}
 		return nil
 	}
-	for i, m := range s.pending {
+	if m := s.pending.head; m != nil {
+		s.scanned++
 		if m.due <= s.market {
-			return s.takeMarkerLocked(i)
+			return s.takeMarkerLocked(m)
 		}
 	}
 	useOrd := o && (!c || s.ord.peek().seq < s.coal.peek().seq)
@@ -594,30 +684,30 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 	if useOrd {
 		s.lastOrd = true
 		ev := s.ord.pop().ev
-		if len(s.pending) > 0 {
+		if s.pending.len() > 0 {
 			if m := s.gaps[streamOf(ev)]; m != nil {
 				// The event goes right after its marker, out of reach of
 				// the drops the marker's delivery may see: otherwise each
 				// marker would make the next.
 				s.staged = ev
-				return s.takeMarkerLocked(slices.Index(s.pending, m))
+				return s.takeMarkerLocked(m)
 			}
 		}
 		s.market++
 		return ev
 	}
-	sl := s.coal.pop()
+	sl := s.coal.pop().sl
 	ev := sl.ev
 	sl.ev = nil
+	s.coalN--
 	s.market++
 	s.lastOrd = false
 	return ev
 }
 
-// takeMarkerLocked removes the i-th waiting marker and returns its event.
-func (s *Subscription) takeMarkerLocked(i int) *schema.CanonicalEvent {
-	m := s.pending[i]
-	s.pending = slices.Delete(s.pending, i, i+1)
+// takeMarkerLocked removes waiting marker m and returns its event.
+func (s *Subscription) takeMarkerLocked(m *marker) *schema.CanonicalEvent {
+	s.pending.remove(m)
 	delete(s.gaps, m.key) // later drops of the stream need a new marker
 	return m.ev
 }
@@ -720,14 +810,16 @@ func (s *Subscription) stopped() bool {
 func (s *Subscription) stop() uint64 {
 	s.mu.Lock()
 	s.state = stateStopped
-	n := uint64(s.crit.reset() + s.ord.reset() + len(s.pending) + s.stagedLocked())
+	n := uint64(s.crit.reset() + s.ord.reset() + s.pending.len() + s.stagedLocked())
 	s.staged = nil
 	for s.coal.len() > 0 {
-		s.coal.pop().ev = nil
-		n++
+		if q := s.coal.pop(); q.live() {
+			q.sl.ev = nil
+			n++
+		}
 	}
-	clear(s.pending)
-	s.pending = s.pending[:0]
+	s.coalN = 0
+	s.pending.reset()
 	clear(s.gaps)
 	s.counters.Discarded += n
 	s.mu.Unlock()

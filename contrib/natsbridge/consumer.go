@@ -191,11 +191,11 @@ type Consumer struct {
 	// no event, in order: they are delivered first, and nothing overtakes
 	// them.
 	held      []heldMsg
-	latest    map[streamKey]*latestMsg // coalescable streams' updates waiting for an event, at most MaxStreams
-	holding   atomic.Bool              // something is held: the loop retries it
-	heldBytes int                      // the bytes of held messages
-	heldFull  atomic.Bool              // held is at its bound: the loop takes nothing from the queue
-	heldOver  bool                     // held reached its bound (logged once a run)
+	latest    map[viewKey]*latestMsg // coalescable streams' updates waiting for an event, at most MaxStreams
+	holding   atomic.Bool            // something is held: the loop retries it
+	heldBytes int                    // the bytes of held messages
+	heldFull  atomic.Bool            // held is at its bound: the loop takes nothing from the queue
+	heldOver  bool                   // held reached its bound (logged once a run)
 	// reserve is an event kept for critical messages and gap markers when
 	// the pool is exhausted; refilled after a message while the pool has
 	// two events free or more (the last one is left to market data).
@@ -259,8 +259,8 @@ type subjectState struct {
 
 // latestMsg is the last update of a coalescable stream that found no
 // event, delivered once one is free unless a newer one comes first. It is
-// kept per stream (venue, symbol, type), not per subject: symbols that
-// share a subject are two streams.
+// kept per stream (venue, symbol, type) and view (a kline's interval),
+// not per subject: symbols that share a subject are two streams.
 type latestMsg struct {
 	st   subjectState
 	data []byte
@@ -345,7 +345,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 	c := &Consumer{nc: nc, d: d, events: events, opts: o, log: logger(o.Logger).With("role", "consumer"),
 		msgs: make(chan *nats.Msg, o.PendingMsgs), q: newMsgQueue(o.PendingMsgs, o.PendingBytes),
 		quit: make(chan struct{}), loop: make(chan struct{}), pumped: make(chan struct{}),
-		core: core, subjects: newLRU[string, subjectState](o.MaxStreams), latest: make(map[streamKey]*latestMsg),
+		core: core, subjects: newLRU[string, subjectState](o.MaxStreams), latest: make(map[viewKey]*latestMsg),
 		stateSubj: subjectState{subject: "(connection state)", local: true},
 		seqs:      newLRU[streamKey, seqState](o.MaxStreams), seen: newDedup(o.Dedup)}
 	c.life, c.endLife = context.WithCancel(context.Background())
@@ -600,7 +600,7 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 		if _, err := c.dec.Decode(data, &c.scratch); err != nil {
 			break // malformed: no stream to keep it for
 		}
-		k := streamKey{c.scratch.Venue, c.scratch.Symbol, c.scratch.Type}
+		k := viewOf(streamKey{c.scratch.Venue, c.scratch.Symbol, c.scratch.Type}, &c.scratch)
 		l := c.latest[k]
 		if l == nil {
 			if len(c.latest) >= c.opts.MaxStreams {
@@ -656,7 +656,7 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		return
 	}
 	if ev.Type.Coalescable() && len(c.latest) > 0 {
-		delete(c.latest, streamKey{ev.Venue, ev.Symbol, ev.Type}) // delivered, or superseded
+		delete(c.latest, viewOf(streamKey{ev.Venue, ev.Symbol, ev.Type}, ev)) // delivered, or superseded
 	}
 	if !ev.Type.Critical() && ev.Venue != c.lastVenue {
 		c.noteVenue(ev.Venue)

@@ -147,7 +147,7 @@ type Publisher struct {
 	// the link is back: nothing else would show them a quote is stale.
 	// Taken on a refusal and at a reconnection only, never per message.
 	lostMu     sync.Mutex
-	lostQuotes map[streamKey]lostQuote
+	lostQuotes map[viewKey]lostQuote
 	lostVenues map[schema.Venue]struct{} // past MaxStreams streams: told per venue
 
 	mu       sync.Mutex
@@ -301,15 +301,14 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 }
 
 // lostQuote is a coalescable stream whose quote NATS refused: its subject
-// and view (a marker about it names them as its events do).
+// (a marker about it goes where its events go).
 type lostQuote struct {
-	subject  string
-	depth    int
-	interval string
+	subject string
 }
 
-// lostQuote records that NATS refused a quote of stream k.
-func (p *Publisher) lostQuote(k streamKey, subject string, ev *schema.CanonicalEvent) {
+// lostQuote records that NATS refused a quote of stream sk.
+func (p *Publisher) lostQuote(sk streamKey, subject string, ev *schema.CanonicalEvent) {
+	k := viewOf(sk, ev) // each lost interval is told, not only the last one refused
 	p.lostMu.Lock()
 	defer p.lostMu.Unlock()
 	if _, ok := p.lostQuotes[k]; !ok && len(p.lostQuotes) >= p.opts.MaxStreams {
@@ -320,9 +319,9 @@ func (p *Publisher) lostQuote(k streamKey, subject string, ev *schema.CanonicalE
 		return
 	}
 	if p.lostQuotes == nil {
-		p.lostQuotes = make(map[streamKey]lostQuote)
+		p.lostQuotes = make(map[viewKey]lostQuote)
 	}
-	p.lostQuotes[k] = lostQuote{subject: subject, depth: ev.Book.Depth, interval: ev.Kline.Interval}
+	p.lostQuotes[k] = lostQuote{subject: subject}
 }
 
 // tellLostQuotes runs when the connection is (back) up: for every
@@ -348,11 +347,11 @@ func (p *Publisher) tellLostQuotes() {
 	for k, l := range lost {
 		g := &schema.CanonicalEvent{Venue: k.venue, Symbol: k.symbol, Type: schema.EventGap, IngestTS: now}
 		g.Control = schema.Control{Kind: schema.ControlGap, GapType: k.typ, GapSource: schema.GapRelay, Reason: why}
-		g.Book.Depth, g.Kline.Interval = l.depth, l.interval
+		g.Book.Depth, g.Kline.Interval = k.depth, k.interval
 		if !send(l.subject, g) {
 			p.lostMu.Lock()
 			if p.lostQuotes == nil {
-				p.lostQuotes = make(map[streamKey]lostQuote)
+				p.lostQuotes = make(map[viewKey]lostQuote)
 			}
 			p.lostQuotes[k] = l
 			p.lostMu.Unlock()

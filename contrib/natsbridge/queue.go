@@ -1,6 +1,7 @@
 package natsbridge
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -39,23 +40,44 @@ type msgQueue struct {
 	scratch     schema.CanonicalEvent
 }
 
-// latestKey is a stream of quotes: a subject, and a live kline's interval
-// (a subject carries a symbol's klines of every interval, each a stream of
-// its own, which dispatch coalesces apart).
+// latestKey is a stream of quotes: a subject, the symbol when the subject's
+// symbol token may be shared, and a live kline's interval (a subject
+// carries a symbol's klines of every interval, each a stream of its own,
+// which dispatch coalesces apart).
 type latestKey struct {
-	subject, interval string
+	subject, symbol, interval string
 }
 
-// keyOf returns the stream of m, a quote of type typ.
+// keyOf returns the stream of m, a quote of type typ. It decodes m only
+// for a live kline (its interval) and for a subject whose symbol token
+// holds '_': symbols that differ only in characters a token cannot hold
+// ("BTC.USDT", "BTC_USDT") share it and are two streams (see Subject).
 func (q *msgQueue) keyOf(m *nats.Msg, typ schema.EventType) latestKey {
 	k := latestKey{subject: m.Subject}
-	if typ == schema.EventKlineLive {
+	shared := sharedSymbolToken(m.Subject)
+	if typ == schema.EventKlineLive || shared {
 		q.scratch.Reset()
 		if _, err := q.dec.Decode(m.Data, &q.scratch); err == nil {
 			k.interval = q.scratch.Kline.Interval
+			if shared {
+				k.symbol = q.scratch.Symbol
+			}
 		}
 	}
 	return k
+}
+
+// sharedSymbolToken reports whether the symbol token of subj
+// (prefix.venue.symbol.type) holds '_', which token writes for the
+// characters a subject cannot hold and for an empty symbol: more than one
+// symbol may have it.
+func sharedSymbolToken(subj string) bool {
+	end := strings.LastIndexByte(subj, '.')
+	if end < 0 {
+		return false
+	}
+	start := strings.LastIndexByte(subj[:end], '.')
+	return strings.IndexByte(subj[start+1:end], '_') >= 0
 }
 
 // forgetLocked removes the kept quote of stream k.

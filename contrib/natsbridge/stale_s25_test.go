@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 )
@@ -81,42 +82,18 @@ func (d *gateDialer) Dial(network, _ string) (net.Conn, error) {
 // reaches its subscribers (and replaces a quote still queued there from
 // before the loss).
 func TestS25IngestLinkLossMarksStreamsStale(t *testing.T) {
-	srv := startServer(t)
-	ingest, far := newNode(t), newNode(t)
-	dialer := &gateDialer{addr: srv.Addr().String()}
-	small := &ConnectOptions{ReconnectBuf: 4 << 10, Extra: []nats.Option{nats.SetCustomDialer(dialer)}}
-	pubStates := make(chan StateEvent, 64)
-	nc := connect(t, srv.ClientURL(), small)
-	pub, err := NewPublisher(waitCtx(t), nc, ingest.d,
-		&PublisherOptions{OnState: func(e StateEvent) { pubStates <- e }, Lanes: dispatch.SubscribeOptions{OrderedBound: 1 << 16}})
-	require.NoError(t, err)
-	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}, Symbols: []string{"BTC-USDT"}, Types: []schema.EventType{schema.EventBBO}})
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
-	require.NoError(t, err)
+	ll := newLinkLoss(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}, Symbols: []string{"BTC-USDT"}, Types: []schema.EventType{schema.EventBBO}})
 	price := int64(0)
 	quote := func(ev *schema.CanonicalEvent) {
 		price++
 		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventBBO
 		ev.BBO.BidPrice, ev.Raw = schema.NewDecimal(price, 1), make([]byte, 512)
 	}
-	ingest.publish(t, quote)
-	require.Equal(t, schema.EventBBO, next(t, got, anyMarket).Type)
-
-	// The ingest node's link goes, and stays down a while.
-	dialer.down.Store(true)
-	id, err := nc.GetClientID()
-	require.NoError(t, err)
-	require.NoError(t, srv.DisconnectClientByID(id))
-	awaitState(t, pubStates, schema.ConnReconnecting)
-	for i := range 64 { // 32 KiB of quotes: far past the 4 KiB buffer
-		ingest.publish(t, quote)
-		eventually(t, func() bool { return pub.Stats().Lane.Delivered == uint64(i+2) }, "the publisher handled the quote")
-	}
-	require.Positive(t, pub.Stats().Dropped, "the reconnect buffer is bounded")
-	dialer.down.Store(false)
-	awaitState(t, pubStates, schema.ConnConnected)
+	ll.ingest.publish(t, quote)
+	require.Equal(t, schema.EventBBO, next(t, ll.got, anyMarket).Type)
+	ll.lose(t, 64, func(int) func(*schema.CanonicalEvent) { return quote }) // 32 KiB of quotes
 	for {
-		ev := next(t, got, anyMarket)
+		ev := next(t, ll.got, anyMarket)
 		if ev.Type == schema.EventGap {
 			require.Equal(t, schema.EventBBO, ev.Control.GapType)
 			require.Equal(t, "BTC-USDT", ev.Symbol)
@@ -125,10 +102,63 @@ func TestS25IngestLinkLossMarksStreamsStale(t *testing.T) {
 		require.Equal(t, schema.EventBBO, ev.Type)
 		require.NotEqual(t, schema.NewDecimal(price, 1), ev.BBO.BidPrice, "the last quote came through: no loss left to tell")
 	}
-	require.NoError(t, pub.Close(closeCtx(t)))
-	require.NoError(t, cons.Close(closeCtx(t)))
-	ingest.close(t)
-	far.close(t)
+	ll.close(t)
+}
+
+// linkLoss is an ingest node whose NATS link can be taken down while the
+// server and the far side's link stay up, and the far side: a Consumer
+// and a collector of what f selects.
+type linkLoss struct {
+	srv       *embedded.Server
+	ingest    *node
+	far       *node
+	dialer    *gateDialer
+	nc        *nats.Conn
+	pub       *Publisher
+	pubStates chan StateEvent
+	cons      *Consumer
+	got       <-chan *schema.CanonicalEvent
+}
+
+func newLinkLoss(t *testing.T, f dispatch.Filter) *linkLoss {
+	ll := &linkLoss{srv: startServer(t), ingest: newNode(t), far: newNode(t), pubStates: make(chan StateEvent, 64)}
+	ll.dialer = &gateDialer{addr: ll.srv.Addr().String()}
+	small := &ConnectOptions{ReconnectBuf: 4 << 10, Extra: []nats.Option{nats.SetCustomDialer(ll.dialer)}}
+	ll.nc = connect(t, ll.srv.ClientURL(), small)
+	var err error
+	ll.pub, err = NewPublisher(waitCtx(t), ll.nc, ll.ingest.d,
+		&PublisherOptions{OnState: func(e StateEvent) { ll.pubStates <- e }, Lanes: dispatch.SubscribeOptions{OrderedBound: 1 << 16}})
+	require.NoError(t, err)
+	ll.got = ll.far.collect(t, f)
+	ll.cons, err = NewConsumer(waitCtx(t), connect(t, ll.srv.ClientURL(), nil), ll.far.d, ll.far.pools.Events, nil)
+	require.NoError(t, err)
+	return ll
+}
+
+// lose takes the ingest node's link down, publishes n events there (the
+// i-th filled by fill(i)), far past the 4 KiB reconnect buffer, and brings
+// the link back.
+func (ll *linkLoss) lose(t *testing.T, n int, fill func(i int) func(*schema.CanonicalEvent)) {
+	ll.dialer.down.Store(true)
+	id, err := ll.nc.GetClientID()
+	require.NoError(t, err)
+	require.NoError(t, ll.srv.DisconnectClientByID(id))
+	awaitState(t, ll.pubStates, schema.ConnReconnecting)
+	base := ll.pub.Stats().Lane.Delivered
+	for i := range n {
+		ll.ingest.publish(t, fill(i))
+		eventually(t, func() bool { return ll.pub.Stats().Lane.Delivered == base+uint64(i+1) }, "the publisher handled the event")
+	}
+	require.Positive(t, ll.pub.Stats().Dropped, "the reconnect buffer is bounded")
+	ll.dialer.down.Store(false)
+	awaitState(t, ll.pubStates, schema.ConnConnected)
+}
+
+func (ll *linkLoss) close(t *testing.T) {
+	require.NoError(t, ll.pub.Close(closeCtx(t)))
+	require.NoError(t, ll.cons.Close(closeCtx(t)))
+	ll.ingest.close(t)
+	ll.far.close(t)
 }
 
 // TestS25QueueOverflowKeepsLatestQuote: a burst past the Consumer's

@@ -60,6 +60,23 @@ type streamKey struct {
 	typ    schema.EventType
 }
 
+// viewKey is a coalescable stream, view included: a symbol's live klines
+// of each interval (and a book of each depth) are a stream of their own,
+// which dispatch coalesces apart and a gap marker names as their events
+// do. What is kept per quote stream — the newest update waiting for the
+// event pool, a stream whose quotes NATS refused — is kept per view: kept
+// per (venue, symbol, type), one interval's replaced another's.
+type viewKey struct {
+	streamKey
+	depth    int
+	interval string
+}
+
+// viewOf returns the view of stream k that ev, one of its events, is of.
+func viewOf(k streamKey, ev *schema.CanonicalEvent) viewKey {
+	return viewKey{streamKey: k, depth: ev.Book.Depth, interval: ev.Kline.Interval}
+}
+
 // stream is what the publisher keeps per stream: its subject, built once, and
 // the bridge sequence of its last message.
 type stream struct {

@@ -1,0 +1,139 @@
+package dispatch
+
+import (
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// S27: the route index must keep every stream of a host learned when the
+// host follows more streams than two generations of routes hold, quoting
+// in turn (a relay of every option of a few venues), and learning a route
+// must cost one Publish a bounded amount of work, whatever the streams
+// learned before. An earlier session measured lookups of 30–126 ms at 100k
+// streams in turn: every stream was forgotten before it came back, so every
+// event learned its route again, and the read map was rebuilt by copying
+// every route under the lock on one Publish — a stall of the publisher's
+// goroutine, so a stale market for every subscriber.
+
+func s27Keys(prefix string, n int) []routeKey {
+	keys := make([]routeKey, n)
+	for i := range keys {
+		keys[i] = routeKey{venue: schema.VenueBinance, symbol: prefix + strconv.Itoa(i), typ: schema.EventBBO}
+	}
+	return keys
+}
+
+// A host publishing ~1M events a second over 3 × maxRoutes streams in
+// turn: after a few rounds every stream's route is kept, and a round
+// learns nothing (no subscription matched, no allocation).
+func TestS27RoutesOfStreamsQuotingInTurn(t *testing.T) {
+	s := &Subscription{id: 1, m: compile(Filter{})}
+	ix := newIndex([]*Subscription{s})
+	keys := s27Keys("S-", 3*maxRoutes+1000)
+	var at int64 = 1_700_000_000_000_000_000
+	round := func() {
+		for _, k := range keys {
+			at += int64(time.Microsecond)
+			if r := ix.route(k, at); len(r) != 1 {
+				panic("wrong route")
+			}
+		}
+	}
+	for range 4 {
+		round()
+	}
+	before := ix.matched
+	round()
+	require.Equal(t, before, ix.matched, "streams quoting in turn were learned again")
+	require.Zero(t, testing.AllocsPerRun(2, round), "streams quoting in turn were learned again")
+	require.LessOrEqual(t, ix.size(), 4*len(keys), "routes kept beyond twice the limit")
+}
+
+// Learning a route costs one Publish a bounded amount: no single lookup
+// allocates more than a few KiB, whatever the routes learned before (the
+// promotion copied every route into a new read map on one lookup: MiB at
+// 100k streams). Measured over windows of 64 lookups so that the heap's
+// counters are read a few thousand times, not once per lookup.
+func TestS27LearningBoundedPerLookup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads the heap's counters ~5,000 times")
+	}
+	s := &Subscription{id: 1, m: compile(Filter{})}
+	ix := newIndex([]*Subscription{s})
+	keys := s27Keys("S-", 3*maxRoutes+1000)
+	churn := s27Keys("NEW-", 2*maxRoutes)
+	const window = 64
+	var worst uint64
+	var ms runtime.MemStats
+	var at int64 = 1_700_000_000_000_000_000
+	measure := func(keys []routeKey) {
+		for i := 0; i < len(keys); i += window {
+			runtime.ReadMemStats(&ms)
+			b0 := ms.TotalAlloc
+			for _, k := range keys[i:min(i+window, len(keys))] {
+				at += int64(time.Microsecond)
+				ix.route(k, at)
+			}
+			runtime.ReadMemStats(&ms)
+			worst = max(worst, ms.TotalAlloc-b0)
+		}
+	}
+	measure(keys)  // learned for the first time
+	measure(keys)  // taken back or learned again
+	measure(churn) // new streams among them
+	measure(keys)
+	t.Logf("most bytes allocated by %d lookups: %d", window, worst)
+	// A learned route costs a few hundred bytes: the trie's entry, the
+	// boxed key, the route (and now and then a node of the trie).
+	require.Less(t, worst, uint64(window*1024), "one lookup allocated O(routes)")
+}
+
+// Routes of streams that come and go are forgotten: at most two
+// generations are kept. Streams new at a slow pace (a generation fills in
+// more than minGeneration) keep the limit at its floor; a burst of new
+// streams doubles it, up to its ceiling, and it comes back down once the
+// pace slows.
+func TestS27RoutesBoundedUnderChurn(t *testing.T) {
+	s := &Subscription{id: 1, m: compile(Filter{})}
+	ix := newIndex([]*Subscription{s})
+	ix.floor, ix.ceil, ix.limit = 64, 1024, 64
+	var at int64 = 1_700_000_000_000_000_000
+	n := 0
+	publish := func(count int, step time.Duration) {
+		for range count {
+			n++
+			at += int64(step)
+			require.Len(t, ix.route(routeKey{venue: schema.VenueOKX, symbol: "C-" + strconv.Itoa(n), typ: schema.EventTicker}, at), 1)
+		}
+	}
+	limit := func() int {
+		ix.mu.Lock()
+		defer ix.mu.Unlock()
+		return ix.limit
+	}
+	publish(100*64, minGeneration/16) // a generation of 64 takes 4 s
+	require.Equal(t, 64, limit())
+	require.LessOrEqual(t, ix.size(), 2*64)
+
+	publish(100*1024, time.Microsecond) // a burst: every generation fills at once
+	require.Equal(t, 1024, limit(), "the limit grows to its ceiling, no further")
+	require.LessOrEqual(t, ix.size(), 2*1024)
+
+	publish(4*1024, minGeneration) // slow again
+	require.Equal(t, 64, limit(), "the limit came back to its floor")
+	require.LessOrEqual(t, ix.size(), 2*64)
+
+	// Events without IngestTS never count as fast.
+	for range 10 * 64 {
+		n++
+		ix.route(routeKey{venue: schema.VenueOKX, symbol: "Z-" + strconv.Itoa(n), typ: schema.EventTicker}, 0)
+	}
+	require.Equal(t, 64, limit())
+	require.LessOrEqual(t, ix.size(), 2*64)
+}
