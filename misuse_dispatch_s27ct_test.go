@@ -3,7 +3,6 @@ package meltica_test
 import (
 	"context"
 	"errors"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -20,15 +19,6 @@ import (
 // s27ctWait is the failure guard of every wait on a condition: generous,
 // never the thing a test waits for.
 const s27ctWait = time.Minute
-
-// s27ctFault skips a test that found a broken promise, so that main stays
-// green, unless S27CT_NOSKIP is set.
-func s27ctFault(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("S27CT_NOSKIP") == "" {
-		t.Skip("s27ct: FAULT " + what)
-	}
-}
 
 // s27ctEvent takes a pooled event of the given stream, as a parser would.
 func s27ctEvent(t testing.TB, pools *schema.Pools, typ schema.EventType, venue schema.Venue, symbol string, seq uint64) *schema.CanonicalEvent {

@@ -164,6 +164,13 @@ func (r *Reader) start(src io.Reader) error {
 			// Another tool's file (a tardis-style line, a CSV), or one cut
 			// before its header was whole: nothing in it can be read.
 			why := strings.TrimPrefix(err.Error(), fmt.Sprintf("%v: %s line 1: ", ErrFormat, r.name))
+			if errors.Is(err, ErrCutShort) && len(r.files) == 0 {
+				// The last file, cut inside its header: a recorder killed
+				// before its first flush. The cut stays matchable, as
+				// ErrCutShort's doc promises; with parts after it, it is
+				// lines lost mid-recording and stays ErrFormat alone.
+				return fmt.Errorf("%w: %s line 1: no %s header: %w (%s)", ErrFormat, r.name, FormatName, ErrCutShort, why)
+			}
 			return fmt.Errorf("%w: %s line 1: no %s header (%s)", ErrFormat, r.name, FormatName, why)
 		}
 		return err

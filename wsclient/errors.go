@@ -215,18 +215,24 @@ const maxRetryAfter = 365 * 24 * time.Hour
 
 // RetryAfter parses an HTTP Retry-After value (RFC 9110 §10.2.3):
 // delta-seconds or an HTTP date, relative to now; 0 when absent, past or
-// unparsable; at most a year. With the whole answer at hand, prefer
+// unparsable; at most a year (also for delta-seconds too large to
+// represent, RFC 9111 §1.2.2). With the whole answer at hand, prefer
 // [RetryAfterHeader], which reads a date against the server's clock.
 func RetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
+	n, err := strconv.ParseInt(v, 10, 64)
+	switch {
+	case err == nil && n <= 0:
+		return 0
+	case err == nil:
 		return time.Duration(min(n, int64(maxRetryAfter/time.Second))) * time.Second
+	case errors.Is(err, strconv.ErrRange) && v[0] != '-':
+		// delta-seconds past int64: "the largest positive integer
+		// representable" (RFC 9111 §1.2.2), here the cap.
+		return maxRetryAfter
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return min(t.Sub(now), maxRetryAfter)
