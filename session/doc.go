@@ -83,7 +83,10 @@
 // instrument's rules (MAX_NUM_ORDERS and MAX_NUM_ALGO_ORDERS against the
 // orders it follows on the symbol and still working, the exchange filters
 // EXCHANGE_MAX_NUM_ORDERS and EXCHANGE_MAX_NUM_ALGO_ORDERS against those
-// of every symbol: Field "OpenOrders", "OpenAlgoOrders"), send it with a fresh request id, and return the
+// of every symbol: Field "OpenOrders", "OpenAlgoOrders"; only while the
+// statuses followed are the venue's as of now — not from a loss of the
+// user-data stream until its reconciliation ends: the venue's -2010 then
+// tells), send it with a fresh request id, and return the
 // venue's answer: an [Ack] or a [*VenueError] with the venue's code. ctx
 // bounds the call; after the venue's refusal for its rate limits that
 // says until when (status 418, an IP ban, or 429 with

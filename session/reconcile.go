@@ -94,6 +94,9 @@ type tracked struct {
 	// algo: a stop or take-profit order (Binance's "algo" orders, counted
 	// by MAX_NUM_ALGO_ORDERS), as its latest report with a type said.
 	algo bool
+	// stale: a pass gave up on the order; its status is not known as of
+	// now (not counted by working) until a report or a pass tells it.
+	stale bool
 }
 
 // setType notes the order's type, when a report gives one.
@@ -115,12 +118,17 @@ func (c *openCount) add(t *tracked) {
 }
 
 // working counts the followed orders still working, of symbol and of
-// every symbol.
-func (r *reconciler) working(symbol string) (sym, every openCount) {
+// every symbol. known is false while the statuses are not the venue's as
+// of now: before the open orders were read at the first subscription,
+// and from a loss of the stream (or of a message on it) until the next
+// pass ran to its end — the orders followed then may have ended in the
+// window (an upper bound) or been opened elsewhere (a lower one). An
+// order the pass gave up on is not counted (its status is not known).
+func (r *reconciler) working(symbol string) (sym, every openCount, known bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for k, t := range r.orders {
-		if t.status.Final() {
+		if t.status.Final() || t.stale {
 			continue
 		}
 		every.add(t)
@@ -128,7 +136,7 @@ func (r *reconciler) working(symbol string) (sym, every openCount) {
 			sym.add(t)
 		}
 	}
-	return sym, every
+	return sym, every, r.counted
 }
 
 func (t *tracked) has(trade *schema.ID) bool {
@@ -268,6 +276,7 @@ type reconciler struct {
 	unsure   map[orderKey]struct{} // placements not answered, by symbol and client order id
 	accepted bool                  // a subscription was accepted before
 	opened   bool                  // the open orders were read (trackOpen ran to its end)
+	counted  bool                  // the statuses followed are the venue's as of now (see working)
 	cancel   context.CancelFunc    // of the running pass
 	done     chan struct{}         // closed when the running pass ends
 
@@ -379,6 +388,7 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 	// PartiallyFilledCanceled: the two topics come in either order) does
 	// not bring the order back to life.
 	t.setType(x.Type)
+	t.stale = false
 	prev := t.status
 	if x.Status != schema.StatusUnknown && !t.status.Final() {
 		t.status = x.Status
@@ -558,7 +568,7 @@ func (r *reconciler) subscribed(conn uint64) {
 	s := r.s
 	r.mu.Lock()
 	first := !r.accepted
-	r.accepted = true
+	r.accepted, r.counted = true, false
 	if r.cancel != nil {
 		r.cancel()
 	}
@@ -588,6 +598,11 @@ func (r *reconciler) subscribed(conn uint64) {
 			r.opened = true
 			r.mu.Unlock()
 		}
+		r.mu.Lock()
+		if r.done == done && r.opened && ctx.Err() == nil {
+			r.counted = true // this pass, the latest, ran to its end
+		}
+		r.mu.Unlock()
 	}()
 }
 
@@ -607,6 +622,7 @@ func (r *reconciler) missed(conn uint64) {
 // lost stops the running pass: its connection is gone.
 func (r *reconciler) lost() {
 	r.mu.Lock()
+	r.counted = false
 	if r.cancel != nil {
 		r.cancel()
 	}
@@ -731,10 +747,16 @@ func (r *reconciler) pass(ctx context.Context, conn uint64) {
 		return
 	}
 	for _, key := range keysOf(&r.mu, r.orders) {
-		if err := r.reconcile(ctx, conn, key); err != nil {
-			if ctx.Err() != nil || errors.Is(err, errConnLost) {
-				return // the next subscription's pass does it all again
-			}
+		err := r.reconcile(ctx, conn, key)
+		if err != nil && (ctx.Err() != nil || errors.Is(err, errConnLost)) {
+			return // the next subscription's pass does it all again
+		}
+		r.mu.Lock()
+		if t := r.orders[key]; t != nil {
+			t.stale = err != nil
+		}
+		r.mu.Unlock()
+		if err != nil {
 			r.gap(ctx, key, err, false)
 		}
 	}
