@@ -694,6 +694,18 @@ func (s *Session) publishState(e wsclient.Event) {
 // have the order: its execution reports tell, after the reconnect.
 // The request id is in the returned Ack whenever one was assigned.
 //
+// Sent again with the same ClientOrderID after such an unknown outcome, a
+// place the venue refuses as a duplicate of an order it has under that id
+// (Binance -2010 "Duplicate order sent.", OKX sCode 51016, Bybit 110072 or
+// 170141) returns that order as its Ack (its VenueOrderID, status and
+// fields from the venue's order query, by the client order id) when the
+// order is of req's symbol and side: the first reached the venue, and the
+// order is the caller's (followed as the session's own). The refusal is
+// still published on the dispatcher. With another order under the id, or
+// a lookup that fails, or without reconciliation (OKX, Bybit without
+// Endpoints.REST; Kraken, whose duplicate refusal is not documented), the
+// refusal is returned.
+//
 // OKX, Bybit and Kraken: the same, "subscribed" meaning the venue's
 // private connection (and Bybit's trade connection) logged in and its
 // private channels subscribed; their orders need Endpoints.REST for the
@@ -780,10 +792,29 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 			return Ack{}, fmt.Errorf("%w: %w", ErrNotSent, err)
 		}
 		if ack, sent, err := s.sendOnce(ctx, lane, req); sent {
+			if found, ok := s.duplicateOf(ctx, lane, req, err); ok {
+				ack, err = found, nil
+			}
 			lane.outcome(req, err)
 			return ack, err
 		}
 	}
+}
+
+// duplicateOf: a place the venue refused as a duplicate of an order it
+// has under the same client order id is that order (see
+// reconciler.duplicateOf). Without reconciliation the refusal stands.
+func (s *Session) duplicateOf(ctx context.Context, lane orderLane, req *schema.OrderRequest, err error) (Ack, bool) {
+	var verr *VenueError
+	rec := s.reconciler()
+	if rec == nil || !errors.As(err, &verr) {
+		return Ack{}, false
+	}
+	_, conn := lane.next()
+	if conn == 0 {
+		return Ack{}, false
+	}
+	return rec.duplicateOf(ctx, conn, req, verr)
 }
 
 // sendOnce encodes req (the last read of it) with a new id and writes it

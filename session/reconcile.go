@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -212,6 +213,11 @@ type refusalRules struct {
 	retryCodes []int64 // codes that may pass when tried again (busy, timestamp)
 	missing    []int64 // the order does not exist
 	clockCodes []int64 // the request's timestamp is off the venue's clock: the offset is measured again
+	// duplicate: a place refused for its client order id, an order's the
+	// venue has (with duplicateMsg in the message, when set: Binance's
+	// -2010 is every matching-engine refusal). See duplicateOf.
+	duplicate    []int64
+	duplicateMsg string
 }
 
 // refusal is a venue's refusal as the rules need it: its HTTP (or WS-API)
@@ -714,26 +720,70 @@ func (r *reconciler) resolve(ctx context.Context, conn uint64) error {
 			r.gap(ctx, ck, err, true)
 			continue
 		case len(st) == 1:
-			key := orderKey{symbol: st[0].Symbol, id: st[0].VenueOrderID}
-			r.mu.Lock()
-			switch t := r.orders[key]; {
-			case t == nil && !r.forgotten(key):
-				r.track(key, schema.Decimal{})
-			case t != nil && t.streamed:
-				// Seen on the stream before this answer (Kraken's snapshot
-				// of open orders, a fill streamed since the subscription)
-				// and followed as placed elsewhere, with what had filled
-				// then as before the session: it is the session's own, and
-				// so are those fills.
-				t.floor, t.streamed = schema.Decimal{}, false
-			}
-			r.mu.Unlock()
+			r.adopt(&st[0])
 		}
 		r.mu.Lock()
 		delete(r.unsure, ck)
 		r.mu.Unlock()
 	}
 	return nil
+}
+
+// adopt follows o, found by the client order id of one of the session's
+// placements, as the session's own.
+func (r *reconciler) adopt(o *normalize.QueryOrder) {
+	key := orderKey{symbol: o.Symbol, id: o.VenueOrderID}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch t := r.orders[key]; {
+	case t == nil && !r.forgotten(key):
+		r.track(key, schema.Decimal{})
+	case t != nil && t.streamed:
+		// Seen on the stream before this answer (Kraken's snapshot
+		// of open orders, a fill streamed since the subscription)
+		// and followed as placed elsewhere, with what had filled
+		// then as before the session: it is the session's own, and
+		// so are those fills.
+		t.floor, t.streamed = schema.Decimal{}, false
+	}
+}
+
+// duplicateOf is told that the venue refused req, a place with a client
+// order id, for that id: "a duplicate" of an order it has (Binance -2010
+// "Duplicate order sent.": newClientOrderId is unique among open orders;
+// OKX sCode 51016 "Duplicated clOrdId"; Bybit 110072 "OrderLinkedID is
+// duplicate", 170141 "Duplicate clientOrderId"). That is the answer a
+// place sent again after an unknown outcome (ErrDisconnected, no answer in
+// time) gets when the first reached the venue: the order exists, and is
+// the caller's. It looks the order up by the client order id and, when
+// the venue has one of req's symbol and side, follows it as the session's
+// own and returns it as the place's Ack (ok true). Otherwise (another
+// venue's code, not found, the lookup failed, another order under the id)
+// ok is false: the refusal stands.
+func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.OrderRequest, verr *VenueError) (Ack, bool) {
+	rules := r.q.rules()
+	if req.Action != schema.ActionPlace || req.ClientOrderID.IsZero() || !slices.Contains(rules.duplicate, verr.Code) ||
+		(rules.duplicateMsg != "" && !strings.Contains(verr.Msg, rules.duplicateMsg)) {
+		return Ack{}, false
+	}
+	ck := orderKey{symbol: req.Symbol, id: req.ClientOrderID}
+	var st []normalize.QueryOrder
+	err := r.ask(ctx, "order by client id", ck, r.order, func() (err error) {
+		st, err = r.q.order(ctx, conn, ck, true)
+		return err
+	})
+	if err != nil || len(st) != 1 {
+		return Ack{}, false
+	}
+	o := &st[0]
+	if o.Symbol != req.Symbol || (o.Side != schema.SideUnknown && o.Side != req.Side) {
+		return Ack{}, false // another order under the id
+	}
+	r.adopt(o)
+	r.mu.Lock()
+	delete(r.unsure, ck)
+	r.mu.Unlock()
+	return Ack{RequestID: verr.RequestID, Symbol: o.Symbol, Execution: o.Execution}, true
 }
 
 // pass reconciles every order open when it starts, one after the other,
