@@ -30,9 +30,16 @@
 //     rotation: nothing lost, nothing twice) before the venue ends it:
 //     Binance's at 23 h (it cuts connections at 24 h; Config.Client.MaxAge
 //     overrides), and at once when the venue announces the close (Binance
-//     serverShutdown, OKX notice 64008). The WS-API and private
-//     connections are not rotated at an age: they reconnect, and
-//     reconciliation covers the reports of the gap. When the venue
+//     serverShutdown, OKX notice 64008). Binance's WS-API connection,
+//     which the venue also ends at 24 h ("A single connection to the API
+//     is only valid for 24 hours"), is replaced at the same age
+//     (Config.Client.MaxAge, 23 h by default; negative: never) the way
+//     a serverShutdown replaces it (below); its user data is subscribed
+//     on the connection (userDataStream.subscribe.signature), so no
+//     listenKey needs keeping alive. The other venues' private
+//     connections are not rotated at an age (none documents a cut):
+//     they reconnect, and reconciliation covers the reports of the gap.
+//     When the venue
 //     announces the close of the connection orders go on (OKX notice
 //     64008 on the private connection, Binance serverShutdown on the
 //     WS-API: "Connection events"), the session reconnects ahead:

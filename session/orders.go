@@ -66,6 +66,8 @@ type orders struct {
 	udsEndAt  time.Time // when the venue last ended one (the injected clock)
 	readyConn uint64    // the connection whose subscription the venue accepted: orders go out on it only
 	retired   uint64    // the ready connection retire took orders off, until its rotation ends
+	maxAge    time.Duration  // a connection that age is replaced ahead of the venue's 24 h cut (ageOut); ≤ 0 never
+	aged      wsclient.Timer // the current connection's ageOut, nil when none
 	udsSent   uint64
 	sent      uint64
 	answered  uint64
@@ -88,8 +90,17 @@ func newOrders(s *Session) (*orders, error) {
 	opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, nil
 	opts.DataTimeout, opts.IsData = noDataTimeout, nil
 	// Answers come back on the connection the request went out on: a
-	// rotation would strand them. The WS-API connection lives 24 h and is
-	// redialled when lost.
+	// rotation in wsclient's own time would strand them. The WS-API
+	// connection lives 24 h (Binance WebSocket API "General API
+	// Information": "A single connection to the API is only valid for 24
+	// hours; expect to be disconnected after the 24 hour mark"): at
+	// o.maxAge (Config.Client.MaxAge, by default 23 h; negative: never)
+	// the session replaces it as after serverShutdown (ageOut, retire),
+	// orders held back until the new one's user data is subscribed.
+	o.maxAge = opts.MaxAge
+	if o.maxAge == 0 {
+		o.maxAge = binanceMaxAge
+	}
 	opts.MaxAge = 0
 	// A quiet account sends nothing for hours, and Binance's keep-alive is
 	// WebSocket pings, which are no messages: with pings on, the pong
@@ -222,7 +233,7 @@ func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 			o.streamEnded(o.frameConn)
 		}
 		if closeAnnounced(ev) {
-			o.retire(o.frameConn)
+			o.retire(o.frameConn, "the venue announced it will close the order connection")
 		}
 	}
 	return o.s.disp.Publish(ctx, ev)
@@ -323,7 +334,7 @@ var binancePingAnswer = []byte(`{"id":"meltica-ping"`)
 // the user-data subscription made on the new one lets the orders go and
 // reconciles the window, as after any reconnect. On the reader; it does
 // not block.
-func (o *orders) retire(conn uint64) {
+func (o *orders) retire(conn uint64, why string) {
 	s := o.s
 	o.mu.Lock()
 	if o.readyConn == conn {
@@ -332,12 +343,39 @@ func (o *orders) retire(conn uint64) {
 	o.mu.Unlock()
 	s.state.update(func(b *stateBoard) { b.ordersReady = false })
 	if s.cfg.Logger != nil {
-		s.cfg.Logger.Info("session: the venue announced it will close the order connection; reconnecting ahead",
+		s.cfg.Logger.Info("session: "+why+"; reconnecting ahead",
 			"venue", string(schema.VenueBinance), "conn_id", conn)
 	}
 	if err := o.client.Rotate(); err != nil && s.cfg.Logger != nil {
 		s.cfg.Logger.Warn("session: reconnecting ahead of the announced close failed", "venue", string(schema.VenueBinance), "err", err)
 	}
+}
+
+// age schedules ageOut for conn, the connection now up (0: none), in
+// place of the previous connection's.
+func (o *orders) age(conn uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.aged != nil {
+		o.aged.Stop()
+		o.aged = nil
+	}
+	if conn != 0 && o.maxAge > 0 {
+		o.aged = o.s.cfg.Client.Clock.AfterFunc(o.maxAge, func() { o.ageOut(conn) })
+	}
+}
+
+// ageOut: conn reached o.maxAge, short of the venue's 24 h cut, which
+// would lose the answers of the requests in flight then: it is replaced
+// ahead, as after serverShutdown (retire).
+func (o *orders) ageOut(conn uint64) {
+	o.mu.Lock()
+	cur := o.upConn
+	o.mu.Unlock()
+	if cur != conn || o.s.closing.Load() {
+		return // replaced meanwhile, or closing
+	}
+	o.retire(conn, "the order connection nears the venue's 24 h limit")
 }
 
 // streamEnded reports whether ev says the venue stopped the user-data
@@ -497,6 +535,9 @@ func (o *orders) onEvent(e wsclient.Event) {
 			b.ordersReady = false
 			b.userDataErr = nil
 		})
+	}
+	if lost || fresh {
+		o.age(conn)
 	}
 	if lost {
 		o.rec.lost()
