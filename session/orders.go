@@ -61,11 +61,11 @@ type orders struct {
 	// refusal beyond its code: its status and when the venue takes
 	// requests again. The reader's only.
 	refusal   refusalMeta
-	frameConn uint64    // the connection of the frame being parsed: the reader's only
-	udsEnds   int       // user-data streams the venue ended on the current connection, in a burst
-	udsEndAt  time.Time // when the venue last ended one (the injected clock)
-	readyConn uint64    // the connection whose subscription the venue accepted: orders go out on it only
-	retired   uint64    // the ready connection retire took orders off, until its rotation ends
+	frameConn uint64         // the connection of the frame being parsed: the reader's only
+	udsEnds   int            // user-data streams the venue ended on the current connection, in a burst
+	udsEndAt  time.Time      // when the venue last ended one (the injected clock)
+	readyConn uint64         // the connection whose subscription the venue accepted: orders go out on it only
+	retired   uint64         // the ready connection retire took orders off, until its rotation ends
 	maxAge    time.Duration  // a connection that age is replaced ahead of the venue's 24 h cut (ageOut); ≤ 0 never
 	aged      wsclient.Timer // the current connection's ageOut, nil when none
 	udsSent   uint64
