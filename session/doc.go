@@ -486,6 +486,27 @@
 // the connection is down is not looked up, and an order whose Place
 // returned ErrDisconnected is told of only by its later reports.
 //
+// # Cancel on disconnect
+//
+// The session arms no venue's cancel-on-disconnect ("dead man's
+// switch"): orders stay working at the venue while a connection is down,
+// and the session reconnects and reconciles their reports (above). What
+// each venue offers, for a host that wants its orders cancelled when it
+// goes silent: Kraken's cancel_all_orders_after (Spot WebSocket v2 and
+// REST CancelAllOrdersAfter: a countdown the client must keep pushing
+// back, every 15–30 s with a 60 s timeout as Kraken advises, that cancels
+// every order of the account when it runs out; 0 disarms it); OKX's
+// "Cancel All After" (REST POST /api/v5/trade/cancel-all-after, the same
+// kind of countdown); Bybit's Disconnection Protection (DCP: enabled for
+// the account by Bybit, its window set with POST
+// /v5/order/disconnected-cancel-all, and triggered only for a private
+// connection that subscribed the "dcp" topic, which the session does
+// not: a session's disconnection cancels nothing); Binance spot has
+// none (USDⓈ-M futures' countdownCancelAll is futures' only). A host that
+// arms one must keep it pushed back itself, and know that a reconnect
+// longer than its timeout cancels every order of the account: their
+// cancels then arrive as the execution reports of the window.
+//
 // Endpoints are always given: [BinanceLive], [BinanceTestnet], a
 // venue's public URL or a simulated venue's. The packages the session
 // composes remain usable by hand.
