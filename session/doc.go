@@ -308,7 +308,9 @@
 // Limits: an order placed elsewhere while no stream was subscribed and
 // that ended before the next subscription is never seen; an order the
 // session could not follow (TrackOverflow) is not reconciled, nor a Place
-// of unknown outcome without a ClientOrderID. OKX, Bybit, Kraken and Coinbase need
+// of unknown outcome without a ClientOrderID: the pass after the next
+// reconnect tells the host, once for them all, with the gap marker above
+// naming no order (Reason "reconcile: orders not followed …"). OKX, Bybit, Kraken and Coinbase need
 // Endpoints.REST (without it their reports are streamed only, not
 // reconciled). The OKX and Coinbase open orders at the first subscription
 // are their SPOT ones; orders of other instrument types are followed from

@@ -283,6 +283,12 @@ type reconciler struct {
 	accepted bool                  // a subscription was accepted before
 	opened   bool                  // the open orders were read (trackOpen ran to its end)
 	counted  bool                  // the statuses followed are the venue's as of now (see working)
+	// untold: since the last pass, an order was not followed
+	// (MaxTrackedOrders, or more than unsureCap placements of unknown
+	// outcome) or a place of unknown outcome had no client order id to
+	// look it up by: the next pass cannot reconcile them, and says so
+	// (untoldGap).
+	untold bool
 	cancel   context.CancelFunc    // of the running pass
 	done     chan struct{}         // closed when the running pass ends
 
@@ -484,6 +490,7 @@ func (r *reconciler) track(key orderKey, floor schema.Decimal) *tracked {
 			r.s.cfg.Logger.Warn("session: too many open orders to follow; an order not followed is not reconciled after a reconnect",
 				"max", r.max, "overflow", n, "symbol", key.symbol, "order_id", key.id.String())
 		}
+		r.untold = true
 		return nil
 	}
 	t := &tracked{status: schema.StatusNew, floor: floor, trades: make([]schema.ID, 0, tradeIDsCap)}
@@ -682,7 +689,7 @@ func (r *reconciler) trackOpen(ctx context.Context, conn uint64) (read bool) {
 // answer, an answer that could not be read, none in time) is looked up by
 // its client order id in the next pass, when it has one.
 func (r *reconciler) outcome(req *schema.OrderRequest, err error) {
-	if err == nil || req.Action != schema.ActionPlace || req.ClientOrderID.IsZero() || errors.Is(err, ErrNotSent) {
+	if err == nil || req.Action != schema.ActionPlace || errors.Is(err, ErrNotSent) {
 		return
 	}
 	var verr *VenueError
@@ -693,8 +700,13 @@ func (r *reconciler) outcome(req *schema.OrderRequest, err error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if req.ClientOrderID.IsZero() {
+		r.untold = true // nothing to look it up by
+		return
+	}
 	if len(r.unsure) >= unsureCap {
 		r.overflow.Add(1)
+		r.untold = true
 		return
 	}
 	r.unsure[orderKey{symbol: req.Symbol, id: req.ClientOrderID}] = struct{}{}
@@ -793,6 +805,13 @@ func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.O
 // marker and stays followed.
 func (r *reconciler) pass(ctx context.Context, conn uint64) {
 	r.passes.Add(1)
+	r.mu.Lock()
+	untold := r.untold
+	r.untold = false
+	r.mu.Unlock()
+	if untold {
+		r.untoldGap(ctx)
+	}
 	if r.resolve(ctx, conn) != nil {
 		return
 	}
@@ -1065,22 +1084,40 @@ func (r *reconciler) gap(ctx context.Context, key orderKey, cause error, byClien
 		r.s.cfg.Logger.Error("session: execution reports of an order may be lost: reconciliation gave up",
 			"venue", string(r.s.spec.venue), "symbol", key.symbol, "order_id", key.id.String(), "by_client_order_id", byClient, "err", cause)
 	}
+	_, code, _ := refusal(cause)
+	var venueID, clientID schema.ID
+	if byClient {
+		clientID = key.id
+	} else {
+		venueID = key.id
+	}
+	r.publishGap(ctx, key.symbol, "reconcile: order "+key.id.String()+": "+cause.Error(), code, venueID, clientID)
+}
+
+// untoldGap tells the host that the window's reports of orders the
+// session could not follow may be lost: a gap marker of
+// schema.EventExecReport naming no order (see reconciler.untold).
+func (r *reconciler) untoldGap(ctx context.Context) {
+	r.gaps.Add(1)
+	const reason = "reconcile: orders not followed (Config.MaxTrackedOrders, or placements of unknown outcome without a client order id): their reports of the window may be lost"
+	if r.s.cfg.Logger != nil {
+		r.s.cfg.Logger.Error("session: "+reason, "venue", string(r.s.spec.venue))
+	}
+	r.publishGap(ctx, "", reason, 0, schema.ID{}, schema.ID{})
+}
+
+// publishGap publishes an exec-report gap marker of symbol with reason,
+// the venue's code and the order's ids.
+func (r *reconciler) publishGap(ctx context.Context, symbol, reason string, code int64, venueID, clientID schema.ID) {
 	ev, err := r.s.pools.Events.Get(ctx)
 	if err != nil {
 		return
 	}
-	ev.Venue, ev.Symbol, ev.Type = r.s.spec.venue, key.symbol, schema.EventGap
+	ev.Venue, ev.Symbol, ev.Type = r.s.spec.venue, symbol, schema.EventGap
 	ev.IngestTS = time.Now().UnixNano()
 	ev.Control.Kind, ev.Control.GapType, ev.Control.GapSource = schema.ControlGap, schema.EventExecReport, schema.GapVenue
-	ev.Control.Reason = "reconcile: order " + key.id.String() + ": " + cause.Error()
-	if _, code, ok := refusal(cause); ok {
-		ev.Control.Code = code
-	}
-	if byClient {
-		ev.Exec.ClientOrderID = key.id
-	} else {
-		ev.Exec.VenueOrderID = key.id
-	}
+	ev.Control.Reason, ev.Control.Code = reason, code
+	ev.Exec.VenueOrderID, ev.Exec.ClientOrderID = venueID, clientID
 	_ = r.s.disp.Publish(ctx, ev)
 }
 
