@@ -289,8 +289,8 @@ type reconciler struct {
 	// look it up by: the next pass cannot reconcile them, and says so
 	// (untoldGap).
 	untold bool
-	cancel   context.CancelFunc    // of the running pass
-	done     chan struct{}         // closed when the running pass ends
+	cancel context.CancelFunc // of the running pass
+	done   chan struct{}      // closed when the running pass ends
 
 	bucket           weightBucket
 	order, fill, opn int // the queries' costs in the bucket
