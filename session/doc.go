@@ -440,6 +440,18 @@
 //	                                                 subscriptions
 //	Coinbase  not offered: Advanced Trade orders are REST only: ErrNoCredentials
 //
+// Order rates: OKX's 60 order requests per 2 seconds per instrument and
+// operation ("WebSocket Place order", "WebSocket Cancel order": rate
+// limit rule User ID + Instrument ID; 50011 over it) are counted before
+// sending: a request over the rate waits, on Config.Client.Clock, until
+// the span allows it, and returns [ErrNotSent] with ctx's error when ctx
+// ends first (the count is this session's: another client of the account
+// shares the venue's). Binance's unfilled order count (ORDERS) is not
+// counted here: fills lower it at the venue ("Spot Unfilled Order Count
+// Rules"), so only the venue's count is right; its -1015 refusal holds
+// places back until retryAfter (above). Bybit's per-UID rates depend on
+// the account; its 10006 refusal carries the reset time (RetryAfter).
+//
 // OKX: the answer's code and each order's sCode say whether it was
 // accepted: code 0 with sCode 0 is an Ack; a non-zero sCode (code 0, 1 or
 // 2 alike) is a [*VenueError] with sCode and sMsg, else with code and msg

@@ -832,6 +832,9 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 		if err := ctx.Err(); err != nil {
 			return Ack{}, fmt.Errorf("%w: %w", ErrNotSent, err)
 		}
+		if err := s.rate.wait(ctx, req); err != nil {
+			return Ack{}, fmt.Errorf("%w: waiting for the venue's order rate: %w", ErrNotSent, err)
+		}
 		if ack, sent, err := s.sendOnce(ctx, lane, req); sent {
 			if found, ok := s.duplicateOf(ctx, lane, req, err); ok {
 				ack, err = found, nil

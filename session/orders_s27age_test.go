@@ -117,7 +117,7 @@ func TestS27WSAPIReplacedBeforeDayLimit(t *testing.T) {
 	defer s.Pools().Orders.Put(req2)
 	done = placeAsync(ctx, s, req2)
 	r2 := api.next(t)
-	assert.NotEqual(t, r1.conn, r2.conn, "the order after 23 h goes on a new connection")
+	assert.True(t, r1.conn != r2.conn, "the order after 23 h goes on a new connection")
 	assert.Greater(t, s.Stats().Order.UserDataSubs, subs, "whose user data was subscribed first")
 	require.NoError(t, r2.answer(ackBody(r2.id, "age-2", 2)))
 	require.NoError(t, <-done)
