@@ -89,16 +89,8 @@ func (c *ageClock) fire() {
 // goes on a new connection whose user data is subscribed, and the new
 // connection ages in its turn.
 func TestS27WSAPIReplacedBeforeDayLimit(t *testing.T) {
-	v := startVenue(t)
-	api := newScriptedAPI(t)
-	ep := endpoints(v)
-	ep.API = api.url
 	clk := &ageClock{Clock: wsclient.SystemClock()}
-	opts := fastRedial
-	opts.Clock = clk
-	s := start(t, session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
-		Credentials: credentials(), Pools: strictPools(), Client: opts})
-	waitConnected(t, s)
+	api, s := scriptedSessionWith(t, func(cfg *session.Config) { cfg.Client.Clock = clk })
 	require.Eventually(t, func() bool { return len(clk.pending()) == 1 }, generous, pollEvery)
 	assert.Equal(t, 23*time.Hour, clk.pending()[0], "under the venue's 24 h")
 
