@@ -63,6 +63,9 @@ type simVenue struct {
 	// dups: a placement under the client order id of an order the venue
 	// has is refused as a duplicate (OKX sCode 51016, Bybit 110072).
 	dups bool
+	// fillFirst: a placement's order is pushed, then a fill of 0.01 of
+	// it, before the answer to the placement.
+	fillFirst bool
 }
 
 // simOrder is an order at the venue.
@@ -145,6 +148,9 @@ func (v *simVenue) script(o orderSeen) ([]string, bool) {
 	}
 	so := v.create(o)
 	v.push(v.orderPush(so))
+	if v.fillFirst {
+		v.fillLocked(so, 1, "0.01")
+	}
 	return []string{v.ack(o, so.id)}, false
 }
 
@@ -210,6 +216,11 @@ func (v *simVenue) fill(cl string, n int, qty string) {
 	o := v.order(cl)
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.fillLocked(o, n, qty)
+}
+
+// fillLocked is fill of order o (caller holds v.mu).
+func (v *simVenue) fillLocked(o *simOrder, n int, qty string) {
 	for range n {
 		q, _ := o.qty.Sub(o.cum) // the rest
 		if qty != "" {
