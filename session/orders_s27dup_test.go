@@ -20,8 +20,8 @@ import (
 // sent.", newClientOrderId being unique among open orders): that answer
 // means the first reached it, so Place returns the existing order as its
 // Ack, not a rejection that would make the host believe it has no order
-// working. A place of another order under the same id (the other side)
-// stays refused.
+// working. A place of another order under the same id (the other side,
+// another price or quantity) stays refused.
 func TestS27DuplicateAfterUnknownOutcome(t *testing.T) {
 	v := startVenue(t)
 	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
@@ -46,12 +46,14 @@ func TestS27DuplicateAfterUnknownOutcome(t *testing.T) {
 	assert.Equal(t, schema.SideBuy, ack.Side)
 	require.Eventually(t, func() bool { return s.Stats().Order.Tracked == 1 }, generous, pollEvery, "followed as the session's own")
 
-	other := limitOrder(s, t, "dup-1", "sell", "1000.00", "0.01")
-	defer s.Pools().Orders.Put(other)
-	_, err = s.Place(ctx, other)
-	var verr *session.VenueError
-	require.ErrorAs(t, err, &verr, "another order under the id: the refusal stands")
-	assert.Equal(t, int64(-2010), verr.Code)
+	for _, o := range [][3]string{{"sell", "1000.00", "0.01"}, {"buy", "1001.00", "0.01"}, {"buy", "1000.00", "0.02"}} {
+		other := limitOrder(s, t, "dup-1", o[0], o[1], o[2])
+		_, err = s.Place(ctx, other)
+		s.Pools().Orders.Put(other)
+		var verr *session.VenueError
+		require.ErrorAs(t, err, &verr, "another order under the id (%v): the refusal stands", o)
+		assert.Equal(t, int64(-2010), verr.Code)
+	}
 }
 
 // TestS27VenueDuplicateIsTheOrder: the same on OKX (sCode 51016

@@ -760,6 +760,12 @@ func (r *reconciler) adopt(o *normalize.QueryOrder) {
 	}
 }
 
+// differs reports whether two quantities the venue and the request both
+// give are not equal (a zero on either side says nothing).
+func differs(venue, req schema.Decimal) bool {
+	return venue.Sign() != 0 && req.Sign() != 0 && venue.Cmp(req) != 0
+}
+
 // duplicateOf is told that the venue refused req, a place with a client
 // order id, for that id: "a duplicate" of an order it has (Binance -2010
 // "Duplicate order sent.": newClientOrderId is unique among open orders;
@@ -770,8 +776,9 @@ func (r *reconciler) adopt(o *normalize.QueryOrder) {
 // the caller's. It looks the order up by the client order id and, when
 // the venue has one of req's symbol and side, follows it as the session's
 // own and returns it as the place's Ack (ok true). Otherwise (another
-// venue's code, not found, the lookup failed, another order under the id)
-// ok is false: the refusal stands.
+// venue's code, not found, the lookup failed, another order under the id:
+// another side, or a quantity or price other than req's where both give
+// one) ok is false: the refusal stands.
 func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.OrderRequest, verr *VenueError) (Ack, bool) {
 	rules := r.q.rules()
 	if req.Action != schema.ActionPlace || req.ClientOrderID.IsZero() || !slices.Contains(rules.duplicate, verr.Code) ||
@@ -788,7 +795,8 @@ func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.O
 		return Ack{}, false
 	}
 	o := &st[0]
-	if o.Symbol != req.Symbol || (o.Side != schema.SideUnknown && o.Side != req.Side) {
+	if o.Symbol != req.Symbol || (o.Side != schema.SideUnknown && o.Side != req.Side) ||
+		differs(o.Qty, req.Qty) || differs(o.Price, req.Price) {
 		return Ack{}, false // another order under the id
 	}
 	r.adopt(o)
