@@ -85,12 +85,22 @@ func TestS25BanOver(t *testing.T) {
 // (the market and REST the simulated venue's), connected.
 func scriptedSession(t *testing.T) (*scriptedAPI, *session.Session) {
 	t.Helper()
+	return scriptedSessionWith(t, nil)
+}
+
+// scriptedSessionWith is scriptedSession with edit applied to the config.
+func scriptedSessionWith(t *testing.T, edit func(*session.Config)) (*scriptedAPI, *session.Session) {
+	t.Helper()
 	v := startVenue(t)
 	api := newScriptedAPI(t)
 	ep := endpoints(v)
 	ep.API = api.url
-	s := start(t, session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
-		Credentials: credentials(), Pools: strictPools(), Client: fastRedial})
+	cfg := session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Pools: strictPools(), Client: fastRedial}
+	if edit != nil {
+		edit(&cfg)
+	}
+	s := start(t, cfg)
 	waitConnected(t, s)
 	return api, s
 }

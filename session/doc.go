@@ -30,9 +30,16 @@
 //     rotation: nothing lost, nothing twice) before the venue ends it:
 //     Binance's at 23 h (it cuts connections at 24 h; Config.Client.MaxAge
 //     overrides), and at once when the venue announces the close (Binance
-//     serverShutdown, OKX notice 64008). The WS-API and private
-//     connections are not rotated at an age: they reconnect, and
-//     reconciliation covers the reports of the gap. When the venue
+//     serverShutdown, OKX notice 64008). Binance's WS-API connection,
+//     which the venue also ends at 24 h ("A single connection to the API
+//     is only valid for 24 hours"), is replaced at the same age
+//     (Config.Client.MaxAge, 23 h by default; negative: never) the way
+//     a serverShutdown replaces it (below); its user data is subscribed
+//     on the connection (userDataStream.subscribe.signature), so no
+//     listenKey needs keeping alive. The other venues' private
+//     connections are not rotated at an age (none documents a cut):
+//     they reconnect, and reconciliation covers the reports of the gap.
+//     When the venue
 //     announces the close of the connection orders go on (OKX notice
 //     64008 on the private connection, Binance serverShutdown on the
 //     WS-API: "Connection events"), the session reconnects ahead:
@@ -83,7 +90,10 @@
 // instrument's rules (MAX_NUM_ORDERS and MAX_NUM_ALGO_ORDERS against the
 // orders it follows on the symbol and still working, the exchange filters
 // EXCHANGE_MAX_NUM_ORDERS and EXCHANGE_MAX_NUM_ALGO_ORDERS against those
-// of every symbol: Field "OpenOrders", "OpenAlgoOrders"), send it with a fresh request id, and return the
+// of every symbol: Field "OpenOrders", "OpenAlgoOrders"; only while the
+// statuses followed are the venue's as of now — not from a loss of the
+// user-data stream until its reconciliation ends: the venue's -2010 then
+// tells), send it with a fresh request id, and return the
 // venue's answer: an [Ack] or a [*VenueError] with the venue's code. ctx
 // bounds the call; after the venue's refusal for its rate limits that
 // says until when (status 418, an IP ban, or 429 with
@@ -298,7 +308,9 @@
 // Limits: an order placed elsewhere while no stream was subscribed and
 // that ended before the next subscription is never seen; an order the
 // session could not follow (TrackOverflow) is not reconciled, nor a Place
-// of unknown outcome without a ClientOrderID. OKX, Bybit, Kraken and Coinbase need
+// of unknown outcome without a ClientOrderID: the pass after the next
+// reconnect tells the host, once for them all, with the gap marker above
+// naming no order (Reason "reconcile: orders not followed …"). OKX, Bybit, Kraken and Coinbase need
 // Endpoints.REST (without it their reports are streamed only, not
 // reconciled). The OKX and Coinbase open orders at the first subscription
 // are their SPOT ones; orders of other instrument types are followed from
@@ -428,6 +440,18 @@
 //	                                                 subscriptions
 //	Coinbase  not offered: Advanced Trade orders are REST only: ErrNoCredentials
 //
+// Order rates: OKX's 60 order requests per 2 seconds per instrument and
+// operation ("WebSocket Place order", "WebSocket Cancel order": rate
+// limit rule User ID + Instrument ID; 50011 over it) are counted before
+// sending: a request over the rate waits, on Config.Client.Clock, until
+// the span allows it, and returns [ErrNotSent] with ctx's error when ctx
+// ends first (the count is this session's: another client of the account
+// shares the venue's). Binance's unfilled order count (ORDERS) is not
+// counted here: fills lower it at the venue ("Spot Unfilled Order Count
+// Rules"), so only the venue's count is right; its -1015 refusal holds
+// places back until retryAfter (above). Bybit's per-UID rates depend on
+// the account; its 10006 refusal carries the reset time (RetryAfter).
+//
 // OKX: the answer's code and each order's sCode say whether it was
 // accepted: code 0 with sCode 0 is an Ack; a non-zero sCode (code 0, 1 or
 // 2 alike) is a [*VenueError] with sCode and sMsg, else with code and msg
@@ -475,6 +499,27 @@
 // private channels are not reconciled (see above): a report missed while
 // the connection is down is not looked up, and an order whose Place
 // returned ErrDisconnected is told of only by its later reports.
+//
+// # Cancel on disconnect
+//
+// The session arms no venue's cancel-on-disconnect ("dead man's
+// switch"): orders stay working at the venue while a connection is down,
+// and the session reconnects and reconciles their reports (above). What
+// each venue offers, for a host that wants its orders cancelled when it
+// goes silent: Kraken's cancel_all_orders_after (Spot WebSocket v2 and
+// REST CancelAllOrdersAfter: a countdown the client must keep pushing
+// back, every 15–30 s with a 60 s timeout as Kraken advises, that cancels
+// every order of the account when it runs out; 0 disarms it); OKX's
+// "Cancel All After" (REST POST /api/v5/trade/cancel-all-after, the same
+// kind of countdown); Bybit's Disconnection Protection (DCP: enabled for
+// the account by Bybit, its window set with POST
+// /v5/order/disconnected-cancel-all, and triggered only for a private
+// connection that subscribed the "dcp" topic, which the session does
+// not: a session's disconnection cancels nothing); Binance spot has
+// none (USDⓈ-M futures' countdownCancelAll is futures' only). A host that
+// arms one must keep it pushed back itself, and know that a reconnect
+// longer than its timeout cancels every order of the account: their
+// cancels then arrive as the execution reports of the window.
 //
 // Endpoints are always given: [BinanceLive], [BinanceTestnet], a
 // venue's public URL or a simulated venue's. The packages the session

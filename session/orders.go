@@ -61,11 +61,13 @@ type orders struct {
 	// refusal beyond its code: its status and when the venue takes
 	// requests again. The reader's only.
 	refusal   refusalMeta
-	frameConn uint64    // the connection of the frame being parsed: the reader's only
-	udsEnds   int       // user-data streams the venue ended on the current connection, in a burst
-	udsEndAt  time.Time // when the venue last ended one (the injected clock)
-	readyConn uint64    // the connection whose subscription the venue accepted: orders go out on it only
-	retired   uint64    // the ready connection retire took orders off, until its rotation ends
+	frameConn uint64         // the connection of the frame being parsed: the reader's only
+	udsEnds   int            // user-data streams the venue ended on the current connection, in a burst
+	udsEndAt  time.Time      // when the venue last ended one (the injected clock)
+	readyConn uint64         // the connection whose subscription the venue accepted: orders go out on it only
+	retired   uint64         // the ready connection retire took orders off, until its rotation ends
+	maxAge    time.Duration  // a connection that age is replaced ahead of the venue's 24 h cut (ageOut); ≤ 0 never
+	aged      wsclient.Timer // the current connection's ageOut, nil when none
 	udsSent   uint64
 	sent      uint64
 	answered  uint64
@@ -88,8 +90,17 @@ func newOrders(s *Session) (*orders, error) {
 	opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, nil
 	opts.DataTimeout, opts.IsData = noDataTimeout, nil
 	// Answers come back on the connection the request went out on: a
-	// rotation would strand them. The WS-API connection lives 24 h and is
-	// redialled when lost.
+	// rotation in wsclient's own time would strand them. The WS-API
+	// connection lives 24 h (Binance WebSocket API "General API
+	// Information": "A single connection to the API is only valid for 24
+	// hours; expect to be disconnected after the 24 hour mark"): at
+	// o.maxAge (Config.Client.MaxAge, by default 23 h; negative: never)
+	// the session replaces it as after serverShutdown (ageOut, retire),
+	// orders held back until the new one's user data is subscribed.
+	o.maxAge = opts.MaxAge
+	if o.maxAge == 0 {
+		o.maxAge = binanceMaxAge
+	}
 	opts.MaxAge = 0
 	// A quiet account sends nothing for hours, and Binance's keep-alive is
 	// WebSocket pings, which are no messages: with pings on, the pong
@@ -222,7 +233,7 @@ func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 			o.streamEnded(o.frameConn)
 		}
 		if closeAnnounced(ev) {
-			o.retire(o.frameConn)
+			o.retire(o.frameConn, "the venue announced it will close the order connection")
 		}
 	}
 	return o.s.disp.Publish(ctx, ev)
@@ -323,7 +334,7 @@ var binancePingAnswer = []byte(`{"id":"meltica-ping"`)
 // the user-data subscription made on the new one lets the orders go and
 // reconciles the window, as after any reconnect. On the reader; it does
 // not block.
-func (o *orders) retire(conn uint64) {
+func (o *orders) retire(conn uint64, why string) {
 	s := o.s
 	o.mu.Lock()
 	if o.readyConn == conn {
@@ -332,12 +343,39 @@ func (o *orders) retire(conn uint64) {
 	o.mu.Unlock()
 	s.state.update(func(b *stateBoard) { b.ordersReady = false })
 	if s.cfg.Logger != nil {
-		s.cfg.Logger.Info("session: the venue announced it will close the order connection; reconnecting ahead",
+		s.cfg.Logger.Info("session: "+why+"; reconnecting ahead",
 			"venue", string(schema.VenueBinance), "conn_id", conn)
 	}
 	if err := o.client.Rotate(); err != nil && s.cfg.Logger != nil {
 		s.cfg.Logger.Warn("session: reconnecting ahead of the announced close failed", "venue", string(schema.VenueBinance), "err", err)
 	}
+}
+
+// age schedules ageOut for conn, the connection now up (0: none), in
+// place of the previous connection's.
+func (o *orders) age(conn uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.aged != nil {
+		o.aged.Stop()
+		o.aged = nil
+	}
+	if conn != 0 && o.maxAge > 0 {
+		o.aged = o.s.cfg.Client.Clock.AfterFunc(o.maxAge, func() { o.ageOut(conn) })
+	}
+}
+
+// ageOut: conn reached o.maxAge, short of the venue's 24 h cut, which
+// would lose the answers of the requests in flight then: it is replaced
+// ahead, as after serverShutdown (retire).
+func (o *orders) ageOut(conn uint64) {
+	o.mu.Lock()
+	cur := o.upConn
+	o.mu.Unlock()
+	if cur != conn || o.s.closing.Load() {
+		return // replaced meanwhile, or closing
+	}
+	o.retire(conn, "the order connection nears the venue's 24 h limit")
 }
 
 // streamEnded reports whether ev says the venue stopped the user-data
@@ -497,6 +535,9 @@ func (o *orders) onEvent(e wsclient.Event) {
 			b.ordersReady = false
 			b.userDataErr = nil
 		})
+	}
+	if lost || fresh {
+		o.age(conn)
 	}
 	if lost {
 		o.rec.lost()
@@ -694,6 +735,18 @@ func (s *Session) publishState(e wsclient.Event) {
 // have the order: its execution reports tell, after the reconnect.
 // The request id is in the returned Ack whenever one was assigned.
 //
+// Sent again with the same ClientOrderID after such an unknown outcome, a
+// place the venue refuses as a duplicate of an order it has under that id
+// (Binance -2010 "Duplicate order sent.", OKX sCode 51016, Bybit 110072 or
+// 170141) returns that order as its Ack (its VenueOrderID, status and
+// fields from the venue's order query, by the client order id) when the
+// order is of req's symbol and side: the first reached the venue, and the
+// order is the caller's (followed as the session's own). The refusal is
+// still published on the dispatcher. With another order under the id, or
+// a lookup that fails, or without reconciliation (OKX, Bybit without
+// Endpoints.REST; Kraken, whose duplicate refusal is not documented), the
+// refusal is returned.
+//
 // OKX, Bybit and Kraken: the same, "subscribed" meaning the venue's
 // private connection (and Bybit's trade connection) logged in and its
 // private channels subscribed; their orders need Endpoints.REST for the
@@ -779,11 +832,33 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 		if err := ctx.Err(); err != nil {
 			return Ack{}, fmt.Errorf("%w: %w", ErrNotSent, err)
 		}
+		if err := s.rate.wait(ctx, req); err != nil {
+			return Ack{}, fmt.Errorf("%w: waiting for the venue's order rate: %w", ErrNotSent, err)
+		}
 		if ack, sent, err := s.sendOnce(ctx, lane, req); sent {
+			if found, ok := s.duplicateOf(ctx, lane, req, err); ok {
+				ack, err = found, nil
+			}
 			lane.outcome(req, err)
 			return ack, err
 		}
 	}
+}
+
+// duplicateOf: a place the venue refused as a duplicate of an order it
+// has under the same client order id is that order (see
+// reconciler.duplicateOf). Without reconciliation the refusal stands.
+func (s *Session) duplicateOf(ctx context.Context, lane orderLane, req *schema.OrderRequest, err error) (Ack, bool) {
+	var verr *VenueError
+	rec := s.reconciler()
+	if rec == nil || !errors.As(err, &verr) {
+		return Ack{}, false
+	}
+	_, conn := lane.next()
+	if conn == 0 {
+		return Ack{}, false
+	}
+	return rec.duplicateOf(ctx, conn, req, verr)
 }
 
 // sendOnce encodes req (the last read of it) with a new id and writes it

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -146,8 +147,9 @@ type step struct {
 	up     bool   // a connection came up (else: an answer, or down)
 	down   bool   // the connection went down
 	answer bool
-	retire bool // the venue announced it will close the connection
-	ok     bool // the answer is an ack
+	retire bool   // the venue announced it will close the connection
+	ok     bool   // the answer is an ack
+	id     uint64 // the request id the answer echoes (Control.RequestID); 0 none
 	code   int64
 	reason string
 }
@@ -203,19 +205,32 @@ type private struct {
 	rejects int // refusals in a row
 	// subs is where each of spec.subscribe's messages stands on this
 	// connection (subWanted, subSent, subTaken), subRefused how many
-	// times in a row the venue refused it, inFlight the ones sent whose
-	// answers are awaited, in the order sent (venues answer a
-	// connection's requests in turn), subErr the first refusal of the
-	// round. resub: the retry scheduled is of the refused subscriptions
-	// alone (the connection stays logged in).
+	// times in a row the venue refused it, subIDs the request id it was
+	// last sent with (0: the venue echoes none), inFlight the ones sent
+	// whose answers are awaited, in the order sent, subErr the first
+	// refusal of the round. resub: the retry scheduled is of the refused
+	// subscriptions alone (the connection stays logged in).
 	subs       []uint8
 	subRefused []int
+	subIDs     []uint64
 	inFlight   []int
 	subErr     *LoginError
 	resub      bool
 	retry      wsclient.Timer
 	keep       wsclient.Timer // the next application-level ping
 	reqID      uint64         // request ids of the handshake's messages
+	ids        []uint64       // the ids nextID gave out for the messages being made
+	loginID    uint64         // the login's request id; 0 none
+}
+
+// nextID is the request id of the next handshake message, for the specs
+// of venues that echo it in their answer (Bybit req_id, Kraken v2
+// req_id): the answer is paired with its request by it (see
+// subscribeAnswer).
+func (p *private) nextID() uint64 {
+	p.reqID++
+	p.ids = append(p.ids, p.reqID)
+	return p.reqID
 }
 
 func newPrivate(s *Session, spec *privateSpec, key Key) (*private, error) {
@@ -325,7 +340,7 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 		p.mu.Unlock()
 		if want {
 			p.send(step{conn: p.frameConn, answer: true, ok: ev.Control.Kind == schema.ControlSubscribeAck,
-				code: ev.Control.Code, reason: ev.Control.Reason})
+				id: ev.Control.RequestID, code: ev.Control.Code, reason: ev.Control.Reason})
 		}
 	}
 	return p.s.disp.Publish(ctx, ev)
@@ -559,7 +574,12 @@ func (p *private) login() {
 		return
 	}
 	now := p.now()
+	p.ids = p.ids[:0]
 	msg, err := p.spec.login(p, now)
+	p.loginID = 0
+	if len(p.ids) == 1 {
+		p.loginID = p.ids[0]
+	}
 	if err != nil {
 		p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("sign"), Err: err})
 		return
@@ -578,6 +598,7 @@ func (p *private) subscribe() {
 	if p.spec.login == nil { // the subscription is the login
 		now = p.now()
 	}
+	p.ids = p.ids[:0]
 	msgs, err := p.spec.subscribe(p.ctx, p, now)
 	if err != nil {
 		if p.ctx.Err() != nil {
@@ -597,7 +618,13 @@ func (p *private) subscribe() {
 		p.mu.Unlock()
 	}
 	if len(p.subs) != len(msgs) {
-		p.subs, p.subRefused = make([]uint8, len(msgs)), make([]int, len(msgs))
+		p.subs, p.subRefused, p.subIDs = make([]uint8, len(msgs)), make([]int, len(msgs)), make([]uint64, len(msgs))
+	}
+	for i := range p.subIDs {
+		p.subIDs[i] = 0
+		if len(p.ids) == len(msgs) {
+			p.subIDs[i] = p.ids[i]
+		}
 	}
 	p.phase, p.resub, p.subErr = phaseSubscribe, false, nil
 	p.inFlight = p.inFlight[:0]
@@ -620,19 +647,32 @@ func (p *private) subscribe() {
 
 // resetSubs forgets the subscriptions of the connection that ended.
 func (p *private) resetSubs() {
-	p.subs, p.subRefused, p.inFlight = p.subs[:0], p.subRefused[:0], p.inFlight[:0]
+	p.subs, p.subRefused, p.subIDs, p.inFlight = p.subs[:0], p.subRefused[:0], p.subIDs[:0], p.inFlight[:0]
 	p.subErr, p.resub = nil, false
 }
 
-// subscribeAnswer takes the answer to the oldest subscription in flight:
-// once every one is answered, the connection is subscribed, or the
-// refused ones alone are tried again after the backoff.
+// subscribeAnswer takes the answer to a subscription in flight: the one
+// whose request id it echoes (Bybit, Kraken v2: an answer is no reply to
+// the oldest request, nothing in their docs says a connection's requests
+// are answered in turn), else, from a venue that echoes none (OKX's
+// subscribe and error events, Coinbase's subscriptions), the oldest. An
+// answer echoing an id of no subscription in flight (a late answer, one to
+// another request) is none of theirs. Once every one is answered, the
+// connection is subscribed, or the refused ones alone are tried again
+// after the backoff.
 func (p *private) subscribeAnswer(st step) {
 	if len(p.inFlight) == 0 {
 		return // not ours to take (none awaited)
 	}
-	i := p.inFlight[0]
-	p.inFlight = p.inFlight[1:]
+	j := 0
+	if st.id != 0 {
+		j = slices.IndexFunc(p.inFlight, func(i int) bool { return p.subIDs[i] == st.id })
+		if j < 0 {
+			return // an answer to no subscription in flight
+		}
+	}
+	i := p.inFlight[j]
+	p.inFlight = slices.Delete(p.inFlight, j, j+1)
 	if st.ok {
 		p.subs[i], p.subRefused[i] = subTaken, 0
 	} else {
@@ -673,6 +713,9 @@ func (p *private) write(msg []byte) bool {
 func (p *private) answer(st step) {
 	switch p.phase {
 	case phaseLogin:
+		if st.id != 0 && p.loginID != 0 && st.id != p.loginID {
+			return // the answer to another request (Bybit auth echoes its req_id)
+		}
 		if !st.ok {
 			p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("login"), Code: st.code, Msg: st.reason})
 			return

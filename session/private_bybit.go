@@ -37,8 +37,7 @@ const bybitAuthValidity = 10 * time.Second
 var bybitPrivate = &privateSpec{
 	login: func(p *private, now time.Time) ([]byte, error) {
 		k := p.key.(*BybitKey)
-		p.reqID++
-		return normalize.BybitAuth(normalize.NewCredentials(k.APIKey, normalize.NewHMACSigner(k.Secret)), p.reqID, now.Add(bybitAuthValidity))
+		return normalize.BybitAuth(normalize.NewCredentials(k.APIKey, normalize.NewHMACSigner(k.Secret)), p.nextID(), now.Add(bybitAuthValidity))
 	},
 	// A topic to a request: a refusal (Bybit answers a request with one
 	// success or failure) then names its topic, and the topics the venue
@@ -47,8 +46,7 @@ var bybitPrivate = &privateSpec{
 	subscribe: func(_ context.Context, p *private, _ time.Time) ([][]byte, error) {
 		msgs := make([][]byte, 0, len(bybitPrivateTopics))
 		for _, topic := range bybitPrivateTopics {
-			p.reqID++
-			msg, err := normalize.BybitSubscribe(p.reqID, topic)
+			msg, err := normalize.BybitSubscribe(p.nextID(), topic)
 			if err != nil {
 				return nil, err
 			}
@@ -71,8 +69,7 @@ var bybitPrivate = &privateSpec{
 var bybitTrade = &privateSpec{
 	login: func(p *private, now time.Time) ([]byte, error) {
 		k := p.key.(*BybitKey)
-		p.reqID++
-		return normalize.BybitTradeAuth(normalize.NewCredentials(k.APIKey, normalize.NewHMACSigner(k.Secret)), p.reqID, now.Add(bybitAuthValidity))
+		return normalize.BybitTradeAuth(normalize.NewCredentials(k.APIKey, normalize.NewHMACSigner(k.Secret)), p.nextID(), now.Add(bybitAuthValidity))
 	},
 	subscribe: func(context.Context, *private, time.Time) ([][]byte, error) { return nil, nil },
 	ping:      []byte(`{"op":"ping"}`),

@@ -48,13 +48,11 @@ var krakenPrivate = &privateSpec{
 		p.mu.Lock()
 		p.token = token // the orders' token too
 		p.mu.Unlock()
-		p.reqID++
-		exec, err := normalize.KrakenSubscribeExecutions(token, p.reqID, true, false)
+		exec, err := normalize.KrakenSubscribeExecutions(token, p.nextID(), true, false)
 		if err != nil {
 			return nil, err
 		}
-		p.reqID++
-		bal, err := normalize.KrakenSubscribeBalances(token, p.reqID, true)
+		bal, err := normalize.KrakenSubscribeBalances(token, p.nextID(), true)
 		if err != nil {
 			return nil, err
 		}

@@ -85,6 +85,13 @@ type fakePrivate struct {
 	// refuseSub, when set, is asked of every private subscription (OKX,
 	// Kraken): true refuses it with the venue's error.
 	refuseSub func(conn int, channel string) bool
+	// swapSubs: the answers to a connection's first subscription request
+	// are held back and sent after those of its second (a venue answering
+	// out of order). unsolicited, when set, is sent on each connection
+	// just before the answers to its first subscription request (an
+	// answer to no request of that connection's).
+	swapSubs    bool
+	unsolicited string
 
 	// seqs numbers a Coinbase connection's messages (send).
 	seqs map[*websocket.Conn]*connSeq
@@ -297,6 +304,8 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 	}
 	defer func() { _ = c.CloseNow() }()
 	ctx := r.Context()
+	var held []string // swapSubs: the first subscription's answers
+	nsub := 0
 	for {
 		_, msg, err := c.Read(ctx)
 		if err != nil {
@@ -305,6 +314,21 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 		replies, subscribed := f.answer(n, msg)
 		if len(replies) == 1 && replies[0] == dropConn {
 			return // the deferred CloseNow drops the connection
+		}
+		if bytes.Contains(msg, []byte(`"subscribe"`)) {
+			nsub++
+			f.mu.Lock()
+			swap, extra := f.swapSubs, f.unsolicited
+			f.mu.Unlock()
+			if nsub == 1 && extra != "" {
+				replies = append([]string{extra}, replies...)
+			}
+			switch {
+			case swap && nsub == 1:
+				held, replies = replies, nil
+			case swap && nsub == 2:
+				replies = append(replies, held...)
+			}
 		}
 		f.mu.Lock()
 		hook := f.onSubscribe

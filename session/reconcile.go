@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,6 +95,9 @@ type tracked struct {
 	// algo: a stop or take-profit order (Binance's "algo" orders, counted
 	// by MAX_NUM_ALGO_ORDERS), as its latest report with a type said.
 	algo bool
+	// stale: a pass gave up on the order; its status is not known as of
+	// now (not counted by working) until a report or a pass tells it.
+	stale bool
 }
 
 // setType notes the order's type, when a report gives one.
@@ -115,12 +119,17 @@ func (c *openCount) add(t *tracked) {
 }
 
 // working counts the followed orders still working, of symbol and of
-// every symbol.
-func (r *reconciler) working(symbol string) (sym, every openCount) {
+// every symbol. known is false while the statuses are not the venue's as
+// of now: before the open orders were read at the first subscription,
+// and from a loss of the stream (or of a message on it) until the next
+// pass ran to its end — the orders followed then may have ended in the
+// window (an upper bound) or been opened elsewhere (a lower one). An
+// order the pass gave up on is not counted (its status is not known).
+func (r *reconciler) working(symbol string) (sym, every openCount, known bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for k, t := range r.orders {
-		if t.status.Final() {
+		if t.status.Final() || t.stale {
 			continue
 		}
 		every.add(t)
@@ -128,7 +137,7 @@ func (r *reconciler) working(symbol string) (sym, every openCount) {
 			sym.add(t)
 		}
 	}
-	return sym, every
+	return sym, every, r.counted
 }
 
 func (t *tracked) has(trade *schema.ID) bool {
@@ -204,6 +213,11 @@ type refusalRules struct {
 	retryCodes []int64 // codes that may pass when tried again (busy, timestamp)
 	missing    []int64 // the order does not exist
 	clockCodes []int64 // the request's timestamp is off the venue's clock: the offset is measured again
+	// duplicate: a place refused for its client order id, an order's the
+	// venue has (with duplicateMsg in the message, when set: Binance's
+	// -2010 is every matching-engine refusal). See duplicateOf.
+	duplicate    []int64
+	duplicateMsg string
 }
 
 // refusal is a venue's refusal as the rules need it: its HTTP (or WS-API)
@@ -268,8 +282,15 @@ type reconciler struct {
 	unsure   map[orderKey]struct{} // placements not answered, by symbol and client order id
 	accepted bool                  // a subscription was accepted before
 	opened   bool                  // the open orders were read (trackOpen ran to its end)
-	cancel   context.CancelFunc    // of the running pass
-	done     chan struct{}         // closed when the running pass ends
+	counted  bool                  // the statuses followed are the venue's as of now (see working)
+	// untold: since the last pass, an order was not followed
+	// (MaxTrackedOrders, or more than unsureCap placements of unknown
+	// outcome) or a place of unknown outcome had no client order id to
+	// look it up by: the next pass cannot reconcile them, and says so
+	// (untoldGap).
+	untold bool
+	cancel context.CancelFunc // of the running pass
+	done   chan struct{}      // closed when the running pass ends
 
 	bucket           weightBucket
 	order, fill, opn int // the queries' costs in the bucket
@@ -379,6 +400,7 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 	// PartiallyFilledCanceled: the two topics come in either order) does
 	// not bring the order back to life.
 	t.setType(x.Type)
+	t.stale = false
 	prev := t.status
 	if x.Status != schema.StatusUnknown && !t.status.Final() {
 		t.status = x.Status
@@ -468,6 +490,7 @@ func (r *reconciler) track(key orderKey, floor schema.Decimal) *tracked {
 			r.s.cfg.Logger.Warn("session: too many open orders to follow; an order not followed is not reconciled after a reconnect",
 				"max", r.max, "overflow", n, "symbol", key.symbol, "order_id", key.id.String())
 		}
+		r.untold = true
 		return nil
 	}
 	t := &tracked{status: schema.StatusNew, floor: floor, trades: make([]schema.ID, 0, tradeIDsCap)}
@@ -558,7 +581,7 @@ func (r *reconciler) subscribed(conn uint64) {
 	s := r.s
 	r.mu.Lock()
 	first := !r.accepted
-	r.accepted = true
+	r.accepted, r.counted = true, false
 	if r.cancel != nil {
 		r.cancel()
 	}
@@ -588,6 +611,11 @@ func (r *reconciler) subscribed(conn uint64) {
 			r.opened = true
 			r.mu.Unlock()
 		}
+		r.mu.Lock()
+		if r.done == done && r.opened && ctx.Err() == nil {
+			r.counted = true // this pass, the latest, ran to its end
+		}
+		r.mu.Unlock()
 	}()
 }
 
@@ -607,6 +635,7 @@ func (r *reconciler) missed(conn uint64) {
 // lost stops the running pass: its connection is gone.
 func (r *reconciler) lost() {
 	r.mu.Lock()
+	r.counted = false
 	if r.cancel != nil {
 		r.cancel()
 	}
@@ -660,7 +689,7 @@ func (r *reconciler) trackOpen(ctx context.Context, conn uint64) (read bool) {
 // answer, an answer that could not be read, none in time) is looked up by
 // its client order id in the next pass, when it has one.
 func (r *reconciler) outcome(req *schema.OrderRequest, err error) {
-	if err == nil || req.Action != schema.ActionPlace || req.ClientOrderID.IsZero() || errors.Is(err, ErrNotSent) {
+	if err == nil || req.Action != schema.ActionPlace || errors.Is(err, ErrNotSent) {
 		return
 	}
 	var verr *VenueError
@@ -671,8 +700,13 @@ func (r *reconciler) outcome(req *schema.OrderRequest, err error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if req.ClientOrderID.IsZero() {
+		r.untold = true // nothing to look it up by
+		return
+	}
 	if len(r.unsure) >= unsureCap {
 		r.overflow.Add(1)
+		r.untold = true
 		return
 	}
 	r.unsure[orderKey{symbol: req.Symbol, id: req.ClientOrderID}] = struct{}{}
@@ -698,26 +732,78 @@ func (r *reconciler) resolve(ctx context.Context, conn uint64) error {
 			r.gap(ctx, ck, err, true)
 			continue
 		case len(st) == 1:
-			key := orderKey{symbol: st[0].Symbol, id: st[0].VenueOrderID}
-			r.mu.Lock()
-			switch t := r.orders[key]; {
-			case t == nil && !r.forgotten(key):
-				r.track(key, schema.Decimal{})
-			case t != nil && t.streamed:
-				// Seen on the stream before this answer (Kraken's snapshot
-				// of open orders, a fill streamed since the subscription)
-				// and followed as placed elsewhere, with what had filled
-				// then as before the session: it is the session's own, and
-				// so are those fills.
-				t.floor, t.streamed = schema.Decimal{}, false
-			}
-			r.mu.Unlock()
+			r.adopt(&st[0])
 		}
 		r.mu.Lock()
 		delete(r.unsure, ck)
 		r.mu.Unlock()
 	}
 	return nil
+}
+
+// adopt follows o, found by the client order id of one of the session's
+// placements, as the session's own.
+func (r *reconciler) adopt(o *normalize.QueryOrder) {
+	key := orderKey{symbol: o.Symbol, id: o.VenueOrderID}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch t := r.orders[key]; {
+	case t == nil && !r.forgotten(key):
+		r.track(key, schema.Decimal{})
+	case t != nil && t.streamed:
+		// Seen on the stream before this answer (Kraken's snapshot
+		// of open orders, a fill streamed since the subscription)
+		// and followed as placed elsewhere, with what had filled
+		// then as before the session: it is the session's own, and
+		// so are those fills.
+		t.floor, t.streamed = schema.Decimal{}, false
+	}
+}
+
+// differs reports whether two quantities the venue and the request both
+// give are not equal (a zero on either side says nothing).
+func differs(venue, req schema.Decimal) bool {
+	return venue.Sign() != 0 && req.Sign() != 0 && venue.Cmp(req) != 0
+}
+
+// duplicateOf is told that the venue refused req, a place with a client
+// order id, for that id: "a duplicate" of an order it has (Binance -2010
+// "Duplicate order sent.": newClientOrderId is unique among open orders;
+// OKX sCode 51016 "Duplicated clOrdId"; Bybit 110072 "OrderLinkedID is
+// duplicate", 170141 "Duplicate clientOrderId"). That is the answer a
+// place sent again after an unknown outcome (ErrDisconnected, no answer in
+// time) gets when the first reached the venue: the order exists, and is
+// the caller's. It looks the order up by the client order id and, when
+// the venue has one of req's symbol and side, follows it as the session's
+// own and returns it as the place's Ack (ok true). Otherwise (another
+// venue's code, not found, the lookup failed, another order under the id:
+// another side, or a quantity or price other than req's where both give
+// one) ok is false: the refusal stands.
+func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.OrderRequest, verr *VenueError) (Ack, bool) {
+	rules := r.q.rules()
+	if req.Action != schema.ActionPlace || req.ClientOrderID.IsZero() || !slices.Contains(rules.duplicate, verr.Code) ||
+		(rules.duplicateMsg != "" && !strings.Contains(verr.Msg, rules.duplicateMsg)) {
+		return Ack{}, false
+	}
+	ck := orderKey{symbol: req.Symbol, id: req.ClientOrderID}
+	var st []normalize.QueryOrder
+	err := r.ask(ctx, "order by client id", ck, r.order, func() (err error) {
+		st, err = r.q.order(ctx, conn, ck, true)
+		return err
+	})
+	if err != nil || len(st) != 1 {
+		return Ack{}, false
+	}
+	o := &st[0]
+	if o.Symbol != req.Symbol || (o.Side != schema.SideUnknown && o.Side != req.Side) ||
+		differs(o.Qty, req.Qty) || differs(o.Price, req.Price) {
+		return Ack{}, false // another order under the id
+	}
+	r.adopt(o)
+	r.mu.Lock()
+	delete(r.unsure, ck)
+	r.mu.Unlock()
+	return Ack{RequestID: verr.RequestID, Symbol: o.Symbol, Execution: o.Execution}, true
 }
 
 // pass reconciles every order open when it starts, one after the other,
@@ -727,14 +813,27 @@ func (r *reconciler) resolve(ctx context.Context, conn uint64) error {
 // marker and stays followed.
 func (r *reconciler) pass(ctx context.Context, conn uint64) {
 	r.passes.Add(1)
+	r.mu.Lock()
+	untold := r.untold
+	r.untold = false
+	r.mu.Unlock()
+	if untold {
+		r.untoldGap(ctx)
+	}
 	if r.resolve(ctx, conn) != nil {
 		return
 	}
 	for _, key := range keysOf(&r.mu, r.orders) {
-		if err := r.reconcile(ctx, conn, key); err != nil {
-			if ctx.Err() != nil || errors.Is(err, errConnLost) {
-				return // the next subscription's pass does it all again
-			}
+		err := r.reconcile(ctx, conn, key)
+		if err != nil && (ctx.Err() != nil || errors.Is(err, errConnLost)) {
+			return // the next subscription's pass does it all again
+		}
+		r.mu.Lock()
+		if t := r.orders[key]; t != nil {
+			t.stale = err != nil
+		}
+		r.mu.Unlock()
+		if err != nil {
 			r.gap(ctx, key, err, false)
 		}
 	}
@@ -993,22 +1092,40 @@ func (r *reconciler) gap(ctx context.Context, key orderKey, cause error, byClien
 		r.s.cfg.Logger.Error("session: execution reports of an order may be lost: reconciliation gave up",
 			"venue", string(r.s.spec.venue), "symbol", key.symbol, "order_id", key.id.String(), "by_client_order_id", byClient, "err", cause)
 	}
+	_, code, _ := refusal(cause)
+	var venueID, clientID schema.ID
+	if byClient {
+		clientID = key.id
+	} else {
+		venueID = key.id
+	}
+	r.publishGap(ctx, key.symbol, "reconcile: order "+key.id.String()+": "+cause.Error(), code, venueID, clientID)
+}
+
+// untoldGap tells the host that the window's reports of orders the
+// session could not follow may be lost: a gap marker of
+// schema.EventExecReport naming no order (see reconciler.untold).
+func (r *reconciler) untoldGap(ctx context.Context) {
+	r.gaps.Add(1)
+	const reason = "reconcile: orders not followed (Config.MaxTrackedOrders, or placements of unknown outcome without a client order id): their reports of the window may be lost"
+	if r.s.cfg.Logger != nil {
+		r.s.cfg.Logger.Error("session: "+reason, "venue", string(r.s.spec.venue))
+	}
+	r.publishGap(ctx, "", reason, 0, schema.ID{}, schema.ID{})
+}
+
+// publishGap publishes an exec-report gap marker of symbol with reason,
+// the venue's code and the order's ids.
+func (r *reconciler) publishGap(ctx context.Context, symbol, reason string, code int64, venueID, clientID schema.ID) {
 	ev, err := r.s.pools.Events.Get(ctx)
 	if err != nil {
 		return
 	}
-	ev.Venue, ev.Symbol, ev.Type = r.s.spec.venue, key.symbol, schema.EventGap
+	ev.Venue, ev.Symbol, ev.Type = r.s.spec.venue, symbol, schema.EventGap
 	ev.IngestTS = time.Now().UnixNano()
 	ev.Control.Kind, ev.Control.GapType, ev.Control.GapSource = schema.ControlGap, schema.EventExecReport, schema.GapVenue
-	ev.Control.Reason = "reconcile: order " + key.id.String() + ": " + cause.Error()
-	if _, code, ok := refusal(cause); ok {
-		ev.Control.Code = code
-	}
-	if byClient {
-		ev.Exec.ClientOrderID = key.id
-	} else {
-		ev.Exec.VenueOrderID = key.id
-	}
+	ev.Control.Reason, ev.Control.Code = reason, code
+	ev.Exec.VenueOrderID, ev.Exec.ClientOrderID = venueID, clientID
 	_ = r.s.disp.Publish(ctx, ev)
 }
 

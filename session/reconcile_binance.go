@@ -39,6 +39,9 @@ var binanceRefusals = &refusalRules{
 	retryCodes: []int64{-1003, -1000, -1001, -1006, -1007, -1008, -1021},
 	missing:    []int64{-2013},
 	clockCodes: []int64{-1021},
+	// Binance spot "Error codes": -2010 "Duplicate order sent."
+	duplicate:    []int64{-2010},
+	duplicateMsg: "Duplicate order sent",
 }
 
 func (*binanceQueries) rules() *refusalRules { return binanceRefusals }

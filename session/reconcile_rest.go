@@ -88,6 +88,7 @@ var okxRefusals = &refusalRules{
 	retryCodes: []int64{50001, 50004, 50013, 50026, 50102},
 	missing:    []int64{51603},
 	clockCodes: []int64{50102},
+	duplicate:  []int64{51016}, // "Duplicated clOrdId" (OKX v5 "Error Code")
 }
 
 func (*okxQueries) rules() *refusalRules { return okxRefusals }
@@ -185,6 +186,7 @@ var bybitRefusals = &refusalRules{
 	retryCodes: []int64{10000, 10002, 10016},
 	missing:    []int64{110001},
 	clockCodes: []int64{10002},
+	duplicate:  []int64{110072, 170141}, // "OrderLinkedID is duplicate", spot's "Duplicate clientOrderId" (Bybit v5 "Error Codes")
 }
 
 func (*bybitQueries) rules() *refusalRules { return bybitRefusals }

@@ -60,6 +60,12 @@ type simVenue struct {
 	// stamps: REST queries are refused whose timestamp is off the venue's
 	// clock (OKX 50102 past 30 s; Bybit 10002 outside recv_window).
 	stamps bool
+	// dups: a placement under the client order id of an order the venue
+	// has is refused as a duplicate (OKX sCode 51016, Bybit 110072).
+	dups bool
+	// fillFirst: a placement's order is pushed, then a fill of 0.01 of
+	// it, before the answer to the placement.
+	fillFirst bool
 }
 
 // simOrder is an order at the venue.
@@ -133,9 +139,28 @@ func (v *simVenue) script(o orderSeen) ([]string, bool) {
 		}
 		return []string{v.ack(o, id)}, false
 	}
+	if cl := str(o.arg["clOrdId"]) + str(o.arg["orderLinkId"]); v.dups && cl != "" {
+		for _, so := range v.orders {
+			if so.cl == cl {
+				return []string{v.duplicate(o)}, false
+			}
+		}
+	}
 	so := v.create(o)
 	v.push(v.orderPush(so))
+	if v.fillFirst {
+		v.fillLocked(so, 1, "0.01")
+	}
 	return []string{v.ack(o, so.id)}, false
+}
+
+// duplicate is the venue's refusal of a placement under a client order id
+// it has (OKX v5 "Error Code" 51016; Bybit v5 "Error Codes" 110072).
+func (v *simVenue) duplicate(o orderSeen) string {
+	if !v.okx() {
+		return `{"reqId":"` + o.id + `","retCode":110072,"retMsg":"OrderLinkedID is duplicate","op":"` + o.op + `","data":{},"retExtInfo":{},"header":{"Timenow":"1711001595209"},"connId":"x"}`
+	}
+	return `{"id":"` + o.id + `","op":"` + o.op + `","data":[{"clOrdId":"` + str(o.arg["clOrdId"]) + `","ordId":"","tag":"","ts":"1695190491421","sCode":"51016","sMsg":"Duplicated clOrdId"}],"code":"1","msg":"All operations failed","inTime":"1","outTime":"2"}`
 }
 
 // create makes the order a placement asks for (caller holds v.mu).
@@ -191,6 +216,11 @@ func (v *simVenue) fill(cl string, n int, qty string) {
 	o := v.order(cl)
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.fillLocked(o, n, qty)
+}
+
+// fillLocked is fill of order o (caller holds v.mu).
+func (v *simVenue) fillLocked(o *simOrder, n int, qty string) {
 	for range n {
 		q, _ := o.qty.Sub(o.cum) // the rest
 		if qty != "" {

@@ -95,10 +95,15 @@ func (s *Session) checkRules(req *schema.OrderRequest) error {
 // before it leaves; the venue would answer -2010 "Filter failure:
 // MAX_NUM_ORDERS". The count is what the session follows (its own
 // orders, those the stream showed, those open at the first
-// subscription): a lower bound while those are still being read or past
-// Config.MaxTrackedOrders, and places in flight are not in it — the
-// venue's refusal then tells. Without reconciliation (no credentials) it
-// does not apply.
+// subscription), applied only while their statuses are the venue's as of
+// now: not before the first subscription's open orders are read, nor
+// from a loss of the stream (or of a message on it) until the next
+// reconciliation pass ran to its end — an order followed may have ended
+// in the window, and counted it would refuse a place the venue takes —;
+// an order a pass gave up on is not counted. Past
+// Config.MaxTrackedOrders it is a lower bound, and places in flight are
+// not in it: the venue's refusal then tells. Without reconciliation (no
+// credentials) it does not apply.
 func (s *Session) checkWorking(req *schema.OrderRequest) error {
 	r := s.rules[req.Symbol]
 	rec := s.reconciler()
@@ -106,7 +111,10 @@ func (s *Session) checkWorking(req *schema.OrderRequest) error {
 		(r.MaxNumOrders <= 0 && r.MaxNumAlgoOrders <= 0 && r.ExchangeMaxNumOrders <= 0 && r.ExchangeMaxNumAlgoOrders <= 0) {
 		return nil
 	}
-	sym, every := rec.working(req.Symbol)
+	sym, every, known := rec.working(req.Symbol)
+	if !known {
+		return nil // the venue's refusal tells
+	}
 	algo := req.Type >= schema.OrderTypeStopLoss
 	for _, b := range [...]struct {
 		open        int

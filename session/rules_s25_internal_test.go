@@ -21,6 +21,7 @@ func TestS25MaxNumAlgoOrders(t *testing.T) {
 		"BTC-USDT": {MaxNumOrders: 3, MaxNumAlgoOrders: 1}}}
 	r := newReconciler(s, &fakeBackend{})
 	s.orders = &orders{rec: r}
+	r.counted = true // the statuses followed are the venue's (see TestS27MaxNumOrdersUnknownCount)
 	r.orders[orderKey{symbol: "BTC-USDT", id: schema.MustID("1")}] = &tracked{status: schema.StatusNew, algo: true}
 	r.orders[orderKey{symbol: "BTC-USDT", id: schema.MustID("2")}] = &tracked{status: schema.StatusFilled}
 	r.orders[orderKey{symbol: "ETH-USDT", id: schema.MustID("3")}] = &tracked{status: schema.StatusNew}
@@ -55,6 +56,7 @@ func TestS25ExchangeMaxNumOrders(t *testing.T) {
 		"BTC-USDT": {MaxNumOrders: 200, ExchangeMaxNumOrders: 2, ExchangeMaxNumAlgoOrders: 1}}}
 	r := newReconciler(s, &fakeBackend{})
 	s.orders = &orders{rec: r}
+	r.counted = true // the statuses followed are the venue's (see TestS27MaxNumOrdersUnknownCount)
 	r.orders[orderKey{symbol: "ETH-USDT", id: schema.MustID("1")}] = &tracked{status: schema.StatusNew, algo: true}
 	req := &schema.OrderRequest{Action: schema.ActionPlace, Symbol: "BTC-USDT", Type: schema.OrderTypeTakeProfit}
 	var re *normalize.RuleError

@@ -278,6 +278,9 @@ type Session struct {
 	// is stamped with the venue's time only once the ones before it are
 	// written, so the local queue does not eat its recvWindow.
 	sendTurn chan struct{}
+	// rate keeps the venue's order request rate (venueSpec.orderRate);
+	// nil where none is counted.
+	rate     *orderRate
 	closeErr error
 	started  time.Time
 }
@@ -387,7 +390,8 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.Client.Clock == nil { // wsclient's default, named once for the session's own timers
 		cfg.Client.Clock = wsclient.SystemClock()
 	}
-	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now}, sendTurn: make(chan struct{}, 1)}
+	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now}, sendTurn: make(chan struct{}, 1),
+		rate: newOrderRate(spec.orderRate.n, spec.orderRate.per, cfg.Client.Clock)}
 	if binance || cfg.Endpoints.REST != "" {
 		if err := s.loadInstruments(ctx); err != nil {
 			return nil, err

@@ -51,6 +51,13 @@ type venueSpec struct {
 	// the frame's first bytes only, for the markers of the venue's
 	// messages that are no data, and allocates nothing.
 	isData func(frame []byte) bool
+	// orderRate is the venue's limit of order requests per instrument and
+	// per operation (place, cancel), kept before sending (orderRate); zero
+	// where the session counts none.
+	orderRate struct {
+		n   int
+		per time.Duration
+	}
 }
 
 // headLen is how much of a frame isData looks at: the envelope's first
@@ -119,6 +126,12 @@ var venues = map[schema.Venue]*venueSpec{
 		ping: []byte("ping"),
 		// "pong", and events: subscribe, error, notice ({"event":…}).
 		isData: noneOf("pong", `"event"`),
+		// "WebSocket Place order", "WebSocket Cancel order": 60 requests
+		// per 2 seconds, per User ID + Instrument ID.
+		orderRate: struct {
+			n   int
+			per time.Duration
+		}{60, 2 * time.Second},
 	},
 	// Bybit v5 ("publicTrade", "tickers", "orderbook.50", …: a channel is
 	// the topic before the symbol).

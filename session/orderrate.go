@@ -1,0 +1,70 @@
+package session
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// orderRate keeps a venue's documented order request rate, per instrument
+// and per operation: at most n requests in any span of per, counted as
+// they are sent (OKX v5 "Trade → WebSocket Place order" and "WebSocket
+// Cancel order": 60 requests per 2 seconds, "Rate limit rule: User ID +
+// Instrument ID"; over it the venue refuses the request, 50011 "Rate
+// limit reached"). A request over the rate waits, on the session's
+// clock, for the oldest of the span to leave it, or for ctx: nothing is
+// sent then. Safe for concurrent use; memory is n times per (operation,
+// instrument) the session has sent requests for.
+type orderRate struct {
+	n   int
+	per time.Duration
+	clk wsclient.Clock
+
+	mu   sync.Mutex
+	sent map[orderRateKey][]time.Time // the latest n sends of each key, oldest first
+}
+
+type orderRateKey struct {
+	action schema.OrderAction
+	symbol string
+}
+
+// newOrderRate returns the rate keeper of n requests per per; nil (none)
+// when n is 0.
+func newOrderRate(n int, per time.Duration, clk wsclient.Clock) *orderRate {
+	if n <= 0 {
+		return nil
+	}
+	return &orderRate{n: n, per: per, clk: clk, sent: map[orderRateKey][]time.Time{}}
+}
+
+// wait takes a place in the rate for req, waiting as long as the venue's
+// rate requires; it returns ctx's error when ctx ends first (no place
+// taken). A nil orderRate never waits.
+func (o *orderRate) wait(ctx context.Context, req *schema.OrderRequest) error {
+	if o == nil {
+		return nil
+	}
+	key := orderRateKey{action: req.Action, symbol: req.Symbol}
+	for {
+		o.mu.Lock()
+		now := o.clk.Now()
+		ts := o.sent[key]
+		if len(ts) < o.n || now.Sub(ts[0]) >= o.per {
+			if len(ts) == o.n {
+				ts = append(ts[:0], ts[1:]...)
+			}
+			o.sent[key] = append(ts, now)
+			o.mu.Unlock()
+			return nil
+		}
+		d := o.per - now.Sub(ts[0])
+		o.mu.Unlock()
+		if err := o.clk.Sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
