@@ -72,12 +72,12 @@ func BenchmarkS24rvRoute(b *testing.B) {
 			}
 			for range 4 {
 				for _, k := range keys {
-					ix.route(k, 0)
+					ix.route(k)
 				}
 			}
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
-				if len(ix.route(keys[i%n], 0)) != 1 {
+				if len(ix.route(keys[i%n])) != 1 {
 					b.Fatal("wrong route")
 				}
 			}

@@ -189,7 +189,7 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 		return nil
 	}
 	var err error
-	subs := ix.route(keyOf(ev), ev.IngestTS)
+	subs := ix.route(keyOf(ev))
 	if ev.Type == schema.EventGap {
 		// A gap marker reaches the subscribers of the stream it reports on
 		// as well as those of gap markers: a subscriber of book diffs hears
@@ -199,9 +199,9 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 		switch t := ev.Control.GapType; t {
 		case schema.EventGap:
 		case schema.EventUnknown:
-			subs = union(subs, ix.route(routeKey{venue: ev.Venue, symbol: ev.Symbol, anyType: true}, ev.IngestTS))
+			subs = union(subs, ix.route(routeKey{venue: ev.Venue, symbol: ev.Symbol, anyType: true}))
 		default:
-			subs = union(subs, ix.route(streamKey(ev, t), ev.IngestTS))
+			subs = union(subs, ix.route(streamKey(ev, t)))
 		}
 	}
 	cl := newClones(ev, len(subs))

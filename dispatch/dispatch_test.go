@@ -143,8 +143,8 @@ func TestRouteLearnsAndPromotes(t *testing.T) {
 	ix := newIndex([]*Subscription{s})
 	for i := range 100 {
 		k := routeKey{venue: bin, symbol: string(rune('A' + i%26)), typ: schema.EventTrade}
-		require.Equal(t, []*Subscription{s}, ix.route(k, 0))
-		require.Empty(t, ix.route(routeKey{venue: okx, symbol: k.symbol, typ: k.typ}, 0))
+		require.Equal(t, []*Subscription{s}, ix.route(k))
+		require.Empty(t, ix.route(routeKey{venue: okx, symbol: k.symbol, typ: k.typ}))
 	}
 	assert.Equal(t, 52, ix.size(), "every learned route is kept")
 }

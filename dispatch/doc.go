@@ -128,10 +128,11 @@
 // while its stream was published in the last 32,768 streams learned, or
 // the 32,768 before them — more when more streams than that keep
 // publishing: a generation holds twice those that came back in the last,
-// and twice as many as the last when that one filled within a second (by
-// the events' IngestTS), so that streams quoting in turn, more than two
-// generations hold, are learned once (at most 2^18 routes a generation) —
-// and learned again
+// and twice as many as the last when many of the streams that one learned
+// had been learned lately and forgotten (a fixed-size sketch of 2^18
+// fingerprints tells), so that streams quoting in turn, more than a
+// generation holds, are learned once (at most 2^18 routes a generation);
+// new symbols, however fast they come, never grow it — and learned again
 // if it comes back later; a
 // subscription forgets the coalescing slot of a stream with nothing queued
 // that queued nothing during the last W new streams (W the greater of

@@ -137,8 +137,8 @@ func TestKeySpaceActiveStreamsKeepState(t *testing.T) {
 	require.True(t, flipped, "the index never started a new generation: the test tests nothing")
 	require.LessOrEqual(t, routes, 2*maxRoutes)
 	// Routes learned afresh are still right.
-	require.Equal(t, []*Subscription{s, other}, ix.route(routeKey{venue: bin, symbol: "LIVE-0", typ: schema.EventBBO}, 0))
-	require.Equal(t, []*Subscription{s}, ix.route(routeKey{venue: bin, symbol: "LIVE-1", typ: schema.EventBBO}, 0))
+	require.Equal(t, []*Subscription{s, other}, ix.route(routeKey{venue: bin, symbol: "LIVE-0", typ: schema.EventBBO}))
+	require.Equal(t, []*Subscription{s}, ix.route(routeKey{venue: bin, symbol: "LIVE-1", typ: schema.EventBBO}))
 	closeDispatcher(t, d)
 }
 

@@ -1,9 +1,9 @@
 package dispatch
 
 import (
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -136,14 +136,19 @@ func (m *matcher) match(k routeKey) bool {
 // it comes back). A generation's limit is maxRoutes, or twice the routes
 // the last one took back from its predecessor if more, so that a host
 // following more streams at once keeps them learned; and twice the last
-// limit (at most maxLimit) when the last generation filled in less than
-// minGeneration: streams quoting in turn, more of them than two
-// generations hold, are each learned again before they come back, so none
-// is ever taken back, and only their rate tells them from a stream of new
-// symbols. So an index holds at most its limit and the last one: twice
-// the streams published again across a generation, or those learned in
-// the last minGeneration, or maxRoutes, whichever is most, and never more
-// than 2 × maxLimit.
+// limit (at most maxLimit) when at least 1/returnShare of the streams the
+// last generation learned were learned before, recently (a fixed-size
+// sketch of the streams learned lately, returnSlots fingerprints): streams
+// quoting in turn, more of them than a generation holds, are many of them
+// forgotten before they come back (all of them when more than two
+// generations hold), so they are learned again, and only their coming
+// back tells them from streams of new symbols, which never do, however
+// fast they come (the rate is no evidence: options expiring by the
+// thousand come as fast). So an index holds at most its limit and the
+// last one: twice the streams published again across a generation, or
+// twice the last limit while streams come back, or maxRoutes, whichever
+// is most, and never more than 2 × maxLimit; streams that never come back
+// keep it at 2 × maxRoutes.
 type index struct {
 	subs []*Subscription // in subscription order
 
@@ -155,9 +160,27 @@ type index struct {
 	floor   int     // the least limit: maxRoutes (a test's less)
 	ceil    int     // the greatest limit: maxLimit (a test's less)
 	revived int     // routes of this generation taken back from the old one
-	born    int64   // IngestTS of this generation's first event that had one (Unix ns); 0: none yet
+	learned int     // routes of this generation learned by matching the subscriptions
+	returns int     // of those, the ones the sketch saw learned before: streams that came back
+	seen    *sketch // the streams learned lately; nil until the first generation is full
 	matched uint64  // subscriptions matched against a stream, for tests: the work of learning
 }
+
+// sketch remembers, in a fixed size, the streams an index learned lately:
+// one 16-bit fingerprint of a stream in a slot chosen by its hash, which
+// a later stream landing in the slot overwrites. A stream found in it was
+// learned before (a false match of another stream: about 1 in 65,536); a
+// stream learned again after N others is still found with a chance of
+// about exp(-N / returnSlots): 68% after 100k, 37% after 2^18. Its slots
+// are made a page (512 bytes) at a time, when first written, so that no
+// lookup allocates more than a page of it (and the 8 KiB of page
+// pointers once).
+type sketch struct {
+	seed  maphash.Seed
+	pages [returnSlots / sketchPage]*[sketchPage]uint16
+}
+
+const sketchPage = 256 // slots: 512 bytes
 
 // routes is one generation of learned routes: routeKey → *route.
 type routes struct {
@@ -169,24 +192,57 @@ type routes struct {
 // subscription order.
 type route struct{ subs []*Subscription }
 
+// saw tells whether the sketch holds k, and records it.
+func (sk *sketch) saw(k routeKey) bool {
+	var h maphash.Hash
+	h.SetSeed(sk.seed)
+	h.WriteString(string(k.venue))
+	h.WriteByte(0)
+	h.WriteString(k.symbol)
+	h.WriteByte(0)
+	h.WriteString(k.interval)
+	var b [10]byte
+	b[0] = byte(k.typ)
+	for i := range 8 {
+		b[1+i] = byte(uint64(k.depth) >> (8 * i))
+	}
+	if k.anyType {
+		b[9] = 1
+	}
+	h.Write(b[:])
+	x := h.Sum64()
+	i, fp := x%returnSlots, uint16(x>>48)|1 // 0: an empty slot
+	page := sk.pages[i/sketchPage]
+	if page == nil {
+		page = new([sketchPage]uint16)
+		sk.pages[i/sketchPage] = page
+	}
+	slot := &page[i%sketchPage]
+	seen := *slot == fp
+	*slot = fp
+	return seen
+}
+
 const (
 	// maxRoutes is the fewest streams' routes one generation of an index
 	// holds: more streams than most hosts follow at once on one
 	// dispatcher.
 	maxRoutes = 1 << 15
-	// maxLimit is the most routes one generation may hold, however fast
-	// streams come: a venue (or a parser's bug) naming a new symbol in
-	// every message grows it no further. A route takes about 220 bytes
-	// besides its symbol (measured at 200k routes, one subscription), so
-	// two generations of maxLimit about 115 MB.
+	// maxLimit is the most routes one generation may hold, however many
+	// streams come back: a route takes about 220 bytes besides its symbol
+	// (measured at 200k routes, one subscription), so two generations of
+	// maxLimit about 115 MB.
 	maxLimit = 1 << 18
-	// minGeneration: a generation that fills faster doubles the next
-	// one's limit. A host whose streams, more than two generations hold,
-	// quote in turn slower than a generation a second learns each quote's
-	// route again — a lock, a match of every subscription and a few
-	// allocations each, at most maxRoutes a second — rather than keep
-	// them all.
-	minGeneration = time.Second
+	// returnShare: a generation of which at least 1/returnShare of the
+	// streams learned had been learned lately (the sketch found them)
+	// doubles the next one's limit. The sketch finds a returning stream
+	// with a chance of 37% or more up to 2^18 streams in turn, and a new
+	// one by mistake about once in 65,536, so 1/8 tells the two apart.
+	returnShare = 8
+	// returnSlots is the sketch's size: at most 512 KiB, begun for an
+	// index whose first generation fills (more than maxRoutes streams),
+	// kept for its life.
+	returnSlots = 1 << 18
 )
 
 func newIndex(subs []*Subscription) *index {
@@ -195,20 +251,19 @@ func newIndex(subs []*Subscription) *index {
 	return ix
 }
 
-// route returns the subscribers that want stream k, in subscription order,
-// for an event received at "at" (its IngestTS, Unix ns; 0 if unknown).
+// route returns the subscribers that want stream k, in subscription order.
 // The slice is shared and MUST NOT be modified.
-func (ix *index) route(k routeKey, at int64) []*Subscription {
+func (ix *index) route(k routeKey) []*Subscription {
 	if r, ok := ix.cur.Load().m.Load(k); ok {
 		return r.(*route).subs
 	}
-	return ix.learn(k, at)
+	return ix.learn(k)
 }
 
 // learn finds the route of k, in the old generation or by matching every
 // subscription, and adds it to this one: one insertion, a few allocations,
 // never a copy of the others.
-func (ix *index) learn(k routeKey, at int64) []*Subscription {
+func (ix *index) learn(k routeKey) []*Subscription {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	g := ix.cur.Load()
@@ -220,6 +275,9 @@ func (ix *index) learn(k routeKey, at int64) []*Subscription {
 		if v, ok := ix.old.m.Load(k); ok {
 			r = v.(*route)
 			ix.revived++
+			if ix.seen != nil {
+				ix.seen.saw(k) // remembered as learned lately
+			}
 		}
 	}
 	if r == nil {
@@ -230,21 +288,25 @@ func (ix *index) learn(k routeKey, at int64) []*Subscription {
 			}
 		}
 		ix.matched += uint64(len(ix.subs))
+		ix.learned++
+		if ix.seen != nil && ix.seen.saw(k) {
+			ix.returns++
+		}
 	}
 	g.m.Store(k, r)
 	g.n++
-	if ix.born == 0 {
-		ix.born = at
-	}
 	if g.n >= ix.limit {
 		// A new generation: forget what was not published in this one.
 		limit := max(ix.floor, 2*ix.revived)
-		if at != 0 && ix.born != 0 && at-ix.born < int64(minGeneration) {
-			limit = max(limit, 2*ix.limit) // filled in less than minGeneration
+		if ix.returns*returnShare >= ix.learned && ix.returns > 0 {
+			limit = max(limit, 2*ix.limit) // streams forgotten came back
 		}
-		ix.limit, ix.revived, ix.born = min(limit, ix.ceil), 0, at
+		ix.limit, ix.revived, ix.learned, ix.returns = min(limit, ix.ceil), 0, 0, 0
 		ix.old = g
 		ix.cur.Store(new(routes))
+		if ix.seen == nil {
+			ix.seen = &sketch{seed: maphash.MakeSeed()}
+		}
 	}
 	return r.subs
 }

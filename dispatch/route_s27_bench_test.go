@@ -33,7 +33,7 @@ func BenchmarkS27Route(b *testing.B) {
 			if n != 0 {
 				for range 4 { // warm-up
 					for _, k := range keys {
-						ix.route(k, 1)
+						ix.route(k)
 					}
 				}
 			}
@@ -41,7 +41,7 @@ func BenchmarkS27Route(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
 				t0 := time.Now()
-				r := ix.route(keys[i%period], int64(i)+1)
+				r := ix.route(keys[i%period])
 				worst = max(worst, time.Since(t0))
 				if len(r) != 1 {
 					b.Fatal("wrong route")

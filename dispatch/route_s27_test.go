@@ -4,7 +4,6 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -36,11 +35,9 @@ func TestS27RoutesOfStreamsQuotingInTurn(t *testing.T) {
 	s := &Subscription{id: 1, m: compile(Filter{})}
 	ix := newIndex([]*Subscription{s})
 	keys := s27Keys("S-", 3*maxRoutes+1000)
-	var at int64 = 1_700_000_000_000_000_000
 	round := func() {
 		for _, k := range keys {
-			at += int64(time.Microsecond)
-			if r := ix.route(k, at); len(r) != 1 {
+			if r := ix.route(k); len(r) != 1 {
 				panic("wrong route")
 			}
 		}
@@ -71,14 +68,12 @@ func TestS27LearningBoundedPerLookup(t *testing.T) {
 	const window = 64
 	var worst uint64
 	var ms runtime.MemStats
-	var at int64 = 1_700_000_000_000_000_000
 	measure := func(keys []routeKey) {
 		for i := 0; i < len(keys); i += window {
 			runtime.ReadMemStats(&ms)
 			b0 := ms.TotalAlloc
 			for _, k := range keys[i:min(i+window, len(keys))] {
-				at += int64(time.Microsecond)
-				ix.route(k, at)
+				ix.route(k)
 			}
 			runtime.ReadMemStats(&ms)
 			worst = max(worst, ms.TotalAlloc-b0)
@@ -95,21 +90,21 @@ func TestS27LearningBoundedPerLookup(t *testing.T) {
 }
 
 // Routes of streams that come and go are forgotten: at most two
-// generations are kept. Streams new at a slow pace (a generation fills in
-// more than minGeneration) keep the limit at its floor; a burst of new
-// streams doubles it, up to its ceiling, and it comes back down once the
-// pace slows.
+// generations are kept. Streams of new symbols, however many and however
+// fast (the events' rate is no evidence: options expiring by the thousand
+// come as fast as streams quoting in turn), keep the limit at its floor;
+// streams that come back after being forgotten (more of them quoting in
+// turn than two generations hold) double it, up to its ceiling, and it
+// comes back down once they stop.
 func TestS27RoutesBoundedUnderChurn(t *testing.T) {
 	s := &Subscription{id: 1, m: compile(Filter{})}
 	ix := newIndex([]*Subscription{s})
 	ix.floor, ix.ceil, ix.limit = 64, 1024, 64
-	var at int64 = 1_700_000_000_000_000_000
 	n := 0
-	publish := func(count int, step time.Duration) {
+	churn := func(count int) {
 		for range count {
 			n++
-			at += int64(step)
-			require.Len(t, ix.route(routeKey{venue: schema.VenueOKX, symbol: "C-" + strconv.Itoa(n), typ: schema.EventTicker}, at), 1)
+			require.Len(t, ix.route(routeKey{venue: schema.VenueOKX, symbol: "C-" + strconv.Itoa(n), typ: schema.EventTicker}), 1)
 		}
 	}
 	limit := func() int {
@@ -117,23 +112,40 @@ func TestS27RoutesBoundedUnderChurn(t *testing.T) {
 		defer ix.mu.Unlock()
 		return ix.limit
 	}
-	publish(100*64, minGeneration/16) // a generation of 64 takes 4 s
+	churn(100 * 64)
 	require.Equal(t, 64, limit())
 	require.LessOrEqual(t, ix.size(), 2*64)
 
-	publish(100*1024, time.Microsecond) // a burst: every generation fills at once
+	churn(100 * 1024) // a burst of new symbols: no growth
+	require.Equal(t, 64, limit(), "the limit grew with streams that never came back")
+	require.LessOrEqual(t, ix.size(), 2*64)
+
+	inTurn := func(keys []routeKey, rounds int) {
+		for range rounds {
+			for _, k := range keys {
+				require.Len(t, ix.route(k), 1)
+			}
+		}
+	}
+	// 800 streams quoting in turn: far more than two generations of the
+	// floor hold, fewer than a generation of the ceiling. They come back
+	// and are kept: a round learns nothing.
+	few := s27Keys("T-", 800)
+	inTurn(few, 8)
+	require.GreaterOrEqual(t, limit(), len(few)/2)
+	require.LessOrEqual(t, limit(), 1024)
+	before := ix.matched
+	inTurn(few, 1)
+	require.Equal(t, before, ix.matched, "streams quoting in turn were learned again")
+	require.LessOrEqual(t, ix.size(), 2*1024)
+
+	// More of them than two generations of the ceiling hold: the limit
+	// grows to its ceiling, no further.
+	inTurn(s27Keys("U-", 3*1024), 8)
 	require.Equal(t, 1024, limit(), "the limit grows to its ceiling, no further")
 	require.LessOrEqual(t, ix.size(), 2*1024)
 
-	publish(4*1024, minGeneration) // slow again
+	churn(8 * 1024) // they stopped: churn again
 	require.Equal(t, 64, limit(), "the limit came back to its floor")
-	require.LessOrEqual(t, ix.size(), 2*64)
-
-	// Events without IngestTS never count as fast.
-	for range 10 * 64 {
-		n++
-		ix.route(routeKey{venue: schema.VenueOKX, symbol: "Z-" + strconv.Itoa(n), typ: schema.EventTicker}, 0)
-	}
-	require.Equal(t, 64, limit())
 	require.LessOrEqual(t, ix.size(), 2*64)
 }

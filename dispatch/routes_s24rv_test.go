@@ -29,7 +29,7 @@ func TestS24rvRoutesOfMoreLiveStreamsThanAGeneration(t *testing.T) {
 	}
 	round := func() {
 		for _, k := range keys {
-			if r := ix.route(k, 0); len(r) != 1 {
+			if r := ix.route(k); len(r) != 1 {
 				panic("wrong route")
 			}
 		}
