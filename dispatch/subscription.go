@@ -223,6 +223,10 @@ type queued struct {
 
 func (q queued) live() bool { return q.sl.ev != nil && q.sl.seq == q.seq }
 
+// deadSlack is how many more dead entries than live ones the coalescing
+// line may hold before they are taken out of it.
+const deadSlack = 64
+
 // minSlots is the fewest coalescable streams' slots a subscription keeps
 // before it sweeps those that went quiet.
 const minSlots = 4096
@@ -473,6 +477,17 @@ func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 			sl.ev = nil
 			s.coalN--
 			s.counters.Coalesced++
+			if s.coal.len() > 2*s.coalN+deadSlack {
+				// Mostly dead entries: a subscriber held still while a
+				// stream alternates quotes and markers would otherwise
+				// grow the line by one per marker. At least
+				// coalN+deadSlack markers made them since the line was
+				// last this short, so the pass is O(1) per marker.
+				s.coal.filter(func(q queued) bool {
+					s.scanned++
+					return q.live()
+				})
+			}
 		}
 		return
 	}
