@@ -49,7 +49,7 @@ func TestS27ctClientRunCancelledAtEachStep(t *testing.T) {
 				if err != nil {
 					return
 				}
-				defer c.CloseNow()
+				defer func() { _ = c.CloseNow() }()
 				_, _, _ = c.Read(r.Context()) // the first subscription
 				reached <- struct{}{}
 				select {

@@ -64,7 +64,7 @@ func TestS27ctClientCloseTimeoutDefault(t *testing.T) {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		select { // reads nothing: the close frame is never answered
 		case <-release:
 		case <-r.Context().Done():
@@ -122,7 +122,7 @@ func TestS27ctClientWriteTimeoutDefault(t *testing.T) {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		select {
 		case <-release:
 		case <-r.Context().Done():

@@ -27,7 +27,7 @@ func s27ctSilent(t *testing.T) string {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -189,7 +189,7 @@ func TestS27ctClientReadLimitDefault(t *testing.T) {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		ctx := c.CloseRead(r.Context())
 		msg := make([]byte, wsclient.DefaultReadLimit+1)
 		for i := range msg {

@@ -33,7 +33,7 @@ func TestS27ctClientEventQueueKeepsRoomForStateChanges(t *testing.T) {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		select {
 		case <-sendAll:
 		case <-r.Context().Done():

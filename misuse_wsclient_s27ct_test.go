@@ -35,7 +35,7 @@ func s27ctSendOnce(t *testing.T, send <-chan struct{}) string {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		ctx := c.CloseRead(r.Context())
 		select {
 		case <-send:
@@ -70,7 +70,7 @@ func newS27ctInbox(t *testing.T, clk *s27ctClock) (*s27ctInbox, string) {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		for {
 			_, b, err := c.Read(r.Context())
 			if err != nil {

@@ -29,7 +29,7 @@ func (h *s27ctHub) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	defer c.CloseNow()
+	defer func() { _ = c.CloseNow() }()
 	ctx := c.CloseRead(r.Context())
 	h.mu.Lock()
 	h.conns[c] = ctx

@@ -18,9 +18,8 @@ import (
 // (wsclient's pings, watchdogs, rotation overlap) run on the system clock.
 type ageClock struct {
 	wsclient.Clock
-	mu    sync.Mutex
-	long  []*ageTimer
-	fired int
+	mu   sync.Mutex
+	long []*ageTimer
 }
 
 type ageTimer struct {

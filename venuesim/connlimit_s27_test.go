@@ -29,7 +29,7 @@ func TestS27ConnectLimitRefusesWith429AndRetryAfter(t *testing.T) {
 	for range 2 {
 		c, _, err := websocket.Dial(ctx, v.StreamURL("btcusdt@trade"), nil)
 		require.NoError(t, err)
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 	}
 	for range 3 {
 		_, resp, err := websocket.Dial(ctx, v.StreamURL("btcusdt@trade"), nil)
@@ -42,14 +42,14 @@ func TestS27ConnectLimitRefusesWith429AndRetryAfter(t *testing.T) {
 	// The WS-API is not limited.
 	c, _, err := websocket.Dial(ctx, v.APIURL(), nil)
 	require.NoError(t, err)
-	c.CloseNow()
+	_ = c.CloseNow()
 	// Without ConnectLimit, nothing is refused.
 	free := venuesim.Start(&venuesim.Options{Rate: 1})
 	defer free.Close()
 	for range 10 {
 		c, _, err := websocket.Dial(ctx, free.StreamURL("btcusdt@trade"), nil)
 		require.NoError(t, err)
-		c.CloseNow()
+		_ = c.CloseNow()
 	}
 }
 

@@ -67,8 +67,8 @@ func runS27Client(t *testing.T, url string, opts wsclient.Options) *s27client {
 	}, &opts)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cl.Run(ctx) }()
+	done := make(chan struct{})
+	go func() { defer close(done); _ = cl.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done

@@ -54,7 +54,7 @@ func askUntilRefused(t *testing.T, v *venuesim.Venue, most int, request func(i i
 	defer cancel()
 	c, _, err := websocket.Dial(ctx, v.APIURL(), nil)
 	require.NoError(t, err)
-	defer c.CloseNow()
+	defer func() { _ = c.CloseNow() }()
 	for i := 1; i <= most; i++ {
 		require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(request(i))))
 		for {
@@ -119,7 +119,7 @@ func TestS27EnforceRateLimits(t *testing.T) {
 		defer cancel()
 		c, _, err := websocket.Dial(ctx, v.APIURL(), nil)
 		require.NoError(t, err)
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		for i := 1; i <= 80; i++ {
 			require.NoError(t, c.Write(ctx, websocket.MessageText, fmt.Appendf(nil, `{"id":%d,"method":"openOrders.status","params":{"timestamp":1}}`, i)))
 			_, msg, err := c.Read(ctx)

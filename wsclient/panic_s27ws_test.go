@@ -89,7 +89,6 @@ func TestS27ReadPanicRecovered(t *testing.T) {
 // for the venue's answer, when the reader is in the handler.
 type closingBody struct {
 	r       io.Reader
-	mu      sync.Mutex
 	closing chan struct{} // closed at the client's close frame
 	closed  chan struct{}
 	once    sync.Once
