@@ -54,6 +54,16 @@ func TestS27DuplicateAfterUnknownOutcome(t *testing.T) {
 		require.ErrorAs(t, err, &verr, "another order under the id (%v): the refusal stands", o)
 		assert.Equal(t, int64(-2010), verr.Code)
 	}
+	// A market order of the same side and quantity: no price to compare,
+	// and not the resting limit order (TestS27rvDuplicateOfAnotherType,
+	// s27rvsess: it got an Ack of the limit order).
+	mkt := limitOrder(s, t, "dup-1", "buy", "0", "0.01")
+	defer s.Pools().Orders.Put(mkt)
+	mkt.Type, mkt.TimeInForce, mkt.Price = schema.OrderTypeMarket, schema.TIFUnknown, schema.Decimal{}
+	ack, err = s.Place(ctx, mkt)
+	var verr *session.VenueError
+	require.ErrorAs(t, err, &verr, "a market order under a limit order's id is another order: got Ack %+v", ack)
+	assert.Equal(t, int64(-2010), verr.Code)
 }
 
 // TestS27VenueDuplicateIsTheOrder: the same on OKX (sCode 51016

@@ -777,8 +777,9 @@ func differs(venue, req schema.Decimal) bool {
 // the venue has one of req's symbol and side, follows it as the session's
 // own and returns it as the place's Ack (ok true). Otherwise (another
 // venue's code, not found, the lookup failed, another order under the id:
-// another side, or a quantity or price other than req's where both give
-// one) ok is false: the refusal stands.
+// another side, a quantity, price or stop price other than req's where
+// both give one, or a market order for a priced one or the reverse — a
+// market order gives no price to compare) ok is false: the refusal stands.
 func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.OrderRequest, verr *VenueError) (Ack, bool) {
 	rules := r.q.rules()
 	if req.Action != schema.ActionPlace || req.ClientOrderID.IsZero() || !slices.Contains(rules.duplicate, verr.Code) ||
@@ -796,7 +797,8 @@ func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.O
 	}
 	o := &st[0]
 	if o.Symbol != req.Symbol || (o.Side != schema.SideUnknown && o.Side != req.Side) ||
-		differs(o.Qty, req.Qty) || differs(o.Price, req.Price) {
+		differs(o.Qty, req.Qty) || differs(o.Price, req.Price) || differs(o.StopPrice, req.StopPrice) ||
+		(o.Type != schema.OrderTypeUnknown && req.Type != schema.OrderTypeUnknown && o.Type.NeedsPrice() != req.Type.NeedsPrice()) {
 		return Ack{}, false // another order under the id
 	}
 	r.adopt(o)
