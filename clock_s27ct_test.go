@@ -2,9 +2,13 @@ package meltica_test
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/wsclient"
 )
@@ -37,7 +41,11 @@ func (c *s27ctClock) Now() time.Time {
 }
 
 func (c *s27ctClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := c.NewTimer(d)
+	return sleepOn(ctx, c.NewTimer(d))
+}
+
+// sleepOn waits for t or until ctx ends, and stops t.
+func sleepOn(ctx context.Context, t wsclient.Timer) error {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -45,6 +53,21 @@ func (c *s27ctClock) Sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C():
 		return nil
 	}
+}
+
+// SleepUntil waits for the instant at or until ctx ends: the optional
+// method wsclient.Clock's doc names for a fake clock. The client's frame
+// budget (and DialLimit) waits for an instant; Sleep would be given the
+// time left, read before the call, and a test that moves the clock in
+// between (any other timer due first, a ping's, a watchdog's) had the
+// wait armed a whole gap after the moved time, where no test looks: the
+// next subscription never went (TestS27ctClientControlRatePinging).
+func (c *s27ctClock) SleepUntil(ctx context.Context, at time.Time) error {
+	t := &s27ctTimer{clk: c, c: make(chan time.Time, 1)}
+	c.mu.Lock()
+	c.arm(t, at.Sub(c.now)) // the time left, read under the lock that Advance takes
+	c.mu.Unlock()
+	return sleepOn(ctx, t)
 }
 
 func (c *s27ctClock) NewTimer(d time.Duration) wsclient.Timer {
@@ -141,4 +164,18 @@ func (c *s27ctClock) Pending() []time.Duration {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+// s27ctDialDone waits until the dial's timeout, armed on clk for
+// wsclient.DefaultDialTimeout when the dial began (clk not moved since),
+// is no longer pending. Connected is announced from within the dial,
+// before the dial stops that timer: a test that then moves clk to the
+// next timer due may move it through the dial's 10 s instead of to the
+// timer it meant (the write's WriteTimeout armed after: a write cut at
+// 15 s of the clock).
+func s27ctDialDone(t *testing.T, clk *s27ctClock) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		return !slices.Contains(clk.Pending(), wsclient.DefaultDialTimeout)
+	}, s27ctWait, time.Millisecond, "the dial's timeout disarmed")
 }

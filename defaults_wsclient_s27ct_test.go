@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,6 +51,56 @@ func TestS27ctClientControlRateDefault(t *testing.T) {
 	require.NoError(t, <-done)
 }
 
+// The same pacing with pings and the watchdog on (their defaults): the
+// clock then always holds the ping's and the watchdog's timers, so the
+// test cannot wait for the client to arm its pacing wait; it moves the
+// clock 1/ControlRate as soon as the venue has read a subscription, as
+// time would pass, and the next one must go. A wait computed before such
+// a move must still end at its instant (see s27ctClock.SleepUntil): one
+// armed as a duration after the move landed a gap later, where the test
+// never moves the clock, and the subscription did not go (an outside
+// tester's report of this pacing test "with pings on" waiting 60 s).
+func TestS27ctClientControlRatePinging(t *testing.T) {
+	clk := newS27ctClock()
+	t0 := clk.Now()
+	arrived := make(chan time.Duration, 8) // the Clock's time at each receipt
+	url := s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			if _, _, err := c.Read(r.Context()); err != nil {
+				return
+			}
+			arrived <- clk.Now().Sub(t0)
+		}
+	})
+	subs := [][]byte{[]byte(`{"id":1}`), []byte(`{"id":2}`), []byte(`{"id":3}`), []byte(`{"id":4}`)}
+	c, err := wsclient.New(url, s27ctNop, &wsclient.Options{Venue: schema.VenueBinance, Clock: clk, Subscriptions: subs, CloseTimeout: -1})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background()) }()
+	for k := range subs {
+		select {
+		case at := <-arrived:
+			// The clock stands still from one receipt to the next move.
+			assert.Equal(t, time.Duration(k)*250*time.Millisecond, at, "subscription %d at its slot on the Clock", k+1)
+		case <-time.After(s27ctWait): // a failure guard only
+			t.Fatalf("subscription %d never went; clock at %v, timers %v", k+1, clk.Now().Sub(t0), clk.Pending())
+		}
+		select {
+		case at := <-arrived:
+			t.Fatalf("subscription %d went at %v, before the clock moved 1/ControlRate", k+2, at)
+		default:
+		}
+		clk.Advance(250 * time.Millisecond)
+	}
+	require.NoError(t, c.Close(context.Background()))
+	require.NoError(t, <-done)
+}
+
 // DefaultCloseTimeout (1 s): Close sends a close frame and waits "for the
 // venue's answer of at most Options.CloseTimeout (1 s) on the Clock",
 // then cuts the socket. A venue that never reads (so never answers) holds
@@ -76,31 +127,31 @@ func TestS27ctClientCloseTimeoutDefault(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- c.Run(context.Background()) }()
 	evs.await(t, "connected", func(ev wsclient.Event) bool { return ev.State == schema.ConnConnected })
+	// Connected is announced from within the dial, whose timeout
+	// (DialTimeout, 10 s) may still be armed then: the clock moves to
+	// Close's bound alone. Moved to the first timer due, it once went the
+	// dial's 10 s before Close had armed its bound, and the venue's release
+	// then ended Close at 10 s (2 runs in 200, two -race runs at once).
 	closed := make(chan time.Duration, 1)
 	go func() {
 		assert.NoError(t, c.Close(context.Background()))
 		closed <- clk.Now().Sub(t0)
 	}()
-	var took time.Duration
-	s27ctAdvance(t, clk, 10*time.Second, func() bool {
-		if took != 0 {
-			return true
-		}
-		select {
-		case took = <-closed:
-			return true
-		default:
-			return false
-		}
-	})
-	close(release)
-	if took == 0 {
-		select {
-		case took = <-closed:
-		case <-time.After(s27ctWait):
-			t.Fatal("Close never returned")
-		}
+	var p []time.Duration
+	require.Eventually(t, func() bool { p = clk.Pending(); return len(p) > 0 && p[0] <= time.Second }, s27ctWait, time.Millisecond, "Close waits on the clock for the venue's answer")
+	select {
+	case took := <-closed:
+		t.Fatalf("Close returned at %v of the clock, before its bound", took)
+	default:
 	}
+	clk.Advance(p[0])
+	var took time.Duration
+	select {
+	case took = <-closed:
+	case <-time.After(s27ctWait):
+		t.Fatalf("Close never returned; timers %v", clk.Pending())
+	}
+	close(release)
 	assert.GreaterOrEqual(t, took, time.Second, "Close waited CloseTimeout for the venue's answer")
 	assert.Less(t, took, 2*time.Second, "and no longer")
 	require.NoError(t, <-done)
@@ -135,6 +186,12 @@ func TestS27ctClientWriteTimeoutDefault(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- c.Run(context.Background()) }()
 	up := evs.await(t, "connected", func(ev wsclient.Event) bool { return ev.State == schema.ConnConnected })
+	// The clock moves to the write's bound alone, and stands still until
+	// Write returns: stepped from timer to timer (the dial's 10 s, still
+	// armed at Connected; the redial's once the write was cut), it went on
+	// while Write was returning, which read it at 15 s (2 runs in 140, two
+	// -race runs at once).
+	s27ctDialDone(t, clk)
 	msg := bytes.Repeat([]byte("a"), 64<<20)
 	type result struct {
 		err error
@@ -145,25 +202,18 @@ func TestS27ctClientWriteTimeoutDefault(t *testing.T) {
 		err := c.Write(context.Background(), msg)
 		wrote <- result{err, clk.Now().Sub(t0)}
 	}()
+	require.Eventually(t, func() bool { return slices.Contains(clk.Pending(), wsclient.DefaultWriteTimeout) }, s27ctWait, time.Millisecond, "the write's bound armed")
+	select {
+	case res := <-wrote:
+		t.Fatalf("Write returned before the clock moved: %+v", res)
+	default:
+	}
+	clk.Advance(wsclient.DefaultWriteTimeout)
 	var res result
-	var have bool
-	s27ctAdvance(t, clk, time.Minute, func() bool {
-		if have {
-			return true
-		}
-		select {
-		case res = <-wrote:
-			have = true
-		default:
-		}
-		return have
-	})
-	if !have {
-		select {
-		case res = <-wrote:
-		case <-time.After(s27ctWait):
-			t.Fatal("Write never returned")
-		}
+	select {
+	case res = <-wrote:
+	case <-time.After(s27ctWait):
+		t.Fatalf("Write never returned; timers %v", clk.Pending())
 	}
 	assert.ErrorIs(t, res.err, wsclient.ErrMaybeSent, "a write that began and was cut: %v", res.err)
 	assert.NotErrorIs(t, res.err, wsclient.ErrNotSent)

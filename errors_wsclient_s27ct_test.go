@@ -138,6 +138,11 @@ func TestS27ctClientSharedFramesExhausted(t *testing.T) {
 	done1, done2 := make(chan error, 1), make(chan error, 1)
 	go func() { done1 <- c1.Run(ctx) }()
 	ev1.await(t, "the first connected", func(ev wsclient.Event) bool { return ev.State == schema.ConnConnected })
+	// Connected comes before the reader starts and takes its frame: the
+	// second client starts once the first's reader holds the frame. Started
+	// at Connected, the second's reader once took it first, and the first
+	// waited instead (1 run in 200, two -race runs at once).
+	require.Eventually(t, func() bool { return frames.Stats().InUse == 1 }, s27ctWait, time.Millisecond, "the first's reader holds the frame")
 	go func() { done2 <- c2.Run(ctx) }()
 	waits := ev2.await(t, "the second's reader waits for a frame", func(ev wsclient.Event) bool { return ev.Reason == wsclient.ReasonPoolExhausted })
 	assert.ErrorIs(t, waits.Err, wsclient.ErrFramesExhausted)

@@ -30,6 +30,13 @@ func s27ctServer(t *testing.T, serve func(w http.ResponseWriter, r *http.Request
 // s27ctSendOnce is a venue that sends {"x":1} on each connection once
 // send is closed, and otherwise only answers pings and the close.
 func s27ctSendOnce(t *testing.T, send <-chan struct{}) string {
+	return s27ctSendOncePing(t, send, nil)
+}
+
+// s27ctSendOncePing is s27ctSendOnce that, when ponged is not nil, then
+// pings the client and sends Ping's result on ponged: the client answers
+// from within its read, so a nil says its reader is back on the socket.
+func s27ctSendOncePing(t *testing.T, send <-chan struct{}, ponged chan<- error) string {
 	return s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
@@ -39,9 +46,11 @@ func s27ctSendOnce(t *testing.T, send <-chan struct{}) string {
 		ctx := c.CloseRead(r.Context())
 		select {
 		case <-send:
-			_ = c.Write(ctx, websocket.MessageText, []byte(`{"x":1}`))
 		case <-ctx.Done():
 			return
+		}
+		if err := c.Write(ctx, websocket.MessageText, []byte(`{"x":1}`)); err == nil && ponged != nil {
+			ponged <- c.Ping(ctx)
 		}
 		<-ctx.Done()
 	})
@@ -377,9 +386,20 @@ func TestS27ctClientRedialFloorsAreTheDocumentedDefaults(t *testing.T) {
 // still arrives on the same connection; 30 s after it, the connection is
 // lost with ReasonIdle and ErrIdle, and the event's At (on the Clock) is
 // 59 s after the start: not at 29 s.
+//
+// The watchdog counts only the reader's waits on the socket: a tick in
+// which it was still busy with the message (the handler has returned, the
+// next read not begun) counts nothing, so a test that moved the clock as
+// soon as the handler had the message saw the connection lost a tick or
+// two late on a busy machine (67.5 s, 71.25 s; 5 runs in 200, two -race runs at
+// once). The venue pings after its message, and the clock moves on only
+// once the pong came: coder/websocket answers pings from within the read,
+// so the reader is back waiting on the socket. Pings are no messages and
+// restart no idle count.
 func TestS27ctClientIdleTimeoutDefault(t *testing.T) {
 	send := make(chan struct{})
-	url := s27ctSendOnce(t, send)
+	ponged := make(chan error, 1)
+	url := s27ctSendOncePing(t, send, ponged)
 	clk := newS27ctClock()
 	t0 := clk.Now()
 	evs := newS27ctEvents()
@@ -399,6 +419,12 @@ func TestS27ctClientIdleTimeoutDefault(t *testing.T) {
 		assert.Equal(t, up.ConnID, id, "29 s of silence did not end the connection")
 	case <-time.After(s27ctWait):
 		t.Fatal("the venue's message never arrived")
+	}
+	select {
+	case err := <-ponged:
+		require.NoError(t, err, "the client answers the venue's ping")
+	case <-time.After(s27ctWait):
+		t.Fatal("the client's reader never read again")
 	}
 	s27ctAdvance(t, clk, 90*time.Second, func() bool {
 		evs.mu.Lock()
