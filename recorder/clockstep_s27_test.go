@@ -13,15 +13,23 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-// recordAt records one frame at each receive time (ns after base).
+// recordAt records one frame at each receive time (ns after base), all on
+// one connection.
 func recordAt(t *testing.T, at ...int64) string {
+	t.Helper()
+	return recordOn(t, make([]uint64, len(at)), at...)
+}
+
+// recordOn records one frame at each receive time (ns after base), on
+// connection conns[i]+1.
+func recordOn(t *testing.T, conns []uint64, at ...int64) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "steps.jsonl")
 	rec, err := recorder.New(path, &recorder.Options{Venue: schema.VenueKraken})
 	require.NoError(t, err)
 	base := int64(1_618_678_132_000_000_000)
 	for i, a := range at {
-		require.True(t, rec.Record(&schema.WsFrame{ConnID: 1, Seq: uint64(i + 1), ReceivedAt: base + a, Data: []byte(`{"event":"heartbeat"}`)}))
+		require.True(t, rec.Record(&schema.WsFrame{ConnID: conns[i] + 1, Seq: uint64(i + 1), ReceivedAt: base + a, Data: []byte(`{"event":"heartbeat"}`)}))
 	}
 	require.NoError(t, rec.Close())
 	return path
@@ -54,13 +62,28 @@ func TestS27PacedReplayAcrossAClockStepBack(t *testing.T) {
 	assert.Equal(t, []time.Duration{5 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond}, pacedWaits(t, path, recorder.ReplayOptions{Speed: 2}))
 }
 
-// Connections sharing a recorder interleave: a frame stamped a little
-// before the latest (less than recorder.ClockStep) goes at once, and the
-// frames after it are paced from the latest, not from it.
+// Connections sharing a recorder interleave: a frame stamped before the
+// latest but not before its own connection's last goes at once, and the
+// frames after it are paced from the latest, not from it, however late
+// its reader was. (s27rvcli's case: a step rule on the lateness alone,
+// "more than 128 ms behind the latest", played connection 0's frame at
+// 310 ms at 460 ms and every later frame 150 ms late.)
 func TestS27PacedReplayInterleavedConnections(t *testing.T) {
 	ms := int64(time.Millisecond)
-	path := recordAt(t, 0, 10*ms, 5*ms, 20*ms, 30*ms)
+	path := recordOn(t, []uint64{0, 0, 1, 0, 0}, 0, 10*ms, 5*ms, 20*ms, 30*ms)
 	assert.Equal(t, []time.Duration{10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}, pacedWaits(t, path, recorder.ReplayOptions{}))
+	path = recordOn(t, []uint64{0, 0, 1, 0, 0}, 0, 300*ms, 150*ms, 310*ms, 320*ms)
+	assert.Equal(t, []time.Duration{300 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}, pacedWaits(t, path, recorder.ReplayOptions{}))
+	path = recordOn(t, []uint64{0, 0, 1, 1, 0}, 0, 300*ms, 150*ms, 160*ms, 310*ms)
+	assert.Equal(t, []time.Duration{300 * time.Millisecond, 10 * time.Millisecond}, pacedWaits(t, path, recorder.ReplayOptions{}), "a late reader's burst moves nothing")
+}
+
+// A step back is seen on the connection it happens to, whatever its size,
+// and the other connections' frames after it are paced from it.
+func TestS27PacedReplayStepSeenPerConnection(t *testing.T) {
+	ms := int64(time.Millisecond)
+	path := recordOn(t, []uint64{0, 1, 0, 0, 1}, 0, 10*ms, 100*ms, 50*ms, 60*ms)
+	assert.Equal(t, []time.Duration{10 * time.Millisecond, 90 * time.Millisecond, 10 * time.Millisecond}, pacedWaits(t, path, recorder.ReplayOptions{}))
 }
 
 // A step forward looks like a long silence; ReplayOptions.MaxGap takes

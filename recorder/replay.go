@@ -19,12 +19,15 @@ type ReplayOptions struct {
 	// Paced replays at the recorded pace: each frame is handed over when
 	// the recorded time since the first frame, divided by Speed, has
 	// passed on Clock. The receive times are the wall clock's, which may
-	// have been stepped while recording: a frame more than [ClockStep]
-	// behind the latest time seen is taken as a step back, and the pace
-	// goes on from it (the frames after a step keep their pace rather
-	// than all go at once); a frame less behind (connections sharing a
-	// recorder interleave) goes at once and moves nothing. Defaults to
-	// false: as fast as the handler takes them.
+	// have been stepped while recording. One connection's frames are
+	// stamped in order by its one reader, so a frame behind the frame
+	// before it on the same connection (Line.Conn) is a step of the clock
+	// back, and the pace goes on from it (the frames after a step keep
+	// their pace rather than all go at once). A frame behind the latest
+	// time seen but not behind its own connection's last (connections
+	// sharing a recorder interleave, one reader late by any amount) goes
+	// at once and moves nothing. Defaults to false: as fast as the handler
+	// takes them.
 	Paced bool
 	// Speed divides the recorded gaps when Paced (2 plays twice as fast).
 	// Defaults to 1, as does a value that is not positive and finite.
@@ -81,8 +84,9 @@ func Replay(ctx context.Context, r *Reader, h func(context.Context, *schema.WsFr
 	}
 	var st ReplayStats
 	fr := &schema.WsFrame{}
-	var latest int64          // the latest recorded time seen (after steps back: since the step)
-	var elapsed time.Duration // the recorded time since the first frame, steps and MaxGap taken out
+	var latest int64              // the latest recorded time seen (after steps back: since the step)
+	var connLast map[uint64]int64 // each connection's last recorded time: a step back is seen per connection
+	var elapsed time.Duration     // the recorded time since the first frame, steps and MaxGap taken out
 	var start time.Time
 	started := false
 	var cut error // the first file cut short
@@ -108,12 +112,15 @@ func Replay(ctx context.Context, r *Reader, h func(context.Context, *schema.WsFr
 		if o.Paced {
 			if !started {
 				latest, start, started = l.Time, o.Clock.Now(), true
+				connLast = map[uint64]int64{}
 			}
+			prev, seen := connLast[l.Conn]
+			connLast[l.Conn] = l.Time
 			switch gap := pace(l.Time, latest, 1); {
 			case gap > 0:
 				elapsed = addGap(elapsed, gap, o.MaxGap)
 				latest = l.Time
-			case gap < -ClockStep:
+			case seen && l.Time < prev:
 				latest = l.Time // a step back: the pace goes on from here
 			}
 			due := elapsed
@@ -157,14 +164,6 @@ func pace(t, first int64, speed float64) time.Duration {
 	}
 	return capped(float64(d) / speed)
 }
-
-// ClockStep is how far behind the latest receive time a frame must be for
-// a paced replay to take it as a step of the wall clock back: ntpd steps
-// the clock when its offset passes 128 ms (its "step threshold") and slews
-// it below that, so a frame further behind was stamped by a clock stepped
-// back; one less behind was received on another connection sharing the
-// recorder and queued after a later one.
-const ClockStep = 128 * time.Millisecond
 
 // addGap adds a positive recorded gap to elapsed: one over most (when
 // most > 0) as most, and the sum capped at the longest Duration.

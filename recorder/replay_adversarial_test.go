@@ -164,8 +164,8 @@ func TestAdvPacedOddTimes(t *testing.T) {
 	waits, seen, err := paced(t, 1, base+5*s, base+2*s, base+6*s, base+1*s, base+7*s)
 	require.NoError(t, err)
 	assert.Equal(t, []int64{base + 5*s, base + 2*s, base + 6*s, base + 1*s, base + 7*s}, seen, "file order")
-	// Times 3 s and 5 s behind the latest are the wall clock stepped
-	// back (more than recorder.ClockStep): the pace goes on from each
+	// Times 3 s and 5 s behind the one before on the same connection
+	// are the wall clock stepped back: the pace goes on from each
 	// (TestS27PacedReplayAcrossAClockStepBack).
 	assert.Equal(t, []time.Duration{4 * time.Second, 6 * time.Second}, waits, "the pace goes on from each step back")
 
