@@ -69,7 +69,7 @@ func TestS27ctClientControlRatePinging(t *testing.T) {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		for {
 			if _, _, err := c.Read(r.Context()); err != nil {
 				return
