@@ -48,6 +48,8 @@ func TestS27ctRetryAfterValues(t *testing.T) {
 		// not as absent: a venue asking for a very long wait must not be
 		// redialled at once.
 		assert.Equal(t, year, wsclient.RetryAfter("99999999999999999999", now))
+		assert.Equal(t, year, wsclient.RetryAfter("+99999999999999999999", now))
+		assert.Zero(t, wsclient.RetryAfter("-99999999999999999999", now), "a huge negative is no wait")
 	})
 
 	server := now.Add(-time.Hour) // the host's clock runs an hour ahead of the venue's
