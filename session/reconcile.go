@@ -1200,6 +1200,9 @@ func (r *reconciler) stats(st *OrderStats) {
 	st.TrackOverflow, st.Reconciliations, st.Reconciled = r.overflow.Load(), r.passes.Load(), r.reconciled.Load()
 	st.Duplicates, st.ReconcileErrors, st.ReconcileGaps = r.dups.Load(), r.errs.Load(), r.gaps.Load()
 	st.ReconcileWeight = r.weight.Load()
+	r.mu.Lock()
+	st.OpenCountKnown = r.counted
+	r.mu.Unlock()
 }
 
 // keysOf copies m's keys under mu.

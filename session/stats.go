@@ -44,6 +44,12 @@ type OrderStats struct {
 	// queries that failed (each try), ReconcileGaps the orders given up
 	// (a gap marker each), and ReconcileWeight what the queries spent of
 	// the budget (Binance: request weight; OKX, Bybit, Coinbase: requests).
+	// OpenCountKnown: the statuses followed are the venue's as of now (the
+	// open orders read at the first subscription, and no loss of the
+	// stream since the last pass ended), so MAX_NUM_ORDERS and its kin are
+	// applied before sending (see Session.Place); false, the venue's
+	// refusal tells.
+	OpenCountKnown                 bool
 	Tracked                        int
 	TrackOverflow                  uint64
 	Reconciliations, Reconciled    uint64

@@ -322,6 +322,12 @@ func New(opts *Options) *Collector {
 			counter("refused", "Logins and private subscriptions refused.", func(s *session.OrderStats) uint64 { return s.Refused }),
 			gauge("clock_offset_seconds", "Venue clock minus local clock.", func(s *session.OrderStats) float64 { return s.ClockOffset.Seconds() }),
 			gauge("tracked", "Open orders followed now for reconciliation.", func(s *session.OrderStats) float64 { return float64(s.Tracked) }),
+			gauge("open_count_known", "1 while the open orders followed are the venue's as of now (MAX_NUM_ORDERS and its kin applied before sending), else 0.", func(s *session.OrderStats) float64 {
+				if s.OpenCountKnown {
+					return 1
+				}
+				return 0
+			}),
 			counter("track_overflow", "Orders not followed past the tracking bound.", func(s *session.OrderStats) uint64 { return s.TrackOverflow }),
 			counter("reconciliations", "Reconciliation passes.", func(s *session.OrderStats) uint64 { return s.Reconciliations }),
 			counter("reconciled", "Execution reports published from the venue's answers to reconciliation queries.", func(s *session.OrderStats) uint64 { return s.Reconciled }),

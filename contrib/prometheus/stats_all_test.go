@@ -125,7 +125,11 @@ func TestEveryStatsFieldExported(t *testing.T) {
 			"Parser": "parser_* of the connection (TestReviewSession)",
 		})
 	})
-	t.Run("session orders", func(t *testing.T) { checkFamily[session.OrderStats](t, c.orders, nil) })
+	t.Run("session orders", func(t *testing.T) {
+		checkFamily[session.OrderStats](t, c.orders, map[string]string{
+			"OpenCountKnown": "a bool: the orders_open_count_known gauge, 1 or 0 (TestOpenCountKnownGauge)",
+		})
+	})
 	// The session's other parts are exported through the families above,
 	// in Collect: a field added to them must be added there too.
 	t.Run("session", func(t *testing.T) {
@@ -140,4 +144,27 @@ func fieldNames[S any]() []string {
 		out = append(out, f.Name)
 	}
 	return out
+}
+
+// TestOpenCountKnownGauge: session.OrderStats.OpenCountKnown is exported
+// as a 0/1 gauge.
+func TestOpenCountKnownGauge(t *testing.T) {
+	c := New(nil)
+	for _, known := range []bool{false, true} {
+		got := exported(c.orders, &session.OrderStats{OpenCountKnown: known})
+		want := 0.0
+		if known {
+			want = 1
+		}
+		found := false
+		for val, vs := range got {
+			for _, v := range vs {
+				if strings.Contains(v.desc.String(), "open_count_known") {
+					found = true
+					assert.Equal(t, want, val)
+				}
+			}
+		}
+		assert.True(t, found, "open_count_known exported")
+	}
 }
