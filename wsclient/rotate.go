@@ -131,7 +131,9 @@ func (ov *overlap) align(drop int, skip []uint64) {
 // skipRepeat drops f if it is the next repeat a skipping connection
 // expects; a frame that marks no place in the stream is delivered and
 // skipping goes on; otherwise the streams diverged: skipping ends, the
-// rotation is reported unaligned, and f is delivered. deliverMu is held.
+// rotation is reported unaligned, and f is delivered. A connection whose
+// own rotation began meanwhile (modeOverlap) keeps that mode. deliverMu is
+// held.
 func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 	h := c.frameHash(f.Data)
 	if h == unkeyed {
@@ -140,14 +142,24 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 	if len(cn.skip) > 0 && cn.skip[0] == h {
 		cn.skip = cn.skip[1:]
 		if len(cn.skip) == 0 {
-			cn.mode.Store(modeLive)
+			cn.mode.CompareAndSwap(modeSkipping, modeLive)
 		}
 		return true
 	}
 	cn.skip = nil
-	cn.mode.Store(modeLive)
+	cn.mode.CompareAndSwap(modeSkipping, modeLive)
 	c.unaligned(cn.id)
 	return false
+}
+
+// unrotated is the mode a live connection returns to when its rotation is
+// given up: skipping the repeats still expected from the rotation before,
+// or live.
+func unrotated(cn *conn) int32 {
+	if len(cn.skip) > 0 {
+		return modeSkipping
+	}
+	return modeLive
 }
 
 // beginOverlap starts remembering what old delivers.
@@ -169,7 +181,7 @@ func (c *Client) abortOverlap(ov *overlap) bool {
 	if ov.done {
 		return false
 	}
-	ov.old.mode.Store(modeLive)
+	ov.old.mode.Store(unrotated(ov.old))
 	c.ov = nil
 	return true
 }
@@ -177,7 +189,7 @@ func (c *Client) abortOverlap(ov *overlap) bool {
 // restoreOld gives delivery back to old whatever the alignment said.
 func (c *Client) restoreOld(ov *overlap) {
 	c.deliverMu.Lock()
-	ov.old.mode.Store(modeLive)
+	ov.old.mode.Store(unrotated(ov.old))
 	c.ov = nil
 	c.deliverMu.Unlock()
 }

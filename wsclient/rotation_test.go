@@ -46,20 +46,33 @@ func (hb *hub) run() {
 	for {
 		select {
 		case <-tk.C:
-			n := hb.seq.Add(1)
-			hb.mu.Lock()
-			for _, ch := range hb.subs {
-				select {
-				case ch <- n:
-				default:
-					panic("hub: subscriber too slow for the test")
-				}
-			}
-			hb.mu.Unlock()
+			hb.publish()
 		case <-hb.stop:
 			return
 		}
 	}
+}
+
+// publish sends the next message to every subscribed connection.
+func (hb *hub) publish() {
+	n := hb.seq.Add(1)
+	hb.mu.Lock()
+	defer hb.mu.Unlock()
+	for _, ch := range hb.subs {
+		select {
+		case ch <- n:
+		default:
+			panic("hub: subscriber too slow for the test")
+		}
+	}
+}
+
+// subscribed reports whether connection n is subscribed.
+func (hb *hub) subscribed(n int) bool {
+	hb.mu.Lock()
+	defer hb.mu.Unlock()
+	_, ok := hb.subs[n]
+	return ok
 }
 
 func (hb *hub) halt() int64 {
