@@ -14,7 +14,11 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// nats-server's access-time ticker is its process-wide singleton
+// (embedded.AccessTimeTicker), not a goroutine of ours.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction(embedded.AccessTimeTicker))
+}
 
 // startServer runs an embedded NATS server with JetStream for one test.
 func startServer(tb testing.TB) *embedded.Server {

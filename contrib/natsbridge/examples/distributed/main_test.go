@@ -10,9 +10,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// nats-server's access-time ticker is its process-wide singleton
+// (embedded.AccessTimeTicker), not a goroutine of ours.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction(embedded.AccessTimeTicker))
+}
 
 // TestDistributed runs the example offline for a short while: both
 // consumers received market data and the execution reports of both orders
