@@ -29,6 +29,12 @@ var (
 	ErrNotSent = errors.New("session: request not sent")
 	// ErrClosed: the session is closed.
 	ErrClosed = errors.New("session: closed")
+	// ErrNoAnswer: the venue did not answer a private login or subscription
+	// within 10 s on Client.Clock; wrapped by the [LoginError] the session
+	// reports (Step "login" or "subscribe", Channel the first unanswered
+	// subscription); the session tries again after its backoff, as after
+	// a refusal.
+	ErrNoAnswer = errors.New("session: no answer from the venue")
 )
 
 // VenueError is a request the venue refused, with its code and message

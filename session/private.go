@@ -217,6 +217,7 @@ type private struct {
 	subErr     *LoginError
 	resub      bool
 	retry      wsclient.Timer
+	await      wsclient.Timer // the answer deadline of the login or subscriptions in flight
 	keep       wsclient.Timer // the next application-level ping
 	reqID      uint64         // request ids of the handshake's messages
 	ids        []uint64       // the ids nextID gave out for the messages being made
@@ -441,9 +442,12 @@ func (p *private) stop() {
 func (p *private) work() {
 	defer close(p.done)
 	for {
-		var retryC, keepC <-chan time.Time
+		var retryC, keepC, awaitC <-chan time.Time
 		if p.retry != nil {
 			retryC = p.retry.C()
+		}
+		if p.await != nil {
+			awaitC = p.await.C()
 		}
 		if p.keep != nil {
 			keepC = p.keep.C()
@@ -451,8 +455,12 @@ func (p *private) work() {
 		select {
 		case <-p.quit:
 			p.stopRetry()
+			p.stopAwait()
 			p.stopKeepalive()
 			return
+		case <-awaitC:
+			p.await = nil
+			p.noAnswer()
 		case st := <-p.steps:
 			p.step(st)
 		case <-keepC:
@@ -496,6 +504,45 @@ func (p *private) stopKeepalive() {
 	}
 }
 
+// answerTimeout is how long a private login or subscription may go
+// unanswered before the connection is taken for broken (ErrNoAnswer).
+const answerTimeout = 10 * time.Second
+
+// expectAnswer starts, or restarts, the deadline of the answers in flight.
+func (p *private) expectAnswer() {
+	p.stopAwait()
+	p.await = p.clk.NewTimer(answerTimeout)
+}
+
+func (p *private) stopAwait() {
+	if p.await != nil {
+		p.await.Stop()
+		p.await = nil
+	}
+}
+
+// noAnswer: the login or a subscription in flight went unanswered past
+// answerTimeout (a lost answer, one echoing an id the session never sent,
+// a venue stuck). Without it the connection stayed in its handshake for
+// good: no error, no retry, orders never ready. It is a refusal
+// (LoginError wrapping ErrNoAnswer), tried again after the backoff as
+// one: the login again, or the unanswered subscriptions alone.
+func (p *private) noAnswer() {
+	switch {
+	case p.phase == phaseLogin:
+		p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("login"), Err: ErrNoAnswer})
+	case p.phase == phaseSubscribe && len(p.inFlight) > 0:
+		i := p.inFlight[0]
+		for _, j := range p.inFlight {
+			p.subs[j] = subWanted
+			p.subRefused[j]++
+		}
+		p.inFlight = p.inFlight[:0]
+		p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Channel: p.subName(i), Attempts: p.subRefused[i], Err: ErrNoAnswer})
+		p.resub = true
+	}
+}
+
 func (p *private) stopRetry() {
 	if p.retry != nil {
 		p.retry.Stop()
@@ -507,11 +554,13 @@ func (p *private) step(st step) {
 	switch {
 	case st.up:
 		p.stopRetry()
+		p.stopAwait()
 		p.conn = st.conn
 		p.resetSubs()
 		p.login()
 	case st.down:
 		p.stopRetry()
+		p.stopAwait()
 		p.stopKeepalive()
 		p.conn, p.phase = 0, phaseIdle
 		p.resetSubs()
@@ -589,6 +638,7 @@ func (p *private) login() {
 	p.loginTS = now
 	p.mu.Unlock()
 	p.phase = phaseLogin
+	p.expectAnswer()
 	p.write(msg)
 }
 
@@ -638,6 +688,7 @@ func (p *private) subscribe() {
 		p.subscribed()
 		return
 	}
+	p.expectAnswer()
 	for _, i := range p.inFlight {
 		if !p.write(msgs[i]) {
 			return
@@ -685,6 +736,7 @@ func (p *private) subscribeAnswer(st step) {
 	}
 	switch {
 	case len(p.inFlight) > 0:
+		p.expectAnswer() // an answer came: the rest get their own time
 	case p.subErr != nil:
 		err := p.subErr
 		p.refused(err)
@@ -730,6 +782,7 @@ func (p *private) answer(st step) {
 // on it, once every connection they need is (Bybit: the private channels'
 // and the trade connection).
 func (p *private) subscribed() {
+	p.stopAwait()
 	p.phase, p.rejects = phaseReady, 0
 	p.keepalive()
 	p.mu.Lock()
@@ -787,6 +840,7 @@ func (s *Session) privateReady() bool {
 // connection after the backoff (capped exponential with full jitter, as
 // wsclient redials): a key the venue refuses is not hammered.
 func (p *private) refused(err error) {
+	p.stopAwait()
 	p.rejects++
 	p.phase, p.resub = phaseRefused, false
 	p.mu.Lock()

@@ -92,6 +92,10 @@ type fakePrivate struct {
 	// answer to no request of that connection's).
 	swapSubs    bool
 	unsolicited string
+	// muteSub, when set, is asked of every subscription request (conn,
+	// the request's number on it from 1): true sends no answer to it (an
+	// answer lost, a venue stuck), though the channels are subscribed.
+	muteSub func(conn, nsub int) bool
 
 	// seqs numbers a Coinbase connection's messages (send).
 	seqs map[*websocket.Conn]*connSeq
@@ -318,8 +322,11 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 		if bytes.Contains(msg, []byte(`"subscribe"`)) {
 			nsub++
 			f.mu.Lock()
-			swap, extra := f.swapSubs, f.unsolicited
+			swap, extra, mute := f.swapSubs, f.unsolicited, f.muteSub
 			f.mu.Unlock()
+			if mute != nil && mute(n, nsub) {
+				replies = nil
+			}
 			if nsub == 1 && extra != "" {
 				replies = append([]string{extra}, replies...)
 			}
@@ -898,6 +905,18 @@ func (c *manualClock) pending() int {
 		}
 	}
 	return n
+}
+
+// fireAfter fires every pending timer of exactly d.
+func (c *manualClock) fireAfter(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.timers {
+		if !t.stopped && t.d == d {
+			t.stopped = true
+			t.c <- time.Now()
+		}
+	}
 }
 
 // fire fires every pending short timer.
