@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -724,7 +725,7 @@ func (p *private) subscribeAnswer(st step) {
 	}
 	i := p.inFlight[j]
 	p.inFlight = slices.Delete(p.inFlight, j, j+1)
-	if st.ok {
+	if st.ok || st.id != 0 && alreadySubscribed(st.reason) {
 		p.subs[i], p.subRefused[i] = subTaken, 0
 	} else {
 		p.subs[i] = subWanted
@@ -744,6 +745,26 @@ func (p *private) subscribeAnswer(st step) {
 	default:
 		p.subscribed()
 	}
+}
+
+// alreadySubscribed reports whether a venue's refusal of a subscription
+// says the connection has it already: Bybit's ret_msg "error:already
+// subscribed,topic:order" (sent for a topic subscribed earlier on the
+// connection; Bybit refuses the whole request then, its other topics
+// included: ccxt/ccxt#30284's raw probe), Kraken's "Already subscribed".
+// After an answer lost (ErrNoAnswer), the subscription sent again on the
+// same connection gets this refusal when the venue had taken the first:
+// it is in effect, and taken as an ack. Only for an answer paired by its
+// request id (Bybit and Kraken req_id), to a request of one topic each, as
+// every private subscription of the session is.
+func alreadySubscribed(reason string) bool {
+	const s = "already subscribed"
+	for i := 0; i+len(s) <= len(reason); i++ {
+		if strings.EqualFold(reason[i:i+len(s)], s) {
+			return true
+		}
+	}
+	return false
 }
 
 // subName names subscription i for a LoginError.
