@@ -30,10 +30,14 @@ var (
 	// ErrClosed: the session is closed.
 	ErrClosed = errors.New("session: closed")
 	// ErrNoAnswer: the venue did not answer a private login or subscription
-	// within 10 s on Client.Clock; wrapped by the [LoginError] the session
-	// reports (Step "login" or "subscribe", Channel the first unanswered
-	// subscription); the session tries again after its backoff, as after
-	// a refusal.
+	// (OKX login and subscribe, Bybit auth and subscribe, Bybit's trade
+	// connection auth, Kraken and Coinbase subscribe) within 10 s on
+	// Client.Clock, restarted at each answer; an answer echoing a request
+	// id the session never sent counts as none. Wrapped by the
+	// [LoginError] the session reports (Step "login", "trade login" or
+	// "subscribe", Channel the first unanswered subscription); the session
+	// tries again on the same connection after its backoff, as after a
+	// refusal (the login again, or the unanswered subscriptions alone).
 	ErrNoAnswer = errors.New("session: no answer from the venue")
 )
 

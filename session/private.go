@@ -349,9 +349,9 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 }
 
 // send queues a step. The queue holds far more than a connection's
-// handshake answers; were it ever full, the step is dropped and the
-// handshake is left to the next connection (the venue's acks would be
-// missing, and WaitConnected would say so by not returning).
+// handshake answers; were it ever full, the step is dropped: an answer
+// dropped so is one never received, and its deadline (answerTimeout)
+// ends the wait with ErrNoAnswer and a retry.
 func (p *private) send(st step) {
 	select {
 	case p.steps <- st:
@@ -528,6 +528,17 @@ func (p *private) stopAwait() {
 // good: no error, no retry, orders never ready. It is a refusal
 // (LoginError wrapping ErrNoAnswer), tried again after the backoff as
 // one: the login again, or the unanswered subscriptions alone.
+//
+// On the same connection, not a new one: a subscription the venue took
+// but whose answer was lost is refused when sent again by Bybit and
+// Kraken ("already subscribed"), which alreadySubscribed takes for its
+// ack; the answers are paired by request id (Bybit, Kraken, OKX), so a
+// late answer is none of the retry's. A new connection would be cleaner
+// where answers echo no id (OKX's login, Coinbase's subscriptions: a late
+// answer may be taken for the retry's), but wsclient cannot yet drop a
+// connection for the session: Rotate switches only at the new
+// connection's first message, which a private connection of Bybit,
+// Kraken or Coinbase never sends before its login.
 func (p *private) noAnswer() {
 	switch {
 	case p.phase == phaseLogin:

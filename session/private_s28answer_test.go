@@ -39,6 +39,10 @@ func TestS28HandshakeNeverWaitsSilently(t *testing.T) {
 		foreign bool // the answer echoes another id, else it is lost
 	}
 	cases := []tc{
+		// (S27's TestS27UnansweredSubscriptionReconnects.) The fake venue
+		// takes the subscription and loses its answer: sent again, Bybit
+		// and Kraken refuse it as subscribed already, taken for its ack.
+		{name: "subscription lost", venues: []schema.Venue{schema.VenueOKX, schema.VenueBybit, schema.VenueKraken, schema.VenueCoinbase}},
 		{name: "login lost", venues: []schema.Venue{schema.VenueOKX, schema.VenueBybit}, login: true},
 		{name: "login foreign id", venues: []schema.Venue{schema.VenueBybit}, login: true, foreign: true},
 		{name: "subscription foreign id", venues: []schema.Venue{schema.VenueOKX, schema.VenueBybit, schema.VenueKraken}, foreign: true},
@@ -54,8 +58,13 @@ func TestS28HandshakeNeverWaitsSilently(t *testing.T) {
 				now.set(time.Now())
 				f.setServerClock(now.get)
 				var mu sync.Mutex
-				altered := 0
+				altered, subs := 0, 0
 				f.alter = func(_ int, msg []byte, replies []string) []string {
+					if bytes.Contains(msg, []byte(`"subscribe"`)) {
+						mu.Lock()
+						subs++
+						mu.Unlock()
+					}
 					isLogin := login[c.venue] != nil && bytes.Contains(msg, login[c.venue])
 					if isLogin != k.login || !isLogin && !bytes.Contains(msg, []byte(`"`+firstSub[c.venue]+`"`)) {
 						return replies // only the login, or the first subscription (each time sent)
@@ -81,6 +90,11 @@ func TestS28HandshakeNeverWaitsSilently(t *testing.T) {
 					defer mu.Unlock()
 					return altered
 				}
+				subsN := func() int {
+					mu.Lock()
+					defer mu.Unlock()
+					return subs
+				}
 				clk := newManualClock()
 				cfg := c.config(f, now.get)
 				cfg.Client.Clock = clk
@@ -103,12 +117,26 @@ func TestS28HandshakeNeverWaitsSilently(t *testing.T) {
 					assert.Equal(t, "login", le.Step)
 				} else {
 					assert.Equal(t, "subscribe", le.Step)
-					assert.Equal(t, firstSub[c.venue], le.Channel, "names the unanswered subscription")
+					if c.venue == schema.VenueCoinbase {
+						// Paired by order (Coinbase echoes no id): the
+						// heartbeats answer may be taken for "user"'s.
+						assert.NotEmpty(t, le.Channel)
+					} else {
+						assert.Equal(t, firstSub[c.venue], le.Channel, "names the unanswered subscription")
+					}
 					assert.Equal(t, 1, le.Attempts)
 				}
 
+				// The retry's timer is armed after the refusal is told:
+				// fired until the request goes out again.
 				now.set(now.get().Add(2 * time.Second)) // a login made anew is newer
-				clk.fireUntil(t, 0, func() bool { return alteredN() >= 2 }, "tried again after the backoff")
+				logins, sent := alteredN(), subsN()
+				clk.fireUntil(t, 0, func() bool {
+					if k.login {
+						return alteredN() > logins
+					}
+					return subsN() > sent
+				}, "tried again after the backoff")
 				waitConnected(t, s)
 				assert.Equal(t, uint64(1), s.Stats().Order.Refused)
 			})
