@@ -3,6 +3,7 @@ package session_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"regexp"
 	"slices"
 	"sync"
@@ -142,4 +143,31 @@ func TestS28HandshakeNeverWaitsSilently(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestS28BinanceUserDataUnanswered: Binance's user-data subscription
+// (WS-API userDataStream.subscribe.signature) whose answer never comes
+// (held by the venue) must end like the other venues' private
+// subscriptions: a typed error after 10 s on Client.Clock, then a retry.
+// It waits silently instead: orders never ready, WaitConnected never
+// returns (orders.go subscribeUserData arms no deadline; deliver ignores
+// an answer echoing another id, so that ends the same way).
+func TestS28BinanceUserDataUnanswered(t *testing.T) {
+	t.Skip("S28: s28sess (session/orders.go subscribeUserData): arm a 10 s deadline on Client.Clock at the send; on fire, if the request is still unanswered on the current connection, report userDataErr (LoginError wrapping ErrNoAnswer) and resubscribeLater")
+	v := startVenue(t)
+	v.HoldUserData(true)
+	t.Cleanup(func() { v.HoldUserData(false) })
+	clk := newManualClock()
+	cfg := session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Client: fastRedial, NoClockSync: true}
+	cfg.Client.Clock = clk
+	s := start(t, cfg)
+	require.Eventually(t, func() bool { return v.HeldUserData() >= 1 }, generous, pollEvery, "the subscription sent")
+	var err error
+	clk.fireUntil(t, 10*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		err = s.WaitConnected(ctx)
+		return errors.Is(err, session.ErrNoAnswer)
+	}, "the unanswered user-data subscription is reported after 10 s on the clock")
 }
