@@ -715,12 +715,12 @@ func (p *private) resetSubs() {
 }
 
 // subscribeAnswer takes the answer to a subscription in flight: the one
-// whose request id it echoes (Bybit, Kraken v2: an answer is no reply to
-// the oldest request, nothing in their docs says a connection's requests
-// are answered in turn), else, from a venue that echoes none (OKX's
-// subscribe and error events, Coinbase's subscriptions), the oldest. An
-// answer echoing an id of no subscription in flight (a late answer, one to
-// another request) is none of theirs. Once every one is answered, the
+// whose request id it echoes (Bybit, Kraken v2 req_id, OKX id: an answer
+// is no reply to the oldest request, nothing in their docs says a
+// connection's requests are answered in turn), else, from a venue that
+// echoes none (Coinbase's subscriptions), the oldest. An answer echoing
+// an id of no subscription in flight (a late answer, one to another
+// request), or none where the requests carry one, is none of theirs. Once every one is answered, the
 // connection is subscribed, or the refused ones alone are tried again
 // after the backoff.
 func (p *private) subscribeAnswer(st step) {
@@ -728,11 +728,18 @@ func (p *private) subscribeAnswer(st step) {
 		return // not ours to take (none awaited)
 	}
 	j := 0
-	if st.id != 0 {
+	switch {
+	case st.id != 0:
 		j = slices.IndexFunc(p.inFlight, func(i int) bool { return p.subIDs[i] == st.id })
 		if j < 0 {
 			return // an answer to no subscription in flight
 		}
+	case p.subIDs[p.inFlight[0]] != 0:
+		// Every subscription went with an id its answer echoes: one that
+		// echoes none answers another message (an error about another
+		// request, a late login answer). Should it be the venue's answer
+		// after all, the deadline (answerTimeout) ends the wait.
+		return
 	}
 	i := p.inFlight[j]
 	p.inFlight = slices.Delete(p.inFlight, j, j+1)

@@ -46,6 +46,14 @@ func TestS27SubscriptionAnswersPairedByReqID(t *testing.T) {
 			schema.VenueKraken: `{"error":"Already subscribed","method":"subscribe","req_id":777,"success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`,
 			schema.VenueOKX:    `{"id":"777","event":"error","code":"60012","msg":"Invalid request","connId":"a4d3ae55"}`,
 		}},
+		// S28: an answer that echoes no id, where every request sent one,
+		// answers none of them (an error about another message, a late
+		// login answer): taken before for the first subscription's.
+		{name: "unsolicited refusal without id", unsolicited: map[schema.Venue]string{
+			schema.VenueBybit:  `{"success":false,"ret_msg":"error:handler not found,topic:order","conn_id":"cejreassvfrsfvb9v1a0-2m","op":"subscribe"}`,
+			schema.VenueKraken: `{"error":"EGeneral:Internal error","method":"subscribe","success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`,
+			schema.VenueOKX:    `{"event":"error","code":"60012","msg":"Invalid request","connId":"a4d3ae55"}`,
+		}},
 	}
 	for _, c := range privateCases(t) {
 		bad, ok := second[c.venue]
