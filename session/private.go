@@ -498,10 +498,13 @@ func (p *private) keepalive() {
 	p.keep = p.clk.NewTimer(every)
 }
 
-func (p *private) stopKeepalive() {
-	if p.keep != nil {
-		p.keep.Stop()
-		p.keep = nil
+func (p *private) stopKeepalive() { stopTimer(&p.keep) }
+
+// stopTimer stops *t, if armed, and forgets it.
+func stopTimer(t *wsclient.Timer) {
+	if *t != nil {
+		(*t).Stop()
+		*t = nil
 	}
 }
 
@@ -515,12 +518,7 @@ func (p *private) expectAnswer() {
 	p.await = p.clk.NewTimer(answerTimeout)
 }
 
-func (p *private) stopAwait() {
-	if p.await != nil {
-		p.await.Stop()
-		p.await = nil
-	}
-}
+func (p *private) stopAwait() { stopTimer(&p.await) }
 
 // noAnswer: the login or a subscription in flight went unanswered past
 // answerTimeout (a lost answer, one echoing an id the session never sent,
@@ -555,12 +553,7 @@ func (p *private) noAnswer() {
 	}
 }
 
-func (p *private) stopRetry() {
-	if p.retry != nil {
-		p.retry.Stop()
-		p.retry = nil
-	}
-}
+func (p *private) stopRetry() { stopTimer(&p.retry) }
 
 func (p *private) step(st step) {
 	switch {
