@@ -29,6 +29,16 @@ var (
 	ErrNotSent = errors.New("session: request not sent")
 	// ErrClosed: the session is closed.
 	ErrClosed = errors.New("session: closed")
+	// ErrNoAnswer: the venue did not answer a private login or subscription
+	// (OKX login and subscribe, Bybit auth and subscribe, Bybit's trade
+	// connection auth, Kraken and Coinbase subscribe) within 10 s on
+	// Client.Clock, restarted at each answer; an answer echoing a request
+	// id the session never sent counts as none. Wrapped by the
+	// [LoginError] the session reports (Step "login", "trade login" or
+	// "subscribe", Channel the first unanswered subscription); the session
+	// tries again on the same connection after its backoff, as after a
+	// refusal (the login again, or the unanswered subscriptions alone).
+	ErrNoAnswer = errors.New("session: no answer from the venue")
 )
 
 // VenueError is a request the venue refused, with its code and message

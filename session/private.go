@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -217,6 +218,7 @@ type private struct {
 	subErr     *LoginError
 	resub      bool
 	retry      wsclient.Timer
+	await      wsclient.Timer // the answer deadline of the login or subscriptions in flight
 	keep       wsclient.Timer // the next application-level ping
 	reqID      uint64         // request ids of the handshake's messages
 	ids        []uint64       // the ids nextID gave out for the messages being made
@@ -347,9 +349,9 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 }
 
 // send queues a step. The queue holds far more than a connection's
-// handshake answers; were it ever full, the step is dropped and the
-// handshake is left to the next connection (the venue's acks would be
-// missing, and WaitConnected would say so by not returning).
+// handshake answers; were it ever full, the step is dropped: an answer
+// dropped so is one never received, and its deadline (answerTimeout)
+// ends the wait with ErrNoAnswer and a retry.
 func (p *private) send(st step) {
 	select {
 	case p.steps <- st:
@@ -441,9 +443,12 @@ func (p *private) stop() {
 func (p *private) work() {
 	defer close(p.done)
 	for {
-		var retryC, keepC <-chan time.Time
+		var retryC, keepC, awaitC <-chan time.Time
 		if p.retry != nil {
 			retryC = p.retry.C()
+		}
+		if p.await != nil {
+			awaitC = p.await.C()
 		}
 		if p.keep != nil {
 			keepC = p.keep.C()
@@ -451,8 +456,12 @@ func (p *private) work() {
 		select {
 		case <-p.quit:
 			p.stopRetry()
+			p.stopAwait()
 			p.stopKeepalive()
 			return
+		case <-awaitC:
+			p.await = nil
+			p.noAnswer()
 		case st := <-p.steps:
 			p.step(st)
 		case <-keepC:
@@ -489,29 +498,74 @@ func (p *private) keepalive() {
 	p.keep = p.clk.NewTimer(every)
 }
 
-func (p *private) stopKeepalive() {
-	if p.keep != nil {
-		p.keep.Stop()
-		p.keep = nil
+func (p *private) stopKeepalive() { stopTimer(&p.keep) }
+
+// stopTimer stops *t, if armed, and forgets it.
+func stopTimer(t *wsclient.Timer) {
+	if *t != nil {
+		(*t).Stop()
+		*t = nil
 	}
 }
 
-func (p *private) stopRetry() {
-	if p.retry != nil {
-		p.retry.Stop()
-		p.retry = nil
+// answerTimeout is how long a private login or subscription may go
+// unanswered before the connection is taken for broken (ErrNoAnswer).
+const answerTimeout = 10 * time.Second
+
+// expectAnswer starts, or restarts, the deadline of the answers in flight.
+func (p *private) expectAnswer() {
+	p.stopAwait()
+	p.await = p.clk.NewTimer(answerTimeout)
+}
+
+func (p *private) stopAwait() { stopTimer(&p.await) }
+
+// noAnswer: the login or a subscription in flight went unanswered past
+// answerTimeout (a lost answer, one echoing an id the session never sent,
+// a venue stuck). Without it the connection stayed in its handshake for
+// good: no error, no retry, orders never ready. It is a refusal
+// (LoginError wrapping ErrNoAnswer), tried again after the backoff as
+// one: the login again, or the unanswered subscriptions alone.
+//
+// On the same connection, not a new one: a subscription the venue took
+// but whose answer was lost is refused when sent again by Bybit and
+// Kraken ("already subscribed"), which alreadySubscribed takes for its
+// ack; the answers are paired by request id (Bybit, Kraken, OKX), so a
+// late answer is none of the retry's. A new connection would be cleaner
+// where answers echo no id (OKX's login, Coinbase's subscriptions: a late
+// answer may be taken for the retry's), but wsclient cannot yet drop a
+// connection for the session: Rotate switches only at the new
+// connection's first message, which a private connection of Bybit,
+// Kraken or Coinbase never sends before its login.
+func (p *private) noAnswer() {
+	switch {
+	case p.phase == phaseLogin:
+		p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("login"), Err: ErrNoAnswer})
+	case p.phase == phaseSubscribe && len(p.inFlight) > 0:
+		i := p.inFlight[0]
+		for _, j := range p.inFlight {
+			p.subs[j] = subWanted
+			p.subRefused[j]++
+		}
+		p.inFlight = p.inFlight[:0]
+		p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Channel: p.subName(i), Attempts: p.subRefused[i], Err: ErrNoAnswer})
+		p.resub = true
 	}
 }
+
+func (p *private) stopRetry() { stopTimer(&p.retry) }
 
 func (p *private) step(st step) {
 	switch {
 	case st.up:
 		p.stopRetry()
+		p.stopAwait()
 		p.conn = st.conn
 		p.resetSubs()
 		p.login()
 	case st.down:
 		p.stopRetry()
+		p.stopAwait()
 		p.stopKeepalive()
 		p.conn, p.phase = 0, phaseIdle
 		p.resetSubs()
@@ -589,6 +643,7 @@ func (p *private) login() {
 	p.loginTS = now
 	p.mu.Unlock()
 	p.phase = phaseLogin
+	p.expectAnswer()
 	p.write(msg)
 }
 
@@ -638,6 +693,7 @@ func (p *private) subscribe() {
 		p.subscribed()
 		return
 	}
+	p.expectAnswer()
 	for _, i := range p.inFlight {
 		if !p.write(msgs[i]) {
 			return
@@ -652,12 +708,12 @@ func (p *private) resetSubs() {
 }
 
 // subscribeAnswer takes the answer to a subscription in flight: the one
-// whose request id it echoes (Bybit, Kraken v2: an answer is no reply to
-// the oldest request, nothing in their docs says a connection's requests
-// are answered in turn), else, from a venue that echoes none (OKX's
-// subscribe and error events, Coinbase's subscriptions), the oldest. An
-// answer echoing an id of no subscription in flight (a late answer, one to
-// another request) is none of theirs. Once every one is answered, the
+// whose request id it echoes (Bybit, Kraken v2 req_id, OKX id: an answer
+// is no reply to the oldest request, nothing in their docs says a
+// connection's requests are answered in turn), else, from a venue that
+// echoes none (Coinbase's subscriptions), the oldest. An answer echoing
+// an id of no subscription in flight (a late answer, one to another
+// request), or none where the requests carry one, is none of theirs. Once every one is answered, the
 // connection is subscribed, or the refused ones alone are tried again
 // after the backoff.
 func (p *private) subscribeAnswer(st step) {
@@ -665,15 +721,22 @@ func (p *private) subscribeAnswer(st step) {
 		return // not ours to take (none awaited)
 	}
 	j := 0
-	if st.id != 0 {
+	switch {
+	case st.id != 0:
 		j = slices.IndexFunc(p.inFlight, func(i int) bool { return p.subIDs[i] == st.id })
 		if j < 0 {
 			return // an answer to no subscription in flight
 		}
+	case p.subIDs[p.inFlight[0]] != 0:
+		// Every subscription went with an id its answer echoes: one that
+		// echoes none answers another message (an error about another
+		// request, a late login answer). Should it be the venue's answer
+		// after all, the deadline (answerTimeout) ends the wait.
+		return
 	}
 	i := p.inFlight[j]
 	p.inFlight = slices.Delete(p.inFlight, j, j+1)
-	if st.ok {
+	if st.ok || st.id != 0 && alreadySubscribed(st.reason) {
 		p.subs[i], p.subRefused[i] = subTaken, 0
 	} else {
 		p.subs[i] = subWanted
@@ -685,6 +748,7 @@ func (p *private) subscribeAnswer(st step) {
 	}
 	switch {
 	case len(p.inFlight) > 0:
+		p.expectAnswer() // an answer came: the rest get their own time
 	case p.subErr != nil:
 		err := p.subErr
 		p.refused(err)
@@ -692,6 +756,26 @@ func (p *private) subscribeAnswer(st step) {
 	default:
 		p.subscribed()
 	}
+}
+
+// alreadySubscribed reports whether a venue's refusal of a subscription
+// says the connection has it already: Bybit's ret_msg "error:already
+// subscribed,topic:order" (sent for a topic subscribed earlier on the
+// connection; Bybit refuses the whole request then, its other topics
+// included: ccxt/ccxt#30284's raw probe), Kraken's "Already subscribed".
+// After an answer lost (ErrNoAnswer), the subscription sent again on the
+// same connection gets this refusal when the venue had taken the first:
+// it is in effect, and taken as an ack. Only for an answer paired by its
+// request id (Bybit and Kraken req_id), to a request of one topic each, as
+// every private subscription of the session is.
+func alreadySubscribed(reason string) bool {
+	const s = "already subscribed"
+	for i := 0; i+len(s) <= len(reason); i++ {
+		if strings.EqualFold(reason[i:i+len(s)], s) {
+			return true
+		}
+	}
+	return false
 }
 
 // subName names subscription i for a LoginError.
@@ -730,6 +814,7 @@ func (p *private) answer(st step) {
 // on it, once every connection they need is (Bybit: the private channels'
 // and the trade connection).
 func (p *private) subscribed() {
+	p.stopAwait()
 	p.phase, p.rejects = phaseReady, 0
 	p.keepalive()
 	p.mu.Lock()
@@ -787,6 +872,7 @@ func (s *Session) privateReady() bool {
 // connection after the backoff (capped exponential with full jitter, as
 // wsclient redials): a key the venue refuses is not hammered.
 func (p *private) refused(err error) {
+	p.stopAwait()
 	p.rejects++
 	p.phase, p.resub = phaseRefused, false
 	p.mu.Lock()

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/meltica/meltica/normalize"
@@ -33,7 +34,14 @@ var okxPrivate = &privateSpec{
 		return normalize.OKXLogin(k.APIKey, k.Passphrase, k.Secret, now)
 	},
 	subscribe: func(_ context.Context, p *private, _ time.Time) ([][]byte, error) {
-		return okxPrivateChannels()
+		msgs, err := okxPrivateChannels()
+		if err != nil {
+			return nil, err
+		}
+		for i, m := range msgs {
+			msgs[i] = withOKXID(m, p.nextID())
+		}
+		return msgs, nil
 	},
 	subNames:  []string{"orders", "account", "positions"},
 	announces: true,           // notice 64008 before a service upgrade
@@ -63,4 +71,25 @@ func okxPrivateChannels() ([][]byte, error) {
 		msgs = append(msgs, m)
 	}
 	return msgs, nil
+}
+
+// withOKXID gives an OKX request (a JSON object, as normalize makes it)
+// the "id" its answer echoes: OKX v5 "WebSocket → Subscribe": id, "Unique
+// identifier of the message. Provided by client. It will be returned in
+// response message for identifying the corresponding request", all
+// numbers up to 32 characters. The session pairs each subscription's
+// answer with its request by it (an answer to another request, or a late
+// one, is none of its), not by the order of the answers.
+func withOKXID(msg []byte, id uint64) []byte {
+	if len(msg) < 2 || msg[0] != '{' {
+		return msg
+	}
+	out := make([]byte, 0, len(msg)+28)
+	out = append(out, `{"id":"`...)
+	out = strconv.AppendUint(out, id, 10)
+	out = append(out, '"')
+	if msg[1] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, msg[1:]...)
 }

@@ -24,6 +24,12 @@ import (
 // taken: Bybit and Kraken refuse it then, for ever) and never the second;
 // an answer to no request of the connection's (a late one) was taken for
 // the first subscription's.
+//
+// S28: OKX too, since its subscribe takes an "id" it echoes in the answer
+// (OKX v5 "WebSocket → Subscribe": "It will be returned in response
+// message for identifying the corresponding request"); paired by order
+// before, its out-of-order answers named the wrong channel and a stray
+// error was taken for the first subscription's refusal.
 func TestS27SubscriptionAnswersPairedByReqID(t *testing.T) {
 	type tc struct {
 		name        string
@@ -31,13 +37,22 @@ func TestS27SubscriptionAnswersPairedByReqID(t *testing.T) {
 		unsolicited map[schema.Venue]string
 		refuse      bool // the second channel is refused once
 	}
-	second := map[schema.Venue]string{schema.VenueBybit: "execution", schema.VenueKraken: "balances"}
-	first := map[schema.Venue]string{schema.VenueBybit: "order", schema.VenueKraken: "executions"}
+	second := map[schema.Venue]string{schema.VenueBybit: "execution", schema.VenueKraken: "balances", schema.VenueOKX: "account"}
+	first := map[schema.Venue]string{schema.VenueBybit: "order", schema.VenueKraken: "executions", schema.VenueOKX: "orders"}
 	cases := []tc{
 		{name: "out of order, second refused", swap: true, refuse: true},
 		{name: "unsolicited refusal", unsolicited: map[schema.Venue]string{
 			schema.VenueBybit:  `{"success":false,"ret_msg":"error:already subscribed,topic:order","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"777","op":"subscribe"}`,
 			schema.VenueKraken: `{"error":"Already subscribed","method":"subscribe","req_id":777,"success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`,
+			schema.VenueOKX:    `{"id":"777","event":"error","code":"60012","msg":"Invalid request","connId":"a4d3ae55"}`,
+		}},
+		// S28: an answer that echoes no id, where every request sent one,
+		// answers none of them (an error about another message, a late
+		// login answer): taken before for the first subscription's.
+		{name: "unsolicited refusal without id", unsolicited: map[schema.Venue]string{
+			schema.VenueBybit:  `{"success":false,"ret_msg":"error:handler not found,topic:order","conn_id":"cejreassvfrsfvb9v1a0-2m","op":"subscribe"}`,
+			schema.VenueKraken: `{"error":"EGeneral:Internal error","method":"subscribe","success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`,
+			schema.VenueOKX:    `{"event":"error","code":"60012","msg":"Invalid request","connId":"a4d3ae55"}`,
 		}},
 	}
 	for _, c := range privateCases(t) {

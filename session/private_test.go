@@ -92,6 +92,20 @@ type fakePrivate struct {
 	// answer to no request of that connection's).
 	swapSubs    bool
 	unsolicited string
+	// muteSub, when set, is asked of every subscription request (conn,
+	// the request's number on it from 1): true sends no answer to it (an
+	// answer lost, a venue stuck), though the channels are subscribed.
+	muteSub func(conn, nsub int) bool
+	// alter, when set, is given the answers to every message of the
+	// private connection (after the venue took it) and returns those
+	// sent: none (an answer lost), or others (one echoing another id).
+	alter func(conn int, msg []byte, replies []string) []string
+
+	// subs: the channels (Bybit topics) subscribed on each connection
+	// (Bybit and Kraken refuse one subscribed already). nonces: the
+	// Coinbase JWT nonces seen (a replayed JWT is refused).
+	subs   map[int]map[string]bool
+	nonces map[string]bool
 
 	// seqs numbers a Coinbase connection's messages (send).
 	seqs map[*websocket.Conn]*connSeq
@@ -144,6 +158,28 @@ func (f *fakePrivate) send(ctx context.Context, c *websocket.Conn, msg []byte, l
 		return nil
 	}
 	return c.Write(ctx, websocket.MessageText, msg)
+}
+
+// subscribedOn reports whether channel is subscribed on connection conn.
+func (f *fakePrivate) subscribedOn(conn int, channel string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.subs[conn][channel]
+}
+
+// markSubscribed records channels subscribed on connection conn.
+func (f *fakePrivate) markSubscribed(conn int, channels ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.subs == nil {
+		f.subs = map[int]map[string]bool{}
+	}
+	if f.subs[conn] == nil {
+		f.subs[conn] = map[string]bool{}
+	}
+	for _, ch := range channels {
+		f.subs[conn][ch] = true
+	}
 }
 
 // refused asks refuseSub whether to refuse channel's subscription.
@@ -289,7 +325,10 @@ func (f *fakePrivate) loginsSeen() []login {
 func (f *fakePrivate) check(conn int, ts int64, verified bool) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ok := verified && ts > f.lastTS && !f.reject
+	// Coinbase's JWTs are told apart by their random nonce (verifyJWT),
+	// not their nbf, in seconds: two in one second are both good.
+	newer := ts > f.lastTS || f.venue == schema.VenueCoinbase && ts == f.lastTS
+	ok := verified && newer && !f.reject
 	if ok {
 		f.lastTS = ts
 	}
@@ -315,11 +354,20 @@ func (f *fakePrivate) servePrivate(w http.ResponseWriter, r *http.Request) {
 		if len(replies) == 1 && replies[0] == dropConn {
 			return // the deferred CloseNow drops the connection
 		}
+		f.mu.Lock()
+		alter := f.alter
+		f.mu.Unlock()
+		if alter != nil {
+			replies = alter(n, msg, replies)
+		}
 		if bytes.Contains(msg, []byte(`"subscribe"`)) {
 			nsub++
 			f.mu.Lock()
-			swap, extra := f.swapSubs, f.unsolicited
+			swap, extra, mute := f.swapSubs, f.unsolicited, f.muteSub
 			f.mu.Unlock()
+			if mute != nil && mute(n, nsub) {
+				replies = nil
+			}
 			if nsub == 1 && extra != "" {
 				replies = append([]string{extra}, replies...)
 			}
@@ -403,10 +451,14 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 			return f.orderAnswer(conn, m), nil
 		case "subscribe":
 			arg, _ := json.Marshal(args[0])
-			if ch := args[0].(map[string]any)["channel"].(string); f.refused(conn, ch) {
-				return []string{`{"event":"error","code":"60018","msg":"Wrong URL or channel:` + ch + `, doesn't exist.","connId":"a4d3ae55"}`}, nil
+			id := "" // OKX v5 "WebSocket → Subscribe": the request's id, echoed
+			if v, ok := m["id"].(string); ok {
+				id = `"id":"` + v + `",`
 			}
-			return []string{`{"event":"subscribe","arg":` + string(arg) + `,"connId":"a4d3ae55"}`}, []string{args[0].(map[string]any)["channel"].(string)}
+			if ch := args[0].(map[string]any)["channel"].(string); f.refused(conn, ch) {
+				return []string{`{` + id + `"event":"error","code":"60018","msg":"Wrong URL or channel:` + ch + `, doesn't exist.","connId":"a4d3ae55"}`}, nil
+			}
+			return []string{`{` + id + `"event":"subscribe","arg":` + string(arg) + `,"connId":"a4d3ae55"}`}, []string{args[0].(map[string]any)["channel"].(string)}
 		}
 	case schema.VenueBybit:
 		args, _ := m["args"].([]any)
@@ -428,11 +480,19 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 			return []string{`{"success":true,"ret_msg":"","op":"auth","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `"}`}, nil
 		case "subscribe":
 			for _, a := range args {
+				if f.subscribedOn(conn, a.(string)) {
+					// Bybit refuses the whole request when one of its topics
+					// is subscribed on the connection already (ccxt/ccxt#30284).
+					return []string{`{"success":false,"ret_msg":"error:already subscribed,topic:` + a.(string) + `","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `","op":"subscribe"}`}, nil
+				}
+			}
+			for _, a := range args {
 				if f.refused(conn, a.(string)) {
 					return []string{`{"success":false,"ret_msg":"error:handler not found,topic:` + a.(string) + `","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `","op":"subscribe"}`}, nil
 				}
 				subscribed = append(subscribed, a.(string))
 			}
+			f.markSubscribed(conn, subscribed...)
 			return []string{`{"success":true,"ret_msg":"","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":"` + m["req_id"].(string) + `","op":"subscribe"}`}, subscribed
 		}
 	case schema.VenueKraken:
@@ -460,11 +520,15 @@ func (f *fakePrivate) answer(conn int, msg []byte) (replies []string, subscribed
 		if !valid || reject {
 			return []string{`{"error":"EAPI:Invalid key","method":"subscribe","req_id":` + req + `,"success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`}, nil
 		}
+		if f.subscribedOn(conn, params["channel"].(string)) {
+			return []string{`{"error":"Already subscribed","method":"subscribe","req_id":` + req + `,"success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`}, nil
+		}
 		if f.refused(conn, params["channel"].(string)) {
 			return []string{`{"error":"EGeneral:Internal error","method":"subscribe","req_id":` + req + `,"success":false,"time_in":"2024-05-19T16:27:13.694962Z","time_out":"2024-05-19T16:27:13.695006Z"}`}, nil
 		}
 		f.waitPrivateLogin()
 		f.setLoggedIn(conn) // orders with this connection's token are taken
+		f.markSubscribed(conn, params["channel"].(string))
 		return []string{`{"method":"subscribe","req_id":` + req + `,"result":{"channel":"` + params["channel"].(string) + `","snapshot":true},"success":true,"time_in":"2023-09-25T09:04:31.742599Z","time_out":"2023-09-25T09:04:31.742648Z"}`}, []string{params["channel"].(string)}
 	case schema.VenueCoinbase:
 		if m["channel"] == "heartbeats" {
@@ -527,6 +591,22 @@ func (f *fakePrivate) verifyJWT(jwt string) (int64, bool) {
 	require.NoError(f.t, json.Unmarshal(claims, &c))
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil || len(sig) != 64 {
+		return c.Nbf, false
+	}
+	header, err := base64.RawURLEncoding.DecodeString(parts[0])
+	require.NoError(f.t, err)
+	var h struct {
+		Nonce string `json:"nonce"`
+	}
+	require.NoError(f.t, json.Unmarshal(header, &h))
+	f.mu.Lock()
+	replayed := h.Nonce == "" || f.nonces[h.Nonce]
+	if f.nonces == nil {
+		f.nonces = map[string]bool{}
+	}
+	f.nonces[h.Nonce] = true
+	f.mu.Unlock()
+	if replayed {
 		return c.Nbf, false
 	}
 	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
@@ -898,6 +978,35 @@ func (c *manualClock) pending() int {
 		}
 	}
 	return n
+}
+
+// fireAfter fires every pending timer of exactly d.
+func (c *manualClock) fireAfter(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.timers {
+		if !t.stopped && t.d == d {
+			t.stopped = true
+			t.c <- time.Now()
+		}
+	}
+}
+
+// fireUntil fires the pending timers of exactly d (d 0: every short
+// one) until cond holds: it never depends on when the session's worker
+// arms its timer (a condition seen, such as an error WaitConnected
+// reports, may come before the timer that follows it is armed; an answer
+// may restart a deadline just fired).
+func (c *manualClock) fireUntil(t *testing.T, d time.Duration, cond func() bool, msg string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		if d == 0 {
+			c.fire()
+		} else {
+			c.fireAfter(d)
+		}
+		return cond()
+	}, generous, pollEvery, msg)
 }
 
 // fire fires every pending short timer.
