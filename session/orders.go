@@ -740,7 +740,8 @@ func (s *Session) publishState(e wsclient.Event) {
 // (Binance -2010 "Duplicate order sent.", OKX sCode 51016, Bybit 110072 or
 // 170141) returns that order as its Ack (its VenueOrderID, status and
 // fields from the venue's order query, by the client order id) when the
-// order is of req's symbol, side and kind (market or priced), with req's
+// order is of req's symbol, side and kind (market or priced, conditional
+// or not), with req's
 // quantity, price and stop price where both give one (see
 // reconciler.duplicateOf): the first reached the venue, and the
 // order is the caller's (followed as the session's own). The refusal is

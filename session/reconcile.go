@@ -766,6 +766,34 @@ func differs(venue, req schema.Decimal) bool {
 	return venue.Sign() != 0 && req.Sign() != 0 && venue.Cmp(req) != 0
 }
 
+// sameOrder reports whether o, the venue's order under req's client order
+// id, is the order req asks for: req's symbol and side, kind (market or
+// priced; conditional — a stop or take-profit, with a stop price — or
+// not), with req's quantity, price and stop price where both give one. A
+// conditional order and a plain one of the same price and quantity are two
+// orders (Binance "New order": STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT take
+// stopPrice and rest untriggered; LIMIT takes none): a stop price on one
+// side only, or a type that says conditional on one side only, tells
+// them apart.
+func sameOrder(o *normalize.QueryOrder, req *schema.OrderRequest) bool {
+	if o.Symbol != req.Symbol || (o.Side != schema.SideUnknown && o.Side != req.Side) ||
+		differs(o.Qty, req.Qty) || differs(o.Price, req.Price) || differs(o.StopPrice, req.StopPrice) {
+		return false
+	}
+	if o.Type != schema.OrderTypeUnknown && req.Type != schema.OrderTypeUnknown && o.Type.NeedsPrice() != req.Type.NeedsPrice() {
+		return false
+	}
+	conditional := func(typ schema.OrderType, stop schema.Decimal) (cond, known bool) {
+		if stop.Sign() != 0 || typ >= schema.OrderTypeStopLoss {
+			return true, true
+		}
+		return false, typ != schema.OrderTypeUnknown
+	}
+	oc, oKnown := conditional(o.Type, o.StopPrice)
+	rc, rKnown := conditional(req.Type, req.StopPrice)
+	return !oKnown || !rKnown || oc == rc
+}
+
 // duplicateOf is told that the venue refused req, a place with a client
 // order id, for that id: "a duplicate" of an order it has (Binance -2010
 // "Duplicate order sent.": newClientOrderId is unique among open orders;
@@ -778,8 +806,11 @@ func differs(venue, req schema.Decimal) bool {
 // own and returns it as the place's Ack (ok true). Otherwise (another
 // venue's code, not found, the lookup failed, another order under the id:
 // another side, a quantity, price or stop price other than req's where
-// both give one, or a market order for a priced one or the reverse — a
-// market order gives no price to compare) ok is false: the refusal stands.
+// both give one, a market order for a priced one or a conditional one
+// for a plain one, or the reverse: see sameOrder) ok is false: the
+// refusal stands. What the venue's answer says the stream did not deliver
+// (fills, an end, while the stream was down) is published before the
+// Ack, or a gap marker says it was not.
 func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.OrderRequest, verr *VenueError) (Ack, bool) {
 	rules := r.q.rules()
 	if req.Action != schema.ActionPlace || req.ClientOrderID.IsZero() || !slices.Contains(rules.duplicate, verr.Code) ||
@@ -796,15 +827,29 @@ func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.O
 		return Ack{}, false
 	}
 	o := &st[0]
-	if o.Symbol != req.Symbol || (o.Side != schema.SideUnknown && o.Side != req.Side) ||
-		differs(o.Qty, req.Qty) || differs(o.Price, req.Price) || differs(o.StopPrice, req.StopPrice) ||
-		(o.Type != schema.OrderTypeUnknown && req.Type != schema.OrderTypeUnknown && o.Type.NeedsPrice() != req.Type.NeedsPrice()) {
+	if !sameOrder(o, req) {
 		return Ack{}, false // another order under the id
 	}
 	r.adopt(o)
 	r.mu.Lock()
 	delete(r.unsure, ck)
 	r.mu.Unlock()
+	// The order may have filled or ended while the stream was down, and
+	// the pass that would reconcile it may have run already (its lookup
+	// by the client order id did not find it yet) or have listed the
+	// orders it follows before this one: what the answer says the stream
+	// did not deliver is published now, before the Ack. Given up, the
+	// host gets a gap marker and the next pass tries again; a lost
+	// connection's pass does it all.
+	key := orderKey{symbol: o.Symbol, id: o.VenueOrderID}
+	if err := r.settle(ctx, conn, key, o); err != nil && !errors.Is(err, errConnLost) {
+		r.mu.Lock()
+		if t := r.orders[key]; t != nil {
+			t.stale = true
+		}
+		r.mu.Unlock()
+		r.gap(r.s.dying, key, err, false)
+	}
 	return Ack{RequestID: verr.RequestID, Symbol: o.Symbol, Execution: o.Execution}, true
 }
 
@@ -856,7 +901,13 @@ func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey) e
 	if err != nil {
 		return err
 	}
-	order := &st[0]
+	return r.settle(ctx, conn, key, &st[0])
+}
+
+// settle publishes what order, the venue's answer to a query of the
+// followed order key, says the stream did not deliver: the fills (read
+// only when it says more has filled than was delivered), then its end.
+func (r *reconciler) settle(ctx context.Context, conn uint64, key orderKey, order *normalize.QueryOrder) error {
 	r.mu.Lock()
 	t := r.orders[key]
 	missing := t != nil && !t.covered(order.CumFillQty)
@@ -866,6 +917,7 @@ func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey) e
 	}
 	var fills []normalize.QueryFill
 	if missing {
+		var err error
 		if fills, err = r.fills(ctx, conn, key); err != nil {
 			return err
 		}
