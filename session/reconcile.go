@@ -214,10 +214,26 @@ type refusalRules struct {
 	missing    []int64 // the order does not exist
 	clockCodes []int64 // the request's timestamp is off the venue's clock: the offset is measured again
 	// duplicate: a place refused for its client order id, an order's the
-	// venue has (with duplicateMsg in the message, when set: Binance's
-	// -2010 is every matching-engine refusal). See duplicateOf.
+	// venue has (with duplicateMsg in the message, any case, when set:
+	// Binance's -2010 is every matching-engine refusal). See duplicateOf.
 	duplicate    []int64
 	duplicateMsg string
+	// doubtful: any refusal of a place whose client order id was of a
+	// place of unknown outcome lately is looked up as a duplicate may be
+	// (Kraken, which documents that cl_ord_id is unique among open orders
+	// but not the error its refusal of a duplicate carries).
+	doubtful bool
+}
+
+// duplicated reports whether verr, the refusal of a place, may say that
+// the venue has an order under its client order id; doubtful: that id
+// was of a place of unknown outcome lately.
+func (rr *refusalRules) duplicated(verr *VenueError, doubtful bool) bool {
+	if rr.doubtful && doubtful {
+		return true
+	}
+	return slices.Contains(rr.duplicate, verr.Code) &&
+		(rr.duplicateMsg == "" || strings.Contains(strings.ToLower(verr.Msg), strings.ToLower(rr.duplicateMsg)))
 }
 
 // refusal is a venue's refusal as the rules need it: its HTTP (or WS-API)
@@ -280,9 +296,14 @@ type reconciler struct {
 	ringNext int
 	max      int
 	unsure   map[orderKey]struct{} // placements not answered, by symbol and client order id
-	accepted bool                  // a subscription was accepted before
-	opened   bool                  // the open orders were read (trackOpen ran to its end)
-	counted  bool                  // the statuses followed are the venue's as of now (see working)
+	// doubtful: the latest placements of unknown outcome (by symbol and
+	// client order id), kept after the lookups: see refusalRules.doubtful.
+	doubtful      map[orderKey]struct{}
+	doubtRing     [unsureCap]orderKey
+	doubtRingNext int
+	accepted      bool // a subscription was accepted before
+	opened        bool // the open orders were read (trackOpen ran to its end)
+	counted       bool // the statuses followed are the venue's as of now (see working)
 	// untold: since the last pass, an order was not followed
 	// (MaxTrackedOrders, or more than unsureCap placements of unknown
 	// outcome) or a place of unknown outcome had no client order id to
@@ -301,7 +322,7 @@ type reconciler struct {
 
 func newReconciler(s *Session, q queryBackend) *reconciler {
 	r := &reconciler{s: s, q: q, orders: map[orderKey]*tracked{}, recent: map[orderKey]ended{}, unsure: map[orderKey]struct{}{},
-		max: s.cfg.MaxTrackedOrders}
+		doubtful: map[orderKey]struct{}{}, max: s.cfg.MaxTrackedOrders}
 	if r.max <= 0 {
 		r.max = DefaultMaxTrackedOrders
 	}
@@ -704,12 +725,30 @@ func (r *reconciler) outcome(req *schema.OrderRequest, err error) {
 		r.untold = true // nothing to look it up by
 		return
 	}
+	r.doubt(orderKey{symbol: req.Symbol, id: req.ClientOrderID})
 	if len(r.unsure) >= unsureCap {
 		r.overflow.Add(1)
 		r.untold = true
 		return
 	}
 	r.unsure[orderKey{symbol: req.Symbol, id: req.ClientOrderID}] = struct{}{}
+}
+
+// doubt remembers ck, a placement of unknown outcome, among the latest
+// unsureCap (caller holds r.mu).
+func (r *reconciler) doubt(ck orderKey) {
+	if _, ok := r.doubtful[ck]; ok {
+		return
+	}
+	if r.doubtful == nil {
+		r.doubtful = map[orderKey]struct{}{}
+	}
+	if old := r.doubtRing[r.doubtRingNext]; old.symbol != "" {
+		delete(r.doubtful, old)
+	}
+	r.doubtRing[r.doubtRingNext] = ck
+	r.doubtRingNext = (r.doubtRingNext + 1) % unsureCap
+	r.doubtful[ck] = struct{}{}
 }
 
 // resolve looks up the placements of unknown outcome by client order id
@@ -812,12 +851,16 @@ func sameOrder(o *normalize.QueryOrder, req *schema.OrderRequest) bool {
 // (fills, an end, while the stream was down) is published before the
 // Ack, or a gap marker says it was not.
 func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.OrderRequest, verr *VenueError) (Ack, bool) {
-	rules := r.q.rules()
-	if req.Action != schema.ActionPlace || req.ClientOrderID.IsZero() || !slices.Contains(rules.duplicate, verr.Code) ||
-		(rules.duplicateMsg != "" && !strings.Contains(verr.Msg, rules.duplicateMsg)) {
+	if req.Action != schema.ActionPlace || req.ClientOrderID.IsZero() {
 		return Ack{}, false
 	}
 	ck := orderKey{symbol: req.Symbol, id: req.ClientOrderID}
+	r.mu.Lock()
+	_, doubtful := r.doubtful[ck]
+	r.mu.Unlock()
+	if !r.q.rules().duplicated(verr, doubtful) {
+		return Ack{}, false
+	}
 	var st []normalize.QueryOrder
 	err := r.ask(ctx, "order by client id", ck, r.order, func() (err error) {
 		st, err = r.q.order(ctx, conn, ck, true)
