@@ -708,7 +708,13 @@ func (s *Session) publishState(e wsclient.Event) {
 
 // Place sends an order (req.Action must be schema.ActionPlace, the zero
 // value) and returns the venue's answer: an [Ack] when it accepted the
-// order, a [*VenueError] with the venue's code when it refused it.
+// order, a [*VenueError] with the venue's code when it refused it —
+// wrapped with its kind where the venue's code says which (errors.Is):
+// [ErrRateLimited] (not acted on; send again later), [ErrMaybeSent] (the
+// venue does not know whether it acted: as [ErrDisconnected], the order
+// is looked up by its client order id after the next reconnect) or, for
+// a cancel or amend, [ErrOrderNotOpen] (filled, canceled or unknown
+// already: a cancel that raced a fill).
 //
 // It waits until the order connection is connected and the user-data
 // stream subscribed, so that no execution report of the order can be
@@ -841,6 +847,7 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 			return Ack{}, fmt.Errorf("%w: waiting for the venue's order rate: %w", ErrNotSent, err)
 		}
 		if ack, sent, err := s.sendOnce(ctx, lane, req); sent {
+			err = s.refusalKind(err)
 			if found, ok := s.duplicateOf(ctx, lane, req, err); ok {
 				ack, err = found, nil
 			}

@@ -714,9 +714,9 @@ func (r *reconciler) outcome(req *schema.OrderRequest, err error) {
 		return
 	}
 	var verr *VenueError
-	unknown := errors.Is(err, ErrDisconnected) || errors.Is(err, ErrBadAnswer) ||
+	unknown := errors.Is(err, ErrDisconnected) || errors.Is(err, ErrBadAnswer) || errors.Is(err, ErrMaybeSent) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
-	if errors.As(err, &verr) || !unknown {
+	if (errors.As(err, &verr) && !errors.Is(err, ErrMaybeSent)) || !unknown {
 		return // refused, or another failure that leaves no order
 	}
 	r.mu.Lock()
