@@ -772,6 +772,11 @@ func (r *reconciler) resolve(ctx context.Context, conn uint64) error {
 			continue
 		case len(st) == 1:
 			r.adopt(&st[0])
+		case len(st) > 1:
+			// Which one is the session's is not known (a venue that
+			// keeps a client order id unique among open orders only):
+			// followed as none, the host is told once.
+			r.gap(ctx, ck, fmt.Errorf("%w: the lookup by client order id answered %d orders", ErrBadAnswer, len(st)), true)
 		}
 		r.mu.Lock()
 		delete(r.unsure, ck)

@@ -68,3 +68,39 @@ func TestS28DuplicateAdoptsFilled(t *testing.T) {
 		})
 	}
 }
+
+// TestS28UnknownPlaceAmbiguous: the lookup by client order id of a place
+// of unknown outcome answers two orders under the id (a venue that keeps
+// the id unique among open orders only, another order placed under it
+// elsewhere). Which one is the session's is not known: the host gets a
+// gap marker naming the client order id, not silence (failed before:
+// neither followed nor told; DESIGN.md: execution reports are never
+// dropped without a word).
+func TestS28UnknownPlaceAmbiguous(t *testing.T) {
+	for _, c := range orderCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			v := newSimVenue(t, c.venue)
+			h := startVenueRecon(t, c, v, nil)
+			v.setScript(func(o orderSeen) ([]string, bool) {
+				v.mu.Lock()
+				defer v.mu.Unlock()
+				v.create(o)
+				v.create(o) // another under the same id
+				v.drop()
+				return nil, true
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			req := limitOrder(h.s, t, "a2", "buy", "1000", "0.03")
+			defer h.s.Pools().Orders.Put(req)
+			_, err := h.s.Place(ctx, req)
+			require.ErrorIs(t, err, session.ErrDisconnected)
+			v.setScript(v.script)
+			v.waitHeld()
+			v.release()
+			g := recv(t, h.gaps, "gap marker")
+			assert.Equal(t, []any{schema.EventExecReport, "a2"}, []any{g.Control.GapType, g.Exec.ClientOrderID.String()})
+			assert.Contains(t, g.Control.Reason, "2 orders")
+		})
+	}
+}
