@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/schema"
-	"github.com/meltica/meltica/session"
 )
 
 // TestS28DuplicateAdoptsFilled: a place of unknown outcome (the venue
@@ -29,21 +28,7 @@ func TestS28DuplicateAdoptsFilled(t *testing.T) {
 			v := newSimVenue(t, c.venue)
 			v.dups = true
 			h := startVenueRecon(t, c, v, nil)
-			v.setScript(func(o orderSeen) ([]string, bool) {
-				v.mu.Lock()
-				defer v.mu.Unlock()
-				v.create(o)
-				v.drop()
-				return nil, true
-			})
-			ctx, cancel := context.WithTimeout(context.Background(), generous)
-			defer cancel()
-			req := limitOrder(h.s, t, "a1", "buy", "1000", "0.03")
-			defer h.s.Pools().Orders.Put(req)
-			_, err := h.s.Place(ctx, req)
-			require.ErrorIs(t, err, session.ErrDisconnected)
-			v.setScript(v.script)
-			v.waitHeld()
+			v.placeLost(h, "a1", "0.03", 1)
 			v.fill("a1", 1, "") // not streamed: no connection is subscribed
 			// The pass's lookup by client order id: not found (yet).
 			if v.okx() {
@@ -57,6 +42,10 @@ func TestS28DuplicateAdoptsFilled(t *testing.T) {
 				return st.Reconciliations == 1 && st.OpenCountKnown
 			}, generous, pollEvery, "the pass ran to its end")
 
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+			req := limitOrder(h.s, t, "a1", "buy", "1000", "0.03")
+			defer h.s.Pools().Orders.Put(req)
 			ack, err := h.s.Place(ctx, req)
 			require.NoError(t, err, "the duplicate refusal is the existing order")
 			assert.Equal(t, v.order("a1").id, ack.VenueOrderID.String())
@@ -81,22 +70,7 @@ func TestS28UnknownPlaceAmbiguous(t *testing.T) {
 		t.Run(string(c.venue), func(t *testing.T) {
 			v := newSimVenue(t, c.venue)
 			h := startVenueRecon(t, c, v, nil)
-			v.setScript(func(o orderSeen) ([]string, bool) {
-				v.mu.Lock()
-				defer v.mu.Unlock()
-				v.create(o)
-				v.create(o) // another under the same id
-				v.drop()
-				return nil, true
-			})
-			ctx, cancel := context.WithTimeout(context.Background(), generous)
-			defer cancel()
-			req := limitOrder(h.s, t, "a2", "buy", "1000", "0.03")
-			defer h.s.Pools().Orders.Put(req)
-			_, err := h.s.Place(ctx, req)
-			require.ErrorIs(t, err, session.ErrDisconnected)
-			v.setScript(v.script)
-			v.waitHeld()
+			v.placeLost(h, "a2", "0.03", 2) // two orders under the id
 			v.release()
 			g := recv(t, h.gaps, "gap marker")
 			assert.Equal(t, []any{schema.EventExecReport, "a2"}, []any{g.Control.GapType, g.Exec.ClientOrderID.String()})
