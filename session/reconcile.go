@@ -470,7 +470,13 @@ func (r *reconciler) ack(ev *schema.CanonicalEvent) {
 	defer r.mu.Unlock()
 	switch t := r.orders[key]; {
 	case t != nil:
-		t.streamed = false // the session's own, even when its report came first
+		// The session's own, even when its report came first: every fill
+		// is the session's to deliver, those before the first report the
+		// stream gave too (lost on the way: the next pass reads them).
+		if t.streamed {
+			t.floor = schema.Decimal{}
+		}
+		t.streamed = false
 		t.setType(x.Type)
 	case !r.forgotten(key):
 		if t = r.track(key, schema.Decimal{}); t != nil {
