@@ -53,7 +53,13 @@ func TestS28KrakenDuplicateIsTheOrder(t *testing.T) {
 			h := startKrakenRecon(t, v, func(cfg *session.Config) { cfg.ReconcileWeight = 600000 })
 			v.placeLost(h, "k1", "0.03")
 			v.release()
-			require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 1 }, generous, pollEvery, "the pass follows it")
+			// The pass ran to its end: its queries and the lookup below,
+			// signed with nonces of one key, do not race to Kraken (one
+			// arriving after a later nonce is refused, and tried again).
+			require.Eventually(t, func() bool {
+				st := h.s.Stats().Order
+				return st.Tracked == 1 && st.Reconciliations == 1 && st.OpenCountKnown
+			}, generous, pollEvery, "the pass follows it")
 			v.refuseDuplicates(text)
 			ctx, cancel := context.WithTimeout(context.Background(), generous)
 			defer cancel()
