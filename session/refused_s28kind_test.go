@@ -92,3 +92,40 @@ func TestS28RefusalKinds(t *testing.T) {
 		})
 	}
 }
+
+// TestS28BinanceCancelOfFilled: a cancel that races a fill (Binance
+// answers -2011 "Unknown order sent.": the order left the book) is
+// ErrOrderNotOpen; a place refused for the balance (-2010) is of no kind:
+// sent again, it is refused again.
+func TestS28BinanceCancelOfFilled(t *testing.T) {
+	v := startVenue(t)
+	s := start(t, session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"bookTicker"},
+		Credentials: credentials(), Pools: strictPools()})
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	req := limitOrder(s, t, "cf-1", "buy", "1000.00", "0.01")
+	defer s.Pools().Orders.Put(req)
+	_, err := s.Place(ctx, req)
+	require.NoError(t, err)
+	id, ok := v.OrderID("cf-1")
+	require.True(t, ok)
+	require.NoError(t, v.FillOrder(id, ""))
+
+	can := limitOrder(s, t, "", "buy", "0", "0")
+	defer s.Pools().Orders.Put(can)
+	can.ClientOrderID, can.OrigClientOrderID = schema.ID{}, schema.MustID("cf-1")
+	_, err = s.Cancel(ctx, can)
+	require.ErrorIs(t, err, session.ErrOrderNotOpen)
+	var verr *session.VenueError
+	require.ErrorAs(t, err, &verr)
+	assert.Equal(t, int64(-2011), verr.Code)
+
+	big := limitOrder(s, t, "big-1", "buy", "60000.00", "1000")
+	defer s.Pools().Orders.Put(big)
+	_, err = s.Place(ctx, big)
+	require.ErrorAs(t, err, &verr)
+	assert.Equal(t, int64(-2010), verr.Code)
+	for _, kind := range []error{session.ErrRateLimited, session.ErrMaybeSent, session.ErrOrderNotOpen} {
+		assert.NotErrorIs(t, err, kind)
+	}
+}
