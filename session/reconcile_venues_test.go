@@ -898,13 +898,21 @@ func TestVenueReconcileRetriesThenGap(t *testing.T) {
 // ErrDisconnected. It returns with the session's next connection held at
 // its login.
 func (v *simVenue) placeLost(h *venueRecon, cl, qty string, copies int) {
+	h.t.Helper()
+	v.placeLostWith(h, cl, qty, copies, v.create, v.script)
+}
+
+// placeLostWith is placeLost with the venue's create (caller holds v.mu)
+// and the script that answers places after it.
+func (v *simVenue) placeLostWith(h *venueRecon, cl, qty string, copies int, create func(orderSeen) *simOrder,
+	script func(orderSeen) ([]string, bool)) {
 	t := h.t
 	t.Helper()
 	v.setScript(func(o orderSeen) ([]string, bool) {
 		v.mu.Lock()
 		defer v.mu.Unlock()
 		for range copies {
-			v.create(o)
+			create(o)
 		}
 		v.drop()
 		return nil, true
@@ -915,7 +923,7 @@ func (v *simVenue) placeLost(h *venueRecon, cl, qty string, copies int) {
 	defer h.s.Pools().Orders.Put(req)
 	_, err := h.s.Place(ctx, req)
 	require.ErrorIs(t, err, session.ErrDisconnected)
-	v.setScript(v.script)
+	v.setScript(script)
 	v.waitHeld()
 }
 
