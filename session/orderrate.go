@@ -16,15 +16,34 @@ import (
 // Instrument ID"; over it the venue refuses the request, 50011 "Rate
 // limit reached"). A request over the rate waits, on the session's
 // clock, for the oldest of the span to leave it, or for ctx: nothing is
-// sent then. Safe for concurrent use; memory is n times per (operation,
-// instrument) the session has sent requests for.
+// sent then. Safe for concurrent use. Memory is n times per (operation,
+// instrument) sent a request in the last span: a key whose latest send
+// left the span holds nothing the rate needs and is swept when the map
+// has doubled since the last sweep (the symbols are the venue's listed
+// ones, Session.checkRules refusing the others before the rate; the
+// sweep bounds the map when the list is long and the host trades many).
 type orderRate struct {
 	n   int
 	per time.Duration
 	clk wsclient.Clock
 
-	mu   sync.Mutex
-	sent map[orderRateKey][]time.Time // the latest n sends of each key, oldest first
+	mu      sync.Mutex
+	sent    map[orderRateKey][]time.Time // the latest n sends of each key, oldest first
+	sweepAt int                          // len(sent) at which idle keys are swept
+}
+
+// minSweep is the size of the rate's map below which it is not swept.
+const minSweep = 64
+
+// sweep deletes the keys whose latest send left the span (caller holds
+// o.mu).
+func (o *orderRate) sweep(now time.Time) {
+	for k, ts := range o.sent {
+		if now.Sub(ts[len(ts)-1]) >= o.per {
+			delete(o.sent, k)
+		}
+	}
+	o.sweepAt = max(minSweep, 2*len(o.sent))
 }
 
 type orderRateKey struct {
@@ -52,7 +71,10 @@ func (o *orderRate) wait(ctx context.Context, req *schema.OrderRequest) error {
 	for {
 		o.mu.Lock()
 		now := o.clk.Now()
-		ts := o.sent[key]
+		ts, seen := o.sent[key]
+		if !seen && len(o.sent) >= max(o.sweepAt, minSweep) {
+			o.sweep(now)
+		}
 		if len(ts) < o.n || now.Sub(ts[0]) >= o.per {
 			if len(ts) == o.n {
 				ts = append(ts[:0], ts[1:]...)

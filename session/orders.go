@@ -708,7 +708,13 @@ func (s *Session) publishState(e wsclient.Event) {
 
 // Place sends an order (req.Action must be schema.ActionPlace, the zero
 // value) and returns the venue's answer: an [Ack] when it accepted the
-// order, a [*VenueError] with the venue's code when it refused it.
+// order, a [*VenueError] with the venue's code when it refused it —
+// wrapped with its kind where the venue's code says which (errors.Is):
+// [ErrRateLimited] (not acted on; send again later), [ErrMaybeSent] (the
+// venue does not know whether it acted: as [ErrDisconnected], the order
+// is looked up by its client order id after the next reconnect) or, for
+// a cancel or amend, [ErrOrderNotOpen] (filled, canceled or unknown
+// already: a cancel that raced a fill).
 //
 // It waits until the order connection is connected and the user-data
 // stream subscribed, so that no execution report of the order can be
@@ -738,16 +744,19 @@ func (s *Session) publishState(e wsclient.Event) {
 // Sent again with the same ClientOrderID after such an unknown outcome, a
 // place the venue refuses as a duplicate of an order it has under that id
 // (Binance -2010 "Duplicate order sent.", OKX sCode 51016, Bybit 110072 or
-// 170141) returns that order as its Ack (its VenueOrderID, status and
-// fields from the venue's order query, by the client order id) when the
-// order is of req's symbol, side and kind (market or priced), with req's
-// quantity, price and stop price where both give one (see
-// reconciler.duplicateOf): the first reached the venue, and the
-// order is the caller's (followed as the session's own). The refusal is
-// still published on the dispatcher. With another order under the id, or
-// a lookup that fails, or without reconciliation (OKX, Bybit without
-// Endpoints.REST; Kraken, whose duplicate refusal is not documented), the
-// refusal is returned.
+// 170141; Kraken, whose error list does not name that refusal: one whose
+// text says "duplicate", or any refusal of a place whose cl_ord_id was of
+// one of the latest 256 places of unknown outcome) returns that order as
+// its Ack (its VenueOrderID, status and fields from the venue's order
+// query, by the client order id) when the order is of req's symbol, side
+// and kind (market or priced, conditional or not), with req's quantity,
+// price and stop price where both give one (see reconciler.duplicateOf):
+// the first reached the venue, and the order is the caller's (followed as
+// the session's own; its fills and end the stream did not deliver are
+// published, Reconciled, before the Ack returns). The refusal is still
+// published on the dispatcher. With another order under the id, or a
+// lookup that fails, or without reconciliation (OKX, Bybit without
+// Endpoints.REST), the refusal is returned.
 //
 // OKX, Bybit and Kraken: the same, "subscribed" meaning the venue's
 // private connection (and Bybit's trade connection) logged in and its
@@ -838,6 +847,7 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 			return Ack{}, fmt.Errorf("%w: waiting for the venue's order rate: %w", ErrNotSent, err)
 		}
 		if ack, sent, err := s.sendOnce(ctx, lane, req); sent {
+			err = s.refusalKind(err)
 			if found, ok := s.duplicateOf(ctx, lane, req, err); ok {
 				ack, err = found, nil
 			}

@@ -214,10 +214,26 @@ type refusalRules struct {
 	missing    []int64 // the order does not exist
 	clockCodes []int64 // the request's timestamp is off the venue's clock: the offset is measured again
 	// duplicate: a place refused for its client order id, an order's the
-	// venue has (with duplicateMsg in the message, when set: Binance's
-	// -2010 is every matching-engine refusal). See duplicateOf.
+	// venue has (with duplicateMsg in the message, any case, when set:
+	// Binance's -2010 is every matching-engine refusal). See duplicateOf.
 	duplicate    []int64
 	duplicateMsg string
+	// doubtful: any refusal of a place whose client order id was of a
+	// place of unknown outcome lately is looked up as a duplicate may be
+	// (Kraken, which documents that cl_ord_id is unique among open orders
+	// but not the error its refusal of a duplicate carries).
+	doubtful bool
+}
+
+// duplicated reports whether verr, the refusal of a place, may say that
+// the venue has an order under its client order id; doubtful: that id
+// was of a place of unknown outcome lately.
+func (rr *refusalRules) duplicated(verr *VenueError, doubtful bool) bool {
+	if rr.doubtful && doubtful {
+		return true
+	}
+	return slices.Contains(rr.duplicate, verr.Code) &&
+		(rr.duplicateMsg == "" || strings.Contains(strings.ToLower(verr.Msg), strings.ToLower(rr.duplicateMsg)))
 }
 
 // refusal is a venue's refusal as the rules need it: its HTTP (or WS-API)
@@ -280,9 +296,14 @@ type reconciler struct {
 	ringNext int
 	max      int
 	unsure   map[orderKey]struct{} // placements not answered, by symbol and client order id
-	accepted bool                  // a subscription was accepted before
-	opened   bool                  // the open orders were read (trackOpen ran to its end)
-	counted  bool                  // the statuses followed are the venue's as of now (see working)
+	// doubtful: the latest placements of unknown outcome (by symbol and
+	// client order id), kept after the lookups: see refusalRules.doubtful.
+	doubtful      map[orderKey]struct{}
+	doubtRing     [unsureCap]orderKey
+	doubtRingNext int
+	accepted      bool // a subscription was accepted before
+	opened        bool // the open orders were read (trackOpen ran to its end)
+	counted       bool // the statuses followed are the venue's as of now (see working)
 	// untold: since the last pass, an order was not followed
 	// (MaxTrackedOrders, or more than unsureCap placements of unknown
 	// outcome) or a place of unknown outcome had no client order id to
@@ -301,7 +322,7 @@ type reconciler struct {
 
 func newReconciler(s *Session, q queryBackend) *reconciler {
 	r := &reconciler{s: s, q: q, orders: map[orderKey]*tracked{}, recent: map[orderKey]ended{}, unsure: map[orderKey]struct{}{},
-		max: s.cfg.MaxTrackedOrders}
+		doubtful: map[orderKey]struct{}{}, max: s.cfg.MaxTrackedOrders}
 	if r.max <= 0 {
 		r.max = DefaultMaxTrackedOrders
 	}
@@ -449,7 +470,13 @@ func (r *reconciler) ack(ev *schema.CanonicalEvent) {
 	defer r.mu.Unlock()
 	switch t := r.orders[key]; {
 	case t != nil:
-		t.streamed = false // the session's own, even when its report came first
+		// The session's own, even when its report came first: every fill
+		// is the session's to deliver, those before the first report the
+		// stream gave too (lost on the way: the next pass reads them).
+		if t.streamed {
+			t.floor = schema.Decimal{}
+		}
+		t.streamed = false
 		t.setType(x.Type)
 	case !r.forgotten(key):
 		if t = r.track(key, schema.Decimal{}); t != nil {
@@ -693,9 +720,9 @@ func (r *reconciler) outcome(req *schema.OrderRequest, err error) {
 		return
 	}
 	var verr *VenueError
-	unknown := errors.Is(err, ErrDisconnected) || errors.Is(err, ErrBadAnswer) ||
+	unknown := errors.Is(err, ErrDisconnected) || errors.Is(err, ErrBadAnswer) || errors.Is(err, ErrMaybeSent) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
-	if errors.As(err, &verr) || !unknown {
+	if (errors.As(err, &verr) && !errors.Is(err, ErrMaybeSent)) || !unknown {
 		return // refused, or another failure that leaves no order
 	}
 	r.mu.Lock()
@@ -704,12 +731,30 @@ func (r *reconciler) outcome(req *schema.OrderRequest, err error) {
 		r.untold = true // nothing to look it up by
 		return
 	}
+	r.doubt(orderKey{symbol: req.Symbol, id: req.ClientOrderID})
 	if len(r.unsure) >= unsureCap {
 		r.overflow.Add(1)
 		r.untold = true
 		return
 	}
 	r.unsure[orderKey{symbol: req.Symbol, id: req.ClientOrderID}] = struct{}{}
+}
+
+// doubt remembers ck, a placement of unknown outcome, among the latest
+// unsureCap (caller holds r.mu).
+func (r *reconciler) doubt(ck orderKey) {
+	if _, ok := r.doubtful[ck]; ok {
+		return
+	}
+	if r.doubtful == nil {
+		r.doubtful = map[orderKey]struct{}{}
+	}
+	if old := r.doubtRing[r.doubtRingNext]; old.symbol != "" {
+		delete(r.doubtful, old)
+	}
+	r.doubtRing[r.doubtRingNext] = ck
+	r.doubtRingNext = (r.doubtRingNext + 1) % unsureCap
+	r.doubtful[ck] = struct{}{}
 }
 
 // resolve looks up the placements of unknown outcome by client order id
@@ -733,6 +778,11 @@ func (r *reconciler) resolve(ctx context.Context, conn uint64) error {
 			continue
 		case len(st) == 1:
 			r.adopt(&st[0])
+		case len(st) > 1:
+			// Which one is the session's is not known (a venue that
+			// keeps a client order id unique among open orders only):
+			// followed as none, the host is told once.
+			r.gap(ctx, ck, fmt.Errorf("%w: the lookup by client order id answered %d orders", ErrBadAnswer, len(st)), true)
 		}
 		r.mu.Lock()
 		delete(r.unsure, ck)
@@ -766,6 +816,34 @@ func differs(venue, req schema.Decimal) bool {
 	return venue.Sign() != 0 && req.Sign() != 0 && venue.Cmp(req) != 0
 }
 
+// sameOrder reports whether o, the venue's order under req's client order
+// id, is the order req asks for: req's symbol and side, kind (market or
+// priced; conditional — a stop or take-profit, with a stop price — or
+// not), with req's quantity, price and stop price where both give one. A
+// conditional order and a plain one of the same price and quantity are two
+// orders (Binance "New order": STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT take
+// stopPrice and rest untriggered; LIMIT takes none): a stop price on one
+// side only, or a type that says conditional on one side only, tells
+// them apart.
+func sameOrder(o *normalize.QueryOrder, req *schema.OrderRequest) bool {
+	if o.Symbol != req.Symbol || (o.Side != schema.SideUnknown && o.Side != req.Side) ||
+		differs(o.Qty, req.Qty) || differs(o.Price, req.Price) || differs(o.StopPrice, req.StopPrice) {
+		return false
+	}
+	if o.Type != schema.OrderTypeUnknown && req.Type != schema.OrderTypeUnknown && o.Type.NeedsPrice() != req.Type.NeedsPrice() {
+		return false
+	}
+	conditional := func(typ schema.OrderType, stop schema.Decimal) (cond, known bool) {
+		if stop.Sign() != 0 || typ >= schema.OrderTypeStopLoss {
+			return true, true
+		}
+		return false, typ != schema.OrderTypeUnknown
+	}
+	oc, oKnown := conditional(o.Type, o.StopPrice)
+	rc, rKnown := conditional(req.Type, req.StopPrice)
+	return !oKnown || !rKnown || oc == rc
+}
+
 // duplicateOf is told that the venue refused req, a place with a client
 // order id, for that id: "a duplicate" of an order it has (Binance -2010
 // "Duplicate order sent.": newClientOrderId is unique among open orders;
@@ -778,15 +856,22 @@ func differs(venue, req schema.Decimal) bool {
 // own and returns it as the place's Ack (ok true). Otherwise (another
 // venue's code, not found, the lookup failed, another order under the id:
 // another side, a quantity, price or stop price other than req's where
-// both give one, or a market order for a priced one or the reverse — a
-// market order gives no price to compare) ok is false: the refusal stands.
+// both give one, a market order for a priced one or a conditional one
+// for a plain one, or the reverse: see sameOrder) ok is false: the
+// refusal stands. What the venue's answer says the stream did not deliver
+// (fills, an end, while the stream was down) is published before the
+// Ack, or a gap marker says it was not.
 func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.OrderRequest, verr *VenueError) (Ack, bool) {
-	rules := r.q.rules()
-	if req.Action != schema.ActionPlace || req.ClientOrderID.IsZero() || !slices.Contains(rules.duplicate, verr.Code) ||
-		(rules.duplicateMsg != "" && !strings.Contains(verr.Msg, rules.duplicateMsg)) {
+	if req.Action != schema.ActionPlace || req.ClientOrderID.IsZero() {
 		return Ack{}, false
 	}
 	ck := orderKey{symbol: req.Symbol, id: req.ClientOrderID}
+	r.mu.Lock()
+	_, doubtful := r.doubtful[ck]
+	r.mu.Unlock()
+	if !r.q.rules().duplicated(verr, doubtful) {
+		return Ack{}, false
+	}
 	var st []normalize.QueryOrder
 	err := r.ask(ctx, "order by client id", ck, r.order, func() (err error) {
 		st, err = r.q.order(ctx, conn, ck, true)
@@ -796,15 +881,29 @@ func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.O
 		return Ack{}, false
 	}
 	o := &st[0]
-	if o.Symbol != req.Symbol || (o.Side != schema.SideUnknown && o.Side != req.Side) ||
-		differs(o.Qty, req.Qty) || differs(o.Price, req.Price) || differs(o.StopPrice, req.StopPrice) ||
-		(o.Type != schema.OrderTypeUnknown && req.Type != schema.OrderTypeUnknown && o.Type.NeedsPrice() != req.Type.NeedsPrice()) {
+	if !sameOrder(o, req) {
 		return Ack{}, false // another order under the id
 	}
 	r.adopt(o)
 	r.mu.Lock()
 	delete(r.unsure, ck)
 	r.mu.Unlock()
+	// The order may have filled or ended while the stream was down, and
+	// the pass that would reconcile it may have run already (its lookup
+	// by the client order id did not find it yet) or have listed the
+	// orders it follows before this one: what the answer says the stream
+	// did not deliver is published now, before the Ack. Given up, the
+	// host gets a gap marker and the next pass tries again; a lost
+	// connection's pass does it all.
+	key := orderKey{symbol: o.Symbol, id: o.VenueOrderID}
+	if err := r.settle(ctx, conn, key, o); err != nil && !errors.Is(err, errConnLost) {
+		r.mu.Lock()
+		if t := r.orders[key]; t != nil {
+			t.stale = true
+		}
+		r.mu.Unlock()
+		r.gap(r.s.dying, key, err, false)
+	}
 	return Ack{RequestID: verr.RequestID, Symbol: o.Symbol, Execution: o.Execution}, true
 }
 
@@ -856,7 +955,13 @@ func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey) e
 	if err != nil {
 		return err
 	}
-	order := &st[0]
+	return r.settle(ctx, conn, key, &st[0])
+}
+
+// settle publishes what order, the venue's answer to a query of the
+// followed order key, says the stream did not deliver: the fills (read
+// only when it says more has filled than was delivered), then its end.
+func (r *reconciler) settle(ctx context.Context, conn uint64, key orderKey, order *normalize.QueryOrder) error {
 	r.mu.Lock()
 	t := r.orders[key]
 	missing := t != nil && !t.covered(order.CumFillQty)
@@ -866,6 +971,7 @@ func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey) e
 	}
 	var fills []normalize.QueryFill
 	if missing {
+		var err error
 		if fills, err = r.fills(ctx, conn, key); err != nil {
 			return err
 		}

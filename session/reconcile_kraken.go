@@ -109,6 +109,14 @@ var krakenRefusals = &refusalRules{
 	rateCodes:  []int64{normalize.KrakenCodeRateLimit},
 	retryCodes: []int64{normalize.KrakenCodeInvalidNonce, normalize.KrakenCodeUnavailable},
 	missing:    []int64{normalize.KrakenCodeUnknownOrder},
+	// Kraken "Spot Client Order Identifiers": cl_ord_id is unique among
+	// the client's open orders; the refusal of a duplicate is not in its
+	// error list ("Spot Error Messages"): a refusal that says "duplicate"
+	// (its errors carry no number: Code 0), or any refusal of a place sent
+	// again after an unknown outcome, is looked up by the cl_ord_id.
+	duplicate:    []int64{0},
+	duplicateMsg: "duplicate",
+	doubtful:     true,
 }
 
 func (*krakenQueries) rules() *refusalRules { return krakenRefusals }

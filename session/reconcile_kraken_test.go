@@ -681,23 +681,8 @@ func TestKrakenReconcileHTTPStatus(t *testing.T) {
 // ErrDisconnected. It returns with the session's next connection held at
 // its subscription.
 func (v *krakenVenue) placeLost(h *venueRecon, cl, qty string) {
-	t := h.t
-	t.Helper()
-	v.setScript(func(o orderSeen) ([]string, bool) {
-		v.mu.Lock()
-		defer v.mu.Unlock()
-		v.create(o)
-		v.drop()
-		return nil, true
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), generous)
-	defer cancel()
-	req := limitOrder(h.s, t, cl, "buy", "1000", qty)
-	defer h.s.Pools().Orders.Put(req)
-	_, err := h.s.Place(ctx, req)
-	require.ErrorIs(t, err, session.ErrDisconnected)
-	v.setScript(v.script)
-	v.waitHeld()
+	h.t.Helper()
+	v.placeLostWith(h, cl, qty, 1, v.create, v.script)
 }
 
 // TestKrakenReconcileUnknownPlace: Kraken takes an order and every

@@ -892,6 +892,41 @@ func TestVenueReconcileRetriesThenGap(t *testing.T) {
 	}
 }
 
+// placeLost places a limit buy of qty at 1000 that the venue takes
+// (copies times: orders under the same client order id) while every
+// connection goes before its answer or any report: Place returns
+// ErrDisconnected. It returns with the session's next connection held at
+// its login.
+func (v *simVenue) placeLost(h *venueRecon, cl, qty string, copies int) {
+	h.t.Helper()
+	v.placeLostWith(h, cl, qty, copies, v.create, v.script)
+}
+
+// placeLostWith is placeLost with the venue's create (caller holds v.mu)
+// and the script that answers places after it.
+func (v *simVenue) placeLostWith(h *venueRecon, cl, qty string, copies int, create func(orderSeen) *simOrder,
+	script func(orderSeen) ([]string, bool)) {
+	t := h.t
+	t.Helper()
+	v.setScript(func(o orderSeen) ([]string, bool) {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		for range copies {
+			create(o)
+		}
+		v.drop()
+		return nil, true
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	req := limitOrder(h.s, t, cl, "buy", "1000", qty)
+	defer h.s.Pools().Orders.Put(req)
+	_, err := h.s.Place(ctx, req)
+	require.ErrorIs(t, err, session.ErrDisconnected)
+	v.setScript(script)
+	v.waitHeld()
+}
+
 // TestVenueReconcileUnknownPlace: the venue takes an order and every
 // connection goes before its answer or any report: Place returns
 // ErrDisconnected. After the reconnect the session looks the order up by
@@ -904,21 +939,7 @@ func TestVenueReconcileUnknownPlace(t *testing.T) {
 		t.Run(string(c.venue), func(t *testing.T) {
 			v := newSimVenue(t, c.venue)
 			h := startVenueRecon(t, c, v, nil)
-			v.setScript(func(o orderSeen) ([]string, bool) {
-				v.mu.Lock()
-				defer v.mu.Unlock()
-				v.create(o)
-				v.drop()
-				return nil, true
-			})
-			ctx, cancel := context.WithTimeout(context.Background(), generous)
-			defer cancel()
-			req := limitOrder(h.s, t, "u1", "buy", "1000", "0.03")
-			defer h.s.Pools().Orders.Put(req)
-			_, err := h.s.Place(ctx, req)
-			require.ErrorIs(t, err, session.ErrDisconnected)
-			v.setScript(v.script)
-			v.waitHeld()
+			v.placeLost(h, "u1", "0.03", 1)
 			v.fill("u1", 1, "0.01")
 			v.release()
 			r := h.nextFill()
