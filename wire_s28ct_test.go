@@ -2,6 +2,7 @@ package meltica_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -22,6 +23,8 @@ import (
 
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/venuesim"
 )
 
 // What Meltica SENDS, against each venue's documented request format:
@@ -484,4 +487,52 @@ func TestS28ctWireCoinbase(t *testing.T) {
 	assert.Equal(t, "heartbeats", s28ctStr(t, m, "channel"))
 	ids, has := m["product_ids"]
 	assert.True(t, !has || len(ids.([]any)) == 0, "heartbeats names no product: %v", ids)
+}
+
+// What the session itself sends to the (loopback) venue: the timestamps
+// of its order.place requests and of its user-data subscriptions are
+// Unix milliseconds of now (Binance "Timing security": "timestamp ... the
+// millisecond timestamp of when the request was created"), each order
+// stamped when its turn to be written came, so they never go backwards;
+// the venue (which checks the HMAC signature of every request, recvWindow
+// included) accepts them all.
+func TestS28ctSessionSendsMillisecondsOfNow(t *testing.T) {
+	ctx := context.Background()
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, APIKey: "k", APISecret: "s", PingInterval: -1})
+	defer v.Close()
+	start := time.Now()
+	s, err := session.Start(ctx, session.Config{
+		Endpoints:   session.Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL(), API: v.APIURL()},
+		Symbols:     []string{"BTC-USDT"},
+		Channels:    []string{"trade"},
+		Credentials: normalize.NewCredentials("k", normalize.NewHMACSigner([]byte("s"))),
+		RecvWindow:  1500 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	wctx, cancel := context.WithTimeout(ctx, s27ctWait)
+	defer cancel()
+	require.NoError(t, s.WaitConnected(wctx))
+	for i := 0; i < 5; i++ {
+		req := s27ctOrder(t, s, fmt.Sprintf("s28ct-ts%d", i))
+		_, err := s.Place(wctx, req)
+		s.Pools().Orders.Put(req)
+		require.NoError(t, err, "the venue accepts the signature and the timestamp")
+	}
+	require.NoError(t, s.Close(ctx))
+	end := time.Now()
+	lo, hi := start.Add(-time.Second).UnixMilli(), end.Add(time.Second).UnixMilli()
+	ts := v.PlaceTimestamps()
+	require.Len(t, ts, 5)
+	for i, x := range ts {
+		assert.True(t, x >= lo && x <= hi, "order %d: timestamp %d is ms of now [%d, %d]", i, x, lo, hi)
+		if i > 0 {
+			assert.GreaterOrEqual(t, x, ts[i-1], "stamped in the order written")
+		}
+	}
+	subs := v.UserDataSubscriptions()
+	require.NotEmpty(t, subs)
+	for i, u := range subs {
+		assert.True(t, u.Accepted, "subscription %d accepted (code %d)", i, u.Code)
+		assert.True(t, u.Timestamp >= lo && u.Timestamp <= hi, "subscription %d: timestamp %d is ms of now", i, u.Timestamp)
+	}
 }
