@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,20 +21,23 @@ import (
 
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // s28ctOKX is a loopback OKX v5: the public and private WebSockets and
 // the REST calls a session makes, answering as OKX's docs show, and
 // recording every text message the private connection receives.
 type s28ctOKX struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	priv []string
-	got  chan struct{}
+	srv   *httptest.Server
+	mu    sync.Mutex
+	priv  []string
+	got   chan struct{}
+	conns map[*websocket.Conn]bool // open private connections
+	keep  int                      // messages of priv kept (0: all)
 }
 
 func newS28ctOKX(t *testing.T) *s28ctOKX {
-	o := &s28ctOKX{got: make(chan struct{}, 64)}
+	o := &s28ctOKX{got: make(chan struct{}, 64), conns: map[*websocket.Conn]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v5/public/instruments", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"code":"0","msg":"","data":[{"instType":"SPOT","instId":"BTC-USDT","uly":"","baseCcy":"BTC","quoteCcy":"USDT","settleCcy":"","ctVal":"","ctMult":"","ctValCcy":"","tickSz":"0.1","lotSz":"0.00000001","minSz":"0.00001","maxLmtSz":"9999999999","maxMktSz":"1000000","maxLmtAmt":"20000000","maxMktAmt":"1000000","state":"live"}]}`)
@@ -48,6 +52,16 @@ func newS28ctOKX(t *testing.T) *s28ctOKX {
 				return
 			}
 			defer c.CloseNow()
+			if private {
+				o.mu.Lock()
+				o.conns[c] = true
+				o.mu.Unlock()
+				defer func() {
+					o.mu.Lock()
+					delete(o.conns, c)
+					o.mu.Unlock()
+				}()
+			}
 			ctx := r.Context()
 			for {
 				_, msg, err := c.Read(ctx)
@@ -61,7 +75,9 @@ func newS28ctOKX(t *testing.T) *s28ctOKX {
 				}
 				if private {
 					o.mu.Lock()
-					o.priv = append(o.priv, s)
+					if o.keep == 0 || len(o.priv) < o.keep {
+						o.priv = append(o.priv, s)
+					}
 					o.mu.Unlock()
 					select {
 					case o.got <- struct{}{}:
@@ -106,6 +122,22 @@ func s28ctArgJSON(v any) (string, error) {
 		parts = append(parts, fmt.Sprintf("%q:%q", k, fmt.Sprint(x)))
 	}
 	return "{" + strings.Join(parts, ",") + "}", nil
+}
+
+// dropPrivate cuts the open private connections (no close frame).
+func (o *s28ctOKX) dropPrivate() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for c := range o.conns {
+		_ = c.CloseNow()
+		delete(o.conns, c)
+	}
+}
+
+func (o *s28ctOKX) openPrivate() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.conns)
 }
 
 func (o *s28ctOKX) ws(path string) string { return "ws" + strings.TrimPrefix(o.srv.URL, "http") + path }
@@ -206,4 +238,72 @@ func TestS28ctOKXSessionSendsDocumentedRequests(t *testing.T) {
 	ca := s28ctObj(t, cancelOp["args"].([]any)[0], "cancel args")
 	assert.Equal(t, "BTC-USDT", s28ctStr(t, ca, "instId"))
 	assert.Equal(t, "s28ctokx1", s28ctStr(t, ca, "clOrdId"))
+}
+
+// Long life of an OKX private connection: the venue drops it 1,000 times
+// (the redials' backoff on an injected clock, Rand 0). Every reconnect logs
+// in anew (a login signed with that connection's time) and subscribes the
+// private channels again; from the 100th to the 1,000th goroutines, the
+// live heap (2 MiB) and the pools stay flat, and there is exactly one
+// login per connection.
+func TestS28ctThousandOKXPrivateReconnectsStayFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,000 reconnects")
+	}
+	const warm, total = 100, 1000
+	ctx := context.Background()
+	o := newS28ctOKX(t)
+	o.keep = 16
+	defer o.srv.Close()
+	conns := &s28ctConnected{role: session.RoleOrders, ch: make(chan struct{}, 1)}
+	s, err := session.Start(ctx, session.Config{
+		Venue:       schema.VenueOKX,
+		Endpoints:   session.Endpoints{Stream: o.ws("/ws/v5/public"), API: o.ws("/ws/v5/private"), REST: o.srv.URL},
+		Symbols:     []string{"BTC-USDT"},
+		Channels:    []string{"trades"},
+		Key:         &session.OKXKey{APIKey: "okx-key", Passphrase: "okx-pass", Secret: []byte("okx-secret")},
+		NoClockSync: true,
+		Client: wsclient.Options{Clock: newS27ctClock(), Rand: func(int64) int64 { return 0 },
+			PingInterval: -1, IdleTimeout: -1, ControlRate: -1, CloseTimeout: -1, HeartbeatInterval: time.Hour},
+		OnState: conns.on,
+	})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close(ctx)) }()
+	wctx, cancel := context.WithTimeout(ctx, s27ctWait)
+	defer cancel()
+	require.NoError(t, s.WaitConnected(wctx))
+	conns.mu.Lock()
+	first := conns.last
+	conns.mu.Unlock()
+
+	var goroutines int
+	var heap uint64
+	var pools map[string]s28ctPoolMark
+	var was session.Stats
+	for i := 1; i <= total; i++ {
+		require.Eventually(t, func() bool { return o.openPrivate() > 0 }, s27ctWait, 100*time.Microsecond, "reconnect %d: the venue holds the connection", i)
+		o.dropPrivate()
+		conns.await(t, first+uint64(i))
+		require.NoError(t, s.WaitConnected(wctx), "reconnect %d: logged in and subscribed again", i)
+		if i == warm {
+			goroutines = runtime.NumGoroutine()
+			heap = s28ctHeap()
+			was = s.Stats()
+			pools = s28ctPools(was.Pools)
+		}
+	}
+	s28ctGoroutines(t, goroutines, fmt.Sprintf("after %d more reconnects", total-warm))
+	grown := int64(s28ctHeap()) - int64(heap)
+	t.Logf("heap after %d reconnects: %+d bytes since reconnect %d (%.1f B a reconnect)", total, grown, warm, float64(grown)/(total-warm))
+	assert.Less(t, grown, int64(2<<20), "the live heap stays flat")
+	st := s.Stats()
+	for name, now := range s28ctPools(st.Pools) {
+		p := pools[name]
+		assert.LessOrEqual(t, now.created, p.created+2, "pool %s makes no new objects per reconnect", name)
+		assert.LessOrEqual(t, now.inUse, p.inUse+2, "pool %s holds no more out", name)
+	}
+	assert.Equal(t, uint64(total-warm), st.Order.UserDataSubs-was.Order.UserDataSubs, "one login per connection")
+	assert.Zero(t, st.Order.Refused+st.Order.ReconcileErrors+st.Order.TrackOverflow, "%+v", st.Order)
+	assert.Zero(t, st.Orders.Parser.Errors+st.Orders.Parser.Unknown, "%+v", st.Orders.Parser)
+	t.Logf("orders connection: %+v", st.Orders.Client.Reconnects)
 }
