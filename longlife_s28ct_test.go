@@ -307,6 +307,7 @@ type s28ctRotator struct {
 	lastData []byte
 	msgs     int
 	repeats  []string
+	gaps     []string
 }
 
 func newS28ctRotator(t *testing.T, v *venuesim.Venue) *s28ctRotator {
@@ -349,6 +350,10 @@ func (r *s28ctRotator) handle(_ context.Context, f *schema.WsFrame) error {
 	if id <= r.lastID && len(r.repeats) < 3 {
 		r.repeats = append(r.repeats, fmt.Sprintf("trade %d (connection %d, its message %d: %s) after trade %d (connection %d, its message %d: %s)",
 			id, f.ConnID, f.Seq, f.Data, r.lastID, r.lastConn, r.lastSeq, r.lastData))
+	}
+	if r.lastID != 0 && id > r.lastID+1 && len(r.gaps) < 3 {
+		r.gaps = append(r.gaps, fmt.Sprintf("trade %d (connection %d, its message %d) after trade %d (connection %d, its message %d)",
+			id, f.ConnID, f.Seq, r.lastID, r.lastConn, r.lastSeq))
 	}
 	r.lastID, r.lastConn, r.lastSeq = max(r.lastID, id), f.ConnID, f.Seq
 	r.lastData = append(r.lastData[:0], f.Data...)
@@ -419,7 +424,7 @@ func TestS28ctThousandRotationsStayFlat(t *testing.T) {
 	assert.Zero(t, st.TotalReconnects(), "no connection lost: %+v", st.Reconnects)
 	assert.Zero(t, st.PoolWaits+st.EventsDropped+st.HandlerErrors)
 	r.mu.Lock()
-	t.Logf("%d trades read; repeats: %v", r.msgs, r.repeats)
+	t.Logf("%d trades read; repeats: %v; gaps: %v", r.msgs, r.repeats, r.gaps)
 	r.mu.Unlock()
 	r.close(t)
 }
@@ -453,6 +458,7 @@ func TestS28ctAlignedRotationDeliversNoFrameTwice(t *testing.T) {
 	}
 	r.mu.Lock()
 	assert.Empty(t, r.repeats, "a trade delivered twice or out of order across an aligned rotation")
+	assert.Empty(t, r.gaps, "a trade missing across an aligned rotation")
 	r.mu.Unlock()
 	assert.Zero(t, r.c.Stats().Unaligned, "every rotation aligned")
 	r.close(t)
