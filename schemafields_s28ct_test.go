@@ -309,3 +309,68 @@ func TestS28ctSchemaFieldsOfTheRecordedSession(t *testing.T) {
 	assert.GreaterOrEqual(t, books, 4269, "10 snapshots and 4,269 updates")
 	require.NoError(t, pools.Shutdown(ctx))
 }
+
+// Ticker units, per the schema ("Volume, QuoteVolume: base and quote
+// volume over the window"; normalize: "price24hPcnt, a ratio, becomes
+// Ticker.ChangePct in percent") and each venue's docs: OKX "Tickers
+// channel": vol24h is "the quantity in base currency" and volCcy24h "the
+// quantity in quote currency" for SPOT; Bybit v5 "Ticker": volume24h
+// (base), turnover24h (quote), price24hPcnt a ratio, prevPrice24h the
+// price 24 h ago; Coinbase Advanced Trade "ticker": price_percent_chg_24_h
+// a percentage; Kraken v2 "ticker": change_pct a percentage, volume base.
+func TestS28ctTickerUnits(t *testing.T) {
+	samples := map[string]s25ctSample{}
+	for _, s := range s25ctSamples(t) {
+		samples[s.name] = s
+	}
+	ticker := func(name string) schema.Ticker {
+		t.Helper()
+		s, ok := samples[name]
+		require.True(t, ok, name)
+		pools := schema.NewPools(nil)
+		sink := &s25ctKeepSink{}
+		p := s25ctParsers[s.venue](pools.Events, sink, nil)
+		require.NoError(t, p.HandleBytes(context.Background(), s.data, 1))
+		require.NotEmpty(t, sink.evs, name)
+		require.Equal(t, schema.EventTicker, sink.evs[0].Type, name)
+		return sink.evs[0].Ticker
+	}
+	eq := func(name, field, want string, got schema.Decimal) {
+		t.Helper()
+		assert.Zero(t, schema.MustParseDecimal(want).Cmp(got), "%s %s: want %s, got %s", name, field, want, got)
+	}
+	k := ticker("okx_tickers")
+	eq("okx_tickers", "Volume (vol24h, base)", "17602.13085371", k.Volume)
+	eq("okx_tickers", "QuoteVolume (volCcy24h, quote)", "525802090.62716611", k.QuoteVolume)
+	eq("okx_tickers", "Open (open24h)", "29700.4", k.Open)
+	eq("okx_tickers", "Last", "30236", k.Last)
+	eq("okx_tickers", "LastQty", "0.0002", k.LastQty)
+	eq("okx_tickers", "BidPrice", "30228.6", k.BidPrice)
+	eq("okx_tickers", "BidQty", "0.23393", k.BidQty)
+	eq("okx_tickers", "AskPrice", "30228.7", k.AskPrice)
+	eq("okx_tickers", "AskQty", "1.55896972", k.AskQty)
+
+	k = ticker("bybit_v5_tickers_spot")
+	eq("bybit_v5_tickers_spot", "ChangePct (0.0196 a ratio)", "1.96", k.ChangePct)
+	eq("bybit_v5_tickers_spot", "Volume (volume24h)", "6780.866843", k.Volume)
+	eq("bybit_v5_tickers_spot", "QuoteVolume (turnover24h)", "141946527.22907118", k.QuoteVolume)
+	eq("bybit_v5_tickers_spot", "Open (prevPrice24h)", "20704.93", k.Open)
+	eq("bybit_v5_tickers_spot", "High", "21426.99", k.High)
+	eq("bybit_v5_tickers_spot", "Low", "20575", k.Low)
+	k = ticker("bybit_v5_tickers_linear_snapshot")
+	eq("bybit_v5_tickers_linear_snapshot", "ChangePct (-0.009772 a ratio)", "-0.9772", k.ChangePct)
+
+	k = ticker("coinbase_advanced_ticker")
+	eq("coinbase_advanced_ticker", "ChangePct (a percentage)", "1.85", k.ChangePct)
+	eq("coinbase_advanced_ticker", "Volume", "15328.12345678", k.Volume)
+	eq("coinbase_advanced_ticker", "BidQty", "1.5", k.BidQty)
+	eq("coinbase_advanced_ticker", "AskQty", "0.5", k.AskQty)
+	eq("coinbase_advanced_ticker", "High (24 h, not 52 w)", "69200", k.High)
+	eq("coinbase_advanced_ticker", "Low (24 h, not 52 w)", "67500", k.Low)
+
+	k = ticker("kraken_v2_ticker_update")
+	eq("kraken_v2_ticker_update", "ChangePct (a percentage)", "6.84", k.ChangePct)
+	eq("kraken_v2_ticker_update", "PriceChange", "4213.8", k.PriceChange)
+	eq("kraken_v2_ticker_update", "Volume", "4182.59447976", k.Volume)
+	eq("kraken_v2_ticker_update", "BidQty", "12.31628629", k.BidQty)
+}
