@@ -374,3 +374,47 @@ func TestS28ctTickerUnits(t *testing.T) {
 	eq("kraken_v2_ticker_update", "Volume", "4182.59447976", k.Volume)
 	eq("kraken_v2_ticker_update", "BidQty", "12.31628629", k.BidQty)
 }
+
+// Trade sections, field by field against each venue's docs: the price
+// and the quantity (never swapped), the venue's trade id (Binance trade
+// "t", aggTrade "a"; Bybit "i"; OKX tradeId; Kraken trade_id; Coinbase
+// trade_id) and the aggressor's side: Binance "m" true is "the buyer the
+// market maker", so a sell; Coinbase Exchange's match side names the
+// maker order's side, so the taker's is the other; Bybit "S", OKX side,
+// Kraken side and Coinbase Advanced Trade's side are the taker's.
+func TestS28ctTradeFieldsPerVenue(t *testing.T) {
+	samples := map[string]s25ctSample{}
+	for _, s := range s25ctSamples(t) {
+		samples[s.name] = s
+	}
+	type want struct {
+		id, price, qty string
+		side           schema.Side
+		ts             int64
+	}
+	for name, w := range map[string]want{
+		"binance_trade":                   {"12345", "0.001", "100", schema.SideSell, 123456785 * 1e6},
+		"binance_aggTrade":                {"70232", "0.10281118", "8.15632997", schema.SideBuy, 1499405254324 * 1e6},
+		"bybit_v5_publicTrade":            {"20f43950-d8dd-5b31-9112-a178eb6023af", "16578.50", "0.001", schema.SideBuy, 1672304486865 * 1e6},
+		"okx_trades":                      {"338476307", "30236", "0.0002", schema.SideBuy, 1652459224818 * 1e6},
+		"kraken_v2_trade_update":          {"70635299", "68500.0", "0.01044926", schema.SideBuy, time.Date(2024, 5, 27, 12, 43, 11, 798009000, time.UTC).UnixNano()},
+		"coinbase_exchange_match":         {"280232", "0.00001305", "985", schema.SideBuy, time.Date(2021, 4, 17, 16, 43, 37, 89723000, time.UTC).UnixNano()},
+		"coinbase_advanced_market_trades": {"995098700", "68900.50", "0.00150000", schema.SideBuy, time.Date(2026, 4, 7, 14, 30, 2, 789012000, time.UTC).UnixNano()},
+		"kraken_v1_trade":                 {"", "354.11000000", "0.89594024", schema.SideSell, 1618678142557535000},
+	} {
+		s, ok := samples[name]
+		require.True(t, ok, name)
+		pools := schema.NewPools(nil)
+		sink := &s25ctKeepSink{}
+		p := s25ctParsers[s.venue](pools.Events, sink, nil)
+		require.NoError(t, p.HandleBytes(context.Background(), s.data, 1), name)
+		require.NotEmpty(t, sink.evs, name)
+		ev := sink.evs[0]
+		require.Equal(t, schema.EventTrade, ev.Type, name)
+		assert.Equal(t, w.id, ev.Trade.ID.String(), "%s: trade id", name)
+		assert.Equal(t, w.price, ev.Trade.Price.String(), "%s: price, the venue's digits", name)
+		assert.Equal(t, w.qty, ev.Trade.Qty.String(), "%s: quantity, the venue's digits", name)
+		assert.Equal(t, w.side, ev.Trade.Side, "%s: aggressor side", name)
+		assert.Equal(t, w.ts, ev.ExchangeTS, "%s: trade time in ns", name)
+	}
+}
