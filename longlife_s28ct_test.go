@@ -463,3 +463,67 @@ func TestS28ctAlignedRotationDeliversNoFrameTwice(t *testing.T) {
 	assert.Zero(t, r.c.Stats().Unaligned, "every rotation aligned")
 	r.close(t)
 }
+
+// What the rotation fault costs a session's subscriber: Binance
+// bookTicker carries the book's update id "u", and the dispatcher
+// promises coalescable events "latest-wins ... a slow consumer sees
+// fewer, fresher updates, never stale ones" (DESIGN.md contract 4). The
+// venue announces its shutdown (serverShutdown) up to 1,000 times and the
+// session replaces the connection make-before-break each time ("at once
+// when the venue announces the close"); the subscriber's best bid/offers
+// must never go back to an older update id.
+func TestS28ctSessionRotationNeverServesAStaleQuote(t *testing.T) {
+	s28ctSkip(t, "after a session's rotation a subscriber gets an older bookTicker (lower u) after a newer one (the wsclient rotation fault); owner wsclient")
+	ctx := context.Background()
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, PingInterval: -1, IncomingLimit: -1})
+	defer v.Close()
+	rotated := make(chan struct{}, 16)
+	var mu sync.Mutex
+	var last uint64
+	var stale []string
+	s, err := session.Start(ctx, session.Config{
+		Endpoints: session.Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL()},
+		Symbols:   []string{"BTC-USDT"},
+		Channels:  []string{"bookTicker"},
+		Client: wsclient.Options{Clock: newS27ctClock(), Rand: func(int64) int64 { return 0 },
+			PingInterval: -1, IdleTimeout: -1, ControlRate: -1, CloseTimeout: -1},
+		OnState: func(c session.Conn, ev wsclient.Event) {
+			if c.Role == session.RoleMarket && ev.State == schema.ConnConnected && ev.Reason == wsclient.ReasonRotation {
+				rotated <- struct{}{}
+			}
+		},
+		Subscribe: func(d *dispatch.Dispatcher) error {
+			_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBBO}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+				mu.Lock()
+				defer mu.Unlock()
+				if ev.SeqProvider < last && len(stale) < 3 {
+					stale = append(stale, fmt.Sprintf("u %d after u %d", ev.SeqProvider, last))
+				}
+				last = max(last, ev.SeqProvider)
+			}})
+			return err
+		},
+	})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close(ctx)) }()
+	wctx, cancel := context.WithTimeout(ctx, s27ctWait)
+	defer cancel()
+	require.NoError(t, s.WaitConnected(wctx))
+	for i := 1; i <= 1000; i++ {
+		require.Eventually(t, func() bool { return v.Inject(venuesim.FaultServerShutdown) > 0 }, s27ctWait, 100*time.Microsecond)
+		select {
+		case <-rotated:
+		case <-time.After(s27ctWait):
+			t.Fatalf("rotation %d never completed", i)
+		}
+		mu.Lock()
+		n := len(stale)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Empty(t, stale, "a stale best bid/offer after a rotation")
+}
