@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -276,9 +275,7 @@ func TestS28ctThousandOKXPrivateReconnectsStayFlat(t *testing.T) {
 	first := conns.last
 	conns.mu.Unlock()
 
-	var goroutines int
-	var heap uint64
-	var pools map[string]s28ctPoolMark
+	var mark s28ctMark
 	var was session.Stats
 	for i := 1; i <= total; i++ {
 		require.Eventually(t, func() bool { return o.openPrivate() > 0 }, s27ctWait, 100*time.Microsecond, "reconnect %d: the venue holds the connection", i)
@@ -286,22 +283,12 @@ func TestS28ctThousandOKXPrivateReconnectsStayFlat(t *testing.T) {
 		conns.await(t, first+uint64(i))
 		require.NoError(t, s.WaitConnected(wctx), "reconnect %d: logged in and subscribed again", i)
 		if i == warm {
-			goroutines = runtime.NumGoroutine()
-			heap = s28ctHeap()
 			was = s.Stats()
-			pools = s28ctPools(was.Pools)
+			mark = s28ctMarkNow(was.Pools)
 		}
 	}
-	s28ctGoroutines(t, goroutines, fmt.Sprintf("after %d more reconnects", total-warm))
-	grown := int64(s28ctHeap()) - int64(heap)
-	t.Logf("heap after %d reconnects: %+d bytes since reconnect %d (%.1f B a reconnect)", total, grown, warm, float64(grown)/(total-warm))
-	assert.Less(t, grown, int64(2<<20), "the live heap stays flat")
 	st := s.Stats()
-	for name, now := range s28ctPools(st.Pools) {
-		p := pools[name]
-		assert.LessOrEqual(t, now.created, p.created+2, "pool %s makes no new objects per reconnect", name)
-		assert.LessOrEqual(t, now.inUse, p.inUse+2, "pool %s holds no more out", name)
-	}
+	mark.flat(t, total-warm, "reconnects", st.Pools)
 	assert.Equal(t, uint64(total-warm), st.Order.UserDataSubs-was.Order.UserDataSubs, "one login per connection")
 	assert.Zero(t, st.Order.Refused+st.Order.ReconcileErrors+st.Order.TrackOverflow, "%+v", st.Order)
 	assert.Zero(t, st.Orders.Parser.Errors+st.Orders.Parser.Unknown, "%+v", st.Orders.Parser)
