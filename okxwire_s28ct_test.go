@@ -91,7 +91,13 @@ func newS28ctOKX(t *testing.T) *s28ctOKX {
 				case "subscribe":
 					for _, a := range m["args"].([]any) {
 						arg, _ := s28ctArgJSON(a)
-						answers = append(answers, `{"event":"subscribe","arg":`+arg+`,"connId":"a4d3ae55"}`)
+						// OKX v5 "WebSocket → Subscribe": the request's id "will be
+						// returned in response message".
+						id := ""
+						if v, ok := m["id"].(string); ok {
+							id = fmt.Sprintf(`"id":%q,`, v)
+						}
+						answers = append(answers, `{`+id+`"event":"subscribe","arg":`+arg+`,"connId":"a4d3ae55"}`)
 					}
 				case "order", "cancel-order":
 					a := m["args"].([]any)[0].(map[string]any)
