@@ -3,6 +3,7 @@ package normalize
 import (
 	"bytes"
 	"context"
+	"errors"
 
 	"github.com/goccy/go-json/jsontext"
 
@@ -361,7 +362,12 @@ func binanceSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest 
 	r := &p.raw
 	if stream, payload, ok := binanceFastSplit(data); ok {
 		r.Stream, r.Payload = stream, payload
-		return p.binanceMessage(ctx, nil)
+		p.unsure = len(payload) != len(data)
+		err := p.binanceMessage(ctx, nil)
+		p.unsure = false
+		if err != errResplit {
+			return err
+		}
 	}
 	env := bnEnv(p)
 	if err := p.splitBinance(env, data, r); err != nil {
@@ -422,6 +428,22 @@ func nextMember(b []byte, name string) ([]byte, bool) {
 		return nil, false
 	}
 	return member(b[1:], name, false)
+}
+
+// errResplit: a payload cut from its wrapper by binanceFastSplit was not
+// one JSON value — a member after it (JSON objects are unordered, RFC 8259
+// §4), or a frame that is not JSON; binanceSplit then splits the frame
+// with goccy, which takes the first and refuses the second.
+var errResplit = errors.New("normalize: resplit")
+
+// resplitOr returns errResplit for a syntax error in a payload the fast
+// split cut (see Parser.unsure), else err.
+func (p *Parser) resplitOr(err error) error {
+	var syn *jsontext.SyntacticError
+	if p.unsure && errors.As(err, &syn) {
+		return errResplit
+	}
+	return err
 }
 
 // binanceFastSplit recognises a raw payload with "e" first, a combined
@@ -637,6 +659,9 @@ func (p *Parser) classify(channel, payload []byte, env *bnEnvelope) (k int, prob
 		env = bnEnv(p)
 		*env = bnEnvelope{}
 		if err := p.unmarshal(payload, env); err != nil {
+			if p.resplitOr(err) == errResplit {
+				return bnUnknown, false, errResplit
+			}
 			field, cause := decodeError(err)
 			if field == "e" {
 				cause = ErrBadValue
