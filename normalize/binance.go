@@ -748,6 +748,11 @@ func (m *bnTradeMsg) fillAs(f *filler, idKey string, id integer) {
 			x.Side = schema.SideSell
 		}
 	}
+	// Binance "Trade Streams", "Aggregate Trade Streams" (spot, USDⓈ-M,
+	// COIN-M): every trade has its time and its maker flag; absent, the
+	// trade was dated by the event time or taken by no side.
+	f.need("T", m.T.ok)
+	f.need("m", m.Maker.ok)
 }
 
 type bnAggTradeMsg struct {
@@ -923,6 +928,9 @@ func (m *bnKlineMsg) fill(f *filler) {
 	if x.Closed {
 		f.ev.Type = schema.EventKlineClosed
 	}
+	// "n" and "q" too (every market's "Kline/Candlestick Streams"):
+	// COIN-M's volume is its "q".
+	f.needAll(keySent{"n", k.N.ok}, keySent{"q", k.Q.ok})
 }
 
 // bnTickerMsg decodes 24hrTicker and 24hrMiniTicker, whose fields are a
@@ -980,6 +988,12 @@ func (m *bnTickerMsg) fill(f *filler) {
 	f.millis(&x.WindowClose, "C", m.CT)
 	f.unsigned(&x.TradeCount, "n", m.N)
 	f.seq(&f.ev.SeqProvider, m.LT)
+	if f.name == "24hrTicker" {
+		// The full ticker's own members, sent by every market
+		// ("Individual Symbol Ticker Streams"); the mini ticker has none.
+		f.needAll(keySent{"p", m.P.ok}, keySent{"P", m.PP.ok}, keySent{"Q", m.Q.ok},
+			keySent{"O", m.OT.ok}, keySent{"C", m.CT.ok}, keySent{"n", m.N.ok})
+	}
 }
 
 type bnMarkPriceMsg struct {
@@ -1036,6 +1050,8 @@ func (m *bnForceOrderMsg) fill(f *filler) {
 	f.price(&x.FilledQty, "z", o.Z)
 	x.Status = enum(binanceStatuses, &o.X)
 	f.millis(&f.main, "T", o.T)
+	// "Liquidation Order Streams" (USDⓈ-M, COIN-M) send every member.
+	f.needAll(keySent{"ap", o.AP.ok}, keySent{"z", o.Z.ok}, keySent{"X", o.X.ok}, keySent{"T", o.T.ok})
 }
 
 // execDerive derives what venues do not send: the remaining quantity, and

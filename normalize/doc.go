@@ -112,11 +112,21 @@
 // id sent as null, -1 or "" is none), and the time where the venue sends
 // it with every trade (OKX "ts", Kraken v2 "timestamp"; Kraken v1's time
 // and side, positions 2 and 3).
-// Tickers: the last price and best bid and ask (OKX "last"/"bidPx"/"askPx",
-// "" legal; Kraken v2 "last"/"bid"/"ask", v1 "c"/"b"/"a"; Coinbase "price"/"best_bid"/
-// "best_ask", ticker_batch only "price"). Klines: the open, high, low and
+// Binance trades also "T" and "m". Tickers: the last price and best bid
+// and ask (OKX "last"/"bidPx"/"askPx", "" legal; Kraken v2 "last"/"bid"/
+// "ask", v1 "c"/"b"/"a"; Coinbase "price"/"best_bid"/"best_ask",
+// ticker_batch only "price"), and the other members each venue sends in
+// every ticker and we publish: OKX "lastSz", "askSz", "bidSz", "open24h",
+// "high24h", "low24h", "vol24h", "volCcy24h" ("" legal); Kraken v2
+// "bid_qty", "ask_qty", "volume", "low", "high", "change", "change_pct";
+// Coinbase Advanced Trade "volume_24_h", "low_24_h", "high_24_h",
+// "price_percent_chg_24_h" (and on ticker "best_bid_quantity",
+// "best_ask_quantity"); Binance's full 24 h ticker "p", "P", "Q", "O",
+// "C", "n" (the mini ticker has none of them); a Bybit ticker snapshot
+// "highPrice24h", "lowPrice24h", "volume24h", "turnover24h". Binance
+// liquidations: "ap", "z", "X", "T". Klines: the open, high, low and
 // close, the volume, the interval and the open time (Binance "o"/"h"/"l"/
-// "c"/"v"/"i"/"t", with "T" and "x"; Bybit "open"/"high"/"low"/"close"/
+// "c"/"v"/"i"/"t", with "T", "x", "n" and "q"; Bybit "open"/"high"/"low"/"close"/
 // "volume"/"interval"/"start", with "end" and "confirm"; Kraken v2
 // "open"/"high"/"low"/"close"/"volume"/"interval"/"interval_begin";
 // Coinbase candles "open"/"high"/"low"/"close"/"volume"/"start"). Binance's USDⓈ-M and COIN-M

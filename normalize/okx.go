@@ -240,6 +240,9 @@ func (m *okxTickerMsg) fill(f *filler) {
 	f.need("last", m.Last.sent)
 	f.need("askPx", m.AskPx.sent)
 	f.need("bidPx", m.BidPx.sent)
+	f.needAll(keySent{"lastSz", m.LastSz.sent}, keySent{"askSz", m.AskSz.sent}, keySent{"bidSz", m.BidSz.sent},
+		keySent{"open24h", m.Open24h.sent}, keySent{"high24h", m.High24h.sent}, keySent{"low24h", m.Low24h.sent},
+		keySent{"vol24h", m.Vol24h.sent}, keySent{"volCcy24h", m.VolCcy24h.sent})
 	f.symbol("instId", &m.InstID)
 	f.price(&x.Last, "last", m.Last.num)
 	f.price(&x.LastQty, "lastSz", m.LastSz.num)
