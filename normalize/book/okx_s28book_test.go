@@ -22,8 +22,7 @@ func TestS28OKXSeqRulesEveryChannel(t *testing.T) {
 	for _, ch := range []string{"books", "books-l2-tbt", "books50-l2-tbt"} {
 		t.Run(ch, func(t *testing.T) {
 			msg := func(action string, prev int64, seq uint64, bids, asks string) []byte {
-				return fmt.Appendf(nil, `{"arg":{"channel":%q,"instId":"BTC-USDT"},"action":%q,"data":[{"asks":[%s],"bids":[%s],"ts":"1700000000000","checksum":0,"prevSeqId":%d,"seqId":%d}]}`,
-					ch, action, asks, bids, prev, seq)
+				return okxRaw(ch, action, prev, seq, bids, asks, `,"checksum":0`)
 			}
 			rule := OKX
 			if ch == "books50-l2-tbt" {
@@ -31,11 +30,7 @@ func TestS28OKXSeqRulesEveryChannel(t *testing.T) {
 			}
 			bk, sink, _ := newRecBook(t, rule, "BTC-USDT", nil)
 			ctx := context.Background()
-			apply := func(b []byte) {
-				t.Helper()
-				require.NoError(t, bk.Apply(ctx, okxEvent(t, b)))
-				require.True(t, bk.Live(), "%s", b)
-			}
+			apply := func(b []byte) { t.Helper(); applyLive(t, bk, b) }
 			apply(msg("snapshot", -1, 500, `["100","1","0","1"]`, `["101","1","0","1"]`))
 			apply(msg("update", 500, 507, `["99","2","0","1"]`, ``))
 			apply(msg("update", 507, 507, ``, ``))                  // no change: seqId = prevSeqId
