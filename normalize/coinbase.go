@@ -397,6 +397,10 @@ func (m *cbMatchMsg) fill(f *filler) {
 	f.side(&x.Side, "side", &m.Side)
 	x.Side = opposite(x.Side)
 	f.time(&f.main, "time", &m.Time)
+	// Every match has its time (Exchange "Full channel", match): the
+	// Exchange feed has no envelope time to fall back on, so absent, the
+	// trade was dated 1970.
+	f.need("time", m.Time.ok)
 }
 
 type cbExchangeTickerMsg struct {

@@ -300,6 +300,9 @@ func (m *okxBookMsg) fill(f *filler) {
 	f.need("asks", m.Asks.ok)
 	f.need("bids", m.Bids.ok)
 	f.millis(&f.main, "ts", m.TS)
+	// Every push of every book channel has its ts (OKX v5 "Order book
+	// channel"), and the envelope none: absent, the book was dated 1970.
+	f.need("ts", m.TS.ok)
 	// OKX deprecated the books checksum and sends "checksum":0 in its
 	// place (issue #14 C): a placeholder, not sent, so HasChecksum stays
 	// false.

@@ -24,6 +24,9 @@ import (
 //     volume and turnover included (spot, derivatives and options).
 //   - Kraken WebSocket v2 "ticker": bid_qty, ask_qty, volume, low, high,
 //     change, change_pct in every message.
+//   - OKX API v5 "Order book channel": ts in every push of every book
+//     channel; Coinbase Exchange "Full channel": time in every match (the
+//     trade was dated 1970 without them: neither envelope has a time).
 //   - Coinbase Advanced Trade "Ticker": volume_24_h, low_24_h, high_24_h,
 //     price_percent_chg_24_h, best_bid_quantity, best_ask_quantity.
 func TestS28PublishedMembersRequired(t *testing.T) {
@@ -44,6 +47,9 @@ func TestS28PublishedMembersRequired(t *testing.T) {
 		{"okx", "okx/tickers.json", []string{`,"lastSz":"0.0002"`, `,"askSz":"1.55896972"`, `,"bidSz":"0.23393"`, `,"open24h":"29700.4"`, `,"high24h":"31073"`, `,"low24h":"28020.3"`, `,"volCcy24h":"525802090.62716611"`, `,"vol24h":"17602.13085371"`}},
 		{"bybit", "bybit/tickers_snapshot.json", []string{`,"highPrice24h":"62752.90"`, `,"lowPrice24h":"61000.10"`, `,"volume24h":"98430.1050"`, `,"turnover24h":"6073739017.8331"`}},
 		{"kraken", "kraken/ticker.json", []string{`,"bid_qty":12.31628629`, `,"ask_qty":0.31232000`, `,"volume":4182.59447976`, `,"low":61325.4`, `,"high":66450.0`, `,"change":-4213.8`, `,"change_pct":-6.84`}},
+		{"coinbase", "coinbase/match.json", []string{`,"time":"2021-04-17T16:43:37.089723Z"`}},
+		{"okx", "okx/books5.json", []string{`,"ts":"1597026383085"`}},
+		{"okx", "okx/bbo_tbt.json", []string{`,"ts":"1597026383085"`}},
 		{"coinbase", "coinbase/ticker.json", []string{`,"volume_24_h":"15328.12345678"`, `,"low_24_h":"67500.00"`, `,"high_24_h":"69200.00"`, `,"price_percent_chg_24_h":"1.85"`, `,"best_bid_quantity":"1.50000000"`, `,"best_ask_quantity":"0.50000000"`}},
 	}
 	for _, c := range cases {
