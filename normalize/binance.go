@@ -368,6 +368,11 @@ func binanceSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest 
 		if err != errResplit {
 			return err
 		}
+		if !jsontext.Value(data).IsValid() {
+			// Not JSON: the payload's own error is the message's — its
+			// kind's, and for an execution report its gap marker.
+			return p.binanceMessage(ctx, nil)
+		}
 	}
 	env := bnEnv(p)
 	if err := p.splitBinance(env, data, r); err != nil {
@@ -432,8 +437,9 @@ func nextMember(b []byte, name string) ([]byte, bool) {
 
 // errResplit: a payload cut from its wrapper by binanceFastSplit was not
 // one JSON value — a member after it (JSON objects are unordered, RFC 8259
-// §4), or a frame that is not JSON; binanceSplit then splits the frame
-// with goccy, which takes the first and refuses the second.
+// §4), or a frame that is not JSON. binanceSplit then splits a valid frame
+// with goccy, and refuses any other as the message the cut payload names
+// (an execution report so refused is announced: contract 3).
 var errResplit = errors.New("normalize: resplit")
 
 // resplitOr returns errResplit for a syntax error in a payload the fast

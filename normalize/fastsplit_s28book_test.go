@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
 )
 
 // JSON objects are unordered (RFC 8259 §4): a Binance combined-stream or
@@ -54,4 +56,33 @@ func parseBinanceFrame(t *testing.T, in string) ([]any, Stats) {
 		out[i] = *ev
 	}
 	return out, p.Stats()
+}
+
+// A wrapped execution report that is not JSON (cut short, garbage after
+// it) is still refused as the execution report it names, announced by an
+// exec-report gap marker (contract 3), as before the resplit: only a
+// frame goccy can split is split again.
+func TestS28FastSplitBrokenReportAnnounced(t *testing.T) {
+	b, err := os.ReadFile("testdata/binance/exec_wrapped_amendment.json")
+	require.NoError(t, err)
+	whole := strings.TrimSpace(string(b))
+	for name, in := range map[string]string{
+		"garbage after": whole[:len(whole)-1] + "xyz}",
+		"second value":  whole[:len(whole)-1] + "{}}",
+		"bad member":    whole[:len(whole)-1] + `,"x":}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, sink, _ := newRecParser(t, nil)
+			err := p.HandleBytes(context.Background(), []byte(in), 1)
+			require.Error(t, err)
+			var markers int
+			for _, ev := range sink.got {
+				if ev.Type == schema.EventGap && ev.Control.GapType == schema.EventExecReport {
+					markers++
+				}
+			}
+			assert.Equal(t, 1, markers, "a refused execution report was not announced")
+			assert.Equal(t, uint64(1), p.Stats().Messages)
+		})
+	}
 }
