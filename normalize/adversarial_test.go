@@ -299,7 +299,7 @@ func TestAdversarialAllocs(t *testing.T) {
 		{schema.VenueBinance, nil, []string{`{"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSD_250328","p":"11794.15000000","i":"","P":"","r":"","T":0}`}},
 		{schema.VenueBinance, &Options{TimeUnit: time.Microsecond}, []string{`{"e":"trade","E":1672515782136123,"s":"BTCUSDT","t":12345,"p":"0.001","q":"100","T":1672515782136120,"m":true,"M":true}`}},
 		{schema.VenueBybit, nil, []string{
-			`{"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","lastPrice":"17216.00","markPrice":"17217.33","fundingRate":"-0.000212","bid1Price":"17215.50","bid1Size":"84.489","ask1Price":"17216.00","ask1Size":"83.020","volume24h":"1","turnover24h":"2"},"cs":1,"ts":1673272861686}`,
+			`{"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","lastPrice":"17216.00","markPrice":"17217.33","fundingRate":"-0.000212","bid1Price":"17215.50","bid1Size":"84.489","ask1Price":"17216.00","ask1Size":"83.020","highPrice24h":"17300","lowPrice24h":"17100","volume24h":"1","turnover24h":"2"},"cs":1,"ts":1673272861686}`,
 			`{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","bid1Price":"17215.00","bid1Size":"1.0","fundingRate":"","markPrice":null},"cs":2,"ts":1673272861700}`}},
 	}
 	for _, tt := range tests {

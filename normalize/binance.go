@@ -3,6 +3,7 @@ package normalize
 import (
 	"bytes"
 	"context"
+	"errors"
 
 	"github.com/goccy/go-json/jsontext"
 
@@ -361,7 +362,17 @@ func binanceSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest 
 	r := &p.raw
 	if stream, payload, ok := binanceFastSplit(data); ok {
 		r.Stream, r.Payload = stream, payload
-		return p.binanceMessage(ctx, nil)
+		p.unsure = len(payload) != len(data)
+		err := p.binanceMessage(ctx, nil)
+		p.unsure = false
+		if err != errResplit {
+			return err
+		}
+		if !jsontext.Value(data).IsValid() {
+			// Not JSON: the payload's own error is the message's — its
+			// kind's, and for an execution report its gap marker.
+			return p.binanceMessage(ctx, nil)
+		}
 	}
 	env := bnEnv(p)
 	if err := p.splitBinance(env, data, r); err != nil {
@@ -422,6 +433,23 @@ func nextMember(b []byte, name string) ([]byte, bool) {
 		return nil, false
 	}
 	return member(b[1:], name, false)
+}
+
+// errResplit: a payload cut from its wrapper by binanceFastSplit was not
+// one JSON value — a member after it (JSON objects are unordered, RFC 8259
+// §4), or a frame that is not JSON. binanceSplit then splits a valid frame
+// with goccy, and refuses any other as the message the cut payload names
+// (an execution report so refused is announced: contract 3).
+var errResplit = errors.New("normalize: resplit")
+
+// resplitOr returns errResplit for a syntax error in a payload the fast
+// split cut (see Parser.unsure), else err.
+func (p *Parser) resplitOr(err error) error {
+	var syn *jsontext.SyntacticError
+	if p.unsure && errors.As(err, &syn) {
+		return errResplit
+	}
+	return err
 }
 
 // binanceFastSplit recognises a raw payload with "e" first, a combined
@@ -637,6 +665,9 @@ func (p *Parser) classify(channel, payload []byte, env *bnEnvelope) (k int, prob
 		env = bnEnv(p)
 		*env = bnEnvelope{}
 		if err := p.unmarshal(payload, env); err != nil {
+			if p.resplitOr(err) == errResplit {
+				return bnUnknown, false, errResplit
+			}
 			field, cause := decodeError(err)
 			if field == "e" {
 				cause = ErrBadValue
@@ -723,6 +754,11 @@ func (m *bnTradeMsg) fillAs(f *filler, idKey string, id integer) {
 			x.Side = schema.SideSell
 		}
 	}
+	// Binance "Trade Streams", "Aggregate Trade Streams" (spot, USDⓈ-M,
+	// COIN-M): every trade has its time and its maker flag; absent, the
+	// trade was dated by the event time or taken by no side.
+	f.need("T", m.T.ok)
+	f.need("m", m.Maker.ok)
 }
 
 type bnAggTradeMsg struct {
@@ -898,6 +934,9 @@ func (m *bnKlineMsg) fill(f *filler) {
 	if x.Closed {
 		f.ev.Type = schema.EventKlineClosed
 	}
+	// "n" and "q" too (every market's "Kline/Candlestick Streams"):
+	// COIN-M's volume is its "q".
+	f.needAll(keySent{"n", k.N.ok}, keySent{"q", k.Q.ok})
 }
 
 // bnTickerMsg decodes 24hrTicker and 24hrMiniTicker, whose fields are a
@@ -955,6 +994,12 @@ func (m *bnTickerMsg) fill(f *filler) {
 	f.millis(&x.WindowClose, "C", m.CT)
 	f.unsigned(&x.TradeCount, "n", m.N)
 	f.seq(&f.ev.SeqProvider, m.LT)
+	if f.name == "24hrTicker" {
+		// The full ticker's own members, sent by every market
+		// ("Individual Symbol Ticker Streams"); the mini ticker has none.
+		f.needAll(keySent{"p", m.P.ok}, keySent{"P", m.PP.ok}, keySent{"Q", m.Q.ok},
+			keySent{"O", m.OT.ok}, keySent{"C", m.CT.ok}, keySent{"n", m.N.ok})
+	}
 }
 
 type bnMarkPriceMsg struct {
@@ -1011,6 +1056,8 @@ func (m *bnForceOrderMsg) fill(f *filler) {
 	f.price(&x.FilledQty, "z", o.Z)
 	x.Status = enum(binanceStatuses, &o.X)
 	f.millis(&f.main, "T", o.T)
+	// "Liquidation Order Streams" (USDⓈ-M, COIN-M) send every member.
+	f.needAll(keySent{"ap", o.AP.ok}, keySent{"z", o.Z.ok}, keySent{"X", o.X.ok}, keySent{"T", o.T.ok})
 }
 
 // execDerive derives what venues do not send: the remaining quantity, and

@@ -290,7 +290,7 @@ func TestBinanceBadInput(t *testing.T) {
 		{"missing id", `{"e":"trade","s":"BTCUSDT","p":"1","q":"1"}`, "t", ErrMissingField},
 		{"aggTrade reads a", `{"e":"aggTrade","s":"BTCUSDT","t":1,"p":"1","q":"1"}`, "a", ErrMissingField},
 		{"unknown symbol", `{"e":"trade","s":"FOOBAR","t":1,"p":"1","q":"1"}`, "s", ErrUnknownSymbol},
-		{"no symbol", `{"e":"trade","t":1,"p":"1","q":"1"}`, "s", ErrMissingField},
+		{"no symbol", `{"e":"trade","t":1,"p":"1","q":"1","T":1,"m":true}`, "s", ErrMissingField},
 		{"time overflow", `{"e":"trade","s":"BTCUSDT","t":1,"p":"1","q":"1","T":99999999999999999}`, "T", ErrBadValue},
 		{"float id", `{"e":"trade","s":"BTCUSDT","t":1.5,"p":"1","q":"1"}`, "t", ErrBadValue},
 		{"bad level", `{"e":"depthUpdate","s":"BTCUSDT","U":1,"u":2,"b":[["1"]],"a":[]}`, "b", ErrBadValue},
@@ -324,7 +324,7 @@ func TestBinanceBadInput(t *testing.T) {
 
 func TestBinanceEscapedStrings(t *testing.T) {
 	p, sink, _ := newRecParser(t, nil)
-	msg := `{"e":"trade","s":"BTC\u0055SDT","t":1,"p":"1\u002e5","q":"2"}`
+	msg := `{"e":"trade","s":"BTC\u0055SDT","t":1,"p":"1\u002e5","q":"2","T":1,"m":true}`
 	require.NoError(t, p.HandleBytes(context.Background(), []byte(msg), 1))
 	require.Equal(t, "BTC-USDT", sink.got[0].Symbol)
 	requireDigits(t, "1.5", sink.got[0].Trade.Price)

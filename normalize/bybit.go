@@ -291,6 +291,11 @@ func (m *bybitTickerMsg) fill(f *filler) {
 		// The whole ticker, and the base later deltas merge into: without
 		// the last price it would be a 0 until a delta sent one.
 		f.need("lastPrice", m.LastPrice.sent)
+		// So are its 24 h members (Bybit v5 "Ticker": spot, derivatives
+		// and options alike send these four; prevPrice24h and
+		// price24hPcnt are not in options' tickers).
+		f.needAll(keySent{"highPrice24h", m.HighPrice24h.sent}, keySent{"lowPrice24h", m.LowPrice24h.sent},
+			keySent{"volume24h", m.Volume24h.sent}, keySent{"turnover24h", m.Turnover24h.sent})
 	}
 	f.symbol("symbol", &m.Symbol)
 	f.price(&x.Last, "lastPrice", m.LastPrice.num)

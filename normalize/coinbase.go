@@ -292,9 +292,11 @@ type cbTickerMsg struct {
 func (m *cbTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
 	f.need("price", m.Price.sent)
+	f.needAll(keySent{"volume_24_h", m.Volume24h.sent}, keySent{"low_24_h", m.Low24h.sent},
+		keySent{"high_24_h", m.High24h.sent}, keySent{"price_percent_chg_24_h", m.PricePctChg24h.sent})
 	if string(f.p.raw.Stream) == "ticker" { // ticker_batch sends no best bid or ask (Advanced Trade "Ticker (batched)")
-		f.need("best_bid", m.BestBid.sent)
-		f.need("best_ask", m.BestAsk.sent)
+		f.needAll(keySent{"best_bid", m.BestBid.sent}, keySent{"best_bid_quantity", m.BestBidQuantity.sent},
+			keySent{"best_ask", m.BestAsk.sent}, keySent{"best_ask_quantity", m.BestAskQuantity.sent})
 	}
 	f.symbol("product_id", &m.ProductID)
 	f.price(&x.Last, "price", m.Price.num)
@@ -395,6 +397,10 @@ func (m *cbMatchMsg) fill(f *filler) {
 	f.side(&x.Side, "side", &m.Side)
 	x.Side = opposite(x.Side)
 	f.time(&f.main, "time", &m.Time)
+	// Every match has its time (Exchange "Full channel", match): the
+	// Exchange feed has no envelope time to fall back on, so absent, the
+	// trade was dated 1970.
+	f.need("time", m.Time.ok)
 }
 
 type cbExchangeTickerMsg struct {

@@ -100,7 +100,8 @@
 // books-l2-tbt and books50-l2-tbt; Bybit "type" on orderbook and tickers;
 // Kraken v2 and Advanced Trade l2_data "type"); on an OKX update, seqId and
 // prevSeqId as a pair (one without the other, prevSeqId -1 counting as
-// none, cannot be checked: ErrMissingField). A side sent as [] is legal:
+// none, cannot be checked: ErrMissingField), and "ts" on every OKX book
+// channel's push (books5 and bbo-tbt included). A side sent as [] is legal:
 // a one-sided book, a diff of one side. Execution reports: a fill's price
 // (Binance "L", Bybit "execPrice", OKX "fillPx", Kraken "last_price"; a
 // fill at price 0 is ErrBadValue), OKX "fillSz" when the order has fills
@@ -110,13 +111,23 @@
 // "leaves_quantity". Trades: the id and the side (OKX "tradeId"/"side",
 // Bybit "i", Kraken v2 "trade_id"/"side", Coinbase "trade_id"/"side"; an
 // id sent as null, -1 or "" is none), and the time where the venue sends
-// it with every trade (OKX "ts", Kraken v2 "timestamp"; Kraken v1's time
-// and side, positions 2 and 3).
-// Tickers: the last price and best bid and ask (OKX "last"/"bidPx"/"askPx",
-// "" legal; Kraken v2 "last"/"bid"/"ask", v1 "c"/"b"/"a"; Coinbase "price"/"best_bid"/
-// "best_ask", ticker_batch only "price"). Klines: the open, high, low and
+// it with every trade (OKX "ts", Kraken v2 "timestamp", Coinbase
+// Exchange match "time"; Kraken v1's time and side, positions 2 and 3);
+// Binance trades also "T" and "m". Tickers: the last price and best bid
+// and ask (OKX "last"/"bidPx"/"askPx", "" legal; Kraken v2 "last"/"bid"/
+// "ask", v1 "c"/"b"/"a"; Coinbase "price"/"best_bid"/"best_ask",
+// ticker_batch only "price"), and the other members each venue sends in
+// every ticker and we publish: OKX "lastSz", "askSz", "bidSz", "open24h",
+// "high24h", "low24h", "vol24h", "volCcy24h" ("" legal); Kraken v2
+// "bid_qty", "ask_qty", "volume", "low", "high", "change", "change_pct";
+// Coinbase Advanced Trade "volume_24_h", "low_24_h", "high_24_h",
+// "price_percent_chg_24_h" (and on ticker "best_bid_quantity",
+// "best_ask_quantity"); Binance's full 24 h ticker "p", "P", "Q", "O",
+// "C", "n" (the mini ticker has none of them); a Bybit ticker snapshot
+// "highPrice24h", "lowPrice24h", "volume24h", "turnover24h". Binance
+// liquidations: "ap", "z", "X", "T". Klines: the open, high, low and
 // close, the volume, the interval and the open time (Binance "o"/"h"/"l"/
-// "c"/"v"/"i"/"t", with "T" and "x"; Bybit "open"/"high"/"low"/"close"/
+// "c"/"v"/"i"/"t", with "T", "x", "n" and "q"; Bybit "open"/"high"/"low"/"close"/
 // "volume"/"interval"/"start", with "end" and "confirm"; Kraken v2
 // "open"/"high"/"low"/"close"/"volume"/"interval"/"interval_begin";
 // Coinbase candles "open"/"high"/"low"/"close"/"volume"/"start"). Binance's USDⓈ-M and COIN-M

@@ -128,7 +128,7 @@ func ExampleNewBybit() {
 	p := normalize.NewBybit(events, sink, nil)
 	ctx := context.Background()
 	for _, msg := range []string{
-		`{"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","lastPrice":"61874.00","bid1Price":"61873.90","ask1Price":"61874.00"},"cs":1,"ts":1715748762463}`,
+		`{"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","lastPrice":"61874.00","highPrice24h":"62752.90","lowPrice24h":"61000.10","volume24h":"98430.1050","turnover24h":"6073739017.8331","bid1Price":"61873.90","ask1Price":"61874.00"},"cs":1,"ts":1715748762463}`,
 		`{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","bid1Price":"61873.50"},"cs":2,"ts":1715748763063}`,
 	} {
 		if err := p.HandleBytes(ctx, []byte(msg), 1); err != nil {

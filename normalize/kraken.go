@@ -386,6 +386,8 @@ func (m *krTickerMsg) fill(f *filler) {
 	f.need("bid", m.Bid.ok) // Kraken WebSocket v2 "ticker": always sent
 	f.need("ask", m.Ask.ok)
 	f.need("last", m.Last.ok)
+	f.needAll(keySent{"bid_qty", m.BidQty.ok}, keySent{"ask_qty", m.AskQty.ok}, keySent{"volume", m.Volume.ok},
+		keySent{"low", m.Low.ok}, keySent{"high", m.High.ok}, keySent{"change", m.Change.ok}, keySent{"change_pct", m.ChangePct.ok})
 	f.symbol("symbol", &m.Symbol)
 	f.price(&x.BidPrice, "bid", m.Bid)
 	f.price(&x.BidQty, "bid_qty", m.BidQty)

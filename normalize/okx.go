@@ -240,6 +240,9 @@ func (m *okxTickerMsg) fill(f *filler) {
 	f.need("last", m.Last.sent)
 	f.need("askPx", m.AskPx.sent)
 	f.need("bidPx", m.BidPx.sent)
+	f.needAll(keySent{"lastSz", m.LastSz.sent}, keySent{"askSz", m.AskSz.sent}, keySent{"bidSz", m.BidSz.sent},
+		keySent{"open24h", m.Open24h.sent}, keySent{"high24h", m.High24h.sent}, keySent{"low24h", m.Low24h.sent},
+		keySent{"vol24h", m.Vol24h.sent}, keySent{"volCcy24h", m.VolCcy24h.sent})
 	f.symbol("instId", &m.InstID)
 	f.price(&x.Last, "last", m.Last.num)
 	f.price(&x.LastQty, "lastSz", m.LastSz.num)
@@ -297,6 +300,9 @@ func (m *okxBookMsg) fill(f *filler) {
 	f.need("asks", m.Asks.ok)
 	f.need("bids", m.Bids.ok)
 	f.millis(&f.main, "ts", m.TS)
+	// Every push of every book channel has its ts (OKX v5 "Order book
+	// channel"), and the envelope none: absent, the book was dated 1970.
+	f.need("ts", m.TS.ok)
 	// OKX deprecated the books checksum and sends "checksum":0 in its
 	// place (issue #14 C): a placeholder, not sent, so HasChecksum stays
 	// false.

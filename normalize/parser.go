@@ -84,8 +84,12 @@ type Parser struct {
 	// (a Binance payload without "e" is decoded once, into the bookTicker
 	// struct that also classifies it).
 	predecoded bool
-	bareEv     schema.CanonicalEvent
-	tsScale    int64 // nanoseconds per unit of an integer time (Options.TimeUnit)
+	// unsure: the payload was cut from its wrapper by the leading
+	// members alone (Binance fast split), so a syntax error in it may be
+	// a member after the payload, legal JSON: resplit it whole.
+	unsure  bool
+	bareEv  schema.CanonicalEvent
+	tsScale int64 // nanoseconds per unit of an integer time (Options.TimeUnit)
 	// reasons interns the venue's free texts (error messages): a venue
 	// repeats the same few, so after the first of each a control event
 	// costs no allocation. Bounded by maxReasons; past that a new text is
@@ -416,7 +420,10 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 	if p.bare {
 		ev := &p.bareEv
 		ev.Book.Bids, ev.Book.Asks = ev.Book.Bids[:0], ev.Book.Asks[:0]
-		return p.slots[k].decode(p, payload, ev)
+		if err := p.slots[k].decode(p, payload, ev); err != nil {
+			return p.resplitOr(err)
+		}
+		return nil
 	}
 	kd := &p.spec.kinds[k]
 	ev, pooled, err := p.acquire(ctx, kd.typ, ingest)
@@ -439,6 +446,11 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 			continue
 		}
 		if err := s.decode(p, part, ev); err != nil {
+			if i == 0 && p.resplitOr(err) == errResplit {
+				p.release(ev, pooled)
+				p.stats.messages.Add(^uint64(0)) // counted again when resplit
+				return errResplit
+			}
 			field, cause := decodeError(err)
 			f.fail(field, cause)
 			break

@@ -98,7 +98,7 @@ func TestProviderRawEveryVenue(t *testing.T) {
 		frame, stream string
 		payloadPrefix string
 	}{
-		{schema.VenueBinance, `{"stream":"btcusdt@trade","data":{"e":"trade","s":"BTCUSDT","t":1,"p":"1","q":"1"}}`, "btcusdt@trade", `{"e":"trade"`},
+		{schema.VenueBinance, `{"stream":"btcusdt@trade","data":{"e":"trade","s":"BTCUSDT","t":1,"p":"1","q":"1","T":1,"m":true}}`, "btcusdt@trade", `{"e":"trade"`},
 		{schema.VenueOKX, `{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"1","px":"1","sz":"1","side":"buy","ts":"1"}]}`, "trades", `{"arg"`},
 		{schema.VenueBybit, `{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1,"data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"1","p":"1","i":"x"}]}`, "publicTrade.BTCUSDT", `{"topic"`},
 		{schema.VenueCoinbase, `{"channel":"market_trades","timestamp":"2024-01-01T00:00:00Z","sequence_num":1,"events":[{"type":"update","trades":[{"trade_id":"1","product_id":"BTC-USD","price":"1","size":"1","side":"BUY","time":"2024-01-01T00:00:00Z"}]}]}`, "market_trades", `{"channel"`},

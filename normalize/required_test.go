@@ -196,16 +196,16 @@ func TestTradeRequiredFields(t *testing.T) {
 func TestTickerRequiredFields(t *testing.T) {
 	const cbTS = `"timestamp":"2026-04-07T14:30:03.000000Z","sequence_num":0`
 	okx := func(fields string) string {
-		return `{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT",` + fields + `"ts":"1"}]}`
+		return `{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT",` + fields + `"lastSz":"","askSz":"","bidSz":"","open24h":"1","high24h":"1","low24h":"1","vol24h":"1","volCcy24h":"1","ts":"1"}]}`
 	}
 	kraken := func(fields string) string {
-		return `{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD",` + fields + `"volume":1}]}`
+		return `{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD",` + fields + `"bid_qty":1,"ask_qty":1,"volume":1,"low":1,"high":1,"change":0,"change_pct":0}]}`
 	}
 	cbx := func(fields string) string {
 		return `{"type":"ticker","sequence":1,"product_id":"BTC-USD",` + fields + `"time":"2021-04-17T16:43:30.244075Z"}`
 	}
 	cba := func(channel, fields string) string {
-		return `{"channel":"` + channel + `",` + cbTS + `,"events":[{"type":"update","tickers":[{"type":"ticker","product_id":"BTC-USD",` + fields + `"volume_24_h":"1"}]}]}`
+		return `{"channel":"` + channel + `",` + cbTS + `,"events":[{"type":"update","tickers":[{"type":"ticker","product_id":"BTC-USD",` + fields + `"volume_24_h":"1","low_24_h":"1","high_24_h":"1","price_percent_chg_24_h":"0"}]}]}`
 	}
 	for _, c := range []struct{ name, venue, msg, field string }{
 		{"okx without bidPx", "okx", okx(`"last":"1","askPx":"2",`), "bidPx"},
@@ -215,8 +215,8 @@ func TestTickerRequiredFields(t *testing.T) {
 		{"kraken whole", "kraken", kraken(`"bid":1,"ask":2,"last":1,`), ""},
 		{"coinbase exchange without best_bid", "coinbase", cbx(`"price":"1","best_ask":"2",`), "best_bid"},
 		{"coinbase exchange whole", "coinbase", cbx(`"price":"1","best_bid":"1","best_ask":"2",`), ""},
-		{"coinbase ticker without best_ask", "coinbase", cba("ticker", `"price":"1","best_bid":"1",`), "best_ask"},
-		{"coinbase ticker without price", "coinbase", cba("ticker", `"best_bid":"1","best_ask":"2",`), "price"},
+		{"coinbase ticker without best_ask", "coinbase", cba("ticker", `"price":"1","best_bid":"1","best_bid_quantity":"1","best_ask_quantity":"1",`), "best_ask"},
+		{"coinbase ticker without price", "coinbase", cba("ticker", `"best_bid":"1","best_ask":"2","best_bid_quantity":"1","best_ask_quantity":"1",`), "price"},
 		{"coinbase ticker_batch has no bid or ask", "coinbase", cba("ticker_batch", `"price":"1",`), ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -55,7 +55,7 @@ func TestSymbolsRegistry(t *testing.T) {
 
 	// A parser using the registry resolves the loaded symbol.
 	p, sink, _ := newRecParser(t, &Options{Symbols: s})
-	require.NoError(t, p.HandleBytes(context.Background(), []byte(`{"e":"trade","s":"WEIRDPAIR","t":1,"p":"1","q":"1"}`), 1))
+	require.NoError(t, p.HandleBytes(context.Background(), []byte(`{"e":"trade","s":"WEIRDPAIR","t":1,"p":"1","q":"1","T":1,"m":true}`), 1))
 	require.Equal(t, "WEIRD-PAIR", sink.got[0].Symbol)
 }
 

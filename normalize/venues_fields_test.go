@@ -17,7 +17,7 @@ func TestOKXTickerVolumesByInstType(t *testing.T) {
 		if instType != "" {
 			typ = `"instType":"` + instType + `",`
 		}
-		return []byte(`{"arg":{"channel":"tickers","instId":"` + instID + `"},"data":[{` + typ + `"instId":"` + instID + `","last":"30236","askPx":"30237","bidPx":"30235","vol24h":"1760213","volCcy24h":"17602.13","ts":"1652459224956"}]}`)
+		return []byte(`{"arg":{"channel":"tickers","instId":"` + instID + `"},"data":[{` + typ + `"instId":"` + instID + `","last":"30236","askPx":"30237","bidPx":"30235","lastSz":"1","askSz":"1","bidSz":"1","open24h":"1","high24h":"1","low24h":"1","vol24h":"1760213","volCcy24h":"17602.13","ts":"1652459224956"}]}`)
 	}
 	for _, tc := range []struct {
 		name, instType, instID string

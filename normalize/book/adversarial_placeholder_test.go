@@ -17,16 +17,11 @@ import (
 // one still breaks the book.
 func TestAdversarialOKXPlaceholders(t *testing.T) {
 	msg := func(action string, prev int64, seq uint64, bids, asks, tail string) []byte {
-		return fmt.Appendf(nil, `{"arg":{"channel":"books","instId":"BTC-USDT"},"action":%q,"data":[{"asks":[%s],"bids":[%s],"ts":"1700000000000"%s,"prevSeqId":%d,"seqId":%d}]}`,
-			action, asks, bids, tail, prev, seq)
+		return okxRaw("books", action, prev, seq, bids, asks, tail)
 	}
 	bk, sink, _ := newRecBook(t, OKX, "BTC-USDT", nil)
 	ctx := context.Background()
-	apply := func(b []byte) {
-		t.Helper()
-		require.NoError(t, bk.Apply(ctx, okxEvent(t, b)))
-		require.True(t, bk.Live(), "%s", b)
-	}
+	apply := func(b []byte) { t.Helper(); applyLive(t, bk, b) }
 	apply(msg("snapshot", -1, 500, `["100","1","0","1"]`, `["101","1","0","1"]`, `,"checksum":0`))
 	apply(msg("update", 500, 507, `["99","2","0","1"]`, ``, `,"checksum":0`))
 	apply(msg("update", 507, 507, ``, ``, `,"checksum":0`))       // keep-alive

@@ -2,6 +2,7 @@ package book
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -131,3 +132,18 @@ func (s *sinkPut) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
 type wholeBook struct{ FetcherFunc }
 
 func (wholeBook) SnapshotDepth() int { return math.MaxInt }
+
+// okxRaw is an OKX book push of channel as sent: bids and asks are levels
+// as JSON text, tail more members (a checksum) after "ts".
+func okxRaw(channel, action string, prev int64, seq uint64, bids, asks, tail string) []byte {
+	return fmt.Appendf(nil, `{"arg":{"channel":%q,"instId":"BTC-USDT"},"action":%q,"data":[{"asks":[%s],"bids":[%s],"ts":"1700000000000"%s,"prevSeqId":%d,"seqId":%d}]}`,
+		channel, action, asks, bids, tail, prev, seq)
+}
+
+// applyLive applies an OKX push through the real parser and requires the
+// book live after it.
+func applyLive(t testing.TB, bk *Book, b []byte) {
+	t.Helper()
+	require.NoError(t, bk.Apply(context.Background(), okxEvent(t, b)))
+	require.True(t, bk.Live(), "%s", b)
+}
