@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"hash/maphash"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -112,7 +113,8 @@ type Subscription struct {
 	slots    map[routeKey]*slot   // per coalescable stream, swept of streams gone quiet (sweepSlotsLocked)
 	slotList []*slot              // the same slots, in the order a sweep visits them
 	hand     int                  // the sweep's next place in slotList
-	born     uint64               // slots made with minSlots held: the sweep's clock
+	born     uint64               // slots made with minSlots held for streams new to the sweep: its clock
+	forgot   *sketch              // the streams whose slots the sweep forgot; nil until it first does
 	gaps     map[routeKey]*marker // gap markers waiting, by the stream they report on
 	pending  markers              // the same markers, the first due first
 	market   uint64               // market data events delivered so far
@@ -372,7 +374,7 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 	k := keyOf(ev)
 	sl := s.slots[k]
 	if sl == nil {
-		s.sweepSlotsLocked()
+		s.sweepSlotsLocked(s.forgot == nil || !s.forgot.has(k))
 		sl = &slot{key: k, at: len(s.slotList)}
 		s.slots[k] = sl
 		s.slotList = append(s.slotList, sl)
@@ -419,18 +421,27 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 // end, and made a subscriber to more than 8,192 streams quoting in turn
 // forget and make again a slot for every quote, sweeping every 4,096.
 //
-// Not solved: L streams that first quote all at once, many more than
-// minSlots (a subscriber to 100k options), age one another before they
-// can quote twice, and each quote then finds its slot forgotten (the
-// streams quoting in between are new streams to the sweep), for good. It
-// costs a small allocation per quote, next to the clone's 1,896 bytes,
-// and loses nothing; telling such a stream from a new one needs a memory
-// of forgotten streams, not kept.
-func (s *Subscription) sweepSlotsLocked() {
+// A stream whose slot was forgotten and that quotes again is not a new
+// stream to the sweep: it does not age the others. L streams that first
+// quote all at once, many more than minSlots (a subscriber to 100k
+// options), age one another before they can quote twice; counted as new
+// when they came back, they aged the rest in turn, and each quote found
+// its slot forgotten and made it again, for good (an allocation and a map
+// insertion per quote). The forgotten streams are remembered in a sketch
+// of fixed size (2^18 16-bit fingerprints, at most 512 KiB, made 512
+// bytes a page as written, once the sweep first forgets a slot): one
+// found in it on its return does not tick the clock; one it lost (another
+// stream's fingerprint written over its own) is new again, and a new
+// stream taken for a forgotten one (about 1 in 65,536) ticks nothing. So
+// the slots held are at most the bound above plus the forgotten streams
+// that quote again — streams that keep quoting, however rarely.
+func (s *Subscription) sweepSlotsLocked(tick bool) {
 	if len(s.slots) < minSlots {
 		return
 	}
-	s.born++
+	if tick {
+		s.born++
+	}
 	w := uint64(max(minSlots, len(s.slotList)/2))
 	for range sweepStep {
 		if s.hand >= len(s.slotList) {
@@ -442,6 +453,10 @@ func (s *Subscription) sweepSlotsLocked() {
 			continue
 		}
 		// Forget it: the last slot takes its place, to be visited next.
+		if s.forgot == nil {
+			s.forgot = &sketch{seed: maphash.MakeSeed()}
+		}
+		s.forgot.saw(sl.key)
 		delete(s.slots, sl.key)
 		last := len(s.slotList) - 1
 		moved := s.slotList[last]
