@@ -173,8 +173,16 @@
 //     funding rate ([schema.EventType.Coalescable]). At most one event per
 //     stream waits; a newer one replaces it in place (without allocating
 //     when the payload fits) and keeps its place in line. A slow subscriber
-//     sees fewer, fresher updates, and always the latest in the end. The
-//     lane needs no bound: it never holds more than one event per stream.
+//     sees fewer, fresher updates, and always the latest in the end. It
+//     holds one event per stream, and at most 32,768 (about 64 MiB): a
+//     subscriber held still while new streams keep coming (options listed
+//     by the thousand) would otherwise grow it without end. Past that the
+//     quote queued first is dropped (counted in Stats.Coalesced) and
+//     announced by a gap marker about every symbol of its venue and type
+//     (Symbol "", Control.GapType the type, GapSource
+//     GapSubscriberQueue, GapCount the quotes dropped) on the critical
+//     lane, so ahead of the stream's next quote; one per venue and type
+//     waits there, later drops merged into it.
 //     A gap marker about a coalescable stream — of every symbol of the
 //     venue when it names none, and about every stream of its venue (and
 //     symbol) when it names no type (GapType schema.EventUnknown) —

@@ -68,7 +68,7 @@ type Stats struct {
 	Delivered  uint64        // events handed to the handler or received from C
 	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream, or by a gap marker about it
 	Dropped    uint64        // ordered events dropped because the lane was full
-	Gaps       uint64        // gap markers made for those drops (each covers one or more)
+	Gaps       uint64        // gap markers made for those drops (each covers one or more), and for quotes dropped past the coalescing lane's bound
 	Overflowed uint64        // critical events queued beyond CriticalBound (none lost)
 	Discarded  uint64        // queued events released at Unsubscribe or at a Close that timed out
 	Critical   int           // critical events queued now
@@ -98,29 +98,31 @@ type Subscription struct {
 	critBound, ordBound int
 	abortOnce           sync.Once
 
-	mu       sync.Mutex
-	state    subState
-	idle     bool                   // the goroutine found every lane empty and waits for wake
-	over     bool                   // the critical lane is over its bound
-	slow     bool                   // dropping market data since the lanes were last empty
-	lastOrd  bool                   // the last market data delivered came from the ordered lane
-	staged   *schema.CanonicalEvent // ordered event whose gap marker is being delivered: it goes next
-	seq      uint64
-	crit     ring[*schema.CanonicalEvent]
-	ord      ring[ordered]
-	coal     ring[queued]         // slots in line; a slot's gap marker may leave its entry dead (queued.live)
-	coalN    int                  // live entries of coal: the quotes queued
-	slots    map[routeKey]*slot   // per coalescable stream, swept of streams gone quiet (sweepSlotsLocked)
-	slotList []*slot              // the same slots, in the order a sweep visits them
-	hand     int                  // the sweep's next place in slotList
-	born     uint64               // slots made with minSlots held for streams new to the sweep: its clock
-	forgot   *sketch              // the streams whose slots the sweep forgot; nil until it first does
-	gaps     map[routeKey]*marker // gap markers waiting, by the stream they report on
-	pending  markers              // the same markers, the first due first
-	market   uint64               // market data events delivered so far
-	counters Stats                // counters kept under mu, Delivered and WorstLag included
-	episode  uint64               // Dropped when the subscription last became slow
-	scanned  uint64               // waiting markers and queued slots looked at, for tests: the work of a pop or a gap marker
+	mu         sync.Mutex
+	state      subState
+	idle       bool                   // the goroutine found every lane empty and waits for wake
+	over       bool                   // the critical lane is over its bound
+	slow       bool                   // dropping market data since the lanes were last empty
+	lastOrd    bool                   // the last market data delivered came from the ordered lane
+	staged     *schema.CanonicalEvent // ordered event whose gap marker is being delivered: it goes next
+	seq        uint64
+	crit       ring[*schema.CanonicalEvent]
+	ord        ring[ordered]
+	coal       ring[queued]                        // slots in line; a slot's gap marker may leave its entry dead (queued.live)
+	coalN      int                                 // live entries of coal: the quotes queued
+	slots      map[routeKey]*slot                  // per coalescable stream, swept of streams gone quiet (sweepSlotsLocked)
+	slotList   []*slot                             // the same slots, in the order a sweep visits them
+	hand       int                                 // the sweep's next place in slotList
+	born       uint64                              // slots made with minSlots held for streams new to the sweep: its clock
+	forgot     *sketch                             // the streams whose slots the sweep forgot; nil until it first does
+	gaps       map[routeKey]*marker                // gap markers waiting, by the stream they report on
+	stale      map[routeKey]*schema.CanonicalEvent // markers of quotes dropped past quoteBound, queued on the critical lane, by (venue, type)
+	quoteBound int                                 // the most quotes queued: maxQuotes (a test's less)
+	pending    markers                             // the same markers, the first due first
+	market     uint64                              // market data events delivered so far
+	counters   Stats                               // counters kept under mu, Delivered and WorstLag included
+	episode    uint64                              // Dropped when the subscription last became slow
+	scanned    uint64                              // waiting markers and queued slots looked at, for tests: the work of a pop or a gap marker
 
 	panics atomic.Uint64
 }
@@ -237,6 +239,11 @@ const minSlots = 4096
 // are minSlots (see sweepSlotsLocked).
 const sweepStep = 4
 
+// maxQuotes is the most coalescable events one subscription queues (see
+// dropOldestQuoteLocked): one per stream is no bound when new streams
+// keep coming to a subscriber held still. About 2 KiB each, 64 MiB.
+const maxQuotes = 1 << 15
+
 func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Subscription {
 	if o.CriticalBound <= 0 {
 		o.CriticalBound = DefaultCriticalBound
@@ -245,21 +252,22 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		o.OrderedBound = DefaultOrderedBound
 	}
 	s := &Subscription{
-		d:         d,
-		id:        id,
-		name:      o.Name,
-		m:         compile(f),
-		handler:   o.Handler,
-		onPanic:   o.OnPanic,
-		wake:      make(chan struct{}, 1),
-		abort:     make(chan struct{}),
-		done:      make(chan struct{}),
-		critBound: o.CriticalBound,
-		ordBound:  o.OrderedBound,
-		crit:      newRing[*schema.CanonicalEvent](min(o.CriticalBound, 64)),
-		ord:       newRing[ordered](min(o.OrderedBound, DefaultOrderedBound)), // grows to the bound as needed
-		coal:      newRing[queued](16),
-		slots:     make(map[routeKey]*slot),
+		d:          d,
+		id:         id,
+		name:       o.Name,
+		m:          compile(f),
+		handler:    o.Handler,
+		onPanic:    o.OnPanic,
+		wake:       make(chan struct{}, 1),
+		abort:      make(chan struct{}),
+		done:       make(chan struct{}),
+		critBound:  o.CriticalBound,
+		ordBound:   o.OrderedBound,
+		crit:       newRing[*schema.CanonicalEvent](min(o.CriticalBound, 64)),
+		ord:        newRing[ordered](min(o.OrderedBound, DefaultOrderedBound)), // grows to the bound as needed
+		coal:       newRing[queued](16),
+		slots:      make(map[routeKey]*slot),
+		quoteBound: maxQuotes,
 	}
 	if s.handler == nil {
 		s.ch = make(chan *schema.CanonicalEvent)
@@ -391,7 +399,55 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 	sl.ev, sl.seq, sl.last = cl.take(), s.seq, s.born
 	s.coal.push(queued{sl: sl, seq: s.seq})
 	s.coalN++
+	if s.coalN > s.quoteBound {
+		s.dropOldestQuoteLocked()
+	}
 	return true
+}
+
+// dropOldestQuoteLocked drops the quote queued first, when more than
+// quoteBound are: a subscriber held still (its handler stuck) while new
+// streams keep coming (options listed by the thousand) would otherwise
+// queue one per stream without end. The subscriber is told: a gap marker
+// about every symbol of the quote's venue and type (Symbol "", GapType
+// the type, GapSource schema.GapSubscriberQueue, GapCount the quotes
+// dropped) on the critical lane, so ahead of any later quote of the
+// stream; one per (venue, type) waits there, and later drops merge into
+// it until it is delivered. A quote it never gets is announced, never
+// silently stale; what it gets is still each stream's latest.
+func (s *Subscription) dropOldestQuoteLocked() {
+	for !s.coal.peek().live() {
+		s.coal.pop() // its stream's quote went with a gap marker
+	}
+	sl := s.coal.pop().sl
+	old := sl.ev
+	sl.ev = nil
+	s.coalN--
+	s.counters.Coalesced++
+	k := routeKey{venue: old.Venue, typ: old.Type}
+	if g := s.stale[k]; g != nil {
+		g.Control.GapCount++
+		return
+	}
+	g := &schema.CanonicalEvent{
+		Venue:      old.Venue,
+		Type:       schema.EventGap,
+		ExchangeTS: old.ExchangeTS,
+		IngestTS:   old.IngestTS,
+		Control: schema.Control{
+			Kind:      schema.ControlGap,
+			GapType:   old.Type,
+			GapCount:  1,
+			GapSource: schema.GapSubscriberQueue,
+			Reason:    "dispatch: subscriber's queue held more quotes than its bound: the oldest dropped, stale until its stream's next",
+		},
+	}
+	if s.stale == nil {
+		s.stale = make(map[routeKey]*schema.CanonicalEvent)
+	}
+	s.stale[k] = g
+	s.crit.push(g)
+	s.counters.Gaps++
 }
 
 // sweepSlotsLocked forgets the slots of streams gone quiet: a venue's
@@ -681,6 +737,11 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 		if s.over && s.crit.len() <= s.critBound {
 			s.over = false
 		}
+		if len(s.stale) > 0 && ev.Type == schema.EventGap {
+			if k := (routeKey{venue: ev.Venue, typ: ev.Control.GapType}); s.stale[k] == ev {
+				delete(s.stale, k) // later drops need a new marker
+			}
+		}
 		return ev
 	}
 	if ev := s.staged; ev != nil {
@@ -851,6 +912,7 @@ func (s *Subscription) stop() uint64 {
 	s.coalN = 0
 	s.pending.reset()
 	clear(s.gaps)
+	clear(s.stale)
 	s.counters.Discarded += n
 	s.mu.Unlock()
 	signal(s.wake)                            // parked: it wakes, sees stateStopped and exits
