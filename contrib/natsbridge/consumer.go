@@ -90,7 +90,8 @@ type ConsumerOptions struct {
 	// or PendingBytes, wait, no more messages are taken from the queue,
 	// whose bounds then apply). Defaults to DefaultPoolWait.
 	PoolWait time.Duration
-	// MaxStreams bounds the streams (venue, symbol, type) and the subjects
+	// MaxStreams bounds the streams (venue, symbol, type and view: a book's
+	// depth, a kline's interval) and the subjects
 	// the consumer keeps state for, whoever publishes on its Subjects: the
 	// bridge sequence of each ordered stream, the latest update of each
 	// coalescable one waiting for an event, and the subscription each

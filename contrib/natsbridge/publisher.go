@@ -50,7 +50,8 @@ type PublisherOptions struct {
 	// goes over ExecBound (NATS or the stream is unavailable). It runs on
 	// the dispatcher's delivery goroutine and must not block. Defaults to nil.
 	OnExecBacklog func(pending int)
-	// MaxStreams bounds the streams (venue, symbol, type) the Publisher
+	// MaxStreams bounds the streams (venue, symbol, type and view: a book's
+	// depth, a kline's interval) the Publisher
 	// keeps a subject and a bridge sequence for: venues list and delist
 	// symbols without end (options and dated futures expire by the
 	// thousand). Past it the stream bridged least recently is forgotten
