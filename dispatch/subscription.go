@@ -429,19 +429,8 @@ func (s *Subscription) dropOldestQuoteLocked() {
 		g.Control.GapCount++
 		return
 	}
-	g := &schema.CanonicalEvent{
-		Venue:      old.Venue,
-		Type:       schema.EventGap,
-		ExchangeTS: old.ExchangeTS,
-		IngestTS:   old.IngestTS,
-		Control: schema.Control{
-			Kind:      schema.ControlGap,
-			GapType:   old.Type,
-			GapCount:  1,
-			GapSource: schema.GapSubscriberQueue,
-			Reason:    "dispatch: subscriber's queue held more quotes than its bound: the oldest dropped, stale until its stream's next",
-		},
-	}
+	g := queueGap(old)
+	g.Control.Reason = "dispatch: subscriber's queue held more quotes than its bound: the oldest dropped, stale until its stream's next"
 	if s.stale == nil {
 		s.stale = make(map[routeKey]*schema.CanonicalEvent)
 	}
@@ -629,21 +618,9 @@ func (s *Subscription) dropOldestLocked() news {
 		s.pending.moveToBack(m)
 		return report
 	}
-	g := &schema.CanonicalEvent{
-		Venue:      old.Venue,
-		Symbol:     old.Symbol,
-		Type:       schema.EventGap,
-		ExchangeTS: old.ExchangeTS,
-		IngestTS:   old.IngestTS,
-		Control: schema.Control{
-			Kind:        schema.ControlGap,
-			GapType:     old.Type,
-			GapCount:    1,
-			GapFirstSeq: first,
-			GapLastSeq:  last,
-			GapSource:   schema.GapSubscriberQueue,
-		},
-	}
+	g := queueGap(old)
+	g.Symbol = old.Symbol
+	g.Control.GapFirstSeq, g.Control.GapLastSeq = first, last
 	// The view that lost events, as a venue's marker names it.
 	g.Book.Depth, g.Kline.Interval = old.Book.Depth, old.Kline.Interval
 	if first == 0 || last == 0 {
@@ -657,6 +634,24 @@ func (s *Subscription) dropOldestLocked() news {
 	s.pending.pushBack(m)
 	s.counters.Gaps++
 	return report
+}
+
+// queueGap returns a gap marker of the subscriber's queue about the
+// stream of old, an event it dropped: its venue, type and times, a count
+// of one. The caller names the symbol and view it covers.
+func queueGap(old *schema.CanonicalEvent) *schema.CanonicalEvent {
+	return &schema.CanonicalEvent{
+		Venue:      old.Venue,
+		Type:       schema.EventGap,
+		ExchangeTS: old.ExchangeTS,
+		IngestTS:   old.IngestTS,
+		Control: schema.Control{
+			Kind:      schema.ControlGap,
+			GapType:   old.Type,
+			GapCount:  1,
+			GapSource: schema.GapSubscriberQueue,
+		},
+	}
 }
 
 // inLine reports whether ev is a gap marker published about one ordered
