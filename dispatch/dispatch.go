@@ -104,7 +104,7 @@ func (d *Dispatcher) Subscribe(f Filter, opts *SubscribeOptions) (*Subscription,
 	d.nextID++
 	s := newSubscription(d, d.nextID, f, o)
 	d.subs = append(slices.Clip(d.subs), s)
-	d.idx.Store(newIndex(d.subs))
+	d.idx.Store(d.idx.Load().with(d.subs, s))
 	d.running[s] = struct{}{}
 	go s.run()
 	return s, nil

@@ -118,8 +118,12 @@
 // several: a book's depth (schema.Book.Depth) and a kline's interval
 // (schema.Kline.Interval), so that Binance's 1 m and 1 h candles coalesce
 // apart and each book view gets gap markers of its own — the first time the stream is published and
-// keeps the answer in a concurrent map (sync.Map) read without a lock and
-// started afresh when a subscription comes or goes. Learning a stream
+// keeps the answer in a concurrent map (sync.Map) read without a lock. A
+// Subscribe keeps what was learned: a stream's route is brought up to date
+// on its next Publish by matching it against the subscriptions added since
+// (the last 64; one against every subscription before); an Unsubscribe
+// starts afresh, as a route kept would keep the subscription gone alive.
+// Learning a stream
 // matches every subscription once and inserts one entry: no Publish copies
 // the routes learned before (a promotion that copied them all stalled one
 // Publish 30–126 ms at 100k streams). Publishing never scans the subscribers.
@@ -138,8 +142,11 @@
 // that queued nothing during the last W new streams (W the greater of
 // 4,096 and half its slots), a few slots visited per new stream, so no
 // Publish sweeps more than 4 slots and a subscription holds at most about
-// four times the slots of the streams that keep quoting (or 8,192). A
-// stream that keeps publishing keeps both.
+// four times the slots of the streams that keep quoting (or 8,192); a
+// stream whose slot was forgotten and that quotes again does not count as
+// new (a fixed-size sketch remembers them), so streams that first quote
+// all at once, more than 4,096, keep their slots from their second round
+// on. A stream that keeps publishing keeps both.
 //
 // # Lanes
 //
@@ -166,8 +173,16 @@
 //     funding rate ([schema.EventType.Coalescable]). At most one event per
 //     stream waits; a newer one replaces it in place (without allocating
 //     when the payload fits) and keeps its place in line. A slow subscriber
-//     sees fewer, fresher updates, and always the latest in the end. The
-//     lane needs no bound: it never holds more than one event per stream.
+//     sees fewer, fresher updates, and always the latest in the end. It
+//     holds one event per stream, and at most 32,768 (about 64 MiB): a
+//     subscriber held still while new streams keep coming (options listed
+//     by the thousand) would otherwise grow it without end. Past that the
+//     quote queued first is dropped (counted in Stats.Coalesced) and
+//     announced by a gap marker about every symbol of its venue and type
+//     (Symbol "", Control.GapType the type, GapSource
+//     GapSubscriberQueue, GapCount the quotes dropped) on the critical
+//     lane, so ahead of the stream's next quote; one per venue and type
+//     waits there, later drops merged into it.
 //     A gap marker about a coalescable stream — of every symbol of the
 //     venue when it names none, and about every stream of its venue (and
 //     symbol) when it names no type (GapType schema.EventUnknown) —

@@ -200,6 +200,14 @@ func publishFeed(d *Dispatcher, p *pool.Pool[*schema.CanonicalEvent], rng *rand.
 		if typ != schema.EventConnState {
 			ev.Symbol = propSymbols[rng.IntN(len(propSymbols))]
 		}
+		// Views: a book's depth and a kline's interval are streams of
+		// their own (Bybit orderbook.50 beside .200, Binance 1m beside 1h).
+		switch typ {
+		case schema.EventBookUpdate, schema.EventBookSnapshot:
+			ev.Book.Depth = []int{0, 50, 200}[rng.IntN(3)]
+		case schema.EventKlineLive, schema.EventKlineClosed:
+			ev.Kline.Interval = []string{"1m", "1h"}[rng.IntN(2)]
+		}
 		f.stamp(ev, traces)
 		if err := d.Publish(ctx, ev); err != nil {
 			return f, err

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"hash/maphash"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -111,11 +112,38 @@ func (m *matcher) match(k routeKey) bool {
 	return true
 }
 
-// index routes a stream to its subscribers. One index is built for each set
-// of subscribers (empty, on Subscribe and Unsubscribe) and read through an
-// atomic pointer. It learns the route of a stream the first time the
-// stream is published, by matching every subscriber once; later events of
-// the stream find it without a lock.
+// index routes a stream to its subscribers: one index for each set of
+// subscribers, read through an atomic pointer and replaced on Subscribe and
+// Unsubscribe. It learns the route of a stream the first time the stream
+// is published, by matching every subscriber once; later events of the
+// stream find it without a lock.
+//
+// A Subscribe adds one subscription to the routes it matches and leaves
+// the others as they were, so the routes learned stay valid but for that
+// one: the indexes of one dispatcher share what they learned (store), each
+// route tagged with the index it was made for (its epoch), and an index
+// keeps the subscriptions added since the store began (log, the last
+// maxChanges of them). A route of an earlier epoch is brought up to date
+// on its stream's next Publish by matching the stream against those
+// subscriptions alone, not against every subscription again (each
+// Subscribe used to start an empty index: S streams × N subscriptions of
+// matching after it, on the publisher's goroutine). One older than the
+// log is learned by matching. An Unsubscribe still starts an empty store:
+// a route kept from before it would keep the subscription gone, and the
+// queues it held, alive until its stream published again or two
+// generations passed — without end for streams that never come back.
+type index struct {
+	*store
+	subs  []*Subscription // in subscription order
+	epoch uint64          // this set of subscribers; routes of another are brought up to date
+	log   []*Subscription // the subscriptions added that led to epoch, the last one last: log[i] made epoch-len(log)+i+1
+}
+
+// maxChanges is how many Subscribes an index keeps to bring a route up to
+// date: a stream that publishes again after more is learned by matching.
+const maxChanges = 64
+
+// store is what the indexes of one dispatcher learn, shared by them.
 //
 // Learned routes live in a sync.Map (a concurrent hash trie since Go
 // 1.24): a lookup takes no lock and writes nothing, and learning a route
@@ -149,9 +177,7 @@ func (m *matcher) match(k routeKey) bool {
 // twice the last limit while streams come back, or maxRoutes, whichever
 // is most, and never more than 2 × maxLimit; streams that never come back
 // keep it at 2 × maxRoutes.
-type index struct {
-	subs []*Subscription // in subscription order
-
+type store struct {
 	cur atomic.Pointer[routes] // this generation
 
 	mu      sync.Mutex
@@ -189,11 +215,35 @@ type routes struct {
 }
 
 // route is a learned route: the subscriptions that want a stream, in
-// subscription order.
-type route struct{ subs []*Subscription }
+// subscription order, as of the index of epoch.
+type route struct {
+	subs  []*Subscription
+	epoch uint64
+}
 
 // saw tells whether the sketch holds k, and records it.
 func (sk *sketch) saw(k routeKey) bool {
+	i, fp := sk.place(k)
+	page := sk.pages[i/sketchPage]
+	if page == nil {
+		page = new([sketchPage]uint16)
+		sk.pages[i/sketchPage] = page
+	}
+	slot := &page[i%sketchPage]
+	seen := *slot == fp
+	*slot = fp
+	return seen
+}
+
+// has tells whether the sketch holds k, and records nothing.
+func (sk *sketch) has(k routeKey) bool {
+	i, fp := sk.place(k)
+	page := sk.pages[i/sketchPage]
+	return page != nil && page[i%sketchPage] == fp
+}
+
+// place returns k's slot and fingerprint.
+func (sk *sketch) place(k routeKey) (i uint64, fp uint16) {
 	var h maphash.Hash
 	h.SetSeed(sk.seed)
 	h.WriteString(string(k.venue))
@@ -211,16 +261,7 @@ func (sk *sketch) saw(k routeKey) bool {
 	}
 	h.Write(b[:])
 	x := h.Sum64()
-	i, fp := x%returnSlots, uint16(x>>48)|1 // 0: an empty slot
-	page := sk.pages[i/sketchPage]
-	if page == nil {
-		page = new([sketchPage]uint16)
-		sk.pages[i/sketchPage] = page
-	}
-	slot := &page[i%sketchPage]
-	seen := *slot == fp
-	*slot = fp
-	return seen
+	return x % returnSlots, uint16(x>>48) | 1 // 0: an empty slot
 }
 
 const (
@@ -246,48 +287,76 @@ const (
 )
 
 func newIndex(subs []*Subscription) *index {
-	ix := &index{subs: subs, limit: maxRoutes, floor: maxRoutes, ceil: maxLimit}
-	ix.cur.Store(new(routes))
-	return ix
+	st := &store{limit: maxRoutes, floor: maxRoutes, ceil: maxLimit}
+	st.cur.Store(new(routes))
+	return &index{store: st, subs: subs}
+}
+
+// with returns the index of subs, ix's subscribers and s, the newest,
+// sharing what ix learned.
+func (ix *index) with(subs []*Subscription, s *Subscription) *index {
+	log := append(ix.log, s)
+	if len(log) > maxChanges {
+		log = log[len(log)-maxChanges:]
+	}
+	return &index{store: ix.store, subs: subs, epoch: ix.epoch + 1, log: slices.Clip(log)}
 }
 
 // route returns the subscribers that want stream k, in subscription order.
 // The slice is shared and MUST NOT be modified.
 func (ix *index) route(k routeKey) []*Subscription {
-	if r, ok := ix.cur.Load().m.Load(k); ok {
+	if r, ok := ix.cur.Load().m.Load(k); ok && r.(*route).epoch == ix.epoch {
 		return r.(*route).subs
 	}
 	return ix.learn(k)
 }
 
-// learn finds the route of k, in the old generation or by matching every
-// subscription, and adds it to this one: one insertion, a few allocations,
-// never a copy of the others.
+// learn finds the route of k — in this generation or the old one, brought
+// up to date by the changes since it was made, or by matching every
+// subscription — and puts it in this generation: one insertion, a few
+// allocations, never a copy of the others.
 func (ix *index) learn(k routeKey) []*Subscription {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	g := ix.cur.Load()
-	if r, ok := g.m.Load(k); ok {
-		return r.(*route).subs
-	}
 	var r *route
-	if ix.old != nil {
+	if v, ok := g.m.Load(k); ok {
+		r = v.(*route)
+		if r.epoch == ix.epoch {
+			return r.subs
+		}
+		if r = ix.update(k, r); r != nil {
+			g.m.Store(k, r) // replaced: n unchanged
+			return r.subs
+		}
+	} else if ix.old != nil {
 		if v, ok := ix.old.m.Load(k); ok {
-			r = v.(*route)
-			ix.revived++
-			if ix.seen != nil {
-				ix.seen.saw(k) // remembered as learned lately
+			r = ix.update(k, v.(*route))
+			if r != nil {
+				ix.revived++
+				if ix.seen != nil {
+					ix.seen.saw(k) // remembered as learned lately
+				}
 			}
 		}
 	}
 	if r == nil {
-		r = &route{}
+		r = &route{epoch: ix.epoch}
 		for _, s := range ix.subs {
 			if s.m.match(k) {
 				r.subs = append(r.subs, s)
 			}
 		}
 		ix.matched += uint64(len(ix.subs))
+		if v, ok := g.m.Load(k); ok {
+			// A route of another epoch: replaced (n unchanged), unless
+			// made for a later index than this one, which a Publish that
+			// loaded ix before a change is still using.
+			if v.(*route).epoch < ix.epoch {
+				g.m.Store(k, r)
+			}
+			return r.subs
+		}
 		ix.learned++
 		if ix.seen != nil && ix.seen.saw(k) {
 			ix.returns++
@@ -309,6 +378,30 @@ func (ix *index) learn(k routeKey) []*Subscription {
 		}
 	}
 	return r.subs
+}
+
+// update returns r, a route of k learned for another index, brought up to
+// date by the subscriptions added since, or nil when they are not all in
+// the log: r was made for an index older than the log
+// reaches, or for a later one than ix (a Publish that loaded ix just
+// before a change).
+func (ix *index) update(k routeKey, r *route) *route {
+	from := ix.epoch - uint64(len(ix.log))
+	if r.epoch == ix.epoch {
+		return r
+	}
+	if r.epoch < from || r.epoch > ix.epoch {
+		return nil
+	}
+	subs := r.subs
+	for _, s := range ix.log[r.epoch-from:] {
+		ix.matched++
+		if s.m.match(k) {
+			// The newest subscription: the last in subscription order.
+			subs = append(slices.Clip(subs), s)
+		}
+	}
+	return &route{subs: subs, epoch: ix.epoch}
 }
 
 // size returns the routes the index holds, both generations, for tests.

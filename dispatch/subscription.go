@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"hash/maphash"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -67,7 +68,7 @@ type Stats struct {
 	Delivered  uint64        // events handed to the handler or received from C
 	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream, or by a gap marker about it
 	Dropped    uint64        // ordered events dropped because the lane was full
-	Gaps       uint64        // gap markers made for those drops (each covers one or more)
+	Gaps       uint64        // gap markers made for those drops (each covers one or more), and for quotes dropped past the coalescing lane's bound
 	Overflowed uint64        // critical events queued beyond CriticalBound (none lost)
 	Discarded  uint64        // queued events released at Unsubscribe or at a Close that timed out
 	Critical   int           // critical events queued now
@@ -97,28 +98,31 @@ type Subscription struct {
 	critBound, ordBound int
 	abortOnce           sync.Once
 
-	mu       sync.Mutex
-	state    subState
-	idle     bool                   // the goroutine found every lane empty and waits for wake
-	over     bool                   // the critical lane is over its bound
-	slow     bool                   // dropping market data since the lanes were last empty
-	lastOrd  bool                   // the last market data delivered came from the ordered lane
-	staged   *schema.CanonicalEvent // ordered event whose gap marker is being delivered: it goes next
-	seq      uint64
-	crit     ring[*schema.CanonicalEvent]
-	ord      ring[ordered]
-	coal     ring[queued]         // slots in line; a slot's gap marker may leave its entry dead (queued.live)
-	coalN    int                  // live entries of coal: the quotes queued
-	slots    map[routeKey]*slot   // per coalescable stream, swept of streams gone quiet (sweepSlotsLocked)
-	slotList []*slot              // the same slots, in the order a sweep visits them
-	hand     int                  // the sweep's next place in slotList
-	born     uint64               // slots made with minSlots held: the sweep's clock
-	gaps     map[routeKey]*marker // gap markers waiting, by the stream they report on
-	pending  markers              // the same markers, the first due first
-	market   uint64               // market data events delivered so far
-	counters Stats                // counters kept under mu, Delivered and WorstLag included
-	episode  uint64               // Dropped when the subscription last became slow
-	scanned  uint64               // waiting markers and queued slots looked at, for tests: the work of a pop or a gap marker
+	mu         sync.Mutex
+	state      subState
+	idle       bool                   // the goroutine found every lane empty and waits for wake
+	over       bool                   // the critical lane is over its bound
+	slow       bool                   // dropping market data since the lanes were last empty
+	lastOrd    bool                   // the last market data delivered came from the ordered lane
+	staged     *schema.CanonicalEvent // ordered event whose gap marker is being delivered: it goes next
+	seq        uint64
+	crit       ring[*schema.CanonicalEvent]
+	ord        ring[ordered]
+	coal       ring[queued]                        // slots in line; a slot's gap marker may leave its entry dead (queued.live)
+	coalN      int                                 // live entries of coal: the quotes queued
+	slots      map[routeKey]*slot                  // per coalescable stream, swept of streams gone quiet (sweepSlotsLocked)
+	slotList   []*slot                             // the same slots, in the order a sweep visits them
+	hand       int                                 // the sweep's next place in slotList
+	born       uint64                              // slots made with minSlots held for streams new to the sweep: its clock
+	forgot     *sketch                             // the streams whose slots the sweep forgot; nil until it first does
+	gaps       map[routeKey]*marker                // gap markers waiting, by the stream they report on
+	stale      map[routeKey]*schema.CanonicalEvent // markers of quotes dropped past quoteBound, queued on the critical lane, by (venue, type)
+	quoteBound int                                 // the most quotes queued: maxQuotes (a test's less)
+	pending    markers                             // the same markers, the first due first
+	market     uint64                              // market data events delivered so far
+	counters   Stats                               // counters kept under mu, Delivered and WorstLag included
+	episode    uint64                              // Dropped when the subscription last became slow
+	scanned    uint64                              // waiting markers and queued slots looked at, for tests: the work of a pop or a gap marker
 
 	panics atomic.Uint64
 }
@@ -235,6 +239,11 @@ const minSlots = 4096
 // are minSlots (see sweepSlotsLocked).
 const sweepStep = 4
 
+// maxQuotes is the most coalescable events one subscription queues (see
+// dropOldestQuoteLocked): one per stream is no bound when new streams
+// keep coming to a subscriber held still. About 2 KiB each, 64 MiB.
+const maxQuotes = 1 << 15
+
 func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Subscription {
 	if o.CriticalBound <= 0 {
 		o.CriticalBound = DefaultCriticalBound
@@ -243,21 +252,22 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		o.OrderedBound = DefaultOrderedBound
 	}
 	s := &Subscription{
-		d:         d,
-		id:        id,
-		name:      o.Name,
-		m:         compile(f),
-		handler:   o.Handler,
-		onPanic:   o.OnPanic,
-		wake:      make(chan struct{}, 1),
-		abort:     make(chan struct{}),
-		done:      make(chan struct{}),
-		critBound: o.CriticalBound,
-		ordBound:  o.OrderedBound,
-		crit:      newRing[*schema.CanonicalEvent](min(o.CriticalBound, 64)),
-		ord:       newRing[ordered](min(o.OrderedBound, DefaultOrderedBound)), // grows to the bound as needed
-		coal:      newRing[queued](16),
-		slots:     make(map[routeKey]*slot),
+		d:          d,
+		id:         id,
+		name:       o.Name,
+		m:          compile(f),
+		handler:    o.Handler,
+		onPanic:    o.OnPanic,
+		wake:       make(chan struct{}, 1),
+		abort:      make(chan struct{}),
+		done:       make(chan struct{}),
+		critBound:  o.CriticalBound,
+		ordBound:   o.OrderedBound,
+		crit:       newRing[*schema.CanonicalEvent](min(o.CriticalBound, 64)),
+		ord:        newRing[ordered](min(o.OrderedBound, DefaultOrderedBound)), // grows to the bound as needed
+		coal:       newRing[queued](16),
+		slots:      make(map[routeKey]*slot),
+		quoteBound: maxQuotes,
 	}
 	if s.handler == nil {
 		s.ch = make(chan *schema.CanonicalEvent)
@@ -372,7 +382,7 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 	k := keyOf(ev)
 	sl := s.slots[k]
 	if sl == nil {
-		s.sweepSlotsLocked()
+		s.sweepSlotsLocked(s.forgot == nil || !s.forgot.has(k))
 		sl = &slot{key: k, at: len(s.slotList)}
 		s.slots[k] = sl
 		s.slotList = append(s.slotList, sl)
@@ -389,7 +399,44 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 	sl.ev, sl.seq, sl.last = cl.take(), s.seq, s.born
 	s.coal.push(queued{sl: sl, seq: s.seq})
 	s.coalN++
+	if s.coalN > s.quoteBound {
+		s.dropOldestQuoteLocked()
+	}
 	return true
+}
+
+// dropOldestQuoteLocked drops the quote queued first, when more than
+// quoteBound are: a subscriber held still (its handler stuck) while new
+// streams keep coming (options listed by the thousand) would otherwise
+// queue one per stream without end. The subscriber is told: a gap marker
+// about every symbol of the quote's venue and type (Symbol "", GapType
+// the type, GapSource schema.GapSubscriberQueue, GapCount the quotes
+// dropped) on the critical lane, so ahead of any later quote of the
+// stream; one per (venue, type) waits there, and later drops merge into
+// it until it is delivered. A quote it never gets is announced, never
+// silently stale; what it gets is still each stream's latest.
+func (s *Subscription) dropOldestQuoteLocked() {
+	for !s.coal.peek().live() {
+		s.coal.pop() // its stream's quote went with a gap marker
+	}
+	sl := s.coal.pop().sl
+	old := sl.ev
+	sl.ev = nil
+	s.coalN--
+	s.counters.Coalesced++
+	k := routeKey{venue: old.Venue, typ: old.Type}
+	if g := s.stale[k]; g != nil {
+		g.Control.GapCount++
+		return
+	}
+	g := queueGap(old)
+	g.Control.Reason = "dispatch: subscriber's queue held more quotes than its bound: the oldest dropped, stale until its stream's next"
+	if s.stale == nil {
+		s.stale = make(map[routeKey]*schema.CanonicalEvent)
+	}
+	s.stale[k] = g
+	s.crit.push(g)
+	s.counters.Gaps++
 }
 
 // sweepSlotsLocked forgets the slots of streams gone quiet: a venue's
@@ -419,18 +466,27 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 // end, and made a subscriber to more than 8,192 streams quoting in turn
 // forget and make again a slot for every quote, sweeping every 4,096.
 //
-// Not solved: L streams that first quote all at once, many more than
-// minSlots (a subscriber to 100k options), age one another before they
-// can quote twice, and each quote then finds its slot forgotten (the
-// streams quoting in between are new streams to the sweep), for good. It
-// costs a small allocation per quote, next to the clone's 1,896 bytes,
-// and loses nothing; telling such a stream from a new one needs a memory
-// of forgotten streams, not kept.
-func (s *Subscription) sweepSlotsLocked() {
+// A stream whose slot was forgotten and that quotes again is not a new
+// stream to the sweep: it does not age the others. L streams that first
+// quote all at once, many more than minSlots (a subscriber to 100k
+// options), age one another before they can quote twice; counted as new
+// when they came back, they aged the rest in turn, and each quote found
+// its slot forgotten and made it again, for good (an allocation and a map
+// insertion per quote). The forgotten streams are remembered in a sketch
+// of fixed size (2^18 16-bit fingerprints, at most 512 KiB, made 512
+// bytes a page as written, once the sweep first forgets a slot): one
+// found in it on its return does not tick the clock; one it lost (another
+// stream's fingerprint written over its own) is new again, and a new
+// stream taken for a forgotten one (about 1 in 65,536) ticks nothing. So
+// the slots held are at most the bound above plus the forgotten streams
+// that quote again — streams that keep quoting, however rarely.
+func (s *Subscription) sweepSlotsLocked(tick bool) {
 	if len(s.slots) < minSlots {
 		return
 	}
-	s.born++
+	if tick {
+		s.born++
+	}
 	w := uint64(max(minSlots, len(s.slotList)/2))
 	for range sweepStep {
 		if s.hand >= len(s.slotList) {
@@ -442,6 +498,10 @@ func (s *Subscription) sweepSlotsLocked() {
 			continue
 		}
 		// Forget it: the last slot takes its place, to be visited next.
+		if s.forgot == nil {
+			s.forgot = &sketch{seed: maphash.MakeSeed()}
+		}
+		s.forgot.saw(sl.key)
 		delete(s.slots, sl.key)
 		last := len(s.slotList) - 1
 		moved := s.slotList[last]
@@ -558,21 +618,9 @@ func (s *Subscription) dropOldestLocked() news {
 		s.pending.moveToBack(m)
 		return report
 	}
-	g := &schema.CanonicalEvent{
-		Venue:      old.Venue,
-		Symbol:     old.Symbol,
-		Type:       schema.EventGap,
-		ExchangeTS: old.ExchangeTS,
-		IngestTS:   old.IngestTS,
-		Control: schema.Control{
-			Kind:        schema.ControlGap,
-			GapType:     old.Type,
-			GapCount:    1,
-			GapFirstSeq: first,
-			GapLastSeq:  last,
-			GapSource:   schema.GapSubscriberQueue,
-		},
-	}
+	g := queueGap(old)
+	g.Symbol = old.Symbol
+	g.Control.GapFirstSeq, g.Control.GapLastSeq = first, last
 	// The view that lost events, as a venue's marker names it.
 	g.Book.Depth, g.Kline.Interval = old.Book.Depth, old.Kline.Interval
 	if first == 0 || last == 0 {
@@ -586,6 +634,24 @@ func (s *Subscription) dropOldestLocked() news {
 	s.pending.pushBack(m)
 	s.counters.Gaps++
 	return report
+}
+
+// queueGap returns a gap marker of the subscriber's queue about the
+// stream of old, an event it dropped: its venue, type and times, a count
+// of one. The caller names the symbol and view it covers.
+func queueGap(old *schema.CanonicalEvent) *schema.CanonicalEvent {
+	return &schema.CanonicalEvent{
+		Venue:      old.Venue,
+		Type:       schema.EventGap,
+		ExchangeTS: old.ExchangeTS,
+		IngestTS:   old.IngestTS,
+		Control: schema.Control{
+			Kind:      schema.ControlGap,
+			GapType:   old.Type,
+			GapCount:  1,
+			GapSource: schema.GapSubscriberQueue,
+		},
+	}
 }
 
 // inLine reports whether ev is a gap marker published about one ordered
@@ -665,6 +731,11 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 		ev := s.crit.pop()
 		if s.over && s.crit.len() <= s.critBound {
 			s.over = false
+		}
+		if len(s.stale) > 0 && ev.Type == schema.EventGap {
+			if k := (routeKey{venue: ev.Venue, typ: ev.Control.GapType}); s.stale[k] == ev {
+				delete(s.stale, k) // later drops need a new marker
+			}
 		}
 		return ev
 	}
@@ -836,6 +907,7 @@ func (s *Subscription) stop() uint64 {
 	s.coalN = 0
 	s.pending.reset()
 	clear(s.gaps)
+	clear(s.stale)
 	s.counters.Discarded += n
 	s.mu.Unlock()
 	signal(s.wake)                            // parked: it wakes, sees stateStopped and exits

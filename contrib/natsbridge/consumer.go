@@ -90,7 +90,8 @@ type ConsumerOptions struct {
 	// or PendingBytes, wait, no more messages are taken from the queue,
 	// whose bounds then apply). Defaults to DefaultPoolWait.
 	PoolWait time.Duration
-	// MaxStreams bounds the streams (venue, symbol, type) and the subjects
+	// MaxStreams bounds the streams (venue, symbol, type and view: a book's
+	// depth, a kline's interval) and the subjects
 	// the consumer keeps state for, whoever publishes on its Subjects: the
 	// bridge sequence of each ordered stream, the latest update of each
 	// coalescable one waiting for an event, and the subscription each
@@ -185,8 +186,8 @@ type Consumer struct {
 	// stateSubj carries the NATS connection's states, which are no
 	// message received.
 	stateSubj subjectState
-	seqs      *lru[streamKey, seqState] // ordered streams' bridge sequences
-	scratch   schema.CanonicalEvent     // decodes a message that found no event, for its stream and sequence
+	seqs      *lru[viewKey, seqState] // ordered streams' bridge sequences, per view
+	scratch   schema.CanonicalEvent   // decodes a message that found no event, for its stream and sequence
 	// held are critical messages (gap markers, states, control) that found
 	// no event, in order: they are delivered first, and nothing overtakes
 	// them.
@@ -267,8 +268,8 @@ type latestMsg struct {
 }
 
 // seqState is the bridge sequence of one ordered stream as the consumer
-// has seen it. It is kept per stream (venue, symbol, type), as the
-// Publisher counts it, not per subject: symbols that differ only in
+// has seen it. It is kept per stream and view (venue, symbol, type, book
+// depth, kline interval), as the Publisher counts it, not per subject: symbols that differ only in
 // characters a subject token cannot hold ("BTC.USDT", "BTC_USDT") share a
 // subject and are still two streams.
 type seqState struct {
@@ -347,7 +348,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 		quit: make(chan struct{}), loop: make(chan struct{}), pumped: make(chan struct{}),
 		core: core, subjects: newLRU[string, subjectState](o.MaxStreams), latest: make(map[viewKey]*latestMsg),
 		stateSubj: subjectState{subject: "(connection state)", local: true},
-		seqs:      newLRU[streamKey, seqState](o.MaxStreams), seen: newDedup(o.Dedup)}
+		seqs:      newLRU[viewKey, seqState](o.MaxStreams), seen: newDedup(o.Dedup)}
 	c.life, c.endLife = context.WithCancel(context.Background())
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
@@ -616,7 +617,7 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 		// here, it is announced by the next one like any other loss.
 		c.scratch.Reset()
 		if seq, run, err := c.dec.DecodeRun(data, &c.scratch); err == nil && seq != 0 {
-			if ss := c.seqOf(c.scratch.Venue, c.scratch.Symbol, streamType(&c.scratch)); !ss.known {
+			if ss := c.seqOf(viewOf(streamKey{c.scratch.Venue, c.scratch.Symbol, streamType(&c.scratch)}, &c.scratch)); !ss.known {
 				ss.last, ss.run, ss.known = seq-1, run, true
 				ss.midway = seq > 1 && c.seqs.evicted > 0
 			}
@@ -635,12 +636,13 @@ func streamType(ev *schema.CanonicalEvent) schema.EventType {
 	return ev.Type
 }
 
-// seqOf returns the sequence state of a stream (valid until the next call).
-func (c *Consumer) seqOf(venue schema.Venue, symbol string, typ schema.EventType) *seqState {
+// seqOf returns the sequence state of a view of a stream (valid until the
+// next call).
+func (c *Consumer) seqOf(k viewKey) *seqState {
 	before := c.seqs.evicted
-	ss, _ := c.seqs.get(streamKey{venue, symbol, typ})
+	ss, _ := c.seqs.get(k)
 	if c.seqs.evicted != before {
-		c.seqEvicted.add(c.log, 1, "natsbridge: more streams than MaxStreams; the least recently seen forgotten (its next message midway announced by a gap marker of unknown count)", "venue", venue, "symbol", symbol)
+		c.seqEvicted.add(c.log, 1, "natsbridge: more streams than MaxStreams; the least recently seen forgotten (its next message midway announced by a gap marker of unknown count)", "venue", k.venue, "symbol", k.symbol)
 	}
 	return ss
 }
@@ -662,7 +664,8 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		c.noteVenue(ev.Venue)
 	}
 	if typ := streamType(ev); seq != 0 && !typ.Coalescable() && !typ.Critical() {
-		ss := c.seqOf(ev.Venue, ev.Symbol, typ)
+		vk := viewOf(streamKey{ev.Venue, ev.Symbol, typ}, ev)
+		ss := c.seqOf(vk)
 		last, lastRun, known, midway := ss.last, ss.run, ss.known, ss.midway
 		if !known {
 			// A stream first seen midway may be one forgotten (MaxStreams):
@@ -687,7 +690,7 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 			lost = seq - last - 1
 		}
 		if lost > 0 || why != "" {
-			if ev = c.gap(ev, typ, lost, why); ev == nil {
+			if ev = c.gap(ev, vk, lost, why); ev == nil {
 				return
 			}
 		}
@@ -738,14 +741,14 @@ func (c *Consumer) flushHeld() {
 	}
 }
 
-// gap announces n events lost before ev (0: a loss of unknown count, for
-// the reason why): it
-// publishes a gap marker ahead of ev and returns ev to be published. When
-// the pool has no event for the marker, ev itself becomes the marker
-// (counting itself lost too) and gap returns nil: a loss is never left
-// unannounced.
-func (c *Consumer) gap(ev *schema.CanonicalEvent, typ schema.EventType, n uint64, why string) *schema.CanonicalEvent {
-	venue, symbol := ev.Venue, ev.Symbol
+// gap announces n events lost before ev of view k (0: a loss of unknown
+// count, for the reason why): it publishes a gap marker about k, naming
+// its view (Book.Depth, Kline.Interval) as dispatch's markers do, ahead
+// of ev and returns ev to be published. When the pool has no event for
+// the marker, ev itself becomes the marker (counting itself lost too) and
+// gap returns nil: a loss is never left unannounced.
+func (c *Consumer) gap(ev *schema.CanonicalEvent, k viewKey, n uint64, why string) *schema.CanonicalEvent {
+	venue, symbol, typ := k.venue, k.symbol, k.typ
 	g := c.take(true)
 	if g == nil {
 		g, ev = ev, nil
@@ -756,6 +759,7 @@ func (c *Consumer) gap(ev *schema.CanonicalEvent, typ schema.EventType, n uint64
 	}
 	c.lost.add(c.log, n, "natsbridge: events lost between ingest and consumer, announced by gap markers", "venue", venue, "symbol", symbol)
 	g.Venue, g.Symbol, g.Type = venue, symbol, schema.EventGap
+	g.Book.Depth, g.Kline.Interval = k.depth, k.interval
 	g.IngestTS = time.Now().UnixNano()
 	count := "an unknown number of events (" + why + ")"
 	if n > 0 {

@@ -55,12 +55,20 @@
 // # Losses and gap markers
 //
 // Every market data message carries a bridge sequence per stream (venue,
-// symbol, type — not per subject: two symbols a subject token cannot tell
-// apart, such as "BTC.USDT" and "BTC_USDT", are two streams), counted by
+// symbol, type and view — a book's depth, a kline's interval, as dispatch
+// queues and reports them apart: Bybit orderbook.50 beside orderbook.200
+// are numbered each on its own, in a run of its own, and a loss of one is
+// announced by a marker naming its Depth (Kline.Interval), before that
+// view's next event; not per subject: two symbols a subject token cannot
+// tell apart, such as "BTC.USDT" and "BTC_USDT", are two streams), counted by
 // the Publisher before it tries to publish; so does a gap marker that
 // travels on its stream's subject, numbered in that stream, so that its
 // own loss shows too. (A consumer older than this numbering reports one
-// message lost per such marker.) Messages lost anywhere on the way
+// message lost per such marker. Before the numbering per view, which keeps
+// the wire layout, a Publisher and a Consumer of different sides of it
+// see two views of one stream interleaved as restarts or jumps: markers
+// that announce losses that did not happen, never a loss unannounced;
+// upgrade both where a type streams several views.) Messages lost anywhere on the way
 // — refused by NATS while it reconnects (nats.go's reconnect buffer is
 // bounded, see Connect), dropped by the server or the client because the
 // consumer fell behind (its pending limits are bounded,

@@ -50,7 +50,8 @@ type PublisherOptions struct {
 	// goes over ExecBound (NATS or the stream is unavailable). It runs on
 	// the dispatcher's delivery goroutine and must not block. Defaults to nil.
 	OnExecBacklog func(pending int)
-	// MaxStreams bounds the streams (venue, symbol, type) the Publisher
+	// MaxStreams bounds the streams (venue, symbol, type and view: a book's
+	// depth, a kline's interval) the Publisher
 	// keeps a subject and a bridge sequence for: venues list and delist
 	// symbols without end (options and dated futures expire by the
 	// thousand). Past it the stream bridged least recently is forgotten
@@ -130,7 +131,7 @@ type Publisher struct {
 	// layout is the wire version written (WireVersion).
 	layout byte
 	// Used by the dispatcher's delivery goroutine only.
-	streams *lru[streamKey, stream]
+	streams *lru[viewKey, stream]
 	runs    uint32 // the run of the last stream started: streams start runs in turn from a random one
 	evicted atomic.Uint64
 	buf     []byte
@@ -216,7 +217,7 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	}
 	p := &Publisher{
 		nc: nc, js: js, d: d, opts: o, log: logger(o.Logger).With("role", "publisher"), streamMax: maxMsg,
-		streams:  newLRU[streamKey, stream](o.MaxStreams),
+		streams:  newLRU[viewKey, stream](o.MaxStreams),
 		runs:     rand.Uint32(),
 		layout:   layout,
 		wake:     make(chan struct{}, 1),
@@ -245,7 +246,7 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 
 // handle runs on the dispatcher's delivery goroutine with a heap clone.
 func (p *Publisher) handle(ev *schema.CanonicalEvent) {
-	key := streamKey{ev.Venue, ev.Symbol, ev.Type}
+	sk := streamKey{ev.Venue, ev.Symbol, ev.Type}
 	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && (!t.Critical() || durable(t)) {
 		// A gap marker travels with the stream it reports on, so that a
 		// consumer subscribed to that stream's subject alone hears of its
@@ -254,8 +255,13 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 		// acks, account updates) stored in the JetStream stream with
 		// them, as critical as they are — on core NATS its loss could not
 		// even be told.
-		key.typ = t
+		sk.typ = t
 	}
+	// Each view of a stream (a book's depth, a kline's interval) is
+	// numbered on its own, in a run of its own, as dispatch queues and
+	// reports them apart: numbered together, a loss of one view could be
+	// announced to neither in particular.
+	key := viewOf(sk, ev)
 	st, known := p.streams.get(key)
 	if !known {
 		st.subject = Subject(p.opts.Prefix, key.venue, key.symbol, key.typ)
@@ -294,7 +300,7 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	if err := p.nc.Publish(st.subject, p.buf); err != nil {
 		p.dropped.add(p.log, 1, "natsbridge: messages refused by NATS (consumers see gap markers for ordered streams)", "subject", st.subject, "error", err)
 		if ev.Type.Coalescable() {
-			p.lostQuote(key, st.subject, ev)
+			p.lostQuote(sk, st.subject, ev)
 		}
 	}
 	p.published.Add(1)
