@@ -2,7 +2,6 @@ package wsclient
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -74,22 +73,6 @@ func (u dataErrRT) RoundTrip(req *http.Request) (*http.Response, error) {
 	return res, err
 }
 
-// readStreamVia is readStream over the 101 answers of rt.
-func readStreamVia(t testing.TB, rt http.RoundTripper) ([]string, error) {
-	hc := dialClient(&http.Client{Transport: rt}, realClock{}, nil, "")
-	ws, _, err := websocket.Dial(context.Background(), "ws://venue.test/ws", &websocket.DialOptions{HTTPClient: hc})
-	require.NoError(t, err)
-	defer func() { _ = ws.CloseNow() }()
-	var msgs []string
-	for {
-		_, m, err := ws.Read(context.Background())
-		if err != nil {
-			return msgs, err
-		}
-		msgs = append(msgs, string(m))
-	}
-}
-
 // The end of the stream given with the last bytes in one Read (TLS's
 // close_notify): a close frame between fragments is still the venue's
 // close, a stream that ends after whole messages still delivers them
@@ -100,16 +83,16 @@ func TestS28StreamEndWithLastBytes(t *testing.T) {
 		func(b []byte) http.RoundTripper { return upgradeRT{b} },
 		func(b []byte) http.RoundTripper { return dataErrRT{b} },
 	} {
-		msgs, err := readStreamVia(t, rt(slices.Concat(text("a"), frag, closeFrame(1001, "bye"), wsFrame(true, 0, opCont, []byte(`1}`), 0))))
+		msgs, err := readVia(t, rt(slices.Concat(text("a"), frag, closeFrame(1001, "bye"), wsFrame(true, 0, opCont, []byte(`1}`), 0))), true, -1)
 		require.Equal(t, []string{"a"}, msgs)
 		require.Equal(t, websocket.StatusGoingAway, websocket.CloseStatus(err), "err %v", err)
 
-		msgs, err = readStreamVia(t, rt(slices.Concat(text("a"), text("b"))))
+		msgs, err = readVia(t, rt(slices.Concat(text("a"), text("b"))), true, -1)
 		require.Equal(t, []string{"a", "b"}, msgs)
 		require.ErrorIs(t, err, io.EOF)
 		require.NotErrorIs(t, err, ErrMessageCut)
 
-		msgs, err = readStreamVia(t, rt(slices.Concat(text("a"), frag)))
+		msgs, err = readVia(t, rt(slices.Concat(text("a"), frag)), true, -1)
 		require.Equal(t, []string{"a"}, msgs)
 		require.ErrorIs(t, err, ErrMessageCut)
 	}

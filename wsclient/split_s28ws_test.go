@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -146,32 +144,6 @@ func (b bodyRT) RoundTrip(req *http.Request) (*http.Response, error) {
 	return res, err
 }
 
-// readAllMessages reads every message of the 101 answers of rt, through
-// the client's transport (the frame guard in front of coder/websocket)
-// when guarded, else through coder/websocket alone.
-func readAllMessages(t *testing.T, rt http.RoundTripper, guarded bool) ([]string, error) {
-	hc := &http.Client{Transport: rt}
-	if guarded {
-		hc = dialClient(hc, realClock{}, nil, "")
-	}
-	ws, _, err := websocket.Dial(context.Background(), "ws://venue.test/ws", &websocket.DialOptions{HTTPClient: hc})
-	require.NoError(t, err)
-	defer func() { _ = ws.CloseNow() }()
-	ws.SetReadLimit(-1)
-	var msgs []string
-	buf := make([]byte, 0, 64)
-	for {
-		_, r, err := ws.Reader(context.Background())
-		if err == nil {
-			buf, err = readAll(buf[:0], r)
-		}
-		if err != nil {
-			return msgs, err
-		}
-		msgs = append(msgs, string(buf))
-	}
-}
-
 // The recorded sessions, framed in every shape a server may use, read
 // through the frame guard with every frame cut at every byte boundary
 // (one byte per read), every frame cut once at each of its first 12 bytes
@@ -205,10 +177,10 @@ func TestS28SplitRecordedSessions(t *testing.T) {
 		}
 		for cut, body := range cuts {
 			t.Run(name+"/"+cut, func(t *testing.T) {
-				got, err := readAllMessages(t, bodyRT(body), true)
+				got, err := readVia(t, bodyRT(body), true, -1)
 				require.ErrorIs(t, err, io.EOF)
 				require.NotErrorIs(t, err, ErrMessageCut)
-				bare, bareErr := readAllMessages(t, bodyRT(body), false)
+				bare, bareErr := readVia(t, bodyRT(body), false, -1)
 				require.ErrorIs(t, bareErr, io.EOF)
 				require.Equal(t, len(msgs), len(got), "messages through the guard")
 				require.Equal(t, msgs, got)
