@@ -196,3 +196,72 @@ func TestS28DialTimerStoppedAtConnected(t *testing.T) {
 	require.Zero(t, armed.Load(), "the dial's timer still armed when Connected was announced")
 	h.finish(v)
 }
+
+// movingTimer is a timer of a steppedMovingClock: its Reset runs the
+// clock's hook first.
+type movingTimer struct {
+	Timer
+	m *movingClock
+}
+
+func (t movingTimer) Reset(d time.Duration) bool {
+	t.m.hook(d)
+	return t.Timer.Reset(d)
+}
+
+// steppedMovingClock is a steppedClock (Now behind its timers) whose
+// timers, armed again by Reset, may see the clock move first (see
+// movingClock).
+type steppedMovingClock struct {
+	*steppedClock
+	m *movingClock
+}
+
+func (c *steppedMovingClock) AfterFunc(d time.Duration, f func()) Timer {
+	return movingTimer{c.steppedClock.AfterFunc(d, f), c.m}
+}
+
+// The write's bound, armed again for the time a write has left (its firing
+// found the write younger than WriteTimeout by Now), is armed for the
+// instant the write's WriteTimeout ends, although the clock moved between
+// the reading of the time left and the arming: armed for the time left
+// from the moved clock, it fired that much late, and a host's test that
+// moved its clock to the end of WriteTimeout saw the write still bounded
+// by nothing.
+func TestS28WriteBoundArmedAgainOnMovedClock(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	release := make(chan struct{}) // never: connection 1 reads nothing
+	p := newRawPeer(t, slowVenue(release))
+	deep := make(chan struct{})
+	opts := peerOptions()
+	opts.Subscriptions = nil
+	opts.HTTPClient = smallBufferClient(1, deep)
+	sc := &steppedClock{fakeClock: newFakeClock()}
+	m := &movingClock{fc: sc.fakeClock}
+	opts.Clock = &steppedMovingClock{steppedClock: sc, m: m}
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.clock = sc.fakeClock
+	h.rec.waitFor(t, "connected", connected(1))
+
+	cn, err := h.c.current()
+	require.NoError(t, err)
+	wrote := make(chan error, 1)
+	go func() { wrote <- h.c.Write(t.Context(), []byte(bigOrder)) }()
+	recvWait(t, deep, "the write under way")
+	const step = time.Minute
+	sc.back.Store(int64(step))
+	m.moveOnArm(10*time.Second, func(d time.Duration) bool { return d == step })
+	h.clock.advance(DefaultWriteTimeout) // fires; Now says 5 s - 1 min: armed again, the clock moves 10 s meanwhile
+	require.True(t, m.moved.Load(), "the bound was not armed again")
+	select {
+	case <-cn.dead:
+		t.Fatal("cut while Now said the write had time left")
+	default:
+	}
+	h.clock.advance(step - 10*time.Second) // Now says WriteTimeout has passed
+	err = recvWait(t, wrote, "the Write's return")
+	require.ErrorIs(t, err, ErrMaybeSent)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	h.rec.waitFor(t, "connected on 2", connected(2))
+	h.finish(nil, p.close)
+}

@@ -259,7 +259,9 @@ func (cn *conn) writeOverdue() {
 	}
 	d := cn.c.opts.WriteTimeout
 	if left := d - time.Duration(cn.writeClock()-start); left > 0 {
-		cn.wdog.Reset(left)
+		// Armed for the instant, not for the time left: a clock moved
+		// since the reading would fire it that much late (armAt).
+		armAt(cn.c.opts.Clock, cn.wdog, cn.born.Add(time.Duration(start)+d))
 		return
 	}
 	cn.wCut.Store(true)

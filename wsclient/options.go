@@ -352,7 +352,8 @@ type Options struct {
 // (a fake clock's: the time left, read before a Sleep, may be stale by
 // the time it is armed), is given instants where the client waits for
 // one (the frame budget, DialLimit). Without it, a wait for an instant
-// (those two and MaxAge) arms a timer for the time left, reads Now again
+// (those two, MaxAge, a write bound armed again) arms a timer for the
+// time left, reads Now again
 // and arms it again if the clock moved meanwhile (up to three times), so
 // that a fake clock moved exactly to the instant fires it. Every timer
 // of a wait is stopped when the wait ends (the dial's before Connected is
