@@ -229,25 +229,9 @@ func (c *steppedMovingClock) AfterFunc(d time.Duration, f func()) Timer {
 // moved its clock to the end of WriteTimeout saw the write still bounded
 // by nothing.
 func TestS28WriteBoundArmedAgainOnMovedClock(t *testing.T) {
-	leaks := goleak.IgnoreCurrent()
-	release := make(chan struct{}) // never: connection 1 reads nothing
-	p := newRawPeer(t, slowVenue(release))
-	deep := make(chan struct{})
-	opts := peerOptions()
-	opts.Subscriptions = nil
-	opts.HTTPClient = smallBufferClient(1, deep)
 	sc := &steppedClock{fakeClock: newFakeClock()}
 	m := &movingClock{fc: sc.fakeClock}
-	opts.Clock = &steppedMovingClock{steppedClock: sc, m: m}
-	h := start(t, p.url(), opts, &sink{}, leaks)
-	h.clock = sc.fakeClock
-	h.rec.waitFor(t, "connected", connected(1))
-
-	cn, err := h.c.current()
-	require.NoError(t, err)
-	wrote := make(chan error, 1)
-	go func() { wrote <- h.c.Write(t.Context(), []byte(bigOrder)) }()
-	recvWait(t, deep, "the write under way")
+	h, p, cn, wrote := startStuckWrite(t, &steppedMovingClock{steppedClock: sc, m: m}, sc.fakeClock)
 	const step = time.Minute
 	sc.back.Store(int64(step))
 	m.moveOnArm(10*time.Second, func(d time.Duration) bool { return d == step })
@@ -259,7 +243,7 @@ func TestS28WriteBoundArmedAgainOnMovedClock(t *testing.T) {
 	default:
 	}
 	h.clock.advance(step - 10*time.Second) // Now says WriteTimeout has passed
-	err = recvWait(t, wrote, "the Write's return")
+	err := recvWait(t, wrote, "the Write's return")
 	require.ErrorIs(t, err, ErrMaybeSent)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	h.rec.waitFor(t, "connected on 2", connected(2))
