@@ -32,7 +32,18 @@ func (u upgradeRT) RoundTrip(req *http.Request) (*http.Response, error) {
 // in front of coder/websocket, readAll into a reused buffer) and returns
 // the messages and the error that ended the reading.
 func readStream(t testing.TB, stream []byte, limit int64) ([]string, error) {
-	hc := dialClient(&http.Client{Transport: upgradeRT{stream}}, realClock{}, nil, "")
+	return readVia(t, upgradeRT{stream}, true, limit)
+}
+
+// readVia reads every message of the 101 answers of rt, through the
+// client's transport (the frame guard in front of coder/websocket) when
+// guarded, else through coder/websocket alone, with readAll into a reused
+// buffer as the reader of a connection does.
+func readVia(t testing.TB, rt http.RoundTripper, guarded bool, limit int64) ([]string, error) {
+	hc := &http.Client{Transport: rt}
+	if guarded {
+		hc = dialClient(hc, realClock{}, nil, "")
+	}
 	ws, _, err := websocket.Dial(context.Background(), "ws://venue.test/ws", &websocket.DialOptions{HTTPClient: hc})
 	require.NoError(t, err)
 	defer func() { _ = ws.CloseNow() }()

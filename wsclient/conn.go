@@ -90,7 +90,7 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	born := c.opts.Clock.Now()
 	pace := newPacer(&c.opts)
 	dctx, cancel := c.withTimeout(ctx, c.opts.DialTimeout, "dial")
-	defer cancel()
+	defer cancel() // a panic in Dial; otherwise stopped right after it
 	dctx, raw := withRawSlot(dctx)
 	ws, resp, err := websocket.Dial(dctx, c.url, &websocket.DialOptions{
 		HTTPClient:   c.dialHTTP,
@@ -107,6 +107,10 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		}
 		return nil, c.dialError(resp, err)
 	}
+	// The dial's timer is stopped as the dial ends, before the connection
+	// is announced: a host's fake clock held it past Connected, and a
+	// clock moved by DialTimeout after that fired it on a live connection.
+	cancel()
 	ws.SetReadLimit(c.opts.ReadLimit)
 	cn := &conn{
 		c:      c,
@@ -255,7 +259,9 @@ func (cn *conn) writeOverdue() {
 	}
 	d := cn.c.opts.WriteTimeout
 	if left := d - time.Duration(cn.writeClock()-start); left > 0 {
-		cn.wdog.Reset(left)
+		// Armed for the instant, not for the time left: a clock moved
+		// since the reading would fire it that much late (armAt).
+		armAt(cn.c.opts.Clock, cn.wdog, cn.born.Add(time.Duration(start)+d))
 		return
 	}
 	cn.wCut.Store(true)

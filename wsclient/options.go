@@ -351,7 +351,12 @@ type Options struct {
 // context.Context, t time.Time) error, which sleeps until the instant t
 // (a fake clock's: the time left, read before a Sleep, may be stale by
 // the time it is armed), is given instants where the client waits for
-// one (the frame budget, DialLimit).
+// one (the frame budget, DialLimit). Without it, a wait for an instant
+// (those two, MaxAge, a write bound armed again) arms a timer for the
+// time left, reads Now again and arms it again if the clock moved
+// meanwhile (up to three times), so that a fake clock moved exactly to
+// the instant fires it. Every timer of a wait is stopped when the wait
+// ends (the dial's before Connected is announced).
 type Clock interface {
 	Now() time.Time
 	// Sleep waits for d or until ctx ends, returning ctx.Err() then.

@@ -144,15 +144,59 @@ func (p *pacer) wait(ctx context.Context, tk *ticket) error {
 
 // sleepUntil sleeps until the instant at of clk, or until ctx ends. A
 // Clock that has a SleepUntil method (the tests' fake clock) is given the
-// instant: the time left, read before the call, would have a clock moved
-// meanwhile sleep that much past it, and the queue's head with it.
+// instant; any other gets a timer armed for it (armAt): the time left,
+// read before a Sleep, would have a clock moved meanwhile sleep that much
+// past it, and the queue's head with it.
 func sleepUntil(ctx context.Context, clk Clock, at time.Time) error {
 	if u, ok := clk.(interface {
 		SleepUntil(ctx context.Context, at time.Time) error
 	}); ok {
 		return u.SleepUntil(ctx, at)
 	}
-	return clk.Sleep(ctx, at.Sub(clk.Now()))
+	t := armAt(clk, nil, at)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// armTries bounds how many times armAt arms a timer again for a clock
+// that moved while it was armed.
+const armTries = 3
+
+// armAt arms t (a new timer of clk when nil) to fire at the instant at
+// of clk, at once when at has come, and returns it. A Clock's timer counts
+// from the instant it is armed, and the time left is read before: a clock
+// that moves in between (a host's fake clock moved by its test, which has
+// no SleepUntil) armed it that much past at, and a test that moved the
+// clock exactly to at stalled. The time is read again once the timer is
+// armed; if it moved, the timer is armed again for the time left, up to
+// armTries times (a clock that moves at every reading, as the wall clock
+// does, is then late by what it moved while the timer was armed, as
+// time.Timer is).
+func armAt(clk Clock, t Timer, at time.Time) Timer {
+	_, wall := clk.(realClock)
+	for try := 1; ; try++ {
+		before := clk.Now()
+		d := at.Sub(before)
+		if t == nil {
+			t = clk.NewTimer(d)
+		} else {
+			t.Stop()
+			t.Reset(d)
+		}
+		if d <= 0 || wall {
+			return t
+		}
+		after := clk.Now()
+		if !after.After(before) || (try >= armTries && after.Before(at)) {
+			return t // armed at before: fires at at
+		}
+		// Moved: arm again for what is left (at once when at has come).
+	}
 }
 
 // tryClaim counts tk's frame, which goes now, if tk heads the queue and

@@ -187,13 +187,9 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, uint64, error) {
 	live := cn
 	var rotC <-chan time.Time // nil until a rotation is due: never fires
 	var rot Timer
-	arm := func(d time.Duration) {
-		if rot == nil {
-			rot = c.opts.Clock.NewTimer(d)
-			rotC = rot.C()
-			return
-		}
-		rot.Reset(d)
+	arm := func(at time.Time) { // an instant: see armAt
+		rot = armAt(c.opts.Clock, rot, at)
+		rotC = rot.C()
 	}
 	defer func() {
 		if rot != nil {
@@ -201,7 +197,7 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, uint64, error) {
 		}
 	}()
 	if c.opts.MaxAge > 0 {
-		arm(c.untilMaxAge(live))
+		arm(c.maxAgeAt(live))
 	}
 	failures := 0
 	for {
@@ -226,10 +222,10 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, uint64, error) {
 		switch {
 		case next == nil: // old kept: try again after a backoff
 			failures++
-			arm(c.retryDelay(failures, err))
+			arm(c.opts.Clock.Now().Add(c.retryDelay(failures, err)))
 		case c.opts.MaxAge > 0:
 			live, failures = next, 0
-			arm(c.untilMaxAge(live))
+			arm(c.maxAgeAt(live))
 		default:
 			live, failures = next, 0
 			if rot != nil {
@@ -239,10 +235,8 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, uint64, error) {
 	}
 }
 
-// untilMaxAge is the wait until cn reaches MaxAge, counted from its dial.
-func (c *Client) untilMaxAge(cn *conn) time.Duration {
-	return max(0, c.opts.MaxAge-c.opts.Clock.Now().Sub(cn.born))
-}
+// maxAgeAt is when cn reaches MaxAge, counted from its dial.
+func (c *Client) maxAgeAt(cn *conn) time.Time { return cn.born.Add(c.opts.MaxAge) }
 
 // retire stops the live connection and clears it for Write.
 func (c *Client) retire(cn *conn, r Reason) (Reason, uint64, error) {

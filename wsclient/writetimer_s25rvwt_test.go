@@ -29,24 +29,8 @@ func (c *steppedClock) Now() time.Time {
 // against WriteTimeout's doc. It must wait again for the time Now says is
 // left.
 func TestHostWriteTimeoutSurvivesClockStepBack(t *testing.T) {
-	leaks := goleak.IgnoreCurrent()
-	release := make(chan struct{}) // never: connection 1 reads nothing
-	p := newRawPeer(t, slowVenue(release))
-	deep := make(chan struct{})
-	opts := peerOptions()
-	opts.Subscriptions = nil
-	opts.HTTPClient = smallBufferClient(1, deep)
 	clk := &steppedClock{fakeClock: newFakeClock()}
-	opts.Clock = clk
-	h := start(t, p.url(), opts, &sink{}, leaks)
-	h.clock = clk.fakeClock
-	h.rec.waitFor(t, "connected", connected(1))
-
-	cn, err := h.c.current()
-	require.NoError(t, err)
-	wrote := make(chan error, 1)
-	go func() { wrote <- h.c.Write(t.Context(), []byte(bigOrder)) }()
-	recvWait(t, deep, "the write under way")
+	h, p, cn, wrote := startStuckWrite(t, clk, clk.fakeClock)
 	const step = time.Minute
 	clk.back.Store(int64(step))
 	h.clock.advance(DefaultWriteTimeout) // the bound fires; Now says 5 s - 1 min have passed
@@ -61,9 +45,32 @@ func TestHostWriteTimeoutSurvivesClockStepBack(t *testing.T) {
 	default:
 	}
 	h.clock.advance(step) // Now says WriteTimeout has passed
-	err = recvWait(t, wrote, "the Write's return")
+	err := recvWait(t, wrote, "the Write's return")
 	require.ErrorIs(t, err, ErrMaybeSent)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	h.rec.waitFor(t, "connected on 2", connected(2))
 	h.finish(nil, p.close)
+}
+
+// startStuckWrite runs a client on clk (fc its fake clock) against a
+// venue that reads nothing, and begins a host Write that stays under way:
+// the socket's buffers are full.
+func startStuckWrite(t *testing.T, clk Clock, fc *fakeClock) (*harness, *rawPeer, *conn, chan error) {
+	t.Helper()
+	leaks := goleak.IgnoreCurrent()
+	p := newRawPeer(t, slowVenue(make(chan struct{}))) // never released
+	deep := make(chan struct{})
+	opts := peerOptions()
+	opts.Subscriptions = nil
+	opts.HTTPClient = smallBufferClient(1, deep)
+	opts.Clock = clk
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.clock = fc
+	h.rec.waitFor(t, "connected", connected(1))
+	cn, err := h.c.current()
+	require.NoError(t, err)
+	wrote := make(chan error, 1)
+	go func() { wrote <- h.c.Write(t.Context(), []byte(bigOrder)) }()
+	recvWait(t, deep, "the write under way")
+	return h, p, cn, wrote
 }
