@@ -266,7 +266,11 @@
 // connection but at places of their own (heartbeats), gives
 // Options.AlignKey: the frames are then compared by the part it returns, and
 // a frame for which it returns nil is never aligned on (it is delivered, or
-// dropped with the frames before the join, as any other).
+// dropped with the frames before the join, as any other). A frame after the
+// join that the old connection alone was sent (a notice to it, such as
+// Binance's serverShutdown that starts the rotation) was delivered once and
+// does not break the alignment; one the new connection sends that the old
+// never delivered does: the rotation is then reported unaligned.
 // normalize.Parser.AlignKey is the key of each venue.
 //
 // When no frame matches within Options.RotationOverlap after the new

@@ -139,8 +139,8 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 	if h == unkeyed {
 		return false
 	}
-	if len(cn.skip) > 0 && cn.skip[0] == h {
-		cn.skip = cn.skip[1:]
+	if rest, ok := skipTo(cn.skip, h); ok {
+		cn.skip = rest
 		if len(cn.skip) == 0 {
 			cn.mode.CompareAndSwap(modeSkipping, modeLive)
 		}
@@ -150,6 +150,21 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 	cn.mode.CompareAndSwap(modeSkipping, modeLive)
 	c.unaligned(cn.id)
 	return false
+}
+
+// skipTo finds the repeat of hash h in skip, the old connection's frames
+// after the join that the new connection is expected to send next, and
+// returns what is left after it. The repeats before it are frames the old
+// connection alone was sent (a venue's notice to that connection, such as
+// Binance's serverShutdown that starts the rotation): the new connection
+// never sends them, and the repeats after them must still be skipped.
+func skipTo(skip []uint64, h uint64) ([]uint64, bool) {
+	for k, s := range skip {
+		if s == h {
+			return skip[k+1:], true
+		}
+	}
+	return skip, false
 }
 
 // unrotated is the mode a live connection returns to when its rotation is
@@ -207,12 +222,15 @@ func (c *Client) goLive(ov *overlap, nb *conn) bool {
 	for i, f := range nb.queue {
 		switch {
 		case i < ov.drop:
-		case len(skip) > 0 && skip[0] == nb.hashes[i]:
-			skip = skip[1:]
-		default:
-			if len(skip) > 0 && nb.hashes[i] != unkeyed {
-				skip, aligned = nil, false
+		case len(skip) > 0 && nb.hashes[i] != unkeyed:
+			rest, ok := skipTo(skip, nb.hashes[i])
+			if ok {
+				skip = rest
+				break
 			}
+			skip, aligned = nil, false // a frame the old connection never delivered: the streams differ
+			c.handle(nb.ctx, f, nb.id)
+		default:
 			c.handle(nb.ctx, f, nb.id)
 		}
 		c.putFrame(f)

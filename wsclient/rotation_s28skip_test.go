@@ -69,3 +69,59 @@ func TestRotationWhileSkippingRepeats(t *testing.T) {
 	require.Zero(t, st.Unaligned)
 	require.Zero(t, st.TotalReconnects())
 }
+
+// A frame the old connection alone sent after the join (a venue's notice
+// to that connection: Binance's serverShutdown, which starts the very
+// rotation) is in the list of repeats the new connection is expected to
+// send: the new connection never sends it, and the repeats after it must
+// still be skipped — not delivered a second time with the rotation
+// reported unaligned. Found by the outside contract team (s28ct): after a
+// session's rotation on serverShutdown, a subscriber got an older
+// bookTicker after a newer one.
+func TestRotationSkipsOverOldOnlyFrames(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	hb := newHub(false)
+	hb.notice = func(n int, seq int64) string {
+		if n == 1 && seq == 12 {
+			return `{"notice":"shutdown"}`
+		}
+		return ""
+	}
+	v := newVenue(t, hb.serve(func(n int) int {
+		if n == 2 {
+			return 5
+		}
+		return 0
+	}))
+	ks := &seqSink{conns: map[uint64]int{}}
+	h := start(t, v.url(), rotationOptions(), &sink{hook: ks.hook}, leaks)
+	publish := func(n int) {
+		for range n {
+			hb.publish()
+		}
+	}
+	delivered := func(n int, what string) {
+		t.Helper()
+		require.Eventually(t, func() bool { return ks.count() >= n }, wait, time.Millisecond, "%s: %d delivered", what, n)
+	}
+
+	require.Eventually(t, func() bool { return hb.subscribed(1) }, wait, time.Millisecond)
+	publish(10)
+	delivered(10, "connection 1")
+	require.NoError(t, h.c.Rotate())
+	require.Eventually(t, func() bool { return hb.subscribed(2) }, wait, time.Millisecond, "connection 2 subscribed")
+	publish(5) // connection 1 sends 11, 12, the notice, 13..15; connection 2 holds them
+	delivered(15, "connection 1 ahead")
+	publish(1) // connection 1 sends 16; connection 2 sends 11: the join, skipping 12, the notice, 13..15 (16)
+	require.Eventually(t, func() bool { return h.c.Stats().Rotations == 1 }, wait, time.Millisecond, "rotation")
+	publish(10)
+	require.Eventually(t, func() bool { return ks.last() == 21 }, wait, time.Millisecond, "connection 2 up to 21")
+	h.finish(v)
+
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	for i, n := range ks.seqs {
+		require.Equal(t, i+1, n, "delivered in order, each once: %v", ks.seqs)
+	}
+	require.Zero(t, h.c.Stats().Unaligned, "aligned: the notice is the old connection's alone")
+}
