@@ -103,9 +103,17 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 		close(nb.first)
 	}
 	if !ov.done && h != unkeyed {
-		for i := ov.n - 1; i >= max(0, ov.n-ringSize); i-- {
+		low := max(0, ov.n-ringSize)
+		for i := ov.n - 1; i >= low; i-- {
 			if ov.ring[i%ringSize] != h {
 				continue
+			}
+			// A run of byte-identical frames (a venue repeating an
+			// unchanged quote): join at its first, the new connection
+			// may send the whole run; a repeat too many in the list is
+			// stepped over (skipTo), one too few would be delivered twice.
+			for i > low && ov.ring[(i-1)%ringSize] == h {
+				i--
 			}
 			skip := make([]uint64, 0, ov.n-1-i)
 			for k := i + 1; k < ov.n; k++ {

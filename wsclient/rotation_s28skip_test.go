@@ -125,3 +125,54 @@ func TestRotationSkipsOverOldOnlyFrames(t *testing.T) {
 	}
 	require.Zero(t, h.c.Stats().Unaligned, "aligned: the notice is the old connection's alone")
 }
+
+// A venue may send the same bytes twice in a row (an unchanged quote:
+// venuesim's bookTicker does). The new connection's first frame is the
+// first of such a pair, which the old connection delivered twice: the
+// join is at the first, so the new connection's copy of the second is
+// skipped too, not delivered after newer messages (a stale quote; s28ct's
+// session rotations).
+func TestRotationJoinsAtARunOfRepeats(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	hb := newHub(false)
+	hb.notice = func(_ int, seq int64) string {
+		if seq == 12 {
+			return `{"seq":12}` // on every connection, the same bytes
+		}
+		return ""
+	}
+	v := newVenue(t, hb.serve(func(n int) int {
+		if n == 2 {
+			return 5
+		}
+		return 0
+	}))
+	ks := &seqSink{conns: map[uint64]int{}}
+	h := start(t, v.url(), rotationOptions(), &sink{hook: ks.hook}, leaks)
+	publish := func(n int) {
+		for range n {
+			hb.publish()
+		}
+	}
+	require.Eventually(t, func() bool { return hb.subscribed(1) }, wait, time.Millisecond)
+	publish(11)
+	require.Eventually(t, func() bool { return ks.count() == 11 }, wait, time.Millisecond)
+	require.NoError(t, h.c.Rotate())
+	require.Eventually(t, func() bool { return hb.subscribed(2) }, wait, time.Millisecond, "connection 2 subscribed")
+	publish(5) // connection 1: 12, 12, 13..16; connection 2 holds 12..16
+	require.Eventually(t, func() bool { return ks.count() == 17 }, wait, time.Millisecond)
+	publish(1) // connection 1: 17; connection 2: 12, 12 — the join
+	require.Eventually(t, func() bool { return h.c.Stats().Rotations == 1 }, wait, time.Millisecond, "rotation")
+	publish(10)
+	require.Eventually(t, func() bool { return ks.last() == 22 }, wait, time.Millisecond, "connection 2 up to 22")
+	h.finish(v)
+
+	want := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 12}
+	for n := 13; n <= 22; n++ {
+		want = append(want, n)
+	}
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	require.Equal(t, want, ks.seqs, "every message once, the venue's own repeat kept")
+	require.Zero(t, h.c.Stats().Unaligned)
+}
