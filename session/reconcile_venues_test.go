@@ -667,6 +667,12 @@ func startVenueRecon(t *testing.T, c orderCase, v *simVenue, tweak func(*session
 		open = "/api/v5/trade/orders-pending"
 	}
 	require.Eventually(t, func() bool { return v.queried(open) >= 1 }, generous, pollEvery, "open orders at the first subscription")
+	v.mu.Lock()
+	held := v.hold != nil // the test cuts the connection while the query waits
+	v.mu.Unlock()
+	if !held {
+		openOrdersRead(t, h.s)
+	}
 	return h
 }
 
