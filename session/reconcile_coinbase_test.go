@@ -431,6 +431,7 @@ func startCBRecon(t *testing.T, v *cbSim, tweak func(*session.Config)) *cbRecon 
 	h.s = start(t, cfg)
 	waitConnected(t, h.s)
 	require.Eventually(t, func() bool { return v.queried(cbOrdersAt) >= 1 }, generous, pollEvery, "open orders at the first subscription")
+	openOrdersRead(t, h.s)
 	return h
 }
 

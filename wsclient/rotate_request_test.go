@@ -198,6 +198,14 @@ func TestRotateStormLeavesNoSocket(t *testing.T) {
 	const rounds = 8
 	opts := peerOptions()
 	opts.RotationOverlap = time.Second
+	// The old connections' close handshakes are bounded apart from the
+	// overlap: at CloseTimeout's default (1 s, the overlap's length) the
+	// last round's old connection, still closing when the next rotation's
+	// first frame came, had a timer armed at the very instant
+	// switchUnaligned waits for; the clock moved there before the rotation
+	// had armed its bound, which then fell a second later, where the clock
+	// never went: no switch (1 run in 300, two runs at once).
+	opts.CloseTimeout = time.Hour
 	var cl atomic.Pointer[Client]
 	k := &sink{}
 	k.hook = func(*schema.WsFrame) error {
