@@ -100,6 +100,8 @@ type fakePrivate struct {
 	// private connection (after the venue took it) and returns those
 	// sent: none (an answer lost), or others (one echoing another id).
 	alter func(conn int, msg []byte, replies []string) []string
+	// alterTrade is alter for Bybit's trade connection (serveTrade).
+	alterTrade func(conn int, msg []byte, replies []string) []string
 
 	// subs: the channels (Bybit topics) subscribed on each connection
 	// (Bybit and Kraken refuse one subscribed already). nonces: the
