@@ -593,6 +593,11 @@ func (o *orders) subscribeUserData(conn uint64) {
 	o.mu.Unlock()
 	msg, err := o.enc.AppendUserDataSubscribe(nil, id, ts)
 	if err != nil {
+		o.mu.Lock()
+		if o.udsWait == id {
+			o.stopUserDataWait() // nothing sent: no answer to await
+		}
+		o.mu.Unlock()
 		s.state.update(func(b *stateBoard) { b.userDataErr = err })
 		return
 	}

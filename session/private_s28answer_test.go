@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 )
@@ -178,4 +179,36 @@ func TestS28BinanceUserDataUnanswered(t *testing.T) {
 		return s.WaitConnected(ctx) == nil
 	}, generous, pollEvery, "in after the retry")
 	assert.GreaterOrEqual(t, s.Stats().Order.UserDataSubs, uint64(2))
+}
+
+// brokenSigner cannot sign: every signature fails.
+type brokenSigner struct{}
+
+func (brokenSigner) AppendSignature(dst, _ []byte) ([]byte, error) {
+	return dst, errors.New("test: the key cannot sign")
+}
+
+// TestS28rvBinanceUserDataUnsigned: a user-data subscription that could
+// not be signed was never sent: WaitConnected reports the signing error,
+// and no answer deadline stays armed for it (before, the deadline armed
+// ahead of the signing fired 10 s later and replaced that error with
+// ErrNoAnswer, then signed again on a backoff).
+func TestS28rvBinanceUserDataUnsigned(t *testing.T) {
+	v := startVenue(t)
+	clk := newManualClock()
+	cfg := session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: normalize.NewCredentials(apiKey, brokenSigner{}), Client: fastRedial, NoClockSync: true}
+	cfg.Client.Clock = clk
+	s := start(t, cfg)
+	var err error
+	require.Eventually(t, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		err = s.WaitConnected(ctx)
+		return err != nil && !errors.Is(err, context.DeadlineExceeded)
+	}, generous, pollEvery, "the signing error reported")
+	require.ErrorContains(t, err, "cannot sign")
+	require.NotErrorIs(t, err, session.ErrNoAnswer)
+	require.Eventually(t, func() bool { return clk.pendingOf(10*time.Second) == 0 }, generous, pollEvery,
+		"no answer deadline armed for a subscription never sent")
 }

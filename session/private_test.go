@@ -1040,3 +1040,16 @@ func (t *manualTimer) Reset(d time.Duration) bool {
 	t.stopped, t.d = false, d
 	return was
 }
+
+// pendingOf is how many timers of exactly d wait to fire.
+func (c *manualClock) pendingOf(d time.Duration) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.timers {
+		if !t.stopped && t.d == d {
+			n++
+		}
+	}
+	return n
+}
