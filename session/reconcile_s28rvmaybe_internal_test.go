@@ -20,9 +20,10 @@ import (
 // delivered it but did not follow it (a final report of an order not
 // known as the session's). The lookup then finds the order filled, adopt
 // follows it with nothing delivered, and the pass delivers the same fill
-// again (its trade id unknown to the tracking).
+// again (its trade id unknown to the tracking). Failed before (S28
+// review): adopt followed it with nothing delivered; the order's ends
+// seen on the stream unfollowed are now kept (endedSeen, the latest 256).
 func TestS28rvMaybeSentFillStreamedFirst(t *testing.T) {
-	t.Skip("S28: session owner (reconcile.go observe/adopt): a final fill streamed before the place's unknown outcome is noted is delivered again by the lookup's pass; remember its trade id (or the order's end) so that adopt does not follow it afresh")
 	r := bareReconciler(10)
 	r.unsure = map[orderKey]struct{}{}
 	ev := &schema.CanonicalEvent{Venue: schema.VenueOKX, Symbol: "BTC-USDT", Type: schema.EventExecReport}
@@ -43,4 +44,15 @@ func TestS28rvMaybeSentFillStreamedFirst(t *testing.T) {
 	tr := r.orders[orderKey{symbol: "BTC-USDT", id: x.VenueOrderID}]
 	require.True(t, tr == nil || tr.covered(o.CumFillQty) || tr.has(&x.TradeID),
 		"the streamed fill counts as delivered: the pass must not deliver it again")
+	require.True(t, tr == nil || tr.status == schema.StatusFilled, "its end delivered: not told again")
+
+	// The same report seen twice counts its fill once.
+	r = bareReconciler(10)
+	x.VenueOrderID, o.VenueOrderID = schema.MustID("ord-2"), schema.MustID("ord-2")
+	require.False(t, r.observe(ev))
+	require.False(t, r.observe(ev))
+	r.adopt(&o)
+	tr = r.orders[orderKey{symbol: "BTC-USDT", id: x.VenueOrderID}]
+	require.NotNil(t, tr)
+	require.Equal(t, "1", tr.delivered.String())
 }
