@@ -47,7 +47,11 @@ func TestS28rvBybitTradeLoginUnanswered(t *testing.T) {
 	clk := newManualClock()
 	s := startOrders(t, c, f, func(cfg *session.Config) { cfg.Client.Clock = clk })
 
-	require.Eventually(t, func() bool { return authsN() >= 1 }, generous, pollEvery, "the trade auth sent")
+	// Fired once the trade auth is out (its deadline armed before its
+	// write) and the private channels' connection is in (its own deadline
+	// stopped: only the trade connection's is fired).
+	require.Eventually(t, func() bool { return authsN() >= 1 && s.PrivateChannelsReady() }, generous, pollEvery,
+		"the trade auth sent, the private channels in")
 	var lerr *session.LoginError
 	clk.fireUntil(t, 10*time.Second, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
