@@ -106,7 +106,12 @@
 // reports tell). The answers are published on the dispatcher too.
 // A user-data subscription the venue refuses (a clock beyond recvWindow,
 // a revoked key) makes WaitConnected and Place return its [*VenueError];
-// it is signed and sent again on the next connection. A subscription the
+// it is signed and sent again on the next connection. One the venue does
+// not answer within 10 s on Config.Client.Clock makes them return a
+// [*LoginError] (Step "subscribe", Channel "userDataStream") wrapping
+// [ErrNoAnswer], and is signed and sent again on that connection after
+// the backoff (1 s doubling to 30 s), unless its late answer comes
+// first. A subscription the
 // venue ends while the connection stays open (eventStreamTerminated:
 // "sent when the User Data Stream is stopped") is signed and sent again
 // on that connection — at once, then after a backoff of 1 s doubling to
@@ -427,6 +432,22 @@
 // read, ctx's error when it ends first, nothing sent when it had ended
 // already. Execution reports still arrive from the private channels, on
 // the critical lane. Stats().Order counts the requests.
+//
+// A refusal whose code says what kind it is wraps the [*VenueError] with
+// that kind (errors.Is and errors.As both hold; the codes are listed on
+// each error): [ErrRateLimited], over the venue's rate limits, not acted
+// on: send again after VenueError.RetryAfter or a backoff;
+// [ErrMaybeSent], the venue does not know whether it acted (Binance
+// -1006, -1007 and 5xx, OKX 50004, Bybit 10000 and 10016, Kraken
+// "EGeneral:Internal error"): as after [ErrDisconnected], a place with a
+// ClientOrderID is looked up by it at the next reconnect's pass, and its
+// execution reports tell meanwhile; [ErrOrderNotOpen], a cancel or amend
+// of an order the venue does not have open (filled, canceled, expired or
+// never placed: a cancel that raced a fill), its reports telling which.
+// Any other refusal is about the request itself: sent again unchanged, it
+// is refused again. A login or private subscription (Binance's user-data
+// subscription included) the venue does not answer within 10 s is a
+// [*LoginError] wrapping [ErrNoAnswer], tried again after the backoff.
 //
 //	venue     place / cancel                         on                                        source
 //	Binance   order.place / order.cancel (signed)    WS-API (Endpoints.API)                   Binance spot WebSocket API, "Trading requests"

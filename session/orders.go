@@ -53,10 +53,12 @@ type orders struct {
 	upConn   uint64           // the connection up as the latest event was handled, 0 when none
 	nextID   uint64
 	pending  map[uint64]chan answer
-	udsID    uint64 // the id of the latest user-data subscription request
-	udsTS    int64  // its timestamp, Unix ms
-	udsConn  uint64 // the connection it went out on
-	udsTries int    // refusals in a row, for the retry's backoff
+	udsID    uint64        // the id of the latest user-data subscription request
+	udsTS    int64         // its timestamp, Unix ms
+	udsConn  uint64        // the connection it went out on
+	udsTries int           // refusals in a row, for the retry's backoff
+	udsWait  uint64        // udsID while its answer is awaited (answerTimeout), else 0
+	udsStop  chan struct{} // closed to stop udsWait's deadline
 	// refusal is what the frame the reader is handling says of a
 	// refusal beyond its code: its status and when the venue takes
 	// requests again. The reader's only.
@@ -464,6 +466,7 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 func (o *orders) deliver(id uint64, a answer) {
 	o.mu.Lock()
 	if id == o.udsID {
+		o.stopUserDataWait()
 		conn, tries, until := o.udsConn, 0, o.refusal.retryAfter
 		if a.err == nil {
 			o.readyConn, o.udsTries = conn, 0
@@ -586,13 +589,81 @@ func (o *orders) subscribeUserData(conn uint64) {
 	id := o.nextID
 	o.udsID, o.udsTS, o.udsConn = id, ts.UnixMilli(), conn
 	o.udsSent++
+	o.awaitUserData(conn, id)
 	o.mu.Unlock()
 	msg, err := o.enc.AppendUserDataSubscribe(nil, id, ts)
 	if err != nil {
+		o.mu.Lock()
+		if o.udsWait == id {
+			o.stopUserDataWait() // nothing sent: no answer to await
+		}
+		o.mu.Unlock()
 		s.state.update(func(b *stateBoard) { b.userDataErr = err })
 		return
 	}
 	_ = o.client.WriteConn(ctx, conn, msg)
+}
+
+// awaitUserData arms the answer deadline of user-data subscription id,
+// sent on conn, in place of the previous one's (under o.mu): unanswered
+// answerTimeout on Client.Clock, it is userDataUnanswered. The goroutine
+// is the session's (Close ends it and waits for it); an answer stops it.
+func (o *orders) awaitUserData(conn, id uint64) {
+	s := o.s
+	o.stopUserDataWait()
+	t := s.cfg.Client.Clock.NewTimer(answerTimeout)
+	stop := make(chan struct{})
+	o.udsWait, o.udsStop = id, stop
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		defer t.Stop()
+		select {
+		case <-t.C():
+			o.userDataUnanswered(conn, id)
+		case <-stop:
+		case <-s.dying.Done():
+		}
+	}()
+}
+
+// stopUserDataWait stops the deadline armed, if any (under o.mu).
+func (o *orders) stopUserDataWait() {
+	if o.udsStop != nil {
+		close(o.udsStop)
+	}
+	o.udsWait, o.udsStop = 0, nil
+}
+
+// userDataUnanswered: user-data subscription id, sent on conn, went
+// unanswered answerTimeout (a lost answer, one echoing another id, a
+// venue stuck). Without it orders stayed never ready and WaitConnected
+// never returned. As the private venues' handshake (private.noAnswer):
+// WaitConnected reports a LoginError (Step "subscribe", Channel
+// "userDataStream", Attempts the refusals in a row) wrapping ErrNoAnswer,
+// and the subscription is signed again on conn after the backoff
+// (resubscribeLater), unless an answer to id comes meanwhile (taken as
+// ever: a late acceptance makes orders ready, and the retry is not sent)
+// or conn is replaced (the new connection subscribes by itself).
+func (o *orders) userDataUnanswered(conn, id uint64) {
+	o.mu.Lock()
+	if o.udsWait != id || o.udsConn != conn {
+		o.mu.Unlock()
+		return // answered, or a newer subscription awaited
+	}
+	o.udsWait, o.udsStop = 0, nil
+	o.udsTries++
+	tries := o.udsTries
+	o.mu.Unlock()
+	if o.client.Stats().ConnID != conn {
+		return // replaced: the new connection subscribes by itself
+	}
+	err := &LoginError{Venue: schema.VenueBinance, Step: "subscribe", Channel: "userDataStream", Attempts: tries, Err: ErrNoAnswer}
+	o.s.state.update(func(b *stateBoard) {
+		b.ordersReady = false
+		b.userDataErr = err
+	})
+	o.resubscribeLater(conn, tries, 0)
 }
 
 // passing reports whether a refused user-data subscription may be
@@ -631,6 +702,12 @@ func (o *orders) resubscribeLater(conn uint64, tries int, retryAfter int64) {
 		defer s.bg.Done()
 		if s.sleep(d) != nil || o.client.Stats().ConnID != conn {
 			return
+		}
+		o.mu.Lock()
+		ready := o.readyConn == conn
+		o.mu.Unlock()
+		if ready {
+			return // a late acceptance came meanwhile: Binance takes one subscription an account a connection
 		}
 		o.subscribeUserData(conn)
 	}()

@@ -210,6 +210,12 @@ func (f *fakePrivate) serveTrade(w http.ResponseWriter, r *http.Request) {
 		default:
 			f.t.Errorf("fake trade: unexpected message %s", msg)
 		}
+		f.mu.Lock()
+		alter := f.alterTrade
+		f.mu.Unlock()
+		if alter != nil {
+			replies = alter(n, msg, replies)
+		}
 		for _, rep := range replies {
 			if rep == dropConn {
 				return

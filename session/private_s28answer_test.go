@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 )
@@ -139,13 +140,12 @@ func TestS28HandshakeNeverWaitsSilently(t *testing.T) {
 
 // TestS28BinanceUserDataUnanswered: Binance's user-data subscription
 // (WS-API userDataStream.subscribe.signature) whose answer never comes
-// (held by the venue) must end like the other venues' private
-// subscriptions: a typed error after 10 s on Client.Clock, then a retry.
-// It waits silently instead: orders never ready, WaitConnected never
-// returns (orders.go subscribeUserData arms no deadline; deliver ignores
-// an answer echoing another id, so that ends the same way).
+// (held by the venue) ends like the other venues' private subscriptions:
+// a LoginError wrapping ErrNoAnswer after 10 s on Client.Clock, then a
+// retry on the same connection after the backoff, which gets in. Before
+// (S28 review), it waited silently: orders never ready, WaitConnected
+// never returned (orders.go subscribeUserData armed no deadline).
 func TestS28BinanceUserDataUnanswered(t *testing.T) {
-	t.Skip("S28: s28sess (session/orders.go subscribeUserData): arm a 10 s deadline on Client.Clock at the send; on fire, if the request is still unanswered on the current connection, report userDataErr (LoginError wrapping ErrNoAnswer) and resubscribeLater")
 	v := startVenue(t)
 	v.HoldUserData(true)
 	t.Cleanup(func() { v.HoldUserData(false) })
@@ -162,4 +162,53 @@ func TestS28BinanceUserDataUnanswered(t *testing.T) {
 		err = s.WaitConnected(ctx)
 		return errors.Is(err, session.ErrNoAnswer)
 	}, "the unanswered user-data subscription is reported after 10 s on the clock")
+	var le *session.LoginError
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, schema.VenueBinance, le.Venue)
+	assert.Equal(t, "subscribe", le.Step)
+	assert.Equal(t, 1, le.Attempts)
+
+	// Signed again after the backoff (1 s, wall clock: manualClock's
+	// Sleep), held too; once the venue answers both, in order, the first's
+	// late answer echoes an id no longer awaited and the retry's gets in.
+	require.Eventually(t, func() bool { return v.HeldUserData() >= 2 }, generous, pollEvery, "signed again after the backoff")
+	v.HoldUserData(false)
+	require.Eventually(t, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		return s.WaitConnected(ctx) == nil
+	}, generous, pollEvery, "in after the retry")
+	assert.GreaterOrEqual(t, s.Stats().Order.UserDataSubs, uint64(2))
+}
+
+// brokenSigner cannot sign: every signature fails.
+type brokenSigner struct{}
+
+func (brokenSigner) AppendSignature(dst, _ []byte) ([]byte, error) {
+	return dst, errors.New("test: the key cannot sign")
+}
+
+// TestS28rvBinanceUserDataUnsigned: a user-data subscription that could
+// not be signed was never sent: WaitConnected reports the signing error,
+// and no answer deadline stays armed for it (before, the deadline armed
+// ahead of the signing fired 10 s later and replaced that error with
+// ErrNoAnswer, then signed again on a backoff).
+func TestS28rvBinanceUserDataUnsigned(t *testing.T) {
+	v := startVenue(t)
+	clk := newManualClock()
+	cfg := session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: normalize.NewCredentials(apiKey, brokenSigner{}), Client: fastRedial, NoClockSync: true}
+	cfg.Client.Clock = clk
+	s := start(t, cfg)
+	var err error
+	require.Eventually(t, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		err = s.WaitConnected(ctx)
+		return err != nil && !errors.Is(err, context.DeadlineExceeded)
+	}, generous, pollEvery, "the signing error reported")
+	require.ErrorContains(t, err, "cannot sign")
+	require.NotErrorIs(t, err, session.ErrNoAnswer)
+	require.Eventually(t, func() bool { return clk.pendingOf(10*time.Second) == 0 }, generous, pollEvery,
+		"no answer deadline armed for a subscription never sent")
 }

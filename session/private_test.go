@@ -100,6 +100,8 @@ type fakePrivate struct {
 	// private connection (after the venue took it) and returns those
 	// sent: none (an answer lost), or others (one echoing another id).
 	alter func(conn int, msg []byte, replies []string) []string
+	// alterTrade is alter for Bybit's trade connection (serveTrade).
+	alterTrade func(conn int, msg []byte, replies []string) []string
 
 	// subs: the channels (Bybit topics) subscribed on each connection
 	// (Bybit and Kraken refuse one subscribed already). nonces: the
@@ -1037,4 +1039,17 @@ func (t *manualTimer) Reset(d time.Duration) bool {
 	was := !t.stopped
 	t.stopped, t.d = false, d
 	return was
+}
+
+// pendingOf is how many timers of exactly d wait to fire.
+func (c *manualClock) pendingOf(d time.Duration) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.timers {
+		if !t.stopped && t.d == d {
+			n++
+		}
+	}
+	return n
 }

@@ -283,6 +283,15 @@ type ended struct {
 	end schema.OrderStatus
 }
 
+// seenEnd is an order's end delivered from the stream without following
+// the order, and the fill that report carried (trade id zero: none).
+type seenEnd struct {
+	key    orderKey
+	status schema.OrderStatus
+	trade  schema.ID
+	qty    schema.Decimal
+}
+
 // reconciler keeps the open orders and, after a window without the
 // venue's stream of execution reports, asks the venue what became of them.
 type reconciler struct {
@@ -296,6 +305,13 @@ type reconciler struct {
 	ringNext int
 	max      int
 	unsure   map[orderKey]struct{} // placements not answered, by symbol and client order id
+	// endedSeen: the latest orders whose first streamed report was their
+	// end, with its fill (not followed: placed elsewhere, as far as the
+	// stream could tell): a lookup that finds one of them the session's
+	// own (a place of unknown outcome whose report came before its
+	// answer) follows it with that fill and end delivered (adopt).
+	endedSeen     [unsureCap]seenEnd
+	endedSeenNext int
 	// doubtful: the latest placements of unknown outcome (by symbol and
 	// client order id), kept after the lookups: see refusalRules.doubtful.
 	doubtful      map[orderKey]struct{}
@@ -382,7 +398,16 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 		// with the window's fills taken as before the session).
 		_, own := r.unsure[orderKey{symbol: ev.Symbol, id: x.ClientOrderID}]
 		own = own && !x.ClientOrderID.IsZero()
-		if (x.Status.Final() && !own) || x.VenueOrderID.IsZero() {
+		if x.VenueOrderID.IsZero() {
+			return false
+		}
+		if x.Status.Final() && !own {
+			e := &r.endedSeen[r.endedSeenNext]
+			e.key, e.status, e.trade, e.qty = key, x.Status, schema.ID{}, schema.Decimal{}
+			if isTrade {
+				e.trade, e.qty = x.TradeID, x.LastFillQty
+			}
+			r.endedSeenNext = (r.endedSeenNext + 1) % unsureCap
 			return false
 		}
 		// First seen on the stream (placed elsewhere, or before Start):
@@ -799,7 +824,22 @@ func (r *reconciler) adopt(o *normalize.QueryOrder) {
 	defer r.mu.Unlock()
 	switch t := r.orders[key]; {
 	case t == nil && !r.forgotten(key):
-		r.track(key, schema.Decimal{})
+		t = r.track(key, schema.Decimal{})
+		if t == nil {
+			return
+		}
+		// Its end streamed already (before the place's answer said the
+		// outcome was unknown): that report, and its fill, were
+		// delivered.
+		for i := range r.endedSeen {
+			if e := &r.endedSeen[i]; e.key == key {
+				t.status = e.status
+				if !e.trade.IsZero() && !t.has(&e.trade) {
+					t.trades = append(t.trades, e.trade)
+					t.delivered, _ = t.delivered.Add(e.qty)
+				}
+			}
+		}
 	case t != nil && t.streamed:
 		// Seen on the stream before this answer (Kraken's snapshot
 		// of open orders, a fill streamed since the subscription)

@@ -9,42 +9,6 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-// Kinds of a venue's refusal of an order request. Place, Cancel and Amend
-// return the venue's [*VenueError] wrapped with one of these where its
-// code (Kraken: its error string) says which: errors.Is(err,
-// ErrRateLimited) and errors.As(err, &verr) both hold. A refusal of no
-// kind here is the venue's answer about the request itself (a filter, a
-// precision, the balance: Binance -1013, -1111, -2010; OKX 51xxx; Bybit
-// 10001, 110xxx, 170xxx): sent again unchanged, it is refused again.
-var (
-	// ErrRateLimited: refused for the venue's rate limits; the venue did
-	// not act on the request. Send again after VenueError.RetryAfter when
-	// set, else after a backoff. Binance -1003, -1015 and statuses 429,
-	// 418; OKX 50011, 50061; Bybit 10006, 10018, 170005, 170222; Kraken
-	// "EOrder:Rate limit exceeded", "EAPI:Rate limit exceeded",
-	// "EGeneral:Too many requests", "EService:Throttled…",
-	// "EGeneral:Temporary lockout".
-	ErrRateLimited = errors.New("session: refused for the venue's rate limits (not acted on; send again after VenueError.RetryAfter or a backoff)")
-	// ErrMaybeSent: the venue answered that it does not know whether it
-	// acted on the request (outcome unknown, as [ErrDisconnected]): a
-	// place may have made an order, whose execution reports tell, and the
-	// next reconciliation pass looks it up by its client order id. Binance
-	// -1006, -1007 ("Send status unknown; execution status unknown") and
-	// statuses 5xx ("the execution status is UNKNOWN and could have been a
-	// success", "General API Information"); OKX 50004 ("does not indicate
-	// success or failure of order, please check order status"); Bybit
-	// 10000 (server timeout), 10016 (server error); Kraken
-	// "EGeneral:Internal error".
-	ErrMaybeSent = errors.New("session: the venue does not know whether it acted on the request (outcome unknown; watch the execution reports)")
-	// ErrOrderNotOpen: a cancel or amend of an order the venue does not
-	// have open: filled, canceled or expired already (a cancel racing a
-	// fill), or never placed; the order's execution reports tell which.
-	// Binance -2011 "Unknown order sent.", -2013, -2026; OKX 51400, 51401,
-	// 51402, 51503, 51509, 51510, 51603; Bybit 110001, 110008, 110010,
-	// 170213; Kraken "EOrder:Unknown order".
-	ErrOrderNotOpen = errors.New("session: the order is not open at the venue (filled, canceled, expired or unknown; its execution reports tell)")
-)
-
 // refusalKinds is how one venue's refusals of order requests are told
 // apart: by code (with msg in the message, when set), by status, or by the
 // prefix of the message (Kraken, whose errors are strings).
