@@ -50,7 +50,7 @@ func newS28ctOKX(t *testing.T) *s28ctOKX {
 			if err != nil {
 				return
 			}
-			defer c.CloseNow()
+			defer func() { _ = c.CloseNow() }()
 			if private {
 				o.mu.Lock()
 				o.conns[c] = true

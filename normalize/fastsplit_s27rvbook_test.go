@@ -47,9 +47,6 @@ func TestS27rvFastSplitLegalForms(t *testing.T) {
 		"data then name": `{"data":{"e":"trade",` + body + `,"stream":"btcusdt@trade"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if name == "extra after" {
-
-			}
 			events := schema.NewPools(nil).Events
 			sink := &putSink{events: events}
 			p := ctorOf["binance"](events, sink, nil)
