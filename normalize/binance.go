@@ -138,6 +138,7 @@ var binanceSpec = venueSpec{
 		bnRESTDepth: {name: "depth", typ: schema.EventBookSnapshot, book: true, slot: newSlot[bnPartialDepthMsg]},
 	},
 	newState: func() any { return new(bnState) },
+	alignKey: binanceAlignKey,
 	split:    binanceSplit,
 }
 

@@ -99,6 +99,7 @@ var bybitSpec = venueSpec{
 		byPosition: {name: "position", typ: schema.EventPosition, slot: newWideSlot[bybitPositionMsg]},
 	},
 	newState: func() any { return new(bybitState) },
+	alignKey: bybitAlignKey,
 	split:    bybitSplit,
 }
 

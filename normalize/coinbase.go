@@ -85,6 +85,7 @@ var coinbaseSpec = venueSpec{
 		cbUserOrder:      {name: "user", typ: schema.EventExecReport, slot: newWideSlot[cbUserOrderMsg]}, // coinbase_private.go
 	},
 	newState: func() any { return new(cbState) },
+	alignKey: coinbaseAlignKey,
 	split:    coinbaseSplit,
 }
 

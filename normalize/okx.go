@@ -89,6 +89,7 @@ var okxSpec = venueSpec{
 		oxBalPosPosition: {name: okxBalPos, typ: schema.EventPosition, slot: newWideSlot[okxPositionMsg]},
 	},
 	newState: func() any { return new(okxEnvelope) },
+	alignKey: okxAlignKey,
 	split:    okxSplit,
 }
 
