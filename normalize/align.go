@@ -21,9 +21,26 @@ import (
 //     heartbeat and status channels (Kraken WebSocket API v2: a heartbeat
 //     is the same bytes on every connection, once a second without
 //     traffic — aligned on, it would join the streams at the wrong place);
-//   - every other venue: the whole frame. Binance, OKX and Bybit market
-//     data frames are byte-identical on every connection. Coinbase
-//     Advanced Trade stamps every frame with the connection's
+//   - Binance: the whole frame of market or user data (a combined stream
+//     {"stream":…,"data":…}, a payload with a data event's "e", a spot
+//     bookTicker or partial depth without "e", an all-market array); nil
+//     for {"e":"serverShutdown"} (sent on the closing connection only:
+//     Binance WebSocket Streams, "serverShutdown"), listenKeyExpired and
+//     eventStreamTerminated, an "e" the parser does not know, subscription
+//     answers {"result":…,"id":…}, errors {"code","msg"} and
+//     {"error":…} (Binance WebSocket Streams, "Live Subscribing/
+//     Unsubscribing to streams", "Error Messages");
+//   - OKX: the whole frame {"arg":…,"data":…}; nil for "pong" and any
+//     frame with "event" (subscribe, unsubscribe, error, login, notice
+//     64008 — OKX v5 "WebSocket → Connect", "Notification") or "op"
+//     (WebSocket order answers);
+//   - Bybit: the whole frame with "topic"; nil for a frame with "op"
+//     (pong, subscribe and auth answers, which carry the connection's
+//     conn_id: Bybit v5 "WebSocket Connect", "How to Subscribe to
+//     Topics");
+//   - Coinbase: the whole frame, but nil for the subscriptions,
+//     heartbeats and error frames (Advanced Trade "channel", Exchange
+//     "type"). Advanced Trade stamps every frame with the connection's
 //     sequence_num and timestamp: its rotations switch unaligned (wsclient
 //     says so), the parser drops the repeated trades by trade_id, and the
 //     new connection's level2 snapshot replaces the book. (Its events
@@ -32,22 +49,138 @@ import (
 //     on another channel's frame, a trade batched later on one connection
 //     than on the other would be lost.)
 //
+// A frame that is not JSON is no key (nil). Market data frames of Binance,
+// OKX and Bybit are byte-identical on every connection, so they are their
+// own key.
+//
 // The returned slice aliases frame. AlignKey keeps no state: it is safe
 // for concurrent use, and allocates (only wsclient's rotations call it).
-func (p *Parser) AlignKey(frame []byte) []byte {
+func (p *Parser) AlignKey(frame []byte) (key []byte) {
 	if p.spec.alignKey == nil {
 		return frame
 	}
-	return p.spec.alignKey(frame)
-}
-
-// krakenAlignKey is Kraken's AlignKey.
-func krakenAlignKey(frame []byte) (key []byte) {
 	defer func() {
 		if recover() != nil { // goccy is new: a panic is no key
 			key = nil
 		}
 	}()
+	return p.spec.alignKey(frame)
+}
+
+// alignEnv holds the members that tell a data frame from a control frame,
+// for every venue but Kraken.
+type alignEnv struct {
+	Stream       text           `json:"stream"`
+	Data         jsontext.Value `json:"data"`
+	E            text           `json:"e"`
+	U            present        `json:"u"`
+	LastUpdateID present        `json:"lastUpdateId"`
+	WSEvent      jsontext.Value `json:"event"`
+	Arg          present        `json:"arg"`
+	Op           present        `json:"op"`
+	Topic        present        `json:"topic"`
+	Channel      text           `json:"channel"`
+	Type         text           `json:"type"`
+}
+
+// decodeAlign decodes frame's members that alignEnv names; false when frame
+// is not one JSON object.
+func decodeAlign(frame []byte, env *alignEnv) bool {
+	i := firstByte(frame)
+	if i == len(frame) || frame[i] != '{' {
+		return false
+	}
+	return json.Unmarshal(frame, env) == nil
+}
+
+// binanceAlignKey is Binance's AlignKey.
+func binanceAlignKey(frame []byte) []byte {
+	if !binanceData(frame, true) {
+		return nil
+	}
+	return frame
+}
+
+// binanceData reports whether a Binance frame (wrapped: a combined stream
+// or WS-API wrapper is read) or a payload is market or user data.
+func binanceData(frame []byte, wrapped bool) bool {
+	i := firstByte(frame)
+	if i == len(frame) {
+		return false
+	}
+	if frame[i] == '[' { // an all-market stream's array ("!ticker@arr")
+		return jsontext.Value(frame).IsValid()
+	}
+	// The common layout by its leading member, without a decode.
+	if rest, ok := member(frame, "e", true); ok {
+		if name, _, ok := leadingString(rest); ok {
+			return binanceDataEvent(name) && jsontext.Value(frame).IsValid()
+		}
+	}
+	var env alignEnv
+	if !decodeAlign(frame, &env) {
+		return false
+	}
+	switch {
+	case wrapped && env.Stream.ok && len(env.Data) > 0:
+		// A combined stream: its data decides ({"e":"serverShutdown"}
+		// wrapped would be no place in the stream either).
+		return binanceData(env.Data, false)
+	case wrapped && len(env.WSEvent) > 0 && !env.E.ok:
+		// The WS-API user-data wrapper {"subscriptionId":N,"event":{…}}.
+		return binanceData(env.WSEvent, false)
+	case env.E.ok:
+		return binanceDataEvent(env.E.bytes())
+	}
+	// A spot bookTicker ("u", no "e") or a partial depth sent raw; not
+	// {"result":…,"id":…}, {"code","msg"}, {"error":…}.
+	return bool(env.U) || bool(env.LastUpdateID)
+}
+
+// binanceDataEvent reports whether an "e" names market or user data the
+// parser reads, not a notice that the stream ends or an unknown event.
+func binanceDataEvent(name []byte) bool {
+	k, ok := binanceEventNames[string(name)]
+	return ok && k != bnStreamEnd && k != bnServerShutdown
+}
+
+// okxAlignKey is OKX's AlignKey.
+func okxAlignKey(frame []byte) []byte {
+	var env alignEnv
+	if !decodeAlign(frame, &env) || !bool(env.Arg) || len(env.Data) == 0 || len(env.WSEvent) > 0 || bool(env.Op) {
+		return nil // "pong", {"event":…}, {"op":…,"id":…}
+	}
+	return frame
+}
+
+// bybitAlignKey is Bybit's AlignKey.
+func bybitAlignKey(frame []byte) []byte {
+	var env alignEnv
+	if !decodeAlign(frame, &env) || !bool(env.Topic) || bool(env.Op) {
+		return nil // {"op":"pong",…}, {"op":"subscribe","success":…,…}
+	}
+	return frame
+}
+
+// coinbaseAlignKey is Coinbase's AlignKey.
+func coinbaseAlignKey(frame []byte) []byte {
+	var env alignEnv
+	if !decodeAlign(frame, &env) {
+		return nil
+	}
+	name := env.Channel
+	if !name.ok {
+		name = env.Type
+	}
+	switch string(name.bytes()) {
+	case "", "subscriptions", "heartbeats", "heartbeat", "error":
+		return nil
+	}
+	return frame
+}
+
+// krakenAlignKey is Kraken's AlignKey.
+func krakenAlignKey(frame []byte) []byte {
 	i := firstByte(frame)
 	if i == len(frame) {
 		return nil

@@ -44,8 +44,8 @@ func TestAlignKey(t *testing.T) {
 		})
 	}
 	for _, p := range []*Parser{NewBinance(events, SinkFunc(nil), nil), NewCoinbase(events, SinkFunc(nil), nil), NewOKX(events, SinkFunc(nil), nil), NewBybit(events, SinkFunc(nil), nil)} {
-		f := []byte(`{"any":"frame"}`)
-		require.Equal(t, f, p.AlignKey(f), p.Venue())
+		// A frame that is no venue's data is no key (align_s28align_test.go).
+		require.Nil(t, p.AlignKey([]byte(`{"any":"frame"}`)), p.Venue())
 	}
 }
 

@@ -104,11 +104,11 @@ var binanceSpec = venueSpec{
 	kinds: []kind{
 		bnTrade:        {name: "trade", typ: schema.EventTrade, slot: newSlot[bnTradeMsg]},
 		bnAggTrade:     {name: "aggTrade", typ: schema.EventTrade, slot: newSlot[bnAggTradeMsg]},
-		bnBookTicker:   {name: "bookTicker", typ: schema.EventBBO, slot: newSlot[bnBookTickerMsg]},
+		bnBookTicker:   {name: "bookTicker", typ: schema.EventBBO, latest: true, slot: newSlot[bnBookTickerMsg]},
 		bnDepth:        {name: "depthUpdate", typ: schema.EventBookUpdate, book: true, slot: newSlot[bnDepthMsg]},
 		bnPartialDepth: {name: "depth", typ: schema.EventBookSnapshot, slot: newSlot[bnPartialDepthMsg]},
 		bnKline:        {name: "kline", typ: schema.EventKlineLive, slot: newSlot[bnKlineMsg]},
-		bnTicker:       {name: "24hrTicker", typ: schema.EventTicker, slot: newSlot[bnTickerMsg]},
+		bnTicker:       {name: "24hrTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
 		bnMiniTicker:   {name: "24hrMiniTicker", typ: schema.EventTicker, slot: newSlot[bnTickerMsg]},
 		bnExec:         {name: "executionReport", typ: schema.EventExecReport, slot: newSlot[bnExecMsg]},
 		bnMarkPrice:    {name: "markPriceUpdate", typ: schema.EventMarkPrice, slot: newSlot[bnMarkPriceMsg]},
@@ -138,6 +138,7 @@ var binanceSpec = venueSpec{
 		bnRESTDepth: {name: "depth", typ: schema.EventBookSnapshot, book: true, slot: newSlot[bnPartialDepthMsg]},
 	},
 	newState: func() any { return new(bnState) },
+	alignKey: binanceAlignKey,
 	split:    binanceSplit,
 }
 

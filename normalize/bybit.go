@@ -83,8 +83,8 @@ var bybitSpec = venueSpec{
 		byTrade:          {name: "publicTrade", typ: schema.EventTrade, slot: newSlot[bybitTradeMsg]},
 		byBookSnap:       {name: "orderbook", typ: schema.EventBookSnapshot, book: true, slot: newSlot[bybitBookMsg]},
 		byBookDiff:       {name: "orderbook", typ: schema.EventBookUpdate, book: true, slot: newSlot[bybitBookMsg]},
-		byTickerSnap:     {name: "tickers", typ: schema.EventTicker, merge: mergeSnapshot, slot: newSlot[bybitTickerMsg]},
-		byTickerDelta:    {name: "tickers", typ: schema.EventTicker, merge: mergeDelta, slot: newSlot[bybitTickerMsg]},
+		byTickerSnap:     {name: "tickers", typ: schema.EventTicker, merge: mergeSnapshot, latest: true, slot: newSlot[bybitTickerMsg]},
+		byTickerDelta:    {name: "tickers", typ: schema.EventTicker, merge: mergeDelta, latest: true, slot: newSlot[bybitTickerMsg]},
 		byKline:          {name: "kline", typ: schema.EventKlineLive, slot: newSlot[bybitKlineMsg]},
 		byAllLiquidation: {name: "allLiquidation", typ: schema.EventLiquidation, slot: newSlot[bybitAllLiquidationMsg]},
 		byLiquidation:    {name: "liquidation", typ: schema.EventLiquidation, slot: newSlot[bybitLiquidationMsg]},
@@ -99,6 +99,7 @@ var bybitSpec = venueSpec{
 		byPosition: {name: "position", typ: schema.EventPosition, slot: newWideSlot[bybitPositionMsg]},
 	},
 	newState: func() any { return new(bybitState) },
+	alignKey: bybitAlignKey,
 	split:    bybitSplit,
 }
 

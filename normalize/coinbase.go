@@ -79,12 +79,13 @@ var coinbaseSpec = venueSpec{
 		cbAck:            {name: "control", typ: schema.EventControl, ctl: schema.ControlSubscribeAck, slot: newSlot[emptyMsg]},
 		cbError:          {name: "error", typ: schema.EventControl, ctl: schema.ControlVenueError, slot: newSlot[cbErrorMsg]},
 		cbMatch:          {name: "match", typ: schema.EventTrade, slot: newSlot[cbMatchMsg]},
-		cbExchangeTicker: {name: "ticker", typ: schema.EventTicker, slot: newSlot[cbExchangeTickerMsg]},
+		cbExchangeTicker: {name: "ticker", typ: schema.EventTicker, latest: true, slot: newSlot[cbExchangeTickerMsg]},
 		cbSnapshot:       {name: "snapshot", typ: schema.EventBookSnapshot, slot: newSlot[cbSnapshotMsg]},
 		cbL2Change:       {name: "l2update", typ: schema.EventBookUpdate, slot: newSlot[cbL2UpdateMsg]},
 		cbUserOrder:      {name: "user", typ: schema.EventExecReport, slot: newWideSlot[cbUserOrderMsg]}, // coinbase_private.go
 	},
 	newState: func() any { return new(cbState) },
+	alignKey: coinbaseAlignKey,
 	split:    coinbaseSplit,
 }
 

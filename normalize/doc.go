@@ -206,6 +206,21 @@
 // GapType schema.EventTrade names the ids between, after them. The check
 // allocates nothing (one mark per interned symbol and kind).
 //
+// # Quote repeats
+//
+// A best bid/offer or ticker is latest-wins: never one older than one
+// delivered (DESIGN.md contract 4). Where the venue numbers a symbol's
+// quotes — Binance bookTicker "u" and 24hrTicker "L", OKX bbo-tbt and
+// books5 "seqId", Bybit tickers "cs", Coinbase Exchange ticker
+// "sequence" — a quote whose number is at most the last delivered for its
+// (symbol, kind) and whose exchange time is not later is dropped and
+// counted (Stats.Repeats); one with a later time is delivered and its
+// number followed (the venue numbering again). A Binance spot bookTicker,
+// which has no time, is compared by "u" alone for 5 s (IngestTS) after the
+// last one delivered. Unnumbered quotes (Binance miniTicker, OKX tickers,
+// Coinbase Advanced Trade ticker, Kraken) are not compared. No allocation
+// (one mark per interned symbol and kind). Details and sources: quotes.go.
+//
 // # Refused execution reports
 //
 // Execution reports are never lost silently (contract 3): one the parser

@@ -71,10 +71,10 @@ var okxSpec = venueSpec{
 	kinds: []kind{
 		oxTrade:          {name: "trades", typ: schema.EventTrade, slot: newSlot[okxTradeMsg]},
 		oxTicker:         {name: "tickers", typ: schema.EventTicker, slot: newSlot[okxTickerMsg]},
-		oxBBO:            {name: "bbo-tbt", typ: schema.EventBBO, slot: newSlot[okxBookMsg]},
+		oxBBO:            {name: "bbo-tbt", typ: schema.EventBBO, latest: true, slot: newSlot[okxBookMsg]},
 		oxBookSnap:       {name: "books", typ: schema.EventBookSnapshot, book: true, slot: newSlot[okxBookMsg]},
 		oxBookDiff:       {name: "books", typ: schema.EventBookUpdate, book: true, slot: newSlot[okxBookMsg]},
-		oxBooks5:         {name: "books5", typ: schema.EventBookSnapshot, slot: newSlot[okxBookMsg]}, // its own sequence: not the diffs'
+		oxBooks5:         {name: "books5", typ: schema.EventBookSnapshot, latest: true, slot: newSlot[okxBookMsg]}, // its own sequence: not the diffs'
 		oxFunding:        {name: "funding-rate", typ: schema.EventFundingRate, slot: newSlot[okxFundingMsg]},
 		oxMark:           {name: "mark-price", typ: schema.EventMarkPrice, slot: newSlot[okxMarkMsg]},
 		oxHeartbeat:      {name: "pong", typ: schema.EventControl, ctl: schema.ControlHeartbeat, slot: newSlot[emptyMsg]},
@@ -89,6 +89,7 @@ var okxSpec = venueSpec{
 		oxBalPosPosition: {name: okxBalPos, typ: schema.EventPosition, slot: newWideSlot[okxPositionMsg]},
 	},
 	newState: func() any { return new(okxEnvelope) },
+	alignKey: okxAlignKey,
 	split:    okxSplit,
 }
 

@@ -99,6 +99,7 @@ type Parser struct {
 	// trades: where each trade stream stands, for repeats (trades.go);
 	// tradeFrame: the marks as they were before the current frame.
 	trades     map[tradeKey]tradeMark
+	quotes     map[tradeKey]quoteMark // quotes.go
 	tradeFrame []frameMark
 	// fills: the fills of our orders delivered lately, for repeats
 	// (private.go).
@@ -201,7 +202,11 @@ type kind struct {
 	book  bool             // a book diff: check its sequence; a snapshot: restart it
 	ctl   schema.ControlKind
 	merge mergeMode // tickers sent as a snapshot then changed fields
-	slot  func() slot
+	// latest: a quote (best bid/offer or ticker) whose SeqProvider is the
+	// venue's number of the symbol's stream, not the connection's: one not
+	// newer than the last delivered is dropped (quotes.go).
+	latest bool
+	slot   func() slot
 }
 
 // mergeMode says how a ticker message relates to the symbol's last one.
@@ -469,6 +474,10 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		} else if ev.Symbol, err = p.syms.Lookup(streamSym); err != nil {
 			f.fail(f.symKey, err)
 		}
+	}
+	if kd.latest && f.err == nil && p.staleQuote(k, ev) {
+		p.release(ev, pooled) // before a delta is merged: it was, when first delivered
+		return nil
 	}
 	if kd.merge != mergeNone && f.err == nil {
 		if p.tickers == nil {
