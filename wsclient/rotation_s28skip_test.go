@@ -22,22 +22,10 @@ import (
 func TestRotationWhileSkippingRepeats(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	hb := newHub(false)
-	v := newVenue(t, hb.serve(func(n int) int {
-		if n == 2 {
-			return 5
-		}
-		return 0
-	}))
-	ks := &seqSink{conns: map[uint64]int{}}
-	h := start(t, v.url(), rotationOptions(), &sink{hook: ks.hook}, leaks)
-	publish := func(n int) {
-		for range n {
-			hb.publish()
-		}
-	}
+	h, v, ks, publish := startLagging(t, hb, leaks)
 	delivered := func(n int, what string) {
 		t.Helper()
-		require.Eventually(t, func() bool { return ks.count() >= n }, wait, time.Millisecond, "%s: %d delivered", what, n)
+		ks.waitCount(t, n, what)
 	}
 
 	require.Eventually(t, func() bool { return hb.subscribed(1) }, wait, time.Millisecond)
@@ -87,22 +75,10 @@ func TestRotationSkipsOverOldOnlyFrames(t *testing.T) {
 		}
 		return ""
 	}
-	v := newVenue(t, hb.serve(func(n int) int {
-		if n == 2 {
-			return 5
-		}
-		return 0
-	}))
-	ks := &seqSink{conns: map[uint64]int{}}
-	h := start(t, v.url(), rotationOptions(), &sink{hook: ks.hook}, leaks)
-	publish := func(n int) {
-		for range n {
-			hb.publish()
-		}
-	}
+	h, v, ks, publish := startLagging(t, hb, leaks)
 	delivered := func(n int, what string) {
 		t.Helper()
-		require.Eventually(t, func() bool { return ks.count() >= n }, wait, time.Millisecond, "%s: %d delivered", what, n)
+		ks.waitCount(t, n, what)
 	}
 
 	require.Eventually(t, func() bool { return hb.subscribed(1) }, wait, time.Millisecond)
@@ -141,19 +117,7 @@ func TestRotationJoinsAtARunOfRepeats(t *testing.T) {
 		}
 		return ""
 	}
-	v := newVenue(t, hb.serve(func(n int) int {
-		if n == 2 {
-			return 5
-		}
-		return 0
-	}))
-	ks := &seqSink{conns: map[uint64]int{}}
-	h := start(t, v.url(), rotationOptions(), &sink{hook: ks.hook}, leaks)
-	publish := func(n int) {
-		for range n {
-			hb.publish()
-		}
-	}
+	h, v, ks, publish := startLagging(t, hb, leaks)
 	require.Eventually(t, func() bool { return hb.subscribed(1) }, wait, time.Millisecond)
 	publish(11)
 	require.Eventually(t, func() bool { return ks.count() == 11 }, wait, time.Millisecond)
@@ -175,4 +139,29 @@ func TestRotationJoinsAtARunOfRepeats(t *testing.T) {
 	defer ks.mu.Unlock()
 	require.Equal(t, want, ks.seqs, "every message once, the venue's own repeat kept")
 	require.Zero(t, h.c.Stats().Unaligned)
+}
+
+// startLagging starts a client on a hub that publishes on the test's word,
+// connection 2 lagging 5 messages behind it; publish(n) publishes n.
+func startLagging(t *testing.T, hb *hub, leaks goleak.Option) (*harness, *venue, *seqSink, func(n int)) {
+	t.Helper()
+	v := newVenue(t, hb.serve(func(n int) int {
+		if n == 2 {
+			return 5
+		}
+		return 0
+	}))
+	ks := &seqSink{conns: map[uint64]int{}}
+	h := start(t, v.url(), rotationOptions(), &sink{hook: ks.hook}, leaks)
+	return h, v, ks, func(n int) {
+		for range n {
+			hb.publish()
+		}
+	}
+}
+
+// waitCount waits until at least n messages were delivered.
+func (k *seqSink) waitCount(t *testing.T, n int, what string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return k.count() >= n }, wait, time.Millisecond, "%s: %d delivered", what, n)
 }
