@@ -897,7 +897,9 @@ func sameOrder(o *normalize.QueryOrder, req *schema.OrderRequest) bool {
 // venue's code, not found, the lookup failed, another order under the id:
 // another side, a quantity, price or stop price other than req's where
 // both give one, a market order for a priced one or a conditional one
-// for a plain one, or the reverse: see sameOrder) ok is false: the
+// for a plain one, or the reverse: see sameOrder; an ended order where
+// only the doubt made the refusal a duplicate's — Kraken keeps ids unique
+// among open orders) ok is false: the
 // refusal stands. What the venue's answer says the stream did not deliver
 // (fills, an end, while the stream was down) is published before the
 // Ack, or a gap marker says it was not.
@@ -923,6 +925,13 @@ func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.O
 	o := &st[0]
 	if !sameOrder(o, req) {
 		return Ack{}, false // another order under the id
+	}
+	if o.Execution.Status.Final() && !r.q.rules().duplicated(verr, false) {
+		// Taken as a duplicate for the doubt alone (Kraken): the venue
+		// keeps the id unique among open orders only, so an ended order
+		// under it is not what refused this place — the host used the id
+		// again, and the refusal is of the new place.
+		return Ack{}, false
 	}
 	r.adopt(o)
 	r.mu.Lock()
