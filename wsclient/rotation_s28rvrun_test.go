@@ -26,19 +26,7 @@ func TestRotationRunAtTheEndOfTheRepeats(t *testing.T) {
 		return ""
 	}
 	hb.lose = func(n int, seq int64) bool { return n == 1 && seq == 13 } // holds connection 1 at the run
-	v := newVenue(t, hb.serve(func(n int) int {
-		if n == 2 {
-			return 1
-		}
-		return 0
-	}))
-	ks := &seqSink{conns: map[uint64]int{}}
-	h := start(t, v.url(), rotationOptions(), &sink{hook: ks.hook}, leaks)
-	publish := func(n int) {
-		for range n {
-			hb.publish()
-		}
-	}
+	h, v, ks, publish := startLaggingBy(t, hb, leaks, 1)
 
 	require.Eventually(t, func() bool { return hb.subscribed(1) }, wait, time.Millisecond)
 	publish(11)
@@ -53,12 +41,21 @@ func TestRotationRunAtTheEndOfTheRepeats(t *testing.T) {
 	require.Eventually(t, func() bool { return ks.last() == 22 }, wait, time.Millisecond, "connection 2 up to 22")
 	h.finish(v)
 
-	want := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 12}
-	for n := 13; n <= 22; n++ {
-		want = append(want, n)
-	}
+	want := twelveTwice(22)
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	require.Equal(t, want, ks.seqs, "every message once")
 	require.Zero(t, h.c.Stats().Unaligned, "aligned: the copy too many was the run's")
+}
+
+// twelveTwice is the messages 1 to last, 12 twice (the venue's own repeat).
+func twelveTwice(last int) []int {
+	want := make([]int, 0, last+1)
+	for n := 1; n <= last; n++ {
+		want = append(want, n)
+		if n == 12 {
+			want = append(want, n)
+		}
+	}
+	return want
 }

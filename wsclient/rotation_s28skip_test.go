@@ -131,10 +131,7 @@ func TestRotationJoinsAtARunOfRepeats(t *testing.T) {
 	require.Eventually(t, func() bool { return ks.last() == 22 }, wait, time.Millisecond, "connection 2 up to 22")
 	h.finish(v)
 
-	want := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 12}
-	for n := 13; n <= 22; n++ {
-		want = append(want, n)
-	}
+	want := twelveTwice(22)
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	require.Equal(t, want, ks.seqs, "every message once, the venue's own repeat kept")
@@ -145,9 +142,15 @@ func TestRotationJoinsAtARunOfRepeats(t *testing.T) {
 // connection 2 lagging 5 messages behind it; publish(n) publishes n.
 func startLagging(t *testing.T, hb *hub, leaks goleak.Option) (*harness, *venue, *seqSink, func(n int)) {
 	t.Helper()
+	return startLaggingBy(t, hb, leaks, 5)
+}
+
+// startLaggingBy is startLagging with connection 2 lag messages behind.
+func startLaggingBy(t *testing.T, hb *hub, leaks goleak.Option, lag int) (*harness, *venue, *seqSink, func(n int)) {
+	t.Helper()
 	v := newVenue(t, hb.serve(func(n int) int {
 		if n == 2 {
-			return 5
+			return lag
 		}
 		return 0
 	}))
