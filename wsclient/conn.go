@@ -77,6 +77,7 @@ type conn struct {
 	queue  []*schema.WsFrame // standby frames, in order
 	hashes []uint64          // frameHash of each queued frame
 	skip   []uint64          // modeSkipping: hashes of the repeats still expected
+	run    bool              // skip holds only copies of the join's frame: fewer may come (overlap.run)
 	liveCh chan struct{}     // closed when a standby connection goes live
 	first  chan struct{}     // closed at the first message of a standby connection
 }

@@ -269,8 +269,12 @@
 // dropped with the frames before the join, as any other). A frame after the
 // join that the old connection alone was sent (a notice to it, such as
 // Binance's serverShutdown that starts the rotation) was delivered once and
-// does not break the alignment; one the new connection sends that the old
-// never delivered does: the rotation is then reported unaligned.
+// does not break the alignment, unless it was the last the old connection
+// delivered (then the new connection's next message, in no list of
+// repeats, is reported as a divergence, a false alarm; a key that is nil
+// for such notices, as the venues' AlignKey are, avoids it); one the new
+// connection sends that the old never delivered does: the rotation is then
+// reported unaligned.
 // normalize.Parser.AlignKey is the key of each venue.
 //
 // When no frame matches within Options.RotationOverlap after the new

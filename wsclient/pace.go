@@ -173,8 +173,9 @@ const armTries = 3
 // that moves in between (a host's fake clock moved by its test, which has
 // no SleepUntil) armed it that much past at, and a test that moved the
 // clock exactly to at stalled. The time is read again once the timer is
-// armed; if it moved, the timer is armed again for the time left, up to
-// armTries times (a clock that moves at every reading, as the wall clock
+// armed; if it moved (forward or back), the timer is armed again for the
+// time left, up to armTries times in all, or to fire at once when at came
+// meanwhile (a clock that moves at every reading, as the wall clock
 // does, is then late by what it moved while the timer was armed, as
 // time.Timer is).
 func armAt(clk Clock, t Timer, at time.Time) Timer {
@@ -192,10 +193,18 @@ func armAt(clk Clock, t Timer, at time.Time) Timer {
 			return t
 		}
 		after := clk.Now()
-		if !after.After(before) || (try >= armTries && after.Before(at)) {
+		switch {
+		case after.Equal(before):
 			return t // armed at before: fires at at
+		case !after.Before(at): // at came meanwhile: fire at once
+			t.Stop()
+			t.Reset(0)
+			return t
+		case try >= armTries:
+			return t
 		}
-		// Moved: arm again for what is left (at once when at has come).
+		// Moved, either way (a clock set back armed it early): arm again
+		// for what is left.
 	}
 }
 

@@ -40,6 +40,7 @@ type overlap struct {
 	done    bool          // aligned
 	drop    int           // aligned: queued frames the old connection delivered
 	skip    []uint64      // aligned, old ahead: repeats the new connection will send next
+	run     bool          // skip holds only copies of the join's frame (a run at the ring's end)
 	aligned chan struct{} // closed when aligned
 }
 
@@ -116,9 +117,15 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 				i--
 			}
 			skip := make([]uint64, 0, ov.n-1-i)
+			run := true
 			for k := i + 1; k < ov.n; k++ {
 				skip = append(skip, ov.ring[k%ringSize])
+				run = run && ov.ring[k%ringSize] == h
 			}
+			// Skip only the run's copies: the new connection's frame may
+			// be any of them, and the message after the run, not one of
+			// them, is then new, not a divergence.
+			ov.run = run
 			ov.align(len(nb.queue), skip)
 			return true
 		}
@@ -147,17 +154,27 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 	if h == unkeyed {
 		return false
 	}
-	if rest, ok := skipTo(cn.skip, h); ok {
-		cn.skip = rest
-		if len(cn.skip) == 0 {
-			cn.mode.CompareAndSwap(modeSkipping, modeLive)
-		}
-		return true
+	rest, skipped, diverged := skipPast(cn.skip, cn.run, h)
+	cn.skip = rest
+	if len(rest) == 0 {
+		cn.mode.CompareAndSwap(modeSkipping, modeLive)
 	}
-	cn.skip = nil
-	cn.mode.CompareAndSwap(modeSkipping, modeLive)
-	c.unaligned(cn.id)
-	return false
+	if diverged {
+		c.unaligned(cn.id)
+	}
+	return skipped
+}
+
+// skipPast is what a frame of hash h (keyed) does to the repeats skip a
+// connection still expects: skipped, it leaves rest (skipTo); otherwise
+// skipping ends (rest nil) and, unless the repeats are only the copies of
+// a run the new connection joined somewhere in (run: fewer may come),
+// the streams diverged.
+func skipPast(skip []uint64, run bool, h uint64) (rest []uint64, skipped, diverged bool) {
+	if rest, ok := skipTo(skip, h); ok {
+		return rest, true, false
+	}
+	return nil, false, !run
 }
 
 // skipTo finds the repeat of hash h in skip, the old connection's frames
@@ -231,12 +248,14 @@ func (c *Client) goLive(ov *overlap, nb *conn) bool {
 		switch {
 		case i < ov.drop:
 		case len(skip) > 0 && nb.hashes[i] != unkeyed:
-			rest, ok := skipTo(skip, nb.hashes[i])
-			if ok {
-				skip = rest
+			rest, skipped, diverged := skipPast(skip, ov.run, nb.hashes[i])
+			skip = rest
+			if skipped {
 				break
 			}
-			skip, aligned = nil, false // a frame the old connection never delivered: the streams differ
+			if diverged { // a frame the old connection never delivered: the streams differ
+				aligned = false
+			}
 			c.handle(nb.ctx, f, nb.id)
 		default:
 			c.handle(nb.ctx, f, nb.id)
@@ -245,7 +264,7 @@ func (c *Client) goLive(ov *overlap, nb *conn) bool {
 		nb.queue[i] = nil
 	}
 	nb.queue, nb.hashes = nb.queue[:0], nb.hashes[:0]
-	nb.skip = skip
+	nb.skip, nb.run = skip, ov.run
 	if len(skip) > 0 {
 		nb.mode.Store(modeSkipping)
 	} else {

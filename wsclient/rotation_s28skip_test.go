@@ -23,36 +23,18 @@ func TestRotationWhileSkippingRepeats(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	hb := newHub(false)
 	h, v, ks, publish := startLagging(t, hb, leaks)
-	delivered := func(n int, what string) {
-		t.Helper()
-		ks.waitCount(t, n, what)
-	}
-
-	require.Eventually(t, func() bool { return hb.subscribed(1) }, wait, time.Millisecond)
-	publish(10)
-	delivered(10, "connection 1")
-
-	require.NoError(t, h.c.Rotate())
-	require.Eventually(t, func() bool { return hb.subscribed(2) }, wait, time.Millisecond, "connection 2 subscribed")
-	publish(5) // connection 1 sends 11..15; connection 2 holds them
-	delivered(15, "connection 1 ahead")
-	publish(1) // connection 1 sends 16; connection 2 sends 11, a repeat: aligned, skipping 12..15 (16)
-	require.Eventually(t, func() bool { return h.c.Stats().Rotations == 1 }, wait, time.Millisecond, "first rotation")
+	rotateIntoSkipping(t, h, hb, ks, publish)
 
 	require.NoError(t, h.c.Rotate())
 	require.Eventually(t, func() bool { return hb.subscribed(3) }, wait, time.Millisecond, "connection 3 subscribed")
 	publish(10) // connection 2 sends its repeats 12..15(16), then 17..; connection 3 sends 17..26
 	require.Eventually(t, func() bool { return h.c.Stats().Rotations == 2 }, wait, time.Millisecond, "second rotation")
 	publish(10)
-	delivered(36-5, "after the second rotation") // at least up to 31; the last may still come
+	ks.waitCount(t, 36-5, "after the second rotation") // at least up to 31; the last may still come
 	require.Eventually(t, func() bool { return ks.last() == 36 }, wait, time.Millisecond, "the last message")
 	h.finish(v)
 
-	ks.mu.Lock()
-	defer ks.mu.Unlock()
-	for i, n := range ks.seqs {
-		require.Equal(t, i+1, n, "delivered in order, each once: %v", ks.seqs)
-	}
+	ks.requireEachOnce(t)
 	st := h.c.Stats()
 	require.Zero(t, st.Unaligned)
 	require.Zero(t, st.TotalReconnects())
@@ -94,11 +76,7 @@ func TestRotationSkipsOverOldOnlyFrames(t *testing.T) {
 	require.Eventually(t, func() bool { return ks.last() == 21 }, wait, time.Millisecond, "connection 2 up to 21")
 	h.finish(v)
 
-	ks.mu.Lock()
-	defer ks.mu.Unlock()
-	for i, n := range ks.seqs {
-		require.Equal(t, i+1, n, "delivered in order, each once: %v", ks.seqs)
-	}
+	ks.requireEachOnce(t)
 	require.Zero(t, h.c.Stats().Unaligned, "aligned: the notice is the old connection's alone")
 }
 
@@ -131,10 +109,7 @@ func TestRotationJoinsAtARunOfRepeats(t *testing.T) {
 	require.Eventually(t, func() bool { return ks.last() == 22 }, wait, time.Millisecond, "connection 2 up to 22")
 	h.finish(v)
 
-	want := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 12}
-	for n := 13; n <= 22; n++ {
-		want = append(want, n)
-	}
+	want := twelveTwice(22)
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	require.Equal(t, want, ks.seqs, "every message once, the venue's own repeat kept")
@@ -145,9 +120,15 @@ func TestRotationJoinsAtARunOfRepeats(t *testing.T) {
 // connection 2 lagging 5 messages behind it; publish(n) publishes n.
 func startLagging(t *testing.T, hb *hub, leaks goleak.Option) (*harness, *venue, *seqSink, func(n int)) {
 	t.Helper()
+	return startLaggingBy(t, hb, leaks, 5)
+}
+
+// startLaggingBy is startLagging with connection 2 lag messages behind.
+func startLaggingBy(t *testing.T, hb *hub, leaks goleak.Option, lag int) (*harness, *venue, *seqSink, func(n int)) {
+	t.Helper()
 	v := newVenue(t, hb.serve(func(n int) int {
 		if n == 2 {
-			return 5
+			return lag
 		}
 		return 0
 	}))
@@ -164,4 +145,31 @@ func startLagging(t *testing.T, hb *hub, leaks goleak.Option) (*harness, *venue,
 func (k *seqSink) waitCount(t *testing.T, n int, what string) {
 	t.Helper()
 	require.Eventually(t, func() bool { return k.count() >= n }, wait, time.Millisecond, "%s: %d delivered", what, n)
+}
+
+// rotateIntoSkipping is the first rotation of startLagging's client: 10
+// messages on connection 1, then connection 2, 5 behind, joins at 11 and
+// goes live skipping 12..15 (16, had connection 1 delivered it first).
+func rotateIntoSkipping(t *testing.T, h *harness, hb *hub, ks *seqSink, publish func(n int)) {
+	t.Helper()
+	require.Eventually(t, func() bool { return hb.subscribed(1) }, wait, time.Millisecond)
+	publish(10)
+	ks.waitCount(t, 10, "connection 1")
+	require.NoError(t, h.c.Rotate())
+	require.Eventually(t, func() bool { return hb.subscribed(2) }, wait, time.Millisecond, "connection 2 subscribed")
+	publish(5) // connection 1 sends 11..15; connection 2 holds them
+	ks.waitCount(t, 15, "connection 1 ahead")
+	publish(1) // connection 1 sends 16; connection 2 sends 11, a repeat: aligned, skipping 12..15 (16)
+	require.Eventually(t, func() bool { return h.c.Stats().Rotations == 1 }, wait, time.Millisecond, "first rotation")
+}
+
+// requireEachOnce requires the messages 1, 2, ... delivered in order, each
+// once.
+func (k *seqSink) requireEachOnce(t *testing.T) {
+	t.Helper()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for i, n := range k.seqs {
+		require.Equal(t, i+1, n, "delivered in order, each once: %v", k.seqs)
+	}
 }

@@ -35,6 +35,9 @@ type hub struct {
 	// after message seq ("" for none): a venue's notice to one connection
 	// (Binance serverShutdown), in the stream's bytes and keyed.
 	notice func(n int, seq int64) string
+	// refuse, when set, says whether connection n is closed (1013) once
+	// it has subscribed: a rotation's connection the venue turns away.
+	refuse func(n int) bool
 }
 
 func newHub(perConn bool) *hub {
@@ -90,6 +93,10 @@ func (hb *hub) halt() int64 {
 func (hb *hub) serve(lag func(n int) int) func(s *session) {
 	return func(s *session) {
 		if s.readN(len(testSubs)) != nil {
+			return
+		}
+		if hb.refuse != nil && hb.refuse(s.n) {
+			_ = s.ws.Close(websocket.StatusTryAgainLater, "overloaded")
 			return
 		}
 		ch := make(chan int64, 1<<16)
