@@ -1,0 +1,53 @@
+package normalize
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// S28 review: a Bybit ticker is one stream per symbol — a snapshot, then
+// deltas merged into it (Bybit v5 "Ticker") — numbered by one "cs", but its
+// snapshot and delta are two parser kinds, and staleQuote kept a mark per
+// kind. After an unaligned rotation the new connection's first frame is its
+// subscription's snapshot, older than the deltas the old connection
+// delivered last: compared with the last snapshot only, it was delivered
+// (older than a quote delivered: contract 4) and became the base later
+// deltas merge into, so a field the dropped repeated deltas had changed
+// stayed stale until the venue changed it again.
+func TestS28rvBybitTickerSnapshotAfterNewerDelta(t *testing.T) {
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	sink := &recSink{events: events}
+	p := NewBybit(events, sink, nil)
+	snap := func(cs, ms int64, bid string) string {
+		return fmt.Sprintf(`{"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","lastPrice":"61874.00","highPrice24h":"62752.90","lowPrice24h":"61000.10","prevPrice24h":"62484.60","volume24h":"98430.1050","turnover24h":"6073739017.8331","price24hPcnt":"-0.009772","bid1Price":"%s","bid1Size":"3.783","ask1Price":"61874.00","ask1Size":"16.278"},"cs":%d,"ts":%d}`, bid, cs, ms)
+	}
+	delta := func(cs, ms int64, member, value string) string {
+		return fmt.Sprintf(`{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","%s":"%s"},"cs":%d,"ts":%d}`, member, value, cs, ms)
+	}
+	frames := []string{
+		snap(10, 1000, "61873.00"),               // old connection
+		delta(11, 1001, "lastPrice", "61875.00"), // old connection
+		delta(12, 1002, "bid1Price", "61874.50"), // old connection: the last delivered
+		snap(11, 1001, "61873.00"),               // new connection's snapshot: older
+		delta(12, 1002, "bid1Price", "61874.50"), // new connection: a repeat
+		delta(13, 1003, "lastPrice", "61876.00"), // new connection: newer
+	}
+	for i, m := range frames {
+		require.NoError(t, p.HandleBytes(context.Background(), []byte(m), int64(i+1)))
+	}
+	var seqs []uint64
+	for _, ev := range sink.got {
+		seqs = append(seqs, ev.SeqProvider)
+	}
+	require.Equal(t, []uint64{10, 11, 12, 13}, seqs, "never a quote older than one delivered")
+	last := sink.got[len(sink.got)-1]
+	requireDigits(t, "61874.50", last.Ticker.BidPrice, "the newer delta's bid kept")
+	requireDigits(t, "61876.00", last.Ticker.Last)
+	require.Equal(t, uint64(2), p.Stats().Repeats)
+}
