@@ -37,7 +37,8 @@ import "github.com/meltica/meltica/schema"
 // within quoteRepeatWindow of the last one delivered (IngestTS): a
 // rotation's repeats follow at once, while a venue that numbers again
 // (Binance's testnet is reset) is followed once the window passed, so a
-// stream is never silenced for longer.
+// stream is never silenced for longer. An IngestTS before the last one
+// delivered (the host's clock stepped back) is not compared: delivered.
 //
 // State: one mark per (symbol, kind), bounded by the symbol registry; no
 // allocation once a symbol was seen.
@@ -84,7 +85,11 @@ func (p *Parser) staleQuote(k int, ev *schema.CanonicalEvent) bool {
 		ts := ev.ExchangeTS
 		older := ts <= m.ts
 		if ts == 0 || m.ts == 0 {
-			older = ev.IngestTS-m.ingest < quoteRepeatWindow
+			// IngestTS is the host's wall clock: one stepped back
+			// tells nothing, and compared it would silence the stream
+			// for as long as the step.
+			d := ev.IngestTS - m.ingest
+			older = d >= 0 && d < quoteRepeatWindow
 		}
 		if older {
 			p.stats.repeats.Add(1)

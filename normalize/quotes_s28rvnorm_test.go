@@ -51,3 +51,28 @@ func TestS28rvBybitTickerSnapshotAfterNewerDelta(t *testing.T) {
 	requireDigits(t, "61876.00", last.Ticker.Last)
 	require.Equal(t, uint64(2), p.Stats().Repeats)
 }
+
+// S28 review: a quote without an exchange time (Binance spot bookTicker) is
+// compared by "u" within quoteRepeatWindow of the last delivered's IngestTS,
+// "so a stream is never silenced for longer". IngestTS is the host's wall
+// clock (wsclient's Clock.Now): stepped back (NTP) as the venue numbers
+// again, every quote read before the step's IngestTS came back to within
+// the window was dropped — here for an hour.
+func TestS28rvSpotBookTickerClockSteppedBack(t *testing.T) {
+	p, sink, _ := newRecParser(t, nil)
+	msg := func(u int) []byte {
+		return fmt.Appendf(nil, `{"u":%d,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}`, u)
+	}
+	const hour = int64(3_600_000_000_000)
+	t0 := 10 * hour
+	require.NoError(t, p.HandleBytes(context.Background(), msg(400900217), t0))
+	// The clock steps back an hour; the venue numbers again (testnet reset).
+	for i, u := range []int{5, 6, 7} {
+		require.NoError(t, p.HandleBytes(context.Background(), msg(u), t0-hour+int64(i+1)*quoteRepeatWindow))
+	}
+	var got []uint64
+	for _, ev := range sink.got {
+		got = append(got, ev.SeqProvider)
+	}
+	require.Equal(t, []uint64{400900217, 5, 6, 7}, got, "silenced for as long as the clock stepped back")
+}
