@@ -67,25 +67,38 @@ func (p *Parser) AlignKey(frame []byte) (key []byte) {
 	return p.spec.alignKey(frame)
 }
 
-// alignEnv holds the members that tell a data frame from a control frame,
-// for every venue but Kraken.
-type alignEnv struct {
-	Stream       text           `json:"stream"`
-	Data         jsontext.Value `json:"data"`
-	E            text           `json:"e"`
-	U            present        `json:"u"`
-	LastUpdateID present        `json:"lastUpdateId"`
-	WSEvent      jsontext.Value `json:"event"`
-	Arg          present        `json:"arg"`
-	Op           present        `json:"op"`
-	Topic        present        `json:"topic"`
-	Channel      text           `json:"channel"`
-	Type         text           `json:"type"`
-}
+// The members that tell a data frame from a control frame, one struct a
+// venue: a member only another venue names is not decoded, so its type
+// cannot make a data frame no key (one struct for all refused a Bybit
+// frame with a top-level "e" not a string, a member the parser ignores).
+type (
+	binanceAlignEnv struct {
+		Stream       text           `json:"stream"`
+		Data         jsontext.Value `json:"data"`
+		E            text           `json:"e"`
+		U            present        `json:"u"`
+		LastUpdateID present        `json:"lastUpdateId"`
+		WSEvent      jsontext.Value `json:"event"`
+	}
+	okxAlignEnv struct {
+		Data    jsontext.Value `json:"data"`
+		WSEvent jsontext.Value `json:"event"`
+		Arg     present        `json:"arg"`
+		Op      present        `json:"op"`
+	}
+	bybitAlignEnv struct {
+		Op    present `json:"op"`
+		Topic present `json:"topic"`
+	}
+	coinbaseAlignEnv struct {
+		Channel text `json:"channel"`
+		Type    text `json:"type"`
+	}
+)
 
-// decodeAlign decodes frame's members that alignEnv names; false when frame
+// decodeAlign decodes frame's members that env names; false when frame
 // is not one JSON object.
-func decodeAlign(frame []byte, env *alignEnv) bool {
+func decodeAlign(frame []byte, env any) bool {
 	i := firstByte(frame)
 	if i == len(frame) || frame[i] != '{' {
 		return false
@@ -117,7 +130,7 @@ func binanceData(frame []byte, wrapped bool) bool {
 			return binanceDataEvent(name) && jsontext.Value(frame).IsValid()
 		}
 	}
-	var env alignEnv
+	var env binanceAlignEnv
 	if !decodeAlign(frame, &env) {
 		return false
 	}
@@ -146,7 +159,7 @@ func binanceDataEvent(name []byte) bool {
 
 // okxAlignKey is OKX's AlignKey.
 func okxAlignKey(frame []byte) []byte {
-	var env alignEnv
+	var env okxAlignEnv
 	if !decodeAlign(frame, &env) || !bool(env.Arg) || len(env.Data) == 0 || len(env.WSEvent) > 0 || bool(env.Op) {
 		return nil // "pong", {"event":…}, {"op":…,"id":…}
 	}
@@ -155,7 +168,7 @@ func okxAlignKey(frame []byte) []byte {
 
 // bybitAlignKey is Bybit's AlignKey.
 func bybitAlignKey(frame []byte) []byte {
-	var env alignEnv
+	var env bybitAlignEnv
 	if !decodeAlign(frame, &env) || !bool(env.Topic) || bool(env.Op) {
 		return nil // {"op":"pong",…}, {"op":"subscribe","success":…,…}
 	}
@@ -164,7 +177,7 @@ func bybitAlignKey(frame []byte) []byte {
 
 // coinbaseAlignKey is Coinbase's AlignKey.
 func coinbaseAlignKey(frame []byte) []byte {
-	var env alignEnv
+	var env coinbaseAlignEnv
 	if !decodeAlign(frame, &env) {
 		return nil
 	}

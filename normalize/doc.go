@@ -213,13 +213,14 @@
 // quotes — Binance bookTicker "u" and 24hrTicker "L", OKX bbo-tbt and
 // books5 "seqId", Bybit tickers "cs", Coinbase Exchange ticker
 // "sequence" — a quote whose number is at most the last delivered for its
-// (symbol, kind) and whose exchange time is not later is dropped and
-// counted (Stats.Repeats); one with a later time is delivered and its
-// number followed (the venue numbering again). A Binance spot bookTicker,
-// which has no time, is compared by "u" alone for 5 s (IngestTS) after the
-// last one delivered. Unnumbered quotes (Binance miniTicker, OKX tickers,
+// (symbol, stream: a Bybit ticker's snapshot and deltas are one) and whose
+// exchange time is not later is dropped and counted (Stats.Repeats); one
+// with a later time is delivered and its number followed (the venue
+// numbering again). A Binance spot bookTicker, which has no time, is
+// compared by "u" alone for 5 s (IngestTS) after the last one delivered
+// (not when IngestTS went back: the host's clock stepped). Unnumbered quotes (Binance miniTicker, OKX tickers,
 // Coinbase Advanced Trade ticker, Kraken) are not compared. No allocation
-// (one mark per interned symbol and kind). Details and sources: quotes.go.
+// (one mark per interned symbol and stream). Details and sources: quotes.go.
 //
 // # Refused execution reports
 //

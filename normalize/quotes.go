@@ -25,7 +25,8 @@ import "github.com/meltica/meltica/schema"
 // the connection's messages, not the symbol's: they are not compared, nor
 // are quotes without a number (Binance miniTicker, OKX tickers, Kraken).
 //
-// The rule, per (interned symbol, kind), against the last quote delivered:
+// The rule, per (interned symbol, stream) — a stream's snapshot and delta
+// kinds (Bybit tickers) share one mark (quoteStream) — against the last quote delivered:
 // a quote whose number is at most that quote's and whose exchange time is
 // not later is dropped (Stats.Repeats) — an equal number with an equal time
 // is the same quote again, and a lower one is older. A quote with a lower or
@@ -36,7 +37,8 @@ import "github.com/meltica/meltica/schema"
 // within quoteRepeatWindow of the last one delivered (IngestTS): a
 // rotation's repeats follow at once, while a venue that numbers again
 // (Binance's testnet is reset) is followed once the window passed, so a
-// stream is never silenced for longer.
+// stream is never silenced for longer. An IngestTS before the last one
+// delivered (the host's clock stepped back) is not compared: delivered.
 //
 // State: one mark per (symbol, kind), bounded by the symbol registry; no
 // allocation once a symbol was seen.
@@ -52,6 +54,23 @@ type quoteMark struct {
 	ingest int64 // IngestTS
 }
 
+// quoteStream returns the kind whose mark k's quotes share: the first
+// latest kind of k's name. A stream sent as a snapshot then deltas (Bybit
+// tickers) is two kinds of one name and one number ("cs"): kept apart, a
+// subscription's snapshot older than the deltas delivered before it (the
+// new connection's first frame after an unaligned rotation) was compared
+// with the last snapshot alone, delivered, and made the base the deltas
+// merge into.
+func (p *Parser) quoteStream(k int) int {
+	kinds := p.spec.kinds
+	for j := range k {
+		if kinds[j].latest && kinds[j].name == kinds[k].name {
+			return j
+		}
+	}
+	return k
+}
+
 // staleQuote reports whether ev, a quote of kind k, is not newer than the
 // last one delivered (it is then to be dropped; it is counted); otherwise
 // it records ev as delivered.
@@ -60,13 +79,17 @@ func (p *Parser) staleQuote(k int, ev *schema.CanonicalEvent) bool {
 	if seq == 0 {
 		return false
 	}
-	key := tradeKey{sym: ev.Symbol, kind: uint16(k)}
+	key := tradeKey{sym: ev.Symbol, kind: uint16(p.quoteStream(k))}
 	m, known := p.quotes[key]
 	if known && seq <= m.seq {
 		ts := ev.ExchangeTS
 		older := ts <= m.ts
 		if ts == 0 || m.ts == 0 {
-			older = ev.IngestTS-m.ingest < quoteRepeatWindow
+			// IngestTS is the host's wall clock: one stepped back
+			// tells nothing, and compared it would silence the stream
+			// for as long as the step.
+			d := ev.IngestTS - m.ingest
+			older = d >= 0 && d < quoteRepeatWindow
 		}
 		if older {
 			p.stats.repeats.Add(1)
