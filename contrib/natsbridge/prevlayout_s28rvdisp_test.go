@@ -1,0 +1,48 @@
+package natsbridge
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/contrib/natsbridge/internal/wire"
+	"github.com/meltica/meltica/schema"
+)
+
+// TestS28rvPrevLayoutNumbersPerStream: WireVersion 6 is written for
+// Consumers older than 7, which check the bridge sequence per (venue,
+// symbol, type), views together, and name no run. Numbered per view, two
+// views of one stream interleaved can hide a loss from them: depth 50 at
+// 5, its 6 lost, depth 200 at 6, depth 50 at 7 reads as 5, 6, 7 — no
+// jump, no marker, a book diffed on a hole. So under layout 6 the
+// Publisher numbers the stream as those Consumers count it (1..6 across
+// both views); a Consumer of 7 reading it sees the other view's numbers as
+// jumps — markers of losses that did not happen, never one unannounced.
+func TestS28rvPrevLayoutNumbersPerStream(t *testing.T) {
+	srv := startServer(t)
+	nc := connect(t, srv.ClientURL(), nil)
+	sub, err := nc.SubscribeSync(DefaultPrefix + ".>")
+	require.NoError(t, err)
+	ingest := newNode(t)
+	pub, err := NewPublisher(waitCtx(t), nc, ingest.d, &PublisherOptions{WireVersion: 6})
+	require.NoError(t, err)
+	for i := range 6 {
+		ingest.publish(t, func(ev *schema.CanonicalEvent) {
+			ev.Venue, ev.Symbol, ev.Type = schema.VenueBybit, "BTC-USDT", schema.EventBookUpdate
+			ev.Book.Depth = []int{50, 200}[i%2]
+			ev.SeqProvider = uint64(i)
+		})
+	}
+	var seqs []uint64
+	for range 6 {
+		m, err := sub.NextMsg(generous)
+		require.NoError(t, err)
+		var ev schema.CanonicalEvent
+		seq, _, err := new(wire.Decoder).DecodeRun(m.Data, &ev)
+		require.NoError(t, err)
+		seqs = append(seqs, seq)
+	}
+	require.Equal(t, []uint64{1, 2, 3, 4, 5, 6}, seqs, "layout 6 numbered per view: a Consumer older than 7 can miss a loss")
+	require.NoError(t, pub.Close(closeCtx(t)))
+	ingest.close(t)
+}
