@@ -9,6 +9,40 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
+// bridged is one message a Publisher sent: its event, bridge sequence and
+// run.
+type bridged struct {
+	ev  schema.CanonicalEvent
+	seq uint64
+	run uint32
+}
+
+// publishBridged publishes n events through a Publisher of opts (fill
+// sets the i-th) and returns the n messages it sent, in order.
+func publishBridged(t *testing.T, opts *PublisherOptions, n int, fill func(i int, ev *schema.CanonicalEvent)) []bridged {
+	t.Helper()
+	srv := startServer(t)
+	nc := connect(t, srv.ClientURL(), nil)
+	sub, err := nc.SubscribeSync(DefaultPrefix + ".>")
+	require.NoError(t, err)
+	ingest := newNode(t)
+	pub, err := NewPublisher(waitCtx(t), nc, ingest.d, opts)
+	require.NoError(t, err)
+	for i := range n {
+		ingest.publish(t, func(ev *schema.CanonicalEvent) { fill(i, ev) })
+	}
+	out := make([]bridged, n)
+	for i := range out {
+		m, err := sub.NextMsg(generous)
+		require.NoError(t, err)
+		out[i].seq, out[i].run, err = new(wire.Decoder).DecodeRun(m.Data, &out[i].ev)
+		require.NoError(t, err)
+	}
+	require.NoError(t, pub.Close(closeCtx(t)))
+	ingest.close(t)
+	return out
+}
+
 // TestS28rvPrevLayoutNumbersPerStream: WireVersion 6 is written for
 // Consumers older than 7, which check the bridge sequence per (venue,
 // symbol, type), views together, and name no run. Numbered per view, two
@@ -19,30 +53,14 @@ import (
 // both views); a Consumer of 7 reading it sees the other view's numbers as
 // jumps — markers of losses that did not happen, never one unannounced.
 func TestS28rvPrevLayoutNumbersPerStream(t *testing.T) {
-	srv := startServer(t)
-	nc := connect(t, srv.ClientURL(), nil)
-	sub, err := nc.SubscribeSync(DefaultPrefix + ".>")
-	require.NoError(t, err)
-	ingest := newNode(t)
-	pub, err := NewPublisher(waitCtx(t), nc, ingest.d, &PublisherOptions{WireVersion: 6})
-	require.NoError(t, err)
-	for i := range 6 {
-		ingest.publish(t, func(ev *schema.CanonicalEvent) {
-			ev.Venue, ev.Symbol, ev.Type = schema.VenueBybit, "BTC-USDT", schema.EventBookUpdate
-			ev.Book.Depth = []int{50, 200}[i%2]
-			ev.SeqProvider = uint64(i)
-		})
-	}
+	msgs := publishBridged(t, &PublisherOptions{WireVersion: 6}, 6, func(i int, ev *schema.CanonicalEvent) {
+		ev.Venue, ev.Symbol, ev.Type = schema.VenueBybit, "BTC-USDT", schema.EventBookUpdate
+		ev.Book.Depth = []int{50, 200}[i%2]
+		ev.SeqProvider = uint64(i)
+	})
 	var seqs []uint64
-	for range 6 {
-		m, err := sub.NextMsg(generous)
-		require.NoError(t, err)
-		var ev schema.CanonicalEvent
-		seq, _, err := new(wire.Decoder).DecodeRun(m.Data, &ev)
-		require.NoError(t, err)
-		seqs = append(seqs, seq)
+	for _, m := range msgs {
+		seqs = append(seqs, m.seq)
 	}
 	require.Equal(t, []uint64{1, 2, 3, 4, 5, 6}, seqs, "layout 6 numbered per view: a Consumer older than 7 can miss a loss")
-	require.NoError(t, pub.Close(closeCtx(t)))
-	ingest.close(t)
 }
