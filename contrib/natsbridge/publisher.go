@@ -75,7 +75,10 @@ type PublisherOptions struct {
 	// Consumer older than 7 reads (it refuses 7), while consumers are
 	// upgraded: upgrade every Consumer, then set 7. A Consumer reads both.
 	// Under 6 the views of a stream (a book's depth, a kline's interval)
-	// share one bridge sequence, as Consumers older than 7 check it.
+	// share one bridge sequence, as Consumers older than 7 check it; a
+	// Consumer of 7 checks it per view, and so announces the other view's
+	// numbers as losses (markers too many, never one missing) until 7 is
+	// set.
 	// Defaults to 0: 7.
 	WireVersion int
 	// Logger receives the publisher's state changes at Info (the NATS
