@@ -182,7 +182,12 @@
 //     (Symbol "", Control.GapType the type, GapSource
 //     GapSubscriberQueue, GapCount the quotes dropped) on the critical
 //     lane, so ahead of the stream's next quote; one per venue and type
-//     waits there, later drops merged into it.
+//     waits there, later drops merged into it. Naming no symbol, it tells
+//     of every stream of that venue and type, the ones not dropped too:
+//     a dispatcher it is published to again (a relay such as natsbridge
+//     carries it on) drops the quotes of that venue and type queued there
+//     (below), which then wait for their streams' next quotes — more lost
+//     than was, never less, and one marker however many streams.
 //     A gap marker about a coalescable stream — of every symbol of the
 //     venue when it names none, and about every stream of its venue (and
 //     symbol) when it names no type (GapType schema.EventUnknown) —

@@ -352,10 +352,12 @@ func (s *Subscription) enqueue(cl *clones) (ok bool, report news) {
 			s.discardStaleLocked(ev)
 		}
 	case c == nil:
-		if !s.coalesceLocked(cl) {
+		fresh, r := s.coalesceLocked(cl)
+		if !fresh {
 			s.mu.Unlock()
 			return true, 0 // replaced in place: already queued, the goroutine is not idle
 		}
+		report |= r
 	default:
 		if s.ord.len() >= s.ordBound {
 			report |= s.dropOldestLocked()
@@ -376,8 +378,10 @@ func (s *Subscription) enqueue(cl *clones) (ok bool, report news) {
 }
 
 // coalesceLocked puts ev in its stream's slot. It reports whether the slot
-// was newly queued (false: a queued event was replaced).
-func (s *Subscription) coalesceLocked(cl *clones) bool {
+// was newly queued (false: a queued event was replaced), and newsOverflow
+// when the gap marker of a quote dropped past quoteBound took the critical
+// lane over its bound.
+func (s *Subscription) coalesceLocked(cl *clones) (fresh bool, report news) {
 	ev := cl.src
 	k := keyOf(ev)
 	sl := s.slots[k]
@@ -393,16 +397,16 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 		}
 		sl.last = s.born // it quoted: its age counts from now, as a queued quote's
 		s.counters.Coalesced++
-		return false
+		return false, 0
 	}
 	s.seq++
 	sl.ev, sl.seq, sl.last = cl.take(), s.seq, s.born
 	s.coal.push(queued{sl: sl, seq: s.seq})
 	s.coalN++
-	if s.coalN > s.quoteBound {
-		s.dropOldestQuoteLocked()
+	if s.coalN > s.quoteBound && s.dropOldestQuoteLocked() {
+		report = newsOverflow
 	}
-	return true
+	return true, report
 }
 
 // dropOldestQuoteLocked drops the quote queued first, when more than
@@ -414,8 +418,10 @@ func (s *Subscription) coalesceLocked(cl *clones) bool {
 // dropped) on the critical lane, so ahead of any later quote of the
 // stream; one per (venue, type) waits there, and later drops merge into
 // it until it is delivered. A quote it never gets is announced, never
-// silently stale; what it gets is still each stream's latest.
-func (s *Subscription) dropOldestQuoteLocked() {
+// silently stale; what it gets is still each stream's latest. The marker
+// counts against CriticalBound as any critical event queued (it reports
+// whether it took the lane over, as pushCriticalLocked).
+func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 	for !s.coal.peek().live() {
 		s.coal.pop() // its stream's quote went with a gap marker
 	}
@@ -427,7 +433,7 @@ func (s *Subscription) dropOldestQuoteLocked() {
 	k := routeKey{venue: old.Venue, typ: old.Type}
 	if g := s.stale[k]; g != nil {
 		g.Control.GapCount++
-		return
+		return false
 	}
 	g := queueGap(old)
 	g.Control.Reason = "dispatch: subscriber's queue held more quotes than its bound: the oldest dropped, stale until its stream's next"
@@ -435,8 +441,8 @@ func (s *Subscription) dropOldestQuoteLocked() {
 		s.stale = make(map[routeKey]*schema.CanonicalEvent)
 	}
 	s.stale[k] = g
-	s.crit.push(g)
 	s.counters.Gaps++
+	return s.pushCriticalLocked(g)
 }
 
 // sweepSlotsLocked forgets the slots of streams gone quiet: a venue's

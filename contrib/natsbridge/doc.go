@@ -68,7 +68,11 @@
 // the wire layout, a Publisher and a Consumer of different sides of it
 // see two views of one stream interleaved as restarts or jumps: markers
 // that announce losses that did not happen, never a loss unannounced;
-// upgrade both where a type streams several views.) Messages lost anywhere on the way
+// upgrade both where a type streams several views. A Publisher writing
+// layout 6 (PublisherOptions.WireVersion), which names no run, numbers
+// the views of a stream together, as the Consumers it writes for count
+// them: numbered apart, a loss of one view could fall where the other
+// view's number fills it in.) Messages lost anywhere on the way
 // — refused by NATS while it reconnects (nats.go's reconnect buffer is
 // bounded, see Connect), dropped by the server or the client because the
 // consumer fell behind (its pending limits are bounded,

@@ -74,6 +74,11 @@ type PublisherOptions struct {
 	// stream it forgot) from a loss; or 6, the previous one, which a
 	// Consumer older than 7 reads (it refuses 7), while consumers are
 	// upgraded: upgrade every Consumer, then set 7. A Consumer reads both.
+	// Under 6 the views of a stream (a book's depth, a kline's interval)
+	// share one bridge sequence, as Consumers older than 7 check it; a
+	// Consumer of 7 checks it per view, and so announces the other view's
+	// numbers as losses (markers too many, never one missing) until 7 is
+	// set.
 	// Defaults to 0: 7.
 	WireVersion int
 	// Logger receives the publisher's state changes at Info (the NATS
@@ -260,8 +265,15 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	// Each view of a stream (a book's depth, a kline's interval) is
 	// numbered on its own, in a run of its own, as dispatch queues and
 	// reports them apart: numbered together, a loss of one view could be
-	// announced to neither in particular.
-	key := viewOf(sk, ev)
+	// announced to neither in particular. Under layout 6 (WireVersion 6)
+	// the views of a stream share one count, as the Consumers it is
+	// written for (older than 7) check it: numbered apart, two views
+	// interleaved hid a loss from them (50 at 5, its 6 lost, 200 at 6, 50
+	// at 7: no jump, and no run to tell the views apart).
+	key := viewKey{streamKey: sk}
+	if p.layout != wire.PrevVersion {
+		key = viewOf(sk, ev)
+	}
 	st, known := p.streams.get(key)
 	if !known {
 		st.subject = Subject(p.opts.Prefix, key.venue, key.symbol, key.typ)

@@ -75,25 +75,16 @@ func TestS28ConsumerSequencesPerView(t *testing.T) {
 // depth 50 and 200 interleaved are 1, 2, ... in each, each in a run of its
 // own; so are a kline's intervals.
 func TestS28PublisherSequencesPerView(t *testing.T) {
-	srv := startServer(t)
-	nc := connect(t, srv.ClientURL(), nil)
-	sub, err := nc.SubscribeSync(DefaultPrefix + ".>")
-	require.NoError(t, err)
-	ingest := newNode(t)
-	pub, err := NewPublisher(waitCtx(t), nc, ingest.d, nil)
-	require.NoError(t, err)
-	for i := range 6 {
-		ingest.publish(t, func(ev *schema.CanonicalEvent) {
+	msgs := publishBridged(t, nil, 12, func(i int, ev *schema.CanonicalEvent) {
+		ev.SeqProvider = uint64(i / 2)
+		if i%2 == 0 {
 			ev.Venue, ev.Symbol, ev.Type = schema.VenueBybit, "BTC-USDT", schema.EventBookUpdate
-			ev.Book.Depth = []int{50, 200}[i%2]
-			ev.SeqProvider = uint64(i)
-		})
-		ingest.publish(t, func(ev *schema.CanonicalEvent) {
-			ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventKlineClosed
-			ev.Kline.Interval, ev.Kline.Closed = []string{"1m", "1h"}[i%2], true
-			ev.SeqProvider = uint64(i)
-		})
-	}
+			ev.Book.Depth = []int{50, 200}[i/2%2]
+			return
+		}
+		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventKlineClosed
+		ev.Kline.Interval, ev.Kline.Closed = []string{"1m", "1h"}[i/2%2], true
+	})
 	type view struct {
 		typ      schema.EventType
 		depth    int
@@ -101,24 +92,17 @@ func TestS28PublisherSequencesPerView(t *testing.T) {
 	}
 	seqs := map[view][]uint64{}
 	runs := map[view]uint32{}
-	for range 12 {
-		m, err := sub.NextMsg(generous)
-		require.NoError(t, err)
-		var ev schema.CanonicalEvent
-		seq, run, err := new(wire.Decoder).DecodeRun(m.Data, &ev)
-		require.NoError(t, err)
-		v := view{ev.Type, ev.Book.Depth, ev.Kline.Interval}
-		seqs[v] = append(seqs[v], seq)
+	for _, m := range msgs {
+		v := view{m.ev.Type, m.ev.Book.Depth, m.ev.Kline.Interval}
+		seqs[v] = append(seqs[v], m.seq)
 		if r, ok := runs[v]; ok {
-			require.Equal(t, r, run, "a view changed runs")
+			require.Equal(t, r, m.run, "a view changed runs")
 		}
-		runs[v] = run
+		runs[v] = m.run
 	}
 	for v, s := range seqs {
 		require.Equal(t, []uint64{1, 2, 3}, s, "view %+v numbered with the other view", v)
 	}
 	require.Len(t, seqs, 4)
 	require.NotEqual(t, runs[view{schema.EventBookUpdate, 50, ""}], runs[view{schema.EventBookUpdate, 200, ""}])
-	require.NoError(t, pub.Close(closeCtx(t)))
-	ingest.close(t)
 }

@@ -1,0 +1,54 @@
+//go:build !race
+
+package dispatch
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// TestS28rvPublishAllocsAfterSubscribes: routes shared across indexes
+// with an epoch are brought up to date once per stream after a Subscribe;
+// from then on a Publish allocates nothing (no subscriber wants these
+// streams: no clone), after one Subscribe as after a run of more than
+// maxChanges of them.
+func TestS28rvPublishAllocsAfterSubscribes(t *testing.T) {
+	pools := schema.NewPools(nil)
+	d := New(pools.Events, nil)
+	discard := &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}}
+	ctx := context.Background()
+	const streams = 200
+	syms := make([]string, streams)
+	for i := range syms {
+		syms[i] = "S-" + strconv.Itoa(i)
+	}
+	n := 0
+	publish := func() {
+		ev, err := pools.Events.Get(ctx)
+		if err != nil {
+			panic(err)
+		}
+		ev.Venue, ev.Symbol, ev.Type = bin, syms[n%streams], schema.EventBBO
+		n++
+		if err := d.Publish(ctx, ev); err != nil {
+			panic(err)
+		}
+	}
+	for _, subs := range []int{1, 1, maxChanges + 3} {
+		for range subs {
+			_, err := d.Subscribe(Filter{Venues: []schema.Venue{okx}}, discard)
+			require.NoError(t, err)
+		}
+		for range streams {
+			publish() // each stream's route brought up to date
+		}
+		require.Zero(t, testing.AllocsPerRun(2*streams, publish), "after %d Subscribes", subs)
+	}
+	require.NoError(t, d.Close(ctx))
+	require.NoError(t, pools.Shutdown(ctx))
+}
