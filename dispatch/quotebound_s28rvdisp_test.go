@@ -68,10 +68,10 @@ func TestS28rvQuoteBoundNeverSilentlyStale(t *testing.T) {
 		told := map[routeKey]bool{}   // a marker about it came after that quote
 		var gotExecs []uint64
 		for _, ev := range got {
-			switch {
-			case ev.Type == schema.EventExecReport:
+			switch ev.Type {
+			case schema.EventExecReport:
 				gotExecs = append(gotExecs, ev.SeqProvider)
-			case ev.Type == schema.EventGap:
+			case schema.EventGap:
 				require.Equal(t, schema.GapSubscriberQueue, ev.Control.GapSource)
 				require.Empty(t, ev.Symbol)
 				require.True(t, ev.Control.GapType.Coalescable())

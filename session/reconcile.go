@@ -926,7 +926,7 @@ func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.O
 	if !sameOrder(o, req) {
 		return Ack{}, false // another order under the id
 	}
-	if o.Execution.Status.Final() && !r.q.rules().duplicated(verr, false) {
+	if o.Status.Final() && !r.q.rules().duplicated(verr, false) {
 		// Taken as a duplicate for the doubt alone (Kraken): the venue
 		// keeps the id unique among open orders only, so an ended order
 		// under it is not what refused this place — the host used the id
