@@ -38,6 +38,13 @@ func codes(cs ...int64) []refusalCode {
 	return out
 }
 
+// also is the codes of base, the reconciliation's rules of the venue
+// (refusalRules: one list of a venue's rate-limit or unknown-order codes
+// serves its queries and its orders), and more, of order requests only.
+func also(base []int64, more ...int64) []refusalCode {
+	return codes(append(slices.Clip(base), more...)...)
+}
+
 func texts(ms ...string) []refusalCode {
 	out := make([]refusalCode, len(ms))
 	for i, m := range ms {
@@ -51,23 +58,23 @@ func texts(ms ...string) []refusalCode {
 // v5 "Error Codes"; Kraken "Spot Error Messages").
 var venueRefusals = map[schema.Venue]*refusalKinds{
 	schema.VenueBinance: {
-		rate:       codes(-1003, -1015),
-		rateStatus: []int{429, 418},
+		rate:       also(binanceRefusals.rateCodes, -1015),
+		rateStatus: binanceRefusals.rateStatus,
 		maybe:      codes(-1006, -1007),
 		maybe5xx:   true,
 		// -2011 is every cancel refusal; "Unknown order sent." is the
 		// order not open.
-		gone: append([]refusalCode{{code: -2011, msg: "Unknown order"}}, codes(-2013, -2026)...),
+		gone: append(also(binanceRefusals.missing, -2026), refusalCode{code: -2011, msg: "Unknown order"}),
 	},
 	schema.VenueOKX: {
-		rate:  codes(50011, 50061),
+		rate:  also(okxRefusals.rateCodes),
 		maybe: codes(50004),
-		gone:  codes(51400, 51401, 51402, 51503, 51509, 51510, 51603),
+		gone:  also(okxRefusals.missing, 51400, 51401, 51402, 51503, 51509, 51510),
 	},
 	schema.VenueBybit: {
-		rate:  codes(10006, 10018, 170005, 170222),
+		rate:  also(bybitRefusals.rateCodes, 170005, 170222),
 		maybe: codes(10000, 10016),
-		gone:  codes(110001, 110008, 110010, 170213),
+		gone:  also(bybitRefusals.missing, 110008, 110010, 170213),
 	},
 	schema.VenueKraken: {
 		rate: texts("EOrder:Rate limit exceeded", "EAPI:Rate limit exceeded", "EGeneral:Too many requests",
