@@ -512,12 +512,22 @@ func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error 
 	return b.publishBBOLocked(ctx, ev)
 }
 
-// applyLevels applies a diff's levels and moves the sequence on.
+// applyLevels applies a diff's levels and moves the sequence on. A
+// fetched book drops the levels beyond its snapshot's range: it never
+// serves them (topLocked) and resyncs before its top could reach them
+// (outOfRange), so kept they would only grow the book, without bound, with
+// every far price the venue's whole-book diffs touch.
 func (b *Book) applyLevels(bk *schema.Book) {
 	for _, l := range bk.Bids {
+		if b.hasFloor && l.Price.Cmp(b.floor) < 0 {
+			continue
+		}
 		b.bids.set(l.Price, l.Qty)
 	}
 	for _, l := range bk.Asks {
+		if b.hasCeil && l.Price.Cmp(b.ceil) > 0 {
+			continue
+		}
 		b.asks.set(l.Price, l.Qty)
 	}
 	b.bids.truncate(b.keep())

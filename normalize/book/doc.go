@@ -100,7 +100,9 @@
 // level that did not change: its top there may be wrong;
 // [BinanceREST].SnapshotDepth tells a truncated side from a whole one in
 // the snapshots the book fetches; a snapshot handed to [Book.Apply] counts
-// as truncated, and one older than a live book is dropped): it drops
+// as truncated, and one older than a live book is dropped; the levels a
+// diff puts beyond that range, which it could never serve, it does not
+// keep, so the venue's far prices do not grow it): it drops
 // every level at once — nothing stale survives a resync, [Book.BBO] and
 // [Book.Top] report not live and serve nothing — publishes a gap marker
 // (an schema.EventGap with Control.Kind schema.ControlGap, the missing
