@@ -206,6 +206,8 @@
 //
 // A fetch runs on the goroutine that applies events (the connection's
 // reader, with the usual wiring), holding the book: the stream waits in
-// the socket meanwhile, which is the buffering Binance asks for. The
-// package starts no goroutine.
+// the socket meanwhile, which is the buffering Binance asks for. A
+// [BinanceREST] fetch is bounded in time (Timeout, 10 s by default: a
+// venue that never answers must not hold the book for good) and in
+// memory (MaxBody, 16 MiB by default). The package starts no goroutine.
 package book

@@ -65,6 +65,17 @@ func (e *FetchError) Error() string {
 	return s
 }
 
+// SnapshotSizeError is a snapshot whose body is longer than the
+// [BinanceREST].MaxBody bytes a fetch reads.
+type SnapshotSizeError struct {
+	Symbol string
+	Limit  int64 // bytes read before giving up
+}
+
+func (e *SnapshotSizeError) Error() string {
+	return fmt.Sprintf("book: fetching %s snapshot: body longer than %d bytes", e.Symbol, e.Limit)
+}
+
 // Why a book invalidated itself; the text is the gap marker's
 // Control.Reason.
 const (
