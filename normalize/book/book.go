@@ -43,6 +43,14 @@ type Options struct {
 	// for a snapshot; past it the oldest is dropped (a later snapshot covers
 	// it). Defaults to 1000.
 	MaxBuffer int
+	// MaxLevels is the most levels a side keeps; defaults to 100 000,
+	// deeper than any real book it was measured against. It bounds a book
+	// whose stream is the whole book (Binance, Coinbase; a Depth 0 book
+	// before it saw a view), which otherwise keeps every price the venue
+	// sends: past it the worst levels go, and the book treats the rest as
+	// a truncated snapshot's range — it serves nothing beyond it and
+	// resyncs if its top gets there (ReasonRange).
+	MaxLevels int
 	// FetchAttempts is how many snapshots one resynchronisation fetches
 	// when they come back older than the buffered diffs. Defaults to 3.
 	FetchAttempts int
@@ -60,6 +68,9 @@ type Options struct {
 	// [Books] without one takes the Books' logger).
 	Logger *slog.Logger
 }
+
+// defaultMaxLevels is Options.MaxLevels' default.
+const defaultMaxLevels = 100_000
 
 // maxTail bounds how long before a lost connection a message may have
 // been received and still be taken for the dead connection's tail.
@@ -183,6 +194,9 @@ func NewBook(rule Rule, symbol string, opts *Options) (*Book, error) {
 	if o.MaxBuffer <= 0 {
 		o.MaxBuffer = 1000
 	}
+	if o.MaxLevels <= 0 {
+		o.MaxLevels = defaultMaxLevels
+	}
 	if o.FetchAttempts <= 0 {
 		o.FetchAttempts = 3
 	}
@@ -253,7 +267,8 @@ func (b *Book) BBO() (schema.BBO, bool) {
 // Top fills dst as an EventBookSnapshot of the best n levels a side (all
 // when n ≤ 0; for a fetched — Binance — book, none beyond the worst level
 // of a side its snapshot truncated, where the book knows only the levels
-// that changed since), reusing its slices, and reports whether the book is live;
+// that changed since, nor, for any book, beyond a side cut to
+// Options.MaxLevels), reusing its slices, and reports whether the book is live;
 // an invalid book leaves dst's sides empty. dst's ExchangeTS and IngestTS
 // are those of the latest message applied ([Book.Updated]). dst stays the
 // caller's.
@@ -532,7 +547,23 @@ func (b *Book) applyLevels(bk *schema.Book) {
 	}
 	b.bids.truncate(b.keep())
 	b.asks.truncate(b.keep())
+	b.bound()
 	b.seq.Accept(idsOf(bk))
+}
+
+// bound cuts a side past Options.MaxLevels to its best MaxLevels and
+// makes the worst level kept the side's range, as a truncated snapshot's
+// (setRange): the book has let the levels beyond go.
+func (b *Book) bound() {
+	m := b.o.MaxLevels
+	if b.bids.len() > m {
+		b.bids.truncate(m)
+		b.floor, b.hasFloor = b.bids.at(m-1).Price, true
+	}
+	if b.asks.len() > m {
+		b.asks.truncate(m)
+		b.ceil, b.hasCeil = b.asks.at(m-1).Price, true
+	}
 }
 
 // verifyLocked checks the book after a change — the venue's checksum,
@@ -577,6 +608,7 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 	b.asks.truncate(b.keep())
 	b.ck = ckScales{px: b.rule.PriceScale, qty: b.rule.QtyScale, snap: true} // a pair's precision may change: learned again
 	b.setRange(bk)
+	b.bound()
 	b.seq.Snapshot(bk.LastSeq)
 	b.stats.Snapshots++
 	if ok, err := b.verifyLocked(ctx, src, bk); !ok {

@@ -92,6 +92,8 @@ const (
 	// ReasonRange: the best bid or ask of a fetched (ResyncFetch) book
 	// moved beyond the worst level of its snapshot, where the book holds
 	// only the levels that changed since (Binance REST snapshots hold the
-	// best Limit levels; the diff stream sends changes only).
+	// best Limit levels; the diff stream sends changes only), or the best
+	// bid or ask of any book beyond the worst level a side kept when it
+	// was cut to Options.MaxLevels.
 	ReasonRange = "book: top beyond its snapshot's range"
 )

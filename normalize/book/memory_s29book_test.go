@@ -1,12 +1,15 @@
 package book
 
 import (
+	"context"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
 )
 
 // Binance "How to manage a local order book correctly": the diff stream
@@ -43,4 +46,62 @@ func TestBinanceLevelsBeyondSnapshotRangeNotKept(t *testing.T) {
 	x.feed(t, binanceDiff("BTCUSDT", 11+n, 11+n, -1, [][2]string{{"99.5", "2"}, {"99", "4"}}, [][2]string{{"102", "0"}}))
 	require.True(t, x.b.Live())
 	requireTop(t, x.b, [][2]string{{"100", "1"}, {"99.5", "2"}, {"99", "4"}}, [][2]string{{"101", "1"}})
+}
+
+// A venue whose stream is the whole book (Coinbase level2, a Binance
+// side whose snapshot held all of it) sends every level it has: a venue
+// — or a peer posing as one — that keeps adding prices far from the top
+// grew the book without bound, each far insertion moving the whole side.
+// A side keeps at most Options.MaxLevels levels: past it the worst go,
+// and the book treats the rest as a truncated snapshot's range — it
+// serves nothing beyond, keeps nothing beyond, and resyncs if its top
+// ever gets there (ReasonRange), as it never serves a level it lacks.
+func TestWholeBookSideBounded(t *testing.T) {
+	const maxLevels = 64
+	p, bks := cbBooks(t, &Options{MaxLevels: maxLevels})
+	b := bks[0]
+	ctx := context.Background()
+	frame, ev := cbL2Frame, cbL2Event
+	require.NoError(t, p.HandleBytes(ctx, frame(0, strings.Replace(ev("snapshot", "BTC-USD", "bid", "1000"), `"updates":[`, `"updates":[{"side":"offer","event_time":"2023-02-09T20:32:50.714964Z","price_level":"2000","new_quantity":"1"},`, 1)), 1))
+	require.True(t, b.Live())
+	seq := 1
+	for i := range 1000 {
+		require.NoError(t, p.HandleBytes(ctx, frame(seq, ev("update", "BTC-USD", "bid", strconv.Itoa(999-i%999)+"."+strconv.Itoa(i))), int64(seq+1)))
+		seq++
+		require.NoError(t, p.HandleBytes(ctx, frame(seq, ev("update", "BTC-USD", "offer", strconv.Itoa(2001+i))), int64(seq+1)))
+		seq++
+	}
+	require.True(t, b.Live())
+	b.mu.Lock()
+	nb, na := b.bids.len(), b.asks.len()
+	b.mu.Unlock()
+	require.LessOrEqual(t, nb, maxLevels, "a whole-book side grew past MaxLevels")
+	require.LessOrEqual(t, na, maxLevels, "a whole-book side grew past MaxLevels")
+	requireTop(t, b, [][2]string{{"1000", "1"}}, [][2]string{{"2000", "1"}})
+	var top schema.CanonicalEvent
+	require.True(t, b.Top(0, &top))
+	require.Len(t, top.Book.Asks, maxLevels)
+	require.Equal(t, "2063", top.Book.Asks[maxLevels-1].Price.String())
+
+	// The best asks go one by one: the top stays live down to the last
+	// level kept, and resyncs when it would reach levels the book let go.
+	for i := range maxLevels - 1 {
+		price := "2000"
+		if i > 0 {
+			price = strconv.Itoa(2000 + i)
+		}
+		require.NoError(t, p.HandleBytes(ctx, frame(seq, strings.Replace(ev("update", "BTC-USD", "offer", price), `"new_quantity":"1"`, `"new_quantity":"0"`, 1)), int64(seq+1)))
+		seq++
+		require.True(t, b.Live(), "ask %s removed", price)
+	}
+	require.NoError(t, p.HandleBytes(ctx, frame(seq, strings.Replace(ev("update", "BTC-USD", "offer", "2063"), `"new_quantity":"1"`, `"new_quantity":"0"`, 1)), int64(seq+1)))
+	require.False(t, b.Live(), "a top beyond the levels kept was served as live")
+	require.Equal(t, uint64(1), b.Stats().Invalidations)
+}
+
+// The default bound takes the deepest real books whole.
+func TestMaxLevelsDefault(t *testing.T) {
+	b, err := NewBook(Coinbase, "BTC-USD", nil)
+	require.NoError(t, err)
+	require.Equal(t, 100_000, b.o.MaxLevels)
 }
