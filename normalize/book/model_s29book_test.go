@@ -63,7 +63,7 @@ func TestBookAgreesWithVenueModel(t *testing.T) {
 		rule      Rule
 		limit     int // a snapshot's levels a side
 		maxLevels int
-	}{{Binance, 20, 0}, {Binance, 20, 12}, {Coinbase, math.MaxInt, 0}, {Coinbase, math.MaxInt, 12}} {
+	}{{Binance, 8, 0}, {Binance, 8, 12}, {Coinbase, math.MaxInt, 0}, {Coinbase, math.MaxInt, 12}} {
 		rng := rand.New(rand.NewPCG(29, uint64(c.maxLevels)))
 		m := &modelVenue{bids: map[int64]int64{}, asks: map[int64]int64{}, limit: c.limit}
 		maxLevels := c.maxLevels
@@ -169,15 +169,19 @@ func TestBookAgreesWithVenueModel(t *testing.T) {
 					}
 				}
 			}
+			// Nothing beyond the range: a fetched book's, or the worst
+			// level a side cut to MaxLevels kept.
 			b.mu.Lock()
 			nb, na := b.bids.len(), b.asks.len()
+			farBid := b.hasFloor && nb > 0 && b.bids.lv[0].Price.Cmp(b.floor) < 0
+			farAsk := b.hasCeil && na > 0 && b.asks.lv[0].Price.Cmp(b.ceil) > 0
 			b.mu.Unlock()
-			bound := min(m.limit, len(m.bids)+len(m.asks)) + 200 // the range's levels, and what came into it since
+			require.False(t, farBid, "u %d: a bid beyond the range kept", m.u)
+			require.False(t, farAsk, "u %d: an ask beyond the range kept", m.u)
 			if maxLevels > 0 {
-				bound = maxLevels
+				require.LessOrEqual(t, nb, maxLevels)
+				require.LessOrEqual(t, na, maxLevels)
 			}
-			require.LessOrEqual(t, nb, bound)
-			require.LessOrEqual(t, na, bound)
 		}
 		require.Greater(t, lives, 600, "the book was rarely live: the test proves little")
 		if c.limit < math.MaxInt || maxLevels > 0 {
