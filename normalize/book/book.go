@@ -35,8 +35,10 @@ type Options struct {
 	// book: at once after a gap or a bad checksum; after a lost connection
 	// (whose own resubscription brings the snapshot) only if diffs come
 	// while the book still waits for one. Once per invalidation, again
-	// after RetryInterval if it failed. It runs on the goroutine applying
-	// events. Defaults to nil: the book waits for the next snapshot the
+	// after RetryInterval if it failed, and again on a diff 10 ×
+	// RetryInterval after a call whose snapshot has not come (lost,
+	// dropped, refused), under the resync backoff. It runs on the
+	// goroutine applying events. Defaults to nil: the book waits for the next snapshot the
 	// venue sends by itself.
 	Resubscribe func(ctx context.Context, venue schema.Venue, symbol string) error
 	// MaxBuffer is how many diffs a ResyncFetch book keeps while it waits
@@ -92,7 +94,13 @@ const maxTail = time.Minute
 // connection: the stream starts again (wsclient paces the redials), and a
 // book must not stay dark after a reconnection because the connection
 // flapped before it.
+//
+// A resubscription the venue accepted whose snapshot has not come
+// snapshotWaits × RetryInterval later is asked again (on the next diff):
+// a snapshot lost or refused must not leave the book dark for as long as
+// the connection lives.
 const (
+	snapshotWaits   = 10
 	resyncBurst     = 3
 	resyncDoublings = 6
 	resyncStable    = 10
@@ -145,6 +153,7 @@ type Book struct {
 	syncedAt   int64             // IngestTS of the latest snapshot or id-checked diff applied
 	lostAt     int64             // IngestTS of the latest lost connection applied
 	asked      bool              // Resubscribe called since the book went invalid
+	askedAt    time.Time         // when it was last called
 	askFailed  time.Time         // when that call failed, zero if it did not
 	pending    []schema.Book
 	npend      int
@@ -812,13 +821,18 @@ func (b *Book) askLocked(ctx context.Context, why string) error {
 	if b.rule.Resync != ResyncResubscribe || b.o.Resubscribe == nil {
 		return nil
 	}
-	if b.asked && (b.askFailed.IsZero() || b.now().Sub(b.askFailed) < b.o.RetryInterval) {
-		return nil
+	if b.asked {
+		if !b.askFailed.IsZero() && b.now().Sub(b.askFailed) < b.o.RetryInterval {
+			return nil
+		}
+		if b.askFailed.IsZero() && b.now().Sub(b.askedAt) < b.snapshotWait() {
+			return nil // the snapshot may still come
+		}
 	}
 	if !b.resyncDue("resubscribe") {
 		return nil
 	}
-	b.asked, b.askFailed = true, time.Time{}
+	b.asked, b.askedAt, b.askFailed = true, b.now(), time.Time{}
 	b.stats.Resubscribes++
 	b.info("book: resubscribing", "why", why)
 	err := b.o.Resubscribe(ctx, b.rule.Venue, b.symbol)
@@ -850,6 +864,16 @@ func (b *Book) resyncDue(what string) bool {
 	b.resyncs++
 	b.resyncAt = now
 	return true
+}
+
+// snapshotWait is how long a book waits for the snapshot a resubscription
+// asked for before it asks again: snapshotWaits × RetryInterval,
+// saturating.
+func (b *Book) snapshotWait() time.Duration {
+	if d := b.o.RetryInterval; d <= math.MaxInt64/snapshotWaits {
+		return snapshotWaits * d
+	}
+	return math.MaxInt64
 }
 
 // stableFor is how long a book must stay live to end a run of the resync

@@ -113,7 +113,8 @@
 // Options.RetryInterval), a ResyncResubscribe book calls
 // Options.Resubscribe (after a lost connection only if diffs come before
 // the snapshot the new connection brings) and waits for the snapshot the
-// venue answers with. A marker goes out once per breakage, not once per
+// venue answers with (asking again on a diff 10 × RetryInterval later if
+// none came: a snapshot lost or refused must not leave it dark). A marker goes out once per breakage, not once per
 // message, and every step is counted in [Stats].
 //
 // A book that breaks again after every resync — a venue checksum that
