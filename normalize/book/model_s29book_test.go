@@ -2,6 +2,7 @@ package book
 
 import (
 	"context"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -26,11 +27,7 @@ func (m *modelVenue) side(bid bool) []schema.Level {
 	if bid {
 		src = m.bids
 	}
-	px := make([]int64, 0, len(src))
-	for p := range src {
-		px = append(px, p)
-	}
-	slices.Sort(px)
+	px := slices.Sorted(maps.Keys(src))
 	if bid {
 		slices.Reverse(px)
 	}
