@@ -42,8 +42,9 @@ type Options struct {
 	// venue sends by itself.
 	Resubscribe func(ctx context.Context, venue schema.Venue, symbol string) error
 	// MaxBuffer is how many diffs a ResyncFetch book keeps while it waits
-	// for a snapshot; past it the oldest is dropped (a later snapshot covers
-	// it). Defaults to 1000.
+	// for a snapshot, holding at most MaxLevels levels in all (a diff may
+	// hold as many as a frame); past either the oldest is dropped (a
+	// later snapshot covers it; Stats.Overflowed). Defaults to 1000.
 	MaxBuffer int
 	// MaxLevels is the most levels a side keeps; defaults to 100 000
 	// (3.2 MB a side), far deeper than the venue books recorded here (at
@@ -115,7 +116,7 @@ type Stats struct {
 	Restarts       uint64 // messages that restarted the venue's numbering (Bybit u = 1), applied as snapshots
 	Waiting        uint64 // diffs dropped while waiting for a resubscribed snapshot
 	Buffered       uint64 // diffs buffered while waiting for a fetched snapshot
-	Overflowed     uint64 // buffered diffs dropped oldest-first past MaxBuffer
+	Overflowed     uint64 // buffered diffs dropped oldest-first past MaxBuffer or MaxLevels levels
 	Gaps           uint64 // sequence breaks seen
 	Checksums      uint64 // checksums verified (a placeholder 0 is not a checksum)
 	ChecksumErrors uint64 // checksum mismatches
@@ -158,6 +159,7 @@ type Book struct {
 	askFailed  time.Time         // when that call failed, zero if it did not
 	pending    []schema.Book
 	npend      int
+	pendLv     int                   // levels in pending[:npend]
 	fetchEv    schema.CanonicalEvent // the Fetcher's scratch event
 	lastRound  time.Time             // when the last failed round of fetches ended
 	wait       time.Duration         // the least time after lastRound before the next round
@@ -654,22 +656,46 @@ func (b *Book) replayLocked(ctx context.Context, src *schema.CanonicalEvent) (bo
 			return false, err
 		}
 	}
-	b.npend = 0
+	b.keepPending(b.npend)
 	return true, nil
 }
 
-// keepPending drops the buffered diffs before i.
+// keepPending drops the buffered diffs before i; a dropped diff's slices
+// go with it when they are large (see release).
 func (b *Book) keepPending(i int) {
+	for j := range i {
+		p := &b.pending[j]
+		b.pendLv -= len(p.Bids) + len(p.Asks)
+		release(p)
+	}
 	for j := i; j < b.npend; j++ {
 		b.pending[j-i], b.pending[j] = b.pending[j], b.pending[j-i]
 	}
 	b.npend -= i
 }
 
+// keepSlice is the most levels a buffer slot keeps the slices of once
+// its diff left: the slices of a larger one go, so that the buffer does
+// not hold MaxBuffer slots each the size of the largest diff it ever held.
+const keepSlice = 1024
+
+// release drops a buffer slot's slices when they are large.
+func release(p *schema.Book) {
+	if cap(p.Bids) > keepSlice {
+		p.Bids = nil
+	}
+	if cap(p.Asks) > keepSlice {
+		p.Asks = nil
+	}
+}
+
 // buffer copies a diff into the buffer, reusing the slices of the slot.
+// It holds at most MaxBuffer diffs and MaxLevels levels in all (a diff
+// may hold as many levels as a frame): past either, the oldest go.
 func (b *Book) buffer(bk *schema.Book) {
 	b.stats.Buffered++
-	if b.npend == b.o.MaxBuffer {
+	n := len(bk.Bids) + len(bk.Asks)
+	for b.npend > 0 && (b.npend == b.o.MaxBuffer || b.pendLv+n > b.o.MaxLevels) {
 		b.keepPending(1)
 		b.stats.Overflowed++
 	}
@@ -681,6 +707,7 @@ func (b *Book) buffer(bk *schema.Book) {
 	*p = *bk
 	p.Bids, p.Asks = bids, asks
 	b.npend++
+	b.pendLv += n
 }
 
 // fetchLocked fetches snapshots until one joins the buffered diffs, at most

@@ -2,9 +2,11 @@ package book
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -104,4 +106,102 @@ func TestMaxLevelsDefault(t *testing.T) {
 	b, err := NewBook(Coinbase, "BTC-USD", nil)
 	require.NoError(t, err)
 	require.Equal(t, 100_000, b.o.MaxLevels)
+}
+
+// A fetched (Binance) book buffers diffs while it waits for a snapshot,
+// up to MaxBuffer diffs — but each diff may hold as many levels as a
+// frame (wsclient's ReadLimit, 16 MiB: ~800 000 levels): a thousand such
+// diffs buffered while the venue refused snapshots held gigabytes. The
+// buffer holds at most MaxLevels levels in all (the oldest diffs go
+// first, Stats.Overflowed, as past MaxBuffer: a later snapshot covers
+// them), and a large diff's slices are not kept once it left the buffer.
+func TestBufferedLevelsBounded(t *testing.T) {
+	const maxLevels, perDiff = 5000, 1000
+	fail := FetcherFunc(func(context.Context, string, *schema.CanonicalEvent) error {
+		return errors.New("venue down")
+	})
+	b, _, _ := newRecBook(t, Binance, "BTC-USDT", &Options{Fetcher: fail, MaxLevels: maxLevels, RetryInterval: time.Hour})
+	ctx := context.Background()
+	big := make([]schema.Level, perDiff)
+	for i := range big {
+		big[i] = schema.Level{Price: schema.NewDecimal(int64(100000+i), 2), Qty: schema.NewDecimal(1, 0)}
+	}
+	for u := range uint64(50) {
+		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventBookUpdate}
+		ev.Book.FirstSeq, ev.Book.LastSeq = 100+u, 100+u
+		ev.Book.Bids = big
+		_ = b.Apply(ctx, ev)
+	}
+	b.mu.Lock()
+	held, capacity := 0, 0
+	for i := range b.pending {
+		if i < b.npend {
+			held += len(b.pending[i].Bids) + len(b.pending[i].Asks)
+		}
+		capacity += cap(b.pending[i].Bids) + cap(b.pending[i].Asks)
+	}
+	npend := b.npend
+	b.mu.Unlock()
+	require.LessOrEqual(t, held, maxLevels, "buffered levels past MaxLevels")
+	require.LessOrEqual(t, capacity, 2*maxLevels, "buffer slots keep the slices of diffs gone")
+	require.Equal(t, maxLevels/perDiff, npend)
+	require.Equal(t, uint64(50-npend), b.Stats().Overflowed)
+	require.Equal(t, uint64(50), b.Stats().Buffered)
+
+}
+
+// A buffer replayed keeps nothing of its large diffs: a book that
+// resynced many times, a large diff buffered in another slot each time,
+// held the largest in every slot it ever used.
+func TestReplayedBufferReleasesLargeDiffs(t *testing.T) {
+	down, from := false, uint64(0)
+	f := FetcherFunc(func(_ context.Context, _ string, dst *schema.CanonicalEvent) error {
+		if down {
+			return errors.New("venue down")
+		}
+		dst.Book.LastSeq = from - 1 // joins the first diff buffered
+		dst.Book.Bids = append(dst.Book.Bids, schema.Level{Price: schema.NewDecimal(100, 0), Qty: schema.NewDecimal(1, 0)})
+		dst.Book.Asks = append(dst.Book.Asks, schema.Level{Price: schema.NewDecimal(101, 0), Qty: schema.NewDecimal(1, 0)})
+		return nil
+	})
+	b, _, _ := newRecBook(t, Binance, "BTC-USDT", &Options{Fetcher: wholeBook{f}, RetryInterval: time.Hour})
+	clock := time.Unix(1_700_000_000, 0)
+	b.now = func() time.Time { return clock }
+	ctx := context.Background()
+	large := make([]schema.Level, 2*keepSlice)
+	for i := range large {
+		large[i] = schema.Level{Price: schema.NewDecimal(int64(50+i), 2), Qty: schema.NewDecimal(1, 0)}
+	}
+	u := uint64(1000)
+	diff := func(levels []schema.Level) {
+		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventBookUpdate}
+		u++
+		ev.Book.FirstSeq, ev.Book.LastSeq = u, u
+		ev.Book.Bids = levels
+		_ = b.Apply(ctx, ev)
+	}
+	small := large[:1]
+	const phases = 30
+	for k := range phases {
+		// The venue is down: k small diffs, then a large one, are
+		// buffered (the first after a gap), then it is back.
+		down = true
+		u += 5 // a gap
+		from = u + 1
+		for range k {
+			diff(small)
+		}
+		diff(large)
+		down = false
+		clock = clock.Add(100 * time.Hour) // past RetryInterval and the backoff
+		diff(small)
+		require.True(t, b.Live(), "phase %d", k)
+	}
+	b.mu.Lock()
+	capacity := 0
+	for i := range b.pending {
+		capacity += cap(b.pending[i].Bids) + cap(b.pending[i].Asks)
+	}
+	b.mu.Unlock()
+	require.LessOrEqual(t, capacity, 2*keepSlice, "buffer slots keep the slices of large diffs replayed")
 }
