@@ -35,14 +35,26 @@ type Options struct {
 	// book: at once after a gap or a bad checksum; after a lost connection
 	// (whose own resubscription brings the snapshot) only if diffs come
 	// while the book still waits for one. Once per invalidation, again
-	// after RetryInterval if it failed. It runs on the goroutine applying
-	// events. Defaults to nil: the book waits for the next snapshot the
+	// after RetryInterval if it failed, and again on a diff 10 ×
+	// RetryInterval after a call whose snapshot has not come (lost,
+	// dropped, refused), under the resync backoff. It runs on the
+	// goroutine applying events. Defaults to nil: the book waits for the next snapshot the
 	// venue sends by itself.
 	Resubscribe func(ctx context.Context, venue schema.Venue, symbol string) error
 	// MaxBuffer is how many diffs a ResyncFetch book keeps while it waits
-	// for a snapshot; past it the oldest is dropped (a later snapshot covers
-	// it). Defaults to 1000.
+	// for a snapshot, holding at most MaxLevels levels in all (a diff may
+	// hold as many as a frame); past either the oldest is dropped (a
+	// later snapshot covers it; Stats.Overflowed). Defaults to 1000.
 	MaxBuffer int
+	// MaxLevels is the most levels a side keeps; defaults to 100 000
+	// (3.2 MB a side), far deeper than the venue books recorded here (at
+	// most 1 341 levels a side in the Coinbase level2 session). It bounds
+	// a book whose stream is the whole book (Binance, Coinbase; a Depth 0
+	// book before it saw a view), which otherwise keeps every price the
+	// venue sends: past it the worst levels go, and the book treats the
+	// rest as a truncated snapshot's range — it serves nothing beyond it
+	// and resyncs if its top gets there (ReasonRange).
+	MaxLevels int
 	// FetchAttempts is how many snapshots one resynchronisation fetches
 	// when they come back older than the buffered diffs. Defaults to 3.
 	FetchAttempts int
@@ -60,6 +72,9 @@ type Options struct {
 	// [Books] without one takes the Books' logger).
 	Logger *slog.Logger
 }
+
+// defaultMaxLevels is Options.MaxLevels' default.
+const defaultMaxLevels = 100_000
 
 // maxTail bounds how long before a lost connection a message may have
 // been received and still be taken for the dead connection's tail.
@@ -81,7 +96,13 @@ const maxTail = time.Minute
 // connection: the stream starts again (wsclient paces the redials), and a
 // book must not stay dark after a reconnection because the connection
 // flapped before it.
+//
+// A resubscription the venue accepted whose snapshot has not come
+// snapshotWaits × RetryInterval later is asked again (on the next diff):
+// a snapshot lost or refused must not leave the book dark for as long as
+// the connection lives.
 const (
+	snapshotWaits   = 10
 	resyncBurst     = 3
 	resyncDoublings = 6
 	resyncStable    = 10
@@ -95,7 +116,7 @@ type Stats struct {
 	Restarts       uint64 // messages that restarted the venue's numbering (Bybit u = 1), applied as snapshots
 	Waiting        uint64 // diffs dropped while waiting for a resubscribed snapshot
 	Buffered       uint64 // diffs buffered while waiting for a fetched snapshot
-	Overflowed     uint64 // buffered diffs dropped oldest-first past MaxBuffer
+	Overflowed     uint64 // buffered diffs dropped oldest-first past MaxBuffer or MaxLevels levels
 	Gaps           uint64 // sequence breaks seen
 	Checksums      uint64 // checksums verified (a placeholder 0 is not a checksum)
 	ChecksumErrors uint64 // checksum mismatches
@@ -134,9 +155,11 @@ type Book struct {
 	syncedAt   int64             // IngestTS of the latest snapshot or id-checked diff applied
 	lostAt     int64             // IngestTS of the latest lost connection applied
 	asked      bool              // Resubscribe called since the book went invalid
+	askedAt    time.Time         // when it was last called
 	askFailed  time.Time         // when that call failed, zero if it did not
 	pending    []schema.Book
 	npend      int
+	pendLv     int                   // levels in pending[:npend]
 	fetchEv    schema.CanonicalEvent // the Fetcher's scratch event
 	lastRound  time.Time             // when the last failed round of fetches ended
 	wait       time.Duration         // the least time after lastRound before the next round
@@ -182,6 +205,9 @@ func NewBook(rule Rule, symbol string, opts *Options) (*Book, error) {
 	}
 	if o.MaxBuffer <= 0 {
 		o.MaxBuffer = 1000
+	}
+	if o.MaxLevels <= 0 {
+		o.MaxLevels = defaultMaxLevels
 	}
 	if o.FetchAttempts <= 0 {
 		o.FetchAttempts = 3
@@ -253,7 +279,8 @@ func (b *Book) BBO() (schema.BBO, bool) {
 // Top fills dst as an EventBookSnapshot of the best n levels a side (all
 // when n ≤ 0; for a fetched — Binance — book, none beyond the worst level
 // of a side its snapshot truncated, where the book knows only the levels
-// that changed since), reusing its slices, and reports whether the book is live;
+// that changed since, nor, for any book, beyond a side cut to
+// Options.MaxLevels), reusing its slices, and reports whether the book is live;
 // an invalid book leaves dst's sides empty. dst's ExchangeTS and IngestTS
 // are those of the latest message applied ([Book.Updated]). dst stays the
 // caller's.
@@ -512,17 +539,43 @@ func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error 
 	return b.publishBBOLocked(ctx, ev)
 }
 
-// applyLevels applies a diff's levels and moves the sequence on.
+// applyLevels applies a diff's levels and moves the sequence on. A
+// fetched book drops the levels beyond its snapshot's range: it never
+// serves them (topLocked) and resyncs before its top could reach them
+// (outOfRange), so kept they would only grow the book, without bound, with
+// every far price the venue's whole-book diffs touch.
 func (b *Book) applyLevels(bk *schema.Book) {
 	for _, l := range bk.Bids {
+		if b.hasFloor && l.Price.Cmp(b.floor) < 0 {
+			continue
+		}
 		b.bids.set(l.Price, l.Qty)
 	}
 	for _, l := range bk.Asks {
+		if b.hasCeil && l.Price.Cmp(b.ceil) > 0 {
+			continue
+		}
 		b.asks.set(l.Price, l.Qty)
 	}
 	b.bids.truncate(b.keep())
 	b.asks.truncate(b.keep())
+	b.bound()
 	b.seq.Accept(idsOf(bk))
+}
+
+// bound cuts a side past Options.MaxLevels to its best MaxLevels and
+// makes the worst level kept the side's range, as a truncated snapshot's
+// (setRange): the book has let the levels beyond go.
+func (b *Book) bound() {
+	m := b.o.MaxLevels
+	if b.bids.len() > m {
+		b.bids.truncate(m)
+		b.floor, b.hasFloor = b.bids.at(m-1).Price, true
+	}
+	if b.asks.len() > m {
+		b.asks.truncate(m)
+		b.ceil, b.hasCeil = b.asks.at(m-1).Price, true
+	}
 }
 
 // verifyLocked checks the book after a change — the venue's checksum,
@@ -567,6 +620,7 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 	b.asks.truncate(b.keep())
 	b.ck = ckScales{px: b.rule.PriceScale, qty: b.rule.QtyScale, snap: true} // a pair's precision may change: learned again
 	b.setRange(bk)
+	b.bound()
 	b.seq.Snapshot(bk.LastSeq)
 	b.stats.Snapshots++
 	if ok, err := b.verifyLocked(ctx, src, bk); !ok {
@@ -602,22 +656,46 @@ func (b *Book) replayLocked(ctx context.Context, src *schema.CanonicalEvent) (bo
 			return false, err
 		}
 	}
-	b.npend = 0
+	b.keepPending(b.npend)
 	return true, nil
 }
 
-// keepPending drops the buffered diffs before i.
+// keepPending drops the buffered diffs before i; a dropped diff's slices
+// go with it when they are large (see release).
 func (b *Book) keepPending(i int) {
+	for j := range i {
+		p := &b.pending[j]
+		b.pendLv -= len(p.Bids) + len(p.Asks)
+		release(p)
+	}
 	for j := i; j < b.npend; j++ {
 		b.pending[j-i], b.pending[j] = b.pending[j], b.pending[j-i]
 	}
 	b.npend -= i
 }
 
+// keepSlice is the most levels a buffer slot keeps the slices of once
+// its diff left: the slices of a larger one go, so that the buffer does
+// not hold MaxBuffer slots each the size of the largest diff it ever held.
+const keepSlice = 1024
+
+// release drops a buffer slot's slices when they are large.
+func release(p *schema.Book) {
+	if cap(p.Bids) > keepSlice {
+		p.Bids = nil
+	}
+	if cap(p.Asks) > keepSlice {
+		p.Asks = nil
+	}
+}
+
 // buffer copies a diff into the buffer, reusing the slices of the slot.
+// It holds at most MaxBuffer diffs and MaxLevels levels in all (a diff
+// may hold as many levels as a frame): past either, the oldest go.
 func (b *Book) buffer(bk *schema.Book) {
 	b.stats.Buffered++
-	if b.npend == b.o.MaxBuffer {
+	n := len(bk.Bids) + len(bk.Asks)
+	for b.npend > 0 && (b.npend == b.o.MaxBuffer || b.pendLv+n > b.o.MaxLevels) {
 		b.keepPending(1)
 		b.stats.Overflowed++
 	}
@@ -629,6 +707,7 @@ func (b *Book) buffer(bk *schema.Book) {
 	*p = *bk
 	p.Bids, p.Asks = bids, asks
 	b.npend++
+	b.pendLv += n
 }
 
 // fetchLocked fetches snapshots until one joins the buffered diffs, at most
@@ -770,13 +849,18 @@ func (b *Book) askLocked(ctx context.Context, why string) error {
 	if b.rule.Resync != ResyncResubscribe || b.o.Resubscribe == nil {
 		return nil
 	}
-	if b.asked && (b.askFailed.IsZero() || b.now().Sub(b.askFailed) < b.o.RetryInterval) {
-		return nil
+	if b.asked {
+		if !b.askFailed.IsZero() && b.now().Sub(b.askFailed) < b.o.RetryInterval {
+			return nil
+		}
+		if b.askFailed.IsZero() && b.now().Sub(b.askedAt) < b.snapshotWait() {
+			return nil // the snapshot may still come
+		}
 	}
 	if !b.resyncDue("resubscribe") {
 		return nil
 	}
-	b.asked, b.askFailed = true, time.Time{}
+	b.asked, b.askedAt, b.askFailed = true, b.now(), time.Time{}
 	b.stats.Resubscribes++
 	b.info("book: resubscribing", "why", why)
 	err := b.o.Resubscribe(ctx, b.rule.Venue, b.symbol)
@@ -808,6 +892,16 @@ func (b *Book) resyncDue(what string) bool {
 	b.resyncs++
 	b.resyncAt = now
 	return true
+}
+
+// snapshotWait is how long a book waits for the snapshot a resubscription
+// asked for before it asks again: snapshotWaits × RetryInterval,
+// saturating.
+func (b *Book) snapshotWait() time.Duration {
+	if d := b.o.RetryInterval; d <= math.MaxInt64/snapshotWaits {
+		return snapshotWaits * d
+	}
+	return math.MaxInt64
 }
 
 // stableFor is how long a book must stay live to end a run of the resync

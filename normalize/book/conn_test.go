@@ -3,6 +3,7 @@ package book
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -187,6 +188,9 @@ func TestResubscribeWhenDiffsWait(t *testing.T) {
 		}
 		return nil
 	}})
+	var mu sync.Mutex
+	clock := time.Unix(1_700_000_000, 0) // the book's: still, unless moved
+	bk.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	ctx := context.Background()
 	snap := bybitEvent(t, readVenue(t, "bybit_v5_orderbook_snapshot.json"))
 	delta := bybitEvent(t, readVenue(t, "bybit_v5_orderbook_delta.json"))
@@ -206,7 +210,12 @@ func TestResubscribeWhenDiffsWait(t *testing.T) {
 		Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnReconnecting}}))
 	fail.Store(true)
 	require.Error(t, bk.Apply(ctx, delta))
-	require.Eventually(t, func() bool { return bk.Apply(ctx, delta) != nil && calls.Load() >= 3 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		clock = clock.Add(time.Nanosecond)
+		mu.Unlock()
+		return bk.Apply(ctx, delta) != nil && calls.Load() >= 3
+	}, 10*time.Second, time.Millisecond)
 	fail.Store(false)
 	require.NoError(t, bk.Apply(ctx, snap))
 	require.True(t, bk.Live())

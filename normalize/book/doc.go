@@ -100,7 +100,9 @@
 // level that did not change: its top there may be wrong;
 // [BinanceREST].SnapshotDepth tells a truncated side from a whole one in
 // the snapshots the book fetches; a snapshot handed to [Book.Apply] counts
-// as truncated, and one older than a live book is dropped): it drops
+// as truncated, and one older than a live book is dropped; the levels a
+// diff puts beyond that range, which it could never serve, it does not
+// keep, so the venue's far prices do not grow it): it drops
 // every level at once — nothing stale survives a resync, [Book.BBO] and
 // [Book.Top] report not live and serve nothing — publishes a gap marker
 // (an schema.EventGap with Control.Kind schema.ControlGap, the missing
@@ -111,7 +113,8 @@
 // Options.RetryInterval), a ResyncResubscribe book calls
 // Options.Resubscribe (after a lost connection only if diffs come before
 // the snapshot the new connection brings) and waits for the snapshot the
-// venue answers with. A marker goes out once per breakage, not once per
+// venue answers with (asking again on a diff 10 × RetryInterval later if
+// none came: a snapshot lost or refused must not leave it dark). A marker goes out once per breakage, not once per
 // message, and every step is counted in [Stats].
 //
 // A book that breaks again after every resync — a venue checksum that
@@ -201,9 +204,17 @@
 // schema.Decimal: no map, no allocation per level once the slices have
 // grown, so a diff costs no allocation in steady state
 // (TestZeroAllocsPerDiff) and a change near the top moves few levels.
+// Memory is bounded: a book of views keeps its depth, a fetched book no
+// level beyond its snapshot's range, and every side at most
+// Options.MaxLevels (100 000 by default) — a whole-book stream (Coinbase,
+// a Binance side its snapshot held whole) cut there is served and
+// watched like a truncated snapshot: nothing beyond the worst level kept,
+// and a resync (ReasonRange) if its top gets there.
 //
 // A fetch runs on the goroutine that applies events (the connection's
 // reader, with the usual wiring), holding the book: the stream waits in
-// the socket meanwhile, which is the buffering Binance asks for. The
-// package starts no goroutine.
+// the socket meanwhile, which is the buffering Binance asks for. A
+// [BinanceREST] fetch is bounded in time (Timeout, 10 s by default: a
+// venue that never answers must not hold the book for good) and in
+// memory (MaxBody, 16 MiB by default). The package starts no goroutine.
 package book

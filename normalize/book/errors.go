@@ -65,6 +65,17 @@ func (e *FetchError) Error() string {
 	return s
 }
 
+// SnapshotSizeError is a snapshot whose body is longer than the
+// [BinanceREST].MaxBody bytes a fetch reads.
+type SnapshotSizeError struct {
+	Symbol string
+	Limit  int64 // bytes read before giving up
+}
+
+func (e *SnapshotSizeError) Error() string {
+	return fmt.Sprintf("book: fetching %s snapshot: body longer than %d bytes", e.Symbol, e.Limit)
+}
+
 // Why a book invalidated itself; the text is the gap marker's
 // Control.Reason.
 const (
@@ -81,6 +92,8 @@ const (
 	// ReasonRange: the best bid or ask of a fetched (ResyncFetch) book
 	// moved beyond the worst level of its snapshot, where the book holds
 	// only the levels that changed since (Binance REST snapshots hold the
-	// best Limit levels; the diff stream sends changes only).
+	// best Limit levels; the diff stream sends changes only), or the best
+	// bid or ask of any book beyond the worst level a side kept when it
+	// was cut to Options.MaxLevels.
 	ReasonRange = "book: top beyond its snapshot's range"
 )

@@ -73,6 +73,16 @@ type BinanceREST struct {
 	// and a futures Limit between two valid ones for the larger.
 	Limit  int
 	Client *http.Client // defaults to http.DefaultClient
+	// Timeout bounds each Fetch, whatever ctx and Client say; defaults to
+	// 10 s. A fetch holds the book and the goroutine applying the
+	// stream's events: a venue that accepts the request and never
+	// answers must not stall them for good.
+	Timeout time.Duration
+	// MaxBody is the most bytes of a snapshot's body read; defaults to
+	// 16 MiB (Binance's largest, 5000 levels a side, is a few hundred
+	// KB). A longer body fails the fetch with a [*SnapshotSizeError]
+	// after MaxBody bytes, never read whole into memory.
+	MaxBody int64
 	// VenueSymbol spells a canonical symbol the venue's way
 	// (normalize.Symbols.VenueSymbol, with a registry that knows the
 	// symbol). Defaults to Binance's rules (normalize.BinanceSymbolRules):
@@ -80,6 +90,26 @@ type BinanceREST struct {
 	// (COIN-M BTC-USD-PERP is BTCUSD_PERP, BTC-USD-250328 BTCUSD_250328:
 	// Binance COIN-M "Order Book" symbol), else the dashes removed.
 	VenueSymbol func(canonical string) (string, error)
+}
+
+// BinanceREST defaults.
+const (
+	defaultFetchTimeout = 10 * time.Second
+	defaultMaxBody      = 16 << 20
+)
+
+func (f *BinanceREST) timeout() time.Duration {
+	if f.Timeout > 0 {
+		return f.Timeout
+	}
+	return defaultFetchTimeout
+}
+
+func (f *BinanceREST) maxBody() int64 {
+	if f.MaxBody > 0 {
+		return f.MaxBody
+	}
+	return defaultMaxBody
 }
 
 // binanceSymbols spells canonical symbols Binance's way for BinanceREST.
@@ -131,6 +161,8 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 		path = BinanceSpotDepth
 	}
 	u := f.BaseURL + path + "?symbol=" + url.QueryEscape(vs) + "&limit=" + strconv.Itoa(limit)
+	ctx, cancel := context.WithTimeout(ctx, f.timeout())
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
@@ -144,9 +176,13 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 		return fmt.Errorf("book: fetching %s snapshot: %w", symbol, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	maxBody := f.maxBody()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return fmt.Errorf("book: fetching %s snapshot: %w", symbol, err)
+	}
+	if int64(len(body)) > maxBody {
+		return &SnapshotSizeError{Symbol: symbol, Limit: maxBody}
 	}
 	if resp.StatusCode != http.StatusOK {
 		fe := &FetchError{Symbol: symbol, Status: resp.StatusCode, Body: string(body[:min(len(body), 200)])}

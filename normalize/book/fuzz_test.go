@@ -19,6 +19,7 @@ func FuzzApply(f *testing.F) {
 	f.Add([]byte{4, 0, 1, 0, 0, 9, 9, 1, 2, 0, 0, 1, 1, 1, 3, 1, 0, 0, 2, 2})
 	f.Add([]byte{0, 1, 200, 150, 0, 7, 1, 1, 201, 0, 200, 7, 0, 3, 0})
 	f.Add([]byte{4, 0, 10, 0, 0, 3, 2, 1, 1, 0, 5, 1, 0, 11, 0, 0, 1, 2, 1, 9, 1, 0})
+	f.Add([]byte{11, 0, 10, 0, 0, 3, 4, 1, 9, 0, 1, 4, 1, 2, 1, 7, 0, 1, 3, 1, 6, 0, 1, 2, 1, 5, 1, 1, 1, 4, 1, 1}) // Coinbase, MaxLevels 3
 	f.Fuzz(runFuzzApply)
 }
 
@@ -28,9 +29,13 @@ func runFuzzApply(t *testing.T, data []byte) {
 			return
 		}
 		rule := fuzzRules[int(data[0])%len(fuzzRules)]
+		maxLevels := 0 // the default
+		if data[0]/byte(len(fuzzRules))%2 == 1 {
+			maxLevels = 3 // a side cut to MaxLevels: a range of its own
+		}
 		data = data[1:]
 		events := schema.NewPools(nil).Events
-		o := &Options{Sink: &sinkPut{events: events}, Events: events, MaxBuffer: 4, FetchAttempts: 2}
+		o := &Options{Sink: &sinkPut{events: events}, Events: events, MaxBuffer: 4, FetchAttempts: 2, MaxLevels: maxLevels}
 		if rule.Resync == ResyncFetch {
 			o.Fetcher = FetcherFunc(func(_ context.Context, _ string, dst *schema.CanonicalEvent) error {
 				dst.Book.LastSeq = 100
@@ -99,6 +104,18 @@ func runFuzzApply(t *testing.T, data []byte) {
 
 func checkSides(t *testing.T, b *Book) {
 	t.Helper()
+	// Every side within MaxLevels, and nothing kept beyond its range.
+	b.mu.Lock()
+	nb, na := b.bids.len(), b.asks.len()
+	farBid := b.hasFloor && nb > 0 && b.bids.lv[0].Price.Cmp(b.floor) < 0
+	farAsk := b.hasCeil && na > 0 && b.asks.lv[0].Price.Cmp(b.ceil) > 0
+	b.mu.Unlock()
+	if nb > b.o.MaxLevels || na > b.o.MaxLevels {
+		t.Fatalf("%d bids, %d asks past MaxLevels %d", nb, na, b.o.MaxLevels)
+	}
+	if farBid || farAsk {
+		t.Fatalf("a level beyond the range kept (bid %v, ask %v)", farBid, farAsk)
+	}
 	var top schema.CanonicalEvent
 	live := b.Top(0, &top)
 	for name, side := range map[string][]schema.Level{"bids": top.Book.Bids, "asks": top.Book.Asks} {

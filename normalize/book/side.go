@@ -1,6 +1,10 @@
 package book
 
-import "github.com/meltica/meltica/schema"
+import (
+	"slices"
+
+	"github.com/meltica/meltica/schema"
+)
 
 // side is one side of a book: levels sorted worst first, best last, so that
 // the changes that happen most — near the top — move the fewest levels. It
@@ -97,7 +101,10 @@ func (s *side) appendTop(dst []schema.Level, n int) []schema.Level {
 func (s *side) clear() { s.lv = s.lv[:0] }
 
 // load replaces the side with levels given best first, as venues send
-// them. Levels out of order or with a zero quantity go through set.
+// them. Levels out of order, repeated or with a zero quantity leave the
+// side as setting each in turn would — the last level of a price wins, a
+// zero deletes — sorted in O(n log n), not set one by one, which moves
+// the side behind each level: O(n²) for a large side in random order.
 func (s *side) load(levels []schema.Level) {
 	s.lv = s.lv[:0]
 	sorted := true
@@ -115,10 +122,33 @@ func (s *side) load(levels []schema.Level) {
 		}
 		s.lv = append(s.lv, l)
 	}
-	if !sorted {
-		s.lv = s.lv[:0]
-		for _, l := range levels {
-			s.set(l.Price, l.Qty)
+	if sorted {
+		return
+	}
+	cmp := func(a, b schema.Level) int { return a.Price.Cmp(b.Price) }
+	if !s.bid {
+		cmp = func(a, b schema.Level) int { return b.Price.Cmp(a.Price) }
+	}
+	s.lv = append(s.lv[:0], levels...)
+	slices.SortFunc(s.lv, cmp)
+	for i := 1; i < len(s.lv); i++ {
+		if s.lv[i-1].Price.Cmp(s.lv[i].Price) == 0 {
+			// A price repeated: which level of it came last is lost. A
+			// stable sort of the levels as given keeps it last.
+			s.lv = append(s.lv[:0], levels...)
+			slices.SortStableFunc(s.lv, cmp)
+			break
 		}
 	}
+	w := 0
+	for i, l := range s.lv {
+		if i+1 < len(s.lv) && l.Price.Cmp(s.lv[i+1].Price) == 0 {
+			continue // a later level of the price replaces it
+		}
+		if !l.Qty.IsZero() {
+			s.lv[w] = l
+			w++
+		}
+	}
+	s.lv = s.lv[:w]
 }
