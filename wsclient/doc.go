@@ -145,7 +145,9 @@
 // A lost connection is reported ([schema.ConnDisconnected] with its [Reason]
 // and error: a possible gap in the data), then redialled after a capped
 // exponential backoff with full jitter ([schema.ConnReconnecting] with
-// attempt and delay). The attempt count starts again after the client
+// attempt and delay; the wait is armed on the Clock before the event is
+// announced, so that a host's test that moves its fake clock by Delay
+// when it sees the event gets the redial). The attempt count starts again after the client
 // delivered without a break (rotations included; the silence that ended a
 // connection at IdleTimeout or DataTimeout not counted) for
 // Options.BackoffReset. What the venue said sets a floor under that
