@@ -78,6 +78,7 @@ type conn struct {
 	hashes []uint64          // frameHash of each queued frame
 	skip   []uint64          // modeSkipping: hashes of the repeats still expected
 	run    bool              // skip holds only copies of the join's frame: fewer may come (overlap.run)
+	missed int               // frames sent since the last repeat skipped that were none (skipPast)
 	liveCh chan struct{}     // closed when a standby connection goes live
 	first  chan struct{}     // closed at the first message of a standby connection
 }

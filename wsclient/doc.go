@@ -271,12 +271,22 @@
 // dropped with the frames before the join, as any other). A frame after the
 // join that the old connection alone was sent (a notice to it, such as
 // Binance's serverShutdown that starts the rotation) was delivered once and
-// does not break the alignment, unless it was the last the old connection
-// delivered (then the new connection's next message, in no list of
-// repeats, is reported as a divergence, a false alarm; a key that is nil
-// for such notices, as the venues' AlignKey are, avoids it); one the new
-// connection sends that the old never delivered does: the rotation is then
-// reported unaligned.
+// does not break the alignment, the last the old connection delivered too:
+// the new connection's frames that are no repeat are delivered, and the
+// repeats after them still skipped, for up to 256 such frames (the
+// repeats are in the venue's order, so a message of both streams that is
+// none of them comes after them all: the repeats left were the old
+// connection's alone). A frame the new connection sends among its repeats
+// that the old never delivered (one the old connection missed) is
+// delivered out of its place, and the rotation reported unaligned when a
+// repeat follows it. The new connection's frames from before the join (the
+// first frame seen on both) that the old connection never delivered are
+// not delivered: a keyed one is a subscription's snapshot sent to the new
+// connection alone, which the join made stale, or a message the old
+// connection missed. Either way the client says so: an [Event] with
+// [ErrRotationDropped] (while the state is still Rotating) and
+// Stats.RotationDropped; a key that is nil for snapshots leaves only the
+// second kind.
 // normalize.Parser.AlignKey is the key of each venue.
 //
 // When no frame matches within Options.RotationOverlap after the new
