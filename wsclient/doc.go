@@ -318,6 +318,17 @@
 // rotation waits for its retry does not dial before that retry (the
 // backoff, or the venue's Retry-After).
 //
+// A private stream (orders, account reports) sends nothing before its
+// login, so a rotation that waits for the new connection's first message
+// cannot serve it: set Options.Prepare, which logs the new connection in
+// and subscribes it before the switch. Its frames then reach the handler
+// as they come, between the old connection's, each with its ConnID (no
+// alignment: a report sent on both connections may be delivered twice);
+// the switch follows Prepare's return. A Prepare that fails, or has not
+// returned within RotationOverlap on the Clock, keeps the old connection
+// and closes the new one ([*PrepareError], a failed rotation, retried
+// after a backoff).
+//
 // # Visible state
 //
 // Options.OnEvent receives every state change and reported error, on a

@@ -266,6 +266,20 @@ func RetryAfterHeader(h http.Header, now time.Time) time.Duration {
 	return RetryAfter(h.Get("Retry-After"), now)
 }
 
+// PrepareError is the error of a rotation whose Options.Prepare failed
+// or did not return within RotationOverlap: the old connection is kept,
+// the new one (ConnID) closed.
+type PrepareError struct {
+	ConnID uint64 // the new connection
+	Err    error  // Prepare's error, or its ctx's
+}
+
+func (e *PrepareError) Error() string {
+	return fmt.Sprintf("wsclient: preparing connection %d: %v", e.ConnID, e.Err)
+}
+
+func (e *PrepareError) Unwrap() error { return e.Err }
+
 // permanent wraps err so that it matches ErrPermanent.
 func permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
 

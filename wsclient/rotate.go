@@ -3,6 +3,7 @@ package wsclient
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 
@@ -279,7 +280,7 @@ func (c *Client) goLive(ov *overlap, nb *conn) (aligned bool, dropped int) {
 	ov.old.handlerOut()
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
-	aligned, dropped = ov.done, ov.unmatched
+	aligned, dropped = ov.done || c.opts.Prepare != nil, ov.unmatched
 	skip, missed := ov.skip, 0
 	for i, f := range nb.queue {
 		switch {
@@ -340,6 +341,12 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 		c.rotationFailed(ctx, old, err)
 		return nil, err
 	}
+	if c.opts.Prepare != nil {
+		if err := c.prepare(old, nb); err != nil {
+			return abort(err)
+		}
+		return c.switchTo(ov, nb), nil
+	}
 	select {
 	case <-nb.first:
 		t := c.opts.Clock.NewTimer(c.opts.RotationOverlap)
@@ -363,6 +370,34 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 	return c.switchTo(ov, nb), nil
 }
 
+// prepare runs Options.Prepare on nb, bounded by RotationOverlap on the
+// Clock, Run's end and nb's: a *PrepareError when it fails. It runs on a
+// goroutine of its own, waited for, so that old's loss meanwhile is
+// reported when it happens (as connectStandby does).
+func (c *Client) prepare(old, nb *conn) error {
+	ctx, cancel := c.withTimeout(nb.ctx, c.opts.RotationOverlap, "prepare")
+	defer cancel()
+	write := func(wctx context.Context, msg []byte) error { return nb.write(wctx, msg) }
+	done := make(chan error, 1)
+	go func() { done <- c.opts.Prepare(ctx, nb.id, write) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-old.dead:
+		c.lost(old)
+		err = <-done
+	}
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		// Returned nil once ctx had ended (not ready), or ctx's error:
+		// why ctx ended (RotationOverlap: DeadlineExceeded).
+		err = context.Cause(ctx)
+	}
+	if err != nil {
+		return &PrepareError{ConnID: nb.id, Err: err}
+	}
+	return nil
+}
+
 // connectStandby dials and subscribes a rotation's new connection on a
 // goroutine of its own, and waits for it: the main loop would otherwise
 // not see the old connection die meanwhile — for up to DialTimeout and
@@ -375,8 +410,12 @@ func (c *Client) connectStandby(ctx context.Context, old *conn) (*conn, error) {
 		err error
 	}
 	done := make(chan result, 1)
+	mode := modeStandby
+	if c.opts.Prepare != nil {
+		mode = modePreparing
+	}
 	go func() {
-		nb, _, err := c.connect(ctx, modeStandby)
+		nb, _, err := c.connect(ctx, mode)
 		done <- result{nb, err}
 	}()
 	select {
