@@ -122,13 +122,7 @@ func TestS29PrepareErrorKeepsTheOldConnection(t *testing.T) {
 		return errRefused
 	})
 	require.NoError(t, h.c.Rotate())
-	ev := h.rec.waitFor(t, "rotation failed", isRotationFailed)
-	var pe *PrepareError
-	require.ErrorAs(t, ev.Err, &pe)
-	require.EqualValues(t, 2, pe.ConnID)
-	require.ErrorIs(t, ev.Err, errRefused)
-	require.Equal(t, 2, recvWait(t, closed, "connection 2 closed"))
-	require.EqualValues(t, 1, h.c.Stats().ConnID)
+	requirePrepareFailed(t, h, closed, errRefused)
 	require.NoError(t, h.c.Write(context.Background(), []byte(`{"op":"report"}`)))
 	h.sink.waitFor(t, `{"report":1}`)
 	require.Zero(t, h.c.Stats().Rotations)
@@ -148,12 +142,7 @@ func TestS29PrepareBoundedOnTheClock(t *testing.T) {
 	require.NoError(t, h.c.Rotate())
 	recvWait(t, called, "Prepare called")
 	h.clock.advance(h.c.opts.RotationOverlap)
-	ev := h.rec.waitFor(t, "rotation failed", isRotationFailed)
-	var pe *PrepareError
-	require.ErrorAs(t, ev.Err, &pe)
-	require.ErrorIs(t, ev.Err, context.DeadlineExceeded)
-	require.Equal(t, 2, recvWait(t, closed, "connection 2 closed"))
-	require.EqualValues(t, 1, h.c.Stats().ConnID)
+	requirePrepareFailed(t, h, closed, context.DeadlineExceeded)
 	h.finish(v)
 }
 
@@ -197,4 +186,17 @@ func TestS29OldLostDuringPrepare(t *testing.T) {
 	close(release)
 	h.rec.waitFor(t, "connection 2 up", func(ev Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == 2 })
 	h.finish(v)
+}
+
+// requirePrepareFailed waits for the rotation to connection 2 to fail with
+// a *PrepareError matching want, connection 2 closed and 1 kept.
+func requirePrepareFailed(t *testing.T, h *harness, closed <-chan int, want error) {
+	t.Helper()
+	ev := h.rec.waitFor(t, "rotation failed", isRotationFailed)
+	var pe *PrepareError
+	require.ErrorAs(t, ev.Err, &pe)
+	require.EqualValues(t, 2, pe.ConnID)
+	require.ErrorIs(t, ev.Err, want)
+	require.Equal(t, 2, recvWait(t, closed, "connection 2 closed"))
+	require.EqualValues(t, 1, h.c.Stats().ConnID)
 }

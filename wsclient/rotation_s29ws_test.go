@@ -22,11 +22,7 @@ func TestS29RotationReportsFramesDroppedBeforeTheJoin(t *testing.T) {
 	hb := newHub(false)
 	hb.lose = func(n int, seq int64) bool { return n == 1 && seq == 11 }
 	h, v, ks, publish := startLaggingBy(t, hb, leaks, 0)
-	require.Eventually(t, func() bool { return hb.subscribed(1) }, wait, time.Millisecond)
-	publish(10)
-	ks.waitCount(t, 10, "connection 1")
-	require.NoError(t, h.c.Rotate())
-	require.Eventually(t, func() bool { return hb.subscribed(2) }, wait, time.Millisecond, "connection 2 subscribed")
+	beginRotationAfter10(t, h, hb, ks, publish)
 	publish(1) // 11: connection 1 lost it; connection 2 holds it
 	publish(1) // 12 on both: the join
 	require.Eventually(t, func() bool { return h.c.Stats().Rotations == 1 }, wait, time.Millisecond, "rotation")
@@ -62,11 +58,7 @@ func TestS29OldOnlyNoticeLastInRepeats(t *testing.T) {
 	}
 	hb.lose = func(n int, seq int64) bool { return n == 1 && seq == 16 } // the notice stays connection 1's last
 	h, v, ks, publish := startLagging(t, hb, leaks)
-	require.Eventually(t, func() bool { return hb.subscribed(1) }, wait, time.Millisecond)
-	publish(10)
-	ks.waitCount(t, 10, "connection 1")
-	require.NoError(t, h.c.Rotate())
-	require.Eventually(t, func() bool { return hb.subscribed(2) }, wait, time.Millisecond, "connection 2 subscribed")
+	beginRotationAfter10(t, h, hb, ks, publish)
 	publish(5) // connection 1: 11..15 and the notice; connection 2 holds 11..15
 	ks.waitCount(t, 15, "connection 1 ahead")
 	require.Eventually(t, func() bool { return h.c.Stats().HandlerErrors == 1 }, wait, time.Millisecond, "the notice delivered")
@@ -94,11 +86,7 @@ func TestS29MissedAmongRepeatsKeepsSkipping(t *testing.T) {
 	hb := newHub(false)
 	hb.lose = func(n int, seq int64) bool { return n == 1 && seq == 13 }
 	h, v, ks, publish := startLagging(t, hb, leaks)
-	require.Eventually(t, func() bool { return hb.subscribed(1) }, wait, time.Millisecond)
-	publish(10)
-	ks.waitCount(t, 10, "connection 1")
-	require.NoError(t, h.c.Rotate())
-	require.Eventually(t, func() bool { return hb.subscribed(2) }, wait, time.Millisecond, "connection 2 subscribed")
+	beginRotationAfter10(t, h, hb, ks, publish)
 	publish(5) // connection 1: 11, 12, 14, 15; connection 2 holds 11..15
 	ks.waitCount(t, 14, "connection 1 ahead")
 	require.Eventually(t, func() bool { return ks.last() == 15 }, wait, time.Millisecond)
@@ -118,4 +106,15 @@ func TestS29MissedAmongRepeatsKeepsSkipping(t *testing.T) {
 		require.Equal(t, 1, seen[n], "message %d delivered once: %v", n, ks.seqs)
 	}
 	require.EqualValues(t, 1, h.c.Stats().Unaligned, "13 came out of its place")
+}
+
+// beginRotationAfter10 has connection 1 deliver messages 1..10, then asks
+// for a rotation and waits until connection 2 has subscribed.
+func beginRotationAfter10(t *testing.T, h *harness, hb *hub, ks *seqSink, publish func(n int)) {
+	t.Helper()
+	require.Eventually(t, func() bool { return hb.subscribed(1) }, wait, time.Millisecond)
+	publish(10)
+	ks.waitCount(t, 10, "connection 1")
+	require.NoError(t, h.c.Rotate())
+	require.Eventually(t, func() bool { return hb.subscribed(2) }, wait, time.Millisecond, "connection 2 subscribed")
 }
