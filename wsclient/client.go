@@ -184,8 +184,9 @@ func (c *Client) Close(ctx context.Context) error {
 // make-before-break, as at Options.MaxAge (see the package doc): for a
 // venue that announced it will close the connection soon, such as
 // Binance's serverShutdown event ("Please establish a new connection as
-// soon as possible") or OKX's notice 64008 (a service upgrade). It returns
-// at once; the rotation shows in the events (ConnRotating, then Connected
+// soon as possible") or OKX's notice 64008 (a service upgrade); a private
+// stream, which sends nothing before its login, needs Options.Prepare for
+// it. It returns at once; the rotation shows in the events (ConnRotating, then Connected
 // with ReasonRotation, or Connected with the error of a failed rotation,
 // retried after a backoff while the old connection lasts). A request names
 // the connection it was made on: one made twice, or during a rotation,
