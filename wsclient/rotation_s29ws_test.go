@@ -66,6 +66,10 @@ func TestS29OldOnlyNoticeLastInRepeats(t *testing.T) {
 	require.Eventually(t, func() bool { return h.c.Stats().Rotations == 1 }, wait, time.Millisecond, "rotation")
 	publish(10) // connection 2: 12..15 skipped, then 16.., the notice never
 	require.Eventually(t, func() bool { return ks.last() == 21 }, wait, time.Millisecond, "connection 2 up to 21")
+	require.Equal(t, modeSkipping, h.live().mode.Load(), "the notice still awaited")
+	publish(watchMissed) // the watch for the notice ends: lock-free delivery again
+	require.Eventually(t, func() bool { return ks.last() == 21+watchMissed }, wait, time.Millisecond)
+	require.Equal(t, modeLive, h.live().mode.Load(), "skipping given up after watchMissed frames")
 	h.finish(v)
 
 	ks.requireEachOnce(t)
