@@ -73,7 +73,7 @@ type counters struct {
 	messages, bytes                  atomic.Uint64
 	oversized, invalid, handlerErrs  atomic.Uint64
 	rotations, eventsDropped, undrop atomic.Uint64
-	unaligned, poolWaits             atomic.Uint64
+	unaligned, poolWaits, dropped    atomic.Uint64
 	lastMessage, pingRTT             atomic.Int64
 	reconnects                       [numReasons]atomic.Uint64
 }
@@ -184,8 +184,9 @@ func (c *Client) Close(ctx context.Context) error {
 // make-before-break, as at Options.MaxAge (see the package doc): for a
 // venue that announced it will close the connection soon, such as
 // Binance's serverShutdown event ("Please establish a new connection as
-// soon as possible") or OKX's notice 64008 (a service upgrade). It returns
-// at once; the rotation shows in the events (ConnRotating, then Connected
+// soon as possible") or OKX's notice 64008 (a service upgrade); a private
+// stream, which sends nothing before its login, needs Options.Prepare for
+// it. It returns at once; the rotation shows in the events (ConnRotating, then Connected
 // with ReasonRotation, or Connected with the error of a failed rotation,
 // retried after a backoff while the old connection lasts). A request names
 // the connection it was made on: one made twice, or during a rotation,
@@ -362,20 +363,24 @@ func (c *Client) State() schema.ConnState { return schema.ConnState(c.st.state.L
 
 // Stats is a snapshot of a client's counters.
 type Stats struct {
-	State         schema.ConnState
-	ConnID        uint64             // the live connection, 0 when none
-	Messages      uint64             // messages delivered to the handler
-	Bytes         uint64             // their bytes
-	Reconnects    [NumReasons]uint64 // connections lost (and failed dials, under ReasonDial), by reason
-	Rotations     uint64             // completed rotations
-	Unaligned     uint64             // rotations that switched without aligning the streams ([ErrRotationUnaligned])
-	Oversized     uint64             // messages over ReadLimit
-	InvalidFrames uint64             // text messages that were not UTF-8
-	HandlerErrors uint64             // errors returned by the handler
-	PoolWaits     uint64             // times a reader found the frame pool exhausted and waited ([ErrFramesExhausted])
-	EventsDropped uint64             // events lost to a full queue
-	LastMessage   time.Time          // receive time of the latest message; zero if none
-	PingRTT       time.Duration      // round trip of the latest ping
+	State      schema.ConnState
+	ConnID     uint64             // the live connection, 0 when none
+	Messages   uint64             // messages delivered to the handler
+	Bytes      uint64             // their bytes
+	Reconnects [NumReasons]uint64 // connections lost (and failed dials, under ReasonDial), by reason
+	Rotations  uint64             // completed rotations
+	Unaligned  uint64             // rotations that switched without aligning the streams ([ErrRotationUnaligned])
+	// RotationDropped counts the frames of rotations' new connections, from
+	// before the join, that the old connection never delivered and the
+	// handler never saw ([ErrRotationDropped]).
+	RotationDropped uint64
+	Oversized       uint64        // messages over ReadLimit
+	InvalidFrames   uint64        // text messages that were not UTF-8
+	HandlerErrors   uint64        // errors returned by the handler
+	PoolWaits       uint64        // times a reader found the frame pool exhausted and waited ([ErrFramesExhausted])
+	EventsDropped   uint64        // events lost to a full queue
+	LastMessage     time.Time     // receive time of the latest message; zero if none
+	PingRTT         time.Duration // round trip of the latest ping
 }
 
 // TotalReconnects is the sum of Reconnects.
@@ -390,18 +395,19 @@ func (s Stats) TotalReconnects() uint64 {
 // Stats returns the client's counters. It allocates nothing.
 func (c *Client) Stats() Stats {
 	s := Stats{
-		State:         c.State(),
-		ConnID:        c.st.connID.Load(),
-		Messages:      c.st.messages.Load(),
-		Bytes:         c.st.bytes.Load(),
-		Rotations:     c.st.rotations.Load(),
-		Unaligned:     c.st.unaligned.Load(),
-		Oversized:     c.st.oversized.Load(),
-		InvalidFrames: c.st.invalid.Load(),
-		HandlerErrors: c.st.handlerErrs.Load(),
-		PoolWaits:     c.st.poolWaits.Load(),
-		EventsDropped: c.st.eventsDropped.Load(),
-		PingRTT:       time.Duration(c.st.pingRTT.Load()),
+		State:           c.State(),
+		ConnID:          c.st.connID.Load(),
+		Messages:        c.st.messages.Load(),
+		Bytes:           c.st.bytes.Load(),
+		Rotations:       c.st.rotations.Load(),
+		Unaligned:       c.st.unaligned.Load(),
+		RotationDropped: c.st.dropped.Load(),
+		Oversized:       c.st.oversized.Load(),
+		InvalidFrames:   c.st.invalid.Load(),
+		HandlerErrors:   c.st.handlerErrs.Load(),
+		PoolWaits:       c.st.poolWaits.Load(),
+		EventsDropped:   c.st.eventsDropped.Load(),
+		PingRTT:         time.Duration(c.st.pingRTT.Load()),
 	}
 	if ns := c.st.lastMessage.Load(); ns != 0 {
 		s.LastMessage = time.Unix(0, ns)

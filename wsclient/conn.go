@@ -21,11 +21,12 @@ import (
 // reader loads them without it, so that a live connection's steady path
 // takes no lock.
 const (
-	modeLive     int32 = iota // frames go to the handler, lock-free
-	modeOverlap               // live, with a rotation under way: frames go to the handler and are remembered for alignment
-	modeStandby               // a rotation's new connection: frames wait in queue
-	modeSkipping              // live after a rotation, dropping the repeats the old connection already delivered
-	modeRetired               // replaced: frames are dropped unread
+	modeLive      int32 = iota // frames go to the handler, lock-free
+	modeOverlap                // live, with a rotation under way: frames go to the handler and are remembered for alignment
+	modeStandby                // a rotation's new connection: frames wait in queue
+	modeSkipping               // live after a rotation, dropping the repeats the old connection already delivered
+	modeRetired                // replaced: frames are dropped unread
+	modePreparing              // a rotation's new connection under Options.Prepare: frames go to the handler under the lock
 )
 
 // conn is one WebSocket connection and the goroutines that serve it: a
@@ -78,6 +79,7 @@ type conn struct {
 	hashes []uint64          // frameHash of each queued frame
 	skip   []uint64          // modeSkipping: hashes of the repeats still expected
 	run    bool              // skip holds only copies of the join's frame: fewer may come (overlap.run)
+	missed int               // frames sent since the last repeat skipped that were none (skipPast)
 	liveCh chan struct{}     // closed when a standby connection goes live
 	first  chan struct{}     // closed at the first message of a standby connection
 }
@@ -567,6 +569,8 @@ func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 		if c.ov != nil {
 			c.ov.oldDelivered(f)
 		}
+	case modePreparing:
+		c.handle(cn.ctx, f, cn.id)
 	case modeStandby:
 		if c.ov == nil || c.ov.newArrived(cn, f) {
 			return f // the rotation was given up, or the old connection delivered it already

@@ -145,7 +145,9 @@
 // A lost connection is reported ([schema.ConnDisconnected] with its [Reason]
 // and error: a possible gap in the data), then redialled after a capped
 // exponential backoff with full jitter ([schema.ConnReconnecting] with
-// attempt and delay). The attempt count starts again after the client
+// attempt and delay; the wait is armed on the Clock before the event is
+// announced, so that a host's test that moves its fake clock by Delay
+// when it sees the event gets the redial). The attempt count starts again after the client
 // delivered without a break (rotations included; the silence that ended a
 // connection at IdleTimeout or DataTimeout not counted) for
 // Options.BackoffReset. What the venue said sets a floor under that
@@ -269,12 +271,22 @@
 // dropped with the frames before the join, as any other). A frame after the
 // join that the old connection alone was sent (a notice to it, such as
 // Binance's serverShutdown that starts the rotation) was delivered once and
-// does not break the alignment, unless it was the last the old connection
-// delivered (then the new connection's next message, in no list of
-// repeats, is reported as a divergence, a false alarm; a key that is nil
-// for such notices, as the venues' AlignKey are, avoids it); one the new
-// connection sends that the old never delivered does: the rotation is then
-// reported unaligned.
+// does not break the alignment, the last the old connection delivered too:
+// the new connection's frames that are no repeat are delivered, and the
+// repeats after them still skipped, for up to 256 such frames (the
+// repeats are in the venue's order, so a message of both streams that is
+// none of them comes after them all: the repeats left were the old
+// connection's alone). A frame the new connection sends among its repeats
+// that the old never delivered (one the old connection missed) is
+// delivered out of its place, and the rotation reported unaligned when a
+// repeat follows it. The new connection's frames from before the join (the
+// first frame seen on both) that the old connection never delivered are
+// not delivered: a keyed one is a subscription's snapshot sent to the new
+// connection alone, which the join made stale, or a message the old
+// connection missed. Either way the client says so: an [Event] with
+// [ErrRotationDropped] (while the state is still Rotating) and
+// Stats.RotationDropped; a key that is nil for snapshots leaves only the
+// second kind.
 // normalize.Parser.AlignKey is the key of each venue.
 //
 // When no frame matches within Options.RotationOverlap after the new
@@ -305,6 +317,17 @@
 // connection since replaced is dropped, and one made while a failed
 // rotation waits for its retry does not dial before that retry (the
 // backoff, or the venue's Retry-After).
+//
+// A private stream (orders, account reports) sends nothing before its
+// login, so a rotation that waits for the new connection's first message
+// cannot serve it: set Options.Prepare, which logs the new connection in
+// and subscribes it before the switch. Its frames then reach the handler
+// as they come, between the old connection's, each with its ConnID (no
+// alignment: a report sent on both connections may be delivered twice);
+// the switch follows Prepare's return. A Prepare that fails, or has not
+// returned within RotationOverlap on the Clock, keeps the old connection
+// and closes the new one ([*PrepareError], a failed rotation, retried
+// after a backoff).
 //
 // # Visible state
 //

@@ -62,6 +62,18 @@ var (
 	// Options.RotationOverlap. Venue-specific repeat detection (sequence or
 	// trade ids, in the normalizer) covers those venues.
 	ErrRotationUnaligned = errors.New("wsclient: rotation switched without aligning the streams: messages around the switch may repeat or be missing")
+	// ErrRotationDropped is reported (an [Event] with ReasonRotation, the
+	// new connection's ConnID, while the state is still Rotating;
+	// Stats.RotationDropped counts the frames) when a rotation joined the
+	// two streams and the new connection had received, before the join,
+	// frames with a key (Options.AlignKey) that the old connection never
+	// delivered: they are not delivered, for they come from before the
+	// join. They are either a subscription's snapshot, sent to the new
+	// connection only and stale by the join (delivering it then would
+	// replace newer state), or messages the old connection never got: a
+	// possible gap. An AlignKey that is nil for the venue's subscription
+	// snapshots leaves only the second kind.
+	ErrRotationDropped = errors.New("wsclient: rotation dropped frames of the new connection from before the join that the old connection never delivered: a snapshot of the subscription, or messages missing")
 	// ErrInsecureRedirect is the error of a dial whose wss:// handshake
 	// was redirected to ws:// (or https:// to http://): following it
 	// would send the handshake's headers, then the stream and the orders,
@@ -253,6 +265,20 @@ func RetryAfterHeader(h http.Header, now time.Time) time.Duration {
 	}
 	return RetryAfter(h.Get("Retry-After"), now)
 }
+
+// PrepareError is the error of a rotation whose Options.Prepare failed
+// or did not return within RotationOverlap: the old connection is kept,
+// the new one (ConnID) closed.
+type PrepareError struct {
+	ConnID uint64 // the new connection
+	Err    error  // Prepare's error, or its ctx's
+}
+
+func (e *PrepareError) Error() string {
+	return fmt.Sprintf("wsclient: preparing connection %d: %v", e.ConnID, e.Err)
+}
+
+func (e *PrepareError) Unwrap() error { return e.Err }
 
 // permanent wraps err so that it matches ErrPermanent.
 func permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }

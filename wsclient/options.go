@@ -254,6 +254,27 @@ type Options struct {
 	// connection's first message; after it, delivery switches unaligned
 	// ([ErrRotationUnaligned]). Defaults to 2 s.
 	RotationOverlap time.Duration
+	// Prepare, when set, readies a rotation's new connection before the
+	// switch, for a private stream that sends nothing before its login
+	// (a venue's planned disconnect of it: Binance WebSocket API
+	// serverShutdown, OKX notice 64008, Bybit and Kraken maintenance).
+	// It is called on the rotation's goroutine once the new connection is
+	// dialled and Subscriptions and Topics are sent, with its id and a
+	// write to it (the same results as [Client.WriteConn]'s); the switch
+	// waits for it. Meanwhile the new connection's frames are delivered
+	// to the handler as they come, each with its ConnID, between the old
+	// connection's (never at once with them): the answers to its login
+	// and subscriptions are the host's to read there. The streams are not
+	// aligned (a private stream's answers and reports are not the old
+	// connection's): a report sent on both connections may be delivered
+	// twice. ctx ends with Run (Close), with the new connection, and
+	// RotationOverlap after the call, on the Clock; Prepare must return
+	// by then. An error (or ctx's end) keeps the old connection, closes
+	// the new one and reports a [*PrepareError], as a failed rotation is
+	// (retried after a backoff). Defaults to nil: public streams,
+	// aligned as described in the package doc.
+	Prepare func(ctx context.Context, id uint64, write func(ctx context.Context, msg []byte) error) error
+
 	// AlignKey returns the part of a frame that the venue sends alike on
 	// every connection, which a rotation aligns the old and the new
 	// streams on (see the package doc): the frame less a per-connection

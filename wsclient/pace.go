@@ -142,15 +142,18 @@ func (p *pacer) wait(ctx context.Context, tk *ticket) error {
 	}
 }
 
+// untilClock is a Clock that sleeps to an instant (see Clock).
+type untilClock interface {
+	SleepUntil(ctx context.Context, at time.Time) error
+}
+
 // sleepUntil sleeps until the instant at of clk, or until ctx ends. A
 // Clock that has a SleepUntil method (the tests' fake clock) is given the
 // instant; any other gets a timer armed for it (armAt): the time left,
 // read before a Sleep, would have a clock moved meanwhile sleep that much
 // past it, and the queue's head with it.
 func sleepUntil(ctx context.Context, clk Clock, at time.Time) error {
-	if u, ok := clk.(interface {
-		SleepUntil(ctx context.Context, at time.Time) error
-	}); ok {
+	if u, ok := clk.(untilClock); ok {
 		return u.SleepUntil(ctx, at)
 	}
 	t := armAt(clk, nil, at)

@@ -3,6 +3,8 @@ package wsclient
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"hash/maphash"
 
 	"github.com/meltica/meltica/schema"
@@ -37,11 +39,15 @@ type overlap struct {
 	ring    [ringSize]uint64 // hashes of the old connection's latest frames
 	n       int              // frames the old connection delivered into ring
 
-	done    bool          // aligned
-	drop    int           // aligned: queued frames the old connection delivered
-	skip    []uint64      // aligned, old ahead: repeats the new connection will send next
-	run     bool          // skip holds only copies of the join's frame (a run at the ring's end)
-	aligned chan struct{} // closed when aligned
+	done bool // aligned
+	drop int  // aligned: queued frames the old connection delivered, or from before the join
+	// unmatched counts the keyed frames among them that match no frame
+	// the old connection delivered: the first that did is the join, so
+	// those before it are the new connection's own (ErrRotationDropped).
+	unmatched int
+	skip      []uint64      // aligned, old ahead: repeats the new connection will send next
+	run       bool          // skip holds only copies of the join's frame (a run at the ring's end)
+	aligned   chan struct{} // closed when aligned
 }
 
 // unkeyed is the hash of a frame that marks no place in the stream
@@ -84,6 +90,7 @@ func (ov *overlap) oldDelivered(f *schema.WsFrame) {
 		k := c.alignKey(f.Data)
 		for j, hj := range nb.hashes {
 			if hj == h && bytes.Equal(c.alignKey(nb.queue[j].Data), k) {
+				ov.unmatched = keyed(nb.hashes[:j])
 				ov.align(j+1, nil)
 				return
 			}
@@ -126,6 +133,7 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 			// be any of them, and the message after the run, not one of
 			// them, is then new, not a divergence.
 			ov.run = run
+			ov.unmatched = keyed(nb.hashes)
 			ov.align(len(nb.queue), skip)
 			return true
 		}
@@ -133,6 +141,17 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 	nb.queue = append(nb.queue, f)
 	nb.hashes = append(nb.hashes, h)
 	return false
+}
+
+// keyed counts the hashes of frames that have a key.
+func keyed(hashes []uint64) int {
+	n := 0
+	for _, h := range hashes {
+		if h != unkeyed {
+			n++
+		}
+	}
+	return n
 }
 
 // align records where the streams join and retires the old connection:
@@ -143,19 +162,18 @@ func (ov *overlap) align(drop int, skip []uint64) {
 	close(ov.aligned)
 }
 
-// skipRepeat drops f if it is the next repeat a skipping connection
-// expects; a frame that marks no place in the stream is delivered and
-// skipping goes on; otherwise the streams diverged: skipping ends, the
-// rotation is reported unaligned, and f is delivered. A connection whose
-// own rotation began meanwhile (modeOverlap) keeps that mode. deliverMu is
-// held.
+// skipRepeat drops f if it is a repeat a skipping connection expects
+// (see skipPast); any other frame is delivered. A repeat after frames
+// that were not (the streams diverged) reports the rotation unaligned.
+// A connection whose own rotation began meanwhile (modeOverlap) keeps
+// that mode. deliverMu is held.
 func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 	h := c.frameHash(f.Data)
 	if h == unkeyed {
 		return false
 	}
-	rest, skipped, diverged := skipPast(cn.skip, cn.run, h)
-	cn.skip = rest
+	rest, missed, skipped, diverged := skipPast(cn.skip, cn.run, cn.missed, h)
+	cn.skip, cn.missed = rest, missed
 	if len(rest) == 0 {
 		cn.mode.CompareAndSwap(modeSkipping, modeLive)
 	}
@@ -166,16 +184,35 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 }
 
 // skipPast is what a frame of hash h (keyed) does to the repeats skip a
-// connection still expects: skipped, it leaves rest (skipTo); otherwise
-// skipping ends (rest nil) and, unless the repeats are only the copies of
-// a run the new connection joined somewhere in (run: fewer may come),
-// the streams diverged.
-func skipPast(skip []uint64, run bool, h uint64) (rest []uint64, skipped, diverged bool) {
+// connection still expects, missed the frames it sent since the last
+// repeat that were none: a repeat is skipped and leaves rest (skipTo);
+// after missed frames, it shows that they were frames the old connection
+// never delivered among its repeats (the streams diverged: they were
+// delivered out of their place). A frame that is no repeat is delivered;
+// skipping goes on, for the repeats left may be frames the old connection
+// alone was sent (its notice), which never come — or frames that come
+// after one the old connection missed, which must not be delivered twice
+// —, and ends without a verdict after watchMissed such frames. The
+// repeats are the old connection's frames in the venue's order, so a
+// frame of both streams that is none of them comes after all of them:
+// the repeats left then were the old connection's alone. A run the new
+// connection joined somewhere in (run: fewer copies may come) ends at
+// its first frame that is no copy.
+func skipPast(skip []uint64, run bool, missed int, h uint64) (rest []uint64, nowMissed int, skipped, diverged bool) {
 	if rest, ok := skipTo(skip, h); ok {
-		return rest, true, false
+		return rest, 0, true, missed > 0
 	}
-	return nil, false, !run
+	if run || missed+1 >= watchMissed {
+		return nil, 0, false, false
+	}
+	return skip, missed + 1, false, false
 }
+
+// watchMissed is how many frames that are no repeat a connection still
+// skipping may send before its repeats left are taken for frames the old
+// connection alone was sent (see skipPast): the ring's size, the most
+// repeats there can be.
+const watchMissed = ringSize
 
 // skipTo finds the repeat of hash h in skip, the old connection's frames
 // after the join that the new connection is expected to send next, and
@@ -237,24 +274,25 @@ func (c *Client) restoreOld(ov *overlap) {
 // goLive turns the standby connection into the live one once the old one
 // delivers no more: the queued frames the old connection did not deliver
 // go to the handler, then the reader delivers. It counts the rotation and
-// reports whether the switch was aligned.
-func (c *Client) goLive(ov *overlap, nb *conn) bool {
+// reports whether the switch was aligned, and how many keyed frames from
+// before the join it dropped that the old connection never delivered.
+func (c *Client) goLive(ov *overlap, nb *conn) (aligned bool, dropped int) {
 	ov.old.handlerOut()
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
-	aligned := ov.done
-	skip := ov.skip
+	aligned, dropped = ov.done || c.opts.Prepare != nil, ov.unmatched
+	skip, missed := ov.skip, 0
 	for i, f := range nb.queue {
 		switch {
-		case i < ov.drop:
+		case i < ov.drop: // delivered by the old connection, or from before the join (ov.unmatched)
 		case len(skip) > 0 && nb.hashes[i] != unkeyed:
-			rest, skipped, diverged := skipPast(skip, ov.run, nb.hashes[i])
-			skip = rest
+			rest, m, skipped, diverged := skipPast(skip, ov.run, missed, nb.hashes[i])
+			skip, missed = rest, m
+			if diverged { // the frames before this repeat the old connection never delivered: out of their place
+				aligned = false
+			}
 			if skipped {
 				break
-			}
-			if diverged { // a frame the old connection never delivered: the streams differ
-				aligned = false
 			}
 			c.handle(nb.ctx, f, nb.id)
 		default:
@@ -264,7 +302,7 @@ func (c *Client) goLive(ov *overlap, nb *conn) bool {
 		nb.queue[i] = nil
 	}
 	nb.queue, nb.hashes = nb.queue[:0], nb.hashes[:0]
-	nb.skip, nb.run = skip, ov.run
+	nb.skip, nb.run, nb.missed = skip, ov.run, missed
 	if len(skip) > 0 {
 		nb.mode.Store(modeSkipping)
 	} else {
@@ -273,7 +311,7 @@ func (c *Client) goLive(ov *overlap, nb *conn) bool {
 	close(nb.liveCh)
 	c.ov = nil
 	c.st.rotations.Add(1) // before nb delivers on its own: Stats never lag its frames
-	return aligned
+	return aligned, dropped
 }
 
 // rotate replaces old make-before-break: it dials and subscribes a standby
@@ -303,6 +341,12 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 		c.rotationFailed(ctx, old, err)
 		return nil, err
 	}
+	if c.opts.Prepare != nil {
+		if err := c.prepare(old, nb); err != nil {
+			return abort(err)
+		}
+		return c.switchTo(ov, nb), nil
+	}
 	select {
 	case <-nb.first:
 		t := c.opts.Clock.NewTimer(c.opts.RotationOverlap)
@@ -326,6 +370,34 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 	return c.switchTo(ov, nb), nil
 }
 
+// prepare runs Options.Prepare on nb, bounded by RotationOverlap on the
+// Clock, Run's end and nb's: a *PrepareError when it fails. It runs on a
+// goroutine of its own, waited for, so that old's loss meanwhile is
+// reported when it happens (as connectStandby does).
+func (c *Client) prepare(old, nb *conn) error {
+	ctx, cancel := c.withTimeout(nb.ctx, c.opts.RotationOverlap, "prepare")
+	defer cancel()
+	write := func(wctx context.Context, msg []byte) error { return nb.write(wctx, msg) }
+	done := make(chan error, 1)
+	go func() { done <- c.opts.Prepare(ctx, nb.id, write) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-old.dead:
+		c.lost(old)
+		err = <-done
+	}
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		// Returned nil once ctx had ended (not ready), or ctx's error:
+		// why ctx ended (RotationOverlap: DeadlineExceeded).
+		err = context.Cause(ctx)
+	}
+	if err != nil {
+		return &PrepareError{ConnID: nb.id, Err: err}
+	}
+	return nil
+}
+
 // connectStandby dials and subscribes a rotation's new connection on a
 // goroutine of its own, and waits for it: the main loop would otherwise
 // not see the old connection die meanwhile — for up to DialTimeout and
@@ -338,8 +410,12 @@ func (c *Client) connectStandby(ctx context.Context, old *conn) (*conn, error) {
 		err error
 	}
 	done := make(chan result, 1)
+	mode := modeStandby
+	if c.opts.Prepare != nil {
+		mode = modePreparing
+	}
 	go func() {
-		nb, _, err := c.connect(ctx, modeStandby)
+		nb, _, err := c.connect(ctx, mode)
 		done <- result{nb, err}
 	}()
 	select {
@@ -375,11 +451,18 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 	c.deliverMu.Lock()
 	old.mode.Store(modeRetired)
 	c.deliverMu.Unlock()
-	aligned := c.goLive(ov, nb)
+	aligned, dropped := c.goLive(ov, nb)
 	select {
 	case <-old.dead: // lost before the switch: a possible gap
 		c.lost(old)
 	default:
+	}
+	if dropped > 0 {
+		// Before Connected: the state still says Rotating, and a
+		// Connected event with an error other than ErrRotationUnaligned
+		// is a failed rotation's.
+		c.st.dropped.Add(uint64(dropped))
+		c.emit(Event{State: c.State(), Reason: ReasonRotation, Err: fmt.Errorf("%w: %d frames of connection %d", ErrRotationDropped, dropped, nb.id), ConnID: nb.id}, false)
 	}
 	c.setState(Event{State: schema.ConnConnected, Reason: ReasonRotation, ConnID: nb.id})
 	if !aligned {

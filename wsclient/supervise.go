@@ -44,10 +44,35 @@ func (c *Client) supervise(ctx context.Context) error {
 		}
 		attempt++
 		delay := c.retryDelay(attempt, err)
-		c.setState(Event{State: schema.ConnReconnecting, Reason: reason, Err: err, ConnID: id, Attempt: attempt, Delay: delay})
-		if c.opts.Clock.Sleep(ctx, delay) != nil {
+		if c.announceWait(ctx, delay, Event{State: schema.ConnReconnecting, Reason: reason, Err: err, ConnID: id, Attempt: attempt, Delay: delay}) != nil {
 			return ctx.Err()
 		}
+	}
+}
+
+// announceWait announces ev, then waits d on the Clock, the wait armed
+// before the announcement: a host that moves its fake clock by ev.Delay
+// when it sees the event (its OnEvent runs on a goroutine of its own, which
+// may run before this one arms anything) moves it past the wait's end,
+// never before the wait began. Announced first and armed by Sleep after, a
+// clock moved in between was moved for nothing, and the client waited for
+// ever. A Clock with SleepUntil is given the instant, read before the
+// announcement; any other has its timer armed before it.
+func (c *Client) announceWait(ctx context.Context, d time.Duration, ev Event) error {
+	clk := c.opts.Clock
+	if u, ok := clk.(untilClock); ok {
+		at := clk.Now().Add(d)
+		c.setState(ev)
+		return u.SleepUntil(ctx, at)
+	}
+	t := clk.NewTimer(d)
+	defer t.Stop()
+	c.setState(ev)
+	select {
+	case <-t.C():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
