@@ -75,7 +75,11 @@
 //     (re)connect the clock offset to the venue is measured again and
 //     userDataStream.subscribe.signature is signed anew with the venue's
 //     time — a subscription kept from an earlier connection would carry a
-//     stale timestamp and be refused. Execution reports and account
+//     stale timestamp and be refused. A retry the venue refuses with
+//     -2035 (a subscription already active on the connection: the first
+//     one's answer was lost) is its ack; -2042 (the connection's lifetime
+//     count of subscriptions reached) replaces the connection at once.
+//     Execution reports and account
 //     updates (schema.EventBalance, schema.EventPosition) arrive on the
 //     dispatcher's critical lane, which never drops; Config.OnExecReport
 //     and Config.OnAccount hand them to the host.

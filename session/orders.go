@@ -468,6 +468,13 @@ func (o *orders) deliver(id uint64, a answer) {
 	if id == o.udsID {
 		o.stopUserDataWait()
 		conn, tries, until := o.udsConn, 0, o.refusal.retryAfter
+		renew := false
+		switch venueCode(a.err) {
+		case codeSubscriptionActive:
+			a.err = nil // an earlier subscription on conn, its answer lost, is in effect
+		case codeMaxSubscriptionIDs:
+			renew = true
+		}
 		if a.err == nil {
 			o.readyConn, o.udsTries = conn, 0
 		} else if passing(a.err) {
@@ -479,7 +486,10 @@ func (o *orders) deliver(id uint64, a answer) {
 			b.ordersReady = a.err == nil && b.ordersState == schema.ConnConnected
 			b.userDataErr = a.err
 		})
-		if tries > 0 {
+		switch {
+		case renew:
+			o.retire(conn, "the venue takes no more user-data subscriptions on the order connection")
+		case tries > 0:
 			o.resubscribeLater(conn, tries, until)
 		}
 		if a.err == nil {
@@ -664,6 +674,34 @@ func (o *orders) userDataUnanswered(conn, id uint64) {
 		b.userDataErr = err
 	})
 	o.resubscribeLater(conn, tries, 0)
+}
+
+// Binance's answers to userDataStream.subscribe.signature that are not
+// the subscription's refusal (spot "Error codes"; WS-API "User Data
+// Stream requests": "You can have only one active subscription for a
+// given account on a given connection", and a connection "can handle a
+// maximum of 65,535 total subscriptions over its lifetime ... you ... must
+// re-establish a new connection"):
+//
+//   - -2035 SUBSCRIPTION_ACTIVE, "User Data Stream subscription already
+//     active": an earlier subscription on the connection, whose answer was
+//     lost (userDataUnanswered signed it again), is in effect: its ack.
+//   - -2042 MAXIMUM_SUBSCRIPTION_IDS, "Maximum subscription ID reached for
+//     this connection": no subscription will be taken on it again; the
+//     connection is replaced at once (retire), not signed again on a
+//     backoff for good.
+const (
+	codeSubscriptionActive = -2035
+	codeMaxSubscriptionIDs = -2042
+)
+
+// venueCode is the venue's code of err, a *VenueError, else 0.
+func venueCode(err error) int64 {
+	var verr *VenueError
+	if errors.As(err, &verr) {
+		return verr.Code
+	}
+	return 0
 }
 
 // passing reports whether a refused user-data subscription may be
