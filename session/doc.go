@@ -108,6 +108,10 @@
 // a connection lost while waiting returns
 // [ErrDisconnected] at once (the outcome is then unknown: the execution
 // reports tell). The answers are published on the dispatcher too.
+// A refusal that echoes no request id (OKX {"event":"error",…}, Binance
+// {"id":null,…}, Bybit and Kraken answers without reqId/req_id) answers
+// the request alone awaiting an answer on its connection, an order's or a
+// private subscription's: its code at once; with several awaiting, none.
 // A user-data subscription the venue refuses (a clock beyond recvWindow,
 // a revoked key) makes WaitConnected and Place return its [*VenueError];
 // it is signed and sent again on the next connection. One the venue does

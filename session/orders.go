@@ -64,6 +64,7 @@ type orders struct {
 	// requests again. The reader's only.
 	refusal   refusalMeta
 	frameConn uint64         // the connection of the frame being parsed: the reader's only
+	frame     []byte         // the frame being parsed (the reader's, only while it is)
 	udsEnds   int            // user-data streams the venue ended on the current connection, in a burst
 	udsEndAt  time.Time      // when the venue last ended one (the injected clock)
 	readyConn uint64         // the connection whose subscription the venue accepted: orders go out on it only
@@ -140,7 +141,8 @@ func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
 	if bytes.HasPrefix(f.Data, binancePingAnswer) { // the session's own (see binancePing)
 		return nil
 	}
-	o.frameConn = f.ConnID
+	o.frameConn, o.frame = f.ConnID, f.Data
+	defer func() { o.frame = nil }()
 	o.refusal = refusalOf(f.Data)
 	defer func() { o.refusal = refusalMeta{} }()
 	unknown := o.parser.Stats().Unknown
@@ -222,6 +224,9 @@ func answerID(data []byte) (id uint64) {
 // waiting for it, and every event, answers included, on to the
 // dispatcher. It runs on the connection's reader and never blocks.
 func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError && ev.Control.RequestID == 0 && !streamEnded(ev) && echoesNoID(o.frame) {
+		ev.Control.RequestID = o.sole() // {"id":null,…}: the answer of the request alone awaiting one (soleAnswer)
+	}
 	if id := ev.Control.RequestID; id != 0 && (ev.Type == schema.EventOrderAck || ev.Type == schema.EventControl) {
 		o.answer(id, ev)
 	}
@@ -458,6 +463,30 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 		a.ack = Ack{RequestID: id, Symbol: ev.Symbol, Execution: ev.Exec}
 	}
 	o.deliver(id, a)
+}
+
+// sole is the request, an order's or the user-data subscription, alone
+// awaiting an answer on the connection (no reconciliation query in
+// flight either), else 0: a refusal echoing no id answers it
+// (venueOrders.sole tells the rule and its sources).
+func (o *orders) sole() uint64 {
+	if o.bq.inFlight.Load() != 0 {
+		return 0
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var id uint64
+	n := 0
+	for i := range o.pending {
+		id, n = i, n+1
+	}
+	if o.udsWait != 0 {
+		id, n = o.udsWait, n+1
+	}
+	if n != 1 {
+		return 0
+	}
+	return id
 }
 
 // deliver hands the answer to request id to its caller, or, for the

@@ -151,6 +151,7 @@ type step struct {
 	retire bool   // the venue announced it will close the connection
 	ok     bool   // the answer is an ack
 	id     uint64 // the request id the answer echoes (Control.RequestID); 0 none
+	noID   bool   // a refusal that carries no request id at all (echoesNoID)
 	code   int64
 	reason string
 }
@@ -183,6 +184,7 @@ type private struct {
 	recRefused refusedLimit // reconciliations started by refused execution reports (refused.go)
 
 	frameConn uint64 // the connection of the frame being parsed: the reader's only
+	frame     []byte // the frame being parsed (the reader's, only while it is)
 	steps     chan step
 	quit      chan struct{}
 	done      chan struct{}
@@ -308,7 +310,8 @@ func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*privat
 // handle is the connection's frame handler: it notes the connection the
 // frame came on, so that an answer is never taken for a later connection's.
 func (p *private) handle(ctx context.Context, f *schema.WsFrame) error {
-	p.frameConn = f.ConnID
+	p.frameConn, p.frame = f.ConnID, f.Data
+	defer func() { p.frame = nil }()
 	if p.orders != nil {
 		if done, err := p.orders.handleFrame(ctx, f); done {
 			return err
@@ -340,9 +343,12 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 		p.mu.Lock()
 		want := p.awaiting != 0 && p.awaiting == p.frameConn
 		p.mu.Unlock()
+		idless := ev.Control.Kind == schema.ControlVenueError && ev.Control.RequestID == 0 && echoesNoID(p.frame)
 		if want {
 			p.send(step{conn: p.frameConn, answer: true, ok: ev.Control.Kind == schema.ControlSubscribeAck,
-				id: ev.Control.RequestID, code: ev.Control.Code, reason: ev.Control.Reason})
+				id: ev.Control.RequestID, noID: idless, code: ev.Control.Code, reason: ev.Control.Reason})
+		} else if idless && p.orders != nil {
+			p.orders.soleRefusal(p.frameConn, ev) // OKX's {"event":"error"} to an order request
 		}
 	}
 	return p.s.disp.Publish(ctx, ev)
@@ -727,12 +733,16 @@ func (p *private) subscribeAnswer(st step) {
 		if j < 0 {
 			return // an answer to no subscription in flight
 		}
-	case p.subIDs[p.inFlight[0]] != 0:
+	case p.subIDs[p.inFlight[0]] != 0 && (!st.noID || len(p.inFlight) > 1):
 		// Every subscription went with an id its answer echoes: one that
 		// echoes none answers another message (an error about another
 		// request, a late login answer). Should it be the venue's answer
 		// after all, the deadline (answerTimeout) ends the wait.
 		return
+	case p.subIDs[p.inFlight[0]] != 0:
+		// An error echoing no id while one subscription alone awaits its
+		// answer is that answer (soleAnswer): the venue's code at once,
+		// not ErrNoAnswer 10 s later.
 	}
 	i := p.inFlight[j]
 	p.inFlight = slices.Delete(p.inFlight, j, j+1)
