@@ -248,8 +248,8 @@ func (v *venueOrders) handleFrame(ctx context.Context, f *schema.WsFrame) (done 
 // v5 "WebSocket → Subscribe", failure example {"event":"error","code":
 // "60012","msg":"Invalid request: …","connId":"…"} (no "id", though the
 // request sent one), Bybit and Kraken refusals whose req_id/reqId is
-// absent, Binance's WS-API {"id":null,…} ("Response format": id null when
-// the request's id could not be read), Coinbase's {"type":"error"}, which
+// absent, Binance's WS-API {"id":null,…} ("Response format": the answer's id
+// is "INT / STRING / null"; a request it cannot read is answered so), Coinbase's {"type":"error"}, which
 // echoes nothing ever. While one request alone awaits an answer on the
 // connection, such an error can answer no other: the caller gets the
 // venue's code at once, not a wait until its deadline. With several, it
