@@ -53,12 +53,12 @@ type orders struct {
 	upConn   uint64           // the connection up as the latest event was handled, 0 when none
 	nextID   uint64
 	pending  map[uint64]chan answer
-	udsID    uint64        // the id of the latest user-data subscription request
-	udsTS    int64         // its timestamp, Unix ms
-	udsConn  uint64        // the connection it went out on
-	udsTries int           // refusals in a row, for the retry's backoff
-	udsWait  uint64        // udsID while its answer is awaited (answerTimeout), else 0
-	udsStop  chan struct{} // closed to stop udsWait's deadline
+	udsID    uint64   // the id of the latest user-data subscription request
+	udsTS    int64    // its timestamp, Unix ms
+	udsConn  uint64   // the connection it went out on
+	udsTries int      // refusals in a row, for the retry's backoff
+	udsWait  uint64   // udsID while its answer is awaited (answerTimeout), else 0
+	udsDue   deadline // udsWait's
 	// refusal is what the frame the reader is handling says of a
 	// refusal beyond its code: its status and when the venue takes
 	// requests again. The reader's only.
@@ -81,6 +81,7 @@ type orders struct {
 func newOrders(s *Session) (*orders, error) {
 	cfg := &s.cfg
 	o := &orders{s: s, pending: map[uint64]chan answer{}}
+	o.udsDue.s = s
 	o.enc = normalize.NewBinanceOrders(cfg.Credentials, &normalize.OrderOptions{
 		Symbols: s.syms, RecvWindow: cfg.RecvWindow, Now: s.clock.venueNow,
 	})
@@ -645,33 +646,17 @@ func (o *orders) subscribeUserData(conn uint64) {
 
 // awaitUserData arms the answer deadline of user-data subscription id,
 // sent on conn, in place of the previous one's (under o.mu): unanswered
-// answerTimeout on Client.Clock, it is userDataUnanswered. The goroutine
-// is the session's (Close ends it and waits for it); an answer stops it.
+// answerTimeout on Client.Clock, it is userDataUnanswered. An answer
+// stops it.
 func (o *orders) awaitUserData(conn, id uint64) {
-	s := o.s
-	o.stopUserDataWait()
-	t := s.cfg.Client.Clock.NewTimer(answerTimeout)
-	stop := make(chan struct{})
-	o.udsWait, o.udsStop = id, stop
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		defer t.Stop()
-		select {
-		case <-t.C():
-			o.userDataUnanswered(conn, id)
-		case <-stop:
-		case <-s.dying.Done():
-		}
-	}()
+	o.udsWait = id
+	o.udsDue.arm(answerTimeout, func(uint64) { o.userDataUnanswered(conn, id) })
 }
 
 // stopUserDataWait stops the deadline armed, if any (under o.mu).
 func (o *orders) stopUserDataWait() {
-	if o.udsStop != nil {
-		close(o.udsStop)
-	}
-	o.udsWait, o.udsStop = 0, nil
+	o.udsDue.disarm()
+	o.udsWait = 0
 }
 
 // userDataUnanswered: user-data subscription id, sent on conn, went
@@ -690,7 +675,7 @@ func (o *orders) userDataUnanswered(conn, id uint64) {
 		o.mu.Unlock()
 		return // answered, or a newer subscription awaited
 	}
-	o.udsWait, o.udsStop = 0, nil
+	o.udsWait = 0
 	o.udsTries++
 	tries := o.udsTries
 	o.mu.Unlock()

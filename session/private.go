@@ -220,7 +220,8 @@ type private struct {
 	subErr     *LoginError
 	resub      bool
 	retry      wsclient.Timer
-	await      wsclient.Timer // the answer deadline of the login or subscriptions in flight
+	await      deadline       // the answer deadline of the login or subscriptions in flight
+	expired    chan uint64    // await's expiries, to the worker
 	keep       wsclient.Timer // the next application-level ping
 	reqID      uint64         // request ids of the handshake's messages
 	ids        []uint64       // the ids nextID gave out for the messages being made
@@ -263,7 +264,8 @@ func newPrivate(s *Session, spec *privateSpec, key Key) (*private, error) {
 func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*private, error) {
 	cfg := &s.cfg
 	p := &private{s: s, spec: spec, key: key, clk: cfg.Client.Clock,
-		steps: make(chan step, 64), quit: make(chan struct{}), done: make(chan struct{})}
+		steps: make(chan step, 64), quit: make(chan struct{}), done: make(chan struct{}), expired: make(chan uint64)}
+	p.await.s = s
 	if p.rnd = cfg.Client.Rand; p.rnd == nil {
 		p.rnd = rand.Int64N
 	}
@@ -449,12 +451,9 @@ func (p *private) stop() {
 func (p *private) work() {
 	defer close(p.done)
 	for {
-		var retryC, keepC, awaitC <-chan time.Time
+		var retryC, keepC <-chan time.Time
 		if p.retry != nil {
 			retryC = p.retry.C()
-		}
-		if p.await != nil {
-			awaitC = p.await.C()
 		}
 		if p.keep != nil {
 			keepC = p.keep.C()
@@ -465,9 +464,10 @@ func (p *private) work() {
 			p.stopAwait()
 			p.stopKeepalive()
 			return
-		case <-awaitC:
-			p.await = nil
-			p.noAnswer()
+		case gen := <-p.expired:
+			if p.await.live(gen) {
+				p.noAnswer()
+			}
 		case st := <-p.steps:
 			p.step(st)
 		case <-keepC:
@@ -514,17 +514,19 @@ func stopTimer(t *wsclient.Timer) {
 	}
 }
 
-// answerTimeout is how long a private login or subscription may go
-// unanswered before the connection is taken for broken (ErrNoAnswer).
-const answerTimeout = 10 * time.Second
-
-// expectAnswer starts, or restarts, the deadline of the answers in flight.
+// expectAnswer starts, or restarts, the deadline of the answers in
+// flight; its expiry comes to the worker (p.expired), which takes it
+// unless the deadline was stopped or restarted meanwhile.
 func (p *private) expectAnswer() {
-	p.stopAwait()
-	p.await = p.clk.NewTimer(answerTimeout)
+	p.await.arm(answerTimeout, func(gen uint64) {
+		select {
+		case p.expired <- gen:
+		case <-p.quit:
+		}
+	})
 }
 
-func (p *private) stopAwait() { stopTimer(&p.await) }
+func (p *private) stopAwait() { p.await.disarm() }
 
 // noAnswer: the login or a subscription in flight went unanswered past
 // answerTimeout (a lost answer, one echoing an id the session never sent,
