@@ -1,0 +1,103 @@
+package session_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+)
+
+// TestS29EveryHandshakeWaitEnds: every wait of the session for a venue's
+// answer before orders may go — OKX's login, Bybit's auth, each venue's
+// first private subscription, Binance's user-data subscription — ends,
+// unanswered, after 10 s on Client.Clock: typed (a *LoginError wrapping
+// ErrNoAnswer, naming its step), and counted (OrderStats.Refused and
+// NoAnswer, once). Before, Binance's unanswered (or refused) user-data
+// subscription was counted nowhere, and no venue told the unanswered
+// apart from the refused.
+func TestS29EveryHandshakeWaitEnds(t *testing.T) {
+	login := map[schema.Venue][]byte{schema.VenueOKX: []byte(`"op":"login"`), schema.VenueBybit: []byte(`"op":"auth"`)}
+	firstSub := map[schema.Venue][]byte{schema.VenueOKX: []byte(`"orders"`), schema.VenueBybit: []byte(`"order"`),
+		schema.VenueKraken: []byte(`"executions"`), schema.VenueCoinbase: []byte(`"user"`)}
+	check := func(t *testing.T, s *session.Session, venue schema.Venue, step string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), generous)
+		defer cancel()
+		err := s.WaitConnected(ctx)
+		require.ErrorIs(t, err, session.ErrNoAnswer)
+		var le *session.LoginError
+		require.ErrorAs(t, err, &le)
+		assert.Equal(t, venue, le.Venue)
+		assert.Equal(t, step, le.Step)
+		st := s.Stats().Order
+		assert.Equal(t, uint64(1), st.Refused, "counted refused")
+		assert.Equal(t, uint64(1), st.NoAnswer, "counted unanswered")
+	}
+	for _, c := range privateCases(t) {
+		for _, isLogin := range []bool{true, false} {
+			if isLogin && login[c.venue] == nil {
+				continue // Kraken and Coinbase: the subscription is the login
+			}
+			name := map[bool]string{true: "login", false: "subscribe"}[isLogin]
+			t.Run(string(c.venue)+"/"+name, func(t *testing.T) {
+				f := newFakePrivate(t, c.venue, c.pushes)
+				var mu sync.Mutex
+				lost := 0
+				f.alter = func(_ int, msg []byte, replies []string) []string {
+					match := firstSub[c.venue]
+					if isLogin {
+						match = login[c.venue]
+					}
+					if !bytes.Contains(msg, match) {
+						return replies
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if lost++; lost > 1 {
+						return replies
+					}
+					return nil // the first's answer lost
+				}
+				lostN := func() int {
+					mu.Lock()
+					defer mu.Unlock()
+					return lost
+				}
+				clk := newManualClock()
+				cfg := c.config(f, time.Now)
+				cfg.Client.Clock = clk
+				cfg.Pools = schema.NewPools(nil)
+				cfg.OnExecReport = func(r *schema.ExecReport) { cfg.Pools.Execs.Put(r) }
+				s := start(t, cfg)
+				require.Eventually(t, func() bool { return lostN() >= 1 }, generous, pollEvery, "the request sent")
+				clk.fireUntil(t, 10*time.Second, func() bool { return s.Stats().Order.Refused > 0 }, "the wait ends after 10 s on the clock")
+				check(t, s, c.venue, name)
+			})
+		}
+	}
+	t.Run("binance/subscribe", func(t *testing.T) {
+		v := startVenue(t)
+		v.HoldUserData(true)
+		t.Cleanup(func() { v.HoldUserData(false) })
+		clk := newManualClock()
+		cfg := session.Config{Endpoints: endpoints(v), Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+			Credentials: credentials(), Client: fastRedial, NoClockSync: true}
+		cfg.Client.Clock = clk
+		s := start(t, cfg)
+		require.Eventually(t, func() bool { return v.HeldUserData() >= 1 }, generous, pollEvery, "the subscription sent")
+		clk.fireUntil(t, 10*time.Second, func() bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			defer cancel()
+			return errors.Is(s.WaitConnected(ctx), session.ErrNoAnswer)
+		}, "the wait ends after 10 s on the clock")
+		check(t, s, schema.VenueBinance, "subscribe")
+	})
+}
