@@ -101,3 +101,76 @@ func TestS29EveryHandshakeWaitEnds(t *testing.T) {
 		check(t, s, schema.VenueBinance, "subscribe")
 	})
 }
+
+// TestS29EveryOrderWaitEnds: an order request written on a connection
+// that stays up, whose answer never comes, ends after
+// Config.OrderAnswerTimeout on Client.Clock (30 s by default) with an
+// error wrapping ErrNoAnswer (sent: not ErrNotSent; its request id in the
+// Ack), counted in OrderStats.TimedOut, on every venue with order calls.
+// Before, only the caller's ctx ended it: a Place under a ctx without a
+// deadline waited for good.
+func TestS29EveryOrderWaitEnds(t *testing.T) {
+	fire := func(t *testing.T, clk *manualClock, done <-chan placed) placed {
+		t.Helper()
+		var p placed
+		clk.fireUntil(t, session.DefaultOrderAnswerTimeout, func() bool {
+			select {
+			case p = <-done:
+				return true
+			default:
+				return false
+			}
+		}, "the order's wait ends after 30 s on the clock")
+		return p
+	}
+	check := func(t *testing.T, s *session.Session, p placed) {
+		t.Helper()
+		require.ErrorIs(t, p.err, session.ErrNoAnswer)
+		assert.NotErrorIs(t, p.err, session.ErrNotSent)
+		assert.NotZero(t, p.ack.RequestID)
+		st := s.Stats().Order
+		assert.Equal(t, uint64(1), st.TimedOut)
+		assert.Zero(t, st.Pending)
+	}
+	for _, c := range placeCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			f := newFakePrivate(t, c.venue, nil)
+			clk := newManualClock()
+			s := startOrders(t, c, f, func(cfg *session.Config) { cfg.Client.Clock = clk })
+			waitConnected(t, s)
+			f.setScript(func(orderSeen) ([]string, bool) { return nil, false }) // never answered
+			done := make(chan placed, 1)
+			go func() {
+				ack, err := place(t, s, context.Background(), "lost1")
+				done <- placed{ack, err}
+			}()
+			check(t, s, fire(t, clk, done))
+		})
+	}
+	t.Run("binance", func(t *testing.T) {
+		a := newScriptedAPI(t)
+		v := startVenue(t)
+		ep := endpoints(v)
+		ep.API = a.url
+		clk := newManualClock()
+		cfg := session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+			Credentials: credentials(), Client: fastRedial, NoClockSync: true}
+		cfg.Client.Clock = clk
+		s := start(t, cfg)
+		waitConnected(t, s)
+		req := limitOrder(s, t, "lost1", "buy", "1000.00", "0.5")
+		defer s.Pools().Orders.Put(req)
+		done := make(chan placed, 1)
+		go func() {
+			ack, err := s.Place(context.Background(), req)
+			done <- placed{ack, err}
+		}()
+		a.next(t) // written, never answered
+		check(t, s, fire(t, clk, done))
+	})
+}
+
+type placed struct {
+	ack session.Ack
+	err error
+}

@@ -872,7 +872,11 @@ func (s *Session) publishState(e wsclient.Event) {
 // subscription's [*VenueError]);
 // [ErrClosed] when Close closed the connection under the write;
 // [ErrBadAnswer] when the venue answered with something that could not be
-// read; [ErrDisconnected] when the connection was lost while waiting or
+// read; [ErrNoAnswer] (wrapped, with the request id in the Ack) when the
+// venue did not answer within Config.OrderAnswerTimeout (30 s by default,
+// on Config.Client.Clock) on a connection that stayed up — the outcome is
+// unknown, as with ErrDisconnected, and a place is looked up by its
+// client order id in the next reconciliation pass; [ErrDisconnected] when the connection was lost while waiting or
 // while the request was written (a failed write may have reached the
 // venue: it is never ErrNotSent), in which case the venue may or may not
 // have the order: its execution reports tell, after the reconnect.
@@ -1070,20 +1074,32 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 	// write fail here): not ErrNotSent, which would tell the host and the
 	// reconciliation that no order exists. coder/websocket closes a
 	// connection whose write failed, so the wait ends with the loss
-	// (ErrDisconnected: outcome unknown) or with ctx.
+	// (ErrDisconnected: outcome unknown), with ctx, or unanswered
+	// Config.OrderAnswerTimeout on Client.Clock (ErrNoAnswer: outcome
+	// unknown, as for ctx).
+	var dueC <-chan time.Time
+	if d := s.cfg.OrderAnswerTimeout; d > 0 {
+		due := s.cfg.Client.Clock.NewTimer(d)
+		defer due.Stop()
+		dueC = due.C()
+	}
+	var why error
 	select {
 	case a := <-ch:
 		return a.ack, true, a.err
 	case <-ctx.Done():
-		lane.forget(id)
-		select {
-		case a := <-ch: // answered meanwhile
-			return a.ack, true, a.err
-		default:
-		}
-		lane.timedOutOne()
-		return Ack{RequestID: id}, true, fmt.Errorf("session: no answer to request %d: %w", id, ctx.Err())
+		why = ctx.Err()
+	case <-dueC:
+		why = fmt.Errorf("%w within %v", ErrNoAnswer, s.cfg.OrderAnswerTimeout)
 	}
+	lane.forget(id)
+	select {
+	case a := <-ch: // answered meanwhile
+		return a.ack, true, a.err
+	default:
+	}
+	lane.timedOutOne()
+	return Ack{RequestID: id}, true, fmt.Errorf("session: no answer to request %d: %w", id, why)
 }
 
 // The Binance WS API as an orderLane.

@@ -26,7 +26,7 @@ type ConnStats struct {
 type OrderStats struct {
 	Sent         uint64        // order requests written
 	Answered     uint64        // answered by the venue (acks and refusals)
-	TimedOut     uint64        // given up by their context before an answer
+	TimedOut     uint64        // given up by their context before an answer, or unanswered Config.OrderAnswerTimeout (ErrNoAnswer)
 	Disconnected uint64        // failed with ErrDisconnected or ErrClosed while waiting
 	Pending      int           // waiting for an answer now
 	UserDataSubs uint64        // user-data subscriptions signed and sent (one per connection); other venues: logins
