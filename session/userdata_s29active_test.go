@@ -30,44 +30,18 @@ import (
 func TestS29UserDataAlreadyActive(t *testing.T) {
 	v := startVenue(t)
 	var subs, answered atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
+	url := wsAPI(t, func(_ int, id uint64, msg []byte) string {
+		if !strings.Contains(string(msg), "userDataStream.subscribe") {
+			return ""
 		}
-		defer func() { _ = c.CloseNow() }()
-		for {
-			_, msg, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			if strings.Contains(string(msg), `"method":"ping"`) {
-				if c.Write(r.Context(), websocket.MessageText, []byte(`{"id":"`+pingID(msg)+`","status":200,"result":{}}`)) != nil {
-					return
-				}
-				continue
-			}
-			var body string
-			switch id := requestID(t, msg); {
-			case strings.Contains(string(msg), "userDataStream.subscribe"):
-				if subs.Add(1) == 1 {
-					continue // taken, its answer lost
-				}
-				body = errorBody(id, -2035, "User Data Stream subscription already active.")
-				answered.Add(1)
-			default:
-				if a := queryAnswer(msg); a != "" {
-					body = fmt.Sprintf(`{"id":%d,%s}`, id, a)
-				}
-			}
-			if body != "" && c.Write(r.Context(), websocket.MessageText, []byte(body)) != nil {
-				return
-			}
+		if subs.Add(1) == 1 {
+			return "" // taken, its answer lost
 		}
-	}))
-	t.Cleanup(srv.Close)
+		answered.Add(1)
+		return errorBody(id, -2035, "User Data Stream subscription already active.")
+	})
 	ep := endpoints(v)
-	ep.API = "ws" + strings.TrimPrefix(srv.URL, "http")
+	ep.API = url
 	clk := newManualClock()
 	cfg := session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
 		Credentials: credentials(), Client: fastRedial, NoClockSync: true}
@@ -97,43 +71,18 @@ func TestS29UserDataAlreadyActive(t *testing.T) {
 func TestS29UserDataMaxSubscriptionIDs(t *testing.T) {
 	v := startVenue(t)
 	var conns atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
+	url := wsAPI(t, func(conn int, id uint64, msg []byte) string {
+		conns.Store(int32(max(int(conns.Load()), conn)))
+		switch {
+		case !strings.Contains(string(msg), "userDataStream.subscribe"):
+			return ""
+		case conn == 1:
+			return errorBody(id, -2042, "Maximum subscription ID reached for this connection.")
 		}
-		defer func() { _ = c.CloseNow() }()
-		first := conns.Add(1) == 1
-		for {
-			_, msg, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			if strings.Contains(string(msg), `"method":"ping"`) {
-				if c.Write(r.Context(), websocket.MessageText, []byte(`{"id":"`+pingID(msg)+`","status":200,"result":{}}`)) != nil {
-					return
-				}
-				continue
-			}
-			var body string
-			switch id := requestID(t, msg); {
-			case strings.Contains(string(msg), "userDataStream.subscribe") && first:
-				body = errorBody(id, -2042, "Maximum subscription ID reached for this connection.")
-			case strings.Contains(string(msg), "userDataStream.subscribe"):
-				body = fmt.Sprintf(`{"id":%d,"status":200,"result":{"subscriptionId":0}}`, id)
-			default:
-				if a := queryAnswer(msg); a != "" {
-					body = fmt.Sprintf(`{"id":%d,%s}`, id, a)
-				}
-			}
-			if body != "" && c.Write(r.Context(), websocket.MessageText, []byte(body)) != nil {
-				return
-			}
-		}
-	}))
-	t.Cleanup(srv.Close)
+		return fmt.Sprintf(`{"id":%d,"status":200,"result":{"subscriptionId":0}}`, id)
+	})
 	ep := endpoints(v)
-	ep.API = "ws" + strings.TrimPrefix(srv.URL, "http")
+	ep.API = url
 	s := start(t, session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
 		Credentials: credentials(), Client: fastRedial, NoClockSync: true})
 	require.Eventually(t, func() bool {
@@ -142,4 +91,40 @@ func TestS29UserDataMaxSubscriptionIDs(t *testing.T) {
 		return s.WaitConnected(ctx) == nil
 	}, generous, pollEvery, "in on a new connection")
 	assert.GreaterOrEqual(t, conns.Load(), int32(2))
+}
+
+// wsAPI serves Binance's WS-API on loopback and returns its URL: the
+// session's ping answered, reconciliation's queries answered as none,
+// every other request answered reply's answer ("": none); conn numbers
+// the connections from 1.
+func wsAPI(t *testing.T, reply func(conn int, id uint64, msg []byte) string) string {
+	t.Helper()
+	var conns atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer func() { _ = c.CloseNow() }()
+		conn := int(conns.Add(1))
+		for {
+			_, msg, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			var body string
+			if strings.Contains(string(msg), `"method":"ping"`) {
+				body = `{"id":"` + pingID(msg) + `","status":200,"result":{}}`
+			} else if id := requestID(t, msg); queryAnswer(msg) != "" {
+				body = fmt.Sprintf(`{"id":%d,%s}`, id, queryAnswer(msg))
+			} else {
+				body = reply(conn, id, msg)
+			}
+			if body != "" && c.Write(r.Context(), websocket.MessageText, []byte(body)) != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
 }
