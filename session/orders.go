@@ -72,13 +72,13 @@ type orders struct {
 	maxAge    time.Duration  // a connection that age is replaced ahead of the venue's 24 h cut (ageOut); ≤ 0 never
 	aged      wsclient.Timer // the current connection's ageOut, nil when none
 	udsSent   uint64
-	// udsRefused counts the user-data subscriptions refused or, of them,
-	// unanswered (udsNoAnswer): OrderStats.Refused and NoAnswer.
-	udsRefused, udsNoAnswer uint64
-	sent                    uint64
-	answered                uint64
-	timedOut                uint64
-	lostInFly               uint64
+	// udsRefused counts the user-data subscriptions refused or
+	// unanswered: OrderStats.Refused.
+	udsRefused uint64
+	sent       uint64
+	answered   uint64
+	timedOut   uint64
+	lostInFly  uint64
 }
 
 func newOrders(s *Session) (*orders, error) {
@@ -683,7 +683,6 @@ func (o *orders) userDataUnanswered(conn, id uint64) {
 	}
 	o.udsWait = 0
 	o.udsRefused++
-	o.udsNoAnswer++
 	o.udsTries++
 	tries := o.udsTries
 	o.mu.Unlock()

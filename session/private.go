@@ -199,7 +199,6 @@ type private struct {
 	logins    uint64
 	loginTS   time.Time // the venue time of the latest login (or signed subscription)
 	refusals  uint64
-	noAnswers uint64 // of refusals, the unanswered (ErrNoAnswer)
 	token     string // Kraken: the WebSocket token of the latest subscription, which orders carry
 	lastError error
 
@@ -547,11 +546,6 @@ func (p *private) stopAwait() { p.await.disarm() }
 // connection's first message, which a private connection of Bybit,
 // Kraken or Coinbase never sends before its login.
 func (p *private) noAnswer() {
-	if p.phase == phaseLogin || p.phase == phaseSubscribe && len(p.inFlight) > 0 {
-		p.mu.Lock()
-		p.noAnswers++ // and, in refused, one more refusal
-		p.mu.Unlock()
-	}
 	switch {
 	case p.phase == phaseLogin:
 		p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("login"), Err: ErrNoAnswer})
@@ -971,7 +965,6 @@ func (p *private) orderStats(st *Stats) {
 		t.mu.Lock()
 		st.Order.UserDataSubs += t.logins
 		st.Order.Refused += t.refusals
-		st.Order.NoAnswer += t.noAnswers
 		t.mu.Unlock()
 		t.orders.stats(&st.Order)
 	}

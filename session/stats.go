@@ -32,7 +32,6 @@ type OrderStats struct {
 	UserDataSubs uint64        // user-data subscriptions signed and sent (one per connection); other venues: logins
 	UserDataTS   time.Time     // the timestamp the latest one was signed with (the venue's time)
 	Refused      uint64        // logins and private subscriptions refused (Binance: user-data subscriptions), unanswered ones included
-	NoAnswer     uint64        // of Refused, those unanswered within 10 s on Client.Clock (ErrNoAnswer)
 	ClockOffset  time.Duration // venue clock minus local clock
 
 	// Reconciliation (Binance, OKX, Bybit, Coinbase; see the package doc): Tracked
@@ -95,7 +94,7 @@ func (s *Session) Stats() Stats {
 		st.Orders = ConnStats{Conn: Conn{Role: RoleOrders}, Client: o.client.Stats(), Parser: o.parser.Stats()}
 		o.mu.Lock()
 		st.Order = OrderStats{Sent: o.sent, Answered: o.answered, TimedOut: o.timedOut, Disconnected: o.lostInFly,
-			Pending: len(o.pending), UserDataSubs: o.udsSent, Refused: o.udsRefused, NoAnswer: o.udsNoAnswer, ClockOffset: s.ClockOffset()}
+			Pending: len(o.pending), UserDataSubs: o.udsSent, Refused: o.udsRefused, ClockOffset: s.ClockOffset()}
 		if o.udsTS != 0 {
 			st.Order.UserDataTS = time.UnixMilli(o.udsTS)
 		}
@@ -105,7 +104,7 @@ func (s *Session) Stats() Stats {
 	if p := s.private; p != nil {
 		st.Orders = ConnStats{Conn: Conn{Role: RoleOrders}, Client: p.client.Stats(), Parser: p.parser.Stats()}
 		p.mu.Lock()
-		st.Order = OrderStats{UserDataSubs: p.logins, UserDataTS: p.loginTS, Refused: p.refusals, NoAnswer: p.noAnswers, ClockOffset: s.ClockOffset()}
+		st.Order = OrderStats{UserDataSubs: p.logins, UserDataTS: p.loginTS, Refused: p.refusals, ClockOffset: s.ClockOffset()}
 		p.mu.Unlock()
 		p.orderStats(&st)
 	}
