@@ -437,9 +437,12 @@
 // (schema.EventOrderAck, or schema.EventControl of kind
 // schema.ControlVenueError); [ErrDisconnected] for a request in flight
 // when its connection is lost, [ErrBadAnswer] for an answer that cannot be
-// read, ctx's error when it ends first, nothing sent when it had ended
-// already. Execution reports still arrive from the private channels, on
-// the critical lane. Stats().Order counts the requests.
+// read, ctx's error when it ends first, [ErrNoAnswer] (wrapped) for a
+// request unanswered Config.OrderAnswerTimeout (30 s by default, on
+// Config.Client.Clock) on a connection that stays up — outcome unknown,
+// as after [ErrDisconnected] —, nothing sent when ctx had ended already.
+// Execution reports still arrive from the private channels, on the
+// critical lane. Stats().Order counts the requests.
 //
 // A refusal whose code says what kind it is wraps the [*VenueError] with
 // that kind (errors.Is and errors.As both hold; the codes are listed on
