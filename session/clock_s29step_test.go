@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/venuesim"
 )
 
 // TestS29ClockStepDuringMeasure: the local clock steps 3 s ahead while
@@ -27,20 +28,15 @@ import (
 // taken at once.
 func TestS29ClockStepDuringMeasure(t *testing.T) {
 	v := startVenue(t)
-	target, err := url.Parse(v.RESTURL())
-	require.NoError(t, err)
-	proxy := httputil.NewSingleHostReverseProxy(target)
 	var skew atomic.Int64
 	var armed atomic.Bool
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ep := endpoints(v)
+	ep.REST = restProxy(t, v, func(_ http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == "/api/v3/time" && armed.CompareAndSwap(true, false) {
 			skew.Store(int64(3 * time.Second)) // the step, during the round trip
 		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	ep := endpoints(v)
-	ep.REST = srv.URL
+		return false // on to the venue
+	})
 	local := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	s := start(t, session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
 		Credentials: credentials(), Client: fastRedial, Now: local, Pools: strictPools()})
@@ -58,4 +54,21 @@ func TestS29ClockStepDuringMeasure(t *testing.T) {
 		assert.Zero(t, sub.Code, "a subscription refused: signed with the offset of before the step")
 	}
 	mustPlace(t, s, "after-step")
+}
+
+// restProxy serves the venue's REST endpoints through a loopback proxy
+// and returns its URL: intercept sees every request first, and answers it
+// itself when it returns true.
+func restProxy(t *testing.T, v *venuesim.Venue, intercept func(w http.ResponseWriter, r *http.Request) bool) string {
+	t.Helper()
+	target, err := url.Parse(v.RESTURL())
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !intercept(w, r) {
+			proxy.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
