@@ -127,3 +127,43 @@ func TestS29BinanceSoleIdlessRefusal(t *testing.T) {
 	assert.Equal(t, int64(-1102), verr.Code)
 	assert.True(t, strings.HasPrefix(verr.Msg, "Malformed"))
 }
+
+// TestS29BinanceIdlessRefusalAmbiguous: a request whose caller gave up may
+// still be answered; with it and another awaiting, a refusal echoing no
+// id answers neither: the other gets its own answer. Before (this
+// branch's first cut), the given-up request was forgotten and the
+// id-less refusal taken for the other's.
+func TestS29BinanceIdlessRefusalAmbiguous(t *testing.T) {
+	a := newScriptedAPI(t)
+	v := startVenue(t)
+	ep := endpoints(v)
+	ep.API = a.url
+	s := start(t, session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
+		Credentials: credentials(), Client: fastRedial, NoClockSync: true})
+	waitConnected(t, s)
+	require.Eventually(t, func() bool { return s.Stats().Order.OpenCountKnown }, generous, pollEvery)
+
+	gaveUp, cancelA := context.WithCancel(context.Background())
+	reqA := limitOrder(s, t, "gaveup1", "buy", "1000.00", "0.5")
+	defer s.Pools().Orders.Put(reqA)
+	doneA := placeAsync(gaveUp, s, reqA)
+	a.next(t)
+	cancelA()
+	require.ErrorIs(t, <-doneA, context.Canceled)
+
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	reqB := limitOrder(s, t, "b1", "buy", "1000.00", "0.5")
+	defer s.Pools().Orders.Put(reqB)
+	done := make(chan placed, 1)
+	go func() {
+		ack, err := s.Place(ctx, reqB)
+		done <- placed{ack, err}
+	}()
+	b := a.next(t)
+	require.NoError(t, b.answer(`{"id":null,"status":400,"error":{"code":-1102,"msg":"Malformed request."}}`))
+	require.NoError(t, b.answer(ackBody(b.id, "b1", 7)))
+	p := <-done
+	require.NoError(t, p.err, "B's own answer, not the id-less refusal")
+	assert.Equal(t, "b1", p.ack.ClientOrderID.String())
+}

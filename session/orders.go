@@ -53,12 +53,13 @@ type orders struct {
 	upConn   uint64           // the connection up as the latest event was handled, 0 when none
 	nextID   uint64
 	pending  map[uint64]chan answer
-	udsID    uint64   // the id of the latest user-data subscription request
-	udsTS    int64    // its timestamp, Unix ms
-	udsConn  uint64   // the connection it went out on
-	udsTries int      // refusals in a row, for the retry's backoff
-	udsWait  uint64   // udsID while its answer is awaited (answerTimeout), else 0
-	udsDue   deadline // udsWait's
+	late     map[uint64]struct{} // given up by their callers, maybe still answered (forget)
+	udsID    uint64              // the id of the latest user-data subscription request
+	udsTS    int64               // its timestamp, Unix ms
+	udsConn  uint64              // the connection it went out on
+	udsTries int                 // refusals in a row, for the retry's backoff
+	udsWait  uint64              // udsID while its answer is awaited (answerTimeout), else 0
+	udsDue   deadline            // udsWait's
 	// refusal is what the frame the reader is handling says of a
 	// refusal beyond its code: its status and when the venue takes
 	// requests again. The reader's only.
@@ -480,7 +481,7 @@ func (o *orders) sole() uint64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var id uint64
-	n := 0
+	n := len(o.late)
 	for i := range o.pending {
 		id, n = i, n+1
 	}
@@ -538,6 +539,7 @@ func (o *orders) deliver(id uint64, a answer) {
 	}
 	ch, ok := o.pending[id]
 	delete(o.pending, id)
+	delete(o.late, id)
 	if ok {
 		o.answered++
 	}
@@ -808,6 +810,7 @@ func (s *Session) ordersStateChanged(e wsclient.Event) {
 func (o *orders) failPending(err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	clear(o.late) // their answers went with the connection
 	for id, ch := range o.pending {
 		delete(o.pending, id)
 		o.lostInFly++
@@ -815,10 +818,28 @@ func (o *orders) failPending(err error) {
 	}
 }
 
+// forget stops the wait for id's answer; id may still be answered (its
+// caller gave up), so it counts among the requests an id-less refusal may
+// answer (sole) until its answer comes or the connection goes: late, at
+// most maxLate, the oldest-issued dropped past it.
 func (o *orders) forget(id uint64) {
 	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, ok := o.pending[id]; !ok {
+		return
+	}
 	delete(o.pending, id)
-	o.mu.Unlock()
+	if o.late == nil {
+		o.late = map[uint64]struct{}{}
+	}
+	if len(o.late) >= maxLate {
+		oldest := id
+		for l := range o.late {
+			oldest = min(oldest, l)
+		}
+		delete(o.late, oldest)
+	}
+	o.late[id] = struct{}{}
 }
 
 // publishState tells the subscribers of an order-connection state change:
