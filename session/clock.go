@@ -24,46 +24,78 @@ func (c *clock) venueNow() time.Time { return c.now().Add(time.Duration(c.offset
 
 // sync measures the offset against the venue's server time at
 // {rest}{venue's time path} (see venueTimes): the server's time was read
-// during the round trip, so the offset is known to within it.
+// during the round trip, so the offset is known to within it. A
+// measurement across a step of the local clock (an NTP correction, a
+// laptop waking) is taken again, at most maxStepRetries times (see
+// measure).
 func (c *clock) sync(ctx context.Context, client *http.Client, venue schema.Venue, rest string) error {
 	vt, ok := venueTimes[venue]
 	if !ok {
 		return fmt.Errorf("session: no server time for %s", venue)
 	}
+	for try := 0; ; try++ {
+		lo, hi, stepped, err := c.measure(ctx, client, vt, rest)
+		if err != nil {
+			return err
+		}
+		if stepped && try < maxStepRetries {
+			continue
+		}
+		// The server read its clock between t0 and t1, and its answer is
+		// truncated to vt.res: the offset lies in [lo, hi]. On a busy
+		// machine a round trip takes seconds, and its middle can then be
+		// off the true offset by more than Binance's 1000 ms allowance
+		// ahead (-1021 on every signed request until the next
+		// measurement). So the offset moves only as far as the
+		// measurement demands: kept while the interval holds it, else set
+		// to the interval's nearest edge.
+		c.offset.Store(int64(min(max(time.Duration(c.offset.Load()), lo), hi)))
+		return nil
+	}
+}
+
+// maxStepRetries bounds the measurements taken again after a step of the
+// local clock: a clock stepped at every round trip is kept as measured.
+const maxStepRetries = 2
+
+// measure reads the venue's time once: the offset lies in [lo, hi].
+// stepped reports that the local clock (Config.Now) moved during the
+// round trip by more than the round trip itself, as read on the host's
+// monotonic clock, which no step moves: the interval then spans the step,
+// and an offset kept in it (measured before the step) is off by up to the
+// step's size — every signed request stamped that far off until the next
+// measurement (Binance -1021 "Timestamp for this request was 1000ms ahead
+// of the server's time", WS-API "Timing security").
+func (c *clock) measure(ctx context.Context, client *http.Client, vt venueTime, rest string) (lo, hi time.Duration, stepped bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, DefaultRESTTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rest+vt.path, nil)
 	if err != nil {
-		return err
+		return 0, 0, false, err
 	}
-	t0 := c.now()
+	t0, m0 := c.now(), time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("session: server time: %w", err)
+		return 0, 0, false, fmt.Errorf("session: server time: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	t1 := c.now()
+	t1, rtt := c.now(), time.Since(m0)
 	if err != nil {
-		return fmt.Errorf("session: server time: %w", err)
+		return 0, 0, false, fmt.Errorf("session: server time: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("session: server time: %s: %.200s", resp.Status, body)
+		return 0, 0, false, fmt.Errorf("session: server time: %s: %.200s", resp.Status, body)
 	}
 	server, err := parseServerTime(vt, body)
 	if err != nil || server.Before(earliestServerTime) || server.After(latestServerTime) {
-		return fmt.Errorf("session: server time: malformed answer %.200q", body)
+		return 0, 0, false, fmt.Errorf("session: server time: malformed answer %.200q", body)
 	}
-	// The server read its clock between t0 and t1, and its answer is
-	// truncated to vt.res: the offset lies in [lo, hi]. On a busy machine a
-	// round trip takes seconds, and its middle can then be off the true
-	// offset by more than Binance's 1000 ms allowance ahead (-1021 on
-	// every signed request until the next measurement). So the offset
-	// moves only as far as the measurement demands: kept while the
-	// interval holds it, else set to the interval's nearest edge.
-	lo, hi := server.Sub(t1), server.Add(vt.res).Sub(t0)
-	c.offset.Store(int64(min(max(time.Duration(c.offset.Load()), lo), hi)))
-	return nil
+	// Wall readings (Round(0) drops a monotonic one): a local clock that
+	// steps moves them, not rtt. A clock that stands still (a test's) or
+	// moves with the host's is no step.
+	step := (t1.Round(0).Sub(t0.Round(0)) - rtt).Abs()
+	return server.Sub(t1), server.Add(vt.res).Sub(t0), step > max(rtt, time.Millisecond), nil
 }
 
 // A server time outside these is a malformed answer, not a clock: taken

@@ -3,9 +3,6 @@ package session_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,20 +26,16 @@ import (
 // error of Start.
 func TestAdv5ServerTimeMalformed(t *testing.T) {
 	v := startVenue(t)
-	target, err := url.Parse(v.RESTURL())
-	require.NoError(t, err)
-	proxy := httputil.NewSingleHostReverseProxy(target)
 	var body atomic.Pointer[string]
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if b := body.Load(); b != nil && r.URL.Path == "/api/v3/time" {
-			_, _ = w.Write([]byte(*b))
-			return
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
 	ep := endpoints(v)
-	ep.REST = srv.URL
+	ep.REST = restProxy(t, v, func(w http.ResponseWriter, r *http.Request) bool {
+		b := body.Load()
+		if b == nil || r.URL.Path != "/api/v3/time" {
+			return false
+		}
+		_, _ = w.Write([]byte(*b))
+		return true
+	})
 	s := start(t, session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
 		Credentials: credentials(), Client: fastRedial, Pools: strictPools()})
 	waitConnected(t, s)

@@ -75,7 +75,11 @@
 //     (re)connect the clock offset to the venue is measured again and
 //     userDataStream.subscribe.signature is signed anew with the venue's
 //     time — a subscription kept from an earlier connection would carry a
-//     stale timestamp and be refused. Execution reports and account
+//     stale timestamp and be refused. A retry the venue refuses with
+//     -2035 (a subscription already active on the connection: the first
+//     one's answer was lost) is its ack; -2042 (the connection's lifetime
+//     count of subscriptions reached) replaces the connection at once.
+//     Execution reports and account
 //     updates (schema.EventBalance, schema.EventPosition) arrive on the
 //     dispatcher's critical lane, which never drops; Config.OnExecReport
 //     and Config.OnAccount hand them to the host.
@@ -104,6 +108,10 @@
 // a connection lost while waiting returns
 // [ErrDisconnected] at once (the outcome is then unknown: the execution
 // reports tell). The answers are published on the dispatcher too.
+// A refusal that echoes no request id (OKX {"event":"error",…}, Binance
+// {"id":null,…}, Bybit and Kraken answers without reqId/req_id) answers
+// the request alone awaiting an answer on its connection, an order's or a
+// private subscription's: its code at once; with several awaiting, none.
 // A user-data subscription the venue refuses (a clock beyond recvWindow,
 // a revoked key) makes WaitConnected and Place return its [*VenueError];
 // it is signed and sent again on the next connection. One the venue does
@@ -429,9 +437,12 @@
 // (schema.EventOrderAck, or schema.EventControl of kind
 // schema.ControlVenueError); [ErrDisconnected] for a request in flight
 // when its connection is lost, [ErrBadAnswer] for an answer that cannot be
-// read, ctx's error when it ends first, nothing sent when it had ended
-// already. Execution reports still arrive from the private channels, on
-// the critical lane. Stats().Order counts the requests.
+// read, ctx's error when it ends first, [ErrNoAnswer] (wrapped) for a
+// request unanswered Config.OrderAnswerTimeout (30 s by default, on
+// Config.Client.Clock) on a connection that stays up — outcome unknown,
+// as after [ErrDisconnected] —, nothing sent when ctx had ended already.
+// Execution reports still arrive from the private channels, on the
+// critical lane. Stats().Order counts the requests.
 //
 // A refusal whose code says what kind it is wraps the [*VenueError] with
 // that kind (errors.Is and errors.As both hold; the codes are listed on

@@ -38,6 +38,9 @@ var (
 	// "subscribe", Channel the first unanswered subscription); the session
 	// tries again on the same connection after its backoff, as after a
 	// refusal (the login again, or the unanswered subscriptions alone).
+	// An order request unanswered Config.OrderAnswerTimeout (30 s by
+	// default) on a connection that stays up ends with an error wrapping
+	// it too: the outcome is unknown, as for ErrDisconnected.
 	ErrNoAnswer = errors.New("session: no answer from the venue")
 )
 

@@ -53,17 +53,19 @@ type orders struct {
 	upConn   uint64           // the connection up as the latest event was handled, 0 when none
 	nextID   uint64
 	pending  map[uint64]chan answer
-	udsID    uint64        // the id of the latest user-data subscription request
-	udsTS    int64         // its timestamp, Unix ms
-	udsConn  uint64        // the connection it went out on
-	udsTries int           // refusals in a row, for the retry's backoff
-	udsWait  uint64        // udsID while its answer is awaited (answerTimeout), else 0
-	udsStop  chan struct{} // closed to stop udsWait's deadline
+	late     map[uint64]struct{} // given up by their callers, maybe still answered (forget)
+	udsID    uint64              // the id of the latest user-data subscription request
+	udsTS    int64               // its timestamp, Unix ms
+	udsConn  uint64              // the connection it went out on
+	udsTries int                 // refusals in a row, for the retry's backoff
+	udsWait  uint64              // udsID while its answer is awaited (answerTimeout), else 0
+	udsDue   deadline            // udsWait's
 	// refusal is what the frame the reader is handling says of a
 	// refusal beyond its code: its status and when the venue takes
 	// requests again. The reader's only.
 	refusal   refusalMeta
 	frameConn uint64         // the connection of the frame being parsed: the reader's only
+	frame     []byte         // the frame being parsed (the reader's, only while it is)
 	udsEnds   int            // user-data streams the venue ended on the current connection, in a burst
 	udsEndAt  time.Time      // when the venue last ended one (the injected clock)
 	readyConn uint64         // the connection whose subscription the venue accepted: orders go out on it only
@@ -71,15 +73,19 @@ type orders struct {
 	maxAge    time.Duration  // a connection that age is replaced ahead of the venue's 24 h cut (ageOut); ≤ 0 never
 	aged      wsclient.Timer // the current connection's ageOut, nil when none
 	udsSent   uint64
-	sent      uint64
-	answered  uint64
-	timedOut  uint64
-	lostInFly uint64
+	// udsRefused counts the user-data subscriptions refused or
+	// unanswered: OrderStats.Refused.
+	udsRefused uint64
+	sent       uint64
+	answered   uint64
+	timedOut   uint64
+	lostInFly  uint64
 }
 
 func newOrders(s *Session) (*orders, error) {
 	cfg := &s.cfg
 	o := &orders{s: s, pending: map[uint64]chan answer{}}
+	o.udsDue.s = s
 	o.enc = normalize.NewBinanceOrders(cfg.Credentials, &normalize.OrderOptions{
 		Symbols: s.syms, RecvWindow: cfg.RecvWindow, Now: s.clock.venueNow,
 	})
@@ -140,7 +146,8 @@ func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
 	if bytes.HasPrefix(f.Data, binancePingAnswer) { // the session's own (see binancePing)
 		return nil
 	}
-	o.frameConn = f.ConnID
+	o.frameConn, o.frame = f.ConnID, f.Data
+	defer func() { o.frame = nil }()
 	o.refusal = refusalOf(f.Data)
 	defer func() { o.refusal = refusalMeta{} }()
 	unknown := o.parser.Stats().Unknown
@@ -222,6 +229,9 @@ func answerID(data []byte) (id uint64) {
 // waiting for it, and every event, answers included, on to the
 // dispatcher. It runs on the connection's reader and never blocks.
 func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError && ev.Control.RequestID == 0 && !streamEnded(ev) && echoesNoID(o.frame) {
+		ev.Control.RequestID = o.sole() // {"id":null,…}: the answer of the request alone awaiting one (soleAnswer)
+	}
 	if id := ev.Control.RequestID; id != 0 && (ev.Type == schema.EventOrderAck || ev.Type == schema.EventControl) {
 		o.answer(id, ev)
 	}
@@ -460,6 +470,30 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 	o.deliver(id, a)
 }
 
+// sole is the request, an order's or the user-data subscription, alone
+// awaiting an answer on the connection (no reconciliation query in
+// flight either), else 0: a refusal echoing no id answers it
+// (venueOrders.sole tells the rule and its sources).
+func (o *orders) sole() uint64 {
+	if o.bq.inFlight.Load() != 0 {
+		return 0
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var id uint64
+	n := len(o.late)
+	for i := range o.pending {
+		id, n = i, n+1
+	}
+	if o.udsWait != 0 {
+		id, n = o.udsWait, n+1
+	}
+	if n != 1 {
+		return 0
+	}
+	return id
+}
+
 // deliver hands the answer to request id to its caller, or, for the
 // user-data subscription, to the state board; ids nobody waits for
 // (answered already, given up, unknown) are ignored.
@@ -468,6 +502,16 @@ func (o *orders) deliver(id uint64, a answer) {
 	if id == o.udsID {
 		o.stopUserDataWait()
 		conn, tries, until := o.udsConn, 0, o.refusal.retryAfter
+		renew := false
+		switch venueCode(a.err) {
+		case codeSubscriptionActive:
+			a.err = nil // an earlier subscription on conn, its answer lost, is in effect
+		case codeMaxSubscriptionIDs:
+			renew = true
+		}
+		if a.err != nil {
+			o.udsRefused++
+		}
 		if a.err == nil {
 			o.readyConn, o.udsTries = conn, 0
 		} else if passing(a.err) {
@@ -479,7 +523,10 @@ func (o *orders) deliver(id uint64, a answer) {
 			b.ordersReady = a.err == nil && b.ordersState == schema.ConnConnected
 			b.userDataErr = a.err
 		})
-		if tries > 0 {
+		switch {
+		case renew:
+			o.retire(conn, "the venue takes no more user-data subscriptions on the order connection")
+		case tries > 0:
 			o.resubscribeLater(conn, tries, until)
 		}
 		if a.err == nil {
@@ -492,6 +539,7 @@ func (o *orders) deliver(id uint64, a answer) {
 	}
 	ch, ok := o.pending[id]
 	delete(o.pending, id)
+	delete(o.late, id)
 	if ok {
 		o.answered++
 	}
@@ -606,33 +654,17 @@ func (o *orders) subscribeUserData(conn uint64) {
 
 // awaitUserData arms the answer deadline of user-data subscription id,
 // sent on conn, in place of the previous one's (under o.mu): unanswered
-// answerTimeout on Client.Clock, it is userDataUnanswered. The goroutine
-// is the session's (Close ends it and waits for it); an answer stops it.
+// answerTimeout on Client.Clock, it is userDataUnanswered. An answer
+// stops it.
 func (o *orders) awaitUserData(conn, id uint64) {
-	s := o.s
-	o.stopUserDataWait()
-	t := s.cfg.Client.Clock.NewTimer(answerTimeout)
-	stop := make(chan struct{})
-	o.udsWait, o.udsStop = id, stop
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		defer t.Stop()
-		select {
-		case <-t.C():
-			o.userDataUnanswered(conn, id)
-		case <-stop:
-		case <-s.dying.Done():
-		}
-	}()
+	o.udsWait = id
+	o.udsDue.arm(answerTimeout, func(uint64) { o.userDataUnanswered(conn, id) })
 }
 
 // stopUserDataWait stops the deadline armed, if any (under o.mu).
 func (o *orders) stopUserDataWait() {
-	if o.udsStop != nil {
-		close(o.udsStop)
-	}
-	o.udsWait, o.udsStop = 0, nil
+	o.udsDue.disarm()
+	o.udsWait = 0
 }
 
 // userDataUnanswered: user-data subscription id, sent on conn, went
@@ -651,7 +683,8 @@ func (o *orders) userDataUnanswered(conn, id uint64) {
 		o.mu.Unlock()
 		return // answered, or a newer subscription awaited
 	}
-	o.udsWait, o.udsStop = 0, nil
+	o.udsWait = 0
+	o.udsRefused++
 	o.udsTries++
 	tries := o.udsTries
 	o.mu.Unlock()
@@ -664,6 +697,34 @@ func (o *orders) userDataUnanswered(conn, id uint64) {
 		b.userDataErr = err
 	})
 	o.resubscribeLater(conn, tries, 0)
+}
+
+// Binance's answers to userDataStream.subscribe.signature that are not
+// the subscription's refusal (spot "Error codes"; WS-API "User Data
+// Stream requests": "You can have only one active subscription for a
+// given account on a given connection", and a connection "can handle a
+// maximum of 65,535 total subscriptions over its lifetime ... you ... must
+// re-establish a new connection"):
+//
+//   - -2035 SUBSCRIPTION_ACTIVE, "User Data Stream subscription already
+//     active": an earlier subscription on the connection, whose answer was
+//     lost (userDataUnanswered signed it again), is in effect: its ack.
+//   - -2042 MAXIMUM_SUBSCRIPTION_IDS, "Maximum subscription ID reached for
+//     this connection": no subscription will be taken on it again; the
+//     connection is replaced at once (retire), not signed again on a
+//     backoff for good.
+const (
+	codeSubscriptionActive = -2035
+	codeMaxSubscriptionIDs = -2042
+)
+
+// venueCode is the venue's code of err, a *VenueError, else 0.
+func venueCode(err error) int64 {
+	var verr *VenueError
+	if errors.As(err, &verr) {
+		return verr.Code
+	}
+	return 0
 }
 
 // passing reports whether a refused user-data subscription may be
@@ -749,6 +810,7 @@ func (s *Session) ordersStateChanged(e wsclient.Event) {
 func (o *orders) failPending(err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	clear(o.late) // their answers went with the connection
 	for id, ch := range o.pending {
 		delete(o.pending, id)
 		o.lostInFly++
@@ -756,10 +818,28 @@ func (o *orders) failPending(err error) {
 	}
 }
 
+// forget stops the wait for id's answer; id may still be answered (its
+// caller gave up), so it counts among the requests an id-less refusal may
+// answer (sole) until its answer comes or the connection goes: late, at
+// most maxLate, the oldest-issued dropped past it.
 func (o *orders) forget(id uint64) {
 	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, ok := o.pending[id]; !ok {
+		return
+	}
 	delete(o.pending, id)
-	o.mu.Unlock()
+	if o.late == nil {
+		o.late = map[uint64]struct{}{}
+	}
+	if len(o.late) >= maxLate {
+		oldest := id
+		for l := range o.late {
+			oldest = min(oldest, l)
+		}
+		delete(o.late, oldest)
+	}
+	o.late[id] = struct{}{}
 }
 
 // publishState tells the subscribers of an order-connection state change:
@@ -812,7 +892,11 @@ func (s *Session) publishState(e wsclient.Event) {
 // subscription's [*VenueError]);
 // [ErrClosed] when Close closed the connection under the write;
 // [ErrBadAnswer] when the venue answered with something that could not be
-// read; [ErrDisconnected] when the connection was lost while waiting or
+// read; [ErrNoAnswer] (wrapped, with the request id in the Ack) when the
+// venue did not answer within Config.OrderAnswerTimeout (30 s by default,
+// on Config.Client.Clock) on a connection that stayed up — the outcome is
+// unknown, as with ErrDisconnected, and a place is looked up by its
+// client order id in the next reconciliation pass; [ErrDisconnected] when the connection was lost while waiting or
 // while the request was written (a failed write may have reached the
 // venue: it is never ErrNotSent), in which case the venue may or may not
 // have the order: its execution reports tell, after the reconnect.
@@ -1010,20 +1094,32 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 	// write fail here): not ErrNotSent, which would tell the host and the
 	// reconciliation that no order exists. coder/websocket closes a
 	// connection whose write failed, so the wait ends with the loss
-	// (ErrDisconnected: outcome unknown) or with ctx.
+	// (ErrDisconnected: outcome unknown), with ctx, or unanswered
+	// Config.OrderAnswerTimeout on Client.Clock (ErrNoAnswer: outcome
+	// unknown, as for ctx).
+	var dueC <-chan time.Time
+	if d := s.cfg.OrderAnswerTimeout; d > 0 {
+		due := s.cfg.Client.Clock.NewTimer(d)
+		defer due.Stop()
+		dueC = due.C()
+	}
+	var why error
 	select {
 	case a := <-ch:
 		return a.ack, true, a.err
 	case <-ctx.Done():
-		lane.forget(id)
-		select {
-		case a := <-ch: // answered meanwhile
-			return a.ack, true, a.err
-		default:
-		}
-		lane.timedOutOne()
-		return Ack{RequestID: id}, true, fmt.Errorf("session: no answer to request %d: %w", id, ctx.Err())
+		why = ctx.Err()
+	case <-dueC:
+		why = fmt.Errorf("%w within %v", ErrNoAnswer, s.cfg.OrderAnswerTimeout)
 	}
+	lane.forget(id)
+	select {
+	case a := <-ch: // answered meanwhile
+		return a.ack, true, a.err
+	default:
+	}
+	lane.timedOutOne()
+	return Ack{RequestID: id}, true, fmt.Errorf("session: no answer to request %d: %w", id, why)
 }
 
 // The Binance WS API as an orderLane.

@@ -6,6 +6,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
+
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
@@ -208,6 +211,11 @@ func (v *venueOrders) handleFrame(ctx context.Context, f *schema.WsFrame) (done 
 		return false, nil
 	}
 	id := a.RequestID
+	if id == 0 && err == nil && !a.Accepted && echoesNoID(f.Data) {
+		if sole, ok := v.sole(f.ConnID); ok {
+			id, a.RequestID = sole, sole
+		}
+	}
 	var ans answer
 	switch {
 	case err != nil:
@@ -229,6 +237,84 @@ func (v *venueOrders) handleFrame(ctx context.Context, f *schema.WsFrame) (done 
 	}
 	v.publish(ctx, f, a, req)
 	return true, nil
+}
+
+// sole is the request awaiting its answer on conn when it is the only
+// request of conn whose answer may still come (pending, or late: its
+// caller gone): a refusal that echoes no request id is then its answer
+// (soleAnswer). ok is false with none, or several.
+//
+// soleAnswer: venues answer some errors without the request's id — OKX
+// v5 "WebSocket → Subscribe", failure example {"event":"error","code":
+// "60012","msg":"Invalid request: …","connId":"…"} (no "id", though the
+// request sent one), Bybit and Kraken refusals whose req_id/reqId is
+// absent, Binance's WS-API {"id":null,…} ("Response format": the answer's id
+// is "INT / STRING / null"; a request it cannot read is answered so), Coinbase's {"type":"error"}, which
+// echoes nothing ever. While one request alone awaits an answer on the
+// connection, such an error can answer no other: the caller gets the
+// venue's code at once, not a wait until its deadline. With several, it
+// answers none (a wrong pairing would fail another caller's order).
+func (v *venueOrders) sole(conn uint64) (uint64, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var id uint64
+	n := 0
+	for i, p := range v.pending {
+		if p.conn == conn {
+			id, n = i, n+1
+		}
+	}
+	for _, p := range v.late {
+		if p.conn == conn {
+			n++
+		}
+	}
+	return id, n == 1 && id != 0
+}
+
+// echoesNoID reports whether a venue's answer carries no request id at
+// its top level: no "id" (OKX, Binance), "reqId" (Bybit) or "req_id"
+// (Kraken), or null. An id the session could not read (malformed, out of
+// range) is an id all the same: the answer of some request, maybe not the
+// sole one's. A decoder panic (goccy v0.12 is a fresh rewrite) is an id,
+// never raised on the reader. It decodes the frame once, for refusals
+// without a readable id only.
+func echoesNoID(data []byte) (none bool) {
+	defer func() {
+		if recover() != nil {
+			none = false
+		}
+	}()
+	var m struct {
+		ID    jsontext.Value `json:"id"`
+		ReqID jsontext.Value `json:"reqId"`
+		Req   jsontext.Value `json:"req_id"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return false
+	}
+	for _, v := range [...]jsontext.Value{m.ID, m.ReqID, m.Req} {
+		if len(v) != 0 && string(v) != "null" {
+			return false
+		}
+	}
+	return true
+}
+
+// soleRefusal: ev, a refusal echoing no request id on conn, answers the
+// request alone awaiting one there (sole); it is delivered to its caller
+// and ev names it. It runs on the connection's reader.
+func (v *venueOrders) soleRefusal(conn uint64, ev *schema.CanonicalEvent) {
+	id, ok := v.sole(conn)
+	if !ok {
+		return
+	}
+	ev.Control.RequestID = id
+	v.s.clockRefused(ev.Control.Code)
+	req := v.deliver(id, answer{ack: Ack{RequestID: id}, err: &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason}})
+	if ev.Symbol == "" {
+		ev.Symbol = req.symbol
+	}
 }
 
 // deliver hands an answer to the caller waiting for id, if any, and

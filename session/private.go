@@ -151,6 +151,7 @@ type step struct {
 	retire bool   // the venue announced it will close the connection
 	ok     bool   // the answer is an ack
 	id     uint64 // the request id the answer echoes (Control.RequestID); 0 none
+	noID   bool   // a refusal that carries no request id at all (echoesNoID)
 	code   int64
 	reason string
 }
@@ -183,6 +184,7 @@ type private struct {
 	recRefused refusedLimit // reconciliations started by refused execution reports (refused.go)
 
 	frameConn uint64 // the connection of the frame being parsed: the reader's only
+	frame     []byte // the frame being parsed (the reader's, only while it is)
 	steps     chan step
 	quit      chan struct{}
 	done      chan struct{}
@@ -218,7 +220,8 @@ type private struct {
 	subErr     *LoginError
 	resub      bool
 	retry      wsclient.Timer
-	await      wsclient.Timer // the answer deadline of the login or subscriptions in flight
+	await      deadline       // the answer deadline of the login or subscriptions in flight
+	expired    chan uint64    // await's expiries, to the worker
 	keep       wsclient.Timer // the next application-level ping
 	reqID      uint64         // request ids of the handshake's messages
 	ids        []uint64       // the ids nextID gave out for the messages being made
@@ -261,7 +264,8 @@ func newPrivate(s *Session, spec *privateSpec, key Key) (*private, error) {
 func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*private, error) {
 	cfg := &s.cfg
 	p := &private{s: s, spec: spec, key: key, clk: cfg.Client.Clock,
-		steps: make(chan step, 64), quit: make(chan struct{}), done: make(chan struct{})}
+		steps: make(chan step, 64), quit: make(chan struct{}), done: make(chan struct{}), expired: make(chan uint64)}
+	p.await.s = s
 	if p.rnd = cfg.Client.Rand; p.rnd == nil {
 		p.rnd = rand.Int64N
 	}
@@ -308,7 +312,8 @@ func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*privat
 // handle is the connection's frame handler: it notes the connection the
 // frame came on, so that an answer is never taken for a later connection's.
 func (p *private) handle(ctx context.Context, f *schema.WsFrame) error {
-	p.frameConn = f.ConnID
+	p.frameConn, p.frame = f.ConnID, f.Data
+	defer func() { p.frame = nil }()
 	if p.orders != nil {
 		if done, err := p.orders.handleFrame(ctx, f); done {
 			return err
@@ -340,9 +345,12 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 		p.mu.Lock()
 		want := p.awaiting != 0 && p.awaiting == p.frameConn
 		p.mu.Unlock()
+		idless := ev.Control.Kind == schema.ControlVenueError && ev.Control.RequestID == 0 && echoesNoID(p.frame)
 		if want {
 			p.send(step{conn: p.frameConn, answer: true, ok: ev.Control.Kind == schema.ControlSubscribeAck,
-				id: ev.Control.RequestID, code: ev.Control.Code, reason: ev.Control.Reason})
+				id: ev.Control.RequestID, noID: idless, code: ev.Control.Code, reason: ev.Control.Reason})
+		} else if idless && p.orders != nil {
+			p.orders.soleRefusal(p.frameConn, ev) // OKX's {"event":"error"} to an order request
 		}
 	}
 	return p.s.disp.Publish(ctx, ev)
@@ -443,12 +451,9 @@ func (p *private) stop() {
 func (p *private) work() {
 	defer close(p.done)
 	for {
-		var retryC, keepC, awaitC <-chan time.Time
+		var retryC, keepC <-chan time.Time
 		if p.retry != nil {
 			retryC = p.retry.C()
-		}
-		if p.await != nil {
-			awaitC = p.await.C()
 		}
 		if p.keep != nil {
 			keepC = p.keep.C()
@@ -459,9 +464,10 @@ func (p *private) work() {
 			p.stopAwait()
 			p.stopKeepalive()
 			return
-		case <-awaitC:
-			p.await = nil
-			p.noAnswer()
+		case gen := <-p.expired:
+			if p.await.live(gen) {
+				p.noAnswer()
+			}
 		case st := <-p.steps:
 			p.step(st)
 		case <-keepC:
@@ -508,17 +514,19 @@ func stopTimer(t *wsclient.Timer) {
 	}
 }
 
-// answerTimeout is how long a private login or subscription may go
-// unanswered before the connection is taken for broken (ErrNoAnswer).
-const answerTimeout = 10 * time.Second
-
-// expectAnswer starts, or restarts, the deadline of the answers in flight.
+// expectAnswer starts, or restarts, the deadline of the answers in
+// flight; its expiry comes to the worker (p.expired), which takes it
+// unless the deadline was stopped or restarted meanwhile.
 func (p *private) expectAnswer() {
-	p.stopAwait()
-	p.await = p.clk.NewTimer(answerTimeout)
+	p.await.arm(answerTimeout, func(gen uint64) {
+		select {
+		case p.expired <- gen:
+		case <-p.quit:
+		}
+	})
 }
 
-func (p *private) stopAwait() { stopTimer(&p.await) }
+func (p *private) stopAwait() { p.await.disarm() }
 
 // noAnswer: the login or a subscription in flight went unanswered past
 // answerTimeout (a lost answer, one echoing an id the session never sent,
@@ -727,12 +735,16 @@ func (p *private) subscribeAnswer(st step) {
 		if j < 0 {
 			return // an answer to no subscription in flight
 		}
-	case p.subIDs[p.inFlight[0]] != 0:
+	case p.subIDs[p.inFlight[0]] != 0 && (!st.noID || len(p.inFlight) > 1):
 		// Every subscription went with an id its answer echoes: one that
 		// echoes none answers another message (an error about another
 		// request, a late login answer). Should it be the venue's answer
 		// after all, the deadline (answerTimeout) ends the wait.
 		return
+	case p.subIDs[p.inFlight[0]] != 0:
+		// An error echoing no id while one subscription alone awaits its
+		// answer is that answer (soleAnswer): the venue's code at once,
+		// not ErrNoAnswer 10 s later.
 	}
 	i := p.inFlight[j]
 	p.inFlight = slices.Delete(p.inFlight, j, j+1)

@@ -746,7 +746,7 @@ func (r *reconciler) outcome(req *schema.OrderRequest, err error) {
 	}
 	var verr *VenueError
 	unknown := errors.Is(err, ErrDisconnected) || errors.Is(err, ErrBadAnswer) || errors.Is(err, ErrMaybeSent) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, ErrNoAnswer)
 	if (errors.As(err, &verr) && !errors.Is(err, ErrMaybeSent)) || !unknown {
 		return // refused, or another failure that leaves no order
 	}

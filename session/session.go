@@ -57,6 +57,9 @@ const (
 	// "Timing security": 60000 ms).
 	MaxRecvWindow      = 60 * time.Second
 	DefaultRESTTimeout = 10 * time.Second
+	// DefaultOrderAnswerTimeout bounds the wait for the venue's answer to
+	// an order request (see Config.OrderAnswerTimeout).
+	DefaultOrderAnswerTimeout = 30 * time.Second
 )
 
 // Config says what a [Session] connects to. Start copies it.
@@ -116,6 +119,18 @@ type Config struct {
 	// with ErrConfig. Defaults to DefaultRecvWindow (5 s, Binance's own
 	// default).
 	RecvWindow time.Duration
+	// OrderAnswerTimeout bounds, on Config.Client.Clock, the wait for the
+	// venue's answer to an order request once written (Place, Cancel,
+	// Amend): unanswered that long on a connection that stays up (an
+	// answer lost, a venue stuck), the call returns an error wrapping
+	// ErrNoAnswer — the outcome unknown, the placement looked up by its
+	// client order id in the next reconciliation pass, a late answer
+	// still published and followed — counted in OrderStats.TimedOut. The
+	// caller's ctx bounds the call too. Defaults to
+	// DefaultOrderAnswerTimeout (30 s: past the venues' own backend
+	// timeouts, Binance -1007 "Timeout waiting for response from backend
+	// server"); negative: ctx alone.
+	OrderAnswerTimeout time.Duration
 	// Now is the local clock that signed timestamps are read from, before
 	// the venue's offset is added. Defaults to time.Now.
 	Now func() time.Time
@@ -374,6 +389,9 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	if cfg.RecvWindow <= 0 {
 		cfg.RecvWindow = DefaultRecvWindow
+	}
+	if cfg.OrderAnswerTimeout == 0 {
+		cfg.OrderAnswerTimeout = DefaultOrderAnswerTimeout
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -26,12 +26,12 @@ type ConnStats struct {
 type OrderStats struct {
 	Sent         uint64        // order requests written
 	Answered     uint64        // answered by the venue (acks and refusals)
-	TimedOut     uint64        // given up by their context before an answer
+	TimedOut     uint64        // given up by their context before an answer, or unanswered Config.OrderAnswerTimeout (ErrNoAnswer)
 	Disconnected uint64        // failed with ErrDisconnected or ErrClosed while waiting
 	Pending      int           // waiting for an answer now
 	UserDataSubs uint64        // user-data subscriptions signed and sent (one per connection); other venues: logins
 	UserDataTS   time.Time     // the timestamp the latest one was signed with (the venue's time)
-	Refused      uint64        // OKX, Bybit, Kraken, Coinbase: logins and private subscriptions refused
+	Refused      uint64        // logins and private subscriptions refused (Binance: user-data subscriptions), unanswered ones included
 	ClockOffset  time.Duration // venue clock minus local clock
 
 	// Reconciliation (Binance, OKX, Bybit, Coinbase; see the package doc): Tracked
@@ -94,7 +94,7 @@ func (s *Session) Stats() Stats {
 		st.Orders = ConnStats{Conn: Conn{Role: RoleOrders}, Client: o.client.Stats(), Parser: o.parser.Stats()}
 		o.mu.Lock()
 		st.Order = OrderStats{Sent: o.sent, Answered: o.answered, TimedOut: o.timedOut, Disconnected: o.lostInFly,
-			Pending: len(o.pending), UserDataSubs: o.udsSent, ClockOffset: s.ClockOffset()}
+			Pending: len(o.pending), UserDataSubs: o.udsSent, Refused: o.udsRefused, ClockOffset: s.ClockOffset()}
 		if o.udsTS != 0 {
 			st.Order.UserDataTS = time.UnixMilli(o.udsTS)
 		}

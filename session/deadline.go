@@ -1,0 +1,94 @@
+package session
+
+import (
+	"sync"
+	"time"
+)
+
+// answerTimeout is how long a private login or subscription (Binance's
+// user-data subscription too) may go unanswered before the connection is
+// taken for broken (ErrNoAnswer).
+const answerTimeout = 10 * time.Second
+
+// deadline bounds the wait for a venue's answer on Client.Clock: armed for
+// one request (or one batch) at a time, it calls its expire function once
+// the time has passed, unless stopped or armed again first, or the
+// session begins to close. The private connections' handshake (login,
+// subscriptions) and Binance's user-data subscription use it alike.
+//
+// Its wait runs on a goroutine of the session's (s.bg: Close waits for
+// it), on a timer of Client.Clock (NewTimer: a test's clock fires it as it
+// fires the session's other timers; Clock.AfterFunc would not do, as a
+// test clock firing every AfterFunc of 10 s would end wsclient's dials,
+// whose default timeout is 10 s too). Arm it where Close cannot have begun
+// waiting for s.bg (a connection's event or worker goroutine: Close waits
+// for those first). The zero value is unarmed; it is safe for concurrent
+// use.
+type deadline struct {
+	s    *Session
+	mu   sync.Mutex
+	stop chan struct{} // the armed wait's; nil when unarmed
+	gen  uint64        // the arming live now; changed by arm and disarm
+}
+
+// arm starts the deadline anew, in place of the one armed before: expire
+// is called with the arming's generation after d on Client.Clock, on the
+// deadline's goroutine, unless disarm or arm comes first. It returns that
+// generation (see live).
+func (d *deadline) arm(after time.Duration, expire func(gen uint64)) uint64 {
+	s := d.s
+	d.mu.Lock()
+	d.disarmLocked()
+	stop := make(chan struct{})
+	d.stop = stop
+	g := d.gen
+	t := s.cfg.Client.Clock.NewTimer(after)
+	s.bg.Add(1)
+	d.mu.Unlock()
+	go func() {
+		defer s.bg.Done()
+		defer t.Stop()
+		select {
+		case <-t.C():
+		case <-stop:
+			return
+		case <-s.dying.Done():
+			return
+		}
+		d.mu.Lock()
+		live := d.gen == g
+		if live {
+			d.stop = nil // fired: nothing to stop
+		}
+		d.mu.Unlock()
+		if live {
+			expire(g)
+		}
+	}()
+	return g
+}
+
+// disarm stops the deadline armed, if any: its expire is not called (a
+// call under way already still ends).
+func (d *deadline) disarm() {
+	d.mu.Lock()
+	d.disarmLocked()
+	d.mu.Unlock()
+}
+
+func (d *deadline) disarmLocked() {
+	if d.stop != nil {
+		close(d.stop)
+		d.stop = nil
+	}
+	d.gen++
+}
+
+// live reports whether gen is the arming live now: neither disarmed nor
+// armed again since (an expiry handed to another goroutine checks it
+// there, where the request may have been answered meanwhile).
+func (d *deadline) live(gen uint64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.gen == gen
+}
