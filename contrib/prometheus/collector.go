@@ -204,6 +204,7 @@ func New(opts *Options) *Collector {
 			counter("handler_errors", "Errors returned by the frame handler.", func(s *wsclient.Stats) uint64 { return s.HandlerErrors }),
 			counter("events_dropped", "State events lost to a full queue.", func(s *wsclient.Stats) uint64 { return s.EventsDropped }),
 			counter("unaligned", "Rotations that switched without aligning the streams: messages around the switch may repeat or be missing.", func(s *wsclient.Stats) uint64 { return s.Unaligned }),
+			counter("rotation_dropped", "Frames of rotations' new connections, from before the join, that the old connection never delivered and the handler never saw.", func(s *wsclient.Stats) uint64 { return s.RotationDropped }),
 			counter("pool_waits", "Times a reader found the frame pool exhausted and waited, reading nothing meanwhile.", func(s *wsclient.Stats) uint64 { return s.PoolWaits }),
 			peak("last_message_timestamp_seconds", "Receive time of the latest message, Unix seconds; 0 if none.", func(s *wsclient.Stats) float64 {
 				if s.LastMessage.IsZero() {
@@ -309,7 +310,7 @@ func New(opts *Options) *Collector {
 		orders: newFamily(&o, "orders", []string{"venue", "session"}, []metric[session.OrderStats]{
 			counter("sent", "Order requests written.", func(s *session.OrderStats) uint64 { return s.Sent }),
 			counter("answered", "Order requests answered by the venue (acks and refusals).", func(s *session.OrderStats) uint64 { return s.Answered }),
-			counter("timed_out", "Order requests given up by their context before an answer.", func(s *session.OrderStats) uint64 { return s.TimedOut }),
+			counter("timed_out", "Order requests given up before an answer: by their context, or at Config.OrderAnswerTimeout (ErrNoAnswer).", func(s *session.OrderStats) uint64 { return s.TimedOut }),
 			counter("disconnected", "Order requests that failed with the connection while waiting.", func(s *session.OrderStats) uint64 { return s.Disconnected }),
 			gauge("pending", "Order requests waiting for an answer now.", func(s *session.OrderStats) float64 { return float64(s.Pending) }),
 			counter("user_data_subscriptions", "User-data subscriptions (other venues: logins) signed and sent.", func(s *session.OrderStats) uint64 { return s.UserDataSubs }),
