@@ -46,6 +46,10 @@ type conn struct {
 	// noLimits: the WS-API URL said returnRateLimits=false.
 	noLimits bool
 	ageT     *time.Timer
+	// unadmit undoes, when the upgrade fails, what the handshake cost
+	// before it (a ConnectLimit slot, the WS-API's connect weight): a
+	// failed upgrade is no connection.
+	unadmit func()
 }
 
 // accept registers the connection with its initial subscriptions and then
@@ -95,6 +99,9 @@ func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined boo
 	c.armAge(time.Duration(v.maxAge.Load()))
 	ws, err := websocket.Accept(w, r, opts)
 	if err != nil {
+		if c.unadmit != nil {
+			c.unadmit()
+		}
 		c.kill()
 		c.forget()
 		v.connsTotal.Add(^uint64(0)) // not accepted after all
@@ -146,12 +153,15 @@ func (v *Venue) serveStream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "at most "+strconv.Itoa(maxStreams)+" streams per connection", http.StatusBadRequest)
 		return
 	}
-	if ok, retry := v.connLimit.admit(clientIP(r), time.Now()); !ok {
+	ip, at := clientIP(r), time.Now()
+	if ok, retry := v.connLimit.admit(ip, at); !ok {
 		v.connRefused.Add(1)
 		v.connLimit.refuse(w, retry)
 		return
 	}
-	c := v.accept(w, r, false, combined, names, nil)
+	c := v.accept(w, r, false, combined, names, func(c *conn) {
+		c.unadmit = func() { v.connLimit.release(ip, at) }
+	})
 	if c == nil {
 		return
 	}

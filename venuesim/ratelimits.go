@@ -80,6 +80,16 @@ func (r *rateCounters) spend(now int64, n int) int64 {
 	return r.weight.add(now, minuteMs, int64(n))
 }
 
+// refund takes back n of weight spent at at (ms), if its minute is still
+// the one counted.
+func (r *rateCounters) refund(at int64, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.weight.start == at-at%minuteMs {
+		r.weight.count = max(r.weight.count-int64(n), 0)
+	}
+}
+
 // orderRoom reports, at now (ms), whether another order fits the ORDERS
 // limits, and if not when the interval that is full starts again.
 func (r *rateCounters) orderRoom(now int64) (ok bool, retryAfter int64) {

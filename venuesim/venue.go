@@ -67,7 +67,7 @@ type Options struct {
 	// connections per attempt every 5 minutes per IP"); the handshake of
 	// one more is refused with HTTP 429 and a Retry-After of the seconds
 	// until the oldest leaves the window (Stats.ConnectRefused). Refused
-	// handshakes are not counted. The WS-API is not limited. Defaults to
+	// handshakes are not counted, nor handshakes whose upgrade fails. The WS-API is not limited. Defaults to
 	// 0: no limit.
 	ConnectLimit int
 	// ConnectWindow is ConnectLimit's window. Defaults to 5 minutes.

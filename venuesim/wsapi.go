@@ -57,7 +57,9 @@ func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
 		c.noLimits = noLimits
 		// Spent before the client holds its 101: a request on another
 		// connection made after this Dial returns sees the weight.
-		v.rates.spend(time.Now().UnixMilli(), connectWeight)
+		at := time.Now().UnixMilli()
+		v.rates.spend(at, connectWeight)
+		c.unadmit = func() { v.rates.refund(at, connectWeight) }
 	})
 	if c == nil {
 		return
