@@ -45,7 +45,7 @@ type conn struct {
 	subSeq  int // the connection's subscriptions so far: the next one's id
 	// noLimits: the WS-API URL said returnRateLimits=false.
 	noLimits bool
-	ageT     *time.Timer
+	ageStop  context.CancelFunc // ends the age cut's wait
 	// unadmit undoes, when the upgrade fails, what the handshake cost
 	// before it (a ConnectLimit slot, the WS-API's connect weight): a
 	// failed upgrade is no connection.
@@ -80,8 +80,8 @@ func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined boo
 		// Binance's market streams count control frames in the incoming
 		// limit too ("WebSocket Limits": a PING frame, a PONG frame, a
 		// JSON controlled message); the WS-API has no such limit.
-		opts.OnPingReceived = func(context.Context, []byte) bool { return c.allowIncoming(time.Now()) }
-		opts.OnPongReceived = func(context.Context, []byte) { c.allowIncoming(time.Now()) }
+		opts.OnPingReceived = func(context.Context, []byte) bool { return c.allowIncoming(v.now()) }
+		opts.OnPongReceived = func(context.Context, []byte) { c.allowIncoming(v.now()) }
 	}
 	v.mu.Lock()
 	if v.ctx.Err() != nil {
@@ -126,8 +126,8 @@ func (c *conn) forget() {
 	delete(v.conns, c)
 	v.mu.Unlock()
 	c.mu.Lock()
-	if c.ageT != nil {
-		c.ageT.Stop()
+	if c.ageStop != nil {
+		c.ageStop()
 	}
 	c.mu.Unlock()
 	v.active.Add(-1)
@@ -153,7 +153,7 @@ func (v *Venue) serveStream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "at most "+strconv.Itoa(maxStreams)+" streams per connection", http.StatusBadRequest)
 		return
 	}
-	ip, at := clientIP(r), time.Now()
+	ip, at := clientIP(r), v.now()
 	if ok, retry := v.connLimit.admit(ip, at); !ok {
 		v.connRefused.Add(1)
 		v.connLimit.refuse(w, retry)
@@ -224,23 +224,41 @@ func (c *conn) pingLoop() {
 		<-c.ctx.Done()
 		return
 	}
-	t := time.NewTicker(c.v.opts.PingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.ctx.Done():
+	for c.v.clock.Sleep(c.ctx, c.v.opts.PingInterval) == nil {
+		if !c.ping() {
 			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(c.ctx, time.Minute)
-			err := c.ws.Load().Ping(ctx)
-			cancel()
-			if err != nil && !errors.Is(err, context.Canceled) {
-				// Binance drops a connection that does not answer within a minute.
-				c.kill()
-				return
-			}
 		}
 	}
+}
+
+// errNoPong is the cause of a ping's end when its pong did not come in
+// time.
+var errNoPong = errors.New("venuesim: no pong within a minute")
+
+// ping pings the client and waits for its pong up to a minute of the
+// venue's clock; false when the connection was dropped for it (Binance
+// "WebSocket Limits": "If the websocket server does not receive a pong
+// frame back from the connection within a 1 minute period, the
+// connection will be disconnected") or ended.
+func (c *conn) ping() bool {
+	ctx, cancel := context.WithCancelCause(c.ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if c.v.clock.Sleep(ctx, time.Minute) == nil {
+			cancel(errNoPong)
+		}
+	}()
+	err := c.ws.Load().Ping(ctx)
+	cancel(nil)
+	wg.Wait()
+	if err != nil && c.ctx.Err() == nil {
+		c.kill()
+		return false
+	}
+	return err == nil
 }
 
 // send queues a message, dropping the connection when it fell too far
@@ -273,18 +291,24 @@ func (c *conn) closeWith(code websocket.StatusCode, reason string) {
 	}
 }
 
-// armAge (re)arms the maximum-age cut.
+// armAge (re)arms the maximum-age cut: d from now on the venue's clock.
 func (c *conn) armAge(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ageT != nil {
-		c.ageT.Stop()
-		c.ageT = nil
+	if c.ageStop != nil {
+		c.ageStop()
+		c.ageStop = nil
 	}
 	if d <= 0 {
 		return
 	}
-	c.ageT = time.AfterFunc(d, func() { c.closeWith(websocket.StatusNormalClosure, "connection age limit") })
+	ctx, stop := context.WithCancel(c.ctx)
+	c.ageStop = stop
+	c.v.spawn(func() {
+		if c.v.clock.Sleep(ctx, d) == nil {
+			c.closeWith(websocket.StatusNormalClosure, "connection age limit")
+		}
+	})
 }
 
 // subscribed returns, in order, the streams of streams the connection is
@@ -311,7 +335,7 @@ type streamRequest struct {
 // handleStreamRequest answers SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS,
 // SET_PROPERTY and GET_PROPERTY the way Binance does.
 func (c *conn) handleStreamRequest(msg []byte) {
-	if !c.allowIncoming(time.Now()) {
+	if !c.allowIncoming(c.v.now()) {
 		return
 	}
 	var req streamRequest

@@ -98,5 +98,11 @@
 //     the depth stream, Binance's serverShutdown notice; a maximum
 //     connection age; and [Venue.CloseAPI] for the WS-API connections.
 //
+// Every time-based behaviour (the generator's rate and event times, server
+// pings and the pong minute, MaxConnAge, IncomingLimit's second,
+// ConnectLimit's window, the WS-API's rate-limit intervals, recvWindow and
+// every serverTime) runs on Options.Clock, the system clock by default: a
+// test moves a fake clock to meet a limit instead of waiting for it.
+//
 // A Venue is safe for concurrent use. Close stops every goroutine it started.
 package venuesim

@@ -1,8 +1,6 @@
 package venuesim
 
 import (
-	"time"
-
 	"github.com/coder/websocket"
 )
 
@@ -102,7 +100,7 @@ func (v *Venue) Inject(f Fault) int {
 			c.inject(websocket.MessageText, marshal(&struct {
 				Event string `json:"e"`
 				Time  int64  `json:"E"`
-			}{"serverShutdown", time.Now().UnixMilli()}))
+			}{"serverShutdown", v.now().UnixMilli()}))
 		}
 	}
 	return len(targets)

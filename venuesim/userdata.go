@@ -243,7 +243,7 @@ func (v *Venue) HeldUserData() int { return v.uds.waiting(&v.uds.subsHeld) }
 func (v *Venue) serveTime(w http.ResponseWriter, _ *http.Request) {
 	b := marshal(&struct {
 		ServerTime int64 `json:"serverTime"`
-	}{time.Now().UnixMilli()})
+	}{v.now().UnixMilli()})
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(b)
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/meltica/meltica/recorder"
 )
 
 // Options configure a Venue. A nil *Options gives the defaults.
@@ -78,6 +80,14 @@ type Options struct {
 	// asset of Symbols, which orders lock and fills move (see
 	// [Venue.Balance] and [Venue.Deposit]). Defaults to 1,000,000.
 	Balance int64
+	// Clock is the venue's time source (a wsclient.Clock is one): every
+	// time-based behaviour reads and waits on it — the market generator's
+	// rate and event times, server pings (PingInterval) and their minute
+	// for the pong, MaxConnAge, IncomingLimit's second, ConnectLimit's
+	// window, the WS-API's rate-limit intervals, recvWindow and every
+	// serverTime. A test that moves a fake Clock meets each limit without
+	// waiting for it. Defaults to the system clock.
+	Clock recorder.Clock
 }
 
 func (o *Options) withDefaults() Options {
@@ -124,6 +134,9 @@ func (o *Options) withDefaults() Options {
 	if c.Balance <= 0 {
 		c.Balance = 1_000_000
 	}
+	if c.Clock == nil {
+		c.Clock = systemClock{}
+	}
 	return c
 }
 
@@ -157,7 +170,7 @@ type Venue struct {
 	opts   Options
 	srv    *httptest.Server
 	mkt    *market
-	start  time.Time
+	clock  recorder.Clock
 	ctx    context.Context
 	cancel context.CancelFunc
 	// wg counts every goroutine the venue started, the connections'
@@ -211,7 +224,7 @@ func Start(opts *Options) *Venue {
 	v := &Venue{
 		opts:   o,
 		mkt:    newMarket(o.Symbols, o.DepthLevels, o.Seed),
-		start:  time.Now(),
+		clock:  o.Clock,
 		ctx:    ctx,
 		cancel: cancel,
 		conns:  map[*conn]struct{}{},
@@ -255,6 +268,28 @@ func (v *Venue) Close() {
 	v.srv.CloseClientConnections()
 	v.srv.Close()
 	v.wg.Wait()
+}
+
+// now is the venue's time (Options.Clock).
+func (v *Venue) now() time.Time { return v.clock.Now() }
+
+// systemClock is the default Clock: the wall clock.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // enter counts a goroutine of the venue's (Done when it ends), unless
@@ -349,42 +384,52 @@ func (v *Venue) Pause(p bool) {
 // 100 ms of them at once.
 func (v *Venue) generate() {
 	defer v.wg.Done()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	begin := time.Now()
+	// Each millisecond of the venue's clock: a ticker on the system
+	// clock, Options.Clock's Sleep on another.
+	var wait func() bool
+	if _, sys := v.clock.(systemClock); sys {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		wait = func() bool {
+			select {
+			case <-v.ctx.Done():
+				return false
+			case <-tick.C:
+				return true
+			}
+		}
+	} else {
+		wait = func() bool { return v.clock.Sleep(v.ctx, time.Millisecond) == nil }
+	}
+	begin := v.now()
 	var made int64
 	buf := make([]byte, 0, 4096)
-	for {
-		select {
-		case <-v.ctx.Done():
-			return
-		case <-tick.C:
-			// The clock is read here, not taken from the tick: a tick
-			// carries the time it was due, which on a loaded machine can
-			// precede begin (a negative count that, made unsigned, once
-			// stopped the generator for good).
-			now := time.Now()
+	for wait() {
+		// The clock is read here, not taken from the tick: a tick
+		// carries the time it was due, which on a loaded machine can
+		// precede begin (a negative count that, made unsigned, once
+		// stopped the generator for good).
+		now := v.now()
+		if v.paused.Load() {
+			begin, made = now, 0
+			continue
+		}
+		due := messagesDue(now.Sub(begin), v.opts.Rate)
+		// A machine too busy to keep the rate does not owe the backlog:
+		// at most 100 ms of messages are made at once, and Close is
+		// heard between any two.
+		made = max(made, due-max(int64(v.opts.Rate)/10, 1))
+		for ; made < due; made++ {
+			if v.ctx.Err() != nil {
+				return
+			}
+			v.stepping.Lock()
 			if v.paused.Load() {
-				begin, made = now, 0
-				continue
-			}
-			due := messagesDue(now.Sub(begin), v.opts.Rate)
-			// A machine too busy to keep the rate does not owe the backlog:
-			// at most 100 ms of messages are made at once, and Close is
-			// heard between any two.
-			made = max(made, due-max(int64(v.opts.Rate)/10, 1))
-			for ; made < due; made++ {
-				if v.ctx.Err() != nil {
-					return
-				}
-				v.stepping.Lock()
-				if v.paused.Load() {
-					v.stepping.Unlock()
-					break
-				}
-				buf = v.step(buf[:0], now)
 				v.stepping.Unlock()
+				break
 			}
+			buf = v.step(buf[:0], now)
+			v.stepping.Unlock()
 		}
 	}
 }
@@ -564,7 +609,7 @@ func (v *Venue) serveExchangeInfo(w http.ResponseWriter, _ *http.Request) {
 		RateLimits      []rateLimit `json:"rateLimits"`
 		ExchangeFilters []filter    `json:"exchangeFilters"`
 		Symbols         []symbol    `json:"symbols"`
-	}{Timezone: "UTC", ServerTime: time.Now().UnixMilli(), ExchangeFilters: []filter{}, RateLimits: []rateLimit{
+	}{Timezone: "UTC", ServerTime: v.now().UnixMilli(), ExchangeFilters: []filter{}, RateLimits: []rateLimit{
 		{"REQUEST_WEIGHT", "MINUTE", 1, weightLimit}, {"ORDERS", "SECOND", 10, orders10sCap},
 		{"ORDERS", "DAY", 1, ordersDayCap}, {"RAW_REQUESTS", "MINUTE", 5, 61000},
 	}}
