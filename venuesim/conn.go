@@ -31,6 +31,7 @@ type conn struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	stall    atomic.Bool // stop sending market data; keep answering
+	closing  atomic.Bool // closeWith has begun: nothing more is queued
 	killOnce sync.Once
 	// limitMu guards recent and cut: messages are counted by the reader,
 	// control frames by whichever goroutine reads them (a close
@@ -264,21 +265,35 @@ func (c *conn) ping() bool {
 // send queues a message, dropping the connection when it fell too far
 // behind (as Binance does with slow consumers).
 func (c *conn) send(msg []byte) {
-	if c.stall.Load() {
+	if c.stall.Load() || c.closing.Load() {
 		return
 	}
 	select {
 	case c.out <- msg:
 		c.v.sent.Add(1)
 	default:
+		c.dropSlow()
+	}
+}
+
+// dropSlow drops a connection whose send queue is full (1008 "too
+// slow"), counted once in Stats.SlowDropped however many messages found
+// the queue full before it was gone.
+func (c *conn) dropSlow() {
+	if c.closeWith(websocket.StatusPolicyViolation, "too slow") {
 		c.v.slow.Add(1)
-		c.closeWith(websocket.StatusPolicyViolation, "too slow")
 	}
 }
 
 // closeWith closes the connection with a close frame, in the background:
-// the close handshake may take a while.
-func (c *conn) closeWith(code websocket.StatusCode, reason string) {
+// the close handshake may take a while. Only the first call of a
+// connection does it (and reports true): one close handshake, one
+// goroutine, whatever else asks for a close meanwhile; nothing more is
+// queued to a closing connection.
+func (c *conn) closeWith(code websocket.StatusCode, reason string) bool {
+	if !c.closing.CompareAndSwap(false, true) {
+		return false
+	}
 	if !c.v.spawn(func() {
 		// A connection still upgrading is closed, with its frame, once
 		// it is upgraded: the cut is the client's to see.
@@ -289,6 +304,7 @@ func (c *conn) closeWith(code websocket.StatusCode, reason string) {
 	}) {
 		c.kill() // the venue is closing: no handshake
 	}
+	return true
 }
 
 // armAge (re)arms the maximum-age cut: d from now on the venue's clock.
@@ -564,10 +580,13 @@ func nullIfEmpty(id jsontext.Value) jsontext.Value {
 
 // reply sends a control answer; answers are never stalled.
 func (c *conn) reply(msg []byte) {
+	if c.closing.Load() {
+		return
+	}
 	select {
 	case c.out <- msg:
 	default:
-		c.closeWith(websocket.StatusPolicyViolation, "too slow")
+		c.dropSlow()
 	}
 }
 
