@@ -2,6 +2,7 @@ package venuesim
 
 import (
 	"github.com/coder/websocket"
+	"strings"
 )
 
 // Fault is a failure the venue can inject into its open connections.
@@ -26,8 +27,10 @@ const (
 	FaultGarbage
 	// FaultOversized sends one frame of Options.OversizedBytes.
 	FaultOversized
-	// FaultDepthGap skips update ids in the next depth diff: its U is not
-	// the previous u + 1.
+	// FaultDepthGap skips update ids in the next depth diff of every
+	// symbol: its U is not the previous u + 1. It reaches the connections
+	// subscribed to a depth stream (Inject counts them); one subscribed
+	// later meets the gap if it comes before that symbol's next diff.
 	FaultDepthGap
 	// FaultServerShutdown sends Binance's shutdown notice,
 	// {"e":"serverShutdown","E":<ms>}, on every market connection ("A
@@ -56,14 +59,17 @@ func Faults() []Fault {
 // connections are left alone) and returns how many it reached.
 func (v *Venue) Inject(f Fault) int {
 	if f == FaultDepthGap {
-		v.gapNext.Store(true)
-		v.faults.Add(1)
-		return 1
+		m := v.mkt
+		m.mu.Lock()
+		for _, s := range m.symbols {
+			s.gap = true
+		}
+		m.mu.Unlock()
 	}
 	v.mu.Lock()
 	var targets []*conn
 	for c := range v.conns {
-		if !c.api {
+		if !c.api && (f != FaultDepthGap || c.followsDepth()) {
 			targets = append(targets, c)
 		}
 	}
@@ -104,6 +110,19 @@ func (v *Venue) Inject(f Fault) int {
 		}
 	}
 	return len(targets)
+}
+
+// followsDepth reports whether the connection is subscribed to a depth
+// diff stream (<symbol>@depth or @depth@100ms, the ones the venue makes).
+func (c *conn) followsDepth() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for s := range c.subs {
+		if strings.HasSuffix(s, "@depth") || strings.HasSuffix(s, "@depth@100ms") {
+			return true
+		}
+	}
+	return false
 }
 
 // inject writes a frame in order with the connection's other messages: it

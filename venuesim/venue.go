@@ -186,7 +186,6 @@ type Venue struct {
 
 	gen wire // the market generator's payloads: its goroutine only
 
-	gapNext       atomic.Bool
 	paused        atomic.Bool
 	stepping      sync.Mutex // held by the generator for each message it makes
 	nextOrder     atomic.Uint64
@@ -468,7 +467,9 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		buf = v.gen.appendBookTicker(buf, s)
 		streams[0] = s.lower + "@bookTicker"
 	case kind < 18:
-		bids, asks, first, last := m.moveBook(s, v.gapNext.Swap(false))
+		gap := s.gap
+		s.gap = false
+		bids, asks, first, last := m.moveBook(s, gap)
 		buf = v.gen.appendDepthUpdate(buf, s, ms, bids, asks, first, last)
 		// The same change moves the top of the book.
 		top := v.gen.appendBookTicker(nil, s)
