@@ -22,8 +22,9 @@
 //     a connection that sends more than 5 messages a second (pings and
 //     pongs counted, as Binance counts them) is closed (1008), as Binance
 //     closes it (Options.IncomingLimit); with Options.ConnectLimit (Binance:
-//     300 connections every 5 minutes per IP) a handshake past it is
-//     refused with HTTP 429 and a Retry-After.
+//     300 connections every 5 minutes per IP, the streams' and the
+//     WS-API's counted apart) a handshake past it is refused with HTTP
+//     429 and a Retry-After.
 //   - The REST depth snapshot (/api/v3/depth), consistent with the diff
 //     stream, /api/v3/exchangeInfo for the symbol registry with each
 //     symbol's PRICE_FILTER, LOT_SIZE and NOTIONAL filters, precisions and

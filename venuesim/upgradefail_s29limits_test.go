@@ -58,3 +58,38 @@ func TestS29FailedAPIUpgradeCostsNoWeight(t *testing.T) {
 	assert.Contains(t, string(msg), `"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":`)
 	assert.Regexp(t, `"count":[123]\}`, string(msg))
 }
+
+// Binance's WS-API has its own connection limit (WebSocket API "Rate
+// limits", https://developers.binance.com/docs/binance-spot-api-docs/websocket-api/rate-limits:
+// "There is a limit of 300 connections per attempt every 5 minutes. The
+// connection is per IP address."): with Options.ConnectLimit the WS-API's
+// handshake past it is refused as the streams' is, counted apart from
+// the streams' (another host, ws-api.binance.com). Before, the WS-API
+// was not limited at all.
+func TestS29ConnectLimitOnTheWSAPI(t *testing.T) {
+	clk := newS29Clock(s29Epoch)
+	v := venuesim.Start(&venuesim.Options{Rate: 1, ConnectLimit: 2, Clock: clk, PingInterval: -1})
+	defer v.Close()
+	ctx := s29Ctx(t)
+	s27rvPlainGet(t, v.APIURL()) // a failed upgrade takes no slot
+	for range 2 {
+		c, _, err := websocket.Dial(ctx, v.APIURL(), nil)
+		require.NoError(t, err)
+		defer func() { _ = c.CloseNow() }()
+	}
+	clk.Advance(time.Minute)
+	_, resp, err := websocket.Dial(ctx, v.APIURL(), nil)
+	require.Error(t, err)
+	require.NotNil(t, resp)
+	assert.Equal(t, 429, resp.StatusCode)
+	assert.Equal(t, "240", resp.Header.Get("Retry-After"))
+	assert.EqualValues(t, 1, v.Stats().ConnectRefused)
+	// The streams count apart.
+	c, _, err := websocket.Dial(ctx, v.StreamURL("btcusdt@trade"), nil)
+	require.NoError(t, err)
+	_ = c.CloseNow()
+	clk.Advance(4 * time.Minute)
+	c, _, err = websocket.Dial(ctx, v.APIURL(), nil)
+	require.NoError(t, err, "the window has passed")
+	_ = c.CloseNow()
+}

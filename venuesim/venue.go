@@ -66,11 +66,15 @@ type Options struct {
 	EnforceRateLimits bool
 	// ConnectLimit is how many market-stream connections one client IP
 	// may open per ConnectWindow (Binance "WebSocket Limits": "300
-	// connections per attempt every 5 minutes per IP"); the handshake of
-	// one more is refused with HTTP 429 and a Retry-After of the seconds
-	// until the oldest leaves the window (Stats.ConnectRefused). Refused
-	// handshakes are not counted, nor handshakes whose upgrade fails. The WS-API is not limited. Defaults to
-	// 0: no limit.
+	// connections per attempt every 5 minutes per IP"), and as many
+	// WS-API connections, counted apart (WebSocket API "Rate limits",
+	// "Connection limits": "300 connections per attempt every 5 minutes.
+	// The connection is per IP address."); the handshake of one more is
+	// refused with HTTP 429 and a Retry-After of the seconds until the
+	// oldest leaves the window (Stats.ConnectRefused; how Binance
+	// refuses it is not documented). Refused handshakes are not
+	// counted, nor handshakes whose upgrade fails. Defaults to 0: no
+	// limit.
 	ConnectLimit int
 	// ConnectWindow is ConnectLimit's window. Defaults to 5 minutes.
 	ConnectWindow time.Duration
@@ -210,7 +214,8 @@ type Venue struct {
 	queries       atomic.Uint64
 	dropPlace     atomic.Bool // DropNextPlace
 	rates         rateCounters
-	connLimit     connLimiter
+	connLimit     connLimiter // the market streams'
+	apiConnLimit  connLimiter // the WS-API's, counted apart
 	connRefused   atomic.Uint64
 }
 
@@ -230,6 +235,7 @@ func Start(opts *Options) *Venue {
 	}
 	v.acct = newAccount(v.mkt, o.Balance)
 	v.connLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
+	v.apiConnLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.maxAge.Store(int64(o.MaxConnAge))
 	v.nextOrder.Store(4293153)
 	mux := http.NewServeMux()

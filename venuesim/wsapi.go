@@ -52,13 +52,22 @@ func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	defer v.wg.Done()
 	noLimits := r.URL.Query().Get("returnRateLimits") == "false"
+	ip, now := clientIP(r), v.now()
+	if ok, retry := v.apiConnLimit.admit(ip, now); !ok {
+		v.connRefused.Add(1)
+		v.apiConnLimit.refuse(w, retry)
+		return
+	}
 	c := v.accept(w, r, true, false, nil, func(c *conn) {
 		c.noLimits = noLimits
 		// Spent before the client holds its 101: a request on another
 		// connection made after this Dial returns sees the weight.
-		at := v.now().UnixMilli()
+		at := now.UnixMilli()
 		v.rates.spend(at, connectWeight)
-		c.unadmit = func() { v.rates.refund(at, connectWeight) }
+		c.unadmit = func() {
+			v.rates.refund(at, connectWeight)
+			v.apiConnLimit.release(ip, now)
+		}
 	})
 	if c == nil {
 		return
