@@ -21,8 +21,11 @@ type Options struct {
 	// each once. Defaults to BTCUSDT and ETHUSDT.
 	Symbols []string
 	// Rate is how many market-data messages per second the venue makes,
-	// over all symbols and stream types. Defaults to 200. Each message goes
-	// to every connection subscribed to its stream.
+	// over all symbols and stream types (Stats.Messages counts them).
+	// Defaults to 200. Each message goes to every connection subscribed
+	// to a stream it shows on: a trade on trade and aggTrade, a depth
+	// diff on depth and depth@100ms with the bookTicker it moves, a
+	// kline tick on each interval's kline.
 	Rate int
 	// Seed seeds the random walk. Defaults to 1.
 	Seed uint64
@@ -148,7 +151,7 @@ func (o *Options) withDefaults() Options {
 type Stats struct {
 	Connections uint64 // connections accepted, market and WS-API
 	Active      int64  // connections open now
-	Messages    uint64 // market-data messages made
+	Messages    uint64 // market-data messages made (Options.Rate a second)
 	Sent        uint64 // messages queued to connections (one per subscriber)
 	SlowDropped uint64 // connections dropped for falling SendQueue behind
 	// TooManyMessages counts market-stream connections cut for sending
@@ -452,6 +455,7 @@ func messagesDue(elapsed time.Duration, rate int) int64 {
 // step makes one market-data message on a random symbol and stream type and
 // sends it to the subscribers of its stream.
 func (v *Venue) step(buf []byte, now time.Time) []byte {
+	v.messages.Add(1)
 	m := v.mkt
 	ms := now.UnixMilli()
 	m.mu.Lock()
@@ -530,7 +534,6 @@ func (v *Venue) klines(buf []byte, s *symbolState, ms int64) []byte {
 // broadcast queues payload to every connection subscribed to one of the
 // stream names (the first that matches names the combined wrapper).
 func (v *Venue) broadcast(streams []string, payload []byte) {
-	v.messages.Add(1)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var raw []byte
