@@ -3,6 +3,7 @@ package venuesim_test
 import (
 	"context"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -65,4 +66,29 @@ func TestS29ThousandConnectionsLeaveNothing(t *testing.T) {
 		"goroutines %d, %d before the connections", runtime.NumGoroutine(), base)
 	v.Close()
 	goleak.VerifyNone(t, before)
+}
+
+// A WS-API client that sends requests and never reads their answers is
+// dropped like a slow stream (1008 "too slow"), once, and counted in
+// Stats.SlowDropped: before, its drop was not counted.
+func TestS29NeverReadingAPIClientIsDropped(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 1, SendQueue: 16, PingInterval: -1})
+	defer v.Close()
+	ctx := s29Ctx(t)
+	c, _, err := websocket.Dial(ctx, v.APIURL(), nil)
+	require.NoError(t, err)
+	defer func() { _ = c.CloseNow() }()
+	for i := range 100 {
+		// Resting orders, far from the market: each openOrders.status
+		// answer then lists them all.
+		write(t, c, `{"id":`+strconv.Itoa(i)+`,"method":"order.place","params":{"symbol":"ETHUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"1.00","quantity":"1","timestamp":1}}`)
+	}
+	for i := 0; v.Stats().Active > 0; i++ {
+		require.Less(t, i, 100000, "never dropped")
+		if c.Write(ctx, websocket.MessageText, []byte(`{"id":"q","method":"openOrders.status","params":{"symbol":"ETHUSDT","timestamp":1}}`)) != nil {
+			break
+		}
+	}
+	require.Eventually(t, func() bool { return v.Stats().Active == 0 }, time.Minute, time.Millisecond)
+	assert.EqualValues(t, 1, v.Stats().SlowDropped)
 }
