@@ -97,7 +97,9 @@
 //   - Faults on demand ([Venue.Inject]): close, TCP reset, stall, stop
 //     answering pings, garbage frames, an oversized frame, a sequence gap in
 //     the depth stream, Binance's serverShutdown notice; a maximum
-//     connection age; and [Venue.CloseAPI] for the WS-API connections.
+//     connection age; and for the WS-API connections [Venue.CloseAPI] and
+//     [Venue.ShutdownAPI] (the WS-API's own serverShutdown event,
+//     {"event":{"e":"serverShutdown","E":<ms>}}).
 //
 // Every time-based behaviour (the generator's rate and event times, server
 // pings and the pong minute, MaxConnAge, IncomingLimit's second,
