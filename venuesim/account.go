@@ -2,7 +2,6 @@ package venuesim
 
 import (
 	"errors"
-	"time"
 
 	"github.com/goccy/go-json/jsontext"
 )
@@ -168,7 +167,7 @@ func (v *Venue) Deposit(asset, amount string) error {
 		return ErrUnknownAsset
 	}
 	v.acct.free[asset] += amt
-	now := time.Now().UnixMilli()
+	now := v.now().UnixMilli()
 	for _, c := range v.userConns() {
 		sub := c.userSubID()
 		if sub < 0 {

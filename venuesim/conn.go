@@ -31,6 +31,7 @@ type conn struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	stall    atomic.Bool // stop sending market data; keep answering
+	closing  atomic.Bool // closeWith has begun: nothing more is queued
 	killOnce sync.Once
 	// limitMu guards recent and cut: messages are counted by the reader,
 	// control frames by whichever goroutine reads them (a close
@@ -45,7 +46,11 @@ type conn struct {
 	subSeq  int // the connection's subscriptions so far: the next one's id
 	// noLimits: the WS-API URL said returnRateLimits=false.
 	noLimits bool
-	ageT     *time.Timer
+	ageStop  context.CancelFunc // ends the age cut's wait
+	// unadmit undoes, when the upgrade fails, what the handshake cost
+	// before it (a ConnectLimit slot, the WS-API's connect weight): a
+	// failed upgrade is no connection.
+	unadmit func()
 }
 
 // accept registers the connection with its initial subscriptions and then
@@ -76,8 +81,8 @@ func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined boo
 		// Binance's market streams count control frames in the incoming
 		// limit too ("WebSocket Limits": a PING frame, a PONG frame, a
 		// JSON controlled message); the WS-API has no such limit.
-		opts.OnPingReceived = func(context.Context, []byte) bool { return c.allowIncoming(time.Now()) }
-		opts.OnPongReceived = func(context.Context, []byte) { c.allowIncoming(time.Now()) }
+		opts.OnPingReceived = func(context.Context, []byte) bool { return c.allowIncoming(v.now()) }
+		opts.OnPongReceived = func(context.Context, []byte) { c.allowIncoming(v.now()) }
 	}
 	v.mu.Lock()
 	if v.ctx.Err() != nil {
@@ -95,6 +100,9 @@ func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined boo
 	c.armAge(time.Duration(v.maxAge.Load()))
 	ws, err := websocket.Accept(w, r, opts)
 	if err != nil {
+		if c.unadmit != nil {
+			c.unadmit()
+		}
 		c.kill()
 		c.forget()
 		v.connsTotal.Add(^uint64(0)) // not accepted after all
@@ -119,8 +127,8 @@ func (c *conn) forget() {
 	delete(v.conns, c)
 	v.mu.Unlock()
 	c.mu.Lock()
-	if c.ageT != nil {
-		c.ageT.Stop()
+	if c.ageStop != nil {
+		c.ageStop()
 	}
 	c.mu.Unlock()
 	v.active.Add(-1)
@@ -146,12 +154,15 @@ func (v *Venue) serveStream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "at most "+strconv.Itoa(maxStreams)+" streams per connection", http.StatusBadRequest)
 		return
 	}
-	if ok, retry := v.connLimit.admit(clientIP(r), time.Now()); !ok {
+	ip, at := clientIP(r), v.now()
+	if ok, retry := v.connLimit.admit(ip, at); !ok {
 		v.connRefused.Add(1)
 		v.connLimit.refuse(w, retry)
 		return
 	}
-	c := v.accept(w, r, false, combined, names, nil)
+	c := v.accept(w, r, false, combined, names, func(c *conn) {
+		c.unadmit = func() { v.connLimit.release(ip, at) }
+	})
 	if c == nil {
 		return
 	}
@@ -214,43 +225,75 @@ func (c *conn) pingLoop() {
 		<-c.ctx.Done()
 		return
 	}
-	t := time.NewTicker(c.v.opts.PingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.ctx.Done():
+	for c.v.clock.Sleep(c.ctx, c.v.opts.PingInterval) == nil {
+		if !c.ping() {
 			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(c.ctx, time.Minute)
-			err := c.ws.Load().Ping(ctx)
-			cancel()
-			if err != nil && !errors.Is(err, context.Canceled) {
-				// Binance drops a connection that does not answer within a minute.
-				c.kill()
-				return
-			}
 		}
 	}
+}
+
+// errNoPong is the cause of a ping's end when its pong did not come in
+// time.
+var errNoPong = errors.New("venuesim: no pong within a minute")
+
+// ping pings the client and waits for its pong up to a minute of the
+// venue's clock; false when the connection was dropped for it (Binance
+// "WebSocket Limits": "If the websocket server does not receive a pong
+// frame back from the connection within a 1 minute period, the
+// connection will be disconnected") or ended.
+func (c *conn) ping() bool {
+	ctx, cancel := context.WithCancelCause(c.ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if c.v.clock.Sleep(ctx, time.Minute) == nil {
+			cancel(errNoPong)
+		}
+	}()
+	err := c.ws.Load().Ping(ctx)
+	cancel(nil)
+	wg.Wait()
+	if err != nil && c.ctx.Err() == nil {
+		c.kill()
+		return false
+	}
+	return err == nil
 }
 
 // send queues a message, dropping the connection when it fell too far
 // behind (as Binance does with slow consumers).
 func (c *conn) send(msg []byte) {
-	if c.stall.Load() {
+	if c.stall.Load() || c.closing.Load() {
 		return
 	}
 	select {
 	case c.out <- msg:
 		c.v.sent.Add(1)
 	default:
+		c.dropSlow()
+	}
+}
+
+// dropSlow drops a connection whose send queue is full (1008 "too
+// slow"), counted once in Stats.SlowDropped however many messages found
+// the queue full before it was gone.
+func (c *conn) dropSlow() {
+	if c.closeWith(websocket.StatusPolicyViolation, "too slow") {
 		c.v.slow.Add(1)
-		c.closeWith(websocket.StatusPolicyViolation, "too slow")
 	}
 }
 
 // closeWith closes the connection with a close frame, in the background:
-// the close handshake may take a while.
-func (c *conn) closeWith(code websocket.StatusCode, reason string) {
+// the close handshake may take a while. Only the first call of a
+// connection does it (and reports true): one close handshake, one
+// goroutine, whatever else asks for a close meanwhile; nothing more is
+// queued to a closing connection.
+func (c *conn) closeWith(code websocket.StatusCode, reason string) bool {
+	if !c.closing.CompareAndSwap(false, true) {
+		return false
+	}
 	if !c.v.spawn(func() {
 		// A connection still upgrading is closed, with its frame, once
 		// it is upgraded: the cut is the client's to see.
@@ -261,20 +304,27 @@ func (c *conn) closeWith(code websocket.StatusCode, reason string) {
 	}) {
 		c.kill() // the venue is closing: no handshake
 	}
+	return true
 }
 
-// armAge (re)arms the maximum-age cut.
+// armAge (re)arms the maximum-age cut: d from now on the venue's clock.
 func (c *conn) armAge(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ageT != nil {
-		c.ageT.Stop()
-		c.ageT = nil
+	if c.ageStop != nil {
+		c.ageStop()
+		c.ageStop = nil
 	}
 	if d <= 0 {
 		return
 	}
-	c.ageT = time.AfterFunc(d, func() { c.closeWith(websocket.StatusNormalClosure, "connection age limit") })
+	ctx, stop := context.WithCancel(c.ctx)
+	c.ageStop = stop
+	c.v.spawn(func() {
+		if c.v.clock.Sleep(ctx, d) == nil {
+			c.closeWith(websocket.StatusNormalClosure, "connection age limit")
+		}
+	})
 }
 
 // subscribed returns, in order, the streams of streams the connection is
@@ -301,7 +351,7 @@ type streamRequest struct {
 // handleStreamRequest answers SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS,
 // SET_PROPERTY and GET_PROPERTY the way Binance does.
 func (c *conn) handleStreamRequest(msg []byte) {
-	if !c.allowIncoming(time.Now()) {
+	if !c.allowIncoming(c.v.now()) {
 		return
 	}
 	var req streamRequest
@@ -530,10 +580,13 @@ func nullIfEmpty(id jsontext.Value) jsontext.Value {
 
 // reply sends a control answer; answers are never stalled.
 func (c *conn) reply(msg []byte) {
+	if c.closing.Load() {
+		return
+	}
 	select {
 	case c.out <- msg:
 	default:
-		c.closeWith(websocket.StatusPolicyViolation, "too slow")
+		c.dropSlow()
 	}
 }
 

@@ -48,6 +48,23 @@ func (l *connLimiter) admit(ip string, now time.Time) (ok bool, retry time.Durat
 	return true, 0
 }
 
+// release gives back the slot admit counted for ip at at: the handshake
+// it admitted failed to upgrade and is no connection.
+func (l *connLimiter) release(ip string, at time.Time) {
+	if l.limit <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	times := l.byIP[ip]
+	for i := len(times) - 1; i >= 0; i-- {
+		if times[i].Equal(at) {
+			l.byIP[ip] = append(times[:i], times[i+1:]...)
+			return
+		}
+	}
+}
+
 // refuse answers a handshake over the limit: HTTP 429 with Retry-After in
 // whole seconds, rounded up, and a body in the shape of Binance's REST
 // errors, as Binance's limits answer ("LIMITS": a 429 "when a request

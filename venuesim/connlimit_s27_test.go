@@ -19,7 +19,7 @@ import (
 // Binance "WebSocket Limits": "There is a limit of 300 connections per
 // attempt every 5 minutes per IP". With Options.ConnectLimit the venue
 // refuses the handshake past it with 429 and a Retry-After until the
-// oldest connection leaves the window; the WS-API is not limited, and
+// oldest connection leaves the window; the WS-API is counted apart, and
 // refused handshakes are not counted.
 func TestS27ConnectLimitRefusesWith429AndRetryAfter(t *testing.T) {
 	v := venuesim.Start(&venuesim.Options{Rate: 1, ConnectLimit: 2, ConnectWindow: time.Hour})
@@ -39,7 +39,7 @@ func TestS27ConnectLimitRefusesWith429AndRetryAfter(t *testing.T) {
 		assert.Equal(t, "3600", resp.Header.Get("Retry-After"), "the window's hour, in whole seconds rounded up")
 	}
 	assert.EqualValues(t, 3, v.Stats().ConnectRefused)
-	// The WS-API is not limited.
+	// The WS-API is counted apart (TestS29ConnectLimitOnTheWSAPI).
 	c, _, err := websocket.Dial(ctx, v.APIURL(), nil)
 	require.NoError(t, err)
 	_ = c.CloseNow()

@@ -22,8 +22,9 @@
 //     a connection that sends more than 5 messages a second (pings and
 //     pongs counted, as Binance counts them) is closed (1008), as Binance
 //     closes it (Options.IncomingLimit); with Options.ConnectLimit (Binance:
-//     300 connections every 5 minutes per IP) a handshake past it is
-//     refused with HTTP 429 and a Retry-After.
+//     300 connections every 5 minutes per IP, the streams' and the
+//     WS-API's counted apart) a handshake past it is refused with HTTP
+//     429 and a Retry-After.
 //   - The REST depth snapshot (/api/v3/depth), consistent with the diff
 //     stream, /api/v3/exchangeInfo for the symbol registry with each
 //     symbol's PRICE_FILTER, LOT_SIZE and NOTIONAL filters, precisions and
@@ -96,7 +97,15 @@
 //   - Faults on demand ([Venue.Inject]): close, TCP reset, stall, stop
 //     answering pings, garbage frames, an oversized frame, a sequence gap in
 //     the depth stream, Binance's serverShutdown notice; a maximum
-//     connection age; and [Venue.CloseAPI] for the WS-API connections.
+//     connection age; and for the WS-API connections [Venue.CloseAPI] and
+//     [Venue.ShutdownAPI] (the WS-API's own serverShutdown event,
+//     {"event":{"e":"serverShutdown","E":<ms>}}).
+//
+// Every time-based behaviour (the generator's rate and event times, server
+// pings and the pong minute, MaxConnAge, IncomingLimit's second,
+// ConnectLimit's window, the WS-API's rate-limit intervals, recvWindow and
+// every serverTime) runs on Options.Clock, the system clock by default: a
+// test moves a fake clock to meet a limit instead of waiting for it.
 //
 // A Venue is safe for concurrent use. Close stops every goroutine it started.
 package venuesim

@@ -1,9 +1,8 @@
 package venuesim
 
 import (
-	"time"
-
 	"github.com/coder/websocket"
+	"strings"
 )
 
 // Fault is a failure the venue can inject into its open connections.
@@ -28,8 +27,10 @@ const (
 	FaultGarbage
 	// FaultOversized sends one frame of Options.OversizedBytes.
 	FaultOversized
-	// FaultDepthGap skips update ids in the next depth diff: its U is not
-	// the previous u + 1.
+	// FaultDepthGap skips update ids in the next depth diff of every
+	// symbol: its U is not the previous u + 1. It reaches the connections
+	// subscribed to a depth stream (Inject counts them); one subscribed
+	// later meets the gap if it comes before that symbol's next diff.
 	FaultDepthGap
 	// FaultServerShutdown sends Binance's shutdown notice,
 	// {"e":"serverShutdown","E":<ms>}, on every market connection ("A
@@ -58,14 +59,17 @@ func Faults() []Fault {
 // connections are left alone) and returns how many it reached.
 func (v *Venue) Inject(f Fault) int {
 	if f == FaultDepthGap {
-		v.gapNext.Store(true)
-		v.faults.Add(1)
-		return 1
+		m := v.mkt
+		m.mu.Lock()
+		for _, s := range m.symbols {
+			s.gap = true
+		}
+		m.mu.Unlock()
 	}
 	v.mu.Lock()
 	var targets []*conn
 	for c := range v.conns {
-		if !c.api {
+		if !c.api && (f != FaultDepthGap || c.followsDepth()) {
 			targets = append(targets, c)
 		}
 	}
@@ -102,10 +106,23 @@ func (v *Venue) Inject(f Fault) int {
 			c.inject(websocket.MessageText, marshal(&struct {
 				Event string `json:"e"`
 				Time  int64  `json:"E"`
-			}{"serverShutdown", time.Now().UnixMilli()}))
+			}{"serverShutdown", v.now().UnixMilli()}))
 		}
 	}
 	return len(targets)
+}
+
+// followsDepth reports whether the connection is subscribed to a depth
+// diff stream (<symbol>@depth or @depth@100ms, the ones the venue makes).
+func (c *conn) followsDepth() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for s := range c.subs {
+		if strings.HasSuffix(s, "@depth") || strings.HasSuffix(s, "@depth@100ms") {
+			return true
+		}
+	}
+	return false
 }
 
 // inject writes a frame in order with the connection's other messages: it

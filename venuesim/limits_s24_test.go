@@ -21,7 +21,9 @@ import (
 // (1008) as on Binance, not served: a bot whose keep-alive is too eager
 // learns it from its tests.
 func TestS24PingFramesCountInIncomingLimit(t *testing.T) {
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 20, PingInterval: -1})
+	// The venue's clock stands still: the twenty pings are within one
+	// second of it however slowly a busy machine sends them.
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 20, PingInterval: -1, Clock: newS29Clock(s29Epoch)})
 	defer v.Close()
 	c := dial(t, v.StreamURL("btcusdt@trade"))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

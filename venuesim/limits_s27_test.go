@@ -120,14 +120,21 @@ func TestS27IncomingLimitPacedClientSurvives(t *testing.T) {
 // (and SetMaxConnAge) cuts at that age with a close frame. A wsclient cut
 // so redials, subscribes again and streams on.
 func TestS27MaxConnAgeClientSurvives(t *testing.T) {
-	v := venuesim.Start(&venuesim.Options{Rate: 500, MaxConnAge: 300 * time.Millisecond})
+	clk := newS29Clock(s29Epoch)
+	v := venuesim.Start(&venuesim.Options{Rate: 500, MaxConnAge: 24 * time.Hour, Clock: clk, PingInterval: -1})
 	defer v.Close()
 	r := runS27Client(t, v.StreamURL(), wsclient.Options{Subscriptions: [][]byte{[]byte(`{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":1}`)}})
 	trades := func(f string) bool { return strings.Contains(f, `"e":"trade"`) }
+	// The venue's clock moves a day at a time: two cuts at 24 h.
+	for n := uint64(1); n <= 2; n++ {
+		require.Eventually(t, func() bool { return v.Stats().Connections == n }, time.Minute, time.Millisecond)
+		clk.waitSleeping(t, 24*time.Hour, 1)
+		clk.Advance(24 * time.Hour)
+	}
 	require.Eventually(t, func() bool { return v.Stats().Connections >= 3 }, time.Minute, time.Millisecond, "cut at its age twice")
 	require.Eventually(t, func() bool { return r.count(isAnswer) >= 3 }, time.Minute, time.Millisecond, "subscribed on each connection")
 	n := r.count(trades)
-	require.Eventually(t, func() bool { return r.count(trades) > n }, time.Minute, time.Millisecond, "trades flow on")
+	require.Eventually(t, func() bool { clk.Advance(time.Millisecond); return r.count(trades) > n }, time.Minute, time.Millisecond, "trades flow on")
 	e, ok := r.event(func(e wsclient.Event) bool { return e.State == schema.ConnDisconnected })
 	require.True(t, ok)
 	assert.Equal(t, websocket.StatusNormalClosure, websocket.CloseStatus(e.Err), "%v", e.Err)

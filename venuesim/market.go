@@ -27,6 +27,7 @@ type symbolState struct {
 	bids    []int64 // quantities at bestBid - i*tick; 0 = no level
 	asks    []int64 // quantities at bestBid + (i+1)*tick
 	updID   uint64  // lastUpdateId
+	gap     bool    // FaultDepthGap: the next diff skips update ids
 	tradeID uint64
 	aggID   uint64
 	klines  [len(klineIntervals)]kline // the open candle of each interval

@@ -201,9 +201,7 @@ func TestFaults(t *testing.T) {
 				n++
 			}
 		}()
-		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		require.NoError(t, c.Ping(pctx), "a stalled connection still answers pings")
+		require.NoError(t, c.Ping(s29Ctx(t)), "a stalled connection still answers pings")
 		before := v.Stats().Messages
 		require.Eventually(t, func() bool { return v.Stats().Messages > before+20 }, 5*time.Second, time.Millisecond)
 		_ = c.CloseNow()
@@ -250,11 +248,16 @@ func TestFaults(t *testing.T) {
 		assert.ErrorContains(t, err, "message too big")
 	})
 	t.Run("max age", func(t *testing.T) {
-		v := venuesim.Start(&venuesim.Options{Rate: 200})
+		clk := newS29Clock(s29Epoch)
+		v := venuesim.Start(&venuesim.Options{Rate: 200, Clock: clk, PingInterval: -1})
 		defer v.Close()
 		c := dial(t, v.StreamURL("btcusdt@trade"))
+		clk.waitSleeping(t, time.Millisecond, 1)
+		clk.Advance(time.Second)
 		read(t, c)
-		v.SetMaxConnAge(50 * time.Millisecond)
+		v.SetMaxConnAge(time.Hour)
+		clk.waitSleeping(t, time.Hour, 1)
+		clk.Advance(time.Hour)
 		err := drain(c)
 		assert.Equal(t, websocket.StatusNormalClosure, websocket.CloseStatus(err), "%v", err)
 	})

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/goccy/go-json/jsontext"
 )
@@ -84,7 +83,7 @@ func (c *conn) answerQuery(req apiRequest) {
 			break
 		}
 		if v.queryFails.CompareAndSwap(n, n-1) {
-			c.answer(req, rateLimited(req.ID, time.Now().UnixMilli()))
+			c.answer(req, rateLimited(req.ID, c.v.now().UnixMilli()))
 			return
 		}
 	}
@@ -276,7 +275,7 @@ func (v *Venue) FillOrder(id uint64, qty string) error {
 		}
 	}
 	o.conn = v.userConn(o.conn)
-	o.conn.fill(o, time.Now().UnixMilli(), o.price, q)
+	o.conn.fill(o, v.now().UnixMilli(), o.price, q)
 	if o.filled >= o.qty {
 		s := o.symbol
 		s.orders = slices.Delete(s.orders, i, i+1)
@@ -300,7 +299,7 @@ func (v *Venue) EndOrder(id uint64, status string) error {
 	}
 	s := o.symbol
 	s.orders = slices.Delete(s.orders, i, i+1)
-	now := time.Now().UnixMilli()
+	now := v.now().UnixMilli()
 	o.status, o.updated = status, now
 	o.conn = v.userConn(o.conn)
 	o.conn.execReport(o, now, status, status, "NONE", 0, 0)

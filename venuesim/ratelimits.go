@@ -80,6 +80,16 @@ func (r *rateCounters) spend(now int64, n int) int64 {
 	return r.weight.add(now, minuteMs, int64(n))
 }
 
+// refund takes back n of weight spent at at (ms), if its minute is still
+// the one counted.
+func (r *rateCounters) refund(at int64, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.weight.start == at-at%minuteMs {
+		r.weight.count = max(r.weight.count-int64(n), 0)
+	}
+}
+
 // orderRoom reports, at now (ms), whether another order fits the ORDERS
 // limits, and if not when the interval that is full starts again.
 func (r *rateCounters) orderRoom(now int64) (ok bool, retryAfter int64) {
@@ -94,9 +104,8 @@ func (r *rateCounters) orderRoom(now int64) (ok bool, retryAfter int64) {
 	return true, 0
 }
 
-// placed counts an accepted order.
-func (r *rateCounters) placed() {
-	now := time.Now().UnixMilli()
+// placed counts an accepted order at now (ms).
+func (r *rateCounters) placed(now int64) {
 	r.mu.Lock()
 	r.orders10s.add(now, tenSecMs, 1)
 	r.orders.add(now, dayMs, 1)
@@ -106,8 +115,7 @@ func (r *rateCounters) placed() {
 // appendLimits appends the rateLimits array of an answer: the ORDERS
 // limits first for an order placement, then REQUEST_WEIGHT, in the order
 // Binance's examples list them.
-func (r *rateCounters) appendLimits(b []byte, orders bool) []byte {
-	now := time.Now().UnixMilli()
+func (r *rateCounters) appendLimits(b []byte, orders bool, now int64) []byte {
 	r.mu.Lock()
 	weight := r.weight.add(now, minuteMs, 0)
 	o10, oDay := r.orders10s.add(now, tenSecMs, 0), r.orders.add(now, dayMs, 0)
@@ -149,7 +157,7 @@ func (c *conn) answer(req apiRequest, msg []byte) {
 	if req.limits && len(msg) > 0 && msg[len(msg)-1] == '}' {
 		b := make([]byte, 0, len(msg)+200)
 		b = append(append(b, msg[:len(msg)-1]...), `,"rateLimits":`...)
-		b = c.v.rates.appendLimits(b, req.Method == "order.place")
+		b = c.v.rates.appendLimits(b, req.Method == "order.place", c.v.now().UnixMilli())
 		msg = append(b, '}')
 	}
 	c.reply(msg)

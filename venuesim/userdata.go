@@ -99,18 +99,41 @@ func (v *Venue) PlaceTimestamps() []int64 {
 	return append([]int64(nil), v.uds.placeTS...)
 }
 
-// CloseAPI closes every open WS-API connection with a normal close frame,
-// as the venue does before maintenance, and returns how many it closed.
-// [Venue.Inject] leaves them alone.
-func (v *Venue) CloseAPI() int {
+// apiConns returns the open WS-API connections.
+func (v *Venue) apiConns() []*conn {
 	v.mu.Lock()
+	defer v.mu.Unlock()
 	var targets []*conn
 	for c := range v.conns {
 		if c.api {
 			targets = append(targets, c)
 		}
 	}
-	v.mu.Unlock()
+	return targets
+}
+
+// ShutdownAPI sends the WS-API's serverShutdown event,
+// {"event":{"e":"serverShutdown","E":<ms>}}, on every open WS-API
+// connection, in order with its answers, and returns how many it reached
+// (Binance WebSocket API "Connection events": "serverShutdown event is
+// sent when the server is about to shut down",
+// https://developers.binance.com/docs/binance-spot-api-docs/websocket-api/connection-events).
+// The connections stay open: [Venue.CloseAPI] makes the cut.
+// [Venue.Inject] (FaultServerShutdown) sends the streams' own.
+func (v *Venue) ShutdownAPI() int {
+	targets := v.apiConns()
+	for _, c := range targets {
+		v.faults.Add(1)
+		c.reply([]byte(`{"event":{"e":"serverShutdown","E":` + strconv.FormatInt(v.now().UnixMilli(), 10) + `}}`))
+	}
+	return len(targets)
+}
+
+// CloseAPI closes every open WS-API connection with a normal close frame,
+// as the venue does before maintenance, and returns how many it closed.
+// [Venue.Inject] leaves them alone.
+func (v *Venue) CloseAPI() int {
+	targets := v.apiConns()
 	for _, c := range targets {
 		v.faults.Add(1)
 		c.mu.Lock()
@@ -243,7 +266,7 @@ func (v *Venue) HeldUserData() int { return v.uds.waiting(&v.uds.subsHeld) }
 func (v *Venue) serveTime(w http.ResponseWriter, _ *http.Request) {
 	b := marshal(&struct {
 		ServerTime int64 `json:"serverTime"`
-	}{time.Now().UnixMilli()})
+	}{v.now().UnixMilli()})
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(b)
 }

@@ -2,7 +2,6 @@ package venuesim
 
 import (
 	"strconv"
-	"time"
 )
 
 // TerminateUserData ends the user-data subscription of every open WS-API
@@ -30,7 +29,7 @@ func (v *Venue) TerminateUserData() int {
 			c.userSub = -1
 			n++
 			c.reply([]byte(`{"subscriptionId":` + strconv.Itoa(id) + `,"event":{"e":"eventStreamTerminated","E":` +
-				strconv.FormatInt(time.Now().UnixMilli(), 10) + `}}`))
+				strconv.FormatInt(v.now().UnixMilli(), 10) + `}}`))
 		}
 		c.mu.Unlock()
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/meltica/meltica/recorder"
 )
 
 // Options configure a Venue. A nil *Options gives the defaults.
@@ -19,8 +21,11 @@ type Options struct {
 	// each once. Defaults to BTCUSDT and ETHUSDT.
 	Symbols []string
 	// Rate is how many market-data messages per second the venue makes,
-	// over all symbols and stream types. Defaults to 200. Each message goes
-	// to every connection subscribed to its stream.
+	// over all symbols and stream types (Stats.Messages counts them).
+	// Defaults to 200. Each message goes to every connection subscribed
+	// to a stream it shows on: a trade on trade and aggTrade, a depth
+	// diff on depth and depth@100ms with the bookTicker it moves, a
+	// kline tick on each interval's kline.
 	Rate int
 	// Seed seeds the random walk. Defaults to 1.
 	Seed uint64
@@ -64,11 +69,15 @@ type Options struct {
 	EnforceRateLimits bool
 	// ConnectLimit is how many market-stream connections one client IP
 	// may open per ConnectWindow (Binance "WebSocket Limits": "300
-	// connections per attempt every 5 minutes per IP"); the handshake of
-	// one more is refused with HTTP 429 and a Retry-After of the seconds
-	// until the oldest leaves the window (Stats.ConnectRefused). Refused
-	// handshakes are not counted. The WS-API is not limited. Defaults to
-	// 0: no limit.
+	// connections per attempt every 5 minutes per IP"), and as many
+	// WS-API connections, counted apart (WebSocket API "Rate limits",
+	// "Connection limits": "300 connections per attempt every 5 minutes.
+	// The connection is per IP address."); the handshake of one more is
+	// refused with HTTP 429 and a Retry-After of the seconds until the
+	// oldest leaves the window (Stats.ConnectRefused; how Binance
+	// refuses it is not documented). Refused handshakes are not
+	// counted, nor handshakes whose upgrade fails. Defaults to 0: no
+	// limit.
 	ConnectLimit int
 	// ConnectWindow is ConnectLimit's window. Defaults to 5 minutes.
 	ConnectWindow time.Duration
@@ -78,6 +87,14 @@ type Options struct {
 	// asset of Symbols, which orders lock and fills move (see
 	// [Venue.Balance] and [Venue.Deposit]). Defaults to 1,000,000.
 	Balance int64
+	// Clock is the venue's time source (a wsclient.Clock is one): every
+	// time-based behaviour reads and waits on it — the market generator's
+	// rate and event times, server pings (PingInterval) and their minute
+	// for the pong, MaxConnAge, IncomingLimit's second, ConnectLimit's
+	// window, the WS-API's rate-limit intervals, recvWindow and every
+	// serverTime. A test that moves a fake Clock meets each limit without
+	// waiting for it. Defaults to the system clock.
+	Clock recorder.Clock
 }
 
 func (o *Options) withDefaults() Options {
@@ -124,6 +141,9 @@ func (o *Options) withDefaults() Options {
 	if c.Balance <= 0 {
 		c.Balance = 1_000_000
 	}
+	if c.Clock == nil {
+		c.Clock = systemClock{}
+	}
 	return c
 }
 
@@ -131,7 +151,7 @@ func (o *Options) withDefaults() Options {
 type Stats struct {
 	Connections uint64 // connections accepted, market and WS-API
 	Active      int64  // connections open now
-	Messages    uint64 // market-data messages made
+	Messages    uint64 // market-data messages made (Options.Rate a second)
 	Sent        uint64 // messages queued to connections (one per subscriber)
 	SlowDropped uint64 // connections dropped for falling SendQueue behind
 	// TooManyMessages counts market-stream connections cut for sending
@@ -157,7 +177,7 @@ type Venue struct {
 	opts   Options
 	srv    *httptest.Server
 	mkt    *market
-	start  time.Time
+	clock  recorder.Clock
 	ctx    context.Context
 	cancel context.CancelFunc
 	// wg counts every goroutine the venue started, the connections'
@@ -173,7 +193,6 @@ type Venue struct {
 
 	gen wire // the market generator's payloads: its goroutine only
 
-	gapNext       atomic.Bool
 	paused        atomic.Bool
 	stepping      sync.Mutex // held by the generator for each message it makes
 	nextOrder     atomic.Uint64
@@ -198,7 +217,8 @@ type Venue struct {
 	queries       atomic.Uint64
 	dropPlace     atomic.Bool // DropNextPlace
 	rates         rateCounters
-	connLimit     connLimiter
+	connLimit     connLimiter // the market streams'
+	apiConnLimit  connLimiter // the WS-API's, counted apart
 	connRefused   atomic.Uint64
 }
 
@@ -211,13 +231,14 @@ func Start(opts *Options) *Venue {
 	v := &Venue{
 		opts:   o,
 		mkt:    newMarket(o.Symbols, o.DepthLevels, o.Seed),
-		start:  time.Now(),
+		clock:  o.Clock,
 		ctx:    ctx,
 		cancel: cancel,
 		conns:  map[*conn]struct{}{},
 	}
 	v.acct = newAccount(v.mkt, o.Balance)
 	v.connLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
+	v.apiConnLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.maxAge.Store(int64(o.MaxConnAge))
 	v.nextOrder.Store(4293153)
 	mux := http.NewServeMux()
@@ -255,6 +276,28 @@ func (v *Venue) Close() {
 	v.srv.CloseClientConnections()
 	v.srv.Close()
 	v.wg.Wait()
+}
+
+// now is the venue's time (Options.Clock).
+func (v *Venue) now() time.Time { return v.clock.Now() }
+
+// systemClock is the default Clock: the wall clock.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // enter counts a goroutine of the venue's (Done when it ends), unless
@@ -349,42 +392,52 @@ func (v *Venue) Pause(p bool) {
 // 100 ms of them at once.
 func (v *Venue) generate() {
 	defer v.wg.Done()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	begin := time.Now()
+	// Each millisecond of the venue's clock: a ticker on the system
+	// clock, Options.Clock's Sleep on another.
+	var wait func() bool
+	if _, sys := v.clock.(systemClock); sys {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		wait = func() bool {
+			select {
+			case <-v.ctx.Done():
+				return false
+			case <-tick.C:
+				return true
+			}
+		}
+	} else {
+		wait = func() bool { return v.clock.Sleep(v.ctx, time.Millisecond) == nil }
+	}
+	begin := v.now()
 	var made int64
 	buf := make([]byte, 0, 4096)
-	for {
-		select {
-		case <-v.ctx.Done():
-			return
-		case <-tick.C:
-			// The clock is read here, not taken from the tick: a tick
-			// carries the time it was due, which on a loaded machine can
-			// precede begin (a negative count that, made unsigned, once
-			// stopped the generator for good).
-			now := time.Now()
+	for wait() {
+		// The clock is read here, not taken from the tick: a tick
+		// carries the time it was due, which on a loaded machine can
+		// precede begin (a negative count that, made unsigned, once
+		// stopped the generator for good).
+		now := v.now()
+		if v.paused.Load() {
+			begin, made = now, 0
+			continue
+		}
+		due := messagesDue(now.Sub(begin), v.opts.Rate)
+		// A machine too busy to keep the rate does not owe the backlog:
+		// at most 100 ms of messages are made at once, and Close is
+		// heard between any two.
+		made = max(made, due-max(int64(v.opts.Rate)/10, 1))
+		for ; made < due; made++ {
+			if v.ctx.Err() != nil {
+				return
+			}
+			v.stepping.Lock()
 			if v.paused.Load() {
-				begin, made = now, 0
-				continue
-			}
-			due := messagesDue(now.Sub(begin), v.opts.Rate)
-			// A machine too busy to keep the rate does not owe the backlog:
-			// at most 100 ms of messages are made at once, and Close is
-			// heard between any two.
-			made = max(made, due-max(int64(v.opts.Rate)/10, 1))
-			for ; made < due; made++ {
-				if v.ctx.Err() != nil {
-					return
-				}
-				v.stepping.Lock()
-				if v.paused.Load() {
-					v.stepping.Unlock()
-					break
-				}
-				buf = v.step(buf[:0], now)
 				v.stepping.Unlock()
+				break
 			}
+			buf = v.step(buf[:0], now)
+			v.stepping.Unlock()
 		}
 	}
 }
@@ -402,6 +455,7 @@ func messagesDue(elapsed time.Duration, rate int) int64 {
 // step makes one market-data message on a random symbol and stream type and
 // sends it to the subscribers of its stream.
 func (v *Venue) step(buf []byte, now time.Time) []byte {
+	v.messages.Add(1)
 	m := v.mkt
 	ms := now.UnixMilli()
 	m.mu.Lock()
@@ -423,7 +477,9 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		buf = v.gen.appendBookTicker(buf, s)
 		streams[0] = s.lower + "@bookTicker"
 	case kind < 18:
-		bids, asks, first, last := m.moveBook(s, v.gapNext.Swap(false))
+		gap := s.gap
+		s.gap = false
+		bids, asks, first, last := m.moveBook(s, gap)
 		buf = v.gen.appendDepthUpdate(buf, s, ms, bids, asks, first, last)
 		// The same change moves the top of the book.
 		top := v.gen.appendBookTicker(nil, s)
@@ -478,7 +534,6 @@ func (v *Venue) klines(buf []byte, s *symbolState, ms int64) []byte {
 // broadcast queues payload to every connection subscribed to one of the
 // stream names (the first that matches names the combined wrapper).
 func (v *Venue) broadcast(streams []string, payload []byte) {
-	v.messages.Add(1)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var raw []byte
@@ -564,7 +619,7 @@ func (v *Venue) serveExchangeInfo(w http.ResponseWriter, _ *http.Request) {
 		RateLimits      []rateLimit `json:"rateLimits"`
 		ExchangeFilters []filter    `json:"exchangeFilters"`
 		Symbols         []symbol    `json:"symbols"`
-	}{Timezone: "UTC", ServerTime: time.Now().UnixMilli(), ExchangeFilters: []filter{}, RateLimits: []rateLimit{
+	}{Timezone: "UTC", ServerTime: v.now().UnixMilli(), ExchangeFilters: []filter{}, RateLimits: []rateLimit{
 		{"REQUEST_WEIGHT", "MINUTE", 1, weightLimit}, {"ORDERS", "SECOND", 10, orders10sCap},
 		{"ORDERS", "DAY", 1, ordersDayCap}, {"RAW_REQUESTS", "MINUTE", 5, 61000},
 	}}

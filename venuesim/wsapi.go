@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/coder/websocket"
 	"github.com/goccy/go-json/jsontext"
@@ -53,11 +52,22 @@ func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	defer v.wg.Done()
 	noLimits := r.URL.Query().Get("returnRateLimits") == "false"
+	ip, now := clientIP(r), v.now()
+	if ok, retry := v.apiConnLimit.admit(ip, now); !ok {
+		v.connRefused.Add(1)
+		v.apiConnLimit.refuse(w, retry)
+		return
+	}
 	c := v.accept(w, r, true, false, nil, func(c *conn) {
 		c.noLimits = noLimits
 		// Spent before the client holds its 101: a request on another
 		// connection made after this Dial returns sees the weight.
-		v.rates.spend(time.Now().UnixMilli(), connectWeight)
+		at := now.UnixMilli()
+		v.rates.spend(at, connectWeight)
+		c.unadmit = func() {
+			v.rates.refund(at, connectWeight)
+			v.apiConnLimit.release(ip, now)
+		}
 	})
 	if c == nil {
 		return
@@ -106,7 +116,7 @@ func (c *conn) handleAPIRequest(msg []byte) {
 	// "Request method names may be prefixed with explicit version: e.g.,
 	// "v3/order.place"" (WebSocket API "Request format").
 	req.Method = strings.TrimPrefix(req.Method, "v3/")
-	now := time.Now().UnixMilli()
+	now := c.v.now().UnixMilli()
 	weight := v.rates.spend(now, methodWeight(&req))
 	req.limits = c.wantLimits(&req)
 	if v.opts.EnforceRateLimits && weight > weightLimit {
@@ -134,7 +144,7 @@ func (c *conn) handleAPIRequest(msg []byte) {
 	case "time":
 		c.answer(req, apiResult(req.ID, marshal(&struct {
 			ServerTime int64 `json:"serverTime"`
-		}{time.Now().UnixMilli()})))
+		}{c.v.now().UnixMilli()})))
 	case "userDataStream.subscribe", "userDataStream.subscribe.signature":
 		c.subscribeUserData(req)
 	case "userDataStream.unsubscribe":
@@ -169,7 +179,7 @@ func (c *conn) checkSignature(p map[string]jsontext.Value) (code int, msg string
 	if o.APISecret == "" {
 		return 0, ""
 	}
-	if code, msg := checkTimestamp(param(p, "timestamp"), param(p, "recvWindow"), time.Now()); code != 0 {
+	if code, msg := checkTimestamp(param(p, "timestamp"), param(p, "recvWindow"), c.v.now()); code != 0 {
 		return code, msg
 	}
 	if param(p, "apiKey") != o.APIKey {
@@ -313,7 +323,7 @@ func (c *conn) placeOrder(req apiRequest) {
 	v.uds.placeTS = append(v.uds.placeTS, ts)
 	v.uds.mu.Unlock()
 	if v.opts.EnforceRateLimits {
-		now := time.Now().UnixMilli()
+		now := c.v.now().UnixMilli()
 		if ok, retry := v.rates.orderRoom(now); !ok {
 			v.rejected.Add(1)
 			c.answer(req, tooManyOrders(req.ID, now, retry))
@@ -424,7 +434,7 @@ func (c *conn) placeOrder(req apiRequest) {
 		reject(400, -1100, "Illegal characters found in parameter 'newOrderRespType'; legal range is 'ACK, RESULT, FULL'.")
 		return
 	}
-	now := time.Now().UnixMilli()
+	now := c.v.now().UnixMilli()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if o.clientID != "" && slices.ContainsFunc(s.orders, func(w *order) bool { return w.clientID == o.clientID }) {
@@ -472,7 +482,7 @@ func (c *conn) placeOrder(req apiRequest) {
 	// Counted once its answer and immediate reports are out: a host that
 	// sees Stats.Orders reach n may read Stats.ExecReports as final.
 	defer v.orders.Add(1)
-	v.rates.placed()
+	v.rates.placed(now)
 	v.remember(o, now)
 	if !crosses && (o.tif == "IOC" || o.tif == "FOK") {
 		// Nothing to take at once: it expires instead of resting.
@@ -563,7 +573,7 @@ func (v *Venue) fillResting(s *symbolState) {
 	if len(s.orders) == 0 {
 		return
 	}
-	now := time.Now().UnixMilli()
+	now := v.now().UnixMilli()
 	kept := s.orders[:0]
 	for _, o := range s.orders {
 		switch {
@@ -621,7 +631,7 @@ func (c *conn) cancelOrder(req apiRequest) {
 	for i, o := range s.orders {
 		if namedBy(o, id, cid) {
 			s.orders = slices.Delete(s.orders, i, i+1)
-			now := time.Now().UnixMilli()
+			now := c.v.now().UnixMilli()
 			o.status, o.updated = "CANCELED", now
 			c.answer(req, apiResult(req.ID, cancelResult(o, now, cancelID)))
 			o.conn = v.userConn(o.conn)
