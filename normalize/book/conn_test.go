@@ -26,6 +26,17 @@ type gateClock struct {
 }
 
 func (c *gateClock) Sleep(ctx context.Context, _ time.Duration) error {
+	return c.gate(ctx)
+}
+
+// SleepUntil is what the client's backoff waits on (wsclient arms the wait
+// before it announces Reconnecting, so a clock with SleepUntil is given the
+// instant; without it the wait is a NewTimer and Sleep is never called).
+func (c *gateClock) SleepUntil(ctx context.Context, _ time.Time) error {
+	return c.gate(ctx)
+}
+
+func (c *gateClock) gate(ctx context.Context) error {
 	select {
 	case c.sleeping <- struct{}{}:
 	default:
