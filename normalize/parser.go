@@ -426,7 +426,10 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		ev := &p.bareEv
 		ev.Book.Bids, ev.Book.Asks = ev.Book.Bids[:0], ev.Book.Asks[:0]
 		if err := p.slots[k].decode(p, payload, ev); err != nil {
-			return p.resplitOr(err)
+			if p.resplitRun(err) {
+				return errResplit
+			}
+			return err
 		}
 		return nil
 	}
@@ -451,9 +454,8 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 			continue
 		}
 		if err := s.decode(p, part, ev); err != nil {
-			if i == 0 && p.resplitOr(err) == errResplit {
+			if i == 0 && p.resplitRun(err) {
 				p.release(ev, pooled)
-				p.stats.messages.Add(^uint64(0)) // counted again when resplit
 				return errResplit
 			}
 			field, cause := decodeError(err)
@@ -521,6 +523,17 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		return p.dropped(ctx, ev)
 	}
 	return p.publish(ctx, ev)
+}
+
+// resplitRun reports whether err, a run's decode error, asks for the
+// frame to be split again (resplitOr); the run's count is then taken
+// back, the message being counted again when resplit.
+func (p *Parser) resplitRun(err error) bool {
+	if p.resplitOr(err) != errResplit {
+		return false
+	}
+	p.stats.messages.Add(^uint64(0))
+	return true
 }
 
 // bookLost publishes the gap marker of a book message dropped for cause
