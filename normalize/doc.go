@@ -208,19 +208,27 @@
 //
 // # Quote repeats
 //
-// A best bid/offer or ticker is latest-wins: never one older than one
-// delivered (DESIGN.md contract 4). Where the venue numbers a symbol's
-// quotes — Binance bookTicker "u" and 24hrTicker "L", OKX bbo-tbt and
-// books5 "seqId", Bybit tickers "cs", Coinbase Exchange ticker
+// A best bid/offer, ticker, mark price or book top is latest-wins: never
+// one older than one delivered (DESIGN.md contract 4). Where the venue
+// numbers a symbol's quotes — Binance bookTicker "u", 24hrTicker "L" and
+// partial depth "lastUpdateId"/"u" (per view), OKX bbo-tbt and books5
+// "seqId", Bybit tickers "cs" (spot included), Coinbase Exchange ticker
 // "sequence" — a quote whose number is at most the last delivered for its
-// (symbol, stream: a Bybit ticker's snapshot and deltas are one) and whose
-// exchange time is not later is dropped and counted (Stats.Repeats); one
-// with a later time is delivered and its number followed (the venue
-// numbering again). A Binance spot bookTicker, which has no time, is
-// compared by "u" alone for 5 s (IngestTS) after the last one delivered
-// (not when IngestTS went back: the host's clock stepped). Unnumbered quotes (Binance miniTicker, OKX tickers,
-// Coinbase Advanced Trade ticker, Kraken) are not compared. No allocation
-// (one mark per interned symbol and stream). Details and sources: quotes.go.
+// (symbol, stream, view: a Bybit ticker's snapshot and deltas are one) and
+// whose exchange time is not later is dropped and counted
+// (Stats.Repeats); one with a later time is delivered and its number
+// followed (the venue numbering again). A quote numbered without a time
+// (Binance spot bookTicker and partial depth) is compared by its number
+// alone for 5 s (IngestTS) after the last one delivered (not when
+// IngestTS went back: the host's clock stepped). Unnumbered quotes with
+// the time of the fact (Binance miniTicker and markPriceUpdate "E", OKX
+// tickers "ts", Kraken v2 ticker "timestamp") are compared by that time:
+// a strictly older one is dropped within 5 s of the last delivered (a
+// venue clock gone back is followed after that), one at the same time
+// only when its bytes are the last one's. Coinbase Advanced Trade ticker
+// (its time is its frame's, per connection) and Kraken v1 are not
+// compared. No allocation (one mark per interned symbol, stream and
+// view). Details and sources: quotes.go.
 //
 // # Refused execution reports
 //

@@ -72,7 +72,7 @@ var krakenSpec = venueSpec{
 	alignKey:   krakenAlignKey,
 	kinds: []kind{
 		krTrade:     {name: "trade", typ: schema.EventTrade, slot: newSlot[krTradeMsg]},
-		krTicker:    {name: "ticker", typ: schema.EventTicker, slot: newSlot[krTickerMsg]},
+		krTicker:    {name: "ticker", typ: schema.EventTicker, latest: true, slot: newSlot[krTickerMsg]},
 		krOHLC:      {name: "ohlc", typ: schema.EventKlineLive, slot: newSlot[krOHLCMsg]},
 		krExec:      {name: "executions", typ: schema.EventExecReport, slot: newSlot[krExecMsg]},
 		krBookSnap:  {name: "book", typ: schema.EventBookSnapshot, slot: newSlot[krBookMsg]},

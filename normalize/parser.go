@@ -99,7 +99,7 @@ type Parser struct {
 	// trades: where each trade stream stands, for repeats (trades.go);
 	// tradeFrame: the marks as they were before the current frame.
 	trades     map[tradeKey]tradeMark
-	quotes     map[tradeKey]quoteMark // quotes.go
+	quotes     map[quoteKey]quoteMark // quotes.go
 	tradeFrame []frameMark
 	// fills: the fills of our orders delivered lately, for repeats
 	// (private.go).
@@ -202,9 +202,10 @@ type kind struct {
 	book  bool             // a book diff: check its sequence; a snapshot: restart it
 	ctl   schema.ControlKind
 	merge mergeMode // tickers sent as a snapshot then changed fields
-	// latest: a quote (best bid/offer or ticker) whose SeqProvider is the
-	// venue's number of the symbol's stream, not the connection's: one not
-	// newer than the last delivered is dropped (quotes.go).
+	// latest: a quote (best bid/offer, ticker, mark price, book top)
+	// whose SeqProvider is the venue's number of the symbol's stream (not
+	// the connection's) or 0, and whose ExchangeTS is the time of the fact
+	// or 0: one not newer than the last delivered is dropped (quotes.go).
 	latest bool
 	slot   func() slot
 }
@@ -477,7 +478,7 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 			f.fail(f.symKey, err)
 		}
 	}
-	if kd.latest && f.err == nil && p.staleQuote(k, ev) {
+	if kd.latest && f.err == nil && p.staleQuote(k, ev, payload) {
 		p.release(ev, pooled) // before a delta is merged: it was, when first delivered
 		return nil
 	}
