@@ -169,7 +169,11 @@
 // marker with no symbol and GapType EventUnknown stands for the whole
 // connection. A repeat — ids the stream already covered, from a venue's
 // resend or a rotation's overlap — is dropped and counted
-// (Stats.Repeats), never a gap. A book snapshot restarts its stream.
+// (Stats.Repeats), never a gap. A book snapshot restarts its stream —
+// unless, on OKX and Bybit, its id is below the stream's position and its
+// "ts" strictly before the last message delivered: an overlap's older
+// snapshot, dropped and counted as a repeat (a Bybit u = 1 restart never
+// is).
 //
 // # Trade repeats
 //

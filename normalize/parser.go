@@ -64,9 +64,9 @@ type Parser struct {
 	syms    *Symbols
 	slots   []slot // a reused decode struct per message kind
 	fill    filler
-	books   map[bookView]*continuity.Stream // book streams by interned symbol and depth
-	conns   [2]connSeq                      // the connections' own sequences (Coinbase): a rotation's two
-	connNew int                             // index in conns of the connection that sent last
+	books   map[bookView]*bookState // book streams by interned symbol and depth
+	conns   [2]connSeq              // the connections' own sequences (Coinbase): a rotation's two
+	connNew int                     // index in conns of the connection that sent last
 	tickers map[string]schema.Ticker
 	refused refusedReports     // execution reports refused and not announced yet (execloss.go)
 	raw     schema.ProviderRaw // the current message, split from its envelope
@@ -696,17 +696,45 @@ func (p *Parser) startDelta(ev *schema.CanonicalEvent, streamSym []byte) {
 }
 
 // bookStream returns the continuity state of sym's book stream at depth.
-func (p *Parser) bookStream(sym string, depth int) *continuity.Stream {
+func (p *Parser) bookStream(sym string, depth int) *bookState {
 	key := bookView{sym, depth}
 	st, ok := p.books[key]
 	if !ok {
 		if p.books == nil {
-			p.books = make(map[bookView]*continuity.Stream)
+			p.books = make(map[bookView]*bookState)
 		}
-		st = &continuity.Stream{Rule: p.spec.continuity}
+		st = &bookState{Stream: continuity.Stream{Rule: p.spec.continuity}}
 		p.books[key] = st
 	}
 	return st
+}
+
+// bookState is a book stream's continuity and the exchange time of its
+// last message delivered.
+type bookState struct {
+	continuity.Stream
+	ts int64
+}
+
+// olderSnapshot reports whether a snapshot whose last id is last, at
+// exchange time ts, is older than the stream's position: a lower id at a
+// time strictly before the last message delivered — an unaligned
+// rotation's or a reconnection's overlap, which would restart the book at
+// an older state than one served (contract 4). Only where the venue
+// numbers a symbol's book alike on every connection and a numbering
+// started again comes later (OKX seqId, lower after a maintenance: OKX v5
+// "Order book channel"; Bybit u, 1 after a restart, "please overwrite
+// your local orderbook": Bybit v5 "Orderbook", never dropped). An equal
+// id is the same state (Bybit level 1 pushed again after 3 s unchanged)
+// and an equal time may be another update: both delivered.
+func (st *bookState) olderSnapshot(last uint64, ts int64) bool {
+	switch {
+	case st.Rule == continuity.Bybit && last == 1:
+		return false
+	case st.Rule != continuity.OKX && st.Rule != continuity.Bybit:
+		return false
+	}
+	return st.Known() && last != 0 && last < st.Last() && ts != 0 && ts < st.ts
 }
 
 // checkBook applies the venue's continuity rule to a book message: a
@@ -718,6 +746,11 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 	st := p.bookStream(ev.Symbol, ev.Book.Depth)
 	b := &ev.Book
 	if ev.Type == schema.EventBookSnapshot {
+		if st.olderSnapshot(b.LastSeq, ev.ExchangeTS) {
+			p.stats.repeats.Add(1)
+			return false, nil
+		}
+		st.ts = ev.ExchangeTS
 		if p.spec.continuity == continuity.Binance {
 			// Binance's only book snapshot is the REST one
 			// (HandleSnapshot), fetched while the diffs run: those
@@ -729,6 +762,9 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 		return true, nil
 	}
 	r := st.Step(continuity.IDs{First: b.FirstSeq, Last: b.LastSeq, Prev: b.PrevSeq})
+	if r.Verdict != continuity.Repeat {
+		st.ts = ev.ExchangeTS
+	}
 	switch r.Verdict {
 	case continuity.Repeat:
 		p.stats.repeats.Add(1)
