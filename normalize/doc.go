@@ -114,8 +114,9 @@
 // it with every trade (OKX "ts", Kraken v2 "timestamp", Coinbase
 // Exchange match "time"; Kraken v1's time and side, positions 2 and 3);
 // Binance trades also "T" and "m". Tickers: the last price and best bid
-// and ask (OKX "last"/"bidPx"/"askPx", "" legal; Kraken v2 "last"/"bid"/
-// "ask", v1 "c"/"b"/"a"; Coinbase "price"/"best_bid"/"best_ask",
+// and ask (OKX "last"/"bidPx"/"askPx", "" legal; Kraken v2 "bid"/"ask" —
+// its "last" is "only guaranteed if traded within the past 24 hours" —,
+// v1 "c"/"b"/"a"; Coinbase "price"/"best_bid"/"best_ask",
 // ticker_batch only "price"), and the other members each venue sends in
 // every ticker and we publish: OKX "lastSz", "askSz", "bidSz", "open24h",
 // "high24h", "low24h", "vol24h", "volCcy24h" ("" legal); Kraken v2
