@@ -12,34 +12,28 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-// timedQuoteCase is a quote stream without a venue number but with the
-// exchange time of the fact: msg(v, ms) is a real message (shapes from the
-// venues' docs) whose content varies with v, at time ms.
-type timedQuoteCase struct {
-	venue schema.Venue
-	name  string
-	msg   func(v int, ms int64) string
-}
-
-var timedQuoteCases = []timedQuoteCase{
+// timedQuoteCases are quote streams without a venue number but with the
+// exchange time of the fact: msg(v, ms) is a real message (shapes from
+// the venues' docs) whose content varies with v, at time ms.
+var timedQuoteCases = []quoteCase{
 	// Binance WebSocket Streams, "Individual Symbol Mini Ticker Stream":
 	// "E" event time, no id.
-	{schema.VenueBinance, "miniTicker E", func(v int, ms int64) string {
+	{schema.VenueBinance, "miniTicker E", func(v uint64, ms int64) string {
 		return fmt.Sprintf(`{"e":"24hrMiniTicker","E":%d,"s":"BTCUSDT","c":"0.00%d5","o":"0.0010","h":"0.0025","l":"0.0010","v":"10000","q":"18"}`, ms, v)
 	}},
-	{schema.VenueBinance, "combined miniTicker E", func(v int, ms int64) string {
+	{schema.VenueBinance, "combined miniTicker E", func(v uint64, ms int64) string {
 		return fmt.Sprintf(`{"stream":"btcusdt@miniTicker","data":{"e":"24hrMiniTicker","E":%d,"s":"BTCUSDT","c":"0.00%d5","o":"0.0010","h":"0.0025","l":"0.0010","v":"10000","q":"18"}}`, ms, v)
 	}},
 	// Binance USDⓈ-M "Mark Price Stream": "E" event time.
-	{schema.VenueBinance, "markPriceUpdate E", func(v int, ms int64) string {
+	{schema.VenueBinance, "markPriceUpdate E", func(v uint64, ms int64) string {
 		return fmt.Sprintf(`{"e":"markPriceUpdate","E":%d,"s":"BTCUSDT","p":"11794.1%d","i":"11784.62659091","P":"11784.25641265","r":"0.00038167","T":1562306400000}`, ms, v)
 	}},
 	// OKX v5 "Tickers channel": "ts", ticker data generation time.
-	{schema.VenueOKX, "tickers ts", func(v int, ms int64) string {
+	{schema.VenueOKX, "tickers ts", func(v uint64, ms int64) string {
 		return fmt.Sprintf(`{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT","last":"3023%d","lastSz":"0.0002","askPx":"30228.7","askSz":"1.55896972","bidPx":"30228.6","bidSz":"0.23393","open24h":"29700.4","high24h":"31073","low24h":"28020.3","sodUtc0":"29028.8","sodUtc8":"30337.7","volCcy24h":"525802090.62716611","vol24h":"17602.13085371","ts":"%d"}]}`, v, ms)
 	}},
 	// Kraken WebSocket v2 "ticker": "timestamp" (RFC 3339).
-	{schema.VenueKraken, "v2 ticker timestamp", func(v int, ms int64) string {
+	{schema.VenueKraken, "v2 ticker timestamp", func(v uint64, ms int64) string {
 		return fmt.Sprintf(`{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","bid":65843.7,"bid_qty":12.31628629,"ask":65843.8,"ask_qty":0.31232000,"last":6584%d.7,"volume":4182.59447976,"vwap":64223.4,"low":61325.4,"high":66450.0,"change":4213.8,"change_pct":6.84,"timestamp":"%s"}]}`,
 			v, time.UnixMilli(ms).UTC().Format(time.RFC3339Nano))
 	}},
@@ -53,12 +47,7 @@ var timedQuoteCases = []timedQuoteCase{
 // at the same time is a distinct update (delivered). Failed before the
 // fix: the older and the repeated quotes were delivered.
 func TestS29TimedQuoteNeverOlderThanDelivered(t *testing.T) {
-	steps := []struct {
-		v         int
-		ms        int64
-		ingest    int64
-		delivered bool
-	}{
+	steps := []quoteStep{
 		{1, 2000, 1, true},
 		{2, 1999, 2, false}, // older
 		{1, 2000, 3, false}, // the same quote again
@@ -72,26 +61,7 @@ func TestS29TimedQuoteNeverOlderThanDelivered(t *testing.T) {
 		{3, 1001, 6 + quoteRepeatWindow, true},
 	}
 	for _, c := range timedQuoteCases {
-		t.Run(string(c.venue)+" "+c.name, func(t *testing.T) {
-			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
-			sink := &recSink{events: events}
-			p := newVenueParser(c.venue, events, sink)
-			var want []int64
-			for _, s := range steps {
-				require.NoError(t, p.HandleBytes(context.Background(), []byte(c.msg(s.v, s.ms)), s.ingest))
-				if s.delivered {
-					want = append(want, s.ms*1e6)
-				}
-			}
-			var got []int64
-			for _, ev := range sink.got {
-				got = append(got, ev.ExchangeTS)
-			}
-			require.Equal(t, want, got)
-			require.Equal(t, uint64(4), p.Stats().Repeats)
-			require.Zero(t, p.Stats().Errors)
-			require.Zero(t, events.Stats().InUse)
-		})
+		t.Run(string(c.venue)+" "+c.name, func(t *testing.T) { runQuoteSteps(t, c, steps, 4) })
 	}
 }
 
@@ -171,24 +141,7 @@ func TestS29TimedQuoteZeroAllocs(t *testing.T) {
 	}
 	for _, c := range timedQuoteCases {
 		t.Run(string(c.venue)+" "+c.name, func(t *testing.T) {
-			events := schema.NewPools(nil).Events
-			sink := &putSink{events: events}
-			p := newVenueParser(c.venue, events, sink)
-			ctx := context.Background()
-			msgs := make([][]byte, 256)
-			for i := range msgs {
-				msgs[i] = []byte(c.msg(i%10, int64(5000+i)))
-			}
-			require.NoError(t, p.HandleBytes(ctx, msgs[0], 1))
-			i := 1
-			allocs := testing.AllocsPerRun(200, func() {
-				if err := p.HandleBytes(ctx, msgs[i], 1); err != nil {
-					t.Fatal(err)
-				}
-				i++
-			})
-			require.Zero(t, allocs)
-			require.Equal(t, 202, sink.n, "every newer quote delivered")
+			requireQuoteZeroAllocs(t, c.venue, func(i int) string { return c.msg(uint64(i%10), int64(5000+i)) })
 		})
 	}
 }
