@@ -521,6 +521,9 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		}
 	}
 	if !pooled {
+		if kd.book { // its subscribers' book lost it: a snapshot repairs it
+			p.bookStream(ev.Symbol, ev.Book.Depth).broken = true
+		}
 		return p.dropped(ctx, ev)
 	}
 	return p.publish(ctx, ev)
@@ -714,6 +717,9 @@ func (p *Parser) bookStream(sym string, depth int) *bookState {
 type bookState struct {
 	continuity.Stream
 	ts int64
+	// broken: a gap since the stream's last snapshot; a snapshot, older
+	// or not, is then what repairs the book.
+	broken bool
 }
 
 // olderSnapshot reports whether a snapshot whose last id is last, at
@@ -726,7 +732,9 @@ type bookState struct {
 // "Order book channel"; Bybit u, 1 after a restart, "please overwrite
 // your local orderbook": Bybit v5 "Orderbook", never dropped). An equal
 // id is the same state (Bybit level 1 pushed again after 3 s unchanged)
-// and an equal time may be another update: both delivered.
+// and an equal time may be another update: both delivered. A stream that
+// lost messages since its last snapshot takes any snapshot: it repairs
+// the book.
 func (st *bookState) olderSnapshot(last uint64, ts int64) bool {
 	switch {
 	case st.Rule == continuity.Bybit && last == 1:
@@ -734,7 +742,7 @@ func (st *bookState) olderSnapshot(last uint64, ts int64) bool {
 	case st.Rule != continuity.OKX && st.Rule != continuity.Bybit:
 		return false
 	}
-	return st.Known() && last != 0 && last < st.Last() && ts != 0 && ts < st.ts
+	return !st.broken && st.Known() && last != 0 && last < st.Last() && ts != 0 && ts < st.ts
 }
 
 // checkBook applies the venue's continuity rule to a book message: a
@@ -750,7 +758,7 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 			p.stats.repeats.Add(1)
 			return false, nil
 		}
-		st.ts = ev.ExchangeTS
+		st.ts, st.broken = ev.ExchangeTS, false
 		if p.spec.continuity == continuity.Binance {
 			// Binance's only book snapshot is the REST one
 			// (HandleSnapshot), fetched while the diffs run: those
@@ -770,6 +778,7 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 		p.stats.repeats.Add(1)
 		return false, nil
 	case continuity.Gap:
+		st.broken = true
 		var count uint64
 		if r.MissingLast >= r.MissingFirst && r.MissingFirst != 0 && b.PrevSeq == 0 && p.spec.continuity != continuity.OKX {
 			count = r.MissingLast - r.MissingFirst + 1 // consecutive ids: a count
@@ -781,6 +790,7 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 		// data (Bybit u = 1: "please overwrite your local orderbook"):
 		// published as a diff, it would be merged into the stale book.
 		ev.Type = schema.EventBookSnapshot
+		st.broken = false
 	}
 	return true, nil
 }
