@@ -137,14 +137,7 @@ func TestS29OlderBookSnapshotAfterPoolDrop(t *testing.T) {
 	require.NoError(t, err)
 	done := make(chan error)
 	go func() { done <- p.HandleBytes(ctx, book("delta", 102, 1002), 1) }()
-	for events.Stats().Waits == 0 { // the gap marker waits for the pool
-		select {
-		case err := <-done:
-			t.Fatalf("returned without waiting for the pool: %v", err)
-		default:
-			runtime.Gosched()
-		}
-	}
+	awaitPoolWait(t, events, done) // the gap marker waits for the pool
 	events.Put(held)
 	require.ErrorIs(t, <-done, ErrDropped)
 	require.Len(t, got, 3)
@@ -152,4 +145,18 @@ func TestS29OlderBookSnapshotAfterPoolDrop(t *testing.T) {
 	require.NoError(t, p.HandleBytes(ctx, book("snapshot", 101, 1001), 1))
 	require.Len(t, got, 4, "the snapshot that repairs the book was dropped")
 	require.Equal(t, schema.EventBookSnapshot, got[3].Type)
+}
+
+// awaitPoolWait returns once a Get waits on events (polled), failing if
+// done, the waiting call's result, comes first.
+func awaitPoolWait(t *testing.T, events *pool.Pool[*schema.CanonicalEvent], done <-chan error) {
+	t.Helper()
+	for events.Stats().Waits == 0 {
+		select {
+		case err := <-done:
+			t.Fatalf("returned without waiting for the pool: %v", err)
+		default:
+			runtime.Gosched()
+		}
+	}
 }
