@@ -26,7 +26,9 @@ import (
 //     bookTicker or partial depth without "e", an all-market array); nil
 //     for {"e":"serverShutdown"} (sent on the closing connection only:
 //     Binance WebSocket Streams, "serverShutdown"), listenKeyExpired and
-//     eventStreamTerminated, an "e" the parser does not know, subscription
+//     eventStreamTerminated, an "e" the parser does not know (but one
+//     with an event time "E" in a combined market stream
+//     {"stream":"<symbol>@<type>",…}: a data event, a key), subscription
 //     answers {"result":…,"id":…}, errors {"code","msg"} and
 //     {"error":…} (Binance WebSocket Streams, "Live Subscribing/
 //     Unsubscribing to streams", "Error Messages");
@@ -138,7 +140,7 @@ func binanceData(frame []byte, wrapped bool) bool {
 	case wrapped && env.Stream.ok && len(env.Data) > 0:
 		// A combined stream: its data decides ({"e":"serverShutdown"}
 		// wrapped would be no place in the stream either).
-		return binanceData(env.Data, false)
+		return binanceData(env.Data, false) || binanceNewEvent(env.Stream.bytes(), env.Data)
 	case wrapped && len(env.WSEvent) > 0 && !env.E.ok:
 		// The WS-API user-data wrapper {"subscriptionId":N,"event":{…}}.
 		return binanceData(env.WSEvent, false)
@@ -148,6 +150,31 @@ func binanceData(frame []byte, wrapped bool) bool {
 	// A spot bookTicker ("u", no "e") or a partial depth sent raw; not
 	// {"result":…,"id":…}, {"code","msg"}, {"error":…}.
 	return bool(env.U) || bool(env.LastUpdateID)
+}
+
+// binanceNewEvent reports whether a combined stream's data is an event
+// the parser does not know, sent on a market stream the connection
+// subscribed to ("<symbol>@<type>": Binance WebSocket Streams, "Combined
+// stream events are wrapped as follows: {"stream":"<streamName>",
+// "data":<rawPayload>}") with its event time "E": an event of that stream,
+// sent alike on every connection subscribed to it and at its own place
+// (E), so a place to align on — a connection of only such streams would
+// otherwise always rotate unaligned. A raw payload of an unknown "e" has
+// no stream name to say it is not a notice to the connection (as
+// serverShutdown is): no key; nor has a known notice wrapped.
+func binanceNewEvent(stream, data []byte) bool {
+	if bytes.IndexByte(stream, '@') <= 0 {
+		return false // a user-data stream (its listenKey) or no market stream
+	}
+	var ev struct {
+		E    text    `json:"e"`
+		Time present `json:"E"`
+	}
+	if !decodeAlign(data, &ev) || !ev.E.ok || !bool(ev.Time) {
+		return false
+	}
+	_, known := binanceEventNames[string(ev.E.bytes())]
+	return !known
 }
 
 // binanceDataEvent reports whether an "e" names market or user data the

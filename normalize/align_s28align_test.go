@@ -125,6 +125,7 @@ func FuzzS28AlignKey(f *testing.F) {
 	f.Add([]byte(`{"stream":"a@bookTicker","data":{"e":"serverShutdown"}}`))
 	f.Add([]byte(`{"subscriptionId":1,"event":{"event":{"e":"trade"}}}`))
 	f.Add([]byte(`pong`))
+	f.Add([]byte(`{"stream":"btcusdt@newThing","data":{"e":"newThing","E":1}}`))
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		for _, key := range []func([]byte) []byte{binanceAlignKey, okxAlignKey, bybitAlignKey, coinbaseAlignKey} {
 			if k := key(frame); k != nil && string(k) != string(frame) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -375,14 +374,7 @@ func TestBinancePoolExhausted(t *testing.T) {
 	// A trade is ordered: dropped, and a gap marker waits for the pool.
 	done := make(chan error)
 	go func() { done <- p.HandleBytes(ctx, fixture(t, "trade"), 1) }()
-	for events.Stats().Waits == 0 { // poll: the marker is waiting for an event
-		select {
-		case err := <-done:
-			t.Fatalf("returned without waiting for the pool: %v", err)
-		default:
-			runtime.Gosched()
-		}
-	}
+	awaitPoolWait(t, events, done) // the marker is waiting for an event
 	events.Put(held)
 	require.ErrorIs(t, <-done, ErrDropped)
 	require.Len(t, got, 1)

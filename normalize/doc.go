@@ -114,8 +114,9 @@
 // it with every trade (OKX "ts", Kraken v2 "timestamp", Coinbase
 // Exchange match "time"; Kraken v1's time and side, positions 2 and 3);
 // Binance trades also "T" and "m". Tickers: the last price and best bid
-// and ask (OKX "last"/"bidPx"/"askPx", "" legal; Kraken v2 "last"/"bid"/
-// "ask", v1 "c"/"b"/"a"; Coinbase "price"/"best_bid"/"best_ask",
+// and ask (OKX "last"/"bidPx"/"askPx", "" legal; Kraken v2 "bid"/"ask" —
+// its "last" is "only guaranteed if traded within the past 24 hours" —,
+// v1 "c"/"b"/"a"; Coinbase "price"/"best_bid"/"best_ask",
 // ticker_batch only "price"), and the other members each venue sends in
 // every ticker and we publish: OKX "lastSz", "askSz", "bidSz", "open24h",
 // "high24h", "low24h", "vol24h", "volCcy24h" ("" legal); Kraken v2
@@ -169,7 +170,12 @@
 // marker with no symbol and GapType EventUnknown stands for the whole
 // connection. A repeat — ids the stream already covered, from a venue's
 // resend or a rotation's overlap — is dropped and counted
-// (Stats.Repeats), never a gap. A book snapshot restarts its stream.
+// (Stats.Repeats), never a gap. A book snapshot restarts its stream —
+// unless, on OKX and Bybit, its id is below the stream's position and its
+// "ts" strictly before the last message delivered: an overlap's older
+// snapshot, dropped and counted as a repeat (never a Bybit u = 1
+// restart, nor a snapshot after a gap or a book message the pool could
+// not carry: that one repairs the book).
 //
 // # Trade repeats
 //
@@ -208,19 +214,27 @@
 //
 // # Quote repeats
 //
-// A best bid/offer or ticker is latest-wins: never one older than one
-// delivered (DESIGN.md contract 4). Where the venue numbers a symbol's
-// quotes — Binance bookTicker "u" and 24hrTicker "L", OKX bbo-tbt and
-// books5 "seqId", Bybit tickers "cs", Coinbase Exchange ticker
+// A best bid/offer, ticker, mark price or book top is latest-wins: never
+// one older than one delivered (DESIGN.md contract 4). Where the venue
+// numbers a symbol's quotes — Binance bookTicker "u", 24hrTicker "L" and
+// partial depth "lastUpdateId"/"u" (per view), OKX bbo-tbt and books5
+// "seqId", Bybit tickers "cs" (spot included), Coinbase Exchange ticker
 // "sequence" — a quote whose number is at most the last delivered for its
-// (symbol, stream: a Bybit ticker's snapshot and deltas are one) and whose
-// exchange time is not later is dropped and counted (Stats.Repeats); one
-// with a later time is delivered and its number followed (the venue
-// numbering again). A Binance spot bookTicker, which has no time, is
-// compared by "u" alone for 5 s (IngestTS) after the last one delivered
-// (not when IngestTS went back: the host's clock stepped). Unnumbered quotes (Binance miniTicker, OKX tickers,
-// Coinbase Advanced Trade ticker, Kraken) are not compared. No allocation
-// (one mark per interned symbol and stream). Details and sources: quotes.go.
+// (symbol, stream, view: a Bybit ticker's snapshot and deltas are one) and
+// whose exchange time is not later is dropped and counted
+// (Stats.Repeats); one with a later time is delivered and its number
+// followed (the venue numbering again). A quote numbered without a time
+// (Binance spot bookTicker and partial depth) is compared by its number
+// alone for 5 s (IngestTS) after the last one delivered (not when
+// IngestTS went back: the host's clock stepped). Unnumbered quotes with
+// the time of the fact (Binance miniTicker and markPriceUpdate "E", OKX
+// tickers "ts", Kraken v2 ticker "timestamp") are compared by that time:
+// a strictly older one is dropped within 5 s of the last delivered (a
+// venue clock gone back is followed after that), one at the same time
+// only when its bytes are the last one's. Coinbase Advanced Trade ticker
+// (its time is its frame's, per connection) and Kraken v1 are not
+// compared. No allocation (one mark per interned symbol, stream and
+// view). Details and sources: quotes.go.
 //
 // # Refused execution reports
 //

@@ -72,7 +72,7 @@ var krakenSpec = venueSpec{
 	alignKey:   krakenAlignKey,
 	kinds: []kind{
 		krTrade:     {name: "trade", typ: schema.EventTrade, slot: newSlot[krTradeMsg]},
-		krTicker:    {name: "ticker", typ: schema.EventTicker, slot: newSlot[krTickerMsg]},
+		krTicker:    {name: "ticker", typ: schema.EventTicker, latest: true, slot: newSlot[krTickerMsg]},
 		krOHLC:      {name: "ohlc", typ: schema.EventKlineLive, slot: newSlot[krOHLCMsg]},
 		krExec:      {name: "executions", typ: schema.EventExecReport, slot: newSlot[krExecMsg]},
 		krBookSnap:  {name: "book", typ: schema.EventBookSnapshot, slot: newSlot[krBookMsg]},
@@ -385,7 +385,10 @@ func (m *krTickerMsg) fill(f *filler) {
 	x := &f.ev.Ticker
 	f.need("bid", m.Bid.ok) // Kraken WebSocket v2 "ticker": always sent
 	f.need("ask", m.Ask.ok)
-	f.need("last", m.Last.ok)
+	// "last": "Last traded price (only guaranteed if traded within the
+	// past 24 hours)" (Kraken WebSocket v2 "ticker"): a quiet pair's
+	// ticker may come without it, and its best bid/ask must still be
+	// served. Absent, Ticker.Last stays zero (not sent).
 	f.needAll(keySent{"bid_qty", m.BidQty.ok}, keySent{"ask_qty", m.AskQty.ok}, keySent{"volume", m.Volume.ok},
 		keySent{"low", m.Low.ok}, keySent{"high", m.High.ok}, keySent{"change", m.Change.ok}, keySent{"change_pct", m.ChangePct.ok})
 	f.symbol("symbol", &m.Symbol)

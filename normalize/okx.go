@@ -70,7 +70,7 @@ var okxSpec = venueSpec{
 	tradeIDs:   true,
 	kinds: []kind{
 		oxTrade:          {name: "trades", typ: schema.EventTrade, slot: newSlot[okxTradeMsg]},
-		oxTicker:         {name: "tickers", typ: schema.EventTicker, slot: newSlot[okxTickerMsg]},
+		oxTicker:         {name: "tickers", typ: schema.EventTicker, latest: true, slot: newSlot[okxTickerMsg]},
 		oxBBO:            {name: "bbo-tbt", typ: schema.EventBBO, latest: true, slot: newSlot[okxBookMsg]},
 		oxBookSnap:       {name: "books", typ: schema.EventBookSnapshot, book: true, slot: newSlot[okxBookMsg]},
 		oxBookDiff:       {name: "books", typ: schema.EventBookUpdate, book: true, slot: newSlot[okxBookMsg]},

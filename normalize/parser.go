@@ -64,9 +64,9 @@ type Parser struct {
 	syms    *Symbols
 	slots   []slot // a reused decode struct per message kind
 	fill    filler
-	books   map[bookView]*continuity.Stream // book streams by interned symbol and depth
-	conns   [2]connSeq                      // the connections' own sequences (Coinbase): a rotation's two
-	connNew int                             // index in conns of the connection that sent last
+	books   map[bookView]*bookState // book streams by interned symbol and depth
+	conns   [2]connSeq              // the connections' own sequences (Coinbase): a rotation's two
+	connNew int                     // index in conns of the connection that sent last
 	tickers map[string]schema.Ticker
 	refused refusedReports     // execution reports refused and not announced yet (execloss.go)
 	raw     schema.ProviderRaw // the current message, split from its envelope
@@ -99,7 +99,7 @@ type Parser struct {
 	// trades: where each trade stream stands, for repeats (trades.go);
 	// tradeFrame: the marks as they were before the current frame.
 	trades     map[tradeKey]tradeMark
-	quotes     map[tradeKey]quoteMark // quotes.go
+	quotes     map[quoteKey]quoteMark // quotes.go
 	tradeFrame []frameMark
 	// fills: the fills of our orders delivered lately, for repeats
 	// (private.go).
@@ -202,9 +202,10 @@ type kind struct {
 	book  bool             // a book diff: check its sequence; a snapshot: restart it
 	ctl   schema.ControlKind
 	merge mergeMode // tickers sent as a snapshot then changed fields
-	// latest: a quote (best bid/offer or ticker) whose SeqProvider is the
-	// venue's number of the symbol's stream, not the connection's: one not
-	// newer than the last delivered is dropped (quotes.go).
+	// latest: a quote (best bid/offer, ticker, mark price, book top)
+	// whose SeqProvider is the venue's number of the symbol's stream (not
+	// the connection's) or 0, and whose ExchangeTS is the time of the fact
+	// or 0: one not newer than the last delivered is dropped (quotes.go).
 	latest bool
 	slot   func() slot
 }
@@ -426,7 +427,10 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		ev := &p.bareEv
 		ev.Book.Bids, ev.Book.Asks = ev.Book.Bids[:0], ev.Book.Asks[:0]
 		if err := p.slots[k].decode(p, payload, ev); err != nil {
-			return p.resplitOr(err)
+			if p.resplitRun(err) {
+				return errResplit
+			}
+			return err
 		}
 		return nil
 	}
@@ -451,9 +455,8 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 			continue
 		}
 		if err := s.decode(p, part, ev); err != nil {
-			if i == 0 && p.resplitOr(err) == errResplit {
+			if i == 0 && p.resplitRun(err) {
 				p.release(ev, pooled)
-				p.stats.messages.Add(^uint64(0)) // counted again when resplit
 				return errResplit
 			}
 			field, cause := decodeError(err)
@@ -475,7 +478,7 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 			f.fail(f.symKey, err)
 		}
 	}
-	if kd.latest && f.err == nil && p.staleQuote(k, ev) {
+	if kd.latest && f.err == nil && p.staleQuote(k, ev, payload) {
 		p.release(ev, pooled) // before a delta is merged: it was, when first delivered
 		return nil
 	}
@@ -518,9 +521,23 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		}
 	}
 	if !pooled {
+		if kd.book { // its subscribers' book lost it: a snapshot repairs it
+			p.bookStream(ev.Symbol, ev.Book.Depth).broken = true
+		}
 		return p.dropped(ctx, ev)
 	}
 	return p.publish(ctx, ev)
+}
+
+// resplitRun reports whether err, a run's decode error, asks for the
+// frame to be split again (resplitOr); the run's count is then taken
+// back, the message being counted again when resplit.
+func (p *Parser) resplitRun(err error) bool {
+	if p.resplitOr(err) != errResplit {
+		return false
+	}
+	p.stats.messages.Add(^uint64(0))
+	return true
 }
 
 // bookLost publishes the gap marker of a book message dropped for cause
@@ -682,17 +699,50 @@ func (p *Parser) startDelta(ev *schema.CanonicalEvent, streamSym []byte) {
 }
 
 // bookStream returns the continuity state of sym's book stream at depth.
-func (p *Parser) bookStream(sym string, depth int) *continuity.Stream {
+func (p *Parser) bookStream(sym string, depth int) *bookState {
 	key := bookView{sym, depth}
 	st, ok := p.books[key]
 	if !ok {
 		if p.books == nil {
-			p.books = make(map[bookView]*continuity.Stream)
+			p.books = make(map[bookView]*bookState)
 		}
-		st = &continuity.Stream{Rule: p.spec.continuity}
+		st = &bookState{Stream: continuity.Stream{Rule: p.spec.continuity}}
 		p.books[key] = st
 	}
 	return st
+}
+
+// bookState is a book stream's continuity and the exchange time of its
+// last message delivered.
+type bookState struct {
+	continuity.Stream
+	ts int64
+	// broken: a gap since the stream's last snapshot; a snapshot, older
+	// or not, is then what repairs the book.
+	broken bool
+}
+
+// olderSnapshot reports whether a snapshot whose last id is last, at
+// exchange time ts, is older than the stream's position: a lower id at a
+// time strictly before the last message delivered — an unaligned
+// rotation's or a reconnection's overlap, which would restart the book at
+// an older state than one served (contract 4). Only where the venue
+// numbers a symbol's book alike on every connection and a numbering
+// started again comes later (OKX seqId, lower after a maintenance: OKX v5
+// "Order book channel"; Bybit u, 1 after a restart, "please overwrite
+// your local orderbook": Bybit v5 "Orderbook", never dropped). An equal
+// id is the same state (Bybit level 1 pushed again after 3 s unchanged)
+// and an equal time may be another update: both delivered. A stream that
+// lost messages since its last snapshot takes any snapshot: it repairs
+// the book.
+func (st *bookState) olderSnapshot(last uint64, ts int64) bool {
+	switch {
+	case st.Rule == continuity.Bybit && last == 1:
+		return false
+	case st.Rule != continuity.OKX && st.Rule != continuity.Bybit:
+		return false
+	}
+	return !st.broken && st.Known() && last != 0 && last < st.Last() && ts != 0 && ts < st.ts
 }
 
 // checkBook applies the venue's continuity rule to a book message: a
@@ -704,6 +754,11 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 	st := p.bookStream(ev.Symbol, ev.Book.Depth)
 	b := &ev.Book
 	if ev.Type == schema.EventBookSnapshot {
+		if st.olderSnapshot(b.LastSeq, ev.ExchangeTS) {
+			p.stats.repeats.Add(1)
+			return false, nil
+		}
+		st.ts, st.broken = ev.ExchangeTS, false
 		if p.spec.continuity == continuity.Binance {
 			// Binance's only book snapshot is the REST one
 			// (HandleSnapshot), fetched while the diffs run: those
@@ -715,11 +770,15 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 		return true, nil
 	}
 	r := st.Step(continuity.IDs{First: b.FirstSeq, Last: b.LastSeq, Prev: b.PrevSeq})
+	if r.Verdict != continuity.Repeat {
+		st.ts = ev.ExchangeTS
+	}
 	switch r.Verdict {
 	case continuity.Repeat:
 		p.stats.repeats.Add(1)
 		return false, nil
 	case continuity.Gap:
+		st.broken = true
 		var count uint64
 		if r.MissingLast >= r.MissingFirst && r.MissingFirst != 0 && b.PrevSeq == 0 && p.spec.continuity != continuity.OKX {
 			count = r.MissingLast - r.MissingFirst + 1 // consecutive ids: a count
@@ -731,6 +790,7 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 		// data (Bybit u = 1: "please overwrite your local orderbook"):
 		// published as a diff, it would be merged into the stale book.
 		ev.Type = schema.EventBookSnapshot
+		st.broken = false
 	}
 	return true, nil
 }

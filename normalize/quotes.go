@@ -1,6 +1,10 @@
 package normalize
 
-import "github.com/meltica/meltica/schema"
+import (
+	"hash/maphash"
+
+	"github.com/meltica/meltica/schema"
+)
 
 // Quote repeats.
 //
@@ -21,38 +25,71 @@ import "github.com/meltica/meltica/schema"
 //   - Coinbase Exchange ticker "sequence", the product's (Coinbase Exchange
 //     WebSocket "Ticker channel").
 //
-// Coinbase Advanced Trade's sequence_num and Kraken v2's sequence number
-// the connection's messages, not the symbol's: they are not compared, nor
-// are quotes without a number (Binance miniTicker, OKX tickers, Kraken).
+//   - Binance partial depth "lastUpdateId" (spot) or "u" (USDⓈ-M, COIN-M),
+//     the book's update id, per view: depth5 and depth20 of one book are
+//     two streams numbered alike (Binance "Partial Book Depth Streams").
 //
-// The rule, per (interned symbol, stream) — a stream's snapshot and delta
-// kinds (Bybit tickers) share one mark (quoteStream) — against the last quote delivered:
-// a quote whose number is at most that quote's and whose exchange time is
-// not later is dropped (Stats.Repeats) — an equal number with an equal time
-// is the same quote again, and a lower one is older. A quote with a lower or
-// equal number but a later exchange time is delivered and its number
-// followed: the venue numbers again (OKX after a maintenance) or, for a
-// ticker, the same last trade with later statistics. A quote without an
-// exchange time (Binance spot bookTicker) is compared by its number alone
-// within quoteRepeatWindow of the last one delivered (IngestTS): a
-// rotation's repeats follow at once, while a venue that numbers again
-// (Binance's testnet is reset) is followed once the window passed, so a
-// stream is never silenced for longer. An IngestTS before the last one
-// delivered (the host's clock stepped back) is not compared: delivered.
+// Coinbase Advanced Trade's sequence_num and Kraken v2's sequence number
+// the connection's messages, not the symbol's: they are not compared.
+//
+// The rule, per (interned symbol, stream, view) — a stream's snapshot and
+// delta kinds (Bybit tickers) share one mark (quoteStream) — against the
+// last quote delivered: a quote whose number is at most that quote's and
+// whose exchange time is not later is dropped (Stats.Repeats) — an equal
+// number with an equal time is the same quote again, and a lower one is
+// older. A quote with a lower or equal number but a later exchange time is
+// delivered and its number followed: the venue numbers again (OKX after a
+// maintenance) or, for a ticker, the same last trade with later
+// statistics. A quote without an exchange time (Binance spot bookTicker
+// and partial depth) is compared by its number alone within
+// quoteRepeatWindow of the last one delivered (IngestTS): a rotation's
+// repeats follow at once, while a venue that numbers again (Binance's
+// testnet is reset) is followed once the window passed, so a stream is
+// never silenced for longer. An IngestTS before the last one delivered
+// (the host's clock stepped back) is not compared: delivered.
+//
+// Quotes the venue does not number but stamps with the time of the fact
+// are compared by that time: Binance 24hrMiniTicker and USDⓈ-M/COIN-M
+// markPriceUpdate "E" (event time; Binance "Individual Symbol Mini Ticker
+// Stream", "Mark Price Stream"), OKX tickers "ts" ("ticker data generation
+// time", OKX v5 "Tickers channel"), Kraken v2 ticker "timestamp" when sent.
+// One strictly older than the last delivered is dropped while within
+// quoteRepeatWindow (IngestTS) of it — a venue clock gone back is followed
+// after the window, never silenced for good —; one at the same time is
+// dropped only when its payload is byte-for-byte the last one's (a 64-bit
+// hash): two distinct updates may share a millisecond. Quotes with neither
+// a number nor such a time are not compared: Kraken v1 and a v2 ticker
+// without "timestamp", and Coinbase Advanced Trade ticker, whose only time
+// is its frame's, stamped per connection.
 //
 // State: one mark per (symbol, kind), bounded by the symbol registry; no
 // allocation once a symbol was seen.
 
-// quoteRepeatWindow bounds how long a quote without an exchange time is
-// compared by its number alone (nanoseconds of IngestTS).
+// quoteRepeatWindow bounds how long a quote is compared by its number
+// alone (no exchange time), and how long a venue's clock gone back
+// silences an unnumbered stream (nanoseconds of IngestTS).
 const quoteRepeatWindow = 5_000_000_000
+
+// quoteKey names a quote stream: its interned symbol, its kind
+// (quoteStream) and its view (Book.Depth: Binance depth5 and depth20 are
+// two views of one book, numbered alike).
+type quoteKey struct {
+	sym   string
+	kind  uint16
+	depth int32
+}
 
 // quoteMark is the last quote delivered of a symbol's stream.
 type quoteMark struct {
 	seq    uint64
-	ts     int64 // ExchangeTS
-	ingest int64 // IngestTS
+	ts     int64  // ExchangeTS
+	ingest int64  // IngestTS
+	sum    uint64 // an unnumbered quote's payload hash (quoteSeed)
 }
+
+// quoteSeed hashes unnumbered quotes' payloads: the same bytes at the same
+// exchange time are the same quote again.
+var quoteSeed = maphash.MakeSeed()
 
 // quoteStream returns the kind whose mark k's quotes share: the first
 // latest kind of k's name. A stream sent as a snapshot then deltas (Bybit
@@ -71,34 +108,52 @@ func (p *Parser) quoteStream(k int) int {
 	return k
 }
 
-// staleQuote reports whether ev, a quote of kind k, is not newer than the
-// last one delivered (it is then to be dropped; it is counted); otherwise
-// it records ev as delivered.
-func (p *Parser) staleQuote(k int, ev *schema.CanonicalEvent) bool {
-	seq := ev.SeqProvider
-	if seq == 0 {
-		return false
+// staleQuote reports whether ev, a quote of kind k sent as payload, is not
+// newer than the last one delivered (it is then to be dropped; it is
+// counted); otherwise it records ev as delivered.
+func (p *Parser) staleQuote(k int, ev *schema.CanonicalEvent, payload []byte) bool {
+	seq, ts := ev.SeqProvider, ev.ExchangeTS
+	if seq == 0 && ts == 0 {
+		return false // neither a number nor a time: nothing to compare
 	}
-	key := tradeKey{sym: ev.Symbol, kind: uint16(p.quoteStream(k))}
+	var sum uint64
+	if seq == 0 {
+		sum = maphash.Bytes(quoteSeed, payload)
+	}
+	key := quoteKey{sym: ev.Symbol, kind: uint16(p.quoteStream(k)), depth: int32(ev.Book.Depth)}
 	m, known := p.quotes[key]
-	if known && seq <= m.seq {
-		ts := ev.ExchangeTS
-		older := ts <= m.ts
-		if ts == 0 || m.ts == 0 {
-			// IngestTS is the host's wall clock: one stepped back
-			// tells nothing, and compared it would silence the stream
-			// for as long as the step.
-			d := ev.IngestTS - m.ingest
-			older = d >= 0 && d < quoteRepeatWindow
-		}
-		if older {
-			p.stats.repeats.Add(1)
-			return true
-		}
+	if known && m.older(seq, ts, ev.IngestTS, sum) {
+		p.stats.repeats.Add(1)
+		return true
 	}
 	if p.quotes == nil {
-		p.quotes = make(map[tradeKey]quoteMark)
+		p.quotes = make(map[quoteKey]quoteMark)
 	}
-	p.quotes[key] = quoteMark{seq: seq, ts: ev.ExchangeTS, ingest: ev.IngestTS}
+	p.quotes[key] = quoteMark{seq: seq, ts: ts, ingest: ev.IngestTS, sum: sum}
 	return false
+}
+
+// older reports whether a quote (its number, exchange time, IngestTS and,
+// unnumbered, payload hash) is not newer than m, the last delivered.
+func (m *quoteMark) older(seq uint64, ts, ingest int64, sum uint64) bool {
+	// IngestTS is the host's wall clock: one stepped back tells nothing,
+	// and compared it would silence the stream for as long as the step.
+	d := ingest - m.ingest
+	recent := d >= 0 && d < quoteRepeatWindow
+	if seq == 0 {
+		switch {
+		case ts == m.ts:
+			return sum == m.sum // the same bytes again; else a distinct update
+		case ts < m.ts:
+			return recent
+		}
+		return false
+	}
+	if seq > m.seq {
+		return false
+	}
+	if ts == 0 || m.ts == 0 {
+		return recent
+	}
+	return ts <= m.ts
 }

@@ -55,41 +55,51 @@ var quoteCases = []quoteCase{
 // sequence (quotes.go); a lower number with a later time is the venue
 // numbering again, and is followed.
 func TestS28QuoteNeverOlderThanDelivered(t *testing.T) {
-	steps := []struct {
-		seq       uint64
-		ms        int64
-		delivered bool
-	}{
-		{100, 2000, true},
-		{99, 1999, false},  // older
-		{100, 2000, false}, // the same quote again
-		{100, 2001, true},  // the same number, later (a ticker's statistics)
-		{5, 3000, true},    // numbered again, later
-		{6, 3001, true},
-		{5, 3000, false},
+	steps := []quoteStep{
+		{100, 2000, 1, true},
+		{99, 1999, 2, false},  // older
+		{100, 2000, 3, false}, // the same quote again
+		{100, 2001, 4, true},  // the same number, later (a ticker's statistics)
+		{5, 3000, 5, true},    // numbered again, later
+		{6, 3001, 6, true},
+		{5, 3000, 7, false},
 	}
 	for _, c := range quoteCases {
-		t.Run(string(c.venue)+" "+c.name, func(t *testing.T) {
-			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
-			sink := &recSink{events: events}
-			p := newVenueParser(c.venue, events, sink)
-			var want []uint64
-			for i, s := range steps {
-				require.NoError(t, p.HandleBytes(context.Background(), []byte(c.msg(s.seq, s.ms)), int64(i+1)))
-				if s.delivered {
-					want = append(want, s.seq)
-				}
-			}
-			var got []uint64
-			for _, ev := range sink.got {
-				got = append(got, ev.SeqProvider)
-			}
-			require.Equal(t, want, got)
-			require.Equal(t, uint64(3), p.Stats().Repeats)
-			require.Zero(t, p.Stats().Errors)
-			require.Zero(t, events.Stats().InUse)
-		})
+		t.Run(string(c.venue)+" "+c.name, func(t *testing.T) { runQuoteSteps(t, c, steps, 3) })
 	}
+}
+
+// quoteStep is a message of a quoteCase (its number or variant, its
+// exchange time, its IngestTS) and whether it must be delivered.
+type quoteStep struct {
+	seq       uint64
+	ms        int64
+	ingest    int64
+	delivered bool
+}
+
+// runQuoteSteps feeds c's messages of steps to a new parser: exactly the
+// steps marked delivered are published, in order, the others counted as
+// repeats.
+func runQuoteSteps(t *testing.T, c quoteCase, steps []quoteStep, repeats uint64) {
+	t.Helper()
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	sink := &recSink{events: events}
+	p := newVenueParser(c.venue, events, sink)
+	var want, got []int64
+	for _, s := range steps {
+		require.NoError(t, p.HandleBytes(context.Background(), []byte(c.msg(s.seq, s.ms)), s.ingest))
+		if s.delivered {
+			want = append(want, s.ms*1e6)
+		}
+	}
+	for _, ev := range sink.got {
+		got = append(got, ev.ExchangeTS)
+	}
+	require.Equal(t, want, got)
+	require.Equal(t, repeats, p.Stats().Repeats)
+	require.Zero(t, p.Stats().Errors)
+	require.Zero(t, events.Stats().InUse)
 }
 
 // A Binance spot bookTicker has no time: it is compared by "u" alone within
@@ -155,24 +165,32 @@ func TestS28QuoteZeroAllocs(t *testing.T) {
 	}
 	for _, c := range quoteCases {
 		t.Run(string(c.venue)+" "+c.name, func(t *testing.T) {
-			events := schema.NewPools(nil).Events
-			sink := &putSink{events: events}
-			p := newVenueParser(c.venue, events, sink)
-			ctx := context.Background()
-			msgs := make([][]byte, 256)
-			for i := range msgs {
-				msgs[i] = []byte(c.msg(uint64(1000+i), int64(5000+i)))
-			}
-			require.NoError(t, p.HandleBytes(ctx, msgs[0], 1))
-			i := 1
-			allocs := testing.AllocsPerRun(200, func() {
-				if err := p.HandleBytes(ctx, msgs[i], 1); err != nil {
-					t.Fatal(err)
-				}
-				i++
-			})
-			require.Zero(t, allocs)
-			require.Equal(t, 202, sink.n, "every newer quote delivered")
+			requireQuoteZeroAllocs(t, c.venue, func(i int) string { return c.msg(uint64(1000+i), int64(5000+i)) })
 		})
 	}
+}
+
+// requireQuoteZeroAllocs parses msg(i), 256 newer quotes of one stream,
+// and requires no allocation once the first was seen, and every quote
+// delivered.
+func requireQuoteZeroAllocs(t *testing.T, venue schema.Venue, msg func(i int) string) {
+	t.Helper()
+	events := schema.NewPools(nil).Events
+	sink := &putSink{events: events}
+	p := newVenueParser(venue, events, sink)
+	ctx := context.Background()
+	msgs := make([][]byte, 256)
+	for i := range msgs {
+		msgs[i] = []byte(msg(i))
+	}
+	require.NoError(t, p.HandleBytes(ctx, msgs[0], 1))
+	i := 1
+	allocs := testing.AllocsPerRun(200, func() {
+		if err := p.HandleBytes(ctx, msgs[i], 1); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	})
+	require.Zero(t, allocs)
+	require.Equal(t, 202, sink.n, "every newer quote delivered")
 }
