@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -192,21 +193,30 @@ type store struct {
 	matched uint64  // subscriptions matched against a stream, for tests: the work of learning
 }
 
-// sketch remembers, in a fixed size, the streams an index learned lately:
+// sketch remembers, in a fixed size, the streams recorded in it lately:
 // one 16-bit fingerprint of a stream in a slot chosen by its hash, which
 // a later stream landing in the slot overwrites. A stream found in it was
-// learned before (a false match of another stream: about 1 in 65,536); a
-// stream learned again after N others is still found with a chance of
-// about exp(-N / returnSlots): 68% after 100k, 37% after 2^18. Its slots
-// are made a page (512 bytes) at a time, when first written, so that no
-// lookup allocates more than a page of it (and the 8 KiB of page
-// pointers once).
+// recorded before (a false match of another stream: about 1 in 65,536); a
+// stream recorded again after N others is still found with a chance of
+// about exp(-N / slots): for the route index's (returnSlots) 68% after
+// 100k, 37% after 2^18. Its slots are made a page (512 bytes) at a time,
+// when first written, so that no lookup allocates more than a page of it
+// (and the page pointers, 8 bytes per page, once).
 type sketch struct {
 	seed  maphash.Seed
-	pages [returnSlots / sketchPage]*[sketchPage]uint16
+	pages []*[sketchPage]uint16
 }
 
 const sketchPage = 256 // slots: 512 bytes
+
+// newSketch returns an empty sketch of at least slots slots (whole pages,
+// at least one).
+func newSketch(slots int) *sketch {
+	return &sketch{seed: maphash.MakeSeed(), pages: make([]*[sketchPage]uint16, max(1, (slots+sketchPage-1)/sketchPage))}
+}
+
+// size returns the sketch's slots.
+func (sk *sketch) size() int { return len(sk.pages) * sketchPage }
 
 // routes is one generation of learned routes: routeKey → *route.
 type routes struct {
@@ -261,7 +271,10 @@ func (sk *sketch) place(k routeKey) (i uint64, fp uint16) {
 	}
 	h.Write(b[:])
 	x := h.Sum64()
-	return x % returnSlots, uint16(x>>48) | 1 // 0: an empty slot
+	// The slot from the high bits (x scaled to the slots), the
+	// fingerprint from the low ones.
+	i, _ = bits.Mul64(x, uint64(sk.size()))
+	return i, uint16(x) | 1 // 0: an empty slot
 }
 
 const (
@@ -374,7 +387,7 @@ func (ix *index) learn(k routeKey) []*Subscription {
 		ix.old = g
 		ix.cur.Store(new(routes))
 		if ix.seen == nil {
-			ix.seen = &sketch{seed: maphash.MakeSeed()}
+			ix.seen = newSketch(returnSlots)
 		}
 	}
 	return r.subs

@@ -1,7 +1,6 @@
 package dispatch
 
 import (
-	"hash/maphash"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -115,6 +114,7 @@ type Subscription struct {
 	hand       int                                 // the sweep's next place in slotList
 	born       uint64                              // slots made with minSlots held for streams new to the sweep: its clock
 	forgot     *sketch                             // the streams whose slots the sweep forgot; nil until it first does
+	forgotPrev *sketch                             // the one forgot replaced when the slots outgrew it; nil if none
 	gaps       map[routeKey]*marker                // gap markers waiting, by the stream they report on
 	stale      map[routeKey]*schema.CanonicalEvent // markers of quotes dropped past quoteBound, queued on the critical lane, by (venue, type)
 	quoteBound int                                 // the most quotes queued: maxQuotes (a test's less)
@@ -386,7 +386,7 @@ func (s *Subscription) coalesceLocked(cl *clones) (fresh bool, report news) {
 	k := keyOf(ev)
 	sl := s.slots[k]
 	if sl == nil {
-		s.sweepSlotsLocked(s.forgot == nil || !s.forgot.has(k))
+		s.sweepSlotsLocked(!s.forgottenLocked(k))
 		sl = &slot{key: k, at: len(s.slotList)}
 		s.slots[k] = sl
 		s.slotList = append(s.slotList, sl)
@@ -479,11 +479,17 @@ func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 // when they came back, they aged the rest in turn, and each quote found
 // its slot forgotten and made it again, for good (an allocation and a map
 // insertion per quote). The forgotten streams are remembered in a sketch
-// of fixed size (2^18 16-bit fingerprints, at most 512 KiB, made 512
-// bytes a page as written, once the sweep first forgets a slot): one
-// found in it on its return does not tick the clock; one it lost (another
+// sized to the slots held (1.5 × forgotSlots 16-bit fingerprints per slot
+// held when the sweep first forgets one, made 512 bytes a page as
+// written; a new one sized likewise replaces it when the slots held
+// outgrow forgotSlots per slot, the one replaced still read until the
+// next: at most 20 bytes per slot held, of the ~300 a slot costs): a
+// stream forgotten is found on its return with a chance of at least
+// exp(-N / (forgotSlots × slots held)) after N others were forgotten. One found does not tick the clock; one it lost (another
 // stream's fingerprint written over its own) is new again, and a new
-// stream taken for a forgotten one (about 1 in 65,536) ticks nothing. So
+// stream taken for a forgotten one (about 1 in 65,536) ticks nothing.
+// (A sketch of 2^18 for every subscription cost 512 KiB each once its
+// sweep had forgotten a few thousand slots.) So
 // the slots held are at most the bound above plus the forgotten streams
 // that quote again — streams that keep quoting, however rarely.
 func (s *Subscription) sweepSlotsLocked(tick bool) {
@@ -504,8 +510,10 @@ func (s *Subscription) sweepSlotsLocked(tick bool) {
 			continue
 		}
 		// Forget it: the last slot takes its place, to be visited next.
-		if s.forgot == nil {
-			s.forgot = &sketch{seed: maphash.MakeSeed()}
+		if s.forgot == nil || s.forgot.size() < forgotSlots*len(s.slotList) {
+			// Sized to the slots held: a sketch of 2^18 for every
+			// subscription was 512 KiB each, 512 MB for 1,000.
+			s.forgot, s.forgotPrev = newSketch(forgotSlots*len(s.slotList)*3/2), s.forgot
 		}
 		s.forgot.saw(sl.key)
 		delete(s.slots, sl.key)
@@ -515,6 +523,16 @@ func (s *Subscription) sweepSlotsLocked(tick bool) {
 		s.slotList[last] = nil
 		s.slotList = s.slotList[:last]
 	}
+}
+
+// forgotSlots is the sketch slots per slot held that remember the streams
+// the sweep forgot: 2 bytes each, against the ~300 a slot costs.
+const forgotSlots = 4
+
+// forgottenLocked tells whether the sweep forgot the slot of stream k
+// lately (see sweepSlotsLocked).
+func (s *Subscription) forgottenLocked(k routeKey) bool {
+	return (s.forgot != nil && s.forgot.has(k)) || (s.forgotPrev != nil && s.forgotPrev.has(k))
 }
 
 // discardStaleLocked drops the coalescable events queued before gap
