@@ -119,10 +119,14 @@
 // (schema.Kline.Interval), so that Binance's 1 m and 1 h candles coalesce
 // apart and each book view gets gap markers of its own — the first time the stream is published and
 // keeps the answer in a concurrent map (sync.Map) read without a lock. A
-// Subscribe keeps what was learned: a stream's route is brought up to date
-// on its next Publish by matching it against the subscriptions added since
-// (the last 64; one against every subscription before); an Unsubscribe
-// starts afresh, as a route kept would keep the subscription gone alive.
+// Subscribe or an Unsubscribe keeps what was learned: a stream's route is
+// brought up to date on its next Publish by the changes since (the last
+// 64): matched against the subscriptions added, the ones gone taken out
+// (an Unsubscribe started afresh before: a burst of every stream learned
+// again). A route kept holds a subscription gone until its stream
+// publishes again, or for at most 64 more Unsubscribes (then the routes
+// are swept of them); what it holds is a shell, its queues released when
+// it stopped.
 // Learning a stream
 // matches every subscription once and inserts one entry: no Publish copies
 // the routes learned before (a promotion that copied them all stalled one
@@ -144,7 +148,8 @@
 // Publish sweeps more than 4 slots and a subscription holds at most about
 // four times the slots of the streams that keep quoting (or 8,192); a
 // stream whose slot was forgotten and that quotes again does not count as
-// new (a fixed-size sketch remembers them), so streams that first quote
+// new (a sketch of 4–6 fingerprints, 2 bytes each, per slot held
+// remembers them), so streams that first quote
 // all at once, more than 4,096, keep their slots from their second round
 // on. A stream that keeps publishing keeps both.
 //

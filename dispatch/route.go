@@ -119,26 +119,39 @@ func (m *matcher) match(k routeKey) bool {
 // is published, by matching every subscriber once; later events of the
 // stream find it without a lock.
 //
-// A Subscribe adds one subscription to the routes it matches and leaves
-// the others as they were, so the routes learned stay valid but for that
-// one: the indexes of one dispatcher share what they learned (store), each
-// route tagged with the index it was made for (its epoch), and an index
-// keeps the subscriptions added since the store began (log, the last
-// maxChanges of them). A route of an earlier epoch is brought up to date
-// on its stream's next Publish by matching the stream against those
-// subscriptions alone, not against every subscription again (each
-// Subscribe used to start an empty index: S streams × N subscriptions of
-// matching after it, on the publisher's goroutine). One older than the
-// log is learned by matching. An Unsubscribe still starts an empty store:
-// a route kept from before it would keep the subscription gone, and the
-// queues it held, alive until its stream published again or two
-// generations passed — without end for streams that never come back.
+// A Subscribe or an Unsubscribe changes a route by one subscription at
+// most, so the routes learned stay valid but for that one: the indexes of
+// one dispatcher share what they learned (store), each route tagged with
+// the index it was made for (its epoch), and an index keeps the changes
+// that led to it (log, the last maxChanges of them). A route of an earlier
+// epoch is brought up to date on its stream's next Publish by those
+// changes alone: a subscription added is matched against the stream, one
+// removed is taken out without matching; not by matching every
+// subscription again (each change used to start an empty index: S streams
+// × N subscriptions of matching after it, on the publisher's goroutine, a
+// burst of misses after every Unsubscribe). One older than the log is
+// learned by matching. A route kept holds the subscriptions that left
+// until its stream publishes again: a subscription releases its queues
+// when it stops (what a route holds of it is its shell), and every
+// maxGone Unsubscribes the routes still holding some are rewritten
+// without them (sweepGone), so that routes of streams that never publish
+// again do not keep them for ever.
 type index struct {
 	*store
 	subs  []*Subscription // in subscription order
 	epoch uint64          // this set of subscribers; routes of another are brought up to date
-	log   []*Subscription // the subscriptions added that led to epoch, the last one last: log[i] made epoch-len(log)+i+1
+	log   []change        // the changes that led to epoch, the last one last: log[i] made epoch-len(log)+i+1
 }
+
+// change is a subscription added to the subscribers, or removed (gone).
+type change struct {
+	s    *Subscription
+	gone bool
+}
+
+// maxGone is how many Unsubscribes may pass before the routes still
+// holding the subscriptions that left are rewritten without them.
+const maxGone = 64
 
 // maxChanges is how many Subscribes an index keeps to bring a route up to
 // date: a stream that publishes again after more is learned by matching.
@@ -191,6 +204,7 @@ type store struct {
 	returns int     // of those, the ones the sketch saw learned before: streams that came back
 	seen    *sketch // the streams learned lately; nil until the first generation is full
 	matched uint64  // subscriptions matched against a stream, for tests: the work of learning
+	gone    int     // Unsubscribes since the routes were last swept of the subscriptions gone; under Dispatcher.mu
 }
 
 // sketch remembers, in a fixed size, the streams recorded in it lately:
@@ -305,10 +319,17 @@ func newIndex(subs []*Subscription) *index {
 	return &index{store: st, subs: subs}
 }
 
-// with returns the index of subs, ix's subscribers and s, the newest,
-// sharing what ix learned.
-func (ix *index) with(subs []*Subscription, s *Subscription) *index {
-	log := append(ix.log, s)
+// with returns the index of subs, ix's subscribers changed by c (a
+// subscription added is the newest), sharing what ix learned. Called under
+// Dispatcher.mu.
+func (ix *index) with(subs []*Subscription, c change) *index {
+	if c.gone {
+		if ix.gone++; ix.gone >= maxGone {
+			ix.gone = 0
+			ix.sweepGone()
+		}
+	}
+	log := append(ix.log, c)
 	if len(log) > maxChanges {
 		log = log[len(log)-maxChanges:]
 	}
@@ -407,14 +428,52 @@ func (ix *index) update(k routeKey, r *route) *route {
 		return nil
 	}
 	subs := r.subs
-	for _, s := range ix.log[r.epoch-from:] {
+	for _, c := range ix.log[r.epoch-from:] {
+		if c.gone {
+			if i := slices.Index(subs, c.s); i >= 0 {
+				subs = slices.Delete(slices.Clone(subs), i, i+1)
+				if len(subs) == 0 {
+					subs = nil // as matching nothing gives
+				}
+			}
+			continue
+		}
 		ix.matched++
-		if s.m.match(k) {
+		if c.s.m.match(k) {
 			// The newest subscription: the last in subscription order.
-			subs = append(slices.Clip(subs), s)
+			subs = append(slices.Clip(subs), c.s)
 		}
 	}
 	return &route{subs: subs, epoch: ix.epoch}
+}
+
+// sweepGone rewrites the routes of both generations that hold a
+// subscription no longer subscribed, without it, each in its epoch: a
+// Publish through that epoch's index would find it stopped and queue
+// nothing for it. It takes O(routes) on the Unsubscribe's goroutine, once
+// every maxGone Unsubscribes, and no lock a lookup takes (a route learned
+// meanwhile through an index from before the change may hold one still,
+// until the next sweep).
+func (ix *index) sweepGone() {
+	ix.mu.Lock()
+	gens := [2]*routes{ix.cur.Load(), ix.old}
+	ix.mu.Unlock()
+	for _, g := range gens {
+		if g == nil {
+			continue
+		}
+		g.m.Range(func(k, v any) bool {
+			r := v.(*route)
+			if slices.ContainsFunc(r.subs, (*Subscription).unlisted) {
+				kept := slices.Clip(slices.DeleteFunc(slices.Clone(r.subs), (*Subscription).unlisted))
+				if len(kept) == 0 {
+					kept = nil
+				}
+				g.m.CompareAndSwap(k, v, &route{subs: kept, epoch: r.epoch})
+			}
+			return true
+		})
+	}
 }
 
 // size returns the routes the index holds, both generations, for tests.

@@ -125,6 +125,7 @@ type Subscription struct {
 	scanned    uint64                              // waiting markers and queued slots looked at, for tests: the work of a pop or a gap marker
 
 	panics atomic.Uint64
+	gone   atomic.Bool // no longer among the dispatcher's subscribers (routes are swept of it)
 }
 
 type subState uint8
@@ -908,6 +909,10 @@ func (s *Subscription) handlerPanicked(ev *schema.CanonicalEvent, v any, stack [
 func (s *Subscription) drain() { startDrain(&s.mu, &s.state, s.wake) }
 
 // stopped reports whether stop was called.
+// unlisted tells whether s is no longer among its dispatcher's
+// subscribers.
+func (s *Subscription) unlisted() bool { return s.gone.Load() }
+
 func (s *Subscription) stopped() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -930,8 +935,11 @@ func (s *Subscription) stop() uint64 {
 	}
 	s.coalN = 0
 	s.pending.reset()
-	clear(s.gaps)
-	clear(s.stale)
+	// Nothing is queued once stopped: the queues' memory goes, also while
+	// a route learned before the Unsubscribe still holds s (see index).
+	s.crit, s.ord, s.coal = ring[*schema.CanonicalEvent]{}, ring[ordered]{}, ring[queued]{}
+	s.slots, s.slotList, s.forgot, s.forgotPrev = nil, nil, nil, nil
+	s.gaps, s.stale = nil, nil
 	s.counters.Discarded += n
 	s.mu.Unlock()
 	signal(s.wake)                            // parked: it wakes, sees stateStopped and exits
