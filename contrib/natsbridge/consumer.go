@@ -617,7 +617,7 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 		// here, it is announced by the next one like any other loss.
 		c.scratch.Reset()
 		if seq, run, err := c.dec.DecodeRun(data, &c.scratch); err == nil && seq != 0 {
-			if ss := c.seqOf(viewOf(streamKey{c.scratch.Venue, c.scratch.Symbol, streamType(&c.scratch)}, &c.scratch)); !ss.known {
+			if ss := c.seqOf(numbered(data, &c.scratch)); !ss.known {
 				ss.last, ss.run, ss.known = seq-1, run, true
 				ss.midway = seq > 1 && c.seqs.evicted > 0
 			}
@@ -634,6 +634,19 @@ func streamType(ev *schema.CanonicalEvent) schema.EventType {
 		return t
 	}
 	return ev.Type
+}
+
+// numbered returns what the bridge sequence of ev, decoded from data,
+// counts in: its view of its stream (layout 8), or its stream, views
+// together (layouts 7 and 6, numbered so by their Publishers): checked
+// per view, two views of a layout-7 stream interleaved read as a loss at
+// every message.
+func numbered(data []byte, ev *schema.CanonicalEvent) viewKey {
+	sk := streamKey{ev.Venue, ev.Symbol, streamType(ev)}
+	if wire.PerView(data) {
+		return viewOf(sk, ev)
+	}
+	return viewKey{streamKey: sk}
 }
 
 // seqOf returns the sequence state of a view of a stream (valid until the
@@ -664,7 +677,7 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		c.noteVenue(ev.Venue)
 	}
 	if typ := streamType(ev); seq != 0 && !typ.Coalescable() && !typ.Critical() {
-		vk := viewOf(streamKey{ev.Venue, ev.Symbol, typ}, ev)
+		vk := numbered(data, ev)
 		ss := c.seqOf(vk)
 		last, lastRun, known, midway := ss.last, ss.run, ss.known, ss.midway
 		if !known {
