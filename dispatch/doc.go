@@ -183,16 +183,18 @@
 //     subscriber held still while new streams keep coming (options listed
 //     by the thousand) would otherwise grow it without end. Past that the
 //     quote queued first is dropped (counted in Stats.Coalesced) and
-//     announced by a gap marker about every symbol of its venue and type
-//     (Symbol "", Control.GapType the type, GapSource
+//     announced by a gap marker about its stream (its Symbol and view:
+//     Book.Depth, Kline.Interval; Control.GapType the type, GapSource
 //     GapSubscriberQueue, GapCount the quotes dropped) on the critical
-//     lane, so ahead of the stream's next quote; one per venue and type
-//     waits there, later drops merged into it. Naming no symbol, it tells
-//     of every stream of that venue and type, the ones not dropped too:
-//     a dispatcher it is published to again (a relay such as natsbridge
-//     carries it on) drops the quotes of that venue and type queued there
-//     (below), which then wait for their streams' next quotes — more lost
-//     than was, never less, and one marker however many streams.
+//     lane, so ahead of the stream's next quote; one per stream waits
+//     there, later drops of the stream merged into it. Past 256 such
+//     markers waiting, a stream without one is told by a marker about
+//     every symbol of its venue and type (Symbol ""), one per venue and
+//     type, likewise merged: the markers stay bounded. A dispatcher a
+//     marker is published to again (a relay such as natsbridge carries it
+//     on) drops the queued quotes of the stream it names there (below),
+//     and those of every symbol of the venue and type only when it names
+//     none — more lost than was, never less.
 //     A gap marker about a coalescable stream — of every symbol of the
 //     venue when it names none, and about every stream of its venue (and
 //     symbol) when it names no type (GapType schema.EventUnknown) —

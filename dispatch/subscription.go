@@ -116,8 +116,9 @@ type Subscription struct {
 	forgot     *sketch                             // the streams whose slots the sweep forgot; nil until it first does
 	forgotPrev *sketch                             // the one forgot replaced when the slots outgrew it; nil if none
 	gaps       map[routeKey]*marker                // gap markers waiting, by the stream they report on
-	stale      map[routeKey]*schema.CanonicalEvent // markers of quotes dropped past quoteBound, queued on the critical lane, by (venue, type)
+	stale      map[routeKey]*schema.CanonicalEvent // markers of quotes dropped past quoteBound, queued on the critical lane, by stream or (venue, type)
 	quoteBound int                                 // the most quotes queued: maxQuotes (a test's less)
+	staleBound int                                 // the most markers of stale streams waiting: maxStaleStreams (a test's less)
 	pending    markers                             // the same markers, the first due first
 	market     uint64                              // market data events delivered so far
 	counters   Stats                               // counters kept under mu, Delivered and WorstLag included
@@ -269,6 +270,7 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		coal:       newRing[queued](16),
 		slots:      make(map[routeKey]*slot),
 		quoteBound: maxQuotes,
+		staleBound: maxStaleStreams,
 	}
 	if s.handler == nil {
 		s.ch = make(chan *schema.CanonicalEvent)
@@ -414,14 +416,20 @@ func (s *Subscription) coalesceLocked(cl *clones) (fresh bool, report news) {
 // quoteBound are: a subscriber held still (its handler stuck) while new
 // streams keep coming (options listed by the thousand) would otherwise
 // queue one per stream without end. The subscriber is told: a gap marker
-// about every symbol of the quote's venue and type (Symbol "", GapType
-// the type, GapSource schema.GapSubscriberQueue, GapCount the quotes
-// dropped) on the critical lane, so ahead of any later quote of the
-// stream; one per (venue, type) waits there, and later drops merge into
-// it until it is delivered. A quote it never gets is announced, never
-// silently stale; what it gets is still each stream's latest. The marker
-// counts against CriticalBound as any critical event queued (it reports
-// whether it took the lane over, as pushCriticalLocked).
+// about the quote's stream (its Symbol and view, GapType its type,
+// GapSource schema.GapSubscriberQueue, GapCount the quotes dropped) on the
+// critical lane, so ahead of any later quote of the stream; one per stream
+// waits there, and later drops of the stream merge into it until it is
+// delivered. Past maxStaleStreams such markers waiting, a stream without
+// one gets a marker about every symbol of its venue and type (Symbol ""),
+// one per (venue, type), likewise merged: the markers waiting stay
+// bounded, and a dispatcher they are relayed to (natsbridge) drops the
+// queued quotes of the streams they name only, not of every symbol of the
+// venue (as one marker per (venue, type) made it do). A quote it never
+// gets is announced, never silently stale; what it gets is still each
+// stream's latest. The marker counts against CriticalBound as any critical
+// event queued (it reports whether it took the lane over, as
+// pushCriticalLocked).
 func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 	for !s.coal.peek().live() {
 		s.coal.pop() // its stream's quote went with a gap marker
@@ -431,12 +439,20 @@ func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 	sl.ev = nil
 	s.coalN--
 	s.counters.Coalesced++
-	k := routeKey{venue: old.Venue, typ: old.Type}
-	if g := s.stale[k]; g != nil {
+	k := sl.key
+	g := s.stale[k]
+	if g == nil && len(s.stale) >= s.staleBound {
+		k = routeKey{venue: old.Venue, typ: old.Type} // every symbol of the venue
+		g = s.stale[k]
+	}
+	if g != nil {
 		g.Control.GapCount++
 		return false
 	}
-	g := queueGap(old)
+	g = queueGap(old)
+	if k == sl.key {
+		g.Symbol, g.Book.Depth, g.Kline.Interval = old.Symbol, old.Book.Depth, old.Kline.Interval
+	}
 	g.Control.Reason = "dispatch: subscriber's queue held more quotes than its bound: the oldest dropped, stale until its stream's next"
 	if s.stale == nil {
 		s.stale = make(map[routeKey]*schema.CanonicalEvent)
@@ -444,6 +460,20 @@ func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 	s.stale[k] = g
 	s.counters.Gaps++
 	return s.pushCriticalLocked(g)
+}
+
+// maxStaleStreams is the most gap markers about one stream's quotes
+// dropped past quoteBound that wait at once (see dropOldestQuoteLocked).
+const maxStaleStreams = 256
+
+// staleKey is the key in Subscription.stale of g, a marker of quotes
+// dropped past quoteBound: its stream, or its venue and type when it names
+// no symbol.
+func staleKey(g *schema.CanonicalEvent) routeKey {
+	if g.Symbol == "" {
+		return routeKey{venue: g.Venue, typ: g.Control.GapType}
+	}
+	return streamKey(g, g.Control.GapType)
 }
 
 // sweepSlotsLocked forgets the slots of streams gone quiet: a venue's
@@ -758,7 +788,7 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 			s.over = false
 		}
 		if len(s.stale) > 0 && ev.Type == schema.EventGap {
-			if k := (routeKey{venue: ev.Venue, typ: ev.Control.GapType}); s.stale[k] == ev {
+			if k := staleKey(ev); s.stale[k] == ev {
 				delete(s.stale, k) // later drops need a new marker
 			}
 		}
