@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -11,14 +10,6 @@ import (
 
 	"github.com/meltica/meltica/schema"
 )
-
-// heapInUse returns the bytes of live heap objects after a collection.
-func heapInUse() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
 
 // TestS29ForgottenSlotsMemoryPerSubscribe: the sweep remembers the streams
 // whose slots it forgot (so that their return does not age the others:
@@ -61,11 +52,11 @@ func TestS29ForgottenSlotsMemoryPerSubscribe(t *testing.T) {
 		}
 		return n
 	}
-	m0 := heapInUse()
+	m0 := liveHeap()
 	pub(0, minSlots) // no slot forgotten yet
-	mA, hA := heapInUse(), held()
+	mA, hA := liveHeap(), held()
 	pub(minSlots, 3*minSlots) // the sweep forgets thousands of slots per subscription
-	mB, hB := heapInUse(), held()
+	mB, hB := liveHeap(), held()
 	_ = mA
 	// What the sketches hold: the heap they keep alive, measured by
 	// dropping them.
@@ -74,13 +65,13 @@ func TestS29ForgottenSlotsMemoryPerSubscribe(t *testing.T) {
 		require.NotNil(t, s.forgot, "the sweep forgot no slot: the test tests nothing")
 		s.mu.Unlock()
 	}
-	withSketches := heapInUse()
+	withSketches := liveHeap()
 	for _, s := range ss {
 		s.mu.Lock()
 		s.forgot, s.forgotPrev = nil, nil
 		s.mu.Unlock()
 	}
-	sketches := float64(withSketches) - float64(heapInUse())
+	sketches := float64(withSketches) - float64(liveHeap())
 	perSub := sketches / subs
 	t.Logf("slots held per subscription %d then %d; heap %.0f KiB per subscription, of which the forgotten-slots sketch %.0f KiB (%.1f B per slot held)",
 		hA/subs, hB/subs, float64(mB-m0)/subs/1024, perSub/1024, sketches/float64(hB))

@@ -6,7 +6,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/contrib/natsbridge/internal/wire"
-	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -20,23 +19,12 @@ import (
 // each message as its layout numbers it: no marker without a loss, and a
 // real loss (a number skipped) still announced.
 func TestS29ConsumerReadsLayout7NumberedPerStream(t *testing.T) {
-	srv := startServer(t)
-	far := newNode(t)
-	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBybit}})
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
-	require.NoError(t, err)
-	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+	v := newViewsBridge(t)
 	send := func(depth int, id, seq uint64) {
 		ev := diffOf(depth, id)
-		raw.sendBytes(ev, wire.AppendVersion(nil, ev, seq, 9, 7))
+		v.raw.sendBytes(ev, wire.AppendVersion(nil, ev, seq, 9, 7))
 	}
-	expect := func(depth int, id uint64) {
-		t.Helper()
-		ev := next(t, got, anyMarket)
-		require.Equal(t, schema.EventBookUpdate, ev.Type, "a marker without a loss: %+v", ev.Control)
-		require.Equal(t, depth, ev.Book.Depth)
-		require.Equal(t, id, ev.SeqProvider)
-	}
+	expect, got, cons, far := v.expect, v.got, v.cons, v.far
 	for i := range uint64(6) {
 		send([]int{50, 200}[i%2], 100+i, i+1)
 		expect([]int{50, 200}[i%2], 100+i)
