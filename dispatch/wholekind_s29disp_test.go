@@ -186,6 +186,10 @@ func TestS29HandlerMisbehavesOnEveryLane(t *testing.T) {
 			witness.check(t, "witness", accepted, last, true)
 			victim.check(t, how, accepted, last, how == "panics")
 			st := self.Stats()
+			if how == "unsubscribes" || how == "closes" {
+				// Ended from inside its handler: nothing after it.
+				require.Equal(t, int64(n/10), calls.Load(), "events delivered after the handler ended its subscription")
+			}
 			if how == "panics" {
 				require.Positive(t, st.Panics)
 			}
