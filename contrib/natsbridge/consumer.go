@@ -544,6 +544,9 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 	if durableSubject(m.Subject) || ok && durable(typ) {
 		return // the durable consumer delivers these, once (and announces those it cannot decode)
 	}
+	if typ == schema.EventGap && len(c.latest) > 0 {
+		c.dropOvertaken(m.Data)
+	}
 	defer c.flushHeld()
 	var ev *schema.CanonicalEvent
 	if len(c.held) == 0 || c.deliverHeld() { // nothing overtakes a held message
@@ -554,6 +557,36 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 		return
 	}
 	c.deliver(st, m.Data, ev)
+}
+
+// dropOvertaken drops the coalescable streams' updates waiting for an
+// event (latest) that the gap marker in data reports on: they came before
+// it, so from before the loss it announces, and the marker, critical, is
+// delivered ahead of them: delivered after it, such an update passed for
+// its stream's state after the loss. What the marker covers is what
+// dispatch drops of a queue it overtakes: its stream (view included) when
+// it names a coalescable type and a symbol, every symbol's of the venue
+// when it names none, every type's of the venue (and symbol) when it names
+// no type. Updates that come after the marker are kept.
+func (c *Consumer) dropOvertaken(data []byte) {
+	c.scratch.Reset()
+	if _, err := c.dec.Decode(data, &c.scratch); err != nil {
+		return // malformed: counted where it is delivered
+	}
+	g := &c.scratch
+	t := g.Control.GapType
+	if t != schema.EventUnknown && !t.Coalescable() {
+		return
+	}
+	if t != schema.EventUnknown && g.Symbol != "" {
+		delete(c.latest, viewOf(streamKey{g.Venue, g.Symbol, t}, g))
+		return
+	}
+	for k := range c.latest {
+		if k.venue == g.Venue && (t == schema.EventUnknown || k.typ == t) && (g.Symbol == "" || k.symbol == g.Symbol) {
+			delete(c.latest, k)
+		}
+	}
 }
 
 // takeCritical returns an event for a critical message once the held ones

@@ -122,7 +122,9 @@
 // message shows the jump and gets its marker — in that message's own event, counting
 // itself, when no other is free; the latest update of a coalescable stream
 // that finds no event is kept and delivered once one is free (unless a newer
-// one comes first); a critical message that finds no event (a gap marker or
+// one comes first, or a gap marker about its stream: the marker goes
+// first, and the update from before it is dropped, as dispatch drops a
+// queued quote a marker overtakes); a critical message that finds no event (a gap marker or
 // a state from the ingest node) is kept and delivered first, in order, once
 // one is free — nothing overtakes it. A subscriber never sees a hole
 // without a marker before the next event of the stream.

@@ -1,6 +1,9 @@
 package natsbridge
 
 import (
+	"context"
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -75,4 +78,58 @@ func TestS29SubscriberQueueMarkerActsPerStream(t *testing.T) {
 	require.NoError(t, cons.Close(closeCtx(t)))
 	ingest.close(t)
 	far.close(t)
+}
+
+// TestS29MarkerDropsTheQuoteWaitingForThePool: a quote that found no event
+// (the host's pool exhausted) waits as its stream's latest, delivered once
+// one is free; a gap marker about the stream that comes after it (a relay's
+// after its link came back, a held Publisher's queue drop) is critical and
+// goes first. The waiting quote, from before the loss the marker
+// announces, was delivered after it: the far subscriber took it for the
+// stream's state after the loss, silently stale. It goes with the marker
+// (as dispatch drops a queued quote a marker overtakes); another stream's
+// waiting quote is still delivered.
+func TestS29MarkerDropsTheQuoteWaitingForThePool(t *testing.T) {
+	srv := startServer(t)
+	far := newSmallNode(t)
+	got := make(chan *schema.CanonicalEvent, 256)
+	_, err := far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBBO}},
+		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
+	require.NoError(t, err)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
+	require.NoError(t, err)
+	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+	far.hold(0)
+	quote := func(sym string, id uint64) *schema.CanonicalEvent {
+		return &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: sym, Type: schema.EventBBO, SeqProvider: id}
+	}
+	raw.send(quote("A", 1), 0)
+	raw.send(quote("B", 2), 0)
+	eventually(t, func() bool { return cons.Stats().PoolDropped == 2 }, "both quotes waiting for an event")
+	marker := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "A", Type: schema.EventGap,
+		Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBBO, GapSource: schema.GapRelay}}
+	raw.send(marker, 1)
+	eventually(t, func() bool { return len(got) > 0 || cons.Stats().PoolDropped == 3 }, "the marker delivered or held")
+	far.release()
+	var seen []string
+	for !slices.Contains(seen, "B@2") {
+		ev := next(t, got, anyEvent)
+		if ev.Type == schema.EventGap {
+			seen = append(seen, "gap "+ev.Symbol)
+			continue
+		}
+		seen = append(seen, ev.Symbol+"@"+strconv.FormatUint(ev.SeqProvider, 10))
+	}
+	// Whatever else comes: nothing of A after its marker.
+	require.NoError(t, cons.Close(closeCtx(t)))
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, far.d.Close(ctx))
+	for len(got) > 0 {
+		ev := <-got
+		seen = append(seen, ev.Symbol+"@"+strconv.FormatUint(ev.SeqProvider, 10))
+	}
+	i := slices.Index(seen, "gap A")
+	require.GreaterOrEqual(t, i, 0, "the marker about A not delivered: %v", seen)
+	require.NotContains(t, seen[i:], "A@1", "A's quote from before the marker delivered after it: %v", seen)
 }
