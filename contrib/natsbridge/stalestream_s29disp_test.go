@@ -90,16 +90,7 @@ func TestS29SubscriberQueueMarkerActsPerStream(t *testing.T) {
 // (as dispatch drops a queued quote a marker overtakes); another stream's
 // waiting quote is still delivered.
 func TestS29MarkerDropsTheQuoteWaitingForThePool(t *testing.T) {
-	srv := startServer(t)
-	far := newSmallNode(t)
-	got := make(chan *schema.CanonicalEvent, 256)
-	_, err := far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBBO}},
-		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
-	require.NoError(t, err)
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
-	require.NoError(t, err)
-	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
-	far.hold(0)
+	far, got, cons, raw := starvedConsumer(t, schema.EventBBO)
 	quote := func(sym string, id uint64) *schema.CanonicalEvent {
 		return &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: sym, Type: schema.EventBBO, SeqProvider: id}
 	}
