@@ -104,7 +104,7 @@ func (d *Dispatcher) Subscribe(f Filter, opts *SubscribeOptions) (*Subscription,
 	d.nextID++
 	s := newSubscription(d, d.nextID, f, o)
 	d.subs = append(slices.Clip(d.subs), s)
-	d.idx.Store(d.idx.Load().with(d.subs, s))
+	d.idx.Store(d.idx.Load().with(d.subs, change{s: s}))
 	d.running[s] = struct{}{}
 	go s.run()
 	return s, nil
@@ -126,7 +126,7 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 	d.mu.Lock()
 	var ok bool
 	if d.subs, ok = without(d.subs, s); ok {
-		d.idx.Store(newIndex(d.subs))
+		d.unlist(s)
 		d.mu.Unlock()
 		s.stop()
 		return nil
@@ -134,6 +134,14 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 	err := endAfterClose(d.closed.Load(), d.running, s)
 	d.mu.Unlock()
 	return err
+}
+
+// unlist changes the index for s, just taken out of d.subs: the routes
+// learned are kept, s taken out of them as their streams publish (see
+// index). Called under d.mu.
+func (d *Dispatcher) unlist(s *Subscription) {
+	s.gone.Store(true)
+	d.idx.Store(d.idx.Load().with(d.subs, change{s: s, gone: true}))
 }
 
 // forget is called by a subscription's goroutine as it exits. A
@@ -150,7 +158,7 @@ func (d *Dispatcher) forget(s *Subscription) {
 	subs, listed := without(d.subs, s)
 	if listed {
 		d.subs = subs
-		d.idx.Store(newIndex(d.subs))
+		d.unlist(s)
 	}
 	d.mu.Unlock()
 	s.stop()

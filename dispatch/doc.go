@@ -119,10 +119,14 @@
 // (schema.Kline.Interval), so that Binance's 1 m and 1 h candles coalesce
 // apart and each book view gets gap markers of its own — the first time the stream is published and
 // keeps the answer in a concurrent map (sync.Map) read without a lock. A
-// Subscribe keeps what was learned: a stream's route is brought up to date
-// on its next Publish by matching it against the subscriptions added since
-// (the last 64; one against every subscription before); an Unsubscribe
-// starts afresh, as a route kept would keep the subscription gone alive.
+// Subscribe or an Unsubscribe keeps what was learned: a stream's route is
+// brought up to date on its next Publish by the changes since (the last
+// 64): matched against the subscriptions added, the ones gone taken out
+// (an Unsubscribe started afresh before: a burst of every stream learned
+// again). A route kept holds a subscription gone until its stream
+// publishes again, or for at most 64 more Unsubscribes (then the routes
+// are swept of them); what it holds is a shell, its queues released when
+// it stopped.
 // Learning a stream
 // matches every subscription once and inserts one entry: no Publish copies
 // the routes learned before (a promotion that copied them all stalled one
@@ -144,7 +148,8 @@
 // Publish sweeps more than 4 slots and a subscription holds at most about
 // four times the slots of the streams that keep quoting (or 8,192); a
 // stream whose slot was forgotten and that quotes again does not count as
-// new (a fixed-size sketch remembers them), so streams that first quote
+// new (a sketch of 4–6 fingerprints, 2 bytes each, per slot held
+// remembers them), so streams that first quote
 // all at once, more than 4,096, keep their slots from their second round
 // on. A stream that keeps publishing keeps both.
 //
@@ -178,16 +183,18 @@
 //     subscriber held still while new streams keep coming (options listed
 //     by the thousand) would otherwise grow it without end. Past that the
 //     quote queued first is dropped (counted in Stats.Coalesced) and
-//     announced by a gap marker about every symbol of its venue and type
-//     (Symbol "", Control.GapType the type, GapSource
+//     announced by a gap marker about its stream (its Symbol and view:
+//     Book.Depth, Kline.Interval; Control.GapType the type, GapSource
 //     GapSubscriberQueue, GapCount the quotes dropped) on the critical
-//     lane, so ahead of the stream's next quote; one per venue and type
-//     waits there, later drops merged into it. Naming no symbol, it tells
-//     of every stream of that venue and type, the ones not dropped too:
-//     a dispatcher it is published to again (a relay such as natsbridge
-//     carries it on) drops the quotes of that venue and type queued there
-//     (below), which then wait for their streams' next quotes — more lost
-//     than was, never less, and one marker however many streams.
+//     lane, so ahead of the stream's next quote; one per stream waits
+//     there, later drops of the stream merged into it. Past 256 such
+//     markers waiting, a stream without one is told by a marker about
+//     every symbol of its venue and type (Symbol ""), one per venue and
+//     type, likewise merged: the markers stay bounded. A dispatcher a
+//     marker is published to again (a relay such as natsbridge carries it
+//     on) drops the queued quotes of the stream it names there (below),
+//     and those of every symbol of the venue and type only when it names
+//     none — more lost than was, never less.
 //     A gap marker about a coalescable stream — of every symbol of the
 //     venue when it names none, and about every stream of its venue (and
 //     symbol) when it names no type (GapType schema.EventUnknown) —

@@ -144,10 +144,19 @@ func TestKeySpaceActiveStreamsKeepState(t *testing.T) {
 
 // TestSubscribeChurnBounded: subscribing and unsubscribing without end (a
 // host that opens a view per order, per UI session) leaves nothing behind:
-// neither memory nor goroutines grow with the churn.
+// neither memory nor goroutines grow with the churn. Routes learned are
+// kept across Unsubscribes (s29), and the streams here never publish again
+// (a symbol per cycle): the route index holds two generations of them, its
+// bound (TestKeySpaceBounded), kept small here so that
+// the warm-up fills it and what grows after is what the churn leaves (the
+// subscriptions gone, were routes to hold them).
 func TestSubscribeChurnBounded(t *testing.T) {
 	p := newEventPool(64)
 	d := New(p, nil)
+	ix := d.idx.Load()
+	ix.mu.Lock()
+	ix.limit, ix.floor, ix.ceil = 1024, 1024, 1024
+	ix.mu.Unlock()
 	ctx := context.Background()
 	keep, err := d.Subscribe(Filter{}, &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
 	require.NoError(t, err)

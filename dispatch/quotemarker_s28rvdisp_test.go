@@ -19,7 +19,7 @@ func TestS28rvQuoteBoundMarkerCountsOnCriticalLane(t *testing.T) {
 	d := New(p, nil)
 	r, s := stalled(t, d, p, SubscribeOptions{CriticalBound: 1}, schema.EventTrade)
 	s.mu.Lock()
-	s.quoteBound = 1
+	s.quoteBound, s.staleBound = 1, 0 // markers per (venue, type)
 	s.mu.Unlock()
 	for i, v := range []schema.Venue{bin, okx} {
 		publish(t, d, p, v, "A", schema.EventBBO, uint64(2*i+1))

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -118,26 +119,39 @@ func (m *matcher) match(k routeKey) bool {
 // is published, by matching every subscriber once; later events of the
 // stream find it without a lock.
 //
-// A Subscribe adds one subscription to the routes it matches and leaves
-// the others as they were, so the routes learned stay valid but for that
-// one: the indexes of one dispatcher share what they learned (store), each
-// route tagged with the index it was made for (its epoch), and an index
-// keeps the subscriptions added since the store began (log, the last
-// maxChanges of them). A route of an earlier epoch is brought up to date
-// on its stream's next Publish by matching the stream against those
-// subscriptions alone, not against every subscription again (each
-// Subscribe used to start an empty index: S streams × N subscriptions of
-// matching after it, on the publisher's goroutine). One older than the
-// log is learned by matching. An Unsubscribe still starts an empty store:
-// a route kept from before it would keep the subscription gone, and the
-// queues it held, alive until its stream published again or two
-// generations passed — without end for streams that never come back.
+// A Subscribe or an Unsubscribe changes a route by one subscription at
+// most, so the routes learned stay valid but for that one: the indexes of
+// one dispatcher share what they learned (store), each route tagged with
+// the index it was made for (its epoch), and an index keeps the changes
+// that led to it (log, the last maxChanges of them). A route of an earlier
+// epoch is brought up to date on its stream's next Publish by those
+// changes alone: a subscription added is matched against the stream, one
+// removed is taken out without matching; not by matching every
+// subscription again (each change used to start an empty index: S streams
+// × N subscriptions of matching after it, on the publisher's goroutine, a
+// burst of misses after every Unsubscribe). One older than the log is
+// learned by matching. A route kept holds the subscriptions that left
+// until its stream publishes again: a subscription releases its queues
+// when it stops (what a route holds of it is its shell), and every
+// maxGone Unsubscribes the routes still holding some are rewritten
+// without them (sweepGone), so that routes of streams that never publish
+// again do not keep them for ever.
 type index struct {
 	*store
 	subs  []*Subscription // in subscription order
 	epoch uint64          // this set of subscribers; routes of another are brought up to date
-	log   []*Subscription // the subscriptions added that led to epoch, the last one last: log[i] made epoch-len(log)+i+1
+	log   []change        // the changes that led to epoch, the last one last: log[i] made epoch-len(log)+i+1
 }
+
+// change is a subscription added to the subscribers, or removed (gone).
+type change struct {
+	s    *Subscription
+	gone bool
+}
+
+// maxGone is how many Unsubscribes may pass before the routes still
+// holding the subscriptions that left are rewritten without them.
+const maxGone = 64
 
 // maxChanges is how many Subscribes an index keeps to bring a route up to
 // date: a stream that publishes again after more is learned by matching.
@@ -190,23 +204,33 @@ type store struct {
 	returns int     // of those, the ones the sketch saw learned before: streams that came back
 	seen    *sketch // the streams learned lately; nil until the first generation is full
 	matched uint64  // subscriptions matched against a stream, for tests: the work of learning
+	gone    int     // Unsubscribes since the routes were last swept of the subscriptions gone; under Dispatcher.mu
 }
 
-// sketch remembers, in a fixed size, the streams an index learned lately:
+// sketch remembers, in a fixed size, the streams recorded in it lately:
 // one 16-bit fingerprint of a stream in a slot chosen by its hash, which
 // a later stream landing in the slot overwrites. A stream found in it was
-// learned before (a false match of another stream: about 1 in 65,536); a
-// stream learned again after N others is still found with a chance of
-// about exp(-N / returnSlots): 68% after 100k, 37% after 2^18. Its slots
-// are made a page (512 bytes) at a time, when first written, so that no
-// lookup allocates more than a page of it (and the 8 KiB of page
-// pointers once).
+// recorded before (a false match of another stream: about 1 in 65,536); a
+// stream recorded again after N others is still found with a chance of
+// about exp(-N / slots): for the route index's (returnSlots) 68% after
+// 100k, 37% after 2^18. Its slots are made a page (512 bytes) at a time,
+// when first written, so that no lookup allocates more than a page of it
+// (and the page pointers, 8 bytes per page, once).
 type sketch struct {
 	seed  maphash.Seed
-	pages [returnSlots / sketchPage]*[sketchPage]uint16
+	pages []*[sketchPage]uint16
 }
 
 const sketchPage = 256 // slots: 512 bytes
+
+// newSketch returns an empty sketch of at least slots slots (whole pages,
+// at least one).
+func newSketch(slots int) *sketch {
+	return &sketch{seed: maphash.MakeSeed(), pages: make([]*[sketchPage]uint16, max(1, (slots+sketchPage-1)/sketchPage))}
+}
+
+// size returns the sketch's slots.
+func (sk *sketch) size() int { return len(sk.pages) * sketchPage }
 
 // routes is one generation of learned routes: routeKey → *route.
 type routes struct {
@@ -261,7 +285,10 @@ func (sk *sketch) place(k routeKey) (i uint64, fp uint16) {
 	}
 	h.Write(b[:])
 	x := h.Sum64()
-	return x % returnSlots, uint16(x>>48) | 1 // 0: an empty slot
+	// The slot from the high bits (x scaled to the slots), the
+	// fingerprint from the low ones.
+	i, _ = bits.Mul64(x, uint64(sk.size()))
+	return i, uint16(x) | 1 // 0: an empty slot
 }
 
 const (
@@ -292,10 +319,17 @@ func newIndex(subs []*Subscription) *index {
 	return &index{store: st, subs: subs}
 }
 
-// with returns the index of subs, ix's subscribers and s, the newest,
-// sharing what ix learned.
-func (ix *index) with(subs []*Subscription, s *Subscription) *index {
-	log := append(ix.log, s)
+// with returns the index of subs, ix's subscribers changed by c (a
+// subscription added is the newest), sharing what ix learned. Called under
+// Dispatcher.mu.
+func (ix *index) with(subs []*Subscription, c change) *index {
+	if c.gone {
+		if ix.gone++; ix.gone >= maxGone {
+			ix.gone = 0
+			ix.sweepGone()
+		}
+	}
+	log := append(ix.log, c)
 	if len(log) > maxChanges {
 		log = log[len(log)-maxChanges:]
 	}
@@ -374,7 +408,7 @@ func (ix *index) learn(k routeKey) []*Subscription {
 		ix.old = g
 		ix.cur.Store(new(routes))
 		if ix.seen == nil {
-			ix.seen = &sketch{seed: maphash.MakeSeed()}
+			ix.seen = newSketch(returnSlots)
 		}
 	}
 	return r.subs
@@ -394,14 +428,52 @@ func (ix *index) update(k routeKey, r *route) *route {
 		return nil
 	}
 	subs := r.subs
-	for _, s := range ix.log[r.epoch-from:] {
+	for _, c := range ix.log[r.epoch-from:] {
+		if c.gone {
+			if i := slices.Index(subs, c.s); i >= 0 {
+				subs = slices.Delete(slices.Clone(subs), i, i+1)
+				if len(subs) == 0 {
+					subs = nil // as matching nothing gives
+				}
+			}
+			continue
+		}
 		ix.matched++
-		if s.m.match(k) {
+		if c.s.m.match(k) {
 			// The newest subscription: the last in subscription order.
-			subs = append(slices.Clip(subs), s)
+			subs = append(slices.Clip(subs), c.s)
 		}
 	}
 	return &route{subs: subs, epoch: ix.epoch}
+}
+
+// sweepGone rewrites the routes of both generations that hold a
+// subscription no longer subscribed, without it, each in its epoch: a
+// Publish through that epoch's index would find it stopped and queue
+// nothing for it. It takes O(routes) on the Unsubscribe's goroutine, once
+// every maxGone Unsubscribes, and no lock a lookup takes (a route learned
+// meanwhile through an index from before the change may hold one still,
+// until the next sweep).
+func (ix *index) sweepGone() {
+	ix.mu.Lock()
+	gens := [2]*routes{ix.cur.Load(), ix.old}
+	ix.mu.Unlock()
+	for _, g := range gens {
+		if g == nil {
+			continue
+		}
+		g.m.Range(func(k, v any) bool {
+			r := v.(*route)
+			if slices.ContainsFunc(r.subs, (*Subscription).unlisted) {
+				kept := slices.Clip(slices.DeleteFunc(slices.Clone(r.subs), (*Subscription).unlisted))
+				if len(kept) == 0 {
+					kept = nil
+				}
+				g.m.CompareAndSwap(k, v, &route{subs: kept, epoch: r.epoch})
+			}
+			return true
+		})
+	}
 }
 
 // size returns the routes the index holds, both generations, for tests.

@@ -1,7 +1,6 @@
 package dispatch
 
 import (
-	"hash/maphash"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -115,9 +114,11 @@ type Subscription struct {
 	hand       int                                 // the sweep's next place in slotList
 	born       uint64                              // slots made with minSlots held for streams new to the sweep: its clock
 	forgot     *sketch                             // the streams whose slots the sweep forgot; nil until it first does
+	forgotPrev *sketch                             // the one forgot replaced when the slots outgrew it; nil if none
 	gaps       map[routeKey]*marker                // gap markers waiting, by the stream they report on
-	stale      map[routeKey]*schema.CanonicalEvent // markers of quotes dropped past quoteBound, queued on the critical lane, by (venue, type)
+	stale      map[routeKey]*schema.CanonicalEvent // markers of quotes dropped past quoteBound, queued on the critical lane, by stream or (venue, type)
 	quoteBound int                                 // the most quotes queued: maxQuotes (a test's less)
+	staleBound int                                 // the most markers of stale streams waiting: maxStaleStreams (a test's less)
 	pending    markers                             // the same markers, the first due first
 	market     uint64                              // market data events delivered so far
 	counters   Stats                               // counters kept under mu, Delivered and WorstLag included
@@ -125,6 +126,7 @@ type Subscription struct {
 	scanned    uint64                              // waiting markers and queued slots looked at, for tests: the work of a pop or a gap marker
 
 	panics atomic.Uint64
+	gone   atomic.Bool // no longer among the dispatcher's subscribers (routes are swept of it)
 }
 
 type subState uint8
@@ -268,6 +270,7 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		coal:       newRing[queued](16),
 		slots:      make(map[routeKey]*slot),
 		quoteBound: maxQuotes,
+		staleBound: maxStaleStreams,
 	}
 	if s.handler == nil {
 		s.ch = make(chan *schema.CanonicalEvent)
@@ -386,7 +389,7 @@ func (s *Subscription) coalesceLocked(cl *clones) (fresh bool, report news) {
 	k := keyOf(ev)
 	sl := s.slots[k]
 	if sl == nil {
-		s.sweepSlotsLocked(s.forgot == nil || !s.forgot.has(k))
+		s.sweepSlotsLocked(!s.forgottenLocked(k))
 		sl = &slot{key: k, at: len(s.slotList)}
 		s.slots[k] = sl
 		s.slotList = append(s.slotList, sl)
@@ -413,14 +416,20 @@ func (s *Subscription) coalesceLocked(cl *clones) (fresh bool, report news) {
 // quoteBound are: a subscriber held still (its handler stuck) while new
 // streams keep coming (options listed by the thousand) would otherwise
 // queue one per stream without end. The subscriber is told: a gap marker
-// about every symbol of the quote's venue and type (Symbol "", GapType
-// the type, GapSource schema.GapSubscriberQueue, GapCount the quotes
-// dropped) on the critical lane, so ahead of any later quote of the
-// stream; one per (venue, type) waits there, and later drops merge into
-// it until it is delivered. A quote it never gets is announced, never
-// silently stale; what it gets is still each stream's latest. The marker
-// counts against CriticalBound as any critical event queued (it reports
-// whether it took the lane over, as pushCriticalLocked).
+// about the quote's stream (its Symbol and view, GapType its type,
+// GapSource schema.GapSubscriberQueue, GapCount the quotes dropped) on the
+// critical lane, so ahead of any later quote of the stream; one per stream
+// waits there, and later drops of the stream merge into it until it is
+// delivered. Past maxStaleStreams such markers waiting, a stream without
+// one gets a marker about every symbol of its venue and type (Symbol ""),
+// one per (venue, type), likewise merged: the markers waiting stay
+// bounded, and a dispatcher they are relayed to (natsbridge) drops the
+// queued quotes of the streams they name only, not of every symbol of the
+// venue (as one marker per (venue, type) made it do). A quote it never
+// gets is announced, never silently stale; what it gets is still each
+// stream's latest. The marker counts against CriticalBound as any critical
+// event queued (it reports whether it took the lane over, as
+// pushCriticalLocked).
 func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 	for !s.coal.peek().live() {
 		s.coal.pop() // its stream's quote went with a gap marker
@@ -430,12 +439,20 @@ func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 	sl.ev = nil
 	s.coalN--
 	s.counters.Coalesced++
-	k := routeKey{venue: old.Venue, typ: old.Type}
-	if g := s.stale[k]; g != nil {
+	k := sl.key
+	g := s.stale[k]
+	if g == nil && len(s.stale) >= s.staleBound {
+		k = routeKey{venue: old.Venue, typ: old.Type} // every symbol of the venue
+		g = s.stale[k]
+	}
+	if g != nil {
 		g.Control.GapCount++
 		return false
 	}
-	g := queueGap(old)
+	g = queueGap(old)
+	if k == sl.key {
+		g.Symbol, g.Book.Depth, g.Kline.Interval = old.Symbol, old.Book.Depth, old.Kline.Interval
+	}
 	g.Control.Reason = "dispatch: subscriber's queue held more quotes than its bound: the oldest dropped, stale until its stream's next"
 	if s.stale == nil {
 		s.stale = make(map[routeKey]*schema.CanonicalEvent)
@@ -443,6 +460,20 @@ func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 	s.stale[k] = g
 	s.counters.Gaps++
 	return s.pushCriticalLocked(g)
+}
+
+// maxStaleStreams is the most gap markers about one stream's quotes
+// dropped past quoteBound that wait at once (see dropOldestQuoteLocked).
+const maxStaleStreams = 256
+
+// staleKey is the key in Subscription.stale of g, a marker of quotes
+// dropped past quoteBound: its stream, or its venue and type when it names
+// no symbol.
+func staleKey(g *schema.CanonicalEvent) routeKey {
+	if g.Symbol == "" {
+		return routeKey{venue: g.Venue, typ: g.Control.GapType}
+	}
+	return streamKey(g, g.Control.GapType)
 }
 
 // sweepSlotsLocked forgets the slots of streams gone quiet: a venue's
@@ -479,11 +510,17 @@ func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 // when they came back, they aged the rest in turn, and each quote found
 // its slot forgotten and made it again, for good (an allocation and a map
 // insertion per quote). The forgotten streams are remembered in a sketch
-// of fixed size (2^18 16-bit fingerprints, at most 512 KiB, made 512
-// bytes a page as written, once the sweep first forgets a slot): one
-// found in it on its return does not tick the clock; one it lost (another
+// sized to the slots held (1.5 × forgotSlots 16-bit fingerprints per slot
+// held when the sweep first forgets one, made 512 bytes a page as
+// written; a new one sized likewise replaces it when the slots held
+// outgrow forgotSlots per slot, the one replaced still read until the
+// next: at most 20 bytes per slot held, of the ~300 a slot costs): a
+// stream forgotten is found on its return with a chance of at least
+// exp(-N / (forgotSlots × slots held)) after N others were forgotten. One found does not tick the clock; one it lost (another
 // stream's fingerprint written over its own) is new again, and a new
-// stream taken for a forgotten one (about 1 in 65,536) ticks nothing. So
+// stream taken for a forgotten one (about 1 in 65,536) ticks nothing.
+// (A sketch of 2^18 for every subscription cost 512 KiB each once its
+// sweep had forgotten a few thousand slots.) So
 // the slots held are at most the bound above plus the forgotten streams
 // that quote again — streams that keep quoting, however rarely.
 func (s *Subscription) sweepSlotsLocked(tick bool) {
@@ -504,8 +541,10 @@ func (s *Subscription) sweepSlotsLocked(tick bool) {
 			continue
 		}
 		// Forget it: the last slot takes its place, to be visited next.
-		if s.forgot == nil {
-			s.forgot = &sketch{seed: maphash.MakeSeed()}
+		if s.forgot == nil || s.forgot.size() < forgotSlots*len(s.slotList) {
+			// Sized to the slots held: a sketch of 2^18 for every
+			// subscription was 512 KiB each, 512 MB for 1,000.
+			s.forgot, s.forgotPrev = newSketch(forgotSlots*len(s.slotList)*3/2), s.forgot
 		}
 		s.forgot.saw(sl.key)
 		delete(s.slots, sl.key)
@@ -515,6 +554,16 @@ func (s *Subscription) sweepSlotsLocked(tick bool) {
 		s.slotList[last] = nil
 		s.slotList = s.slotList[:last]
 	}
+}
+
+// forgotSlots is the sketch slots per slot held that remember the streams
+// the sweep forgot: 2 bytes each, against the ~300 a slot costs.
+const forgotSlots = 4
+
+// forgottenLocked tells whether the sweep forgot the slot of stream k
+// lately (see sweepSlotsLocked).
+func (s *Subscription) forgottenLocked(k routeKey) bool {
+	return (s.forgot != nil && s.forgot.has(k)) || (s.forgotPrev != nil && s.forgotPrev.has(k))
 }
 
 // discardStaleLocked drops the coalescable events queued before gap
@@ -739,7 +788,7 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 			s.over = false
 		}
 		if len(s.stale) > 0 && ev.Type == schema.EventGap {
-			if k := (routeKey{venue: ev.Venue, typ: ev.Control.GapType}); s.stale[k] == ev {
+			if k := staleKey(ev); s.stale[k] == ev {
 				delete(s.stale, k) // later drops need a new marker
 			}
 		}
@@ -890,6 +939,10 @@ func (s *Subscription) handlerPanicked(ev *schema.CanonicalEvent, v any, stack [
 func (s *Subscription) drain() { startDrain(&s.mu, &s.state, s.wake) }
 
 // stopped reports whether stop was called.
+// unlisted tells whether s is no longer among its dispatcher's
+// subscribers.
+func (s *Subscription) unlisted() bool { return s.gone.Load() }
+
 func (s *Subscription) stopped() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -912,8 +965,11 @@ func (s *Subscription) stop() uint64 {
 	}
 	s.coalN = 0
 	s.pending.reset()
-	clear(s.gaps)
-	clear(s.stale)
+	// Nothing is queued once stopped: the queues' memory goes, also while
+	// a route learned before the Unsubscribe still holds s (see index).
+	s.crit, s.ord, s.coal = ring[*schema.CanonicalEvent]{}, ring[ordered]{}, ring[queued]{}
+	s.slots, s.slotList, s.forgot, s.forgotPrev = nil, nil, nil, nil
+	s.gaps, s.stale = nil, nil
 	s.counters.Discarded += n
 	s.mu.Unlock()
 	signal(s.wake)                            // parked: it wakes, sees stateStopped and exits

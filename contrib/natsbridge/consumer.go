@@ -544,6 +544,9 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 	if durableSubject(m.Subject) || ok && durable(typ) {
 		return // the durable consumer delivers these, once (and announces those it cannot decode)
 	}
+	if typ == schema.EventGap && len(c.latest) > 0 {
+		c.dropOvertaken(m.Data)
+	}
 	defer c.flushHeld()
 	var ev *schema.CanonicalEvent
 	if len(c.held) == 0 || c.deliverHeld() { // nothing overtakes a held message
@@ -554,6 +557,36 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 		return
 	}
 	c.deliver(st, m.Data, ev)
+}
+
+// dropOvertaken drops the coalescable streams' updates waiting for an
+// event (latest) that the gap marker in data reports on: they came before
+// it, so from before the loss it announces, and the marker, critical, is
+// delivered ahead of them: delivered after it, such an update passed for
+// its stream's state after the loss. What the marker covers is what
+// dispatch drops of a queue it overtakes: its stream (view included) when
+// it names a coalescable type and a symbol, every symbol's of the venue
+// when it names none, every type's of the venue (and symbol) when it names
+// no type. Updates that come after the marker are kept.
+func (c *Consumer) dropOvertaken(data []byte) {
+	c.scratch.Reset()
+	if _, err := c.dec.Decode(data, &c.scratch); err != nil {
+		return // malformed: counted where it is delivered
+	}
+	g := &c.scratch
+	t := g.Control.GapType
+	if t != schema.EventUnknown && !t.Coalescable() {
+		return
+	}
+	if t != schema.EventUnknown && g.Symbol != "" {
+		delete(c.latest, viewOf(streamKey{g.Venue, g.Symbol, t}, g))
+		return
+	}
+	for k := range c.latest {
+		if k.venue == g.Venue && (t == schema.EventUnknown || k.typ == t) && (g.Symbol == "" || k.symbol == g.Symbol) {
+			delete(c.latest, k)
+		}
+	}
 }
 
 // takeCritical returns an event for a critical message once the held ones
@@ -617,7 +650,7 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 		// here, it is announced by the next one like any other loss.
 		c.scratch.Reset()
 		if seq, run, err := c.dec.DecodeRun(data, &c.scratch); err == nil && seq != 0 {
-			if ss := c.seqOf(viewOf(streamKey{c.scratch.Venue, c.scratch.Symbol, streamType(&c.scratch)}, &c.scratch)); !ss.known {
+			if ss := c.seqOf(numbered(data, &c.scratch)); !ss.known {
 				ss.last, ss.run, ss.known = seq-1, run, true
 				ss.midway = seq > 1 && c.seqs.evicted > 0
 			}
@@ -634,6 +667,19 @@ func streamType(ev *schema.CanonicalEvent) schema.EventType {
 		return t
 	}
 	return ev.Type
+}
+
+// numbered returns what the bridge sequence of ev, decoded from data,
+// counts in: its view of its stream (layout 8), or its stream, views
+// together (layouts 7 and 6, numbered so by their Publishers): checked
+// per view, two views of a layout-7 stream interleaved read as a loss at
+// every message.
+func numbered(data []byte, ev *schema.CanonicalEvent) viewKey {
+	sk := streamKey{ev.Venue, ev.Symbol, streamType(ev)}
+	if wire.PerView(data) {
+		return viewOf(sk, ev)
+	}
+	return viewKey{streamKey: sk}
 }
 
 // seqOf returns the sequence state of a view of a stream (valid until the
@@ -664,7 +710,7 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		c.noteVenue(ev.Venue)
 	}
 	if typ := streamType(ev); seq != 0 && !typ.Coalescable() && !typ.Critical() {
-		vk := viewOf(streamKey{ev.Venue, ev.Symbol, typ}, ev)
+		vk := numbered(data, ev)
 		ss := c.seqOf(vk)
 		last, lastRun, known, midway := ss.last, ss.run, ss.known, ss.midway
 		if !known {

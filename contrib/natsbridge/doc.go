@@ -64,15 +64,15 @@
 // the Publisher before it tries to publish; so does a gap marker that
 // travels on its stream's subject, numbered in that stream, so that its
 // own loss shows too. (A consumer older than this numbering reports one
-// message lost per such marker. Before the numbering per view, which keeps
-// the wire layout, a Publisher and a Consumer of different sides of it
-// see two views of one stream interleaved as restarts or jumps: markers
-// that announce losses that did not happen, never a loss unannounced;
-// upgrade both where a type streams several views. A Publisher writing
-// layout 6 (PublisherOptions.WireVersion), which names no run, numbers
-// the views of a stream together, as the Consumers it writes for count
-// them: numbered apart, a loss of one view could fall where the other
-// view's number fills it in.) Messages lost anywhere on the way
+// message lost per such marker. The numbering per view is layout 8: its
+// version byte tells a Consumer to check the message per view, and a
+// message of layout 7 or 6, numbered per stream with the views together,
+// is checked per stream; so a Publisher and a Consumer of different
+// versions announce no loss that did not happen (checked per view, two
+// views of a layout-7 stream interleaved read as a loss at every
+// message). A Publisher writing layout 7 or 6 for Consumers older than 8
+// (PublisherOptions.WireVersion) numbers the views together, as they
+// count them; a loss it reveals names no view.) Messages lost anywhere on the way
 // — refused by NATS while it reconnects (nats.go's reconnect buffer is
 // bounded, see Connect), dropped by the server or the client because the
 // consumer fell behind (its pending limits are bounded,
@@ -122,7 +122,9 @@
 // message shows the jump and gets its marker — in that message's own event, counting
 // itself, when no other is free; the latest update of a coalescable stream
 // that finds no event is kept and delivered once one is free (unless a newer
-// one comes first); a critical message that finds no event (a gap marker or
+// one comes first, or a gap marker about its stream: the marker goes
+// first, and the update from before it is dropped, as dispatch drops a
+// queued quote a marker overtakes); a critical message that finds no event (a gap marker or
 // a state from the ingest node) is kept and delivered first, in order, once
 // one is free — nothing overtakes it. A subscriber never sees a hole
 // without a marker before the next event of the stream.
@@ -234,12 +236,13 @@
 //
 // # Encoding
 //
-// Messages are a compact binary layout, version 7 (2 added Control.RequestID, 3 Control.GapSource,
+// Messages are a compact binary layout, version 8 (2 added Control.RequestID, 3 Control.GapSource,
 // 4 Control.Value and the Balance and Position sections, 5 the execution's
 // PositionSide, ReduceOnly, RealizedPnL and Reconciled, 6 the book's Depth,
-// 7 the run of the bridge sequence). A Consumer reads 7 and 6 (whose run
-// reads as 0: none); a Publisher writes 7, or 6 with
-// PublisherOptions.WireVersion while consumers older than 7 (which refuse
+// 7 the run of the bridge sequence, 8 the bytes of 7 with the bridge
+// sequence numbered per view). A Consumer reads 8, 7 and 6 (whose run
+// reads as 0: none); a Publisher writes 8, or 7 or 6 with
+// PublisherOptions.WireVersion while consumers older than 8 (which refuse
 // it) are upgraded. Chosen over goccy/go-json
 // by measurement (BenchmarkEncode and BenchmarkDecode in internal/wire: a
 // trade is 74 bytes (70 in version 6) against 1574, encodes in ~0.13 µs against ~6.9 µs,
@@ -249,7 +252,7 @@
 // venue's digits and trailing zeros cross exactly; a string or byte slice is
 // a uvarint length and the bytes; an ID is a length byte and the bytes.
 //
-//	u8       version (7)
+//	u8       version (8)
 //	u8       event type (schema.EventType)
 //	uvarint  bridge sequence (0: none; execution reports, states and
 //	         control; a gap marker of market data is numbered in its stream)

@@ -47,6 +47,23 @@ func TestS27IngestLinkLossMarksEveryKlineInterval(t *testing.T) {
 	ll.close(t)
 }
 
+// starvedConsumer is a Consumer into a far node of a small event pool, all
+// of it held (release gives it back), a subscriber of typ collecting what
+// comes, fed raw messages.
+func starvedConsumer(t *testing.T, typ schema.EventType) (*smallNode, chan *schema.CanonicalEvent, *Consumer, rawSender) {
+	srv := startServer(t)
+	far := newSmallNode(t)
+	got := make(chan *schema.CanonicalEvent, 256)
+	_, err := far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{typ}},
+		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
+	require.NoError(t, err)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
+	require.NoError(t, err)
+	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+	far.hold(0)
+	return far, got, cons, raw
+}
+
 // TestS27PoolExhaustedKeepsLatestPerKlineInterval: under an exhausted
 // event pool the Consumer keeps the latest update of each coalescable
 // stream and delivers it once an event is free. Kept per (venue, symbol,
@@ -54,16 +71,7 @@ func TestS27IngestLinkLossMarksEveryKlineInterval(t *testing.T) {
 // delivered: the far side's 1 m candle stayed on an older update,
 // silently stale. Latest wins per stream, a kline's interval included.
 func TestS27PoolExhaustedKeepsLatestPerKlineInterval(t *testing.T) {
-	srv := startServer(t)
-	far := newSmallNode(t)
-	got := make(chan *schema.CanonicalEvent, 256)
-	_, err := far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventKlineLive}},
-		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
-	require.NoError(t, err)
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
-	require.NoError(t, err)
-	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
-	far.hold(0)
+	far, got, cons, raw := starvedConsumer(t, schema.EventKlineLive)
 	kline := func(interval string, px int64) *schema.CanonicalEvent {
 		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventKlineLive}
 		ev.Kline.Interval, ev.Kline.Close = interval, schema.NewDecimal(px, 1)

@@ -50,8 +50,8 @@ func publishBridged(t *testing.T, opts *PublisherOptions, n int, fill func(i int
 // 5, its 6 lost, depth 200 at 6, depth 50 at 7 reads as 5, 6, 7 — no
 // jump, no marker, a book diffed on a hole. So under layout 6 the
 // Publisher numbers the stream as those Consumers count it (1..6 across
-// both views); a Consumer of 7 reading it sees the other view's numbers as
-// jumps — markers of losses that did not happen, never one unannounced.
+// both views); a Consumer of 8 checks a message of 6 per stream as well
+// (TestS29ConsumerReadsLayout7NumberedPerStream).
 func TestS28rvPrevLayoutNumbersPerStream(t *testing.T) {
 	msgs := publishBridged(t, &PublisherOptions{WireVersion: 6}, 6, func(i int, ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Symbol, ev.Type = schema.VenueBybit, "BTC-USDT", schema.EventBookUpdate

@@ -68,18 +68,18 @@ type PublisherOptions struct {
 	// OnState sees the NATS connection's state changes, from a goroutine
 	// of the publisher's. Defaults to nil.
 	OnState func(StateEvent)
-	// WireVersion is the layout the Publisher writes: 7, the current one,
-	// which names the run of each stream's bridge sequence so that a
-	// Consumer tells a Publisher that started a stream over (a restart, a
-	// stream it forgot) from a loss; or 6, the previous one, which a
-	// Consumer older than 7 reads (it refuses 7), while consumers are
-	// upgraded: upgrade every Consumer, then set 7. A Consumer reads both.
-	// Under 6 the views of a stream (a book's depth, a kline's interval)
-	// share one bridge sequence, as Consumers older than 7 check it; a
-	// Consumer of 7 checks it per view, and so announces the other view's
-	// numbers as losses (markers too many, never one missing) until 7 is
-	// set.
-	// Defaults to 0: 7.
+	// WireVersion is the layout the Publisher writes: 8, the current one,
+	// which numbers the bridge sequence per view of a stream (a book's
+	// depth, a kline's interval) and says so in its version byte, so that
+	// a Consumer checks each message as it is numbered; 7, which names the
+	// run of each stream's sequence but numbers the views of a stream
+	// together, for Consumers older than 8 (they refuse 8); or 6, which
+	// names no run either, for Consumers older than 7. Upgrade every
+	// Consumer, then set 8. A Consumer reads all three, each message as
+	// its layout numbers it, so a mixed pair announces no loss that did
+	// not happen (a loss under 7 or 6 names no view: their numbers do not
+	// tell which view lost it).
+	// Defaults to 0: 8.
 	WireVersion int
 	// Logger receives the publisher's state changes at Info (the NATS
 	// connection's states) and its faults and losses at Warn (messages
@@ -207,10 +207,10 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	layout := byte(wire.Version)
 	switch o.WireVersion {
 	case 0, wire.Version:
-	case wire.PrevVersion:
-		layout = wire.PrevVersion
+	case wire.Version7, wire.PrevVersion:
+		layout = byte(o.WireVersion)
 	default:
-		return nil, fmt.Errorf("natsbridge: WireVersion %d: %d or %d", o.WireVersion, wire.PrevVersion, wire.Version)
+		return nil, fmt.Errorf("natsbridge: WireVersion %d: %d, %d or %d", o.WireVersion, wire.PrevVersion, wire.Version7, wire.Version)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -265,13 +265,14 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	// Each view of a stream (a book's depth, a kline's interval) is
 	// numbered on its own, in a run of its own, as dispatch queues and
 	// reports them apart: numbered together, a loss of one view could be
-	// announced to neither in particular. Under layout 6 (WireVersion 6)
-	// the views of a stream share one count, as the Consumers it is
-	// written for (older than 7) check it: numbered apart, two views
-	// interleaved hid a loss from them (50 at 5, its 6 lost, 200 at 6, 50
-	// at 7: no jump, and no run to tell the views apart).
+	// announced to neither in particular. Under layouts 7 and 6
+	// (WireVersion) the views of a stream share one count, as the
+	// Consumers they are written for (older than 8) check it: numbered
+	// apart, two views interleaved hid a loss from a Consumer of 6 (50 at
+	// 5, its 6 lost, 200 at 6, 50 at 7: no jump, and no run to tell the
+	// views apart), and a Consumer of 7 took them for runs taking turns.
 	key := viewKey{streamKey: sk}
-	if p.layout != wire.PrevVersion {
+	if p.layout == wire.Version {
 		key = viewOf(sk, ev)
 	}
 	st, known := p.streams.get(key)

@@ -48,14 +48,17 @@ type latestKey struct {
 	subject, symbol, interval string
 }
 
-// keyOf returns the stream of m, a quote of type typ. It decodes m only
-// for a live kline (its interval) and for a subject whose symbol token
-// holds '_': symbols that differ only in characters a token cannot hold
-// ("BTC.USDT", "BTC_USDT") share it and are two streams (see Subject).
+// keyOf returns the stream of m, a quote of type typ or a gap marker
+// about one (typ EventGap: it travels on its stream's subject and names
+// the view, so it supersedes the quote kept from before it). It decodes m
+// only for a live kline or a marker (the interval) and for a subject whose
+// symbol token holds '_': symbols that differ only in characters a token
+// cannot hold ("BTC.USDT", "BTC_USDT") share it and are two streams (see
+// Subject).
 func (q *msgQueue) keyOf(m *nats.Msg, typ schema.EventType) latestKey {
 	k := latestKey{subject: m.Subject}
 	shared := sharedSymbolToken(m.Subject)
-	if typ == schema.EventKlineLive || shared {
+	if typ == schema.EventKlineLive || typ == schema.EventGap || shared {
 		q.scratch.Reset()
 		if _, err := q.dec.Decode(m.Data, &q.scratch); err == nil {
 			k.interval = q.scratch.Kline.Interval

@@ -18,6 +18,37 @@ func diffOf(depth int, id uint64) *schema.CanonicalEvent {
 	return ev
 }
 
+// viewsBridge is a Consumer into a far node collecting Bybit's events, fed
+// raw messages.
+type viewsBridge struct {
+	t    *testing.T
+	far  *node
+	got  <-chan *schema.CanonicalEvent
+	cons *Consumer
+	raw  rawSender
+}
+
+func newViewsBridge(t *testing.T) *viewsBridge {
+	srv := startServer(t)
+	v := &viewsBridge{t: t, far: newNode(t)}
+	v.got = v.far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBybit}})
+	var err error
+	v.cons, err = NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), v.far.d, v.far.pools.Events, nil)
+	require.NoError(t, err)
+	v.raw = rawSender{t, connect(t, srv.ClientURL(), nil)}
+	return v
+}
+
+// expect waits for the next market data event: a book diff of the view
+// of depth depth numbered id by the venue.
+func (v *viewsBridge) expect(depth int, id uint64) {
+	v.t.Helper()
+	ev := next(v.t, v.got, anyMarket)
+	require.Equal(v.t, schema.EventBookUpdate, ev.Type, "got %+v", ev.Control)
+	require.Equal(v.t, depth, ev.Book.Depth)
+	require.Equal(v.t, id, ev.SeqProvider)
+}
+
 // TestS28ConsumerSequencesPerView: two views of one stream (Bybit
 // orderbook.50 and orderbook.200 of one symbol, schema.Book.Depth; Binance
 // kline_1m and kline_1h) are two streams to dispatch — their own ids, their
@@ -28,23 +59,12 @@ func diffOf(depth int, id uint64) *schema.CanonicalEvent {
 // other view's numbers for a restart and announced the loss naming no view
 // (Depth 0): a host keeping both books could not tell which one broke.
 func TestS28ConsumerSequencesPerView(t *testing.T) {
-	srv := startServer(t)
-	far := newNode(t)
-	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBybit}})
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, nil)
-	require.NoError(t, err)
-	raw := rawSender{t, connect(t, srv.ClientURL(), nil)}
+	v := newViewsBridge(t)
 	send := func(depth int, id, seq uint64, run uint32) {
 		ev := diffOf(depth, id)
-		raw.sendBytes(ev, wire.AppendRun(nil, ev, seq, run))
+		v.raw.sendBytes(ev, wire.AppendRun(nil, ev, seq, run))
 	}
-	expect := func(depth int, id uint64) {
-		t.Helper()
-		ev := next(t, got, anyMarket)
-		require.Equal(t, schema.EventBookUpdate, ev.Type, "got %+v", ev.Control)
-		require.Equal(t, depth, ev.Book.Depth)
-		require.Equal(t, id, ev.SeqProvider)
-	}
+	expect, got, cons, far := v.expect, v.got, v.cons, v.far
 	// Each view has its run and counts from 1.
 	send(50, 501, 1, 3)
 	expect(50, 501)

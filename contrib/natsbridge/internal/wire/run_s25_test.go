@@ -23,7 +23,7 @@ func TestS25RunRoundTrip(t *testing.T) {
 	require.Equal(t, uint64(42), seq)
 	require.Equal(t, uint32(0xdeadbeef), run)
 	require.Equal(t, src.Clone(), got.Clone())
-	require.Equal(t, byte(7), AppendRun(nil, src, 1, 1)[0])
+	require.Equal(t, byte(Version), AppendRun(nil, src, 1, 1)[0])
 }
 
 // TestS25Version6StillDecodes: a consumer upgraded before its publishers
@@ -50,8 +50,30 @@ func TestS25Version6StillDecodes(t *testing.T) {
 	typ, ok := Type(v6)
 	require.True(t, ok)
 	require.Equal(t, src.Type, typ)
-	for _, v := range []byte{5, 8} {
+	for _, v := range []byte{5, 9} {
 		_, _, err = d.DecodeRun(append([]byte{v}, v6[1:]...), got)
 		require.ErrorIs(t, err, ErrVersion)
 	}
+}
+
+// TestS29Version7StillDecodes: layout 8 is the bytes of 7 numbered per
+// view; a message of 7 (a Publisher older than 8, or one set to write 7)
+// decodes as 8 does, run included, and PerView tells the two apart.
+func TestS29Version7StillDecodes(t *testing.T) {
+	src := &schema.CanonicalEvent{}
+	fixture.Full(src, 3)
+	v8 := AppendRun(nil, src, 300, 77)
+	v7 := AppendVersion(nil, src, 300, 77, Version7)
+	require.Equal(t, append([]byte{7}, v8[1:]...), v7)
+	var d Decoder
+	got := &schema.CanonicalEvent{}
+	seq, run, err := d.DecodeRun(v7, got)
+	require.NoError(t, err)
+	require.Equal(t, uint64(300), seq)
+	require.Equal(t, uint32(77), run)
+	require.Equal(t, src.Clone(), got.Clone())
+	require.True(t, PerView(v8))
+	require.False(t, PerView(v7))
+	require.False(t, PerView(AppendVersion(nil, src, 300, 77, PrevVersion)))
+	require.False(t, PerView(nil))
 }

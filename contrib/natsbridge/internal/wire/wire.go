@@ -1,5 +1,5 @@
 // Package wire is the bridge's binary encoding of a schema.CanonicalEvent,
-// layout version 7 (it still reads and can write version 6). The layout is documented in the natsbridge package
+// layout version 8 (it still reads and can write versions 7 and 6). The layout is documented in the natsbridge package
 // documentation (and in the README); this file is its reference.
 //
 // Every integer is either a byte, a fixed-width little-endian value, an
@@ -21,13 +21,29 @@ import (
 // Version is the layout version, the first byte of every message: 4 added
 // Control.Value and the Balance and Position sections; 5 added the
 // execution's PositionSide, ReduceOnly, RealizedPnL and Reconciled; 6
-// the book's Depth; 7 the run of the bridge sequence (a u32 after it).
-const Version = 7
+// the book's Depth; 7 the run of the bridge sequence (a u32 after it); 8,
+// the bytes of 7, numbers the bridge sequence per view of a stream (a
+// book's depth, a kline's interval) where 7 and 6 number the views of a
+// stream together: the version tells a consumer how to check the
+// sequence, message by message (PerView).
+const Version = 8
 
-// PrevVersion is the previous layout, 7 without the run: Decode reads it
+// Version7 is the layout of 8 numbered per stream, views together, as
+// consumers older than 8 check it (they refuse 8): Decode reads it and
+// AppendVersion writes it.
+const Version7 = 7
+
+// PrevVersion is the layout before 7, 7 without the run: Decode reads it
 // (the run reads as 0) and AppendVersion writes it, so that consumers and
 // publishers can be upgraded one at a time.
 const PrevVersion = 6
+
+// known tells whether v is a layout Decode reads.
+func known(v byte) bool { return v == Version || v == Version7 || v == PrevVersion }
+
+// PerView tells whether the message in data numbers its bridge sequence
+// per view of its stream (layout 8), not per stream (7 and 6).
+func PerView(data []byte) bool { return len(data) > 0 && data[0] == Version }
 
 // Section bits of the mask: a section is written when it is not zero.
 const (
@@ -66,8 +82,8 @@ func AppendRun(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32) []
 	return AppendVersion(dst, ev, seq, run, Version)
 }
 
-// AppendVersion appends ev in layout version v, Version or PrevVersion
-// (which has no run: run is left out).
+// AppendVersion appends ev in layout version v, Version, Version7 or
+// PrevVersion (which has no run: run is left out).
 func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32, v byte) []byte {
 	b := append(dst, v, byte(ev.Type))
 	b = binary.AppendUvarint(b, seq)
@@ -227,7 +243,7 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 // Type returns the event type of an encoded message without decoding it,
 // and false when data is not a message of a known version.
 func Type(data []byte) (schema.EventType, bool) {
-	if len(data) < 2 || (data[0] != Version && data[0] != PrevVersion) {
+	if len(data) < 2 || !known(data[0]) {
 		return schema.EventUnknown, false
 	}
 	return schema.EventType(data[1]), true
@@ -255,7 +271,7 @@ func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64,
 	if len(data) < 2 {
 		return 0, 0, fmt.Errorf("%w: %d bytes", ErrMalformed, len(data))
 	}
-	if data[0] != Version && data[0] != PrevVersion {
+	if !known(data[0]) {
 		return 0, 0, fmt.Errorf("%w: %d", ErrVersion, data[0])
 	}
 	if int(data[1]) >= schema.NumEventTypes {

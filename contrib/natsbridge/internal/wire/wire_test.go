@@ -121,10 +121,12 @@ func FuzzDecode(f *testing.F) {
 		f.Add(Append(nil, src, uint64(typ)))
 	}
 	f.Add(append([]byte{Version, byte(schema.NumEventTypes)}, Append(nil, src, 0)[2:]...))
-	f.Add([]byte{Version - 1, 1})
+	f.Add([]byte{Version - 2, 1})
+	f.Add([]byte{Version + 1, 1})
 	// The previous layout, still read: whole messages of it as seeds too.
 	fixture.Full(src, 1)
 	f.Add(AppendVersion(nil, src, 1, 0, PrevVersion))
+	f.Add(AppendVersion(nil, src, 1, 7, Version7))
 	f.Add(AppendRun(nil, src, 1, 0xdeadbeef))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var d Decoder
