@@ -1,0 +1,320 @@
+package meltica_test
+
+// Outside contract tests, round 4 (s29ct): time — the venue's timestamps
+// far in the future or the past, beyond 2038 and beyond what int64
+// nanoseconds hold, and the host's clock stepped by hours — written from
+// normalize/doc.go without reading the parsers.
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
+)
+
+// s29ctTimes lists the int64 fields of ev named *TS or *Time (the
+// schema's instants, Unix ns), by path.
+func s29ctTimes(v reflect.Value, path string, out map[string]int64) {
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			fv := v.Field(i)
+			if fv.Kind() == reflect.Int64 && (strings.HasSuffix(f.Name, "TS") || strings.HasSuffix(f.Name, "Time") || f.Name == "OrderCreated") {
+				out[path+"."+f.Name] = fv.Int()
+				continue
+			}
+			s29ctTimes(fv, path+"."+f.Name, out)
+		}
+	}
+}
+
+// s29ctInstant reads a leaf of a venue message as an instant: an integer
+// (bare or quoted) in s, ms, µs or ns, or an RFC 3339 text. It returns the
+// forms to put in its place for a given instant.
+type s29ctInstant struct {
+	ns     int64                     // the instant the leaf holds
+	unit   int64                     // ns per unit of an integer leaf; 0 for RFC 3339
+	quoted bool                      // the integer was sent quoted
+	write  func(t time.Time) string  // a leaf for t, in the leaf's form
+	writeU func(units string) string // a leaf of an integer of units, in its form
+}
+
+func s29ctReadInstant(leaf string, field int64) (s29ctInstant, bool) {
+	text := leaf
+	quoted := false
+	if uq, err := strconv.Unquote(leaf); err == nil {
+		text, quoted = uq, true
+	}
+	if n, err := strconv.ParseInt(text, 10, 64); err == nil && n > 0 {
+		for _, unit := range []int64{1, 1e3, 1e6, 1e9} {
+			if n <= math.MaxInt64/unit && n*unit == field {
+				in := s29ctInstant{ns: field, unit: unit, quoted: quoted}
+				in.writeU = func(u string) string {
+					if quoted {
+						return strconv.Quote(u)
+					}
+					return u
+				}
+				in.write = func(t time.Time) string {
+					// t's count of units, exact for instants past int64 ns
+					u := t.Unix()*(1e9/unit) + int64(t.Nanosecond())/unit
+					return in.writeU(strconv.FormatInt(u, 10))
+				}
+				return in, true
+			}
+		}
+		return s29ctInstant{}, false
+	}
+	if !quoted {
+		return s29ctInstant{}, false
+	}
+	if tm, err := time.Parse(time.RFC3339Nano, text); err == nil && tm.UnixNano() == field {
+		return s29ctInstant{ns: field, write: func(t time.Time) string { return strconv.Quote(t.Format(time.RFC3339Nano)) }}, true
+	}
+	return s29ctInstant{}, false
+}
+
+// ExchangeTS and the schema's other instants are Unix ns (schema,
+// normalize/doc.go: "milliseconds to nanoseconds"). Every leaf of every
+// real message that one of its events' instants comes from (found by
+// value: an integer of s, ms, µs or ns, or an RFC 3339 text) is set to
+// instants of 2038-01-19 03:14:08 (past int32 seconds), 2040, 2100 and
+// 2262-04-11 (the last day int64 ns hold), then 2263 and 2300 (past them),
+// 1970-01-01 (0) and 1600 (before it). An instant int64 ns hold is
+// delivered exactly, or the message refused; one they cannot hold is never
+// delivered wrapped or clamped: the message is refused with a *ParseError
+// (the field's value would otherwise be a time decades off, which a stale
+// check reads as fresh or as ancient).
+func TestS29ctInstantsFarAwayAreExactOrRefused(t *testing.T) {
+	s29ctInstants(t)
+}
+
+func s29ctInstants(t *testing.T) {
+	instants := []time.Time{
+		time.Unix(1<<31, 0).UTC(),
+		time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2100, 6, 1, 12, 0, 0, 0, time.UTC),
+		time.Date(2262, 4, 11, 0, 0, 0, 0, time.UTC),
+		time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(0, 0).UTC(),
+		time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	fits := func(tm time.Time) bool {
+		return !tm.Before(time.Unix(0, math.MinInt64)) && !tm.After(time.Unix(0, math.MaxInt64))
+	}
+	for _, s := range s25ctSamples(t) {
+		t.Run(s.name, func(t *testing.T) {
+			r := newS29ctRun(t, s.venue)
+			err, _ := r.feed(s.data, false)
+			base := append([]*schema.CanonicalEvent(nil), r.sink.evs...)
+			if err != nil {
+				r.close()
+				t.Skipf("the sample alone: %v", err)
+			}
+			var baseTimes []map[string]int64
+			for _, ev := range base {
+				m := map[string]int64{}
+				s29ctTimes(reflect.ValueOf(*ev), "", m)
+				baseTimes = append(baseTimes, m)
+			}
+			r.close()
+			sh := s29ctWalk(t, s.data)
+			tried := 0
+			for _, leaf := range sh.leaves {
+				orig := string(s.data[leaf.From:leaf.To])
+				// the fields of the events whose instant is this leaf's
+				type at struct {
+					ev    int
+					field string
+				}
+				var fields []at
+				var in s29ctInstant
+				for i, m := range baseTimes {
+					for f, v := range m {
+						if v == 0 || f == ".IngestTS" {
+							continue
+						}
+						if got, ok := s29ctReadInstant(orig, v); ok {
+							in = got
+							fields = append(fields, at{i, f})
+						}
+					}
+				}
+				if len(fields) == 0 {
+					continue
+				}
+				for _, tm := range instants {
+					tried++
+					msg := s29ctSplice(s.data, leaf.From, leaf.To, in.write(tm))
+					r := newS29ctRun(t, s.venue)
+					r.known = func(string) bool { return true }
+					err, _ := r.feed(msg, false)
+					evs := r.sink.evs
+					if err == nil && len(evs) == len(base) {
+						for _, f := range fields {
+							m := map[string]int64{}
+							s29ctTimes(reflect.ValueOf(*evs[f.ev]), "", m)
+							if fits(tm) {
+								// at the leaf's unit: ms drop what is below them
+								want := tm.UnixNano()
+								if in.unit > 1 {
+									want = want / in.unit * in.unit
+								}
+								assert.Equal(t, want, m[f.field], "%s %s=%s: event %d %s", s.name, leaf.Path, in.write(tm), f.ev, f.field)
+							} else {
+								assert.Fail(t, "an instant int64 ns cannot hold was delivered",
+									"%s=%s: event %d %s=%d (%s)", leaf.Path, in.write(tm), f.ev, f.field, m[f.field], time.Unix(0, m[f.field]).UTC())
+							}
+						}
+					}
+					r.close()
+				}
+			}
+			t.Logf("%d instants tried", tried)
+		})
+	}
+}
+
+// The fault TestS29ctInstantsFarAwayAreExactOrRefused finds, one case: a
+// Binance trade whose trade time "T" is 2263-01-01 in ms (9,246,182,400,000:
+// a valid int64 of ms, whose ns do not fit an int64) is delivered with
+// ExchangeTS wrapped to a time in 1678, instead of refused.
+func TestS29ctInstantOverflowFault(t *testing.T) {
+	if os.Getenv("S29CT_NOSKIP") == "" {
+		t.Skip("s29ct: FAULT an instant past 2262-04-11 (ms/µs/s that fit int64, ns that do not) is delivered wrapped, not refused; owner normalize")
+	}
+	ms := time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	msg := fmt.Sprintf(`{"e":"trade","E":1700000000000,"s":"BTCUSDT","t":1,"p":"1.00","q":"2","T":%d,"m":true}`, ms)
+	r := newS29ctRun(t, "binance")
+	defer r.close()
+	err, _ := r.feed([]byte(msg), false)
+	for _, ev := range r.sink.evs {
+		t.Logf("delivered: ExchangeTS %d = %s", ev.ExchangeTS, time.Unix(0, ev.ExchangeTS).UTC())
+	}
+	var pe *normalize.ParseError
+	require.ErrorAs(t, err, &pe, "refused")
+	assert.Empty(t, r.sink.evs)
+}
+
+// Quote repeats, normalize/doc.go: "A Binance spot bookTicker, which has no
+// time, is compared by "u" alone for 5 s (IngestTS) after the last one
+// delivered (not when IngestTS went back: the host's clock stepped)". The
+// host's clock stepped back an hour and forward five: a quote of a lower u
+// within 5 s is dropped; one after the clock went back, or more than 5 s
+// later, is delivered; after the step back the new last delivered is the
+// reference.
+func TestS29ctBookTickerWithTheClockStepped(t *testing.T) {
+	q := func(u int) []byte {
+		return []byte(fmt.Sprintf(`{"u":%d,"s":"BTCUSDT","b":"9548.1","B":"52","a":"9548.5","A":"11"}`, u))
+	}
+	t0 := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	steps := []struct {
+		u         int
+		at        time.Time
+		delivered bool
+		why       string
+	}{
+		{100, t0, true, "the first"},
+		{90, t0.Add(time.Second), false, "a lower u within 5 s"},
+		{101, t0.Add(2 * time.Second), true, "a higher u"},
+		{95, t0.Add(-time.Hour), true, "the clock went back an hour"},
+		{94, t0.Add(-time.Hour + time.Second), false, "a lower u than the last delivered, within 5 s of it"},
+		{96, t0.Add(-time.Hour + 2*time.Second), true, "a higher one"},
+		{50, t0.Add(-time.Hour + 8*time.Second), true, "more than 5 s after the last delivered"},
+		{49, t0.Add(5 * time.Hour), true, "the clock went forward five hours"},
+		{48, t0.Add(5*time.Hour + time.Second), false, "within 5 s again"},
+	}
+	pools := schema.NewPools(nil)
+	sink := &s25ctKeepSink{}
+	p := normalize.NewBinance(pools.Events, sink, nil)
+	for _, st := range steps {
+		before := len(sink.evs)
+		require.NoError(t, p.HandleBytes(context.Background(), q(st.u), st.at.UnixNano()), "u=%d", st.u)
+		got := len(sink.evs) - before
+		if st.delivered {
+			if assert.Equal(t, 1, got, "u=%d at %s: %s: delivered", st.u, st.at.Format(time.TimeOnly), st.why) {
+				assert.Equal(t, uint64(st.u), sink.evs[before].SeqProvider)
+			}
+		} else {
+			assert.Zero(t, got, "u=%d at %s: %s: dropped", st.u, st.at.Format(time.TimeOnly), st.why)
+		}
+	}
+	for _, ev := range sink.evs {
+		pools.Events.Put(ev)
+	}
+	require.NoError(t, pools.Shutdown(context.Background()))
+}
+
+// Refused execution reports, normalize/doc.go: "At most one marker a
+// second of receive time per parser: the first refused report is announced
+// at once, those within the second after a marker are counted and
+// announced by the first message of the connection after it" — contract 3,
+// never lost silently. With the host's clock stepped back an hour between
+// two refused reports, the second is announced at once (it is not within
+// the second after the marker) or, at the latest, by the next message:
+// never an hour later, when the stepped clock has caught up.
+//
+// FAULT: after a refused report at t0 (marker at once), a second one at
+// t0-1h is announced by no message until the receive time passes t0+1s:
+// messages at t0-59m58s, t0-30m, t0-1m, t0 and t0+500ms announce nothing;
+// the one at t0+1.1s does — the host's order state is unreconciled for
+// the hour the clock went back (session reconciles on the marker).
+func TestS29ctRefusedReportMarkerWithTheClockStepped(t *testing.T) {
+	if os.Getenv("S29CT_NOSKIP") == "" {
+		t.Skip("s29ct: FAULT a refused execution report after the host's clock stepped back 1 h is announced (gap marker) only an hour later; owner normalize")
+	}
+	data, err := os.ReadFile("testdata/venues/binance_executionReport_trade.json")
+	require.NoError(t, err)
+	bad := []byte(strings.Replace(string(data), `"L":  "0.99750000"`, `"L":  "NaN"`, 1))
+	require.NotEqual(t, string(data), string(bad))
+	trade := []byte(`{"e":"trade","E":1700000000000,"s":"BTCUSDT","t":1,"p":"1.00","q":"2","T":1700000000000,"m":true}`)
+	t0 := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	for name, second := range map[string]time.Time{
+		"back an hour":    t0.Add(-time.Hour),
+		"back a second":   t0.Add(-time.Second),
+		"forward an hour": t0.Add(time.Hour),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			pools := schema.NewPools(nil)
+			sink := &s25ctKeepSink{}
+			p := normalize.NewBinance(pools.Events, sink, nil)
+			markers := func() (n int, count uint64) {
+				for _, ev := range sink.evs {
+					if ev.Type == schema.EventGap && ev.Control.GapType == schema.EventExecReport {
+						n++
+						count += ev.Control.GapCount
+					}
+				}
+				return n, count
+			}
+			assert.Error(t, p.HandleBytes(ctx, bad, t0.UnixNano()))
+			n, _ := markers()
+			require.Equal(t, 1, n, "the first refused report announced at once")
+			assert.Error(t, p.HandleBytes(ctx, bad, second.UnixNano()))
+			require.NoError(t, p.HandleBytes(ctx, trade, second.Add(2*time.Second).UnixNano()))
+			n, count := markers()
+			assert.Equal(t, uint64(2), count, "both refused reports announced by the next message (%d markers)", n)
+			for _, ev := range sink.evs {
+				pools.Events.Put(ev)
+			}
+			require.NoError(t, pools.Shutdown(ctx))
+		})
+	}
+}
