@@ -119,22 +119,38 @@ func (s *s29ctBookSink) Publish(_ context.Context, ev *schema.CanonicalEvent) er
 // resubscription, and is live again with the next snapshot.
 func TestS29ctBookModelOKX(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) { s29ctBookModelOKX(t, seed, 4000) })
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { s29ctBookModel(t, seed, 4000, false) })
 	}
 }
 
-func s29ctBookModelOKX(t *testing.T, seed uint64, n int) {
+// The same for Bybit orderbook.50 ("Orderbook": u = previous u + 1; u = 1
+// is the service's restart, "its data is a snapshot, applied as one"; no
+// checksum): snapshots (some with u = 1, a restart), chained deltas, gaps,
+// crossed deltas and repeats, the book kept equal to the venue's (at most
+// 40 levels a side, inside the view) and never served crossed.
+func TestS29ctBookModelBybit(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { s29ctBookModel(t, seed, 4000, true) })
+	}
+}
+
+func s29ctBookModel(t *testing.T, seed uint64, n int, bybit bool) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(seed, 29))
 	pools := schema.NewPools(nil)
 	sink := &s29ctBookSink{events: pools.Events}
 	resubs := 0
-	b, err := book.NewBook(book.OKX, "BTC-USDT", &book.Options{Sink: sink, Events: pools.Events,
+	rule, venue, depth := book.OKX, schema.VenueOKX, 400
+	if bybit {
+		rule, venue, depth = book.Bybit, schema.VenueBybit, 50
+	}
+	b, err := book.NewBook(rule, "BTC-USDT", &book.Options{Sink: sink, Events: pools.Events,
 		Resubscribe: func(context.Context, schema.Venue, string) error { resubs++; return nil }})
 	require.NoError(t, err)
 
 	m := &s29ctModel{}
 	var seq uint64 = 1000
+	var clock int64 = 1_700_000_000_000
 	live := false // what the book must say
 	ev, err := pools.Events.Get(ctx)
 	require.NoError(t, err)
@@ -145,12 +161,16 @@ func s29ctBookModelOKX(t *testing.T, seed uint64, n int) {
 
 	fill := func(typ schema.EventType, prev, last uint64, bids, asks [][2]string, sum uint32) {
 		ev.Reset()
-		ev.Venue, ev.Symbol, ev.Type = schema.VenueOKX, "BTC-USDT", typ
+		ev.Venue, ev.Symbol, ev.Type = venue, "BTC-USDT", typ
 		ev.SeqProvider = last
-		ev.ExchangeTS, ev.IngestTS = int64(last)*1e6, int64(last)*1e6
+		clock++
+		ev.ExchangeTS, ev.IngestTS = clock*1e6, clock*1e6
 		ev.Book.PrevSeq, ev.Book.LastSeq = prev, last
-		ev.Book.Checksum, ev.Book.HasChecksum = sum, true
-		ev.Book.Depth = 400
+		ev.Book.Checksum, ev.Book.HasChecksum = sum, !bybit
+		if bybit {
+			ev.Book.PrevSeq, ev.Book.Checksum = 0, 0
+		}
+		ev.Book.Depth = depth
 		for _, l := range bids {
 			ev.Book.Bids = append(ev.Book.Bids, schema.Level{Price: schema.MustParseDecimal(l[0]), Qty: schema.MustParseDecimal(l[1])})
 		}
@@ -182,6 +202,9 @@ func s29ctBookModelOKX(t *testing.T, seed uint64, n int) {
 			asks = append(asks, [2]string{s29ctPx(p), m.asks[p]})
 		}
 		seq += uint64(1 + rng.IntN(100))
+		if bybit && rng.IntN(5) == 0 {
+			seq = 1 // the service restarted: u = 1
+		}
 		fill(schema.EventBookSnapshot, 0, seq, bids, asks, m.okxChecksum())
 	}
 	// diff changes a few levels on the venue's book (never crossing unless
@@ -213,6 +236,8 @@ func s29ctBookModelOKX(t *testing.T, seed uint64, n int) {
 			q := qty()
 			if _, ok := m.side(bid)[p]; ok && rng.IntN(2) == 0 {
 				q = "0"
+			} else if !ok && len(m.side(bid)) >= 40 {
+				continue // the view holds at most 40 here
 			}
 			if q == "0" {
 				delete(m.side(bid), p)
@@ -237,6 +262,9 @@ func s29ctBookModelOKX(t *testing.T, seed uint64, n int) {
 		}
 		prev := seq
 		seq += uint64(1 + rng.IntN(5))
+		if bybit {
+			seq = prev + 1
+		}
 		fill(schema.EventBookUpdate, prev, seq, bids, asks, m.okxChecksum())
 	}
 
@@ -290,9 +318,13 @@ func s29ctBookModelOKX(t *testing.T, seed uint64, n int) {
 			what = "gap"
 			diff(false)
 			ev.Book.PrevSeq -= 1 + uint64(rng.IntN(3)) // the diff before it lost
+			if bybit {
+				seq += 1 + uint64(rng.IntN(3))
+				ev.Book.LastSeq, ev.SeqProvider = seq, seq
+			}
 			fault = live
 			live = false
-		case r < 9:
+		case r < 9 && !bybit:
 			what = "bad checksum"
 			diff(false)
 			ev.Book.Checksum ^= 1 << rng.IntN(32)
@@ -303,7 +335,7 @@ func s29ctBookModelOKX(t *testing.T, seed uint64, n int) {
 			diff(true)
 			fault = live
 			live = false
-		case r < 15 && live:
+		case r < 15 && live && !bybit:
 			what = "keep-alive"
 			fill(schema.EventBookUpdate, seq, seq, nil, nil, m.okxChecksum())
 		case r < 18 && live && seq > 1:
@@ -312,13 +344,19 @@ func s29ctBookModelOKX(t *testing.T, seed uint64, n int) {
 			before := m.clone()
 			diff(false) // build it, but first send it with ids the book covers
 			after := *m
-			ev.Book.PrevSeq, ev.Book.LastSeq = old-1, old
+			ev.Book.PrevSeq, ev.Book.LastSeq, ev.SeqProvider = old-1, old, old
+			if bybit {
+				ev.Book.PrevSeq = 0
+			}
 			*m = before // the book must drop it: the venue's book as it was
 			require.NoError(t, b.Apply(ctx, ev))
 			check(i, what)
 			*m = after
 			assert.Equal(t, markers, len(sink.gaps), "message %d: a repeat is never a gap", i)
-			ev.Book.PrevSeq, ev.Book.LastSeq = old, seq
+			ev.Book.PrevSeq, ev.Book.LastSeq, ev.SeqProvider = old, seq, seq
+			if bybit {
+				ev.Book.PrevSeq = 0
+			}
 			what = "diff after a repeat"
 		default:
 			what = "diff"
@@ -344,7 +382,11 @@ func s29ctBookModelOKX(t *testing.T, seed uint64, n int) {
 	st := b.Stats()
 	t.Logf("%+v", st)
 	assert.NotZero(t, st.Crossed)
-	assert.NotZero(t, st.ChecksumErrors)
+	if !bybit {
+		assert.NotZero(t, st.ChecksumErrors)
+	} else {
+		assert.NotZero(t, st.Restarts)
+	}
 	assert.NotZero(t, st.Gaps)
 	assert.NotZero(t, st.Stale)
 }
