@@ -119,7 +119,7 @@ func (s *s29ctBookSink) Publish(_ context.Context, ev *schema.CanonicalEvent) er
 // resubscription, and is live again with the next snapshot.
 func TestS29ctBookModelOKX(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) { s29ctBookModel(t, seed, 4000, false) })
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { s29ctBookModel(t, seed, 4000, "okx") })
 	}
 }
 
@@ -130,11 +130,57 @@ func TestS29ctBookModelOKX(t *testing.T) {
 // 40 levels a side, inside the view) and never served crossed.
 func TestS29ctBookModelBybit(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) { s29ctBookModel(t, seed, 4000, true) })
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { s29ctBookModel(t, seed, 4000, "bybit") })
 	}
 }
 
-func s29ctBookModel(t *testing.T, seed uint64, n int, bybit bool) {
+// The same for Kraken v2 books of depth 10 (no ids: "the checksum is the
+// check"; the top 10 asks then bids at the pair's precision, the decimal
+// point removed and leading zeros stripped, CRC32; the book truncates to
+// its depth, since Kraken sends no delete for a level pushed out of the
+// view): snapshots, updates with the venue's checksum, a lost update (the
+// next one's checksum no longer matches), a wrong checksum and a crossed
+// update — each a fault the book must catch.
+func TestS29ctBookModelKraken(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { s29ctBookModel(t, seed, 4000, "kraken") })
+	}
+}
+
+// krakenChecksum is Kraken's over the top 10 asks then bids, prices at 1
+// decimal and quantities at 8 (the pair's precision here).
+func (m *s29ctModel) krakenChecksum() uint32 {
+	var sb strings.Builder
+	strip := func(s string) string {
+		s = strings.TrimLeft(strings.ReplaceAll(s, ".", ""), "0")
+		return s
+	}
+	for _, bid := range []bool{false, true} {
+		for i, p := range m.sorted(bid) {
+			if i == 10 {
+				break
+			}
+			whole, frac, _ := strings.Cut(m.side(bid)[p], ".")
+			sb.WriteString(strip(s29ctPx(p)))
+			sb.WriteString(strip(whole + (frac + "00000000")[:8]))
+		}
+	}
+	return crc32.ChecksumIEEE([]byte(sb.String()))
+}
+
+// truncate keeps the best n levels a side (Kraken's view).
+func (m *s29ctModel) truncate(n int) {
+	for _, bid := range []bool{true, false} {
+		for i, p := range m.sorted(bid) {
+			if i >= n {
+				delete(m.side(bid), p)
+			}
+		}
+	}
+}
+
+func s29ctBookModel(t *testing.T, seed uint64, n int, venueName string) {
+	bybit, kraken := venueName == "bybit", venueName == "kraken"
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(seed, 29))
 	pools := schema.NewPools(nil)
@@ -143,6 +189,10 @@ func s29ctBookModel(t *testing.T, seed uint64, n int, bybit bool) {
 	rule, venue, depth := book.OKX, schema.VenueOKX, 400
 	if bybit {
 		rule, venue, depth = book.Bybit, schema.VenueBybit, 50
+	}
+	if kraken {
+		rule, venue, depth = book.KrakenV2, schema.VenueKraken, 10
+		rule.PriceScale, rule.QtyScale = 1, 8
 	}
 	b, err := book.NewBook(rule, "BTC-USDT", &book.Options{Sink: sink, Events: pools.Events,
 		Resubscribe: func(context.Context, schema.Venue, string) error { resubs++; return nil }})
@@ -170,6 +220,9 @@ func s29ctBookModel(t *testing.T, seed uint64, n int, bybit bool) {
 		if bybit {
 			ev.Book.PrevSeq, ev.Book.Checksum = 0, 0
 		}
+		if kraken {
+			ev.SeqProvider, ev.Book.PrevSeq, ev.Book.LastSeq = 0, 0, 0
+		}
 		ev.Book.Depth = depth
 		for _, l := range bids {
 			ev.Book.Bids = append(ev.Book.Bids, schema.Level{Price: schema.MustParseDecimal(l[0]), Qty: schema.MustParseDecimal(l[1])})
@@ -177,6 +230,13 @@ func s29ctBookModel(t *testing.T, seed uint64, n int, bybit bool) {
 		for _, l := range asks {
 			ev.Book.Asks = append(ev.Book.Asks, schema.Level{Price: schema.MustParseDecimal(l[0]), Qty: schema.MustParseDecimal(l[1])})
 		}
+	}
+	sum := func() uint32 {
+		if kraken {
+			m.truncate(10)
+			return m.krakenChecksum()
+		}
+		return m.okxChecksum()
 	}
 	qty := func() string { return strconv.Itoa(rng.IntN(50)+1) + "." + strconv.Itoa(rng.IntN(100)) }
 	snapshot := func() {
@@ -195,6 +255,9 @@ func s29ctBookModel(t *testing.T, seed uint64, n int, bybit bool) {
 				m.asks[p] = qty()
 			}
 		}
+		if kraken {
+			m.truncate(10) // a snapshot of the view
+		}
 		for _, p := range m.sorted(true) {
 			bids = append(bids, [2]string{s29ctPx(p), m.bids[p]})
 		}
@@ -205,7 +268,7 @@ func s29ctBookModel(t *testing.T, seed uint64, n int, bybit bool) {
 		if bybit && rng.IntN(5) == 0 {
 			seq = 1 // the service restarted: u = 1
 		}
-		fill(schema.EventBookSnapshot, 0, seq, bids, asks, m.okxChecksum())
+		fill(schema.EventBookSnapshot, 0, seq, bids, asks, sum())
 	}
 	// diff changes a few levels on the venue's book (never crossing unless
 	// cross) and fills ev with it and the book's checksum after it.
@@ -265,7 +328,7 @@ func s29ctBookModel(t *testing.T, seed uint64, n int, bybit bool) {
 		if bybit {
 			seq = prev + 1
 		}
-		fill(schema.EventBookUpdate, prev, seq, bids, asks, m.okxChecksum())
+		fill(schema.EventBookUpdate, prev, seq, bids, asks, sum())
 	}
 
 	check := func(i int, what string) {
@@ -314,6 +377,28 @@ func s29ctBookModel(t *testing.T, seed uint64, n int, bybit bool) {
 			what = "snapshot"
 			snapshot()
 			live = true
+		case r < 6 && kraken:
+			// a lost update: the best bid's quantity changed on the
+			// venue, unsent; the next update (of the best ask) carries the
+			// checksum of the venue's book
+			what = "lost update"
+			sb, sa := m.sorted(true), m.sorted(false)
+			if len(sb) == 0 || len(sa) == 0 {
+				what = "snapshot"
+				snapshot()
+				live = true
+				break
+			}
+			if m.bids[sb[0]] == "77.7" {
+				m.bids[sb[0]] = "77.8"
+			} else {
+				m.bids[sb[0]] = "77.7"
+			}
+			q := qty()
+			m.asks[sa[0]] = q
+			fill(schema.EventBookUpdate, 0, 0, nil, [][2]string{{s29ctPx(sa[0]), q}}, sum())
+			fault = live
+			live = false
 		case r < 6:
 			what = "gap"
 			diff(false)
@@ -335,10 +420,10 @@ func s29ctBookModel(t *testing.T, seed uint64, n int, bybit bool) {
 			diff(true)
 			fault = live
 			live = false
-		case r < 15 && live && !bybit:
+		case r < 15 && live && !bybit && !kraken:
 			what = "keep-alive"
-			fill(schema.EventBookUpdate, seq, seq, nil, nil, m.okxChecksum())
-		case r < 18 && live && seq > 1:
+			fill(schema.EventBookUpdate, seq, seq, nil, nil, sum())
+		case r < 18 && live && seq > 1 && !kraken:
 			what = "repeat"
 			old := seq
 			before := m.clone()
@@ -386,6 +471,9 @@ func s29ctBookModel(t *testing.T, seed uint64, n int, bybit bool) {
 		assert.NotZero(t, st.ChecksumErrors)
 	} else {
 		assert.NotZero(t, st.Restarts)
+	}
+	if kraken {
+		return
 	}
 	assert.NotZero(t, st.Gaps)
 	assert.NotZero(t, st.Stale)
