@@ -118,6 +118,14 @@ func TestS29ctClockSteppedMaxAge(t *testing.T) {
 	})
 	evs.await(t, "connected", s29ctIs(schema.ConnConnected))
 	s27ctDialDone(t, clk.s27ctClock)
+	require.Eventually(t, func() bool {
+		for _, d := range clk.s27ctClock.Pending() {
+			if d == time.Minute {
+				return true
+			}
+		}
+		return false
+	}, s27ctWait, time.Millisecond, "the connection's MaxAge timer armed")
 	clk.step(-2 * time.Hour)
 	took := s29ctUntil(t, clk, 3*time.Hour, func() bool { return evs.has(s29ctIs(schema.ConnRotating)) })
 	require.True(t, evs.has(s29ctIs(schema.ConnRotating)), "a rotation began")
@@ -154,6 +162,17 @@ func TestS29ctClockSteppedBackoff(t *testing.T) {
 	})
 	re := evs.await(t, "the redial's wait", s29ctIs(schema.ConnReconnecting))
 	require.GreaterOrEqual(t, re.Delay, 5*time.Second)
+	// the wait's timer armed (the event is announced on a goroutine of its
+	// own, before or after): moving the clock before would move it through
+	// another timer first
+	require.Eventually(t, func() bool {
+		for _, d := range clk.s27ctClock.Pending() {
+			if d == re.Delay {
+				return true
+			}
+		}
+		return false
+	}, s27ctWait, time.Millisecond, "the redial's wait armed")
 	clk.step(-2 * time.Hour)
 	second := func(ev wsclient.Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == 2 }
 	took := s29ctUntil(t, clk, 3*time.Hour, func() bool { return evs.has(second) })
