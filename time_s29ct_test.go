@@ -413,3 +413,33 @@ func TestS29ctTradeRestartAfterAFutureTrade(t *testing.T) {
 		assert.Equal(t, []uint64{100, 101, 102, 1, 2, 3, 4, 5}, got, "the restart delivered, or at least announced")
 	})
 }
+
+// Quote repeats (normalize/doc.go: a numbered quote "whose number is at
+// most the last delivered ... and whose exchange time is not later is
+// dropped ...; one with a later time is delivered and its number
+// followed"): a Binance 24hrTicker stamped 2100 between ordinary ones
+// does not stop the venue's renumbered quotes that follow (held: the
+// comparison is with the last delivered quote, not the latest time seen).
+func TestS29ctQuoteRenumberAfterAFutureQuote(t *testing.T) {
+	pools := schema.NewPools(nil)
+	sink := &s25ctKeepSink{}
+	p := normalize.NewBinance(pools.Events, sink, nil)
+	tk := func(last uint64, ms int64) {
+		m := fmt.Sprintf(`{"e":"24hrTicker","E":%d,"s":"BNBBTC","p":"0.0015","P":"250.00","w":"0.0018","x":"0.0009","c":"0.0025","Q":"10","b":"0.0024","B":"10","a":"0.0026","A":"100","o":"0.0010","h":"0.0025","l":"0.0010","v":"10000","q":"18","O":0,"C":86400000,"F":0,"L":%d,"n":18151}`, ms, last)
+		require.NoError(t, p.HandleBytes(context.Background(), []byte(m), ms*1e6))
+	}
+	base := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC).UnixMilli()
+	tk(100, base)
+	tk(101, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
+	tk(102, base+2)
+	tk(5, base+10) // renumbered
+	tk(6, base+11)
+	tk(4, base+11) // a repeat: lower, not later
+	var got []uint64
+	for _, ev := range sink.evs {
+		got = append(got, ev.SeqProvider)
+		pools.Events.Put(ev)
+	}
+	assert.Equal(t, []uint64{100, 101, 102, 5, 6}, got)
+	require.NoError(t, pools.Shutdown(context.Background()))
+}
