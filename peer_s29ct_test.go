@@ -541,3 +541,60 @@ func TestS29ctPeerLargeMessageFrameBackSmall(t *testing.T) {
 	}
 	require.NoError(t, frames.Shutdown(ctx))
 }
+
+// A peer that pings as fast as it writes (wsclient/doc.go: "a peer pinging
+// faster than the budget would otherwise hold every message behind its
+// pings": a ping within a gap of the last pong is not answered): 5,000
+// pings of 125 bytes (the most a control frame holds), each before a
+// message, and pings between the fragments of a message. Every message
+// arrives, in order, on one connection.
+func TestS29ctPeerPingFlood(t *testing.T) {
+	const n = 5000
+	ping := bytes.Repeat([]byte("p"), 125)
+	url := s29ctPeer(t, func(_ int, c *s29ctRaw) bool {
+		for i := 1; i <= n; i++ {
+			c.frame(true, 0, s29ctOpPing, ping, false)
+			if i%100 == 0 {
+				c.frame(false, 0, s29ctOpText, []byte(fmt.Sprintf("%05d", i)[:2]), false)
+				c.frame(true, 0, s29ctOpPing, ping, false)
+				c.frame(true, 0, s29ctOpCont, []byte(fmt.Sprintf("%05d", i)[2:]), false)
+				continue
+			}
+			c.text(fmt.Sprintf("%05d", i))
+		}
+		return true
+	})
+	in, evs := &s29ctInbox{}, newS27ctEvents()
+	c := s29ctStart(t, url, in, evs, wsclient.Options{})
+	got := in.wait(t, n)
+	for i, g := range got {
+		require.Equal(t, s29ctGot{1, false, fmt.Sprintf("%05d", i+1)}, g)
+	}
+	assert.Zero(t, c.Stats().TotalReconnects())
+}
+
+// RFC 6455 §5.5.1: after sending a close frame, an endpoint sends no more
+// data; a peer that does anyway has ended the conversation. The client
+// reports the venue's close (ReasonPeerClosed with its code), delivers
+// nothing sent after the close frame, and redials.
+func TestS29ctPeerDataAfterClose(t *testing.T) {
+	url := s29ctPeer(t, func(n int, c *s29ctRaw) bool {
+		if n > 1 {
+			c.text("after")
+			return true
+		}
+		c.text("before")
+		c.closeFrame(1001, []byte("bye"))
+		for i := 0; i < 10; i++ {
+			c.text("zombie")
+		}
+		return true
+	})
+	in, evs := &s29ctInbox{}, newS27ctEvents()
+	s29ctStart(t, url, in, evs, wsclient.Options{})
+	got := in.wait(t, 2)
+	assert.Equal(t, []s29ctGot{{1, false, "before"}, {2, false, "after"}}, got)
+	lost := evs.await(t, "lost", s29ctIs(schema.ConnDisconnected))
+	assert.Equal(t, wsclient.ReasonPeerClosed, lost.Reason)
+	assert.Equal(t, websocket.StatusGoingAway, websocket.CloseStatus(lost.Err))
+}
