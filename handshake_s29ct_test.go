@@ -5,14 +5,8 @@ package meltica_test
 // reading the client.
 
 import (
-	"bufio"
-	"crypto/sha1"
-	"encoding/base64"
 	"errors"
-	"io"
-	"net/http"
-	"sync"
-	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,12 +26,10 @@ import (
 // one that accepts and closes the socket at once is a read error. Each
 // time the next connection, answered properly, delivers its message.
 func TestS29ctPeerHostileHandshake(t *testing.T) {
+	good := s29ctGoodAnswer
 	accept := func(key string) string {
-		sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-		return base64.StdEncoding.EncodeToString(sum[:])
-	}
-	good := func(key string) string {
-		return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept(key) + "\r\n"
+		a := good(key)
+		return a[strings.LastIndex(a, ": ")+2 : len(a)-2]
 	}
 	cases := map[string]struct {
 		answer func(key string) string // "" to answer nothing
@@ -70,38 +62,20 @@ func TestS29ctPeerHostileHandshake(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			var conns atomic.Int32
-			release := make(chan struct{})
-			var wg sync.WaitGroup
-			url := s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
-				key := r.Header.Get("Sec-WebSocket-Key")
-				conn, brw, err := http.NewResponseController(w).Hijack()
-				if err != nil {
-					return
-				}
-				defer func() { _ = conn.Close() }()
-				if conns.Add(1) > 1 {
-					_, _ = brw.WriteString(good(key) + "\r\n")
-					_ = brw.Flush()
-					wg.Add(1)
-					go func() { defer wg.Done(); _, _ = io.Copy(io.Discard, brw) }()
-					c := &s29ctRaw{conn: conn, w: brw.Writer}
-					c.text("after")
-					<-release
-					return
+			url := s29ctPeerAnswer(t, func(n int, key string) string {
+				if n > 1 {
+					return good(key) + "\r\n"
 				}
 				if tc.answer == nil {
-					<-release // the socket open, nothing said
-					return
+					return "" // the socket open, nothing said
 				}
-				_, _ = brw.WriteString(tc.answer(key))
-				_ = brw.Flush()
-				if name == "101 then the socket closed" {
-					return
+				return tc.answer(key)
+			}, func(n int, c *s29ctRaw) bool {
+				if n > 1 {
+					c.text("after")
 				}
-				_, _ = io.Copy(io.Discard, bufio.NewReader(conn)) // until the client gives up
+				return n > 1 || name != "101 then the socket closed"
 			})
-			t.Cleanup(func() { close(release); wg.Wait() })
 			in, evs := &s29ctInbox{}, newS27ctEvents()
 			s29ctStart(t, url, in, evs, wsclient.Options{DialTimeout: 100 * time.Millisecond})
 			got := in.wait(t, 1)

@@ -93,6 +93,21 @@ func (c *s29ctRaw) closeFrame(code uint16, reason []byte) {
 // script returns, or held open until the test ends when it returns true.
 // What the client sends is read and discarded.
 func s29ctPeer(t *testing.T, script func(n int, c *s29ctRaw) (hold bool)) string {
+	return s29ctPeerAnswer(t, func(_ int, key string) string { return s29ctGoodAnswer(key) + "\r\n" }, script)
+}
+
+// s29ctGoodAnswer is a 101 answer's status and headers for key, without the
+// blank line that ends them.
+func s29ctGoodAnswer(key string) string {
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+		base64.StdEncoding.EncodeToString(sum[:]) + "\r\n"
+}
+
+// s29ctPeerAnswer is s29ctPeer whose handshake answer on connection n is
+// answer(n, key), written as it is ("" writes nothing and holds the socket
+// until the test ends).
+func s29ctPeerAnswer(t *testing.T, answer func(n int, key string) string, script func(n int, c *s29ctRaw) (hold bool)) string {
 	var conns atomic.Int32
 	release := make(chan struct{})
 	var wg sync.WaitGroup
@@ -103,13 +118,20 @@ func s29ctPeer(t *testing.T, script func(n int, c *s29ctRaw) (hold bool)) string
 			return
 		}
 		defer func() { _ = conn.Close() }()
-		sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-			base64.StdEncoding.EncodeToString(sum[:]) + "\r\n\r\n")
+		n := int(conns.Add(1))
+		a := answer(n, key)
+		if a == "" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		_, _ = brw.WriteString(a)
 		_ = brw.Flush()
 		wg.Add(1)
 		go func() { defer wg.Done(); _, _ = io.Copy(io.Discard, brw) }()
-		if script(int(conns.Add(1)), &s29ctRaw{conn: conn, w: brw.Writer}) {
+		if script(n, &s29ctRaw{conn: conn, w: brw.Writer}) {
 			select {
 			case <-release:
 			case <-r.Context().Done():
