@@ -110,7 +110,9 @@ func s29ctGoodAnswer(key string) string {
 func s29ctPeerAnswer(t *testing.T, answer func(n int, key string) string, script func(n int, c *s29ctRaw) (hold bool)) string {
 	var conns atomic.Int32
 	release := make(chan struct{})
-	var wg sync.WaitGroup
+	var wg sync.WaitGroup // the readers of the client's bytes
+	var mu sync.Mutex     // no wg.Add once the test ends (a client's late redial)
+	ended := false
 	url := s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Sec-WebSocket-Key")
 		conn, brw, err := http.NewResponseController(w).Hijack()
@@ -118,6 +120,14 @@ func s29ctPeerAnswer(t *testing.T, answer func(n int, key string) string, script
 			return
 		}
 		defer func() { _ = conn.Close() }()
+		mu.Lock()
+		if ended {
+			mu.Unlock()
+			return
+		}
+		wg.Add(1)
+		mu.Unlock()
+		defer wg.Done()
 		n := int(conns.Add(1))
 		a := answer(n, key)
 		if a == "" {
@@ -129,8 +139,9 @@ func s29ctPeerAnswer(t *testing.T, answer func(n int, key string) string, script
 		}
 		_, _ = brw.WriteString(a)
 		_ = brw.Flush()
-		wg.Add(1)
-		go func() { defer wg.Done(); _, _ = io.Copy(io.Discard, brw) }()
+		drained := make(chan struct{})
+		go func() { defer close(drained); _, _ = io.Copy(io.Discard, brw) }()
+		defer func() { _ = conn.Close(); <-drained }() // the reader ends with the socket
 		if script(n, &s29ctRaw{conn: conn, w: brw.Writer}) {
 			select {
 			case <-release:
@@ -138,7 +149,13 @@ func s29ctPeerAnswer(t *testing.T, answer func(n int, key string) string, script
 			}
 		}
 	})
-	t.Cleanup(func() { close(release); wg.Wait() })
+	t.Cleanup(func() {
+		mu.Lock()
+		ended = true
+		mu.Unlock()
+		close(release)
+		wg.Wait()
+	})
 	return url
 }
 
