@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"context"
+	"time"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -27,6 +28,13 @@ import (
 //     trade delivered is not a repeat — a repeat has the time it had when
 //     it was delivered — but a venue that started its ids again: it is
 //     delivered and the stream follows its new numbering;
+//   - a trade stamped more than tradeFutureSlack past its receive time
+//     (IngestTS, when it is a wall-clock reading) — a venue's bad clock,
+//     year 2100 — marks its receive time instead of its own: one such
+//     trade once made every later restart of the ids read as repeats,
+//     for good. Such a trade at or below the highest id is no proof of
+//     new ids: it is dropped as a repeat (the far-future trade itself,
+//     sent again);
 //   - a trade whose id is not a decimal number (Bybit's UUIDs, Kraken v1,
 //     which sends none) is never compared. Kraken v1 trades are not
 //     compared by (time, price, volume, side) either: one taker order
@@ -79,6 +87,17 @@ type frameMark struct {
 	snapMin uint64
 }
 
+// tradeFutureSlack is how far past its receive time (Unix ns) a trade's
+// venue time is believed for the repeat rule: a venue's clock ahead of
+// the host's by up to a minute (an unsynchronised host) still proves a
+// restart of the ids; a later time is not the venue's.
+const tradeFutureSlack = int64(time.Minute)
+
+// wallReading is the least receive time (Unix ns, 2001-09-09) taken for a
+// reading of a wall clock: a host or a test feeding synthetic receive
+// times (1, 2, …) gets no bound from them.
+const wallReading = int64(1e18)
+
 // maxTradeDigits: ids of up to 19 decimal digits fit a uint64.
 const maxTradeDigits = 19
 
@@ -129,10 +148,14 @@ func (p *Parser) repeatTrade(k int, ev *schema.CanonicalEvent) bool {
 		fm.snap, fm.snapMin = true, id
 	}
 	ts := ev.ExchangeTS
+	future := ev.IngestTS >= wallReading && ts > ev.IngestTS+tradeFutureSlack
+	if future {
+		ts = ev.IngestTS // as a mark: its time is not the venue's; its receive time bounds it
+	}
 	before := fm.mark
 	renumbered := false
 	if fm.known && id <= before.id {
-		if ts == 0 || before.ts == 0 || ts <= before.ts {
+		if ts == 0 || before.ts == 0 || ts <= before.ts || future {
 			p.stats.repeats.Add(1)
 			return true
 		}
