@@ -249,14 +249,20 @@ func (c *Client) beginOverlap(old *conn) *overlap {
 	return ov
 }
 
-// abortOverlap gives delivery back to old after a failed rotation. It
+// abortOverlap gives delivery back to old after a failed rotation, nb
+// (the new connection, nil when none) delivering nothing more from then
+// on: old delivers lock-free again, and a prepared connection delivers as
+// it reads (stopping it comes after, on a goroutine of its own). It
 // returns false, and changes nothing, when the streams were already
 // aligned: the rotation must then complete.
-func (c *Client) abortOverlap(ov *overlap) bool {
+func (c *Client) abortOverlap(ov *overlap, nb *conn) bool {
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
 	if ov.done {
 		return false
+	}
+	if nb != nil {
+		nb.mode.Store(modeRetired)
 	}
 	ov.old.mode.Store(unrotated(ov.old))
 	c.ov = nil
@@ -277,9 +283,12 @@ func (c *Client) restoreOld(ov *overlap) {
 // reports whether the switch was aligned, and how many keyed frames from
 // before the join it dropped that the old connection never delivered.
 func (c *Client) goLive(ov *overlap, nb *conn) (aligned bool, dropped int) {
-	ov.old.handlerOut()
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
+	// Under the lock: a prepared connection's reader waits for the same
+	// call (deliverShared), and a second wait begun while the first is
+	// under way would not wait. The old reader's handlerDone takes no lock.
+	ov.old.handlerOut()
 	aligned, dropped = ov.done || c.opts.Prepare != nil, ov.unmatched
 	skip, missed := ov.skip, 0
 	for i, f := range nb.queue {
@@ -326,7 +335,7 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 	if err != nil {
 		// nb is stopped and its queue dropped. Had the streams been
 		// aligned meanwhile, old dropped what nb held: a possible gap.
-		if !c.abortOverlap(ov) {
+		if !c.abortOverlap(ov, nil) {
 			c.restoreOld(ov)
 			c.unaligned(old.id)
 		}
@@ -334,7 +343,7 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 		return nil, err
 	}
 	abort := func(err error) (*conn, error) {
-		if !c.abortOverlap(ov) {
+		if !c.abortOverlap(ov, nb) {
 			return c.switchTo(ov, nb), nil
 		}
 		c.stopAside(nb, true)
