@@ -215,3 +215,68 @@ func TestS29rvPreparedSwitchWaitsOnceForTheOldCall(t *testing.T) {
 	require.Zero(t, o.overlaps.Load(), "the handler ran for connection 2 while connection 1's call was under way")
 	h.finish(v)
 }
+
+// The venue closes the new connection while Prepare waits for its login:
+// Prepare's ctx ends with the connection, the rotation fails with a
+// *PrepareError naming it, and the old connection still serves.
+func TestS29rvNewConnectionLostDuringPrepare(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	h, v, closed := startPrivate(t, leaks, func(ctx context.Context, id uint64, write func(context.Context, []byte) error, logins <-chan uint64) error {
+		if err := write(ctx, []byte(`{"op":"bye"}`)); err != nil {
+			return err
+		}
+		return login(ctx, id, func(context.Context, []byte) error { return nil }, logins)
+	})
+	require.NoError(t, h.c.Rotate())
+	ev := h.rec.waitFor(t, "rotation failed", isRotationFailed)
+	var pe *PrepareError
+	require.ErrorAs(t, ev.Err, &pe)
+	require.EqualValues(t, 2, pe.ConnID)
+	require.Equal(t, 2, recvWait(t, closed, "connection 2 closed"))
+	require.EqualValues(t, 1, h.c.Stats().ConnID)
+	require.NoError(t, h.c.Write(context.Background(), []byte(`{"op":"report"}`)))
+	h.sink.waitFor(t, `{"report":1}`)
+	require.Zero(t, h.c.Stats().TotalReconnects())
+	h.finish(v)
+}
+
+// MaxAge rotations of a private stream go through Prepare as requested
+// ones do: two ages, two logins, each connection's report delivered.
+func TestS29rvMaxAgeRotatesThroughPrepare(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	h, v, _ := startPrivate(t, leaks, login)
+	for n := uint64(2); n <= 3; n++ {
+		h.clock.advance(h.c.opts.MaxAge)
+		h.rec.waitFor(t, "switched", func(ev Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == n })
+		require.NoError(t, h.c.Write(context.Background(), []byte(`{"op":"report"}`)))
+		h.sink.waitFor(t, fmt.Sprintf(`{"login":"ok","conn":%d}`, n), fmt.Sprintf(`{"report":%d}`, n))
+	}
+	st := h.c.Stats()
+	require.EqualValues(t, 2, st.Rotations)
+	require.Zero(t, st.Unaligned)
+	require.Zero(t, st.RotationDropped)
+	h.finish(v)
+}
+
+// Rotate called again while Prepare runs names the old connection: once
+// the switch is made, it is dropped (no third connection).
+func TestS29rvRotateDuringPrepareCountsOnce(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	called := make(chan struct{}, 4)
+	h, v, _ := startPrivate(t, leaks, func(ctx context.Context, id uint64, write func(context.Context, []byte) error, logins <-chan uint64) error {
+		called <- struct{}{}
+		return login(ctx, id, write, logins)
+	})
+	require.NoError(t, h.c.Rotate())
+	recvWait(t, called, "Prepare called")
+	require.NoError(t, h.c.Rotate())
+	h.rec.waitFor(t, "switched", func(ev Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == 2 })
+	require.NoError(t, h.c.Write(context.Background(), []byte(`{"op":"report"}`)))
+	h.sink.waitFor(t, `{"report":2}`)
+	require.NoError(t, h.c.Rotate()) // connection 2's: served once
+	recvWait(t, called, "Prepare called for connection 3")
+	h.rec.waitFor(t, "switched", func(ev Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == 3 })
+	require.EqualValues(t, 2, h.c.Stats().Rotations)
+	require.Len(t, called, 0, "Prepare called once a rotation")
+	h.finish(v)
+}
