@@ -326,8 +326,9 @@ func (c *Client) goLive(ov *overlap, nb *conn) (aligned bool, dropped int) {
 // rotate replaces old make-before-break: it dials and subscribes a standby
 // connection and switches delivery to it once the two streams are aligned
 // (see overlap), or RotationOverlap after its first message, or when old
-// dies. It returns the new live connection, or nil when the rotation failed
-// (old is kept), and the Retry-After of a refused dial.
+// dies. It returns the new live connection, or nil and the error when the
+// rotation failed (old is kept; serve arms the retry, then reports it:
+// rotationFailed).
 func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 	c.setState(Event{State: schema.ConnRotating, Reason: ReasonRotation, ConnID: old.id})
 	ov := c.beginOverlap(old)
@@ -339,7 +340,6 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 			c.restoreOld(ov)
 			c.unaligned(old.id)
 		}
-		c.rotationFailed(ctx, old, err)
 		return nil, err
 	}
 	abort := func(err error) (*conn, error) {
@@ -347,7 +347,6 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 			return c.switchTo(ov, nb), nil
 		}
 		c.stopAside(nb, true)
-		c.rotationFailed(ctx, old, err)
 		return nil, err
 	}
 	if c.opts.Prepare != nil {
