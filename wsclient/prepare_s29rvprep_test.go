@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -218,7 +219,9 @@ func TestS29rvPreparedSwitchWaitsOnceForTheOldCall(t *testing.T) {
 
 // The venue closes the new connection while Prepare waits for its login:
 // Prepare's ctx ends with the connection, the rotation fails with a
-// *PrepareError naming it, and the old connection still serves.
+// *PrepareError naming it and why it ended (the venue's close, not only
+// context.Canceled: it was before the fix), and the old connection still
+// serves.
 func TestS29rvNewConnectionLostDuringPrepare(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	h, v, closed := startPrivate(t, leaks, func(ctx context.Context, id uint64, write func(context.Context, []byte) error, logins <-chan uint64) error {
@@ -232,6 +235,7 @@ func TestS29rvNewConnectionLostDuringPrepare(t *testing.T) {
 	var pe *PrepareError
 	require.ErrorAs(t, ev.Err, &pe)
 	require.EqualValues(t, 2, pe.ConnID)
+	require.Equal(t, websocket.StatusGoingAway, websocket.CloseStatus(ev.Err), "why connection 2 ended, not only that Prepare's ctx did: %v", ev.Err)
 	require.Equal(t, 2, recvWait(t, closed, "connection 2 closed"))
 	require.EqualValues(t, 1, h.c.Stats().ConnID)
 	require.NoError(t, h.c.Write(context.Background(), []byte(`{"op":"report"}`)))

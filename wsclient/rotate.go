@@ -397,8 +397,16 @@ func (c *Client) prepare(old, nb *conn) error {
 	}
 	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
 		// Returned nil once ctx had ended (not ready), or ctx's error:
-		// why ctx ended (RotationOverlap: DeadlineExceeded).
+		// why ctx ended (RotationOverlap: DeadlineExceeded; the new
+		// connection's end: its error, set before dead was closed).
 		err = context.Cause(ctx)
+		select {
+		case <-nb.dead:
+			if nb.err != nil {
+				err = nb.err
+			}
+		default:
+		}
 	}
 	if err != nil {
 		return &PrepareError{ConnID: nb.id, Err: err}
