@@ -284,3 +284,31 @@ func TestS29rvRotateDuringPrepareCountsOnce(t *testing.T) {
 	require.Len(t, called, 0, "Prepare called once a rotation")
 	h.finish(v)
 }
+
+// A Prepare that ignores its ctx holds Run (as a handler that never
+// returns does: Run waits for what it started), but Close stays bounded
+// by its own ctx; once Prepare returns, Run ends and nothing is left.
+func TestS29rvCloseBoundedWhilePrepareIgnoresCtx(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	called, release := make(chan struct{}), make(chan struct{})
+	h, v, _ := startPrivate(t, leaks, func(context.Context, uint64, func(context.Context, []byte) error, <-chan uint64) error {
+		close(called)
+		<-release
+		return nil
+	})
+	require.NoError(t, h.c.Rotate())
+	recvWait(t, called, "Prepare called")
+	ctx, cancel := context.WithCancel(context.Background())
+	closed := make(chan error, 1)
+	go func() { closed <- h.c.Close(ctx) }()
+	require.Eventually(t, func() bool { return h.c.life.Err() != nil }, wait, time.Millisecond, "Close began")
+	cancel()
+	require.ErrorIs(t, recvWait(t, closed, "Close returned at its ctx's end"), context.Canceled)
+	select {
+	case err := <-h.runErr:
+		t.Fatalf("Run returned while Prepare runs: %v", err)
+	default:
+	}
+	close(release)
+	h.finish(v)
+}
