@@ -111,10 +111,10 @@ func rotateOKXBooks(t *testing.T, key func([]byte) []byte) {
 	require.NoError(t, h.c.Rotate())
 	require.Equal(t, 2, recvWait(t, subscribed, "connection 2 subscribed"))
 	s2 := v.session(2)
-	for k := 4; k <= 6; k++ { // alike on both: the join at 4
-		require.NoError(t, s1.send(b.updateAt(k)))
+	for k := 4; k <= 6; k++ { // connection 2 ahead: its queue is the snapshot, 4, 5, 6
 		require.NoError(t, s2.send(b.updateAt(k)))
 	}
+	require.NoError(t, s1.send(b.updateAt(4))) // the join at 4 (connection 1 is retired then: nothing more to it)
 	h.rec.waitFor(t, "switched", func(ev Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == 2 })
 	require.NoError(t, s2.send(b.updateAt(7)))
 	h.sink.waitFor(t, b.updateAt(7))
