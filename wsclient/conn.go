@@ -80,6 +80,7 @@ type conn struct {
 	skip   []uint64          // modeSkipping: hashes of the repeats still expected
 	run    bool              // skip holds only copies of the join's frame: fewer may come (overlap.run)
 	missed int               // frames sent since the last repeat skipped that were none (skipPast)
+	told   bool              // the rotation that left skip was reported unaligned: once a rotation
 	liveCh chan struct{}     // closed when a standby connection goes live
 	first  chan struct{}     // closed at the first message of a standby connection
 }

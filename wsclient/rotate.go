@@ -177,7 +177,8 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 	if len(rest) == 0 {
 		cn.mode.CompareAndSwap(modeSkipping, modeLive)
 	}
-	if diverged {
+	if diverged && !cn.told { // one rotation, reported once (Stats.Unaligned counts rotations)
+		cn.told = true
 		c.unaligned(cn.id)
 	}
 	return skipped
@@ -312,6 +313,7 @@ func (c *Client) goLive(ov *overlap, nb *conn) (aligned bool, dropped int) {
 	}
 	nb.queue, nb.hashes = nb.queue[:0], nb.hashes[:0]
 	nb.skip, nb.run, nb.missed = skip, ov.run, missed
+	nb.told = !aligned // switchTo reports it
 	if len(skip) > 0 {
 		nb.mode.Store(modeSkipping)
 	} else {
