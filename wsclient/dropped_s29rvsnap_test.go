@@ -131,7 +131,7 @@ func rotateOKXBooks(t *testing.T, key func([]byte) []byte) {
 // connection gets once, after subscribing (OKX books "action":"snapshot";
 // Kraken v2 book, trade, ticker and ohlc "type":"snapshot", and v1 book
 // {"as","bs"}; Bybit orderbook "type":"snapshot"; Coinbase Exchange
-// level2 "type":"snapshot"), the frame itself for Bybit's publicTrade and
+// level2 "type":"snapshot" and matches "type":"last_match"), the frame itself for Bybit's publicTrade and
 // spot tickers, whose every push says "type":"snapshot" (keyless, they
 // could never align a rotation).
 func TestS29rvNormalizeSnapshotKeys(t *testing.T) {
@@ -154,6 +154,7 @@ func TestS29rvNormalizeSnapshotKeys(t *testing.T) {
 		"kraken_v1_book_snapshot.json":           false,
 		"bybit_v5_orderbook_snapshot.json":       false,
 		"coinbase_exchange_level2_snapshot.json": false,
+		"coinbase_exchange_last_match.json":      false,
 		"bybit_v5_publicTrade.json":              true,
 		"bybit_v5_tickers_spot.json":             true,
 		"okx_books_update.json":                  true,
