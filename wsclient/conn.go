@@ -80,6 +80,7 @@ type conn struct {
 	skip   []uint64          // modeSkipping: hashes of the repeats still expected
 	run    bool              // skip holds only copies of the join's frame: fewer may come (overlap.run)
 	missed int               // frames sent since the last repeat skipped that were none (skipPast)
+	told   bool              // the rotation that left skip was reported unaligned: once a rotation
 	liveCh chan struct{}     // closed when a standby connection goes live
 	first  chan struct{}     // closed at the first message of a standby connection
 }
@@ -425,6 +426,7 @@ func (cn *conn) handlerDone() {
 // forbids (a parser's state raced). The reader marks each call (one
 // atomic store and swap, no lock on the steady path); the mode is stored
 // first, so a call begun after this looks at the mode and takes the lock.
+// deliverMu is held: of two waits at once, the second would not wait.
 func (cn *conn) handlerOut() {
 	if cn.handling.CompareAndSwap(handlerBusy, handlerAwaited) {
 		<-cn.out
@@ -570,6 +572,12 @@ func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 			c.ov.oldDelivered(f)
 		}
 	case modePreparing:
+		// The old connection's reader may still be in a lock-free call
+		// begun before the rotation changed its mode: the handler takes
+		// one call at a time (as goLive waits for it).
+		if c.ov != nil {
+			c.ov.old.handlerOut()
+		}
 		c.handle(cn.ctx, f, cn.id)
 	case modeStandby:
 		if c.ov == nil || c.ov.newArrived(cn, f) {

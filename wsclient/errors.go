@@ -271,7 +271,7 @@ func RetryAfterHeader(h http.Header, now time.Time) time.Duration {
 // the new one (ConnID) closed.
 type PrepareError struct {
 	ConnID uint64 // the new connection
-	Err    error  // Prepare's error, or its ctx's
+	Err    error  // Prepare's error, or why its ctx ended: RotationOverlap (matches context.DeadlineExceeded), the new connection's loss (its error), Run's end
 }
 
 func (e *PrepareError) Error() string {

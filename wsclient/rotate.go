@@ -177,7 +177,8 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 	if len(rest) == 0 {
 		cn.mode.CompareAndSwap(modeSkipping, modeLive)
 	}
-	if diverged {
+	if diverged && !cn.told { // one rotation, reported once (Stats.Unaligned counts rotations)
+		cn.told = true
 		c.unaligned(cn.id)
 	}
 	return skipped
@@ -249,14 +250,20 @@ func (c *Client) beginOverlap(old *conn) *overlap {
 	return ov
 }
 
-// abortOverlap gives delivery back to old after a failed rotation. It
+// abortOverlap gives delivery back to old after a failed rotation, nb
+// (the new connection, nil when none) delivering nothing more from then
+// on: old delivers lock-free again, and a prepared connection delivers as
+// it reads (stopping it comes after, on a goroutine of its own). It
 // returns false, and changes nothing, when the streams were already
 // aligned: the rotation must then complete.
-func (c *Client) abortOverlap(ov *overlap) bool {
+func (c *Client) abortOverlap(ov *overlap, nb *conn) bool {
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
 	if ov.done {
 		return false
+	}
+	if nb != nil {
+		nb.mode.Store(modeRetired)
 	}
 	ov.old.mode.Store(unrotated(ov.old))
 	c.ov = nil
@@ -277,9 +284,12 @@ func (c *Client) restoreOld(ov *overlap) {
 // reports whether the switch was aligned, and how many keyed frames from
 // before the join it dropped that the old connection never delivered.
 func (c *Client) goLive(ov *overlap, nb *conn) (aligned bool, dropped int) {
-	ov.old.handlerOut()
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
+	// Under the lock: a prepared connection's reader waits for the same
+	// call (deliverShared), and a second wait begun while the first is
+	// under way would not wait. The old reader's handlerDone takes no lock.
+	ov.old.handlerOut()
 	aligned, dropped = ov.done || c.opts.Prepare != nil, ov.unmatched
 	skip, missed := ov.skip, 0
 	for i, f := range nb.queue {
@@ -303,6 +313,7 @@ func (c *Client) goLive(ov *overlap, nb *conn) (aligned bool, dropped int) {
 	}
 	nb.queue, nb.hashes = nb.queue[:0], nb.hashes[:0]
 	nb.skip, nb.run, nb.missed = skip, ov.run, missed
+	nb.told = !aligned // switchTo reports it
 	if len(skip) > 0 {
 		nb.mode.Store(modeSkipping)
 	} else {
@@ -317,8 +328,9 @@ func (c *Client) goLive(ov *overlap, nb *conn) (aligned bool, dropped int) {
 // rotate replaces old make-before-break: it dials and subscribes a standby
 // connection and switches delivery to it once the two streams are aligned
 // (see overlap), or RotationOverlap after its first message, or when old
-// dies. It returns the new live connection, or nil when the rotation failed
-// (old is kept), and the Retry-After of a refused dial.
+// dies. It returns the new live connection, or nil and the error when the
+// rotation failed (old is kept; serve arms the retry, then reports it:
+// rotationFailed).
 func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 	c.setState(Event{State: schema.ConnRotating, Reason: ReasonRotation, ConnID: old.id})
 	ov := c.beginOverlap(old)
@@ -326,19 +338,17 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 	if err != nil {
 		// nb is stopped and its queue dropped. Had the streams been
 		// aligned meanwhile, old dropped what nb held: a possible gap.
-		if !c.abortOverlap(ov) {
+		if !c.abortOverlap(ov, nil) {
 			c.restoreOld(ov)
 			c.unaligned(old.id)
 		}
-		c.rotationFailed(ctx, old, err)
 		return nil, err
 	}
 	abort := func(err error) (*conn, error) {
-		if !c.abortOverlap(ov) {
+		if !c.abortOverlap(ov, nb) {
 			return c.switchTo(ov, nb), nil
 		}
 		c.stopAside(nb, true)
-		c.rotationFailed(ctx, old, err)
 		return nil, err
 	}
 	if c.opts.Prepare != nil {
@@ -389,8 +399,16 @@ func (c *Client) prepare(old, nb *conn) error {
 	}
 	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
 		// Returned nil once ctx had ended (not ready), or ctx's error:
-		// why ctx ended (RotationOverlap: DeadlineExceeded).
+		// why ctx ended (RotationOverlap: DeadlineExceeded; the new
+		// connection's end: its error, set before dead was closed).
 		err = context.Cause(ctx)
+		select {
+		case <-nb.dead:
+			if nb.err != nil {
+				err = nb.err
+			}
+		default:
+		}
 	}
 	if err != nil {
 		return &PrepareError{ConnID: nb.id, Err: err}

@@ -247,7 +247,12 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, uint64, error) {
 		switch {
 		case next == nil: // old kept: try again after a backoff
 			failures++
+			// Armed before the failure is announced: a host that moves
+			// its fake clock by the backoff when it sees the event (on
+			// OnEvent's goroutine) moves it past the retry, never before
+			// the retry's instant was read (as announceWait).
 			arm(c.opts.Clock.Now().Add(c.retryDelay(failures, err)))
+			c.rotationFailed(ctx, live, err)
 		case c.opts.MaxAge > 0:
 			live, failures = next, 0
 			arm(c.maxAgeAt(live))
