@@ -87,16 +87,31 @@ type (
 		WSEvent jsontext.Value `json:"event"`
 		Arg     present        `json:"arg"`
 		Op      present        `json:"op"`
+		Action  text           `json:"action"`
 	}
 	bybitAlignEnv struct {
 		Op    present `json:"op"`
-		Topic present `json:"topic"`
+		Topic text    `json:"topic"`
+		Type  text    `json:"type"`
 	}
 	coinbaseAlignEnv struct {
 		Channel text `json:"channel"`
 		Type    text `json:"type"`
 	}
 )
+
+// subscriptionSnapshots: a snapshot a venue sends on subscribing (OKX
+// books "action":"snapshot", Bybit orderbook "type":"snapshot", Kraken v2
+// "type":"snapshot" and v1 books' "as"/"bs", Coinbase Exchange level2
+// "snapshot" and matches' "last_match") has no key. The new connection of
+// a rotation gets it before the join, and the old connection had already
+// delivered its content as updates: keyed, wsclient took it for a frame the
+// old connection never got and reported every healthy rotation with
+// ErrRotationDropped. Without a key it is passed over: the streams align on
+// the first update both connections got, and the snapshot is not
+// delivered (a snapshot after the join is delivered as any unkeyed frame).
+// Bybit linear tickers' first push says "snapshot" as well but spot
+// tickers say it on every push, and publicTrade too: those keep their key.
 
 // decodeAlign decodes frame's members that env names; false when frame
 // is not one JSON object.
@@ -190,14 +205,22 @@ func okxAlignKey(frame []byte) []byte {
 	if !decodeAlign(frame, &env) || !bool(env.Arg) || len(env.Data) == 0 || len(env.WSEvent) > 0 || bool(env.Op) {
 		return nil // "pong", {"event":…}, {"op":…,"id":…}
 	}
+	if string(env.Action.bytes()) == "snapshot" {
+		return nil // a subscription's snapshot: see subscriptionSnapshots
+	}
 	return frame
 }
 
 // bybitAlignKey is Bybit's AlignKey.
 func bybitAlignKey(frame []byte) []byte {
 	var env bybitAlignEnv
-	if !decodeAlign(frame, &env) || !bool(env.Topic) || bool(env.Op) {
+	if !decodeAlign(frame, &env) || !env.Topic.ok || bool(env.Op) {
 		return nil // {"op":"pong",…}, {"op":"subscribe","success":…,…}
+	}
+	if string(env.Type.bytes()) == "snapshot" && bytes.HasPrefix(env.Topic.bytes(), []byte("orderbook.")) {
+		// A book's snapshot: see subscriptionSnapshots. publicTrade and
+		// spot tickers say "snapshot" on every push: data, keyed.
+		return nil
 	}
 	return frame
 }
@@ -214,6 +237,8 @@ func coinbaseAlignKey(frame []byte) []byte {
 	}
 	switch string(name.bytes()) {
 	case "", "subscriptions", "heartbeats", "heartbeat", "error":
+		return nil
+	case "snapshot", "last_match": // Exchange level2's book, matches' last trade: see subscriptionSnapshots
 		return nil
 	}
 	return frame
@@ -234,15 +259,31 @@ func krakenAlignKey(frame []byte) []byte {
 		if _, err := d.ReadValue(); err != nil {
 			return nil
 		}
-		return frame[d.InputOffset():]
+		at := d.InputOffset()
+		payload, err := d.ReadValue()
+		if err != nil {
+			return nil
+		}
+		var book struct {
+			Asks present `json:"as"`
+			Bids present `json:"bs"`
+		}
+		if decodeAlign(payload, &book) && (bool(book.Asks) || bool(book.Bids)) {
+			return nil // a v1 book's snapshot ("as"/"bs"; updates say "a"/"b"): see subscriptionSnapshots
+		}
+		return frame[at:]
 	case '{':
 		var env struct {
 			Event   text `json:"event"`
 			Method  text `json:"method"`
 			Channel text `json:"channel"`
+			Type    text `json:"type"`
 		}
 		if json.Unmarshal(frame, &env) != nil || env.Event.ok || env.Method.ok {
 			return nil
+		}
+		if string(env.Type.bytes()) == "snapshot" {
+			return nil // v2 book, trade, ticker, ohlc: see subscriptionSnapshots
 		}
 		switch string(env.Channel.bytes()) {
 		case "", "heartbeat", "status":

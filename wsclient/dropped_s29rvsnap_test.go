@@ -55,12 +55,6 @@ func (b okxBooks) updateAt(k int) string {
 // trade, ticker and ohlc, Coinbase Exchange level2: every subscription
 // that starts with a snapshot) teaches the host to ignore it.
 func TestS29rvHealthyRotationWithSnapshotNoDropAlarm(t *testing.T) {
-	if os.Getenv("S29RV_SNAPSHOT") == "" {
-		t.Skip("S29: normalize (align.go) should fix: AlignKey must be nil for a subscription's snapshot " +
-			"(OKX \"action\":\"snapshot\", Kraken v2 \"type\":\"snapshot\", Kraken v1 book {\"as\",\"bs\"}, " +
-			"Bybit orderbook \"type\":\"snapshot\", Coinbase Exchange \"type\":\"snapshot\"): " +
-			"each rotation reports a false ErrRotationDropped (S29RV_SNAPSHOT=1 runs it)")
-	}
 	events := pool.New("s29rv.events", 1, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
 	p := normalize.NewOKX(events, normalize.SinkFunc(nil), nil)
 	rotateOKXBooks(t, p.AlignKey)
@@ -135,9 +129,6 @@ func rotateOKXBooks(t *testing.T, key func([]byte) []byte) {
 // spot tickers, whose every push says "type":"snapshot" (keyless, they
 // could never align a rotation).
 func TestS29rvNormalizeSnapshotKeys(t *testing.T) {
-	if os.Getenv("S29RV_SNAPSHOT") == "" {
-		t.Skip("S29: normalize (align.go) should fix: AlignKey of a subscription's snapshot must be nil (S29RV_SNAPSHOT=1 runs it)")
-	}
 	events := pool.New("s29rv.events", 1, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
 	parsers := map[string]*normalize.Parser{
 		"okx":      normalize.NewOKX(events, normalize.SinkFunc(nil), nil),
