@@ -46,7 +46,9 @@ type Options struct {
 	// hold as many as a frame); past either the oldest is dropped (a
 	// later snapshot covers it; Stats.Overflowed). Defaults to 1000.
 	MaxBuffer int
-	// MaxLevels is the most levels a side keeps; defaults to 100 000
+	// MaxLevels is the most levels a side keeps (at least the rule's
+	// ChecksumDepth where the venue has a checksum: NewBook fails with
+	// ErrMaxLevels below it); defaults to 100 000
 	// (3.2 MB a side), far deeper than the venue books recorded here (at
 	// most 1 341 levels a side in the Coinbase level2 session). It bounds
 	// a book whose stream is the whole book (Binance, Coinbase; a Depth 0
@@ -208,6 +210,11 @@ func NewBook(rule Rule, symbol string, opts *Options) (*Book, error) {
 	}
 	if o.MaxLevels <= 0 {
 		o.MaxLevels = defaultMaxLevels
+	}
+	if rule.Checksum != ChecksumNone && o.MaxLevels < rule.ChecksumDepth {
+		// Cut below the levels the venue's checksum covers, a side could
+		// never match it: every snapshot would fail, for good.
+		return nil, fmt.Errorf("%w: %d < %s's %d", ErrMaxLevels, o.MaxLevels, rule.Venue, rule.ChecksumDepth)
 	}
 	if o.FetchAttempts <= 0 {
 		o.FetchAttempts = 3

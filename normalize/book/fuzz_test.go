@@ -32,6 +32,9 @@ func runFuzzApply(t *testing.T, data []byte) {
 		maxLevels := 0 // the default
 		if data[0]/byte(len(fuzzRules))%2 == 1 {
 			maxLevels = 3 // a side cut to MaxLevels: a range of its own
+			if rule.Checksum != ChecksumNone {
+				maxLevels = rule.ChecksumDepth // the least NewBook takes (ErrMaxLevels)
+			}
 		}
 		data = data[1:]
 		events := schema.NewPools(nil).Events
