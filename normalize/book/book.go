@@ -55,7 +55,9 @@ type Options struct {
 	// book before it saw a view), which otherwise keeps every price the
 	// venue sends: past it the worst levels go, and the book treats the
 	// rest as a truncated snapshot's range — it serves nothing beyond it
-	// and resyncs if its top gets there (ReasonRange).
+	// and resyncs if its top gets there (ReasonRange). A book of views
+	// (Kraken, OKX, Bybit) is bounded by its view's depth and never cut
+	// below it.
 	MaxLevels int
 	// FetchAttempts is how many snapshots one resynchronisation fetches
 	// when they come back older than the buffered diffs. Defaults to 3.
@@ -572,9 +574,13 @@ func (b *Book) applyLevels(bk *schema.Book) {
 
 // bound cuts a side past Options.MaxLevels to its best MaxLevels and
 // makes the worst level kept the side's range, as a truncated snapshot's
-// (setRange): the book has let the levels beyond go.
+// (setRange): the book has let the levels beyond go. A book of views
+// (keep() > 0) is bounded by its view and never cut below it: a side cut
+// inside the view lacks the levels that come into view when better ones
+// go — which the venue sends once, as they enter — and, once fewer than
+// the checksum's depth are left, fails the venue's good checksum.
 func (b *Book) bound() {
-	m := b.o.MaxLevels
+	m := max(b.o.MaxLevels, b.keep())
 	if b.bids.len() > m {
 		b.bids.truncate(m)
 		b.floor, b.hasFloor = b.bids.at(m-1).Price, true

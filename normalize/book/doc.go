@@ -204,9 +204,9 @@
 // schema.Decimal: no map, no allocation per level once the slices have
 // grown, so a diff costs no allocation in steady state
 // (TestZeroAllocsPerDiff) and a change near the top moves few levels.
-// Memory is bounded: a book of views keeps its depth, a fetched book no
-// level beyond its snapshot's range, and every side at most
-// Options.MaxLevels (100 000 by default) — a whole-book stream (Coinbase,
+// Memory is bounded: a book of views keeps its depth (never cut below
+// it), a fetched book no level beyond its snapshot's range, and every
+// other side at most Options.MaxLevels (100 000 by default) — a whole-book stream (Coinbase,
 // a Binance side its snapshot held whole) cut there is served and
 // watched like a truncated snapshot: nothing beyond the worst level kept,
 // and a resync (ReasonRange) if its top gets there.
