@@ -60,8 +60,12 @@ func TestBookAgreesWithVenueModel(t *testing.T) {
 		rule      Rule
 		limit     int // a snapshot's levels a side
 		maxLevels int
-	}{{Binance, 8, 0}, {Binance, 8, 12}, {Coinbase, math.MaxInt, 0}, {Coinbase, math.MaxInt, 12}} {
+		futures   bool // USDⓈ-M/COIN-M diffs: pu (PrevSeq) chains them
+	}{{Binance, 8, 0, false}, {Binance, 8, 12, false}, {Binance, 8, 0, true}, {Binance, 8, 12, true}, {Coinbase, math.MaxInt, 0, false}, {Coinbase, math.MaxInt, 12, false}} {
 		rng := rand.New(rand.NewPCG(29, uint64(c.maxLevels)))
+		if c.futures {
+			rng = rand.New(rand.NewPCG(30, uint64(c.maxLevels)))
+		}
 		m := &modelVenue{bids: map[int64]int64{}, asks: map[int64]int64{}, limit: c.limit}
 		maxLevels := c.maxLevels
 		for i := range int64(60) {
@@ -95,6 +99,9 @@ func TestBookAgreesWithVenueModel(t *testing.T) {
 			ev := &schema.CanonicalEvent{Venue: c.rule.Venue, Symbol: "BTC-USDT", Type: schema.EventBookUpdate}
 			m.u++
 			ev.Book.FirstSeq, ev.Book.LastSeq = m.u, m.u
+			if c.futures {
+				ev.Book.PrevSeq = m.u - 1
+			}
 			for range 1 + rng.IntN(4) {
 				bestBid, bestAsk := int64(0), int64(1<<62)
 				for p := range m.bids {
