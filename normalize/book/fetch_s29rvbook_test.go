@@ -42,17 +42,29 @@ func TestBinanceRESTSlowDripBodyTimesOut(t *testing.T) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(stop) })
 	f := &BinanceREST{BaseURL: srv.URL, Timeout: 50 * time.Millisecond}
+	err := awaitFetch(t, f, context.Background(), nil)
+	require.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+}
+
+// awaitFetch runs f.Fetch on a goroutine, calls then (if any) while it
+// runs, and returns its error; a fetch that never returns fails the test
+// (a generous guard, not a measure).
+func awaitFetch(t *testing.T, f *BinanceREST, ctx context.Context, then func()) error {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() {
 		var ev schema.CanonicalEvent
-		done <- f.Fetch(context.Background(), "BTC-USDT", &ev)
+		done <- f.Fetch(ctx, "BTC-USDT", &ev)
 	}()
+	if then != nil {
+		then()
+	}
 	select {
 	case err := <-done:
-		require.Error(t, err)
-		require.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
-	case <-time.After(time.Minute): // a failure guard, not a measure
-		t.Fatal("a body dripping forever held the fetch past its Timeout")
+		return err
+	case <-time.After(time.Minute):
+		t.Fatal("a fetch never returned")
+		return nil
 	}
 }
 
@@ -90,18 +102,8 @@ func TestBinanceRESTFetchCallerCancels(t *testing.T) {
 	t.Cleanup(srv.Close)
 	f := &BinanceREST{BaseURL: srv.URL, Timeout: time.Hour}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		var ev schema.CanonicalEvent
-		done <- f.Fetch(ctx, "BTC-USDT", &ev)
-	}()
-	cancel()
-	select {
-	case err := <-done:
-		require.True(t, errors.Is(err, context.Canceled), "%v", err)
-	case <-time.After(time.Minute): // a failure guard
-		t.Fatal("a cancelled fetch did not return")
-	}
+	err := awaitFetch(t, f, ctx, cancel)
+	require.True(t, errors.Is(err, context.Canceled), "%v", err)
 }
 
 // A venue's refusal (429, 418) carries the wait it asks for in

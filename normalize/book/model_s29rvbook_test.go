@@ -2,9 +2,7 @@ package book
 
 import (
 	"context"
-	"maps"
 	"math/rand/v2"
-	"slices"
 	"testing"
 	"time"
 
@@ -20,26 +18,14 @@ import (
 // by a better one gets no delete (Kraken "Book Checksum": "the book should
 // be truncated to your subscribed depth").
 type viewModel struct {
-	bids, asks map[int64]int64
-	depth      int
-	seq        uint64
+	modelVenue
+	depth int
+	seq   uint64
 }
 
 func (m *viewModel) view(bid bool) []schema.Level {
-	src := m.asks
-	if bid {
-		src = m.bids
-	}
-	px := slices.Sorted(maps.Keys(src))
-	if bid {
-		slices.Reverse(px)
-	}
-	px = px[:min(len(px), m.depth)]
-	out := make([]schema.Level, 0, len(px))
-	for _, p := range px {
-		out = append(out, schema.Level{Price: schema.NewDecimal(p, 2), Qty: schema.NewDecimal(src[p], 0)})
-	}
-	return out
+	s := m.side(bid)
+	return s[:min(len(s), m.depth)]
 }
 
 // viewDiff is what the venue sends between two views of a side.
@@ -89,7 +75,7 @@ func TestViewBooksAgreeWithVenueModel(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(29, uint64(c.maxLevels)))
-			m := &viewModel{bids: map[int64]int64{}, asks: map[int64]int64{}, depth: c.rule.Depth, seq: 100}
+			m := &viewModel{modelVenue: modelVenue{bids: map[int64]int64{}, asks: map[int64]int64{}}, depth: c.rule.Depth, seq: 100}
 			for i := range int64(200) {
 				m.bids[10000-i*5] = 1 + i%7
 				m.asks[10005+i*5] = 1 + i%5
@@ -134,50 +120,7 @@ func TestViewBooksAgreeWithVenueModel(t *testing.T) {
 				}
 				oldB, oldA := curB, curA
 				for range 1 + rng.IntN(4) {
-					bestBid, bestAsk := int64(0), int64(1<<62)
-					for p := range m.bids {
-						bestBid = max(bestBid, p)
-					}
-					for p := range m.asks {
-						bestAsk = min(bestAsk, p)
-					}
-					bid := rng.IntN(2) == 0
-					var p int64
-					switch r := rng.IntN(10); {
-					case r < 3: // the best level goes: the top walks away
-						p = bestBid
-						if !bid {
-							p = bestAsk
-						}
-					case r < 8: // near the top
-						p = bestAsk - 1 - rng.Int64N(40)
-						if !bid {
-							p = bestBid + 1 + rng.Int64N(40)
-						}
-					default: // deep, beyond any view
-						p = 1 + rng.Int64N(8000)
-						if !bid {
-							p = 12000 + rng.Int64N(8000)
-						}
-					}
-					side := m.asks
-					if bid {
-						side = m.bids
-						if p >= bestAsk {
-							continue
-						}
-					} else if p <= bestBid {
-						continue
-					}
-					q := rng.Int64N(4)
-					if len(side) < 60 {
-						q = 1 + q // keep the book deep
-					}
-					if q == 0 {
-						delete(side, p)
-					} else {
-						side[p] = q
-					}
+					modelChange(rng, m.bids, m.asks, modelOdds{best: 3, near: 8, deep: 8000, deepBid: 1, deepAsk: 12000, minDepth: 60})
 				}
 				ev := &schema.CanonicalEvent{Venue: c.rule.Venue, Symbol: "BTC-USDT", Type: schema.EventBookUpdate}
 				curB, curA = m.view(true), m.view(false)
@@ -190,16 +133,7 @@ func TestViewBooksAgreeWithVenueModel(t *testing.T) {
 					continue
 				}
 				lives++
-				for _, s := range []struct {
-					got, want []schema.Level
-				}{{top.Book.Bids, curB}, {top.Book.Asks, curA}} {
-					require.LessOrEqual(t, len(s.got), len(s.want))
-					for i, l := range s.got {
-						if !l.Price.Equal(s.want[i].Price) || !l.Qty.Equal(s.want[i].Qty) {
-							require.Failf(t, "a level not the venue's", "seq %d level %d: served %s %s, the venue has %s %s", m.seq, i, l.Price, l.Qty, s.want[i].Price, s.want[i].Qty)
-						}
-					}
-				}
+				requireVenuePrefix(t, &top, curB, curA, m.seq)
 			}
 			st := b.Stats()
 			t.Logf("live after %d of %d diffs, %+v", lives, diffs, st)
