@@ -169,8 +169,9 @@ type Book struct {
 	wait       time.Duration         // the least time after lastRound before the next round
 	deepest    int                   // the deepest view seen (Book.Depth), for a Depth 0 rule of a venue with views
 	scratch    []byte
-	ck         ckScales   // a Kraken checksum's precision (ChecksumKraken)
-	top        schema.BBO // last best bid/offer published
+	mergeIn    []schema.Level // a large diff's levels within range, sorted by side.merge
+	ck         ckScales       // a Kraken checksum's precision (ChecksumKraken)
+	top        schema.BBO     // last best bid/offer published
 	topKnown   bool
 	stats      Stats
 	// The venue and receive times (Unix ns) of the latest message applied
@@ -554,22 +555,37 @@ func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error 
 // (outOfRange), so kept they would only grow the book, without bound, with
 // every far price the venue's whole-book diffs touch.
 func (b *Book) applyLevels(bk *schema.Book) {
-	for _, l := range bk.Bids {
-		if b.hasFloor && l.Price.Cmp(b.floor) < 0 {
-			continue
-		}
-		b.bids.set(l.Price, l.Qty)
-	}
-	for _, l := range bk.Asks {
-		if b.hasCeil && l.Price.Cmp(b.ceil) > 0 {
-			continue
-		}
-		b.asks.set(l.Price, l.Qty)
-	}
+	b.applySide(&b.bids, bk.Bids, b.hasFloor, b.floor)
+	b.applySide(&b.asks, bk.Asks, b.hasCeil, b.ceil)
 	b.bids.truncate(b.keep())
 	b.asks.truncate(b.keep())
 	b.bound()
 	b.seq.Accept(idsOf(bk))
+}
+
+// applySide applies a diff's levels to one side, dropping those beyond
+// limit (when bounded): one by one, or merged for a large diff.
+func (b *Book) applySide(s *side, levels []schema.Level, bounded bool, limit schema.Decimal) {
+	beyond := func(l schema.Level) bool {
+		c := l.Price.Cmp(limit)
+		return bounded && ((s.bid && c < 0) || (!s.bid && c > 0))
+	}
+	if len(levels) < mergeAt {
+		for _, l := range levels {
+			if !beyond(l) {
+				s.set(l.Price, l.Qty)
+			}
+		}
+		return
+	}
+	in := b.mergeIn[:0]
+	for _, l := range levels {
+		if !beyond(l) {
+			in = append(in, l)
+		}
+	}
+	b.mergeIn = in
+	s.merge(in)
 }
 
 // bound cuts a side past Options.MaxLevels to its best MaxLevels and
