@@ -154,3 +154,28 @@ func TestLargeDiffWithinRange(t *testing.T) {
 	require.Less(t, len(merged.bids.lv), 50+3*mergeAt, "nothing beyond the range dropped")
 	require.True(t, merged.bids.lv[0].Price.Cmp(schema.NewDecimal(95100, 2)) >= 0, "a bid beyond the floor kept")
 }
+
+// A diff far larger than the book's bound (a 16 MiB frame holds ~800 000
+// levels) leaves no capacity behind past the bound: not in the side,
+// whose slice grew to take it before the cut, nor in the merge's scratch.
+func TestLargeDiffCapacityNotKept(t *testing.T) {
+	const maxLevels = 1000
+	b, err := NewBook(Coinbase, "BTC-USD", &Options{MaxLevels: maxLevels})
+	require.NoError(t, err)
+	ctx := context.Background()
+	snap := &schema.CanonicalEvent{Venue: schema.VenueCoinbase, Symbol: "BTC-USD", Type: schema.EventBookSnapshot}
+	snap.Book.Bids = []schema.Level{{Price: schema.NewDecimal(100_000_000, 2), Qty: schema.NewDecimal(1, 0)}}
+	snap.Book.Asks = []schema.Level{{Price: schema.NewDecimal(100_000_100, 2), Qty: schema.NewDecimal(1, 0)}}
+	require.NoError(t, b.Apply(ctx, snap))
+	d := &schema.CanonicalEvent{Venue: schema.VenueCoinbase, Symbol: "BTC-USD", Type: schema.EventBookUpdate}
+	for i := range int64(200_000) {
+		d.Book.Bids = append(d.Book.Bids, schema.Level{Price: schema.NewDecimal(1+i, 2), Qty: schema.NewDecimal(1, 0)})
+	}
+	require.NoError(t, b.Apply(ctx, d))
+	require.True(t, b.Live())
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	require.Equal(t, maxLevels, b.bids.len())
+	require.LessOrEqual(t, cap(b.bids.lv), 2*maxLevels+keepSlice, "a side kept the capacity of a diff past its bound")
+	require.LessOrEqual(t, cap(b.mergeIn), maxLevels, "the merge kept the scratch of a diff past the bound")
+}

@@ -584,8 +584,11 @@ func (b *Book) applySide(s *side, levels []schema.Level, bounded bool, limit sch
 			in = append(in, l)
 		}
 	}
-	b.mergeIn = in
 	s.merge(in)
+	if cap(in) > b.o.MaxLevels {
+		in = nil // a diff past the book's own bound: its scratch is not kept
+	}
+	b.mergeIn = in
 }
 
 // bound cuts a side past Options.MaxLevels to its best MaxLevels and
@@ -605,6 +608,10 @@ func (b *Book) bound() {
 		b.asks.truncate(m)
 		b.ceil, b.hasCeil = b.asks.at(m-1).Price, true
 	}
+	// A large diff grew a side's slice past its bound before the cut (or
+	// its deletes left it mostly empty): the capacity is not kept.
+	b.bids.shrink(2*m + keepSlice)
+	b.asks.shrink(2*m + keepSlice)
 }
 
 // verifyLocked checks the book after a change — the venue's checksum,

@@ -97,6 +97,14 @@ func (s *side) appendTop(dst []schema.Level, n int) []schema.Level {
 	return dst
 }
 
+// shrink gives the side a slice of its own length when its capacity is
+// past limit.
+func (s *side) shrink(limit int) {
+	if cap(s.lv) > limit {
+		s.lv = slices.Clone(s.lv)
+	}
+}
+
 // clear drops every level and keeps the capacity.
 func (s *side) clear() { s.lv = s.lv[:0] }
 
