@@ -179,3 +179,43 @@ func TestLargeDiffCapacityNotKept(t *testing.T) {
 	require.LessOrEqual(t, cap(b.bids.lv), 2*maxLevels+keepSlice, "a side kept the capacity of a diff past its bound")
 	require.LessOrEqual(t, cap(b.mergeIn), maxLevels, "the merge kept the scratch of a diff past the bound")
 }
+
+// FuzzSideMerge: any base side and any diff (prices and quantities from
+// the input, repeats and zeros included) merged leave the side exactly as
+// setting each level in turn does, on both sides.
+func FuzzSideMerge(f *testing.F) {
+	f.Add([]byte{3, 1, 2, 5, 0, 7, 3, 1, 9, 0, 1, 4, 2, 2, 2, 0, 5, 5})
+	f.Add([]byte{0, 1, 1, 1, 0, 1, 2, 2, 3, 3, 3, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 1 {
+			return
+		}
+		nBase := int(data[0])
+		data = data[1:]
+		var levels []schema.Level
+		for i := 0; i+1 < len(data); i += 2 {
+			levels = append(levels, schema.Level{Price: schema.NewDecimal(int64(data[i]%64), int(data[i]/64%2)), Qty: schema.NewDecimal(int64(data[i+1]%4), int(data[i+1]/4%2))})
+		}
+		nBase = min(nBase, len(levels))
+		for _, bid := range []bool{true, false} {
+			var set, merged side
+			set.bid, merged.bid = bid, bid
+			for _, l := range levels[:nBase] {
+				set.set(l.Price, l.Qty)
+			}
+			merged.lv = append(merged.lv, set.lv...)
+			for _, l := range levels[nBase:] {
+				set.set(l.Price, l.Qty)
+			}
+			merged.merge(slices.Clone(levels[nBase:]))
+			if len(set.lv) != len(merged.lv) {
+				t.Fatalf("bid %v: set %v, merged %v", bid, set.lv, merged.lv)
+			}
+			for i := range set.lv {
+				if !set.lv[i].Price.Identical(merged.lv[i].Price) || !set.lv[i].Qty.Identical(merged.lv[i].Qty) {
+					t.Fatalf("bid %v level %d: set %v, merged %v", bid, i, set.lv, merged.lv)
+				}
+			}
+		}
+	})
+}
