@@ -43,8 +43,9 @@ type Options struct {
 	Resubscribe func(ctx context.Context, venue schema.Venue, symbol string) error
 	// MaxBuffer is how many diffs a ResyncFetch book keeps while it waits
 	// for a snapshot, holding at most MaxLevels levels in all (a diff may
-	// hold as many as a frame); past either the oldest is dropped (a
-	// later snapshot covers it; Stats.Overflowed). Defaults to 1000.
+	// hold as many as a frame; one larger than MaxLevels is kept alone);
+	// past either the oldest is dropped (a later snapshot covers it;
+	// Stats.Overflowed). Defaults to 1000.
 	MaxBuffer int
 	// MaxLevels is the most levels a side keeps (at least the rule's
 	// ChecksumDepth where the venue has a checksum: NewBook fails with
