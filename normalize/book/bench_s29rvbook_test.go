@@ -89,13 +89,7 @@ func BenchmarkSideLargeDiff(b *testing.B) {
 // A large diff through a book costs no allocation once the book's scratch
 // has grown.
 func TestLargeDiffZeroAllocs(t *testing.T) {
-	b, err := NewBook(Coinbase, "BTC-USD", nil)
-	require.NoError(t, err)
-	ctx := context.Background()
-	snap := &schema.CanonicalEvent{Venue: schema.VenueCoinbase, Symbol: "BTC-USD", Type: schema.EventBookSnapshot}
-	snap.Book.Bids = []schema.Level{{Price: schema.NewDecimal(100_000_000, 2), Qty: schema.NewDecimal(1, 0)}}
-	snap.Book.Asks = []schema.Level{{Price: schema.NewDecimal(100_000_100, 2), Qty: schema.NewDecimal(1, 0)}}
-	require.NoError(t, b.Apply(ctx, snap))
+	b, ctx := liveCoinbase(t, nil), context.Background()
 	rng := rand.New(rand.NewPCG(3, 4))
 	d := &schema.CanonicalEvent{Venue: schema.VenueCoinbase, Symbol: "BTC-USD", Type: schema.EventBookUpdate}
 	d.Book.Bids = largeDiff(rng, 2*mergeAt, 1_000_000)
@@ -160,13 +154,7 @@ func TestLargeDiffWithinRange(t *testing.T) {
 // whose slice grew to take it before the cut, nor in the merge's scratch.
 func TestLargeDiffCapacityNotKept(t *testing.T) {
 	const maxLevels = 1000
-	b, err := NewBook(Coinbase, "BTC-USD", &Options{MaxLevels: maxLevels})
-	require.NoError(t, err)
-	ctx := context.Background()
-	snap := &schema.CanonicalEvent{Venue: schema.VenueCoinbase, Symbol: "BTC-USD", Type: schema.EventBookSnapshot}
-	snap.Book.Bids = []schema.Level{{Price: schema.NewDecimal(100_000_000, 2), Qty: schema.NewDecimal(1, 0)}}
-	snap.Book.Asks = []schema.Level{{Price: schema.NewDecimal(100_000_100, 2), Qty: schema.NewDecimal(1, 0)}}
-	require.NoError(t, b.Apply(ctx, snap))
+	b, ctx := liveCoinbase(t, &Options{MaxLevels: maxLevels}), context.Background()
 	d := &schema.CanonicalEvent{Venue: schema.VenueCoinbase, Symbol: "BTC-USD", Type: schema.EventBookUpdate}
 	for i := range int64(200_000) {
 		d.Book.Bids = append(d.Book.Bids, schema.Level{Price: schema.NewDecimal(1+i, 2), Qty: schema.NewDecimal(1, 0)})
@@ -218,4 +206,16 @@ func FuzzSideMerge(f *testing.F) {
 			}
 		}
 	})
+}
+
+// liveCoinbase is a live Coinbase book of one level a side.
+func liveCoinbase(t *testing.T, o *Options) *Book {
+	t.Helper()
+	b, err := NewBook(Coinbase, "BTC-USD", o)
+	require.NoError(t, err)
+	snap := &schema.CanonicalEvent{Venue: schema.VenueCoinbase, Symbol: "BTC-USD", Type: schema.EventBookSnapshot}
+	snap.Book.Bids = []schema.Level{{Price: schema.NewDecimal(100_000_000, 2), Qty: schema.NewDecimal(1, 0)}}
+	snap.Book.Asks = []schema.Level{{Price: schema.NewDecimal(100_000_100, 2), Qty: schema.NewDecimal(1, 0)}}
+	require.NoError(t, b.Apply(context.Background(), snap))
+	return b
 }
