@@ -43,17 +43,22 @@ type Options struct {
 	Resubscribe func(ctx context.Context, venue schema.Venue, symbol string) error
 	// MaxBuffer is how many diffs a ResyncFetch book keeps while it waits
 	// for a snapshot, holding at most MaxLevels levels in all (a diff may
-	// hold as many as a frame); past either the oldest is dropped (a
-	// later snapshot covers it; Stats.Overflowed). Defaults to 1000.
+	// hold as many as a frame; one larger than MaxLevels is kept alone);
+	// past either the oldest is dropped (a later snapshot covers it;
+	// Stats.Overflowed). Defaults to 1000.
 	MaxBuffer int
-	// MaxLevels is the most levels a side keeps; defaults to 100 000
+	// MaxLevels is the most levels a side keeps (at least the rule's
+	// ChecksumDepth where the venue has a checksum: NewBook fails with
+	// ErrMaxLevels below it); defaults to 100 000
 	// (3.2 MB a side), far deeper than the venue books recorded here (at
 	// most 1 341 levels a side in the Coinbase level2 session). It bounds
 	// a book whose stream is the whole book (Binance, Coinbase; a Depth 0
 	// book before it saw a view), which otherwise keeps every price the
 	// venue sends: past it the worst levels go, and the book treats the
 	// rest as a truncated snapshot's range — it serves nothing beyond it
-	// and resyncs if its top gets there (ReasonRange).
+	// and resyncs if its top gets there (ReasonRange). A book of views
+	// (Kraken, OKX, Bybit) is bounded by its view's depth and never cut
+	// below it.
 	MaxLevels int
 	// FetchAttempts is how many snapshots one resynchronisation fetches
 	// when they come back older than the buffered diffs. Defaults to 3.
@@ -165,8 +170,9 @@ type Book struct {
 	wait       time.Duration         // the least time after lastRound before the next round
 	deepest    int                   // the deepest view seen (Book.Depth), for a Depth 0 rule of a venue with views
 	scratch    []byte
-	ck         ckScales   // a Kraken checksum's precision (ChecksumKraken)
-	top        schema.BBO // last best bid/offer published
+	mergeIn    []schema.Level // a large diff's levels within range, sorted by side.merge
+	ck         ckScales       // a Kraken checksum's precision (ChecksumKraken)
+	top        schema.BBO     // last best bid/offer published
 	topKnown   bool
 	stats      Stats
 	// The venue and receive times (Unix ns) of the latest message applied
@@ -208,6 +214,11 @@ func NewBook(rule Rule, symbol string, opts *Options) (*Book, error) {
 	}
 	if o.MaxLevels <= 0 {
 		o.MaxLevels = defaultMaxLevels
+	}
+	if rule.Checksum != ChecksumNone && o.MaxLevels < rule.ChecksumDepth {
+		// Cut below the levels the venue's checksum covers, a side could
+		// never match it: every snapshot would fail, for good.
+		return nil, fmt.Errorf("%w: %d < %s's %d", ErrMaxLevels, o.MaxLevels, rule.Venue, rule.ChecksumDepth)
 	}
 	if o.FetchAttempts <= 0 {
 		o.FetchAttempts = 3
@@ -545,29 +556,51 @@ func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error 
 // (outOfRange), so kept they would only grow the book, without bound, with
 // every far price the venue's whole-book diffs touch.
 func (b *Book) applyLevels(bk *schema.Book) {
-	for _, l := range bk.Bids {
-		if b.hasFloor && l.Price.Cmp(b.floor) < 0 {
-			continue
-		}
-		b.bids.set(l.Price, l.Qty)
-	}
-	for _, l := range bk.Asks {
-		if b.hasCeil && l.Price.Cmp(b.ceil) > 0 {
-			continue
-		}
-		b.asks.set(l.Price, l.Qty)
-	}
+	b.applySide(&b.bids, bk.Bids, b.hasFloor, b.floor)
+	b.applySide(&b.asks, bk.Asks, b.hasCeil, b.ceil)
 	b.bids.truncate(b.keep())
 	b.asks.truncate(b.keep())
 	b.bound()
 	b.seq.Accept(idsOf(bk))
 }
 
+// applySide applies a diff's levels to one side, dropping those beyond
+// limit (when bounded): one by one, or merged for a large diff.
+func (b *Book) applySide(s *side, levels []schema.Level, bounded bool, limit schema.Decimal) {
+	beyond := func(l schema.Level) bool {
+		c := l.Price.Cmp(limit)
+		return bounded && ((s.bid && c < 0) || (!s.bid && c > 0))
+	}
+	if len(levels) < mergeAt {
+		for _, l := range levels {
+			if !beyond(l) {
+				s.set(l.Price, l.Qty)
+			}
+		}
+		return
+	}
+	in := b.mergeIn[:0]
+	for _, l := range levels {
+		if !beyond(l) {
+			in = append(in, l)
+		}
+	}
+	s.merge(in)
+	if cap(in) > b.o.MaxLevels {
+		in = nil // a diff past the book's own bound: its scratch is not kept
+	}
+	b.mergeIn = in
+}
+
 // bound cuts a side past Options.MaxLevels to its best MaxLevels and
 // makes the worst level kept the side's range, as a truncated snapshot's
-// (setRange): the book has let the levels beyond go.
+// (setRange): the book has let the levels beyond go. A book of views
+// (keep() > 0) is bounded by its view and never cut below it: a side cut
+// inside the view lacks the levels that come into view when better ones
+// go — which the venue sends once, as they enter — and, once fewer than
+// the checksum's depth are left, fails the venue's good checksum.
 func (b *Book) bound() {
-	m := b.o.MaxLevels
+	m := max(b.o.MaxLevels, b.keep())
 	if b.bids.len() > m {
 		b.bids.truncate(m)
 		b.floor, b.hasFloor = b.bids.at(m-1).Price, true
@@ -576,6 +609,10 @@ func (b *Book) bound() {
 		b.asks.truncate(m)
 		b.ceil, b.hasCeil = b.asks.at(m-1).Price, true
 	}
+	// A large diff grew a side's slice past its bound before the cut (or
+	// its deletes left it mostly empty): the capacity is not kept.
+	b.bids.shrink(2*m + keepSlice)
+	b.asks.shrink(2*m + keepSlice)
 }
 
 // verifyLocked checks the book after a change — the venue's checksum,

@@ -203,10 +203,12 @@
 // Each side is a slice sorted by price, best last, keyed by
 // schema.Decimal: no map, no allocation per level once the slices have
 // grown, so a diff costs no allocation in steady state
-// (TestZeroAllocsPerDiff) and a change near the top moves few levels.
-// Memory is bounded: a book of views keeps its depth, a fetched book no
-// level beyond its snapshot's range, and every side at most
-// Options.MaxLevels (100 000 by default) — a whole-book stream (Coinbase,
+// (TestZeroAllocsPerDiff) and a change near the top moves few levels; a
+// diff of many levels (64 or more a side) is sorted and merged into the
+// side in O(n log n + m), not inserted level by level (O(n × m)).
+// Memory is bounded: a book of views keeps its depth (never cut below
+// it), a fetched book no level beyond its snapshot's range, and every
+// other side at most Options.MaxLevels (100 000 by default) — a whole-book stream (Coinbase,
 // a Binance side its snapshot held whole) cut there is served and
 // watched like a truncated snapshot: nothing beyond the worst level kept,
 // and a resync (ReasonRange) if its top gets there.

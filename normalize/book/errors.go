@@ -18,6 +18,10 @@ var (
 	ErrNoFetcher = errors.New("book: rule needs a Fetcher")
 	// ErrNoSymbol is returned by NewBook without a symbol.
 	ErrNoSymbol = errors.New("book: no symbol")
+	// ErrMaxLevels is returned (wrapped) by NewBook for an
+	// Options.MaxLevels below the rule's ChecksumDepth (OKX 25, Kraken
+	// 10): a side cut there could never match the venue's checksum.
+	ErrMaxLevels = errors.New("book: Options.MaxLevels below the levels the venue's checksum covers")
 )
 
 // DepthError is a book depth [Rule.WithDepth] refuses: one the venue

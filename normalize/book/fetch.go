@@ -92,10 +92,12 @@ type BinanceREST struct {
 	VenueSymbol func(canonical string) (string, error)
 }
 
-// BinanceREST defaults.
+// BinanceREST defaults, and the most of a refusal's body a FetchError
+// keeps.
 const (
 	defaultFetchTimeout = 10 * time.Second
 	defaultMaxBody      = 16 << 20
+	refusalBody         = 200
 )
 
 func (f *BinanceREST) timeout() time.Duration {
@@ -176,6 +178,15 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 		return fmt.Errorf("book: fetching %s snapshot: %w", symbol, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		// A refusal, whatever its body's length (a CDN's HTML page): its
+		// Retry-After must reach the book. Only the start of the body is
+		// read.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, refusalBody))
+		fe := &FetchError{Symbol: symbol, Status: resp.StatusCode, Body: string(body)}
+		fe.RetryAfter = wsclient.RetryAfterHeader(resp.Header, time.Now()) // an HTTP date against the venue's Date, not our clock
+		return fe
+	}
 	maxBody := f.maxBody()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
@@ -183,11 +194,6 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 	}
 	if int64(len(body)) > maxBody {
 		return &SnapshotSizeError{Symbol: symbol, Limit: maxBody}
-	}
-	if resp.StatusCode != http.StatusOK {
-		fe := &FetchError{Symbol: symbol, Status: resp.StatusCode, Body: string(body[:min(len(body), 200)])}
-		fe.RetryAfter = wsclient.RetryAfterHeader(resp.Header, time.Now()) // an HTTP date against the venue's Date, not our clock
-		return fe
 	}
 	if err := normalize.ParseBinanceDepthSnapshot(ctx, nil, vs, body, dst); err != nil {
 		return fmt.Errorf("book: decoding %s snapshot: %w", symbol, err)

@@ -32,6 +32,9 @@ func runFuzzApply(t *testing.T, data []byte) {
 		maxLevels := 0 // the default
 		if data[0]/byte(len(fuzzRules))%2 == 1 {
 			maxLevels = 3 // a side cut to MaxLevels: a range of its own
+			if rule.Checksum != ChecksumNone {
+				maxLevels = rule.ChecksumDepth // the least NewBook takes (ErrMaxLevels)
+			}
 		}
 		data = data[1:]
 		events := schema.NewPools(nil).Events
@@ -109,9 +112,10 @@ func checkSides(t *testing.T, b *Book) {
 	nb, na := b.bids.len(), b.asks.len()
 	farBid := b.hasFloor && nb > 0 && b.bids.lv[0].Price.Cmp(b.floor) < 0
 	farAsk := b.hasCeil && na > 0 && b.asks.lv[0].Price.Cmp(b.ceil) > 0
+	m := max(b.o.MaxLevels, b.keep()) // a view bounds a book of views
 	b.mu.Unlock()
-	if nb > b.o.MaxLevels || na > b.o.MaxLevels {
-		t.Fatalf("%d bids, %d asks past MaxLevels %d", nb, na, b.o.MaxLevels)
+	if nb > m || na > m {
+		t.Fatalf("%d bids, %d asks past MaxLevels %d", nb, na, m)
 	}
 	if farBid || farAsk {
 		t.Fatalf("a level beyond the range kept (bid %v, ask %v)", farBid, farAsk)

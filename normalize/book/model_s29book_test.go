@@ -60,8 +60,12 @@ func TestBookAgreesWithVenueModel(t *testing.T) {
 		rule      Rule
 		limit     int // a snapshot's levels a side
 		maxLevels int
-	}{{Binance, 8, 0}, {Binance, 8, 12}, {Coinbase, math.MaxInt, 0}, {Coinbase, math.MaxInt, 12}} {
+		futures   bool // USDⓈ-M/COIN-M diffs: pu (PrevSeq) chains them
+	}{{Binance, 8, 0, false}, {Binance, 8, 12, false}, {Binance, 8, 0, true}, {Binance, 8, 12, true}, {Coinbase, math.MaxInt, 0, false}, {Coinbase, math.MaxInt, 12, false}} {
 		rng := rand.New(rand.NewPCG(29, uint64(c.maxLevels)))
+		if c.futures {
+			rng = rand.New(rand.NewPCG(30, uint64(c.maxLevels)))
+		}
 		m := &modelVenue{bids: map[int64]int64{}, asks: map[int64]int64{}, limit: c.limit}
 		maxLevels := c.maxLevels
 		for i := range int64(60) {
@@ -95,53 +99,13 @@ func TestBookAgreesWithVenueModel(t *testing.T) {
 			ev := &schema.CanonicalEvent{Venue: c.rule.Venue, Symbol: "BTC-USDT", Type: schema.EventBookUpdate}
 			m.u++
 			ev.Book.FirstSeq, ev.Book.LastSeq = m.u, m.u
+			if c.futures {
+				ev.Book.PrevSeq = m.u - 1
+			}
 			for range 1 + rng.IntN(4) {
-				bestBid, bestAsk := int64(0), int64(1<<62)
-				for p := range m.bids {
-					bestBid = max(bestBid, p)
-				}
-				for p := range m.asks {
-					bestAsk = min(bestAsk, p)
-				}
-				bid := rng.IntN(2) == 0
-				var p int64
-				switch far := rng.IntN(10); {
-				case far < 2: // the best level goes: the top drifts
-					if bid {
-						p = bestBid
-					} else {
-						p = bestAsk
-					}
-				case far < 6: // near the top, on its side of the spread
-					if bid {
-						p = bestAsk - 1 - rng.Int64N(40)
-					} else {
-						p = bestBid + 1 + rng.Int64N(40)
-					}
-				default: // far beyond any snapshot
-					if bid {
-						p = 1 + rng.Int64N(400)
-					} else {
-						p = 20000 + rng.Int64N(400)
-					}
-				}
-				q := rng.Int64N(4) // 0 deletes
-				if far := (bid && p == bestBid) || (!bid && p == bestAsk); far && rng.IntN(2) == 0 {
-					q = 0
-				}
-				side := m.asks
-				if bid {
-					side = m.bids
-					if p >= bestAsk {
-						continue
-					}
-				} else if p <= bestBid {
+				bid, p, q, ok := modelChange(rng, m.bids, m.asks, modelOdds{best: 2, near: 6, deep: 400, deepBid: 1, deepAsk: 20000})
+				if !ok {
 					continue
-				}
-				if q == 0 {
-					delete(side, p)
-				} else {
-					side[p] = q
 				}
 				lv := schema.Level{Price: schema.NewDecimal(p, 2), Qty: schema.NewDecimal(q, 0)}
 				if bid {
@@ -156,16 +120,7 @@ func TestBookAgreesWithVenueModel(t *testing.T) {
 				continue
 			}
 			lives++
-			for _, s := range []struct {
-				got, want []schema.Level
-			}{{top.Book.Bids, m.side(true)}, {top.Book.Asks, m.side(false)}} {
-				require.LessOrEqual(t, len(s.got), len(s.want))
-				for i, l := range s.got {
-					if !l.Price.Equal(s.want[i].Price) || !l.Qty.Equal(s.want[i].Qty) {
-						require.Failf(t, "a level not the venue's", "u %d level %d: served %s %s, the venue has %s %s", m.u, i, l.Price, l.Qty, s.want[i].Price, s.want[i].Qty)
-					}
-				}
-			}
+			requireVenuePrefix(t, &top, m.side(true), m.side(false), m.u)
 			// Nothing beyond the range: a fetched book's, or the worst
 			// level a side cut to MaxLevels kept.
 			b.mu.Lock()
@@ -185,5 +140,86 @@ func TestBookAgreesWithVenueModel(t *testing.T) {
 			require.Positive(t, b.Stats().Invalidations, "the top never left the range: the test proves little")
 		}
 		t.Logf("%s MaxLevels %d: live after %d of 2000 diffs, %+v", c.rule.Venue, maxLevels, lives, b.Stats())
+	}
+}
+
+// modelOdds shapes modelChange's draws: out of 10, best in 10 take the
+// best level, near - best a price near the top, the rest a price deep in
+// the book (deepBid or deepAsk + [0, deep)); a side with fewer than
+// minDepth levels gets no delete.
+type modelOdds struct {
+	best, near             int
+	deep, deepBid, deepAsk int64
+	minDepth               int
+}
+
+// modelChange draws one change of a model venue's book (prices in ticks)
+// and applies it to bids or asks: false when the draw would cross the
+// book (nothing changed). A quantity 0 is a delete.
+func modelChange(rng *rand.Rand, bids, asks map[int64]int64, o modelOdds) (bid bool, p, q int64, ok bool) {
+	bestBid, bestAsk := int64(0), int64(1<<62)
+	for p := range bids {
+		bestBid = max(bestBid, p)
+	}
+	for p := range asks {
+		bestAsk = min(bestAsk, p)
+	}
+	bid = rng.IntN(2) == 0
+	switch r := rng.IntN(10); {
+	case r < o.best: // the best level goes: the top drifts
+		p = bestAsk
+		if bid {
+			p = bestBid
+		}
+	case r < o.near: // near the top, on its side of the spread
+		p = bestBid + 1 + rng.Int64N(40)
+		if bid {
+			p = bestAsk - 1 - rng.Int64N(40)
+		}
+	default: // far beyond any snapshot or view
+		p = o.deepAsk + rng.Int64N(o.deep)
+		if bid {
+			p = o.deepBid + rng.Int64N(o.deep)
+		}
+	}
+	q = rng.Int64N(4) // 0 deletes
+	if best := (bid && p == bestBid) || (!bid && p == bestAsk); best && rng.IntN(2) == 0 {
+		q = 0
+	}
+	side := asks
+	if bid {
+		side = bids
+		if p >= bestAsk {
+			return bid, p, q, false
+		}
+	} else if p <= bestBid {
+		return bid, p, q, false
+	}
+	if q == 0 && len(side) < o.minDepth {
+		q = 1 // keep the book deep
+	}
+	if q == 0 {
+		delete(side, p)
+	} else {
+		side[p] = q
+	}
+	return bid, p, q, true
+}
+
+// requireVenuePrefix requires each side a book served (top) to be the
+// venue's best levels (bids, asks) from the first, in order: none not the
+// venue's, none of the venue's missing between the best and the worst
+// served.
+func requireVenuePrefix(t *testing.T, top *schema.CanonicalEvent, bids, asks []schema.Level, seq uint64) {
+	t.Helper()
+	for _, s := range []struct {
+		got, want []schema.Level
+	}{{top.Book.Bids, bids}, {top.Book.Asks, asks}} {
+		require.LessOrEqual(t, len(s.got), len(s.want))
+		for i, l := range s.got {
+			if !l.Price.Equal(s.want[i].Price) || !l.Qty.Equal(s.want[i].Qty) {
+				require.Failf(t, "a level not the venue's", "seq %d level %d: served %s %s, the venue has %s %s", seq, i, l.Price, l.Qty, s.want[i].Price, s.want[i].Qty)
+			}
+		}
 	}
 }

@@ -97,6 +97,14 @@ func (s *side) appendTop(dst []schema.Level, n int) []schema.Level {
 	return dst
 }
 
+// shrink gives the side a slice of its own length when its capacity is
+// past limit.
+func (s *side) shrink(limit int) {
+	if cap(s.lv) > limit {
+		s.lv = slices.Clone(s.lv)
+	}
+}
+
 // clear drops every level and keeps the capacity.
 func (s *side) clear() { s.lv = s.lv[:0] }
 
@@ -125,10 +133,7 @@ func (s *side) load(levels []schema.Level) {
 	if sorted {
 		return
 	}
-	cmp := func(a, b schema.Level) int { return a.Price.Cmp(b.Price) }
-	if !s.bid {
-		cmp = func(a, b schema.Level) int { return b.Price.Cmp(a.Price) }
-	}
+	cmp := s.cmp()
 	s.lv = append(s.lv[:0], levels...)
 	slices.SortFunc(s.lv, cmp)
 	for i := 1; i < len(s.lv); i++ {
@@ -151,4 +156,60 @@ func (s *side) load(levels []schema.Level) {
 		}
 	}
 	s.lv = s.lv[:w]
+}
+
+// cmp orders levels as the side keeps them: worst first.
+func (s *side) cmp() func(a, b schema.Level) int {
+	if s.bid {
+		return func(a, b schema.Level) int { return a.Price.Cmp(b.Price) }
+	}
+	return func(a, b schema.Level) int { return b.Price.Cmp(a.Price) }
+}
+
+// mergeAt is the least number of levels a diff applies by merge rather
+// than by set, level by level: set moves the side behind each level, so a
+// diff of n levels at prices across a side of m costs O(n × m) moves — a
+// whole-book venue's burst of tens of thousands of levels held the book
+// and its reader for seconds (BenchmarkLargeDiff).
+const mergeAt = 64
+
+// merge applies the levels d (in any order) as setting each in turn
+// would — the last level of a price wins, a zero deletes — in
+// O(n log n + m). It sorts d in place: d is the caller's scratch.
+func (s *side) merge(d []schema.Level) {
+	cmp := s.cmp()
+	slices.SortStableFunc(d, cmp) // a price's levels stay in the order given: the last wins
+	w := 0
+	for i, l := range d {
+		if i+1 < len(d) && l.Price.Cmp(d[i+1].Price) == 0 {
+			continue
+		}
+		d[w] = l
+		w++
+	}
+	d = d[:w]
+	// Merge from the back into the side grown by len(d): the write index
+	// never falls below the side's read index.
+	n := len(s.lv)
+	s.lv = slices.Grow(s.lv, len(d))[:n+len(d)]
+	i, j, k := n-1, len(d)-1, n+len(d)-1
+	for j >= 0 {
+		if i >= 0 {
+			if c := cmp(s.lv[i], d[j]); c > 0 {
+				s.lv[k] = s.lv[i]
+				i, k = i-1, k-1
+				continue
+			} else if c == 0 {
+				i-- // replaced or deleted by d[j]
+			}
+		}
+		if !d[j].Qty.IsZero() {
+			s.lv[k] = d[j]
+			k--
+		}
+		j--
+	}
+	// s.lv[:i+1] stands; the merged rest is s.lv[k+1:].
+	m := copy(s.lv[i+1:], s.lv[k+1:])
+	s.lv = s.lv[:i+1+m]
 }
