@@ -253,11 +253,18 @@ func TestS28ctThousandReconnectsStayFlat(t *testing.T) {
 		conns.await(t, uint64(i+1))
 		if i == warm || i == total {
 			// Settle: the book live again on the new connection, the
-			// retired connection's goroutines gone.
+			// retired connection's goroutines gone, and the new
+			// connection's reader started: wsclient announces Connected
+			// before it starts the reader, and the book may read live
+			// before (the mark once counted 5 goroutines, the client in
+			// its dial still, the end 6 with the reader). A message
+			// counted after Connected is the new reader's: the old one
+			// ended before the redial.
+			m0 := s.Stats().Market[0].Client.Messages
 			require.Eventually(t, func() bool {
 				st := s.Stats()
-				return len(st.Books) == 1 && st.Books[0].Live
-			}, s27ctWait, time.Millisecond, "reconnect %d: the book live again", i)
+				return len(st.Books) == 1 && st.Books[0].Live && st.Market[0].Client.Messages > m0
+			}, s27ctWait, time.Millisecond, "reconnect %d: the book live again, data read", i)
 		}
 		if i == warm {
 			st := s.Stats()
