@@ -81,7 +81,10 @@ var (
 		"github.com/meltica/meltica/venuesim.", "net/http.(*conn).serve",
 		"net/http.(*connReader).backgroundRead", "net/http.(*Server).Serve",
 	}
-	s28ctKeepAlive = []string{"net/http.(*persistConn)", "net/http.(*Transport).dialConnFor"}
+	// The pool's own loops only: a request under way (persistConn's
+	// roundTrip) runs on its caller's goroutine — the reader fetching a
+	// book snapshot — which is the session's.
+	s28ctKeepAlive = []string{"net/http.(*persistConn).readLoop(", "net/http.(*persistConn).writeLoop(", "net/http.(*Transport).dialConnFor("}
 )
 
 // s28ctKeepAliveMax bounds the REST client's keep-alive goroutines: the
