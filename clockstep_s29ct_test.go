@@ -121,7 +121,7 @@ func TestS29ctClockSteppedMaxAge(t *testing.T) {
 	evs.await(t, "connected", s29ctIs(schema.ConnConnected))
 	s27ctDialDone(t, clk.s27ctClock)
 	require.Eventually(t, func() bool {
-		for _, d := range clk.s27ctClock.Pending() {
+		for _, d := range clk.Pending() {
 			if d == time.Minute {
 				return true
 			}
@@ -169,7 +169,7 @@ func TestS29ctClockSteppedBackoff(t *testing.T) {
 	// own, before or after): moving the clock before would move it through
 	// another timer first
 	require.Eventually(t, func() bool {
-		for _, d := range clk.s27ctClock.Pending() {
+		for _, d := range clk.Pending() {
 			if d == re.Delay {
 				return true
 			}

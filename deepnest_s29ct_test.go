@@ -41,7 +41,7 @@ func TestS29ctDeepNestingNeverKills(t *testing.T) {
 						}
 						msg := s29ctAddMember(s.data, top, `"zzS29ct":`+f(n), first)
 						r := newS29ctRun(t, s.venue)
-						err, got := r.feed(msg, true)
+						got, err := r.feed(msg, true)
 						r.close()
 						if err == nil && kind != "open" {
 							assert.Equal(t, want, got, "%s %d first=%v", kind, n, first)

@@ -125,7 +125,7 @@ func newS29ctRun(t testing.TB, venue string) *s29ctRun {
 
 // feed normalises msg and returns its error and the renderings of its
 // events, gap markers left out when noGaps.
-func (r *s29ctRun) feed(msg []byte, noGaps bool) (error, []string) {
+func (r *s29ctRun) feed(msg []byte, noGaps bool) ([]string, error) {
 	r.t.Helper()
 	before := len(r.sink.evs)
 	err := r.p.HandleBytes(context.Background(), msg, 1_700_000_000_000_000_000)
@@ -149,7 +149,7 @@ func (r *s29ctRun) feed(msg []byte, noGaps bool) (error, []string) {
 	if st := r.p.Stats(); st.Panics != 0 {
 		r.t.Errorf("a decoder panic (recovered) on %s: %+v", msg, st)
 	}
-	return err, out
+	return out, err
 }
 
 // close returns every event and checks the pool got them all back.
@@ -204,7 +204,7 @@ func s29ctNegativePrice(v reflect.Value, path string) string {
 func s29ctBaseline(t testing.TB, s s25ctSample) []string {
 	r := newS29ctRun(t, s.venue)
 	defer r.close()
-	err, want := r.feed(s.data, true)
+	want, err := r.feed(s.data, true)
 	if err != nil {
 		// A message that needs state first (a delta before its snapshot,
 		// a symbol the host registers): out of these tests' reach.
@@ -249,7 +249,7 @@ func TestS29ctUnknownMembersChangeNothing(t *testing.T) {
 						}
 						msg := s29ctAddMember(s.data, o, `"zzS29ct":`+val, first)
 						r := newS29ctRun(t, s.venue)
-						err, got := r.feed(msg, true)
+						got, err := r.feed(msg, true)
 						r.close()
 						if !assert.NoError(t, err, "object %q, member %s first=%v", o.Path, vn, first) ||
 							!assert.Equal(t, want, got, "object %q, member %s first=%v", o.Path, vn, first) {
@@ -268,7 +268,7 @@ func TestS29ctUnknownMembersChangeNothing(t *testing.T) {
 				}
 				msg := s29ctAddMember(s.data, top, strings.Join(many, ","), false)
 				r := newS29ctRun(t, s.venue)
-				err, got := r.feed(msg, true)
+				got, err := r.feed(msg, true)
 				r.close()
 				assert.NoError(t, err, "40 unknown members")
 				assert.Equal(t, want, got, "40 unknown members")
@@ -310,11 +310,11 @@ func TestS29ctDuplicateMembersAreRefused(t *testing.T) {
 				top := sh.objects[len(sh.objects)-1]
 				msg := s29ctAddMember(s.data, top, string(s.data[m.From:m.To]), false)
 				r := newS29ctRun(t, s.venue)
-				err, got := r.feed(msg, true)
+				got, err := r.feed(msg, true)
 				var pe *normalize.ParseError
 				assert.ErrorAs(t, err, &pe, "member %s twice", m.Path)
 				assert.Empty(t, got, "member %s twice: no event", m.Path)
-				err, again := r.feed(next, true)
+				again, err := r.feed(next, true)
 				assert.NoError(t, err, "the good message after it")
 				assert.Equal(t, want, again, "the good message after member %s twice", m.Path)
 				r.close()
@@ -347,7 +347,7 @@ func TestS29ctWrappedAccountPositionTrailingMember(t *testing.T) {
 			msg := s29ctAddMember(data, sh.objects[len(sh.objects)-1], `"x":1`, false)
 			r := newS29ctRun(t, "binance")
 			defer r.close()
-			err, got := r.feed(msg, true)
+			got, err := r.feed(msg, true)
 			require.NoError(t, err, "%s", msg)
 			assert.Equal(t, want, got)
 		})
@@ -408,13 +408,13 @@ func TestS29ctMutatedValuesAreRefusedOrHarmless(t *testing.T) {
 					msg := s29ctSplice(s.data, leaf.From, leaf.To, val)
 					r := newS29ctRun(t, s.venue)
 					r.known = s29ctKnownPriceFaults(s.venue)
-					err, first := r.feed(msg, true)
+					first, err := r.feed(msg, true)
 					switch {
 					case err != nil && len(first) == 0:
 						// The whole frame refused: the same frame sent
 						// again normalises as if the first had not come.
 						refused++
-						err2, after := r.feed(next, true)
+						after, err2 := r.feed(next, true)
 						if !assert.NoError(t, err2, "%s=%.40s: the next message", leaf.Path, val) ||
 							!assert.Equal(t, want, s29ctSorted(after),
 								"%s=%.40s (refused: %v): the next message's events", leaf.Path, val, err) {

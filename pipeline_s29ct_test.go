@@ -69,7 +69,7 @@ func TestS29ctStrangeMessagesThroughThePipeline(t *testing.T) {
 					msg := s29ctSplice(data, leaf.From, leaf.To, val)
 					r := newS29ctRun(t, s.venue)
 					r.known = func(string) bool { return true }
-					if err, evs := r.feed(msg, false); err != nil && len(evs) == 0 {
+					if evs, err := r.feed(msg, false); err != nil && len(evs) == 0 {
 						bad = append(bad, msg)
 					}
 					r.close()
@@ -84,7 +84,7 @@ func TestS29ctStrangeMessagesThroughThePipeline(t *testing.T) {
 					m = s29ctNumbered(bad[i/2], i)
 				} else {
 					r := newS29ctRun(t, s.venue)
-					err, evs := r.feed(m, false)
+					evs, err := r.feed(m, false)
 					require.NoError(t, err)
 					want = append(want, evs...)
 					r.close()

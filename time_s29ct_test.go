@@ -138,7 +138,7 @@ func s29ctInstants(t *testing.T, strict bool) {
 	for _, s := range s25ctSamples(t) {
 		t.Run(s.name, func(t *testing.T) {
 			r := newS29ctRun(t, s.venue)
-			err, _ := r.feed(s.data, false)
+			_, err := r.feed(s.data, false)
 			base := append([]*schema.CanonicalEvent(nil), r.sink.evs...)
 			if err != nil {
 				r.close()
@@ -187,7 +187,7 @@ func s29ctInstants(t *testing.T, strict bool) {
 				{
 					r := newS29ctRun(t, s.venue)
 					r.known = func(string) bool { return true }
-					err, _ := r.feed(s29ctSplice(s.data, leaf.From, leaf.To, in.write(probe)), false)
+					_, err := r.feed(s29ctSplice(s.data, leaf.From, leaf.To, in.write(probe)), false)
 					if err == nil && len(r.sink.evs) == len(base) {
 						for k, f := range cand {
 							m := map[string]int64{}
@@ -207,7 +207,7 @@ func s29ctInstants(t *testing.T, strict bool) {
 					msg := s29ctSplice(s.data, leaf.From, leaf.To, in.write(tm))
 					r := newS29ctRun(t, s.venue)
 					r.known = func(string) bool { return true }
-					err, _ := r.feed(msg, false)
+					_, err := r.feed(msg, false)
 					evs := r.sink.evs
 					if err == nil && len(evs) == len(base) {
 						for _, f := range fields {
@@ -243,7 +243,7 @@ func TestS29ctInstantOverflowRefused(t *testing.T) {
 	msg := fmt.Sprintf(`{"e":"trade","E":1700000000000,"s":"BTCUSDT","t":1,"p":"1.00","q":"2","T":%d,"m":true}`, ms)
 	r := newS29ctRun(t, "binance")
 	defer r.close()
-	err, _ := r.feed([]byte(msg), false)
+	_, err := r.feed([]byte(msg), false)
 	for _, ev := range r.sink.evs {
 		t.Logf("delivered: ExchangeTS %d = %s", ev.ExchangeTS, time.Unix(0, ev.ExchangeTS).UTC())
 	}
