@@ -865,6 +865,14 @@ func (o *orders) forget(id uint64) {
 		return
 	}
 	delete(o.pending, id)
+	o.lateLocked(id)
+}
+
+// lateLocked counts id, a request given up by its caller (an order's, or
+// a reconciliation query's: binanceQueries.query) whose answer may still
+// come, among those an id-less refusal may answer (sole) — at most
+// maxLate, the oldest-issued dropped past it (under o.mu).
+func (o *orders) lateLocked(id uint64) {
 	if o.late == nil {
 		o.late = map[uint64]struct{}{}
 	}
