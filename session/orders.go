@@ -502,6 +502,7 @@ func (o *orders) deliver(id uint64, a answer) {
 	o.mu.Lock()
 	if id == o.udsID {
 		o.stopUserDataWait()
+		delete(o.late, id) // given up (userDataUnanswered), answered late
 		conn, tries, until := o.udsConn, 0, o.refusal.retryAfter
 		renews := 0
 		switch venueCode(a.err) {
@@ -686,6 +687,7 @@ func (o *orders) userDataUnanswered(conn, id uint64) {
 		return // answered, or a newer subscription awaited
 	}
 	o.udsWait = 0
+	o.lateLocked(id) // its answer may still come: an id-less refusal may be it (sole)
 	o.udsRefused++
 	o.udsTries++
 	tries := o.udsTries
