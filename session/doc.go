@@ -78,7 +78,10 @@
 //     stale timestamp and be refused. A retry the venue refuses with
 //     -2035 (a subscription already active on the connection: the first
 //     one's answer was lost) is its ack; -2042 (the connection's lifetime
-//     count of subscriptions reached) replaces the connection at once.
+//     count of subscriptions reached) replaces the connection at once —
+//     a -2042 again on the new connection after a backoff (1 s doubling
+//     to 30 s), so that a venue refusing every connection so gets no
+//     storm of dials.
 //     Execution reports and account
 //     updates (schema.EventBalance, schema.EventPosition) arrive on the
 //     dispatcher's critical lane, which never drops; Config.OnExecReport

@@ -58,6 +58,7 @@ type orders struct {
 	udsTS    int64               // its timestamp, Unix ms
 	udsConn  uint64              // the connection it went out on
 	udsTries int                 // refusals in a row, for the retry's backoff
+	renews   int                 // -2042 refusals in a row, for the replacement's backoff (renewLater)
 	udsWait  uint64              // udsID while its answer is awaited (answerTimeout), else 0
 	udsDue   deadline            // udsWait's
 	// refusal is what the frame the reader is handling says of a
@@ -501,19 +502,21 @@ func (o *orders) deliver(id uint64, a answer) {
 	o.mu.Lock()
 	if id == o.udsID {
 		o.stopUserDataWait()
+		delete(o.late, id) // given up (userDataUnanswered), answered late
 		conn, tries, until := o.udsConn, 0, o.refusal.retryAfter
-		renew := false
+		renews := 0
 		switch venueCode(a.err) {
 		case codeSubscriptionActive:
 			a.err = nil // an earlier subscription on conn, its answer lost, is in effect
 		case codeMaxSubscriptionIDs:
-			renew = true
+			o.renews++
+			renews = o.renews
 		}
 		if a.err != nil {
 			o.udsRefused++
 		}
 		if a.err == nil {
-			o.readyConn, o.udsTries = conn, 0
+			o.readyConn, o.udsTries, o.renews = conn, 0, 0
 		} else if passing(a.err) {
 			o.udsTries++
 			tries = o.udsTries
@@ -524,8 +527,8 @@ func (o *orders) deliver(id uint64, a answer) {
 			b.userDataErr = a.err
 		})
 		switch {
-		case renew:
-			o.retire(conn, "the venue takes no more user-data subscriptions on the order connection")
+		case renews > 0:
+			o.renewLater(conn, renews)
 		case tries > 0:
 			o.resubscribeLater(conn, tries, until)
 		}
@@ -684,6 +687,7 @@ func (o *orders) userDataUnanswered(conn, id uint64) {
 		return // answered, or a newer subscription awaited
 	}
 	o.udsWait = 0
+	o.lateLocked(id) // its answer may still come: an id-less refusal may be it (sole)
 	o.udsRefused++
 	o.udsTries++
 	tries := o.udsTries
@@ -711,12 +715,46 @@ func (o *orders) userDataUnanswered(conn, id uint64) {
 //     lost (userDataUnanswered signed it again), is in effect: its ack.
 //   - -2042 MAXIMUM_SUBSCRIPTION_IDS, "Maximum subscription ID reached for
 //     this connection": no subscription will be taken on it again; the
-//     connection is replaced at once (retire), not signed again on a
-//     backoff for good.
+//     connection is replaced (renewLater: at once, or after a backoff
+//     when -2042 came in a row), not signed again on a backoff for good.
 const (
 	codeSubscriptionActive = -2035
 	codeMaxSubscriptionIDs = -2042
 )
+
+// renewLater replaces conn, whose user-data subscription the venue
+// refused with -2042 (codeMaxSubscriptionIDs), the renews-th such refusal
+// in a row (no subscription accepted between): the first at once (retire),
+// a later one after a backoff on Client.Clock (1 s, doubling, at most
+// 30 s) — a venue or proxy that refuses a fresh connection's first
+// subscription so would otherwise have the session dial a connection
+// every retireOverlap for good, and Binance limits the connections an IP
+// opens (WebSocket API "Rate limits": 300 per 5 minutes). Unless the
+// session closes or conn is replaced first. It runs on the reader; the
+// goroutine is the session's (Close waits for it).
+func (o *orders) renewLater(conn uint64, renews int) {
+	const why = "the venue takes no more user-data subscriptions on the order connection"
+	if renews <= 1 {
+		o.retire(conn, why)
+		return
+	}
+	s := o.s
+	t := s.cfg.Client.Clock.NewTimer(min(time.Second<<min(renews-2, 5), 30*time.Second))
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		defer t.Stop()
+		select {
+		case <-t.C():
+		case <-s.dying.Done():
+			return
+		}
+		if o.client.Stats().ConnID != conn || s.closing.Load() {
+			return // replaced meanwhile (the new connection subscribes by itself), or closing
+		}
+		o.retire(conn, why)
+	}()
+}
 
 // venueCode is the venue's code of err, a *VenueError, else 0.
 func venueCode(err error) int64 {
@@ -829,6 +867,14 @@ func (o *orders) forget(id uint64) {
 		return
 	}
 	delete(o.pending, id)
+	o.lateLocked(id)
+}
+
+// lateLocked counts id, a request given up by its caller (an order's, or
+// a reconciliation query's: binanceQueries.query) whose answer may still
+// come, among those an id-less refusal may answer (sole) — at most
+// maxLate, the oldest-issued dropped past it (under o.mu).
+func (o *orders) lateLocked(id uint64) {
 	if o.late == nil {
 		o.late = map[uint64]struct{}{}
 	}

@@ -129,6 +129,8 @@ func (r *binanceQueries) answer(data []byte) bool {
 	r.qmu.Unlock()
 	if ok {
 		ch <- append([]byte(nil), data...) // capacity 1; the frame is the reader's
+	} else {
+		r.answered(id) // given up: late no more
 	}
 	return true // a query's, awaited or given up: not for the parser (it would pass for an order's ack)
 }
@@ -174,8 +176,32 @@ func (r *binanceQueries) query(ctx context.Context, conn uint64, enc func(id uin
 	case b := <-ch:
 		return b, nil
 	case <-timer.C():
-		return nil, fmt.Errorf("session: no answer to query %d: %w", id, context.DeadlineExceeded)
+		err = fmt.Errorf("session: no answer to query %d: %w", id, context.DeadlineExceeded)
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		err = ctx.Err()
 	}
+	r.givenUp(id, conn)
+	return nil, err
+}
+
+// givenUp: query id, sent on conn, was given up unanswered; its answer may
+// still come, and an id-less refusal ({"id":null,…}) may be it: counted
+// among the requests awaiting an answer (orders.late, sole) until its
+// answer comes or conn goes — else that refusal would be paired with an
+// order alone in flight, failing it with the query's code.
+func (r *binanceQueries) givenUp(id, conn uint64) {
+	o := r.o
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.upConn == conn { // a connection lost meanwhile took its answer with it (failPending)
+		o.lateLocked(id)
+	}
+}
+
+// answered: a given-up query's late answer came.
+func (r *binanceQueries) answered(id uint64) {
+	o := r.o
+	o.mu.Lock()
+	delete(o.late, id)
+	o.mu.Unlock()
 }
