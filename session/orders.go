@@ -860,14 +860,16 @@ func (o *orders) failPending(err error) {
 // caller gave up), so it counts among the requests an id-less refusal may
 // answer (sole) until its answer comes or the connection goes: late, at
 // most maxLate, the oldest-issued dropped past it.
-func (o *orders) forget(id uint64) {
+func (o *orders) forget(id uint64, written bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if _, ok := o.pending[id]; !ok {
 		return
 	}
 	delete(o.pending, id)
-	o.lateLocked(id)
+	if written {
+		o.lateLocked(id)
+	}
 }
 
 // lateLocked counts id, a request given up by its caller (an order's, or
@@ -1000,7 +1002,12 @@ type orderLane interface {
 	// await registers the wait for the answer to id, sent on conn.
 	await(id, conn uint64, req *schema.OrderRequest) chan answer
 	writeConn(ctx context.Context, conn uint64, msg []byte) error
-	forget(id uint64)
+	// forget ends the wait for id's answer; written: the request may have
+	// reached the venue, so its late answer (or an id-less refusal that
+	// may be its) is still expected, and id counts among those an id-less
+	// refusal may answer; not written (refused before a byte went out):
+	// no answer can come, and id counts nowhere.
+	forget(id uint64, written bool)
 	// staleReady: conn is no longer the client's current connection.
 	staleReady(conn uint64)
 	// sentOne and timedOutOne count.
@@ -1118,7 +1125,7 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 	case errors.Is(err, wsclient.ErrConnChanged), errors.Is(err, wsclient.ErrNotConnected):
 		// Refused before a byte was written: tried again on the next
 		// connection.
-		lane.forget(id)
+		lane.forget(id, false)
 		lane.staleReady(conn)
 		return Ack{}, false, nil
 	case errors.Is(err, wsclient.ErrNotSent):
@@ -1126,13 +1133,13 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 		// the client closed, a message not UTF-8): ErrNotSent, so that
 		// neither the host nor the reconciliation takes it for an order
 		// of unknown outcome.
-		lane.forget(id)
+		lane.forget(id, false)
 		if s.closing.Load() || errors.Is(err, wsclient.ErrClosed) {
 			return Ack{}, true, fmt.Errorf("%w: %w: %w", ErrNotSent, ErrClosed, err)
 		}
 		return Ack{}, true, fmt.Errorf("%w: %w", ErrNotSent, err)
 	case s.closing.Load(): // Close closed the connection under the write
-		lane.forget(id)
+		lane.forget(id, true)
 		return Ack{RequestID: id}, true, fmt.Errorf("%w (the write failed; the venue may have the request): %w", ErrClosed, err)
 	}
 	// A write that failed part way may still have reached the venue (a
@@ -1158,7 +1165,7 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 	case <-dueC:
 		why = fmt.Errorf("%w within %v", ErrNoAnswer, s.cfg.OrderAnswerTimeout)
 	}
-	lane.forget(id)
+	lane.forget(id, true)
 	select {
 	case a := <-ch: // answered meanwhile
 		return a.ack, true, a.err

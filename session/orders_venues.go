@@ -139,7 +139,7 @@ func (v *venueOrders) outcome(req *schema.OrderRequest, err error) {
 	}
 }
 
-func (v *venueOrders) forget(id uint64) {
+func (v *venueOrders) forget(id uint64, written bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	p, ok := v.pending[id]
@@ -147,6 +147,9 @@ func (v *venueOrders) forget(id uint64) {
 		return
 	}
 	delete(v.pending, id)
+	if !written {
+		return
+	}
 	if len(v.late) >= maxLate {
 		oldest := id
 		for l := range v.late {
