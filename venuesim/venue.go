@@ -391,6 +391,7 @@ func (v *Venue) generate() {
 		wait = func() bool { return v.clock.Sleep(v.ctx, time.Millisecond) == nil }
 	}
 	begin := v.now()
+	prev := begin
 	var made int64
 	buf := make([]byte, 0, 4096)
 	for wait() {
@@ -403,6 +404,14 @@ func (v *Venue) generate() {
 			begin, made = now, 0
 			continue
 		}
+		// A clock stepped back (Options.Clock without a monotonic
+		// reading) starts the count again from now: reckoned from the
+		// begin it is now behind, nothing would be due until the clock
+		// regained the step.
+		if now.Before(prev) {
+			begin, made = now, 0
+		}
+		prev = now
 		due := messagesDue(now.Sub(begin), v.opts.Rate)
 		// A machine too busy to keep the rate does not owe the backlog:
 		// at most 100 ms of messages are made at once, and Close is
