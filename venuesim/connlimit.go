@@ -32,6 +32,12 @@ func (l *connLimiter) admit(ip string, now time.Time) (ok bool, retry time.Durat
 		l.byIP = map[string][]time.Time{}
 	}
 	times := l.byIP[ip]
+	// A clock stepped back (Options.Clock without a monotonic reading)
+	// leaves admissions in its future: each counts from now instead, so
+	// none is held for longer than the window.
+	for i := len(times) - 1; i >= 0 && times[i].After(now); i-- {
+		times[i] = now
+	}
 	keep := 0
 	for keep < len(times) && now.Sub(times[keep]) >= l.window {
 		keep++
