@@ -62,10 +62,9 @@ func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
 		c.noLimits = noLimits
 		// Spent before the client holds its 101: a request on another
 		// connection made after this Dial returns sees the weight.
-		at := now.UnixMilli()
-		v.rates.spend(at, connectWeight)
+		_, minute := v.rates.spendIn(now.UnixMilli(), connectWeight)
 		c.unadmit = func() {
-			v.rates.refund(at, connectWeight)
+			v.rates.refund(minute, connectWeight)
 			v.apiConnLimit.release(ip, now)
 		}
 	})
