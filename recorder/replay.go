@@ -80,7 +80,7 @@ func Replay(ctx context.Context, r *Reader, h func(context.Context, *schema.WsFr
 		o.Speed = 1
 	}
 	if o.Clock == nil {
-		o.Clock = realClock{}
+		o.Clock = SystemClock()
 	}
 	var st ReplayStats
 	fr := &schema.WsFrame{}
@@ -217,11 +217,22 @@ type Clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
+// SystemClock returns the real time source, the default [Clock] of a
+// replay (and of venuesim): Now is time.Now; Sleep waits on a timer it
+// stops when it returns, returns at once (ctx.Err(), nil while ctx is
+// live) for d <= 0, and ctx.Err() when ctx ends first. The value is
+// comparable: a caller may test c == SystemClock() to take a shortcut of
+// its own for the real clock.
+func SystemClock() Clock { return realClock{} }
+
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
 
 func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

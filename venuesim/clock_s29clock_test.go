@@ -180,55 +180,77 @@ func TestS29MaxConnAgeOnTheClock(t *testing.T) {
 
 // Options.ConnectLimit's window runs on the venue's clock: refused with
 // Retry-After 300 (Binance: 300 connections every 5 minutes per IP), let
-// in once the window has passed on the clock.
+// in once the window has passed on the clock. On a clock stepped back (a
+// fake Options.Clock, as a wall clock stepped by NTP) an admission counts
+// for at most the window from the step (s29rv: before, an hour's step
+// gave Retry-After 3900 and refused for 65 minutes).
 func TestS29ConnectWindowOnTheClock(t *testing.T) {
-	clk := newS29Clock(s29Epoch)
-	v := venuesim.Start(&venuesim.Options{Rate: 1, Clock: clk, ConnectLimit: 1, PingInterval: -1})
-	defer v.Close()
-	ctx := s29Ctx(t)
-	c, _, err := websocket.Dial(ctx, v.StreamURL("btcusdt@trade"), nil)
-	require.NoError(t, err)
-	_ = c.CloseNow()
-	clk.Advance(time.Minute)
-	_, resp, err := websocket.Dial(ctx, v.StreamURL("btcusdt@trade"), nil)
-	require.Error(t, err)
-	require.NotNil(t, resp)
-	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
-	assert.Equal(t, "240", resp.Header.Get("Retry-After"), "4 of the window's 5 minutes left on the clock")
-	clk.Advance(4 * time.Minute)
-	c, _, err = websocket.Dial(ctx, v.StreamURL("btcusdt@trade"), nil)
-	require.NoError(t, err, "the window has passed on the venue's clock")
-	_ = c.CloseNow()
+	for _, tc := range []struct {
+		name        string
+		step        time.Duration // the clock's move after the first connection
+		retry       string
+		passedAfter time.Duration
+	}{
+		{"a minute on: 4 of the window's 5 minutes left", time.Minute, "240", 4 * time.Minute},
+		{"an hour back: at most the window", -time.Hour, "300", 5 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newS29Clock(s29Epoch)
+			v := venuesim.Start(&venuesim.Options{Rate: 1, Clock: clk, ConnectLimit: 1, PingInterval: -1})
+			defer v.Close()
+			ctx := s29Ctx(t)
+			c, _, err := websocket.Dial(ctx, v.StreamURL("btcusdt@trade"), nil)
+			require.NoError(t, err)
+			_ = c.CloseNow()
+			clk.Advance(tc.step)
+			_, resp, err := websocket.Dial(ctx, v.StreamURL("btcusdt@trade"), nil)
+			require.Error(t, err)
+			require.NotNil(t, resp)
+			assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+			assert.Equal(t, tc.retry, resp.Header.Get("Retry-After"))
+			clk.Advance(tc.passedAfter)
+			c, _, err = websocket.Dial(ctx, v.StreamURL("btcusdt@trade"), nil)
+			require.NoError(t, err, "the window has passed on the venue's clock")
+			_ = c.CloseNow()
+		})
+	}
 }
 
 // Options.IncomingLimit's second is the venue's: 5 messages, a second of
 // the clock, 5 more are allowed (Binance: 5 incoming messages per
 // second); a 6th within the second is cut with 1008. Before, the second
-// was the wall clock's and the 10 messages sent at once were cut.
+// was the wall clock's and the 10 messages sent at once were cut. On a
+// clock stepped back an hour (then 2 s on) the second starts again
+// (s29rv: before, the 5 messages made before the step lay in the clock's
+// future and the first message after it was cut).
 func TestS29IncomingLimitOnTheClock(t *testing.T) {
-	clk := newS29Clock(s29Epoch)
-	v := venuesim.Start(&venuesim.Options{Rate: 1, Clock: clk, PingInterval: -1})
-	defer v.Close()
-	c := dial(t, v.StreamURL())
-	defer func() { _ = c.CloseNow() }()
-	id := 0
-	list := func() {
-		t.Helper()
-		id++
-		write(t, c, `{"method":"LIST_SUBSCRIPTIONS","id":`+strconv.Itoa(id)+`}`)
-		assert.Contains(t, string(read(t, c)), `"id":`+strconv.Itoa(id))
+	for _, step := range []time.Duration{time.Second, -time.Hour + 2*time.Second} {
+		t.Run(step.String(), func(t *testing.T) {
+			clk := newS29Clock(s29Epoch)
+			v := venuesim.Start(&venuesim.Options{Rate: 1, Clock: clk, PingInterval: -1})
+			defer v.Close()
+			c := dial(t, v.StreamURL())
+			defer func() { _ = c.CloseNow() }()
+			id := 0
+			list := func() {
+				t.Helper()
+				id++
+				write(t, c, `{"method":"LIST_SUBSCRIPTIONS","id":`+strconv.Itoa(id)+`}`)
+				assert.Contains(t, string(read(t, c)), `"id":`+strconv.Itoa(id))
+			}
+			for range 5 {
+				list()
+			}
+			clk.Advance(step)
+			for range 5 {
+				list()
+			}
+			write(t, c, `{"method":"LIST_SUBSCRIPTIONS","id":99}`)
+			_, _, err := c.Read(s29Ctx(t))
+			assert.Equal(t, websocket.StatusPolicyViolation, websocket.CloseStatus(err), "%v", err)
+			assert.EqualValues(t, 1, v.Stats().TooManyMessages)
+		})
 	}
-	for range 5 {
-		list()
-	}
-	clk.Advance(time.Second)
-	for range 5 {
-		list()
-	}
-	write(t, c, `{"method":"LIST_SUBSCRIPTIONS","id":99}`)
-	_, _, err := c.Read(s29Ctx(t))
-	assert.Equal(t, websocket.StatusPolicyViolation, websocket.CloseStatus(err), "%v", err)
-	assert.EqualValues(t, 1, v.Stats().TooManyMessages)
 }
 
 // Every time the venue tells is its clock's: market events' E, the

@@ -483,6 +483,12 @@ func (c *conn) allowIncoming(now time.Time) bool {
 	if c.cut {
 		return false
 	}
+	if n := len(c.recent); n > 0 && now.Before(c.recent[n-1]) {
+		// The clock stepped back (Options.Clock without a monotonic
+		// reading): the messages counted lie in its future, every new
+		// one would be within a second of them. The second starts again.
+		c.recent = c.recent[:0]
+	}
 	if len(c.recent) == limit && now.Sub(c.recent[0]) < time.Second {
 		c.cut = true
 		c.v.tooMany.Add(1)

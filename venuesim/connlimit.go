@@ -32,6 +32,12 @@ func (l *connLimiter) admit(ip string, now time.Time) (ok bool, retry time.Durat
 		l.byIP = map[string][]time.Time{}
 	}
 	times := l.byIP[ip]
+	// A clock stepped back (Options.Clock without a monotonic reading)
+	// leaves admissions in its future: each counts from now instead, so
+	// none is held for longer than the window.
+	for i := len(times) - 1; i >= 0 && times[i].After(now); i-- {
+		times[i] = now
+	}
 	keep := 0
 	for keep < len(times) && now.Sub(times[keep]) >= l.window {
 		keep++
@@ -49,7 +55,9 @@ func (l *connLimiter) admit(ip string, now time.Time) (ok bool, retry time.Durat
 }
 
 // release gives back the slot admit counted for ip at at: the handshake
-// it admitted failed to upgrade and is no connection.
+// it admitted failed to upgrade and is no connection. The newest
+// admission not after at is taken back (admit may have moved the one of
+// at earlier, to a clock stepped back).
 func (l *connLimiter) release(ip string, at time.Time) {
 	if l.limit <= 0 {
 		return
@@ -58,7 +66,7 @@ func (l *connLimiter) release(ip string, at time.Time) {
 	defer l.mu.Unlock()
 	times := l.byIP[ip]
 	for i := len(times) - 1; i >= 0; i-- {
-		if times[i].Equal(at) {
+		if !times[i].After(at) {
 			l.byIP[ip] = append(times[:i], times[i+1:]...)
 			return
 		}

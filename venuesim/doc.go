@@ -56,9 +56,11 @@
 //     [Venue.UserDataSubscriptions]; each subscription of a connection
 //     numbered from 0 in subscriptionId, its events naming it, as
 //     Binance numbers a session's; one per connection, a second
-//     replacing the first, as Binance allows one per account and
-//     connection and does not say how it answers a second;
-//     userDataStream.unsubscribe with or without one): new, partial
+//     refused with -2035 "User Data Stream subscription already active."
+//     while the first stays, as Binance allows one per account and
+//     connection (spot "Error codes" -2035 SUBSCRIPTION_ACTIVE);
+//     userDataStream.unsubscribe with or without one, an ended
+//     subscription followed by its eventStreamTerminated): new, partial
 //     fills, filled, canceled,
 //     rejected; a resting order's reports follow the account's open
 //     subscription. With Options.APISecret, signed requests are checked:
@@ -105,7 +107,11 @@
 // pings and the pong minute, MaxConnAge, IncomingLimit's second,
 // ConnectLimit's window, the WS-API's rate-limit intervals, recvWindow and
 // every serverTime) runs on Options.Clock, the system clock by default: a
-// test moves a fake clock to meet a limit instead of waiting for it.
+// test moves a fake clock to meet a limit instead of waiting for it. A
+// clock stepped back (a fake one; the system clock's readings are
+// monotonic) neither stalls the generator nor cuts a connection for it:
+// the rate and IncomingLimit's second go on from the new time, and a
+// ConnectLimit admission counts for at most the window from the step.
 //
 // A Venue is safe for concurrent use. Close stops every goroutine it started.
 package venuesim

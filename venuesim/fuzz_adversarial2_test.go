@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/goccy/go-json/jsontext"
 	json "github.com/goccy/go-json/v2"
 
 	"github.com/meltica/meltica/venuesim"
@@ -26,6 +27,9 @@ func FuzzWSAPI(f *testing.F) {
 		`{"id":5,"method":"myTrades","params":{"symbol":"BTCUSDT","limit":"-5","fromId":"x","timestamp":1}}`,
 		`{"id":6,"method":"openOrders.status","params":{}}`,
 		`{"id":null,"method":"time"}`,
+		`{"id":7,"method":"userDataStream.subscribe"}`,
+		`{"id":8,"method":"userDataStream.subscribe.signature","params":{"timestamp":1}}`,
+		`{"id":9,"method":"userDataStream.unsubscribe","params":{"subscriptionId":0}}`,
 		`{"method":"order.place","params":{"quantity":{"a":1},"price":[1],"symbol":7}}`,
 		`[1,2,3]`, `"x"`, `{`, ``,
 	} {
@@ -45,15 +49,25 @@ func FuzzWSAPI(f *testing.F) {
 		if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
 			t.Fatalf("write: %v", err)
 		}
-		_, reply, err := c.Read(ctx)
-		if err != nil {
-			t.Fatalf("no answer to %q: %v", msg, err)
-		}
-		var r struct {
-			Status int `json:"status"`
-		}
-		if err := json.Unmarshal(reply, &r); err != nil || r.Status == 0 {
-			t.Fatalf("answer to %q: %s (%v)", msg, reply, err)
+		for {
+			_, reply, err := c.Read(ctx)
+			if err != nil {
+				t.Fatalf("no answer to %q: %v", msg, err)
+			}
+			var r struct {
+				Status int            `json:"status"`
+				Event  jsontext.Value `json:"event"`
+			}
+			err = json.Unmarshal(reply, &r)
+			if err == nil && r.Status == 0 && len(r.Event) > 0 {
+				// A user-data event (an execution report, an unsubscribe's
+				// eventStreamTerminated) of an earlier input: not its answer.
+				continue
+			}
+			if err != nil || r.Status == 0 {
+				t.Fatalf("answer to %q: %s (%v)", msg, reply, err)
+			}
+			break
 		}
 	})
 }

@@ -128,6 +128,9 @@ func TestS27MaxConnAgeClientSurvives(t *testing.T) {
 	// The venue's clock moves a day at a time: two cuts at 24 h.
 	for n := uint64(1); n <= 2; n++ {
 		require.Eventually(t, func() bool { return v.Stats().Connections == n }, time.Minute, time.Millisecond)
+		// Cut once subscribed: a connection is the venue's (and its age
+		// armed) before the client holds its 101 and sends SUBSCRIBE.
+		require.Eventually(t, func() bool { return r.count(isAnswer) >= int(n) }, time.Minute, time.Millisecond, "subscribed on connection %d", n)
 		clk.waitSleeping(t, 24*time.Hour, 1)
 		clk.Advance(24 * time.Hour)
 	}

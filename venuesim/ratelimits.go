@@ -51,9 +51,13 @@ type window struct {
 }
 
 // add adds n at now (ms) within intervals of length ms, and returns the
-// count.
+// count. A now of the interval just before the window's is a straggler
+// (its clock was read before the lock, by a goroutine that lost the race
+// to one of the new interval) and counts in the window: put back to the
+// old interval, the window would lose the new one's count at the next
+// add. Further back is a clock stepped back: the window starts again.
 func (w *window) add(now, length, n int64) int64 {
-	if s := now - now%length; s != w.start {
+	if s := now - now%length; s != w.start && s != w.start-length {
 		w.start, w.count = s, 0
 	}
 	w.count += n
@@ -75,17 +79,25 @@ const (
 // spend adds a request's weight at now (ms) and returns the minute's
 // count.
 func (r *rateCounters) spend(now int64, n int) int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.weight.add(now, minuteMs, int64(n))
+	count, _ := r.spendIn(now, n)
+	return count
 }
 
-// refund takes back n of weight spent at at (ms), if its minute is still
-// the one counted.
-func (r *rateCounters) refund(at int64, n int) {
+// spendIn is spend that also returns the start (ms) of the minute the
+// weight was counted in, for a refund.
+func (r *rateCounters) spendIn(now int64, n int) (count, minute int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.weight.start == at-at%minuteMs {
+	count = r.weight.add(now, minuteMs, int64(n))
+	return count, r.weight.start
+}
+
+// refund takes back n of weight counted in the minute starting at minute
+// (ms, from spendIn), if that minute is still the one counted.
+func (r *rateCounters) refund(minute int64, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.weight.start == minute {
 		r.weight.count = max(r.weight.count-int64(n), 0)
 	}
 }

@@ -210,9 +210,15 @@ func recvWindowMicros(s string) (int64, bool) {
 	return w*1000 + f, true
 }
 
+// codeSubscriptionActive is Binance's -2035 SUBSCRIPTION_ACTIVE, "User
+// Data Stream subscription already active." (spot "Error codes").
+const codeSubscriptionActive = -2035
+
 // subscribeUserData serves userDataStream.subscribe and its .signature
 // form: the signed one is checked like an order (key, signature and, with
-// a secret, the timestamp against recvWindow) and recorded.
+// a secret, the timestamp against recvWindow), and either is refused
+// with -2035 while the connection has a subscription active; each is
+// recorded.
 func (c *conn) subscribeUserData(req apiRequest) {
 	v := c.v
 	rec := UserDataSubscription{Conn: c.id}
@@ -229,21 +235,34 @@ func (c *conn) subscribeUserData(req apiRequest) {
 		}
 	}
 	accept := func() {
-		rec.Accepted = true
-		v.uds.mu.Lock()
-		v.uds.subs = append(v.uds.subs, rec)
-		v.uds.mu.Unlock()
 		// In effect once its answer is queued, not before: an event of
 		// the subscription (eventStreamTerminated) never precedes it.
 		// Numbered from 0 in the session (Binance: "Subscriptions are
 		// identified by a subscriptionId"); one per account and
-		// connection, so a second replaces the first.
+		// connection ("You can have only one active subscription for a
+		// given account on a given connection"): another while one is
+		// active is refused with -2035 SUBSCRIPTION_ACTIVE (spot "Error
+		// codes") and the first stays.
 		c.mu.Lock()
-		c.userSub = c.subSeq
-		c.subSeq++
-		c.answer(req, apiResult(req.ID, marshal(&struct {
-			SubscriptionID int `json:"subscriptionId"`
-		}{c.userSub})))
+		active := c.userSub >= 0
+		if active {
+			rec.Code = codeSubscriptionActive
+		} else {
+			rec.Accepted = true
+		}
+		v.uds.mu.Lock()
+		v.uds.subs = append(v.uds.subs, rec)
+		v.uds.mu.Unlock()
+		if active {
+			v.rejected.Add(1)
+			c.answer(req, apiError(req.ID, 400, codeSubscriptionActive, "User Data Stream subscription already active."))
+		} else {
+			c.userSub = c.subSeq
+			c.subSeq++
+			c.answer(req, apiResult(req.ID, marshal(&struct {
+				SubscriptionID int `json:"subscriptionId"`
+			}{c.userSub})))
+		}
 		c.mu.Unlock()
 	}
 	v.uds.run(&v.uds.subsHeld, accept)

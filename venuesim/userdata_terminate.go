@@ -28,10 +28,16 @@ func (v *Venue) TerminateUserData() int {
 			// with its answer: after that answer.
 			c.userSub = -1
 			n++
-			c.reply([]byte(`{"subscriptionId":` + strconv.Itoa(id) + `,"event":{"e":"eventStreamTerminated","E":` +
-				strconv.FormatInt(v.now().UnixMilli(), 10) + `}}`))
+			c.reply(terminated(id, v.now().UnixMilli()))
 		}
 		c.mu.Unlock()
 	}
 	return n
+}
+
+// terminated is the eventStreamTerminated event of subscription id at ms,
+// {"subscriptionId":id,"event":{"e":"eventStreamTerminated","E":ms}}.
+func terminated(id int, ms int64) []byte {
+	return []byte(`{"subscriptionId":` + strconv.Itoa(id) + `,"event":{"e":"eventStreamTerminated","E":` +
+		strconv.FormatInt(ms, 10) + `}}`)
 }

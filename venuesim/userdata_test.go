@@ -47,6 +47,9 @@ func TestUserDataSubscriptionTimestamp(t *testing.T) {
 		resp := a.response(id)
 		if tc.code == 0 {
 			assert.Equal(t, float64(200), resp["status"], tc)
+			// One subscription a connection: ended before the next case.
+			write(t, a.c, `{"id":`+strconv.Itoa(100+i)+`,"method":"userDataStream.unsubscribe"}`)
+			assert.Equal(t, float64(200), a.response(float64(100 + i))["status"])
 			continue
 		}
 		require.Contains(t, resp, "error", tc)

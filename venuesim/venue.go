@@ -142,7 +142,7 @@ func (o *Options) withDefaults() Options {
 		c.Balance = 1_000_000
 	}
 	if c.Clock == nil {
-		c.Clock = systemClock{}
+		c.Clock = recorder.SystemClock()
 	}
 	return c
 }
@@ -281,25 +281,6 @@ func (v *Venue) Close() {
 // now is the venue's time (Options.Clock).
 func (v *Venue) now() time.Time { return v.clock.Now() }
 
-// systemClock is the default Clock: the wall clock.
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
-func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // enter counts a goroutine of the venue's (Done when it ends), unless
 // Close has begun: a WaitGroup's Add must not race its Wait.
 func (v *Venue) enter() bool {
@@ -395,7 +376,7 @@ func (v *Venue) generate() {
 	// Each millisecond of the venue's clock: a ticker on the system
 	// clock, Options.Clock's Sleep on another.
 	var wait func() bool
-	if _, sys := v.clock.(systemClock); sys {
+	if v.clock == recorder.SystemClock() {
 		tick := time.NewTicker(time.Millisecond)
 		defer tick.Stop()
 		wait = func() bool {
@@ -410,6 +391,7 @@ func (v *Venue) generate() {
 		wait = func() bool { return v.clock.Sleep(v.ctx, time.Millisecond) == nil }
 	}
 	begin := v.now()
+	prev := begin
 	var made int64
 	buf := make([]byte, 0, 4096)
 	for wait() {
@@ -422,6 +404,14 @@ func (v *Venue) generate() {
 			begin, made = now, 0
 			continue
 		}
+		// A clock stepped back (Options.Clock without a monotonic
+		// reading) starts the count again from now: reckoned from the
+		// begin it is now behind, nothing would be due until the clock
+		// regained the step.
+		if now.Before(prev) {
+			begin, made = now, 0
+		}
+		prev = now
 		due := messagesDue(now.Sub(begin), v.opts.Rate)
 		// A machine too busy to keep the rate does not owe the backlog:
 		// at most 100 ms of messages are made at once, and Close is

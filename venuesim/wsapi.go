@@ -62,10 +62,9 @@ func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
 		c.noLimits = noLimits
 		// Spent before the client holds its 101: a request on another
 		// connection made after this Dial returns sees the weight.
-		at := now.UnixMilli()
-		v.rates.spend(at, connectWeight)
+		_, minute := v.rates.spendIn(now.UnixMilli(), connectWeight)
 		c.unadmit = func() {
-			v.rates.refund(at, connectWeight)
+			v.rates.refund(minute, connectWeight)
 			v.apiConnLimit.release(ip, now)
 		}
 	})
@@ -149,13 +148,21 @@ func (c *conn) handleAPIRequest(msg []byte) {
 		c.subscribeUserData(req)
 	case "userDataStream.unsubscribe":
 		// Without subscriptionId every subscription ends; with one, that
-		// one, if it is the connection's.
+		// one, if it is the connection's. A subscription that ends says
+		// so after the answer, with eventStreamTerminated (Binance "User
+		// Data Streams", "Event Stream Terminated": "sent when the User
+		// Data Stream is stopped. For example, after you send a
+		// userDataStream.unsubscribe request").
 		c.mu.Lock()
-		if id := param(req.Params, "subscriptionId"); id == "" || id == strconv.Itoa(c.userSub) {
-			c.userSub = -1
+		ended := -1
+		if id := param(req.Params, "subscriptionId"); c.userSub >= 0 && (id == "" || id == strconv.Itoa(c.userSub)) {
+			ended, c.userSub = c.userSub, -1
+		}
+		c.answer(req, apiResult(req.ID, []byte(`{}`)))
+		if ended >= 0 {
+			c.reply(terminated(ended, c.v.now().UnixMilli()))
 		}
 		c.mu.Unlock()
-		c.answer(req, apiResult(req.ID, []byte(`{}`)))
 	case "order.place":
 		c.placeOrder(req)
 	case "order.cancel":
