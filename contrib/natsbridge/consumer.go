@@ -650,9 +650,13 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 		// here, it is announced by the next one like any other loss.
 		c.scratch.Reset()
 		if seq, run, err := c.dec.DecodeRun(data, &c.scratch); err == nil && seq != 0 {
-			if ss := c.seqOf(numbered(data, &c.scratch)); !ss.known {
+			vk := numbered(data, &c.scratch)
+			if ss := c.seqOf(vk); !ss.known {
 				ss.last, ss.run, ss.known = seq-1, run, true
 				ss.midway = seq > 1 && c.seqs.evicted > 0
+				if c.numberedTogether(vk) {
+					ss.last = 0 // a new Publisher's run: its messages before this one lost too (see deliver)
+				}
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package natsbridge
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -41,4 +42,36 @@ func TestS29rvLayoutSwitchMidStream(t *testing.T) {
 	expect(50, 107)
 	require.NoError(t, cons.Close(closeCtx(t)))
 	far.close(t)
+}
+
+// TestS29rvLayoutSwitchFirstShelved: the same switch, the new Publisher's
+// first message of the view arriving while the event pool is exhausted
+// (shelved: dropped, announced by the next). The shelved message set where
+// the view starts as a stream first seen does, so the next announced it
+// alone: the new run's messages before it (1, 2) went unannounced. All
+// three are announced.
+func TestS29rvLayoutSwitchFirstShelved(t *testing.T) {
+	far, got, cons, raw := starvedConsumer(t, schema.EventBookUpdate)
+	far.release()
+	send := func(id, seq uint64, run uint32, layout byte) {
+		ev := diffOf(50, id)
+		raw.sendBytes(ev, wire.AppendVersion(nil, ev, seq, run, layout))
+	}
+	for i := range uint64(2) {
+		send(100+i, i+1, 9, wire.Version7)
+		require.Equal(t, 100+i, next(t, got, anyEvent).SeqProvider)
+	}
+	far.hold(0)
+	send(110, 3, 10, wire.Version) // the new Publisher's 3rd: shelved
+	eventually(t, func() bool { return cons.Stats().PoolDropped == 1 }, "shelved")
+	far.release()
+	send(111, 4, 10, wire.Version)
+	g := next(t, got, anyEvent)
+	require.Equal(t, schema.EventGap, g.Type)
+	require.Equal(t, uint64(3), g.Control.GapCount, "the new run's 1 and 2, and the shelved 3")
+	require.Equal(t, uint64(111), next(t, got, anyEvent).SeqProvider)
+	require.NoError(t, cons.Close(closeCtx(t)))
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, far.d.Close(ctx))
 }
