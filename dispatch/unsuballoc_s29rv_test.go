@@ -1,0 +1,65 @@
+//go:build !race
+
+package dispatch
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// TestS29rvPublishAllocsAfterUnsubscribes: routes kept across an
+// Unsubscribe (s29disp) are brought up to date once per stream; from then
+// on a Publish allocates nothing, after one Unsubscribe, after maxGone of
+// them (the routes swept), and after a run past maxChanges.
+func TestS29rvPublishAllocsAfterUnsubscribes(t *testing.T) {
+	pools := schema.NewPools(nil)
+	d := New(pools.Events, nil)
+	discard := &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}}
+	ctx := context.Background()
+	const streams = 200
+	syms := make([]string, streams)
+	for i := range syms {
+		syms[i] = "S-" + strconv.Itoa(i)
+	}
+	n := 0
+	publish := func() {
+		ev, err := pools.Events.Get(ctx)
+		if err != nil {
+			panic(err)
+		}
+		ev.Venue, ev.Symbol, ev.Type = bin, syms[n%streams], schema.EventBBO
+		n++
+		if err := d.Publish(ctx, ev); err != nil {
+			panic(err)
+		}
+	}
+	// A subscriber that wants none of these streams, so no clone: what
+	// allocates is the routing alone.
+	_, err := d.Subscribe(Filter{Venues: []schema.Venue{okx}}, discard)
+	require.NoError(t, err)
+	for _, gone := range []int{1, maxGone - 1, 1, maxChanges + 3} {
+		var ss []*Subscription
+		for range gone {
+			s, err := d.Subscribe(Filter{}, discard) // in every route
+			require.NoError(t, err)
+			ss = append(ss, s)
+		}
+		for range streams {
+			publish() // each stream's route learned with them
+		}
+		for _, s := range ss {
+			require.NoError(t, d.Unsubscribe(s))
+		}
+		for range streams {
+			publish() // each stream's route brought up to date
+		}
+		require.Zero(t, testing.AllocsPerRun(2*streams, publish), "after %d Unsubscribes", gone)
+	}
+	require.NoError(t, d.Close(ctx))
+	require.NoError(t, pools.Shutdown(ctx))
+}
