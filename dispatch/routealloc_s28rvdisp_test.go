@@ -4,7 +4,6 @@ package dispatch
 
 import (
 	"context"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,22 +22,7 @@ func TestS28rvPublishAllocsAfterSubscribes(t *testing.T) {
 	discard := &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}}
 	ctx := context.Background()
 	const streams = 200
-	syms := make([]string, streams)
-	for i := range syms {
-		syms[i] = "S-" + strconv.Itoa(i)
-	}
-	n := 0
-	publish := func() {
-		ev, err := pools.Events.Get(ctx)
-		if err != nil {
-			panic(err)
-		}
-		ev.Venue, ev.Symbol, ev.Type = bin, syms[n%streams], schema.EventBBO
-		n++
-		if err := d.Publish(ctx, ev); err != nil {
-			panic(err)
-		}
-	}
+	publish := quoteInTurn(d, pools.Events, streams)
 	for _, subs := range []int{1, 1, maxChanges + 3} {
 		for range subs {
 			_, err := d.Subscribe(Filter{Venues: []schema.Venue{okx}}, discard)

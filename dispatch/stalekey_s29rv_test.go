@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -25,13 +26,7 @@ func TestS29rvStaleMarkerOfSymbollessViewEnds(t *testing.T) {
 	s.mu.Lock()
 	s.quoteBound = 1
 	s.mu.Unlock()
-	quote := func(sym string, id uint64) {
-		ev, err := p.TryGet()
-		require.NoError(t, err)
-		ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = bin, sym, schema.EventKlineLive, id
-		ev.Kline.Interval = "1m"
-		require.NoError(t, d.Publish(context.Background(), ev))
-	}
+	quote := func(sym string, id uint64) { publishKline(t, d, p, sym, "1m", id) }
 	quote("", 1)  // stream X: no symbol, interval 1m
 	quote("B", 2) // X's dropped: a marker about X
 	// Let the handler through until it has the marker.
@@ -55,4 +50,15 @@ func TestS29rvStaleMarkerOfSymbollessViewEnds(t *testing.T) {
 	s.mu.Unlock()
 	r.open()
 	closeDispatcher(t, d)
+}
+
+// publishKline publishes a pooled live kline of Binance symbol sym and
+// interval, numbered id by the venue, and requires success.
+func publishKline(t testing.TB, d *Dispatcher, p *pool.Pool[*schema.CanonicalEvent], sym, interval string, id uint64) {
+	t.Helper()
+	ev, err := p.TryGet()
+	require.NoError(t, err)
+	ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = bin, sym, schema.EventKlineLive, id
+	ev.Kline.Interval = interval
+	require.NoError(t, d.Publish(context.Background(), ev))
 }

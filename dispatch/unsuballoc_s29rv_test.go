@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -22,22 +23,7 @@ func TestS29rvPublishAllocsAfterUnsubscribes(t *testing.T) {
 	discard := &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}}
 	ctx := context.Background()
 	const streams = 200
-	syms := make([]string, streams)
-	for i := range syms {
-		syms[i] = "S-" + strconv.Itoa(i)
-	}
-	n := 0
-	publish := func() {
-		ev, err := pools.Events.Get(ctx)
-		if err != nil {
-			panic(err)
-		}
-		ev.Venue, ev.Symbol, ev.Type = bin, syms[n%streams], schema.EventBBO
-		n++
-		if err := d.Publish(ctx, ev); err != nil {
-			panic(err)
-		}
-	}
+	publish := quoteInTurn(d, pools.Events, streams)
 	// A subscriber that wants none of these streams, so no clone: what
 	// allocates is the routing alone.
 	_, err := d.Subscribe(Filter{Venues: []schema.Venue{okx}}, discard)
@@ -62,4 +48,26 @@ func TestS29rvPublishAllocsAfterUnsubscribes(t *testing.T) {
 	}
 	require.NoError(t, d.Close(ctx))
 	require.NoError(t, pools.Shutdown(ctx))
+}
+
+// quoteInTurn returns a Publish of a pooled quote (bbo) of Binance symbol
+// S-i, i going round streams symbols, that panics on an error (it runs
+// under testing.AllocsPerRun).
+func quoteInTurn(d *Dispatcher, events *pool.Pool[*schema.CanonicalEvent], streams int) func() {
+	syms := make([]string, streams)
+	for i := range syms {
+		syms[i] = "S-" + strconv.Itoa(i)
+	}
+	n := 0
+	return func() {
+		ev, err := events.Get(context.Background())
+		if err != nil {
+			panic(err)
+		}
+		ev.Venue, ev.Symbol, ev.Type = bin, syms[n%streams], schema.EventBBO
+		n++
+		if err := d.Publish(context.Background(), ev); err != nil {
+			panic(err)
+		}
+	}
 }
