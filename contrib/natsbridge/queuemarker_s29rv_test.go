@@ -65,3 +65,35 @@ func TestS29rvQueueMarkerOfEverySymbolSupersedesKept(t *testing.T) {
 		})
 	}
 }
+
+// FuzzS29rvQueueMarkerCovers: a message on any subject, of any bytes,
+// pushed while the queue keeps quotes (a gap marker naming no symbol or
+// type is decoded and the kept subjects split): no panic, nothing handed
+// out twice, the queue bounded.
+func FuzzS29rvQueueMarkerCovers(f *testing.F) {
+	for _, sym := range []string{"", "BTC-USDT"} {
+		for _, gt := range []schema.EventType{schema.EventUnknown, schema.EventBBO} {
+			g := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: sym, Type: schema.EventGap,
+				Control: schema.Control{Kind: schema.ControlGap, GapType: gt}}
+			f.Add(Subject(DefaultPrefix, schema.VenueBinance, sym, schema.EventGap), wire.Append(nil, g, 1))
+		}
+	}
+	f.Add("a.b", []byte{wire.Version, byte(schema.EventGap)})
+	f.Add("", []byte{})
+	f.Fuzz(func(t *testing.T, subject string, data []byte) {
+		q := newMsgQueue(1, 1<<12)
+		filler := &nats.Msg{Subject: "x", Data: wire.Append(nil, tradeOf("ETH-USDT", 1), 1)}
+		q.push(filler)
+		for _, sym := range []string{"BTC-USDT", "BTC.USDT", ""} {
+			ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: sym, Type: schema.EventBBO}
+			q.push(&nats.Msg{Subject: Subject(DefaultPrefix, ev.Venue, sym, ev.Type), Data: wire.Append(nil, ev, 0)})
+		}
+		require.Same(t, filler, q.pop())
+		q.push(&nats.Msg{Subject: subject, Data: data})
+		for n := 0; q.pop() != nil; n++ {
+			if n > 1 {
+				t.Fatal("more popped than pushed and kept")
+			}
+		}
+	})
+}
