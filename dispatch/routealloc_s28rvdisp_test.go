@@ -3,7 +3,6 @@
 package dispatch
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,12 +16,9 @@ import (
 // streams: no clone), after one Subscribe as after a run of more than
 // maxChanges of them.
 func TestS28rvPublishAllocsAfterSubscribes(t *testing.T) {
-	pools := schema.NewPools(nil)
-	d := New(pools.Events, nil)
-	discard := &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}}
-	ctx := context.Background()
 	const streams = 200
-	publish := quoteInTurn(d, pools.Events, streams)
+	d, discard, publish, done := routeAllocs(t, streams)
+	defer done()
 	for _, subs := range []int{1, 1, maxChanges + 3} {
 		for range subs {
 			_, err := d.Subscribe(Filter{Venues: []schema.Venue{okx}}, discard)
@@ -33,6 +29,4 @@ func TestS28rvPublishAllocsAfterSubscribes(t *testing.T) {
 		}
 		require.Zero(t, testing.AllocsPerRun(2*streams, publish), "after %d Subscribes", subs)
 	}
-	require.NoError(t, d.Close(ctx))
-	require.NoError(t, pools.Shutdown(ctx))
 }

@@ -18,12 +18,9 @@ import (
 // on a Publish allocates nothing, after one Unsubscribe, after maxGone of
 // them (the routes swept), and after a run past maxChanges.
 func TestS29rvPublishAllocsAfterUnsubscribes(t *testing.T) {
-	pools := schema.NewPools(nil)
-	d := New(pools.Events, nil)
-	discard := &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}}
-	ctx := context.Background()
 	const streams = 200
-	publish := quoteInTurn(d, pools.Events, streams)
+	d, discard, publish, done := routeAllocs(t, streams)
+	defer done()
 	// A subscriber that wants none of these streams, so no clone: what
 	// allocates is the routing alone.
 	_, err := d.Subscribe(Filter{Venues: []schema.Venue{okx}}, discard)
@@ -46,8 +43,17 @@ func TestS29rvPublishAllocsAfterUnsubscribes(t *testing.T) {
 		}
 		require.Zero(t, testing.AllocsPerRun(2*streams, publish), "after %d Unsubscribes", gone)
 	}
-	require.NoError(t, d.Close(ctx))
-	require.NoError(t, pools.Shutdown(ctx))
+}
+
+// routeAllocs returns a dispatcher of its own pools, a handler's options
+// that discard, quoteInTurn of streams symbols, and what closes them.
+func routeAllocs(t *testing.T, streams int) (*Dispatcher, *SubscribeOptions, func(), func()) {
+	pools := schema.NewPools(nil)
+	d := New(pools.Events, nil)
+	return d, &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}}, quoteInTurn(d, pools.Events, streams), func() {
+		require.NoError(t, d.Close(context.Background()))
+		require.NoError(t, pools.Shutdown(context.Background()))
+	}
 }
 
 // quoteInTurn returns a Publish of a pooled quote (bbo) of Binance symbol
