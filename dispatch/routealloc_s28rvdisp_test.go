@@ -3,8 +3,6 @@
 package dispatch
 
 import (
-	"context"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -18,27 +16,9 @@ import (
 // streams: no clone), after one Subscribe as after a run of more than
 // maxChanges of them.
 func TestS28rvPublishAllocsAfterSubscribes(t *testing.T) {
-	pools := schema.NewPools(nil)
-	d := New(pools.Events, nil)
-	discard := &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}}
-	ctx := context.Background()
 	const streams = 200
-	syms := make([]string, streams)
-	for i := range syms {
-		syms[i] = "S-" + strconv.Itoa(i)
-	}
-	n := 0
-	publish := func() {
-		ev, err := pools.Events.Get(ctx)
-		if err != nil {
-			panic(err)
-		}
-		ev.Venue, ev.Symbol, ev.Type = bin, syms[n%streams], schema.EventBBO
-		n++
-		if err := d.Publish(ctx, ev); err != nil {
-			panic(err)
-		}
-	}
+	d, discard, publish, done := routeAllocs(t, streams)
+	defer done()
 	for _, subs := range []int{1, 1, maxChanges + 3} {
 		for range subs {
 			_, err := d.Subscribe(Filter{Venues: []schema.Venue{okx}}, discard)
@@ -49,6 +29,4 @@ func TestS28rvPublishAllocsAfterSubscribes(t *testing.T) {
 		}
 		require.Zero(t, testing.AllocsPerRun(2*streams, publish), "after %d Subscribes", subs)
 	}
-	require.NoError(t, d.Close(ctx))
-	require.NoError(t, pools.Shutdown(ctx))
 }

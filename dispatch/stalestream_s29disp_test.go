@@ -24,13 +24,7 @@ func TestS29QuoteBoundMarkerNamesTheStream(t *testing.T) {
 	s.mu.Lock()
 	s.quoteBound, s.staleBound = 1, 2
 	s.mu.Unlock()
-	quote := func(sym string, interval string, id uint64) {
-		ev, err := p.TryGet()
-		require.NoError(t, err)
-		ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = bin, sym, schema.EventKlineLive, id
-		ev.Kline.Interval = interval
-		require.NoError(t, d.Publish(context.Background(), ev))
-	}
+	quote := func(sym string, interval string, id uint64) { publishKline(t, d, p, sym, interval, id) }
 	quote("A", "1m", 1)
 	quote("B", "1m", 2) // A's dropped: a marker about A, interval 1m
 	quote("A", "1m", 3) // B's dropped: a marker about B

@@ -467,12 +467,12 @@ func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 const maxStaleStreams = 256
 
 // staleKey is the key in Subscription.stale of g, a marker of quotes
-// dropped past quoteBound: its stream, or its venue and type when it names
-// no symbol.
+// dropped past quoteBound: the stream it names, which for one about every
+// symbol of its venue and type (no symbol, no view) is that venue and
+// type. A stream without a symbol but with a view (a depth, an interval)
+// is keyed by its view too, as dropOldestQuoteLocked keys it: read as
+// the (venue, type) marker, its entry outlived its delivery.
 func staleKey(g *schema.CanonicalEvent) routeKey {
-	if g.Symbol == "" {
-		return routeKey{venue: g.Venue, typ: g.Control.GapType}
-	}
 	return streamKey(g, g.Control.GapType)
 }
 

@@ -650,9 +650,13 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 		// here, it is announced by the next one like any other loss.
 		c.scratch.Reset()
 		if seq, run, err := c.dec.DecodeRun(data, &c.scratch); err == nil && seq != 0 {
-			if ss := c.seqOf(numbered(data, &c.scratch)); !ss.known {
+			vk := numbered(data, &c.scratch)
+			if ss := c.seqOf(vk); !ss.known {
 				ss.last, ss.run, ss.known = seq-1, run, true
 				ss.midway = seq > 1 && c.seqs.evicted > 0
+				if c.numberedTogether(vk) {
+					ss.last = 0 // a new Publisher's run: its messages before this one lost too (see deliver)
+				}
 			}
 		}
 	}
@@ -680,6 +684,18 @@ func numbered(data []byte, ev *schema.CanonicalEvent) viewKey {
 		return viewOf(sk, ev)
 	}
 	return viewKey{streamKey: sk}
+}
+
+// numberedTogether tells whether vk, a view of a stream (a book's depth, a
+// kline's interval), is one whose stream the Consumer checked numbered
+// views together (layouts 7 and 6). It records nothing.
+func (c *Consumer) numberedTogether(vk viewKey) bool {
+	sk := viewKey{streamKey: vk.streamKey}
+	if vk == sk {
+		return false // a stream without views: one key under every layout
+	}
+	n := c.seqs.m[sk]
+	return n != nil && n.val.known
 }
 
 // seqOf returns the sequence state of a view of a stream (valid until the
@@ -723,6 +739,13 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		switch {
 		case midway:
 			why = "the stream's state was forgotten, MaxStreams" // whatever it missed while forgotten comes on top
+		case !known && c.numberedTogether(vk):
+			// A view first seen under layout 8 of a stream checked under 7
+			// or 6, views together: its Publisher was replaced by one of
+			// another layout (WireVersion is set once per Publisher), whose
+			// run counts this view from 1, so its messages before this one
+			// were lost, as a restart under one layout tells it.
+			lost = seq - 1
 		case known && ((run != 0 && run != lastRun) || seq <= last):
 			// The publisher started the stream over (a restart, or it
 			// forgot the stream): the new run counts from 1, so its

@@ -72,7 +72,10 @@
 // views of a layout-7 stream interleaved read as a loss at every
 // message). A Publisher writing layout 7 or 6 for Consumers older than 8
 // (PublisherOptions.WireVersion) numbers the views together, as they
-// count them; a loss it reveals names no view.) Messages lost anywhere on the way
+// count them; a loss it reveals names no view. A view first seen under
+// layout 8 of a stream checked under 7 or 6 comes from a Publisher that
+// replaced one of the other layout: its run counts the view from 1, and
+// its messages before the first that arrived are reported lost.) Messages lost anywhere on the way
 // — refused by NATS while it reconnects (nats.go's reconnect buffer is
 // bounded, see Connect), dropped by the server or the client because the
 // consumer fell behind (its pending limits are bounded,

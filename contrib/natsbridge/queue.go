@@ -96,6 +96,58 @@ func (q *msgQueue) forgetLocked(k latestKey) {
 	}
 }
 
+// forgetCoveredLocked removes the kept quotes that m, a gap marker naming
+// no symbol or no type, reports on: it travels on its venue's subject
+// (symbol token "_") or its symbol's gap subject, not on theirs, and they
+// are from before the loss it announces; handed out after it, each passed
+// for its stream's state after the loss. Covered are the kept quotes of
+// its prefix and venue, of its type when it names one, of its symbol when
+// it names one, as dispatch covers a queue. A marker about one stream
+// supersedes its kept quote as any message of the stream does (push).
+func (q *msgQueue) forgetCoveredLocked(m *nats.Msg) {
+	q.scratch.Reset()
+	if _, err := q.dec.Decode(m.Data, &q.scratch); err != nil {
+		return
+	}
+	g := &q.scratch
+	t := g.Control.GapType
+	if g.Symbol != "" && t != schema.EventUnknown {
+		return
+	}
+	prefix, _, _, _, ok := subjectTokens(m.Subject)
+	if !ok {
+		return
+	}
+	venue, symbol, typ := token(string(g.Venue)), token(g.Symbol), t.String()
+	for k := range q.latest {
+		p, v, sy, ty, ok := subjectTokens(k.subject)
+		if !ok || p != prefix || v != venue ||
+			(t != schema.EventUnknown && ty != typ) ||
+			(g.Symbol != "" && (sy != symbol || k.symbol != "" && k.symbol != g.Symbol)) {
+			continue
+		}
+		q.forgetLocked(k)
+	}
+}
+
+// subjectTokens splits subj, prefix.venue.symbol.type (the prefix may hold
+// dots), into its prefix and last three tokens.
+func subjectTokens(subj string) (prefix, venue, symbol, typ string, ok bool) {
+	i := strings.LastIndexByte(subj, '.')
+	if i < 0 {
+		return "", "", "", "", false
+	}
+	typ, subj = subj[i+1:], subj[:i]
+	if i = strings.LastIndexByte(subj, '.'); i < 0 {
+		return "", "", "", "", false
+	}
+	symbol, subj = subj[i+1:], subj[:i]
+	if i = strings.LastIndexByte(subj, '.'); i < 0 {
+		return "", "", "", "", false
+	}
+	return subj[:i], subj[i+1:], symbol, typ, true
+}
+
 func newMsgQueue(maxMsgs, maxBytes int) *msgQueue {
 	return &msgQueue{maxMsgs: maxMsgs, maxBytes: maxBytes, wake: make(chan struct{}, 1), buf: make([]*nats.Msg, 0, min(maxMsgs, 1024))}
 }
@@ -116,6 +168,11 @@ func (q *msgQueue) push(m *nats.Msg) {
 	if len(q.inLatest) > 0 && q.inLatest[m.Subject] > 0 { // a kept quote of its stream is superseded by m
 		if typ, ok := wire.Type(m.Data); ok {
 			q.forgetLocked(q.keyOf(m, typ))
+		}
+	}
+	if len(q.latest) > 0 {
+		if typ, ok := wire.Type(m.Data); ok && typ == schema.EventGap {
+			q.forgetCoveredLocked(m)
 		}
 	}
 	if q.head > 0 && len(q.buf) == cap(q.buf) {
