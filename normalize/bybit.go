@@ -203,11 +203,9 @@ func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest in
 	if env.CS.ok && env.CS.v > 0 {
 		p.env.seq = uint64(env.CS.v)
 	}
-	for _, t := range [...]integer{env.CTS, env.TS, env.CreationTime} {
-		if p.env.ts == 0 && t.ok && t.v > 0 && t.v <= maxMillis {
-			p.env.ts = t.v * 1_000_000
-		}
-	}
+	p.env.envMillis("cts", env.CTS)
+	p.env.envMillis("ts", env.TS)
+	p.env.envMillis("creationTime", env.CreationTime)
 	switch k {
 	case byWallet:
 		return p.nestedEntries(ctx, k, data, "wallet", "coin", decodeBybitWallet, ingest)

@@ -165,7 +165,7 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 	if env.SequenceNum.ok && env.SequenceNum.v > 0 {
 		p.env.seq = uint64(env.SequenceNum.v)
 	}
-	p.env.ts, _ = parseRFC3339(env.Timestamp.bytes())
+	p.env.envTime("timestamp", &env.Timestamp)
 	if p.spec.kinds[k].typ == schema.EventControl {
 		return p.run(ctx, k, data, nil, ingest)
 	}

@@ -253,7 +253,7 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	if env.Sequence.ok && env.Sequence.v > 0 {
 		p.env.seq = uint64(env.Sequence.v)
 	}
-	p.env.ts, _ = parseRFC3339(env.Timestamp.bytes())
+	p.env.envTime("timestamp", &env.Timestamp)
 	p.env.snapshot = string(env.Type.bytes()) == "snapshot" // a subscription's recent trades
 	if k == krBalance {
 		return p.eachEntry(ctx, k, data, p.elems, nil, ingest)
