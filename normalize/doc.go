@@ -75,7 +75,12 @@
 // Exec section filled) answers is Control.RequestID. ExchangeTS is
 // the time of the fact in Unix ns — the trade time T for trades and
 // liquidations, the event time E otherwise, T when there is no E — and
-// IngestTS is the frame's receive time.
+// IngestTS is the frame's receive time. An instant member sent but
+// outside what int64 ns holds (before 1970 or past 2262 in ms; an RFC 3339
+// text outside 1970–2261) is a [*ParseError] (ErrBadValue), the
+// envelope's own (Bybit "cts", "ts", "creationTime", Coinbase and Kraken
+// "timestamp") for each message of its frame: never a message delivered
+// with ExchangeTS 0 or another member's time.
 //
 // # Errors and counting
 //
@@ -249,7 +254,8 @@
 // a second of receive time per parser: the first refused report is
 // announced at once, those within the second after a marker are counted
 // and announced by the first message of the connection after it (every
-// one when frames carry no receive time). Package session reconciles the
+// one when frames carry no receive time; one received before the marker —
+// the host's clock stepped back — at once). Package session reconciles the
 // open orders on such a marker, at most once per 30 s.
 //
 // # Pool exhaustion
