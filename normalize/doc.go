@@ -179,8 +179,8 @@
 // unless, on OKX and Bybit, its id is below the stream's position and its
 // "ts" strictly before the last message delivered: an overlap's older
 // snapshot, dropped and counted as a repeat (never a Bybit u = 1
-// restart, nor a snapshot after a gap or a book message the pool could
-// not carry: that one repairs the book).
+// restart, nor a snapshot after a gap, a book message the pool could
+// not carry or one the sink refused: that one repairs the book).
 //
 // # Trade repeats
 //

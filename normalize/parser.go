@@ -564,7 +564,17 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		}
 		return p.dropped(ctx, ev)
 	}
-	return p.publish(ctx, ev)
+	if !kd.book {
+		return p.publish(ctx, ev)
+	}
+	sym, depth := ev.Symbol, ev.Book.Depth // ev is the sink's once published
+	err = p.publish(ctx, ev)
+	if err != nil {
+		// The sink refused it (book.Books: a diff its book could not
+		// apply, the book invalidated): as lost, a snapshot repairs it.
+		p.bookStream(sym, depth).broken = true
+	}
+	return err
 }
 
 // resplitRun reports whether err, a run's decode error, asks for the
@@ -755,8 +765,9 @@ func (p *Parser) bookStream(sym string, depth int) *bookState {
 type bookState struct {
 	continuity.Stream
 	ts int64
-	// broken: a gap since the stream's last snapshot; a snapshot, older
-	// or not, is then what repairs the book.
+	// broken: a gap since the stream's last snapshot, or a book message
+	// dropped for the pool or refused by the sink; a snapshot, older or
+	// not, is then what repairs the book.
 	broken bool
 }
 
