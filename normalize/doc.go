@@ -236,7 +236,8 @@
 // tickers "ts", Kraken v2 ticker "timestamp") are compared by that time:
 // a strictly older one is dropped within 5 s of the last delivered (a
 // venue clock gone back is followed after that), one at the same time
-// only when its bytes are the last one's. Coinbase Advanced Trade ticker
+// only when its bytes are those of one of the last 4 delivered at that
+// time (an overlap replays a millisecond's quotes). Coinbase Advanced Trade ticker
 // (its time is its frame's, per connection) and Kraken v1 are not
 // compared. No allocation (one mark per interned symbol, stream and
 // view). Details and sources: quotes.go.
