@@ -3,11 +3,8 @@ package normalize
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,51 +24,41 @@ import (
 // Bybit "ts", "cts", "creationTime", Coinbase "timestamp", OKX account
 // "uTime" were dropped silently.
 func TestS29rvInstantsOutOfRangeRefused(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "venues", "*.json"))
-	require.NoError(t, err)
-	venues := map[string]schema.Venue{"binance": schema.VenueBinance, "coinbase": schema.VenueCoinbase,
-		"kraken": schema.VenueKraken, "okx": schema.VenueOKX, "bybit": schema.VenueBybit}
 	probe := time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)
 	far := []time.Time{time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)}
 	tried := 0
-	for _, file := range files {
-		name := filepath.Base(file)
-		venue := venues[name[:strings.IndexByte(name, '_')]]
-		doc, err := os.ReadFile(file)
-		require.NoError(t, err)
-		t.Run(name, func(t *testing.T) {
-			feed := func(frame []byte) (error, []*schema.CanonicalEvent) {
-				events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
-				sink := &recSink{events: events}
-				p := newVenueParser(venue, events, sink).(*Parser)
-				err := p.HandleBytes(context.Background(), frame, 1)
-				return err, sink.got
+	eachVenueSample(t, func(t *testing.T, venue schema.Venue, doc []byte) {
+		feed := func(frame []byte) (error, []*schema.CanonicalEvent) {
+			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+			sink := &recSink{events: events}
+			p := newVenueParser(venue, events, sink).(*Parser)
+			err := p.HandleBytes(context.Background(), frame, 1)
+			return err, sink.got
+		}
+		if err, _ := feed(doc); err != nil {
+			t.Skip("the sample alone:", err)
+		}
+		for _, sp := range scalarSpans(t, doc, 1000) {
+			write, ok := instantForm(string(doc[sp[0]:sp[1]]))
+			if !ok {
+				continue
 			}
-			if err, _ := feed(doc); err != nil {
-				t.Skip("the sample alone:", err)
+			splice := func(v string) []byte {
+				return append(append(append([]byte{}, doc[:sp[0]]...), v...), doc[sp[1]:]...)
 			}
-			for _, sp := range scalarSpans(t, doc, 1000) {
-				write, ok := instantForm(string(doc[sp[0]:sp[1]]))
-				if !ok {
-					continue
-				}
-				splice := func(v string) []byte {
-					return append(append(append([]byte{}, doc[:sp[0]]...), v...), doc[sp[1]:]...)
-				}
-				err, evs := feed(splice(write(probe)))
-				if err != nil || !hasInstant(evs, probe.UnixNano()) {
-					continue // not an instant an event carries
-				}
-				for _, tm := range far {
-					tried++
-					frame := splice(write(tm))
-					err, _ := feed(frame)
-					var pe *ParseError
-					require.True(t, errors.As(err, &pe), "no *ParseError (%v) for %s", err, frame)
-				}
+			err, evs := feed(splice(write(probe)))
+			if err != nil || !hasInstant(evs, probe.UnixNano()) {
+				continue // not an instant an event carries
 			}
-		})
-	}
+			for _, tm := range far {
+				tried++
+				frame := splice(write(tm))
+				err, _ := feed(frame)
+				var pe *ParseError
+				require.True(t, errors.As(err, &pe), "no *ParseError (%v) for %s", err, frame)
+			}
+		}
+	})
 	require.NotZero(t, tried)
 }
 

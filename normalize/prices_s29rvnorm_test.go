@@ -26,40 +26,48 @@ import (
 // OKX, Kraken v2 and Coinbase delivered a delete at price 0; Bybit tickers
 // a negative markPrice, indexPrice.
 func TestS29rvPricesRefused(t *testing.T) {
+	eachVenueSample(t, func(t *testing.T, venue schema.Venue, doc []byte) {
+		events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+		var bad []string
+		sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
+			bad = append(bad, badPrices(ev)...)
+			events.Put(ev)
+			return nil
+		})
+		vals := []string{`"0"`, `0`, `"-0"`, `"0.000"`, `"-1"`, `-1`, `"-0.5"`}
+		if testing.Short() || raceEnabled {
+			vals = []string{`"0"`, `0`, `"-1"`} // a loaded machine: the forms that matter most
+		}
+		for _, sp := range scalarSpans(t, doc, 1000) {
+			for _, m := range vals {
+				frame := append(append(append([]byte{}, doc[:sp[0]]...), m...), doc[sp[1]:]...)
+				p := newVenueParser(venue, events, sink).(*Parser)
+				err := p.HandleBytes(context.Background(), frame, 1)
+				var pe *ParseError
+				if err != nil && !errors.As(err, &pe) {
+					t.Fatalf("untyped error %v for %s", err, frame)
+				}
+				require.Empty(t, bad, "%.400s", frame)
+			}
+		}
+	})
+}
+
+// eachVenueSample runs f, as a subtest named after the file, on every
+// sample of testdata/venues with its venue.
+func eachVenueSample(t *testing.T, f func(t *testing.T, venue schema.Venue, doc []byte)) {
 	files, err := filepath.Glob(filepath.Join("..", "testdata", "venues", "*.json"))
 	require.NoError(t, err)
+	require.NotEmpty(t, files)
 	venues := map[string]schema.Venue{"binance": schema.VenueBinance, "coinbase": schema.VenueCoinbase,
 		"kraken": schema.VenueKraken, "okx": schema.VenueOKX, "bybit": schema.VenueBybit}
 	for _, file := range files {
 		name := filepath.Base(file)
-		venue := venues[name[:strings.IndexByte(name, '_')]]
+		venue, ok := venues[name[:strings.IndexByte(name, '_')]]
+		require.True(t, ok, name)
 		doc, err := os.ReadFile(file)
 		require.NoError(t, err)
-		t.Run(name, func(t *testing.T) {
-			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
-			var bad []string
-			sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
-				bad = append(bad, badPrices(ev)...)
-				events.Put(ev)
-				return nil
-			})
-			vals := []string{`"0"`, `0`, `"-0"`, `"0.000"`, `"-1"`, `-1`, `"-0.5"`}
-			if testing.Short() || raceEnabled {
-				vals = []string{`"0"`, `0`, `"-1"`} // a loaded machine: the forms that matter most
-			}
-			for _, sp := range scalarSpans(t, doc, 1000) {
-				for _, m := range vals {
-					frame := append(append(append([]byte{}, doc[:sp[0]]...), m...), doc[sp[1]:]...)
-					p := newVenueParser(venue, events, sink).(*Parser)
-					err := p.HandleBytes(context.Background(), frame, 1)
-					var pe *ParseError
-					if err != nil && !errors.As(err, &pe) {
-						t.Fatalf("untyped error %v for %s", err, frame)
-					}
-					require.Empty(t, bad, "%.400s", frame)
-				}
-			}
-		})
+		t.Run(name, func(t *testing.T) { f(t, venue, doc) })
 	}
 }
 
