@@ -27,7 +27,8 @@
 // (symbols, enum words) are held in place; book levels, tuples by position
 // or objects by key, are appended straight to the event's reused slices.
 // The struct then fills the event, applying the rules every venue shares
-// (no negative prices, no book level at price 0 — ErrBadValue —,
+// (no negative prices, no book level — a delete included —, trade or
+// liquidation at price 0 — ErrBadValue —,
 // milliseconds to nanoseconds, interned symbols) with
 // the venue's key named in any error. In steady state no message of any
 // venue allocates (a test runs every sample of testdata/venues).
