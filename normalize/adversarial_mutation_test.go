@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -70,59 +68,47 @@ var probeFrames = map[schema.Venue]string{
 // *ParseError result, no event with a negative price, every event back in
 // its pool, and the next good message normalised as usual.
 func TestAdversarialMutations(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "venues", "*.json"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
 	max := 40
 	if testing.Short() || raceEnabled {
 		max = 12
 	}
-	venues := map[string]schema.Venue{"binance": schema.VenueBinance, "coinbase": schema.VenueCoinbase,
-		"kraken": schema.VenueKraken, "okx": schema.VenueOKX, "bybit": schema.VenueBybit}
-	for _, file := range files {
-		name := filepath.Base(file)
-		venue, ok := venues[name[:strings.IndexByte(name, '_')]]
-		require.True(t, ok, name)
-		doc, err := os.ReadFile(file)
-		require.NoError(t, err)
-		t.Run(name, func(t *testing.T) {
-			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
-			var bad []string
-			sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
-				for _, d := range []schema.Decimal{ev.Trade.Price, ev.Trade.Qty, ev.BBO.BidPrice, ev.BBO.AskPrice,
-					ev.Ticker.Last, ev.Ticker.BidPrice, ev.Ticker.AskPrice, ev.Mark.MarkPrice, ev.Liquidation.Price} {
-					if d.Sign() < 0 {
-						bad = append(bad, string(ev.Type)+" negative "+d.String())
-					}
-				}
-				for _, lv := range append(append([]schema.Level(nil), ev.Book.Bids...), ev.Book.Asks...) {
-					if lv.Price.Sign() < 0 || lv.Qty.Sign() < 0 {
-						bad = append(bad, "negative level "+lv.Price.String()+" "+lv.Qty.String())
-					}
-				}
-				events.Put(ev)
-				return nil
-			})
-			spans := scalarSpans(t, doc, max)
-			require.NotEmpty(t, spans)
-			for _, sp := range spans {
-				for _, m := range mutations {
-					frame := make([]byte, 0, len(doc)+len(m))
-					frame = append(append(append(frame, doc[:sp[0]]...), m...), doc[sp[1]:]...)
-					p := newVenueParser(venue, events, sink).(*Parser)
-					err := p.HandleBytes(context.Background(), frame, 1)
-					var pe *ParseError
-					if err != nil && !errors.As(err, &pe) {
-						t.Fatalf("untyped error %v for %s", err, frame)
-					}
-					require.Zero(t, p.Stats().Panics, "%s", frame)
-					require.Empty(t, bad, "%s", frame)
-					require.Zero(t, events.Stats().InUse, "%s", frame)
-					before := p.Stats().Events
-					require.NoError(t, p.HandleBytes(context.Background(), []byte(probeFrames[venue]), 2), "after %s", frame)
-					require.Equal(t, before+1, p.Stats().Events, "after %s", frame)
+	eachVenueSample(t, func(t *testing.T, venue schema.Venue, doc []byte) {
+		events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+		var bad []string
+		sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
+			for _, d := range []schema.Decimal{ev.Trade.Price, ev.Trade.Qty, ev.BBO.BidPrice, ev.BBO.AskPrice,
+				ev.Ticker.Last, ev.Ticker.BidPrice, ev.Ticker.AskPrice, ev.Mark.MarkPrice, ev.Liquidation.Price} {
+				if d.Sign() < 0 {
+					bad = append(bad, string(ev.Type)+" negative "+d.String())
 				}
 			}
+			for _, lv := range append(append([]schema.Level(nil), ev.Book.Bids...), ev.Book.Asks...) {
+				if lv.Price.Sign() < 0 || lv.Qty.Sign() < 0 {
+					bad = append(bad, "negative level "+lv.Price.String()+" "+lv.Qty.String())
+				}
+			}
+			events.Put(ev)
+			return nil
 		})
-	}
+		spans := scalarSpans(t, doc, max)
+		require.NotEmpty(t, spans)
+		for _, sp := range spans {
+			for _, m := range mutations {
+				frame := make([]byte, 0, len(doc)+len(m))
+				frame = append(append(append(frame, doc[:sp[0]]...), m...), doc[sp[1]:]...)
+				p := newVenueParser(venue, events, sink).(*Parser)
+				err := p.HandleBytes(context.Background(), frame, 1)
+				var pe *ParseError
+				if err != nil && !errors.As(err, &pe) {
+					t.Fatalf("untyped error %v for %s", err, frame)
+				}
+				require.Zero(t, p.Stats().Panics, "%s", frame)
+				require.Empty(t, bad, "%s", frame)
+				require.Zero(t, events.Stats().InUse, "%s", frame)
+				before := p.Stats().Events
+				require.NoError(t, p.HandleBytes(context.Background(), []byte(probeFrames[venue]), 2), "after %s", frame)
+				require.Equal(t, before+1, p.Stats().Events, "after %s", frame)
+			}
+		}
+	})
 }

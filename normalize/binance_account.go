@@ -149,6 +149,11 @@ func (p *Parser) binanceEntries(ctx context.Context, k int, payload []byte, inge
 	st := p.state.(*bnState)
 	name, err := st.decode(p, k, payload)
 	if err != nil {
+		if p.resplitOr(err) == errResplit {
+			// A member after the cut payload (binanceFastSplit): the
+			// frame is split again by goccy, as run does.
+			return errResplit
+		}
 		return p.badDecode(name, err)
 	}
 	first, second := bnBalanceEntry, bnPositionEntry

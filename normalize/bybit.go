@@ -203,11 +203,9 @@ func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest in
 	if env.CS.ok && env.CS.v > 0 {
 		p.env.seq = uint64(env.CS.v)
 	}
-	for _, t := range [...]integer{env.CTS, env.TS, env.CreationTime} {
-		if p.env.ts == 0 && t.ok && t.v > 0 && t.v <= maxMillis {
-			p.env.ts = t.v * 1_000_000
-		}
-	}
+	p.env.envMillis("cts", env.CTS)
+	p.env.envMillis("ts", env.TS)
+	p.env.envMillis("creationTime", env.CreationTime)
 	switch k {
 	case byWallet:
 		return p.nestedEntries(ctx, k, data, "wallet", "coin", decodeBybitWallet, ingest)
@@ -240,7 +238,7 @@ func (m *bybitTradeMsg) fill(f *filler) {
 	f.symbol("s", &m.S)
 	f.side(&x.Side, "S", &m.SS)
 	f.price(&x.Qty, "v", m.V)
-	f.price(&x.Price, "p", m.P)
+	f.positive(&x.Price, "p", m.P)
 	f.id(&x.ID, m.I)
 	f.seq(&f.ev.SeqProvider, m.Seq)
 }
@@ -310,9 +308,9 @@ func (m *bybitTickerMsg) fill(f *filler) {
 	f.price(&x.BidQty, "bid1Size", m.Bid1Size.num)
 	f.price(&x.AskPrice, "ask1Price", m.Ask1Price.num)
 	f.price(&x.AskQty, "ask1Size", m.Ask1Size.num)
-	f.decimal(&x.MarkPrice, m.MarkPrice.num)
-	f.decimal(&x.IndexPrice, m.IndexPrice.num)
-	f.decimal(&x.OpenInt, m.OpenInterest.num)
+	f.price(&x.MarkPrice, "markPrice", m.MarkPrice.num) // no negative prices, as Binance "p", "i"
+	f.price(&x.IndexPrice, "indexPrice", m.IndexPrice.num)
+	f.price(&x.OpenInt, "openInterest", m.OpenInterest.num)
 	f.decimal(&x.FundingRate, m.FundingRate.num)
 	f.millis(&x.NextFundingTime, "nextFundingTime", m.NextFundingTime)
 }
@@ -377,7 +375,7 @@ func (m *bybitAllLiquidationMsg) fill(f *filler) {
 	f.side(&x.Side, "S", &m.SS)
 	x.Side = opposite(x.Side) // the liquidated position's side
 	f.price(&x.Qty, "v", m.V)
-	f.price(&x.Price, "p", m.P)
+	f.positive(&x.Price, "p", m.P)
 }
 
 type bybitLiquidationMsg struct {
@@ -396,7 +394,7 @@ func (m *bybitLiquidationMsg) fill(f *filler) {
 	f.need("price", m.Price.ok) // a liquidation without price or size is none
 	f.need("size", m.Size.ok)
 	f.need("side", m.Side.ok) // Bybit v5 "Liquidation": always sent
-	f.price(&x.Price, "price", m.Price)
+	f.positive(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.millis(&f.main, "updatedTime", m.UpdatedTime)
 }

@@ -165,7 +165,7 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 	if env.SequenceNum.ok && env.SequenceNum.v > 0 {
 		p.env.seq = uint64(env.SequenceNum.v)
 	}
-	p.env.ts, _ = parseRFC3339(env.Timestamp.bytes())
+	p.env.envTime("timestamp", &env.Timestamp)
 	if p.spec.kinds[k].typ == schema.EventControl {
 		return p.run(ctx, k, data, nil, ingest)
 	}
@@ -271,7 +271,7 @@ func (m *cbTradeMsg) fill(f *filler) {
 	f.need("size", m.Size.ok)
 	f.need("trade_id", m.TradeID.ok) // Advanced Trade "market_trades": trade_id and side always sent
 	f.need("side", m.Side.ok)
-	f.price(&x.Price, "price", m.Price)
+	f.positive(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.side(&x.Side, "side", &m.Side)
 	f.time(&f.main, "time", &m.Time)
@@ -393,7 +393,7 @@ func (m *cbMatchMsg) fill(f *filler) {
 	f.need("size", m.Size.ok)
 	f.need("trade_id", m.TradeID.some()) // Exchange "match": trade_id and side always sent (null, -1, "": none)
 	f.need("side", m.Side.ok)            // absent, opposite would name a side no one took
-	f.price(&x.Price, "price", m.Price)
+	f.positive(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)
 	f.side(&x.Side, "side", &m.Side)
 	x.Side = opposite(x.Side)

@@ -27,7 +27,8 @@
 // (symbols, enum words) are held in place; book levels, tuples by position
 // or objects by key, are appended straight to the event's reused slices.
 // The struct then fills the event, applying the rules every venue shares
-// (no negative prices, no book level at price 0 — ErrBadValue —,
+// (no negative prices, no book level — a delete included —, trade or
+// liquidation at price 0 — ErrBadValue —,
 // milliseconds to nanoseconds, interned symbols) with
 // the venue's key named in any error. In steady state no message of any
 // venue allocates (a test runs every sample of testdata/venues).
@@ -75,7 +76,12 @@
 // Exec section filled) answers is Control.RequestID. ExchangeTS is
 // the time of the fact in Unix ns — the trade time T for trades and
 // liquidations, the event time E otherwise, T when there is no E — and
-// IngestTS is the frame's receive time.
+// IngestTS is the frame's receive time. An instant member sent but
+// outside what int64 ns holds (before 1970 or past 2262 in ms; an RFC 3339
+// text outside 1970–2261) is a [*ParseError] (ErrBadValue), the
+// envelope's own (Bybit "cts", "ts", "creationTime", Coinbase and Kraken
+// "timestamp") for each message of its frame: never a message delivered
+// with ExchangeTS 0 or another member's time.
 //
 // # Errors and counting
 //
@@ -174,8 +180,8 @@
 // unless, on OKX and Bybit, its id is below the stream's position and its
 // "ts" strictly before the last message delivered: an overlap's older
 // snapshot, dropped and counted as a repeat (never a Bybit u = 1
-// restart, nor a snapshot after a gap or a book message the pool could
-// not carry: that one repairs the book).
+// restart, nor a snapshot after a gap, a book message the pool could
+// not carry or one the sink refused: that one repairs the book).
 //
 // # Trade repeats
 //
@@ -231,7 +237,8 @@
 // tickers "ts", Kraken v2 ticker "timestamp") are compared by that time:
 // a strictly older one is dropped within 5 s of the last delivered (a
 // venue clock gone back is followed after that), one at the same time
-// only when its bytes are the last one's. Coinbase Advanced Trade ticker
+// only when its bytes are those of one of the last 4 delivered at that
+// time (an overlap replays a millisecond's quotes). Coinbase Advanced Trade ticker
 // (its time is its frame's, per connection) and Kraken v1 are not
 // compared. No allocation (one mark per interned symbol, stream and
 // view). Details and sources: quotes.go.
@@ -249,7 +256,8 @@
 // a second of receive time per parser: the first refused report is
 // announced at once, those within the second after a marker are counted
 // and announced by the first message of the connection after it (every
-// one when frames carry no receive time). Package session reconciles the
+// one when frames carry no receive time; one received before the marker —
+// the host's clock stepped back — at once). Package session reconciles the
 // open orders on such a marker, at most once per 30 s.
 //
 // # Pool exhaustion

@@ -17,7 +17,7 @@ const refusedWindow = int64(1e9)
 // refused and has not announced yet.
 type refusedReports struct {
 	pending uint64 // refused since the last marker
-	next    int64  // receive time from which the next marker may go out; 0: at once
+	at      int64  // the last marker's receive time; 0: none (the next goes out at once)
 	from    schema.CanonicalEvent
 	cause   string
 }
@@ -32,7 +32,8 @@ type refusedReports struct {
 // that follow within refusedWindow of a marker (on the receive time given
 // to HandleFrame/HandleBytes; every one when it is 0) are counted and
 // announced together by the first message of the connection at or after
-// the window's end (see flushRefused). The marker waits for the event
+// the window's end (see flushRefused); one received before the last
+// marker (the host's clock stepped back) is announced at once. The marker waits for the event
 // pool as every gap marker does.
 func (p *Parser) reportLost(ctx context.Context, from *schema.CanonicalEvent, cause error) error {
 	r := &p.refused
@@ -42,7 +43,7 @@ func (p *Parser) reportLost(ctx context.Context, from *schema.CanonicalEvent, ca
 		r.from.Symbol = "" // several symbols' reports: the marker names none
 	}
 	r.pending++
-	if from.IngestTS > 0 && from.IngestTS < r.next {
+	if r.within(from.IngestTS) {
 		return cause
 	}
 	if err := p.announceRefused(ctx, from.IngestTS); err != nil {
@@ -51,11 +52,20 @@ func (p *Parser) reportLost(ctx context.Context, from *schema.CanonicalEvent, ca
 	return cause
 }
 
+// within reports whether receive time ingest is within refusedWindow
+// after the last marker: its reports wait. One before the marker is the
+// host's clock stepped back: announced at once, never held for as long as
+// the step (the clock catching up with the marker's window).
+func (r *refusedReports) within(ingest int64) bool {
+	d := ingest - r.at
+	return ingest > 0 && r.at > 0 && d >= 0 && d < refusedWindow
+}
+
 // flushRefused announces the refused reports counted within the last
 // window once it has ended; run calls it for every message while some are
 // pending (one comparison otherwise).
 func (p *Parser) flushRefused(ctx context.Context, ingest int64) {
-	if ingest <= 0 || ingest >= p.refused.next {
+	if !p.refused.within(ingest) {
 		_ = p.announceRefused(ctx, ingest) // an error is the caller's ctx ending: they stay pending
 	}
 }
@@ -67,7 +77,7 @@ func (p *Parser) announceRefused(ctx context.Context, ingest int64) error {
 	}
 	r.pending, r.cause = 0, ""
 	if ingest > 0 {
-		r.next = ingest + refusedWindow
+		r.at = ingest
 	}
 	return nil
 }

@@ -84,6 +84,20 @@ func (f *filler) price(dst *schema.Decimal, field string, n num) {
 	*dst = n.v
 }
 
+// errPriceZero: a trade, liquidation or book level at price 0.
+var errPriceZero = wrapBad("price 0")
+
+// positive sets a price that must be above 0: a trade's or a
+// liquidation's (no venue trades at 0: every tick is positive). Negative
+// is ErrNegative, 0 ErrBadValue.
+func (f *filler) positive(dst *schema.Decimal, field string, n num) {
+	if n.ok && n.v.Sign() == 0 {
+		f.fail(field, errPriceZero)
+		return
+	}
+	f.price(dst, field, n)
+}
+
 // decimal sets a decimal of any sign (changes, fees, funding rates).
 func (f *filler) decimal(dst *schema.Decimal, n num) {
 	if n.ok {

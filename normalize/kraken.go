@@ -253,7 +253,7 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	if env.Sequence.ok && env.Sequence.v > 0 {
 		p.env.seq = uint64(env.Sequence.v)
 	}
-	p.env.ts, _ = parseRFC3339(env.Timestamp.bytes())
+	p.env.envTime("timestamp", &env.Timestamp)
 	p.env.snapshot = string(env.Type.bytes()) == "snapshot" // a subscription's recent trades
 	if k == krBalance {
 		return p.eachEntry(ctx, k, data, p.elems, nil, ingest)
@@ -360,7 +360,7 @@ func (m *krTradeMsg) fill(f *filler) {
 	f.need("side", m.Side.ok) // Kraken WebSocket v2 "trade": side and trade_id always sent
 	f.need("trade_id", m.TradeID.ok)
 	f.need("timestamp", m.Timestamp.ok) // absent, the trade would be dated 1970
-	f.price(&x.Price, "price", m.Price)
+	f.positive(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "qty", m.Qty)
 	f.seqID("trade_id", &x.ID, m.TradeID)
 	f.time(&f.main, "timestamp", &m.Timestamp)
@@ -519,7 +519,7 @@ func (m *krV1TradeMsg) fill(f *filler) {
 	// "trade"): without price or volume it is no trade, without time or
 	// side it would be dated 1970 or taken by no one.
 	f.needAll(keySent{"0", m.t.num[0].ok}, keySent{"1", m.t.num[1].ok}, keySent{"2", m.t.num[2].ok}, keySent{"3", m.t.txt[3].ok})
-	f.price(&x.Price, "0", m.t.num[0])
+	f.positive(&x.Price, "0", m.t.num[0])
 	f.price(&x.Qty, "1", m.t.num[1])
 	f.seconds(&f.main, "2", m.t.num[2])
 	f.side(&x.Side, "3", &m.t.txt[3])

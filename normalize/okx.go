@@ -211,7 +211,7 @@ func (m *okxTradeMsg) fill(f *filler) {
 	f.need("tradeId", m.TradeID.ok) // repeats are told by it (OKX v5 "Trades channel")
 	f.need("side", m.Side.ok)
 	f.need("ts", m.TS.ok) // absent, the trade would be dated 1970
-	f.price(&x.Price, "px", m.Px)
+	f.positive(&x.Price, "px", m.Px)
 	f.price(&x.Qty, "sz", m.Sz)
 	f.side(&x.Side, "side", &m.Side)
 	f.millis(&f.main, "ts", m.TS)

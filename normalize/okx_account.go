@@ -60,7 +60,10 @@ func decodeOKXAccount(p *Parser, elem []byte) (bool, error) {
 	if err := p.unmarshal(elem, m, wideOpts...); err != nil { // some 25 members, and growing: see wideSlot
 		return false, err
 	}
-	if m.UTime.ok && m.UTime.v >= 0 && m.UTime.v <= maxMillis {
+	if m.UTime.ok && (m.UTime.v < 0 || m.UTime.v > maxMillis) {
+		return false, &fieldError{field: "uTime", err: errTime}
+	}
+	if m.UTime.ok {
 		p.acct.ts = m.UTime.v * 1_000_000
 	}
 	return m.Details.seen, nil
@@ -211,7 +214,11 @@ func (p *Parser) okxBalPosEntries(ctx context.Context, elem []byte, m *okxBalPos
 	b := &p.acct
 	b.index, b.count = 0, uint32(len(p.inner)+len(b.second))
 	b.reason = p.intern(m.EventType.bytes())
-	if m.PTime.ok && m.PTime.v >= 0 && m.PTime.v <= maxMillis {
+	if m.PTime.ok && (m.PTime.v < 0 || m.PTime.v > maxMillis) {
+		b.reason = ""
+		return p.bad(okxBalPos, "pTime", errTime) // never delivered with ExchangeTS 0
+	}
+	if m.PTime.ok {
 		b.ts = m.PTime.v * 1_000_000
 	}
 	err := p.entryLists(ctx, elem, [2]int{oxBalPosBalance, oxBalPosPosition}, [2][]span{p.inner, b.second}, &b.index, nil, ingest)

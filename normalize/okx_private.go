@@ -157,7 +157,7 @@ func (m *okxOrderMsg) fill(f *filler) {
 		f.id(&x.FeeAsset, ccy)
 		f.decimal(&x.RealizedPnL, m.FillPnl.num)
 		x.IsMaker = string(m.ExecType.bytes()) == "M"
-		if m.FillTime.v > 0 { // OKX sends "0" and "" for no time
+		if m.FillTime.v != 0 { // OKX sends "0" and "" for no time; a negative one is refused
 			f.millis(&x.TransactTime, "fillTime", m.FillTime.integer)
 		}
 	case okxAmended(&m.AmendResult):

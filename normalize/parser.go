@@ -156,6 +156,41 @@ type envelope struct {
 	// depth: the levels per side of the book view the stream names
 	// (Bybit orderbook.50, OKX books5, Binance depth5), 0 for none.
 	depth int
+	// tsBad: the envelope's time member that was sent but is no instant
+	// int64 ns can hold (Bybit "ts" past 2262, Coinbase "timestamp" not
+	// RFC 3339 in 1970–2261): each message of the frame is refused with
+	// it (errTime), never delivered with ExchangeTS 0 or another
+	// member's time.
+	tsBad string
+}
+
+// envMillis sets the envelope's time from a member in Unix ms sent as
+// t: the first valid one of those tried wins; one sent out of range
+// (negative, or past int64 ns) marks the frame (tsBad). 0 is no time.
+func (e *envelope) envMillis(name string, t integer) {
+	switch {
+	case !t.ok || t.v == 0:
+	case t.v < 0 || t.v > maxMillis:
+		if e.tsBad == "" {
+			e.tsBad = name
+		}
+	case e.ts == 0:
+		e.ts = t.v * 1_000_000
+	}
+}
+
+// envTime sets the envelope's time from an RFC 3339 member sent as t; one
+// that does not parse marks the frame (tsBad).
+func (e *envelope) envTime(name string, t *text) {
+	if !t.ok {
+		return
+	}
+	ns, ok := parseRFC3339(t.bytes())
+	if !ok {
+		e.tsBad = name
+		return
+	}
+	e.ts = ns
 }
 
 // viewDepth returns the depth a stream names ("50" of Bybit's
@@ -465,6 +500,9 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		}
 		s.msg().fill(f)
 	}
+	if p.env.tsBad != "" {
+		f.fail(p.env.tsBad, errTime)
+	}
 	ev.ExchangeTS = either(either(f.main, f.fallback), p.env.ts)
 	ev.SeqProvider = either(ev.SeqProvider, p.env.seq)
 	isBook := kd.typ == schema.EventBookSnapshot || kd.typ == schema.EventBookUpdate
@@ -526,7 +564,17 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		}
 		return p.dropped(ctx, ev)
 	}
-	return p.publish(ctx, ev)
+	if !kd.book {
+		return p.publish(ctx, ev)
+	}
+	sym, depth := ev.Symbol, ev.Book.Depth // ev is the sink's once published
+	err = p.publish(ctx, ev)
+	if err != nil {
+		// The sink refused it (book.Books: a diff its book could not
+		// apply, the book invalidated): as lost, a snapshot repairs it.
+		p.bookStream(sym, depth).broken = true
+	}
+	return err
 }
 
 // resplitRun reports whether err, a run's decode error, asks for the
@@ -717,8 +765,9 @@ func (p *Parser) bookStream(sym string, depth int) *bookState {
 type bookState struct {
 	continuity.Stream
 	ts int64
-	// broken: a gap since the stream's last snapshot; a snapshot, older
-	// or not, is then what repairs the book.
+	// broken: a gap since the stream's last snapshot, or a book message
+	// dropped for the pool or refused by the sink; a snapshot, older or
+	// not, is then what repairs the book.
 	broken bool
 }
 

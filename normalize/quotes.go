@@ -56,8 +56,9 @@ import (
 // One strictly older than the last delivered is dropped while within
 // quoteRepeatWindow (IngestTS) of it — a venue clock gone back is followed
 // after the window, never silenced for good —; one at the same time is
-// dropped only when its payload is byte-for-byte the last one's (a 64-bit
-// hash): two distinct updates may share a millisecond. Quotes with neither
+// dropped only when its payload is byte-for-byte (a 64-bit hash) that of
+// one of the last quoteSums delivered at that time: two distinct updates
+// may share a millisecond, and an overlap replays them. Quotes with neither
 // a number nor such a time are not compared: Kraken v1 and a v2 ticker
 // without "timestamp", and Coinbase Advanced Trade ticker, whose only time
 // is its frame's, stamped per connection.
@@ -82,9 +83,29 @@ type quoteKey struct {
 // quoteMark is the last quote delivered of a symbol's stream.
 type quoteMark struct {
 	seq    uint64
-	ts     int64  // ExchangeTS
-	ingest int64  // IngestTS
-	sum    uint64 // an unnumbered quote's payload hash (quoteSeed)
+	ts     int64 // ExchangeTS
+	ingest int64 // IngestTS
+	// sums: the payload hashes (quoteSeed) of the distinct unnumbered
+	// quotes delivered at ts, the last quoteSums of them (n counts them
+	// all): a rotation's overlap replays a millisecond's quotes, the older
+	// after the newer.
+	sums [quoteSums]uint64
+	n    uint32
+}
+
+// quoteSums is how many distinct unnumbered quotes of one exchange time a
+// mark remembers; one more forgets the first.
+const quoteSums = 4
+
+// seen reports whether a quote of hash sum was delivered at the mark's
+// time.
+func (m *quoteMark) seen(sum uint64) bool {
+	for i := range min(m.n, quoteSums) {
+		if m.sums[i] == sum {
+			return true
+		}
+	}
+	return false
 }
 
 // quoteSeed hashes unnumbered quotes' payloads: the same bytes at the same
@@ -129,7 +150,15 @@ func (p *Parser) staleQuote(k int, ev *schema.CanonicalEvent, payload []byte) bo
 	if p.quotes == nil {
 		p.quotes = make(map[quoteKey]quoteMark)
 	}
-	p.quotes[key] = quoteMark{seq: seq, ts: ts, ingest: ev.IngestTS, sum: sum}
+	if !known || seq != 0 || m.seq != 0 || ts != m.ts {
+		m = quoteMark{}
+	}
+	m.seq, m.ts, m.ingest = seq, ts, ev.IngestTS
+	if seq == 0 {
+		m.sums[m.n%quoteSums] = sum
+		m.n++
+	}
+	p.quotes[key] = m
 	return false
 }
 
@@ -143,7 +172,7 @@ func (m *quoteMark) older(seq uint64, ts, ingest int64, sum uint64) bool {
 	if seq == 0 {
 		switch {
 		case ts == m.ts:
-			return sum == m.sum // the same bytes again; else a distinct update
+			return m.seen(sum) // the same bytes again; else a distinct update
 		case ts < m.ts:
 			return recent
 		}

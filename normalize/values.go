@@ -410,10 +410,12 @@ func (l *levels) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 			_ = in.SkipValue()
 			err = errLevel
 		}
-		if err == nil && lv.Price.IsZero() && !lv.Qty.IsZero() {
+		if err == nil && lv.Price.IsZero() {
 			// No venue's book rests an order at price 0 (every tick is
 			// positive): kept, it is a false bottom bid or an ask below
-			// every bid. A zero quantity there deletes nothing, harmlessly.
+			// every bid; a delete there (quantity 0) names a level no
+			// venue has: the message is corrupt (doc.go: "no book level
+			// at price 0").
 			err = errZeroPrice
 		}
 		if err != nil {

@@ -1,0 +1,101 @@
+package normalize
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// Prices every venue shares (doc.go: "no negative prices, no book level at
+// price 0 — ErrBadValue"): every venue sample with each scalar replaced in
+// turn by a zero or a negative value. No event may carry a book level at
+// price 0 — a delete (quantity 0) at price 0 included: no venue rests an
+// order there, and a message that says so is corrupt —, a trade or
+// liquidation at price 0, nor a negative price of any section (a Bybit
+// ticker's markPrice and indexPrice included, as Binance's markPriceUpdate
+// "p" and "i"). Found by the outside contract team
+// (TestS29ctBookLevelAtPriceZero, TestS29ctBybitTickerNegativeMark): Bybit,
+// OKX, Kraken v2 and Coinbase delivered a delete at price 0; Bybit tickers
+// a negative markPrice, indexPrice.
+func TestS29rvPricesRefused(t *testing.T) {
+	eachVenueSample(t, func(t *testing.T, venue schema.Venue, doc []byte) {
+		events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+		var bad []string
+		sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
+			bad = append(bad, badPrices(ev)...)
+			events.Put(ev)
+			return nil
+		})
+		vals := []string{`"0"`, `0`, `"-0"`, `"0.000"`, `"-1"`, `-1`, `"-0.5"`}
+		if testing.Short() || raceEnabled {
+			vals = []string{`"0"`, `0`, `"-1"`} // a loaded machine: the forms that matter most
+		}
+		for _, sp := range scalarSpans(t, doc, 1000) {
+			for _, m := range vals {
+				frame := append(append(append([]byte{}, doc[:sp[0]]...), m...), doc[sp[1]:]...)
+				p := newVenueParser(venue, events, sink).(*Parser)
+				err := p.HandleBytes(context.Background(), frame, 1)
+				var pe *ParseError
+				if err != nil && !errors.As(err, &pe) {
+					t.Fatalf("untyped error %v for %s", err, frame)
+				}
+				require.Empty(t, bad, "%.400s", frame)
+			}
+		}
+	})
+}
+
+// eachVenueSample runs f, as a subtest named after the file, on every
+// sample of testdata/venues with its venue.
+func eachVenueSample(t *testing.T, f func(t *testing.T, venue schema.Venue, doc []byte)) {
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "venues", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	venues := map[string]schema.Venue{"binance": schema.VenueBinance, "coinbase": schema.VenueCoinbase,
+		"kraken": schema.VenueKraken, "okx": schema.VenueOKX, "bybit": schema.VenueBybit}
+	for _, file := range files {
+		name := filepath.Base(file)
+		venue, ok := venues[name[:strings.IndexByte(name, '_')]]
+		require.True(t, ok, name)
+		doc, err := os.ReadFile(file)
+		require.NoError(t, err)
+		t.Run(name, func(t *testing.T) { f(t, venue, doc) })
+	}
+}
+
+// badPrices names the prices of ev that no venue may deliver.
+func badPrices(ev *schema.CanonicalEvent) []string {
+	var bad []string
+	for _, lv := range append(append([]schema.Level(nil), ev.Book.Bids...), ev.Book.Asks...) {
+		if lv.Price.Sign() <= 0 || lv.Qty.Sign() < 0 {
+			bad = append(bad, "level "+lv.Price.String()+" "+lv.Qty.String())
+		}
+	}
+	if ev.Type == schema.EventTrade && ev.Trade.Price.Sign() <= 0 {
+		bad = append(bad, "trade at "+ev.Trade.Price.String())
+	}
+	if ev.Type == schema.EventLiquidation && ev.Liquidation.Price.Sign() <= 0 && ev.Liquidation.AvgPrice.Sign() <= 0 {
+		bad = append(bad, "liquidation at "+ev.Liquidation.Price.String())
+	}
+	for n, d := range map[string]schema.Decimal{"Trade.Price": ev.Trade.Price, "BBO.BidPrice": ev.BBO.BidPrice, "BBO.AskPrice": ev.BBO.AskPrice,
+		"Ticker.Last": ev.Ticker.Last, "Ticker.BidPrice": ev.Ticker.BidPrice, "Ticker.AskPrice": ev.Ticker.AskPrice,
+		"Ticker.MarkPrice": ev.Ticker.MarkPrice, "Ticker.IndexPrice": ev.Ticker.IndexPrice, "Ticker.Open": ev.Ticker.Open,
+		"Ticker.High": ev.Ticker.High, "Ticker.Low": ev.Ticker.Low, "Mark.MarkPrice": ev.Mark.MarkPrice,
+		"Mark.IndexPrice": ev.Mark.IndexPrice, "Mark.EstSettlePrice": ev.Mark.EstSettlePrice,
+		"Kline.Open": ev.Kline.Open, "Kline.High": ev.Kline.High, "Kline.Low": ev.Kline.Low, "Kline.Close": ev.Kline.Close,
+		"Liquidation.Price": ev.Liquidation.Price, "Liquidation.AvgPrice": ev.Liquidation.AvgPrice,
+		"Exec.Price": ev.Exec.Price, "Exec.LastFillPrice": ev.Exec.LastFillPrice, "Exec.AvgPrice": ev.Exec.AvgPrice} {
+		if d.Sign() < 0 {
+			bad = append(bad, n+" negative "+d.String())
+		}
+	}
+	return bad
+}
