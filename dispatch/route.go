@@ -210,7 +210,8 @@ type store struct {
 // sketch remembers, in a fixed size, the streams recorded in it lately:
 // one 16-bit fingerprint of a stream in a slot chosen by its hash, which
 // a later stream landing in the slot overwrites. A stream found in it was
-// recorded before (a false match of another stream: about 1 in 65,536); a
+// recorded before (a false match of another stream: about 1 in 32,768, the
+// fingerprint's low bit being always set); a
 // stream recorded again after N others is still found with a chance of
 // about exp(-N / slots): for the route index's (returnSlots) 68% after
 // 100k, 37% after 2^18. Its slots are made a page (512 bytes) at a time,
@@ -305,7 +306,7 @@ const (
 	// streams learned had been learned lately (the sketch found them)
 	// doubles the next one's limit. The sketch finds a returning stream
 	// with a chance of 37% or more up to 2^18 streams in turn, and a new
-	// one by mistake about once in 65,536, so 1/8 tells the two apart.
+	// one by mistake about once in 32,768, so 1/8 tells the two apart.
 	returnShare = 8
 	// returnSlots is the sketch's size: at most 512 KiB, begun for an
 	// index whose first generation fills (more than maxRoutes streams),

@@ -514,11 +514,13 @@ func staleKey(g *schema.CanonicalEvent) routeKey {
 // held when the sweep first forgets one, made 512 bytes a page as
 // written; a new one sized likewise replaces it when the slots held
 // outgrow forgotSlots per slot, the one replaced still read until the
-// next: at most 20 bytes per slot held, of the ~300 a slot costs): a
+// next: at most 20 bytes per slot held at its most, as a sketch never
+// shrinks, of the ~300 a slot costs): a
 // stream forgotten is found on its return with a chance of at least
 // exp(-N / (forgotSlots × slots held)) after N others were forgotten. One found does not tick the clock; one it lost (another
 // stream's fingerprint written over its own) is new again, and a new
-// stream taken for a forgotten one (about 1 in 65,536) ticks nothing.
+// stream taken for a forgotten one (about 1 in 16,384: 15-bit
+// fingerprints, two sketches read) ticks nothing.
 // (A sketch of 2^18 for every subscription cost 512 KiB each once its
 // sweep had forgotten a few thousand slots.) So
 // the slots held are at most the bound above plus the forgotten streams
