@@ -102,6 +102,14 @@ func TestS29rvIdlessAfterUnansweredUserData(t *testing.T) {
 // request, if it did).
 func startRvAPI(t *testing.T, reply func(c *websocket.Conn, msg []byte) string) (*session.Session, *manualClock, *atomic.Bool) {
 	t.Helper()
+	return startRvAPIAcks(t, reply, nil)
+}
+
+// startRvAPIAcks is startRvAPI with onAck given every answer the session
+// publishes (schema.EventOrderAck, and EventControl: a venue's refusals),
+// when not nil.
+func startRvAPIAcks(t *testing.T, reply func(c *websocket.Conn, msg []byte) string, onAck func(*schema.CanonicalEvent)) (*session.Session, *manualClock, *atomic.Bool) {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
@@ -137,6 +145,10 @@ func startRvAPI(t *testing.T, reply func(c *websocket.Conn, msg []byte) string) 
 					seen.Store(true)
 				}
 			}})
+		if err != nil || onAck == nil {
+			return err
+		}
+		_, err = d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventOrderAck, schema.EventControl}}, &dispatch.SubscribeOptions{Handler: onAck})
 		return err
 	}
 	s := start(t, cfg)

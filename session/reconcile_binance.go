@@ -27,6 +27,10 @@ type binanceQueries struct {
 	queries  map[uint64]chan []byte
 	inFlight atomic.Int32
 	nextQ    atomic.Uint64
+	// gaveUp: a query was given up unanswered; its answer may come at
+	// any time after, so every frame's id is read from then on (the
+	// order connection's frames: user data and answers, not market data).
+	gaveUp atomic.Bool
 }
 
 func newBinanceQueries(o *orders) *binanceQueries {
@@ -112,11 +116,13 @@ func (b *binanceQueries) fills(ctx context.Context, conn uint64, key orderKey, c
 
 // ---- answers to the queries ----
 
-// answer takes a frame that answers a query in flight; false for any other
-// frame (the parser's). It runs on the reader, for every frame only while
-// queries are in flight.
+// answer takes a frame that answers a query, in flight or given up; false
+// for any other frame (the parser's). It runs on the reader, for every
+// frame once a query was sent. A given-up query's late answer came to the
+// parser while no other query was in flight, and passed there for the
+// answer to an order request (a venue error or ack with the query's id).
 func (r *binanceQueries) answer(data []byte) bool {
-	if r.inFlight.Load() == 0 {
+	if r.inFlight.Load() == 0 && !r.gaveUp.Load() {
 		return false
 	}
 	id := answerID(data)
@@ -190,6 +196,7 @@ func (r *binanceQueries) query(ctx context.Context, conn uint64, enc func(id uin
 // answer comes or conn goes — else that refusal would be paired with an
 // order alone in flight, failing it with the query's code.
 func (r *binanceQueries) givenUp(id, conn uint64) {
+	r.gaveUp.Store(true)
 	o := r.o
 	o.mu.Lock()
 	defer o.mu.Unlock()
