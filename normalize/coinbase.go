@@ -137,7 +137,11 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 		return p.coinbaseFrameLost(ctx, env, data, ingest, p.badDecode("envelope", err))
 	}
 	p.raw.Payload = data
-	if !env.Channel.ok { // the Exchange feed
+	if !env.Channel.ok && !env.SequenceNum.ok { // the Exchange feed
+		// (An Advanced Trade frame with its channel null or missing but
+		// its sequence_num is counted below, as a frame of an unknown
+		// channel is: uncounted, it made the next frame a connection gap,
+		// resyncing every Coinbase book for one strange message.)
 		k, ok := coinbaseTypes[string(env.Type.bytes())]
 		if !ok {
 			return p.unknown()
