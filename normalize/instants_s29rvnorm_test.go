@@ -28,14 +28,14 @@ func TestS29rvInstantsOutOfRangeRefused(t *testing.T) {
 	far := []time.Time{time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)}
 	tried := 0
 	eachVenueSample(t, func(t *testing.T, venue schema.Venue, doc []byte) {
-		feed := func(frame []byte) (error, []*schema.CanonicalEvent) {
+		feed := func(frame []byte) ([]*schema.CanonicalEvent, error) {
 			events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
 			sink := &recSink{events: events}
 			p := newVenueParser(venue, events, sink).(*Parser)
 			err := p.HandleBytes(context.Background(), frame, 1)
-			return err, sink.got
+			return sink.got, err
 		}
-		if err, _ := feed(doc); err != nil {
+		if _, err := feed(doc); err != nil {
 			t.Skip("the sample alone:", err)
 		}
 		for _, sp := range scalarSpans(t, doc, 1000) {
@@ -46,14 +46,14 @@ func TestS29rvInstantsOutOfRangeRefused(t *testing.T) {
 			splice := func(v string) []byte {
 				return append(append(append([]byte{}, doc[:sp[0]]...), v...), doc[sp[1]:]...)
 			}
-			err, evs := feed(splice(write(probe)))
+			evs, err := feed(splice(write(probe)))
 			if err != nil || !hasInstant(evs, probe.UnixNano()) {
 				continue // not an instant an event carries
 			}
 			for _, tm := range far {
 				tried++
 				frame := splice(write(tm))
-				err, _ := feed(frame)
+				_, err := feed(frame)
 				var pe *ParseError
 				require.True(t, errors.As(err, &pe), "no *ParseError (%v) for %s", err, frame)
 			}
