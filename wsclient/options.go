@@ -378,6 +378,13 @@ type Options struct {
 // meanwhile (up to three times), so that a fake clock moved exactly to
 // the instant fires it. Every timer of a wait is stopped when the wait
 // ends (the dial's before Connected is announced).
+//
+// A wait the client announces (the backoff after Reconnecting, a failed
+// rotation's retry) is armed before its event is sent, so that a host
+// moving its fake clock on the event moves it for that wait: on
+// SleepUntil, given the instant read before the event, when the Clock has
+// it, else on a timer (NewTimer). The client itself never calls Sleep: a
+// Clock that overrides Sleep alone does not see the backoff.
 type Clock interface {
 	Now() time.Time
 	// Sleep waits for d or until ctx ends, returning ctx.Err() then.
