@@ -27,6 +27,9 @@ type conn struct {
 	raw      *faultConn
 	combined atomic.Bool // wrap payloads as {"stream":...,"data":...}
 	api      bool
+	ip       string // the client's address, without its port
+	// out queues the connection's messages for its writer; a nil message
+	// is the last (closeAfterQueued): the writer closes with endCode.
 	out      chan []byte
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -39,6 +42,10 @@ type conn struct {
 	limitMu sync.Mutex
 	recent  []time.Time // receive times of the last IncomingLimit messages
 	cut     bool        // closed for too many messages
+	// endCode and endReason are closeAfterQueued's close frame, set
+	// before its nil is queued.
+	endCode   websocket.StatusCode
+	endReason string
 
 	mu      sync.Mutex
 	subs    map[string]struct{}
@@ -66,7 +73,7 @@ type conn struct {
 func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined bool, subs []string, prepare func(*conn)) *conn {
 	fc, _ := r.Context().Value(connKey{}).(*faultConn)
 	ctx, cancel := context.WithCancel(v.ctx)
-	c := &conn{v: v, api: api, subs: map[string]struct{}{}, userSub: -1, raw: fc, ctx: ctx, cancel: cancel,
+	c := &conn{v: v, api: api, ip: clientIP(r), subs: map[string]struct{}{}, userSub: -1, raw: fc, ctx: ctx, cancel: cancel,
 		out: make(chan []byte, v.opts.SendQueue), upgraded: make(chan struct{})}
 	defer close(c.upgraded)
 	c.combined.Store(combined)
@@ -155,9 +162,7 @@ func (v *Venue) serveStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip, at := clientIP(r), v.now()
-	if ok, retry := v.connLimit.admit(ip, at); !ok {
-		v.connRefused.Add(1)
-		v.connLimit.refuse(w, retry)
+	if !v.admitHandshake(w, &v.connLimit, ip, at) {
 		return
 	}
 	c := v.accept(w, r, false, combined, names, func(c *conn) {
@@ -212,6 +217,11 @@ func (c *conn) writeLoop() {
 		case <-c.ctx.Done():
 			return
 		case msg := <-c.out:
+			if msg == nil { // closeAfterQueued: what came before is out
+				_ = c.ws.Load().Close(c.endCode, c.endReason)
+				c.kill()
+				return
+			}
 			if err := c.ws.Load().Write(c.ctx, websocket.MessageText, msg); err != nil {
 				c.kill()
 				return
@@ -305,6 +315,22 @@ func (c *conn) closeWith(code websocket.StatusCode, reason string) bool {
 		c.kill() // the venue is closing: no handshake
 	}
 	return true
+}
+
+// closeAfterQueued closes the connection with a close frame once the
+// messages queued before are written (a refusal and then the cut). Like
+// closeWith, only the first close of a connection does anything, and
+// nothing is queued after it; a full queue is cut at once.
+func (c *conn) closeAfterQueued(code websocket.StatusCode, reason string) {
+	if !c.closing.CompareAndSwap(false, true) {
+		return
+	}
+	c.endCode, c.endReason = code, reason
+	select {
+	case c.out <- nil:
+	default:
+		c.kill()
+	}
 }
 
 // armAge (re)arms the maximum-age cut: d from now on the venue's clock.

@@ -75,7 +75,22 @@
 //     counted from its boundary; returnRateLimits=false in the request
 //     or the connection's URL leaves it out (true in a request brings it
 //     back). The limits are reported, and with Options.EnforceRateLimits
-//     enforced (429: -1003 past the weight, -1015 past the orders).
+//     enforced (429: -1003 past the weight, -1015 past the orders). REST
+//     requests weigh as documented in the same IP minute (depth 5 to
+//     250 by limit, exchangeInfo 20, time 1; "The WebSocket API shares
+//     the same filters and rate limits as the REST API", spot Changelog
+//     2022-12-15), each answer with X-MBX-USED-WEIGHT-1M, and past the
+//     weight 429 with Retry-After.
+//   - IP bans past 429 (Options.Bans, [Bans]): an IP that earns another
+//     429 before an earlier one's retry time is banned ("LIMITS": "an
+//     automated IP ban (HTTP status 418)", "from 2 minutes to 3 days"):
+//     that request is answered 418, -1003 "Way too much request weight
+//     used; IP banned until <ms>. ..." (on the WS-API with error.data's
+//     serverTime and retryAfter, the ban's end), every WS-API connection
+//     of the IP is closed (1008, "you will be disconnected"), and until
+//     the ban is over its REST requests and its handshakes, the streams'
+//     and the WS-API's, get 418 with Retry-After; each ban of an IP
+//     lasts the next of the configured durations.
 //   - The WS-API's queries, answered from the matching state in Binance's
 //     shapes: order.status (-2013 for an unknown order), myTrades (by
 //     orderId, fromId, limit) and openOrders.status. Every accepted order

@@ -87,6 +87,13 @@ type Options struct {
 	// asset of Symbols, which orders lock and fills move (see
 	// [Venue.Balance] and [Venue.Deposit]). Defaults to 1,000,000.
 	Balance int64
+	// Bans, when set, ban an IP that keeps earning 429s before their
+	// retry time, as Binance does (HTTP 418; see [Bans]): its REST
+	// requests, WS-API requests and handshakes, streams' and WS-API's,
+	// are answered 418 with Retry-After (error.data.retryAfter on the
+	// WS-API) until the ban is over, on Clock. Defaults to nil: 429s
+	// only, never a ban.
+	Bans *Bans
 	// Clock is the venue's time source (a wsclient.Clock is one): every
 	// time-based behaviour reads and waits on it — the market generator's
 	// rate and event times, server pings (PingInterval) and their minute
@@ -170,6 +177,9 @@ type Stats struct {
 	// Queries counts the order.status, myTrades and openOrders.status
 	// requests answered (refusals included).
 	Queries uint64
+	// Banned counts requests and handshakes answered 418 for an IP ban
+	// (Options.Bans).
+	Banned uint64
 }
 
 // Venue is a running simulated venue. Build it with Start.
@@ -220,6 +230,8 @@ type Venue struct {
 	connLimit     connLimiter // the market streams'
 	apiConnLimit  connLimiter // the WS-API's, counted apart
 	connRefused   atomic.Uint64
+	bans          *ipBans // Options.Bans; nil: none
+	banned        atomic.Uint64
 }
 
 type connKey struct{}
@@ -240,6 +252,7 @@ func Start(opts *Options) *Venue {
 	v.connLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.apiConnLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.maxAge.Store(int64(o.MaxConnAge))
+	v.bans = newIPBans(o.Bans)
 	v.nextOrder.Store(4293153)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", v.serveStream)
@@ -341,7 +354,7 @@ func (v *Venue) Stats() Stats {
 		Connections: v.connsTotal.Load(), Active: v.active.Load(), Messages: v.messages.Load(),
 		Sent: v.sent.Load(), SlowDropped: v.slow.Load(), TooManyMessages: v.tooMany.Load(), ConnectRefused: v.connRefused.Load(), Orders: v.orders.Load(),
 		Rejected: v.rejected.Load(), ExecReports: v.execs.Load(), FaultsServed: v.faults.Load(),
-		AccountUpdates: v.accountEvents.Load(), Queries: v.queries.Load(),
+		AccountUpdates: v.accountEvents.Load(), Queries: v.queries.Load(), Banned: v.banned.Load(),
 	}
 }
 
@@ -555,13 +568,17 @@ func parseLimit(s string, def, most int) int {
 // serveDepth answers GET /api/v3/depth?symbol=BTCUSDT&limit=100 with a
 // snapshot consistent with the diff stream.
 func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
+	limit := parseLimit(r.URL.Query().Get("limit"), 100, 5000)
+	if !v.admitREST(w, r, restWeight(r.URL.Path, limit)) {
+		return
+	}
 	sym := strings.ToUpper(r.URL.Query().Get("symbol"))
 	m := v.mkt
 	m.mu.Lock()
 	s, ok := m.byName[sym]
 	var body []byte
 	if ok {
-		body = new(wire).appendDepthSnapshot(nil, s, parseLimit(r.URL.Query().Get("limit"), 100, 5000))
+		body = new(wire).appendDepthSnapshot(nil, s, limit)
 	}
 	m.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
@@ -582,7 +599,10 @@ func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
 
 // serveExchangeInfo answers GET /api/v3/exchangeInfo with the symbols list
 // and each symbol's filters.
-func (v *Venue) serveExchangeInfo(w http.ResponseWriter, _ *http.Request) {
+func (v *Venue) serveExchangeInfo(w http.ResponseWriter, r *http.Request) {
+	if !v.admitREST(w, r, restWeight(r.URL.Path, 0)) {
+		return
+	}
 	// Binance spot "Exchange information": the limits the WS-API reports
 	// (ratelimits.go), and per symbol what the simulator serves.
 	type symbol struct {
