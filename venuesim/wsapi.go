@@ -133,8 +133,12 @@ func (c *conn) handleAPIRequest(msg []byte) {
 		return
 	}
 	if err != nil {
+		// As Binance answers a frame that is no JSON: -1135 "Invalid JSON
+		// request.", id null (a recorded Binance testnet answer, status
+		// 400; "Error codes" -1135 INVALID_JSON). Was -1102 "Malformed
+		// request.", a text of no Binance code.
 		v.rejected.Add(1)
-		c.answer(req, apiError(nil, 400, -1102, "Malformed request."))
+		c.answer(req, apiError(nil, 400, -1135, "Invalid JSON request."))
 		return
 	}
 	if len(req.ID) > 0 && !validID(req.ID) {
