@@ -29,20 +29,6 @@ import (
 // disconnected. Requests from a banned IP address fail with status 418.
 // retryAfter field indicates the timestamp when the ban will be lifted").
 
-// s30Banned is a WS-API refusal, 429 or 418.
-type s30Refusal struct {
-	ID     any `json:"id"`
-	Status int `json:"status"`
-	Error  struct {
-		Code int    `json:"code"`
-		Msg  string `json:"msg"`
-		Data struct {
-			ServerTime int64 `json:"serverTime"`
-			RetryAfter int64 `json:"retryAfter"`
-		} `json:"data"`
-	} `json:"error"`
-}
-
 // s30API is a WS-API connection that sends openOrders.status of every
 // symbol (weight 80: 75 fill the minute's 6000) and reads its answer.
 type s30API struct {
@@ -61,20 +47,20 @@ func s30DialAPI(t *testing.T, v *venuesim.Venue) *s30API {
 	return &s30API{t: t, ctx: ctx, c: c}
 }
 
-func (a *s30API) heavy() s30Refusal {
+func (a *s30API) heavy() limitAnswer {
 	a.t.Helper()
 	a.n++
 	require.NoError(a.t, a.c.Write(a.ctx, websocket.MessageText,
 		fmt.Appendf(nil, `{"id":%d,"method":"openOrders.status","params":{"timestamp":1}}`, a.n)))
 	_, msg, err := a.c.Read(a.ctx)
 	require.NoError(a.t, err)
-	var r s30Refusal
+	var r limitAnswer
 	require.NoError(a.t, json.Unmarshal(msg, &r), "%s", msg)
 	return r
 }
 
 // fill sends heavy requests until one is refused, and returns it.
-func (a *s30API) fill() s30Refusal {
+func (a *s30API) fill() limitAnswer {
 	a.t.Helper()
 	for range 200 {
 		if r := a.heavy(); r.Status != 200 {
@@ -82,7 +68,7 @@ func (a *s30API) fill() s30Refusal {
 		}
 	}
 	require.FailNow(a.t, "never refused")
-	return s30Refusal{}
+	return limitAnswer{}
 }
 
 // s30Dial dials url and returns the handshake's HTTP status (101 when it

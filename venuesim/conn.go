@@ -28,6 +28,10 @@ type conn struct {
 	combined atomic.Bool // wrap payloads as {"stream":...,"data":...}
 	api      bool
 	ip       string // the client's address, without its port
+	okx      bool   // an OKX v5 public connection (okx.go)
+	// lastPush is when (venue clock, Unix ns) the writer last wrote to an
+	// OKX connection: its idle cut counts from there.
+	lastPush atomic.Int64
 	// out queues the connection's messages for its writer; a nil message
 	// is the last (closeAfterQueued): the writer closes with endCode.
 	out      chan []byte
@@ -84,7 +88,7 @@ func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined boo
 		prepare(c)
 	}
 	opts := &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled}
-	if !api {
+	if !api && !c.okx {
 		// Binance's market streams count control frames in the incoming
 		// limit too ("WebSocket Limits": a PING frame, a PONG frame, a
 		// JSON controlled message); the WS-API has no such limit.
@@ -180,7 +184,11 @@ func (c *conn) run(handle func([]byte)) {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); c.writeLoop() }()
-	go func() { defer wg.Done(); c.pingLoop() }()
+	if c.okx { // OKX does not ping; it cuts a connection idle 30 s
+		go func() { defer wg.Done(); c.okxIdleLoop() }()
+	} else {
+		go func() { defer wg.Done(); c.pingLoop() }()
+	}
 	for {
 		_, msg, err := c.ws.Load().Read(c.ctx)
 		if err != nil {
@@ -225,6 +233,9 @@ func (c *conn) writeLoop() {
 			if err := c.ws.Load().Write(c.ctx, websocket.MessageText, msg); err != nil {
 				c.kill()
 				return
+			}
+			if c.okx {
+				c.lastPush.Store(c.v.now().UnixNano())
 			}
 		}
 	}

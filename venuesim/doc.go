@@ -118,9 +118,27 @@
 //     [Venue.ShutdownAPI] (the WS-API's own serverShutdown event,
 //     {"event":{"e":"serverShutdown","E":<ms>}}).
 //
+// A second venue, OKX v5 public market data, on the same market
+// ([Venue.OKXURL], /ws/v5/public; OKX API v5 "WebSocket Public Channel",
+// "Order book channel", "Trades channel", "Tickers channel"): the
+// subscribe and unsubscribe ops answered per arg ({"event":"subscribe",
+// "arg":{…},"connId":…}), a request not understood 60012 "Invalid
+// request: …", a channel or instId the venue lacks 60018 "Wrong URL or
+// channel:…,instId:… doesn't exist. …"; channels books (a snapshot of
+// every level, then updates of the changed levels, seqId and prevSeqId
+// chained — FaultDepthGap breaks the chain — and in each push the CRC32
+// checksum of the top 25 levels a side, "bid:size:ask:size:…", as a
+// signed 32-bit integer), bbo-tbt, trades and tickers (the day's open,
+// high, low and volumes are the minute candle's) for each symbol as its
+// instId (BTCUSDT: BTC-USDT); the text "ping" answered "pong"; no server
+// pings, and a connection nothing was pushed to for 30 s of the clock is
+// closed with 4004 ("data has not been pushed for more than 30 seconds");
+// FaultServerShutdown sends OKX's notice {"event":"notice",
+// "code":"64008",…}. Prices carry eight decimals, as the Binance side's.
+//
 // Every time-based behaviour (the generator's rate and event times, server
-// pings and the pong minute, MaxConnAge, IncomingLimit's second,
-// ConnectLimit's window, the WS-API's rate-limit intervals, recvWindow and
+// pings and the pong minute, OKX's 30 s idle cut, MaxConnAge,
+// IncomingLimit's second, Options.Bans' bans, ConnectLimit's window, the WS-API's rate-limit intervals, recvWindow and
 // every serverTime) runs on Options.Clock, the system clock by default: a
 // test moves a fake clock to meet a limit instead of waiting for it. A
 // clock stepped back (a fake one; the system clock's readings are

@@ -232,6 +232,7 @@ type Venue struct {
 	connRefused   atomic.Uint64
 	bans          *ipBans // Options.Bans; nil: none
 	banned        atomic.Uint64
+	okxConns      atomic.Int64 // open OKX connections: the generator formats OKX pushes only then
 }
 
 type connKey struct{}
@@ -259,6 +260,7 @@ func Start(opts *Options) *Venue {
 	mux.HandleFunc("/ws/", v.serveStream)
 	mux.HandleFunc("/stream", v.serveStream)
 	mux.HandleFunc("/ws-api/v3", v.serveAPI)
+	mux.HandleFunc("/ws/v5/public", v.serveOKX)
 	mux.HandleFunc("/api/v3/depth", v.serveDepth)
 	mux.HandleFunc("/api/v3/exchangeInfo", v.serveExchangeInfo)
 	mux.HandleFunc("/api/v3/time", v.serveTime)
@@ -471,9 +473,17 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		price, qty, bm := m.trade(s, ms)
 		buf = v.gen.appendTrade(buf, s, ms, price, qty, bm)
 		agg := v.gen.appendAggTrade(nil, s, ms, price, qty, bm)
+		var okxTrades, okxTicker []byte
+		if v.okxConns.Load() > 0 {
+			okxTrades, okxTicker = okxTrade(s, ms, price, qty, bm)
+		}
 		m.mu.Unlock()
 		v.broadcast([]string{s.lower + "@trade"}, buf)
 		v.broadcast([]string{s.lower + "@aggTrade"}, agg)
+		if okxTrades != nil {
+			v.broadcast([]string{"trades:" + s.instID()}, okxTrades)
+			v.broadcast([]string{"tickers:" + s.instID()}, okxTicker)
+		}
 		v.fillResting(s)
 		return buf
 	case kind < 10:
@@ -488,9 +498,20 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		top := v.gen.appendBookTicker(nil, s)
 		streams[0], streams[1] = s.lower+"@depth", s.lower+"@depth@100ms"
 		n = 2
+		var okxUpdate, okxTop []byte
+		if v.okxConns.Load() > 0 {
+			// OKX numbers the same changes: seqId u, prevSeqId U-1 (the
+			// previous push's seqId, unless a gap was injected).
+			okxUpdate = okxBook(s, "update", ms, bids, asks, int64(first)-1, last)
+			okxTop = okxBBO(s, ms)
+		}
 		m.mu.Unlock()
 		v.broadcast(streams[:n], buf)
 		v.broadcast([]string{s.lower + "@bookTicker"}, top)
+		if okxUpdate != nil {
+			v.broadcast([]string{"books:" + s.instID()}, okxUpdate)
+			v.broadcast([]string{"bbo-tbt:" + s.instID()}, okxTop)
+		}
 		v.fillResting(s)
 		return buf
 	default:
