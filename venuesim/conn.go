@@ -445,11 +445,15 @@ func (c *conn) handleStreamRequest(msg []byte) {
 		sortStrings(list)
 		c.reply(result(marshal(list), id))
 	case "SET_PROPERTY":
-		if len(req.Params) != 2 || string(req.Params[0]) != `"combined"` {
-			c.reply(venueError(0, "Unknown property", id))
+		if code, msg := checkProperty(req.Params, 2); code >= 0 {
+			c.reply(venueError(code, msg, id))
 			return
 		}
-		switch string(req.Params[1]) {
+		var val string
+		if len(req.Params) == 2 {
+			val = string(req.Params[1])
+		}
+		switch val {
 		case "true":
 			c.combined.Store(true)
 		case "false":
@@ -460,8 +464,8 @@ func (c *conn) handleStreamRequest(msg []byte) {
 		}
 		c.reply(result([]byte("null"), id))
 	case "GET_PROPERTY":
-		if len(req.Params) != 1 || string(req.Params[0]) != `"combined"` {
-			c.reply(venueError(0, "Unknown property", id))
+		if code, msg := checkProperty(req.Params, 1); code >= 0 {
+			c.reply(venueError(code, msg, id))
 			return
 		}
 		val := "false"
@@ -469,9 +473,31 @@ func (c *conn) handleStreamRequest(msg []byte) {
 			val = "true"
 		}
 		c.reply(result([]byte(val), id))
+	case "":
+		// No method (taken for an empty one too), as Binance's table
+		// words it.
+		c.reply(venueError(2, "Invalid request: missing field `method` at line 1 column 73", id))
 	default:
 		c.reply(venueError(2, "Invalid request: unknown variant `"+req.Method+"`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column 28", id))
 	}
+}
+
+// checkProperty checks SET_PROPERTY's or GET_PROPERTY's params (most:
+// how many the method takes) as Binance answers them ("WebSocket Streams",
+// "Error Messages"): a name missing or not a string is code 2 "Invalid
+// request: property name must be a string", more params code 2 "Invalid
+// request: too many parameters", a name other than combined code 0
+// "Unknown property". It returns code -1 when they are good.
+func checkProperty(params []jsontext.Value, most int) (code int, msg string) {
+	switch {
+	case len(params) == 0 || len(params[0]) == 0 || params[0][0] != '"':
+		return 2, "Invalid request: property name must be a string"
+	case len(params) > most:
+		return 2, "Invalid request: too many parameters"
+	case string(params[0]) != `"combined"`:
+		return 0, "Unknown property"
+	}
+	return -1, ""
 }
 
 // maxStreams is how many streams one connection may listen to (Binance

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coder/websocket"
 	json "github.com/goccy/go-json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -164,4 +165,46 @@ func TestS30ErrorCodesAreBinances(t *testing.T) {
 		assert.True(t, s30MatchesTemplate(-1003, fmt.Sprintf("Way too much request weight used; IP banned until %d. Please use WebSocket Streams for live updates to avoid bans.", now)))
 		assert.False(t, s30MatchesTemplate(-1102, "Malformed request."))
 	})
+}
+
+// The market streams' control errors as Binance's "WebSocket Streams"
+// "Error Messages" table gives them, by the request that earns each.
+func TestS30StreamErrorsAreBinances(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 1, PingInterval: -1, IncomingLimit: -1})
+	defer v.Close()
+	ctx := s29Ctx(t)
+	c, _, err := websocket.Dial(ctx, v.StreamURL(), nil)
+	require.NoError(t, err)
+	defer func() { _ = c.CloseNow() }()
+	type answer struct {
+		Error struct {
+			Code int    `json:"code"`
+			Msg  string `json:"msg"`
+		} `json:"error"`
+	}
+	for _, tc := range []struct {
+		name, req string
+		code      int
+		msg       string
+	}{
+		{"no JSON", `{"method":`, 3, "Invalid JSON: expected value at line 1 column 1"},
+		{"no id", `{"method":"LIST_SUBSCRIPTIONS"}`, 2, "Invalid request: request ID must be an unsigned integer"},
+		{"no method", `{"params":[],"id":1}`, 2, "Invalid request: missing field `method` at line 1 column 73"},
+		{"unknown method", `{"method":"SUBSCRIBEX","id":1}`, 2, "Invalid request: unknown variant `SUBSCRIBEX`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column 28"},
+		{"unknown property", `{"method":"GET_PROPERTY","params":["compressed"],"id":1}`, 0, "Unknown property"},
+		{"property not a string", `{"method":"SET_PROPERTY","params":[1,true],"id":1}`, 2, "Invalid request: property name must be a string"},
+		{"property missing", `{"method":"GET_PROPERTY","params":[],"id":1}`, 2, "Invalid request: property name must be a string"},
+		{"too many parameters", `{"method":"SET_PROPERTY","params":["combined",true,1],"id":1}`, 2, "Invalid request: too many parameters"},
+		{"not a boolean", `{"method":"SET_PROPERTY","params":["combined","yes"],"id":1}`, 1, "Invalid value type: expected Boolean"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(tc.req)))
+			_, msg, err := c.Read(ctx)
+			require.NoError(t, err)
+			var a answer
+			require.NoError(t, json.Unmarshal(msg, &a), "%s", msg)
+			assert.Equal(t, tc.code, a.Error.Code, "%s", msg)
+			assert.Equal(t, tc.msg, a.Error.Msg)
+		})
+	}
 }
