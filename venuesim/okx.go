@@ -96,7 +96,9 @@ func (c *conn) handleOKXRequest(msg []byte) {
 		Args []okxArg `json:"args"`
 	}
 	if json.Unmarshal(msg, &req) != nil || (req.Op != "subscribe" && req.Op != "unsubscribe") || len(req.Args) == 0 {
-		c.reply(c.okxError("60012", "Invalid request: "+string(msg)))
+		// The request echoed, as OKX echoes it; bytes that are no UTF-8
+		// replaced (an answer must encode: found by FuzzS30OKXRequests).
+		c.reply(c.okxError("60012", "Invalid request: "+strings.ToValidUTF8(string(msg), "\uFFFD")))
 		return
 	}
 	for _, a := range req.Args {
