@@ -285,7 +285,9 @@ func TestS29TimesAreTheClocks(t *testing.T) {
 	write(t, a.c, `{"id":1,"method":"time"}`)
 	r := a.response(1)
 	assert.Equal(t, map[string]any{"serverTime": ms + 1000}, r["result"])
-	assert.Equal(t, float64(2+2+1), r["rateLimits"].([]any)[0].(map[string]any)["count"], "connect 2, userDataStream.subscribe 2, time 1 in the clock's minute")
+	// The IP's weight, REST's included (s30sim): /api/v3/time 1 and
+	// exchangeInfo 20 above.
+	assert.Equal(t, float64(1+20+2+2+1), r["rateLimits"].([]any)[0].(map[string]any)["count"], "REST 21, connect 2, userDataStream.subscribe 2, time 1 in the clock's minute")
 	clk.Advance(time.Minute)
 	write(t, a.c, `{"id":2,"method":"time"}`)
 	r = a.response(2)

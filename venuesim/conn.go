@@ -27,6 +27,13 @@ type conn struct {
 	raw      *faultConn
 	combined atomic.Bool // wrap payloads as {"stream":...,"data":...}
 	api      bool
+	ip       string // the client's address, without its port
+	okx      bool   // an OKX v5 public connection (okx.go)
+	// lastPush is when (venue clock, Unix ns) the writer last wrote to an
+	// OKX connection: its idle cut counts from there.
+	lastPush atomic.Int64
+	// out queues the connection's messages for its writer; a nil message
+	// is the last (closeAfterQueued): the writer closes with endCode.
 	out      chan []byte
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -39,6 +46,10 @@ type conn struct {
 	limitMu sync.Mutex
 	recent  []time.Time // receive times of the last IncomingLimit messages
 	cut     bool        // closed for too many messages
+	// endCode and endReason are closeAfterQueued's close frame, set
+	// before its nil is queued.
+	endCode   websocket.StatusCode
+	endReason string
 
 	mu      sync.Mutex
 	subs    map[string]struct{}
@@ -66,7 +77,7 @@ type conn struct {
 func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined bool, subs []string, prepare func(*conn)) *conn {
 	fc, _ := r.Context().Value(connKey{}).(*faultConn)
 	ctx, cancel := context.WithCancel(v.ctx)
-	c := &conn{v: v, api: api, subs: map[string]struct{}{}, userSub: -1, raw: fc, ctx: ctx, cancel: cancel,
+	c := &conn{v: v, api: api, ip: clientIP(r), subs: map[string]struct{}{}, userSub: -1, raw: fc, ctx: ctx, cancel: cancel,
 		out: make(chan []byte, v.opts.SendQueue), upgraded: make(chan struct{})}
 	defer close(c.upgraded)
 	c.combined.Store(combined)
@@ -77,7 +88,7 @@ func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined boo
 		prepare(c)
 	}
 	opts := &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled}
-	if !api {
+	if !api && !c.okx {
 		// Binance's market streams count control frames in the incoming
 		// limit too ("WebSocket Limits": a PING frame, a PONG frame, a
 		// JSON controlled message); the WS-API has no such limit.
@@ -155,9 +166,7 @@ func (v *Venue) serveStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip, at := clientIP(r), v.now()
-	if ok, retry := v.connLimit.admit(ip, at); !ok {
-		v.connRefused.Add(1)
-		v.connLimit.refuse(w, retry)
+	if !v.admitHandshake(w, &v.connLimit, ip, at) {
 		return
 	}
 	c := v.accept(w, r, false, combined, names, func(c *conn) {
@@ -175,7 +184,11 @@ func (c *conn) run(handle func([]byte)) {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); c.writeLoop() }()
-	go func() { defer wg.Done(); c.pingLoop() }()
+	if c.okx { // OKX does not ping; it cuts a connection idle 30 s
+		go func() { defer wg.Done(); c.okxIdleLoop() }()
+	} else {
+		go func() { defer wg.Done(); c.pingLoop() }()
+	}
 	for {
 		_, msg, err := c.ws.Load().Read(c.ctx)
 		if err != nil {
@@ -212,9 +225,17 @@ func (c *conn) writeLoop() {
 		case <-c.ctx.Done():
 			return
 		case msg := <-c.out:
+			if msg == nil { // closeAfterQueued: what came before is out
+				_ = c.ws.Load().Close(c.endCode, c.endReason)
+				c.kill()
+				return
+			}
 			if err := c.ws.Load().Write(c.ctx, websocket.MessageText, msg); err != nil {
 				c.kill()
 				return
+			}
+			if c.okx {
+				c.lastPush.Store(c.v.now().UnixNano())
 			}
 		}
 	}
@@ -305,6 +326,22 @@ func (c *conn) closeWith(code websocket.StatusCode, reason string) bool {
 		c.kill() // the venue is closing: no handshake
 	}
 	return true
+}
+
+// closeAfterQueued closes the connection with a close frame once the
+// messages queued before are written (a refusal and then the cut). Like
+// closeWith, only the first close of a connection does anything, and
+// nothing is queued after it; a full queue is cut at once.
+func (c *conn) closeAfterQueued(code websocket.StatusCode, reason string) {
+	if !c.closing.CompareAndSwap(false, true) {
+		return
+	}
+	c.endCode, c.endReason = code, reason
+	select {
+	case c.out <- nil:
+	default:
+		c.kill()
+	}
 }
 
 // armAge (re)arms the maximum-age cut: d from now on the venue's clock.
@@ -408,11 +445,15 @@ func (c *conn) handleStreamRequest(msg []byte) {
 		sortStrings(list)
 		c.reply(result(marshal(list), id))
 	case "SET_PROPERTY":
-		if len(req.Params) != 2 || string(req.Params[0]) != `"combined"` {
-			c.reply(venueError(0, "Unknown property", id))
+		if code, msg := checkProperty(req.Params, 2); code >= 0 {
+			c.reply(venueError(code, msg, id))
 			return
 		}
-		switch string(req.Params[1]) {
+		var val string
+		if len(req.Params) == 2 {
+			val = string(req.Params[1])
+		}
+		switch val {
 		case "true":
 			c.combined.Store(true)
 		case "false":
@@ -423,8 +464,8 @@ func (c *conn) handleStreamRequest(msg []byte) {
 		}
 		c.reply(result([]byte("null"), id))
 	case "GET_PROPERTY":
-		if len(req.Params) != 1 || string(req.Params[0]) != `"combined"` {
-			c.reply(venueError(0, "Unknown property", id))
+		if code, msg := checkProperty(req.Params, 1); code >= 0 {
+			c.reply(venueError(code, msg, id))
 			return
 		}
 		val := "false"
@@ -432,9 +473,31 @@ func (c *conn) handleStreamRequest(msg []byte) {
 			val = "true"
 		}
 		c.reply(result([]byte(val), id))
+	case "":
+		// No method (taken for an empty one too), as Binance's table
+		// words it.
+		c.reply(venueError(2, "Invalid request: missing field `method` at line 1 column 73", id))
 	default:
 		c.reply(venueError(2, "Invalid request: unknown variant `"+req.Method+"`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column 28", id))
 	}
+}
+
+// checkProperty checks SET_PROPERTY's or GET_PROPERTY's params (most:
+// how many the method takes) as Binance answers them ("WebSocket Streams",
+// "Error Messages"): a name missing or not a string is code 2 "Invalid
+// request: property name must be a string", more params code 2 "Invalid
+// request: too many parameters", a name other than combined code 0
+// "Unknown property". It returns code -1 when they are good.
+func checkProperty(params []jsontext.Value, most int) (code int, msg string) {
+	switch {
+	case len(params) == 0 || len(params[0]) == 0 || params[0][0] != '"':
+		return 2, "Invalid request: property name must be a string"
+	case len(params) > most:
+		return 2, "Invalid request: too many parameters"
+	case string(params[0]) != `"combined"`:
+		return 0, "Unknown property"
+	}
+	return -1, ""
 }
 
 // maxStreams is how many streams one connection may listen to (Binance

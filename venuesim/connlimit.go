@@ -80,14 +80,32 @@ func (l *connLimiter) release(ip string, at time.Time) {
 // 429 responses"; how the streams refuse a connection past the limit is
 // not documented).
 func (l *connLimiter) refuse(w http.ResponseWriter, retry time.Duration) {
-	secs := int64((retry + time.Second - 1) / time.Second)
-	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusTooManyRequests)
-	_, _ = w.Write(marshal(&struct {
-		Code int    `json:"code"`
-		Msg  string `json:"msg"`
-	}{-1003, "Too many new connections; current limit is " + strconv.Itoa(l.limit) + " connections per " + l.window.String() + "."}))
+	writeLimited(w, http.StatusTooManyRequests, retry, -1003,
+		"Too many new connections; current limit is "+strconv.Itoa(l.limit)+" connections per "+l.window.String()+".")
+}
+
+// admitHandshake admits a WebSocket handshake from ip at now, or answers
+// it: 418 from a banned IP (Options.Bans; how Binance refuses a banned
+// IP's handshake is not documented: as its REST answers), 429 past the
+// connection limit l, or 418 when that 429 is the strike that begins a
+// ban.
+func (v *Venue) admitHandshake(w http.ResponseWriter, l *connLimiter, ip string, now time.Time) bool {
+	if until, banned := v.bans.bannedUntil(ip, now); banned {
+		v.writeBanned(w, now, until)
+		return false
+	}
+	ok, retry := l.admit(ip, now)
+	if ok {
+		return true
+	}
+	v.connRefused.Add(1)
+	if until, banned := v.bans.refused(ip, now, now.Add(retry)); banned {
+		v.banIP(ip)
+		v.writeBanned(w, now, until)
+		return false
+	}
+	l.refuse(w, retry)
+	return false
 }
 
 // clientIP is the request's remote address without its port.

@@ -75,7 +75,22 @@
 //     counted from its boundary; returnRateLimits=false in the request
 //     or the connection's URL leaves it out (true in a request brings it
 //     back). The limits are reported, and with Options.EnforceRateLimits
-//     enforced (429: -1003 past the weight, -1015 past the orders).
+//     enforced (429: -1003 past the weight, -1015 past the orders). REST
+//     requests weigh as documented in the same IP minute (depth 5 to
+//     250 by limit, exchangeInfo 20, time 1; "The WebSocket API shares
+//     the same filters and rate limits as the REST API", spot Changelog
+//     2022-12-15), each answer with X-MBX-USED-WEIGHT-1M, and past the
+//     weight 429 with Retry-After.
+//   - IP bans past 429 (Options.Bans, [Bans]): an IP that earns another
+//     429 before an earlier one's retry time is banned ("LIMITS": "an
+//     automated IP ban (HTTP status 418)", "from 2 minutes to 3 days"):
+//     that request is answered 418, -1003 "Way too much request weight
+//     used; IP banned until <ms>. ..." (on the WS-API with error.data's
+//     serverTime and retryAfter, the ban's end), every WS-API connection
+//     of the IP is closed (1008, "you will be disconnected"), and until
+//     the ban is over its REST requests and its handshakes, the streams'
+//     and the WS-API's, get 418 with Retry-After; each ban of an IP
+//     lasts the next of the configured durations.
 //   - The WS-API's queries, answered from the matching state in Binance's
 //     shapes: order.status (-2013 for an unknown order), myTrades (by
 //     orderId, fromId, limit) and openOrders.status. Every accepted order
@@ -103,9 +118,27 @@
 //     [Venue.ShutdownAPI] (the WS-API's own serverShutdown event,
 //     {"event":{"e":"serverShutdown","E":<ms>}}).
 //
+// A second venue, OKX v5 public market data, on the same market
+// ([Venue.OKXURL], /ws/v5/public; OKX API v5 "WebSocket Public Channel",
+// "Order book channel", "Trades channel", "Tickers channel"): the
+// subscribe and unsubscribe ops answered per arg ({"event":"subscribe",
+// "arg":{…},"connId":…}), a request not understood 60012 "Invalid
+// request: …", a channel or instId the venue lacks 60018 "Wrong URL or
+// channel:…,instId:… doesn't exist. …"; channels books (a snapshot of
+// every level, then updates of the changed levels, seqId and prevSeqId
+// chained — FaultDepthGap breaks the chain — and in each push the CRC32
+// checksum of the top 25 levels a side, "bid:size:ask:size:…", as a
+// signed 32-bit integer), bbo-tbt, trades and tickers (the day's open,
+// high, low and volumes are the minute candle's) for each symbol as its
+// instId (BTCUSDT: BTC-USDT); the text "ping" answered "pong"; no server
+// pings, and a connection nothing was pushed to for 30 s of the clock is
+// closed with 4004 ("data has not been pushed for more than 30 seconds");
+// FaultServerShutdown sends OKX's notice {"event":"notice",
+// "code":"64008",…}. Prices carry eight decimals, as the Binance side's.
+//
 // Every time-based behaviour (the generator's rate and event times, server
-// pings and the pong minute, MaxConnAge, IncomingLimit's second,
-// ConnectLimit's window, the WS-API's rate-limit intervals, recvWindow and
+// pings and the pong minute, OKX's 30 s idle cut, MaxConnAge,
+// IncomingLimit's second, Options.Bans' bans, ConnectLimit's window, the WS-API's rate-limit intervals, recvWindow and
 // every serverTime) runs on Options.Clock, the system clock by default: a
 // test moves a fake clock to meet a limit instead of waiting for it. A
 // clock stepped back (a fake one; the system clock's readings are

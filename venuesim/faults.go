@@ -103,6 +103,10 @@ func (v *Venue) Inject(f Fault) int {
 			copy(big[len(big)-2:], `"}`)
 			c.inject(websocket.MessageText, big)
 		case FaultServerShutdown:
+			if c.okx {
+				c.inject(websocket.MessageText, c.okxNotice())
+				continue
+			}
 			c.inject(websocket.MessageText, marshal(&struct {
 				Event string `json:"e"`
 				Time  int64  `json:"E"`
@@ -118,7 +122,7 @@ func (c *conn) followsDepth() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for s := range c.subs {
-		if strings.HasSuffix(s, "@depth") || strings.HasSuffix(s, "@depth@100ms") {
+		if strings.HasSuffix(s, "@depth") || strings.HasSuffix(s, "@depth@100ms") || okxFollowsBooks(s) {
 			return true
 		}
 	}

@@ -83,7 +83,7 @@ func (c *conn) answerQuery(req apiRequest) {
 			break
 		}
 		if v.queryFails.CompareAndSwap(n, n-1) {
-			c.answer(req, rateLimited(req.ID, c.v.now().UnixMilli()))
+			c.limited(req, req.ID, c.v.now())
 			return
 		}
 	}

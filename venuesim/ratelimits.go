@@ -180,9 +180,14 @@ func (c *conn) answer(req apiRequest, msg []byte) {
 // the server's time and when to retry (the next minute, when the weight
 // counts from 0 again), both Unix ms.
 func rateLimited(id jsontext.Value, now int64) []byte {
-	return refused(id, -1003, "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
-		now, now-now%minuteMs+minuteMs)
+	return refused(id, -1003, weightMsg, now, now-now%minuteMs+minuteMs)
 }
+
+// weightMsg is Binance's -1003 text past REQUEST_WEIGHT ("Error codes":
+// "Too much request weight used; current limit is %s request weight per
+// %s. Please use WebSocket Streams for live updates to avoid polling the
+// API.").
+const weightMsg = "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."
 
 // tooManyOrders is the answer to an order.place past the ORDERS limits
 // (Binance "Error codes" -1015 "Too many new orders; current limit is %s
@@ -197,6 +202,12 @@ func tooManyOrders(id jsontext.Value, now, retryAfter int64) []byte {
 }
 
 func refused(id jsontext.Value, code int, msg string, now, retryAfter int64) []byte {
+	return refusedStatus(id, 429, code, msg, now, retryAfter)
+}
+
+// refusedStatus is a WS-API refusal with error.data's serverTime and
+// retryAfter (Unix ms): status 429 for a limit, 418 for a banned IP.
+func refusedStatus(id jsontext.Value, status, code int, msg string, now, retryAfter int64) []byte {
 	type data struct {
 		ServerTime int64 `json:"serverTime"`
 		RetryAfter int64 `json:"retryAfter"`
@@ -210,5 +221,5 @@ func refused(id jsontext.Value, code int, msg string, now, retryAfter int64) []b
 		ID     jsontext.Value `json:"id"`
 		Status int            `json:"status"`
 		Error  errorBody      `json:"error"`
-	}{nullIfEmpty(id), 429, errorBody{code, msg, data{now, retryAfter}}})
+	}{nullIfEmpty(id), status, errorBody{code, msg, data{now, retryAfter}}})
 }

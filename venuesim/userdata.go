@@ -282,7 +282,10 @@ func (v *Venue) HoldUserData(hold bool) int { return v.uds.set(&v.uds.subsHeld, 
 func (v *Venue) HeldUserData() int { return v.uds.waiting(&v.uds.subsHeld) }
 
 // serveTime answers GET /api/v3/time with the venue's clock, {"serverTime":ms}.
-func (v *Venue) serveTime(w http.ResponseWriter, _ *http.Request) {
+func (v *Venue) serveTime(w http.ResponseWriter, r *http.Request) {
+	if !v.admitREST(w, r, restWeight(r.URL.Path, 0)) {
+		return
+	}
 	b := marshal(&struct {
 		ServerTime int64 `json:"serverTime"`
 	}{v.now().UnixMilli()})

@@ -87,6 +87,13 @@ type Options struct {
 	// asset of Symbols, which orders lock and fills move (see
 	// [Venue.Balance] and [Venue.Deposit]). Defaults to 1,000,000.
 	Balance int64
+	// Bans, when set, ban an IP that keeps earning 429s before their
+	// retry time, as Binance does (HTTP 418; see [Bans]): its REST
+	// requests, WS-API requests and handshakes, streams' and WS-API's,
+	// are answered 418 with Retry-After (error.data.retryAfter on the
+	// WS-API) until the ban is over, on Clock. Defaults to nil: 429s
+	// only, never a ban.
+	Bans *Bans
 	// Clock is the venue's time source (a wsclient.Clock is one): every
 	// time-based behaviour reads and waits on it — the market generator's
 	// rate and event times, server pings (PingInterval) and their minute
@@ -170,6 +177,9 @@ type Stats struct {
 	// Queries counts the order.status, myTrades and openOrders.status
 	// requests answered (refusals included).
 	Queries uint64
+	// Banned counts requests and handshakes answered 418 for an IP ban
+	// (Options.Bans).
+	Banned uint64
 }
 
 // Venue is a running simulated venue. Build it with Start.
@@ -220,6 +230,9 @@ type Venue struct {
 	connLimit     connLimiter // the market streams'
 	apiConnLimit  connLimiter // the WS-API's, counted apart
 	connRefused   atomic.Uint64
+	bans          *ipBans // Options.Bans; nil: none
+	banned        atomic.Uint64
+	okxConns      atomic.Int64 // open OKX connections: the generator formats OKX pushes only then
 }
 
 type connKey struct{}
@@ -240,12 +253,14 @@ func Start(opts *Options) *Venue {
 	v.connLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.apiConnLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.maxAge.Store(int64(o.MaxConnAge))
+	v.bans = newIPBans(o.Bans)
 	v.nextOrder.Store(4293153)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", v.serveStream)
 	mux.HandleFunc("/ws/", v.serveStream)
 	mux.HandleFunc("/stream", v.serveStream)
 	mux.HandleFunc("/ws-api/v3", v.serveAPI)
+	mux.HandleFunc("/ws/v5/public", v.serveOKX)
 	mux.HandleFunc("/api/v3/depth", v.serveDepth)
 	mux.HandleFunc("/api/v3/exchangeInfo", v.serveExchangeInfo)
 	mux.HandleFunc("/api/v3/time", v.serveTime)
@@ -341,7 +356,7 @@ func (v *Venue) Stats() Stats {
 		Connections: v.connsTotal.Load(), Active: v.active.Load(), Messages: v.messages.Load(),
 		Sent: v.sent.Load(), SlowDropped: v.slow.Load(), TooManyMessages: v.tooMany.Load(), ConnectRefused: v.connRefused.Load(), Orders: v.orders.Load(),
 		Rejected: v.rejected.Load(), ExecReports: v.execs.Load(), FaultsServed: v.faults.Load(),
-		AccountUpdates: v.accountEvents.Load(), Queries: v.queries.Load(),
+		AccountUpdates: v.accountEvents.Load(), Queries: v.queries.Load(), Banned: v.banned.Load(),
 	}
 }
 
@@ -458,9 +473,17 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		price, qty, bm := m.trade(s, ms)
 		buf = v.gen.appendTrade(buf, s, ms, price, qty, bm)
 		agg := v.gen.appendAggTrade(nil, s, ms, price, qty, bm)
+		var okxTrades, okxTicker []byte
+		if v.okxConns.Load() > 0 {
+			okxTrades, okxTicker = okxTrade(s, ms, price, qty, bm)
+		}
 		m.mu.Unlock()
 		v.broadcast([]string{s.lower + "@trade"}, buf)
 		v.broadcast([]string{s.lower + "@aggTrade"}, agg)
+		if okxTrades != nil {
+			v.broadcast([]string{"trades:" + s.instID()}, okxTrades)
+			v.broadcast([]string{"tickers:" + s.instID()}, okxTicker)
+		}
 		v.fillResting(s)
 		return buf
 	case kind < 10:
@@ -475,9 +498,20 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		top := v.gen.appendBookTicker(nil, s)
 		streams[0], streams[1] = s.lower+"@depth", s.lower+"@depth@100ms"
 		n = 2
+		var okxUpdate, okxTop []byte
+		if v.okxConns.Load() > 0 {
+			// OKX numbers the same changes: seqId u, prevSeqId U-1 (the
+			// previous push's seqId, unless a gap was injected).
+			okxUpdate = okxBook(s, "update", ms, bids, asks, int64(first)-1, last)
+			okxTop = okxBBO(s, ms)
+		}
 		m.mu.Unlock()
 		v.broadcast(streams[:n], buf)
 		v.broadcast([]string{s.lower + "@bookTicker"}, top)
+		if okxUpdate != nil {
+			v.broadcast([]string{"books:" + s.instID()}, okxUpdate)
+			v.broadcast([]string{"bbo-tbt:" + s.instID()}, okxTop)
+		}
 		v.fillResting(s)
 		return buf
 	default:
@@ -555,13 +589,17 @@ func parseLimit(s string, def, most int) int {
 // serveDepth answers GET /api/v3/depth?symbol=BTCUSDT&limit=100 with a
 // snapshot consistent with the diff stream.
 func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
+	limit := parseLimit(r.URL.Query().Get("limit"), 100, 5000)
+	if !v.admitREST(w, r, restWeight(r.URL.Path, limit)) {
+		return
+	}
 	sym := strings.ToUpper(r.URL.Query().Get("symbol"))
 	m := v.mkt
 	m.mu.Lock()
 	s, ok := m.byName[sym]
 	var body []byte
 	if ok {
-		body = new(wire).appendDepthSnapshot(nil, s, parseLimit(r.URL.Query().Get("limit"), 100, 5000))
+		body = new(wire).appendDepthSnapshot(nil, s, limit)
 	}
 	m.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
@@ -582,7 +620,10 @@ func (v *Venue) serveDepth(w http.ResponseWriter, r *http.Request) {
 
 // serveExchangeInfo answers GET /api/v3/exchangeInfo with the symbols list
 // and each symbol's filters.
-func (v *Venue) serveExchangeInfo(w http.ResponseWriter, _ *http.Request) {
+func (v *Venue) serveExchangeInfo(w http.ResponseWriter, r *http.Request) {
+	if !v.admitREST(w, r, restWeight(r.URL.Path, 0)) {
+		return
+	}
 	// Binance spot "Exchange information": the limits the WS-API reports
 	// (ratelimits.go), and per symbol what the simulator serves.
 	type symbol struct {

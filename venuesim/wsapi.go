@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/goccy/go-json/jsontext"
@@ -53,9 +54,7 @@ func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
 	defer v.wg.Done()
 	noLimits := r.URL.Query().Get("returnRateLimits") == "false"
 	ip, now := clientIP(r), v.now()
-	if ok, retry := v.apiConnLimit.admit(ip, now); !ok {
-		v.connRefused.Add(1)
-		v.apiConnLimit.refuse(w, retry)
+	if !v.admitHandshake(w, &v.apiConnLimit, ip, now) {
 		return
 	}
 	c := v.accept(w, r, true, false, nil, func(c *conn) {
@@ -115,21 +114,31 @@ func (c *conn) handleAPIRequest(msg []byte) {
 	// "Request method names may be prefixed with explicit version: e.g.,
 	// "v3/order.place"" (WebSocket API "Request format").
 	req.Method = strings.TrimPrefix(req.Method, "v3/")
-	now := c.v.now().UnixMilli()
-	weight := v.rates.spend(now, methodWeight(&req))
+	at := c.v.now()
+	now := at.UnixMilli()
 	req.limits = c.wantLimits(&req)
+	id := req.ID
+	if err != nil || !validID(id) {
+		id = nil
+	}
+	if until, banned := v.bans.bannedUntil(c.ip, at); banned {
+		v.rejected.Add(1)
+		c.answerBanned(req, id, at, until)
+		return
+	}
+	weight := v.rates.spend(now, methodWeight(&req))
 	if v.opts.EnforceRateLimits && weight > weightLimit {
 		v.rejected.Add(1)
-		id := req.ID
-		if err != nil || !validID(id) {
-			id = nil
-		}
-		c.answer(req, rateLimited(id, now))
+		c.limited(req, id, at)
 		return
 	}
 	if err != nil {
+		// As Binance answers a frame that is no JSON: -1135 "Invalid JSON
+		// request.", id null (a recorded Binance testnet answer, status
+		// 400; "Error codes" -1135 INVALID_JSON). Was -1102 "Malformed
+		// request.", a text of no Binance code.
 		v.rejected.Add(1)
-		c.answer(req, apiError(nil, 400, -1102, "Malformed request."))
+		c.answer(req, apiError(nil, 400, -1135, "Invalid JSON request."))
 		return
 	}
 	if len(req.ID) > 0 && !validID(req.ID) {
@@ -173,6 +182,18 @@ func (c *conn) handleAPIRequest(msg []byte) {
 		v.rejected.Add(1)
 		c.answer(req, apiError(req.ID, 400, -1100, "Illegal characters found in parameter 'method'; legal range is '^[a-zA-Z0-9._]{1,100}$'."))
 	}
+}
+
+// limited answers a request refused for REQUEST_WEIGHT: 429 and -1003
+// until the next minute, or, when that refusal is the strike that begins
+// a ban (Options.Bans), 418 and the IP's WS-API connections cut.
+func (c *conn) limited(req apiRequest, id jsontext.Value, at time.Time) {
+	now := at.UnixMilli()
+	if until, banned := c.v.bans.refused(c.ip, at, time.UnixMilli(now-now%minuteMs+minuteMs)); banned {
+		c.answerBanned(req, id, at, until)
+		return
+	}
+	c.answer(req, rateLimited(id, now))
 }
 
 // checkSignature verifies, when the venue has a secret, the timestamp

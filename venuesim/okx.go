@@ -1,0 +1,300 @@
+package venuesim
+
+import (
+	"hash/crc32"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+	json "github.com/goccy/go-json/v2"
+)
+
+// OKX v5 public market data, on the venue's market (OKX API v5 "WebSocket
+// Public Channel", https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws):
+// /ws/v5/public serves the subscribe and unsubscribe ops and the channels
+// books (a snapshot, then updates with seqId/prevSeqId and the checksum
+// of the top 25 levels), bbo-tbt, trades and tickers for each symbol as
+// its instId (BTCUSDT is BTC-USDT); "ping" is answered "pong"; a
+// connection to which nothing was pushed for 30 s is closed; and
+// FaultServerShutdown sends OKX's 64008 notice.
+
+// okxIdle is how long OKX keeps a connection nothing was pushed to ("The
+// connection will break automatically if the subscription is not
+// established or data has not been pushed for more than 30 seconds").
+const okxIdle = 30 * time.Second
+
+// okxCloseIdle is the close code OKX cuts an idle connection with
+// (v5 "Error Code", WebSocket close codes: 4004 "No data received in
+// 30s.").
+const okxCloseIdle websocket.StatusCode = 4004
+
+// okxChannels are the public channels the venue serves.
+var okxChannels = [...]string{"books", "bbo-tbt", "trades", "tickers"}
+
+// OKXURL is the OKX v5 public WebSocket endpoint, ws://127.0.0.1:port/ws/v5/public.
+func (v *Venue) OKXURL() string { return v.URL() + "/ws/v5/public" }
+
+// instID is a symbol's OKX instrument id (BTCUSDT: BTC-USDT).
+func (s *symbolState) instID() string { return s.base + "-" + s.quote }
+
+// serveOKX serves /ws/v5/public.
+func (v *Venue) serveOKX(w http.ResponseWriter, r *http.Request) {
+	if !v.enter() {
+		http.Error(w, "venue closed", http.StatusServiceUnavailable)
+		return
+	}
+	defer v.wg.Done()
+	if until, banned := v.bans.bannedUntil(clientIP(r), v.now()); banned {
+		v.writeBanned(w, v.now(), until)
+		return
+	}
+	c := v.accept(w, r, false, false, nil, func(c *conn) {
+		c.okx = true
+		c.lastPush.Store(v.now().UnixNano())
+	})
+	if c == nil {
+		return
+	}
+	v.okxConns.Add(1)
+	defer v.okxConns.Add(-1)
+	c.run(c.handleOKXRequest)
+}
+
+// okxIdleLoop closes the connection once nothing was pushed to it for
+// okxIdle of the venue's clock.
+func (c *conn) okxIdleLoop() {
+	for {
+		wait := time.Unix(0, c.lastPush.Load()).Add(okxIdle).Sub(c.v.now())
+		if wait <= 0 {
+			c.closeWith(okxCloseIdle, "No data received in 30s.")
+			return
+		}
+		if c.v.clock.Sleep(c.ctx, wait) != nil {
+			return
+		}
+	}
+}
+
+// okxArg is a channel and instrument of a subscribe op.
+type okxArg struct {
+	Channel string `json:"channel"`
+	InstID  string `json:"instId"`
+}
+
+// handleOKXRequest answers "ping" and the subscribe/unsubscribe ops
+// (answers per arg, {"event":"subscribe","arg":{…},"connId":…}; errors
+// {"event":"error","code":"60012"|"60018","msg":…,"connId":…}).
+func (c *conn) handleOKXRequest(msg []byte) {
+	if string(msg) == "ping" {
+		c.reply([]byte("pong"))
+		return
+	}
+	var req struct {
+		Op   string   `json:"op"`
+		Args []okxArg `json:"args"`
+	}
+	if json.Unmarshal(msg, &req) != nil || (req.Op != "subscribe" && req.Op != "unsubscribe") || len(req.Args) == 0 {
+		// The request echoed, as OKX echoes it; bytes that are no UTF-8
+		// replaced (an answer must encode: found by FuzzS30OKXRequests).
+		c.reply(c.okxError("60012", "Invalid request: "+strings.ToValidUTF8(string(msg), "\uFFFD")))
+		return
+	}
+	for _, a := range req.Args {
+		s := c.v.okxSymbol(a.InstID)
+		if s == nil || !okxServed(a.Channel) {
+			c.reply(c.okxError("60018", "Wrong URL or channel:"+a.Channel+",instId:"+a.InstID+
+				" doesn't exist. Please use the correct URL, channel and parameters referring to API document."))
+			continue
+		}
+		c.okxSubscribe(req.Op, a, s)
+	}
+}
+
+func okxServed(channel string) bool {
+	for _, ch := range okxChannels {
+		if ch == channel {
+			return true
+		}
+	}
+	return false
+}
+
+// okxSymbol is the symbol of an OKX instId, nil when the venue has none.
+func (v *Venue) okxSymbol(instID string) *symbolState {
+	for _, s := range v.mkt.symbols {
+		if s.instID() == instID {
+			return s
+		}
+	}
+	return nil
+}
+
+// okxSubscribe (un)subscribes the connection to a channel of s. A books
+// subscription is answered, then sent its snapshot, then its updates:
+// the generator is held meanwhile, so the snapshot's seqId is the next
+// update's prevSeqId.
+func (c *conn) okxSubscribe(op string, a okxArg, s *symbolState) {
+	v := c.v
+	ack := marshal(&struct {
+		Event  string `json:"event"`
+		Arg    okxArg `json:"arg"`
+		ConnID string `json:"connId"`
+	}{op, a, c.okxConnID()})
+	name := a.Channel + ":" + a.InstID
+	if op == "unsubscribe" {
+		c.mu.Lock()
+		delete(c.subs, name)
+		c.mu.Unlock()
+		c.reply(ack)
+		return
+	}
+	v.stepping.Lock()
+	defer v.stepping.Unlock()
+	c.reply(ack)
+	if a.Channel == "books" {
+		m := v.mkt
+		m.mu.Lock()
+		snap := okxBook(s, "snapshot", v.now().UnixMilli(), bookLevels(s, true, len(s.bids)), bookLevels(s, false, len(s.asks)), -1, s.updID)
+		m.mu.Unlock()
+		c.reply(snap)
+	}
+	c.mu.Lock()
+	c.subs[name] = struct{}{}
+	c.mu.Unlock()
+}
+
+func (c *conn) okxConnID() string { return strconv.FormatUint(0x5a000000+c.id, 16) }
+
+func (c *conn) okxError(code, msg string) []byte {
+	return marshal(&struct {
+		Event  string `json:"event"`
+		Code   string `json:"code"`
+		Msg    string `json:"msg"`
+		ConnID string `json:"connId"`
+	}{"error", code, msg, c.okxConnID()})
+}
+
+// okxPush starts a channel push: {"arg":{"channel":…,"instId":…}, then
+// the action if any, then "data":[{ (the caller appends the object's
+// members and closes it with okxEnd).
+func okxPush(b []byte, channel, instID, action string) []byte {
+	b = append(b, `{"arg":{"channel":"`...)
+	b = append(append(b, channel...), `","instId":"`...)
+	b = append(append(b, instID...), `"}`...)
+	if action != "" {
+		b = append(append(append(b, `,"action":"`...), action...), '"')
+	}
+	return append(b, `,"data":[{`...)
+}
+
+func okxEnd(b []byte) []byte { return append(b, "}]}"...) }
+
+// okxLevels appends a side as OKX's [["price","size","0","orders"],…]
+// (a deleted level: size "0", orders "0").
+func okxLevels(b []byte, lv []level) []byte {
+	b = append(b, '[')
+	for i, x := range lv {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(fmtDec(append(b, `["`...), x.price), `","`...)
+		b = append(fmtDec(b, x.qty), `","0","`...)
+		orders := byte('1')
+		if x.qty == 0 {
+			orders = '0'
+		}
+		b = append(b, orders, '"', ']')
+	}
+	return append(b, ']')
+}
+
+// okxBook is a books push of s (caller holds the market lock): the
+// changed levels of an update, or a snapshot's, and the checksum of the
+// book after them (OKX "Order book channel", "Checksum": CRC32 of the
+// top 25 bids and asks interleaved, "bid:size:ask:size:…", as a signed
+// 32-bit integer).
+func okxBook(s *symbolState, action string, ms int64, bids, asks []level, prevSeq int64, seq uint64) []byte {
+	b := okxPush(make([]byte, 0, 256+48*(len(bids)+len(asks))), "books", s.instID(), action)
+	b = okxLevels(append(b, `"asks":`...), asks)
+	b = okxLevels(append(b, `,"bids":`...), bids)
+	b = strconv.AppendInt(append(b, `,"ts":"`...), ms, 10)
+	b = strconv.AppendInt(append(b, `","checksum":`...), int64(okxChecksum(s)), 10)
+	b = strconv.AppendInt(append(b, `,"prevSeqId":`...), prevSeq, 10)
+	b = strconv.AppendUint(append(b, `,"seqId":`...), seq, 10)
+	return okxEnd(b)
+}
+
+// okxChecksum is the CRC32 of s's top 25 levels a side (caller holds the
+// market lock).
+func okxChecksum(s *symbolState) int32 {
+	bids, asks := bookLevels(s, true, 25), bookLevels(s, false, 25)
+	buf := make([]byte, 0, 50*40)
+	for i := range 25 {
+		if i < len(bids) {
+			buf = append(fmtDec(append(fmtDec(buf, bids[i].price), ':'), bids[i].qty), ':')
+		}
+		if i < len(asks) {
+			buf = append(fmtDec(append(fmtDec(buf, asks[i].price), ':'), asks[i].qty), ':')
+		}
+	}
+	return int32(crc32.ChecksumIEEE(buf[:max(len(buf)-1, 0)]))
+}
+
+// okxBBO is a bbo-tbt push of s's top (caller holds the market lock).
+func okxBBO(s *symbolState, ms int64) []byte {
+	b := okxPush(make([]byte, 0, 256), "bbo-tbt", s.instID(), "")
+	b = okxLevels(append(b, `"asks":`...), []level{{s.bestAsk(), s.asks[0]}})
+	b = okxLevels(append(b, `,"bids":`...), []level{{s.bestBid, s.bids[0]}})
+	b = strconv.AppendInt(append(b, `,"ts":"`...), ms, 10)
+	b = strconv.AppendUint(append(b, `","seqId":`...), s.updID, 10)
+	return okxEnd(b)
+}
+
+// okxTrade is a trades push and a tickers push of a trade of s (caller
+// holds the market lock): side is the taker's.
+func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool) (trade, ticker []byte) {
+	side := "buy"
+	if buyerMaker {
+		side = "sell"
+	}
+	id := s.instID()
+	b := okxPush(make([]byte, 0, 256), "trades", id, "")
+	b = append(append(append(b, `"instId":"`...), id...), `","tradeId":"`...)
+	b = strconv.AppendUint(b, s.tradeID, 10)
+	b = fmtDec(append(b, `","px":"`...), price)
+	b = fmtDec(append(b, `","sz":"`...), qty)
+	b = append(append(append(b, `","side":"`...), side...), `","ts":"`...)
+	trade = okxEnd(append(strconv.AppendInt(b, ms, 10), `","count":"1"`...))
+
+	k := s.klines[len(s.klines)-1] // the minute's candle stands for the day
+	t := okxPush(make([]byte, 0, 512), "tickers", id, "")
+	t = append(append(append(t, `"instType":"SPOT","instId":"`...), id...), '"')
+	for _, f := range [...]struct {
+		name string
+		v    int64
+	}{{"last", price}, {"lastSz", qty}, {"askPx", s.bestAsk()}, {"askSz", s.asks[0]}, {"bidPx", s.bestBid}, {"bidSz", s.bids[0]},
+		{"open24h", k.open}, {"high24h", k.high}, {"low24h", k.low}, {"volCcy24h", k.quoteVol}, {"vol24h", k.volume},
+		{"sodUtc0", k.open}, {"sodUtc8", k.open}} {
+		t = fmtDec(append(append(append(t, `,"`...), f.name...), `":"`...), f.v)
+		t = append(t, '"')
+	}
+	ticker = okxEnd(append(strconv.AppendInt(append(t, `,"ts":"`...), ms, 10), '"'))
+	return trade, ticker
+}
+
+// okxNotice is OKX's notice of a service upgrade (v5 "Notification of
+// connection being closed for a service upgrade": event notice, code
+// 64008, sent about 60 s before the cut).
+func (c *conn) okxNotice() []byte {
+	return marshal(&struct {
+		Event  string `json:"event"`
+		Code   string `json:"code"`
+		Msg    string `json:"msg"`
+		ConnID string `json:"connId"`
+	}{"notice", "64008", "The connection will soon be closed for a service upgrade. Please reconnect.", c.okxConnID()})
+}
+
+// okxFollowsBooks reports whether sub names an OKX books subscription.
+func okxFollowsBooks(sub string) bool { return strings.HasPrefix(sub, "books:") }
