@@ -60,16 +60,38 @@ func (s *rawSlot) get() io.Closer {
 // socket to the dial that asked.
 type rawTracker struct{ rt http.RoundTripper }
 
+// RoundTrip passes req on. The body of an answer other than 101 (a
+// refusal, a redirect) is closed unread:
+// coder/websocket reads up to 1 KiB of a refusal's body "for easier
+// debugging", bounded by a timer of 3 s on the wall clock, and net/http up
+// to 2 KiB of a redirect's, bounded by the dial's ctx alone; a venue or
+// proxy that answers 503 or 302 and then trickles its body, or sends none
+// of the length it announced, held the dial that long (on a host's fake
+// Clock, a redirect's for ever), and the client reports neither.
+// Likewise a dial's 101 socket is sealed (frameGuard.open): coder/websocket
+// reads it the same way when it refuses the answer (a wrong
+// Sec-WebSocket-Accept, a subprotocol not offered), and a peer that then
+// sent nothing held the dial 3 s, past DialTimeout and the Clock.
 func (t rawTracker) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.rt.RoundTrip(req)
-	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
-		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
-			resp.Body = &frameGuard{rwc: rwc}
+	switch {
+	case err != nil:
+	case resp.StatusCode != http.StatusSwitchingProtocols:
+		if resp.Body != nil {
+			_ = resp.Body.Close()
 		}
-		if s, ok := req.Context().Value(rawKey{}).(*rawSlot); ok {
-			if c, ok := resp.Body.(io.Closer); ok {
-				s.set(c)
+		resp.Body = http.NoBody
+	default:
+		s, dialing := req.Context().Value(rawKey{}).(*rawSlot)
+		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
+			g := &frameGuard{rwc: rwc}
+			if dialing {
+				g.err = errSealed // the dial opens it
 			}
+			resp.Body = g
+		}
+		if c, ok := resp.Body.(io.Closer); ok && dialing {
+			s.set(c)
 		}
 	}
 	return resp, err

@@ -115,6 +115,9 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	// is announced: a host's fake clock held it past Connected, and a
 	// clock moved by DialTimeout after that fired it on a live connection.
 	cancel()
+	if g, ok := raw.get().(*frameGuard); ok {
+		g.open() // before the reader starts (go readLoop)
+	}
 	ws.SetReadLimit(c.opts.ReadLimit)
 	cn := &conn{
 		c:      c,
