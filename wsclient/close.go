@@ -236,7 +236,7 @@ func graceful(r Reason) bool { return r == ReasonClosed || r == ReasonRotation }
 // coder/websocket to see the venue's answer; then it cuts the socket. Meanwhile the reader
 // drops whatever still arrives (modeRetired). The caller has marked the
 // connection dead.
-func (cn *conn) closeHandshake() {
+func (cn *conn) closeHandshake(bound Timer) {
 	c := cn.c
 	c.deliverMu.Lock()
 	cn.mode.Store(modeRetired)
@@ -255,18 +255,28 @@ func (cn *conn) closeHandshake() {
 		}()
 		_ = cn.ws.Close(websocket.StatusNormalClosure, "")
 	}()
-	if !cn.awaitBound(done) {
+	if !cn.awaitBound(done, bound) {
 		cn.cut()
 	}
 	<-done
 }
 
-// awaitBound waits for done, at most Options.CloseTimeout on the Clock (not
-// at all when it is negative) and no longer than the ctx of Close lasts.
-// It reports whether done came first.
-func (cn *conn) awaitBound(done <-chan struct{}) bool {
-	c := cn.c
+// closeBound arms the bound of a close handshake, CloseTimeout on the
+// Clock: nil when CloseTimeout is negative (no wait). Whoever arms it
+// stops it (awaitBound does).
+func (c *Client) closeBound() Timer {
 	if c.opts.CloseTimeout < 0 {
+		return nil
+	}
+	return c.opts.Clock.NewTimer(c.opts.CloseTimeout)
+}
+
+// awaitBound waits for done until t fires (t is closeBound's: not at all
+// when it is nil) and no longer than the ctx of Close lasts; it stops t.
+// It reports whether done came first.
+func (cn *conn) awaitBound(done <-chan struct{}, t Timer) bool {
+	c := cn.c
+	if t == nil {
 		select {
 		case <-done:
 			return true
@@ -274,7 +284,6 @@ func (cn *conn) awaitBound(done <-chan struct{}) bool {
 			return false
 		}
 	}
-	t := c.opts.Clock.NewTimer(c.opts.CloseTimeout)
 	defer t.Stop()
 	// The ctx of Close, which may not wait as long: Close stores it
 	// before it ends life, so a wait begun before Close looks for it then.
@@ -323,7 +332,7 @@ func (cn *conn) cutWhenEnded() (stop func()) {
 		select {
 		case <-done:
 		case <-cn.ctx.Done():
-			if !cn.awaitBound(done) {
+			if !cn.awaitBound(done, cn.c.closeBound()) {
 				cn.cut()
 			}
 		}

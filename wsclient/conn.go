@@ -307,8 +307,10 @@ func (cn *conn) writeFailed(err error) {
 
 // stop ends the connection and waits for its goroutines. A connection
 // ended by choice (Close, rotation) that is still up gets a close handshake
-// bounded by Options.CloseTimeout; any other is cut at once.
-func (cn *conn) stop(r Reason) {
+// bounded by Options.CloseTimeout: by bound, armed by a caller that
+// announces the end before stop runs (stopAside), or nil to arm it now.
+// Any other is cut at once. stop stops bound.
+func (cn *conn) stop(r Reason, bound Timer) {
 	first := false
 	cn.deadOnce.Do(func() {
 		cn.reason = r
@@ -318,9 +320,17 @@ func (cn *conn) stop(r Reason) {
 	})
 	switch {
 	case first && graceful(r) && cn.c.opts.CloseTimeout > 0:
-		cn.closeHandshake()
+		if bound == nil {
+			bound = cn.c.closeBound()
+		}
+		cn.closeHandshake(bound) // stops bound
 	case first:
 		_ = cn.ws.CloseNow()
+		fallthrough
+	default:
+		if bound != nil {
+			bound.Stop()
+		}
 	}
 	cn.wg.Wait()
 }
