@@ -4,10 +4,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -131,4 +133,51 @@ func TestS30RedirectBodyNotAwaited(t *testing.T) {
 	h.sink.waitFor(t, `{"conn":2}`)
 	require.Zero(t, h.c.Stats().Reconnects[ReasonDial], "the dial failed: %v", h.rec.all())
 	h.finish(nil, p.close)
+}
+
+// The same refusal from a TLS endpoint (httptest.NewTLSServer, its
+// certificate trusted through the host's *http.Transport): a 503 whose
+// body never ends is reported at once as a *HandshakeError and redialled
+// on the backoff; the next dial, over TLS too, delivers. Nothing is left
+// running (the refused TLS connection is closed unread). Coverage of the
+// TLS path of TestS30RefusedHandshakeBodyNotRead's fix; before it, this
+// took 3 s of wall time and passed.
+func TestS30TLSRefusalWithEndlessBody(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	var n atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Content-Length", "100000")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "x")
+			w.(http.Flusher).Flush()
+			<-r.Context().Done() // the client closes the connection
+			return
+		}
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer func() { _ = ws.CloseNow() }()
+		_ = ws.Write(r.Context(), websocket.MessageText, []byte(`{"conn":2}`))
+		for {
+			if _, _, err := ws.Read(r.Context()); err != nil {
+				return
+			}
+		}
+	}))
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	opts := peerOptions()
+	opts.Subscriptions = nil
+	opts.HTTPClient = &http.Client{Transport: tr}
+	h := start(t, "wss"+strings.TrimPrefix(srv.URL, "https"), opts, &sink{}, leaks)
+	re := h.rec.waitFor(t, "reconnecting", isState(schema.ConnReconnecting))
+	require.Equal(t, ReasonDial, re.Reason)
+	var he *HandshakeError
+	require.ErrorAs(t, re.Err, &he)
+	require.Equal(t, http.StatusServiceUnavailable, he.StatusCode)
+	h.rec.waitFor(t, "connected on 1", connected(1))
+	h.sink.waitFor(t, `{"conn":2}`)
+	require.EqualValues(t, 1, h.c.Stats().Reconnects[ReasonDial])
+	h.finish(nil, srv.Close, tr.CloseIdleConnections)
 }
