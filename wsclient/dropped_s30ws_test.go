@@ -84,15 +84,26 @@ func TestS30BybitLinearSnapshotWithoutKeyNoDropAlarm(t *testing.T) {
 }
 
 // rotateBybitTickers rotates a client of a Bybit linear tickers stream
-// whose AlignKey is key and checks that the rotation reported nothing and
-// dropped the new connection's snapshot.
+// whose AlignKey is key (see rotateWithSnapshot).
 func rotateBybitTickers(t *testing.T, key func([]byte) []byte) {
-	leaks := goleak.IgnoreCurrent()
 	b := loadBybitTickers(t)
+	ack := func(n int) string {
+		return fmt.Sprintf(`{"success":true,"ret_msg":"","conn_id":"c%d","req_id":"","op":"subscribe"}`, n)
+	}
+	rotateWithSnapshot(t, schema.VenueBybit, key, ack, b.snapshotAt, b.deltaAt)
+}
+
+// rotateWithSnapshot rotates a client of venue whose AlignKey is key, on
+// a stream where connection n gets ack(n) and its own snapshotAt(n) when
+// it subscribes, then updateAt(k) alike on every connection, and checks
+// that the rotation reported nothing and dropped the new connection's
+// snapshot: the join comes at update 4, connection 2 ahead (its queue the
+// snapshot, 4, 5, 6).
+func rotateWithSnapshot(t *testing.T, venue schema.Venue, key func([]byte) []byte, ack, snapshotAt, updateAt func(int) string) {
+	leaks := goleak.IgnoreCurrent()
 	subscribed := make(chan int, 4)
 	v := newVenue(t, func(s *session) {
-		ack := fmt.Sprintf(`{"success":true,"ret_msg":"","conn_id":"c%d","req_id":"","op":"subscribe"}`, s.n)
-		if s.send(ack, b.snapshotAt(s.n)) != nil {
+		if s.send(ack(s.n), snapshotAt(s.n)) != nil {
 			return
 		}
 		subscribed <- s.n
@@ -100,30 +111,30 @@ func rotateBybitTickers(t *testing.T, key func([]byte) []byte) {
 		<-s.ctx.Done()
 	})
 	opts := rotationOptions()
-	opts.Venue = schema.VenueBybit
+	opts.Venue = venue
 	opts.AlignKey = key
 	h := start(t, v.url(), opts, &sink{}, leaks)
 	h.rec.waitFor(t, "connected", connected(1))
 	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 subscribed"))
 	s1 := v.session(1)
 	for k := 1; k <= 3; k++ {
-		require.NoError(t, s1.send(b.deltaAt(k)))
+		require.NoError(t, s1.send(updateAt(k)))
 	}
-	h.sink.waitFor(t, b.snapshotAt(1), b.deltaAt(3))
+	h.sink.waitFor(t, snapshotAt(1), updateAt(3))
 	require.NoError(t, h.c.Rotate())
 	require.Equal(t, 2, recvWait(t, subscribed, "connection 2 subscribed"))
 	s2 := v.session(2)
-	for k := 4; k <= 6; k++ { // connection 2 ahead: its queue is the snapshot, 4, 5, 6
-		require.NoError(t, s2.send(b.deltaAt(k)))
+	for k := 4; k <= 6; k++ {
+		require.NoError(t, s2.send(updateAt(k)))
 	}
-	require.NoError(t, s1.send(b.deltaAt(4))) // the join at 4
+	require.NoError(t, s1.send(updateAt(4))) // the join at 4 (connection 1 is retired then: nothing more to it)
 	h.rec.waitFor(t, "switched", func(ev Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == 2 })
-	require.NoError(t, s2.send(b.deltaAt(7)))
-	h.sink.waitFor(t, b.deltaAt(7))
-	require.Zero(t, h.rec.count(func(ev Event) bool { return errors.Is(ev.Err, ErrRotationDropped) }), "a false alarm: the snapshot's content was delivered as deltas")
+	require.NoError(t, s2.send(updateAt(7)))
+	h.sink.waitFor(t, updateAt(7))
+	require.Zero(t, h.rec.count(func(ev Event) bool { return errors.Is(ev.Err, ErrRotationDropped) }), "a false alarm: the snapshot's content was delivered as updates")
 	st := h.c.Stats()
 	require.Zero(t, st.RotationDropped)
 	require.Zero(t, st.Unaligned)
-	require.NotContains(t, h.sink.got(), b.snapshotAt(2), "the stale snapshot is not delivered")
+	require.NotContains(t, h.sink.got(), snapshotAt(2), "the stale snapshot is not delivered")
 	h.finish(v)
 }
