@@ -381,7 +381,8 @@ type Options struct {
 // ends (the dial's before Connected is announced).
 //
 // A wait the client announces (the backoff after Reconnecting, a failed
-// rotation's retry) is armed before its event is sent, so that a host
+// rotation's retry, the close handshake of the connection a rotation
+// replaced or gave up) is armed before its event is sent, so that a host
 // moving its fake clock on the event moves it for that wait: on
 // SleepUntil, given the instant read before the event, when the Clock has
 // it, else on a timer (NewTimer). The client itself never calls Sleep: a
