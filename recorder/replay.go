@@ -8,6 +8,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/meltica/meltica/internal/realclock"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -222,23 +223,7 @@ type Clock interface {
 // stops when it returns, returns at once (ctx.Err(), nil while ctx is
 // live) for d <= 0, and ctx.Err() when ctx ends first. The value is
 // comparable: a caller may test c == SystemClock() to take a shortcut of
-// its own for the real clock.
-func SystemClock() Clock { return realClock{} }
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+// its own for the real clock. Its Now and Sleep are those of
+// wsclient.SystemClock (one implementation, which wsclient's adds timers
+// to; the two values are of different types).
+func SystemClock() Clock { return realclock.Clock{} }

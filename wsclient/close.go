@@ -60,16 +60,38 @@ func (s *rawSlot) get() io.Closer {
 // socket to the dial that asked.
 type rawTracker struct{ rt http.RoundTripper }
 
+// RoundTrip passes req on. The body of an answer other than 101 (a
+// refusal, a redirect) is closed unread:
+// coder/websocket reads up to 1 KiB of a refusal's body "for easier
+// debugging", bounded by a timer of 3 s on the wall clock, and net/http up
+// to 2 KiB of a redirect's, bounded by the dial's ctx alone; a venue or
+// proxy that answers 503 or 302 and then trickles its body, or sends none
+// of the length it announced, held the dial that long (on a host's fake
+// Clock, a redirect's for ever), and the client reports neither.
+// Likewise a dial's 101 socket is sealed (frameGuard.open): coder/websocket
+// reads it the same way when it refuses the answer (a wrong
+// Sec-WebSocket-Accept, a subprotocol not offered), and a peer that then
+// sent nothing held the dial 3 s, past DialTimeout and the Clock.
 func (t rawTracker) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.rt.RoundTrip(req)
-	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
-		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
-			resp.Body = &frameGuard{rwc: rwc}
+	switch {
+	case err != nil:
+	case resp.StatusCode != http.StatusSwitchingProtocols:
+		if resp.Body != nil {
+			_ = resp.Body.Close()
 		}
-		if s, ok := req.Context().Value(rawKey{}).(*rawSlot); ok {
-			if c, ok := resp.Body.(io.Closer); ok {
-				s.set(c)
+		resp.Body = http.NoBody
+	default:
+		s, dialing := req.Context().Value(rawKey{}).(*rawSlot)
+		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
+			g := &frameGuard{rwc: rwc}
+			if dialing {
+				g.err = errSealed // the dial opens it
 			}
+			resp.Body = g
+		}
+		if c, ok := resp.Body.(io.Closer); ok && dialing {
+			s.set(c)
 		}
 	}
 	return resp, err
@@ -214,7 +236,7 @@ func graceful(r Reason) bool { return r == ReasonClosed || r == ReasonRotation }
 // coder/websocket to see the venue's answer; then it cuts the socket. Meanwhile the reader
 // drops whatever still arrives (modeRetired). The caller has marked the
 // connection dead.
-func (cn *conn) closeHandshake() {
+func (cn *conn) closeHandshake(bound Timer) {
 	c := cn.c
 	c.deliverMu.Lock()
 	cn.mode.Store(modeRetired)
@@ -233,18 +255,28 @@ func (cn *conn) closeHandshake() {
 		}()
 		_ = cn.ws.Close(websocket.StatusNormalClosure, "")
 	}()
-	if !cn.awaitBound(done) {
+	if !cn.awaitBound(done, bound) {
 		cn.cut()
 	}
 	<-done
 }
 
-// awaitBound waits for done, at most Options.CloseTimeout on the Clock (not
-// at all when it is negative) and no longer than the ctx of Close lasts.
-// It reports whether done came first.
-func (cn *conn) awaitBound(done <-chan struct{}) bool {
-	c := cn.c
+// closeBound arms the bound of a close handshake, CloseTimeout on the
+// Clock: nil when CloseTimeout is negative (no wait). Whoever arms it
+// stops it (awaitBound does).
+func (c *Client) closeBound() Timer {
 	if c.opts.CloseTimeout < 0 {
+		return nil
+	}
+	return c.opts.Clock.NewTimer(c.opts.CloseTimeout)
+}
+
+// awaitBound waits for done until t fires (t is closeBound's: not at all
+// when it is nil) and no longer than the ctx of Close lasts; it stops t.
+// It reports whether done came first.
+func (cn *conn) awaitBound(done <-chan struct{}, t Timer) bool {
+	c := cn.c
+	if t == nil {
 		select {
 		case <-done:
 			return true
@@ -252,7 +284,6 @@ func (cn *conn) awaitBound(done <-chan struct{}) bool {
 			return false
 		}
 	}
-	t := c.opts.Clock.NewTimer(c.opts.CloseTimeout)
 	defer t.Stop()
 	// The ctx of Close, which may not wait as long: Close stores it
 	// before it ends life, so a wait begun before Close looks for it then.
@@ -301,7 +332,7 @@ func (cn *conn) cutWhenEnded() (stop func()) {
 		select {
 		case <-done:
 		case <-cn.ctx.Done():
-			if !cn.awaitBound(done) {
+			if !cn.awaitBound(done, cn.c.closeBound()) {
 				cn.cut()
 			}
 		}

@@ -115,6 +115,9 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	// is announced: a host's fake clock held it past Connected, and a
 	// clock moved by DialTimeout after that fired it on a live connection.
 	cancel()
+	if g, ok := raw.get().(*frameGuard); ok {
+		g.open() // before the reader starts (go readLoop)
+	}
 	ws.SetReadLimit(c.opts.ReadLimit)
 	cn := &conn{
 		c:      c,
@@ -304,8 +307,10 @@ func (cn *conn) writeFailed(err error) {
 
 // stop ends the connection and waits for its goroutines. A connection
 // ended by choice (Close, rotation) that is still up gets a close handshake
-// bounded by Options.CloseTimeout; any other is cut at once.
-func (cn *conn) stop(r Reason) {
+// bounded by Options.CloseTimeout: by bound, armed by a caller that
+// announces the end before stop runs (stopAside), or nil to arm it now.
+// Any other is cut at once. stop stops bound.
+func (cn *conn) stop(r Reason, bound Timer) {
 	first := false
 	cn.deadOnce.Do(func() {
 		cn.reason = r
@@ -315,9 +320,17 @@ func (cn *conn) stop(r Reason) {
 	})
 	switch {
 	case first && graceful(r) && cn.c.opts.CloseTimeout > 0:
-		cn.closeHandshake()
+		if bound == nil {
+			bound = cn.c.closeBound()
+		}
+		cn.closeHandshake(bound) // stops bound
 	case first:
 		_ = cn.ws.CloseNow()
+		fallthrough
+	default:
+		if bound != nil {
+			bound.Stop()
+		}
 	}
 	cn.wg.Wait()
 }

@@ -174,8 +174,9 @@
 // more nor redials at once. A bad URL, a handshake refused with 401 (or
 // 407 by a proxy) and a certificate that fails verification are
 // permanent ([ErrPermanent]): Run reports them and returns. A refused
-// handshake's HTTP connection is closed at once, so that no net/http
-// goroutine outlives the client.
+// handshake's HTTP connection is closed at once, its body unread (a venue
+// or proxy that trickles the body of its 503, or of a redirect, does not
+// hold the dial), so that no net/http goroutine outlives the client.
 //
 // Options.Subscriptions and Options.Topics are sent on every new
 // connection, topics split in messages of Options.MaxTopicsPerMessage.

@@ -2,7 +2,6 @@ package wsclient
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/pool"
@@ -80,44 +78,8 @@ func TestS29rvSnapshotWithoutKeyNoDropAlarm(t *testing.T) {
 // key and checks that the rotation reported nothing and dropped the new
 // connection's snapshot.
 func rotateOKXBooks(t *testing.T, key func([]byte) []byte) {
-	leaks := goleak.IgnoreCurrent()
 	b := loadOKXBooks(t)
-	subscribed := make(chan int, 4)
-	v := newVenue(t, func(s *session) {
-		if s.send(b.ack, b.snapshotAt(s.n)) != nil {
-			return
-		}
-		subscribed <- s.n
-		s.readForever()
-		<-s.ctx.Done()
-	})
-	opts := rotationOptions()
-	opts.Venue = schema.VenueOKX
-	opts.AlignKey = key
-	h := start(t, v.url(), opts, &sink{}, leaks)
-	h.rec.waitFor(t, "connected", connected(1))
-	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 subscribed"))
-	s1 := v.session(1)
-	for k := 1; k <= 3; k++ {
-		require.NoError(t, s1.send(b.updateAt(k)))
-	}
-	h.sink.waitFor(t, b.snapshotAt(1), b.updateAt(3))
-	require.NoError(t, h.c.Rotate())
-	require.Equal(t, 2, recvWait(t, subscribed, "connection 2 subscribed"))
-	s2 := v.session(2)
-	for k := 4; k <= 6; k++ { // connection 2 ahead: its queue is the snapshot, 4, 5, 6
-		require.NoError(t, s2.send(b.updateAt(k)))
-	}
-	require.NoError(t, s1.send(b.updateAt(4))) // the join at 4 (connection 1 is retired then: nothing more to it)
-	h.rec.waitFor(t, "switched", func(ev Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == 2 })
-	require.NoError(t, s2.send(b.updateAt(7)))
-	h.sink.waitFor(t, b.updateAt(7))
-	require.Zero(t, h.rec.count(func(ev Event) bool { return errors.Is(ev.Err, ErrRotationDropped) }), "a false alarm: the snapshot's content was delivered as updates")
-	st := h.c.Stats()
-	require.Zero(t, st.RotationDropped)
-	require.Zero(t, st.Unaligned)
-	require.NotContains(t, h.sink.got(), b.snapshotAt(2), "the stale snapshot is not delivered")
-	h.finish(v)
+	rotateWithSnapshot(t, schema.VenueOKX, key, func(int) string { return b.ack }, b.snapshotAt, b.updateAt)
 }
 
 // The key a rotation needs of normalize for the venues' subscription

@@ -37,6 +37,16 @@ type frameGuard struct {
 	frag bool     // inside a fragmented data message
 }
 
+// errSealed is what a sealed guard's Read returns: the socket of a 101
+// that coder/websocket has not accepted yet (see rawTracker). It is
+// io.EOF, so that coder/websocket's read of a refused answer's body ends
+// at once.
+var errSealed = io.EOF
+
+// open unseals g once the dial accepted the answer, before the
+// connection's reader starts.
+func (g *frameGuard) open() { g.err = nil }
+
 func (g *frameGuard) Read(p []byte) (int, error) {
 	if g.err != nil {
 		return 0, g.err

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/meltica/meltica/internal/realclock"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
@@ -380,7 +381,8 @@ type Options struct {
 // ends (the dial's before Connected is announced).
 //
 // A wait the client announces (the backoff after Reconnecting, a failed
-// rotation's retry) is armed before its event is sent, so that a host
+// rotation's retry, the close handshake of the connection a rotation
+// replaced or gave up) is armed before its event is sent, so that a host
 // moving its fake clock on the event moves it for that wait: on
 // SleepUntil, given the instant read before the event, when the Clock has
 // it, else on a timer (NewTimer). The client itself never calls Sleep: a
@@ -413,23 +415,9 @@ type Timer interface {
 // (or a test) that replaces only some of a Clock's methods embeds it.
 func SystemClock() Clock { return realClock{} }
 
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+// realClock is the module's wall clock (Now, Sleep: the one recorder's
+// SystemClock is too) with timers.
+type realClock struct{ realclock.Clock }
 
 func (realClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
 

@@ -475,6 +475,8 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 		c.lost(old)
 	default:
 	}
+	// Its close bound armed before the switch is announced (stopAside).
+	c.stopAside(old, false)
 	if dropped > 0 {
 		// Before Connected: the state still says Rotating, and a
 		// Connected event with an error other than ErrRotationUnaligned
@@ -486,19 +488,24 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 	if !aligned {
 		c.unaligned(nb.id)
 	}
-	c.stopAside(old, false)
 	return nb
 }
 
 // stopAside stops cn, retired or given up, on a goroutine that Run waits
 // for, and with drop returns its queued frames: its close handshake (up
 // to CloseTimeout for a venue that does not answer it) in the main loop
-// kept that loop from seeing the live connection's loss meanwhile.
+// kept that loop from seeing the live connection's loss meanwhile. The
+// handshake's bound is armed here, before the caller announces the switch
+// or the failure (as announceWait): armed by the goroutine, it could
+// come after a host's fake clock was moved on that event by
+// CloseTimeout, and the unanswered handshake held cn open until the clock
+// moved again.
 func (c *Client) stopAside(cn *conn, drop bool) {
+	bound := c.closeBound()
 	c.aside.Add(1)
 	go func() {
 		defer c.aside.Done()
-		cn.stop(ReasonRotation)
+		cn.stop(ReasonRotation, bound)
 		if drop {
 			c.dropQueue(cn)
 		}

@@ -197,7 +197,7 @@ func (c *Client) connect(ctx context.Context, mode int32) (*conn, Reason, error)
 		} else if ctx.Err() != nil {
 			r = ReasonClosed // Close while subscribing: still a close handshake
 		}
-		cn.stop(r)
+		cn.stop(r, nil)
 		c.dropQueue(cn)
 		return cn, cn.reason, cn.err
 	}
@@ -271,6 +271,6 @@ func (c *Client) maxAgeAt(cn *conn) time.Time { return cn.born.Add(c.opts.MaxAge
 // retire stops the live connection and clears it for Write.
 func (c *Client) retire(cn *conn, r Reason) (Reason, uint64, error) {
 	c.setCurrent(nil)
-	cn.stop(r)
+	cn.stop(r, nil)
 	return cn.reason, cn.id, cn.err
 }
