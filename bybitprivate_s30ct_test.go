@@ -88,7 +88,9 @@ func newS30ctBybit(t *testing.T) *s30ctBybit {
 		}
 		return list(b.restExecs[r.URL.Query().Get("orderId")])
 	})
-	b.rest("/v5/", func(*http.Request) string { return `{"retCode":0,"retMsg":"OK","result":{"list":[]},"retExtInfo":{},"time":1}` })
+	b.rest("/v5/", func(*http.Request) string {
+		return `{"retCode":0,"retMsg":"OK","result":{"list":[]},"retExtInfo":{},"time":1}`
+	})
 	public := func(c *s30ctConn, text string) []string {
 		m := s28ctJSON(t, []byte(text))
 		rid, _ := m["req_id"].(string)
