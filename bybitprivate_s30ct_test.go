@@ -31,6 +31,7 @@ type s30ctBybit struct {
 	*s30ctPeer
 	mu        sync.Mutex
 	create    func(c *s30ctConn, reqID, linkID string) []string
+	cancelF   func(c *s30ctConn, reqID, linkID string) []string
 	auth      func() string // private auth answer; "" = success
 	tradeAuth func() string // trade auth answer; "" = success
 	restOrder map[string]string
@@ -153,6 +154,12 @@ func newS30ctBybit(t *testing.T) *s30ctBybit {
 		case "order.cancel":
 			a := m["args"].([]any)[0].(map[string]any)
 			link, _ := a["orderLinkId"].(string)
+			b.mu.Lock()
+			f := b.cancelF
+			b.mu.Unlock()
+			if f != nil {
+				return f(c, rid, link)
+			}
 			return []string{s30ctBybitAnswer(rid, "order.cancel", 0, "OK", "1321003749386327552", link)}
 		}
 		return nil

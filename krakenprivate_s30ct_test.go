@@ -33,6 +33,7 @@ type s30ctKraken struct {
 	*s30ctPeer
 	mu        sync.Mutex
 	add       func(c *s30ctConn, reqID any, cid string) []string
+	cancelF   func(c *s30ctConn, reqID any) []string
 	refuseSub string            // channel whose subscription is refused ("" none)
 	closed    map[string]string // txid → ClosedOrders/QueryOrders entry
 	trades    map[string]string // trade txid → QueryTrades entry
@@ -141,6 +142,12 @@ func newS30ctKraken(t *testing.T) *s30ctKraken {
 			}
 			return []string{ack(m, fmt.Sprintf(`{"order_id":"OPS23M-VS41G-DDE5Z2","cl_ord_id":%q}`, cid))}
 		case "cancel_order":
+			k.mu.Lock()
+			f := k.cancelF
+			k.mu.Unlock()
+			if f != nil {
+				return f(c, m["req_id"])
+			}
 			return []string{ack(m, `{"order_id":"OPS23M-VS41G-DDE5Z2"}`)}
 		}
 		return nil
