@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -442,4 +443,52 @@ func TestS30ctBybitConnectionClosedMidOrder(t *testing.T) {
 	assert.True(t, fills[0].Reconciled)
 	assert.Equal(t, "e1a2b3c4-0000-4000-8000-000000000301", fills[0].TradeID.String())
 	assert.GreaterOrEqual(t, states.count(schema.ConnDisconnected), 2, "the host is told of each loss")
+}
+
+// On Bybit the fill can beat the answer: the order's reports come on the
+// private connection, its order.create answer on the trade one. An order
+// New, filled (0.5) and Filled on the private stream before its answer
+// ends and has its fills delivered, so it is forgotten; the late answer
+// (an Ack) must not follow it again (session doc: "An order is forgotten
+// once it ended and its fills are delivered … the last 1024 forgotten are
+// remembered, so a late report does not follow one again"): Tracked is 0
+// once Place returns, and a private reconnect's pass delivers nothing of
+// it again.
+func TestS30ctBybitFillBeforeAnswer(t *testing.T) {
+	b := newS30ctBybit(t)
+	execs := newS30ctExecs()
+	s := b.start(t, execs, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
+	defer cancel()
+	require.NoError(t, s.WaitConnected(ctx))
+	b.mu.Lock()
+	b.create = func(c *s30ctConn, rid, link string) []string {
+		p := b.conn("/v5/private", b.opened("/v5/private"))
+		p.send(s30ctBybitOrderPush(link, "7401", "New", "0", "0.5"))
+		p.send(s30ctBybitExecPush(link, "7401", "e1a2b3c4-0000-4000-8000-000000000401", "0.5", "0"))
+		p.send(s30ctBybitOrderPush(link, "7401", "Filled", "0.5", "0"))
+		execs.wait(t, link, "", func(x []schema.Execution) bool {
+			return len(x) >= 3 && x[len(x)-1].Status == schema.StatusFilled
+		}, "the order's whole life before its answer")
+		return []string{s30ctBybitAnswer(rid, "order.create", 0, "OK", "7401", link)}
+	}
+	b.restOrder["7401"] = s30ctBybitRestOrder("s30bybLate", "7401", "Filled", "0.5", "0")
+	b.restExecs["7401"] = s30ctBybitRestExec("s30bybLate", "7401", "e1a2b3c4-0000-4000-8000-000000000401", "0.5", "0", "1672364263000")
+	b.mu.Unlock()
+	req := s30ctBybitOrder(t, s, "s30bybLate")
+	ack, err := s.Place(ctx, req)
+	s.Pools().Orders.Put(req)
+	require.NoError(t, err)
+	assert.Equal(t, "7401", ack.VenueOrderID.String())
+	assert.Zero(t, s.Stats().Order.Tracked, "an order that ended, its fills delivered, is not followed again by its late answer")
+
+	was := s.Stats().Order.Reconciliations
+	b.conn("/v5/private", b.opened("/v5/private")).cut()
+	require.Eventually(t, func() bool { return s.Stats().Order.Reconciliations > was }, s27ctWait, time.Millisecond, "a pass after the private reconnect")
+	require.NoError(t, s.WaitConnected(ctx))
+	got := execs.of("s30bybLate", "")
+	assert.Len(t, s30ctFills(got), 1, "the fill once: %+v", got)
+	for _, x := range got {
+		assert.False(t, x.Reconciled, "nothing of it reconciled: %+v", x)
+	}
 }
