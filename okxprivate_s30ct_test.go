@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/coder/websocket"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -375,4 +377,88 @@ func TestS30ctOKXConnectionClosedMidOrder(t *testing.T) {
 	assert.Equal(t, "31", got[0].TradeID.String())
 	assert.Equal(t, "9031", got[0].VenueOrderID.String())
 	assert.Len(t, execs.of("s30okxE", ""), 2, "nothing of order E twice")
+}
+
+// OKX notice 64008 on the private connection ("The connection will soon
+// be closed for a service upgrade"): session doc — orders wait from the
+// notice on (none goes out on the connection about to close), a new
+// connection is dialled at once while the old one still delivers the
+// answers of the requests in flight (a wsclient rotation, switched half a
+// second after the new connection's first message), then the session
+// logs in and subscribes on the new one. An order in flight when the
+// notice comes gets its Ack from the old connection (answered here once
+// the new connection's ping arrived, before the switch); an order placed
+// after the notice goes on the new connection only.
+func TestS30ctOKXNoticeMidOrder(t *testing.T) {
+	s30ctOKXNotice(t, func(o *s30ctOKX) {
+		// the new connection's first request: its ping
+		for m := o.await("/ws/v5/private", func(s string) bool { return s == "ping" }); m.conn.n != 2; {
+			m = o.await("/ws/v5/private", func(s string) bool { return s == "ping" })
+		}
+	})
+}
+
+// The same with the venue's answer coming after the switch: the venue has
+// not closed the old connection (it said "soon"), the answer is on its
+// way, but the session closes the old connection half a second after the
+// new one's first message whatever is still in flight on it: the Place
+// returns ErrDisconnected (outcome unknown) for an order the venue
+// answered, and the answer is lost.
+func TestS30ctOKXNoticeAnswerAfterSwitch(t *testing.T) {
+	t.Skip("s30ct FAULT: after OKX notice 64008 the session closes the old private connection 0.5 s after the new one's first message with an order still in flight on it: Place returns ErrDisconnected though the venue still held the connection and answered")
+	s30ctOKXNotice(t, func(o *s30ctOKX) {
+		for m := o.await("/ws/v5/private", func(s string) bool { return strings.Contains(s, `"op":"login"`) }); m.conn.n != 2; {
+			m = o.await("/ws/v5/private", func(s string) bool { return strings.Contains(s, `"op":"login"`) })
+		}
+	})
+}
+
+// s30ctOKXNotice: order N1 is answered by a 64008 notice; order N2 is
+// placed after it; wait returns when the held answer of N1 is to be sent
+// on the old connection.
+func s30ctOKXNotice(t *testing.T, wait func(*s30ctOKX)) {
+	o := newS30ctOKX(t)
+	execs := newS30ctExecs()
+	s := o.start(t, execs, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
+	defer cancel()
+	require.NoError(t, s.WaitConnected(ctx))
+	heldID := make(chan string, 1)
+	o.mu.Lock()
+	o.order = func(c *s30ctConn, id, cid string) []string {
+		if cid == "s30okxN1" {
+			heldID <- id
+			return []string{`{"event":"notice","code":"64008","msg":"The connection will soon be closed for a service upgrade. Please reconnect.","connId":"a4d3ae55"}`}
+		}
+		return []string{s30ctOKXAck(id, "order", cid, "9102")}
+	}
+	o.mu.Unlock()
+
+	first := make(chan error, 1)
+	go func() {
+		req := s30ctOKXOrder(t, s, "s30okxN1")
+		ack, err := s.Place(ctx, req)
+		s.Pools().Orders.Put(req)
+		if err == nil && ack.VenueOrderID.String() != "9101" {
+			err = fmt.Errorf("ack of %s", ack.VenueOrderID)
+		}
+		first <- err
+	}()
+	id := <-heldID
+	require.Eventually(t, func() bool { return o.opened("/ws/v5/private") == 2 }, s27ctWait, 0x100000, "a new connection dialled on the notice")
+	second := make(chan error, 1)
+	go func() {
+		req := s30ctOKXOrder(t, s, "s30okxN2")
+		_, err := s.Place(ctx, req)
+		s.Pools().Orders.Put(req)
+		second <- err
+	}()
+	wait(o)
+	c1 := o.conn("/ws/v5/private", 1)
+	werr := c1.c.Write(c1.ctx, websocket.MessageText, []byte(s30ctOKXAck(id, "order", "s30okxN1", "9101")))
+	require.NoError(t, <-first, "the order in flight is answered on the old connection (the answer's write: %v)", werr)
+	require.NoError(t, <-second)
+	n2 := o.find("/ws/v5/private", func(s string) bool { return strings.Contains(s, `"s30okxN2"`) })
+	require.Len(t, n2, 1)
+	assert.Equal(t, 2, n2[0].conn.n, "an order after the notice goes on the new connection")
 }

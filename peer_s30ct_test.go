@@ -27,6 +27,20 @@ type s30ctPeer struct {
 	mu    sync.Mutex
 	conns map[string][]*s30ctConn // by path, in the order they opened
 	recv  chan s30ctMsg           // every text message received
+	log   []s30ctMsg              // every text message received, kept
+}
+
+// find returns the messages received on path for which match holds.
+func (p *s30ctPeer) find(path string, match func(string) bool) []s30ctMsg {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []s30ctMsg
+	for _, m := range p.log {
+		if m.path == path && match(m.text) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 type s30ctMsg struct {
@@ -91,6 +105,9 @@ func (p *s30ctPeer) handle(path string, h s30ctHandler) {
 				return
 			}
 			text := string(msg)
+			p.mu.Lock()
+			p.log = append(p.log, s30ctMsg{path: path, conn: sc, text: text})
+			p.mu.Unlock()
 			select {
 			case p.recv <- s30ctMsg{path: path, conn: sc, text: text}:
 			default:
