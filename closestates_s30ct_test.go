@@ -112,3 +112,55 @@ func dispatchFilterTrades() dispatch.Filter {
 func s30ctSubOpts(h func(*schema.CanonicalEvent)) *dispatch.SubscribeOptions {
 	return &dispatch.SubscribeOptions{Handler: h}
 }
+
+// Close while a connection is dialling (the venue takes the TCP
+// connection and never answers the WebSocket handshake) and while one
+// waits out its backoff (the venue refuses the upgrade with 503; a backoff
+// of an hour): Close returns, nothing is outstanding, no goroutine stays
+// (goleak). Session doc, "Lifecycle and ownership": "Close stops every
+// connection".
+func TestS30ctCloseWhileDialingAndInBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    http.HandlerFunc
+	}{
+		{"dialing", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }},
+		{"backoff", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newS30ctOKX(t)
+			hits := make(chan struct{}, 64)
+			o.mux.HandleFunc("/hang/", func(w http.ResponseWriter, r *http.Request) {
+				select {
+				case hits <- struct{}{}:
+				default:
+				}
+				tc.h(w, r)
+			})
+			opts := s30ctFast()
+			opts.BackoffBase, opts.BackoffCap = time.Hour, time.Hour
+			opts.DialTimeout = time.Hour
+			s, err := session.Start(context.Background(), session.Config{
+				Venue:       schema.VenueOKX,
+				Endpoints:   session.Endpoints{Stream: o.ws("/hang/public"), API: o.ws("/hang/private"), REST: o.srv.URL},
+				Symbols:     []string{"BTC-USDT"},
+				Channels:    []string{"trades"},
+				Key:         &session.OKXKey{APIKey: "okx-key", Passphrase: "okx-pass", Secret: []byte("okx-secret")},
+				NoClockSync: true,
+				Client:      opts,
+			})
+			require.NoError(t, err)
+			<-hits
+			<-hits // both connections reached the venue
+			closed := make(chan error, 1)
+			go func() { closed <- s.Close(context.Background()) }()
+			select {
+			case err := <-closed:
+				require.NoError(t, err)
+			case <-time.After(s27ctWait):
+				t.Fatalf("Close hangs while %s", tc.name)
+			}
+			assert.Zero(t, s.Outstanding())
+		})
+	}
+}
