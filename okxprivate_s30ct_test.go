@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -461,4 +462,81 @@ func s30ctOKXNotice(t *testing.T, wait func(*s30ctOKX)) {
 	n2 := o.find("/ws/v5/private", func(s string) bool { return strings.Contains(s, `"s30okxN2"`) })
 	require.Len(t, n2, 1)
 	assert.Equal(t, 2, n2[0].conn.n, "an order after the notice goes on the new connection")
+}
+
+// Config.OnExecReport "may hold at most schema.CapExecReport (20) at
+// once: past that, the next report waits (none is dropped …) until one is
+// Put back". A host holds every report it gets while the venue streams 25
+// fills of an order: it gets 20, then one more for each it Puts back, and
+// in the end all 25, in order, none twice.
+func TestS30ctOnExecReportHoldsAtMost20(t *testing.T) {
+	o := newS30ctOKX(t)
+	var mu sync.Mutex
+	var held []*schema.ExecReport
+	var ids []string
+	maxHeld := 0
+	execs := newS30ctExecs()
+	s := o.start(t, execs, nil)
+	execs.mu.Lock()
+	execs.pools = nil // this test Puts them itself
+	execs.mu.Unlock()
+	hold := func(r *schema.ExecReport) {
+		mu.Lock()
+		defer mu.Unlock()
+		held = append(held, r)
+		ids = append(ids, r.TradeID.String())
+		maxHeld = max(maxHeld, len(held))
+	}
+	execs.mu.Lock()
+	execs.hook = hold
+	execs.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
+	defer cancel()
+	require.NoError(t, s.WaitConnected(ctx))
+	const n = 25
+	o.mu.Lock()
+	o.order = func(c *s30ctConn, id, cid string) []string {
+		out := []string{s30ctOKXAck(id, "order", cid, "9201")}
+		for i := 1; i <= n; i++ {
+			state := "partially_filled"
+			if i == n {
+				state = "filled"
+			}
+			out = append(out, s30ctOKXOrderPush(cid, "9201", state, "0.02", fmt.Sprintf("%.2f", 0.02*float64(i)), fmt.Sprint(1000+i), "1000.1"))
+		}
+		return out
+	}
+	o.mu.Unlock()
+	req := s30ctOKXOrder(t, s, "s30okxHold")
+	_, err := s.Place(ctx, req)
+	s.Pools().Orders.Put(req)
+	require.NoError(t, err)
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(ids) }
+	require.Eventually(t, func() bool { return count() == schema.CapExecReport }, s27ctWait, time.Millisecond)
+	mu.Lock()
+	s.Pools().Execs.Put(held[0])
+	held = held[1:]
+	mu.Unlock()
+	require.Eventually(t, func() bool { return count() == schema.CapExecReport+1 }, s27ctWait, time.Millisecond, "one more for the one Put back")
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range held {
+			s.Pools().Execs.Put(r)
+		}
+		held = held[:0]
+		return len(ids) == n
+	}, s27ctWait, time.Millisecond, "the rest as they are Put back")
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range held {
+		s.Pools().Execs.Put(r)
+	}
+	held = nil
+	assert.LessOrEqual(t, maxHeld, schema.CapExecReport)
+	want := make([]string, n)
+	for i := range want {
+		want[i] = fmt.Sprint(1001 + i)
+	}
+	assert.Equal(t, want, ids, "every fill once, in order")
 }
