@@ -114,6 +114,25 @@ func newS30ctCoinbase(t *testing.T) *s30ctCoinbase {
 // t-2 0.3) and delivers t-2 alone, Reconciled — the 0.2 the stream's
 // growth covered is not delivered twice — and the order's end Filled.
 func TestS30ctCoinbaseSequenceGapReconciles(t *testing.T) {
+	s30ctCoinbaseGap(t, func(cb *s30ctCoinbase, user *s30ctConn) int { return cb.next(user, 1) })
+}
+
+// README (normalize): "Coinbase Advanced Trade sequence_num counted from 0
+// per connection (a 0 after the count started is a gap on the
+// connection)": a message numbered 0 again on the same connection is a
+// lost message, and starts the same pass.
+func TestS30ctCoinbaseSequenceRestartReconciles(t *testing.T) {
+	s30ctCoinbaseGap(t, func(cb *s30ctCoinbase, user *s30ctConn) int {
+		cb.mu.Lock()
+		defer cb.mu.Unlock()
+		cb.seq[user] = 0
+		return 0
+	})
+}
+
+// s30ctCoinbaseGap runs the scenario with seq giving the number of the
+// message that follows the lost one.
+func s30ctCoinbaseGap(t *testing.T, seq func(*s30ctCoinbase, *s30ctConn) int) {
 	cb := newS30ctCoinbase(t)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -147,7 +166,7 @@ func TestS30ctCoinbaseSequenceGapReconciles(t *testing.T) {
 		`{"entry_id":"e1","trade_id":"t-1","order_id":"cb-order-1","trade_time":"2026-04-07T14:30:07Z","trade_type":"FILL","price":"1000.1","size":"0.2","commission":"0.2","product_id":"BTC-USD","sequence_timestamp":"2026-04-07T14:30:07Z","liquidity_indicator":"MAKER","size_in_quote":false,"user_id":"u1","side":"BUY","retail_portfolio_id":"p1"}`
 	cb.mu.Unlock()
 	// The FILLED update is lost: the next message (a heartbeat) jumps.
-	user.send(fmt.Sprintf(`{"channel":"heartbeats","client_id":"","timestamp":"2026-04-07T14:30:10.000000Z","sequence_num":%d,"events":[{"current_time":"2026-04-07 14:30:10.0 +0000 UTC","heartbeat_counter":"7"}]}`, cb.next(user, 1)))
+	user.send(fmt.Sprintf(`{"channel":"heartbeats","client_id":"","timestamp":"2026-04-07T14:30:10.000000Z","sequence_num":%d,"events":[{"current_time":"2026-04-07 14:30:10.0 +0000 UTC","heartbeat_counter":"7"}]}`, seq(cb, user)))
 	got = execs.wait(t, "", "cb-order-1", func(x []schema.Execution) bool {
 		return len(x) > 0 && x[len(x)-1].Status == schema.StatusFilled
 	}, "the lost fill, reconciled after the gap")
