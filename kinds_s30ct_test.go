@@ -15,8 +15,8 @@ import (
 )
 
 // s30ctKind checks a refusal: a *VenueError with code and msg, wrapped
-// with kind (nil: no kind).
-func s30ctKind(t *testing.T, err error, kind error, code int64, msg string) *session.VenueError {
+// with kind (nil: no kind); it returns the refusal's RetryAfter.
+func s30ctKind(t *testing.T, err error, kind error, code int64, msg string) time.Time {
 	t.Helper()
 	var ve *session.VenueError
 	require.True(t, errors.As(err, &ve), "a *VenueError: %v", err)
@@ -25,7 +25,7 @@ func s30ctKind(t *testing.T, err error, kind error, code int64, msg string) *ses
 	for _, k := range []error{session.ErrRateLimited, session.ErrMaybeSent, session.ErrOrderNotOpen} {
 		assert.Equal(t, k == kind, errors.Is(err, k), "errors.Is(%v, %v)", err, k)
 	}
-	return ve
+	return ve.RetryAfter
 }
 
 // The kinds of refusal (session doc "Orders by venue" and errors.go:
@@ -104,8 +104,8 @@ func TestS30ctBybitRefusalKinds(t *testing.T) {
 	req := s30ctBybitOrder(t, s, "s30kRate")
 	_, err := s.Place(ctx, req)
 	s.Pools().Orders.Put(req)
-	ve := s30ctKind(t, err, session.ErrRateLimited, 10006, "Too many visits!")
-	assert.Equal(t, reset, ve.RetryAfter.UnixMilli(), "RetryAfter: the window's reset")
+	retryAfter := s30ctKind(t, err, session.ErrRateLimited, 10006, "Too many visits!")
+	assert.Equal(t, reset, retryAfter.UnixMilli(), "RetryAfter: the window's reset")
 
 	req = s30ctBybitOrder(t, s, "s30kMaybe")
 	_, err = s.Place(ctx, req)
