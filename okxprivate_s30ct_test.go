@@ -540,3 +540,33 @@ func TestS30ctOnExecReportHoldsAtMost20(t *testing.T) {
 	}
 	assert.Equal(t, want, ids, "every fill once, in order")
 }
+
+// After OKX's notice 64008, should no new connection be had: session doc
+// — "Should no new connection be had (wsclient tries again after its
+// backoff), … OKX logs in again on it": the old connection, still open,
+// is logged in again and takes the orders that waited.
+func TestS30ctOKXNoticeNoNewConnection(t *testing.T) {
+	o := newS30ctOKX(t)
+	execs := newS30ctExecs()
+	s := o.start(t, execs, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
+	defer cancel()
+	require.NoError(t, s.WaitConnected(ctx))
+	c1 := o.conn("/ws/v5/private", 1)
+	dials := o.dials("/ws/v5/private")
+	o.refuseDials("/ws/v5/private", true)
+	c1.send(`{"event":"notice","code":"64008","msg":"The connection will soon be closed for a service upgrade. Please reconnect.","connId":"a4d3ae55"}`)
+	require.Eventually(t, func() bool { return o.dials("/ws/v5/private") > dials }, s27ctWait, 0x100000, "a new connection tried")
+	req := s30ctOKXOrder(t, s, "s30okxOld")
+	_, err := s.Place(ctx, req)
+	s.Pools().Orders.Put(req)
+	require.NoError(t, err, "the order goes on the old connection")
+	got := o.find("/ws/v5/private", func(s string) bool { return strings.Contains(s, `"s30okxOld"`) })
+	require.Len(t, got, 1)
+	assert.Equal(t, 1, got[0].conn.n)
+	logins := o.find("/ws/v5/private", func(s string) bool { return strings.Contains(s, `"op":"login"`) })
+	assert.GreaterOrEqual(t, len(logins), 2, "logged in again on the old connection")
+	for _, l := range logins {
+		assert.Equal(t, 1, l.conn.n)
+	}
+}

@@ -28,6 +28,24 @@ type s30ctPeer struct {
 	conns map[string][]*s30ctConn // by path, in the order they opened
 	recv  chan s30ctMsg           // every text message received
 	log   []s30ctMsg              // every text message received, kept
+	shut  map[string]bool         // paths whose upgrades are refused (503)
+	tries map[string]int          // upgrades asked per path
+}
+
+// refuseDials makes path refuse (or take again) new connections.
+func (p *s30ctPeer) refuseDials(path string, refuse bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shut == nil {
+		p.shut = map[string]bool{}
+	}
+	p.shut[path] = refuse
+}
+
+func (p *s30ctPeer) dials(path string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.tries[path]
 }
 
 // find returns the messages received on path for which match holds.
@@ -89,6 +107,17 @@ func (p *s30ctPeer) rest(path string, body func(r *http.Request) string) {
 
 func (p *s30ctPeer) handle(path string, h s30ctHandler) {
 	p.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		if p.tries == nil {
+			p.tries = map[string]int{}
+		}
+		p.tries[path]++
+		shut := p.shut[path]
+		p.mu.Unlock()
+		if shut {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
 			return
