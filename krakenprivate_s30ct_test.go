@@ -38,6 +38,7 @@ type s30ctKraken struct {
 	closed    map[string]string // txid → ClosedOrders/QueryOrders entry
 	trades    map[string]string // trade txid → QueryTrades entry
 	seq       map[*s30ctConn]int
+	tokens    int // WebSocket tokens handed out
 }
 
 func (k *s30ctKraken) next(c *s30ctConn) int {
@@ -55,7 +56,11 @@ func newS30ctKraken(t *testing.T) *s30ctKraken {
 	k := &s30ctKraken{s30ctPeer: newS30ctPeer(t), closed: map[string]string{}, trades: map[string]string{}, seq: map[*s30ctConn]int{}}
 	k.rest("/0/public/AssetPairs", func(*http.Request) string { return s30ctKrakenPairs })
 	k.rest("/0/private/GetWebSocketsToken", func(*http.Request) string {
-		return `{"error":[],"result":{"token":"1Dwc4lzSwNWOAwkMdqhssNNFhs1ed606d1WcF3XfEMw","expires":900}}`
+		k.mu.Lock()
+		k.tokens++
+		n := k.tokens
+		k.mu.Unlock()
+		return fmt.Sprintf(`{"error":[],"result":{"token":"1Dwc4lzSwNWOAwkMdqhssNNFhs1ed606d1WcF3XfEM%d","expires":900}}`, n)
 	})
 	k.rest("/0/private/OpenOrders", func(*http.Request) string { return `{"error":[],"result":{"open":{}}}` })
 	k.rest("/0/private/ClosedOrders", func(r *http.Request) string {
@@ -318,4 +323,39 @@ func s30ctKrakenLostAnswer(t *testing.T) []schema.Execution {
 	return execs.wait(t, "s30krLost", "", func(x []schema.Execution) bool {
 		return len(x) >= 1 && x[len(x)-1].Status == schema.StatusFilled
 	}, "the lost place's fill")
+}
+
+// Kraken "Spot REST → GetWebSocketsToken": a token is valid 15 minutes
+// until a connection uses it; the session fetches one for every
+// connection (session doc, KrakenKey) and every request on a connection
+// carries that connection's token: after a reconnect, the subscriptions
+// and add_order carry the new token, never the first connection's.
+func TestS30ctKrakenTokenPerConnection(t *testing.T) {
+	k := newS30ctKraken(t)
+	execs := newS30ctExecs()
+	s := k.start(t, execs)
+	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
+	defer cancel()
+	require.NoError(t, s.WaitConnected(ctx))
+	k.conn("/v2auth", 1).cut()
+	require.Eventually(t, func() bool { return k.opened("/v2auth") == 2 }, s27ctWait, 0x100000)
+	require.Eventually(t, func() bool {
+		return s.WaitConnected(ctx) == nil && len(k.find("/v2auth", func(string) bool { return true })) > 0
+	}, s27ctWait, 0x100000)
+	req := s30ctKrakenOrder(t, s, "s30krTok")
+	_, err := s.Place(ctx, req)
+	s.Pools().Orders.Put(req)
+	require.NoError(t, err)
+	k.mu.Lock()
+	tokens := k.tokens
+	k.mu.Unlock()
+	assert.Equal(t, 2, tokens, "one token per connection")
+	for _, m := range k.find("/v2auth", func(s string) bool { return strings.Contains(s, `"token"`) }) {
+		want := fmt.Sprintf("1Dwc4lzSwNWOAwkMdqhssNNFhs1ed606d1WcF3XfEM%d", m.conn.n)
+		p := s28ctObj(t, s28ctJSON(t, []byte(m.text))["params"], "params")
+		assert.Equal(t, want, s28ctStr(t, p, "token"), "connection %d: %s", m.conn.n, m.text)
+	}
+	add := k.find("/v2auth", func(s string) bool { return strings.Contains(s, `"s30krTok"`) })
+	require.Len(t, add, 1)
+	assert.Equal(t, 2, add[0].conn.n)
 }
