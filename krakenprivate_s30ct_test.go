@@ -310,6 +310,8 @@ func s30ctKrakenLostAnswer(t *testing.T) []schema.Execution {
 	require.NoError(t, s.WaitConnected(ctx))
 	k.mu.Lock()
 	k.add = func(c *s30ctConn, reqID any, cid string) []string {
+		k.mu.Lock()
+		defer k.mu.Unlock()
 		k.closed["OLOST1-AAAAA-BBBBBB"] = fmt.Sprintf(`{"refid":null,"userref":0,"cl_ord_id":%q,"status":"closed","reason":null,"opentm":1688665496.7808,"closetm":1688665499.1922,"starttm":0,"expiretm":0,"descr":{"pair":"XBTUSD","type":"buy","ordertype":"limit","price":"1000.1","price2":"0","leverage":"none","order":"buy 0.50000000 XBTUSD @ limit 1000.1","close":""},"vol":"0.50000000","vol_exec":"0.50000000","cost":"500.05","fee":"0.80000","price":"1000.1","stopprice":"0.00000","limitprice":"0.00000","misc":"","oflags":"fciq","trades":["TLOST1-CCCCC-DDDDDD"]}`, cid)
 		k.trades["TLOST1-CCCCC-DDDDDD"] = `{"ordertxid":"OLOST1-AAAAA-BBBBBB","postxid":"TKH2SE-M7IF5-CFI7LT","pair":"XXBTZUSD","time":1688665499.1922,"type":"buy","ordertype":"limit","price":"1000.1","cost":"500.05","fee":"0.80000","vol":"0.50000000","margin":"0.00000","leverage":"0","misc":"","trade_id":201,"maker":true}`
 		c.cut()

@@ -332,6 +332,8 @@ func TestS30ctOKXConnectionClosedMidOrder(t *testing.T) {
 			return []string{s30ctOKXAck(id, "order", cid, "9021"),
 				s30ctOKXOrderPush(cid, "9021", "partially_filled", "0.2", "0.2", "21", "1000.1")}
 		default: // s30okxF: taken and filled, but the answer never sent
+			o.mu.Lock()
+			defer o.mu.Unlock()
 			o.restOrder[cid] = s30ctOKXRestOrder(cid, "9031", "filled", "0.5")
 			o.restFills["9031"] = s30ctOKXRestFill(cid, "9031", "31", "8031", "0.5")
 			c.cut()
