@@ -38,6 +38,7 @@ type s30ctOKX struct {
 	restOrder map[string]string // clOrdId → data object of /trade/order
 	restFills map[string]string // ordId → data array items of /trade/fills
 	queries   []string
+	clock     *s27ctClock // the session's Client.Clock when set
 }
 
 func s30ctOKXAck(id, op, cid, ordID string) string {
@@ -153,6 +154,9 @@ func (o *s30ctOKX) start(t *testing.T, execs *s30ctExecs, states *s30ctStates) *
 	}
 	if states != nil {
 		cfg.OnState = states.on
+	}
+	if o.clock != nil {
+		cfg.Client.Clock = o.clock
 	}
 	s, err := session.Start(context.Background(), cfg)
 	require.NoError(t, err)
@@ -402,17 +406,23 @@ func TestS30ctOKXNoticeMidOrder(t *testing.T) {
 }
 
 // The same with the venue's answer coming after the switch: the venue has
-// not closed the old connection (it said "soon"), the answer is on its
-// way, but the session closes the old connection half a second after the
-// new one's first message whatever is still in flight on it: the Place
+// not closed the old connection (OKX sends the notice 60 s before the
+// close: "Notification of service upgrade"), the answer is on its way,
+// but the session closes the old connection half a second after the new
+// one's first message whatever is still in flight on it: the Place
 // returns ErrDisconnected (outcome unknown) for an order the venue
 // answered, and the answer is lost.
 func TestS30ctOKXNoticeAnswerAfterSwitch(t *testing.T) {
 	t.Skip("s30ct FAULT: after OKX notice 64008 the session closes the old private connection 0.5 s after the new one's first message with an order still in flight on it: Place returns ErrDisconnected though the venue still held the connection and answered")
 	s30ctOKXNotice(t, func(o *s30ctOKX) {
-		for m := o.await("/ws/v5/private", func(s string) bool { return strings.Contains(s, `"op":"login"`) }); m.conn.n != 2; {
-			m = o.await("/ws/v5/private", func(s string) bool { return strings.Contains(s, `"op":"login"`) })
+		for m := o.await("/ws/v5/private", func(s string) bool { return s == "ping" }); m.conn.n != 2; {
+			m = o.await("/ws/v5/private", func(s string) bool { return s == "ping" })
 		}
+		// the switch's half second passes (the old connection is still the venue's)
+		require.Eventually(t, func() bool {
+			o.clock.Advance(100 * time.Millisecond)
+			return len(o.find("/ws/v5/private", func(s string) bool { return strings.Contains(s, `"op":"login"`) })) >= 2
+		}, s27ctWait, time.Millisecond, "the switch, then the new connection's login")
 	})
 }
 
@@ -421,6 +431,7 @@ func TestS30ctOKXNoticeAnswerAfterSwitch(t *testing.T) {
 // on the old connection.
 func s30ctOKXNotice(t *testing.T, wait func(*s30ctOKX)) {
 	o := newS30ctOKX(t)
+	o.clock = newS27ctClock() // the switch's half second passes only when the test says
 	execs := newS30ctExecs()
 	s := o.start(t, execs, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
@@ -460,7 +471,17 @@ func s30ctOKXNotice(t *testing.T, wait func(*s30ctOKX)) {
 	c1 := o.conn("/ws/v5/private", 1)
 	werr := c1.c.Write(c1.ctx, websocket.MessageText, []byte(s30ctOKXAck(id, "order", "s30okxN1", "9101")))
 	require.NoError(t, <-first, "the order in flight is answered on the old connection (the answer's write: %v)", werr)
-	require.NoError(t, <-second)
+	var err2 error
+	require.Eventually(t, func() bool {
+		o.clock.Advance(100 * time.Millisecond) // the switch, after its half second
+		select {
+		case err2 = <-second:
+			return true
+		default:
+			return false
+		}
+	}, s27ctWait, time.Millisecond, "the order after the notice is sent once the new connection is up")
+	require.NoError(t, err2)
 	n2 := o.find("/ws/v5/private", func(s string) bool { return strings.Contains(s, `"s30okxN2"`) })
 	require.Len(t, n2, 1)
 	assert.Equal(t, 2, n2[0].conn.n, "an order after the notice goes on the new connection")
