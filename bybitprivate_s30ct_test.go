@@ -492,3 +492,52 @@ func TestS30ctBybitFillBeforeAnswer(t *testing.T) {
 		assert.False(t, x.Reconciled, "nothing of it reconciled: %+v", x)
 	}
 }
+
+// A cancel that meets a fill on Bybit ("Order": Filled is pushed twice,
+// the second with cancelType CancelByUser and rejectReason
+// EC_OrigClOrdIDDoesNotExist): the cancel's answer is 170213 "Order does
+// not exist." (ErrOrderNotOpen); the host gets the fill once, the order
+// ends Filled (never Canceled), and the normalize doc's "two reports with
+// the same cumulative values, neither of them a fill" holds.
+func TestS30ctBybitCancelMeetsFill(t *testing.T) {
+	b := newS30ctBybit(t)
+	execs := newS30ctExecs()
+	s := b.start(t, execs, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
+	defer cancel()
+	require.NoError(t, s.WaitConnected(ctx))
+	priv := func() *s30ctConn { return b.conn("/v5/private", b.opened("/v5/private")) }
+	b.mu.Lock()
+	b.create = func(c *s30ctConn, rid, link string) []string {
+		priv().send(s30ctBybitOrderPush(link, "7501", "New", "0", "0.5"))
+		return []string{s30ctBybitAnswer(rid, "order.create", 0, "OK", "7501", link)}
+	}
+	b.cancelF = func(c *s30ctConn, rid, link string) []string {
+		p := priv()
+		p.send(s30ctBybitExecPush("s30bybX", "7501", "e1a2b3c4-0000-4000-8000-000000000501", "0.5", "0"))
+		p.send(s30ctBybitOrderPush("s30bybX", "7501", "Filled", "0.5", "0"))
+		second := strings.Replace(strings.Replace(s30ctBybitOrderPush("s30bybX", "7501", "Filled", "0.5", "0"),
+			`"cancelType":"UNKNOWN"`, `"cancelType":"CancelByUser"`, 1), `"rejectReason":"EC_NoError"`, `"rejectReason":"EC_OrigClOrdIDDoesNotExist"`, 1)
+		p.send(second)
+		return []string{s30ctBybitAnswer(rid, "order.cancel", 170213, "Order does not exist.", "", link)}
+	}
+	b.mu.Unlock()
+	req := s30ctBybitOrder(t, s, "s30bybX")
+	_, err := s.Place(ctx, req)
+	s.Pools().Orders.Put(req)
+	require.NoError(t, err)
+	req, err = s.Pools().Orders.Get(ctx)
+	require.NoError(t, err)
+	req.Venue, req.Symbol, req.OrigClientOrderID = schema.VenueBybit, "BTC-USDT", schema.MustID("s30bybX")
+	_, err = s.Cancel(ctx, req)
+	s.Pools().Orders.Put(req)
+	require.ErrorIs(t, err, session.ErrOrderNotOpen)
+	got := execs.wait(t, "s30bybX", "", func(x []schema.Execution) bool { return len(x) >= 4 }, "New, the fill, Filled twice")
+	assert.Len(t, s30ctFills(got), 1, "%+v", got)
+	for _, x := range got {
+		assert.NotEqual(t, schema.StatusCanceled, x.Status, "%+v", x)
+	}
+	assert.Equal(t, schema.StatusFilled, got[len(got)-1].Status)
+	assert.Equal(t, got[len(got)-1].CumFillQty.String(), got[len(got)-2].CumFillQty.String())
+	assert.Eventually(t, func() bool { return s.Stats().Order.Tracked == 0 }, s27ctWait, time.Millisecond, "ended and filled: no longer followed")
+}
