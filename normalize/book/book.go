@@ -162,9 +162,10 @@ type Book struct {
 	asked      bool              // Resubscribe called since the book went invalid
 	askedAt    time.Time         // when it was last called
 	askFailed  time.Time         // when that call failed, zero if it did not
-	pending    []schema.Book
+	pending    []schema.Book     // a ring: the buffered diffs are pend(0) … pend(npend-1), oldest first
+	phead      int               // where pend(0) is in pending
 	npend      int
-	pendLv     int                   // levels in pending[:npend]
+	pendLv     int                   // levels in the buffered diffs
 	fetchEv    schema.CanonicalEvent // the Fetcher's scratch event
 	lastRound  time.Time             // when the last failed round of fetches ended
 	wait       time.Duration         // the least time after lastRound before the next round
@@ -676,7 +677,7 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 // buffer) leaves the book not live with the rest still buffered.
 func (b *Book) replayLocked(ctx context.Context, src *schema.CanonicalEvent) (bool, error) {
 	for i := 0; i < b.npend; i++ {
-		p := &b.pending[i]
+		p := b.pend(i)
 		switch b.seq.Check(idsOf(p)).Verdict {
 		case continuity.Repeat:
 			b.stats.Stale++
@@ -697,18 +698,30 @@ func (b *Book) replayLocked(ctx context.Context, src *schema.CanonicalEvent) (bo
 	return true, nil
 }
 
-// keepPending drops the buffered diffs before i; a dropped diff's slices
-// go with it when they are large (see release).
+// pend returns the i-th buffered diff, oldest first.
+func (b *Book) pend(i int) *schema.Book {
+	j := b.phead + i
+	if j >= len(b.pending) {
+		j -= len(b.pending)
+	}
+	return &b.pending[j]
+}
+
+// keepPending drops the buffered diffs before i (the i oldest), in O(i):
+// the buffer is a ring, nothing moves. A dropped diff's slices go with it
+// when they are large (see release).
 func (b *Book) keepPending(i int) {
 	for j := range i {
-		p := &b.pending[j]
+		p := b.pend(j)
 		b.pendLv -= len(p.Bids) + len(p.Asks)
 		release(p)
 	}
-	for j := i; j < b.npend; j++ {
-		b.pending[j-i], b.pending[j] = b.pending[j], b.pending[j-i]
-	}
 	b.npend -= i
+	if b.npend == 0 {
+		b.phead = 0
+	} else if b.phead += i; b.phead >= len(b.pending) {
+		b.phead -= len(b.pending)
+	}
 }
 
 // keepSlice is the most levels a buffer slot keeps the slices of once
@@ -732,19 +745,35 @@ func release(p *schema.Book) {
 func (b *Book) buffer(bk *schema.Book) {
 	b.stats.Buffered++
 	n := len(bk.Bids) + len(bk.Asks)
-	for b.npend > 0 && (b.npend == b.o.MaxBuffer || b.pendLv+n > b.o.MaxLevels) {
-		b.keepPending(1)
-		b.stats.Overflowed++
+	drop, lv := 0, b.pendLv
+	for drop < b.npend && (b.npend-drop == b.o.MaxBuffer || lv+n > b.o.MaxLevels) {
+		p := b.pend(drop)
+		lv -= len(p.Bids) + len(p.Asks)
+		drop++
 	}
+	b.keepPending(drop)
+	b.stats.Overflowed += uint64(drop)
 	if b.npend == len(b.pending) {
-		b.pending = append(b.pending, schema.Book{})
+		b.growPending()
 	}
-	p := &b.pending[b.npend]
+	p := b.pend(b.npend)
 	bids, asks := append(p.Bids[:0], bk.Bids...), append(p.Asks[:0], bk.Asks...)
 	*p = *bk
 	p.Bids, p.Asks = bids, asks
 	b.npend++
 	b.pendLv += n
+}
+
+// growPending makes room in a full ring for one more diff: twice the
+// slots, up to MaxBuffer, the diffs moved (with their slices) to the
+// front in order.
+func (b *Book) growPending() {
+	n := min(max(2*len(b.pending), 8), b.o.MaxBuffer)
+	ring := make([]schema.Book, n)
+	for i := range b.npend {
+		ring[i] = *b.pend(i)
+	}
+	b.pending, b.phead = ring, 0
 }
 
 // fetchLocked fetches snapshots until one joins the buffered diffs, at most
