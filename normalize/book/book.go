@@ -167,6 +167,8 @@ type Book struct {
 	npend      int
 	pendLv     int                   // levels in the buffered diffs
 	fetchEv    schema.CanonicalEvent // the Fetcher's scratch event
+	fetching   bool                  // a Fetch is running, without the lock (fetchUnlocked)
+	losses     uint64                // lost connections applied, to tell one during a fetch
 	lastRound  time.Time             // when the last failed round of fetches ended
 	wait       time.Duration         // the least time after lastRound before the next round
 	deepest    int                   // the deepest view seen (Book.Depth), for a Depth 0 rule of a venue with views
@@ -386,6 +388,7 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 			return nil
 		}
 		b.lostAt = max(b.lostAt, ev.IngestTS)
+		b.losses++
 		return b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
 	case schema.EventGap:
 		if ev.Symbol != "" && ev.Symbol != b.symbol {
@@ -780,6 +783,9 @@ func (b *Book) growPending() {
 // FetchAttempts of them, and not sooner than RetryInterval after a round
 // that failed.
 func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) error {
+	if b.fetching {
+		return nil // another goroutine's fetch is on its way: the diff waits in the buffer
+	}
 	if !b.lastRound.IsZero() && b.now().Sub(b.lastRound) < max(b.o.RetryInterval, b.wait) {
 		return nil
 	}
@@ -791,7 +797,18 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 	for range b.o.FetchAttempts {
 		b.stats.Fetches++
 		b.fetchEv.Reset()
-		if err := b.o.Fetcher.Fetch(ctx, b.symbol, &b.fetchEv); err != nil {
+		losses := b.losses
+		err := b.fetchUnlocked(ctx)
+		if b.live || b.losses != losses {
+			// Made live meanwhile (a snapshot handed to Apply): it holds
+			// what the fetched one does. Or the connection was lost: its
+			// buffered diffs joined to the snapshot would make the book
+			// live on a stream that sends nothing more; the new
+			// connection's first diff fetches again.
+			b.lastRound = time.Time{}
+			return nil
+		}
+		if err != nil {
 			b.stats.FetchErrors++
 			b.lastRound = b.now()
 			if fe := (*FetchError)(nil); errors.As(err, &fe) {
@@ -812,6 +829,22 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 	b.lastRound = b.now()
 	b.info("book: every snapshot fetched was older than the buffered diffs", "attempts", b.o.FetchAttempts, "retry_after", b.o.RetryInterval)
 	return ErrStale
+}
+
+// fetchUnlocked calls the Fetcher without the book's lock, so that a
+// venue slow to answer (BinanceREST waits up to its Timeout) does not hold
+// the book's readers: they see it as it is meanwhile, not live. A diff
+// applied meanwhile by another goroutine is buffered behind the others
+// and starts no fetch of its own (fetching); b.fetchEv is the fetching
+// goroutine's until it returns.
+func (b *Book) fetchUnlocked(ctx context.Context) error {
+	b.fetching = true
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.fetching = false
+	}()
+	return b.o.Fetcher.Fetch(ctx, b.symbol, &b.fetchEv)
 }
 
 // setRange records the range of a snapshot bk a ResyncFetch book just

@@ -214,9 +214,14 @@
 // and a resync (ReasonRange) if its top gets there.
 //
 // A fetch runs on the goroutine that applies events (the connection's
-// reader, with the usual wiring), holding the book: the stream waits in
-// the socket meanwhile, which is the buffering Binance asks for. A
+// reader, with the usual wiring), without the book's lock: the stream
+// waits in the socket meanwhile, which is the buffering Binance asks for,
+// while the book's readers get its state at once (not live, nothing
+// served) and a diff applied by another goroutine is buffered in order; a
+// connection lost during the fetch discards the snapshot. A
 // [BinanceREST] fetch is bounded in time (Timeout, 10 s by default: a
-// venue that never answers must not hold the book for good) and in
-// memory (MaxBody, 16 MiB by default). The package starts no goroutine.
+// venue that never answers must not hold the stream for good) and in
+// memory (MaxBody, 16 MiB by default). The buffer of diffs is a ring:
+// dropping the oldest costs nothing per diff kept. The package starts no
+// goroutine.
 package book
