@@ -166,9 +166,17 @@
 // [Book.Top] and [Book.PublishTop] give the best N levels on request
 // (a fetched book's down to its snapshot's range only),
 // stamped with the times of the latest message applied. A stream that
-// stops while its connection lives leaves the book live with its last
-// state (venues send nothing while nothing changes, so the book cannot
-// tell): [Book.Updated] says how old it is, for the host to judge.
+// stops while its connection lives (a subscription the venue dropped, a
+// halted instrument) cannot be told from a quiet market — venues send
+// nothing while nothing changes — so by default it leaves the book live
+// with its last state, and [Book.Updated] says how old it is, for the
+// host to judge. With Options.MaxSilence the book judges: live and silent
+// that long (by Options.Clock), it reports not live — [Book.BBO] and
+// [Book.Top] still give its last state, with its times — publishes a gap
+// marker with ReasonSilent and withdraws its best bid/offer, once; the
+// next message of its stream makes it live again. One timer a book
+// (Clock.AfterFunc, armed while it is live, stopped by [Book.Close]),
+// nothing per message but a clock read.
 //
 // # Wiring
 //
