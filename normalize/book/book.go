@@ -187,7 +187,8 @@ type Book struct {
 	pendLv     int                   // levels in the buffered diffs
 	fetchEv    schema.CanonicalEvent // the Fetcher's scratch event
 	fetching   bool                  // a Fetch is running, without the lock (fetchUnlocked)
-	losses     uint64                // lost connections applied, to tell one during a fetch
+	fetchFrom  int64                 // IngestTS of the diff that started the running fetch
+	fetchLost  bool                  // a lost connection newer than fetchFrom came during the fetch
 	lastRound  time.Time             // when the last failed round of fetches ended
 	wait       time.Duration         // the least time after lastRound before the next round
 	deepest    int                   // the deepest view seen (Book.Depth), for a Depth 0 rule of a venue with views
@@ -436,7 +437,9 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 			return nil
 		}
 		b.lostAt = max(b.lostAt, ev.IngestTS)
-		b.losses++
+		if b.fetching && (ev.IngestTS == 0 || ev.IngestTS > b.fetchFrom) {
+			b.fetchLost = true // as syncedAt would judge it, had the diff been applied
+		}
 		return b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
 	case schema.EventGap:
 		if ev.Symbol != "" && ev.Symbol != b.symbol {
@@ -847,14 +850,13 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 	for range b.o.FetchAttempts {
 		b.stats.Fetches++
 		b.fetchEv.Reset()
-		losses := b.losses
-		err := b.fetchUnlocked(ctx)
-		if b.live || b.losses != losses {
+		err := b.fetchUnlocked(ctx, src.IngestTS)
+		if b.live || b.fetchLost {
 			// Made live meanwhile (a snapshot handed to Apply): it holds
-			// what the fetched one does. Or the connection was lost: its
-			// buffered diffs joined to the snapshot would make the book
-			// live on a stream that sends nothing more; the new
-			// connection's first diff fetches again.
+			// what the fetched one does. Or the connection was lost after
+			// the diff that asked for it: the buffered diffs joined to the
+			// snapshot would make the book live on a stream that sends
+			// nothing more; the new connection's first diff fetches again.
 			b.lastRound = time.Time{}
 			return nil
 		}
@@ -887,8 +889,8 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 // applied meanwhile by another goroutine is buffered behind the others
 // and starts no fetch of its own (fetching); b.fetchEv is the fetching
 // goroutine's until it returns.
-func (b *Book) fetchUnlocked(ctx context.Context) error {
-	b.fetching = true
+func (b *Book) fetchUnlocked(ctx context.Context, from int64) error {
+	b.fetching, b.fetchFrom, b.fetchLost = true, from, false
 	b.mu.Unlock()
 	defer func() {
 		b.mu.Lock()

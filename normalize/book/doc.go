@@ -226,10 +226,11 @@
 // waits in the socket meanwhile, which is the buffering Binance asks for,
 // while the book's readers get its state at once (not live, nothing
 // served) and a diff applied by another goroutine is buffered in order; a
-// connection lost during the fetch discards the snapshot. A
+// connection lost during the fetch, after the diff that asked for it,
+// discards the snapshot. A
 // [BinanceREST] fetch is bounded in time (Timeout, 10 s by default: a
 // venue that never answers must not hold the stream for good) and in
 // memory (MaxBody, 16 MiB by default). The buffer of diffs is a ring:
 // dropping the oldest costs nothing per diff kept. The package starts no
-// goroutine.
+// goroutine (a MaxSilence timer's check runs on the Clock's AfterFunc).
 package book
