@@ -12,6 +12,7 @@ import (
 	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // Sink receives the events a book publishes: gap markers and best bid/offer
@@ -70,6 +71,23 @@ type Options struct {
 	// every resync (the package doc, "When the book is wrong"): after three
 	// at once, resyncs wait 1, 2, 4 … 64 × RetryInterval. Defaults to 1 s.
 	RetryInterval time.Duration
+	// MaxSilence is how long a live book may apply nothing — no snapshot,
+	// diff or keep-alive — before it reports itself silent: a stream that
+	// stopped while its connection lives (a subscription the venue
+	// dropped, a halted instrument) must not be served as if current.
+	// A silent book reports not live ([Book.Live], [Book.BBO], [Book.Top],
+	// which still give its last state and times) and publishes, once, a
+	// gap marker with ReasonSilent and a best bid/offer with no bid and no
+	// ask (Stats.Silences); the next message that continues its stream
+	// makes it live again, publishing its best bid/offer. Set it above the
+	// venue's quietest normal interval (OKX sends a keep-alive every
+	// minute on a quiet book; Binance and Bybit push only changes).
+	// Defaults to 0: never (the host judges [Book.Updated] itself).
+	MaxSilence time.Duration
+	// Clock times MaxSilence (one AfterFunc timer a book, armed while it
+	// is live, never a goroutine of its own), RetryInterval's waits and
+	// the resync backoff. Defaults to wsclient.SystemClock().
+	Clock wsclient.Clock
 	// Logger receives the book's state changes (invalid, live again,
 	// resync asked) at Info and its faults (gap, checksum mismatch,
 	// crossed book, failed fetch) at Warn, with the keys venue and symbol;
@@ -136,6 +154,7 @@ type Stats struct {
 	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool (the latest goes out with the next message applied)
 	Deferred       uint64 // resyncs (resubscriptions, fetch rounds) put off by the backoff after repeated breaks, once per event that found one due
 	OtherViews     uint64 // book messages and gap markers of another view of the symbol (OKX books5 beside books, books fed to a Depth 5 book), ignored
+	Silences       uint64 // times a live book applied nothing for Options.MaxSilence and reported itself silent (ReasonSilent)
 }
 
 // Book is the L2 book of one (venue, symbol), kept by the venue's [Rule].
@@ -162,10 +181,14 @@ type Book struct {
 	asked      bool              // Resubscribe called since the book went invalid
 	askedAt    time.Time         // when it was last called
 	askFailed  time.Time         // when that call failed, zero if it did not
-	pending    []schema.Book
+	pending    []schema.Book     // a ring: the buffered diffs are pend(0) … pend(npend-1), oldest first
+	phead      int               // where pend(0) is in pending
 	npend      int
-	pendLv     int                   // levels in pending[:npend]
+	pendLv     int                   // levels in the buffered diffs
 	fetchEv    schema.CanonicalEvent // the Fetcher's scratch event
+	fetching   bool                  // a Fetch is running, without the lock (fetchUnlocked)
+	fetchFrom  int64                 // IngestTS of the diff that started the running fetch
+	fetchLost  bool                  // a lost connection newer than fetchFrom came during the fetch
 	lastRound  time.Time             // when the last failed round of fetches ended
 	wait       time.Duration         // the least time after lastRound before the next round
 	deepest    int                   // the deepest view seen (Book.Depth), for a Depth 0 rule of a venue with views
@@ -191,7 +214,15 @@ type Book struct {
 	resyncAt  time.Time
 	liveSince time.Time
 	deferLog  bool
-	now       func() time.Time // the clock of the backoff and of RetryInterval's waits: time.Now, a test's own
+	now       func() time.Time // the clock of the backoff and of RetryInterval's waits: Options.Clock's Now, a test's own
+	// MaxSilence: when the book last applied a message (by the Clock),
+	// whether it is silent, its timer and whether that is armed, and
+	// whether Close stopped it for good.
+	heardAt  time.Time
+	silent   bool
+	silTimer wsclient.Timer
+	silArmed bool
+	closed   bool
 }
 
 // NewBook returns an empty, unsynchronised book of symbol kept by rule.
@@ -226,7 +257,10 @@ func NewBook(rule Rule, symbol string, opts *Options) (*Book, error) {
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = time.Second
 	}
-	b := &Book{rule: rule, symbol: symbol, o: o, now: time.Now}
+	if o.Clock == nil {
+		o.Clock = wsclient.SystemClock()
+	}
+	b := &Book{rule: rule, symbol: symbol, o: o, now: o.Clock.Now}
 	b.ck = ckScales{px: rule.PriceScale, qty: rule.QtyScale}
 	b.bids.bid = true
 	b.seq.Rule = rule.Sequence.continuity()
@@ -242,12 +276,28 @@ func (b *Book) Venue() schema.Venue { return b.rule.Venue }
 // Symbol returns the book's symbol.
 func (b *Book) Symbol() string { return b.symbol }
 
-// Live reports whether the book is synchronised: a snapshot is applied and
-// no rule has broken since.
+// Live reports whether the book is synchronised — a snapshot is applied and
+// no rule has broken since — and, with Options.MaxSilence, not silent.
 func (b *Book) Live() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.live
+	return b.usable()
+}
+
+// usable: live, and not silent past Options.MaxSilence.
+func (b *Book) usable() bool { return b.live && !b.silent }
+
+// Close stops the book's Options.MaxSilence timer, for good; the book
+// stays readable and applies events as before, but is no longer reported
+// silent. A book replaced in [Books] is closed. Safe to call twice.
+func (b *Book) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	if b.silTimer != nil {
+		b.silTimer.Stop()
+		b.silArmed = false
+	}
 }
 
 // Stats returns the book's counters.
@@ -280,26 +330,28 @@ func (b *Book) Updated() (exchangeTS, ingestTS int64) {
 	return b.exTS, b.inTS
 }
 
-// BBO returns the best bid and offer, and false when the book is not live.
+// BBO returns the best bid and offer, and false when the book is not live
+// (none then) or silent past Options.MaxSilence (its last then).
 func (b *Book) BBO() (schema.BBO, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.bboLocked(), b.live
+	return b.bboLocked(), b.usable()
 }
 
 // Top fills dst as an EventBookSnapshot of the best n levels a side (all
 // when n ≤ 0; for a fetched — Binance — book, none beyond the worst level
 // of a side its snapshot truncated, where the book knows only the levels
 // that changed since, nor, for any book, beyond a side cut to
-// Options.MaxLevels), reusing its slices, and reports whether the book is live;
-// an invalid book leaves dst's sides empty. dst's ExchangeTS and IngestTS
+// Options.MaxLevels), reusing its slices, and reports whether the book is live
+// (false for a book silent past Options.MaxSilence, whose last state it
+// fills); an invalid book leaves dst's sides empty. dst's ExchangeTS and IngestTS
 // are those of the latest message applied ([Book.Updated]). dst stays the
 // caller's.
 func (b *Book) Top(n int, dst *schema.CanonicalEvent) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.topLocked(n, dst)
-	return b.live
+	return b.usable()
 }
 
 // topLocked serves a fetched book's sides down to its snapshot's range
@@ -330,11 +382,11 @@ func (b *Book) topLocked(n int, dst *schema.CanonicalEvent) {
 // side to the sink (waiting for the pool with ctx), stamped like
 // [Book.Top] with the times of the latest message applied, never the time
 // of the call: a stale book must not look fresh. It does nothing for a
-// book that is not live or has no sink.
+// book that is not live, is silent (Options.MaxSilence) or has no sink.
 func (b *Book) PublishTop(ctx context.Context, n int) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !b.live || b.o.Sink == nil {
+	if !b.usable() || b.o.Sink == nil {
 		return nil
 	}
 	ev, err := b.o.Events.Get(ctx)
@@ -385,6 +437,9 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 			return nil
 		}
 		b.lostAt = max(b.lostAt, ev.IngestTS)
+		if b.fetching && (ev.IngestTS == 0 || ev.IngestTS > b.fetchFrom) {
+			b.fetchLost = true // as syncedAt would judge it, had the diff been applied
+		}
 		return b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
 	case schema.EventGap:
 		if ev.Symbol != "" && ev.Symbol != b.symbol {
@@ -544,6 +599,7 @@ func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error 
 		return err
 	}
 	b.exTS, b.inTS = ev.ExchangeTS, ev.IngestTS
+	b.heardLocked()
 	if b.seq.Rule != continuity.None && bk.LastSeq != 0 {
 		b.syncedAt = ev.IngestTS // its ids prove it continues the book
 	}
@@ -665,6 +721,7 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 	}
 	b.syncedAt = src.IngestTS
 	b.exTS, b.inTS = src.ExchangeTS, src.IngestTS
+	b.heardLocked()
 	if ok, err := b.replayLocked(ctx, src); !ok {
 		return err
 	}
@@ -676,7 +733,7 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 // buffer) leaves the book not live with the rest still buffered.
 func (b *Book) replayLocked(ctx context.Context, src *schema.CanonicalEvent) (bool, error) {
 	for i := 0; i < b.npend; i++ {
-		p := &b.pending[i]
+		p := b.pend(i)
 		switch b.seq.Check(idsOf(p)).Verdict {
 		case continuity.Repeat:
 			b.stats.Stale++
@@ -697,18 +754,30 @@ func (b *Book) replayLocked(ctx context.Context, src *schema.CanonicalEvent) (bo
 	return true, nil
 }
 
-// keepPending drops the buffered diffs before i; a dropped diff's slices
-// go with it when they are large (see release).
+// pend returns the i-th buffered diff, oldest first.
+func (b *Book) pend(i int) *schema.Book {
+	j := b.phead + i
+	if j >= len(b.pending) {
+		j -= len(b.pending)
+	}
+	return &b.pending[j]
+}
+
+// keepPending drops the buffered diffs before i (the i oldest), in O(i):
+// the buffer is a ring, nothing moves. A dropped diff's slices go with it
+// when they are large (see release).
 func (b *Book) keepPending(i int) {
 	for j := range i {
-		p := &b.pending[j]
+		p := b.pend(j)
 		b.pendLv -= len(p.Bids) + len(p.Asks)
 		release(p)
 	}
-	for j := i; j < b.npend; j++ {
-		b.pending[j-i], b.pending[j] = b.pending[j], b.pending[j-i]
-	}
 	b.npend -= i
+	if b.npend == 0 {
+		b.phead = 0
+	} else if b.phead += i; b.phead >= len(b.pending) {
+		b.phead -= len(b.pending)
+	}
 }
 
 // keepSlice is the most levels a buffer slot keeps the slices of once
@@ -732,14 +801,18 @@ func release(p *schema.Book) {
 func (b *Book) buffer(bk *schema.Book) {
 	b.stats.Buffered++
 	n := len(bk.Bids) + len(bk.Asks)
-	for b.npend > 0 && (b.npend == b.o.MaxBuffer || b.pendLv+n > b.o.MaxLevels) {
-		b.keepPending(1)
-		b.stats.Overflowed++
+	drop, lv := 0, b.pendLv
+	for drop < b.npend && (b.npend-drop == b.o.MaxBuffer || lv+n > b.o.MaxLevels) {
+		p := b.pend(drop)
+		lv -= len(p.Bids) + len(p.Asks)
+		drop++
 	}
+	b.keepPending(drop)
+	b.stats.Overflowed += uint64(drop)
 	if b.npend == len(b.pending) {
-		b.pending = append(b.pending, schema.Book{})
+		b.growPending()
 	}
-	p := &b.pending[b.npend]
+	p := b.pend(b.npend)
 	bids, asks := append(p.Bids[:0], bk.Bids...), append(p.Asks[:0], bk.Asks...)
 	*p = *bk
 	p.Bids, p.Asks = bids, asks
@@ -747,10 +820,25 @@ func (b *Book) buffer(bk *schema.Book) {
 	b.pendLv += n
 }
 
+// growPending makes room in a full ring for one more diff: twice the
+// slots, up to MaxBuffer, the diffs moved (with their slices) to the
+// front in order.
+func (b *Book) growPending() {
+	n := min(max(2*len(b.pending), 8), b.o.MaxBuffer)
+	ring := make([]schema.Book, n)
+	for i := range b.npend {
+		ring[i] = *b.pend(i)
+	}
+	b.pending, b.phead = ring, 0
+}
+
 // fetchLocked fetches snapshots until one joins the buffered diffs, at most
 // FetchAttempts of them, and not sooner than RetryInterval after a round
 // that failed.
 func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) error {
+	if b.fetching {
+		return nil // another goroutine's fetch is on its way: the diff waits in the buffer
+	}
 	if !b.lastRound.IsZero() && b.now().Sub(b.lastRound) < max(b.o.RetryInterval, b.wait) {
 		return nil
 	}
@@ -762,7 +850,17 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 	for range b.o.FetchAttempts {
 		b.stats.Fetches++
 		b.fetchEv.Reset()
-		if err := b.o.Fetcher.Fetch(ctx, b.symbol, &b.fetchEv); err != nil {
+		err := b.fetchUnlocked(ctx, src.IngestTS)
+		if b.live || b.fetchLost {
+			// Made live meanwhile (a snapshot handed to Apply): it holds
+			// what the fetched one does. Or the connection was lost after
+			// the diff that asked for it: the buffered diffs joined to the
+			// snapshot would make the book live on a stream that sends
+			// nothing more; the new connection's first diff fetches again.
+			b.lastRound = time.Time{}
+			return nil
+		}
+		if err != nil {
 			b.stats.FetchErrors++
 			b.lastRound = b.now()
 			if fe := (*FetchError)(nil); errors.As(err, &fe) {
@@ -783,6 +881,22 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 	b.lastRound = b.now()
 	b.info("book: every snapshot fetched was older than the buffered diffs", "attempts", b.o.FetchAttempts, "retry_after", b.o.RetryInterval)
 	return ErrStale
+}
+
+// fetchUnlocked calls the Fetcher without the book's lock, so that a
+// venue slow to answer (BinanceREST waits up to its Timeout) does not hold
+// the book's readers: they see it as it is meanwhile, not live. A diff
+// applied meanwhile by another goroutine is buffered behind the others
+// and starts no fetch of its own (fetching); b.fetchEv is the fetching
+// goroutine's until it returns.
+func (b *Book) fetchUnlocked(ctx context.Context, from int64) error {
+	b.fetching, b.fetchFrom, b.fetchLost = true, from, false
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.fetching = false
+	}()
+	return b.o.Fetcher.Fetch(ctx, b.symbol, &b.fetchEv)
 }
 
 // setRange records the range of a snapshot bk a ResyncFetch book just
@@ -830,6 +944,7 @@ func (b *Book) clearLocked() {
 	b.bids.clear()
 	b.asks.clear()
 	b.topKnown = false
+	b.silent = false // not live says more
 	b.exTS, b.inTS = 0, 0
 	b.hasFloor, b.hasCeil = false, false
 }
@@ -855,29 +970,90 @@ func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent,
 	} else {
 		b.warn(reason, "first", first, "last", last)
 	}
-	var err error
-	if b.o.Sink != nil {
-		var ev *schema.CanonicalEvent
-		if ev, err = b.o.Events.Get(ctx); err == nil {
-			ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventGap
-			ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS
-			ev.Control.Kind = schema.ControlGap
-			ev.Control.GapType = schema.EventBookUpdate
-			ev.Control.GapFirstSeq, ev.Control.GapLastSeq = first, last
-			ev.Control.Reason = reason
-			b.stats.Markers++
-			err = b.o.Sink.Publish(ctx, ev)
-		}
-		if quoted {
-			err = errors.Join(err, b.withdrawBBOLocked(ctx, src))
-		}
-	}
+	err := b.markLocked(ctx, src, reason, first, last, quoted)
 	if reason != ReasonReconnect {
 		if rerr := b.askLocked(ctx, reason); err == nil {
 			err = rerr
 		}
 	}
 	return err
+}
+
+// markLocked publishes a gap marker of reason, then, when the book had
+// published a quote, its withdrawal (an EventBBO with no bid and no ask).
+func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64, quoted bool) error {
+	if b.o.Sink == nil {
+		return nil
+	}
+	ev, err := b.o.Events.Get(ctx)
+	if err == nil {
+		ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventGap
+		ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS
+		ev.Control.Kind = schema.ControlGap
+		ev.Control.GapType = schema.EventBookUpdate
+		ev.Control.GapFirstSeq, ev.Control.GapLastSeq = first, last
+		ev.Control.Reason = reason
+		b.stats.Markers++
+		err = b.o.Sink.Publish(ctx, ev)
+	}
+	if quoted {
+		err = errors.Join(err, b.withdrawBBOLocked(ctx, src))
+	}
+	return err
+}
+
+// heardLocked records that the book applied a message now (by the Clock),
+// for Options.MaxSilence: a silent book is live again, and the timer is
+// armed if it is not. Nothing else per message: the timer, when it
+// fires, arms itself again for the time left.
+func (b *Book) heardLocked() {
+	if b.o.MaxSilence <= 0 {
+		return
+	}
+	b.heardAt = b.now()
+	if b.silent {
+		b.silent = false
+		b.info("book: stream resumed")
+	}
+	if b.silArmed || b.closed {
+		return
+	}
+	b.silArmed = true
+	if b.silTimer == nil {
+		b.silTimer = b.o.Clock.AfterFunc(b.o.MaxSilence, b.silenceCheck)
+	} else {
+		b.silTimer.Reset(b.o.MaxSilence)
+	}
+}
+
+// silenceCheck runs on the Clock's timer: a live book that applied
+// nothing for MaxSilence goes silent; one that did is checked again when
+// MaxSilence has passed since its last message. A book not live, silent
+// or closed lets the timer go (heardLocked arms it again).
+func (b *Book) silenceCheck() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.live || b.silent || b.closed {
+		b.silArmed = false
+		return
+	}
+	now := b.now()
+	if idle := now.Sub(b.heardAt); idle < b.o.MaxSilence {
+		b.silTimer.Reset(b.o.MaxSilence - idle)
+		return
+	}
+	b.silArmed, b.silent = false, true
+	b.stats.Silences++
+	b.warn(ReasonSilent, "since", b.heardAt, "max_silence", b.o.MaxSilence)
+	// On the timer's goroutine: the marker waits for the pool a bounded
+	// time, not for good with the book locked.
+	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	defer cancel()
+	src := schema.CanonicalEvent{IngestTS: now.UnixNano()}
+	quoted := b.topKnown && !sameBBO(b.top, schema.BBO{})
+	if err := b.markLocked(ctx, &src, ReasonSilent, 0, 0, quoted); err != nil {
+		b.warn("book: silence marker not published", "err", err)
+	}
 }
 
 // askLocked calls Resubscribe for a ResyncResubscribe book, once per

@@ -75,6 +75,9 @@ func (r *Books) Add(b *Book) {
 	defer r.mu.Unlock()
 	k := bookKey{b.rule.Venue, b.symbol}
 	if old := r.byKey[k]; old != nil {
+		if old != b {
+			old.Close()
+		}
 		list := r.byVenue[k.venue]
 		for i, x := range list {
 			if x == old {

@@ -166,9 +166,17 @@
 // [Book.Top] and [Book.PublishTop] give the best N levels on request
 // (a fetched book's down to its snapshot's range only),
 // stamped with the times of the latest message applied. A stream that
-// stops while its connection lives leaves the book live with its last
-// state (venues send nothing while nothing changes, so the book cannot
-// tell): [Book.Updated] says how old it is, for the host to judge.
+// stops while its connection lives (a subscription the venue dropped, a
+// halted instrument) cannot be told from a quiet market — venues send
+// nothing while nothing changes — so by default it leaves the book live
+// with its last state, and [Book.Updated] says how old it is, for the
+// host to judge. With Options.MaxSilence the book judges: live and silent
+// that long (by Options.Clock), it reports not live — [Book.BBO] and
+// [Book.Top] still give its last state, with its times — publishes a gap
+// marker with ReasonSilent and withdraws its best bid/offer, once; the
+// next message of its stream makes it live again. One timer a book
+// (Clock.AfterFunc, armed while it is live, stopped by [Book.Close]),
+// nothing per message but a clock read.
 //
 // # Wiring
 //
@@ -214,9 +222,15 @@
 // and a resync (ReasonRange) if its top gets there.
 //
 // A fetch runs on the goroutine that applies events (the connection's
-// reader, with the usual wiring), holding the book: the stream waits in
-// the socket meanwhile, which is the buffering Binance asks for. A
+// reader, with the usual wiring), without the book's lock: the stream
+// waits in the socket meanwhile, which is the buffering Binance asks for,
+// while the book's readers get its state at once (not live, nothing
+// served) and a diff applied by another goroutine is buffered in order; a
+// connection lost during the fetch, after the diff that asked for it,
+// discards the snapshot. A
 // [BinanceREST] fetch is bounded in time (Timeout, 10 s by default: a
-// venue that never answers must not hold the book for good) and in
-// memory (MaxBody, 16 MiB by default). The package starts no goroutine.
+// venue that never answers must not hold the stream for good) and in
+// memory (MaxBody, 16 MiB by default). The buffer of diffs is a ring:
+// dropping the oldest costs nothing per diff kept. The package starts no
+// goroutine (a MaxSilence timer's check runs on the Clock's AfterFunc).
 package book

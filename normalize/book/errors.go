@@ -100,4 +100,10 @@ const (
 	// bid or ask of any book beyond the worst level a side kept when it
 	// was cut to Options.MaxLevels.
 	ReasonRange = "book: top beyond its snapshot's range"
+	// ReasonSilent: a live book applied no message for Options.MaxSilence
+	// (Stats.Silences). Not a loss the book knows of — its last state
+	// stays readable, and the next message of its stream makes it live
+	// again — but a book that cannot tell a quiet market from a stream
+	// that stopped must not be traded on as current.
+	ReasonSilent = "book: stream silent"
 )

@@ -18,8 +18,10 @@ import (
 // Fetcher gets a full book snapshot for a [ResyncFetch] book. Fetch fills
 // dst.Book (Bids and Asks best first, LastSeq the snapshot's last update id)
 // of the canonical symbol; dst is the book's own scratch event, reset before
-// the call. It is called on the goroutine applying events, with the book
-// locked, so it should be bounded by ctx.
+// the call. It is called on the goroutine applying events, without the
+// book's lock: meanwhile the book's readers see it not live, at once, and
+// a diff another goroutine applies is buffered behind the others. It
+// should be bounded by ctx (the stream waits in the socket meanwhile).
 //
 // A snapshot holds the best levels only (Binance: Limit a side), and the
 // diffs send only what changes, so beyond a snapshot side's worst level
@@ -74,9 +76,9 @@ type BinanceREST struct {
 	Limit  int
 	Client *http.Client // defaults to http.DefaultClient
 	// Timeout bounds each Fetch, whatever ctx and Client say; defaults to
-	// 10 s. A fetch holds the book and the goroutine applying the
-	// stream's events: a venue that accepts the request and never
-	// answers must not stall them for good.
+	// 10 s. A fetch holds the goroutine applying the stream's events (not
+	// the book's readers): a venue that accepts the request and never
+	// answers must not stall the stream for good.
 	Timeout time.Duration
 	// MaxBody is the most bytes of a snapshot's body read; defaults to
 	// 16 MiB (Binance's largest, 5000 levels a side, is a few hundred

@@ -3,6 +3,7 @@ package book
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -38,7 +39,8 @@ func runFuzzApply(t *testing.T, data []byte) {
 		}
 		data = data[1:]
 		events := schema.NewPools(nil).Events
-		o := &Options{Sink: &sinkPut{events: events}, Events: events, MaxBuffer: 4, FetchAttempts: 2, MaxLevels: maxLevels}
+		clk := newStepClock() // a second a message: silent after three quiet ones
+		o := &Options{Sink: &sinkPut{events: events}, Events: events, MaxBuffer: 4, FetchAttempts: 2, MaxLevels: maxLevels, MaxSilence: 3 * time.Second, Clock: clk}
 		if rule.Resync == ResyncFetch {
 			o.Fetcher = FetcherFunc(func(_ context.Context, _ string, dst *schema.CanonicalEvent) error {
 				dst.Book.LastSeq = 100
@@ -92,16 +94,42 @@ func runFuzzApply(t *testing.T, data []byte) {
 				}
 			}
 			_ = b.Apply(ctx, ev)
+			clk.step(time.Second)
 			checkSides(t, b)
+			checkBuffer(t, b)
 			// The book's age is that of a message it was given, and none
-			// while it is not live.
-			if _, in := b.Updated(); (in != 0) != b.Live() || in > ingest || in < 0 {
-				t.Fatalf("Updated %d with live %v at ingest %d", in, b.Live(), ingest)
+			// while it is not live (a silent book keeps its age).
+			b.mu.Lock()
+			live, silent := b.live, b.silent
+			b.mu.Unlock()
+			if _, in := b.Updated(); (in != 0) != live || in > ingest || in < 0 {
+				t.Fatalf("Updated %d with live %v at ingest %d", in, live, ingest)
+			}
+			if b.Live() != (live && !silent) || (silent && !live) {
+				t.Fatalf("Live %v with live %v, silent %v", b.Live(), live, silent)
 			}
 		}
 		if n := events.Stats().InUse; n != 0 {
 			t.Fatalf("%d events not returned", n)
 		}
+	}
+}
+
+// checkBuffer: the ring holds at most MaxBuffer diffs, and pendLv is the
+// levels they hold.
+func checkBuffer(t *testing.T, b *Book) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.npend > b.o.MaxBuffer || b.npend > len(b.pending) || b.phead < 0 || (len(b.pending) > 0 && b.phead >= len(b.pending)) {
+		t.Fatalf("buffer: %d diffs in %d slots from %d, MaxBuffer %d", b.npend, len(b.pending), b.phead, b.o.MaxBuffer)
+	}
+	lv := 0
+	for i := range b.npend {
+		lv += len(b.pend(i).Bids) + len(b.pend(i).Asks)
+	}
+	if lv != b.pendLv {
+		t.Fatalf("buffer: %d levels held, pendLv %d", lv, b.pendLv)
 	}
 }
 

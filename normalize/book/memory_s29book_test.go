@@ -134,10 +134,10 @@ func TestBufferedLevelsBounded(t *testing.T) {
 	}
 	b.mu.Lock()
 	held, capacity := 0, 0
+	for i := range b.npend {
+		held += len(b.pend(i).Bids) + len(b.pend(i).Asks)
+	}
 	for i := range b.pending {
-		if i < b.npend {
-			held += len(b.pending[i].Bids) + len(b.pending[i].Asks)
-		}
 		capacity += cap(b.pending[i].Bids) + cap(b.pending[i].Asks)
 	}
 	npend := b.npend
