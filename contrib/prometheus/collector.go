@@ -253,6 +253,7 @@ func New(opts *Options) *Collector {
 			counter("bbo_dropped", "Best bid/offer updates dropped on an exhausted pool.", func(s *book.Stats) uint64 { return s.BBODropped }),
 			counter("other_views", "Book messages and gap markers of a shallower view of the symbol (another depth's stream), ignored.", func(s *book.Stats) uint64 { return s.OtherViews }),
 			counter("deferred", "Resyncs put off by the backoff of a book that breaks again after every resync.", func(s *book.Stats) uint64 { return s.Deferred }),
+			counter("silences", "Times a live book applied nothing for its MaxSilence and reported itself silent (not live until its stream continues).", func(s *book.Stats) uint64 { return s.Silences }),
 		}),
 		live: prom.NewDesc(ns("book", "live"), "1 when the book is synchronised, 0 otherwise.", []string{"venue", "symbol"}, o.ConstLabels),
 		subs: newFamily(&o, "subscription", []string{"subscription"}, []metric[dispatch.Stats]{
