@@ -332,6 +332,11 @@ const noDataTimeout = 0
 // string id no order request has.
 var binancePing = []byte(`{"id":"meltica-ping","method":"ping"}`)
 
+// retireOverlap is how long, after the new connection's first message, a
+// WS-API connection the venue announced it will close keeps delivering:
+// the answers to requests sent on it before the notice, and its reports.
+const retireOverlap = 500 * time.Millisecond
+
 // binancePingAnswer starts the answer to binancePing: Binance's answers
 // start with the request's id ({"id":…,"status":200,"result":{}}).
 var binancePingAnswer = []byte(`{"id":"meltica-ping"`)
