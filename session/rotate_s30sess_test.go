@@ -252,3 +252,58 @@ func TestS30RotationReportsDeliveredOnce(t *testing.T) {
 	assert.Equal(t, 1, news, "the report sent on both connections is delivered once")
 	assert.Equal(t, uint64(1), s.Stats().Order.Duplicates)
 }
+
+// TestS30OrderDuringRotationWaitsForSwitch: OKX announces the close of
+// the connection orders go on; the rotation's new connection is logged
+// in before the switch, its login's answer held here. An order made
+// meanwhile waits for the switch and goes on the new connection, logged
+// in once (on the old one its answer would be lost when the old one
+// goes); the order in flight at the notice is answered on the old one.
+func TestS30OrderDuringRotationWaitsForSwitch(t *testing.T) {
+	c := orderCases()[0]
+	require.Equal(t, schema.VenueOKX, c.venue)
+	f, s := connectedOrders(t, c)
+	var mu sync.Mutex
+	step := time.Duration(0)
+	f.setServerClock(func() time.Time { // a newer second at every look: the fake refuses a replayed login
+		mu.Lock()
+		defer mu.Unlock()
+		step += time.Second
+		return time.Now().Add(step)
+	})
+	hold := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(hold) }) }
+	t.Cleanup(release)
+	f.mu.Lock()
+	f.holdLogin = hold
+	f.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	f.setScript(func(o orderSeen) ([]string, bool) {
+		if o.arg["clOrdId"] == "n1" {
+			return []string{okxUpgradeNotice, acceptOrder(f.venue, o)}, false
+		}
+		return []string{acceptOrder(f.venue, o)}, false
+	})
+	_, err := place(t, s, ctx, "n1")
+	require.NoError(t, err, "the order in flight at the notice is answered on its connection")
+	require.Eventually(t, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.heldLogins == 1
+	}, generous, pollEvery, "the new connection's login reaches the venue")
+
+	req := venueLimit(t, s, "n2")
+	defer s.Pools().Orders.Put(req)
+	done := placeAsync(ctx, s, req)
+	release()
+	require.NoError(t, <-done)
+	seen := f.ordersSeen()
+	require.Len(t, seen, 2)
+	l := f.loginsSeen()
+	require.Len(t, l, 2, "one login on the new connection")
+	assert.Equal(t, l[1].conn, seen[1].conn, "the order made during the rotation goes on the new connection, after the switch")
+	assert.NotEqual(t, seen[0].conn, seen[1].conn)
+	assert.Equal(t, uint64(1), s.Stats().Orders.Client.Rotations)
+}
