@@ -68,15 +68,14 @@
 //     to close, where its answer would be lost with it), a new connection
 //     is dialled at once while the old one still delivers the answers of
 //     the requests in flight and the reports. On OKX it is the rotation
-//     above. Binance's WS-API connection is switched half a second after
-//     its first message, the answer to the venue's ping it sends when it
-//     opens ({"id":"meltica-ping","method":"ping"}; its Connected event
-//     carries wsclient.ErrRotationUnaligned, as answers are no stream to
-//     align), then the session subscribes the user data on the new one,
-//     and its subscription reconciles the window. Should no new
-//     connection be had (wsclient tries again after its backoff), Binance
-//     orders go on the old connection again, whose user-data subscription
-//     still holds.
+//     above; on Binance's WS-API too, the user data subscribed on the new
+//     connection (userDataStream.subscribe.signature, signed then) before
+//     the switch, at serverShutdown and at the age above alike: the
+//     user-data stream is never down, and no reconciliation pass follows.
+//     Should no new connection be had, or its subscription be refused or
+//     unanswered (answerTimeout, 10 s), the old connection stays and
+//     orders go on it again, whose user-data subscription still holds;
+//     wsclient tries again after its backoff.
 //   - Config.Client.DataTimeout (wsclient: a connection whose
 //     subscriptions bring no data for that long is dead, though its
 //     heartbeats and pongs still come — the stall the idle watchdog

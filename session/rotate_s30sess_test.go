@@ -34,13 +34,13 @@ func (c *manualClock) fireAge() {
 	}
 }
 
-// rotateUntil fires MaxAge's timers until cond holds.
+// rotateUntil fires MaxAge's timers once (the private connection's and
+// the market's), then waits for cond: firing again could start the next
+// rotation, the new connection's MaxAge armed at the switch.
 func (c *manualClock) rotateUntil(t *testing.T, cond func() bool, msg string) {
 	t.Helper()
-	require.Eventually(t, func() bool {
-		c.fireAge()
-		return cond()
-	}, generous, pollEvery, msg)
+	c.fireAge()
+	require.Eventually(t, cond, generous, pollEvery, msg)
 }
 
 // waitOrdersReady waits for the private side alone: at MaxAge the
@@ -250,7 +250,9 @@ func TestS30RotationReportsDeliveredOnce(t *testing.T) {
 	}
 	assert.Equal(t, 1, fills["rot-fill-1"], "the fill sent on both connections is delivered once")
 	assert.Equal(t, 1, news, "the report sent on both connections is delivered once")
-	assert.Equal(t, uint64(1), s.Stats().Order.Duplicates)
+	// The old connection's copies may come after the switch, when it
+	// delivers nothing more: then nothing is dropped as a repeat.
+	assert.LessOrEqual(t, s.Stats().Order.Duplicates, uint64(1))
 }
 
 // TestS30OrderDuringRotationWaitsForSwitch: OKX announces the close of
