@@ -1052,6 +1052,13 @@ type orderLane interface {
 	// sentOne and timedOutOne count.
 	sentOne()
 	timedOutOne()
+	// unanswered: a request written on conn went unanswered for
+	// Config.OrderAnswerTimeout. Its answer may still come, so an id-less
+	// refusal can no longer be paired on conn (sole) for as long as conn
+	// lives; conn, still the current connection, is replaced
+	// make-before-break (a rotation, orders held until its switch), which
+	// ends that doubt and a connection that stopped answering with it.
+	unanswered(conn uint64)
 	// outcome follows a request that was sent, whatever came of it.
 	outcome(req *schema.OrderRequest, err error)
 }
@@ -1211,6 +1218,9 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 	default:
 	}
 	lane.timedOutOne()
+	if errors.Is(why, ErrNoAnswer) {
+		lane.unanswered(conn)
+	}
 	return Ack{RequestID: id}, true, fmt.Errorf("session: no answer to request %d: %w", id, why)
 }
 
@@ -1246,6 +1256,12 @@ func (o *orders) writeConn(ctx context.Context, conn uint64, msg []byte) error {
 
 func (o *orders) sentOne()     { o.mu.Lock(); o.sent++; o.mu.Unlock() }
 func (o *orders) timedOutOne() { o.mu.Lock(); o.timedOut++; o.mu.Unlock() }
+
+func (o *orders) unanswered(conn uint64) {
+	if o.client.Stats().ConnID == conn && !o.s.closing.Load() {
+		o.retire(conn, "a request went unanswered on the order connection")
+	}
+}
 
 // outcome: an order the venue may have is looked up after a reconnect.
 func (o *orders) outcome(req *schema.OrderRequest, err error) { o.rec.outcome(req, err) }

@@ -902,6 +902,9 @@ func (p *private) subscribed() {
 // live lets orders go on p.conn, logged in and subscribed; with reconcile,
 // the window without the private channels before it is reconciled.
 func (p *private) live(reconcile bool) {
+	p.mu.Lock()
+	p.awaiting = 0 // (onEvent set it at a rotation's Connected: no answer is awaited; an id-less refusal is an order's)
+	p.mu.Unlock()
 	if p.orders != nil {
 		p.orders.setConn(p.conn) // before the board says ready
 	}

@@ -309,3 +309,62 @@ func TestS30OrderDuringRotationWaitsForSwitch(t *testing.T) {
 	assert.NotEqual(t, seen[0].conn, seen[1].conn)
 	assert.Equal(t, uint64(1), s.Stats().Orders.Client.Rotations)
 }
+
+// okxIDlessRefusal is OKX's refusal of a request it cannot read, which
+// echoes no id (OKX v5 "WebSocket → Subscribe", failure example).
+const okxIDlessRefusal = `{"event":"error","code":"60012","msg":"Invalid request: {\"op\": \"order\"}","connId":"a4d3ae55"}`
+
+// TestS30UnansweredOrderReplacesConnection: an OKX order goes unanswered
+// (Config.OrderAnswerTimeout: ErrNoAnswer). Its answer may still come, so
+// on that connection an id-less refusal can answer no later order alone
+// (soleAnswer): before s30sess that stayed so until the connection
+// dropped, and the next order the venue refused without an id waited out
+// its whole deadline for ErrNoAnswer. Now the connection is replaced
+// make-before-break: the next order goes on the new connection, where
+// the refusal is its answer at once.
+func TestS30UnansweredOrderReplacesConnection(t *testing.T) {
+	c := orderCases()[0]
+	require.Equal(t, schema.VenueOKX, c.venue)
+	f := newFakePrivate(t, c.venue, nil)
+	var mu sync.Mutex
+	step := time.Duration(0)
+	f.setServerClock(func() time.Time { // a newer second at every look: the fake refuses a replayed login
+		mu.Lock()
+		defer mu.Unlock()
+		step += time.Second
+		return time.Now().Add(step)
+	})
+	clk := newManualClock()
+	const answerWait = 3 * time.Hour // Config.OrderAnswerTimeout: fired by hand
+	s := startOrders(t, c, f, func(cfg *session.Config) {
+		cfg.Client.Clock = clk
+		cfg.OrderAnswerTimeout = answerWait
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, s.WaitOrdersReady(ctx))
+	f.setScript(func(o orderSeen) ([]string, bool) {
+		if o.arg["clOrdId"] == "u1" {
+			return nil, false // no answer
+		}
+		return []string{okxIDlessRefusal}, false
+	})
+	req := venueLimit(t, s, "u1")
+	defer s.Pools().Orders.Put(req)
+	done := placeAsync(ctx, s, req)
+	require.Eventually(t, func() bool { return len(f.ordersSeen()) == 1 && clk.pendingOf(answerWait) == 1 }, generous, pollEvery)
+	clk.fireAfter(answerWait)
+	require.ErrorIs(t, <-done, session.ErrNoAnswer)
+	require.Eventually(t, func() bool { return s.Stats().Orders.Client.Rotations == 1 }, generous, pollEvery,
+		"the connection that left an order unanswered is replaced")
+
+	req2 := venueLimit(t, s, "u2")
+	defer s.Pools().Orders.Put(req2)
+	_, err := s.Place(ctx, req2)
+	var verr *session.VenueError
+	require.ErrorAs(t, err, &verr, "the id-less refusal answers the order alone on its connection")
+	assert.Equal(t, int64(60012), verr.Code)
+	seen := f.ordersSeen()
+	require.Len(t, seen, 2)
+	assert.NotEqual(t, seen[0].conn, seen[1].conn)
+}
