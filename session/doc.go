@@ -462,7 +462,11 @@
 // read, ctx's error when it ends first, [ErrNoAnswer] (wrapped) for a
 // request unanswered Config.OrderAnswerTimeout (30 s by default, on
 // Config.Client.Clock) on a connection that stays up — outcome unknown,
-// as after [ErrDisconnected] —, nothing sent when ctx had ended already.
+// as after [ErrDisconnected]; that connection is then replaced
+// make-before-break (a rotation, orders held until its switch): a venue's
+// refusal that echoes no request id can answer the one order awaiting an
+// answer on a connection, never one where an unanswered request's late
+// answer may still come —, nothing sent when ctx had ended already.
 // Execution reports still arrive from the private channels, on the
 // critical lane. Stats().Order counts the requests.
 //
