@@ -37,8 +37,29 @@
 //     a serverShutdown replaces it (below); its user data is subscribed
 //     on the connection (userDataStream.subscribe.signature), so no
 //     listenKey needs keeping alive. The other venues' private
-//     connections are not rotated at an age (none documents a cut):
-//     they reconnect, and reconciliation covers the reports of the gap.
+//     connections (OKX, Bybit, Kraken, Coinbase) document no lifetime
+//     (OKX v5 "WebSocket → Connect", Bybit v5 "WebSocket → Connect":
+//     max_active_time bounds an idle connection, Kraken "Reconnection and
+//     resilience", Coinbase Advanced Trade "WebSocket Overview"): they are
+//     rotated at Config.Client.MaxAge only when the host sets it, and when
+//     the venue announces the close (OKX notice 64008). Such a rotation is
+//     make-before-break (wsclient Options.Prepare): the new connection is
+//     logged in (signed with the venue's time then) and its private
+//     channels subscribed, their answers awaited, while the old one still
+//     delivers the reports and the answers of the requests in flight; the
+//     switch follows, and no second login. Orders made meanwhile wait for
+//     the switch and go on the new connection (on the old one, an order
+//     sent just before the switch would lose its answer with it). A report
+//     the venue sends on both connections meanwhile is delivered once: a
+//     fill is dropped as a repeat by the parser (same order and trade id;
+//     Coinbase: no growth of cumulative_quantity), any other report equal
+//     in every field to one the other connection delivered by the session
+//     (OrderStats.Duplicates). A refused login or subscription, or none
+//     answered within 20 s (twice the handshake's answer deadline), fails
+//     the rotation: the old connection stays, logged in, orders go on it
+//     again, OnState sees Connected on it with a *wsclient.PrepareError
+//     (wrapping the *LoginError, or context.DeadlineExceeded), and
+//     wsclient tries again after its backoff.
 //     When the venue
 //     announces the close of the connection orders go on (OKX notice
 //     64008 on the private connection, Binance serverShutdown on the
@@ -46,17 +67,15 @@
 //     orders wait from the notice on (none goes out on a connection about
 //     to close, where its answer would be lost with it), a new connection
 //     is dialled at once while the old one still delivers the answers of
-//     the requests in flight and the reports (a wsclient rotation,
-//     switched half a second after the new connection's first message:
-//     its Connected event carries wsclient.ErrRotationUnaligned, as
-//     answers are no stream to align), then the session logs in and
-//     subscribes on the new one, and its subscription reconciles the
-//     window. Every such connection sends the venue's ping when it opens
-//     (OKX "ping", Binance {"id":"meltica-ping","method":"ping"}): its
-//     answer is the new connection's first message. Should no new
-//     connection be had (wsclient tries again after its backoff), Binance
-//     orders go on the old connection again, whose user-data subscription
-//     still holds; OKX logs in again on it.
+//     the requests in flight and the reports. On OKX it is the rotation
+//     above; on Binance's WS-API too, the user data subscribed on the new
+//     connection (userDataStream.subscribe.signature, signed then) before
+//     the switch, at serverShutdown and at the age above alike: the
+//     user-data stream is never down, and no reconciliation pass follows.
+//     Should no new connection be had, or its subscription be refused or
+//     unanswered (answerTimeout, 10 s), the old connection stays and
+//     orders go on it again, whose user-data subscription still holds;
+//     wsclient tries again after its backoff.
 //   - Config.Client.DataTimeout (wsclient: a connection whose
 //     subscriptions bring no data for that long is dead, though its
 //     heartbeats and pongs still come — the stall the idle watchdog
@@ -443,7 +462,11 @@
 // read, ctx's error when it ends first, [ErrNoAnswer] (wrapped) for a
 // request unanswered Config.OrderAnswerTimeout (30 s by default, on
 // Config.Client.Clock) on a connection that stays up — outcome unknown,
-// as after [ErrDisconnected] —, nothing sent when ctx had ended already.
+// as after [ErrDisconnected]; that connection is then replaced
+// make-before-break (a rotation, orders held until its switch): a venue's
+// refusal that echoes no request id can answer the one order awaiting an
+// answer on a connection, never one where an unanswered request's late
+// answer may still come —, nothing sent when ctx had ended already.
 // Execution reports still arrive from the private channels, on the
 // critical lane. Stats().Order counts the requests.
 //

@@ -65,15 +65,22 @@ type orders struct {
 	// refusal beyond its code: its status and when the venue takes
 	// requests again. The reader's only.
 	refusal   refusalMeta
-	frameConn uint64         // the connection of the frame being parsed: the reader's only
-	frame     []byte         // the frame being parsed (the reader's, only while it is)
-	udsEnds   int            // user-data streams the venue ended on the current connection, in a burst
-	udsEndAt  time.Time      // when the venue last ended one (the injected clock)
-	readyConn uint64         // the connection whose subscription the venue accepted: orders go out on it only
-	retired   uint64         // the ready connection retire took orders off, until its rotation ends
-	maxAge    time.Duration  // a connection that age is replaced ahead of the venue's 24 h cut (ageOut); ≤ 0 never
-	aged      wsclient.Timer // the current connection's ageOut, nil when none
-	udsSent   uint64
+	frameConn uint64    // the connection of the frame being parsed: the reader's only
+	frame     []byte    // the frame being parsed (the reader's, only while it is)
+	udsEnds   int       // user-data streams the venue ended on the current connection, in a burst
+	udsEndAt  time.Time // when the venue last ended one (the injected clock)
+	readyConn uint64    // the connection whose subscription the venue accepted: orders go out on it only
+	retired   uint64    // the ready connection retire took orders off, until its rotation ends
+	// prepConn is the rotation's new connection whose user-data
+	// subscription prepare awaits (prepDone is told its answer), then,
+	// accepted, the connection the switch makes ready (prepOK); 0 none.
+	prepConn uint64
+	prepDone chan error
+	prepOK   bool
+	repeats  repeats        // reports sent on both connections of a rotation
+	maxAge   time.Duration  // a connection that age is replaced ahead of the venue's 24 h cut (ageOut); ≤ 0 never
+	aged     wsclient.Timer // the current connection's ageOut, nil when none
+	udsSent  uint64
 	// udsRefused counts the user-data subscriptions refused or
 	// unanswered: OrderStats.Refused.
 	udsRefused uint64
@@ -105,7 +112,8 @@ func newOrders(s *Session) (*orders, error) {
 	// hours; expect to be disconnected after the 24 hour mark"): at
 	// o.maxAge (Config.Client.MaxAge, by default 23 h; negative: never)
 	// the session replaces it as after serverShutdown (ageOut, retire),
-	// orders held back until the new one's user data is subscribed.
+	// orders held back until the switch to the new one, whose user data is
+	// subscribed before it (prepare).
 	o.maxAge = opts.MaxAge
 	if o.maxAge == 0 {
 		o.maxAge = binanceMaxAge
@@ -119,13 +127,11 @@ func newOrders(s *Session) (*orders, error) {
 		opts.IdleTimeout = -1
 	}
 	// Binance announces a server's shutdown (serverShutdown): the session
-	// then asks wsclient for a new connection at once (retire). The answer
-	// to this ping, sent on every connection, is the new connection's first
-	// message, from which the switch comes retireOverlap later, unaligned:
-	// answers are the connection's own.
-	opts.Subscriptions = [][]byte{binancePing}
-	opts.AlignKey = func([]byte) []byte { return nil }
-	opts.RotationOverlap = retireOverlap
+	// then asks wsclient for a new connection at once (retire), as at
+	// o.maxAge (ageOut). Its user data is subscribed before the switch
+	// (prepare): make-before-break, the user-data stream never down.
+	opts.Prepare = o.prepare
+	opts.RotationOverlap = prepareOverlap
 	opts.OnEvent = o.onEvent
 	c, err := wsclient.New(cfg.Endpoints.API, o.handleFrame, &opts)
 	if err != nil {
@@ -142,9 +148,6 @@ func newOrders(s *Session) (*orders, error) {
 // said is unknown.
 func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
 	if o.bq.answer(f.Data) { // a reconciliation query's answer
-		return nil
-	}
-	if bytes.HasPrefix(f.Data, binancePingAnswer) { // the session's own (see binancePing)
 		return nil
 	}
 	o.frameConn, o.frame = f.ConnID, f.Data
@@ -238,6 +241,10 @@ func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 	}
 	switch ev.Type {
 	case schema.EventExecReport: // tracked, and published unless reconciled already
+		if o.repeats.check(o.frameConn, ev) {
+			o.s.pools.Events.Put(ev) // delivered already, from the rotation's other connection
+			return nil
+		}
 		return o.rec.stream(ctx, ev)
 	case schema.EventOrderAck:
 		o.rec.ack(ev)
@@ -328,25 +335,15 @@ func (s *Session) holdBan(verr *VenueError) {
 // watchdog's).
 const noDataTimeout = 0
 
-// binancePing is the WS-API's ping request ("Test connectivity"), whose
-// string id no order request has.
-var binancePing = []byte(`{"id":"meltica-ping","method":"ping"}`)
-
-// binancePingAnswer starts the answer to binancePing: Binance's answers
-// start with the request's id ({"id":…,"status":200,"result":{}}).
-var binancePingAnswer = []byte(`{"id":"meltica-ping"`)
-
 // retire reconnects ahead of a shutdown the venue announced on conn
 // (Binance WebSocket API "Connection events → Server Shutdown": "Please
 // establish a new connection as soon as possible to prevent
 // interruption"): orders wait from here on (none goes out on the
 // connection about to go, where its answer would be lost with it), a new
-// connection is dialled at once while the old one still delivers the
-// answers of the requests in flight and the reports (wsclient's Rotate,
-// switched retireOverlap after the new connection's first message), and
-// the user-data subscription made on the new one lets the orders go and
-// reconciles the window, as after any reconnect. On the reader; it does
-// not block.
+// connection is dialled at once (wsclient's Rotate) and its user data
+// subscribed (prepare) while the old one still delivers the answers of
+// the requests in flight and the reports; the switch lets the orders go
+// on the new one. On the reader; it does not block.
 func (o *orders) retire(conn uint64, why string) {
 	s := o.s
 	o.mu.Lock()
@@ -443,7 +440,7 @@ func (o *orders) streamEnded(conn uint64) {
 		if s.sleep(d) != nil || o.client.Stats().ConnID != conn {
 			return // closing, or replaced: the new connection subscribes by itself
 		}
-		o.subscribeUserData(conn)
+		o.subscribeUserData(conn, nil)
 	}()
 }
 
@@ -500,6 +497,22 @@ func (o *orders) sole() uint64 {
 // (answered already, given up, unknown) are ignored.
 func (o *orders) deliver(id uint64, a answer) {
 	o.mu.Lock()
+	if id == o.udsID && o.udsConn == o.prepConn && o.prepDone != nil {
+		o.stopUserDataWait()
+		err := a.err
+		if venueCode(err) == codeSubscriptionActive {
+			err = nil
+		}
+		if err != nil {
+			o.udsRefused++
+		}
+		o.prepOK = err == nil
+		done := o.prepDone
+		o.prepDone = nil
+		o.mu.Unlock()
+		done <- err // capacity 1: prepare's, once
+		return
+	}
 	if id == o.udsID {
 		o.stopUserDataWait()
 		delete(o.late, id) // given up (userDataUnanswered), answered late
@@ -579,6 +592,12 @@ func (o *orders) onEvent(e wsclient.Event) {
 	}
 	lost := wasConn != 0 && conn != wasConn
 	fresh := conn != 0 && conn != wasConn
+	o.mu.Lock()
+	prepared := fresh && o.prepOK && o.prepConn == conn // a rotation's switch: subscribed already (prepare)
+	if fresh {
+		o.prepConn, o.prepOK = 0, false
+	}
+	o.mu.Unlock()
 	if conn != 0 && conn == wasConn && e.State == schema.ConnConnected && e.Reason == wsclient.ReasonRotation &&
 		e.Err != nil && !errors.Is(e.Err, wsclient.ErrRotationUnaligned) {
 		o.rotationFailed(conn)
@@ -594,7 +613,9 @@ func (o *orders) onEvent(e wsclient.Event) {
 		o.age(conn)
 	}
 	if lost {
-		o.rec.lost()
+		if !prepared { // (a prepared switch leaves no window without the user data)
+			o.rec.lost()
+		}
 		switch {
 		case st == schema.ConnClosed, s.closing.Load(): // Close took the connection down
 			o.failPending(ErrClosed)
@@ -602,11 +623,17 @@ func (o *orders) onEvent(e wsclient.Event) {
 			o.failPending(ErrDisconnected)
 		}
 	}
-	if fresh {
+	switch {
+	case prepared:
+		o.mu.Lock()
+		o.udsEnds, o.readyConn, o.retired, o.udsTries, o.renews = 0, conn, 0, 0, 0
+		o.mu.Unlock()
+		s.state.update(func(b *stateBoard) { b.ordersReady = b.ordersState == schema.ConnConnected })
+	case fresh:
 		o.mu.Lock()
 		o.udsEnds = 0
 		o.mu.Unlock()
-		o.subscribeUserData(conn)
+		o.subscribeUserData(conn, nil)
 	}
 	s.onEvent(Conn{Role: RoleOrders}, e)
 }
@@ -616,7 +643,7 @@ func (o *orders) onEvent(e wsclient.Event) {
 // the new connection, conn. When the write fails the connection is gone
 // (or already replaced: these events may lag), and the next one subscribes
 // again.
-func (o *orders) subscribeUserData(conn uint64) {
+func (o *orders) subscribeUserData(conn uint64, write func(context.Context, []byte) error) {
 	s := o.s
 	// Bounded, and given up at once by Close, which waits for this
 	// connection's events.
@@ -652,7 +679,10 @@ func (o *orders) subscribeUserData(conn uint64) {
 		s.state.update(func(b *stateBoard) { b.userDataErr = err })
 		return
 	}
-	_ = o.client.WriteConn(ctx, conn, msg)
+	if write == nil {
+		write = func(ctx context.Context, msg []byte) error { return o.client.WriteConn(ctx, conn, msg) }
+	}
+	_ = write(ctx, msg)
 }
 
 // awaitUserData arms the answer deadline of user-data subscription id,
@@ -685,6 +715,15 @@ func (o *orders) userDataUnanswered(conn, id uint64) {
 	if o.udsWait != id || o.udsConn != conn {
 		o.mu.Unlock()
 		return // answered, or a newer subscription awaited
+	}
+	if conn == o.prepConn && o.prepDone != nil { // a rotation's new connection: the rotation fails (prepare)
+		o.udsWait = 0
+		o.udsRefused++
+		done := o.prepDone
+		o.prepDone = nil
+		o.mu.Unlock()
+		done <- &LoginError{Venue: schema.VenueBinance, Step: "subscribe", Channel: "userDataStream", Attempts: 1, Err: ErrNoAnswer}
+		return
 	}
 	o.udsWait = 0
 	o.lateLocked(id) // its answer may still come: an id-less refusal may be it (sole)
@@ -728,7 +767,7 @@ const (
 // a later one after a backoff on Client.Clock (1 s, doubling, at most
 // 30 s) — a venue or proxy that refuses a fresh connection's first
 // subscription so would otherwise have the session dial a connection
-// every retireOverlap for good, and Binance limits the connections an IP
+// as fast as it dials, and Binance limits the connections an IP
 // opens (WebSocket API "Rate limits": 300 per 5 minutes). Unless the
 // session closes or conn is replaced first. It runs on the reader; the
 // goroutine is the session's (Close waits for it).
@@ -808,7 +847,7 @@ func (o *orders) resubscribeLater(conn uint64, tries int, retryAfter int64) {
 		if ready {
 			return // a late acceptance came meanwhile: Binance takes one subscription an account a connection
 		}
-		o.subscribeUserData(conn)
+		o.subscribeUserData(conn, nil)
 	}()
 }
 
@@ -1013,6 +1052,13 @@ type orderLane interface {
 	// sentOne and timedOutOne count.
 	sentOne()
 	timedOutOne()
+	// unanswered: a request written on conn went unanswered for
+	// Config.OrderAnswerTimeout. Its answer may still come, so an id-less
+	// refusal can no longer be paired on conn (sole) for as long as conn
+	// lives; conn, still the current connection, is replaced
+	// make-before-break (a rotation, orders held until its switch), which
+	// ends that doubt and a connection that stopped answering with it.
+	unanswered(conn uint64)
 	// outcome follows a request that was sent, whatever came of it.
 	outcome(req *schema.OrderRequest, err error)
 }
@@ -1172,6 +1218,9 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 	default:
 	}
 	lane.timedOutOne()
+	if errors.Is(why, ErrNoAnswer) {
+		lane.unanswered(conn)
+	}
 	return Ack{RequestID: id}, true, fmt.Errorf("session: no answer to request %d: %w", id, why)
 }
 
@@ -1208,6 +1257,12 @@ func (o *orders) writeConn(ctx context.Context, conn uint64, msg []byte) error {
 func (o *orders) sentOne()     { o.mu.Lock(); o.sent++; o.mu.Unlock() }
 func (o *orders) timedOutOne() { o.mu.Lock(); o.timedOut++; o.mu.Unlock() }
 
+func (o *orders) unanswered(conn uint64) {
+	if o.client.Stats().ConnID == conn && !o.s.closing.Load() {
+		o.retire(conn, "a request went unanswered on the order connection")
+	}
+}
+
 // outcome: an order the venue may have is looked up after a reconnect.
 func (o *orders) outcome(req *schema.OrderRequest, err error) { o.rec.outcome(req, err) }
 
@@ -1223,4 +1278,52 @@ func (s *Session) waitOrdersReady(ctx context.Context) error {
 		}
 		return b.ordersReady, nil
 	})
+}
+
+// prepare is the WS-API connection's wsclient Options.Prepare: before the
+// switch of a rotation (retire: serverShutdown, ageOut at o.maxAge,
+// -2042), it subscribes the user data on the new connection, id (signed
+// with the venue's time then), and returns once the venue accepted it
+// (-2035, active already, is acceptance). Meanwhile the old connection
+// delivers the reports and the answers of the requests sent before the
+// rotation; orders made since wait (retire), and go on the new
+// connection once the switch makes it ready (onEvent): the user-data
+// stream is never down, so no reconciliation pass follows. A report sent
+// on both connections is delivered once (fills: normalize's repeatFill
+// and the reconciler; the rest: repeats). A refusal, or no answer within
+// answerTimeout (a *LoginError wrapping ErrNoAnswer) or by ctx's end,
+// fails the rotation: the old connection stays, orders go on it again
+// (rotationFailed), its subscription the one in effect, and wsclient
+// tries again after its backoff.
+func (o *orders) prepare(ctx context.Context, id uint64, write func(context.Context, []byte) error) error {
+	done := make(chan error, 1)
+	o.mu.Lock()
+	old := o.upConn
+	prevID, prevTS, prevConn := o.udsID, o.udsTS, o.udsConn
+	o.prepConn, o.prepDone, o.prepOK = id, done, false
+	o.mu.Unlock()
+	o.repeats.begin(old, id)
+	o.subscribeUserData(id, write)
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err() // not ready in time: wsclient fails the rotation
+	}
+	if err != nil {
+		o.mu.Lock()
+		if o.prepConn == id {
+			o.prepConn, o.prepDone, o.prepOK = 0, nil, false
+		}
+		if o.udsConn == id { // the old connection's subscription is the one in effect
+			if o.udsWait == o.udsID {
+				o.stopUserDataWait()
+			}
+			o.udsID, o.udsTS, o.udsConn = prevID, prevTS, prevConn
+		}
+		o.mu.Unlock()
+	}
+	return err
 }

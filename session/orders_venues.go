@@ -131,6 +131,17 @@ func (v *venueOrders) writeConn(ctx context.Context, conn uint64, msg []byte) er
 func (v *venueOrders) sentOne()     { v.mu.Lock(); v.sent++; v.mu.Unlock() }
 func (v *venueOrders) timedOutOne() { v.mu.Lock(); v.timedOut++; v.mu.Unlock() }
 
+func (v *venueOrders) unanswered(conn uint64) {
+	if v.client.Stats().ConnID != conn || v.s.closing.Load() {
+		return // replaced already (the new connection has no such doubt), or closing
+	}
+	if v.s.cfg.Logger != nil {
+		v.s.cfg.Logger.Info("session: a request went unanswered on the order connection; replacing it",
+			"venue", string(v.s.spec.venue), "conn_id", conn)
+	}
+	_ = v.client.Rotate() // the Rotating event holds orders until the switch (private.step)
+}
+
 // outcome: a placement of unknown outcome is looked up after the next
 // reconnect, by its client order id.
 func (v *venueOrders) outcome(req *schema.OrderRequest, err error) {

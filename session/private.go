@@ -148,12 +148,19 @@ type step struct {
 	up     bool   // a connection came up (else: an answer, or down)
 	down   bool   // the connection went down
 	answer bool
-	retire bool   // the venue announced it will close the connection
-	ok     bool   // the answer is an ack
-	id     uint64 // the request id the answer echoes (Control.RequestID); 0 none
-	noID   bool   // a refusal that carries no request id at all (echoesNoID)
-	code   int64
-	reason string
+	retire bool // the venue announced it will close the connection
+	// rotating: a rotation of conn began (wsclient's Rotating): orders
+	// wait until its switch. prep: Options.Prepare asks for the handshake
+	// on the rotation's new connection, conn. unprep: Prepare gave up on
+	// conn (its time ran out, or Close).
+	rotating bool
+	prep     *prepared
+	unprep   bool
+	ok       bool   // the answer is an ack
+	id       uint64 // the request id the answer echoes (Control.RequestID); 0 none
+	noID     bool   // a refusal that carries no request id at all (echoesNoID)
+	code     int64
+	reason   string
 }
 
 // private is the private connection of OKX, Bybit, Kraken or Coinbase: the
@@ -185,6 +192,7 @@ type private struct {
 
 	frameConn uint64 // the connection of the frame being parsed: the reader's only
 	frame     []byte // the frame being parsed (the reader's, only while it is)
+	repeats   repeats
 	steps     chan step
 	quit      chan struct{}
 	done      chan struct{}
@@ -226,6 +234,23 @@ type private struct {
 	reqID      uint64         // request ids of the handshake's messages
 	ids        []uint64       // the ids nextID gave out for the messages being made
 	loginID    uint64         // the login's request id; 0 none
+	// prep is the rotation whose new connection the handshake is made on
+	// (p.conn is then its id), until the switch or its failure; nil none.
+	prep *prepared
+}
+
+// prepared is a rotation's new connection, logged in and subscribed
+// before the switch (wsclient Options.Prepare; see private.prepare).
+type prepared struct {
+	id    uint64                                      // the new connection
+	write func(ctx context.Context, msg []byte) error // on it, before the switch
+	done  chan error                                  // the handshake's end (capacity 1)
+	// old is the connection it replaces (0: lost meanwhile), wasReady
+	// whether old was logged in and subscribed, ok whether the new one
+	// is (done was sent nil).
+	old      uint64
+	wasReady bool
+	ok       bool
 }
 
 // nextID is the request id of the next handshake message, for the specs
@@ -276,17 +301,17 @@ func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*privat
 	opts.Frames = s.pools.Frames
 	opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, nil
 	opts.DataTimeout, opts.IsData = noDataTimeout, nil
-	opts.MaxAge = 0 // a rotation would need a second login mid-stream
-	if spec.announces && spec.ping != nil {
-		// A rotation is asked for when the venue announces the close
-		// (retire): the new connection's first message (the answer to
-		// this ping, sent on every connection) starts the switch, made
-		// retireOverlap later without aligning (answers and reports are
-		// the connection's own); the login follows on the new one.
-		opts.Subscriptions = [][]byte{spec.ping}
-		opts.AlignKey = func([]byte) []byte { return nil }
-		opts.RotationOverlap = retireOverlap
-	}
+	// A rotation (the venue's announced close: retire; Client.MaxAge when
+	// the host sets one) replaces the connection make-before-break: the
+	// new one is logged in and subscribed before the switch (prepare).
+	// None of these venues documents a lifetime for the private
+	// connection (OKX v5 "WebSocket → Connect", Bybit v5 "WebSocket →
+	// Connect": max_active_time bounds an idle connection only, Kraken
+	// "Reconnection and resilience", Coinbase Advanced Trade "WebSocket
+	// Overview"): no MaxAge by default.
+	opts.MaxAge = max(opts.MaxAge, 0)
+	opts.Prepare = p.prepare
+	opts.RotationOverlap = prepareOverlap
 	opts.OnEvent = p.onEvent
 	c, err := wsclient.New(url, p.handle, &opts)
 	if err != nil {
@@ -326,6 +351,10 @@ func (p *private) handle(ctx context.Context, f *schema.WsFrame) error {
 // dispatcher; an answer (ack or venue error) the worker awaits is handed to
 // it too, without blocking.
 func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if ev.Type == schema.EventExecReport && p.repeats.check(p.frameConn, ev) {
+		p.s.pools.Events.Put(ev) // delivered already, from the rotation's other connection
+		return nil
+	}
 	if ev.Type == schema.EventExecReport && p.rec != nil { // tracked, and published unless reconciled already
 		return p.rec.stream(ctx, ev)
 	}
@@ -376,7 +405,7 @@ func (p *private) onEvent(e wsclient.Event) {
 	p.mu.Lock()
 	changed := e.State != p.last
 	p.last = e.State
-	if changed {
+	if changed && e.State != schema.ConnRotating { // (rotating: the worker awaits the new connection's answers: prepare)
 		p.awaiting = 0
 		p.ready = false // not until logged in on the new connection
 		if e.State == schema.ConnConnected {
@@ -407,7 +436,8 @@ func (p *private) onEvent(e wsclient.Event) {
 		// Steps for the worker: blocking here is fine (this is the
 		// connection's event goroutine), and a connection's up and down
 		// must not be lost.
-		st := step{conn: e.ConnID, up: e.State == schema.ConnConnected, down: e.State != schema.ConnConnected}
+		rot := e.State == schema.ConnRotating
+		st := step{conn: e.ConnID, up: e.State == schema.ConnConnected, down: e.State != schema.ConnConnected && !rot, rotating: rot}
 		select {
 		case p.steps <- st:
 		case <-p.quit:
@@ -472,8 +502,8 @@ func (p *private) work() {
 			p.step(st)
 		case <-keepC:
 			p.keep = nil
-			if p.phase == phaseReady {
-				p.write(p.spec.ping)
+			if p.phase == phaseReady || p.prep != nil {
+				p.ping() // the current connection's: the old one while a rotation is prepared
 				p.keepalive()
 			}
 		case <-retryC:
@@ -556,8 +586,7 @@ func (p *private) noAnswer() {
 			p.subRefused[j]++
 		}
 		p.inFlight = p.inFlight[:0]
-		p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Channel: p.subName(i), Attempts: p.subRefused[i], Err: ErrNoAnswer})
-		p.resub = true
+		p.resub = p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Channel: p.subName(i), Attempts: p.subRefused[i], Err: ErrNoAnswer})
 	}
 }
 
@@ -565,13 +594,49 @@ func (p *private) stopRetry() { stopTimer(&p.retry) }
 
 func (p *private) step(st step) {
 	switch {
+	case st.prep != nil:
+		p.beginPrep(st.prep)
+	case st.unprep:
+		if p.prep != nil && p.prep.id == st.conn {
+			p.endPrep(ErrNoAnswer)
+		}
+	case st.rotating:
+		// Orders wait for the switch: an order sent on the old connection
+		// then would lose its answer with it (see prepare).
+		p.setReady(false)
+	case st.up && p.prep != nil && p.prep.id == st.conn && p.prep.ok:
+		// The rotation's switch: the new connection is logged in and
+		// subscribed already (prepare); no second login.
+		p.prep = nil
+		p.live(true)
 	case st.up:
+		if p.prep != nil {
+			p.endPrep(ErrDisconnected) // the rotation failed, or was overtaken by a new connection
+		}
+		if st.conn == p.conn && p.phase == phaseReady {
+			// A failed rotation's end (Connected again, on the old
+			// connection): it is still logged in and subscribed; orders go
+			// on it again.
+			p.live(false)
+			return
+		}
 		p.stopRetry()
 		p.stopAwait()
 		p.conn = st.conn
 		p.resetSubs()
 		p.login()
+	case st.down && p.prep != nil && st.conn == p.prep.old && st.conn != 0:
+		// The old connection lost while the new one is prepared: the
+		// handshake goes on; the switch ends the window (reconciled then).
+		p.prep.old, p.prep.wasReady = 0, false
+		p.setReady(false)
+		if p.rec != nil {
+			p.rec.lost()
+		}
 	case st.down:
+		if p.prep != nil {
+			p.endPrep(ErrDisconnected)
+		}
 		p.stopRetry()
 		p.stopAwait()
 		p.stopKeepalive()
@@ -588,27 +653,19 @@ func (p *private) step(st step) {
 	}
 }
 
-// retireOverlap is how long, after the new connection's first message, a
-// connection the venue announced it will close keeps delivering: the
-// answers to requests sent on it before the notice, and its reports.
-const retireOverlap = 500 * time.Millisecond
-
 // retire reconnects ahead of a close the venue announced (OKX notice
 // 64008, "The connection will soon be closed for a service upgrade",
 // sent 60 s before: OKX v5 "WebSocket → Notification of service
 // upgrade"): orders wait from here on (none is sent on the connection
-// about to go, where its answer would be lost with it), a new connection
-// is dialled at once while the old one still delivers the answers of the
-// requests in flight and the reports (wsclient's Rotate, switched
-// retireOverlap after the new connection's first message), and the
-// session logs in and subscribes on the new one; its subscription
-// reconciles the window, as after any reconnect.
+// about to go, where its answer would be lost with it), and a rotation
+// (wsclient's Rotate) dials a new connection at once, logs it in and
+// subscribes it (prepare) while the old one still delivers the answers
+// of the requests in flight and the reports; the switch follows.
 func (p *private) retire() {
 	if p.s.cfg.Logger != nil {
 		p.s.cfg.Logger.Info("session: the venue announced it will close the private connection; reconnecting ahead",
 			"venue", string(p.s.spec.venue), "conn_id", p.conn)
 	}
-	p.stopKeepalive()
 	p.setReady(false)
 	if err := p.client.Rotate(); err != nil && p.s.cfg.Logger != nil {
 		p.s.cfg.Logger.Warn("session: reconnecting ahead of the announced close failed", "venue", string(p.s.spec.venue), "err", err)
@@ -762,9 +819,7 @@ func (p *private) subscribeAnswer(st step) {
 	case len(p.inFlight) > 0:
 		p.expectAnswer() // an answer came: the rest get their own time
 	case p.subErr != nil:
-		err := p.subErr
-		p.refused(err)
-		p.resub = true
+		p.resub = p.refused(p.subErr)
 	default:
 		p.subscribed()
 	}
@@ -803,6 +858,9 @@ func (p *private) subName(i int) string {
 func (p *private) write(msg []byte) bool {
 	ctx, cancel := context.WithTimeout(p.ctx, writeTimeout)
 	defer cancel()
+	if pr := p.prep; pr != nil && pr.id == p.conn {
+		return pr.write(ctx, msg) == nil // a rotation's new connection, before the switch
+	}
 	return p.client.Write(ctx, msg) == nil
 }
 
@@ -833,11 +891,25 @@ func (p *private) subscribed() {
 	p.awaiting = 0
 	p.lastError = nil
 	p.mu.Unlock()
+	if pr := p.prep; pr != nil && pr.id == p.conn {
+		pr.ok = true
+		pr.done <- nil // the switch follows (step up: live)
+		return
+	}
+	p.live(true)
+}
+
+// live lets orders go on p.conn, logged in and subscribed; with reconcile,
+// the window without the private channels before it is reconciled.
+func (p *private) live(reconcile bool) {
+	p.mu.Lock()
+	p.awaiting = 0 // (onEvent set it at a rotation's Connected: no answer is awaited; an id-less refusal is an order's)
+	p.mu.Unlock()
 	if p.orders != nil {
 		p.orders.setConn(p.conn) // before the board says ready
 	}
 	p.setReady(true)
-	if p.rec != nil {
+	if reconcile && p.rec != nil {
 		p.rec.subscribed(p.conn) // after a window without the private channels: reconcile
 	}
 }
@@ -883,7 +955,20 @@ func (s *Session) privateReady() bool {
 // refused records a refusal, tells the waiters, and tries again on this
 // connection after the backoff (capped exponential with full jitter, as
 // wsclient redials): a key the venue refuses is not hammered.
-func (p *private) refused(err error) {
+func (p *private) refused(err error) bool {
+	if p.prep != nil && p.prep.id == p.conn {
+		// A rotation's new connection: the rotation fails (prepare), the
+		// old connection stays; wsclient tries again after its backoff.
+		p.mu.Lock()
+		p.refusals++
+		p.lastError = err
+		p.mu.Unlock()
+		if p.s.cfg.Logger != nil {
+			p.s.cfg.Logger.Warn("session: private connection refused on a rotation's new connection; keeping the old one", "venue", string(p.s.spec.venue), "err", err)
+		}
+		p.endPrep(err)
+		return false
+	}
 	p.stopAwait()
 	p.rejects++
 	p.phase, p.resub = phaseRefused, false
@@ -904,6 +989,7 @@ func (p *private) refused(err error) {
 	}
 	p.stopRetry()
 	p.retry = p.clk.NewTimer(p.backoff())
+	return true
 }
 
 // backoff is the wait before login number rejects+1 on one connection:
@@ -974,4 +1060,111 @@ func (p *private) orderStats(st *Stats) {
 	if p.rec != nil {
 		p.rec.stats(&st.Order)
 	}
+	st.Order.Duplicates += p.repeats.dropped.Load() // (after rec.stats, which sets its own)
+}
+
+// prepareOverlap is the private connections' RotationOverlap: how long a
+// rotation waits for the new connection's login and subscriptions
+// (prepare) before it gives up and keeps the old one. Twice answerTimeout:
+// a login and then a subscription round, each answered within its own
+// answerTimeout (which refuses it first, with ErrNoAnswer, when not);
+// the clock offset's measure and Kraken's token, REST calls made before
+// them, normally take a round trip each. Short of OKX's notice (64008,
+// 60 s ahead), so that a failed try is tried again before the close.
+const prepareOverlap = 2 * answerTimeout
+
+// prepare is the private connection's wsclient Options.Prepare: it logs
+// the rotation's new connection, id, in and subscribes its private
+// channels (write sends on it), on the worker, as on any new connection,
+// and returns once the venue accepted them. Meanwhile the old connection
+// delivers its reports and the answers to orders sent before the
+// rotation; orders made during the rotation wait for its switch (step
+// rotating), then go on the new connection: an order sent on the old
+// one just before the switch would lose its answer with it. The new
+// connection's frames are delivered between the old one's: its answers
+// reach the worker (awaiting is id), its reports the host — a report
+// sent on both is delivered once (repeats). A refusal (a *LoginError) or
+// no answer by ctx's end (prepareOverlap: wsclient's *PrepareError
+// wrapping context.DeadlineExceeded) fails the rotation: the old
+// connection stays, logged in and subscribed, orders go on it again, and
+// the host sees Connected on it with the *PrepareError (OnConnState);
+// wsclient tries again after its backoff.
+func (p *private) prepare(ctx context.Context, id uint64, write func(context.Context, []byte) error) error {
+	pr := &prepared{id: id, write: write, done: make(chan error, 1)}
+	select {
+	case p.steps <- step{conn: id, prep: pr}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.quit:
+		return ErrClosed
+	}
+	select {
+	case err := <-pr.done:
+		return err
+	case <-ctx.Done():
+	case <-p.quit:
+		return ErrClosed
+	}
+	// Given up: the worker learns it before wsclient's event of the
+	// failed rotation, which this return leads to.
+	select {
+	case p.steps <- step{conn: id, unprep: true}:
+	case <-p.quit:
+	}
+	return ctx.Err()
+}
+
+// beginPrep starts the handshake on a rotation's new connection. The old
+// connection's handshake state is set aside (it is logged in and
+// subscribed, or its login is retried after a backoff: endPrep puts it
+// back if the rotation fails).
+func (p *private) beginPrep(pr *prepared) {
+	if p.prep != nil {
+		p.endPrep(ErrDisconnected) // a rotation given up that the worker did not hear of
+	}
+	pr.old, pr.wasReady = p.conn, p.conn != 0 && p.phase == phaseReady
+	p.repeats.begin(pr.old, pr.id)
+	p.prep = pr
+	p.stopRetry()
+	p.stopAwait()
+	p.conn = pr.id
+	p.resetSubs()
+	p.mu.Lock()
+	p.awaiting = pr.id
+	p.mu.Unlock()
+	p.login()
+}
+
+// endPrep ends the handshake on the rotation's new connection, failed
+// (err), and puts the old connection's state back: logged in, or its
+// login tried again after a backoff; none when it was lost meanwhile.
+func (p *private) endPrep(err error) {
+	pr := p.prep
+	p.prep = nil
+	if !pr.ok {
+		pr.done <- err
+	}
+	p.stopAwait()
+	p.mu.Lock()
+	p.awaiting = 0
+	p.mu.Unlock()
+	p.conn = pr.old
+	p.resetSubs()
+	switch {
+	case pr.old == 0:
+		p.phase = phaseIdle
+	case pr.wasReady:
+		p.phase = phaseReady
+	default:
+		p.phase = phaseRefused
+		p.stopRetry()
+		p.retry = p.clk.NewTimer(p.backoff())
+	}
+}
+
+// ping sends the venue's application-level ping on the current connection.
+func (p *private) ping() {
+	ctx, cancel := context.WithTimeout(p.ctx, writeTimeout)
+	defer cancel()
+	_ = p.client.Write(ctx, p.spec.ping)
 }

@@ -125,7 +125,8 @@ type Config struct {
 	// answer lost, a venue stuck), the call returns an error wrapping
 	// ErrNoAnswer — the outcome unknown, the placement looked up by its
 	// client order id in the next reconciliation pass, a late answer
-	// still published and followed — counted in OrderStats.TimedOut. The
+	// still published and followed — counted in OrderStats.TimedOut, and
+	// the connection replaced make-before-break (see the package doc). The
 	// caller's ctx bounds the call too. Defaults to
 	// DefaultOrderAnswerTimeout (30 s: past the venues' own backend
 	// timeouts, Binance -1007 "Timeout waiting for response from backend

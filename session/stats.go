@@ -40,7 +40,9 @@ type OrderStats struct {
 	// subscription of the execution reports after the first),
 	// Reconciled the execution reports published from the venue's
 	// answers (Execution.Reconciled), Duplicates the streamed reports
-	// dropped because they were delivered already, ReconcileErrors the
+	// dropped because they were delivered already (reconciled first, or,
+	// with or without reconciliation, sent on both connections of a
+	// private connection's rotation: see the package doc), ReconcileErrors the
 	// queries that failed (each try), ReconcileGaps the orders given up
 	// (a gap marker each), and ReconcileWeight what the queries spent of
 	// the budget (Binance: request weight; OKX, Bybit, Coinbase: requests).
