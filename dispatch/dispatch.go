@@ -104,7 +104,8 @@ func (d *Dispatcher) Subscribe(f Filter, opts *SubscribeOptions) (*Subscription,
 	d.nextID++
 	s := newSubscription(d, d.nextID, f, o)
 	d.subs = append(slices.Clip(d.subs), s)
-	d.idx.Store(d.idx.Load().with(d.subs, change{s: s}))
+	ix, _ := d.idx.Load().with(d.subs, change{s: s})
+	d.idx.Store(ix)
 	d.running[s] = struct{}{}
 	go s.run()
 	return s, nil
@@ -126,9 +127,10 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 	d.mu.Lock()
 	var ok bool
 	if d.subs, ok = without(d.subs, s); ok {
-		d.unlist(s)
+		sweep := d.unlist(s)
 		d.mu.Unlock()
 		s.stop()
+		sweep()
 		return nil
 	}
 	err := endAfterClose(d.closed.Load(), d.running, s)
@@ -138,10 +140,17 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 
 // unlist changes the index for s, just taken out of d.subs: the routes
 // learned are kept, s taken out of them as their streams publish (see
-// index). Called under d.mu.
-func (d *Dispatcher) unlist(s *Subscription) {
+// index). Called under d.mu; the caller calls sweep once it has let go of
+// d.mu: every maxGone Unsubscribes, it sweeps the routes of the
+// subscriptions gone, O(routes), and PublishMerged must not wait for it.
+func (d *Dispatcher) unlist(s *Subscription) (sweep func()) {
 	s.gone.Store(true)
-	d.idx.Store(d.idx.Load().with(d.subs, change{s: s, gone: true}))
+	ix, due := d.idx.Load().with(d.subs, change{s: s, gone: true})
+	d.idx.Store(ix)
+	if !due {
+		return func() {}
+	}
+	return ix.sweepGone
 }
 
 // forget is called by a subscription's goroutine as it exits. A
@@ -156,12 +165,14 @@ func (d *Dispatcher) forget(s *Subscription) {
 	d.mu.Lock()
 	delete(d.running, s)
 	subs, listed := without(d.subs, s)
+	sweep := func() {}
 	if listed {
 		d.subs = subs
-		d.unlist(s)
+		sweep = d.unlist(s)
 	}
 	d.mu.Unlock()
 	s.stop()
+	sweep()
 }
 
 // Publish takes ownership of ev, an event checked out of the dispatcher's
