@@ -26,10 +26,10 @@ type Options struct {
 	// it (which it may do from the callback). It runs on the publisher's
 	// goroutine — the socket reader's, typically — inside Publish, before
 	// the event has reached the subscriptions after s, so it must not
-	// block and must not call Publish or Close. A panic in it is recovered
-	// and logged at Error, as a handler's is: Publish goes on, the event
-	// reaches every other subscriber and returns to its pool. Defaults to
-	// nil.
+	// block and must not call Publish or Close. A panic in it is recovered,
+	// counted in s's Stats.Panics and logged at Error, as a handler's is:
+	// Publish goes on, the event reaches every other subscriber and returns
+	// to its pool. Defaults to nil.
 	OnCriticalOverflow func(s *Subscription, st Stats)
 	// Merged is the pool PublishMerged returns merged events to. Defaults
 	// to nil: PublishMerged refuses every event.
@@ -40,7 +40,10 @@ type Options struct {
 	// many it dropped), a critical lane going over its bound (Warn, once
 	// on the way over), and a Close that gave up draining (Warn). Records
 	// carry "subscription_id" and "subscriber" (SubscribeOptions.Name).
-	// Defaults to nil: silent.
+	// Its handler is called on the publisher's goroutine inside Publish and
+	// on the subscriptions' goroutines; a panic in it is recovered and
+	// counted in the Stats.Panics of the subscription the record is about
+	// (one in Close's record is not counted). Defaults to nil: silent.
 	Logger *slog.Logger
 }
 
@@ -104,7 +107,8 @@ func (d *Dispatcher) Subscribe(f Filter, opts *SubscribeOptions) (*Subscription,
 	d.nextID++
 	s := newSubscription(d, d.nextID, f, o)
 	d.subs = append(slices.Clip(d.subs), s)
-	d.idx.Store(d.idx.Load().with(d.subs, change{s: s}))
+	ix, _ := d.idx.Load().with(d.subs, change{s: s})
+	d.idx.Store(ix)
 	d.running[s] = struct{}{}
 	go s.run()
 	return s, nil
@@ -126,9 +130,10 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 	d.mu.Lock()
 	var ok bool
 	if d.subs, ok = without(d.subs, s); ok {
-		d.unlist(s)
+		sweep := d.unlist(s)
 		d.mu.Unlock()
 		s.stop()
+		sweep()
 		return nil
 	}
 	err := endAfterClose(d.closed.Load(), d.running, s)
@@ -138,10 +143,17 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 
 // unlist changes the index for s, just taken out of d.subs: the routes
 // learned are kept, s taken out of them as their streams publish (see
-// index). Called under d.mu.
-func (d *Dispatcher) unlist(s *Subscription) {
+// index). Called under d.mu; the caller calls sweep once it has let go of
+// d.mu: every maxGone Unsubscribes, it sweeps the routes of the
+// subscriptions gone, O(routes), and PublishMerged must not wait for it.
+func (d *Dispatcher) unlist(s *Subscription) (sweep func()) {
 	s.gone.Store(true)
-	d.idx.Store(d.idx.Load().with(d.subs, change{s: s, gone: true}))
+	ix, due := d.idx.Load().with(d.subs, change{s: s, gone: true})
+	d.idx.Store(ix)
+	if !due {
+		return func() {}
+	}
+	return ix.sweepGone
 }
 
 // forget is called by a subscription's goroutine as it exits. A
@@ -156,12 +168,14 @@ func (d *Dispatcher) forget(s *Subscription) {
 	d.mu.Lock()
 	delete(d.running, s)
 	subs, listed := without(d.subs, s)
+	sweep := func() {}
 	if listed {
 		d.subs = subs
-		d.unlist(s)
+		sweep = d.unlist(s)
 	}
 	d.mu.Unlock()
 	s.stop()
+	sweep()
 }
 
 // Publish takes ownership of ev, an event checked out of the dispatcher's
@@ -227,20 +241,21 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 }
 
 // report tells the host about a subscription's transitions, on the
-// publisher's goroutine and outside the subscription's lock.
+// publisher's goroutine and outside the subscription's lock. A panic in the
+// host's Logger or OnCriticalOverflow is recovered and counted in s's
+// Stats.Panics: Publish goes on to the other subscribers and returns the
+// event to its pool.
 func (d *Dispatcher) report(s *Subscription, r news) {
-	if r&newsSlow != 0 && d.log != nil {
-		d.log.LogAttrs(context.Background(), slog.LevelWarn, "dispatch: subscriber too slow, dropping its oldest market data",
+	if r&newsSlow != 0 {
+		d.logAttrs(s, slog.LevelWarn, "dispatch: subscriber too slow, dropping its oldest market data",
 			slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
 			slog.Int("ordered_bound", s.ordBound))
 	}
 	if r&newsOverflow != 0 {
 		st := s.Stats()
-		if d.log != nil {
-			d.log.LogAttrs(context.Background(), slog.LevelWarn, "dispatch: critical lane over its bound, growing (nothing dropped)",
-				slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
-				slog.Int("critical_bound", s.critBound), slog.Int("critical", st.Critical))
-		}
+		d.logAttrs(s, slog.LevelWarn, "dispatch: critical lane over its bound, growing (nothing dropped)",
+			slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
+			slog.Int("critical_bound", s.critBound), slog.Int("critical", st.Critical))
 		if d.overflow != nil {
 			d.alarm(s, st)
 		}
@@ -248,34 +263,57 @@ func (d *Dispatcher) report(s *Subscription, r news) {
 }
 
 // alarm calls the host's OnCriticalOverflow, recovering a panic in it as a
-// handler's is: the host's bug must not cost the event the other
-// subscribers are still to get, nor the pooled original its way back.
+// handler's is (counted in s's Stats.Panics): the host's bug must not cost
+// the event the other subscribers are still to get, nor the pooled
+// original its way back.
 func (d *Dispatcher) alarm(s *Subscription, st Stats) {
 	defer func() {
 		if r := recover(); r != nil {
-			d.logPanic(r, debug.Stack(), slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
+			s.countPanic()
+			d.logPanic(s.countPanic, r, debug.Stack(), slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
 				slog.String("in", "OnCriticalOverflow"))
 		}
 	}()
 	d.overflow(s, st)
 }
 
-// logPanic records a panic recovered from a subscriber's handler, at Error
-// level with the value and the handler's stack.
-func (d *Dispatcher) logPanic(v any, stack []byte, who ...slog.Attr) {
-	if d.log != nil {
-		attrs := append(who, slog.Any("panic", v), slog.String("stack", string(stack)))
-		d.log.LogAttrs(context.Background(), slog.LevelError, "dispatch: subscriber's handler panicked (recovered, delivery goes on)", attrs...)
+// logAttrs writes one record about s to the host's Logger (nil: none); a
+// panic in the Logger is recovered and counted in s's Stats.Panics.
+func (d *Dispatcher) logAttrs(s *Subscription, level slog.Level, msg string, attrs ...slog.Attr) {
+	d.logCounted(s.countPanic, level, msg, attrs...)
+}
+
+// logCounted writes one record to the host's Logger (nil: none),
+// recovering a panic in its handler and calling counted (when not nil).
+// The Logger is host code, called on the publisher's goroutine inside
+// Publish, where a panic would cost the later subscribers the event and
+// the pool its original, and on a subscription's inside the recovery of
+// its handler's panic, where it would end the process.
+func (d *Dispatcher) logCounted(counted func(), level slog.Level, msg string, attrs ...slog.Attr) {
+	if d.log == nil {
+		return
 	}
+	defer func() {
+		if recover() != nil && counted != nil {
+			counted()
+		}
+	}()
+	d.log.LogAttrs(context.Background(), level, msg, attrs...)
+}
+
+// logPanic records a panic recovered from a subscriber's handler, at Error
+// level with the value and the handler's stack; a panic of the Logger
+// itself is recovered and counted (counted).
+func (d *Dispatcher) logPanic(counted func(), v any, stack []byte, who ...slog.Attr) {
+	attrs := append(who, slog.Any("panic", v), slog.String("stack", string(stack)))
+	d.logCounted(counted, slog.LevelError, "dispatch: subscriber's handler panicked (recovered, delivery goes on)", attrs...)
 }
 
 // logCaughtUp records the end of a subscription's slow spell.
 func (d *Dispatcher) logCaughtUp(s *Subscription, dropped uint64) {
-	if d.log != nil {
-		d.log.LogAttrs(context.Background(), slog.LevelInfo, "dispatch: subscriber caught up",
-			slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
-			slog.Uint64("dropped", dropped))
-	}
+	d.logAttrs(s, slog.LevelInfo, "dispatch: subscriber caught up",
+		slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
+		slog.Uint64("dropped", dropped))
 }
 
 // Close stops the dispatcher: Publish and Subscribe return ErrClosed from
@@ -343,10 +381,8 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 			ce.Running++
 		}
 	}
-	if d.log != nil {
-		d.log.LogAttrs(context.Background(), slog.LevelWarn, "dispatch: close gave up draining",
-			slog.Uint64("discarded", ce.Discarded), slog.Int("running", ce.Running), slog.Any("error", ce.Err))
-	}
+	d.logCounted(nil, slog.LevelWarn, "dispatch: close gave up draining",
+		slog.Uint64("discarded", ce.Discarded), slog.Int("running", ce.Running), slog.Any("error", ce.Err))
 	return ce
 }
 

@@ -285,6 +285,12 @@
 // notice. (Unrecovered, it would end the host process, every other
 // subscriber and the socket reader with it.) A host that prefers to crash
 // recovers and re-panics in its own handler, or watches Stats.Panics.
+// The host's other code run for a subscription is guarded alike: a panic
+// in OnPanic, in Options.OnCriticalOverflow or in the Logger's handler
+// (called inside Publish, and inside the recovery of a handler's panic)
+// is recovered and counted in the Stats.Panics of the subscription
+// concerned; Publish still reaches every subscriber and returns the
+// original to its pool.
 // The event the handler panicked on is not delivered again: a handler that
 // panics half-way through a fill may have booked it already, and a retry
 // would book it twice (JetStream, which redelivers, bounds it with

@@ -51,7 +51,7 @@ type MergedStats struct {
 	Dropped   uint64 // windows dropped oldest-first past Bound (never a view)
 	Discarded uint64 // queued events released at Unsubscribe or at a Close that timed out
 	Depth     int    // events queued now
-	Panics    uint64 // handler calls that panicked (recovered; the event counts as delivered)
+	Panics    uint64 // host code run for the subscription that panicked, recovered: its Handler (the event counts as delivered), and the Logger writing a record about it
 }
 
 // MergedSubscription is one subscriber's queue of merged events and its
@@ -299,10 +299,16 @@ func (s *MergedSubscription) next() *schema.MergedEvent {
 
 // handlerPanicked counts and logs a panic recovered from the handler.
 func (s *MergedSubscription) handlerPanicked(m *schema.MergedEvent, v any, stack []byte) {
+	s.countPanic()
+	s.d.logPanic(s.countPanic, v, stack, slog.String("lane", "merged"), slog.String("event_type", m.Type.String()), slog.String("symbol", m.Symbol))
+}
+
+// countPanic counts a panic of host code run for s: its handler, or the
+// Logger writing a record about it.
+func (s *MergedSubscription) countPanic() {
 	s.mu.Lock()
 	s.st.Panics++
 	s.mu.Unlock()
-	s.d.logPanic(v, stack, slog.String("lane", "merged"), slog.String("event_type", m.Type.String()), slog.String("symbol", m.Symbol))
 }
 
 func (s *MergedSubscription) drain() { startDrain(&s.mu, &s.state, s.wake) }

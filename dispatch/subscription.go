@@ -77,7 +77,7 @@ type Stats struct {
 	Depth      int           // all events queued now, markers included
 	MaxDepth   int           // most events queued at once so far
 	WorstLag   time.Duration // longest delivery time minus IngestTS so far
-	Panics     uint64        // handler calls that panicked (recovered; the event counts as delivered)
+	Panics     uint64        // host code run for the subscription that panicked, recovered: its Handler (the event counts as delivered), OnPanic, OnCriticalOverflow, and the Logger writing a record about it
 }
 
 // Subscription is one subscriber's queues and delivery goroutine. It is
@@ -925,16 +925,20 @@ func (s *Subscription) exit() {
 // handlerPanicked counts and logs a panic recovered from the handler, and
 // gives the event it failed on to OnPanic.
 func (s *Subscription) handlerPanicked(ev *schema.CanonicalEvent, v any, stack []byte) {
-	s.panics.Add(1)
-	s.d.logPanic(v, stack, slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
+	s.countPanic()
+	s.d.logPanic(s.countPanic, v, stack, slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name),
 		slog.String("event_type", ev.Type.String()), slog.String("venue", string(ev.Venue)), slog.String("symbol", ev.Symbol))
 	if s.onPanic != nil {
 		callHandler(ev, func(ev *schema.CanonicalEvent) { s.onPanic(ev, v) }, func(_ *schema.CanonicalEvent, v any, stack []byte) {
-			s.panics.Add(1)
-			s.d.logPanic(v, stack, slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name), slog.String("in", "OnPanic"))
+			s.countPanic()
+			s.d.logPanic(s.countPanic, v, stack, slog.Uint64("subscription_id", s.id), slog.String("subscriber", s.name), slog.String("in", "OnPanic"))
 		})
 	}
 }
+
+// countPanic counts a panic of host code run for s: its handler, OnPanic,
+// OnCriticalOverflow or the Logger writing a record about it.
+func (s *Subscription) countPanic() { s.panics.Add(1) }
 
 // drain makes the subscription refuse new events and exit once what is
 // queued has been delivered.

@@ -104,8 +104,10 @@ type ConsumerOptions struct {
 	// update that finds MaxStreams others waiting is dropped. Least
 	// recently seen, because a stream that went silent longest (a symbol
 	// delisted, a producer's stray symbols) is the least likely to speak
-	// again. State costs about 200 bytes a stream, plus the message of a
-	// latest update waiting. Defaults to DefaultMaxStreams.
+	// again. A stream numbered per view (layout 8) counts once more for
+	// itself: it remembers that its views were checked apart (see Losses
+	// and gap markers). State costs about 200 bytes a stream, plus the
+	// message of a latest update waiting. Defaults to DefaultMaxStreams.
 	MaxStreams int
 	// OnState sees the NATS connection's state changes after they were
 	// published to the dispatcher, from a goroutine of the consumer's.
@@ -277,6 +279,7 @@ type seqState struct {
 	run    uint32 // the run last's belongs to (0: none, a publisher of layout 6)
 	known  bool   // a message of the stream has been received
 	midway bool   // first seen midway once streams were forgotten: the next delivered announces that unknown loss
+	viewed bool   // of a stream: its views were checked apart (layout 8), so its first message numbered together (7, 6) comes from a Publisher rolled back
 }
 
 // heldMsg is a critical message waiting for an event.
@@ -650,11 +653,11 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 		// here, it is announced by the next one like any other loss.
 		c.scratch.Reset()
 		if seq, run, err := c.dec.DecodeRun(data, &c.scratch); err == nil && seq != 0 {
-			vk := numbered(data, &c.scratch)
+			vk, perView := c.numbered(data, &c.scratch)
 			if ss := c.seqOf(vk); !ss.known {
 				ss.last, ss.run, ss.known = seq-1, run, true
 				ss.midway = seq > 1 && c.seqs.evicted > 0
-				if c.numberedTogether(vk) {
+				if c.replacedLayout(vk, perView) {
 					ss.last = 0 // a new Publisher's run: its messages before this one lost too (see deliver)
 				}
 			}
@@ -677,25 +680,33 @@ func streamType(ev *schema.CanonicalEvent) schema.EventType {
 // counts in: its view of its stream (layout 8), or its stream, views
 // together (layouts 7 and 6, numbered so by their Publishers): checked
 // per view, two views of a layout-7 stream interleaved read as a loss at
-// every message.
-func numbered(data []byte, ev *schema.CanonicalEvent) viewKey {
-	sk := streamKey{ev.Venue, ev.Symbol, streamType(ev)}
-	if wire.PerView(data) {
-		return viewOf(sk, ev)
+// every message. perView tells which. The first message of a view of a
+// stream (a book's depth, a kline's interval) numbered apart marks the
+// stream viewed (see replacedLayout).
+func (c *Consumer) numbered(data []byte, ev *schema.CanonicalEvent) (vk viewKey, perView bool) {
+	sk := viewKey{streamKey: streamKey{ev.Venue, ev.Symbol, streamType(ev)}}
+	if !wire.PerView(data) {
+		return sk, false
 	}
-	return viewKey{streamKey: sk}
+	if vk = viewOf(sk.streamKey, ev); vk != sk && c.seqs.m[vk] == nil {
+		c.seqOf(sk).viewed = true // before vk's state is taken, so as not to forget it at MaxStreams 1
+	}
+	return vk, true
 }
 
-// numberedTogether tells whether vk, a view of a stream (a book's depth, a
-// kline's interval), is one whose stream the Consumer checked numbered
-// views together (layouts 7 and 6). It records nothing.
-func (c *Consumer) numberedTogether(vk viewKey) bool {
+// replacedLayout tells whether vk, first seen, comes from a Publisher that
+// replaced one of the other layout (WireVersion is set once per Publisher),
+// whose run counts it from 1: a view numbered apart (layout 8) of a stream
+// the Consumer checked with its views together (7 or 6), or a stream
+// numbered together whose views it checked apart (the rollback from 8 to
+// 7 the docs allow). It records nothing.
+func (c *Consumer) replacedLayout(vk viewKey, perView bool) bool {
 	sk := viewKey{streamKey: vk.streamKey}
-	if vk == sk {
-		return false // a stream without views: one key under every layout
-	}
 	n := c.seqs.m[sk]
-	return n != nil && n.val.known
+	if perView {
+		return vk != sk && n != nil && n.val.known
+	}
+	return n != nil && n.val.viewed
 }
 
 // seqOf returns the sequence state of a view of a stream (valid until the
@@ -726,7 +737,7 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		c.noteVenue(ev.Venue)
 	}
 	if typ := streamType(ev); seq != 0 && !typ.Coalescable() && !typ.Critical() {
-		vk := numbered(data, ev)
+		vk, perView := c.numbered(data, ev)
 		ss := c.seqOf(vk)
 		last, lastRun, known, midway := ss.last, ss.run, ss.known, ss.midway
 		if !known {
@@ -739,12 +750,12 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		switch {
 		case midway:
 			why = "the stream's state was forgotten, MaxStreams" // whatever it missed while forgotten comes on top
-		case !known && c.numberedTogether(vk):
+		case !known && c.replacedLayout(vk, perView):
 			// A view first seen under layout 8 of a stream checked under 7
-			// or 6, views together: its Publisher was replaced by one of
-			// another layout (WireVersion is set once per Publisher), whose
-			// run counts this view from 1, so its messages before this one
-			// were lost, as a restart under one layout tells it.
+			// or 6, views together, or the other way round: its Publisher
+			// was replaced by one of the other layout, whose run counts
+			// from 1, so its messages before this one were lost, as a
+			// restart under one layout tells it.
 			lost = seq - 1
 		case known && ((run != 0 && run != lastRun) || seq <= last):
 			// The publisher started the stream over (a restart, or it

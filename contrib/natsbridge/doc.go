@@ -75,7 +75,9 @@
 // count them; a loss it reveals names no view. A view first seen under
 // layout 8 of a stream checked under 7 or 6 comes from a Publisher that
 // replaced one of the other layout: its run counts the view from 1, and
-// its messages before the first that arrived are reported lost.) Messages lost anywhere on the way
+// its messages before the first that arrived are reported lost; so is a
+// stream first seen under 7 or 6 whose views were checked under 8, the
+// Publisher rolled back.) Messages lost anywhere on the way
 // — refused by NATS while it reconnects (nats.go's reconnect buffer is
 // bounded, see Connect), dropped by the server or the client because the
 // consumer fell behind (its pending limits are bounded,

@@ -263,7 +263,7 @@ func New(opts *Options) *Collector {
 			counter("gaps", "Gap markers queued for those drops.", func(s *dispatch.Stats) uint64 { return s.Gaps }),
 			counter("overflowed", "Critical events queued beyond the critical bound (none lost).", func(s *dispatch.Stats) uint64 { return s.Overflowed }),
 			counter("discarded", "Queued events released at Unsubscribe or a timed-out Close.", func(s *dispatch.Stats) uint64 { return s.Discarded }),
-			counter("panics", "Handler calls that panicked (recovered; the event counts as delivered).", func(s *dispatch.Stats) uint64 { return s.Panics }),
+			counter("panics", "Host code run for the subscription that panicked, recovered: its handler (the event counts as delivered), OnPanic, OnCriticalOverflow, the Logger.", func(s *dispatch.Stats) uint64 { return s.Panics }),
 			gauge("depth", "Events queued now.", func(s *dispatch.Stats) float64 { return float64(s.Depth) }),
 			gauge("critical_depth", "Critical events (execution reports, acks, control, account updates) queued now.", func(s *dispatch.Stats) float64 { return float64(s.Critical) }),
 			gauge("coalescing_depth", "Coalescable events queued now.", func(s *dispatch.Stats) float64 { return float64(s.Coalescing) }),
@@ -285,7 +285,7 @@ func New(opts *Options) *Collector {
 			counter("coalesced", "Queued views replaced by a newer one.", func(s *dispatch.MergedStats) uint64 { return s.Coalesced }),
 			counter("dropped", "Windows dropped oldest-first past the bound (never a view).", func(s *dispatch.MergedStats) uint64 { return s.Dropped }),
 			counter("discarded", "Queued events released at Unsubscribe or a timed-out Close.", func(s *dispatch.MergedStats) uint64 { return s.Discarded }),
-			counter("panics", "Handler calls that panicked (recovered; the event counts as delivered).", func(s *dispatch.MergedStats) uint64 { return s.Panics }),
+			counter("panics", "Host code run for the subscription that panicked, recovered: its handler (the event counts as delivered), the Logger.", func(s *dispatch.MergedStats) uint64 { return s.Panics }),
 			gauge("depth", "Events queued now.", func(s *dispatch.MergedStats) float64 { return float64(s.Depth) }),
 		}),
 		mergers: newFamily(&o, "merger", []string{"merger"}, []metric[merge.Stats]{
