@@ -42,7 +42,7 @@ func TestS30LayoutDowngradeMidStream(t *testing.T) {
 		expect(50, 110)
 		send(200, 111, first+1, 20, wire.Version7)
 		expect(200, 111)
-		require.Equal(t, uint64(min(first-1, 1)), cons.Stats().Gaps, "markers of losses that did not happen")
+		require.Equal(t, min(first-1, 1), cons.Stats().Gaps, "markers of losses that did not happen")
 		require.NoError(t, cons.Close(closeCtx(t)))
 		far.close(t)
 	}
