@@ -221,6 +221,7 @@ func TestS28ctThousandReconnectsStayFlat(t *testing.T) {
 	clk := newS27ctClock()
 	conns := &s28ctConnected{ch: make(chan struct{}, 1)}
 	var trades, gaps sync.Map
+	tail := newS30flkTail(400)
 	s, err := session.Start(ctx, session.Config{
 		Endpoints: session.Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL()},
 		Symbols:   []string{"BTC-USDT"},
@@ -228,6 +229,7 @@ func TestS28ctThousandReconnectsStayFlat(t *testing.T) {
 		Client: wsclient.Options{Clock: clk, Rand: func(int64) int64 { return 0 },
 			PingInterval: -1, IdleTimeout: -1, ControlRate: -1, CloseTimeout: -1},
 		OnState: conns.on,
+		Logger:  tail.logger(),
 		Subscribe: func(d *dispatch.Dispatcher) error {
 			_, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
 				switch ev.Type {
@@ -264,10 +266,13 @@ func TestS28ctThousandReconnectsStayFlat(t *testing.T) {
 			// counted after Connected is the new reader's: the old one
 			// ended before the redial.
 			m0 := s.Stats().Market[0].Client.Messages
-			require.Eventually(t, func() bool {
+			if !assert.Eventually(t, func() bool {
 				st := s.Stats()
 				return len(st.Books) == 1 && st.Books[0].Live && st.Market[0].Client.Messages > m0
-			}, s27ctWait, time.Millisecond, "reconnect %d: the book live again, data read", i)
+			}, s27ctWait, time.Millisecond, "reconnect %d: the book live again, data read", i) {
+				_, _, dump := s28ctCount()
+				t.Fatalf("reconnect %d: messages %d at Connected; stats %+v\nclock timers %v\nlog:\n%s\ngoroutines:\n%s", i, m0, s.Stats(), clk.Pending(), tail, dump)
+			}
 		}
 		if i == warm {
 			st := s.Stats()

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -217,7 +218,9 @@ func TestS28SplitWritesEndToEnd(t *testing.T) {
 		pc.hold()
 	}))
 	h := start(t, p.url(), peerOptions(), &sink{}, leaks)
-	h.sink.waitFor(t, `{"end":1}`)
+	began := time.Now()
+	h.sink.waitForWithin(t, slowPeerWait, `{"end":1}`)
+	t.Logf("%d bytes a byte a write: delivered in %v", len(stream), time.Since(began))
 	require.Equal(t, append(msgs, `{"end":1}`), h.sink.got())
 	require.Zero(t, h.c.Stats().InvalidFrames)
 	require.Zero(t, h.rec.count(isState(schema.ConnDisconnected)))
