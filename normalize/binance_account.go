@@ -64,6 +64,11 @@ type bnState struct {
 	futures       bnAccountUpdateMsg
 	margin        bnMarginCallMsg
 	cur           bnBatch
+	// rawViews: the partial depth view of each symbol ("BTCUSDT") that
+	// Options.RawStreams lists, bnAmbiguous where its diff stream is
+	// listed too; nil when none is.
+	rawViews map[string]int
+	probe    bnDepthProbe
 }
 
 // bnBatch is what every entry of a split message shares.
