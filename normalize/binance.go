@@ -276,7 +276,10 @@ func (n *lenientNum) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	if err != nil {
 		return err
 	}
-	if !numeric(unquoted(v)) { // a name, not a number: no decimal error to build
+	// A name, not a number: no decimal error to build. NaN and infinity
+	// are numbers a decimal refuses: their error is the decimal's, as on
+	// every other member (schema.ErrDecimalNotFinite).
+	if t := unquoted(v); !numeric(t) && !notFinite(t) {
 		n.err = errWantNumber
 		return nil
 	}
@@ -296,6 +299,15 @@ func numeric(b []byte) bool {
 		}
 	}
 	return len(b) > 0
+}
+
+// notFinite reports whether b spells NaN or infinity, signed or not,
+// in any case ("NaN", "-Infinity", "inf").
+func notFinite(b []byte) bool {
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		b = b[1:]
+	}
+	return bytes.EqualFold(b, []byte("nan")) || bytes.EqualFold(b, []byte("inf")) || bytes.EqualFold(b, []byte("infinity"))
 }
 
 // sent reports whether the member held a string or a number.
