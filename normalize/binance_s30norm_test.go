@@ -92,3 +92,26 @@ func TestS30BinanceRawPartialDepthAllocs(t *testing.T) {
 		require.Zero(t, testing.AllocsPerRun(100, func() { _ = p.HandleBytes(ctx, data, 1) }), msg)
 	}
 }
+
+// FuzzS30BinanceRawStreams fuzzes raw frames on a parser told of a raw
+// connection's partial depth views (Options.RawStreams), so that the
+// probe that tells a view from a diff runs on every depthUpdate.
+func FuzzS30BinanceRawStreams(f *testing.F) {
+	seeds(f)
+	f.Add([]byte(bnFuturesPartial))
+	f.Add([]byte(bnSpotDiff))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		events := pool.New("fuzz", 8, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+		sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
+			defer events.Put(ev)
+			if err := ev.Validate(); err != nil {
+				t.Fatalf("published an invalid event: %v: %+v", err, ev)
+			}
+			return nil
+		})
+		for _, streams := range [][]string{{"btcusdt@depth5@100ms", "ethusdt@depth20"}, {"btcusdt@depth5", "btcusdt@depth"}} {
+			p := NewBinance(events, sink, &Options{RawStreams: streams})
+			checkResult(t, p.HandleBytes(context.Background(), data, 1), events)
+		}
+	})
+}

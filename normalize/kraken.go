@@ -194,7 +194,7 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 		if string(env.Channel.bytes()) == "book" { // a book message lost: the pairs it names (every book if cut inside its list)
 			return p.krakenBookLost(ctx, st, p.listedSymbols(data), ingest, perr)
 		}
-		return perr
+		return p.reportsFrameLost(ctx, string(env.Channel.bytes()) == "executions", ingest, perr)
 	}
 	p.raw.Payload = data
 	switch {
@@ -256,7 +256,7 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 		return p.run(ctx, k, data, nil, ingest)
 	}
 	if len(p.elems) == 0 && !env.Data.array {
-		return p.bad(string(ch), "data", ErrMissingField)
+		return p.reportsFrameLost(ctx, k == krExec, ingest, p.bad(string(ch), "data", ErrMissingField))
 	}
 	if env.Sequence.ok && env.Sequence.v > 0 {
 		p.env.seq = uint64(env.Sequence.v)
