@@ -33,8 +33,9 @@ func KrakenSymbolRules() SymbolRules {
 // continuity check). A book message's Book.Depth is its view: v1 names it
 // in the channel ("book-25"); v2 does not, so it is the depth the symbol's
 // subscription ack named ("result":{"channel":"book","depth":25}), else
-// (no ack seen, or not yet) the smallest offered depth that holds the
-// symbol's latest snapshot's levels, 0 before either. An executions frame's "sequence" is the ExecReport's
+// (no ack seen, or not yet) the offered depth its latest snapshot holds
+// exactly on its deeper side ("a snapshot is published at the specified
+// depth"), 0 before either or for a thinner snapshot. An executions frame's "sequence" is the ExecReport's
 // SeqProvider. Connection ids (status "connection_id", v1 "connectionID")
 // exceed int64 and are not read. A v1 book message's ExchangeTS is the
 // latest of its levels' times; v1 trade times are seconds with six
@@ -662,23 +663,20 @@ func (st *krState) bookAck(p *Parser, method, symbol *text, depth integer) {
 // levels a side where no ack named it — the ack was lost, came after the
 // snapshot, or the subscription was made before the parser was attached:
 // "on subscription, a snapshot is published at the specified depth"
-// (Kraken WebSocket "Book"), so the depth is the smallest offered one
-// (10, 25, 100, 500, 1000) that holds n. A thin book (fewer levels than
-// subscribed) reads as a shallower view; the checksum (top 10) still
-// holds, and a level the book then cuts that the venue later leaves in
-// its view fails a checksum and resyncs the book. An ack's depth wins
-// over a snapshot's unless the snapshot is deeper than it: the venue
-// never sends more levels than the view it serves.
+// (Kraken WebSocket "Book"), so a snapshot whose deeper side holds an
+// offered depth (10, 25, 100, 500, 1000) exactly is that view. A thinner
+// one (7 levels, 30) says only that the view is at least as deep: it
+// names none, as before (a book with a Rule.Depth takes a view of 0 as
+// its own; named wrong, it would ignore the stream as another view's).
+// An ack's depth wins over a snapshot's unless the snapshot is deeper
+// than it: the venue never sends more levels than the view it serves.
 func (st *krState) snapshotDepth(sym string, n int) {
 	d, known := st.depths[sym]
-	if n == 0 || (known && d.acked && n <= d.n) {
+	if known && d.acked && n <= d.n {
 		return
 	}
-	for _, o := range continuity.KrakenDepth.Offered {
-		if o >= n {
-			st.setDepth(sym, krDepth{n: o, acked: d.acked && known})
-			return
-		}
+	if continuity.KrakenDepth.Offers(n) {
+		st.setDepth(sym, krDepth{n: n, acked: d.acked && known})
 	}
 }
 

@@ -33,9 +33,9 @@ func krV2Ack(depth int) string {
 // only from the subscription's ack, so a book whose ack it did not see (or
 // not yet: a snapshot before it) had Depth 0 and kept levels pushed out
 // of the view. "On subscription, a snapshot is published at the specified
-// depth" (Kraken WebSocket "Book"): without an ack, the depth is the
-// smallest offered one that holds the snapshot. Failed before the fix
-// (Depth 0 on the no-ack cases).
+// depth" (Kraken WebSocket "Book"): without an ack, a snapshot holding an
+// offered depth exactly names it; a thinner one names none. Failed before
+// the fix (Depth 0 on the no-ack cases of 10, 25 and 100 levels).
 func TestS30KrakenV2DepthFromSnapshot(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -43,9 +43,10 @@ func TestS30KrakenV2DepthFromSnapshot(t *testing.T) {
 		depth int // of the last message (an update)
 	}{
 		{"no ack, 10 levels", []string{krV2Snapshot(10), krV2Update}, 10},
-		{"no ack, thin book", []string{krV2Snapshot(7), krV2Update}, 10},
+		{"no ack, thin book: not said", []string{krV2Snapshot(7), krV2Update}, 0},
 		{"no ack, 25 levels", []string{krV2Snapshot(25), krV2Update}, 25},
-		{"no ack, 26 levels", []string{krV2Snapshot(26), krV2Update}, 100},
+		{"no ack, 26 levels: not said", []string{krV2Snapshot(26), krV2Update}, 0},
+		{"no ack, 100 levels", []string{krV2Snapshot(100), krV2Update}, 100},
 		{"snapshot before its ack", []string{krV2Snapshot(10), krV2Ack(25), krV2Update}, 25},
 		{"ack wins over a thin snapshot", []string{krV2Ack(100), krV2Snapshot(30), krV2Update}, 100},
 		{"a snapshot deeper than the ack", []string{krV2Ack(10), krV2Snapshot(25), krV2Update}, 25},
