@@ -276,7 +276,10 @@ func (n *lenientNum) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	if err != nil {
 		return err
 	}
-	if !numeric(unquoted(v)) { // a name, not a number: no decimal error to build
+	// A name, not a number: no decimal error to build. NaN and infinity
+	// are numbers a decimal refuses: their error is the decimal's, as on
+	// every other member (schema.ErrDecimalNotFinite).
+	if t := unquoted(v); !numeric(t) && !notFinite(t) {
 		n.err = errWantNumber
 		return nil
 	}
@@ -296,6 +299,15 @@ func numeric(b []byte) bool {
 		}
 	}
 	return len(b) > 0
+}
+
+// notFinite reports whether b spells NaN or infinity, signed or not,
+// in any case ("NaN", "-Infinity", "inf").
+func notFinite(b []byte) bool {
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		b = b[1:]
+	}
+	return bytes.EqualFold(b, []byte("nan")) || bytes.EqualFold(b, []byte("inf")) || bytes.EqualFold(b, []byte("infinity"))
 }
 
 // sent reports whether the member held a string or a number.
@@ -657,6 +669,9 @@ func (p *Parser) classify(channel, payload []byte, env *bnEnvelope) (k int, prob
 	if rest, ok := member(payload, "e", true); ok {
 		if name, _, ok := leadingString(rest); ok {
 			if k, ok := binanceEventNames[string(name)]; ok {
+				if k == bnDepth && channel == nil {
+					return p.rawDepth(payload)
+				}
 				return k, false, nil
 			}
 			return bnUnknown, false, nil
@@ -679,6 +694,9 @@ func (p *Parser) classify(channel, payload []byte, env *bnEnvelope) (k int, prob
 	switch {
 	case env.E.ok:
 		if k, ok := binanceEventNames[string(env.E.bytes())]; ok {
+			if k == bnDepth && channel == nil {
+				return p.rawDepth(payload)
+			}
 			return k, false, nil
 		}
 		return bnUnknown, false, nil
@@ -700,6 +718,76 @@ func (p *Parser) classify(channel, payload []byte, env *bnEnvelope) (k int, prob
 		return bnPartialDepth, false, nil
 	}
 	return bnUnknown, false, nil
+}
+
+// errRawViewAndDiff refuses a futures depthUpdate of a symbol whose partial
+// depth view and diff stream are both on a raw connection.
+var errRawViewAndDiff = wrapBad("the symbol's partial depth view and diff stream are both on this raw connection (Options.RawStreams): a futures view cannot be told from a diff")
+
+// bnAmbiguous marks a symbol whose partial depth view and diff stream are
+// both on a raw connection (Options.RawStreams).
+const bnAmbiguous = -1
+
+// binanceRawViews maps each symbol with a partial depth stream in streams
+// ("btcusdt@depth5@100ms") to its view's depth, in the case its messages
+// spell it ("BTCUSDT"); nil when there is none.
+func binanceRawViews(streams []string) map[string]int {
+	var views map[string]int
+	diffs := map[string]bool{}
+	for _, s := range streams {
+		sym, channel := splitStream([]byte(s))
+		if len(sym) == 0 {
+			continue
+		}
+		key := string(bytes.ToUpper(sym))
+		switch k, ok := binanceStreamKinds[string(channel)]; {
+		case ok && k == bnPartialDepth:
+			if views == nil {
+				views = map[string]int{}
+			}
+			views[key] = viewDepth(channel[len("depth"):])
+		case ok && k == bnDepth:
+			diffs[key] = true
+		}
+	}
+	for sym := range views {
+		if diffs[sym] {
+			views[sym] = bnAmbiguous
+		}
+	}
+	return views
+}
+
+// bnDepthProbe reads what tells a futures partial depth view from a diff
+// on a raw connection: the symbol, and "pu" (futures only: a spot
+// depthUpdate is always a diff, its partial view has its own shape).
+type bnDepthProbe struct {
+	S  text    `json:"s"`
+	PU present `json:"pu"`
+}
+
+// rawDepth classifies a depthUpdate that came without a stream name: a
+// diff, unless Options.RawStreams lists its futures symbol's partial depth
+// view (Binance USDⓈ-M Futures "Partial Book Depth Streams": the same
+// shape as a diff), whose depth it then names.
+func (p *Parser) rawDepth(payload []byte) (int, bool, error) {
+	st := p.state.(*bnState)
+	if len(st.rawViews) == 0 {
+		return bnDepth, false, nil
+	}
+	st.probe = bnDepthProbe{}
+	if err := p.unmarshal(payload, &st.probe); err != nil {
+		return bnDepth, false, nil // the diff's own decode reports it
+	}
+	d, ok := st.rawViews[string(st.probe.S.bytes())]
+	switch {
+	case !ok || !bool(st.probe.PU):
+		return bnDepth, false, nil
+	case d == bnAmbiguous:
+		return bnUnknown, false, p.bad("depthUpdate", "s", errRawViewAndDiff)
+	}
+	p.env.depth = d
+	return bnPartialDepth, false, nil
 }
 
 // splitStream returns a stream name's symbol and channel:
@@ -832,9 +920,8 @@ func (m *bnDepthMsg) fill(f *filler) {
 // "s","U","u","pu","b","a"} (Binance USDⓈ-M and COIN-M Futures "Partial
 // Book Depth Streams"), whose u is then the view's last update id. Their
 // combined stream's name ("btcusdt@depth5@100ms") is what tells the two
-// apart from a diff; a raw futures stream ("/ws/btcusdt@depth5") cannot
-// be told from its diff stream, so subscribe futures partial depth through
-// a combined stream.
+// apart from a diff; on a raw connection ("/ws/btcusdt@depth5") only
+// Options.RawStreams does.
 type bnPartialDepthMsg struct {
 	LastUpdateID integer `json:"lastUpdateId"`
 	Bids         levels  `json:"bids"`

@@ -64,6 +64,11 @@ type bnState struct {
 	futures       bnAccountUpdateMsg
 	margin        bnMarginCallMsg
 	cur           bnBatch
+	// rawViews: the partial depth view of each symbol ("BTCUSDT") that
+	// Options.RawStreams lists, bnAmbiguous where its diff stream is
+	// listed too; nil when none is.
+	rawViews map[string]int
+	probe    bnDepthProbe
 }
 
 // bnBatch is what every entry of a split message shares.
@@ -300,7 +305,7 @@ func (m *bnPositionMsg) fill(f *filler) {
 	x.MarginType = enum(binanceMarginTypes, &m.MT)
 	f.decimal(&x.Amount, m.PA)
 	if (x.Side == schema.PositionLong && x.Amount.Sign() < 0) || (x.Side == schema.PositionShort && x.Amount.Sign() > 0) {
-		f.fail("pa", wrapBad("sign disagrees with the position side"))
+		f.fail("pa", errSignDisagrees)
 	}
 	f.price(&x.EntryPrice, "ep", m.EP)
 	f.price(&x.BreakEvenPrice, "bep", m.BEP)
@@ -386,3 +391,7 @@ func (m *bnAccountConfigMsg) fill(f *filler) {
 		f.fail("ac", ErrMissingField)
 	}
 }
+
+// errSignDisagrees: a position amount whose sign contradicts its side
+// ("LONG" below 0, "SHORT" above).
+var errSignDisagrees = wrapBad("sign disagrees with the position side")

@@ -117,6 +117,17 @@ var bybitTopics = map[string][2]int{
 	"position":       {byPosition, byPosition},
 }
 
+// bybitReportTopic reports whether a topic carries execution reports:
+// "order", "execution", "execution.fast" and their category forms
+// ("order.spot"; Bybit v5 "Order", "Execution", "Fast Execution").
+func bybitReportTopic(topic []byte) bool {
+	if i := bytes.IndexByte(topic, '.'); i >= 0 {
+		topic = topic[:i]
+	}
+	t, ok := bybitTopics[string(topic)]
+	return ok && (t[0] == byOrder || t[0] == byExec)
+}
+
 // bybitState is a Bybit parser's own: the frame's envelope, and the
 // working orders of the "order" topic (for their amendments).
 type bybitState struct {
@@ -145,7 +156,7 @@ func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest in
 	*env = bybitEnvelope{Data: spans{list: &p.elems}}
 	p.elems = p.elems[:0]
 	if err := p.unmarshal(data, env); err != nil {
-		return p.badDecode("envelope", err)
+		return p.reportsFrameLost(ctx, bybitReportTopic(env.Topic.bytes()), ingest, p.badDecode("envelope", err))
 	}
 	if env.Op.ok {
 		p.raw.Stream, p.raw.Payload = env.Op.bytes(), data
@@ -197,7 +208,7 @@ func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest in
 		}
 	}
 	if len(p.elems) == 0 && !env.Data.array {
-		return p.bad(p.spec.kinds[k].name, "data", ErrMissingField)
+		return p.reportsFrameLost(ctx, k == byOrder || k == byExec, ingest, p.bad(p.spec.kinds[k].name, "data", ErrMissingField))
 	}
 	p.raw.Stream, p.raw.Payload = name, data
 	if env.CS.ok && env.CS.v > 0 {

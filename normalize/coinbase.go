@@ -201,7 +201,10 @@ func (p *Parser) coinbaseFrameLost(ctx context.Context, env *cbEnvelope, data []
 		return cause
 	}
 	k, known := coinbaseChannels[string(env.Channel.bytes())]
-	if !known || k == cbUserOrder || !env.SequenceNum.ok || env.SequenceNum.v < 0 {
+	if known && k == cbUserOrder {
+		return p.reportsFrameLost(ctx, true, ingest, cause)
+	}
+	if !known || !env.SequenceNum.ok || env.SequenceNum.v < 0 {
 		return cause
 	}
 	keep, err := p.checkConn(ctx, p.raw.ConnID, uint64(env.SequenceNum.v), ingest)
@@ -230,7 +233,7 @@ func (p *Parser) coinbaseEvent(ctx context.Context, st *cbState, k int, event []
 			}
 			return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest, ExchangeTS: p.env.ts}, named, perr)
 		}
-		return perr
+		return p.reportsFrameLost(ctx, k == cbUserOrder, ingest, perr)
 	}
 	if k == cbL2Snap {
 		// "type" says snapshot or update (Advanced Trade "Level 2 order

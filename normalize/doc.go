@@ -30,7 +30,17 @@
 // (no negative prices, no book level — a delete included —, trade or
 // liquidation at price 0 — ErrBadValue —,
 // milliseconds to nanoseconds, interned symbols) with
-// the venue's key named in any error. In steady state no message of any
+// the venue's key named in any error. One rule for numbers on every
+// venue: a decimal member (price, quantity, rate, fee) holding NaN or an
+// infinity refuses its message with a *ParseError wrapping the
+// *schema.DecimalError (schema.ErrDecimalNotFinite), one past a Decimal
+// (a 63-bit mantissa, 18 digits after the point, trailing zeros after the
+// point dropped first) with ErrDecimalOverflow or ErrDecimalPrecision, a
+// negative one where the member may not be negative with ErrNegative; an
+// integer member (ids, counts, times) that is none is ErrBadValue. No
+// venue documents a value past a Decimal: Kraken v2 sends up to 10
+// decimals, Binance and Coinbase 8 (their huge SHIB/PEPE volumes end in
+// zeros, which are dropped), Bybit's small-cap prices fewer than 18 digits. In steady state no message of any
 // venue allocates (a test runs every sample of testdata/venues).
 //
 // A message's type comes from its envelope, never from a second walk over
@@ -249,6 +259,10 @@
 // refuses (a fill price it cannot read, NaN or negative, an unknown status,
 // a symbol the registry does not know such as a Bybit option on the
 // all-in-one "execution" topic) returns its *ParseError and is announced
+// — so is a report channel's frame refused before its reports were read
+// (its envelope does not decode, or it has no "data": Bybit
+// "order"/"execution", OKX "orders", Kraken v2 "executions", Coinbase
+// Advanced Trade "user"), counted as one —
 // by a gap marker: EventGap, Control.GapType EventExecReport, GapSource
 // venue, GapCount the reports refused since the last marker, Reason
 // "execution report refused: " and the first cause, Symbol the report's

@@ -52,6 +52,19 @@ func (p *Parser) reportLost(ctx context.Context, from *schema.CanonicalEvent, ca
 	return cause
 }
 
+// reportsFrameLost announces the execution reports of a frame refused
+// before they were read — its envelope did not decode, or it carries no
+// "data" — when reports says the frame is a report channel's (Bybit
+// "order"/"execution", OKX "orders", Kraken v2 "executions", Coinbase
+// Advanced Trade "user"): how many it held is unknown, so it counts as
+// one (reportLost). cause, a *ParseError, is returned.
+func (p *Parser) reportsFrameLost(ctx context.Context, reports bool, ingest int64, cause error) error {
+	if !reports {
+		return cause
+	}
+	return p.reportLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, cause)
+}
+
 // within reports whether receive time ingest is within refusedWindow
 // after the last marker: its reports wait. One before the marker is the
 // host's clock stepped back: announced at once, never held for as long as

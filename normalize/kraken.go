@@ -32,8 +32,10 @@ func KrakenSymbolRules() SymbolRules {
 // books carry no sequence (Kraken "Book" docs: the checksum is the
 // continuity check). A book message's Book.Depth is its view: v1 names it
 // in the channel ("book-25"); v2 does not, so it is the depth the symbol's
-// subscription ack named ("result":{"channel":"book","depth":25}), 0
-// before an ack. An executions frame's "sequence" is the ExecReport's
+// subscription ack named ("result":{"channel":"book","depth":25}), else
+// (no ack seen, or not yet) the offered depth its latest snapshot holds
+// exactly on its deeper side ("a snapshot is published at the specified
+// depth"), 0 before either or for a thinner snapshot. An executions frame's "sequence" is the ExecReport's
 // SeqProvider. Connection ids (status "connection_id", v1 "connectionID")
 // exceed int64 and are not read. A v1 book message's ExchangeTS is the
 // latest of its levels' times; v1 trade times are seconds with six
@@ -108,8 +110,15 @@ type krState struct {
 	// does not decode far enough to name its channel may be one of them.
 	v1Books bool
 	// depths: the depth of each symbol's v2 book subscription, from its
-	// ack (bounded by the symbol registry).
-	depths map[string]int
+	// ack, else from its snapshot (bounded by the symbol registry).
+	depths map[string]krDepth
+}
+
+// krDepth is a v2 book subscription's depth and whether its ack named it
+// (else its snapshot's level count did: see krState.snapshotDepth).
+type krDepth struct {
+	n     int
+	acked bool
 }
 
 // krEnvelope is a v2 channel message ("channel", "data"), a v2 method
@@ -186,7 +195,7 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 		if string(env.Channel.bytes()) == "book" { // a book message lost: the pairs it names (every book if cut inside its list)
 			return p.krakenBookLost(ctx, st, p.listedSymbols(data), ingest, perr)
 		}
-		return perr
+		return p.reportsFrameLost(ctx, string(env.Channel.bytes()) == "executions", ingest, perr)
 	}
 	p.raw.Payload = data
 	switch {
@@ -248,7 +257,7 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 		return p.run(ctx, k, data, nil, ingest)
 	}
 	if len(p.elems) == 0 && !env.Data.array {
-		return p.bad(string(ch), "data", ErrMissingField)
+		return p.reportsFrameLost(ctx, k == krExec, ingest, p.bad(string(ch), "data", ErrMissingField))
 	}
 	if env.Sequence.ok && env.Sequence.v > 0 {
 		p.env.seq = uint64(env.Sequence.v)
@@ -266,7 +275,7 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 // neither "snapshot" nor "update"): booksLost, each marker at the depth
 // its pair's ack named.
 func (p *Parser) krakenBookLost(ctx context.Context, st *krState, pairs [][]byte, ingest int64, cause error) error {
-	return p.booksLost(ctx, pairs, func(sym string) int { return st.depths[sym] }, ingest, cause)
+	return p.booksLost(ctx, pairs, func(sym string) int { return st.depths[sym].n }, ingest, cause)
 }
 
 func (p *Parser) krakenV1(ctx context.Context, st *krState, data []byte, ingest int64) error {
@@ -424,15 +433,20 @@ func (m *krBookMsg) bookSymbol() *text { return &m.Symbol }
 
 // fill names the message's view: v2 book messages carry no depth, so it is
 // the one the symbol's subscription ack named (Kraken WebSocket v2 "book":
-// "result":{"depth":…}), 0 (not said) before any ack.
+// "result":{"depth":…}), else the one its latest snapshot shows
+// (krState.snapshotDepth), 0 (not said) before either.
 func (m *krBookMsg) fill(f *filler) {
 	// Both sides are always sent, [] when unchanged (Kraken WebSocket v2
 	// "book"): a missing key is not an empty side.
 	f.need("bids", m.Bids.ok)
 	f.need("asks", m.Asks.ok)
 	f.symbol("symbol", &m.Symbol)
-	if d := f.p.state.(*krState).depths[f.ev.Symbol]; d > 0 {
-		f.ev.Book.Depth = d
+	st := f.p.state.(*krState)
+	if f.ev.Type == schema.EventBookSnapshot && f.ev.Symbol != "" {
+		st.snapshotDepth(f.ev.Symbol, max(len(f.ev.Book.Bids), len(f.ev.Book.Asks)))
+	}
+	if d := st.depths[f.ev.Symbol]; d.n > 0 {
+		f.ev.Book.Depth = d.n
 	}
 	f.checksum("checksum", m.Checksum)
 	f.time(&f.main, "timestamp", &m.Timestamp)
@@ -641,11 +655,36 @@ func (st *krState) bookAck(p *Parser, method, symbol *text, depth integer) {
 	case string(method.bytes()) == "unsubscribe":
 		delete(st.depths, sym)
 	case depth.ok && depth.v > 0 && depth.v <= 1<<20:
-		if st.depths == nil {
-			st.depths = make(map[string]int)
-		}
-		st.depths[sym] = int(depth.v)
+		st.setDepth(sym, krDepth{n: int(depth.v), acked: true})
 	}
+}
+
+// snapshotDepth learns a symbol's book depth from a v2 snapshot of n
+// levels a side where no ack named it — the ack was lost, came after the
+// snapshot, or the subscription was made before the parser was attached:
+// "on subscription, a snapshot is published at the specified depth"
+// (Kraken WebSocket "Book"), so a snapshot whose deeper side holds an
+// offered depth (10, 25, 100, 500, 1000) exactly is that view. A thinner
+// one (7 levels, 30) says only that the view is at least as deep: it
+// names none, as before (a book with a Rule.Depth takes a view of 0 as
+// its own; named wrong, it would ignore the stream as another view's).
+// An ack's depth wins over a snapshot's unless the snapshot is deeper
+// than it: the venue never sends more levels than the view it serves.
+func (st *krState) snapshotDepth(sym string, n int) {
+	d, known := st.depths[sym]
+	if known && d.acked && n <= d.n {
+		return
+	}
+	if continuity.KrakenDepth.Offers(n) {
+		st.setDepth(sym, krDepth{n: n, acked: d.acked && known})
+	}
+}
+
+func (st *krState) setDepth(sym string, d krDepth) {
+	if st.depths == nil {
+		st.depths = make(map[string]krDepth)
+	}
+	st.depths[sym] = d
 }
 
 // krStatusMsg is a v2 status element ("system": "online", "maintenance",

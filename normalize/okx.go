@@ -141,7 +141,7 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 	*env = okxEnvelope{Data: spans{list: &p.elems}}
 	p.elems = p.elems[:0]
 	if err := p.unmarshal(data, env); err != nil {
-		return p.badDecode("envelope", err)
+		return p.reportsFrameLost(ctx, okxChannels[string(env.Arg.Channel.bytes())] == oxOrders, ingest, p.badDecode("envelope", err))
 	}
 	if env.Event.ok {
 		k, ok := okxEvents[string(env.Event.bytes())]

@@ -41,6 +41,21 @@ type Options struct {
 	// "WebSocket API": every time field is then in microseconds). Other
 	// values mean the default. Events carry Unix nanoseconds either way.
 	TimeUnit time.Duration
+	// RawStreams (Binance parsers only) names the streams a raw connection
+	// carries — its "/ws/<streamName>" and those SUBSCRIBEd on it — as
+	// Binance spells them ("btcusdt@depth5@100ms"). USDⓈ-M and COIN-M
+	// futures send a partial book depth view ("<symbol>@depth<levels>",
+	// levels 5, 10 or 20) in a diff's shape, "e":"depthUpdate" with "pu"
+	// (Binance USDⓈ-M Futures "Partial Book Depth Streams"), and a raw
+	// connection's frames name no stream: only this list tells the view
+	// from a diff. A futures depthUpdate on a raw connection is read as a
+	// top-N snapshot (EventBookSnapshot, Book.Depth N) when its symbol's
+	// partial depth stream is listed, as a diff otherwise; listed with its
+	// diff stream too, the two cannot be told apart and every such
+	// message is refused (*ParseError, ErrBadValue). A combined stream's
+	// frames ("/stream?streams=…") name their stream and need none of
+	// this. Defaults to nil: every raw depthUpdate is a diff.
+	RawStreams []string
 }
 
 // ErrDecoderPanic: the JSON decoder panicked on a message. The panic was
@@ -330,6 +345,9 @@ func newParser(spec *venueSpec, events *pool.Pool[*schema.CanonicalEvent], sink 
 	}
 	if spec.newState != nil {
 		p.state = spec.newState()
+	}
+	if st, ok := p.state.(*bnState); ok {
+		st.rawViews = binanceRawViews(o.RawStreams)
 	}
 	return p
 }

@@ -590,6 +590,10 @@ func TestWideMessagesRefuseDuplicateNames(t *testing.T) {
 	} {
 		evs, err := parseOne(t, venue, []byte(msg))
 		require.ErrorIs(t, err, ErrMalformed, string(venue))
-		require.Empty(t, evs)
+		// No report; the refused report channel's frame is announced
+		// (contract 3, s30norm: reportsFrameLost).
+		require.Len(t, evs, 1, string(venue))
+		require.Equal(t, schema.EventGap, evs[0].Type, string(venue))
+		require.Equal(t, schema.EventExecReport, evs[0].Control.GapType, string(venue))
 	}
 }

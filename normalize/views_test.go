@@ -67,7 +67,7 @@ func TestBookViewDepths(t *testing.T) {
 		{schema.VenueOKX, `{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"snapshot","data":[{"asks":[["8476.98","415","0","13"]],"bids":[["8476.97","256","0","12"]],"ts":"1597026383085","checksum":0,"prevSeqId":-1,"seqId":123456}]}`, 400},
 		{schema.VenueOKX, `{"arg":{"channel":"books50-l2-tbt","instId":"BTC-USDT"},"action":"snapshot","data":[{"asks":[["8476.98","415","0","13"]],"bids":[["8476.97","256","0","12"]],"ts":"1597026383085","checksum":0,"prevSeqId":-1,"seqId":123456}]}`, 50},
 		{schema.VenueKraken, `[1,{"a":[["5541.30000","2.50700000","1534614248.456738"]],"c":"974942666"},"book-25","XBT/USD"]`, 25},
-		{schema.VenueKraken, `{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[{"price":1.0,"qty":1.0}],"asks":[{"price":2.0,"qty":1.0}],"checksum":0}]}`, 0},
+		{schema.VenueKraken, `{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[{"price":1.0,"qty":1.0}],"asks":[{"price":2.0,"qty":1.0}],"checksum":0}]}`, 0}, // no ack, and 1 level a side: no view said (s30norm)
 		{schema.VenueBybit, `{"topic":"orderbook.200.BTCUSDT","type":"snapshot","ts":1,"data":{"s":"BTCUSDT","b":[["1","1"]],"a":[["2","1"]],"u":5}}`, 200},
 	}
 	for _, tt := range tests {
