@@ -25,7 +25,8 @@ import (
 // the IP is banned from then on for its next duration. Orders past ORDERS
 // (-1015) are the account's, not the IP's, and earn no strike. A ban is
 // on Options.Clock, and the request that begins it ends every WS-API
-// connection of the IP.
+// connection of the IP. A clock stepped back neither lengthens a ban
+// past its duration from now nor makes the next 429 a strike.
 type Bans struct {
 	// Strikes is how many 429s earned before an earlier one's retry
 	// time begin a ban. Binance does not say how many; defaults to 1.
