@@ -85,30 +85,34 @@ type okxArg struct {
 
 // handleOKXRequest answers "ping" and the subscribe/unsubscribe ops
 // (answers per arg, {"event":"subscribe","arg":{…},"connId":…}; errors
-// {"event":"error","code":"60012"|"60018","msg":…,"connId":…}).
+// {"event":"error","code":"60012"|"60018","msg":…,"connId":…}), each with
+// the request's "id" first when it has one ("Order book channel": id,
+// "Unique identifier of message (client provided)", echoed in the
+// Response and Failure examples).
 func (c *conn) handleOKXRequest(msg []byte) {
 	if string(msg) == "ping" {
 		c.reply([]byte("pong"))
 		return
 	}
 	var req struct {
+		ID   string   `json:"id"`
 		Op   string   `json:"op"`
 		Args []okxArg `json:"args"`
 	}
 	if json.Unmarshal(msg, &req) != nil || (req.Op != "subscribe" && req.Op != "unsubscribe") || len(req.Args) == 0 {
 		// The request echoed, as OKX echoes it; bytes that are no UTF-8
 		// replaced (an answer must encode: found by FuzzS30OKXRequests).
-		c.reply(c.okxError("60012", "Invalid request: "+strings.ToValidUTF8(string(msg), "\uFFFD")))
+		c.reply(c.okxError(req.ID, "60012", "Invalid request: "+strings.ToValidUTF8(string(msg), "\uFFFD")))
 		return
 	}
 	for _, a := range req.Args {
 		s := c.v.okxSymbol(a.InstID)
 		if s == nil || !okxServed(a.Channel) {
-			c.reply(c.okxError("60018", "Wrong URL or channel:"+a.Channel+",instId:"+a.InstID+
+			c.reply(c.okxError(req.ID, "60018", "Wrong URL or channel:"+a.Channel+",instId:"+a.InstID+
 				" doesn't exist. Please use the correct URL, channel and parameters referring to API document."))
 			continue
 		}
-		c.okxSubscribe(req.Op, a, s)
+		c.okxSubscribe(req.ID, req.Op, a, s)
 	}
 }
 
@@ -135,13 +139,14 @@ func (v *Venue) okxSymbol(instID string) *symbolState {
 // subscription is answered, then sent its snapshot, then its updates:
 // the generator is held meanwhile, so the snapshot's seqId is the next
 // update's prevSeqId.
-func (c *conn) okxSubscribe(op string, a okxArg, s *symbolState) {
+func (c *conn) okxSubscribe(id, op string, a okxArg, s *symbolState) {
 	v := c.v
 	ack := marshal(&struct {
+		ID     string `json:"id,omitempty"`
 		Event  string `json:"event"`
 		Arg    okxArg `json:"arg"`
 		ConnID string `json:"connId"`
-	}{op, a, c.okxConnID()})
+	}{id, op, a, c.okxConnID()})
 	name := a.Channel + ":" + a.InstID
 	if op == "unsubscribe" {
 		c.mu.Lock()
@@ -167,13 +172,14 @@ func (c *conn) okxSubscribe(op string, a okxArg, s *symbolState) {
 
 func (c *conn) okxConnID() string { return strconv.FormatUint(0x5a000000+c.id, 16) }
 
-func (c *conn) okxError(code, msg string) []byte {
+func (c *conn) okxError(id, code, msg string) []byte {
 	return marshal(&struct {
+		ID     string `json:"id,omitempty"`
 		Event  string `json:"event"`
 		Code   string `json:"code"`
 		Msg    string `json:"msg"`
 		ConnID string `json:"connId"`
-	}{"error", code, msg, c.okxConnID()})
+	}{id, "error", code, msg, c.okxConnID()})
 }
 
 // okxPush starts a channel push: {"arg":{"channel":…,"instId":…}, then
