@@ -15,7 +15,8 @@ import (
 // Public Channel", https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws):
 // /ws/v5/public serves the subscribe and unsubscribe ops and the channels
 // books (a snapshot, then updates with seqId/prevSeqId and the checksum
-// of the top 25 levels), bbo-tbt, trades and tickers for each symbol as
+// of the top 25 levels; a keep-alive after 60 s without a change),
+// bbo-tbt, trades and tickers for each symbol as
 // its instId (BTCUSDT is BTC-USDT); "ping" is answered "pong"; a
 // connection to which nothing was pushed for 30 s is closed; and
 // FaultServerShutdown sends OKX's 64008 notice.
@@ -29,6 +30,14 @@ const okxIdle = 30 * time.Second
 // (v5 "Error Code", WebSocket close codes: 4004 "No data received in
 // 30s.").
 const okxCloseIdle websocket.StatusCode = 4004
+
+// okxKeepAliveAfter is how long OKX's books channel goes without a
+// change before its keep-alive ("Order book channel", "Sequence ID": "If
+// there are no updates to the depth for an extended period (Around 60
+// seconds) [...] a message with 'asks': [], 'bids': [] will be sent to let
+// users know that the connection is still on. seqId is the same as the
+// last sent message and prevSeqId equals to seqId.").
+const okxKeepAliveAfter = 60 * time.Second
 
 // okxChannels are the public channels the venue serves.
 var okxChannels = [...]string{"books", "bbo-tbt", "trades", "tickers"}
@@ -161,13 +170,42 @@ func (c *conn) okxSubscribe(id, op string, a okxArg, s *symbolState) {
 	if a.Channel == "books" {
 		m := v.mkt
 		m.mu.Lock()
-		snap := okxBook(s, "snapshot", v.now().UnixMilli(), bookLevels(s, true, len(s.bids)), bookLevels(s, false, len(s.asks)), -1, s.updID)
+		ms := v.now().UnixMilli()
+		snap := okxBook(s, "snapshot", ms, bookLevels(s, true, len(s.bids)), bookLevels(s, false, len(s.asks)), -1, s.updID)
+		s.okxBookAt = ms
 		m.mu.Unlock()
 		c.reply(snap)
 	}
 	c.mu.Lock()
 	c.subs[name] = struct{}{}
 	c.mu.Unlock()
+}
+
+// okxKeepAlive sends the books keep-alive of each symbol whose books
+// channel pushed nothing for okxKeepAliveAfter of the venue's clock: an
+// update with no levels, seqId the last one sent and prevSeqId equal to
+// it. The generator calls it on each of its wakes while an OKX connection
+// is open, the market paused or not.
+func (v *Venue) okxKeepAlive(now time.Time) {
+	ms := now.UnixMilli()
+	v.stepping.Lock()
+	defer v.stepping.Unlock()
+	m := v.mkt
+	for _, s := range m.symbols {
+		var msg []byte
+		m.mu.Lock()
+		if ms < s.okxBookAt { // the clock stepped back: count from now
+			s.okxBookAt = ms
+		}
+		if ms-s.okxBookAt >= okxKeepAliveAfter.Milliseconds() {
+			s.okxBookAt = ms
+			msg = okxBook(s, "update", ms, nil, nil, int64(s.updID), s.updID)
+		}
+		m.mu.Unlock()
+		if msg != nil {
+			v.broadcast([]string{"books:" + s.instID()}, msg)
+		}
+	}
 }
 
 func (c *conn) okxConnID() string { return strconv.FormatUint(0x5a000000+c.id, 16) }

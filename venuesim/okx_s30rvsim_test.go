@@ -1,6 +1,9 @@
 package venuesim_test
 
 import (
+	"strconv"
+	"time"
+
 	"testing"
 
 	"github.com/coder/websocket"
@@ -49,4 +52,65 @@ func TestS30rvsimOKXEchoesID(t *testing.T) {
 			assert.Equal(t, tc.id, *e.ID, "%s", msg)
 		}
 	}
+}
+
+// OKX's keep-alive on the books channel: when the depth has not changed
+// for about 60 s, "a message with 'asks': [], 'bids': [] will be sent to
+// let users know that the connection is still on. seqId is the same as
+// the last sent message and prevSeqId equals to seqId" (v5 "Order book
+// channel", "Sequence ID"). On a paused market (the client pinging within
+// each 30 s, or the idle cut would come first) it arrives 60 s after the
+// snapshot, and our parser and book take it as continuous: still live,
+// its checksum verified, no gap.
+func TestS30rvsimOKXKeepAlive(t *testing.T) {
+	clock := newS29Clock(s29Epoch)
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 1, PingInterval: -1, Clock: clock})
+	defer v.Close()
+	v.Pause(true)
+	o := s30DialOKX(t, v)
+	o.send(`{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"}]}`)
+	o.read() // the answer
+	var snap s30rvsimOKXBook
+	require.NoError(t, json.Unmarshal(o.read(), &snap))
+	require.Len(t, snap.Data, 1)
+	require.True(t, o.bk.Live())
+	for range 2 { // 40 s, a ping each 20
+		clock.waitSleeping(t, time.Millisecond, 1) // the generator
+		clock.Advance(20 * time.Second)
+		o.send("ping")
+		_, msg, err := o.c.Read(o.ctx)
+		require.NoError(t, err)
+		require.Equal(t, "pong", string(msg), "nothing pushed on the books channel before 60 s")
+	}
+	clock.waitSleeping(t, time.Millisecond, 1)
+	clock.Advance(20 * time.Second)
+	var ka s30rvsimOKXBook
+	msg := o.read()
+	require.NoError(t, json.Unmarshal(msg, &ka), "%s", msg)
+	require.Len(t, ka.Data, 1, "%s", msg)
+	d := ka.Data[0]
+	assert.Equal(t, "update", ka.Action)
+	assert.Empty(t, d.Asks)
+	assert.Empty(t, d.Bids)
+	assert.Equal(t, snap.Data[0].SeqID, d.SeqID, "the last seqId")
+	assert.Equal(t, d.SeqID, d.PrevSeqID, "prevSeqId = seqId")
+	assert.Equal(t, snap.Data[0].Checksum, d.Checksum, "the same book")
+	assert.Equal(t, strconv.FormatInt(clock.Now().UnixMilli(), 10), d.TS)
+	st := o.bk.Stats()
+	assert.True(t, o.bk.Live())
+	assert.Zero(t, st.Gaps)
+	assert.Zero(t, st.ChecksumErrors)
+	assert.EqualValues(t, 2, st.Checksums, "the snapshot's and the keep-alive's")
+}
+
+type s30rvsimOKXBook struct {
+	Action string `json:"action"`
+	Data   []struct {
+		Asks      [][]string `json:"asks"`
+		Bids      [][]string `json:"bids"`
+		TS        string     `json:"ts"`
+		Checksum  int64      `json:"checksum"`
+		PrevSeqID int64      `json:"prevSeqId"`
+		SeqID     int64      `json:"seqId"`
+	} `json:"data"`
 }
