@@ -146,8 +146,11 @@
 // test moves a fake clock to meet a limit instead of waiting for it. A
 // clock stepped back (a fake one; the system clock's readings are
 // monotonic) neither stalls the generator nor cuts a connection for it:
-// the rate and IncomingLimit's second go on from the new time, and a
-// ConnectLimit admission counts for at most the window from the step.
+// the rate and IncomingLimit's second go on from the new time, a
+// ConnectLimit admission counts for at most the window from the step,
+// OKX's 30 s idle cut and books keep-alive count from the step, and a
+// ban lasts at most its duration from the step (a 429 before the step
+// earns no strike).
 //
 // A Venue is safe for concurrent use. Close stops every goroutine it started.
 package venuesim

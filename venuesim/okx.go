@@ -72,10 +72,19 @@ func (v *Venue) serveOKX(w http.ResponseWriter, r *http.Request) {
 }
 
 // okxIdleLoop closes the connection once nothing was pushed to it for
-// okxIdle of the venue's clock.
+// okxIdle of the venue's clock (a clock stepped back: of the clock from
+// the step).
 func (c *conn) okxIdleLoop() {
 	for {
-		wait := time.Unix(0, c.lastPush.Load()).Add(okxIdle).Sub(c.v.now())
+		now := c.v.now()
+		last := c.lastPush.Load()
+		if now.UnixNano() < last {
+			// The clock stepped back: count from now, not from a push
+			// the clock must regain the step to reach.
+			c.lastPush.CompareAndSwap(last, now.UnixNano())
+			continue
+		}
+		wait := time.Unix(0, last).Add(okxIdle).Sub(now)
 		if wait <= 0 {
 			c.closeWith(okxCloseIdle, "No data received in 30s.")
 			return
