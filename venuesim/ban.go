@@ -25,7 +25,8 @@ import (
 // the IP is banned from then on for its next duration. Orders past ORDERS
 // (-1015) are the account's, not the IP's, and earn no strike. A ban is
 // on Options.Clock, and the request that begins it ends every WS-API
-// connection of the IP.
+// connection of the IP. A clock stepped back neither lengthens a ban
+// past its duration from now nor makes the next 429 a strike.
 type Bans struct {
 	// Strikes is how many 429s earned before an earlier one's retry
 	// time begin a ban. Binance does not say how many; defaults to 1.
@@ -48,10 +49,12 @@ type ipBans struct {
 }
 
 type ipRecord struct {
-	retryAt time.Time // the latest retry time a 429 gave it
-	strikes int       // 429s earned before an earlier one's retry time
-	bans    int       // bans so far: the next one's duration
-	until   time.Time // banned until (zero: never banned)
+	last    time.Time     // when it earned its latest 429
+	retryAt time.Time     // the latest retry time a 429 gave it
+	strikes int           // 429s earned before an earlier one's retry time
+	bans    int           // bans so far: the next one's duration
+	until   time.Time     // banned until (zero: never banned)
+	length  time.Duration // the latest ban's duration
 }
 
 func newIPBans(b *Bans) *ipBans {
@@ -73,7 +76,16 @@ func (b *ipBans) bannedUntil(ip string, now time.Time) (time.Time, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r := b.byIP[ip]
-	if r == nil || !now.Before(r.until) {
+	if r == nil {
+		return time.Time{}, false
+	}
+	// A clock stepped back (Options.Clock without a monotonic reading)
+	// does not lengthen a ban: it never ends more than its duration
+	// from now.
+	if r.until.Sub(now) > r.length {
+		r.until = now.Add(r.length)
+	}
+	if !now.Before(r.until) {
 		return time.Time{}, false
 	}
 	return r.until, true
@@ -93,6 +105,12 @@ func (b *ipBans) refused(ip string, now, retryAt time.Time) (time.Time, bool) {
 		r = &ipRecord{}
 		b.byIP[ip] = r
 	}
+	if now.Before(r.last) {
+		// The clock stepped back: a retry time given before the step
+		// proves nothing of this 429, and the count starts again.
+		r.retryAt, r.strikes = time.Time{}, 0
+	}
+	r.last = now
 	if now.Before(r.retryAt) {
 		r.strikes++
 	}
@@ -102,7 +120,8 @@ func (b *ipBans) refused(ip string, now, retryAt time.Time) (time.Time, bool) {
 	if r.strikes < b.strikes {
 		return time.Time{}, false
 	}
-	r.until = now.Add(b.durations[min(r.bans, len(b.durations)-1)])
+	r.length = b.durations[min(r.bans, len(b.durations)-1)]
+	r.until = now.Add(r.length)
 	r.bans++
 	r.strikes, r.retryAt = 0, time.Time{}
 	return r.until, true

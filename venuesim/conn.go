@@ -29,8 +29,8 @@ type conn struct {
 	api      bool
 	ip       string // the client's address, without its port
 	okx      bool   // an OKX v5 public connection (okx.go)
-	// lastPush is when (venue clock, Unix ns) the writer last wrote to an
-	// OKX connection: its idle cut counts from there.
+	// lastPush is when (venue clock, Unix ns) the writer last began a
+	// write to an OKX connection: its idle cut counts from there.
 	lastPush atomic.Int64
 	// out queues the connection's messages for its writer; a nil message
 	// is the last (closeAfterQueued): the writer closes with endCode.
@@ -230,12 +230,14 @@ func (c *conn) writeLoop() {
 				c.kill()
 				return
 			}
+			if c.okx {
+				// Stored before the write, so that a client that has
+				// read the message knows the idle cut counts from it.
+				c.lastPush.Store(c.v.now().UnixNano())
+			}
 			if err := c.ws.Load().Write(c.ctx, websocket.MessageText, msg); err != nil {
 				c.kill()
 				return
-			}
-			if c.okx {
-				c.lastPush.Store(c.v.now().UnixNano())
 			}
 		}
 	}

@@ -122,11 +122,14 @@
 // ([Venue.OKXURL], /ws/v5/public; OKX API v5 "WebSocket Public Channel",
 // "Order book channel", "Trades channel", "Tickers channel"): the
 // subscribe and unsubscribe ops answered per arg ({"event":"subscribe",
-// "arg":{…},"connId":…}), a request not understood 60012 "Invalid
+// "arg":{…},"connId":…}, led by the request's "id" when it has one, as
+// every answer to it), a request not understood 60012 "Invalid
 // request: …", a channel or instId the venue lacks 60018 "Wrong URL or
 // channel:…,instId:… doesn't exist. …"; channels books (a snapshot of
 // every level, then updates of the changed levels, seqId and prevSeqId
-// chained — FaultDepthGap breaks the chain — and in each push the CRC32
+// chained — FaultDepthGap breaks the chain; after 60 s of the clock
+// without a change, paused or not, the keep-alive: an update with no
+// levels, seqId the last and prevSeqId equal to it — and in each push the CRC32
 // checksum of the top 25 levels a side, "bid:size:ask:size:…", as a
 // signed 32-bit integer), bbo-tbt, trades and tickers (the day's open,
 // high, low and volumes are the minute candle's) for each symbol as its
@@ -143,8 +146,11 @@
 // test moves a fake clock to meet a limit instead of waiting for it. A
 // clock stepped back (a fake one; the system clock's readings are
 // monotonic) neither stalls the generator nor cuts a connection for it:
-// the rate and IncomingLimit's second go on from the new time, and a
-// ConnectLimit admission counts for at most the window from the step.
+// the rate and IncomingLimit's second go on from the new time, a
+// ConnectLimit admission counts for at most the window from the step,
+// OKX's 30 s idle cut and books keep-alive count from the step, and a
+// ban lasts at most its duration from the step (a 429 before the step
+// earns no strike).
 //
 // A Venue is safe for concurrent use. Close stops every goroutine it started.
 package venuesim

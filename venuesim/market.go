@@ -28,11 +28,14 @@ type symbolState struct {
 	asks    []int64 // quantities at bestBid + (i+1)*tick
 	updID   uint64  // lastUpdateId
 	gap     bool    // FaultDepthGap: the next diff skips update ids
-	tradeID uint64
-	aggID   uint64
-	klines  [len(klineIntervals)]kline // the open candle of each interval
-	closing [len(klineIntervals)]kline // a candle a trade of the next interval ended, not yet sent closed
-	orders  []*order                   // resting limit orders of the WS-API
+	// okxBookAt is when (venue clock, Unix ms) the symbol's OKX books
+	// channel last pushed (okx.go: its keep-alive counts from there).
+	okxBookAt int64
+	tradeID   uint64
+	aggID     uint64
+	klines    [len(klineIntervals)]kline // the open candle of each interval
+	closing   [len(klineIntervals)]kline // a candle a trade of the next interval ended, not yet sent closed
+	orders    []*order                   // resting limit orders of the WS-API
 }
 
 type kline struct {

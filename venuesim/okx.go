@@ -15,7 +15,8 @@ import (
 // Public Channel", https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws):
 // /ws/v5/public serves the subscribe and unsubscribe ops and the channels
 // books (a snapshot, then updates with seqId/prevSeqId and the checksum
-// of the top 25 levels), bbo-tbt, trades and tickers for each symbol as
+// of the top 25 levels; a keep-alive after 60 s without a change),
+// bbo-tbt, trades and tickers for each symbol as
 // its instId (BTCUSDT is BTC-USDT); "ping" is answered "pong"; a
 // connection to which nothing was pushed for 30 s is closed; and
 // FaultServerShutdown sends OKX's 64008 notice.
@@ -29,6 +30,14 @@ const okxIdle = 30 * time.Second
 // (v5 "Error Code", WebSocket close codes: 4004 "No data received in
 // 30s.").
 const okxCloseIdle websocket.StatusCode = 4004
+
+// okxKeepAliveAfter is how long OKX's books channel goes without a
+// change before its keep-alive ("Order book channel", "Sequence ID": "If
+// there are no updates to the depth for an extended period (Around 60
+// seconds) [...] a message with 'asks': [], 'bids': [] will be sent to let
+// users know that the connection is still on. seqId is the same as the
+// last sent message and prevSeqId equals to seqId.").
+const okxKeepAliveAfter = 60 * time.Second
 
 // okxChannels are the public channels the venue serves.
 var okxChannels = [...]string{"books", "bbo-tbt", "trades", "tickers"}
@@ -63,10 +72,19 @@ func (v *Venue) serveOKX(w http.ResponseWriter, r *http.Request) {
 }
 
 // okxIdleLoop closes the connection once nothing was pushed to it for
-// okxIdle of the venue's clock.
+// okxIdle of the venue's clock (a clock stepped back: of the clock from
+// the step).
 func (c *conn) okxIdleLoop() {
 	for {
-		wait := time.Unix(0, c.lastPush.Load()).Add(okxIdle).Sub(c.v.now())
+		now := c.v.now()
+		last := c.lastPush.Load()
+		if now.UnixNano() < last {
+			// The clock stepped back: count from now, not from a push
+			// the clock must regain the step to reach.
+			c.lastPush.CompareAndSwap(last, now.UnixNano())
+			continue
+		}
+		wait := time.Unix(0, last).Add(okxIdle).Sub(now)
 		if wait <= 0 {
 			c.closeWith(okxCloseIdle, "No data received in 30s.")
 			return
@@ -85,30 +103,34 @@ type okxArg struct {
 
 // handleOKXRequest answers "ping" and the subscribe/unsubscribe ops
 // (answers per arg, {"event":"subscribe","arg":{…},"connId":…}; errors
-// {"event":"error","code":"60012"|"60018","msg":…,"connId":…}).
+// {"event":"error","code":"60012"|"60018","msg":…,"connId":…}), each with
+// the request's "id" first when it has one ("Order book channel": id,
+// "Unique identifier of message (client provided)", echoed in the
+// Response and Failure examples).
 func (c *conn) handleOKXRequest(msg []byte) {
 	if string(msg) == "ping" {
 		c.reply([]byte("pong"))
 		return
 	}
 	var req struct {
+		ID   string   `json:"id"`
 		Op   string   `json:"op"`
 		Args []okxArg `json:"args"`
 	}
 	if json.Unmarshal(msg, &req) != nil || (req.Op != "subscribe" && req.Op != "unsubscribe") || len(req.Args) == 0 {
 		// The request echoed, as OKX echoes it; bytes that are no UTF-8
 		// replaced (an answer must encode: found by FuzzS30OKXRequests).
-		c.reply(c.okxError("60012", "Invalid request: "+strings.ToValidUTF8(string(msg), "\uFFFD")))
+		c.reply(c.okxError(req.ID, "60012", "Invalid request: "+strings.ToValidUTF8(string(msg), "\uFFFD")))
 		return
 	}
 	for _, a := range req.Args {
 		s := c.v.okxSymbol(a.InstID)
 		if s == nil || !okxServed(a.Channel) {
-			c.reply(c.okxError("60018", "Wrong URL or channel:"+a.Channel+",instId:"+a.InstID+
+			c.reply(c.okxError(req.ID, "60018", "Wrong URL or channel:"+a.Channel+",instId:"+a.InstID+
 				" doesn't exist. Please use the correct URL, channel and parameters referring to API document."))
 			continue
 		}
-		c.okxSubscribe(req.Op, a, s)
+		c.okxSubscribe(req.ID, req.Op, a, s)
 	}
 }
 
@@ -135,13 +157,14 @@ func (v *Venue) okxSymbol(instID string) *symbolState {
 // subscription is answered, then sent its snapshot, then its updates:
 // the generator is held meanwhile, so the snapshot's seqId is the next
 // update's prevSeqId.
-func (c *conn) okxSubscribe(op string, a okxArg, s *symbolState) {
+func (c *conn) okxSubscribe(id, op string, a okxArg, s *symbolState) {
 	v := c.v
 	ack := marshal(&struct {
+		ID     string `json:"id,omitempty"`
 		Event  string `json:"event"`
 		Arg    okxArg `json:"arg"`
 		ConnID string `json:"connId"`
-	}{op, a, c.okxConnID()})
+	}{id, op, a, c.okxConnID()})
 	name := a.Channel + ":" + a.InstID
 	if op == "unsubscribe" {
 		c.mu.Lock()
@@ -156,7 +179,9 @@ func (c *conn) okxSubscribe(op string, a okxArg, s *symbolState) {
 	if a.Channel == "books" {
 		m := v.mkt
 		m.mu.Lock()
-		snap := okxBook(s, "snapshot", v.now().UnixMilli(), bookLevels(s, true, len(s.bids)), bookLevels(s, false, len(s.asks)), -1, s.updID)
+		ms := v.now().UnixMilli()
+		snap := okxBook(s, "snapshot", ms, bookLevels(s, true, len(s.bids)), bookLevels(s, false, len(s.asks)), -1, s.updID)
+		s.okxBookAt = ms
 		m.mu.Unlock()
 		c.reply(snap)
 	}
@@ -165,15 +190,43 @@ func (c *conn) okxSubscribe(op string, a okxArg, s *symbolState) {
 	c.mu.Unlock()
 }
 
+// okxKeepAlive sends the books keep-alive of each symbol whose books
+// channel pushed nothing for okxKeepAliveAfter of the venue's clock: an
+// update with no levels, seqId the last one sent and prevSeqId equal to
+// it. The generator calls it on each of its wakes while an OKX connection
+// is open, the market paused or not.
+func (v *Venue) okxKeepAlive(now time.Time) {
+	ms := now.UnixMilli()
+	v.stepping.Lock()
+	defer v.stepping.Unlock()
+	m := v.mkt
+	for _, s := range m.symbols {
+		var msg []byte
+		m.mu.Lock()
+		if ms < s.okxBookAt { // the clock stepped back: count from now
+			s.okxBookAt = ms
+		}
+		if ms-s.okxBookAt >= okxKeepAliveAfter.Milliseconds() {
+			s.okxBookAt = ms
+			msg = okxBook(s, "update", ms, nil, nil, int64(s.updID), s.updID)
+		}
+		m.mu.Unlock()
+		if msg != nil {
+			v.broadcast([]string{"books:" + s.instID()}, msg)
+		}
+	}
+}
+
 func (c *conn) okxConnID() string { return strconv.FormatUint(0x5a000000+c.id, 16) }
 
-func (c *conn) okxError(code, msg string) []byte {
+func (c *conn) okxError(id, code, msg string) []byte {
 	return marshal(&struct {
+		ID     string `json:"id,omitempty"`
 		Event  string `json:"event"`
 		Code   string `json:"code"`
 		Msg    string `json:"msg"`
 		ConnID string `json:"connId"`
-	}{"error", code, msg, c.okxConnID()})
+	}{id, "error", code, msg, c.okxConnID()})
 }
 
 // okxPush starts a channel push: {"arg":{"channel":…,"instId":…}, then

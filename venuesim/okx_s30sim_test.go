@@ -71,6 +71,12 @@ func TestS30OKXBooksVerifyEveryChecksum(t *testing.T) {
 	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 4000})
 	defer v.Close()
 	o := s30DialOKX(t, v)
+	// A failure guard only, longer than s29Ctx's minute: the 5000 updates
+	// took 41 s alone under -race at load 44, past the minute in the
+	// package's race run.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	o.ctx = ctx
 	o.send(`{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"},{"channel":"bbo-tbt","instId":"BTC-USDT"},{"channel":"trades","instId":"BTC-USDT"},{"channel":"tickers","instId":"BTC-USDT"}]}`)
 	const updates = 5000
 	for st := o.bk.Stats(); st.Applied < updates && st.ChecksumErrors == 0 && st.Invalidations == 0; st = o.bk.Stats() {

@@ -415,6 +415,9 @@ func (v *Venue) generate() {
 		// precede begin (a negative count that, made unsigned, once
 		// stopped the generator for good).
 		now := v.now()
+		if v.okxConns.Load() > 0 {
+			v.okxKeepAlive(now)
+		}
 		if v.paused.Load() {
 			begin, made = now, 0
 			continue
@@ -503,6 +506,7 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 			// OKX numbers the same changes: seqId u, prevSeqId U-1 (the
 			// previous push's seqId, unless a gap was injected).
 			okxUpdate = okxBook(s, "update", ms, bids, asks, int64(first)-1, last)
+			s.okxBookAt = ms
 			okxTop = okxBBO(s, ms)
 		}
 		m.mu.Unlock()
