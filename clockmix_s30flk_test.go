@@ -2,7 +2,6 @@ package meltica_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -22,17 +21,17 @@ import (
 // only by the id gap the new connection's diffs show — with the real
 // clock and with a clock the host injected (wsclient.Options.Clock).
 //
-// FAULT (found by s30flk, cause of TestS28ctThousandReconnectsStayFlat's
-// flake; product code, left to the lead): wsclient stamps a state event's
-// At on Options.Clock but a frame's ReceivedAt on the wall clock, and
-// Book.Apply ignores a loss whose IngestTS (Event.At) is older than the
-// latest data that proved the book good (the frames' ReceivedAt). On an
-// injected clock behind the wall clock every loss is taken for "news of
-// an earlier connection": the book stays Live across the disconnection,
-// and since no loss ends its resync run, the upstream gaps that follow
-// back it off up to 64 × RetryInterval (the long-life test's book stayed
-// dark 60 s after its 1,000th reconnect). Skipped for the injected clock
-// unless S30FLK_FAULT is set.
+// Found by s30flk (the cause of TestS28ctThousandReconnectsStayFlat's
+// flake): wsclient stamped a state event's At on Options.Clock but a
+// frame's ReceivedAt on the wall clock, and Book.Apply ignores a loss
+// whose IngestTS is older than the latest data that proved the book good
+// (the frames' ReceivedAt). On an injected clock behind the wall clock
+// every loss was taken for "news of an earlier connection": the book
+// stayed Live across the disconnection, and since no loss ended its
+// resync run, the upstream gaps that followed backed it off up to 64 ×
+// RetryInterval (the long-life test's book stayed dark 60 s after its
+// 1,000th reconnect). A loss now carries wsclient.Event.IngestTS, on its
+// connection's frame clock.
 func TestS30flkLiveBookInvalidatedByTheLossOnAnyClock(t *testing.T) {
 	for _, injected := range []bool{false, true} {
 		name := "real clock"
@@ -40,9 +39,6 @@ func TestS30flkLiveBookInvalidatedByTheLossOnAnyClock(t *testing.T) {
 			name = "injected clock"
 		}
 		t.Run(name, func(t *testing.T) {
-			if injected && os.Getenv("S30FLK_FAULT") == "" {
-				t.Skip("FAULT: a loss stamped on the injected clock is older than the frames' wall-clock stamps; set S30FLK_FAULT=1")
-			}
 			var clk wsclient.Clock
 			if injected {
 				clk = newS27ctClock()

@@ -92,9 +92,7 @@ func (m *lossMarker) publish(e wsclient.Event) {
 			return
 		}
 		ev.Venue, ev.Symbol, ev.Type = m.s.spec.venue, sym, schema.EventGap
-		if !e.At.IsZero() {
-			ev.IngestTS = e.At.UnixNano()
-		}
+		ev.IngestTS = e.Stamp()
 		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapVenue, Reason: "connection lost: " + e.Reason.String()}
 		_ = m.s.disp.Publish(ctx, ev)
 	}

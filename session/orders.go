@@ -942,7 +942,7 @@ func (s *Session) publishState(e wsclient.Event) {
 	}
 	ev.Venue = s.spec.venue
 	ev.Type = schema.EventConnState
-	ev.IngestTS = e.At.UnixNano()
+	ev.IngestTS = e.Stamp()
 	ev.Control.Kind = schema.ControlConnState
 	ev.Control.State = e.State
 	ev.Control.Code = int64(e.ConnID)

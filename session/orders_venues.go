@@ -419,7 +419,7 @@ func (s *Session) publishTradeState(e wsclient.Event) {
 	if err != nil {
 		return
 	}
-	ev.Venue, ev.Type, ev.IngestTS = s.spec.venue, schema.EventConnState, e.At.UnixNano()
+	ev.Venue, ev.Type, ev.IngestTS = s.spec.venue, schema.EventConnState, e.Stamp()
 	ev.Control.Kind, ev.Control.State, ev.Control.Code = schema.ControlConnState, e.State, int64(e.ConnID)
 	ev.Control.Reason = tradeStatePrefix + e.Reason.String()
 	_ = s.disp.Publish(ctx, ev)

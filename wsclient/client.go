@@ -29,11 +29,12 @@ type Handler func(ctx context.Context, f *schema.WsFrame) error
 // [Client.Run] and stop it with [Client.Close]. Its methods are safe for
 // concurrent use; the zero value is not usable.
 type Client struct {
-	url      string
-	opts     Options
-	dialHTTP *http.Client // opts.HTTPClient, its transport wrapped by rawTracker
-	handler  Handler
-	frames   *pool.Pool[*schema.WsFrame]
+	retiredTS int64 // ingestNow of the connection serve retired last; Run's goroutine only
+	url       string
+	opts      Options
+	dialHTTP  *http.Client // opts.HTTPClient, its transport wrapped by rawTracker
+	handler   Handler
+	frames    *pool.Pool[*schema.WsFrame]
 	// frameCap is the largest buffer, past maxKeptFrame, that a frame had
 	// when a reader took it: the size the host's pool makes them (see
 	// putFrame).

@@ -766,3 +766,13 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 		cn.checks.Add(1) // after Reset: a test that saw it may advance the clock
 	}
 }
+
+// ingestNow reads cn's receive-stamp clock (ReceivedAt's: the dial's wall
+// time plus the monotonic time since): an event stamped with it orders
+// after every frame cn delivered. The wall clock before the dial.
+func (cn *conn) ingestNow() int64 {
+	if cn.mono0.IsZero() {
+		return time.Now().UnixNano()
+	}
+	return cn.wall0 + int64(time.Since(cn.mono0))
+}

@@ -18,7 +18,29 @@ type Event struct {
 	Attempt int              // with ConnReconnecting: the redial number, from 1
 	Delay   time.Duration    // with ConnReconnecting: the wait before it
 	At      time.Time        // when it happened, on Options.Clock
-	Dropped uint64           // events dropped (queue full) since the last delivered one
+	// IngestTS is when it happened on the frames' clock (Unix ns): for the
+	// loss of a connection, that connection's reading of the wall clock
+	// from its dial, which stamped its frames' ReceivedAt, so that a
+	// consumer orders the loss after every frame the connection
+	// delivered, whatever Options.Clock is (a fake one, or the host's
+	// clock stepped since the dial); for other events the wall clock.
+	// Compare it with frames' times (an event's IngestTS); At with the
+	// Clock's.
+	IngestTS int64
+	Dropped  uint64 // events dropped (queue full) since the last delivered one
+}
+
+// Stamp is e's time among frames' events, for
+// schema.CanonicalEvent.IngestTS (Unix ns): IngestTS, or At's for an
+// Event built without it (a host's own), 0 when neither is set.
+func (e Event) Stamp() int64 {
+	switch {
+	case e.IngestTS != 0:
+		return e.IngestTS
+	case e.At.IsZero():
+		return 0
+	}
+	return e.At.UnixNano()
 }
 
 // setState records a state change and reports it.
@@ -44,6 +66,9 @@ func (c *Client) emit(ev Event, minor bool) {
 		return
 	}
 	ev.At = c.opts.Clock.Now()
+	if ev.IngestTS == 0 {
+		ev.IngestTS = time.Now().UnixNano()
+	}
 	select {
 	case c.events <- ev:
 	default:

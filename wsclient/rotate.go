@@ -456,7 +456,7 @@ func (c *Client) lost(cn *conn) {
 	c.reported = cn.id
 	c.clearCurrent(cn)
 	c.st.reconnects[cn.reason].Add(1)
-	c.setState(Event{State: schema.ConnDisconnected, Reason: cn.reason, Err: cn.err, ConnID: cn.id})
+	c.setState(Event{State: schema.ConnDisconnected, Reason: cn.reason, Err: cn.err, ConnID: cn.id, IngestTS: cn.ingestNow()})
 }
 
 // switchTo completes a rotation: old stops, nb goes live.

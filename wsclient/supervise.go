@@ -19,14 +19,15 @@ func (c *Client) supervise(ctx context.Context) error {
 	attempt := 0
 	for {
 		cn, reason, err := c.connect(ctx, modeLive)
-		id := uint64(0)
+		id, lostTS := uint64(0), int64(0)
 		if cn != nil {
-			id = cn.id
+			id, lostTS = cn.id, cn.ingestNow()
 		}
 		if err == nil {
 			// The stable period runs from the first connection's dial:
 			// rotations replace connections without a break.
 			reason, id, err = c.serve(ctx, cn)
+			lostTS = c.retiredTS
 			if ctx.Err() == nil && c.delivered(cn.born, reason) >= c.opts.BackoffReset {
 				attempt = 0
 			}
@@ -35,12 +36,12 @@ func (c *Client) supervise(ctx context.Context) error {
 			return ctx.Err()
 		}
 		if errors.Is(err, ErrPermanent) {
-			c.setState(Event{State: schema.ConnDisconnected, Reason: ReasonPermanent, Err: err, ConnID: id})
+			c.setState(Event{State: schema.ConnDisconnected, Reason: ReasonPermanent, Err: err, ConnID: id, IngestTS: lostTS})
 			return err
 		}
 		if id == 0 || id != c.reported { // a rotation may have reported it (lost)
 			c.st.reconnects[reason].Add(1)
-			c.setState(Event{State: schema.ConnDisconnected, Reason: reason, Err: err, ConnID: id})
+			c.setState(Event{State: schema.ConnDisconnected, Reason: reason, Err: err, ConnID: id, IngestTS: lostTS})
 		}
 		attempt++
 		delay := c.retryDelay(attempt, err)
@@ -272,5 +273,6 @@ func (c *Client) maxAgeAt(cn *conn) time.Time { return cn.born.Add(c.opts.MaxAge
 func (c *Client) retire(cn *conn, r Reason) (Reason, uint64, error) {
 	c.setCurrent(nil)
 	cn.stop(r, nil)
+	c.retiredTS = cn.ingestNow()
 	return cn.reason, cn.id, cn.err
 }

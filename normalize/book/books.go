@@ -215,11 +215,8 @@ func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wscl
 func (r *Books) connState(venue schema.Venue, e wsclient.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
 	defer cancel()
-	ev := schema.CanonicalEvent{Venue: venue, Type: schema.EventConnState, IngestTS: e.At.UnixNano()}
+	ev := schema.CanonicalEvent{Venue: venue, Type: schema.EventConnState, IngestTS: e.Stamp()}
 	ev.Control = schema.Control{Kind: schema.ControlConnState, State: e.State, Reason: e.Reason.String()}
-	if e.At.IsZero() {
-		ev.IngestTS = 0
-	}
 	if err := r.applyVenue(ctx, &ev); err != nil && r.log != nil {
 		r.log.Warn("book: applying a connection state", "venue", string(venue), "state", e.State.String(), "err", err)
 	}
