@@ -284,12 +284,23 @@ func (b *Book) Live() bool {
 	return b.usable()
 }
 
-// usable: live, and not silent past Options.MaxSilence.
-func (b *Book) usable() bool { return b.live && !b.silent }
+// usable: live, and not silent past Options.MaxSilence. Judged by the
+// Clock here, not only by the timer, whose goroutine a loaded machine
+// may start late and which Close stops: a reader must not be served a
+// book silent that long as current meanwhile, nor a closed one (a book
+// Books replaced, no longer fed) ever.
+func (b *Book) usable() bool {
+	if !b.live || b.silent {
+		return false
+	}
+	return b.o.MaxSilence <= 0 || b.now().Sub(b.heardAt) < b.o.MaxSilence
+}
 
-// Close stops the book's Options.MaxSilence timer, for good; the book
-// stays readable and applies events as before, but is no longer reported
-// silent. A book replaced in [Books] is closed. Safe to call twice.
+// Close stops the book's Options.MaxSilence timer, for good: it
+// publishes no silence marker any more. The book stays readable and
+// applies events as before, and still reports not live once silent for
+// MaxSilence (by the Clock). A book replaced in [Books] is closed. Safe
+// to call twice.
 func (b *Book) Close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
