@@ -82,6 +82,10 @@ type Options struct {
 	// makes it live again, publishing its best bid/offer. Set it above the
 	// venue's quietest normal interval (OKX sends a keep-alive every
 	// minute on a quiet book; Binance and Bybit push only changes).
+	// Coinbase closes most channels, level2 included, after 60–90 s
+	// without an update unless the connection subscribes to heartbeats
+	// (Coinbase Advanced Trade "WebSocket Channels"): a quiet product's
+	// book then stops for good, which only MaxSilence tells.
 	// Defaults to 0: never (the host judges [Book.Updated] itself).
 	MaxSilence time.Duration
 	// Clock times MaxSilence (one AfterFunc timer a book, armed while it
