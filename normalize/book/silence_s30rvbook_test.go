@@ -68,3 +68,31 @@ func TestS30RVSilenceWithoutTheTimer(t *testing.T) {
 	require.Equal(t, uint64(1), b.Stats().Silences)
 	require.Len(t, sink.ofType(schema.EventGap), 1)
 }
+
+// Books had no Close: a host that shut down with books of MaxSilence left
+// their timers armed, each to fire once more and publish a silence marker
+// into the host's closed sink. Books.Close closes every book.
+func TestS30RVBooksCloseStopsEveryTimer(t *testing.T) {
+	clk := newStepClock()
+	o := &Options{MaxSilence: 5 * time.Second, Clock: clk}
+	b, sink, events := newRecBook(t, OKX, "BTC-USDT", o)
+	o2 := *o
+	o2.Sink, o2.Events = sink, events
+	e, err := NewBook(OKX, "ETH-USDT", &o2)
+	require.NoError(t, err)
+	books := NewBooks(nil, events, nil)
+	books.Add(b)
+	books.Add(e)
+	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
+	eth := okxEvent(t, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
+	eth.Symbol = "ETH-USDT"
+	require.NoError(t, e.Apply(t.Context(), eth))
+	require.True(t, e.Live())
+	require.Equal(t, 2, clk.pending())
+
+	books.Close()
+	books.Close()
+	require.Zero(t, clk.pending(), "a timer left armed after Books.Close")
+	clk.step(time.Hour)
+	require.Empty(t, sink.ofType(schema.EventGap), "a marker after Books.Close")
+}
