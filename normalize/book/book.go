@@ -168,7 +168,9 @@ type Stats struct {
 //
 // A Book is safe for concurrent use: one goroutine applies events while
 // others read the top. Its zero value is not usable; build it with NewBook.
-// It starts no goroutine.
+// It starts no goroutine, except, with Options.MaxSilence, the Clock's
+// timer function when it fires; [Book.Close] (or [Books.Close]) stops
+// the timer.
 type Book struct {
 	mu     sync.Mutex
 	rule   Rule
