@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/schema"
@@ -51,7 +52,9 @@ func TestS30RVConcurrentFetchSilenceLossReaders(t *testing.T) {
 		for id := uint64(1); id <= diffs; id++ {
 			venueSeq.Store(id)
 			if id%300 == 150 { // quiet until the book says it is silent (or lost)
-				require.Eventually(t, func() bool { return !b.Live() }, time.Minute, time.Millisecond)
+				if !assert.Eventually(t, func() bool { return !b.Live() }, time.Minute, time.Millisecond) {
+					return // not FailNow: this is not the test's goroutine
+				}
 			}
 			if id%97 == 0 {
 				continue // lost: a gap
@@ -63,7 +66,9 @@ func TestS30RVConcurrentFetchSilenceLossReaders(t *testing.T) {
 				lostCh <- stamp.Add(1) // reported on wsclient's event goroutine, late or not
 			}
 			if id%300 == 0 { // and one the book sees before the next diff
-				require.Eventually(t, func() bool { return !b.Live() }, time.Minute, time.Millisecond)
+				if !assert.Eventually(t, func() bool { return !b.Live() }, time.Minute, time.Millisecond) {
+					return // not FailNow: this is not the test's goroutine
+				}
 			}
 		}
 	}()
