@@ -82,6 +82,10 @@ type Options struct {
 	// makes it live again, publishing its best bid/offer. Set it above the
 	// venue's quietest normal interval (OKX sends a keep-alive every
 	// minute on a quiet book; Binance and Bybit push only changes).
+	// Coinbase closes most channels, level2 included, after 60–90 s
+	// without an update unless the connection subscribes to heartbeats
+	// (Coinbase Advanced Trade "WebSocket Channels"): a quiet product's
+	// book then stops for good, which only MaxSilence tells.
 	// Defaults to 0: never (the host judges [Book.Updated] itself).
 	MaxSilence time.Duration
 	// Clock times MaxSilence (one AfterFunc timer a book, armed while it
@@ -164,7 +168,9 @@ type Stats struct {
 //
 // A Book is safe for concurrent use: one goroutine applies events while
 // others read the top. Its zero value is not usable; build it with NewBook.
-// It starts no goroutine.
+// It starts no goroutine, except, with Options.MaxSilence, the Clock's
+// timer function when it fires; [Book.Close] (or [Books.Close]) stops
+// the timer.
 type Book struct {
 	mu     sync.Mutex
 	rule   Rule
@@ -284,12 +290,23 @@ func (b *Book) Live() bool {
 	return b.usable()
 }
 
-// usable: live, and not silent past Options.MaxSilence.
-func (b *Book) usable() bool { return b.live && !b.silent }
+// usable: live, and not silent past Options.MaxSilence. Judged by the
+// Clock here, not only by the timer, whose goroutine a loaded machine
+// may start late and which Close stops: a reader must not be served a
+// book silent that long as current meanwhile, nor a closed one (a book
+// Books replaced, no longer fed) ever.
+func (b *Book) usable() bool {
+	if !b.live || b.silent {
+		return false
+	}
+	return b.o.MaxSilence <= 0 || b.now().Sub(b.heardAt) < b.o.MaxSilence
+}
 
-// Close stops the book's Options.MaxSilence timer, for good; the book
-// stays readable and applies events as before, but is no longer reported
-// silent. A book replaced in [Books] is closed. Safe to call twice.
+// Close stops the book's Options.MaxSilence timer, for good: it
+// publishes no silence marker any more. The book stays readable and
+// applies events as before, and still reports not live once silent for
+// MaxSilence (by the Clock). A book replaced in [Books] is closed. Safe
+// to call twice.
 func (b *Book) Close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -91,6 +91,17 @@ func (r *Books) Add(b *Book) {
 	r.byVenue[k.venue] = append(r.byVenue[k.venue], b)
 }
 
+// Close closes every book added ([Book.Close]): their Options.MaxSilence
+// timers stop, so none fires after the host shut down and publishes into
+// its closed sink. The books stay readable. Safe to call twice.
+func (r *Books) Close() {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, b := range r.byKey {
+		b.Close()
+	}
+}
+
 // Book returns the book of a venue and symbol, or nil.
 func (r *Books) Book(venue schema.Venue, symbol string) *Book {
 	r.mu.RLock()

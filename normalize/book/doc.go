@@ -175,8 +175,11 @@
 // [Book.Top] still give its last state, with its times — publishes a gap
 // marker with ReasonSilent and withdraws its best bid/offer, once; the
 // next message of its stream makes it live again. One timer a book
-// (Clock.AfterFunc, armed while it is live, stopped by [Book.Close]),
-// nothing per message but a clock read.
+// (Clock.AfterFunc, armed while it is live, stopped by [Book.Close]) for
+// the marker, nothing per message but a clock read; the readers judge the
+// silence by the Clock themselves, so that neither a timer started late
+// nor a closed book (one [Books] replaced) serves a silent book as
+// current.
 //
 // # Wiring
 //
