@@ -554,9 +554,11 @@
 // characters (Kraken "Spot Client Order Identifiers"). A cancel names the
 // order by VenueOrderID (order_id) or, without one, OrigClientOrderID
 // (cl_ord_id), never both: Kraken takes one kind per request. Kraken's
-// private channels are not reconciled (see above): a report missed while
-// the connection is down is not looked up, and an order whose Place
-// returned ErrDisconnected is told of only by its later reports.
+// orders are reconciled like the others' (see "Execution reports across
+// reconnects", with Endpoints.REST): a report missed while the connection
+// is down is looked up, and an order whose Place returned ErrDisconnected
+// is looked up by its cl_ord_id (OpenOrders, ClosedOrders) and its fills
+// delivered with Execution.Reconciled set.
 //
 // # Cancel on disconnect
 //
