@@ -1,0 +1,129 @@
+package session_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+)
+
+// drainNever is how long a test looks for a switch that must not come
+// (a negative: nothing to wait on). Before s30rvsess the switch came as
+// soon as the new connection's handshake was answered, well within it;
+// a loaded machine may hide the fault, never fail the fixed code.
+const drainNever = 300 * time.Millisecond
+
+// TestS30rvsessAnswerDueOnOldConnection: on every venue whose orders go
+// on an authenticated WebSocket (OKX, Bybit's trade connection, Kraken),
+// an order is in flight on the connection when a rotation (here at
+// Client.MaxAge) begins; the new connection is logged in and subscribed
+// while the venue still holds the order's answer. The switch waits for
+// that answer on the old connection (session doc, "Connection
+// lifetimes"): the Place gets the venue's ack, not ErrDisconnected, and
+// the switch follows; the next order goes on the new connection. Before
+// s30rvsess the switch closed the old connection at once and the answer
+// was lost with it.
+func TestS30rvsessAnswerDueOnOldConnection(t *testing.T) {
+	for _, c := range placeCases() {
+		t.Run(string(c.venue), func(t *testing.T) {
+			f := newFakePrivate(t, c.venue, nil)
+			var cmu sync.Mutex
+			step := time.Duration(0)
+			f.setServerClock(func() time.Time { // a newer second at every look: the fake refuses a replayed login
+				cmu.Lock()
+				defer cmu.Unlock()
+				step += time.Second
+				return time.Now().Add(step)
+			})
+			clk := newManualClock()
+			held := make(chan orderSeen, 1)
+			hold := make(chan struct{})
+			var once sync.Once
+			release := func() { once.Do(func() { close(hold) }) }
+			f.setScript(func(o orderSeen) ([]string, bool) {
+				if clientID(o) == "d1" {
+					held <- o
+					<-hold // the venue answers later, on the same connection
+				}
+				return []string{acceptOrder(f.venue, o)}, false
+			})
+			var mu sync.Mutex
+			orderConn := 0
+			ready := make(chan struct{})
+			var readyOnce sync.Once
+			// the new order connection's handshake: OKX and Kraken
+			// subscribe on it, Bybit's trade connection authenticates
+			seen := func(conn int, msg []byte, replies []string) []string {
+				mu.Lock()
+				oc := orderConn
+				mu.Unlock()
+				m := string(msg)
+				if oc != 0 && conn != oc && (strings.Contains(m, `subscribe`) || strings.Contains(m, `"auth"`)) {
+					readyOnce.Do(func() { close(ready) })
+				}
+				return replies
+			}
+			f.mu.Lock()
+			if c.venue == schema.VenueBybit {
+				f.alterTrade = seen
+			} else {
+				f.alter = seen
+			}
+			f.mu.Unlock()
+			s := startOrders(t, c, f, func(cfg *session.Config) { cfg.Client.Clock, cfg.Client.MaxAge = clk, rotateAge })
+			t.Cleanup(release)
+			waitConnected(t, s)
+			rotations := func() uint64 {
+				st := s.Stats()
+				if c.venue == schema.VenueBybit {
+					return st.Trade.Client.Rotations
+				}
+				return st.Orders.Client.Rotations
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), generous)
+			defer cancel()
+
+			req1 := venueLimit(t, s, "d1")
+			defer s.Pools().Orders.Put(req1)
+			done := placeAsync(ctx, s, req1)
+			o1 := <-held
+			mu.Lock()
+			orderConn = o1.conn
+			mu.Unlock()
+			clk.fireAge()
+			select {
+			case <-ready:
+			case <-ctx.Done():
+				t.Fatal("the new connection's handshake never came")
+			}
+			require.Never(t, func() bool { return rotations() > 0 }, drainNever, pollEvery,
+				"no switch while the old connection owes an answer")
+			release()
+			require.NoError(t, <-done, "the answer due on the old connection reaches its caller")
+			require.Eventually(t, func() bool { return rotations() == 1 }, generous, pollEvery, "the switch, once answered")
+
+			_, err := place(t, s, ctx, "d2")
+			require.NoError(t, err)
+			orders := f.ordersSeen()
+			require.Len(t, orders, 2)
+			assert.NotEqual(t, orders[0].conn, orders[1].conn, "the next order goes on the new connection")
+		})
+	}
+}
+
+// clientID is the client order id of an order request the fake saw.
+func clientID(o orderSeen) string {
+	for _, k := range []string{"clOrdId", "orderLinkId", "cl_ord_id"} {
+		if s, ok := o.arg[k].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
