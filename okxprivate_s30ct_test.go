@@ -398,9 +398,10 @@ func TestS30ctOKXConnectionClosedMidOrder(t *testing.T) {
 // after the notice goes on the new connection only.
 func TestS30ctOKXNoticeMidOrder(t *testing.T) {
 	s30ctOKXNotice(t, func(o *s30ctOKX) {
-		// the new connection's first request: its ping
-		for m := o.await("/ws/v5/private", func(s string) bool { return s == "ping" }); m.conn.n != 2; {
-			m = o.await("/ws/v5/private", func(s string) bool { return s == "ping" })
+		// the new connection's first request: its login (s30rvsess: the
+		// rotation's Prepare; before s30sess, a ping)
+		for m := o.await("/ws/v5/private", func(s string) bool { return strings.Contains(s, `"op":"login"`) }); m.conn.n != 2; {
+			m = o.await("/ws/v5/private", func(s string) bool { return strings.Contains(s, `"op":"login"`) })
 		}
 	})
 }
@@ -572,9 +573,11 @@ func TestS30ctOnExecReportHoldsAtMost20(t *testing.T) {
 }
 
 // After OKX's notice 64008, should no new connection be had: session doc
-// — "Should no new connection be had (wsclient tries again after its
-// backoff), … OKX logs in again on it": the old connection, still open,
-// is logged in again and takes the orders that waited.
+// — "Should no new connection be had, …, the old connection stays and
+// orders go on it again; wsclient tries again after its backoff": the
+// old connection, still open and logged in, takes the orders that
+// waited. (s30ct wrote it for the doc before s30sess, which logged in
+// again on it; s30rvsess checks the doc of now.)
 func TestS30ctOKXNoticeNoNewConnection(t *testing.T) {
 	o := newS30ctOKX(t)
 	execs := newS30ctExecs()
@@ -595,8 +598,6 @@ func TestS30ctOKXNoticeNoNewConnection(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, 1, got[0].conn.n)
 	logins := o.find("/ws/v5/private", func(s string) bool { return strings.Contains(s, `"op":"login"`) })
-	assert.GreaterOrEqual(t, len(logins), 2, "logged in again on the old connection")
-	for _, l := range logins {
-		assert.Equal(t, 1, l.conn.n)
-	}
+	require.Len(t, logins, 1, "the old connection is still logged in: no second login (s30sess: the rotation's Prepare sets its state aside and puts it back)")
+	assert.Equal(t, 1, logins[0].conn.n)
 }
