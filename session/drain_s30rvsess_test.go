@@ -127,3 +127,29 @@ func clientID(o orderSeen) string {
 	}
 	return ""
 }
+
+// TestS30rvsessMarketRotationStaysConnected: a market connection's
+// rotation keeps the old connection delivering until the switch
+// (wsclient, make-before-break), so the session stays connected
+// meanwhile: WaitConnected returns while the market connection is
+// Rotating. Before s30rvsess a rotation counted the market connection
+// down, and a new connection whose stream stayed silent (its switch
+// waits for its first message) blocked WaitConnected for as long.
+func TestS30rvsessMarketRotationStaysConnected(t *testing.T) {
+	c := privateCases(t)[0]
+	f := newFakePrivate(t, c.venue, c.pushes)
+	execs := make(chan *schema.ExecReport, 16)
+	seen := &rotationSeen{}
+	s, clk, now := rotatedSession(t, c, f, execs, seen)
+	now.set(now.get().Add(3 * time.Second)) // a newer login time
+	// MaxAge rotates the private connection (its switch comes) and the
+	// market one, whose fake sends nothing: it stays Rotating
+	clk.rotateUntil(t, func() bool {
+		n, _ := seen.counts()
+		return n == 1 && s.Stats().Market[0].Client.State == schema.ConnRotating
+	}, "the private rotation switched, the market one under way")
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, s.WaitConnected(ctx), "connected while the market connection rotates")
+	assert.Equal(t, schema.ConnRotating, s.Stats().Market[0].Client.State)
+}
