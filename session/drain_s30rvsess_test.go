@@ -12,6 +12,7 @@ import (
 
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // drainNever is how long a test looks for a switch that must not come
@@ -152,4 +153,46 @@ func TestS30rvsessMarketRotationStaysConnected(t *testing.T) {
 	defer cancel()
 	require.NoError(t, s.WaitConnected(ctx), "connected while the market connection rotates")
 	assert.Equal(t, schema.ConnRotating, s.Stats().Market[0].Client.State)
+}
+
+// TestS30rvsessRotationSubscribeRefusedKeepsOld: a rotation's new
+// connection is logged in, then its private subscription refused
+// (halfway). The rotation fails whole: the old connection stays, logged
+// in and subscribed, orders ready on it at once with no login again on
+// it; the host sees the *wsclient.PrepareError wrapping the
+// subscription's *LoginError.
+func TestS30rvsessRotationSubscribeRefusedKeepsOld(t *testing.T) {
+	for _, c := range privateCases(t) {
+		if c.venue != schema.VenueOKX && c.venue != schema.VenueKraken {
+			continue // refuseSub: the fake refuses OKX's and Kraken's
+		}
+		t.Run(string(c.venue), func(t *testing.T) {
+			f := newFakePrivate(t, c.venue, c.pushes)
+			execs := make(chan *schema.ExecReport, 16)
+			seen := &rotationSeen{}
+			s, clk, now := rotatedSession(t, c, f, execs, seen)
+			old := s.Stats().Orders.Client.ConnID
+			first := f.loginsSeen()[0].conn
+			f.mu.Lock()
+			f.refuseSub = func(conn int, _ string) bool { return conn != first }
+			f.mu.Unlock()
+			now.set(now.get().Add(3 * time.Second))
+			clk.rotateUntil(t, func() bool { _, n := seen.counts(); return n >= 1 }, "the rotation fails")
+			var pe *wsclient.PrepareError
+			require.ErrorAs(t, seen.failure(), &pe)
+			var le *session.LoginError
+			require.ErrorAs(t, pe, &le)
+			assert.Contains(t, le.Step, "subscribe")
+
+			waitOrdersReady(t, s)
+			assert.Equal(t, old, s.Stats().Orders.Client.ConnID, "the old connection stays")
+			l := f.loginsSeen()
+			require.GreaterOrEqual(t, len(l), 2)
+			assert.True(t, l[1].accepted, "the new connection's login went through")
+			for _, x := range l[1:] {
+				assert.NotEqual(t, first, x.conn, "no login again on the old connection")
+			}
+			assert.Zero(t, s.Stats().Orders.Client.Rotations)
+		})
+	}
 }
