@@ -35,14 +35,7 @@ func TestS30rvsessAnswerDueOnOldConnection(t *testing.T) {
 	for _, c := range placeCases() {
 		t.Run(string(c.venue), func(t *testing.T) {
 			f := newFakePrivate(t, c.venue, nil)
-			var cmu sync.Mutex
-			step := time.Duration(0)
-			f.setServerClock(func() time.Time { // a newer second at every look: the fake refuses a replayed login
-				cmu.Lock()
-				defer cmu.Unlock()
-				step += time.Second
-				return time.Now().Add(step)
-			})
+			steppingServerClock(f)
 			clk := newManualClock()
 			held := make(chan orderSeen, 1)
 			hold := make(chan struct{})
@@ -195,4 +188,17 @@ func TestS30rvsessRotationSubscribeRefusedKeepsOld(t *testing.T) {
 			assert.Zero(t, s.Stats().Orders.Client.Rotations)
 		})
 	}
+}
+
+// steppingServerClock gives f's venue a clock a second further at every
+// look: the fake refuses a replayed login, and a rotation logs in again.
+func steppingServerClock(f *fakePrivate) {
+	var mu sync.Mutex
+	step := time.Duration(0)
+	f.setServerClock(func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		step += time.Second
+		return time.Now().Add(step)
+	})
 }
