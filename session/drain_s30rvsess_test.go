@@ -33,7 +33,17 @@ const drainNever = 300 * time.Millisecond
 // was lost with it.
 func TestS30rvsessAnswerDueOnOldConnection(t *testing.T) {
 	for _, c := range placeCases() {
-		t.Run(string(c.venue), func(t *testing.T) {
+		t.Run(string(c.venue), func(t *testing.T) { drainCase(t, c, false) })
+	}
+	// Close while the switch waits for the old connection's answer: Close
+	// returns (the wait ends with it, not at drainBound), the Place ends
+	// with ErrClosed, nothing is left running (goleak, TestMain).
+	t.Run("close", func(t *testing.T) { drainCase(t, placeCases()[0], true) })
+}
+
+func drainCase(t *testing.T, c orderCase, closeDuring bool) {
+	{
+		{
 			f := newFakePrivate(t, c.venue, nil)
 			steppingServerClock(f)
 			clk := newManualClock()
@@ -85,7 +95,6 @@ func TestS30rvsessAnswerDueOnOldConnection(t *testing.T) {
 			defer cancel()
 
 			req1 := venueLimit(t, s, "d1")
-			defer s.Pools().Orders.Put(req1)
 			done := placeAsync(ctx, s, req1)
 			o1 := <-held
 			mu.Lock()
@@ -99,8 +108,18 @@ func TestS30rvsessAnswerDueOnOldConnection(t *testing.T) {
 			}
 			require.Never(t, func() bool { return rotations() > 0 }, drainNever, pollEvery,
 				"no switch while the old connection owes an answer")
+			if closeDuring {
+				closed := make(chan error, 1)
+				go func() { closed <- s.Close(ctx) }()
+				require.ErrorIs(t, <-done, session.ErrClosed)
+				s.Pools().Orders.Put(req1) // (Close waits for it)
+				require.NoError(t, <-closed)
+				assert.Zero(t, rotations())
+				return
+			}
 			release()
 			require.NoError(t, <-done, "the answer due on the old connection reaches its caller")
+			s.Pools().Orders.Put(req1)
 			require.Eventually(t, func() bool { return rotations() == 1 }, generous, pollEvery, "the switch, once answered")
 
 			_, err := place(t, s, ctx, "d2")
@@ -108,7 +127,7 @@ func TestS30rvsessAnswerDueOnOldConnection(t *testing.T) {
 			orders := f.ordersSeen()
 			require.Len(t, orders, 2)
 			assert.NotEqual(t, orders[0].conn, orders[1].conn, "the next order goes on the new connection")
-		})
+		}
 	}
 }
 
