@@ -38,7 +38,8 @@ type s30ctKraken struct {
 	closed    map[string]string // txid → ClosedOrders/QueryOrders entry
 	trades    map[string]string // trade txid → QueryTrades entry
 	seq       map[*s30ctConn]int
-	tokens    int // WebSocket tokens handed out
+	tokens    int      // WebSocket tokens handed out
+	queries   []string // cl_ord_id of each ClosedOrders lookup
 }
 
 func (k *s30ctKraken) next(c *s30ctConn) int {
@@ -67,6 +68,7 @@ func newS30ctKraken(t *testing.T) *s30ctKraken {
 		_ = r.ParseForm()
 		k.mu.Lock()
 		defer k.mu.Unlock()
+		k.queries = append(k.queries, r.PostForm.Get("cl_ord_id"))
 		var parts []string
 		for id, o := range k.closed {
 			if cid := r.PostForm.Get("cl_ord_id"); cid == "" || strings.Contains(o, `"cl_ord_id":"`+cid+`"`) {
@@ -287,21 +289,34 @@ func TestS30ctKrakenConnectionClosedBeforeAnswer(t *testing.T) {
 	assert.Equal(t, schema.StatusFilled, got[0].Status)
 }
 
-// The same session doc says, of Kraken ("Orders by venue"): "Kraken's
-// private channels are not reconciled (see above): a report missed while
-// the connection is down is not looked up, and an order whose Place
-// returned ErrDisconnected is told of only by its later reports." The
-// scenario above shows the opposite (and "Execution reports across
-// reconnects" lists Kraken's queries): the sentence is false.
-func TestS30ctKrakenDocSaysLostPlaceNotLookedUp(t *testing.T) {
-	t.Skip("s30ct FAULT: session/doc.go:533-536 says Kraken's private channels are not reconciled and a Place of ErrDisconnected is not looked up; the session does look it up and delivers its fills Reconciled")
-	got := s30ctKrakenLostAnswer(t)
-	for _, x := range got {
-		assert.False(t, x.Reconciled, "doc: told of only by its later reports (none streamed here): %+v", x)
+// The session doc says, of Kraken ("Orders by venue"): "Kraken's orders
+// are reconciled like the others' …: an order whose Place returned
+// ErrDisconnected is looked up by its cl_ord_id (OpenOrders,
+// ClosedOrders) and its fills delivered with Execution.Reconciled set."
+// (It said the opposite before s30rvsess.) The lost place is looked up
+// by its cl_ord_id, then its trades, and its fill comes Reconciled, once.
+func TestS30ctKrakenDocSaysLostPlaceLookedUp(t *testing.T) {
+	k, got := s30ctKrakenLostAnswerOn(t)
+	require.Len(t, got, 1, "%+v", got)
+	assert.True(t, got[0].Reconciled, "looked up, not streamed: %+v", got[0])
+	assert.Equal(t, "OLOST1-AAAAA-BBBBBB", got[0].VenueOrderID.String())
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var byCid bool
+	for _, q := range k.queries {
+		if strings.Contains(q, "s30krLost") {
+			byCid = true
+		}
 	}
+	assert.True(t, byCid, "looked up by its cl_ord_id: %v", k.queries)
 }
 
 func s30ctKrakenLostAnswer(t *testing.T) []schema.Execution {
+	_, got := s30ctKrakenLostAnswerOn(t)
+	return got
+}
+
+func s30ctKrakenLostAnswerOn(t *testing.T) (*s30ctKraken, []schema.Execution) {
 	k := newS30ctKraken(t)
 	execs := newS30ctExecs()
 	s := k.start(t, execs)
@@ -322,7 +337,7 @@ func s30ctKrakenLostAnswer(t *testing.T) []schema.Execution {
 	_, err := s.Place(ctx, req)
 	s.Pools().Orders.Put(req)
 	require.ErrorIs(t, err, session.ErrDisconnected)
-	return execs.wait(t, "s30krLost", "", func(x []schema.Execution) bool {
+	return k, execs.wait(t, "s30krLost", "", func(x []schema.Execution) bool {
 		return len(x) >= 1 && x[len(x)-1].Status == schema.StatusFilled
 	}, "the lost place's fill")
 }

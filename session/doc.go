@@ -47,7 +47,11 @@
 //     logged in (signed with the venue's time then) and its private
 //     channels subscribed, their answers awaited, while the old one still
 //     delivers the reports and the answers of the requests in flight; the
-//     switch follows, and no second login. Orders made meanwhile wait for
+//     switch follows once the old connection has answered the requests
+//     in flight on it (the switch closes it, and an answer due there would
+//     be lost), at most 15 s after the rotation began (a request still
+//     unanswered then ends with ErrDisconnected, outcome unknown, and is
+//     looked up), and no second login. Orders made meanwhile wait for
 //     the switch and go on the new connection (on the old one, an order
 //     sent just before the switch would lose its answer with it). A report
 //     the venue sends on both connections meanwhile is delivered once: a
@@ -554,9 +558,11 @@
 // characters (Kraken "Spot Client Order Identifiers"). A cancel names the
 // order by VenueOrderID (order_id) or, without one, OrigClientOrderID
 // (cl_ord_id), never both: Kraken takes one kind per request. Kraken's
-// private channels are not reconciled (see above): a report missed while
-// the connection is down is not looked up, and an order whose Place
-// returned ErrDisconnected is told of only by its later reports.
+// orders are reconciled like the others' (see "Execution reports across
+// reconnects", with Endpoints.REST): a report missed while the connection
+// is down is looked up, and an order whose Place returned ErrDisconnected
+// is looked up by its cl_ord_id (OpenOrders, ClosedOrders) and its fills
+// delivered with Execution.Reconciled set.
 //
 // # Cancel on disconnect
 //

@@ -77,10 +77,13 @@ type orders struct {
 	prepConn uint64
 	prepDone chan error
 	prepOK   bool
-	repeats  repeats        // reports sent on both connections of a rotation
-	maxAge   time.Duration  // a connection that age is replaced ahead of the venue's 24 h cut (ageOut); ≤ 0 never
-	aged     wsclient.Timer // the current connection's ageOut, nil when none
-	udsSent  uint64
+	// idle is closed once no request awaits its answer (idleAll: a
+	// rotation's switch waits for it); nil when nobody waits.
+	idle    chan struct{}
+	repeats repeats        // reports sent on both connections of a rotation
+	maxAge  time.Duration  // a connection that age is replaced ahead of the venue's 24 h cut (ageOut); ≤ 0 never
+	aged    wsclient.Timer // the current connection's ageOut, nil when none
+	udsSent uint64
 	// udsRefused counts the user-data subscriptions refused or
 	// unanswered: OrderStats.Refused.
 	udsRefused uint64
@@ -558,6 +561,7 @@ func (o *orders) deliver(id uint64, a answer) {
 	delete(o.late, id)
 	if ok {
 		o.answered++
+		o.settleLocked()
 	}
 	o.mu.Unlock()
 	if ok {
@@ -893,6 +897,30 @@ func (o *orders) failPending(err error) {
 		o.lostInFly++
 		ch <- answer{ack: Ack{RequestID: id}, err: err}
 	}
+	o.settleLocked()
+}
+
+// idleAll returns a channel closed once no request awaits its answer:
+// a rotation's switch waits for the answers due on the old connection
+// (orders made during the rotation wait for the switch, so every request
+// pending then is the old connection's).
+func (o *orders) idleAll() <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.idle == nil {
+		o.idle = make(chan struct{})
+	}
+	ch := o.idle
+	o.settleLocked()
+	return ch
+}
+
+// settleLocked closes idle once no request awaits its answer (under o.mu).
+func (o *orders) settleLocked() {
+	if o.idle != nil && len(o.pending) == 0 {
+		close(o.idle)
+		o.idle = nil
+	}
 }
 
 // forget stops the wait for id's answer; id may still be answered (its
@@ -906,6 +934,7 @@ func (o *orders) forget(id uint64, written bool) {
 		return
 	}
 	delete(o.pending, id)
+	o.settleLocked()
 	if written {
 		o.lateLocked(id)
 	}
@@ -1284,7 +1313,9 @@ func (s *Session) waitOrdersReady(ctx context.Context) error {
 // switch of a rotation (retire: serverShutdown, ageOut at o.maxAge,
 // -2042), it subscribes the user data on the new connection, id (signed
 // with the venue's time then), and returns once the venue accepted it
-// (-2035, active already, is acceptance). Meanwhile the old connection
+// (-2035, active already, is acceptance) and the old connection has
+// answered the requests in flight on it (awaitAnswers, at most
+// drainBound after the call). Meanwhile the old connection
 // delivers the reports and the answers of the requests sent before the
 // rotation; orders made since wait (retire), and go on the new
 // connection once the switch makes it ready (onEvent): the user-data
@@ -1303,11 +1334,16 @@ func (o *orders) prepare(ctx context.Context, id uint64, write func(context.Cont
 	o.prepConn, o.prepDone, o.prepOK = id, done, false
 	o.mu.Unlock()
 	o.repeats.begin(old, id)
+	due := o.s.cfg.Client.Clock.NewTimer(drainBound)
+	defer due.Stop()
 	o.subscribeUserData(id, write)
 	var err error
 	select {
 	case err = <-done:
 	case <-ctx.Done():
+	}
+	if err == nil && ctx.Err() == nil {
+		err = awaitAnswers(ctx, o.idleAll(), due.C(), nil) // the answers due on the old connection first
 	}
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err() // not ready in time: wsclient fails the rotation

@@ -46,7 +46,12 @@ type venueOrders struct {
 	// their connection goes, so that a late answer reaches the dispatcher
 	// with its symbol (the venues' answers carry none) and a late
 	// placement's ack is followed like any other.
-	late      map[uint64]pendingOrder
+	late map[uint64]pendingOrder
+	// idle is closed once no request awaits its answer on a connection
+	// other than idleNew (idleExcept: a rotation's switch waits for it);
+	// nil when nobody waits.
+	idle      chan struct{}
+	idleNew   uint64
 	sent      uint64
 	answered  uint64
 	timedOut  uint64
@@ -158,6 +163,7 @@ func (v *venueOrders) forget(id uint64, written bool) {
 		return
 	}
 	delete(v.pending, id)
+	v.settleLocked()
 	if !written {
 		return
 	}
@@ -209,6 +215,38 @@ func (v *venueOrders) retain(cur uint64, closed bool) {
 			p.ch <- answer{ack: Ack{RequestID: id}, err: err}
 		}
 	}
+	v.settleLocked()
+}
+
+// idleExcept returns a channel closed once no request awaits its answer
+// on a connection other than conn, a rotation's new one: the requests
+// the old connection must still answer before the switch closes it.
+// Requests whose caller gave up (late) are not waited for.
+func (v *venueOrders) idleExcept(conn uint64) <-chan struct{} {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.idle == nil {
+		v.idle = make(chan struct{})
+	}
+	ch := v.idle
+	v.idleNew = conn
+	v.settleLocked()
+	return ch
+}
+
+// settleLocked closes idle once no request awaits its answer on a
+// connection other than idleNew (under v.mu).
+func (v *venueOrders) settleLocked() {
+	if v.idle == nil {
+		return
+	}
+	for _, p := range v.pending {
+		if p.conn != v.idleNew {
+			return
+		}
+	}
+	close(v.idle)
+	v.idle = nil
 }
 
 // handleFrame takes the venue's answer to an order request from a frame
@@ -339,6 +377,7 @@ func (v *venueOrders) deliver(id uint64, a answer) pendingOrder {
 	if ok {
 		delete(v.pending, id)
 		v.answered++
+		v.settleLocked()
 	} else if l, late := v.late[id]; late {
 		delete(v.late, id)
 		p = l // the caller is gone; the dispatcher still learns of it

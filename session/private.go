@@ -1073,10 +1073,39 @@ func (p *private) orderStats(st *Stats) {
 // 60 s ahead), so that a failed try is tried again before the close.
 const prepareOverlap = 2 * answerTimeout
 
+// drainBound bounds how long after a rotation's Prepare began its switch
+// waits for the answers due on the old connection (awaitAnswers): three
+// quarters of prepareOverlap, so that a switch held by a request the
+// venue never answers still comes before the rotation's time runs out.
+// Those requests then end with ErrDisconnected (outcome unknown, looked
+// up by the reconciliation), as at any loss.
+const drainBound = prepareOverlap * 3 / 4
+
+// awaitAnswers holds a rotation's switch, its new connection ready, until
+// idle is closed (no request awaits its answer on the old connection,
+// which the switch closes: the answer would be lost with it) or due
+// fires (drainBound after Prepare began): nil, the switch follows. It
+// returns ctx's error when ctx ends first (the rotation fails), ErrClosed
+// at quit.
+func awaitAnswers(ctx context.Context, idle <-chan struct{}, due <-chan time.Time, quit <-chan struct{}) error {
+	select {
+	case <-idle:
+		return nil
+	case <-due:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-quit:
+		return ErrClosed
+	}
+}
+
 // prepare is the private connection's wsclient Options.Prepare: it logs
 // the rotation's new connection, id, in and subscribes its private
 // channels (write sends on it), on the worker, as on any new connection,
-// and returns once the venue accepted them. Meanwhile the old connection
+// and returns once the venue accepted them and the old connection has
+// answered the orders in flight on it (awaitAnswers, at most drainBound
+// after the call). Meanwhile the old connection
 // delivers its reports and the answers to orders sent before the
 // rotation; orders made during the rotation wait for its switch (step
 // rotating), then go on the new connection: an order sent on the old
@@ -1091,6 +1120,8 @@ const prepareOverlap = 2 * answerTimeout
 // wsclient tries again after its backoff.
 func (p *private) prepare(ctx context.Context, id uint64, write func(context.Context, []byte) error) error {
 	pr := &prepared{id: id, write: write, done: make(chan error, 1)}
+	due := p.clk.NewTimer(drainBound)
+	defer due.Stop()
 	select {
 	case p.steps <- step{conn: id, prep: pr}:
 	case <-ctx.Done():
@@ -1100,7 +1131,12 @@ func (p *private) prepare(ctx context.Context, id uint64, write func(context.Con
 	}
 	select {
 	case err := <-pr.done:
-		return err
+		if err != nil || p.orders == nil {
+			return err
+		}
+		if err = awaitAnswers(ctx, p.orders.idleExcept(id), due.C(), p.quit); err == nil || errors.Is(err, ErrClosed) {
+			return err
+		} // ctx ended: given up below
 	case <-ctx.Done():
 	case <-p.quit:
 		return ErrClosed

@@ -265,14 +265,7 @@ func TestS30OrderDuringRotationWaitsForSwitch(t *testing.T) {
 	c := orderCases()[0]
 	require.Equal(t, schema.VenueOKX, c.venue)
 	f, s := connectedOrders(t, c)
-	var mu sync.Mutex
-	step := time.Duration(0)
-	f.setServerClock(func() time.Time { // a newer second at every look: the fake refuses a replayed login
-		mu.Lock()
-		defer mu.Unlock()
-		step += time.Second
-		return time.Now().Add(step)
-	})
+	steppingServerClock(f)
 	hold := make(chan struct{})
 	var once sync.Once
 	release := func() { once.Do(func() { close(hold) }) }
@@ -326,14 +319,7 @@ func TestS30UnansweredOrderReplacesConnection(t *testing.T) {
 	c := orderCases()[0]
 	require.Equal(t, schema.VenueOKX, c.venue)
 	f := newFakePrivate(t, c.venue, nil)
-	var mu sync.Mutex
-	step := time.Duration(0)
-	f.setServerClock(func() time.Time { // a newer second at every look: the fake refuses a replayed login
-		mu.Lock()
-		defer mu.Unlock()
-		step += time.Second
-		return time.Now().Add(step)
-	})
+	steppingServerClock(f)
 	clk := newManualClock()
 	const answerWait = 3 * time.Hour // Config.OrderAnswerTimeout: fired by hand
 	s := startOrders(t, c, f, func(cfg *session.Config) {

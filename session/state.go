@@ -37,12 +37,16 @@ func (b *stateBoard) update(f func(b *stateBoard)) {
 	b.mu.Unlock()
 }
 
+// setMarket records market connection i's state. Rotating counts as up:
+// the old connection delivers until the switch (wsclient's rotation is
+// make-before-break), however long the new one takes.
 func (b *stateBoard) setMarket(i int, st schema.ConnState) {
+	up := func(st schema.ConnState) bool { return st == schema.ConnConnected || st == schema.ConnRotating }
 	b.update(func(b *stateBoard) {
-		if b.market[i] == schema.ConnConnected {
+		if up(b.market[i]) {
 			b.marketUp--
 		}
-		if st == schema.ConnConnected {
+		if up(st) {
 			b.marketUp++
 		}
 		b.market[i] = st

@@ -34,7 +34,7 @@ type OrderStats struct {
 	Refused      uint64        // logins and private subscriptions refused (Binance: user-data subscriptions), unanswered ones included
 	ClockOffset  time.Duration // venue clock minus local clock
 
-	// Reconciliation (Binance, OKX, Bybit, Coinbase; see the package doc): Tracked
+	// Reconciliation (Binance, OKX, Bybit, Kraken, Coinbase; see the package doc): Tracked
 	// is the open orders followed now, TrackOverflow those not followed
 	// for Config.MaxTrackedOrders; Reconciliations counts passes (one per
 	// subscription of the execution reports after the first),
@@ -45,7 +45,8 @@ type OrderStats struct {
 	// private connection's rotation: see the package doc), ReconcileErrors the
 	// queries that failed (each try), ReconcileGaps the orders given up
 	// (a gap marker each), and ReconcileWeight what the queries spent of
-	// the budget (Binance: request weight; OKX, Bybit, Coinbase: requests).
+	// the budget (Binance: request weight; OKX, Bybit, Coinbase: requests;
+	// Kraken: private REST calls, see the package doc).
 	// OpenCountKnown: the statuses followed are the venue's as of now (the
 	// open orders read at the first subscription, and no loss of the
 	// stream since the last pass ended), so MAX_NUM_ORDERS and its kin are

@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -99,32 +96,6 @@ func TestS29UserDataMaxSubscriptionIDs(t *testing.T) {
 // the connections from 1.
 func wsAPI(t *testing.T, reply func(conn int, id uint64, msg []byte) string) string {
 	t.Helper()
-	var conns atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer func() { _ = c.CloseNow() }()
-		conn := int(conns.Add(1))
-		for {
-			_, msg, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			var body string
-			if strings.Contains(string(msg), `"method":"ping"`) {
-				body = `{"id":"` + pingID(msg) + `","status":200,"result":{}}`
-			} else if id := requestID(t, msg); queryAnswer(msg) != "" {
-				body = fmt.Sprintf(`{"id":%d,%s}`, id, queryAnswer(msg))
-			} else {
-				body = reply(conn, id, msg)
-			}
-			if body != "" && c.Write(r.Context(), websocket.MessageText, []byte(body)) != nil {
-				return
-			}
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http")
+	url, _ := wsAPIPush(t, reply)
+	return url
 }
