@@ -29,8 +29,8 @@ type Options struct {
 	// pool they are taken from. Both or neither. Defaults to none.
 	Sink   Sink
 	Events *pool.Pool[*schema.CanonicalEvent]
-	// Fetcher gets snapshots for a ResyncFetch rule (Binance). Required by
-	// that rule.
+	// Fetcher gets snapshots for a ResyncFetch rule (Binance:
+	// [BinanceREST]; OKXFetch: [OKXREST]). Required by that rule.
 	Fetcher Fetcher
 	// Resubscribe asks the venue for a new snapshot of a ResyncResubscribe
 	// book: at once after a gap or a bad checksum; after a lost connection
@@ -135,7 +135,7 @@ const (
 type Stats struct {
 	Applied        uint64 // diffs applied
 	Snapshots      uint64 // snapshots applied
-	Stale          uint64 // repeats: diffs dropped because the book already covers their ids, and snapshots older than a live fetched book
+	Stale          uint64 // repeats: diffs dropped because the book already covers their ids, snapshots older than a live fetched book, and the stream's snapshots an OKXFetch book ignores
 	Restarts       uint64 // messages that restarted the venue's numbering (Bybit u = 1), applied as snapshots
 	Waiting        uint64 // diffs dropped while waiting for a resubscribed snapshot
 	Buffered       uint64 // diffs buffered while waiting for a fetched snapshot
