@@ -218,3 +218,55 @@ func FuzzS30OKXBooksDecode(f *testing.F) {
 		}
 	})
 }
+
+// OKXREST asks for the instId of the canonical symbol (a perpetual's is
+// -SWAP) and sz at most 400; a venue error (code other than "0") is a
+// *FetchError with the venue's answer.
+func TestS30OKXRESTQuery(t *testing.T) {
+	v := &okxRESTVenue{answers: []string{`{"code":"51001","msg":"Instrument ID does not exist","data":[]}`}}
+	srv := httptest.NewServer(v)
+	t.Cleanup(srv.Close)
+	var ev schema.CanonicalEvent
+	err := (&OKXREST{BaseURL: srv.URL, Size: 1000}).Fetch(context.Background(), "BTC-USDT-PERP", &ev)
+	var fe *FetchError
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, "BTC-USDT-PERP", fe.Symbol)
+	require.Contains(t, fe.Error(), "51001")
+	require.Equal(t, []string{"/api/v5/market/books?instId=BTC-USDT-SWAP&sz=400"}, v.queries)
+}
+
+// 0 allocations per diff on an OKXFetch book, the first diff after the
+// fetched snapshot (joined inside its ids) and the chained ones after.
+func TestS30OKXFetchZeroAllocsPerDiff(t *testing.T) {
+	events := schema.NewPools(nil).Events
+	var seq uint64 = 1000
+	fetch := FetcherFunc(func(_ context.Context, _ string, dst *schema.CanonicalEvent) error {
+		dst.Book.Bids = append(dst.Book.Bids[:0], schema.Level{Price: schema.NewDecimal(100, 0), Qty: schema.NewDecimal(1, 0)})
+		dst.Book.Asks = append(dst.Book.Asks[:0], schema.Level{Price: schema.NewDecimal(101, 0), Qty: schema.NewDecimal(1, 0)})
+		dst.Book.LastSeq = seq + 2 // inside the next diff's (prevSeqId, seqId]
+		return nil
+	})
+	b, err := NewBook(OKXFetch, "BTC-USDT", &Options{Sink: &sinkPut{events: events}, Events: events, Fetcher: fetch})
+	require.NoError(t, err)
+	ctx := context.Background()
+	d := &schema.CanonicalEvent{Venue: schema.VenueOKX, Symbol: "BTC-USDT", Type: schema.EventBookUpdate}
+	d.Book.Bids = make([]schema.Level, 1)
+	k := int64(0)
+	next := func() {
+		k++
+		d.Book.PrevSeq, d.Book.LastSeq = seq, seq+5
+		seq += 5
+		d.Book.Bids[0] = schema.Level{Price: schema.NewDecimal(99, 0), Qty: schema.NewDecimal(k, 0)}
+		if err := b.Apply(ctx, d); err != nil {
+			panic(err)
+		}
+	}
+	next() // 1000 → 1005 buffered; the snapshot fetched (1007) covers it
+	require.True(t, b.Live())
+	next() // 1005 → 1010 joins the snapshot inside its ids
+	require.Equal(t, uint64(1010), b.LastSeq())
+	require.Zero(t, testing.AllocsPerRun(200, next))
+	require.True(t, b.Live())
+	require.Zero(t, b.Stats().Gaps)
+	require.Equal(t, seq, b.LastSeq())
+}
