@@ -180,7 +180,12 @@ func (c *conn) okxSubscribe(id, op string, a okxArg, s *symbolState) {
 		m := v.mkt
 		m.mu.Lock()
 		ms := v.now().UnixMilli()
-		snap := okxBook(s, "snapshot", ms, bookLevels(s, true, len(s.bids)), bookLevels(s, false, len(s.asks)), -1, s.updID)
+		var snap []byte
+		if v.opts.OKXNoSnapshot {
+			snap = v.okxBook(s, "snapshot", ms, nil, nil, -1, s.updID)
+		} else {
+			snap = v.okxBook(s, "snapshot", ms, bookLevels(s, true, len(s.bids)), bookLevels(s, false, len(s.asks)), -1, s.updID)
+		}
 		s.okxBookAt = ms
 		m.mu.Unlock()
 		c.reply(snap)
@@ -208,7 +213,7 @@ func (v *Venue) okxKeepAlive(now time.Time) {
 		}
 		if ms-s.okxBookAt >= okxKeepAliveAfter.Milliseconds() {
 			s.okxBookAt = ms
-			msg = okxBook(s, "update", ms, nil, nil, int64(s.updID), s.updID)
+			msg = v.okxBook(s, "update", ms, nil, nil, int64(s.updID), s.updID)
 		}
 		m.mu.Unlock()
 		if msg != nil {
@@ -267,13 +272,17 @@ func okxLevels(b []byte, lv []level) []byte {
 // changed levels of an update, or a snapshot's, and the checksum of the
 // book after them (OKX "Order book channel", "Checksum": CRC32 of the
 // top 25 bids and asks interleaved, "bid:size:ask:size:…", as a signed
-// 32-bit integer).
-func okxBook(s *symbolState, action string, ms int64, bids, asks []level, prevSeq int64, seq uint64) []byte {
+// 32-bit integer; 0 with Options.OKXNoSnapshot).
+func (v *Venue) okxBook(s *symbolState, action string, ms int64, bids, asks []level, prevSeq int64, seq uint64) []byte {
 	b := okxPush(make([]byte, 0, 256+48*(len(bids)+len(asks))), "books", s.instID(), action)
 	b = okxLevels(append(b, `"asks":`...), asks)
 	b = okxLevels(append(b, `,"bids":`...), bids)
 	b = strconv.AppendInt(append(b, `,"ts":"`...), ms, 10)
-	b = strconv.AppendInt(append(b, `","checksum":`...), int64(okxChecksum(s)), 10)
+	var sum int32
+	if !v.opts.OKXNoSnapshot {
+		sum = okxChecksum(s)
+	}
+	b = strconv.AppendInt(append(b, `","checksum":`...), int64(sum), 10)
 	b = strconv.AppendInt(append(b, `,"prevSeqId":`...), prevSeq, 10)
 	b = strconv.AppendUint(append(b, `,"seqId":`...), seq, 10)
 	return okxEnd(b)
@@ -351,3 +360,36 @@ func (c *conn) okxNotice() []byte {
 
 // okxFollowsBooks reports whether sub names an OKX books subscription.
 func okxFollowsBooks(sub string) bool { return strings.HasPrefix(sub, "books:") }
+
+// okxBooksPath is OKX's REST order book endpoint (OKX API v5 "Get order
+// book").
+const okxBooksPath = "/api/v5/market/books"
+
+// serveOKXBooks answers GET /api/v5/market/books?instId=BTC-USDT&sz=400
+// ("Get order book": sz levels a side, default 1, at most 400) with
+// {"code":"0","msg":"","data":[{"asks":…,"bids":…,"ts":…,"seqId":…}]},
+// consistent with the books channel: seqId is the last update's. An
+// instId the venue does not have is code 51001 (HTTP 200; OKX's status
+// for it is not documented).
+func (v *Venue) serveOKXBooks(w http.ResponseWriter, r *http.Request) {
+	if !v.admitREST(w, r, restWeight(r.URL.Path, 0)) {
+		return
+	}
+	q := r.URL.Query()
+	sz := parseLimit(q.Get("sz"), 1, 400)
+	w.Header().Set("Content-Type", "application/json")
+	m := v.mkt
+	m.mu.Lock()
+	s := v.okxSymbol(q.Get("instId"))
+	if s == nil {
+		m.mu.Unlock()
+		_, _ = w.Write([]byte(`{"code":"51001","msg":"Instrument ID does not exist","data":[]}`))
+		return
+	}
+	b := okxLevels(append(make([]byte, 0, 256), `{"code":"0","msg":"","data":[{"asks":`...), bookLevels(s, false, sz))
+	b = okxLevels(append(b, `,"bids":`...), bookLevels(s, true, sz))
+	b = strconv.AppendInt(append(b, `,"ts":"`...), v.now().UnixMilli(), 10)
+	b = strconv.AppendUint(append(b, `","seqId":`...), s.updID, 10)
+	m.mu.Unlock()
+	_, _ = w.Write(append(b, "}]}"...))
+}

@@ -94,6 +94,17 @@ type Options struct {
 	// WS-API) until the ban is over, on Clock. Defaults to nil: 429s
 	// only, never a ban.
 	Bans *Bans
+	// OKXNoSnapshot serves OKX's books as after the delisting of their
+	// initial snapshot and checksum (OKX API changelog "Delist initial
+	// snapshot and checksum field in order book channels"; checksum 0
+	// from 23 June 2026, "OKX Order Book Channels Checksum Field
+	// Deprecation"): a books subscription is answered, then sent a
+	// "snapshot" push with no levels (the first "snapshot" event the
+	// docs' "How to manage a local order book correctly" says to
+	// ignore; its exact content is not documented), then the updates;
+	// every push's checksum is 0. The book is to be had from GET
+	// /api/v5/market/books, which the venue serves either way.
+	OKXNoSnapshot bool
 	// Clock is the venue's time source (a wsclient.Clock is one): every
 	// time-based behaviour reads and waits on it — the market generator's
 	// rate and event times, server pings (PingInterval) and their minute
@@ -261,6 +272,7 @@ func Start(opts *Options) *Venue {
 	mux.HandleFunc("/stream", v.serveStream)
 	mux.HandleFunc("/ws-api/v3", v.serveAPI)
 	mux.HandleFunc("/ws/v5/public", v.serveOKX)
+	mux.HandleFunc(okxBooksPath, v.serveOKXBooks)
 	mux.HandleFunc("/api/v3/depth", v.serveDepth)
 	mux.HandleFunc("/api/v3/exchangeInfo", v.serveExchangeInfo)
 	mux.HandleFunc("/api/v3/time", v.serveTime)
@@ -505,7 +517,7 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		if v.okxConns.Load() > 0 {
 			// OKX numbers the same changes: seqId u, prevSeqId U-1 (the
 			// previous push's seqId, unless a gap was injected).
-			okxUpdate = okxBook(s, "update", ms, bids, asks, int64(first)-1, last)
+			okxUpdate = v.okxBook(s, "update", ms, bids, asks, int64(first)-1, last)
 			s.okxBookAt = ms
 			okxTop = okxBBO(s, ms)
 		}

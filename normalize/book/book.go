@@ -29,8 +29,8 @@ type Options struct {
 	// pool they are taken from. Both or neither. Defaults to none.
 	Sink   Sink
 	Events *pool.Pool[*schema.CanonicalEvent]
-	// Fetcher gets snapshots for a ResyncFetch rule (Binance). Required by
-	// that rule.
+	// Fetcher gets snapshots for a ResyncFetch rule (Binance:
+	// [BinanceREST]; OKXFetch: [OKXREST]). Required by that rule.
 	Fetcher Fetcher
 	// Resubscribe asks the venue for a new snapshot of a ResyncResubscribe
 	// book: at once after a gap or a bad checksum; after a lost connection
@@ -139,7 +139,7 @@ const (
 type Stats struct {
 	Applied        uint64 // diffs applied
 	Snapshots      uint64 // snapshots applied
-	Stale          uint64 // repeats: diffs dropped because the book already covers their ids, and snapshots older than a live fetched book
+	Stale          uint64 // repeats: diffs dropped because the book already covers their ids, snapshots older than a live fetched book, and the stream's snapshots an OKXFetch book ignores
 	Restarts       uint64 // messages that restarted the venue's numbering (Bybit u = 1), applied as snapshots
 	Waiting        uint64 // diffs dropped while waiting for a resubscribed snapshot
 	Buffered       uint64 // diffs buffered while waiting for a fetched snapshot
@@ -185,6 +185,7 @@ type Book struct {
 	syncedAt   int64             // IngestTS of the latest snapshot or id-checked diff applied
 	lostAt     int64             // IngestTS of the latest lost connection applied
 	asked      bool              // Resubscribe called since the book went invalid
+	align      bool              // OKXFetch: no diff joined the fetched snapshot yet (Book.check)
 	askedAt    time.Time         // when it was last called
 	askFailed  time.Time         // when that call failed, zero if it did not
 	pending    []schema.Book     // a ring: the buffered diffs are pend(0) … pend(npend-1), oldest first
@@ -497,6 +498,10 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 			b.stats.Restarts++
 			b.info("book: venue restarted its sequence", "seq", ev.Book.LastSeq)
 		}
+		if b.rule.fetchOKX() {
+			b.stats.Stale++ // OKXFetch: the stream's snapshot is not the book's (OKXFetch's doc)
+			return nil
+		}
 		if b.rule.Resync == ResyncFetch && b.live && ev.Book.LastSeq != 0 && ev.Book.LastSeq < b.seq.Last() {
 			// A REST snapshot older than the book (a host's, fetched
 			// while the stream went on): the book holds all it does and
@@ -572,6 +577,25 @@ func (b *Book) keep() int {
 	return b.rule.Depth
 }
 
+// check classifies a diff by the venue's continuity rule, and the first
+// diff after a fetched OKX snapshot (align) by OKX's "How to manage a
+// local order book correctly": its seqId at or below the snapshot's is
+// covered (a Repeat), its prevSeqId at or below it joins the snapshot,
+// above it follows messages the snapshot lacks (a Gap: fetched again).
+func (b *Book) check(id continuity.IDs) continuity.Result {
+	s := b.seq.Last()
+	if !b.align || id.Last == 0 || id.Prev == 0 || id.Prev == s {
+		return b.seq.Check(id)
+	}
+	switch {
+	case id.Last <= s:
+		return continuity.Result{Verdict: continuity.Repeat}
+	case id.Prev < s:
+		return continuity.Result{}
+	}
+	return continuity.Result{Verdict: continuity.Gap, MissingFirst: s + 1, MissingLast: id.Prev}
+}
+
 func idsOf(bk *schema.Book) continuity.IDs {
 	return continuity.IDs{First: bk.FirstSeq, Last: bk.LastSeq, Prev: bk.PrevSeq}
 }
@@ -581,7 +605,7 @@ func idsOf(bk *schema.Book) continuity.IDs {
 func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error {
 	bk := &ev.Book
 	id := idsOf(bk)
-	r := b.seq.Check(id)
+	r := b.check(id)
 	if r.Verdict == continuity.Restart { // snapshot data, live or not
 		b.stats.Restarts++
 		b.info("book: venue restarted its sequence", "seq", bk.LastSeq)
@@ -635,6 +659,7 @@ func (b *Book) applyLevels(bk *schema.Book) {
 	b.asks.truncate(b.keep())
 	b.bound()
 	b.seq.Accept(idsOf(bk))
+	b.align = b.align && bk.LastSeq == 0
 }
 
 // applySide applies a diff's levels to one side, dropping those beyond
@@ -732,6 +757,7 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 	b.setRange(bk)
 	b.bound()
 	b.seq.Snapshot(bk.LastSeq)
+	b.align = b.rule.fetchOKX()
 	b.stats.Snapshots++
 	if ok, err := b.verifyLocked(ctx, src, bk); !ok {
 		return err
@@ -751,7 +777,7 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 func (b *Book) replayLocked(ctx context.Context, src *schema.CanonicalEvent) (bool, error) {
 	for i := 0; i < b.npend; i++ {
 		p := b.pend(i)
-		switch b.seq.Check(idsOf(p)).Verdict {
+		switch b.check(idsOf(p)).Verdict {
 		case continuity.Repeat:
 			b.stats.Stale++
 			continue
@@ -930,6 +956,11 @@ func (b *Book) setRange(bk *schema.Book) {
 	if d, ok := b.o.Fetcher.(snapshotDepth); ok && bk == &b.fetchEv.Book {
 		limit = d.SnapshotDepth()
 	}
+	if b.rule.views() && limit >= b.keep() && b.keep() > 0 {
+		// OKXFetch: the snapshot holds the whole view the venue streams,
+		// which sends the levels that come into it.
+		return
+	}
 	if n := b.bids.len(); n > 0 && n >= limit {
 		b.floor, b.hasFloor = b.bids.at(n-1).Price, true
 	}
@@ -958,6 +989,7 @@ func (b *Book) outOfRange() bool {
 func (b *Book) clearLocked() {
 	b.live = false
 	b.seq.Reset()
+	b.align = false
 	b.bids.clear()
 	b.asks.clear()
 	b.topKnown = false

@@ -7,8 +7,8 @@
 // over 25 levels, Kraken over 10, CRC32 of the wire digits that
 // schema.Decimal keeps), how many levels the subscription keeps, and how
 // to get a new snapshot (fetch one through a [Fetcher], or resubscribe).
-// The rules are data: [Binance], [OKX], [KrakenV1], [KrakenV2], [Bybit],
-// [Coinbase].
+// The rules are data: [Binance], [OKX], [OKXFetch], [KrakenV1], [KrakenV2],
+// [Bybit], [Coinbase].
 //
 // # Continuity, per venue
 //
@@ -28,7 +28,12 @@
 //     /fapi/v1/depth, /dapi/v1/depth).
 //   - OKX ("Order book channel"): prevSeqId = previous seqId. A keep-alive
 //     (no levels, prevSeqId = seqId) and a reset after maintenance (seqId
-//     < prevSeqId) are continuous; ids carry on from the new seqId.
+//     < prevSeqId) are continuous; ids carry on from the new seqId. An OKX
+//     that sends no initial snapshot (API changelog "Delist initial
+//     snapshot and checksum field in order book channels") takes
+//     [OKXFetch] with [OKXREST]: the snapshot from GET
+//     /api/v5/market/books, the first diff applied the one with prevSeqId
+//     ≤ its seqId < seqId ("How to manage a local order book correctly").
 //   - Bybit ("Orderbook"): u = previous u + 1; u = 1 is the service's
 //     restart: its data is a snapshot, applied as one (Stats.Restarts).
 //   - Coinbase Advanced Trade: sequence_num counts the messages of a

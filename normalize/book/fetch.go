@@ -167,17 +167,31 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 	u := f.BaseURL + path + "?symbol=" + url.QueryEscape(vs) + "&limit=" + strconv.Itoa(limit)
 	ctx, cancel := context.WithTimeout(ctx, f.timeout())
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	body, err := getSnapshot(ctx, f.Client, u, symbol, f.maxBody())
 	if err != nil {
 		return err
 	}
-	c := f.Client
+	if err := normalize.ParseBinanceDepthSnapshot(ctx, nil, vs, body, dst); err != nil {
+		return fmt.Errorf("book: decoding %s snapshot: %w", symbol, err)
+	}
+	dst.Symbol = symbol // the caller's canonical spelling, whatever the fallback rules say
+	return nil
+}
+
+// getSnapshot GETs a snapshot's body at u, at most maxBody bytes: a
+// refusal (a status other than 200) is a [*FetchError] with the venue's
+// Retry-After, a longer body a [*SnapshotSizeError].
+func getSnapshot(ctx context.Context, c *http.Client, u, symbol string, maxBody int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
 	if c == nil {
 		c = http.DefaultClient
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("book: fetching %s snapshot: %w", symbol, err)
+		return nil, fmt.Errorf("book: fetching %s snapshot: %w", symbol, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -187,19 +201,14 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, refusalBody))
 		fe := &FetchError{Symbol: symbol, Status: resp.StatusCode, Body: string(body)}
 		fe.RetryAfter = wsclient.RetryAfterHeader(resp.Header, time.Now()) // an HTTP date against the venue's Date, not our clock
-		return fe
+		return nil, fe
 	}
-	maxBody := f.maxBody()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return fmt.Errorf("book: fetching %s snapshot: %w", symbol, err)
+		return nil, fmt.Errorf("book: fetching %s snapshot: %w", symbol, err)
 	}
 	if int64(len(body)) > maxBody {
-		return &SnapshotSizeError{Symbol: symbol, Limit: maxBody}
+		return nil, &SnapshotSizeError{Symbol: symbol, Limit: maxBody}
 	}
-	if err := normalize.ParseBinanceDepthSnapshot(ctx, nil, vs, body, dst); err != nil {
-		return fmt.Errorf("book: decoding %s snapshot: %w", symbol, err)
-	}
-	dst.Symbol = symbol // the caller's canonical spelling, whatever the fallback rules say
-	return nil
+	return body, nil
 }

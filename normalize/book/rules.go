@@ -95,8 +95,21 @@ type Rule struct {
 // given the instrument's PriceScale and QtyScale; they learn them
 // otherwise (ChecksumKraken).
 var (
-	Binance  = Rule{Venue: schema.VenueBinance, Sequence: SeqBinance, Resync: ResyncFetch}
-	OKX      = Rule{Venue: schema.VenueOKX, Sequence: SeqOKX, Checksum: ChecksumOKX, ChecksumDepth: 25, Depth: continuity.OKXDepth.Default, Resync: ResyncResubscribe}
+	Binance = Rule{Venue: schema.VenueBinance, Sequence: SeqBinance, Resync: ResyncFetch}
+	OKX     = Rule{Venue: schema.VenueOKX, Sequence: SeqOKX, Checksum: ChecksumOKX, ChecksumDepth: 25, Depth: continuity.OKXDepth.Default, Resync: ResyncResubscribe}
+	// OKXFetch is OKX's books with the snapshot fetched ([OKXREST]), for
+	// an OKX that sends none (API changelog "Delist initial snapshot and
+	// checksum field in order book channels"; "How to manage a local
+	// order book correctly"): the book buffers the diffs, fetches, drops
+	// the diffs whose seqId the snapshot's covers, applies the first with
+	// prevSeqId ≤ the snapshot's seqId < its seqId and chains the rest by
+	// prevSeqId = previous seqId; a snapshot older than the first diff
+	// left (its prevSeqId above the snapshot's seqId) is fetched again.
+	// Snapshots from the stream are ignored (Stats.Stale): the docs say
+	// to ignore the first "snapshot" event, which no longer holds the
+	// book; where OKX still sends a whole one, the fetched snapshot holds
+	// the same. Needs Options.Fetcher.
+	OKXFetch = Rule{Venue: schema.VenueOKX, Sequence: SeqOKX, Checksum: ChecksumOKX, ChecksumDepth: 25, Depth: continuity.OKXDepth.Default, Resync: ResyncFetch}
 	KrakenV1 = Rule{Venue: schema.VenueKraken, Checksum: ChecksumKraken, ChecksumDepth: 10, Depth: continuity.KrakenDepth.Default, Resync: ResyncResubscribe}
 	KrakenV2 = Rule{Venue: schema.VenueKraken, Checksum: ChecksumKraken, ChecksumDepth: 10, Depth: continuity.KrakenDepth.Default, Resync: ResyncResubscribe}
 	Bybit    = Rule{Venue: schema.VenueBybit, Sequence: SeqBybit, Depth: continuity.BybitDepth.Default, Resync: ResyncResubscribe}
@@ -150,3 +163,6 @@ func (r Rule) WithDepth(depth int) (Rule, error) {
 	r.Depth = depth
 	return r, nil
 }
+
+// fetchOKX reports whether the rule fetches OKX's snapshots ([OKXFetch]).
+func (r Rule) fetchOKX() bool { return r.Sequence == SeqOKX && r.Resync == ResyncFetch }

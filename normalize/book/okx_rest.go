@@ -1,0 +1,183 @@
+package book
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
+
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
+)
+
+// OKXBooksPath is OKX's REST order book endpoint, for [OKXREST] (OKX API
+// v5 "Get order book", GET /api/v5/market/books on https://www.okx.com).
+const OKXBooksPath = "/api/v5/market/books"
+
+// okxMaxSize is the most levels a side GET /api/v5/market/books serves
+// ("sz: Order book depth per side. Maximum 400").
+const okxMaxSize = 400
+
+// OKXREST fetches an OKX order book snapshot (asks, bids, ts, seqId) from
+// GET /api/v5/market/books, for an [OKXFetch] book: OKX delists the
+// initial snapshot of its books channels (API changelog "Delist initial
+// snapshot and checksum field in order book channels"), and its "How to
+// manage a local order book correctly" takes the snapshot from this
+// endpoint, aligned on seqId. Fetch sets dst.Book.LastSeq to the
+// snapshot's seqId (a snapshot without one is refused: it could not be
+// aligned with the stream). It is safe for concurrent use; its zero value
+// is not usable (BaseURL is required).
+type OKXREST struct {
+	BaseURL string // https://www.okx.com, or a venuesim RESTURL
+	// Size is the levels per side asked for (sz); defaults to 400, OKX's
+	// maximum and the depth of its books channel. It should be at least
+	// the book's Rule.Depth: a book keeps what the snapshot holds.
+	Size    int
+	Client  *http.Client  // defaults to http.DefaultClient
+	Timeout time.Duration // bounds each Fetch, whatever ctx and Client say; defaults to 10 s
+	// MaxBody is the most bytes of a snapshot's body read; defaults to
+	// 16 MiB (400 levels a side is some 40 KB). A longer body fails the
+	// fetch with a [*SnapshotSizeError].
+	MaxBody int64
+	// VenueSymbol spells a canonical symbol as its instId. Defaults to
+	// OKX's rules (normalize.OKXSymbolRules): BTC-USDT is BTC-USDT,
+	// BTC-USDT-PERP is BTC-USDT-SWAP.
+	VenueSymbol func(canonical string) (string, error)
+}
+
+// okxSymbols spells canonical symbols OKX's way for OKXREST.
+var okxSymbols = normalize.NewSymbols(normalize.OKXSymbolRules())
+
+// SnapshotDepth returns the levels a side Fetch asks for: Size (400 by
+// default) up to OKX's maximum, 400.
+func (f *OKXREST) SnapshotDepth() int {
+	if f.Size <= 0 {
+		return okxMaxSize
+	}
+	return min(f.Size, okxMaxSize)
+}
+
+// Fetch implements [Fetcher]. A venue error (code other than "0") is a
+// [*FetchError] with the HTTP status 200 and the venue's answer as Body.
+func (f *OKXREST) Fetch(ctx context.Context, symbol string, dst *schema.CanonicalEvent) error {
+	inst, err := okxSymbols.VenueSymbol(symbol)
+	if err != nil {
+		inst = symbol
+	}
+	if f.VenueSymbol != nil {
+		if inst, err = f.VenueSymbol(symbol); err != nil {
+			return err
+		}
+	}
+	timeout, maxBody := f.Timeout, f.MaxBody
+	if timeout <= 0 {
+		timeout = defaultFetchTimeout
+	}
+	if maxBody <= 0 {
+		maxBody = defaultMaxBody
+	}
+	u := f.BaseURL + OKXBooksPath + "?instId=" + url.QueryEscape(inst) + "&sz=" + strconv.Itoa(f.SnapshotDepth())
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	body, err := getSnapshot(ctx, f.Client, u, symbol, maxBody)
+	if err != nil {
+		return err
+	}
+	if err := decodeOKXBooks(body, dst); err != nil {
+		var fe *FetchError
+		if errors.As(err, &fe) {
+			fe.Symbol = symbol
+			return fe
+		}
+		return fmt.Errorf("book: decoding %s snapshot: %w", symbol, err)
+	}
+	dst.Venue, dst.Type, dst.Symbol = schema.VenueOKX, schema.EventBookSnapshot, symbol
+	return nil
+}
+
+// okxBooksAnswer is GET /api/v5/market/books's answer: code "0" and one
+// element of data, whose levels are [price, size, "0" (deprecated
+// liquidated orders), orders].
+type okxBooksAnswer struct {
+	Code jsontext.Value `json:"code"`
+	Data []struct {
+		Asks  [][]string     `json:"asks"`
+		Bids  [][]string     `json:"bids"`
+		TS    jsontext.Value `json:"ts"`
+		SeqID jsontext.Value `json:"seqId"`
+	} `json:"data"`
+}
+
+// errOKXSnapshot is an OKX books answer that is not a usable snapshot.
+var errOKXSnapshot = errors.New("not an OKX books snapshot")
+
+// decodeOKXBooks decodes an answer of GET /api/v5/market/books into dst's
+// Book (levels best first as OKX sends them, LastSeq the seqId) and
+// ExchangeTS. A venue error is a *FetchError (Status 200); a malformed
+// answer, one without data, seqId or ts, or a level that is not a
+// positive price and size, an error wrapping errOKXSnapshot.
+func decodeOKXBooks(body []byte, dst *schema.CanonicalEvent) error {
+	var a okxBooksAnswer
+	if err := json.Unmarshal(body, &a); err != nil {
+		return fmt.Errorf("%w: %w", errOKXSnapshot, err)
+	}
+	if code := unquote(a.Code); string(code) != "0" {
+		if len(a.Code) == 0 {
+			return fmt.Errorf("%w: no code", errOKXSnapshot)
+		}
+		return &FetchError{Status: http.StatusOK, Body: string(body[:min(len(body), refusalBody)])}
+	}
+	if len(a.Data) != 1 {
+		return fmt.Errorf("%w: %d elements of data", errOKXSnapshot, len(a.Data))
+	}
+	d := &a.Data[0]
+	seq, err := strconv.ParseUint(string(unquote(d.SeqID)), 10, 64)
+	if err != nil || seq == 0 {
+		return fmt.Errorf("%w: seqId %q", errOKXSnapshot, d.SeqID)
+	}
+	ts, err := strconv.ParseInt(string(unquote(d.TS)), 10, 64)
+	if err != nil || ts <= 0 || ts > 1<<62/int64(time.Millisecond) {
+		return fmt.Errorf("%w: ts %q", errOKXSnapshot, d.TS)
+	}
+	bk := &dst.Book
+	if bk.Bids, err = appendOKXLevels(bk.Bids[:0], d.Bids); err != nil {
+		return err
+	}
+	if bk.Asks, err = appendOKXLevels(bk.Asks[:0], d.Asks); err != nil {
+		return err
+	}
+	bk.LastSeq, bk.FirstSeq, bk.PrevSeq = seq, 0, 0
+	dst.ExchangeTS = ts * int64(time.Millisecond)
+	return nil
+}
+
+// unquote returns a JSON string's or number's text.
+func unquote(v jsontext.Value) []byte {
+	return bytes.Trim(bytes.TrimSpace(v), `"`)
+}
+
+// appendOKXLevels appends OKX levels [price, size, ...] to dst.
+func appendOKXLevels(dst []schema.Level, src [][]string) ([]schema.Level, error) {
+	for _, l := range src {
+		if len(l) < 2 {
+			return dst, fmt.Errorf("%w: level %q", errOKXSnapshot, l)
+		}
+		px, err := schema.ParseDecimal(l[0])
+		if err != nil || px.Sign() <= 0 {
+			return dst, fmt.Errorf("%w: price %q", errOKXSnapshot, l[0])
+		}
+		qty, err := schema.ParseDecimal(l[1])
+		if err != nil || qty.Sign() <= 0 {
+			return dst, fmt.Errorf("%w: size %q", errOKXSnapshot, l[1])
+		}
+		dst = append(dst, schema.Level{Price: px, Qty: qty})
+	}
+	return dst, nil
+}
