@@ -385,7 +385,7 @@ func (cn *conn) readLoop() {
 			}
 		}
 		cn.phase.Add(1) // waiting on the socket
-		typ, err := readMessage(bg, cn.ws, f, cn.pace)
+		typ, err := readMessage(bg, cn.ws, f)
 		cn.phase.Add(1) // busy
 		if err != nil {
 			cn.readFailed(err)
@@ -507,19 +507,15 @@ func (cn *conn) readFailed(err error) {
 // while reading (coder/websocket's parsing of the venue's bytes, or the
 // transport under it) is recovered into an error matching ErrReadPanic:
 // the connection is lost, the host's program is not.
-func readMessage(ctx context.Context, ws *websocket.Conn, f *schema.WsFrame, p *pacer) (typ websocket.MessageType, err error) {
+func readMessage(ctx context.Context, ws *websocket.Conn, f *schema.WsFrame) (typ websocket.MessageType, err error) {
 	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("%w: %v", ErrReadPanic, v)
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", ErrReadPanic, p)
 		}
 	}()
 	typ, r, err := ws.Reader(ctx)
 	if err == nil {
-		// Inside a message, control frames do not feed the idle
-		// watchdog (see pacer.midMessage).
-		p.midMessage = true
 		f.Data, err = readAll(f.Data[:0], r)
-		p.midMessage = false
 	}
 	return typ, err
 }

@@ -83,8 +83,8 @@
 //     the venue's, no pong answering ours. A quiet stream that the venue
 //     pings (Binance: every 20 s, "WebSocket Streams for Binance") or
 //     whose pongs come is kept; a message that takes longer than
-//     IdleTimeout to arrive counts as silence, pings between its
-//     fragments included;
+//     IdleTimeout to arrive, with no control frame between its parts,
+//     counts as silence;
 //   - pong timeout: since the outstanding ping was sent, the reader has
 //     waited on the socket for Options.PongTimeout in all without the pong
 //     arriving ([ErrPongTimeout]). Data still arriving does not save a

@@ -162,8 +162,8 @@ type Options struct {
 	// Defaults to DefaultPongTimeout (10 s).
 	PongTimeout time.Duration
 	// IdleTimeout declares a connection dead when its reader has waited on
-	// the socket that long without receiving anything between messages:
-	// no message, no ping of the venue's, no pong answering ours. A quiet stream whose
+	// the socket that long without receiving anything: no message, no
+	// ping of the venue's, no pong answering ours. A quiet stream whose
 	// venue pings (Binance: every 20 s) or answers our pings stays up; a
 	// stall of the data behind live pings or heartbeats is DataTimeout's
 	// to see. Time spent in the frame handler does not count. Defaults to
