@@ -104,7 +104,6 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		// The pong answering a venue's ping is counted against its
 		// limit of incoming messages (see pacer).
 		OnPingReceived: pace.onPing,
-		OnPongReceived: pace.onPong, // feeds the idle watchdog
 	})
 	if err != nil {
 		if cause := context.Cause(dctx); ctx.Err() == nil && cause != nil {
@@ -706,7 +705,7 @@ func (c *Client) watchdogTick() time.Duration {
 // blocked on a full standby queue) counts nothing; one in which messages
 // arrived counts for the pong timeout if the reader was waiting at its end
 // (an unbiased estimate of the share of time spent waiting) and restarts
-// the idle count, as one in which a ping or a pong arrived does. Detection thus comes within one tick after the timeout.
+// the idle count. Detection thus comes within one tick after the timeout.
 // A slow handler is never taken for a dead venue: messages it has not read
 // yet wait in the kernel's buffers and TCP pushes back on the venue.
 func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
@@ -720,7 +719,7 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 	// the reader and the pinger start after. Not loaded here: this
 	// goroutine may be scheduled after the first ping went out, and the
 	// time since prev would then all count as the pong's wait.
-	var lastPhase, lastPing, lastData, lastCtl uint64
+	var lastPhase, lastPing, lastData uint64
 	var idleWait, pongWait, dataWait time.Duration
 	for {
 		select {
@@ -731,9 +730,9 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 		now := clk.Now()
 		dt := now.Sub(prev)
 		prev = now
-		p, pg, d, k := cn.phase.Load(), cn.ping.Load(), cn.data.Load(), cn.pace.control()
+		p, pg, d := cn.phase.Load(), cn.ping.Load(), cn.data.Load()
 		waiting := p&1 == 1
-		if waiting && p == lastPhase && k == lastCtl { // no message, ping or pong
+		if waiting && p == lastPhase {
 			idleWait += dt
 		} else {
 			idleWait = 0
@@ -750,7 +749,7 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 		case waiting:
 			dataWait += dt
 		}
-		lastPhase, lastPing, lastData, lastCtl = p, pg, d, k
+		lastPhase, lastPing, lastData = p, pg, d
 		if idle > 0 && idleWait >= idle {
 			cn.fail(ReasonIdle, ErrIdle)
 			return

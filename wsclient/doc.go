@@ -79,12 +79,8 @@
 // connection dead on any of:
 //
 //   - idle: the reader has waited on the socket for Options.IdleTimeout
-//     without anything arriving ([ErrIdle]): no whole message, no ping of
-//     the venue's, no pong answering ours. A quiet stream that the venue
-//     pings (Binance: every 20 s, "WebSocket Streams for Binance") or
-//     whose pongs come is kept; a message that takes longer than
-//     IdleTimeout to arrive, with no control frame between its parts,
-//     counts as silence;
+//     without a whole message arriving ([ErrIdle]): a message that takes
+//     longer than IdleTimeout to arrive counts as silence;
 //   - pong timeout: since the outstanding ping was sent, the reader has
 //     waited on the socket for Options.PongTimeout in all without the pong
 //     arriving ([ErrPongTimeout]). Data still arriving does not save a
@@ -93,9 +89,9 @@
 //   - no data (only with Options.DataTimeout): the reader has waited on
 //     the socket for DataTimeout in all without a message that
 //     Options.IsData counts as data ([ErrNoData], [ReasonNoData]), while
-//     pings, heartbeats, pongs or acknowledgements may still arrive. They
-//     feed the idle watchdog, so without it a venue whose
-//     subscriptions stop delivering while its pings or heartbeats go on (a stall
+//     heartbeats, pongs or acknowledgements may still arrive. Heartbeats
+//     are messages and feed the idle watchdog, so without it a venue whose
+//     subscriptions stop delivering while its heartbeats go on (a stall
 //     reported of real venues: pybit #242, Polymarket
 //     real-time-data-client #26) is never taken for dead. The timeout is
 //     per connection: a stream that stalls while others on the same
@@ -136,7 +132,7 @@
 // "pong" and Bybit's {"op":"pong"} as heartbeats) and keeps the idle
 // watchdog fed on a quiet stream. Binance needs none (it pings every 20 s
 // and wants the pong within a minute: coder/websocket answers a ping
-// while the reader reads, and the ping feeds the idle watchdog), nor Kraken v2 (a heartbeat a second once
+// while the reader reads), nor Kraken v2 (a heartbeat a second once
 // subscribed) nor Coinbase (its "heartbeats" channel, a subscription).
 //
 // Every wait (ping interval, timeouts, dial timeout, MaxAge, rotation

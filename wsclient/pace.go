@@ -32,10 +32,7 @@ type pacer struct {
 	last time.Time // when the latest counted frame was let go; zero: none yet
 	// lastPong is when the latest pong was let go (see onPing).
 	lastPong time.Time
-	// Control frames received: the venue's pings (onPing) and the pongs
-	// answering ours (onPong). They feed the idle watchdog (see control).
-	pings atomic.Uint64
-	pongs atomic.Uint64
+	pings    atomic.Uint64 // pings received, for tests
 	// Frames waiting, in the order they go: first come, first served (a
 	// free-for-all starved the heartbeat behind a frequent ping), but
 	// for a pong, which goes first (it holds the reader up).
@@ -313,13 +310,6 @@ func (p *pacer) onPing(ctx context.Context, _ []byte) bool {
 		}
 	}
 }
-
-// onPong is coder/websocket's OnPongReceived, on the reader: it counts
-// the pong for the idle watchdog.
-func (p *pacer) onPong(context.Context, []byte) { p.pongs.Add(1) }
-
-// control is the number of control frames (pings, pongs) received so far.
-func (p *pacer) control() uint64 { return p.pings.Load() + p.pongs.Load() }
 
 // DialLimit spaces the handshakes of the clients that share it, for a
 // venue that limits new connections per IP: OKX allows 3 connection
