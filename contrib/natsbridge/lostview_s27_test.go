@@ -28,7 +28,7 @@ func TestS27IngestLinkLossMarksEveryKlineInterval(t *testing.T) {
 			ev.Kline.Interval, ev.Kline.Close, ev.Raw = interval, schema.NewDecimal(price, 1), make([]byte, 512)
 		}
 	}
-	ll.ingest.publish(t, kline("1m"))
+	ll.publish(t, kline("1m"))
 	require.Equal(t, schema.EventKlineLive, next(t, ll.got, anyMarket).Type)
 	ll.lose(t, 64, func(i int) func(*schema.CanonicalEvent) { // 32 KiB of klines, the 1 h ones last
 		if i >= 32 {

@@ -89,7 +89,7 @@ func TestS25IngestLinkLossMarksStreamsStale(t *testing.T) {
 		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventBBO
 		ev.BBO.BidPrice, ev.Raw = schema.NewDecimal(price, 1), make([]byte, 512)
 	}
-	ll.ingest.publish(t, quote)
+	ll.publish(t, quote)
 	require.Equal(t, schema.EventBBO, next(t, ll.got, anyMarket).Type)
 	ll.lose(t, 64, func(int) func(*schema.CanonicalEvent) { return quote }) // 32 KiB of quotes
 	for {
@@ -118,6 +118,7 @@ type linkLoss struct {
 	pubStates chan StateEvent
 	cons      *Consumer
 	got       <-chan *schema.CanonicalEvent
+	sent      uint64 // events published on the ingest node (publish)
 }
 
 func newLinkLoss(t *testing.T, f dispatch.Filter) *linkLoss {
@@ -144,14 +145,25 @@ func (ll *linkLoss) lose(t *testing.T, n int, fill func(i int) func(*schema.Cano
 	require.NoError(t, err)
 	require.NoError(t, ll.srv.DisconnectClientByID(id))
 	awaitState(t, ll.pubStates, schema.ConnReconnecting)
-	base := ll.pub.Stats().Lane.Delivered
 	for i := range n {
-		ll.ingest.publish(t, fill(i))
-		eventually(t, func() bool { return ll.pub.Stats().Lane.Delivered == base+uint64(i+1) }, "the publisher handled the event")
+		ll.publish(t, fill(i))
 	}
 	require.Positive(t, ll.pub.Stats().Dropped, "the reconnect buffer is bounded")
 	ll.dialer.down.Store(false)
 	awaitState(t, ll.pubStates, schema.ConnConnected)
+}
+
+// publish publishes one event on the ingest node and waits until the
+// Publisher has handled it (its lane counts it delivered, or coalesced),
+// so that the next one is never coalesced with it. It counts what was
+// published: the lane's counters from before are no base to count from,
+// as the lane counts an event delivered after its handler returns, and the
+// far side may have received it by then — a lane behind by one made
+// "Delivered == base+i+1" never true (30 s, then a failure, under load).
+func (ll *linkLoss) publish(t *testing.T, fill func(*schema.CanonicalEvent)) {
+	ll.ingest.publish(t, fill)
+	ll.sent++
+	eventually(t, func() bool { st := ll.pub.Stats().Lane; return st.Delivered+st.Coalesced == ll.sent }, "the publisher handled the event")
 }
 
 func (ll *linkLoss) close(t *testing.T) {
