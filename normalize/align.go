@@ -39,7 +39,8 @@ import (
 //   - Bybit: the whole frame with "topic"; nil for a frame with "op"
 //     (pong, subscribe and auth answers, which carry the connection's
 //     conn_id: Bybit v5 "WebSocket Connect", "How to Subscribe to
-//     Topics");
+//     Topics") and for a subscription's snapshot (orderbook, derivatives
+//     tickers: see subscriptionSnapshots);
 //   - Coinbase: the whole frame, but nil for the subscriptions,
 //     heartbeats and error frames (Advanced Trade "channel", Exchange
 //     "type"). Advanced Trade stamps every frame with the connection's
@@ -90,9 +91,16 @@ type (
 		Action  text           `json:"action"`
 	}
 	bybitAlignEnv struct {
-		Op    present `json:"op"`
-		Topic text    `json:"topic"`
-		Type  text    `json:"type"`
+		Op    present        `json:"op"`
+		Topic text           `json:"topic"`
+		Type  text           `json:"type"`
+		Data  jsontext.Value `json:"data"`
+	}
+	// bybitTickerAlign: the member only a derivatives ticker carries
+	// (Bybit v5 "Ticker": linear and inverse; spot and option tickers
+	// have no funding rate).
+	bybitTickerAlign struct {
+		FundingRate present `json:"fundingRate"`
 	}
 	coinbaseAlignEnv struct {
 		Channel text `json:"channel"`
@@ -110,8 +118,11 @@ type (
 // ErrRotationDropped. Without a key it is passed over: the streams align on
 // the first update both connections got, and the snapshot is not
 // delivered (a snapshot after the join is delivered as any unkeyed frame).
-// Bybit linear tickers' first push says "snapshot" as well but spot
-// tickers say it on every push, and publicTrade too: those keep their key.
+// Bybit derivatives tickers (linear, inverse) push one "snapshot" on
+// subscribing, then deltas: told by the funding rate only they carry, it
+// has no key. Spot and option tickers say "snapshot" on every push
+// ("Spot & Option tickers message are snapshot only", Bybit v5 "Ticker"),
+// and publicTrade too: those keep their key.
 
 // decodeAlign decodes frame's members that env names; false when frame
 // is not one JSON object.
@@ -217,12 +228,23 @@ func bybitAlignKey(frame []byte) []byte {
 	if !decodeAlign(frame, &env) || !env.Topic.ok || bool(env.Op) {
 		return nil // {"op":"pong",…}, {"op":"subscribe","success":…,…}
 	}
-	if string(env.Type.bytes()) == "snapshot" && bytes.HasPrefix(env.Topic.bytes(), []byte("orderbook.")) {
-		// A book's snapshot: see subscriptionSnapshots. publicTrade and
-		// spot tickers say "snapshot" on every push: data, keyed.
-		return nil
+	if string(env.Type.bytes()) != "snapshot" {
+		return frame
 	}
-	return frame
+	topic := env.Topic.bytes()
+	if bytes.HasPrefix(topic, []byte("orderbook.")) {
+		return nil // a book's snapshot: see subscriptionSnapshots
+	}
+	if bytes.HasPrefix(topic, []byte("tickers.")) {
+		// A derivatives ticker's snapshot comes once, on subscribing, then
+		// deltas: see subscriptionSnapshots. Spot and option tickers say
+		// "snapshot" on every push: data, keyed.
+		var d bybitTickerAlign
+		if json.Unmarshal(env.Data, &d) == nil && bool(d.FundingRate) {
+			return nil
+		}
+	}
+	return frame // publicTrade and others say "snapshot" on every push
 }
 
 // coinbaseAlignKey is Coinbase's AlignKey.

@@ -156,6 +156,7 @@ func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest in
 	*env = bybitEnvelope{Data: spans{list: &p.elems}}
 	p.elems = p.elems[:0]
 	if err := p.unmarshal(data, env); err != nil {
+		rescanName(data, &env.Topic, "topic")
 		return p.reportsFrameLost(ctx, bybitReportTopic(env.Topic.bytes()), ingest, p.badDecode("envelope", err))
 	}
 	if env.Op.ok {

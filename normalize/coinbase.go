@@ -194,6 +194,10 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 // message. A user frame stays uncounted: the next frame's connection gap
 // tells every consumer that an order update went missing.
 func (p *Parser) coinbaseFrameLost(ctx context.Context, env *cbEnvelope, data []byte, ingest int64, cause error) error {
+	rescanName(data, &env.Channel, "channel")
+	if !env.Channel.ok {
+		rescanName(data, &env.Type, "type")
+	}
 	if !env.Channel.ok {
 		if k, ok := coinbaseTypes[string(env.Type.bytes())]; ok && (k == cbSnapshot || k == cbL2Change) {
 			return p.booksLost(ctx, [][]byte{p.readSymbol(data)}, nil, ingest, cause)

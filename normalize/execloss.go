@@ -1,7 +1,11 @@
 package normalize
 
 import (
+	"bytes"
 	"context"
+
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -91,6 +95,51 @@ func (p *Parser) announceRefused(ctx context.Context, ingest int64) error {
 	r.pending, r.cause = 0, ""
 	if ingest > 0 {
 		r.at = ingest
+	}
+	return nil
+}
+
+// rescanName fills dst, a member naming a refused frame's channel, when
+// the frame's decode stopped before it: a member of a wrong type ends the
+// decode, so a channel after it was never read, and a report frame was
+// refused unannounced. path names the member (["arg","channel"]: OKX's,
+// nested); each level is read past members of any type. dst stays unset
+// when the frame is not well-formed up to it. Only refused frames pay.
+func rescanName(frame []byte, dst *text, path ...string) {
+	if dst.ok {
+		return
+	}
+	for _, name := range path {
+		if frame = topMember(frame, name); frame == nil {
+			return
+		}
+	}
+	var t text
+	if json.Unmarshal(frame, &t) == nil {
+		*dst = t
+	}
+}
+
+// topMember is the value of obj's member name, nil when obj is not an
+// object well-formed up to it or has no such member.
+func topMember(obj []byte, name string) jsontext.Value {
+	d := jsontext.NewDecoder(bytes.NewReader(obj))
+	if tok, err := d.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil
+	}
+	for d.PeekKind() == '"' {
+		k, err := d.ReadToken()
+		if err != nil {
+			return nil
+		}
+		match := k.String() == name // the token is void after the next read
+		v, err := d.ReadValue()
+		if err != nil {
+			return nil
+		}
+		if match {
+			return v
+		}
 	}
 	return nil
 }

@@ -192,6 +192,7 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 	p.elems = p.elems[:0]
 	if err := p.unmarshal(data, env); err != nil {
 		perr := p.badDecode("envelope", err)
+		rescanName(data, &env.Channel, "channel")
 		if string(env.Channel.bytes()) == "book" { // a book message lost: the pairs it names (every book if cut inside its list)
 			return p.krakenBookLost(ctx, st, p.listedSymbols(data), ingest, perr)
 		}

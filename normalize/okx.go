@@ -141,6 +141,7 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 	*env = okxEnvelope{Data: spans{list: &p.elems}}
 	p.elems = p.elems[:0]
 	if err := p.unmarshal(data, env); err != nil {
+		rescanName(data, &env.Arg.Channel, "arg", "channel")
 		return p.reportsFrameLost(ctx, okxChannels[string(env.Arg.Channel.bytes())] == oxOrders, ingest, p.badDecode("envelope", err))
 	}
 	if env.Event.ok {

@@ -61,7 +61,6 @@ func (b bybitTickers) deltaAt(k int) string {
 // no key. TestS30BybitLinearSnapshotWithoutKeyNoDropAlarm shows the key
 // that fixes it.
 func TestS30BybitLinearTickersRotationNoDropAlarm(t *testing.T) {
-	t.Skip("normalize's fault (s30norm): Bybit linear tickers' subscription snapshot has an AlignKey; unskip once it has none")
 	events := pool.New("s30ws.events", 1, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
 	p := normalize.NewBybit(events, normalize.SinkFunc(nil), nil)
 	rotateBybitTickers(t, p.AlignKey)
