@@ -36,6 +36,13 @@ func TestS29ctDeepNestingNeverKills(t *testing.T) {
 						continue
 					}
 					for _, first := range []bool{true, false} {
+						if n == 10000 && !first && s29ctThin() {
+							// Under -race a 10,000-deep member cost ~20x a
+							// 1,000-deep one (57 of 60 s): it goes first
+							// only, where the parser meets it before the
+							// fields it knows (S29CT_FULL=1: both).
+							continue
+						}
 						if s.name == "binance_spot_outboundAccountPosition_wrapped" && !first {
 							continue // TestS29ctWrappedAccountPositionTrailingMember
 						}

@@ -38,7 +38,7 @@ func TestS29rvPricesRefused(t *testing.T) {
 		if testing.Short() || raceEnabled {
 			vals = []string{`"0"`, `0`, `"-1"`} // a loaded machine: the forms that matter most
 		}
-		for _, sp := range scalarSpans(t, doc, 1000) {
+		for _, sp := range raceSpans(scalarSpans(t, doc, 1000), 160) {
 			for _, m := range vals {
 				frame := append(append(append([]byte{}, doc[:sp[0]]...), m...), doc[sp[1]:]...)
 				p := newVenueParser(venue, events, sink).(*Parser)
