@@ -153,19 +153,30 @@ func TestS31wsQuietStreamKeptByOurPongs(t *testing.T) {
 // A dead path (the venue neither answers our pings nor pings, nor sends)
 // is still declared dead within PingInterval+PongTimeout (25 s on the
 // defaults) plus one watchdog tick: the pong timeout, not the idle
-// watchdog, judges liveness.
+// watchdog, judges liveness. So is a half-dead one whose venue still
+// pings every 20 s but no longer answers ours (it may no longer read what
+// we write): its pings feed the idle watchdog, not the pong timeout.
 func TestS31wsDeadPathWithinPingPlusPong(t *testing.T) {
-	q := startQuiet(t, true, 0)
-	bound := DefaultPingInterval + DefaultPongTimeout + q.tick
-	ticks := 0
-	for ; !isDead(q.cn); ticks++ {
-		require.LessOrEqual(t, time.Duration(ticks)*q.tick, bound, "a dead path not detected in time")
-		q.tickAnswered(t, false)
+	for _, venuePings := range []bool{false, true} {
+		t.Run(fmt.Sprintf("venue pings=%v", venuePings), func(t *testing.T) {
+			q := startQuiet(t, true, 0)
+			every := int(20 * time.Second / q.tick)
+			bound := DefaultPingInterval + DefaultPongTimeout + q.tick
+			ticks := 0
+			for ; !isDead(q.cn); ticks++ {
+				require.LessOrEqual(t, time.Duration(ticks)*q.tick, bound, "a dead path not detected in time")
+				q.step(t, ticks, s31wsStep{ping: venuePings && ticks%every == 0})
+				q.tickAnswered(t, false)
+			}
+			lost := requireLost(t, q.h, ReasonPongTimeout)
+			require.ErrorIs(t, lost.Err, ErrPongTimeout)
+			require.GreaterOrEqual(t, time.Duration(ticks)*q.tick, DefaultPingInterval+DefaultPongTimeout, "not before")
+			if venuePings {
+				require.NotZero(t, q.cn.pace.pings.Load(), "the venue's pings came")
+			}
+			q.h.finish(nil, q.p.close)
+		})
 	}
-	lost := requireLost(t, q.h, ReasonPongTimeout)
-	require.ErrorIs(t, lost.Err, ErrPongTimeout)
-	require.GreaterOrEqual(t, time.Duration(ticks)*q.tick, DefaultPingInterval+DefaultPongTimeout, "not before")
-	q.h.finish(nil, q.p.close)
 }
 
 // A busy stream whose data stops while the venue still pings and answers
