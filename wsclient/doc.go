@@ -27,9 +27,9 @@
 // reports it ([ErrFramesExhausted]): nothing is read meanwhile, and the
 // watchdog does not count that wait. In steady state a message costs no
 // allocation, one clock read and nine uncontended atomic operations (four
-// liveness marks for the watchdog: waiting, and inside a message's payload,
-// where a ping does not feed the idle watchdog; three Stats counters, and a mark of the
-// handler call under way, which a rotation waits on so that the handler
+// liveness marks for the watchdog: waiting on the socket, and inside a
+// message's payload, where a ping does not feed the idle watchdog; three
+// Stats counters, and a mark of the handler call under way, which a rotation waits on so that the handler
 // never runs twice at once; with Options.DataTimeout, a call of
 // Options.IsData and a tenth for a data message), no lock, besides
 // coder/websocket's own work (TestZeroAllocsPerFrame, BenchmarkRead; against
@@ -100,27 +100,28 @@
 //     stream that stalls while others on the same connection deliver is
 //     the normalizer's to see.
 //
-// Liveness and data are judged apart. Liveness — the path and the
-// venue's WebSocket end still answer — is the pong timeout's and the idle
-// watchdog's: a dead TCP path (no pong, no ping, nothing) is declared
-// dead PingInterval+PongTimeout after the last ping answered (25 s on the
-// defaults), plus one tick of the watchdog. Data — the subscriptions
-// still deliver — is DataTimeout's, per connection, and a book's
-// MaxSilence ([github.com/meltica/meltica/normalize/book.Options]), per book: only the host knows how long its
-// streams may be quiet (a rarely traded symbol's trades pause for
-// minutes; a book pushes on change only). So a quiet stream on a venue
-// whose keep-alive is WebSocket pings (Binance spot pings every 20 s,
-// USDⓈ-M futures every 3 minutes; neither has an application-level
-// heartbeat) is kept for as long as it is quiet. An idle watchdog that
-// counted whole messages only redialled such a stream
-// every IdleTimeout: a data gap at each redial, and, for a host with many
-// quiet symbols, Binance's budget of 300 connections per 5 minutes per IP
-// spent; on the venues whose keep-alives are messages (OKX's and Bybit's
-// answers to Heartbeat, Kraken's heartbeat, Coinbase's heartbeats
-// channel) it never saw a data stall either. The cost: a busy stream
-// whose data stops while its venue still answers pings is taken for dead
-// only with DataTimeout (or, for a book, MaxSilence), which a host
-// serving such streams should set above their longest healthy pause.
+// Liveness and data are judged apart. Liveness — the path and the venue's
+// WebSocket end still answer — is the pong timeout's and the idle
+// watchdog's: a dead TCP path (no pong, no ping, nothing) is declared dead
+// PingInterval+PongTimeout after the last pong (25 s on the defaults),
+// plus one tick of the watchdog, whether or not the venue still pings.
+// Data — the subscriptions still deliver — is DataTimeout's, per
+// connection, and a book's MaxSilence
+// ([github.com/meltica/meltica/normalize/book.Options]), per book: only
+// the host knows how long its streams may be quiet (a rarely traded
+// symbol's trades pause for minutes; a book pushes on change only). So a
+// quiet stream on a venue whose keep-alive is WebSocket pings (Binance
+// spot pings every 20 s, USDⓈ-M futures every 3 minutes; neither has an
+// application-level heartbeat) is kept for as long as it is quiet. An idle
+// watchdog that counted whole messages only redialled such a stream every
+// IdleTimeout: a data gap at each redial, and, for a host with many quiet
+// symbols, Binance's budget of 300 connections per 5 minutes per IP spent;
+// on the venues whose keep-alives are messages (OKX's and Bybit's answers
+// to Heartbeat, Kraken's heartbeat, Coinbase's heartbeats channel) it
+// never saw a data stall either. The cost: a busy stream whose data stops
+// while its venue still answers pings is taken for dead only with
+// DataTimeout (or, for a book, MaxSilence), which a host serving such
+// streams should set above their longest healthy pause.
 //
 // All count only the time the reader waits on the socket. Time in the
 // handler does not count: a slow handler is never taken for a dead venue,
