@@ -93,6 +93,15 @@ var venues = map[schema.Venue]*venueSpec{
 		venue: schema.VenueBinance, rules: normalize.BinanceSymbolRules, parser: normalize.NewBinance,
 		book:   func(ch string) (book.Rule, bool) { return book.Binance, isBookChannel(ch) },
 		maxAge: binanceMaxAge,
+		// No ping: Binance's keep-alive is WebSocket pings, every 20 s on
+		// spot and 3 minutes on USDⓈ-M futures (WebSocket Streams,
+		// "General WSS information"). They and the pongs to wsclient's own
+		// pings (every 15 s) feed its idle watchdog: a quiet symbol's
+		// stream is kept, a dead path is lost at PingInterval+PongTimeout
+		// (25 s). wsclient's defaults serve every venue here (the others'
+		// keep-alives are messages: OKX's and Bybit's pongs, Kraken's and
+		// Coinbase's heartbeats); a data stall behind live pings is
+		// Config.Client.DataTimeout's, with isData below, off by default.
 		// Answers to requests ({"result":null,"id":1}, {"error":…,"id":3}:
 		// Binance WebSocket Streams "Live Subscribing/Unsubscribing").
 		isData: noneOf(`"result"`, `"error"`),
