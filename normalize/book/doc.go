@@ -186,6 +186,19 @@
 // nor a closed book (one [Books] replaced) serves a silent book as
 // current.
 //
+// A gap marker and its withdrawal must reach the subscribers before
+// anything the book publishes after them, and a marker about lost diffs
+// must never be lost: the book waits for the event pool to give them, with
+// its lock held, as long as the applying goroutine's ctx allows (the
+// reader's ctx, which would wait on the same pool for its next event; at
+// most StateTimeout for a lost connection applied through [Books.OnEvent])
+// — readers of the book wait meanwhile, on a pool exhausted only when
+// the pipeline is already stalled. The silence marker does not wait: on
+// an exhausted pool it is tried again every Options.RetryInterval (by the
+// Clock) while the book stays silent, and is dropped once its stream
+// resumes (nothing was lost; the book reports not live until then either
+// way), so that a timer never holds the connection's reader.
+//
 // # Wiring
 //
 // [Books] is a [Sink] to put between a parser and the dispatcher: it

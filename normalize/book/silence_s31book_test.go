@@ -1,0 +1,79 @@
+package book
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
+)
+
+// The silence marker waited up to StateTimeout for an exhausted pool with
+// the book locked — the connection's reader and every reader of the book
+// (Live, BBO) held that long — and then was given up for good: the
+// subscribers of best bid/offers kept the silent book's last quote as the
+// latest. It now takes its events without waiting and, on an exhausted
+// pool, tries again RetryInterval later (on the Clock) while the book
+// stays silent; a book that hears from its stream meanwhile owes nothing.
+func TestS31SilenceMarkerOnExhaustedPoolRetries(t *testing.T) {
+	clk := newStepClock()
+	events := pool.New("s31-events", 4, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+	sink := &recSink{events: events}
+	b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events, MaxSilence: 5 * time.Second, RetryInterval: time.Second, Clock: clk})
+	require.NoError(t, err)
+	defer b.Close()
+	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
+	require.Len(t, sink.ofType(schema.EventBBO), 1)
+
+	held := make([]*schema.CanonicalEvent, 0, 4)
+	for range 4 {
+		ev, err := events.TryGet()
+		require.NoError(t, err)
+		held = append(held, ev)
+	}
+	clk.step(5 * time.Second) // silent, on an exhausted pool: nothing waits, nothing is published
+	require.False(t, b.Live())
+	require.Equal(t, uint64(1), b.Stats().Silences)
+	require.Empty(t, sink.ofType(schema.EventGap))
+	require.Equal(t, 1, clk.pending(), "no retry armed: the marker was given up")
+
+	events.Put(held[0]) // one event: the marker needs two (and the withdrawal)
+	clk.step(time.Second)
+	require.Empty(t, sink.ofType(schema.EventGap), "a marker without its withdrawal")
+	require.Equal(t, int64(3), events.Stats().InUse, "the event taken for the marker went back")
+	for _, ev := range held[1:] {
+		events.Put(ev)
+	}
+	clk.step(time.Second)
+	gaps := sink.ofType(schema.EventGap)
+	require.Len(t, gaps, 1, "the marker owed was never published")
+	require.Equal(t, ReasonSilent, gaps[0].Control.Reason)
+	bbo := sink.ofType(schema.EventBBO)
+	require.Len(t, bbo, 2)
+	require.True(t, bbo[1].BBO.BidPrice.IsZero(), "the quote was not withdrawn")
+	require.Equal(t, uint64(1), b.Stats().Silences, "one silence, one marker")
+	clk.step(time.Minute)
+	require.Len(t, sink.ofType(schema.EventGap), 1, "published twice")
+	require.Zero(t, clk.pending())
+
+	// Silent again on an exhausted pool, then the stream resumes: the
+	// marker owed is moot (nothing was lost) and never goes out late.
+	applyLive(t, b, okxRaw("books", "update", 10, 11, `["100","2","0","1"]`, ``, ""))
+	for i := range held {
+		ev, err := events.TryGet()
+		require.NoError(t, err)
+		held[i] = ev
+	}
+	clk.step(5 * time.Second)
+	require.False(t, b.Live())
+	for _, ev := range held {
+		events.Put(ev)
+	}
+	applyLive(t, b, okxRaw("books", "update", 11, 12, `["100","3","0","1"]`, ``, ""))
+	clk.step(time.Second)
+	require.Len(t, sink.ofType(schema.EventGap), 1, "a silence marker after the stream resumed")
+	require.True(t, b.Live())
+	require.Zero(t, events.Stats().InUse)
+}
