@@ -1131,15 +1131,18 @@ func (b *Book) publishSilenceLocked(now time.Time) bool {
 	}
 	quoted := b.topKnown && !sameBBO(b.top, schema.BBO{})
 	mk, err := b.o.Events.TryGet()
-	if err != nil {
-		return false
-	}
 	var wd *schema.CanonicalEvent
-	if quoted {
+	if err == nil && quoted {
 		if wd, err = b.o.Events.TryGet(); err != nil {
 			b.o.Events.Put(mk) // both or neither: a marker whose quote stays out would mislead its subscribers
+		}
+	}
+	if err != nil {
+		if errors.Is(err, pool.ErrExhausted) {
 			return false
 		}
+		b.warn("book: silence marker not published", "err", err) // a closed pool: the host shut down
+		return true
 	}
 	// A sink that waits (not the dispatcher, whose market lanes drop,
 	// counted) waits a bounded time, as for a connection state.

@@ -77,3 +77,18 @@ func TestS31SilenceMarkerOnExhaustedPoolRetries(t *testing.T) {
 	require.True(t, b.Live())
 	require.Zero(t, events.Stats().InUse)
 }
+
+// A pool shut down (the host closed its pipeline before the book) is not
+// exhausted: the silence marker is given up, not tried for ever.
+func TestS31SilenceMarkerOnClosedPoolGivesUp(t *testing.T) {
+	clk := newStepClock()
+	events := pool.New("s31-closed", 4, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+	sink := &recSink{events: events}
+	b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events, MaxSilence: 5 * time.Second, Clock: clk})
+	require.NoError(t, err)
+	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
+	require.NoError(t, events.Shutdown(t.Context()))
+	clk.step(5 * time.Second)
+	require.Equal(t, uint64(1), b.Stats().Silences)
+	require.Zero(t, clk.pending(), "a retry armed on a closed pool")
+}
