@@ -1,6 +1,8 @@
 package book
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -91,4 +93,80 @@ func TestS31SilenceMarkerOnClosedPoolGivesUp(t *testing.T) {
 	clk.step(5 * time.Second)
 	require.Equal(t, uint64(1), b.Stats().Silences)
 	require.Zero(t, clk.pending(), "a retry armed on a closed pool")
+}
+
+// FuzzS31SilenceOnExhaustedPool drives an OKX book with MaxSilence through
+// arbitrary runs of diffs, snapshots, gaps, clock steps and a pool
+// exhausted and given back: nothing panics or waits, one timer at most is
+// armed, a silent book reports not live, never more silence markers go
+// out than silences, and every pooled event comes back.
+func FuzzS31SilenceOnExhaustedPool(f *testing.F) {
+	f.Add([]byte{0, 2, 1, 5, 3, 1, 1, 0, 1, 5})
+	f.Add([]byte{0, 1, 5, 2, 1, 1, 0, 1, 5, 3, 1, 5})
+	f.Add([]byte{0, 2, 1, 5, 4, 3, 0, 1, 5, 2, 0, 1, 5})
+	f.Add([]byte{0, 2, 47, 3, 11, 11})    // silent on a held pool; given back: the marker owed goes out
+	f.Add([]byte{0, 2, 47, 1, 3, 11, 47}) // the stream resumes first: nothing owed; silent again
+	f.Add([]byte{0, 2, 47, 4, 3, 11})     // invalidated while the marker is owed
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		clk := newStepClock()
+		events := pool.New("s31-fuzz", 4, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+		sink := &recSink{events: events}
+		b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events, MaxSilence: 5 * time.Second, RetryInterval: time.Second, Clock: clk})
+		require.NoError(t, err)
+		defer b.Close()
+		dead, cancel := context.WithCancel(context.Background())
+		cancel() // a held pool fails the waits of invalidation markers at once
+		var held []*schema.CanonicalEvent
+		seq := int64(10)
+		for i, op := range ops {
+			ctx := context.Background()
+			if len(held) > 0 {
+				ctx = dead
+			}
+			switch op % 6 {
+			case 0:
+				_ = b.Apply(ctx, okxEvent(t, okxRaw("books", "snapshot", -1, uint64(seq), `["100","1","0","1"]`, `["101","1","0","1"]`, "")))
+			case 1:
+				_ = b.Apply(ctx, okxEvent(t, okxRaw("books", "update", seq, uint64(seq+1), fmt.Sprintf(`["100","%d","0","1"]`, i+1), ``, "")))
+				seq++
+			case 2:
+				for {
+					ev, err := events.TryGet()
+					if err != nil {
+						break
+					}
+					held = append(held, ev)
+				}
+			case 3:
+				for _, ev := range held {
+					events.Put(ev)
+				}
+				held = held[:0]
+			case 4:
+				_ = b.Apply(ctx, &schema.CanonicalEvent{Venue: schema.VenueOKX, Symbol: "BTC-USDT", Type: schema.EventGap,
+					Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate}})
+				seq += 5
+			case 5: // 5 → 0 s, 11 → 1 s, … 47 → 7 s
+				clk.step(time.Duration(op/6%8) * time.Second)
+			}
+			require.LessOrEqual(t, clk.pending(), 1)
+			b.mu.Lock()
+			silent := b.silent
+			b.mu.Unlock()
+			if silent {
+				require.False(t, b.Live())
+			}
+			n := 0
+			for _, g := range sink.ofType(schema.EventGap) {
+				if g.Control.Reason == ReasonSilent {
+					n++
+				}
+			}
+			require.LessOrEqual(t, uint64(n), b.Stats().Silences)
+		}
+		for _, ev := range held {
+			events.Put(ev)
+		}
+		require.Zero(t, events.Stats().InUse)
+	})
 }
