@@ -179,7 +179,13 @@
 // that long (by Options.Clock), it reports not live — [Book.BBO] and
 // [Book.Top] still give its last state, with its times — publishes a gap
 // marker with ReasonSilent and withdraws its best bid/offer, once; the
-// next message of its stream makes it live again. One timer a book
+// next message of its stream makes it live again. A silent book asks for
+// no snapshot: it lost nothing the venue says it sent (no venue documents
+// a silence as a loss), and a quiet market would be resubscribed every
+// MaxSilence. The one venue rule about a stream that stops for good —
+// Coinbase Advanced Trade closes a channel after 60–90 s without an
+// update ("WebSocket Channels") — is met by subscribing the connection
+// to "heartbeats", as package session does. One timer a book
 // (Clock.AfterFunc, armed while it is live, stopped by [Book.Close]) for
 // the marker, nothing per message but a clock read; the readers judge the
 // silence by the Clock themselves, so that neither a timer started late
