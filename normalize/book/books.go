@@ -65,7 +65,8 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // the same pair, which it closes ([Book.Close]) once b is in its place:
 // Add waits for an Apply the replaced book is running (Close takes its
 // lock), while the other books' events and readers go on. Do not call it
-// from a Sink or callback that a book of these Books calls.
+// from a callback of the book it replaces (its Sink's Publish, its
+// Resubscribe): Close would wait for the lock that callback runs under.
 func (r *Books) Add(b *Book) {
 	if r.log != nil {
 		b.mu.Lock()
