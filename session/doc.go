@@ -25,7 +25,10 @@
 //     venue's continuity rule, and invalidated at once when its
 //     connection is lost (book.Books.OnEvent is each connection's
 //     wsclient OnEvent). The books publish their best bid/offer and gap
-//     markers.
+//     markers. With Config.BookMaxSilence a book whose stream stops
+//     while its connection lives reports itself silent (not live, a gap
+//     marker with book.ReasonSilent) instead of serving its last state
+//     as current.
 //   - A market connection is replaced make-before-break (wsclient's
 //     rotation: nothing lost, nothing twice) before the venue ends it:
 //     Binance's at 23 h (it cuts connections at 24 h; Config.Client.MaxAge
@@ -407,8 +410,11 @@
 // and event goroutines); the dispatcher starts one per subscription, the
 // session's own Config.OnExecReport and Config.OnAccount subscriptions
 // included; a market connection with OKX, Bybit or Coinbase books has one
-// more, which resubscribes broken books. Nothing else runs. Close
-// stops every connection, drains and closes the dispatcher, and shuts the
+// more, which resubscribes broken books. Nothing else runs (but, with
+// Config.BookMaxSilence, a book's timer function when it fires, on
+// Client.Clock). Close
+// stops every connection, closes the books (their timers stop), drains
+// and closes the dispatcher, and shuts the
 // pools down: its error names any pooled object not returned (the leak
 // check), and [Session.Outstanding] is then 0. Events handed to
 // subscribers are heap clones, theirs to keep, as dispatch says.

@@ -152,6 +152,22 @@ type Config struct {
 	// HTTPClient makes the REST calls (instruments, server time, book
 	// snapshots). Defaults to http.DefaultClient.
 	HTTPClient *http.Client
+	// BookMaxSilence is every book's book.Options.MaxSilence, timed on
+	// Client.Clock: a live book whose stream applied nothing — no
+	// snapshot, diff or keep-alive — for that long while its connection
+	// lives (a subscription the venue dropped, a halted instrument)
+	// reports not live ([Session.Book]'s Live, BBO and Top, which keep
+	// its last state and times), publishes once a gap marker with
+	// book.ReasonSilent and withdraws its best bid/offer
+	// (book.Stats.Silences); its stream's next message makes it live
+	// again. WaitConnected waits for a silent book as for any book not
+	// live. Set it above the quietest normal interval of the symbols'
+	// markets (Binance and Bybit send only changes; OKX a keep-alive a
+	// minute on a quiet book; Coinbase's level2 stops for good after
+	// 60–90 s without an update unless the connection subscribes to
+	// heartbeats, "WebSocket Channels"). Defaults to 0: never (judge
+	// book.Book.Updated yourself); negative: ErrConfig.
+	BookMaxSilence time.Duration
 	// OnState sees every connection event of every connection after the
 	// session has acted on it, on that connection's event goroutine.
 	// Defaults to nil.
@@ -381,6 +397,8 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		// (-1131), or sent as 0 ms and silently replaced by the venue's 5 s;
 		// a negative one is a mistake, not "unset" (0 is).
 		return nil, fmt.Errorf("%w: RecvWindow %v is outside 1 ms..%v", ErrConfig, cfg.RecvWindow, MaxRecvWindow)
+	case cfg.BookMaxSilence < 0:
+		return nil, fmt.Errorf("%w: BookMaxSilence %v is negative", ErrConfig, cfg.BookMaxSilence)
 	}
 	if err := checkKey(&cfg); err != nil {
 		return nil, err
@@ -533,7 +551,7 @@ func (s *Session) buildShards() error {
 		}}
 		sh.books = book.NewBooks(watch, s.pools.Events, &book.BooksOptions{Logger: cfg.Logger})
 		if bookRule != nil {
-			bopts := book.Options{Sink: watch, Events: s.pools.Events}
+			bopts := book.Options{Sink: watch, Events: s.pools.Events, MaxSilence: cfg.BookMaxSilence, Clock: cfg.Client.Clock}
 			if binance {
 				bopts.Fetcher = &book.BinanceREST{BaseURL: cfg.Endpoints.REST, Client: cfg.HTTPClient, VenueSymbol: s.syms.VenueSymbol}
 			} else {
@@ -736,6 +754,9 @@ func (s *Session) Close(ctx context.Context) error {
 		if s.orders != nil {
 			errs = append(errs, runError(s.orders.runErr))
 			s.orders.failPending(ErrClosed)
+		}
+		for _, sh := range s.shards {
+			sh.books.Close() // their BookMaxSilence timers: none fires into the closed dispatcher
 		}
 		s.state.close()
 		errs = append(errs, s.disp.Close(ctx))

@@ -19,6 +19,7 @@ import (
 	"github.com/meltica/meltica/normalize/book"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // Config configures a Pipeline.
@@ -30,6 +31,15 @@ type Config struct {
 	// Depth is the levels per side the books keep (the subscribed depth,
 	// which Kraken's checksum rule needs); 0 keeps all.
 	Depth int
+	// MaxSilence is the books' book.Options.MaxSilence: a live book
+	// whose stream applied nothing that long (by Clock) reports not live,
+	// publishes a gap marker with book.ReasonSilent and withdraws its
+	// best bid/offer, until its stream's next message. Defaults to 0:
+	// never.
+	MaxSilence time.Duration
+	// Clock times MaxSilence (the books' book.Options.Clock). Defaults
+	// to wsclient.SystemClock().
+	Clock wsclient.Clock
 	// OnEvent receives every event the dispatcher delivers (a heap clone,
 	// its to keep), on the subscription's goroutine. Optional.
 	OnEvent func(*schema.CanonicalEvent)
@@ -70,7 +80,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.Books && cfg.Venue.Rule != nil {
 		rule := *cfg.Venue.Rule
 		rule.Depth = cfg.Depth
-		p.books = &bookKeeper{rule: rule, events: p.Pools.Events, sink: p.Dispatcher, log: p.log}
+		p.books = &bookKeeper{rule: rule, events: p.Pools.Events, sink: p.Dispatcher, log: p.log, silence: cfg.MaxSilence, clock: cfg.Clock}
 		p.books.router = book.NewBooks(p.Dispatcher, p.Pools.Events, &book.BooksOptions{Logger: cfg.Logger})
 		sink = p.books
 	}
@@ -110,9 +120,13 @@ func (p *Pipeline) Books() []*book.Book {
 	return p.books.all()
 }
 
-// Close lets the subscription deliver what is queued, stops the dispatcher
-// and checks that every pooled object came back.
+// Close closes the books (their MaxSilence timers stop), lets the
+// subscription deliver what is queued, stops the dispatcher and checks
+// that every pooled object came back.
 func (p *Pipeline) Close(ctx context.Context) error {
+	if p.books != nil {
+		p.books.router.Close() // their MaxSilence timers: none fires into the closed dispatcher
+	}
 	err := p.Dispatcher.Close(ctx)
 	err = errors.Join(err, p.Pools.Shutdown(ctx))
 	p.closed.Store(true)
@@ -217,6 +231,9 @@ type bookKeeper struct {
 	sink   normalize.Sink
 	router *book.Books
 	log    *slog.Logger
+	// The books' MaxSilence and its Clock.
+	silence time.Duration
+	clock   wsclient.Clock
 
 	mu    sync.Mutex
 	books []*book.Book
@@ -237,7 +254,7 @@ func (k *bookKeeper) Publish(ctx context.Context, ev *schema.CanonicalEvent) err
 	}
 	b := k.router.Book(ev.Venue, ev.Symbol)
 	if b == nil && ev.Type == schema.EventBookSnapshot {
-		nb, err := book.NewBook(k.rule, ev.Symbol, &book.Options{Sink: k.sink, Events: k.events})
+		nb, err := book.NewBook(k.rule, ev.Symbol, &book.Options{Sink: k.sink, Events: k.events, MaxSilence: k.silence, Clock: k.clock})
 		if err != nil {
 			k.log.Warn("book not kept", "venue", string(ev.Venue), "symbol", ev.Symbol, "err", err)
 		} else {

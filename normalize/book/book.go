@@ -78,7 +78,9 @@ type Options struct {
 	// A silent book reports not live ([Book.Live], [Book.BBO], [Book.Top],
 	// which still give its last state and times) and publishes, once, a
 	// gap marker with ReasonSilent and a best bid/offer with no bid and no
-	// ask (Stats.Silences); the next message that continues its stream
+	// ask (Stats.Silences), never waiting for the pool for them (on an
+	// exhausted pool, again every RetryInterval while it stays silent);
+	// the next message that continues its stream
 	// makes it live again, publishing its best bid/offer. Set it above the
 	// venue's quietest normal interval (OKX sends a keep-alive every
 	// minute on a quiet book; Binance and Bybit push only changes).
@@ -227,6 +229,7 @@ type Book struct {
 	// whether Close stopped it for good.
 	heardAt  time.Time
 	silent   bool
+	silOwed  bool // silent, and its marker not yet published (the pool was exhausted): the timer tries again
 	silTimer wsclient.Timer
 	silArmed bool
 	closed   bool
@@ -993,7 +996,7 @@ func (b *Book) clearLocked() {
 	b.bids.clear()
 	b.asks.clear()
 	b.topKnown = false
-	b.silent = false // not live says more
+	b.silent, b.silOwed = false, false // not live says more
 	b.exTS, b.inTS = 0, 0
 	b.hasFloor, b.hasCeil = false, false
 }
@@ -1036,19 +1039,25 @@ func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reaso
 	}
 	ev, err := b.o.Events.Get(ctx)
 	if err == nil {
-		ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventGap
-		ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS
-		ev.Control.Kind = schema.ControlGap
-		ev.Control.GapType = schema.EventBookUpdate
-		ev.Control.GapFirstSeq, ev.Control.GapLastSeq = first, last
-		ev.Control.Reason = reason
-		b.stats.Markers++
-		err = b.o.Sink.Publish(ctx, ev)
+		err = b.publishGapLocked(ctx, ev, src, reason, first, last)
 	}
 	if quoted {
 		err = errors.Join(err, b.withdrawBBOLocked(ctx, src))
 	}
 	return err
+}
+
+// publishGapLocked fills ev, the caller's pooled event, as the book's gap
+// marker of reason and publishes it.
+func (b *Book) publishGapLocked(ctx context.Context, ev, src *schema.CanonicalEvent, reason string, first, last uint64) error {
+	ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventGap
+	ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS
+	ev.Control.Kind = schema.ControlGap
+	ev.Control.GapType = schema.EventBookUpdate
+	ev.Control.GapFirstSeq, ev.Control.GapLastSeq = first, last
+	ev.Control.Reason = reason
+	b.stats.Markers++
+	return b.o.Sink.Publish(ctx, ev)
 }
 
 // heardLocked records that the book applied a message now (by the Clock),
@@ -1061,7 +1070,7 @@ func (b *Book) heardLocked() {
 	}
 	b.heardAt = b.now()
 	if b.silent {
-		b.silent = false
+		b.silent, b.silOwed = false, false // a marker still owed is moot: nothing was lost
 		b.info("book: stream resumed")
 	}
 	if b.silArmed || b.closed {
@@ -1078,31 +1087,76 @@ func (b *Book) heardLocked() {
 // silenceCheck runs on the Clock's timer: a live book that applied
 // nothing for MaxSilence goes silent; one that did is checked again when
 // MaxSilence has passed since its last message. A book not live, silent
-// or closed lets the timer go (heardLocked arms it again).
+// (its marker published) or closed lets the timer go (heardLocked arms it
+// again). A silent book whose marker the pool could not give is tried
+// again RetryInterval later, for as long as it stays silent.
 func (b *Book) silenceCheck() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !b.live || b.silent || b.closed {
+	if !b.live || (b.silent && !b.silOwed) || b.closed {
 		b.silArmed = false
 		return
 	}
 	now := b.now()
-	if idle := now.Sub(b.heardAt); idle < b.o.MaxSilence {
-		b.silTimer.Reset(b.o.MaxSilence - idle)
+	if !b.silent {
+		if idle := now.Sub(b.heardAt); idle < b.o.MaxSilence {
+			b.silTimer.Reset(b.o.MaxSilence - idle)
+			return
+		}
+		b.silent = true
+		b.stats.Silences++
+		b.warn(ReasonSilent, "since", b.heardAt, "max_silence", b.o.MaxSilence)
+	}
+	if b.publishSilenceLocked(now) {
+		b.silArmed, b.silOwed = false, false
 		return
 	}
-	b.silArmed, b.silent = false, true
-	b.stats.Silences++
-	b.warn(ReasonSilent, "since", b.heardAt, "max_silence", b.o.MaxSilence)
-	// On the timer's goroutine: the marker waits for the pool a bounded
-	// time, not for good with the book locked.
+	if !b.silOwed {
+		b.warn("book: silence marker waits for the event pool", "retry", b.o.RetryInterval)
+	}
+	b.silOwed = true
+	b.silTimer.Reset(b.o.RetryInterval)
+}
+
+// publishSilenceLocked publishes the silence marker and, when the book had
+// a quote out, its withdrawal, and reports whether it did. It never waits
+// for the pool, on the timer's goroutine with the book locked: the
+// connection's reader and the book's readers would wait with it. The
+// marker about a stream that merely stopped can wait instead (the book
+// reports not live meanwhile), and is moot once the stream resumes, which
+// a marker about lost diffs never is.
+func (b *Book) publishSilenceLocked(now time.Time) bool {
+	if b.o.Sink == nil {
+		return true
+	}
+	quoted := b.topKnown && !sameBBO(b.top, schema.BBO{})
+	mk, err := b.o.Events.TryGet()
+	var wd *schema.CanonicalEvent
+	if err == nil && quoted {
+		if wd, err = b.o.Events.TryGet(); err != nil {
+			b.o.Events.Put(mk) // both or neither: a marker whose quote stays out would mislead its subscribers
+		}
+	}
+	if err != nil {
+		if errors.Is(err, pool.ErrExhausted) {
+			return false
+		}
+		b.warn("book: silence marker not published", "err", err) // a closed pool: the host shut down
+		return true
+	}
+	// A sink that waits (not the dispatcher, whose market lanes drop,
+	// counted) waits a bounded time, as for a connection state.
 	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
 	defer cancel()
 	src := schema.CanonicalEvent{IngestTS: now.UnixNano()}
-	quoted := b.topKnown && !sameBBO(b.top, schema.BBO{})
-	if err := b.markLocked(ctx, &src, ReasonSilent, 0, 0, quoted); err != nil {
+	err = b.publishGapLocked(ctx, mk, &src, ReasonSilent, 0, 0)
+	if wd != nil {
+		err = errors.Join(err, b.publishWithdrawalLocked(ctx, wd, &src))
+	}
+	if err != nil {
 		b.warn("book: silence marker not published", "err", err)
 	}
+	return true
 }
 
 // askLocked calls Resubscribe for a ResyncResubscribe book, once per
@@ -1246,6 +1300,12 @@ func (b *Book) withdrawBBOLocked(ctx context.Context, src *schema.CanonicalEvent
 		b.stats.BBODropped++
 		return err
 	}
+	return b.publishWithdrawalLocked(ctx, ev, src)
+}
+
+// publishWithdrawalLocked fills ev, the caller's pooled event, as an
+// EventBBO with no bid and no ask and publishes it.
+func (b *Book) publishWithdrawalLocked(ctx context.Context, ev, src *schema.CanonicalEvent) error {
 	b.top, b.topKnown = schema.BBO{}, true
 	ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventBBO
 	ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS

@@ -62,7 +62,11 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 }
 
 // Add routes the events of b's venue and symbol to b, replacing any book of
-// the same pair.
+// the same pair, which it closes ([Book.Close]) once b is in its place:
+// Add waits for an Apply the replaced book is running (Close takes its
+// lock), while the other books' events and readers go on. Do not call it
+// from a callback of the book it replaces (its Sink's Publish, its
+// Resubscribe): Close would wait for the lock that callback runs under.
 func (r *Books) Add(b *Book) {
 	if r.log != nil {
 		b.mu.Lock()
@@ -71,13 +75,21 @@ func (r *Books) Add(b *Book) {
 		}
 		b.mu.Unlock()
 	}
+	if old := r.swap(b); old != nil && old != b {
+		// Outside r.mu: Close waits for the old book's lock, which an
+		// Apply holds while it runs (a Resubscribe, a marker waiting for
+		// the pool); every other book's events would wait behind it.
+		old.Close()
+	}
+}
+
+// swap puts b in the place of its pair's book, and returns that book.
+func (r *Books) swap(b *Book) *Book {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := bookKey{b.rule.Venue, b.symbol}
-	if old := r.byKey[k]; old != nil {
-		if old != b {
-			old.Close()
-		}
+	old := r.byKey[k]
+	if old != nil {
 		list := r.byVenue[k.venue]
 		for i, x := range list {
 			if x == old {
@@ -89,6 +101,7 @@ func (r *Books) Add(b *Book) {
 	}
 	r.byKey[k] = b
 	r.byVenue[k.venue] = append(r.byVenue[k.venue], b)
+	return old
 }
 
 // Close closes every book added ([Book.Close]): their Options.MaxSilence
@@ -96,8 +109,12 @@ func (r *Books) Add(b *Book) {
 // its closed sink. The books stay readable. Safe to call twice.
 func (r *Books) Close() {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
+	list := make([]*Book, 0, len(r.byKey))
 	for _, b := range r.byKey {
+		list = append(list, b)
+	}
+	r.mu.RUnlock()
+	for _, b := range list { // outside r.mu, as Add closes: each waits for its book's Apply
 		b.Close()
 	}
 }

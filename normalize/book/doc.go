@@ -179,12 +179,31 @@
 // that long (by Options.Clock), it reports not live — [Book.BBO] and
 // [Book.Top] still give its last state, with its times — publishes a gap
 // marker with ReasonSilent and withdraws its best bid/offer, once; the
-// next message of its stream makes it live again. One timer a book
+// next message of its stream makes it live again. A silent book asks for
+// no snapshot: it lost nothing the venue says it sent (no venue documents
+// a silence as a loss), and a quiet market would be resubscribed every
+// MaxSilence. The one venue rule about a stream that stops for good —
+// Coinbase Advanced Trade closes a channel after 60–90 s without an
+// update ("WebSocket Channels") — is met by subscribing the connection
+// to "heartbeats", as package session does. One timer a book
 // (Clock.AfterFunc, armed while it is live, stopped by [Book.Close]) for
 // the marker, nothing per message but a clock read; the readers judge the
 // silence by the Clock themselves, so that neither a timer started late
 // nor a closed book (one [Books] replaced) serves a silent book as
 // current.
+//
+// A gap marker and its withdrawal must reach the subscribers before
+// anything the book publishes after them, and a marker about lost diffs
+// must never be lost: the book waits for the event pool to give them, with
+// its lock held, as long as the applying goroutine's ctx allows (the
+// reader's ctx, which would wait on the same pool for its next event; at
+// most StateTimeout for a lost connection applied through [Books.OnEvent])
+// — readers of the book wait meanwhile, on a pool exhausted only when
+// the pipeline is already stalled. The silence marker does not wait: on
+// an exhausted pool it is tried again every Options.RetryInterval (by the
+// Clock) while the book stays silent, and is dropped once its stream
+// resumes (nothing was lost; the book reports not live until then either
+// way), so that a timer never holds the connection's reader.
 //
 // # Wiring
 //
