@@ -498,9 +498,8 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 			b.stats.Restarts++
 			b.info("book: venue restarted its sequence", "seq", ev.Book.LastSeq)
 		}
-		if b.rule.fetchOKX() {
-			b.stats.Stale++ // OKXFetch: the stream's snapshot is not the book's (OKXFetch's doc)
-			return nil
+		if b.okxPlaceholder(&ev.Book) {
+			return nil // OKX's empty "snapshot" since the delisting: no book (okx_book.go)
 		}
 		if b.rule.Resync == ResyncFetch && b.live && ev.Book.LastSeq != 0 && ev.Book.LastSeq < b.seq.Last() {
 			// A REST snapshot older than the book (a host's, fetched
@@ -956,9 +955,7 @@ func (b *Book) setRange(bk *schema.Book) {
 	if d, ok := b.o.Fetcher.(snapshotDepth); ok && bk == &b.fetchEv.Book {
 		limit = d.SnapshotDepth()
 	}
-	if b.rule.views() && limit >= b.keep() && b.keep() > 0 {
-		// OKXFetch: the snapshot holds the whole view the venue streams,
-		// which sends the levels that come into it.
+	if b.okxWholeView(bk, limit) {
 		return
 	}
 	if n := b.bids.len(); n > 0 && n >= limit {
