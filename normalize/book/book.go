@@ -230,6 +230,7 @@ type Book struct {
 	silTimer wsclient.Timer
 	silArmed bool
 	closed   bool
+	okxRst   okxReset // OKXFetch: the latest reset buffered (okx_book.go)
 }
 
 // NewBook returns an empty, unsynchronised book of symbol kept by rule.
@@ -878,6 +879,7 @@ func (b *Book) growPending() {
 // FetchAttempts of them, and not sooner than RetryInterval after a round
 // that failed.
 func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) error {
+	b.okxNoteReset(src)
 	if b.fetching {
 		return nil // another goroutine's fetch is on its way: the diff waits in the buffer
 	}
@@ -911,6 +913,7 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 			b.warn("book: snapshot fetch failed", "err", err)
 			return err
 		}
+		b.okxAfterReset(&b.fetchEv)
 		if err := b.snapshotLocked(ctx, src, &b.fetchEv.Book); err != nil {
 			b.lastRound = b.now()
 			return err

@@ -29,3 +29,39 @@ func (b *Book) okxPlaceholder(bk *schema.Book) bool {
 func (b *Book) okxWholeView(bk *schema.Book, fetchedDepth int) bool {
 	return b.rule.fetchOKX() && b.keep() > 0 && (bk != &b.fetchEv.Book || fetchedDepth >= b.keep())
 }
+
+// okxReset is the latest maintenance reset an OKXFetch book buffered
+// (okxNoteReset): the push's ids and venue time.
+type okxReset struct {
+	last, prev uint64
+	ts         int64 // ExchangeTS, Unix ns
+}
+
+// okxNoteReset records a diff an OKXFetch book buffered that resets
+// OKX's numbering (OKX "Order book channel": seqId may be reset during
+// maintenance; its push has seqId < prevSeqId).
+func (b *Book) okxNoteReset(src *schema.CanonicalEvent) {
+	bk := &src.Book
+	if b.rule.fetchOKX() && bk.LastSeq != 0 && bk.LastSeq < bk.PrevSeq && src.ExchangeTS != 0 {
+		b.okxRst = okxReset{last: bk.LastSeq, prev: bk.PrevSeq, ts: src.ExchangeTS}
+	}
+}
+
+// okxAfterReset drops the buffered diffs before the latest reset when the
+// fetched snapshot was generated after it (its ts later than the reset's
+// push): the snapshot is of the new numbering and holds them, while
+// their ids, of the old one, would read as a gap against it for good.
+// A snapshot generated before the reset joins them by their ids, as any.
+func (b *Book) okxAfterReset(snap *schema.CanonicalEvent) {
+	r := b.okxRst
+	if r.ts == 0 || snap.ExchangeTS <= r.ts {
+		return
+	}
+	for i := b.npend - 1; i > 0; i-- {
+		if p := b.pend(i); p.LastSeq == r.last && p.PrevSeq == r.prev {
+			b.stats.Stale += uint64(i)
+			b.keepPending(i)
+			return
+		}
+	}
+}

@@ -2,7 +2,10 @@ package book
 
 import (
 	"context"
+	"fmt"
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -54,5 +57,67 @@ func TestS31OKXEmptyStreamSnapshotNeverLive(t *testing.T) {
 		require.NoError(t, bk.Apply(ctx, okxEvent(t, okxSnap(304, ``, ``))))
 		applyLive(t, bk, okxUpdate(304, 306, ``, `["102","3","0","1"]`))
 		requireTop(t, bk, [][2]string{{"100", "5"}, {"99", "2"}}, [][2]string{{"101", "1"}, {"102", "3"}})
+	})
+}
+
+// okxAt is an OKX books push stamped ts (ms).
+func okxAt(action string, prev int64, seq uint64, ts int64, bids, asks string) []byte {
+	return fmt.Appendf(nil, `{"arg":{"channel":"books","instId":"BTC-USDT"},"action":%q,"data":[{"asks":[%s],"bids":[%s],"ts":"%d","checksum":0,"prevSeqId":%d,"seqId":%d}]}`,
+		action, asks, bids, ts, prev, seq)
+}
+
+func okxBooksAt(seq uint64, ts int64, bids, asks string) string {
+	return fmt.Sprintf(`{"code":"0","msg":"","data":[{"asks":[%s],"bids":[%s],"ts":"%d","seqId":%d}]}`, asks, bids, ts, seq)
+}
+
+// newOKXFetchBookOpts is newOKXFetchBook with options (Fetcher set).
+func newOKXFetchBookOpts(t *testing.T, o Options, answers ...string) (*Book, *okxRESTVenue) {
+	t.Helper()
+	v := &okxRESTVenue{answers: answers}
+	srv := httptest.NewServer(v)
+	t.Cleanup(srv.Close)
+	o.Fetcher = &OKXREST{BaseURL: srv.URL}
+	bk, _, _ := newRecBook(t, OKXFetch, "BTC-USDT", &o)
+	return bk, v
+}
+
+// OKX "Order book channel", seqId: "seqId may be reset during
+// maintenance"; the push after it has seqId < prevSeqId. A reset that
+// comes while an OKXFetch book buffers diffs for its snapshot renumbers
+// the stream: a REST snapshot generated after the reset's push (its ts
+// later) is of the new numbering, and the diffs before the reset are
+// older than it, whatever their ids say. Before, the first of them read
+// as a gap against every such snapshot (its prevSeqId of the old
+// numbering above the new seqId): the book fetched again and again and
+// never went live. A snapshot generated before the reset is of the old
+// numbering and joins the diffs before it, as before.
+func TestS31OKXFetchResetWhileBuffering(t *testing.T) {
+	ctx := context.Background()
+	const t0 = 1700000000000
+	old := okxBooksAt(95, t0, `["100","9","0","1"]`, `["101","9","0","1"]`) // older than the first diff: fetched again
+	run := func(t *testing.T, snap string) *Book {
+		bk, v := newOKXFetchBookOpts(t, Options{RetryInterval: time.Nanosecond}, old, old, old, snap)
+		require.ErrorIs(t, bk.Apply(ctx, okxEvent(t, okxAt("update", 100, 103, t0+100, `["100","4","0","1"]`, ``))), ErrStale)
+		require.False(t, bk.Live())
+		// The reset: 103 → 5, in the new numbering from there.
+		require.NoError(t, bk.Apply(ctx, okxEvent(t, okxAt("update", 103, 5, t0+500, `["99","3","0","1"]`, ``))))
+		require.True(t, bk.Live(), "queries %q", v.queries)
+		require.Len(t, v.queries, 4)
+		return bk
+	}
+	t.Run("snapshot after the reset", func(t *testing.T) {
+		bk := run(t, okxBooksAt(8, t0+600, `["100","5","0","1"]`, `["101","1","0","1"]`))
+		requireTop(t, bk, [][2]string{{"100", "5"}}, [][2]string{{"101", "1"}})
+		require.Equal(t, uint64(8), bk.LastSeq())
+		applyLive(t, bk, okxAt("update", 5, 8, t0+550, ``, ``)) // covered by the snapshot
+		applyLive(t, bk, okxAt("update", 8, 10, t0+700, `["99","2","0","1"]`, ``))
+		requireTop(t, bk, [][2]string{{"100", "5"}, {"99", "2"}}, [][2]string{{"101", "1"}})
+	})
+	t.Run("snapshot before the reset", func(t *testing.T) {
+		bk := run(t, okxBooksAt(101, t0+400, `["100","7","0","1"]`, `["101","7","0","1"]`))
+		requireTop(t, bk, [][2]string{{"100", "4"}, {"99", "3"}}, [][2]string{{"101", "7"}})
+		require.Equal(t, uint64(5), bk.LastSeq())
+		applyLive(t, bk, okxAt("update", 5, 8, t0+550, ``, `["101","6","0","1"]`))
+		requireTop(t, bk, [][2]string{{"100", "4"}, {"99", "3"}}, [][2]string{{"101", "6"}})
 	})
 }
