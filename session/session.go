@@ -520,6 +520,10 @@ func (s *Session) buildShards() error {
 		}
 	}
 	binance := s.spec.venue == schema.VenueBinance
+	var okxFetch book.Fetcher
+	if bookRule != nil && s.spec.venue == schema.VenueOKX {
+		*bookRule, okxFetch = s.okxBooks(*bookRule)
+	}
 	perConn := cfg.MaxTopicsPerConn / len(cfg.Channels)
 	for i, part := range wsclient.SplitTopics(cfg.Symbols, perConn) {
 		sh := &shard{syms: part}
@@ -536,6 +540,8 @@ func (s *Session) buildShards() error {
 			bopts := book.Options{Sink: watch, Events: s.pools.Events}
 			if binance {
 				bopts.Fetcher = &book.BinanceREST{BaseURL: cfg.Endpoints.REST, Client: cfg.HTTPClient, VenueSymbol: s.syms.VenueSymbol}
+			} else if bookRule.Resync == book.ResyncFetch {
+				bopts.Fetcher, bopts.Clock = okxFetch, cfg.Client.Clock // venues.go, okxBooks
 			} else {
 				sh.resub = s.newResubscriber(sh, bookChannel)
 				bopts.Resubscribe = sh.resub.ask
