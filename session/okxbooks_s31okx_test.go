@@ -35,25 +35,10 @@ const s31okxInstruments = `{"code":"0","msg":"","data":[` +
 func TestS31OKXSessionBooksLive(t *testing.T) {
 	for _, noSnap := range []bool{false, true} {
 		t.Run(fmt.Sprintf("OKXNoSnapshot=%v", noSnap), func(t *testing.T) {
-			v := venuesim.Start(&venuesim.Options{Rate: 400, OKXNoSnapshot: noSnap})
-			t.Cleanup(v.Close)
-			target, err := url.Parse(v.RESTURL())
-			require.NoError(t, err)
-			proxy := httputil.NewSingleHostReverseProxy(target)
-			var fetches atomic.Int64
-			mux := http.NewServeMux()
-			mux.HandleFunc("/api/v5/public/instruments", func(w http.ResponseWriter, _ *http.Request) {
-				_, _ = io.WriteString(w, s31okxInstruments)
-			})
-			mux.HandleFunc(book.OKXBooksPath, func(w http.ResponseWriter, r *http.Request) {
-				fetches.Add(1)
-				proxy.ServeHTTP(w, r)
-			})
-			rest := httptest.NewServer(mux)
-			t.Cleanup(rest.Close)
+			v, rest, fetches := s31okxVenue(t, noSnap, nil)
 
 			syms := []string{"BTC-USDT", "ETH-USDT"}
-			s := start(t, session.Config{Venue: schema.VenueOKX, Endpoints: session.Endpoints{Stream: v.OKXURL(), REST: rest.URL},
+			s := start(t, session.Config{Venue: schema.VenueOKX, Endpoints: session.Endpoints{Stream: v.OKXURL(), REST: rest},
 				Symbols: syms, Channels: []string{"books"}, Client: fastRedial})
 			waitConnected(t, s)
 			for _, sym := range syms {
@@ -92,4 +77,61 @@ func s31levels(ls []schema.Level) []string {
 		out[i] = l.Price.String() + " " + l.Qty.String()
 	}
 	return out
+}
+
+// s31okxVenue starts venuesim's OKX and, in front of its REST, OKX's
+// instrument list (which venuesim does not serve) and its books endpoint,
+// refused with status refuse returns unless 0; it counts the books
+// requests.
+func s31okxVenue(t *testing.T, noSnap bool, refuse func() int) (*venuesim.Venue, string, *atomic.Int64) {
+	t.Helper()
+	v := venuesim.Start(&venuesim.Options{Rate: 400, OKXNoSnapshot: noSnap})
+	t.Cleanup(v.Close)
+	target, err := url.Parse(v.RESTURL())
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	fetches := new(atomic.Int64)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/v5/public/instruments", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, s31okxInstruments)
+	})
+	mux.HandleFunc(book.OKXBooksPath, func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		if refuse != nil {
+			if status := refuse(); status != 0 {
+				w.WriteHeader(status)
+				_, _ = io.WriteString(w, `{"code":"50001","msg":"Service temporarily unavailable. Please try again later.","data":[]}`)
+				return
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	})
+	rest := httptest.NewServer(mux)
+	t.Cleanup(rest.Close)
+	return v, rest.URL, fetches
+}
+
+// An OKX whose REST fails (503, OKX 50001) while the stream sends no
+// snapshot: the book stays not live, the host sees the failures
+// (Stats.Books' FetchErrors, Live false), the book fetches again on its
+// backoff, not on every diff, and goes live once the REST answers.
+func TestS31OKXSessionBookRESTFailure(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	v, rest, fetches := s31okxVenue(t, true, func() int {
+		if down.Load() {
+			return http.StatusServiceUnavailable
+		}
+		return 0
+	})
+	s := start(t, session.Config{Venue: schema.VenueOKX, Endpoints: session.Endpoints{Stream: v.OKXURL(), REST: rest},
+		Symbols: []string{"BTC-USDT"}, Channels: []string{"books"}, Client: fastRedial})
+	require.Eventually(t, func() bool { return s.Stats().Books[0].Book.FetchErrors >= 2 }, generous, pollEvery, "fetched again")
+	st := s.Stats().Books[0]
+	require.False(t, st.Live)
+	require.False(t, s.Book("BTC-USDT").Live())
+	require.Less(t, fetches.Load(), int64(st.Book.Buffered+st.Book.Overflowed), "not a fetch per diff")
+	down.Store(false)
+	waitConnected(t, s) // every book live
+	require.True(t, s.Stats().Books[0].Live)
 }
