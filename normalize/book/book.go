@@ -139,7 +139,7 @@ const (
 type Stats struct {
 	Applied        uint64 // diffs applied
 	Snapshots      uint64 // snapshots applied
-	Stale          uint64 // repeats: diffs dropped because the book already covers their ids, snapshots older than a live fetched book, and the stream's snapshots an OKXFetch book ignores
+	Stale          uint64 // repeats: diffs dropped because the book already covers their ids, snapshots older than a live Binance book, and OKX's empty stream "snapshot" (no book) an OKX book ignores
 	Restarts       uint64 // messages that restarted the venue's numbering (Bybit u = 1), applied as snapshots
 	Waiting        uint64 // diffs dropped while waiting for a resubscribed snapshot
 	Buffered       uint64 // diffs buffered while waiting for a fetched snapshot
@@ -502,11 +502,13 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		if b.okxPlaceholder(&ev.Book) {
 			return nil // OKX's empty "snapshot" since the delisting: no book (okx_book.go)
 		}
-		if b.rule.Resync == ResyncFetch && b.live && ev.Book.LastSeq != 0 && ev.Book.LastSeq < b.seq.Last() {
+		if b.rule.Resync == ResyncFetch && !b.rule.fetchOKX() && b.live && ev.Book.LastSeq != 0 && ev.Book.LastSeq < b.seq.Last() {
 			// A REST snapshot older than the book (a host's, fetched
 			// while the stream went on): the book holds all it does and
 			// more; loaded, it would rewind the book, whose next diff
-			// would then read as a gap. Binance's ids never start again.
+			// would then read as a gap. Binance's ids never start again;
+			// OKX's do (maintenance), and its stream snapshot is the
+			// venue's book now (okx_book.go).
 			b.stats.Stale++
 			return nil
 		}

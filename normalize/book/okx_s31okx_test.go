@@ -121,3 +121,32 @@ func TestS31OKXFetchResetWhileBuffering(t *testing.T) {
 		requireTop(t, bk, [][2]string{{"100", "4"}, {"99", "3"}}, [][2]string{{"101", "6"}})
 	})
 }
+
+func okxBooks5(seq uint64, bids, asks string) []byte {
+	return fmt.Appendf(nil, `{"arg":{"channel":"books5","instId":"BTC-USDT"},"data":[{"asks":[%s],"bids":[%s],"instId":"BTC-USDT","ts":"1700000000000","seqId":%d}]}`, asks, bids, seq)
+}
+
+// books5 (OKX "Order book channel": 5 levels, a snapshot every push; no
+// checksum, not part of the delisting) keeps a Depth 5 book by any OKX
+// rule: OKXFetch, the default, takes each push, and after a maintenance
+// reset ("seqId may be reset during maintenance") a push whose seqId is
+// below the book's is still the venue's book now. Before, OKXFetch
+// ignored every stream snapshot (never live); then, taking them, it
+// dropped those below the book's seqId as a Binance book drops an old
+// REST snapshot, and served the book of before the reset as live for
+// good.
+func TestS31OKXFetchBooks5(t *testing.T) {
+	rule, err := OKXFetch.WithDepth(5)
+	require.NoError(t, err)
+	v := &okxRESTVenue{answers: []string{`{"code":"50001","msg":"unavailable","data":[]}`}}
+	srv := httptest.NewServer(v)
+	t.Cleanup(srv.Close)
+	bk, _, _ := newRecBook(t, rule, "BTC-USDT", &Options{Fetcher: &OKXREST{BaseURL: srv.URL}})
+	applyLive(t, bk, okxBooks5(100, `["100","1","0","1"]`, `["101","1","0","1"]`))
+	applyLive(t, bk, okxBooks5(200, `["100","2","0","1"]`, `["101","2","0","1"]`))
+	requireTop(t, bk, [][2]string{{"100", "2"}}, [][2]string{{"101", "2"}})
+	applyLive(t, bk, okxBooks5(3, `["99","3","0","1"]`, `["102","3","0","1"]`)) // after a reset
+	requireTop(t, bk, [][2]string{{"99", "3"}}, [][2]string{{"102", "3"}})
+	require.Empty(t, v.queries)
+	require.Zero(t, bk.Stats().Stale)
+}
