@@ -75,7 +75,8 @@ type Config struct {
 	// Stream, their public market-data endpoint, API with Key (their
 	// private WebSocket), and REST for instrument rules (loaded when set;
 	// Kraken's Key needs it for its token; OKX's, Bybit's and
-	// Coinbase's reconciliation of execution reports too).
+	// Coinbase's reconciliation of execution reports too; OKX's books
+	// need it for their snapshots, which OKX no longer streams).
 	Endpoints Endpoints
 	// Symbols are canonical symbols ("BTC-USDT"); Binance's are checked
 	// against its instrument list.
