@@ -63,6 +63,12 @@ func (l *OKXLimiter) reserve(most time.Duration) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := c.Now()
+	if len(l.slots) > 0 && l.slots[(l.head+len(l.slots)-1)%len(l.slots)].After(now.Add(most+per)) || l.until.After(now.Add(per)) {
+		// Further ahead than any wait gives: the clock stepped back.
+		// The limit counts from now; the step must not hold the
+		// fetches for its length.
+		l.slots, l.head, l.until = l.slots[:0], 0, time.Time{}
+	}
 	at := now
 	if l.until.After(at) {
 		at = l.until

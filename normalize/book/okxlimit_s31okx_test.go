@@ -37,13 +37,13 @@ func (c *vClock) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c.advance(d)
+	c.advance(max(d, 0))
 	return nil
 }
 
 func (c *vClock) advance(d time.Duration) {
 	c.mu.Lock()
-	c.now = c.now.Add(max(d, 0))
+	c.now = c.now.Add(d)
 	c.mu.Unlock()
 }
 
@@ -164,4 +164,24 @@ func TestS31OKXBookWaitsOutTooMany(t *testing.T) {
 	clock.advance(100 * time.Millisecond)
 	applyLive(t, bk, okxUpdate(122, 123, `["99","1","0","1"]`, ``))
 	require.Len(t, v.times(), 2)
+}
+
+// A clock stepped back (NTP, a VM resumed) must not hold the books'
+// fetches for the length of the step: the slots taken before it lie in
+// the clock's future. Before, the next fetch after 40 was refused with a
+// RetryAfter of the whole hour, and the book waited it.
+func TestS31OKXLimiterClockSteppedBack(t *testing.T) {
+	rest, v, clock := newOKXTimed(t, func(int) (int, string) {
+		return http.StatusOK, okxBooksJSON(7, `["100","1","0","1"]`, `["101","1","0","1"]`)
+	})
+	ctx := context.Background()
+	var ev schema.CanonicalEvent
+	for range okxBooksRequests {
+		require.NoError(t, rest.Fetch(ctx, "BTC-USDT", &ev))
+	}
+	clock.advance(-time.Hour)
+	start := clock.Now()
+	require.NoError(t, rest.Fetch(ctx, "BTC-USDT", &ev))
+	at := v.times()
+	require.LessOrEqual(t, at[len(at)-1].Sub(start), okxBooksPer)
 }
