@@ -35,7 +35,9 @@
 //     with [OKXREST] takes the snapshot from GET /api/v5/market/books,
 //     the first diff applied the one with prevSeqId ≤ its seqId < seqId
 //     ("How to manage a local order book correctly"), and a stream
-//     snapshot with levels where an OKX still sends one.
+//     snapshot with levels where an OKX still sends one. Its fetches keep
+//     to OKX's limit of the endpoint, 40 requests per 2 s per IP, and
+//     pause for 2 s after a 429 / 50011 ([OKXLimiter]: share one).
 //   - Bybit ("Orderbook"): u = previous u + 1; u = 1 is the service's
 //     restart: its data is a snapshot, applied as one (Stats.Restarts).
 //   - Coinbase Advanced Trade: sequence_num counts the messages of a
