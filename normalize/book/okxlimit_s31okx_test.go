@@ -185,3 +185,16 @@ func TestS31OKXLimiterClockSteppedBack(t *testing.T) {
 	at := v.times()
 	require.LessOrEqual(t, at[len(at)-1].Sub(start), okxBooksPer)
 }
+
+// FuzzS31OKXCode: nothing an OKX refusal's body holds may panic okxCode.
+func FuzzS31OKXCode(f *testing.F) {
+	f.Add(okxTooManyAnswer)
+	f.Add(`{"code":50011}`)
+	f.Add(`{"code":"0","data":[]}`)
+	f.Add(`<html>429 Too Many Requests</html>`)
+	f.Fuzz(func(t *testing.T, body string) {
+		fe := &FetchError{Status: http.StatusOK, Body: body}
+		_ = okxTooManyRequests(fe)
+		_ = okxCode(body)
+	})
+}
