@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
 )
 
 func okxSnap(seq uint64, bids, asks string) []byte {
@@ -149,4 +151,48 @@ func TestS31OKXFetchBooks5(t *testing.T) {
 	requireTop(t, bk, [][2]string{{"99", "3"}}, [][2]string{{"102", "3"}})
 	require.Empty(t, v.queries)
 	require.Zero(t, bk.Stats().Stale)
+}
+
+// 0 allocations per diff kept on the default OKX rule, on a book live
+// from the stream's snapshot and on one live from a fetched snapshot.
+func TestS31OKXFetchZeroAllocsPerDiff(t *testing.T) {
+	for _, fromStream := range []bool{true, false} {
+		t.Run(fmt.Sprintf("stream snapshot %v", fromStream), func(t *testing.T) {
+			events := schema.NewPools(nil).Events
+			o := &Options{Sink: &sinkPut{events: events}, Events: events,
+				Fetcher: FetcherFunc(func(_ context.Context, _ string, dst *schema.CanonicalEvent) error {
+					dst.Book.LastSeq = 1000
+					for i := range 400 {
+						dst.Book.Bids = append(dst.Book.Bids, schema.Level{Price: schema.NewDecimal(int64(300000-i), 1), Qty: schema.NewDecimal(1, 0)})
+						dst.Book.Asks = append(dst.Book.Asks, schema.Level{Price: schema.NewDecimal(int64(300001+i), 1), Qty: schema.NewDecimal(1, 0)})
+					}
+					return nil
+				})}
+			b, err := NewBook(OKXFetch, "BTC-USDT", o)
+			require.NoError(t, err)
+			ctx := context.Background()
+			if fromStream {
+				snap := &schema.CanonicalEvent{Venue: schema.VenueOKX, Symbol: "BTC-USDT", Type: schema.EventBookSnapshot}
+				require.NoError(t, o.Fetcher.Fetch(ctx, "", snap))
+				require.NoError(t, b.Apply(ctx, snap))
+			}
+			d := &schema.CanonicalEvent{Venue: schema.VenueOKX, Symbol: "BTC-USDT", Type: schema.EventBookUpdate}
+			d.Book.Bids = make([]schema.Level, 1)
+			seq, k := uint64(1000), int64(0)
+			next := func() {
+				k++
+				d.Book.PrevSeq, d.Book.LastSeq = seq, seq+3
+				seq += 3
+				d.Book.Bids[0] = schema.Level{Price: schema.NewDecimal(300000-k%300, 1), Qty: schema.NewDecimal(k%7, 0)}
+				if err := b.Apply(ctx, d); err != nil {
+					panic(err)
+				}
+			}
+			next()
+			require.True(t, b.Live())
+			require.Zero(t, testing.AllocsPerRun(500, next))
+			require.True(t, b.Live())
+			require.Zero(t, b.Stats().Invalidations)
+		})
+	}
 }
