@@ -409,10 +409,10 @@
 // starts one goroutine per connection (wsclient's Run, with its own reader
 // and event goroutines); the dispatcher starts one per subscription, the
 // session's own Config.OnExecReport and Config.OnAccount subscriptions
-// included; a market connection with OKX, Bybit or Coinbase books has one
-// more, which resubscribes broken books. Nothing else runs (but, with
-// Config.BookMaxSilence, a book's timer function when it fires, on
-// Client.Clock). Close
+// included; a market connection with Bybit or Coinbase books (OKX's
+// without Endpoints.REST) has one more, which resubscribes broken books.
+// Nothing else runs (but, with Config.BookMaxSilence, a book's timer
+// function when it fires, on Client.Clock). Close
 // stops every connection, closes the books (their timers stop), drains
 // and closes the dispatcher, and shuts the
 // pools down: its error names any pooled object not returned (the leak
@@ -424,7 +424,15 @@
 // Binance spot: market streams, books (snapshots from REST), instrument
 // rules, WS-API orders and user data. Kraken v2, OKX v5, Bybit v5 and
 // Coinbase Advanced Trade (Config.Venue): market data and, for OKX, Bybit
-// and Coinbase, books kept from the venue's own snapshots. A book that
+// and Coinbase, books. OKX no longer sends its books' initial snapshot
+// (API changelog "Delist initial snapshot and checksum field in order
+// book channels"): with Endpoints.REST an OKX book takes it from GET
+// /api/v5/market/books, joined to the stream by seqId ("How to manage a
+// local order book correctly"; book.OKXFetch, which still takes a stream
+// snapshot with levels where one comes), and so resynchronises after a
+// gap; the session's fetches share one book.OKXLimiter, inside OKX's 40
+// requests per 2 s. Without Endpoints.REST, and on Bybit and Coinbase,
+// books are kept from the venue's own snapshots. A book that
 // breaks on a live connection (a sequence gap, a checksum mismatch, a
 // crossed book) recovers by itself: the session unsubscribes and
 // subscribes its channel for its symbol again on that connection (the

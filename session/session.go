@@ -75,7 +75,8 @@ type Config struct {
 	// Stream, their public market-data endpoint, API with Key (their
 	// private WebSocket), and REST for instrument rules (loaded when set;
 	// Kraken's Key needs it for its token; OKX's, Bybit's and
-	// Coinbase's reconciliation of execution reports too).
+	// Coinbase's reconciliation of execution reports too; OKX's books
+	// need it for their snapshots, which OKX no longer streams).
 	Endpoints Endpoints
 	// Symbols are canonical symbols ("BTC-USDT"); Binance's are checked
 	// against its instrument list.
@@ -538,6 +539,10 @@ func (s *Session) buildShards() error {
 		}
 	}
 	binance := s.spec.venue == schema.VenueBinance
+	var okxFetch book.Fetcher
+	if bookRule != nil && s.spec.venue == schema.VenueOKX {
+		*bookRule, okxFetch = s.okxBooks(*bookRule)
+	}
 	perConn := cfg.MaxTopicsPerConn / len(cfg.Channels)
 	for i, part := range wsclient.SplitTopics(cfg.Symbols, perConn) {
 		sh := &shard{syms: part}
@@ -554,6 +559,8 @@ func (s *Session) buildShards() error {
 			bopts := book.Options{Sink: watch, Events: s.pools.Events, MaxSilence: cfg.BookMaxSilence, Clock: cfg.Client.Clock}
 			if binance {
 				bopts.Fetcher = &book.BinanceREST{BaseURL: cfg.Endpoints.REST, Client: cfg.HTTPClient, VenueSymbol: s.syms.VenueSymbol}
+			} else if bookRule.Resync == book.ResyncFetch {
+				bopts.Fetcher, bopts.Clock = okxFetch, cfg.Client.Clock // venues.go, okxBooks
 			} else {
 				sh.resub = s.newResubscriber(sh, bookChannel)
 				bopts.Resubscribe = sh.resub.ask

@@ -121,7 +121,7 @@ var venues = map[schema.Venue]*venueSpec{
 		isData: noneOf(`"channel":"heartbeat"`, `"channel": "heartbeat"`, `"channel":"status"`, `"channel": "status"`, `"method"`, `"event"`),
 	},
 	// OKX v5 public ("trades", "tickers", "bbo-tbt", "books": the 400-level
-	// book with checksum). 480 subscribe/unsubscribe/login requests per
+	// book; okxBooks says by which rule). 480 subscribe/unsubscribe/login requests per
 	// connection per hour (OKX API v5, "WebSocket" limits): a bucket of
 	// 40 of them (the connection's own subscriptions come out of the rest).
 	schema.VenueOKX: {
@@ -129,7 +129,7 @@ var venues = map[schema.Venue]*venueSpec{
 		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.OKXSubscribe(ch, syms...) },
 		unsubscribe: func(ch string, syms []string) ([]byte, error) { return normalize.OKXUnsubscribe(ch, syms...) },
 		budget:      struct{ rate, burst float64 }{rate: 440.0 / 3600, burst: 40},
-		book:        func(ch string) (book.Rule, bool) { return book.OKX, ch == "books" },
+		book:        func(ch string) (book.Rule, bool) { return book.OKXFetch, ch == "books" },
 		// OKX v5 "WebSocket", "Connect": a connection that pushed nothing
 		// for 30 s is closed; the text "ping" is answered "pong".
 		ping: []byte("ping"),
@@ -204,4 +204,26 @@ func atoi(s string) int {
 		return -1
 	}
 	return n
+}
+
+// okxBooks returns the rule and the Fetcher of a session's OKX books.
+// OKX no longer sends the books channel's initial snapshot (API changelog
+// "Delist initial snapshot and checksum field in order book channels",
+// production August 2026): the book is fetched from GET
+// /api/v5/market/books on Endpoints.REST ("How to manage a local order
+// book correctly"), by [book.OKXFetch], which still takes a stream
+// snapshot that holds the book (an OKX that sends one). One
+// [book.OKXREST] serves every book of the session, its [book.OKXLimiter]
+// keeping them inside OKX's limit of the endpoint (40 requests per 2 s
+// per IP), on the session's clock. Without Endpoints.REST the books keep
+// the stream's snapshots alone ([book.OKX], resubscribing after a gap):
+// on today's OKX they never go live.
+func (s *Session) okxBooks(r book.Rule) (book.Rule, book.Fetcher) {
+	cfg := &s.cfg
+	if cfg.Endpoints.REST == "" {
+		r.Resync = book.OKX.Resync
+		return r, nil
+	}
+	return r, &book.OKXREST{BaseURL: cfg.Endpoints.REST, Client: cfg.HTTPClient, VenueSymbol: s.syms.VenueSymbol,
+		Limiter: &book.OKXLimiter{Clock: cfg.Client.Clock}}
 }

@@ -37,6 +37,11 @@ type Venue struct {
 var (
 	krakenV1 = book.KrakenV1
 	krakenV2 = book.KrakenV2
+	// okxRule keeps OKX books from the stream's snapshots alone: the
+	// pipeline keeps books for replays (run.go), whose recordings hold
+	// them, and a replay must not fetch today's book from OKX's REST.
+	// book.OKX never goes live on the empty placeholder an OKX sends
+	// since it delisted the snapshot; a session takes book.OKXFetch.
 	okxRule  = book.OKX
 	bybit    = book.Bybit
 	coinbase = book.Coinbase

@@ -141,7 +141,7 @@ const (
 type Stats struct {
 	Applied        uint64 // diffs applied
 	Snapshots      uint64 // snapshots applied
-	Stale          uint64 // repeats: diffs dropped because the book already covers their ids, snapshots older than a live fetched book, and the stream's snapshots an OKXFetch book ignores
+	Stale          uint64 // repeats: diffs dropped because the book already covers their ids, snapshots older than a live Binance book, and OKX's empty stream "snapshot" (no book) an OKX book ignores
 	Restarts       uint64 // messages that restarted the venue's numbering (Bybit u = 1), applied as snapshots
 	Waiting        uint64 // diffs dropped while waiting for a resubscribed snapshot
 	Buffered       uint64 // diffs buffered while waiting for a fetched snapshot
@@ -233,6 +233,7 @@ type Book struct {
 	silTimer wsclient.Timer
 	silArmed bool
 	closed   bool
+	okxRst   okxReset // OKXFetch: the latest reset buffered (okx_book.go)
 }
 
 // NewBook returns an empty, unsynchronised book of symbol kept by rule.
@@ -501,15 +502,16 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 			b.stats.Restarts++
 			b.info("book: venue restarted its sequence", "seq", ev.Book.LastSeq)
 		}
-		if b.rule.fetchOKX() {
-			b.stats.Stale++ // OKXFetch: the stream's snapshot is not the book's (OKXFetch's doc)
-			return nil
+		if b.okxPlaceholder(&ev.Book) {
+			return nil // OKX's empty "snapshot" since the delisting: no book (okx_book.go)
 		}
-		if b.rule.Resync == ResyncFetch && b.live && ev.Book.LastSeq != 0 && ev.Book.LastSeq < b.seq.Last() {
+		if b.rule.Resync == ResyncFetch && !b.rule.fetchOKX() && b.live && ev.Book.LastSeq != 0 && ev.Book.LastSeq < b.seq.Last() {
 			// A REST snapshot older than the book (a host's, fetched
 			// while the stream went on): the book holds all it does and
 			// more; loaded, it would rewind the book, whose next diff
-			// would then read as a gap. Binance's ids never start again.
+			// would then read as a gap. Binance's ids never start again;
+			// OKX's do (maintenance), and its stream snapshot is the
+			// venue's book now (okx_book.go).
 			b.stats.Stale++
 			return nil
 		}
@@ -882,6 +884,7 @@ func (b *Book) growPending() {
 // FetchAttempts of them, and not sooner than RetryInterval after a round
 // that failed.
 func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) error {
+	b.okxNoteReset(src)
 	if b.fetching {
 		return nil // another goroutine's fetch is on its way: the diff waits in the buffer
 	}
@@ -915,6 +918,7 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 			b.warn("book: snapshot fetch failed", "err", err)
 			return err
 		}
+		b.okxAfterReset(&b.fetchEv)
 		if err := b.snapshotLocked(ctx, src, &b.fetchEv.Book); err != nil {
 			b.lastRound = b.now()
 			return err
@@ -959,9 +963,7 @@ func (b *Book) setRange(bk *schema.Book) {
 	if d, ok := b.o.Fetcher.(snapshotDepth); ok && bk == &b.fetchEv.Book {
 		limit = d.SnapshotDepth()
 	}
-	if b.rule.views() && limit >= b.keep() && b.keep() > 0 {
-		// OKXFetch: the snapshot holds the whole view the venue streams,
-		// which sends the levels that come into it.
+	if b.okxWholeView(bk, limit) {
 		return
 	}
 	if n := b.bids.len(); n > 0 && n >= limit {

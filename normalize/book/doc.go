@@ -28,12 +28,16 @@
 //     /fapi/v1/depth, /dapi/v1/depth).
 //   - OKX ("Order book channel"): prevSeqId = previous seqId. A keep-alive
 //     (no levels, prevSeqId = seqId) and a reset after maintenance (seqId
-//     < prevSeqId) are continuous; ids carry on from the new seqId. An OKX
-//     that sends no initial snapshot (API changelog "Delist initial
-//     snapshot and checksum field in order book channels") takes
-//     [OKXFetch] with [OKXREST]: the snapshot from GET
-//     /api/v5/market/books, the first diff applied the one with prevSeqId
-//     ≤ its seqId < seqId ("How to manage a local order book correctly").
+//     < prevSeqId) are continuous; ids carry on from the new seqId. OKX
+//     sends no initial snapshot any more (API changelog "Delist initial
+//     snapshot and checksum field in order book channels"; an empty
+//     "snapshot" at most, which no OKX rule goes live on): [OKXFetch]
+//     with [OKXREST] takes the snapshot from GET /api/v5/market/books,
+//     the first diff applied the one with prevSeqId ≤ its seqId < seqId
+//     ("How to manage a local order book correctly"), and a stream
+//     snapshot with levels where an OKX still sends one. Its fetches keep
+//     to OKX's limit of the endpoint, 40 requests per 2 s per IP, and
+//     pause for 2 s after a 429 / 50011 ([OKXLimiter]: share one).
 //   - Bybit ("Orderbook"): u = previous u + 1; u = 1 is the service's
 //     restart: its data is a snapshot, applied as one (Stats.Restarts).
 //   - Coinbase Advanced Trade: sequence_num counts the messages of a

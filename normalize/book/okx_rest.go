@@ -50,6 +50,48 @@ type OKXREST struct {
 	// OKX's rules (normalize.OKXSymbolRules): BTC-USDT is BTC-USDT,
 	// BTC-USDT-PERP is BTC-USDT-SWAP.
 	VenueSymbol func(canonical string) (string, error)
+	// Limiter keeps the fetches inside OKX's limit of the endpoint (40
+	// requests per 2 s per IP, and none for 2 s after a 429 / 50011):
+	// give one to every OKXREST of a process. Defaults to one of this
+	// OKXREST's own. A fetch waits for its turn (on the Limiter's Clock,
+	// bounded by ctx), unless the wait is longer than Timeout: then it
+	// fails at once with a [*FetchError] (Status 429, RetryAfter the
+	// wait), sending nothing. A 429 or 50011 answer is a *FetchError with
+	// RetryAfter at least 2 s.
+	Limiter *OKXLimiter
+	own     OKXLimiter
+}
+
+func (f *OKXREST) limiter() *OKXLimiter {
+	if f.Limiter != nil {
+		return f.Limiter
+	}
+	return &f.own
+}
+
+// wait waits for the limiter's next slot, at most timeout.
+func (f *OKXREST) wait(ctx context.Context, symbol string, timeout time.Duration) error {
+	l := f.limiter()
+	d, ok := l.reserve(timeout)
+	if !ok {
+		return &FetchError{Symbol: symbol, Status: http.StatusTooManyRequests, RetryAfter: d,
+			Body: "not sent: the OKXLimiter's requests to " + OKXBooksPath + " are spent"}
+	}
+	if d <= 0 {
+		return nil
+	}
+	_, _, c := l.limits()
+	return c.Sleep(ctx, d)
+}
+
+// refused makes a 429 / 50011 answer pause the limiter, and the book
+// wait as long.
+func (f *OKXREST) refused(err error) error {
+	var fe *FetchError
+	if errors.As(err, &fe) && okxTooManyRequests(fe) {
+		fe.RetryAfter = max(fe.RetryAfter, f.limiter().refused())
+	}
+	return err
 }
 
 // okxSymbols spells canonical symbols OKX's way for OKXREST.
@@ -66,6 +108,7 @@ func (f *OKXREST) SnapshotDepth() int {
 
 // Fetch implements [Fetcher]. A venue error (code other than "0") is a
 // [*FetchError] with the HTTP status 200 and the venue's answer as Body.
+// It waits for the Limiter first.
 func (f *OKXREST) Fetch(ctx context.Context, symbol string, dst *schema.CanonicalEvent) error {
 	inst, err := okxSymbols.VenueSymbol(symbol)
 	if err != nil {
@@ -84,17 +127,20 @@ func (f *OKXREST) Fetch(ctx context.Context, symbol string, dst *schema.Canonica
 		maxBody = defaultMaxBody
 	}
 	u := f.BaseURL + OKXBooksPath + "?instId=" + url.QueryEscape(inst) + "&sz=" + strconv.Itoa(f.SnapshotDepth())
+	if err := f.wait(ctx, symbol, timeout); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	body, err := getSnapshot(ctx, f.Client, u, symbol, maxBody)
 	if err != nil {
-		return err
+		return f.refused(err)
 	}
 	if err := decodeOKXBooks(body, dst); err != nil {
 		var fe *FetchError
 		if errors.As(err, &fe) {
 			fe.Symbol = symbol
-			return fe
+			return f.refused(fe)
 		}
 		return fmt.Errorf("book: decoding %s snapshot: %w", symbol, err)
 	}

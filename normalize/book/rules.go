@@ -96,19 +96,24 @@ type Rule struct {
 // otherwise (ChecksumKraken).
 var (
 	Binance = Rule{Venue: schema.VenueBinance, Sequence: SeqBinance, Resync: ResyncFetch}
-	OKX     = Rule{Venue: schema.VenueOKX, Sequence: SeqOKX, Checksum: ChecksumOKX, ChecksumDepth: 25, Depth: continuity.OKXDepth.Default, Resync: ResyncResubscribe}
-	// OKXFetch is OKX's books with the snapshot fetched ([OKXREST]), for
-	// an OKX that sends none (API changelog "Delist initial snapshot and
-	// checksum field in order book channels"; "How to manage a local
-	// order book correctly"): the book buffers the diffs, fetches, drops
-	// the diffs whose seqId the snapshot's covers, applies the first with
-	// prevSeqId ≤ the snapshot's seqId < its seqId and chains the rest by
-	// prevSeqId = previous seqId; a snapshot older than the first diff
-	// left (its prevSeqId above the snapshot's seqId) is fetched again.
-	// Snapshots from the stream are ignored (Stats.Stale): the docs say
-	// to ignore the first "snapshot" event, which no longer holds the
-	// book; where OKX still sends a whole one, the fetched snapshot holds
-	// the same. Needs Options.Fetcher.
+	// OKX is OKX's books from the stream's snapshots alone: it waits for
+	// one (never going live on OKX's empty placeholder) and resubscribes
+	// after a gap. OKX no longer sends one (see OKXFetch): use OKXFetch.
+	OKX = Rule{Venue: schema.VenueOKX, Sequence: SeqOKX, Checksum: ChecksumOKX, ChecksumDepth: 25, Depth: continuity.OKXDepth.Default, Resync: ResyncResubscribe}
+	// OKXFetch is OKX's books as OKX serves them today, and as it served
+	// them before, the rule to use (a session's with Endpoints.REST): a
+	// stream snapshot that holds levels (an OKX that still sends it, our
+	// recordings) is loaded as the book; OKX's empty "snapshot" since the
+	// delisting of the initial snapshot (API changelog "Delist initial
+	// snapshot and checksum field in order book channels") is ignored
+	// (Stats.Stale), and the book fetches its snapshot ([OKXREST]) as
+	// OKX's "How to manage a local order book correctly" says: it buffers
+	// the diffs, fetches, drops the diffs whose seqId the snapshot's
+	// covers, applies the first with prevSeqId ≤ the snapshot's seqId <
+	// its seqId and chains the rest by prevSeqId = previous seqId; a
+	// snapshot older than the first diff left (its prevSeqId above the
+	// snapshot's seqId) is fetched again. A gap fetches too. Needs
+	// Options.Fetcher.
 	OKXFetch = Rule{Venue: schema.VenueOKX, Sequence: SeqOKX, Checksum: ChecksumOKX, ChecksumDepth: 25, Depth: continuity.OKXDepth.Default, Resync: ResyncFetch}
 	KrakenV1 = Rule{Venue: schema.VenueKraken, Checksum: ChecksumKraken, ChecksumDepth: 10, Depth: continuity.KrakenDepth.Default, Resync: ResyncResubscribe}
 	KrakenV2 = Rule{Venue: schema.VenueKraken, Checksum: ChecksumKraken, ChecksumDepth: 10, Depth: continuity.KrakenDepth.Default, Resync: ResyncResubscribe}

@@ -1,0 +1,121 @@
+package book
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
+
+	"github.com/meltica/meltica/wsclient"
+)
+
+// OKX's limit of GET /api/v5/market/books (OKX API v5 "Get order book":
+// "Rate Limit: 40 requests per 2 seconds", "Rate limit rule: IP"), and
+// its answer past it: HTTP 429, code 50011 "Too Many Requests" (v5 "Error
+// Code", REST "Public" errors).
+const (
+	okxBooksRequests = 40
+	okxBooksPer      = 2 * time.Second
+	okxTooMany       = "50011"
+)
+
+// OKXLimiter keeps the requests of [OKXREST] fetches inside OKX's limit
+// of GET /api/v5/market/books: at most Requests in any Per (a sliding
+// window, by the Clock), and none for Per after the venue answered 429 or
+// code 50011, so that books resynchronising together — a session's books
+// at start, every book of a connection after it was lost — neither
+// exceed the limit nor hammer a venue that said so. The limit is OKX's
+// per IP: give every OKXREST of a process one OKXLimiter (a session
+// shares one between its books). Safe for concurrent use; the zero
+// value is ready (OKX's limit, the system clock).
+type OKXLimiter struct {
+	Requests int            // defaults to 40
+	Per      time.Duration  // defaults to 2 s
+	Clock    wsclient.Clock // defaults to wsclient.SystemClock()
+
+	mu    sync.Mutex
+	slots []time.Time // when the latest Requests requests go (or went), oldest at head
+	head  int
+	until time.Time // no request before (a 429 / 50011)
+}
+
+func (l *OKXLimiter) limits() (int, time.Duration, wsclient.Clock) {
+	n, per, c := l.Requests, l.Per, l.Clock
+	if n <= 0 {
+		n = okxBooksRequests
+	}
+	if per <= 0 {
+		per = okxBooksPer
+	}
+	if c == nil {
+		c = wsclient.SystemClock()
+	}
+	return n, per, c
+}
+
+// reserve takes the next free slot and returns how long to wait for it,
+// unless that is longer than most: then it takes none and reports false
+// with the wait.
+func (l *OKXLimiter) reserve(most time.Duration) (time.Duration, bool) {
+	n, per, c := l.limits()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := c.Now()
+	if len(l.slots) > 0 && l.slots[(l.head+len(l.slots)-1)%len(l.slots)].After(now.Add(most+per)) || l.until.After(now.Add(per)) {
+		// Further ahead than any wait gives: the clock stepped back.
+		// The limit counts from now; the step must not hold the
+		// fetches for its length.
+		l.slots, l.head, l.until = l.slots[:0], 0, time.Time{}
+	}
+	at := now
+	if l.until.After(at) {
+		at = l.until
+	}
+	if len(l.slots) == n {
+		if free := l.slots[l.head].Add(per); free.After(at) {
+			at = free
+		}
+	}
+	wait := at.Sub(now)
+	if wait > most {
+		return wait, false
+	}
+	if len(l.slots) < n {
+		l.slots = append(l.slots, at)
+	} else {
+		l.slots[l.head] = at
+		l.head = (l.head + 1) % n
+	}
+	return wait, true
+}
+
+// refused records that the venue answered 429 / 50011: no request for
+// Per from now. It returns Per, the wait to tell the book.
+func (l *OKXLimiter) refused() time.Duration {
+	_, per, c := l.limits()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t := c.Now().Add(per); t.After(l.until) {
+		l.until = t
+	}
+	return per
+}
+
+// okxTooManyRequests reports whether a refused fetch is OKX's "too many
+// requests": HTTP 429, or code 50011 in the answer.
+func okxTooManyRequests(fe *FetchError) bool {
+	return fe.Status == http.StatusTooManyRequests || okxCode(fe.Body) == okxTooMany
+}
+
+// okxCode returns the "code" of an OKX answer, "" when it has none.
+func okxCode(body string) string {
+	var a struct {
+		Code jsontext.Value `json:"code"`
+	}
+	if json.Unmarshal([]byte(body), &a) != nil {
+		return ""
+	}
+	return string(unquote(a.Code))
+}
