@@ -1135,6 +1135,9 @@ func (p *private) prepare(ctx context.Context, id uint64, write func(context.Con
 			return err
 		}
 		if err = awaitAnswers(ctx, p.orders.idleExcept(id), due.C(), p.quit); err == nil || errors.Is(err, ErrClosed) {
+			if err == nil {
+				p.s.hookDrained(id)
+			}
 			return err
 		} // ctx ended: given up below
 	case <-ctx.Done():

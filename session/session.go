@@ -299,6 +299,7 @@ type Session struct {
 	rate     *orderRate
 	closeErr error
 	started  time.Time
+	hooks    atomic.Pointer[testHooks] // nil but in tests (hooks.go)
 }
 
 // shard is one market connection with its parser and books.
