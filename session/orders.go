@@ -649,10 +649,10 @@ func (o *orders) onEvent(e wsclient.Event) {
 // again.
 func (o *orders) subscribeUserData(conn uint64, write func(context.Context, []byte) error) {
 	s := o.s
-	// Bounded, and given up at once by Close, which waits for this
-	// connection's events.
-	ctx, cancel := context.WithTimeout(s.dying, DefaultRESTTimeout)
-	defer cancel()
+	// Bounded (on Client.Clock), and given up at once by Close, which
+	// waits for this connection's events.
+	ctx, end := restDeadline(s.dying, s.cfg.Client.Clock)
+	defer func() { _ = end(nil) }()
 	if !s.cfg.NoClockSync {
 		if err := s.clock.sync(ctx, s.cfg.HTTPClient, schema.VenueBinance, s.cfg.Endpoints.REST); err != nil && s.cfg.Logger != nil {
 			s.cfg.Logger.Warn("session: clock offset not measured; keeping the last one", "venue", string(schema.VenueBinance), "err", err)

@@ -39,10 +39,9 @@ var krakenPrivate = &privateSpec{
 	subscribe: func(ctx context.Context, p *private, now time.Time) ([][]byte, error) {
 		k := p.key.(*KrakenKey)
 		nonce := krakenNonce(k.APIKey, now) // above every private request of the key, the reconciliation's too
-		ctx, cancel := context.WithTimeout(ctx, DefaultRESTTimeout)
-		defer cancel()
-		token, err := normalize.FetchKrakenWebSocketsToken(ctx, p.s.cfg.HTTPClient, p.s.cfg.Endpoints.REST, k.APIKey, k.Secret, nonce)
-		if err != nil {
+		tctx, end := restDeadline(ctx, p.s.cfg.Client.Clock)
+		token, err := normalize.FetchKrakenWebSocketsToken(tctx, p.s.cfg.HTTPClient, p.s.cfg.Endpoints.REST, k.APIKey, k.Secret, nonce)
+		if err = end(err); err != nil {
 			return nil, &LoginError{Venue: schema.VenueKraken, Step: "token", Err: err}
 		}
 		p.mu.Lock()
