@@ -96,6 +96,7 @@ type orders struct {
 func newOrders(s *Session) (*orders, error) {
 	cfg := &s.cfg
 	o := &orders{s: s, pending: map[uint64]chan answer{}}
+	o.repeats.clk = cfg.Client.Clock
 	o.udsDue.s = s
 	o.enc = normalize.NewBinanceOrders(cfg.Credentials, &normalize.OrderOptions{
 		Symbols: s.syms, RecvWindow: cfg.RecvWindow, Now: s.clock.venueNow,

@@ -291,6 +291,7 @@ func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*privat
 	p := &private{s: s, spec: spec, key: key, clk: cfg.Client.Clock,
 		steps: make(chan step, 64), quit: make(chan struct{}), done: make(chan struct{}), expired: make(chan uint64)}
 	p.await.s = s
+	p.repeats.clk = cfg.Client.Clock
 	if p.rnd = cfg.Client.Rand; p.rnd == nil {
 		p.rnd = rand.Int64N
 	}
