@@ -23,11 +23,16 @@ const repeatsCap = 64
 const repeatsWindow = prepareOverlap + answerTimeout
 
 // maxRepeats bounds the reports remembered in one window: an account
-// sending more than that in repeatsWindow (over 2,000 a second) has its
+// sending more than that in repeatsWindow (over 500 a second) has its
 // oldest forgotten first, and a repeat of one forgotten is delivered again
-// (never lost). Each is a few hundred bytes: a few MB at the bound, held
-// (capacity reused) for the life of the connection.
-const maxRepeats = 1 << 16
+// (never lost). Each takes about 500 bytes: 8 MB at the bound, given back
+// when the window ends (keepRepeats).
+const maxRepeats = 1 << 14
+
+// keepRepeats is the capacity kept from one window to the next: a quiet
+// account's rotations allocate nothing; a busy one's window beyond it is
+// given back to the GC when it ends.
+const keepRepeats = 256
 
 // repeats drops the execution reports a rotation delivers twice. While a
 // private connection is replaced make-before-break (wsclient
@@ -163,8 +168,13 @@ func (r *repeats) trim() {
 	}
 }
 
-// forgetAll ends the window: nothing remembered (the capacity kept).
+// forgetAll ends the window: nothing remembered (keepRepeats of the
+// capacity kept).
 func (r *repeats) forgetAll() {
+	if cap(r.seen) > keepRepeats {
+		r.seen, r.head = nil, 0
+		return
+	}
 	clear(r.seen)
 	r.seen, r.head = r.seen[:0], 0
 }
