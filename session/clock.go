@@ -10,14 +10,16 @@ import (
 	"time"
 
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // clock gives the venue's time: the local clock plus the offset measured
 // against the venue's server time.
 type clock struct {
 	now       func() time.Time
-	offset    atomic.Int64 // venue minus local, ns
-	resyncing atomic.Bool  // a measurement after a refusal is under way
+	timers    wsclient.Clock // Client.Clock: bounds a measurement (restDeadline)
+	offset    atomic.Int64   // venue minus local, ns
+	resyncing atomic.Bool    // a measurement after a refusal is under way
 }
 
 func (c *clock) venueNow() time.Time { return c.now().Add(time.Duration(c.offset.Load())) }
@@ -67,8 +69,8 @@ const maxStepRetries = 2
 // measurement (Binance -1021 "Timestamp for this request was 1000ms ahead
 // of the server's time", WS-API "Timing security").
 func (c *clock) measure(ctx context.Context, client *http.Client, vt venueTime, rest string) (lo, hi time.Duration, stepped bool, err error) {
-	ctx, cancel := context.WithTimeout(ctx, DefaultRESTTimeout)
-	defer cancel()
+	ctx, end := restDeadline(ctx, c.timers)
+	defer func() { _ = end(nil) }()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rest+vt.path, nil)
 	if err != nil {
 		return 0, 0, false, err
@@ -76,12 +78,12 @@ func (c *clock) measure(ctx context.Context, client *http.Client, vt venueTime, 
 	t0, m0 := c.now(), time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("session: server time: %w", err)
+		return 0, 0, false, fmt.Errorf("session: server time: %w", end(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 	t1, rtt := c.now(), time.Since(m0)
-	if err != nil {
+	if err = end(err); err != nil {
 		return 0, 0, false, fmt.Errorf("session: server time: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {

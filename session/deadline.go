@@ -1,8 +1,13 @@
 package session
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/meltica/meltica/wsclient"
 )
 
 // answerTimeout is how long a private login or subscription (Binance's
@@ -91,4 +96,45 @@ func (d *deadline) live(gen uint64) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.gen == gen
+}
+
+// errRESTTimeout ends a REST call unanswered for DefaultRESTTimeout on
+// Client.Clock (restDeadline).
+var errRESTTimeout = fmt.Errorf("session: no REST answer within %v: %w", DefaultRESTTimeout, context.DeadlineExceeded)
+
+// restDeadline bounds a REST call (instruments, server time, Kraken's
+// WebSocket token, order queries) by DefaultRESTTimeout on clk, the
+// session's Client.Clock, as every other wait of the session is: with a
+// test's clock, or a host's simulated one, a venue that never answers
+// holds the call until that clock says so, not for the wall clock's 10 s.
+// The call runs with the returned context; end stops the deadline (its
+// goroutine gone when end returns) and returns the call's error, which
+// wraps context.DeadlineExceeded when the deadline ended the call. end
+// may be called more than once (a deferred end(nil) as a guard).
+func restDeadline(ctx context.Context, clk wsclient.Clock) (context.Context, func(err error) error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	t := clk.NewTimer(DefaultRESTTimeout)
+	stop, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		select {
+		case <-t.C():
+			cancel(errRESTTimeout)
+		case <-stop:
+		case <-ctx.Done():
+		}
+	}()
+	var once sync.Once
+	return ctx, func(err error) error {
+		once.Do(func() {
+			close(stop)
+			<-exited
+			t.Stop()
+		})
+		if err != nil && errors.Is(context.Cause(ctx), errRESTTimeout) && !errors.Is(err, errRESTTimeout) {
+			err = fmt.Errorf("%w: %w", errRESTTimeout, err)
+		}
+		cancel(nil)
+		return err
+	}
 }

@@ -61,7 +61,11 @@
 //     fill is dropped as a repeat by the parser (same order and trade id;
 //     Coinbase: no growth of cumulative_quantity), any other report equal
 //     in every field to one the other connection delivered by the session
-//     (OrderStats.Duplicates). A refused login or subscription, or none
+//     (OrderStats.Duplicates: the reports of the rotation's 30 s on
+//     Client.Clock, however many, besides the latest 64 before it, which a
+//     new connection's snapshot repeats). Kraken's orders keep the old
+//     connection's WebSocket token until the switch (the new one's after
+//     it; the old one's still after a failed rotation). A refused login or subscription, or none
 //     answered within 20 s (twice the handshake's answer deadline), fails
 //     the rotation: the old connection stays, logged in, orders go on it
 //     again, OnState sees Connected on it with a *wsclient.PrepareError
@@ -293,7 +297,8 @@
 //     10002 timestamp outside recv_window, 5xx; Kraken, whose errors are
 //     strings under HTTP 200, "EAPI:Rate limit exceeded" and its kin,
 //     "EAPI:Invalid nonce", "EService:Unavailable"/"Busy", HTTP 429 and
-//     5xx; Coinbase HTTP 429, 5xx), unanswered within 10 s,
+//     5xx; Coinbase HTTP 429, 5xx), unanswered within 10 s on
+//     Client.Clock (every REST call of the session: DefaultRESTTimeout),
 //     unreadable — is counted (OrderStats.ReconcileErrors), logged at
 //     Warn and tried again after the connection's backoff
 //     (Client.BackoffBase, doubling, at most Client.BackoffCap), five

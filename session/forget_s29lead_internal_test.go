@@ -18,7 +18,7 @@ import (
 func TestS29UnsentRequestLeavesNoLateAnswer(t *testing.T) {
 	req := &schema.OrderRequest{Symbol: "BTC-USDT", Action: schema.ActionPlace}
 	t.Run("venueOrders", func(t *testing.T) {
-		v := &venueOrders{pending: map[uint64]pendingOrder{}, late: map[uint64]pendingOrder{}}
+		v := &venueOrders{pending: map[uint64]pendingOrder{}, late: map[uint64]pendingOrder{}, conn: 7} // (s31sess: await registers on the lane's connection only)
 		v.await(1, 7, req)
 		v.forget(1, false)
 		v.await(2, 7, req)
@@ -31,7 +31,7 @@ func TestS29UnsentRequestLeavesNoLateAnswer(t *testing.T) {
 		require.False(t, ok, "a written request given up may still be answered without an id")
 	})
 	t.Run("orders", func(t *testing.T) {
-		o := &orders{pending: map[uint64]chan answer{}}
+		o := &orders{pending: map[uint64]chan answer{}, readyConn: 7}
 		o.await(1, 7, req)
 		o.forget(1, false)
 		require.Empty(t, o.late)

@@ -96,6 +96,7 @@ type orders struct {
 func newOrders(s *Session) (*orders, error) {
 	cfg := &s.cfg
 	o := &orders{s: s, pending: map[uint64]chan answer{}}
+	o.repeats.clk = cfg.Client.Clock
 	o.udsDue.s = s
 	o.enc = normalize.NewBinanceOrders(cfg.Credentials, &normalize.OrderOptions{
 		Symbols: s.syms, RecvWindow: cfg.RecvWindow, Now: s.clock.venueNow,
@@ -649,10 +650,10 @@ func (o *orders) onEvent(e wsclient.Event) {
 // again.
 func (o *orders) subscribeUserData(conn uint64, write func(context.Context, []byte) error) {
 	s := o.s
-	// Bounded, and given up at once by Close, which waits for this
-	// connection's events.
-	ctx, cancel := context.WithTimeout(s.dying, DefaultRESTTimeout)
-	defer cancel()
+	// Bounded (on Client.Clock), and given up at once by Close, which
+	// waits for this connection's events.
+	ctx, end := restDeadline(s.dying, s.cfg.Client.Clock)
+	defer func() { _ = end(nil) }()
 	if !s.cfg.NoClockSync {
 		if err := s.clock.sync(ctx, s.cfg.HTTPClient, schema.VenueBinance, s.cfg.Endpoints.REST); err != nil && s.cfg.Logger != nil {
 			s.cfg.Logger.Warn("session: clock offset not measured; keeping the last one", "venue", string(schema.VenueBinance), "err", err)
@@ -1067,8 +1068,14 @@ type orderLane interface {
 	// encode is the request for req with id (signed, stamped with the
 	// venue's time now where the venue wants it).
 	encode(id uint64, req *schema.OrderRequest) ([]byte, error)
-	// await registers the wait for the answer to id, sent on conn.
-	await(id, conn uint64, req *schema.OrderRequest) chan answer
+	// await registers the wait for the answer to id, to be sent on conn,
+	// if conn is still the connection requests go out on (ok): checked
+	// and registered at once, so that a rotation's drain (idleExcept,
+	// idleAll), which follows the lane's stop (conn 0), either waits for
+	// it or finds it unregistered — never sees no request owed on the old
+	// connection while one picked it is about to be written there, its
+	// answer then lost at the switch.
+	await(id, conn uint64, req *schema.OrderRequest) (ch chan answer, ok bool)
 	writeConn(ctx context.Context, conn uint64, msg []byte) error
 	// forget ends the wait for id's answer; written: the request may have
 	// reached the venue, so its late answer (or an id-less refusal that
@@ -1174,6 +1181,7 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 		lane.staleReady(0)
 		return Ack{}, false, nil
 	}
+	s.hookPicked(req, conn)
 	// Stamped and written in turn: Binance measures recvWindow from the
 	// request's timestamp to its receipt, so a request is stamped only
 	// when the ones ahead of it are written. A caller whose ctx ends
@@ -1188,7 +1196,15 @@ func (s *Session) sendOnce(ctx context.Context, lane orderLane, req *schema.Orde
 		<-s.sendTurn
 		return Ack{}, true, err
 	}
-	ch := lane.await(id, conn, req)
+	ch, ok := lane.await(id, conn, req)
+	s.hookRegistered(req, conn, ok)
+	if !ok {
+		// The lane stopped since the pick (a rotation began: orders wait
+		// for its switch) or moved on: tried again on the next connection.
+		<-s.sendTurn
+		lane.staleReady(conn)
+		return Ack{}, false, nil
+	}
 	// ctx bounds only the wait for the client's turn: a write begun is
 	// written to the end, bounded by the client's WriteTimeout (wsclient
 	// never closes the connection for a caller's ctx).
@@ -1271,12 +1287,15 @@ func (o *orders) encode(id uint64, req *schema.OrderRequest) ([]byte, error) {
 	return o.enc.AppendRequest(nil, id, req)
 }
 
-func (o *orders) await(id, _ uint64, _ *schema.OrderRequest) chan answer {
-	ch := make(chan answer, 1)
+func (o *orders) await(id, conn uint64, _ *schema.OrderRequest) (chan answer, bool) {
 	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.readyConn != conn {
+		return nil, false
+	}
+	ch := make(chan answer, 1)
 	o.pending[id] = ch
-	o.mu.Unlock()
-	return ch
+	return ch, true
 }
 
 func (o *orders) writeConn(ctx context.Context, conn uint64, msg []byte) error {
@@ -1344,6 +1363,9 @@ func (o *orders) prepare(ctx context.Context, id uint64, write func(context.Cont
 	}
 	if err == nil && ctx.Err() == nil {
 		err = awaitAnswers(ctx, o.idleAll(), due.C(), nil) // the answers due on the old connection first
+		if err == nil {
+			o.s.hookDrained(id)
+		}
 	}
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err() // not ready in time: wsclient fails the rotation

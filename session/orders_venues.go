@@ -121,12 +121,15 @@ func (v *venueOrders) next() (id, conn uint64) {
 	return v.nextID, v.conn
 }
 
-func (v *venueOrders) await(id, conn uint64, req *schema.OrderRequest) chan answer {
-	ch := make(chan answer, 1)
+func (v *venueOrders) await(id, conn uint64, req *schema.OrderRequest) (chan answer, bool) {
 	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.conn != conn {
+		return nil, false
+	}
+	ch := make(chan answer, 1)
 	v.pending[id] = pendingOrder{ch: ch, conn: conn, symbol: req.Symbol, place: req.Action == schema.ActionPlace}
-	v.mu.Unlock()
-	return ch
+	return ch, true
 }
 
 func (v *venueOrders) writeConn(ctx context.Context, conn uint64, msg []byte) error {

@@ -207,7 +207,7 @@ type private struct {
 	logins    uint64
 	loginTS   time.Time // the venue time of the latest login (or signed subscription)
 	refusals  uint64
-	token     string // Kraken: the WebSocket token of the latest subscription, which orders carry
+	token     string // Kraken: the WebSocket token of the connection orders go on, which they carry (a rotation's: at its switch)
 	lastError error
 
 	// The worker's own.
@@ -251,6 +251,9 @@ type prepared struct {
 	old      uint64
 	wasReady bool
 	ok       bool
+	// token is Kraken's WebSocket token of the new connection: the
+	// orders' from the switch on (p.token until then).
+	token string
 }
 
 // nextID is the request id of the next handshake message, for the specs
@@ -291,6 +294,7 @@ func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*privat
 	p := &private{s: s, spec: spec, key: key, clk: cfg.Client.Clock,
 		steps: make(chan step, 64), quit: make(chan struct{}), done: make(chan struct{}), expired: make(chan uint64)}
 	p.await.s = s
+	p.repeats.clk = cfg.Client.Clock
 	if p.rnd = cfg.Client.Rand; p.rnd == nil {
 		p.rnd = rand.Int64N
 	}
@@ -607,6 +611,11 @@ func (p *private) step(st step) {
 	case st.up && p.prep != nil && p.prep.id == st.conn && p.prep.ok:
 		// The rotation's switch: the new connection is logged in and
 		// subscribed already (prepare); no second login.
+		if p.prep.token != "" {
+			p.mu.Lock()
+			p.token = p.prep.token
+			p.mu.Unlock()
+		}
 		p.prep = nil
 		p.live(true)
 	case st.up:
@@ -1135,6 +1144,9 @@ func (p *private) prepare(ctx context.Context, id uint64, write func(context.Con
 			return err
 		}
 		if err = awaitAnswers(ctx, p.orders.idleExcept(id), due.C(), p.quit); err == nil || errors.Is(err, ErrClosed) {
+			if err == nil {
+				p.s.hookDrained(id)
+			}
 			return err
 		} // ctx ended: given up below
 	case <-ctx.Done():

@@ -39,15 +39,24 @@ var krakenPrivate = &privateSpec{
 	subscribe: func(ctx context.Context, p *private, now time.Time) ([][]byte, error) {
 		k := p.key.(*KrakenKey)
 		nonce := krakenNonce(k.APIKey, now) // above every private request of the key, the reconciliation's too
-		ctx, cancel := context.WithTimeout(ctx, DefaultRESTTimeout)
-		defer cancel()
-		token, err := normalize.FetchKrakenWebSocketsToken(ctx, p.s.cfg.HTTPClient, p.s.cfg.Endpoints.REST, k.APIKey, k.Secret, nonce)
-		if err != nil {
+		tctx, end := restDeadline(ctx, p.s.cfg.Client.Clock)
+		token, err := normalize.FetchKrakenWebSocketsToken(tctx, p.s.cfg.HTTPClient, p.s.cfg.Endpoints.REST, k.APIKey, k.Secret, nonce)
+		if err = end(err); err != nil {
 			return nil, &LoginError{Venue: schema.VenueKraken, Step: "token", Err: err}
 		}
-		p.mu.Lock()
-		p.token = token // the orders' token too
-		p.mu.Unlock()
+		if pr := p.prep; pr != nil && pr.id == p.conn {
+			// A rotation's new connection: its token becomes the orders'
+			// at the switch (step), never while the old connection,
+			// subscribed with its own, still takes the orders — nor
+			// after a failed rotation, its connection gone (Kraken: a
+			// token is kept valid by the connection that used it; this
+			// one expires 15 minutes after its creation).
+			pr.token = token
+		} else {
+			p.mu.Lock()
+			p.token = token // the orders' token too
+			p.mu.Unlock()
+		}
 		exec, err := normalize.KrakenSubscribeExecutions(token, p.nextID(), true, false)
 		if err != nil {
 			return nil, err

@@ -1223,10 +1223,9 @@ func endExecType(st schema.OrderStatus) schema.ExecType {
 // event takes an execution report from the pool, filled with the order as
 // the venue's order query answered it and marked Reconciled.
 func (r *reconciler) event(ctx context.Context, key orderKey, order *normalize.QueryOrder) (*schema.CanonicalEvent, error) {
-	gctx, cancel := context.WithTimeout(ctx, DefaultRESTTimeout)
-	defer cancel()
+	gctx, end := restDeadline(ctx, r.s.cfg.Client.Clock) // a full pool, bounded as the query before it
 	ev, err := r.s.pools.Events.Get(gctx)
-	if err != nil {
+	if err = end(err); err != nil {
 		return nil, err
 	}
 	ev.Venue, ev.Symbol, ev.Type = r.s.spec.venue, key.symbol, schema.EventExecReport

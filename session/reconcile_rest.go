@@ -36,8 +36,8 @@ func (s *Session) restGet(ctx context.Context, path, query string, sign func(req
 // maxQueryAnswer bytes) and HTTP status. It is bounded by
 // DefaultRESTTimeout.
 func (s *Session) restDo(ctx context.Context, method, requestPath string, payload io.Reader, headers map[string]string) ([]byte, int, error) {
-	ctx, cancel := context.WithTimeout(ctx, DefaultRESTTimeout)
-	defer cancel()
+	ctx, end := restDeadline(ctx, s.cfg.Client.Clock)
+	defer func() { _ = end(nil) }()
 	req, err := http.NewRequestWithContext(ctx, method, s.cfg.Endpoints.REST+requestPath, payload)
 	if err != nil {
 		return nil, 0, err
@@ -47,11 +47,11 @@ func (s *Session) restDo(ctx context.Context, method, requestPath string, payloa
 	}
 	resp, err := s.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, end(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxQueryAnswer))
-	return body, resp.StatusCode, err
+	return body, resp.StatusCode, end(err)
 }
 
 // restAnswer completes a decoder's error with the HTTP status: a refusal

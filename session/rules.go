@@ -11,10 +11,9 @@ import (
 // loadInstruments loads the venue's instrument list so that symbols
 // resolve exactly.
 func (s *Session) loadInstruments(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, DefaultRESTTimeout)
-	defer cancel()
+	ctx, end := restDeadline(ctx, s.cfg.Client.Clock)
 	ins, err := s.fetchInstruments(ctx)
-	if err != nil {
+	if err = end(err); err != nil {
 		return err
 	}
 	if err := s.syms.Load(ins); err != nil {

@@ -55,7 +55,11 @@ const (
 	DefaultRecvWindow = 5 * time.Second
 	// MaxRecvWindow is the longest recvWindow Binance takes (WS-API
 	// "Timing security": 60000 ms).
-	MaxRecvWindow      = 60 * time.Second
+	MaxRecvWindow = 60 * time.Second
+	// DefaultRESTTimeout bounds each REST call of the session (instrument
+	// list, server time, Kraken's WebSocket token, order queries) on
+	// Config.Client.Clock: a call it ends returns an error wrapping
+	// context.DeadlineExceeded.
 	DefaultRESTTimeout = 10 * time.Second
 	// DefaultOrderAnswerTimeout bounds the wait for the venue's answer to
 	// an order request (see Config.OrderAnswerTimeout).
@@ -316,6 +320,7 @@ type Session struct {
 	rate     *orderRate
 	closeErr error
 	started  time.Time
+	hooks    atomic.Pointer[testHooks] // nil but in tests (hooks.go)
 }
 
 // shard is one market connection with its parser and books.
@@ -428,7 +433,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.Client.Clock == nil { // wsclient's default, named once for the session's own timers
 		cfg.Client.Clock = wsclient.SystemClock()
 	}
-	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now}, sendTurn: make(chan struct{}, 1),
+	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now, timers: cfg.Client.Clock}, sendTurn: make(chan struct{}, 1),
 		rate: newOrderRate(spec.orderRate.n, spec.orderRate.per, cfg.Client.Clock)}
 	if binance || cfg.Endpoints.REST != "" {
 		if err := s.loadInstruments(ctx); err != nil {
