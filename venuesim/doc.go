@@ -125,13 +125,16 @@
 // "arg":{…},"connId":…}, led by the request's "id" when it has one, as
 // every answer to it), a request not understood 60012 "Invalid
 // request: …", a channel or instId the venue lacks 60018 "Wrong URL or
-// channel:…,instId:… doesn't exist. …"; channels books (a snapshot of
-// every level, then updates of the changed levels, seqId and prevSeqId
-// chained — FaultDepthGap breaks the chain; after 60 s of the clock
-// without a change, paused or not, the keep-alive: an update with no
-// levels, seqId the last and prevSeqId equal to it — and in each push the CRC32
-// checksum of the top 25 levels a side, "bid:size:ask:size:…", as a
-// signed 32-bit integer), bbo-tbt, trades and tickers (the day's open,
+// channel:…,instId:… doesn't exist. …"; channels books (as OKX serves
+// it today, no snapshot on the stream and every checksum 0 — the book is
+// GET /api/v5/market/books' —, only updates of the changed levels, seqId
+// and prevSeqId chained — FaultDepthGap breaks the chain; after 60 s of
+// the clock without a change, paused or not, the keep-alive: an update
+// with no levels, seqId the last and prevSeqId equal to it; with
+// Options.OKXBooks, as OKX served it before the delisting, a snapshot of
+// every level first and in each push the CRC32 checksum of the top 25
+// levels a side, "bid:size:ask:size:…", as a signed 32-bit integer, or
+// the transition's empty snapshot), bbo-tbt, trades and tickers (the day's open,
 // high, low and volumes are the minute candle's) for each symbol as its
 // instId (BTCUSDT: BTC-USDT); the text "ping" answered "pong"; no server
 // pings, and a connection nothing was pushed to for 30 s of the clock is

@@ -84,7 +84,7 @@ func s30okxSame(t *testing.T, bk *book.Book, want *schema.CanonicalEvent) {
 // our parser and an OKXFetch book go live on the REST snapshot, chain
 // every update by seqId, and end equal to the venue's book.
 func TestS30okxPostDelistingBookGoesLive(t *testing.T) {
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, OKXNoSnapshot: true})
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, OKXBooks: venuesim.OKXBooksEmptySnapshot})
 	defer v.Close()
 	bk, want := s30okxRun(t, v, 1000)
 	st := bk.Stats()
@@ -99,7 +99,7 @@ func TestS30okxPostDelistingBookGoesLive(t *testing.T) {
 // The OKX that still sends its snapshot and checksums: an OKXFetch book
 // goes live the same way, and every checksum verifies on it.
 func TestS30okxWithSnapshotBookGoesLive(t *testing.T) {
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000})
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, OKXBooks: venuesim.OKXBooksSnapshot})
 	defer v.Close()
 	bk, want := s30okxRun(t, v, 1000)
 	st := bk.Stats()

@@ -94,16 +94,14 @@ type Options struct {
 	// WS-API) until the ban is over, on Clock. Defaults to nil: 429s
 	// only, never a ban.
 	Bans *Bans
-	// OKXNoSnapshot serves OKX's books as after the delisting of their
-	// initial snapshot and checksum (OKX API changelog "Delist initial
-	// snapshot and checksum field in order book channels"; checksum 0
-	// from 23 June 2026, "OKX Order Book Channels Checksum Field
-	// Deprecation"): a books subscription is answered, then sent a
-	// "snapshot" push with no levels (the first "snapshot" event the
-	// docs' "How to manage a local order book correctly" says to
-	// ignore; its exact content is not documented), then the updates;
-	// every push's checksum is 0. The book is to be had from GET
-	// /api/v5/market/books, which the venue serves either way.
+	// OKXBooks is how OKX's books channel starts and what its checksum
+	// holds. Defaults to OKXBooksCurrent, as OKX serves it today: no
+	// snapshot on the stream, checksum 0 (see [OKXBooks]).
+	OKXBooks OKXBooks
+	// OKXNoSnapshot is OKXBooks: OKXBooksEmptySnapshot, when OKXBooks is
+	// left at its default.
+	//
+	// Deprecated: set OKXBooks.
 	OKXNoSnapshot bool
 	// Clock is the venue's time source (a wsclient.Clock is one): every
 	// time-based behaviour reads and waits on it — the market generator's
@@ -161,6 +159,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.Clock == nil {
 		c.Clock = recorder.SystemClock()
+	}
+	if c.OKXBooks == OKXBooksCurrent && c.OKXNoSnapshot {
+		c.OKXBooks = OKXBooksEmptySnapshot
 	}
 	return c
 }
