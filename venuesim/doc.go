@@ -124,7 +124,7 @@
 // subscribe and unsubscribe ops answered per arg ({"event":"subscribe",
 // "arg":{…},"connId":…}, led by the request's "id" when it has one, as
 // every answer to it), a request not understood 60012 "Invalid
-// request: …", a channel or instId the venue lacks 60018 "Wrong URL or
+// request: …", an op other than those 60019 "Invalid op: …", a channel or instId the venue lacks 60018 "Wrong URL or
 // channel:…,instId:… doesn't exist. …"; channels books (as OKX serves
 // it today, no snapshot on the stream and every checksum 0 — the book is
 // GET /api/v5/market/books' —, only updates of the changed levels, seqId

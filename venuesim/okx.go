@@ -133,7 +133,8 @@ type okxArg struct {
 
 // handleOKXRequest answers "ping" and the subscribe/unsubscribe ops
 // (answers per arg, {"event":"subscribe","arg":{…},"connId":…}; errors
-// {"event":"error","code":"60012"|"60018","msg":…,"connId":…}), each with
+// {"event":"error","code":"60012"|"60018"|"60019","msg":…,"connId":…}),
+// each with
 // the request's "id" first when it has one ("Order book channel": id,
 // "Unique identifier of message (client provided)", echoed in the
 // Response and Failure examples).
@@ -147,7 +148,14 @@ func (c *conn) handleOKXRequest(msg []byte) {
 		Op   string   `json:"op"`
 		Args []okxArg `json:"args"`
 	}
-	if json.Unmarshal(msg, &req) != nil || (req.Op != "subscribe" && req.Op != "unsubscribe") || len(req.Args) == 0 {
+	err := json.Unmarshal(msg, &req)
+	if err == nil && req.Op != "" && req.Op != "subscribe" && req.Op != "unsubscribe" {
+		// An op OKX does not know: 60019 "Invalid op: {op}" ("Error
+		// Code", WebSocket Public, General Class).
+		c.reply(c.okxError(req.ID, "60019", "Invalid op: "+strings.ToValidUTF8(req.Op, "\uFFFD")))
+		return
+	}
+	if err != nil || req.Op == "" || len(req.Args) == 0 {
 		// The request echoed, as OKX echoes it; bytes that are no UTF-8
 		// replaced (an answer must encode: found by FuzzS30OKXRequests).
 		c.reply(c.okxError(req.ID, "60012", "Invalid request: "+strings.ToValidUTF8(string(msg), "\uFFFD")))

@@ -135,3 +135,38 @@ func TestS31simOKXFetchBookLiveOnToday(t *testing.T) {
 	assert.Zero(t, st.Gaps)
 	s30okxSame(t, bk, want)
 }
+
+// OKX's "Error Code" (WebSocket, Public, General Class) has an error for
+// an op it does not know, 60019 "Invalid op: {op}", apart from 60012
+// "Invalid request" for a request it cannot read. The venue answered an
+// unknown op 60012, so a client that tells the two apart (a typo in its
+// op, not a malformed frame) was never tested against the right code.
+func TestS31simOKXInvalidOp(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 1})
+	defer v.Close()
+	ctx := s29Ctx(t)
+	c, _, err := websocket.Dial(ctx, v.OKXURL(), nil)
+	require.NoError(t, err)
+	defer func() { _ = c.CloseNow() }()
+	ask := func(req string) s31OKXPush {
+		t.Helper()
+		require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(req)))
+		_, msg, err := c.Read(ctx)
+		require.NoError(t, err)
+		var p s31OKXPush
+		require.NoError(t, json.Unmarshal(msg, &p), "%s", msg)
+		return p
+	}
+	for _, tc := range []struct{ req, code, msg string }{
+		{`{"op":"subscibe","args":[{"channel":"books","instId":"BTC-USDT"}]}`, "60019", "Invalid op: subscibe"},
+		{`{"id":"7","op":"SUBSCRIBE","args":[{"channel":"books","instId":"BTC-USDT"}]}`, "60019", "Invalid op: SUBSCRIBE"},
+		{`{"op":"subscribe","argss":[]}`, "60012", `Invalid request: {"op":"subscribe","argss":[]}`},
+		{`not json`, "60012", "Invalid request: not json"},
+		{`{"args":[{"channel":"books","instId":"BTC-USDT"}]}`, "60012", `Invalid request: {"args":[{"channel":"books","instId":"BTC-USDT"}]}`},
+	} {
+		p := ask(tc.req)
+		assert.Equal(t, "error", p.Event, tc.req)
+		assert.Equal(t, tc.code, p.Code, tc.req)
+		assert.Equal(t, tc.msg, p.Msg, tc.req)
+	}
+}
