@@ -140,7 +140,10 @@
 // pings, and a connection nothing was pushed to for 30 s of the clock is
 // closed with 4004 ("data has not been pushed for more than 30 seconds");
 // FaultServerShutdown sends OKX's notice {"event":"notice",
-// "code":"64008",…}. Prices carry eight decimals, as the Binance side's.
+// "code":"64008",…}; GET /api/v5/market/books ("Get order book") serves
+// the book at the stream's seqId, 40 requests per 2 s of the clock per
+// IP (Options.OKXBooksLimit), one more HTTP 429, code 50011. Prices carry
+// eight decimals, as the Binance side's.
 //
 // Every time-based behaviour (the generator's rate and event times, server
 // pings and the pong minute, OKX's 30 s idle cut, MaxConnAge,

@@ -403,25 +403,36 @@ func okxFollowsBooks(sub string) bool { return strings.HasPrefix(sub, "books:") 
 // book").
 const okxBooksPath = "/api/v5/market/books"
 
+// okxBooksWindow is the interval of OKX's "Get order book" rate limit
+// (40 requests per 2 seconds, Options.OKXBooksLimit).
+const okxBooksWindow = 2 * time.Second
+
 // serveOKXBooks answers GET /api/v5/market/books?instId=BTC-USDT&sz=400
 // ("Get order book": sz levels a side, default 1, at most 400) with
 // {"code":"0","msg":"","data":[{"asks":…,"bids":…,"ts":…,"seqId":…}]},
 // consistent with the books channel: seqId is the last update's. An
-// instId the venue does not have is code 51001 (HTTP 200; OKX's status
-// for it is not documented).
+// instId the venue does not have is code 51001 (HTTP 200, as OKX's
+// "Error Code" table gives it). OKX's own rate limit applies (40
+// requests per 2 s per IP, Options.OKXBooksLimit), not Binance's weight:
+// a refusal is HTTP 429, code 50011.
 func (v *Venue) serveOKXBooks(w http.ResponseWriter, r *http.Request) {
-	if !v.admitREST(w, r, restWeight(r.URL.Path, 0)) {
+	w.Header().Set("Content-Type", "application/json")
+	if ok, _ := v.okxBooksLimit.admit(clientIP(r), v.now()); !ok {
+		// Past 40 requests in 2 s of the IP's (Options.OKXBooksLimit):
+		// HTTP 429, code 50011 ("Error Code", REST: 50011, 429, "Too Many
+		// Requests"). OKX names no Retry-After.
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"code":"50011","msg":"Too Many Requests","data":[]}`))
 		return
 	}
 	q := r.URL.Query()
 	sz := parseLimit(q.Get("sz"), 1, 400)
-	w.Header().Set("Content-Type", "application/json")
 	m := v.mkt
 	m.mu.Lock()
 	s := v.okxSymbol(q.Get("instId"))
 	if s == nil {
 		m.mu.Unlock()
-		_, _ = w.Write([]byte(`{"code":"51001","msg":"Instrument ID does not exist","data":[]}`))
+		_, _ = w.Write([]byte(`{"code":"51001","msg":"Instrument ID, Instrument ID code or Spread ID doesn't exist.","data":[]}`))
 		return
 	}
 	b := okxLevels(append(make([]byte, 0, 256), `{"code":"0","msg":"","data":[{"asks":`...), bookLevels(s, false, sz))

@@ -1,7 +1,9 @@
 package venuesim_test
 
 import (
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	json "github.com/goccy/go-json"
@@ -168,5 +170,57 @@ func TestS31simOKXInvalidOp(t *testing.T) {
 		assert.Equal(t, "error", p.Event, tc.req)
 		assert.Equal(t, tc.code, p.Code, tc.req)
 		assert.Equal(t, tc.msg, p.Msg, tc.req)
+	}
+}
+
+// s31Get fetches url and returns the status and the decoded body.
+func s31Get(t *testing.T, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var m map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
+	return resp.StatusCode, m
+}
+
+// OKX "Get order book" (GET /api/v5/market/books): "Rate Limit: 40
+// requests per 2 seconds", "Rate limit rule: IP"; past it OKX answers
+// HTTP 429 with code 50011 ("Error Code", REST, General Class: 50011,
+// 429, "Too Many Requests"). The venue served every request, so a
+// client that refetches the book on every gap in a loop passed against
+// it and is throttled by OKX. On the venue's clock: 40 in 2 s served,
+// the 41st refused, served again once the oldest is 2 s old.
+func TestS31simOKXBooksRateLimit(t *testing.T) {
+	clk := newS29Clock(s29Epoch)
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 1, Clock: clk})
+	defer v.Close()
+	url := v.RESTURL() + "/api/v5/market/books?instId=BTC-USDT&sz=5"
+	for i := range 40 {
+		status, m := s31Get(t, url)
+		require.Equal(t, http.StatusOK, status, "request %d", i)
+		require.Equal(t, "0", m["code"])
+		if i == 19 {
+			clk.Advance(time.Second) // the last 20 a second later
+		}
+	}
+	status, m := s31Get(t, url)
+	assert.Equal(t, http.StatusTooManyRequests, status)
+	assert.Equal(t, "50011", m["code"])
+	assert.Equal(t, "Too Many Requests", m["msg"])
+	clk.Advance(time.Second - time.Millisecond)
+	status, _ = s31Get(t, url)
+	assert.Equal(t, http.StatusTooManyRequests, status, "the first 20 are still within 2 s")
+	clk.Advance(time.Millisecond)
+	status, m = s31Get(t, url)
+	assert.Equal(t, http.StatusOK, status, "the first 20 left the 2 s: room again")
+	assert.Equal(t, "0", m["code"])
+
+	// A venue with the limit off serves them all.
+	free := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 1, Clock: clk, OKXBooksLimit: -1})
+	defer free.Close()
+	for i := range 100 {
+		status, _ := s31Get(t, free.RESTURL()+"/api/v5/market/books?instId=BTC-USDT")
+		require.Equal(t, http.StatusOK, status, "request %d", i)
 	}
 }

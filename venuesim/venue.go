@@ -103,6 +103,13 @@ type Options struct {
 	//
 	// Deprecated: set OKXBooks.
 	OKXNoSnapshot bool
+	// OKXBooksLimit is how many GET /api/v5/market/books requests one
+	// client IP may make in 2 s of the Clock (OKX "Get order book": "Rate
+	// Limit: 40 requests per 2 seconds", "Rate limit rule: IP"); one more
+	// is answered HTTP 429, code 50011 ("Error Code", REST: 50011, 429,
+	// "Too Many Requests"), until the oldest leaves the 2 s. Defaults to
+	// 40; negative: no limit.
+	OKXBooksLimit int
 	// Clock is the venue's time source (a wsclient.Clock is one): every
 	// time-based behaviour reads and waits on it — the market generator's
 	// rate and event times, server pings (PingInterval) and their minute
@@ -159,6 +166,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.Clock == nil {
 		c.Clock = recorder.SystemClock()
+	}
+	if c.OKXBooksLimit == 0 {
+		c.OKXBooksLimit = 40
 	}
 	if c.OKXBooks == OKXBooksCurrent && c.OKXNoSnapshot {
 		c.OKXBooks = OKXBooksEmptySnapshot
@@ -241,6 +251,7 @@ type Venue struct {
 	rates         rateCounters
 	connLimit     connLimiter // the market streams'
 	apiConnLimit  connLimiter // the WS-API's, counted apart
+	okxBooksLimit connLimiter // OKX's GET /api/v5/market/books, per IP
 	connRefused   atomic.Uint64
 	bans          *ipBans // Options.Bans; nil: none
 	banned        atomic.Uint64
@@ -264,6 +275,7 @@ func Start(opts *Options) *Venue {
 	v.acct = newAccount(v.mkt, o.Balance)
 	v.connLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.apiConnLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
+	v.okxBooksLimit = connLimiter{limit: o.OKXBooksLimit, window: okxBooksWindow}
 	v.maxAge.Store(int64(o.MaxConnAge))
 	v.bans = newIPBans(o.Bans)
 	v.nextOrder.Store(4293153)
