@@ -18,7 +18,9 @@
 //     connection, Binance's limit: a SUBSCRIBE past it is refused whole,
 //     code 2, and a URL naming more refused at the upgrade, HTTP 400 —
 //     Binance does not say how it refuses), and server pings every 20 s
-//     (configurable);
+//     with a minute for the pong, past which the connection is dropped
+//     (Options.PingInterval and Options.PongWait: USDⓈ-M futures' 3
+//     minutes and 10);
 //     a connection that sends more than 5 messages a second (pings and
 //     pongs counted, as Binance counts them) is closed (1008), as Binance
 //     closes it (Options.IncomingLimit); with Options.ConnectLimit (Binance:
@@ -146,7 +148,7 @@
 // eight decimals, as the Binance side's.
 //
 // Every time-based behaviour (the generator's rate and event times, server
-// pings and the pong minute, OKX's 30 s idle cut, MaxConnAge,
+// pings and the pong wait, OKX's 30 s idle cut, MaxConnAge,
 // IncomingLimit's second, Options.Bans' bans, ConnectLimit's window, the WS-API's rate-limit intervals, recvWindow and
 // every serverTime) runs on Options.Clock, the system clock by default: a
 // test moves a fake clock to meet a limit instead of waiting for it. A

@@ -30,8 +30,18 @@ type Options struct {
 	// Seed seeds the random walk. Defaults to 1.
 	Seed uint64
 	// PingInterval is how often the server pings each connection, as
-	// Binance does every 20 s. Defaults to 20 s; negative disables pings.
+	// Binance spot does every 20 s ("WebSocket Streams": "The WebSocket
+	// server will send a ping frame every 20 seconds"; USDⓈ-M futures:
+	// every 3 minutes). Defaults to 20 s; negative disables pings.
 	PingInterval time.Duration
+	// PongWait is how long of the Clock the server waits for the pong to
+	// its ping before it drops the connection (spot: "If the WebSocket
+	// server does not receive a pong frame back from the connection
+	// within a 1 minute period, the connection will be disconnected";
+	// USDⓈ-M futures: within 10 minutes). Only the pong that echoes the
+	// ping counts ("Unsolicited pong frames are allowed, but will not
+	// prevent disconnection"). Defaults to 1 minute.
+	PongWait time.Duration
 	// DepthLevels is how many price levels each book side keeps. Defaults
 	// to 50.
 	DepthLevels int
@@ -112,7 +122,7 @@ type Options struct {
 	OKXBooksLimit int
 	// Clock is the venue's time source (a wsclient.Clock is one): every
 	// time-based behaviour reads and waits on it — the market generator's
-	// rate and event times, server pings (PingInterval) and their minute
+	// rate and event times, server pings (PingInterval) and their PongWait
 	// for the pong, MaxConnAge, IncomingLimit's second, ConnectLimit's
 	// window, the WS-API's rate-limit intervals, recvWindow and every
 	// serverTime. A test that moves a fake Clock meets each limit without
@@ -145,6 +155,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.PingInterval == 0 {
 		c.PingInterval = 20 * time.Second
+	}
+	if c.PongWait <= 0 {
+		c.PongWait = time.Minute
 	}
 	if c.DepthLevels <= 0 {
 		c.DepthLevels = 50
