@@ -348,6 +348,7 @@ func (c *conn) closeAfterQueued(code websocket.StatusCode, reason string) {
 }
 
 // armAge (re)arms the maximum-age cut: d from now on the venue's clock.
+// OKX connections are never cut for their age: OKX documents no such cut.
 func (c *conn) armAge(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -355,7 +356,7 @@ func (c *conn) armAge(d time.Duration) {
 		c.ageStop()
 		c.ageStop = nil
 	}
-	if d <= 0 {
+	if d <= 0 || c.okx {
 		return
 	}
 	ctx, stop := context.WithCancel(c.ctx)

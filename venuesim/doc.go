@@ -116,7 +116,8 @@
 //   - Faults on demand ([Venue.Inject]): close, TCP reset, stall, stop
 //     answering pings, garbage frames, an oversized frame, a sequence gap in
 //     the depth stream, Binance's serverShutdown notice; a maximum
-//     connection age; and for the WS-API connections [Venue.CloseAPI] and
+//     connection age (24 h by default, as Binance cuts every connection,
+//     streams' and WS-API's, at 24 h: Options.MaxConnAge); and for the WS-API connections [Venue.CloseAPI] and
 //     [Venue.ShutdownAPI] (the WS-API's own serverShutdown event,
 //     {"event":{"e":"serverShutdown","E":<ms>}}).
 //

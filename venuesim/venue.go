@@ -48,8 +48,13 @@ type Options struct {
 	// SendQueue is how many messages may wait for a slow connection; past
 	// it the venue drops the connection, as Binance does. Defaults to 16384.
 	SendQueue int
-	// MaxConnAge cuts every connection at this age, as Binance does at
-	// 24 h. Defaults to 0: never.
+	// MaxConnAge cuts every connection, market stream and WS-API, at this
+	// age of the Clock, with a normal close, as Binance does ("WebSocket
+	// Streams": "A single connection to stream.binance.com is only valid
+	// for 24 hours; expect to be disconnected at the 24 hour mark";
+	// WebSocket API: "A single connection to the API is only valid for 24
+	// hours"). OKX's connections are not cut: OKX documents no such
+	// limit. Defaults to 24 h; negative: never.
 	MaxConnAge time.Duration
 	// OversizedBytes is the size of the frame FaultOversized sends.
 	// Defaults to 32 MiB.
@@ -146,6 +151,9 @@ func (o *Options) withDefaults() Options {
 	c.Symbols = syms
 	if len(c.Symbols) == 0 {
 		c.Symbols = []string{"BTCUSDT", "ETHUSDT"}
+	}
+	if c.MaxConnAge == 0 {
+		c.MaxConnAge = 24 * time.Hour
 	}
 	if c.Rate <= 0 {
 		c.Rate = 200
@@ -398,7 +406,8 @@ func (v *Venue) Stats() Stats {
 	}
 }
 
-// SetMaxConnAge changes the age at which connections are cut (0: never),
+// SetMaxConnAge changes the age at which connections are cut (0 or
+// negative: never),
 // for connections opened from now on and those open now.
 func (v *Venue) SetMaxConnAge(d time.Duration) {
 	v.maxAge.Store(int64(d))
