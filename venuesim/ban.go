@@ -21,10 +21,10 @@ import (
 // A 429 an IP earns (REQUEST_WEIGHT on the WS-API or REST, FailQueries'
 // refusals, a ConnectLimit refusal of a handshake) tells it when to come
 // back; a 429 it earns before the retry time of an earlier one is a strike
-// (it did not back off), and the Strikes-th strike is answered 418 instead
-// (a 429 earned after the latest retry time shows the IP backs off: its
-// strikes start again from 0):
-// the IP is banned from then on for its next duration. Orders past ORDERS
+// (it did not back off), and the Strikes-th strike is answered 418 instead:
+// the IP is banned from then on for its next duration. A 429 earned after
+// the latest retry time shows the IP backs off: its strikes start again
+// from 0. Orders past ORDERS
 // (-1015) are the account's, not the IP's, and earn no strike. A ban is
 // on Options.Clock, and the request that begins it ends every WS-API
 // connection of the IP. A clock stepped back neither lengthens a ban
