@@ -59,3 +59,37 @@ func TestS31simFuturesPingAndPongWait(t *testing.T) {
 	require.Error(t, err)
 	assert.EqualValues(t, 1, v.Stats().Active, "the reader, that answered every ping, kept")
 }
+
+// A Binance stream can be quiet for minutes (a market with no trades):
+// the server's pings keep the connection, and nothing else comes. The
+// venue, paused, is such a stream on its clock: a client that answers
+// every ping is pinged every 20 s for 10 minutes, receives no data, and
+// is kept — what an idle watchdog must tell from a dead connection.
+func TestS31simQuietStreamKeptByPings(t *testing.T) {
+	clk := newS29Clock(s29Epoch)
+	v := venuesim.Start(&venuesim.Options{Rate: 10, Clock: clk, IncomingLimit: -1, MaxConnAge: -1})
+	defer v.Close()
+	v.Pause(true)
+	ctx := s29Ctx(t)
+	var pings atomic.Int32
+	c, _, err := websocket.Dial(ctx, v.StreamURL("btcusdt@trade"), &websocket.DialOptions{
+		OnPingReceived: func(context.Context, []byte) bool { pings.Add(1); return true }})
+	require.NoError(t, err)
+	defer func() { _ = c.CloseNow() }()
+	var frames atomic.Int32
+	go func() {
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+			frames.Add(1)
+		}
+	}()
+	for n := int32(1); n <= 30; n++ {
+		clk.waitSleeping(t, 20*time.Second, 1)
+		clk.Advance(20 * time.Second)
+		require.Eventually(t, func() bool { return pings.Load() == n }, time.Minute, time.Millisecond, "ping %d", n)
+	}
+	assert.Zero(t, frames.Load(), "10 minutes of the clock without a message")
+	assert.EqualValues(t, 1, v.Stats().Active, "kept by its pongs")
+}

@@ -127,8 +127,8 @@ type Options struct {
 	OKXBooksLimit int
 	// Clock is the venue's time source (a wsclient.Clock is one): every
 	// time-based behaviour reads and waits on it — the market generator's
-	// rate and event times, server pings (PingInterval) and their PongWait
-	// for the pong, MaxConnAge, IncomingLimit's second, ConnectLimit's
+	// rate and event times, server pings (PingInterval) and the wait
+	// for the pong (PongWait), MaxConnAge, IncomingLimit's second, ConnectLimit's
 	// window, the WS-API's rate-limit intervals, recvWindow and every
 	// serverTime. A test that moves a fake Clock meets each limit without
 	// waiting for it. Defaults to the system clock.
