@@ -22,7 +22,9 @@ import (
 // refusals, a ConnectLimit refusal of a handshake) tells it when to come
 // back; a 429 it earns before the retry time of an earlier one is a strike
 // (it did not back off), and the Strikes-th strike is answered 418 instead:
-// the IP is banned from then on for its next duration. Orders past ORDERS
+// the IP is banned from then on for its next duration. A 429 earned after
+// the latest retry time shows the IP backs off: its strikes start again
+// from 0. Orders past ORDERS
 // (-1015) are the account's, not the IP's, and earn no strike. A ban is
 // on Options.Clock, and the request that begins it ends every WS-API
 // connection of the IP. A clock stepped back neither lengthens a ban
@@ -111,8 +113,14 @@ func (b *ipBans) refused(ip string, now, retryAt time.Time) (time.Time, bool) {
 		r.retryAt, r.strikes = time.Time{}, 0
 	}
 	r.last = now
-	if now.Before(r.retryAt) {
+	switch {
+	case now.Before(r.retryAt):
 		r.strikes++
+	case !r.retryAt.IsZero():
+		// It waited out the retry time: it backs off, and the strikes
+		// of before no longer count ("failing to back off" is what
+		// Binance bans for; how strikes decay it does not say).
+		r.strikes = 0
 	}
 	if retryAt.After(r.retryAt) {
 		r.retryAt = retryAt

@@ -257,13 +257,14 @@ func (c *conn) pingLoop() {
 
 // errNoPong is the cause of a ping's end when its pong did not come in
 // time.
-var errNoPong = errors.New("venuesim: no pong within a minute")
+var errNoPong = errors.New("venuesim: no pong within Options.PongWait")
 
-// ping pings the client and waits for its pong up to a minute of the
-// venue's clock; false when the connection was dropped for it (Binance
-// "WebSocket Limits": "If the websocket server does not receive a pong
-// frame back from the connection within a 1 minute period, the
-// connection will be disconnected") or ended.
+// ping pings the client and waits for its pong up to Options.PongWait of
+// the venue's clock; false when the connection was dropped for it
+// (Binance "WebSocket Limits": "If the websocket server does not receive
+// a pong frame back from the connection within a 1 minute period, the
+// connection will be disconnected"; USDⓈ-M futures: 10 minutes) or
+// ended.
 func (c *conn) ping() bool {
 	ctx, cancel := context.WithCancelCause(c.ctx)
 	defer cancel(nil)
@@ -271,7 +272,7 @@ func (c *conn) ping() bool {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if c.v.clock.Sleep(ctx, time.Minute) == nil {
+		if c.v.clock.Sleep(ctx, c.v.opts.PongWait) == nil {
 			cancel(errNoPong)
 		}
 	}()
@@ -347,6 +348,7 @@ func (c *conn) closeAfterQueued(code websocket.StatusCode, reason string) {
 }
 
 // armAge (re)arms the maximum-age cut: d from now on the venue's clock.
+// OKX connections are never cut for their age: OKX documents no such cut.
 func (c *conn) armAge(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -354,7 +356,7 @@ func (c *conn) armAge(d time.Duration) {
 		c.ageStop()
 		c.ageStop = nil
 	}
-	if d <= 0 {
+	if d <= 0 || c.okx {
 		return
 	}
 	ctx, stop := context.WithCancel(c.ctx)

@@ -8,11 +8,13 @@ import (
 	"time"
 )
 
-// connLimiter admits at most limit market-stream connections per window
-// and client IP (Binance "WebSocket Limits": "There is a limit of 300
-// connections per attempt every 5 minutes per IP"). Only admitted
-// connections are counted, so a refusal's Retry-After is exact: the time
-// until the oldest admitted connection leaves the window.
+// connLimiter admits at most limit admissions per sliding window and
+// client IP: market-stream or WS-API connections (Binance "WebSocket
+// Limits": "There is a limit of 300 connections per attempt every 5
+// minutes per IP"), or OKX's REST book requests (40 per 2 s). Only
+// admissions are counted, so a refusal's Retry-After is exact: the time
+// until the oldest admission leaves the window. Limit 0 or less: no
+// limit.
 type connLimiter struct {
 	limit  int
 	window time.Duration

@@ -18,7 +18,9 @@
 //     connection, Binance's limit: a SUBSCRIBE past it is refused whole,
 //     code 2, and a URL naming more refused at the upgrade, HTTP 400 —
 //     Binance does not say how it refuses), and server pings every 20 s
-//     (configurable);
+//     with a minute for the pong, past which the connection is dropped
+//     (Options.PingInterval and Options.PongWait: USDⓈ-M futures' 3
+//     minutes and 10);
 //     a connection that sends more than 5 messages a second (pings and
 //     pongs counted, as Binance counts them) is closed (1008), as Binance
 //     closes it (Options.IncomingLimit); with Options.ConnectLimit (Binance:
@@ -114,7 +116,8 @@
 //   - Faults on demand ([Venue.Inject]): close, TCP reset, stall, stop
 //     answering pings, garbage frames, an oversized frame, a sequence gap in
 //     the depth stream, Binance's serverShutdown notice; a maximum
-//     connection age; and for the WS-API connections [Venue.CloseAPI] and
+//     connection age (24 h by default, as Binance cuts every connection,
+//     streams' and WS-API's, at 24 h: Options.MaxConnAge); and for the WS-API connections [Venue.CloseAPI] and
 //     [Venue.ShutdownAPI] (the WS-API's own serverShutdown event,
 //     {"event":{"e":"serverShutdown","E":<ms>}}).
 //
@@ -124,23 +127,29 @@
 // subscribe and unsubscribe ops answered per arg ({"event":"subscribe",
 // "arg":{…},"connId":…}, led by the request's "id" when it has one, as
 // every answer to it), a request not understood 60012 "Invalid
-// request: …", a channel or instId the venue lacks 60018 "Wrong URL or
-// channel:…,instId:… doesn't exist. …"; channels books (a snapshot of
-// every level, then updates of the changed levels, seqId and prevSeqId
-// chained — FaultDepthGap breaks the chain; after 60 s of the clock
-// without a change, paused or not, the keep-alive: an update with no
-// levels, seqId the last and prevSeqId equal to it — and in each push the CRC32
-// checksum of the top 25 levels a side, "bid:size:ask:size:…", as a
-// signed 32-bit integer), bbo-tbt, trades and tickers (the day's open,
+// request: …", an op other than those 60019 "Invalid op: …", a channel or instId the venue lacks 60018 "Wrong URL or
+// channel:…,instId:… doesn't exist. …"; channels books (as OKX serves
+// it today, no snapshot on the stream and every checksum 0 — the book is
+// GET /api/v5/market/books' —, only updates of the changed levels, seqId
+// and prevSeqId chained — FaultDepthGap breaks the chain; after 60 s of
+// the clock without a change, paused or not, the keep-alive: an update
+// with no levels, seqId the last and prevSeqId equal to it; with
+// Options.OKXBooks, as OKX served it before the delisting, a snapshot of
+// every level first and in each push the CRC32 checksum of the top 25
+// levels a side, "bid:size:ask:size:…", as a signed 32-bit integer, or
+// the transition's empty snapshot), bbo-tbt, trades and tickers (the day's open,
 // high, low and volumes are the minute candle's) for each symbol as its
 // instId (BTCUSDT: BTC-USDT); the text "ping" answered "pong"; no server
 // pings, and a connection nothing was pushed to for 30 s of the clock is
 // closed with 4004 ("data has not been pushed for more than 30 seconds");
 // FaultServerShutdown sends OKX's notice {"event":"notice",
-// "code":"64008",…}. Prices carry eight decimals, as the Binance side's.
+// "code":"64008",…}; GET /api/v5/market/books ("Get order book") serves
+// the book at the stream's seqId, 40 requests per 2 s of the clock per
+// IP (Options.OKXBooksLimit), one more HTTP 429, code 50011. Prices carry
+// eight decimals, as the Binance side's.
 //
 // Every time-based behaviour (the generator's rate and event times, server
-// pings and the pong minute, OKX's 30 s idle cut, MaxConnAge,
+// pings and the pong wait, OKX's 30 s idle cut, MaxConnAge,
 // IncomingLimit's second, Options.Bans' bans, ConnectLimit's window, the WS-API's rate-limit intervals, recvWindow and
 // every serverTime) runs on Options.Clock, the system clock by default: a
 // test moves a fake clock to meet a limit instead of waiting for it. A

@@ -14,12 +14,42 @@ import (
 // OKX v5 public market data, on the venue's market (OKX API v5 "WebSocket
 // Public Channel", https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws):
 // /ws/v5/public serves the subscribe and unsubscribe ops and the channels
-// books (a snapshot, then updates with seqId/prevSeqId and the checksum
-// of the top 25 levels; a keep-alive after 60 s without a change),
+// books (updates with seqId/prevSeqId, checksum 0, as OKX serves it
+// today; Options.OKXBooks: a snapshot first and the checksum of the top
+// 25 levels, as before the delisting; a keep-alive after 60 s without a
+// change),
 // bbo-tbt, trades and tickers for each symbol as
 // its instId (BTCUSDT is BTC-USDT); "ping" is answered "pong"; a
 // connection to which nothing was pushed for 30 s is closed; and
 // FaultServerShutdown sends OKX's 64008 notice.
+
+// OKXBooks is how the venue's OKX books channel starts and what its
+// checksum holds (Options.OKXBooks).
+type OKXBooks int
+
+const (
+	// OKXBooksCurrent serves the books channel as OKX does today (API
+	// changelog "Delist initial snapshot and checksum field in order book
+	// channels": "the initial snapshot and checksum push field will not be
+	// returned, please use the GET / Order book endpoint to get the
+	// snapshot data"; "OKX Order Book Channels Checksum Field
+	// Deprecation", 21 May 2026: the checksum "will remain present in push
+	// messages but will always return 0", in production from 23 June
+	// 2026): a subscription is answered, then sent updates only, the first
+	// chained on a seqId the client never saw, every checksum 0. The book
+	// is to be had from GET /api/v5/market/books.
+	OKXBooksCurrent OKXBooks = iota
+	// OKXBooksSnapshot serves it as OKX did before the delisting: a
+	// snapshot of every level first (prevSeqId -1), then updates, each
+	// push with the CRC32 checksum of the top 25 levels a side.
+	OKXBooksSnapshot
+	// OKXBooksEmptySnapshot serves the transition the docs' "How to
+	// manage a local order book correctly" describes ("Ignore the first
+	// event received (action is snapshot)"): a "snapshot" push with no
+	// levels (its exact content is not documented), then updates, every
+	// checksum 0.
+	OKXBooksEmptySnapshot
+)
 
 // okxIdle is how long OKX keeps a connection nothing was pushed to ("The
 // connection will break automatically if the subscription is not
@@ -103,7 +133,8 @@ type okxArg struct {
 
 // handleOKXRequest answers "ping" and the subscribe/unsubscribe ops
 // (answers per arg, {"event":"subscribe","arg":{…},"connId":…}; errors
-// {"event":"error","code":"60012"|"60018","msg":…,"connId":…}), each with
+// {"event":"error","code":"60012"|"60018"|"60019","msg":…,"connId":…}),
+// each with
 // the request's "id" first when it has one ("Order book channel": id,
 // "Unique identifier of message (client provided)", echoed in the
 // Response and Failure examples).
@@ -117,7 +148,14 @@ func (c *conn) handleOKXRequest(msg []byte) {
 		Op   string   `json:"op"`
 		Args []okxArg `json:"args"`
 	}
-	if json.Unmarshal(msg, &req) != nil || (req.Op != "subscribe" && req.Op != "unsubscribe") || len(req.Args) == 0 {
+	err := json.Unmarshal(msg, &req)
+	if err == nil && req.Op != "" && req.Op != "subscribe" && req.Op != "unsubscribe" {
+		// An op OKX does not know: 60019 "Invalid op: {op}" ("Error
+		// Code", WebSocket Public, General Class).
+		c.reply(c.okxError(req.ID, "60019", "Invalid op: "+strings.ToValidUTF8(req.Op, "\uFFFD")))
+		return
+	}
+	if err != nil || req.Op == "" || len(req.Args) == 0 {
 		// The request echoed, as OKX echoes it; bytes that are no UTF-8
 		// replaced (an answer must encode: found by FuzzS30OKXRequests).
 		c.reply(c.okxError(req.ID, "60012", "Invalid request: "+strings.ToValidUTF8(string(msg), "\uFFFD")))
@@ -176,16 +214,15 @@ func (c *conn) okxSubscribe(id, op string, a okxArg, s *symbolState) {
 	v.stepping.Lock()
 	defer v.stepping.Unlock()
 	c.reply(ack)
-	if a.Channel == "books" {
+	if a.Channel == "books" && v.opts.OKXBooks != OKXBooksCurrent {
 		m := v.mkt
 		m.mu.Lock()
 		ms := v.now().UnixMilli()
-		var snap []byte
-		if v.opts.OKXNoSnapshot {
-			snap = v.okxBook(s, "snapshot", ms, nil, nil, -1, s.updID)
-		} else {
-			snap = v.okxBook(s, "snapshot", ms, bookLevels(s, true, len(s.bids)), bookLevels(s, false, len(s.asks)), -1, s.updID)
+		var bids, asks []level
+		if v.opts.OKXBooks == OKXBooksSnapshot {
+			bids, asks = bookLevels(s, true, len(s.bids)), bookLevels(s, false, len(s.asks))
 		}
+		snap := v.okxBook(s, "snapshot", ms, bids, asks, -1, s.updID)
 		s.okxBookAt = ms
 		m.mu.Unlock()
 		c.reply(snap)
@@ -272,14 +309,15 @@ func okxLevels(b []byte, lv []level) []byte {
 // changed levels of an update, or a snapshot's, and the checksum of the
 // book after them (OKX "Order book channel", "Checksum": CRC32 of the
 // top 25 bids and asks interleaved, "bid:size:ask:size:…", as a signed
-// 32-bit integer; 0 with Options.OKXNoSnapshot).
+// 32-bit integer, with OKXBooksSnapshot; 0 otherwise, as OKX sends it
+// today).
 func (v *Venue) okxBook(s *symbolState, action string, ms int64, bids, asks []level, prevSeq int64, seq uint64) []byte {
 	b := okxPush(make([]byte, 0, 256+48*(len(bids)+len(asks))), "books", s.instID(), action)
 	b = okxLevels(append(b, `"asks":`...), asks)
 	b = okxLevels(append(b, `,"bids":`...), bids)
 	b = strconv.AppendInt(append(b, `,"ts":"`...), ms, 10)
 	var sum int32
-	if !v.opts.OKXNoSnapshot {
+	if v.opts.OKXBooks == OKXBooksSnapshot {
 		sum = okxChecksum(s)
 	}
 	b = strconv.AppendInt(append(b, `","checksum":`...), int64(sum), 10)
@@ -365,25 +403,36 @@ func okxFollowsBooks(sub string) bool { return strings.HasPrefix(sub, "books:") 
 // book").
 const okxBooksPath = "/api/v5/market/books"
 
+// okxBooksWindow is the interval of OKX's "Get order book" rate limit
+// (40 requests per 2 seconds, Options.OKXBooksLimit).
+const okxBooksWindow = 2 * time.Second
+
 // serveOKXBooks answers GET /api/v5/market/books?instId=BTC-USDT&sz=400
 // ("Get order book": sz levels a side, default 1, at most 400) with
 // {"code":"0","msg":"","data":[{"asks":…,"bids":…,"ts":…,"seqId":…}]},
 // consistent with the books channel: seqId is the last update's. An
-// instId the venue does not have is code 51001 (HTTP 200; OKX's status
-// for it is not documented).
+// instId the venue does not have is code 51001 (HTTP 200, as OKX's
+// "Error Code" table gives it). OKX's own rate limit applies (40
+// requests per 2 s per IP, Options.OKXBooksLimit), not Binance's weight:
+// a refusal is HTTP 429, code 50011.
 func (v *Venue) serveOKXBooks(w http.ResponseWriter, r *http.Request) {
-	if !v.admitREST(w, r, restWeight(r.URL.Path, 0)) {
+	w.Header().Set("Content-Type", "application/json")
+	if ok, _ := v.okxBooksLimit.admit(clientIP(r), v.now()); !ok {
+		// Past 40 requests in 2 s of the IP's (Options.OKXBooksLimit):
+		// HTTP 429, code 50011 ("Error Code", REST: 50011, 429, "Too Many
+		// Requests"). OKX names no Retry-After.
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"code":"50011","msg":"Too Many Requests","data":[]}`))
 		return
 	}
 	q := r.URL.Query()
 	sz := parseLimit(q.Get("sz"), 1, 400)
-	w.Header().Set("Content-Type", "application/json")
 	m := v.mkt
 	m.mu.Lock()
 	s := v.okxSymbol(q.Get("instId"))
 	if s == nil {
 		m.mu.Unlock()
-		_, _ = w.Write([]byte(`{"code":"51001","msg":"Instrument ID does not exist","data":[]}`))
+		_, _ = w.Write([]byte(`{"code":"51001","msg":"Instrument ID, Instrument ID code or Spread ID doesn't exist.","data":[]}`))
 		return
 	}
 	b := okxLevels(append(make([]byte, 0, 256), `{"code":"0","msg":"","data":[{"asks":`...), bookLevels(s, false, sz))

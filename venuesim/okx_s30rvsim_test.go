@@ -64,7 +64,8 @@ func TestS30rvsimOKXEchoesID(t *testing.T) {
 // its checksum verified, no gap.
 func TestS30rvsimOKXKeepAlive(t *testing.T) {
 	clock := newS29Clock(s29Epoch)
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 1, PingInterval: -1, Clock: clock})
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 1, PingInterval: -1, Clock: clock,
+		OKXBooks: venuesim.OKXBooksSnapshot}) // its snapshot and checksums, as OKX sent them before the delisting
 	defer v.Close()
 	v.Pause(true)
 	o := s30DialOKX(t, v)

@@ -68,7 +68,7 @@ func (o *s30OKX) read() []byte {
 // checksum (CRC32 of the top 25 levels) verifies over a long run; the
 // book stays live and matches bbo-tbt; trades and tickers parse.
 func TestS30OKXBooksVerifyEveryChecksum(t *testing.T) {
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 4000})
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 4000, OKXBooks: venuesim.OKXBooksSnapshot})
 	defer v.Close()
 	o := s30DialOKX(t, v)
 	// A failure guard only, longer than s29Ctx's minute: the 5000 updates
@@ -98,7 +98,7 @@ func TestS30OKXBooksVerifyEveryChecksum(t *testing.T) {
 // An injected depth gap reaches OKX as a prevSeqId that is not the last
 // seqId: our parser reports the gap and the book stops serving.
 func TestS30OKXDepthGap(t *testing.T) {
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000})
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, OKXBooks: venuesim.OKXBooksSnapshot})
 	defer v.Close()
 	o := s30DialOKX(t, v)
 	o.send(`{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"}]}`)

@@ -30,16 +30,31 @@ type Options struct {
 	// Seed seeds the random walk. Defaults to 1.
 	Seed uint64
 	// PingInterval is how often the server pings each connection, as
-	// Binance does every 20 s. Defaults to 20 s; negative disables pings.
+	// Binance spot does every 20 s ("WebSocket Streams": "The WebSocket
+	// server will send a ping frame every 20 seconds"; USDⓈ-M futures:
+	// every 3 minutes). Defaults to 20 s; negative disables pings.
 	PingInterval time.Duration
+	// PongWait is how long of the Clock the server waits for the pong to
+	// its ping before it drops the connection (spot: "If the WebSocket
+	// server does not receive a pong frame back from the connection
+	// within a 1 minute period, the connection will be disconnected";
+	// USDⓈ-M futures: within 10 minutes). Only the pong that echoes the
+	// ping counts ("Unsolicited pong frames are allowed, but will not
+	// prevent disconnection"). Defaults to 1 minute.
+	PongWait time.Duration
 	// DepthLevels is how many price levels each book side keeps. Defaults
 	// to 50.
 	DepthLevels int
 	// SendQueue is how many messages may wait for a slow connection; past
 	// it the venue drops the connection, as Binance does. Defaults to 16384.
 	SendQueue int
-	// MaxConnAge cuts every connection at this age, as Binance does at
-	// 24 h. Defaults to 0: never.
+	// MaxConnAge cuts every connection, market stream and WS-API, at this
+	// age of the Clock, with a normal close, as Binance does ("WebSocket
+	// Streams": "A single connection to stream.binance.com is only valid
+	// for 24 hours; expect to be disconnected at the 24 hour mark";
+	// WebSocket API: "A single connection to the API is only valid for 24
+	// hours"). OKX's connections are not cut: OKX documents no such
+	// limit. Defaults to 24 h; negative: never.
 	MaxConnAge time.Duration
 	// OversizedBytes is the size of the frame FaultOversized sends.
 	// Defaults to 32 MiB.
@@ -94,21 +109,26 @@ type Options struct {
 	// WS-API) until the ban is over, on Clock. Defaults to nil: 429s
 	// only, never a ban.
 	Bans *Bans
-	// OKXNoSnapshot serves OKX's books as after the delisting of their
-	// initial snapshot and checksum (OKX API changelog "Delist initial
-	// snapshot and checksum field in order book channels"; checksum 0
-	// from 23 June 2026, "OKX Order Book Channels Checksum Field
-	// Deprecation"): a books subscription is answered, then sent a
-	// "snapshot" push with no levels (the first "snapshot" event the
-	// docs' "How to manage a local order book correctly" says to
-	// ignore; its exact content is not documented), then the updates;
-	// every push's checksum is 0. The book is to be had from GET
-	// /api/v5/market/books, which the venue serves either way.
+	// OKXBooks is how OKX's books channel starts and what its checksum
+	// holds. Defaults to OKXBooksCurrent, as OKX serves it today: no
+	// snapshot on the stream, checksum 0 (see [OKXBooks]).
+	OKXBooks OKXBooks
+	// OKXNoSnapshot is OKXBooks: OKXBooksEmptySnapshot, when OKXBooks is
+	// left at its default.
+	//
+	// Deprecated: set OKXBooks.
 	OKXNoSnapshot bool
+	// OKXBooksLimit is how many GET /api/v5/market/books requests one
+	// client IP may make in 2 s of the Clock (OKX "Get order book": "Rate
+	// Limit: 40 requests per 2 seconds", "Rate limit rule: IP"); one more
+	// is answered HTTP 429, code 50011 ("Error Code", REST: 50011, 429,
+	// "Too Many Requests"), until the oldest leaves the 2 s. Defaults to
+	// 40; negative: no limit.
+	OKXBooksLimit int
 	// Clock is the venue's time source (a wsclient.Clock is one): every
 	// time-based behaviour reads and waits on it — the market generator's
-	// rate and event times, server pings (PingInterval) and their minute
-	// for the pong, MaxConnAge, IncomingLimit's second, ConnectLimit's
+	// rate and event times, server pings (PingInterval) and the wait
+	// for the pong (PongWait), MaxConnAge, IncomingLimit's second, ConnectLimit's
 	// window, the WS-API's rate-limit intervals, recvWindow and every
 	// serverTime. A test that moves a fake Clock meets each limit without
 	// waiting for it. Defaults to the system clock.
@@ -132,6 +152,9 @@ func (o *Options) withDefaults() Options {
 	if len(c.Symbols) == 0 {
 		c.Symbols = []string{"BTCUSDT", "ETHUSDT"}
 	}
+	if c.MaxConnAge == 0 {
+		c.MaxConnAge = 24 * time.Hour
+	}
 	if c.Rate <= 0 {
 		c.Rate = 200
 	}
@@ -140,6 +163,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.PingInterval == 0 {
 		c.PingInterval = 20 * time.Second
+	}
+	if c.PongWait <= 0 {
+		c.PongWait = time.Minute
 	}
 	if c.DepthLevels <= 0 {
 		c.DepthLevels = 50
@@ -161,6 +187,12 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.Clock == nil {
 		c.Clock = recorder.SystemClock()
+	}
+	if c.OKXBooksLimit == 0 {
+		c.OKXBooksLimit = 40
+	}
+	if c.OKXBooks == OKXBooksCurrent && c.OKXNoSnapshot {
+		c.OKXBooks = OKXBooksEmptySnapshot
 	}
 	return c
 }
@@ -240,6 +272,7 @@ type Venue struct {
 	rates         rateCounters
 	connLimit     connLimiter // the market streams'
 	apiConnLimit  connLimiter // the WS-API's, counted apart
+	okxBooksLimit connLimiter // OKX's GET /api/v5/market/books, per IP
 	connRefused   atomic.Uint64
 	bans          *ipBans // Options.Bans; nil: none
 	banned        atomic.Uint64
@@ -263,6 +296,7 @@ func Start(opts *Options) *Venue {
 	v.acct = newAccount(v.mkt, o.Balance)
 	v.connLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.apiConnLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
+	v.okxBooksLimit = connLimiter{limit: o.OKXBooksLimit, window: okxBooksWindow}
 	v.maxAge.Store(int64(o.MaxConnAge))
 	v.bans = newIPBans(o.Bans)
 	v.nextOrder.Store(4293153)
@@ -372,7 +406,8 @@ func (v *Venue) Stats() Stats {
 	}
 }
 
-// SetMaxConnAge changes the age at which connections are cut (0: never),
+// SetMaxConnAge changes the age at which connections are cut (0 or
+// negative: never),
 // for connections opened from now on and those open now.
 func (v *Venue) SetMaxConnAge(d time.Duration) {
 	v.maxAge.Store(int64(d))
