@@ -28,14 +28,16 @@ const s31okxInstruments = `{"code":"0","msg":"","data":[` +
 // still sends the books channel's initial snapshot (our recordings, an
 // OKX before the delisting) or not (OKX since August 2026: API changelog
 // "Delist initial snapshot and checksum field in order book channels";
-// venuesim's OKXNoSnapshot sends an empty "snapshot" and checksum 0).
+// venuesim serves OKX as today by default: no stream snapshot, checksum 0;
+// OKXBooksEmptySnapshot sends an empty "snapshot" first, OKXBooksSnapshot
+// the old full one).
 // Before, the session kept OKX books by book.OKX, which waits for the
 // stream's snapshot: without it they never went live (and went live
 // empty on the placeholder).
 func TestS31OKXSessionBooksLive(t *testing.T) {
-	for _, noSnap := range []bool{false, true} {
-		t.Run(fmt.Sprintf("OKXNoSnapshot=%v", noSnap), func(t *testing.T) {
-			v, rest, fetches := s31okxVenue(t, noSnap, nil)
+	for _, mode := range []venuesim.OKXBooks{venuesim.OKXBooksCurrent, venuesim.OKXBooksEmptySnapshot, venuesim.OKXBooksSnapshot} {
+		t.Run(fmt.Sprintf("OKXBooks=%d", mode), func(t *testing.T) {
+			v, rest, fetches := s31okxVenue(t, mode, nil)
 
 			syms := []string{"BTC-USDT", "ETH-USDT"}
 			s := start(t, session.Config{Venue: schema.VenueOKX, Endpoints: session.Endpoints{Stream: v.OKXURL(), REST: rest},
@@ -62,7 +64,7 @@ func TestS31OKXSessionBooksLive(t *testing.T) {
 				require.Equal(t, s31levels(want.Book.Asks), s31levels(got.Book.Asks), sym)
 				require.Zero(t, b.Stats().Gaps, sym)
 			}
-			if noSnap {
+			if mode != venuesim.OKXBooksSnapshot {
 				require.GreaterOrEqual(t, fetches.Load(), int64(len(syms)), "each book fetched its snapshot")
 			} else {
 				require.Zero(t, fetches.Load(), "the stream's snapshots hold the books: no fetch")
@@ -83,9 +85,11 @@ func s31levels(ls []schema.Level) []string {
 // instrument list (which venuesim does not serve) and its books endpoint,
 // refused with status refuse returns unless 0; it counts the books
 // requests.
-func s31okxVenue(t *testing.T, noSnap bool, refuse func() int) (*venuesim.Venue, string, *atomic.Int64) {
+func s31okxVenue(t *testing.T, mode venuesim.OKXBooks, refuse func() int) (*venuesim.Venue, string, *atomic.Int64) {
 	t.Helper()
-	v := venuesim.Start(&venuesim.Options{Rate: 400, OKXNoSnapshot: noSnap})
+	// The venue's REST limit is off: the test's own polling fetches would
+	// spend it (the session's limiter is tested in package book).
+	v := venuesim.Start(&venuesim.Options{Rate: 400, OKXBooks: mode, OKXBooksLimit: -1})
 	t.Cleanup(v.Close)
 	target, err := url.Parse(v.RESTURL())
 	require.NoError(t, err)
@@ -118,7 +122,7 @@ func s31okxVenue(t *testing.T, noSnap bool, refuse func() int) (*venuesim.Venue,
 func TestS31OKXSessionBookRESTFailure(t *testing.T) {
 	var down atomic.Bool
 	down.Store(true)
-	v, rest, fetches := s31okxVenue(t, true, func() int {
+	v, rest, fetches := s31okxVenue(t, venuesim.OKXBooksCurrent, func() int {
 		if down.Load() {
 			return http.StatusServiceUnavailable
 		}
