@@ -96,12 +96,10 @@ var venues = map[schema.Venue]*venueSpec{
 		// No ping: Binance's keep-alive is WebSocket pings, every 20 s on
 		// spot and 3 minutes on USDⓈ-M futures (WebSocket Streams,
 		// "General WSS information"). They and the pongs to wsclient's own
-		// pings (every 15 s) feed its idle watchdog: a quiet symbol's
-		// stream is kept, a dead path is lost at PingInterval+PongTimeout
-		// (25 s). wsclient's defaults serve every venue here (the others'
-		// keep-alives are messages: OKX's and Bybit's pongs, Kraken's and
-		// Coinbase's heartbeats); a data stall behind live pings is
-		// Config.Client.DataTimeout's, with isData below, off by default.
+		// pings prove the path, not the data: they do not feed the idle
+		// watchdog (contract 5), so a symbol quiet for Client.IdleTimeout
+		// (30 s) is redialled. Hosts of illiquid symbols raise IdleTimeout
+		// (or turn it off and set Client.DataTimeout, with isData below).
 		// Answers to requests ({"result":null,"id":1}, {"error":…,"id":3}:
 		// Binance WebSocket Streams "Live Subscribing/Unsubscribing").
 		isData: noneOf(`"result"`, `"error"`),

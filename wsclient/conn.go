@@ -104,7 +104,6 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		// The pong answering a venue's ping is counted against its
 		// limit of incoming messages (see pacer).
 		OnPingReceived: pace.onPing,
-		OnPongReceived: pace.onPong, // feeds the idle watchdog
 	})
 	if err != nil {
 		if cause := context.Cause(dctx); ctx.Err() == nil && cause != nil {
@@ -345,9 +344,8 @@ func (cn *conn) stop(r Reason, bound Timer) {
 // the handler runs synchronously; it takes another only when a rotation
 // queues the frame, and returns its frame to the pool when it exits. Per
 // message it reads the clock once (ReceivedAt), checks UTF-8 (text frames,
-// unless SkipUTF8Check), and makes seven uncontended atomic operations: four
-// liveness marks for the watchdog (phase, and pacer.midMessage around the
-// payload) and three counters for Stats,
+// unless SkipUTF8Check), and makes five uncontended atomic operations: two
+// liveness marks for the watchdog (phase) and three counters for Stats,
 // and takes one uncontended read lock (live: two more atomic operations).
 // It takes no other lock unless a rotation is under way. The counters are
 // written with Add, not as single-writer Load+Store: during a rotation two
@@ -386,7 +384,7 @@ func (cn *conn) readLoop() {
 			}
 		}
 		cn.phase.Add(1) // waiting on the socket
-		typ, err := readMessage(bg, cn.ws, f, cn.pace)
+		typ, err := readMessage(bg, cn.ws, f)
 		cn.phase.Add(1) // busy
 		if err != nil {
 			cn.readFailed(err)
@@ -508,19 +506,15 @@ func (cn *conn) readFailed(err error) {
 // while reading (coder/websocket's parsing of the venue's bytes, or the
 // transport under it) is recovered into an error matching ErrReadPanic:
 // the connection is lost, the host's program is not.
-func readMessage(ctx context.Context, ws *websocket.Conn, f *schema.WsFrame, p *pacer) (typ websocket.MessageType, err error) {
+func readMessage(ctx context.Context, ws *websocket.Conn, f *schema.WsFrame) (typ websocket.MessageType, err error) {
 	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("%w: %v", ErrReadPanic, v)
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", ErrReadPanic, p)
 		}
 	}()
 	typ, r, err := ws.Reader(ctx)
 	if err == nil {
-		// Inside a message, control frames do not feed the idle
-		// watchdog (see pacer.midMessage).
-		p.midMessage.Store(true)
 		f.Data, err = readAll(f.Data[:0], r)
-		p.midMessage.Store(false)
 	}
 	return typ, err
 }
@@ -711,7 +705,7 @@ func (c *Client) watchdogTick() time.Duration {
 // blocked on a full standby queue) counts nothing; one in which messages
 // arrived counts for the pong timeout if the reader was waiting at its end
 // (an unbiased estimate of the share of time spent waiting) and restarts
-// the idle count, as one in which a ping or a pong arrived does. Detection thus comes within one tick after the timeout.
+// the idle count. Detection thus comes within one tick after the timeout.
 // A slow handler is never taken for a dead venue: messages it has not read
 // yet wait in the kernel's buffers and TCP pushes back on the venue.
 func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
@@ -725,7 +719,7 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 	// the reader and the pinger start after. Not loaded here: this
 	// goroutine may be scheduled after the first ping went out, and the
 	// time since prev would then all count as the pong's wait.
-	var lastPhase, lastPing, lastData, lastCtl uint64
+	var lastPhase, lastPing, lastData uint64
 	var idleWait, pongWait, dataWait time.Duration
 	for {
 		select {
@@ -736,9 +730,9 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 		now := clk.Now()
 		dt := now.Sub(prev)
 		prev = now
-		p, pg, d, k := cn.phase.Load(), cn.ping.Load(), cn.data.Load(), cn.pace.control()
+		p, pg, d := cn.phase.Load(), cn.ping.Load(), cn.data.Load()
 		waiting := p&1 == 1
-		if waiting && p == lastPhase && k == lastCtl { // no message, ping or pong
+		if waiting && p == lastPhase {
 			idleWait += dt
 		} else {
 			idleWait = 0
@@ -755,7 +749,7 @@ func (cn *conn) watchdog(tick time.Duration, t Timer, prev time.Time) {
 		case waiting:
 			dataWait += dt
 		}
-		lastPhase, lastPing, lastData, lastCtl = p, pg, d, k
+		lastPhase, lastPing, lastData = p, pg, d
 		if idle > 0 && idleWait >= idle {
 			cn.fail(ReasonIdle, ErrIdle)
 			return

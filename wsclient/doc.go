@@ -26,12 +26,11 @@
 // (shared by more connections than it has frames) waits for a frame and
 // reports it ([ErrFramesExhausted]): nothing is read meanwhile, and the
 // watchdog does not count that wait. In steady state a message costs no
-// allocation, one clock read and nine uncontended atomic operations (four
-// liveness marks for the watchdog: waiting on the socket, and inside a
-// message's payload, where a ping does not feed the idle watchdog; three
-// Stats counters, and a mark of the handler call under way, which a rotation waits on so that the handler
+// allocation, one clock read and seven uncontended atomic operations (two
+// liveness marks for the watchdog, three Stats counters, and a mark of the
+// handler call under way, which a rotation waits on so that the handler
 // never runs twice at once; with Options.DataTimeout, a call of
-// Options.IsData and a tenth for a data message), no lock, besides
+// Options.IsData and an eighth for a data message), no lock, besides
 // coder/websocket's own work (TestZeroAllocsPerFrame, BenchmarkRead; against
 // bare coder/websocket: WSRead and WSReadMem in the benchmarks module) and
 // the frame guard's read of each frame's header (see below: 6–15 ns a
@@ -80,12 +79,8 @@
 // connection dead on any of:
 //
 //   - idle: the reader has waited on the socket for Options.IdleTimeout
-//     without anything arriving between messages ([ErrIdle]): no whole
-//     message, no ping of the venue's, no pong answering ours. A quiet
-//     stream that the venue pings (Binance spot: every 20 s, "WebSocket
-//     Streams for Binance", "General WSS information") or whose pongs
-//     come is kept; a message that takes longer than IdleTimeout to
-//     arrive counts as silence, pings between its fragments included;
+//     without a whole message arriving ([ErrIdle]): a message that takes
+//     longer than IdleTimeout to arrive counts as silence;
 //   - pong timeout: since the outstanding ping was sent, the reader has
 //     waited on the socket for Options.PongTimeout in all without the pong
 //     arriving ([ErrPongTimeout]). Data still arriving does not save a
@@ -94,34 +89,13 @@
 //   - no data (only with Options.DataTimeout): the reader has waited on
 //     the socket for DataTimeout in all without a message that
 //     Options.IsData counts as data ([ErrNoData], [ReasonNoData]), while
-//     pings, heartbeats, pongs or acknowledgements may still arrive (a
-//     stall reported of real venues: pybit #242, Polymarket
-//     real-time-data-client #26). The timeout is per connection: a
-//     stream that stalls while others on the same connection deliver is
-//     the normalizer's to see.
-//
-// Liveness and data are judged apart. Liveness — the path and the venue's
-// WebSocket end still answer — is the pong timeout's and the idle
-// watchdog's: a dead TCP path (no pong, no ping, nothing) is declared dead
-// PingInterval+PongTimeout after the last pong (25 s on the defaults),
-// plus one tick of the watchdog, whether or not the venue still pings.
-// Data — the subscriptions still deliver — is DataTimeout's, per
-// connection, and a book's MaxSilence
-// ([github.com/meltica/meltica/normalize/book.Options]), per book: only
-// the host knows how long its streams may be quiet (a rarely traded
-// symbol's trades pause for minutes; a book pushes on change only). So a
-// quiet stream on a venue whose keep-alive is WebSocket pings (Binance
-// spot pings every 20 s, USDⓈ-M futures every 3 minutes; neither has an
-// application-level heartbeat) is kept for as long as it is quiet. An idle
-// watchdog that counted whole messages only redialled such a stream every
-// IdleTimeout: a data gap at each redial, and, for a host with many quiet
-// symbols, Binance's budget of 300 connections per 5 minutes per IP spent;
-// on the venues whose keep-alives are messages (OKX's and Bybit's answers
-// to Heartbeat, Kraken's heartbeat, Coinbase's heartbeats channel) it
-// never saw a data stall either. The cost: a busy stream whose data stops
-// while its venue still answers pings is taken for dead only with
-// DataTimeout (or, for a book, MaxSilence), which a host serving such
-// streams should set above their longest healthy pause.
+//     heartbeats, pongs or acknowledgements may still arrive. Heartbeats
+//     are messages and feed the idle watchdog, so without it a venue whose
+//     subscriptions stop delivering while its heartbeats go on (a stall
+//     reported of real venues: pybit #242, Polymarket
+//     real-time-data-client #26) is never taken for dead. The timeout is
+//     per connection: a stream that stalls while others on the same
+//     connection deliver is the normalizer's to see.
 //
 // All count only the time the reader waits on the socket. Time in the
 // handler does not count: a slow handler is never taken for a dead venue,
@@ -158,8 +132,7 @@
 // "pong" and Bybit's {"op":"pong"} as heartbeats) and keeps the idle
 // watchdog fed on a quiet stream. Binance needs none (it pings every 20 s
 // and wants the pong within a minute: coder/websocket answers a ping
-// while the reader reads, and the ping feeds the idle watchdog, as the
-// pongs to ours do), nor Kraken v2 (a heartbeat a second once
+// while the reader reads), nor Kraken v2 (a heartbeat a second once
 // subscribed) nor Coinbase (its "heartbeats" channel, a subscription).
 //
 // Every wait (ping interval, timeouts, dial timeout, MaxAge, rotation

@@ -162,24 +162,24 @@ type Options struct {
 	// Defaults to DefaultPongTimeout (10 s).
 	PongTimeout time.Duration
 	// IdleTimeout declares a connection dead when its reader has waited on
-	// the socket that long without receiving anything between messages:
-	// no message, no ping of the venue's, no pong answering ours. It
-	// judges liveness, not data (see the package doc): a quiet stream
-	// whose venue pings (Binance spot: every 20 s) or answers our pings
-	// stays up; a stall of the data behind live pings or heartbeats is
-	// DataTimeout's to see. Time spent in the frame handler does not
-	// count. Defaults to DefaultIdleTimeout (30 s), twice the default
-	// PingInterval, whose pongs feed it (with our pings off, keep it
-	// above the venue's ping period: Binance USDⓈ-M futures pings every 3
-	// minutes); negative disables it.
+	// the socket that long without a message. Time spent in the frame
+	// handler does not count. Control frames (the venue's pings, the pongs
+	// to ours) do not count either: they prove the path, not the data, and
+	// a venue that answers pings while its streams deliver nothing (pybit
+	// #242) is the stall this watchdog exists for (DESIGN.md contract 5).
+	// A stream that is quiet for longer on a healthy connection (an
+	// illiquid symbol's trades on Binance, whose only keep-alive is
+	// WebSocket pings) is therefore redialled every IdleTimeout: set it
+	// above the quietest spell, or negative and use DataTimeout with
+	// IsData for the data. Defaults to DefaultIdleTimeout (30 s);
+	// negative disables it.
 	IdleTimeout time.Duration
 	// DataTimeout declares a connection dead ([ErrNoData], ReasonNoData)
 	// when its reader has waited on the socket that long in all without a
 	// message IsData counts as data, while other messages may still
 	// arrive: the stall the idle watchdog cannot see, because the venue's
-	// pings (Binance's), its heartbeats (Kraken's, Coinbase's heartbeats
-	// channel), its pongs, or its answers to Heartbeat (OKX's "pong",
-	// Bybit's {"op":"pong"}) keep coming while
+	// heartbeats (Kraken's, Coinbase's heartbeats channel) or its answers
+	// to Heartbeat (OKX's "pong", Bybit's {"op":"pong"}) keep coming while
 	// the subscriptions deliver nothing (publicly reported: pybit #242,
 	// "the ping mechanism does not detect when a WebSocket connection has
 	// stopped retrieving up-to-date prices"). The connection is then

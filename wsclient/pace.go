@@ -32,17 +32,7 @@ type pacer struct {
 	last time.Time // when the latest counted frame was let go; zero: none yet
 	// lastPong is when the latest pong was let go (see onPing).
 	lastPong time.Time
-	// Control frames received: the venue's pings (onPing) and the pongs
-	// answering ours (onPong). Those that come between messages feed the
-	// idle watchdog (live): one between the fragments of a message that
-	// never ends does not keep it alive.
-	pings atomic.Uint64
-	pongs atomic.Uint64
-	live  atomic.Uint64
-	// midMessage is set by the reader while it reads a message's payload
-	// (readMessage). onPing and onPong run on the reader, or on the
-	// goroutine of a close handshake reading the venue's answer: atomic.
-	midMessage atomic.Bool
+	pings    atomic.Uint64 // pings received, for tests
 	// Frames waiting, in the order they go: first come, first served (a
 	// free-for-all starved the heartbeat behind a frequent ping), but
 	// for a pong, which goes first (it holds the reader up).
@@ -294,7 +284,6 @@ func (cn *conn) lockCounted(ctx context.Context) error {
 // budget. A venue that pings at most every few seconds (Binance: 20 s)
 // has every ping answered.
 func (p *pacer) onPing(ctx context.Context, _ []byte) bool {
-	p.between()
 	if p.gap <= 0 {
 		p.pings.Add(1)
 		return true
@@ -321,24 +310,6 @@ func (p *pacer) onPing(ctx context.Context, _ []byte) bool {
 		}
 	}
 }
-
-// onPong is coder/websocket's OnPongReceived, on the reader: it counts
-// the pong for the idle watchdog.
-func (p *pacer) onPong(context.Context, []byte) {
-	p.pongs.Add(1)
-	p.between()
-}
-
-// between counts a control frame received between messages (see live).
-func (p *pacer) between() {
-	if !p.midMessage.Load() {
-		p.live.Add(1)
-	}
-}
-
-// control is the number of control frames (pings, pongs) received
-// between messages so far.
-func (p *pacer) control() uint64 { return p.live.Load() }
 
 // DialLimit spaces the handshakes of the clients that share it, for a
 // venue that limits new connections per IP: OKX allows 3 connection

@@ -30,7 +30,7 @@ func TestWatchdogStartedLateCountsFromThePing(t *testing.T) {
 	require.NoError(t, err)
 
 	// What dial does, but for starting the goroutines.
-	cn := &conn{c: c, ws: ws, dead: make(chan struct{}), pace: newPacer(&c.opts)}
+	cn := &conn{c: c, ws: ws, dead: make(chan struct{})}
 	cn.ctx, cn.cancel = context.WithCancel(context.Background())
 	tick := c.watchdogTick()
 	dogT, dog0 := clk.NewTimer(tick), clk.Now()
