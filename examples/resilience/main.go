@@ -146,9 +146,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			}
 		}
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second) // a deadline for a busy machine
-	defer cancel()
-	closeSession := sync.OnceValue(func() error { return f.Close(shutdownCtx) })
+	closeSession := sync.OnceValue(func() error {
+		// The deadline counts from the close, not from the start of the
+		// drill (a slow drill on a busy machine left it none).
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second) // a deadline for a busy machine
+		defer cancel()
+		return f.Close(shutdownCtx)
+	})
 	defer func() { _ = closeSession() }() // on an early return; the close below reports its error
 	if err := reconnected(0); err != nil {
 		return err
