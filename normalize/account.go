@@ -18,6 +18,10 @@ type acctBatch struct {
 	okxBalPos    okxBalPosMsg
 	second       []span // a second list of entries (OKX posData), reused
 	bybit        bybitWalletMsg
+	okxLiq       okxLiquidationsMsg
+	// sym: the venue symbol an element names for its entries (OKX
+	// liquidation-orders "instId"), nil when they name their own.
+	sym []byte
 }
 
 // eachEntry publishes each element of list (spans of input) as an entry
@@ -60,6 +64,7 @@ func (p *Parser) nestedEntries(ctx context.Context, k int, data []byte, name, me
 	var first error
 	for _, el := range p.elems {
 		elem := el.of(data)
+		p.acct.sym = nil
 		sent, err := decode(p, elem)
 		switch {
 		case err != nil:
@@ -69,12 +74,13 @@ func (p *Parser) nestedEntries(ctx context.Context, k int, data []byte, name, me
 		case len(p.inner) == 0:
 			p.stats.messages.Add(1) // nothing changed that the element names
 		default:
-			err = p.eachEntry(ctx, k, elem, p.inner, nil, ingest)
+			err = p.eachEntry(ctx, k, elem, p.inner, p.acct.sym, ingest)
 		}
 		if err != nil && first == nil {
 			first = err
 		}
 	}
+	p.acct.sym = nil // no reference into data after the frame
 	return first
 }
 

@@ -18,7 +18,7 @@ func OKXSymbolRules() SymbolRules {
 
 // NewOKX returns a parser of OKX v5 public channels (trades, trades-all,
 // tickers, bbo-tbt, books, books5, books-l2-tbt, books50-l2-tbt,
-// funding-rate, mark-price), the private orders channel (execution
+// funding-rate, mark-price, liquidation-orders), the private orders channel (execution
 // reports, see okxOrderMsg; log in with [OKXLogin]) and event messages (subscribe, unsubscribe,
 // login acks, errors, notices), one event per element of "data". It takes
 // events from events and hands them to sink, and panics when either is nil.
@@ -61,6 +61,7 @@ const (
 	oxPositions
 	oxBalPosBalance  // a balData entry of balance_and_position (okx_account.go)
 	oxBalPosPosition // a posData entry of balance_and_position
+	oxLiquidation    // a detail of a liquidation-orders element
 )
 
 var okxSpec = venueSpec{
@@ -87,6 +88,7 @@ var okxSpec = venueSpec{
 		oxPositions:      {name: "positions", typ: schema.EventPosition, slot: newWideSlot[okxPositionMsg]},
 		oxBalPosBalance:  {name: okxBalPos, typ: schema.EventBalance, slot: newSlot[okxCashMsg]},
 		oxBalPosPosition: {name: okxBalPos, typ: schema.EventPosition, slot: newWideSlot[okxPositionMsg]},
+		oxLiquidation:    {name: "liquidation-orders", typ: schema.EventLiquidation, slot: newSlot[okxLiquidationMsg]},
 	},
 	newState: func() any { return new(okxEnvelope) },
 	alignKey: okxAlignKey,
@@ -99,6 +101,7 @@ var (
 		"books": oxBookDiff, "books-l2-tbt": oxBookDiff, "books50-l2-tbt": oxBookDiff, "books5": oxBooks5,
 		"funding-rate": oxFunding, "mark-price": oxMark, "orders": oxOrders,
 		"account": oxAccount, "positions": oxPositions, okxBalPos: oxBalPosBalance,
+		"liquidation-orders": oxLiquidation,
 	}
 	// okxDepths: the levels per side of each book channel's view (OKX
 	// "Order book channel"). books and books-l2-tbt, both 400, are one
@@ -188,6 +191,8 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 		return p.eachEntry(ctx, k, data, p.elems, sym, ingest)
 	case oxBalPosBalance:
 		return p.okxBalancesAndPositions(ctx, data, ingest)
+	case oxLiquidation:
+		return p.nestedEntries(ctx, k, data, "liquidation-orders", "details", decodeOKXLiquidations, ingest)
 	}
 	return p.each(ctx, k, data, p.elems, sym, ingest)
 }
@@ -352,6 +357,62 @@ func (m *okxFundingMsg) fill(f *filler) {
 	f.symbol("instId", &m.InstID)
 	f.decimal(&f.ev.Mark.FundingRate, m.FundingRate.num)
 	f.millis(&f.ev.Mark.NextFundingTime, "fundingTime", m.FundingTime)
+	f.millis(&f.main, "ts", m.TS)
+}
+
+// okxLiquidationsMsg is an element of a liquidation-orders push (OKX v5
+// "Liquidation orders channel"): an instrument ("instId") and its
+// "details", each a liquidation of it. instType, instFamily and uly are
+// not read: the symbol says them.
+type okxLiquidationsMsg struct {
+	InstID  text    `json:"instId"`
+	Details entries `json:"details"`
+}
+
+// decodeOKXLiquidations decodes a liquidation-orders element, binding its
+// details to p.inner and its instrument to p.acct.sym.
+func decodeOKXLiquidations(p *Parser, elem []byte) (bool, error) {
+	m := &p.acct.okxLiq
+	*m = okxLiquidationsMsg{}
+	m.Details.bind(&p.inner)
+	if err := p.unmarshal(elem, m); err != nil {
+		return false, err
+	}
+	if !m.InstID.ok {
+		return false, &fieldError{field: "instId", err: ErrMissingField}
+	}
+	p.acct.sym = m.InstID.bytes()
+	return m.Details.seen, nil
+}
+
+// okxLiquidationMsg is a detail of a liquidation-orders element (OKX v5
+// "Liquidation orders channel"): "side" the liquidation order's side
+// (Liquidation.Side; FUTURES and SWAP only), "bkPx" the price it traded at
+// with the system's liquidation account (Liquidation.Price; FUTURES and
+// SWAP only), "sz" its quantity (Liquidation.Qty: contracts for FUTURES
+// and SWAP, the base currency for MARGIN), "ts" its time in Unix ms
+// (ExchangeTS). Not read: posSide (the position's side: side says the
+// order's), bkLoss (the bankruptcy loss) and ccy (MARGIN's liquidation
+// currency): the schema holds none of them. The page warns the details
+// come "from different data sources", not in time order: they are
+// delivered as sent. No status is sent: Liquidation.Status is unknown.
+type okxLiquidationMsg struct {
+	Side text    `json:"side"`
+	BkPx optNum  `json:"bkPx"`
+	Sz   num     `json:"sz"`
+	TS   integer `json:"ts"`
+}
+
+func (m *okxLiquidationMsg) fill(f *filler) {
+	x := &f.ev.Liquidation
+	f.symKey = "instId"
+	f.need("sz", m.Sz.ok)
+	f.need("ts", m.TS.ok) // absent, the liquidation would be dated 1970
+	if len(m.Side.bytes()) > 0 {
+		f.side(&x.Side, "side", &m.Side)
+	}
+	f.positive(&x.Price, "bkPx", m.BkPx.num)
+	f.price(&x.Qty, "sz", m.Sz)
 	f.millis(&f.main, "ts", m.TS)
 }
 
