@@ -197,9 +197,11 @@ func (d *Dispatcher) Publish(_ context.Context, ev *schema.CanonicalEvent) error
 	if !d.events.Owns(ev) {
 		return &NotPooledError{Venue: ev.Venue, Symbol: ev.Symbol, Type: ev.Type}
 	}
-	err := d.fanOut(ev)
-	d.events.Put(ev)
-	return err
+	// Deferred: host code fanOut calls (the Logger, OnCriticalOverflow)
+	// may end this goroutine with runtime.Goexit, which no recover stops,
+	// and the original must still go back (contract 1).
+	defer d.events.Put(ev)
+	return d.fanOut(ev)
 }
 
 func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
@@ -210,7 +212,6 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 	if len(ix.subs) == 0 {
 		return nil
 	}
-	var err error
 	subs := ix.route(keyOf(ev))
 	if ev.Type == schema.EventGap {
 		// A gap marker reaches the subscribers of the stream it reports on
@@ -226,18 +227,44 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 			subs = union(subs, ix.route(streamKey(ev, t)))
 		}
 	}
-	cl := newClones(ev, len(subs))
-	for _, s := range subs {
-		ok, report := s.enqueue(&cl)
-		cl.next()
+	f := fan{subs: subs, cl: newClones(ev, len(subs))}
+	d.offer(&f)
+	return f.err
+}
+
+// fan is one Publish's way through the subscribers of its event.
+type fan struct {
+	subs []*Subscription
+	cl   clones
+	i    int   // the next subscription to offer the event to
+	err  error // ErrClosed once a draining subscription refused it
+	done bool
+}
+
+// offer queues the event for f's subscribers from f.i on, reporting their
+// transitions to the host. The host code a report runs may end the
+// goroutine with runtime.Goexit (t.FailNow in a test's callback): offer
+// then goes on, deferred, with the subscribers after the one reported on,
+// so that they still get the event — an execution report among them
+// (contract 3) — whatever the host does.
+func (d *Dispatcher) offer(f *fan) {
+	if f.done {
+		return
+	}
+	defer d.offer(f)
+	for f.i < len(f.subs) {
+		s := f.subs[f.i]
+		f.i++
+		ok, report := s.enqueue(&f.cl)
+		f.cl.next()
+		if !ok && d.closed.Load() {
+			f.err = ErrClosed // refused by a draining subscription
+		}
 		if report != 0 {
 			d.report(s, report)
 		}
-		if !ok && d.closed.Load() {
-			err = ErrClosed // refused by a draining subscription
-		}
 	}
-	return err
+	f.done = true
 }
 
 // report tells the host about a subscription's transitions, on the
