@@ -271,7 +271,11 @@
 // Close returns: their goroutine offers what was queued on the channel and
 // closes it after the last event. [Dispatcher.Unsubscribe] ends one
 // subscription at once and releases its queue, also a channel subscription
-// after Close. No goroutine outlives Close, except one still inside a
+// after Close. Every 64 Unsubscribes, one goroutine of the dispatcher's
+// sweeps the learned routes of the subscriptions gone (O(routes), off the
+// caller's goroutine: an Unsubscribe from OnCriticalOverflow runs inside
+// Publish) and exits; Close stops and waits for it. No goroutine outlives
+// Close, except one still inside a
 // handler, until that handler returns, and a channel subscription's, until
 // its channel is read to the end or it is unsubscribed.
 //
@@ -290,7 +294,10 @@
 // (called inside Publish, and inside the recovery of a handler's panic)
 // is recovered and counted in the Stats.Panics of the subscription
 // concerned; Publish still reaches every subscriber and returns the
-// original to its pool.
+// original to its pool — also when that code ends the publisher's
+// goroutine with runtime.Goexit, which no recover stops: Publish hands the
+// event to the subscribers still to get it and returns the original on its
+// way out.
 // The event the handler panicked on is not delivered again: a handler that
 // panics half-way through a fill may have booked it already, and a retry
 // would book it twice (JetStream, which redelivers, bounds it with

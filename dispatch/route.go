@@ -324,8 +324,8 @@ func newIndex(subs []*Subscription) *index {
 // with returns the index of subs, ix's subscribers changed by c (a
 // subscription added is the newest), sharing what ix learned, and whether
 // the routes are due to be swept of the subscriptions gone (sweepGone,
-// which the caller runs once it has let go of Dispatcher.mu). Called under
-// Dispatcher.mu.
+// which the caller has run on the dispatcher's sweep goroutine). Called
+// under Dispatcher.mu.
 func (ix *index) with(subs []*Subscription, c change) (next *index, sweep bool) {
 	if c.gone {
 		if ix.gone++; ix.gone >= maxGone {
@@ -453,13 +453,15 @@ func (ix *index) update(k routeKey, r *route) *route {
 // sweepGone rewrites the routes of both generations that hold a
 // subscription no longer subscribed, without it, each in its epoch: a
 // Publish through that epoch's index would find it stopped and queue
-// nothing for it. It takes O(routes) on the Unsubscribe's goroutine, once
-// every maxGone Unsubscribes (BenchmarkS30SweepGone: tens of ms at 10k
-// routes, hundreds at 100k), outside Dispatcher.mu — which PublishMerged,
-// Subscribe and Close take — and no lock a lookup takes (a route learned
-// meanwhile through an index from before the change may hold one still,
-// until the next sweep; two sweeps at once rewrite a route once).
-func (ix *index) sweepGone() {
+// nothing for it. It takes O(routes) (BenchmarkS30SweepGone: tens of ms at
+// 10k routes, hundreds at 100k), once every maxGone Unsubscribes, on the
+// dispatcher's sweep goroutine (Dispatcher.sweep), holding neither
+// Dispatcher.mu — which PublishMerged, Subscribe and Close take — nor any
+// lock a lookup takes (a route learned meanwhile through an index from
+// before the change may hold one still, until the next sweep; two sweeps
+// at once rewrite a route once). It stops early once stop is set: the
+// dispatcher is closed and its routes dropped.
+func (ix *index) sweepGone(stop *atomic.Bool) {
 	if ix.onSweep != nil {
 		ix.onSweep()
 	}
@@ -479,7 +481,7 @@ func (ix *index) sweepGone() {
 				}
 				g.m.CompareAndSwap(k, v, &route{subs: kept, epoch: r.epoch})
 			}
-			return true
+			return !stop.Load()
 		})
 	}
 }
