@@ -32,14 +32,17 @@ type Filter struct {
 // venue, and of one view of it where a venue streams several: a book's
 // depth (schema.Book.Depth: Bybit orderbook.50 beside orderbook.200, each
 // with its own ids) and a kline's interval (Binance @kline_1m beside
-// @kline_1h). Routing, coalescing and gap markers are all per stream, so a
-// 1 h candle never replaces the 1 m one queued, and one view's drops are
-// never reported as another's. Filters match the first three fields only.
+// @kline_1h), and for tickers whether they state their window (see
+// windowed: Binance 24hrTicker beside 24hrMiniTicker, which has fewer
+// fields). Routing, coalescing and gap markers are all per stream, so a
+// 1 h candle never replaces the 1 m one queued, nor a mini ticker the
+// full one, and one view's drops are never reported as another's. Filters
+// match the first three fields only.
 type routeKey struct {
 	venue    schema.Venue
 	symbol   string
 	typ      schema.EventType
-	depth    int
+	depth    int // a book's depth; windowed for a ticker stating its window
 	interval string
 	// anyType: the market data streams of every type of venue (and
 	// symbol), which a gap marker naming no type reports on. Only routed,
@@ -55,8 +58,25 @@ func keyOf(ev *schema.CanonicalEvent) routeKey {
 // ev.Type), or the one a gap marker reports on (typ is Control.GapType),
 // whose view the marker names as the stream's events do.
 func streamKey(ev *schema.CanonicalEvent, typ schema.EventType) routeKey {
-	return routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: typ, depth: ev.Book.Depth, interval: ev.Kline.Interval}
+	k := routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: typ, depth: ev.Book.Depth, interval: ev.Kline.Interval}
+	if typ == schema.EventTicker && ev.Ticker.WindowClose != 0 {
+		k.depth = windowed
+	}
+	return k
 }
+
+// windowed is routeKey.depth of the tickers that state their window
+// (schema.Ticker.WindowClose): a stream apart from the tickers of the
+// symbol that do not. A venue sending both kinds sends two tickers with
+// different fields: Binance's 24hrTicker states its window ("O", "C") and
+// carries bid, ask, change and trade count; its 24hrMiniTicker has none of
+// them (Binance WebSocket Streams "Individual Symbol Ticker Streams",
+// "Individual Symbol Mini Ticker Stream"). One coalescing slot for both
+// let the mini ticker replace the full one queued: a slow subscriber never
+// got the full ticker's other fields. A venue's ticker of one kind either
+// states its window or does not, so a stream never moves between the two.
+// (No book has a negative depth.)
+const windowed = -1
 
 // matcher is a Filter compiled into sets. It is immutable.
 type matcher struct {
