@@ -115,9 +115,13 @@
 // when it names one), whatever the market data types it filters on. The
 // dispatcher learns which subscriptions want a stream —
 // one (venue, symbol, type), and one view of it where a venue streams
-// several: a book's depth (schema.Book.Depth) and a kline's interval
-// (schema.Kline.Interval), so that Binance's 1 m and 1 h candles coalesce
-// apart and each book view gets gap markers of its own — the first time the stream is published and
+// several: a book's depth (schema.Book.Depth), a kline's interval
+// (schema.Kline.Interval) and, for tickers, whether the ticker states its
+// window (schema.Ticker.WindowClose), so that Binance's 1 m and 1 h
+// candles coalesce apart, a 24hrMiniTicker (fewer fields, no window) never
+// replaces a queued 24hrTicker, and each book view gets gap markers of its
+// own; a gap marker about a symbol's tickers covers both kinds — the first
+// time the stream is published and
 // keeps the answer in a concurrent map (sync.Map) read without a lock. A
 // Subscribe or an Unsubscribe keeps what was learned: a stream's route is
 // brought up to date on its next Publish by the changes since (the last
