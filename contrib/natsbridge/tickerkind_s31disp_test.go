@@ -95,3 +95,28 @@ func TestS31QueueKeepsFullAndMiniTicker(t *testing.T) {
 	require.Equal(t, schema.EventGap, typ)
 	require.Nil(t, q.pop(), "a ticker of before the gap marker handed out after it")
 }
+
+// TestS31MarkerDropsBothTickerKindsWaitingForThePool: a gap marker about a
+// symbol's tickers (it states no window) overtakes the updates waiting for
+// an exhausted event pool; those of both kinds, the full and the mini
+// ticker, are from before the loss it announces and must not be delivered
+// after it as the stream's state.
+func TestS31MarkerDropsBothTickerKindsWaitingForThePool(t *testing.T) {
+	far, got, cons, raw := starvedConsumer(t, schema.EventTicker)
+	raw.send(binanceTicker(true, 1), 0)
+	raw.send(binanceTicker(false, 2), 0)
+	eventually(t, func() bool { return cons.Stats().PoolDropped == 2 }, "both shelved")
+	g := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventGap}
+	g.Control.Kind, g.Control.GapType = schema.ControlGap, schema.EventTicker
+	raw.send(g, 0)
+	eventually(t, func() bool { return cons.Stats().Received == 3 }, "the marker received")
+	far.release()
+	require.Equal(t, schema.EventGap, next(t, got, anyEvent).Type)
+	raw.send(binanceTicker(true, 9), 0) // after the marker: delivered
+	ev := next(t, got, anyEvent)
+	require.Equal(t, schema.NewDecimal(9, 1), ev.Ticker.Last, "a ticker of before the gap marker delivered after it")
+	require.NoError(t, cons.Close(closeCtx(t)))
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, far.d.Close(ctx))
+}
