@@ -110,8 +110,9 @@ type ConsumerOptions struct {
 	// message of a latest update waiting. Defaults to DefaultMaxStreams.
 	MaxStreams int
 	// OnState sees the NATS connection's state changes after they were
-	// published to the dispatcher, from a goroutine of the consumer's.
-	// Defaults to nil.
+	// published to the dispatcher, from a goroutine of the consumer's (the
+	// first, inside NewConsumer). A panic in it is recovered and logged at
+	// Error. Defaults to nil.
 	OnState func(StateEvent)
 	// Logger receives the consumer's state changes at Info (the NATS
 	// connection's states, the durable consumer started and stopped) and
@@ -1010,9 +1011,7 @@ func (c *Consumer) onState(e StateEvent) {
 		c.flushHeld()
 	}
 	c.mu.Unlock()
-	if c.opts.OnState != nil {
-		c.opts.OnState(e)
-	}
+	onState(c.log, c.opts.OnState, e)
 }
 
 // deliverCritical hands on ev, a critical event of the Consumer's own
