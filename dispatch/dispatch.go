@@ -49,8 +49,9 @@ type Options struct {
 
 // Dispatcher fans pooled events out to subscribers as heap clones. It is
 // safe for concurrent use; its zero value is not usable: build it with New.
-// It starts one goroutine per subscription and none otherwise; Close stops
-// them all.
+// It starts one goroutine per subscription, and one at a time, every 64
+// Unsubscribes, that sweeps the learned routes and exits; Close stops them
+// all.
 type Dispatcher struct {
 	events   *pool.Pool[*schema.CanonicalEvent]
 	overflow func(*Subscription, Stats)
@@ -63,6 +64,12 @@ type Dispatcher struct {
 	subs    []*Subscription            // subscribed, in order
 	running map[*Subscription]struct{} // goroutines not yet exited
 	nextID  uint64
+
+	// The sweep of the routes (see unlist): at most one goroutine at a
+	// time, which Close waits for. sweepDone is closed when it exits (nil:
+	// none runs); sweepAgain asks it for one more pass. Under mu.
+	sweepDone  chan struct{}
+	sweepAgain bool
 
 	mergedPool *pool.Pool[*schema.MergedEvent]
 	merged     []*MergedSubscription            // subscribed, in order; copy-on-write
@@ -130,10 +137,9 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 	d.mu.Lock()
 	var ok bool
 	if d.subs, ok = without(d.subs, s); ok {
-		sweep := d.unlist(s)
+		d.unlist(s)
 		d.mu.Unlock()
 		s.stop()
-		sweep()
 		return nil
 	}
 	err := endAfterClose(d.closed.Load(), d.running, s)
@@ -143,18 +149,65 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 
 // unlist changes the index for s, just taken out of d.subs: the routes
 // learned are kept, s taken out of them as their streams publish (see
-// index). Called under d.mu; the caller calls sweep once it has let go of
-// d.mu: every maxGone Unsubscribes, it sweeps the routes of the
-// subscriptions gone, O(routes), and PublishMerged must not wait for it.
-func (d *Dispatcher) unlist(s *Subscription) (sweep func()) {
+// index). Called under d.mu. Every maxGone Unsubscribes it has the routes
+// of the subscriptions gone swept (sweep).
+func (d *Dispatcher) unlist(s *Subscription) {
 	s.gone.Store(true)
 	ix, due := d.idx.Load().with(d.subs, change{s: s, gone: true})
 	d.idx.Store(ix)
-	if !due {
-		return func() {}
+	if due {
+		d.sweep(ix)
 	}
-	return ix.sweepGone
 }
+
+// sweep has the routes swept of the subscriptions gone (index.sweepGone),
+// O(routes) — seconds at 165k routes on a loaded machine — on a goroutine
+// of the dispatcher's, never on the caller's: an Unsubscribe may come from
+// OnCriticalOverflow, inside Publish on the socket reader's goroutine,
+// whose feed the sweep would stall for every subscriber (and from a
+// handler, whose subscription it would hold up). One goroutine at most: a
+// sweep asked for while one runs makes it sweep once more. It exits when
+// done; Close waits for it (and cuts it short). Called under d.mu.
+func (d *Dispatcher) sweep(ix *index) {
+	if d.sweepDone != nil {
+		d.sweepAgain = true
+		return
+	}
+	done := make(chan struct{})
+	d.sweepDone = done
+	go func() {
+		defer close(done)
+		for {
+			ix.sweepGone(&d.closed)
+			d.mu.Lock()
+			again := d.sweepAgain && !d.closed.Load()
+			if !again {
+				d.sweepDone = nil
+			}
+			d.sweepAgain = false
+			d.mu.Unlock()
+			if !again {
+				return
+			}
+		}
+	}()
+}
+
+// sweeping returns a channel closed once no sweep of the routes runs.
+func (d *Dispatcher) sweeping() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.sweepDone == nil {
+		return closedChan
+	}
+	return d.sweepDone
+}
+
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // forget is called by a subscription's goroutine as it exits. A
 // subscription still listed exits without Unsubscribe or Close: its handler
@@ -167,15 +220,12 @@ func (d *Dispatcher) unlist(s *Subscription) (sweep func()) {
 func (d *Dispatcher) forget(s *Subscription) {
 	d.mu.Lock()
 	delete(d.running, s)
-	subs, listed := without(d.subs, s)
-	sweep := func() {}
-	if listed {
+	if subs, listed := without(d.subs, s); listed {
 		d.subs = subs
-		sweep = d.unlist(s)
+		d.unlist(s)
 	}
 	d.mu.Unlock()
 	s.stop()
-	sweep()
 }
 
 // Publish takes ownership of ev, an event checked out of the dispatcher's
@@ -197,9 +247,11 @@ func (d *Dispatcher) Publish(_ context.Context, ev *schema.CanonicalEvent) error
 	if !d.events.Owns(ev) {
 		return &NotPooledError{Venue: ev.Venue, Symbol: ev.Symbol, Type: ev.Type}
 	}
-	err := d.fanOut(ev)
-	d.events.Put(ev)
-	return err
+	// Deferred: host code fanOut calls (the Logger, OnCriticalOverflow)
+	// may end this goroutine with runtime.Goexit, which no recover stops,
+	// and the original must still go back (contract 1).
+	defer d.events.Put(ev)
+	return d.fanOut(ev)
 }
 
 func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
@@ -210,7 +262,6 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 	if len(ix.subs) == 0 {
 		return nil
 	}
-	var err error
 	subs := ix.route(keyOf(ev))
 	if ev.Type == schema.EventGap {
 		// A gap marker reaches the subscribers of the stream it reports on
@@ -226,18 +277,44 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 			subs = union(subs, ix.route(streamKey(ev, t)))
 		}
 	}
-	cl := newClones(ev, len(subs))
-	for _, s := range subs {
-		ok, report := s.enqueue(&cl)
-		cl.next()
+	f := fan{subs: subs, cl: newClones(ev, len(subs))}
+	d.offer(&f)
+	return f.err
+}
+
+// fan is one Publish's way through the subscribers of its event.
+type fan struct {
+	subs []*Subscription
+	cl   clones
+	i    int   // the next subscription to offer the event to
+	err  error // ErrClosed once a draining subscription refused it
+	done bool
+}
+
+// offer queues the event for f's subscribers from f.i on, reporting their
+// transitions to the host. The host code a report runs may end the
+// goroutine with runtime.Goexit (t.FailNow in a test's callback): offer
+// then goes on, deferred, with the subscribers after the one reported on,
+// so that they still get the event — an execution report among them
+// (contract 3) — whatever the host does.
+func (d *Dispatcher) offer(f *fan) {
+	if f.done {
+		return
+	}
+	defer d.offer(f)
+	for f.i < len(f.subs) {
+		s := f.subs[f.i]
+		f.i++
+		ok, report := s.enqueue(&f.cl)
+		f.cl.next()
+		if !ok && d.closed.Load() {
+			f.err = ErrClosed // refused by a draining subscription
+		}
 		if report != 0 {
 			d.report(s, report)
 		}
-		if !ok && d.closed.Load() {
-			err = ErrClosed // refused by a draining subscription
-		}
 	}
-	return err
+	f.done = true
 }
 
 // report tells the host about a subscription's transitions, on the
@@ -367,6 +444,9 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, DefaultCloseWait)
 		defer cancel()
 	}
+	// A sweep of the routes still running sees closed and stops: the
+	// routes are dropped with the index.
+	<-d.sweeping()
 	if waitAll(ctx, lanes) {
 		return nil
 	}

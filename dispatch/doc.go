@@ -115,9 +115,13 @@
 // when it names one), whatever the market data types it filters on. The
 // dispatcher learns which subscriptions want a stream —
 // one (venue, symbol, type), and one view of it where a venue streams
-// several: a book's depth (schema.Book.Depth) and a kline's interval
-// (schema.Kline.Interval), so that Binance's 1 m and 1 h candles coalesce
-// apart and each book view gets gap markers of its own — the first time the stream is published and
+// several: a book's depth (schema.Book.Depth), a kline's interval
+// (schema.Kline.Interval) and, for tickers, whether the ticker states its
+// window (schema.Ticker.WindowClose), so that Binance's 1 m and 1 h
+// candles coalesce apart, a 24hrMiniTicker (fewer fields, no window) never
+// replaces a queued 24hrTicker, and each book view gets gap markers of its
+// own; a gap marker about a symbol's tickers covers both kinds — the first
+// time the stream is published and
 // keeps the answer in a concurrent map (sync.Map) read without a lock. A
 // Subscribe or an Unsubscribe keeps what was learned: a stream's route is
 // brought up to date on its next Publish by the changes since (the last
@@ -271,7 +275,11 @@
 // Close returns: their goroutine offers what was queued on the channel and
 // closes it after the last event. [Dispatcher.Unsubscribe] ends one
 // subscription at once and releases its queue, also a channel subscription
-// after Close. No goroutine outlives Close, except one still inside a
+// after Close. Every 64 Unsubscribes, one goroutine of the dispatcher's
+// sweeps the learned routes of the subscriptions gone (O(routes), off the
+// caller's goroutine: an Unsubscribe from OnCriticalOverflow runs inside
+// Publish) and exits; Close stops and waits for it. No goroutine outlives
+// Close, except one still inside a
 // handler, until that handler returns, and a channel subscription's, until
 // its channel is read to the end or it is unsubscribed.
 //
@@ -290,7 +298,10 @@
 // (called inside Publish, and inside the recovery of a handler's panic)
 // is recovered and counted in the Stats.Panics of the subscription
 // concerned; Publish still reaches every subscriber and returns the
-// original to its pool.
+// original to its pool — also when that code ends the publisher's
+// goroutine with runtime.Goexit, which no recover stops: Publish hands the
+// event to the subscribers still to get it and returns the original on its
+// way out.
 // The event the handler panicked on is not delivered again: a handler that
 // panics half-way through a fill may have booked it already, and a retry
 // would book it twice (JetStream, which redelivers, bounds it with

@@ -62,6 +62,7 @@ func TestS30SubscribeChurnInsideHandler(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	eventually(t, churn.Idle, "the churning handler went through the feed")
+	<-d.sweeping() // the sweep runs on a goroutine of the dispatcher's
 	held := map[*Subscription]bool{}
 	ix := d.idx.Load()
 	for _, g := range [2]*routes{ix.cur.Load(), ix.old} {

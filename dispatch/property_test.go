@@ -23,12 +23,31 @@ import (
 // types, streams and venues from two publisher goroutines to subscribers
 // with random filters and speeds, one of them a hundred times slower than
 // the feed, then checks what each subscriber saw against what was
-// published. The default run is short (100 000 events, a few seconds under
-// -race); .ci/run also runs the long one:
+// published. The default run is short: 100 000 events, a few seconds;
+// under -race, which made those 32 s at load 19 (and a multiple of it on
+// a machine loaded 40×, past go test's 10 minutes with the rest of the
+// package), raceProperty events, enough for every subscriber to fall
+// behind, drop and coalesce as the full run's do. A -dispatch.property-events
+// given on the command line is run as given, with or without -race;
+// .ci/run also runs the long one:
 //
 //	go test -race -run TestProperty ./dispatch -args -dispatch.property-events=1000000
 
 var propertyEvents = flag.Int("dispatch.property-events", 100_000, "events TestProperty publishes")
+
+// raceProperty is TestProperty's default number of events under -race.
+const raceProperty = 25_000
+
+// propertyN returns the events TestProperty publishes: the flag's value,
+// or raceProperty under -race unless the flag was given.
+func propertyN() int {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "dispatch.property-events" })
+	if raceEnabled && !given {
+		return raceProperty
+	}
+	return *propertyEvents
+}
 
 var (
 	propVenues  = []schema.Venue{schema.VenueBinance, schema.VenueOKX, schema.VenueBybit, schema.VenueKraken}
@@ -264,7 +283,8 @@ func randomFilter(rng *rand.Rand) Filter {
 
 func TestProperty(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d, %d events", seed, *propertyEvents)
+	events := propertyN()
+	t.Logf("seed %d, %d events", seed, events)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	p := newEventPool(schema.CapCanonicalEvent)
 	d := New(p, nil)
@@ -315,7 +335,7 @@ func TestProperty(t *testing.T) {
 		go func() {
 			defer pubs.Done()
 			rng := rand.New(rand.NewPCG(seed, uint64(i+2)))
-			feeds[i], errs[i] = publishFeed(d, p, rng, propVenues[2*i:2*i+2], *propertyEvents/2,
+			feeds[i], errs[i] = publishFeed(d, p, rng, propVenues[2*i:2*i+2], events/2,
 				[]chan struct{}{medium, slow}, []int{4, 100})
 		}()
 	}

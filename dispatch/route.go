@@ -32,14 +32,17 @@ type Filter struct {
 // venue, and of one view of it where a venue streams several: a book's
 // depth (schema.Book.Depth: Bybit orderbook.50 beside orderbook.200, each
 // with its own ids) and a kline's interval (Binance @kline_1m beside
-// @kline_1h). Routing, coalescing and gap markers are all per stream, so a
-// 1 h candle never replaces the 1 m one queued, and one view's drops are
-// never reported as another's. Filters match the first three fields only.
+// @kline_1h), and for tickers whether they state their window (see
+// windowed: Binance 24hrTicker beside 24hrMiniTicker, which has fewer
+// fields). Routing, coalescing and gap markers are all per stream, so a
+// 1 h candle never replaces the 1 m one queued, nor a mini ticker the
+// full one, and one view's drops are never reported as another's. Filters
+// match the first three fields only.
 type routeKey struct {
 	venue    schema.Venue
 	symbol   string
 	typ      schema.EventType
-	depth    int
+	depth    int // a book's depth; windowed for a ticker stating its window
 	interval string
 	// anyType: the market data streams of every type of venue (and
 	// symbol), which a gap marker naming no type reports on. Only routed,
@@ -55,8 +58,25 @@ func keyOf(ev *schema.CanonicalEvent) routeKey {
 // ev.Type), or the one a gap marker reports on (typ is Control.GapType),
 // whose view the marker names as the stream's events do.
 func streamKey(ev *schema.CanonicalEvent, typ schema.EventType) routeKey {
-	return routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: typ, depth: ev.Book.Depth, interval: ev.Kline.Interval}
+	k := routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: typ, depth: ev.Book.Depth, interval: ev.Kline.Interval}
+	if typ == schema.EventTicker && ev.Ticker.WindowClose != 0 {
+		k.depth = windowed
+	}
+	return k
 }
+
+// windowed is routeKey.depth of the tickers that state their window
+// (schema.Ticker.WindowClose): a stream apart from the tickers of the
+// symbol that do not. A venue sending both kinds sends two tickers with
+// different fields: Binance's 24hrTicker states its window ("O", "C") and
+// carries bid, ask, change and trade count; its 24hrMiniTicker has none of
+// them (Binance WebSocket Streams "Individual Symbol Ticker Streams",
+// "Individual Symbol Mini Ticker Stream"). One coalescing slot for both
+// let the mini ticker replace the full one queued: a slow subscriber never
+// got the full ticker's other fields. A venue's ticker of one kind either
+// states its window or does not, so a stream never moves between the two.
+// (No book has a negative depth.)
+const windowed = -1
 
 // matcher is a Filter compiled into sets. It is immutable.
 type matcher struct {
@@ -324,8 +344,8 @@ func newIndex(subs []*Subscription) *index {
 // with returns the index of subs, ix's subscribers changed by c (a
 // subscription added is the newest), sharing what ix learned, and whether
 // the routes are due to be swept of the subscriptions gone (sweepGone,
-// which the caller runs once it has let go of Dispatcher.mu). Called under
-// Dispatcher.mu.
+// which the caller has run on the dispatcher's sweep goroutine). Called
+// under Dispatcher.mu.
 func (ix *index) with(subs []*Subscription, c change) (next *index, sweep bool) {
 	if c.gone {
 		if ix.gone++; ix.gone >= maxGone {
@@ -453,13 +473,15 @@ func (ix *index) update(k routeKey, r *route) *route {
 // sweepGone rewrites the routes of both generations that hold a
 // subscription no longer subscribed, without it, each in its epoch: a
 // Publish through that epoch's index would find it stopped and queue
-// nothing for it. It takes O(routes) on the Unsubscribe's goroutine, once
-// every maxGone Unsubscribes (BenchmarkS30SweepGone: tens of ms at 10k
-// routes, hundreds at 100k), outside Dispatcher.mu — which PublishMerged,
-// Subscribe and Close take — and no lock a lookup takes (a route learned
-// meanwhile through an index from before the change may hold one still,
-// until the next sweep; two sweeps at once rewrite a route once).
-func (ix *index) sweepGone() {
+// nothing for it. It takes O(routes) (BenchmarkS30SweepGone: tens of ms at
+// 10k routes, hundreds at 100k), once every maxGone Unsubscribes, on the
+// dispatcher's sweep goroutine (Dispatcher.sweep), holding neither
+// Dispatcher.mu — which PublishMerged, Subscribe and Close take — nor any
+// lock a lookup takes (a route learned meanwhile through an index from
+// before the change may hold one still, until the next sweep; two sweeps
+// at once rewrite a route once). It stops early once stop is set: the
+// dispatcher is closed and its routes dropped.
+func (ix *index) sweepGone(stop *atomic.Bool) {
 	if ix.onSweep != nil {
 		ix.onSweep()
 	}
@@ -479,7 +501,7 @@ func (ix *index) sweepGone() {
 				}
 				g.m.CompareAndSwap(k, v, &route{subs: kept, epoch: r.epoch})
 			}
-			return true
+			return !stop.Load()
 		})
 	}
 }

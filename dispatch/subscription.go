@@ -452,6 +452,7 @@ func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 	g = queueGap(old)
 	if k == sl.key {
 		g.Symbol, g.Book.Depth, g.Kline.Interval = old.Symbol, old.Book.Depth, old.Kline.Interval
+		g.Ticker.WindowClose = old.Ticker.WindowClose // the ticker's kind, so that staleKey finds it (see windowed)
 	}
 	g.Control.Reason = "dispatch: subscriber's queue held more quotes than its bound: the oldest dropped, stale until its stream's next"
 	if s.stale == nil {
@@ -589,22 +590,14 @@ func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 		return
 	}
 	if g.Symbol != "" && t != schema.EventUnknown {
-		s.scanned++
-		if sl := s.slots[streamKey(g, t)]; sl != nil && sl.ev != nil {
-			sl.ev = nil
-			s.coalN--
-			s.counters.Coalesced++
-			if s.coal.len() > 2*s.coalN+deadSlack {
-				// Mostly dead entries: a subscriber held still while a
-				// stream alternates quotes and markers would otherwise
-				// grow the line by one per marker. At least
-				// coalN+deadSlack markers made them since the line was
-				// last this short, so the pass is O(1) per marker.
-				s.coal.filter(func(q queued) bool {
-					s.scanned++
-					return q.live()
-				})
-			}
+		k := streamKey(g, t)
+		s.emptySlotLocked(k)
+		if t == schema.EventTicker {
+			// A marker names no window (normalize's, a relay's, unless it
+			// is a subscriber queue's about a ticker that states one): it
+			// is about the symbol's tickers, both kinds (see windowed).
+			k.depth ^= windowed
+			s.emptySlotLocked(k)
 		}
 		return
 	}
@@ -624,6 +617,29 @@ func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 	})
 	s.coalN -= n
 	s.counters.Coalesced += uint64(n)
+}
+
+// emptySlotLocked drops the quote queued in stream k's slot, if any
+// (counted as coalesced), leaving its entry in line dead.
+func (s *Subscription) emptySlotLocked(k routeKey) {
+	s.scanned++
+	sl := s.slots[k]
+	if sl == nil || sl.ev == nil {
+		return
+	}
+	sl.ev = nil
+	s.coalN--
+	s.counters.Coalesced++
+	if s.coal.len() > 2*s.coalN+deadSlack {
+		// Mostly dead entries: a subscriber held still while a stream
+		// alternates quotes and markers would otherwise grow the line by
+		// one per marker. At least coalN+deadSlack markers made them since
+		// the line was last this short, so the pass is O(1) per marker.
+		s.coal.filter(func(q queued) bool {
+			s.scanned++
+			return q.live()
+		})
+	}
 }
 
 func (s *Subscription) pushCriticalLocked(c *schema.CanonicalEvent) (alarm bool) {

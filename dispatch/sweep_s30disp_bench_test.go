@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/meltica/meltica/schema"
@@ -9,7 +10,7 @@ import (
 
 // BenchmarkS30SweepGone is the cost of one sweep of the routes of the
 // subscriptions gone (sweepGone: every maxGone Unsubscribes, on the
-// Unsubscribe's goroutine), on an index that learned n streams of two
+// dispatcher's sweep goroutine), on an index that learned n streams of two
 // subscribers, of which one has left: every route holds it and is
 // rewritten (gone), or none does and the sweep only reads (kept). It
 // reports the routes held; the routes are put back outside the timer.
@@ -37,7 +38,7 @@ func BenchmarkS30SweepGone(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for range b.N {
-					ix.sweepGone()
+					ix.sweepGone(new(atomic.Bool))
 					b.StopTimer()
 					if gone {
 						for _, g := range [2]*routes{ix.cur.Load(), ix.old} {

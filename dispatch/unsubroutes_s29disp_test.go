@@ -128,6 +128,7 @@ func TestS29GoneSubscriptionNotHeldByRoutes(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, d.Unsubscribe(o))
 	}
+	<-d.sweeping() // the sweep runs on a goroutine of the dispatcher's
 	require.Zero(t, held(), "routes of streams that never publish again still hold a subscription gone")
 	closeDispatcher(t, d)
 }

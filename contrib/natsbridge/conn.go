@@ -108,8 +108,27 @@ func watch(nc *nats.Conn, fn func(StateEvent)) *watcher {
 	return w
 }
 
-func (w *watcher) run() {
-	defer close(w.done)
+func (w *watcher) run() { w.watch(false) }
+
+// watch reports the states nats.go sends until the listener is removed;
+// resumed, it first converges on the connection's state: the goroutine
+// before it ended inside fn, maybe between two states of one change.
+func (w *watcher) watch(resumed bool) {
+	ended := false
+	defer func() {
+		if !ended {
+			// fn ended the goroutine with runtime.Goexit (the host's
+			// OnState, as t.FailNow does): watch on from a new one, or no
+			// state would be published again — a later link loss never
+			// marking the far side's streams stale.
+			go w.watch(true)
+			return
+		}
+		close(w.done)
+	}()
+	if resumed {
+		w.emit(stateOf(w.nc.Status()))
+	}
 	for s := range w.ch {
 		w.emit(stateOf(s))
 		// nats.go drops status events when the channel is full: converge on
@@ -118,6 +137,7 @@ func (w *watcher) run() {
 			w.emit(stateOf(w.nc.Status()))
 		}
 	}
+	ended = true
 }
 
 // emit reports st unless it is the state already reported. A reconnect is

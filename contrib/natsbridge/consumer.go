@@ -110,8 +110,9 @@ type ConsumerOptions struct {
 	// message of a latest update waiting. Defaults to DefaultMaxStreams.
 	MaxStreams int
 	// OnState sees the NATS connection's state changes after they were
-	// published to the dispatcher, from a goroutine of the consumer's.
-	// Defaults to nil.
+	// published to the dispatcher, from a goroutine of the consumer's (the
+	// first, inside NewConsumer). A panic in it is recovered and logged at
+	// Error. Defaults to nil.
 	OnState func(StateEvent)
 	// Logger receives the consumer's state changes at Info (the NATS
 	// connection's states, the durable consumer started and stopped) and
@@ -582,7 +583,9 @@ func (c *Consumer) dropOvertaken(data []byte) {
 		return
 	}
 	if t != schema.EventUnknown && g.Symbol != "" {
-		delete(c.latest, viewOf(streamKey{g.Venue, g.Symbol, t}, g))
+		vk, other := quoteView(streamKey{g.Venue, g.Symbol, t}, g)
+		delete(c.latest, vk)
+		delete(c.latest, other) // a marker about a symbol's tickers: both kinds
 		return
 	}
 	for k := range c.latest {
@@ -637,7 +640,7 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 		if _, err := c.dec.Decode(data, &c.scratch); err != nil {
 			break // malformed: no stream to keep it for
 		}
-		k := viewOf(streamKey{c.scratch.Venue, c.scratch.Symbol, c.scratch.Type}, &c.scratch)
+		k, _ := quoteView(streamKey{c.scratch.Venue, c.scratch.Symbol, c.scratch.Type}, &c.scratch)
 		l := c.latest[k]
 		if l == nil {
 			if len(c.latest) >= c.opts.MaxStreams {
@@ -731,7 +734,8 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		return
 	}
 	if ev.Type.Coalescable() && len(c.latest) > 0 {
-		delete(c.latest, viewOf(streamKey{ev.Venue, ev.Symbol, ev.Type}, ev)) // delivered, or superseded
+		vk, _ := quoteView(streamKey{ev.Venue, ev.Symbol, ev.Type}, ev)
+		delete(c.latest, vk) // delivered, or superseded
 	}
 	if !ev.Type.Critical() && ev.Venue != c.lastVenue {
 		c.noteVenue(ev.Venue)
@@ -1007,9 +1011,7 @@ func (c *Consumer) onState(e StateEvent) {
 		c.flushHeld()
 	}
 	c.mu.Unlock()
-	if c.opts.OnState != nil {
-		c.opts.OnState(e)
-	}
+	onState(c.log, c.opts.OnState, e)
 }
 
 // deliverCritical hands on ev, a critical event of the Consumer's own

@@ -3,8 +3,24 @@ package natsbridge
 import (
 	"log/slog"
 	"math/bits"
+	"runtime/debug"
 	"sync/atomic"
 )
+
+// onState calls the host's OnState (nil: none) with e, recovering a
+// panic in it, logged at Error with its stack: host code on a goroutine of
+// the bridge's, where a panic would end the host process.
+func onState(log *slog.Logger, fn func(StateEvent), e StateEvent) {
+	if fn == nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("natsbridge: OnState panicked (recovered)", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	fn(e)
+}
 
 // logger returns l, or a logger that discards everything.
 func logger(l *slog.Logger) *slog.Logger {

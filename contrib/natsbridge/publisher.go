@@ -66,7 +66,8 @@ type PublisherOptions struct {
 	// DefaultPublishTimeout.
 	PublishTimeout time.Duration
 	// OnState sees the NATS connection's state changes, from a goroutine
-	// of the publisher's. Defaults to nil.
+	// of the publisher's (the first, inside NewPublisher). A panic in it is
+	// recovered and logged at Error. Defaults to nil.
 	OnState func(StateEvent)
 	// WireVersion is the layout the Publisher writes: 8, the current one,
 	// which numbers the bridge sequence per view of a stream (a book's
@@ -242,9 +243,7 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 		if e.State == schema.ConnConnected {
 			p.tellLostQuotes()
 		}
-		if o.OnState != nil {
-			o.OnState(e)
-		}
+		onState(p.log, o.OnState, e)
 	})
 	return p, nil
 }

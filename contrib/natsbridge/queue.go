@@ -14,7 +14,7 @@ import (
 // and bytes: a message past either bound is dropped and counted (a slow
 // consumer), as nats.go's pending limits do for a subscription of its own.
 // But the newest quote of each coalescable stream among them (a subject,
-// and a live kline's interval) is kept, and handed out once the queue is
+// a live kline's interval and a ticker's kind) is kept, and handed out once the queue is
 // empty, unless a newer message of the stream got into the queue first:
 // what a burst drops is the newest, and without it the far side would keep the older quote queued
 // before as the stream's state, stale until its next update (latest wins).
@@ -46,6 +46,7 @@ type msgQueue struct {
 // which dispatch coalesces apart).
 type latestKey struct {
 	subject, symbol, interval string
+	windowed                  bool // a ticker stating its window: a stream apart (see quoteView)
 }
 
 // keyOf returns the stream of m, a quote of type typ or a gap marker
@@ -58,10 +59,11 @@ type latestKey struct {
 func (q *msgQueue) keyOf(m *nats.Msg, typ schema.EventType) latestKey {
 	k := latestKey{subject: m.Subject}
 	shared := sharedSymbolToken(m.Subject)
-	if typ == schema.EventKlineLive || typ == schema.EventGap || shared {
+	if typ == schema.EventKlineLive || typ == schema.EventTicker || typ == schema.EventGap || shared {
 		q.scratch.Reset()
 		if _, err := q.dec.Decode(m.Data, &q.scratch); err == nil {
 			k.interval = q.scratch.Kline.Interval
+			k.windowed = typ == schema.EventTicker && q.scratch.Ticker.WindowClose != 0
 			if shared {
 				k.symbol = q.scratch.Symbol
 			}
@@ -167,7 +169,12 @@ func (q *msgQueue) push(m *nats.Msg) {
 	}
 	if len(q.inLatest) > 0 && q.inLatest[m.Subject] > 0 { // a kept quote of its stream is superseded by m
 		if typ, ok := wire.Type(m.Data); ok {
-			q.forgetLocked(q.keyOf(m, typ))
+			k := q.keyOf(m, typ)
+			q.forgetLocked(k)
+			if typ == schema.EventGap && q.scratch.Control.GapType == schema.EventTicker {
+				k.windowed = !k.windowed // a marker about a symbol's tickers: both kinds
+				q.forgetLocked(k)
+			}
 		}
 	}
 	if len(q.latest) > 0 {

@@ -77,6 +77,33 @@ func viewOf(k streamKey, ev *schema.CanonicalEvent) viewKey {
 	return viewKey{streamKey: k, depth: ev.Book.Depth, interval: ev.Kline.Interval}
 }
 
+// quoteView is the stream a coalescable update of stream k belongs to, as
+// dispatch coalesces them: its view (viewOf), and for a ticker whether it
+// states its window (Ticker.WindowClose), which tells a venue's tickers
+// with different fields apart — Binance 24hrTicker beside 24hrMiniTicker
+// (Binance WebSocket Streams "Individual Symbol Ticker Streams",
+// "Individual Symbol Mini Ticker Stream"), the mini one replacing the full
+// one kept otherwise. other is the symbol's other ticker stream (the
+// key itself for any other type): a gap marker, which states no window,
+// covers both.
+func quoteView(k streamKey, ev *schema.CanonicalEvent) (vk, other viewKey) {
+	vk = viewOf(k, ev)
+	if k.typ != schema.EventTicker {
+		return vk, vk
+	}
+	other = vk
+	if ev.Ticker.WindowClose != 0 {
+		vk.depth = windowedTicker
+	} else {
+		other.depth = windowedTicker
+	}
+	return vk, other
+}
+
+// windowedTicker is viewKey.depth of a ticker that states its window
+// (no book has a negative depth).
+const windowedTicker = -1
+
 // stream is what the publisher keeps per stream: its subject, built once, and
 // the bridge sequence of its last message.
 type stream struct {
