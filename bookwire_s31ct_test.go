@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -223,4 +224,48 @@ func TestS31ctKrakenChecksumCatchesALostUpdate(t *testing.T) {
 
 	require.NoError(t, w.feed(s31ctKrakenBook("snapshot", afterLost, asks2, s31ctKrakenSum(afterLost, asks2))))
 	assert.Equal(t, "45283.0x0.20000000 | 45285.2x0.30000000 45286.0x1.50000000", w.levels(10), "live again, the venue's book")
+}
+
+// OKX "Order book channel": on a quiet book OKX pushes a keep-alive (no
+// levels, prevSeqId = seqId) about once a minute. A book judging silence
+// (Options.MaxSilence 90 s, above OKX's quietest normal interval) stays
+// live through ten quiet minutes of keep-alives — no marker, its levels
+// served — announces the silence once when the keep-alives stop too
+// (ReasonSilent, nothing served as current), and is live again with the
+// next message of its stream.
+func TestS31ctOKXQuietBookKeptLiveByKeepAlives(t *testing.T) {
+	clk := newS27ctClock()
+	x := &s30ctOKXBook{t: t, pools: schema.NewPools(nil)}
+	x.sink = &s29ctBookSink{events: x.pools.Events}
+	b, err := book.NewBook(book.OKX, "BTC-USDT", &book.Options{Sink: x.sink, Events: x.pools.Events,
+		MaxSilence: 90 * time.Second, Clock: clk,
+		Resubscribe: func(context.Context, schema.Venue, string) error { x.resubs++; return nil }})
+	require.NoError(t, err)
+	defer b.Close()
+	x.b = b
+	x.apply(schema.EventBookSnapshot, 0, 10, [][2]string{{"100.0", "1"}}, [][2]string{{"101.0", "1"}})
+	require.True(t, b.Live())
+	for minute := 1; minute <= 10; minute++ {
+		clk.Advance(60 * time.Second)
+		x.apply(schema.EventBookUpdate, 10, 10, nil, nil) // keep-alive
+		require.True(t, b.Live(), "live after %d quiet minutes of keep-alives", minute)
+	}
+	assert.Zero(t, x.gaps(), "no marker on a quiet, healthy book: %v", x.sink.gaps)
+	bbo, ok := b.BBO()
+	require.True(t, ok)
+	assert.Equal(t, "100.0", bbo.BidPrice.String())
+
+	// Nothing at all from now on.
+	clk.Advance(91 * time.Second)
+	require.Eventually(t, func() bool { return x.gaps() == 1 }, s27ctWait, time.Millisecond, "the silence announced")
+	assert.False(t, b.Live(), "a silent book is not served as current")
+	_, ok = b.BBO()
+	assert.False(t, ok)
+	clk.Advance(10 * time.Minute)
+	assert.Equal(t, 1, x.gaps(), "announced once: %v", x.sink.gaps)
+	x.apply(schema.EventBookUpdate, 10, 12, [][2]string{{"100.2", "2"}}, nil)
+	require.True(t, b.Live(), "live again with its stream's next message")
+	bbo, ok = b.BBO()
+	require.True(t, ok)
+	assert.Equal(t, "100.2", bbo.BidPrice.String())
 }
