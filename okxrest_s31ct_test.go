@@ -262,3 +262,86 @@ func TestS31ctOKXRestRefusedSnapshotIsNoEmptyBook(t *testing.T) {
 		})
 	}
 }
+
+// OKX "Order book channel": a sequence reset after maintenance (seqId
+// below prevSeqId) is continuous — also when it comes while an OKXFetch
+// book waits for its REST snapshot. Two cases, by where the venue's
+// snapshot falls: before the reset (seqId 18: the reset 18→3 continues
+// it), and after it (seqId 4, fetched while the stream still delivers
+// the diffs from before the reset: the diff 3→5 joins it, and the diffs
+// before the reset are in its past). Until the book can join it must
+// serve nothing; it must not stay dark once the reset has come: with
+// the clock moved past its RetryInterval and the stream going on, it
+// goes live on the venue's book.
+func TestS31ctOKXRestJoinAcrossASequenceReset(t *testing.T) {
+	for name, snap := range map[string]string{
+		"snapshot before the reset": s31ctOKXSnap(18, [][2]string{{"100.0", "18"}}, [][2]string{{"101.0", "18"}}),
+		"snapshot after the reset":  s31ctOKXSnap(4, [][2]string{{"100.0", "18"}}, [][2]string{{"100.8", "3"}, {"101.0", "18"}}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			rest := newS31ctOKXRest(t, snap)
+			clk := newS27ctClock()
+			x := &s30ctOKXBook{t: t, pools: schema.NewPools(nil)}
+			x.sink = &s29ctBookSink{events: x.pools.Events}
+			b, err := book.NewBook(book.OKXFetch, "BTC-USDT", &book.Options{Sink: x.sink, Events: x.pools.Events,
+				Fetcher: &book.OKXREST{BaseURL: rest.srv.URL}, Clock: clk})
+			require.NoError(t, err)
+			defer b.Close()
+			reset := false
+			venueBids := map[string]string{"100.0": "18"}
+			venueAsks := map[string]string{"101.0": "18"}
+			// want is the venue's top after the diff: a live book serves it.
+			apply := func(prev, seq uint64, bids, asks [][2]string, want string) {
+				ev, err := x.pools.Events.Get(context.Background())
+				require.NoError(t, err)
+				defer x.pools.Events.Put(ev)
+				ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueOKX, "BTC-USDT", schema.EventBookUpdate, seq
+				ev.Book.PrevSeq, ev.Book.LastSeq, ev.Book.Depth = prev, seq, 400
+				for _, l := range bids {
+					ev.Book.Bids = append(ev.Book.Bids, schema.Level{Price: schema.MustParseDecimal(l[0]), Qty: schema.MustParseDecimal(l[1])})
+				}
+				for _, l := range asks {
+					ev.Book.Asks = append(ev.Book.Asks, schema.Level{Price: schema.MustParseDecimal(l[0]), Qty: schema.MustParseDecimal(l[1])})
+				}
+				_ = b.Apply(context.Background(), ev) // a failed fetch is tried again on a later diff
+				// From the reset on, the venue's REST snapshot is its book
+				// at the stream's newest message.
+				if seq < prev {
+					reset = true
+				}
+				if reset {
+					for _, l := range bids {
+						venueBids[l[0]] = l[1]
+					}
+					for _, l := range asks {
+						venueAsks[l[0]] = l[1]
+					}
+					var vb, va [][2]string
+					for px, q := range venueBids {
+						vb = append(vb, [2]string{px, q})
+					}
+					for px, q := range venueAsks {
+						va = append(va, [2]string{px, q})
+					}
+					rest.queue(s31ctOKXSnap(seq, vb, va))
+				}
+				if b.Live() {
+					bid, ask := s31ctTop(t, b)
+					require.Equal(t, want, bid+"/"+ask, "a live book is the venue's book, after %d→%d", prev, seq)
+				}
+			}
+			apply(15, 18, [][2]string{{"100.0", "18"}}, [][2]string{{"101.0", "18"}}, "100.0x18/101.0x18")
+			apply(18, 3, nil, [][2]string{{"100.8", "3"}}, "100.0x18/100.8x3")
+			apply(3, 5, [][2]string{{"100.5", "5"}}, nil, "100.5x5/100.8x3")
+			prev := uint64(5)
+			for i := 0; i < 10 && !b.Live(); i++ {
+				clk.Advance(2 * time.Second) // past RetryInterval (1 s)
+				apply(prev, prev+2, [][2]string{{"100.6", fmt.Sprint(prev + 2)}}, nil, fmt.Sprintf("100.6x%d/100.8x3", prev+2))
+				prev += 2
+			}
+			require.True(t, b.Live(), "live on the venue's book once the reset came; stats %+v; markers %v; fetches %d",
+				b.Stats(), x.sink.gaps, rest.fetches())
+			t.Logf("fetches %d, markers %v", rest.fetches(), x.sink.gaps)
+		})
+	}
+}
