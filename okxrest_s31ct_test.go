@@ -233,19 +233,7 @@ func TestS31ctOKXRestRefusedSnapshotIsNoEmptyBook(t *testing.T) {
 			require.NoError(t, err)
 			defer b.Close()
 			x.b = b
-			// Apply's error is the failed fetch ("the book has then already
-			// done what it could and tries again on a later diff").
-			apply := func(prev, seq uint64, bids [][2]string) {
-				ev, err := x.pools.Events.Get(context.Background())
-				require.NoError(t, err)
-				defer x.pools.Events.Put(ev)
-				ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueOKX, "BTC-USDT", schema.EventBookUpdate, seq
-				ev.Book.PrevSeq, ev.Book.LastSeq, ev.Book.Depth = prev, seq, 400
-				for _, l := range bids {
-					ev.Book.Bids = append(ev.Book.Bids, schema.Level{Price: schema.MustParseDecimal(l[0]), Qty: schema.MustParseDecimal(l[1])})
-				}
-				_ = b.Apply(context.Background(), ev)
-			}
+			apply := func(prev, seq uint64, bids [][2]string) { s31ctOKXDiff(t, x.pools, b, prev, seq, bids, nil) }
 			apply(10, 11, [][2]string{{"100.1", "11"}})
 			assert.False(t, b.Live(), "a refused snapshot makes no live book")
 			_, ok := b.BBO()
@@ -292,18 +280,7 @@ func TestS31ctOKXRestJoinAcrossASequenceReset(t *testing.T) {
 			venueAsks := map[string]string{"101.0": "18"}
 			// want is the venue's top after the diff: a live book serves it.
 			apply := func(prev, seq uint64, bids, asks [][2]string, want string) {
-				ev, err := x.pools.Events.Get(context.Background())
-				require.NoError(t, err)
-				defer x.pools.Events.Put(ev)
-				ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueOKX, "BTC-USDT", schema.EventBookUpdate, seq
-				ev.Book.PrevSeq, ev.Book.LastSeq, ev.Book.Depth = prev, seq, 400
-				for _, l := range bids {
-					ev.Book.Bids = append(ev.Book.Bids, schema.Level{Price: schema.MustParseDecimal(l[0]), Qty: schema.MustParseDecimal(l[1])})
-				}
-				for _, l := range asks {
-					ev.Book.Asks = append(ev.Book.Asks, schema.Level{Price: schema.MustParseDecimal(l[0]), Qty: schema.MustParseDecimal(l[1])})
-				}
-				_ = b.Apply(context.Background(), ev) // a failed fetch is tried again on a later diff
+				s31ctOKXDiff(t, x.pools, b, prev, seq, bids, asks)
 				// From the reset on, the venue's REST snapshot is its book
 				// at the stream's newest message.
 				if seq < prev {
@@ -344,4 +321,23 @@ func TestS31ctOKXRestJoinAcrossASequenceReset(t *testing.T) {
 			t.Logf("fetches %d, markers %v", rest.fetches(), x.sink.gaps)
 		})
 	}
+}
+
+// s31ctOKXDiff applies one OKX books diff (prevSeqId prev, seqId seq) to
+// b. Apply's error, a failed fetch, is not the test's: "the book has then
+// already done what it could and tries again on a later diff".
+func s31ctOKXDiff(t *testing.T, pools *schema.Pools, b *book.Book, prev, seq uint64, bids, asks [][2]string) {
+	t.Helper()
+	ev, err := pools.Events.Get(context.Background())
+	require.NoError(t, err)
+	defer pools.Events.Put(ev)
+	ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueOKX, "BTC-USDT", schema.EventBookUpdate, seq
+	ev.Book.PrevSeq, ev.Book.LastSeq, ev.Book.Depth = prev, seq, 400
+	for _, l := range bids {
+		ev.Book.Bids = append(ev.Book.Bids, schema.Level{Price: schema.MustParseDecimal(l[0]), Qty: schema.MustParseDecimal(l[1])})
+	}
+	for _, l := range asks {
+		ev.Book.Asks = append(ev.Book.Asks, schema.Level{Price: schema.MustParseDecimal(l[0]), Qty: schema.MustParseDecimal(l[1])})
+	}
+	_ = b.Apply(context.Background(), ev)
 }
