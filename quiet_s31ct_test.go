@@ -2,6 +2,7 @@ package meltica_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -223,4 +224,87 @@ func TestS31ctBinanceQuietMarketKeepsItsConnection(t *testing.T) {
 	ev := evs.await(t, "the stall announced", lost)
 	assert.LessOrEqual(t, at, time.Minute, "announced within a minute of the clock; event %+v", ev)
 	assert.Contains(t, []wsclient.Reason{wsclient.ReasonIdle, wsclient.ReasonPongTimeout}, ev.Reason, "%+v", ev)
+}
+
+// A make-before-break rotation (wsclient "Rotation"; Binance cuts a
+// connection at 24 h, so hosts rotate before) on a quiet stream: the new
+// connection is dialled while nothing is traded, and nothing comes on
+// either connection for ten minutes of the clock. The first trade after
+// the silence, which Binance sends on both connections (byte-identical
+// frames), must reach the handler exactly once — the rotation joins the
+// two streams on it, however long the quiet was ("RotationOverlap ...
+// from the new connection's first message") — and the next trade, on
+// the new connection alone after the old one is closed, once too.
+// (Pings and the idle watchdog are off here: the quiet-connection fault
+// of TestS31ctBinanceQuietMarketKeepsItsConnection aside.)
+func TestS31ctQuietRotationDeliversTheFirstTradeOnce(t *testing.T) {
+	peer := newS30ctPeer(t)
+	const path = "/ws/btcusdt@trade"
+	peer.handle(path, func(*s30ctConn, string) []string { return nil })
+	clk := newS27ctClock()
+	evs := newS27ctEvents()
+	var mu sync.Mutex
+	var got []string
+	c, err := wsclient.New(peer.ws(path), func(_ context.Context, f *schema.WsFrame) error {
+		mu.Lock()
+		got = append(got, string(f.Data))
+		mu.Unlock()
+		return nil
+	}, &wsclient.Options{Venue: schema.VenueBinance, Clock: clk, OnEvent: evs.on,
+		MaxAge: time.Hour, PingInterval: -1, IdleTimeout: -1})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background()) }()
+	defer func() {
+		require.NoError(t, c.Close(context.Background()))
+		require.NoError(t, <-done)
+	}()
+	conns := func() []*s30ctConn {
+		peer.mu.Lock()
+		defer peer.mu.Unlock()
+		return append([]*s30ctConn(nil), peer.conns[path]...)
+	}
+	require.Eventually(t, func() bool { return len(conns()) == 1 }, s27ctWait, time.Millisecond)
+	evs.await(t, "connected", s29ctIs(schema.ConnConnected))
+	s27ctDialDone(t, clk)
+
+	// To the rotation: an hour of the clock, a minute at a time.
+	for i := 0; i < 60 && len(conns()) < 2; i++ {
+		clk.Advance(time.Minute)
+		require.Eventually(t, func() bool { return len(clk.Pending()) > 0 || len(conns()) == 2 }, s27ctWait, time.Millisecond)
+	}
+	require.Eventually(t, func() bool { return len(conns()) == 2 }, s27ctWait, time.Millisecond, "the rotation's new connection dialled")
+	// Ten quiet minutes with both connections open.
+	for i := 0; i < 40; i++ {
+		clk.Advance(15 * time.Second) // nothing to wait for: no message, no timer of the client's
+	}
+	trade := func(id int) string {
+		return fmt.Sprintf(`{"e":"trade","E":1764590400000,"s":"BTCUSDT","t":%d,"p":"67000.00","q":"0.001","T":1764590400000,"m":true,"M":true}`, id)
+	}
+	cs := conns()
+	cs[0].send(trade(1))
+	cs[1].send(trade(1))
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) >= 1
+	}, s27ctWait, time.Millisecond, "the first trade after the quiet spell delivered")
+	// The old connection closed once the streams joined; then trade 2
+	// on the new connection alone.
+	for i := 0; i < 40 && c.Stats().Rotations == 0; i++ {
+		s31ctStep(t, clk, time.Second/4, func() bool { return c.Stats().Rotations > 0 })
+	}
+	require.Eventually(t, func() bool { return c.Stats().Rotations == 1 }, s27ctWait, time.Millisecond, "the rotation completed; stats %+v", c.Stats())
+	cs[1].send(trade(2))
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) >= 2
+	}, s27ctWait, time.Millisecond, "the trade after the switch delivered")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{trade(1), trade(2)}, got, "each trade once, in order")
+	st := c.Stats()
+	assert.Zero(t, st.Unaligned, "the streams joined on the trade: %+v", st)
+	assert.Zero(t, st.RotationDropped, "%+v", st)
 }
