@@ -3,6 +3,8 @@ package meltica_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/normalize/book"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -145,4 +148,57 @@ func TestS31ctTickerOfAnEarlierInstantAfterALaterOneOfTheOtherKind(t *testing.T)
 	}
 	assert.Equal(t, (e0+1000)*int64(time.Millisecond), last,
 		"the subscriber's latest BTC-USDT ticker is the latest instant published (the full one, E=+1000ms, last 67010.00); delivered %v", seen)
+}
+
+// The same for best bid/offers: Binance's <symbol>@bookTicker ("u":
+// order book updateId) and a depth book kept from <symbol>@depth (whose
+// diffs carry the same order book's update ids, "U"/"u") both give the
+// symbol's EventBBO — the book publishing each change of its best bid or
+// offer (normalize/book, "What it publishes"). A book quote of update id
+// 160 after a bookTicker of update id 200 is the older state of the same
+// order book: a subscriber of best bid/offers must not end on it.
+func TestS31ctBookQuoteOlderThanTheBookTickerIsNotTheLatest(t *testing.T) {
+	rest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"lastUpdateId":100,"bids":[["100.00","1"]],"asks":[["102.00","1"]]}`))
+	}))
+	defer rest.Close()
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, nil)
+	defer func() { require.NoError(t, d.Close(context.Background())) }()
+	sub, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBBO}}, nil)
+	require.NoError(t, err)
+	books := book.NewBooks(d, pools.Events, nil)
+	defer books.Close()
+	b, err := book.NewBook(book.Binance, "BTC-USDT", &book.Options{Sink: d, Events: pools.Events,
+		Fetcher: &book.BinanceREST{BaseURL: rest.URL}})
+	require.NoError(t, err)
+	books.Add(b)
+	p := normalize.NewBinance(pools.Events, books, nil)
+	ctx := context.Background()
+	for _, m := range []string{
+		`{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1764590400000,"s":"BTCUSDT","U":101,"u":150,"b":[["100.00","2"]],"a":[]}}`,
+		`{"stream":"btcusdt@bookTicker","data":{"u":200,"s":"BTCUSDT","b":"101.00","B":"1","a":"101.50","A":"1"}}`,
+		`{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1764590400100,"s":"BTCUSDT","U":151,"u":160,"b":[["100.50","1"]],"a":[]}}`,
+		// A sentinel behind them.
+		`{"stream":"ethusdt@bookTicker","data":{"u":7,"s":"ETHUSDT","b":"3500.00","B":"1","a":"3500.01","A":"1"}}`,
+	} {
+		require.NoError(t, p.HandleBytes(ctx, []byte(m), time.Now().UnixNano()), "%s", m)
+	}
+	var seen []string
+	deadline := time.After(s27ctWait)
+	for {
+		var ev *schema.CanonicalEvent
+		select {
+		case ev = <-sub.C():
+		case <-deadline:
+			t.Fatalf("the sentinel never came; delivered %v", seen)
+		}
+		if ev.Symbol != "BTC-USDT" {
+			break
+		}
+		seen = append(seen, ev.BBO.BidPrice.String()+"/"+ev.BBO.AskPrice.String())
+	}
+	require.NotEmpty(t, seen)
+	assert.Equal(t, "101.00/101.50", seen[len(seen)-1],
+		"the subscriber's latest quote is the newest state of the order book (bookTicker u=200), not the book's of u=160; delivered %v", seen)
 }
