@@ -157,8 +157,8 @@ func (q *s31ctBinanceQuiet) send(t *testing.T, msg string) {
 // otherwise ban a host with a few quiet symbols), and the first trade
 // after the silence reaches the handler. Then the venue really stalls
 // (its side of the TCP swallows everything: no pong, no ping, no FIN):
-// that must be announced as a lost connection, within a minute of the
-// clock, and the client dials again.
+// that must be announced as a lost connection (idle or pong timeout),
+// within a minute of the clock.
 func TestS31ctBinanceQuietMarketKeepsItsConnection(t *testing.T) {
 	q := newS31ctBinanceQuiet(t)
 	clk := newS27ctClock()

@@ -131,21 +131,11 @@ func TestS31ctTickerOfAnEarlierInstantAfterALaterOneOfTheOtherKind(t *testing.T)
 	}
 	var seen []string
 	var last int64
-	deadline := time.After(s27ctWait)
-	for {
-		var ev *schema.CanonicalEvent
-		select {
-		case ev = <-sub.C():
-		case <-deadline:
-			t.Fatalf("the sentinel never came; delivered %v", seen)
-		}
-		if ev.Symbol != "BTC-USDT" {
-			break
-		}
+	s31ctUntilSentinel(t, sub, func(ev *schema.CanonicalEvent) {
 		seen = append(seen, fmt.Sprintf("E=+%dms last=%s", ev.ExchangeTS/int64(time.Millisecond)-e0, ev.Ticker.Last))
 		assert.GreaterOrEqual(t, ev.ExchangeTS, last, "a ticker older than one delivered before it: %v", seen)
 		last = ev.ExchangeTS
-	}
+	})
 	assert.Equal(t, (e0+1000)*int64(time.Millisecond), last,
 		"the subscriber's latest BTC-USDT ticker is the latest instant published (the full one, E=+1000ms, last 67010.00); delivered %v", seen)
 }
@@ -185,20 +175,28 @@ func TestS31ctBookQuoteOlderThanTheBookTickerIsNotTheLatest(t *testing.T) {
 		require.NoError(t, p.HandleBytes(ctx, []byte(m), time.Now().UnixNano()), "%s", m)
 	}
 	var seen []string
-	deadline := time.After(s27ctWait)
-	for {
-		var ev *schema.CanonicalEvent
-		select {
-		case ev = <-sub.C():
-		case <-deadline:
-			t.Fatalf("the sentinel never came; delivered %v", seen)
-		}
-		if ev.Symbol != "BTC-USDT" {
-			break
-		}
+	s31ctUntilSentinel(t, sub, func(ev *schema.CanonicalEvent) {
 		seen = append(seen, ev.BBO.BidPrice.String()+"/"+ev.BBO.AskPrice.String())
-	}
+	})
 	require.NotEmpty(t, seen)
 	assert.Equal(t, "101.00/101.50", seen[len(seen)-1],
 		"the subscriber's latest quote is the newest state of the order book (bookTicker u=200), not the book's of u=160; delivered %v", seen)
+}
+
+// s31ctUntilSentinel hands each BTC-USDT event sub delivers to f, up to
+// the first event of another symbol: the sentinel published after them.
+func s31ctUntilSentinel(t *testing.T, sub *dispatch.Subscription, f func(*schema.CanonicalEvent)) {
+	t.Helper()
+	deadline := time.After(s27ctWait)
+	for {
+		select {
+		case ev := <-sub.C():
+			if ev.Symbol != "BTC-USDT" {
+				return
+			}
+			f(ev)
+		case <-deadline:
+			t.Fatal("the sentinel never came")
+		}
+	}
 }
