@@ -1,7 +1,6 @@
 package meltica_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -22,9 +21,7 @@ func TestS30ctOKXFillBeforeAnswer(t *testing.T) {
 	o := newS30ctOKX(t)
 	execs := newS30ctExecs()
 	s := o.start(t, execs, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 	o.mu.Lock()
 	o.order = func(c *s30ctConn, id, cid string) []string {
 		return []string{
@@ -62,9 +59,7 @@ func TestS30ctKrakenFillBeforeAnswer(t *testing.T) {
 	k := newS30ctKraken(t)
 	execs := newS30ctExecs()
 	s := k.start(t, execs)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 	const oid = "OLATE1-AAAAA-BBBBBB"
 	k.mu.Lock()
 	k.add = func(c *s30ctConn, reqID any, cid string) []string {

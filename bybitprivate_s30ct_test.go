@@ -219,9 +219,7 @@ func TestS30ctBybitOrderLifecycle(t *testing.T) {
 	b := newS30ctBybit(t)
 	execs := newS30ctExecs()
 	s := b.start(t, execs, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 
 	b.mu.Lock()
 	b.create = func(c *s30ctConn, rid, link string) []string {
@@ -359,9 +357,7 @@ func TestS30ctBybitConnectionClosedMidOrder(t *testing.T) {
 	execs := newS30ctExecs()
 	states := &s30ctStates{}
 	s := b.start(t, execs, states)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 	priv := func() *s30ctConn { return b.conn("/v5/private", b.opened("/v5/private")) }
 
 	// (1)
@@ -458,9 +454,7 @@ func TestS30ctBybitFillBeforeAnswer(t *testing.T) {
 	b := newS30ctBybit(t)
 	execs := newS30ctExecs()
 	s := b.start(t, execs, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 	b.mu.Lock()
 	b.create = func(c *s30ctConn, rid, link string) []string {
 		p := b.conn("/v5/private", b.opened("/v5/private"))
@@ -503,9 +497,7 @@ func TestS30ctBybitCancelMeetsFill(t *testing.T) {
 	b := newS30ctBybit(t)
 	execs := newS30ctExecs()
 	s := b.start(t, execs, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 	priv := func() *s30ctConn { return b.conn("/v5/private", b.opened("/v5/private")) }
 	b.mu.Lock()
 	b.create = func(c *s30ctConn, rid, link string) []string {

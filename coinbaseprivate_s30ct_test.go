@@ -150,9 +150,7 @@ func s30ctCoinbaseGap(t *testing.T, seq func(*s30ctCoinbase, *s30ctConn) int) {
 	require.NoError(t, err)
 	execs.returnTo(s.Pools())
 	t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	s31ctConnected(t, s)
 	require.Eventually(t, func() bool { return cb.opened("/wsuser") == 1 }, s27ctWait, 0x100000)
 	user := cb.conn("/wsuser", 1)
 

@@ -1,7 +1,6 @@
 package meltica_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -37,9 +36,7 @@ func TestS30ctOKXRefusalKinds(t *testing.T) {
 	o := newS30ctOKX(t)
 	execs := newS30ctExecs()
 	s := o.start(t, execs, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 	const inOut = `"inTime":"1695190491421339","outTime":"1695190491423240"`
 	o.mu.Lock()
 	o.order = func(c *s30ctConn, id, cid string) []string {
@@ -82,9 +79,7 @@ func TestS30ctBybitRefusalKinds(t *testing.T) {
 	b := newS30ctBybit(t)
 	execs := newS30ctExecs()
 	s := b.start(t, execs, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 	reset := time.Now().Add(time.Hour).UnixMilli()
 	answer := func(rid, op string, code int, msg string) string {
 		return fmt.Sprintf(`{"reqId":%q,"retCode":%d,"retMsg":%q,"op":%q,"data":{},"header":{"X-Bapi-Limit":"20","X-Bapi-Limit-Status":"0","X-Bapi-Limit-Reset-Timestamp":"%d","Traceid":"77ae6d3b9e6bb47c3e2c4b2f1d0b6f11","Timenow":"1711001595209"},"connId":"cnt5leec0hvan15eukcg-2t"}`, rid, code, msg, op, reset)
@@ -127,9 +122,7 @@ func TestS30ctKrakenRefusalKinds(t *testing.T) {
 	k := newS30ctKraken(t)
 	execs := newS30ctExecs()
 	s := k.start(t, execs)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 	refuse := func(method string, reqID any, msg string) string {
 		return fmt.Sprintf(`{"error":%q,"method":%q,"req_id":%v,"success":false,"time_in":"2023-09-21T14:15:07.197274Z","time_out":"2023-09-21T14:15:07.205301Z"}`, msg, method, reqID)
 	}

@@ -203,9 +203,7 @@ func TestS30ctKrakenOrderLifecycle(t *testing.T) {
 	k := newS30ctKraken(t)
 	execs := newS30ctExecs()
 	s := k.start(t, execs)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 
 	k.mu.Lock()
 	k.add = func(c *s30ctConn, reqID any, cid string) []string {
@@ -320,9 +318,7 @@ func s30ctKrakenLostAnswerOn(t *testing.T) (*s30ctKraken, []schema.Execution) {
 	k := newS30ctKraken(t)
 	execs := newS30ctExecs()
 	s := k.start(t, execs)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 	k.mu.Lock()
 	k.add = func(c *s30ctConn, reqID any, cid string) []string {
 		k.mu.Lock()
@@ -351,9 +347,7 @@ func TestS30ctKrakenTokenPerConnection(t *testing.T) {
 	k := newS30ctKraken(t)
 	execs := newS30ctExecs()
 	s := k.start(t, execs)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 	k.conn("/v2auth", 1).cut()
 	require.Eventually(t, func() bool { return k.opened("/v2auth") == 2 }, s27ctWait, 0x100000)
 	require.Eventually(t, func() bool {

@@ -184,9 +184,7 @@ func TestS30ctOKXOrderLifecycle(t *testing.T) {
 	o := newS30ctOKX(t)
 	execs := newS30ctExecs()
 	s := o.start(t, execs, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 
 	o.mu.Lock()
 	o.order = func(c *s30ctConn, id, cid string) []string {
@@ -325,9 +323,7 @@ func TestS30ctOKXConnectionClosedMidOrder(t *testing.T) {
 	execs := newS30ctExecs()
 	states := &s30ctStates{}
 	s := o.start(t, execs, states)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 
 	o.mu.Lock()
 	o.order = func(c *s30ctConn, id, cid string) []string {
@@ -442,9 +438,7 @@ func s30ctOKXNotice(t *testing.T, wait func(*s30ctOKX)) {
 	o.clock = newS27ctClock() // the switch's half second passes only when the test says
 	execs := newS30ctExecs()
 	s := o.start(t, execs, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 	heldID := make(chan string, 1)
 	o.mu.Lock()
 	o.order = func(c *s30ctConn, id, cid string) []string {
@@ -521,9 +515,7 @@ func TestS30ctOnExecReportHoldsAtMost20(t *testing.T) {
 	execs.mu.Lock()
 	execs.hook = hold
 	execs.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 	const n = 25
 	o.mu.Lock()
 	o.order = func(c *s30ctConn, id, cid string) []string {
@@ -582,9 +574,7 @@ func TestS30ctOKXNoticeNoNewConnection(t *testing.T) {
 	o := newS30ctOKX(t)
 	execs := newS30ctExecs()
 	s := o.start(t, execs, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
-	defer cancel()
-	require.NoError(t, s.WaitConnected(ctx))
+	ctx := s31ctConnected(t, s)
 	c1 := o.conn("/ws/v5/private", 1)
 	dials := o.dials("/ws/v5/private")
 	o.refuseDials("/ws/v5/private", true)
