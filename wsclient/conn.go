@@ -144,6 +144,7 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		cn.hashes = make([]uint64, 0, n)
 	}
 	cn.ctx, cn.cancel = context.WithCancel(ctx)
+	pace.conn = cn.ctx // before the reader starts: no ping is read before
 	// Timers are armed here, before the connection is announced and not in
 	// the goroutines, so that the Clock holds them from the dial on (a fake
 	// clock moved right after Connected fires them).

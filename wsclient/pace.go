@@ -33,6 +33,9 @@ type pacer struct {
 	// lastPong is when the latest pong was let go (see onPing).
 	lastPong time.Time
 	pings    atomic.Uint64 // pings received, for tests
+	// conn is the connection's context, set before its reader starts
+	// (nil for a DialLimit): its end stops a pong's wait (onPing).
+	conn context.Context
 	// Frames waiting, in the order they go: first come, first served (a
 	// free-for-all starved the heartbeat behind a frequent ping), but
 	// for a pong, which goes first (it holds the reader up).
@@ -294,6 +297,17 @@ func (p *pacer) onPing(ctx context.Context, _ []byte) bool {
 	if recent {
 		p.pings.Add(1)
 		return false
+	}
+	if p.conn != nil {
+		// ctx is coder/websocket's, which ends 5 s of the wall clock
+		// after the ping came, not with the connection: without this a
+		// pong waiting for its slot held the reader, and Close waiting
+		// for it, that long (a host's fake clock never gives the slot).
+		// Two allocations a ping answered, none a message.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(p.conn, cancel)()
 	}
 	tk := p.enter(true)
 	p.pings.Add(1) // once queued: a test that saw it may move the clock
