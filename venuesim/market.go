@@ -28,8 +28,9 @@ type symbolState struct {
 	asks    []int64 // quantities at bestBid + (i+1)*tick
 	updID   uint64  // lastUpdateId
 	gap     bool    // FaultDepthGap: the next diff skips update ids
-	// okxBookAt is when (venue clock, Unix ms) the symbol's OKX books
-	// channel last pushed (okx.go: its keep-alive counts from there).
+	// okxBookAt is when (venue clock, Unix ms) the symbol's depth last
+	// changed or its OKX books channel last pushed (okx.go: its
+	// keep-alive counts from there).
 	okxBookAt int64
 	tradeID   uint64
 	aggID     uint64

@@ -192,8 +192,10 @@ func (v *Venue) okxSymbol(instID string) *symbolState {
 }
 
 // okxSubscribe (un)subscribes the connection to a channel of s. A books
-// subscription is answered, then sent its snapshot, then its updates:
-// the generator is held meanwhile, so the snapshot's seqId is the next
+// subscription is answered, then sent its updates, the first chained on
+// the seqId of the update before it (OKXBooksCurrent: the client joins
+// the REST book by it), or with Options.OKXBooks first its snapshot: the
+// generator is held meanwhile, so the snapshot's seqId is the next
 // update's prevSeqId.
 func (c *conn) okxSubscribe(id, op string, a okxArg, s *symbolState) {
 	v := c.v
@@ -232,8 +234,9 @@ func (c *conn) okxSubscribe(id, op string, a okxArg, s *symbolState) {
 	c.mu.Unlock()
 }
 
-// okxKeepAlive sends the books keep-alive of each symbol whose books
-// channel pushed nothing for okxKeepAliveAfter of the venue's clock: an
+// okxKeepAlive sends the books keep-alive of each symbol whose depth did
+// not change, and whose books channel pushed nothing, for
+// okxKeepAliveAfter of the venue's clock: an
 // update with no levels, seqId the last one sent and prevSeqId equal to
 // it. The generator calls it on each of its wakes while an OKX connection
 // is open, the market paused or not.

@@ -294,6 +294,9 @@ func Start(opts *Options) *Venue {
 		conns:  map[*conn]struct{}{},
 	}
 	v.acct = newAccount(v.mkt, o.Balance)
+	for _, s := range v.mkt.symbols {
+		s.okxBookAt = v.now().UnixMilli() // the book is new: OKX's keep-alive counts from now
+	}
 	v.connLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.apiConnLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.okxBooksLimit = connLimiter{limit: o.OKXBooksLimit, window: okxBooksWindow}
@@ -553,9 +556,12 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 			// OKX numbers the same changes: seqId u, prevSeqId U-1 (the
 			// previous push's seqId, unless a gap was injected).
 			okxUpdate = v.okxBook(s, "update", ms, bids, asks, int64(first)-1, last)
-			s.okxBookAt = ms
 			okxTop = okxBBO(s, ms)
 		}
+		// The depth changed: OKX's keep-alive counts from here, OKX
+		// connections open or not (a count left at the last OKX push
+		// sent a subscriber that came later a keep-alive at once).
+		s.okxBookAt = ms
 		m.mu.Unlock()
 		v.broadcast(streams[:n], buf)
 		v.broadcast([]string{s.lower + "@bookTicker"}, top)
