@@ -39,6 +39,7 @@ type OKXLimiter struct {
 	slots []time.Time // when the latest Requests requests go (or went), oldest at head
 	head  int
 	until time.Time // no request before (a 429 / 50011)
+	most  time.Duration // the longest wait a reservation allowed: OKXRESTs sharing the limiter may differ
 }
 
 func (l *OKXLimiter) limits() (int, time.Duration, wsclient.Clock) {
@@ -63,10 +64,12 @@ func (l *OKXLimiter) reserve(most time.Duration) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := c.Now()
-	if len(l.slots) > 0 && l.slots[(l.head+len(l.slots)-1)%len(l.slots)].After(now.Add(most+per)) || l.until.After(now.Add(per)) {
-		// Further ahead than any wait gives: the clock stepped back.
-		// The limit counts from now; the step must not hold the
-		// fetches for its length.
+	l.most = max(l.most, most)
+	if len(l.slots) > 0 && l.slots[(l.head+len(l.slots)-1)%len(l.slots)].After(now.Add(l.most+per)) || l.until.After(now.Add(per)) {
+		// Further ahead than any wait gives (the longest any sharer
+		// allowed, not this caller's): the clock stepped back. The
+		// limit counts from now; the step must not hold the fetches
+		// for its length.
 		l.slots, l.head, l.until = l.slots[:0], 0, time.Time{}
 	}
 	at := now
