@@ -38,7 +38,7 @@ type OKXLimiter struct {
 	mu    sync.Mutex
 	slots []time.Time // when the latest Requests requests go (or went), oldest at head
 	head  int
-	until time.Time // no request before (a 429 / 50011)
+	until time.Time     // no request before (a 429 / 50011)
 	most  time.Duration // the longest wait a reservation allowed: OKXRESTs sharing the limiter may differ
 }
 
