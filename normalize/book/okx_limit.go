@@ -106,6 +106,15 @@ func (l *OKXLimiter) refused() time.Duration {
 	return per
 }
 
+// paused returns how long the pause after a 429 / 50011 lasts from now, 0
+// when none does.
+func (l *OKXLimiter) paused() time.Duration {
+	_, _, c := l.limits()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return max(l.until.Sub(c.Now()), 0)
+}
+
 // okxTooManyRequests reports whether a refused fetch is OKX's "too many
 // requests": HTTP 429, or code 50011 in the answer.
 func okxTooManyRequests(fe *FetchError) bool {
