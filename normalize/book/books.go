@@ -36,6 +36,7 @@ type Books struct {
 	mu      sync.RWMutex
 	byKey   map[bookKey]*Book
 	byVenue map[schema.Venue][]*Book
+	closed  bool // Close ran: a book added after it is closed too
 }
 
 // BooksOptions configure [Books]. A nil *BooksOptions gives the defaults.
@@ -75,16 +76,21 @@ func (r *Books) Add(b *Book) {
 		}
 		b.mu.Unlock()
 	}
-	if old := r.swap(b); old != nil && old != b {
+	old, closed := r.swap(b)
+	if old != nil && old != b {
 		// Outside r.mu: Close waits for the old book's lock, which an
 		// Apply holds while it runs (a Resubscribe, a marker waiting for
 		// the pool); every other book's events would wait behind it.
 		old.Close()
 	}
+	if closed {
+		b.Close() // added after (or racing) Books.Close: its timer must not outlive the host
+	}
 }
 
-// swap puts b in the place of its pair's book, and returns that book.
-func (r *Books) swap(b *Book) *Book {
+// swap puts b in the place of its pair's book, and returns that book and
+// whether the Books were closed.
+func (r *Books) swap(b *Book) (*Book, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := bookKey{b.rule.Venue, b.symbol}
@@ -101,19 +107,21 @@ func (r *Books) swap(b *Book) *Book {
 	}
 	r.byKey[k] = b
 	r.byVenue[k.venue] = append(r.byVenue[k.venue], b)
-	return old
+	return old, r.closed
 }
 
 // Close closes every book added ([Book.Close]): their Options.MaxSilence
 // timers stop, so none fires after the host shut down and publishes into
-// its closed sink. The books stay readable. Safe to call twice.
+// its closed sink. A book added after Close is closed as it is added.
+// The books stay readable. Safe to call twice.
 func (r *Books) Close() {
-	r.mu.RLock()
+	r.mu.Lock()
+	r.closed = true
 	list := make([]*Book, 0, len(r.byKey))
 	for _, b := range r.byKey {
 		list = append(list, b)
 	}
-	r.mu.RUnlock()
+	r.mu.Unlock()
 	for _, b := range list { // outside r.mu, as Add closes: each waits for its book's Apply
 		b.Close()
 	}

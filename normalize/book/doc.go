@@ -31,7 +31,8 @@
 //     < prevSeqId) are continuous; ids carry on from the new seqId. OKX
 //     sends no initial snapshot any more (API changelog "Delist initial
 //     snapshot and checksum field in order book channels"; an empty
-//     "snapshot" at most, which no OKX rule goes live on): [OKXFetch]
+//     "snapshot" at most, which no OKX rule goes live on; books5 aside,
+//     whose every push, empty or not, is its whole view): [OKXFetch]
 //     with [OKXREST] takes the snapshot from GET /api/v5/market/books,
 //     the first diff applied the one with prevSeqId ≤ its seqId < seqId
 //     ("How to manage a local order book correctly"), and a stream

@@ -2,6 +2,10 @@ package book
 
 import "github.com/meltica/meltica/schema"
 
+// okxBooks5Depth is the depth of OKX's books5 channel, whose every push is
+// its whole view (OKX API v5 "Order book channel").
+const okxBooks5Depth = 5
+
 // okxPlaceholder reports whether a stream snapshot of an OKX book (any
 // OKX rule) is OKX's placeholder, not a book: one with no level on either
 // side. OKX delisted the initial snapshot of its books channels (API
@@ -13,9 +17,12 @@ import "github.com/meltica/meltica/schema"
 // venue's; ignored (Stats.Stale), the book waits for a snapshot that
 // holds the book (OKX) or fetches one on the next update (OKXFetch). A
 // snapshot with levels holds the whole book, as OKX sent it before the
-// delisting: every OKX rule takes it.
+// delisting: every OKX rule takes it. So does every books5 push, empty
+// or not: that channel sends its 5 levels whole at every change (OKX
+// "Order book channel"), so an empty one is the view emptied, and it is
+// not one of the incremental channels the delisting concerns.
 func (b *Book) okxPlaceholder(bk *schema.Book) bool {
-	if b.rule.Sequence != SeqOKX || len(bk.Bids) > 0 || len(bk.Asks) > 0 {
+	if b.rule.Sequence != SeqOKX || len(bk.Bids) > 0 || len(bk.Asks) > 0 || bk.Depth == okxBooks5Depth {
 		return false
 	}
 	b.stats.Stale++

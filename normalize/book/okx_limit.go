@@ -38,7 +38,8 @@ type OKXLimiter struct {
 	mu    sync.Mutex
 	slots []time.Time // when the latest Requests requests go (or went), oldest at head
 	head  int
-	until time.Time // no request before (a 429 / 50011)
+	until time.Time     // no request before (a 429 / 50011)
+	most  time.Duration // the longest wait a reservation allowed: OKXRESTs sharing the limiter may differ
 }
 
 func (l *OKXLimiter) limits() (int, time.Duration, wsclient.Clock) {
@@ -63,10 +64,12 @@ func (l *OKXLimiter) reserve(most time.Duration) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := c.Now()
-	if len(l.slots) > 0 && l.slots[(l.head+len(l.slots)-1)%len(l.slots)].After(now.Add(most+per)) || l.until.After(now.Add(per)) {
-		// Further ahead than any wait gives: the clock stepped back.
-		// The limit counts from now; the step must not hold the
-		// fetches for its length.
+	l.most = max(l.most, most)
+	if len(l.slots) > 0 && l.slots[(l.head+len(l.slots)-1)%len(l.slots)].After(now.Add(l.most+per)) || l.until.After(now.Add(per)) {
+		// Further ahead than any wait gives (the longest any sharer
+		// allowed, not this caller's): the clock stepped back. The
+		// limit counts from now; the step must not hold the fetches
+		// for its length.
 		l.slots, l.head, l.until = l.slots[:0], 0, time.Time{}
 	}
 	at := now
@@ -101,6 +104,15 @@ func (l *OKXLimiter) refused() time.Duration {
 		l.until = t
 	}
 	return per
+}
+
+// paused returns how long the pause after a 429 / 50011 lasts from now, 0
+// when none does.
+func (l *OKXLimiter) paused() time.Duration {
+	_, _, c := l.limits()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return max(l.until.Sub(c.Now()), 0)
 }
 
 // okxTooManyRequests reports whether a refused fetch is OKX's "too many

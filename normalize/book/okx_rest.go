@@ -56,8 +56,10 @@ type OKXREST struct {
 	// OKXREST's own. A fetch waits for its turn (on the Limiter's Clock,
 	// bounded by ctx), unless the wait is longer than Timeout: then it
 	// fails at once with a [*FetchError] (Status 429, RetryAfter the
-	// wait), sending nothing. A 429 or 50011 answer is a *FetchError with
-	// RetryAfter at least 2 s.
+	// wait), sending nothing; so does a fetch whose wait ended inside
+	// the pause after another's 429 / 50011 (RetryAfter the rest of the
+	// pause). A 429 or 50011 answer is a *FetchError with RetryAfter at
+	// least 2 s.
 	Limiter *OKXLimiter
 	own     OKXLimiter
 }
@@ -81,7 +83,16 @@ func (f *OKXREST) wait(ctx context.Context, symbol string, timeout time.Duration
 		return nil
 	}
 	_, _, c := l.limits()
-	return c.Sleep(ctx, d)
+	if err := c.Sleep(ctx, d); err != nil {
+		return err
+	}
+	if p := l.paused(); p > 0 {
+		// A 429 / 50011 came while this fetch waited for its slot: the
+		// pause holds it too (its slot is given up).
+		return &FetchError{Symbol: symbol, Status: http.StatusTooManyRequests, RetryAfter: p,
+			Body: "not sent: OKX answered Too Many Requests to another fetch meanwhile"}
+	}
+	return nil
 }
 
 // refused makes a 429 / 50011 answer pause the limiter, and the book
