@@ -82,7 +82,11 @@
 //     above; on Binance's WS-API too, the user data subscribed on the new
 //     connection (userDataStream.subscribe.signature, signed then) before
 //     the switch, at serverShutdown and at the age above alike: the
-//     user-data stream is never down, and no reconciliation pass follows.
+//     user-data stream is never down. A report sent on the old connection
+//     only (before the new subscription took effect) and still in transit
+//     at the switch is closed away with it: a reconciliation pass follows
+//     every switch (with Endpoints.REST on the private venues; on
+//     Binance's WS-API always), as after a reconnect.
 //     Should no new connection be had, or its subscription be refused or
 //     unanswered (answerTimeout, 10 s), the old connection stays and
 //     orders go on it again, whose user-data subscription still holds;

@@ -634,6 +634,11 @@ func (o *orders) onEvent(e wsclient.Event) {
 		o.udsEnds, o.readyConn, o.retired, o.udsTries, o.renews = 0, conn, 0, 0, 0
 		o.mu.Unlock()
 		s.state.update(func(b *stateBoard) { b.ordersReady = b.ordersState == schema.ConnConnected })
+		// A report the venue sent on the old connection before the new
+		// one's subscription took effect, still in transit at the switch,
+		// was closed away with it: a pass asks the venue about the open
+		// orders (its repeats of what was delivered are dropped).
+		o.rec.subscribed(conn)
 	case fresh:
 		o.mu.Lock()
 		o.udsEnds = 0
@@ -1338,7 +1343,10 @@ func (s *Session) waitOrdersReady(ctx context.Context) error {
 // delivers the reports and the answers of the requests sent before the
 // rotation; orders made since wait (retire), and go on the new
 // connection once the switch makes it ready (onEvent): the user-data
-// stream is never down, so no reconciliation pass follows. A report sent
+// stream is never down, yet a report sent on the old connection only
+// (before the new subscription took effect) and still in transit at the
+// switch is lost with it, so a reconciliation pass follows the switch
+// (onEvent), as after a reconnect. A report sent
 // on both connections is delivered once (fills: normalize's repeatFill
 // and the reconciler; the rest: repeats). A refusal, or no answer within
 // answerTimeout (a *LoginError wrapping ErrNoAnswer) or by ctx's end,

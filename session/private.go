@@ -1171,6 +1171,12 @@ func (p *private) beginPrep(pr *prepared) {
 		p.endPrep(ErrDisconnected) // a rotation given up that the worker did not hear of
 	}
 	pr.old, pr.wasReady = p.conn, p.conn != 0 && p.phase == phaseReady
+	// Orders wait for the switch from here on, as at the Rotating event
+	// (step rotating), which may come later: wsclient queues it and calls
+	// Prepare on a goroutine of its own, and the event waits behind a slow
+	// host's OnState (or a full queue drops it). An order picked meanwhile
+	// would go out on the old connection, its answer closed away with it.
+	p.setReady(false)
 	p.repeats.begin(pr.old, pr.id)
 	p.prep = pr
 	p.stopRetry()

@@ -25,8 +25,12 @@ const repeatsWindow = prepareOverlap + answerTimeout
 // maxRepeats bounds the reports remembered in one window: an account
 // sending more than that in repeatsWindow (over 500 a second) has its
 // oldest forgotten first, and a repeat of one forgotten is delivered again
-// (never lost). Each takes about 500 bytes: 8 MB at the bound, given back
-// when the window ends (keepRepeats).
+// (never lost). Each takes 504 bytes (seenReport, amd64): 8 MB at the
+// bound per private connection, given back at the first report read after
+// the window ended (keepRepeats; check runs only on the reader, so a
+// connection that reads nothing after a busy window keeps it until then).
+// During a window each report is compared with every one remembered from
+// the other connection: up to maxRepeats comparisons per report.
 const maxRepeats = 1 << 14
 
 // keepRepeats is the capacity kept from one window to the next: a quiet
