@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -215,10 +216,17 @@ func atoi(s string) int {
 // keeping them inside OKX's limit of the endpoint (40 requests per 2 s
 // per IP), on the session's clock. Without Endpoints.REST the books keep
 // the stream's snapshots alone ([book.OKX], resubscribing after a gap):
-// on today's OKX they never go live.
+// on today's OKX they never go live, and Start logs a warning saying so
+// (Config.Logger, else slog.Default).
 func (s *Session) okxBooks(r book.Rule) (book.Rule, book.Fetcher) {
 	cfg := &s.cfg
 	if cfg.Endpoints.REST == "" {
+		logger := cfg.Logger
+		if logger == nil {
+			logger = slog.Default()
+		}
+		logger.Warn("session: OKX books without Endpoints.REST are kept from the stream's snapshots alone, which OKX no longer sends (API changelog \"Delist initial snapshot and checksum field in order book channels\"): on today's OKX they never go live; set Endpoints.REST",
+			"venue", string(schema.VenueOKX))
 		r.Resync = book.OKX.Resync
 		return r, nil
 	}
