@@ -467,7 +467,9 @@ func (m *okxEventMsg) fill(f *filler) {
 // [OKXSubscribe] cannot ask for it. Its pushes become
 // schema.EventLiquidation events, one per detail (see okxLiquidationMsg);
 // the ack is an EventControl ControlSubscribeAck. Another instType is
-// ErrBadValue.
+// ErrBadValue. OPTION is taken as the page lists it, but the page sends
+// sz only for MARGIN, FUTURES and SWAP: an OPTION detail without sz is
+// refused (*ParseError), and option instIds need the symbol registry.
 func OKXSubscribeLiquidations(instType string) ([]byte, error) {
 	switch instType {
 	case "SWAP", "FUTURES", "MARGIN", "OPTION":
