@@ -20,7 +20,15 @@ func CoinbaseSymbolRules() SymbolRules { return SymbolRules{Delimiter: '-'} }
 // subscriptions, and the authenticated user channel's orders as execution
 // reports: see cbUserOrderMsg and [CoinbaseSubscribeUser]) and of the older
 // Coinbase Exchange feed (match, last_match, ticker, snapshot, l2update,
-// heartbeat, subscriptions). One
+// heartbeat, subscriptions). The Exchange full and user channels are not
+// parsed as orders: their received, open, done, change and activate
+// messages are counted Unknown, and a match is a public trade whichever
+// channel carried it (Exchange messages name no channel, and the
+// authenticated matches channel adds the same user_id and profile_id
+// members, Exchange "WebSocket Channels"); the user channel's copy of a
+// match already delivered is a repeat (Stats.Repeats). So the user's own
+// fills on the Exchange feed come as trades, never as execution reports:
+// for those, use the Advanced Trade user channel. One
 // Advanced Trade frame may carry several events, and each event several
 // trades or tickers: every one becomes an event of its own. It takes events
 // from events and hands them to sink, and panics when either is nil.

@@ -3,6 +3,7 @@ package normalize
 import (
 	"bytes"
 	"context"
+	"fmt"
 
 	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
@@ -456,6 +457,25 @@ func (m *okxEventMsg) fill(f *filler) {
 	}
 	// channel-conn-count-error has no code or msg: its event names it.
 	c.Reason = f.p.intern(m.Event.bytes())
+}
+
+// OKXSubscribeLiquidations returns the subscribe request of the public
+// "liquidation-orders" channel for instType (SWAP, FUTURES, MARGIN or
+// OPTION): {"op":"subscribe","args":[{"channel":"liquidation-orders",
+// "instType":…}]}. The channel takes an instrument type, required, and no
+// instId (OKX v5 "Liquidation orders channel", Request Parameters), so
+// [OKXSubscribe] cannot ask for it. Its pushes become
+// schema.EventLiquidation events, one per detail (see okxLiquidationMsg);
+// the ack is an EventControl ControlSubscribeAck. Another instType is
+// ErrBadValue. OPTION is taken as the page lists it, but the page sends
+// sz only for MARGIN, FUTURES and SWAP: an OPTION detail without sz is
+// refused (*ParseError), and option instIds need the symbol registry.
+func OKXSubscribeLiquidations(instType string) ([]byte, error) {
+	switch instType {
+	case "SWAP", "FUTURES", "MARGIN", "OPTION":
+		return okxSubscribePrivate("liquidation-orders", instType)
+	}
+	return nil, fmt.Errorf("%w: OKX liquidation-orders instrument type %q", ErrBadValue, instType)
 }
 
 // OKXSubscribe returns a v5 subscribe request for channel ("trades",

@@ -230,8 +230,9 @@ func OKXSubscribeOrders(instType string) ([]byte, error) {
 	return okxSubscribePrivate("orders", instType)
 }
 
-// okxSubscribePrivate is the subscribe request of a private channel, with
-// its instType when not "".
+// okxSubscribePrivate is the subscribe request of a channel named by
+// instType rather than instId (the private channels; liquidation-orders),
+// with its instType when not "".
 func okxSubscribePrivate(channel, instType string) ([]byte, error) {
 	if instType != "" {
 		if err := checkNames("instrument type", []string{instType}); err != nil {
