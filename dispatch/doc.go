@@ -120,7 +120,8 @@
 // window (schema.Ticker.WindowClose), so that Binance's 1 m and 1 h
 // candles coalesce apart, a 24hrMiniTicker (fewer fields, no window) never
 // replaces a queued 24hrTicker, and each book view gets gap markers of its
-// own; a gap marker about a symbol's tickers covers both kinds — the first
+// own; a gap marker about a symbol's tickers that names no window covers
+// both kinds — the first
 // time the stream is published and
 // keeps the answer in a concurrent map (sync.Map) read without a lock. A
 // Subscribe or an Unsubscribe keeps what was learned: a stream's route is

@@ -592,11 +592,12 @@ func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 	if g.Symbol != "" && t != schema.EventUnknown {
 		k := streamKey(g, t)
 		s.emptySlotLocked(k)
-		if t == schema.EventTicker {
-			// A marker names no window (normalize's, a relay's, unless it
-			// is a subscriber queue's about a ticker that states one): it
-			// is about the symbol's tickers, both kinds (see windowed).
-			k.depth ^= windowed
+		if t == schema.EventTicker && k.depth != windowed {
+			// A marker that names no window (normalize's, a relay's) is
+			// about the symbol's tickers, both kinds (see windowed); one
+			// that names it (a subscriber queue's about a full ticker,
+			// relayed) about the full ticker only.
+			k.depth = windowed
 			s.emptySlotLocked(k)
 		}
 		return
