@@ -101,3 +101,34 @@ func TestS31quoteOKXBookTopAndBBOByExchangeTime(t *testing.T) {
 	assert.Equal(t, []string{"100/102", "101/102", "100.5/102"}, s31quoteBBOs(sink))
 	assert.Equal(t, uint64(2), b.Stats().StaleQuotes)
 }
+
+// Comparing a quote stream's best bid/offer with the book's top allocates
+// nothing.
+func TestS31quoteBooksQuoteZeroAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts: not with -short")
+	}
+	events := schema.NewPools(nil).Events // no stack capture: it allocates
+	sink := &sinkPut{events: events}
+	b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books := NewBooks(sink, events, nil)
+	books.Add(b)
+	defer books.Close()
+	ctx := context.Background()
+	require.NoError(t, b.Apply(ctx, okxEvent(t, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["102","1","0","1"]`, ""))))
+	require.Equal(t, uint64(1), b.Stats().BBOs)
+	ts := int64(1_700_000_000_000_000_000)
+	allocs := testing.AllocsPerRun(200, func() {
+		ev, err := events.Get(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts++
+		ev.Venue, ev.Symbol, ev.Type, ev.ExchangeTS, ev.IngestTS = schema.VenueOKX, "BTC-USDT", schema.EventBBO, ts, 1
+		if err := books.Publish(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	})
+	require.Zero(t, allocs)
+}
