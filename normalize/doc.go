@@ -250,8 +250,13 @@
 // only when its bytes are those of one of the last 4 delivered at that
 // time (an overlap replays a millisecond's quotes). Coinbase Advanced Trade ticker
 // (its time is its frame's, per connection) and Kraken v1 are not
-// compared. No allocation (one mark per interned symbol, stream and
-// view). Details and sources: quotes.go.
+// compared. Two streams of one event type (Binance 24hrTicker and
+// 24hrMiniTicker, both EventTicker) are each in their own order: one with
+// an exchange time strictly older than the last the other stream delivered
+// for the (symbol, type, view) is dropped and counted too, within the same
+// 5 s; an equal time is delivered. No allocation (one mark per interned
+// symbol, stream and view, and per symbol, type and view). Details and
+// sources: quotes.go.
 //
 // # Refused execution reports
 //

@@ -141,7 +141,8 @@ func (p *Parser) staleQuote(k int, ev *schema.CanonicalEvent, payload []byte) bo
 	if seq == 0 {
 		sum = maphash.Bytes(quoteSeed, payload)
 	}
-	key := quoteKey{sym: ev.Symbol, kind: uint16(p.quoteStream(k)), depth: int32(ev.Book.Depth)}
+	stream := uint16(p.quoteStream(k))
+	key := quoteKey{sym: ev.Symbol, kind: stream, depth: int32(ev.Book.Depth)}
 	m, known := p.quotes[key]
 	if known && m.older(seq, ts, ev.IngestTS, sum) {
 		p.stats.repeats.Add(1)
@@ -149,6 +150,10 @@ func (p *Parser) staleQuote(k int, ev *schema.CanonicalEvent, payload []byte) bo
 	}
 	if p.quotes == nil {
 		p.quotes = make(map[quoteKey]quoteMark)
+	}
+	if ts != 0 && p.olderThanOtherKind(ev, stream) {
+		p.stats.repeats.Add(1)
+		return true
 	}
 	if !known || seq != 0 || m.seq != 0 || ts != m.ts {
 		m = quoteMark{}
@@ -185,4 +190,31 @@ func (m *quoteMark) older(seq uint64, ts, ingest int64, sum uint64) bool {
 		return recent
 	}
 	return ts <= m.ts
+}
+
+// typeMark is the kind bit of the quoteKey under which a parser keeps,
+// per (symbol, event type, view), the last quote delivered of any of the
+// type's streams: its exchange time, IngestTS and stream (seq, +1).
+const typeMark = 1 << 15
+
+// olderThanOtherKind reports whether ev, a quote of stream (quoteStream)
+// with an exchange time, is strictly older than the last quote of the same
+// (symbol, event type, view) that another stream delivered — two streams
+// of one type (Binance 24hrTicker and 24hrMiniTicker, both EventTicker)
+// are each in their own order, not in one another's: on a connection a
+// mini ticker of an earlier "E" may follow a full ticker of a later one,
+// and a subscriber's latest ticker would go back in time. Their only
+// shared measure is the exchange time. As staleQuote, an older one is
+// dropped only within quoteRepeatWindow (IngestTS) of the other delivered:
+// a venue clock gone back is followed after it. Otherwise it records ev.
+func (p *Parser) olderThanOtherKind(ev *schema.CanonicalEvent, stream uint16) bool {
+	key := quoteKey{sym: ev.Symbol, kind: typeMark | uint16(ev.Type), depth: int32(ev.Book.Depth)}
+	m, known := p.quotes[key]
+	if known && m.seq != uint64(stream)+1 && ev.ExchangeTS < m.ts {
+		if d := ev.IngestTS - m.ingest; d >= 0 && d < quoteRepeatWindow {
+			return true
+		}
+	}
+	p.quotes[key] = quoteMark{seq: uint64(stream) + 1, ts: ev.ExchangeTS, ingest: ev.IngestTS}
+	return false
 }

@@ -161,6 +161,7 @@ type Stats struct {
 	Deferred       uint64 // resyncs (resubscriptions, fetch rounds) put off by the backoff after repeated breaks, once per event that found one due
 	OtherViews     uint64 // book messages and gap markers of another view of the symbol (OKX books5 beside books, books fed to a Depth 5 book), ignored
 	Silences       uint64 // times a live book applied nothing for Options.MaxSilence and reported itself silent (ReasonSilent)
+	StaleQuotes    uint64 // best bid/offers not delivered because older than the symbol's latest from the other source: the book's own top older than a venue quote stream's (Binance bookTicker, OKX bbo-tbt) passed through Books, or such a quote older than the book's top published (quote.go)
 }
 
 // Book is the L2 book of one (venue, symbol), kept by the venue's [Rule].
@@ -206,6 +207,7 @@ type Book struct {
 	ck         ckScales       // a Kraken checksum's precision (ChecksumKraken)
 	top        schema.BBO     // last best bid/offer published
 	topKnown   bool
+	pub, ext   quoteMark // the book's last best bid/offer published; the venue's quote stream's last delivered (quote.go)
 	stats      Stats
 	// The venue and receive times (Unix ns) of the latest message applied
 	// (snapshot, diff, keep-alive): the book's age. Zero while invalid.
@@ -1276,12 +1278,20 @@ func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent)
 		b.top, b.topKnown = q, true
 		return nil
 	}
+	if b.ext.older(b.rule, b.seq.Last(), src.ExchangeTS, src.IngestTS) {
+		// The venue's quote stream delivered a newer state of this order
+		// book: the book's top is not recorded as published, so the first
+		// message applied that is newer publishes it.
+		b.stats.StaleQuotes++
+		return nil
+	}
 	ev, err := b.o.Events.TryGet()
 	if err != nil {
 		b.stats.BBODropped++
 		return nil
 	}
 	b.top, b.topKnown = q, true
+	b.pub = quoteMark{seq: b.seq.Last(), ts: src.ExchangeTS, ingest: src.IngestTS, known: true}
 	ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventBBO
 	ev.SeqProvider = b.seq.Last()
 	ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS

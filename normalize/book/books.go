@@ -135,8 +135,15 @@ func (r *Books) Book(venue schema.Venue, symbol string) *Book {
 }
 
 // Publish applies ev to its book(s), then hands it on. It takes ownership
-// of ev in every case; the error joins the book's and the next sink's.
+// of ev in every case; the error joins the book's and the next sink's. A
+// best bid/offer of a symbol that has a book (a venue quote stream:
+// Binance bookTicker, OKX bbo-tbt) older than the book's top published is
+// dropped and counted in that book's Stats.StaleQuotes (quote.go).
 func (r *Books) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if ev.Type == schema.EventBBO && r.staleQuote(ev) {
+		r.events.Put(ev)
+		return nil
+	}
 	err := r.apply(ctx, ev)
 	if r.next == nil {
 		r.events.Put(ev)

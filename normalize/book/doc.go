@@ -172,7 +172,13 @@
 // publishes, after its gap marker, an EventBBO with no bid and no ask
 // (zero prices and quantities), so that a subscriber of best bid/offers
 // alone — whom the marker, about book diffs, does not reach — never keeps
-// a broken book's quote as the latest;
+// a broken book's quote as the latest. Where the venue's quote stream
+// (Binance bookTicker, OKX bbo-tbt) passes through [Books] too, the two
+// sources of the symbol's EventBBO are kept in one order: a quote of
+// either older than the other's last delivered — by the order book's
+// update id on Binance (bookTicker "u" and the diffs' "u" number one
+// book), else by exchange time — is dropped and counted in
+// Stats.StaleQuotes (quote.go);
 // [Book.Top] and [Book.PublishTop] give the best N levels on request
 // (a fetched book's down to its snapshot's range only),
 // stamped with the times of the latest message applied. A stream that
