@@ -251,6 +251,7 @@ func New(opts *Options) *Collector {
 			counter("resubscribes", "Resubscribe calls.", func(s *book.Stats) uint64 { return s.Resubscribes }),
 			counter("bbos", "Best bid/offer updates published.", func(s *book.Stats) uint64 { return s.BBOs }),
 			counter("bbo_dropped", "Best bid/offer updates dropped on an exhausted pool.", func(s *book.Stats) uint64 { return s.BBODropped }),
+			counter("stale_quotes", "Best bid/offers not delivered because older than the symbol's latest from its other source (the book's top or the venue's quote stream).", func(s *book.Stats) uint64 { return s.StaleQuotes }),
 			counter("other_views", "Book messages and gap markers of a shallower view of the symbol (another depth's stream), ignored.", func(s *book.Stats) uint64 { return s.OtherViews }),
 			counter("deferred", "Resyncs put off by the backoff of a book that breaks again after every resync.", func(s *book.Stats) uint64 { return s.Deferred }),
 			counter("silences", "Times a live book applied nothing for its MaxSilence and reported itself silent (not live until its stream continues).", func(s *book.Stats) uint64 { return s.Silences }),
