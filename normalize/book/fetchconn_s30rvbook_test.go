@@ -36,20 +36,23 @@ func (s *slowFetch) Fetch(ctx context.Context, symbol string, dst *schema.Canoni
 // The snapshot fetch runs on the connection's reader (the builder left it
 // open whether a REST slower than the client's PongTimeout and
 // IdleTimeout gets the connection closed under the book): through a real
-// loopback connection pinging every 5 ms with a 30 ms pong and idle
-// timeout, a fetch that takes 20 times that leaves the connection as it
+// loopback connection pinging every 50 ms with a 500 ms pong and idle
+// timeout, a fetch that takes 10 times that leaves the connection as it
 // was — wsclient counts only the time its reader waits on the socket
 // (wsclient "Options.PongTimeout", TestFaultSlowHandler) — and the book
 // goes live on it.
 func TestS30RVSlowFetchKeepsTheConnection(t *testing.T) {
 	p := startSimWith(t, Binance, nil, func(o *wsclient.Options) {
-		o.PingInterval, o.PongTimeout, o.IdleTimeout = 5*time.Millisecond, 30*time.Millisecond, 30*time.Millisecond
+		// Timeouts of real time: 30 ms ones (before) were passed by a
+		// starved reader or venue on a loaded machine (load 25: a
+		// reconnect with nothing to do with the fetch).
+		o.PingInterval, o.PongTimeout, o.IdleTimeout = 50*time.Millisecond, 500*time.Millisecond, 500*time.Millisecond
 	})
 	p.requireSynced(t)
 	conn := p.client.Stats().ConnID
 	require.NotZero(t, conn)
 
-	slow := &slowFetch{Fetcher: p.rest, delay: 600 * time.Millisecond, started: make(chan struct{}, 1)}
+	slow := &slowFetch{Fetcher: p.rest, delay: 5 * time.Second, started: make(chan struct{}, 1)}
 	b, err := NewBook(Binance, "BTC-USDT", &Options{Sink: p.d, Events: p.pools.Events, Fetcher: slow})
 	require.NoError(t, err)
 	defer b.Close()
