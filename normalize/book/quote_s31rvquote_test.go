@@ -71,3 +71,25 @@ func TestS31rvquoteBreakAfterAQuoteStreamBBOWithdraws(t *testing.T) {
 		})
 	}
 }
+
+// A book withdrawn after a gap and live again on a snapshot older than the
+// quote stream's last delivered: its top is dropped (older), and the first
+// message newer than that quote publishes it, unchanged or not; the
+// marks of before the gap silence nothing newer.
+func TestS31rvquoteWithdrawnBookLiveAgainPublishesItsTop(t *testing.T) {
+	b, _, sink, bbo := s31rvquoteOKX(t)
+	ctx := context.Background()
+	const t0 = int64(1_700_000_000_000_000_000)
+	bbo(200, 2, "101")
+	require.NoError(t, b.Apply(ctx, okxEvent(t, okxRaw("books", "update", 50, 51, `["100.5","1","0","1"]`, ``, ""))))
+	require.False(t, b.Live())
+	snap := okxEvent(t, okxRaw("books", "snapshot", -1, 60, `["100","1","0","1"]`, `["102","1","0","1"]`, ""))
+	snap.ExchangeTS, snap.IngestTS = t0+150_000_000, 3 // older than the bbo-tbt of 200 ms
+	require.NoError(t, b.Apply(ctx, snap))
+	require.True(t, b.Live())
+	assert.Equal(t, uint64(1), b.Stats().StaleQuotes)
+	keep := okxEvent(t, okxRaw("books", "update", 60, 60, ``, ``, "")) // a keep-alive: the top unchanged
+	keep.ExchangeTS, keep.IngestTS = t0+250_000_000, 4
+	require.NoError(t, b.Apply(ctx, keep))
+	assert.Equal(t, []string{"100/102", "101/102", "0/0", "100/102"}, s31quoteBBOs(sink))
+}
