@@ -255,8 +255,8 @@
 // an exchange time strictly older than the last the other stream delivered
 // for the (symbol, type, view) is dropped and counted too, within the same
 // 5 s; an equal time is delivered. No allocation (one mark per interned
-// symbol, stream and view, and per symbol, type and view). Details and
-// sources: quotes.go.
+// symbol, stream and view, and per symbol, type and view of a type two
+// streams carry). Details and sources: quotes.go.
 //
 // # Refused execution reports
 //

@@ -151,7 +151,7 @@ func (p *Parser) staleQuote(k int, ev *schema.CanonicalEvent, payload []byte) bo
 	if p.quotes == nil {
 		p.quotes = make(map[quoteKey]quoteMark)
 	}
-	if ts != 0 && p.olderThanOtherKind(ev, stream) {
+	if ts != 0 && p.typeShared(k) && p.olderThanOtherKind(ev, stream) {
 		p.stats.repeats.Add(1)
 		return true
 	}
@@ -196,6 +196,20 @@ func (m *quoteMark) older(seq uint64, ts, ingest int64, sum uint64) bool {
 // per (symbol, event type, view), the last quote delivered of any of the
 // type's streams: its exchange time, IngestTS and stream (seq, +1).
 const typeMark = 1 << 15
+
+// typeShared reports whether another stream of the venue (another latest
+// kind's name, quoteStream) carries kind k's event type: only then is a
+// mark per (symbol, type, view) kept (olderThanOtherKind), not one more
+// per symbol of every quote stream.
+func (p *Parser) typeShared(k int) bool {
+	kinds := p.spec.kinds
+	for j := range kinds {
+		if kinds[j].typ == kinds[k].typ && kinds[j].latest && kinds[j].name != kinds[k].name {
+			return true
+		}
+	}
+	return false
+}
 
 // olderThanOtherKind reports whether ev, a quote of stream (quoteStream)
 // with an exchange time, is strictly older than the last quote of the same

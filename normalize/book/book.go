@@ -208,6 +208,7 @@ type Book struct {
 	top        schema.BBO     // last best bid/offer published
 	topKnown   bool
 	pub, ext   quoteMark // the book's last best bid/offer published; the venue's quote stream's last delivered (quote.go)
+	repub      bool      // the quote stream delivered since the book's top was published: publish the next top even unchanged (quote.go)
 	stats      Stats
 	// The venue and receive times (Unix ns) of the latest message applied
 	// (snapshot, diff, keep-alive): the book's age. Zero while invalid.
@@ -1271,7 +1272,7 @@ func (b *Book) bboLocked() schema.BBO {
 // subscribers' last must not stay the one before it while the top holds).
 func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent) error {
 	q := b.bboLocked()
-	if b.topKnown && sameBBO(q, b.top) {
+	if b.topKnown && !b.repub && sameBBO(q, b.top) {
 		return nil
 	}
 	if b.o.Sink == nil {
@@ -1290,7 +1291,7 @@ func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent)
 		b.stats.BBODropped++
 		return nil
 	}
-	b.top, b.topKnown = q, true
+	b.top, b.topKnown, b.repub = q, true, false
 	b.pub = quoteMark{seq: b.seq.Last(), ts: src.ExchangeTS, ingest: src.IngestTS, known: true}
 	ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventBBO
 	ev.SeqProvider = b.seq.Last()

@@ -32,10 +32,12 @@ import "github.com/meltica/meltica/schema"
 // last: a venue that numbers again, or whose clock went back, is followed
 // after it, never silenced for good; an IngestTS gone back (the host's
 // clock stepped) compares nothing. When the quote stream delivers, the
-// book forgets the top it published (topKnown), so the first message
+// book marks its top for publishing again (repub), so the first message
 // applied that is newer than the quote publishes the book's top even when
 // it did not change: the subscriber's latest is then the book's state.
-// A withdrawal (the book broke) is always published.
+// The book still counts its top as out (topKnown): a book that broke
+// withdraws it after a quote stream's delivery too, so a subscriber's
+// latest is never the quote of a lost connection or a broken book.
 
 // quoteWindow bounds how long one source's last quote silences the other's
 // older ones (nanoseconds of IngestTS).
@@ -82,6 +84,6 @@ func (r *Books) staleQuote(ev *schema.CanonicalEvent) bool {
 		return true
 	}
 	b.ext = quoteMark{seq: ev.SeqProvider, ts: ev.ExchangeTS, ingest: ev.IngestTS, known: true}
-	b.topKnown = false
+	b.repub = true
 	return false
 }
