@@ -102,10 +102,22 @@ func TestS31KrakenTokenDeadlineOnSessionClock(t *testing.T) {
 	cfg.Endpoints.REST = stalledREST(t, f, "/0/private/GetWebSocketsToken")
 	cfg.Client.Clock = clk
 	s := start(t, cfg)
-	restTimeoutFired(t, clk)
 	ctx, cancel := context.WithTimeout(context.Background(), generous)
 	defer cancel()
-	err := s.WaitOrdersReady(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- s.WaitOrdersReady(ctx) }()
+	// Fired until the login fails: another timer of the same 10 s (a
+	// dial's, a login round's) may be pending before the token fetch's
+	// deadline is armed (the -race copy of CI run 41 ran out its 30 s).
+	var err error
+	clk.fireUntil(t, session.DefaultRESTTimeout, func() bool {
+		select {
+		case err = <-errc:
+			return true
+		default:
+			return false
+		}
+	}, "the token fetch's deadline fired")
 	var le *session.LoginError
 	require.ErrorAs(t, err, &le)
 	assert.Equal(t, "token", le.Step)
