@@ -255,10 +255,16 @@ func (d *Dispatcher) Publish(_ context.Context, ev *schema.CanonicalEvent) error
 }
 
 func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
+	// The index before the mark: Close marks the dispatcher closed and
+	// then empties the index, so an index read first and "open" read after
+	// it is the index of the subscribers Close drains — each takes the
+	// event or refuses it (ErrClosed below). In the other order a Publish
+	// could read "open" before the mark and the emptied index after it,
+	// deliver to nobody and return nil.
+	ix := d.idx.Load()
 	if d.closed.Load() {
 		return ErrClosed
 	}
-	ix := d.idx.Load()
 	if len(ix.subs) == 0 {
 		return nil
 	}
