@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -55,4 +56,23 @@ func TestS32PublishDuringCloseNeverAcceptsUndelivered(t *testing.T) {
 		wg.Wait()
 		got.check(t, "round "+strconv.Itoa(round), accepted, nil, true)
 	}
+}
+
+// TestS32CloseNilContext: Close with a nil context is pool.ErrNilContext
+// and closes nothing (it used to mark the dispatcher closed and then panic
+// on ctx.Deadline); a Close with a real context then drains as usual.
+func TestS32CloseNilContext(t *testing.T) {
+	p := newEventPool(4)
+	d := New(p, nil)
+	var got feedLog
+	_, err := d.Subscribe(Filter{}, &SubscribeOptions{Handler: got.add})
+	require.NoError(t, err)
+	var nilCtx context.Context
+	require.ErrorIs(t, d.Close(nilCtx), pool.ErrNilContext)
+	ev, err := p.TryGet()
+	require.NoError(t, err)
+	ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = bin, "X", schema.EventExecReport, 1
+	require.NoError(t, d.Publish(context.Background(), ev), "still open after the mistake")
+	closeDispatcher(t, d)
+	got.check(t, "after", []uint64{1}, nil, true)
 }

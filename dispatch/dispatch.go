@@ -420,7 +420,11 @@ func (d *Dispatcher) logCaughtUp(s *Subscription, dropped uint64) {
 // besides a handler still running.
 //
 // Close must not be called from a handler. Calling it again waits again.
+// A nil ctx returns [pool.ErrNilContext] and closes nothing.
 func (d *Dispatcher) Close(ctx context.Context) error {
+	if ctx == nil {
+		return pool.ErrNilContext
+	}
 	d.mu.Lock()
 	d.closed.Store(true)
 	d.subs = nil

@@ -21,8 +21,12 @@
 // and raw bytes (tails from 256 bytes to 32 KiB, doubling, so a tail wastes
 // less than its payload's size). The slab is made when the first matching
 // subscription needs a copy and has room for every subscription the event
-// may still reach, up to 256 KiB (138 trades); so publishing to N
-// subscribers costs one allocation for N ≤ 138, and an event whose payload
+// may still reach, up to 256 KiB: 138 copies of an event without book
+// levels or raw bytes (a trade, a quote, a ticker, an execution report),
+// fewer of one with them (121 with a 256-byte tail — 8 levels —, 66 with
+// 2 KiB, 7 with 32 KiB). So publishing to N subscribers costs one
+// allocation per slab: one for N ≤ 138 without a payload, one for N ≤ 121
+// with a small book diff, one more per further slab; and an event whose payload
 // is larger than the largest tail costs a second, pointer-free one for all
 // N payloads. A copy is written into zeroed memory, so it copies the common
 // fields and only the sections that are not zero (a trade: about 220 of

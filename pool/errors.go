@@ -16,6 +16,13 @@ var (
 	// ErrLeaked is matched by the error Shutdown returns when objects are
 	// still checked out at its deadline.
 	ErrLeaked = errors.New("pool: objects not returned")
+	// ErrNilContext is returned, and nothing done, by a call given a nil
+	// context.Context (the context package: "Do not pass a nil Context";
+	// pass context.Background or context.TODO): Get, Shutdown, and the
+	// Close and Shutdown methods of the packages built on pools (dispatch,
+	// session, schema.Pools). The object stays as it was, so a call with
+	// a real context afterwards does all of it.
+	ErrNilContext = errors.New("meltica: nil context.Context (pass context.Background or context.TODO)")
 )
 
 // LeakError reports the objects a pool still had checked out when Shutdown

@@ -46,8 +46,13 @@ func (m *Manager) Stats() []Stats {
 // Shutdown shuts every pool down at once under one ctx and returns their
 // errors joined (errors.Join): errors.Is(err, ErrLeaked) is true when any
 // pool leaked. errors.As finds the first [*LeakError]; the error's
-// Unwrap() []error lists every pool's, one per pool that leaked.
+// Unwrap() []error lists every pool's, one per pool that leaked. A nil
+// ctx returns [ErrNilContext], every pool left open (it was used on
+// goroutines of the Manager's, where its panic ended the process).
 func (m *Manager) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		return ErrNilContext
+	}
 	m.mu.Lock()
 	pools := append([]Managed(nil), m.pools...)
 	m.mu.Unlock()

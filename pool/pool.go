@@ -130,9 +130,13 @@ func (p *Pool[T]) Capacity() int { return p.capacity }
 
 // Get returns a reset object, waiting while the pool is exhausted. When ctx
 // ends first, the error matches both [ErrExhausted] and ctx.Err(). After
-// Shutdown has begun it returns [ErrClosed].
+// Shutdown has begun it returns [ErrClosed]; with a nil ctx,
+// [ErrNilContext].
 func (p *Pool[T]) Get(ctx context.Context) (T, error) {
 	var zero T
+	if ctx == nil {
+		return zero, ErrNilContext
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -383,8 +387,11 @@ func (p *Pool[T]) countOut() {
 // waiting) and waits for every checked-out object to come back. When ctx
 // ends first (after [DefaultShutdownWait] if ctx has no deadline) it returns
 // a [*LeakError] that matches [ErrLeaked] and ctx.Err(). Calling it again
-// waits again.
+// waits again. A nil ctx returns [ErrNilContext], the pool left open.
 func (p *Pool[T]) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		return ErrNilContext
+	}
 	p.mu.Lock()
 	if !p.closed {
 		p.closed = true

@@ -1,0 +1,62 @@
+//go:build !race
+
+package dispatch_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+)
+
+// The package doc's slab counts for an event with book levels: "121 with a
+// 256-byte tail — 8 levels —, 66 with 2 KiB, 7 with 32 KiB", "one for
+// N ≤ 121 with a small book diff, one more per further slab". The README
+// said "one allocation per event for up to 138" of every kind; s32ct
+// measured 2 for a 3-level diff at 122..138 subscribers. Counted through
+// Publish with real subscriber goroutines; not under -race (its detector
+// allocates).
+func TestS32SlabCountsWithBookLevels(t *testing.T) {
+	for _, c := range []struct {
+		levels, subs int
+		want         float64
+	}{{3, 121, 1}, {3, 122, 2}, {64, 66, 1}, {64, 67, 2}, {1024, 7, 1}, {1024, 8, 2}} {
+		pools := schema.NewPools(nil)
+		d := dispatch.New(pools.Events, nil)
+		for range c.subs {
+			_, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
+			require.NoError(t, err)
+		}
+		ctx := context.Background()
+		var seq uint64
+		publish := func() {
+			ev, err := pools.Events.Get(ctx)
+			if err != nil {
+				panic(err)
+			}
+			seq++
+			ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueBinance, "BTC-USDT", schema.EventBookUpdate, seq
+			ev.Book.FirstSeq, ev.Book.LastSeq = seq, seq
+			for i := range c.levels {
+				lv := schema.Level{Price: schema.NewDecimal(int64(6700000+i), 2), Qty: schema.NewDecimal(1, 3)}
+				if i%2 == 0 {
+					ev.Book.Bids = append(ev.Book.Bids, lv)
+				} else {
+					ev.Book.Asks = append(ev.Book.Asks, lv)
+				}
+			}
+			if err := d.Publish(ctx, ev); err != nil {
+				panic(err)
+			}
+		}
+		publish()
+		got := testing.AllocsPerRun(100, publish)
+		assert.Equal(t, c.want, got, "%d levels to %d subscribers", c.levels, c.subs)
+		require.NoError(t, d.Close(ctx))
+		require.NoError(t, pools.Shutdown(ctx))
+	}
+}
