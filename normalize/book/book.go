@@ -949,7 +949,7 @@ func (b *Book) fetchUnlocked(ctx context.Context, from int64) error {
 		b.mu.Lock()
 		b.fetching = false
 	}()
-	return b.o.Fetcher.Fetch(ctx, b.symbol, &b.fetchEv)
+	return b.o.Fetcher.Fetch(withBookClock(ctx, b.o.Clock), b.symbol, &b.fetchEv)
 }
 
 // setRange records the range of a snapshot bk a ResyncFetch book just
