@@ -237,6 +237,7 @@ type Book struct {
 	silArmed bool
 	closed   bool
 	okxRst   okxReset // OKXFetch: the latest reset buffered (okx_book.go)
+	aside    krAside  // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
 }
 
 // NewBook returns an empty, unsynchronised book of symbol kept by rule.
@@ -406,8 +407,8 @@ func (b *Book) topLocked(n int, dst *schema.CanonicalEvent) {
 // PublishTop publishes a pooled EventBookSnapshot of the best n levels a
 // side to the sink (waiting for the pool with ctx), stamped like
 // [Book.Top] with the times of the latest message applied, never the time
-// of the call: a stale book must not look fresh. It does nothing for a
-// book that is not live, is silent (Options.MaxSilence) or has no sink.
+// of the call: a stale book must not look fresh. It does nothing for a book that is not
+// live, is silent (Options.MaxSilence) or has no sink.
 func (b *Book) PublishTop(ctx context.Context, n int) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -471,6 +472,9 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 			return nil
 		}
 		if b.otherView(ev) {
+			b.mu.Lock()
+			b.asideLocked(ctx, ev)
+			b.mu.Unlock()
 			return nil
 		}
 		switch ev.Control.GapType {
@@ -481,19 +485,18 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		}
 		return nil
 	}
-	if ev.Symbol != b.symbol || b.otherView(ev) {
+	if ev.Symbol != b.symbol {
+		return nil
+	}
+	if b.otherView(ev) {
+		b.mu.Lock()
+		b.asideLocked(ctx, ev)
+		b.mu.Unlock()
 		return nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if ev.IngestTS != 0 && ev.IngestTS < b.lostAt && b.lostAt-ev.IngestTS <= int64(maxTail) {
-		// Received before a loss already applied: the dead connection's
-		// tail, which its reader hands on after wsclient reported the
-		// loss on its own goroutine. Applied, it would make the book live
-		// again (a snapshot loaded, a fetch joined) on a connection that
-		// sends nothing more. (Older stamps than maxTail are not taken
-		// for a tail: a feed whose IngestTS is not wsclient's clock, a
-		// replay, must not be dropped for good.)
+	if b.tailLocked(ev) {
 		b.stats.AfterLoss++
 		return nil
 	}
@@ -526,6 +529,17 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
 	}
 	return err
+}
+
+// tailLocked reports whether ev was received before a loss already
+// applied: the dead connection's tail, which its reader hands on after
+// wsclient reported the loss on its own goroutine. Applied, it would make
+// the book live again (a snapshot loaded, a fetch joined) on a connection
+// that sends nothing more. (Older stamps than maxTail are not taken for a
+// tail: a feed whose IngestTS is not wsclient's clock, a replay, must not
+// be dropped for good.)
+func (b *Book) tailLocked(ev *schema.CanonicalEvent) bool {
+	return ev.IngestTS != 0 && ev.IngestTS < b.lostAt && b.lostAt-ev.IngestTS <= int64(maxTail)
 }
 
 // otherView reports whether ev belongs to a view of the symbol other
@@ -623,6 +637,9 @@ func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error 
 		if b.rule.Resync == ResyncFetch {
 			b.buffer(bk)
 			return b.fetchLocked(ctx, ev)
+		}
+		if took, err := b.takeAsideLocked(ctx, ev); took {
+			return err
 		}
 		b.stats.Waiting++
 		return b.askLocked(ctx, "diffs while waiting for a snapshot")
@@ -1004,6 +1021,7 @@ func (b *Book) clearLocked() {
 	b.silent, b.silOwed = false, false // not live says more
 	b.exTS, b.inTS = 0, 0
 	b.hasFloor, b.hasCeil = false, false
+	b.aside.on = false // what was kept aside came before the break
 }
 
 // invalidateLocked clears the book, publishes a gap marker when there was

@@ -97,6 +97,13 @@
 // view when a top one goes are never sent again: a hole, silent where
 // there is no checksum, as on OKX). Set Rule.Depth to the depth subscribed
 // (or 0), or the book ignores its own stream (logged once at Warn).
+// Kraken v2 names no view in its messages: the parser names a snapshot
+// by the subscription's ack, else as the shallowest view it can be, so a
+// thin pair's snapshot that came before its ack may be named shallower
+// than the book's depth; a book of an explicit depth follows such a
+// stream aside, checked by its checksums, and takes it as its own once a
+// message of its view comes (kraken_aside.go): live whatever the order
+// of ack and snapshot, without a resubscription.
 //
 // # When the book is wrong
 //
