@@ -368,7 +368,8 @@ func (b *Book) BBO() (schema.BBO, bool) {
 // when n ≤ 0; for a fetched — Binance — book, none beyond the worst level
 // of a side its snapshot truncated, where the book knows only the levels
 // that changed since, nor, for any book, beyond a side cut to
-// Options.MaxLevels), reusing its slices, and reports whether the book is live
+// Options.MaxLevels), its Book.Depth the view it is (as [Book.PublishTop]
+// names it), reusing its slices, and reports whether the book is live
 // (false for a book silent past Options.MaxSilence, whose last state it
 // fills); an invalid book leaves dst's sides empty. dst's ExchangeTS and IngestTS
 // are those of the latest message applied ([Book.Updated]). dst stays the
@@ -400,14 +401,32 @@ func (b *Book) topLocked(n int, dst *schema.CanonicalEvent) {
 	dst.SeqProvider = b.seq.Last()
 	dst.ExchangeTS, dst.IngestTS = b.exTS, b.inTS
 	dst.Book.LastSeq = b.seq.Last()
+	dst.Book.Depth = b.viewOf(n)
 	dst.Book.Bids = b.bids.appendTop(dst.Book.Bids[:0], nb)
 	dst.Book.Asks = b.asks.appendTop(dst.Book.Asks[:0], na)
+}
+
+// viewOf is the view (schema.Book.Depth) of the best n levels a side of
+// the book: n, or the book's own view where it keeps fewer (a book of a
+// venue's views) or n ≤ 0 asks for all; 0, the whole book, for all the
+// levels of a whole-book venue's book (Binance, Coinbase).
+func (b *Book) viewOf(n int) int {
+	if k := b.keep(); k > 0 && (n <= 0 || n > k) {
+		return k
+	}
+	return max(n, 0)
 }
 
 // PublishTop publishes a pooled EventBookSnapshot of the best n levels a
 // side to the sink (waiting for the pool with ctx), stamped like
 // [Book.Top] with the times of the latest message applied, never the time
-// of the call: a stale book must not look fresh. It does nothing for a book that is not
+// of the call: a stale book must not look fresh. Its Book.Depth names the
+// view it is, as a venue's partial-depth snapshots do: n, or the book's
+// own depth where that is less or n ≤ 0 (0 for the whole of a whole-book
+// venue's book) — never 0 for a top n, which would read as the venue's
+// whole book to a consumer, and to a book downstream of the dispatcher,
+// and share the key (venue, symbol, type, depth) of the venue's own
+// snapshots in the dispatcher. It does nothing for a book that is not
 // live, is silent (Options.MaxSilence) or has no sink.
 func (b *Book) PublishTop(ctx context.Context, n int) error {
 	b.mu.Lock()
