@@ -104,3 +104,23 @@ func TestS32FetchTimesOutOnTheBooksClock(t *testing.T) {
 		})
 	}
 }
+
+// An OKXREST without a Limiter of its own keeps to OKX's limit with a
+// limiter of its own, which timed its window on the system clock whatever
+// the book's: a replay's or a test's books waited out the 2 s window in
+// wall time while their clock stood still (the 41st request went at the
+// first's time, by the book's clock). The limiter without a Clock now
+// takes the fetch's: the book's.
+func TestS32OKXOwnLimiterOnTheBooksClock(t *testing.T) {
+	rest, v, clock := newOKXTimed(t, func(int) (int, string) {
+		return http.StatusOK, okxBooksJSON(7, `["100","1","0","1"]`, `["101","1","0","1"]`)
+	})
+	rest.Limiter = nil // its own
+	ctx := withBookClock(context.Background(), clock)
+	var ev schema.CanonicalEvent
+	for range okxBooksRequests + 1 {
+		require.NoError(t, rest.Fetch(ctx, "BTC-USDT", &ev))
+	}
+	at := v.times()
+	require.Equal(t, okxBooksPer, at[okxBooksRequests].Sub(at[0]), "the 41st request waits the window out on the book's clock")
+}
