@@ -78,8 +78,8 @@ func TestS32DeleteOfAbsentLevel(t *testing.T) {
 // Bybit "Orderbook": for the level 1 stream, "if 3 seconds have elapsed
 // without a change in the orderbook, a snapshot message will be pushed
 // again, and the field u will be the same as that in the previous
-// message". The repeated snapshot is the book again: it stays live, no
-// gap, and the next delta (u + 1) chains on.
+// message"; and level 1 pushes snapshots only. The repeated snapshot is
+// the book again: it stays live, no gap, and the next one replaces it.
 func TestS32BybitLevel1SnapshotRepeatedWithSameU(t *testing.T) {
 	rule, err := Bybit.WithDepth(1)
 	require.NoError(t, err)
@@ -92,11 +92,10 @@ func TestS32BybitLevel1SnapshotRepeatedWithSameU(t *testing.T) {
 	require.NoError(t, b.Apply(context.Background(), snap(7, "100", "101")))
 	require.NoError(t, b.Apply(context.Background(), snap(7, "100", "101")))
 	require.True(t, b.Live())
-	d := bookEv(schema.VenueBybit, schema.EventBookUpdate, 0, 8, 0, []schema.Level{lvl("100.5", "2")}, nil)
-	d.Book.Depth = 1
-	require.NoError(t, b.Apply(context.Background(), d))
+	// Level 1 pushes snapshots only (same page): the next is the book.
+	require.NoError(t, b.Apply(context.Background(), snap(8, "100.5", "101")))
 	require.True(t, b.Live())
-	requireTop(t, b, [][2]string{{"100.5", "2"}}, [][2]string{{"101", "1"}})
+	requireTop(t, b, [][2]string{{"100.5", "1"}}, [][2]string{{"101", "1"}})
 	require.Zero(t, b.Stats().Gaps)
 	require.Zero(t, b.Stats().Invalidations)
 }
