@@ -237,6 +237,7 @@ type Book struct {
 	silArmed bool
 	closed   bool
 	okxRst   okxReset // OKXFetch: the latest reset buffered (okx_book.go)
+	aside    krAside  // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
 }
 
 // NewBook returns an empty, unsynchronised book of symbol kept by rule.
@@ -367,7 +368,8 @@ func (b *Book) BBO() (schema.BBO, bool) {
 // when n ≤ 0; for a fetched — Binance — book, none beyond the worst level
 // of a side its snapshot truncated, where the book knows only the levels
 // that changed since, nor, for any book, beyond a side cut to
-// Options.MaxLevels), reusing its slices, and reports whether the book is live
+// Options.MaxLevels), its Book.Depth the view it is (as [Book.PublishTop]
+// names it), reusing its slices, and reports whether the book is live
 // (false for a book silent past Options.MaxSilence, whose last state it
 // fills); an invalid book leaves dst's sides empty. dst's ExchangeTS and IngestTS
 // are those of the latest message applied ([Book.Updated]). dst stays the
@@ -399,15 +401,33 @@ func (b *Book) topLocked(n int, dst *schema.CanonicalEvent) {
 	dst.SeqProvider = b.seq.Last()
 	dst.ExchangeTS, dst.IngestTS = b.exTS, b.inTS
 	dst.Book.LastSeq = b.seq.Last()
+	dst.Book.Depth = b.viewOf(n)
 	dst.Book.Bids = b.bids.appendTop(dst.Book.Bids[:0], nb)
 	dst.Book.Asks = b.asks.appendTop(dst.Book.Asks[:0], na)
+}
+
+// viewOf is the view (schema.Book.Depth) of the best n levels a side of
+// the book: n, or the book's own view where it keeps fewer (a book of a
+// venue's views) or n ≤ 0 asks for all; 0, the whole book, for all the
+// levels of a whole-book venue's book (Binance, Coinbase).
+func (b *Book) viewOf(n int) int {
+	if k := b.keep(); k > 0 && (n <= 0 || n > k) {
+		return k
+	}
+	return max(n, 0)
 }
 
 // PublishTop publishes a pooled EventBookSnapshot of the best n levels a
 // side to the sink (waiting for the pool with ctx), stamped like
 // [Book.Top] with the times of the latest message applied, never the time
-// of the call: a stale book must not look fresh. It does nothing for a
-// book that is not live, is silent (Options.MaxSilence) or has no sink.
+// of the call: a stale book must not look fresh. Its Book.Depth names the
+// view it is, as a venue's partial-depth snapshots do: n, or the book's
+// own depth where that is less or n ≤ 0 (0 for the whole of a whole-book
+// venue's book) — never 0 for a top n, which would read as the venue's
+// whole book to a consumer, and to a book downstream of the dispatcher,
+// and share the key (venue, symbol, type, depth) of the venue's own
+// snapshots in the dispatcher. It does nothing for a book that is not
+// live, is silent (Options.MaxSilence) or has no sink.
 func (b *Book) PublishTop(ctx context.Context, n int) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -471,6 +491,9 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 			return nil
 		}
 		if b.otherView(ev) {
+			b.mu.Lock()
+			b.asideLocked(ctx, ev)
+			b.mu.Unlock()
 			return nil
 		}
 		switch ev.Control.GapType {
@@ -481,19 +504,18 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		}
 		return nil
 	}
-	if ev.Symbol != b.symbol || b.otherView(ev) {
+	if ev.Symbol != b.symbol {
+		return nil
+	}
+	if b.otherView(ev) {
+		b.mu.Lock()
+		b.asideLocked(ctx, ev)
+		b.mu.Unlock()
 		return nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if ev.IngestTS != 0 && ev.IngestTS < b.lostAt && b.lostAt-ev.IngestTS <= int64(maxTail) {
-		// Received before a loss already applied: the dead connection's
-		// tail, which its reader hands on after wsclient reported the
-		// loss on its own goroutine. Applied, it would make the book live
-		// again (a snapshot loaded, a fetch joined) on a connection that
-		// sends nothing more. (Older stamps than maxTail are not taken
-		// for a tail: a feed whose IngestTS is not wsclient's clock, a
-		// replay, must not be dropped for good.)
+	if b.tailLocked(ev) {
 		b.stats.AfterLoss++
 		return nil
 	}
@@ -526,6 +548,17 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
 	}
 	return err
+}
+
+// tailLocked reports whether ev was received before a loss already
+// applied: the dead connection's tail, which its reader hands on after
+// wsclient reported the loss on its own goroutine. Applied, it would make
+// the book live again (a snapshot loaded, a fetch joined) on a connection
+// that sends nothing more. (Older stamps than maxTail are not taken for a
+// tail: a feed whose IngestTS is not wsclient's clock, a replay, must not
+// be dropped for good.)
+func (b *Book) tailLocked(ev *schema.CanonicalEvent) bool {
+	return ev.IngestTS != 0 && ev.IngestTS < b.lostAt && b.lostAt-ev.IngestTS <= int64(maxTail)
 }
 
 // otherView reports whether ev belongs to a view of the symbol other
@@ -623,6 +656,9 @@ func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error 
 		if b.rule.Resync == ResyncFetch {
 			b.buffer(bk)
 			return b.fetchLocked(ctx, ev)
+		}
+		if took, err := b.takeAsideLocked(ctx, ev); took {
+			return err
 		}
 		b.stats.Waiting++
 		return b.askLocked(ctx, "diffs while waiting for a snapshot")
@@ -949,7 +985,7 @@ func (b *Book) fetchUnlocked(ctx context.Context, from int64) error {
 		b.mu.Lock()
 		b.fetching = false
 	}()
-	return b.o.Fetcher.Fetch(ctx, b.symbol, &b.fetchEv)
+	return b.o.Fetcher.Fetch(withBookClock(ctx, b.o.Clock), b.symbol, &b.fetchEv)
 }
 
 // setRange records the range of a snapshot bk a ResyncFetch book just
@@ -1004,6 +1040,7 @@ func (b *Book) clearLocked() {
 	b.silent, b.silOwed = false, false // not live says more
 	b.exTS, b.inTS = 0, 0
 	b.hasFloor, b.hasCeil = false, false
+	b.aside.on = false // what was kept aside came before the break
 }
 
 // invalidateLocked clears the book, publishes a gap marker when there was

@@ -97,6 +97,13 @@
 // view when a top one goes are never sent again: a hole, silent where
 // there is no checksum, as on OKX). Set Rule.Depth to the depth subscribed
 // (or 0), or the book ignores its own stream (logged once at Warn).
+// Kraken v2 names no view in its messages: the parser names a snapshot
+// by the subscription's ack, else as the shallowest view it can be, so a
+// thin pair's snapshot that came before its ack may be named shallower
+// than the book's depth; a book of an explicit depth follows such a
+// stream aside, checked by its checksums, and takes it as its own once a
+// message of its view comes (kraken_aside.go): live whatever the order
+// of ack and snapshot, without a resubscription.
 //
 // # When the book is wrong
 //
@@ -266,9 +273,25 @@
 // served) and a diff applied by another goroutine is buffered in order; a
 // connection lost during the fetch, after the diff that asked for it,
 // discards the snapshot. A
-// [BinanceREST] fetch is bounded in time (Timeout, 10 s by default: a
-// venue that never answers must not hold the stream for good) and in
-// memory (MaxBody, 16 MiB by default). The buffer of diffs is a ring:
+// [BinanceREST] or [OKXREST] fetch is bounded in time (Timeout, 10 s by
+// default: a venue that never answers must not hold the stream for
+// good) and in memory (MaxBody, 16 MiB by default).
+//
+// # Time
+//
+// Everything a book times runs on Options.Clock: RetryInterval's waits,
+// the resync backoff, MaxSilence, and — the book hands its Clock to the
+// fetchers of this package — a fetch's Timeout and an [OKXLimiter]'s
+// window (unless the fetcher or the limiter has a Clock of its own). A
+// host that injects a clock (a replay, a simulation, a test) gets a venue
+// that never answers timed as the rest. Two bounds stay on the wall
+// clock, on purpose: StateTimeout, how long a lost connection's markers
+// ([Books.OnEvent]) and a silence marker may wait for the host's own
+// pipeline (the event pool, a sink that blocks) — a stalled host holds a
+// real goroutine (wsclient's event goroutine, the Clock's timer), which
+// a clock that is not moving would hold for good; and a Retry-After that
+// is an HTTP date, read against the venue's Date header or else the wall
+// clock, as the venue's date is real time. The buffer of diffs is a ring:
 // dropping the oldest costs nothing per diff kept. The package starts no
 // goroutine (a MaxSilence timer's check runs on the Clock's AfterFunc).
 package book

@@ -2,6 +2,7 @@ package book
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -78,8 +79,14 @@ type BinanceREST struct {
 	// Timeout bounds each Fetch, whatever ctx and Client say; defaults to
 	// 10 s. A fetch holds the goroutine applying the stream's events (not
 	// the book's readers): a venue that accepts the request and never
-	// answers must not stall the stream for good.
+	// answers must not stall the stream for good. It is timed on Clock;
+	// the fetch then fails with an error matching
+	// context.DeadlineExceeded.
 	Timeout time.Duration
+	// Clock times Timeout. Defaults to the Options.Clock of the book
+	// fetching (as a replay's, a simulation's or a test's clock times
+	// everything else of the book), else wsclient.SystemClock().
+	Clock wsclient.Clock
 	// MaxBody is the most bytes of a snapshot's body read; defaults to
 	// 16 MiB (Binance's largest, 5000 levels a side, is a few hundred
 	// KB). A longer body fails the fetch with a [*SnapshotSizeError]
@@ -165,10 +172,9 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 		path = BinanceSpotDepth
 	}
 	u := f.BaseURL + path + "?symbol=" + url.QueryEscape(vs) + "&limit=" + strconv.Itoa(limit)
-	ctx, cancel := context.WithTimeout(ctx, f.timeout())
-	defer cancel()
+	ctx, end := fetchDeadline(ctx, f.Clock, f.timeout())
 	body, err := getSnapshot(ctx, f.Client, u, symbol, f.maxBody())
-	if err != nil {
+	if err = end(err); err != nil {
 		return err
 	}
 	if err := normalize.ParseBinanceDepthSnapshot(ctx, nil, vs, body, dst); err != nil {
@@ -211,4 +217,65 @@ func getSnapshot(ctx context.Context, c *http.Client, u, symbol string, maxBody 
 		return nil, &SnapshotSizeError{Symbol: symbol, Limit: maxBody}
 	}
 	return body, nil
+}
+
+// bookClock is the key of the fetching book's Options.Clock in the ctx
+// a [Book] gives its Fetcher: the fetchers of this package time their
+// Timeout on it unless they have a Clock of their own.
+type bookClock struct{}
+
+// withBookClock gives a Fetch's ctx the book's clock.
+func withBookClock(ctx context.Context, c wsclient.Clock) context.Context {
+	return context.WithValue(ctx, bookClock{}, c)
+}
+
+// fetchClock returns own, else the clock of the book fetching (ctx),
+// else the system clock.
+func fetchClock(ctx context.Context, own wsclient.Clock) wsclient.Clock {
+	if own != nil {
+		return own
+	}
+	if c, ok := ctx.Value(bookClock{}).(wsclient.Clock); ok && c != nil {
+		return c
+	}
+	return wsclient.SystemClock()
+}
+
+// fetchTimeoutError ends a fetch its Timeout passed on (by its clock):
+// it matches context.DeadlineExceeded.
+type fetchTimeoutError struct{ d time.Duration }
+
+func (e fetchTimeoutError) Error() string {
+	return fmt.Sprintf("book: no snapshot within %v", e.d)
+}
+
+func (fetchTimeoutError) Unwrap() error { return context.DeadlineExceeded }
+
+// fetchDeadline bounds a fetch by d on its clock (fetchClock: own, else
+// the book's), not the wall clock: a host that injects a clock — a
+// replay, a simulation, a test — gets a venue that never answers timed
+// as the rest of the book is. One AfterFunc timer of that clock, no
+// goroutine of the package's; on the system clock, a context deadline. The fetch runs with the returned context;
+// end stops the timer and returns the fetch's error, wrapped to match
+// context.DeadlineExceeded when the deadline ended the fetch (an HTTP
+// client reports a canceled request as context.Canceled).
+func fetchDeadline(ctx context.Context, own wsclient.Clock, d time.Duration) (context.Context, func(err error) error) {
+	clk := fetchClock(ctx, own)
+	if clk == wsclient.SystemClock() {
+		// The wall clock: a context deadline, which the transport sees
+		// too (its dial and TLS handshake keep to it).
+		ctx, cancel := context.WithTimeout(ctx, d)
+		return ctx, func(err error) error { cancel(); return err }
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	cause := fetchTimeoutError{d}
+	t := clk.AfterFunc(d, func() { cancel(cause) })
+	return ctx, func(err error) error {
+		t.Stop()
+		if err != nil && errors.Is(context.Cause(ctx), cause) && !errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
+		cancel(nil)
+		return err
+	}
 }

@@ -29,11 +29,15 @@ const (
 // exceed the limit nor hammer a venue that said so. The limit is OKX's
 // per IP: give every OKXREST of a process one OKXLimiter (a session
 // shares one between its books). Safe for concurrent use; the zero
-// value is ready (OKX's limit, the system clock).
+// value is ready (OKX's limit, the fetch's clock).
 type OKXLimiter struct {
-	Requests int            // defaults to 40
-	Per      time.Duration  // defaults to 2 s
-	Clock    wsclient.Clock // defaults to wsclient.SystemClock()
+	Requests int           // defaults to 40
+	Per      time.Duration // defaults to 2 s
+	// Clock times the window and the pause. Defaults to the clock of
+	// the fetch asking (its OKXREST's Clock, else the Options.Clock of
+	// the book fetching, else wsclient.SystemClock()): give the books
+	// sharing a Limiter one clock, or set it.
+	Clock wsclient.Clock
 
 	mu    sync.Mutex
 	slots []time.Time // when the latest Requests requests go (or went), oldest at head
@@ -42,8 +46,13 @@ type OKXLimiter struct {
 	most  time.Duration // the longest wait a reservation allowed: OKXRESTs sharing the limiter may differ
 }
 
-func (l *OKXLimiter) limits() (int, time.Duration, wsclient.Clock) {
+// limits returns the limiter's settings, its clock defaulting to the
+// fetch's (fetch).
+func (l *OKXLimiter) limits(fetch wsclient.Clock) (int, time.Duration, wsclient.Clock) {
 	n, per, c := l.Requests, l.Per, l.Clock
+	if c == nil {
+		c = fetch
+	}
 	if n <= 0 {
 		n = okxBooksRequests
 	}
@@ -59,8 +68,8 @@ func (l *OKXLimiter) limits() (int, time.Duration, wsclient.Clock) {
 // reserve takes the next free slot and returns how long to wait for it,
 // unless that is longer than most: then it takes none and reports false
 // with the wait.
-func (l *OKXLimiter) reserve(most time.Duration) (time.Duration, bool) {
-	n, per, c := l.limits()
+func (l *OKXLimiter) reserve(fetch wsclient.Clock, most time.Duration) (time.Duration, bool) {
+	n, per, c := l.limits(fetch)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := c.Now()
@@ -96,8 +105,8 @@ func (l *OKXLimiter) reserve(most time.Duration) (time.Duration, bool) {
 
 // refused records that the venue answered 429 / 50011: no request for
 // Per from now. It returns Per, the wait to tell the book.
-func (l *OKXLimiter) refused() time.Duration {
-	_, per, c := l.limits()
+func (l *OKXLimiter) refused(fetch wsclient.Clock) time.Duration {
+	_, per, c := l.limits(fetch)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if t := c.Now().Add(per); t.After(l.until) {
@@ -108,8 +117,8 @@ func (l *OKXLimiter) refused() time.Duration {
 
 // paused returns how long the pause after a 429 / 50011 lasts from now, 0
 // when none does.
-func (l *OKXLimiter) paused() time.Duration {
-	_, _, c := l.limits()
+func (l *OKXLimiter) paused(fetch wsclient.Clock) time.Duration {
+	_, _, c := l.limits(fetch)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return max(l.until.Sub(c.Now()), 0)

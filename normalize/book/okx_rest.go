@@ -15,6 +15,7 @@ import (
 
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // OKXBooksPath is OKX's REST order book endpoint, for [OKXREST] (OKX API
@@ -39,9 +40,15 @@ type OKXREST struct {
 	// Size is the levels per side asked for (sz); defaults to 400, OKX's
 	// maximum and the depth of its books channel. It should be at least
 	// the book's Rule.Depth: a book keeps what the snapshot holds.
-	Size    int
-	Client  *http.Client  // defaults to http.DefaultClient
-	Timeout time.Duration // bounds each Fetch, whatever ctx and Client say; defaults to 10 s
+	Size   int
+	Client *http.Client // defaults to http.DefaultClient
+	// Timeout bounds each Fetch's request, whatever ctx and Client say;
+	// defaults to 10 s. It is timed on Clock, as a [BinanceREST]'s.
+	Timeout time.Duration
+	// Clock times Timeout, and the Limiter's waits when the Limiter has
+	// no Clock. Defaults to the Options.Clock of the book fetching, else
+	// wsclient.SystemClock().
+	Clock wsclient.Clock
 	// MaxBody is the most bytes of a snapshot's body read; defaults to
 	// 16 MiB (400 levels a side is some 40 KB). A longer body fails the
 	// fetch with a [*SnapshotSizeError].
@@ -72,9 +79,9 @@ func (f *OKXREST) limiter() *OKXLimiter {
 }
 
 // wait waits for the limiter's next slot, at most timeout.
-func (f *OKXREST) wait(ctx context.Context, symbol string, timeout time.Duration) error {
+func (f *OKXREST) wait(ctx context.Context, clk wsclient.Clock, symbol string, timeout time.Duration) error {
 	l := f.limiter()
-	d, ok := l.reserve(timeout)
+	d, ok := l.reserve(clk, timeout)
 	if !ok {
 		return &FetchError{Symbol: symbol, Status: http.StatusTooManyRequests, RetryAfter: d,
 			Body: "not sent: the OKXLimiter's requests to " + OKXBooksPath + " are spent"}
@@ -82,11 +89,11 @@ func (f *OKXREST) wait(ctx context.Context, symbol string, timeout time.Duration
 	if d <= 0 {
 		return nil
 	}
-	_, _, c := l.limits()
+	_, _, c := l.limits(clk)
 	if err := c.Sleep(ctx, d); err != nil {
 		return err
 	}
-	if p := l.paused(); p > 0 {
+	if p := l.paused(clk); p > 0 {
 		// A 429 / 50011 came while this fetch waited for its slot: the
 		// pause holds it too (its slot is given up).
 		return &FetchError{Symbol: symbol, Status: http.StatusTooManyRequests, RetryAfter: p,
@@ -97,10 +104,10 @@ func (f *OKXREST) wait(ctx context.Context, symbol string, timeout time.Duration
 
 // refused makes a 429 / 50011 answer pause the limiter, and the book
 // wait as long.
-func (f *OKXREST) refused(err error) error {
+func (f *OKXREST) refused(clk wsclient.Clock, err error) error {
 	var fe *FetchError
 	if errors.As(err, &fe) && okxTooManyRequests(fe) {
-		fe.RetryAfter = max(fe.RetryAfter, f.limiter().refused())
+		fe.RetryAfter = max(fe.RetryAfter, f.limiter().refused(clk))
 	}
 	return err
 }
@@ -138,20 +145,20 @@ func (f *OKXREST) Fetch(ctx context.Context, symbol string, dst *schema.Canonica
 		maxBody = defaultMaxBody
 	}
 	u := f.BaseURL + OKXBooksPath + "?instId=" + url.QueryEscape(inst) + "&sz=" + strconv.Itoa(f.SnapshotDepth())
-	if err := f.wait(ctx, symbol, timeout); err != nil {
+	clk := fetchClock(ctx, f.Clock)
+	if err := f.wait(ctx, clk, symbol, timeout); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	ctx, end := fetchDeadline(ctx, clk, timeout)
 	body, err := getSnapshot(ctx, f.Client, u, symbol, maxBody)
-	if err != nil {
-		return f.refused(err)
+	if err = end(err); err != nil {
+		return f.refused(clk, err)
 	}
 	if err := decodeOKXBooks(body, dst); err != nil {
 		var fe *FetchError
 		if errors.As(err, &fe) {
 			fe.Symbol = symbol
-			return f.refused(fe)
+			return f.refused(clk, fe)
 		}
 		return fmt.Errorf("book: decoding %s snapshot: %w", symbol, err)
 	}

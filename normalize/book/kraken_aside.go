@@ -1,0 +1,100 @@
+package book
+
+import (
+	"context"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// krAside is a Kraken v2 stream a book of an explicit Rule.Depth follows
+// aside while it waits for its snapshot: a snapshot named a shallower
+// view, and the updates of that view after it.
+//
+// Kraken v2 book messages do not name their depth. The parser names them
+// by the subscription's ack, else by the snapshot: one holding an offered
+// depth exactly on its deeper side is that view, the shallowest it can be
+// (normalize TestS31KrakenV2ThinBookDepthAmbiguous). A depth-25
+// subscription of a pair with 10 levels a side sends the bytes of a
+// depth-10 one; when its ack comes after the snapshot, the snapshot (and
+// any update before the ack) is named view 10 and the updates after it
+// view 25. The book would ignore the snapshot as another view's and wait
+// for one it was already sent, not live until a resubscription. So it
+// keeps such a stream aside — a book of its own depth, checked by the
+// venue's checksums as its own would be — and when a message of its own
+// view comes while it is not live, which shows the subscription is its
+// depth, it takes the aside book as its snapshot and applies the
+// message, checksum checked. A v1 snapshot names its view in its channel
+// ("book-10") and carries no checksum: never kept aside.
+//
+// Kept aside only while the book is not live; dropped when it goes live,
+// when a checksum of the aside stream fails, on a gap marker of that view
+// and whenever the book is invalidated (a lost connection included).
+// The one book it may take wrongly is a real shallower view's followed
+// by its own view's updates without their snapshot: a host that moves a
+// symbol's subscription to another depth on a live connection with
+// "snapshot": false. Its levels past the shallower view would be
+// missing, not wrong, and the venue's checksum fails once one of them
+// reaches the top 10.
+type krAside struct {
+	bk   *Book // the book aside, its rule the owner's; nil until first needed. Guarded by the owner's lock
+	view int   // the view its messages are named
+	on   bool  // it holds a snapshot and every update since, checked
+}
+
+// asideLocked gives the aside book ev, a message of another view of the
+// book's symbol, when it is one to keep aside (see krAside). A gap marker
+// of the aside view drops it.
+func (b *Book) asideLocked(ctx context.Context, ev *schema.CanonicalEvent) {
+	if b.rule.Checksum != ChecksumKraken || b.rule.Depth == 0 || b.live || b.tailLocked(ev) {
+		return
+	}
+	a := &b.aside
+	d := ev.Book.Depth
+	switch ev.Type {
+	case schema.EventGap:
+		if d == a.view {
+			a.on = false
+		}
+	case schema.EventBookSnapshot:
+		a.on = false
+		if d >= b.rule.Depth || !ev.Book.HasChecksum || max(len(ev.Book.Bids), len(ev.Book.Asks)) > d {
+			return
+		}
+		if a.bk == nil {
+			o := Options{MaxLevels: b.o.MaxLevels, RetryInterval: b.o.RetryInterval, Clock: b.o.Clock}
+			bk, err := NewBook(b.rule, b.symbol, &o)
+			if err != nil {
+				return
+			}
+			a.bk = bk
+		}
+		_ = a.bk.snapshotLocked(ctx, ev, &ev.Book) // no sink, no resubscription: it only checks
+		a.view, a.on = d, a.bk.live
+	case schema.EventBookUpdate:
+		if a.on && d == a.view {
+			_ = a.bk.diffLocked(ctx, ev)
+			a.on = a.bk.live
+		}
+	}
+}
+
+// takeAsideLocked makes the aside book the book's snapshot, then applies
+// ev, the first message of the book's own view, which checks it against
+// the venue's checksum. It reports false when there is none to take.
+func (b *Book) takeAsideLocked(ctx context.Context, ev *schema.CanonicalEvent) (bool, error) {
+	a := &b.aside
+	if !a.on {
+		return false, nil
+	}
+	a.on = false
+	snap := &a.bk.fetchEv // the aside book's scratch: it never fetches
+	a.bk.topLocked(0, snap)
+	snap.Book.HasChecksum, snap.Book.Checksum = false, 0 // checked aside
+	b.info("book: taking the stream named a shallower view as its own (the subscription's ack came after its snapshot)",
+		"view", a.view, "depth", b.rule.Depth)
+	if err := b.snapshotLocked(ctx, snap, &snap.Book); err != nil || !b.live {
+		return true, err
+	}
+	b.ck = a.bk.ck // the precision its checksums matched at
+	return true, b.diffLocked(ctx, ev)
+}
