@@ -585,7 +585,12 @@ func (c *Consumer) dropOvertaken(data []byte) {
 	if t != schema.EventUnknown && g.Symbol != "" {
 		vk, other := quoteView(streamKey{g.Venue, g.Symbol, t}, g)
 		delete(c.latest, vk)
-		delete(c.latest, other) // a marker about a symbol's tickers: both kinds
+		if g.Ticker.WindowClose == 0 {
+			// A marker that names no window is about the symbol's tickers,
+			// both kinds; one that names it (a subscriber queue's about a
+			// full ticker, relayed) about the full ticker only.
+			delete(c.latest, other)
+		}
 		return
 	}
 	for k := range c.latest {
