@@ -120,7 +120,9 @@ type ConsumerOptions struct {
 	// messages, acks not confirmed) — the first of a kind and then each
 	// time its total doubles, never once per message — with the keys
 	// "durable", "subject", "venue", "symbol", "count" and "total".
-	// Defaults to nil: silent.
+	// Its handler runs on a goroutine of its own for each record, the
+	// bridge's waiting: a panic or runtime.Goexit in it drops the record
+	// and harms nothing else. Defaults to nil: silent.
 	Logger *slog.Logger
 }
 

@@ -323,4 +323,11 @@
 // Warn, the first of each kind and then each time its total doubles, never
 // once per message. Keys: "role" (publisher, consumer), "durable",
 // "subject", "venue", "symbol", "state", "count", "total", "error".
+//
+// The logger's handler, OnExecBacklog and OnState are host code run on
+// goroutines of the bridge's (or of the dispatcher's and nats.go's). A
+// panic in them is recovered (OnState's and OnExecBacklog's logged at
+// Error; a handler's record dropped), and a runtime.Goexit (t.FailNow in
+// a test's callback) ends no goroutine that stores, hands on or delivers
+// execution reports and market data.
 package natsbridge
