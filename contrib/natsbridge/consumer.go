@@ -414,7 +414,19 @@ func (c *Consumer) pump() {
 // sent them, until Close; while something is held for want of an event, it
 // retries every heldRetry.
 func (c *Consumer) run() {
-	defer close(c.loop)
+	ended := false
+	defer func() {
+		if !ended {
+			// Host code ended the goroutine with runtime.Goexit inside the
+			// host dispatcher's Publish (its OnCriticalOverflow or Logger,
+			// as t.FailNow does): dispatch has delivered the event and the
+			// state is unlocked (deferred), so the loop goes on from a new
+			// goroutine, or no core message would be handed on again.
+			go c.run()
+			return
+		}
+		close(c.loop)
+	}()
 	retry := time.NewTimer(heldRetry)
 	defer retry.Stop()
 	for {
@@ -445,6 +457,7 @@ func (c *Consumer) run() {
 			}
 			c.mu.Unlock()
 		case <-c.quit:
+			ended = true
 			return
 		}
 	}
@@ -919,15 +932,43 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		_ = m.Term()
 		return
 	}
-	if err := c.d.Publish(context.Background(), ev); err != nil {
+	exited := true
+	defer func() {
+		if exited {
+			c.execExited(m, id)
+		}
+	}()
+	err = c.d.Publish(context.Background(), ev)
+	exited = false
+	if err != nil {
 		c.handBack(m)
 		return
 	}
+	c.delivered1(m, id)
+}
+
+// delivered1 records the report m, of message id id, handed on, and
+// acknowledges it. Under execMu.
+func (c *Consumer) delivered1(m jetstream.Msg, id string) {
 	c.execDelivered.Add(1)
 	if id != "" {
 		c.seen.add(id)
 	}
 	c.ack(m)
+}
+
+// execExited runs when host code ended nats.go's goroutine delivering
+// the report m with runtime.Goexit inside the host dispatcher's Publish
+// (its OnCriticalOverflow or Logger, as t.FailNow does). dispatch has
+// delivered m's event to every subscriber and taken it back: m is
+// recorded and acknowledged as handed on. But that goroutine was the
+// durable consumer's only one: its Consume is made to start again, or no
+// report would be delivered again (one the server sent it meanwhile comes
+// again after AckWait). Under execMu.
+func (c *Consumer) execExited(m jetstream.Msg, id string) {
+	c.delivered1(m, id)
+	signal(c.execResume.stopped)
+	signal(c.execResume.trouble)
 }
 
 // undecodable fills ev as the gap marker of one durable message (an

@@ -329,5 +329,11 @@
 // panic in them is recovered (OnState's and OnExecBacklog's logged at
 // Error; a handler's record dropped), and a runtime.Goexit (t.FailNow in
 // a test's callback) ends no goroutine that stores, hands on or delivers
-// execution reports and market data.
+// execution reports and market data. So is the host dispatcher's own host
+// code (dispatch.Options.OnCriticalOverflow, its Logger), which its
+// Publish runs on the Consumer's goroutines: a Goexit there, which dispatch
+// survives (the event delivered), ends the goroutine that called; the
+// Consumer's loop goes on from a new one, and the durable consumer, whose
+// nats.go goroutine it was, acknowledges the report and consumes again (a
+// report the server sent that goroutine meanwhile comes after AckWait).
 package natsbridge

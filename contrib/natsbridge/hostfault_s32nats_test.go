@@ -4,13 +4,16 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
+	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -93,5 +96,88 @@ func TestS32PublisherHostFaults(t *testing.T) {
 				ingest.close(t)
 			})
 		}
+	}
+}
+
+// TestS32ConsumerHostDispatcherGoexit: the Consumer publishes into the
+// host's dispatcher on goroutines of its own (core messages) and of
+// nats.go's (execution reports), and Publish calls host code there: the
+// dispatcher's OnCriticalOverflow and Logger. dispatch survives a
+// runtime.Goexit in them (the event reaches every subscriber and goes back
+// to its pool) but the Goexit goes on and ends the caller. It ended the
+// Consumer's loop (no core message handed on again) or nats.go's goroutine
+// of the durable consumer (no report delivered again, the one in hand never
+// acknowledged). Every message published after the host's Goexit must still
+// reach the host's subscribers, each report once.
+func TestS32ConsumerHostDispatcherGoexit(t *testing.T) {
+	for _, durable := range []bool{false, true} {
+		name := "core"
+		if durable {
+			name = "durable"
+		}
+		t.Run(name, func(t *testing.T) {
+			srv := startServer(t)
+			ingest := newNode(t)
+			far := &node{pools: schema.NewPools(nil)}
+			var faults atomic.Int64
+			far.d = dispatch.New(far.pools.Events, &dispatch.Options{OnCriticalOverflow: func(*dispatch.Subscription, dispatch.Stats) {
+				faults.Add(1)
+				runtime.Goexit()
+			}})
+			// A subscriber that reads nothing until the end: its critical
+			// lane goes over its bound at the second critical event.
+			stuck, err := far.d.Subscribe(dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}}, &dispatch.SubscribeOptions{CriticalBound: 1})
+			require.NoError(t, err)
+			got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
+			pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+			require.NoError(t, err)
+			o := &ConsumerOptions{}
+			if durable {
+				o.Durable, o.AckWait = "goexit", 2*time.Second // a report stuck in the ended goroutine's subscription comes again after AckWait
+			}
+			cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, o)
+			require.NoError(t, err)
+			critical := func(i int) func(*schema.CanonicalEvent) {
+				if durable {
+					return execReport(i)
+				}
+				return func(ev *schema.CanonicalEvent) { // a venue's connection state, critical, on core NATS
+					ev.Venue, ev.Type = schema.VenueBinance, schema.EventConnState
+					ev.Control.Kind, ev.Control.State, ev.Control.Code = schema.ControlConnState, schema.ConnConnected, int64(i)
+				}
+			}
+			isCritical := func(ev *schema.CanonicalEvent) bool { return ev.Type.Critical() }
+			const n = 5
+			for i := range n {
+				ingest.publish(t, critical(i))
+			}
+			eventually(t, func() bool { return faults.Load() == 1 }, "the host's OnCriticalOverflow ran")
+			for i := range n {
+				ev := next(t, got, isCritical)
+				if durable {
+					require.Equal(t, strconv.Itoa(1000+i), ev.Exec.TradeID.String(), "report %d", i)
+				} else {
+					require.Equal(t, int64(i), ev.Control.Code)
+				}
+			}
+			// After the host's Goexit: market data and critical messages go on.
+			ingest.publish(t, func(ev *schema.CanonicalEvent) {
+				ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueBinance, "BTC-USDT", schema.EventTrade, 1
+			})
+			require.Equal(t, schema.EventTrade, next(t, got, anyEvent).Type)
+			require.NoError(t, far.d.Unsubscribe(stuck))
+			require.NoError(t, pub.Close(closeCtx(t)))
+			require.NoError(t, cons.Close(closeCtx(t)))
+			if durable {
+				require.Equal(t, uint64(n), cons.Stats().ExecDelivered, "%+v", cons.Stats())
+			}
+			select {
+			case ev := <-got:
+				t.Fatalf("delivered twice or unexpected: %+v", ev)
+			default:
+			}
+			ingest.close(t)
+			far.close(t)
+		})
 	}
 }
