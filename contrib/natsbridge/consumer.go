@@ -916,28 +916,31 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		c.handBack(m)
 		return
 	}
+	// Host code in Publish may end this goroutine (see execExited).
+	exited, bad := true, false
+	defer func() {
+		if exited {
+			c.execExited(m, id, bad)
+		}
+	}()
 	if _, err := c.execDec.Decode(m.Data(), ev); err != nil {
 		// Terminated, or it would hold every later report; the host is
 		// told, so that it asks the venue rather than wait for it.
 		ev.Reset()
 		undecodable(ev, c.opts.Prefix, m.Subject(), err)
-		if c.d.Publish(context.Background(), ev) != nil {
+		bad = true
+		perr := c.d.Publish(context.Background(), ev)
+		exited = false
+		if perr != nil {
 			c.handBack(m)
 			return
 		}
 		c.gaps.Add(1)
 		c.malformed.Add(1)
 		c.badMsgs.add(c.log, 1, "natsbridge: malformed execution report terminated, announced by a gap marker", "subject", m.Subject(), "error", err)
-		c.handled(m)
-		_ = m.Term()
+		c.terminate(m)
 		return
 	}
-	exited := true
-	defer func() {
-		if exited {
-			c.execExited(m, id)
-		}
-	}()
 	err = c.d.Publish(context.Background(), ev)
 	exited = false
 	if err != nil {
@@ -957,16 +960,30 @@ func (c *Consumer) delivered1(m jetstream.Msg, id string) {
 	c.ack(m)
 }
 
+// terminate records the undecodable message m terminated, announced. Under
+// execMu.
+func (c *Consumer) terminate(m jetstream.Msg) {
+	c.handled(m)
+	_ = m.Term()
+}
+
 // execExited runs when host code ended nats.go's goroutine delivering
 // the report m with runtime.Goexit inside the host dispatcher's Publish
 // (its OnCriticalOverflow or Logger, as t.FailNow does). dispatch has
-// delivered m's event to every subscriber and taken it back: m is
-// recorded and acknowledged as handed on. But that goroutine was the
+// delivered m's event (or, bad, the gap marker of m undecodable) to every
+// subscriber and taken it back: m is recorded and acknowledged as handed
+// on (or terminated). But that goroutine was the
 // durable consumer's only one: its Consume is made to start again, or no
 // report would be delivered again (one the server sent it meanwhile comes
 // again after AckWait). Under execMu.
-func (c *Consumer) execExited(m jetstream.Msg, id string) {
-	c.delivered1(m, id)
+func (c *Consumer) execExited(m jetstream.Msg, id string, bad bool) {
+	if bad {
+		c.gaps.Add(1)
+		c.malformed.Add(1)
+		c.terminate(m)
+	} else {
+		c.delivered1(m, id)
+	}
 	signal(c.execResume.stopped)
 	signal(c.execResume.trouble)
 }

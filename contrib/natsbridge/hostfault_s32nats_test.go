@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
+	"github.com/meltica/meltica/contrib/natsbridge/internal/wire"
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 )
@@ -180,4 +182,63 @@ func TestS32ConsumerHostDispatcherGoexit(t *testing.T) {
 			far.close(t)
 		})
 	}
+}
+
+// TestS32ConsumerHostGoexitOnUndecodableReport: as
+// TestS32ConsumerHostDispatcherGoexit, the Goexit inside the Publish of
+// the gap marker that announces an undecodable durable message (another
+// producer's): the message is terminated and counted as malformed, not
+// taken for a report delivered, and the reports after it are delivered.
+func TestS32ConsumerHostGoexitOnUndecodableReport(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	far := &node{pools: schema.NewPools(nil)}
+	var faults atomic.Int64
+	far.d = dispatch.New(far.pools.Events, &dispatch.Options{OnCriticalOverflow: func(*dispatch.Subscription, dispatch.Stats) {
+		faults.Add(1)
+		runtime.Goexit()
+	}})
+	// Reads nothing until the end: the second or third marker takes its
+	// critical lane over its bound.
+	stuck, err := far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventGap}}, &dispatch.SubscribeOptions{CriticalBound: 1})
+	require.NoError(t, err)
+	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		&ConsumerOptions{Durable: "goexit-bad", AckWait: 2 * time.Second})
+	require.NoError(t, err)
+	js, err := jetstream.New(connect(t, srv.ClientURL(), nil))
+	require.NoError(t, err)
+	subj := Subject(DefaultPrefix, schema.VenueBinance, "BTC-USDT", schema.EventExecReport)
+	const bad = 3
+	for i := range bad {
+		_, err = js.Publish(closeCtx(t), subj, []byte{wire.Version, byte(schema.EventExecReport)}, jetstream.WithMsgID("junk-"+strconv.Itoa(i)))
+		require.NoError(t, err)
+	}
+	eventually(t, func() bool { return faults.Load() == 1 }, "the host's OnCriticalOverflow ran")
+	const n = 3
+	for i := range n {
+		ingest.publish(t, execReport(i))
+	}
+	markers := 0
+	for i := 0; i < n; {
+		ev := next(t, got, anyEvent)
+		switch ev.Type {
+		case schema.EventGap:
+			require.Equal(t, schema.EventExecReport, ev.Control.GapType)
+			markers++
+		case schema.EventExecReport:
+			require.Equal(t, strconv.Itoa(1000+i), ev.Exec.TradeID.String(), "report %d", i)
+			i++
+		}
+	}
+	require.Equal(t, bad, markers)
+	eventually(t, func() bool { return cons.Stats().Malformed == bad }, "malformed not counted: %+v", cons.Stats())
+	require.NoError(t, far.d.Unsubscribe(stuck))
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	require.Equal(t, uint64(n), cons.Stats().ExecDelivered, "%+v", cons.Stats())
+	ingest.close(t)
+	far.close(t)
 }
