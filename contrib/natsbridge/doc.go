@@ -304,7 +304,9 @@
 // an event type it does not know (past schema.NumEventTypes), truncated or
 // trailing bytes, scales over schema.MaxScale and the mantissa
 // math.MinInt64 (outside Decimal's range); it never
-// panics (fuzzed).
+// panics (fuzzed). The Consumer's errors for such messages match
+// ErrWireVersion (another version, or not the bridge's) and ErrMalformed
+// (the rest).
 //
 // # Goroutines and closing
 //
