@@ -153,7 +153,7 @@ func TestS32ConsumerHostDispatcherGoexit(t *testing.T) {
 			for i := range n {
 				ingest.publish(t, critical(i))
 			}
-			eventually(t, func() bool { return faults.Load() == 1 }, "the host's OnCriticalOverflow ran")
+			eventually(t, func() bool { return faults.Load() >= 1 }, "the host's OnCriticalOverflow ran: %d", faults.Load())
 			for i := range n {
 				ev := next(t, got, isCritical)
 				if durable {
@@ -216,7 +216,7 @@ func TestS32ConsumerHostGoexitOnUndecodableReport(t *testing.T) {
 		_, err = js.Publish(closeCtx(t), subj, []byte{wire.Version, byte(schema.EventExecReport)}, jetstream.WithMsgID("junk-"+strconv.Itoa(i)))
 		require.NoError(t, err)
 	}
-	eventually(t, func() bool { return faults.Load() == 1 }, "the host's OnCriticalOverflow ran")
+	eventually(t, func() bool { return faults.Load() >= 1 }, "the host's OnCriticalOverflow ran: %d", faults.Load())
 	const n = 3
 	for i := range n {
 		ingest.publish(t, execReport(i))
