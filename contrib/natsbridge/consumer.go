@@ -120,7 +120,9 @@ type ConsumerOptions struct {
 	// messages, acks not confirmed) — the first of a kind and then each
 	// time its total doubles, never once per message — with the keys
 	// "durable", "subject", "venue", "symbol", "count" and "total".
-	// Defaults to nil: silent.
+	// Its handler runs on a goroutine of its own for each record, the
+	// bridge's waiting: a panic or runtime.Goexit in it drops the record
+	// and harms nothing else. Defaults to nil: silent.
 	Logger *slog.Logger
 }
 
@@ -412,7 +414,19 @@ func (c *Consumer) pump() {
 // sent them, until Close; while something is held for want of an event, it
 // retries every heldRetry.
 func (c *Consumer) run() {
-	defer close(c.loop)
+	ended := false
+	defer func() {
+		if !ended {
+			// Host code ended the goroutine with runtime.Goexit inside the
+			// host dispatcher's Publish (its OnCriticalOverflow or Logger,
+			// as t.FailNow does): dispatch has delivered the event and the
+			// state is unlocked (deferred), so the loop goes on from a new
+			// goroutine, or no core message would be handed on again.
+			go c.run()
+			return
+		}
+		close(c.loop)
+	}()
 	retry := time.NewTimer(heldRetry)
 	defer retry.Stop()
 	for {
@@ -443,6 +457,7 @@ func (c *Consumer) run() {
 			}
 			c.mu.Unlock()
 		case <-c.quit:
+			ended = true
 			return
 		}
 	}
@@ -585,7 +600,12 @@ func (c *Consumer) dropOvertaken(data []byte) {
 	if t != schema.EventUnknown && g.Symbol != "" {
 		vk, other := quoteView(streamKey{g.Venue, g.Symbol, t}, g)
 		delete(c.latest, vk)
-		delete(c.latest, other) // a marker about a symbol's tickers: both kinds
+		if g.Ticker.WindowClose == 0 {
+			// A marker that names no window is about the symbol's tickers,
+			// both kinds; one that names it (a subscriber queue's about a
+			// full ticker, relayed) about the full ticker only.
+			delete(c.latest, other)
+		}
 		return
 	}
 	for k := range c.latest {
@@ -896,31 +916,76 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		c.handBack(m)
 		return
 	}
+	// Host code in Publish may end this goroutine (see execExited).
+	exited, bad := true, false
+	defer func() {
+		if exited {
+			c.execExited(m, id, bad)
+		}
+	}()
 	if _, err := c.execDec.Decode(m.Data(), ev); err != nil {
 		// Terminated, or it would hold every later report; the host is
 		// told, so that it asks the venue rather than wait for it.
 		ev.Reset()
 		undecodable(ev, c.opts.Prefix, m.Subject(), err)
-		if c.d.Publish(context.Background(), ev) != nil {
+		bad = true
+		perr := c.d.Publish(context.Background(), ev)
+		exited = false
+		if perr != nil {
 			c.handBack(m)
 			return
 		}
 		c.gaps.Add(1)
 		c.malformed.Add(1)
 		c.badMsgs.add(c.log, 1, "natsbridge: malformed execution report terminated, announced by a gap marker", "subject", m.Subject(), "error", err)
-		c.handled(m)
-		_ = m.Term()
+		c.terminate(m)
 		return
 	}
-	if err := c.d.Publish(context.Background(), ev); err != nil {
+	err = c.d.Publish(context.Background(), ev)
+	exited = false
+	if err != nil {
 		c.handBack(m)
 		return
 	}
+	c.delivered1(m, id)
+}
+
+// delivered1 records the report m, of message id id, handed on, and
+// acknowledges it. Under execMu.
+func (c *Consumer) delivered1(m jetstream.Msg, id string) {
 	c.execDelivered.Add(1)
 	if id != "" {
 		c.seen.add(id)
 	}
 	c.ack(m)
+}
+
+// terminate records the undecodable message m terminated, announced. Under
+// execMu.
+func (c *Consumer) terminate(m jetstream.Msg) {
+	c.handled(m)
+	_ = m.Term()
+}
+
+// execExited runs when host code ended nats.go's goroutine delivering
+// the report m with runtime.Goexit inside the host dispatcher's Publish
+// (its OnCriticalOverflow or Logger, as t.FailNow does). dispatch has
+// delivered m's event (or, bad, the gap marker of m undecodable) to every
+// subscriber and taken it back: m is recorded and acknowledged as handed
+// on (or terminated). But that goroutine was the
+// durable consumer's only one: its Consume is made to start again, or no
+// report would be delivered again (one the server sent it meanwhile comes
+// again after AckWait). Under execMu.
+func (c *Consumer) execExited(m jetstream.Msg, id string, bad bool) {
+	if bad {
+		c.gaps.Add(1)
+		c.malformed.Add(1)
+		c.terminate(m)
+	} else {
+		c.delivered1(m, id)
+	}
+	signal(c.execResume.stopped)
+	signal(c.execResume.trouble)
 }
 
 // undecodable fills ev as the gap marker of one durable message (an

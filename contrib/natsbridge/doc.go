@@ -304,7 +304,9 @@
 // an event type it does not know (past schema.NumEventTypes), truncated or
 // trailing bytes, scales over schema.MaxScale and the mantissa
 // math.MinInt64 (outside Decimal's range); it never
-// panics (fuzzed).
+// panics (fuzzed). The Consumer's errors for such messages match
+// ErrWireVersion (another version, or not the bridge's) and ErrMalformed
+// (the rest).
 //
 // # Goroutines and closing
 //
@@ -323,4 +325,17 @@
 // Warn, the first of each kind and then each time its total doubles, never
 // once per message. Keys: "role" (publisher, consumer), "durable",
 // "subject", "venue", "symbol", "state", "count", "total", "error".
+//
+// The logger's handler, OnExecBacklog and OnState are host code run on
+// goroutines of the bridge's (or of the dispatcher's and nats.go's). A
+// panic in them is recovered (OnState's and OnExecBacklog's logged at
+// Error; a handler's record dropped), and a runtime.Goexit (t.FailNow in
+// a test's callback) ends no goroutine that stores, hands on or delivers
+// execution reports and market data. So is the host dispatcher's own host
+// code (dispatch.Options.OnCriticalOverflow, its Logger), which its
+// Publish runs on the Consumer's goroutines: a Goexit there, which dispatch
+// survives (the event delivered), ends the goroutine that called; the
+// Consumer's loop goes on from a new one, and the durable consumer, whose
+// nats.go goroutine it was, acknowledges the report and consumes again (a
+// report the server sent that goroutine meanwhile comes after AckWait).
 package natsbridge

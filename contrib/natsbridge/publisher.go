@@ -48,7 +48,10 @@ type PublisherOptions struct {
 	ExecBound int
 	// OnExecBacklog raises the alarm when the queue of execution reports
 	// goes over ExecBound (NATS or the stream is unavailable). It runs on
-	// the dispatcher's delivery goroutine and must not block. Defaults to nil.
+	// a goroutine of its own while the dispatcher's delivery goroutine
+	// waits for it, so it must not block; a panic in it is recovered and
+	// logged at Error, and a runtime.Goexit ends its goroutine only.
+	// Defaults to nil.
 	OnExecBacklog func(pending int)
 	// MaxStreams bounds the streams (venue, symbol, type and view: a book's
 	// depth, a kline's interval) the Publisher
@@ -88,7 +91,9 @@ type PublisherOptions struct {
 	// queue of reports over ExecBound, reports left at Close) — the first
 	// of a kind and then each time its total doubles, never once per
 	// message — with the keys "subject", "count", "total" and "error".
-	// Defaults to nil: silent.
+	// Its handler runs on a goroutine of its own for each record, the
+	// bridge's waiting: a panic or runtime.Goexit in it drops the record
+	// and harms nothing else. Defaults to nil: silent.
 	Logger *slog.Logger
 }
 
@@ -520,8 +525,12 @@ func (p *Publisher) enqueue(m execMsg) {
 	}
 	if alarm {
 		p.log.Warn("natsbridge: execution reports waiting for the stream over ExecBound", "pending", n, "bound", p.opts.ExecBound)
-		if p.opts.OnExecBacklog != nil {
-			p.opts.OnExecBacklog(n)
+		if fn := p.opts.OnExecBacklog; fn != nil {
+			// Host code on the dispatcher's delivery goroutine: a Goexit
+			// there unsubscribed the Publisher, every later report lost.
+			if r, _ := hostCall(func() { fn(n) }); r != nil {
+				p.log.Error("natsbridge: OnExecBacklog panicked (recovered)", "panic", r)
+			}
 		}
 	}
 }

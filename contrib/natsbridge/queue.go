@@ -63,6 +63,9 @@ func (q *msgQueue) keyOf(m *nats.Msg, typ schema.EventType) latestKey {
 		q.scratch.Reset()
 		if _, err := q.dec.Decode(m.Data, &q.scratch); err == nil {
 			k.interval = q.scratch.Kline.Interval
+			if typ == schema.EventGap {
+				typ = q.scratch.Control.GapType // a marker names the ticker's kind as its stream's events do
+			}
 			k.windowed = typ == schema.EventTicker && q.scratch.Ticker.WindowClose != 0
 			if shared {
 				k.symbol = q.scratch.Symbol
@@ -171,8 +174,12 @@ func (q *msgQueue) push(m *nats.Msg) {
 		if typ, ok := wire.Type(m.Data); ok {
 			k := q.keyOf(m, typ)
 			q.forgetLocked(k)
-			if typ == schema.EventGap && q.scratch.Control.GapType == schema.EventTicker {
-				k.windowed = !k.windowed // a marker about a symbol's tickers: both kinds
+			if typ == schema.EventGap && q.scratch.Control.GapType == schema.EventTicker && !k.windowed {
+				// A marker that names no window is about the symbol's
+				// tickers, both kinds; one that names it (a subscriber
+				// queue's about a full ticker, relayed) about the full
+				// ticker only, as dispatch covers a queue.
+				k.windowed = true
 				q.forgetLocked(k)
 			}
 		}

@@ -84,8 +84,9 @@ func viewOf(k streamKey, ev *schema.CanonicalEvent) viewKey {
 // (Binance WebSocket Streams "Individual Symbol Ticker Streams",
 // "Individual Symbol Mini Ticker Stream"), the mini one replacing the full
 // one kept otherwise. other is the symbol's other ticker stream (the
-// key itself for any other type): a gap marker, which states no window,
-// covers both.
+// key itself for any other type): a gap marker that states no window
+// covers both, one that states it (a subscriber queue's about a full
+// ticker) the full ticker only.
 func quoteView(k streamKey, ev *schema.CanonicalEvent) (vk, other viewKey) {
 	vk = viewOf(k, ev)
 	if k.typ != schema.EventTicker {
