@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"sync"
@@ -301,4 +302,112 @@ func TestS32peerDeflate(t *testing.T) {
 		require.Zero(t, h.c.Stats().Messages)
 		h.finish(nil, p.close)
 	})
+}
+
+// A rotation (Client.Rotate, as on Binance's serverShutdown) against a
+// peer that broadcasts the same frames to every connection, as Binance's
+// market streams do: the handler sees each message once, in order, across
+// the switch; the old connection is closed with 1000.
+func TestS32peerRotationOnBroadcast(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := startNodePeer(t)
+	opts := peerOptions()
+	opts.RotationOverlap = time.Hour // aligned, never switched by the bound
+	h := startOnNode(t, p, opts, &sink{}, leaks)
+	msg := func(i int) string { return `{"seq":` + strconv.Itoa(i) + `}` }
+	var want []string
+	for i := 1; i <= 3; i++ {
+		p.do(0, "text", hx(msg(i)))
+		want = append(want, msg(i))
+	}
+	h.sink.waitFor(t, want...)
+	require.NoError(t, h.c.Rotate())
+	h.rec.waitFor(t, "rotating", func(ev Event) bool { return ev.State == schema.ConnRotating && ev.ConnID == 1 })
+	p.opened(2)
+	p.waitLine("subscribed 2", func([]string) bool { return p.count("message", 2) >= len(testSubs) })
+	for i := 4; i <= 8; i++ {
+		p.do(0, "text", hx(msg(i)))
+		want = append(want, msg(i))
+	}
+	h.rec.waitFor(t, "connected on 2", func(ev Event) bool {
+		return ev.State == schema.ConnConnected && ev.ConnID == 2 && ev.Reason == ReasonRotation && ev.Err == nil
+	})
+	code, _ := p.closed(1)
+	require.Equal(t, int(websocket.StatusNormalClosure), code, "the old connection closed with 1000")
+	p.do(0, "text", hx(msg(9)))
+	want = append(want, msg(9))
+	h.sink.waitFor(t, msg(9))
+	require.Equal(t, want, h.sink.got(), "each message once, in order")
+	st := h.c.Stats()
+	require.Zero(t, st.TotalReconnects())
+	require.Zero(t, st.Unaligned)
+	require.Zero(t, st.RotationDropped)
+	h.finish(nil, p.close)
+}
+
+// A message over Options.ReadLimit sent in fragments each under it: the
+// limit is on the message, an *OversizedError; the peer is told 1009.
+func TestS32peerOversizedInFragments(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := startNodePeer(t)
+	opts := peerOptions()
+	opts.ReadLimit = 64 << 10
+	h := startOnNode(t, p, opts, &sink{}, leaks)
+	part := hx(strings.Repeat("f", 40<<10))
+	p.do(1, "frag", "text", "0", part)
+	p.do(1, "frag", "text", "1", part)
+	lost := requireLost(t, h, ReasonOversized)
+	var oe *OversizedError
+	require.ErrorAs(t, lost.Err, &oe)
+	code, _ := p.closed(1)
+	require.Equal(t, int(websocket.StatusMessageTooBig), code)
+	require.Empty(t, h.sink.got())
+	h.finish(nil, p.close)
+}
+
+// A peer that stops reading (its socket paused, a slow reader): the
+// host's write that fills the socket's buffers ends after
+// Options.WriteTimeout on the Clock with ErrMaybeSent, the connection is
+// lost (ReasonWriteError) and redialled; Close while such a write is
+// blocked returns, and the write with it.
+func TestS32peerSlowReader(t *testing.T) {
+	big := []byte(`{"pad":"` + strings.Repeat("w", 48<<20) + `"}`)
+	for _, closing := range []bool{false, true} {
+		t.Run("close="+strconv.FormatBool(closing), func(t *testing.T) {
+			leaks := goleak.IgnoreCurrent()
+			p := startNodePeer(t)
+			h := startOnNode(t, p, peerOptions(), &sink{}, leaks)
+			p.do(1, "pause")
+			wrote := make(chan error, 1)
+			cn := h.live()
+			go func() { wrote <- h.c.Write(context.Background(), big) }()
+			// The write holds the connection's write turn until it ends.
+			require.Eventually(t, func() bool { return len(cn.wmu) == 1 }, wait, time.Millisecond, "the write never began")
+			var err error
+			if closing {
+				done := make(chan error, 1)
+				go func() { done <- h.close(context.Background()) }()
+				require.NoError(t, recvWait(t, done, "Close"))
+				err = recvWait(t, wrote, "the write")
+			} else {
+				// Fire the write's bound until the write returns: it is
+				// armed once the write began, which the test cannot see.
+				require.Eventually(t, func() bool {
+					select {
+					case err = <-wrote:
+						return true
+					default:
+						h.clock.advance(DefaultWriteTimeout)
+						return false
+					}
+				}, wait, time.Millisecond)
+			}
+			require.ErrorIs(t, err, ErrMaybeSent)
+			if !closing {
+				requireLost(t, h, ReasonWriteError)
+				p.opened(2)
+			}
+			h.finish(nil, p.close)
+		})
+	}
 }

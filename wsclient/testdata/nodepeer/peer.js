@@ -16,8 +16,8 @@
 //   ok <seq>                   command seq done (its bytes handed to the kernel)
 //   error <seq> <message>
 //
-// Commands come on stdin, one a line: "<seq> <conn> <verb> [args]", payloads
-// in hex:
+// Commands come on stdin, one a line: "<seq> <conn> <verb> [args]" (conn 0:
+// every connection still open), payloads in hex:
 //   text <hex> | binary <hex>             one whole message
 //   frag text|binary 0|1 <hex>            a fragment (ws.send with fin)
 //   ping <hex> | pong <hex>               a control frame
@@ -123,15 +123,28 @@ function run(seq, ws, verb, a, done) {
 const rl = readline.createInterface({ input: process.stdin });
 rl.on('line', (line) => {
   const [seq, conn, verb, ...a] = line.trim().split(' ');
-  const ws = conns.get(Number(conn));
-  if (!ws) {
+  // Connection 0 is every open connection, in the order they opened (a
+  // venue's broadcast).
+  const targets =
+    conn === '0'
+      ? [...conns.values()].filter((ws) => ws.readyState === ws.OPEN)
+      : [conns.get(Number(conn))].filter(Boolean);
+  if (targets.length === 0) {
     out(`error ${seq} no connection ${conn}`);
     return;
   }
-  try {
-    run(seq, ws, verb, a, (err) => out(err ? `error ${seq} ${err.message}` : `ok ${seq}`));
-  } catch (err) {
-    out(`error ${seq} ${err.message}`);
+  let left = targets.length;
+  let failed = null;
+  const done = (err) => {
+    failed = failed || err;
+    if (--left === 0) out(failed ? `error ${seq} ${failed.message}` : `ok ${seq}`);
+  };
+  for (const ws of targets) {
+    try {
+      run(seq, ws, verb, a, done);
+    } catch (err) {
+      done(err);
+    }
   }
 });
 rl.on('close', () => {
