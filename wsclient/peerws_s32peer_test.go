@@ -43,10 +43,16 @@ func TestS32peerClientCloses(t *testing.T) {
 	require.Equal(t, []string{"text", hx(testSubs[1])}, subs[1][2:])
 	p.do(1, "text", hx(`{"hello":1}`))
 	h.sink.waitFor(t, `{"hello":1}`)
-	h.finish(nil, func() {
-		code, _ := p.closed(1)
-		require.Equal(t, int(websocket.StatusNormalClosure), code)
-	}, p.close)
+	// Closed without moving the clock: the handshake's bound
+	// (CloseTimeout) never passes, so the peer's answer ends it. Moved
+	// on, the bound may pass before the close frame is written, and the
+	// socket is cut (1006), as the doc says.
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	require.NoError(t, h.c.Close(ctx))
+	code, _ := p.closed(1)
+	require.Equal(t, int(websocket.StatusNormalClosure), code)
+	h.finish(nil, p.close)
 }
 
 // The peer closes with a code and a reason: the host sees both
@@ -133,22 +139,29 @@ func TestS32peerFragmentsWithControlFrames(t *testing.T) {
 }
 
 // The peer ends TCP without a close frame (ws.terminate): inside a
-// message, the part is not delivered and the loss is ErrMessageCut;
+// message (between its fragments, or inside a frame: a message handed to
+// the socket and destroyed before it was all sent), the part is not
+// delivered and the loss is ErrMessageCut;
 // between messages, the message before is delivered and the loss is a
 // read error. Either way the client redials and resubscribes.
 func TestS32peerTerminates(t *testing.T) {
-	for _, mid := range []bool{true, false} {
-		t.Run("mid-message="+strconv.FormatBool(mid), func(t *testing.T) {
+	for _, where := range []string{"between messages", "between fragments", "inside a frame"} {
+		t.Run(where, func(t *testing.T) {
 			leaks := goleak.IgnoreCurrent()
 			p := startNodePeer(t)
 			h := startOnNode(t, p, peerOptions(), &sink{}, leaks)
 			p.do(1, "text", hx(`{"before":1}`))
-			if mid {
+			switch where {
+			case "between messages":
+				p.do(1, "terminate")
+			case "between fragments":
 				p.do(1, "frag", "text", "0", hx(`{"part":`+strings.Repeat("x", 3000)))
+				p.do(1, "terminate")
+			default: // 16 MiB handed to the socket, destroyed before it is all sent
+				p.do(1, "fillterminate", strconv.Itoa(16<<20), "x")
 			}
-			p.do(1, "terminate")
 			lost := requireLost(t, h, ReasonReadError)
-			if mid {
+			if mid := where != "between messages"; mid {
 				require.ErrorIs(t, lost.Err, ErrMessageCut)
 			} else {
 				require.NotErrorIs(t, lost.Err, ErrMessageCut)
@@ -285,7 +298,7 @@ func TestS32peerDeflate(t *testing.T) {
 		leaks := goleak.IgnoreCurrent()
 		p := startNodePeer(t, "--deflate")
 		h := startOnNode(t, p, peerOptions(), &sink{}, leaks)
-		require.Len(t, p.opened(1), 2, "no extension offered")
+		require.Equal(t, "-", p.opened(1)[2], "no extension offered")
 		big := `{"pad":"` + strings.Repeat("z", 5000) + `"}`
 		p.do(1, "text", hx(big))
 		h.sink.waitFor(t, big)
@@ -410,4 +423,79 @@ func TestS32peerSlowReader(t *testing.T) {
 			h.finish(nil, p.close)
 		})
 	}
+}
+
+// An empty close frame (ws.close() without a code: RFC 6455 §7.1.5, no
+// status code, which the receiver reports as 1005) is the peer's
+// closure, not a protocol error: ReasonPeerClosed with 1005 and the
+// plain backoff; the client answers with an empty close frame too (1005
+// on the peer's side).
+func TestS32peerEmptyCloseFrame(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := startNodePeer(t)
+	opts := peerOptions()
+	opts.BackoffBase = time.Millisecond
+	h := startOnNode(t, p, opts, &sink{}, leaks)
+	p.do(1, "close")
+	lost := conn1Lost(t, h)
+	require.Equal(t, ReasonPeerClosed, lost.Reason, "err %v", lost.Err)
+	require.Equal(t, websocket.StatusNoStatusRcvd, websocket.CloseStatus(lost.Err))
+	re := h.rec.waitFor(t, "reconnecting", isState(schema.ConnReconnecting))
+	require.LessOrEqual(t, re.Delay, opts.BackoffBase)
+	code, _ := p.closed(1)
+	require.Equal(t, int(websocket.StatusNoStatusRcvd), code)
+	h.rec.waitFor(t, "connected on 2", connected(2))
+	h.finish(nil, p.close)
+}
+
+// A text message that is not UTF-8 (ws sends the bytes it is given):
+// dropped and reported (ErrInvalidUTF8, ReasonInvalidFrame), the
+// connection kept and the next message delivered.
+func TestS32peerInvalidUTF8Text(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := startNodePeer(t)
+	h := startOnNode(t, p, peerOptions(), &sink{}, leaks)
+	p.do(1, "text", hx(`{"s":"`)+"c328"+hx(`"}`))
+	p.do(1, "text", hx(`{"next":1}`))
+	h.sink.waitFor(t, `{"next":1}`)
+	require.Equal(t, []string{`{"next":1}`}, h.sink.got())
+	ev := h.rec.waitFor(t, "invalid frame", func(ev Event) bool { return ev.Reason == ReasonInvalidFrame })
+	require.ErrorIs(t, ev.Err, ErrInvalidUTF8)
+	require.EqualValues(t, 1, h.c.Stats().InvalidFrames)
+	require.Zero(t, h.c.Stats().TotalReconnects())
+	h.finish(nil, p.close)
+}
+
+// A peer that refuses a message too big for it (ws's maxPayload closes
+// with 1009): the host sees the peer's 1009 (ReasonPeerClosed) and the
+// redial waits for BackoffCap, since the same message would be refused
+// again.
+func TestS32peerRefusesBigMessage(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := startNodePeer(t, "--max-payload=1024")
+	opts := peerOptions()
+	opts.BackoffBase = time.Millisecond
+	h := startOnNode(t, p, opts, &sink{}, leaks)
+	require.NoError(t, h.c.Write(context.Background(), []byte(`{"pad":"`+strings.Repeat("b", 2000)+`"}`)))
+	lost := conn1Lost(t, h)
+	require.Equal(t, ReasonPeerClosed, lost.Reason, "err %v", lost.Err)
+	require.Equal(t, websocket.StatusMessageTooBig, websocket.CloseStatus(lost.Err))
+	re := h.rec.waitFor(t, "reconnecting", isState(schema.ConnReconnecting))
+	require.GreaterOrEqual(t, re.Delay, DefaultBackoffCap)
+	h.rec.waitFor(t, "connected on 2", connected(2))
+	h.finish(nil, p.close)
+}
+
+// Options.Subprotocols against ws, which picks the first one offered:
+// the connection carries it and delivers.
+func TestS32peerSubprotocol(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := startNodePeer(t)
+	opts := peerOptions()
+	opts.Subprotocols = []string{"v2.json", "v1.json"}
+	h := startOnNode(t, p, opts, &sink{}, leaks)
+	require.Equal(t, hx("v2.json"), p.opened(1)[3])
+	p.do(1, "text", hx(`{"proto":1}`))
+	h.sink.waitFor(t, `{"proto":1}`)
+	h.finish(nil, p.close)
 }

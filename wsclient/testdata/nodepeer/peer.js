@@ -5,10 +5,11 @@
 //   --no-auto-pong     never answer the client's pings (ws's autoPong: false)
 //   --deflate          support permessage-deflate (perMessageDeflate: true)
 //   --insist-deflate   name permessage-deflate in every answer, asked or not
+//   --max-payload=<n>  close a connection whose client sends a message over n bytes (1009)
 //
 // It prints "listening <port>" once it listens on 127.0.0.1, then one line
 // per thing it sees (payloads in hex):
-//   open <conn> <hex of the request's Sec-WebSocket-Extensions>
+//   open <conn> <hex of the request's Sec-WebSocket-Extensions> <hex of the subprotocol chosen> ("-": none)
 //   message <conn> text|binary <hex>
 //   ping <conn> <hex>          a ping from the client
 //   pong <conn> <hex>          a pong from the client
@@ -21,9 +22,10 @@
 //   text <hex> | binary <hex>             one whole message
 //   frag text|binary 0|1 <hex>            a fragment (ws.send with fin)
 //   ping <hex> | pong <hex>               a control frame
-//   close <code> <hex reason>             the close handshake
+//   close <code> <hex reason>             the close handshake (no code: an empty close frame)
 //   terminate                             end TCP, no close frame
 //   fill <n> <char>                       a text message of n chars
+//   fillterminate <n> <char>              the same, then terminate at once (the frame cut short)
 //   pingflood <n> <msg hex>               n pings (payload "p" * (i % 126)), then a text message
 //   pingevery <ms> <n>                    n pings, one every ms, payload the ping's number
 //   pause | resume                        stop / start reading the socket
@@ -42,7 +44,7 @@ const wss = new WebSocketServer({
   port: 0,
   autoPong: !args.has('--no-auto-pong'),
   perMessageDeflate: args.has('--deflate'),
-  maxPayload: 0,
+  maxPayload: Number((process.argv.find((a) => a.startsWith('--max-payload=')) || '=0').split('=')[1]),
 });
 
 if (args.has('--insist-deflate')) {
@@ -59,7 +61,7 @@ let next = 0;
 wss.on('connection', (ws, req) => {
   const n = ++next;
   conns.set(n, ws);
-  out(`open ${n} ${hex(req.headers['sec-websocket-extensions'] || '')}`);
+  out(`open ${n} ${hex(req.headers['sec-websocket-extensions'] || '') || '-'} ${hex(ws.protocol) || '-'}`);
   ws.on('message', (data, isBinary) => out(`message ${n} ${isBinary ? 'binary' : 'text'} ${hex(data)}`));
   ws.on('ping', (data) => out(`ping ${n} ${hex(data)}`));
   ws.on('pong', (data) => out(`pong ${n} ${hex(data)}`));
@@ -86,13 +88,18 @@ function run(seq, ws, verb, a, done) {
     case 'pong':
       return ws.pong(buf(a[0]), undefined, done);
     case 'close':
-      ws.close(Number(a[0]), buf(a[1]));
+      if (a.length === 0) ws.close();
+      else ws.close(Number(a[0]), buf(a[1]));
       return done();
     case 'terminate':
       ws.terminate();
       return done();
     case 'fill':
       return ws.send(Buffer.alloc(Number(a[0]), a[1]), { binary: false }, done);
+    case 'fillterminate':
+      ws.send(Buffer.alloc(Number(a[0]), a[1]), { binary: false });
+      ws.terminate();
+      return done();
     case 'pingflood': {
       for (let i = 0; i < Number(a[0]); i++) ws.ping(Buffer.alloc(i % 126, 'p'));
       return ws.send(buf(a[1]), { binary: false }, done);
