@@ -99,6 +99,9 @@ func (p *nodePeer) close() {
 		_ = p.cmd.Wait()
 		kill.Stop()
 		p.cancel()
+		if p.t.Failed() && p.stderr.Len() > 0 {
+			p.t.Logf("node peer stderr:\n%s", p.stderr.String())
+		}
 	})
 }
 
@@ -118,6 +121,16 @@ func (p *nodePeer) all(match func(f []string) bool) [][]string {
 	return got
 }
 
+// nodeWait bounds the waits on the node peer: generous, for a machine
+// loaded 20 times over with the race detector on.
+const nodeWait = 30 * time.Second
+
+// until waits until cond holds (evaluated once per poll, not per line).
+func (p *nodePeer) until(what string, cond func() bool) {
+	p.t.Helper()
+	require.Eventually(p.t, cond, nodeWait, time.Millisecond, "the node peer never said %s", what)
+}
+
 // waitLine waits for a line that matches and returns the first one.
 func (p *nodePeer) waitLine(what string, match func(f []string) bool) []string {
 	p.t.Helper()
@@ -128,17 +141,8 @@ func (p *nodePeer) waitLine(what string, match func(f []string) bool) []string {
 			return true
 		}
 		return false
-	}, wait, time.Millisecond, "the node peer never said %s; stderr: %s", what, p.stderrText)
+	}, nodeWait, time.Millisecond, "the node peer never said %s", what)
 	return got
-}
-
-func (p *nodePeer) stderrText() string {
-	select {
-	case <-p.readDone:
-		return p.stderr.String()
-	default:
-		return "(still running)"
-	}
 }
 
 // do runs a command on connection conn and waits until peer.js has
