@@ -184,7 +184,7 @@ func TestS32peerLargeMessages(t *testing.T) {
 	opts.ReadLimit = 4 << 20
 	h := startOnNode(t, p, opts, &sink{}, leaks)
 	p.do(1, "fill", strconv.Itoa(4<<20), "y")
-	require.Eventually(t, func() bool { return len(h.sink.got()) == 1 }, wait, time.Millisecond)
+	require.Eventually(t, func() bool { return len(h.sink.got()) == 1 }, nodeWait, time.Millisecond)
 	require.Equal(t, strings.Repeat("y", 4<<20), h.sink.got()[0])
 	p.do(1, "fill", strconv.Itoa(4<<20+1), "z")
 	lost := requireLost(t, h, ReasonOversized)
@@ -278,7 +278,7 @@ func TestS32peerNeverAnswersPing(t *testing.T) {
 		}
 		h.clock.advance(h.c.watchdogTick())
 		return false
-	}, wait, time.Millisecond, "the connection never died; events: %v", h.rec.all())
+	}, nodeWait, time.Millisecond, "the connection never died; events: %v", h.rec.all())
 	lost := conn1Lost(t, h)
 	require.Equal(t, ReasonPongTimeout, lost.Reason, "err %v", lost.Err)
 	require.ErrorIs(t, lost.Err, ErrPongTimeout)
@@ -394,7 +394,7 @@ func TestS32peerSlowReader(t *testing.T) {
 			cn := h.live()
 			go func() { wrote <- h.c.Write(context.Background(), big) }()
 			// The write holds the connection's write turn until it ends.
-			require.Eventually(t, func() bool { return len(cn.wmu) == 1 }, wait, time.Millisecond, "the write never began")
+			require.Eventually(t, func() bool { return len(cn.wmu) == 1 }, nodeWait, time.Millisecond, "the write never began")
 			var err error
 			if closing {
 				done := make(chan error, 1)
@@ -412,7 +412,7 @@ func TestS32peerSlowReader(t *testing.T) {
 						h.clock.advance(DefaultWriteTimeout)
 						return false
 					}
-				}, wait, time.Millisecond)
+				}, nodeWait, time.Millisecond)
 			}
 			require.ErrorIs(t, err, ErrMaybeSent)
 			if !closing {
