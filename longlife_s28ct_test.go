@@ -627,7 +627,20 @@ func TestS28ctAlignedRotationDeliversNoFrameTwice(t *testing.T) {
 // must never go back to an older update id.
 func TestS28ctSessionRotationNeverServesAStaleQuote(t *testing.T) {
 	ctx := context.Background()
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, PingInterval: -1, IncomingLimit: -1})
+	// 2,000 messages a second; 500 under -race, where at load 39 a
+	// rotation never completed in a minute (rotation 30 of 30 in the
+	// package run, 16 run alone; never a stale quote): the race-slowed
+	// readers fall behind the stream, and its aligned switch waits for the
+	// old connection to reach the new one's first message (the overlap
+	// bound is on the clock, not moved here) — or the venue drops a
+	// reader 16,384 messages behind as too slow (the failure says how
+	// many). A quarter of the rate still leaves the two connections
+	// hundreds of quotes in flight each rotation.
+	rate := 2000
+	if raceEnabled {
+		rate = 500
+	}
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: rate, PingInterval: -1, IncomingLimit: -1})
 	defer v.Close()
 	rotated := make(chan struct{}, 16)
 	var mu sync.Mutex
@@ -674,7 +687,7 @@ func TestS28ctSessionRotationNeverServesAStaleQuote(t *testing.T) {
 		select {
 		case <-rotated:
 		case <-time.After(s27ctWait):
-			t.Fatalf("rotation %d never completed", i)
+			t.Fatalf("rotation %d never completed (connections the venue dropped as too slow: %d)", i, v.Stats().SlowDropped)
 		}
 		mu.Lock()
 		n := len(stale)
