@@ -215,7 +215,7 @@ func TestS28ctThousandReconnectsStayFlat(t *testing.T) {
 		t.Skip("1,000 reconnects")
 	}
 	const warm = 100
-	total := s32flkReconnects()
+	total := s32flkCycles()
 	ctx := context.Background()
 	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 400, PingInterval: -1, IncomingLimit: -1})
 	defer v.Close()
@@ -301,15 +301,16 @@ func TestS28ctThousandReconnectsStayFlat(t *testing.T) {
 	assert.True(t, gapped, "each loss told to the subscriber")
 }
 
-// s32flkReconnects is how many reconnects the thousand-reconnect tests
-// make: 1,000, or 400 under -race, where each cost ~0.17 s at load 38
-// (TestS28ctThousandReconnectsStayFlat 188 s, the order connection's
-// about as long: together half of go test's 10-minute package timeout,
-// which CI's race step hit in runs 37 and 38). 300 reconnects past the
-// warm-up still show a goroutine or pooled object kept per reconnect and
-// a heap growing 7 KiB each; CI's coverage step runs the 1,000 without
-// -race, where the heap bound is 2.3 KiB each.
-func s32flkReconnects() int {
+// s32flkCycles is how many reconnects (or rotations) the thousand-cycle
+// tests make: 1,000, or 400 under -race, where each cost ~0.2 s at load
+// 38 (TestS28ctThousandReconnectsStayFlat 188 s, the order connection's
+// about as long, TestS28ctThousandRotationsStayFlat 203 s: together most
+// of go test's 10-minute package timeout, which CI's race step hit in
+// runs 37 and 38). 300 cycles past the warm-up still show a goroutine or
+// pooled object kept per cycle and a heap growing 7 KiB each; CI's
+// coverage step runs the 1,000 without -race, where the heap bound is
+// 2.3 KiB each.
+func s32flkCycles() int {
 	if raceEnabled {
 		return 400
 	}
@@ -328,7 +329,7 @@ func TestS28ctThousandOrderReconnectsStayFlat(t *testing.T) {
 		t.Skip("1,000 reconnects")
 	}
 	const warm = 100
-	total := s32flkReconnects()
+	total := s32flkCycles()
 	ctx := context.Background()
 	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 50, PingInterval: -1, IncomingLimit: -1, APIKey: "k", APISecret: "s"})
 	defer v.Close()
@@ -542,7 +543,8 @@ func TestS28ctThousandRotationsStayFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 rotations")
 	}
-	const warm, total = 100, 1000
+	const warm = 100
+	total := s32flkCycles()
 	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, PingInterval: -1, IncomingLimit: -1})
 	defer v.Close()
 	r := newS28ctRotator(t, v)
