@@ -214,7 +214,8 @@ func TestS28ctThousandReconnectsStayFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 reconnects")
 	}
-	const warm, total = 100, 1000
+	const warm = 100
+	total := s32flkCycles()
 	ctx := context.Background()
 	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 400, PingInterval: -1, IncomingLimit: -1})
 	defer v.Close()
@@ -300,6 +301,22 @@ func TestS28ctThousandReconnectsStayFlat(t *testing.T) {
 	assert.True(t, gapped, "each loss told to the subscriber")
 }
 
+// s32flkCycles is how many reconnects (or rotations) the thousand-cycle
+// tests make: 1,000, or 400 under -race, where each cost ~0.2 s at load
+// 38 (TestS28ctThousandReconnectsStayFlat 188 s, the order connection's
+// about as long, TestS28ctThousandRotationsStayFlat 203 s: together most
+// of go test's 10-minute package timeout, which CI's race step hit in
+// runs 37 and 38). 300 cycles past the warm-up still show a goroutine or
+// pooled object kept per cycle and a heap growing 7 KiB each; CI's
+// coverage step runs the 1,000 without -race, where the heap bound is
+// 2.3 KiB each.
+func s32flkCycles() int {
+	if raceEnabled {
+		return 400
+	}
+	return 1000
+}
+
 // Long life of the order connection: the venue closes the WS-API 1,000
 // times (as before maintenance) while an order of the session rests.
 // Every reconnect measures the clock offset again, signs a new user-data
@@ -311,7 +328,8 @@ func TestS28ctThousandOrderReconnectsStayFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 reconnects")
 	}
-	const warm, total = 100, 1000
+	const warm = 100
+	total := s32flkCycles()
 	ctx := context.Background()
 	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 50, PingInterval: -1, IncomingLimit: -1, APIKey: "k", APISecret: "s"})
 	defer v.Close()
@@ -340,12 +358,20 @@ func TestS28ctThousandOrderReconnectsStayFlat(t *testing.T) {
 	first := conns.last
 	conns.mu.Unlock()
 
+	// Each wait gets its own deadline: one minute for all 1,000
+	// reconnects ran out at the 356th under -race at load 38.
+	waitConnected := func(i int) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(ctx, s27ctWait)
+		defer cancel()
+		require.NoError(t, s.WaitConnected(ctx), "reconnect %d: subscribed again", i)
+	}
 	var mark s28ctMark
 	var was session.Stats
 	for i := 1; i <= total; i++ {
 		require.Eventually(t, func() bool { return v.CloseAPI() > 0 }, s27ctWait, 100*time.Microsecond, "reconnect %d: the venue holds the connection", i)
 		conns.await(t, first+uint64(i))
-		require.NoError(t, s.WaitConnected(wctx), "reconnect %d: subscribed again", i)
+		waitConnected(i)
 		if i == warm {
 			was = s.Stats()
 			mark = s28ctMarkNow(was.Pools)
@@ -364,7 +390,9 @@ func TestS28ctThousandOrderReconnectsStayFlat(t *testing.T) {
 	assert.Zero(t, st.Order.Duplicates, "no report delivered twice")
 
 	req = s27ctOrder(t, s, "s28ct-after")
-	ack, err := s.Place(wctx, req)
+	pctx, pcancel := context.WithTimeout(ctx, s27ctWait)
+	defer pcancel()
+	ack, err := s.Place(pctx, req)
 	s.Pools().Orders.Put(req)
 	require.NoError(t, err)
 	assert.NotZero(t, ack)
@@ -515,7 +543,8 @@ func TestS28ctThousandRotationsStayFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 rotations")
 	}
-	const warm, total = 100, 1000
+	const warm = 100
+	total := s32flkCycles()
 	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, PingInterval: -1, IncomingLimit: -1})
 	defer v.Close()
 	r := newS28ctRotator(t, v)
@@ -600,7 +629,20 @@ func TestS28ctAlignedRotationDeliversNoFrameTwice(t *testing.T) {
 // must never go back to an older update id.
 func TestS28ctSessionRotationNeverServesAStaleQuote(t *testing.T) {
 	ctx := context.Background()
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, PingInterval: -1, IncomingLimit: -1})
+	// 2,000 messages a second; 500 under -race, where at load 39 a
+	// rotation never completed in a minute (rotation 30 of 30 in the
+	// package run, 16 run alone; never a stale quote): the race-slowed
+	// readers fall behind the stream, and its aligned switch waits for the
+	// old connection to reach the new one's first message (the overlap
+	// bound is on the clock, not moved here) — or the venue drops a
+	// reader 16,384 messages behind as too slow (the failure says how
+	// many). A quarter of the rate still leaves the two connections
+	// hundreds of quotes in flight each rotation.
+	rate := 2000
+	if raceEnabled {
+		rate = 500
+	}
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: rate, PingInterval: -1, IncomingLimit: -1})
 	defer v.Close()
 	rotated := make(chan struct{}, 16)
 	var mu sync.Mutex
@@ -647,7 +689,7 @@ func TestS28ctSessionRotationNeverServesAStaleQuote(t *testing.T) {
 		select {
 		case <-rotated:
 		case <-time.After(s27ctWait):
-			t.Fatalf("rotation %d never completed", i)
+			t.Fatalf("rotation %d never completed (connections the venue dropped as too slow: %d)", i, v.Stats().SlowDropped)
 		}
 		mu.Lock()
 		n := len(stale)

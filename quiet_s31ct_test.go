@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -114,24 +115,6 @@ func (q *s31ctBinanceQuiet) ping() <-chan error {
 	return res
 }
 
-// s31ctAwaitPong waits for the client's answer to a venue ping. The
-// answer may wait for its turn in the client's frame budget, on the
-// Clock: while it has not come the clock moves a quarter second at a
-// time, for at most the minute Binance allows.
-func s31ctAwaitPong(t *testing.T, clk *s27ctClock, pong <-chan error, stop func() bool) {
-	t.Helper()
-	for waited := time.Duration(0); ; waited += time.Second / 4 {
-		select {
-		case err := <-pong:
-			require.NoError(t, err, "the client answers the venue's ping")
-			return
-		case <-time.After(100 * time.Millisecond):
-		}
-		require.Less(t, waited, time.Minute, "the venue's ping unanswered for a minute of the clock")
-		s31ctStep(t, clk, time.Second/4, stop)
-	}
-}
-
 // s31ctStep moves clk by d and waits until the client has armed its
 // timers again (as a real clock would let it), or until stop says so.
 func s31ctStep(t *testing.T, clk *s27ctClock, d time.Duration, stop func() bool) {
@@ -164,14 +147,6 @@ func (q *s31ctBinanceQuiet) send(t *testing.T, msg string) {
 // that must be announced as a lost connection (idle or pong timeout),
 // within a minute of the clock.
 func TestS31ctBinanceQuietMarketKeepsItsConnection(t *testing.T) {
-	if raceEnabled {
-		// 2 runs in 5 under -race lost the connection to a pong timeout
-		// with the pong in flight: the test moves the injected clock faster
-		// than the race-slowed reader reads (its ping barrier does not
-		// order the venue's pong). It runs without -race (CI's coverage
-		// step), 10 in 10 passing.
-		t.Skip("clock-stepping races the reader under -race; runs without -race")
-	}
 	q := newS31ctBinanceQuiet(t)
 	clk := newS27ctClock()
 	evs := newS27ctEvents()
@@ -196,22 +171,64 @@ func TestS31ctBinanceQuietMarketKeepsItsConnection(t *testing.T) {
 	s27ctDialDone(t, clk)
 
 	lost := func(ev wsclient.Event) bool { return ev.State == schema.ConnDisconnected }
+	lostNow := func() bool { return evs.has(lost) }
+	// The barrier of the client's own pings. Its ping timer is armed for
+	// wsclient.DefaultPingInterval at the dial (clk not moved since) and
+	// armed again the same 15 s from the clock's instant once the ping's
+	// pong has come back (the pinger counts the ping answered before it
+	// does). Between its firing and that, the ping is outstanding and
+	// every clock step the reader spends waiting counts toward the 10 s
+	// pong timeout: moving the clock on while the race-slowed pinger has
+	// not yet taken the venue's pong lost the connection to a pong
+	// timeout with the pong in flight (2 runs in 5 under -race when this
+	// test took the venue's ping as the barrier instead). So a step that
+	// fires the ping waits, clock held, until the timer is armed again:
+	// nothing of the ping's round trip waits on the clock (its frame
+	// budget: the last frame, a pong, went at least a step before).
+	require.Eventually(t, func() bool {
+		return slices.Contains(clk.Pending(), wsclient.DefaultPingInterval)
+	}, s27ctWait, time.Millisecond, "the ping timer armed at the dial")
+	nextPing := clk.Now().Add(wsclient.DefaultPingInterval)
+	step := func() {
+		t.Helper()
+		s31ctStep(t, clk, time.Second/4, lostNow)
+		if clk.Now().Before(nextPing) {
+			return
+		}
+		require.Eventually(t, func() bool {
+			return lostNow() || slices.Contains(clk.Pending(), wsclient.DefaultPingInterval)
+		}, s27ctWait, time.Millisecond, "the client's ping answered and its timer armed again")
+		nextPing = clk.Now().Add(wsclient.DefaultPingInterval)
+	}
 	// Ten minutes of the clock, a quarter second at a time, the venue
 	// pinging every 20 s and waiting for the pong (within the minute
 	// Binance allows) while the clock goes on.
-	lostNow := func() bool { return evs.has(lost) }
-	var seen int32
-	for step := 1; step <= 4*600; step++ {
-		s31ctStep(t, clk, time.Second/4, lostNow)
+	for n := 1; n <= 4*600; n++ {
+		step()
 		if lostNow() {
-			t.Fatalf("a quiet, healthy connection lost after %v of the clock: %+v", time.Duration(step)*time.Second/4, evs.await(t, "lost", lost))
+			t.Fatalf("a quiet, healthy connection lost after %v of the clock: %+v", time.Duration(n)*time.Second/4, evs.await(t, "lost", lost))
 		}
-		// The venue pings every 20 s; and after each ping of the
-		// client's, a venue ping is the barrier that tells the client
-		// has read the venue's pong before the clock moves on.
-		if n := q.pingsIn.Load(); step%80 == 0 || n != seen {
-			seen = n
-			s31ctAwaitPong(t, clk, q.ping(), lostNow)
+		if n%80 != 0 {
+			continue
+		}
+		// The venue's ping; the client's pong may wait for its turn in
+		// the frame budget, on the clock: while it has not come the
+		// clock moves a quarter second at a time (the ping barrier
+		// included), for at most the minute Binance allows.
+		pong := q.ping()
+		for waited := time.Duration(0); ; waited += time.Second / 4 {
+			var answered bool
+			select {
+			case err := <-pong:
+				require.NoError(t, err, "the client answers the venue's ping")
+				answered = true
+			case <-time.After(100 * time.Millisecond):
+			}
+			if answered {
+				break
+			}
+			require.Less(t, waited, time.Minute, "the venue's ping unanswered for a minute of the clock")
+			step()
 		}
 	}
 	assert.Equal(t, int32(1), q.dials.Load(), "one connection for the whole quiet spell")
