@@ -101,7 +101,4 @@ func TestS32ctFiveThousandStreams(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Empty(t, venueErrors, "venue errors: %s", strings.Join(venueErrors, "; "))
-	for _, sym := range ours[:3] {
-		assert.True(t, trades[sym] && quotes[sym], "%s", sym)
-	}
 }

@@ -42,6 +42,8 @@ func s32ctMisuse(f func() error) (out string) {
 // bot with its open orders (the Go spec: a panic that reaches the top of
 // its goroutine ends the program). And the object misused stays usable:
 // closed or shut down again with a real context, it returns everything.
+// (A nil context taken as "wait for ever" would hang Shutdown with an
+// event out: the child's -test.timeout ends that as a failure.)
 //
 // The misuses — Dispatcher.Close, schema.Pools.Shutdown with an event
 // still out, pool.Pool.Shutdown likewise — run in a child process so a crash
@@ -59,7 +61,8 @@ func TestS32ctNilContextNeverCrashesFromOurGoroutine(t *testing.T) {
 	require.NoError(t, err)
 	for name := range scenarios {
 		t.Run(name, func(t *testing.T) {
-			cmd := exec.Command(exe, "-test.run", "^TestS32ctNilContextNeverCrashesFromOurGoroutine$", "-test.v", "-test.count", "1")
+			cmd := exec.Command(exe, "-test.run", "^TestS32ctNilContextNeverCrashesFromOurGoroutine$", "-test.v", "-test.count", "1",
+				"-test.timeout", "5m") // a wait without bound fails too, if late
 			cmd.Env = append(os.Environ(), s32ctChildEnv+"="+name)
 			out, err := cmd.CombinedOutput()
 			assert.NoError(t, err, "the child process (%s given a nil context) failed or crashed:\n%s", name, out)
