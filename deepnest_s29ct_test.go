@@ -35,6 +35,13 @@ func TestS29ctDeepNestingNeverKills(t *testing.T) {
 					if n == 100000 && s29ctThin() {
 						continue
 					}
+					if n == 10000 && kind != "arrays" && s29ctThin() {
+						// Under -race the 10,000-deep members were most of
+						// the root package's ten minutes (387 s at load 30):
+						// arrays only there; every kind without -race (CI's
+						// coverage step) and with S29CT_FULL=1.
+						continue
+					}
 					for _, first := range []bool{true, false} {
 						if n == 10000 && !first && s29ctThin() {
 							// Under -race a 10,000-deep member cost ~20x a
