@@ -763,7 +763,11 @@ func (s *Session) Close(ctx context.Context) error {
 		for _, sh := range s.shards {
 			errs = append(errs, runError(sh.runErr))
 		}
+		if s.private != nil {
+			s.private.repeats.stop() // its window's end (readers and worker done)
+		}
 		if s.orders != nil {
+			s.orders.repeats.stop()
 			errs = append(errs, runError(s.orders.runErr))
 			s.orders.failPending(ErrClosed)
 		}
