@@ -18,7 +18,7 @@ import (
 // neither the program nor the session: the panic is recovered and
 // counted (Stats.OnStatePanics), the session goes on following the
 // connection (a reconnect logs in again), and execution reports reach
-// OnExecReport. Before s32sess the panic ended the program.
+// OnExecReport, the new connection's too. Before s32sess the panic ended the program.
 func TestS32OnStatePanicRecovered(t *testing.T) {
 	for _, c := range privateCases(t) {
 		t.Run(string(c.venue), func(t *testing.T) {
@@ -44,6 +44,7 @@ func TestS32OnStatePanicRecovered(t *testing.T) {
 			require.Eventually(t, func() bool { l := f.loginsSeen(); return len(l) == 2 && l[1].accepted }, generous, pollEvery,
 				"the session follows the connection after OnState panicked: it logs in again")
 			waitConnected(t, s)
+			s.Pools().Execs.Put(recvExec(t, execs)) // the new connection's
 			assert.Eventually(t, func() bool { return s.Stats().OnStatePanics == uint64(calls.Load()) }, generous, pollEvery,
 				"each panic recovered and counted")
 		})
