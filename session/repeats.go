@@ -1,7 +1,11 @@
 package session
 
 import (
+	"encoding/binary"
+	"hash/maphash"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
@@ -25,12 +29,10 @@ const repeatsWindow = prepareOverlap + answerTimeout
 // maxRepeats bounds the reports remembered in one window: an account
 // sending more than that in repeatsWindow (over 500 a second) has its
 // oldest forgotten first, and a repeat of one forgotten is delivered again
-// (never lost). Each takes 504 bytes (seenReport, amd64): 8 MB at the
-// bound per private connection, given back at the first report read after
-// the window ended (keepRepeats; check runs only on the reader, so a
-// connection that reads nothing after a busy window keeps it until then).
-// During a window each report is compared with every one remembered from
-// the other connection: up to maxRepeats comparisons per report.
+// (never lost). Each takes 520 bytes (seenEntry, amd64) and an index entry:
+// under 10 MB at the bound per private connection, given back when the
+// window ends on Client.Clock, whether or not a report comes after it
+// (repeats.expire).
 const maxRepeats = 1 << 14
 
 // keepRepeats is the capacity kept from one window to the next: a quiet
@@ -54,27 +56,40 @@ const keepRepeats = 256
 // connection are never compared: outside a rotation nothing changes.
 //
 // Besides the latest repeatsCap reports before it (ring: what a
-// snapshot repeats), every report delivered within repeatsWindow of the rotation's begin is
-// remembered until its copy comes (a report is sent at most once on each
-// connection: then it is forgotten) or the window ends: the bound is the
-// rotation's time, not a count a busy account outgrows while the switch
-// waits for the old connection's answers (up to drainBound), with
-// maxRepeats as a ceiling on memory.
+// snapshot repeats), every report delivered within repeatsWindow of the
+// rotation's begin is remembered until its copy comes (a report is sent
+// at most once on each connection: then it is forgotten) or the window
+// ends: the bound is the rotation's time, not a count a busy account
+// outgrows while the switch waits for the old connection's answers (up to
+// drainBound), with maxRepeats as a ceiling on memory. The window's
+// reports are indexed by a hash of what identifies a report (connection,
+// symbol, order ids, trade id, execution type, status, transaction time):
+// a report is compared, in full, only with those sharing its hash, not
+// with every one remembered.
 //
 // check runs on the connection's reader (a rotation's two connections
 // deliver one at a time); begin on the worker that prepares the
-// rotation, before anything is sent on the new connection. It allocates
-// nothing once its slice has grown to a window's reports.
+// rotation, before anything is sent on the new connection; expire on a
+// timer of Client.Clock at the window's end. mu orders them. check
+// allocates nothing once the window's slice and index have grown to its
+// reports.
 type repeats struct {
 	old, nb atomic.Uint64 // the latest rotation's connections (begin)
 	until   atomic.Int64  // the end of its window, on clk (UnixNano); 0 none
 	dropped atomic.Uint64 // repeats dropped: OrderStats.Duplicates
 
-	clk  wsclient.Clock         // Client.Clock (set at construction)
-	ring [repeatsCap]seenReport // the reader's: the latest reports outside a window
-	next int
-	seen []seenReport // the reader's: oldest first; conn 0 once its copy came
-	head int          // seen[:head] forgotten (the slice is compacted as it fills)
+	clk wsclient.Clock // Client.Clock (set at construction)
+
+	mu      sync.Mutex
+	ring    [repeatsCap]seenReport // the latest reports outside a window
+	next    int
+	seen    []seenEntry           // the window's, oldest first; conn 0 once its copy came
+	head    int                   // seen[:head] forgotten (the slice is compacted as it fills)
+	first   uint64                // the sequence number of seen[0] (1 on)
+	index   map[uint64]repeatHash // the live chains of seen, by hash (seenEntry.key)
+	seed    maphash.Seed          // index's; made with it
+	end     wsclient.Timer        // the window's end (expire); nil when none is armed
+	stopped bool                  // stop was called: nothing armed again
 }
 
 // seenReport is a report delivered, and its connection.
@@ -84,11 +99,75 @@ type seenReport struct {
 	exec   schema.Execution
 }
 
-// begin: conn nb is to replace conn old; the window opens now.
+// seenEntry is a report remembered in a window: its hash, and the next
+// one (later) with the same hash, by sequence number (0: none).
+type seenEntry struct {
+	seenReport
+	key, next uint64
+}
+
+// repeatHash is one hash's chain in seen: its oldest and latest entries,
+// by sequence number. The oldest is always the first of them in seen:
+// entries leave seen in order, and a matched one stays (conn 0) until it
+// reaches the head.
+type repeatHash struct{ oldest, latest uint64 }
+
+// begin: conn nb is to replace conn old; the window opens now, and ends
+// on Client.Clock after repeatsWindow (expire).
 func (r *repeats) begin(old, nb uint64) {
 	r.old.Store(old)
 	r.nb.Store(nb)
 	r.until.Store(r.clk.Now().Add(repeatsWindow).UnixNano())
+	r.mu.Lock()
+	r.armLocked(repeatsWindow)
+	r.mu.Unlock()
+}
+
+// armLocked (re)arms the window's end after d, unless stopped.
+func (r *repeats) armLocked(d time.Duration) {
+	if r.end != nil {
+		r.end.Stop()
+	}
+	r.end = nil
+	if r.stopped {
+		return
+	}
+	r.end = r.clk.AfterFunc(d, r.expire)
+}
+
+// expire ends the window at its end on Client.Clock: what it remembered
+// is forgotten, and its memory beyond keepRepeats given back, whether or
+// not a report comes after it. A timer that fired early (the window
+// moved by a later begin, a clock whose timers run ahead of Now) arms
+// itself again for what is left.
+func (r *repeats) expire() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.end = nil
+	until := r.until.Load()
+	if until == 0 || r.stopped {
+		return
+	}
+	if left := until - r.clk.Now().UnixNano(); left >= 0 {
+		r.armLocked(time.Duration(left) + 1)
+		return
+	}
+	r.endLocked(until)
+}
+
+// endLocked closes the window that ends at until.
+func (r *repeats) endLocked(until int64) {
+	r.until.CompareAndSwap(until, 0) // (a begin meanwhile opened a new window)
+	r.forgetAll()
+}
+
+// stop disarms the window's end for good (Session.Close): an expire
+// already fired does nothing but return.
+func (r *repeats) stop() {
+	r.mu.Lock()
+	r.stopped = true
+	r.armLocked(0)
+	r.mu.Unlock()
 }
 
 // check reports whether ev, an execution report read on conn, repeats one
@@ -96,10 +175,11 @@ func (r *repeats) begin(old, nb uint64) {
 // the caller drops it), else remembers it while the rotation's window is
 // open.
 func (r *repeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	until := r.until.Load()
 	if until != 0 && r.clk.Now().UnixNano() > until {
-		r.until.CompareAndSwap(until, 0) // (a begin meanwhile opened a new window)
-		r.forgetAll()
+		r.endLocked(until)
 		until = 0
 	}
 	if until == 0 {
@@ -125,18 +205,43 @@ func (r *repeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
 				return true
 			}
 		}
-		for i := r.head; i < len(r.seen); i++ {
-			e := &r.seen[i]
-			if e.conn == other && e.symbol == ev.Symbol && e.exec == ev.Exec {
-				e.conn, e.symbol, e.exec = 0, "", schema.Execution{} // its one copy came
-				r.trim()
-				r.dropped.Add(1)
-				return true
+		if len(r.index) > 0 {
+			c := r.index[r.hash(other, ev)]
+			for seq := c.oldest; seq != 0; {
+				e := &r.seen[seq-r.first]
+				if e.conn == other && e.symbol == ev.Symbol && e.exec == ev.Exec {
+					e.conn, e.symbol, e.exec = 0, "", schema.Execution{} // its one copy came
+					r.trim()
+					r.dropped.Add(1)
+					return true
+				}
+				seq = e.next
 			}
 		}
 	}
 	r.remember(conn, ev)
 	return false
+}
+
+// hash is the index's key of ev read on conn: what identifies a report.
+// Reports sharing it are told apart by comparing them in full.
+func (r *repeats) hash(conn uint64, ev *schema.CanonicalEvent) uint64 {
+	x := &ev.Exec
+	var h maphash.Hash
+	h.SetSeed(r.seed)
+	var b [8 + 8 + 2]byte
+	binary.LittleEndian.PutUint64(b[0:], conn)
+	binary.LittleEndian.PutUint64(b[8:], uint64(x.TransactTime))
+	b[16], b[17] = byte(x.ExecType), byte(x.Status)
+	_, _ = h.Write(b[:])
+	_, _ = h.WriteString(ev.Symbol)
+	_ = h.WriteByte(0)
+	_, _ = h.Write(x.VenueOrderID.Bytes())
+	_ = h.WriteByte(0)
+	_, _ = h.Write(x.ClientOrderID.Bytes())
+	_ = h.WriteByte(0)
+	_, _ = h.Write(x.TradeID.Bytes())
+	return h.Sum64()
 }
 
 // ringed remembers ev, read on conn outside a rotation's window, among
@@ -147,25 +252,56 @@ func (r *repeats) ringed(conn uint64, ev *schema.CanonicalEvent) {
 	e.conn, e.symbol, e.exec = conn, ev.Symbol, ev.Exec
 }
 
-// remember appends ev, read on conn, dropping the oldest past maxRepeats
-// and compacting the forgotten ones away as the slice fills.
+// remember appends ev, read on conn, and indexes it, dropping the oldest
+// past maxRepeats and compacting the forgotten ones away as the slice
+// fills.
 func (r *repeats) remember(conn uint64, ev *schema.CanonicalEvent) {
+	if r.index == nil {
+		if r.seed == (maphash.Seed{}) {
+			r.seed = maphash.MakeSeed()
+		}
+		r.index = make(map[uint64]repeatHash)
+	}
 	if len(r.seen)-r.head >= maxRepeats {
-		r.seen[r.head] = seenReport{}
-		r.head++
+		r.pop()
+		r.trim()
 	}
 	if len(r.seen) == cap(r.seen) && r.head > 0 {
 		n := copy(r.seen, r.seen[r.head:])
 		clear(r.seen[n:])
-		r.seen, r.head = r.seen[:n], 0
+		r.seen, r.first, r.head = r.seen[:n], r.first+uint64(r.head), 0
 	}
-	r.seen = append(r.seen, seenReport{conn: conn, symbol: ev.Symbol, exec: ev.Exec})
+	if len(r.seen) == 0 {
+		r.first = 1
+	}
+	seq := r.first + uint64(len(r.seen))
+	key := r.hash(conn, ev)
+	r.seen = append(r.seen, seenEntry{seenReport: seenReport{conn: conn, symbol: ev.Symbol, exec: ev.Exec}, key: key})
+	if c, ok := r.index[key]; ok {
+		r.seen[c.latest-r.first].next = seq
+		r.index[key] = repeatHash{c.oldest, seq}
+		return
+	}
+	r.index[key] = repeatHash{seq, seq}
+}
+
+// pop forgets seen's oldest entry, matched or not: the oldest of its
+// hash's chain.
+func (r *repeats) pop() {
+	e := &r.seen[r.head]
+	if e.next == 0 {
+		delete(r.index, e.key)
+	} else {
+		r.index[e.key] = repeatHash{e.next, r.index[e.key].latest}
+	}
+	*e = seenEntry{}
+	r.head++
 }
 
 // trim forgets the matched reports at the head.
 func (r *repeats) trim() {
 	for r.head < len(r.seen) && r.seen[r.head].conn == 0 {
-		r.head++
+		r.pop()
 	}
 	if r.head == len(r.seen) {
 		r.seen, r.head = r.seen[:0], 0
@@ -176,9 +312,10 @@ func (r *repeats) trim() {
 // capacity kept).
 func (r *repeats) forgetAll() {
 	if cap(r.seen) > keepRepeats {
-		r.seen, r.head = nil, 0
+		r.seen, r.head, r.index = nil, 0, nil
 		return
 	}
 	clear(r.seen)
+	clear(r.index)
 	r.seen, r.head = r.seen[:0], 0
 }

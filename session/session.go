@@ -174,8 +174,11 @@ type Config struct {
 	// book.Book.Updated yourself); negative: ErrConfig.
 	BookMaxSilence time.Duration
 	// OnState sees every connection event of every connection after the
-	// session has acted on it, on that connection's event goroutine.
-	// Defaults to nil.
+	// session has acted on it, on that connection's event goroutine. A
+	// panic in it is recovered, counted (Stats.OnStatePanics) and logged
+	// at Error. It must not call runtime.Goexit (t.FailNow in a test):
+	// that ends the event goroutine, and with it the session's following
+	// of that connection (counted and logged too). Defaults to nil.
 	OnState func(Conn, wsclient.Event)
 	// Subscribe, when set, is called with the dispatcher before any
 	// connection starts: subscriptions made there miss nothing, not even
@@ -317,10 +320,11 @@ type Session struct {
 	sendTurn chan struct{}
 	// rate keeps the venue's order request rate (venueSpec.orderRate);
 	// nil where none is counted.
-	rate     *orderRate
-	closeErr error
-	started  time.Time
-	hooks    atomic.Pointer[testHooks] // nil but in tests (hooks.go)
+	rate          *orderRate
+	closeErr      error
+	started       time.Time
+	hooks         atomic.Pointer[testHooks] // nil but in tests (hooks.go)
+	onStatePanics atomic.Uint64             // Config.OnState's, recovered (Stats.OnStatePanics)
 }
 
 // shard is one market connection with its parser and books.
@@ -629,8 +633,35 @@ func (s *Session) onEvent(c Conn, e wsclient.Event) {
 		s.state.setMarket(c.Shard, e.State)
 	}
 	if s.cfg.OnState != nil {
-		s.cfg.OnState(c, e)
+		s.onState(c, e)
 	}
+}
+
+// onState calls the host's OnState, on a connection's event goroutine
+// (wsclient's: the session's handling of every later event of the
+// connection runs on it too), recovering a panic: counted
+// (Stats.OnStatePanics) and logged at Error, as dispatch does for a
+// subscriber's handler. A runtime.Goexit no recover stops: it is counted
+// and logged, and ends the event goroutine (see Config.OnState).
+func (s *Session) onState(c Conn, e wsclient.Event) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		p := recover()
+		s.onStatePanics.Add(1)
+		if s.cfg.Logger == nil {
+			return
+		}
+		if p == nil {
+			s.cfg.Logger.Error("session: OnState called runtime.Goexit: this connection's later events are followed no more", "venue", string(s.spec.venue), "role", int(c.Role), "shard", c.Shard)
+			return
+		}
+		s.cfg.Logger.Error("session: OnState panicked (recovered)", "venue", string(s.spec.venue), "role", int(c.Role), "shard", c.Shard, "panic", p)
+	}()
+	s.cfg.OnState(c, e)
+	returned = true
 }
 
 // Dispatcher is where the events are: subscribe to it. Market data,
@@ -763,7 +794,11 @@ func (s *Session) Close(ctx context.Context) error {
 		for _, sh := range s.shards {
 			errs = append(errs, runError(sh.runErr))
 		}
+		if s.private != nil {
+			s.private.repeats.stop() // its window's end (readers and worker done)
+		}
 		if s.orders != nil {
+			s.orders.repeats.stop()
 			errs = append(errs, runError(s.orders.runErr))
 			s.orders.failPending(ErrClosed)
 		}

@@ -76,12 +76,15 @@ type Stats struct {
 	Order  OrderStats
 	Books  []BookStats // in Config.Symbols order, for the symbols with a book
 	Pools  []pool.Stats
+	// OnStatePanics counts the panics of Config.OnState recovered (and
+	// its runtime.Goexit calls; see Config.OnState).
+	OnStatePanics uint64
 }
 
 // Stats returns the session's counters. Safe to call at any time, also
 // after Close.
 func (s *Session) Stats() Stats {
-	st := Stats{Pools: s.pools.Stats()}
+	st := Stats{Pools: s.pools.Stats(), OnStatePanics: s.onStatePanics.Load()}
 	for _, b := range s.books {
 		st.Books = append(st.Books, BookStats{Symbol: b.Symbol(), Live: b.Live(), Book: b.Stats()})
 	}
