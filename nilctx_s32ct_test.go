@@ -61,7 +61,6 @@ func TestS32ctNilContextNeverCrashesFromOurGoroutine(t *testing.T) {
 	require.NoError(t, err)
 	for name := range scenarios {
 		t.Run(name, func(t *testing.T) {
-			t.Skip(s32ctNilContextFaults[name])
 			cmd := exec.Command(exe, "-test.run", "^TestS32ctNilContextNeverCrashesFromOurGoroutine$", "-test.v", "-test.count", "1",
 				"-test.timeout", "5m") // a wait without bound fails too, if late
 			cmd.Env = append(os.Environ(), s32ctChildEnv+"="+name)
@@ -72,12 +71,6 @@ func TestS32ctNilContextNeverCrashesFromOurGoroutine(t *testing.T) {
 			}
 		})
 	}
-}
-
-// s32ctNilContextFaults are the crashes this test found, still unfixed.
-var s32ctNilContextFaults = map[string]string{
-	"dispatch-and-pools": "fault: schema.Pools.Shutdown(nil) with an event out crashes the process from pool.Manager.Shutdown's goroutine (pool/manager.go:58-60 calls Pool.Shutdown(nil ctx) there; nil dereference at pool/pool.go:401)",
-	"session":            "fault: Session.Close(nil) crashes the process from closeClients' goroutine (session/session.go:799 calls wsclient.Client.Close(nil ctx) in a WaitGroup.Go goroutine; nil dereference at wsclient/client.go:179)",
 }
 
 // s32ctNilContextSession: session.Start, WaitConnected and Close given a

@@ -13,6 +13,7 @@ import (
 	json "github.com/goccy/go-json/v2"
 
 	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
 )
@@ -1113,6 +1114,9 @@ func (s *Session) lane() (orderLane, error) {
 }
 
 func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
+	if ctx == nil {
+		return Ack{}, pool.ErrNilContext
+	}
 	lane, err := s.lane()
 	if err != nil {
 		return Ack{}, err

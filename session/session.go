@@ -15,6 +15,7 @@ import (
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/normalize/book"
+	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
 )
@@ -386,8 +387,12 @@ func (s *Session) shardTopics(sh *shard, binance bool) error {
 // pipeline and starts connecting; it does not wait for the connections
 // (see [Session.WaitConnected]). Subscribe to [Session.Dispatcher] for the
 // events. The returned session must be closed. ctx bounds the REST calls
-// of Start only.
+// of Start only. Every method of the package given a nil ctx returns
+// [pool.ErrNilContext] and does nothing (Close closes nothing).
 func Start(ctx context.Context, cfg Config) (*Session, error) {
+	if ctx == nil {
+		return nil, pool.ErrNilContext
+	}
 	if cfg.Venue == "" {
 		cfg.Venue = schema.VenueBinance
 	}
@@ -697,6 +702,9 @@ func (s *Session) Book(symbol string) *book.Book {
 // measured again, after 1 s, then doubling up to 30 s). It waits on the
 // state changes, without polling.
 func (s *Session) WaitConnected(ctx context.Context) error {
+	if ctx == nil {
+		return pool.ErrNilContext
+	}
 	return s.state.wait(ctx, func(b *stateBoard) (bool, error) {
 		if b.closed {
 			return true, ErrClosed
@@ -772,6 +780,9 @@ func closeAnnounced(ev *schema.CanonicalEvent) bool {
 // Orders still waiting for an answer return [ErrClosed]. Close is
 // idempotent; it must not be called from a subscriber's handler or OnState.
 func (s *Session) Close(ctx context.Context) error {
+	if ctx == nil {
+		return pool.ErrNilContext
+	}
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
 		s.die() // a server-time request of a reconnect gives up now

@@ -122,8 +122,12 @@ func New(rawURL string, h Handler, opts *Options) (*Client, error) {
 // or a permanent error occurs; it returns nil after Close, ctx.Err() when ctx
 // ended, and an error matching [ErrPermanent] otherwise. Every goroutine it
 // started has stopped and every frame is back in its pool when it returns.
-// It may be called once.
+// It may be called once. A nil ctx returns [pool.ErrNilContext] (the
+// Client untouched: Run may then be called with a real one).
 func (c *Client) Run(ctx context.Context) error {
+	if ctx == nil {
+		return pool.ErrNilContext
+	}
 	if c.life.Err() != nil {
 		return ErrClosed
 	}
@@ -166,8 +170,12 @@ func (c *Client) Run(ctx context.Context) error {
 // idempotent and safe to call before, during or after Run, but not from the
 // handler or OnEvent (Run waits for them). The open connections are closed
 // with a close handshake that lasts at most Options.CloseTimeout, or until
-// the ctx of the first Close ends, whichever comes first.
+// the ctx of the first Close ends, whichever comes first. A nil ctx
+// returns [pool.ErrNilContext] and closes nothing.
 func (c *Client) Close(ctx context.Context) error {
+	if ctx == nil {
+		return pool.ErrNilContext
+	}
 	c.closeCtx.CompareAndSwap(nil, &ctx)
 	c.kill()
 	if !c.running.Load() {
@@ -255,6 +263,9 @@ func (c *Client) Rotate() error {
 // Options.Subscriptions or Options.Topics, or send them again on every
 // Connected event with a new ConnID (WriteConn names it).
 func (c *Client) Write(ctx context.Context, msg []byte) error {
+	if ctx == nil {
+		return notSent(pool.ErrNilContext)
+	}
 	cn, err := c.current()
 	if err != nil {
 		return notSent(err)

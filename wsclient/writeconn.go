@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/meltica/meltica/pool"
 )
 
 // ErrConnChanged is returned by [Client.WriteConn] when the connection it
@@ -21,6 +23,9 @@ var ErrConnChanged = errors.New("wsclient: the connection named is no longer the
 // written by a host whose view of the connection may lag behind its
 // events. Its results mean what Write's do.
 func (c *Client) WriteConn(ctx context.Context, id uint64, msg []byte) error {
+	if ctx == nil {
+		return notSent(pool.ErrNilContext)
+	}
 	cn, err := c.current()
 	if err != nil {
 		return notSent(err)

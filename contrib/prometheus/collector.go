@@ -63,6 +63,7 @@ type Collector struct {
 	mergers *family[merge.Stats]
 	conns   *family[session.ConnStats]
 	orders  *family[session.OrderStats]
+	sess    *family[session.Stats]
 
 	mu        sync.Mutex
 	poolSrcs  []func() []pool.Stats
@@ -309,6 +310,9 @@ func New(opts *Options) *Collector {
 			counter("resubscribes", "Books resubscribed after they broke on the live connection.", func(s *session.ConnStats) uint64 { return s.Resubscribes }),
 			counter("resubscribe_errors", "Resubscriptions that failed.", func(s *session.ConnStats) uint64 { return s.ResubscribeErrors }),
 		}),
+		sess: newFamily(&o, "session", []string{"venue", "session"}, []metric[session.Stats]{
+			counter("on_state_panics", "Panics (and runtime.Goexit calls) of Config.OnState recovered.", func(s *session.Stats) uint64 { return s.OnStatePanics }),
+		}),
 		orders: newFamily(&o, "orders", []string{"venue", "session"}, []metric[session.OrderStats]{
 			counter("sent", "Order requests written.", func(s *session.OrderStats) uint64 { return s.Sent }),
 			counter("answered", "Order requests answered by the venue (acks and refusals).", func(s *session.OrderStats) uint64 { return s.Answered }),
@@ -486,6 +490,7 @@ func (c *Collector) Describe(ch chan<- *prom.Desc) {
 	c.mergers.describe(ch)
 	c.conns.describe(ch)
 	c.orders.describe(ch)
+	c.sess.describe(ch)
 }
 
 // Collect implements prometheus.Collector: it reads every source's Stats.
@@ -547,6 +552,7 @@ func (c *Collector) Collect(ch chan<- prom.Metric) {
 		if st.Orders.Conn.Role == session.RoleOrders {
 			c.orders.collect(out, &st.Order, venue, name)
 		}
+		c.sess.collect(out, &st, venue, name)
 		for i := range st.Books {
 			b := &st.Books[i]
 			c.book(out, seen, venue, b.Symbol, b.Live, &b.Book)

@@ -133,7 +133,11 @@ func TestEveryStatsFieldExported(t *testing.T) {
 	// The session's other parts are exported through the families above,
 	// in Collect: a field added to them must be added there too.
 	t.Run("session", func(t *testing.T) {
-		assert.Equal(t, []string{"Market", "Orders", "Trade", "Order", "Books", "Pools"}, fieldNames[session.Stats]())
+		assert.Equal(t, []string{"Market", "Orders", "Trade", "Order", "Books", "Pools", "OnStatePanics"}, fieldNames[session.Stats]())
+		got := exported(c.sess, &session.Stats{OnStatePanics: 7})
+		if assert.Len(t, got[7], 1, "session.Stats.OnStatePanics is not exported") {
+			assert.Contains(t, got[7][0].desc.String(), "meltica_session_on_state_panics_total")
+		}
 		assert.Equal(t, []string{"Symbol", "Live", "Book"}, fieldNames[session.BookStats]())
 	})
 }
