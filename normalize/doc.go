@@ -105,6 +105,13 @@
 // live without it; Binance, OKX and Bybit books see the gap in the next
 // message's ids. Unknown message types are counted and skipped (nil error).
 //
+// State kept per stream (quote and trade marks, book continuity, Bybit
+// ticker bases, Kraken book depths, stale marks) is bounded: each map holds
+// at most 65,536 keys, so a feed of ever new symbol names cannot grow it.
+// A stream met past the bound is counted (Stats.Untracked): its quotes and
+// trades are delivered without the repeat check, never dropped; its book
+// messages are [*ParseError]s wrapping [ErrTooManyStreams] (bounds.go).
+//
 // A key the venue's docs say every message of its type carries is
 // required: absent, the message is a [*ParseError] wrapping
 // [ErrMissingField] with that key as Field (a word the docs do not list

@@ -444,7 +444,7 @@ func (m *krBookMsg) fill(f *filler) {
 	f.symbol("symbol", &m.Symbol)
 	st := f.p.state.(*krState)
 	if f.ev.Type == schema.EventBookSnapshot && f.ev.Symbol != "" {
-		st.snapshotDepth(f.ev.Symbol, max(len(f.ev.Book.Bids), len(f.ev.Book.Asks)))
+		st.snapshotDepth(f.p, f.ev.Symbol, max(len(f.ev.Book.Bids), len(f.ev.Book.Asks)))
 	}
 	if d := st.depths[f.ev.Symbol]; d.n > 0 {
 		f.ev.Book.Depth = d.n
@@ -656,7 +656,7 @@ func (st *krState) bookAck(p *Parser, method, symbol *text, depth integer) {
 	case string(method.bytes()) == "unsubscribe":
 		delete(st.depths, sym)
 	case depth.ok && depth.v > 0 && depth.v <= 1<<20:
-		st.setDepth(sym, krDepth{n: int(depth.v), acked: true})
+		st.setDepth(p, sym, krDepth{n: int(depth.v), acked: true})
 	}
 }
 
@@ -671,21 +671,23 @@ func (st *krState) bookAck(p *Parser, method, symbol *text, depth integer) {
 // its own; named wrong, it would ignore the stream as another view's).
 // An ack's depth wins over a snapshot's unless the snapshot is deeper
 // than it: the venue never sends more levels than the view it serves.
-func (st *krState) snapshotDepth(sym string, n int) {
+func (st *krState) snapshotDepth(p *Parser, sym string, n int) {
 	d, known := st.depths[sym]
 	if known && d.acked && n <= d.n {
 		return
 	}
 	if continuity.KrakenDepth.Offers(n) {
-		st.setDepth(sym, krDepth{n: n, acked: d.acked && known})
+		st.setDepth(p, sym, krDepth{n: n, acked: d.acked && known})
 	}
 }
 
-func (st *krState) setDepth(sym string, d krDepth) {
+func (st *krState) setDepth(p *Parser, sym string, d krDepth) {
 	if st.depths == nil {
 		st.depths = make(map[string]krDepth)
 	}
-	st.depths[sym] = d
+	if _, ok := st.depths[sym]; ok || p.room(len(st.depths)) {
+		st.depths[sym] = d
+	}
 }
 
 // krStatusMsg is a v2 status element ("system": "online", "maintenance",
