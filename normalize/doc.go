@@ -154,7 +154,11 @@
 // "c"/"v"/"i"/"t", with "T", "x", "n" and "q"; Bybit "open"/"high"/"low"/"close"/
 // "volume"/"interval"/"start", with "end" and "confirm"; Kraken v2
 // "open"/"high"/"low"/"close"/"volume"/"interval"/"interval_begin";
-// Coinbase candles "open"/"high"/"low"/"close"/"volume"/"start"). Binance's USDⓈ-M and COIN-M
+// Coinbase candles "open"/"high"/"low"/"close"/"volume"/"start"; OKX
+// candle channels all nine elements of [ts, o, h, l, c, vol, volCcy,
+// volCcyQuote, confirm], the interval from the channel's name, its bars of
+// 6 hours and more aligned to Hong Kong time "+08:00" unless named "utc").
+// Binance's USDⓈ-M and COIN-M
 // 24 h tickers send no bid or ask, and Bybit's ticker deltas only what
 // changed: neither is required there (a Bybit ticker snapshot, the base
 // its deltas merge into, needs "lastPrice").
