@@ -550,33 +550,21 @@ type krTuple struct {
 }
 
 func (t *krTuple) UnmarshalJSONFrom(in *jsontext.Decoder) error {
-	if err := enter(in, '[', errWantArray); err != nil {
-		return err
-	}
-	for pos := 0; ; pos++ {
+	return tuple(in, func(pos int) error {
 		var err error
-		switch k := in.PeekKind(); {
-		case k == ']':
-			_, err = in.ReadToken()
-			return err
-		case k == 0:
-			_, err = in.ReadValue()
-			return err
+		switch {
 		case pos < len(t.num):
-			if err = t.num[pos].UnmarshalJSONFrom(in); err != nil {
-				return &fieldError{field: positions[pos : pos+1], err: err}
-			}
+			err = t.num[pos].UnmarshalJSONFrom(in)
 		case pos < len(t.txt):
-			if err = t.txt[pos].UnmarshalJSONFrom(in); err != nil {
-				return &fieldError{field: positions[pos : pos+1], err: err}
-			}
+			err = t.txt[pos].UnmarshalJSONFrom(in)
 		default:
-			err = in.SkipValue()
+			return in.SkipValue()
 		}
 		if err != nil {
-			return err
+			return &fieldError{field: positions[pos : pos+1], err: err}
 		}
-	}
+		return nil
+	})
 }
 
 // positions name the elements of a tuple in errors.

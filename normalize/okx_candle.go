@@ -39,40 +39,30 @@ type okxCandleMsg struct {
 var okxCandleFields = [...]string{"ts", "o", "h", "l", "c", "vol", "volCcy", "volCcyQuote", "confirm"}
 
 func (m *okxCandleMsg) UnmarshalJSONFrom(in *jsontext.Decoder) error {
-	if err := enter(in, '[', errWantArray); err != nil {
-		return err
-	}
-	for ; ; m.n++ {
+	return tuple(in, func(pos int) error {
+		m.n = pos + 1
 		var err error
-		switch k := in.PeekKind(); {
-		case k == ']':
-			_, err = in.ReadToken()
-			return err
-		case k == 0:
-			_, err = in.ReadValue()
-			return err
-		case m.n == 0:
+		switch {
+		case pos == 0:
 			err = m.ts.UnmarshalJSONFrom(in)
-		case m.n <= len(m.px):
-			err = m.px[m.n-1].UnmarshalJSONFrom(in)
-		case m.n == 5:
+		case pos <= len(m.px):
+			err = m.px[pos-1].UnmarshalJSONFrom(in)
+		case pos == 5:
 			err = m.vol.UnmarshalJSONFrom(in)
-		case m.n == 6:
+		case pos == 6:
 			err = m.volCcy.UnmarshalJSONFrom(in)
-		case m.n == 7:
+		case pos == 7:
 			err = m.volQuote.UnmarshalJSONFrom(in)
-		case m.n == 8:
+		case pos == 8:
 			err = m.confirm.UnmarshalJSONFrom(in)
 		default:
-			err = in.SkipValue()
+			return in.SkipValue()
 		}
 		if err != nil {
-			if m.n < len(okxCandleFields) {
-				return &fieldError{field: okxCandleFields[m.n], err: err}
-			}
-			return err
+			return &fieldError{field: okxCandleFields[pos], err: err}
 		}
-	}
+		return nil
+	})
 }
 
 func (m *okxCandleMsg) fill(f *filler) {

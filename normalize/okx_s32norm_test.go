@@ -99,3 +99,26 @@ func TestS32OKXCandleForms(t *testing.T) {
 		})
 	}
 }
+
+// TestS32OKXCandleAllocatesNothing: a candle push, once its symbol was
+// seen, costs no allocation.
+func TestS32OKXCandleAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are asserted without the race detector")
+	}
+	doc, err := os.ReadFile("testdata/docs/okx_candle1D.json")
+	require.NoError(t, err)
+	events := pool.New("candles", 4, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+	p := NewOKX(events, SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
+		events.Put(ev)
+		return nil
+	}), nil)
+	ctx := context.Background()
+	require.NoError(t, p.HandleBytes(ctx, doc, 1))
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := p.HandleBytes(ctx, doc, 1); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
+}
