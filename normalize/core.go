@@ -36,10 +36,16 @@ type Stats struct {
 	SinkErrors uint64 // Publish calls that returned an error
 	Panics     uint64 // decoder panics recovered at the parser boundary (also in Errors)
 	Repeats    uint64 // messages dropped as repeats: book diffs and connection sequence numbers their stream already covered, trades at or below the last id delivered, fills of our orders delivered already (same order and trade id), quotes not newer than the last delivered (quotes.go)
+	// Untracked counts messages of a stream the parser had no room to
+	// follow (maxStreams, bounds.go): quotes and trades delivered without
+	// the repeat check, Bybit ticker snapshots not kept as a delta's base,
+	// book messages dropped with ErrTooManyStreams (also in Errors),
+	// dropped quotes not marked stale, Kraken book depths not remembered.
+	Untracked uint64
 }
 
 type counters struct {
-	messages, events, errors, unknown, ignored, control, gaps, dropped, sinkErrors, panics, repeats atomic.Uint64
+	messages, events, errors, unknown, ignored, control, gaps, dropped, sinkErrors, panics, repeats, untracked atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -55,6 +61,7 @@ func (c *counters) snapshot() Stats {
 		SinkErrors: c.sinkErrors.Load(),
 		Panics:     c.panics.Load(),
 		Repeats:    c.repeats.Load(),
+		Untracked:  c.untracked.Load(),
 	}
 }
 
@@ -78,6 +85,7 @@ type emitter struct {
 	stats   counters
 	scratch schema.CanonicalEvent // decode target when the pool is exhausted
 	stale   map[staleKey]struct{} // coalescable streams dropped and not superseded since (stale.go)
+	streams int                   // how many keys each per-stream map may hold (maxStreams; tests lower it)
 }
 
 // acquire returns an event of type typ stamped with the venue and ingest

@@ -105,6 +105,13 @@
 // live without it; Binance, OKX and Bybit books see the gap in the next
 // message's ids. Unknown message types are counted and skipped (nil error).
 //
+// State kept per stream (quote and trade marks, book continuity, Bybit
+// ticker bases, Kraken book depths, stale marks) is bounded: each map holds
+// at most 65,536 keys, so a feed of ever new symbol names cannot grow it.
+// A stream met past the bound is counted (Stats.Untracked): its quotes and
+// trades are delivered without the repeat check, never dropped; its book
+// messages are [*ParseError]s wrapping [ErrTooManyStreams] (bounds.go).
+//
 // A key the venue's docs say every message of its type carries is
 // required: absent, the message is a [*ParseError] wrapping
 // [ErrMissingField] with that key as Field (a word the docs do not list
@@ -147,7 +154,11 @@
 // "c"/"v"/"i"/"t", with "T", "x", "n" and "q"; Bybit "open"/"high"/"low"/"close"/
 // "volume"/"interval"/"start", with "end" and "confirm"; Kraken v2
 // "open"/"high"/"low"/"close"/"volume"/"interval"/"interval_begin";
-// Coinbase candles "open"/"high"/"low"/"close"/"volume"/"start"). Binance's USDⓈ-M and COIN-M
+// Coinbase candles "open"/"high"/"low"/"close"/"volume"/"start"; OKX
+// candle channels all nine elements of [ts, o, h, l, c, vol, volCcy,
+// volCcyQuote, confirm], the interval from the channel's name, its bars of
+// 6 hours and more aligned to Hong Kong time "+08:00" unless named "utc").
+// Binance's USDⓈ-M and COIN-M
 // 24 h tickers send no bid or ask, and Bybit's ticker deltas only what
 // changed: neither is required there (a Bybit ticker snapshot, the base
 // its deltas merge into, needs "lastPrice").

@@ -28,6 +28,11 @@ var (
 	ErrNoSnapshot = errors.New("normalize: delta before any snapshot")
 	// ErrUnsupported: an order cannot be expressed on the venue.
 	ErrUnsupported = errors.New("normalize: unsupported order")
+	// ErrTooManyStreams: a book message of a stream the parser cannot
+	// follow: it follows the continuity of at most 65,536 book streams
+	// (symbol and view) a connection, and a diff whose sequence is not
+	// checked would serve a broken book silently (Stats.Untracked).
+	ErrTooManyStreams = errors.New("normalize: too many book streams on one connection")
 )
 
 // presence is the error of a required key that was not sent

@@ -13,7 +13,7 @@ import (
 
 // seeds adds every fixture and shared Binance file to the corpus.
 func seeds(f *testing.F) {
-	for _, pattern := range []string{"testdata/binance/*.json", filepath.Join(sharedVenues, "binance_*")} {
+	for _, pattern := range venueSeedFiles("binance") {
 		files, _ := filepath.Glob(pattern)
 		for _, path := range files {
 			if b, err := os.ReadFile(path); err == nil {

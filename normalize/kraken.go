@@ -347,6 +347,9 @@ var intervalNanos = map[string]int64{
 	"1m": 60e9, "3m": 180e9, "5m": 300e9, "15m": 900e9, "30m": 1800e9,
 	"1h": 3600e9, "2h": 7200e9, "4h": 14400e9, "6h": 21600e9, "12h": 43200e9,
 	"1d": 86400e9, "1w": 604800e9, "15d": 1296000e9,
+	"1s": 1e9, "2d": 172800e9, "3d": 259200e9, "5d": 432000e9,
+	"6h+08:00": 21600e9, "12h+08:00": 43200e9, "1d+08:00": 86400e9, "2d+08:00": 172800e9,
+	"3d+08:00": 259200e9, "5d+08:00": 432000e9, "1w+08:00": 604800e9,
 }
 
 // Kraken's messages. v2 keys are words; numbers are JSON numbers whose
@@ -444,7 +447,7 @@ func (m *krBookMsg) fill(f *filler) {
 	f.symbol("symbol", &m.Symbol)
 	st := f.p.state.(*krState)
 	if f.ev.Type == schema.EventBookSnapshot && f.ev.Symbol != "" {
-		st.snapshotDepth(f.ev.Symbol, max(len(f.ev.Book.Bids), len(f.ev.Book.Asks)))
+		st.snapshotDepth(f.p, f.ev.Symbol, max(len(f.ev.Book.Bids), len(f.ev.Book.Asks)))
 	}
 	if d := st.depths[f.ev.Symbol]; d.n > 0 {
 		f.ev.Book.Depth = d.n
@@ -547,33 +550,21 @@ type krTuple struct {
 }
 
 func (t *krTuple) UnmarshalJSONFrom(in *jsontext.Decoder) error {
-	if err := enter(in, '[', errWantArray); err != nil {
-		return err
-	}
-	for pos := 0; ; pos++ {
+	return tuple(in, func(pos int) error {
 		var err error
-		switch k := in.PeekKind(); {
-		case k == ']':
-			_, err = in.ReadToken()
-			return err
-		case k == 0:
-			_, err = in.ReadValue()
-			return err
+		switch {
 		case pos < len(t.num):
-			if err = t.num[pos].UnmarshalJSONFrom(in); err != nil {
-				return &fieldError{field: positions[pos : pos+1], err: err}
-			}
+			err = t.num[pos].UnmarshalJSONFrom(in)
 		case pos < len(t.txt):
-			if err = t.txt[pos].UnmarshalJSONFrom(in); err != nil {
-				return &fieldError{field: positions[pos : pos+1], err: err}
-			}
+			err = t.txt[pos].UnmarshalJSONFrom(in)
 		default:
-			err = in.SkipValue()
+			return in.SkipValue()
 		}
 		if err != nil {
-			return err
+			return &fieldError{field: positions[pos : pos+1], err: err}
 		}
-	}
+		return nil
+	})
 }
 
 // positions name the elements of a tuple in errors.
@@ -656,7 +647,7 @@ func (st *krState) bookAck(p *Parser, method, symbol *text, depth integer) {
 	case string(method.bytes()) == "unsubscribe":
 		delete(st.depths, sym)
 	case depth.ok && depth.v > 0 && depth.v <= 1<<20:
-		st.setDepth(sym, krDepth{n: int(depth.v), acked: true})
+		st.setDepth(p, sym, krDepth{n: int(depth.v), acked: true})
 	}
 }
 
@@ -671,21 +662,23 @@ func (st *krState) bookAck(p *Parser, method, symbol *text, depth integer) {
 // its own; named wrong, it would ignore the stream as another view's).
 // An ack's depth wins over a snapshot's unless the snapshot is deeper
 // than it: the venue never sends more levels than the view it serves.
-func (st *krState) snapshotDepth(sym string, n int) {
+func (st *krState) snapshotDepth(p *Parser, sym string, n int) {
 	d, known := st.depths[sym]
 	if known && d.acked && n <= d.n {
 		return
 	}
 	if continuity.KrakenDepth.Offers(n) {
-		st.setDepth(sym, krDepth{n: n, acked: d.acked && known})
+		st.setDepth(p, sym, krDepth{n: n, acked: d.acked && known})
 	}
 }
 
-func (st *krState) setDepth(sym string, d krDepth) {
+func (st *krState) setDepth(p *Parser, sym string, d krDepth) {
 	if st.depths == nil {
 		st.depths = make(map[string]krDepth)
 	}
-	st.depths[sym] = d
+	if _, ok := st.depths[sym]; ok || p.room(len(st.depths)) {
+		st.depths[sym] = d
+	}
 }
 
 // krStatusMsg is a v2 status element ("system": "online", "maintenance",

@@ -19,7 +19,8 @@ func OKXSymbolRules() SymbolRules {
 
 // NewOKX returns a parser of OKX v5 public channels (trades, trades-all,
 // tickers, bbo-tbt, books, books5, books-l2-tbt, books50-l2-tbt,
-// funding-rate, mark-price, liquidation-orders), the private orders channel (execution
+// funding-rate, mark-price, liquidation-orders, the candle channels: see
+// okxCandleMsg), the private orders channel (execution
 // reports, see okxOrderMsg; log in with [OKXLogin]) and event messages (subscribe, unsubscribe,
 // login acks, errors, notices), one event per element of "data". It takes
 // events from events and hands them to sink, and panics when either is nil.
@@ -63,6 +64,7 @@ const (
 	oxBalPosBalance  // a balData entry of balance_and_position (okx_account.go)
 	oxBalPosPosition // a posData entry of balance_and_position
 	oxLiquidation    // a detail of a liquidation-orders element
+	oxCandle         // candle1m, candle1D, candle1Dutc…: okx_candle.go
 )
 
 var okxSpec = venueSpec{
@@ -90,6 +92,7 @@ var okxSpec = venueSpec{
 		oxBalPosBalance:  {name: okxBalPos, typ: schema.EventBalance, slot: newSlot[okxCashMsg]},
 		oxBalPosPosition: {name: okxBalPos, typ: schema.EventPosition, slot: newWideSlot[okxPositionMsg]},
 		oxLiquidation:    {name: "liquidation-orders", typ: schema.EventLiquidation, slot: newSlot[okxLiquidationMsg]},
+		oxCandle:         {name: "candle", typ: schema.EventKlineLive, slot: newSlot[okxCandleMsg]},
 	},
 	newState: func() any { return new(okxEnvelope) },
 	alignKey: okxAlignKey,
@@ -161,6 +164,9 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 		return p.run(ctx, oxError, data, nil, ingest)
 	}
 	k, ok := okxChannels[string(env.Arg.Channel.bytes())]
+	if !ok && okxCandleInterval(env.Arg.Channel.bytes()) != "" {
+		k, ok = oxCandle, true
+	}
 	if !ok {
 		return p.unknown()
 	}

@@ -335,6 +335,7 @@ func newParser(spec *venueSpec, events *pool.Pool[*schema.CanonicalEvent], sink 
 	}
 	p := &Parser{spec: spec, syms: o.Symbols}
 	p.venue, p.events, p.sink, p.keepRaw, p.log = spec.venue, events, sink, o.KeepRaw, o.Logger
+	p.streams = maxStreams
 	p.tsScale = int64(time.Millisecond)
 	if o.TimeUnit == time.Microsecond {
 		p.tsScale = int64(time.Microsecond)
@@ -542,7 +543,12 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		if p.tickers == nil {
 			p.tickers = make(map[string]schema.Ticker)
 		}
-		p.tickers[ev.Symbol] = ev.Ticker
+		if _, ok := p.tickers[ev.Symbol]; ok || p.room(len(p.tickers)) {
+			p.tickers[ev.Symbol] = ev.Ticker
+		}
+	}
+	if isBook && f.err == nil && !p.followsBook(ev.Symbol, ev.Book.Depth) {
+		f.fail(f.symKey, ErrTooManyStreams)
 	}
 	if f.err != nil {
 		sym, from := ev.Symbol, schema.CanonicalEvent{Symbol: ev.Symbol, IngestTS: ev.IngestTS, ExchangeTS: ev.ExchangeTS}
@@ -764,7 +770,15 @@ func (p *Parser) startDelta(ev *schema.CanonicalEvent, streamSym []byte) {
 	ev.Symbol, ev.Ticker = sym, last
 }
 
-// bookStream returns the continuity state of sym's book stream at depth.
+// followsBook reports whether the parser follows, or has room to follow,
+// the continuity of sym's book stream at depth.
+func (p *Parser) followsBook(sym string, depth int) bool {
+	_, ok := p.books[bookView{sym, depth}]
+	return ok || p.room(len(p.books))
+}
+
+// bookStream returns the continuity state of sym's book stream at depth,
+// made when new: its callers run after followsBook said there is room.
 func (p *Parser) bookStream(sym string, depth int) *bookState {
 	key := bookView{sym, depth}
 	st, ok := p.books[key]

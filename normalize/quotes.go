@@ -63,8 +63,11 @@ import (
 // without "timestamp", and Coinbase Advanced Trade ticker, whose only time
 // is its frame's, stamped per connection.
 //
-// State: one mark per (symbol, kind), bounded by the symbol registry; no
-// allocation once a symbol was seen.
+// State: one mark per (symbol, kind, view), and one per (symbol, type,
+// view) where two streams share a type; at most maxStreams marks
+// (bounds.go): a quote of a stream past them is delivered uncompared and
+// counted (Stats.Untracked), never dropped. No allocation once a stream
+// was seen.
 
 // quoteRepeatWindow bounds how long a quote is compared by its number
 // alone (no exchange time), and how long a venue's clock gone back
@@ -148,6 +151,9 @@ func (p *Parser) staleQuote(k int, ev *schema.CanonicalEvent, payload []byte) bo
 		p.stats.repeats.Add(1)
 		return true
 	}
+	if !known && !p.room(len(p.quotes)) {
+		return false // delivered, not compared: counted Untracked by room
+	}
 	if p.quotes == nil {
 		p.quotes = make(map[quoteKey]quoteMark)
 	}
@@ -228,6 +234,9 @@ func (p *Parser) olderThanOtherKind(ev *schema.CanonicalEvent, stream uint16) bo
 		if d := ev.IngestTS - m.ingest; d >= 0 && d < quoteRepeatWindow {
 			return true
 		}
+	}
+	if !known && !p.room(len(p.quotes)) {
+		return false
 	}
 	p.quotes[key] = quoteMark{seq: uint64(stream) + 1, ts: ev.ExchangeTS, ingest: ev.IngestTS}
 	return false

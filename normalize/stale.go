@@ -36,7 +36,10 @@ func (e *emitter) markStale(ev *schema.CanonicalEvent) {
 	if e.stale == nil {
 		e.stale = make(map[staleKey]struct{})
 	}
-	e.stale[staleKeyOf(ev)] = struct{}{}
+	k := staleKeyOf(ev)
+	if _, ok := e.stale[k]; ok || e.room(len(e.stale)) {
+		e.stale[k] = struct{}{}
+	}
 }
 
 // announceStale runs before ev, any event but a gap marker, is published

@@ -164,7 +164,10 @@ func (p *Parser) repeatTrade(k int, ev *schema.CanonicalEvent) bool {
 	if p.trades == nil {
 		p.trades = make(map[tradeKey]tradeMark)
 	}
-	cur := p.trades[key]
+	cur, had := p.trades[key]
+	if !had && !p.room(len(p.trades)) {
+		return false // delivered, not compared: counted Untracked by room
+	}
 	switch {
 	case renumbered && !fm.renum:
 		fm.renum = true

@@ -767,6 +767,28 @@ func enter(in *jsontext.Decoder, kind jsontext.Kind, wrong error) error {
 	return err
 }
 
+// tuple reads a JSON array by position (Kraken v1 tuples, OKX candles):
+// elem reads, or skips, the element at pos, the decoder before it; a value
+// that is not an array is skipped and errWantArray returned.
+func tuple(in *jsontext.Decoder, elem func(pos int) error) error {
+	if err := enter(in, '[', errWantArray); err != nil {
+		return err
+	}
+	for pos := 0; ; pos++ {
+		switch in.PeekKind() {
+		case ']':
+			_, err := in.ReadToken()
+			return err
+		case 0:
+			_, err := in.ReadValue()
+			return err
+		}
+		if err := elem(pos); err != nil {
+			return err
+		}
+	}
+}
+
 // mulRounded returns a × b: exact when a Decimal holds it, otherwise the
 // exact product rounded half to even once, at the most digits after the
 // point that fit (a Coinbase size of 0.0046830664333996 at 21220.64 is 20

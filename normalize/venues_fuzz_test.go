@@ -15,7 +15,7 @@ import (
 // fixtures and shared files: whatever the input, no panic, only
 // *ParseErrors of the venue, only valid events, every event returned.
 func fuzzVenue(f *testing.F, venue schema.Venue) {
-	for _, pattern := range []string{filepath.Join("testdata", string(venue), "*.json"), filepath.Join(sharedVenues, string(venue)+"_*")} {
+	for _, pattern := range venueSeedFiles(string(venue)) {
 		files, _ := filepath.Glob(pattern)
 		for _, path := range files {
 			if b, err := os.ReadFile(path); err == nil {
@@ -58,6 +58,18 @@ func fuzzVenue(f *testing.F, venue schema.Venue) {
 			t.Fatalf("canary after scribbling: %v", err)
 		}
 	})
+}
+
+// venueSeedFiles are the globs of every message the repository holds of
+// a venue: its fixtures (any extension but the SOURCES notes), the doc
+// examples, the order answers (they come on the trading connection) and
+// the shared files.
+func venueSeedFiles(venue string) []string {
+	return []string{
+		filepath.Join("testdata", venue, "*.json"), filepath.Join("testdata", venue, "*.txt"),
+		filepath.Join("testdata", "docs", venue+"_*"), filepath.Join("testdata", "orders", venue+"_*"),
+		filepath.Join(sharedVenues, venue+"_*"),
+	}
 }
 
 // canary is a valid message of each venue.
