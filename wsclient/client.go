@@ -74,6 +74,7 @@ type counters struct {
 	messages, bytes                  atomic.Uint64
 	oversized, invalid, handlerErrs  atomic.Uint64
 	rotations, eventsDropped, undrop atomic.Uint64
+	eventPanics                      atomic.Uint64
 	unaligned, poolWaits, dropped    atomic.Uint64
 	lastMessage, pingRTT             atomic.Int64
 	reconnects                       [numReasons]atomic.Uint64
@@ -391,6 +392,7 @@ type Stats struct {
 	HandlerErrors   uint64        // errors returned by the handler
 	PoolWaits       uint64        // times a reader found the frame pool exhausted and waited ([ErrFramesExhausted])
 	EventsDropped   uint64        // events lost to a full queue
+	OnEventPanics   uint64        // OnEvent calls that panicked (recovered) or called runtime.Goexit
 	LastMessage     time.Time     // receive time of the latest message; zero if none
 	PingRTT         time.Duration // round trip of the latest ping
 }
@@ -419,6 +421,7 @@ func (c *Client) Stats() Stats {
 		HandlerErrors:   c.st.handlerErrs.Load(),
 		PoolWaits:       c.st.poolWaits.Load(),
 		EventsDropped:   c.st.eventsDropped.Load(),
+		OnEventPanics:   c.st.eventPanics.Load(),
 		PingRTT:         time.Duration(c.st.pingRTT.Load()),
 	}
 	if ns := c.st.lastMessage.Load(); ns != 0 {

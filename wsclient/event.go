@@ -1,6 +1,8 @@
 package wsclient
 
 import (
+	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/meltica/meltica/schema"
@@ -82,10 +84,49 @@ func (c *Client) dropEvent() {
 }
 
 // eventLoop runs OnEvent for each queued event until the queue is closed.
+// OnEvent is host code on a goroutine of ours: a panic in it is recovered
+// (onEvent), and a runtime.Goexit in it (t.FailNow in a test's callback)
+// ends this goroutine, so a new one goes on with the queue — the events
+// after it still reach the host (a session follows its connections by
+// them), and Run still waits for the loop (evWG stays counted).
 func (c *Client) eventLoop() {
-	defer c.evWG.Done()
+	finished := false
+	defer func() {
+		if !finished {
+			c.st.eventPanics.Add(1)
+			go c.eventLoop()
+			return
+		}
+		c.evWG.Done()
+	}()
 	for ev := range c.events {
 		ev.Dropped = c.st.undrop.Swap(0)
-		c.opts.OnEvent(ev)
+		c.onEvent(ev)
 	}
+	finished = true
+}
+
+// onEvent runs OnEvent for ev. A panic in it is recovered, counted in
+// Stats.OnEventPanics and logged at Error with its stack: the host's bug
+// must not end its program from a goroutine of ours.
+func (c *Client) onEvent(ev Event) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.st.eventPanics.Add(1)
+			c.logPanic(p)
+		}
+	}()
+	c.opts.OnEvent(ev)
+}
+
+// logPanic logs OnEvent's panic p to Options.Logger, itself host code: a
+// panic in the Logger is dropped.
+func (c *Client) logPanic(p any) {
+	l := c.opts.Logger
+	if l == nil {
+		return
+	}
+	defer func() { _ = recover() }()
+	l.Error("wsclient: OnEvent panicked", slog.String("venue", string(c.opts.Venue)),
+		slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 }

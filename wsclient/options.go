@@ -342,7 +342,9 @@ type Options struct {
 	// wait in a queue of EventBuffer; when it is full they are dropped and
 	// counted (Stats.EventsDropped, Event.Dropped). Handler and frame
 	// errors use at most half the queue, so that state changes find room.
-	// Defaults to nil: no events (Stats still counts).
+	// Defaults to nil: no events (Stats still counts). A panic in it is
+	// recovered, counted (Stats.OnEventPanics) and logged; a
+	// runtime.Goexit in it is counted and the next events go on.
 	OnEvent func(Event)
 	// EventBuffer is the length of the event queue. Defaults to 256.
 	EventBuffer int

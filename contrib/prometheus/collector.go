@@ -204,6 +204,7 @@ func New(opts *Options) *Collector {
 			counter("invalid_frames", "Text messages that were not UTF-8.", func(s *wsclient.Stats) uint64 { return s.InvalidFrames }),
 			counter("handler_errors", "Errors returned by the frame handler.", func(s *wsclient.Stats) uint64 { return s.HandlerErrors }),
 			counter("events_dropped", "State events lost to a full queue.", func(s *wsclient.Stats) uint64 { return s.EventsDropped }),
+			counter("on_event_panics", "OnEvent calls that panicked (recovered) or called runtime.Goexit.", func(s *wsclient.Stats) uint64 { return s.OnEventPanics }),
 			counter("unaligned", "Rotations that switched without aligning the streams: messages around the switch may repeat or be missing.", func(s *wsclient.Stats) uint64 { return s.Unaligned }),
 			counter("rotation_dropped", "Frames of rotations' new connections, from before the join, that the old connection never delivered and the handler never saw.", func(s *wsclient.Stats) uint64 { return s.RotationDropped }),
 			counter("pool_waits", "Times a reader found the frame pool exhausted and waited, reading nothing meanwhile.", func(s *wsclient.Stats) uint64 { return s.PoolWaits }),
