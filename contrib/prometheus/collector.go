@@ -228,6 +228,7 @@ func New(opts *Options) *Collector {
 			counter("ignored", "Messages of a known type that carry nothing the schema holds, skipped.", func(s *normalize.Stats) uint64 { return s.Ignored }),
 			counter("repeats", "Messages dropped as repeats their stream already covered (book diffs, trades, fills).", func(s *normalize.Stats) uint64 { return s.Repeats }),
 			counter("panics", "Decoder panics recovered at the parser boundary (also counted in errors).", func(s *normalize.Stats) uint64 { return s.Panics }),
+			counter("untracked", "Messages of streams past a parser's per-stream bound (delivered unchecked, or book messages refused).", func(s *normalize.Stats) uint64 { return s.Untracked }),
 			counter("control", "Control events (acks, venue errors).", func(s *normalize.Stats) uint64 { return s.Control }),
 			counter("gaps", "Gap events (sequence breaks, dropped ordered events).", func(s *normalize.Stats) uint64 { return s.Gaps }),
 			counter("dropped", "Events not emitted: pool exhausted or ctx ended.", func(s *normalize.Stats) uint64 { return s.Dropped }),
