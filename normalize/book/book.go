@@ -478,7 +478,7 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if ev.IngestTS != 0 && b.syncedAt > ev.IngestTS {
+		if ev.IngestTS != 0 && (b.syncedAt > ev.IngestTS || b.asideSince(ev.IngestTS)) {
 			return nil
 		}
 		b.lostAt = max(b.lostAt, ev.IngestTS)

@@ -28,7 +28,8 @@ import (
 //
 // Kept aside only while the book is not live; dropped when it goes live,
 // when a checksum of the aside stream fails, on a gap marker of that view
-// and whenever the book is invalidated (a lost connection included).
+// and whenever the book is invalidated (a lost connection included, unless
+// its report is older than the snapshot kept aside: see asideSince).
 // The one book it may take wrongly is a real shallower view's followed
 // by its own view's updates without their snapshot: a host that moves a
 // symbol's subscription to another depth on a live connection with
@@ -76,6 +77,14 @@ func (b *Book) asideLocked(ctx context.Context, ev *schema.CanonicalEvent) {
 			a.on = a.bk.live
 		}
 	}
+}
+
+// asideSince reports whether the stream kept aside holds a snapshot
+// received after at (IngestTS): a lost connection reported at is news of
+// an earlier connection to it, as to a book its own snapshot proved good
+// since (Book.Apply), and must not drop it.
+func (b *Book) asideSince(at int64) bool {
+	return b.aside.on && b.aside.bk.syncedAt > at
 }
 
 // takeAsideLocked makes the aside book the book's snapshot, then applies

@@ -1,0 +1,72 @@
+package book
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
+)
+
+// newKrAsidePipe is a KrakenV2 depth-25 book of BTC/USD behind the parser,
+// as TestS32KrakenV2AckAfterSnapshotGoesLive builds it.
+func newKrAsidePipe(t *testing.T) *pipe {
+	t.Helper()
+	rule, err := KrakenV2.WithDepth(25)
+	require.NoError(t, err)
+	rule.PriceScale, rule.QtyScale = 1, 8
+	return newPipe(t, normalize.NewKraken, rule, "BTC-USD", nil)
+}
+
+// krLost is wsclient's report of a lost Kraken connection, stamped at.
+func krLost(at int64) *schema.CanonicalEvent {
+	return &schema.CanonicalEvent{Venue: schema.VenueKraken, Type: schema.EventConnState, IngestTS: at,
+		Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}
+}
+
+// wsclient reports a lost connection on a goroutine of its own, which may
+// lag behind the new connection's first messages: a loss older (IngestTS)
+// than the snapshot that proved the book good is news of the earlier
+// connection and is ignored (Book.Apply). The same holds of a snapshot
+// the book keeps aside (a thin pair's, named a shallower view before the
+// ack): received after the loss, it is the new connection's. Dropped for
+// the old connection's loss, the book found nothing to take at the first
+// update of its view and asked for the snapshot the venue had just sent
+// (one resubscription, and not live meanwhile) — where the same snapshot
+// named the book's own view keeps the book live.
+func TestS32rvKrakenAsideSurvivesALateLossReport(t *testing.T) {
+	for _, ackFirst := range []bool{true, false} {
+		name := map[bool]string{true: "ack first (own view)", false: "ack after the snapshot (aside)"}[ackFirst]
+		t.Run(name, func(t *testing.T) {
+			x := newKrAsidePipe(t)
+			v := newKrThin()
+			lostAt := x.ts + 1 // the old connection died before the new one's first frame
+			if ackFirst {
+				x.feed(t, krAck(25))
+			}
+			x.feed(t, v.snapshot())
+			require.NoError(t, x.b.Apply(context.Background(), krLost(lostAt)))
+			if !ackFirst {
+				x.feed(t, krAck(25))
+			}
+			x.feed(t, v.ask("50000.5", "0.25", false))
+			require.True(t, x.b.Live(), "%+v", x.b.Stats())
+			require.Zero(t, x.resubs, "asked for a snapshot the new connection had sent")
+			requireTop(t, x.b, v.bids, v.asks)
+		})
+	}
+}
+
+// A loss reported after the snapshot kept aside (IngestTS later than the
+// snapshot's) still drops it: that snapshot came on the dead connection.
+func TestS32rvKrakenAsideDroppedOnALaterLoss(t *testing.T) {
+	x := newKrAsidePipe(t)
+	v := newKrThin()
+	x.feed(t, v.snapshot())
+	require.NoError(t, x.b.Apply(context.Background(), krLost(x.ts+1)))
+	x.feed(t, krAck(25), v.ask("50000.5", "0.25", false))
+	require.False(t, x.b.Live())
+	require.Equal(t, 1, x.resubs)
+}
