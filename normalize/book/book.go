@@ -786,6 +786,7 @@ func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk 
 	if !b.live {
 		b.live, b.asked = true, false
 		b.liveSince = b.now()
+		b.aside = krAside{} // live: nothing aside is taken any more (kraken_aside.go)
 	}
 	return true, nil
 }

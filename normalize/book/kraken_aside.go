@@ -26,7 +26,8 @@ import (
 // message, checksum checked. A v1 snapshot names its view in its channel
 // ("book-10") and carries no checksum: never kept aside.
 //
-// Kept aside only while the book is not live; dropped when it goes live,
+// Kept aside only while the book is not live; dropped — the aside book let
+// go, its levels with it — when the book goes live or takes it,
 // when a checksum of the aside stream fails, on a gap marker of that view
 // and whenever the book is invalidated (a lost connection included, unless
 // its report is older than the snapshot kept aside: see asideSince).
@@ -95,15 +96,18 @@ func (b *Book) takeAsideLocked(ctx context.Context, ev *schema.CanonicalEvent) (
 	if !a.on {
 		return false, nil
 	}
+	ab := a.bk
 	a.on = false
-	snap := &a.bk.fetchEv // the aside book's scratch: it never fetches
-	a.bk.topLocked(0, snap)
+	snap := &ab.fetchEv // the aside book's scratch: it never fetches
+	ab.topLocked(0, snap)
 	snap.Book.HasChecksum, snap.Book.Checksum = false, 0 // checked aside
 	b.info("book: taking the stream named a shallower view as its own (the subscription's ack came after its snapshot)",
 		"view", a.view, "depth", b.rule.Depth)
-	if err := b.snapshotLocked(ctx, snap, &snap.Book); err != nil || !b.live {
+	err := b.snapshotLocked(ctx, snap, &snap.Book) // live, it lets the aside book go (verifyLocked)
+	b.aside = krAside{}                            // taken or refuted, it is not taken again
+	if err != nil || !b.live {
 		return true, err
 	}
-	b.ck = a.bk.ck // the precision its checksums matched at
+	b.ck = ab.ck // the precision its checksums matched at
 	return true, b.diffLocked(ctx, ev)
 }

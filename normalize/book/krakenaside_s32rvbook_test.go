@@ -70,3 +70,41 @@ func TestS32rvKrakenAsideDroppedOnALaterLoss(t *testing.T) {
 	require.False(t, x.b.Live())
 	require.Equal(t, 1, x.resubs)
 }
+
+// The book kept aside is let go once the book is live — by taking it, or
+// by a snapshot of the book's own view (a resubscription's) — as
+// krAside's doc says: a book of a thin pair otherwise held a second copy
+// of up to Rule.Depth levels a side (and its scratch event) for the
+// life of the book. A later aside stream gets a book of its own again.
+func TestS32rvKrakenAsideLetGoOnceLive(t *testing.T) {
+	t.Run("taken", func(t *testing.T) {
+		x := newKrAsidePipe(t)
+		v := newKrThin()
+		x.feed(t, v.snapshot(), krAck(25), v.ask("50000.5", "0.25", false))
+		require.True(t, x.b.Live())
+		require.True(t, x.b.aside.bk == nil, "the book kept aside is still held")
+		requireTop(t, x.b, v.bids, v.asks)
+	})
+	t.Run("own snapshot", func(t *testing.T) {
+		x := newKrAsidePipe(t)
+		v := newKrThin()
+		x.feed(t, v.snapshot(), krAck(25), v.snapshot()) // the second is named 25: the ack came
+		require.True(t, x.b.Live())
+		require.True(t, x.b.aside.bk == nil, "the book kept aside is still held")
+	})
+	t.Run("again after a resubscription", func(t *testing.T) {
+		x := newKrAsidePipe(t)
+		v := newKrThin()
+		x.feed(t, v.snapshot(), krAck(25), v.ask("50000.5", "0.25", false))
+		require.True(t, x.b.Live())
+		x.feed(t, v.ask("50000.7", "2", true)) // refuted: resubscribes
+		require.False(t, x.b.Live())
+		require.Equal(t, 1, x.resubs)
+		unsub := `{"method":"unsubscribe","req_id":2,"result":{"channel":"book","depth":25,"symbol":"BTC/USD"},"success":true}`
+		x.feed(t, unsub, v.snapshot(), krAck(25), v.ask("50000.9", "1", false))
+		require.True(t, x.b.Live(), "%+v", x.b.Stats())
+		require.Equal(t, 1, x.resubs)
+		require.True(t, x.b.aside.bk == nil, "the book kept aside is still held")
+		requireTop(t, x.b, v.bids, v.asks)
+	})
+}
