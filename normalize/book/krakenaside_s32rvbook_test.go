@@ -3,6 +3,7 @@ package book
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -107,4 +108,26 @@ func TestS32rvKrakenAsideLetGoOnceLive(t *testing.T) {
 		require.True(t, x.b.aside.bk == nil, "the book kept aside is still held")
 		requireTop(t, x.b, v.bids, v.asks)
 	})
+}
+
+// The book kept aside arms no timer on the book's Clock (it is built
+// without Options.MaxSilence, and never closed): a book with MaxSilence
+// that follows a stream aside, takes it, and is closed leaves nothing
+// armed on its clock, and while the stream is only aside (the book not
+// live) nothing is armed at all.
+func TestS32rvKrakenAsideArmsNoTimer(t *testing.T) {
+	rule, err := KrakenV2.WithDepth(25)
+	require.NoError(t, err)
+	rule.PriceScale, rule.QtyScale = 1, 8
+	clk := newStepClock()
+	x := newPipe(t, normalize.NewKraken, rule, "BTC-USD", &Options{Clock: clk, MaxSilence: time.Minute})
+	v := newKrThin()
+	x.feed(t, v.snapshot(), v.ask("50000.5", "0.25", false))
+	require.False(t, x.b.Live())
+	require.Zero(t, clk.pending(), "a timer armed for a stream only kept aside")
+	x.feed(t, krAck(25), v.ask("50000.7", "2", false))
+	require.True(t, x.b.Live())
+	require.Equal(t, 1, clk.pending(), "the live book's MaxSilence timer")
+	x.b.Close()
+	require.Zero(t, clk.pending(), "a timer left armed after Close")
 }
