@@ -131,3 +131,39 @@ func TestS32rvKrakenAsideArmsNoTimer(t *testing.T) {
 	x.b.Close()
 	require.Zero(t, clk.pending(), "a timer left armed after Close")
 }
+
+// A gap in the stream kept aside drops it: the aside book lacks what was
+// lost and is never taken — the book asks for its snapshot at its own
+// view's first update, takes no snapshot and publishes no marker of a
+// book it never had. The gap is the parser's marker of a book message it
+// dropped as malformed (it names view 0, the whole symbol's book stream,
+// which invalidates the book and what it kept aside), or a marker of the
+// aside view itself (a dispatcher's, for a book downstream of it).
+func TestS32rvKrakenAsideDroppedOnItsGap(t *testing.T) {
+	bad := `{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[{"price":"x","qty":1}],"checksum":1,"timestamp":"2024-05-19T16:45:24.204654Z"}]}`
+	for _, tc := range []struct {
+		name string
+		gap  func(x *pipe)
+	}{
+		{"parser's marker", func(x *pipe) { x.feed(t, bad) }},
+		{"marker of the aside view", func(x *pipe) {
+			x.ts += 1e6
+			g := schema.CanonicalEvent{Venue: schema.VenueKraken, Symbol: "BTC-USD", Type: schema.EventGap, IngestTS: x.ts,
+				Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapFirstSeq: 1, GapLastSeq: 1}}
+			g.Book.Depth = 10
+			require.NoError(t, x.b.Apply(context.Background(), &g))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := newKrAsidePipe(t)
+			v := newKrThin()
+			x.feed(t, v.snapshot())
+			tc.gap(x)
+			x.feed(t, krAck(25), v.ask("50000.5", "0.25", false))
+			require.False(t, x.b.Live())
+			require.Equal(t, 1, x.resubs)
+			require.Zero(t, x.b.Stats().Snapshots, "took the aside book after its gap")
+			require.Empty(t, x.markers())
+		})
+	}
+}
