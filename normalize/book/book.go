@@ -478,7 +478,7 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if ev.IngestTS != 0 && b.syncedAt > ev.IngestTS {
+		if ev.IngestTS != 0 && (b.syncedAt > ev.IngestTS || b.asideSince(ev.IngestTS)) {
 			return nil
 		}
 		b.lostAt = max(b.lostAt, ev.IngestTS)
@@ -786,6 +786,7 @@ func (b *Book) verifyLocked(ctx context.Context, src *schema.CanonicalEvent, bk 
 	if !b.live {
 		b.live, b.asked = true, false
 		b.liveSince = b.now()
+		b.aside = krAside{} // live: nothing aside is taken any more (kraken_aside.go)
 	}
 	return true, nil
 }

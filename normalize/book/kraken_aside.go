@@ -26,9 +26,11 @@ import (
 // message, checksum checked. A v1 snapshot names its view in its channel
 // ("book-10") and carries no checksum: never kept aside.
 //
-// Kept aside only while the book is not live; dropped when it goes live,
+// Kept aside only while the book is not live; dropped — the aside book let
+// go, its levels with it — when the book goes live or takes it,
 // when a checksum of the aside stream fails, on a gap marker of that view
-// and whenever the book is invalidated (a lost connection included).
+// and whenever the book is invalidated (a lost connection included, unless
+// its report is older than the snapshot kept aside: see asideSince).
 // The one book it may take wrongly is a real shallower view's followed
 // by its own view's updates without their snapshot: a host that moves a
 // symbol's subscription to another depth on a live connection with
@@ -78,6 +80,14 @@ func (b *Book) asideLocked(ctx context.Context, ev *schema.CanonicalEvent) {
 	}
 }
 
+// asideSince reports whether the stream kept aside holds a snapshot
+// received after at (IngestTS): a lost connection reported at is news of
+// an earlier connection to it, as to a book its own snapshot proved good
+// since (Book.Apply), and must not drop it.
+func (b *Book) asideSince(at int64) bool {
+	return b.aside.on && b.aside.bk.syncedAt > at
+}
+
 // takeAsideLocked makes the aside book the book's snapshot, then applies
 // ev, the first message of the book's own view, which checks it against
 // the venue's checksum. It reports false when there is none to take.
@@ -86,15 +96,18 @@ func (b *Book) takeAsideLocked(ctx context.Context, ev *schema.CanonicalEvent) (
 	if !a.on {
 		return false, nil
 	}
+	ab := a.bk
 	a.on = false
-	snap := &a.bk.fetchEv // the aside book's scratch: it never fetches
-	a.bk.topLocked(0, snap)
+	snap := &ab.fetchEv // the aside book's scratch: it never fetches
+	ab.topLocked(0, snap)
 	snap.Book.HasChecksum, snap.Book.Checksum = false, 0 // checked aside
 	b.info("book: taking the stream named a shallower view as its own (the subscription's ack came after its snapshot)",
 		"view", a.view, "depth", b.rule.Depth)
-	if err := b.snapshotLocked(ctx, snap, &snap.Book); err != nil || !b.live {
+	err := b.snapshotLocked(ctx, snap, &snap.Book) // live, it lets the aside book go (verifyLocked)
+	b.aside = krAside{}                            // taken or refuted, it is not taken again
+	if err != nil || !b.live {
 		return true, err
 	}
-	b.ck = a.bk.ck // the precision its checksums matched at
+	b.ck = ab.ck // the precision its checksums matched at
 	return true, b.diffLocked(ctx, ev)
 }
