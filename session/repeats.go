@@ -88,7 +88,7 @@ type repeats struct {
 	first   uint64                // the sequence number of seen[0] (1 on)
 	index   map[uint64]repeatHash // the live chains of seen, by hash (seenEntry.key)
 	seed    maphash.Seed          // index's; made with it
-	end     wsclient.Timer        // the window's end (expire); nil when none is armed
+	end     wsclient.Timer        // the latest armed window's end (expire; perhaps fired); nil before the first
 	stopped bool                  // stop was called: nothing armed again
 }
 
@@ -143,7 +143,8 @@ func (r *repeats) armLocked(d time.Duration) {
 func (r *repeats) expire() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.end = nil
+	// r.end is left as it is: it may be a timer a begin armed after this
+	// one fired, which stop must still find.
 	until := r.until.Load()
 	if until == 0 || r.stopped {
 		return
