@@ -12,7 +12,7 @@ import (
 )
 
 // repeatsCap is how many of the latest execution reports a connection's
-// reader remembers outside a rotation: a new connection's snapshot
+// reader remembers, in a rotation's window or not: a new connection's snapshot
 // (Kraken's executions, Coinbase's user channel) repeats the latest
 // reports of the open orders, delivered before the rotation began.
 const repeatsCap = 64
@@ -56,7 +56,7 @@ const keepRepeats = 256
 // connection are never compared: outside a rotation nothing changes.
 //
 // Besides the latest repeatsCap reports before it (ring: what a
-// snapshot repeats), every report delivered within repeatsWindow of the
+// snapshot repeats; those of an earlier window too), every report delivered within repeatsWindow of the
 // rotation's begin is remembered until its copy comes (a report is sent
 // at most once on each connection: then it is forgotten) or the window
 // ends: the bound is the rotation's time, not a count a busy account
@@ -81,7 +81,7 @@ type repeats struct {
 	clk wsclient.Clock // Client.Clock (set at construction)
 
 	mu      sync.Mutex
-	ring    [repeatsCap]seenReport // the latest reports outside a window
+	ring    [repeatsCap]seenReport // the latest reports delivered
 	next    int
 	seen    []seenEntry           // the window's, oldest first; conn 0 once its copy came
 	head    int                   // seen[:head] forgotten (the slice is compacted as it fills)
@@ -221,6 +221,7 @@ func (r *repeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
 		}
 	}
 	r.remember(conn, ev)
+	r.ringed(conn, ev) // among the latest, for a later rotation's snapshot
 	return false
 }
 
@@ -245,8 +246,8 @@ func (r *repeats) hash(conn uint64, ev *schema.CanonicalEvent) uint64 {
 	return h.Sum64()
 }
 
-// ringed remembers ev, read on conn outside a rotation's window, among
-// the latest repeatsCap.
+// ringed remembers ev, read and delivered on conn, among the latest
+// repeatsCap.
 func (r *repeats) ringed(conn uint64, ev *schema.CanonicalEvent) {
 	e := &r.ring[r.next]
 	r.next = (r.next + 1) % repeatsCap
