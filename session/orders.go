@@ -1047,6 +1047,9 @@ func (s *Session) publishState(e wsclient.Event) {
 // private channels subscribed; their orders need Endpoints.REST for the
 // instrument rules. See the package doc, "Orders by venue".
 func (s *Session) Place(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
+	if ctx == nil {
+		return Ack{}, pool.ErrNilContext
+	}
 	if req.Action != schema.ActionPlace {
 		return Ack{}, fmt.Errorf("%w: Place takes Action place, got %s", ErrConfig, req.Action)
 	}
@@ -1058,6 +1061,9 @@ func (s *Session) Place(ctx context.Context, req *schema.OrderRequest) (Ack, err
 // [Session.Place] does. A cancel the venue refuses (already filled,
 // unknown: Binance -2011) is a [*VenueError].
 func (s *Session) Cancel(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
+	if ctx == nil {
+		return Ack{}, pool.ErrNilContext
+	}
 	req.Action = schema.ActionCancel
 	return s.send(ctx, req)
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // repeatsCap is how many of the latest execution reports a connection's
-// reader remembers outside a rotation: a new connection's snapshot
+// reader remembers, in a rotation's window or not: a new connection's snapshot
 // (Kraken's executions, Coinbase's user channel) repeats the latest
 // reports of the open orders, delivered before the rotation began.
 const repeatsCap = 64
@@ -56,7 +56,7 @@ const keepRepeats = 256
 // connection are never compared: outside a rotation nothing changes.
 //
 // Besides the latest repeatsCap reports before it (ring: what a
-// snapshot repeats), every report delivered within repeatsWindow of the
+// snapshot repeats; those of an earlier window too), every report delivered within repeatsWindow of the
 // rotation's begin is remembered until its copy comes (a report is sent
 // at most once on each connection: then it is forgotten) or the window
 // ends: the bound is the rotation's time, not a count a busy account
@@ -81,14 +81,14 @@ type repeats struct {
 	clk wsclient.Clock // Client.Clock (set at construction)
 
 	mu      sync.Mutex
-	ring    [repeatsCap]seenReport // the latest reports outside a window
+	ring    [repeatsCap]seenReport // the latest reports delivered
 	next    int
 	seen    []seenEntry           // the window's, oldest first; conn 0 once its copy came
 	head    int                   // seen[:head] forgotten (the slice is compacted as it fills)
 	first   uint64                // the sequence number of seen[0] (1 on)
 	index   map[uint64]repeatHash // the live chains of seen, by hash (seenEntry.key)
 	seed    maphash.Seed          // index's; made with it
-	end     wsclient.Timer        // the window's end (expire); nil when none is armed
+	end     wsclient.Timer        // the latest armed window's end (expire; perhaps fired); nil before the first
 	stopped bool                  // stop was called: nothing armed again
 }
 
@@ -143,7 +143,8 @@ func (r *repeats) armLocked(d time.Duration) {
 func (r *repeats) expire() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.end = nil
+	// r.end is left as it is: it may be a timer a begin armed after this
+	// one fired, which stop must still find.
 	until := r.until.Load()
 	if until == 0 || r.stopped {
 		return
@@ -220,6 +221,7 @@ func (r *repeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
 		}
 	}
 	r.remember(conn, ev)
+	r.ringed(conn, ev) // among the latest, for a later rotation's snapshot
 	return false
 }
 
@@ -244,8 +246,8 @@ func (r *repeats) hash(conn uint64, ev *schema.CanonicalEvent) uint64 {
 	return h.Sum64()
 }
 
-// ringed remembers ev, read on conn outside a rotation's window, among
-// the latest repeatsCap.
+// ringed remembers ev, read and delivered on conn, among the latest
+// repeatsCap.
 func (r *repeats) ringed(conn uint64, ev *schema.CanonicalEvent) {
 	e := &r.ring[r.next]
 	r.next = (r.next + 1) % repeatsCap
