@@ -984,6 +984,7 @@ func (c *Consumer) execExited(m jetstream.Msg, id string, bad bool) {
 	} else {
 		c.delivered1(m, id)
 	}
+	c.execResume.exited.Store(true) // nats.go closes its Closed from that goroutine: never
 	signal(c.execResume.stopped)
 	signal(c.execResume.trouble)
 }
