@@ -451,15 +451,22 @@ func (c *Consumer) run() {
 		select {
 		case <-c.q.wake:
 		case <-again:
-			c.mu.Lock()
-			if !c.closed.Load() {
-				c.flushHeld()
-			}
-			c.mu.Unlock()
+			c.retryHeld()
 		case <-c.quit:
 			ended = true
 			return
 		}
+	}
+}
+
+// retryHeld delivers what is held, on the retry timer. The unlock is
+// deferred: host code in the dispatcher's Publish may end the goroutine
+// with runtime.Goexit (see run), and the loop that goes on needs the lock.
+func (c *Consumer) retryHeld() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed.Load() {
+		c.flushHeld()
 	}
 }
 
