@@ -1056,7 +1056,17 @@ func (c *Consumer) onState(e StateEvent) {
 	case e.Err != nil:
 		ev.Control.Reason = e.Err.Error()
 	}
+	c.publishState(e, ev)
+	onState(c.log, c.opts.OnState, e)
+}
+
+// publishState hands on ev, the event of the connection's state e, and
+// notes the link lost. The unlock is deferred: host code in the
+// dispatcher's Publish may end the goroutine with runtime.Goexit (see run),
+// and the Consumer's loop needs the lock after it.
+func (c *Consumer) publishState(e StateEvent, ev *schema.CanonicalEvent) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if !c.closed.Load() {
 		c.deliverCritical(ev)
 		if e.State == schema.ConnConnected {
@@ -1083,8 +1093,6 @@ func (c *Consumer) onState(e StateEvent) {
 		}
 		c.flushHeld()
 	}
-	c.mu.Unlock()
-	onState(c.log, c.opts.OnState, e)
 }
 
 // deliverCritical hands on ev, a critical event of the Consumer's own
