@@ -451,15 +451,22 @@ func (c *Consumer) run() {
 		select {
 		case <-c.q.wake:
 		case <-again:
-			c.mu.Lock()
-			if !c.closed.Load() {
-				c.flushHeld()
-			}
-			c.mu.Unlock()
+			c.retryHeld()
 		case <-c.quit:
 			ended = true
 			return
 		}
+	}
+}
+
+// retryHeld delivers what is held, on the retry timer. The unlock is
+// deferred: host code in the dispatcher's Publish may end the goroutine
+// with runtime.Goexit (see run), and the loop that goes on needs the lock.
+func (c *Consumer) retryHeld() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed.Load() {
+		c.flushHeld()
 	}
 }
 
@@ -984,6 +991,7 @@ func (c *Consumer) execExited(m jetstream.Msg, id string, bad bool) {
 	} else {
 		c.delivered1(m, id)
 	}
+	c.execResume.exited.Store(true) // nats.go closes its Closed from that goroutine: never
 	signal(c.execResume.stopped)
 	signal(c.execResume.trouble)
 }
@@ -1048,7 +1056,17 @@ func (c *Consumer) onState(e StateEvent) {
 	case e.Err != nil:
 		ev.Control.Reason = e.Err.Error()
 	}
+	c.publishState(e, ev)
+	onState(c.log, c.opts.OnState, e)
+}
+
+// publishState hands on ev, the event of the connection's state e, and
+// notes the link lost. The unlock is deferred: host code in the
+// dispatcher's Publish may end the goroutine with runtime.Goexit (see run),
+// and the Consumer's loop needs the lock after it.
+func (c *Consumer) publishState(e StateEvent, ev *schema.CanonicalEvent) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if !c.closed.Load() {
 		c.deliverCritical(ev)
 		if e.State == schema.ConnConnected {
@@ -1075,8 +1093,6 @@ func (c *Consumer) onState(e StateEvent) {
 		}
 		c.flushHeld()
 	}
-	c.mu.Unlock()
-	onState(c.log, c.opts.OnState, e)
 }
 
 // deliverCritical hands on ev, a critical event of the Consumer's own
