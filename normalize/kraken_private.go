@@ -98,30 +98,12 @@ func (k *krFees) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	if in.PeekKind() != '[' {
 		return in.SkipValue()
 	}
-	if _, err := in.ReadToken(); err != nil {
-		return err
-	}
-	first := true
-	for {
-		switch in.PeekKind() {
-		case ']':
-			_, err := in.ReadToken()
-			return err
-		case 0:
-			_, err := in.ReadValue()
-			return err
+	return tuple(in, func(pos int) error {
+		if pos > 0 {
+			return in.SkipValue()
 		}
-		if !first {
-			if err := in.SkipValue(); err != nil {
-				return err
-			}
-			continue
-		}
-		first = false
-		if err := k.first(in); err != nil {
-			return err
-		}
-	}
+		return k.first(in)
+	})
 }
 
 // first reads the first fee object's asset and qty, member by member.

@@ -326,24 +326,14 @@ func (s *spans) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 		return errWantArray
 	}
 	s.array = true
-	if _, err := in.ReadToken(); err != nil {
-		return err
-	}
-	for {
-		switch in.PeekKind() {
-		case ']':
-			_, err := in.ReadToken()
-			return err
-		case 0:
-			_, err := in.ReadValue()
-			return err
-		}
+	return tuple(in, func(int) error {
 		var one span
 		if err := one.UnmarshalJSONFrom(in); err != nil {
 			return err
 		}
 		*s.list = append(*s.list, one)
-	}
+		return nil
+	})
 }
 
 // levelShape says how a venue spells one book level: a tuple whose

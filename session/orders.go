@@ -1120,9 +1120,6 @@ func (s *Session) lane() (orderLane, error) {
 }
 
 func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, error) {
-	if ctx == nil {
-		return Ack{}, pool.ErrNilContext
-	}
 	lane, err := s.lane()
 	if err != nil {
 		return Ack{}, err
