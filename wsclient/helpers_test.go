@@ -22,7 +22,7 @@ import (
 
 // wait is the deadline of every wait in the tests: generous, for a loaded
 // machine; a passing test never waits that long.
-const wait = 10 * time.Second
+const wait = 30 * time.Second
 
 // venue is a WebSocket server on loopback. Each accepted connection runs
 // script with a session numbered from 1.
