@@ -335,7 +335,7 @@ type shard struct {
 	books  *book.Books
 	syms   []string
 	topics []string      // Binance's stream names, or symbol × channel
-	subs   [][]byte      // the other venues' subscribe messages, one per channel
+	subs   [][]byte      // the other venues' subscribe messages, one per channel and batch of symbols
 	resub  *resubscriber // books resubscribed on the live connection; nil for Binance and without books
 	runErr error
 }
@@ -374,11 +374,13 @@ func (s *Session) shardTopics(sh *shard, binance bool) error {
 		channels = append(slices.Clip(channels), k)
 	}
 	for _, ch := range channels {
-		msg, err := s.spec.subscribe(ch, venueSyms)
-		if err != nil {
-			return err
+		for _, syms := range s.spec.batches(ch, venueSyms) {
+			msg, err := s.spec.subscribe(ch, syms)
+			if err != nil {
+				return err
+			}
+			sh.subs = append(sh.subs, msg)
 		}
-		sh.subs = append(sh.subs, msg)
 	}
 	return nil
 }

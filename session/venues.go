@@ -27,6 +27,12 @@ type venueSpec struct {
 	// unsubscribe is subscribe's inverse: a broken book's channel is
 	// unsubscribed and subscribed again for a new snapshot (resubscriber).
 	unsubscribe func(channel string, venueSyms []string) ([]byte, error)
+	// subArgs bounds one subscribe message, as the venue documents it:
+	// at most n arguments (symbols) and arguments of at most bytes bytes
+	// in all, argLen giving one argument's length in the message; zeros
+	// where the venue documents no bound. More symbols go in more
+	// messages (batches).
+	subArgs argBound
 	// budget is the venue's budget of subscription requests per
 	// connection, as a token bucket (messages per second, burst); zero
 	// where the venue has none beyond the client's pacing.
@@ -128,7 +134,11 @@ var venues = map[schema.Venue]*venueSpec{
 		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.OKXSubscribe(ch, syms...) },
 		unsubscribe: func(ch string, syms []string) ([]byte, error) { return normalize.OKXUnsubscribe(ch, syms...) },
 		budget:      struct{ rate, burst float64 }{rate: 440.0 / 3600, burst: 40},
-		book:        func(ch string) (book.Rule, bool) { return book.OKXFetch, ch == "books" },
+		// "the total length of multiple channels cannot exceed 64 KB"
+		// (OKX v5 "WebSocket", "Subscribe"): an argument is
+		// {"channel":"…","instId":"…"}, 26 bytes and the two names.
+		subArgs: argBound{bytes: 64 << 10, argLen: func(ch, sym string) int { return 26 + len(ch) + len(sym) }},
+		book:    func(ch string) (book.Rule, bool) { return book.OKXFetch, ch == "books" },
 		// OKX v5 "WebSocket", "Connect": a connection that pushed nothing
 		// for 30 s is closed; the text "ping" is answered "pong".
 		ping: []byte("ping"),
@@ -151,6 +161,11 @@ var venues = map[schema.Venue]*venueSpec{
 		unsubscribe: func(ch string, syms []string) ([]byte, error) {
 			return normalize.BybitUnsubscribe(1, bybitTopics(ch, syms)...)
 		},
+		// Spot takes "up to 10 args for each subscription request" (Bybit
+		// v5 WebSocket "Connect", "How to Subscribe to Topics"); kept on
+		// every category (the others' bound, 21,000 characters of args,
+		// is then never reached).
+		subArgs: argBound{n: 10},
 		book: func(ch string) (book.Rule, bool) {
 			depth, ok := strings.CutPrefix(ch, "orderbook.")
 			if !ok {
@@ -188,6 +203,44 @@ func bybitTopics(channel string, venueSyms []string) []string {
 		topics[i] = channel + "." + s
 	}
 	return topics
+}
+
+// argBound bounds one subscribe message (venueSpec.subArgs).
+type argBound struct {
+	n, bytes int
+	argLen   func(channel, venueSym string) int
+}
+
+// batches cuts venueSyms into the runs one subscribe message of channel
+// may hold (venueSpec.subArgs), in order; one run when the venue bounds
+// nothing. A symbol whose argument alone passes the byte bound goes in a
+// run of its own (the venue refuses it, typed, as any refused
+// subscription).
+func (v *venueSpec) batches(channel string, venueSyms []string) [][]string {
+	n, limit := v.subArgs.n, v.subArgs.bytes
+	if n <= 0 && limit <= 0 {
+		return [][]string{venueSyms}
+	}
+	var out [][]string
+	start, size := 0, 2 // the args array's brackets
+	for i, sym := range venueSyms {
+		arg := 0
+		if limit > 0 {
+			arg = v.subArgs.argLen(channel, sym)
+			if i > start {
+				arg++ // the comma before it
+			}
+		}
+		if i > start && ((n > 0 && i-start == n) || (limit > 0 && size+arg > limit)) {
+			out = append(out, venueSyms[start:i])
+			start, size = i, 2
+			if limit > 0 {
+				arg-- // first of its run: no comma
+			}
+		}
+		size += arg
+	}
+	return append(out, venueSyms[start:])
 }
 
 // atoi reads a small decimal number; -1 when it is not one.
