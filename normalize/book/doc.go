@@ -284,7 +284,13 @@
 // fetchers of this package — a fetch's Timeout and an [OKXLimiter]'s
 // window (unless the fetcher or the limiter has a Clock of its own). A
 // host that injects a clock (a replay, a simulation, a test) gets a venue
-// that never answers timed as the rest. Two bounds stay on the wall
+// that never answers timed as the rest. A fetch's Timeout passes on the
+// wall clock too, whichever clock passes it first ending the fetch (an
+// OKXLimiter's wait for its window included): a fetch holds the stream's
+// goroutine, and a clock that moves with the stream's events — a
+// replay's — does not move while the fetch keeps them waiting, while the
+// request goes over a real network in real time either way. Two more
+// bounds stay on the wall
 // clock, on purpose: StateTimeout, how long a lost connection's markers
 // ([Books.OnEvent]) and a silence marker may wait for the host's own
 // pipeline (the event pool, a sink that blocks) — a stalled host holds a
