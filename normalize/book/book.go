@@ -478,8 +478,19 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if ev.IngestTS != 0 && (b.syncedAt > ev.IngestTS || b.asideSince(ev.IngestTS)) {
+		if ev.IngestTS != 0 && b.syncedAt > ev.IngestTS {
 			return nil
+		}
+		if ev.IngestTS != 0 && b.asideSince(ev.IngestTS) {
+			// The new connection's snapshot is aside: the book's levels
+			// are the dead connection's, the snapshot to take is kept.
+			if !b.live {
+				return nil
+			}
+			b.lostAt = max(b.lostAt, ev.IngestTS)
+			err := b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
+			b.aside.on = true
+			return err
 		}
 		b.lostAt = max(b.lostAt, ev.IngestTS)
 		if b.fetching && (ev.IngestTS == 0 || ev.IngestTS > b.fetchFrom) {
@@ -540,6 +551,7 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 			b.stats.Stale++
 			return nil
 		}
+		b.aside = krAside{} // a snapshot of its own view: nothing aside is taken (kraken_aside.go)
 		err = b.snapshotLocked(ctx, ev, &ev.Book)
 	case schema.EventBookUpdate:
 		err = b.diffLocked(ctx, ev)
@@ -652,13 +664,13 @@ func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error 
 		b.info("book: venue restarted its sequence", "seq", bk.LastSeq)
 		return b.snapshotLocked(ctx, ev, bk)
 	}
+	if took, err := b.takeAsideLocked(ctx, ev); took { // a new subscription's (kraken_aside.go)
+		return err
+	}
 	if !b.live {
 		if b.rule.Resync == ResyncFetch {
 			b.buffer(bk)
 			return b.fetchLocked(ctx, ev)
-		}
-		if took, err := b.takeAsideLocked(ctx, ev); took {
-			return err
 		}
 		b.stats.Waiting++
 		return b.askLocked(ctx, "diffs while waiting for a snapshot")

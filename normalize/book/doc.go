@@ -103,7 +103,10 @@
 // than the book's depth; a book of an explicit depth follows such a
 // stream aside, checked by its checksums, and takes it as its own once a
 // message of its view comes (kraken_aside.go): live whatever the order
-// of ack and snapshot, without a resubscription.
+// of ack and snapshot, without a resubscription — on a new connection
+// too (its parser knows no ack yet), where it replaces a live book's
+// levels, the dead connection's, whether wsclient's report of the loss
+// comes before that message or after.
 //
 // # When the book is wrong
 //
