@@ -191,7 +191,10 @@
 // Stats.StaleQuotes (quote.go);
 // [Book.Top] and [Book.PublishTop] give the best N levels on request
 // (a fetched book's down to its snapshot's range only),
-// stamped with the times of the latest message applied. A stream that
+// stamped with the times of the latest message applied; a book that
+// published tops follows its gap marker (about diffs) with one about the
+// tops' stream (Control.GapType schema.EventBookSnapshot, Book.Depth
+// their view), so that a subscriber of tops alone hears of the break. A stream that
 // stops while its connection lives (a subscription the venue dropped, a
 // halted instrument) cannot be told from a quiet market — venues send
 // nothing while nothing changes — so by default it leaves the book live
