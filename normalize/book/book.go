@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -238,6 +239,10 @@ type Book struct {
 	closed   bool
 	okxRst   okxReset // OKXFetch: the latest reset buffered (okx_book.go)
 	aside    krAside  // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
+	// tops: the views (Book.Depth) of the tops PublishTop published since
+	// the book's last marker, to announce its next break to (markTops).
+	tops  [maxTopViews]int
+	nTops int
 }
 
 // NewBook returns an empty, unsynchronised book of symbol kept by rule.
@@ -428,6 +433,15 @@ func (b *Book) viewOf(n int) int {
 // and share the key (venue, symbol, type, depth) of the venue's own
 // snapshots in the dispatcher. It does nothing for a book that is not
 // live, is silent (Options.MaxSilence) or has no sink.
+//
+// A book that published tops announces its next break or silence to
+// their stream as well: after its gap marker (Control.GapType
+// schema.EventBookUpdate, which the dispatcher routes to the subscribers
+// of diffs and of markers), one more for each view of tops published
+// since its last marker (up to 4 views), with Control.GapType
+// schema.EventBookSnapshot and Book.Depth the view, which reaches the
+// subscribers of snapshots — a host following the book by its tops hears
+// that the last one it got is no longer the book.
 func (b *Book) PublishTop(ctx context.Context, n int) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -439,7 +453,23 @@ func (b *Book) PublishTop(ctx context.Context, n int) error {
 		return err
 	}
 	b.topLocked(n, ev)
+	b.topOut(ev.Book.Depth)
 	return b.o.Sink.Publish(ctx, ev)
+}
+
+// maxTopViews is the most views of tops (PublishTop's n) a book announces
+// its break to, each with a marker of its own: a host publishes a few.
+// The dispatcher routes a marker to every subscriber of the type, whatever
+// the view; the view matters to a book downstream that follows it.
+const maxTopViews = 4
+
+// topOut records that a top of view was published (see Book.tops).
+func (b *Book) topOut(view int) {
+	if slices.Contains(b.tops[:b.nTops], view) || b.nTops == len(b.tops) {
+		return
+	}
+	b.tops[b.nTops] = view
+	b.nTops++
 }
 
 // Apply feeds one event to the book; ev stays the caller's. Book snapshots
@@ -478,8 +508,19 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if ev.IngestTS != 0 && (b.syncedAt > ev.IngestTS || b.asideSince(ev.IngestTS)) {
+		if ev.IngestTS != 0 && b.syncedAt > ev.IngestTS {
 			return nil
+		}
+		if ev.IngestTS != 0 && b.asideSince(ev.IngestTS) {
+			// The new connection's snapshot is aside: the book's levels
+			// are the dead connection's, the snapshot to take is kept.
+			if !b.live {
+				return nil
+			}
+			b.lostAt = max(b.lostAt, ev.IngestTS)
+			err := b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
+			b.aside.on = true
+			return err
 		}
 		b.lostAt = max(b.lostAt, ev.IngestTS)
 		if b.fetching && (ev.IngestTS == 0 || ev.IngestTS > b.fetchFrom) {
@@ -540,6 +581,7 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 			b.stats.Stale++
 			return nil
 		}
+		b.aside = krAside{} // a snapshot of its own view: nothing aside is taken (kraken_aside.go)
 		err = b.snapshotLocked(ctx, ev, &ev.Book)
 	case schema.EventBookUpdate:
 		err = b.diffLocked(ctx, ev)
@@ -652,13 +694,13 @@ func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error 
 		b.info("book: venue restarted its sequence", "seq", bk.LastSeq)
 		return b.snapshotLocked(ctx, ev, bk)
 	}
+	if took, err := b.takeAsideLocked(ctx, ev); took { // a new subscription's (kraken_aside.go)
+		return err
+	}
 	if !b.live {
 		if b.rule.Resync == ResyncFetch {
 			b.buffer(bk)
 			return b.fetchLocked(ctx, ev)
-		}
-		if took, err := b.takeAsideLocked(ctx, ev); took {
-			return err
 		}
 		b.stats.Waiting++
 		return b.askLocked(ctx, "diffs while waiting for a snapshot")
@@ -1075,7 +1117,9 @@ func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent,
 }
 
 // markLocked publishes a gap marker of reason, then, when the book had
-// published a quote, its withdrawal (an EventBBO with no bid and no ask).
+// published a quote, its withdrawal (an EventBBO with no bid and no ask),
+// then a marker about each view of the tops it published since its last
+// marker (PublishTop).
 func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64, quoted bool) error {
 	if b.o.Sink == nil {
 		return nil
@@ -1087,16 +1131,42 @@ func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reaso
 	if quoted {
 		err = errors.Join(err, b.withdrawBBOLocked(ctx, src))
 	}
+	tops := b.tops[:b.nTops]
+	b.nTops = 0
+	for _, view := range tops {
+		ev, gerr := b.o.Events.Get(ctx)
+		if gerr != nil {
+			return errors.Join(err, gerr)
+		}
+		err = errors.Join(err, b.publishTopGapLocked(ctx, ev, src, view, reason, first, last))
+	}
 	return err
 }
 
 // publishGapLocked fills ev, the caller's pooled event, as the book's gap
 // marker of reason and publishes it.
 func (b *Book) publishGapLocked(ctx context.Context, ev, src *schema.CanonicalEvent, reason string, first, last uint64) error {
+	return b.publishMarkerLocked(ctx, ev, src, schema.EventBookUpdate, 0, reason, first, last)
+}
+
+// publishTopGapLocked fills ev, the caller's pooled event, as the book's
+// gap marker of reason about its tops of view (PublishTop's
+// EventBookSnapshot of Book.Depth view) and publishes it: the dispatcher
+// routes a marker to the subscribers of the stream it names
+// (Control.GapType), and a host that follows the book by its tops
+// subscribes to snapshots, not to diffs.
+func (b *Book) publishTopGapLocked(ctx context.Context, ev, src *schema.CanonicalEvent, view int, reason string, first, last uint64) error {
+	return b.publishMarkerLocked(ctx, ev, src, schema.EventBookSnapshot, view, reason, first, last)
+}
+
+// publishMarkerLocked fills ev as the book's gap marker of reason about
+// its stream of type typ and view, and publishes it.
+func (b *Book) publishMarkerLocked(ctx context.Context, ev, src *schema.CanonicalEvent, typ schema.EventType, view int, reason string, first, last uint64) error {
 	ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventGap
 	ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS
+	ev.Book.Depth = view
 	ev.Control.Kind = schema.ControlGap
-	ev.Control.GapType = schema.EventBookUpdate
+	ev.Control.GapType = typ
 	ev.Control.GapFirstSeq, ev.Control.GapLastSeq = first, last
 	ev.Control.Reason = reason
 	b.stats.Markers++
@@ -1173,11 +1243,21 @@ func (b *Book) publishSilenceLocked(now time.Time) bool {
 		return true
 	}
 	quoted := b.topKnown && !sameBBO(b.top, schema.BBO{})
-	mk, err := b.o.Events.TryGet()
-	var wd *schema.CanonicalEvent
-	if err == nil && quoted {
-		if wd, err = b.o.Events.TryGet(); err != nil {
-			b.o.Events.Put(mk) // both or neither: a marker whose quote stays out would mislead its subscribers
+	// The marker, the quote's withdrawal and a marker for each view of
+	// tops out: all or none, as a marker whose quote or top stays out
+	// would mislead its subscribers.
+	var evs [2 + maxTopViews]*schema.CanonicalEvent
+	n := 1 + b.nTops
+	if quoted {
+		n++
+	}
+	var err error
+	for i := range n {
+		if evs[i], err = b.o.Events.TryGet(); err != nil {
+			for _, ev := range evs[:i] {
+				b.o.Events.Put(ev)
+			}
+			break
 		}
 	}
 	if err != nil {
@@ -1192,10 +1272,16 @@ func (b *Book) publishSilenceLocked(now time.Time) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
 	defer cancel()
 	src := schema.CanonicalEvent{IngestTS: now.UnixNano()}
-	err = b.publishGapLocked(ctx, mk, &src, ReasonSilent, 0, 0)
-	if wd != nil {
-		err = errors.Join(err, b.publishWithdrawalLocked(ctx, wd, &src))
+	err = b.publishGapLocked(ctx, evs[0], &src, ReasonSilent, 0, 0)
+	next := evs[1:n]
+	if quoted {
+		err = errors.Join(err, b.publishWithdrawalLocked(ctx, next[0], &src))
+		next = next[1:]
 	}
+	for i, ev := range next {
+		err = errors.Join(err, b.publishTopGapLocked(ctx, ev, &src, b.tops[i], ReasonSilent, 0, 0))
+	}
+	b.nTops = 0
 	if err != nil {
 		b.warn("book: silence marker not published", "err", err)
 	}

@@ -103,7 +103,10 @@
 // than the book's depth; a book of an explicit depth follows such a
 // stream aside, checked by its checksums, and takes it as its own once a
 // message of its view comes (kraken_aside.go): live whatever the order
-// of ack and snapshot, without a resubscription.
+// of ack and snapshot, without a resubscription — on a new connection
+// too (its parser knows no ack yet), where it replaces a live book's
+// levels, the dead connection's, whether wsclient's report of the loss
+// comes before that message or after.
 //
 // # When the book is wrong
 //
@@ -188,7 +191,10 @@
 // Stats.StaleQuotes (quote.go);
 // [Book.Top] and [Book.PublishTop] give the best N levels on request
 // (a fetched book's down to its snapshot's range only),
-// stamped with the times of the latest message applied. A stream that
+// stamped with the times of the latest message applied; a book that
+// published tops follows its gap marker (about diffs) with one about the
+// tops' stream (Control.GapType schema.EventBookSnapshot, Book.Depth
+// their view), so that a subscriber of tops alone hears of the break. A stream that
 // stops while its connection lives (a subscription the venue dropped, a
 // halted instrument) cannot be told from a quiet market — venues send
 // nothing while nothing changes — so by default it leaves the book live
@@ -284,7 +290,13 @@
 // fetchers of this package — a fetch's Timeout and an [OKXLimiter]'s
 // window (unless the fetcher or the limiter has a Clock of its own). A
 // host that injects a clock (a replay, a simulation, a test) gets a venue
-// that never answers timed as the rest. Two bounds stay on the wall
+// that never answers timed as the rest. A fetch's Timeout passes on the
+// wall clock too, whichever clock passes it first ending the fetch (an
+// OKXLimiter's wait for its window included): a fetch holds the stream's
+// goroutine, and a clock that moves with the stream's events — a
+// replay's — does not move while the fetch keeps them waiting, while the
+// request goes over a real network in real time either way. Two more
+// bounds stay on the wall
 // clock, on purpose: StateTimeout, how long a lost connection's markers
 // ([Books.OnEvent]) and a silence marker may wait for the host's own
 // pipeline (the event pool, a sink that blocks) — a stalled host holds a

@@ -79,8 +79,10 @@ type BinanceREST struct {
 	// Timeout bounds each Fetch, whatever ctx and Client say; defaults to
 	// 10 s. A fetch holds the goroutine applying the stream's events (not
 	// the book's readers): a venue that accepts the request and never
-	// answers must not stall the stream for good. It is timed on Clock;
-	// the fetch then fails with an error matching
+	// answers must not stall the stream for good. It is timed on Clock
+	// and on the wall clock, whichever passes it first (a Clock that
+	// moves with the stream's events stands still while the fetch holds
+	// them); the fetch then fails with an error matching
 	// context.DeadlineExceeded.
 	Timeout time.Duration
 	// Clock times Timeout. Defaults to the Options.Clock of the book
@@ -172,16 +174,28 @@ func (f *BinanceREST) Fetch(ctx context.Context, symbol string, dst *schema.Cano
 		path = BinanceSpotDepth
 	}
 	u := f.BaseURL + path + "?symbol=" + url.QueryEscape(vs) + "&limit=" + strconv.Itoa(limit)
-	ctx, end := fetchDeadline(ctx, f.Clock, f.timeout())
-	body, err := getSnapshot(ctx, f.Client, u, symbol, f.maxBody())
-	if err = end(err); err != nil {
+	body, err := f.get(ctx, u, symbol)
+	if err != nil {
 		return err
 	}
-	if err := normalize.ParseBinanceDepthSnapshot(ctx, nil, vs, body, dst); err != nil {
+	// Parsed with the caller's ctx: the request's, which its deadline's
+	// end cancelled, would fail any wait the parser's pool made.
+	if err := parseBinanceSnapshot(ctx, nil, vs, body, dst); err != nil {
 		return fmt.Errorf("book: decoding %s snapshot: %w", symbol, err)
 	}
 	dst.Symbol = symbol // the caller's canonical spelling, whatever the fallback rules say
 	return nil
+}
+
+// parseBinanceSnapshot decodes a Binance REST depth snapshot (a variable
+// so that a test can see the ctx it is given).
+var parseBinanceSnapshot = normalize.ParseBinanceDepthSnapshot
+
+// get GETs the snapshot's body at u within the fetch's Timeout.
+func (f *BinanceREST) get(ctx context.Context, u, symbol string) ([]byte, error) {
+	ctx, end := fetchDeadline(ctx, f.Clock, f.timeout())
+	body, err := getSnapshot(ctx, f.Client, u, symbol, f.maxBody())
+	return body, end(err)
 }
 
 // getSnapshot GETs a snapshot's body at u, at most maxBody bytes: a
@@ -252,21 +266,27 @@ func (e fetchTimeoutError) Error() string {
 func (fetchTimeoutError) Unwrap() error { return context.DeadlineExceeded }
 
 // fetchDeadline bounds a fetch by d on its clock (fetchClock: own, else
-// the book's), not the wall clock: a host that injects a clock — a
-// replay, a simulation, a test — gets a venue that never answers timed
-// as the rest of the book is. One AfterFunc timer of that clock, no
-// goroutine of the package's; on the system clock, a context deadline. The fetch runs with the returned context;
-// end stops the timer and returns the fetch's error, wrapped to match
-// context.DeadlineExceeded when the deadline ended the fetch (an HTTP
-// client reports a canceled request as context.Canceled).
+// the book's) and on the wall clock, whichever passes d first. The
+// injected clock times a venue that never answers as a replay, a
+// simulation or a test times the rest of the book; the wall clock
+// bounds a fetch on a clock that does not move meanwhile — a replay's,
+// advanced by the events the fetch keeps waiting in the socket — and the
+// request goes over a real network, in real time, either way. One
+// AfterFunc timer of that clock, no goroutine of the package's; on the
+// system clock, a context deadline alone. The fetch runs with the
+// returned context; end stops the timers and returns the fetch's error,
+// wrapped to match context.DeadlineExceeded when the injected clock's
+// deadline ended the fetch (an HTTP client reports a canceled request as
+// context.Canceled).
 func fetchDeadline(ctx context.Context, own wsclient.Clock, d time.Duration) (context.Context, func(err error) error) {
 	clk := fetchClock(ctx, own)
 	if clk == wsclient.SystemClock() {
-		// The wall clock: a context deadline, which the transport sees
-		// too (its dial and TLS handshake keep to it).
+		// A context deadline, which the transport sees too (its dial and
+		// TLS handshake keep to it).
 		ctx, cancel := context.WithTimeout(ctx, d)
 		return ctx, func(err error) error { cancel(); return err }
 	}
+	ctx, stop := wallBound(ctx, clk, d)
 	ctx, cancel := context.WithCancelCause(ctx)
 	cause := fetchTimeoutError{d}
 	t := clk.AfterFunc(d, func() { cancel(cause) })
@@ -276,6 +296,17 @@ func fetchDeadline(ctx context.Context, own wsclient.Clock, d time.Duration) (co
 			err = fmt.Errorf("%w: %w", cause, err)
 		}
 		cancel(nil)
+		stop()
 		return err
 	}
+}
+
+// wallBound bounds ctx by d on the wall clock as well when clk is an
+// injected clock, which may not move while the fetch waits on it (see
+// fetchDeadline); on the system clock it returns ctx as it is.
+func wallBound(ctx context.Context, clk wsclient.Clock, d time.Duration) (context.Context, context.CancelFunc) {
+	if clk == wsclient.SystemClock() {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
 }

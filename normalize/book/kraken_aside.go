@@ -26,11 +26,22 @@ import (
 // message, checksum checked. A v1 snapshot names its view in its channel
 // ("book-10") and carries no checksum: never kept aside.
 //
-// Kept aside only while the book is not live; dropped — the aside book let
-// go, its levels with it — when the book goes live or takes it,
-// when a checksum of the aside stream fails, on a gap marker of that view
-// and whenever the book is invalidated (a lost connection included, unless
-// its report is older than the snapshot kept aside: see asideSince).
+// Kept aside live or not: a live book's connection may have died, and a
+// new connection's parser, which knows no ack yet (session gives each
+// connection its own), names the thin pair's new snapshot a shallower
+// view while wsclient's report of the loss is still on its way. A live
+// book's own view then comes from the new subscription only (the parser
+// names a symbol's book messages by one depth, that of its one
+// subscription on the connection), so the first message of its view
+// after a snapshot kept aside takes it, as a book not live does: the
+// dead connection's levels are replaced, without a resubscription; and a
+// loss reported as older than that snapshot invalidates the live book
+// (announced) but keeps it aside for that message. Dropped — the aside
+// book let go, its levels with it — when the book goes live or takes it,
+// when a snapshot of the book's own view comes, when a checksum of the
+// aside stream fails, on a gap marker of that view and whenever the book
+// is invalidated (a lost connection included, unless its report is older
+// than the snapshot kept aside: see asideSince).
 // The one book it may take wrongly is a real shallower view's followed
 // by its own view's updates without their snapshot: a host that moves a
 // symbol's subscription to another depth on a live connection with
@@ -47,7 +58,7 @@ type krAside struct {
 // book's symbol, when it is one to keep aside (see krAside). A gap marker
 // of the aside view drops it.
 func (b *Book) asideLocked(ctx context.Context, ev *schema.CanonicalEvent) {
-	if b.rule.Checksum != ChecksumKraken || b.rule.Depth == 0 || b.live || b.tailLocked(ev) {
+	if b.rule.Checksum != ChecksumKraken || b.rule.Depth == 0 || b.tailLocked(ev) {
 		return
 	}
 	a := &b.aside

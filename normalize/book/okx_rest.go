@@ -43,7 +43,9 @@ type OKXREST struct {
 	Size   int
 	Client *http.Client // defaults to http.DefaultClient
 	// Timeout bounds each Fetch's request, whatever ctx and Client say;
-	// defaults to 10 s. It is timed on Clock, as a [BinanceREST]'s.
+	// defaults to 10 s. It is timed on Clock and on the wall clock,
+	// whichever passes it first, as a [BinanceREST]'s; so is a wait for
+	// the Limiter's window.
 	Timeout time.Duration
 	// Clock times Timeout, and the Limiter's waits when the Limiter has
 	// no Clock. Defaults to the Options.Clock of the book fetching, else
@@ -90,8 +92,11 @@ func (f *OKXREST) wait(ctx context.Context, clk wsclient.Clock, symbol string, t
 		return nil
 	}
 	_, _, c := l.limits(clk)
-	if err := c.Sleep(ctx, d); err != nil {
-		return err
+	ctx, stop := wallBound(ctx, c, timeout) // d ≤ timeout, on a clock that may not move (fetchDeadline)
+	err := c.Sleep(ctx, d)
+	stop()
+	if err != nil {
+		return fmt.Errorf("book: waiting for the OKXLimiter's slot for %s: %w", symbol, err)
 	}
 	if p := l.paused(clk); p > 0 {
 		// A 429 / 50011 came while this fetch waited for its slot: the
