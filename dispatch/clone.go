@@ -137,9 +137,14 @@ func fillPayload(c *schema.CanonicalEvent, tail unsafe.Pointer, src *schema.Cano
 
 // copyInto makes dst, a clone the dispatcher still owns, a copy of src
 // without allocating, when dst's payload capacity suffices. It reports
-// whether it did. The coalescing lane uses it to replace a queued event in
-// place.
-func copyInto(dst, src *schema.CanonicalEvent) bool {
+// whether it did. had is sectionsOf(dst) (dst's slot keeps it: computing
+// it per subscriber cost as much as the copy it spares), s sectionsOf(src).
+// The coalescing lane uses it to
+// replace a queued event in place: it writes the common fields, the
+// sections of src in use and those of dst no longer in use (zeroed), not
+// the whole event — a quote replacing a quote writes about 150 of its
+// 1,896 bytes.
+func copyInto(dst, src *schema.CanonicalEvent, had, s sections) bool {
 	nb, na, nr := len(src.Book.Bids), len(src.Book.Asks), len(src.Raw)
 	if nr > cap(dst.Raw) || nb > cap(dst.Book.Bids) || na > cap(dst.Book.Asks) {
 		return false
@@ -148,7 +153,8 @@ func copyInto(dst, src *schema.CanonicalEvent) bool {
 	copy(raw, src.Raw)
 	copy(bids, src.Book.Bids)
 	copy(asks, src.Book.Asks)
-	copyScalars(dst, src)
+	clearSections(dst, had&^s)
+	copySections(dst, src, s)
 	dst.Raw, dst.Book.Bids, dst.Book.Asks = raw, bids, asks
 	return true
 }

@@ -91,12 +91,12 @@ func TestCopyInto(t *testing.T) {
 	dst := cloneEvent(payloadEvent(3, 10))
 	src := payloadEvent(2, 8)
 	src.SeqProvider = 10
-	require.True(t, copyInto(dst, src))
+	require.True(t, copyInto(dst, src, sectionsOf(dst), sectionsOf(src)))
 	assert.Equal(t, uint64(10), dst.SeqProvider)
 	assert.Len(t, dst.Raw, 8)
 	assert.Equal(t, src.Book.Bids, dst.Book.Bids)
 	assert.False(t, dst.Pooled())
-	assert.False(t, copyInto(dst, payloadEvent(3, 100)), "the payload no longer fits")
+	assert.False(t, copyInto(dst, payloadEvent(3, 100), sectionsOf(dst), sectionsOf(src)), "the payload no longer fits")
 }
 
 func TestPointerFree(t *testing.T) {

@@ -116,7 +116,7 @@ func TestKeySpaceActiveStreamsKeepState(t *testing.T) {
 	slotOf := func(sym string) *slot {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return s.slots[routeKey{venue: bin, symbol: sym, typ: schema.EventBBO}]
+		return s.slotOf(routeKey{venue: bin, symbol: sym, typ: schema.EventBBO})
 	}
 	round("LIVE-", live)
 	first := slotOf("LIVE-0")

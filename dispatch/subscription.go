@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"hash/maphash"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -109,7 +110,7 @@ type Subscription struct {
 	ord        ring[ordered]
 	coal       ring[queued]                        // slots in line; a slot's gap marker may leave its entry dead (queued.live)
 	coalN      int                                 // live entries of coal: the quotes queued
-	slots      map[routeKey]*slot                  // per coalescable stream, swept of streams gone quiet (sweepSlotsLocked)
+	slots      map[uint64]*slot                    // per coalescable stream by slotHash (same hash: chained), swept of streams gone quiet (sweepSlotsLocked)
 	slotList   []*slot                             // the same slots, in the order a sweep visits them
 	hand       int                                 // the sweep's next place in slotList
 	born       uint64                              // slots made with minSlots held for streams new to the sweep: its clock
@@ -214,8 +215,11 @@ type slot struct {
 	ev   *schema.CanonicalEvent
 	seq  uint64
 	key  routeKey
-	at   int    // index in Subscription.slotList
-	last uint64 // Subscription.born when its stream last quoted (queued or replaced)
+	hash uint64   // slotHash(key)
+	secs sections // sectionsOf(ev), for copyInto
+	next *slot    // the next slot of the same hash
+	at   int      // index in Subscription.slotList
+	last uint64   // Subscription.born when its stream last quoted (queued or replaced)
 }
 
 // queued is a slot's entry in the coalescing lane, made when the slot was
@@ -268,7 +272,7 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		crit:       newRing[*schema.CanonicalEvent](min(o.CriticalBound, 64)),
 		ord:        newRing[ordered](min(o.OrderedBound, DefaultOrderedBound)), // grows to the bound as needed
 		coal:       newRing[queued](16),
-		slots:      make(map[routeKey]*slot),
+		slots:      make(map[uint64]*slot),
 		quoteBound: maxQuotes,
 		staleBound: maxStaleStreams,
 	}
@@ -386,24 +390,25 @@ func (s *Subscription) enqueue(cl *clones) (ok bool, report news) {
 // lane over its bound.
 func (s *Subscription) coalesceLocked(cl *clones) (fresh bool, report news) {
 	ev := cl.src
-	k := keyOf(ev)
-	sl := s.slots[k]
+	k, h := cl.stream()
+	sl := s.findSlotLocked(k, h)
 	if sl == nil {
 		s.sweepSlotsLocked(!s.forgottenLocked(k))
-		sl = &slot{key: k, at: len(s.slotList)}
-		s.slots[k] = sl
+		sl = &slot{key: k, hash: h, at: len(s.slotList), next: s.slots[h]}
+		s.slots[h] = sl
 		s.slotList = append(s.slotList, sl)
 	}
 	if sl.ev != nil {
-		if !copyInto(sl.ev, ev) {
+		if !copyInto(sl.ev, ev, sl.secs, cl.sections) {
 			sl.ev = cl.take()
 		}
+		sl.secs = cl.sections
 		sl.last = s.born // it quoted: its age counts from now, as a queued quote's
 		s.counters.Coalesced++
 		return false, 0
 	}
 	s.seq++
-	sl.ev, sl.seq, sl.last = cl.take(), s.seq, s.born
+	sl.ev, sl.seq, sl.last, sl.secs = cl.take(), s.seq, s.born, cl.sections
 	s.coal.push(queued{sl: sl, seq: s.seq})
 	s.coalN++
 	if s.coalN > s.quoteBound && s.dropOldestQuoteLocked() {
@@ -527,7 +532,7 @@ func staleKey(g *schema.CanonicalEvent) routeKey {
 // the slots held are at most the bound above plus the forgotten streams
 // that quote again — streams that keep quoting, however rarely.
 func (s *Subscription) sweepSlotsLocked(tick bool) {
-	if len(s.slots) < minSlots {
+	if len(s.slotList) < minSlots {
 		return
 	}
 	if tick {
@@ -550,13 +555,45 @@ func (s *Subscription) sweepSlotsLocked(tick bool) {
 			s.forgot, s.forgotPrev = newSketch(forgotSlots*len(s.slotList)*3/2), s.forgot
 		}
 		s.forgot.saw(sl.key)
-		delete(s.slots, sl.key)
+		s.unlinkSlotLocked(sl)
 		last := len(s.slotList) - 1
 		moved := s.slotList[last]
 		s.slotList[sl.at], moved.at = moved, sl.at
 		s.slotList[last] = nil
 		s.slotList = s.slotList[:last]
 	}
+}
+
+// slotSeed seeds slotHash.
+var slotSeed = maphash.MakeSeed()
+
+// slotHash is stream k's key in Subscription.slots.
+func slotHash(k routeKey) uint64 { return maphash.Comparable(slotSeed, k) }
+
+// findSlotLocked returns the slot of stream k, whose slotHash is h, or nil.
+func (s *Subscription) findSlotLocked(k routeKey, h uint64) *slot {
+	sl := s.slots[h]
+	for sl != nil && sl.key != k {
+		sl = sl.next
+	}
+	return sl
+}
+
+// unlinkSlotLocked takes sl out of the slots table.
+func (s *Subscription) unlinkSlotLocked(sl *slot) {
+	p := s.slots[sl.hash]
+	switch {
+	case p == sl && sl.next == nil:
+		delete(s.slots, sl.hash)
+	case p == sl:
+		s.slots[sl.hash] = sl.next
+	default:
+		for p.next != sl {
+			p = p.next
+		}
+		p.next = sl.next
+	}
+	sl.next = nil
 }
 
 // forgotSlots is the sketch slots per slot held that remember the streams
@@ -624,7 +661,7 @@ func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 // (counted as coalesced), leaving its entry in line dead.
 func (s *Subscription) emptySlotLocked(k routeKey) {
 	s.scanned++
-	sl := s.slots[k]
+	sl := s.findSlotLocked(k, slotHash(k))
 	if sl == nil || sl.ev == nil {
 		return
 	}

@@ -120,5 +120,5 @@ func (b *bboBench) slots() int {
 func (b *bboBench) slotOf(sym string) *slot {
 	b.s.mu.Lock()
 	defer b.s.mu.Unlock()
-	return b.s.slots[routeKey{venue: bin, symbol: sym, typ: schema.EventBBO}]
+	return b.s.slotOf(routeKey{venue: bin, symbol: sym, typ: schema.EventBBO})
 }

@@ -41,7 +41,7 @@ func TestS25rvReplacedStreamKeepsSlot(t *testing.T) {
 	slotOf := func(sym string) *slot {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return s.slots[routeKey{venue: bin, symbol: sym, typ: schema.EventBBO}]
+		return s.slotOf(routeKey{venue: bin, symbol: sym, typ: schema.EventBBO})
 	}
 	pub("FIRST")
 	<-entered // the subscriber is stalled in its handler: what follows stays queued
