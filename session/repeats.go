@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -89,10 +90,12 @@ type repeats struct {
 	index   map[uint64]repeatHash // the live chains of seen, by hash (seenEntry.key)
 	seed    maphash.Seed          // index's; made with it
 	end     wsclient.Timer        // the latest window's end, while armed (expire); nil else
+	endDone chan struct{}         // closed when end's callback returns
 	stopped bool                  // stop was called: nothing armed again
-	// ends counts the ends' callbacks armed and not yet returned (a
-	// timer stopped in time never calls its own): stop waits for them.
-	ends sync.WaitGroup
+	// fired are the done channels of ends that fired before their timer
+	// was stopped (Stop false): their callbacks run, and stop waits for
+	// them to return.
+	fired []chan struct{}
 }
 
 // seenReport is a report delivered, and its connection.
@@ -128,22 +131,29 @@ func (r *repeats) begin(old, nb uint64) {
 		return
 	}
 	r.gen++
-	gen := r.gen
-	r.ends.Add(1)
-	r.end = r.clk.AfterFunc(repeatsWindow, func() {
-		defer r.ends.Done()
+	gen, done := r.gen, make(chan struct{})
+	r.end, r.endDone = r.clk.AfterFunc(repeatsWindow, func() {
+		defer close(done)
 		r.expire(gen)
-	})
+	}), done
 }
 
-// disarmLocked stops the window's end armed, if any: a timer stopped in
-// time never calls its callback, whose count ends is given back here; one
-// that fired already runs its callback (ends counts it until it returns).
+// disarmLocked stops the window's end armed, if any. One that fired
+// already (Stop false: Client.Clock's Timer, as time.Timer, tells) runs
+// its callback: stop waits for it.
 func (r *repeats) disarmLocked() {
-	if r.end != nil && r.end.Stop() {
-		r.ends.Done()
+	if r.end != nil && !r.end.Stop() {
+		r.fired = slices.DeleteFunc(r.fired, func(c chan struct{}) bool {
+			select {
+			case <-c:
+				return true
+			default:
+				return false
+			}
+		})
+		r.fired = append(r.fired, r.endDone)
 	}
-	r.end = nil
+	r.end, r.endDone = nil, nil
 }
 
 // expire ends window gen when its timer on Client.Clock fires: what it
@@ -158,7 +168,7 @@ func (r *repeats) expire(gen uint64) {
 	if gen != r.gen || r.stopped {
 		return
 	}
-	r.end = nil // fired: nothing to stop
+	r.end, r.endDone = nil, nil // fired: nothing to stop (this callback returns on its own)
 	r.open = false
 	r.forgetAll()
 }
@@ -169,8 +179,12 @@ func (r *repeats) stop() {
 	r.mu.Lock()
 	r.stopped = true
 	r.disarmLocked()
+	fired := r.fired
+	r.fired = nil
 	r.mu.Unlock()
-	r.ends.Wait()
+	for _, c := range fired {
+		<-c
+	}
 }
 
 // check reports whether ev, an execution report read on conn, repeats one

@@ -138,7 +138,7 @@ func TestS33sessStopWaitsForFiredEnd(t *testing.T) {
 	waiting := func() bool { // stop blocked waiting for the callback
 		buf := make([]byte, 1<<20)
 		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-			if strings.Contains(g, "(*repeats).stop") && strings.Contains(g, "WaitGroup") {
+			if strings.HasPrefix(g, "goroutine ") && strings.Contains(g, "[chan receive") && strings.Contains(g, "(*repeats).stop(") {
 				return true
 			}
 		}
