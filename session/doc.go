@@ -301,8 +301,8 @@
 //     10002 timestamp outside recv_window, 5xx; Kraken, whose errors are
 //     strings under HTTP 200, "EAPI:Rate limit exceeded" and its kin,
 //     "EAPI:Invalid nonce", "EService:Unavailable"/"Busy", HTTP 429 and
-//     5xx; Coinbase HTTP 429, 5xx), unanswered within 10 s on
-//     Client.Clock (every REST call of the session: DefaultRESTTimeout),
+//     5xx; Coinbase HTTP 429, 5xx), unanswered within 10 s (by default) on
+//     Client.Clock (every REST call of the session: Config.RESTTimeout),
 //     unreadable — is counted (OrderStats.ReconcileErrors), logged at
 //     Warn and tried again after the connection's backoff
 //     (Client.BackoffBase, doubling, at most Client.BackoffCap), five
