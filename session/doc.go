@@ -414,8 +414,10 @@
 //
 // # Lifecycle and ownership
 //
-// Start loads the instruments and the venue's time (Binance's REST), then
-// starts one goroutine per connection (wsclient's Run, with its own reader
+// Start loads the instruments and the venue's time (Binance's REST), each
+// call bounded by Config.RESTTimeout on Client.Clock (10 s by default; a
+// long instrument list over a slow link may need more: Start fails with
+// ErrRESTTimeout), then starts one goroutine per connection (wsclient's Run, with its own reader
 // and event goroutines); the dispatcher starts one per subscription, the
 // session's own Config.OnExecReport and Config.OnAccount subscriptions
 // included; a market connection with Bybit or Coinbase books (OKX's
