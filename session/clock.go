@@ -18,6 +18,7 @@ import (
 type clock struct {
 	now       func() time.Time
 	timers    wsclient.Clock // Client.Clock: bounds a measurement (restDeadline)
+	timeout   time.Duration  // Config.RESTTimeout: a measurement's bound
 	offset    atomic.Int64   // venue minus local, ns
 	resyncing atomic.Bool    // a measurement after a refusal is under way
 }
@@ -69,7 +70,7 @@ const maxStepRetries = 2
 // measurement (Binance -1021 "Timestamp for this request was 1000ms ahead
 // of the server's time", WS-API "Timing security").
 func (c *clock) measure(ctx context.Context, client *http.Client, vt venueTime, rest string) (lo, hi time.Duration, stepped bool, err error) {
-	ctx, end := restDeadline(ctx, c.timers)
+	ctx, end := restDeadline(ctx, c.timers, c.timeout)
 	defer func() { _ = end(nil) }()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rest+vt.path, nil)
 	if err != nil {

@@ -98,28 +98,31 @@ func (d *deadline) live(gen uint64) bool {
 	return d.gen == gen
 }
 
-// errRESTTimeout ends a REST call unanswered for DefaultRESTTimeout on
-// Client.Clock (restDeadline).
-var errRESTTimeout = fmt.Errorf("session: no REST answer within %v: %w", DefaultRESTTimeout, context.DeadlineExceeded)
+// restTimeout is the cause of a REST call ended by its deadline of d
+// (Config.RESTTimeout) on Client.Clock.
+func restTimeout(d time.Duration) error {
+	return fmt.Errorf("%w (%v on Client.Clock)", ErrRESTTimeout, d)
+}
 
 // restDeadline bounds a REST call (instruments, server time, Kraken's
-// WebSocket token, order queries) by DefaultRESTTimeout on clk, the
+// WebSocket token, order queries) by d (Config.RESTTimeout) on clk, the
 // session's Client.Clock, as every other wait of the session is: with a
 // test's clock, or a host's simulated one, a venue that never answers
-// holds the call until that clock says so, not for the wall clock's 10 s.
+// holds the call until that clock says so, not for the wall clock's d.
 // The call runs with the returned context; end stops the deadline (its
 // goroutine gone when end returns) and returns the call's error, which
-// wraps context.DeadlineExceeded when the deadline ended the call. end
-// may be called more than once (a deferred end(nil) as a guard).
-func restDeadline(ctx context.Context, clk wsclient.Clock) (context.Context, func(err error) error) {
+// wraps ErrRESTTimeout (and context.DeadlineExceeded) when the deadline
+// ended the call. end may be called more than once (a deferred end(nil)
+// as a guard).
+func restDeadline(ctx context.Context, clk wsclient.Clock, d time.Duration) (context.Context, func(err error) error) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	t := clk.NewTimer(DefaultRESTTimeout)
+	t := clk.NewTimer(d)
 	stop, exited := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(exited)
 		select {
 		case <-t.C():
-			cancel(errRESTTimeout)
+			cancel(restTimeout(d))
 		case <-stop:
 		case <-ctx.Done():
 		}
@@ -131,8 +134,8 @@ func restDeadline(ctx context.Context, clk wsclient.Clock) (context.Context, fun
 			<-exited
 			t.Stop()
 		})
-		if err != nil && errors.Is(context.Cause(ctx), errRESTTimeout) && !errors.Is(err, errRESTTimeout) {
-			err = fmt.Errorf("%w: %w", errRESTTimeout, err)
+		if cause := context.Cause(ctx); err != nil && errors.Is(cause, ErrRESTTimeout) && !errors.Is(err, ErrRESTTimeout) {
+			err = fmt.Errorf("%w: %w", cause, err)
 		}
 		cancel(nil)
 		return err

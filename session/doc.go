@@ -301,8 +301,8 @@
 //     10002 timestamp outside recv_window, 5xx; Kraken, whose errors are
 //     strings under HTTP 200, "EAPI:Rate limit exceeded" and its kin,
 //     "EAPI:Invalid nonce", "EService:Unavailable"/"Busy", HTTP 429 and
-//     5xx; Coinbase HTTP 429, 5xx), unanswered within 10 s on
-//     Client.Clock (every REST call of the session: DefaultRESTTimeout),
+//     5xx; Coinbase HTTP 429, 5xx), unanswered within 10 s (by default) on
+//     Client.Clock (every REST call of the session: Config.RESTTimeout),
 //     unreadable — is counted (OrderStats.ReconcileErrors), logged at
 //     Warn and tried again after the connection's backoff
 //     (Client.BackoffBase, doubling, at most Client.BackoffCap), five
@@ -414,8 +414,10 @@
 //
 // # Lifecycle and ownership
 //
-// Start loads the instruments and the venue's time (Binance's REST), then
-// starts one goroutine per connection (wsclient's Run, with its own reader
+// Start loads the instruments and the venue's time (Binance's REST), each
+// call bounded by Config.RESTTimeout on Client.Clock (10 s by default; a
+// long instrument list over a slow link may need more: Start fails with
+// ErrRESTTimeout), then starts one goroutine per connection (wsclient's Run, with its own reader
 // and event goroutines); the dispatcher starts one per subscription, the
 // session's own Config.OnExecReport and Config.OnAccount subscriptions
 // included; a market connection with Bybit or Coinbase books (OKX's

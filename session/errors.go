@@ -1,7 +1,9 @@
 package session
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -42,6 +44,11 @@ var (
 	// default) on a connection that stays up ends with an error wrapping
 	// it too: the outcome is unknown, as for ErrDisconnected.
 	ErrNoAnswer = errors.New("session: no answer from the venue")
+	// ErrRESTTimeout: a REST call of the session (the instrument list,
+	// the server time, Kraken's WebSocket token, an order query) was not
+	// answered, to its last byte, within Config.RESTTimeout on
+	// Client.Clock. It wraps context.DeadlineExceeded.
+	ErrRESTTimeout = fmt.Errorf("session: no REST answer within Config.RESTTimeout: %w", context.DeadlineExceeded)
 )
 
 // Kinds of a venue's refusal of an order request. Place, Cancel and Amend

@@ -658,7 +658,7 @@ func (o *orders) subscribeUserData(conn uint64, write func(context.Context, []by
 	s := o.s
 	// Bounded (on Client.Clock), and given up at once by Close, which
 	// waits for this connection's events.
-	ctx, end := restDeadline(s.dying, s.cfg.Client.Clock)
+	ctx, end := restDeadline(s.dying, s.cfg.Client.Clock, s.cfg.RESTTimeout)
 	defer func() { _ = end(nil) }()
 	if !s.cfg.NoClockSync {
 		if err := s.clock.sync(ctx, s.cfg.HTTPClient, schema.VenueBinance, s.cfg.Endpoints.REST); err != nil && s.cfg.Logger != nil {

@@ -39,7 +39,7 @@ var krakenPrivate = &privateSpec{
 	subscribe: func(ctx context.Context, p *private, now time.Time) ([][]byte, error) {
 		k := p.key.(*KrakenKey)
 		nonce := krakenNonce(k.APIKey, now) // above every private request of the key, the reconciliation's too
-		tctx, end := restDeadline(ctx, p.s.cfg.Client.Clock)
+		tctx, end := restDeadline(ctx, p.s.cfg.Client.Clock, p.s.cfg.RESTTimeout)
 		token, err := normalize.FetchKrakenWebSocketsToken(tctx, p.s.cfg.HTTPClient, p.s.cfg.Endpoints.REST, k.APIKey, k.Secret, nonce)
 		if err = end(err); err != nil {
 			return nil, &LoginError{Venue: schema.VenueKraken, Step: "token", Err: err}

@@ -963,7 +963,11 @@ func (c *manualClock) NewTimer(d time.Duration) wsclient.Timer {
 }
 
 func (c *manualClock) AfterFunc(_ time.Duration, f func()) wsclient.Timer {
-	t := &manualTimer{f: f, clk: c, stopped: true} // never fires: pings and watchdogs stay quiet
+	// Never fires: pings and watchdogs stay quiet. Not in c.timers, so
+	// nothing fires it; Stop reports it stopped in time (a Timer's
+	// contract, which the session's repeats.stop relies on: false would
+	// say its callback runs).
+	t := &manualTimer{f: f, clk: c}
 	return t
 }
 

@@ -1223,7 +1223,7 @@ func endExecType(st schema.OrderStatus) schema.ExecType {
 // event takes an execution report from the pool, filled with the order as
 // the venue's order query answered it and marked Reconciled.
 func (r *reconciler) event(ctx context.Context, key orderKey, order *normalize.QueryOrder) (*schema.CanonicalEvent, error) {
-	gctx, end := restDeadline(ctx, r.s.cfg.Client.Clock) // a full pool, bounded as the query before it
+	gctx, end := restDeadline(ctx, r.s.cfg.Client.Clock, r.s.cfg.RESTTimeout) // a full pool, bounded as the query before it
 	ev, err := r.s.pools.Events.Get(gctx)
 	if err = end(err); err != nil {
 		return nil, err

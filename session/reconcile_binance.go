@@ -176,13 +176,13 @@ func (r *binanceQueries) query(ctx context.Context, conn uint64, enc func(id uin
 	case err != nil:
 		return nil, fmt.Errorf("%w: %w", ErrNotSent, err)
 	}
-	timer := o.s.cfg.Client.Clock.NewTimer(DefaultRESTTimeout)
+	timer := o.s.cfg.Client.Clock.NewTimer(o.s.cfg.RESTTimeout)
 	defer timer.Stop()
 	select {
 	case b := <-ch:
 		return b, nil
 	case <-timer.C():
-		err = fmt.Errorf("session: no answer to query %d: %w", id, context.DeadlineExceeded)
+		err = fmt.Errorf("session: no answer to query %d: %w", id, restTimeout(o.s.cfg.RESTTimeout))
 	case <-ctx.Done():
 		err = ctx.Err()
 	}

@@ -18,7 +18,7 @@ const maxQueryAnswer = 4 << 20
 
 // restGet makes a signed GET of Endpoints.REST + path + "?" + query (path
 // alone when query is "") with the headers sign makes, and returns the
-// answer's body and HTTP status. It is bounded by DefaultRESTTimeout.
+// answer's body and HTTP status. It is bounded by Config.RESTTimeout.
 func (s *Session) restGet(ctx context.Context, path, query string, sign func(requestPath string) (map[string]string, error)) ([]byte, int, error) {
 	requestPath := path
 	if query != "" {
@@ -34,9 +34,9 @@ func (s *Session) restGet(ctx context.Context, path, query string, sign func(req
 // restDo makes a request of Endpoints.REST + requestPath with payload
 // (nil for none) and headers, and returns the answer's body (at most
 // maxQueryAnswer bytes) and HTTP status. It is bounded by
-// DefaultRESTTimeout.
+// Config.RESTTimeout.
 func (s *Session) restDo(ctx context.Context, method, requestPath string, payload io.Reader, headers map[string]string) ([]byte, int, error) {
-	ctx, end := restDeadline(ctx, s.cfg.Client.Clock)
+	ctx, end := restDeadline(ctx, s.cfg.Client.Clock, s.cfg.RESTTimeout)
 	defer func() { _ = end(nil) }()
 	req, err := http.NewRequestWithContext(ctx, method, s.cfg.Endpoints.REST+requestPath, payload)
 	if err != nil {

@@ -3,9 +3,9 @@ package session
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
@@ -74,13 +74,14 @@ const keepRepeats = 256
 // allocates nothing once the window's slice and index have grown to its
 // reports.
 type repeats struct {
-	old, nb atomic.Uint64 // the latest rotation's connections (begin)
-	until   atomic.Int64  // the end of its window, on clk (UnixNano); 0 none
 	dropped atomic.Uint64 // repeats dropped: OrderStats.Duplicates
 
 	clk wsclient.Clock // Client.Clock (set at construction)
 
 	mu      sync.Mutex
+	old, nb uint64                 // the latest rotation's connections (begin)
+	open    bool                   // its window is open: from begin to its end's timer (expire)
+	gen     uint64                 // the latest window's number: its end's timer's (expire)
 	ring    [repeatsCap]seenReport // the latest reports delivered
 	next    int
 	seen    []seenEntry           // the window's, oldest first; conn 0 once its copy came
@@ -88,8 +89,13 @@ type repeats struct {
 	first   uint64                // the sequence number of seen[0] (1 on)
 	index   map[uint64]repeatHash // the live chains of seen, by hash (seenEntry.key)
 	seed    maphash.Seed          // index's; made with it
-	end     wsclient.Timer        // the latest armed window's end (expire; perhaps fired); nil before the first
+	end     wsclient.Timer        // the latest window's end, while armed (expire); nil else
+	endDone chan struct{}         // closed when end's callback returns
 	stopped bool                  // stop was called: nothing armed again
+	// fired are the done channels of ends that fired before their timer
+	// was stopped (Stop false): their callbacks run, and stop waits for
+	// them to return.
+	fired []chan struct{}
 }
 
 // seenReport is a report delivered, and its connection.
@@ -113,62 +119,72 @@ type seenEntry struct {
 type repeatHash struct{ oldest, latest uint64 }
 
 // begin: conn nb is to replace conn old; the window opens now, and ends
-// on Client.Clock after repeatsWindow (expire).
+// when its timer on Client.Clock fires, repeatsWindow later (expire). The
+// rotation's connections and its window change together, under mu: a
+// reader never pairs the new connections with the former window.
 func (r *repeats) begin(old, nb uint64) {
-	r.old.Store(old)
-	r.nb.Store(nb)
-	r.until.Store(r.clk.Now().Add(repeatsWindow).UnixNano())
 	r.mu.Lock()
-	r.armLocked(repeatsWindow)
-	r.mu.Unlock()
-}
-
-// armLocked (re)arms the window's end after d, unless stopped.
-func (r *repeats) armLocked(d time.Duration) {
-	if r.end != nil {
-		r.end.Stop()
-	}
-	r.end = nil
+	defer r.mu.Unlock()
+	r.old, r.nb, r.open = old, nb, true
+	r.disarmLocked()
 	if r.stopped {
 		return
 	}
-	r.end = r.clk.AfterFunc(d, r.expire)
+	r.gen++
+	gen, done := r.gen, make(chan struct{})
+	r.end, r.endDone = r.clk.AfterFunc(repeatsWindow, func() {
+		defer close(done)
+		r.expire(gen)
+	}), done
 }
 
-// expire ends the window at its end on Client.Clock: what it remembered
-// is forgotten, and its memory beyond keepRepeats given back, whether or
-// not a report comes after it. A timer that fired early (the window
-// moved by a later begin, a clock whose timers run ahead of Now) arms
-// itself again for what is left.
-func (r *repeats) expire() {
+// disarmLocked stops the window's end armed, if any. One that fired
+// already (Stop false: Client.Clock's Timer, as time.Timer, tells) runs
+// its callback: stop waits for it.
+func (r *repeats) disarmLocked() {
+	if r.end != nil && !r.end.Stop() {
+		r.fired = slices.DeleteFunc(r.fired, func(c chan struct{}) bool {
+			select {
+			case <-c:
+				return true
+			default:
+				return false
+			}
+		})
+		r.fired = append(r.fired, r.endDone)
+	}
+	r.end, r.endDone = nil, nil
+}
+
+// expire ends window gen when its timer on Client.Clock fires: what it
+// remembered is forgotten, and its memory beyond keepRepeats given back,
+// whether or not a report comes after it. The window's length is the
+// timer's, never read off Client.Clock's Now: a step of the wall clock (an
+// NTP correction, a laptop waking) neither shortens nor lengthens it. A
+// timer of a window that a later begin replaced does nothing.
+func (r *repeats) expire(gen uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	// r.end is left as it is: it may be a timer a begin armed after this
-	// one fired, which stop must still find.
-	until := r.until.Load()
-	if until == 0 || r.stopped {
+	if gen != r.gen || r.stopped {
 		return
 	}
-	if left := until - r.clk.Now().UnixNano(); left >= 0 {
-		r.armLocked(time.Duration(left) + 1)
-		return
-	}
-	r.endLocked(until)
-}
-
-// endLocked closes the window that ends at until.
-func (r *repeats) endLocked(until int64) {
-	r.until.CompareAndSwap(until, 0) // (a begin meanwhile opened a new window)
+	r.end, r.endDone = nil, nil // fired: nothing to stop (this callback returns on its own)
+	r.open = false
 	r.forgetAll()
 }
 
-// stop disarms the window's end for good (Session.Close): an expire
-// already fired does nothing but return.
+// stop disarms the window's end for good (Session.Close), and waits for
+// a callback of it already fired to return: none runs after stop.
 func (r *repeats) stop() {
 	r.mu.Lock()
 	r.stopped = true
-	r.armLocked(0)
+	r.disarmLocked()
+	fired := r.fired
+	r.fired = nil
 	r.mu.Unlock()
+	for _, c := range fired {
+		<-c
+	}
 }
 
 // check reports whether ev, an execution report read on conn, repeats one
@@ -178,16 +194,11 @@ func (r *repeats) stop() {
 func (r *repeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	until := r.until.Load()
-	if until != 0 && r.clk.Now().UnixNano() > until {
-		r.endLocked(until)
-		until = 0
-	}
-	if until == 0 {
+	if !r.open {
 		r.ringed(conn, ev)
 		return false
 	}
-	old, nb := r.old.Load(), r.nb.Load()
+	old, nb := r.old, r.nb
 	var other uint64
 	switch conn {
 	case old:

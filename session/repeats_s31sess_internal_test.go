@@ -32,9 +32,9 @@ func repeatReport(i int) *schema.CanonicalEvent {
 // on Client.Clock, forgotten with their memory given back past
 // keepRepeats; outside a window a report is compared with nothing.
 func TestS31RepeatsWindowBounded(t *testing.T) {
-	clk := &steppedClock{Clock: wsclient.SystemClock()}
-	clk.now.Store(time.Unix(1_700_000_000, 0).UnixNano())
+	clk := newEndClock()
 	r := &repeats{clk: clk}
+	t.Cleanup(r.stop)
 	r.begin(1, 2)
 	require.False(t, r.check(1, repeatReport(0)))
 	for i := 1; i <= 300; i++ {
@@ -53,7 +53,7 @@ func TestS31RepeatsWindowBounded(t *testing.T) {
 	assert.LessOrEqual(t, len(r.seen)-r.head, maxRepeats)
 	assert.LessOrEqual(t, cap(r.seen), 2*maxRepeats+1, "compacted, not grown past the bound")
 
-	clk.now.Add(int64(repeatsWindow + time.Second))
+	require.Len(t, clk.fire(), 1, "the window's end on Client.Clock")
 	assert.False(t, r.check(2, repeatReport(400)), "the window over: nothing matched")
 	assert.Zero(t, cap(r.seen), "a busy window's memory given back")
 }

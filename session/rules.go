@@ -11,7 +11,7 @@ import (
 // loadInstruments loads the venue's instrument list so that symbols
 // resolve exactly.
 func (s *Session) loadInstruments(ctx context.Context) error {
-	ctx, end := restDeadline(ctx, s.cfg.Client.Clock)
+	ctx, end := restDeadline(ctx, s.cfg.Client.Clock, s.cfg.RESTTimeout)
 	ins, err := s.fetchInstruments(ctx)
 	if err = end(err); err != nil {
 		return err

@@ -57,10 +57,8 @@ const (
 	// MaxRecvWindow is the longest recvWindow Binance takes (WS-API
 	// "Timing security": 60000 ms).
 	MaxRecvWindow = 60 * time.Second
-	// DefaultRESTTimeout bounds each REST call of the session (instrument
-	// list, server time, Kraken's WebSocket token, order queries) on
-	// Config.Client.Clock: a call it ends returns an error wrapping
-	// context.DeadlineExceeded.
+	// DefaultRESTTimeout bounds each REST call of the session by default
+	// (see Config.RESTTimeout).
 	DefaultRESTTimeout = 10 * time.Second
 	// DefaultOrderAnswerTimeout bounds the wait for the venue's answer to
 	// an order request (see Config.OrderAnswerTimeout).
@@ -138,6 +136,20 @@ type Config struct {
 	// timeouts, Binance -1007 "Timeout waiting for response from backend
 	// server"); negative: ctx alone.
 	OrderAnswerTimeout time.Duration
+	// RESTTimeout bounds, on Config.Client.Clock, each REST call of the
+	// session, from the request to the answer's last byte: the instrument
+	// list and the server time at Start, Kraken's WebSocket token on each
+	// private connection, the reconciliation's order queries (and
+	// Binance's, made on the WS-API). A call unanswered that long ends
+	// with an error wrapping ErrRESTTimeout (and so
+	// context.DeadlineExceeded): Start fails with it; a token or a
+	// reconciliation pass is tried again later, as after a refusal. The
+	// caller's ctx bounds the call too. An instrument list is the largest
+	// answer: thousands of instruments (Binance spot, OKX or Bybit
+	// options) over a slow link may need more than the default. Defaults
+	// to DefaultRESTTimeout (10 s); negative: Start refuses it with
+	// ErrConfig.
+	RESTTimeout time.Duration
 	// Now is the local clock that signed timestamps are read from, before
 	// the venue's offset is added. Defaults to time.Now.
 	Now func() time.Time
@@ -414,6 +426,8 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		// (-1131), or sent as 0 ms and silently replaced by the venue's 5 s;
 		// a negative one is a mistake, not "unset" (0 is).
 		return nil, fmt.Errorf("%w: RecvWindow %v is outside 1 ms..%v", ErrConfig, cfg.RecvWindow, MaxRecvWindow)
+	case cfg.RESTTimeout < 0:
+		return nil, fmt.Errorf("%w: RESTTimeout %v is negative", ErrConfig, cfg.RESTTimeout)
 	case cfg.BookMaxSilence < 0:
 		return nil, fmt.Errorf("%w: BookMaxSilence %v is negative", ErrConfig, cfg.BookMaxSilence)
 	}
@@ -428,6 +442,9 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	if cfg.OrderAnswerTimeout == 0 {
 		cfg.OrderAnswerTimeout = DefaultOrderAnswerTimeout
+	}
+	if cfg.RESTTimeout == 0 {
+		cfg.RESTTimeout = DefaultRESTTimeout
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -444,7 +461,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.Client.Clock == nil { // wsclient's default, named once for the session's own timers
 		cfg.Client.Clock = wsclient.SystemClock()
 	}
-	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now, timers: cfg.Client.Clock}, sendTurn: make(chan struct{}, 1),
+	s := &Session{cfg: cfg, spec: spec, pools: cfg.Pools, syms: normalize.NewSymbols(spec.rules()), clock: clock{now: cfg.Now, timers: cfg.Client.Clock, timeout: cfg.RESTTimeout}, sendTurn: make(chan struct{}, 1),
 		rate: newOrderRate(spec.orderRate.n, spec.orderRate.per, cfg.Client.Clock)}
 	if binance || cfg.Endpoints.REST != "" {
 		if err := s.loadInstruments(ctx); err != nil {
