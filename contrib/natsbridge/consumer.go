@@ -923,22 +923,12 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		c.handBack(m)
 		return
 	}
-	// Host code in Publish may end this goroutine (see execExited).
-	exited, bad := true, false
-	defer func() {
-		if exited {
-			c.execExited(m, id, bad)
-		}
-	}()
 	if _, err := c.execDec.Decode(m.Data(), ev); err != nil {
 		// Terminated, or it would hold every later report; the host is
 		// told, so that it asks the venue rather than wait for it.
 		ev.Reset()
 		undecodable(ev, c.opts.Prefix, m.Subject(), err)
-		bad = true
-		perr := c.d.Publish(context.Background(), ev)
-		exited = false
-		if perr != nil {
+		if !c.publishExec(ev) {
 			c.handBack(m)
 			return
 		}
@@ -948,13 +938,30 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		c.terminate(m)
 		return
 	}
-	err = c.d.Publish(context.Background(), ev)
-	exited = false
-	if err != nil {
+	if !c.publishExec(ev) {
 		c.handBack(m)
 		return
 	}
 	c.delivered1(m, id)
+}
+
+// publishExec hands ev, a durable message's event, to the host's
+// dispatcher and reports whether it took it. Publish runs host code (the
+// dispatcher's OnCriticalOverflow and Logger): it runs on a goroutine of
+// its own (hostCall), the caller waiting, so that a runtime.Goexit there
+// (t.FailNow in a test's callback), which dispatch survives with ev
+// delivered, ends that goroutine and not nats.go's that delivers the
+// durable consumer's reports. Ended, that one left the next report the
+// server sent it waiting out AckWait (30 s by default) before it came
+// again. Durable messages are few next to market data: a goroutine each
+// costs nothing that counts. A panic that dispatch did not recover goes
+// on.
+func (c *Consumer) publishExec(ev *schema.CanonicalEvent) bool {
+	var err error
+	if p, _ := hostCall(func() { err = c.d.Publish(context.Background(), ev) }); p != nil {
+		panic(p)
+	}
+	return err == nil
 }
 
 // delivered1 records the report m, of message id id, handed on, and
@@ -972,28 +979,6 @@ func (c *Consumer) delivered1(m jetstream.Msg, id string) {
 func (c *Consumer) terminate(m jetstream.Msg) {
 	c.handled(m)
 	_ = m.Term()
-}
-
-// execExited runs when host code ended nats.go's goroutine delivering
-// the report m with runtime.Goexit inside the host dispatcher's Publish
-// (its OnCriticalOverflow or Logger, as t.FailNow does). dispatch has
-// delivered m's event (or, bad, the gap marker of m undecodable) to every
-// subscriber and taken it back: m is recorded and acknowledged as handed
-// on (or terminated). But that goroutine was the
-// durable consumer's only one: its Consume is made to start again, or no
-// report would be delivered again (one the server sent it meanwhile comes
-// again after AckWait). Under execMu.
-func (c *Consumer) execExited(m jetstream.Msg, id string, bad bool) {
-	if bad {
-		c.gaps.Add(1)
-		c.malformed.Add(1)
-		c.terminate(m)
-	} else {
-		c.delivered1(m, id)
-	}
-	c.execResume.exited.Store(true) // nats.go closes its Closed from that goroutine: never
-	signal(c.execResume.stopped)
-	signal(c.execResume.trouble)
 }
 
 // undecodable fills ev as the gap marker of one durable message (an

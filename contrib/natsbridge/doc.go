@@ -335,7 +335,8 @@
 // code (dispatch.Options.OnCriticalOverflow, its Logger), which its
 // Publish runs on the Consumer's goroutines: a Goexit there, which dispatch
 // survives (the event delivered), ends the goroutine that called; the
-// Consumer's loop goes on from a new one, and the durable consumer, whose
-// nats.go goroutine it was, acknowledges the report and consumes again (a
-// report the server sent that goroutine meanwhile comes after AckWait).
+// Consumer's loop goes on from a new one. A durable message's Publish runs
+// on a goroutine of its own, the durable consumer's waiting (as the
+// handler's): a Goexit there ends that one only, and the report is
+// acknowledged as delivered — the next comes at once, not after AckWait.
 package natsbridge
