@@ -1041,43 +1041,50 @@ func (c *Consumer) onState(e StateEvent) {
 	case e.Err != nil:
 		ev.Control.Reason = e.Err.Error()
 	}
+	// Deferred: host code in the dispatcher's Publish may end the
+	// goroutine with runtime.Goexit (the watcher goes on from a new one),
+	// and the host's OnState must still see the state.
+	defer onState(c.log, c.opts.OnState, e)
 	c.publishState(e, ev)
-	onState(c.log, c.opts.OnState, e)
 }
 
-// publishState hands on ev, the event of the connection's state e, and
-// notes the link lost. The unlock is deferred: host code in the
-// dispatcher's Publish may end the goroutine with runtime.Goexit (see run),
-// and the Consumer's loop needs the lock after it.
+// publishState notes the link lost or up and hands on ev, the event of the
+// connection's state e. The note comes first and the unlock is deferred:
+// host code in the dispatcher's Publish may end the goroutine with
+// runtime.Goexit (dispatch delivers ev), after which the watcher goes on
+// from a new goroutine and the Consumer's loop needs the lock — and a
+// lost link noted after the Publish was never told (no gap marker).
 func (c *Consumer) publishState(e StateEvent, ev *schema.CanonicalEvent) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.closed.Load() {
-		c.deliverCritical(ev)
-		if e.State == schema.ConnConnected {
-			c.linkUp = true
-		} else if c.linkUp && (e.State == schema.ConnDisconnected || e.State == schema.ConnClosed) {
-			c.linkUp = false
-			why := "natsbridge: NATS connection lost: every stream of the venue is stale until its next update"
-			if e.Err != nil {
-				why += " (" + e.Err.Error() + ")"
-			}
-			// Told once what came before the loss is handed on (run):
-			// a quote of before it handed on after the marker would pass
-			// for the stream's next update. nats.go has handed on all it
-			// received by now (its reader ended before the state).
-			if !c.stalePending.Load() {
-				c.staleWhy, c.staleAt = why, e.At.UnixNano()
-			}
-			c.staleUpTo = c.handedOn()
-			c.stalePending.Store(true)
-			select {
-			case c.q.wake <- struct{}{}:
-			default:
-			}
-		}
-		c.flushHeld()
+	if c.closed.Load() {
+		return
 	}
+	if e.State == schema.ConnConnected {
+		c.linkUp = true
+	} else if c.linkUp && (e.State == schema.ConnDisconnected || e.State == schema.ConnClosed) {
+		c.linkUp = false
+		why := "natsbridge: NATS connection lost: every stream of the venue is stale until its next update"
+		if e.Err != nil {
+			why += " (" + e.Err.Error() + ")"
+		}
+		// Told once what came before the loss is handed on (run), after
+		// ev (the loop waits for the lock): a quote of before it handed
+		// on after the marker would pass for the stream's next update.
+		// nats.go has handed on all it received by now (its reader ended
+		// before the state).
+		if !c.stalePending.Load() {
+			c.staleWhy, c.staleAt = why, e.At.UnixNano()
+		}
+		c.staleUpTo = c.handedOn()
+		c.stalePending.Store(true)
+		select {
+		case c.q.wake <- struct{}{}:
+		default:
+		}
+	}
+	c.deliverCritical(ev)
+	c.flushHeld()
 }
 
 // deliverCritical hands on ev, a critical event of the Consumer's own

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
@@ -105,4 +106,41 @@ func TestS33natsReportAfterGoexitNotHeldForAckWait(t *testing.T) {
 		t.Fatalf("delivered twice or unexpected: %+v", ev)
 	default:
 	}
+}
+
+// TestS33natsGoexitPublishingDisconnectedStillMarksStale: the Consumer
+// publishes its NATS connection's states into the host's dispatcher on
+// its watcher goroutine, and notes a lost link after the Publish: a
+// runtime.Goexit in the dispatcher's OnCriticalOverflow inside the Publish
+// of "disconnected" skipped the note, so the venues it brought were never
+// told that their streams were stale (no gap marker after a link loss),
+// and the host's OnState never saw the state. Both must come.
+func TestS33natsGoexitPublishingDisconnectedStillMarksStale(t *testing.T) {
+	r := newGoexitRig(t, dispatch.Filter{Types: []schema.EventType{schema.EventConnState}}, binanceOnly)
+	var dialer embedded.Dialer
+	dialer.Follow(r.srv)
+	states := make(chan StateEvent, 64)
+	cons, err := NewConsumer(waitCtx(t), connect(t, r.srv.ClientURL(), &ConnectOptions{Extra: []nats.Option{nats.SetCustomDialer(&dialer)}}),
+		r.far.d, r.far.pools.Events, &ConsumerOptions{OnState: func(e StateEvent) { states <- e }})
+	require.NoError(t, err)
+	awaitState(t, states, schema.ConnConnected) // the blocking subscriber holds it
+	// A venue's state fills the blocking subscriber's critical lane; a
+	// quote makes the venue one the Consumer brought.
+	r.ingest.publish(t, func(ev *schema.CanonicalEvent) {
+		ev.Venue, ev.Type = schema.VenueBinance, schema.EventConnState
+		ev.Control.Kind, ev.Control.State = schema.ControlConnState, schema.ConnConnected
+	})
+	require.Equal(t, schema.EventConnState, next(t, r.got, anyEvent).Type)
+	r.ingest.publish(t, func(ev *schema.CanonicalEvent) {
+		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventTicker
+	})
+	require.Equal(t, schema.EventTicker, next(t, r.got, anyEvent).Type)
+	require.Zero(t, r.faults.Load())
+	r.srv.Stop() // "disconnected" goes over the lane's bound: the host's Goexit
+	awaitState(t, states, schema.ConnDisconnected)
+	r.goexited(t)
+	g := next(t, r.got, ofType(schema.EventGap))
+	require.Equal(t, schema.EventUnknown, g.Control.GapType)
+	require.Equal(t, schema.VenueBinance, g.Venue)
+	r.close(t, cons)
 }
