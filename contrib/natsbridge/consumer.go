@@ -622,15 +622,6 @@ func (c *Consumer) dropOvertaken(data []byte) {
 	}
 }
 
-// takeCritical returns an event for a critical message once the held ones
-// are delivered (nothing overtakes them), or nil.
-func (c *Consumer) takeCritical() *schema.CanonicalEvent {
-	if len(c.held) == 0 || c.deliverHeld() {
-		return c.take(true)
-	}
-	return nil
-}
-
 // take returns a free event, for a critical message the reserve if none
 // is, or nil.
 func (c *Consumer) take(critical bool) *schema.CanonicalEvent {
@@ -652,16 +643,7 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 	c.poolDropped.add(c.log, 1, "natsbridge: event pool exhausted; market data dropped and announced, critical messages delayed", "subject", st.subject)
 	switch {
 	case typ.Critical():
-		c.held = append(c.held, heldMsg{st: *st, data: append([]byte(nil), data...)})
-		c.heldBytes += len(data)
-		if len(c.held) >= maxHeld || c.heldBytes >= c.opts.PendingBytes {
-			c.heldFull.Store(true)
-			if !c.heldOver {
-				c.heldOver = true
-				c.log.Warn("natsbridge: critical messages waiting for the event pool at the bound; kept, and no more taken from the queue until they go",
-					"held", len(c.held), "bound", maxHeld)
-			}
-		}
+		c.hold(st, append([]byte(nil), data...))
 	case typ.Coalescable():
 		c.scratch.Reset()
 		if _, err := c.dec.Decode(data, &c.scratch); err != nil {
@@ -806,7 +788,24 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 			}
 		}
 	}
-	if c.d.Publish(context.Background(), ev) == nil && !st.local {
+	c.publish(ev, !st.local)
+}
+
+// publish hands ev on, counted in Delivered if counted (a message
+// received, not the Consumer's own state). Host code in the dispatcher's
+// Publish (its OnCriticalOverflow, its Logger) may end the goroutine with
+// runtime.Goexit once dispatch has delivered ev (see run): ev is counted
+// then too, deferred.
+func (c *Consumer) publish(ev *schema.CanonicalEvent, counted bool) {
+	returned := false
+	defer func() {
+		if !returned && counted {
+			c.delivered.Add(1)
+		}
+	}()
+	err := c.d.Publish(context.Background(), ev)
+	returned = true
+	if err == nil && counted {
 		c.delivered.Add(1)
 	}
 }
@@ -878,7 +877,23 @@ func (c *Consumer) gap(ev *schema.CanonicalEvent, k viewKey, n uint64, why strin
 	}
 	g.Control = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: n, GapSource: schema.GapRelay,
 		Reason: "natsbridge: " + count + " lost between ingest and consumer"}
-	if c.d.Publish(context.Background(), g) == nil {
+	returned := false
+	defer func() {
+		if !returned {
+			// Host code ended the goroutine inside the marker's Publish
+			// with runtime.Goexit (see run): dispatch delivered the
+			// marker, and ev, which it goes before, is handed on still
+			// (else it was lost unannounced and never went back to its
+			// pool).
+			c.gaps.Add(1)
+			if ev != nil {
+				c.publish(ev, true)
+			}
+		}
+	}()
+	err := c.d.Publish(context.Background(), g)
+	returned = true
+	if err == nil {
 		c.gaps.Add(1)
 	}
 	return ev
@@ -1087,16 +1102,35 @@ func (c *Consumer) publishState(e StateEvent, ev *schema.CanonicalEvent) {
 	c.flushHeld()
 }
 
-// deliverCritical hands on ev, a critical event of the Consumer's own
-// (a state, a gap marker), in order with the core messages: from the
-// reserve when the pool is exhausted, or held until an event is free.
+// deliverCritical holds ev, a critical event of the Consumer's own (a
+// state, a gap marker), to be handed on in order with the core messages
+// by the caller's flushHeld: from the reserve when the pool is exhausted,
+// or once an event is free. Held first, so that host code ending the
+// goroutine with runtime.Goexit inside the Publish of one of several
+// (markStale's, one per venue) leaves the others held, delivered by the
+// loop (see run), not forgotten.
 func (c *Consumer) deliverCritical(ev *schema.CanonicalEvent) {
-	data := wire.Append(nil, ev, 0)
-	st := &c.stateSubj
-	if dst := c.takeCritical(); dst != nil {
-		c.deliver(st, data, dst)
-	} else {
-		c.shelve(st, ev.Type, data)
+	c.hold(&c.stateSubj, wire.Append(nil, ev, 0))
+}
+
+// hold keeps data, a critical message it takes, to be delivered after
+// those held before it (deliverHeld), and wakes the loop, which retries
+// what is held: a goroutine that holds may end before it delivers.
+func (c *Consumer) hold(st *subjectState, data []byte) {
+	c.held = append(c.held, heldMsg{st: *st, data: data})
+	c.heldBytes += len(data)
+	if len(c.held) >= maxHeld || c.heldBytes >= c.opts.PendingBytes {
+		c.heldFull.Store(true)
+		if !c.heldOver {
+			c.heldOver = true
+			c.log.Warn("natsbridge: critical messages waiting for the event pool at the bound; kept, and no more taken from the queue until they go",
+				"held", len(c.held), "bound", maxHeld)
+		}
+	}
+	c.holding.Store(true)
+	select {
+	case c.q.wake <- struct{}{}:
+	default:
 	}
 }
 

@@ -3,6 +3,7 @@ package natsbridge
 import (
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
+	"github.com/meltica/meltica/contrib/natsbridge/internal/wire"
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 )
@@ -142,5 +144,113 @@ func TestS33natsGoexitPublishingDisconnectedStillMarksStale(t *testing.T) {
 	g := next(t, r.got, ofType(schema.EventGap))
 	require.Equal(t, schema.EventUnknown, g.Control.GapType)
 	require.Equal(t, schema.VenueBinance, g.Venue)
+	r.close(t, cons)
+}
+
+// TestS33natsCoreGoexitCounted: a runtime.Goexit in the host dispatcher's
+// OnCriticalOverflow inside a Publish on the Consumer's loop ended the
+// loop before what followed the Publish: the message was not counted in
+// Delivered (dispatch had delivered it), and inside the Publish of a gap
+// marker the event the marker goes before was neither handed on nor
+// given back to its pool (a trade lost unannounced, an event leaked), nor
+// the marker counted in Gaps. Every message must reach the host, counted
+// once, and every event come back to the pool (far.close checks it).
+func TestS33natsCoreGoexitCounted(t *testing.T) {
+	t.Run("state", func(t *testing.T) {
+		r := newGoexitRig(t, binanceOnly, binanceOnly)
+		cons, err := NewConsumer(waitCtx(t), connect(t, r.srv.ClientURL(), nil), r.far.d, r.far.pools.Events, nil)
+		require.NoError(t, err)
+		const n = 4 // the third goes over the blocking subscriber's bound
+		for i := range n {
+			r.ingest.publish(t, func(ev *schema.CanonicalEvent) {
+				ev.Venue, ev.Type = schema.VenueBinance, schema.EventConnState
+				ev.Control.Kind, ev.Control.State, ev.Control.Code = schema.ControlConnState, schema.ConnConnected, int64(i)
+			})
+		}
+		for i := range n {
+			require.Equal(t, int64(i), next(t, r.got, anyEvent).Control.Code)
+		}
+		r.goexited(t)
+		eventually(t, func() bool { return cons.Stats().Delivered == n }, "delivered not counted: %+v", cons.Stats())
+		r.close(t, cons)
+	})
+	t.Run("marker", func(t *testing.T) {
+		r := newGoexitRig(t, dispatch.Filter{Types: []schema.EventType{schema.EventGap}}, binanceOnly)
+		cons, err := NewConsumer(waitCtx(t), connect(t, r.srv.ClientURL(), nil), r.far.d, r.far.pools.Events, nil)
+		require.NoError(t, err)
+		nc := connect(t, r.srv.ClientURL(), nil)
+		// A loss before 3, 5 and 7: the third marker goes over the
+		// blocking subscriber's bound. A stream of no symbol, as a venue's
+		// all-market liquidations: its markers are critical events (one
+		// about a symbol's stream goes in line, no critical lane to fill).
+		seqs := []uint64{1, 3, 5, 7, 8}
+		for _, seq := range seqs {
+			ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Type: schema.EventLiquidation, SeqProvider: seq}
+			require.NoError(t, nc.Publish(Subject(DefaultPrefix, schema.VenueBinance, "", schema.EventLiquidation), wire.Append(nil, ev, seq)))
+		}
+		require.NoError(t, nc.Flush())
+		// The markers, critical, may overtake the events of the ordered
+		// lane: each lane is checked in its order.
+		var got []uint64
+		var counts []uint64
+		for len(got) < len(seqs) || len(counts) < 3 {
+			ev := next(t, r.got, anyEvent)
+			switch ev.Type {
+			case schema.EventGap:
+				counts = append(counts, ev.Control.GapCount)
+			case schema.EventLiquidation:
+				got = append(got, ev.SeqProvider)
+			default:
+				t.Fatalf("unexpected %+v", ev)
+			}
+		}
+		require.Equal(t, seqs, got)
+		require.Equal(t, []uint64{1, 1, 1}, counts)
+		r.goexited(t)
+		eventually(t, func() bool { s := cons.Stats(); return s.Delivered == uint64(len(seqs)) && s.Gaps == 3 }, "not counted: %+v", cons.Stats())
+		r.close(t, cons)
+	})
+}
+
+// TestS33natsGoexitMarkingStaleTellsEveryVenue: a lost link is told to
+// every venue the Consumer brought, one gap marker each, published in a
+// loop on the Consumer's loop goroutine: a runtime.Goexit in the host
+// dispatcher's OnCriticalOverflow inside the first marker's Publish ended
+// the loop, and the venues after it were never told their streams were
+// stale. Each must get its marker.
+func TestS33natsGoexitMarkingStaleTellsEveryVenue(t *testing.T) {
+	r := newGoexitRig(t, dispatch.Filter{Types: []schema.EventType{schema.EventGap}}, dispatch.Filter{})
+	cons, err := NewConsumer(waitCtx(t), connect(t, r.srv.ClientURL(), nil), r.far.d, r.far.pools.Events, nil)
+	require.NoError(t, err)
+	nc := connect(t, r.srv.ClientURL(), nil)
+	raw := func(ev *schema.CanonicalEvent) {
+		require.NoError(t, nc.Publish(Subject(DefaultPrefix, ev.Venue, ev.Symbol, ev.Type), wire.Append(nil, ev, 0)))
+		require.NoError(t, nc.Flush())
+		require.Equal(t, ev.Type, next(t, r.got, func(g *schema.CanonicalEvent) bool { return g.Venue == ev.Venue }).Type)
+	}
+	// Two markers fill the blocking subscriber's critical lane: the
+	// first stale marker goes over it.
+	for range 2 {
+		raw(&schema.CanonicalEvent{Venue: schema.VenueKraken, Type: schema.EventGap, Control: schema.Control{Kind: schema.ControlGap}})
+	}
+	venues := []schema.Venue{schema.VenueBinance, schema.VenueOKX, schema.VenueBybit}
+	for _, v := range venues {
+		raw(&schema.CanonicalEvent{Venue: v, Symbol: "BTC-USDT", Type: schema.EventTicker})
+	}
+	require.Zero(t, r.faults.Load())
+	r.srv.Stop()
+	told := map[schema.Venue]bool{}
+	timeout := time.After(generous)
+	for len(told) < len(venues) {
+		select {
+		case g := <-r.got:
+			if g.Type == schema.EventGap && strings.Contains(g.Control.Reason, "connection lost") {
+				told[g.Venue] = true
+			}
+		case <-timeout:
+			t.Fatalf("only %v told of the lost link", told)
+		}
+	}
+	r.goexited(t)
 	r.close(t, cons)
 }
