@@ -325,6 +325,9 @@
 // Warn, the first of each kind and then each time its total doubles, never
 // once per message. Keys: "role" (publisher, consumer), "durable",
 // "subject", "venue", "symbol", "state", "count", "total", "error".
+// The handler is called synchronously, as slog's are: one that blocks holds
+// up the bridge's goroutine that logs until it returns (see
+// ConsumerOptions.Logger), as OnExecBacklog does.
 //
 // The logger's handler, OnExecBacklog and OnState are host code run on
 // goroutines of the bridge's (or of the dispatcher's and nats.go's). A

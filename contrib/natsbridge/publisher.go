@@ -93,7 +93,15 @@ type PublisherOptions struct {
 	// message — with the keys "subject", "count", "total" and "error".
 	// Its handler runs on a goroutine of its own for each record, the
 	// bridge's waiting: a panic or runtime.Goexit in it drops the record
-	// and harms nothing else. Defaults to nil: silent.
+	// and harms nothing else. It must not block: the goroutine that logs
+	// waits for it (the Consumer's loop, the durable consumer's delivery,
+	// the Publisher's storing of reports, the dispatcher's delivery to the
+	// Publisher), and is held up until it returns, as with slog's own
+	// handlers; what comes meanwhile waits within the bridge's bounds
+	// (ConsumerOptions.PendingMsgs, nats.go's pending limits, ExecBound's
+	// alarm) and is not lost to the wait itself. A handler that may stall
+	// (a remote sink) belongs behind a buffer of the host's. Defaults to
+	// nil: silent.
 	Logger *slog.Logger
 }
 
