@@ -144,6 +144,9 @@ func TestS33natsGoexitPublishingDisconnectedStillMarksStale(t *testing.T) {
 	g := next(t, r.got, ofType(schema.EventGap))
 	require.Equal(t, schema.EventUnknown, g.Control.GapType)
 	require.Equal(t, schema.VenueBinance, g.Venue)
+	// The Publisher's link is down too before it closes: else its Close
+	// may flush into the link dropping (nats: connection closed).
+	eventually(t, func() bool { return !r.pub.nc.IsConnected() }, "the Publisher's link still up")
 	r.close(t, cons)
 }
 
@@ -252,5 +255,6 @@ func TestS33natsGoexitMarkingStaleTellsEveryVenue(t *testing.T) {
 		}
 	}
 	r.goexited(t)
+	eventually(t, func() bool { return !r.pub.nc.IsConnected() }, "the Publisher's link still up") // see above
 	r.close(t, cons)
 }
