@@ -94,6 +94,9 @@
 // schema.GapRelay; past MaxStreams such streams, one per venue naming no
 // type) — its subscribers hear that the quote is stale until the next
 // update, and dispatch drops a quote still queued from before the loss.
+// What its link had taken when it dropped (nats.go accepted it) is lost
+// unseen: so, once back, the Publisher also publishes a marker naming no
+// type or symbol about every venue whose quotes it sent (the first 256).
 // (A Consumer whose own link drops tells its subscribers likewise: see
 // Connection state. So does one for which nats.go dropped messages, a
 // slow consumer — it counts them, ConsumerStats.SlowDropped, but does not
