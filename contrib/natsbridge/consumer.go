@@ -122,7 +122,15 @@ type ConsumerOptions struct {
 	// "durable", "subject", "venue", "symbol", "count" and "total".
 	// Its handler runs on a goroutine of its own for each record, the
 	// bridge's waiting: a panic or runtime.Goexit in it drops the record
-	// and harms nothing else. Defaults to nil: silent.
+	// and harms nothing else. It must not block: the goroutine that logs
+	// waits for it (the Consumer's loop, the durable consumer's delivery,
+	// the Publisher's storing of reports, the dispatcher's delivery to the
+	// Publisher), and is held up until it returns, as with slog's own
+	// handlers; what comes meanwhile waits within the bridge's bounds
+	// (ConsumerOptions.PendingMsgs, nats.go's pending limits, ExecBound's
+	// alarm) and is not lost to the wait itself. A handler that may stall
+	// (a remote sink) belongs behind a buffer of the host's. Defaults to
+	// nil: silent.
 	Logger *slog.Logger
 }
 
@@ -622,15 +630,6 @@ func (c *Consumer) dropOvertaken(data []byte) {
 	}
 }
 
-// takeCritical returns an event for a critical message once the held ones
-// are delivered (nothing overtakes them), or nil.
-func (c *Consumer) takeCritical() *schema.CanonicalEvent {
-	if len(c.held) == 0 || c.deliverHeld() {
-		return c.take(true)
-	}
-	return nil
-}
-
 // take returns a free event, for a critical message the reserve if none
 // is, or nil.
 func (c *Consumer) take(critical bool) *schema.CanonicalEvent {
@@ -652,16 +651,7 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 	c.poolDropped.add(c.log, 1, "natsbridge: event pool exhausted; market data dropped and announced, critical messages delayed", "subject", st.subject)
 	switch {
 	case typ.Critical():
-		c.held = append(c.held, heldMsg{st: *st, data: append([]byte(nil), data...)})
-		c.heldBytes += len(data)
-		if len(c.held) >= maxHeld || c.heldBytes >= c.opts.PendingBytes {
-			c.heldFull.Store(true)
-			if !c.heldOver {
-				c.heldOver = true
-				c.log.Warn("natsbridge: critical messages waiting for the event pool at the bound; kept, and no more taken from the queue until they go",
-					"held", len(c.held), "bound", maxHeld)
-			}
-		}
+		c.hold(st, append([]byte(nil), data...))
 	case typ.Coalescable():
 		c.scratch.Reset()
 		if _, err := c.dec.Decode(data, &c.scratch); err != nil {
@@ -806,7 +796,24 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 			}
 		}
 	}
-	if c.d.Publish(context.Background(), ev) == nil && !st.local {
+	c.publish(ev, !st.local)
+}
+
+// publish hands ev on, counted in Delivered if counted (a message
+// received, not the Consumer's own state). Host code in the dispatcher's
+// Publish (its OnCriticalOverflow, its Logger) may end the goroutine with
+// runtime.Goexit once dispatch has delivered ev (see run): ev is counted
+// then too, deferred.
+func (c *Consumer) publish(ev *schema.CanonicalEvent, counted bool) {
+	returned := false
+	defer func() {
+		if !returned && counted {
+			c.delivered.Add(1)
+		}
+	}()
+	err := c.d.Publish(context.Background(), ev)
+	returned = true
+	if err == nil && counted {
 		c.delivered.Add(1)
 	}
 }
@@ -878,7 +885,23 @@ func (c *Consumer) gap(ev *schema.CanonicalEvent, k viewKey, n uint64, why strin
 	}
 	g.Control = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: n, GapSource: schema.GapRelay,
 		Reason: "natsbridge: " + count + " lost between ingest and consumer"}
-	if c.d.Publish(context.Background(), g) == nil {
+	returned := false
+	defer func() {
+		if !returned {
+			// Host code ended the goroutine inside the marker's Publish
+			// with runtime.Goexit (see run): dispatch delivered the
+			// marker, and ev, which it goes before, is handed on still
+			// (else it was lost unannounced and never went back to its
+			// pool).
+			c.gaps.Add(1)
+			if ev != nil {
+				c.publish(ev, true)
+			}
+		}
+	}()
+	err := c.d.Publish(context.Background(), g)
+	returned = true
+	if err == nil {
 		c.gaps.Add(1)
 	}
 	return ev
@@ -923,22 +946,12 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		c.handBack(m)
 		return
 	}
-	// Host code in Publish may end this goroutine (see execExited).
-	exited, bad := true, false
-	defer func() {
-		if exited {
-			c.execExited(m, id, bad)
-		}
-	}()
 	if _, err := c.execDec.Decode(m.Data(), ev); err != nil {
 		// Terminated, or it would hold every later report; the host is
 		// told, so that it asks the venue rather than wait for it.
 		ev.Reset()
 		undecodable(ev, c.opts.Prefix, m.Subject(), err)
-		bad = true
-		perr := c.d.Publish(context.Background(), ev)
-		exited = false
-		if perr != nil {
+		if !c.publishExec(ev) {
 			c.handBack(m)
 			return
 		}
@@ -948,13 +961,30 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		c.terminate(m)
 		return
 	}
-	err = c.d.Publish(context.Background(), ev)
-	exited = false
-	if err != nil {
+	if !c.publishExec(ev) {
 		c.handBack(m)
 		return
 	}
 	c.delivered1(m, id)
+}
+
+// publishExec hands ev, a durable message's event, to the host's
+// dispatcher and reports whether it took it. Publish runs host code (the
+// dispatcher's OnCriticalOverflow and Logger): it runs on a goroutine of
+// its own (hostCall), the caller waiting, so that a runtime.Goexit there
+// (t.FailNow in a test's callback), which dispatch survives with ev
+// delivered, ends that goroutine and not nats.go's that delivers the
+// durable consumer's reports. Ended, that one left the next report the
+// server sent it waiting out AckWait (30 s by default) before it came
+// again. Durable messages are few next to market data: a goroutine each
+// costs nothing that counts. A panic that dispatch did not recover goes
+// on.
+func (c *Consumer) publishExec(ev *schema.CanonicalEvent) bool {
+	var err error
+	if p, _ := hostCall(func() { err = c.d.Publish(context.Background(), ev) }); p != nil {
+		panic(p)
+	}
+	return err == nil
 }
 
 // delivered1 records the report m, of message id id, handed on, and
@@ -972,28 +1002,6 @@ func (c *Consumer) delivered1(m jetstream.Msg, id string) {
 func (c *Consumer) terminate(m jetstream.Msg) {
 	c.handled(m)
 	_ = m.Term()
-}
-
-// execExited runs when host code ended nats.go's goroutine delivering
-// the report m with runtime.Goexit inside the host dispatcher's Publish
-// (its OnCriticalOverflow or Logger, as t.FailNow does). dispatch has
-// delivered m's event (or, bad, the gap marker of m undecodable) to every
-// subscriber and taken it back: m is recorded and acknowledged as handed
-// on (or terminated). But that goroutine was the
-// durable consumer's only one: its Consume is made to start again, or no
-// report would be delivered again (one the server sent it meanwhile comes
-// again after AckWait). Under execMu.
-func (c *Consumer) execExited(m jetstream.Msg, id string, bad bool) {
-	if bad {
-		c.gaps.Add(1)
-		c.malformed.Add(1)
-		c.terminate(m)
-	} else {
-		c.delivered1(m, id)
-	}
-	c.execResume.exited.Store(true) // nats.go closes its Closed from that goroutine: never
-	signal(c.execResume.stopped)
-	signal(c.execResume.trouble)
 }
 
 // undecodable fills ev as the gap marker of one durable message (an
@@ -1056,55 +1064,81 @@ func (c *Consumer) onState(e StateEvent) {
 	case e.Err != nil:
 		ev.Control.Reason = e.Err.Error()
 	}
+	// Deferred: host code in the dispatcher's Publish may end the
+	// goroutine with runtime.Goexit (the watcher goes on from a new one),
+	// and the host's OnState must still see the state.
+	defer onState(c.log, c.opts.OnState, e)
 	c.publishState(e, ev)
-	onState(c.log, c.opts.OnState, e)
 }
 
-// publishState hands on ev, the event of the connection's state e, and
-// notes the link lost. The unlock is deferred: host code in the
-// dispatcher's Publish may end the goroutine with runtime.Goexit (see run),
-// and the Consumer's loop needs the lock after it.
+// publishState notes the link lost or up and hands on ev, the event of the
+// connection's state e. The note comes first and the unlock is deferred:
+// host code in the dispatcher's Publish may end the goroutine with
+// runtime.Goexit (dispatch delivers ev), after which the watcher goes on
+// from a new goroutine and the Consumer's loop needs the lock — and a
+// lost link noted after the Publish was never told (no gap marker).
 func (c *Consumer) publishState(e StateEvent, ev *schema.CanonicalEvent) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.closed.Load() {
-		c.deliverCritical(ev)
-		if e.State == schema.ConnConnected {
-			c.linkUp = true
-		} else if c.linkUp && (e.State == schema.ConnDisconnected || e.State == schema.ConnClosed) {
-			c.linkUp = false
-			why := "natsbridge: NATS connection lost: every stream of the venue is stale until its next update"
-			if e.Err != nil {
-				why += " (" + e.Err.Error() + ")"
-			}
-			// Told once what came before the loss is handed on (run):
-			// a quote of before it handed on after the marker would pass
-			// for the stream's next update. nats.go has handed on all it
-			// received by now (its reader ended before the state).
-			if !c.stalePending.Load() {
-				c.staleWhy, c.staleAt = why, e.At.UnixNano()
-			}
-			c.staleUpTo = c.handedOn()
-			c.stalePending.Store(true)
-			select {
-			case c.q.wake <- struct{}{}:
-			default:
-			}
-		}
-		c.flushHeld()
+	if c.closed.Load() {
+		return
 	}
+	if e.State == schema.ConnConnected {
+		c.linkUp = true
+	} else if c.linkUp && (e.State == schema.ConnDisconnected || e.State == schema.ConnClosed) {
+		c.linkUp = false
+		why := "natsbridge: NATS connection lost: every stream of the venue is stale until its next update"
+		if e.Err != nil {
+			why += " (" + e.Err.Error() + ")"
+		}
+		// Told once what came before the loss is handed on (run), after
+		// ev (the loop waits for the lock): a quote of before it handed
+		// on after the marker would pass for the stream's next update.
+		// nats.go has handed on all it received by now (its reader ended
+		// before the state).
+		if !c.stalePending.Load() {
+			c.staleWhy, c.staleAt = why, e.At.UnixNano()
+		}
+		c.staleUpTo = c.handedOn()
+		c.stalePending.Store(true)
+		select {
+		case c.q.wake <- struct{}{}:
+		default:
+		}
+	}
+	c.deliverCritical(ev)
+	c.flushHeld()
 }
 
-// deliverCritical hands on ev, a critical event of the Consumer's own
-// (a state, a gap marker), in order with the core messages: from the
-// reserve when the pool is exhausted, or held until an event is free.
+// deliverCritical holds ev, a critical event of the Consumer's own (a
+// state, a gap marker), to be handed on in order with the core messages
+// by the caller's flushHeld: from the reserve when the pool is exhausted,
+// or once an event is free. Held first, so that host code ending the
+// goroutine with runtime.Goexit inside the Publish of one of several
+// (markStale's, one per venue) leaves the others held, delivered by the
+// loop (see run), not forgotten.
 func (c *Consumer) deliverCritical(ev *schema.CanonicalEvent) {
-	data := wire.Append(nil, ev, 0)
-	st := &c.stateSubj
-	if dst := c.takeCritical(); dst != nil {
-		c.deliver(st, data, dst)
-	} else {
-		c.shelve(st, ev.Type, data)
+	c.hold(&c.stateSubj, wire.Append(nil, ev, 0))
+}
+
+// hold keeps data, a critical message it takes, to be delivered after
+// those held before it (deliverHeld), and wakes the loop, which retries
+// what is held: a goroutine that holds may end before it delivers.
+func (c *Consumer) hold(st *subjectState, data []byte) {
+	c.held = append(c.held, heldMsg{st: *st, data: data})
+	c.heldBytes += len(data)
+	if len(c.held) >= maxHeld || c.heldBytes >= c.opts.PendingBytes {
+		c.heldFull.Store(true)
+		if !c.heldOver {
+			c.heldOver = true
+			c.log.Warn("natsbridge: critical messages waiting for the event pool at the bound; kept, and no more taken from the queue until they go",
+				"held", len(c.held), "bound", maxHeld)
+		}
+	}
+	c.holding.Store(true)
+	select {
+	case c.q.wake <- struct{}{}:
+	default:
 	}
 }
 

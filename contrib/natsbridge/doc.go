@@ -94,6 +94,9 @@
 // schema.GapRelay; past MaxStreams such streams, one per venue naming no
 // type) — its subscribers hear that the quote is stale until the next
 // update, and dispatch drops a quote still queued from before the loss.
+// What its link had taken when it dropped (nats.go accepted it) is lost
+// unseen: so, once back, the Publisher also publishes a marker naming no
+// type or symbol about every venue whose quotes it sent (the first 256).
 // (A Consumer whose own link drops tells its subscribers likewise: see
 // Connection state. So does one for which nats.go dropped messages, a
 // slow consumer — it counts them, ConsumerStats.SlowDropped, but does not
@@ -325,6 +328,9 @@
 // Warn, the first of each kind and then each time its total doubles, never
 // once per message. Keys: "role" (publisher, consumer), "durable",
 // "subject", "venue", "symbol", "state", "count", "total", "error".
+// The handler is called synchronously, as slog's are: one that blocks holds
+// up the bridge's goroutine that logs until it returns (see
+// ConsumerOptions.Logger), as OnExecBacklog does.
 //
 // The logger's handler, OnExecBacklog and OnState are host code run on
 // goroutines of the bridge's (or of the dispatcher's and nats.go's). A
@@ -335,7 +341,8 @@
 // code (dispatch.Options.OnCriticalOverflow, its Logger), which its
 // Publish runs on the Consumer's goroutines: a Goexit there, which dispatch
 // survives (the event delivered), ends the goroutine that called; the
-// Consumer's loop goes on from a new one, and the durable consumer, whose
-// nats.go goroutine it was, acknowledges the report and consumes again (a
-// report the server sent that goroutine meanwhile comes after AckWait).
+// Consumer's loop goes on from a new one. A durable message's Publish runs
+// on a goroutine of its own, the durable consumer's waiting (as the
+// handler's): a Goexit there ends that one only, and the report is
+// acknowledged as delivered — the next comes at once, not after AckWait.
 package natsbridge

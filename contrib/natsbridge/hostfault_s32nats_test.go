@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -118,26 +117,12 @@ func TestS32ConsumerHostDispatcherGoexit(t *testing.T) {
 			name = "durable"
 		}
 		t.Run(name, func(t *testing.T) {
-			srv := startServer(t)
-			ingest := newNode(t)
-			far := &node{pools: schema.NewPools(nil)}
-			var faults atomic.Int64
-			far.d = dispatch.New(far.pools.Events, &dispatch.Options{OnCriticalOverflow: func(*dispatch.Subscription, dispatch.Stats) {
-				faults.Add(1)
-				runtime.Goexit()
-			}})
-			// A subscriber that reads nothing until the end: its critical
-			// lane goes over its bound at the second critical event.
-			stuck, err := far.d.Subscribe(dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}}, &dispatch.SubscribeOptions{CriticalBound: 1})
-			require.NoError(t, err)
-			got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
-			pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
-			require.NoError(t, err)
+			r := newGoexitRig(t, binanceOnly, binanceOnly)
 			o := &ConsumerOptions{}
 			if durable {
-				o.Durable, o.AckWait = "goexit", 2*time.Second // a report stuck in the ended goroutine's subscription comes again after AckWait
+				o.Durable = "goexit"
 			}
-			cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events, o)
+			cons, err := NewConsumer(waitCtx(t), connect(t, r.srv.ClientURL(), nil), r.far.d, r.far.pools.Events, o)
 			require.NoError(t, err)
 			critical := func(i int) func(*schema.CanonicalEvent) {
 				if durable {
@@ -151,11 +136,11 @@ func TestS32ConsumerHostDispatcherGoexit(t *testing.T) {
 			isCritical := func(ev *schema.CanonicalEvent) bool { return ev.Type.Critical() }
 			const n = 5
 			for i := range n {
-				ingest.publish(t, critical(i))
+				r.ingest.publish(t, critical(i))
 			}
-			eventually(t, func() bool { return faults.Load() >= 1 }, "the host's OnCriticalOverflow ran: %d", faults.Load())
+			r.goexited(t)
 			for i := range n {
-				ev := next(t, got, isCritical)
+				ev := next(t, r.got, isCritical)
 				if durable {
 					require.Equal(t, strconv.Itoa(1000+i), ev.Exec.TradeID.String(), "report %d", i)
 				} else {
@@ -163,23 +148,19 @@ func TestS32ConsumerHostDispatcherGoexit(t *testing.T) {
 				}
 			}
 			// After the host's Goexit: market data and critical messages go on.
-			ingest.publish(t, func(ev *schema.CanonicalEvent) {
+			r.ingest.publish(t, func(ev *schema.CanonicalEvent) {
 				ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueBinance, "BTC-USDT", schema.EventTrade, 1
 			})
-			require.Equal(t, schema.EventTrade, next(t, got, anyEvent).Type)
-			require.NoError(t, far.d.Unsubscribe(stuck))
-			require.NoError(t, pub.Close(closeCtx(t)))
-			require.NoError(t, cons.Close(closeCtx(t)))
+			require.Equal(t, schema.EventTrade, next(t, r.got, anyEvent).Type)
+			r.close(t, cons)
 			if durable {
 				require.Equal(t, uint64(n), cons.Stats().ExecDelivered, "%+v", cons.Stats())
 			}
 			select {
-			case ev := <-got:
+			case ev := <-r.got:
 				t.Fatalf("delivered twice or unexpected: %+v", ev)
 			default:
 			}
-			ingest.close(t)
-			far.close(t)
 		})
 	}
 }
@@ -190,25 +171,13 @@ func TestS32ConsumerHostDispatcherGoexit(t *testing.T) {
 // producer's): the message is terminated and counted as malformed, not
 // taken for a report delivered, and the reports after it are delivered.
 func TestS32ConsumerHostGoexitOnUndecodableReport(t *testing.T) {
-	srv := startServer(t)
-	ingest := newNode(t)
-	far := &node{pools: schema.NewPools(nil)}
-	var faults atomic.Int64
-	far.d = dispatch.New(far.pools.Events, &dispatch.Options{OnCriticalOverflow: func(*dispatch.Subscription, dispatch.Stats) {
-		faults.Add(1)
-		runtime.Goexit()
-	}})
-	// Reads nothing until the end: the second or third marker takes its
+	// The blocking subscriber takes the first marker; the third takes its
 	// critical lane over its bound.
-	stuck, err := far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventGap}}, &dispatch.SubscribeOptions{CriticalBound: 1})
+	r := newGoexitRig(t, dispatch.Filter{Types: []schema.EventType{schema.EventGap}}, binanceOnly)
+	cons, err := NewConsumer(waitCtx(t), connect(t, r.srv.ClientURL(), nil), r.far.d, r.far.pools.Events,
+		&ConsumerOptions{Durable: "goexit-bad"})
 	require.NoError(t, err)
-	got := far.collect(t, dispatch.Filter{Venues: []schema.Venue{schema.VenueBinance}})
-	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
-	require.NoError(t, err)
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
-		&ConsumerOptions{Durable: "goexit-bad", AckWait: 2 * time.Second})
-	require.NoError(t, err)
-	js, err := jetstream.New(connect(t, srv.ClientURL(), nil))
+	js, err := jetstream.New(connect(t, r.srv.ClientURL(), nil))
 	require.NoError(t, err)
 	subj := Subject(DefaultPrefix, schema.VenueBinance, "BTC-USDT", schema.EventExecReport)
 	const bad = 3
@@ -216,14 +185,14 @@ func TestS32ConsumerHostGoexitOnUndecodableReport(t *testing.T) {
 		_, err = js.Publish(closeCtx(t), subj, []byte{wire.Version, byte(schema.EventExecReport)}, jetstream.WithMsgID("junk-"+strconv.Itoa(i)))
 		require.NoError(t, err)
 	}
-	eventually(t, func() bool { return faults.Load() >= 1 }, "the host's OnCriticalOverflow ran: %d", faults.Load())
+	r.goexited(t)
 	const n = 3
 	for i := range n {
-		ingest.publish(t, execReport(i))
+		r.ingest.publish(t, execReport(i))
 	}
 	markers := 0
 	for i := 0; i < n; {
-		ev := next(t, got, anyEvent)
+		ev := next(t, r.got, anyEvent)
 		switch ev.Type {
 		case schema.EventGap:
 			require.Equal(t, schema.EventExecReport, ev.Control.GapType)
@@ -235,10 +204,6 @@ func TestS32ConsumerHostGoexitOnUndecodableReport(t *testing.T) {
 	}
 	require.Equal(t, bad, markers)
 	eventually(t, func() bool { return cons.Stats().Malformed == bad }, "malformed not counted: %+v", cons.Stats())
-	require.NoError(t, far.d.Unsubscribe(stuck))
-	require.NoError(t, pub.Close(closeCtx(t)))
-	require.NoError(t, cons.Close(closeCtx(t)))
+	r.close(t, cons)
 	require.Equal(t, uint64(n), cons.Stats().ExecDelivered, "%+v", cons.Stats())
-	ingest.close(t)
-	far.close(t)
 }

@@ -93,7 +93,15 @@ type PublisherOptions struct {
 	// message — with the keys "subject", "count", "total" and "error".
 	// Its handler runs on a goroutine of its own for each record, the
 	// bridge's waiting: a panic or runtime.Goexit in it drops the record
-	// and harms nothing else. Defaults to nil: silent.
+	// and harms nothing else. It must not block: the goroutine that logs
+	// waits for it (the Consumer's loop, the durable consumer's delivery,
+	// the Publisher's storing of reports, the dispatcher's delivery to the
+	// Publisher), and is held up until it returns, as with slog's own
+	// handlers; what comes meanwhile waits within the bridge's bounds
+	// (ConsumerOptions.PendingMsgs, nats.go's pending limits, ExecBound's
+	// alarm) and is not lost to the wait itself. A handler that may stall
+	// (a remote sink) belongs behind a buffer of the host's. Defaults to
+	// nil: silent.
 	Logger *slog.Logger
 }
 
@@ -160,7 +168,13 @@ type Publisher struct {
 	// Taken on a refusal and at a reconnection only, never per message.
 	lostMu     sync.Mutex
 	lostQuotes map[viewKey]lostQuote
-	lostVenues map[schema.Venue]struct{} // past MaxStreams streams: told per venue
+	lostVenues map[schema.Venue]struct{} // past MaxStreams streams, and a link lost: told per venue
+	// quoteVenues are the venues whose quotes the Publisher sent (at most
+	// maxVenues), told when the link drops (linkLost); lastQuoteVenue,
+	// the handler's own, is the last one noted, so that a quote of the
+	// same venue costs a string comparison.
+	quoteVenues    map[schema.Venue]struct{}
+	lastQuoteVenue schema.Venue
 
 	mu       sync.Mutex
 	queue    []execMsg
@@ -245,8 +259,11 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	go p.send()
 	p.w = watch(nc, func(e StateEvent) {
 		logState(p.log, e)
-		if e.State == schema.ConnConnected {
+		switch e.State {
+		case schema.ConnConnected:
 			p.tellLostQuotes()
+		case schema.ConnDisconnected, schema.ConnClosed:
+			p.linkLost()
 		}
 		onState(p.log, o.OnState, e)
 	})
@@ -314,6 +331,9 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	if p.buf, trimmed = p.fit(p.buf, ev, seq, st.run, int(p.nc.MaxPayload())); trimmed {
 		p.trimmed.add(p.log, 1, "natsbridge: events over the server's max_payload sent without their Raw", "subject", st.subject)
 	}
+	if ev.Type.Coalescable() && ev.Venue != p.lastQuoteVenue {
+		p.noteQuoteVenue(ev.Venue)
+	}
 	if err := p.nc.Publish(st.subject, p.buf); err != nil {
 		p.dropped.add(p.log, 1, "natsbridge: messages refused by NATS (consumers see gap markers for ordered streams)", "subject", st.subject, "error", err)
 		if ev.Type.Coalescable() {
@@ -345,6 +365,44 @@ func (p *Publisher) lostQuote(sk streamKey, subject string, ev *schema.Canonical
 		p.lostQuotes = make(map[viewKey]lostQuote)
 	}
 	p.lostQuotes[k] = lostQuote{subject: subject}
+}
+
+// noteQuoteVenue notes that a quote of venue v was sent (see linkLost).
+func (p *Publisher) noteQuoteVenue(v schema.Venue) {
+	p.lastQuoteVenue = v
+	p.lostMu.Lock()
+	defer p.lostMu.Unlock()
+	if _, ok := p.quoteVenues[v]; ok || len(p.quoteVenues) >= maxVenues {
+		return
+	}
+	if p.quoteVenues == nil {
+		p.quoteVenues = make(map[schema.Venue]struct{})
+	}
+	p.quoteVenues[v] = struct{}{}
+}
+
+// linkLost runs when the connection drops. What the link had taken and
+// not delivered is lost — quotes nats.go accepted (Publish returned nil),
+// not among those NATS refused (lostQuote), and a consumer whose own link
+// stayed up is told of nothing: it would keep a quote stale, with no
+// sign, as long as its stream stays quiet. Which quotes were in flight
+// cannot be told, so every venue whose quotes were sent is told once the
+// link is back (tellLostQuotes: a gap marker naming no type and symbol,
+// which dispatch delivers to every market data subscriber of the venue,
+// dropping the quotes still queued). Ordered streams show their losses by
+// their sequences.
+func (p *Publisher) linkLost() {
+	p.lostMu.Lock()
+	defer p.lostMu.Unlock()
+	if len(p.quoteVenues) == 0 {
+		return
+	}
+	if p.lostVenues == nil {
+		p.lostVenues = make(map[schema.Venue]struct{})
+	}
+	for v := range p.quoteVenues {
+		p.lostVenues[v] = struct{}{}
+	}
 }
 
 // tellLostQuotes runs when the connection is (back) up: for every

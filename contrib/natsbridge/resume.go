@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -47,9 +46,6 @@ type execResume struct {
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the goroutine has exited
 	failed  lossCounter   // failed tries, logged at the first and each doubling
-	// exited: host code ended the Consume's delivery goroutine (see
-	// execExited), the one that closes its Closed: not waited for.
-	exited atomic.Bool
 }
 
 func (c *Consumer) startResume(js jetstream.JetStream, created time.Time) {
@@ -179,15 +175,12 @@ func (c *Consumer) resume() error {
 	// The old Consume delivers nothing more: stopped, or reading a
 	// consumer that is gone.
 	c.cc.Stop()
-	if !r.exited.Load() {
-		select {
-		case <-c.cc.Closed():
-		case <-ctx.Done():
-			signal(r.stopped)
-			return ctx.Err()
-		}
+	select {
+	case <-c.cc.Closed():
+	case <-ctx.Done():
+		signal(r.stopped)
+		return ctx.Err()
 	}
-	r.exited.Store(false) // the next Consume's
 	cc, err := c.consume(cons)
 	if err != nil {
 		signal(r.stopped)
