@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	json "github.com/goccy/go-json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 )
@@ -81,5 +83,57 @@ func TestS33ctBybitSpotSubscribeAtMostTenArgs(t *testing.T) {
 	for _, sym := range s33ctSymbols(n) {
 		topic := "publicTrade." + strings.ReplaceAll(sym, "-", "")
 		assert.True(t, asked[topic], "%s asked for", topic)
+	}
+}
+
+// Contract 5 ("no silent stalls") and normalize's README line: "stream-
+// ending and error messages as critical control events". A Bybit spot
+// connection whose subscribe request the venue refuses ({"success":false,
+// "ret_msg":…,"op":"subscribe"}, Bybit v5 "WebSocket Connect": the
+// response of a subscribe) brings none of its topics' data while its
+// connection stays up: the host hears of it — a ControlVenueError with
+// the venue's ret_msg — rather than waiting on trades that never come.
+func TestS33ctBybitRefusedSubscribeIsHeard(t *testing.T) {
+	for name, refusal := range map[string]string{
+		"args size":  `{"success":false,"ret_msg":"args size >10","conn_id":"s33ct-2","op":"subscribe"}`,
+		"bad topic":  `{"success":false,"ret_msg":"error:handler not found,topic:publicTrade.CAAUSDT","conn_id":"s33ct-2","req_id":"1","op":"subscribe"}`,
+		"bad req_id": `{"success":false,"ret_msg":"error:already subscribed,topic:publicTrade.CAAUSDT","conn_id":"s33ct-2","req_id":"","op":"subscribe"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			peer := newS30ctPeer(t)
+			peer.handle("/v5/public/spot", func(_ *s30ctConn, text string) []string {
+				if strings.Contains(text, `"subscribe"`) {
+					return []string{refusal}
+				}
+				return nil
+			})
+			s, err := session.Start(context.Background(), session.Config{
+				Venue:       schema.VenueBybit,
+				Endpoints:   session.Endpoints{Stream: peer.ws("/v5/public/spot")},
+				Symbols:     s33ctSymbols(1),
+				Channels:    []string{"publicTrade"},
+				NoClockSync: true,
+				Client:      s30ctFast(),
+			})
+			require.NoError(t, err)
+			t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
+			heard := make(chan string, 16)
+			_, err = s.Dispatcher().Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+				if ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError {
+					select {
+					case heard <- ev.Control.Reason:
+					default:
+					}
+				}
+			}})
+			require.NoError(t, err)
+			peer.await("/v5/public/spot", func(text string) bool { return strings.Contains(text, `"subscribe"`) })
+			select {
+			case r := <-heard:
+				t.Logf("heard: %s", r)
+			case <-time.After(s27ctWait):
+				t.Fatalf("the venue's refusal %s never reached the host: a connection up, no data, no word", refusal)
+			}
+		})
 	}
 }
