@@ -137,3 +137,53 @@ func TestS33ctBybitRefusedSubscribeIsHeard(t *testing.T) {
 		})
 	}
 }
+
+// OKX v5 "WebSocket → Subscribe": "Users can choose to subscribe to one
+// or more channels, and the total length of multiple channels cannot
+// exceed 64 KB." OKX documents no count of channels per connection (its
+// limits are per request and per hour: 480 subscribe, unsubscribe or
+// login requests per connection), so a host may set Config.
+// MaxTopicsPerConn past Binance's 1024 ("the streams per market
+// connection", Config's doc). 2000 perpetuals' tickers on one connection:
+// every subscribe request's args hold at most 64 KiB, and the 2000
+// channels are all asked for.
+func TestS33ctOKXSubscribeArgsWithin64KB(t *testing.T) {
+	const n = 2000
+	peer := newS30ctPeer(t)
+	peer.handle("/ws/v5/public", func(*s30ctConn, string) []string { return nil })
+	syms := make([]string, n)
+	for i := range syms {
+		syms[i] = fmt.Sprintf("S33CT%04d-USDT-PERP", i)
+	}
+	s, err := session.Start(context.Background(), session.Config{
+		Venue:            schema.VenueOKX,
+		Endpoints:        session.Endpoints{Stream: peer.ws("/ws/v5/public")},
+		Symbols:          syms,
+		Channels:         []string{"tickers"},
+		MaxTopicsPerConn: n,
+		NoClockSync:      true,
+		Client:           s30ctFast(),
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
+
+	asked := map[string]bool{}
+	for len(asked) < n {
+		msg := peer.await("/ws/v5/public", func(text string) bool { return strings.Contains(text, `"subscribe"`) })
+		var m struct {
+			Args json.RawMessage `json:"args"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(msg.text), &m))
+		if !assert.LessOrEqual(t, len(m.Args), 64<<10, "a subscribe request whose args are %d bytes (OKX: at most 64 KB): %.200s…", len(m.Args), msg.text) {
+			return
+		}
+		var args []struct {
+			InstID string `json:"instId"`
+		}
+		require.NoError(t, json.Unmarshal(m.Args, &args))
+		for _, a := range args {
+			asked[a.InstID] = true
+		}
+	}
+	assert.Len(t, asked, n)
+}
