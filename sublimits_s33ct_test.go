@@ -40,49 +40,53 @@ func s33ctSymbols(n int) []string {
 // connection holds at most 10 args, and the 25 topics are all asked for.
 func TestS33ctBybitSpotSubscribeAtMostTenArgs(t *testing.T) {
 	const n = 25
-	peer := newS30ctPeer(t)
-	peer.handle("/v5/public/spot", func(_ *s30ctConn, text string) []string {
-		var m struct {
-			Op    string   `json:"op"`
-			ReqID string   `json:"req_id"`
-			Args  []string `json:"args"`
-		}
-		if json.Unmarshal([]byte(text), &m) != nil || m.Op != "subscribe" {
-			return nil
-		}
-		if len(m.Args) > 10 {
-			return []string{`{"success":false,"ret_msg":"args size >10","conn_id":"s33ct-1","op":"subscribe"}`}
-		}
-		return []string{fmt.Sprintf(`{"success":true,"ret_msg":"","conn_id":"s33ct-1","req_id":%q,"op":"subscribe"}`, m.ReqID)}
-	})
-	s, err := session.Start(context.Background(), session.Config{
-		Venue:       schema.VenueBybit,
-		Endpoints:   session.Endpoints{Stream: peer.ws("/v5/public/spot")},
-		Symbols:     s33ctSymbols(n),
-		Channels:    []string{"publicTrade"},
-		NoClockSync: true,
-		Client:      s30ctFast(),
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
+	for _, ch := range []string{"publicTrade", "tickers", "orderbook.50"} {
+		t.Run(ch, func(t *testing.T) {
+			peer := newS30ctPeer(t)
+			peer.handle("/v5/public/spot", func(_ *s30ctConn, text string) []string {
+				var m struct {
+					Op    string   `json:"op"`
+					ReqID string   `json:"req_id"`
+					Args  []string `json:"args"`
+				}
+				if json.Unmarshal([]byte(text), &m) != nil || m.Op != "subscribe" {
+					return nil
+				}
+				if len(m.Args) > 10 {
+					return []string{`{"success":false,"ret_msg":"args size >10","conn_id":"s33ct-1","op":"subscribe"}`}
+				}
+				return []string{fmt.Sprintf(`{"success":true,"ret_msg":"","conn_id":"s33ct-1","req_id":%q,"op":"subscribe"}`, m.ReqID)}
+			})
+			s, err := session.Start(context.Background(), session.Config{
+				Venue:       schema.VenueBybit,
+				Endpoints:   session.Endpoints{Stream: peer.ws("/v5/public/spot")},
+				Symbols:     s33ctSymbols(n),
+				Channels:    []string{ch},
+				NoClockSync: true,
+				Client:      s30ctFast(),
+			})
+			require.NoError(t, err)
+			t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
 
-	asked := map[string]bool{}
-	for len(asked) < n {
-		msg := peer.await("/v5/public/spot", func(text string) bool { return strings.Contains(text, `"subscribe"`) })
-		var m struct {
-			Args []string `json:"args"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(msg.text), &m), "%s", msg.text)
-		if !assert.LessOrEqual(t, len(m.Args), 10, "a spot subscribe request of %d args (Bybit: up to 10): %.200s…", len(m.Args), msg.text) {
-			return
-		}
-		for _, a := range m.Args {
-			asked[a] = true
-		}
-	}
-	for _, sym := range s33ctSymbols(n) {
-		topic := "publicTrade." + strings.ReplaceAll(sym, "-", "")
-		assert.True(t, asked[topic], "%s asked for", topic)
+			asked := map[string]bool{}
+			for len(asked) < n {
+				msg := peer.await("/v5/public/spot", func(text string) bool { return strings.Contains(text, `"subscribe"`) })
+				var m struct {
+					Args []string `json:"args"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(msg.text), &m), "%s", msg.text)
+				if !assert.LessOrEqual(t, len(m.Args), 10, "a spot subscribe request of %d args (Bybit: up to 10): %.200s…", len(m.Args), msg.text) {
+					return
+				}
+				for _, a := range m.Args {
+					asked[a] = true
+				}
+			}
+			for _, sym := range s33ctSymbols(n) {
+				topic := ch + "." + strings.ReplaceAll(sym, "-", "")
+				assert.True(t, asked[topic], "%s asked for", topic)
+			}
+		})
 	}
 }
 
