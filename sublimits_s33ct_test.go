@@ -111,6 +111,7 @@ func TestS33ctBybitRefusedSubscribeIsHeard(t *testing.T) {
 				}
 				return nil
 			})
+			heard := make(chan string, 16)
 			s, err := session.Start(context.Background(), session.Config{
 				Venue:       schema.VenueBybit,
 				Endpoints:   session.Endpoints{Stream: peer.ws("/v5/public/spot")},
@@ -118,19 +119,21 @@ func TestS33ctBybitRefusedSubscribeIsHeard(t *testing.T) {
 				Channels:    []string{"publicTrade"},
 				NoClockSync: true,
 				Client:      s30ctFast(),
+				// before the first connection: nothing missed
+				Subscribe: func(d *dispatch.Dispatcher) error {
+					_, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+						if ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError {
+							select {
+							case heard <- ev.Control.Reason:
+							default:
+							}
+						}
+					}})
+					return err
+				},
 			})
 			require.NoError(t, err)
 			t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
-			heard := make(chan string, 16)
-			_, err = s.Dispatcher().Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
-				if ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError {
-					select {
-					case heard <- ev.Control.Reason:
-					default:
-					}
-				}
-			}})
-			require.NoError(t, err)
 			peer.await("/v5/public/spot", func(text string) bool { return strings.Contains(text, `"subscribe"`) })
 			select {
 			case r := <-heard:
