@@ -39,7 +39,6 @@ func s33ctSymbols(n int) []string {
 // of one channel: every subscribe request it sends on the public spot
 // connection holds at most 10 args, and the 25 topics are all asked for.
 func TestS33ctBybitSpotSubscribeAtMostTenArgs(t *testing.T) {
-	t.Skip("fault: session sends one Bybit spot subscribe request of every symbol's topic (25 args) where Bybit takes up to 10 (\"args size >10\"); see the s33ct report")
 	const n = 25
 	for _, ch := range []string{"publicTrade", "tickers", "orderbook.50"} {
 		t.Run(ch, func(t *testing.T) {
@@ -156,7 +155,6 @@ func TestS33ctBybitRefusedSubscribeIsHeard(t *testing.T) {
 // every subscribe request's args hold at most 64 KiB, and the 2000
 // channels are all asked for.
 func TestS33ctOKXSubscribeArgsWithin64KB(t *testing.T) {
-	t.Skip("fault: session sends one OKX subscribe request of every topic of the connection (106001 bytes of args for 2000 tickers) where OKX takes at most 64 KB; see the s33ct report")
 	const n = 2000
 	peer := newS30ctPeer(t)
 	peer.handle("/ws/v5/public", func(*s30ctConn, string) []string { return nil })
