@@ -25,7 +25,7 @@ type Options struct {
 	// Defaults to 200. Each message goes to every connection subscribed
 	// to a stream it shows on: a trade on trade and aggTrade, a depth
 	// diff on depth and depth@100ms with the bookTicker it moves, a
-	// kline tick on each interval's kline.
+	// kline tick on each kline stream of the symbol somebody listens to.
 	Rate int
 	// Seed seeds the random walk. Defaults to 1.
 	Seed uint64
@@ -581,30 +581,26 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	return buf
 }
 
-// klineIntervals are the kline streams the venue serves.
-var klineIntervals = [...]struct {
-	name string
-	ms   int64
-}{{"1s", 1000}, {"1m", 60000}}
-
-// klines emits the open 1s and 1m candles (caller holds the market lock,
-// which is held through the broadcast: klines are rare). A candle whose
-// time is up goes out closed (x=true), once; the next trade opens the next
-// one.
+// klines emits the open candle of each kline series of the symbol that
+// somebody listens to (caller holds the market lock, which is held through
+// the broadcast: klines are rare). A candle whose time is up goes out
+// closed (x=true), once; the next trade opens the next one.
 func (v *Venue) klines(buf []byte, s *symbolState, ms int64) []byte {
-	for i, iv := range klineIntervals {
-		if c := &s.closing[i]; c.start != 0 {
-			buf = v.gen.appendKline(buf[:0], s, ms, iv.name, c, iv.ms, true)
-			v.broadcast([]string{s.lower + "@kline_" + iv.name}, buf)
+	for i := range s.series {
+		ks := &s.series[i]
+		name := klineIntervals[ks.interval].name
+		if c := &ks.closing; c.trades != 0 {
+			buf = v.gen.appendKline(buf[:0], s, ms, name, c, true)
+			v.broadcast([]string{ks.stream}, buf)
 			*c = kline{}
 		}
-		k := &s.klines[i]
-		if k.start == 0 {
+		k := &ks.open
+		if k.trades == 0 {
 			continue
 		}
-		closed := ms >= k.start+iv.ms
-		buf = v.gen.appendKline(buf[:0], s, ms, iv.name, k, iv.ms, closed)
-		v.broadcast([]string{s.lower + "@kline_" + iv.name}, buf)
+		closed := ms > k.end
+		buf = v.gen.appendKline(buf[:0], s, ms, name, k, closed)
+		v.broadcast([]string{ks.stream}, buf)
 		if closed {
 			*k = kline{}
 		}

@@ -1,0 +1,194 @@
+package venuesim_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	json "github.com/goccy/go-json"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/venuesim"
+)
+
+// s33simIntervals are Binance's kline intervals (spot "WebSocket Streams",
+// "Kline/Candlestick chart intervals").
+var s33simIntervals = []string{"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"}
+
+const s33simWait = 60 * time.Second
+
+// s33simDial dials url with a generous deadline for a loaded machine.
+func s33simDial(t *testing.T, url string) (*websocket.Conn, context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*s33simWait)
+	t.Cleanup(cancel)
+	c, _, err := websocket.Dial(ctx, url, nil)
+	require.NoError(t, err)
+	c.SetReadLimit(1 << 20)
+	t.Cleanup(func() { _ = c.CloseNow() })
+	return c, ctx
+}
+
+// s33simCombined is a combined-stream message, or an answer.
+type s33simCombined struct {
+	Stream string `json:"stream"`
+	Data   struct {
+		Event string `json:"e"`
+		Time  int64  `json:"E"`
+		K     struct {
+			Start    int64  `json:"t"`
+			End      int64  `json:"T"`
+			Symbol   string `json:"s"`
+			Interval string `json:"i"`
+			Closed   bool   `json:"x"`
+		} `json:"k"`
+	} `json:"data"`
+	ID    *json.RawMessage `json:"id"`
+	Error *struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+	} `json:"error"`
+}
+
+func s33simRead(ctx context.Context, t *testing.T, c *websocket.Conn) s33simCombined {
+	t.Helper()
+	_, b, err := c.Read(ctx)
+	require.NoError(t, err)
+	var m s33simCombined
+	require.NoError(t, json.Unmarshal(b, &m), "%s", b)
+	return m
+}
+
+// s33simBounds is the candle of interval holding ms in loc, reckoned with
+// the time package, apart from the venue's arithmetic: days, weeks (from
+// Monday) and months (from the 1st) of loc's calendar; 3d every third day
+// from the Unix epoch's day (Binance does not document where 3d opens).
+func s33simBounds(interval string, loc *time.Location, ms int64) (start, end int64) {
+	at := time.UnixMilli(ms).In(loc)
+	day := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, loc)
+	var from, to time.Time
+	switch interval {
+	case "1M":
+		from = time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, loc)
+		to = from.AddDate(0, 1, 0)
+	case "1w":
+		from = day.AddDate(0, 0, -((int(at.Weekday()) + 6) % 7))
+		to = from.AddDate(0, 0, 7)
+	case "3d":
+		_, off := at.Zone()
+		days := (ms + int64(off)*1000) / (24 * 3600 * 1000)
+		from = day.AddDate(0, 0, -int(days%3))
+		to = from.AddDate(0, 0, 3)
+	case "1d":
+		from, to = day, day.AddDate(0, 0, 1)
+	default:
+		n, err := time.ParseDuration(interval)
+		if err != nil { // "1s" … "12h" parse; nothing else comes here
+			panic(err)
+		}
+		from = day.Add(at.Sub(day) / n * n)
+		to = from.Add(n)
+	}
+	return from.UnixMilli(), to.UnixMilli() - 1
+}
+
+// Binance serves a kline stream of every interval of "Kline/Candlestick
+// chart intervals", in UTC (<symbol>@kline_<interval>) and in UTC+8
+// (<symbol>@kline_<interval>@+08:00: "Kline intervals open and close in
+// the UTC+8 timezone", while "E, t and T ... are always interpreted in
+// UTC"); the simulator served kline_1s and kline_1m only and refused any
+// other as an invalid stream, the whole SUBSCRIBE with it. All 32 are
+// subscribed in one request, each delivers its candles, named with the
+// bare interval in "i", whose open and close time are the interval's in
+// its zone: an open candle (x=false) holds its event time.
+func TestS33simKlineEveryInterval(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, PingInterval: -1})
+	defer v.Close()
+	c, ctx := s33simDial(t, v.CombinedURL())
+	zones := map[string]*time.Location{"": time.UTC, "@+08:00": time.FixedZone("UTC+8", 8*3600)}
+	var names []string
+	for _, iv := range s33simIntervals {
+		for suffix := range zones {
+			names = append(names, "btcusdt@kline_"+iv+suffix)
+		}
+	}
+	req, err := json.Marshal(map[string]any{"method": "SUBSCRIBE", "params": names, "id": 1})
+	require.NoError(t, err)
+	require.NoError(t, c.Write(ctx, websocket.MessageText, req))
+	m := s33simRead(ctx, t, c)
+	require.Nil(t, m.Error, "the SUBSCRIBE of every interval refused")
+	require.NotNil(t, m.ID)
+	open := map[string]bool{}
+	for len(open) < len(names) {
+		m := s33simRead(ctx, t, c)
+		require.True(t, strings.HasPrefix(m.Stream, "btcusdt@kline_"), "%+v", m)
+		iv, suffix, _ := strings.Cut(strings.TrimPrefix(m.Stream, "btcusdt@kline_"), "@")
+		if suffix != "" {
+			suffix = "@" + suffix
+		}
+		k := m.Data.K
+		require.Equal(t, "kline", m.Data.Event)
+		require.Equal(t, iv, k.Interval, "%s: i is the bare interval", m.Stream)
+		require.Equal(t, "BTCUSDT", k.Symbol)
+		if k.Closed {
+			continue
+		}
+		start, end := s33simBounds(iv, zones[suffix], m.Data.Time)
+		require.Equal(t, start, k.Start, "%s at %d: open time", m.Stream, m.Data.Time)
+		require.Equal(t, end, k.End, "%s at %d: close time", m.Stream, m.Data.Time)
+		open[m.Stream] = true
+	}
+}
+
+// A name of no interval Binance lists, or of another zone than UTC+8 (the
+// only offset "Kline/Candlestick Streams with timezone offset" names), is
+// not well formed: "Invalid request: invalid stream", code 2.
+func TestS33simKlineUnknownIntervalRefused(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 10, PingInterval: -1})
+	defer v.Close()
+	c, ctx := s33simDial(t, v.StreamURL())
+	for i, name := range []string{"btcusdt@kline_2m", "btcusdt@kline_1M@+09:00", "btcusdt@kline_1m@", "btcusdt@kline_", "btcusdt@kline_1d@+08:00@+08:00"} {
+		id := i + 1
+		req := `{"method":"SUBSCRIBE","params":["` + name + `"],"id":` + strconv.Itoa(id) + `}`
+		require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(req)))
+		m := s33simRead(ctx, t, c)
+		require.NotNil(t, m.Error, name)
+		assert.Equal(t, 2, m.Error.Code, name)
+		assert.Equal(t, "Invalid request: invalid stream", m.Error.Msg, name)
+		// Past IncomingLimit (5 a second) the connection would be cut:
+		// one request a message read, and the fifth gets a new one.
+		if id%4 == 0 {
+			c, ctx = s33simDial(t, v.StreamURL())
+		}
+	}
+}
+
+// UNSUBSCRIBE stops a kline stream: after its answer no candle of it comes
+// (the answer is queued once the stream is off, behind what was queued
+// before), while the connection's trades go on.
+func TestS33simKlineUnsubscribeStops(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, PingInterval: -1})
+	defer v.Close()
+	c, ctx := s33simDial(t, v.StreamURL("btcusdt@kline_5m", "btcusdt@trade"))
+	for {
+		if m := s33simRead(ctx, t, c); m.Stream == "btcusdt@kline_5m" {
+			break
+		}
+	}
+	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"method":"UNSUBSCRIBE","params":["btcusdt@kline_5m"],"id":7}`)))
+	for {
+		m := s33simRead(ctx, t, c)
+		if m.ID != nil {
+			require.Nil(t, m.Error)
+			break
+		}
+	}
+	for range 500 {
+		m := s33simRead(ctx, t, c)
+		require.Equal(t, "btcusdt@trade", m.Stream, "only trades after the UNSUBSCRIBE's answer")
+	}
+}
