@@ -602,14 +602,17 @@ func validStream(s string) bool {
 	case "trade", "aggTrade", "bookTicker", "depth", "depth@100ms":
 		return true
 	}
+	if _, _, ok := parsePartialDepth(s); ok {
+		return true
+	}
 	_, _, _, ok = parseKlineStream(s)
 	return ok
 }
 
 // listen adds (on) or removes the streams names of the connection's, and
-// counts the connection in or out of each kline series it names
-// (market.listenKline): the generator keeps only the candles somebody
-// listens to.
+// counts the connection in or out of each kline and partial depth
+// stream it names (market.listen): the generator keeps only the candles,
+// and formats only the partial books, somebody listens to.
 func (c *conn) listen(names []string, on bool) {
 	m := c.v.mkt
 	m.mu.Lock() // before c.mu, as klines → broadcast takes them
@@ -625,7 +628,7 @@ func (c *conn) listen(names []string, on bool) {
 		} else {
 			delete(c.subs, s)
 		}
-		m.listenKline(s, on)
+		m.listen(s, on)
 	}
 }
 

@@ -5,7 +5,11 @@
 //
 //   - Market streams, raw (/ws/<stream>) and combined
 //     (/stream?streams=a/b), for the configured symbols: trade, aggTrade,
-//     bookTicker, depth (diffs with correct U/u sequencing) and kline of
+//     bookTicker, depth (diffs with correct U/u sequencing), partial depth
+//     (depth5, depth10, depth20, each also @100ms: "Partial Book Depth
+//     Streams", the top levels of each side and lastUpdateId, pushed on
+//     each change of the book rather than Binance's 1000 ms or 100 ms, and
+//     formatted only while somebody listens) and kline of
 //     every interval Binance lists (spot "WebSocket Streams",
 //     "Kline/Candlestick chart intervals": 1s, 1m, 3m, 5m, 15m, 30m, 1h,
 //     2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M), in UTC and in UTC+8

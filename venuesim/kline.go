@@ -111,14 +111,49 @@ func (s *symbolState) klineSeriesOf(interval int, utc8 bool) int {
 	return -1
 }
 
-// listenKline counts a connection in (on) or out of the kline stream
-// name, when it is one of a symbol the venue lists: the venue keeps and
-// sends a symbol's candles only of the streams somebody listens to, so a
-// trade costs what its subscribed intervals cost, not what every
-// interval would. A series nobody listens to any more is dropped with
-// its candle; subscribed again, its candle opens anew with the next
-// trade. Caller holds the market lock.
-func (m *market) listenKline(name string, on bool) {
+// partialDepths are the levels of Binance's partial book depth streams
+// (spot "WebSocket Streams", "Partial Book Depth Streams": "Valid <levels>
+// are 5, 10, or 20", <symbol>@depth<levels> or @depth<levels>@100ms).
+var partialDepths = [...]struct {
+	name   string // depth5
+	levels int
+}{{"depth5", 5}, {"depth10", 10}, {"depth20", 20}}
+
+// parsePartialDepth splits <symbol>@depth<levels>[@100ms] into the symbol
+// and the index in partialDepths; ok is false for any other name.
+func parsePartialDepth(name string) (sym string, i int, ok bool) {
+	sym, kind, found := strings.Cut(name, "@")
+	if !found {
+		return "", 0, false
+	}
+	kind = strings.TrimSuffix(kind, "@100ms")
+	for i, d := range partialDepths {
+		if d.name == kind {
+			return sym, i, true
+		}
+	}
+	return "", 0, false
+}
+
+// listen counts a connection in (on) or out of the stream name, when it
+// is a kline or a partial depth stream of a symbol the venue lists: the
+// venue keeps and sends a symbol's candles, and formats its partial
+// books, only for the streams somebody listens to, so a trade costs what
+// its subscribed intervals cost, not what every interval would. A kline
+// series nobody listens to any more is dropped with its candle;
+// subscribed again, its candle opens anew with the next trade. Caller
+// holds the market lock.
+func (m *market) listen(name string, on bool) {
+	if sym, i, ok := parsePartialDepth(name); ok {
+		if s, ok := m.byLower[sym]; ok {
+			if on {
+				s.partial[i]++
+			} else if s.partial[i] > 0 {
+				s.partial[i]--
+			}
+		}
+		return
+	}
 	sym, interval, utc8, ok := parseKlineStream(name)
 	if !ok {
 		return

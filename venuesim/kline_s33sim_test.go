@@ -192,3 +192,64 @@ func TestS33simKlineUnsubscribeStops(t *testing.T) {
 		require.Equal(t, "btcusdt@trade", m.Stream, "only trades after the UNSUBSCRIBE's answer")
 	}
 }
+
+// Binance serves partial book depth ("Partial Book Depth Streams":
+// <symbol>@depth<levels> or @depth<levels>@100ms, "Valid <levels> are 5,
+// 10, or 20", payload {"lastUpdateId","bids","asks"}); the simulator
+// refused them as invalid streams, the whole SUBSCRIBE with them. Each
+// delivers the top <levels> of each side, best first, the update id
+// rising; depth7 is no stream.
+func TestS33simPartialDepth(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, PingInterval: -1})
+	defer v.Close()
+	c, ctx := s33simDial(t, v.CombinedURL())
+	names := []string{"btcusdt@depth5", "btcusdt@depth10@100ms", "btcusdt@depth20", "btcusdt@depth20@100ms"}
+	req, err := json.Marshal(map[string]any{"method": "SUBSCRIBE", "params": names, "id": 1})
+	require.NoError(t, err)
+	require.NoError(t, c.Write(ctx, websocket.MessageText, req))
+	type book struct {
+		Stream string `json:"stream"`
+		Data   struct {
+			LastUpdateID uint64      `json:"lastUpdateId"`
+			Bids         [][2]string `json:"bids"`
+			Asks         [][2]string `json:"asks"`
+		} `json:"data"`
+		Error any `json:"error"`
+	}
+	read := func() book {
+		_, b, err := c.Read(ctx)
+		require.NoError(t, err)
+		var m book
+		require.NoError(t, json.Unmarshal(b, &m), "%s", b)
+		return m
+	}
+	require.Nil(t, read().Error, "the SUBSCRIBE of partial depth refused")
+	last := map[string]uint64{}
+	for n := 0; len(last) < len(names) || n < 200; n++ {
+		m := read()
+		levels, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(m.Stream, "btcusdt@depth"), "@100ms"))
+		require.NoError(t, err, m.Stream)
+		require.Len(t, m.Data.Bids, levels, m.Stream)
+		require.Len(t, m.Data.Asks, levels, m.Stream)
+		for i := 1; i < levels; i++ {
+			assert.Less(t, s33simPrice(t, m.Data.Bids[i][0]), s33simPrice(t, m.Data.Bids[i-1][0]), "bids best first")
+			assert.Greater(t, s33simPrice(t, m.Data.Asks[i][0]), s33simPrice(t, m.Data.Asks[i-1][0]), "asks best first")
+		}
+		assert.Less(t, s33simPrice(t, m.Data.Bids[0][0]), s33simPrice(t, m.Data.Asks[0][0]), "not crossed")
+		assert.Greater(t, m.Data.LastUpdateID, last[m.Stream], "%s: the update id rises", m.Stream)
+		last[m.Stream] = m.Data.LastUpdateID
+	}
+	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"method":"SUBSCRIBE","params":["btcusdt@depth7"],"id":2}`)))
+	for {
+		if m := read(); m.Error != nil {
+			break
+		}
+	}
+}
+
+func s33simPrice(t *testing.T, s string) float64 {
+	t.Helper()
+	f, err := strconv.ParseFloat(s, 64)
+	require.NoError(t, err)
+	return f
+}

@@ -74,12 +74,18 @@ func s33simSeries(v *Venue, sym string) map[string]int {
 	for _, ks := range m.byLower[sym].series {
 		out[ks.stream] = ks.refs
 	}
+	for i, refs := range m.byLower[sym].partial {
+		if refs != 0 {
+			out[partialDepths[i].name] = refs
+		}
+	}
 	return out
 }
 
 // A trade costs what the symbol's subscribed kline streams cost, not what
 // every interval it could have would: the market keeps a candle only of
-// a stream somebody listens to, counted per connection (a URL's streams
+// a stream somebody listens to (and formats a partial book only for a
+// partial depth stream somebody listens to), counted per connection (a URL's streams
 // and a SUBSCRIBE's, a name given twice once), let go by UNSUBSCRIBE and
 // by the connection's end; a symbol the venue does not list keeps nothing.
 func TestS33simKlineSeriesFollowSubscriptions(t *testing.T) {
@@ -103,20 +109,20 @@ func TestS33simKlineSeriesFollowSubscriptions(t *testing.T) {
 	assert.Empty(t, s33simSeries(v, "btcusdt"), "no candle kept before anybody listens")
 	a := dial(v.StreamURL())
 	require.NoError(t, a.Write(ctx, websocket.MessageText, []byte(
-		`{"method":"SUBSCRIBE","params":["btcusdt@kline_5m","btcusdt@kline_5m@+08:00","btcusdt@kline_5m","xrpxrp@kline_1m"],"id":1}`)))
-	b := dial(v.StreamURL("btcusdt@kline_5m", "btcusdt@trade"))
-	want := map[string]int{"btcusdt@kline_5m": 2, "btcusdt@kline_5m@+08:00": 1}
+		`{"method":"SUBSCRIBE","params":["btcusdt@kline_5m","btcusdt@kline_5m@+08:00","btcusdt@kline_5m","xrpxrp@kline_1m","btcusdt@depth5@100ms"],"id":1}`)))
+	b := dial(v.StreamURL("btcusdt@kline_5m", "btcusdt@trade", "btcusdt@depth5"))
+	want := map[string]int{"btcusdt@kline_5m": 2, "btcusdt@kline_5m@+08:00": 1, "depth5": 2}
 	require.Eventually(t, func() bool { return assert.ObjectsAreEqual(want, s33simSeries(v, "btcusdt")) },
 		time.Minute, time.Millisecond, "two connections on kline_5m, one on its UTC+8 stream")
 	assert.Empty(t, s33simSeries(v, "ethusdt"))
 	require.NoError(t, b.Close(websocket.StatusNormalClosure, ""))
-	want = map[string]int{"btcusdt@kline_5m": 1, "btcusdt@kline_5m@+08:00": 1}
+	want = map[string]int{"btcusdt@kline_5m": 1, "btcusdt@kline_5m@+08:00": 1, "depth5": 1}
 	require.Eventually(t, func() bool { return assert.ObjectsAreEqual(want, s33simSeries(v, "btcusdt")) },
 		time.Minute, time.Millisecond, "the closed connection let go of kline_5m")
 	require.NoError(t, a.Write(ctx, websocket.MessageText, []byte(
-		`{"method":"UNSUBSCRIBE","params":["btcusdt@kline_5m","btcusdt@kline_5m@+08:00","btcusdt@kline_5m"],"id":2}`)))
+		`{"method":"UNSUBSCRIBE","params":["btcusdt@kline_5m","btcusdt@kline_5m@+08:00","btcusdt@kline_5m","btcusdt@depth5@100ms"],"id":2}`)))
 	require.Eventually(t, func() bool { return len(s33simSeries(v, "btcusdt")) == 0 },
-		time.Minute, time.Millisecond, "UNSUBSCRIBE let go of both")
+		time.Minute, time.Millisecond, "UNSUBSCRIBE let go of them all")
 }
 
 // A trade's kline work allocates nothing, with no series and with some.
@@ -128,8 +134,8 @@ func TestS33simKlineTradeZeroAllocs(t *testing.T) {
 	s := m.symbols[0]
 	ms := int64(1_764_000_000_000)
 	assert.Zero(t, testing.AllocsPerRun(100, func() { ms += 997; m.klineTrade(s, 100*one, one, ms) }))
-	m.listenKline("btcusdt@kline_1m", true)
-	m.listenKline("btcusdt@kline_1M@+08:00", true)
+	m.listen("btcusdt@kline_1m", true)
+	m.listen("btcusdt@kline_1M@+08:00", true)
 	assert.Zero(t, testing.AllocsPerRun(100, func() { ms += 997; m.klineTrade(s, 100*one, one, ms) }))
 	require.Len(t, s.series, 2)
 }

@@ -39,7 +39,10 @@ type symbolState struct {
 	// for the day's, kept whoever listens.
 	series []klineSeries
 	minute kline
-	orders []*order // resting limit orders of the WS-API
+	// partial counts the connections listening to each of partialDepths
+	// (either speed): the book is formatted for them only then.
+	partial [len(partialDepths)]int
+	orders  []*order // resting limit orders of the WS-API
 }
 
 type kline struct {

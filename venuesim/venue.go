@@ -562,9 +562,16 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		// connections open or not (a count left at the last OKX push
 		// sent a subscriber that came later a keep-alive at once).
 		s.okxBookAt = ms
+		partial := v.partialDepths(s)
 		m.mu.Unlock()
 		v.broadcast(streams[:n], buf)
 		v.broadcast([]string{s.lower + "@bookTicker"}, top)
+		for i, p := range partial {
+			if p != nil {
+				name := s.lower + "@" + partialDepths[i].name
+				v.broadcast([]string{name, name + "@100ms"}, p)
+			}
+		}
 		if okxUpdate != nil {
 			v.broadcast([]string{"books:" + s.instID()}, okxUpdate)
 			v.broadcast([]string{"bbo-tbt:" + s.instID()}, okxTop)
@@ -606,6 +613,20 @@ func (v *Venue) klines(buf []byte, s *symbolState, ms int64) []byte {
 		}
 	}
 	return buf
+}
+
+// partialDepths formats the symbol's partial books somebody listens to
+// (Binance "Partial Book Depth Streams": {"lastUpdateId","bids","asks"},
+// the top levels of each side), nil for the others. Binance pushes them
+// every 1000 ms or 100 ms; the venue pushes them on each change of the
+// book, as it does the diffs. Caller holds the market lock.
+func (v *Venue) partialDepths(s *symbolState) (out [len(partialDepths)][]byte) {
+	for i, refs := range s.partial {
+		if refs > 0 {
+			out[i] = v.gen.appendDepthSnapshot(nil, s, partialDepths[i].levels)
+		}
+	}
+	return out
 }
 
 // broadcast queues payload to every connection subscribed to one of the
