@@ -605,6 +605,9 @@ func validStream(s string) bool {
 	if _, _, ok := parsePartialDepth(s); ok {
 		return true
 	}
+	if _, _, ok := parseTicker(s); ok {
+		return true
+	}
 	_, _, _, ok = parseKlineStream(s)
 	return ok
 }

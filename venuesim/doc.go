@@ -9,7 +9,11 @@
 //     (depth5, depth10, depth20, each also @100ms: "Partial Book Depth
 //     Streams", the top levels of each side and lastUpdateId, pushed on
 //     each change of the book rather than Binance's 1000 ms or 100 ms, and
-//     formatted only while somebody listens) and kline of
+//     formatted only while somebody listens), ticker and miniTicker
+//     ("Individual Symbol Ticker Streams", "Individual Symbol Mini Ticker
+//     Stream": the statistics since the venue started, which is younger
+//     than Binance's 24 h rolling window, pushed on each trade rather than
+//     every 1000 ms, formatted only while somebody listens) and kline of
 //     every interval Binance lists (spot "WebSocket Streams",
 //     "Kline/Candlestick chart intervals": 1s, 1m, 3m, 5m, 15m, 30m, 1h,
 //     2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M), in UTC and in UTC+8

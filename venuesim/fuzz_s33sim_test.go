@@ -12,7 +12,7 @@ func FuzzS33simStreamName(f *testing.F) {
 	for _, seed := range []string{
 		"btcusdt@kline_1m", "btcusdt@kline_1M@+08:00", "btcusdt@kline_3d", "btcusdt@kline_1w@+08:00",
 		"btcusdt@depth5", "btcusdt@depth20@100ms", "btcusdt@depth7", "btcusdt@kline_", "@kline_1m",
-		"btcusdt@kline_1m@+08:00@+08:00", "xrpxrp@kline_1s", "btcusdt@trade", "", "@", "btcusdt@depth5@100ms@100ms",
+		"btcusdt@kline_1m@+08:00@+08:00", "xrpxrp@kline_1s", "btcusdt@trade", "", "@", "btcusdt@depth5@100ms@100ms", "btcusdt@ticker", "btcusdt@miniTicker", "btcusdt@ticker_1h",
 	} {
 		f.Add(seed, int64(1_764_633_600_000))
 	}
@@ -31,8 +31,8 @@ func FuzzS33simStreamName(f *testing.F) {
 		}
 		m.listen(name, true)
 		m.listen(name, false)
-		if len(s.series) != 0 || s.partial != [len(partialDepths)]int{} {
-			t.Fatalf("%q: listened and let go, the market keeps %d series, partial %v", name, len(s.series), s.partial)
+		if len(s.series) != 0 || s.partial != [len(partialDepths)]int{} || s.tickerRefs != [len(tickerKinds)]int{} {
+			t.Fatalf("%q: listened and let go, the market keeps %d series, partial %v, tickers %v", name, len(s.series), s.partial, s.tickerRefs)
 		}
 	})
 }

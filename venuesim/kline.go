@@ -136,9 +136,9 @@ func parsePartialDepth(name string) (sym string, i int, ok bool) {
 }
 
 // listen counts a connection in (on) or out of the stream name, when it
-// is a kline or a partial depth stream of a symbol the venue lists: the
-// venue keeps and sends a symbol's candles, and formats its partial
-// books, only for the streams somebody listens to, so a trade costs what
+// is a kline, partial depth or ticker stream of a symbol the venue lists:
+// the venue keeps and sends a symbol's candles, and formats its partial
+// books and tickers, only for the streams somebody listens to, so a trade costs what
 // its subscribed intervals cost, not what every interval would. A kline
 // series nobody listens to any more is dropped with its candle;
 // subscribed again, its candle opens anew with the next trade. Caller
@@ -146,11 +146,13 @@ func parsePartialDepth(name string) (sym string, i int, ok bool) {
 func (m *market) listen(name string, on bool) {
 	if sym, i, ok := parsePartialDepth(name); ok {
 		if s, ok := m.byLower[sym]; ok {
-			if on {
-				s.partial[i]++
-			} else if s.partial[i] > 0 {
-				s.partial[i]--
-			}
+			countRef(&s.partial[i], on)
+		}
+		return
+	}
+	if sym, i, ok := parseTicker(name); ok {
+		if s, ok := m.byLower[sym]; ok {
+			countRef(&s.tickerRefs[i], on)
 		}
 		return
 	}
@@ -172,5 +174,14 @@ func (m *market) listen(name string, on bool) {
 		if s.series[i].refs--; s.series[i].refs == 0 {
 			s.series = append(s.series[:i], s.series[i+1:]...)
 		}
+	}
+}
+
+// countRef counts a listener in (on) or out, never below zero.
+func countRef(n *int, on bool) {
+	if on {
+		*n++
+	} else if *n > 0 {
+		*n--
 	}
 }

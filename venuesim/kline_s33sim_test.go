@@ -253,3 +253,76 @@ func s33simPrice(t *testing.T, s string) float64 {
 	require.NoError(t, err)
 	return f
 }
+
+// Binance serves each symbol's 24 h ticker and mini ticker ("Individual
+// Symbol Ticker Streams", <symbol>@ticker, e 24hrTicker; "Individual
+// Symbol Mini Ticker Stream", <symbol>@miniTicker, e 24hrMiniTicker); the
+// simulator refused them as invalid streams, the whole SUBSCRIBE with
+// them. Each follows the trades: its last price is the trade's before it
+// on the connection, high ≥ last, open ≥ low, volume rising, and the
+// ticker counts its trades (n = L - F + 1) from its open time on.
+func TestS33simTickers(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, PingInterval: -1})
+	defer v.Close()
+	c, ctx := s33simDial(t, v.CombinedURL())
+	require.NoError(t, c.Write(ctx, websocket.MessageText,
+		[]byte(`{"method":"SUBSCRIBE","params":["btcusdt@trade","btcusdt@ticker","btcusdt@miniTicker"],"id":1}`)))
+	type msg struct {
+		Stream string `json:"stream"`
+		Data   struct {
+			Event    string `json:"e"`
+			Price    string `json:"p"`
+			Last     string `json:"c"`
+			Open     string `json:"o"`
+			High     string `json:"h"`
+			Low      string `json:"l"`
+			Volume   string `json:"v"`
+			First    int64  `json:"F"`
+			LastID   int64  `json:"L"`
+			Count    int64  `json:"n"`
+			OpenTime int64  `json:"O"`
+			Time     int64  `json:"E"`
+			// goccy's v1 API matches names without case: each upper
+			// case field beside its lower case one, or it fills that.
+			CloseTime int64  `json:"C"`
+			ChangePct string `json:"P"`
+		} `json:"data"`
+		Error any `json:"error"`
+	}
+	read := func() msg {
+		_, b, err := c.Read(ctx)
+		require.NoError(t, err)
+		var m msg
+		require.NoError(t, json.Unmarshal(b, &m), "%s", b)
+		return m
+	}
+	require.Nil(t, read().Error, "the SUBSCRIBE of the tickers refused")
+	var lastTrade string
+	volume := map[string]float64{}
+	seen := map[string]int{}
+	for seen["btcusdt@ticker"] < 50 || seen["btcusdt@miniTicker"] < 50 {
+		m := read()
+		d := m.Data
+		switch m.Stream {
+		case "btcusdt@trade":
+			lastTrade = d.Price
+			continue
+		case "btcusdt@ticker":
+			require.Equal(t, "24hrTicker", d.Event)
+			assert.Equal(t, d.LastID-d.First+1, d.Count, "n = L - F + 1")
+			assert.LessOrEqual(t, d.OpenTime, d.Time)
+		case "btcusdt@miniTicker":
+			require.Equal(t, "24hrMiniTicker", d.Event)
+		default:
+			t.Fatalf("unexpected %+v", m)
+		}
+		seen[m.Stream]++
+		require.NotEmpty(t, lastTrade, "%s before any trade", m.Stream)
+		assert.Equal(t, lastTrade, d.Last, "%s: last price is the last trade's", m.Stream)
+		last, hi, lo, open := s33simPrice(t, d.Last), s33simPrice(t, d.High), s33simPrice(t, d.Low), s33simPrice(t, d.Open)
+		assert.True(t, lo <= last && last <= hi && lo <= open && open <= hi, "%s: o %v h %v l %v c %v", m.Stream, open, hi, lo, last)
+		vol := s33simPrice(t, d.Volume)
+		assert.Greater(t, vol, volume[m.Stream], "%s: volume rises", m.Stream)
+		volume[m.Stream] = vol
+	}
+}

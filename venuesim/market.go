@@ -42,7 +42,11 @@ type symbolState struct {
 	// partial counts the connections listening to each of partialDepths
 	// (either speed): the book is formatted for them only then.
 	partial [len(partialDepths)]int
-	orders  []*order // resting limit orders of the WS-API
+	// day is the ticker's statistics; tickerRefs counts the connections
+	// listening to each of tickerKinds.
+	day        dayStats
+	tickerRefs [len(tickerKinds)]int
+	orders     []*order // resting limit orders of the WS-API
 }
 
 type kline struct {
@@ -200,6 +204,7 @@ func (m *market) trade(s *symbolState, nowMs int64) (price, qty int64, buyerMake
 	s.tradeID++
 	s.aggID++
 	m.klineTrade(s, price, qty, nowMs)
+	s.day.add(nowMs, price, qty, s.tradeID)
 	return price, qty, buyerMaker
 }
 

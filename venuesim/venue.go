@@ -530,9 +530,15 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		if v.okxConns.Load() > 0 {
 			okxTrades, okxTicker = okxTrade(s, ms, price, qty, bm)
 		}
+		tick := tickers(s, ms)
 		m.mu.Unlock()
 		v.broadcast([]string{s.lower + "@trade"}, buf)
 		v.broadcast([]string{s.lower + "@aggTrade"}, agg)
+		for i, p := range tick {
+			if p != nil {
+				v.broadcast([]string{s.lower + "@" + tickerKinds[i]}, p)
+			}
+		}
 		if okxTrades != nil {
 			v.broadcast([]string{"trades:" + s.instID()}, okxTrades)
 			v.broadcast([]string{"tickers:" + s.instID()}, okxTicker)
