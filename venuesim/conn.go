@@ -81,9 +81,7 @@ func (v *Venue) accept(w http.ResponseWriter, r *http.Request, api, combined boo
 		out: make(chan []byte, v.opts.SendQueue), upgraded: make(chan struct{})}
 	defer close(c.upgraded)
 	c.combined.Store(combined)
-	for _, n := range subs {
-		c.subs[n] = struct{}{}
-	}
+	c.listen(subs, true)
 	if prepare != nil {
 		prepare(c)
 	}
@@ -137,6 +135,7 @@ func (c *conn) forget() {
 	v.mu.Lock()
 	delete(v.conns, c)
 	v.mu.Unlock()
+	c.listenNone()
 	c.mu.Lock()
 	if c.ageStop != nil {
 		c.ageStop()
@@ -427,15 +426,7 @@ func (c *conn) handleStreamRequest(msg []byte) {
 		if req.Method == "SUBSCRIBE" {
 			c.reply(result([]byte("null"), id))
 		}
-		c.mu.Lock()
-		for _, s := range names {
-			if req.Method == "SUBSCRIBE" {
-				c.subs[s] = struct{}{}
-			} else {
-				delete(c.subs, s)
-			}
-		}
-		c.mu.Unlock()
+		c.listen(names, req.Method == "SUBSCRIBE")
 		if req.Method == "UNSUBSCRIBE" {
 			c.reply(result([]byte("null"), id))
 		}
@@ -608,10 +599,51 @@ func validStream(s string) bool {
 		return false
 	}
 	switch kind {
-	case "trade", "aggTrade", "bookTicker", "depth", "depth@100ms", "kline_1s", "kline_1m":
+	case "trade", "aggTrade", "bookTicker", "depth", "depth@100ms":
 		return true
 	}
-	return false
+	if _, _, ok := parsePartialDepth(s); ok {
+		return true
+	}
+	if _, _, ok := parseTicker(s); ok {
+		return true
+	}
+	_, _, _, ok = parseKlineStream(s)
+	return ok
+}
+
+// listen adds (on) or removes the streams names of the connection's, and
+// counts the connection in or out of each kline and partial depth
+// stream it names (market.listen): the generator keeps only the candles,
+// and formats only the partial books, somebody listens to.
+func (c *conn) listen(names []string, on bool) {
+	m := c.v.mkt
+	m.mu.Lock() // before c.mu, as klines → broadcast takes them
+	defer m.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range names {
+		if _, had := c.subs[s]; had == on {
+			continue
+		}
+		if on {
+			c.subs[s] = struct{}{}
+		} else {
+			delete(c.subs, s)
+		}
+		m.listen(s, on)
+	}
+}
+
+// listenNone removes every stream of the connection's: it has ended.
+func (c *conn) listenNone() {
+	c.mu.Lock()
+	names := make([]string, 0, len(c.subs))
+	for s := range c.subs {
+		names = append(names, s)
+	}
+	c.mu.Unlock()
+	c.listen(names, false)
 }
 
 func result(res []byte, id jsontext.Value) []byte {

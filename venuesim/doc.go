@@ -5,9 +5,28 @@
 //
 //   - Market streams, raw (/ws/<stream>) and combined
 //     (/stream?streams=a/b), for the configured symbols: trade, aggTrade,
-//     bookTicker, depth (diffs with correct U/u sequencing) and kline; prices
-//     are a seeded random walk, sent at a configured rate. Every stream a
-//     connection subscribed is sent apart (depth and depth@100ms both).
+//     bookTicker, depth (diffs with correct U/u sequencing), partial depth
+//     (depth5, depth10, depth20, each also @100ms: "Partial Book Depth
+//     Streams", the top levels of each side and lastUpdateId, pushed on
+//     each change of the book rather than Binance's 1000 ms or 100 ms, and
+//     formatted only while somebody listens), ticker and miniTicker
+//     ("Individual Symbol Ticker Streams", "Individual Symbol Mini Ticker
+//     Stream": the statistics since the venue started, which is younger
+//     than Binance's 24 h rolling window, pushed on each trade rather than
+//     every 1000 ms, formatted only while somebody listens) and kline of
+//     every interval Binance lists (spot "WebSocket Streams",
+//     "Kline/Candlestick chart intervals": 1s, 1m, 3m, 5m, 15m, 30m, 1h,
+//     2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M), in UTC and in UTC+8
+//     (<symbol>@kline_<interval>@+08:00, "Kline/Candlestick Streams with
+//     timezone offset": the intervals open and close on UTC+8's clock, the
+//     times stay Unix ms); 1w opens on Monday 00:00 and 1M on the 1st
+//     00:00 of the stream's zone, 3d every third day from the Unix epoch's
+//     (Binance does not say where). Only the kline streams somebody
+//     listens to are kept and sent: a trade costs its symbol's subscribed
+//     intervals, and a stream subscribed again opens its candle anew with
+//     the next trade. Prices are a seeded random walk, sent at a
+//     configured rate. Every stream a connection subscribed is sent apart
+//     (depth and depth@100ms both).
 //   - The SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS protocol with
 //     Binance's acks and errors (request ids as Binance takes them, here
 //     and on the WS-API: a 64-bit signed integer, a string matching

@@ -195,9 +195,9 @@ type klineBody struct {
 	Ignore      string         `json:"B"`
 }
 
-func (w *wire) appendKline(b []byte, s *symbolState, eventMs int64, interval string, k *kline, lengthMs int64, closed bool) []byte {
+func (w *wire) appendKline(b []byte, s *symbolState, eventMs int64, interval string, k *kline, closed bool) []byte {
 	w.kline = klineMsg{"kline", eventMs, s.name, klineBody{
-		k.start, k.start + lengthMs - 1, s.name, interval, k.firstTrade, k.lastTrade,
+		k.start, k.end, s.name, interval, k.firstTrade, k.lastTrade,
 		w.dec(k.open), w.dec(k.close), w.dec(k.high), w.dec(k.low), w.dec(k.volume),
 		k.trades, closed, w.dec(k.quoteVol), "0.00000000", "0.00000000", "0",
 	}}

@@ -25,7 +25,7 @@ func TestWireZeroAllocs(t *testing.T) {
 		"aggTrade":    func() []byte { return w.appendAggTrade(buf[:0], s, 1, 100*one, one/2, false) },
 		"bookTicker":  func() []byte { return w.appendBookTicker(buf[:0], s) },
 		"depthUpdate": func() []byte { return w.appendDepthUpdate(buf[:0], s, 1, bids, asks, first, last) },
-		"kline":       func() []byte { return w.appendKline(buf[:0], s, 1, "1m", k, 60000, false) },
+		"kline":       func() []byte { return w.appendKline(buf[:0], s, 1, "1m", k, false) },
 		"combined":    func() []byte { return w.appendCombined(buf[:0], "btcusdt@trade", payload) },
 	}
 	for name, enc := range cases {

@@ -34,14 +34,24 @@ type symbolState struct {
 	okxBookAt int64
 	tradeID   uint64
 	aggID     uint64
-	klines    [len(klineIntervals)]kline // the open candle of each interval
-	closing   [len(klineIntervals)]kline // a candle a trade of the next interval ended, not yet sent closed
-	orders    []*order                   // resting limit orders of the WS-API
+	// series are the kline streams somebody listens to (kline.go), each
+	// with its open candle; minute is the 1m candle OKX's tickers take
+	// for the day's, kept whoever listens.
+	series []klineSeries
+	minute kline
+	// partial counts the connections listening to each of partialDepths
+	// (either speed): the book is formatted for them only then.
+	partial [len(partialDepths)]int
+	// day is the ticker's statistics; tickerRefs counts the connections
+	// listening to each of tickerKinds.
+	day        dayStats
+	tickerRefs [len(tickerKinds)]int
+	orders     []*order // resting limit orders of the WS-API
 }
 
 type kline struct {
 	open, high, low, close int64
-	start                  int64 // ms
+	start, end             int64 // open and close time, Unix ms
 	volume, quoteVol       int64
 	trades                 uint64
 	firstTrade, lastTrade  uint64
@@ -55,6 +65,7 @@ type market struct {
 	rng     *rand.Rand
 	symbols []*symbolState
 	byName  map[string]*symbolState
+	byLower map[string]*symbolState // by the streams' lower-case name
 	levels  int
 }
 
@@ -84,7 +95,8 @@ func startPrice(sym string) (price, tick int64) {
 }
 
 func newMarket(symbols []string, levels int, seed uint64) *market {
-	m := &market{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), byName: map[string]*symbolState{}, levels: levels}
+	m := &market{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), byName: map[string]*symbolState{},
+		byLower: map[string]*symbolState{}, levels: levels}
 	for _, sym := range symbols {
 		sym = strings.ToUpper(sym)
 		price, tick := startPrice(sym)
@@ -97,6 +109,7 @@ func newMarket(symbols []string, levels int, seed uint64) *market {
 		}
 		m.symbols = append(m.symbols, s)
 		m.byName[sym] = s
+		m.byLower[s.lower] = s
 	}
 	return m
 }
@@ -191,23 +204,30 @@ func (m *market) trade(s *symbolState, nowMs int64) (price, qty int64, buyerMake
 	s.tradeID++
 	s.aggID++
 	m.klineTrade(s, price, qty, nowMs)
+	s.day.add(nowMs, price, qty, s.tradeID)
 	return price, qty, buyerMaker
 }
 
-// klineTrade adds a trade to the candle of each interval, opening the
-// candle of the trade's interval when the last one is over.
+// klineTrade adds a trade to the candle of each kline series somebody
+// listens to (and to OKX's minute), opening the series' candle when the
+// last one is over.
 func (m *market) klineTrade(s *symbolState, price, qty, nowMs int64) {
-	for i, iv := range klineIntervals {
-		start := nowMs - nowMs%iv.ms
-		k := &s.klines[i]
-		if k.start != start {
-			if k.start != 0 {
-				s.closing[i] = *k // its closed update still goes out first
+	for i := range s.series {
+		ks := &s.series[i]
+		if k := &ks.open; k.trades == 0 || nowMs > k.end || nowMs < k.start {
+			if k.trades != 0 {
+				ks.closing = *k // its closed update still goes out first
 			}
-			*k = kline{start: start, open: price, high: price, low: price, firstTrade: s.tradeID}
+			start, end := klineBounds(ks.interval, ks.utc8, nowMs)
+			*k = kline{start: start, end: end, open: price, high: price, low: price, firstTrade: s.tradeID}
 		}
-		k.add(price, qty, s.tradeID)
+		ks.open.add(price, qty, s.tradeID)
 	}
+	if k := &s.minute; k.trades == 0 || nowMs > k.end || nowMs < k.start {
+		start, end := klineBounds(1, false, nowMs)
+		*k = kline{start: start, end: end, open: price, high: price, low: price, firstTrade: s.tradeID}
+	}
+	s.minute.add(price, qty, s.tradeID)
 }
 
 func (k *kline) add(price, qty int64, tradeID uint64) {

@@ -371,7 +371,7 @@ func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool) (trade, tic
 	b = append(append(append(b, `","side":"`...), side...), `","ts":"`...)
 	trade = okxEnd(append(strconv.AppendInt(b, ms, 10), `","count":"1"`...))
 
-	k := s.klines[len(s.klines)-1] // the minute's candle stands for the day
+	k := s.minute // the minute's candle stands for the day
 	t := okxPush(make([]byte, 0, 512), "tickers", id, "")
 	t = append(append(append(t, `"instType":"SPOT","instId":"`...), id...), '"')
 	for _, f := range [...]struct {

@@ -25,7 +25,7 @@ type Options struct {
 	// Defaults to 200. Each message goes to every connection subscribed
 	// to a stream it shows on: a trade on trade and aggTrade, a depth
 	// diff on depth and depth@100ms with the bookTicker it moves, a
-	// kline tick on each interval's kline.
+	// kline tick on each kline stream of the symbol somebody listens to.
 	Rate int
 	// Seed seeds the random walk. Defaults to 1.
 	Seed uint64
@@ -530,9 +530,15 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		if v.okxConns.Load() > 0 {
 			okxTrades, okxTicker = okxTrade(s, ms, price, qty, bm)
 		}
+		tick := tickers(s, ms)
 		m.mu.Unlock()
 		v.broadcast([]string{s.lower + "@trade"}, buf)
 		v.broadcast([]string{s.lower + "@aggTrade"}, agg)
+		for i, p := range tick {
+			if p != nil {
+				v.broadcast([]string{s.lower + "@" + tickerKinds[i]}, p)
+			}
+		}
 		if okxTrades != nil {
 			v.broadcast([]string{"trades:" + s.instID()}, okxTrades)
 			v.broadcast([]string{"tickers:" + s.instID()}, okxTicker)
@@ -562,9 +568,16 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		// connections open or not (a count left at the last OKX push
 		// sent a subscriber that came later a keep-alive at once).
 		s.okxBookAt = ms
+		partial := v.partialDepths(s)
 		m.mu.Unlock()
 		v.broadcast(streams[:n], buf)
 		v.broadcast([]string{s.lower + "@bookTicker"}, top)
+		for i, p := range partial {
+			if p != nil {
+				name := s.lower + "@" + partialDepths[i].name
+				v.broadcast([]string{name, name + "@100ms"}, p)
+			}
+		}
 		if okxUpdate != nil {
 			v.broadcast([]string{"books:" + s.instID()}, okxUpdate)
 			v.broadcast([]string{"bbo-tbt:" + s.instID()}, okxTop)
@@ -581,35 +594,45 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	return buf
 }
 
-// klineIntervals are the kline streams the venue serves.
-var klineIntervals = [...]struct {
-	name string
-	ms   int64
-}{{"1s", 1000}, {"1m", 60000}}
-
-// klines emits the open 1s and 1m candles (caller holds the market lock,
-// which is held through the broadcast: klines are rare). A candle whose
-// time is up goes out closed (x=true), once; the next trade opens the next
-// one.
+// klines emits the open candle of each kline series of the symbol that
+// somebody listens to (caller holds the market lock, which is held through
+// the broadcast: klines are rare). A candle whose time is up goes out
+// closed (x=true), once; the next trade opens the next one.
 func (v *Venue) klines(buf []byte, s *symbolState, ms int64) []byte {
-	for i, iv := range klineIntervals {
-		if c := &s.closing[i]; c.start != 0 {
-			buf = v.gen.appendKline(buf[:0], s, ms, iv.name, c, iv.ms, true)
-			v.broadcast([]string{s.lower + "@kline_" + iv.name}, buf)
+	for i := range s.series {
+		ks := &s.series[i]
+		name := klineIntervals[ks.interval].name
+		if c := &ks.closing; c.trades != 0 {
+			buf = v.gen.appendKline(buf[:0], s, ms, name, c, true)
+			v.broadcast([]string{ks.stream}, buf)
 			*c = kline{}
 		}
-		k := &s.klines[i]
-		if k.start == 0 {
+		k := &ks.open
+		if k.trades == 0 {
 			continue
 		}
-		closed := ms >= k.start+iv.ms
-		buf = v.gen.appendKline(buf[:0], s, ms, iv.name, k, iv.ms, closed)
-		v.broadcast([]string{s.lower + "@kline_" + iv.name}, buf)
+		closed := ms > k.end
+		buf = v.gen.appendKline(buf[:0], s, ms, name, k, closed)
+		v.broadcast([]string{ks.stream}, buf)
 		if closed {
 			*k = kline{}
 		}
 	}
 	return buf
+}
+
+// partialDepths formats the symbol's partial books somebody listens to
+// (Binance "Partial Book Depth Streams": {"lastUpdateId","bids","asks"},
+// the top levels of each side), nil for the others. Binance pushes them
+// every 1000 ms or 100 ms; the venue pushes them on each change of the
+// book, as it does the diffs. Caller holds the market lock.
+func (v *Venue) partialDepths(s *symbolState) (out [len(partialDepths)][]byte) {
+	for i, refs := range s.partial {
+		if refs > 0 {
+			out[i] = v.gen.appendDepthSnapshot(nil, s, partialDepths[i].levels)
+		}
+	}
+	return out
 }
 
 // broadcast queues payload to every connection subscribed to one of the

@@ -1,0 +1,187 @@
+package venuesim
+
+import (
+	"strings"
+	"time"
+)
+
+// klineIntervals are the kline intervals the venue serves, Binance's
+// (spot "WebSocket Streams", "Kline/Candlestick chart intervals": 1s, 1m,
+// 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M). ms is the
+// length of the fixed ones; the calendar ones (1w, 1M) have none.
+var klineIntervals = [...]struct {
+	name string
+	ms   int64
+}{
+	{"1s", 1000}, {"1m", 60_000}, {"3m", 180_000}, {"5m", 300_000}, {"15m", 900_000}, {"30m", 1_800_000},
+	{"1h", 3_600_000}, {"2h", 7_200_000}, {"4h", 14_400_000}, {"6h", 21_600_000}, {"8h", 28_800_000},
+	{"12h", 43_200_000}, {"1d", dayMs}, {"3d", 3 * dayMs}, {"1w", 0}, {"1M", 0},
+}
+
+const (
+	// utc8Suffix names a kline stream whose intervals open and close in
+	// UTC+8 (spot "WebSocket Streams", "Kline/Candlestick Streams with
+	// timezone offset": <symbol>@kline_<interval>@+08:00).
+	utc8Suffix = "@+08:00"
+	utc8Ms     = 8 * 3_600_000
+	// klineWeek and klineMonth are the calendar intervals' indexes.
+	klineWeek  = len(klineIntervals) - 2
+	klineMonth = len(klineIntervals) - 1
+)
+
+// klineSeries is one kline stream of a symbol that somebody listens to:
+// an interval in UTC or in UTC+8, its open candle and the candle a trade
+// of the next interval ended, not yet sent closed. refs counts the
+// connections subscribed to it.
+type klineSeries struct {
+	interval int  // index in klineIntervals
+	utc8     bool // the @+08:00 stream
+	refs     int
+	stream   string // btcusdt@kline_5m, btcusdt@kline_5m@+08:00
+	open     kline
+	closing  kline
+}
+
+// parseKlineStream splits <symbol>@kline_<interval>[@+08:00] into the
+// symbol in lower case, the interval's index and the zone; ok is false
+// for any other name.
+func parseKlineStream(name string) (sym string, interval int, utc8, ok bool) {
+	sym, kind, found := strings.Cut(name, "@kline_")
+	if !found {
+		return "", 0, false, false
+	}
+	kind, utc8 = strings.CutSuffix(kind, utc8Suffix)
+	for i, iv := range klineIntervals {
+		if iv.name == kind {
+			return sym, i, utc8, true
+		}
+	}
+	return "", 0, false, false
+}
+
+// klineBounds is the candle of interval that holds ms (Unix ms): its open
+// time and its close time (the next one's open - 1), Unix ms. In UTC+8
+// the interval opens and closes on UTC+8's clock, the times stay Unix
+// ("Kline/Candlestick Streams with timezone offset": "the 1d klines will
+// open at the beginning of the UTC+8 day", "E, t and T are Unix
+// timestamps, always in UTC"). 1w opens on Monday 00:00 and 1M on the
+// first of the month 00:00, of the zone; 3d every third day counted from
+// the Unix epoch's day (Binance does not document where 3d opens).
+func klineBounds(interval int, utc8 bool, ms int64) (start, end int64) {
+	var off int64
+	if utc8 {
+		off = utc8Ms
+	}
+	local := ms + off
+	switch interval {
+	case klineWeek:
+		// 1970-01-01 was a Thursday: Mondays are 4 days past a multiple
+		// of 7 days.
+		const week, monday = 7 * dayMs, 4 * dayMs
+		start = floorTo(local-monday, week) + monday
+		end = start + week
+	case klineMonth:
+		t := time.UnixMilli(floorTo(local, dayMs)).UTC()
+		first := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		start, end = first.UnixMilli(), first.AddDate(0, 1, 0).UnixMilli()
+	default:
+		n := klineIntervals[interval].ms
+		start = floorTo(local, n)
+		end = start + n
+	}
+	return start - off, end - off - 1
+}
+
+// floorTo rounds ms down to a multiple of n, negative ms too.
+func floorTo(ms, n int64) int64 {
+	r := ms % n
+	if r < 0 {
+		r += n
+	}
+	return ms - r
+}
+
+// klineSeriesOf finds the symbol's series of interval in the zone.
+func (s *symbolState) klineSeriesOf(interval int, utc8 bool) int {
+	for i := range s.series {
+		if s.series[i].interval == interval && s.series[i].utc8 == utc8 {
+			return i
+		}
+	}
+	return -1
+}
+
+// partialDepths are the levels of Binance's partial book depth streams
+// (spot "WebSocket Streams", "Partial Book Depth Streams": "Valid <levels>
+// are 5, 10, or 20", <symbol>@depth<levels> or @depth<levels>@100ms).
+var partialDepths = [...]struct {
+	name   string // depth5
+	levels int
+}{{"depth5", 5}, {"depth10", 10}, {"depth20", 20}}
+
+// parsePartialDepth splits <symbol>@depth<levels>[@100ms] into the symbol
+// and the index in partialDepths; ok is false for any other name.
+func parsePartialDepth(name string) (sym string, i int, ok bool) {
+	sym, kind, found := strings.Cut(name, "@")
+	if !found {
+		return "", 0, false
+	}
+	kind = strings.TrimSuffix(kind, "@100ms")
+	for i, d := range partialDepths {
+		if d.name == kind {
+			return sym, i, true
+		}
+	}
+	return "", 0, false
+}
+
+// listen counts a connection in (on) or out of the stream name, when it
+// is a kline, partial depth or ticker stream of a symbol the venue lists:
+// the venue keeps and sends a symbol's candles, and formats its partial
+// books and tickers, only for the streams somebody listens to, so a trade costs what
+// its subscribed intervals cost, not what every interval would. A kline
+// series nobody listens to any more is dropped with its candle;
+// subscribed again, its candle opens anew with the next trade. Caller
+// holds the market lock.
+func (m *market) listen(name string, on bool) {
+	if sym, i, ok := parsePartialDepth(name); ok {
+		if s, ok := m.byLower[sym]; ok {
+			countRef(&s.partial[i], on)
+		}
+		return
+	}
+	if sym, i, ok := parseTicker(name); ok {
+		if s, ok := m.byLower[sym]; ok {
+			countRef(&s.tickerRefs[i], on)
+		}
+		return
+	}
+	sym, interval, utc8, ok := parseKlineStream(name)
+	if !ok {
+		return
+	}
+	s, ok := m.byLower[sym]
+	if !ok {
+		return
+	}
+	i := s.klineSeriesOf(interval, utc8)
+	switch {
+	case on && i < 0:
+		s.series = append(s.series, klineSeries{interval: interval, utc8: utc8, refs: 1, stream: name})
+	case on:
+		s.series[i].refs++
+	case i >= 0:
+		if s.series[i].refs--; s.series[i].refs == 0 {
+			s.series = append(s.series[:i], s.series[i+1:]...)
+		}
+	}
+}
+
+// countRef counts a listener in (on) or out, never below zero.
+func countRef(n *int, on bool) {
+	if on {
+		*n++
+	} else if *n > 0 {
+		*n--
+	}
+}
