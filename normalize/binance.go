@@ -82,6 +82,9 @@ const (
 	bnAlgoOrder        // USDⓈ-M ALGO_UPDATE
 	bnTriggerReject    // USDⓈ-M CONDITIONAL_ORDER_TRIGGER_REJECT
 	bnRESTDepth        // a REST depth snapshot given to HandleSnapshot
+	bnTicker1h         // spot rolling-window tickers: 1hTicker, 4hTicker, 1dTicker
+	bnTicker4h
+	bnTicker1d
 	numBinanceKinds
 	bnUnknown = -1
 	bnIgnored = -2 // a known message the parser skips on purpose (binanceEventNames)
@@ -136,6 +139,13 @@ var binanceSpec = venueSpec{
 		// the whole book's start, so it restarts the symbol's diff
 		// sequence (book), where a depth5 view, numbered apart, does not.
 		bnRESTDepth: {name: "depth", typ: schema.EventBookSnapshot, book: true, slot: newSlot[bnPartialDepthMsg]},
+		// Spot rolling-window tickers (Binance Spot "WebSocket Streams",
+		// "Individual Symbol Rolling Window Statistics Streams"): the
+		// 24hrTicker's shape without "Q", "b", "B", "a", "A"; each window a
+		// stream (a kind) of its own.
+		bnTicker1h: {name: "1hTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
+		bnTicker4h: {name: "4hTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
+		bnTicker1d: {name: "1dTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
 	},
 	newState: func() any { return new(bnState) },
 	alignKey: binanceAlignKey,
@@ -151,6 +161,9 @@ var binanceEventNames = map[string]int{
 	"kline":           bnKline,
 	"24hrTicker":      bnTicker,
 	"24hrMiniTicker":  bnMiniTicker,
+	"1hTicker":        bnTicker1h,
+	"4hTicker":        bnTicker4h,
+	"1dTicker":        bnTicker1d,
 	"executionReport": bnExec,
 	// USDⓈ-M user data: an order's update (Binance USDⓈ-M Futures "Event:
 	// Order Update"), an execution report like spot's.
@@ -223,6 +236,9 @@ var binanceStreamKinds = map[string]int{
 	"rpiDepth":      bnUnknown,
 	"ticker":        bnTicker,
 	"miniTicker":    bnMiniTicker,
+	"ticker_1h":     bnTicker1h, // "<symbol>@ticker_1h", "!ticker_1h@arr"
+	"ticker_4h":     bnTicker4h,
+	"ticker_1d":     bnTicker1d,
 	"markPrice":     bnMarkPrice,
 	"forceOrder":    bnForceOrder,
 	"kline":         bnKline, // "kline_1m" and every interval: see classify
@@ -1027,8 +1043,9 @@ func (m *bnKlineMsg) fill(f *filler) {
 	f.needAll(keySent{"n", k.N.ok}, keySent{"q", k.Q.ok})
 }
 
-// bnTickerMsg decodes 24hrTicker and 24hrMiniTicker, whose fields are a
-// subset of the full ticker's.
+// bnTickerMsg decodes 24hrTicker, 24hrMiniTicker and the rolling-window
+// tickers (1hTicker, 4hTicker, 1dTicker), whose fields are a subset of
+// the full ticker's.
 type bnTickerMsg struct {
 	S  text    `json:"s"`
 	E  integer `json:"E"`
@@ -1082,10 +1099,17 @@ func (m *bnTickerMsg) fill(f *filler) {
 	f.millis(&x.WindowClose, "C", m.CT)
 	f.unsigned(&x.TradeCount, "n", m.N)
 	f.seq(&f.ev.SeqProvider, m.LT)
-	if f.name == "24hrTicker" {
+	switch f.name {
+	case "24hrTicker":
 		// The full ticker's own members, sent by every market
 		// ("Individual Symbol Ticker Streams"); the mini ticker has none.
 		f.needAll(keySent{"p", m.P.ok}, keySent{"P", m.PP.ok}, keySent{"Q", m.Q.ok},
+			keySent{"O", m.OT.ok}, keySent{"C", m.CT.ok}, keySent{"n", m.N.ok})
+	case "1hTicker", "4hTicker", "1dTicker":
+		// The rolling window's ("Individual Symbol Rolling Window
+		// Statistics Streams"): its change, its bounds and its trades;
+		// no last quantity, bid or ask.
+		f.needAll(keySent{"p", m.P.ok}, keySent{"P", m.PP.ok},
 			keySent{"O", m.OT.ok}, keySent{"C", m.CT.ok}, keySent{"n", m.N.ok})
 	}
 }
