@@ -90,3 +90,14 @@ func okxFixture(t *testing.T, name string) string {
 	require.NoError(t, err)
 	return strings.TrimSpace(string(b))
 }
+
+// An algo push whose envelope does not decode is a lost execution report:
+// a gap marker of EventExecReport, as for the orders channel (contract 3).
+func TestS33OKXAlgoFrameLost(t *testing.T) {
+	for _, ch := range []string{"orders-algo", "algo-advance"} {
+		frame := okxAlgo(ch, "effective")
+		_, gaps := feedFrames(t, NewOKX, nil, []string{frame[:len(frame)-40]}, schema.EventGap)
+		require.Len(t, gaps, 1, ch)
+		assert.Equal(t, schema.EventExecReport, gaps[0].Control.GapType, ch)
+	}
+}
