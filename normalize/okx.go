@@ -21,7 +21,9 @@ func OKXSymbolRules() SymbolRules {
 // tickers, bbo-tbt, books, books5, books-l2-tbt, books50-l2-tbt,
 // funding-rate, mark-price, liquidation-orders, the candle channels: see
 // okxCandleMsg), the private orders channel (execution
-// reports, see okxOrderMsg; log in with [OKXLogin]) and event messages (subscribe, unsubscribe,
+// reports, see okxOrderMsg; log in with [OKXLogin]), the algo order
+// channels orders-algo and algo-advance (reports of the algo order, see
+// okxAlgoOrderMsg), account, positions, balance_and_position, and event messages (subscribe, unsubscribe,
 // login acks, errors, notices), one event per element of "data". It takes
 // events from events and hands them to sink, and panics when either is nil.
 //
