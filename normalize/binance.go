@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/goccy/go-json/jsontext"
 
@@ -82,6 +83,10 @@ const (
 	bnAlgoOrder        // USDⓈ-M ALGO_UPDATE
 	bnTriggerReject    // USDⓈ-M CONDITIONAL_ORDER_TRIGGER_REJECT
 	bnRESTDepth        // a REST depth snapshot given to HandleSnapshot
+	bnTicker1h         // spot rolling-window tickers: 1hTicker, 4hTicker, 1dTicker
+	bnTicker4h
+	bnTicker1d
+	bnContinuousKline // USDⓈ-M continuous_kline
 	numBinanceKinds
 	bnUnknown = -1
 	bnIgnored = -2 // a known message the parser skips on purpose (binanceEventNames)
@@ -136,6 +141,15 @@ var binanceSpec = venueSpec{
 		// the whole book's start, so it restarts the symbol's diff
 		// sequence (book), where a depth5 view, numbered apart, does not.
 		bnRESTDepth: {name: "depth", typ: schema.EventBookSnapshot, book: true, slot: newSlot[bnPartialDepthMsg]},
+		// Spot rolling-window tickers (Binance Spot "WebSocket Streams",
+		// "Individual Symbol Rolling Window Statistics Streams"): the
+		// 24hrTicker's shape without "Q", "b", "B", "a", "A"; each window a
+		// stream (a kind) of its own.
+		bnTicker1h: {name: "1hTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
+		bnTicker4h: {name: "4hTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
+		bnTicker1d: {name: "1dTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
+		// USDⓈ-M "Continuous Contract Kline/Candlestick Streams".
+		bnContinuousKline: {name: "continuous_kline", typ: schema.EventKlineLive, slot: newSlot[bnContinuousKlineMsg]},
 	},
 	newState: func() any { return new(bnState) },
 	alignKey: binanceAlignKey,
@@ -144,14 +158,18 @@ var binanceSpec = venueSpec{
 
 // binanceEventNames maps the "e" field to a kind.
 var binanceEventNames = map[string]int{
-	"trade":           bnTrade,
-	"aggTrade":        bnAggTrade,
-	"bookTicker":      bnBookTicker,
-	"depthUpdate":     bnDepth,
-	"kline":           bnKline,
-	"24hrTicker":      bnTicker,
-	"24hrMiniTicker":  bnMiniTicker,
-	"executionReport": bnExec,
+	"trade":            bnTrade,
+	"aggTrade":         bnAggTrade,
+	"bookTicker":       bnBookTicker,
+	"depthUpdate":      bnDepth,
+	"kline":            bnKline,
+	"24hrTicker":       bnTicker,
+	"24hrMiniTicker":   bnMiniTicker,
+	"1hTicker":         bnTicker1h,
+	"4hTicker":         bnTicker4h,
+	"1dTicker":         bnTicker1d,
+	"continuous_kline": bnContinuousKline,
+	"executionReport":  bnExec,
 	// USDⓈ-M user data: an order's update (Binance USDⓈ-M Futures "Event:
 	// Order Update"), an execution report like spot's.
 	"ORDER_TRADE_UPDATE": bnFuturesOrder,
@@ -178,6 +196,11 @@ var binanceEventNames = map[string]int{
 	//     state, sent in addition to the executionReport of each of its
 	//     orders): every order of the list is reported on its own; the
 	//     list's state has no place in the schema.
+	//   - avgPrice (spot "WebSocket Streams", "Average Price": the
+	//     average price "w" over the interval "i", the reference of the
+	//     PERCENT_PRICE filters): the schema has no average-price field;
+	//     a ticker's or mark price's would misname it.
+	"avgPrice":        bnIgnored,
 	"TRADE_LITE":      bnIgnored,
 	"STRATEGY_UPDATE": bnIgnored,
 	"GRID_UPDATE":     bnIgnored,
@@ -220,13 +243,19 @@ var binanceStreamKinds = map[string]int{
 	// their pu chain and put RPI quantities in the book: not normalised.
 	// (On a raw stream it cannot be told from the diffs: use a combined
 	// stream.)
-	"rpiDepth":      bnUnknown,
-	"ticker":        bnTicker,
-	"miniTicker":    bnMiniTicker,
-	"markPrice":     bnMarkPrice,
-	"forceOrder":    bnForceOrder,
-	"kline":         bnKline, // "kline_1m" and every interval: see classify
-	"allForceOrder": bnForceOrder,
+	"rpiDepth":   bnUnknown,
+	"ticker":     bnTicker,
+	"miniTicker": bnMiniTicker,
+	"ticker_1h":  bnTicker1h, // "<symbol>@ticker_1h", "!ticker_1h@arr"
+	"ticker_4h":  bnTicker4h,
+	"ticker_1d":  bnTicker1d,
+	"markPrice":  bnMarkPrice,
+	"forceOrder": bnForceOrder,
+	"kline":      bnKline, // "kline_1m" and every interval: see classify
+	// "<pair>_<contractType>@continuousKline_1m" and every interval.
+	"continuousKline": bnContinuousKline,
+	"avgPrice":        bnIgnored, // see binanceEventNames
+	"allForceOrder":   bnForceOrder,
 }
 
 // bnEnvelope is a Binance frame's envelope (combined stream or WS-API
@@ -397,7 +426,7 @@ func binanceSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest 
 	return p.binanceMessage(ctx, env)
 }
 
-var klinePrefix = []byte("kline_")
+var klinePrefix, continuousKlinePrefix = []byte("kline_"), []byte("continuousKline_")
 
 // skipSpace returns b without its leading JSON whitespace.
 func skipSpace(b []byte) []byte { return b[firstByte(b):] }
@@ -659,6 +688,8 @@ func (p *Parser) runKind(ctx context.Context, k int, probed bool, payload, sym [
 func (p *Parser) classify(channel, payload []byte, env *bnEnvelope) (k int, probed bool, err error) {
 	if bytes.HasPrefix(channel, klinePrefix) {
 		channel = channel[:len(klinePrefix)-1]
+	} else if bytes.HasPrefix(channel, continuousKlinePrefix) {
+		channel = channel[:len(continuousKlinePrefix)-1]
 	}
 	if k, ok := binanceStreamKinds[string(channel)]; ok && channel != nil {
 		if k == bnPartialDepth { // "depth5": a view of the top 5 levels
@@ -973,36 +1004,75 @@ func binanceCoinM(s *text) bool {
 }
 
 type bnKlineMsg struct {
-	S text    `json:"s"`
-	E integer `json:"E"`
-	K struct {
-		T  integer `json:"t"`
-		CT integer `json:"T"`
-		I  word    `json:"i"`
-		L  integer `json:"L"` // last trade id, -1 when none
-		O  num     `json:"o"`
-		C  num     `json:"c"`
-		H  num     `json:"h"`
-		Lo num     `json:"l"`
-		V  num     `json:"v"`
-		Q  num     `json:"q"`
-		N  integer `json:"n"`
-		X  flag    `json:"x"`
-	} `json:"k"`
+	S text     `json:"s"`
+	E integer  `json:"E"`
+	K bnCandle `json:"k"`
+}
+
+// bnCandle is a kline message's "k": a symbol's candle, or a continuous
+// contract's (whose "L" is the last update id, not a trade id).
+type bnCandle struct {
+	T  integer `json:"t"`
+	CT integer `json:"T"`
+	I  word    `json:"i"`
+	L  integer `json:"L"` // last trade id, -1 when none
+	O  num     `json:"o"`
+	C  num     `json:"c"`
+	H  num     `json:"h"`
+	Lo num     `json:"l"`
+	V  num     `json:"v"`
+	Q  num     `json:"q"`
+	N  integer `json:"n"`
+	X  flag    `json:"x"`
+}
+
+// bnContinuousKlineMsg is a USDⓈ-M continuous contract kline (Binance
+// USDⓈ-M Futures "Continuous Contract Kline/Candlestick Streams",
+// <pair>_<contractType>@continuousKline_<interval>): the pair in "ps",
+// the contract type in "ct" (PERPETUAL, CURRENT_QUARTER, NEXT_QUARTER).
+type bnContinuousKlineMsg struct {
+	PS text     `json:"ps"`
+	CT text     `json:"ct"`
+	E  integer  `json:"E"`
+	K  bnCandle `json:"k"`
+}
+
+// errNoContract: a continuous kline of a delivery contract type follows
+// whichever quarter is current, a contract the message does not name.
+var errNoContract = fmt.Errorf("%w: a quarter's continuous kline names no delivery contract", ErrUnknownSymbol)
+
+// fill: a PERPETUAL's continuous kline is its pair's perpetual's kline
+// (the symbol of a USDⓈ-M perpetual is its pair: "BTCUSDT" is BTC-USDT);
+// a quarter's is refused with errNoContract rather than published under a
+// symbol it is not.
+func (m *bnContinuousKlineMsg) fill(f *filler) {
+	f.need("ct", m.CT.ok)
+	if m.CT.ok && string(m.CT.bytes()) != "PERPETUAL" {
+		f.fail("ct", errNoContract)
+	}
+	f.need("ps", m.PS.ok)
+	f.symbol("ps", &m.PS)
+	f.millis(&f.main, "E", m.E)
+	m.K.fill(f, false)
 }
 
 var binanceIntervals = internTable("1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M")
 
 func (m *bnKlineMsg) fill(f *filler) {
-	k, x := &m.K, &f.ev.Kline
+	f.symbol("s", &m.S)
+	f.millis(&f.main, "E", m.E)
+	m.K.fill(f, binanceCoinM(&m.S))
+}
+
+// fill fills the event's kline; coinM: its "v" counts contracts.
+func (k *bnCandle) fill(f *filler, coinM bool) {
+	x := &f.ev.Kline
 	if !k.T.ok && !k.CT.ok && !k.I.ok && !k.O.ok && !k.C.ok && !k.X.ok {
 		f.fail("k", ErrMissingField)
 		return
 	}
 	f.needAll(keySent{"t", k.T.ok}, keySent{"T", k.CT.ok}, keySent{"i", k.I.ok}, keySent{"o", k.O.ok},
 		keySent{"h", k.H.ok}, keySent{"l", k.Lo.ok}, keySent{"c", k.C.ok}, keySent{"v", k.V.ok}, keySent{"x", k.X.ok})
-	f.symbol("s", &m.S)
-	f.millis(&f.main, "E", m.E)
 	f.millis(&x.OpenTime, "t", k.T)
 	f.millis(&x.CloseTime, "T", k.CT)
 	f.word(&x.Interval, "i", binanceIntervals, &k.I)
@@ -1011,7 +1081,7 @@ func (m *bnKlineMsg) fill(f *filler) {
 	f.price(&x.Close, "c", k.C)
 	f.price(&x.High, "h", k.H)
 	f.price(&x.Low, "l", k.Lo)
-	if binanceCoinM(&m.S) { // v counts contracts (no canonical field), q is the base asset
+	if coinM { // v counts contracts (no canonical field), q is the base asset
 		f.price(&x.Volume, "q", k.Q)
 	} else {
 		f.price(&x.Volume, "v", k.V)
@@ -1027,8 +1097,9 @@ func (m *bnKlineMsg) fill(f *filler) {
 	f.needAll(keySent{"n", k.N.ok}, keySent{"q", k.Q.ok})
 }
 
-// bnTickerMsg decodes 24hrTicker and 24hrMiniTicker, whose fields are a
-// subset of the full ticker's.
+// bnTickerMsg decodes 24hrTicker, 24hrMiniTicker and the rolling-window
+// tickers (1hTicker, 4hTicker, 1dTicker), whose fields are a subset of
+// the full ticker's.
 type bnTickerMsg struct {
 	S  text    `json:"s"`
 	E  integer `json:"E"`
@@ -1082,10 +1153,17 @@ func (m *bnTickerMsg) fill(f *filler) {
 	f.millis(&x.WindowClose, "C", m.CT)
 	f.unsigned(&x.TradeCount, "n", m.N)
 	f.seq(&f.ev.SeqProvider, m.LT)
-	if f.name == "24hrTicker" {
+	switch f.name {
+	case "24hrTicker":
 		// The full ticker's own members, sent by every market
 		// ("Individual Symbol Ticker Streams"); the mini ticker has none.
 		f.needAll(keySent{"p", m.P.ok}, keySent{"P", m.PP.ok}, keySent{"Q", m.Q.ok},
+			keySent{"O", m.OT.ok}, keySent{"C", m.CT.ok}, keySent{"n", m.N.ok})
+	case "1hTicker", "4hTicker", "1dTicker":
+		// The rolling window's ("Individual Symbol Rolling Window
+		// Statistics Streams"): its change, its bounds and its trades;
+		// no last quantity, bid or ask.
+		f.needAll(keySent{"p", m.P.ok}, keySent{"P", m.PP.ok},
 			keySent{"O", m.OT.ok}, keySent{"C", m.CT.ok}, keySent{"n", m.N.ok})
 	}
 }

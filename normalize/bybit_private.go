@@ -271,10 +271,17 @@ func bybitSpotQuoteSized(category, orderType, side, unit *text) bool {
 //     cumulative values still tell where the order stands). A fill
 //     whose execQty is not positive is a *ParseError wrapping ErrBadValue.
 //
-// The "execution.fast" topic (Bybit v5 "Fast Execution": derivatives, Trade
-// only) sends fewer fields: no leavesQty, order quantity or fee. Its
-// reports are ExecTrade with the cross sequence seq as SeqProvider and no
-// status (StatusUnknown): the order topic says where the order stands.
+// The "execution.fast" topic and its categorised forms
+// (execution.fast.linear, .inverse, .spot; Bybit v5 "Fast Execution":
+// perpetuals, futures and spot, no options, execType Trade only) send
+// fewer fields: category, symbol, orderId, isMaker, orderLinkId, execId,
+// execPrice, execQty, side, execTime and seq — no leavesQty, order price,
+// quantity, type or fee. Its reports are ExecTrade with the cross sequence
+// seq as SeqProvider and no status (StatusUnknown): the order topic says
+// where the order stands. Its orderLinkId is "" for a maker's fill (maker
+// trade is always empty): ClientOrderID is then empty, VenueOrderID names
+// the order. Beside the execution topic, each fill comes twice:
+// repeatFill delivers it once, and the full report's status and fee.
 type bybitExecMsg struct {
 	Symbol      text       `json:"symbol"`
 	OrderID     ident      `json:"orderId"`

@@ -208,7 +208,7 @@ func (p *Parser) coinbaseFrameLost(ctx context.Context, env *cbEnvelope, data []
 	}
 	if !env.Channel.ok {
 		if k, ok := coinbaseTypes[string(env.Type.bytes())]; ok && (k == cbSnapshot || k == cbL2Change) {
-			return p.booksLost(ctx, [][]byte{p.readSymbol(data)}, nil, ingest, cause)
+			return p.booksLost(ctx, [][]byte{p.readSymbol(data)}, ingest, cause)
 		}
 		return cause
 	}
@@ -227,7 +227,7 @@ func (p *Parser) coinbaseFrameLost(ctx context.Context, env *cbEnvelope, data []
 		return cause
 	}
 	p.env.ts, _ = parseRFC3339(env.Timestamp.bytes())
-	return p.booksLost(ctx, p.listedSymbols(data), nil, ingest, cause)
+	return p.booksLost(ctx, p.listedSymbols(data), ingest, cause)
 }
 
 // coinbaseEvent runs one Advanced Trade event: l2_data events are a

@@ -114,6 +114,10 @@ type krState struct {
 	depths map[string]krDepth
 }
 
+// bookView is the depth of sym's v2 book subscription (bookViews), 0 when
+// neither its ack nor its snapshot named one.
+func (st *krState) bookView(sym string) int { return st.depths[sym].n }
+
 // krDepth is a v2 book subscription's depth and whether its ack named it
 // (else its snapshot's level count did: see krState.snapshotDepth).
 type krDepth struct {
@@ -194,7 +198,7 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 		perr := p.badDecode("envelope", err)
 		rescanName(data, &env.Channel, "channel")
 		if string(env.Channel.bytes()) == "book" { // a book message lost: the pairs it names (every book if cut inside its list)
-			return p.krakenBookLost(ctx, st, p.listedSymbols(data), ingest, perr)
+			return p.booksLost(ctx, p.listedSymbols(data), ingest, perr)
 		}
 		return p.reportsFrameLost(ctx, string(env.Channel.bytes()) == "executions", ingest, perr)
 	}
@@ -245,7 +249,7 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 			for i, s := range p.elems {
 				pairs[i] = p.readSymbol(s.of(data))
 			}
-			return p.krakenBookLost(ctx, st, pairs, ingest, perr)
+			return p.booksLost(ctx, pairs, ingest, perr)
 		}
 	}
 	if !ok {
@@ -269,14 +273,6 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 		return p.eachEntry(ctx, k, data, p.elems, nil, ingest)
 	}
 	return p.each(ctx, k, data, p.elems, nil, ingest)
-}
-
-// krakenBookLost marks the books of a v2 book frame dropped for cause
-// before its messages were read (it did not decode, or its "type" is
-// neither "snapshot" nor "update"): booksLost, each marker at the depth
-// its pair's ack named.
-func (p *Parser) krakenBookLost(ctx context.Context, st *krState, pairs [][]byte, ingest int64, cause error) error {
-	return p.booksLost(ctx, pairs, func(sym string) int { return st.depths[sym].n }, ingest, cause)
 }
 
 func (p *Parser) krakenV1(ctx context.Context, st *krState, data []byte, ingest int64) error {

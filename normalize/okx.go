@@ -21,7 +21,9 @@ func OKXSymbolRules() SymbolRules {
 // tickers, bbo-tbt, books, books5, books-l2-tbt, books50-l2-tbt,
 // funding-rate, mark-price, liquidation-orders, the candle channels: see
 // okxCandleMsg), the private orders channel (execution
-// reports, see okxOrderMsg; log in with [OKXLogin]) and event messages (subscribe, unsubscribe,
+// reports, see okxOrderMsg; log in with [OKXLogin]), the algo order
+// channels orders-algo and algo-advance (reports of the algo order, see
+// okxAlgoOrderMsg), account, positions, balance_and_position, and event messages (subscribe, unsubscribe,
 // login acks, errors, notices), one event per element of "data". It takes
 // events from events and hands them to sink, and panics when either is nil.
 //
@@ -65,6 +67,7 @@ const (
 	oxBalPosPosition // a posData entry of balance_and_position
 	oxLiquidation    // a detail of a liquidation-orders element
 	oxCandle         // candle1m, candle1D, candle1Dutc…: okx_candle.go
+	oxAlgoOrders     // orders-algo, algo-advance: okx_private.go
 )
 
 var okxSpec = venueSpec{
@@ -93,6 +96,7 @@ var okxSpec = venueSpec{
 		oxBalPosPosition: {name: okxBalPos, typ: schema.EventPosition, slot: newWideSlot[okxPositionMsg]},
 		oxLiquidation:    {name: "liquidation-orders", typ: schema.EventLiquidation, slot: newSlot[okxLiquidationMsg]},
 		oxCandle:         {name: "candle", typ: schema.EventKlineLive, slot: newSlot[okxCandleMsg]},
+		oxAlgoOrders:     {name: "orders-algo", typ: schema.EventExecReport, slot: newWideSlot[okxAlgoOrderMsg]},
 	},
 	newState: func() any { return new(okxEnvelope) },
 	alignKey: okxAlignKey,
@@ -106,6 +110,7 @@ var (
 		"funding-rate": oxFunding, "mark-price": oxMark, "orders": oxOrders,
 		"account": oxAccount, "positions": oxPositions, okxBalPos: oxBalPosBalance,
 		"liquidation-orders": oxLiquidation,
+		"orders-algo":        oxAlgoOrders, "algo-advance": oxAlgoOrders,
 	}
 	// okxDepths: the levels per side of each book channel's view (OKX
 	// "Order book channel"). books and books-l2-tbt, both 400, are one
@@ -149,7 +154,8 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 	p.elems = p.elems[:0]
 	if err := p.unmarshal(data, env); err != nil {
 		rescanName(data, &env.Arg.Channel, "arg", "channel")
-		return p.reportsFrameLost(ctx, okxChannels[string(env.Arg.Channel.bytes())] == oxOrders, ingest, p.badDecode("envelope", err))
+		k := okxChannels[string(env.Arg.Channel.bytes())]
+		return p.reportsFrameLost(ctx, k == oxOrders || k == oxAlgoOrders, ingest, p.badDecode("envelope", err))
 	}
 	if env.Event.ok {
 		k, ok := okxEvents[string(env.Event.bytes())]

@@ -186,6 +186,99 @@ func (m *okxOrderMsg) fill(f *filler) {
 	execDerive(f)
 }
 
+// okxAlgoOrderMsg is a push of OKX's algo order channels (OKX v5 "Algo
+// orders channel", orders-algo: trigger, conditional, oco, chase; "Advance
+// algo orders channel", algo-advance: iceberg, twap, move_order_stop). It
+// becomes an EventExecReport of the algo order, as Binance's ALGO_UPDATE:
+// VenueOrderID algoId, ClientOrderID algoClOrdId, Side side, Qty sz,
+// Price ordPx (none when "-1", at market), StopPrice triggerPx (else the
+// stop-loss's slTriggerPx, else the take-profit's tpTriggerPx; move_order_
+// stop's moveTriggerPx), PositionSide posSide and ReduceOnly reduceOnly
+// (margin and derivatives), OrderCreated cTime, TransactTime uTime,
+// RejectReason failCode. Type is left Unknown: the algo's kinds have no
+// canonical order type.
+//
+// state: live is ExecNew and StatusNew; pause (algo-advance) StatusNew, a
+// status report; partially_effective and effective — the trigger reached,
+// the order (or some of the orders) placed — ExecTriggered with StatusNew
+// (as Binance's TRIGGERED: the algo works on through the orders it placed,
+// whose fills come on the orders channel under their own ordId, with this
+// algoId); canceled ExecCanceled and StatusCanceled; order_failed and
+// partially_failed ExecRejected and StatusRejected. A trigger is not a
+// fill: no report carries LastFillQty (actualSz, actualPx are the placed
+// order's size and price, not fills), so counting fills never counts one
+// twice. Any other state is a *ParseError wrapping ErrUnknownStatus.
+// OKX sends no later push for an effective algo: the order it placed
+// says what follows.
+type okxAlgoOrderMsg struct {
+	InstID        text       `json:"instId"`
+	InstType      text       `json:"instType"`
+	AlgoID        ident      `json:"algoId"`
+	AlgoClOrdID   ident      `json:"algoClOrdId"`
+	Side          text       `json:"side"`
+	PosSide       text       `json:"posSide"`
+	ReduceOnly    boolish    `json:"reduceOnly"`
+	Sz            optNum     `json:"sz"`
+	OrdPx         optNum     `json:"ordPx"`
+	TriggerPx     optNum     `json:"triggerPx"`
+	SlTriggerPx   optNum     `json:"slTriggerPx"`
+	TpTriggerPx   optNum     `json:"tpTriggerPx"`
+	MoveTriggerPx optNum     `json:"moveTriggerPx"`
+	State         text       `json:"state"`
+	FailCode      reason     `json:"failCode"`
+	CTime         optInteger `json:"cTime"`
+	UTime         optInteger `json:"uTime"`
+}
+
+// okxAlgoStates maps the algo states the channels' pages list.
+var okxAlgoStates = map[string]struct {
+	exec   schema.ExecType
+	status schema.OrderStatus
+}{
+	"live": {schema.ExecNew, schema.StatusNew}, "pause": {schema.ExecUnknown, schema.StatusNew},
+	"partially_effective": {schema.ExecTriggered, schema.StatusNew}, "effective": {schema.ExecTriggered, schema.StatusNew},
+	"canceled":     {schema.ExecCanceled, schema.StatusCanceled},
+	"order_failed": {schema.ExecRejected, schema.StatusRejected}, "partially_failed": {schema.ExecRejected, schema.StatusRejected},
+}
+
+func (m *okxAlgoOrderMsg) fill(f *filler) {
+	x := &f.ev.Exec
+	f.needID("algoId", m.AlgoID)
+	f.need("state", m.State.ok)
+	f.symbol("instId", &m.InstID)
+	f.id(&x.VenueOrderID, m.AlgoID)
+	f.id(&x.ClientOrderID, m.AlgoClOrdID)
+	f.side(&x.Side, "side", &m.Side)
+	st, ok := okxAlgoStates[string(m.State.bytes())]
+	if !ok && m.State.ok {
+		f.fail("state", fmt.Errorf("%w %q", ErrUnknownStatus, m.State.bytes())) // allocates on this error path only
+	}
+	x.ExecType, x.Status = st.exec, st.status
+	f.price(&x.Qty, "sz", m.Sz.num)
+	if m.OrdPx.v.Sign() > 0 { // "-1": at market
+		f.price(&x.Price, "ordPx", m.OrdPx.num)
+	}
+	for _, px := range [...]struct {
+		key string
+		n   *optNum
+	}{{"triggerPx", &m.TriggerPx}, {"slTriggerPx", &m.SlTriggerPx}, {"tpTriggerPx", &m.TpTriggerPx}, {"moveTriggerPx", &m.MoveTriggerPx}} {
+		if px.n.ok {
+			f.price(&x.StopPrice, px.key, px.n.num)
+			break
+		}
+	}
+	if !m.FailCode.empty() {
+		x.RejectReason = f.p.reason(&m.FailCode)
+	}
+	f.millis(&f.main, "uTime", m.UTime.integer)
+	f.millis(&x.OrderCreated, "cTime", m.CTime.integer)
+	x.TransactTime = f.main
+	if t := string(m.InstType.bytes()); t != "" && t != "SPOT" && m.PosSide.n > 0 {
+		x.PositionSide = enum(okxPositionSides, &m.PosSide)
+		x.ReduceOnly = m.ReduceOnly.v
+	}
+}
+
 // OKXLogin returns the login request that opens OKX's private channels
 // (OKX v5 API, "WebSocket → Login"): {"op":"login","args":[{"apiKey",
 // "passphrase","timestamp","sign"}]}, timestamp the Unix time in seconds

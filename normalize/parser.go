@@ -617,7 +617,10 @@ func (p *Parser) resplitRun(err error) bool {
 // published); from has the view and the times, and the symbol when the
 // message was filled that far. Else named is the venue symbol the message
 // named: one the registry cannot resolve is no book's symbol (no marker);
-// nil, none could be read, marks every book of the venue.
+// nil, none could be read, marks every book of the venue. A view from does
+// not name is the one the venue's state knows for the symbol (bookViews:
+// Kraken v2 messages name none, their ack does), so that the subscriber
+// of that view hears of the loss.
 func (p *Parser) bookLost(ctx context.Context, from *schema.CanonicalEvent, named []byte, cause error) error {
 	if from.Symbol == "" && len(named) > 0 {
 		s, err := p.syms.Lookup(named)
@@ -626,20 +629,27 @@ func (p *Parser) bookLost(ctx context.Context, from *schema.CanonicalEvent, name
 		}
 		from.Symbol = s
 	}
+	if v, ok := p.state.(bookViews); ok && from.Book.Depth == 0 && from.Symbol != "" {
+		from.Book.Depth = v.bookView(from.Symbol)
+	}
 	if err := p.gap(ctx, from, schema.EventBookUpdate, 0, 0, 0, "book message dropped: "+cause.Error()); err != nil {
 		return err
 	}
 	return cause
 }
 
+// bookViews is the state of a venue whose book messages name no view:
+// bookView returns the one it knows for a canonical symbol, 0 if none.
+type bookViews interface{ bookView(sym string) int }
+
 // booksLost marks the books of a frame dropped for cause before its book
 // messages were read: a gap marker for each venue symbol they name (syms,
-// empty where a message's symbol was not read), for the view depth gives
-// the symbol (depth nil: no view named), or — when one names none, or none
+// empty where a message's symbol was not read), for the view the venue's
+// state knows for the symbol (bookLost), or — when one names none, or none
 // was read — a marker for every book of the venue. Marking every book for one
 // symbol's bad message would resync books that lost nothing. A symbol the
 // registry cannot resolve is no book's (no marker, as bookLost).
-func (p *Parser) booksLost(ctx context.Context, syms [][]byte, depth func(sym string) int, ingest int64, cause error) error {
+func (p *Parser) booksLost(ctx context.Context, syms [][]byte, ingest int64, cause error) error {
 	if len(syms) == 0 || slices.ContainsFunc(syms, func(b []byte) bool { return len(b) == 0 }) {
 		return p.bookLost(ctx, &schema.CanonicalEvent{IngestTS: ingest}, nil, cause)
 	}
@@ -649,9 +659,6 @@ func (p *Parser) booksLost(ctx context.Context, syms [][]byte, depth func(sym st
 			continue
 		}
 		from := schema.CanonicalEvent{Symbol: sym, IngestTS: ingest, ExchangeTS: p.env.ts}
-		if depth != nil {
-			from.Book.Depth = depth(sym)
-		}
 		if err := p.bookLost(ctx, &from, nil, cause); err != cause {
 			return err
 		}

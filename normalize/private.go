@@ -218,6 +218,14 @@ type fillSeen struct {
 // neither price nor quantity says (OKX attachAlgoOrds' take-profit and
 // stop-loss). An amendment's push older than the last delivered (the
 // other connection's, in a rotation) is a repeat.
+//
+// A report that names no status (Bybit v5 "Fast Execution": no order
+// price, quantity or status) tells nothing of the order: a repeat after
+// the fill's full report, never an amendment. Before it (the topics are
+// pushed apart; a bot takes both, the fast one for its latency), the full
+// report is news — the order's status, its remaining quantity and the
+// fill's fee, which the fast push lacks — and is delivered as the status
+// report without the fill, its fee kept (delivered with no fill before).
 func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
 	x := &ev.Exec
 	r := &p.fills
@@ -232,15 +240,22 @@ func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
 		older := ev.ExchangeTS < was.ts
 		result := amend != amendNone && ev.ExchangeTS > was.ts // an amendment's result not delivered yet
 		final := x.Status.Final() && x.Status != was.status
-		amended := !x.Status.Final() && !older && (!x.Price.Equal(was.price) || !x.Qty.Equal(was.qty) || (result && amend == amendDone))
+		named, wasNamed := x.Status != schema.StatusUnknown, was.status != schema.StatusUnknown
+		informs := named && !wasNamed // the fill's full report after its fast push
+		amended := named && wasNamed && !x.Status.Final() && !older &&
+			(!x.Price.Equal(was.price) || !x.Qty.Equal(was.qty) || (result && amend == amendDone))
 		refused := x.RejectReason != "" && !older && (x.RejectReason != was.reason || result) // OKX: an amendment that failed ("-1")
-		if !final && !amended && !refused {
+		if !final && !amended && !refused && !informs {
 			p.stats.repeats.Add(1)
 			return true
 		}
 		seen.ts = max(seen.ts, was.ts)
 		r.set[key] = seen
+		fee, feeAsset := x.Fee, x.FeeAsset
 		withoutFill(x)
+		if informs { // the fast push carried no fee
+			x.Fee, x.FeeAsset = fee, feeAsset
+		}
 		if amended {
 			x.ExecType = schema.ExecAmendment
 		}

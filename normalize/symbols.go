@@ -73,6 +73,11 @@ type Symbols struct {
 	// n new symbols cost O(n) copying in all (geometric growth), not a copy
 	// of the table per symbol.
 	recent map[string]string
+	// past holds symbols the fallback resolved once the tables were full
+	// (fallback at maxFallbackCache), under mu: at most maxFallbackCache,
+	// one evicted to take a new one, so that a symbol seen again past the
+	// bound resolves without allocating and memory stays bounded.
+	past   map[string]string
 	copied int // table entries copied by publish, for tests
 	hits   int // lookups answered from recent since the last publish
 }
@@ -160,6 +165,8 @@ func (s *Symbols) Lookup(venueSym []byte) (string, error) {
 		if s.hits++; s.hits >= 1024 {
 			s.publish(s.tab.Load())
 		}
+	} else {
+		c, ok = s.past[string(up)] // past the tables' bound
 	}
 	s.mu.Unlock()
 	if ok {
@@ -269,10 +276,14 @@ func (s *Symbols) remember(sym, canon string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.tab.Load()
-	if _, ok := old.canon[sym]; ok || s.fallback >= maxFallbackCache {
+	if _, ok := old.canon[sym]; ok {
 		return
 	}
 	if _, ok := s.recent[sym]; ok {
+		return
+	}
+	if s.fallback >= maxFallbackCache {
+		s.rememberPast(sym, canon)
 		return
 	}
 	if s.recent == nil {
@@ -283,6 +294,21 @@ func (s *Symbols) remember(sym, canon string) {
 	if len(s.recent) >= len(old.canon)/2+8 {
 		s.publish(old)
 	}
+}
+
+// rememberPast keeps a symbol resolved past the tables' bound in past
+// (under mu), evicting an arbitrary one when it is full.
+func (s *Symbols) rememberPast(sym, canon string) {
+	if s.past == nil {
+		s.past = make(map[string]string)
+	}
+	if _, ok := s.past[sym]; !ok && len(s.past) >= maxFallbackCache {
+		for k := range s.past {
+			delete(s.past, k)
+			break
+		}
+	}
+	s.past[sym] = canon
 }
 
 // publish copies tab and the recent symbols into a new tab (under mu).

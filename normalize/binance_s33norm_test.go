@@ -1,0 +1,124 @@
+package normalize
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// Binance spot rolling-window tickers (Binance Spot "WebSocket Streams",
+// "Individual Symbol Rolling Window Statistics Streams" and "All Market
+// Rolling Window Statistics Streams": <symbol>@ticker_<1h|4h|1d>,
+// !ticker_<1h|4h|1d>@arr, "e":"1hTicker"…) are tickers: the 24hrTicker's
+// shape without "Q", "b", "B", "a", "A". They were counted Unknown. Each
+// is an EventTicker that states its window (WindowOpen "O", WindowClose
+// "C"), numbered by its last trade id "L", on every stream form.
+func TestS33BinanceRollingWindowTickers(t *testing.T) {
+	const h1 = `{"e":"1hTicker","E":1672515782136,"s":"BNBBTC","p":"0.0015","P":"250.00","o":"0.0010","h":"0.0025","l":"0.0010","c":"0.0025","w":"0.0018","v":"10000","q":"18","O":1672512182136,"C":1672515782136,"F":0,"L":18150,"n":18151}`
+	const h4 = `{"e":"4hTicker","E":1672515782136,"s":"BNBBTC","p":"0.0015","P":"250.00","o":"0.0010","h":"0.0025","l":"0.0010","c":"0.0025","w":"0.0018","v":"40000","q":"72","O":1672501382136,"C":1672515782136,"F":0,"L":18150,"n":18151}`
+	const d1 = `{"e":"1dTicker","E":1672515782136,"s":"BNBBTC","p":"0.0015","P":"250.00","o":"0.0010","h":"0.0025","l":"0.0010","c":"0.0025","w":"0.0018","v":"240000","q":"432","O":1672429382136,"C":1672515782136,"F":0,"L":18150,"n":18151}`
+	const hour = int64(3600e9)
+	for _, c := range []struct {
+		name, frame string
+		windows     []int64 // WindowClose - WindowOpen of each event
+	}{
+		{"raw 1h", h1, []int64{hour}},
+		{"combined 1h", `{"stream":"bnbbtc@ticker_1h","data":` + h1 + `}`, []int64{hour}},
+		{"combined 4h", `{"stream":"bnbbtc@ticker_4h","data":` + h4 + `}`, []int64{4 * hour}},
+		{"combined 1d", `{"stream":"bnbbtc@ticker_1d","data":` + d1 + `}`, []int64{24 * hour}},
+		{"all market 1h", `{"stream":"!ticker_1h@arr","data":[` + h1 + `]}`, []int64{hour}},
+		{"raw all market", `[` + h1 + `,` + h4 + `]`, []int64{hour, 4 * hour}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, got := feedFrames(t, NewBinance, nil, []string{c.frame})
+			require.Len(t, got, len(c.windows), "events")
+			for i, ev := range got {
+				assert.Equal(t, c.windows[i], ev.Ticker.WindowClose-ev.Ticker.WindowOpen, "the window")
+				require.Equal(t, schema.EventTicker, ev.Type)
+				assert.Equal(t, "BNB-BTC", ev.Symbol)
+				requireDigits(t, "0.0025", ev.Ticker.Last)
+				requireDigits(t, "0.0010", ev.Ticker.Open)
+				requireDigits(t, "0.0025", ev.Ticker.High)
+				requireDigits(t, "0.0010", ev.Ticker.Low)
+				requireDigits(t, "0.0015", ev.Ticker.PriceChange)
+				requireDigits(t, "250.00", ev.Ticker.ChangePct)
+				assert.Equal(t, uint64(18151), ev.Ticker.TradeCount)
+				assert.Equal(t, uint64(18150), ev.SeqProvider)
+				assert.Equal(t, int64(1672515782136)*1e6, ev.ExchangeTS)
+				assert.Equal(t, int64(1672515782136)*1e6, ev.Ticker.WindowClose, "it states its window")
+				assert.True(t, ev.Ticker.BidPrice.IsZero() && ev.Ticker.LastQty.IsZero())
+			}
+			st := p.Stats()
+			assert.Zero(t, st.Unknown)
+			assert.Zero(t, st.Errors)
+		})
+	}
+}
+
+func FuzzS33BinanceRollingTicker(f *testing.F) { fuzzKind(f, bnTicker1h) }
+
+// USDⓈ-M continuous contract klines (Binance USDⓈ-M Futures "Continuous
+// Contract Kline/Candlestick Streams": <pair>_<contractType>@continuousKline_<interval>,
+// "e":"continuous_kline", the pair in "ps", the contract type in "ct")
+// were counted Unknown. A PERPETUAL's is the pair's perpetual's kline
+// (BTC-USDT, as @kline_1m of BTCUSDT); a quarter's follows whichever
+// delivery contract is current, whose symbol (BTCUSDT_250328) the message
+// does not name: a *ParseError naming "ct", never an event under a symbol
+// it is not (the stream name's "btcusdt_current_quarter" is no contract).
+func TestS33BinanceContinuousKline(t *testing.T) {
+	const perp = `{"e":"continuous_kline","E":1607443058651,"ps":"BTCUSDT","ct":"PERPETUAL","k":{"t":1607443020000,"T":1607443079999,"i":"1m","f":116467658886,"L":116468012423,"o":"18787.00","c":"18804.04","h":"18804.04","l":"18786.54","v":"197.664","n":543,"x":false,"q":"3715253.19494","V":"184.769","Q":"3472925.84746","B":"0"}}`
+	for _, frame := range []string{perp, `{"stream":"btcusdt_perpetual@continuousKline_1m","data":` + perp + `}`} {
+		p, got := feedFrames(t, NewBinance, nil, []string{frame})
+		require.Len(t, got, 1)
+		ev := got[0]
+		require.Equal(t, schema.EventKlineLive, ev.Type)
+		assert.Equal(t, "BTC-USDT", ev.Symbol)
+		assert.Equal(t, "1m", ev.Kline.Interval)
+		assert.Equal(t, int64(1607443020000)*1e6, ev.Kline.OpenTime)
+		assert.Equal(t, int64(1607443079999)*1e6, ev.Kline.CloseTime)
+		requireDigits(t, "18787.00", ev.Kline.Open)
+		requireDigits(t, "18804.04", ev.Kline.Close)
+		requireDigits(t, "18804.04", ev.Kline.High)
+		requireDigits(t, "18786.54", ev.Kline.Low)
+		requireDigits(t, "197.664", ev.Kline.Volume)
+		requireDigits(t, "3715253.19494", ev.Kline.QuoteVolume)
+		assert.Equal(t, uint64(543), ev.Kline.TradeCount)
+		assert.Equal(t, int64(1607443058651)*1e6, ev.ExchangeTS)
+		assert.Zero(t, p.Stats().Unknown)
+	}
+	closed := `{"stream":"btcusdt_perpetual@continuousKline_1m","data":` + strings.Replace(perp, `"x":false`, `"x":true`, 1) + `}`
+	_, got := feedFrames(t, NewBinance, nil, []string{closed})
+	require.Len(t, got, 1)
+	assert.Equal(t, schema.EventKlineClosed, got[0].Type)
+
+	quarter := `{"stream":"btcusdt_current_quarter@continuousKline_1m","data":` + strings.Replace(perp, "PERPETUAL", "CURRENT_QUARTER", 1) + `}`
+	sink, events, err := handleOne(t, "binance", quarter)
+	requireParseError(t, err, "ct", ErrUnknownSymbol)
+	assert.Empty(t, sink.got)
+	assert.Zero(t, events.Stats().InUse)
+	noCT := strings.Replace(perp, `"ct":"PERPETUAL",`, "", 1)
+	_, _, err = handleOne(t, "binance", noCT)
+	requireParseError(t, err, "ct", ErrMissingField)
+}
+
+// Binance spot average price (Binance Spot "WebSocket Streams", "Average
+// Price": <symbol>@avgPrice, "e":"avgPrice", the average "w" over the
+// interval "i") carries nothing the schema holds (no average-price field):
+// a known message skipped on purpose, counted Ignored, never Unknown.
+func TestS33BinanceAvgPriceIgnored(t *testing.T) {
+	const avg = `{"e":"avgPrice","E":1693907033000,"s":"BTCUSDT","i":"5m","w":"25776.86000000","T":1693907032213}`
+	for _, frame := range []string{avg, `{"stream":"btcusdt@avgPrice","data":` + avg + `}`} {
+		p, got := feedFrames(t, NewBinance, nil, []string{frame})
+		assert.Empty(t, got)
+		st := p.Stats()
+		assert.Equal(t, uint64(1), st.Ignored)
+		assert.Zero(t, st.Unknown)
+		assert.Zero(t, st.Errors)
+	}
+}
+
+func FuzzS33BinanceContinuousKline(f *testing.F) { fuzzKind(f, bnContinuousKline) }
