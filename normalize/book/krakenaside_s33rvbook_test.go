@@ -54,3 +54,33 @@ func TestS33rvKrakenLiveBookKeepsItsLevelsBesideAShallowerView(t *testing.T) {
 	require.Zero(t, x.resubs)
 	require.Zero(t, x.b.Stats().ChecksumErrors)
 }
+
+// A snapshot of the book's own view makes what is kept aside moot: it is
+// the venue's book now. A live thin book keeps a new connection's
+// snapshot aside (named a shallower view before its ack); that
+// connection dies too, and the next one's ack comes first: its snapshot
+// is the book's own view, loaded at once. Its first update must apply
+// to that snapshot, not take the older one kept aside — whose levels the
+// venue has since changed (checksum failure, a resubscription). No test
+// failed with the drop (Book.Apply, "a snapshot of its own view")
+// removed; this one does.
+func TestS33rvKrakenOwnSnapshotDropsTheAside(t *testing.T) {
+	x := newKrAsidePipe(t)
+	v := newKrThin()
+	x.feed(t, krAck(25), v.snapshot(), v.ask("50001.1", "0.25", false))
+	require.True(t, x.b.Live())
+	feedOn := func(p *normalize.Parser, frames ...string) {
+		for _, f := range frames {
+			x.ts += 1e6
+			require.NoError(t, p.HandleBytes(context.Background(), []byte(f), x.ts))
+		}
+	}
+	feedOn(normalize.NewKraken(x.events, x.books, nil), v.snapshot()) // no ack yet: kept aside
+	_ = v.ask("50002.1", "3", false)                                   // the venue's book moves while no connection delivers it
+	third := normalize.NewKraken(x.events, x.books, nil)
+	feedOn(third, krAck(25), v.snapshot(), v.ask("50003.1", "1", false))
+	require.True(t, x.b.Live(), "%+v", x.b.Stats())
+	require.Zero(t, x.resubs, "%+v", x.b.Stats())
+	require.Zero(t, x.b.Stats().ChecksumErrors, "%+v", x.b.Stats())
+	requireTop(t, x.b, v.bids, v.asks)
+}
