@@ -76,7 +76,7 @@ func TestS33rvKrakenOwnSnapshotDropsTheAside(t *testing.T) {
 		}
 	}
 	feedOn(normalize.NewKraken(x.events, x.books, nil), v.snapshot()) // no ack yet: kept aside
-	_ = v.ask("50002.1", "3", false)                                   // the venue's book moves while no connection delivers it
+	_ = v.ask("50002.1", "3", false)                                  // the venue's book moves while no connection delivers it
 	third := normalize.NewKraken(x.events, x.books, nil)
 	feedOn(third, krAck(25), v.snapshot(), v.ask("50003.1", "1", false))
 	require.True(t, x.b.Live(), "%+v", x.b.Stats())
