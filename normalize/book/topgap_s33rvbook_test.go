@@ -59,3 +59,20 @@ func TestS33rvBrokenBookAnnouncedToEveryViewOfItsTops(t *testing.T) {
 		})
 	}
 }
+
+// A view published again is announced once: its tops' stream is one.
+func TestS33rvBrokenBookAnnouncesAViewOnce(t *testing.T) {
+	b, sink, _ := newRecBook(t, Coinbase, "BTC-USDT", nil)
+	require.NoError(t, b.Apply(context.Background(), tenLevels()))
+	for range 3 {
+		require.NoError(t, b.PublishTop(context.Background(), 3))
+	}
+	require.NoError(t, b.Apply(context.Background(), lostConn(schema.VenueCoinbase, 2)))
+	var tops []int
+	for _, g := range sink.ofType(schema.EventGap) {
+		if g.Control.GapType == schema.EventBookSnapshot {
+			tops = append(tops, g.Book.Depth)
+		}
+	}
+	require.Equal(t, []int{3}, tops)
+}
