@@ -240,7 +240,8 @@ type Book struct {
 	okxRst   okxReset // OKXFetch: the latest reset buffered (okx_book.go)
 	aside    krAside  // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
 	// tops: the views (Book.Depth) of the tops PublishTop published since
-	// the book's last marker, to announce its next break to (markTops).
+	// the book's last marker, to announce its next break to (markLocked,
+	// publishSilenceLocked); past maxTopViews the last is 0, every view.
 	tops  [maxTopViews]int
 	nTops int
 }
