@@ -240,7 +240,8 @@ type Book struct {
 	okxRst   okxReset // OKXFetch: the latest reset buffered (okx_book.go)
 	aside    krAside  // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
 	// tops: the views (Book.Depth) of the tops PublishTop published since
-	// the book's last marker, to announce its next break to (markTops).
+	// the book's last marker, to announce its next break to (markLocked,
+	// publishSilenceLocked); past maxTopViews the last is 0, every view.
 	tops  [maxTopViews]int
 	nTops int
 }
@@ -438,7 +439,8 @@ func (b *Book) viewOf(n int) int {
 // their stream as well: after its gap marker (Control.GapType
 // schema.EventBookUpdate, which the dispatcher routes to the subscribers
 // of diffs and of markers), one more for each view of tops published
-// since its last marker (up to 4 views), with Control.GapType
+// since its last marker (up to 4 views; past them, the fourth names
+// view 0, every view), with Control.GapType
 // schema.EventBookSnapshot and Book.Depth the view, which reaches the
 // subscribers of snapshots — a host following the book by its tops hears
 // that the last one it got is no longer the book.
@@ -457,19 +459,25 @@ func (b *Book) PublishTop(ctx context.Context, n int) error {
 	return b.o.Sink.Publish(ctx, ev)
 }
 
-// maxTopViews is the most views of tops (PublishTop's n) a book announces
-// its break to, each with a marker of its own: a host publishes a few.
-// The dispatcher routes a marker to every subscriber of the type, whatever
-// the view; the view matters to a book downstream that follows it.
+// maxTopViews is the most markers a book announces its break to its tops
+// with (PublishTop's views), each naming its view: a host publishes a
+// few. Past it, the last names view 0, the whole book's tops — every
+// view's. The dispatcher routes a marker to every subscriber of the type,
+// whatever the view; the view matters to a book downstream that follows
+// it, and to a host that tells its views apart.
 const maxTopViews = 4
 
-// topOut records that a top of view was published (see Book.tops).
+// topOut records that a top of view was published (see Book.tops); a view
+// past maxTopViews turns the last marker into one about every view.
 func (b *Book) topOut(view int) {
-	if slices.Contains(b.tops[:b.nTops], view) || b.nTops == len(b.tops) {
-		return
+	switch {
+	case slices.Contains(b.tops[:b.nTops], view):
+	case b.nTops < len(b.tops):
+		b.tops[b.nTops] = view
+		b.nTops++
+	default:
+		b.tops[len(b.tops)-1] = 0
 	}
-	b.tops[b.nTops] = view
-	b.nTops++
 }
 
 // Apply feeds one event to the book; ev stays the caller's. Book snapshots

@@ -36,7 +36,11 @@ import (
 // after a snapshot kept aside takes it, as a book not live does: the
 // dead connection's levels are replaced, without a resubscription; and a
 // loss reported as older than that snapshot invalidates the live book
-// (announced) but keeps it aside for that message. Dropped — the aside
+// (announced) but keeps it aside for that message. Not kept while the
+// live book holds more levels on a side than the view: a new
+// subscription of the book's depth would have sent them, so it is
+// another view's stream beside the book (another connection's), which
+// taken would cut the book to its levels. Dropped — the aside
 // book let go, its levels with it — when the book goes live or takes it,
 // when a snapshot of the book's own view comes, when a checksum of the
 // aside stream fails, on a gap marker of that view and whenever the book
@@ -71,6 +75,13 @@ func (b *Book) asideLocked(ctx context.Context, ev *schema.CanonicalEvent) {
 	case schema.EventBookSnapshot:
 		a.on = false
 		if d >= b.rule.Depth || !ev.Book.HasChecksum || max(len(ev.Book.Bids), len(ev.Book.Asks)) > d {
+			return
+		}
+		if b.live && max(b.bids.len(), b.asks.len()) > d {
+			// A live book deeper than the view on a side: the venue's
+			// book has those levels, so a new subscription of the book's
+			// depth would have sent them; this is another view's stream
+			// (Book.otherView), not the book's new connection.
 			return
 		}
 		if a.bk == nil {
