@@ -83,10 +83,7 @@ const (
 	bnAlgoOrder        // USDⓈ-M ALGO_UPDATE
 	bnTriggerReject    // USDⓈ-M CONDITIONAL_ORDER_TRIGGER_REJECT
 	bnRESTDepth        // a REST depth snapshot given to HandleSnapshot
-	bnTicker1h         // spot rolling-window tickers: 1hTicker, 4hTicker, 1dTicker
-	bnTicker4h
-	bnTicker1d
-	bnContinuousKline // USDⓈ-M continuous_kline
+	bnContinuousKline  // USDⓈ-M continuous_kline
 	numBinanceKinds
 	bnUnknown = -1
 	bnIgnored = -2 // a known message the parser skips on purpose (binanceEventNames)
@@ -141,13 +138,6 @@ var binanceSpec = venueSpec{
 		// the whole book's start, so it restarts the symbol's diff
 		// sequence (book), where a depth5 view, numbered apart, does not.
 		bnRESTDepth: {name: "depth", typ: schema.EventBookSnapshot, book: true, slot: newSlot[bnPartialDepthMsg]},
-		// Spot rolling-window tickers (Binance Spot "WebSocket Streams",
-		// "Individual Symbol Rolling Window Statistics Streams"): the
-		// 24hrTicker's shape without "Q", "b", "B", "a", "A"; each window a
-		// stream (a kind) of its own.
-		bnTicker1h: {name: "1hTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
-		bnTicker4h: {name: "4hTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
-		bnTicker1d: {name: "1dTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
 		// USDⓈ-M "Continuous Contract Kline/Candlestick Streams".
 		bnContinuousKline: {name: "continuous_kline", typ: schema.EventKlineLive, slot: newSlot[bnContinuousKlineMsg]},
 	},
@@ -165,9 +155,6 @@ var binanceEventNames = map[string]int{
 	"kline":            bnKline,
 	"24hrTicker":       bnTicker,
 	"24hrMiniTicker":   bnMiniTicker,
-	"1hTicker":         bnTicker1h,
-	"4hTicker":         bnTicker4h,
-	"1dTicker":         bnTicker1d,
 	"continuous_kline": bnContinuousKline,
 	"executionReport":  bnExec,
 	// USDⓈ-M user data: an order's update (Binance USDⓈ-M Futures "Event:
@@ -200,7 +187,19 @@ var binanceEventNames = map[string]int{
 	//     average price "w" over the interval "i", the reference of the
 	//     PERCENT_PRICE filters): the schema has no average-price field;
 	//     a ticker's or mark price's would misname it.
+	//   - 1hTicker, 4hTicker, 1dTicker (spot "WebSocket Streams",
+	//     "Individual Symbol Rolling Window Statistics Streams"): a
+	//     ticker names no window the dispatcher keys on, so each window
+	//     would share one latest-wins slot with the others and with the
+	//     24hrTicker (a slow subscriber's 24 h ticker replaced by a 1 h
+	//     one; 1dTicker and 24hrTicker have the same window length), and
+	//     the parser's staleness rule across a symbol's ticker kinds
+	//     would drop one window's ticker for another's newer one. Skipped
+	//     until schema.Ticker names its window.
 	"avgPrice":        bnIgnored,
+	"1hTicker":        bnIgnored,
+	"4hTicker":        bnIgnored,
+	"1dTicker":        bnIgnored,
 	"TRADE_LITE":      bnIgnored,
 	"STRATEGY_UPDATE": bnIgnored,
 	"GRID_UPDATE":     bnIgnored,
@@ -246,15 +245,15 @@ var binanceStreamKinds = map[string]int{
 	"rpiDepth":   bnUnknown,
 	"ticker":     bnTicker,
 	"miniTicker": bnMiniTicker,
-	"ticker_1h":  bnTicker1h, // "<symbol>@ticker_1h", "!ticker_1h@arr"
-	"ticker_4h":  bnTicker4h,
-	"ticker_1d":  bnTicker1d,
 	"markPrice":  bnMarkPrice,
 	"forceOrder": bnForceOrder,
 	"kline":      bnKline, // "kline_1m" and every interval: see classify
 	// "<pair>_<contractType>@continuousKline_1m" and every interval.
 	"continuousKline": bnContinuousKline,
 	"avgPrice":        bnIgnored, // see binanceEventNames
+	"ticker_1h":       bnIgnored, // "<symbol>@ticker_1h", "!ticker_1h@arr": see binanceEventNames
+	"ticker_4h":       bnIgnored,
+	"ticker_1d":       bnIgnored,
 	"allForceOrder":   bnForceOrder,
 }
 
@@ -1097,9 +1096,8 @@ func (k *bnCandle) fill(f *filler, coinM bool) {
 	f.needAll(keySent{"n", k.N.ok}, keySent{"q", k.Q.ok})
 }
 
-// bnTickerMsg decodes 24hrTicker, 24hrMiniTicker and the rolling-window
-// tickers (1hTicker, 4hTicker, 1dTicker), whose fields are a subset of
-// the full ticker's.
+// bnTickerMsg decodes 24hrTicker and 24hrMiniTicker, whose fields are a
+// subset of the full ticker's.
 type bnTickerMsg struct {
 	S  text    `json:"s"`
 	E  integer `json:"E"`
@@ -1153,17 +1151,10 @@ func (m *bnTickerMsg) fill(f *filler) {
 	f.millis(&x.WindowClose, "C", m.CT)
 	f.unsigned(&x.TradeCount, "n", m.N)
 	f.seq(&f.ev.SeqProvider, m.LT)
-	switch f.name {
-	case "24hrTicker":
+	if f.name == "24hrTicker" {
 		// The full ticker's own members, sent by every market
 		// ("Individual Symbol Ticker Streams"); the mini ticker has none.
 		f.needAll(keySent{"p", m.P.ok}, keySent{"P", m.PP.ok}, keySent{"Q", m.Q.ok},
-			keySent{"O", m.OT.ok}, keySent{"C", m.CT.ok}, keySent{"n", m.N.ok})
-	case "1hTicker", "4hTicker", "1dTicker":
-		// The rolling window's ("Individual Symbol Rolling Window
-		// Statistics Streams"): its change, its bounds and its trades;
-		// no last quantity, bid or ask.
-		f.needAll(keySent{"p", m.P.ok}, keySent{"P", m.PP.ok},
 			keySent{"O", m.OT.ok}, keySent{"C", m.CT.ok}, keySent{"n", m.N.ok})
 	}
 }
