@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/meltica/meltica/schema"
 )
 
 // Errors of the session.
@@ -104,6 +106,32 @@ type VenueError struct {
 	// X-Bapi-Limit-Reset-Timestamp on a 10006, the rate limit's window
 	// reset); zero otherwise.
 	RetryAfter time.Time
+}
+
+// SubscribeError is a market connection's request the venue refused (its
+// answer, published as a schema.ControlVenueError too): a subscription to
+// a channel or stream the venue does not serve (Binance code 2 "Invalid
+// request: invalid stream", OKX 60018), a symbol it does not list, a
+// request over its limits (Bybit "args size >10"). [Session.WaitConnected]
+// returns it while the session is not ready. RequestID is the request's
+// id where the answer names it (Binance), Code the venue's code (0 where
+// it sends none), Msg its message.
+type SubscribeError struct {
+	Venue     schema.Venue
+	RequestID uint64
+	Code      int64
+	Msg       string
+}
+
+func (e *SubscribeError) Error() string {
+	s := "session: " + string(e.Venue) + " refused a market data request"
+	if e.Code != 0 {
+		s += ": code " + strconv.FormatInt(e.Code, 10)
+	}
+	if e.Msg != "" {
+		s += ": " + e.Msg
+	}
+	return s
 }
 
 func (e *VenueError) Error() string {

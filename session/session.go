@@ -718,21 +718,34 @@ func (s *Session) Book(symbol string) *book.Book {
 // ([ErrClosed]) or the venue refused the user-data subscription (a
 // [*VenueError]; a refusal that may pass, such as -1021 for a timestamp
 // outside recvWindow, is retried on the same connection with the offset
-// measured again, after 1 s, then doubling up to 30 s). It waits on the
-// state changes, without polling.
+// measured again, after 1 s, then doubling up to 30 s). It returns a
+// [*SubscribeError] when the venue refused a market connection's request
+// (a channel or stream it does not serve, a symbol it does not list, a
+// request over its limits: published too, as a schema.ControlVenueError)
+// and the session is not ready: such a subscription's data never comes
+// and its book never goes live, so waiting on would only end with ctx.
+// A refusal counts from the last time WaitConnected returned nil. It
+// waits on the state changes, without polling.
 func (s *Session) WaitConnected(ctx context.Context) error {
 	if ctx == nil {
 		return pool.ErrNilContext
 	}
-	return s.state.wait(ctx, func(b *stateBoard) (bool, error) {
+	err := s.state.wait(ctx, func(b *stateBoard) (bool, error) {
 		if b.closed {
 			return true, ErrClosed
 		}
 		if b.userDataErr != nil {
 			return true, b.userDataErr
 		}
-		return b.marketUp == len(b.market) && (!b.withOrders || b.ordersReady) && s.booksLive(), nil
+		if b.marketUp == len(b.market) && (!b.withOrders || b.ordersReady) && s.booksLive() {
+			return true, nil
+		}
+		return b.marketErr != nil, b.marketErr
 	})
+	if err == nil {
+		s.state.sawReady()
+	}
+	return err
 }
 
 // booksLive reports whether every book is live.
@@ -771,6 +784,11 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 	case schema.EventControl:
 		if closeAnnounced(ev) && w.rotate != nil {
 			w.rotate()
+		}
+		if ev.Control.Kind == schema.ControlVenueError {
+			if b := w.state(); b != nil {
+				b.refuseMarket(ev.Venue, &ev.Control)
+			}
 		}
 	}
 	return w.next.Publish(ctx, ev)

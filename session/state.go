@@ -21,6 +21,7 @@ type stateBoard struct {
 	ordersState schema.ConnState
 	ordersReady bool  // connected and the user-data subscription accepted
 	userDataErr error // the venue refused the user-data subscription
+	marketErr   error // a market request the venue refused since WaitConnected last saw the session ready
 	closed      bool
 }
 
@@ -53,6 +54,32 @@ func (b *stateBoard) setMarket(i int, st schema.ConnState) {
 	})
 }
 
+// refuseMarket records the venue's refusal of a market connection's
+// request (a subscription; the only requests a market connection sends
+// that the venue answers), unless one is recorded already.
+func (b *stateBoard) refuseMarket(v schema.Venue, c *schema.Control) {
+	b.mu.Lock()
+	had := b.marketErr != nil
+	b.mu.Unlock()
+	if had {
+		return
+	}
+	err := &SubscribeError{Venue: v, RequestID: c.RequestID, Code: c.Code, Msg: c.Reason}
+	b.update(func(b *stateBoard) {
+		if b.marketErr == nil {
+			b.marketErr = err
+		}
+	})
+}
+
+// sawReady forgets the market refusals: WaitConnected saw the session
+// ready after them.
+func (b *stateBoard) sawReady() {
+	b.mu.Lock()
+	b.marketErr = nil
+	b.mu.Unlock()
+}
+
 func (b *stateBoard) close() { b.update(func(b *stateBoard) { b.closed = true }) }
 
 // poke wakes the waiters, if any, to look again (a book may have gone
@@ -72,7 +99,7 @@ func (b *stateBoard) wait(ctx context.Context, done func(b *stateBoard) (bool, e
 	for {
 		b.mu.Lock()
 		snap := &stateBoard{market: nil, marketUp: b.marketUp, withOrders: b.withOrders, ordersState: b.ordersState,
-			ordersReady: b.ordersReady, userDataErr: b.userDataErr, closed: b.closed}
+			ordersReady: b.ordersReady, userDataErr: b.userDataErr, marketErr: b.marketErr, closed: b.closed}
 		snap.market = make([]schema.ConnState, len(b.market))
 		copy(snap.market, b.market)
 		ch := b.changed
