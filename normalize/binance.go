@@ -638,6 +638,7 @@ func (p *Parser) binanceMessage(ctx context.Context, env *bnEnvelope) error {
 	r := &p.raw
 	payload := r.Payload
 	sym, channel := splitStream(r.Stream)
+	p.env.utc8 = bytes.HasSuffix(r.Stream, utc8Suffix) // "btcusdt@kline_1d@+08:00"
 	if i := firstByte(payload); i < len(payload) && payload[i] == '[' {
 		p.list = spans{list: &p.elems}
 		if err := p.unmarshal(payload, &p.list); err != nil {
@@ -1057,6 +1058,23 @@ func (m *bnContinuousKlineMsg) fill(f *filler) {
 
 var binanceIntervals = internTable("1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M")
 
+// binanceIntervalsUTC8 names the intervals of the klines of a stream named
+// "<symbol>@kline_<interval>@+08:00" (Binance Spot "WebSocket Streams",
+// "Kline/Candlestick Streams with timezone offset": the candles open and
+// close in UTC+8, their "i" the bare interval): "1d+08:00", as OKX's
+// UTC+8 candles (okx_candle.go), so that a host and the dispatcher keep
+// them apart from the UTC klines of the same interval. Only a combined
+// stream names the offset: a raw stream's are named as UTC's.
+var binanceIntervalsUTC8 = func() map[string]string {
+	m := make(map[string]string, len(binanceIntervals))
+	for i := range binanceIntervals {
+		m[i] = i + "+08:00"
+	}
+	return m
+}()
+
+var utc8Suffix = []byte("@+08:00")
+
 func (m *bnKlineMsg) fill(f *filler) {
 	f.symbol("s", &m.S)
 	f.millis(&f.main, "E", m.E)
@@ -1074,7 +1092,11 @@ func (k *bnCandle) fill(f *filler, coinM bool) {
 		keySent{"h", k.H.ok}, keySent{"l", k.Lo.ok}, keySent{"c", k.C.ok}, keySent{"v", k.V.ok}, keySent{"x", k.X.ok})
 	f.millis(&x.OpenTime, "t", k.T)
 	f.millis(&x.CloseTime, "T", k.CT)
-	f.word(&x.Interval, "i", binanceIntervals, &k.I)
+	intervals := binanceIntervals
+	if f.p.env.utc8 {
+		intervals = binanceIntervalsUTC8
+	}
+	f.word(&x.Interval, "i", intervals, &k.I)
 	f.seq(&f.ev.SeqProvider, k.L)
 	f.price(&x.Open, "o", k.O)
 	f.price(&x.Close, "c", k.C)

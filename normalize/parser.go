@@ -177,6 +177,9 @@ type envelope struct {
 	// it (errTime), never delivered with ExchangeTS 0 or another
 	// member's time.
 	tsBad string
+	// utc8: a Binance kline stream named with "@+08:00" (its candles open
+	// and close in UTC+8): the interval is named "<i>+08:00".
+	utc8 bool
 }
 
 // envMillis sets the envelope's time from a member in Unix ms sent as

@@ -10,7 +10,8 @@ import (
 
 // validName reports whether s is a channel, symbol or topic name a venue
 // accepts: letters (any script: Binance lists pairs written in Chinese
-// characters), digits and - _ . / @ : !, valid UTF-8, at most 200 bytes.
+// characters), digits and - _ . / @ : ! + (Binance "kline_1d@+08:00"),
+// valid UTF-8, at most 200 bytes.
 // goccy escapes what it writes; this rejects what no venue names.
 func validName(s string) bool {
 	if s == "" || len(s) > 200 || !utf8.ValidString(s) {
@@ -18,7 +19,7 @@ func validName(s string) bool {
 	}
 	for _, r := range s {
 		switch {
-		case r < utf8.RuneSelf && (isAlnumByte(byte(r)) || r == '-' || r == '_' || r == '.' || r == '/' || r == '@' || r == ':' || r == '!'):
+		case r < utf8.RuneSelf && (isAlnumByte(byte(r)) || r == '-' || r == '_' || r == '.' || r == '/' || r == '@' || r == ':' || r == '!' || r == '+'):
 		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 		default:
 			return false
