@@ -3,6 +3,7 @@ package dispatch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -396,5 +397,80 @@ func TestS33rvfanEveryValueAloneClonedAndReplaced(t *testing.T) {
 			require.True(t, copyInto(dst, o, acl.sections, ocl.sections))
 			assert.Equal(t, unheadered(o.Clone()), unheadered(dst), "replaced by another quote")
 		})
+	}
+}
+
+// Close while publishers are still publishing, every stream in two
+// chains: a Publish that returned nil was taken (queued or replacing the
+// queued quote in place), one that returned ErrClosed was refused, so the
+// last quote a stream's subscriber gets is the last one accepted — never
+// an older one, never one refused, never none — and each arrives whole.
+func TestS33rvfanCloseMidPublishDeliversTheLastAccepted(t *testing.T) {
+	s33rvfanCollide(t, 1)
+	const pubs, streams = 4, 8
+	p := newEventPool(64)
+	d := New(p, nil)
+	s, err := d.Subscribe(Filter{}, nil)
+	require.NoError(t, err)
+	got := make(map[string]uint64)
+	var bad []string
+	consumed := make(chan struct{})
+	go func() {
+		defer close(consumed)
+		for ev := range s.C() {
+			if ev.SeqProvider <= got[ev.Symbol] {
+				bad = append(bad, fmt.Sprintf("%s: %d after %d", ev.Symbol, ev.SeqProvider, got[ev.Symbol]))
+			}
+			if ev.BBO.BidPrice != schema.NewDecimal(int64(ev.SeqProvider), 1) || string(ev.Raw) != strconv.FormatUint(ev.SeqProvider, 10) {
+				bad = append(bad, fmt.Sprintf("%s: torn at %d", ev.Symbol, ev.SeqProvider))
+			}
+			got[ev.Symbol] = ev.SeqProvider
+		}
+	}()
+	accepted := make([][streams]uint64, pubs)
+	started := make(chan struct{}, pubs)
+	var wg sync.WaitGroup
+	for w := range pubs {
+		wg.Go(func() {
+			ctx := context.Background()
+			for r := uint64(1); ; r++ {
+				if r == 100 {
+					started <- struct{}{}
+				}
+				for k := range streams {
+					ev, err := p.Get(ctx)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					ev.Venue, ev.Symbol, ev.Type = bin, "S"+strconv.Itoa(w*streams+k), schema.EventBBO
+					ev.SeqProvider = r
+					ev.BBO.BidPrice = schema.NewDecimal(int64(r), 1)
+					ev.Raw = strconv.AppendUint(ev.Raw[:0], r, 10)
+					switch err := d.Publish(ctx, ev); {
+					case err == nil:
+						accepted[w][k] = r
+					case errors.Is(err, ErrClosed):
+						return
+					default:
+						t.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	for range pubs {
+		<-started
+	}
+	closeDispatcher(t, d)
+	wg.Wait()
+	<-consumed
+	assert.Empty(t, bad)
+	for w := range pubs {
+		for k := range streams {
+			sym := "S" + strconv.Itoa(w*streams+k)
+			assert.Equal(t, accepted[w][k], got[sym], "%s: the last quote delivered is not the last accepted", sym)
+		}
 	}
 }
