@@ -568,7 +568,12 @@ func (s *Subscription) sweepSlotsLocked(tick bool) {
 var slotSeed = maphash.MakeSeed()
 
 // slotHash is stream k's key in Subscription.slots.
-func slotHash(k routeKey) uint64 { return maphash.Comparable(slotSeed, k) }
+func slotHash(k routeKey) uint64 { return maphash.Comparable(slotSeed, k) & slotHashMask }
+
+// slotHashMask keeps every bit of slotHash. A test keeps fewer, so that
+// streams collide: two streams of one 64-bit hash are too rare to find,
+// and the chain that keeps them apart (findSlotLocked) must be tested.
+var slotHashMask = ^uint64(0)
 
 // findSlotLocked returns the slot of stream k, whose slotHash is h, or nil.
 func (s *Subscription) findSlotLocked(k routeKey, h uint64) *slot {
