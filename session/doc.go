@@ -422,9 +422,12 @@
 // session's own Config.OnExecReport and Config.OnAccount subscriptions
 // included; a market connection with Bybit or Coinbase books (OKX's
 // without Endpoints.REST) has one more, which resubscribes broken books.
-// Nothing else runs (but, with Config.BookMaxSilence, a book's timer
-// function when it fires, on Client.Clock). Close
-// stops every connection, closes the books (their timers stop), drains
+// Nothing else runs (but, on Client.Clock when they fire, with
+// Config.BookMaxSilence a book's timer function, and after a private
+// connection's rotation the end of its window for repeated reports).
+// Close stops every connection, stops the rotation window's timer and
+// waits, within its ctx, for one already fired to return (the error says
+// when ctx ended first), closes the books (their timers stop), drains
 // and closes the dispatcher, and shuts the
 // pools down: its error names any pooled object not returned (the leak
 // check), and [Session.Outstanding] is then 0. Events handed to

@@ -1,7 +1,9 @@
 package session
 
 import (
+	"context"
 	"encoding/binary"
+	"fmt"
 	"hash/maphash"
 	"slices"
 	"sync"
@@ -174,8 +176,13 @@ func (r *repeats) expire(gen uint64) {
 }
 
 // stop disarms the window's end for good (Session.Close), and waits for
-// a callback of it already fired to return: none runs after stop.
-func (r *repeats) stop() {
+// a callback of it already fired to return, within ctx (Close's): none
+// runs after stop. The wait is bounded, for it relies on the host's
+// Client.Clock: a timer whose Stop says it fired (wsclient.Timer's
+// contract: then it runs its function) but whose callback never returns
+// would hold Close for ever. When ctx ends first, stop returns an error
+// wrapping ctx's cause; such a late callback does nothing (stopped).
+func (r *repeats) stop(ctx context.Context) error {
 	r.mu.Lock()
 	r.stopped = true
 	r.disarmLocked()
@@ -183,8 +190,18 @@ func (r *repeats) stop() {
 	r.fired = nil
 	r.mu.Unlock()
 	for _, c := range fired {
-		<-c
+		select {
+		case <-c:
+			continue
+		default:
+		}
+		select {
+		case <-c:
+		case <-ctx.Done():
+			return fmt.Errorf("session: a rotation window's end fired on Client.Clock and had not returned when Close's ctx ended: %w", context.Cause(ctx))
+		}
 	}
+	return nil
 }
 
 // check reports whether ev, an execution report read on conn, repeats one

@@ -34,7 +34,7 @@ func repeatReport(i int) *schema.CanonicalEvent {
 func TestS31RepeatsWindowBounded(t *testing.T) {
 	clk := newEndClock()
 	r := &repeats{clk: clk}
-	t.Cleanup(r.stop)
+	t.Cleanup(r.stopNow)
 	r.begin(1, 2)
 	require.False(t, r.check(1, repeatReport(0)))
 	for i := 1; i <= 300; i++ {

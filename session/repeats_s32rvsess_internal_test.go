@@ -20,7 +20,7 @@ func TestS32rvsessLateExpireLeavesNoTimerAfterStop(t *testing.T) {
 	r.begin(2, 3) // timer 1 stopped (too late: its callback is under way), timer 2
 	r.expire(1)   // timer 1's callback (s33sess: a replaced window's does nothing)
 	require.Len(t, clk.armed(), 1, "one timer for one window")
-	r.stop()
+	r.stopNow()
 	assert.Empty(t, clk.armed(), "no timer of the session's outlives Close")
 }
 
@@ -33,7 +33,7 @@ func TestS32rvsessLateExpireLeavesNoTimerAfterStop(t *testing.T) {
 func TestS32rvsessWindowReportRingedForNextRotation(t *testing.T) {
 	clk := newEndClock()
 	r := &repeats{clk: clk}
-	t.Cleanup(r.stop)
+	t.Cleanup(r.stopNow)
 	r.begin(1, 2)
 	require.False(t, r.check(2, repeatReport(7)), "the new connection's first report, in the window")
 	clk.now.Add(int64(2 * repeatsWindow)) // the window ends; the account stays quiet
@@ -52,7 +52,7 @@ func TestS32rvsessWindowReportRingedForNextRotation(t *testing.T) {
 func TestS32rvsessRetriedRotationDropsSnapshotRepeat(t *testing.T) {
 	clk := newEndClock()
 	r := &repeats{clk: clk}
-	t.Cleanup(r.stop)
+	t.Cleanup(r.stopNow)
 	r.begin(2, 3)
 	require.False(t, r.check(2, repeatReport(5)), "delivered on the old connection, in the window")
 	require.True(t, r.check(3, repeatReport(5)), "the new connection's copy")

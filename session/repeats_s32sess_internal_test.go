@@ -97,7 +97,7 @@ func (t *endTimer) Reset(time.Duration) bool { panic("not used") }
 func TestS32RepeatsWindowEndGivesMemoryBack(t *testing.T) {
 	clk := newEndClock()
 	r := &repeats{clk: clk}
-	t.Cleanup(r.stop)
+	t.Cleanup(r.stopNow)
 	r.begin(1, 2)
 	for i := range 2 * keepRepeats {
 		require.False(t, r.check(1, repeatReport(i)))
@@ -121,7 +121,7 @@ func TestS32RepeatsStopDisarms(t *testing.T) {
 	clk := newEndClock()
 	r := &repeats{clk: clk}
 	r.begin(1, 2)
-	r.stop()
+	r.stopNow()
 	r.begin(2, 3)
 	assert.Empty(t, clk.fire())
 }
@@ -222,7 +222,7 @@ func mixedReport(rng *rand.Rand) *schema.CanonicalEvent {
 func TestS32RepeatsSameAsLinear(t *testing.T) {
 	clk := newEndClock()
 	r := &repeats{clk: clk}
-	t.Cleanup(r.stop)
+	t.Cleanup(r.stopNow)
 	ref := &linearRepeats{clk: clk}
 	rng := rand.New(rand.NewPCG(32, 1))
 	conn := uint64(1)
@@ -260,7 +260,7 @@ func TestS32RepeatsSameAsLinear(t *testing.T) {
 func TestS32RepeatsCheckAllocs(t *testing.T) {
 	clk := newEndClock()
 	r := &repeats{clk: clk}
-	t.Cleanup(r.stop)
+	t.Cleanup(r.stopNow)
 	r.begin(1, 2)
 	evs := make([]*schema.CanonicalEvent, 512)
 	for i := range evs {
@@ -293,7 +293,7 @@ func BenchmarkS32RepeatsWindow(b *testing.B) {
 			var r checker = &linearRepeats{clk: clk}
 			if impl == "indexed" {
 				ir := &repeats{clk: clk}
-				b.Cleanup(ir.stop)
+				b.Cleanup(ir.stopNow)
 				r = ir
 			}
 			r.begin(1, 2)

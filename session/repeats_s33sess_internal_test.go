@@ -20,7 +20,7 @@ import (
 func TestS33sessWindowIgnoresWallSteps(t *testing.T) {
 	clk := newEndClock()
 	r := &repeats{clk: clk}
-	t.Cleanup(r.stop)
+	t.Cleanup(r.stopNow)
 	r.begin(1, 2)
 	require.False(t, r.check(1, repeatReport(0)))
 	for i := 1; i <= 2*repeatsCap; i++ { // 0 out of the ring: in the window only
@@ -77,7 +77,7 @@ func TestS33sessReportDuringBeginSeesOneWindow(t *testing.T) {
 		require.False(t, r.check(2, repeatReport(0)), "read on the old connection while begin runs")
 	}
 	r = &repeats{clk: clk}
-	t.Cleanup(r.stop)
+	t.Cleanup(r.stopNow)
 	r.begin(1, 2)
 	ec.now.Add(int64(2 * repeatsWindow)) // the window's end is past; its timer is late
 	clk.armed = true
@@ -132,13 +132,13 @@ func TestS33sessStopWaitsForFiredEnd(t *testing.T) {
 	clk.fire() // the end fired; its callback not yet run
 	stopped := make(chan struct{})
 	go func() {
-		r.stop()
+		r.stopNow()
 		close(stopped)
 	}()
 	waiting := func() bool { // stop blocked waiting for the callback
 		buf := make([]byte, 1<<20)
 		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-			if strings.HasPrefix(g, "goroutine ") && strings.Contains(g, "[chan receive") && strings.Contains(g, "(*repeats).stop(") {
+			if strings.HasPrefix(g, "goroutine ") && (strings.Contains(g, "[chan receive") || strings.Contains(g, "[select")) && strings.Contains(g, "(*repeats).stop(") {
 				return true
 			}
 		}

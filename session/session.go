@@ -811,7 +811,9 @@ func closeAnnounced(ev *schema.CanonicalEvent) bool {
 }
 
 // Close closes every connection at once (a venue that does not answer the
-// close frame costs one Options.CloseTimeout in all), then the dispatcher (draining what its
+// close frame costs one Options.CloseTimeout in all), waits within ctx
+// for a timer of a connection rotation's window already fired on
+// Client.Clock to return (the error then says so), then the dispatcher (draining what its
 // subscribers have queued, within ctx), then shuts the pools down: its
 // error names any pooled object that never came back (the leak check).
 // Orders still waiting for an answer return [ErrClosed]. Close is
@@ -843,10 +845,10 @@ func (s *Session) Close(ctx context.Context) error {
 			errs = append(errs, runError(sh.runErr))
 		}
 		if s.private != nil {
-			s.private.repeats.stop() // its window's end (readers and worker done)
+			errs = append(errs, s.private.repeats.stop(ctx)) // its window's end (readers and worker done)
 		}
 		if s.orders != nil {
-			s.orders.repeats.stop()
+			errs = append(errs, s.orders.repeats.stop(ctx))
 			errs = append(errs, runError(s.orders.runErr))
 			s.orders.failPending(ErrClosed)
 		}

@@ -28,10 +28,10 @@ type venueSpec struct {
 	// unsubscribed and subscribed again for a new snapshot (resubscriber).
 	unsubscribe func(channel string, venueSyms []string) ([]byte, error)
 	// subArgs bounds one subscribe message, as the venue documents it:
-	// at most n arguments (symbols) and arguments of at most bytes bytes
-	// in all, argLen giving one argument's length in the message; zeros
-	// where the venue documents no bound. More symbols go in more
-	// messages (batches).
+	// at most n arguments (symbols) and a message of at most bytes bytes,
+	// frame of them its own and argLen giving one argument's length in
+	// it; zeros where the venue documents no bound. More symbols go in
+	// more messages (batches).
 	subArgs argBound
 	// budget is the venue's budget of subscription requests per
 	// connection, as a token bucket (messages per second, burst); zero
@@ -136,8 +136,10 @@ var venues = map[schema.Venue]*venueSpec{
 		budget:      struct{ rate, burst float64 }{rate: 440.0 / 3600, burst: 40},
 		// "the total length of multiple channels cannot exceed 64 KB"
 		// (OKX v5 "WebSocket", "Subscribe"): an argument is
-		// {"channel":"…","instId":"…"}, 26 bytes and the two names.
-		subArgs: argBound{bytes: 64 << 10, argLen: func(ch, sym string) int { return 26 + len(ch) + len(sym) }},
+		// {"channel":"…","instId":"…"}, 26 bytes and the two names. The
+		// page does not say whether the request's envelope counts: the
+		// whole message is kept within 64 KB, which keeps either reading.
+		subArgs: argBound{bytes: 64 << 10, frame: len(`{"op":"subscribe","args":[]}`), argLen: func(ch, sym string) int { return 26 + len(ch) + len(sym) }},
 		book:    func(ch string) (book.Rule, bool) { return book.OKXFetch, ch == "books" },
 		// OKX v5 "WebSocket", "Connect": a connection that pushed nothing
 		// for 30 s is closed; the text "ping" is answered "pong".
@@ -205,10 +207,12 @@ func bybitTopics(channel string, venueSyms []string) []string {
 	return topics
 }
 
-// argBound bounds one subscribe message (venueSpec.subArgs).
+// argBound bounds one subscribe message (venueSpec.subArgs): at most n
+// arguments, and bytes bytes in all, frame of them the message's own
+// with no argument (its envelope and the args array's brackets).
 type argBound struct {
-	n, bytes int
-	argLen   func(channel, venueSym string) int
+	n, bytes, frame int
+	argLen          func(channel, venueSym string) int
 }
 
 // batches cuts venueSyms into the runs one subscribe message of channel
@@ -222,7 +226,7 @@ func (v *venueSpec) batches(channel string, venueSyms []string) [][]string {
 		return [][]string{venueSyms}
 	}
 	var out [][]string
-	start, size := 0, 2 // the args array's brackets
+	start, size := 0, v.subArgs.frame
 	for i, sym := range venueSyms {
 		arg := 0
 		if limit > 0 {
@@ -233,7 +237,7 @@ func (v *venueSpec) batches(channel string, venueSyms []string) [][]string {
 		}
 		if i > start && ((n > 0 && i-start == n) || (limit > 0 && size+arg > limit)) {
 			out = append(out, venueSyms[start:i])
-			start, size = i, 2
+			start, size = i, v.subArgs.frame
 			if limit > 0 {
 				arg-- // first of its run: no comma
 			}
