@@ -127,10 +127,11 @@ type ConsumerOptions struct {
 	// the Publisher's storing of reports, the dispatcher's delivery to the
 	// Publisher), and is held up until it returns, as with slog's own
 	// handlers; what comes meanwhile waits within the bridge's bounds
-	// (ConsumerOptions.PendingMsgs, nats.go's pending limits, ExecBound's
-	// alarm) and is not lost to the wait itself. A handler that may stall
-	// (a remote sink) belongs behind a buffer of the host's. Defaults to
-	// nil: silent.
+	// (ConsumerOptions.PendingMsgs, nats.go's pending limits,
+	// PublisherOptions.Lanes, ExecBound's alarm), past which market data
+	// is dropped and announced as a slow consumer's is (execution reports
+	// wait, never dropped). A handler that may stall (a remote sink)
+	// belongs behind a buffer of the host's. Defaults to nil: silent.
 	Logger *slog.Logger
 }
 
