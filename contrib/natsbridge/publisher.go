@@ -382,18 +382,18 @@ const maxQuoteKinds = 5 * maxVenues
 func (p *Publisher) noteQuoteKind(v schema.Venue, typ schema.EventType) {
 	k := streamKey{venue: v, typ: typ}
 	p.lostMu.Lock()
-	defer p.lostMu.Unlock()
-	if _, ok := p.quoteKinds[k]; ok {
-		return
+	_, known := p.quoteKinds[k]
+	full := !known && len(p.quoteKinds) >= maxQuoteKinds
+	if !known && !full {
+		if p.quoteKinds == nil {
+			p.quoteKinds = make(map[streamKey]struct{})
+		}
+		p.quoteKinds[k] = struct{}{}
 	}
-	if len(p.quoteKinds) >= maxQuoteKinds {
+	p.lostMu.Unlock()
+	if full { // logged unlocked: the handler is host code (the watcher takes lostMu)
 		p.unnoted.add(p.log, 1, "natsbridge: more quote types of venues than the Publisher tells after a lost link; these are not told", "venue", v, "type", typ.String(), "bound", maxQuoteKinds)
-		return
 	}
-	if p.quoteKinds == nil {
-		p.quoteKinds = make(map[streamKey]struct{})
-	}
-	p.quoteKinds[k] = struct{}{}
 }
 
 // linkLost runs when the connection drops. What the link had taken and
