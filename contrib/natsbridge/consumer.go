@@ -127,10 +127,11 @@ type ConsumerOptions struct {
 	// the Publisher's storing of reports, the dispatcher's delivery to the
 	// Publisher), and is held up until it returns, as with slog's own
 	// handlers; what comes meanwhile waits within the bridge's bounds
-	// (ConsumerOptions.PendingMsgs, nats.go's pending limits, ExecBound's
-	// alarm) and is not lost to the wait itself. A handler that may stall
-	// (a remote sink) belongs behind a buffer of the host's. Defaults to
-	// nil: silent.
+	// (ConsumerOptions.PendingMsgs, nats.go's pending limits,
+	// PublisherOptions.Lanes, ExecBound's alarm), past which market data
+	// is dropped and announced as a slow consumer's is (execution reports
+	// wait, never dropped). A handler that may stall (a remote sink)
+	// belongs behind a buffer of the host's. Defaults to nil: silent.
 	Logger *slog.Logger
 }
 
@@ -852,6 +853,14 @@ func (c *Consumer) flushHeld() {
 		}
 	}
 	c.holding.Store(len(c.held) > 0 || len(c.latest) > 0)
+	if len(c.held) >= maxHeld || (len(c.held) > 0 && c.heldBytes >= c.opts.PendingBytes) {
+		c.heldFull.Store(true)
+		if !c.heldOver {
+			c.heldOver = true
+			c.log.Warn("natsbridge: critical messages waiting for the event pool at the bound; kept, and no more taken from the queue until they go",
+				"held", len(c.held), "bound", maxHeld)
+		}
+	}
 	// The reserve takes an event while the pool has two free or more: the
 	// last one is left to market data.
 	if c.reserve == nil && c.events.Capacity()-int(c.events.Stats().InUse) >= 2 {
@@ -1123,18 +1132,12 @@ func (c *Consumer) deliverCritical(ev *schema.CanonicalEvent) {
 
 // hold keeps data, a critical message it takes, to be delivered after
 // those held before it (deliverHeld), and wakes the loop, which retries
-// what is held: a goroutine that holds may end before it delivers.
+// what is held: a goroutine that holds may end before it delivers. Every
+// caller flushes next (flushHeld), which checks the bound on what is left:
+// a message held only on its way through is no sign of an exhausted pool.
 func (c *Consumer) hold(st *subjectState, data []byte) {
 	c.held = append(c.held, heldMsg{st: *st, data: data})
 	c.heldBytes += len(data)
-	if len(c.held) >= maxHeld || c.heldBytes >= c.opts.PendingBytes {
-		c.heldFull.Store(true)
-		if !c.heldOver {
-			c.heldOver = true
-			c.log.Warn("natsbridge: critical messages waiting for the event pool at the bound; kept, and no more taken from the queue until they go",
-				"held", len(c.held), "bound", maxHeld)
-		}
-	}
 	c.holding.Store(true)
 	select {
 	case c.q.wake <- struct{}{}:

@@ -91,12 +91,15 @@
 // streams whose quotes NATS refused (its link down, the reconnect buffer
 // full) and, once the link is back, publishes on each stream's subject a
 // gap marker about it (GapType the stream's type, GapCount 0, GapSource
-// schema.GapRelay; past MaxStreams such streams, one per venue naming no
-// type) — its subscribers hear that the quote is stale until the next
-// update, and dispatch drops a quote still queued from before the loss.
-// What its link had taken when it dropped (nats.go accepted it) is lost
-// unseen: so, once back, the Publisher also publishes a marker naming no
-// type or symbol about every venue whose quotes it sent (the first 256).
+// schema.GapRelay; past MaxStreams such streams, one per venue and type
+// naming no symbol) — its subscribers hear that the quote is stale until
+// the next update, and dispatch drops a quote still queued from before the
+// loss. What its link had taken when it dropped (nats.go accepted it) is
+// lost unseen: so, once back, the Publisher also publishes a marker naming
+// the type and no symbol about every quote type of every venue it sent
+// (the first 1280), on "prefix.venue._.type", which a Consumer selecting
+// by type or by symbol receives too; subscribers of ordered streams are
+// not told (their sequences tell their losses).
 // (A Consumer whose own link drops tells its subscribers likewise: see
 // Connection state. So does one for which nats.go dropped messages, a
 // slow consumer — it counts them, ConsumerStats.SlowDropped, but does not

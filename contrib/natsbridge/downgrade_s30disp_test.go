@@ -64,6 +64,10 @@ func TestS30LayoutDowngradeFirstShelved(t *testing.T) {
 		send(50, 100+i, i+1, 9, wire.Version)
 		require.Equal(t, 100+i, next(t, got, anyEvent).SeqProvider)
 	}
+	// The subscriber may get its clone before dispatch puts the original
+	// back: Delivered counts after Publish returned, so after the Put
+	// (else hold left that event free and the next message took it).
+	eventually(t, func() bool { return cons.Stats().Delivered == 2 }, "delivered: %+v", cons.Stats())
 	far.hold(0)
 	send(200, 110, 3, 10, wire.Version7) // the rolled-back Publisher's 3rd: shelved
 	eventually(t, func() bool { return cons.Stats().PoolDropped == 1 }, "shelved")

@@ -61,6 +61,10 @@ func TestS29rvLayoutSwitchFirstShelved(t *testing.T) {
 		send(100+i, i+1, 9, wire.Version7)
 		require.Equal(t, 100+i, next(t, got, anyEvent).SeqProvider)
 	}
+	// The subscriber may get its clone before dispatch puts the original
+	// back: Delivered counts after Publish returned, so after the Put
+	// (else hold left that event free and the next message took it).
+	eventually(t, func() bool { return cons.Stats().Delivered == 2 }, "delivered: %+v", cons.Stats())
 	far.hold(0)
 	send(110, 3, 10, wire.Version) // the new Publisher's 3rd: shelved
 	eventually(t, func() bool { return cons.Stats().PoolDropped == 1 }, "shelved")

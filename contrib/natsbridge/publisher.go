@@ -98,10 +98,11 @@ type PublisherOptions struct {
 	// the Publisher's storing of reports, the dispatcher's delivery to the
 	// Publisher), and is held up until it returns, as with slog's own
 	// handlers; what comes meanwhile waits within the bridge's bounds
-	// (ConsumerOptions.PendingMsgs, nats.go's pending limits, ExecBound's
-	// alarm) and is not lost to the wait itself. A handler that may stall
-	// (a remote sink) belongs behind a buffer of the host's. Defaults to
-	// nil: silent.
+	// (ConsumerOptions.PendingMsgs, nats.go's pending limits,
+	// PublisherOptions.Lanes, ExecBound's alarm), past which market data
+	// is dropped and announced as a slow consumer's is (execution reports
+	// wait, never dropped). A handler that may stall (a remote sink)
+	// belongs behind a buffer of the host's. Defaults to nil: silent.
 	Logger *slog.Logger
 }
 
@@ -168,13 +169,16 @@ type Publisher struct {
 	// Taken on a refusal and at a reconnection only, never per message.
 	lostMu     sync.Mutex
 	lostQuotes map[viewKey]lostQuote
-	lostVenues map[schema.Venue]struct{} // past MaxStreams streams, and a link lost: told per venue
-	// quoteVenues are the venues whose quotes the Publisher sent (at most
-	// maxVenues), told when the link drops (linkLost); lastQuoteVenue,
-	// the handler's own, is the last one noted, so that a quote of the
-	// same venue costs a string comparison.
-	quoteVenues    map[schema.Venue]struct{}
-	lastQuoteVenue schema.Venue
+	// lostKinds are the quote types of a venue (streamKey without a
+	// symbol) told by one marker each: past MaxStreams refused streams,
+	// and every one sent when a link is lost (linkLost).
+	lostKinds map[streamKey]struct{}
+	// quoteKinds are the quote types of each venue the Publisher sent (at
+	// most maxQuoteKinds), noted when a stream of one is first sent (not
+	// per message), told when the link drops (linkLost); unnoted counts
+	// those past the bound.
+	quoteKinds map[streamKey]struct{}
+	unnoted    lossCounter
 
 	mu       sync.Mutex
 	queue    []execMsg
@@ -307,6 +311,9 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 		}
 		st.run = p.runs
 		p.evicted.Store(p.streams.evicted)
+		if key.typ.Coalescable() {
+			p.noteQuoteKind(key.venue, key.typ)
+		}
 	}
 	if durable(key.typ) {
 		id := p.msgID(ev)
@@ -331,9 +338,6 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	if p.buf, trimmed = p.fit(p.buf, ev, seq, st.run, int(p.nc.MaxPayload())); trimmed {
 		p.trimmed.add(p.log, 1, "natsbridge: events over the server's max_payload sent without their Raw", "subject", st.subject)
 	}
-	if ev.Type.Coalescable() && ev.Venue != p.lastQuoteVenue {
-		p.noteQuoteVenue(ev.Venue)
-	}
 	if err := p.nc.Publish(st.subject, p.buf); err != nil {
 		p.dropped.add(p.log, 1, "natsbridge: messages refused by NATS (consumers see gap markers for ordered streams)", "subject", st.subject, "error", err)
 		if ev.Type.Coalescable() {
@@ -355,10 +359,10 @@ func (p *Publisher) lostQuote(sk streamKey, subject string, ev *schema.Canonical
 	p.lostMu.Lock()
 	defer p.lostMu.Unlock()
 	if _, ok := p.lostQuotes[k]; !ok && len(p.lostQuotes) >= p.opts.MaxStreams {
-		if p.lostVenues == nil {
-			p.lostVenues = make(map[schema.Venue]struct{})
+		if p.lostKinds == nil {
+			p.lostKinds = make(map[streamKey]struct{})
 		}
-		p.lostVenues[k.venue] = struct{}{}
+		p.lostKinds[streamKey{venue: k.venue, typ: k.typ}] = struct{}{}
 		return
 	}
 	if p.lostQuotes == nil {
@@ -367,18 +371,29 @@ func (p *Publisher) lostQuote(sk streamKey, subject string, ev *schema.Canonical
 	p.lostQuotes[k] = lostQuote{subject: subject}
 }
 
-// noteQuoteVenue notes that a quote of venue v was sent (see linkLost).
-func (p *Publisher) noteQuoteVenue(v schema.Venue) {
-	p.lastQuoteVenue = v
+// maxQuoteKinds bounds the quote types of venues a Publisher tells
+// after a lost link: 256 venues (maxVenues) of their five coalescable
+// types. Venues are the host's own, few; past the bound a kind is not
+// told, counted and logged (unnoted).
+const maxQuoteKinds = 5 * maxVenues
+
+// noteQuoteKind notes that a quote of type typ of venue v was sent (see
+// linkLost). Called when a stream is first sent, not per message.
+func (p *Publisher) noteQuoteKind(v schema.Venue, typ schema.EventType) {
+	k := streamKey{venue: v, typ: typ}
 	p.lostMu.Lock()
-	defer p.lostMu.Unlock()
-	if _, ok := p.quoteVenues[v]; ok || len(p.quoteVenues) >= maxVenues {
-		return
+	_, known := p.quoteKinds[k]
+	full := !known && len(p.quoteKinds) >= maxQuoteKinds
+	if !known && !full {
+		if p.quoteKinds == nil {
+			p.quoteKinds = make(map[streamKey]struct{})
+		}
+		p.quoteKinds[k] = struct{}{}
 	}
-	if p.quoteVenues == nil {
-		p.quoteVenues = make(map[schema.Venue]struct{})
+	p.lostMu.Unlock()
+	if full { // logged unlocked: the handler is host code (the watcher takes lostMu)
+		p.unnoted.add(p.log, 1, "natsbridge: more quote types of venues than the Publisher tells after a lost link; these are not told", "venue", v, "type", typ.String(), "bound", maxQuoteKinds)
 	}
-	p.quoteVenues[v] = struct{}{}
 }
 
 // linkLost runs when the connection drops. What the link had taken and
@@ -386,37 +401,41 @@ func (p *Publisher) noteQuoteVenue(v schema.Venue) {
 // not among those NATS refused (lostQuote), and a consumer whose own link
 // stayed up is told of nothing: it would keep a quote stale, with no
 // sign, as long as its stream stays quiet. Which quotes were in flight
-// cannot be told, so every venue whose quotes were sent is told once the
-// link is back (tellLostQuotes: a gap marker naming no type and symbol,
-// which dispatch delivers to every market data subscriber of the venue,
-// dropping the quotes still queued). Ordered streams show their losses by
-// their sequences.
+// cannot be told, so every quote type of every venue sent is told once
+// the link is back (tellLostQuotes: a gap marker naming the type and no
+// symbol, on the subject "prefix.venue._.type", which a Consumer selecting
+// by type or by symbol receives too; dispatch delivers it to the venue's
+// subscribers of that type, dropping their quotes still queued). Ordered
+// streams show their losses by their sequences: their subscribers are
+// not told.
 func (p *Publisher) linkLost() {
 	p.lostMu.Lock()
 	defer p.lostMu.Unlock()
-	if len(p.quoteVenues) == 0 {
+	if len(p.quoteKinds) == 0 {
 		return
 	}
-	if p.lostVenues == nil {
-		p.lostVenues = make(map[schema.Venue]struct{})
+	if p.lostKinds == nil {
+		p.lostKinds = make(map[streamKey]struct{})
 	}
-	for v := range p.quoteVenues {
-		p.lostVenues[v] = struct{}{}
+	for k := range p.quoteKinds {
+		p.lostKinds[k] = struct{}{}
 	}
 }
 
 // tellLostQuotes runs when the connection is (back) up: for every
 // coalescable stream whose quotes NATS refused, it publishes a gap marker
 // on the stream's subject (GapType the stream's type, GapCount 0,
-// GapSource schema.GapRelay), and one naming no type and symbol for a
-// venue whose streams were too many to list. A consumer's subscribers of
+// GapSource schema.GapRelay), and one naming the type and no symbol (on
+// "prefix.venue._.type") for a quote type of a venue whose streams were
+// too many to list or whose quotes a lost link may have taken (linkLost).
+// A consumer's subscribers of
 // the stream hear that its last quote is stale until the next update
 // (and dispatch drops a quote still queued from before the loss). One
 // NATS refuses again waits for the next reconnection.
 func (p *Publisher) tellLostQuotes() {
 	p.lostMu.Lock()
-	lost, venues := p.lostQuotes, p.lostVenues
-	p.lostQuotes, p.lostVenues = nil, nil
+	lost, kinds := p.lostQuotes, p.lostKinds
+	p.lostQuotes, p.lostKinds = nil, nil
 	p.lostMu.Unlock()
 	const why = "natsbridge: quotes lost while the ingest node's NATS link was down: stale until the next update"
 	now := time.Now().UnixNano()
@@ -438,15 +457,15 @@ func (p *Publisher) tellLostQuotes() {
 			p.lostMu.Unlock()
 		}
 	}
-	for v := range venues {
-		g := &schema.CanonicalEvent{Venue: v, Type: schema.EventGap, IngestTS: now}
-		g.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapRelay, Reason: why}
-		if !send(Subject(p.opts.Prefix, v, "", schema.EventGap), g) {
+	for k := range kinds {
+		g := &schema.CanonicalEvent{Venue: k.venue, Type: schema.EventGap, IngestTS: now}
+		g.Control = schema.Control{Kind: schema.ControlGap, GapType: k.typ, GapSource: schema.GapRelay, Reason: why}
+		if !send(Subject(p.opts.Prefix, k.venue, "", k.typ), g) {
 			p.lostMu.Lock()
-			if p.lostVenues == nil {
-				p.lostVenues = make(map[schema.Venue]struct{})
+			if p.lostKinds == nil {
+				p.lostKinds = make(map[streamKey]struct{})
 			}
-			p.lostVenues[v] = struct{}{}
+			p.lostKinds[k] = struct{}{}
 			p.lostMu.Unlock()
 		}
 	}
