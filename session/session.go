@@ -140,7 +140,9 @@ type Config struct {
 	// session, from the request to the answer's last byte: the instrument
 	// list and the server time at Start, Kraken's WebSocket token on each
 	// private connection, the reconciliation's order queries (and
-	// Binance's, made on the WS-API). A call unanswered that long ends
+	// Binance's, made on the WS-API), the books' REST snapshots (Binance
+	// depth, OKX books: book.BinanceREST and book.OKXREST Timeout, on
+	// the wall clock too, see normalize/book "Time"). A call unanswered that long ends
 	// with an error wrapping ErrRESTTimeout (and so
 	// context.DeadlineExceeded): Start fails with it; a token or a
 	// reconciliation pass is tried again later, as after a refusal. The
@@ -591,7 +593,7 @@ func (s *Session) buildShards() error {
 		if bookRule != nil {
 			bopts := book.Options{Sink: watch, Events: s.pools.Events, MaxSilence: cfg.BookMaxSilence, Clock: cfg.Client.Clock}
 			if binance {
-				bopts.Fetcher = &book.BinanceREST{BaseURL: cfg.Endpoints.REST, Client: cfg.HTTPClient, VenueSymbol: s.syms.VenueSymbol}
+				bopts.Fetcher = s.binanceFetcher()
 			} else if bookRule.Resync == book.ResyncFetch {
 				bopts.Fetcher, bopts.Clock = okxFetch, cfg.Client.Clock // venues.go, okxBooks
 			} else {
@@ -640,6 +642,13 @@ func (s *Session) buildShards() error {
 		s.shards = append(s.shards, sh)
 	}
 	return nil
+}
+
+// binanceFetcher fetches a Binance book's REST snapshots, each within
+// Config.RESTTimeout.
+func (s *Session) binanceFetcher() *book.BinanceREST {
+	cfg := &s.cfg
+	return &book.BinanceREST{BaseURL: cfg.Endpoints.REST, Client: cfg.HTTPClient, VenueSymbol: s.syms.VenueSymbol, Timeout: cfg.RESTTimeout}
 }
 
 // encodeSubscribe is wsclient's EncodeSubscribe for Binance streams.

@@ -288,5 +288,5 @@ func (s *Session) okxBooks(r book.Rule) (book.Rule, book.Fetcher) {
 		return r, nil
 	}
 	return r, &book.OKXREST{BaseURL: cfg.Endpoints.REST, Client: cfg.HTTPClient, VenueSymbol: s.syms.VenueSymbol,
-		Limiter: &book.OKXLimiter{Clock: cfg.Client.Clock}}
+		Timeout: cfg.RESTTimeout, Limiter: &book.OKXLimiter{Clock: cfg.Client.Clock}}
 }
