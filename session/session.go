@@ -729,16 +729,17 @@ func (s *Session) Book(symbol string) *book.Book {
 // request over its limits: published too, as a schema.ControlVenueError)
 // and the session is not ready: such a subscription's data never comes
 // and its book never goes live, so waiting on would only end with ctx.
-// A refusal counts while the connection that got it is live: a new
-// connection sends every subscription again (a refusal that holds comes
-// again). While it counts and the session is not ready, WaitConnected
-// returns it at once, each time it is called. It waits on the state
-// changes, without polling.
+// A refusal counts while the connection that got it is live (a new
+// connection sends every subscription again: a refusal that holds comes
+// again) and until WaitConnected returns nil after it. While it counts
+// and the session is not ready, WaitConnected returns it at once, each
+// time it is called. It waits on the state changes, without polling.
 func (s *Session) WaitConnected(ctx context.Context) error {
 	if ctx == nil {
 		return pool.ErrNilContext
 	}
-	return s.state.wait(ctx, func(b *stateBoard) (bool, error) {
+	var seen []marketRefusal
+	err := s.state.wait(ctx, func(b *stateBoard) (bool, error) {
 		if b.closed {
 			return true, ErrClosed
 		}
@@ -746,6 +747,7 @@ func (s *Session) WaitConnected(ctx context.Context) error {
 			return true, b.userDataErr
 		}
 		if b.marketUp == len(b.market) && (!b.withOrders || b.ordersReady) && s.booksLive() {
+			seen = b.refused
 			return true, nil
 		}
 		for i, r := range b.refused {
@@ -755,6 +757,10 @@ func (s *Session) WaitConnected(ctx context.Context) error {
 		}
 		return false, nil
 	})
+	if err == nil {
+		s.state.sawReady(seen)
+	}
+	return err
 }
 
 // booksLive reports whether every book is live.

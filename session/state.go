@@ -55,36 +55,42 @@ func (b *stateBoard) setMarket(i int, st schema.ConnState) {
 	})
 }
 
-// marketRefusal is a market request the venue refused, and the connection
-// (wsclient's ConnID) that got the refusal.
+// marketRefusal is a market request the venue refused, the connection
+// (wsclient's ConnID) that got the refusal, and n the connection's count
+// of refusals (sawReady forgets none that came after what it saw).
 type marketRefusal struct {
 	err  *SubscribeError
 	conn uint64
+	n    uint64
 }
 
 // refuseMarket records the venue's refusal, on market connection conn of
 // shard i, of a request (a subscription; the only requests a market
-// connection sends that the venue answers), unless that connection's
-// first refusal is recorded already. A refusal counts while conn is the
-// shard's live connection (WaitConnected): the next connection sends
-// every subscription again, and the venue answers those. A refusal read
+// connection sends that the venue answers). A refusal counts while conn
+// is the shard's live connection (WaitConnected): the next connection
+// sends every subscription again, and the venue answers those. One read
 // when no connection is live any more (conn 0) counts for none.
 func (b *stateBoard) refuseMarket(i int, conn uint64, v schema.Venue, c *schema.Control) {
 	if conn == 0 || i < 0 || i >= len(b.refused) {
 		return
 	}
-	b.mu.Lock()
-	had := b.refused[i].err != nil && b.refused[i].conn == conn
-	b.mu.Unlock()
-	if had {
-		return
-	}
-	r := marketRefusal{err: &SubscribeError{Venue: v, RequestID: c.RequestID, Code: c.Code, Msg: c.Reason}, conn: conn}
+	err := &SubscribeError{Venue: v, RequestID: c.RequestID, Code: c.Code, Msg: c.Reason}
 	b.update(func(b *stateBoard) {
-		if b.refused[i].err == nil || b.refused[i].conn != conn {
-			b.refused[i] = r
-		}
+		r := &b.refused[i]
+		r.err, r.conn, r.n = err, conn, r.n+1
 	})
+}
+
+// sawReady forgets the refusals WaitConnected saw the session ready
+// after (seen, its copy of the board), not those recorded since.
+func (b *stateBoard) sawReady(seen []marketRefusal) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range seen {
+		if i < len(b.refused) && b.refused[i].n == seen[i].n {
+			b.refused[i].err = nil
+		}
+	}
 }
 
 func (b *stateBoard) close() { b.update(func(b *stateBoard) { b.closed = true }) }
