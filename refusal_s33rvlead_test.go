@@ -47,17 +47,7 @@ func TestS33rvleadRefusalOfAGoneConnectionIsForgotten(t *testing.T) {
 				}
 			}
 		},
-		Subscribe: func(d *dispatch.Dispatcher) error {
-			_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventControl}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
-				if ev.Control.Kind == schema.ControlVenueError {
-					select {
-					case refused <- struct{}{}:
-					default:
-					}
-				}
-			}})
-			return err
-		},
+		Subscribe: s33rvleadOnRefusal(refused),
 	})
 	require.NoError(t, err)
 	defer func() { require.NoError(t, s.Close(context.Background())) }()
@@ -130,17 +120,7 @@ func TestS33rvleadRefusalSeenReadyIsForgotten(t *testing.T) {
 		Channels:    []string{"orderbook.50"},
 		NoClockSync: true,
 		Client:      s30ctFast(),
-		Subscribe: func(d *dispatch.Dispatcher) error {
-			_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventControl}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
-				if ev.Control.Kind == schema.ControlVenueError {
-					select {
-					case refused <- struct{}{}:
-					default:
-					}
-				}
-			}})
-			return err
-		},
+		Subscribe:   s33rvleadOnRefusal(refused),
 	})
 	require.NoError(t, err)
 	defer func() { require.NoError(t, s.Close(context.Background())) }()
@@ -158,4 +138,20 @@ func TestS33rvleadRefusalSeenReadyIsForgotten(t *testing.T) {
 	wctx, wcancel := context.WithCancel(ctx)
 	wcancel() // not ready: WaitConnected answers its ctx's end, not the forgotten refusal
 	require.ErrorIs(t, s.WaitConnected(wctx), context.Canceled)
+}
+
+// s33rvleadOnRefusal is a session's Subscribe that tells refused of each
+// venue refusal (a schema.ControlVenueError) the host gets.
+func s33rvleadOnRefusal(refused chan<- struct{}) func(d *dispatch.Dispatcher) error {
+	return func(d *dispatch.Dispatcher) error {
+		_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventControl}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+			if ev.Control.Kind == schema.ControlVenueError {
+				select {
+				case refused <- struct{}{}:
+				default:
+				}
+			}
+		}})
+		return err
+	}
 }
