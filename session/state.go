@@ -56,7 +56,7 @@ func (b *stateBoard) setMarket(i int, st schema.ConnState) {
 }
 
 // marketRefusal is a market request the venue refused, the connection
-// (wsclient's ConnID) that got the refusal, and n the connection's count
+// (wsclient's ConnID) that got the refusal, and n the shard's count
 // of refusals (sawReady forgets none that came after what it saw).
 type marketRefusal struct {
 	err  *SubscribeError
