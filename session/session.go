@@ -588,6 +588,11 @@ func (s *Session) buildShards() error {
 			if c := sh.client; c != nil {
 				_ = c.Rotate() // ErrNotConnected: the connection is gone already
 			}
+		}, shard: i, conn: func() uint64 {
+			if c := sh.client; c != nil {
+				return c.Stats().ConnID
+			}
+			return 0
 		}}
 		sh.books = book.NewBooks(watch, s.pools.Events, &book.BooksOptions{Logger: cfg.Logger})
 		if bookRule != nil {
@@ -733,12 +738,16 @@ func (s *Session) Book(symbol string) *book.Book {
 // request over its limits: published too, as a schema.ControlVenueError)
 // and the session is not ready: such a subscription's data never comes
 // and its book never goes live, so waiting on would only end with ctx.
-// A refusal counts from the last time WaitConnected returned nil. It
-// waits on the state changes, without polling.
+// A refusal counts while the connection that got it is live (a new
+// connection sends every subscription again: a refusal that holds comes
+// again) and until WaitConnected returns nil after it. While it counts
+// and the session is not ready, WaitConnected returns it at once, each
+// time it is called. It waits on the state changes, without polling.
 func (s *Session) WaitConnected(ctx context.Context) error {
 	if ctx == nil {
 		return pool.ErrNilContext
 	}
+	var seen []marketRefusal
 	err := s.state.wait(ctx, func(b *stateBoard) (bool, error) {
 		if b.closed {
 			return true, ErrClosed
@@ -747,12 +756,18 @@ func (s *Session) WaitConnected(ctx context.Context) error {
 			return true, b.userDataErr
 		}
 		if b.marketUp == len(b.market) && (!b.withOrders || b.ordersReady) && s.booksLive() {
+			seen = b.refused
 			return true, nil
 		}
-		return b.marketErr != nil, b.marketErr
+		for i, r := range b.refused {
+			if r.err != nil && s.shards[i].client.Stats().ConnID == r.conn {
+				return true, r.err
+			}
+		}
+		return false, nil
 	})
 	if err == nil {
-		s.state.sawReady()
+		s.state.sawReady(seen)
 	}
 	return err
 }
@@ -778,10 +793,15 @@ func (s *Session) booksLive() bool {
 // and OKX's notice 64008 ("The connection will soon be closed for a
 // service upgrade. Please reconnect.", OKX v5 "WebSocket" → "Notification
 // of service upgrade", sent 60 s before), so no data is lost to the close.
+//
+// It records the venue's refusals of its connection's requests, with the
+// live connection's ConnID (conn), for WaitConnected.
 type bookWatch struct {
 	next   book.Sink
 	state  func() *stateBoard
 	rotate func()
+	shard  int
+	conn   func() uint64 // the shard's live connection (wsclient's ConnID); 0 when none
 }
 
 func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
@@ -794,9 +814,9 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 		if closeAnnounced(ev) && w.rotate != nil {
 			w.rotate()
 		}
-		if ev.Control.Kind == schema.ControlVenueError {
+		if ev.Control.Kind == schema.ControlVenueError && w.conn != nil {
 			if b := w.state(); b != nil {
-				b.refuseMarket(ev.Venue, &ev.Control)
+				b.refuseMarket(w.shard, w.conn(), ev.Venue, &ev.Control)
 			}
 		}
 	}

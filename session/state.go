@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -19,14 +20,14 @@ type stateBoard struct {
 	marketUp    int
 	withOrders  bool
 	ordersState schema.ConnState
-	ordersReady bool  // connected and the user-data subscription accepted
-	userDataErr error // the venue refused the user-data subscription
-	marketErr   error // a market request the venue refused since WaitConnected last saw the session ready
+	ordersReady bool            // connected and the user-data subscription accepted
+	userDataErr error           // the venue refused the user-data subscription
+	refused     []marketRefusal // by market connection (shard): the venue's last refusal of its requests
 	closed      bool
 }
 
 func newStateBoard(shards int, withOrders bool) *stateBoard {
-	return &stateBoard{changed: make(chan struct{}), market: make([]schema.ConnState, shards), withOrders: withOrders}
+	return &stateBoard{changed: make(chan struct{}), market: make([]schema.ConnState, shards), refused: make([]marketRefusal, shards), withOrders: withOrders}
 }
 
 // update changes the board under its lock and wakes the waiters.
@@ -54,30 +55,42 @@ func (b *stateBoard) setMarket(i int, st schema.ConnState) {
 	})
 }
 
-// refuseMarket records the venue's refusal of a market connection's
-// request (a subscription; the only requests a market connection sends
-// that the venue answers), unless one is recorded already.
-func (b *stateBoard) refuseMarket(v schema.Venue, c *schema.Control) {
-	b.mu.Lock()
-	had := b.marketErr != nil
-	b.mu.Unlock()
-	if had {
+// marketRefusal is a market request the venue refused, the connection
+// (wsclient's ConnID) that got the refusal, and n the shard's count
+// of refusals (sawReady forgets none that came after what it saw).
+type marketRefusal struct {
+	err  *SubscribeError
+	conn uint64
+	n    uint64
+}
+
+// refuseMarket records the venue's refusal, on market connection conn of
+// shard i, of a request (a subscription; the only requests a market
+// connection sends that the venue answers). A refusal counts while conn
+// is the shard's live connection (WaitConnected): the next connection
+// sends every subscription again, and the venue answers those. One read
+// when no connection is live any more (conn 0) counts for none.
+func (b *stateBoard) refuseMarket(i int, conn uint64, v schema.Venue, c *schema.Control) {
+	if conn == 0 || i < 0 || i >= len(b.refused) {
 		return
 	}
 	err := &SubscribeError{Venue: v, RequestID: c.RequestID, Code: c.Code, Msg: c.Reason}
 	b.update(func(b *stateBoard) {
-		if b.marketErr == nil {
-			b.marketErr = err
-		}
+		r := &b.refused[i]
+		r.err, r.conn, r.n = err, conn, r.n+1
 	})
 }
 
-// sawReady forgets the market refusals: WaitConnected saw the session
-// ready after them.
-func (b *stateBoard) sawReady() {
+// sawReady forgets the refusals WaitConnected saw the session ready
+// after (seen, its copy of the board), not those recorded since.
+func (b *stateBoard) sawReady(seen []marketRefusal) {
 	b.mu.Lock()
-	b.marketErr = nil
-	b.mu.Unlock()
+	defer b.mu.Unlock()
+	for i := range seen {
+		if i < len(b.refused) && b.refused[i].n == seen[i].n {
+			b.refused[i].err = nil
+		}
+	}
 }
 
 func (b *stateBoard) close() { b.update(func(b *stateBoard) { b.closed = true }) }
@@ -99,9 +112,9 @@ func (b *stateBoard) wait(ctx context.Context, done func(b *stateBoard) (bool, e
 	for {
 		b.mu.Lock()
 		snap := &stateBoard{market: nil, marketUp: b.marketUp, withOrders: b.withOrders, ordersState: b.ordersState,
-			ordersReady: b.ordersReady, userDataErr: b.userDataErr, marketErr: b.marketErr, closed: b.closed}
-		snap.market = make([]schema.ConnState, len(b.market))
-		copy(snap.market, b.market)
+			ordersReady: b.ordersReady, userDataErr: b.userDataErr, closed: b.closed}
+		snap.market = slices.Clone(b.market)
+		snap.refused = slices.Clone(b.refused)
 		ch := b.changed
 		b.mu.Unlock()
 		if ok, err := done(snap); ok {
