@@ -3,13 +3,10 @@
 package dispatch_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
-	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -24,31 +21,11 @@ func TestAuditPublishAllocations(t *testing.T) {
 		subs int
 		want float64
 	}{{0, 0}, {1, 1}, {138, 1}} {
-		pools := schema.NewPools(nil)
-		d := dispatch.New(pools.Events, nil)
-		for range c.subs {
-			_, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) {}})
-			require.NoError(t, err)
-		}
-		ctx := context.Background()
-		var seq uint64
-		publish := func() {
-			ev, err := pools.Events.Get(ctx)
-			if err != nil {
-				panic(err)
-			}
-			seq++
-			ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueBinance, "BTC-USDT", schema.EventTrade, seq
+		got := publishAllocs(t, c.subs, 200, func(ev *schema.CanonicalEvent, _ uint64) {
+			ev.Type = schema.EventTrade
 			ev.Trade.Price = schema.NewDecimal(6700001, 2)
 			ev.Trade.Qty = schema.NewDecimal(1, 3)
-			if err := d.Publish(ctx, ev); err != nil {
-				panic(err)
-			}
-		}
-		publish()
-		got := testing.AllocsPerRun(200, publish)
+		})
 		assert.Equal(t, c.want, got, "%d subscribers", c.subs)
-		require.NoError(t, d.Close(ctx))
-		require.NoError(t, pools.Shutdown(ctx))
 	}
 }

@@ -20,14 +20,7 @@ import (
 // bkLoss, ccy, instType, instFamily, uly: no schema field (documented in
 // okxLiquidationMsg). Failed before: no event, Stats.Unknown 1.
 func TestS31OKXLiquidationOrdersMembers(t *testing.T) {
-	doc, err := os.ReadFile("testdata/docs/okx_liquidation_orders.json")
-	require.NoError(t, err)
-	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
-	sink := &recSink{events: events}
-	p := NewOKX(events, sink, nil)
-	require.NoError(t, p.HandleBytes(context.Background(), doc, 7))
-	require.Len(t, sink.got, 1)
-	ev := sink.got[0]
+	p, events, ev := okxDocEvent(t, "okx_liquidation_orders.json")
 	require.Equal(t, schema.EventLiquidation, ev.Type)
 	require.Equal(t, schema.VenueOKX, ev.Venue)
 	require.Equal(t, "IOST-USDT-PERP", ev.Symbol)
@@ -116,4 +109,19 @@ func TestS31OKXLiquidationOrdersAllocateNothing(t *testing.T) {
 		handle()
 	}
 	require.Zero(t, testing.AllocsPerRun(100, handle))
+}
+
+// okxDocEvent feeds the OKX doc example testdata/docs/<name> to a new OKX
+// parser (received at 7) and returns the parser, its event pool and the
+// one event it made.
+func okxDocEvent(t *testing.T, name string) (*Parser, *pool.Pool[*schema.CanonicalEvent], *schema.CanonicalEvent) {
+	t.Helper()
+	doc, err := os.ReadFile("testdata/docs/" + name)
+	require.NoError(t, err)
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	sink := &recSink{events: events}
+	p := NewOKX(events, sink, nil)
+	require.NoError(t, p.HandleBytes(context.Background(), doc, 7))
+	require.Len(t, sink.got, 1)
+	return p, events, sink.got[0]
 }

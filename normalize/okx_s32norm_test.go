@@ -19,14 +19,7 @@ import (
 // confirm]): a live 1D candle of BTC-USDT, aligned to Hong Kong time.
 // Failed before: no event, Stats.Unknown 1.
 func TestS32OKXCandleDocExample(t *testing.T) {
-	doc, err := os.ReadFile("testdata/docs/okx_candle1D.json")
-	require.NoError(t, err)
-	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
-	sink := &recSink{events: events}
-	p := NewOKX(events, sink, nil)
-	require.NoError(t, p.HandleBytes(context.Background(), doc, 7))
-	require.Len(t, sink.got, 1)
-	ev := sink.got[0]
+	p, _, ev := okxDocEvent(t, "okx_candle1D.json")
 	require.Equal(t, schema.EventKlineLive, ev.Type)
 	require.Equal(t, "BTC-USDT", ev.Symbol)
 	k := ev.Kline
