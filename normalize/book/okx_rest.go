@@ -92,8 +92,11 @@ func (f *OKXREST) wait(ctx context.Context, clk wsclient.Clock, symbol string, t
 		return nil
 	}
 	_, _, c := l.limits(clk)
-	ctx, stop := wallBound(ctx, c, timeout) // d ≤ timeout, on a clock that may not move (fetchDeadline)
-	err := c.Sleep(ctx, d)
+	wctx, stop := ctx, context.CancelFunc(func() {})
+	if c != wsclient.SystemClock() {
+		wctx, stop = wallBound(ctx, timeout) // d ≤ timeout, on a clock that may not move (fetchDeadline)
+	}
+	err := timedOut(wctx, c.Sleep(wctx, d))
 	stop()
 	if err != nil {
 		return fmt.Errorf("book: waiting for the OKXLimiter's slot for %s: %w", symbol, err)
