@@ -83,7 +83,7 @@ func (f *OKXREST) limiter() *OKXLimiter {
 // wait waits for the limiter's next slot, at most timeout.
 func (f *OKXREST) wait(ctx context.Context, clk wsclient.Clock, symbol string, timeout time.Duration) error {
 	l := f.limiter()
-	d, ok := l.reserve(clk, timeout)
+	d, at, ok := l.reserve(clk, timeout)
 	if !ok {
 		return &FetchError{Symbol: symbol, Status: http.StatusTooManyRequests, RetryAfter: d,
 			Body: "not sent: the OKXLimiter's requests to " + OKXBooksPath + " are spent"}
@@ -99,11 +99,13 @@ func (f *OKXREST) wait(ctx context.Context, clk wsclient.Clock, symbol string, t
 	err := timedOut(wctx, c.Sleep(wctx, d))
 	stop()
 	if err != nil {
+		l.release(at) // not sent
 		return fmt.Errorf("book: waiting for the OKXLimiter's slot for %s: %w", symbol, err)
 	}
 	if p := l.paused(clk); p > 0 {
 		// A 429 / 50011 came while this fetch waited for its slot: the
-		// pause holds it too (its slot is given up).
+		// pause holds it too (its slot is given back: not sent).
+		l.release(at)
 		return &FetchError{Symbol: symbol, Status: http.StatusTooManyRequests, RetryAfter: p,
 			Body: "not sent: OKX answered Too Many Requests to another fetch meanwhile"}
 	}
