@@ -67,8 +67,9 @@ type OKXREST struct {
 	// fails at once with a [*FetchError] (Status 429, RetryAfter the
 	// wait), sending nothing; so does a fetch whose wait ended inside
 	// the pause after another's 429 / 50011 (RetryAfter the rest of the
-	// pause). A 429 or 50011 answer is a *FetchError with RetryAfter at
-	// least 2 s.
+	// pause). A fetch that sends nothing (that pause, or its ctx ended
+	// while it waited) gives its slot back. A 429 or 50011 answer is a
+	// *FetchError with RetryAfter at least 2 s.
 	Limiter *OKXLimiter
 	own     OKXLimiter
 }
