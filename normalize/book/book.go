@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -233,7 +234,8 @@ type Book struct {
 	// whether Close stopped it for good.
 	heardAt  time.Time
 	silent   bool
-	silOwed  bool // silent, and its marker not yet published (the pool was exhausted): the timer tries again
+	silOwed  bool     // silent, and its marker not yet published (the pool was exhausted): the timer tries again
+	silLeft  silParts // silent: the parts of its announcement not yet published (publishSilenceLocked)
 	silTimer wsclient.Timer
 	silArmed bool
 	closed   bool
@@ -1088,7 +1090,7 @@ func (b *Book) clearLocked() {
 	b.bids.clear()
 	b.asks.clear()
 	b.topKnown = false
-	b.silent, b.silOwed = false, false // not live says more
+	b.silent, b.silOwed, b.silLeft = false, false, 0 // not live says more
 	b.exTS, b.inTS = 0, 0
 	b.hasFloor, b.hasCeil = false, false
 	b.aside.on = false // what was kept aside came before the break
@@ -1191,7 +1193,7 @@ func (b *Book) heardLocked() {
 	}
 	b.heardAt = b.now()
 	if b.silent {
-		b.silent, b.silOwed = false, false // a marker still owed is moot: nothing was lost
+		b.silent, b.silOwed, b.silLeft = false, false, 0 // a marker still owed is moot: nothing was lost
 		b.info("book: stream resumed")
 	}
 	if b.silArmed || b.closed {
@@ -1225,6 +1227,7 @@ func (b *Book) silenceCheck() {
 			return
 		}
 		b.silent = true
+		b.silLeft = b.silenceParts()
 		b.stats.Silences++
 		b.warn(ReasonSilent, "since", b.heardAt, "max_silence", b.o.MaxSilence)
 	}
@@ -1239,40 +1242,49 @@ func (b *Book) silenceCheck() {
 	b.silTimer.Reset(b.o.RetryInterval)
 }
 
-// publishSilenceLocked publishes the silence marker and, when the book had
-// a quote out, its withdrawal, and reports whether it did. It never waits
-// for the pool, on the timer's goroutine with the book locked: the
-// connection's reader and the book's readers would wait with it. The
-// marker about a stream that merely stopped can wait instead (the book
-// reports not live meanwhile), and is moot once the stream resumes, which
-// a marker about lost diffs never is.
+// silParts are the parts of a silent book's announcement, one pooled
+// event each: silGap its gap marker, silQuote the withdrawal of its best
+// bid/offer, silTop<<i the marker about its tops of view Book.tops[i].
+type silParts uint8
+
+const (
+	silGap silParts = 1 << iota
+	silQuote
+	silTop
+)
+
+// Every view of tops has a part: silTop << (maxTopViews-1) fits.
+const _ = silTop << (maxTopViews - 1)
+
+// silenceParts returns the parts of the announcement of a book going
+// silent: its marker, the withdrawal of the quote it has out, and a
+// marker for each view of tops out.
+func (b *Book) silenceParts() silParts {
+	p := silGap
+	if b.topKnown && !sameBBO(b.top, schema.BBO{}) {
+		p |= silQuote
+	}
+	for i := range b.nTops {
+		p |= silTop << i
+	}
+	return p
+}
+
+// publishSilenceLocked publishes what is left of the silence
+// announcement (Book.silLeft), in order: the marker, the quote's
+// withdrawal, a marker for each view of tops out; and reports whether it
+// is all out. It never waits for the pool, on the timer's goroutine with
+// the book locked: the connection's reader and the book's readers would
+// wait with it. It takes one pooled event at a time and publishes it
+// before the next (a sink hands each back, as the dispatcher does once it
+// has cloned it), so that one free event is all it ever needs: on an
+// exhausted pool, what is left waits for the next try (the book reports
+// not live meanwhile), and is moot once the stream resumes, which a
+// marker about lost diffs never is. Taken all or none, the parts needed
+// up to six free events at once, which a busy pipeline may never have.
 func (b *Book) publishSilenceLocked(now time.Time) bool {
 	if b.o.Sink == nil {
-		return true
-	}
-	quoted := b.topKnown && !sameBBO(b.top, schema.BBO{})
-	// The marker, the quote's withdrawal and a marker for each view of
-	// tops out: all or none, as a marker whose quote or top stays out
-	// would mislead its subscribers.
-	var evs [2 + maxTopViews]*schema.CanonicalEvent
-	n := 1 + b.nTops
-	if quoted {
-		n++
-	}
-	var err error
-	for i := range n {
-		if evs[i], err = b.o.Events.TryGet(); err != nil {
-			for _, ev := range evs[:i] {
-				b.o.Events.Put(ev)
-			}
-			break
-		}
-	}
-	if err != nil {
-		if errors.Is(err, pool.ErrExhausted) {
-			return false
-		}
-		b.warn("book: silence marker not published", "err", err) // a closed pool: the host shut down
+		b.silLeft = 0
 		return true
 	}
 	// A sink that waits (not the dispatcher, whose market lanes drop,
@@ -1280,19 +1292,31 @@ func (b *Book) publishSilenceLocked(now time.Time) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
 	defer cancel()
 	src := schema.CanonicalEvent{IngestTS: now.UnixNano()}
-	err = b.publishGapLocked(ctx, evs[0], &src, ReasonSilent, 0, 0)
-	next := evs[1:n]
-	if quoted {
-		err = errors.Join(err, b.publishWithdrawalLocked(ctx, next[0], &src))
-		next = next[1:]
-	}
-	for i, ev := range next {
-		err = errors.Join(err, b.publishTopGapLocked(ctx, ev, &src, b.tops[i], ReasonSilent, 0, 0))
+	for b.silLeft != 0 {
+		part := b.silLeft & -b.silLeft // the first left
+		ev, err := b.o.Events.TryGet()
+		if errors.Is(err, pool.ErrExhausted) {
+			return false
+		}
+		if err != nil {
+			b.warn("book: silence marker not published", "err", err) // a closed pool: the host shut down
+			b.silLeft, b.nTops = 0, 0
+			return true
+		}
+		b.silLeft &^= part
+		switch part {
+		case silGap:
+			err = b.publishGapLocked(ctx, ev, &src, ReasonSilent, 0, 0)
+		case silQuote:
+			err = b.publishWithdrawalLocked(ctx, ev, &src)
+		default:
+			err = b.publishTopGapLocked(ctx, ev, &src, b.tops[bits.TrailingZeros8(uint8(part/silTop))], ReasonSilent, 0, 0)
+		}
+		if err != nil {
+			b.warn("book: silence marker not published", "err", err)
+		}
 	}
 	b.nTops = 0
-	if err != nil {
-		b.warn("book: silence marker not published", "err", err)
-	}
 	return true
 }
 

@@ -223,9 +223,11 @@
 // reader's ctx, which would wait on the same pool for its next event; at
 // most StateTimeout for a lost connection applied through [Books.OnEvent])
 // — readers of the book wait meanwhile, on a pool exhausted only when
-// the pipeline is already stalled. The silence marker does not wait: on
-// an exhausted pool it is tried again every Options.RetryInterval (by the
-// Clock) while the book stays silent, and is dropped once its stream
+// the pipeline is already stalled. The silence marker does not wait: it
+// and the rest of its announcement (the quote's withdrawal, the markers
+// about the tops out) take one pooled event at a time, so one free event
+// is all they need; on an exhausted pool what is left is tried again
+// every Options.RetryInterval (by the Clock) while the book stays silent, and is dropped once its stream
 // resumes (nothing was lost; the book reports not live until then either
 // way), so that a timer never holds the connection's reader.
 //
