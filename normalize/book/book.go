@@ -1154,9 +1154,17 @@ func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reaso
 }
 
 // publishGapLocked fills ev, the caller's pooled event, as the book's gap
-// marker of reason and publishes it.
+// marker of reason and publishes it. It names the book's view (Book.Depth,
+// as the parsers name the view that lost messages; 0 for a whole-book
+// venue's book): view 0 is every view's to a book downstream, and would
+// tell a book of the venue's other view of the symbol (OKX books5 beside
+// books), which lost nothing, that it broke.
 func (b *Book) publishGapLocked(ctx context.Context, ev, src *schema.CanonicalEvent, reason string, first, last uint64) error {
-	return b.publishMarkerLocked(ctx, ev, src, schema.EventBookUpdate, 0, reason, first, last)
+	view := 0
+	if b.rule.views() {
+		view = b.keep()
+	}
+	return b.publishMarkerLocked(ctx, ev, src, schema.EventBookUpdate, view, reason, first, last)
 }
 
 // publishTopGapLocked fills ev, the caller's pooled event, as the book's
