@@ -543,9 +543,8 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		}
 		if b.otherView(ev) {
 			b.mu.Lock()
-			b.asideLocked(ctx, ev)
-			b.mu.Unlock()
-			return nil
+			defer b.mu.Unlock()
+			return b.asideLocked(ctx, ev)
 		}
 		switch ev.Control.GapType {
 		case schema.EventBookUpdate, schema.EventBookSnapshot, schema.EventUnknown:
@@ -560,9 +559,8 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	}
 	if b.otherView(ev) {
 		b.mu.Lock()
-		b.asideLocked(ctx, ev)
-		b.mu.Unlock()
-		return nil
+		defer b.mu.Unlock()
+		return b.asideLocked(ctx, ev)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -106,7 +106,8 @@
 // of ack and snapshot, without a resubscription — on a new connection
 // too (its parser knows no ack yet), where it replaces a live book's
 // levels, the dead connection's, whether wsclient's report of the loss
-// comes before that message or after.
+// comes before that message or after; the live book ends (a marker) as
+// the snapshot is kept aside, not live until that message.
 //
 // # When the book is wrong
 //
