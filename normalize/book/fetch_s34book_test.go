@@ -52,10 +52,12 @@ func TestS34FetchTimeoutIsOneErrorOnEveryClock(t *testing.T) {
 			_, _ = fmt.Fprint(w, okxBooksJSON(7, `["100","1","0","1"]`, `["101","1","0","1"]`))
 		}))
 		t.Cleanup(srv.Close)
-		rest := &OKXREST{BaseURL: srv.URL, Timeout: okxBooksPer, Limiter: &OKXLimiter{Requests: 1}}
+		lim := &OKXLimiter{Requests: 1}
+		first := &OKXREST{BaseURL: srv.URL, Timeout: time.Minute, Limiter: lim} // the window's one request, on a loaded machine too
+		rest := &OKXREST{BaseURL: srv.URL, Timeout: okxBooksPer, Limiter: lim}  // waits for the next window: Per, within its Timeout
 		ctx := withBookClock(context.Background(), stopped)
 		var ev schema.CanonicalEvent
-		require.NoError(t, rest.Fetch(ctx, "BTC-USDT", &ev))
+		require.NoError(t, first.Fetch(ctx, "BTC-USDT", &ev))
 		requireFetchTimeout(t, func() error { return rest.Fetch(ctx, "BTC-USDT", &ev) })
 	})
 }
