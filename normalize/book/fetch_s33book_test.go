@@ -108,8 +108,8 @@ func TestS33FetchOnAStoppedClockEnds(t *testing.T) {
 }
 
 // requireEnds runs fetch and requires it to end, within 30 s of wall time,
-// with an error matching context.DeadlineExceeded.
-func requireEnds(t *testing.T, fetch func() error) {
+// with an error matching context.DeadlineExceeded, which it returns.
+func requireEnds(t *testing.T, fetch func() error) error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- fetch() }()
@@ -117,7 +117,9 @@ func requireEnds(t *testing.T, fetch func() error) {
 	case err := <-done:
 		require.Error(t, err)
 		require.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+		return err
 	case <-time.After(30 * time.Second):
 		t.Fatal("the fetch did not end: its clock never fires")
+		return nil
 	}
 }
