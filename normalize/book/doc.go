@@ -127,7 +127,10 @@
 // every level at once — nothing stale survives a resync, [Book.BBO] and
 // [Book.Top] report not live and serve nothing — publishes a gap marker
 // (an schema.EventGap with Control.Kind schema.ControlGap, the missing
-// ids when known, and one of the Reason* texts) to its [Sink], withdraws
+// ids when known, one of the Reason* texts, and Book.Depth the book's
+// view, as the parsers name the view that lost messages: 0, which a book
+// downstream takes for every view, only for a whole-book venue) to its
+// [Sink], withdraws
 // the best bid/offer it published (see "What it publishes"), and
 // resynchronises by itself: a ResyncFetch book buffers diffs and fetches
 // a snapshot (a bounded number of attempts, then not again before
