@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meltica/meltica/normalize/internal/continuity"
@@ -246,6 +247,10 @@ type Book struct {
 	// publishSilenceLocked); past maxTopViews the last is 0, every view.
 	tops  [maxTopViews]int
 	nTops int
+	// owed: a break's announcement not yet published whole (markLocked);
+	// owing says it is, read without the lock on the path of every event.
+	owed  owedMark
+	owing atomic.Bool
 }
 
 // NewBook returns an empty, unsynchronised book of symbol kept by rule.
@@ -452,6 +457,9 @@ func (b *Book) PublishTop(ctx context.Context, n int) error {
 	if !b.usable() || b.o.Sink == nil {
 		return nil
 	}
+	if err := b.flushOwedLocked(ctx, b.o.Events.Get); err != nil {
+		return err
+	}
 	ev, err := b.o.Events.Get(ctx)
 	if err != nil {
 		return err
@@ -511,6 +519,17 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if ev.Venue != b.rule.Venue {
 		return nil
 	}
+	if err := b.flushOwed(ctx); err != nil {
+		// Still owed: the event is applied all the same (a diff skipped
+		// would break the book), and nothing it would publish goes out
+		// before the announcement (publishBBOLocked).
+		return errors.Join(err, b.apply(ctx, ev))
+	}
+	return b.apply(ctx, ev)
+}
+
+// apply is Apply once what is owed of a break's announcement is out.
+func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	switch ev.Type {
 	case schema.EventConnState:
 		if !ev.Control.State.Lost() {
@@ -1124,31 +1143,100 @@ func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent,
 	return err
 }
 
-// markLocked publishes a gap marker of reason, then, when the book had
-// published a quote, its withdrawal (an EventBBO with no bid and no ask),
-// then a marker about each view of the tops it published since its last
-// marker (PublishTop).
+// markLocked announces a break: a gap marker of reason, then, when the
+// book had published a quote, its withdrawal (an EventBBO with no bid and
+// no ask), then a marker about each view of the tops it published since
+// its last marker (PublishTop). Each waits for the pool with ctx; what
+// ctx leaves out is owed (owedMark), published before anything else the
+// book publishes. A break while one is still owed adds its quote and
+// tops to it: the subscribers have not heard of the first yet, which
+// tells them.
 func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64, quoted bool) error {
 	if b.o.Sink == nil {
 		return nil
 	}
-	ev, err := b.o.Events.Get(ctx)
-	if err == nil {
-		err = b.publishGapLocked(ctx, ev, src, reason, first, last)
+	o := &b.owed
+	if o.parts == 0 {
+		*o = owedMark{parts: silGap, reason: reason, first: first, last: last, exTS: src.ExchangeTS, inTS: src.IngestTS}
 	}
 	if quoted {
-		err = errors.Join(err, b.withdrawBBOLocked(ctx, src))
+		o.parts |= silQuote
 	}
-	tops := b.tops[:b.nTops]
+	for _, view := range b.tops[:b.nTops] {
+		if i := slices.Index(o.tops[:o.nTops], view); i >= 0 {
+			o.parts |= silTop << i
+			continue
+		}
+		i := min(o.nTops, maxTopViews-1)
+		if o.nTops == maxTopViews {
+			o.tops[i] = 0 // every view (Book.topOut)
+		} else {
+			o.tops[i], o.nTops = view, o.nTops+1
+		}
+		o.parts |= silTop << i
+	}
 	b.nTops = 0
-	for _, view := range tops {
-		ev, gerr := b.o.Events.Get(ctx)
+	b.owing.Store(true)
+	return b.flushOwedLocked(ctx, b.o.Events.Get)
+}
+
+// owedMark is a break's announcement not yet published whole (markLocked):
+// the parts left (silParts), the marker's reason, ids and times, and the
+// views of the tops its markers name.
+type owedMark struct {
+	parts       silParts
+	reason      string
+	first, last uint64
+	exTS, inTS  int64
+	tops        [maxTopViews]int
+	nTops       int
+}
+
+// flushOwedLocked publishes what is owed of a break's announcement, in
+// order, each part's event taken with get (Events.Get with ctx, or
+// without waiting), and stops at the first the pool does not give.
+func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error)) error {
+	o := &b.owed
+	src := schema.CanonicalEvent{ExchangeTS: o.exTS, IngestTS: o.inTS}
+	var err error
+	for o.parts != 0 {
+		ev, gerr := get(ctx)
 		if gerr != nil {
+			if o.parts&silQuote != 0 {
+				b.stats.BBODropped++
+			}
 			return errors.Join(err, gerr)
 		}
-		err = errors.Join(err, b.publishTopGapLocked(ctx, ev, src, view, reason, first, last))
+		part := o.parts & -o.parts // the first left
+		o.parts &^= part
+		switch part {
+		case silGap:
+			err = errors.Join(err, b.publishGapLocked(ctx, ev, &src, o.reason, o.first, o.last))
+		case silQuote:
+			err = errors.Join(err, b.publishWithdrawalLocked(ctx, ev, &src))
+		default:
+			err = errors.Join(err, b.publishTopGapLocked(ctx, ev, &src, o.tops[bits.TrailingZeros8(uint8(part/silTop))], o.reason, o.first, o.last))
+		}
 	}
+	*o = owedMark{}
+	b.owing.Store(false)
 	return err
+}
+
+// flushOwed publishes what is owed of a break's announcement (markLocked)
+// before anything else the book publishes, when something is.
+func (b *Book) flushOwed(ctx context.Context) error {
+	if !b.owing.Load() {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.flushOwedLocked(ctx, b.o.Events.Get)
+}
+
+// tryGet takes a pooled event without waiting, for flushOwedLocked.
+func (b *Book) tryGet(context.Context) (*schema.CanonicalEvent, error) {
+	return b.o.Events.TryGet()
 }
 
 // publishGapLocked fills ev, the caller's pooled event, as the book's gap
@@ -1297,6 +1385,9 @@ func (b *Book) publishSilenceLocked(now time.Time) bool {
 	// counted) waits a bounded time, as for a connection state.
 	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
 	defer cancel()
+	if err := b.flushOwedLocked(ctx, b.tryGet); errors.Is(err, pool.ErrExhausted) {
+		return false // a break's announcement owed goes first
+	}
 	src := schema.CanonicalEvent{IngestTS: now.UnixNano()}
 	for b.silLeft != 0 {
 		part := b.silLeft & -b.silLeft // the first left
@@ -1441,6 +1532,13 @@ func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent)
 		b.top, b.topKnown = q, true
 		return nil
 	}
+	if b.owing.Load() {
+		// A break's announcement is owed (markLocked): nothing goes
+		// out before it. Not recorded as published: the next message
+		// applied after it publishes the latest.
+		b.stats.BBODropped++
+		return nil
+	}
 	if b.ext.older(b.rule, b.seq.Last(), src.ExchangeTS, src.IngestTS) {
 		// The venue's quote stream delivered a newer state of this order
 		// book: the book's top is not recorded as published, so the first
@@ -1463,23 +1561,13 @@ func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent)
 	return b.o.Sink.Publish(ctx, ev)
 }
 
-// withdrawBBOLocked publishes an EventBBO with no bid and no ask for a
-// book that broke after publishing a best bid/offer: the change from a
-// quote to none. The book's gap marker is about its diffs and does not
-// reach a subscriber of best bid/offers alone, whose queue would keep the
-// broken book's last quote as the latest. It waits for the pool, as the
-// marker does: a withdrawal must not be lost.
-func (b *Book) withdrawBBOLocked(ctx context.Context, src *schema.CanonicalEvent) error {
-	ev, err := b.o.Events.Get(ctx)
-	if err != nil {
-		b.stats.BBODropped++
-		return err
-	}
-	return b.publishWithdrawalLocked(ctx, ev, src)
-}
-
 // publishWithdrawalLocked fills ev, the caller's pooled event, as an
-// EventBBO with no bid and no ask and publishes it.
+// EventBBO with no bid and no ask and publishes it: the change from a
+// quote to none, for a book that broke or went silent after publishing
+// one. Its gap marker is about its diffs and does not reach a subscriber
+// of best bid/offers alone, whose queue would keep the broken book's last
+// quote as the latest; so a withdrawal is never dropped as a quote may
+// be, but owed with its marker.
 func (b *Book) publishWithdrawalLocked(ctx context.Context, ev, src *schema.CanonicalEvent) error {
 	b.top, b.topKnown = schema.BBO{}, true
 	ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventBBO

@@ -227,7 +227,12 @@
 // reader's ctx, which would wait on the same pool for its next event; at
 // most StateTimeout for a lost connection applied through [Books.OnEvent])
 // — readers of the book wait meanwhile, on a pool exhausted only when
-// the pipeline is already stalled. The silence marker does not wait: it
+// the pipeline is already stalled. What that ctx leaves out is owed, not
+// lost: it goes out first at the next event the book is given (the
+// connection's next state included), [Book.PublishTop] or silence check,
+// and no best bid/offer or top goes out before it (Stats.BBODropped
+// counts the quotes held back; the latest follows it). The silence
+// marker does not wait: it
 // and the rest of its announcement (the quote's withdrawal, the markers
 // about the tops out) take one pooled event at a time, so one free event
 // is all they need; on an exhausted pool what is left is tried again
