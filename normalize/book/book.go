@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meltica/meltica/normalize/internal/continuity"
@@ -233,7 +235,8 @@ type Book struct {
 	// whether Close stopped it for good.
 	heardAt  time.Time
 	silent   bool
-	silOwed  bool // silent, and its marker not yet published (the pool was exhausted): the timer tries again
+	silOwed  bool     // silent, and its marker not yet published (the pool was exhausted): the timer tries again
+	silLeft  silParts // silent: the parts of its announcement not yet published (publishSilenceLocked)
 	silTimer wsclient.Timer
 	silArmed bool
 	closed   bool
@@ -244,6 +247,10 @@ type Book struct {
 	// publishSilenceLocked); past maxTopViews the last is 0, every view.
 	tops  [maxTopViews]int
 	nTops int
+	// owed: a break's announcement not yet published whole (markLocked);
+	// owing says it is, read without the lock on the path of every event.
+	owed  owedMark
+	owing atomic.Bool
 }
 
 // NewBook returns an empty, unsynchronised book of symbol kept by rule.
@@ -450,6 +457,9 @@ func (b *Book) PublishTop(ctx context.Context, n int) error {
 	if !b.usable() || b.o.Sink == nil {
 		return nil
 	}
+	if err := b.flushOwedLocked(ctx, b.o.Events.Get); err != nil {
+		return err
+	}
 	ev, err := b.o.Events.Get(ctx)
 	if err != nil {
 		return err
@@ -509,6 +519,17 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if ev.Venue != b.rule.Venue {
 		return nil
 	}
+	if err := b.flushOwed(ctx); err != nil {
+		// Still owed: the event is applied all the same (a diff skipped
+		// would break the book), and nothing it would publish goes out
+		// before the announcement (publishBBOLocked).
+		return errors.Join(err, b.apply(ctx, ev))
+	}
+	return b.apply(ctx, ev)
+}
+
+// apply is Apply once what is owed of a break's announcement is out.
+func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	switch ev.Type {
 	case schema.EventConnState:
 		if !ev.Control.State.Lost() {
@@ -541,9 +562,8 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		}
 		if b.otherView(ev) {
 			b.mu.Lock()
-			b.asideLocked(ctx, ev)
-			b.mu.Unlock()
-			return nil
+			defer b.mu.Unlock()
+			return b.asideLocked(ctx, ev)
 		}
 		switch ev.Control.GapType {
 		case schema.EventBookUpdate, schema.EventBookSnapshot, schema.EventUnknown:
@@ -558,9 +578,8 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	}
 	if b.otherView(ev) {
 		b.mu.Lock()
-		b.asideLocked(ctx, ev)
-		b.mu.Unlock()
-		return nil
+		defer b.mu.Unlock()
+		return b.asideLocked(ctx, ev)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -1088,7 +1107,7 @@ func (b *Book) clearLocked() {
 	b.bids.clear()
 	b.asks.clear()
 	b.topKnown = false
-	b.silent, b.silOwed = false, false // not live says more
+	b.silent, b.silOwed, b.silLeft = false, false, 0 // not live says more
 	b.exTS, b.inTS = 0, 0
 	b.hasFloor, b.hasCeil = false, false
 	b.aside.on = false // what was kept aside came before the break
@@ -1124,37 +1143,114 @@ func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent,
 	return err
 }
 
-// markLocked publishes a gap marker of reason, then, when the book had
-// published a quote, its withdrawal (an EventBBO with no bid and no ask),
-// then a marker about each view of the tops it published since its last
-// marker (PublishTop).
+// markLocked announces a break: a gap marker of reason, then, when the
+// book had published a quote, its withdrawal (an EventBBO with no bid and
+// no ask), then a marker about each view of the tops it published since
+// its last marker (PublishTop). Each waits for the pool with ctx; what
+// ctx leaves out is owed (owedMark), published before anything else the
+// book publishes. A break while one is still owed adds its quote and
+// tops to it: the subscribers have not heard of the first yet, which
+// tells them.
 func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64, quoted bool) error {
 	if b.o.Sink == nil {
 		return nil
 	}
-	ev, err := b.o.Events.Get(ctx)
-	if err == nil {
-		err = b.publishGapLocked(ctx, ev, src, reason, first, last)
+	o := &b.owed
+	if o.parts == 0 {
+		*o = owedMark{parts: silGap, reason: reason, first: first, last: last, exTS: src.ExchangeTS, inTS: src.IngestTS}
 	}
 	if quoted {
-		err = errors.Join(err, b.withdrawBBOLocked(ctx, src))
+		o.parts |= silQuote
 	}
-	tops := b.tops[:b.nTops]
+	for _, view := range b.tops[:b.nTops] {
+		if i := slices.Index(o.tops[:o.nTops], view); i >= 0 {
+			o.parts |= silTop << i
+			continue
+		}
+		i := min(o.nTops, maxTopViews-1)
+		if o.nTops == maxTopViews {
+			o.tops[i] = 0 // every view (Book.topOut)
+		} else {
+			o.tops[i], o.nTops = view, o.nTops+1
+		}
+		o.parts |= silTop << i
+	}
 	b.nTops = 0
-	for _, view := range tops {
-		ev, gerr := b.o.Events.Get(ctx)
+	b.owing.Store(true)
+	return b.flushOwedLocked(ctx, b.o.Events.Get)
+}
+
+// owedMark is a break's announcement not yet published whole (markLocked):
+// the parts left (silParts), the marker's reason, ids and times, and the
+// views of the tops its markers name.
+type owedMark struct {
+	parts       silParts
+	reason      string
+	first, last uint64
+	exTS, inTS  int64
+	tops        [maxTopViews]int
+	nTops       int
+}
+
+// flushOwedLocked publishes what is owed of a break's announcement, in
+// order, each part's event taken with get (Events.Get with ctx, or
+// without waiting), and stops at the first the pool does not give.
+func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error)) error {
+	o := &b.owed
+	src := schema.CanonicalEvent{ExchangeTS: o.exTS, IngestTS: o.inTS}
+	var err error
+	for o.parts != 0 {
+		ev, gerr := get(ctx)
 		if gerr != nil {
+			if o.parts&silQuote != 0 {
+				b.stats.BBODropped++
+			}
 			return errors.Join(err, gerr)
 		}
-		err = errors.Join(err, b.publishTopGapLocked(ctx, ev, src, view, reason, first, last))
+		part := o.parts & -o.parts // the first left
+		o.parts &^= part
+		switch part {
+		case silGap:
+			err = errors.Join(err, b.publishGapLocked(ctx, ev, &src, o.reason, o.first, o.last))
+		case silQuote:
+			err = errors.Join(err, b.publishWithdrawalLocked(ctx, ev, &src))
+		default:
+			err = errors.Join(err, b.publishTopGapLocked(ctx, ev, &src, o.tops[bits.TrailingZeros8(uint8(part/silTop))], o.reason, o.first, o.last))
+		}
 	}
+	*o = owedMark{}
+	b.owing.Store(false)
 	return err
 }
 
+// flushOwed publishes what is owed of a break's announcement (markLocked)
+// before anything else the book publishes, when something is.
+func (b *Book) flushOwed(ctx context.Context) error {
+	if !b.owing.Load() {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.flushOwedLocked(ctx, b.o.Events.Get)
+}
+
+// tryGet takes a pooled event without waiting, for flushOwedLocked.
+func (b *Book) tryGet(context.Context) (*schema.CanonicalEvent, error) {
+	return b.o.Events.TryGet()
+}
+
 // publishGapLocked fills ev, the caller's pooled event, as the book's gap
-// marker of reason and publishes it.
+// marker of reason and publishes it. It names the book's view (Book.Depth,
+// as the parsers name the view that lost messages; 0 for a whole-book
+// venue's book): view 0 is every view's to a book downstream, and would
+// tell a book of the venue's other view of the symbol (OKX books5 beside
+// books), which lost nothing, that it broke.
 func (b *Book) publishGapLocked(ctx context.Context, ev, src *schema.CanonicalEvent, reason string, first, last uint64) error {
-	return b.publishMarkerLocked(ctx, ev, src, schema.EventBookUpdate, 0, reason, first, last)
+	view := 0
+	if b.rule.views() {
+		view = b.keep()
+	}
+	return b.publishMarkerLocked(ctx, ev, src, schema.EventBookUpdate, view, reason, first, last)
 }
 
 // publishTopGapLocked fills ev, the caller's pooled event, as the book's
@@ -1191,7 +1287,7 @@ func (b *Book) heardLocked() {
 	}
 	b.heardAt = b.now()
 	if b.silent {
-		b.silent, b.silOwed = false, false // a marker still owed is moot: nothing was lost
+		b.silent, b.silOwed, b.silLeft = false, false, 0 // a marker still owed is moot: nothing was lost
 		b.info("book: stream resumed")
 	}
 	if b.silArmed || b.closed {
@@ -1225,6 +1321,7 @@ func (b *Book) silenceCheck() {
 			return
 		}
 		b.silent = true
+		b.silLeft = b.silenceParts()
 		b.stats.Silences++
 		b.warn(ReasonSilent, "since", b.heardAt, "max_silence", b.o.MaxSilence)
 	}
@@ -1239,60 +1336,84 @@ func (b *Book) silenceCheck() {
 	b.silTimer.Reset(b.o.RetryInterval)
 }
 
-// publishSilenceLocked publishes the silence marker and, when the book had
-// a quote out, its withdrawal, and reports whether it did. It never waits
-// for the pool, on the timer's goroutine with the book locked: the
-// connection's reader and the book's readers would wait with it. The
-// marker about a stream that merely stopped can wait instead (the book
-// reports not live meanwhile), and is moot once the stream resumes, which
-// a marker about lost diffs never is.
+// silParts are the parts of a silent book's announcement, one pooled
+// event each: silGap its gap marker, silQuote the withdrawal of its best
+// bid/offer, silTop<<i the marker about its tops of view Book.tops[i].
+type silParts uint8
+
+const (
+	silGap silParts = 1 << iota
+	silQuote
+	silTop
+)
+
+// Every view of tops has a part: silTop << (maxTopViews-1) fits.
+const _ = silTop << (maxTopViews - 1)
+
+// silenceParts returns the parts of the announcement of a book going
+// silent: its marker, the withdrawal of the quote it has out, and a
+// marker for each view of tops out.
+func (b *Book) silenceParts() silParts {
+	p := silGap
+	if b.topKnown && !sameBBO(b.top, schema.BBO{}) {
+		p |= silQuote
+	}
+	for i := range b.nTops {
+		p |= silTop << i
+	}
+	return p
+}
+
+// publishSilenceLocked publishes what is left of the silence
+// announcement (Book.silLeft), in order: the marker, the quote's
+// withdrawal, a marker for each view of tops out; and reports whether it
+// is all out. It never waits for the pool, on the timer's goroutine with
+// the book locked: the connection's reader and the book's readers would
+// wait with it. It takes one pooled event at a time and publishes it
+// before the next (a sink hands each back, as the dispatcher does once it
+// has cloned it), so that one free event is all it ever needs: on an
+// exhausted pool, what is left waits for the next try (the book reports
+// not live meanwhile), and is moot once the stream resumes, which a
+// marker about lost diffs never is. Taken all or none, the parts needed
+// up to six free events at once, which a busy pipeline may never have.
 func (b *Book) publishSilenceLocked(now time.Time) bool {
 	if b.o.Sink == nil {
-		return true
-	}
-	quoted := b.topKnown && !sameBBO(b.top, schema.BBO{})
-	// The marker, the quote's withdrawal and a marker for each view of
-	// tops out: all or none, as a marker whose quote or top stays out
-	// would mislead its subscribers.
-	var evs [2 + maxTopViews]*schema.CanonicalEvent
-	n := 1 + b.nTops
-	if quoted {
-		n++
-	}
-	var err error
-	for i := range n {
-		if evs[i], err = b.o.Events.TryGet(); err != nil {
-			for _, ev := range evs[:i] {
-				b.o.Events.Put(ev)
-			}
-			break
-		}
-	}
-	if err != nil {
-		if errors.Is(err, pool.ErrExhausted) {
-			return false
-		}
-		b.warn("book: silence marker not published", "err", err) // a closed pool: the host shut down
+		b.silLeft = 0
 		return true
 	}
 	// A sink that waits (not the dispatcher, whose market lanes drop,
 	// counted) waits a bounded time, as for a connection state.
 	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
 	defer cancel()
-	src := schema.CanonicalEvent{IngestTS: now.UnixNano()}
-	err = b.publishGapLocked(ctx, evs[0], &src, ReasonSilent, 0, 0)
-	next := evs[1:n]
-	if quoted {
-		err = errors.Join(err, b.publishWithdrawalLocked(ctx, next[0], &src))
-		next = next[1:]
+	if err := b.flushOwedLocked(ctx, b.tryGet); errors.Is(err, pool.ErrExhausted) {
+		return false // a break's announcement owed goes first
 	}
-	for i, ev := range next {
-		err = errors.Join(err, b.publishTopGapLocked(ctx, ev, &src, b.tops[i], ReasonSilent, 0, 0))
+	src := schema.CanonicalEvent{IngestTS: now.UnixNano()}
+	for b.silLeft != 0 {
+		part := b.silLeft & -b.silLeft // the first left
+		ev, err := b.o.Events.TryGet()
+		if errors.Is(err, pool.ErrExhausted) {
+			return false
+		}
+		if err != nil {
+			b.warn("book: silence marker not published", "err", err) // a closed pool: the host shut down
+			b.silLeft, b.nTops = 0, 0
+			return true
+		}
+		b.silLeft &^= part
+		switch part {
+		case silGap:
+			err = b.publishGapLocked(ctx, ev, &src, ReasonSilent, 0, 0)
+		case silQuote:
+			err = b.publishWithdrawalLocked(ctx, ev, &src)
+		default:
+			err = b.publishTopGapLocked(ctx, ev, &src, b.tops[bits.TrailingZeros8(uint8(part/silTop))], ReasonSilent, 0, 0)
+		}
+		if err != nil {
+			b.warn("book: silence marker not published", "err", err)
+		}
 	}
 	b.nTops = 0
-	if err != nil {
-		b.warn("book: silence marker not published", "err", err)
-	}
 	return true
 }
 
@@ -1411,6 +1532,13 @@ func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent)
 		b.top, b.topKnown = q, true
 		return nil
 	}
+	if b.owing.Load() {
+		// A break's announcement is owed (markLocked): nothing goes
+		// out before it. Not recorded as published: the next message
+		// applied after it publishes the latest.
+		b.stats.BBODropped++
+		return nil
+	}
 	if b.ext.older(b.rule, b.seq.Last(), src.ExchangeTS, src.IngestTS) {
 		// The venue's quote stream delivered a newer state of this order
 		// book: the book's top is not recorded as published, so the first
@@ -1433,23 +1561,13 @@ func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent)
 	return b.o.Sink.Publish(ctx, ev)
 }
 
-// withdrawBBOLocked publishes an EventBBO with no bid and no ask for a
-// book that broke after publishing a best bid/offer: the change from a
-// quote to none. The book's gap marker is about its diffs and does not
-// reach a subscriber of best bid/offers alone, whose queue would keep the
-// broken book's last quote as the latest. It waits for the pool, as the
-// marker does: a withdrawal must not be lost.
-func (b *Book) withdrawBBOLocked(ctx context.Context, src *schema.CanonicalEvent) error {
-	ev, err := b.o.Events.Get(ctx)
-	if err != nil {
-		b.stats.BBODropped++
-		return err
-	}
-	return b.publishWithdrawalLocked(ctx, ev, src)
-}
-
 // publishWithdrawalLocked fills ev, the caller's pooled event, as an
-// EventBBO with no bid and no ask and publishes it.
+// EventBBO with no bid and no ask and publishes it: the change from a
+// quote to none, for a book that broke or went silent after publishing
+// one. Its gap marker is about its diffs and does not reach a subscriber
+// of best bid/offers alone, whose queue would keep the broken book's last
+// quote as the latest; so a withdrawal is never dropped as a quote may
+// be, but owed with its marker.
 func (b *Book) publishWithdrawalLocked(ctx context.Context, ev, src *schema.CanonicalEvent) error {
 	b.top, b.topKnown = schema.BBO{}, true
 	ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventBBO

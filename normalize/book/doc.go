@@ -106,7 +106,8 @@
 // of ack and snapshot, without a resubscription — on a new connection
 // too (its parser knows no ack yet), where it replaces a live book's
 // levels, the dead connection's, whether wsclient's report of the loss
-// comes before that message or after.
+// comes before that message or after; the live book ends (a marker) as
+// the snapshot is kept aside, not live until that message.
 //
 // # When the book is wrong
 //
@@ -126,7 +127,10 @@
 // every level at once — nothing stale survives a resync, [Book.BBO] and
 // [Book.Top] report not live and serve nothing — publishes a gap marker
 // (an schema.EventGap with Control.Kind schema.ControlGap, the missing
-// ids when known, and one of the Reason* texts) to its [Sink], withdraws
+// ids when known, one of the Reason* texts, and Book.Depth the book's
+// view, as the parsers name the view that lost messages: 0, which a book
+// downstream takes for every view, only for a whole-book venue) to its
+// [Sink], withdraws
 // the best bid/offer it published (see "What it publishes"), and
 // resynchronises by itself: a ResyncFetch book buffers diffs and fetches
 // a snapshot (a bounded number of attempts, then not again before
@@ -223,9 +227,16 @@
 // reader's ctx, which would wait on the same pool for its next event; at
 // most StateTimeout for a lost connection applied through [Books.OnEvent])
 // — readers of the book wait meanwhile, on a pool exhausted only when
-// the pipeline is already stalled. The silence marker does not wait: on
-// an exhausted pool it is tried again every Options.RetryInterval (by the
-// Clock) while the book stays silent, and is dropped once its stream
+// the pipeline is already stalled. What that ctx leaves out is owed, not
+// lost: it goes out first at the next event the book is given (the
+// connection's next state included), [Book.PublishTop] or silence check,
+// and no best bid/offer or top goes out before it (Stats.BBODropped
+// counts the quotes held back; the latest follows it). The silence
+// marker does not wait: it
+// and the rest of its announcement (the quote's withdrawal, the markers
+// about the tops out) take one pooled event at a time, so one free event
+// is all they need; on an exhausted pool what is left is tried again
+// every Options.RetryInterval (by the Clock) while the book stays silent, and is dropped once its stream
 // resumes (nothing was lost; the book reports not live until then either
 // way), so that a timer never holds the connection's reader.
 //

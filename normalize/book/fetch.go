@@ -273,40 +273,42 @@ func (fetchTimeoutError) Unwrap() error { return context.DeadlineExceeded }
 // advanced by the events the fetch keeps waiting in the socket — and the
 // request goes over a real network, in real time, either way. One
 // AfterFunc timer of that clock, no goroutine of the package's; on the
-// system clock, a context deadline alone. The fetch runs with the
+// system clock, a context deadline alone (which the transport sees too:
+// its dial and TLS handshake keep to it). The fetch runs with the
 // returned context; end stops the timers and returns the fetch's error,
-// wrapped to match context.DeadlineExceeded when the injected clock's
-// deadline ended the fetch (an HTTP client reports a canceled request as
-// context.Canceled).
+// as a fetchTimeoutError (matching context.DeadlineExceeded) when either
+// clock's deadline ended the fetch, whichever it was: an HTTP client
+// reports the injected clock's as context.Canceled, the wall clock's as
+// context.DeadlineExceeded.
 func fetchDeadline(ctx context.Context, own wsclient.Clock, d time.Duration) (context.Context, func(err error) error) {
 	clk := fetchClock(ctx, own)
+	ctx, stop := wallBound(ctx, d)
 	if clk == wsclient.SystemClock() {
-		// A context deadline, which the transport sees too (its dial and
-		// TLS handshake keep to it).
-		ctx, cancel := context.WithTimeout(ctx, d)
-		return ctx, func(err error) error { cancel(); return err }
+		return ctx, func(err error) error { err = timedOut(ctx, err); stop(); return err }
 	}
-	ctx, stop := wallBound(ctx, clk, d)
 	ctx, cancel := context.WithCancelCause(ctx)
-	cause := fetchTimeoutError{d}
-	t := clk.AfterFunc(d, func() { cancel(cause) })
+	t := clk.AfterFunc(d, func() { cancel(fetchTimeoutError{d}) })
 	return ctx, func(err error) error {
 		t.Stop()
-		if err != nil && errors.Is(context.Cause(ctx), cause) && !errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("%w: %w", cause, err)
-		}
+		err = timedOut(ctx, err)
 		cancel(nil)
 		stop()
 		return err
 	}
 }
 
-// wallBound bounds ctx by d on the wall clock as well when clk is an
-// injected clock, which may not move while the fetch waits on it (see
-// fetchDeadline); on the system clock it returns ctx as it is.
-func wallBound(ctx context.Context, clk wsclient.Clock, d time.Duration) (context.Context, context.CancelFunc) {
-	if clk == wsclient.SystemClock() {
-		return ctx, func() {}
+// wallBound bounds ctx by d on the wall clock, its end's cause a
+// fetchTimeoutError (see fetchDeadline).
+func wallBound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, fetchTimeoutError{d})
+}
+
+// timedOut returns err, a fetch's error, as the fetchTimeoutError that
+// ended ctx, if one did.
+func timedOut(ctx context.Context, err error) error {
+	var te fetchTimeoutError
+	if err == nil || errors.As(err, &te) || !errors.As(context.Cause(ctx), &te) {
+		return err
 	}
-	return context.WithTimeout(ctx, d)
+	return fmt.Errorf("%w: %w", te, err)
 }

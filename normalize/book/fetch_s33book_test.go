@@ -80,7 +80,7 @@ func TestS33FetchOnAStoppedClockEnds(t *testing.T) {
 		b, _, _ := newRecBook(t, Binance, "BTC-USDT", &Options{
 			Fetcher: &BinanceREST{BaseURL: url, Timeout: 100 * time.Millisecond}, Clock: clk})
 		ev := viaParser(t, normalize.NewBinance, []byte(binanceDiff("BTCUSDT", 1000, 1001, -1, [][2]string{{"100.00", "2.0"}}, nil)))
-		requireEnds(t, func() error { return b.Apply(context.Background(), ev) })
+		_ = requireEnds(t, func() error { return b.Apply(context.Background(), ev) })
 		require.Equal(t, uint64(1), b.Stats().FetchErrors)
 		require.False(t, b.Live())
 	})
@@ -89,7 +89,7 @@ func TestS33FetchOnAStoppedClockEnds(t *testing.T) {
 		b, _, _ := newRecBook(t, OKXFetch, "BTC-USDT", &Options{
 			Fetcher: &OKXREST{BaseURL: url, Timeout: 100 * time.Millisecond}, Clock: clk})
 		ev := viaParser(t, normalize.NewOKX, okxRaw("books", "update", 10, 11, `["100","2","0","1"]`, ``, ""))
-		requireEnds(t, func() error { return b.Apply(context.Background(), ev) })
+		_ = requireEnds(t, func() error { return b.Apply(context.Background(), ev) })
 		require.Equal(t, uint64(1), b.Stats().FetchErrors)
 	})
 	t.Run("OKX, the limiter's wait", func(t *testing.T) {
@@ -103,13 +103,13 @@ func TestS33FetchOnAStoppedClockEnds(t *testing.T) {
 		for range okxBooksRequests {
 			require.NoError(t, rest.Fetch(ctx, "BTC-USDT", &ev))
 		}
-		requireEnds(t, func() error { return rest.Fetch(ctx, "BTC-USDT", &ev) })
+		_ = requireEnds(t, func() error { return rest.Fetch(ctx, "BTC-USDT", &ev) })
 	})
 }
 
 // requireEnds runs fetch and requires it to end, within 30 s of wall time,
-// with an error matching context.DeadlineExceeded.
-func requireEnds(t *testing.T, fetch func() error) {
+// with an error matching context.DeadlineExceeded, which it returns.
+func requireEnds(t *testing.T, fetch func() error) error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- fetch() }()
@@ -117,7 +117,9 @@ func requireEnds(t *testing.T, fetch func() error) {
 	case err := <-done:
 		require.Error(t, err)
 		require.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+		return err
 	case <-time.After(30 * time.Second):
 		t.Fatal("the fetch did not end: its clock never fires")
+		return nil
 	}
 }

@@ -34,9 +34,11 @@ import (
 // names a symbol's book messages by one depth, that of its one
 // subscription on the connection), so the first message of its view
 // after a snapshot kept aside takes it, as a book not live does: the
-// dead connection's levels are replaced, without a resubscription; and a
-// loss reported as older than that snapshot invalidates the live book
-// (announced) but keeps it aside for that message. Not kept while the
+// dead connection's levels are replaced, without a resubscription. The
+// snapshot kept aside ends the live book at once (invalidated, announced
+// with ReasonReconnect, the dead connection's tail dropped), so that its
+// levels are never served in between; a loss reported as older than that
+// snapshot keeps it aside too. Not kept while the
 // live book holds more levels on a side than the view: a new
 // subscription of the book's depth would have sent them, so it is
 // another view's stream beside the book (another connection's), which
@@ -60,10 +62,12 @@ type krAside struct {
 
 // asideLocked gives the aside book ev, a message of another view of the
 // book's symbol, when it is one to keep aside (see krAside). A gap marker
-// of the aside view drops it.
-func (b *Book) asideLocked(ctx context.Context, ev *schema.CanonicalEvent) {
+// of the aside view drops it. A snapshot kept aside by a live book ends
+// it: its levels are a dead connection's (ReasonReconnect, announced; the
+// error is the sink's).
+func (b *Book) asideLocked(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if b.rule.Checksum != ChecksumKraken || b.rule.Depth == 0 || b.tailLocked(ev) {
-		return
+		return nil
 	}
 	a := &b.aside
 	d := ev.Book.Depth
@@ -75,31 +79,44 @@ func (b *Book) asideLocked(ctx context.Context, ev *schema.CanonicalEvent) {
 	case schema.EventBookSnapshot:
 		a.on = false
 		if d >= b.rule.Depth || !ev.Book.HasChecksum || max(len(ev.Book.Bids), len(ev.Book.Asks)) > d {
-			return
+			return nil
 		}
 		if b.live && max(b.bids.len(), b.asks.len()) > d {
 			// A live book deeper than the view on a side: the venue's
 			// book has those levels, so a new subscription of the book's
 			// depth would have sent them; this is another view's stream
 			// (Book.otherView), not the book's new connection.
-			return
+			return nil
 		}
 		if a.bk == nil {
 			o := Options{MaxLevels: b.o.MaxLevels, RetryInterval: b.o.RetryInterval, Clock: b.o.Clock}
 			bk, err := NewBook(b.rule, b.symbol, &o)
 			if err != nil {
-				return
+				return nil
 			}
 			a.bk = bk
 		}
 		_ = a.bk.snapshotLocked(ctx, ev, &ev.Book) // no sink, no resubscription: it only checks
 		a.view, a.on = d, a.bk.live
+		if a.on && b.live {
+			// The new connection's snapshot: the live book's levels are
+			// the dead connection's, which no connection keeps any more.
+			// Served as live until the first message of its view (a
+			// quiet pair's may come seconds later) or wsclient's report
+			// of the loss, they would be stale, unannounced. What the
+			// dead connection's reader still hands on is its tail.
+			b.lostAt = max(b.lostAt, ev.IngestTS)
+			err := b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
+			a.on = true // kept for that first message (clearLocked let it go)
+			return err
+		}
 	case schema.EventBookUpdate:
 		if a.on && d == a.view {
 			_ = a.bk.diffLocked(ctx, ev)
 			a.on = a.bk.live
 		}
 	}
+	return nil
 }
 
 // asideSince reports whether the stream kept aside holds a snapshot

@@ -35,8 +35,8 @@ func TestS33KrakenReconnectTakesTheNewConnectionsSnapshot(t *testing.T) {
 			lostAt := x.ts + 1
 			_ = v.ask("50002.1", "3", false) // the venue's book moves while no connection delivers it
 			x.p = normalize.NewKraken(x.events, x.books, nil)
-			x.feed(t, v.snapshot())
 			markers := len(x.markers())
+			x.feed(t, v.snapshot()) // announces the loss itself since s34 (TestS34KrakenAsideSnapshotEndsTheDeadConnectionsBook)
 			if lossFirst {
 				require.NoError(t, x.b.Apply(context.Background(), krLost(lostAt)))
 				require.False(t, x.b.Live(), "the dead connection's book is served after its loss")

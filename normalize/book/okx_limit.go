@@ -39,9 +39,12 @@ type OKXLimiter struct {
 	// sharing a Limiter one clock, or set it.
 	Clock wsclient.Clock
 
-	mu    sync.Mutex
-	slots []time.Time // when the latest Requests requests go (or went), oldest at head
-	head  int
+	mu sync.Mutex
+	// slots: when the requests reserved go (or went), in time order,
+	// those whose window has not passed; a fetch that ends without
+	// sending gives its own back (release). At most Requests in any Per,
+	// reserved up to the longest wait allowed ahead: a bounded number.
+	slots []time.Time
 	until time.Time     // no request before (a 429 / 50011)
 	most  time.Duration // the longest wait a reservation allowed: OKXRESTs sharing the limiter may differ
 }
@@ -65,42 +68,65 @@ func (l *OKXLimiter) limits(fetch wsclient.Clock) (int, time.Duration, wsclient.
 	return n, per, c
 }
 
-// reserve takes the next free slot and returns how long to wait for it,
-// unless that is longer than most: then it takes none and reports false
-// with the wait.
-func (l *OKXLimiter) reserve(fetch wsclient.Clock, most time.Duration) (time.Duration, bool) {
+// reserve takes the next free slot and returns how long to wait for it
+// and its time (release's token), unless the wait is longer than most:
+// then it takes none and reports false with the wait.
+func (l *OKXLimiter) reserve(fetch wsclient.Clock, most time.Duration) (time.Duration, time.Time, bool) {
 	n, per, c := l.limits(fetch)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := c.Now()
 	l.most = max(l.most, most)
-	if len(l.slots) > 0 && l.slots[(l.head+len(l.slots)-1)%len(l.slots)].After(now.Add(l.most+per)) || l.until.After(now.Add(per)) {
+	if len(l.slots) > 0 && l.slots[len(l.slots)-1].After(now.Add(l.most+per)) || l.until.After(now.Add(per)) {
 		// Further ahead than any wait gives (the longest any sharer
 		// allowed, not this caller's): the clock stepped back. The
 		// limit counts from now; the step must not hold the fetches
 		// for its length.
-		l.slots, l.head, l.until = l.slots[:0], 0, time.Time{}
+		l.slots, l.until = l.slots[:0], time.Time{}
 	}
+	gone := 0
+	for gone < len(l.slots) && !l.slots[gone].Add(per).After(now) {
+		gone++ // its window has passed: it limits nothing any more
+	}
+	l.slots = append(l.slots[:0], l.slots[gone:]...)
 	at := now
 	if l.until.After(at) {
 		at = l.until
 	}
-	if len(l.slots) == n {
-		if free := l.slots[l.head].Add(per); free.After(at) {
-			at = free
+	if k := len(l.slots); k > 0 {
+		if k >= n {
+			at = latest(at, l.slots[k-n].Add(per))
 		}
+		at = latest(at, l.slots[k-1]) // in time order (after a slot given back, the latest may be later)
 	}
 	wait := at.Sub(now)
 	if wait > most {
-		return wait, false
+		return wait, time.Time{}, false
 	}
-	if len(l.slots) < n {
-		l.slots = append(l.slots, at)
-	} else {
-		l.slots[l.head] = at
-		l.head = (l.head + 1) % n
+	l.slots = append(l.slots, at)
+	return wait, at, true
+}
+
+// latest returns the later of a and b.
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
 	}
-	return wait, true
+	return a
+}
+
+// release gives back the slot reserved at at by a fetch that sent
+// nothing (its ctx ended while it waited, or a 429 / 50011 came
+// meanwhile): a slot nobody used must not hold the others back.
+func (l *OKXLimiter) release(at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.slots) - 1; i >= 0; i-- {
+		if l.slots[i].Equal(at) {
+			l.slots = append(l.slots[:i], l.slots[i+1:]...)
+			return
+		}
+	}
 }
 
 // refused records that the venue answered 429 / 50011: no request for

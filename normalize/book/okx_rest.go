@@ -67,8 +67,9 @@ type OKXREST struct {
 	// fails at once with a [*FetchError] (Status 429, RetryAfter the
 	// wait), sending nothing; so does a fetch whose wait ended inside
 	// the pause after another's 429 / 50011 (RetryAfter the rest of the
-	// pause). A 429 or 50011 answer is a *FetchError with RetryAfter at
-	// least 2 s.
+	// pause). A fetch that sends nothing (that pause, or its ctx ended
+	// while it waited) gives its slot back. A 429 or 50011 answer is a
+	// *FetchError with RetryAfter at least 2 s.
 	Limiter *OKXLimiter
 	own     OKXLimiter
 }
@@ -83,7 +84,7 @@ func (f *OKXREST) limiter() *OKXLimiter {
 // wait waits for the limiter's next slot, at most timeout.
 func (f *OKXREST) wait(ctx context.Context, clk wsclient.Clock, symbol string, timeout time.Duration) error {
 	l := f.limiter()
-	d, ok := l.reserve(clk, timeout)
+	d, at, ok := l.reserve(clk, timeout)
 	if !ok {
 		return &FetchError{Symbol: symbol, Status: http.StatusTooManyRequests, RetryAfter: d,
 			Body: "not sent: the OKXLimiter's requests to " + OKXBooksPath + " are spent"}
@@ -92,15 +93,20 @@ func (f *OKXREST) wait(ctx context.Context, clk wsclient.Clock, symbol string, t
 		return nil
 	}
 	_, _, c := l.limits(clk)
-	ctx, stop := wallBound(ctx, c, timeout) // d ≤ timeout, on a clock that may not move (fetchDeadline)
-	err := c.Sleep(ctx, d)
+	wctx, stop := ctx, context.CancelFunc(func() {})
+	if c != wsclient.SystemClock() {
+		wctx, stop = wallBound(ctx, timeout) // d ≤ timeout, on a clock that may not move (fetchDeadline)
+	}
+	err := timedOut(wctx, c.Sleep(wctx, d))
 	stop()
 	if err != nil {
+		l.release(at) // not sent
 		return fmt.Errorf("book: waiting for the OKXLimiter's slot for %s: %w", symbol, err)
 	}
 	if p := l.paused(clk); p > 0 {
 		// A 429 / 50011 came while this fetch waited for its slot: the
-		// pause holds it too (its slot is given up).
+		// pause holds it too (its slot is given back: not sent).
+		l.release(at)
 		return &FetchError{Symbol: symbol, Status: http.StatusTooManyRequests, RetryAfter: p,
 			Body: "not sent: OKX answered Too Many Requests to another fetch meanwhile"}
 	}

@@ -27,12 +27,12 @@ func TestS31rvOKXLimiterSharedAcrossTimeouts(t *testing.T) {
 	long, short := time.Minute, time.Second
 	var at []time.Duration
 	for range 6 { // an OKXREST with a 1-minute Timeout: 6 fetches queued, 2 every 2 s
-		d, ok := l.reserve(nil, long)
+		d, _, ok := l.reserve(nil, long)
 		require.True(t, ok)
 		at = append(at, d)
 	}
 	require.Equal(t, []time.Duration{0, 0, 2 * time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second}, at)
-	d, ok := l.reserve(nil, short) // another OKXREST, Timeout 1 s, same instant
+	d, _, ok := l.reserve(nil, short) // another OKXREST, Timeout 1 s, same instant
 	require.False(t, ok, "the next free slot is 6 s away, past its 1 s: refused, not sent at once")
 	require.Equal(t, 6*time.Second, d)
 }
@@ -43,11 +43,11 @@ func TestS31rvOKXLimiterStepBackAfterLongQueue(t *testing.T) {
 	clock := newVClock()
 	l := &OKXLimiter{Requests: 2, Per: 2 * time.Second, Clock: clock}
 	for range 6 {
-		_, ok := l.reserve(nil, time.Minute)
+		_, _, ok := l.reserve(nil, time.Minute)
 		require.True(t, ok)
 	}
 	clock.advance(-time.Hour)
-	d, ok := l.reserve(nil, time.Second)
+	d, _, ok := l.reserve(nil, time.Second)
 	require.True(t, ok)
 	require.Zero(t, d)
 }
