@@ -239,7 +239,9 @@
 // then) are handed on, so that none of them follows it and passes for a
 // stream's next update, a gap marker (schema.EventGap, Control.GapType
 // schema.EventUnknown, no Symbol, GapCount 0, GapSource schema.GapRelay)
-// about every venue whose market data it brought (the first 256), which
+// about every venue whose market data it brought (the 256 seen most
+// recently; one forgotten past them is counted,
+// ConsumerStats.VenuesForgotten, and logged at Warn), which
 // dispatch delivers to every market data subscriber of the venue and
 // which replaces the quotes still queued: every stream is stale until its
 // next update. Ordered streams also count what they lost when they
