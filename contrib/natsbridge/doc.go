@@ -99,7 +99,10 @@
 // the type and no symbol about every quote type of every venue it sent
 // (the first 1280), on "prefix.venue._.type", which a Consumer selecting
 // by type or by symbol receives too; subscribers of ordered streams are
-// not told (their sequences tell their losses).
+// not told (their sequences tell their losses). That marker tells every
+// stream of its type, so a refused stream of a type told so gets none of
+// its own: one announcement per type lost, not a burst of one per stream
+// at the reconnection.
 // (A Consumer whose own link drops tells its subscribers likewise: see
 // Connection state. So does one for which nats.go dropped messages, a
 // slow consumer — it counts them, ConsumerStats.SlowDropped, but does not
