@@ -1053,14 +1053,32 @@ func (c *Consumer) wanted(subj string) bool {
 	return false
 }
 
+// ackRetry is how long the Consumer waits for the server to confirm an
+// ack before it sends the ack again (within AckWait).
+const ackRetry = time.Second
+
 // ack waits for the server to confirm the ack, so that once Close has
 // returned no report handed on is delivered again to the next incarnation.
+// An ack not confirmed within ackRetry is sent again, until AckWait has
+// passed: one lost (written into a dying link, which nats.go does not send
+// again) held the next report — the server delivers MaxAckPending at a
+// time — for a whole AckWait (30 s by default). An ack is idempotent: the
+// server confirms one of a report already acknowledged too.
 func (c *Consumer) ack(m jetstream.Msg) {
 	c.handled(m)
 	ctx, cancel := context.WithTimeout(c.life, c.opts.AckWait)
 	defer cancel()
-	if err := m.DoubleAck(ctx); err != nil {
-		c.ackErrors.add(c.log, 1, "natsbridge: acks not confirmed by the server; the reports may come again (dropped as duplicates)", "error", err)
+	for {
+		try, stop := context.WithTimeout(ctx, ackRetry)
+		err := m.DoubleAck(try)
+		stop()
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			c.ackErrors.add(c.log, 1, "natsbridge: acks not confirmed by the server; the reports may come again (dropped as duplicates)", "error", err)
+			return
+		}
 	}
 }
 

@@ -178,7 +178,10 @@
 //     with the server's confirmation, after the host's dispatcher has
 //     queued it for every subscriber; a redelivery of an id the consumer has
 //     already handed on is dropped (it remembers the last
-//     ConsumerOptions.Dedup ids).
+//     ConsumerOptions.Dedup ids). An ack not confirmed within a second
+//     (lost with a dying link) is sent again until it is, within AckWait,
+//     so that the server, which delivers MaxAckPending at a time, does not
+//     hold the next report for AckWait.
 //
 // A durable message the consumer cannot decode (another layout version,
 // as during a rolling upgrade; another producer's message) is terminated

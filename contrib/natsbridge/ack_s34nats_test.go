@@ -1,0 +1,89 @@
+package natsbridge
+
+import (
+	"bytes"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+)
+
+// ackLossDialer dials addr; the first acknowledgement its connections are
+// given to write ("PUB $JS.ACK.… +ACK") is swallowed (lost counts it), the
+// rest of that write delivered: an ack lost with a dying link, which
+// nats.go had written into the old socket and does not send again.
+type ackLossDialer struct {
+	addr string
+	lost atomic.Int32
+}
+
+type ackLossConn struct {
+	net.Conn
+	d *ackLossDialer
+}
+
+func (c ackLossConn) Write(p []byte) (int, error) {
+	if i := bytes.Index(p, []byte("PUB $JS.ACK.")); i >= 0 && c.d.lost.Load() == 0 {
+		const body = "\r\n+ACK\r\n"
+		if j := bytes.Index(p[i:], []byte(body)); j >= 0 && c.d.lost.CompareAndSwap(0, 1) {
+			rest := append(append([]byte(nil), p[:i]...), p[i+j+len(body):]...)
+			if _, err := c.Conn.Write(rest); err != nil {
+				return 0, err
+			}
+			return len(p), nil
+		}
+	}
+	return c.Conn.Write(p)
+}
+
+func (d *ackLossDialer) Dial(network, _ string) (net.Conn, error) {
+	c, err := net.DialTimeout(network, d.addr, generous)
+	if err != nil {
+		return nil, err
+	}
+	return ackLossConn{c, d}, nil
+}
+
+// TestS34natsLostAckHoldsNoReport: the Consumer acknowledges a report and
+// waits for the server's confirmation before the next one (one pending at
+// a time, so that a redelivery never overtakes a later report). An ack
+// the server never receives — lost with a dying link; nats.go does not
+// send again what it wrote into the old socket — was waited for a whole
+// AckWait (30 s by default), and the server held the next report as long:
+// every execution report stalled. The ack is sent again until confirmed
+// (an ack is idempotent): the next report comes at once, each delivered
+// once, in order.
+func TestS34natsLostAckHoldsNoReport(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	far := newNode(t)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
+	d := &ackLossDialer{addr: srv.Addr().String()}
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), &ConnectOptions{Extra: []nats.Option{nats.SetCustomDialer(d)}}),
+		far.d, far.pools.Events, &ConsumerOptions{Durable: "s34ack", AckWait: time.Hour})
+	require.NoError(t, err)
+	for i := range 3 {
+		ingest.publish(t, execReport(i))
+	}
+	for i := range 3 {
+		ev := next(t, got, ofType(schema.EventExecReport))
+		require.Equal(t, uint64(1000+i), mustUint(t, ev.Exec.TradeID.String()), "reports out of order or repeated")
+	}
+	require.Equal(t, int32(1), d.lost.Load(), "an ack was lost")
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	st := cons.Stats()
+	require.Equal(t, uint64(3), st.ExecDelivered, "%+v", st)
+	require.Zero(t, st.ExecDuplicate, "%+v", st)
+	require.Zero(t, st.AckErrors, "the ack sent again was confirmed: %+v", st)
+	ingest.close(t)
+	far.close(t)
+}
