@@ -87,3 +87,70 @@ func TestS34natsLostAckHoldsNoReport(t *testing.T) {
 	ingest.close(t)
 	far.close(t)
 }
+
+// deliveryLossDialer dials addr; the first read of its connections that
+// holds a durable message delivered ("$JS.ACK." reply subject) is lost
+// with the connection, which it closes: a report the server sent into a
+// link that died.
+type deliveryLossDialer struct {
+	addr string
+	lost atomic.Int32
+}
+
+type deliveryLossConn struct {
+	net.Conn
+	d *deliveryLossDialer
+}
+
+func (c deliveryLossConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && bytes.Contains(p[:n], []byte("$JS.ACK.")) && c.d.lost.CompareAndSwap(0, 1) {
+		_ = c.Conn.Close()
+		return 0, net.ErrClosed
+	}
+	return n, err
+}
+
+func (d *deliveryLossDialer) Dial(network, _ string) (net.Conn, error) {
+	c, err := net.DialTimeout(network, d.addr, generous)
+	if err != nil {
+		return nil, err
+	}
+	return deliveryLossConn{c, d}, nil
+}
+
+// TestS34natsReportLostInFlightRedelivered: the server delivers a report
+// into the Consumer's link as it dies; the Consumer reconnects, but the
+// server counts the report delivered and waiting for its ack, and
+// delivers MaxAckPending (1) at a time: it held that report, and every
+// later one, for a whole AckWait (30 s by default) before delivering it
+// again. After a reconnection the Consumer has the server deliver again
+// what it delivered and the Consumer never got: the reports flow at
+// once, each delivered once, in order.
+func TestS34natsReportLostInFlightRedelivered(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	far := newNode(t)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
+	d := &deliveryLossDialer{addr: srv.Addr().String()}
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), &ConnectOptions{Extra: []nats.Option{nats.SetCustomDialer(d)}}),
+		far.d, far.pools.Events, &ConsumerOptions{Durable: "s34flight", AckWait: time.Hour})
+	require.NoError(t, err)
+	for i := range 3 {
+		ingest.publish(t, execReport(i))
+	}
+	for i := range 3 {
+		ev := next(t, got, ofType(schema.EventExecReport))
+		require.Equal(t, uint64(1000+i), mustUint(t, ev.Exec.TradeID.String()), "reports out of order or repeated")
+	}
+	require.Equal(t, int32(1), d.lost.Load(), "a delivery was lost")
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	st := cons.Stats()
+	require.Equal(t, uint64(3), st.ExecDelivered, "%+v", st)
+	require.Zero(t, st.ExecDuplicate, "%+v", st)
+	ingest.close(t)
+	far.close(t)
+}

@@ -154,7 +154,7 @@ type ConsumerStats struct {
 	// subscribers a lost link is told to (the least recently seen): a
 	// venue forgotten and silent since is not told (see Connection state).
 	VenuesForgotten uint64
-	ExecResumed     uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, and made to deliver again
+	ExecResumed     uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, or after a reconnection waiting for the ack of a report it delivered into the lost link, and made to deliver again
 }
 
 // Consumer feeds a local dispatcher from NATS: market data and control
@@ -371,6 +371,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 		seqs:      newLRU[viewKey, seqState](o.MaxStreams), seen: newDedup(o.Dedup),
 		venues: newLRU[schema.Venue, struct{}](maxVenues)}
 	c.life, c.endLife = context.WithCancel(context.Background())
+	c.execResume.relink = make(chan struct{}, 1)
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
 	}
@@ -1096,6 +1097,9 @@ func (c *Consumer) onState(e StateEvent) {
 		ev.Control.Reason = e.URL
 	case e.Err != nil:
 		ev.Control.Reason = e.Err.Error()
+	}
+	if e.State == schema.ConnConnected && e.Reconnects > 0 {
+		signal(c.execResume.relink) // a report delivered into the lost link (read only with a Durable)
 	}
 	// Deferred: host code in the dispatcher's Publish may end the
 	// goroutine with runtime.Goexit (the watcher goes on from a new one),

@@ -181,7 +181,11 @@
 //     ConsumerOptions.Dedup ids). An ack not confirmed within a second
 //     (lost with a dying link) is sent again until it is, within AckWait,
 //     so that the server, which delivers MaxAckPending at a time, does not
-//     hold the next report for AckWait.
+//     hold the next report for AckWait; and once its connection is back
+//     after a loss, a Consumer whose durable consumer waits for the ack of
+//     a report it delivered into the lost link, past the last one handled,
+//     resets it to its ack floor (JetStream's consumer reset), so that the
+//     report comes again at once rather than after AckWait.
 //
 // A durable message the consumer cannot decode (another layout version,
 // as during a rolling upgrade; another producer's message) is terminated
