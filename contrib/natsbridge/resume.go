@@ -234,7 +234,11 @@ func (c *Consumer) redeliverLost() error {
 		return nil
 	}
 	if _, err := r.js.ResetConsumer(ctx, c.opts.Stream.Name, c.opts.Durable); err != nil {
-		return fmt.Errorf("natsbridge: resetting durable consumer %s: %w", c.opts.Durable, err)
+		// Not retried: a server older than 2.14 has no reset, and the
+		// loop must go on watching for a consumer gone. The report comes
+		// again after AckWait.
+		r.failed.add(c.log, 1, "natsbridge: resetting the durable consumer after a reconnection failed; a report delivered into the lost link comes again after AckWait", "error", err)
+		return nil
 	}
 	c.execResumed.Add(1)
 	c.log.Warn("natsbridge: reports delivered into the lost link and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending)
