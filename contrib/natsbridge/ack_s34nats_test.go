@@ -105,7 +105,7 @@ type deliveryLossConn struct {
 func (c deliveryLossConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 && bytes.Contains(p[:n], []byte("$JS.ACK.")) && c.d.lost.CompareAndSwap(0, 1) {
-		_ = c.Conn.Close()
+		_ = c.Close()
 		return 0, net.ErrClosed
 	}
 	return n, err

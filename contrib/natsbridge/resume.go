@@ -93,16 +93,16 @@ func (c *Consumer) resumeLoop() {
 	defer close(r.done)
 	const backoffBase, backoffCap = 50 * time.Millisecond, 2 * time.Second
 	for {
-		try := c.resume
 		select {
 		case <-r.trouble:
 		case <-r.relink:
-			try = c.redeliverLost
+			c.redeliverLost()
+			continue
 		case <-r.ctx.Done():
 			return
 		}
 		for backoff := backoffBase; ; backoff = min(2*backoff, backoffCap) {
-			err := try()
+			err := c.resume()
 			if err == nil {
 				break
 			}
@@ -208,41 +208,39 @@ func (c *Consumer) resume() error {
 // on already that comes again is dropped by its id. (Consumers sharing a
 // Durable split its reports: a report in another's hands may then come to
 // this one too — at least once still.)
-func (c *Consumer) redeliverLost() error {
+func (c *Consumer) redeliverLost() {
 	r := &c.execResume
 	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
 	defer cancel()
 	c.execMu.Lock()
 	defer c.execMu.Unlock()
 	if c.closed.Load() {
-		return nil
+		return
 	}
-	st, err := r.js.Stream(ctx, c.opts.Stream.Name)
 	var cons jetstream.Consumer
-	if err == nil && st.CachedInfo().Created.Equal(r.created) {
-		cons, err = st.Consumer(ctx, c.opts.Durable)
+	if st, err := r.js.Stream(ctx, c.opts.Stream.Name); err == nil && st.CachedInfo().Created.Equal(r.created) {
+		cons, _ = st.Consumer(ctx, c.opts.Durable)
 	}
 	if cons == nil {
 		// Gone, or another stream (a memory stream lost with its server),
 		// or the server did not answer: resume looks, and makes what is
 		// gone again.
 		signal(r.trouble)
-		return nil
+		return
 	}
 	info := cons.CachedInfo()
 	if info.NumAckPending == 0 || info.Delivered.Stream <= c.execHigh {
-		return nil
+		return
 	}
 	if _, err := r.js.ResetConsumer(ctx, c.opts.Stream.Name, c.opts.Durable); err != nil {
 		// Not retried: a server older than 2.14 has no reset, and the
 		// loop must go on watching for a consumer gone. The report comes
 		// again after AckWait.
 		r.failed.add(c.log, 1, "natsbridge: resetting the durable consumer after a reconnection failed; a report delivered into the lost link comes again after AckWait", "error", err)
-		return nil
+		return
 	}
 	c.execResumed.Add(1)
 	c.log.Warn("natsbridge: reports delivered into the lost link and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending)
-	return nil
 }
 
 // ensureExecStream creates the stream of execution reports if it is
