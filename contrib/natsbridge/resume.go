@@ -202,7 +202,7 @@ func (c *Consumer) resume() error {
 // a time: it held that report and every later one for a whole AckWait
 // (30 s by default) before delivering it again. So when the server has
 // delivered past the last report handled and waits for an ack, with no
-// report in hand (execMu held), the durable consumer is reset to its ack
+// report in hand (execMu held for the reset only), the durable consumer is reset to its ack
 // floor (JetStream's consumer reset, nats-server 2.14 and later): what it
 // delivered and was not acknowledged comes again at once; a report handed
 // on already that comes again is dropped by its id. (Consumers sharing a
@@ -212,11 +212,8 @@ func (c *Consumer) redeliverLost() {
 	r := &c.execResume
 	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
 	defer cancel()
-	c.execMu.Lock()
-	defer c.execMu.Unlock()
-	if c.closed.Load() {
-		return
-	}
+	// Looked up unlocked: reports flow meanwhile. One handled since is
+	// past what the server told (execHigh), and no reset follows.
 	var cons jetstream.Consumer
 	if st, err := r.js.Stream(ctx, c.opts.Stream.Name); err == nil && st.CachedInfo().Created.Equal(r.created) {
 		cons, _ = st.Consumer(ctx, c.opts.Durable)
@@ -229,7 +226,9 @@ func (c *Consumer) redeliverLost() {
 		return
 	}
 	info := cons.CachedInfo()
-	if info.NumAckPending == 0 || info.Delivered.Stream <= c.execHigh {
+	c.execMu.Lock()
+	defer c.execMu.Unlock()
+	if c.closed.Load() || info.NumAckPending == 0 || info.Delivered.Stream <= c.execHigh {
 		return
 	}
 	if _, err := r.js.ResetConsumer(ctx, c.opts.Stream.Name, c.opts.Durable); err != nil {
