@@ -80,15 +80,5 @@ func TestS34natsReportLostInFlightAcrossServerRestart(t *testing.T) {
 	follow.Follow(srv2)
 	d.Follow(srv2)
 	ingest.publish(t, execReport(2))
-	for i := 1; i < 3; i++ {
-		ev := next(t, got, ofType(schema.EventExecReport))
-		require.Equal(t, uint64(1000+i), mustUint(t, ev.Exec.TradeID.String()), "reports out of order or repeated")
-	}
-	require.NoError(t, pub.Close(closeCtx(t)))
-	require.NoError(t, cons.Close(closeCtx(t)))
-	st := cons.Stats()
-	require.Equal(t, uint64(3), st.ExecDelivered, "%+v", st)
-	require.Zero(t, st.ExecDuplicate, "%+v", st)
-	ingest.close(t)
-	far.close(t)
+	reportsOnceInOrder(t, got, 1, 3, pub, cons, ingest, far)
 }
