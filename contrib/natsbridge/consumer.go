@@ -150,7 +150,11 @@ type ConsumerStats struct {
 	AckErrors     uint64 // acks the server did not confirm (the report may come again, then dropped as a duplicate)
 	ExecReturned  uint64 // reports delivered to a consumer closing, handed back (Nak) for its next incarnation
 	Evicted       uint64 // streams forgotten to keep within MaxStreams: sequence states, and latest updates dropped (those also in PoolDropped)
-	ExecResumed   uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, and made to deliver again
+	// VenuesForgotten counts venues forgotten past the 256 whose
+	// subscribers a lost link is told to (the least recently seen): a
+	// venue forgotten and silent since is not told (see Connection state).
+	VenuesForgotten uint64
+	ExecResumed     uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, or after a reconnection waiting for the ack of a report it delivered into the lost link, and made to deliver again
 }
 
 // Consumer feeds a local dispatcher from NATS: market data and control
@@ -215,11 +219,11 @@ type Consumer struct {
 	// the pool is exhausted; refilled after a message while the pool has
 	// two events free or more (the last one is left to market data).
 	reserve *schema.CanonicalEvent
-	// venues are the venues whose market data the Consumer brought (at
-	// most maxVenues), told that their streams may be stale when the
-	// connection drops; lastVenue is the last one noted, so that a message
-	// of the same venue costs a string comparison, not a map lookup.
-	venues    map[schema.Venue]struct{}
+	// venues are the venues whose market data the Consumer brought (the
+	// maxVenues seen most recently), told that their streams may be stale
+	// when the connection drops; lastVenue is the last one noted, so that
+	// a message of the same venue costs a string comparison, not a lookup.
+	venues    *lru[schema.Venue, struct{}]
 	lastVenue schema.Venue
 	linkUp    bool // the connection's last state was connected
 	// natsDrops is the messages nats.go dropped for the subscriptions, as
@@ -263,6 +267,7 @@ type Consumer struct {
 	execResumed                                 atomic.Uint64
 	lost, poolDropped, ackErrors, badMsgs       lossCounter
 	latestEvicted, seqEvicted                   lossCounter // past MaxStreams: latest updates dropped, sequence states forgotten
+	venuesForgotten                             lossCounter // past maxVenues
 }
 
 // subjectState is what the consumer keeps per subject.
@@ -363,8 +368,10 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 		quit: make(chan struct{}), loop: make(chan struct{}), pumped: make(chan struct{}),
 		core: core, subjects: newLRU[string, subjectState](o.MaxStreams), latest: make(map[viewKey]*latestMsg),
 		stateSubj: subjectState{subject: "(connection state)", local: true},
-		seqs:      newLRU[viewKey, seqState](o.MaxStreams), seen: newDedup(o.Dedup)}
+		seqs:      newLRU[viewKey, seqState](o.MaxStreams), seen: newDedup(o.Dedup),
+		venues: newLRU[schema.Venue, struct{}](maxVenues)}
 	c.life, c.endLife = context.WithCancel(context.Background())
+	c.execResume.relink = make(chan struct{}, 1)
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
 	}
@@ -1047,14 +1054,32 @@ func (c *Consumer) wanted(subj string) bool {
 	return false
 }
 
+// ackRetry is how long the Consumer waits for the server to confirm an
+// ack before it sends the ack again (within AckWait).
+const ackRetry = time.Second
+
 // ack waits for the server to confirm the ack, so that once Close has
 // returned no report handed on is delivered again to the next incarnation.
+// An ack not confirmed within ackRetry is sent again, until AckWait has
+// passed: one lost (written into a dying link, which nats.go does not send
+// again) held the next report — the server delivers MaxAckPending at a
+// time — for a whole AckWait (30 s by default). An ack is idempotent: the
+// server confirms one of a report already acknowledged too.
 func (c *Consumer) ack(m jetstream.Msg) {
 	c.handled(m)
 	ctx, cancel := context.WithTimeout(c.life, c.opts.AckWait)
 	defer cancel()
-	if err := m.DoubleAck(ctx); err != nil {
-		c.ackErrors.add(c.log, 1, "natsbridge: acks not confirmed by the server; the reports may come again (dropped as duplicates)", "error", err)
+	for {
+		try, stop := context.WithTimeout(ctx, ackRetry)
+		err := m.DoubleAck(try)
+		stop()
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			c.ackErrors.add(c.log, 1, "natsbridge: acks not confirmed by the server; the reports may come again (dropped as duplicates)", "error", err)
+			return
+		}
 	}
 }
 
@@ -1072,6 +1097,9 @@ func (c *Consumer) onState(e StateEvent) {
 		ev.Control.Reason = e.URL
 	case e.Err != nil:
 		ev.Control.Reason = e.Err.Error()
+	}
+	if e.State == schema.ConnConnected && e.Reconnects > 0 {
+		signal(c.execResume.relink) // a report delivered into the lost link (read only with a Durable)
 	}
 	// Deferred: host code in the dispatcher's Publish may end the
 	// goroutine with runtime.Goexit (the watcher goes on from a new one),
@@ -1172,18 +1200,23 @@ func (c *Consumer) linkLost(moved uint64) {
 }
 
 // maxVenues bounds the venues the Consumer tells of a lost connection:
-// venues are few; a peer that names thousands gets the first.
+// venues are few; of a peer that names thousands the Consumer keeps those
+// seen most recently — kept in the order first seen, 256 stray venues
+// named once left every venue after them, the host's own, untold for the
+// Consumer's life.
 const maxVenues = 256
 
+// noteVenue notes that market data of venue v was brought (see markStale).
+// A venue forgotten to keep within maxVenues is counted and logged.
 func (c *Consumer) noteVenue(v schema.Venue) {
 	c.lastVenue = v
-	if _, ok := c.venues[v]; ok || len(c.venues) >= maxVenues || v == c.opts.StateVenue {
+	if v == c.opts.StateVenue {
 		return
 	}
-	if c.venues == nil {
-		c.venues = make(map[schema.Venue]struct{})
+	before := c.venues.evicted
+	if c.venues.get(v); c.venues.evicted != before {
+		c.venuesForgotten.add(c.log, 1, "natsbridge: more venues than the Consumer tells of a lost link; the least recently seen forgotten, not told", "bound", maxVenues)
 	}
-	c.venues[v] = struct{}{}
 }
 
 // markStale tells the subscribers of every venue the Consumer brought that
@@ -1197,7 +1230,7 @@ func (c *Consumer) noteVenue(v schema.Venue) {
 // the stream's state), rather than a marker per stream, a burst of
 // thousands at the worst moment.
 func (c *Consumer) markStale(why string, at int64) {
-	for v := range c.venues {
+	for v := range c.venues.m {
 		g := &schema.CanonicalEvent{Venue: v, Type: schema.EventGap, IngestTS: at}
 		g.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapRelay, Reason: why}
 		c.deliverCritical(g)
@@ -1245,20 +1278,21 @@ func (c *Consumer) slowDropped() uint64 {
 // Stats returns the consumer's counters.
 func (c *Consumer) Stats() ConsumerStats {
 	return ConsumerStats{
-		Received:      c.received.Load(),
-		Duplicates:    c.dupes.Load(),
-		Delivered:     c.delivered.Load(),
-		Gaps:          c.gaps.Load(),
-		Lost:          c.lost.load(),
-		SlowDropped:   c.slowDropped(),
-		PoolDropped:   c.poolDropped.load(),
-		Malformed:     c.malformed.Load(),
-		ExecDelivered: c.execDelivered.Load(),
-		ExecDuplicate: c.execDup.Load(),
-		AckErrors:     c.ackErrors.load(),
-		ExecReturned:  c.execReturned.Load(),
-		Evicted:       c.latestEvicted.load() + c.seqEvicted.load(),
-		ExecResumed:   c.execResumed.Load(),
+		Received:        c.received.Load(),
+		Duplicates:      c.dupes.Load(),
+		Delivered:       c.delivered.Load(),
+		Gaps:            c.gaps.Load(),
+		Lost:            c.lost.load(),
+		SlowDropped:     c.slowDropped(),
+		PoolDropped:     c.poolDropped.load(),
+		Malformed:       c.malformed.Load(),
+		ExecDelivered:   c.execDelivered.Load(),
+		ExecDuplicate:   c.execDup.Load(),
+		AckErrors:       c.ackErrors.load(),
+		ExecReturned:    c.execReturned.Load(),
+		Evicted:         c.latestEvicted.load() + c.seqEvicted.load(),
+		VenuesForgotten: c.venuesForgotten.load(),
+		ExecResumed:     c.execResumed.Load(),
 	}
 }
 

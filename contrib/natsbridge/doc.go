@@ -99,7 +99,10 @@
 // the type and no symbol about every quote type of every venue it sent
 // (the first 1280), on "prefix.venue._.type", which a Consumer selecting
 // by type or by symbol receives too; subscribers of ordered streams are
-// not told (their sequences tell their losses).
+// not told (their sequences tell their losses). That marker tells every
+// stream of its type, so a refused stream of a type told so gets none of
+// its own: one announcement per type lost, not a burst of one per stream
+// at the reconnection.
 // (A Consumer whose own link drops tells its subscribers likewise: see
 // Connection state. So does one for which nats.go dropped messages, a
 // slow consumer — it counts them, ConsumerStats.SlowDropped, but does not
@@ -175,7 +178,16 @@
 //     with the server's confirmation, after the host's dispatcher has
 //     queued it for every subscriber; a redelivery of an id the consumer has
 //     already handed on is dropped (it remembers the last
-//     ConsumerOptions.Dedup ids).
+//     ConsumerOptions.Dedup ids). An ack not confirmed within a second
+//     (lost with a dying link) is sent again until it is, within AckWait,
+//     so that the server, which delivers MaxAckPending at a time, does not
+//     hold the next report for AckWait; and once its connection is back
+//     after a loss, a Consumer whose durable consumer waits for the ack of
+//     a report it delivered into the lost link, past the last one handled,
+//     resets it to its ack floor (JetStream's consumer reset, ADR-60,
+//     nats-server 2.14 and later; on an older server the reset fails,
+//     logged at Warn, and the report comes after AckWait), so that the
+//     report comes again at once rather than after AckWait.
 //
 // A durable message the consumer cannot decode (another layout version,
 // as during a rolling upgrade; another producer's message) is terminated
@@ -239,7 +251,9 @@
 // then) are handed on, so that none of them follows it and passes for a
 // stream's next update, a gap marker (schema.EventGap, Control.GapType
 // schema.EventUnknown, no Symbol, GapCount 0, GapSource schema.GapRelay)
-// about every venue whose market data it brought (the first 256), which
+// about every venue whose market data it brought (the 256 seen most
+// recently; one forgotten past them is counted,
+// ConsumerStats.VenuesForgotten, and logged at Warn), which
 // dispatch delivers to every market data subscriber of the venue and
 // which replaces the quotes still queued: every stream is stale until its
 // next update. Ordered streams also count what they lost when they

@@ -42,6 +42,12 @@ func TestS27IngestLinkLossMarksEveryKlineInterval(t *testing.T) {
 		if ev.Type == schema.EventGap {
 			require.Equal(t, schema.EventKlineLive, ev.Control.GapType)
 			marked[ev.Kline.Interval] = true
+			if ev.Symbol == "" && ev.Kline.Interval == "" {
+				// About every symbol and interval of the venue's live
+				// klines (since s34 the one announcement of a lost link):
+				// dispatch drops what each interval queued.
+				marked["1m"], marked["1h"] = true, true
+			}
 		}
 	}
 	ll.close(t)

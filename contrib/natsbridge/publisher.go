@@ -428,7 +428,11 @@ func (p *Publisher) linkLost() {
 // GapSource schema.GapRelay), and one naming the type and no symbol (on
 // "prefix.venue._.type") for a quote type of a venue whose streams were
 // too many to list or whose quotes a lost link may have taken (linkLost).
-// A consumer's subscribers of
+// A stream of a quote type told so is not told apart: the marker about
+// its type tells it (a link lost tells every type sent, so a refused
+// stream is told apart only when its type is past maxQuoteKinds), one
+// announcement per type lost rather than a burst of one per stream at the
+// reconnection. A consumer's subscribers of
 // the stream hear that its last quote is stale until the next update
 // (and dispatch drops a quote still queued from before the loss). One
 // NATS refuses again waits for the next reconnection.
@@ -445,6 +449,13 @@ func (p *Publisher) tellLostQuotes() {
 		return p.nc.Publish(subject, buf) == nil
 	}
 	for k, l := range lost {
+		if _, told := kinds[streamKey{venue: k.venue, typ: k.typ}]; told {
+			// The marker about every symbol of its venue and type tells
+			// the stream too (every view: dispatch drops what it queued):
+			// one per stream beside it was a burst of up to MaxStreams
+			// markers at the reconnection, saying nothing more.
+			continue
+		}
 		g := &schema.CanonicalEvent{Venue: k.venue, Symbol: k.symbol, Type: schema.EventGap, IngestTS: now}
 		g.Control = schema.Control{Kind: schema.ControlGap, GapType: k.typ, GapSource: schema.GapRelay, Reason: why}
 		g.Book.Depth, g.Kline.Interval = k.depth, k.interval

@@ -42,6 +42,7 @@ type execResume struct {
 	created time.Time     // when the stream read was created: another time is another stream
 	trouble chan struct{} // capacity 1: Consume reported an error that may mean its consumer is gone
 	stopped chan struct{} // capacity 1: Consume stopped on its own (a terminal error)
+	relink  chan struct{} // capacity 1, made with the Consumer (the watcher signals it from the start): the connection is back after a loss (see redeliverLost)
 	ctx     context.Context
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the goroutine has exited
@@ -94,6 +95,9 @@ func (c *Consumer) resumeLoop() {
 	for {
 		select {
 		case <-r.trouble:
+		case <-r.relink:
+			c.redeliverLost()
+			continue
 		case <-r.ctx.Done():
 			return
 		}
@@ -190,6 +194,52 @@ func (c *Consumer) resume() error {
 	c.execResumed.Add(1)
 	c.log.Warn("natsbridge: durable consumer was gone or stopped; delivering again", "stream", c.opts.Stream.Name, "same_stream", sameStream)
 	return nil
+}
+
+// redeliverLost runs once the connection is back after a loss. A report
+// the server delivered into the link as it died is, to the server,
+// delivered and waiting for its ack, and it delivers MaxAckPending (1) at
+// a time: it held that report and every later one for a whole AckWait
+// (30 s by default) before delivering it again. So when the server has
+// delivered past the last report handled and waits for an ack, with no
+// report in hand (execMu held for the reset only), the durable consumer is reset to its ack
+// floor (JetStream's consumer reset, nats-server 2.14 and later): what it
+// delivered and was not acknowledged comes again at once; a report handed
+// on already that comes again is dropped by its id. (Consumers sharing a
+// Durable split its reports: a report in another's hands may then come to
+// this one too — at least once still.)
+func (c *Consumer) redeliverLost() {
+	r := &c.execResume
+	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
+	defer cancel()
+	// Looked up unlocked: reports flow meanwhile. One handled since is
+	// past what the server told (execHigh), and no reset follows.
+	var cons jetstream.Consumer
+	if st, err := r.js.Stream(ctx, c.opts.Stream.Name); err == nil && st.CachedInfo().Created.Equal(r.created) {
+		cons, _ = st.Consumer(ctx, c.opts.Durable)
+	}
+	if cons == nil {
+		// Gone, or another stream (a memory stream lost with its server),
+		// or the server did not answer: resume looks, and makes what is
+		// gone again.
+		signal(r.trouble)
+		return
+	}
+	info := cons.CachedInfo()
+	c.execMu.Lock()
+	defer c.execMu.Unlock()
+	if c.closed.Load() || info.NumAckPending == 0 || info.Delivered.Stream <= c.execHigh {
+		return
+	}
+	if _, err := r.js.ResetConsumer(ctx, c.opts.Stream.Name, c.opts.Durable); err != nil {
+		// Not retried: a server older than 2.14 has no reset, and the
+		// loop must go on watching for a consumer gone. The report comes
+		// again after AckWait.
+		r.failed.add(c.log, 1, "natsbridge: resetting the durable consumer after a reconnection failed; a report delivered into the lost link comes again after AckWait", "error", err)
+		return
+	}
+	c.execResumed.Add(1)
+	c.log.Warn("natsbridge: reports delivered into the lost link and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending)
 }
 
 // ensureExecStream creates the stream of execution reports if it is
