@@ -351,7 +351,11 @@ type shard struct {
 	topics []string      // Binance's stream names, or symbol × channel
 	subs   [][]byte      // the other venues' subscribe messages, one per channel and batch of symbols
 	resub  *resubscriber // books resubscribed on the live connection; nil for Binance and without books
-	runErr error
+	// reading is the connection (wsclient's ConnID) whose frame the
+	// parser handles now, or handled last: the connection a venue's
+	// answer in it (a refusal) belongs to.
+	reading atomic.Uint64
+	runErr  error
 }
 
 // shardTopics makes a shard's subscriptions: Binance stream names
@@ -588,12 +592,7 @@ func (s *Session) buildShards() error {
 			if c := sh.client; c != nil {
 				_ = c.Rotate() // ErrNotConnected: the connection is gone already
 			}
-		}, shard: i, conn: func() uint64 {
-			if c := sh.client; c != nil {
-				return c.Stats().ConnID
-			}
-			return 0
-		}}
+		}, shard: i, conn: sh.reading.Load}
 		sh.books = book.NewBooks(watch, s.pools.Events, &book.BooksOptions{Logger: cfg.Logger})
 		if bookRule != nil {
 			bopts := book.Options{Sink: watch, Events: s.pools.Events, MaxSilence: cfg.BookMaxSilence, Clock: cfg.Client.Clock}
@@ -639,7 +638,7 @@ func (s *Session) buildShards() error {
 		conn := Conn{Role: RoleMarket, Shard: i}
 		loss := s.newLossMarker(sh) // connloss.go
 		opts.OnEvent = sh.books.OnEvent(s.spec.venue, func(e wsclient.Event) { loss.onEvent(e); s.onEvent(conn, e) })
-		c, err := wsclient.New(cfg.Endpoints.Stream, sh.parser.HandleFrame, &opts)
+		c, err := wsclient.New(cfg.Endpoints.Stream, s.marketHandler(sh), &opts)
 		if err != nil {
 			return err
 		}
@@ -647,6 +646,18 @@ func (s *Session) buildShards() error {
 		s.shards = append(s.shards, sh)
 	}
 	return nil
+}
+
+// marketHandler is sh's frame handler: the shard's parser, after noting
+// the connection the frame came on (shard.reading) — during a
+// make-before-break rotation the old connection's frames and the new
+// one's both reach it, and a refusal is the connection's that read it.
+func (s *Session) marketHandler(sh *shard) wsclient.Handler {
+	return func(ctx context.Context, f *schema.WsFrame) error {
+		sh.reading.Store(f.ConnID)
+		s.hookFrame(f)
+		return sh.parser.HandleFrame(ctx, f)
+	}
 }
 
 // binanceFetcher fetches a Binance book's REST snapshots, each within
@@ -795,13 +806,15 @@ func (s *Session) booksLive() bool {
 // of service upgrade", sent 60 s before), so no data is lost to the close.
 //
 // It records the venue's refusals of its connection's requests, with the
-// live connection's ConnID (conn), for WaitConnected.
+// ConnID of the connection that read the refusal (conn: during a
+// rotation the old connection's frames still come while the new one is
+// live already), for WaitConnected.
 type bookWatch struct {
 	next   book.Sink
 	state  func() *stateBoard
 	rotate func()
 	shard  int
-	conn   func() uint64 // the shard's live connection (wsclient's ConnID); 0 when none
+	conn   func() uint64 // the connection whose frame the shard's parser handles (shard.reading)
 }
 
 func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {

@@ -1,0 +1,184 @@
+package session_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// s34Peer is an OKX public endpoint on loopback: it acks every
+// subscription and lets the test send on the n-th connection.
+type s34Peer struct {
+	srv *httptest.Server
+
+	mu     sync.Mutex
+	conns  []*websocket.Conn
+	subs   []int // subscribe messages read, by connection
+	change chan struct{}
+}
+
+func newS34Peer(t *testing.T) *s34Peer {
+	p := &s34Peer{change: make(chan struct{})}
+	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+func (p *s34Peer) url() string { return "ws" + strings.TrimPrefix(p.srv.URL, "http") }
+
+func (p *s34Peer) bump() { close(p.change); p.change = make(chan struct{}) }
+
+func (p *s34Peer) serve(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer func() { _ = c.CloseNow() }()
+	p.mu.Lock()
+	i := len(p.conns)
+	p.conns, p.subs = append(p.conns, c), append(p.subs, 0)
+	p.bump()
+	p.mu.Unlock()
+	for {
+		_, msg, err := c.Read(r.Context())
+		if err != nil {
+			return
+		}
+		if !strings.Contains(string(msg), `"subscribe"`) {
+			continue
+		}
+		_ = c.Write(r.Context(), websocket.MessageText, []byte(`{"event":"subscribe","arg":{"channel":"trades","instId":"BTC-USDT"},"connId":"s34"}`))
+		p.mu.Lock()
+		p.subs[i]++
+		p.bump()
+		p.mu.Unlock()
+	}
+}
+
+// await waits until cond holds of the connections' subscription counts.
+func (p *s34Peer) await(ctx context.Context, t *testing.T, cond func(subs []int) bool) {
+	t.Helper()
+	for {
+		p.mu.Lock()
+		ok, ch := cond(p.subs), p.change
+		p.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatal("the peer never saw what the test waits for")
+		}
+	}
+}
+
+// send writes msg on connection n (from 1).
+func (p *s34Peer) send(ctx context.Context, t *testing.T, n int, msg string) {
+	t.Helper()
+	p.mu.Lock()
+	c := p.conns[n-1]
+	p.mu.Unlock()
+	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(msg)))
+}
+
+const s34Trade = `{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"130639474","px":"42219.9","sz":"0.12060306","side":"buy","ts":"1630048897897","count":"3"}]}`
+
+// s34Events tells the test of the venue refusals and the trades the host
+// gets, and of the rotations completed.
+type s34Events struct {
+	refused, trades, rotated chan struct{}
+}
+
+func newS34Events() *s34Events {
+	return &s34Events{refused: make(chan struct{}, 8), trades: make(chan struct{}, 8), rotated: make(chan struct{}, 8)}
+}
+
+func (e *s34Events) subscribe(d *dispatch.Dispatcher) error {
+	_, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+		switch {
+		case ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError:
+			e.refused <- struct{}{}
+		case ev.Type == schema.EventTrade:
+			e.trades <- struct{}{}
+		}
+	}})
+	return err
+}
+
+func (e *s34Events) onState(_ session.Conn, ev wsclient.Event) {
+	if ev.State == schema.ConnConnected && ev.Reason == wsclient.ReasonRotation && ev.Err == nil {
+		e.rotated <- struct{}{}
+	}
+}
+
+func s34Wait(ctx context.Context, t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		t.Fatal(what)
+	}
+}
+
+// A refusal the OLD connection of a make-before-break rotation reads
+// after the new connection went live is the old connection's: it does
+// not make WaitConnected return a *SubscribeError on the new connection,
+// whose subscriptions were all taken. The frame hook holds the old connection's reader on the
+// refusal (under wsclient's delivery lock) until the switch made the new
+// connection current, the interleaving a loaded machine may give. Before:
+// the refusal was charged to the shard's live connection at the time it
+// was parsed, the new one, and WaitConnected returned a *SubscribeError.
+func TestS34sessRefusalReadByOldConnectionIsItsOwn(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	peer := newS34Peer(t)
+	ev := newS34Events()
+	opts := wsclient.Options{PingInterval: -1, IdleTimeout: -1, ControlRate: -1, CloseTimeout: -1,
+		BackoffBase: 1e6, BackoffCap: 5e6}
+	s := start(t, session.Config{
+		Venue: schema.VenueOKX, Endpoints: session.Endpoints{Stream: peer.url()},
+		Symbols: []string{"BTC-USDT"}, Channels: []string{"trades", "books"}, NoClockSync: true,
+		Client: opts, Subscribe: ev.subscribe, OnState: ev.onState, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	peer.await(ctx, t, func(subs []int) bool { return len(subs) == 1 && subs[0] == 2 })
+
+	held, release := make(chan struct{}), make(chan struct{})
+	s.SetFrameHook(func(f *schema.WsFrame) {
+		if f.ConnID == 1 && strings.Contains(string(f.Data), `"60012"`) {
+			close(held)
+			<-release
+		}
+	})
+	peer.send(ctx, t, 1, `{"event":"notice","code":"64008","msg":"The connection will soon be closed for a service upgrade. Please reconnect.","connId":"s34"}`)
+	peer.await(ctx, t, func(subs []int) bool { return len(subs) == 2 && subs[1] == 2 }) // the new connection subscribed
+	peer.send(ctx, t, 1, s34Trade)
+	s34Wait(ctx, t, ev.trades, "the old connection's trade never came")
+	peer.send(ctx, t, 1, `{"event":"error","code":"60012","msg":"Invalid request: {\"op\":\"subscribe\"}","connId":"s34"}`)
+	s34Wait(ctx, t, held, "the old connection never read the refusal")
+	peer.send(ctx, t, 2, s34Trade) // the join: the switch makes connection 2 current
+	assert.Eventually(t, func() bool { return s.Stats().Market[0].Client.ConnID == 2 }, generous, 1e6)
+	close(release)
+	s34Wait(ctx, t, ev.refused, "the refusal never reached the host")
+	s34Wait(ctx, t, ev.rotated, "the rotation never completed")
+	// Not ready (the book has no snapshot: OKX without Endpoints.REST),
+	// so WaitConnected returns a refusal that counts at once, and
+	// otherwise ends with its ctx.
+	wctx, wcancel := context.WithCancel(ctx)
+	wcancel()
+	require.ErrorIs(t, s.WaitConnected(wctx), context.Canceled, "the refusal was the old connection's, read after the switch")
+}
