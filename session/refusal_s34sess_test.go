@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -181,4 +182,47 @@ func TestS34sessRefusalReadByOldConnectionIsItsOwn(t *testing.T) {
 	wctx, wcancel := context.WithCancel(ctx)
 	wcancel()
 	require.ErrorIs(t, s.WaitConnected(wctx), context.Canceled, "the refusal was the old connection's, read after the switch")
+}
+
+// A host that calls WaitConnected again at once after a *SubscribeError
+// (a retry loop) does not spin: each refusal is returned once — by every
+// call waiting when it came and by the next call begun after it, not by
+// the calls begun after that one returned it, which wait for the session
+// to be ready, a new refusal, Close or their ctx. The loop counts the
+// returns: a thousand calls with a ctx already ended return ctx's error,
+// each, not the refusal. Before: every call returned the refusal at once
+// while its connection stayed up.
+func TestS34sessRefusalReturnedOncePerRefusal(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	peer := newS34Peer(t)
+	ev := newS34Events()
+	opts := wsclient.Options{PingInterval: -1, IdleTimeout: -1, ControlRate: -1, CloseTimeout: -1,
+		BackoffBase: 1e6, BackoffCap: 5e6}
+	s := start(t, session.Config{
+		Venue: schema.VenueOKX, Endpoints: session.Endpoints{Stream: peer.url()},
+		Symbols: []string{"BTC-USDT"}, Channels: []string{"trades", "books"}, NoClockSync: true,
+		Client: opts, Subscribe: ev.subscribe, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	peer.await(ctx, t, func(subs []int) bool { return len(subs) == 1 && subs[0] == 2 })
+	ended, end := context.WithCancel(ctx)
+	end()
+	refusals := func() (n int) {
+		for range 1000 {
+			err := s.WaitConnected(ended)
+			var se *session.SubscribeError
+			switch {
+			case errors.As(err, &se):
+				n++
+			default:
+				require.ErrorIs(t, err, context.Canceled)
+			}
+		}
+		return n
+	}
+	for round := range 2 {
+		peer.send(ctx, t, 1, `{"event":"error","code":"60012","msg":"Invalid request: {\"op\":\"subscribe\"}","connId":"s34"}`)
+		s34Wait(ctx, t, ev.refused, "the refusal never reached the host")
+		require.Equal(t, 1, refusals(), "round %d: the refusal returned once", round)
+	}
 }

@@ -749,16 +749,21 @@ func (s *Session) Book(symbol string) *book.Book {
 // request over its limits: published too, as a schema.ControlVenueError)
 // and the session is not ready: such a subscription's data never comes
 // and its book never goes live, so waiting on would only end with ctx.
-// A refusal counts while the connection that got it is live (a new
+// A refusal counts while the connection that read it is live (a new
 // connection sends every subscription again: a refusal that holds comes
-// again) and until WaitConnected returns nil after it. While it counts
-// and the session is not ready, WaitConnected returns it at once, each
-// time it is called. It waits on the state changes, without polling.
+// again) and until WaitConnected returns nil after it. Each refusal is
+// returned once: by every call waiting when it came (or begun while it
+// counts and none has returned it yet), not by the calls begun after one
+// returned it — those wait for the session to be ready, the venue's next
+// refusal, Close or their ctx, so that a host calling again at once
+// after a *SubscribeError does not spin. It waits on the state changes,
+// without polling.
 func (s *Session) WaitConnected(ctx context.Context) error {
 	if ctx == nil {
 		return pool.ErrNilContext
 	}
 	var seen []marketRefusal
+	told, shard, n := s.state.untold(), -1, uint64(0)
 	err := s.state.wait(ctx, func(b *stateBoard) (bool, error) {
 		if b.closed {
 			return true, ErrClosed
@@ -771,14 +776,18 @@ func (s *Session) WaitConnected(ctx context.Context) error {
 			return true, nil
 		}
 		for i, r := range b.refused {
-			if r.err != nil && s.shards[i].client.Stats().ConnID == r.conn {
+			if r.err != nil && r.n > told[i] && s.shards[i].client.Stats().ConnID == r.conn {
+				shard, n = i, r.n
 				return true, r.err
 			}
 		}
 		return false, nil
 	})
-	if err == nil {
+	switch {
+	case err == nil:
 		s.state.sawReady(seen)
+	case shard >= 0:
+		s.state.tell(shard, n)
 	}
 	return err
 }

@@ -23,11 +23,12 @@ type stateBoard struct {
 	ordersReady bool            // connected and the user-data subscription accepted
 	userDataErr error           // the venue refused the user-data subscription
 	refused     []marketRefusal // by market connection (shard): the venue's last refusal of its requests
+	told        []uint64        // by shard: the count (marketRefusal.n) of the latest refusal a WaitConnected returned
 	closed      bool
 }
 
 func newStateBoard(shards int, withOrders bool) *stateBoard {
-	return &stateBoard{changed: make(chan struct{}), market: make([]schema.ConnState, shards), refused: make([]marketRefusal, shards), withOrders: withOrders}
+	return &stateBoard{changed: make(chan struct{}), market: make([]schema.ConnState, shards), refused: make([]marketRefusal, shards), told: make([]uint64, shards), withOrders: withOrders}
 }
 
 // update changes the board under its lock and wakes the waiters.
@@ -90,6 +91,23 @@ func (b *stateBoard) sawReady(seen []marketRefusal) {
 		if i < len(b.refused) && b.refused[i].n == seen[i].n {
 			b.refused[i].err = nil
 		}
+	}
+}
+
+// untold returns, by shard, the count of the latest refusal a
+// WaitConnected returned: a call begun now returns only those after it.
+func (b *stateBoard) untold() []uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.told)
+}
+
+// tell records that a WaitConnected returned shard i's refusal number n.
+func (b *stateBoard) tell(i int, n uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if i < len(b.told) {
+		b.told[i] = max(b.told[i], n)
 	}
 }
 
