@@ -197,6 +197,8 @@ func newPacer(clock wsclient.Clock, controlRate, rate, burst float64) *pacer {
 func (p *pacer) wait(ctx context.Context) error {
 	for {
 		now := p.clock.Now()
+		notAfter(&p.last, now)
+		notAfter(&p.filled, now)
 		var d time.Duration
 		if !p.last.IsZero() && p.gap > 0 {
 			d = p.gap - now.Sub(p.last)
