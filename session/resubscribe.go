@@ -47,6 +47,7 @@ func (s *Session) newResubscriber(sh *shard, channel string) *resubscriber {
 		rate = wsclient.DefaultControlRate
 	}
 	spec := s.spec
+	budget, burst := spec.resubBudget(len(sh.subs)) // the connection's own subscription messages count too
 	return &resubscriber{
 		sh: sh, channel: channel, venue: s.syms.VenueSymbol,
 		msgs: func(ch, vs string) (unsub, sub []byte, err error) {
@@ -56,7 +57,7 @@ func (s *Session) newResubscriber(sh *shard, channel string) *resubscriber {
 			sub, err = spec.subscribe(ch, []string{vs})
 			return unsub, sub, err
 		},
-		pace:  newPacer(clock, rate, spec.budget.rate, spec.budget.burst),
+		pace:  newPacer(clock, rate, budget, burst),
 		tries: map[string]int{},
 		wake:  make(chan struct{}, 1),
 	}
@@ -172,7 +173,8 @@ func (r *resubscriber) resubscribe(ctx context.Context, sym string) error {
 // second by default, under every venue's per-connection rate), and within
 // a token bucket of the venue's budget of subscription requests where it
 // has one (OKX: 480 subscribe/unsubscribe/login requests per connection
-// per hour, OKX API v5 "WebSocket" limits; Coinbase: 8 requests per second
+// per hour, OKX API v5 "WebSocket" limits, less the connection's own
+// subscription messages: venueSpec.resubBudget; Coinbase: 8 requests per second
 // per IP, Coinbase Exchange "WebSocket rate limits", which ControlRate
 // keeps under). Its waits are on the client's Clock.
 type pacer struct {

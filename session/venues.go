@@ -128,7 +128,8 @@ var venues = map[schema.Venue]*venueSpec{
 	// OKX v5 public ("trades", "tickers", "bbo-tbt", "books": the 400-level
 	// book; okxBooks says by which rule). 480 subscribe/unsubscribe/login requests per
 	// connection per hour (OKX API v5, "WebSocket" limits): a bucket of
-	// 40 of them (the connection's own subscriptions come out of the rest).
+	// 40 of them, then 440 an hour; the connection's own subscription
+	// messages come out of it (resubBudget).
 	schema.VenueOKX: {
 		venue: schema.VenueOKX, rules: normalize.OKXSymbolRules, parser: normalize.NewOKX,
 		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.OKXSubscribe(ch, syms...) },
@@ -205,6 +206,27 @@ func bybitTopics(channel string, venueSyms []string) []string {
 		topics[i] = channel + "." + s
 	}
 	return topics
+}
+
+// resubBudget is the share of the venue's budget of subscription
+// requests per connection (budget: what an hour holds, burst + rate ×
+// 3600) left to the books' resubscriptions on a connection that sends
+// own subscription messages of its own at each connect: own comes out of
+// the burst first, then out of the rate. Zeros where the venue has no
+// budget.
+func (v *venueSpec) resubBudget(own int) (rate, burst float64) {
+	b := v.budget
+	if b.rate <= 0 {
+		return 0, 0
+	}
+	if left := b.burst - float64(own); left >= 1 {
+		return b.rate, left
+	}
+	// The burst is gone (one message kept for a book that breaks first):
+	// the rest of own, and that one, come out of the hour's refill. A
+	// connection whose own messages fill the hour leaves one an hour.
+	perHour := b.burst + b.rate*3600 - float64(own) - 1
+	return max(perHour, 1) / 3600, 1
 }
 
 // argBound bounds one subscribe message (venueSpec.subArgs): at most n
