@@ -318,9 +318,12 @@ type Session struct {
 	bg        sync.WaitGroup // the session's own timers (user-data retries)
 	runWG     sync.WaitGroup
 	resubStop context.CancelFunc // ends the shards' resubscribers
-	resubWG   sync.WaitGroup
-	closeOnce sync.Once
-	closing   atomic.Bool // set as Close starts: a write that fails then is ErrClosed
+	// controlRate is each market connection's Client.ControlRate: the
+	// host's, or the venue's (venueSpec.controlRate).
+	controlRate float64
+	resubWG     sync.WaitGroup
+	closeOnce   sync.Once
+	closing     atomic.Bool // set as Close starts: a write that fails then is ErrClosed
 	// ban is the venue's refusal of the IP or the account for its rate
 	// limits that said until when (Binance 418, 429 with retryAfter) and
 	// ends last: no request is sent before its RetryAfter. placeBan is
@@ -583,7 +586,11 @@ func (s *Session) buildShards() error {
 		*bookRule, okxFetch = s.okxBooks(*bookRule)
 	}
 	perConn := cfg.MaxTopicsPerConn / len(cfg.Channels)
-	for i, part := range wsclient.SplitTopics(cfg.Symbols, perConn) {
+	parts := wsclient.SplitTopics(cfg.Symbols, perConn)
+	if s.controlRate = cfg.Client.ControlRate; s.controlRate == 0 {
+		s.controlRate = s.spec.controlRate(len(parts)) // the venue's pacing, shared where it limits per IP
+	}
+	for i, part := range parts {
 		sh := &shard{syms: part}
 		if err := s.shardTopics(sh, binance); err != nil {
 			return err
@@ -618,6 +625,7 @@ func (s *Session) buildShards() error {
 		opts.Venue = s.spec.venue
 		opts.Frames = s.pools.Frames
 		opts.MaxTopicsPerConn = 0 // the shards keep to it
+		opts.ControlRate = s.controlRate
 		if opts.AlignKey == nil {
 			opts.AlignKey = sh.parser.AlignKey // rotations align on the venue's data
 		}
