@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
@@ -97,16 +98,14 @@ func (p *s34Peer) send(ctx context.Context, t *testing.T, n int, msg string) {
 	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(msg)))
 }
 
-const s34Trade = `{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"130639474","px":"42219.9","sz":"0.12060306","side":"buy","ts":"1630048897897","count":"3"}]}`
-
-// s34Events tells the test of the venue refusals and the trades the host
-// gets, and of the rotations completed.
+// s34Events tells the test of the venue refusals the host gets, and of
+// the rotations completed.
 type s34Events struct {
-	refused, trades, rotated chan struct{}
+	refused, rotated chan struct{}
 }
 
 func newS34Events() *s34Events {
-	return &s34Events{refused: make(chan struct{}, 8), trades: make(chan struct{}, 8), rotated: make(chan struct{}, 8)}
+	return &s34Events{refused: make(chan struct{}, 8), rotated: make(chan struct{}, 8)}
 }
 
 func (e *s34Events) subscribe(d *dispatch.Dispatcher) error {
@@ -114,8 +113,6 @@ func (e *s34Events) subscribe(d *dispatch.Dispatcher) error {
 		switch {
 		case ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError:
 			e.refused <- struct{}{}
-		case ev.Type == schema.EventTrade:
-			e.trades <- struct{}{}
 		}
 	}})
 	return err
@@ -139,18 +136,23 @@ func s34Wait(ctx context.Context, t *testing.T, ch <-chan struct{}, what string)
 // A refusal the OLD connection of a make-before-break rotation reads
 // after the new connection went live is the old connection's: it does
 // not make WaitConnected return a *SubscribeError on the new connection,
-// whose subscriptions were all taken. The frame hook holds the old connection's reader on the
-// refusal (under wsclient's delivery lock) until the switch made the new
-// connection current, the interleaving a loaded machine may give. Before:
-// the refusal was charged to the shard's live connection at the time it
-// was parsed, the new one, and WaitConnected returned a *SubscribeError.
+// whose subscriptions were all taken. The frame hook holds the old
+// connection's reader on the refusal (under wsclient's delivery lock);
+// the rotation's window (RotationOverlap, on the manual clock, fired once
+// it is known armed: the new connection's first message came) then ends
+// and the switch makes the new connection current before the refusal is
+// parsed — the interleaving a loaded machine may give. Before: the
+// refusal was charged to the shard's live connection when it was parsed,
+// the new one, and WaitConnected returned a *SubscribeError.
 func TestS34sessRefusalReadByOldConnectionIsItsOwn(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), generous)
 	defer cancel()
 	peer := newS34Peer(t)
 	ev := newS34Events()
+	clk := newManualClock()
+	const overlap = 3*time.Hour + 7*time.Millisecond // no other timer of the session's
 	opts := wsclient.Options{PingInterval: -1, IdleTimeout: -1, ControlRate: -1, CloseTimeout: -1,
-		BackoffBase: 1e6, BackoffCap: 5e6}
+		BackoffBase: 1e6, BackoffCap: 5e6, Clock: clk, RotationOverlap: overlap}
 	s := start(t, session.Config{
 		Venue: schema.VenueOKX, Endpoints: session.Endpoints{Stream: peer.url()},
 		Symbols: []string{"BTC-USDT"}, Channels: []string{"trades", "books"}, NoClockSync: true,
@@ -158,6 +160,9 @@ func TestS34sessRefusalReadByOldConnectionIsItsOwn(t *testing.T) {
 	})
 	peer.await(ctx, t, func(subs []int) bool { return len(subs) == 1 && subs[0] == 2 })
 
+	peer.send(ctx, t, 1, `{"event":"notice","code":"64008","msg":"The connection will soon be closed for a service upgrade. Please reconnect.","connId":"s34"}`)
+	peer.await(ctx, t, func(subs []int) bool { return len(subs) == 2 && subs[1] == 2 }) // the new connection subscribed
+	require.Eventually(t, func() bool { return clk.s34Armed(overlap) }, generous, pollEvery, "the new connection's first message never came")
 	held, release := make(chan struct{}), make(chan struct{})
 	s.SetFrameHook(func(f *schema.WsFrame) {
 		if f.ConnID == 1 && strings.Contains(string(f.Data), `"60012"`) {
@@ -165,14 +170,10 @@ func TestS34sessRefusalReadByOldConnectionIsItsOwn(t *testing.T) {
 			<-release
 		}
 	})
-	peer.send(ctx, t, 1, `{"event":"notice","code":"64008","msg":"The connection will soon be closed for a service upgrade. Please reconnect.","connId":"s34"}`)
-	peer.await(ctx, t, func(subs []int) bool { return len(subs) == 2 && subs[1] == 2 }) // the new connection subscribed
-	peer.send(ctx, t, 1, s34Trade)
-	s34Wait(ctx, t, ev.trades, "the old connection's trade never came")
 	peer.send(ctx, t, 1, `{"event":"error","code":"60012","msg":"Invalid request: {\"op\":\"subscribe\"}","connId":"s34"}`)
 	s34Wait(ctx, t, held, "the old connection never read the refusal")
-	peer.send(ctx, t, 2, s34Trade) // the join: the switch makes connection 2 current
-	assert.Eventually(t, func() bool { return s.Stats().Market[0].Client.ConnID == 2 }, generous, 1e6)
+	clk.fireAfter(overlap) // the window ends: the switch makes connection 2 current
+	assert.Eventually(t, func() bool { return s.Stats().Market[0].Client.ConnID == 2 }, generous, pollEvery)
 	close(release)
 	s34Wait(ctx, t, ev.refused, "the refusal never reached the host")
 	s34Wait(ctx, t, ev.rotated, "the rotation never completed")
@@ -182,6 +183,18 @@ func TestS34sessRefusalReadByOldConnectionIsItsOwn(t *testing.T) {
 	wctx, wcancel := context.WithCancel(ctx)
 	wcancel()
 	require.ErrorIs(t, s.WaitConnected(wctx), context.Canceled, "the refusal was the old connection's, read after the switch")
+}
+
+// s34Armed reports whether a timer of exactly d waits to fire.
+func (c *manualClock) s34Armed(d time.Duration) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.timers {
+		if !t.stopped && t.d == d {
+			return true
+		}
+	}
+	return false
 }
 
 // A host that calls WaitConnected again at once after a *SubscribeError
