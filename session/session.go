@@ -759,24 +759,27 @@ func (s *Session) Book(symbol string) *book.Book {
 // and its book never goes live, so waiting on would only end with ctx.
 // A refusal counts while the connection that read it is live (a new
 // connection sends every subscription again: a refusal that holds comes
-// again) and until WaitConnected returns nil after it. Each refusal is
+// again) and until WaitConnected returns nil after it. Each refusal, of
+// a market request or of the private side's login or subscription, is
 // returned once: by every call waiting when it came (or begun while it
 // counts and none has returned it yet), not by the calls begun after one
 // returned it — those wait for the session to be ready, the venue's next
-// refusal, Close or their ctx, so that a host calling again at once
-// after a *SubscribeError does not spin. It waits on the state changes,
-// without polling.
+// refusal (a retried login refused again), Close or their ctx, so that a
+// host calling again at once after a *SubscribeError or a *LoginError
+// does not spin. It waits on the state changes, without polling.
 func (s *Session) WaitConnected(ctx context.Context) error {
 	if ctx == nil {
 		return pool.ErrNilContext
 	}
 	var seen []marketRefusal
-	told, shard, n := s.state.untold(), -1, uint64(0)
+	told, toldUD := s.state.untold()
+	told1, shard, n := false, 0, uint64(0) // the refusal returned, if one: shard (-1: the private side's) and its number
 	err := s.state.wait(ctx, func(b *stateBoard) (bool, error) {
 		if b.closed {
 			return true, ErrClosed
 		}
-		if b.userDataErr != nil {
+		if b.userDataErr != nil && b.userDataN > toldUD {
+			told1, shard, n = true, -1, b.userDataN
 			return true, b.userDataErr
 		}
 		if b.marketUp == len(b.market) && (!b.withOrders || b.ordersReady) && s.booksLive() {
@@ -785,7 +788,7 @@ func (s *Session) WaitConnected(ctx context.Context) error {
 		}
 		for i, r := range b.refused {
 			if r.err != nil && r.n > told[i] && s.shards[i].client.Stats().ConnID == r.conn {
-				shard, n = i, r.n
+				told1, shard, n = true, i, r.n
 				return true, r.err
 			}
 		}
@@ -794,7 +797,7 @@ func (s *Session) WaitConnected(ctx context.Context) error {
 	switch {
 	case err == nil:
 		s.state.sawReady(seen)
-	case shard >= 0:
+	case told1:
 		s.state.tell(shard, n)
 	}
 	return err
