@@ -167,7 +167,12 @@ type Config struct {
 	NoClockSync bool
 	// Client is the template of every connection (liveness, backoff,
 	// rotation, clock, HTTP client, logger); Start sets its Venue, Frames,
-	// Topics, EncodeSubscribe, MaxTopicsPerConn and OnEvent.
+	// Topics, EncodeSubscribe, MaxTopicsPerConn and OnEvent. A
+	// ControlRate of 0 paces the market connections at the venue's
+	// documented rate: Coinbase's 8 messages per second per IP (Advanced
+	// Trade "WebSocket Rate Limits") shared among them (7 per second for
+	// one connection, 3 each for two, see venueSpec.controlRate), on the
+	// other venues wsclient.DefaultControlRate.
 	Client wsclient.Options
 	// HTTPClient makes the REST calls (instruments, server time, book
 	// snapshots). Defaults to http.DefaultClient.
