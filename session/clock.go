@@ -156,3 +156,14 @@ func (s *Session) ClockOffset() time.Duration { return time.Duration(s.clock.off
 // sleep waits d on Config.Client's clock (the real one by default), or
 // until Close begins.
 func (s *Session) sleep(d time.Duration) error { return s.cfg.Client.Clock.Sleep(s.dying, d) }
+
+// notAfter sets *t, a time read from a Clock earlier, to now when now is
+// before it: the clock stepped back (a replay's clock, a host's clock
+// without Go's monotonic reading, set back). A rate kept from such times
+// then waits at most its own span from now, never the step as well, and
+// a token bucket refills from now (it takes nothing back for the step).
+func notAfter(t *time.Time, now time.Time) {
+	if now.Before(*t) {
+		*t = now
+	}
+}

@@ -15,6 +15,9 @@ type testHooks struct {
 	// drained: a rotation's Prepare for the new connection conn has the
 	// old connection's answers (or drainBound passed); the switch follows.
 	drained func(conn uint64)
+	// frame: a market connection's reader hands f to the shard's parser
+	// (it holds wsclient's delivery meanwhile).
+	frame func(f *schema.WsFrame)
 }
 
 func (s *Session) hookPicked(req *schema.OrderRequest, conn uint64) {
@@ -32,5 +35,11 @@ func (s *Session) hookRegistered(req *schema.OrderRequest, conn uint64, ok bool)
 func (s *Session) hookDrained(conn uint64) {
 	if h := s.hooks.Load(); h != nil && h.drained != nil {
 		h.drained(conn)
+	}
+}
+
+func (s *Session) hookFrame(f *schema.WsFrame) {
+	if h := s.hooks.Load(); h != nil && h.frame != nil {
+		h.frame(f)
 	}
 }

@@ -22,6 +22,9 @@ import (
 // has doubled since the last sweep (the symbols are the venue's listed
 // ones, Session.checkRules refusing the others before the rate; the
 // sweep bounds the map when the list is long and the host trades many).
+// The times are the clock's Now; a clock stepped back makes those after
+// its new now count as sent now (notAfter): a request then waits at most
+// per, never the step.
 type orderRate struct {
 	n   int
 	per time.Duration
@@ -72,6 +75,9 @@ func (o *orderRate) wait(ctx context.Context, req *schema.OrderRequest) error {
 		o.mu.Lock()
 		now := o.clk.Now()
 		ts, seen := o.sent[key]
+		for i := len(ts) - 1; i >= 0 && now.Before(ts[i]); i-- {
+			notAfter(&ts[i], now)
+		}
 		if !seen && len(o.sent) >= max(o.sweepAt, minSweep) {
 			o.sweep(now)
 		}

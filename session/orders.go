@@ -542,7 +542,7 @@ func (o *orders) deliver(id uint64, a answer) {
 		o.mu.Unlock()
 		o.s.state.update(func(b *stateBoard) {
 			b.ordersReady = a.err == nil && b.ordersState == schema.ConnConnected
-			b.userDataErr = a.err
+			b.setUserDataErr(a.err)
 		})
 		switch {
 		case renews > 0:
@@ -612,7 +612,7 @@ func (o *orders) onEvent(e wsclient.Event) {
 		s.state.update(func(b *stateBoard) {
 			b.ordersState = st
 			b.ordersReady = false
-			b.userDataErr = nil
+			b.setUserDataErr(nil)
 		})
 	}
 	if lost || fresh {
@@ -687,7 +687,7 @@ func (o *orders) subscribeUserData(conn uint64, write func(context.Context, []by
 			o.stopUserDataWait() // nothing sent: no answer to await
 		}
 		o.mu.Unlock()
-		s.state.update(func(b *stateBoard) { b.userDataErr = err })
+		s.state.update(func(b *stateBoard) { b.setUserDataErr(err) })
 		return
 	}
 	if write == nil {
@@ -748,7 +748,7 @@ func (o *orders) userDataUnanswered(conn, id uint64) {
 	err := &LoginError{Venue: schema.VenueBinance, Step: "subscribe", Channel: "userDataStream", Attempts: tries, Err: ErrNoAnswer}
 	o.s.state.update(func(b *stateBoard) {
 		b.ordersReady = false
-		b.userDataErr = err
+		b.setUserDataErr(err)
 	})
 	o.resubscribeLater(conn, tries, 0)
 }
@@ -890,7 +890,7 @@ func (s *Session) ordersStateChanged(e wsclient.Event) {
 	s.state.update(func(b *stateBoard) {
 		b.ordersState = e.State
 		b.ordersReady = false
-		b.userDataErr = nil
+		b.setUserDataErr(nil)
 	})
 }
 

@@ -513,7 +513,7 @@ func (p *private) work() {
 		case <-retryC:
 			p.retry = nil
 			if p.phase == phaseRefused {
-				p.s.state.update(func(b *stateBoard) { b.userDataErr = nil }) // waiters wait for this attempt
+				p.s.state.update(func(b *stateBoard) { b.setUserDataErr(nil) }) // waiters wait for this attempt
 				if p.resub {
 					p.subscribe() // the refused subscriptions alone: the connection is logged in
 				} else {
@@ -944,7 +944,7 @@ func (p *private) setReady(ready bool) {
 	// orders would wait for good). Lock order: the board's, then p.mu.
 	p.s.state.update(func(b *stateBoard) {
 		b.ordersReady = p.s.privateReady() && b.ordersState == schema.ConnConnected
-		b.userDataErr = nil
+		b.setUserDataErr(nil)
 	})
 }
 
@@ -991,7 +991,7 @@ func (p *private) refused(err error) bool {
 	}
 	p.s.state.update(func(b *stateBoard) {
 		b.ordersReady = false
-		b.userDataErr = err
+		b.setUserDataErr(err)
 	})
 	if p.s.cfg.Logger != nil {
 		p.s.cfg.Logger.Warn("session: private connection refused", "venue", string(p.s.spec.venue), "err", err, "attempt", p.rejects)

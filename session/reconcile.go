@@ -1329,6 +1329,7 @@ func (b *weightBucket) take(ctx context.Context, weight float64, sleep func(cont
 	for {
 		b.mu.Lock()
 		now := b.now()
+		notAfter(&b.last, now)
 		if !b.last.IsZero() {
 			b.tokens = min(b.perMinute, b.tokens+now.Sub(b.last).Minutes()*b.perMinute)
 		}

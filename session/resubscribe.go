@@ -42,11 +42,9 @@ type resubscriber struct {
 // newResubscriber returns the resubscriber of sh's books, kept by channel.
 func (s *Session) newResubscriber(sh *shard, channel string) *resubscriber {
 	clock := s.cfg.Client.Clock
-	rate := s.cfg.Client.ControlRate
-	if rate == 0 {
-		rate = wsclient.DefaultControlRate
-	}
+	rate := s.controlRate // the connection's own pacing (buildShards)
 	spec := s.spec
+	budget, burst := spec.resubBudget(len(sh.subs)) // the connection's own subscription messages count too
 	return &resubscriber{
 		sh: sh, channel: channel, venue: s.syms.VenueSymbol,
 		msgs: func(ch, vs string) (unsub, sub []byte, err error) {
@@ -56,7 +54,7 @@ func (s *Session) newResubscriber(sh *shard, channel string) *resubscriber {
 			sub, err = spec.subscribe(ch, []string{vs})
 			return unsub, sub, err
 		},
-		pace:  newPacer(clock, rate, spec.budget.rate, spec.budget.burst),
+		pace:  newPacer(clock, rate, budget, burst),
 		tries: map[string]int{},
 		wake:  make(chan struct{}, 1),
 	}
@@ -168,13 +166,16 @@ func (r *resubscriber) resubscribe(ctx context.Context, sym string) error {
 }
 
 // pacer spaces a connection's resubscription messages: at most one per
-// 1/ControlRate (the client's pacing of its own subscriptions, 4 per
-// second by default, under every venue's per-connection rate), and within
+// 1/ControlRate (the client's pacing of its own subscriptions: 4 per
+// second by default, the venue's where it documents one, see
+// venueSpec.controlRate), and within
 // a token bucket of the venue's budget of subscription requests where it
 // has one (OKX: 480 subscribe/unsubscribe/login requests per connection
-// per hour, OKX API v5 "WebSocket" limits; Coinbase: 8 requests per second
-// per IP, Coinbase Exchange "WebSocket rate limits", which ControlRate
-// keeps under). Its waits are on the client's Clock.
+// per hour, OKX API v5 "WebSocket" limits, less the connection's own
+// subscription messages: venueSpec.resubBudget). Coinbase's 8 messages
+// per second per IP (Advanced Trade "WebSocket Rate Limits") is kept by
+// ControlRate, shared among the market connections. Its waits are on the
+// client's Clock.
 type pacer struct {
 	clock  wsclient.Clock
 	gap    time.Duration // least time between two messages; 0: none
@@ -197,6 +198,8 @@ func newPacer(clock wsclient.Clock, controlRate, rate, burst float64) *pacer {
 func (p *pacer) wait(ctx context.Context) error {
 	for {
 		now := p.clock.Now()
+		notAfter(&p.last, now)
+		notAfter(&p.filled, now)
 		var d time.Duration
 		if !p.last.IsZero() && p.gap > 0 {
 			d = p.gap - now.Sub(p.last)

@@ -167,7 +167,12 @@ type Config struct {
 	NoClockSync bool
 	// Client is the template of every connection (liveness, backoff,
 	// rotation, clock, HTTP client, logger); Start sets its Venue, Frames,
-	// Topics, EncodeSubscribe, MaxTopicsPerConn and OnEvent.
+	// Topics, EncodeSubscribe, MaxTopicsPerConn and OnEvent. A
+	// ControlRate of 0 paces the market connections at the venue's
+	// documented rate: Coinbase's 8 messages per second per IP (Advanced
+	// Trade "WebSocket Rate Limits") shared among them (7 per second for
+	// one connection, 3 each for two, see venueSpec.controlRate), on the
+	// other venues wsclient.DefaultControlRate.
 	Client wsclient.Options
 	// HTTPClient makes the REST calls (instruments, server time, book
 	// snapshots). Defaults to http.DefaultClient.
@@ -318,9 +323,12 @@ type Session struct {
 	bg        sync.WaitGroup // the session's own timers (user-data retries)
 	runWG     sync.WaitGroup
 	resubStop context.CancelFunc // ends the shards' resubscribers
-	resubWG   sync.WaitGroup
-	closeOnce sync.Once
-	closing   atomic.Bool // set as Close starts: a write that fails then is ErrClosed
+	// controlRate is each market connection's Client.ControlRate: the
+	// host's, or the venue's (venueSpec.controlRate).
+	controlRate float64
+	resubWG     sync.WaitGroup
+	closeOnce   sync.Once
+	closing     atomic.Bool // set as Close starts: a write that fails then is ErrClosed
 	// ban is the venue's refusal of the IP or the account for its rate
 	// limits that said until when (Binance 418, 429 with retryAfter) and
 	// ends last: no request is sent before its RetryAfter. placeBan is
@@ -351,7 +359,11 @@ type shard struct {
 	topics []string      // Binance's stream names, or symbol × channel
 	subs   [][]byte      // the other venues' subscribe messages, one per channel and batch of symbols
 	resub  *resubscriber // books resubscribed on the live connection; nil for Binance and without books
-	runErr error
+	// reading is the connection (wsclient's ConnID) whose frame the
+	// parser handles now, or handled last: the connection a venue's
+	// answer in it (a refusal) belongs to.
+	reading atomic.Uint64
+	runErr  error
 }
 
 // shardTopics makes a shard's subscriptions: Binance stream names
@@ -579,7 +591,11 @@ func (s *Session) buildShards() error {
 		*bookRule, okxFetch = s.okxBooks(*bookRule)
 	}
 	perConn := cfg.MaxTopicsPerConn / len(cfg.Channels)
-	for i, part := range wsclient.SplitTopics(cfg.Symbols, perConn) {
+	parts := wsclient.SplitTopics(cfg.Symbols, perConn)
+	if s.controlRate = cfg.Client.ControlRate; s.controlRate == 0 {
+		s.controlRate = s.spec.controlRate(len(parts)) // the venue's pacing, shared where it limits per IP
+	}
+	for i, part := range parts {
 		sh := &shard{syms: part}
 		if err := s.shardTopics(sh, binance); err != nil {
 			return err
@@ -588,12 +604,7 @@ func (s *Session) buildShards() error {
 			if c := sh.client; c != nil {
 				_ = c.Rotate() // ErrNotConnected: the connection is gone already
 			}
-		}, shard: i, conn: func() uint64 {
-			if c := sh.client; c != nil {
-				return c.Stats().ConnID
-			}
-			return 0
-		}}
+		}, shard: i, conn: sh.reading.Load}
 		sh.books = book.NewBooks(watch, s.pools.Events, &book.BooksOptions{Logger: cfg.Logger})
 		if bookRule != nil {
 			bopts := book.Options{Sink: watch, Events: s.pools.Events, MaxSilence: cfg.BookMaxSilence, Clock: cfg.Client.Clock}
@@ -619,6 +630,7 @@ func (s *Session) buildShards() error {
 		opts.Venue = s.spec.venue
 		opts.Frames = s.pools.Frames
 		opts.MaxTopicsPerConn = 0 // the shards keep to it
+		opts.ControlRate = s.controlRate
 		if opts.AlignKey == nil {
 			opts.AlignKey = sh.parser.AlignKey // rotations align on the venue's data
 		}
@@ -639,7 +651,7 @@ func (s *Session) buildShards() error {
 		conn := Conn{Role: RoleMarket, Shard: i}
 		loss := s.newLossMarker(sh) // connloss.go
 		opts.OnEvent = sh.books.OnEvent(s.spec.venue, func(e wsclient.Event) { loss.onEvent(e); s.onEvent(conn, e) })
-		c, err := wsclient.New(cfg.Endpoints.Stream, sh.parser.HandleFrame, &opts)
+		c, err := wsclient.New(cfg.Endpoints.Stream, s.marketHandler(sh), &opts)
 		if err != nil {
 			return err
 		}
@@ -647,6 +659,18 @@ func (s *Session) buildShards() error {
 		s.shards = append(s.shards, sh)
 	}
 	return nil
+}
+
+// marketHandler is sh's frame handler: the shard's parser, after noting
+// the connection the frame came on (shard.reading) — during a
+// make-before-break rotation the old connection's frames and the new
+// one's both reach it, and a refusal is the connection's that read it.
+func (s *Session) marketHandler(sh *shard) wsclient.Handler {
+	return func(ctx context.Context, f *schema.WsFrame) error {
+		sh.reading.Store(f.ConnID)
+		s.hookFrame(f)
+		return sh.parser.HandleFrame(ctx, f)
+	}
 }
 
 // binanceFetcher fetches a Binance book's REST snapshots, each within
@@ -738,21 +762,29 @@ func (s *Session) Book(symbol string) *book.Book {
 // request over its limits: published too, as a schema.ControlVenueError)
 // and the session is not ready: such a subscription's data never comes
 // and its book never goes live, so waiting on would only end with ctx.
-// A refusal counts while the connection that got it is live (a new
+// A refusal counts while the connection that read it is live (a new
 // connection sends every subscription again: a refusal that holds comes
-// again) and until WaitConnected returns nil after it. While it counts
-// and the session is not ready, WaitConnected returns it at once, each
-// time it is called. It waits on the state changes, without polling.
+// again) and until WaitConnected returns nil after it. Each refusal, of
+// a market request or of the private side's login or subscription, is
+// returned once: by every call waiting when it came (or begun while it
+// counts and none has returned it yet), not by the calls begun after one
+// returned it — those wait for the session to be ready, the venue's next
+// refusal (a retried login refused again), Close or their ctx, so that a
+// host calling again at once after a *SubscribeError or a *LoginError
+// does not spin. It waits on the state changes, without polling.
 func (s *Session) WaitConnected(ctx context.Context) error {
 	if ctx == nil {
 		return pool.ErrNilContext
 	}
 	var seen []marketRefusal
+	told, toldUD := s.state.untold()
+	told1, shard, n := false, 0, uint64(0) // the refusal returned, if one: shard (-1: the private side's) and its number
 	err := s.state.wait(ctx, func(b *stateBoard) (bool, error) {
 		if b.closed {
 			return true, ErrClosed
 		}
-		if b.userDataErr != nil {
+		if b.userDataErr != nil && b.userDataN > toldUD {
+			told1, shard, n = true, -1, b.userDataN
 			return true, b.userDataErr
 		}
 		if b.marketUp == len(b.market) && (!b.withOrders || b.ordersReady) && s.booksLive() {
@@ -760,14 +792,18 @@ func (s *Session) WaitConnected(ctx context.Context) error {
 			return true, nil
 		}
 		for i, r := range b.refused {
-			if r.err != nil && s.shards[i].client.Stats().ConnID == r.conn {
+			if r.err != nil && r.n > told[i] && s.shards[i].client.Stats().ConnID == r.conn {
+				told1, shard, n = true, i, r.n
 				return true, r.err
 			}
 		}
 		return false, nil
 	})
-	if err == nil {
+	switch {
+	case err == nil:
 		s.state.sawReady(seen)
+	case told1:
+		s.state.tell(shard, n)
 	}
 	return err
 }
@@ -795,13 +831,15 @@ func (s *Session) booksLive() bool {
 // of service upgrade", sent 60 s before), so no data is lost to the close.
 //
 // It records the venue's refusals of its connection's requests, with the
-// live connection's ConnID (conn), for WaitConnected.
+// ConnID of the connection that read the refusal (conn: during a
+// rotation the old connection's frames still come while the new one is
+// live already), for WaitConnected.
 type bookWatch struct {
 	next   book.Sink
 	state  func() *stateBoard
 	rotate func()
 	shard  int
-	conn   func() uint64 // the shard's live connection (wsclient's ConnID); 0 when none
+	conn   func() uint64 // the connection whose frame the shard's parser handles (shard.reading)
 }
 
 func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {

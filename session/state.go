@@ -14,20 +14,23 @@ import (
 type stateBoard struct {
 	waiting atomic.Int32 // waiters now: pokes are free without them
 
-	mu          sync.Mutex
-	changed     chan struct{}
-	market      []schema.ConnState
-	marketUp    int
-	withOrders  bool
-	ordersState schema.ConnState
-	ordersReady bool            // connected and the user-data subscription accepted
-	userDataErr error           // the venue refused the user-data subscription
-	refused     []marketRefusal // by market connection (shard): the venue's last refusal of its requests
-	closed      bool
+	mu           sync.Mutex
+	changed      chan struct{}
+	market       []schema.ConnState
+	marketUp     int
+	withOrders   bool
+	ordersState  schema.ConnState
+	ordersReady  bool            // connected and the user-data subscription accepted
+	userDataErr  error           // the venue refused the user-data subscription
+	userDataN    uint64          // the refusals set in userDataErr so far (setUserDataErr)
+	userDataTold uint64          // userDataN of the latest userDataErr a WaitConnected returned
+	refused      []marketRefusal // by market connection (shard): the venue's last refusal of its requests
+	told         []uint64        // by shard: the count (marketRefusal.n) of the latest refusal a WaitConnected returned
+	closed       bool
 }
 
 func newStateBoard(shards int, withOrders bool) *stateBoard {
-	return &stateBoard{changed: make(chan struct{}), market: make([]schema.ConnState, shards), refused: make([]marketRefusal, shards), withOrders: withOrders}
+	return &stateBoard{changed: make(chan struct{}), market: make([]schema.ConnState, shards), refused: make([]marketRefusal, shards), told: make([]uint64, shards), withOrders: withOrders}
 }
 
 // update changes the board under its lock and wakes the waiters.
@@ -93,6 +96,37 @@ func (b *stateBoard) sawReady(seen []marketRefusal) {
 	}
 }
 
+// setUserDataErr sets the private side's refusal (nil: none now),
+// counting each one (caller holds b.mu: inside update).
+func (b *stateBoard) setUserDataErr(err error) {
+	b.userDataErr = err
+	if err != nil {
+		b.userDataN++
+	}
+}
+
+// untold returns the counts of the latest refusals a WaitConnected
+// returned: by shard (marketRefusal.n), and of the private side's
+// (userDataN). A call begun now returns only those after them.
+func (b *stateBoard) untold() (market []uint64, userData uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.told), b.userDataTold
+}
+
+// tell records that a WaitConnected returned shard i's refusal number n
+// (i < 0: the private side's, number n).
+func (b *stateBoard) tell(i int, n uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case i < 0:
+		b.userDataTold = max(b.userDataTold, n)
+	case i < len(b.told):
+		b.told[i] = max(b.told[i], n)
+	}
+}
+
 func (b *stateBoard) close() { b.update(func(b *stateBoard) { b.closed = true }) }
 
 // poke wakes the waiters, if any, to look again (a book may have gone
@@ -112,7 +146,7 @@ func (b *stateBoard) wait(ctx context.Context, done func(b *stateBoard) (bool, e
 	for {
 		b.mu.Lock()
 		snap := &stateBoard{market: nil, marketUp: b.marketUp, withOrders: b.withOrders, ordersState: b.ordersState,
-			ordersReady: b.ordersReady, userDataErr: b.userDataErr, closed: b.closed}
+			ordersReady: b.ordersReady, userDataErr: b.userDataErr, userDataN: b.userDataN, closed: b.closed}
 		snap.market = slices.Clone(b.market)
 		snap.refused = slices.Clone(b.refused)
 		ch := b.changed

@@ -10,6 +10,7 @@ import (
 	"github.com/meltica/meltica/normalize/book"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // venueSpec is what the session knows of a venue's market data, as data:
@@ -33,6 +34,10 @@ type venueSpec struct {
 	// it; zeros where the venue documents no bound. More symbols go in
 	// more messages (batches).
 	subArgs argBound
+	// perIP is the venue's limit of messages a client sends per second
+	// per IP, over all its connections (controlRate); 0 where the
+	// venue documents none.
+	perIP float64
 	// budget is the venue's budget of subscription requests per
 	// connection, as a token bucket (messages per second, burst); zero
 	// where the venue has none beyond the client's pacing.
@@ -128,7 +133,8 @@ var venues = map[schema.Venue]*venueSpec{
 	// OKX v5 public ("trades", "tickers", "bbo-tbt", "books": the 400-level
 	// book; okxBooks says by which rule). 480 subscribe/unsubscribe/login requests per
 	// connection per hour (OKX API v5, "WebSocket" limits): a bucket of
-	// 40 of them (the connection's own subscriptions come out of the rest).
+	// 40 of them, then 440 an hour; the connection's own subscription
+	// messages come out of it (resubBudget).
 	schema.VenueOKX: {
 		venue: schema.VenueOKX, rules: normalize.OKXSymbolRules, parser: normalize.NewOKX,
 		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.OKXSubscribe(ch, syms...) },
@@ -187,6 +193,10 @@ var venues = map[schema.Venue]*venueSpec{
 		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.CoinbaseSubscribe(ch, syms...) },
 		unsubscribe: func(ch string, syms []string) ([]byte, error) { return normalize.CoinbaseUnsubscribe(ch, syms...) },
 		book:        func(ch string) (book.Rule, bool) { return book.Coinbase, ch == "level2" },
+		// "Advanced Trade API WebSocket unauthenticated messages are
+		// rate-limited at 8 per second per IP address" (Coinbase Advanced
+		// Trade "WebSocket Rate Limits").
+		perIP: 8,
 		// Coinbase Advanced Trade "WebSocket Channels": most channels close
 		// within 60-90 s without updates; heartbeats keep them open.
 		keepalive: "heartbeats",
@@ -205,6 +215,47 @@ func bybitTopics(channel string, venueSyms []string) []string {
 		topics[i] = channel + "." + s
 	}
 	return topics
+}
+
+// controlRate is the Client.ControlRate of each of n market connections
+// when the host sets none: wsclient.DefaultControlRate (4, under
+// Binance's 5 messages per second per connection; OKX, Bybit and Kraken
+// document no message rate per connection or IP for their public
+// streams beyond the subscription budgets, so they keep it), or, where
+// the venue limits messages per IP (perIP, Coinbase), that limit shared
+// by the n connections: a window of a second closed at both ends holds
+// ⌊rate⌋+1 messages of each paced connection, so rate is perIP/n − 1
+// (Coinbase: 7 for one connection, 3 each for two), and at least
+// perIP/2n (from eight connections on, a window may hold one message of
+// each: only a limit shared by the clients would keep those under
+// perIP).
+func (v *venueSpec) controlRate(n int) float64 {
+	if v.perIP <= 0 || n <= 0 {
+		return wsclient.DefaultControlRate
+	}
+	per := v.perIP / float64(n)
+	return max(per-1, per/2)
+}
+
+// resubBudget is the share of the venue's budget of subscription
+// requests per connection (budget: what an hour holds, burst + rate ×
+// 3600) left to the books' resubscriptions on a connection that sends
+// own subscription messages of its own at each connect: own comes out of
+// the burst first, then out of the rate. Zeros where the venue has no
+// budget.
+func (v *venueSpec) resubBudget(own int) (rate, burst float64) {
+	b := v.budget
+	if b.rate <= 0 {
+		return 0, 0
+	}
+	if left := b.burst - float64(own); left >= 1 {
+		return b.rate, left
+	}
+	// The burst is gone (one message kept for a book that breaks first):
+	// the rest of own, and that one, come out of the hour's refill. A
+	// connection whose own messages fill the hour leaves one an hour.
+	perHour := b.burst + b.rate*3600 - float64(own) - 1
+	return max(perHour, 1) / 3600, 1
 }
 
 // argBound bounds one subscribe message (venueSpec.subArgs): at most n
