@@ -141,7 +141,7 @@ func parsePartialDepth(name string) (sym string, i int, ok bool) {
 // books and tickers, only for the streams somebody listens to, so a trade costs what
 // its subscribed intervals cost, not what every interval would. A kline
 // series nobody listens to any more is dropped with its candle;
-// subscribed again, its candle opens anew with the next trade. Caller
+// subscribed again, its candle opens anew at the next push (pushKline). Caller
 // holds the market lock.
 func (m *market) listen(name string, on bool) {
 	if sym, i, ok := parsePartialDepth(name); ok {
@@ -184,4 +184,92 @@ func countRef(n *int, on bool) {
 	} else if *n > 0 {
 		*n--
 	}
+}
+
+// Binance pushes each kline stream on its own clock, trade or not (spot
+// "WebSocket Streams", "Kline/Candlestick Streams": "Update Speed: 1000ms
+// for 1s, 2000ms for the other intervals"), the pushes on the multiples of
+// the period of the venue's clock: every interval's boundary is one.
+const (
+	klineEvery1s = 1000 // ms
+	klineEvery   = 2000 // ms
+)
+
+// cadence is a push every `every` ms of the venue's clock, on its
+// multiples. The zero next is due at once.
+type cadence struct{ every, next int64 }
+
+// due reports whether a push is due at ms (Unix ms), and then sets the
+// next one: the next multiple of every after ms. A clock moved past
+// several periods owes one push, not one per period; a clock stepped back
+// past the last push restarts at once from the new time.
+func (c *cadence) due(ms int64) bool {
+	if ms < c.next-c.every {
+		c.next = 0
+	}
+	if ms < c.next {
+		return false
+	}
+	c.next = floorTo(ms, c.every) + c.every
+	return true
+}
+
+// klineTick pushes, at ms, the candle of each kline series that somebody
+// listens to and whose cadence is due (oneSec: the 1s streams'; other:
+// every other interval's). Runs on the generator's goroutine (its wire);
+// takes the market lock, held through the broadcasts.
+func (v *Venue) klineTick(buf []byte, ms int64, oneSec, other bool) []byte {
+	m := v.mkt
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.symbols {
+		for i := range s.series {
+			ks := &s.series[i]
+			if ks.interval == 0 && oneSec || ks.interval != 0 && other {
+				buf = v.pushKline(buf, s, ks, ms)
+			}
+		}
+	}
+	return buf
+}
+
+// pushKline sends one series' candle at a tick of its cadence: a candle a
+// trade past its end left closing goes out closed first; then a candle
+// whose interval is over goes out closed (x=true) and the interval
+// holding ms opens in its place with no trade, O=H=L=C its close, volume
+// 0, sent from the next tick on; otherwise the open candle goes out
+// (x=false). A clock moved past several intervals skips the empty ones
+// between. A series with no candle yet (subscribed anew) opens one with
+// no trade at the symbol's last price, sent from the next tick on; of a
+// symbol that never traded, with its first trade. Caller holds the market
+// lock.
+func (v *Venue) pushKline(buf []byte, s *symbolState, ks *klineSeries, ms int64) []byte {
+	name := klineIntervals[ks.interval].name
+	if c := &ks.closing; c.live {
+		buf = v.gen.appendKline(buf[:0], s, ms, name, c, true)
+		v.broadcast([]string{ks.stream}, buf)
+		*c = kline{}
+	}
+	k := &ks.open
+	switch {
+	case !k.live:
+		if s.day.count > 0 {
+			ks.openEmpty(s.day.close, ms)
+		}
+	case ms > k.end:
+		buf = v.gen.appendKline(buf[:0], s, ms, name, k, true)
+		v.broadcast([]string{ks.stream}, buf)
+		ks.openEmpty(k.close, ms)
+	default:
+		buf = v.gen.appendKline(buf[:0], s, ms, name, k, false)
+		v.broadcast([]string{ks.stream}, buf)
+	}
+	return buf
+}
+
+// openEmpty opens the series' candle of the interval holding ms with no
+// trade: open, high, low and close at price, the previous close.
+func (ks *klineSeries) openEmpty(price, ms int64) {
+	start, end := klineBounds(ks.interval, ks.utc8, ms)
+	ks.open = kline{live: true, start: start, end: end, open: price, high: price, low: price, close: price}
 }

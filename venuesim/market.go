@@ -49,7 +49,11 @@ type symbolState struct {
 	orders     []*order // resting limit orders of the WS-API
 }
 
+// kline is a candle. live: it is open (or closing), a candle with no
+// trade yet included (trades 0: O=H=L=C the previous close, as Binance
+// sends a candle with no trade).
 type kline struct {
+	live                   bool
 	open, high, low, close int64
 	start, end             int64 // open and close time, Unix ms
 	volume, quoteVol       int64
@@ -214,23 +218,30 @@ func (m *market) trade(s *symbolState, nowMs int64) (price, qty int64, buyerMake
 func (m *market) klineTrade(s *symbolState, price, qty, nowMs int64) {
 	for i := range s.series {
 		ks := &s.series[i]
-		if k := &ks.open; k.trades == 0 || nowMs > k.end || nowMs < k.start {
-			if k.trades != 0 {
+		if k := &ks.open; !k.live || nowMs > k.end || nowMs < k.start {
+			if k.live {
 				ks.closing = *k // its closed update still goes out first
 			}
 			start, end := klineBounds(ks.interval, ks.utc8, nowMs)
-			*k = kline{start: start, end: end, open: price, high: price, low: price, firstTrade: s.tradeID}
+			*k = kline{live: true, start: start, end: end}
 		}
 		ks.open.add(price, qty, s.tradeID)
 	}
-	if k := &s.minute; k.trades == 0 || nowMs > k.end || nowMs < k.start {
+	if k := &s.minute; !k.live || nowMs > k.end || nowMs < k.start {
 		start, end := klineBounds(1, false, nowMs)
-		*k = kline{start: start, end: end, open: price, high: price, low: price, firstTrade: s.tradeID}
+		*k = kline{live: true, start: start, end: end}
 	}
 	s.minute.add(price, qty, s.tradeID)
 }
 
+// add counts a trade in the candle. The first trade of a candle opens
+// it: a candle open with no trade (the previous close) takes the trade's
+// price as its open, high and low, as Binance's klines open with the
+// interval's first trade (spot "Kline/Candlestick data": the open price).
 func (k *kline) add(price, qty int64, tradeID uint64) {
+	if k.trades == 0 {
+		k.open, k.high, k.low, k.firstTrade = price, price, price, tradeID
+	}
 	k.close = price
 	k.high = max(k.high, price)
 	k.low = min(k.low, price)
