@@ -136,7 +136,8 @@ func parsePartialDepth(name string) (sym string, i int, ok bool) {
 }
 
 // listen counts a connection in (on) or out of the stream name, when it
-// is a kline, partial depth or ticker stream of a symbol the venue lists:
+// is an all-market array, or a kline, partial depth or ticker stream of a
+// symbol the venue lists:
 // the venue keeps and sends a symbol's candles, and formats its partial
 // books and tickers, only for the streams somebody listens to, so a trade costs what
 // its subscribed intervals cost, not what every interval would. A kline
@@ -144,6 +145,10 @@ func parsePartialDepth(name string) (sym string, i int, ok bool) {
 // subscribed again, its candle opens anew at the next push (pushKline). Caller
 // holds the market lock.
 func (m *market) listen(name string, on bool) {
+	if i := allMarketStream(name); i >= 0 {
+		countRef(&m.arrayRefs[i], on)
+		return
+	}
 	if sym, i, ok := parsePartialDepth(name); ok {
 		if s, ok := m.byLower[sym]; ok {
 			countRef(&s.partial[i], on)

@@ -47,6 +47,9 @@ type symbolState struct {
 	day        dayStats
 	tickerRefs [len(tickerKinds)]int
 	orders     []*order // resting limit orders of the WS-API
+	// arrayCount is day.count at the all-market arrays' last tick: the
+	// symbol traded since when it differs (allmarket.go).
+	arrayCount uint64
 }
 
 // kline is a candle. live: it is open (or closing), a candle with no
@@ -71,6 +74,9 @@ type market struct {
 	byName  map[string]*symbolState
 	byLower map[string]*symbolState // by the streams' lower-case name
 	levels  int
+	// arrayRefs counts the connections listening to each of
+	// allMarketStreams.
+	arrayRefs [len(allMarketStreams)]int
 }
 
 // knownQuotes splits generated symbols into base and quote.

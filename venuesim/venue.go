@@ -477,6 +477,9 @@ func (v *Venue) generate() {
 		ms := now.UnixMilli()
 		if oneSec, other := klines1s.due(ms), klines.due(ms); oneSec || other {
 			buf = v.klineTick(buf[:0], ms, oneSec, other)
+			if oneSec {
+				v.tickerArrays(ms)
+			}
 		}
 		if v.paused.Load() {
 			begin, made = now, 0
