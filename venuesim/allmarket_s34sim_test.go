@@ -8,8 +8,6 @@ import (
 	jsonv2 "github.com/goccy/go-json/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/meltica/meltica/venuesim"
 )
 
 // s34simTicker is an all-market array's element: the fields the two
@@ -32,24 +30,14 @@ type s34simTicker struct {
 // each its own stream's payload ("24hrMiniTicker", "24hrTicker") at its
 // last trade price; a second with no trade pushes nothing.
 func TestS34simAllMarketArrays(t *testing.T) {
-	t0 := time.Date(2031, 3, 4, 5, 6, 0, 0, time.UTC)
-	clk := newS29Clock(t0)
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT", "ETHUSDT"}, Rate: 10000, PingInterval: -1,
-		MaxConnAge: -1, IncomingLimit: -1, Clock: clk})
-	defer v.Close()
+	t0 := s34simT0
+	v, clk := s34simStart(t, "BTCUSDT", "ETHUSDT")
 	c, ctx := s33simDial(t, v.CombinedURL())
 	msgs := s34simReader(ctx, t, c)
 	// The all-market book ticker is not in the list (retired): refused.
 	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"method":"SUBSCRIBE","params":["!bookTicker"],"id":0}`)))
 	require.JSONEq(t, `{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":0}`, string(s34simNext(t, msgs).Raw))
-	// The SUBSCRIBE is switched on before the LIST_SUBSCRIPTIONS after it
-	// is answered: every trade the clock makes from then on is seen.
-	sub := `{"method":"SUBSCRIBE","params":["!miniTicker@arr","!ticker@arr","btcusdt@trade","ethusdt@trade"],"id":1}`
-	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(sub)))
-	require.JSONEq(t, `{"result":null,"id":1}`, string(s34simNext(t, msgs).Raw), "subscribed")
-	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"method":"LIST_SUBSCRIPTIONS","id":2}`)))
-	require.JSONEq(t, `{"result":["!miniTicker@arr","!ticker@arr","btcusdt@trade","ethusdt@trade"],"id":2}`,
-		string(s34simNext(t, msgs).Raw))
+	s34simSubscribe(ctx, t, c, msgs, "!miniTicker@arr", "!ticker@arr", "btcusdt@trade", "ethusdt@trade")
 	last := map[string]string{} // symbol → last trade price
 	s34simTradedThenPaused(t, v, clk, msgs, last)
 	// tick moves the clock to t0+d, the generator armed, and returns the

@@ -8,8 +8,9 @@
 //     bookTicker, depth (diffs with correct U/u sequencing), partial depth
 //     (depth5, depth10, depth20, each also @100ms: "Partial Book Depth
 //     Streams", the top levels of each side and lastUpdateId, pushed on
-//     each change of the book rather than Binance's 1000 ms or 100 ms, and
-//     formatted only while somebody listens), ticker and miniTicker
+//     Binance's cadence of the Clock, every 1000 ms, or 100 ms for the
+//     @100ms streams, the book moved or not, and formatted only while
+//     somebody listens), ticker and miniTicker
 //     ("Individual Symbol Ticker Streams", "Individual Symbol Mini Ticker
 //     Stream": the statistics since the venue started, which is younger
 //     than Binance's 24 h rolling window, pushed on each trade rather than

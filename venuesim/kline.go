@@ -113,7 +113,8 @@ func (s *symbolState) klineSeriesOf(interval int, utc8 bool) int {
 
 // partialDepths are the levels of Binance's partial book depth streams
 // (spot "WebSocket Streams", "Partial Book Depth Streams": "Valid <levels>
-// are 5, 10, or 20", <symbol>@depth<levels> or @depth<levels>@100ms).
+// are 5, 10, or 20", <symbol>@depth<levels> or @depth<levels>@100ms,
+// "Update Speed: 1000ms or 100ms": see partialTick).
 var partialDepths = [...]struct {
 	name   string // depth5
 	levels int
@@ -201,8 +202,12 @@ const (
 )
 
 // cadence is a push every `every` ms of the venue's clock, on its
-// multiples. The zero next is due at once.
+// multiples.
 type cadence struct{ every, next int64 }
+
+// newCadence is a cadence whose first push is the first multiple of
+// every after ms.
+func newCadence(every, ms int64) cadence { return cadence{every, floorTo(ms, every) + every} }
 
 // due reports whether a push is due at ms (Unix ms), and then sets the
 // next one: the next multiple of every after ms. A clock moved past
@@ -277,4 +282,49 @@ func (v *Venue) pushKline(buf []byte, s *symbolState, ks *klineSeries, ms int64)
 func (ks *klineSeries) openEmpty(price, ms int64) {
 	start, end := klineBounds(ks.interval, ks.utc8, ms)
 	ks.open = kline{live: true, start: start, end: end, open: price, high: price, low: price, close: price}
+}
+
+// partialEvery100ms is the period of the partial depth streams named
+// @100ms; the others', like the 1s klines', is 1000 ms (spot "WebSocket
+// Streams", "Partial Book Depth Streams": "Update Speed: 1000ms or
+// 100ms").
+const partialEvery100ms = 100
+
+// partialTick pushes the partial books somebody listens to: at a tick of
+// the 1000 ms cadence (slow) to <symbol>@depth<levels>, at one of the
+// 100 ms cadence (fast) to <symbol>@depth<levels>@100ms, the book as it
+// is, moved or not ("Partial Book Depth Streams": "Top <levels> bids and
+// asks, pushed every second"). Runs on the generator's goroutine (its
+// wire).
+func (v *Venue) partialTick(slow, fast bool) {
+	type push struct {
+		names   [2]string
+		n       int
+		payload []byte
+	}
+	var pushes []push
+	m := v.mkt
+	m.mu.Lock()
+	for _, s := range m.symbols {
+		for i, refs := range s.partial {
+			if refs == 0 {
+				continue
+			}
+			name := s.lower + "@" + partialDepths[i].name
+			p := push{payload: v.gen.appendDepthSnapshot(nil, s, partialDepths[i].levels)}
+			if slow {
+				p.names[p.n], p.n = name, p.n+1
+			}
+			if fast {
+				p.names[p.n], p.n = name+"@100ms", p.n+1
+			}
+			pushes = append(pushes, p)
+		}
+	}
+	m.mu.Unlock()
+	for _, p := range pushes {
+		for _, name := range p.names[:p.n] {
+			v.broadcast([]string{name}, p.payload)
+		}
+	}
 }

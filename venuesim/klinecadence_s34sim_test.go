@@ -104,6 +104,35 @@ func s34simNext(t *testing.T, msgs <-chan s34simMsg) s34simMsg {
 	return s34simMsg{}
 }
 
+// s34simT0 is the fake clock's start: a minute's.
+var s34simT0 = time.Date(2031, 3, 4, 5, 6, 0, 0, time.UTC)
+
+// s34simStart starts a venue of symbols on a fake clock at s34simT0, with
+// no server pings, age cut or incoming limit, closed at the test's end.
+func s34simStart(t *testing.T, symbols ...string) (*venuesim.Venue, *s29Clock) {
+	t.Helper()
+	clk := newS29Clock(s34simT0)
+	v := venuesim.Start(&venuesim.Options{Symbols: symbols, Rate: 10000, PingInterval: -1, MaxConnAge: -1,
+		IncomingLimit: -1, Clock: clk})
+	t.Cleanup(v.Close)
+	return v, clk
+}
+
+// s34simSubscribe subscribes c to names, sorted, and returns once they
+// are on: a SUBSCRIBE's streams are switched on before the
+// LIST_SUBSCRIPTIONS after it is answered.
+func s34simSubscribe(ctx context.Context, t *testing.T, c *websocket.Conn, msgs <-chan s34simMsg, names ...string) {
+	t.Helper()
+	req, err := json.Marshal(map[string]any{"method": "SUBSCRIBE", "params": names, "id": 1})
+	require.NoError(t, err)
+	require.NoError(t, c.Write(ctx, websocket.MessageText, req))
+	require.JSONEq(t, `{"result":null,"id":1}`, string(s34simNext(t, msgs).Raw), "subscribed")
+	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"method":"LIST_SUBSCRIPTIONS","id":2}`)))
+	list, err := json.Marshal(map[string]any{"result": names, "id": 2})
+	require.NoError(t, err)
+	require.JSONEq(t, string(list), string(s34simNext(t, msgs).Raw))
+}
+
 // s34simDecode decodes an event; an array's is "array".
 func s34simDecode(t *testing.T, m s34simMsg) s34simEvent {
 	t.Helper()
@@ -163,11 +192,8 @@ func s34simTradedThenPaused(t *testing.T, v *venuesim.Venue, clk *s29Clock, msgs
 // open candle every 2 s and closes the minute at its end, empty minutes
 // included.
 func TestS34simKlineCadenceWithoutTrades(t *testing.T) {
-	t0 := time.Date(2031, 3, 4, 5, 6, 0, 0, time.UTC)
-	clk := newS29Clock(t0)
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 10000, PingInterval: -1,
-		MaxConnAge: -1, IncomingLimit: -1, Clock: clk})
-	defer v.Close()
+	t0 := s34simT0
+	v, clk := s34simStart(t, "BTCUSDT")
 	c, ctx := s33simDial(t, v.StreamURL("btcusdt@trade", "btcusdt@kline_1s", "btcusdt@kline_1m"))
 	msgs := s34simReader(ctx, t, c)
 	last := map[string]string{}

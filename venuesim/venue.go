@@ -460,7 +460,9 @@ func (v *Venue) generate() {
 	prev := begin
 	var made int64
 	buf := make([]byte, 0, 4096)
-	klines1s, klines := cadence{every: klineEvery1s}, cadence{every: klineEvery}
+	at := begin.UnixMilli()
+	klines1s, klines := newCadence(klineEvery1s, at), newCadence(klineEvery, at)
+	depth100ms := newCadence(partialEvery100ms, at)
 	for wait() {
 		// The clock is read here, not taken from the tick: a tick
 		// carries the time it was due, which on a loaded machine can
@@ -475,11 +477,15 @@ func (v *Venue) generate() {
 		// millisecond's trades: a candle whose interval is over closes
 		// before a trade of the next one.
 		ms := now.UnixMilli()
-		if oneSec, other := klines1s.due(ms), klines.due(ms); oneSec || other {
+		oneSec, other, fast := klines1s.due(ms), klines.due(ms), depth100ms.due(ms)
+		if oneSec || other {
 			buf = v.klineTick(buf[:0], ms, oneSec, other)
-			if oneSec {
-				v.tickerArrays(ms)
-			}
+		}
+		if oneSec || fast {
+			v.partialTick(oneSec, fast)
+		}
+		if oneSec {
+			v.tickerArrays(ms)
 		}
 		if v.paused.Load() {
 			begin, made = now, 0
@@ -581,16 +587,9 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		// connections open or not (a count left at the last OKX push
 		// sent a subscriber that came later a keep-alive at once).
 		s.okxBookAt = ms
-		partial := v.partialDepths(s)
 		m.mu.Unlock()
 		v.broadcast(streams[:n], buf)
 		v.broadcast([]string{s.lower + "@bookTicker"}, top)
-		for i, p := range partial {
-			if p != nil {
-				name := s.lower + "@" + partialDepths[i].name
-				v.broadcast([]string{name, name + "@100ms"}, p)
-			}
-		}
 		if okxUpdate != nil {
 			v.broadcast([]string{"books:" + s.instID()}, okxUpdate)
 			v.broadcast([]string{"bbo-tbt:" + s.instID()}, okxTop)
@@ -601,20 +600,6 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	m.mu.Unlock()
 	v.broadcast(streams[:n], buf)
 	return buf
-}
-
-// partialDepths formats the symbol's partial books somebody listens to
-// (Binance "Partial Book Depth Streams": {"lastUpdateId","bids","asks"},
-// the top levels of each side), nil for the others. Binance pushes them
-// every 1000 ms or 100 ms; the venue pushes them on each change of the
-// book, as it does the diffs. Caller holds the market lock.
-func (v *Venue) partialDepths(s *symbolState) (out [len(partialDepths)][]byte) {
-	for i, refs := range s.partial {
-		if refs > 0 {
-			out[i] = v.gen.appendDepthSnapshot(nil, s, partialDepths[i].levels)
-		}
-	}
-	return out
 }
 
 // broadcast queues payload to every connection subscribed to one of the
