@@ -170,6 +170,7 @@ func (m *market) moveBook(s *symbolState, gap bool) (bids, asks []level, first, 
 		// The old best ask is now the best bid.
 		bids = append(bids, level{s.bestBid, q}, level{s.bestBid - int64(len(s.bids))*s.tick, 0})
 		asks = append(asks, level{s.bestBid, 0}, level{s.bestBid + int64(len(s.asks))*s.tick, s.asks[len(s.asks)-1]})
+		asks = m.fillTop(s.asks, s.bestAsk(), asks)
 	case r < 4: // price down one tick
 		q := s.bids[0]
 		if q == 0 {
@@ -183,6 +184,7 @@ func (m *market) moveBook(s *symbolState, gap bool) (bids, asks []level, first, 
 		// The old best bid is now the best ask.
 		asks = append(asks, level{s.bestAsk(), q}, level{s.bestAsk() + int64(len(s.asks))*s.tick, 0})
 		bids = append(bids, level{s.bestAsk(), 0}, level{s.bestBid - int64(len(s.bids)-1)*s.tick, s.bids[len(s.bids)-1]})
+		bids = m.fillTop(s.bids, s.bestBid, bids)
 	default: // quantities change on a few levels; the top levels never empty
 		for range 1 + m.rng.IntN(3) {
 			i := m.rng.IntN(len(s.bids))
@@ -201,6 +203,17 @@ func (m *market) moveBook(s *symbolState, gap bool) (bids, asks []level, first, 
 	}
 	s.updID += uint64(1 + m.rng.IntN(3))
 	return bids, asks, first, s.updID
+}
+
+// fillTop gives a side's best level (side[0], at price) a quantity when
+// the price moved an empty level there, and names it in the diff: a best
+// bid or ask always has one, as Binance's bookTicker does.
+func (m *market) fillTop(side []int64, price int64, diff []level) []level {
+	if side[0] != 0 {
+		return diff
+	}
+	side[0] = m.qty()
+	return append(diff, level{price, side[0]})
 }
 
 // trade makes a trade at the top of the book and updates the kline.

@@ -427,7 +427,9 @@ func (v *Venue) SetMaxConnAge(d time.Duration) {
 // the message being made, if any, is queued to its connections: nothing is
 // made after it (the generator makes up to 100 ms of messages at once, and
 // the rest of such a burst once moved the book past a snapshot taken right
-// after Pause). The kline streams go on on their cadence, with no trade.
+// after Pause). The streams Binance pushes on a cadence go on on theirs:
+// the klines with no trade, the partial books still, the all-market
+// arrays (nothing traded: nothing sent).
 func (v *Venue) Pause(p bool) {
 	v.stepping.Lock() // waits for the message under way
 	defer v.stepping.Unlock()
@@ -472,10 +474,10 @@ func (v *Venue) generate() {
 		if v.okxConns.Load() > 0 {
 			v.okxKeepAlive(now)
 		}
-		// The candles go out on Binance's cadence, paused or not (the
-		// market holds still; the clock does not), before this
-		// millisecond's trades: a candle whose interval is over closes
-		// before a trade of the next one.
+		// The candles, partial books and all-market arrays go out on
+		// Binance's cadence, paused or not (the market holds still; the
+		// clock does not), before this millisecond's trades: a candle
+		// whose interval is over closes before a trade of the next one.
 		ms := now.UnixMilli()
 		oneSec, other, fast := klines1s.due(ms), klines.due(ms), depth100ms.due(ms)
 		if oneSec || other {
