@@ -594,6 +594,9 @@ func validID(id jsontext.Value) bool {
 // xrpxrp@miniTicker answers success and sends nothing, JKorf/Binance.Net
 // #620): its subscriber waits for data that never comes.
 func validStream(s string) bool {
+	if allMarketStream(s) >= 0 {
+		return true
+	}
 	sym, kind, ok := strings.Cut(s, "@")
 	if !ok || sym == "" || strings.Trim(sym, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
 		return false

@@ -8,8 +8,9 @@
 //     bookTicker, depth (diffs with correct U/u sequencing), partial depth
 //     (depth5, depth10, depth20, each also @100ms: "Partial Book Depth
 //     Streams", the top levels of each side and lastUpdateId, pushed on
-//     each change of the book rather than Binance's 1000 ms or 100 ms, and
-//     formatted only while somebody listens), ticker and miniTicker
+//     Binance's cadence of the Clock, every 1000 ms, or 100 ms for the
+//     @100ms streams, the book moved or not, and formatted only while
+//     somebody listens), ticker and miniTicker
 //     ("Individual Symbol Ticker Streams", "Individual Symbol Mini Ticker
 //     Stream": the statistics since the venue started, which is younger
 //     than Binance's 24 h rolling window, pushed on each trade rather than
@@ -21,11 +22,25 @@
 //     timezone offset": the intervals open and close on UTC+8's clock, the
 //     times stay Unix ms); 1w opens on Monday 00:00 and 1M on the 1st
 //     00:00 of the stream's zone, 3d every third day from the Unix epoch's
-//     (Binance does not say where). Only the kline streams somebody
-//     listens to are kept and sent: a trade costs its symbol's subscribed
-//     intervals, and a stream subscribed again opens its candle anew with
-//     the next trade. Prices are a seeded random walk, sent at a
-//     configured rate. Every stream a connection subscribed is sent apart
+//     (Binance does not say where). Candles go out on Binance's cadence
+//     of the Clock, trade or not ("Update Speed: 1000ms for 1s, 2000ms
+//     for the other intervals"): each push of a candle whose interval is
+//     over closes it (x=true), and the next opens with no trade at its
+//     close (O=H=L=C, volume 0, first and last trade id -1, as Binance
+//     sends a candle with no trade) until its first trade opens it; the
+//     1s streams send each second's candle closed (Binance's 1s pushes
+//     come x=true; the doc does not say). A clock moved past several
+//     intervals closes the last candle once and skips the empty ones.
+//     Only the kline streams somebody listens to are kept and sent: a
+//     trade costs its symbol's subscribed intervals, and a stream
+//     subscribed again opens its candle anew at the last price. The
+//     all-market ticker arrays Binance spot lists, !miniTicker@arr and
+//     !ticker@arr ("All Market Mini Tickers Stream", "All Market Tickers
+//     Stream", the latter deprecated by the spot Changelog of 2025-11-14,
+//     still served; !bookTicker is retired and refused), every 1000 ms of
+//     the Clock: an array of the symbols that traded since the last push,
+//     each its own ticker stream's payload, nothing when none did. Prices
+//     are a seeded random walk, sent at a configured rate. Every stream a connection subscribed is sent apart
 //     (depth and depth@100ms both).
 //   - The SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS protocol with
 //     Binance's acks and errors (request ids as Binance takes them, here

@@ -180,8 +180,8 @@ type klineBody struct {
 	End         int64          `json:"T"`
 	Symbol      string         `json:"s"`
 	Interval    string         `json:"i"`
-	FirstTrade  uint64         `json:"f"`
-	LastTrade   uint64         `json:"L"`
+	FirstTrade  int64          `json:"f"`
+	LastTrade   int64          `json:"L"`
 	Open        jsontext.Value `json:"o"`
 	Close       jsontext.Value `json:"c"`
 	High        jsontext.Value `json:"h"`
@@ -195,9 +195,15 @@ type klineBody struct {
 	Ignore      string         `json:"B"`
 }
 
+// appendKline encodes a candle; one with no trade names the first and
+// last trade -1, as Binance does ({"f":-1,"L":-1,…,"n":0}).
 func (w *wire) appendKline(b []byte, s *symbolState, eventMs int64, interval string, k *kline, closed bool) []byte {
+	first, last := int64(k.firstTrade), int64(k.lastTrade)
+	if k.trades == 0 {
+		first, last = -1, -1
+	}
 	w.kline = klineMsg{"kline", eventMs, s.name, klineBody{
-		k.start, k.end, s.name, interval, k.firstTrade, k.lastTrade,
+		k.start, k.end, s.name, interval, first, last,
 		w.dec(k.open), w.dec(k.close), w.dec(k.high), w.dec(k.low), w.dec(k.volume),
 		k.trades, closed, w.dec(k.quoteVol), "0.00000000", "0.00000000", "0",
 	}}

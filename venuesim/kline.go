@@ -113,7 +113,8 @@ func (s *symbolState) klineSeriesOf(interval int, utc8 bool) int {
 
 // partialDepths are the levels of Binance's partial book depth streams
 // (spot "WebSocket Streams", "Partial Book Depth Streams": "Valid <levels>
-// are 5, 10, or 20", <symbol>@depth<levels> or @depth<levels>@100ms).
+// are 5, 10, or 20", <symbol>@depth<levels> or @depth<levels>@100ms,
+// "Update Speed: 1000ms or 100ms": see partialTick).
 var partialDepths = [...]struct {
 	name   string // depth5
 	levels int
@@ -136,14 +137,19 @@ func parsePartialDepth(name string) (sym string, i int, ok bool) {
 }
 
 // listen counts a connection in (on) or out of the stream name, when it
-// is a kline, partial depth or ticker stream of a symbol the venue lists:
+// is an all-market array, or a kline, partial depth or ticker stream of a
+// symbol the venue lists:
 // the venue keeps and sends a symbol's candles, and formats its partial
 // books and tickers, only for the streams somebody listens to, so a trade costs what
 // its subscribed intervals cost, not what every interval would. A kline
 // series nobody listens to any more is dropped with its candle;
-// subscribed again, its candle opens anew with the next trade. Caller
+// subscribed again, its candle opens anew at the next push (pushKline). Caller
 // holds the market lock.
 func (m *market) listen(name string, on bool) {
+	if i := allMarketStream(name); i >= 0 {
+		countRef(&m.arrayRefs[i], on)
+		return
+	}
 	if sym, i, ok := parsePartialDepth(name); ok {
 		if s, ok := m.byLower[sym]; ok {
 			countRef(&s.partial[i], on)
@@ -183,5 +189,142 @@ func countRef(n *int, on bool) {
 		*n++
 	} else if *n > 0 {
 		*n--
+	}
+}
+
+// Binance pushes each kline stream on its own clock, trade or not (spot
+// "WebSocket Streams", "Kline/Candlestick Streams": "Update Speed: 1000ms
+// for 1s, 2000ms for the other intervals"), the pushes on the multiples of
+// the period of the venue's clock: every interval's boundary is one.
+const (
+	klineEvery1s = 1000 // ms
+	klineEvery   = 2000 // ms
+)
+
+// cadence is a push every `every` ms of the venue's clock, on its
+// multiples.
+type cadence struct{ every, next int64 }
+
+// newCadence is a cadence whose first push is the first multiple of
+// every after ms.
+func newCadence(every, ms int64) cadence { return cadence{every, floorTo(ms, every) + every} }
+
+// due reports whether a push is due at ms (Unix ms), and then sets the
+// next one: the next multiple of every after ms. A clock moved past
+// several periods owes one push, not one per period; a clock stepped back
+// past the last push restarts at once from the new time.
+func (c *cadence) due(ms int64) bool {
+	if ms < c.next-c.every {
+		c.next = 0
+	}
+	if ms < c.next {
+		return false
+	}
+	c.next = floorTo(ms, c.every) + c.every
+	return true
+}
+
+// klineTick pushes, at ms, the candle of each kline series that somebody
+// listens to and whose cadence is due (oneSec: the 1s streams'; other:
+// every other interval's). Runs on the generator's goroutine (its wire);
+// takes the market lock, held through the broadcasts.
+func (v *Venue) klineTick(buf []byte, ms int64, oneSec, other bool) []byte {
+	m := v.mkt
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.symbols {
+		for i := range s.series {
+			ks := &s.series[i]
+			if ks.interval == 0 && oneSec || ks.interval != 0 && other {
+				buf = v.pushKline(buf, s, ks, ms)
+			}
+		}
+	}
+	return buf
+}
+
+// pushKline sends one series' candle at a tick of its cadence: a candle a
+// trade past its end left closing goes out closed first; then a candle
+// whose interval is over goes out closed (x=true) and the interval
+// holding ms opens in its place with no trade, O=H=L=C its close, volume
+// 0, sent from the next tick on; otherwise the open candle goes out
+// (x=false). A clock moved past several intervals skips the empty ones
+// between. A series with no candle yet (subscribed anew) opens one with
+// no trade at the symbol's last price, sent from the next tick on; of a
+// symbol that never traded, with its first trade. Caller holds the market
+// lock.
+func (v *Venue) pushKline(buf []byte, s *symbolState, ks *klineSeries, ms int64) []byte {
+	name := klineIntervals[ks.interval].name
+	if c := &ks.closing; c.live {
+		buf = v.gen.appendKline(buf[:0], s, ms, name, c, true)
+		v.broadcast([]string{ks.stream}, buf)
+		*c = kline{}
+	}
+	k := &ks.open
+	switch {
+	case !k.live:
+		if s.day.count > 0 {
+			ks.openEmpty(s.day.close, ms)
+		}
+	case ms > k.end:
+		buf = v.gen.appendKline(buf[:0], s, ms, name, k, true)
+		v.broadcast([]string{ks.stream}, buf)
+		ks.openEmpty(k.close, ms)
+	default:
+		buf = v.gen.appendKline(buf[:0], s, ms, name, k, false)
+		v.broadcast([]string{ks.stream}, buf)
+	}
+	return buf
+}
+
+// openEmpty opens the series' candle of the interval holding ms with no
+// trade: open, high, low and close at price, the previous close.
+func (ks *klineSeries) openEmpty(price, ms int64) {
+	start, end := klineBounds(ks.interval, ks.utc8, ms)
+	ks.open = kline{live: true, start: start, end: end, open: price, high: price, low: price, close: price}
+}
+
+// partialEvery100ms is the period of the partial depth streams named
+// @100ms; the others', like the 1s klines', is 1000 ms (spot "WebSocket
+// Streams", "Partial Book Depth Streams": "Update Speed: 1000ms or
+// 100ms").
+const partialEvery100ms = 100
+
+// partialTick pushes the partial books somebody listens to: at a tick of
+// the 1000 ms cadence (slow) to <symbol>@depth<levels>, at one of the
+// 100 ms cadence (fast) to <symbol>@depth<levels>@100ms, the book as it
+// is, moved or not ("Partial Book Depth Streams": "Top <levels> bids and
+// asks, pushed every second"). Runs on the generator's goroutine (its
+// wire).
+func (v *Venue) partialTick(slow, fast bool) {
+	type push struct {
+		names   [2]string
+		n       int
+		payload []byte
+	}
+	var pushes []push
+	m := v.mkt
+	m.mu.Lock()
+	for _, s := range m.symbols {
+		for i, refs := range s.partial {
+			if refs == 0 {
+				continue
+			}
+			name := s.lower + "@" + partialDepths[i].name
+			p := push{payload: v.gen.appendDepthSnapshot(nil, s, partialDepths[i].levels)}
+			if slow {
+				p.names[p.n], p.n = name, p.n+1
+			}
+			if fast {
+				p.names[p.n], p.n = name+"@100ms", p.n+1
+			}
+			pushes = append(pushes, p)
+		}
+	}
+	m.mu.Unlock()
+	for _, p := range pushes {
+		for _, name := range p.names[:p.n] {
+			v.broadcast([]string{name}, p.payload)
+		}
 	}
 }

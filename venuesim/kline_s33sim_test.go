@@ -134,6 +134,16 @@ func TestS33simKlineEveryInterval(t *testing.T) {
 		require.Equal(t, "kline", m.Data.Event)
 		require.Equal(t, iv, k.Interval, "%s: i is the bare interval", m.Stream)
 		require.Equal(t, "BTCUSDT", k.Symbol)
+		if k.Closed && iv == "1s" {
+			// The 1s streams send each second closed, at the first
+			// push past its end (s34sim: Binance's 1s pushes come
+			// x=true).
+			require.Less(t, k.End, m.Data.Time, m.Stream)
+			start, end := s33simBounds(iv, zones[suffix], k.Start)
+			require.Equal(t, [2]int64{start, end}, [2]int64{k.Start, k.End}, m.Stream)
+			open[m.Stream] = true
+			continue
+		}
 		if k.Closed {
 			continue
 		}

@@ -47,9 +47,16 @@ type symbolState struct {
 	day        dayStats
 	tickerRefs [len(tickerKinds)]int
 	orders     []*order // resting limit orders of the WS-API
+	// arrayCount is day.count at the all-market arrays' last tick: the
+	// symbol traded since when it differs (allmarket.go).
+	arrayCount uint64
 }
 
+// kline is a candle. live: it is open (or closing), a candle with no
+// trade yet included (trades 0: O=H=L=C the previous close, as Binance
+// sends a candle with no trade).
 type kline struct {
+	live                   bool
 	open, high, low, close int64
 	start, end             int64 // open and close time, Unix ms
 	volume, quoteVol       int64
@@ -67,6 +74,9 @@ type market struct {
 	byName  map[string]*symbolState
 	byLower map[string]*symbolState // by the streams' lower-case name
 	levels  int
+	// arrayRefs counts the connections listening to each of
+	// allMarketStreams.
+	arrayRefs [len(allMarketStreams)]int
 }
 
 // knownQuotes splits generated symbols into base and quote.
@@ -160,6 +170,7 @@ func (m *market) moveBook(s *symbolState, gap bool) (bids, asks []level, first, 
 		// The old best ask is now the best bid.
 		bids = append(bids, level{s.bestBid, q}, level{s.bestBid - int64(len(s.bids))*s.tick, 0})
 		asks = append(asks, level{s.bestBid, 0}, level{s.bestBid + int64(len(s.asks))*s.tick, s.asks[len(s.asks)-1]})
+		asks = m.fillTop(s.asks, s.bestAsk(), asks)
 	case r < 4: // price down one tick
 		q := s.bids[0]
 		if q == 0 {
@@ -173,6 +184,7 @@ func (m *market) moveBook(s *symbolState, gap bool) (bids, asks []level, first, 
 		// The old best bid is now the best ask.
 		asks = append(asks, level{s.bestAsk(), q}, level{s.bestAsk() + int64(len(s.asks))*s.tick, 0})
 		bids = append(bids, level{s.bestAsk(), 0}, level{s.bestBid - int64(len(s.bids)-1)*s.tick, s.bids[len(s.bids)-1]})
+		bids = m.fillTop(s.bids, s.bestBid, bids)
 	default: // quantities change on a few levels; the top levels never empty
 		for range 1 + m.rng.IntN(3) {
 			i := m.rng.IntN(len(s.bids))
@@ -191,6 +203,17 @@ func (m *market) moveBook(s *symbolState, gap bool) (bids, asks []level, first, 
 	}
 	s.updID += uint64(1 + m.rng.IntN(3))
 	return bids, asks, first, s.updID
+}
+
+// fillTop gives a side's best level (side[0], at price) a quantity when
+// the price moved an empty level there, and names it in the diff: a best
+// bid or ask always has one, as Binance's bookTicker does.
+func (m *market) fillTop(side []int64, price int64, diff []level) []level {
+	if side[0] != 0 {
+		return diff
+	}
+	side[0] = m.qty()
+	return append(diff, level{price, side[0]})
 }
 
 // trade makes a trade at the top of the book and updates the kline.
@@ -214,23 +237,30 @@ func (m *market) trade(s *symbolState, nowMs int64) (price, qty int64, buyerMake
 func (m *market) klineTrade(s *symbolState, price, qty, nowMs int64) {
 	for i := range s.series {
 		ks := &s.series[i]
-		if k := &ks.open; k.trades == 0 || nowMs > k.end || nowMs < k.start {
-			if k.trades != 0 {
+		if k := &ks.open; !k.live || nowMs > k.end || nowMs < k.start {
+			if k.live {
 				ks.closing = *k // its closed update still goes out first
 			}
 			start, end := klineBounds(ks.interval, ks.utc8, nowMs)
-			*k = kline{start: start, end: end, open: price, high: price, low: price, firstTrade: s.tradeID}
+			*k = kline{live: true, start: start, end: end}
 		}
 		ks.open.add(price, qty, s.tradeID)
 	}
-	if k := &s.minute; k.trades == 0 || nowMs > k.end || nowMs < k.start {
+	if k := &s.minute; !k.live || nowMs > k.end || nowMs < k.start {
 		start, end := klineBounds(1, false, nowMs)
-		*k = kline{start: start, end: end, open: price, high: price, low: price, firstTrade: s.tradeID}
+		*k = kline{live: true, start: start, end: end}
 	}
 	s.minute.add(price, qty, s.tradeID)
 }
 
+// add counts a trade in the candle. The first trade of a candle opens
+// it: a candle open with no trade (the previous close) takes the trade's
+// price as its open, high and low, as Binance's klines open with the
+// interval's first trade (spot "Kline/Candlestick data": the open price).
 func (k *kline) add(price, qty int64, tradeID uint64) {
+	if k.trades == 0 {
+		k.open, k.high, k.low, k.firstTrade = price, price, price, tradeID
+	}
 	k.close = price
 	k.high = max(k.high, price)
 	k.low = min(k.low, price)

@@ -24,8 +24,9 @@ type Options struct {
 	// over all symbols and stream types (Stats.Messages counts them).
 	// Defaults to 200. Each message goes to every connection subscribed
 	// to a stream it shows on: a trade on trade and aggTrade, a depth
-	// diff on depth and depth@100ms with the bookTicker it moves, a
-	// kline tick on each kline stream of the symbol somebody listens to.
+	// diff on depth and depth@100ms with the bookTicker it moves. The
+	// kline streams go out on Binance's cadence of the Clock, whatever
+	// the rate, and are not counted.
 	Rate int
 	// Seed seeds the random walk. Defaults to 1.
 	Seed uint64
@@ -426,7 +427,9 @@ func (v *Venue) SetMaxConnAge(d time.Duration) {
 // the message being made, if any, is queued to its connections: nothing is
 // made after it (the generator makes up to 100 ms of messages at once, and
 // the rest of such a burst once moved the book past a snapshot taken right
-// after Pause).
+// after Pause). The streams Binance pushes on a cadence go on on theirs:
+// the klines with no trade, the partial books still, the all-market
+// arrays (nothing traded: nothing sent).
 func (v *Venue) Pause(p bool) {
 	v.stepping.Lock() // waits for the message under way
 	defer v.stepping.Unlock()
@@ -459,6 +462,9 @@ func (v *Venue) generate() {
 	prev := begin
 	var made int64
 	buf := make([]byte, 0, 4096)
+	at := begin.UnixMilli()
+	klines1s, klines := newCadence(klineEvery1s, at), newCadence(klineEvery, at)
+	depth100ms := newCadence(partialEvery100ms, at)
 	for wait() {
 		// The clock is read here, not taken from the tick: a tick
 		// carries the time it was due, which on a loaded machine can
@@ -467,6 +473,21 @@ func (v *Venue) generate() {
 		now := v.now()
 		if v.okxConns.Load() > 0 {
 			v.okxKeepAlive(now)
+		}
+		// The candles, partial books and all-market arrays go out on
+		// Binance's cadence, paused or not (the market holds still; the
+		// clock does not), before this millisecond's trades: a candle
+		// whose interval is over closes before a trade of the next one.
+		ms := now.UnixMilli()
+		oneSec, other, fast := klines1s.due(ms), klines.due(ms), depth100ms.due(ms)
+		if oneSec || other {
+			buf = v.klineTick(buf[:0], ms, oneSec, other)
+		}
+		if oneSec || fast {
+			v.partialTick(oneSec, fast)
+		}
+		if oneSec {
+			v.tickerArrays(ms)
 		}
 		if v.paused.Load() {
 			begin, made = now, 0
@@ -518,7 +539,7 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	ms := now.UnixMilli()
 	m.mu.Lock()
 	s := m.symbols[m.rng.IntN(len(m.symbols))]
-	kind := m.rng.IntN(20)
+	kind := m.rng.IntN(18) // klines go out on their own cadence (klineTick)
 	var streams [2]string
 	n := 1
 	switch {
@@ -548,7 +569,7 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	case kind < 10:
 		buf = v.gen.appendBookTicker(buf, s)
 		streams[0] = s.lower + "@bookTicker"
-	case kind < 18:
+	default:
 		gap := s.gap
 		s.gap = false
 		bids, asks, first, last := m.moveBook(s, gap)
@@ -568,71 +589,19 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		// connections open or not (a count left at the last OKX push
 		// sent a subscriber that came later a keep-alive at once).
 		s.okxBookAt = ms
-		partial := v.partialDepths(s)
 		m.mu.Unlock()
 		v.broadcast(streams[:n], buf)
 		v.broadcast([]string{s.lower + "@bookTicker"}, top)
-		for i, p := range partial {
-			if p != nil {
-				name := s.lower + "@" + partialDepths[i].name
-				v.broadcast([]string{name, name + "@100ms"}, p)
-			}
-		}
 		if okxUpdate != nil {
 			v.broadcast([]string{"books:" + s.instID()}, okxUpdate)
 			v.broadcast([]string{"bbo-tbt:" + s.instID()}, okxTop)
 		}
 		v.fillResting(s)
 		return buf
-	default:
-		buf = v.klines(buf, s, ms)
-		m.mu.Unlock()
-		return buf
 	}
 	m.mu.Unlock()
 	v.broadcast(streams[:n], buf)
 	return buf
-}
-
-// klines emits the open candle of each kline series of the symbol that
-// somebody listens to (caller holds the market lock, which is held through
-// the broadcast: klines are rare). A candle whose time is up goes out
-// closed (x=true), once; the next trade opens the next one.
-func (v *Venue) klines(buf []byte, s *symbolState, ms int64) []byte {
-	for i := range s.series {
-		ks := &s.series[i]
-		name := klineIntervals[ks.interval].name
-		if c := &ks.closing; c.trades != 0 {
-			buf = v.gen.appendKline(buf[:0], s, ms, name, c, true)
-			v.broadcast([]string{ks.stream}, buf)
-			*c = kline{}
-		}
-		k := &ks.open
-		if k.trades == 0 {
-			continue
-		}
-		closed := ms > k.end
-		buf = v.gen.appendKline(buf[:0], s, ms, name, k, closed)
-		v.broadcast([]string{ks.stream}, buf)
-		if closed {
-			*k = kline{}
-		}
-	}
-	return buf
-}
-
-// partialDepths formats the symbol's partial books somebody listens to
-// (Binance "Partial Book Depth Streams": {"lastUpdateId","bids","asks"},
-// the top levels of each side), nil for the others. Binance pushes them
-// every 1000 ms or 100 ms; the venue pushes them on each change of the
-// book, as it does the diffs. Caller holds the market lock.
-func (v *Venue) partialDepths(s *symbolState) (out [len(partialDepths)][]byte) {
-	for i, refs := range s.partial {
-		if refs > 0 {
-			out[i] = v.gen.appendDepthSnapshot(nil, s, partialDepths[i].levels)
-		}
-	}
-	return out
 }
 
 // broadcast queues payload to every connection subscribed to one of the
