@@ -137,12 +137,14 @@
 // dispatcher learns which subscriptions want a stream —
 // one (venue, symbol, type), and one view of it where a venue streams
 // several: a book's depth (schema.Book.Depth), a kline's interval
-// (schema.Kline.Interval) and, for tickers, whether the ticker states its
-// window (schema.Ticker.WindowClose), so that Binance's 1 m and 1 h
-// candles coalesce apart, a 24hrMiniTicker (fewer fields, no window) never
-// replaces a queued 24hrTicker, and each book view gets gap markers of its
-// own; a gap marker about a symbol's tickers that names no window covers
-// both kinds — the first
+// (schema.Kline.Interval) and, for tickers, their window
+// (schema.Ticker.Window) and whether the ticker states it
+// (schema.Ticker.WindowClose), so that Binance's 1 m and 1 h candles
+// coalesce apart, a 1hTicker never replaces a queued 24hrTicker or
+// 1dTicker, a 24hrMiniTicker (fewer fields, no window) never replaces a
+// queued 24hrTicker, and each book view gets gap markers of its own; a gap
+// marker about a symbol's tickers of one window (Ticker.Window, "" for
+// the standard 24 h ones) that does not state it covers both kinds — the first
 // time the stream is published and
 // keeps the answer in a concurrent map (sync.Map) read without a lock. A
 // Subscribe or an Unsubscribe keeps what was learned: a stream's route is
@@ -210,7 +212,7 @@
 //     by the thousand) would otherwise grow it without end. Past that the
 //     quote queued first is dropped (counted in Stats.Coalesced) and
 //     announced by a gap marker about its stream (its Symbol and view:
-//     Book.Depth, Kline.Interval; Control.GapType the type, GapSource
+//     Book.Depth, Kline.Interval, Ticker.Window; Control.GapType the type, GapSource
 //     GapSubscriberQueue, GapCount the quotes dropped) on the critical
 //     lane, so ahead of the stream's next quote; one per stream waits
 //     there, later drops of the stream merged into it. Past 256 such
