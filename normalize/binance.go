@@ -201,8 +201,9 @@ var binanceEventNames = map[string]int{
 	//     list's state has no place in the schema.
 	//   - avgPrice (spot "WebSocket Streams", "Average Price": the
 	//     average price "w" over the interval "i", the reference of the
-	//     PERCENT_PRICE filters): the schema has no average-price field;
-	//     a ticker's or mark price's would misname it.
+	//     PERCENT_PRICE filters): no event of the schema holds it;
+	//     Ticker.WeightedAvgPrice is a ticker window's, and a ticker's or
+	//     mark price's field would misname it.
 	"avgPrice":        bnIgnored,
 	"TRADE_LITE":      bnIgnored,
 	"STRATEGY_UPDATE": bnIgnored,
