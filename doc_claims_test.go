@@ -16,7 +16,7 @@ import (
 // The README and the module documentation: "no allocation from the socket
 // to the dispatcher; the subscribers' copies of one event are one
 // allocation per publish, whatever their number" (dispatch: "publishing to
-// N subscribers costs one allocation for N ≤ 138"). Measured on the whole
+// N subscribers costs one allocation for N ≤ 135"). Measured on the whole
 // step from venue bytes to delivered clones, the subscribers' goroutines
 // included (AllocsPerRun counts every goroutine's allocations).
 func TestDocAllocationsOnTheIngestPath(t *testing.T) {

@@ -41,12 +41,12 @@ var s32ctLiveMessages = []s32ctLive{
 
 // Contract 7's neighbour in the README and the module doc: "no allocation
 // from the socket to the dispatcher (your subscribers' copies of an event
-// share one allocation: up to 138 copies of a trade, quote or report, 121
-// of a small book diff)", and dispatch's doc: "one for N ≤ 138 without a
-// payload, one for N ≤ 121 with a small book diff, one more per further
+// share one allocation: up to 135 copies of a trade, quote or report, 120
+// of a small book diff)", and dispatch's doc: "one for N ≤ 135 without a
+// payload, one for N ≤ 120 with a small book diff, one more per further
 // slab". The whole public path, as a host wires it — a pooled frame as
 // wsclient's reader hands it, a venue parser, a Dispatcher with 1, 16,
-// 121 and 138 subscribers of everything — costs at most one allocation per slab per event
+// 120 and 135 subscribers of everything — costs at most one allocation per slab per event
 // delivered, for every busy stream of every venue. Each message is new
 // (ids that grow), so it is normalised and published, never dropped as a
 // repeat, and every subscriber has handled it before the next (Idle), so
@@ -55,16 +55,16 @@ func TestS32ctWholeIngestPathAllocatesOnePerEvent(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates on its own")
 	}
-	for _, n := range []int{1, 16, 121, 138} {
+	for _, n := range []int{1, 16, 120, 135} {
 		for _, m := range s32ctLiveMessages {
 			t.Run(fmt.Sprintf("%s/%d", m.name, n), func(t *testing.T) {
-				// dispatch/doc.go: a slab holds 138 copies of an event
-				// without book levels, 121 of a small book diff; one
+				// dispatch/doc.go: a slab holds 135 copies of an event
+				// without book levels, 120 of a small book diff; one
 				// allocation per slab (the README's first claim said 138
 				// for every event: fixed in the docs).
-				perSlab := 138
+				perSlab := 135
 				if m.name == "binance depthUpdate" {
-					perSlab = 121
+					perSlab = 120
 				}
 				slabs := float64((n + perSlab - 1) / perSlab)
 				ctx := context.Background()

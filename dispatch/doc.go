@@ -21,20 +21,20 @@
 // and raw bytes (tails from 256 bytes to 32 KiB, doubling, so a tail wastes
 // less than its payload's size). The slab is made when the first matching
 // subscription needs a copy and has room for every subscription the event
-// may still reach, up to 256 KiB: 138 copies of an event without book
+// may still reach, up to 256 KiB: 135 copies of an event without book
 // levels or raw bytes (a trade, a quote, a ticker, an execution report),
-// fewer of one with them (121 with a 256-byte tail — 8 levels —, 66 with
+// fewer of one with them (120 with a 256-byte tail — 8 levels —, 65 with
 // 2 KiB, 7 with 32 KiB). So publishing to N subscribers costs one
-// allocation per slab: one for N ≤ 138 without a payload, one for N ≤ 121
+// allocation per slab: one for N ≤ 135 without a payload, one for N ≤ 120
 // with a small book diff, one more per further slab; and an event whose payload
 // is larger than the largest tail costs a second, pointer-free one for all
 // N payloads. A copy is written into zeroed memory, so it copies the common
 // fields and only the sections that are not zero (a trade: about 220 of
-// the event's 1,896 bytes); sectionsOf finds them once per publish.
+// the event's 1,928 bytes); sectionsOf finds them once per publish.
 //
 // What the copies share is their allocation's lifetime: the slab is freed
 // when none of its copies is referenced. A subscriber that keeps one event
-// keeps its N−1 siblings' memory (N × 1,896 bytes plus payloads) alive with
+// keeps its N−1 siblings' memory (N × 1,928 bytes plus payloads) alive with
 // it. The dispatcher holds a copy only while it is queued, so what it pins
 // is bounded by its queues (per subscription: the critical lane, one slot
 // per coalescable stream and OrderedBound ordered events), each queued
@@ -44,10 +44,10 @@
 // of them (or Clone them: schema's Clone makes a standalone copy).
 //
 // Bytes allocated per publish are unchanged by the slab: every subscriber
-// still needs an event of its own, 1,896 bytes (a slab of 16 trades is
-// 30,208 bytes, which Go's allocator rounds to 32 KiB). Allocating less
+// still needs an event of its own, 1,928 bytes (a slab of 16 trades is
+// 30,848 bytes, which Go's allocator rounds to 32 KiB). Allocating less
 // needs a smaller event — common fields plus the section in use, the rare
-// large sections (Exec 480 bytes, Ticker 304, Kline 144) out of line — which is
+// large sections (Exec 480 bytes, Ticker 336, Kline 144) out of line — which is
 // a change of schema.CanonicalEvent's layout that every package reading
 // events would see; it is not made here.
 //
@@ -99,7 +99,7 @@
 // subscription's lock worth batching for (sync.Mutex's slow path under
 // 1 %), so the subscriber still pops one event per lock.
 //
-// #15's goals are not met, and cannot be with a clone of 1,896 bytes per
+// #15's goals are not met, and cannot be with a clone of 1,928 bytes per
 // subscriber that the GC reclaims: Pipeline at 16 subscribers costs 84 %
 // more CPU than the baseline here (+56 % and +87 % on an idle machine at 05:54 and 08:07), and
 // an extra subscriber at N=64 about 1.1 µs (goal 200 ns; 2.0 µs idle, where
@@ -137,12 +137,14 @@
 // dispatcher learns which subscriptions want a stream —
 // one (venue, symbol, type), and one view of it where a venue streams
 // several: a book's depth (schema.Book.Depth), a kline's interval
-// (schema.Kline.Interval) and, for tickers, whether the ticker states its
-// window (schema.Ticker.WindowClose), so that Binance's 1 m and 1 h
-// candles coalesce apart, a 24hrMiniTicker (fewer fields, no window) never
-// replaces a queued 24hrTicker, and each book view gets gap markers of its
-// own; a gap marker about a symbol's tickers that names no window covers
-// both kinds — the first
+// (schema.Kline.Interval) and, for tickers, their window
+// (schema.Ticker.Window) and whether the ticker states it
+// (schema.Ticker.WindowClose), so that Binance's 1 m and 1 h candles
+// coalesce apart, a 1hTicker never replaces a queued 24hrTicker or
+// 1dTicker, a 24hrMiniTicker (fewer fields, no window) never replaces a
+// queued 24hrTicker, and each book view gets gap markers of its own; a gap
+// marker about a symbol's tickers of one window (Ticker.Window, "" for
+// the standard 24 h ones) that does not state it covers both kinds — the first
 // time the stream is published and
 // keeps the answer in a concurrent map (sync.Map) read without a lock. A
 // Subscribe or an Unsubscribe keeps what was learned: a stream's route is
@@ -210,7 +212,7 @@
 //     by the thousand) would otherwise grow it without end. Past that the
 //     quote queued first is dropped (counted in Stats.Coalesced) and
 //     announced by a gap marker about its stream (its Symbol and view:
-//     Book.Depth, Kline.Interval; Control.GapType the type, GapSource
+//     Book.Depth, Kline.Interval, Ticker.Window; Control.GapType the type, GapSource
 //     GapSubscriberQueue, GapCount the quotes dropped) on the critical
 //     lane, so ahead of the stream's next quote; one per stream waits
 //     there, later drops of the stream merged into it. Past 256 such

@@ -32,18 +32,20 @@ type Filter struct {
 // venue, and of one view of it where a venue streams several: a book's
 // depth (schema.Book.Depth: Bybit orderbook.50 beside orderbook.200, each
 // with its own ids) and a kline's interval (Binance @kline_1m beside
-// @kline_1h), and for tickers whether they state their window (see
-// windowed: Binance 24hrTicker beside 24hrMiniTicker, which has fewer
-// fields). Routing, coalescing and gap markers are all per stream, so a
-// 1 h candle never replaces the 1 m one queued, nor a mini ticker the
+// @kline_1h), and for tickers their window (schema.Ticker.Window, kept in
+// interval: Binance @ticker beside @ticker_1h, @ticker_4h, @ticker_1d) and
+// whether they state it (see windowed: Binance 24hrTicker beside
+// 24hrMiniTicker, which has fewer fields). Routing, coalescing and gap
+// markers are all per stream, so a 1 h candle never replaces the 1 m one
+// queued, nor a 1 h ticker the 24 h or 1 d one, nor a mini ticker the
 // full one, and one view's drops are never reported as another's. Filters
 // match the first three fields only.
 type routeKey struct {
 	venue    schema.Venue
 	symbol   string
 	typ      schema.EventType
-	depth    int // a book's depth; windowed for a ticker stating its window
-	interval string
+	depth    int    // a book's depth; windowed for a ticker stating its window
+	interval string // a kline's interval; a ticker's window
 	// anyType: the market data streams of every type of venue (and
 	// symbol), which a gap marker naming no type reports on. Only routed,
 	// never queued.
@@ -59,8 +61,11 @@ func keyOf(ev *schema.CanonicalEvent) routeKey {
 // whose view the marker names as the stream's events do.
 func streamKey(ev *schema.CanonicalEvent, typ schema.EventType) routeKey {
 	k := routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: typ, depth: ev.Book.Depth, interval: ev.Kline.Interval}
-	if typ == schema.EventTicker && ev.Ticker.WindowClose != 0 {
-		k.depth = windowed
+	if typ == schema.EventTicker {
+		k.interval = ev.Ticker.Window // a ticker's view is its window: "" (24 h), "1h", "4h", "1d"
+		if ev.Ticker.WindowClose != 0 {
+			k.depth = windowed
+		}
 	}
 	return k
 }

@@ -457,7 +457,7 @@ func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 	g = queueGap(old)
 	if k == sl.key {
 		g.Symbol, g.Book.Depth, g.Kline.Interval = old.Symbol, old.Book.Depth, old.Kline.Interval
-		g.Ticker.WindowClose = old.Ticker.WindowClose // the ticker's kind, so that staleKey finds it (see windowed)
+		g.Ticker.WindowClose, g.Ticker.Window = old.Ticker.WindowClose, old.Ticker.Window // the ticker's kind and window, so that staleKey finds it (see windowed)
 	}
 	g.Control.Reason = "dispatch: subscriber's queue held more quotes than its bound: the oldest dropped, stale until its stream's next"
 	if s.stale == nil {
@@ -635,10 +635,11 @@ func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 		k := streamKey(g, t)
 		s.emptySlotLocked(k)
 		if t == schema.EventTicker && k.depth != windowed {
-			// A marker that names no window (normalize's, a relay's) is
-			// about the symbol's tickers, both kinds (see windowed); one
-			// that names it (a subscriber queue's about a full ticker,
-			// relayed) about the full ticker only.
+			// A marker that does not state its window (WindowClose 0:
+			// normalize's, a relay's) is about the symbol's tickers of
+			// its window (Ticker.Window, in k), both kinds (see
+			// windowed); one that states it (a subscriber queue's about
+			// a full ticker, relayed) about the full ticker only.
 			k.depth = windowed
 			s.emptySlotLocked(k)
 		}

@@ -40,8 +40,9 @@ func NewBinanceSymbols() *Symbols { return NewSymbols(BinanceSymbolRules()) }
 //
 // Sequences (Binance Spot and USDⓈ-M "WebSocket Streams" docs): t for
 // trades, a for aggregated trades, u for best bid/offer and depth, the last
-// trade id L for klines and 24 h tickers, 0 for mini tickers, mark prices,
-// liquidations and execution reports. A depth diff continues its symbol's
+// trade id L for klines and tickers (24 h and rolling-window: 1hTicker,
+// 4hTicker, 1dTicker, whose Ticker.Window names the window), 0 for mini
+// tickers, mark prices, liquidations and execution reports. A depth diff continues its symbol's
 // last one when U = previous u + 1 (spot) or pu = previous u (futures);
 // otherwise a gap event precedes it.
 //
@@ -84,6 +85,9 @@ const (
 	bnTriggerReject    // USDⓈ-M CONDITIONAL_ORDER_TRIGGER_REJECT
 	bnRESTDepth        // a REST depth snapshot given to HandleSnapshot
 	bnContinuousKline  // USDⓈ-M continuous_kline
+	bnTicker1h         // spot 1hTicker: rolling-window tickers, each a stream of its own
+	bnTicker4h         // spot 4hTicker
+	bnTicker1d         // spot 1dTicker
 	numBinanceKinds
 	bnUnknown = -1
 	bnIgnored = -2 // a known message the parser skips on purpose (binanceEventNames)
@@ -140,6 +144,12 @@ var binanceSpec = venueSpec{
 		bnRESTDepth: {name: "depth", typ: schema.EventBookSnapshot, book: true, slot: newSlot[bnPartialDepthMsg]},
 		// USDⓈ-M "Continuous Contract Kline/Candlestick Streams".
 		bnContinuousKline: {name: "continuous_kline", typ: schema.EventKlineLive, slot: newSlot[bnContinuousKlineMsg]},
+		// Spot "Individual Symbol Rolling Window Statistics Streams": a
+		// kind per window, so that each window's quotes are compared with
+		// its own (quoteStream), never with another window's.
+		bnTicker1h: {name: "1hTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
+		bnTicker4h: {name: "4hTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
+		bnTicker1d: {name: "1dTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
 	},
 	newState: func() any { return new(bnState) },
 	alignKey: binanceAlignKey,
@@ -148,13 +158,19 @@ var binanceSpec = venueSpec{
 
 // binanceEventNames maps the "e" field to a kind.
 var binanceEventNames = map[string]int{
-	"trade":            bnTrade,
-	"aggTrade":         bnAggTrade,
-	"bookTicker":       bnBookTicker,
-	"depthUpdate":      bnDepth,
-	"kline":            bnKline,
-	"24hrTicker":       bnTicker,
-	"24hrMiniTicker":   bnMiniTicker,
+	"trade":          bnTrade,
+	"aggTrade":       bnAggTrade,
+	"bookTicker":     bnBookTicker,
+	"depthUpdate":    bnDepth,
+	"kline":          bnKline,
+	"24hrTicker":     bnTicker,
+	"24hrMiniTicker": bnMiniTicker,
+	// Spot "Individual Symbol Rolling Window Statistics Streams" and "All
+	// Market Rolling Window Statistics Streams": tickers of their window
+	// (schema.Ticker.Window).
+	"1hTicker":         bnTicker1h,
+	"4hTicker":         bnTicker4h,
+	"1dTicker":         bnTicker1d,
 	"continuous_kline": bnContinuousKline,
 	"executionReport":  bnExec,
 	// USDⓈ-M user data: an order's update (Binance USDⓈ-M Futures "Event:
@@ -185,21 +201,10 @@ var binanceEventNames = map[string]int{
 	//     list's state has no place in the schema.
 	//   - avgPrice (spot "WebSocket Streams", "Average Price": the
 	//     average price "w" over the interval "i", the reference of the
-	//     PERCENT_PRICE filters): the schema has no average-price field;
-	//     a ticker's or mark price's would misname it.
-	//   - 1hTicker, 4hTicker, 1dTicker (spot "WebSocket Streams",
-	//     "Individual Symbol Rolling Window Statistics Streams"): a
-	//     ticker names no window the dispatcher keys on, so each window
-	//     would share one latest-wins slot with the others and with the
-	//     24hrTicker (a slow subscriber's 24 h ticker replaced by a 1 h
-	//     one; 1dTicker and 24hrTicker have the same window length), and
-	//     the parser's staleness rule across a symbol's ticker kinds
-	//     would drop one window's ticker for another's newer one. Skipped
-	//     until schema.Ticker names its window.
+	//     PERCENT_PRICE filters): no event of the schema holds it;
+	//     Ticker.WeightedAvgPrice is a ticker window's, and a ticker's or
+	//     mark price's field would misname it.
 	"avgPrice":        bnIgnored,
-	"1hTicker":        bnIgnored,
-	"4hTicker":        bnIgnored,
-	"1dTicker":        bnIgnored,
 	"TRADE_LITE":      bnIgnored,
 	"STRATEGY_UPDATE": bnIgnored,
 	"GRID_UPDATE":     bnIgnored,
@@ -250,10 +255,10 @@ var binanceStreamKinds = map[string]int{
 	"kline":      bnKline, // "kline_1m" and every interval: see classify
 	// "<pair>_<contractType>@continuousKline_1m" and every interval.
 	"continuousKline": bnContinuousKline,
-	"avgPrice":        bnIgnored, // see binanceEventNames
-	"ticker_1h":       bnIgnored, // "<symbol>@ticker_1h", "!ticker_1h@arr": see binanceEventNames
-	"ticker_4h":       bnIgnored,
-	"ticker_1d":       bnIgnored,
+	"avgPrice":        bnIgnored,  // see binanceEventNames
+	"ticker_1h":       bnTicker1h, // "<symbol>@ticker_1h", "!ticker_1h@arr"
+	"ticker_4h":       bnTicker4h,
+	"ticker_1d":       bnTicker1d,
 	"allForceOrder":   bnForceOrder,
 }
 
@@ -1118,13 +1123,15 @@ func (k *bnCandle) fill(f *filler, coinM bool) {
 	f.needAll(keySent{"n", k.N.ok}, keySent{"q", k.Q.ok})
 }
 
-// bnTickerMsg decodes 24hrTicker and 24hrMiniTicker, whose fields are a
-// subset of the full ticker's.
+// bnTickerMsg decodes 24hrTicker, 24hrMiniTicker and the rolling-window
+// tickers (1hTicker, 4hTicker, 1dTicker), whose fields are subsets of the
+// full 24 h ticker's.
 type bnTickerMsg struct {
 	S  text    `json:"s"`
 	E  integer `json:"E"`
 	P  num     `json:"p"`
 	PP num     `json:"P"`
+	W  num     `json:"w"` // weighted average price
 	C  num     `json:"c"`
 	Q  num     `json:"Q"`
 	B  num     `json:"b"`
@@ -1172,12 +1179,25 @@ func (m *bnTickerMsg) fill(f *filler) {
 	f.millis(&x.WindowOpen, "O", m.OT)
 	f.millis(&x.WindowClose, "C", m.CT)
 	f.unsigned(&x.TradeCount, "n", m.N)
+	f.price(&x.WeightedAvgPrice, "w", m.W)
 	f.seq(&f.ev.SeqProvider, m.LT)
-	if f.name == "24hrTicker" {
-		// The full ticker's own members, sent by every market
-		// ("Individual Symbol Ticker Streams"); the mini ticker has none.
-		f.needAll(keySent{"p", m.P.ok}, keySent{"P", m.PP.ok}, keySent{"Q", m.Q.ok},
-			keySent{"O", m.OT.ok}, keySent{"C", m.CT.ok}, keySent{"n", m.N.ok})
+	if f.name == "24hrMiniTicker" {
+		return
+	}
+	// The full tickers' own members, sent by every market ("Individual
+	// Symbol Ticker Streams") and by the rolling-window tickers
+	// ("Individual Symbol Rolling Window Statistics Streams", which have
+	// no "Q", "b", "a"); the mini ticker has none.
+	f.needAll(keySent{"p", m.P.ok}, keySent{"P", m.PP.ok}, keySent{"O", m.OT.ok}, keySent{"C", m.CT.ok}, keySent{"n", m.N.ok})
+	switch f.name {
+	case "24hrTicker":
+		f.need("Q", m.Q.ok)
+	case "1hTicker":
+		x.Window = "1h"
+	case "4hTicker":
+		x.Window = "4h"
+	case "1dTicker":
+		x.Window = "1d"
 	}
 }
 

@@ -10,36 +10,6 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-// Binance spot rolling-window tickers (Binance Spot "WebSocket Streams",
-// "Individual Symbol Rolling Window Statistics Streams" and "All Market
-// Rolling Window Statistics Streams": <symbol>@ticker_<1h|4h|1d>,
-// !ticker_<1h|4h|1d>@arr, "e":"1hTicker"…) are skipped on purpose,
-// counted Ignored, on every stream form: schema.Ticker names no window,
-// so the dispatcher would coalesce every window (and the 24hrTicker, of
-// the same 24 h length as 1dTicker) in one latest-wins slot. Parsed as
-// tickers by s33norm; undone by the lead for that reason.
-func TestS33BinanceRollingWindowTickersIgnored(t *testing.T) {
-	const h1 = `{"e":"1hTicker","E":1672515782136,"s":"BNBBTC","p":"0.0015","P":"250.00","o":"0.0010","h":"0.0025","l":"0.0010","c":"0.0025","w":"0.0018","v":"10000","q":"18","O":1672512182136,"C":1672515782136,"F":0,"L":18150,"n":18151}`
-	const h4 = `{"e":"4hTicker","E":1672515782136,"s":"BNBBTC","p":"0.0015","P":"250.00","o":"0.0010","h":"0.0025","l":"0.0010","c":"0.0025","w":"0.0018","v":"40000","q":"72","O":1672501382136,"C":1672515782136,"F":0,"L":18150,"n":18151}`
-	const d1 = `{"e":"1dTicker","E":1672515782136,"s":"BNBBTC","p":"0.0015","P":"250.00","o":"0.0010","h":"0.0025","l":"0.0010","c":"0.0025","w":"0.0018","v":"240000","q":"432","O":1672429382136,"C":1672515782136,"F":0,"L":18150,"n":18151}`
-	for name, frame := range map[string]string{
-		"raw 1h":        h1,
-		"combined 1h":   `{"stream":"bnbbtc@ticker_1h","data":` + h1 + `}`,
-		"combined 4h":   `{"stream":"bnbbtc@ticker_4h","data":` + h4 + `}`,
-		"combined 1d":   `{"stream":"bnbbtc@ticker_1d","data":` + d1 + `}`,
-		"all market 1h": `{"stream":"!ticker_1h@arr","data":[` + h1 + `]}`,
-	} {
-		t.Run(name, func(t *testing.T) {
-			p, got := feedFrames(t, NewBinance, nil, []string{frame})
-			assert.Empty(t, got)
-			st := p.Stats()
-			assert.Equal(t, uint64(1), st.Ignored)
-			assert.Zero(t, st.Unknown)
-			assert.Zero(t, st.Errors)
-		})
-	}
-}
-
 // USDⓈ-M continuous contract klines (Binance USDⓈ-M Futures "Continuous
 // Contract Kline/Candlestick Streams": <pair>_<contractType>@continuousKline_<interval>,
 // "e":"continuous_kline", the pair in "ps", the contract type in "ct")

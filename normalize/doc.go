@@ -243,7 +243,8 @@
 //
 // A best bid/offer, ticker, mark price or book top is latest-wins: never
 // one older than one delivered (DESIGN.md contract 4). Where the venue
-// numbers a symbol's quotes — Binance bookTicker "u", 24hrTicker "L" and
+// numbers a symbol's quotes — Binance bookTicker "u", 24hrTicker and
+// rolling-window tickers (1hTicker, 4hTicker, 1dTicker) "L", and
 // partial depth "lastUpdateId"/"u" (per view), OKX bbo-tbt and books5
 // "seqId", Bybit tickers "cs" (spot included), Coinbase Exchange ticker
 // "sequence" — a quote whose number is at most the last delivered for its
@@ -265,7 +266,9 @@
 // 24hrMiniTicker, both EventTicker) are each in their own order: one with
 // an exchange time strictly older than the last the other stream delivered
 // for the (symbol, type, view) is dropped and counted too, within the same
-// 5 s; an equal time is delivered. No allocation (one mark per interned
+// 5 s; an equal time is delivered. A ticker's window is part of its view
+// (schema.Ticker.Window): Binance's 1 h, 4 h and 1 d tickers are each
+// compared with their own window's only, never with the 24 h ones. No allocation (one mark per interned
 // symbol, stream and view, and per symbol, type and view of a type two
 // streams carry). Details and sources: quotes.go.
 //

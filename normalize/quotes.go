@@ -17,8 +17,10 @@ import (
 //
 //   - Binance bookTicker "u", the symbol's order book updateId (Binance
 //     WebSocket Streams "Individual Symbol Book Ticker Streams"; USDⓈ-M
-//     "Individual Symbol Book Ticker Streams"), and 24hrTicker "L", its
-//     last trade id (Binance "Individual Symbol Ticker Streams");
+//     "Individual Symbol Book Ticker Streams"), and 24hrTicker and the
+//     rolling-window tickers (1hTicker, 4hTicker, 1dTicker, one stream
+//     each) "L", the last trade id (Binance "Individual Symbol Ticker
+//     Streams", "Individual Symbol Rolling Window Statistics Streams");
 //   - OKX bbo-tbt and books5 "seqId" (OKX v5 "Order book channel": the
 //     book's sequence, which may restart lower after a maintenance);
 //   - Bybit tickers "cs", the cross sequence (Bybit v5 "Ticker");
@@ -76,11 +78,14 @@ const quoteRepeatWindow = 5_000_000_000
 
 // quoteKey names a quote stream: its interned symbol, its kind
 // (quoteStream) and its view (Book.Depth: Binance depth5 and depth20 are
-// two views of one book, numbered alike).
+// two views of one book, numbered alike; Ticker.Window: Binance's 1 h,
+// 4 h and 1 d tickers and its standard 24 h ones are four streams, in
+// their own orders, whose last trade ids "L" are alike).
 type quoteKey struct {
-	sym   string
-	kind  uint16
-	depth int32
+	sym    string
+	kind   uint16
+	depth  int32
+	window string // a constant: schema.Ticker.Window
 }
 
 // quoteMark is the last quote delivered of a symbol's stream.
@@ -219,7 +224,8 @@ func (p *Parser) typeShared(k int) bool {
 
 // olderThanOtherKind reports whether ev, a quote of stream (quoteStream)
 // with an exchange time, is strictly older than the last quote of the same
-// (symbol, event type, view) that another stream delivered — two streams
+// (symbol, event type, view — a book's depth, a ticker's window) that
+// another stream delivered — two streams
 // of one type (Binance 24hrTicker and 24hrMiniTicker, both EventTicker)
 // are each in their own order, not in one another's: on a connection a
 // mini ticker of an earlier "E" may follow a full ticker of a later one,
@@ -228,7 +234,7 @@ func (p *Parser) typeShared(k int) bool {
 // dropped only within quoteRepeatWindow (IngestTS) of the other delivered:
 // a venue clock gone back is followed after it. Otherwise it records ev.
 func (p *Parser) olderThanOtherKind(ev *schema.CanonicalEvent, stream uint16) bool {
-	key := quoteKey{sym: ev.Symbol, kind: typeMark | uint16(ev.Type), depth: int32(ev.Book.Depth)}
+	key := quoteKey{sym: ev.Symbol, kind: typeMark | uint16(ev.Type), depth: int32(ev.Book.Depth), window: ev.Ticker.Window}
 	m, known := p.quotes[key]
 	if known && m.seq != uint64(stream)+1 && ev.ExchangeTS < m.ts {
 		if d := ev.IngestTS - m.ingest; d >= 0 && d < quoteRepeatWindow {

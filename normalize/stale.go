@@ -10,16 +10,18 @@ import (
 
 // staleKey names a coalescable stream as package dispatch does: venue
 // aside (one parser serves one venue), its interned symbol, its type and
-// its view (a book top's depth, a kline's interval; both interned).
+// its view (a book top's depth, a kline's interval, a ticker's window;
+// interned or constants).
 type staleKey struct {
 	symbol   string
 	typ      schema.EventType
 	depth    int
 	interval string
+	window   string
 }
 
 func staleKeyOf(ev *schema.CanonicalEvent) staleKey {
-	return staleKey{symbol: ev.Symbol, typ: ev.Type, depth: ev.Book.Depth, interval: ev.Kline.Interval}
+	return staleKey{symbol: ev.Symbol, typ: ev.Type, depth: ev.Book.Depth, interval: ev.Kline.Interval, window: ev.Ticker.Window}
 }
 
 // staleReason is the Control.Reason of the marker of a dropped
@@ -90,6 +92,6 @@ func (e *emitter) announceStale(ctx context.Context, ev *schema.CanonicalEvent) 
 // fillStale makes g the gap marker of stream k.
 func (e *emitter) fillStale(g *schema.CanonicalEvent, k staleKey, ingest int64) {
 	g.Venue, g.Symbol, g.Type, g.IngestTS = e.venue, k.symbol, schema.EventGap, ingest
-	g.Book.Depth, g.Kline.Interval = k.depth, k.interval
+	g.Book.Depth, g.Kline.Interval, g.Ticker.Window = k.depth, k.interval, k.window
 	g.Control = schema.Control{Kind: schema.ControlGap, GapType: k.typ, Reason: staleReason}
 }

@@ -57,6 +57,23 @@ type Ticker struct {
 	NextFundingTime         int64   // Unix ns; derivatives only
 	WindowOpen, WindowClose int64   // Unix ns, when the venue says
 	TradeCount              uint64
+	// WeightedAvgPrice is the volume-weighted average price of the trades
+	// in the window (quote volume over base volume), in the quote asset;
+	// zero when the venue does not send it: Binance "w" (WebSocket Streams
+	// "Individual Symbol Ticker Streams", "Individual Symbol Rolling
+	// Window Statistics Streams"; USDⓈ-M and COIN-M "Individual Symbol
+	// Ticker Streams"). OKX, Bybit and Coinbase tickers send none.
+	WeightedAvgPrice Decimal
+	// Window is the venue's name of the ticker's rolling window, a
+	// constant (never a slice of a frame): "" for a venue's standard
+	// ticker (24 h, or the venue's trading day), "1h", "4h" or "1d" for
+	// Binance's rolling-window tickers (spot WebSocket Streams
+	// "Individual Symbol Rolling Window Statistics Streams":
+	// <symbol>@ticker_<window>, events 1hTicker, 4hTicker, 1dTicker).
+	// Tickers of different windows are different streams: the dispatcher
+	// keys them apart, so a 1 h ticker never replaces a 24 h one queued
+	// ("1d" and the standard ticker both span 24 h, but are two streams).
+	Window string
 }
 
 // Kline is the section of EventKlineLive and EventKlineClosed.

@@ -10,10 +10,12 @@
 //     Streams", the top levels of each side and lastUpdateId, pushed on
 //     Binance's cadence of the Clock, every 1000 ms, or 100 ms for the
 //     @100ms streams, the book moved or not, and formatted only while
-//     somebody listens), ticker and miniTicker
-//     ("Individual Symbol Ticker Streams", "Individual Symbol Mini Ticker
-//     Stream": the statistics since the venue started, which is younger
-//     than Binance's 24 h rolling window, pushed on each trade rather than
+//     somebody listens), ticker, miniTicker and
+//     ticker_1h, ticker_4h, ticker_1d ("Individual Symbol Ticker
+//     Streams", "Individual Symbol Mini Ticker Stream", "Individual
+//     Symbol Rolling Window Statistics Streams", events 1hTicker, 4hTicker,
+//     1dTicker: the statistics since the venue started, which is younger
+//     than Binance's rolling windows, pushed on each trade rather than
 //     every 1000 ms, formatted only while somebody listens) and kline of
 //     every interval Binance lists (spot "WebSocket Streams",
 //     "Kline/Candlestick chart intervals": 1s, 1m, 3m, 5m, 15m, 30m, 1h,
