@@ -84,9 +84,10 @@ const (
 	bnTriggerReject    // USDⓈ-M CONDITIONAL_ORDER_TRIGGER_REJECT
 	bnRESTDepth        // a REST depth snapshot given to HandleSnapshot
 	bnContinuousKline  // USDⓈ-M continuous_kline
+	bnContractInfo     // USDⓈ-M and COIN-M contractInfo (binance_futures_market.go)
 	numBinanceKinds
 	bnUnknown = -1
-	bnIgnored = -2 // a known message the parser skips on purpose (binanceEventNames)
+	bnIgnored = ignoredKind // a known message the parser skips on purpose (binanceEventNames)
 )
 
 // Binance messages that carry several entries, each an event of its own
@@ -140,6 +141,7 @@ var binanceSpec = venueSpec{
 		bnRESTDepth: {name: "depth", typ: schema.EventBookSnapshot, book: true, slot: newSlot[bnPartialDepthMsg]},
 		// USDⓈ-M "Continuous Contract Kline/Candlestick Streams".
 		bnContinuousKline: {name: "continuous_kline", typ: schema.EventKlineLive, slot: newSlot[bnContinuousKlineMsg]},
+		bnContractInfo:    {name: "contractInfo", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[bnContractInfoMsg]},
 	},
 	newState: func() any { return new(bnState) },
 	alignKey: binanceAlignKey,
@@ -223,6 +225,13 @@ var binanceEventNames = map[string]int{
 	// The WS-API server is about to close the connection (WS-API "Event
 	// format": reconnect now).
 	"serverShutdown": bnServerShutdown,
+	// USDⓈ-M and COIN-M market streams with no place of their own in the
+	// schema (binance_futures_market.go): counted in Stats.Ignored.
+	"compositeIndex":   bnIgnored,
+	"assetIndexUpdate": bnIgnored,
+	// A contract's status (listing, delivery, settlement): a control
+	// event of its symbol (binance_futures_market.go).
+	"contractInfo": bnContractInfo,
 }
 
 // binanceStreamKinds maps a stream name's channel (after the '@') to a kind:
@@ -255,6 +264,8 @@ var binanceStreamKinds = map[string]int{
 	"ticker_4h":       bnIgnored,
 	"ticker_1d":       bnIgnored,
 	"allForceOrder":   bnForceOrder,
+	"compositeIndex":  bnIgnored, // see binanceEventNames
+	"assetIndex":      bnIgnored, // "<assetSymbol>@assetIndex", "!assetIndex@arr"
 }
 
 // bnEnvelope is a Binance frame's envelope (combined stream or WS-API
