@@ -25,7 +25,9 @@ import (
 //     NEW, Kraken new, Coinbase OPEN): accepted and working, not pending
 //     the venue's acknowledgement; Triggered ("instantaneous state for
 //     conditional orders from Untriggered to New") is New with
-//     ExecTriggered; Created (accepted, not yet through the matching
+//     ExecTriggered, and so is Active ("order has been triggered and the
+//     new active order has been successfully placed. Is the final state
+//     of a successful conditional order"); Created (accepted, not yet through the matching
 //     engine, in earlier versions of the enum) is PendingNew. Any other
 //     word is a *ParseError wrapping ErrUnknownStatus.
 //   - ExecType follows the status: New, Canceled, Rejected, Triggered,
@@ -89,12 +91,14 @@ var (
 		"New": schema.StatusNew, "PartiallyFilled": schema.StatusPartiallyFilled, "Filled": schema.StatusFilled,
 		"Cancelled": schema.StatusCanceled, "PartiallyFilledCanceled": schema.StatusCanceled,
 		"Deactivated": schema.StatusCanceled, "Rejected": schema.StatusRejected,
-		"Untriggered": schema.StatusNew, "Triggered": schema.StatusNew, "Created": schema.StatusPendingNew,
+		"Untriggered": schema.StatusNew, "Triggered": schema.StatusNew, "Active": schema.StatusNew,
+		"Created": schema.StatusPendingNew,
 	}
 	bybitStatusExecs = map[string]schema.ExecType{
 		"New": schema.ExecNew, "Cancelled": schema.ExecCanceled, "PartiallyFilledCanceled": schema.ExecCanceled,
 		"Deactivated": schema.ExecCanceled, "Rejected": schema.ExecRejected,
-		"Untriggered": schema.ExecNew, "Triggered": schema.ExecTriggered, "Created": schema.ExecPendingNew,
+		"Untriggered": schema.ExecNew, "Triggered": schema.ExecTriggered, "Active": schema.ExecTriggered,
+		"Created": schema.ExecPendingNew,
 	}
 	bybitOrderTypes = map[string]schema.OrderType{"Market": schema.OrderTypeMarket, "Limit": schema.OrderTypeLimit}
 	bybitTIFs       = map[string]schema.TimeInForce{
@@ -105,14 +109,18 @@ var (
 	// are ExecTrade. Funding (a funding fee on a position), Dividend and
 	// the settlements of a corporate action on a tokenised stock
 	// (ForwardSplitSettle, ReverseSplitSettle, and CorporateAction, which
-	// they replaced) fill no order: they stay Unknown, with no fill. A
-	// word not named here is a *ParseError wrapping ErrUnknownExecType.
+	// they replaced) fill no order: they stay Unknown, with no fill, as
+	// does UNKNOWN ("May be returned by a classic account": a report that
+	// says not what it executed claims no fill; the order topic's
+	// cumulative values tell where the order stands). A word not named
+	// here is a *ParseError wrapping ErrUnknownExecType.
 	bybitExecTypes = map[string]schema.ExecType{
 		"Trade": schema.ExecTrade, "AdlTrade": schema.ExecTrade, "BustTrade": schema.ExecTrade,
 		"BlockTrade": schema.ExecTrade, "MovePosition": schema.ExecTrade, "Delivery": schema.ExecTrade,
 		"Settle": schema.ExecTrade, "FutureSpread": schema.ExecTrade, "Funding": schema.ExecUnknown,
 		"Dividend": schema.ExecUnknown, "ForwardSplitSettle": schema.ExecUnknown,
 		"ReverseSplitSettle": schema.ExecUnknown, "CorporateAction": schema.ExecUnknown,
+		"UNKNOWN": schema.ExecUnknown, // "May be returned by a classic account": no fill claimed
 	}
 )
 

@@ -105,3 +105,37 @@ func TestS34BybitFastClientIDAllocs(t *testing.T) {
 	}
 	assert.Zero(t, testing.AllocsPerRun(100, handle))
 }
+
+// Every word of Bybit v5 "Enums → orderStatus" and "→ execType" maps to a
+// canonical one: "Active" ("order has been triggered and the new active
+// order has been successfully placed. Is the final state of a successful
+// conditional order") was a *ParseError wrapping ErrUnknownStatus, its
+// report dropped; execType "UNKNOWN" ("May be returned by a classic
+// account") one wrapping ErrUnknownExecType.
+func TestS34BybitEveryDocumentedWord(t *testing.T) {
+	for _, status := range []string{"Created", "New", "Rejected", "PartiallyFilled", "PartiallyFilledCanceled", "Filled",
+		"Cancelled", "Untriggered", "Triggered", "Deactivated", "Active"} {
+		p, got := feedFrames(t, NewBybit, nil, []string{bybitOrderPush("o-1", status, "1", "2", "0", "0", "2")}, schema.EventExecReport)
+		require.Len(t, got, 1, status)
+		assert.NotEqual(t, schema.StatusUnknown, got[0].Exec.Status, status)
+		assert.Zero(t, p.Stats().Errors, status)
+	}
+	_, got := feedFrames(t, NewBybit, nil, []string{bybitOrderPush("o-1", "Active", "1", "2", "0", "0", "2")}, schema.EventExecReport)
+	require.Len(t, got, 1)
+	assert.Equal(t, schema.StatusNew, got[0].Exec.Status, "the conditional order's active order works")
+	assert.Equal(t, schema.ExecTriggered, got[0].Exec.ExecType)
+
+	const exec = `{"id":"1","topic":"execution","creationTime":1716800399340,"data":[{"category":"linear","symbol":"ICPUSDT","execFee":"0.5","execId":"e-1","execPrice":"12.015","execQty":"1000","execType":"%s","isMaker":false,"leavesQty":"2000","orderId":"o-1","orderLinkId":"","orderPrice":"12.015","orderQty":"3000","orderType":"Limit","side":"Sell","execTime":"1716800399334","seq":1}]}`
+	for _, et := range []string{"Trade", "AdlTrade", "Funding", "BustTrade", "Delivery", "Settle", "BlockTrade", "MovePosition",
+		"FutureSpread", "CorporateAction", "ForwardSplitSettle", "ReverseSplitSettle", "Dividend", "UNKNOWN"} {
+		p, got := feedFrames(t, NewBybit, nil, []string{fmt.Sprintf(exec, et)}, schema.EventExecReport)
+		require.Len(t, got, 1, et)
+		assert.Zero(t, p.Stats().Errors, et)
+	}
+	_, got = feedFrames(t, NewBybit, nil, []string{fmt.Sprintf(exec, "UNKNOWN")}, schema.EventExecReport)
+	require.Len(t, got, 1)
+	x := got[0].Exec
+	assert.Equal(t, schema.ExecUnknown, x.ExecType, "no word for what it executed: no fill claimed")
+	assert.True(t, x.LastFillQty.IsZero())
+	requireDigits(t, "0.5", x.Fee)
+}
