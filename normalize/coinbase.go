@@ -20,7 +20,8 @@ func CoinbaseSymbolRules() SymbolRules { return SymbolRules{Delimiter: '-'} }
 // subscriptions, and the authenticated user channel's orders as execution
 // reports: see cbUserOrderMsg and [CoinbaseSubscribeUser]) and of the older
 // Coinbase Exchange feed (match, last_match, ticker, snapshot, l2update,
-// heartbeat, subscriptions). The Exchange full and user channels are not
+// heartbeat, subscriptions); both feeds' status is counted Ignored (see
+// coinbaseChannels). The Exchange full and user channels are not
 // parsed as orders: their received, open, done, change and activate
 // messages are counted Unknown, and a match is a public trade whichever
 // channel carried it (Exchange messages name no channel, and the

@@ -21,8 +21,9 @@ func KrakenSymbolRules() SymbolRules {
 }
 
 // NewKraken returns a parser of the Kraken spot WebSocket API v2 (trade,
-// ticker, book, ohlc, executions, status, heartbeat and method responses)
-// and of the v1 book, trade and ticker channels. It takes events from
+// ticker, book, ohlc, executions, status, heartbeat and method responses;
+// instrument and level3 counted Ignored, see krakenChannels) and of the
+// v1 book, trade and ticker channels. It takes events from
 // events and hands them to sink, and panics when either is nil.
 //
 // v2 sends prices and quantities as JSON numbers: their text becomes the

@@ -23,8 +23,11 @@ func OKXSymbolRules() SymbolRules {
 // okxCandleMsg), the private orders channel (execution
 // reports, see okxOrderMsg; log in with [OKXLogin]), the algo order
 // channels orders-algo and algo-advance (reports of the algo order, see
-// okxAlgoOrderMsg), account, positions, balance_and_position, and event messages (subscribe, unsubscribe,
-// login acks, errors, notices), one event per element of "data". It takes
+// okxAlgoOrderMsg), account, positions, balance_and_position, the status
+// channel (a maintenance's state: schema.ControlStatus, status.go), and
+// event messages (subscribe, unsubscribe, login acks, errors, notices),
+// one event per element of "data"; open-interest, index-tickers,
+// price-limit and fills are counted Ignored (see okxChannels). It takes
 // events from events and hands them to sink, and panics when either is nil.
 //
 // Book seqId and prevSeqId become Book.LastSeq and Book.PrevSeq (and seqId
