@@ -45,8 +45,8 @@ type SymbolRules struct {
 	// Contracts renames venue contract suffixes to canonical ones (OKX
 	// "SWAP" is "PERP"); suffixes not named are kept as sent.
 	Contracts map[string]string
-	// ContractQuotes, when set, are the quotes the fallback tries instead
-	// of Quotes for a symbol with a contract suffix, the longest first:
+	// ContractQuotes, when set, are the quotes the fallback tries first
+	// (then Quotes) for a symbol with a contract suffix, the longest first:
 	// the assets the venue's contracts settle in (Binance: COIN-M's USD,
 	// USDⓈ-M's USDT and USDC, so "DOTUSD_PERP" is DOT-USD-PERP, never
 	// DO-TUSD-PERP).
@@ -234,15 +234,11 @@ func (s *Symbols) resolve(sym string) (string, error) {
 			base, quote = main[:i], main[i+1:]
 		}
 	} else {
-		quotes := s.rules.Quotes
-		if suffix != "" && len(s.rules.ContractQuotes) > 0 {
-			quotes = s.rules.ContractQuotes
+		if suffix != "" {
+			base, quote = endingQuote(main, s.rules.ContractQuotes)
 		}
-		for _, q := range quotes {
-			if len(main) > len(q) && strings.HasSuffix(main, q) {
-				base, quote = main[:len(main)-len(q)], q
-				break
-			}
+		if quote == "" {
+			base, quote = endingQuote(main, s.rules.Quotes)
 		}
 	}
 	if !isAlnum(base) || !isAlnum(quote) {
@@ -275,6 +271,17 @@ func (s *Symbols) splitContract(sym string) (main, suffix string) {
 		return sym, ""
 	}
 	return sym[:from+i], sym[from+i+1:]
+}
+
+// endingQuote splits main before the first of quotes it ends with (after
+// at least one byte of base); "", "" when none.
+func endingQuote(main string, quotes []string) (base, quote string) {
+	for _, q := range quotes {
+		if len(main) > len(q) && strings.HasSuffix(main, q) {
+			return main[:len(main)-len(q)], q
+		}
+	}
+	return "", ""
 }
 
 func (s *Symbols) contract(suffix string) string {

@@ -26,3 +26,10 @@ func TestS34BinanceContractQuotes(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, "DOT-USD-PERP", got[0].Symbol)
 }
+
+// A contract ending in none of the ContractQuotes falls back to Quotes.
+func TestS34ContractQuotesFallBack(t *testing.T) {
+	got, err := NewBinanceSymbols().LookupString("BTCBUSD_PERP")
+	require.NoError(t, err)
+	assert.Equal(t, "BTC-BUSD-PERP", got)
+}
