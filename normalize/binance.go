@@ -26,9 +26,9 @@ func BinanceSymbolRules() SymbolRules {
 			"EUR", "GBP", "AUD", "BRL", "TRY", "RUB", "UAH", "JPY", "ZAR", "IDRT", "BIDR", "NGN", "PLN", "RON", "ARS", "MXN", "COP", "CZK",
 		},
 		ContractSep: '_',
-		// COIN-M contracts settle in USD, USDⓈ-M's in USDT or USDC
-		// (Binance COIN-M and USDⓈ-M "Exchange Information").
-		ContractQuotes: []string{"USDT", "USDC", "USD"},
+		// COIN-M contracts settle in USD, USDⓈ-M's in USDT or USDC (BUSD
+		// until 2023; Binance COIN-M and USDⓈ-M "Exchange Information").
+		ContractQuotes: []string{"USDT", "USDC", "BUSD", "USD"},
 	}
 }
 
