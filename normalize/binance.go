@@ -15,7 +15,9 @@ import (
 
 // BinanceSymbolRules returns Binance's symbol spellings: no delimiter,
 // quote assets matched longest first, and '_' before a contract suffix
-// ("BTCUSD_PERP" is BTC-USD-PERP, "BTCUSDT_250328" is BTC-USDT-250328).
+// ("BTCUSD_PERP" is BTC-USD-PERP, "BTCUSDT_250328" is BTC-USDT-250328),
+// a contract's quote one it settles in first ("DOTUSD_PERP" is
+// DOT-USD-PERP, where "DOTTUSD" is DOT-TUSD).
 // USDⓈ-M perpetuals ("BTCUSDT") share the spot spelling; the connection
 // tells them apart. Each call returns a fresh copy.
 func BinanceSymbolRules() SymbolRules {
