@@ -15,7 +15,9 @@ import (
 
 // BinanceSymbolRules returns Binance's symbol spellings: no delimiter,
 // quote assets matched longest first, and '_' before a contract suffix
-// ("BTCUSD_PERP" is BTC-USD-PERP, "BTCUSDT_250328" is BTC-USDT-250328).
+// ("BTCUSD_PERP" is BTC-USD-PERP, "BTCUSDT_250328" is BTC-USDT-250328),
+// a contract's quote one it settles in first ("DOTUSD_PERP" is
+// DOT-USD-PERP, where "DOTTUSD" is DOT-TUSD).
 // USDⓈ-M perpetuals ("BTCUSDT") share the spot spelling; the connection
 // tells them apart. Each call returns a fresh copy.
 func BinanceSymbolRules() SymbolRules {
@@ -26,6 +28,9 @@ func BinanceSymbolRules() SymbolRules {
 			"EUR", "GBP", "AUD", "BRL", "TRY", "RUB", "UAH", "JPY", "ZAR", "IDRT", "BIDR", "NGN", "PLN", "RON", "ARS", "MXN", "COP", "CZK",
 		},
 		ContractSep: '_',
+		// COIN-M contracts settle in USD, USDⓈ-M's in USDT or USDC (BUSD
+		// until 2023; Binance COIN-M and USDⓈ-M "Exchange Information").
+		ContractQuotes: []string{"USDT", "USDC", "BUSD", "USD"},
 	}
 }
 
@@ -88,9 +93,10 @@ const (
 	bnTicker1h         // spot 1hTicker: rolling-window tickers, each a stream of its own
 	bnTicker4h         // spot 4hTicker
 	bnTicker1d         // spot 1dTicker
+	bnContractInfo     // USDⓈ-M and COIN-M contractInfo (binance_futures_market.go)
 	numBinanceKinds
 	bnUnknown = -1
-	bnIgnored = -2 // a known message the parser skips on purpose (binanceEventNames)
+	bnIgnored = ignoredKind // a known message the parser skips on purpose (binanceEventNames)
 )
 
 // Binance messages that carry several entries, each an event of its own
@@ -150,6 +156,7 @@ var binanceSpec = venueSpec{
 		bnTicker1h: {name: "1hTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
 		bnTicker4h: {name: "4hTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
 		bnTicker1d: {name: "1dTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
+		bnContractInfo:    {name: "contractInfo", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[bnContractInfoMsg]},
 	},
 	newState: func() any { return new(bnState) },
 	alignKey: binanceAlignKey,
@@ -228,6 +235,13 @@ var binanceEventNames = map[string]int{
 	// The WS-API server is about to close the connection (WS-API "Event
 	// format": reconnect now).
 	"serverShutdown": bnServerShutdown,
+	// USDⓈ-M and COIN-M market streams with no place of their own in the
+	// schema (binance_futures_market.go): counted in Stats.Ignored.
+	"compositeIndex":   bnIgnored,
+	"assetIndexUpdate": bnIgnored,
+	// A contract's status (listing, delivery, settlement): a control
+	// event of its symbol (binance_futures_market.go).
+	"contractInfo": bnContractInfo,
 }
 
 // binanceStreamKinds maps a stream name's channel (after the '@') to a kind:
@@ -260,6 +274,8 @@ var binanceStreamKinds = map[string]int{
 	"ticker_4h":       bnTicker4h,
 	"ticker_1d":       bnTicker1d,
 	"allForceOrder":   bnForceOrder,
+	"compositeIndex":  bnIgnored, // see binanceEventNames
+	"assetIndex":      bnIgnored, // "<assetSymbol>@assetIndex", "!assetIndex@arr"
 }
 
 // bnEnvelope is a Binance frame's envelope (combined stream or WS-API

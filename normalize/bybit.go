@@ -29,8 +29,9 @@ func BybitSymbolRules() SymbolRules {
 // orderbook snapshot and delta, tickers snapshot and delta, kline,
 // allLiquidation, liquidation), private topics (order and execution:
 // execution reports, see bybitOrderMsg and bybitExecMsg; authenticate with
-// [BybitAuth]) and op responses (pong, subscribe acks and
-// errors). It takes events from events and hands them to sink, and panics
+// [BybitAuth]), system.status (a maintenance's state, a
+// schema.ControlStatus event; status.go) and op responses (pong,
+// subscribe acks and errors); greeks and dcp are counted Ignored. It takes events from events and hands them to sink, and panics
 // when either is nil.
 //
 // A tickers delta carries only the fields that changed: the parser keeps
@@ -73,6 +74,7 @@ const (
 	byExec
 	byWallet
 	byPosition
+	bySystemStatus
 )
 
 var bybitSpec = venueSpec{
@@ -97,6 +99,8 @@ var bybitSpec = venueSpec{
 		// Account topics (bybit_account.go).
 		byWallet:   {name: "wallet", typ: schema.EventBalance, slot: newSlot[bybitCoinMsg]},
 		byPosition: {name: "position", typ: schema.EventPosition, slot: newWideSlot[bybitPositionMsg]},
+		// system.status (status.go).
+		bySystemStatus: {name: "system.status", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[maintenanceMsg]},
 	},
 	newState: func() any { return new(bybitState) },
 	alignKey: bybitAlignKey,
@@ -115,6 +119,17 @@ var bybitTopics = map[string][2]int{
 	"execution":      {byExec, byExec},
 	"wallet":         {byWallet, byWallet},
 	"position":       {byPosition, byPosition},
+	"system":         {bySystemStatus, bySystemStatus}, // system.status: maintenance (status.go)
+	// Known and skipped on purpose (counted in Stats.Ignored, never as
+	// unknown):
+	//   - greeks.{baseCoin} (Bybit v5 "Greeks", private): the account's
+	//     option greeks per base coin; the schema has no place for them.
+	//   - dcp.future, dcp.spot, dcp.option (Bybit v5 "Dcp", private): a
+	//     subscription that arms Disconnect Cancel Protection for the
+	//     connections carrying it; what it pushes is the setting's state,
+	//     no order, balance or market event.
+	"greeks": {ignoredKind, ignoredKind},
+	"dcp":    {ignoredKind, ignoredKind},
 }
 
 // bybitReportTopic reports whether a topic carries execution reports:
@@ -192,8 +207,13 @@ func bybitSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest in
 		}
 	}
 	t, ok := bybitTopics[string(kindName)]
-	if !ok {
+	switch {
+	case !ok:
 		return p.unknown()
+	case t[0] == ignoredKind:
+		return p.ignored()
+	case t[0] == bySystemStatus:
+		sym = nil // "system.status": no symbol
 	}
 	k := t[0]
 	if t[0] != t[1] {

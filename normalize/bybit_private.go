@@ -25,7 +25,9 @@ import (
 //     NEW, Kraken new, Coinbase OPEN): accepted and working, not pending
 //     the venue's acknowledgement; Triggered ("instantaneous state for
 //     conditional orders from Untriggered to New") is New with
-//     ExecTriggered; Created (accepted, not yet through the matching
+//     ExecTriggered, and so is Active ("order has been triggered and the
+//     new active order has been successfully placed. Is the final state
+//     of a successful conditional order"); Created (accepted, not yet through the matching
 //     engine, in earlier versions of the enum) is PendingNew. Any other
 //     word is a *ParseError wrapping ErrUnknownStatus.
 //   - ExecType follows the status: New, Canceled, Rejected, Triggered,
@@ -89,12 +91,14 @@ var (
 		"New": schema.StatusNew, "PartiallyFilled": schema.StatusPartiallyFilled, "Filled": schema.StatusFilled,
 		"Cancelled": schema.StatusCanceled, "PartiallyFilledCanceled": schema.StatusCanceled,
 		"Deactivated": schema.StatusCanceled, "Rejected": schema.StatusRejected,
-		"Untriggered": schema.StatusNew, "Triggered": schema.StatusNew, "Created": schema.StatusPendingNew,
+		"Untriggered": schema.StatusNew, "Triggered": schema.StatusNew, "Active": schema.StatusNew,
+		"Created": schema.StatusPendingNew,
 	}
 	bybitStatusExecs = map[string]schema.ExecType{
 		"New": schema.ExecNew, "Cancelled": schema.ExecCanceled, "PartiallyFilledCanceled": schema.ExecCanceled,
 		"Deactivated": schema.ExecCanceled, "Rejected": schema.ExecRejected,
-		"Untriggered": schema.ExecNew, "Triggered": schema.ExecTriggered, "Created": schema.ExecPendingNew,
+		"Untriggered": schema.ExecNew, "Triggered": schema.ExecTriggered, "Active": schema.ExecTriggered,
+		"Created": schema.ExecPendingNew,
 	}
 	bybitOrderTypes = map[string]schema.OrderType{"Market": schema.OrderTypeMarket, "Limit": schema.OrderTypeLimit}
 	bybitTIFs       = map[string]schema.TimeInForce{
@@ -105,14 +109,18 @@ var (
 	// are ExecTrade. Funding (a funding fee on a position), Dividend and
 	// the settlements of a corporate action on a tokenised stock
 	// (ForwardSplitSettle, ReverseSplitSettle, and CorporateAction, which
-	// they replaced) fill no order: they stay Unknown, with no fill. A
-	// word not named here is a *ParseError wrapping ErrUnknownExecType.
+	// they replaced) fill no order: they stay Unknown, with no fill, as
+	// does UNKNOWN ("May be returned by a classic account": a report that
+	// says not what it executed claims no fill; the order topic's
+	// cumulative values tell where the order stands). A word not named
+	// here is a *ParseError wrapping ErrUnknownExecType.
 	bybitExecTypes = map[string]schema.ExecType{
 		"Trade": schema.ExecTrade, "AdlTrade": schema.ExecTrade, "BustTrade": schema.ExecTrade,
 		"BlockTrade": schema.ExecTrade, "MovePosition": schema.ExecTrade, "Delivery": schema.ExecTrade,
 		"Settle": schema.ExecTrade, "FutureSpread": schema.ExecTrade, "Funding": schema.ExecUnknown,
 		"Dividend": schema.ExecUnknown, "ForwardSplitSettle": schema.ExecUnknown,
 		"ReverseSplitSettle": schema.ExecUnknown, "CorporateAction": schema.ExecUnknown,
+		"UNKNOWN": schema.ExecUnknown, // "May be returned by a classic account": no fill claimed
 	}
 )
 
@@ -179,6 +187,33 @@ const maxBybitOrders = 4096
 type bybitOrders struct {
 	newest uint64
 	m      map[schema.ID]bybitWorking
+	// ended: the client order ids of the last maxBybitEnded orders that
+	// reached a final status, oldest overwritten first, for a fill pushed
+	// on execution.fast after its order's final report (clientOf).
+	ended     [maxBybitEnded]bybitEnded
+	endedNext int
+}
+
+// maxBybitEnded bounds the ended orders whose client ids a Bybit parser
+// remembers (about 24 KiB).
+const maxBybitEnded = 256
+
+// bybitEnded names an order that ended by its venue and client ids.
+type bybitEnded struct{ order, client schema.ID }
+
+// clientOf returns the client order id (orderLinkId) the order topic gave
+// the order, working or among the last that ended; the zero ID when it
+// named none or the order is not known.
+func (o *bybitOrders) clientOf(order schema.ID) schema.ID {
+	if w, ok := o.m[order]; ok {
+		return w.client
+	}
+	for i := range o.ended {
+		if e := &o.ended[i]; e.order == order && !order.IsZero() {
+			return e.client
+		}
+	}
+	return schema.ID{}
 }
 
 // bybitWorking is a working order's last report: an amendment changes
@@ -190,6 +225,7 @@ type bybitWorking struct {
 	price, qty, trigger, cum schema.Decimal
 	ts                       int64 // updatedTime, Unix ns
 	conn                     uint64
+	client                   schema.ID // orderLinkId: a fast maker fill's (clientOf)
 }
 
 // report makes x, a report of the order topic, an amendment when it
@@ -198,11 +234,15 @@ type bybitWorking struct {
 func (o *bybitOrders) report(conn uint64, x *schema.Execution) {
 	o.newest = max(o.newest, conn)
 	now := bybitWorking{status: x.Status, exec: x.ExecType, price: x.Price, qty: x.Qty, trigger: x.StopPrice, cum: x.CumFillQty,
-		ts: x.TransactTime, conn: conn}
+		ts: x.TransactTime, conn: conn, client: x.ClientOrderID}
 	was, known := o.m[x.VenueOrderID]
 	if x.Status.Final() {
 		if known {
 			delete(o.m, x.VenueOrderID)
+		}
+		if !x.ClientOrderID.IsZero() {
+			o.ended[o.endedNext] = bybitEnded{order: x.VenueOrderID, client: x.ClientOrderID}
+			o.endedNext = (o.endedNext + 1) % maxBybitEnded
 		}
 		return
 	}
@@ -278,10 +318,19 @@ func bybitSpotQuoteSized(category, orderType, side, unit *text) bool {
 // execPrice, execQty, side, execTime and seq — no leavesQty, order price,
 // quantity, type or fee. Its reports are ExecTrade with the cross sequence
 // seq as SeqProvider and no status (StatusUnknown): the order topic says
-// where the order stands. Its orderLinkId is "" for a maker's fill (maker
-// trade is always empty): ClientOrderID is then empty, VenueOrderID names
-// the order. Beside the execution topic, each fill comes twice:
-// repeatFill delivers it once, and the full report's status and fee.
+// where the order stands. Its orderLinkId is "" for a maker's fill
+// ("maker trade is always \"\"", also for a maker order turned taker by
+// an amendment): ClientOrderID is then the orderLinkId the order topic
+// last gave that orderId — while the order works, and for the last 256
+// orders that ended (a fill pushed after its order's Filled report) —
+// so a host matching fills by client id finds its order. A fast fill of
+// an order the parser has no order-topic report of (the order topic not
+// subscribed, or the fill first on a new connection) has an empty
+// ClientOrderID and VenueOrderID names the order: the order topic's
+// reports of it, and the execution topic's report of the same fill (its
+// status and fee, the fill itself delivered once), carry both ids. Beside
+// the execution topic, each fill comes twice: repeatFill delivers it
+// once, and the full report's status and fee.
 type bybitExecMsg struct {
 	Symbol      text       `json:"symbol"`
 	OrderID     ident      `json:"orderId"`
@@ -316,6 +365,11 @@ func (m *bybitExecMsg) fill(f *filler) {
 	f.symbol("symbol", &m.Symbol)
 	f.id(&x.VenueOrderID, m.OrderID)
 	f.id(&x.ClientOrderID, m.OrderLinkID)
+	if x.ClientOrderID.IsZero() { // a maker's fill on execution.fast: the order topic named it
+		if st, ok := f.p.state.(*bybitState); ok {
+			x.ClientOrderID = st.orders.clientOf(x.VenueOrderID)
+		}
+	}
 	f.id(&x.TradeID, m.ExecID)
 	f.side(&x.Side, "side", &m.Side)
 	x.Type = enum(bybitOrderTypes, &m.OrderType)

@@ -20,7 +20,8 @@ func CoinbaseSymbolRules() SymbolRules { return SymbolRules{Delimiter: '-'} }
 // subscriptions, and the authenticated user channel's orders as execution
 // reports: see cbUserOrderMsg and [CoinbaseSubscribeUser]) and of the older
 // Coinbase Exchange feed (match, last_match, ticker, snapshot, l2update,
-// heartbeat, subscriptions). The Exchange full and user channels are not
+// heartbeat, subscriptions); both feeds' status is counted Ignored (see
+// coinbaseChannels). The Exchange full and user channels are not
 // parsed as orders: their received, open, done, change and activate
 // messages are counted Unknown, and a match is a public trade whichever
 // channel carried it (Exchange messages name no channel, and the
@@ -103,10 +104,19 @@ var (
 	coinbaseChannels = map[string]int{
 		"market_trades": cbTrade, "ticker": cbTicker, "ticker_batch": cbTicker, "l2_data": cbL2Snap,
 		"candles": cbCandle, "heartbeats": cbHeartbeat, "subscriptions": cbAck, "user": cbUserOrder,
+		// status (Advanced Trade "Product status"; the Exchange feed's
+		// "status" message likewise): every product's and currency's
+		// trading status, resent "on a preset interval" — known and
+		// skipped on purpose (Stats.Ignored): a control event per product
+		// would put hundreds of critical events on the host's lane at each
+		// interval, most saying nothing changed. FetchCoinbaseInstruments
+		// reads each product's TradingStatus.
+		"status": ignoredKind,
 	}
 	coinbaseTypes = map[string]int{ // the Exchange feed's "type"
 		"match": cbMatch, "last_match": cbMatch, "ticker": cbExchangeTicker, "snapshot": cbSnapshot,
 		"l2update": cbL2Change, "heartbeat": cbHeartbeat, "subscriptions": cbAck, "error": cbError,
+		"status": ignoredKind, // see coinbaseChannels
 	}
 )
 
@@ -151,8 +161,11 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 		// channel is: uncounted, it made the next frame a connection gap,
 		// resyncing every Coinbase book for one strange message.)
 		k, ok := coinbaseTypes[string(env.Type.bytes())]
-		if !ok {
+		switch {
+		case !ok:
 			return p.unknown()
+		case k == ignoredKind:
+			return p.ignored()
 		}
 		p.raw.Stream = env.Type.bytes()
 		return p.run(ctx, k, data, nil, ingest)
@@ -173,6 +186,9 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 			return p.run(ctx, cbError, data, nil, ingest)
 		}
 		return p.unknown()
+	}
+	if k == ignoredKind {
+		return p.ignored()
 	}
 	if env.SequenceNum.ok && env.SequenceNum.v > 0 {
 		p.env.seq = uint64(env.SequenceNum.v)

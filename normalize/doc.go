@@ -162,9 +162,17 @@
 // 24 h tickers send no bid or ask, and Bybit's ticker deltas only what
 // changed: neither is required there (a Bybit ticker snapshot, the base
 // its deltas merge into, needs "lastPrice").
-// Messages a parser knows but skips on purpose (Binance TRADE_LITE,
-// STRATEGY_UPDATE, GRID_UPDATE, spot listStatus: see below) are counted
-// in Stats.Ignored, never as unknown.
+// Messages a parser knows but skips on purpose are counted in
+// Stats.Ignored, never as unknown, so a host's "unknown message" alarm
+// means a real surprise: Binance TRADE_LITE, STRATEGY_UPDATE, GRID_UPDATE,
+// spot listStatus (see below), USDⓈ-M compositeIndex and
+// assetIndexUpdate (binance_futures_market.go); OKX open-interest,
+// index-tickers, price-limit and fills; Bybit greeks and dcp; Kraken v2
+// instrument and level3; Coinbase status (Advanced Trade and Exchange).
+// Each venue's channel table names the reason beside the channel: a
+// message the schema has no place for, one that would stand in another
+// event's latest-wins slot with zeros, or one another channel already
+// reports in full.
 // Subscription acks, venue errors, heartbeats, pongs and status messages
 // become [schema.EventControl] events of the matching [schema.ControlKind].
 //
@@ -179,7 +187,12 @@
 // "success":false (ret_code, ret_msg), Coinbase "error" messages and Kraken
 // method errors; ControlStatus for Binance serverShutdown, OKX "notice"
 // (code 64008: the connection closes for a service upgrade) and Kraken
-// status messages (Reason "maintenance", "cancel_only", … or "online").
+// status messages (Reason "maintenance", "cancel_only", … or "online"),
+// OKX's status channel and Bybit's system.status (one event per
+// maintenance, Reason its state: "scheduled", "ongoing", "pre_open",
+// "completed", "canceled"; status.go) and Binance USDⓈ-M and COIN-M
+// contractInfo (the contract's Symbol, Reason its status "cs": TRADING,
+// SETTLING, CLOSE, …).
 //
 // # Continuity
 //
@@ -494,7 +507,8 @@
 // report whose quantities show a fill is never dropped for a word). Every
 // login and subscription is signed with the time it is made: make it anew
 // for each connection. Not covered: OKX's fills channel (the orders
-// channel carries every fill), Kraken v1's ownTrades and openOrders (v2's
+// channel carries every fill, with the status and fee fills lacks:
+// counted Ignored), Kraken v1's ownTrades and openOrders (v2's
 // executions replaces them), Coinbase Ed25519 keys.
 //
 // Their account updates become schema.EventBalance and

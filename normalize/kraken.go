@@ -21,8 +21,9 @@ func KrakenSymbolRules() SymbolRules {
 }
 
 // NewKraken returns a parser of the Kraken spot WebSocket API v2 (trade,
-// ticker, book, ohlc, executions, status, heartbeat and method responses)
-// and of the v1 book, trade and ticker channels. It takes events from
+// ticker, book, ohlc, executions, status, heartbeat and method responses;
+// instrument and level3 counted Ignored, see krakenChannels) and of the
+// v1 book, trade and ticker channels. It takes events from
 // events and hands them to sink, and panics when either is nil.
 //
 // v2 sends prices and quantities as JSON numbers: their text becomes the
@@ -96,6 +97,14 @@ var (
 	krakenChannels = map[string]int{ // v2 channel; "book" by type below
 		"trade": krTrade, "ticker": krTicker, "ohlc": krOHLC, "executions": krExec,
 		"heartbeat": krHeartbeat, "status": krStatus, "balances": krBalance,
+		// Known and skipped on purpose (counted in Stats.Ignored, never as
+		// unknown):
+		//   - instrument (Kraken WebSocket v2 "Instrument"): the assets
+		//     and pairs reference data, which FetchKrakenInstruments reads
+		//     into InstrumentRules; no event of the schema.
+		//   - level3 (Kraken WebSocket v2 "Orders (Level 3)"): each resting
+		//     order of the book; the schema's books are of price levels.
+		"instrument": ignoredKind, "level3": ignoredKind,
 	}
 	krakenV1Events = map[string]int{ // v1's {"event": …} messages
 		"heartbeat": krHeartbeat, "pong": krHeartbeat, "systemStatus": krStatus, "error": krError,
@@ -252,8 +261,11 @@ func krakenSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest i
 			return p.booksLost(ctx, pairs, ingest, perr)
 		}
 	}
-	if !ok {
+	switch {
+	case !ok:
 		return p.unknown()
+	case k == ignoredKind:
+		return p.ignored()
 	}
 	if p.spec.kinds[k].typ == schema.EventControl { // heartbeat, status
 		if k == krStatus && len(p.elems) > 0 {

@@ -23,8 +23,11 @@ func OKXSymbolRules() SymbolRules {
 // okxCandleMsg), the private orders channel (execution
 // reports, see okxOrderMsg; log in with [OKXLogin]), the algo order
 // channels orders-algo and algo-advance (reports of the algo order, see
-// okxAlgoOrderMsg), account, positions, balance_and_position, and event messages (subscribe, unsubscribe,
-// login acks, errors, notices), one event per element of "data". It takes
+// okxAlgoOrderMsg), account, positions, balance_and_position, the status
+// channel (a maintenance's state: schema.ControlStatus, status.go), and
+// event messages (subscribe, unsubscribe, login acks, errors, notices),
+// one event per element of "data"; open-interest, index-tickers,
+// price-limit and fills are counted Ignored (see okxChannels). It takes
 // events from events and hands them to sink, and panics when either is nil.
 //
 // Book seqId and prevSeqId become Book.LastSeq and Book.PrevSeq (and seqId
@@ -68,6 +71,7 @@ const (
 	oxLiquidation    // a detail of a liquidation-orders element
 	oxCandle         // candle1m, candle1D, candle1Dutc…: okx_candle.go
 	oxAlgoOrders     // orders-algo, algo-advance: okx_private.go
+	oxSystemStatus   // the status channel: maintenance of OKX's systems
 )
 
 var okxSpec = venueSpec{
@@ -97,6 +101,7 @@ var okxSpec = venueSpec{
 		oxLiquidation:    {name: "liquidation-orders", typ: schema.EventLiquidation, slot: newSlot[okxLiquidationMsg]},
 		oxCandle:         {name: "candle", typ: schema.EventKlineLive, slot: newSlot[okxCandleMsg]},
 		oxAlgoOrders:     {name: "orders-algo", typ: schema.EventExecReport, slot: newWideSlot[okxAlgoOrderMsg]},
+		oxSystemStatus:   {name: "status", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[maintenanceMsg]},
 	},
 	newState: func() any { return new(okxEnvelope) },
 	alignKey: okxAlignKey,
@@ -111,6 +116,23 @@ var (
 		"account": oxAccount, "positions": oxPositions, okxBalPos: oxBalPosBalance,
 		"liquidation-orders": oxLiquidation,
 		"orders-algo":        oxAlgoOrders, "algo-advance": oxAlgoOrders,
+		"status": oxSystemStatus,
+		// Known and skipped on purpose (counted in Stats.Ignored, never as
+		// unknown; OKX v5 "WebSocket → Public / Private channel"):
+		//   - open-interest: a contract's open interest alone. As an
+		//     EventTicker it would share the symbol's latest-wins slot with
+		//     its tickers and replace them with a ticker of zeros but
+		//     OpenInt; the schema has no event of its own for it.
+		//   - index-tickers: an index ("BTC-USDT"), no instrument, whose
+		//     name is the spot and margin instrument's: as a ticker or a
+		//     mark price it would stand in that instrument's slots.
+		//   - price-limit: the highest buy and lowest sell limit of a
+		//     contract; the schema has no place for them.
+		//   - fills (VIP 6 and above): each fill of our orders, which the
+		//     orders channel reports too, with the status, fee and
+		//     cumulative quantity fills lacks (as Binance's TRADE_LITE):
+		//     a host sees each fill once, from orders.
+		"open-interest": ignoredKind, "index-tickers": ignoredKind, "price-limit": ignoredKind, "fills": ignoredKind,
 	}
 	// okxDepths: the levels per side of each book channel's view (OKX
 	// "Order book channel"). books and books-l2-tbt, both 400, are one
@@ -173,8 +195,11 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 	if !ok && okxCandleInterval(env.Arg.Channel.bytes()) != "" {
 		k, ok = oxCandle, true
 	}
-	if !ok {
+	switch {
+	case !ok:
 		return p.unknown()
+	case k == ignoredKind:
+		return p.ignored()
 	}
 	if k == oxBookDiff {
 		// books, books-l2-tbt, books50-l2-tbt: "action" says snapshot or

@@ -430,6 +430,11 @@ func (p *Parser) unknown() error {
 	return nil
 }
 
+// ignoredKind is the kind a venue's channel table gives a message the
+// parser knows and skips on purpose (see ignored); the table's comment
+// names each such channel and why.
+const ignoredKind = -2
+
 // ignored counts a message of a known type that the parser skips on
 // purpose: it carries nothing the schema holds, or repeats what another
 // message already delivered.

@@ -258,7 +258,8 @@ func TestPrivateStatuses(t *testing.T) {
 		{by, bybit("Untriggered"), schema.StatusNew, schema.ExecNew, ""},
 		{by, bybit("Triggered"), schema.StatusNew, schema.ExecTriggered, ""},
 		{by, bybit("Created"), schema.StatusPendingNew, schema.ExecPendingNew, ""},
-		{by, bybit("Active"), 0, 0, "orderStatus"},
+		{by, bybit("Active"), schema.StatusNew, schema.ExecTriggered, ""}, // Bybit v5 "Enums → orderStatus": a triggered conditional order's final state (s34norm)
+		{by, bybit("Suspended"), 0, 0, "orderStatus"},
 		{kr, kraken("pending_new"), schema.StatusPendingNew, schema.ExecNew, ""},
 		{kr, kraken("new"), schema.StatusNew, schema.ExecNew, ""},
 		{kr, kraken("partially_filled"), schema.StatusPartiallyFilled, schema.ExecNew, ""},

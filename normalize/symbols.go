@@ -45,6 +45,12 @@ type SymbolRules struct {
 	// Contracts renames venue contract suffixes to canonical ones (OKX
 	// "SWAP" is "PERP"); suffixes not named are kept as sent.
 	Contracts map[string]string
+	// ContractQuotes, when set, are the quotes the fallback tries first
+	// (then Quotes) for a symbol with a contract suffix, the longest first:
+	// the assets the venue's contracts settle in (Binance: COIN-M's USD,
+	// USDⓈ-M's USDT and USDC, so "DOTUSD_PERP" is DOT-USD-PERP, never
+	// DO-TUSD-PERP).
+	ContractQuotes []string
 }
 
 // maxFallbackCache bounds how many fallback-resolved symbols are remembered
@@ -90,8 +96,10 @@ type symTables struct {
 // NewSymbols returns an empty registry that resolves by rules.
 func NewSymbols(rules SymbolRules) *Symbols {
 	r := rules
-	r.Quotes = append([]string(nil), rules.Quotes...)
-	sort.SliceStable(r.Quotes, func(i, j int) bool { return len(r.Quotes[i]) > len(r.Quotes[j]) })
+	for _, q := range []*[]string{&r.Quotes, &r.ContractQuotes} {
+		*q = append([]string(nil), *q...)
+		sort.SliceStable(*q, func(i, j int) bool { return len((*q)[i]) > len((*q)[j]) })
+	}
 	s := &Symbols{rules: r}
 	s.tab.Store(&symTables{canon: map[string]string{}, venue: map[string]string{}})
 	return s
@@ -226,11 +234,11 @@ func (s *Symbols) resolve(sym string) (string, error) {
 			base, quote = main[:i], main[i+1:]
 		}
 	} else {
-		for _, q := range s.rules.Quotes {
-			if len(main) > len(q) && strings.HasSuffix(main, q) {
-				base, quote = main[:len(main)-len(q)], q
-				break
-			}
+		if suffix != "" {
+			base, quote = endingQuote(main, s.rules.ContractQuotes)
+		}
+		if quote == "" {
+			base, quote = endingQuote(main, s.rules.Quotes)
 		}
 	}
 	if !isAlnum(base) || !isAlnum(quote) {
@@ -263,6 +271,17 @@ func (s *Symbols) splitContract(sym string) (main, suffix string) {
 		return sym, ""
 	}
 	return sym[:from+i], sym[from+i+1:]
+}
+
+// endingQuote splits main before the first of quotes it ends with (after
+// at least one byte of base); "", "" when none.
+func endingQuote(main string, quotes []string) (base, quote string) {
+	for _, q := range quotes {
+		if len(main) > len(q) && strings.HasSuffix(main, q) {
+			return main[:len(main)-len(q)], q
+		}
+	}
+	return "", ""
 }
 
 func (s *Symbols) contract(suffix string) string {

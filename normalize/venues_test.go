@@ -274,6 +274,7 @@ func TestCoinbaseCandlesAndStatus(t *testing.T) {
 	requireDigits(t, "1866.81", k.Close)
 	requireDigits(t, "0.20269406", k.Volume)
 	require.NoError(t, p.HandleBytes(ctx, venueFixture(t, cb, "unknown_status"), 42))
-	require.Equal(t, uint64(1), p.Stats().Unknown) // product listings: not market data
+	require.Equal(t, uint64(1), p.Stats().Ignored) // product listings: known, skipped on purpose (coinbaseChannels)
+	require.Zero(t, p.Stats().Unknown)
 	require.Len(t, sink.got, 1)
 }
