@@ -153,10 +153,10 @@ var binanceSpec = venueSpec{
 		// Spot "Individual Symbol Rolling Window Statistics Streams": a
 		// kind per window, so that each window's quotes are compared with
 		// its own (quoteStream), never with another window's.
-		bnTicker1h: {name: "1hTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
-		bnTicker4h: {name: "4hTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
-		bnTicker1d: {name: "1dTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
-		bnContractInfo:    {name: "contractInfo", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[bnContractInfoMsg]},
+		bnTicker1h:     {name: "1hTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
+		bnTicker4h:     {name: "4hTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
+		bnTicker1d:     {name: "1dTicker", typ: schema.EventTicker, latest: true, slot: newSlot[bnTickerMsg]},
+		bnContractInfo: {name: "contractInfo", typ: schema.EventControl, ctl: schema.ControlStatus, slot: newSlot[bnContractInfoMsg]},
 	},
 	newState: func() any { return new(bnState) },
 	alignKey: binanceAlignKey,
