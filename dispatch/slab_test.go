@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"testing"
 	"unsafe"
@@ -152,13 +153,21 @@ func TestSlabAllocations(t *testing.T) { // not parallel: it counts allocations
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			src := payloadEvent(tc.levels, tc.raw)
-			got := testing.AllocsPerRun(20, func() {
-				cl := newClones(src, tc.subs)
-				for range tc.subs {
-					_ = cl.take()
-					cl.next()
-				}
-			})
+			// The fewest of three counts: AllocsPerRun counts every
+			// goroutine's allocations. This case failed once in a full run of
+			// the package at load 15 and passed 200 times alone: most likely
+			// a goroutine an earlier test left winding down allocated during
+			// the count. An allocation of newClones' own shows in every count.
+			got := math.Inf(1)
+			for range 3 {
+				got = math.Min(got, testing.AllocsPerRun(20, func() {
+					cl := newClones(src, tc.subs)
+					for range tc.subs {
+						_ = cl.take()
+						cl.next()
+					}
+				}))
+			}
 			assert.Equal(t, tc.allocs, got)
 		})
 	}
