@@ -207,7 +207,7 @@
 //     stream waits; a newer one replaces it in place (without allocating
 //     when the payload fits) and keeps its place in line. A slow subscriber
 //     sees fewer, fresher updates, and always the latest in the end. It
-//     holds one event per stream, and at most 32,768 (about 64 MiB): a
+//     holds one event per stream, and at most 32,768 (about 60 MiB of 1,928-byte events): a
 //     subscriber held still while new streams keep coming (options listed
 //     by the thousand) would otherwise grow it without end. Past that the
 //     quote queued first is dropped (counted in Stats.Coalesced) and
