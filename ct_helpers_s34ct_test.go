@@ -2,12 +2,15 @@ package meltica_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/normalize/book"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -63,4 +66,55 @@ func (x *s34ctExecs) one(msg string) schema.Execution {
 	}
 	require.Len(x.t, execs, 1, "exactly one execution report for %s; got %d events", msg, len(evs))
 	return execs[0]
+}
+
+// s34ctDepthREST is a Binance depth endpoint on loopback
+// ("GET /api/v3/depth", "GET /fapi/v1/depth"): it answers each request
+// with the next snapshot of its list (the last one again once the list
+// is spent) and keeps the paths asked (query sorted by key).
+type s34ctDepthREST struct {
+	mu    sync.Mutex
+	snaps []string
+	paths []string
+	srv   *httptest.Server
+}
+
+func newS34ctDepthREST(t *testing.T, snaps ...string) *s34ctDepthREST {
+	r := &s34ctDepthREST{snaps: snaps}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.paths = append(r.paths, req.URL.Path+"?"+req.URL.Query().Encode())
+		body := r.snaps[0]
+		if len(r.snaps) > 1 {
+			r.snaps = r.snaps[1:]
+		}
+		r.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *s34ctDepthREST) asked() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.paths...)
+}
+
+// newS34ctBinanceBook is s31ctWireBook's set-up for a fetched Binance
+// book: the parser feeds book.Books, whose book takes its snapshots from
+// rest at path (book.BinanceSpotDepth, book.BinanceUSDMDepth).
+func newS34ctBinanceBook(t *testing.T, rest *s34ctDepthREST, path string) *s31ctWireBook {
+	w := &s31ctWireBook{t: t, pools: schema.NewPools(nil), ts: 1_700_000_000_000_000_000}
+	w.sink = &s29ctBookSink{events: w.pools.Events}
+	w.books = book.NewBooks(w.sink, w.pools.Events, nil)
+	t.Cleanup(w.books.Close)
+	b, err := book.NewBook(book.Binance, "BTC-USDT", &book.Options{Sink: w.sink, Events: w.pools.Events,
+		Fetcher: &book.BinanceREST{BaseURL: rest.srv.URL, Path: path, Limit: 1000, Client: rest.srv.Client()}})
+	require.NoError(t, err)
+	w.books.Add(b)
+	w.b = b
+	w.parser = normalize.NewBinance(w.pools.Events, w.books, nil)
+	return w
 }
