@@ -139,3 +139,116 @@ func TestS34ctOKXAmendAndPartialFillsOnce(t *testing.T) {
 	assert.Equal(t, "0.02", filled.String(), "each fill once: %v", got)
 	assert.Equal(t, "canceled", lastStatus(got))
 }
+
+func s34ctCoinbaseUser(seq int, typ, oid, status, cum, leaves, value, fees string) string {
+	return fmt.Sprintf(`{"channel":"user","client_id":"","timestamp":"2026-04-07T14:30:%02d.000000Z","sequence_num":%d,"events":[{"type":%q,"orders":[{"order_id":%q,"client_order_id":"c-%s","cumulative_quantity":%q,"leaves_quantity":%q,"avg_price":"0","total_fees":%q,"filled_value":%q,"status":%q,"product_id":"BTC-USD","creation_time":"2026-04-07T14:29:55.123456Z","order_side":"BUY","order_type":"Limit","limit_price":"68000","cancel_reason":"","reject_reason":"","total_value_after_fees":"0","contract_expiry_type":"UNKNOWN_CONTRACT_EXPIRY_TYPE","product_type":"SPOT","risk_managed_by":"UNKNOWN_RISK_MANAGEMENT_TYPE","time_in_force":"GOOD_UNTIL_CANCELLED","trigger_status":"INVALID_ORDER_TYPE"}]}]}`,
+		seq%60, seq, typ, oid, oid, cum, leaves, fees, value, status)
+}
+
+// Coinbase Advanced Trade "User channel": each order's cumulative
+// values, with the statuses PENDING, OPEN, CANCEL_QUEUED, CANCELLED,
+// FILLED, EXPIRED, FAILED (normalize doc: "from whose growth the parser
+// reports each fill, once, per order whichever connection reports it").
+// An order partly filled, its report restated by a second connection (a
+// rotation's overlap, its own sequence_num), then canceled; an order
+// filled at once; one expired, one failed: each fill once, every status
+// canonical, the restatement no second fill.
+func TestS34ctCoinbaseUserStatusesAndFillsOnce(t *testing.T) {
+	x := newS34ctExecs(t, func(p *schema.Pools, s normalize.Sink) *normalize.Parser { return normalize.NewCoinbase(p.Events, s, nil) })
+	got, filled := s34ctFills(t, x,
+		s34ctCoinbaseUser(1, "snapshot", "o1", "OPEN", "0", "1", "0", "0"),
+		s34ctCoinbaseUser(2, "update", "o1", "OPEN", "0.4", "0.6", "27200", "10.88"),
+		s34ctCoinbaseUser(3, "update", "o1", "OPEN", "0.4", "0.6", "27200", "10.88"),
+		s34ctCoinbaseUser(4, "update", "o1", "CANCEL_QUEUED", "0.4", "0.6", "27200", "10.88"),
+		s34ctCoinbaseUser(5, "update", "o1", "CANCELLED", "0.4", "0", "27200", "10.88"),
+		s34ctCoinbaseUser(6, "update", "o2", "PENDING", "0", "0.5", "0", "0"),
+		s34ctCoinbaseUser(7, "update", "o2", "FILLED", "0.5", "0", "34000", "13.6"),
+		s34ctCoinbaseUser(8, "update", "o3", "OPEN", "0", "0.1", "0", "0"),
+		s34ctCoinbaseUser(9, "update", "o3", "EXPIRED", "0", "0", "0", "0"),
+		s34ctCoinbaseUser(10, "update", "o4", "FAILED", "0", "0", "0", "0"),
+	)
+	t.Log(got)
+	assert.Equal(t, "0.9", filled.String(), "0.4 of o1 and 0.5 of o2, once each: %v", got)
+	n := 0
+	for _, g := range got {
+		if strings.HasPrefix(g, "trade/") {
+			n++
+		}
+	}
+	assert.Equal(t, 2, n, "two fills: %v", got)
+	want := []string{"canceled", "filled", "expired", "rejected"}
+	var finals []string
+	for _, g := range got {
+		for _, w := range want {
+			if strings.Contains(g, "/"+w+" ") {
+				finals = append(finals, w)
+			}
+		}
+	}
+	assert.Equal(t, want, finals, "%v", got)
+}
+
+func s34ctBybitOrder(oid, status, cum, leaves, stopType string) string {
+	return fmt.Sprintf(`{"id":"5923240c6880ab-c59f-420b-9adb-3639adc9dd90","topic":"order","creationTime":1672364262474,"data":[{"symbol":"BTCUSDT","orderId":%q,"side":"Buy","orderType":"Limit","cancelType":"UNKNOWN","price":"16500","qty":"1","orderIv":"","timeInForce":"GTC","orderStatus":%q,"orderLinkId":"l-%s","lastPriceOnCreated":"16600","reduceOnly":false,"leavesQty":%q,"leavesValue":"0","cumExecQty":%q,"cumExecValue":"0","avgPrice":"16500","blockTradeId":"","positionIdx":0,"cumExecFee":"0","closedPnl":"0","createdTime":"1672364262444","updatedTime":"1672364262457","rejectReason":"EC_NoError","stopOrderType":%q,"tpslMode":"","triggerPrice":"16400","takeProfit":"","stopLoss":"","tpTriggerBy":"","slTriggerBy":"","tpLimitPrice":"","slLimitPrice":"","triggerDirection":0,"triggerBy":"LastPrice","closeOnTrigger":false,"category":"linear","placeType":"","smpType":"None","smpGroup":0,"smpOrderId":"","feeCurrency":""}]}`,
+		oid, status, oid, leaves, cum, stopType)
+}
+
+// Bybit v5 "Order" and "Execution" topics ("Enums → orderStatus": New,
+// PartiallyFilled, PartiallyFilledCanceled, Filled, Cancelled,
+// Untriggered, Triggered, Deactivated, Rejected): the fill comes on the
+// execution topic (and on execution.fast), the order's state on the
+// order topic. An order filled 0.4 (the full report first, then the
+// fast one) and then canceled
+// (PartiallyFilledCanceled), and a conditional order placed, triggered,
+// and one deactivated before its trigger: the fill once whichever topic
+// repeats it, every status canonical, the ends Canceled.
+func TestS34ctBybitOrderStatesAndFillOnce(t *testing.T) {
+	x := newS34ctExecs(t, func(p *schema.Pools, s normalize.Sink) *normalize.Parser { return normalize.NewBybit(p.Events, s, nil) })
+	exec := `{"id":"592324803b2785-26fa-4214-9963-bdd4727f07be","topic":"execution","creationTime":1672364174455,"data":[{"category":"linear","symbol":"BTCUSDT","execFee":"0.005061","execId":"7e2ae69c-4edf-5800-a352-893d52b446aa","execPrice":"16500","execQty":"0.4","execType":"Trade","execValue":"6600","isMaker":true,"feeRate":"0.0001","tradeIv":"","markIv":"","blockTradeId":"","markPrice":"16550","indexPrice":"","underlyingPrice":"","leavesQty":"0.6","orderId":"b1","orderLinkId":"l-b1","orderPrice":"16500","orderQty":"1","orderType":"Limit","stopOrderType":"UNKNOWN","side":"Buy","execTime":"1672364174443","isLeverage":"0","closedSize":"","seq":4688002127}]}`
+	fast := `{"topic":"execution.fast","creationTime":1716800399338,"data":[{"category":"linear","symbol":"BTCUSDT","execId":"7e2ae69c-4edf-5800-a352-893d52b446aa","execPrice":"16500","execQty":"0.4","orderId":"b1","isMaker":true,"orderLinkId":"l-b1","side":"Buy","execTime":"1672364174443","seq":4688002127}]}`
+	got, filled := s34ctFills(t, x,
+		s34ctBybitOrder("b1", "New", "0", "1", ""),
+		exec,
+		fast,
+		s34ctBybitOrder("b1", "PartiallyFilled", "0.4", "0.6", ""),
+		s34ctBybitOrder("b1", "PartiallyFilledCanceled", "0.4", "0", ""),
+		s34ctBybitOrder("b2", "Untriggered", "0", "1", "Stop"),
+		s34ctBybitOrder("b2", "Triggered", "0", "1", "Stop"),
+		s34ctBybitOrder("b2", "New", "0", "1", "Stop"),
+		s34ctBybitOrder("b3", "Untriggered", "0", "1", "Stop"),
+		s34ctBybitOrder("b3", "Deactivated", "0", "0", "Stop"),
+	)
+	t.Log(got)
+	assert.Equal(t, "0.4", filled.String(), "the fill once: %v", got)
+	require.NotEmpty(t, got)
+	var ends []string
+	for _, g := range got {
+		if strings.Contains(g, "/canceled ") {
+			ends = append(ends, g)
+		}
+	}
+	assert.Len(t, ends, 2, "b1 and b3 end canceled: %v", got)
+	trig := 0
+	for _, g := range got {
+		if strings.HasPrefix(g, "triggered/") {
+			trig++
+		}
+	}
+	assert.Equal(t, 1, trig, "b2's trigger told once: %v", got)
+}
+
+// Bybit v5 "Fast Execution" (execution.fast) carries no leavesQty and no
+// order status, but the order it fills is known: its order-topic report
+// (New, qty 1) came first. A fill of 0.4 of it is PartiallyFilled; the
+// session's brief for execution reports ("with the canonical status a
+// trader expects, never Unknown") holds for the fast topic too when the
+// order's quantity is known. (normalize's bybitExecMsg doc chooses
+// StatusUnknown here: "the order topic says where the order stands".)
+func TestS34ctBybitFastFillOfAKnownOrderHasAStatus(t *testing.T) {
+	x := newS34ctExecs(t, func(p *schema.Pools, s normalize.Sink) *normalize.Parser { return normalize.NewBybit(p.Events, s, nil) })
+	_ = x.one(s34ctBybitOrder("b1", "New", "0", "1", ""))
+	e := x.one(`{"topic":"execution.fast","creationTime":1716800399338,"data":[{"category":"linear","symbol":"BTCUSDT","execId":"7e2ae69c-4edf-5800-a352-893d52b446aa","execPrice":"16500","execQty":"0.4","orderId":"b1","isMaker":true,"orderLinkId":"l-b1","side":"Buy","execTime":"1672364174443","seq":4688002127}]}`)
+	assert.Equal(t, schema.ExecTrade, e.ExecType)
+	assert.Equal(t, "0.4", e.LastFillQty.String())
+	assert.Equal(t, schema.StatusPartiallyFilled, e.Status, "0.4 of the known order's 1")
+}
