@@ -154,7 +154,9 @@ func s34ctCoinbaseUser(seq int, typ, oid, status, cum, leaves, value, fees strin
 // filled at once; one expired, one failed: each fill once, every status
 // canonical, the restatement no second fill.
 func TestS34ctCoinbaseUserStatusesAndFillsOnce(t *testing.T) {
-	x := newS34ctExecs(t, func(p *schema.Pools, s normalize.Sink) *normalize.Parser { return normalize.NewCoinbase(p.Events, s, nil) })
+	x := newS34ctExecs(t, func(p *schema.Pools, s normalize.Sink) *normalize.Parser {
+		return normalize.NewCoinbase(p.Events, s, nil)
+	})
 	got, filled := s34ctFills(t, x,
 		s34ctCoinbaseUser(1, "snapshot", "o1", "OPEN", "0", "1", "0", "0"),
 		s34ctCoinbaseUser(2, "update", "o1", "OPEN", "0.4", "0.6", "27200", "10.88"),
