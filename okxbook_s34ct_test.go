@@ -110,3 +110,72 @@ func TestS34ctOKXSeqAndChecksumBothChannels(t *testing.T) {
 		})
 	}
 }
+
+// OKX "How to manage a local order book correctly", as OKX serves books
+// today (no initial snapshot on the stream, an empty "snapshot" at most,
+// checksum 0): buffer the updates, take the snapshot from GET
+// /api/v5/market/books (its seqId), drop the updates whose seqId it
+// covers, apply the first with prevSeqId ≤ the snapshot's seqId < its
+// seqId, then chain by prevSeqId. The empty snapshot serves nothing; the
+// updates before the REST snapshot (which would put back an old 100.0
+// bid of 9) leave no trace; a keep-alive changes nothing.
+func TestS34ctOKXFetchBridgesTheRESTSnapshot(t *testing.T) {
+	rest := newS34ctDepthREST(t, `{"code":"0","msg":"","data":[{"asks":[["101.0","1","0","1"],["102.0","2","0","1"]],"bids":[["100.0","1","0","1"],["99.0","2","0","1"]],"ts":"1700000000100","seqId":100}]}`)
+	w := &s31ctWireBook{t: t, pools: schema.NewPools(nil), ts: 1_700_000_000_000_000_000}
+	w.sink = &s29ctBookSink{events: w.pools.Events}
+	w.books = book.NewBooks(w.sink, w.pools.Events, nil)
+	t.Cleanup(w.books.Close)
+	b, err := book.NewBook(book.OKXFetch, "BTC-USDT", &book.Options{Sink: w.sink, Events: w.pools.Events,
+		Fetcher: &book.OKXREST{BaseURL: rest.srv.URL, Client: rest.srv.Client()}})
+	require.NoError(t, err)
+	w.books.Add(b)
+	w.b = b
+	w.parser = normalize.NewOKX(w.pools.Events, w.books, nil)
+
+	lv := func(px, sz string) [][2]string { return [][2]string{{px, sz}} }
+	require.NoError(t, w.feed(s34ctOKXBook("books", "snapshot", -1, 95, nil, nil, 0)))
+	assert.Equal(t, "not live", w.levels(10), "the empty snapshot is no book")
+	for _, m := range []string{
+		s34ctOKXBook("books", "update", 95, 98, lv("100.0", "9"), nil, 0),
+		s34ctOKXBook("books", "update", 98, 103, lv("99.5", "3"), nil, 0),
+		s34ctOKXBook("books", "update", 103, 105, nil, lv("102.0", "0"), 0),
+		s34ctOKXBook("books", "update", 105, 105, nil, nil, 0),
+	} {
+		require.NoError(t, w.feed(m), "%s", m)
+	}
+	assert.Equal(t, "100.0x1 99.5x3 99.0x2 | 101.0x1", w.levels(10))
+	assert.Equal(t, uint64(105), w.b.LastSeq())
+	assert.Zero(t, w.gaps(), "%v", w.sink.gaps)
+	asked := rest.asked()
+	require.Len(t, asked, 1, "%v", asked)
+	assert.True(t, strings.HasPrefix(asked[0], "/api/v5/market/books?"), asked[0])
+	assert.Contains(t, asked[0], "instId=BTC-USDT")
+}
+
+// OKX "Checksum": "when the bid and ask depth data exceeds 25 levels,
+// each of them will intercept 25 levels of data"; "when the bid or ask
+// depth data is less than 25 levels, the missing depth data will be
+// ignored" — a side of 3 bids against 30 asks interleaves 3 pairs, then
+// asks 4–25 alone. A book that checks the venue's checksum over such a
+// lopsided book must find it equal (live, no resync) and find a change
+// below the 25th ask invisible to it (still live).
+func TestS34ctOKXChecksumLopsidedBook(t *testing.T) {
+	w := newS31ctWireBook(t, book.OKX, "BTC-USDT", func(p *schema.Pools, s normalize.Sink) *normalize.Parser {
+		return normalize.NewOKX(p.Events, s, nil)
+	})
+	bids := [][2]string{{"99.9", "1"}, {"99.8", "2"}, {"99.7", "3"}}
+	var asks [][2]string
+	for i := 0; i < 30; i++ {
+		asks = append(asks, [2]string{fmt.Sprintf("%d.5", 100+i), fmt.Sprintf("0.%02d", i+1)})
+	}
+	require.NoError(t, w.feed(s34ctOKXBook("books", "snapshot", -1, 10, bids, asks, s34ctOKXSum(bids, asks))))
+	require.True(t, w.b.Live(), "live on a snapshot whose checksum is the venue's")
+	asks[27][1] = "7"
+	require.NoError(t, w.feed(s34ctOKXBook("books", "update", 10, 11, nil, [][2]string{asks[27]}, s34ctOKXSum(bids, asks))))
+	asks = append(asks[:1], asks[2:]...)
+	require.NoError(t, w.feed(s34ctOKXBook("books", "update", 11, 12, nil, [][2]string{{"101.5", "0"}}, s34ctOKXSum(bids, asks))))
+	assert.True(t, w.b.Live())
+	assert.Zero(t, w.b.Stats().ChecksumErrors)
+	assert.Zero(t, w.gaps(), "%v", w.sink.gaps)
+	assert.Equal(t, "99.9x1 99.8x2 | 100.5x0.01 102.5x0.03", w.levels(2))
+}
