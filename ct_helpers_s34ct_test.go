@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -117,4 +118,22 @@ func newS34ctBinanceBook(t *testing.T, rest *s34ctDepthREST, path string) *s31ct
 	w.b = b
 	w.parser = normalize.NewBinance(w.pools.Events, w.books, nil)
 	return w
+}
+
+// s34ctLog keeps lines from any goroutine, for a failing test to print.
+type s34ctLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *s34ctLog) Add(line string) {
+	l.mu.Lock()
+	l.lines = append(l.lines, line)
+	l.mu.Unlock()
+}
+
+func (l *s34ctLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
 }

