@@ -1202,9 +1202,8 @@ func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*
 	for o.parts != 0 {
 		ev, gerr := get(ctx)
 		if gerr != nil {
-			if o.parts&silQuote != 0 {
-				b.stats.BBODropped++
-			}
+			// What is left stays owed, the withdrawal included: not
+			// dropped (Stats.BBODropped), tried again at the next event.
 			return errors.Join(err, gerr)
 		}
 		part := o.parts & -o.parts // the first left
