@@ -1198,29 +1198,41 @@ type owedMark struct {
 func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error)) error {
 	o := &b.owed
 	src := schema.CanonicalEvent{ExchangeTS: o.exTS, IngestTS: o.inTS}
-	var err error
-	for o.parts != 0 {
-		ev, gerr := get(ctx)
-		if gerr != nil {
-			if o.parts&silQuote != 0 {
-				b.stats.BBODropped++
-			}
-			return errors.Join(err, gerr)
-		}
-		part := o.parts & -o.parts // the first left
-		o.parts &^= part
-		switch part {
-		case silGap:
-			err = errors.Join(err, b.publishGapLocked(ctx, ev, &src, o.reason, o.first, o.last))
-		case silQuote:
-			err = errors.Join(err, b.publishWithdrawalLocked(ctx, ev, &src))
-		default:
-			err = errors.Join(err, b.publishTopGapLocked(ctx, ev, &src, o.tops[bits.TrailingZeros8(uint8(part/silTop))], o.reason, o.first, o.last))
-		}
+	err, gerr := b.announceLocked(ctx, get, &o.parts, &src, &o.tops, o.reason, o.first, o.last)
+	if gerr != nil {
+		// What is left stays owed, the withdrawal included: not
+		// dropped (Stats.BBODropped), tried again at the next event.
+		return errors.Join(err, gerr)
 	}
 	*o = owedMark{}
 	b.owing.Store(false)
 	return err
+}
+
+// announceLocked publishes the parts of an announcement left in parts,
+// in order — the gap marker of reason, the withdrawal of the quote, a
+// marker for each view of tops (silParts) — one pooled event at a time,
+// taken with get and published (the sink hands it back) before the
+// next is taken. It stops at the first event get does not give: gerr,
+// what is left still in parts. err joins the sink's errors.
+func (b *Book) announceLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error), parts *silParts, src *schema.CanonicalEvent, tops *[maxTopViews]int, reason string, first, last uint64) (err, gerr error) {
+	for *parts != 0 {
+		ev, e := get(ctx)
+		if e != nil {
+			return err, e
+		}
+		part := *parts & -*parts // the first left
+		*parts &^= part
+		switch part {
+		case silGap:
+			err = errors.Join(err, b.publishGapLocked(ctx, ev, src, reason, first, last))
+		case silQuote:
+			err = errors.Join(err, b.publishWithdrawalLocked(ctx, ev, src))
+		default:
+			err = errors.Join(err, b.publishTopGapLocked(ctx, ev, src, tops[bits.TrailingZeros8(uint8(part/silTop))], reason, first, last))
+		}
+	}
+	return err, nil
 }
 
 // flushOwed publishes what is owed of a break's announcement (markLocked)
@@ -1389,31 +1401,17 @@ func (b *Book) publishSilenceLocked(now time.Time) bool {
 		return false // a break's announcement owed goes first
 	}
 	src := schema.CanonicalEvent{IngestTS: now.UnixNano()}
-	for b.silLeft != 0 {
-		part := b.silLeft & -b.silLeft // the first left
-		ev, err := b.o.Events.TryGet()
-		if errors.Is(err, pool.ErrExhausted) {
-			return false
-		}
-		if err != nil {
-			b.warn("book: silence marker not published", "err", err) // a closed pool: the host shut down
-			b.silLeft, b.nTops = 0, 0
-			return true
-		}
-		b.silLeft &^= part
-		switch part {
-		case silGap:
-			err = b.publishGapLocked(ctx, ev, &src, ReasonSilent, 0, 0)
-		case silQuote:
-			err = b.publishWithdrawalLocked(ctx, ev, &src)
-		default:
-			err = b.publishTopGapLocked(ctx, ev, &src, b.tops[bits.TrailingZeros8(uint8(part/silTop))], ReasonSilent, 0, 0)
-		}
-		if err != nil {
-			b.warn("book: silence marker not published", "err", err)
-		}
+	err, gerr := b.announceLocked(ctx, b.tryGet, &b.silLeft, &src, &b.tops, ReasonSilent, 0, 0)
+	if err != nil {
+		b.warn("book: silence marker not published", "err", err)
 	}
-	b.nTops = 0
+	if errors.Is(gerr, pool.ErrExhausted) {
+		return false
+	}
+	if gerr != nil {
+		b.warn("book: silence marker not published", "err", gerr) // a closed pool: the host shut down
+	}
+	b.silLeft, b.nTops = 0, 0
 	return true
 }
 
