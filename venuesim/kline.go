@@ -249,7 +249,8 @@ func (v *Venue) klineTick(buf []byte, ms int64, oneSec, other bool) []byte {
 // holding ms opens in its place with no trade, O=H=L=C its close, volume
 // 0, sent from the next tick on; otherwise the open candle goes out
 // (x=false). A clock moved past several intervals skips the empty ones
-// between. A series with no candle yet (subscribed anew) opens one with
+// between. A clock stepped back before the open candle pushes nothing
+// until it is back in the candle's interval. A series with no candle yet (subscribed anew) opens one with
 // no trade at the symbol's last price, sent from the next tick on; of a
 // symbol that never traded, with its first trade. Caller holds the market
 // lock.
@@ -266,6 +267,12 @@ func (v *Venue) pushKline(buf []byte, s *symbolState, ks *klineSeries, ms int64)
 		if s.day.count > 0 {
 			ks.openEmpty(s.day.close, ms)
 		}
+	case ms < k.start:
+		// The clock stepped back before the candle (Options.Clock with
+		// no monotonic reading): the series holds it, quiet, until the
+		// clock is back in its interval, so that a stream's candles
+		// still follow one another, each closed once after its close
+		// time.
 	case ms > k.end:
 		buf = v.gen.appendKline(buf[:0], s, ms, name, k, true)
 		v.broadcast([]string{ks.stream}, buf)

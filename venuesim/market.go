@@ -237,7 +237,12 @@ func (m *market) trade(s *symbolState, nowMs int64) (price, qty int64, buyerMake
 func (m *market) klineTrade(s *symbolState, price, qty, nowMs int64) {
 	for i := range s.series {
 		ks := &s.series[i]
-		if k := &ks.open; !k.live || nowMs > k.end || nowMs < k.start {
+		if ks.open.live && nowMs < ks.open.start {
+			// The clock stepped back before the open candle, which
+			// counts the trades of its interval only (pushKline).
+			continue
+		}
+		if k := &ks.open; !k.live || nowMs > k.end {
 			if k.live {
 				ks.closing = *k // its closed update still goes out first
 			}
