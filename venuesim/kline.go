@@ -127,7 +127,7 @@ func parsePartialDepth(name string) (sym string, i int, ok bool) {
 	if !found {
 		return "", 0, false
 	}
-	kind = strings.TrimSuffix(kind, "@100ms")
+	kind = strings.TrimSuffix(kind, partialFastSuffix)
 	for i, d := range partialDepths {
 		if d.name == kind {
 			return sym, i, true
@@ -153,6 +153,9 @@ func (m *market) listen(name string, on bool) {
 	if sym, i, ok := parsePartialDepth(name); ok {
 		if s, ok := m.byLower[sym]; ok {
 			countRef(&s.partial[i], on)
+			if strings.HasSuffix(name, partialFastSuffix) {
+				countRef(&s.partialFast[i], on)
+			}
 		}
 		return
 	}
@@ -297,12 +300,15 @@ func (ks *klineSeries) openEmpty(price, ms int64) {
 // 100ms").
 const partialEvery100ms = 100
 
+// partialFastSuffix names the partial depth streams pushed every 100 ms.
+const partialFastSuffix = "@100ms"
+
 // partialTick pushes the partial books somebody listens to: at a tick of
 // the 1000 ms cadence (slow) to <symbol>@depth<levels>, at one of the
 // 100 ms cadence (fast) to <symbol>@depth<levels>@100ms, the book as it
 // is, moved or not ("Partial Book Depth Streams": "Top <levels> bids and
-// asks, pushed every second"). Runs on the generator's goroutine (its
-// wire).
+// asks, pushed every second"), each speed only when somebody listens to
+// it. Runs on the generator's goroutine (its wire).
 func (v *Venue) partialTick(slow, fast bool) {
 	type push struct {
 		names   [2]string
@@ -314,16 +320,18 @@ func (v *Venue) partialTick(slow, fast bool) {
 	m.mu.Lock()
 	for _, s := range m.symbols {
 		for i, refs := range s.partial {
-			if refs == 0 {
+			fastRefs := s.partialFast[i]
+			toSlow, toFast := slow && refs > fastRefs, fast && fastRefs > 0
+			if !toSlow && !toFast {
 				continue
 			}
 			name := s.lower + "@" + partialDepths[i].name
 			p := push{payload: v.gen.appendDepthSnapshot(nil, s, partialDepths[i].levels)}
-			if slow {
+			if toSlow {
 				p.names[p.n], p.n = name, p.n+1
 			}
-			if fast {
-				p.names[p.n], p.n = name+"@100ms", p.n+1
+			if toFast {
+				p.names[p.n], p.n = name+partialFastSuffix, p.n+1
 			}
 			pushes = append(pushes, p)
 		}

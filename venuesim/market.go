@@ -40,8 +40,11 @@ type symbolState struct {
 	series []klineSeries
 	minute kline
 	// partial counts the connections listening to each of partialDepths
-	// (either speed): the book is formatted for them only then.
-	partial [len(partialDepths)]int
+	// (either speed): the book is formatted for them only then;
+	// partialFast those listening to its @100ms stream, so that a tick
+	// of the 100 ms cadence formats only the books somebody takes at
+	// 100 ms.
+	partial, partialFast [len(partialDepths)]int
 	// day is the ticker's statistics; tickerRefs counts the connections
 	// listening to each of tickerKinds.
 	day        dayStats
