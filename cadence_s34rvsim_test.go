@@ -2,6 +2,7 @@ package meltica_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -21,10 +22,10 @@ import (
 // "data" of the combined stream, spot "WebSocket Streams", "All Market
 // Mini Tickers Stream") beside its own channels — trades, the 1s and 1m
 // klines ("Update Speed: 1000ms for 1s, 2000ms for the other intervals"),
-// a partial book of each speed ("Partial Book Depth Streams") and the
-// symbol's ticker. The host gets tickers of both symbols from the arrays,
-// closed 1s candles and live 1m candles, partial books, and the parser
-// counts no error and nothing unknown.
+// a partial book of each speed ("Partial Book Depth Streams").
+// The host gets tickers of both symbols from the arrays,
+// closed 1s candles (each candle closed once) and live 1m candles,
+// partial books, and the parser counts no error and nothing unknown.
 func TestS34rvsimSessionTakesTheCadencedStreams(t *testing.T) {
 	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT", "ETHUSDT"}, Rate: 200, PingInterval: -1})
 	defer v.Close()
@@ -32,6 +33,8 @@ func TestS34rvsimSessionTakesTheCadencedStreams(t *testing.T) {
 	defer cancel()
 	var mu sync.Mutex
 	seen := map[string]bool{}
+	closed := map[string]int{} // symbol interval open time → closed candles
+	closed1s := 0
 	s, err := session.Start(ctx, session.Config{
 		Endpoints: session.Endpoints{Stream: v.StreamURL("!miniTicker@arr", "!ticker@arr"), REST: v.RESTURL()},
 		Symbols:   []string{"BTC-USDT", "ETH-USDT"},
@@ -45,6 +48,10 @@ func TestS34rvsimSessionTakesTheCadencedStreams(t *testing.T) {
 					seen["ticker "+ev.Symbol] = true
 				case schema.EventKlineClosed:
 					seen["closed "+ev.Kline.Interval] = true
+					closed[fmt.Sprint(ev.Symbol, " ", ev.Kline.Interval, " ", ev.Kline.OpenTime)]++
+					if ev.Kline.Interval == "1s" {
+						closed1s++
+					}
 				case schema.EventKlineLive:
 					seen["live "+ev.Kline.Interval] = true
 				case schema.EventBookSnapshot:
@@ -68,10 +75,13 @@ func TestS34rvsimSessionTakesTheCadencedStreams(t *testing.T) {
 				return false
 			}
 		}
-		return true
+		return closed1s >= 6
 	}, 5*s27ctWait, 10*time.Millisecond, "every cadenced stream reaches the host")
 	mu.Lock()
 	t.Logf("seen: %v", seen)
+	for k, n := range closed {
+		assert.Equal(t, 1, n, "%s: one closed candle", k)
+	}
 	mu.Unlock()
 	st := s.Stats()
 	require.NotEmpty(t, st.Market)
