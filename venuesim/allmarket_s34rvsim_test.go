@@ -38,7 +38,9 @@ func TestS34rvsimAllMarketArrayUnsubscribed(t *testing.T) {
 	t.Cleanup(v.Close)
 	c, ctx := s33simDial(t, v.CombinedURL())
 	msgs := s34simReader(ctx, t, c)
-	s34simSubscribe(ctx, t, c, msgs, "!miniTicker@arr", "!ticker@arr", "btcusdt@kline_1s", "btcusdt@trade")
+	require.NoError(t, c.Write(ctx, websocket.MessageText,
+		[]byte(`{"method":"SUBSCRIBE","params":["!miniTicker@arr","!ticker@arr","btcusdt@kline_1s","btcusdt@trade"],"id":1}`)))
+	require.JSONEq(t, `{"result":null,"id":1}`, string(s34simNext(t, msgs).Raw), "subscribed")
 	arrays := map[string]bool{}
 	for len(arrays) < 2 {
 		m := s34simNext(t, msgs)
