@@ -32,7 +32,10 @@
 //     sends a candle with no trade) until its first trade opens it; the
 //     1s streams send each second's candle closed (Binance's 1s pushes
 //     come x=true; the doc does not say). A clock moved past several
-//     intervals closes the last candle once and skips the empty ones.
+//     intervals closes the last candle once and skips the empty ones; a
+//     clock stepped back before a stream's open candle leaves the stream
+//     quiet, and its candle without the trades of the earlier times,
+//     until the clock is back in the candle's interval.
 //     Only the kline streams somebody listens to are kept and sent: a
 //     trade costs its symbol's subscribed intervals, and a stream
 //     subscribed again opens its candle anew at the last price. The

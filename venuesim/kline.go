@@ -127,7 +127,7 @@ func parsePartialDepth(name string) (sym string, i int, ok bool) {
 	if !found {
 		return "", 0, false
 	}
-	kind = strings.TrimSuffix(kind, "@100ms")
+	kind = strings.TrimSuffix(kind, partialFastSuffix)
 	for i, d := range partialDepths {
 		if d.name == kind {
 			return sym, i, true
@@ -153,6 +153,9 @@ func (m *market) listen(name string, on bool) {
 	if sym, i, ok := parsePartialDepth(name); ok {
 		if s, ok := m.byLower[sym]; ok {
 			countRef(&s.partial[i], on)
+			if strings.HasSuffix(name, partialFastSuffix) {
+				countRef(&s.partialFast[i], on)
+			}
 		}
 		return
 	}
@@ -249,7 +252,8 @@ func (v *Venue) klineTick(buf []byte, ms int64, oneSec, other bool) []byte {
 // holding ms opens in its place with no trade, O=H=L=C its close, volume
 // 0, sent from the next tick on; otherwise the open candle goes out
 // (x=false). A clock moved past several intervals skips the empty ones
-// between. A series with no candle yet (subscribed anew) opens one with
+// between. A clock stepped back before the open candle pushes nothing
+// until it is back in the candle's interval. A series with no candle yet (subscribed anew) opens one with
 // no trade at the symbol's last price, sent from the next tick on; of a
 // symbol that never traded, with its first trade. Caller holds the market
 // lock.
@@ -266,6 +270,12 @@ func (v *Venue) pushKline(buf []byte, s *symbolState, ks *klineSeries, ms int64)
 		if s.day.count > 0 {
 			ks.openEmpty(s.day.close, ms)
 		}
+	case ms < k.start:
+		// The clock stepped back before the candle (Options.Clock with
+		// no monotonic reading): the series holds it, quiet, until the
+		// clock is back in its interval, so that a stream's candles
+		// still follow one another, each closed once after its close
+		// time.
 	case ms > k.end:
 		buf = v.gen.appendKline(buf[:0], s, ms, name, k, true)
 		v.broadcast([]string{ks.stream}, buf)
@@ -290,12 +300,15 @@ func (ks *klineSeries) openEmpty(price, ms int64) {
 // 100ms").
 const partialEvery100ms = 100
 
+// partialFastSuffix names the partial depth streams pushed every 100 ms.
+const partialFastSuffix = "@100ms"
+
 // partialTick pushes the partial books somebody listens to: at a tick of
 // the 1000 ms cadence (slow) to <symbol>@depth<levels>, at one of the
 // 100 ms cadence (fast) to <symbol>@depth<levels>@100ms, the book as it
 // is, moved or not ("Partial Book Depth Streams": "Top <levels> bids and
-// asks, pushed every second"). Runs on the generator's goroutine (its
-// wire).
+// asks, pushed every second"), each speed only when somebody listens to
+// it. Runs on the generator's goroutine (its wire).
 func (v *Venue) partialTick(slow, fast bool) {
 	type push struct {
 		names   [2]string
@@ -307,16 +320,18 @@ func (v *Venue) partialTick(slow, fast bool) {
 	m.mu.Lock()
 	for _, s := range m.symbols {
 		for i, refs := range s.partial {
-			if refs == 0 {
+			fastRefs := s.partialFast[i]
+			toSlow, toFast := slow && refs > fastRefs, fast && fastRefs > 0
+			if !toSlow && !toFast {
 				continue
 			}
 			name := s.lower + "@" + partialDepths[i].name
 			p := push{payload: v.gen.appendDepthSnapshot(nil, s, partialDepths[i].levels)}
-			if slow {
+			if toSlow {
 				p.names[p.n], p.n = name, p.n+1
 			}
-			if fast {
-				p.names[p.n], p.n = name+"@100ms", p.n+1
+			if toFast {
+				p.names[p.n], p.n = name+partialFastSuffix, p.n+1
 			}
 			pushes = append(pushes, p)
 		}

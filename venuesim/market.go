@@ -40,8 +40,11 @@ type symbolState struct {
 	series []klineSeries
 	minute kline
 	// partial counts the connections listening to each of partialDepths
-	// (either speed): the book is formatted for them only then.
-	partial [len(partialDepths)]int
+	// (either speed): the book is formatted for them only then;
+	// partialFast those listening to its @100ms stream, so that a tick
+	// of the 100 ms cadence formats only the books somebody takes at
+	// 100 ms.
+	partial, partialFast [len(partialDepths)]int
 	// day is the ticker's statistics; tickerRefs counts the connections
 	// listening to each of tickerKinds.
 	day        dayStats
@@ -237,7 +240,12 @@ func (m *market) trade(s *symbolState, nowMs int64) (price, qty int64, buyerMake
 func (m *market) klineTrade(s *symbolState, price, qty, nowMs int64) {
 	for i := range s.series {
 		ks := &s.series[i]
-		if k := &ks.open; !k.live || nowMs > k.end || nowMs < k.start {
+		if ks.open.live && nowMs < ks.open.start {
+			// The clock stepped back before the open candle, which
+			// counts the trades of its interval only (pushKline).
+			continue
+		}
+		if k := &ks.open; !k.live || nowMs > k.end {
 			if k.live {
 				ks.closing = *k // its closed update still goes out first
 			}
