@@ -194,6 +194,10 @@ type Options struct {
 	DataTimeout time.Duration
 	// IsData reports whether a message carries the subscriptions' data,
 	// for DataTimeout: false for a heartbeat, a pong, an acknowledgement.
+	// A rotation uses it too: the new connection's frames from before the
+	// join that it says are no data (answers to the connection's own
+	// subscriptions, refusals, notices) are delivered, not dropped with
+	// the data there (see the package doc); without it they are dropped.
 	// It is called on the reader, only while DataTimeout is set, once per
 	// message read that passed the UTF-8 check, before the handler, on
 	// every connection (a rotation's new one too, whose repeats of the
