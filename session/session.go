@@ -640,8 +640,12 @@ func (s *Session) buildShards() error {
 		if opts.MaxAge == 0 {
 			opts.MaxAge = s.spec.maxAge // Binance: rotated before its 24 h cut
 		}
-		if opts.DataTimeout > 0 && opts.IsData == nil {
-			opts.IsData = s.spec.isData // the venue's data, not its heartbeats and answers
+		if opts.IsData == nil {
+			// The venue's data, not its heartbeats and answers: for
+			// DataTimeout, and for rotations, which deliver the new
+			// connection's answers from before the join (a refusal of its
+			// subscriptions) instead of dropping them with the data there.
+			opts.IsData = s.spec.isData
 		}
 		if binance {
 			opts.Topics, opts.EncodeSubscribe = sh.topics, encodeSubscribe
