@@ -452,8 +452,9 @@
 // subscribes its channel for its symbol again on that connection (the
 // venue answers with a snapshot; Bybit refuses a topic a connection
 // already has, hence the unsubscribe), from a goroutine of the
-// connection's, paced at the connection's ControlRate (Config.Client)
-// and, for OKX, within its budget of 480 subscription requests per
+// connection's, paced by the connection with every other message it
+// sends (its subscriptions, heartbeats, pings; one pacer at its
+// ControlRate, Config.Client) and, for OKX, within its budget of 480 subscription requests per
 // connection per hour, less the connection's own subscription messages
 // (ConnStats.Resubscribes, ResubscribeErrors). With Endpoints.REST their
 // instrument rules are loaded too ([Session.Rules]).

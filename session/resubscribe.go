@@ -42,7 +42,6 @@ type resubscriber struct {
 // newResubscriber returns the resubscriber of sh's books, kept by channel.
 func (s *Session) newResubscriber(sh *shard, channel string) *resubscriber {
 	clock := s.cfg.Client.Clock
-	rate := s.controlRate // the connection's own pacing (buildShards)
 	spec := s.spec
 	budget, burst := spec.resubBudget(len(sh.subs)) // the connection's own subscription messages count too
 	return &resubscriber{
@@ -54,7 +53,10 @@ func (s *Session) newResubscriber(sh *shard, channel string) *resubscriber {
 			sub, err = spec.subscribe(ch, []string{vs})
 			return unsub, sub, err
 		},
-		pace:  newPacer(clock, rate, budget, burst),
+		// The budget alone: the gap between messages is the connection's
+		// own pacer's (Options.PaceWrites, set in buildShards), shared
+		// with every other message the connection sends.
+		pace:  newPacer(clock, 0, budget, burst),
 		tries: map[string]int{},
 		wake:  make(chan struct{}, 1),
 	}
@@ -165,17 +167,20 @@ func (r *resubscriber) resubscribe(ctx context.Context, sym string) error {
 	return nil
 }
 
-// pacer spaces a connection's resubscription messages: at most one per
-// 1/ControlRate (the client's pacing of its own subscriptions: 4 per
-// second by default, the venue's where it documents one, see
-// venueSpec.controlRate), and within
-// a token bucket of the venue's budget of subscription requests where it
-// has one (OKX: 480 subscribe/unsubscribe/login requests per connection
-// per hour, OKX API v5 "WebSocket" limits, less the connection's own
-// subscription messages: venueSpec.resubBudget). Coinbase's 8 messages
-// per second per IP (Advanced Trade "WebSocket Rate Limits") is kept by
-// ControlRate, shared among the market connections. Its waits are on the
-// client's Clock.
+// pacer keeps a connection's resubscription messages within a token
+// bucket of the venue's budget of subscription requests where it has one
+// (OKX: 480 subscribe/unsubscribe/login requests per connection per
+// hour, OKX API v5 "WebSocket" limits, less the connection's own
+// subscription messages: venueSpec.resubBudget); with a controlRate it
+// spaces them 1/controlRate apart too. The session's resubscribers give
+// none: their messages are paced by the connection itself
+// (wsclient Options.PaceWrites), in one line with its subscriptions,
+// heartbeats, pings and pongs — a second pacer beside it would let the
+// connection send twice its ControlRate (the venue's limit counts them
+// all: Binance "WebSocket Limits", 5 per second per connection).
+// Coinbase's 8 messages per second per IP (Advanced Trade "WebSocket
+// Rate Limits") is kept by ControlRate, shared among the market
+// connections. Its waits are on the client's Clock.
 type pacer struct {
 	clock  wsclient.Clock
 	gap    time.Duration // least time between two messages; 0: none

@@ -167,7 +167,10 @@ type Config struct {
 	NoClockSync bool
 	// Client is the template of every connection (liveness, backoff,
 	// rotation, clock, HTTP client, logger); Start sets its Venue, Frames,
-	// Topics, EncodeSubscribe, MaxTopicsPerConn and OnEvent. A
+	// Topics, EncodeSubscribe, MaxTopicsPerConn and OnEvent, on the market
+	// connections PaceWrites (the books' resubscriptions share the
+	// connection's pacer) and, when nil, IsData (the venue's: a
+	// rotation delivers the new connection's answers by it). A
 	// ControlRate of 0 paces the market connections at the venue's
 	// documented rate: Coinbase's 8 messages per second per IP (Advanced
 	// Trade "WebSocket Rate Limits") shared among them (7 per second for
@@ -631,6 +634,12 @@ func (s *Session) buildShards() error {
 		opts.Frames = s.pools.Frames
 		opts.MaxTopicsPerConn = 0 // the shards keep to it
 		opts.ControlRate = s.controlRate
+		// The books' resubscriptions (Write) share the connection's pacer
+		// with its subscriptions, heartbeats, pings and pongs: the venue
+		// counts them all against one rate (Binance "WebSocket Limits":
+		// 5 incoming messages per second per connection, disconnected
+		// past it), which a pacer of their own beside it would double.
+		opts.PaceWrites = true
 		if opts.AlignKey == nil {
 			opts.AlignKey = sh.parser.AlignKey // rotations align on the venue's data
 		}
@@ -640,8 +649,12 @@ func (s *Session) buildShards() error {
 		if opts.MaxAge == 0 {
 			opts.MaxAge = s.spec.maxAge // Binance: rotated before its 24 h cut
 		}
-		if opts.DataTimeout > 0 && opts.IsData == nil {
-			opts.IsData = s.spec.isData // the venue's data, not its heartbeats and answers
+		if opts.IsData == nil {
+			// The venue's data, not its heartbeats and answers: for
+			// DataTimeout, and for rotations, which deliver the new
+			// connection's answers from before the join (a refusal of its
+			// subscriptions) instead of dropping them with the data there.
+			opts.IsData = s.spec.isData
 		}
 		if binance {
 			opts.Topics, opts.EncodeSubscribe = sh.topics, encodeSubscribe

@@ -59,7 +59,9 @@ type venueSpec struct {
 	maxAge time.Duration
 	// isData tells a market frame that carries the subscriptions' data
 	// from a heartbeat, a pong, an acknowledgement or a status message
-	// (wsclient Options.IsData, for the host's DataTimeout): it looks at
+	// (wsclient Options.IsData: for the host's DataTimeout, and for a
+	// rotation, which delivers the new connection's answers from before
+	// the streams join instead of dropping them): it looks at
 	// the frame's first bytes only, for the markers of the venue's
 	// messages that are no data, and allocates nothing.
 	isData func(frame []byte) bool
@@ -113,8 +115,10 @@ var venues = map[schema.Venue]*venueSpec{
 		// (30 s) is redialled. Hosts of illiquid symbols raise IdleTimeout
 		// (or turn it off and set Client.DataTimeout, with isData below).
 		// Answers to requests ({"result":null,"id":1}, {"error":…,"id":3}:
-		// Binance WebSocket Streams "Live Subscribing/Unsubscribing").
-		isData: noneOf(`"result"`, `"error"`),
+		// Binance WebSocket Streams "Live Subscribing/Unsubscribing"), its
+		// errors ({"code":0,"msg":"Unknown property","id":1}: "Error
+		// Messages") and the notice {"e":"serverShutdown"} ("serverShutdown").
+		isData: noneOf(`"result"`, `"error"`, `"code"`, `"serverShutdown"`),
 	},
 	// Kraken v2 ("trade", "ticker", "book", "ohlc"). Its book checksum
 	// needs each pair's price and quantity precision, which the session

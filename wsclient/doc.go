@@ -287,7 +287,13 @@
 // connection missed. Either way the client says so: an [Event] with
 // [ErrRotationDropped] (while the state is still Rotating) and
 // Stats.RotationDropped; a key that is nil for snapshots leaves only the
-// second kind.
+// second kind. But for the answers: a frame from before the join that
+// Options.IsData says is no data (the venue's answer to the new
+// connection's own subscriptions — an acknowledgement, a refusal — or a
+// notice to that connection) is the new connection's alone, so it is
+// delivered, in its place among the frames the new connection delivers
+// (after the old connection's last), and not counted as dropped: a
+// refusal dropped there would never be seen.
 // normalize.Parser.AlignKey is the key of each venue.
 //
 // When no frame matches within Options.RotationOverlap after the new

@@ -194,7 +194,13 @@ type Options struct {
 	DataTimeout time.Duration
 	// IsData reports whether a message carries the subscriptions' data,
 	// for DataTimeout: false for a heartbeat, a pong, an acknowledgement.
-	// It is called on the reader, only while DataTimeout is set, once per
+	// A rotation uses it too: the new connection's frames from before the
+	// join that it says are no data (answers to the connection's own
+	// subscriptions, refusals, notices) are delivered, not dropped with
+	// the data there (see the package doc); without it they are dropped.
+	// For that it is called on the client's own goroutine, once per such
+	// frame, as the new connection goes live. For DataTimeout it is
+	// called on the reader, only while DataTimeout is set, once per
 	// message read that passed the UTF-8 check, before the handler, on
 	// every connection (a rotation's new one too, whose repeats of the
 	// old one's messages never reach the handler), without a lock: during

@@ -45,9 +45,12 @@ type overlap struct {
 	// the old connection delivered: the first that did is the join, so
 	// those before it are the new connection's own (ErrRotationDropped).
 	unmatched int
-	skip      []uint64      // aligned, old ahead: repeats the new connection will send next
-	run       bool          // skip holds only copies of the join's frame (a run at the ring's end)
-	aligned   chan struct{} // closed when aligned
+	// joinQueued: the join is queued frame drop-1 (the old stream was
+	// behind); otherwise the join was never queued (the old stream ahead).
+	joinQueued bool
+	skip       []uint64      // aligned, old ahead: repeats the new connection will send next
+	run        bool          // skip holds only copies of the join's frame (a run at the ring's end)
+	aligned    chan struct{} // closed when aligned
 }
 
 // unkeyed is the hash of a frame that marks no place in the stream
@@ -91,6 +94,7 @@ func (ov *overlap) oldDelivered(f *schema.WsFrame) {
 		for j, hj := range nb.hashes {
 			if hj == h && bytes.Equal(c.alignKey(nb.queue[j].Data), k) {
 				ov.unmatched = keyed(nb.hashes[:j])
+				ov.joinQueued = true
 				ov.align(j+1, nil)
 				return
 			}
@@ -141,6 +145,13 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 	nb.queue = append(nb.queue, f)
 	nb.hashes = append(nb.hashes, h)
 	return false
+}
+
+// answer reports whether f is no data (Options.IsData says so): an
+// answer to the connection's own request or a notice to it, which a
+// rotation never drops (see goLive).
+func (c *Client) answer(f *schema.WsFrame) bool {
+	return c.opts.IsData != nil && !c.opts.IsData(f.Data)
 }
 
 // keyed counts the hashes of frames that have a key.
@@ -295,6 +306,14 @@ func (c *Client) goLive(ov *overlap, nb *conn) (aligned bool, dropped int) {
 	for i, f := range nb.queue {
 		switch {
 		case i < ov.drop: // delivered by the old connection, or from before the join (ov.unmatched)
+			if (i < ov.drop-1 || !ov.joinQueued) && c.answer(f) {
+				// The new connection's own answer (an ack, a refusal, a
+				// notice): the old connection never had it.
+				if nb.hashes[i] != unkeyed {
+					dropped--
+				}
+				c.handle(nb.ctx, f, nb.id)
+			}
 		case len(skip) > 0 && nb.hashes[i] != unkeyed:
 			rest, m, skipped, diverged := skipPast(skip, ov.run, missed, nb.hashes[i])
 			skip, missed = rest, m
