@@ -624,8 +624,9 @@ func (c *Consumer) dropOvertaken(data []byte) {
 		vk, other := quoteView(streamKey{g.Venue, g.Symbol, t}, g)
 		delete(c.latest, vk)
 		if g.Ticker.WindowClose == 0 {
-			// A marker that names no window is about the symbol's tickers,
-			// both kinds; one that names it (a subscriber queue's about a
+			// A marker that states no window's bounds is about the
+			// symbol's tickers of its window (Ticker.Window, in vk), both
+			// kinds; one that states them (a subscriber queue's about a
 			// full ticker, relayed) about the full ticker only.
 			delete(c.latest, other)
 		}
@@ -877,7 +878,7 @@ func (c *Consumer) flushHeld() {
 
 // gap announces n events lost before ev of view k (0: a loss of unknown
 // count, for the reason why): it publishes a gap marker about k, naming
-// its view (Book.Depth, Kline.Interval) as dispatch's markers do, ahead
+// its view (Book.Depth, Kline.Interval, Ticker.Window) as dispatch's markers do, ahead
 // of ev and returns ev to be published. When the pool has no event for
 // the marker, ev itself becomes the marker (counting itself lost too) and
 // gap returns nil: a loss is never left unannounced.
@@ -893,7 +894,7 @@ func (c *Consumer) gap(ev *schema.CanonicalEvent, k viewKey, n uint64, why strin
 	}
 	c.lost.add(c.log, n, "natsbridge: events lost between ingest and consumer, announced by gap markers", "venue", venue, "symbol", symbol)
 	g.Venue, g.Symbol, g.Type = venue, symbol, schema.EventGap
-	g.Book.Depth, g.Kline.Interval = k.depth, k.interval
+	k.name(g) // its view: Book.Depth, Kline.Interval or Ticker.Window
 	g.IngestTS = time.Now().UnixNano()
 	count := "an unknown number of events (" + why + ")"
 	if n > 0 {

@@ -72,18 +72,27 @@ type PublisherOptions struct {
 	// of the publisher's (the first, inside NewPublisher). A panic in it is
 	// recovered and logged at Error. Defaults to nil.
 	OnState func(StateEvent)
-	// WireVersion is the layout the Publisher writes: 8, the current one,
-	// which numbers the bridge sequence per view of a stream (a book's
-	// depth, a kline's interval) and says so in its version byte, so that
-	// a Consumer checks each message as it is numbered; 7, which names the
-	// run of each stream's sequence but numbers the views of a stream
-	// together, for Consumers older than 8 (they refuse 8); or 6, which
-	// names no run either, for Consumers older than 7. Upgrade every
-	// Consumer, then set 8. A Consumer reads all three, each message as
-	// its layout numbers it, so a mixed pair announces no loss that did
-	// not happen (a loss under 7 or 6 names no view: their numbers do not
-	// tell which view lost it).
-	// Defaults to 0: 8.
+	// WireVersion is the layout the Publisher writes: 9, the current one;
+	// 8, which is 9 without a ticker's Window and WeightedAvgPrice, for
+	// Consumers older than 9 (they refuse 9); 7, which names the run of
+	// each stream's sequence but numbers the views of a stream together
+	// (9 and 8 number each view apart — a book's depth, a kline's
+	// interval, a ticker's window — and say so in their version byte, so
+	// that a Consumer checks each message as it is numbered), for
+	// Consumers older than 8 (they refuse 8); or 6, which names no run
+	// either, for Consumers older than 7. Upgrade every Consumer, then set
+	// 9. A Consumer reads all four, each message as its layout numbers it,
+	// so a mixed pair announces no loss that did not happen (a loss under
+	// 7 or 6 names no view: their numbers do not tell which view lost it).
+	// Under 8, 7 and 6 a ticker of a rolling window (Ticker.Window not "":
+	// Binance 1hTicker, 4hTicker, 1dTicker) and a gap marker about one are
+	// not published, counted in Stats().Unwritable: those layouts cannot
+	// carry the window, and an older Consumer would take a 1 h ticker for
+	// the symbol's 24 h one, each replacing the other — wrong statistics
+	// served as right; such a Consumer's host has no window to ask for
+	// either. A ticker's WeightedAvgPrice is left out (reads as zero, "not
+	// sent").
+	// Defaults to 0: 9.
 	WireVersion int
 	// Logger receives the publisher's state changes at Info (the NATS
 	// connection's states) and its faults and losses at Warn (messages
@@ -119,6 +128,7 @@ type PublisherStats struct {
 	Trimmed        uint64 // events over the server's max_payload sent without their Raw (and, if still over, their reason texts)
 	Evicted        uint64 // streams forgotten to keep within MaxStreams (each counts from 1 again if it comes back)
 	StreamCreated  uint64 // times the stream of execution reports was found missing by a store and created again
+	Unwritable     uint64 // tickers of a rolling window (and gap markers about them) not published: WireVersion 8, 7 or 6 cannot carry the window
 	Lane           dispatch.Stats
 }
 
@@ -201,6 +211,7 @@ type Publisher struct {
 	execOver                        atomic.Uint64
 	streamMade                      atomic.Uint64
 	dropped, execRetr, trimmed      lossCounter
+	unwritable                      lossCounter
 }
 
 // execMsg is an encoded execution report waiting to be stored.
@@ -231,10 +242,10 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 	layout := byte(wire.Version)
 	switch o.WireVersion {
 	case 0, wire.Version:
-	case wire.Version7, wire.PrevVersion:
+	case wire.Version8, wire.Version7, wire.PrevVersion:
 		layout = byte(o.WireVersion)
 	default:
-		return nil, fmt.Errorf("natsbridge: WireVersion %d: %d, %d or %d", o.WireVersion, wire.PrevVersion, wire.Version7, wire.Version)
+		return nil, fmt.Errorf("natsbridge: WireVersion %d: %d, %d, %d or %d", o.WireVersion, wire.PrevVersion, wire.Version7, wire.Version8, wire.Version)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -277,6 +288,11 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 // handle runs on the dispatcher's delivery goroutine with a heap clone.
 func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	sk := streamKey{ev.Venue, ev.Symbol, ev.Type}
+	if ev.Ticker.Window != "" && p.layout != wire.Version && (ev.Type == schema.EventTicker || ev.Control.GapType == schema.EventTicker) {
+		// See WireVersion: read as the 24 h ticker's, it were wrong data.
+		p.unwritable.add(p.log, 1, "natsbridge: tickers of a rolling window not published: WireVersion's layout cannot carry the window", "venue", ev.Venue, "symbol", ev.Symbol, "window", ev.Ticker.Window)
+		return
+	}
 	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && (!t.Critical() || durable(t)) {
 		// A gap marker travels with the stream it reports on, so that a
 		// consumer subscribed to that stream's subject alone hears of its
@@ -458,7 +474,7 @@ func (p *Publisher) tellLostQuotes() {
 		}
 		g := &schema.CanonicalEvent{Venue: k.venue, Symbol: k.symbol, Type: schema.EventGap, IngestTS: now}
 		g.Control = schema.Control{Kind: schema.ControlGap, GapType: k.typ, GapSource: schema.GapRelay, Reason: why}
-		g.Book.Depth, g.Kline.Interval = k.depth, k.interval
+		k.name(g) // a ticker's window in Ticker.Window, as dispatch names it
 		if !send(l.subject, g) {
 			p.lostMu.Lock()
 			if p.lostQuotes == nil {
@@ -804,6 +820,7 @@ func (p *Publisher) Stats() PublisherStats {
 		Trimmed:        p.trimmed.load(),
 		Evicted:        p.evicted.Load(),
 		StreamCreated:  p.streamMade.Load(),
+		Unwritable:     p.unwritable.load(),
 		ExecPending:    pending,
 		Lane:           p.sub.Stats(),
 	}

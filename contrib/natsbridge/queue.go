@@ -14,7 +14,7 @@ import (
 // and bytes: a message past either bound is dropped and counted (a slow
 // consumer), as nats.go's pending limits do for a subscription of its own.
 // But the newest quote of each coalescable stream among them (a subject,
-// a live kline's interval and a ticker's kind) is kept, and handed out once the queue is
+// a live kline's interval, a ticker's window and kind) is kept, and handed out once the queue is
 // empty, unless a newer message of the stream got into the queue first:
 // what a burst drops is the newest, and without it the far side would keep the older quote queued
 // before as the stream's state, stale until its next update (latest wins).
@@ -41,9 +41,10 @@ type msgQueue struct {
 }
 
 // latestKey is a stream of quotes: a subject, the symbol when the subject's
-// symbol token may be shared, and a live kline's interval (a subject
-// carries a symbol's klines of every interval, each a stream of its own,
-// which dispatch coalesces apart).
+// symbol token may be shared, and a live kline's interval or a ticker's
+// window (a subject carries a symbol's klines of every interval and its
+// tickers of every window, each a stream of its own, which dispatch
+// coalesces apart).
 type latestKey struct {
 	subject, symbol, interval string
 	windowed                  bool // a ticker stating its window: a stream apart (see quoteView)
@@ -52,7 +53,8 @@ type latestKey struct {
 // keyOf returns the stream of m, a quote of type typ or a gap marker
 // about one (typ EventGap: it travels on its stream's subject and names
 // the view, so it supersedes the quote kept from before it). It decodes m
-// only for a live kline or a marker (the interval) and for a subject whose
+// only for a live kline, a ticker or a marker (the interval, the window)
+// and for a subject whose
 // symbol token holds '_': symbols that differ only in characters a token
 // cannot hold ("BTC.USDT", "BTC_USDT") share it and are two streams (see
 // Subject).
@@ -64,9 +66,12 @@ func (q *msgQueue) keyOf(m *nats.Msg, typ schema.EventType) latestKey {
 		if _, err := q.dec.Decode(m.Data, &q.scratch); err == nil {
 			k.interval = q.scratch.Kline.Interval
 			if typ == schema.EventGap {
-				typ = q.scratch.Control.GapType // a marker names the ticker's kind as its stream's events do
+				typ = q.scratch.Control.GapType // a marker names the ticker's window and kind as its stream's events do
 			}
-			k.windowed = typ == schema.EventTicker && q.scratch.Ticker.WindowClose != 0
+			if typ == schema.EventTicker {
+				k.interval = q.scratch.Ticker.Window // a ticker's view is its window, as dispatch keys it (see viewOf)
+				k.windowed = q.scratch.Ticker.WindowClose != 0
+			}
 			if shared {
 				k.symbol = q.scratch.Symbol
 			}

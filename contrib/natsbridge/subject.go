@@ -61,7 +61,8 @@ type streamKey struct {
 }
 
 // viewKey is a coalescable stream, view included: a symbol's live klines
-// of each interval (and a book of each depth) are a stream of their own,
+// of each interval, tickers of each window (Ticker.Window, kept in
+// interval as dispatch keeps it) and a book of each depth are a stream of their own,
 // which dispatch coalesces apart and a gap marker names as their events
 // do. What is kept per quote stream — the newest update waiting for the
 // event pool, a stream whose quotes NATS refused — is kept per view: kept
@@ -72,13 +73,36 @@ type viewKey struct {
 	interval string
 }
 
-// viewOf returns the view of stream k that ev, one of its events, is of.
+// viewOf returns the view of stream k that ev, one of its events or a gap
+// marker about it, is of: for a ticker its window (Ticker.Window: "" the
+// venue's standard 24 h ticker, "1h", "4h", "1d" Binance's rolling ones)
+// in place of an interval, as dispatch keys it.
 func viewOf(k streamKey, ev *schema.CanonicalEvent) viewKey {
-	return viewKey{streamKey: k, depth: ev.Book.Depth, interval: ev.Kline.Interval}
+	vk := viewKey{streamKey: k, depth: ev.Book.Depth, interval: ev.Kline.Interval}
+	if k.typ == schema.EventTicker {
+		vk.interval = ev.Ticker.Window
+	}
+	return vk
+}
+
+// name writes k's view into g, a gap marker about k, where dispatch's
+// markers name it: Book.Depth, and Ticker.Window for a ticker (a window
+// named as a kline's interval were a marker about no stream), else
+// Kline.Interval.
+func (k viewKey) name(g *schema.CanonicalEvent) {
+	g.Book.Depth = k.depth
+	if k.typ == schema.EventTicker {
+		g.Ticker.Window = k.interval
+		if k.depth == windowedTicker {
+			g.Book.Depth = 0 // quoteView's mark of kind, not a depth
+		}
+		return
+	}
+	g.Kline.Interval = k.interval
 }
 
 // quoteView is the stream a coalescable update of stream k belongs to, as
-// dispatch coalesces them: its view (viewOf), and for a ticker whether it
+// dispatch coalesces them: its view (viewOf: a ticker's window), and for a ticker whether it
 // states its window (Ticker.WindowClose), which tells a venue's tickers
 // with different fields apart — Binance 24hrTicker beside 24hrMiniTicker
 // (Binance WebSocket Streams "Individual Symbol Ticker Streams",

@@ -34,7 +34,8 @@ func TestS25RunRoundTrip(t *testing.T) {
 func TestS25Version6StillDecodes(t *testing.T) {
 	src := &schema.CanonicalEvent{}
 	fixture.Full(src, 3)
-	v7 := AppendRun(nil, src, 300, 77)
+	src.Ticker.Window, src.Ticker.WeightedAvgPrice = "", schema.Decimal{} // layouts before 9 cannot carry them
+	v7 := AppendVersion(nil, src, 300, 77, Version8)
 	// Version 6: version byte 6, no run after the sequence.
 	n := 2 + len(binary.AppendUvarint(nil, 300))
 	v6 := append([]byte{6}, v7[1:n]...)
@@ -50,7 +51,7 @@ func TestS25Version6StillDecodes(t *testing.T) {
 	typ, ok := Type(v6)
 	require.True(t, ok)
 	require.Equal(t, src.Type, typ)
-	for _, v := range []byte{5, 9} {
+	for _, v := range []byte{5, Version + 1} {
 		_, _, err = d.DecodeRun(append([]byte{v}, v6[1:]...), got)
 		require.ErrorIs(t, err, ErrVersion)
 	}
@@ -62,7 +63,8 @@ func TestS25Version6StillDecodes(t *testing.T) {
 func TestS29Version7StillDecodes(t *testing.T) {
 	src := &schema.CanonicalEvent{}
 	fixture.Full(src, 3)
-	v8 := AppendRun(nil, src, 300, 77)
+	src.Ticker.Window, src.Ticker.WeightedAvgPrice = "", schema.Decimal{} // layouts before 9 cannot carry them
+	v8 := AppendVersion(nil, src, 300, 77, Version8)
 	v7 := AppendVersion(nil, src, 300, 77, Version7)
 	require.Equal(t, append([]byte{7}, v8[1:]...), v7)
 	var d Decoder

@@ -1,5 +1,5 @@
 // Package wire is the bridge's binary encoding of a schema.CanonicalEvent,
-// layout version 8 (it still reads and can write versions 7 and 6). The layout is documented in the natsbridge package
+// layout version 9 (it still reads and can write versions 8, 7 and 6). The layout is documented in the natsbridge package
 // documentation (and in the README); this file is its reference.
 //
 // Every integer is either a byte, a fixed-width little-endian value, an
@@ -25,8 +25,17 @@ import (
 // the bytes of 7, numbers the bridge sequence per view of a stream (a
 // book's depth, a kline's interval) where 7 and 6 number the views of a
 // stream together: the version tells a consumer how to check the
-// sequence, message by message (PerView).
-const Version = 8
+// sequence, message by message (PerView); 9, 8 with the ticker's Window
+// and WeightedAvgPrice at the end of its section, numbered as 8.
+const Version = 9
+
+// Version8 is the layout of 9 without the ticker's Window and
+// WeightedAvgPrice, for consumers older than 9 (they refuse 9): Decode
+// reads it (both read as zero) and AppendVersion writes it, leaving them
+// out. A ticker of a rolling window written in 8 would read as the
+// venue's standard 24 h ticker: the Publisher does not write one (see
+// natsbridge's PublisherOptions.WireVersion).
+const Version8 = 8
 
 // Version7 is the layout of 8 numbered per stream, views together, as
 // consumers older than 8 check it (they refuse 8): Decode reads it and
@@ -39,11 +48,11 @@ const Version7 = 7
 const PrevVersion = 6
 
 // known tells whether v is a layout Decode reads.
-func known(v byte) bool { return v == Version || v == Version7 || v == PrevVersion }
+func known(v byte) bool { return v == Version || v == Version8 || v == Version7 || v == PrevVersion }
 
 // PerView tells whether the message in data numbers its bridge sequence
-// per view of its stream (layout 8), not per stream (7 and 6).
-func PerView(data []byte) bool { return len(data) > 0 && data[0] == Version }
+// per view of its stream (layouts 9 and 8), not per stream (7 and 6).
+func PerView(data []byte) bool { return len(data) > 0 && (data[0] == Version || data[0] == Version8) }
 
 // Section bits of the mask: a section is written when it is not zero.
 const (
@@ -82,8 +91,9 @@ func AppendRun(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32) []
 	return AppendVersion(dst, ev, seq, run, Version)
 }
 
-// AppendVersion appends ev in layout version v, Version, Version7 or
-// PrevVersion (which has no run: run is left out).
+// AppendVersion appends ev in layout version v, Version, Version8 (no
+// ticker Window nor WeightedAvgPrice: left out), Version7 or PrevVersion
+// (which has no run either: run is left out).
 func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32, v byte) []byte {
 	b := append(dst, v, byte(ev.Type))
 	b = binary.AppendUvarint(b, seq)
@@ -110,7 +120,7 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 	if len(bk.Bids)+len(bk.Asks) > 0 || bk.FirstSeq|bk.LastSeq|bk.PrevSeq != 0 || bk.Checksum != 0 || bk.HasChecksum || bk.Depth != 0 {
 		mask |= secBook
 	}
-	if ev.Ticker != (schema.Ticker{}) {
+	if ev.Ticker != (schema.Ticker{}) && (v == Version || tickerBefore9(&ev.Ticker)) {
 		mask |= secTicker
 	}
 	if ev.Kline != (schema.Kline{}) {
@@ -165,6 +175,10 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 		b = appendI64(b, t.WindowOpen)
 		b = appendI64(b, t.WindowClose)
 		b = binary.AppendUvarint(b, t.TradeCount)
+		if v == Version {
+			b = appendString(b, t.Window)
+			b = appendDecs(b, t.WeightedAvgPrice)
+		}
 	}
 	if mask&secKline != 0 {
 		k := &ev.Kline
@@ -331,6 +345,10 @@ func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64,
 		t.WindowOpen = r.i64()
 		t.WindowClose = r.i64()
 		t.TradeCount = r.uvarint()
+		if data[0] == Version {
+			t.Window = d.str(&r)
+			r.decs(&t.WeightedAvgPrice)
+		}
 	}
 	if mask&secKline != 0 {
 		k := &ev.Kline
@@ -418,6 +436,14 @@ func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64,
 		return 0, 0, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(r.b))
 	}
 	return seq, run, nil
+}
+
+// tickerBefore9 tells whether t holds a field the layouts before 9 carry
+// (a ticker of only a Window and a WeightedAvgPrice has no section there).
+func tickerBefore9(t *schema.Ticker) bool {
+	u := *t
+	u.Window, u.WeightedAvgPrice = "", schema.Decimal{}
+	return u != (schema.Ticker{})
 }
 
 // str reads a string and interns it: a map lookup keyed by string(b) does not
