@@ -73,6 +73,10 @@ type Ticker struct {
 	// Tickers of different windows are different streams: the dispatcher
 	// keys them apart, so a 1 h ticker never replaces a 24 h one queued
 	// ("1d" and the standard ticker both span 24 h, but are two streams).
+	// A gap marker about a symbol's tickers (EventGap, Control.GapType
+	// EventTicker) names the window it is about; one that names none
+	// and states no window (WindowClose 0) is about every window's
+	// tickers of the symbol, the standard ones included.
 	Window string
 }
 
