@@ -92,3 +92,56 @@ func TestS34rvwinWindowTickersInPlaceNoAllocs(t *testing.T) { // not parallel: i
 	r.open()
 	closeDispatcher(t, d)
 }
+
+// Every combination of a ticker marker's window (none, one) and kind
+// (states its window or not) against queued tickers of every window and
+// kind: which slots it empties.
+func TestS34rvwinMarkerWindowKindCombinations(t *testing.T) {
+	type q struct {
+		window string
+		full   bool
+	}
+	queued := []q{{"", false}, {"", true}, {"1h", false}, {"1h", true}, {"1d", true}}
+	for _, c := range []struct {
+		window string
+		full   bool
+		left   []q // what stays queued, in line order
+	}{
+		{"", false, nil},
+		{"", true, []q{{"", false}, {"1h", false}, {"1h", true}, {"1d", true}}},
+		{"1h", false, []q{{"", false}, {"", true}, {"1d", true}}},
+		{"1h", true, []q{{"", false}, {"", true}, {"1h", false}, {"1d", true}}},
+	} {
+		t.Run(c.window+map[bool]string{true: " full", false: " mini"}[c.full], func(t *testing.T) {
+			p := newEventPool(16)
+			d := New(p, nil)
+			s, err := d.Subscribe(Filter{}, nil)
+			require.NoError(t, err)
+			ctx := context.Background()
+			s34winHold(t, d, p, s, 1)
+			for i, x := range queued {
+				ev := take(t, p, bin, "BTCUSDT", schema.EventTicker, uint64(10+i))
+				ev.Ticker.Window = x.window
+				if x.full {
+					ev.Ticker.WindowClose = 1
+				}
+				require.NoError(t, d.Publish(ctx, ev))
+			}
+			g := take(t, p, bin, "BTCUSDT", schema.EventGap, 2)
+			g.Control.Kind, g.Control.GapType, g.Ticker.Window = schema.ControlGap, schema.EventTicker, c.window
+			if c.full {
+				g.Ticker.WindowClose = 1
+			}
+			require.NoError(t, d.Publish(ctx, g))
+			require.Equal(t, len(c.left), s.Stats().Coalescing)
+			require.Equal(t, uint64(1), s34winRecv(t, s).SeqProvider)
+			require.Equal(t, uint64(2), s34winRecv(t, s).SeqProvider)
+			for _, want := range c.left {
+				ev := s34winRecv(t, s)
+				require.Equal(t, want, q{ev.Ticker.Window, ev.Ticker.WindowClose != 0})
+			}
+			require.NoError(t, d.Unsubscribe(s))
+			closeDispatcher(t, d)
+		})
+	}
+}
