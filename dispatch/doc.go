@@ -143,8 +143,11 @@
 // coalesce apart, a 1hTicker never replaces a queued 24hrTicker or
 // 1dTicker, a 24hrMiniTicker (fewer fields, no window) never replaces a
 // queued 24hrTicker, and each book view gets gap markers of its own; a gap
-// marker about a symbol's tickers of one window (Ticker.Window, "" for
-// the standard 24 h ones) that does not state it covers both kinds — the first
+// marker about a symbol's tickers of one window (Ticker.Window "1h",
+// "4h", "1d") that does not state it covers both kinds, and one that
+// names no window either (Ticker.Window "", WindowClose 0: normalize's
+// about the standard 24 h tickers, a relay's or a host's about the
+// symbol's tickers) every window's — the first
 // time the stream is published and
 // keeps the answer in a concurrent map (sync.Map) read without a lock. A
 // Subscribe or an Unsubscribe keeps what was learned: a stream's route is

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"hash/maphash"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,6 +113,7 @@ type Subscription struct {
 	coalN      int                                 // live entries of coal: the quotes queued
 	slots      map[uint64]*slot                    // per coalescable stream by slotHash (same hash: chained), swept of streams gone quiet (sweepSlotsLocked)
 	slotList   []*slot                             // the same slots, in the order a sweep visits them
+	windows    []string                            // the ticker windows (Ticker.Window) other than "" its slots were made for, each once (see discardStaleLocked)
 	hand       int                                 // the sweep's next place in slotList
 	born       uint64                              // slots made with minSlots held for streams new to the sweep: its clock
 	forgot     *sketch                             // the streams whose slots the sweep forgot; nil until it first does
@@ -397,6 +399,9 @@ func (s *Subscription) coalesceLocked(cl *clones) (fresh bool, report news) {
 		sl = &slot{key: k, hash: h, at: len(s.slotList), next: s.slots[h]}
 		s.slots[h] = sl
 		s.slotList = append(s.slotList, sl)
+		if k.typ == schema.EventTicker && k.interval != "" && !slices.Contains(s.windows, k.interval) {
+			s.windows = append(s.windows, k.interval) // a venue's few windows: Binance 1h, 4h, 1d
+		}
 	}
 	if sl.ev != nil {
 		if !copyInto(sl.ev, ev, sl.secs, cl.sections) {
@@ -642,6 +647,20 @@ func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 			// a full ticker, relayed) about the full ticker only.
 			k.depth = windowed
 			s.emptySlotLocked(k)
+			if k.interval == "" {
+				// Nor does it name a window (a relay's that keys no
+				// window, a host's): it is about every window's tickers
+				// of the symbol, 1 h and 1 d as well as the standard
+				// ones — a stale 1 h ticker delivered after it would
+				// pass for the state after the loss.
+				for _, w := range s.windows {
+					k.interval = w
+					s.emptySlotLocked(k)
+					k.depth = 0
+					s.emptySlotLocked(k)
+					k.depth = windowed
+				}
+			}
 		}
 		return
 	}
@@ -1034,7 +1053,7 @@ func (s *Subscription) stop() uint64 {
 	// Nothing is queued once stopped: the queues' memory goes, also while
 	// a route learned before the Unsubscribe still holds s (see index).
 	s.crit, s.ord, s.coal = ring[*schema.CanonicalEvent]{}, ring[ordered]{}, ring[queued]{}
-	s.slots, s.slotList, s.forgot, s.forgotPrev = nil, nil, nil, nil
+	s.slots, s.slotList, s.forgot, s.forgotPrev, s.windows = nil, nil, nil, nil, nil
 	s.gaps, s.stale = nil, nil
 	s.counters.Discarded += n
 	s.mu.Unlock()

@@ -63,6 +63,8 @@ type Ticker struct {
 	// "Individual Symbol Ticker Streams", "Individual Symbol Rolling
 	// Window Statistics Streams"; USDⓈ-M and COIN-M "Individual Symbol
 	// Ticker Streams"). OKX, Bybit and Coinbase tickers send none.
+	// Kraken's do (WebSocket v2 "ticker" vwap; v1 "p", today's and the
+	// last 24 hours'), but its parser does not read them yet: zero.
 	WeightedAvgPrice Decimal
 	// Window is the venue's name of the ticker's rolling window, a
 	// constant (never a slice of a frame): "" for a venue's standard
@@ -73,6 +75,10 @@ type Ticker struct {
 	// Tickers of different windows are different streams: the dispatcher
 	// keys them apart, so a 1 h ticker never replaces a 24 h one queued
 	// ("1d" and the standard ticker both span 24 h, but are two streams).
+	// A gap marker about a symbol's tickers (EventGap, Control.GapType
+	// EventTicker) names the window it is about; one that names none
+	// and states no window (WindowClose 0) is about every window's
+	// tickers of the symbol, the standard ones included.
 	Window string
 }
 
