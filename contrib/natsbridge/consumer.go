@@ -608,7 +608,8 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 // its stream's state after the loss. What the marker covers is what
 // dispatch drops of a queue it overtakes: its stream (view included) when
 // it names a coalescable type and a symbol, every symbol's of the venue
-// when it names none, every type's of the venue (and symbol) when it names
+// it names a coalescable type and a symbol (for tickers, a marker naming
+// no window and stating none: every window's), every symbol's of the venue
 // no type. Updates that come after the marker are kept.
 func (c *Consumer) dropOvertaken(data []byte) {
 	c.scratch.Reset()
@@ -620,7 +621,11 @@ func (c *Consumer) dropOvertaken(data []byte) {
 	if t != schema.EventUnknown && !t.Coalescable() {
 		return
 	}
-	if t != schema.EventUnknown && g.Symbol != "" {
+	// A marker about a symbol's tickers that names no window and states
+	// none is about every window's (dispatch reads it so: see
+	// schema.Ticker.Window): the scan below, by venue, symbol and type.
+	everyWindow := t == schema.EventTicker && g.Ticker.Window == "" && g.Ticker.WindowClose == 0
+	if t != schema.EventUnknown && g.Symbol != "" && !everyWindow {
 		vk, other := quoteView(streamKey{g.Venue, g.Symbol, t}, g)
 		delete(c.latest, vk)
 		if g.Ticker.WindowClose == 0 {
