@@ -1064,7 +1064,9 @@ const ackRetry = time.Second
 // passed: one lost (written into a dying link, which nats.go does not send
 // again) held the next report — the server delivers MaxAckPending at a
 // time — for a whole AckWait (30 s by default). An ack is idempotent: the
-// server confirms one of a report already acknowledged too.
+// server confirms one of a report already acknowledged too. So is one
+// whose wait nats.go ended with ErrDisconnected (Conn.ForceReconnect drops
+// the link and every reply awaited): it went with the old socket.
 func (c *Consumer) ack(m jetstream.Msg) {
 	c.handled(m)
 	ctx, cancel := context.WithTimeout(c.life, c.opts.AckWait)
@@ -1076,7 +1078,7 @@ func (c *Consumer) ack(m jetstream.Msg) {
 		if err == nil {
 			return
 		}
-		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrDisconnected) {
 			c.ackErrors.add(c.log, 1, "natsbridge: acks not confirmed by the server; the reports may come again (dropped as duplicates)", "error", err)
 			return
 		}

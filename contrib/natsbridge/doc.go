@@ -179,7 +179,9 @@
 //     queued it for every subscriber; a redelivery of an id the consumer has
 //     already handed on is dropped (it remembers the last
 //     ConsumerOptions.Dedup ids). An ack not confirmed within a second
-//     (lost with a dying link) is sent again until it is, within AckWait,
+//     (lost with a dying link), or whose wait nats.go ended with
+//     ErrDisconnected (Conn.ForceReconnect), is sent again until it is
+//     confirmed, within AckWait,
 //     so that the server, which delivers MaxAckPending at a time, does not
 //     hold the next report for AckWait; and once its connection is back
 //     after a loss, a Consumer whose durable consumer waits for the ack of
