@@ -15,15 +15,16 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-// ackHoldDialer dials addr; while hold is set its connections swallow
-// every acknowledgement they are given to write ("PUB $JS.ACK.… +ACK"),
-// the rest of the write delivered, and count them in swallowed: acks that
-// never reach the server, so that the Consumer's wait for the
-// confirmation is still on when the test acts.
+// ackHoldDialer dials addr; its connections count in written the
+// acknowledgements they are given to write ("PUB $JS.ACK.… +ACK"), and
+// while hold is set swallow them, the rest of the write delivered, and
+// count them in swallowed: acks that never reach the server, so that the
+// Consumer's wait for the confirmation is still on when the test acts.
 type ackHoldDialer struct {
 	addr      string
 	hold      atomic.Bool
 	swallowed atomic.Int32
+	written   atomic.Int32
 }
 
 type ackHoldConn struct {
@@ -34,6 +35,9 @@ type ackHoldConn struct {
 func (c ackHoldConn) Write(p []byte) (int, error) {
 	const body = "\r\n+ACK\r\n"
 	if !c.d.hold.Load() {
+		if bytes.Contains(p, []byte("PUB $JS.ACK.")) {
+			c.d.written.Add(int32(bytes.Count(p, []byte(body))))
+		}
 		return c.Conn.Write(p)
 	}
 	out := p

@@ -1,0 +1,90 @@
+package natsbridge
+
+import (
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+)
+
+// TestS34rvnatsResetWithReportInBufferAckSentAgain: the reset after a
+// reconnection (redeliverLost) lands while a report the server delivered
+// sits in nats.go's hands, not yet handled — the Consumer's own reading
+// (delivered past the last handled, an ack awaited) cannot tell it from
+// one lost. The server, reset to its ack floor, ignores that delivery's
+// ack until it has delivered the report again (an ack past its next
+// sequence; no confirmation): here a paused consumer holds the
+// redelivery, so the first ack is ignored for sure. The ack is sent
+// again, confirmed once the report is delivered again, and the second
+// delivery is dropped as a duplicate: each report once, in order — not
+// the first one's ack awaited for AckWait (1 h; the test's wait runs
+// out) with every later report held.
+func TestS34rvnatsResetWithReportInBufferAckSentAgain(t *testing.T) {
+	d := &ackHoldDialer{}
+	srv := startServer(t)
+	d.addr = srv.Addr().String()
+	ingest := newNode(t)
+	far := newNode(t)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
+	const durable = "s34rvreset"
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), &ConnectOptions{Extra: []nats.Option{nats.SetCustomDialer(d)}}),
+		far.d, far.pools.Events, &ConsumerOptions{Durable: durable, AckWait: time.Hour})
+	require.NoError(t, err)
+	js, stream := cons.execResume.js, cons.opts.Stream.Name
+	jc, err := js.Consumer(waitCtx(t), stream, durable)
+	require.NoError(t, err)
+
+	// The first report is delivered while the Consumer is busy (execMu
+	// held): in nats.go's hands, not handled.
+	cons.execMu.Lock()
+	locked := true
+	defer func() {
+		if locked {
+			cons.execMu.Unlock()
+		}
+	}()
+	for i := range 3 {
+		ingest.publish(t, execReport(i))
+	}
+	assert.Eventually(t, func() bool {
+		info, err := jc.Info(waitCtx(t))
+		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream > 0
+	}, generous, time.Millisecond)
+	info, err := jc.Info(waitCtx(t))
+	require.NoError(t, err)
+	require.Greater(t, info.Delivered.Stream, cons.execHigh, "redeliverLost's reading: delivered past the last handled")
+	// The reset, under execMu as redeliverLost makes it, with the
+	// redelivery held.
+	_, err = js.PauseConsumer(waitCtx(t), stream, durable, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	_, err = js.ResetConsumer(waitCtx(t), stream, durable)
+	require.NoError(t, err)
+	cons.execMu.Unlock()
+	locked = false
+
+	ev := next(t, got, ofType(schema.EventExecReport))
+	require.Equal(t, uint64(1000), mustUint(t, ev.Exec.TradeID.String()))
+	// Its ack was ignored (the redelivery held) and is sent again.
+	assert.Eventually(t, func() bool { return d.written.Load() >= 2 }, generous, time.Millisecond, "the ack sent again")
+	_, err = js.ResumeConsumer(waitCtx(t), stream, durable)
+	require.NoError(t, err)
+	for i := 1; i < 3; i++ {
+		ev := next(t, got, ofType(schema.EventExecReport))
+		require.Equal(t, uint64(1000+i), mustUint(t, ev.Exec.TradeID.String()), "reports out of order or repeated")
+	}
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	st := cons.Stats()
+	require.Equal(t, uint64(3), st.ExecDelivered, "%+v", st)
+	require.Equal(t, uint64(1), st.ExecDuplicate, "the report delivered again dropped by its id: %+v", st)
+	require.Zero(t, st.AckErrors, "%+v", st)
+	ingest.close(t)
+	far.close(t)
+}
