@@ -47,7 +47,11 @@ type ConsumerOptions struct {
 	// Durable names the JetStream durable consumer that delivers execution
 	// reports and order acks. It is what lets a restarted consumer resume
 	// where it stopped; two Consumers with the same name share (split)
-	// the reports, so give each node its own. Empty: this Consumer receives
+	// the reports, so give each node its own: after a reconnection one of
+	// them has the server deliver again what it delivered and is not
+	// acknowledged (see "Execution reports: the guarantee" in the package
+	// doc), and a report in the other's
+	// hands then may come to both. Empty: this Consumer receives
 	// no execution reports. Defaults to empty.
 	Durable string
 	// Stream describes the JetStream stream of execution reports; give it
