@@ -50,9 +50,9 @@ type ConsumerOptions struct {
 	// the reports, so give each node its own: after a reconnection one of
 	// them has the server deliver again what it delivered and is not
 	// acknowledged (see "Execution reports: the guarantee" in the package
-	// doc), and a report in the other's
-	// hands then may come to both. Empty: this Consumer receives
-	// no execution reports. Defaults to empty.
+	// doc), and a report in the other's hands then may come to both.
+	// Empty: this Consumer receives no execution reports. Defaults to
+	// empty.
 	Durable string
 	// Stream describes the JetStream stream of execution reports; give it
 	// the values the Publisher has.
