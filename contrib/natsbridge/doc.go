@@ -193,7 +193,8 @@
 //
 // A durable message the consumer cannot decode (another layout version,
 // as during a rolling upgrade; another producer's message) is terminated
-// (Term), or it would hold every later report, and announced: a gap
+// (Term, confirmed and sent again as an ack is), or it would hold every
+// later report, and announced: a gap
 // marker (schema.EventGap, Control.GapType its type from the subject,
 // GapCount 1, GapSource schema.GapRelay, the error in Reason) on its
 // subject's venue and symbol, so that the host asks the venue rather than
