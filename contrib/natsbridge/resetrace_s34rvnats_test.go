@@ -1,15 +1,12 @@
 package natsbridge
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/meltica/meltica/dispatch"
-	"github.com/meltica/meltica/schema"
 )
 
 // TestS34rvnatsResetWithReportInBufferAckSentAgain: the reset after a
@@ -25,19 +22,14 @@ import (
 // the first one's ack awaited for AckWait (1 h; the test's wait runs
 // out) with every later report held.
 func TestS34rvnatsResetWithReportInBufferAckSentAgain(t *testing.T) {
-	d := &ackHoldDialer{}
-	srv := startServer(t)
-	d.addr = srv.Addr().String()
-	ingest := newNode(t)
-	far := newNode(t)
-	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
-	require.NoError(t, err)
-	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
-	const durable = "s34rvreset"
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), &ConnectOptions{Extra: []nats.Option{nats.SetCustomDialer(d)}}),
-		far.d, far.pools.Events, &ConsumerOptions{Durable: durable, AckWait: time.Hour})
-	require.NoError(t, err)
-	js, stream := cons.execResume.js, cons.opts.Stream.Name
+	var written atomic.Int32
+	b := newRVBridge(t, "s34rvreset", &cutDialer{cut: func(p []byte) []byte {
+		_, n := cutAcks(p, "+ACK", 1<<30)
+		written.Add(int32(n))
+		return p
+	}})
+	cons := b.cons
+	js, stream, durable := cons.execResume.js, cons.opts.Stream.Name, cons.opts.Durable
 	jc, err := js.Consumer(waitCtx(t), stream, durable)
 	require.NoError(t, err)
 
@@ -50,9 +42,7 @@ func TestS34rvnatsResetWithReportInBufferAckSentAgain(t *testing.T) {
 			cons.execMu.Unlock()
 		}
 	}()
-	for i := range 3 {
-		ingest.publish(t, execReport(i))
-	}
+	b.reports(t, 0, 3)
 	assert.Eventually(t, func() bool {
 		info, err := jc.Info(waitCtx(t))
 		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream > 0
@@ -69,22 +59,20 @@ func TestS34rvnatsResetWithReportInBufferAckSentAgain(t *testing.T) {
 	cons.execMu.Unlock()
 	locked = false
 
-	ev := next(t, got, ofType(schema.EventExecReport))
-	require.Equal(t, uint64(1000), mustUint(t, ev.Exec.TradeID.String()))
+	b.nextReport(t, 0)
 	// Its ack was ignored (the redelivery held) and is sent again.
-	assert.Eventually(t, func() bool { return d.written.Load() >= 2 }, generous, time.Millisecond, "the ack sent again")
+	assert.Eventually(t, func() bool { return written.Load() >= 2 }, generous, time.Millisecond, "the ack sent again")
 	_, err = js.ResumeConsumer(waitCtx(t), stream, durable)
 	require.NoError(t, err)
 	for i := 1; i < 3; i++ {
-		ev := next(t, got, ofType(schema.EventExecReport))
-		require.Equal(t, uint64(1000+i), mustUint(t, ev.Exec.TradeID.String()), "reports out of order or repeated")
+		b.nextReport(t, i)
 	}
-	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, b.pub.Close(closeCtx(t)))
 	require.NoError(t, cons.Close(closeCtx(t)))
 	st := cons.Stats()
 	require.Equal(t, uint64(3), st.ExecDelivered, "%+v", st)
 	require.Equal(t, uint64(1), st.ExecDuplicate, "the report delivered again dropped by its id: %+v", st)
 	require.Zero(t, st.AckErrors, "%+v", st)
-	ingest.close(t)
-	far.close(t)
+	b.ingest.close(t)
+	b.far.close(t)
 }
