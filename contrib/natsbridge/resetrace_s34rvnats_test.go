@@ -67,12 +67,7 @@ func TestS34rvnatsResetWithReportInBufferAckSentAgain(t *testing.T) {
 	for i := 1; i < 3; i++ {
 		b.nextReport(t, i)
 	}
-	require.NoError(t, b.pub.Close(closeCtx(t)))
-	require.NoError(t, cons.Close(closeCtx(t)))
-	st := cons.Stats()
-	require.Equal(t, uint64(3), st.ExecDelivered, "%+v", st)
+	st := b.finish(t, 3)
 	require.Equal(t, uint64(1), st.ExecDuplicate, "the report delivered again dropped by its id: %+v", st)
 	require.Zero(t, st.AckErrors, "%+v", st)
-	b.ingest.close(t)
-	b.far.close(t)
 }
