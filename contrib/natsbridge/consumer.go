@@ -47,8 +47,12 @@ type ConsumerOptions struct {
 	// Durable names the JetStream durable consumer that delivers execution
 	// reports and order acks. It is what lets a restarted consumer resume
 	// where it stopped; two Consumers with the same name share (split)
-	// the reports, so give each node its own. Empty: this Consumer receives
-	// no execution reports. Defaults to empty.
+	// the reports, so give each node its own: after a reconnection one of
+	// them has the server deliver again what it delivered and is not
+	// acknowledged (see "Execution reports: the guarantee" in the package
+	// doc), and a report in the other's hands then may come to both.
+	// Empty: this Consumer receives no execution reports. Defaults to
+	// empty.
 	Durable string
 	// Stream describes the JetStream stream of execution reports; give it
 	// the values the Publisher has.
@@ -147,7 +151,7 @@ type ConsumerStats struct {
 	Malformed     uint64 // messages that did not decode (dropped; execution reports are terminated and announced by a gap marker)
 	ExecDelivered uint64 // execution reports, order acks and account updates published to the dispatcher
 	ExecDuplicate uint64 // redeliveries dropped because the id was already handed on
-	AckErrors     uint64 // acks the server did not confirm (the report may come again, then dropped as a duplicate)
+	AckErrors     uint64 // acks (and Terms) the server did not confirm within AckWait (the report may come again, then dropped as a duplicate)
 	ExecReturned  uint64 // reports delivered to a consumer closing, handed back (Nak) for its next incarnation
 	Evicted       uint64 // streams forgotten to keep within MaxStreams: sequence states, and latest updates dropped (those also in PoolDropped)
 	// VenuesForgotten counts venues forgotten past the 256 whose
@@ -1019,13 +1023,6 @@ func (c *Consumer) delivered1(m jetstream.Msg, id string) {
 	c.ack(m)
 }
 
-// terminate records the undecodable message m terminated, announced. Under
-// execMu.
-func (c *Consumer) terminate(m jetstream.Msg) {
-	c.handled(m)
-	_ = m.Term()
-}
-
 // undecodable fills ev as the gap marker of one durable message (an
 // execution report, order ack or account update) on subject subj that did
 // not decode: its venue, symbol and type are the subject's tokens.
@@ -1066,23 +1063,46 @@ const ackRetry = time.Second
 
 // ack waits for the server to confirm the ack, so that once Close has
 // returned no report handed on is delivered again to the next incarnation.
-// An ack not confirmed within ackRetry is sent again, until AckWait has
-// passed: one lost (written into a dying link, which nats.go does not send
-// again) held the next report — the server delivers MaxAckPending at a
-// time — for a whole AckWait (30 s by default). An ack is idempotent: the
-// server confirms one of a report already acknowledged too.
+// See confirm.
 func (c *Consumer) ack(m jetstream.Msg) {
 	c.handled(m)
+	c.confirm(m.DoubleAck)
+}
+
+// termBody is what a Term sends (nats.go has no Term that waits for the
+// server's confirmation; the server confirms one as it does an ack).
+var termBody = []byte("+TERM")
+
+// terminate records the undecodable message m terminated, announced, and
+// waits for the server to confirm the Term (see confirm). Under execMu.
+func (c *Consumer) terminate(m jetstream.Msg) {
+	c.handled(m)
+	c.confirm(func(ctx context.Context) error {
+		_, err := c.nc.RequestWithContext(ctx, m.Reply(), termBody)
+		return err
+	})
+}
+
+// confirm sends an ack or a Term with send and waits for the server's
+// confirmation. One not confirmed within ackRetry is sent again, until
+// AckWait has passed: one lost (written into a dying link, which nats.go
+// does not send again) held the next report — the server delivers
+// MaxAckPending at a time — for a whole AckWait (30 s by default). An ack
+// is idempotent: the server confirms one of a report already acknowledged
+// too. So is one whose wait nats.go ended with ErrDisconnected
+// (Conn.ForceReconnect drops the link and every reply awaited): it went
+// with the old socket.
+func (c *Consumer) confirm(send func(context.Context) error) {
 	ctx, cancel := context.WithTimeout(c.life, c.opts.AckWait)
 	defer cancel()
 	for {
 		try, stop := context.WithTimeout(ctx, ackRetry)
-		err := m.DoubleAck(try)
+		err := send(try)
 		stop()
 		if err == nil {
 			return
 		}
-		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrDisconnected) {
 			c.ackErrors.add(c.log, 1, "natsbridge: acks not confirmed by the server; the reports may come again (dropped as duplicates)", "error", err)
 			return
 		}

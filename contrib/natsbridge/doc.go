@@ -180,7 +180,9 @@
 //     queued it for every subscriber; a redelivery of an id the consumer has
 //     already handed on is dropped (it remembers the last
 //     ConsumerOptions.Dedup ids). An ack not confirmed within a second
-//     (lost with a dying link) is sent again until it is, within AckWait,
+//     (lost with a dying link), or whose wait nats.go ended with
+//     ErrDisconnected (Conn.ForceReconnect), is sent again until it is
+//     confirmed, within AckWait,
 //     so that the server, which delivers MaxAckPending at a time, does not
 //     hold the next report for AckWait; and once its connection is back
 //     after a loss, a Consumer whose durable consumer waits for the ack of
@@ -192,7 +194,8 @@
 //
 // A durable message the consumer cannot decode (another layout version,
 // as during a rolling upgrade; another producer's message) is terminated
-// (Term), or it would hold every later report, and announced: a gap
+// (Term, confirmed and sent again as an ack is), or it would hold every
+// later report, and announced: a gap
 // marker (schema.EventGap, Control.GapType its type from the subject,
 // GapCount 1, GapSource schema.GapRelay, the error in Reason) on its
 // subject's venue and symbol, so that the host asks the venue rather than

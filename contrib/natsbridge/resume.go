@@ -205,7 +205,10 @@ func (c *Consumer) resume() error {
 // report in hand (execMu held for the reset only), the durable consumer is reset to its ack
 // floor (JetStream's consumer reset, nats-server 2.14 and later): what it
 // delivered and was not acknowledged comes again at once; a report handed
-// on already that comes again is dropped by its id. (Consumers sharing a
+// on already that comes again is dropped by its id. A report delivered
+// and still in nats.go's hands, not lost, reads the same: reset, the server
+// ignores its ack (unconfirmed) until it has delivered it again, the ack is
+// sent again (ackRetry) and the second delivery dropped by its id. (Consumers sharing a
 // Durable split its reports: a report in another's hands may then come to
 // this one too — at least once still.)
 func (c *Consumer) redeliverLost() {
