@@ -31,7 +31,8 @@ func BybitSymbolRules() SymbolRules {
 // execution reports, see bybitOrderMsg and bybitExecMsg; authenticate with
 // [BybitAuth]), system.status (a maintenance's state, a
 // schema.ControlStatus event; status.go) and op responses (pong,
-// subscribe acks and errors); greeks and dcp are counted Ignored. It takes events from events and hands them to sink, and panics
+// subscribe acks and errors); greeks, dcp, insurance and adlAlert are
+// counted Ignored. It takes events from events and hands them to sink, and panics
 // when either is nil.
 //
 // A tickers delta carries only the fields that changed: the parser keeps
@@ -128,8 +129,16 @@ var bybitTopics = map[string][2]int{
 	//     subscription that arms Disconnect Cancel Protection for the
 	//     connections carrying it; what it pushes is the setting's state,
 	//     no order, balance or market event.
-	"greeks": {ignoredKind, ignoredKind},
-	"dcp":    {ignoredKind, ignoredKind},
+	//   - insurance.{USDT,USDC,inverse} (Bybit v5 "Insurance Pool"): the
+	//     insurance fund's balance per coin and its symbols; no event of
+	//     the schema.
+	//   - adlAlert.{coin} (Bybit v5 "ADL Alert"): the auto-deleveraging
+	//     thresholds of a contract's insurance pool; no event of the
+	//     schema.
+	"greeks":    {ignoredKind, ignoredKind},
+	"dcp":       {ignoredKind, ignoredKind},
+	"insurance": {ignoredKind, ignoredKind},
+	"adlAlert":  {ignoredKind, ignoredKind},
 }
 
 // bybitReportTopic reports whether a topic carries execution reports:

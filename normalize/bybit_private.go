@@ -169,7 +169,7 @@ func (m *bybitOrderMsg) fill(f *filler) {
 	}
 	if f.err == nil {
 		if st, ok := f.p.state.(*bybitState); ok {
-			st.orders.report(f.p.raw.ConnID, x)
+			st.orders.report(f.p.raw.ConnID, x, string(m.OrderStatus.bytes()) == "Triggered")
 		}
 	}
 }
@@ -226,15 +226,21 @@ type bybitWorking struct {
 	ts                       int64 // updatedTime, Unix ns
 	conn                     uint64
 	client                   schema.ID // orderLinkId: a fast maker fill's (clientOf)
+	// triggered: the report's word was Triggered; the next report of
+	// another word (Active, the new active order placed) completes the
+	// trigger, no amendment, though its status and exec type are the same.
+	triggered bool
 }
 
 // report makes x, a report of the order topic, an amendment when it
 // changes a working order's price, qty or triggerPrice, and remembers the
-// order until its final status.
-func (o *bybitOrders) report(conn uint64, x *schema.Execution) {
+// order until its final status. triggered says the report's orderStatus
+// was Triggered: the order's next report of another word (Active) is the
+// trigger completed, never an amendment.
+func (o *bybitOrders) report(conn uint64, x *schema.Execution, triggered bool) {
 	o.newest = max(o.newest, conn)
 	now := bybitWorking{status: x.Status, exec: x.ExecType, price: x.Price, qty: x.Qty, trigger: x.StopPrice, cum: x.CumFillQty,
-		ts: x.TransactTime, conn: conn, client: x.ClientOrderID}
+		ts: x.TransactTime, conn: conn, client: x.ClientOrderID, triggered: triggered}
 	was, known := o.m[x.VenueOrderID]
 	if x.Status.Final() {
 		if known {
@@ -246,7 +252,7 @@ func (o *bybitOrders) report(conn uint64, x *schema.Execution) {
 		}
 		return
 	}
-	if known && was.status == now.status && was.exec == now.exec && was.cum.Equal(now.cum) &&
+	if known && was.status == now.status && was.exec == now.exec && was.cum.Equal(now.cum) && (!was.triggered || now.triggered) &&
 		(!was.price.Equal(now.price) || !was.qty.Equal(now.qty) || !was.trigger.Equal(now.trigger) || now.ts > was.ts) {
 		x.ExecType = schema.ExecAmendment
 	}

@@ -20,8 +20,8 @@ func CoinbaseSymbolRules() SymbolRules { return SymbolRules{Delimiter: '-'} }
 // subscriptions, and the authenticated user channel's orders as execution
 // reports: see cbUserOrderMsg and [CoinbaseSubscribeUser]) and of the older
 // Coinbase Exchange feed (match, last_match, ticker, snapshot, l2update,
-// heartbeat, subscriptions); both feeds' status is counted Ignored (see
-// coinbaseChannels). The Exchange full and user channels are not
+// heartbeat, subscriptions); both feeds' status and the user endpoint's
+// futures_balance_summary are counted Ignored (see coinbaseChannels). The Exchange full and user channels are not
 // parsed as orders: their received, open, done, change and activate
 // messages are counted Unknown, and a match is a public trade whichever
 // channel carried it (Exchange messages name no channel, and the
@@ -112,6 +112,11 @@ var (
 		// interval, most saying nothing changed. FetchCoinbaseInstruments
 		// reads each product's TradingStatus.
 		"status": ignoredKind,
+		// futures_balance_summary (Advanced Trade "Futures Balance
+		// Summary", the user endpoint, CoinbaseSubscribePrivate): the FCM
+		// futures account's buying power, margin and PnL totals, no
+		// asset's balance — known and skipped on purpose (Stats.Ignored).
+		"futures_balance_summary": ignoredKind,
 	}
 	coinbaseTypes = map[string]int{ // the Exchange feed's "type"
 		"match": cbMatch, "last_match": cbMatch, "ticker": cbExchangeTicker, "snapshot": cbSnapshot,

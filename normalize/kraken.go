@@ -395,6 +395,7 @@ type krTickerMsg struct {
 	AskQty    num  `json:"ask_qty"`
 	Last      num  `json:"last"`
 	Volume    num  `json:"volume"`
+	VWAP      num  `json:"vwap"`
 	Low       num  `json:"low"`
 	High      num  `json:"high"`
 	Change    num  `json:"change"`
@@ -419,6 +420,10 @@ func (m *krTickerMsg) fill(f *filler) {
 	f.price(&x.AskQty, "ask_qty", m.AskQty)
 	f.price(&x.Last, "last", m.Last)
 	f.price(&x.Volume, "volume", m.Volume)
+	// "vwap": "24-hour volume weighted average price" (Kraken WebSocket
+	// v2 "ticker"); not required: absent, WeightedAvgPrice stays zero
+	// (not sent), the ticker still served.
+	f.price(&x.WeightedAvgPrice, "vwap", m.VWAP)
 	f.price(&x.Low, "low", m.Low)
 	f.price(&x.High, "high", m.High)
 	f.decimal(&x.PriceChange, m.Change)
@@ -585,6 +590,7 @@ type krV1TickerMsg struct {
 	B krTuple `json:"b"`
 	C krTuple `json:"c"`
 	V krTuple `json:"v"`
+	P krTuple `json:"p"`
 	T krTuple `json:"t"`
 	L krTuple `json:"l"`
 	H krTuple `json:"h"`
@@ -603,6 +609,7 @@ func (m *krV1TickerMsg) fill(f *filler) {
 	f.price(&x.Last, "c", m.C.num[0])
 	f.price(&x.LastQty, "c", m.C.num[1])
 	f.price(&x.Volume, "v", m.V.num[1])
+	f.price(&x.WeightedAvgPrice, "p", m.P.num[1]) // volume weighted average price, last 24 hours
 	if n := m.T.num[1]; n.ok {
 		if n.v.Scale() != 0 || n.v.Sign() < 0 {
 			f.fail("t", errWantInteger)

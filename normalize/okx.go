@@ -27,7 +27,9 @@ func OKXSymbolRules() SymbolRules {
 // channel (a maintenance's state: schema.ControlStatus, status.go), and
 // event messages (subscribe, unsubscribe, login acks, errors, notices),
 // one event per element of "data"; open-interest, index-tickers,
-// price-limit and fills are counted Ignored (see okxChannels). It takes
+// price-limit, fills and the mark and index price candles
+// (mark-price-candle<bar>, index-candle<bar>: okxPriceCandle) are counted
+// Ignored (see okxChannels). It takes
 // events from events and hands them to sink, and panics when either is nil.
 //
 // Book seqId and prevSeqId become Book.LastSeq and Book.PrevSeq (and seqId
@@ -194,6 +196,9 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 	k, ok := okxChannels[string(env.Arg.Channel.bytes())]
 	if !ok && okxCandleInterval(env.Arg.Channel.bytes()) != "" {
 		k, ok = oxCandle, true
+	}
+	if !ok && okxPriceCandle(env.Arg.Channel.bytes()) {
+		k, ok = ignoredKind, true
 	}
 	switch {
 	case !ok:

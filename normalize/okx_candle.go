@@ -119,3 +119,19 @@ func okxCandleInterval(channel []byte) string {
 	}
 	return okxCandleBars[string(bar)]
 }
+
+// okxPriceCandle reports whether channel is a candle channel of a mark or
+// index price (OKX v5 "Mark price candlesticks channel",
+// mark-price-candle<bar>, and "Index candlesticks channel",
+// index-candle<bar>, of the bars okxCandleBars names): known and skipped
+// on purpose (Stats.Ignored). A candle of a price that is no trade's has
+// no place in the schema: as an EventKlineLive it would share the
+// instrument's kline slot with the candles of its trades and replace them.
+func okxPriceCandle(channel []byte) bool {
+	for _, prefix := range [...]string{"mark-price-", "index-"} {
+		if rest, ok := bytes.CutPrefix(channel, []byte(prefix)); ok {
+			return okxCandleInterval(rest) != ""
+		}
+	}
+	return false
+}

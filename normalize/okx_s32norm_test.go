@@ -41,8 +41,9 @@ func TestS32OKXCandleDocExample(t *testing.T) {
 
 // Every candle form: a UTC-aligned bar and an intraday one keep their
 // canonical interval, confirm "1" closes the candle, an element missing or
-// a confirm word the docs do not list is a *ParseError naming it, and the
-// mark and index price candles stay unknown.
+// a confirm word the docs do not list is a *ParseError naming it, and a
+// bar OKX does not list stays unknown (the mark and index price candles,
+// no candles of trades, are counted Ignored: TestS34rvKnownChannelsIgnored).
 func TestS32OKXCandleForms(t *testing.T) {
 	const row = `"1597026383085","1","3","0.5","2","10","20","20"`
 	for _, tt := range []struct {
@@ -58,7 +59,6 @@ func TestS32OKXCandleForms(t *testing.T) {
 		{name: "confirm word", channel: "candle1m", data: `[[` + row + `,"2"]]`, field: "confirm"},
 		{name: "bad open", channel: "candle1m", data: `[["1","x","3","0.5","2","10","20","20","0"]]`, field: "o"},
 		{name: "not an array", channel: "candle1m", data: `[{"ts":"1"}]`, field: ""},
-		{name: "mark price candle", channel: "mark-price-candle1m", data: `[[` + row + `,"0"]]`, unknown: true},
 		{name: "unknown bar", channel: "candle7m", data: `[[` + row + `,"0"]]`, unknown: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
