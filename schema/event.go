@@ -63,8 +63,9 @@ type Ticker struct {
 	// "Individual Symbol Ticker Streams", "Individual Symbol Rolling
 	// Window Statistics Streams"; USDⓈ-M and COIN-M "Individual Symbol
 	// Ticker Streams"). OKX, Bybit and Coinbase tickers send none.
-	// Kraken's do (WebSocket v2 "ticker" vwap; v1 "p", today's and the
-	// last 24 hours'), but its parser does not read them yet: zero.
+	// Kraken's 24 h one is read too (WebSocket v2 "Ticker (Level 1)"
+	// vwap; v1 "Ticker (Level 1)" p, whose second value is the last
+	// 24 hours').
 	WeightedAvgPrice Decimal
 	// Window is the venue's name of the ticker's rolling window, a
 	// constant (never a slice of a frame): "" for a venue's standard
