@@ -26,31 +26,12 @@ func TestS34rvwsRotationAnswerBeforeAQueuedJoin(t *testing.T) {
 	}{{"answer unkeyed", false}, {"answer keyed", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			leaks := goleak.IgnoreCurrent()
-			hb := newHub(false)
-			serve := hb.serve(func(n int) int {
+			hb, v, ks, opts, isAnswer := answeringVenue(t, tc.keyed, func(n int) int {
 				if n == 1 {
 					return 5 // the old connection's stream behind the new one's
 				}
 				return 0
 			})
-			v := newVenue(t, func(s *session) {
-				if s.send(`{"ack":`+strconv.Itoa(s.n)+`}`) != nil {
-					return
-				}
-				serve(s)
-			})
-			ks := &seqSink{conns: map[uint64]int{}}
-			opts := rotationOptions()
-			isAnswer := func(b []byte) bool { return bytes.HasPrefix(b, []byte(`{"ack":`)) }
-			opts.IsData = func(b []byte) bool { return !isAnswer(b) }
-			if !tc.keyed {
-				opts.AlignKey = func(b []byte) []byte {
-					if isAnswer(b) {
-						return nil
-					}
-					return b
-				}
-			}
 			// Where the new connection's answer came among the data.
 			var ackAfter []int
 			h := start(t, v.url(), opts, &sink{hook: func(f *schema.WsFrame) error {
@@ -86,4 +67,31 @@ func TestS34rvwsRotationAnswerBeforeAQueuedJoin(t *testing.T) {
 			require.Zero(t, st.Unaligned)
 		})
 	}
+}
+
+// answeringVenue is a hub's venue whose connection n first answers its
+// subscriptions with {"ack":n}, its streams lagging by lag, and the
+// rotation options that tell the answers by IsData (and, unless keyed, by
+// an AlignKey that gives them no key).
+func answeringVenue(t *testing.T, keyed bool, lag func(n int) int) (*hub, *venue, *seqSink, *Options, func([]byte) bool) {
+	hb := newHub(false)
+	serve := hb.serve(lag)
+	v := newVenue(t, func(s *session) {
+		if s.send(`{"ack":`+strconv.Itoa(s.n)+`}`) != nil {
+			return
+		}
+		serve(s)
+	})
+	opts := rotationOptions()
+	isAnswer := func(b []byte) bool { return bytes.HasPrefix(b, []byte(`{"ack":`)) }
+	opts.IsData = func(b []byte) bool { return !isAnswer(b) }
+	if !keyed {
+		opts.AlignKey = func(b []byte) []byte {
+			if isAnswer(b) {
+				return nil
+			}
+			return b
+		}
+	}
+	return hb, v, &seqSink{conns: map[uint64]int{}}, opts, isAnswer
 }
