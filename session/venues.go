@@ -188,8 +188,14 @@ var venues = map[schema.Venue]*venueSpec{
 		},
 		// Bybit v5 "Connect", "How to Send the Heartbeat Packet": every 20 s.
 		ping: []byte(`{"op":"ping"}`),
-		// Answers to ops (ping, subscribe) carry "op"; data "topic".
-		isData: noneOf(`"op"`),
+		// Answers to ops (ping, subscribe) carry "op"; data "topic". An
+		// answer puts "op" last, after ret_msg (a refusal's reason), the
+		// connection's conn_id and the request's req_id — past the head
+		// ({"success":true,"ret_msg":"subscribe","conn_id":"2324d924-…",
+		// "req_id":"10001","op":"subscribe"}: Bybit v5 "Connect",
+		// "Understanding the Subscription Response") —, and leads with
+		// "success"; the linear pong {"op":"pong",…} leads with "op".
+		isData: noneOf(`"op"`, `"success"`),
 	},
 	// Coinbase Advanced Trade ("market_trades", "ticker", "level2").
 	schema.VenueCoinbase: {

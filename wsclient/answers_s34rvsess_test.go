@@ -1,8 +1,6 @@
 package wsclient
 
 import (
-	"bytes"
-	"strconv"
 	"testing"
 	"time"
 
@@ -27,31 +25,12 @@ func TestS34RotationDeliversTheNewConnectionsAnswers(t *testing.T) {
 	}{{"answer unkeyed", false}, {"answer keyed", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			leaks := goleak.IgnoreCurrent()
-			hb := newHub(false)
-			serve := hb.serve(func(n int) int {
+			hb, v, ks, opts, isAnswer := answeringVenue(t, tc.keyed, func(n int) int {
 				if n == 2 {
 					return 5 // the new connection's stream behind the old one's: its first frame a repeat, the join
 				}
 				return 0
 			})
-			v := newVenue(t, func(s *session) {
-				if s.send(`{"ack":`+strconv.Itoa(s.n)+`}`) != nil {
-					return
-				}
-				serve(s)
-			})
-			ks := &seqSink{conns: map[uint64]int{}}
-			opts := rotationOptions()
-			isAnswer := func(b []byte) bool { return bytes.HasPrefix(b, []byte(`{"ack":`)) }
-			opts.IsData = func(b []byte) bool { return !isAnswer(b) }
-			if !tc.keyed {
-				opts.AlignKey = func(b []byte) []byte {
-					if isAnswer(b) {
-						return nil
-					}
-					return b
-				}
-			}
 			h := start(t, v.url(), opts, &sink{hook: func(f *schema.WsFrame) error {
 				if isAnswer(f.Data) {
 					return nil
