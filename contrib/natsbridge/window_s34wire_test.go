@@ -1,7 +1,6 @@
 package natsbridge
 
 import (
-	"context"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -47,25 +46,15 @@ func s34wireMarker(w string) func(*schema.CanonicalEvent) {
 // about the 1 h stream drops the 1 h ticker from before it, keeps the
 // 24 h one, and reaches the host naming the 1 h window.
 func TestS34wireWindowsThroughTheBridge(t *testing.T) {
-	srv := startServer(t)
-	ingest := newNode(t)
-	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
-	require.NoError(t, err)
-	far := newSmallNode(t)
-	got := make(chan *schema.CanonicalEvent, 256)
-	_, err = far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTicker}},
-		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
-	require.NoError(t, err)
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
-	require.NoError(t, err)
-	far.hold(0)
+	b := newWindowBridge(t)
+	ingest, got, cons := b.ingest, b.got, b.cons
 
 	ingest.publish(t, s34wireTicker("", 1))
 	ingest.publish(t, s34wireTicker("1h", 2))
 	eventually(t, func() bool { return cons.Stats().PoolDropped == 2 }, "both shelved")
 	ingest.publish(t, s34wireMarker("1h"))
 	eventually(t, func() bool { return cons.Stats().Received == 3 }, "the marker received")
-	far.release()
+	b.far.release()
 
 	g := next(t, got, anyEvent)
 	require.Equal(t, schema.EventGap, g.Type)
@@ -83,12 +72,7 @@ func TestS34wireWindowsThroughTheBridge(t *testing.T) {
 	require.Equal(t, schema.NewDecimal(9, 1), ev.Ticker.Last, "the 1 h ticker of before the marker delivered after it")
 	require.Equal(t, schema.NewDecimal(91, 2), ev.Ticker.WeightedAvgPrice)
 
-	require.NoError(t, pub.Close(closeCtx(t)))
-	require.NoError(t, cons.Close(closeCtx(t)))
-	ingest.close(t)
-	ctx, cancel := context.WithTimeout(context.Background(), generous)
-	defer cancel()
-	require.NoError(t, far.d.Close(ctx))
+	b.close(t)
 }
 
 // TestS34wireQueueKeepsEachWindow: the Consumer's queue, full, keeps the

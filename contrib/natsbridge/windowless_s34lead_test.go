@@ -17,25 +17,15 @@ import (
 // 24 h ticker's alone: the 1 h ticker kept from before it was delivered
 // after it, looking like the state after the loss.
 func TestS34leadWindowlessMarkerDropsEveryWindow(t *testing.T) {
-	srv := startServer(t)
-	ingest := newNode(t)
-	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
-	require.NoError(t, err)
-	far := newSmallNode(t)
-	got := make(chan *schema.CanonicalEvent, 256)
-	_, err = far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTicker}},
-		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
-	require.NoError(t, err)
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events, nil)
-	require.NoError(t, err)
-	far.hold(0)
+	b := newWindowBridge(t)
+	ingest, got, cons := b.ingest, b.got, b.cons
 
 	ingest.publish(t, s34wireTicker("", 1))
 	ingest.publish(t, s34wireTicker("1h", 2))
 	eventually(t, func() bool { return cons.Stats().PoolDropped == 2 }, "both shelved")
 	ingest.publish(t, s34wireMarker(""))
 	eventually(t, func() bool { return cons.Stats().Received == 3 }, "the marker received")
-	far.release()
+	b.far.release()
 
 	g := next(t, got, anyEvent)
 	require.Equal(t, schema.EventGap, g.Type)
@@ -50,10 +40,40 @@ func TestS34leadWindowlessMarkerDropsEveryWindow(t *testing.T) {
 	require.Empty(t, ev.Ticker.Window)
 	require.Equal(t, schema.NewDecimal(5, 1), ev.Ticker.Last, "the 24 h ticker of before the marker delivered after it")
 
-	require.NoError(t, pub.Close(closeCtx(t)))
-	require.NoError(t, cons.Close(closeCtx(t)))
-	ingest.close(t)
+	b.close(t)
+}
+
+// windowBridge is a Publisher on an ingest node and a Consumer into a
+// far node whose event pool is held (hold(0)), a subscriber to tickers
+// on the far node sending what it gets to got.
+type windowBridge struct {
+	ingest *node
+	far    *smallNode
+	pub    *Publisher
+	cons   *Consumer
+	got    chan *schema.CanonicalEvent
+}
+
+func newWindowBridge(t *testing.T) *windowBridge {
+	srv := startServer(t)
+	b := &windowBridge{ingest: newNode(t), far: newSmallNode(t), got: make(chan *schema.CanonicalEvent, 256)}
+	var err error
+	b.pub, err = NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), b.ingest.d, nil)
+	require.NoError(t, err)
+	_, err = b.far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTicker}},
+		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { b.got <- ev }})
+	require.NoError(t, err)
+	b.cons, err = NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), b.far.d, b.far.events, nil)
+	require.NoError(t, err)
+	b.far.hold(0)
+	return b
+}
+
+func (b *windowBridge) close(t *testing.T) {
+	require.NoError(t, b.pub.Close(closeCtx(t)))
+	require.NoError(t, b.cons.Close(closeCtx(t)))
+	b.ingest.close(t)
 	ctx, cancel := context.WithTimeout(context.Background(), generous)
 	defer cancel()
-	require.NoError(t, far.d.Close(ctx))
+	require.NoError(t, b.far.d.Close(ctx))
 }
