@@ -303,9 +303,9 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 		// even be told.
 		sk.typ = t
 	}
-	// Each view of a stream (a book's depth, a kline's interval) is
-	// numbered on its own, in a run of its own, as dispatch queues and
-	// reports them apart: numbered together, a loss of one view could be
+	// Each view of a stream (a book's depth, a kline's interval, a
+	// ticker's window) is numbered on its own (layouts 9 and 8), in a run
+	// of its own, as dispatch queues and reports them apart: numbered together, a loss of one view could be
 	// announced to neither in particular. Under layouts 7 and 6
 	// (WireVersion) the views of a stream share one count, as the
 	// Consumers they are written for (older than 8) check it: numbered
@@ -313,7 +313,7 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	// 5, its 6 lost, 200 at 6, 50 at 7: no jump, and no run to tell the
 	// views apart), and a Consumer of 7 took them for runs taking turns.
 	key := viewKey{streamKey: sk}
-	if p.layout == wire.Version {
+	if p.layout == wire.Version || p.layout == wire.Version8 { // as wire.PerView reads them
 		key = viewOf(sk, ev)
 	}
 	st, known := p.streams.get(key)
