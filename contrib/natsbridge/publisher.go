@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -290,7 +291,7 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	sk := streamKey{ev.Venue, ev.Symbol, ev.Type}
 	if ev.Ticker.Window != "" && p.layout != wire.Version && (ev.Type == schema.EventTicker || ev.Control.GapType == schema.EventTicker) {
 		// See WireVersion: read as the 24 h ticker's, it were wrong data.
-		p.unwritable.add(p.log, 1, "natsbridge: tickers of a rolling window not published: WireVersion's layout cannot carry the window", "venue", ev.Venue, "symbol", ev.Symbol, "window", ev.Ticker.Window)
+		p.refuse(ev)
 		return
 	}
 	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && (!t.Critical() || durable(t)) {
@@ -361,6 +362,20 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 		}
 	}
 	p.published.Add(1)
+}
+
+// refuse counts ev, a ticker of a rolling window (or a marker about one)
+// that the layout written cannot carry. Binance sends one a second per
+// symbol and window, refused for as long as a rolling upgrade lasts: the
+// log's arguments (which allocate) are built only for the counts that log
+// (see lossCounter), not per refusal. handle is its only caller, on one
+// goroutine: the count cannot move between the check and the add.
+func (p *Publisher) refuse(ev *schema.CanonicalEvent) {
+	if n := p.unwritable.load() + 1; bits.Len64(n) == bits.Len64(n-1) {
+		p.unwritable.n.Add(1) // not a doubling: lossCounter.add would not log
+		return
+	}
+	p.unwritable.add(p.log, 1, "natsbridge: tickers of a rolling window not published: WireVersion's layout cannot carry the window", "venue", ev.Venue, "symbol", ev.Symbol, "window", ev.Ticker.Window)
 }
 
 // lostQuote is a coalescable stream whose quote NATS refused: its subject
