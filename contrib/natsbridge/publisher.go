@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -290,7 +291,7 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	sk := streamKey{ev.Venue, ev.Symbol, ev.Type}
 	if ev.Ticker.Window != "" && p.layout != wire.Version && (ev.Type == schema.EventTicker || ev.Control.GapType == schema.EventTicker) {
 		// See WireVersion: read as the 24 h ticker's, it were wrong data.
-		p.unwritable.add(p.log, 1, "natsbridge: tickers of a rolling window not published: WireVersion's layout cannot carry the window", "venue", ev.Venue, "symbol", ev.Symbol, "window", ev.Ticker.Window)
+		p.refuse(ev)
 		return
 	}
 	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && (!t.Critical() || durable(t)) {
@@ -303,9 +304,9 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 		// even be told.
 		sk.typ = t
 	}
-	// Each view of a stream (a book's depth, a kline's interval) is
-	// numbered on its own, in a run of its own, as dispatch queues and
-	// reports them apart: numbered together, a loss of one view could be
+	// Each view of a stream (a book's depth, a kline's interval, a
+	// ticker's window) is numbered on its own (layouts 9 and 8), in a run
+	// of its own, as dispatch queues and reports them apart: numbered together, a loss of one view could be
 	// announced to neither in particular. Under layouts 7 and 6
 	// (WireVersion) the views of a stream share one count, as the
 	// Consumers they are written for (older than 8) check it: numbered
@@ -313,7 +314,7 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	// 5, its 6 lost, 200 at 6, 50 at 7: no jump, and no run to tell the
 	// views apart), and a Consumer of 7 took them for runs taking turns.
 	key := viewKey{streamKey: sk}
-	if p.layout == wire.Version {
+	if p.layout == wire.Version || p.layout == wire.Version8 { // as wire.PerView reads them
 		key = viewOf(sk, ev)
 	}
 	st, known := p.streams.get(key)
@@ -361,6 +362,20 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 		}
 	}
 	p.published.Add(1)
+}
+
+// refuse counts ev, a ticker of a rolling window (or a marker about one)
+// that the layout written cannot carry. Binance sends one a second per
+// symbol and window, refused for as long as a rolling upgrade lasts: the
+// log's arguments (which allocate) are built only for the counts that log
+// (see lossCounter), not per refusal. handle is its only caller, on one
+// goroutine: the count cannot move between the check and the add.
+func (p *Publisher) refuse(ev *schema.CanonicalEvent) {
+	if n := p.unwritable.load() + 1; bits.Len64(n) == bits.Len64(n-1) {
+		p.unwritable.n.Add(1) // not a doubling: lossCounter.add would not log
+		return
+	}
+	p.unwritable.add(p.log, 1, "natsbridge: tickers of a rolling window not published: WireVersion's layout cannot carry the window", "venue", ev.Venue, "symbol", ev.Symbol, "window", ev.Ticker.Window)
 }
 
 // lostQuote is a coalescable stream whose quote NATS refused: its subject

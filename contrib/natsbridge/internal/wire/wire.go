@@ -76,8 +76,15 @@ var (
 	ErrMalformed = errors.New("natsbridge: malformed message")
 )
 
-// maxIntern bounds a Decoder's table of interned strings.
-const maxIntern = 4096
+// maxIntern bounds a Decoder's table of interned strings, and
+// maxInternLen the length of a string it interns: the table holds at most
+// maxIntern × maxInternLen bytes (1 MiB) whatever it is fed. The strings
+// that repeat (venues, symbols, intervals, windows, reasons of a kind) are
+// short; a longer one is decoded whole, one allocation, and not kept.
+const (
+	maxIntern    = 4096
+	maxInternLen = 256
+)
 
 // Append appends ev, stamped with the bridge sequence seq (of no run), to
 // dst.
@@ -264,8 +271,9 @@ func Type(data []byte) (schema.EventType, bool) {
 }
 
 // Decoder decodes messages into events. It interns the strings it reads
-// (venues, symbols, intervals, reasons), so that decoding a stream it has
-// seen before allocates nothing. It is not safe for concurrent use; its zero
+// (venues, symbols, intervals, windows, reasons; the first 4096 distinct
+// ones of up to 256 bytes: at most 1 MiB held), so that decoding a stream
+// it has seen before allocates nothing. It is not safe for concurrent use; its zero
 // value is ready.
 type Decoder struct {
 	intern map[string]string
@@ -460,7 +468,7 @@ func (d *Decoder) str(r *reader) string {
 	if d.intern == nil {
 		d.intern = make(map[string]string)
 	}
-	if len(d.intern) < maxIntern {
+	if len(d.intern) < maxIntern && len(s) <= maxInternLen {
 		d.intern[s] = s
 	}
 	return s

@@ -128,6 +128,12 @@ func FuzzDecode(f *testing.F) {
 	f.Add(AppendVersion(nil, src, 1, 0, PrevVersion))
 	f.Add(AppendVersion(nil, src, 1, 7, Version7))
 	f.Add(AppendRun(nil, src, 1, 0xdeadbeef))
+	// Layout 9's ticker tail (Window, WeightedAvgPrice) and 8 without it.
+	f.Add(AppendVersion(nil, src, 1, 7, Version8))
+	src.Reset()
+	src.Venue, src.Symbol, src.Type = schema.VenueBinance, "BTC-USDT", schema.EventTicker
+	src.Ticker.Window, src.Ticker.WeightedAvgPrice = "4h", schema.NewDecimal(-123, 18)
+	f.Add(AppendRun(nil, src, 3, 1))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var d Decoder
 		ev := &schema.CanonicalEvent{}
