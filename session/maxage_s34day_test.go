@@ -46,7 +46,7 @@ func TestS34dayNegativeMaxAgeNeverRotates(t *testing.T) {
 			}()
 			require.NoError(t, s.WaitConnected(ctx))
 			day := func() int {
-				n := int(clk.dayTimers.Load()) // wsclient's market rotation
+				n := int(clk.dayTimers.Load())    // wsclient's market rotation
 				for _, d := range clk.pending() { // the session's WS-API ageOut
 					if d == 23*time.Hour {
 						n++
