@@ -32,7 +32,7 @@
 //   - A market connection is replaced make-before-break (wsclient's
 //     rotation: nothing lost, nothing twice) before the venue ends it:
 //     Binance's at 23 h (it cuts connections at 24 h; Config.Client.MaxAge
-//     overrides), and at once when the venue announces the close (Binance
+//     overrides, negative: never by age), and at once when the venue announces the close (Binance
 //     serverShutdown, OKX notice 64008). Binance's WS-API connection,
 //     which the venue also ends at 24 h ("A single connection to the API
 //     is only valid for 24 hours"), is replaced at the same age

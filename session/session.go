@@ -646,8 +646,11 @@ func (s *Session) buildShards() error {
 		if opts.Heartbeat == nil {
 			opts.Heartbeat = s.spec.ping // OKX, Bybit: an application-level ping
 		}
-		if opts.MaxAge == 0 {
+		switch {
+		case opts.MaxAge == 0:
 			opts.MaxAge = s.spec.maxAge // Binance: rotated before its 24 h cut
+		case opts.MaxAge < 0:
+			opts.MaxAge = 0 // negative: never rotated by age (as the WS-API connection)
 		}
 		if opts.IsData == nil {
 			// The venue's data, not its heartbeats and answers: for

@@ -756,7 +756,12 @@ func tifOrGTC(t string) string {
 }
 
 // execReport sends an executionReport on the connection's user-data
-// subscription, wrapped as the WS-API wraps it.
+// subscription, wrapped as the WS-API wraps it, and on every other WS-API
+// connection's (Binance sends an account's events to each of its
+// user-data subscriptions: WebSocket API "User Data Stream requests",
+// "You can have only one active subscription for a given account on a
+// given connection" — a client holding two connections, as across its
+// make-before-break replacement, hears a report on both).
 func (c *conn) execReport(o *order, now int64, execType, status, reason string, lastPx, lastQty int64) {
 	c.execReportIDs(o, now, o.clientID, "", execType, status, reason, lastPx, lastQty)
 }
@@ -765,10 +770,7 @@ func (c *conn) execReport(o *order, now int64, execType, status, reason string, 
 // the id of the request that caused it (a cancel's own), "C" the
 // original order's when a cancel caused it, else "".
 func (c *conn) execReportIDs(o *order, now int64, clientID, origClientID, execType, status, reason string, lastPx, lastQty int64) {
-	c.mu.Lock()
-	sub := c.userSub
-	c.mu.Unlock()
-	if sub < 0 {
+	if c.userSubID() < 0 {
 		return
 	}
 	tradeID := int64(-1)
@@ -781,7 +783,7 @@ func (c *conn) execReportIDs(o *order, now int64, clientID, origClientID, execTy
 		fee = feeOf(lastQty)
 		feeAsset = &o.symbol.base
 	}
-	b := marshal(&execWrapper{SubscriptionID: sub, Event: execEvent{
+	w := &execWrapper{Event: execEvent{
 		Event: "executionReport", EventTime: now, Symbol: o.symbol.name, ClientOrderID: clientID,
 		Side: o.side, Type: o.typ, TIF: tifOrGTC(o.tif), Qty: decValue(o.qty), Price: decValue(o.price),
 		StopPrice: "0.00000000", IcebergQty: "0.00000000", OrderListID: -1, OrigClientOrderID: origClientID,
@@ -792,9 +794,22 @@ func (c *conn) execReportIDs(o *order, now int64, clientID, origClientID, execTy
 		Maker:   execType == "TRADE" && o.typ != "MARKET" && lastPx == o.price,
 		Created: o.created, CumQuote: decValue(o.quote), LastQuote: decValue(mulDec(lastPx, lastQty)),
 		QuoteOrderQty: decValue(o.quoteQty), WorkingTime: o.created, STPMode: "NONE",
-	}})
-	c.v.execs.Add(1)
-	c.reply(b)
+	}}
+	c.v.execs.Add(1) // one event, however many subscriptions hear it
+	c.sendExec(w)
+	for _, x := range c.v.userConns() {
+		if x != c {
+			x.sendExec(w)
+		}
+	}
+}
+
+// sendExec sends w on c's user-data subscription, if it has one, naming
+// it in subscriptionId.
+func (c *conn) sendExec(w *execWrapper) {
+	if w.SubscriptionID = c.userSubID(); w.SubscriptionID >= 0 {
+		c.reply(marshal(w))
+	}
 }
 
 // execWrapper is an executionReport wrapped as the WS-API's user-data
