@@ -100,12 +100,18 @@ func drainCase(t *testing.T, c orderCase, closeDuring bool) {
 			mu.Lock()
 			orderConn = o1.conn
 			mu.Unlock()
-			clk.fireAge()
-			select {
-			case <-ready:
-			case <-ctx.Done():
-				t.Fatal("the new connection's handshake never came")
-			}
+			// MaxAge is armed once the connection serves, which may come
+			// after WaitConnected returned: fired again until the rotation
+			// began (the next MaxAge is armed at the switch, held here).
+			require.Eventually(t, func() bool {
+				select {
+				case <-ready:
+					return true
+				default:
+					clk.fireAge()
+					return false
+				}
+			}, generous, pollEvery, "the new connection's handshake never came")
 			require.Never(t, func() bool { return rotations() > 0 }, drainNever, pollEvery,
 				"no switch while the old connection owes an answer")
 			if closeDuring {

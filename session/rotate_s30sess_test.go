@@ -34,12 +34,45 @@ func (c *manualClock) fireAge() {
 	}
 }
 
+// rotating holds, for the manual clock of a session rotatedSession
+// started, whether that session's orders connection has begun a
+// rotation (see rotateUntil).
+var rotating sync.Map // *manualClock → func() bool
+
+// ordersRotating reports whether s's orders connection has begun a
+// rotation: Rotating now, or a rotation switched or failed (seen, which
+// OnState tells before or after the state's change).
+func ordersRotating(s *session.Session, seen *rotationSeen) func() bool {
+	return func() bool {
+		if c := s.Stats().Orders.Client; c.State == schema.ConnRotating || c.Rotations > 0 {
+			return true
+		}
+		n, m := seen.counts()
+		return n+m > 0
+	}
+}
+
 // rotateUntil fires MaxAge's timers once (the private connection's and
 // the market's), then waits for cond: firing again could start the next
-// rotation, the new connection's MaxAge armed at the switch.
+// rotation, the new connection's MaxAge armed at the switch. wsclient
+// arms a connection's MaxAge when it begins serving it, after the
+// Connected event: WaitConnected may return before (the login's round
+// trip done first, on a loaded machine), and the first firing miss the
+// orders connection's. For a session of rotatedSession the timers armed
+// since are fired too, until its orders connection has begun rotating
+// (the next connection's MaxAge is armed only at its switch, after).
 func (c *manualClock) rotateUntil(t *testing.T, cond func() bool, msg string) {
 	t.Helper()
 	c.fireAge()
+	if begun, ok := rotating.Load(c); ok {
+		require.Eventually(t, func() bool {
+			if begun.(func() bool)() {
+				return true
+			}
+			c.fireAge()
+			return false
+		}, generous, pollEvery, "the orders connection's rotation begins")
+	}
 	require.Eventually(t, cond, generous, pollEvery, msg)
 }
 
@@ -102,9 +135,37 @@ func rotatedSession(t *testing.T, c privateCase, f *fakePrivate, execs chan *sch
 	cfg.Client.Clock, cfg.Client.MaxAge = clk, rotateAge
 	cfg.OnExecReport = func(r *schema.ExecReport) { execs <- r }
 	cfg.OnState = seen.onState
-	s := start(t, cfg)
-	t.Cleanup(func() { drainExecs(s, execs) })
+	// Reports may still come until Close, which waits for every one to
+	// be returned to the pool: drained while Close runs (the cleanup
+	// registered after start runs before start's Close), then the rest
+	// after it (this one, registered before, runs after).
+	var s *session.Session
+	stop, drained := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() {
+		close(stop)
+		if s == nil { // start failed
+			return
+		}
+		<-drained
+		drainExecs(s, execs)
+	})
+	s = start(t, cfg)
+	t.Cleanup(func() {
+		go func() {
+			defer close(drained)
+			for {
+				select {
+				case r := <-execs:
+					s.Pools().Execs.Put(r)
+				case <-stop:
+					return
+				}
+			}
+		}()
+	})
 	waitConnected(t, s)
+	rotating.Store(clk, ordersRotating(s, seen))
+	t.Cleanup(func() { rotating.Delete(clk) })
 	return s, clk, now
 }
 
