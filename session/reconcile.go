@@ -592,12 +592,15 @@ func (r *reconciler) ask(ctx context.Context, what string, key orderKey, cost in
 		if err = try(); err == nil {
 			return nil
 		}
-		if ctx.Err() != nil || errors.Is(err, errConnLost) {
-			return err
+		if errors.Is(err, errConnLost) || (ctx.Err() != nil && ctxEnded(err)) {
+			return err // the pass ended (a newer one took over, Close): no failure of the query
 		}
 		if rules.notFound(err) {
 			return err // an answer, not a failure: the caller decides
 		}
+		// A failure is counted even when the pass's ctx ended since: the
+		// venue's answer came first (a 503 read just as a newer pass
+		// cancelled this one went uncounted).
 		r.errs.Add(1)
 		if rules.rateLimited(err) {
 			r.bucket.drain() // every query waits for the budget to refill, not only this one
@@ -606,7 +609,7 @@ func (r *reconciler) ask(ctx context.Context, what string, key orderKey, cost in
 			r.s.cfg.Logger.Warn("session: reconciliation query failed", "venue", string(r.s.spec.venue), "query", what,
 				"symbol", key.symbol, "order_id", key.id.String(), "try", n, "err", err)
 		}
-		if n >= reconcileTries || !rules.retryable(err) {
+		if ctx.Err() != nil || n >= reconcileTries || !rules.retryable(err) {
 			return err
 		}
 		if _, code, ok := refusal(err); ok && slices.Contains(rules.clockCodes, code) && r.s.syncsClock() {
@@ -1369,4 +1372,10 @@ func keysOf[V any](mu *sync.Mutex, m map[orderKey]V) []orderKey {
 		keys = append(keys, k)
 	}
 	return keys
+}
+
+// ctxEnded reports whether err is a context's end (a request cut short by
+// its ctx), not the venue's answer.
+func ctxEnded(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
