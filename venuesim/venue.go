@@ -246,6 +246,9 @@ type Venue struct {
 	cw    wire // combined-stream wrappers, under mu
 
 	gen wire // the market generator's payloads: its goroutine only
+	// klinePushes are a kline tick's candles to send: the generator's
+	// goroutine only, reused.
+	klinePushes []klinePush
 
 	paused        atomic.Bool
 	stepping      sync.Mutex // held by the generator for each message it makes
