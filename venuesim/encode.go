@@ -27,6 +27,9 @@ type wire struct {
 	depth    depthUpdateMsg
 	snapshot depthSnapshotMsg
 	kline    klineMsg
+	full     tickerMsg
+	mini     miniTickerMsg
+	rolling  rollingTickerMsg
 	combined combinedMsg
 	bid, ask wireLevels
 }

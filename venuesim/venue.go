@@ -249,6 +249,9 @@ type Venue struct {
 	// klinePushes are a kline tick's candles to send: the generator's
 	// goroutine only, reused.
 	klinePushes []klinePush
+	// arrayBufs are the all-market arrays of a tick: the generator's
+	// goroutine only, reused.
+	arrayBufs [len(allMarketStreams)][]byte
 
 	paused        atomic.Bool
 	stepping      sync.Mutex // held by the generator for each message it makes
@@ -554,7 +557,7 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		if v.okxConns.Load() > 0 {
 			okxTrades, okxTicker = okxTrade(s, ms, price, qty, bm)
 		}
-		tick := tickers(s, ms)
+		tick := v.gen.tickers(s, ms)
 		m.mu.Unlock()
 		v.broadcast([]string{s.lower + "@trade"}, buf)
 		v.broadcast([]string{s.lower + "@aggTrade"}, agg)
