@@ -4,13 +4,17 @@ package venuesim
 // ("WebSocket Streams": "All Market Mini Tickers Stream", !miniTicker@arr,
 // and "All Market Tickers Stream", !ticker@arr, deprecated by the spot
 // Changelog of 2025-11-14 but still served; the all-market book ticker
-// !bookTicker was retired), each an array of the payloads of the symbol
-// stream tickerKinds[kind], pushed every 1000 ms.
+// !bookTicker was retired), and the rolling window arrays ("All Market
+// Rolling Window Statistics Streams", !ticker_<window>@arr, windows 1h,
+// 4h and 1d, events 1hTicker, 4hTicker, 1dTicker), each an array of the
+// payloads of the symbol stream tickerKinds[kind], pushed every 1000 ms
+// ("Update Speed: 1000ms").
 var allMarketStreams = [...]struct {
 	name string
 	kind int // index in tickerKinds
 }{
 	{"!miniTicker@arr", 1}, {"!ticker@arr", 0},
+	{"!ticker_1h@arr", firstRolling}, {"!ticker_4h@arr", firstRolling + 1}, {"!ticker_1d@arr", firstRolling + 2},
 }
 
 // allMarketStream is the index of name in allMarketStreams, or -1.

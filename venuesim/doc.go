@@ -39,12 +39,14 @@
 //     Only the kline streams somebody listens to are kept and sent: a
 //     trade costs its symbol's subscribed intervals, and a stream
 //     subscribed again opens its candle anew at the last price. The
-//     all-market ticker arrays Binance spot lists, !miniTicker@arr and
-//     !ticker@arr ("All Market Mini Tickers Stream", "All Market Tickers
-//     Stream", the latter deprecated by the spot Changelog of 2025-11-14,
-//     still served; !bookTicker is retired and refused), every 1000 ms of
-//     the Clock: an array of the symbols that traded since the last push,
-//     each its own ticker stream's payload, nothing when none did. Prices
+//     all-market ticker arrays Binance spot lists, !miniTicker@arr,
+//     !ticker@arr and !ticker_1h@arr, !ticker_4h@arr, !ticker_1d@arr
+//     ("All Market Mini Tickers Stream", "All Market Tickers Stream", the
+//     latter deprecated by the spot Changelog of 2025-11-14, still served,
+//     "All Market Rolling Window Statistics Streams"; !bookTicker is
+//     retired and refused), every 1000 ms of the Clock: an array of the
+//     symbols that traded since the last push, each its own ticker
+//     stream's payload, nothing when none did. Prices
 //     are a seeded random walk, sent at a configured rate. Every stream a connection subscribed is sent apart
 //     (depth and depth@100ms both).
 //   - The SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS protocol with
