@@ -180,7 +180,10 @@
 // levels a side, "bid:size:ask:size:…", as a signed 32-bit integer, or
 // the transition's empty snapshot), bbo-tbt, trades and tickers (the day's open,
 // high, low and volumes are the minute candle's) for each symbol as its
-// instId (BTCUSDT: BTC-USDT); the text "ping" answered "pong"; no server
+// instId (BTCUSDT: BTC-USDT); at most 480 subscribe and unsubscribe
+// requests a connection an hour of the clock, one more refused with
+// 60014 "Requests too frequent." (Options.OKXRequestLimit; "WebSocket",
+// "Connect"); the text "ping" answered "pong"; no server
 // pings, and a connection nothing was pushed to for 30 s of the clock is
 // closed with 4004 ("data has not been pushed for more than 30 seconds");
 // FaultServerShutdown sends OKX's notice {"event":"notice",

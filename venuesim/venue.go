@@ -126,6 +126,16 @@ type Options struct {
 	// "Too Many Requests"), until the oldest leaves the 2 s. Defaults to
 	// 40; negative: no limit.
 	OKXBooksLimit int
+	// OKXRequestLimit is how many subscribe and unsubscribe requests one
+	// OKX connection may send in an hour of the Clock (OKX v5
+	// "WebSocket", "Connect": "The total number of
+	// 'subscribe'/'unsubscribe'/'login' requests per connection is
+	// limited to 480 times per hour"); one more is refused, each of its
+	// args unserved, with the error event 60014 "Requests too frequent."
+	// ("Error Code", WebSocket Public; OKX does not say whether it also
+	// cuts the connection: the venue keeps it), until the oldest leaves
+	// the hour. Defaults to 480; negative: no limit.
+	OKXRequestLimit int
 	// Clock is the venue's time source (a wsclient.Clock is one): every
 	// time-based behaviour reads and waits on it — the market generator's
 	// rate and event times, server pings (PingInterval) and the wait
@@ -191,6 +201,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.OKXBooksLimit == 0 {
 		c.OKXBooksLimit = 40
+	}
+	if c.OKXRequestLimit == 0 {
+		c.OKXRequestLimit = okxRequestsAnHour
 	}
 	if c.OKXBooks == OKXBooksCurrent && c.OKXNoSnapshot {
 		c.OKXBooks = OKXBooksEmptySnapshot
