@@ -150,8 +150,9 @@
 //     delivers at least once), and [Venue.DropNextPlace] takes an order
 //     and drops the connection before its answer.
 //   - A simulated account: resting orders lock funds, fills move them,
-//     cancels release them, each change followed on the user-data stream
-//     by an outboundAccountPosition of the symbol's two assets;
+//     cancels release them, each change followed on every user-data
+//     subscription, as its reports are, by an outboundAccountPosition of
+//     the symbol's two assets;
 //     [Venue.Deposit] sends a balanceUpdate, [Venue.Balance] reads the
 //     account.
 //   - Faults on demand ([Venue.Inject]): close, TCP reset, stall, stop
