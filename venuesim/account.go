@@ -114,6 +114,20 @@ type balanceUpdate struct {
 	ClearTime int64          `json:"T"`
 }
 
+// accountChanged sends the outboundAccountPosition of assets on every
+// user-data subscription of the account, c's first (Binance sends an
+// account's events to each of its subscriptions, one a connection:
+// WebSocket API "User Data Stream requests", as execReportIDs sends the
+// reports). Caller holds the market lock.
+func (c *conn) accountChanged(now int64, assets ...string) {
+	c.sendAccount(now, assets...)
+	for _, x := range c.v.userConns() {
+		if x != c {
+			x.sendAccount(now, assets...)
+		}
+	}
+}
+
 // sendAccount sends the outboundAccountPosition of assets on c's user-data
 // subscription, if it has one (caller holds the market lock).
 func (c *conn) sendAccount(now int64, assets ...string) {

@@ -1,19 +1,20 @@
 package venuesim
 
-import (
-	"slices"
-
-	"github.com/goccy/go-json/jsontext"
-)
-
 // allMarketStreams are the all-market ticker arrays Binance spot lists
 // ("WebSocket Streams": "All Market Mini Tickers Stream", !miniTicker@arr,
 // and "All Market Tickers Stream", !ticker@arr, deprecated by the spot
 // Changelog of 2025-11-14 but still served; the all-market book ticker
-// !bookTicker was retired), each an array of the payloads of the symbol
-// stream kind names, pushed every 1000 ms.
-var allMarketStreams = [...]struct{ name, kind string }{
-	{"!miniTicker@arr", "miniTicker"}, {"!ticker@arr", "ticker"},
+// !bookTicker was retired), and the rolling window arrays ("All Market
+// Rolling Window Statistics Streams", !ticker_<window>@arr, windows 1h,
+// 4h and 1d, events 1hTicker, 4hTicker, 1dTicker), each an array of the
+// payloads of the symbol stream tickerKinds[kind], pushed every 1000 ms
+// ("Update Speed: 1000ms").
+var allMarketStreams = [...]struct {
+	name string
+	kind int // index in tickerKinds
+}{
+	{"!miniTicker@arr", 1}, {"!ticker@arr", 0},
+	{"!ticker_1h@arr", firstRolling}, {"!ticker_4h@arr", firstRolling + 1}, {"!ticker_1d@arr", firstRolling + 2},
 }
 
 // allMarketStream is the index of name in allMarketStreams, or -1.
@@ -32,23 +33,27 @@ func allMarketStream(name string) int {
 // present in the array"; Binance does not say whether a move of the book
 // alone counts: here a trade does), each element its symbol's own
 // stream's payload with E the tick. No symbol traded: nothing is sent.
-// Runs on the generator's goroutine; takes the market lock.
+// The arrays are formatted into the venue's reused buffers under the
+// market lock (no allocation a symbol) and handed out after it. Runs on
+// the generator's goroutine (its wire and buffers).
 func (v *Venue) tickerArrays(ms int64) {
 	m := v.mkt
+	arrays := &v.arrayBufs
 	m.mu.Lock()
-	var arrays [len(allMarketStreams)][]byte
 	for i, a := range allMarketStreams {
+		arrays[i] = arrays[i][:0]
 		if m.arrayRefs[i] == 0 {
 			continue
 		}
-		var elems []jsontext.Value
 		for _, s := range m.symbols {
 			if s.day.count != s.arrayCount {
-				elems = append(elems, symbolTicker(s, ms, a.kind))
+				arrays[i] = append(arrays[i], ',')
+				arrays[i] = v.gen.appendTicker(arrays[i], s, ms, a.kind)
 			}
 		}
-		if elems != nil {
-			arrays[i] = marshal(elems)
+		if len(arrays[i]) > 0 {
+			arrays[i][0] = '['
+			arrays[i] = append(arrays[i], ']')
 		}
 	}
 	for _, s := range m.symbols {
@@ -56,21 +61,8 @@ func (v *Venue) tickerArrays(ms int64) {
 	}
 	m.mu.Unlock()
 	for i, p := range arrays {
-		if p != nil {
+		if len(p) > 0 {
 			v.broadcast([]string{allMarketStreams[i].name}, p)
 		}
 	}
-}
-
-// symbolTicker is the payload of the symbol's <symbol>@<kind> ticker
-// stream at ms, formatted whoever listens to that stream. Caller holds
-// the market lock.
-func symbolTicker(s *symbolState, ms int64, kind string) []byte {
-	i := slices.Index(tickerKinds[:], kind)
-	refs := s.tickerRefs
-	clear(s.tickerRefs[:])
-	s.tickerRefs[i] = 1
-	out := tickers(s, ms)
-	s.tickerRefs = refs
-	return out[i]
 }

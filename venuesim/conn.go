@@ -29,6 +29,9 @@ type conn struct {
 	api      bool
 	ip       string // the client's address, without its port
 	okx      bool   // an OKX v5 public connection (okx.go)
+	// okxOps counts an OKX connection's subscribe and unsubscribe
+	// requests in the hour (Options.OKXRequestLimit).
+	okxOps connLimiter
 	// lastPush is when (venue clock, Unix ns) the writer last began a
 	// write to an OKX connection: its idle cut counts from there.
 	lastPush atomic.Int64

@@ -39,12 +39,14 @@
 //     Only the kline streams somebody listens to are kept and sent: a
 //     trade costs its symbol's subscribed intervals, and a stream
 //     subscribed again opens its candle anew at the last price. The
-//     all-market ticker arrays Binance spot lists, !miniTicker@arr and
-//     !ticker@arr ("All Market Mini Tickers Stream", "All Market Tickers
-//     Stream", the latter deprecated by the spot Changelog of 2025-11-14,
-//     still served; !bookTicker is retired and refused), every 1000 ms of
-//     the Clock: an array of the symbols that traded since the last push,
-//     each its own ticker stream's payload, nothing when none did. Prices
+//     all-market ticker arrays Binance spot lists, !miniTicker@arr,
+//     !ticker@arr and !ticker_1h@arr, !ticker_4h@arr, !ticker_1d@arr
+//     ("All Market Mini Tickers Stream", "All Market Tickers Stream", the
+//     latter deprecated by the spot Changelog of 2025-11-14, still served,
+//     "All Market Rolling Window Statistics Streams"; !bookTicker is
+//     retired and refused), every 1000 ms of the Clock: an array of the
+//     symbols that traded since the last push, each its own ticker
+//     stream's payload, nothing when none did. Prices
 //     are a seeded random walk, sent at a configured rate. Every stream a connection subscribed is sent apart
 //     (depth and depth@100ms both).
 //   - The SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS protocol with
@@ -148,8 +150,9 @@
 //     delivers at least once), and [Venue.DropNextPlace] takes an order
 //     and drops the connection before its answer.
 //   - A simulated account: resting orders lock funds, fills move them,
-//     cancels release them, each change followed on the user-data stream
-//     by an outboundAccountPosition of the symbol's two assets;
+//     cancels release them, each change followed on every user-data
+//     subscription, as its reports are, by an outboundAccountPosition of
+//     the symbol's two assets;
 //     [Venue.Deposit] sends a balanceUpdate, [Venue.Balance] reads the
 //     account.
 //   - Faults on demand ([Venue.Inject]): close, TCP reset, stall, stop
@@ -178,7 +181,10 @@
 // levels a side, "bid:size:ask:size:…", as a signed 32-bit integer, or
 // the transition's empty snapshot), bbo-tbt, trades and tickers (the day's open,
 // high, low and volumes are the minute candle's) for each symbol as its
-// instId (BTCUSDT: BTC-USDT); the text "ping" answered "pong"; no server
+// instId (BTCUSDT: BTC-USDT); at most 480 subscribe and unsubscribe
+// requests a connection an hour of the clock, one more refused with
+// 60014 "Requests too frequent." (Options.OKXRequestLimit; "WebSocket",
+// "Connect"); the text "ping" answered "pong"; no server
 // pings, and a connection nothing was pushed to for 30 s of the clock is
 // closed with 4004 ("data has not been pushed for more than 30 seconds");
 // FaultServerShutdown sends OKX's notice {"event":"notice",

@@ -27,6 +27,9 @@ type wire struct {
 	depth    depthUpdateMsg
 	snapshot depthSnapshotMsg
 	kline    klineMsg
+	full     tickerMsg
+	mini     miniTickerMsg
+	rolling  rollingTickerMsg
 	combined combinedMsg
 	bid, ask wireLevels
 }
@@ -196,7 +199,12 @@ type klineBody struct {
 }
 
 // appendKline encodes a candle; one with no trade names the first and
-// last trade -1, as Binance does ({"f":-1,"L":-1,…,"n":0}).
+// last trade -1, as Binance does ({"f":-1,"L":-1,…,"n":0}). The spot
+// "Kline/Candlestick Streams" doc shows only a candle with trades ("f":
+// 100, "L": 200) and says nothing of one without: the -1 is from a
+// recording of the 1s stream and a public report of the same
+// (sonvister/Binance issue 7, "Binance returns -1 for the TradeId field
+// when there were no trades").
 func (w *wire) appendKline(b []byte, s *symbolState, eventMs int64, interval string, k *kline, closed bool) []byte {
 	first, last := int64(k.firstTrade), int64(k.lastTrade)
 	if k.trades == 0 {

@@ -229,39 +229,58 @@ func (c *cadence) due(ms int64) bool {
 
 // klineTick pushes, at ms, the candle of each kline series that somebody
 // listens to and whose cadence is due (oneSec: the 1s streams'; other:
-// every other interval's). Runs on the generator's goroutine (its wire);
-// takes the market lock, held through the broadcasts.
+// every other interval's). Runs on the generator's goroutine (its wire):
+// the candles are formatted, one after another into buf, under the market
+// lock, and handed out after it, as the trades and partial books are, so
+// that the orders, queries, subscriptions and REST snapshots the lock
+// serves never wait for a push to every connection.
 func (v *Venue) klineTick(buf []byte, ms int64, oneSec, other bool) []byte {
 	m := v.mkt
+	pushes := v.klinePushes[:0]
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	for _, s := range m.symbols {
 		for i := range s.series {
 			ks := &s.series[i]
 			if ks.interval == 0 && oneSec || ks.interval != 0 && other {
-				buf = v.pushKline(buf, s, ks, ms)
+				buf, pushes = v.pushKline(buf, pushes, s, ks, ms)
 			}
 		}
 	}
+	m.mu.Unlock()
+	from := 0
+	for _, p := range pushes {
+		v.broadcast([]string{p.stream}, buf[from:p.end])
+		from = p.end
+	}
+	clear(pushes) // the stream names go with their series
+	v.klinePushes = pushes
 	return buf
 }
 
-// pushKline sends one series' candle at a tick of its cadence: a candle a
-// trade past its end left closing goes out closed first; then a candle
-// whose interval is over goes out closed (x=true) and the interval
-// holding ms opens in its place with no trade, O=H=L=C its close, volume
-// 0, sent from the next tick on; otherwise the open candle goes out
-// (x=false). A clock moved past several intervals skips the empty ones
-// between. A clock stepped back before the open candle pushes nothing
-// until it is back in the candle's interval. A series with no candle yet (subscribed anew) opens one with
-// no trade at the symbol's last price, sent from the next tick on; of a
-// symbol that never traded, with its first trade. Caller holds the market
-// lock.
-func (v *Venue) pushKline(buf []byte, s *symbolState, ks *klineSeries, ms int64) []byte {
+// klinePush is one candle of a tick: its stream and where its payload
+// ends in the tick's buffer (it starts where the previous one ends).
+type klinePush struct {
+	stream string
+	end    int
+}
+
+// pushKline formats, at a tick of its cadence, one series' candles to
+// send, appended to buf and noted in pushes: a candle a trade past its
+// end left closing goes out closed first; then a candle whose interval is
+// over goes out closed (x=true) and the interval holding ms opens in its
+// place with no trade, O=H=L=C its close, volume 0, sent from the next
+// tick on; otherwise the open candle goes out (x=false). A clock moved
+// past several intervals skips the empty ones between. A clock stepped
+// back before the open candle pushes nothing until it is back in the
+// candle's interval. A series with no candle yet (subscribed anew) opens
+// one with no trade at the symbol's last price, sent from the next tick
+// on; of a symbol that never traded, with its first trade. Caller holds
+// the market lock.
+func (v *Venue) pushKline(buf []byte, pushes []klinePush, s *symbolState, ks *klineSeries, ms int64) ([]byte, []klinePush) {
 	name := klineIntervals[ks.interval].name
 	if c := &ks.closing; c.live {
-		buf = v.gen.appendKline(buf[:0], s, ms, name, c, true)
-		v.broadcast([]string{ks.stream}, buf)
+		buf = v.gen.appendKline(buf, s, ms, name, c, true)
+		pushes = append(pushes, klinePush{ks.stream, len(buf)})
 		*c = kline{}
 	}
 	k := &ks.open
@@ -277,14 +296,14 @@ func (v *Venue) pushKline(buf []byte, s *symbolState, ks *klineSeries, ms int64)
 		// still follow one another, each closed once after its close
 		// time.
 	case ms > k.end:
-		buf = v.gen.appendKline(buf[:0], s, ms, name, k, true)
-		v.broadcast([]string{ks.stream}, buf)
+		buf = v.gen.appendKline(buf, s, ms, name, k, true)
+		pushes = append(pushes, klinePush{ks.stream, len(buf)})
 		ks.openEmpty(k.close, ms)
 	default:
-		buf = v.gen.appendKline(buf[:0], s, ms, name, k, false)
-		v.broadcast([]string{ks.stream}, buf)
+		buf = v.gen.appendKline(buf, s, ms, name, k, false)
+		pushes = append(pushes, klinePush{ks.stream, len(buf)})
 	}
-	return buf
+	return buf, pushes
 }
 
 // openEmpty opens the series' candle of the interval holding ms with no

@@ -51,6 +51,11 @@ const (
 	OKXBooksEmptySnapshot
 )
 
+// okxRequestsAnHour is OKX's limit of subscribe, unsubscribe and login
+// requests a connection ("WebSocket", "Connect": "limited to 480 times
+// per hour").
+const okxRequestsAnHour = 480
+
 // okxIdle is how long OKX keeps a connection nothing was pushed to ("The
 // connection will break automatically if the subscription is not
 // established or data has not been pushed for more than 30 seconds").
@@ -91,6 +96,7 @@ func (v *Venue) serveOKX(w http.ResponseWriter, r *http.Request) {
 	}
 	c := v.accept(w, r, false, false, nil, func(c *conn) {
 		c.okx = true
+		c.okxOps = connLimiter{limit: v.opts.OKXRequestLimit, window: time.Hour}
 		c.lastPush.Store(v.now().UnixNano())
 	})
 	if c == nil {
@@ -154,6 +160,14 @@ func (c *conn) handleOKXRequest(msg []byte) {
 		// Code", WebSocket Public, General Class).
 		c.reply(c.okxError(req.ID, "60019", "Invalid op: "+strings.ToValidUTF8(req.Op, "\uFFFD")))
 		return
+	}
+	if err == nil && req.Op != "" {
+		// A subscribe or unsubscribe counts against the connection's
+		// hour, understood or not past here (OKX counts "requests").
+		if ok, _ := c.okxOps.admit("", c.v.now()); !ok {
+			c.reply(c.okxError(req.ID, "60014", "Requests too frequent."))
+			return
+		}
 	}
 	if err != nil || req.Op == "" || len(req.Args) == 0 {
 		// The request echoed, as OKX echoes it; bytes that are no UTF-8

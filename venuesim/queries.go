@@ -304,7 +304,7 @@ func (v *Venue) EndOrder(id uint64, status string) error {
 	o.conn = v.userConn(o.conn)
 	o.conn.execReport(o, now, status, status, "NONE", 0, 0)
 	v.acct.release(o, -1)
-	o.conn.sendAccount(now, s.base, s.quote)
+	o.conn.accountChanged(now, s.base, s.quote)
 	return nil
 }
 

@@ -1,6 +1,10 @@
 package venuesim
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/goccy/go-json/jsontext"
+)
 
 // tickerKinds are Binance's individual symbol ticker streams (spot
 // "WebSocket Streams": "Individual Symbol Ticker Streams",
@@ -53,102 +57,114 @@ func parseTicker(name string) (sym string, i int, ok bool) {
 	return "", 0, false
 }
 
+// The ticker payloads, field order Binance's; decimals are raw values
+// (wire.dec) so that a reused wire encodes them without allocating.
 type tickerMsg struct {
-	Event       string `json:"e"`
-	EventTime   int64  `json:"E"`
-	Symbol      string `json:"s"`
-	Change      string `json:"p"`
-	ChangePct   string `json:"P"`
-	WeightedAvg string `json:"w"`
-	PrevClose   string `json:"x"`
-	Last        string `json:"c"`
-	LastQty     string `json:"Q"`
-	Bid         string `json:"b"`
-	BidQty      string `json:"B"`
-	Ask         string `json:"a"`
-	AskQty      string `json:"A"`
-	Open        string `json:"o"`
-	High        string `json:"h"`
-	Low         string `json:"l"`
-	Volume      string `json:"v"`
-	QuoteVolume string `json:"q"`
-	OpenTime    int64  `json:"O"`
-	CloseTime   int64  `json:"C"`
-	FirstID     uint64 `json:"F"`
-	LastID      uint64 `json:"L"`
-	Count       uint64 `json:"n"`
+	Event       string         `json:"e"`
+	EventTime   int64          `json:"E"`
+	Symbol      string         `json:"s"`
+	Change      jsontext.Value `json:"p"`
+	ChangePct   jsontext.Value `json:"P"`
+	WeightedAvg jsontext.Value `json:"w"`
+	PrevClose   jsontext.Value `json:"x"`
+	Last        jsontext.Value `json:"c"`
+	LastQty     jsontext.Value `json:"Q"`
+	Bid         jsontext.Value `json:"b"`
+	BidQty      jsontext.Value `json:"B"`
+	Ask         jsontext.Value `json:"a"`
+	AskQty      jsontext.Value `json:"A"`
+	Open        jsontext.Value `json:"o"`
+	High        jsontext.Value `json:"h"`
+	Low         jsontext.Value `json:"l"`
+	Volume      jsontext.Value `json:"v"`
+	QuoteVolume jsontext.Value `json:"q"`
+	OpenTime    int64          `json:"O"`
+	CloseTime   int64          `json:"C"`
+	FirstID     uint64         `json:"F"`
+	LastID      uint64         `json:"L"`
+	Count       uint64         `json:"n"`
 }
 
 // rollingTickerMsg is a rolling window ticker: the full ticker's fields
 // but the previous close, last quantity and book top.
 type rollingTickerMsg struct {
-	Event       string `json:"e"`
-	EventTime   int64  `json:"E"`
-	Symbol      string `json:"s"`
-	Change      string `json:"p"`
-	ChangePct   string `json:"P"`
-	Open        string `json:"o"`
-	High        string `json:"h"`
-	Low         string `json:"l"`
-	Last        string `json:"c"`
-	WeightedAvg string `json:"w"`
-	Volume      string `json:"v"`
-	QuoteVolume string `json:"q"`
-	OpenTime    int64  `json:"O"`
-	CloseTime   int64  `json:"C"`
-	FirstID     uint64 `json:"F"`
-	LastID      uint64 `json:"L"`
-	Count       uint64 `json:"n"`
+	Event       string         `json:"e"`
+	EventTime   int64          `json:"E"`
+	Symbol      string         `json:"s"`
+	Change      jsontext.Value `json:"p"`
+	ChangePct   jsontext.Value `json:"P"`
+	Open        jsontext.Value `json:"o"`
+	High        jsontext.Value `json:"h"`
+	Low         jsontext.Value `json:"l"`
+	Last        jsontext.Value `json:"c"`
+	WeightedAvg jsontext.Value `json:"w"`
+	Volume      jsontext.Value `json:"v"`
+	QuoteVolume jsontext.Value `json:"q"`
+	OpenTime    int64          `json:"O"`
+	CloseTime   int64          `json:"C"`
+	FirstID     uint64         `json:"F"`
+	LastID      uint64         `json:"L"`
+	Count       uint64         `json:"n"`
 }
 
 type miniTickerMsg struct {
-	Event       string `json:"e"`
-	EventTime   int64  `json:"E"`
-	Symbol      string `json:"s"`
-	Last        string `json:"c"`
-	Open        string `json:"o"`
-	High        string `json:"h"`
-	Low         string `json:"l"`
-	Volume      string `json:"v"`
-	QuoteVolume string `json:"q"`
+	Event       string         `json:"e"`
+	EventTime   int64          `json:"E"`
+	Symbol      string         `json:"s"`
+	Last        jsontext.Value `json:"c"`
+	Open        jsontext.Value `json:"o"`
+	High        jsontext.Value `json:"h"`
+	Low         jsontext.Value `json:"l"`
+	Volume      jsontext.Value `json:"v"`
+	QuoteVolume jsontext.Value `json:"q"`
 }
-
-func dec(v int64) string { return string(fmtDec(nil, v)) }
 
 // tickers formats the symbol's ticker, miniTicker and rolling window
 // tickers for the streams somebody listens to (nil for the others), after
-// a trade at ms: the statistics since the venue started (see dayStats;
-// every window's alike: they are the window's only while the venue is
-// younger than it), the book's top, the weighted average price quote volume / volume,
-// the change in percent with eight decimals. Binance pushes them every
-// 1000 ms; the venue pushes them on each trade. Caller holds the market
-// lock.
-func tickers(s *symbolState, ms int64) (out [len(tickerKinds)][]byte) {
-	d := &s.day
-	if d.count == 0 {
+// a trade at ms, each a slice of its own (they are queued). Binance
+// pushes them every 1000 ms; the venue pushes them on each trade. Caller
+// holds the market lock.
+func (w *wire) tickers(s *symbolState, ms int64) (out [len(tickerKinds)][]byte) {
+	if s.day.count == 0 {
 		return out
 	}
+	for i, refs := range s.tickerRefs {
+		if refs > 0 {
+			out[i] = w.appendTicker(nil, s, ms, i)
+		}
+	}
+	return out
+}
+
+// appendTicker appends the payload of the symbol's ticker stream
+// tickerKinds[kind] at ms to b: the statistics since the venue started
+// (see dayStats; every window's alike: they are the window's only while
+// the venue is younger than it), the book's top, the weighted average
+// price quote volume / volume, the change in percent with eight
+// decimals. The symbol has traded. Caller holds the market lock.
+func (w *wire) appendTicker(b []byte, s *symbolState, ms int64, kind int) []byte {
+	d := &s.day
 	change := d.close - d.open
 	pct := divDec(absI(change)*100, d.open)
 	if change < 0 {
 		pct = -pct
 	}
-	if s.tickerRefs[0] > 0 {
-		out[0] = marshal(&tickerMsg{"24hrTicker", ms, s.name, dec(change), dec(pct), dec(divDec(d.quoteVol, d.volume)),
-			dec(d.open), dec(d.close), dec(d.lastQty), dec(s.bestBid), dec(s.bids[0]), dec(s.bestAsk()), dec(s.asks[0]),
-			dec(d.open), dec(d.high), dec(d.low), dec(d.volume), dec(d.quoteVol), d.openTime, ms, d.first, d.last, d.count})
+	switch kind {
+	case 0:
+		w.full = tickerMsg{"24hrTicker", ms, s.name, w.dec(change), w.dec(pct), w.dec(divDec(d.quoteVol, d.volume)),
+			w.dec(d.open), w.dec(d.close), w.dec(d.lastQty), w.dec(s.bestBid), w.dec(s.bids[0]), w.dec(s.bestAsk()),
+			w.dec(s.asks[0]), w.dec(d.open), w.dec(d.high), w.dec(d.low), w.dec(d.volume), w.dec(d.quoteVol),
+			d.openTime, ms, d.first, d.last, d.count}
+		return w.encode(b, &w.full)
+	case 1:
+		w.mini = miniTickerMsg{"24hrMiniTicker", ms, s.name, w.dec(d.close), w.dec(d.open), w.dec(d.high), w.dec(d.low),
+			w.dec(d.volume), w.dec(d.quoteVol)}
+		return w.encode(b, &w.mini)
 	}
-	if s.tickerRefs[1] > 0 {
-		out[1] = marshal(&miniTickerMsg{"24hrMiniTicker", ms, s.name, dec(d.close), dec(d.open), dec(d.high), dec(d.low),
-			dec(d.volume), dec(d.quoteVol)})
-	}
-	for i, e := range rollingEvents {
-		if s.tickerRefs[firstRolling+i] > 0 {
-			out[firstRolling+i] = marshal(&rollingTickerMsg{e, ms, s.name, dec(change), dec(pct), dec(d.open), dec(d.high), dec(d.low),
-				dec(d.close), dec(divDec(d.quoteVol, d.volume)), dec(d.volume), dec(d.quoteVol), d.openTime, ms, d.first, d.last, d.count})
-		}
-	}
-	return out
+	w.rolling = rollingTickerMsg{rollingEvents[kind-firstRolling], ms, s.name, w.dec(change), w.dec(pct), w.dec(d.open),
+		w.dec(d.high), w.dec(d.low), w.dec(d.close), w.dec(divDec(d.quoteVol, d.volume)), w.dec(d.volume),
+		w.dec(d.quoteVol), d.openTime, ms, d.first, d.last, d.count}
+	return w.encode(b, &w.rolling)
 }
 
 func absI(v int64) int64 {

@@ -126,6 +126,16 @@ type Options struct {
 	// "Too Many Requests"), until the oldest leaves the 2 s. Defaults to
 	// 40; negative: no limit.
 	OKXBooksLimit int
+	// OKXRequestLimit is how many subscribe and unsubscribe requests one
+	// OKX connection may send in an hour of the Clock (OKX v5
+	// "WebSocket", "Connect": "The total number of
+	// 'subscribe'/'unsubscribe'/'login' requests per connection is
+	// limited to 480 times per hour"); one more is refused, each of its
+	// args unserved, with the error event 60014 "Requests too frequent."
+	// ("Error Code", WebSocket Public; OKX does not say whether it also
+	// cuts the connection: the venue keeps it), until the oldest leaves
+	// the hour. Defaults to 480; negative: no limit.
+	OKXRequestLimit int
 	// Clock is the venue's time source (a wsclient.Clock is one): every
 	// time-based behaviour reads and waits on it — the market generator's
 	// rate and event times, server pings (PingInterval) and the wait
@@ -192,6 +202,9 @@ func (o *Options) withDefaults() Options {
 	if c.OKXBooksLimit == 0 {
 		c.OKXBooksLimit = 40
 	}
+	if c.OKXRequestLimit == 0 {
+		c.OKXRequestLimit = okxRequestsAnHour
+	}
 	if c.OKXBooks == OKXBooksCurrent && c.OKXNoSnapshot {
 		c.OKXBooks = OKXBooksEmptySnapshot
 	}
@@ -246,6 +259,12 @@ type Venue struct {
 	cw    wire // combined-stream wrappers, under mu
 
 	gen wire // the market generator's payloads: its goroutine only
+	// klinePushes are a kline tick's candles to send: the generator's
+	// goroutine only, reused.
+	klinePushes []klinePush
+	// arrayBufs are the all-market arrays of a tick: the generator's
+	// goroutine only, reused.
+	arrayBufs [len(allMarketStreams)][]byte
 
 	paused        atomic.Bool
 	stepping      sync.Mutex // held by the generator for each message it makes
@@ -551,7 +570,7 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		if v.okxConns.Load() > 0 {
 			okxTrades, okxTicker = okxTrade(s, ms, price, qty, bm)
 		}
-		tick := tickers(s, ms)
+		tick := v.gen.tickers(s, ms)
 		m.mu.Unlock()
 		v.broadcast([]string{s.lower + "@trade"}, buf)
 		v.broadcast([]string{s.lower + "@aggTrade"}, agg)

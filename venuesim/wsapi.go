@@ -556,7 +556,7 @@ func (c *conn) placeOrder(req apiRequest) {
 	c.answer(req, apiResult(req.ID, placeResult(o, now, respType, "NEW", nil, 0)))
 	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 	v.acct.lock(o)
-	c.sendAccount(now, s.base, s.quote)
+	c.accountChanged(now, s.base, s.quote)
 	s.orders = append(s.orders, o)
 }
 
@@ -586,7 +586,7 @@ func (c *conn) fill(o *order, now, px, qty int64) {
 		maker: o.typ != "MARKET" && px == o.price})
 	c.v.acct.fill(o, px, qty, feeOf(qty))
 	c.execReport(o, now, "TRADE", status, "NONE", px, qty)
-	c.sendAccount(now, o.symbol.base, o.symbol.quote)
+	c.accountChanged(now, o.symbol.base, o.symbol.quote)
 }
 
 // feeOf is the fee of a fill of qty: 0.1 % of the base quantity, in the
@@ -665,7 +665,7 @@ func (c *conn) cancelOrder(req apiRequest) {
 			o.conn = v.userConn(o.conn)
 			o.conn.execReportIDs(o, now, cancelID, o.clientID, "CANCELED", "CANCELED", "NONE", 0, 0)
 			v.acct.release(o, -1)
-			o.conn.sendAccount(now, s.base, s.quote)
+			o.conn.accountChanged(now, s.base, s.quote)
 			return
 		}
 	}
