@@ -1016,7 +1016,10 @@ func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey) e
 func (r *reconciler) settle(ctx context.Context, conn uint64, key orderKey, order *normalize.QueryOrder) error {
 	r.mu.Lock()
 	t := r.orders[key]
-	missing := t != nil && !t.covered(order.CumFillQty)
+	// By the answer, or by the stream: an answer made before a fill the
+	// stream has delivered since says less than the stream did, and a
+	// fill lost before that one is missing by the stream's count alone.
+	missing := t != nil && (!t.covered(order.CumFillQty) || !t.covered(t.cum))
 	r.mu.Unlock()
 	if t == nil {
 		return nil // ended meanwhile, on the stream
