@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -55,4 +56,29 @@ func TestS35ReconcileAnswerOlderThanTheStream(t *testing.T) {
 	require.NoError(t, r.reconcile(context.Background(), 0, key))
 	assert.Equal(t, uint64(1), r.reconciled.Load(), "trade 2, which the stream lost")
 	assert.Nil(t, r.orders[key], "ended, every fill delivered: forgotten")
+}
+
+// TestS35JumpAfterClockStepBack: an order asked about for a jump at a time
+// the clock has since stepped back from is due jumpGrace after its next
+// jump, not jumpEvery after that future time (hours, for a step of
+// hours); a jump noted before the step waits jumpEvery at most.
+func TestS35JumpAfterClockStepBack(t *testing.T) {
+	clk := &stepClock{Clock: wsclient.SystemClock(), now: time.Unix(1700000000, 0)}
+	s := &Session{spec: venues[schema.VenueBinance], dying: context.Background()}
+	s.cfg.Client = wsclient.Options{Clock: clk}
+	r := newReconciler(s, &fakeBackend{rules_: binanceRefusals})
+	r.accepted, r.jumping = true, true // (no goroutine: nextJump is called here)
+	key := orderKey{symbol: "BTC-USDT", id: schema.MustID("1")}
+	tr := &tracked{status: schema.StatusPartiallyFilled, delivered: dec("0.1"), cum: dec("0.2"), asked: clk.now.Add(3 * time.Hour)}
+	r.orders[key] = tr
+	r.jumped(key, tr)
+	assert.Equal(t, clk.now.Add(jumpGrace), r.jumps[key], "due after the grace")
+
+	other := orderKey{symbol: "BTC-USDT", id: schema.MustID("2")}
+	r.orders[other] = &tracked{status: schema.StatusPartiallyFilled, delivered: dec("0.1"), cum: dec("0.2")}
+	r.jumps[other] = clk.now.Add(5 * time.Hour) // noted before a step back of 5 h
+	delete(r.jumps, key)
+	_, wait, due := r.nextJump()
+	assert.False(t, due)
+	assert.Equal(t, jumpEvery, wait, "waits jumpEvery at most")
 }
