@@ -235,12 +235,25 @@
 //     page after page (at most 10000 fills; a fill listed twice is kept
 //     once, by order and trade id — Kraken's TradesHistory lists every
 //     pair's trades, and its trade_id is unique per pair only —, and a page that brings no fill not read already
-//     ends the list). A lost connection stops the pass; the next
+//     ends the list). More filled is what the order query says, or what
+//     the stream said (an answer made before a fill streamed since says
+//     less). A lost connection stops the pass; the next
 //     subscription's pass starts over (and reads the open orders, when a
 //     loss cut the first subscription's reading of them short). An answer
 //     under an HTTP status other than 200 is a refusal of that status,
 //     whatever its body says; one that lists more than 100 entries is
 //     unreadable.
+//   - With the stream up, a streamed report whose cumulative filled
+//     quantity (Binance z, OKX accFillSz, Bybit cumExecQty, Kraken
+//     cum_qty, Coinbase cumulative_quantity) is past the fills delivered
+//     (a fill report lost in transit) has that order alone asked about,
+//     as a pass would: after 1 s on Client.Clock (a fill on another topic,
+//     Bybit's execution after its order topic, covers it meanwhile: no
+//     query), at most once per 10 s per order, for at most 256 orders
+//     noted at once, never while a pass runs (which asks about every
+//     order) and without starting or stopping one; its queries count in
+//     Reconciled, ReconcileWeight and ReconcileErrors, not
+//     Reconciliations. A query given up gets a gap marker (below).
 //   - The fills not delivered are published as execution reports through
 //     the same critical lane as the streamed ones (Config.OnExecReport and
 //     every subscriber of schema.EventExecReport), in trade order (by

@@ -56,6 +56,10 @@ func TestS31KrakenFailedRotationKeepsOldToken(t *testing.T) {
 	oldConn.Store(int32(o0.conn))
 	require.NotEmpty(t, o0.token)
 
+	// MaxAge may be armed after WaitConnected: fired until the rotation
+	// began (rotateUntil), not again after.
+	rotating.Store(clk, ordersRotating(s, seen))
+	t.Cleanup(func() { rotating.Delete(clk) })
 	clk.rotateUntil(t, func() bool { _, n := seen.counts(); return n >= 1 }, "the rotation fails")
 	var le *session.LoginError
 	require.ErrorAs(t, seen.failure(), &le)

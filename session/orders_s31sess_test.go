@@ -113,8 +113,7 @@ func TestS31OrderPickedBeforeRotationKeepsItsAnswer(t *testing.T) {
 			defer s.Pools().Orders.Put(req)
 			done := placeAsync(ctx, s, req)
 			recvWithin(t, ctx, g.held, "the order's pick")
-			clk.fireAge()
-			recvWithin(t, ctx, g.drained, "the rotation's drain")
+			ageUntil(t, ctx, clk, g.drained, "the rotation's drain") // MaxAge may be armed after WaitConnected
 			close(g.release)
 			if recvWithin(t, ctx, g.regd, "the order's registration") {
 				// Registered on the old connection after the drain: it is

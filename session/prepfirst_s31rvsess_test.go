@@ -59,8 +59,7 @@ func TestS31rvsessPrepareBeforeRotatingEventStopsOrders(t *testing.T) {
 	s.SetRaceHooks(func(_ *schema.OrderRequest, conn uint64) { picked.CompareAndSwap(0, conn) }, nil,
 		func(conn uint64) { drained <- conn; <-letSwitch })
 	now.set(now.get().Add(3 * time.Second))
-	clk.fireAge()
-	newConn := recvWithin(t, ctx, drained, "the rotation's drain (the Rotating event still queued)")
+	newConn := ageUntil(t, ctx, clk, drained, "the rotation's drain (the Rotating event still queued)") // MaxAge may be armed after WaitConnected
 
 	req := limitOrder(s, t, "rv2", "buy", "1000.00", "0.5")
 	defer s.Pools().Orders.Put(req)

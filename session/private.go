@@ -237,6 +237,8 @@ type private struct {
 	// prep is the rotation whose new connection the handshake is made on
 	// (p.conn is then its id), until the switch or its failure; nil none.
 	prep *prepared
+	// kraken is the WebSocket token fetched last (Kraken; see krakenToken).
+	kraken krakenFetched
 }
 
 // prepared is a rotation's new connection, logged in and subscribed
@@ -819,6 +821,7 @@ func (p *private) subscribeAnswer(st step) {
 	} else {
 		p.subs[i] = subWanted
 		p.subRefused[i]++
+		p.krakenTokenRefused(st.reason)
 		if p.subErr == nil {
 			p.subErr = &LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Channel: p.subName(i),
 				Attempts: p.subRefused[i], Code: st.code, Msg: st.reason}

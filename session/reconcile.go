@@ -55,6 +55,13 @@ const (
 	// maxOpenPages bounds the pages of open orders read at the first
 	// subscription.
 	maxOpenPages = 200
+	// jumpGrace is how long an order whose streamed cumulative quantity
+	// jumped past the fills delivered waits before it is asked about: a
+	// venue whose order and fill reports come on two topics in either
+	// order (Bybit's order and execution) covers the jump meanwhile.
+	jumpGrace = time.Second
+	// jumpEvery is how often one order is asked about for jumps at most.
+	jumpEvery = 10 * time.Second
 )
 
 // orderKey names an order: its canonical symbol and the venue's order id
@@ -98,6 +105,9 @@ type tracked struct {
 	// stale: a pass gave up on the order; its status is not known as of
 	// now (not counted by working) until a report or a pass tells it.
 	stale bool
+	// asked: when the order was last asked about for a jump of its
+	// cumulative quantity (see reconciler.jumped).
+	asked time.Time
 }
 
 // setType notes the order's type, when a report gives one.
@@ -328,6 +338,14 @@ type reconciler struct {
 	untold bool
 	cancel context.CancelFunc // of the running pass
 	done   chan struct{}      // closed when the running pass ends
+	conn   uint64             // the connection of the latest subscription accepted (Binance's queries go on it)
+	// jumps: the orders a streamed report said filled past the fills
+	// delivered with the stream up (a fill lost in transit), each with
+	// when it may be asked about; at most unsureCap. jumpWake tells
+	// askJumps, the goroutine that asks (jumping: started), of a new one.
+	jumps    map[orderKey]time.Time
+	jumpWake chan struct{}
+	jumping  bool
 
 	bucket           weightBucket
 	order, fill, opn int // the queries' costs in the bucket
@@ -466,8 +484,157 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 	}
 	if t.status.Final() && t.covered(t.cum) {
 		r.forget(key, ended{end: t.status})
+	} else if !t.covered(t.cum) {
+		r.jumped(key, t)
 	}
 	return dup
+}
+
+// jumped is told that a streamed report of the followed order key said
+// more had filled (its cumulative quantity: Binance z, OKX accFillSz,
+// Bybit cumExecQty, Kraken cum_qty, Coinbase cumulative_quantity) than
+// the fills delivered make up, with the stream up: a fill report lost in
+// transit, or one still coming on another topic (Bybit's execution topic
+// after its order topic). After jumpGrace, and at most once per jumpEvery
+// per order, askJumps asks the venue about the order alone and delivers
+// the fills it lacks (their trade ids keep each one delivered once), or a
+// gap marker when the venue cannot say. No pass starts, none is cut
+// short: a burst of such reports costs one query per order. Caller holds
+// r.mu; it allocates only when an order jumps first.
+func (r *reconciler) jumped(key orderKey, t *tracked) {
+	if !r.accepted || r.s.dying.Err() != nil {
+		return // before the first subscription: the open orders are read then
+	}
+	if _, ok := r.jumps[key]; ok || len(r.jumps) >= unsureCap {
+		return // asked about already; past the bound, a later report or the next pass does
+	}
+	now := r.now()
+	if t.asked.After(now) {
+		t.asked = time.Time{} // asked at a time the clock stepped back from: when is not known
+	}
+	at := now.Add(jumpGrace)
+	if next := t.asked.Add(jumpEvery); next.After(at) {
+		at = next
+	}
+	if r.jumps == nil {
+		r.jumps, r.jumpWake = map[orderKey]time.Time{}, make(chan struct{}, 1)
+	}
+	r.jumps[key] = at
+	if !r.jumping {
+		r.jumping = true
+		r.s.bg.Add(1)
+		go r.askJumps()
+	}
+	select {
+	case r.jumpWake <- struct{}{}:
+	default:
+	}
+}
+
+// askJumps asks the venue about the orders jumped noted, each when due
+// and while no pass runs (a pass asks about every order), until the
+// session closes.
+func (r *reconciler) askJumps() {
+	defer r.s.bg.Done()
+	ctx := r.s.dying
+	for {
+		r.mu.Lock()
+		key, wait, due := r.nextJump()
+		conn, pass := r.conn, r.done
+		r.mu.Unlock()
+		switch {
+		case !due:
+			if !r.jumpSleep(ctx, wait) {
+				return
+			}
+		case running(pass):
+			// The pass asks about the order too: once it ended, whether
+			// the order is still short is looked at again.
+			select {
+			case <-pass:
+			case <-ctx.Done():
+				return
+			}
+		default:
+			r.askJump(ctx, conn, key)
+		}
+	}
+}
+
+// running reports whether the pass whose end closes done runs.
+func running(done <-chan struct{}) bool {
+	if done == nil {
+		return false
+	}
+	select {
+	case <-done:
+		return false
+	default:
+		return true
+	}
+}
+
+// nextJump is the order to ask about now (due), or how long until the
+// next is due (wait; 0: none noted). Orders no longer followed, or whose
+// fills now make up what the stream said, are dropped (caller holds
+// r.mu).
+func (r *reconciler) nextJump() (key orderKey, wait time.Duration, due bool) {
+	now := r.now()
+	for k, at := range r.jumps {
+		if t := r.orders[k]; t == nil || t.covered(t.cum) {
+			delete(r.jumps, k)
+			continue
+		}
+		if d := at.Sub(now); d > 0 {
+			if d > jumpEvery { // noted before the clock stepped back
+				d = jumpEvery
+				r.jumps[k] = now.Add(d)
+			}
+			if wait == 0 || d < wait {
+				wait = d
+			}
+			continue
+		}
+		return k, 0, true
+	}
+	return orderKey{}, wait, false
+}
+
+// askJump asks the venue about one order that jumped (see jumped); a query
+// the venue refused or left unanswered gets a gap marker, as in a pass. A
+// lost connection's pass asks again.
+func (r *reconciler) askJump(ctx context.Context, conn uint64, key orderKey) {
+	r.mu.Lock()
+	delete(r.jumps, key)
+	t := r.orders[key]
+	if t == nil {
+		r.mu.Unlock()
+		return
+	}
+	t.asked = r.now()
+	r.mu.Unlock()
+	err := r.reconcile(ctx, conn, key)
+	if err != nil && ctx.Err() == nil && !errors.Is(err, errConnLost) {
+		r.gap(ctx, key, err, false)
+	}
+}
+
+// jumpSleep waits wait on the session's clock (0: until an order jumps),
+// or until an order jumps; false when the session closes.
+func (r *reconciler) jumpSleep(ctx context.Context, wait time.Duration) bool {
+	var tc <-chan time.Time
+	if wait > 0 {
+		tm := r.s.cfg.Client.Clock.NewTimer(wait)
+		defer tm.Stop()
+		tc = tm.C()
+	}
+	select {
+	case <-tc:
+	case <-r.jumpWake:
+	case <-ctx.Done():
+		return false
+	}
+	return true
 }
 
 // statusOnly makes a report of a fill delivered already the report of its
@@ -636,7 +803,7 @@ func (r *reconciler) subscribed(conn uint64) {
 	s := r.s
 	r.mu.Lock()
 	first := !r.accepted
-	r.accepted, r.counted = true, false
+	r.accepted, r.counted, r.conn = true, false, conn
 	if r.cancel != nil {
 		r.cancel()
 	}
@@ -1016,7 +1183,10 @@ func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey) e
 func (r *reconciler) settle(ctx context.Context, conn uint64, key orderKey, order *normalize.QueryOrder) error {
 	r.mu.Lock()
 	t := r.orders[key]
-	missing := t != nil && !t.covered(order.CumFillQty)
+	// By the answer, or by the stream: an answer made before a fill the
+	// stream has delivered since says less than the stream did, and a
+	// fill lost before that one is missing by the stream's count alone.
+	missing := t != nil && (!t.covered(order.CumFillQty) || !t.covered(t.cum))
 	r.mu.Unlock()
 	if t == nil {
 		return nil // ended meanwhile, on the stream

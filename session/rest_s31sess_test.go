@@ -36,15 +36,6 @@ func stalledREST(t *testing.T, f *fakePrivate, stall ...string) string {
 	return srv.URL
 }
 
-// restTimeoutFired waits for a REST call's deadline on the session's clock
-// (DefaultRESTTimeout) and fires it.
-func restTimeoutFired(t *testing.T, clk *manualClock) {
-	t.Helper()
-	require.Eventually(t, func() bool { return clk.pendingOf(session.DefaultRESTTimeout) >= 1 }, generous, pollEvery,
-		"the REST call's deadline is a timer of Client.Clock")
-	clk.fireAfter(session.DefaultRESTTimeout)
-}
-
 // TestS31StartRESTDeadlineOnSessionClock: at Start the instrument list
 // and the clock offset's measure are REST calls; a venue that never
 // answers one holds Start until DefaultRESTTimeout has passed on
@@ -77,8 +68,20 @@ func TestS31StartRESTDeadlineOnSessionClock(t *testing.T) {
 				}
 				started <- err
 			}()
-			restTimeoutFired(t, clk)
-			err := <-started
+			// Fired until Start ends: the instrument list's deadline, a
+			// timer of the same 10 s, stays pending from its answer until
+			// the call stopped it; fired then (a loaded machine), it ends
+			// nothing, and the clock offset's deadline, armed after, was
+			// never fired (Start then ran out the test's ctx).
+			var err error
+			clk.fireUntil(t, session.DefaultRESTTimeout, func() bool {
+				select {
+				case err = <-started:
+					return true
+				default:
+					return false
+				}
+			}, "Start ended by the REST call's deadline on Client.Clock")
 			require.ErrorIs(t, err, context.DeadlineExceeded)
 			assert.NoError(t, ctx.Err(), "ended by the session's clock, not the caller's ctx")
 		})
