@@ -41,8 +41,6 @@ func s34ctAccepted(v *venuesim.Venue) int {
 func TestS34ctBinanceDayCutReportsOnce(t *testing.T) {
 	for _, maxAge := range []time.Duration{0, 48 * time.Hour, -1} {
 		t.Run(fmt.Sprintf("MaxAge=%v", maxAge), func(t *testing.T) {
-			if maxAge < 0 {
-			}
 			ctx := context.Background()
 			clk := newS27ctClock()
 			v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, APIKey: "k", APISecret: "s",
