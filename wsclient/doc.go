@@ -269,7 +269,8 @@
 // connection but at places of their own (heartbeats), gives
 // Options.AlignKey: the frames are then compared by the part it returns, and
 // a frame for which it returns nil is never aligned on (it is delivered, or
-// dropped with the frames before the join, as any other). A frame after the
+// dropped with the frames before the join, as any other); so is a frame
+// Options.IsData calls no data, whatever the key. A frame after the
 // join that the old connection alone was sent (a notice to it, such as
 // Binance's serverShutdown that starts the rotation) was delivered once and
 // does not break the alignment, the last the old connection delivered too:

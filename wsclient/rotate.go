@@ -69,8 +69,16 @@ func (c *Client) alignKey(b []byte) []byte {
 // frameHash identifies a frame for alignment by its key (alignKey): a
 // 64-bit maphash with a seed of the client's, or unkeyed. A false match
 // has a chance of 2⁻⁶⁴ per comparison; matches against queued frames are
-// confirmed byte by byte.
+// confirmed byte by byte. A frame Options.IsData calls no data (an
+// answer, a heartbeat, a notice) is unkeyed whatever AlignKey says: two
+// connections send such frames alike at places of their own (a venue's
+// heartbeat, the ack of each connection's first request), and a match
+// there joined the streams at the wrong place, repeating or losing the
+// data in between.
 func (c *Client) frameHash(b []byte) uint64 {
+	if c.opts.IsData != nil && !c.opts.IsData(b) {
+		return unkeyed
+	}
 	k := c.alignKey(b)
 	if len(k) == 0 {
 		return unkeyed
