@@ -294,7 +294,14 @@
 // notice to that connection) is the new connection's alone, so it is
 // delivered, in its place among the frames the new connection delivers
 // (after the old connection's last), and not counted as dropped: a
-// refusal dropped there would never be seen.
+// refusal dropped there would never be seen. Likewise the old
+// connection's answers after the join (to a request the host sent on it
+// just before the switch): with IsData the old connection stays open
+// RotationOverlap after the switch (on the Clock; less if it ends, or Run
+// does), its data dropped and its answers delivered, never beside a
+// handler call of the new connection; then its close handshake (which
+// reads and discards whatever comes after the close frame). Without
+// IsData it is closed at the switch.
 // normalize.Parser.AlignKey is the key of each venue.
 //
 // When no frame matches within Options.RotationOverlap after the new

@@ -272,7 +272,9 @@ type Options struct {
 	// RotationOverlap bounds how long a rotation looks for the point where
 	// the new connection's stream joins the old one's, from the new
 	// connection's first message; after it, delivery switches unaligned
-	// ([ErrRotationUnaligned]). Defaults to 2 s.
+	// ([ErrRotationUnaligned]). With IsData, it is also how long the old
+	// connection stays open after the switch, delivering its answers (see
+	// the package doc). Defaults to 2 s.
 	RotationOverlap time.Duration
 	// Prepare, when set, readies a rotation's new connection before the
 	// switch, for a private stream that sends nothing before its login
