@@ -666,6 +666,9 @@ func (cn *conn) pingLoop(t Timer) {
 		if err := cn.pace.take(cn.ctx, false); err != nil {
 			return err
 		}
+		if err := c.opts.MessageLimit.take(cn.ctx, false); err != nil {
+			return err
+		}
 		start := time.Now()
 		cn.ping.Add(1) // outstanding
 		err := cn.ws.Ping(noCancel)

@@ -210,6 +210,11 @@
 // least 1/rate apart, for a venue that limits new connections per IP
 // (OKX: 3 per second; Binance: 300 per 5 minutes): clients started or
 // redialling together would otherwise be refused together ([DialLimit]).
+// Clients that share an Options.MessageLimit likewise send the frames
+// they count against ControlRate at least 1/rate apart across all their
+// connections, for a venue that limits messages per IP (Coinbase
+// Advanced Trade: 8 per second), which a budget per connection cannot
+// keep beyond a few connections ([MessageLimit]).
 //
 // # Closing
 //

@@ -122,6 +122,11 @@ type Options struct {
 	// handshakes at its rate (see [DialLimit]: OKX allows 3 connection
 	// requests per second per IP). Defaults to nil: no limit.
 	DialLimit *DialLimit
+	// MessageLimit, shared by the clients of one venue and IP, spaces the
+	// frames they count against ControlRate at its rate, across all their
+	// connections (see [MessageLimit]: Coinbase allows 8 messages per
+	// second per IP). Defaults to nil: no limit beyond ControlRate's.
+	MessageLimit *MessageLimit
 	// DialTimeout bounds one dial, handshake included. Defaults to
 	// DefaultDialTimeout (10 s).
 	DialTimeout time.Duration
