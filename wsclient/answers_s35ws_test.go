@@ -120,7 +120,7 @@ func TestS35wsAnswersAreNoAlignmentPoint(t *testing.T) {
 	require.Eventually(t, func() bool { return h.c.Stats().Rotations == 1 }, wait, time.Millisecond, "rotation")
 	sc.send(2, seqMsg(6))
 	ks.waitCount(t, 5, "connection 2")
-	require.Eventually(t, func() bool { return ks.last() == 6 }, wait, time.Millisecond, "connection 2 up to 6: %v", ks.seqs)
+	require.Eventually(t, func() bool { return ks.last() == 6 }, wait, time.Millisecond, "connection 2 up to 6")
 	h.finish(sc.v)
 
 	ks.requireEachOnce(t)

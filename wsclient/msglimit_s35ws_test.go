@@ -76,38 +76,32 @@ func TestS35wsMessageLimitSharedAcrossClients(t *testing.T) {
 	}
 }
 
-// stepShared moves clk on, from t0, to each instant a frame waits for
-// (a multiple of gap: the shared budget's slots, which the clients' own
-// budgets of 2 gaps fall on too), after the frames sent so far reached
-// the peer, until done holds.
+// stepShared moves clk on, from t0, to the earliest instant a frame
+// waits for (a multiple of gap: the shared budget's slots, which the
+// clients' own budgets of 2 gaps fall on too), until done holds. The
+// shared budget lets one frame go at each such instant, and one at t0:
+// before each move it waits for every frame sent so far to reach the
+// peer, so that each is stamped with the instant it was sent at.
 func stepShared(t *testing.T, clk *fakeClock, log *frameLog, t0 time.Time, gap time.Duration, done func([]stamped) bool) {
 	t.Helper()
-	seen := 0
-	for k := 1; !done(log.all()); k++ {
-		require.Less(t, k, 200, "not done after 200 gaps; frames %v", log.all())
-		// Every frame waits for a slot: for the slot's frame to come, or
-		// for a later slot to be armed, before moving on.
+	for sent := 1; ; sent++ {
+		require.Less(t, sent, 200, "not done after 200 gaps; frames %v", log.all())
+		require.Eventually(t, func() bool { return len(log.all()) >= sent }, wait, time.Millisecond,
+			"frame %d never came; frames %v", sent, log.all())
+		if done(log.all()) {
+			return
+		}
 		var next time.Time
 		require.Eventually(t, func() bool {
-			if n := len(log.all()); n > seen || done(log.all()) {
-				seen = n
-			}
-			for j := k; j < k+4; j++ {
-				if at := t0.Add(time.Duration(j) * gap); clk.armedAt(at) {
+			for j := 1; j <= 4; j++ {
+				if at := clk.Now().Add(time.Duration(j) * gap); clk.armedAt(at) {
 					next = at
 					return true
 				}
 			}
-			return done(log.all())
-		}, wait, time.Millisecond, "nobody waits for a slot after %d; frames %v", k, log.all())
-		if done(log.all()) {
-			return
-		}
-		k = int(next.Sub(t0) / gap)
+			return false
+		}, wait, time.Millisecond, "nobody waits for a slot after frame %d; frames %v", sent, log.all())
+		require.Zero(t, next.Sub(t0)%gap, "a slot of the shared budget")
 		clk.advance(next.Sub(clk.Now()))
-		// The frame of that slot, read before the clock moves again.
-		require.Eventually(t, func() bool { return len(log.all()) > seen || done(log.all()) }, wait, time.Millisecond,
-			"no frame at slot %d; frames %v", k, log.all())
-		seen = len(log.all())
 	}
 }
