@@ -70,23 +70,48 @@ func (x *exclusive) enter() func() {
 	return func() { x.in.Add(-1) }
 }
 
-// answersSink records the data in ks and the answers (frames isAnswer
-// tells) by connection, under an exclusive check.
-func answersSink(ks *seqSink, x *exclusive, isAnswer func([]byte) bool, answers *atomic.Pointer[[]string]) *sink {
-	return &sink{hook: func(f *schema.WsFrame) error {
-		defer x.enter()()
+// answersRig is a client on a scripted venue whose sink records the data
+// in ks and the answers (frames isAnswer tells, which IsData calls no
+// data) by connection, under an exclusive check.
+type answersRig struct {
+	sc      *scripted
+	h       *harness
+	ks      *seqSink
+	x       exclusive
+	answers atomic.Pointer[[]string]
+}
+
+// startAnswers starts it; before, when set, runs first in each handler
+// call, inside the exclusive check.
+func startAnswers(t *testing.T, isAnswer func([]byte) bool, before func(f *schema.WsFrame)) *answersRig {
+	t.Helper()
+	leaks := goleak.IgnoreCurrent()
+	r := &answersRig{sc: newScripted(t), ks: &seqSink{conns: map[uint64]int{}}}
+	r.answers.Store(&[]string{})
+	opts := rotationOptions()
+	opts.IsData = func(b []byte) bool { return !isAnswer(b) }
+	hook := func(f *schema.WsFrame) error {
+		defer r.x.enter()()
+		if before != nil {
+			before(f)
+		}
 		if isAnswer(f.Data) {
 			for {
-				old := answers.Load()
+				old := r.answers.Load()
 				next := append(append([]string(nil), *old...), strconv.FormatUint(f.ConnID, 10)+":"+string(f.Data))
-				if answers.CompareAndSwap(old, &next) {
+				if r.answers.CompareAndSwap(old, &next) {
 					return nil
 				}
 			}
 		}
-		return ks.hook(f)
-	}}
+		return r.ks.hook(f)
+	}
+	r.h = start(t, r.sc.v.url(), opts, &sink{hook: hook}, leaks)
+	return r
 }
+
+// got is the answers delivered, as "conn:frame".
+func (r *answersRig) got() []string { return *r.answers.Load() }
 
 // Answers are not data, and never an alignment point (Options.IsData says
 // which frames are answers): with no AlignKey, a heartbeat the two
@@ -95,17 +120,9 @@ func answersSink(ks *seqSink, x *exclusive, isAnswer func([]byte) bool, answers 
 // connection had delivered already (message 3 twice). Now the join is
 // message 4, the first data frame of both streams.
 func TestS35wsAnswersAreNoAlignmentPoint(t *testing.T) {
-	leaks := goleak.IgnoreCurrent()
-	sc := newScripted(t)
 	const hb = `{"hb":1}`
-	isAnswer := func(b []byte) bool { return string(b) == hb }
-	opts := rotationOptions()
-	opts.IsData = func(b []byte) bool { return !isAnswer(b) }
-	ks := &seqSink{conns: map[uint64]int{}}
-	var x exclusive
-	var answers atomic.Pointer[[]string]
-	answers.Store(&[]string{})
-	h := start(t, sc.v.url(), opts, answersSink(ks, &x, isAnswer, &answers), leaks)
+	r := startAnswers(t, func(b []byte) bool { return string(b) == hb }, nil)
+	sc, h, ks := r.sc, r.h, r.ks
 
 	recvWait(t, sc.subd[1], "connection 1 subscribed")
 	sc.send(1, seqMsg(1), seqMsg(2), seqMsg(3))
@@ -124,7 +141,7 @@ func TestS35wsAnswersAreNoAlignmentPoint(t *testing.T) {
 	h.finish(sc.v)
 
 	ks.requireEachOnce(t)
-	require.Equal(t, []string{"1:" + hb, "2:" + hb}, *answers.Load(), "each connection's heartbeat delivered")
-	require.Zero(t, x.overlaps.Load())
+	require.Equal(t, []string{"1:" + hb, "2:" + hb}, r.got(), "each connection's heartbeat delivered")
+	require.Zero(t, r.x.overlaps.Load())
 	require.Zero(t, h.c.Stats().Unaligned, "aligned on message 4")
 }

@@ -2,15 +2,30 @@ package wsclient
 
 import (
 	"bytes"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/meltica/meltica/schema"
 )
+
+func isAck(b []byte) bool { return bytes.HasPrefix(b, []byte(`{"ack":`)) }
+
+// rotateAtThree delivers 1 and 2 on connection 1, then rotates, the
+// streams joining at 3 (queued on connection 2 first): connection 1 is
+// retired, connection 2 live and not skipping.
+func (r *answersRig) rotateAtThree(t *testing.T) {
+	t.Helper()
+	recvWait(t, r.sc.subd[1], "connection 1 subscribed")
+	r.sc.send(1, seqMsg(1), seqMsg(2))
+	r.ks.waitCount(t, 2, "connection 1")
+	require.NoError(t, r.h.c.Rotate())
+	recvWait(t, r.sc.subd[2], "connection 2 subscribed")
+	r.sc.send(2, seqMsg(3)) // queued
+	r.sc.send(1, seqMsg(3)) // the join: connection 1 retired
+	require.Eventually(t, func() bool { return r.h.c.Stats().Rotations == 1 }, wait, time.Millisecond, "rotation")
+}
 
 // During a rotation the old connection's answers after the join (a
 // refusal or an ack of a request it sent) were dropped with its data once
@@ -18,86 +33,50 @@ import (
 // delivered until it closes, its data still dropped (the new connection
 // has it), and never beside a handler call of the new connection.
 func TestS35wsRetiredConnectionAnswersDelivered(t *testing.T) {
-	leaks := goleak.IgnoreCurrent()
-	sc := newScripted(t)
-	isAnswer := func(b []byte) bool { return bytes.HasPrefix(b, []byte(`{"ack":`)) }
-	opts := rotationOptions()
-	opts.IsData = func(b []byte) bool { return !isAnswer(b) }
-	ks := &seqSink{conns: map[uint64]int{}}
-	var x exclusive
-	var answers atomic.Pointer[[]string]
-	answers.Store(&[]string{})
-	h := start(t, sc.v.url(), opts, answersSink(ks, &x, isAnswer, &answers), leaks)
+	r := startAnswers(t, isAck, nil)
+	r.rotateAtThree(t)
+	// Connection 1, retired, not yet closed (its close handshake waits on
+	// the test's clock): data, dropped, then an answer.
+	r.sc.send(1, seqMsg(4), `{"ack":"order 7 refused"}`)
+	require.Eventually(t, func() bool { return len(r.got()) == 1 }, wait, time.Millisecond, "the retired connection's answer")
+	r.sc.send(2, seqMsg(4), seqMsg(5))
+	require.Eventually(t, func() bool { return r.ks.last() == 5 }, wait, time.Millisecond, "connection 2 up to 5")
+	r.h.finish(r.sc.v)
 
-	recvWait(t, sc.subd[1], "connection 1 subscribed")
-	sc.send(1, seqMsg(1), seqMsg(2))
-	ks.waitCount(t, 2, "connection 1")
-	require.NoError(t, h.c.Rotate())
-	recvWait(t, sc.subd[2], "connection 2 subscribed")
-	sc.send(2, seqMsg(3)) // queued
-	sc.send(1, seqMsg(3)) // the join: connection 1 retired
-	require.Eventually(t, func() bool { return h.c.Stats().Rotations == 1 }, wait, time.Millisecond, "rotation")
-	// Connection 1, retired, not yet closed (its close handshake
-	// waits on the test's clock): data, dropped, then an answer.
-	sc.send(1, seqMsg(4), `{"ack":"order 7 refused"}`)
-	require.Eventually(t, func() bool { return len(*answers.Load()) == 1 }, wait, time.Millisecond, "the retired connection's answer")
-	sc.send(2, seqMsg(4), seqMsg(5))
-	require.Eventually(t, func() bool { return ks.last() == 5 }, wait, time.Millisecond, "connection 2 up to 5")
-	h.finish(sc.v)
-
-	ks.requireEachOnce(t)
-	require.Equal(t, []string{`1:{"ack":"order 7 refused"}`}, *answers.Load())
-	require.Zero(t, x.overlaps.Load())
+	r.ks.requireEachOnce(t)
+	require.Equal(t, []string{`1:{"ack":"order 7 refused"}`}, r.got())
+	require.Zero(t, r.x.overlaps.Load())
 }
 
 // The retired connection's answer waits for the handler call under way on
 // the new connection, which delivers without the lock: the handler is
 // never called twice at once (two calls at once race a parser's state).
 func TestS35wsRetiredAnswerWaitsForTheLiveHandler(t *testing.T) {
-	leaks := goleak.IgnoreCurrent()
-	sc := newScripted(t)
-	isAnswer := func(b []byte) bool { return bytes.HasPrefix(b, []byte(`{"ack":`)) }
-	opts := rotationOptions()
-	opts.IsData = func(b []byte) bool { return !isAnswer(b) }
-	ks := &seqSink{conns: map[uint64]int{}}
-	var x exclusive
-	var answers atomic.Pointer[[]string]
-	answers.Store(&[]string{})
 	inside, release := make(chan struct{}), make(chan struct{})
-	inner := answersSink(ks, &x, isAnswer, &answers)
-	k := &sink{hook: func(f *schema.WsFrame) error {
+	r := startAnswers(t, isAck, func(f *schema.WsFrame) {
 		if f.ConnID == 2 && string(f.Data) == seqMsg(4) {
-			defer x.enter()()
 			close(inside)
 			<-release
-			return ks.hook(f)
 		}
-		return inner.hook(f)
-	}}
-	h := start(t, sc.v.url(), opts, k, leaks)
-
-	recvWait(t, sc.subd[1], "connection 1 subscribed")
-	sc.send(1, seqMsg(1), seqMsg(2))
-	ks.waitCount(t, 2, "connection 1")
-	require.NoError(t, h.c.Rotate())
-	recvWait(t, sc.subd[2], "connection 2 subscribed")
-	sc.send(2, seqMsg(3))
-	sc.send(1, seqMsg(3))
-	require.Eventually(t, func() bool { return h.c.Stats().Rotations == 1 }, wait, time.Millisecond, "rotation")
-	nb := h.live()
+	})
+	r.rotateAtThree(t)
+	nb := r.h.live()
 	require.Equal(t, uint64(2), nb.id)
-	sc.send(2, seqMsg(4)) // held in the handler, lock-free
+	r.sc.send(2, seqMsg(4)) // held in the handler, lock-free
 	recvWait(t, inside, "connection 2's message 4 in the handler")
-	sc.send(1, `{"ack":"late"}`)
+	r.sc.send(1, `{"ack":"late"}`)
 	// The answer is read and waits for the call under way (or, had it
-	// not, is in the handler beside it).
-	require.Eventually(t, func() bool { return nb.handling.Load() == handlerAwaited || x.overlaps.Load() > 0 }, wait, time.Millisecond, "the answer read")
+	// not, is in the handler beside it: the hook counts it on entry).
+	require.Eventually(t, func() bool {
+		return nb.handling.Load() == handlerAwaited || r.x.overlaps.Load() > 0 || len(r.got()) > 0
+	},
+		wait, time.Millisecond, "the answer read")
 	close(release)
-	require.Eventually(t, func() bool { return len(*answers.Load()) == 1 }, wait, time.Millisecond, "the answer delivered")
-	sc.send(2, seqMsg(5))
-	require.Eventually(t, func() bool { return ks.last() == 5 }, wait, time.Millisecond, "connection 2 up to 5")
-	h.finish(sc.v)
+	require.Eventually(t, func() bool { return len(r.got()) == 1 }, wait, time.Millisecond, "the answer delivered")
+	r.sc.send(2, seqMsg(5))
+	require.Eventually(t, func() bool { return r.ks.last() == 5 }, wait, time.Millisecond, "connection 2 up to 5")
+	r.h.finish(r.sc.v)
 
-	ks.requireEachOnce(t)
-	require.Zero(t, x.overlaps.Load(), "the answer's handler call began while message 4's ran")
+	r.ks.requireEachOnce(t)
+	require.Zero(t, r.x.overlaps.Load(), "the answer's handler call began while message 4's ran")
 }
