@@ -51,6 +51,10 @@ type Client struct {
 
 	deliverMu sync.Mutex // serializes the handler during rotations
 	ov        *overlap   // the rotation under way; guarded by deliverMu
+	// lf is the connection that delivers, or may, without deliverMu
+	// (modeLive): the latest dialled live or made live by a rotation.
+	// Guarded by deliverMu.
+	lf *conn
 
 	mu  sync.Mutex
 	cur *conn // the connection Write uses
@@ -152,6 +156,7 @@ func (c *Client) Run(ctx context.Context) error {
 		go c.eventLoop()
 	}
 	err := c.supervise(ctx)
+	cancel() // ends the grace of a replaced connection (retireAside)
 	c.aside.Wait()
 	// A refused handshake leaves its HTTP connection idle in the
 	// transport, with net/http's reader and writer goroutines: close it.

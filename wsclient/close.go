@@ -234,12 +234,15 @@ func graceful(r Reason) bool { return r == ReasonClosed || r == ReasonRotation }
 // closeHandshake sends a close frame with 1000 and waits, up to
 // Options.CloseTimeout on the Clock or the end of Close's ctx, for
 // coder/websocket to see the venue's answer; then it cuts the socket. Meanwhile the reader
-// drops whatever still arrives (modeRetired). The caller has marked the
+// drops whatever still arrives (modeRetired), but for a rotation's old
+// connection's answers (modeReplaced). The caller has marked the
 // connection dead.
 func (cn *conn) closeHandshake(bound Timer) {
 	c := cn.c
 	c.deliverMu.Lock()
-	cn.mode.Store(modeRetired)
+	if cn.mode.Load() != modeReplaced {
+		cn.mode.Store(modeRetired)
+	}
 	c.deliverMu.Unlock()
 	done := make(chan struct{})
 	go func() {

@@ -25,8 +25,16 @@ const (
 	modeOverlap                // live, with a rotation under way: frames go to the handler and are remembered for alignment
 	modeStandby                // a rotation's new connection: frames wait in queue
 	modeSkipping               // live after a rotation, dropping the repeats the old connection already delivered
-	modeRetired                // replaced: frames are dropped unread
+	modeRetired                // ended or given up: frames are dropped unread
 	modePreparing              // a rotation's new connection under Options.Prepare: frames go to the handler under the lock
+	// modeReplaced: a rotation's old connection past the join, until it
+	// closes: its answers (Options.IsData false) go to the handler under
+	// the lock, its data is dropped (the new connection delivers it).
+	modeReplaced
+	// modeHeld: live, but the lock is held by a replaced connection's
+	// answer (handleReplaced); the reader takes the lock and finds it
+	// live again.
+	modeHeld
 )
 
 // conn is one WebSocket connection and the goroutines that serve it: a
@@ -162,6 +170,9 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 		dogT, dog0 = c.opts.Clock.NewTimer(tick), c.opts.Clock.Now()
 	}
 	if mode == modeLive {
+		c.deliverMu.Lock()
+		c.lf = cn
+		c.deliverMu.Unlock()
 		// Made current and announced before its reader starts: no frame,
 		// handler error or Stats snapshot of it comes before its Connected
 		// (a venue may greet at once, and data flows while paced
@@ -573,8 +584,12 @@ func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 	}
 	defer c.deliverMu.Unlock()
 	switch cn.mode.Load() {
-	case modeLive:
+	case modeLive, modeHeld:
 		c.handle(cn.ctx, f, cn.id)
+	case modeReplaced:
+		if c.answer(f) {
+			c.handleReplaced(cn, f)
+		}
 	case modeOverlap:
 		// A rotation begun while cn still skipped the repeats of the one
 		// before it: they were delivered, by the connection cn replaced.
@@ -607,6 +622,23 @@ func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 	return f
 }
 
+// handleReplaced delivers f, an answer the replaced connection cn read
+// (a refusal or an ack of a request the host sent on it: the new
+// connection never has it), while the live connection may deliver
+// without the lock: that one is held to the lock (modeHeld) for the call,
+// once its lock-free call under way returned, so that the handler is
+// never called twice at once. deliverMu is held.
+func (c *Client) handleReplaced(cn *conn, f *schema.WsFrame) {
+	lf := c.lf
+	if lf == nil || lf == cn || !lf.mode.CompareAndSwap(modeLive, modeHeld) {
+		c.handle(cn.ctx, f, cn.id) // nothing delivers without the lock
+		return
+	}
+	lf.handlerOut()
+	c.handle(cn.ctx, f, cn.id)
+	lf.mode.Store(modeLive)
+}
+
 // dropQueue returns the frames of a standby connection that never went
 // live; its reader has exited.
 func (c *Client) dropQueue(cn *conn) {
@@ -632,6 +664,9 @@ func (cn *conn) pingLoop(t Timer) {
 	c := cn.c
 	cn.every(t, c.opts.PingInterval, "ping", func() error {
 		if err := cn.pace.take(cn.ctx, false); err != nil {
+			return err
+		}
+		if err := c.opts.MessageLimit.take(cn.ctx, false); err != nil {
 			return err
 		}
 		start := time.Now()

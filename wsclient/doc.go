@@ -210,6 +210,11 @@
 // least 1/rate apart, for a venue that limits new connections per IP
 // (OKX: 3 per second; Binance: 300 per 5 minutes): clients started or
 // redialling together would otherwise be refused together ([DialLimit]).
+// Clients that share an Options.MessageLimit likewise send the frames
+// they count against ControlRate at least 1/rate apart across all their
+// connections, for a venue that limits messages per IP (Coinbase
+// Advanced Trade: 8 per second), which a budget per connection cannot
+// keep beyond a few connections ([MessageLimit]).
 //
 // # Closing
 //
@@ -269,7 +274,8 @@
 // connection but at places of their own (heartbeats), gives
 // Options.AlignKey: the frames are then compared by the part it returns, and
 // a frame for which it returns nil is never aligned on (it is delivered, or
-// dropped with the frames before the join, as any other). A frame after the
+// dropped with the frames before the join, as any other); so is a frame
+// Options.IsData calls no data, whatever the key. A frame after the
 // join that the old connection alone was sent (a notice to it, such as
 // Binance's serverShutdown that starts the rotation) was delivered once and
 // does not break the alignment, the last the old connection delivered too:
@@ -293,7 +299,14 @@
 // notice to that connection) is the new connection's alone, so it is
 // delivered, in its place among the frames the new connection delivers
 // (after the old connection's last), and not counted as dropped: a
-// refusal dropped there would never be seen.
+// refusal dropped there would never be seen. Likewise the old
+// connection's answers after the join (to a request the host sent on it
+// just before the switch): with IsData the old connection stays open
+// RotationOverlap after the switch (on the Clock; less if it ends, or Run
+// does), its data dropped and its answers delivered, never beside a
+// handler call of the new connection; then its close handshake (which
+// reads and discards whatever comes after the close frame). Without
+// IsData it is closed at the switch.
 // normalize.Parser.AlignKey is the key of each venue.
 //
 // When no frame matches within Options.RotationOverlap after the new

@@ -122,6 +122,11 @@ type Options struct {
 	// handshakes at its rate (see [DialLimit]: OKX allows 3 connection
 	// requests per second per IP). Defaults to nil: no limit.
 	DialLimit *DialLimit
+	// MessageLimit, shared by the clients of one venue and IP, spaces the
+	// frames they count against ControlRate at its rate, across all their
+	// connections (see [MessageLimit]: Coinbase allows 8 messages per
+	// second per IP). Defaults to nil: no limit beyond ControlRate's.
+	MessageLimit *MessageLimit
 	// DialTimeout bounds one dial, handshake included. Defaults to
 	// DefaultDialTimeout (10 s).
 	DialTimeout time.Duration
@@ -197,9 +202,14 @@ type Options struct {
 	// A rotation uses it too: the new connection's frames from before the
 	// join that it says are no data (answers to the connection's own
 	// subscriptions, refusals, notices) are delivered, not dropped with
-	// the data there (see the package doc); without it they are dropped.
-	// For that it is called on the client's own goroutine, once per such
-	// frame, as the new connection goes live. For DataTimeout it is
+	// the data there, and so are the old connection's after the join,
+	// until it closes (an answer to a request the host sent on it); see
+	// the package doc. Without it they are dropped. Such frames are never
+	// a point the streams are aligned on, whatever AlignKey says: two
+	// connections send a heartbeat or an ack alike, at places of their
+	// own. For that it is called once per frame of a rotation, under the
+	// lock that serialises delivery, on the client's own goroutine and on
+	// the readers of both connections. For DataTimeout it is
 	// called on the reader, only while DataTimeout is set, once per
 	// message read that passed the UTF-8 check, before the handler, on
 	// every connection (a rotation's new one too, whose repeats of the
@@ -267,7 +277,9 @@ type Options struct {
 	// RotationOverlap bounds how long a rotation looks for the point where
 	// the new connection's stream joins the old one's, from the new
 	// connection's first message; after it, delivery switches unaligned
-	// ([ErrRotationUnaligned]). Defaults to 2 s.
+	// ([ErrRotationUnaligned]). With IsData, it is also how long the old
+	// connection stays open after the switch, delivering its answers (see
+	// the package doc). Defaults to 2 s.
 	RotationOverlap time.Duration
 	// Prepare, when set, readies a rotation's new connection before the
 	// switch, for a private stream that sends nothing before its login
@@ -295,11 +307,12 @@ type Options struct {
 	// streams on (see the package doc): the frame less a per-connection
 	// id (Kraken v1's channelID), or nil (or an empty slice) for a
 	// frame that marks no place in the stream and must not be aligned on
-	// (a heartbeat, an answer to a request). It is called only during a
-	// rotation, under the lock that serialises delivery, with a frame the
-	// handler has not seen yet or is done with; the slice it returns may
-	// alias the frame and is not kept. It must not panic. Defaults to
-	// nil: whole frames.
+	// (a heartbeat, an answer to a request; a frame IsData calls no data
+	// is never aligned on, whatever AlignKey returns). It is called only
+	// during a rotation, under the lock that serialises delivery, with a
+	// frame the handler has not seen yet or is done with; the slice it
+	// returns may alias the frame and is not kept. It must not panic.
+	// Defaults to nil: whole frames.
 	AlignKey func(frame []byte) []byte
 
 	// Subscriptions are sent as text messages, in order, on every new

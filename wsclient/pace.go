@@ -36,6 +36,9 @@ type pacer struct {
 	// conn is the connection's context, set before its reader starts
 	// (nil for a DialLimit): its end stops a pong's wait (onPing).
 	conn context.Context
+	// shared is Options.MessageLimit (nil: none), which a pong waits for
+	// after the connection's own budget (onPing).
+	shared *MessageLimit
 	// Frames waiting, in the order they go: first come, first served (a
 	// free-for-all starved the heartbeat behind a frequent ping), but
 	// for a pong, which goes first (it holds the reader up).
@@ -49,7 +52,7 @@ type pacer struct {
 type ticket struct{ pong bool }
 
 func newPacer(o *Options) *pacer {
-	p := &pacer{clk: o.Clock, changed: make(chan struct{})}
+	p := &pacer{clk: o.Clock, changed: make(chan struct{}), shared: o.MessageLimit}
 	if o.ControlRate > 0 {
 		p.gap = time.Duration(float64(time.Second) / o.ControlRate)
 	}
@@ -266,6 +269,12 @@ func (cn *conn) lockCounted(ctx context.Context) error {
 			return err
 		}
 		if cn.pace.tryClaim(tk) {
+			// Then the budget shared with other connections, still
+			// holding the turn: the message goes as it is counted.
+			if err := cn.c.opts.MessageLimit.take(ctx, false); err != nil {
+				cn.unlockWrite()
+				return err
+			}
 			return nil
 		}
 		cn.unlockWrite() // a pong came ahead: wait again, still in line
@@ -287,12 +296,16 @@ func (cn *conn) lockCounted(ctx context.Context) error {
 // budget. A venue that pings at most every few seconds (Binance: 20 s)
 // has every ping answered.
 func (p *pacer) onPing(ctx context.Context, _ []byte) bool {
-	if p.gap <= 0 {
+	gap := p.gap
+	if gap <= 0 && p.shared != nil {
+		gap = p.shared.p.gap // a flood must not hold the reader a shared gap per ping either
+	}
+	if gap <= 0 {
 		p.pings.Add(1)
 		return true
 	}
 	p.mu.Lock()
-	recent := !p.lastPong.IsZero() && p.clk.Now().Sub(p.lastPong) < p.gap
+	recent := !p.lastPong.IsZero() && p.clk.Now().Sub(p.lastPong) < gap
 	p.mu.Unlock()
 	if recent {
 		p.pings.Add(1)
@@ -317,8 +330,17 @@ func (p *pacer) onPing(ctx context.Context, _ []byte) bool {
 			return true
 		}
 		if p.tryClaim(tk) {
+			if p.shared != nil {
+				// The budget shared with other connections, a pong
+				// first; the pong goes when the wait is cut short, as
+				// above.
+				_ = p.shared.take(ctx, true)
+			}
 			p.mu.Lock()
 			p.lastPong = p.last
+			if tk == nil || p.shared != nil {
+				p.lastPong = p.clk.Now() // when it goes: after the shared wait
+			}
 			p.mu.Unlock()
 			return true
 		}
@@ -344,10 +366,16 @@ type DialLimit struct{ p *pacer }
 // NewDialLimit returns a limit of rate dials per second on clk (the wall
 // clock when nil). A rate of 0 or less limits nothing.
 func NewDialLimit(rate float64, clk Clock) *DialLimit {
+	return &DialLimit{p: sharedPacer(rate, clk)}
+}
+
+// sharedPacer is the pacer of a limit shared by clients: rate frames per
+// second on clk (the wall clock when nil).
+func sharedPacer(rate float64, clk Clock) *pacer {
 	if clk == nil {
 		clk = realClock{}
 	}
-	return &DialLimit{p: newPacer(&Options{ControlRate: rate, Clock: clk})}
+	return newPacer(&Options{ControlRate: rate, Clock: clk})
 }
 
 // wait waits for a dial's turn and claims it.
@@ -356,4 +384,38 @@ func (l *DialLimit) wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return l.p.take(ctx, false)
+}
+
+// MessageLimit is a budget of messages shared by the clients given it in
+// Options.MessageLimit, for a venue that limits the messages a client
+// sends per IP, not per connection: Coinbase Advanced Trade allows 8
+// unauthenticated messages per second per IP (Advanced Trade "WebSocket
+// Rate Limits"), which pacing each connection (ControlRate) cannot keep
+// beyond a few connections. Every frame a client counts against
+// ControlRate (pings, the pongs that answer the venue's pings,
+// subscriptions, heartbeats, and the host's messages with PaceWrites)
+// waits for it too, after the connection's own budget: each begins at
+// least 1/rate after the previous one of any connection of any of the
+// clients, on its Clock, first come first served, a pong first. A
+// rotation's two connections share it as any two connections do. The
+// wait ends with the connection (a pong then goes at once, as with
+// ControlRate) or, for a host's message, with the ctx of its write
+// ([ErrNotSent]). Share one per venue and IP, and give it a rate under
+// the venue's (a one-second window closed at both ends holds rate+1
+// frames). Safe for concurrent use; the zero value is not usable.
+type MessageLimit struct{ p *pacer }
+
+// NewMessageLimit returns a limit of rate messages per second on clk (the
+// wall clock when nil). A rate of 0 or less limits nothing.
+func NewMessageLimit(rate float64, clk Clock) *MessageLimit {
+	return &MessageLimit{p: sharedPacer(rate, clk)}
+}
+
+// take waits for a frame's turn and claims it; first puts it at the head
+// of the queue (a pong).
+func (l *MessageLimit) take(ctx context.Context, first bool) error {
+	if l == nil {
+		return ctx.Err()
+	}
+	return l.p.take(ctx, first)
 }

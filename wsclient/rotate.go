@@ -69,8 +69,16 @@ func (c *Client) alignKey(b []byte) []byte {
 // frameHash identifies a frame for alignment by its key (alignKey): a
 // 64-bit maphash with a seed of the client's, or unkeyed. A false match
 // has a chance of 2⁻⁶⁴ per comparison; matches against queued frames are
-// confirmed byte by byte.
+// confirmed byte by byte. A frame Options.IsData calls no data (an
+// answer, a heartbeat, a notice) is unkeyed whatever AlignKey says: two
+// connections send such frames alike at places of their own (a venue's
+// heartbeat, the ack of each connection's first request), and a match
+// there joined the streams at the wrong place, repeating or losing the
+// data in between.
 func (c *Client) frameHash(b []byte) uint64 {
+	if c.opts.IsData != nil && !c.opts.IsData(b) {
+		return unkeyed
+	}
 	k := c.alignKey(b)
 	if len(k) == 0 {
 		return unkeyed
@@ -166,10 +174,11 @@ func keyed(hashes []uint64) int {
 }
 
 // align records where the streams join and retires the old connection:
-// from now on its frames are dropped, the new connection has them.
+// from now on its data is dropped, the new connection has it (its
+// answers are delivered: modeReplaced).
 func (ov *overlap) align(drop int, skip []uint64) {
 	ov.done, ov.drop, ov.skip = true, drop, skip
-	ov.old.mode.Store(modeRetired)
+	ov.old.mode.Store(modeReplaced)
 	close(ov.aligned)
 }
 
@@ -339,6 +348,7 @@ func (c *Client) goLive(ov *overlap, nb *conn) (aligned bool, dropped int) {
 		nb.mode.Store(modeLive)
 	}
 	close(nb.liveCh)
+	c.lf = nb
 	c.ov = nil
 	c.st.rotations.Add(1) // before nb delivers on its own: Stats never lag its frames
 	return aligned, dropped
@@ -486,7 +496,7 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 	// while the rotation is under way), so nb goes live at once; old's
 	// close handshake, up to CloseTimeout, comes last and delays nothing.
 	c.deliverMu.Lock()
-	old.mode.Store(modeRetired)
+	old.mode.Store(modeReplaced)
 	c.deliverMu.Unlock()
 	aligned, dropped := c.goLive(ov, nb)
 	select {
@@ -494,8 +504,9 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 		c.lost(old)
 	default:
 	}
-	// Its close bound armed before the switch is announced (stopAside).
-	c.stopAside(old, false)
+	// Its close bound (or its grace) armed before the switch is
+	// announced (stopAside).
+	c.retireAside(old)
 	if dropped > 0 {
 		// Before Connected: the state still says Rotating, and a
 		// Connected event with an error other than ErrRotationUnaligned
@@ -528,6 +539,33 @@ func (c *Client) stopAside(cn *conn, drop bool) {
 		if drop {
 			c.dropQueue(cn)
 		}
+	}()
+}
+
+// retireAside stops old, replaced by a rotation, as stopAside does;
+// with Options.IsData it first keeps old open for RotationOverlap on the
+// Clock, or until old ends or Run does, delivering its answers
+// (modeReplaced): coder/websocket's close handshake reads and discards
+// whatever comes after the close frame, and the venue's answer to a
+// request the host sent on old just before the switch (a refusal, an ack)
+// comes a round trip later. The grace's timer is armed here, before the
+// switch is announced, for the reason stopAside arms its bound there.
+func (c *Client) retireAside(old *conn) {
+	if c.opts.IsData == nil {
+		c.stopAside(old, false)
+		return
+	}
+	grace := c.opts.Clock.NewTimer(c.opts.RotationOverlap)
+	c.aside.Add(1)
+	go func() {
+		defer c.aside.Done()
+		select {
+		case <-grace.C():
+		case <-old.dead:
+		case <-old.ctx.Done():
+		}
+		grace.Stop()
+		old.stop(ReasonRotation, nil)
 	}()
 }
 
