@@ -1206,6 +1206,13 @@ func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*
 	}
 	*o = owedMark{}
 	b.owing.Store(false)
+	if b.usable() {
+		// Live again while it was owed (a snapshot applied meanwhile):
+		// its quote was held back (publishBBOLocked) and follows now,
+		// not with the book's next message — which a quiet market may
+		// not send for long, the withdrawal the subscribers' latest.
+		return errors.Join(err, b.publishBBOLocked(ctx, &schema.CanonicalEvent{ExchangeTS: b.exTS, IngestTS: b.inTS}))
+	}
 	return err
 }
 

@@ -231,7 +231,8 @@
 // lost: it goes out first at the next event the book is given (the
 // connection's next state included), [Book.PublishTop] or silence check,
 // and no best bid/offer or top goes out before it (Stats.BBODropped
-// counts the quotes held back; the latest follows it). The silence
+// counts the quotes held back; the latest follows it, whichever of these
+// flushed it). The silence
 // marker does not wait: it
 // and the rest of its announcement (the quote's withdrawal, the markers
 // about the tops out) take one pooled event at a time, so one free event
