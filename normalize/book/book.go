@@ -1148,16 +1148,22 @@ func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent,
 // no ask), then a marker about each view of the tops it published since
 // its last marker (PublishTop). Each waits for the pool with ctx; what
 // ctx leaves out is owed (owedMark), published before anything else the
-// book publishes. A break while one is still owed adds its quote and
-// tops to it: the subscribers have not heard of the first yet, which
-// tells them.
+// book publishes. A break while one's marker is still owed adds its quote
+// and tops to it: the subscribers have not heard of the first yet, which
+// tells them. A break after the first's marker went out (its withdrawal
+// or tops still owed: the book went live again on a snapshot applied by
+// a ctx that left them owed) has a marker of its own, owed first: the
+// subscribers of diffs heard of the first break, then saw the new
+// snapshot, and would take the book for good — a crossed book or a
+// checksum mismatch no parser marks.
 func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64, quoted bool) error {
 	if b.o.Sink == nil {
 		return nil
 	}
 	o := &b.owed
-	if o.parts == 0 {
-		*o = owedMark{parts: silGap, reason: reason, first: first, last: last, exTS: src.ExchangeTS, inTS: src.IngestTS}
+	if o.parts&silGap == 0 {
+		o.parts |= silGap
+		o.reason, o.first, o.last, o.exTS, o.inTS = reason, first, last, src.ExchangeTS, src.IngestTS
 	}
 	if quoted {
 		o.parts |= silQuote

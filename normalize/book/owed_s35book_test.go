@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -52,4 +53,96 @@ func TestS35QuoteHeldBackFollowsTheOwedAnnouncement(t *testing.T) {
 				"the subscribers' latest quote is the withdrawal of a book live again")
 		})
 	}
+}
+
+// holdSink keeps a clone of every event and holds the pooled originals
+// until release, as a sink that forwards events asynchronously (Publish
+// takes ownership; it need not give them back at once) does.
+type holdSink struct {
+	recSink
+	held []*schema.CanonicalEvent
+}
+
+func (s *holdSink) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got = append(s.got, ev.Clone())
+	s.held = append(s.held, ev)
+	return nil
+}
+
+func (s *holdSink) release() {
+	s.mu.Lock()
+	held := s.held
+	s.held = nil
+	s.mu.Unlock()
+	putAll(s.events, held)
+}
+
+// A break whose marker went out but whose quote's withdrawal the pool did
+// not give is owed the withdrawal. A second break before that went out —
+// the book live again meanwhile, on a snapshot applied by a host whose
+// ctx bounds each message's wait for the pool — only added to what was
+// owed, which no longer held a marker: the second break was never
+// announced to the subscribers of diffs (who saw the first marker, then
+// the new snapshot, and took the book as good again). A crossed book, a
+// checksum mismatch: only the book knows, no parser marks them. Each
+// break now has its marker.
+func TestS35SecondBreakWhileWithdrawalOwedHasItsMarker(t *testing.T) {
+	events := pool.New("s35-second", 16, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+	sink := &holdSink{recSink: recSink{events: events}}
+	books := NewBooks(sink, events, nil)
+	b, err := NewBook(Coinbase, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(b)
+	t.Cleanup(func() {
+		sink.release()
+		require.Zero(t, events.Stats().InUse, "events not returned to the pool")
+	})
+	pooled := func(typ schema.EventType, bid, ask string) *schema.CanonicalEvent {
+		ev := bookEv(schema.VenueCoinbase, typ, 0, 0, 0, []schema.Level{lvl(bid, "1")}, []schema.Level{lvl(ask, "1")})
+		p, err := events.Get(context.Background())
+		require.NoError(t, err)
+		ev.CloneInto(p)
+		return p
+	}
+	require.NoError(t, books.Publish(context.Background(), pooled(schema.EventBookSnapshot, "100", "101")))
+	require.True(t, b.Live())
+	sink.release()
+
+	cross1 := pooled(schema.EventBookUpdate, "102", "101")
+	snap := pooled(schema.EventBookSnapshot, "99", "103")
+	cross2 := pooled(schema.EventBookUpdate, "104", "103")
+	held := takeAll(events)
+	events.Put(held[0]) // one free event: the first break's marker takes it
+	held = held[1:]
+	expired, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	require.Error(t, books.Publish(expired, cross1))
+	require.False(t, b.Live())
+	require.Len(t, sink.markers(), 1, "the first break's marker")
+	require.Error(t, books.Publish(expired, snap))
+	require.True(t, b.Live(), "live again, its withdrawal still owed")
+	require.Error(t, books.Publish(expired, cross2))
+	require.False(t, b.Live())
+	require.Equal(t, uint64(2), b.Stats().Crossed)
+
+	sink.release()
+	putAll(events, held)
+	require.NoError(t, books.Publish(context.Background(), pooled(schema.EventBookSnapshot, "98", "105")))
+	require.Len(t, sink.markers(), 2, "one marker per break")
+	quotes := sink.ofType(schema.EventBBO)
+	require.Equal(t, "98", quotes[len(quotes)-1].BBO.BidPrice.String())
+}
+
+// markers returns the gap markers about diffs published.
+func (s *recSink) markers() []*schema.CanonicalEvent {
+	var out []*schema.CanonicalEvent
+	for _, ev := range s.ofType(schema.EventGap) {
+		if ev.Control.GapType == schema.EventBookUpdate {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
