@@ -321,7 +321,20 @@ func (b *Book) usable() bool {
 	if !b.live || b.silent {
 		return false
 	}
-	return b.o.MaxSilence <= 0 || b.now().Sub(b.heardAt) < b.o.MaxSilence
+	return b.o.MaxSilence <= 0 || b.sinceLocked(&b.heardAt) < b.o.MaxSilence
+}
+
+// sinceLocked is how long ago *at was by the Clock. A time later than now
+// — the clock was set back since — counts as now, and is moved there: a
+// wait counted from it (RetryInterval's, the backoff's, MaxSilence) must
+// not last as long as the step on top, a book dark, or silent and served
+// as current, for the hour its clock went back.
+func (b *Book) sinceLocked(at *time.Time) time.Duration {
+	now := b.now()
+	if at.After(now) {
+		*at = now
+	}
+	return now.Sub(*at)
 }
 
 // Close stops the book's Options.MaxSilence timer, for good: it
@@ -997,7 +1010,7 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 	if b.fetching {
 		return nil // another goroutine's fetch is on its way: the diff waits in the buffer
 	}
-	if !b.lastRound.IsZero() && b.now().Sub(b.lastRound) < max(b.o.RetryInterval, b.wait) {
+	if !b.lastRound.IsZero() && b.sinceLocked(&b.lastRound) < max(b.o.RetryInterval, b.wait) {
 		return nil
 	}
 	if !b.resyncDue("fetch") {
@@ -1118,7 +1131,7 @@ func (b *Book) clearLocked() {
 func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64) error {
 	had := b.live || b.bids.len() > 0 || b.asks.len() > 0
 	quoted := b.topKnown && !sameBBO(b.top, schema.BBO{})
-	if reason == ReasonReconnect || (b.live && b.now().Sub(b.liveSince) >= b.stableFor()) {
+	if reason == ReasonReconnect || (b.live && b.sinceLocked(&b.liveSince) >= b.stableFor()) {
 		// It was healthy, or its stream starts again on a new connection
 		// (whose redials wsclient paces): a new run.
 		b.resyncs, b.deferLog = 0, false
@@ -1341,7 +1354,7 @@ func (b *Book) silenceCheck() {
 	}
 	now := b.now()
 	if !b.silent {
-		if idle := now.Sub(b.heardAt); idle < b.o.MaxSilence {
+		if idle := b.sinceLocked(&b.heardAt); idle < b.o.MaxSilence {
 			b.silTimer.Reset(b.o.MaxSilence - idle)
 			return
 		}
@@ -1435,10 +1448,10 @@ func (b *Book) askLocked(ctx context.Context, why string) error {
 		return nil
 	}
 	if b.asked {
-		if !b.askFailed.IsZero() && b.now().Sub(b.askFailed) < b.o.RetryInterval {
+		if !b.askFailed.IsZero() && b.sinceLocked(&b.askFailed) < b.o.RetryInterval {
 			return nil
 		}
-		if b.askFailed.IsZero() && b.now().Sub(b.askedAt) < b.snapshotWait() {
+		if b.askFailed.IsZero() && b.sinceLocked(&b.askedAt) < b.snapshotWait() {
 			return nil // the snapshot may still come
 		}
 	}
@@ -1465,7 +1478,7 @@ func (b *Book) resyncDue(what string) bool {
 		for range min(b.resyncs-resyncBurst, resyncDoublings) {
 			wait = satDouble(wait)
 		}
-		if now.Sub(b.resyncAt) < wait {
+		if b.sinceLocked(&b.resyncAt) < wait {
 			b.stats.Deferred++
 			if !b.deferLog {
 				b.deferLog = true

@@ -298,7 +298,8 @@
 // # Time
 //
 // Everything a book times runs on Options.Clock: RetryInterval's waits,
-// the resync backoff, MaxSilence, and — the book hands its Clock to the
+// the resync backoff, MaxSilence (a Clock set back lengthens none of them:
+// a time it recorded later than now counts as now), and — the book hands its Clock to the
 // fetchers of this package — a fetch's Timeout and an [OKXLimiter]'s
 // window (unless the fetcher or the limiter has a Clock of its own). A
 // host that injects a clock (a replay, a simulation, a test) gets a venue
