@@ -1181,7 +1181,15 @@ func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reaso
 	if quoted {
 		o.parts |= silQuote
 	}
-	for _, view := range b.tops[:b.nTops] {
+	o.addTops(b.tops[:b.nTops])
+	b.nTops = 0
+	b.owing.Store(true)
+	return b.flushOwedLocked(ctx, b.o.Events.Get)
+}
+
+// addTops adds a marker about each view of tops to the announcement.
+func (o *owedMark) addTops(views []int) {
+	for _, view := range views {
 		if i := slices.Index(o.tops[:o.nTops], view); i >= 0 {
 			o.parts |= silTop << i
 			continue
@@ -1194,9 +1202,46 @@ func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reaso
 		}
 		o.parts |= silTop << i
 	}
-	b.nTops = 0
+}
+
+// takeOver takes on what old, the book b replaces in [Books], has out
+// and owes its subscribers: the withdrawal of its best bid/offer, a
+// marker about each view of its tops (ReasonReplaced), and a break's
+// announcement it still owed. Fed nothing more, old would leave them the
+// subscribers' latest for good, and b publishes nothing before it is
+// live. They go out at once where the pool gives (never waiting: Add has
+// no ctx), else before anything b publishes, as b's own.
+func (b *Book) takeOver(old *Book) {
+	old.mu.Lock()
+	o := old.owed
+	if o.parts == 0 {
+		o = owedMark{reason: ReasonReplaced}
+	}
+	if old.topKnown && !sameBBO(old.top, schema.BBO{}) {
+		o.parts |= silQuote
+	}
+	o.addTops(old.tops[:old.nTops])
+	old.owed, old.nTops, old.top, old.topKnown = owedMark{}, 0, schema.BBO{}, true
+	old.owing.Store(false)
+	old.mu.Unlock()
+	if o.parts == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.o.Sink == nil {
+		return
+	}
+	if b.owed.parts == 0 {
+		b.owed = o
+	} else {
+		b.owed.parts |= o.parts & (silGap | silQuote)
+		b.owed.addTops(o.tops[:o.nTops])
+	}
 	b.owing.Store(true)
-	return b.flushOwedLocked(ctx, b.o.Events.Get)
+	if err := b.flushOwedLocked(context.Background(), b.tryGet); err != nil && !errors.Is(err, pool.ErrExhausted) {
+		b.warn("book: replaced book's withdrawal not published", "err", err)
+	}
 }
 
 // owedMark is a break's announcement not yet published whole (markLocked):

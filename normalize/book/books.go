@@ -87,7 +87,11 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 }
 
 // Add routes the events of b's venue and symbol to b, replacing any book of
-// the same pair, which it closes ([Book.Close]) once b is in its place:
+// the same pair, which it closes ([Book.Close]) once b is in its place;
+// b takes on what the replaced book has out (its best bid/offer,
+// withdrawn; its tops, each view told by a marker with ReasonReplaced)
+// and what it still owed of a break's announcement, published at once
+// where the pool gives, else before anything b publishes:
 // Add waits for an Apply the replaced book is running (Close takes its
 // lock), while the other books' events and readers go on. Do not call it
 // from a callback of the book it replaces (its Sink's Publish, its
@@ -106,6 +110,7 @@ func (r *Books) Add(b *Book) {
 		// Apply holds while it runs (a Resubscribe, a marker waiting for
 		// the pool); every other book's events would wait behind it.
 		old.Close()
+		b.takeOver(old) // its quote and tops withdrawn, what it owed told
 	}
 	if closed {
 		b.Close() // added after (or racing) Books.Close: its timer must not outlive the host
