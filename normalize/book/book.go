@@ -1210,7 +1210,8 @@ func (o *owedMark) addTops(views []int) {
 // announcement it still owed. Fed nothing more, old would leave them the
 // subscribers' latest for good, and b publishes nothing before it is
 // live. They go out at once where the pool gives (never waiting: Add has
-// no ctx), else before anything b publishes, as b's own.
+// no ctx), else before anything b publishes, as b's own; old publishes
+// nothing more.
 func (b *Book) takeOver(old *Book) {
 	old.mu.Lock()
 	o := old.owed
@@ -1223,6 +1224,9 @@ func (b *Book) takeOver(old *Book) {
 	o.addTops(old.tops[:old.nTops])
 	old.owed, old.nTops, old.top, old.topKnown = owedMark{}, 0, schema.BBO{}, true
 	old.owing.Store(false)
+	// Retired: an Apply the Books routed to it before the swap, still to
+	// run, must not publish a quote after its withdrawal.
+	old.o.Sink = nil
 	old.mu.Unlock()
 	if o.parts == 0 {
 		return

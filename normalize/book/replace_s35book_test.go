@@ -50,6 +50,10 @@ func TestS35ReplacedBookWithdrawsItsQuote(t *testing.T) {
 				// The venue's next diff: the new book is not live, waits.
 				publish(bookEv(schema.VenueCoinbase, schema.EventBookUpdate, 0, 0, 0, []schema.Level{lvl("100", "2")}, nil))
 			}
+			// An Apply the Books routed to the old book before the swap
+			// runs after it: the old book publishes nothing more.
+			require.NoError(t, old.Apply(context.Background(), bookEv(schema.VenueCoinbase, schema.EventBookUpdate, 0, 0, 0, []schema.Level{lvl("100.5", "1")}, nil)))
+			require.NoError(t, old.PublishTop(context.Background(), 5))
 			require.False(t, nb.Live())
 			quotes := sink.ofType(schema.EventBBO)
 			require.True(t, quotes[len(quotes)-1].BBO.BidPrice.IsZero(), "the replaced book's quote is the subscribers' latest")
