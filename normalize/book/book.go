@@ -473,6 +473,9 @@ func (b *Book) PublishTop(ctx context.Context, n int) error {
 	if err := b.flushOwedLocked(ctx, b.o.Events.Get); err != nil {
 		return err
 	}
+	if err := b.heldQuoteLocked(ctx); err != nil {
+		return err
+	}
 	ev, err := b.o.Events.Get(ctx)
 	if err != nil {
 		return err
@@ -532,7 +535,7 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if ev.Venue != b.rule.Venue {
 		return nil
 	}
-	if err := b.flushOwed(ctx); err != nil {
+	if err := b.flushOwed(ctx, ev); err != nil {
 		// Still owed: the event is applied all the same (a diff skipped
 		// would break the book), and nothing it would publish goes out
 		// before the announcement (publishBBOLocked).
@@ -1243,7 +1246,11 @@ func (b *Book) takeOver(old *Book) {
 		b.owed.addTops(o.tops[:o.nTops])
 	}
 	b.owing.Store(true)
-	if err := b.flushOwedLocked(context.Background(), b.tryGet); err != nil && !errors.Is(err, pool.ErrExhausted) {
+	err := b.flushOwedLocked(context.Background(), b.tryGet)
+	if err == nil {
+		err = b.heldQuoteLocked(context.Background())
+	}
+	if err != nil && !errors.Is(err, pool.ErrExhausted) {
 		b.warn("book: replaced book's withdrawal not published", "err", err)
 	}
 }
@@ -1274,14 +1281,20 @@ func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*
 	}
 	*o = owedMark{}
 	b.owing.Store(false)
-	if b.usable() {
-		// Live again while it was owed (a snapshot applied meanwhile):
-		// its quote was held back (publishBBOLocked) and follows now,
-		// not with the book's next message — which a quiet market may
-		// not send for long, the withdrawal the subscribers' latest.
-		return errors.Join(err, b.publishBBOLocked(ctx, &schema.CanonicalEvent{ExchangeTS: b.exTS, IngestTS: b.inTS}))
-	}
 	return err
+}
+
+// heldQuoteLocked publishes, once nothing is owed, the quote of a book
+// live again while a break's announcement was: held back
+// (publishBBOLocked), it follows the announcement, not the book's next
+// message — which a quiet market may not send for long, the withdrawal
+// the subscribers' latest meanwhile. Not before an event that breaks the
+// book (Book.flushOwed): it would be the quote of a lost connection.
+func (b *Book) heldQuoteLocked(ctx context.Context) error {
+	if b.owing.Load() || !b.usable() || b.o.Sink == nil {
+		return nil
+	}
+	return b.publishBBOLocked(ctx, &schema.CanonicalEvent{ExchangeTS: b.exTS, IngestTS: b.inTS})
 }
 
 // announceLocked publishes the parts of an announcement left in parts,
@@ -1311,14 +1324,19 @@ func (b *Book) announceLocked(ctx context.Context, get func(context.Context) (*s
 }
 
 // flushOwed publishes what is owed of a break's announcement (markLocked)
-// before anything else the book publishes, when something is.
-func (b *Book) flushOwed(ctx context.Context) error {
+// before anything else the book publishes, when something is, and then
+// the quote held back unless next, the event to apply, breaks the book.
+func (b *Book) flushOwed(ctx context.Context, next *schema.CanonicalEvent) error {
 	if !b.owing.Load() {
 		return nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.flushOwedLocked(ctx, b.o.Events.Get)
+	err := b.flushOwedLocked(ctx, b.o.Events.Get)
+	if breaks := next.Type == schema.EventGap || (next.Type == schema.EventConnState && next.Control.State.Lost()); !breaks {
+		err = errors.Join(err, b.heldQuoteLocked(ctx))
+	}
+	return err
 }
 
 // tryGet takes a pooled event without waiting, for flushOwedLocked.

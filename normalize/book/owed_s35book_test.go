@@ -146,3 +146,33 @@ func (s *recSink) markers() []*schema.CanonicalEvent {
 	}
 	return out
 }
+
+// The quote held back follows the owed announcement — but not when the
+// event that flushed it is a lost connection: published then, on a pool
+// that gives no more, it stayed the subscribers' latest, the quote of a
+// connection already lost, the new break's announcement owed behind it.
+func TestS35HeldQuoteNotPublishedBeforeALoss(t *testing.T) {
+	events := pool.New("s35-heldloss", 16, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+	sink := &holdSink{recSink: recSink{events: events}}
+	b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		sink.release()
+		require.Zero(t, events.Stats().InUse, "events not returned to the pool")
+	})
+	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
+	sink.release()
+	held := takeAll(events)
+	t.Cleanup(func() { putAll(events, held) }) // before the check above
+	expired, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.Error(t, b.Apply(expired, lostConn(schema.VenueOKX, 0)))
+	require.Error(t, b.Apply(expired, okxEvent(t, okxRaw("books", "snapshot", -1, 20, `["99","1","0","1"]`, `["102","1","0","1"]`, ""))))
+	require.True(t, b.Live(), "live again, its quote held back")
+	putAll(events, held[:3]) // three free: the owed marker and withdrawal take two
+	held = held[3:]
+	_ = b.Apply(expired, lostConn(schema.VenueOKX, 0))
+	require.False(t, b.Live())
+	quotes := sink.ofType(schema.EventBBO)
+	require.True(t, quotes[len(quotes)-1].BBO.BidPrice.IsZero(), "the subscribers' latest quote is a lost connection's")
+}
