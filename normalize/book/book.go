@@ -1219,7 +1219,7 @@ func (b *Book) takeOver(old *Book) {
 	old.mu.Lock()
 	o := old.owed
 	if o.parts == 0 {
-		o = owedMark{reason: ReasonReplaced}
+		o = owedMark{reason: ReasonReplaced, exTS: old.exTS, inTS: old.inTS} // stamped as its last message
 	}
 	if old.topKnown && !sameBBO(old.top, schema.BBO{}) {
 		o.parts |= silQuote

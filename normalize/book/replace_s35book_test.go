@@ -31,6 +31,7 @@ func TestS35ReplacedBookWithdrawsItsQuote(t *testing.T) {
 				p, err := events.Get(context.Background())
 				require.NoError(t, err)
 				ev.CloneInto(p)
+				p.IngestTS = 100
 				require.NoError(t, books.Publish(context.Background(), p))
 			}
 			publish(bookEv(schema.VenueCoinbase, schema.EventBookSnapshot, 0, 0, 0, []schema.Level{lvl("100", "1")}, []schema.Level{lvl("101", "1")}))
@@ -62,6 +63,7 @@ func TestS35ReplacedBookWithdrawsItsQuote(t *testing.T) {
 				if ev.Control.GapType == schema.EventBookSnapshot {
 					tops++
 					require.Equal(t, ReasonReplaced, ev.Control.Reason)
+					require.NotZero(t, ev.IngestTS, "stamped as the replaced book's last message")
 				}
 			}
 			require.Equal(t, 1, tops, "the replaced book's tops announced")
