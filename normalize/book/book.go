@@ -321,7 +321,20 @@ func (b *Book) usable() bool {
 	if !b.live || b.silent {
 		return false
 	}
-	return b.o.MaxSilence <= 0 || b.now().Sub(b.heardAt) < b.o.MaxSilence
+	return b.o.MaxSilence <= 0 || b.sinceLocked(&b.heardAt) < b.o.MaxSilence
+}
+
+// sinceLocked is how long ago *at was by the Clock. A time later than now
+// — the clock was set back since — counts as now, and is moved there: a
+// wait counted from it (RetryInterval's, the backoff's, MaxSilence) must
+// not last as long as the step on top, a book dark, or silent and served
+// as current, for the hour its clock went back.
+func (b *Book) sinceLocked(at *time.Time) time.Duration {
+	now := b.now()
+	if at.After(now) {
+		*at = now
+	}
+	return now.Sub(*at)
 }
 
 // Close stops the book's Options.MaxSilence timer, for good: it
@@ -460,6 +473,9 @@ func (b *Book) PublishTop(ctx context.Context, n int) error {
 	if err := b.flushOwedLocked(ctx, b.o.Events.Get); err != nil {
 		return err
 	}
+	if err := b.heldQuoteLocked(ctx); err != nil {
+		return err
+	}
 	ev, err := b.o.Events.Get(ctx)
 	if err != nil {
 		return err
@@ -519,7 +535,7 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if ev.Venue != b.rule.Venue {
 		return nil
 	}
-	if err := b.flushOwed(ctx); err != nil {
+	if err := b.flushOwed(ctx, ev); err != nil {
 		// Still owed: the event is applied all the same (a diff skipped
 		// would break the book), and nothing it would publish goes out
 		// before the announcement (publishBBOLocked).
@@ -997,7 +1013,7 @@ func (b *Book) fetchLocked(ctx context.Context, src *schema.CanonicalEvent) erro
 	if b.fetching {
 		return nil // another goroutine's fetch is on its way: the diff waits in the buffer
 	}
-	if !b.lastRound.IsZero() && b.now().Sub(b.lastRound) < max(b.o.RetryInterval, b.wait) {
+	if !b.lastRound.IsZero() && b.sinceLocked(&b.lastRound) < max(b.o.RetryInterval, b.wait) {
 		return nil
 	}
 	if !b.resyncDue("fetch") {
@@ -1118,7 +1134,7 @@ func (b *Book) clearLocked() {
 func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64) error {
 	had := b.live || b.bids.len() > 0 || b.asks.len() > 0
 	quoted := b.topKnown && !sameBBO(b.top, schema.BBO{})
-	if reason == ReasonReconnect || (b.live && b.now().Sub(b.liveSince) >= b.stableFor()) {
+	if reason == ReasonReconnect || (b.live && b.sinceLocked(&b.liveSince) >= b.stableFor()) {
 		// It was healthy, or its stream starts again on a new connection
 		// (whose redials wsclient paces): a new run.
 		b.resyncs, b.deferLog = 0, false
@@ -1148,21 +1164,35 @@ func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent,
 // no ask), then a marker about each view of the tops it published since
 // its last marker (PublishTop). Each waits for the pool with ctx; what
 // ctx leaves out is owed (owedMark), published before anything else the
-// book publishes. A break while one is still owed adds its quote and
-// tops to it: the subscribers have not heard of the first yet, which
-// tells them.
+// book publishes. A break while one's marker is still owed adds its quote
+// and tops to it: the subscribers have not heard of the first yet, which
+// tells them. A break after the first's marker went out (its withdrawal
+// or tops still owed: the book went live again on a snapshot applied by
+// a ctx that left them owed) has a marker of its own, owed first: the
+// subscribers of diffs heard of the first break, then saw the new
+// snapshot, and would take the book for good — a crossed book or a
+// checksum mismatch no parser marks.
 func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reason string, first, last uint64, quoted bool) error {
 	if b.o.Sink == nil {
 		return nil
 	}
 	o := &b.owed
-	if o.parts == 0 {
-		*o = owedMark{parts: silGap, reason: reason, first: first, last: last, exTS: src.ExchangeTS, inTS: src.IngestTS}
+	if o.parts&silGap == 0 {
+		o.parts |= silGap
+		o.reason, o.first, o.last, o.exTS, o.inTS = reason, first, last, src.ExchangeTS, src.IngestTS
 	}
 	if quoted {
 		o.parts |= silQuote
 	}
-	for _, view := range b.tops[:b.nTops] {
+	o.addTops(b.tops[:b.nTops])
+	b.nTops = 0
+	b.owing.Store(true)
+	return b.flushOwedLocked(ctx, b.o.Events.Get)
+}
+
+// addTops adds a marker about each view of tops to the announcement.
+func (o *owedMark) addTops(views []int) {
+	for _, view := range views {
 		if i := slices.Index(o.tops[:o.nTops], view); i >= 0 {
 			o.parts |= silTop << i
 			continue
@@ -1175,9 +1205,54 @@ func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reaso
 		}
 		o.parts |= silTop << i
 	}
-	b.nTops = 0
+}
+
+// takeOver takes on what old, the book b replaces in [Books], has out
+// and owes its subscribers: the withdrawal of its best bid/offer, a
+// marker about each view of its tops (ReasonReplaced), and a break's
+// announcement it still owed. Fed nothing more, old would leave them the
+// subscribers' latest for good, and b publishes nothing before it is
+// live. They go out at once where the pool gives (never waiting: Add has
+// no ctx), else before anything b publishes, as b's own; old publishes
+// nothing more.
+func (b *Book) takeOver(old *Book) {
+	old.mu.Lock()
+	o := old.owed
+	if o.parts == 0 {
+		o = owedMark{reason: ReasonReplaced, exTS: old.exTS, inTS: old.inTS} // stamped as its last message
+	}
+	if old.topKnown && !sameBBO(old.top, schema.BBO{}) {
+		o.parts |= silQuote
+	}
+	o.addTops(old.tops[:old.nTops])
+	old.owed, old.nTops, old.top, old.topKnown = owedMark{}, 0, schema.BBO{}, true
+	old.owing.Store(false)
+	// Retired: an Apply the Books routed to it before the swap, still to
+	// run, must not publish a quote after its withdrawal.
+	old.o.Sink = nil
+	old.mu.Unlock()
+	if o.parts == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.o.Sink == nil {
+		return
+	}
+	if b.owed.parts == 0 {
+		b.owed = o
+	} else {
+		b.owed.parts |= o.parts & (silGap | silQuote)
+		b.owed.addTops(o.tops[:o.nTops])
+	}
 	b.owing.Store(true)
-	return b.flushOwedLocked(ctx, b.o.Events.Get)
+	err := b.flushOwedLocked(context.Background(), b.tryGet)
+	if err == nil {
+		err = b.heldQuoteLocked(context.Background())
+	}
+	if err != nil && !errors.Is(err, pool.ErrExhausted) {
+		b.warn("book: replaced book's withdrawal not published", "err", err)
+	}
 }
 
 // owedMark is a break's announcement not yet published whole (markLocked):
@@ -1209,6 +1284,19 @@ func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*
 	return err
 }
 
+// heldQuoteLocked publishes, once nothing is owed, the quote of a book
+// live again while a break's announcement was: held back
+// (publishBBOLocked), it follows the announcement, not the book's next
+// message — which a quiet market may not send for long, the withdrawal
+// the subscribers' latest meanwhile. Not before an event that breaks the
+// book (Book.flushOwed): it would be the quote of a lost connection.
+func (b *Book) heldQuoteLocked(ctx context.Context) error {
+	if b.owing.Load() || !b.usable() || b.o.Sink == nil {
+		return nil
+	}
+	return b.publishBBOLocked(ctx, &schema.CanonicalEvent{ExchangeTS: b.exTS, IngestTS: b.inTS})
+}
+
 // announceLocked publishes the parts of an announcement left in parts,
 // in order — the gap marker of reason, the withdrawal of the quote, a
 // marker for each view of tops (silParts) — one pooled event at a time,
@@ -1236,14 +1324,19 @@ func (b *Book) announceLocked(ctx context.Context, get func(context.Context) (*s
 }
 
 // flushOwed publishes what is owed of a break's announcement (markLocked)
-// before anything else the book publishes, when something is.
-func (b *Book) flushOwed(ctx context.Context) error {
+// before anything else the book publishes, when something is, and then
+// the quote held back unless next, the event to apply, breaks the book.
+func (b *Book) flushOwed(ctx context.Context, next *schema.CanonicalEvent) error {
 	if !b.owing.Load() {
 		return nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.flushOwedLocked(ctx, b.o.Events.Get)
+	err := b.flushOwedLocked(ctx, b.o.Events.Get)
+	if breaks := next.Type == schema.EventGap || (next.Type == schema.EventConnState && next.Control.State.Lost()); !breaks {
+		err = errors.Join(err, b.heldQuoteLocked(ctx))
+	}
+	return err
 }
 
 // tryGet takes a pooled event without waiting, for flushOwedLocked.
@@ -1328,7 +1421,7 @@ func (b *Book) silenceCheck() {
 	}
 	now := b.now()
 	if !b.silent {
-		if idle := now.Sub(b.heardAt); idle < b.o.MaxSilence {
+		if idle := b.sinceLocked(&b.heardAt); idle < b.o.MaxSilence {
 			b.silTimer.Reset(b.o.MaxSilence - idle)
 			return
 		}
@@ -1422,10 +1515,10 @@ func (b *Book) askLocked(ctx context.Context, why string) error {
 		return nil
 	}
 	if b.asked {
-		if !b.askFailed.IsZero() && b.now().Sub(b.askFailed) < b.o.RetryInterval {
+		if !b.askFailed.IsZero() && b.sinceLocked(&b.askFailed) < b.o.RetryInterval {
 			return nil
 		}
-		if b.askFailed.IsZero() && b.now().Sub(b.askedAt) < b.snapshotWait() {
+		if b.askFailed.IsZero() && b.sinceLocked(&b.askedAt) < b.snapshotWait() {
 			return nil // the snapshot may still come
 		}
 	}
@@ -1452,7 +1545,7 @@ func (b *Book) resyncDue(what string) bool {
 		for range min(b.resyncs-resyncBurst, resyncDoublings) {
 			wait = satDouble(wait)
 		}
-		if now.Sub(b.resyncAt) < wait {
+		if b.sinceLocked(&b.resyncAt) < wait {
 			b.stats.Deferred++
 			if !b.deferLog {
 				b.deferLog = true

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meltica/meltica/pool"
@@ -37,6 +38,29 @@ type Books struct {
 	byKey   map[bookKey]*Book
 	byVenue map[schema.Venue][]*Book
 	closed  bool // Close ran: a book added after it is closed too
+
+	// Connection states the pool did not give within StateTimeout, per
+	// venue: owed, published before the venue's next event handed on
+	// (connState); owing says some are, read on the path of every event.
+	smu    sync.Mutex
+	states map[schema.Venue]owedStates
+	owing  atomic.Bool
+}
+
+// owedStates are a venue's connection states not yet published: the
+// first loss (which the subscribers must hear of: a book downstream of
+// the dispatcher, the quote Merger, invalidate on it), then the latest
+// state after it.
+type owedStates struct {
+	loss, last       stateMark
+	hasLoss, hasLast bool
+}
+
+// stateMark is one connection state to publish.
+type stateMark struct {
+	state  schema.ConnState
+	reason string
+	at     int64 // IngestTS
 }
 
 // BooksOptions configure [Books]. A nil *BooksOptions gives the defaults.
@@ -63,7 +87,12 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 }
 
 // Add routes the events of b's venue and symbol to b, replacing any book of
-// the same pair, which it closes ([Book.Close]) once b is in its place:
+// the same pair, which it closes ([Book.Close]) once b is in its place;
+// b takes on what the replaced book has out (its best bid/offer,
+// withdrawn; its tops, each view told by a marker with ReasonReplaced)
+// and what it still owed of a break's announcement, published at once
+// where the pool gives, else before anything b publishes; the replaced
+// book publishes nothing more.
 // Add waits for an Apply the replaced book is running (Close takes its
 // lock), while the other books' events and readers go on. Do not call it
 // from a callback of the book it replaces (its Sink's Publish, its
@@ -82,6 +111,7 @@ func (r *Books) Add(b *Book) {
 		// Apply holds while it runs (a Resubscribe, a marker waiting for
 		// the pool); every other book's events would wait behind it.
 		old.Close()
+		b.takeOver(old) // its quote and tops withdrawn, what it owed told
 	}
 	if closed {
 		b.Close() // added after (or racing) Books.Close: its timer must not outlive the host
@@ -140,11 +170,17 @@ func (r *Books) Book(venue schema.Venue, symbol string) *Book {
 // Binance bookTicker, OKX bbo-tbt) older than the book's top published is
 // dropped and counted in that book's Stats.StaleQuotes (quote.go).
 func (r *Books) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	var serr error
+	if r.owing.Load() {
+		// A connection state of the venue is owed (connState): it goes
+		// out first. Still owed, the event goes on all the same.
+		serr = r.flushStates(ctx, ev.Venue)
+	}
 	if ev.Type == schema.EventBBO && r.staleQuote(ev) {
 		r.events.Put(ev)
-		return nil
+		return serr
 	}
-	err := r.apply(ctx, ev)
+	err := errors.Join(serr, r.apply(ctx, ev))
 	if r.next == nil {
 		r.events.Put(ev)
 		return err
@@ -203,8 +239,13 @@ const StateTimeout = time.Second
 // gap marker each, Live false, no best bid/offer — and, when the Books
 // have a next sink, publishes the same event to it (a pooled event,
 // waited for at most StateTimeout) so that subscribers see the state
-// change; the host need not publish it itself. Then it calls next, when
-// not nil, with the wsclient event.
+// change; the host need not publish it itself. A state the pool did not
+// give in that time is owed, not dropped: it goes out before the next
+// event of the venue the Books hand on, or with its next state (the
+// first loss owed, then the latest state after it), so that a consumer
+// downstream of the dispatcher — a book kept there, the quote Merger —
+// never serves the venue across a loss it was not told of. Then it
+// calls next, when not nil, with the wsclient event.
 //
 // wsclient drops events when its queue is full (Event.Dropped says how
 // many). An event that names a connection not seen before, after dropped
@@ -266,13 +307,72 @@ func (r *Books) connState(venue schema.Venue, e wsclient.Event) {
 	if r.next == nil {
 		return
 	}
+	m := stateMark{state: e.State, reason: ev.Control.Reason, at: ev.IngestTS}
+	err := r.flushStates(ctx, venue)
+	if err == nil {
+		err = r.publishState(ctx, venue, m)
+	}
+	if err != nil {
+		r.oweState(venue, m)
+		if r.log != nil {
+			r.log.Warn("book: connection state not published yet: owed, it goes out before the venue's next event", "venue", string(venue), "state", e.State.String(), "err", err)
+		}
+	}
+}
+
+// publishState publishes m as an schema.EventConnState of venue to next,
+// waiting for the pool with ctx; the error is the pool's.
+func (r *Books) publishState(ctx context.Context, venue schema.Venue, m stateMark) error {
 	out, err := r.events.Get(ctx)
 	if err != nil {
-		if r.log != nil {
-			r.log.Warn("book: connection state not published", "venue", string(venue), "state", e.State.String(), "err", err)
-		}
-		return
+		return err
 	}
-	out.Venue, out.Type, out.IngestTS, out.Control = ev.Venue, ev.Type, ev.IngestTS, ev.Control
+	out.Venue, out.Type, out.IngestTS = venue, schema.EventConnState, m.at
+	out.Control = schema.Control{Kind: schema.ControlConnState, State: m.state, Reason: m.reason}
 	_ = r.next.Publish(ctx, out)
+	return nil
+}
+
+// oweState keeps m to publish before venue's next event: the first loss
+// owed stays, a later state replaces the one owed after it.
+func (r *Books) oweState(venue schema.Venue, m stateMark) {
+	r.smu.Lock()
+	defer r.smu.Unlock()
+	if r.states == nil {
+		r.states = map[schema.Venue]owedStates{}
+	}
+	o := r.states[venue]
+	if m.state.Lost() && !o.hasLoss {
+		o = owedStates{loss: m, hasLoss: true} // newer than any state owed before it
+	} else {
+		o.last, o.hasLast = m, true
+	}
+	r.states[venue] = o
+	r.owing.Store(true)
+}
+
+// flushStates publishes venue's owed connection states, in order, and
+// stops at the first the pool does not give with ctx (still owed).
+func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
+	r.smu.Lock()
+	defer r.smu.Unlock()
+	o, ok := r.states[venue]
+	if !ok {
+		return nil
+	}
+	if o.hasLoss {
+		if err := r.publishState(ctx, venue, o.loss); err != nil {
+			return err
+		}
+		o.hasLoss = false
+		r.states[venue] = o
+	}
+	if o.hasLast {
+		if err := r.publishState(ctx, venue, o.last); err != nil {
+			return err
+		}
+	}
+	delete(r.states, venue)
+	r.owing.Store(len(r.states) > 0)
+	return nil
 }

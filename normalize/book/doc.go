@@ -231,7 +231,8 @@
 // lost: it goes out first at the next event the book is given (the
 // connection's next state included), [Book.PublishTop] or silence check,
 // and no best bid/offer or top goes out before it (Stats.BBODropped
-// counts the quotes held back; the latest follows it). The silence
+// counts the quotes held back; the latest follows it, whichever of these
+// flushed it). The silence
 // marker does not wait: it
 // and the rest of its announcement (the quote's withdrawal, the markers
 // about the tops out) take one pooled event at a time, so one free event
@@ -297,7 +298,8 @@
 // # Time
 //
 // Everything a book times runs on Options.Clock: RetryInterval's waits,
-// the resync backoff, MaxSilence, and — the book hands its Clock to the
+// the resync backoff, MaxSilence (a Clock set back lengthens none of them:
+// a time it recorded later than now counts as now), and — the book hands its Clock to the
 // fetchers of this package — a fetch's Timeout and an [OKXLimiter]'s
 // window (unless the fetcher or the limiter has a Clock of its own). A
 // host that injects a clock (a replay, a simulation, a test) gets a venue

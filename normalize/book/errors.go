@@ -106,4 +106,10 @@ const (
 	// again — but a book that cannot tell a quiet market from a stream
 	// that stopped must not be traded on as current.
 	ReasonSilent = "book: stream silent"
+	// ReasonReplaced: [Books.Add] replaced the book. Its markers about
+	// the tops it published ([Book.PublishTop]) carry it, with the
+	// withdrawal of its best bid/offer: the replaced book is fed nothing
+	// more, and the new one publishes nothing before it is live. Not a
+	// loss of diffs: no marker about them.
+	ReasonReplaced = "book: replaced"
 )
