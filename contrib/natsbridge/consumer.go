@@ -108,7 +108,7 @@ type ConsumerOptions struct {
 	// update that finds MaxStreams others waiting is dropped. Least
 	// recently seen, because a stream that went silent longest (a symbol
 	// delisted, a producer's stray symbols) is the least likely to speak
-	// again. A stream numbered per view (layout 8) counts once more for
+	// again. A stream numbered per view (layouts 9 and 8) counts once more for
 	// itself: it remembers that its views were checked apart (see Losses
 	// and gap markers). State costs about 200 bytes a stream, plus the
 	// message of a latest update waiting. Defaults to DefaultMaxStreams.
@@ -300,7 +300,7 @@ type seqState struct {
 	run    uint32 // the run last's belongs to (0: none, a publisher of layout 6)
 	known  bool   // a message of the stream has been received
 	midway bool   // first seen midway once streams were forgotten: the next delivered announces that unknown loss
-	viewed bool   // of a stream: its views were checked apart (layout 8), so its first message numbered together (7, 6) comes from a Publisher rolled back
+	viewed bool   // of a stream: its views were checked apart (layouts 9 and 8), so its first message numbered together (7, 6) comes from a Publisher rolled back
 }
 
 // heldMsg is a critical message waiting for an event.
@@ -715,11 +715,11 @@ func streamType(ev *schema.CanonicalEvent) schema.EventType {
 }
 
 // numbered returns what the bridge sequence of ev, decoded from data,
-// counts in: its view of its stream (layout 8), or its stream, views
+// counts in: its view of its stream (layouts 9 and 8), or its stream, views
 // together (layouts 7 and 6, numbered so by their Publishers): checked
 // per view, two views of a layout-7 stream interleaved read as a loss at
 // every message. perView tells which. The first message of a view of a
-// stream (a book's depth, a kline's interval) numbered apart marks the
+// stream (a book's depth, a kline's interval, a ticker's window) numbered apart marks the
 // stream viewed (see replacedLayout).
 func (c *Consumer) numbered(data []byte, ev *schema.CanonicalEvent) (vk viewKey, perView bool) {
 	sk := viewKey{streamKey: streamKey{ev.Venue, ev.Symbol, streamType(ev)}}
@@ -734,9 +734,9 @@ func (c *Consumer) numbered(data []byte, ev *schema.CanonicalEvent) (vk viewKey,
 
 // replacedLayout tells whether vk, first seen, comes from a Publisher that
 // replaced one of the other layout (WireVersion is set once per Publisher),
-// whose run counts it from 1: a view numbered apart (layout 8) of a stream
+// whose run counts it from 1: a view numbered apart (layouts 9 and 8) of a stream
 // the Consumer checked with its views together (7 or 6), or a stream
-// numbered together whose views it checked apart (the rollback from 8 to
+// numbered together whose views it checked apart (the rollback from 9 or 8 to
 // 7 the docs allow). It records nothing.
 func (c *Consumer) replacedLayout(vk viewKey, perView bool) bool {
 	sk := viewKey{streamKey: vk.streamKey}
@@ -790,7 +790,7 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		case midway:
 			why = "the stream's state was forgotten, MaxStreams" // whatever it missed while forgotten comes on top
 		case !known && c.replacedLayout(vk, perView):
-			// A view first seen under layout 8 of a stream checked under 7
+			// A view first seen under layout 9 or 8 of a stream checked under 7
 			// or 6, views together, or the other way round: its Publisher
 			// was replaced by one of the other layout, whose run counts
 			// from 1, so its messages before this one were lost, as a

@@ -74,10 +74,10 @@
 // message). A Publisher writing layout 7 or 6 for Consumers older than 8
 // (PublisherOptions.WireVersion) numbers the views together, as they
 // count them; a loss it reveals names no view. A view first seen under
-// layout 8 of a stream checked under 7 or 6 comes from a Publisher that
+// layout 9 or 8 of a stream checked under 7 or 6 comes from a Publisher that
 // replaced one of the other layout: its run counts the view from 1, and
 // its messages before the first that arrived are reported lost; so is a
-// stream first seen under 7 or 6 whose views were checked under 8, the
+// stream first seen under 7 or 6 whose views were checked under 9 or 8, the
 // Publisher rolled back.) Messages lost anywhere on the way
 // — refused by NATS while it reconnects (nats.go's reconnect buffer is
 // bounded, see Connect), dropped by the server or the client because the
