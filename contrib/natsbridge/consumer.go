@@ -254,9 +254,13 @@ type Consumer struct {
 	execFilter bool // the durable consumer reads the whole stream: keep what Subjects match
 	// Where the durable consumer is in the stream, under execMu, for
 	// making it again where it was when it is gone (resume.go).
-	execHigh   uint64              // highest stream sequence handled (handed on, dropped as another's or a duplicate, terminated)
-	execNaked  map[uint64]struct{} // stream sequences handed back (Nak) and not handled since: they come again
-	execResume execResume
+	execHigh  uint64              // highest stream sequence handled (handed on, dropped as another's or a duplicate, terminated)
+	execNaked map[uint64]struct{} // stream sequences handed back (Nak) and not handled since: they come again
+	// execArrived is the highest stream sequence nats.go has handed to
+	// onExec, set before it waits for execMu: a report delivered up to it
+	// was not lost in a link (resetLost).
+	execArrived atomic.Uint64
+	execResume  execResume
 
 	closeOnce sync.Once
 	closeErr  error
@@ -945,6 +949,9 @@ func (c *Consumer) getWait() (*schema.CanonicalEvent, error) {
 // could not be handed on, and when the consumer is closing: the next
 // incarnation gets it without waiting for AckWait.
 func (c *Consumer) onExec(m jetstream.Msg) {
+	if meta, err := m.Metadata(); err == nil {
+		arrived(&c.execArrived, meta.Sequence.Stream)
+	}
 	c.execMu.Lock()
 	defer c.execMu.Unlock()
 	if c.closed.Load() {

@@ -186,8 +186,9 @@
 //     so that the server, which delivers MaxAckPending at a time, does not
 //     hold the next report for AckWait; and once its connection is back
 //     after a loss, a Consumer whose durable consumer waits for the ack of
-//     a report it delivered into the lost link, past the last one handled,
-//     resets it to its ack floor (JetStream's consumer reset, ADR-60,
+//     a report it delivered into the lost link (one the Consumer never
+//     received: a report received, waiting to be handed on, is not reset
+//     and not logged) resets it to its ack floor (JetStream's consumer reset, ADR-60,
 //     nats-server 2.14 and later; on an older server the reset fails,
 //     logged at Warn, and the report comes after AckWait), so that the
 //     report comes again at once rather than after AckWait.

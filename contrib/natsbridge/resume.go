@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -147,6 +148,7 @@ func (c *Consumer) resume() error {
 		// who made the stream and the consumer again together.
 		c.execMu.Lock()
 		c.execHigh = 0
+		c.execArrived.Store(0)
 		clear(c.execNaked)
 		c.execMu.Unlock()
 	}
@@ -201,16 +203,8 @@ func (c *Consumer) resume() error {
 // delivered and waiting for its ack, and it delivers MaxAckPending (1) at
 // a time: it held that report and every later one for a whole AckWait
 // (30 s by default) before delivering it again. So when the server has
-// delivered past the last report handled and waits for an ack, with no
-// report in hand (execMu held for the reset only), the durable consumer is reset to its ack
-// floor (JetStream's consumer reset, nats-server 2.14 and later): what it
-// delivered and was not acknowledged comes again at once; a report handed
-// on already that comes again is dropped by its id. A report delivered
-// and still in nats.go's hands, not lost, reads the same: reset, the server
-// ignores its ack (unconfirmed) until it has delivered it again, the ack is
-// sent again (ackRetry) and the second delivery dropped by its id. (Consumers sharing a
-// Durable split its reports: a report in another's hands may then come to
-// this one too — at least once still.)
+// delivered a report the Consumer never received and waits for its ack,
+// the durable consumer is reset to its ack floor (resetLost).
 func (c *Consumer) redeliverLost() {
 	r := &c.execResume
 	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
@@ -231,18 +225,44 @@ func (c *Consumer) redeliverLost() {
 	info := cons.CachedInfo()
 	c.execMu.Lock()
 	defer c.execMu.Unlock()
-	if c.closed.Load() || info.NumAckPending == 0 || info.Delivered.Stream <= c.execHigh {
-		return
+	c.resetLost(info)
+}
+
+// resetLost resets the durable consumer to its ack floor (JetStream's
+// consumer reset, nats-server 2.14 and later) when, as info read it after
+// a reconnection, the server has delivered a report the Consumer never
+// received (past the last nats.go handed to onExec, execArrived) and
+// waits for its ack: it was delivered into the lost link, and comes again
+// at once. A report delivered and received — its onExec waiting for
+// execMu, as after an ordinary reconnection that raced a report — is not
+// lost: it is handed on and acknowledged, and no reset is made (one made
+// anyway, the server ignores that report's ack, unconfirmed, until it has
+// delivered it again, and the second delivery is dropped by its id). A
+// report nats.go holds and has not yet handed to onExec (behind one in
+// hand with MaxAckPending above 1) reads as lost: its second delivery is
+// dropped by its id. (Consumers sharing a Durable split its reports: a
+// report in another's hands may then come to this one too — at least once
+// still.) Under execMu, with no report in hand; the reset's deadline starts
+// once it is held, so that a delivery that held it long (an ack sent
+// again, a host's dispatcher slow to take a report) leaves the reset all
+// of its time. Its result: whether the reset was made.
+func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
+	r := &c.execResume
+	if c.closed.Load() || info.NumAckPending == 0 || info.Delivered.Stream <= max(c.execHigh, c.execArrived.Load()) {
+		return false
 	}
+	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
+	defer cancel()
 	if _, err := r.js.ResetConsumer(ctx, c.opts.Stream.Name, c.opts.Durable); err != nil {
 		// Not retried: a server older than 2.14 has no reset, and the
 		// loop must go on watching for a consumer gone. The report comes
 		// again after AckWait.
 		r.failed.add(c.log, 1, "natsbridge: resetting the durable consumer after a reconnection failed; a report delivered into the lost link comes again after AckWait", "error", err)
-		return
+		return false
 	}
 	c.execResumed.Add(1)
-	c.log.Warn("natsbridge: reports delivered into the lost link and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending)
+	c.log.Warn("natsbridge: reports delivered into the lost link and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending, "received_up_to", c.execArrived.Load(), "delivered_up_to", info.Delivered.Stream)
+	return true
 }
 
 // ensureExecStream creates the stream of execution reports if it is
@@ -272,6 +292,16 @@ func (c *Consumer) ensureExecStream(ctx context.Context, js jetstream.JetStream)
 		return time.Time{}, fmt.Errorf("natsbridge: stream %s: %w", c.opts.Stream.Name, err)
 	}
 	return st.CachedInfo().Created, nil
+}
+
+// arrived raises high to seq (a stream sequence received).
+func arrived(high *atomic.Uint64, seq uint64) {
+	for {
+		h := high.Load()
+		if seq <= h || high.CompareAndSwap(h, seq) {
+			return
+		}
+	}
 }
 
 // handled records that the report m is done with (acknowledged or
