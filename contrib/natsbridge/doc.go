@@ -98,7 +98,8 @@
 // loss. What its link had taken when it dropped (nats.go accepted it) is
 // lost unseen: so, once back, the Publisher also publishes a marker naming
 // the type and no symbol about every quote type of every venue it sent
-// (the first 1280), on "prefix.venue._.type", which a Consumer selecting
+// (the 1,280 kinds sent most recently; one forgotten is counted in
+// PublisherStats.QuoteKindsForgotten and logged), on "prefix.venue._.type", which a Consumer selecting
 // by type or by symbol receives too; subscribers of ordered streams are
 // not told (their sequences tell their losses). That marker tells every
 // stream of its type, so a refused stream of a type told so gets none of
