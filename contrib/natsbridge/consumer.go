@@ -158,7 +158,7 @@ type ConsumerStats struct {
 	// subscribers a lost link is told to (the least recently seen): a
 	// venue forgotten and silent since is not told (see Connection state).
 	VenuesForgotten uint64
-	ExecResumed     uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, or after a reconnection waiting for the ack of a report it delivered into the lost link, and made to deliver again
+	ExecResumed     uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, or after a reconnection waiting for the ack of a report it delivered into the lost link, or at start waiting for the ack of a report it delivered to a predecessor, and made to deliver again
 }
 
 // Consumer feeds a local dispatcher from NATS: market data and control
@@ -519,11 +519,36 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
 	}
+	c.resetPredecessors(ctx, js, cons.CachedInfo())
 	if c.cc, err = c.consume(cons); err != nil {
 		return err
 	}
 	c.startResume(js, created)
 	return nil
+}
+
+// resetPredecessors resets the durable consumer to its ack floor when, as
+// info read it before this Consumer consumes, the server waits for the ack
+// of a report: none is in this Consumer's hands, so it was delivered to a
+// predecessor — one whose Close ended (its ctx) while the ack was still
+// sent again into a dying link, or whose process ended — and the server,
+// which delivers MaxAckPending (1) at a time, held it and every later
+// report for a whole AckWait (30 s by default) before delivering it again.
+// Reset, it comes again at once (a report handed on whose ack was not
+// confirmed comes twice: at least once). A failed reset (a server older
+// than 2.14) is logged; the report then comes after AckWait. Two Consumers
+// sharing a Durable (see ConsumerOptions.Durable) are not told apart: a
+// report in the other's hands comes again too.
+func (c *Consumer) resetPredecessors(ctx context.Context, js jetstream.JetStream, info *jetstream.ConsumerInfo) {
+	if info == nil || info.NumAckPending == 0 {
+		return
+	}
+	if _, err := js.ResetConsumer(ctx, c.opts.Stream.Name, c.opts.Durable); err != nil {
+		c.log.Warn("natsbridge: resetting the durable consumer at start failed; reports delivered to a predecessor and not acknowledged come after AckWait", "pending", info.NumAckPending, "error", err)
+		return
+	}
+	c.execResumed.Add(1)
+	c.log.Warn("natsbridge: reports delivered to a predecessor and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending)
 }
 
 // execConfig is the durable consumer's configuration, starting at stream

@@ -235,7 +235,10 @@
 // consumers that stop with Close (every acknowledgement confirmed), and
 // redeliveries within one consumer's life. A duplicate can reach a host's
 // dispatcher only when the consumer's process dies between handing a report
-// on and the server confirming its ack (at most MaxAckPending reports), or
+// on and the server confirming its ack, or its Close's ctx ends first (at
+// most MaxAckPending reports; the next incarnation gets them at once: it
+// resets the durable consumer to its ack floor when the server waits for
+// an ack as it starts, nats-server 2.14 and later), or
 // when the ingest node publishes the same report again after the
 // DuplicateWindow. A report is lost only if the ingest node's process ends
 // with it still queued (Publisher.Close reports how many), or if it stays in
