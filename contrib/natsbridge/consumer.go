@@ -256,11 +256,11 @@ type Consumer struct {
 	// making it again where it was when it is gone (resume.go).
 	execHigh  uint64              // highest stream sequence handled (handed on, dropped as another's or a duplicate, terminated)
 	execNaked map[uint64]struct{} // stream sequences handed back (Nak) and not handled since: they come again
-	// execArrived is the highest stream sequence nats.go has handed to
-	// onExec, set before it waits for execMu: a report delivered up to it
-	// was not lost in a link (resetLost).
-	execArrived atomic.Uint64
-	execResume  execResume
+	// execDoor is the stream sequence of the report nats.go has handed to
+	// onExec and that waits for execMu (0: none): delivered and received,
+	// it was not lost in a link (resetLost).
+	execDoor   atomic.Uint64
+	execResume execResume
 
 	closeOnce sync.Once
 	closeErr  error
@@ -975,10 +975,11 @@ func (c *Consumer) getWait() (*schema.CanonicalEvent, error) {
 // incarnation gets it without waiting for AckWait.
 func (c *Consumer) onExec(m jetstream.Msg) {
 	if meta, err := m.Metadata(); err == nil {
-		arrived(&c.execArrived, meta.Sequence.Stream)
+		c.execDoor.Store(meta.Sequence.Stream)
 	}
 	c.execMu.Lock()
 	defer c.execMu.Unlock()
+	c.execDoor.Store(0)
 	if c.closed.Load() {
 		c.execReturned.Add(1)
 		_ = m.Nak()

@@ -2,6 +2,7 @@ package natsbridge
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"net"
 	"strings"
@@ -125,7 +126,7 @@ func TestS35natsNoResetForAReportReceived(t *testing.T) {
 	// Delivered, and in onExec, waiting for execMu.
 	assert.Eventually(t, func() bool {
 		info, err := jc.Info(waitCtx(t))
-		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream > 0 && cons.execArrived.Load() >= info.Delivered.Stream
+		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream > 0 && cons.execDoor.Load() == info.Delivered.Stream
 	}, generous, time.Millisecond)
 	info, err := jc.Info(waitCtx(t))
 	require.NoError(t, err)
@@ -233,4 +234,53 @@ func TestS35natsResetBehindAckRetriedNotLost(t *testing.T) {
 	require.Zero(t, st.ExecDuplicate, "%+v", st)
 	require.Equal(t, uint64(1), st.ExecResumed, "the lost report counted: %+v", st)
 	require.Len(t, b.log.lines("level=WARN", lostLinkWarn), 1, "the lost report told")
+}
+
+// TestS35natsHandedBackReportLostInLinkReset: a report the Consumer
+// received and handed back (Nak: the host's event pool exhausted) is
+// delivered again — and that delivery is lost with the link. The Consumer
+// received that report once, but not this delivery: the reset after the
+// reconnection must still be made (a Consumer that took "received once"
+// for "not lost" left it, and every later report, waiting out AckWait, 1 h
+// here). It comes at once, once.
+func TestS35natsHandedBackReportLostInLinkReset(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	pub, err := NewPublisher(waitCtx(t), connect(t, srv.ClientURL(), nil), ingest.d, nil)
+	require.NoError(t, err)
+	far := newSmallNode(t)
+	got := make(chan *schema.CanonicalEvent, 64)
+	_, err = far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
+	require.NoError(t, err)
+	d := &s35LossDialer{addr: srv.Addr().String(), lost: make(chan struct{})}
+	nc := connect(t, srv.ClientURL(), &ConnectOptions{Extra: []nats.Option{nats.SetCustomDialer(d)}})
+	cons, err := NewConsumer(waitCtx(t), nc, far.d, far.events,
+		&ConsumerOptions{Durable: "s35naked", AckWait: time.Hour, PoolWait: 20 * time.Millisecond})
+	require.NoError(t, err)
+
+	far.hold(0)
+	ingest.publish(t, execReport(0))
+	eventually(t, func() bool { return cons.Stats().PoolDropped >= 2 }, "report 0 handed back")
+	d.armed.Store(true) // its next delivery is lost with the link
+	select {
+	case <-d.lost:
+	case <-closeCtx(t).Done():
+		t.Fatal("report 0 was never delivered again")
+	}
+	eventually(t, func() bool { return nc.IsConnected() }, "reconnected")
+	far.release()
+	ev := next(t, got, anyEvent)
+	require.Equal(t, "1000", ev.Exec.TradeID.String())
+	ingest.publish(t, execReport(1))
+	require.Equal(t, "1001", next(t, got, anyEvent).Exec.TradeID.String())
+
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	st := cons.Stats()
+	require.Equal(t, uint64(2), st.ExecDelivered, "%+v", st)
+	require.Positive(t, st.ExecResumed, "%+v", st)
+	ingest.close(t)
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, far.d.Close(ctx))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -148,7 +147,6 @@ func (c *Consumer) resume() error {
 		// who made the stream and the consumer again together.
 		c.execMu.Lock()
 		c.execHigh = 0
-		c.execArrived.Store(0)
 		clear(c.execNaked)
 		c.execMu.Unlock()
 	}
@@ -203,8 +201,9 @@ func (c *Consumer) resume() error {
 // delivered and waiting for its ack, and it delivers MaxAckPending (1) at
 // a time: it held that report and every later one for a whole AckWait
 // (30 s by default) before delivering it again. So when the server has
-// delivered a report the Consumer never received and waits for its ack,
-// the durable consumer is reset to its ack floor (resetLost).
+// delivered past the last report handled and waits for the ack of one the
+// Consumer has not received, the durable consumer is reset to its ack
+// floor (resetLost).
 func (c *Consumer) redeliverLost() {
 	r := &c.execResume
 	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
@@ -230,25 +229,31 @@ func (c *Consumer) redeliverLost() {
 
 // resetLost resets the durable consumer to its ack floor (JetStream's
 // consumer reset, nats-server 2.14 and later) when, as info read it after
-// a reconnection, the server has delivered a report the Consumer never
-// received (past the last nats.go handed to onExec, execArrived) and
-// waits for its ack: it was delivered into the lost link, and comes again
-// at once. A report delivered and received — its onExec waiting for
-// execMu, as after an ordinary reconnection that raced a report — is not
-// lost: it is handed on and acknowledged, and no reset is made (one made
-// anyway, the server ignores that report's ack, unconfirmed, until it has
-// delivered it again, and the second delivery is dropped by its id). A
-// report nats.go holds and has not yet handed to onExec (behind one in
-// hand with MaxAckPending above 1) reads as lost: its second delivery is
-// dropped by its id. (Consumers sharing a Durable split its reports: a
-// report in another's hands may then come to this one too — at least once
-// still.) Under execMu, with no report in hand; the reset's deadline starts
-// once it is held, so that a delivery that held it long (an ack sent
-// again, a host's dispatcher slow to take a report) leaves the reset all
-// of its time. Its result: whether the reset was made.
+// a reconnection, the server has delivered past the last report handled
+// and waits for the ack of a report the Consumer has not received: it was
+// delivered into the lost link, and comes again at once. A report
+// delivered and received — nats.go handed it to onExec, which waits for
+// execMu (execDoor), as after an ordinary reconnection that raced the
+// report — is not lost: when it is the one report the server waits for,
+// no reset is made and nothing logged; it is handed on and acknowledged.
+// (A reset made anyway costs a second delivery, dropped by its id: the
+// server ignores the first one's ack, unconfirmed, until it has delivered
+// it again.) A report nats.go holds and has not yet handed to onExec
+// (behind the one at the door, with MaxAckPending above 1) reads as lost:
+// its second delivery is dropped by its id. (Consumers sharing a Durable
+// split its reports: a report in another's hands may then come to this one
+// too — at least once still.) Under execMu, with no report in hand; the
+// reset's deadline starts once it is held, so that a delivery that held it
+// long (an ack sent again, a host's dispatcher slow to take a report)
+// leaves the reset all of its time. Its result: whether the reset was
+// made.
 func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
 	r := &c.execResume
-	if c.closed.Load() || info.NumAckPending == 0 || info.Delivered.Stream <= max(c.execHigh, c.execArrived.Load()) {
+	received := 0
+	if c.execDoor.Load() != 0 {
+		received = 1
+	}
+	if c.closed.Load() || info.NumAckPending <= received || info.Delivered.Stream <= c.execHigh {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
@@ -261,7 +266,7 @@ func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
 		return false
 	}
 	c.execResumed.Add(1)
-	c.log.Warn("natsbridge: reports delivered into the lost link and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending, "received_up_to", c.execArrived.Load(), "delivered_up_to", info.Delivered.Stream)
+	c.log.Warn("natsbridge: reports delivered into the lost link and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending, "received", received)
 	return true
 }
 
@@ -292,16 +297,6 @@ func (c *Consumer) ensureExecStream(ctx context.Context, js jetstream.JetStream)
 		return time.Time{}, fmt.Errorf("natsbridge: stream %s: %w", c.opts.Stream.Name, err)
 	}
 	return st.CachedInfo().Created, nil
-}
-
-// arrived raises high to seq (a stream sequence received).
-func arrived(high *atomic.Uint64, seq uint64) {
-	for {
-		h := high.Load()
-		if seq <= h || high.CompareAndSwap(h, seq) {
-			return
-		}
-	}
 }
 
 // handled records that the report m is done with (acknowledged or
