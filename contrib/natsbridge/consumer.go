@@ -108,7 +108,7 @@ type ConsumerOptions struct {
 	// update that finds MaxStreams others waiting is dropped. Least
 	// recently seen, because a stream that went silent longest (a symbol
 	// delisted, a producer's stray symbols) is the least likely to speak
-	// again. A stream numbered per view (layout 8) counts once more for
+	// again. A stream numbered per view (layouts 9 and 8) counts once more for
 	// itself: it remembers that its views were checked apart (see Losses
 	// and gap markers). State costs about 200 bytes a stream, plus the
 	// message of a latest update waiting. Defaults to DefaultMaxStreams.
@@ -158,7 +158,7 @@ type ConsumerStats struct {
 	// subscribers a lost link is told to (the least recently seen): a
 	// venue forgotten and silent since is not told (see Connection state).
 	VenuesForgotten uint64
-	ExecResumed     uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, or after a reconnection waiting for the ack of a report it delivered into the lost link, and made to deliver again
+	ExecResumed     uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, or after a reconnection waiting for the ack of a report it delivered into the lost link, or at start waiting for the ack of a report it delivered to a predecessor, and made to deliver again
 }
 
 // Consumer feeds a local dispatcher from NATS: market data and control
@@ -254,8 +254,12 @@ type Consumer struct {
 	execFilter bool // the durable consumer reads the whole stream: keep what Subjects match
 	// Where the durable consumer is in the stream, under execMu, for
 	// making it again where it was when it is gone (resume.go).
-	execHigh   uint64              // highest stream sequence handled (handed on, dropped as another's or a duplicate, terminated)
-	execNaked  map[uint64]struct{} // stream sequences handed back (Nak) and not handled since: they come again
+	execHigh  uint64              // highest stream sequence handled (handed on, dropped as another's or a duplicate, terminated)
+	execNaked map[uint64]struct{} // stream sequences handed back (Nak) and not handled since: they come again
+	// execDoor is the stream sequence of the report nats.go has handed to
+	// onExec and that waits for execMu (0: none): delivered and received,
+	// it was not lost in a link (resetLost).
+	execDoor   atomic.Uint64
 	execResume execResume
 
 	closeOnce sync.Once
@@ -300,7 +304,7 @@ type seqState struct {
 	run    uint32 // the run last's belongs to (0: none, a publisher of layout 6)
 	known  bool   // a message of the stream has been received
 	midway bool   // first seen midway once streams were forgotten: the next delivered announces that unknown loss
-	viewed bool   // of a stream: its views were checked apart (layout 8), so its first message numbered together (7, 6) comes from a Publisher rolled back
+	viewed bool   // of a stream: its views were checked apart (layouts 9 and 8), so its first message numbered together (7, 6) comes from a Publisher rolled back
 }
 
 // heldMsg is a critical message waiting for an event.
@@ -515,11 +519,36 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
 	}
+	c.resetPredecessors(ctx, js, cons.CachedInfo())
 	if c.cc, err = c.consume(cons); err != nil {
 		return err
 	}
 	c.startResume(js, created)
 	return nil
+}
+
+// resetPredecessors resets the durable consumer to its ack floor when, as
+// info read it before this Consumer consumes, the server waits for the ack
+// of a report: none is in this Consumer's hands, so it was delivered to a
+// predecessor — one whose Close ended (its ctx) while the ack was still
+// sent again into a dying link, or whose process ended — and the server,
+// which delivers MaxAckPending (1) at a time, held it and every later
+// report for a whole AckWait (30 s by default) before delivering it again.
+// Reset, it comes again at once (a report handed on whose ack was not
+// confirmed comes twice: at least once). A failed reset (a server older
+// than 2.14) is logged; the report then comes after AckWait. Two Consumers
+// sharing a Durable (see ConsumerOptions.Durable) are not told apart: a
+// report in the other's hands comes again too.
+func (c *Consumer) resetPredecessors(ctx context.Context, js jetstream.JetStream, info *jetstream.ConsumerInfo) {
+	if info == nil || info.NumAckPending == 0 {
+		return
+	}
+	if _, err := js.ResetConsumer(ctx, c.opts.Stream.Name, c.opts.Durable); err != nil {
+		c.log.Warn("natsbridge: resetting the durable consumer at start failed; reports delivered to a predecessor and not acknowledged come after AckWait", "pending", info.NumAckPending, "error", err)
+		return
+	}
+	c.execResumed.Add(1)
+	c.log.Warn("natsbridge: reports delivered to a predecessor and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending)
 }
 
 // execConfig is the durable consumer's configuration, starting at stream
@@ -715,11 +744,11 @@ func streamType(ev *schema.CanonicalEvent) schema.EventType {
 }
 
 // numbered returns what the bridge sequence of ev, decoded from data,
-// counts in: its view of its stream (layout 8), or its stream, views
+// counts in: its view of its stream (layouts 9 and 8), or its stream, views
 // together (layouts 7 and 6, numbered so by their Publishers): checked
 // per view, two views of a layout-7 stream interleaved read as a loss at
 // every message. perView tells which. The first message of a view of a
-// stream (a book's depth, a kline's interval) numbered apart marks the
+// stream (a book's depth, a kline's interval, a ticker's window) numbered apart marks the
 // stream viewed (see replacedLayout).
 func (c *Consumer) numbered(data []byte, ev *schema.CanonicalEvent) (vk viewKey, perView bool) {
 	sk := viewKey{streamKey: streamKey{ev.Venue, ev.Symbol, streamType(ev)}}
@@ -734,9 +763,9 @@ func (c *Consumer) numbered(data []byte, ev *schema.CanonicalEvent) (vk viewKey,
 
 // replacedLayout tells whether vk, first seen, comes from a Publisher that
 // replaced one of the other layout (WireVersion is set once per Publisher),
-// whose run counts it from 1: a view numbered apart (layout 8) of a stream
+// whose run counts it from 1: a view numbered apart (layouts 9 and 8) of a stream
 // the Consumer checked with its views together (7 or 6), or a stream
-// numbered together whose views it checked apart (the rollback from 8 to
+// numbered together whose views it checked apart (the rollback from 9 or 8 to
 // 7 the docs allow). It records nothing.
 func (c *Consumer) replacedLayout(vk viewKey, perView bool) bool {
 	sk := viewKey{streamKey: vk.streamKey}
@@ -790,7 +819,7 @@ func (c *Consumer) deliver(st *subjectState, data []byte, ev *schema.CanonicalEv
 		case midway:
 			why = "the stream's state was forgotten, MaxStreams" // whatever it missed while forgotten comes on top
 		case !known && c.replacedLayout(vk, perView):
-			// A view first seen under layout 8 of a stream checked under 7
+			// A view first seen under layout 9 or 8 of a stream checked under 7
 			// or 6, views together, or the other way round: its Publisher
 			// was replaced by one of the other layout, whose run counts
 			// from 1, so its messages before this one were lost, as a
@@ -945,8 +974,12 @@ func (c *Consumer) getWait() (*schema.CanonicalEvent, error) {
 // could not be handed on, and when the consumer is closing: the next
 // incarnation gets it without waiting for AckWait.
 func (c *Consumer) onExec(m jetstream.Msg) {
+	if meta, err := m.Metadata(); err == nil {
+		c.execDoor.Store(meta.Sequence.Stream)
+	}
 	c.execMu.Lock()
 	defer c.execMu.Unlock()
+	c.execDoor.Store(0)
 	if c.closed.Load() {
 		c.execReturned.Add(1)
 		_ = m.Nak()

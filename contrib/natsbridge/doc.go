@@ -74,10 +74,10 @@
 // message). A Publisher writing layout 7 or 6 for Consumers older than 8
 // (PublisherOptions.WireVersion) numbers the views together, as they
 // count them; a loss it reveals names no view. A view first seen under
-// layout 8 of a stream checked under 7 or 6 comes from a Publisher that
+// layout 9 or 8 of a stream checked under 7 or 6 comes from a Publisher that
 // replaced one of the other layout: its run counts the view from 1, and
 // its messages before the first that arrived are reported lost; so is a
-// stream first seen under 7 or 6 whose views were checked under 8, the
+// stream first seen under 7 or 6 whose views were checked under 9 or 8, the
 // Publisher rolled back.) Messages lost anywhere on the way
 // — refused by NATS while it reconnects (nats.go's reconnect buffer is
 // bounded, see Connect), dropped by the server or the client because the
@@ -98,7 +98,8 @@
 // loss. What its link had taken when it dropped (nats.go accepted it) is
 // lost unseen: so, once back, the Publisher also publishes a marker naming
 // the type and no symbol about every quote type of every venue it sent
-// (the first 1280), on "prefix.venue._.type", which a Consumer selecting
+// (the 1,280 kinds sent most recently; one forgotten is counted in
+// PublisherStats.QuoteKindsForgotten and logged), on "prefix.venue._.type", which a Consumer selecting
 // by type or by symbol receives too; subscribers of ordered streams are
 // not told (their sequences tell their losses). That marker tells every
 // stream of its type, so a refused stream of a type told so gets none of
@@ -186,8 +187,9 @@
 //     so that the server, which delivers MaxAckPending at a time, does not
 //     hold the next report for AckWait; and once its connection is back
 //     after a loss, a Consumer whose durable consumer waits for the ack of
-//     a report it delivered into the lost link, past the last one handled,
-//     resets it to its ack floor (JetStream's consumer reset, ADR-60,
+//     a report it delivered into the lost link (one the Consumer never
+//     received: a report received, waiting to be handed on, is not reset
+//     and not logged) resets it to its ack floor (JetStream's consumer reset, ADR-60,
 //     nats-server 2.14 and later; on an older server the reset fails,
 //     logged at Warn, and the report comes after AckWait), so that the
 //     report comes again at once rather than after AckWait.
@@ -233,7 +235,10 @@
 // consumers that stop with Close (every acknowledgement confirmed), and
 // redeliveries within one consumer's life. A duplicate can reach a host's
 // dispatcher only when the consumer's process dies between handing a report
-// on and the server confirming its ack (at most MaxAckPending reports), or
+// on and the server confirming its ack, or its Close's ctx ends first (at
+// most MaxAckPending reports; the next incarnation gets them at once: it
+// resets the durable consumer to its ack floor when the server waits for
+// an ack as it starts, nats-server 2.14 and later), or
 // when the ingest node publishes the same report again after the
 // DuplicateWindow. A report is lost only if the ingest node's process ends
 // with it still queued (Publisher.Close reports how many), or if it stays in

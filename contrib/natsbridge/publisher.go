@@ -130,7 +130,11 @@ type PublisherStats struct {
 	Evicted        uint64 // streams forgotten to keep within MaxStreams (each counts from 1 again if it comes back)
 	StreamCreated  uint64 // times the stream of execution reports was found missing by a store and created again
 	Unwritable     uint64 // tickers of a rolling window (and gap markers about them) not published: WireVersion 8, 7 or 6 cannot carry the window
-	Lane           dispatch.Stats
+	// QuoteKindsForgotten counts quote types of venues forgotten past the
+	// 1,280 a lost link is told of (the least recently sent): a kind
+	// forgotten and not sent since is not told (see Losses and gap markers).
+	QuoteKindsForgotten uint64
+	Lane                dispatch.Stats
 }
 
 // Publisher bridges a local dispatcher to NATS: it is a subscriber of the
@@ -184,12 +188,14 @@ type Publisher struct {
 	// symbol) told by one marker each: past MaxStreams refused streams,
 	// and every one sent when a link is lost (linkLost).
 	lostKinds map[streamKey]struct{}
-	// quoteKinds are the quote types of each venue the Publisher sent (at
-	// most maxQuoteKinds), noted when a stream of one is first sent (not
-	// per message), told when the link drops (linkLost); unnoted counts
-	// those past the bound.
-	quoteKinds map[streamKey]struct{}
-	unnoted    lossCounter
+	// quoteKinds are the quote types of each venue the Publisher sent,
+	// the maxQuoteKinds sent most recently, told when the link drops
+	// (linkLost); kindsForgotten counts those forgotten past the bound.
+	// lastKind, the last one noted, is the delivery goroutine's: a quote
+	// of the same kind as the one before costs a comparison, not lostMu.
+	quoteKinds     *lru[streamKey, struct{}]
+	kindsForgotten lossCounter
+	lastKind       streamKey
 
 	mu       sync.Mutex
 	queue    []execMsg
@@ -328,9 +334,9 @@ func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 		}
 		st.run = p.runs
 		p.evicted.Store(p.streams.evicted)
-		if key.typ.Coalescable() {
-			p.noteQuoteKind(key.venue, key.typ)
-		}
+	}
+	if key.typ.Coalescable() {
+		p.noteQuoteKind(key.venue, key.typ)
 	}
 	if durable(key.typ) {
 		id := p.msgID(ev)
@@ -404,26 +410,33 @@ func (p *Publisher) lostQuote(sk streamKey, subject string, ev *schema.Canonical
 
 // maxQuoteKinds bounds the quote types of venues a Publisher tells
 // after a lost link: 256 venues (maxVenues) of their five coalescable
-// types. Venues are the host's own, few; past the bound a kind is not
-// told, counted and logged (unnoted).
+// types. Venues are the host's own, few; of a producer that names
+// thousands the Publisher keeps the kinds sent most recently — kept in the
+// order first sent, 1,280 stray kinds sent once left every kind after
+// them, the host's own venue's, untold of a lost link for the Publisher's
+// life. A kind forgotten is counted (PublisherStats.QuoteKindsForgotten)
+// and logged.
 const maxQuoteKinds = 5 * maxVenues
 
 // noteQuoteKind notes that a quote of type typ of venue v was sent (see
-// linkLost). Called when a stream is first sent, not per message.
+// linkLost). Called per quote on the dispatcher's delivery goroutine: one
+// of the kind noted last costs a comparison.
 func (p *Publisher) noteQuoteKind(v schema.Venue, typ schema.EventType) {
 	k := streamKey{venue: v, typ: typ}
-	p.lostMu.Lock()
-	_, known := p.quoteKinds[k]
-	full := !known && len(p.quoteKinds) >= maxQuoteKinds
-	if !known && !full {
-		if p.quoteKinds == nil {
-			p.quoteKinds = make(map[streamKey]struct{})
-		}
-		p.quoteKinds[k] = struct{}{}
+	if k == p.lastKind && p.quoteKinds != nil {
+		return
 	}
+	p.lastKind = k
+	p.lostMu.Lock()
+	if p.quoteKinds == nil {
+		p.quoteKinds = newLRU[streamKey, struct{}](maxQuoteKinds)
+	}
+	before := p.quoteKinds.evicted
+	p.quoteKinds.get(k)
+	forgot := p.quoteKinds.evicted != before
 	p.lostMu.Unlock()
-	if full { // logged unlocked: the handler is host code (the watcher takes lostMu)
-		p.unnoted.add(p.log, 1, "natsbridge: more quote types of venues than the Publisher tells after a lost link; these are not told", "venue", v, "type", typ.String(), "bound", maxQuoteKinds)
+	if forgot { // logged unlocked: the handler is host code (the watcher takes lostMu)
+		p.kindsForgotten.add(p.log, 1, "natsbridge: more quote types of venues than the Publisher tells after a lost link; the least recently sent forgotten, not told", "bound", maxQuoteKinds)
 	}
 }
 
@@ -442,13 +455,13 @@ func (p *Publisher) noteQuoteKind(v schema.Venue, typ schema.EventType) {
 func (p *Publisher) linkLost() {
 	p.lostMu.Lock()
 	defer p.lostMu.Unlock()
-	if len(p.quoteKinds) == 0 {
+	if p.quoteKinds == nil || p.quoteKinds.len() == 0 {
 		return
 	}
 	if p.lostKinds == nil {
 		p.lostKinds = make(map[streamKey]struct{})
 	}
-	for k := range p.quoteKinds {
+	for k := range p.quoteKinds.m {
 		p.lostKinds[k] = struct{}{}
 	}
 }
@@ -825,19 +838,20 @@ func (p *Publisher) Stats() PublisherStats {
 	pending := len(p.queue)
 	p.mu.Unlock()
 	return PublisherStats{
-		Published:      p.published.Load(),
-		Dropped:        p.dropped.load(),
-		ExecQueued:     p.execQueued.Load(),
-		ExecStored:     p.execStored.Load(),
-		ExecDuplicates: p.execDup.Load(),
-		ExecRetries:    p.execRetr.load(),
-		ExecOverflowed: p.execOver.Load(),
-		Trimmed:        p.trimmed.load(),
-		Evicted:        p.evicted.Load(),
-		StreamCreated:  p.streamMade.Load(),
-		Unwritable:     p.unwritable.load(),
-		ExecPending:    pending,
-		Lane:           p.sub.Stats(),
+		Published:           p.published.Load(),
+		Dropped:             p.dropped.load(),
+		ExecQueued:          p.execQueued.Load(),
+		ExecStored:          p.execStored.Load(),
+		ExecDuplicates:      p.execDup.Load(),
+		ExecRetries:         p.execRetr.load(),
+		ExecOverflowed:      p.execOver.Load(),
+		Trimmed:             p.trimmed.load(),
+		Evicted:             p.evicted.Load(),
+		StreamCreated:       p.streamMade.Load(),
+		Unwritable:          p.unwritable.load(),
+		QuoteKindsForgotten: p.kindsForgotten.load(),
+		ExecPending:         pending,
+		Lane:                p.sub.Stats(),
 	}
 }
 

@@ -34,8 +34,8 @@ func (h lockingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h lockingHandler) WithGroup(string) slog.Handler      { return h }
 
 // TestS33rvnatsQuoteKindsBound: the Publisher tells, after a lost link,
-// every quote type of every venue it sent, up to maxQuoteKinds; one past
-// the bound is not told, and the host hears so (a Warn), not silently —
+// every quote type of every venue it sent, up to maxQuoteKinds; one
+// forgotten past the bound is not told, and the host hears so (a Warn), not silently —
 // logged with lostMu unlocked: the handler is host code, and the
 // watcher, which takes lostMu at every state change, waited for it (a
 // handler that waits on the watcher's work deadlocked the two).
@@ -50,7 +50,7 @@ func TestS33rvnatsQuoteKindsBound(t *testing.T) {
 			p.noteQuoteKind(schema.Venue("v"+strconv.Itoa(i)), k) // noted once
 		}
 	}
-	require.Len(t, p.quoteKinds, maxQuoteKinds)
+	require.Equal(t, maxQuoteKinds, p.quoteKinds.len())
 	require.Empty(t, h.warned)
 	done := make(chan struct{})
 	go func() {
@@ -64,8 +64,13 @@ func TestS33rvnatsQuoteKindsBound(t *testing.T) {
 		t.Fatal("no Warn for a quote kind past the bound (or the handler waited for lostMu, held while logging)")
 	}
 	<-done
-	require.Len(t, p.quoteKinds, maxQuoteKinds)
+	require.Equal(t, maxQuoteKinds, p.quoteKinds.len())
 	p.linkLost()
 	require.Len(t, p.lostKinds, maxQuoteKinds)
-	require.NotContains(t, p.lostKinds, streamKey{venue: "one-too-many", typ: schema.EventBBO})
+	// Since s35nats the kinds sent most recently are kept (see
+	// TestS35natsHostQuoteKindToldPastStrayKinds): the one past the bound
+	// is told, the least recently sent forgotten.
+	require.Contains(t, p.lostKinds, streamKey{venue: "one-too-many", typ: schema.EventBBO})
+	require.NotContains(t, p.lostKinds, streamKey{venue: "v0", typ: schema.EventBBO})
+	require.Equal(t, uint64(1), p.kindsForgotten.load())
 }

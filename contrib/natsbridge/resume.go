@@ -201,16 +201,9 @@ func (c *Consumer) resume() error {
 // delivered and waiting for its ack, and it delivers MaxAckPending (1) at
 // a time: it held that report and every later one for a whole AckWait
 // (30 s by default) before delivering it again. So when the server has
-// delivered past the last report handled and waits for an ack, with no
-// report in hand (execMu held for the reset only), the durable consumer is reset to its ack
-// floor (JetStream's consumer reset, nats-server 2.14 and later): what it
-// delivered and was not acknowledged comes again at once; a report handed
-// on already that comes again is dropped by its id. A report delivered
-// and still in nats.go's hands, not lost, reads the same: reset, the server
-// ignores its ack (unconfirmed) until it has delivered it again, the ack is
-// sent again (ackRetry) and the second delivery dropped by its id. (Consumers sharing a
-// Durable split its reports: a report in another's hands may then come to
-// this one too — at least once still.)
+// delivered past the last report handled and waits for the ack of one the
+// Consumer has not received, the durable consumer is reset to its ack
+// floor (resetLost).
 func (c *Consumer) redeliverLost() {
 	r := &c.execResume
 	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
@@ -231,18 +224,50 @@ func (c *Consumer) redeliverLost() {
 	info := cons.CachedInfo()
 	c.execMu.Lock()
 	defer c.execMu.Unlock()
-	if c.closed.Load() || info.NumAckPending == 0 || info.Delivered.Stream <= c.execHigh {
-		return
+	c.resetLost(info)
+}
+
+// resetLost resets the durable consumer to its ack floor (JetStream's
+// consumer reset, nats-server 2.14 and later) when, as info read it after
+// a reconnection, the server has delivered past the last report handled
+// and waits for the ack of a report the Consumer has not received: it was
+// delivered into the lost link, and comes again at once. A report
+// delivered and received — nats.go handed it to onExec, which waits for
+// execMu (execDoor), as after an ordinary reconnection that raced the
+// report — is not lost: when it is the one report the server waits for,
+// no reset is made and nothing logged; it is handed on and acknowledged.
+// (A reset made anyway costs a second delivery, dropped by its id: the
+// server ignores the first one's ack, unconfirmed, until it has delivered
+// it again.) A report nats.go holds and has not yet handed to onExec
+// (behind the one at the door, with MaxAckPending above 1) reads as lost:
+// its second delivery is dropped by its id. (Consumers sharing a Durable
+// split its reports: a report in another's hands may then come to this one
+// too — at least once still.) Under execMu, with no report in hand; the
+// reset's deadline starts once it is held, so that a delivery that held it
+// long (an ack sent again, a host's dispatcher slow to take a report)
+// leaves the reset all of its time. Its result: whether the reset was
+// made.
+func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
+	r := &c.execResume
+	received := 0
+	if c.execDoor.Load() != 0 {
+		received = 1
 	}
+	if c.closed.Load() || info.NumAckPending <= received || info.Delivered.Stream <= c.execHigh {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
+	defer cancel()
 	if _, err := r.js.ResetConsumer(ctx, c.opts.Stream.Name, c.opts.Durable); err != nil {
 		// Not retried: a server older than 2.14 has no reset, and the
 		// loop must go on watching for a consumer gone. The report comes
 		// again after AckWait.
 		r.failed.add(c.log, 1, "natsbridge: resetting the durable consumer after a reconnection failed; a report delivered into the lost link comes again after AckWait", "error", err)
-		return
+		return false
 	}
 	c.execResumed.Add(1)
-	c.log.Warn("natsbridge: reports delivered into the lost link and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending)
+	c.log.Warn("natsbridge: reports delivered into the lost link and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending, "received", received)
+	return true
 }
 
 // ensureExecStream creates the stream of execution reports if it is
