@@ -94,8 +94,11 @@ var (
 		"Untriggered": schema.StatusNew, "Triggered": schema.StatusNew, "Active": schema.StatusNew,
 		"Created": schema.StatusPendingNew,
 	}
+	// bybitStatusExecs: the order topic carries no fill (the execution
+	// topic's), so its PartiallyFilled and Filled only tell where the
+	// order stands (Bybit v5 "Order").
 	bybitStatusExecs = map[string]schema.ExecType{
-		"New": schema.ExecNew, "Cancelled": schema.ExecCanceled, "PartiallyFilledCanceled": schema.ExecCanceled,
+		"New": schema.ExecNew, "PartiallyFilled": schema.ExecOrderStatus, "Filled": schema.ExecOrderStatus, "Cancelled": schema.ExecCanceled, "PartiallyFilledCanceled": schema.ExecCanceled,
 		"Deactivated": schema.ExecCanceled, "Rejected": schema.ExecRejected,
 		"Untriggered": schema.ExecNew, "Triggered": schema.ExecTriggered, "Active": schema.ExecTriggered,
 		"Created": schema.ExecPendingNew,
@@ -178,7 +181,7 @@ func (m *bybitOrderMsg) fill(f *filler) {
 // it, those no report of the newest connection named are forgotten (they
 // ended while no connection was up), and a new order beyond that is not
 // remembered (its amendments are then reported with its status's
-// ExecType, New or Unknown).
+// ExecType, New or OrderStatus).
 const maxBybitOrders = 4096
 
 // bybitOrders is what the "order" topic last said of each working order.

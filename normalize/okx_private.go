@@ -94,6 +94,9 @@ var (
 	}
 	okxStateExecs = map[string]schema.ExecType{
 		"live": schema.ExecNew, "canceled": schema.ExecCanceled, "mmp_canceled": schema.ExecCanceled,
+		// a push of a partly filled or filled order with no fill of its
+		// own (fillSz "0": OKX "Order channel") tells where it stands
+		"partially_filled": schema.ExecOrderStatus, "filled": schema.ExecOrderStatus,
 	}
 	okxOrderTypes = map[string]struct {
 		typ schema.OrderType
@@ -198,8 +201,8 @@ func (m *okxOrderMsg) fill(f *filler) {
 // RejectReason failCode. Type is left Unknown: the algo's kinds have no
 // canonical order type.
 //
-// state: live is ExecNew and StatusNew; pause (algo-advance) StatusNew, a
-// status report; partially_effective and effective — the trigger reached,
+// state: live is ExecNew and StatusNew; pause (algo-advance)
+// ExecOrderStatus and StatusNew, a status report; partially_effective and effective — the trigger reached,
 // the order (or some of the orders) placed — ExecTriggered with StatusNew
 // (as Binance's TRIGGERED: the algo works on through the orders it placed,
 // whose fills come on the orders channel under their own ordId, with this
@@ -235,7 +238,7 @@ var okxAlgoStates = map[string]struct {
 	exec   schema.ExecType
 	status schema.OrderStatus
 }{
-	"live": {schema.ExecNew, schema.StatusNew}, "pause": {schema.ExecUnknown, schema.StatusNew},
+	"live": {schema.ExecNew, schema.StatusNew}, "pause": {schema.ExecOrderStatus, schema.StatusNew}, // paused: still the account's, not working
 	"partially_effective": {schema.ExecTriggered, schema.StatusNew}, "effective": {schema.ExecTriggered, schema.StatusNew},
 	"canceled":     {schema.ExecCanceled, schema.StatusCanceled},
 	"order_failed": {schema.ExecRejected, schema.StatusRejected}, "partially_failed": {schema.ExecRejected, schema.StatusRejected},

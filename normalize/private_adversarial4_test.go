@@ -120,10 +120,10 @@ func TestAdv4BinanceAlgoStatuses(t *testing.T) {
 	}{
 		{"TRIGGERING", "0.01", "0", schema.ExecTriggered, schema.StatusNew},
 		{"TRIGGERED", "0.01", "0", schema.ExecTriggered, schema.StatusNew},
-		{"FINISHED", "0.01", "0.01", schema.ExecUnknown, schema.StatusFilled},
+		{"FINISHED", "0.01", "0.01", schema.ExecOrderStatus, schema.StatusFilled},
 		{"FINISHED", "0.01", "0.004", schema.ExecCanceled, schema.StatusCanceled},
 		{"FINISHED", "0.01", "0", schema.ExecCanceled, schema.StatusCanceled},
-		{"FINISHED", "0", "0.5", schema.ExecUnknown, schema.StatusFilled}, // close-position: no quantity of its own
+		{"FINISHED", "0", "0.5", schema.ExecOrderStatus, schema.StatusFilled}, // close-position: no quantity of its own
 		{"NEW", "0.01", "0", schema.ExecNew, schema.StatusNew},
 		{"EXPIRED", "0.01", "0", schema.ExecExpired, schema.StatusExpired},
 	} {
