@@ -73,3 +73,22 @@ func TestS35StatusOnlyReportsNamed(t *testing.T) {
 		})
 	}
 }
+
+// A repeated fill beside an order's new final state is delivered as that
+// state's report without the fill: EXPIRED_IN_MATCH (Binance: the order
+// expired by self-trade prevention, x TRADE_PREVENTION) was ExecExpired,
+// the venue's own word and the session's reconciliation say
+// TradePrevention.
+func TestS35WithoutFillExecTypes(t *testing.T) {
+	for st, want := range map[schema.OrderStatus]schema.ExecType{
+		schema.StatusExpiredInMatch: schema.ExecTradePrevention, schema.StatusExpired: schema.ExecExpired,
+		schema.StatusCanceled: schema.ExecCanceled, schema.StatusRejected: schema.ExecRejected,
+		schema.StatusFilled: schema.ExecOrderStatus, schema.StatusPartiallyFilled: schema.ExecOrderStatus,
+		schema.StatusNew: schema.ExecOrderStatus,
+	} {
+		x := schema.Execution{ExecType: schema.ExecTrade, Status: st, LastFillQty: dec("1"), TradeID: schema.MustID("7")}
+		withoutFill(&x)
+		assert.Equal(t, want.String(), x.ExecType.String(), st.String())
+		assert.True(t, x.LastFillQty.IsZero() && x.TradeID.IsZero())
+	}
+}
