@@ -92,3 +92,17 @@ func TestS35WithoutFillExecTypes(t *testing.T) {
 		assert.True(t, x.LastFillQty.IsZero() && x.TradeID.IsZero())
 	}
 }
+
+// OKX "Order channel": amendResult "-1" is an amendment that failed; the
+// order is as it was. Its push of a working order said ExecNew, a second
+// New of an order the host knows working: it only states the order's
+// status, with the failure in RejectReason.
+func TestS35OKXFailedAmendmentIsStatus(t *testing.T) {
+	for _, state := range []string{"live", "partially_filled"} {
+		_, got := feedFrames(t, NewOKX, nil, []string{okxOrderPush(state, "0", "0", "-1")}, schema.EventExecReport)
+		require.Len(t, got, 1)
+		x := got[0].Exec
+		assert.Equal(t, schema.ExecOrderStatus.String(), x.ExecType.String(), state)
+		assert.Equal(t, "px too far", x.RejectReason, state)
+	}
+}

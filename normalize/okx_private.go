@@ -29,8 +29,10 @@ import (
 //   - ExecType: Trade when the push carries a fill (fillSz > 0), otherwise
 //     Amendment for an amendResult of "0" (succeeded) or "2" (amended by
 //     the system: options' pxVol and pxUsd orders), otherwise from the
-//     state (New, Canceled). A failed amendment ("-1") leaves the order
-//     as it was: ExecType from the state, RejectReason msg; "1" (accepted,
+//     state (New, Canceled; OrderStatus for a partly filled or filled
+//     order's push without a fill). A failed amendment ("-1") leaves the
+//     order as it was: a working order's push is OrderStatus (not a
+//     second New), RejectReason msg; "1" (accepted,
 //     then failed, and the order canceled by the system) comes with state
 //     canceled: Canceled, RejectReason msg.
 //   - ordType: market, limit, post_only (LimitMaker), fok and op_fok
@@ -165,6 +167,8 @@ func (m *okxOrderMsg) fill(f *filler) {
 		}
 	case okxAmended(&m.AmendResult):
 		x.ExecType = schema.ExecAmendment
+	case string(m.AmendResult.bytes()) == "-1" && !x.Status.Final():
+		x.ExecType = schema.ExecOrderStatus // the amendment failed: the order as it was
 	default:
 		x.ExecType = okxStateExecs[string(m.State.bytes())]
 	}

@@ -259,7 +259,7 @@ func TestAdv4OKXAmendResults(t *testing.T) {
 	}{
 		{"live", "0", schema.ExecAmendment, schema.StatusNew, ""},
 		{"live", "2", schema.ExecAmendment, schema.StatusNew, ""},
-		{"live", "-1", schema.ExecNew, schema.StatusNew, "px too far"},
+		{"live", "-1", schema.ExecOrderStatus, schema.StatusNew, "px too far"},
 		{"canceled", "1", schema.ExecCanceled, schema.StatusCanceled, "px too far"},
 	} {
 		evs, err := newConnFeed(t, ox).feed(1, okxOrderPush(tc.state, "0", "0", tc.amend))
