@@ -69,6 +69,10 @@ type bnState struct {
 	// listed too; nil when none is.
 	rawViews map[string]int
 	probe    bnDepthProbe
+	// contracts: the status last delivered of each contract (contractInfo
+	// "cs" by canonical symbol), so that a bracket update repeating it is
+	// not delivered again; bounded as the parser's other per-symbol state.
+	contracts map[string]string
 }
 
 // bnBatch is what every entry of a split message shares.

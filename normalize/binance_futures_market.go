@@ -24,8 +24,12 @@ package normalize
 // contract "s" with Control.Reason the contract status "cs" (PENDING_TRADING,
 // TRADING, PRE_DELIVERING, DELIVERING, DELIVERED, PRE_SETTLE, SETTLING,
 // CLOSE; another word is copied as sent) and ExchangeTS the event time
-// "E". A bracket update ("bks") repeats the unchanged status. Delivery and
-// onboard dates and brackets have no place in the schema.
+// "E". A bracket update ("bks": "only shows up when bracket gets
+// updated") repeats the unchanged status: a status is delivered when it
+// differs from the contract's last delivered (or none was), and a repeat
+// is counted in [Stats].Repeats, not delivered — the critical lane
+// carries status changes only. Delivery and onboard dates and brackets
+// have no place in the schema.
 type bnContractInfoMsg struct {
 	S  text    `json:"s"`
 	CS text    `json:"cs"`
@@ -40,5 +44,23 @@ func (m *bnContractInfoMsg) fill(f *filler) {
 	f.need("cs", m.CS.ok && len(m.CS.bytes()) > 0) // a status event that names no status says nothing
 	f.symbol("s", &m.S)
 	f.millis(&f.main, "E", m.E)
+	st, ok := f.p.state.(*bnState)
+	ok = ok && f.err == nil
+	sym := f.ev.Symbol
+	if ok {
+		if was, known := st.contracts[sym]; known && was == string(m.CS.bytes()) {
+			f.repeat = true
+			return
+		}
+	}
 	f.ev.Control.Reason = internOrCopy(binanceContractStatuses, &m.CS)
+	if !ok {
+		return
+	}
+	if st.contracts == nil {
+		st.contracts = make(map[string]string)
+	}
+	if _, known := st.contracts[sym]; known || f.p.room(len(st.contracts)) {
+		st.contracts[sym] = f.ev.Control.Reason
+	}
 }

@@ -142,7 +142,7 @@ func (m *bnFuturesOrderMsg) fill(f *filler) {
 // works, through the order it placed. FINISHED ("the triggered
 // conditional order has been filled or canceled in the matching engine")
 // is final: StatusFilled when "aq" reached "q" (or, for a close-position
-// order sent with "q" 0, when anything was filled), ExecType Unknown (a
+// order sent with "q" 0, when anything was filled), ExecOrderStatus (a
 // status report); otherwise StatusCanceled and ExecCanceled. Any other
 // word is a *ParseError wrapping ErrUnknownStatus. No report carries a
 // fill (LastFillQty is zero): the fills themselves come, once, from
@@ -222,7 +222,7 @@ func (m *bnAlgoOrderMsg) fill(f *filler) {
 	f.millis(&x.TransactTime, "T", m.T)
 	if string(o.X.bytes()) == binanceAlgoFinished && x.CumFillQty.Sign() > 0 &&
 		(x.Qty.Sign() == 0 || x.CumFillQty.Cmp(x.Qty) >= 0) {
-		x.ExecType, x.Status = schema.ExecUnknown, schema.StatusFilled
+		x.ExecType, x.Status = schema.ExecOrderStatus, schema.StatusFilled // its fills were the orders'; ORDER_TRADE_UPDATE told them
 	}
 	execDerive(f)
 }

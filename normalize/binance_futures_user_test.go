@@ -185,7 +185,7 @@ func TestBinanceAlgoUpdate(t *testing.T) {
 		{"EXPIRED", schema.ExecExpired, schema.StatusExpired},
 		{"TRIGGERING", schema.ExecTriggered, schema.StatusNew},
 		{"TRIGGERED", schema.ExecTriggered, schema.StatusNew},
-		{"FINISHED", schema.ExecUnknown, schema.StatusFilled}, // aq 0.2 of q 0.2
+		{"FINISHED", schema.ExecOrderStatus, schema.StatusFilled}, // aq 0.2 of q 0.2
 	} {
 		p, sink, _ := newRecParser(t, nil)
 		msg := `{"e":"ALGO_UPDATE","T":1,"E":2,"o":{"caid":"sl-1","aid":1000000202490585,"at":"CONDITIONAL","o":"STOP_MARKET","s":"BTCUSDT","S":"SELL","ps":"SHORT","f":"GTE_GTC","q":"0.2","X":"` + tt.X + `","ai":"77","ap":"191.5","aq":"0.2","tp":"190","p":"0","R":true,"tt":3}}`

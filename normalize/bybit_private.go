@@ -31,8 +31,8 @@ import (
 //     engine, in earlier versions of the enum) is PendingNew. Any other
 //     word is a *ParseError wrapping ErrUnknownStatus.
 //   - ExecType follows the status: New, Canceled, Rejected, Triggered,
-//     PendingNew; Unknown for PartiallyFilled and Filled, whose fill is
-//     the execution topic's ExecTrade report.
+//     PendingNew; OrderStatus for PartiallyFilled and Filled, whose fill
+//     is the execution topic's ExecTrade report.
 //   - orderType Market, Limit; timeInForce GTC, IOC, FOK, PostOnly (a
 //     LimitMaker order, GTC).
 //   - price, qty, leavesQty, cumExecQty, cumExecValue, avgPrice: Price,
@@ -94,8 +94,11 @@ var (
 		"Untriggered": schema.StatusNew, "Triggered": schema.StatusNew, "Active": schema.StatusNew,
 		"Created": schema.StatusPendingNew,
 	}
+	// bybitStatusExecs: the order topic carries no fill (the execution
+	// topic's), so its PartiallyFilled and Filled only tell where the
+	// order stands (Bybit v5 "Order").
 	bybitStatusExecs = map[string]schema.ExecType{
-		"New": schema.ExecNew, "Cancelled": schema.ExecCanceled, "PartiallyFilledCanceled": schema.ExecCanceled,
+		"New": schema.ExecNew, "PartiallyFilled": schema.ExecOrderStatus, "Filled": schema.ExecOrderStatus, "Cancelled": schema.ExecCanceled, "PartiallyFilledCanceled": schema.ExecCanceled,
 		"Deactivated": schema.ExecCanceled, "Rejected": schema.ExecRejected,
 		"Untriggered": schema.ExecNew, "Triggered": schema.ExecTriggered, "Active": schema.ExecTriggered,
 		"Created": schema.ExecPendingNew,
@@ -178,7 +181,7 @@ func (m *bybitOrderMsg) fill(f *filler) {
 // it, those no report of the newest connection named are forgotten (they
 // ended while no connection was up), and a new order beyond that is not
 // remembered (its amendments are then reported with its status's
-// ExecType, New or Unknown).
+// ExecType, New or OrderStatus).
 const maxBybitOrders = 4096
 
 // bybitOrders is what the "order" topic last said of each working order.
@@ -324,7 +327,18 @@ func bybitSpotQuoteSized(category, orderType, side, unit *text) bool {
 // execPrice, execQty, side, execTime and seq — no leavesQty, order price,
 // quantity, type or fee. Its reports are ExecTrade with the cross sequence
 // seq as SeqProvider and no status (StatusUnknown): the order topic says
-// where the order stands. Its orderLinkId is "" for a maker's fill
+// where the order stands. The status is not derived from what the order
+// topic said of the order (its qty and cumExecQty), because neither
+// tells which fills it already counts: Bybit documents no order between
+// its topics (the fast topic is pushed ahead of the others, but an order
+// push may come first), so adding the fast fill to the order topic's
+// cumulative could count a fill twice and report Filled for an order
+// that works on; and an amendment of qty in flight (its order push not
+// here yet) would make either PartiallyFilled or Filled a guess. A
+// wrong status is worse than none: a strategy waiting for Filled acts on
+// it. The full execution topic's report of the same fill (leavesQty)
+// gives the status, delivered as ExecOrderStatus once the fast push had
+// the fill. Its orderLinkId is "" for a maker's fill
 // ("maker trade is always \"\"", also for a maker order turned taker by
 // an amendment): ClientOrderID is then the orderLinkId the order topic
 // last gave that orderId — while the order works, and for the last 256

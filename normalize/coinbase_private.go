@@ -128,6 +128,9 @@ var (
 		schema.StatusPendingNew: schema.ExecPendingNew, schema.StatusNew: schema.ExecNew,
 		schema.StatusPendingCancel: schema.ExecPendingCancel, schema.StatusCanceled: schema.ExecCanceled,
 		schema.StatusExpired: schema.ExecExpired, schema.StatusRejected: schema.ExecRejected,
+		// no growth of cumulative_quantity since the order's last report
+		// (or a snapshot, the baseline): its status restated, no fill
+		schema.StatusPartiallyFilled: schema.ExecOrderStatus, schema.StatusFilled: schema.ExecOrderStatus,
 	}
 	coinbaseOrderTypes = map[string]schema.OrderType{
 		"LIMIT": schema.OrderTypeLimit, "Limit": schema.OrderTypeLimit,

@@ -35,7 +35,7 @@ type Stats struct {
 	Dropped    uint64 // events not emitted: pool exhausted, or ctx ended while waiting
 	SinkErrors uint64 // Publish calls that returned an error
 	Panics     uint64 // decoder panics recovered at the parser boundary (also in Errors)
-	Repeats    uint64 // messages dropped as repeats: book diffs and connection sequence numbers their stream already covered, trades at or below the last id delivered, fills of our orders delivered already (same order and trade id), quotes not newer than the last delivered (quotes.go)
+	Repeats    uint64 // messages dropped as repeats: book diffs and connection sequence numbers their stream already covered, trades at or below the last id delivered, fills of our orders delivered already (same order and trade id), quotes not newer than the last delivered (quotes.go), Binance contractInfo pushes of a contract status unchanged
 	// Untracked counts messages of a stream the parser had no room to
 	// follow (maxStreams, bounds.go): quotes and trades delivered without
 	// the repeat check, Bybit ticker snapshots not kept as a delta's base,

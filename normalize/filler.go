@@ -20,6 +20,9 @@ type filler struct {
 	err            error
 	main, fallback int64     // candidate times: ExchangeTS is main, else fallback
 	merge          mergeMode // the message's kind: a whole ticker or a delta
+	// repeat: the message only repeats what was delivered (a contract
+	// status unchanged): dropped and counted in Stats.Repeats.
+	repeat bool
 }
 
 func (f *filler) begin(p *Parser, k *kind, ev *schema.CanonicalEvent) {

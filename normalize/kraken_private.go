@@ -271,10 +271,15 @@ func keep[T any](missing bool, dst *T, v T) {
 // Kraken's enum spellings (Kraken Spot WebSocket API v2, "Executions").
 var (
 	krakenExecTypes = map[string]schema.ExecType{
-		"pending_new": schema.ExecPendingNew, "new": schema.ExecNew, "trade": schema.ExecTrade, "filled": schema.ExecUnknown,
-		"status":   schema.ExecUnknown,
+		"pending_new": schema.ExecPendingNew, "new": schema.ExecNew, "trade": schema.ExecTrade,
+		// filled: "A separate exec_type: filled update reports completion"
+		// (no trade); status: the order's status changed. Both only tell
+		// where the order stands.
+		"filled": schema.ExecOrderStatus, "status": schema.ExecOrderStatus,
 		"canceled": schema.ExecCanceled, "expired": schema.ExecExpired, "amended": schema.ExecAmendment,
-		"restated": schema.ExecReplaced, "iceberg_refill": schema.ExecReplaced,
+		// restated: the engine changed the order, not at our request;
+		// iceberg_refill: the engine refilled an iceberg's visible part.
+		"restated": schema.ExecRestated, "iceberg_refill": schema.ExecRestated,
 	}
 	krakenStatuses = map[string]schema.OrderStatus{
 		"pending_new": schema.StatusPendingNew, "new": schema.StatusNew, "partially_filled": schema.StatusPartiallyFilled,

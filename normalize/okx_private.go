@@ -29,8 +29,10 @@ import (
 //   - ExecType: Trade when the push carries a fill (fillSz > 0), otherwise
 //     Amendment for an amendResult of "0" (succeeded) or "2" (amended by
 //     the system: options' pxVol and pxUsd orders), otherwise from the
-//     state (New, Canceled). A failed amendment ("-1") leaves the order
-//     as it was: ExecType from the state, RejectReason msg; "1" (accepted,
+//     state (New, Canceled; OrderStatus for a partly filled or filled
+//     order's push without a fill). A failed amendment ("-1") leaves the
+//     order as it was: a working order's push is OrderStatus (not a
+//     second New), RejectReason msg; "1" (accepted,
 //     then failed, and the order canceled by the system) comes with state
 //     canceled: Canceled, RejectReason msg.
 //   - ordType: market, limit, post_only (LimitMaker), fok and op_fok
@@ -94,6 +96,9 @@ var (
 	}
 	okxStateExecs = map[string]schema.ExecType{
 		"live": schema.ExecNew, "canceled": schema.ExecCanceled, "mmp_canceled": schema.ExecCanceled,
+		// a push of a partly filled or filled order with no fill of its
+		// own (fillSz "0": OKX "Order channel") tells where it stands
+		"partially_filled": schema.ExecOrderStatus, "filled": schema.ExecOrderStatus,
 	}
 	okxOrderTypes = map[string]struct {
 		typ schema.OrderType
@@ -162,6 +167,8 @@ func (m *okxOrderMsg) fill(f *filler) {
 		}
 	case okxAmended(&m.AmendResult):
 		x.ExecType = schema.ExecAmendment
+	case string(m.AmendResult.bytes()) == "-1" && !x.Status.Final():
+		x.ExecType = schema.ExecOrderStatus // the amendment failed: the order as it was
 	default:
 		x.ExecType = okxStateExecs[string(m.State.bytes())]
 	}
@@ -198,8 +205,8 @@ func (m *okxOrderMsg) fill(f *filler) {
 // RejectReason failCode. Type is left Unknown: the algo's kinds have no
 // canonical order type.
 //
-// state: live is ExecNew and StatusNew; pause (algo-advance) StatusNew, a
-// status report; partially_effective and effective — the trigger reached,
+// state: live is ExecNew and StatusNew; pause (algo-advance)
+// ExecOrderStatus and StatusNew, a status report; partially_effective and effective — the trigger reached,
 // the order (or some of the orders) placed — ExecTriggered with StatusNew
 // (as Binance's TRIGGERED: the algo works on through the orders it placed,
 // whose fills come on the orders channel under their own ordId, with this
@@ -235,7 +242,7 @@ var okxAlgoStates = map[string]struct {
 	exec   schema.ExecType
 	status schema.OrderStatus
 }{
-	"live": {schema.ExecNew, schema.StatusNew}, "pause": {schema.ExecUnknown, schema.StatusNew},
+	"live": {schema.ExecNew, schema.StatusNew}, "pause": {schema.ExecOrderStatus, schema.StatusNew}, // paused: still the account's, not working
 	"partially_effective": {schema.ExecTriggered, schema.StatusNew}, "effective": {schema.ExecTriggered, schema.StatusNew},
 	"canceled":     {schema.ExecCanceled, schema.StatusCanceled},
 	"order_failed": {schema.ExecRejected, schema.StatusRejected}, "partially_failed": {schema.ExecRejected, schema.StatusRejected},

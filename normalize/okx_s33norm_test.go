@@ -40,7 +40,7 @@ func TestS33OKXAlgoOrders(t *testing.T) {
 		{"orders-algo", "order_failed", schema.ExecRejected, schema.StatusRejected},
 		{"orders-algo", "partially_failed", schema.ExecRejected, schema.StatusRejected},
 		{"algo-advance", "live", schema.ExecNew, schema.StatusNew},
-		{"algo-advance", "pause", schema.ExecUnknown, schema.StatusNew},
+		{"algo-advance", "pause", schema.ExecOrderStatus, schema.StatusNew},
 		{"algo-advance", "effective", schema.ExecTriggered, schema.StatusNew},
 	} {
 		t.Run(c.channel+"/"+c.state, func(t *testing.T) {

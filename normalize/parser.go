@@ -572,6 +572,11 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		}
 		return f.err
 	}
+	if f.repeat {
+		p.release(ev, pooled)
+		p.stats.repeats.Add(1)
+		return nil
+	}
 	if (ev.Type == schema.EventTrade && p.repeatTrade(k, ev)) || (ev.Type == schema.EventExecReport && p.repeatFill(ev)) {
 		p.release(ev, pooled)
 		return nil

@@ -277,16 +277,20 @@ func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
 }
 
 // finalExecs is the ExecType of a report that only tells an order's final
-// status (a filled order's is Unknown: no execution but the status).
+// status; any other status (Filled, PartiallyFilled, New) is an
+// ExecOrderStatus: no execution but the status.
 var finalExecs = map[schema.OrderStatus]schema.ExecType{
 	schema.StatusCanceled: schema.ExecCanceled, schema.StatusRejected: schema.ExecRejected,
-	schema.StatusExpired: schema.ExecExpired, schema.StatusExpiredInMatch: schema.ExecExpired,
+	schema.StatusExpired: schema.ExecExpired, schema.StatusExpiredInMatch: schema.ExecTradePrevention,
 }
 
 // withoutFill makes a report of a repeated fill the report of its order's
 // status alone.
 func withoutFill(x *schema.Execution) {
-	x.ExecType = finalExecs[x.Status]
+	x.ExecType = schema.ExecOrderStatus
+	if e, ok := finalExecs[x.Status]; ok {
+		x.ExecType = e
+	}
 	x.TradeID, x.FeeAsset = schema.ID{}, schema.ID{}
 	x.LastFillQty, x.LastFillPrice, x.Fee, x.RealizedPnL = schema.Decimal{}, schema.Decimal{}, schema.Decimal{}, schema.Decimal{}
 	x.IsMaker = false

@@ -120,10 +120,10 @@ func TestAdv4BinanceAlgoStatuses(t *testing.T) {
 	}{
 		{"TRIGGERING", "0.01", "0", schema.ExecTriggered, schema.StatusNew},
 		{"TRIGGERED", "0.01", "0", schema.ExecTriggered, schema.StatusNew},
-		{"FINISHED", "0.01", "0.01", schema.ExecUnknown, schema.StatusFilled},
+		{"FINISHED", "0.01", "0.01", schema.ExecOrderStatus, schema.StatusFilled},
 		{"FINISHED", "0.01", "0.004", schema.ExecCanceled, schema.StatusCanceled},
 		{"FINISHED", "0.01", "0", schema.ExecCanceled, schema.StatusCanceled},
-		{"FINISHED", "0", "0.5", schema.ExecUnknown, schema.StatusFilled}, // close-position: no quantity of its own
+		{"FINISHED", "0", "0.5", schema.ExecOrderStatus, schema.StatusFilled}, // close-position: no quantity of its own
 		{"NEW", "0.01", "0", schema.ExecNew, schema.StatusNew},
 		{"EXPIRED", "0.01", "0", schema.ExecExpired, schema.StatusExpired},
 	} {
@@ -259,7 +259,7 @@ func TestAdv4OKXAmendResults(t *testing.T) {
 	}{
 		{"live", "0", schema.ExecAmendment, schema.StatusNew, ""},
 		{"live", "2", schema.ExecAmendment, schema.StatusNew, ""},
-		{"live", "-1", schema.ExecNew, schema.StatusNew, "px too far"},
+		{"live", "-1", schema.ExecOrderStatus, schema.StatusNew, "px too far"},
 		{"canceled", "1", schema.ExecCanceled, schema.StatusCanceled, "px too far"},
 	} {
 		evs, err := newConnFeed(t, ox).feed(1, okxOrderPush(tc.state, "0", "0", tc.amend))

@@ -69,7 +69,7 @@ var privateConformance = map[string]venueCase{
 			require.Equal(t, "5cf98598-39a7-459e-97bf-76ca765ee020", x.VenueOrderID.String())
 			require.True(t, x.ClientOrderID.IsZero())
 			require.Equal(t, schema.StatusFilled, x.Status)
-			require.Equal(t, schema.ExecUnknown, x.ExecType, "the fill is reported by the execution topic")
+			require.Equal(t, schema.ExecOrderStatus, x.ExecType, "the fill is reported by the execution topic")
 			require.Equal(t, schema.OrderTypeMarket, x.Type)
 			require.Equal(t, schema.TIFIOC, x.TimeInForce)
 			require.Equal(t, schema.SideSell, x.Side)
@@ -238,8 +238,8 @@ func TestPrivateStatuses(t *testing.T) {
 		field  string // for an unknown status
 	}{
 		{ox, okx("live", ""), schema.StatusNew, schema.ExecNew, ""},
-		{ox, okx("partially_filled", `,"fillSz":"0"`), schema.StatusPartiallyFilled, schema.ExecUnknown, ""},
-		{ox, okx("filled", `,"fillSz":"0"`), schema.StatusFilled, schema.ExecUnknown, ""},
+		{ox, okx("partially_filled", `,"fillSz":"0"`), schema.StatusPartiallyFilled, schema.ExecOrderStatus, ""},
+		{ox, okx("filled", `,"fillSz":"0"`), schema.StatusFilled, schema.ExecOrderStatus, ""},
 		{ox, okx("canceled", ""), schema.StatusCanceled, schema.ExecCanceled, ""},
 		{ox, okx("mmp_canceled", ""), schema.StatusCanceled, schema.ExecCanceled, ""},
 		{ox, okx("live", `,"amendResult":"0"`), schema.StatusNew, schema.ExecAmendment, ""},
@@ -249,8 +249,8 @@ func TestPrivateStatuses(t *testing.T) {
 		{ox, okx("future_state", `,"fillSz":"0.5","fillPx":"100","tradeId":"7","accFillSz":"0.5"`), schema.StatusPartiallyFilled, schema.ExecTrade, ""},
 		{ox, okx("future_state", `,"fillSz":"2","fillPx":"100","tradeId":"7","accFillSz":"2"`), schema.StatusFilled, schema.ExecTrade, ""},
 		{by, bybit("New"), schema.StatusNew, schema.ExecNew, ""},
-		{by, bybit("PartiallyFilled"), schema.StatusPartiallyFilled, schema.ExecUnknown, ""},
-		{by, bybit("Filled"), schema.StatusFilled, schema.ExecUnknown, ""},
+		{by, bybit("PartiallyFilled"), schema.StatusPartiallyFilled, schema.ExecOrderStatus, ""},
+		{by, bybit("Filled"), schema.StatusFilled, schema.ExecOrderStatus, ""},
 		{by, bybit("Cancelled"), schema.StatusCanceled, schema.ExecCanceled, ""},
 		{by, bybit("PartiallyFilledCanceled"), schema.StatusCanceled, schema.ExecCanceled, ""},
 		{by, bybit("Deactivated"), schema.StatusCanceled, schema.ExecCanceled, ""},
@@ -273,7 +273,7 @@ func TestPrivateStatuses(t *testing.T) {
 		{cb, coinbase("QUEUED"), schema.StatusPendingNew, schema.ExecPendingNew, ""},
 		{cb, coinbase("OPEN"), schema.StatusNew, schema.ExecNew, ""},
 		{cb, coinbase("EDIT_QUEUED"), schema.StatusNew, schema.ExecNew, ""},
-		{cb, coinbase("FILLED"), schema.StatusFilled, schema.ExecUnknown, ""},
+		{cb, coinbase("FILLED"), schema.StatusFilled, schema.ExecOrderStatus, ""},
 		{cb, coinbase("CANCEL_QUEUED"), schema.StatusPendingCancel, schema.ExecPendingCancel, ""},
 		{cb, coinbase("CANCELLED"), schema.StatusCanceled, schema.ExecCanceled, ""},
 		{cb, coinbase("EXPIRED"), schema.StatusExpired, schema.ExecExpired, ""},
@@ -371,7 +371,7 @@ func TestCoinbaseUserFills(t *testing.T) {
 	}
 	x := feed(coinbaseUser("snapshot", "OPEN", "0.1", "0.9", "5000.00", "1.00"))
 	require.Equal(t, schema.StatusPartiallyFilled, x.Status)
-	require.Equal(t, schema.ExecUnknown, x.ExecType, "a snapshot is the baseline, not a fill")
+	require.Equal(t, schema.ExecOrderStatus, x.ExecType, "a snapshot is the baseline, not a fill")
 	require.True(t, x.LastFillQty.IsZero())
 
 	x = feed(coinbaseUser("update", "OPEN", "0.4", "0.6", "20000.00", "4.00"))
@@ -385,7 +385,7 @@ func TestCoinbaseUserFills(t *testing.T) {
 	require.Equal(t, schema.SideSell, x.Side)
 
 	x = feed(coinbaseUser("update", "OPEN", "0.4", "0.6", "20000.00", "4.00"))
-	require.Equal(t, schema.ExecUnknown, x.ExecType, "no growth: no fill")
+	require.Equal(t, schema.ExecOrderStatus, x.ExecType, "no growth: no fill")
 
 	x = feed(coinbaseUser("update", "FILLED", "1.0", "0", "50600.00", "10.00"))
 	require.Equal(t, schema.ExecTrade, x.ExecType)

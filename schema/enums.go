@@ -228,9 +228,24 @@ const (
 	// order it places is going (or has gone) to the book; no fill (FIX
 	// ExecType L, "Triggered or Activated by System").
 	ExecTriggered
+	// ExecOrderStatus: the report only states where the order stands
+	// (its Status, quantities and prices); nothing happened to it that
+	// another report has not told (FIX ExecType I, "Order Status"). A
+	// report of an order's fill delivered already carries it, the fill
+	// removed; so does a venue's status push that carries no execution
+	// (Bybit's order topic beside its execution topic, Kraken's
+	// exec_type "filled" and "status", Coinbase's user channel restating
+	// an order, Binance USDⓈ-M's finished algo order).
+	ExecOrderStatus
+	// ExecRestated: the venue changed the order on its own, not at our
+	// request (FIX ExecType D, "Restated"): Kraken's exec_type "restated"
+	// (the engine changed the order, such as a reduce-only order's
+	// quantity) and "iceberg_refill" (a new visible part of an iceberg
+	// order). Status and quantities are the order's after the change.
+	ExecRestated
 )
 
-var execTypeNames = [...]string{"unknown", "new", "trade", "canceled", "replaced", "rejected", "expired", "trade_prevention", "amendment", "pending_new", "pending_cancel", "triggered"}
+var execTypeNames = [...]string{"unknown", "new", "trade", "canceled", "replaced", "rejected", "expired", "trade_prevention", "amendment", "pending_new", "pending_cancel", "triggered", "order_status", "restated"}
 
 func (e ExecType) String() string {
 	if int(e) < len(execTypeNames) {
