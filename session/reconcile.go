@@ -407,7 +407,7 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 			// delivered again, as is the end reconciliation published.
 			// Another status report (Bybit's order topic after its
 			// execution topic) is new.
-			return x.ExecType == schema.ExecTrade || (x.Status == e.end && x.ExecType != schema.ExecUnknown)
+			return x.ExecType == schema.ExecTrade || (x.Status == e.end && x.ExecType != schema.ExecUnknown && x.ExecType != schema.ExecOrderStatus)
 		}
 		// A Place of unknown outcome the stream shows before the lookup
 		// by its client order id answers is the session's own: its fills
@@ -640,7 +640,7 @@ func (r *reconciler) jumpSleep(ctx context.Context, wait time.Duration) bool {
 // statusOnly makes a report of a fill delivered already the report of its
 // order's end alone: no fill is counted twice.
 func statusOnly(x *schema.Execution) {
-	x.ExecType = schema.ExecUnknown // Filled: a status report
+	x.ExecType = schema.ExecOrderStatus // Filled: a status report (FIX 150=I)
 	if x.Status != schema.StatusFilled {
 		x.ExecType = endExecType(x.Status)
 	}

@@ -181,7 +181,7 @@ func TestObserveBybitTopics(t *testing.T) {
 	require.False(t, r.observe(ev))
 	key := orderKey{symbol: "BTC-USDT", id: x.VenueOrderID}
 
-	x.ExecType, x.Status, x.CumFillQty = schema.ExecUnknown, schema.StatusFilled, schema.MustParseDecimal("0.03") // order topic first
+	x.ExecType, x.Status, x.CumFillQty = schema.ExecOrderStatus, schema.StatusFilled, schema.MustParseDecimal("0.03") // order topic first
 	require.False(t, r.observe(ev))
 	require.NotNil(t, r.orders[key], "followed until its fills are delivered")
 
@@ -195,7 +195,7 @@ func TestObserveBybitTopics(t *testing.T) {
 	require.Nil(t, r.orders[key], "forgotten: ended, every fill delivered")
 	require.True(t, r.observe(ev), "the last fill again")
 
-	x.ExecType, x.TradeID = schema.ExecUnknown, schema.ID{}
+	x.ExecType, x.TradeID = schema.ExecOrderStatus, schema.ID{}
 	assert.False(t, r.observe(ev), "the order topic's Filled after the fills is no duplicate")
 }
 

@@ -717,7 +717,7 @@ func TestKrakenReconcileUnknownPlace(t *testing.T) {
 				r = h.nextFill()
 				assert.Equal(t, []any{false, schema.ExecTrade, schema.StatusFilled}, []any{r.Reconciled, r.ExecType, r.Status})
 				r = h.next() // Kraken's "filled" report after the trade
-				assert.Equal(t, []any{false, schema.ExecUnknown, schema.StatusFilled}, []any{r.Reconciled, r.ExecType, r.Status})
+				assert.Equal(t, []any{false, schema.ExecOrderStatus, schema.StatusFilled}, []any{r.Reconciled, r.ExecType, r.Status})
 				require.Eventually(t, func() bool { return h.s.Stats().Order.Tracked == 0 }, generous, pollEvery)
 			}
 			assert.Equal(t, 1, v.queried(normalize.KrakenPathOpenOrders))

@@ -25,8 +25,8 @@ func TestS24rvDuplicateWithNewEnd(t *testing.T) {
 		exec   schema.ExecType
 	}{
 		{"coinbase cancelled with growth", true, schema.StatusCanceled, schema.ExecCanceled},
-		{"coinbase filled", true, schema.StatusFilled, schema.ExecUnknown},
-		{"trade id, filled", false, schema.StatusFilled, schema.ExecUnknown},
+		{"coinbase filled", true, schema.StatusFilled, schema.ExecOrderStatus},
+		{"trade id, filled", false, schema.StatusFilled, schema.ExecOrderStatus},
 		{"trade id, expired", false, schema.StatusExpired, schema.ExecExpired},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -683,11 +683,11 @@ func (h *venueRecon) next() *schema.ExecReport {
 }
 
 // nextFill is the next report that is a fill or an end: Bybit's order
-// topic also streams status reports without the fill (ExecType Unknown).
+// topic also streams status reports without the fill (ExecType OrderStatus).
 func (h *venueRecon) nextFill() *schema.ExecReport {
 	h.t.Helper()
 	for {
-		if r := h.next(); r.ExecType != schema.ExecUnknown {
+		if r := h.next(); r.ExecType != schema.ExecUnknown && r.ExecType != schema.ExecOrderStatus {
 			return r
 		}
 	}
