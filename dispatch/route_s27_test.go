@@ -73,8 +73,19 @@ func TestS27LearningBoundedPerLookup(t *testing.T) {
 	}
 	s := &Subscription{id: 1, m: compile(Filter{})}
 	ix := newIndex([]*Subscription{s})
-	keys := s27Keys("S-", 3*maxRoutes+1000)
-	churn := s27Keys("NEW-", 2*maxRoutes)
+	floor := maxRoutes
+	if raceEnabled {
+		// An eighth of the limits and of the streams, as in
+		// TestS27RoutesOfStreamsQuotingInTurn: a promotion that copied
+		// a generation of 4,096 routes would still allocate hundreds of
+		// KiB on one lookup, several times the bound below.
+		floor = maxRoutes / 8
+		ix.mu.Lock()
+		ix.limit, ix.floor, ix.ceil = floor, floor, maxLimit/8
+		ix.mu.Unlock()
+	}
+	keys := s27Keys("S-", 3*floor+1000)
+	churn := s27Keys("NEW-", 2*floor)
 	const window = 64
 	var worst uint64
 	var ms runtime.MemStats
