@@ -23,7 +23,17 @@ import (
 func TestS24rvRoutesOfMoreLiveStreamsThanAGeneration(t *testing.T) {
 	s := &Subscription{id: 1, m: compile(Filter{})}
 	ix := newIndex([]*Subscription{s})
-	keys := make([]routeKey, maxRoutes+maxRoutes/4)
+	floor := maxRoutes
+	if raceEnabled {
+		// An eighth of the limits and of the streams, as in
+		// TestS27RoutesOfStreamsQuotingInTurn: still a quarter more
+		// streams than a generation of the floor holds.
+		floor = maxRoutes / 8
+		ix.mu.Lock()
+		ix.limit, ix.floor, ix.ceil = floor, floor, maxLimit/8
+		ix.mu.Unlock()
+	}
+	keys := make([]routeKey, floor+floor/4)
 	for i := range keys {
 		keys[i] = routeKey{venue: schema.VenueBinance, symbol: "S-" + strconv.Itoa(i), typ: schema.EventTrade}
 	}
