@@ -90,13 +90,9 @@ func keySpaceChurn(t *testing.T, hold bool) (announced int) {
 	// them: its 3 x 2000 x 4 new streams still pass the index's two
 	// generations and the subscriber's slot floor (minSlots) several
 	// times, and a held subscriber still passes its quote bound.
-	floor, spread := maxRoutes, 2
+	floor, spread := raceFloor(d.idx.Load()), 2
 	if raceEnabled {
-		floor, spread = maxRoutes/8, 1
-		ix := d.idx.Load()
-		ix.mu.Lock()
-		ix.limit, ix.floor, ix.ceil = floor, floor, maxLimit/8
-		ix.mu.Unlock()
+		spread = 1
 		s.mu.Lock()
 		s.quoteBound = maxQuotes / 8
 		s.mu.Unlock()

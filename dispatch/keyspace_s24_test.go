@@ -45,10 +45,7 @@ func TestKeySpaceBounded(t *testing.T) {
 		// Unbounded, the 32k more streams would keep ~13 MB (routes
 		// alone ~9 MB, slots alone ~7 MB), over the 4 MiB bound.
 		warm, more, bound = 16_000, 32_000, 4<<20
-		ix := d.idx.Load()
-		ix.mu.Lock()
-		ix.limit, ix.floor, ix.ceil = maxRoutes/8, maxRoutes/8, maxLimit/8
-		ix.mu.Unlock()
+		raceFloor(d.idx.Load())
 	}
 	var delivered atomic.Uint64
 	handler := func(*schema.CanonicalEvent) { delivered.Add(1) }

@@ -34,16 +34,10 @@ func s27Keys(prefix string, n int) []routeKey {
 func TestS27RoutesOfStreamsQuotingInTurn(t *testing.T) {
 	s := &Subscription{id: 1, m: compile(Filter{})}
 	ix := newIndex([]*Subscription{s})
-	floor := maxRoutes
-	if raceEnabled {
-		// An eighth of the limits, an eighth of the streams: still 3 x
-		// what two generations of the floor hold, the limit still has
-		// to grow to keep them.
-		floor = maxRoutes / 8
-		ix.mu.Lock()
-		ix.limit, ix.floor, ix.ceil = floor, floor, maxLimit/8
-		ix.mu.Unlock()
-	}
+	// Under the race detector an eighth of the limits, an eighth of the
+	// streams: still 3 x what two generations of the floor hold, the
+	// limit still has to grow to keep them.
+	floor := raceFloor(ix)
 	keys := s27Keys("S-", 3*floor+1000)
 	round := func() {
 		for _, k := range keys {
@@ -73,17 +67,11 @@ func TestS27LearningBoundedPerLookup(t *testing.T) {
 	}
 	s := &Subscription{id: 1, m: compile(Filter{})}
 	ix := newIndex([]*Subscription{s})
-	floor := maxRoutes
-	if raceEnabled {
-		// An eighth of the limits and of the streams, as in
-		// TestS27RoutesOfStreamsQuotingInTurn: a promotion that copied
-		// a generation of 4,096 routes would still allocate hundreds of
-		// KiB on one lookup, several times the bound below.
-		floor = maxRoutes / 8
-		ix.mu.Lock()
-		ix.limit, ix.floor, ix.ceil = floor, floor, maxLimit/8
-		ix.mu.Unlock()
-	}
+	// Under the race detector an eighth of the limits and of the streams
+	// (raceFloor): a promotion that copied a generation of 4,096 routes
+	// would still allocate hundreds of KiB on one lookup, several times
+	// the bound below.
+	floor := raceFloor(ix)
 	keys := s27Keys("S-", 3*floor+1000)
 	churn := s27Keys("NEW-", 2*floor)
 	const window = 64
@@ -179,4 +167,18 @@ func routedOnce(t *testing.T, ix *index, k routeKey) {
 	if r := ix.route(k); len(r) != 1 {
 		t.Fatalf("%v: %d subscribers routed, want 1", k, len(r))
 	}
+}
+
+// raceFloor returns the least limit of ix's generations, maxRoutes; under
+// the race detector it first makes ix's limits an eighth (floor and limit
+// maxRoutes/8, ceiling maxLimit/8), for the tests that scale their streams
+// with it: the same proportions, an eighth of the publishes.
+func raceFloor(ix *index) int {
+	if !raceEnabled {
+		return maxRoutes
+	}
+	ix.mu.Lock()
+	ix.limit, ix.floor, ix.ceil = maxRoutes/8, maxRoutes/8, maxLimit/8
+	ix.mu.Unlock()
+	return maxRoutes / 8
 }

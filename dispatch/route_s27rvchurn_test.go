@@ -18,17 +18,10 @@ import (
 func TestS27rvChurnKeepsTheFloor(t *testing.T) {
 	s := &Subscription{id: 1, m: compile(Filter{})}
 	ix := newIndex([]*Subscription{s})
-	floor := maxRoutes
-	if raceEnabled {
-		// An eighth of the limits and of the streams, as in
-		// TestS27RoutesOfStreamsQuotingInTurn: still 8 generations of
-		// the floor, each of which would double a limit that grew with
-		// streams that never came back.
-		floor = maxRoutes / 8
-		ix.mu.Lock()
-		ix.limit, ix.floor, ix.ceil = floor, floor, maxLimit/8
-		ix.mu.Unlock()
-	}
+	// Under the race detector an eighth of the limits and of the streams
+	// (raceFloor): still 8 generations of the floor, each of which would
+	// double a limit that grew with streams that never came back.
+	floor := raceFloor(ix)
 	for i := range 8 * floor {
 		if r := ix.route(routeKey{venue: schema.VenueOKX, symbol: "C-" + strconv.Itoa(i), typ: schema.EventTicker}); len(r) != 1 {
 			t.Fatalf("stream %d: %d subscribers routed, want 1", i, len(r))

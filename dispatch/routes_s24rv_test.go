@@ -23,16 +23,10 @@ import (
 func TestS24rvRoutesOfMoreLiveStreamsThanAGeneration(t *testing.T) {
 	s := &Subscription{id: 1, m: compile(Filter{})}
 	ix := newIndex([]*Subscription{s})
-	floor := maxRoutes
-	if raceEnabled {
-		// An eighth of the limits and of the streams, as in
-		// TestS27RoutesOfStreamsQuotingInTurn: still a quarter more
-		// streams than a generation of the floor holds.
-		floor = maxRoutes / 8
-		ix.mu.Lock()
-		ix.limit, ix.floor, ix.ceil = floor, floor, maxLimit/8
-		ix.mu.Unlock()
-	}
+	// Under the race detector an eighth of the limits and of the streams
+	// (raceFloor): still a quarter more streams than a generation of the
+	// floor holds.
+	floor := raceFloor(ix)
 	keys := make([]routeKey, floor+floor/4)
 	for i := range keys {
 		keys[i] = routeKey{venue: schema.VenueBinance, symbol: "S-" + strconv.Itoa(i), typ: schema.EventTrade}
