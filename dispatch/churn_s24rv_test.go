@@ -85,6 +85,18 @@ func keySpaceChurn(t *testing.T, hold bool) (announced int) {
 		}
 	}})
 	require.NoError(t, err)
+	// The race detector's run scales the bounds down by 8 (the index's
+	// generations, the subscriber's quotes queued) and the streams with
+	// them: its 3 x 2000 x 4 new streams still pass the index's two
+	// generations and the subscriber's slot floor (minSlots) several
+	// times, and a held subscriber still passes its quote bound.
+	floor, spread := raceFloor(d.idx.Load()), 2
+	if raceEnabled {
+		spread = 1
+		s.mu.Lock()
+		s.quoteBound = maxQuotes / 8
+		s.mu.Unlock()
+	}
 	ctx := context.Background()
 	publish := func(sym string, typ schema.EventType, seq uint64, ts int64) {
 		ev, err := p.Get(ctx)
@@ -97,20 +109,14 @@ func keySpaceChurn(t *testing.T, hold bool) (announced int) {
 		}
 	}
 	// Each publisher names 2 x (maxRoutes + minSlots) streams without
-	// end: routes pass generations, slots are swept, many times over. The
-	// race detector's run names half as many: the three publishers'
-	// 110k streams still pass the index's two generations (2 x maxRoutes)
-	// and the subscriber's slot floor (minSlots) over and over.
-	spread := 2
-	if raceEnabled {
-		spread = 1
-	}
+	// end: routes pass generations, slots are swept, many times over (the
+	// race detector's run: floor + minSlots, see above).
 	var wg sync.WaitGroup
 	for w := range publishers {
 		wg.Go(func() {
 			for i := range reports {
 				publish("EXEC-"+strconv.Itoa(w), schema.EventExecReport, uint64(i+1), int64(i))
-				for j := range (maxRoutes + minSlots) / reports * spread { // streams without end
+				for j := range (floor + minSlots) / reports * spread { // streams without end
 					publish("GONE-"+strconv.Itoa(w)+"-"+strconv.Itoa(i)+"-"+strconv.Itoa(j), schema.EventBBO, 1, 1)
 				}
 				publish("BACK-"+strconv.Itoa(w)+"-"+strconv.Itoa(i%50), schema.EventBBO, 1, int64(i)) // quiet streams coming back

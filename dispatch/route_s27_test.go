@@ -34,16 +34,10 @@ func s27Keys(prefix string, n int) []routeKey {
 func TestS27RoutesOfStreamsQuotingInTurn(t *testing.T) {
 	s := &Subscription{id: 1, m: compile(Filter{})}
 	ix := newIndex([]*Subscription{s})
-	floor := maxRoutes
-	if raceEnabled {
-		// An eighth of the limits, an eighth of the streams: still 3 x
-		// what two generations of the floor hold, the limit still has
-		// to grow to keep them.
-		floor = maxRoutes / 8
-		ix.mu.Lock()
-		ix.limit, ix.floor, ix.ceil = floor, floor, maxLimit/8
-		ix.mu.Unlock()
-	}
+	// Under the race detector an eighth of the limits, an eighth of the
+	// streams: still 3 x what two generations of the floor hold, the
+	// limit still has to grow to keep them.
+	floor := raceFloor(ix)
 	keys := s27Keys("S-", 3*floor+1000)
 	round := func() {
 		for _, k := range keys {
@@ -73,8 +67,13 @@ func TestS27LearningBoundedPerLookup(t *testing.T) {
 	}
 	s := &Subscription{id: 1, m: compile(Filter{})}
 	ix := newIndex([]*Subscription{s})
-	keys := s27Keys("S-", 3*maxRoutes+1000)
-	churn := s27Keys("NEW-", 2*maxRoutes)
+	// Under the race detector an eighth of the limits and of the streams
+	// (raceFloor): a promotion that copied a generation of 4,096 routes
+	// would still allocate hundreds of KiB on one lookup, several times
+	// the bound below.
+	floor := raceFloor(ix)
+	keys := s27Keys("S-", 3*floor+1000)
+	churn := s27Keys("NEW-", 2*floor)
 	const window = 64
 	var worst uint64
 	var ms runtime.MemStats
@@ -114,7 +113,7 @@ func TestS27RoutesBoundedUnderChurn(t *testing.T) {
 	churn := func(count int) {
 		for range count {
 			n++
-			require.Len(t, ix.route(routeKey{venue: schema.VenueOKX, symbol: "C-" + strconv.Itoa(n), typ: schema.EventTicker}), 1)
+			routedOnce(t, ix, routeKey{venue: schema.VenueOKX, symbol: "C-" + strconv.Itoa(n), typ: schema.EventTicker})
 		}
 	}
 	limit := func() int {
@@ -133,7 +132,7 @@ func TestS27RoutesBoundedUnderChurn(t *testing.T) {
 	inTurn := func(keys []routeKey, rounds int) {
 		for range rounds {
 			for _, k := range keys {
-				require.Len(t, ix.route(k), 1)
+				routedOnce(t, ix, k)
 			}
 		}
 	}
@@ -158,4 +157,28 @@ func TestS27RoutesBoundedUnderChurn(t *testing.T) {
 	churn(8 * 1024) // they stopped: churn again
 	require.Equal(t, 64, limit(), "the limit came back to its floor")
 	require.LessOrEqual(t, ix.size(), 2*64)
+}
+
+// routedOnce fails t unless stream k routes to one subscriber: a plain
+// comparison, as the tests here make ~150k lookups (testify's require.Len
+// on each took most of their time under the race detector).
+func routedOnce(t *testing.T, ix *index, k routeKey) {
+	t.Helper()
+	if r := ix.route(k); len(r) != 1 {
+		t.Fatalf("%v: %d subscribers routed, want 1", k, len(r))
+	}
+}
+
+// raceFloor returns the least limit of ix's generations, maxRoutes; under
+// the race detector it first makes ix's limits an eighth (floor and limit
+// maxRoutes/8, ceiling maxLimit/8), for the tests that scale their streams
+// with it: the same proportions, an eighth of the publishes.
+func raceFloor(ix *index) int {
+	if !raceEnabled {
+		return maxRoutes
+	}
+	ix.mu.Lock()
+	ix.limit, ix.floor, ix.ceil = maxRoutes/8, maxRoutes/8, maxLimit/8
+	ix.mu.Unlock()
+	return maxRoutes / 8
 }

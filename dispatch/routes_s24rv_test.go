@@ -23,7 +23,11 @@ import (
 func TestS24rvRoutesOfMoreLiveStreamsThanAGeneration(t *testing.T) {
 	s := &Subscription{id: 1, m: compile(Filter{})}
 	ix := newIndex([]*Subscription{s})
-	keys := make([]routeKey, maxRoutes+maxRoutes/4)
+	// Under the race detector an eighth of the limits and of the streams
+	// (raceFloor): still a quarter more streams than a generation of the
+	// floor holds.
+	floor := raceFloor(ix)
+	keys := make([]routeKey, floor+floor/4)
 	for i := range keys {
 		keys[i] = routeKey{venue: schema.VenueBinance, symbol: "S-" + strconv.Itoa(i), typ: schema.EventTrade}
 	}
