@@ -332,3 +332,57 @@ func TestS35ctBotsDayOnTheSimulatedVenue(t *testing.T) {
 	assert.Positive(t, day.trades)
 	t.Logf("%d reports, %d trades, %d markers, %d rotations", len(day.reports), day.trades, len(day.markers), rotations())
 }
+
+// The rotation alone (session: market connections "rotated
+// make-before-break … when a venue announces a close (Binance
+// serverShutdown)"; wsclient: "make-before-break rotation aligned so the
+// overlap is delivered once"; README: "market data under pressure is
+// coalesced latest-wins, never silently stale"; normalize: "trades it
+// cannot prove delivered announced by a gap marker"). A session on two
+// symbols' trades, L2 books and best bid/offers, no orders (so every
+// trade id the venue makes is printed on its trade stream); the venue
+// announces a shutdown three times, each rotation waited for: a
+// subscriber to trades never sees a symbol's trade ids jump without a gap
+// marker before the jump.
+func TestS35ctRotationLosesNoTradeUnannounced(t *testing.T) {
+	ctx := context.Background()
+	v := venuesim.Start(&venuesim.Options{Rate: 300})
+	defer v.Close()
+	s, err := session.Start(ctx, session.Config{
+		Endpoints: session.Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL()},
+		Symbols:   []string{"BTC-USDT", "ETH-USDT"},
+		Channels:  []string{"trade", "depth@100ms", "bookTicker"},
+	})
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, s.Close(ctx)) }()
+	day := newS35ctDay()
+	sub, err := s.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade}}, &dispatch.SubscribeOptions{Handler: day.market})
+	require.NoError(t, err)
+	s31ctConnected(t, s)
+	rotations := func() uint64 {
+		n := uint64(0)
+		for _, m := range s.Stats().Market {
+			n += m.Client.Rotations
+		}
+		return n
+	}
+	for i := range 3 {
+		require.Positive(t, v.Inject(venuesim.FaultServerShutdown))
+		require.Eventually(t, func() bool { return rotations() > uint64(i) }, s27ctWait, time.Millisecond, "rotation %d", i+1)
+	}
+	day.mu.Lock()
+	after := day.trades + 20
+	day.mu.Unlock()
+	require.Eventually(t, func() bool { day.mu.Lock(); defer day.mu.Unlock(); return day.trades >= after }, s27ctWait, time.Millisecond, "trades after the rotations")
+	s35ctIdle(t, sub)
+	day.mu.Lock()
+	defer day.mu.Unlock()
+	var lost []string
+	for _, j := range day.silent {
+		lost = append(lost, fmt.Sprintf("%s trades %d to %d (after %d, then %d)", j.symbol, j.from+1, j.to-1, j.from, j.to))
+	}
+	st := s.Stats().Market[0].Client
+	assert.Empty(t, lost, "trades lost across the rotations, no gap marker before the jump (rotations %d, unaligned %d, rotation-dropped frames %d); tape:\n%s",
+		st.Rotations, st.Unaligned, st.RotationDropped, strings.Join(day.tape, "\n"))
+	assert.Empty(t, day.repeats, "trades delivered twice")
+}
