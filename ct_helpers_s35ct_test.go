@@ -28,36 +28,19 @@ func (c *s35ctClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return 
 func (c *s35ctClock) advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // s35ctViews is a merge.Sink keeping a copy of every merged event it is
-// given and returning the original to its pool, unless hold is set: then
-// it keeps the pooled originals (a host slow to give them back) until
-// release.
+// given and returning the original to its pool.
 type s35ctViews struct {
 	mu     sync.Mutex
 	merged *pool.Pool[*schema.MergedEvent]
 	got    []*schema.MergedEvent
-	hold   bool
-	held   []*schema.MergedEvent
 }
 
 func (v *s35ctViews) PublishMerged(_ context.Context, m *schema.MergedEvent) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.got = append(v.got, m.Clone())
-	if v.hold {
-		v.held = append(v.held, m)
-		return nil
-	}
 	v.merged.Put(m)
 	return nil
-}
-
-func (v *s35ctViews) release() {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for _, m := range v.held {
-		v.merged.Put(m)
-	}
-	v.held, v.hold = nil, false
 }
 
 func (v *s35ctViews) all() []*schema.MergedEvent {
@@ -98,15 +81,6 @@ func s35ctConn(venue schema.Venue, state schema.ConnState, at time.Time) func(*s
 	return func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Type, ev.IngestTS = venue, schema.EventConnState, at.UnixNano()
 		ev.Control.Kind, ev.Control.State = schema.ControlConnState, state
-	}
-}
-
-// s35ctGap fills a gap marker of venue about symbol's events of type gt
-// (symbol "" and gt EventUnknown: the whole venue) at time at.
-func s35ctGap(venue schema.Venue, symbol string, gt schema.EventType, at time.Time) func(*schema.CanonicalEvent) {
-	return func(ev *schema.CanonicalEvent) {
-		ev.Venue, ev.Symbol, ev.Type, ev.IngestTS = venue, symbol, schema.EventGap, at.UnixNano()
-		ev.Control.Kind, ev.Control.GapType = schema.ControlGap, gt
 	}
 }
 

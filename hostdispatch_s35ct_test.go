@@ -42,10 +42,10 @@ func (s *s35ctSeqs) get() []uint64 {
 // what was learned: a stream's route is brought up to date on its next
 // Publish by the changes since (the last 64)… an Unsubscribe started
 // afresh before"; critical events are "never dropped" and keep their
-// order). One goroutine publishes 2,000 execution reports of one order
+// order). One goroutine publishes 600 execution reports of one order
 // stream, numbered, between trades and quotes of 40 other symbols (routes
 // to learn), while the host subscribes 120 report handlers one after
-// another (one each 15 reports) and unsubscribes one of every three soon after — far more than
+// another (one each 4 reports) and unsubscribes one of every three soon after — far more than
 // 64 changes, so routes are brought up to date and started afresh while
 // reports are published. A subscription still there at the end got every
 // report whose Publish began after its Subscribe returned, once each and
@@ -54,12 +54,16 @@ func TestS35ctReportsReachASubscriberThatJoinsDuringTheFlood(t *testing.T) {
 	ctx := context.Background()
 	pools := schema.NewPools(nil)
 	d := dispatch.New(pools.Events, nil)
-	const reports = 2000
+	const reports = 600
 	var started atomic.Uint64 // the number of the report being published, set before Publish
+	var joinedN atomic.Uint64 // subscriptions made so far: the flood waits for them, so they join during it
 	flood := make(chan error, 1)
 	go func() {
 		defer close(flood)
 		for n := uint64(1); n <= reports; n++ {
+			for joinedN.Load() < min(n/4, 120) {
+				runtime.Gosched()
+			}
 			for _, k := range []int{int(n) % 40, int(n+20) % 40} {
 				sym := fmt.Sprintf("S%d-USDT", k)
 				ev, err := pools.Events.Get(ctx)
@@ -108,13 +112,14 @@ func TestS35ctReportsReachASubscriberThatJoinsDuringTheFlood(t *testing.T) {
 		{Venues: []schema.Venue{schema.VenueBinance}, Types: []schema.EventType{schema.EventExecReport, schema.EventTrade}},
 	}
 	for i := range 120 {
-		for started.Load() < uint64(i*15) { // spread over the flood: a wait on its progress, not on time
+		for started.Load() < uint64(i*4) { // spread over the flood: a wait on its progress, not on time
 			runtime.Gosched()
 		}
 		seqs := &s35ctSeqs{}
 		sub, err := d.Subscribe(filters[i%len(filters)], &dispatch.SubscribeOptions{Handler: seqs.handle})
 		require.NoError(t, err)
 		subs = append(subs, joined{sub: sub, seqs: seqs, from: started.Load()})
+		joinedN.Add(1)
 		if i%3 != 0 && i > 0 {
 			prev := &subs[i-1]
 			if !prev.left && (i-1)%3 != 0 {
