@@ -22,7 +22,7 @@ func TestS29ctDeepNestingNeverKills(t *testing.T) {
 		"mixed":   func(n int) string { return strings.Repeat(`[{"a":`, n/2) + "1" + strings.Repeat("}]", n/2) },
 		"open":    func(n int) string { return strings.Repeat("[", n) }, // never closed
 	}
-	for _, s := range s25ctSamples(t) {
+	for si, s := range s25ctSamples(t) {
 		t.Run(s.name, func(t *testing.T) {
 			want := s29ctBaseline(t, s)
 			sh := s29ctWalk(t, s.data)
@@ -33,6 +33,12 @@ func TestS29ctDeepNestingNeverKills(t *testing.T) {
 			for kind, f := range nest {
 				for _, n := range []int{1000, 10000, 100000} {
 					if n == 100000 && s29ctThin() {
+						continue
+					}
+					if n == 10000 && si%4 != 0 && s29ctThin() {
+						// Under -race (176 s of the root package at load
+						// ~25 with arrays only): a 10,000-deep member in
+						// every fourth sample, 1,000-deep in all.
 						continue
 					}
 					if n == 10000 && kind != "arrays" && s29ctThin() {
