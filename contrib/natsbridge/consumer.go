@@ -50,7 +50,8 @@ type ConsumerOptions struct {
 	// the reports, so give each node its own: after a reconnection one of
 	// them has the server deliver again what it delivered and is not
 	// acknowledged (see "Execution reports: the guarantee" in the package
-	// doc), and a report in the other's hands then may come to both.
+	// doc), and a report in the other's hands then may come to both. One
+	// that starts while another reads the name logs it at Warn.
 	// Empty: this Consumer receives no execution reports. Defaults to
 	// empty.
 	Durable string
@@ -536,11 +537,21 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 // report for a whole AckWait (30 s by default) before delivering it again.
 // Reset, it comes again at once (a report handed on whose ack was not
 // confirmed comes twice: at least once). A failed reset (a server older
-// than 2.14) is logged; the report then comes after AckWait. Two Consumers
-// sharing a Durable (see ConsumerOptions.Durable) are not told apart: a
-// report in the other's hands comes again too.
+// than 2.14) is logged; the report then comes after AckWait. A Consumer
+// that starts while another reads the Durable (see ConsumerOptions.Durable:
+// the server holds that one's pull requests, NumWaiting; a closed
+// connection's it drops) resets nothing — the report may be in the live
+// one's hands, and delivered again it could reach both nodes, whose
+// dedups do not share ids — and logs the Durable shared at Warn. (A
+// predecessor whose host vanished without closing its connection reads as
+// live until the server's pings give it up: its report comes after
+// AckWait.)
 func (c *Consumer) resetPredecessors(ctx context.Context, js jetstream.JetStream, info *jetstream.ConsumerInfo) {
 	if info == nil || info.NumAckPending == 0 {
+		return
+	}
+	if info.NumWaiting > 0 {
+		c.log.Warn("natsbridge: another Consumer reads the durable consumer; reports are split between them, and one unacknowledged is not delivered again at start", "stream", c.opts.Stream.Name, "pending", info.NumAckPending, "waiting", info.NumWaiting)
 		return
 	}
 	if _, err := js.ResetConsumer(ctx, c.opts.Stream.Name, c.opts.Durable); err != nil {

@@ -238,7 +238,8 @@
 // on and the server confirming its ack, or its Close's ctx ends first (at
 // most MaxAckPending reports; the next incarnation gets them at once: it
 // resets the durable consumer to its ack floor when the server waits for
-// an ack as it starts, nats-server 2.14 and later), or
+// an ack as it starts and no other Consumer reads it, nats-server 2.14
+// and later), or
 // when the ingest node publishes the same report again after the
 // DuplicateWindow. A report is lost only if the ingest node's process ends
 // with it still queued (Publisher.Close reports how many), or if it stays in
