@@ -172,10 +172,13 @@ type Config struct {
 	// connection's pacer) and, when nil, IsData (the venue's: a
 	// rotation delivers the new connection's answers by it). A
 	// ControlRate of 0 paces the market connections at the venue's
-	// documented rate: Coinbase's 8 messages per second per IP (Advanced
-	// Trade "WebSocket Rate Limits") shared among them (7 per second for
-	// one connection, 3 each for two, see venueSpec.controlRate), on the
-	// other venues wsclient.DefaultControlRate.
+	// documented rate: on Coinbase 7 per second (its limit is 8 messages
+	// per second per IP, Advanced Trade "WebSocket Rate Limits"), on the
+	// other venues wsclient.DefaultControlRate. Where the venue limits
+	// messages per IP (Coinbase), a nil MessageLimit is one of that rate
+	// (7 per second) shared by the session's market connections, a
+	// rotation's new one too; a host running several sessions on one IP
+	// gives them one MessageLimit (wsclient.NewMessageLimit) instead.
 	Client wsclient.Options
 	// HTTPClient makes the REST calls (instruments, server time, book
 	// snapshots). Defaults to http.DefaultClient.
@@ -596,7 +599,11 @@ func (s *Session) buildShards() error {
 	perConn := cfg.MaxTopicsPerConn / len(cfg.Channels)
 	parts := wsclient.SplitTopics(cfg.Symbols, perConn)
 	if s.controlRate = cfg.Client.ControlRate; s.controlRate == 0 {
-		s.controlRate = s.spec.controlRate(len(parts)) // the venue's pacing, shared where it limits per IP
+		s.controlRate = s.spec.controlRate() // the venue's pacing
+	}
+	msgLimit := cfg.Client.MessageLimit
+	if msgLimit == nil {
+		msgLimit = s.spec.messageLimit(cfg.Client.Clock) // shared by the connections where the venue limits per IP
 	}
 	for i, part := range parts {
 		sh := &shard{syms: part}
@@ -634,6 +641,7 @@ func (s *Session) buildShards() error {
 		opts.Frames = s.pools.Frames
 		opts.MaxTopicsPerConn = 0 // the shards keep to it
 		opts.ControlRate = s.controlRate
+		opts.MessageLimit = msgLimit
 		// The books' resubscriptions (Write) share the connection's pacer
 		// with its subscriptions, heartbeats, pings and pongs: the venue
 		// counts them all against one rate (Binance "WebSocket Limits":

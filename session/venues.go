@@ -35,7 +35,7 @@ type venueSpec struct {
 	// more messages (batches).
 	subArgs argBound
 	// perIP is the venue's limit of messages a client sends per second
-	// per IP, over all its connections (controlRate); 0 where the
+	// per IP, over all its connections (messageLimit); 0 where the
 	// venue documents none.
 	perIP float64
 	// budget is the venue's budget of subscription requests per
@@ -227,24 +227,37 @@ func bybitTopics(channel string, venueSyms []string) []string {
 	return topics
 }
 
-// controlRate is the Client.ControlRate of each of n market connections
-// when the host sets none: wsclient.DefaultControlRate (4, under
-// Binance's 5 messages per second per connection; OKX, Bybit and Kraken
-// document no message rate per connection or IP for their public
-// streams beyond the subscription budgets, so they keep it), or, where
-// the venue limits messages per IP (perIP, Coinbase), that limit shared
-// by the n connections: a window of a second closed at both ends holds
-// ⌊rate⌋+1 messages of each paced connection, so rate is perIP/n − 1
-// (Coinbase: 7 for one connection, 3 each for two), and at least
-// perIP/2n (from eight connections on, a window may hold one message of
-// each: only a limit shared by the clients would keep those under
-// perIP).
-func (v *venueSpec) controlRate(n int) float64 {
-	if v.perIP <= 0 || n <= 0 {
+// controlRate is the Client.ControlRate of each market connection when
+// the host sets none: wsclient.DefaultControlRate (4, under Binance's 5
+// messages per second per connection; OKX, Bybit and Kraken document no
+// message rate per connection or IP for their public streams beyond the
+// subscription budgets, so they keep it), or, where the venue limits
+// messages per IP (perIP, Coinbase), the rate of that limit
+// (messageLimit), which the connections share: one connection alone may
+// use all of it.
+func (v *venueSpec) controlRate() float64 {
+	if v.perIP <= 0 {
 		return wsclient.DefaultControlRate
 	}
-	per := v.perIP / float64(n)
-	return max(per-1, per/2)
+	return v.perIPRate()
+}
+
+// perIPRate is the rate that keeps to perIP: a window of a second closed
+// at both ends holds ⌊rate⌋+1 messages, so perIP − 1 (Coinbase: 7).
+func (v *venueSpec) perIPRate() float64 { return v.perIP - 1 }
+
+// messageLimit is the budget the market connections of a session share
+// where the venue limits messages per IP (perIP), when the host gave none
+// (Client.MessageLimit, which a host with several sessions on one IP
+// shares among them): at perIPRate on clk. Nil where the venue has no
+// such limit. Every connection counts in it, a rotation's new one beside
+// the old (n+1 connections): rates divided among n connections went over
+// the limit then.
+func (v *venueSpec) messageLimit(clk wsclient.Clock) *wsclient.MessageLimit {
+	if v.perIP <= 0 {
+		return nil
+	}
+	return wsclient.NewMessageLimit(v.perIPRate(), clk)
 }
 
 // resubBudget is the share of the venue's budget of subscription

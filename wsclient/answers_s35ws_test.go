@@ -19,8 +19,8 @@ import (
 // rotation's old connection stays open for the test to send on.
 type scripted struct {
 	v    *venue
-	out  [3]chan string
-	subd [3]chan struct{} // closed once connection n is subscribed
+	out  [4]chan string
+	subd [4]chan struct{} // closed once connection n is subscribed
 }
 
 func newScripted(t *testing.T) *scripted {

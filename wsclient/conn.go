@@ -627,16 +627,22 @@ func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 // connection never has it), while the live connection may deliver
 // without the lock: that one is held to the lock (modeHeld) for the call,
 // once its lock-free call under way returned, so that the handler is
-// never called twice at once. deliverMu is held.
+// never called twice at once. A live connection no longer modeLive (a
+// rotation begun since, within old's grace: modeOverlap) delivers under
+// the lock from now on, but may still be in a call begun while it was:
+// that one is waited for too. deliverMu is held.
 func (c *Client) handleReplaced(cn *conn, f *schema.WsFrame) {
 	lf := c.lf
-	if lf == nil || lf == cn || !lf.mode.CompareAndSwap(modeLive, modeHeld) {
+	if lf == nil || lf == cn {
 		c.handle(cn.ctx, f, cn.id) // nothing delivers without the lock
 		return
 	}
+	held := lf.mode.CompareAndSwap(modeLive, modeHeld)
 	lf.handlerOut()
 	c.handle(cn.ctx, f, cn.id)
-	lf.mode.Store(modeLive)
+	if held {
+		lf.mode.Store(modeLive)
+	}
 }
 
 // dropQueue returns the frames of a standby connection that never went

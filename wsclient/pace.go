@@ -2,6 +2,7 @@ package wsclient
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -256,8 +257,22 @@ func (p *pacer) take(ctx context.Context, first bool) error {
 // behind a long write, then go together with the next), and only the
 // queue's head may claim it. The waits hold neither: a message of the
 // host that is not counted never waits for a counted one's pace. ctx's
-// end stops them; nothing is written then.
-func (cn *conn) lockCounted(ctx context.Context) error {
+// end stops them; nothing is written then. So does cn's end, for a
+// host's write (ErrConnChanged, as lockWrite): a wait on the host's ctx
+// alone held cn's turn, and a MessageLimit's queue, after cn was gone.
+func (cn *conn) lockCounted(ctx context.Context) (err error) {
+	if ctx != cn.ctx && (cn.pace.gap > 0 || cn.c.opts.MessageLimit != nil) {
+		host := ctx
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(cn.ctx, cancel)()
+		defer func() {
+			if err != nil && host.Err() == nil && cn.ctx.Err() != nil {
+				err = fmt.Errorf("%w: connection %d ended", ErrConnChanged, cn.id)
+			}
+		}()
+	}
 	tk := cn.pace.enter(false)
 	for {
 		if err := cn.pace.wait(ctx, tk); err != nil {
