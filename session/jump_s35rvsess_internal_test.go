@@ -123,3 +123,29 @@ func TestS35rvPassTakesTheJump(t *testing.T) {
 	assert.Equal(t, uint64(1), r.gaps.Load(), "the pass's marker")
 	assert.NotContains(t, r.jumps, key, "the pass asked about it")
 }
+
+// TestS35rvJumpNotedWithoutAllocating: Bybit's order topic reports an
+// order's cumulative quantity before its execution topic reports the fill:
+// every such report notes a jump, which the fill then covers (nextJump
+// drops it). Noting it again costs no allocation once the first did.
+func TestS35rvJumpNotedWithoutAllocating(t *testing.T) {
+	s := &Session{spec: venues[schema.VenueBybit], dying: context.Background()}
+	s.cfg.Client = wsclient.Options{Clock: wsclient.SystemClock()}
+	r := newReconciler(s, &fakeBackend{rules_: bybitRefusals})
+	r.accepted, r.jumping = true, true // (no goroutine: nothing asks)
+	ev := &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventExecReport}
+	x := &ev.Exec
+	x.VenueOrderID, x.ExecType, x.Status = schema.MustID("4293154"), schema.ExecNew, schema.StatusNew
+	x.Qty = dec("1")
+	require.False(t, r.observe(ev))
+	key := orderKey{symbol: "BTC-USDT", id: x.VenueOrderID}
+	x.ExecType, x.Status, x.CumFillQty = schema.ExecUnknown, schema.StatusPartiallyFilled, dec("0.01")
+	r.observe(ev)
+	require.Contains(t, r.jumps, key, "a jump noted")
+	assert.Zero(t, testing.AllocsPerRun(1000, func() {
+		delete(r.jumps, key) // (covered by the execution topic: dropped)
+		<-r.jumpWake
+		r.observe(ev)
+	}), "a jump noted again")
+	assert.Contains(t, r.jumps, key)
+}
