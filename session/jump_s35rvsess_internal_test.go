@@ -149,3 +149,32 @@ func TestS35rvJumpNotedWithoutAllocating(t *testing.T) {
 	}), "a jump noted again")
 	assert.Contains(t, r.jumps, key)
 }
+
+// TestS35rvJumpRefusedAfterLagKeepsNoFlag: the retry of a short answer
+// refused by the venue gives the marker; a later jump's first short
+// answer is retried again, not marked at once.
+func TestS35rvJumpRefusedAfterLagKeepsNoFlag(t *testing.T) {
+	b := &laggingBackend{fakeBackend: fakeBackend{rules_: okxRefusals}, lag: 10}
+	r, key, clk := lagRig(t, b)
+	r.askJump(context.Background(), 0, key)
+	require.Zero(t, r.gaps.Load())
+	clk.now = clk.now.Add(jumpEvery)
+	r.q = &refusingBackend{laggingBackend: b}
+	r.askJump(context.Background(), 0, key)
+	require.Equal(t, uint64(1), r.gaps.Load(), "the refusal's marker")
+	r.q = b
+	r.mu.Lock()
+	r.jumped(key, r.orders[key])
+	r.mu.Unlock()
+	clk.now = clk.now.Add(jumpEvery)
+	r.askJump(context.Background(), 0, key)
+	assert.Equal(t, uint64(1), r.gaps.Load(), "a new jump's first short answer is retried")
+}
+
+// refusingBackend refuses the order query (OKX 51603 is "no such order":
+// an answer the caller takes as given up).
+type refusingBackend struct{ *laggingBackend }
+
+func (b *refusingBackend) order(context.Context, uint64, orderKey, bool) ([]normalize.QueryOrder, error) {
+	return nil, errNoSuchOrder
+}

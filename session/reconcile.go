@@ -642,14 +642,17 @@ func (r *reconciler) askJump(ctx context.Context, conn uint64, key orderKey) {
 			if _, noted := r.jumps[key]; !noted { // (a report meanwhile noted it already)
 				r.jumps[key] = t.asked.Add(jumpEvery)
 			}
-		} else if t != nil {
-			t.lagged = false // told now: a later jump is asked twice too
 		}
 		r.mu.Unlock()
 		if again {
 			return
 		}
 	}
+	r.mu.Lock()
+	if t := r.orders[key]; t != nil {
+		t.lagged = false // told now: a later jump is asked twice too
+	}
+	r.mu.Unlock()
 	r.gap(ctx, key, err, false)
 }
 
