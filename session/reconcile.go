@@ -106,8 +106,11 @@ type tracked struct {
 	// now (not counted by working) until a report or a pass tells it.
 	stale bool
 	// asked: when the order was last asked about for a jump of its
-	// cumulative quantity (see reconciler.jumped).
-	asked time.Time
+	// cumulative quantity (see reconciler.jumped); lagged: that query found
+	// the venue's fills short of its order's executed quantity, and it is
+	// asked once more before a gap marker says so (see askJump).
+	asked  time.Time
+	lagged bool
 }
 
 // setType notes the order's type, when a report gives one.
@@ -498,7 +501,8 @@ func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
 // after its order topic). After jumpGrace, and at most once per jumpEvery
 // per order, askJumps asks the venue about the order alone and delivers
 // the fills it lacks (their trade ids keep each one delivered once), or a
-// gap marker when the venue cannot say. No pass starts, none is cut
+// gap marker when the venue cannot say (fills listed short of an open
+// order's executed quantity: after asking once more). No pass starts, none is cut
 // short: a burst of such reports costs one query per order. Caller holds
 // r.mu; it allocates only when an order jumps first.
 func (r *reconciler) jumped(key orderKey, t *tracked) {
@@ -582,6 +586,9 @@ func (r *reconciler) nextJump() (key orderKey, wait time.Duration, due bool) {
 	now := r.now()
 	for k, at := range r.jumps {
 		if t := r.orders[k]; t == nil || t.covered(t.cum) {
+			if t != nil {
+				t.lagged = false // (the stream made it up)
+			}
 			delete(r.jumps, k)
 			continue
 		}
@@ -602,7 +609,11 @@ func (r *reconciler) nextJump() (key orderKey, wait time.Duration, due bool) {
 
 // askJump asks the venue about one order that jumped (see jumped); a query
 // the venue refused or left unanswered gets a gap marker, as in a pass. A
-// lost connection's pass asks again.
+// lost connection's pass asks again. An open order whose fills the venue
+// lists short of what its order query says executed (the venue's fill
+// list a moment behind its order: the stream is up, the fill just made)
+// is asked once more jumpEvery later before the marker: a marker, then
+// the fill it said may be lost, would be a false alarm.
 func (r *reconciler) askJump(ctx context.Context, conn uint64, key orderKey) {
 	r.mu.Lock()
 	delete(r.jumps, key)
@@ -614,9 +625,35 @@ func (r *reconciler) askJump(ctx context.Context, conn uint64, key orderKey) {
 	t.asked = r.now()
 	r.mu.Unlock()
 	err := r.reconcile(ctx, conn, key)
-	if err != nil && ctx.Err() == nil && !errors.Is(err, errConnLost) {
-		r.gap(ctx, key, err, false)
+	if err == nil || ctx.Err() != nil || errors.Is(err, errConnLost) {
+		r.mu.Lock()
+		if t := r.orders[key]; t != nil && err == nil {
+			t.lagged = false
+		}
+		r.mu.Unlock()
+		return
 	}
+	if errors.Is(err, errFillsShort) {
+		r.mu.Lock()
+		t := r.orders[key]
+		again := t != nil && !t.lagged && len(r.jumps) < unsureCap
+		if again {
+			t.lagged = true
+			if _, noted := r.jumps[key]; !noted { // (a report meanwhile noted it already)
+				r.jumps[key] = t.asked.Add(jumpEvery)
+			}
+		}
+		r.mu.Unlock()
+		if again {
+			return
+		}
+	}
+	r.mu.Lock()
+	if t := r.orders[key]; t != nil {
+		t.lagged = false // told now: a later jump is asked twice too
+	}
+	r.mu.Unlock()
+	r.gap(ctx, key, err, false)
 }
 
 // jumpSleep waits wait on the session's clock (0: until an order jumps),
@@ -1144,6 +1181,14 @@ func (r *reconciler) pass(ctx context.Context, conn uint64) {
 		return
 	}
 	for _, key := range keysOf(&r.mu, r.orders) {
+		// Asked about now: a jump noted before is this query's (a report
+		// after it notes the order again).
+		r.mu.Lock()
+		delete(r.jumps, key)
+		if t := r.orders[key]; t != nil {
+			t.lagged = false
+		}
+		r.mu.Unlock()
 		err := r.reconcile(ctx, conn, key)
 		if err != nil && (ctx.Err() != nil || errors.Is(err, errConnLost)) {
 			return // the next subscription's pass does it all again
