@@ -164,6 +164,7 @@ type Stats struct {
 	Deferred       uint64 // resyncs (resubscriptions, fetch rounds) put off by the backoff after repeated breaks, once per event that found one due
 	OtherViews     uint64 // book messages and gap markers of another view of the symbol (OKX books5 beside books, books fed to a Depth 5 book), ignored
 	Silences       uint64 // times a live book applied nothing for Options.MaxSilence and reported itself silent (ReasonSilent)
+	Withheld       uint64 // book messages Books.Publish did not hand on to its next sink while the book's gap marker was owed (an exhausted pool): subscribers of diffs must not apply them before they hear of the break; each one's pooled event goes back to the pool, for the marker
 	StaleQuotes    uint64 // best bid/offers not delivered because older than the symbol's latest from the other source: the book's own top older than a venue quote stream's (Binance bookTicker, OKX bbo-tbt) passed through Books, or such a quote older than the book's top published (quote.go)
 }
 
@@ -535,7 +536,7 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if ev.Venue != b.rule.Venue {
 		return nil
 	}
-	if err := b.flushOwed(ctx, ev); err != nil {
+	if err := b.flushOwed(ctx, breaksBook(ev)); err != nil {
 		// Still owed: the event is applied all the same (a diff skipped
 		// would break the book), and nothing it would publish goes out
 		// before the announcement (publishBBOLocked).
@@ -1325,18 +1326,47 @@ func (b *Book) announceLocked(ctx context.Context, get func(context.Context) (*s
 
 // flushOwed publishes what is owed of a break's announcement (markLocked)
 // before anything else the book publishes, when something is, and then
-// the quote held back unless next, the event to apply, breaks the book.
-func (b *Book) flushOwed(ctx context.Context, next *schema.CanonicalEvent) error {
+// the quote held back unless the event to apply breaks the book
+// (breaksBook).
+func (b *Book) flushOwed(ctx context.Context, breaks bool) error {
 	if !b.owing.Load() {
 		return nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	err := b.flushOwedLocked(ctx, b.o.Events.Get)
-	if breaks := next.Type == schema.EventGap || (next.Type == schema.EventConnState && next.Control.State.Lost()); !breaks {
+	if !breaks {
 		err = errors.Join(err, b.heldQuoteLocked(ctx))
 	}
 	return err
+}
+
+// breaksBook says whether ev, given to a book, breaks it whatever its
+// state: a gap marker or a lost connection.
+func breaksBook(ev *schema.CanonicalEvent) bool {
+	return ev.Type == schema.EventGap || (ev.Type == schema.EventConnState && ev.Control.State.Lost())
+}
+
+// owesMarker says whether the gap marker of a break is owed (markLocked):
+// [Books.Publish] then hands none of the book's messages (ev, of another
+// view excepted) on before it.
+func (b *Book) owesMarker(ev *schema.CanonicalEvent) bool {
+	if !b.owing.Load() || b.otherView(ev) {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.owed.parts&silGap != 0
+}
+
+// withheld counts a message of the book [Books.Publish] did not hand on
+// while its gap marker was owed, then publishes what is owed, with ctx,
+// into the pooled event the message gave back.
+func (b *Book) withheld(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stats.Withheld++
+	return b.flushOwedLocked(ctx, b.o.Events.Get)
 }
 
 // tryGet takes a pooled event without waiting, for flushOwedLocked.

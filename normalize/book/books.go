@@ -168,7 +168,11 @@ func (r *Books) Book(venue schema.Venue, symbol string) *Book {
 // of ev in every case; the error joins the book's and the next sink's. A
 // best bid/offer of a symbol that has a book (a venue quote stream:
 // Binance bookTicker, OKX bbo-tbt) older than the book's top published is
-// dropped and counted in that book's Stats.StaleQuotes (quote.go).
+// dropped and counted in that book's Stats.StaleQuotes (quote.go). A
+// book message whose book owes a break's gap marker (the pool gave none
+// with ctx) is not handed on either — a subscriber of diffs would apply
+// it before hearing of the break — and counted in Stats.Withheld; its
+// pooled event goes back to the pool, where the marker takes it.
 func (r *Books) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 	var serr error
 	if r.owing.Load() {
@@ -180,34 +184,53 @@ func (r *Books) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 		r.events.Put(ev)
 		return serr
 	}
-	err := errors.Join(serr, r.apply(ctx, ev))
+	b, aerr := r.applyTo(ctx, ev)
+	err := errors.Join(serr, aerr)
 	if r.next == nil {
 		r.events.Put(ev)
 		return err
+	}
+	if b != nil && b.owesMarker(ev) {
+		// The break's marker is owed (the pool gave none with ctx): a
+		// subscriber of diffs must not get the book's messages before it.
+		// The message goes back to the pool, for the marker to take.
+		r.events.Put(ev)
+		return errors.Join(err, b.withheld(ctx))
 	}
 	return errors.Join(err, r.next.Publish(ctx, ev))
 }
 
 // apply gives ev to the books it concerns; ev stays the caller's.
 func (r *Books) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
+	_, err := r.applyTo(ctx, ev)
+	return err
+}
+
+// applyTo is apply; b is the book of a book message (a snapshot or a
+// diff), nil for the rest.
+func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent) (b *Book, err error) {
 	switch ev.Type {
 	case schema.EventBookSnapshot, schema.EventBookUpdate:
 	case schema.EventGap:
 		if ev.Symbol == "" {
-			return r.applyVenue(ctx, ev)
+			return nil, r.applyVenue(ctx, ev)
 		}
 	case schema.EventConnState:
-		return r.applyVenue(ctx, ev)
+		return nil, r.applyVenue(ctx, ev)
 	default:
-		return nil
+		return nil, nil
 	}
 	r.mu.RLock()
-	b := r.byKey[bookKey{ev.Venue, ev.Symbol}]
+	b = r.byKey[bookKey{ev.Venue, ev.Symbol}]
 	r.mu.RUnlock()
 	if b == nil {
-		return nil
+		return nil, nil
 	}
-	return b.Apply(ctx, ev)
+	err = b.Apply(ctx, ev)
+	if ev.Type == schema.EventGap {
+		return nil, err // a marker: handed on
+	}
+	return b, err
 }
 
 func (r *Books) applyVenue(ctx context.Context, ev *schema.CanonicalEvent) error {
