@@ -1215,8 +1215,13 @@ func (o *owedMark) addTops(views []int) {
 // subscribers' latest for good, and b publishes nothing before it is
 // live. They go out at once where the pool gives (never waiting: Add has
 // no ctx), else before anything b publishes, as b's own; old publishes
-// nothing more.
+// nothing more. A b without a Sink publishes nothing: old's Sink then
+// withdraws them, where its pool gives at once (what it does not is
+// lost, logged).
 func (b *Book) takeOver(old *Book) {
+	b.mu.Lock()
+	publishes := b.o.Sink != nil
+	b.mu.Unlock()
 	old.mu.Lock()
 	o := old.owed
 	if o.parts == 0 {
@@ -1227,6 +1232,13 @@ func (b *Book) takeOver(old *Book) {
 	}
 	o.addTops(old.tops[:old.nTops])
 	old.owed, old.nTops, old.top, old.topKnown = owedMark{}, 0, schema.BBO{}, true
+	if !publishes && o.parts != 0 && old.o.Sink != nil {
+		old.owed = o
+		if err := old.flushOwedLocked(context.Background(), old.tryGet); err != nil {
+			old.warn("book: replaced book's withdrawal not published", "err", err)
+		}
+		old.owed, o = owedMark{}, owedMark{}
+	}
 	old.owing.Store(false)
 	// Retired: an Apply the Books routed to it before the swap, still to
 	// run, must not publish a quote after its withdrawal.

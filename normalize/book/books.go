@@ -91,8 +91,9 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // b takes on what the replaced book has out (its best bid/offer,
 // withdrawn; its tops, each view told by a marker with ReasonReplaced)
 // and what it still owed of a break's announcement, published at once
-// where the pool gives, else before anything b publishes; the replaced
-// book publishes nothing more.
+// where the pool gives, else before anything b publishes (a b without a
+// Sink: by the replaced book's Sink, where its pool gives at once); the
+// replaced book publishes nothing more.
 // Add waits for an Apply the replaced book is running (Close takes its
 // lock), while the other books' events and readers go on. Do not call it
 // from a callback of the book it replaces (its Sink's Publish, its
