@@ -1453,10 +1453,25 @@ func (b *Book) heardLocked() {
 // MaxSilence has passed since its last message. A book not live, silent
 // (its marker published) or closed lets the timer go (heardLocked arms it
 // again). A silent book whose marker the pool could not give is tried
-// again RetryInterval later, for as long as it stays silent.
+// again RetryInterval later, for as long as it stays silent; so is a
+// book not live that owes a break's announcement (markLocked), until it
+// is out or the book's next event publishes it.
 func (b *Book) silenceCheck() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if !b.live && !b.closed && b.owing.Load() {
+		// A break's announcement is owed (markLocked), which the book's
+		// next event would publish first: a book given none (a symbol
+		// delisted) would leave its quote the subscribers' latest, the
+		// break untold. Tried again, never waiting, as a silence marker.
+		if err := b.flushOwedLocked(context.Background(), b.tryGet); err != nil && !errors.Is(err, pool.ErrExhausted) {
+			b.warn("book: owed announcement not published", "err", err)
+		}
+		if b.owing.Load() {
+			b.silTimer.Reset(b.o.RetryInterval)
+			return
+		}
+	}
 	if !b.live || (b.silent && !b.silOwed) || b.closed {
 		b.silArmed = false
 		return
