@@ -19,14 +19,7 @@ import (
 // now tries the owed announcement again, without waiting for the pool,
 // every RetryInterval until it is out.
 func TestS35rvbookOwedAnnouncementRetriedWithoutEvents(t *testing.T) {
-	clk := newStepClock()
-	events := pool.New("s35rv-quiet", 4, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
-	sink := &recSink{events: events}
-	b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events, MaxSilence: 5 * time.Second, RetryInterval: time.Second, Clock: clk})
-	require.NoError(t, err)
-	defer b.Close()
-	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
-	require.Len(t, sink.ofType(schema.EventBBO), 1)
+	clk, events, sink, b := newQuietBook(t, "s35rv-quiet")
 
 	held := takeAll(events)
 	expired, cancel := context.WithCancel(context.Background())
@@ -45,4 +38,20 @@ func TestS35rvbookOwedAnnouncementRetriedWithoutEvents(t *testing.T) {
 	require.Len(t, sink.markers(), 1)
 	require.Zero(t, clk.pending(), "a retry armed with nothing owed")
 	require.Zero(t, events.Stats().InUse)
+}
+
+// newQuietBook returns a live OKX BTC-USDT book on a step clock, with
+// MaxSilence 5 s and RetryInterval 1 s, its quote published to sink
+// from a pool of 4 events; the book is closed at the test's end.
+func newQuietBook(t *testing.T, name string) (*stepClock, *pool.Pool[*schema.CanonicalEvent], *recSink, *Book) {
+	t.Helper()
+	clk := newStepClock()
+	events := pool.New(name, 4, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+	sink := &recSink{events: events}
+	b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events, MaxSilence: 5 * time.Second, RetryInterval: time.Second, Clock: clk})
+	require.NoError(t, err)
+	t.Cleanup(b.Close)
+	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
+	require.Len(t, sink.ofType(schema.EventBBO), 1)
+	return clk, events, sink, b
 }

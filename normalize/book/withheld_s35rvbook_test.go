@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -19,23 +18,7 @@ import (
 // after. The book's messages are now withheld while its marker is owed,
 // the message's pooled event handed back for the marker to take.
 func TestS35rvbookDiffsNotHandedOnBeforeTheOwedMarker(t *testing.T) {
-	events := pool.New("s35rv-withheld", 16, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
-	sink := &holdSink{recSink: recSink{events: events}}
-	books := NewBooks(sink, events, nil)
-	b, err := NewBook(Coinbase, "BTC-USDT", &Options{Sink: sink, Events: events})
-	require.NoError(t, err)
-	books.Add(b)
-	t.Cleanup(func() {
-		sink.release()
-		require.Zero(t, events.Stats().InUse, "events not returned to the pool")
-	})
-	pooled := func(typ schema.EventType, bid, ask string) *schema.CanonicalEvent {
-		ev := bookEv(schema.VenueCoinbase, typ, 0, 0, 0, []schema.Level{lvl(bid, "1")}, []schema.Level{lvl(ask, "1")})
-		p, err := events.Get(context.Background())
-		require.NoError(t, err)
-		ev.CloneInto(p)
-		return p
-	}
+	books, b, sink, events, pooled := newHoldBooks(t, "s35rv-withheld")
 	require.NoError(t, books.Publish(context.Background(), pooled(schema.EventBookSnapshot, "100", "101")))
 	require.True(t, b.Live())
 	sink.release()
