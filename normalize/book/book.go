@@ -164,6 +164,7 @@ type Stats struct {
 	Deferred       uint64 // resyncs (resubscriptions, fetch rounds) put off by the backoff after repeated breaks, once per event that found one due
 	OtherViews     uint64 // book messages and gap markers of another view of the symbol (OKX books5 beside books, books fed to a Depth 5 book), ignored
 	Silences       uint64 // times a live book applied nothing for Options.MaxSilence and reported itself silent (ReasonSilent)
+	Withheld       uint64 // book messages Books.Publish did not hand on to its next sink while the book's gap marker was owed (an exhausted pool): subscribers of diffs must not apply them before they hear of the break; each one's pooled event goes back to the pool, for the marker
 	StaleQuotes    uint64 // best bid/offers not delivered because older than the symbol's latest from the other source: the book's own top older than a venue quote stream's (Binance bookTicker, OKX bbo-tbt) passed through Books, or such a quote older than the book's top published (quote.go)
 }
 
@@ -535,7 +536,7 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if ev.Venue != b.rule.Venue {
 		return nil
 	}
-	if err := b.flushOwed(ctx, ev); err != nil {
+	if err := b.flushOwed(ctx, breaksBook(ev)); err != nil {
 		// Still owed: the event is applied all the same (a diff skipped
 		// would break the book), and nothing it would publish goes out
 		// before the announcement (publishBBOLocked).
@@ -1214,8 +1215,13 @@ func (o *owedMark) addTops(views []int) {
 // subscribers' latest for good, and b publishes nothing before it is
 // live. They go out at once where the pool gives (never waiting: Add has
 // no ctx), else before anything b publishes, as b's own; old publishes
-// nothing more.
+// nothing more. A b without a Sink publishes nothing: old's Sink then
+// withdraws them, where its pool gives at once (what it does not is
+// lost, logged).
 func (b *Book) takeOver(old *Book) {
+	b.mu.Lock()
+	publishes := b.o.Sink != nil
+	b.mu.Unlock()
 	old.mu.Lock()
 	o := old.owed
 	if o.parts == 0 {
@@ -1226,6 +1232,13 @@ func (b *Book) takeOver(old *Book) {
 	}
 	o.addTops(old.tops[:old.nTops])
 	old.owed, old.nTops, old.top, old.topKnown = owedMark{}, 0, schema.BBO{}, true
+	if !publishes && o.parts != 0 && old.o.Sink != nil {
+		old.owed = o
+		if err := old.flushOwedLocked(context.Background(), old.tryGet); err != nil {
+			old.warn("book: replaced book's withdrawal not published", "err", err)
+		}
+		old.owed, o = owedMark{}, owedMark{}
+	}
 	old.owing.Store(false)
 	// Retired: an Apply the Books routed to it before the swap, still to
 	// run, must not publish a quote after its withdrawal.
@@ -1325,18 +1338,47 @@ func (b *Book) announceLocked(ctx context.Context, get func(context.Context) (*s
 
 // flushOwed publishes what is owed of a break's announcement (markLocked)
 // before anything else the book publishes, when something is, and then
-// the quote held back unless next, the event to apply, breaks the book.
-func (b *Book) flushOwed(ctx context.Context, next *schema.CanonicalEvent) error {
+// the quote held back unless the event to apply breaks the book
+// (breaksBook).
+func (b *Book) flushOwed(ctx context.Context, breaks bool) error {
 	if !b.owing.Load() {
 		return nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	err := b.flushOwedLocked(ctx, b.o.Events.Get)
-	if breaks := next.Type == schema.EventGap || (next.Type == schema.EventConnState && next.Control.State.Lost()); !breaks {
+	if !breaks {
 		err = errors.Join(err, b.heldQuoteLocked(ctx))
 	}
 	return err
+}
+
+// breaksBook says whether ev, given to a book, breaks it whatever its
+// state: a gap marker or a lost connection.
+func breaksBook(ev *schema.CanonicalEvent) bool {
+	return ev.Type == schema.EventGap || (ev.Type == schema.EventConnState && ev.Control.State.Lost())
+}
+
+// owesMarker says whether the gap marker of a break is owed (markLocked):
+// [Books.Publish] then hands none of the book's messages (ev, of another
+// view excepted) on before it.
+func (b *Book) owesMarker(ev *schema.CanonicalEvent) bool {
+	if !b.owing.Load() || b.otherView(ev) {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.owed.parts&silGap != 0
+}
+
+// withheld counts a message of the book [Books.Publish] did not hand on
+// while its gap marker was owed, then publishes what is owed, with ctx,
+// into the pooled event the message gave back.
+func (b *Book) withheld(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stats.Withheld++
+	return b.flushOwedLocked(ctx, b.o.Events.Get)
 }
 
 // tryGet takes a pooled event without waiting, for flushOwedLocked.
@@ -1411,10 +1453,25 @@ func (b *Book) heardLocked() {
 // MaxSilence has passed since its last message. A book not live, silent
 // (its marker published) or closed lets the timer go (heardLocked arms it
 // again). A silent book whose marker the pool could not give is tried
-// again RetryInterval later, for as long as it stays silent.
+// again RetryInterval later, for as long as it stays silent; so is a
+// book not live that owes a break's announcement (markLocked), until it
+// is out or the book's next event publishes it.
 func (b *Book) silenceCheck() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if !b.live && !b.closed && b.owing.Load() {
+		// A break's announcement is owed (markLocked), which the book's
+		// next event would publish first: a book given none (a symbol
+		// delisted) would leave its quote the subscribers' latest, the
+		// break untold. Tried again, never waiting, as a silence marker.
+		if err := b.flushOwedLocked(context.Background(), b.tryGet); err != nil && !errors.Is(err, pool.ErrExhausted) {
+			b.warn("book: owed announcement not published", "err", err)
+		}
+		if b.owing.Load() {
+			b.silTimer.Reset(b.o.RetryInterval)
+			return
+		}
+	}
 	if !b.live || (b.silent && !b.silOwed) || b.closed {
 		b.silArmed = false
 		return

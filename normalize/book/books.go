@@ -91,8 +91,9 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // b takes on what the replaced book has out (its best bid/offer,
 // withdrawn; its tops, each view told by a marker with ReasonReplaced)
 // and what it still owed of a break's announcement, published at once
-// where the pool gives, else before anything b publishes; the replaced
-// book publishes nothing more.
+// where the pool gives, else before anything b publishes (a b without a
+// Sink: by the replaced book's Sink, where its pool gives at once); the
+// replaced book publishes nothing more.
 // Add waits for an Apply the replaced book is running (Close takes its
 // lock), while the other books' events and readers go on. Do not call it
 // from a callback of the book it replaces (its Sink's Publish, its
@@ -168,7 +169,11 @@ func (r *Books) Book(venue schema.Venue, symbol string) *Book {
 // of ev in every case; the error joins the book's and the next sink's. A
 // best bid/offer of a symbol that has a book (a venue quote stream:
 // Binance bookTicker, OKX bbo-tbt) older than the book's top published is
-// dropped and counted in that book's Stats.StaleQuotes (quote.go).
+// dropped and counted in that book's Stats.StaleQuotes (quote.go). A
+// book message whose book owes a break's gap marker (the pool gave none
+// with ctx) is not handed on either — a subscriber of diffs would apply
+// it before hearing of the break — and counted in Stats.Withheld; its
+// pooled event goes back to the pool, where the marker takes it.
 func (r *Books) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 	var serr error
 	if r.owing.Load() {
@@ -180,34 +185,53 @@ func (r *Books) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 		r.events.Put(ev)
 		return serr
 	}
-	err := errors.Join(serr, r.apply(ctx, ev))
+	b, aerr := r.applyTo(ctx, ev)
+	err := errors.Join(serr, aerr)
 	if r.next == nil {
 		r.events.Put(ev)
 		return err
+	}
+	if b != nil && b.owesMarker(ev) {
+		// The break's marker is owed (the pool gave none with ctx): a
+		// subscriber of diffs must not get the book's messages before it.
+		// The message goes back to the pool, for the marker to take.
+		r.events.Put(ev)
+		return errors.Join(err, b.withheld(ctx))
 	}
 	return errors.Join(err, r.next.Publish(ctx, ev))
 }
 
 // apply gives ev to the books it concerns; ev stays the caller's.
 func (r *Books) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
+	_, err := r.applyTo(ctx, ev)
+	return err
+}
+
+// applyTo is apply; b is the book of a book message (a snapshot or a
+// diff), nil for the rest.
+func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent) (b *Book, err error) {
 	switch ev.Type {
 	case schema.EventBookSnapshot, schema.EventBookUpdate:
 	case schema.EventGap:
 		if ev.Symbol == "" {
-			return r.applyVenue(ctx, ev)
+			return nil, r.applyVenue(ctx, ev)
 		}
 	case schema.EventConnState:
-		return r.applyVenue(ctx, ev)
+		return nil, r.applyVenue(ctx, ev)
 	default:
-		return nil
+		return nil, nil
 	}
 	r.mu.RLock()
-	b := r.byKey[bookKey{ev.Venue, ev.Symbol}]
+	b = r.byKey[bookKey{ev.Venue, ev.Symbol}]
 	r.mu.RUnlock()
 	if b == nil {
-		return nil
+		return nil, nil
 	}
-	return b.Apply(ctx, ev)
+	err = b.Apply(ctx, ev)
+	if ev.Type == schema.EventGap {
+		return nil, err // a marker: handed on
+	}
+	return b, err
 }
 
 func (r *Books) applyVenue(ctx context.Context, ev *schema.CanonicalEvent) error {

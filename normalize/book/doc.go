@@ -232,7 +232,9 @@
 // connection's next state included), [Book.PublishTop] or silence check,
 // and no best bid/offer or top goes out before it (Stats.BBODropped
 // counts the quotes held back; the latest follows it, whichever of these
-// flushed it). The silence
+// flushed it); [Books.Publish] hands none of the book's messages on
+// before its gap marker either (Stats.Withheld), their pooled events
+// given back for the marker. The silence
 // marker does not wait: it
 // and the rest of its announcement (the quote's withdrawal, the markers
 // about the tops out) take one pooled event at a time, so one free event

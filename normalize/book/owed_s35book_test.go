@@ -89,23 +89,7 @@ func (s *holdSink) release() {
 // checksum mismatch: only the book knows, no parser marks them. Each
 // break now has its marker.
 func TestS35SecondBreakWhileWithdrawalOwedHasItsMarker(t *testing.T) {
-	events := pool.New("s35-second", 16, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
-	sink := &holdSink{recSink: recSink{events: events}}
-	books := NewBooks(sink, events, nil)
-	b, err := NewBook(Coinbase, "BTC-USDT", &Options{Sink: sink, Events: events})
-	require.NoError(t, err)
-	books.Add(b)
-	t.Cleanup(func() {
-		sink.release()
-		require.Zero(t, events.Stats().InUse, "events not returned to the pool")
-	})
-	pooled := func(typ schema.EventType, bid, ask string) *schema.CanonicalEvent {
-		ev := bookEv(schema.VenueCoinbase, typ, 0, 0, 0, []schema.Level{lvl(bid, "1")}, []schema.Level{lvl(ask, "1")})
-		p, err := events.Get(context.Background())
-		require.NoError(t, err)
-		ev.CloneInto(p)
-		return p
-	}
+	books, b, sink, events, pooled := newHoldBooks(t, "s35-second")
 	require.NoError(t, books.Publish(context.Background(), pooled(schema.EventBookSnapshot, "100", "101")))
 	require.True(t, b.Live())
 	sink.release()
@@ -134,6 +118,32 @@ func TestS35SecondBreakWhileWithdrawalOwedHasItsMarker(t *testing.T) {
 	require.Len(t, sink.markers(), 2, "one marker per break")
 	quotes := sink.ofType(schema.EventBBO)
 	require.Equal(t, "98", quotes[len(quotes)-1].BBO.BidPrice.String())
+}
+
+// newHoldBooks returns Books feeding a Coinbase BTC-USDT book, both
+// publishing to a holdSink, on a pool of 16 events checked empty at the
+// end, and pooled, which fills one of its events with a book message of
+// one bid and one ask.
+func newHoldBooks(t *testing.T, name string) (*Books, *Book, *holdSink, *pool.Pool[*schema.CanonicalEvent], func(schema.EventType, string, string) *schema.CanonicalEvent) {
+	t.Helper()
+	events := pool.New(name, 16, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+	sink := &holdSink{recSink: recSink{events: events}}
+	books := NewBooks(sink, events, nil)
+	b, err := NewBook(Coinbase, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(b)
+	t.Cleanup(func() {
+		sink.release()
+		require.Zero(t, events.Stats().InUse, "events not returned to the pool")
+	})
+	pooled := func(typ schema.EventType, bid, ask string) *schema.CanonicalEvent {
+		ev := bookEv(schema.VenueCoinbase, typ, 0, 0, 0, []schema.Level{lvl(bid, "1")}, []schema.Level{lvl(ask, "1")})
+		p, err := events.Get(context.Background())
+		require.NoError(t, err)
+		ev.CloneInto(p)
+		return p
+	}
+	return books, b, sink, events, pooled
 }
 
 // markers returns the gap markers about diffs published.

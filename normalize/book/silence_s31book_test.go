@@ -20,14 +20,7 @@ import (
 // pool, tries again RetryInterval later (on the Clock) while the book
 // stays silent; a book that hears from its stream meanwhile owes nothing.
 func TestS31SilenceMarkerOnExhaustedPoolRetries(t *testing.T) {
-	clk := newStepClock()
-	events := pool.New("s31-events", 4, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
-	sink := &recSink{events: events}
-	b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events, MaxSilence: 5 * time.Second, RetryInterval: time.Second, Clock: clk})
-	require.NoError(t, err)
-	defer b.Close()
-	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
-	require.Len(t, sink.ofType(schema.EventBBO), 1)
+	clk, events, sink, b := newQuietBook(t, "s31-events")
 
 	held := make([]*schema.CanonicalEvent, 0, 4)
 	for range 4 {
