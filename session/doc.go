@@ -253,7 +253,10 @@
 //     noted at once, never while a pass runs (which asks about every
 //     order) and without starting or stopping one; its queries count in
 //     Reconciled, ReconcileWeight and ReconcileErrors, not
-//     Reconciliations. A query given up gets a gap marker (below).
+//     Reconciliations. An open order whose fills are listed short of its
+//     cumulative quantity (the venue's fill list a moment behind) is asked
+//     once more 10 s later before its gap marker. A query given up gets a
+//     gap marker (below).
 //   - The fills not delivered are published as execution reports through
 //     the same critical lane as the streamed ones (Config.OnExecReport and
 //     every subscriber of schema.EventExecReport), in trade order (by

@@ -257,6 +257,7 @@ func New(opts *Options) *Collector {
 			counter("stale_quotes", "Best bid/offers not delivered because older than the symbol's latest from its other source (the book's top or the venue's quote stream).", func(s *book.Stats) uint64 { return s.StaleQuotes }),
 			counter("other_views", "Book messages and gap markers of a shallower view of the symbol (another depth's stream), ignored.", func(s *book.Stats) uint64 { return s.OtherViews }),
 			counter("deferred", "Resyncs put off by the backoff of a book that breaks again after every resync.", func(s *book.Stats) uint64 { return s.Deferred }),
+			counter("withheld", "Book messages not handed on while the book's gap marker was owed (an exhausted pool): downstream books must hear of the break first.", func(s *book.Stats) uint64 { return s.Withheld }),
 			counter("silences", "Times a live book applied nothing for its MaxSilence and reported itself silent (not live until its stream continues).", func(s *book.Stats) uint64 { return s.Silences }),
 		}),
 		live: prom.NewDesc(ns("book", "live"), "1 when the book is synchronised, 0 otherwise.", []string{"venue", "symbol"}, o.ConstLabels),
