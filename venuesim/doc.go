@@ -5,7 +5,8 @@
 //
 //   - Market streams, raw (/ws/<stream>) and combined
 //     (/stream?streams=a/b), for the configured symbols: trade, aggTrade,
-//     bookTicker, depth (diffs with correct U/u sequencing), partial depth
+//     bookTicker (when the best bid or ask changes), depth (diffs with
+//     correct U/u sequencing), partial depth
 //     (depth5, depth10, depth20, each also @100ms: "Partial Book Depth
 //     Streams", the top levels of each side and lastUpdateId, pushed on
 //     Binance's cadence of the Clock, every 1000 ms, or 100 ms for the
