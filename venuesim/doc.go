@@ -105,9 +105,9 @@
 //     connection (spot "Error codes" -2035 SUBSCRIPTION_ACTIVE);
 //     userDataStream.unsubscribe with or without one, an ended
 //     subscription followed by its eventStreamTerminated): new, partial
-//     fills, filled, canceled,
-//     rejected; a resting order's reports follow the account's open
-//     subscription. With Options.APISecret, signed requests are checked:
+//     fills, filled, canceled, rejected, each on every subscription of
+//     the account, whichever connection placed the order; a resting
+//     order's reports follow the account's open subscription. With Options.APISecret, signed requests are checked:
 //     key, signature, and timestamp within recvWindow (-1021; the
 //     timestamp in milliseconds or microseconds, recvWindow with up to
 //     three decimals, as Binance takes them).
