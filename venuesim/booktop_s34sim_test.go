@@ -22,7 +22,7 @@ func TestS34simBookTopNeverEmpty(t *testing.T) {
 		askBook[s.bestAsk()+int64(i)*s.tick] = s.asks[i]
 	}
 	for i := range 200_000 {
-		bids, asks, _, _ := m.moveBook(s, false)
+		bids, asks, _, _ := m.moveBook(s, false, false)
 		for _, l := range bids {
 			bidBook[l.price] = l.qty
 		}

@@ -5,7 +5,8 @@
 //
 //   - Market streams, raw (/ws/<stream>) and combined
 //     (/stream?streams=a/b), for the configured symbols: trade, aggTrade,
-//     bookTicker, depth (diffs with correct U/u sequencing), partial depth
+//     bookTicker (when the best bid or ask changes), depth (diffs with
+//     correct U/u sequencing), partial depth
 //     (depth5, depth10, depth20, each also @100ms: "Partial Book Depth
 //     Streams", the top levels of each side and lastUpdateId, pushed on
 //     Binance's cadence of the Clock, every 1000 ms, or 100 ms for the
@@ -104,9 +105,9 @@
 //     connection (spot "Error codes" -2035 SUBSCRIPTION_ACTIVE);
 //     userDataStream.unsubscribe with or without one, an ended
 //     subscription followed by its eventStreamTerminated): new, partial
-//     fills, filled, canceled,
-//     rejected; a resting order's reports follow the account's open
-//     subscription. With Options.APISecret, signed requests are checked:
+//     fills, filled, canceled, rejected, each on every subscription of
+//     the account, whichever connection placed the order; a resting
+//     order's reports follow the account's open subscription. With Options.APISecret, signed requests are checked:
 //     key, signature, and timestamp within recvWindow (-1021; the
 //     timestamp in milliseconds or microseconds, recvWindow with up to
 //     three decimals, as Binance takes them).

@@ -17,7 +17,7 @@ func TestWireZeroAllocs(t *testing.T) {
 	s := m.symbols[0]
 	var w wire
 	buf := make([]byte, 0, 4096)
-	bids, asks, first, last := m.moveBook(s, false)
+	bids, asks, first, last := m.moveBook(s, false, false)
 	payload := []byte(`{"e":"trade"}`)
 	k := &kline{start: 1000, open: 1, close: 2, high: 3, low: 1, volume: 5, quoteVol: 7}
 	cases := map[string]func() []byte{

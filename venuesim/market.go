@@ -69,6 +69,10 @@ type kline struct {
 
 func (s *symbolState) bestAsk() int64 { return s.bestBid + s.tick }
 
+// top is the best bid and ask and their quantities, as a bookTicker
+// names them (the best ask is a tick above the best bid).
+func (s *symbolState) top() [3]int64 { return [3]int64{s.bestBid, s.bids[0], s.asks[0]} }
+
 // market is the state of every symbol plus the random source.
 type market struct {
 	mu      sync.Mutex
@@ -154,7 +158,9 @@ type level struct{ price, qty int64 }
 // now and then, a shift of the whole grid by one tick (the price moves).
 // It returns the changed levels and advances the update ids; first and last
 // are the U and u of the diff. With gap set, ids are skipped before first.
-func (m *market) moveBook(s *symbolState, gap bool) (bids, asks []level, first, last uint64) {
+// With top set the change is one of the top: the price moves, or the
+// first level changed is the best bid or ask.
+func (m *market) moveBook(s *symbolState, gap, top bool) (bids, asks []level, first, last uint64) {
 	if gap {
 		s.updID += 5
 	}
@@ -189,8 +195,11 @@ func (m *market) moveBook(s *symbolState, gap bool) (bids, asks []level, first, 
 		bids = append(bids, level{s.bestAsk(), 0}, level{s.bestBid - int64(len(s.bids)-1)*s.tick, s.bids[len(s.bids)-1]})
 		bids = m.fillTop(s.bids, s.bestBid, bids)
 	default: // quantities change on a few levels; the top levels never empty
-		for range 1 + m.rng.IntN(3) {
+		for j := range 1 + m.rng.IntN(3) {
 			i := m.rng.IntN(len(s.bids))
+			if top && j == 0 {
+				i = 0
+			}
 			q := m.qty()
 			if i > 2 && m.rng.IntN(4) == 0 {
 				q = 0

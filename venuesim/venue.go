@@ -24,9 +24,9 @@ type Options struct {
 	// over all symbols and stream types (Stats.Messages counts them).
 	// Defaults to 200. Each message goes to every connection subscribed
 	// to a stream it shows on: a trade on trade and aggTrade, a depth
-	// diff on depth and depth@100ms with the bookTicker it moves. The
-	// kline streams go out on Binance's cadence of the Clock, whatever
-	// the rate, and are not counted.
+	// diff on depth and depth@100ms, and on bookTicker when it changes
+	// the best bid or ask. The kline streams go out on Binance's cadence
+	// of the Clock, whatever the rate, and are not counted.
 	Rate int
 	// Seed seeds the random walk. Defaults to 1.
 	Seed uint64
@@ -559,10 +559,8 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	m.mu.Lock()
 	s := m.symbols[m.rng.IntN(len(m.symbols))]
 	kind := m.rng.IntN(18) // klines go out on their own cadence (klineTick)
-	var streams [2]string
-	n := 1
-	switch {
-	case kind < 6: // a trade, seen as trade and as aggTrade
+	if kind < 6 {
+		// A trade, seen as trade and as aggTrade.
 		price, qty, bm := m.trade(s, ms)
 		buf = v.gen.appendTrade(buf, s, ms, price, qty, bm)
 		agg := v.gen.appendAggTrade(nil, s, ms, price, qty, bm)
@@ -585,41 +583,42 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 		}
 		v.fillResting(s)
 		return buf
-	case kind < 10:
-		buf = v.gen.appendBookTicker(buf, s)
-		streams[0] = s.lower + "@bookTicker"
-	default:
-		gap := s.gap
-		s.gap = false
-		bids, asks, first, last := m.moveBook(s, gap)
-		buf = v.gen.appendDepthUpdate(buf, s, ms, bids, asks, first, last)
-		// The same change moves the top of the book.
-		top := v.gen.appendBookTicker(nil, s)
-		streams[0], streams[1] = s.lower+"@depth", s.lower+"@depth@100ms"
-		n = 2
-		var okxUpdate, okxTop []byte
-		if v.okxConns.Load() > 0 {
-			// OKX numbers the same changes: seqId u, prevSeqId U-1 (the
-			// previous push's seqId, unless a gap was injected).
-			okxUpdate = v.okxBook(s, "update", ms, bids, asks, int64(first)-1, last)
-			okxTop = okxBBO(s, ms)
-		}
-		// The depth changed: OKX's keep-alive counts from here, OKX
-		// connections open or not (a count left at the last OKX push
-		// sent a subscriber that came later a keep-alive at once).
-		s.okxBookAt = ms
-		m.mu.Unlock()
-		v.broadcast(streams[:n], buf)
-		v.broadcast([]string{s.lower + "@bookTicker"}, top)
-		if okxUpdate != nil {
-			v.broadcast([]string{"books:" + s.instID()}, okxUpdate)
-			v.broadcast([]string{"bbo-tbt:" + s.instID()}, okxTop)
-		}
-		v.fillResting(s)
-		return buf
 	}
+	// A change of the book (kind < 10: of its top), and a bookTicker
+	// when the top changed: Binance pushes one only then ("Individual
+	// Symbol Book Ticker Streams": "Pushes any update to the best bid or
+	// ask's price or quantity"; a bookTicker with nothing changed once
+	// made 4 in 18 messages repeats).
+	gap := s.gap
+	s.gap = false
+	was := s.top()
+	bids, asks, first, last := m.moveBook(s, gap, kind < 10)
+	buf = v.gen.appendDepthUpdate(buf, s, ms, bids, asks, first, last)
+	var top []byte
+	if s.top() != was {
+		top = v.gen.appendBookTicker(nil, s)
+	}
+	var okxUpdate, okxTop []byte
+	if v.okxConns.Load() > 0 {
+		// OKX numbers the same changes: seqId u, prevSeqId U-1 (the
+		// previous push's seqId, unless a gap was injected).
+		okxUpdate = v.okxBook(s, "update", ms, bids, asks, int64(first)-1, last)
+		okxTop = okxBBO(s, ms)
+	}
+	// The depth changed: OKX's keep-alive counts from here, OKX
+	// connections open or not (a count left at the last OKX push
+	// sent a subscriber that came later a keep-alive at once).
+	s.okxBookAt = ms
 	m.mu.Unlock()
-	v.broadcast(streams[:n], buf)
+	v.broadcast([]string{s.lower + "@depth", s.lower + "@depth@100ms"}, buf)
+	if top != nil {
+		v.broadcast([]string{s.lower + "@bookTicker"}, top)
+	}
+	if okxUpdate != nil {
+		v.broadcast([]string{"books:" + s.instID()}, okxUpdate)
+		v.broadcast([]string{"bbo-tbt:" + s.instID()}, okxTop)
+	}
+	v.fillResting(s)
 	return buf
 }
 

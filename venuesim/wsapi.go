@@ -768,10 +768,14 @@ func (c *conn) execReport(o *order, now int64, execType, status, reason string, 
 
 // execReportIDs is execReport with the report's client order ids: "c" is
 // the id of the request that caused it (a cancel's own), "C" the
-// original order's when a cancel caused it, else "".
+// original order's when a cancel caused it, else "". The other
+// subscriptions hear it also when c has none (an order placed on a
+// connection that does not listen), as they hear the account positions
+// after it (accountChanged).
 func (c *conn) execReportIDs(o *order, now int64, clientID, origClientID, execType, status, reason string, lastPx, lastQty int64) {
-	if c.userSubID() < 0 {
-		return
+	others := c.v.userConns()
+	if c.userSubID() < 0 && len(others) == 0 {
+		return // nobody listens
 	}
 	tradeID := int64(-1)
 	if execType == "TRADE" && len(o.trades) > 0 {
@@ -797,7 +801,7 @@ func (c *conn) execReportIDs(o *order, now int64, clientID, origClientID, execTy
 	}}
 	c.v.execs.Add(1) // one event, however many subscriptions hear it
 	c.sendExec(w)
-	for _, x := range c.v.userConns() {
+	for _, x := range others {
 		if x != c {
 			x.sendExec(w)
 		}
