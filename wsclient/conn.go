@@ -627,16 +627,21 @@ func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 // connection never has it), while the live connection may deliver
 // without the lock: that one is held to the lock (modeHeld) for the call,
 // once its lock-free call under way returned, so that the handler is
-// never called twice at once. deliverMu is held.
+// never called twice at once. A live connection a rotation has made old
+// meanwhile (modeOverlap) may still be in a call begun before: it is
+// waited for too. deliverMu is held.
 func (c *Client) handleReplaced(cn *conn, f *schema.WsFrame) {
 	lf := c.lf
-	if lf == nil || lf == cn || !lf.mode.CompareAndSwap(modeLive, modeHeld) {
+	if lf == nil || lf == cn {
 		c.handle(cn.ctx, f, cn.id) // nothing delivers without the lock
 		return
 	}
+	held := lf.mode.CompareAndSwap(modeLive, modeHeld)
 	lf.handlerOut()
 	c.handle(cn.ctx, f, cn.id)
-	lf.mode.Store(modeLive)
+	if held {
+		lf.mode.Store(modeLive)
+	}
 }
 
 // dropQueue returns the frames of a standby connection that never went
