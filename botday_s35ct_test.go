@@ -328,9 +328,7 @@ func TestS35ctBotsDayOnTheSimulatedVenue(t *testing.T) {
 			}
 		}
 	}
-	if len(lost) > 0 { // the fault TestS35ctRotationLosesNoTradeUnannounced shows alone
-		t.Skipf("fault: trades lost across the serverShutdown rotation, no gap marker announced them: %v", lost)
-	}
+	assert.Empty(t, lost, "trades lost across the serverShutdown rotation, no gap marker announced them (TestS35ctRotationLosesNoTradeUnannounced shows it alone)")
 	assert.Positive(t, day.trades)
 	t.Logf("%d reports, %d trades, %d markers, %d rotations", len(day.reports), day.trades, len(day.markers), rotations())
 }
@@ -347,7 +345,6 @@ func TestS35ctBotsDayOnTheSimulatedVenue(t *testing.T) {
 // subscriber to trades never sees a symbol's trade ids jump without a gap
 // marker before the jump.
 func TestS35ctRotationLosesNoTradeUnannounced(t *testing.T) {
-	t.Skip("fault: a market connection's make-before-break rotation on serverShutdown loses trades with no gap marker before the jump: 12 of 20 runs under -race at load 30 (ETH-USDT trades 215-274, BTC-USDT 196-243 lost with Unaligned 2; 1-3 trades lost with RotationDropped 1-9, Unaligned 0); 1 of 21 without -race. Cause (s35rot): wsclient joins the streams on one byte-identical frame, and venuesim repeats a bookTicker unchanged (same u) at several places (venue.go step, kind 6-9), so the join falls on an earlier copy: old retired before its trades, or the new connection's trades before the join dropped (RotationDropped, which the session does not mark as a gap)")
 	ctx := context.Background()
 	v := venuesim.Start(&venuesim.Options{Rate: 300})
 	defer v.Close()
