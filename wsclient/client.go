@@ -63,6 +63,9 @@ type Client struct {
 	// the goroutine that runs supervise touches it.
 	reported uint64
 	aside    sync.WaitGroup // connections being stopped beside the main loop (stopAside)
+	// graceEnd ends the grace of the replaced connection retireAside keeps
+	// (one at a time); used only by the rotating loop.
+	graceEnd chan struct{}
 
 	events chan Event // nil without OnEvent
 	evWG   sync.WaitGroup

@@ -550,11 +550,20 @@ func (c *Client) stopAside(cn *conn, drop bool) {
 // request the host sent on old just before the switch (a refusal, an ack)
 // comes a round trip later. The grace's timer is armed here, before the
 // switch is announced, for the reason stopAside arms its bound there.
+// One replaced connection is kept at a time: the next rotation's ends the
+// grace of the one before (rotations faster than RotationOverlap, or a
+// Clock that does not move, would otherwise keep every replaced
+// connection open, each still receiving the venue's stream).
 func (c *Client) retireAside(old *conn) {
 	if c.opts.IsData == nil {
 		c.stopAside(old, false)
 		return
 	}
+	if c.graceEnd != nil {
+		close(c.graceEnd)
+	}
+	end := make(chan struct{})
+	c.graceEnd = end
 	grace := c.opts.Clock.NewTimer(c.opts.RotationOverlap)
 	c.aside.Add(1)
 	go func() {
@@ -563,6 +572,7 @@ func (c *Client) retireAside(old *conn) {
 		case <-grace.C():
 		case <-old.dead:
 		case <-old.ctx.Done():
+		case <-end:
 		}
 		grace.Stop()
 		old.stop(ReasonRotation, nil)
