@@ -237,10 +237,15 @@ func (m *market) trade(s *symbolState, nowMs int64) (price, qty int64, buyerMake
 	}
 	qty = (1 + m.rng.Int64N(1000)) * one / 10000
 	s.tradeID++
-	s.aggID++
+	m.record(s, price, qty, nowMs)
+	return price, qty, buyerMaker
+}
+
+// record counts the trade s.tradeID in the candles and the ticker's
+// statistics, the generator's and the WS-API's fills alike.
+func (m *market) record(s *symbolState, price, qty, nowMs int64) {
 	m.klineTrade(s, price, qty, nowMs)
 	s.day.add(nowMs, price, qty, s.tradeID)
-	return price, qty, buyerMaker
 }
 
 // klineTrade adds a trade to the candle of each kline series somebody

@@ -259,6 +259,8 @@ type Venue struct {
 	cw    wire // combined-stream wrappers, under mu
 
 	gen wire // the market generator's payloads: its goroutine only
+	// fills is the WS-API fills' prints' wire, under the market lock.
+	fills wire
 	// klinePushes are a kline tick's candles to send: the generator's
 	// goroutine only, reused.
 	klinePushes []klinePush
@@ -562,27 +564,12 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	if kind < 6 {
 		// A trade, seen as trade and as aggTrade.
 		price, qty, bm := m.trade(s, ms)
-		buf = v.gen.appendTrade(buf, s, ms, price, qty, bm)
-		agg := v.gen.appendAggTrade(nil, s, ms, price, qty, bm)
-		var okxTrades, okxTicker []byte
-		if v.okxConns.Load() > 0 {
-			okxTrades, okxTicker = okxTrade(s, ms, price, qty, bm)
-		}
-		tick := v.gen.tickers(s, ms)
+		s.aggID++
+		p := v.tradePrints(&v.gen, buf, s, ms, price, qty, bm, s.tradeID)
 		m.mu.Unlock()
-		v.broadcast([]string{s.lower + "@trade"}, buf)
-		v.broadcast([]string{s.lower + "@aggTrade"}, agg)
-		for i, p := range tick {
-			if p != nil {
-				v.broadcast([]string{s.lower + "@" + tickerKinds[i]}, p)
-			}
-		}
-		if okxTrades != nil {
-			v.broadcast([]string{"trades:" + s.instID()}, okxTrades)
-			v.broadcast([]string{"tickers:" + s.instID()}, okxTicker)
-		}
+		v.sendPrints(&p)
 		v.fillResting(s)
-		return buf
+		return p.trade
 	}
 	// A change of the book (kind < 10: of its top), and a bookTicker
 	// when the top changed: Binance pushes one only then ("Individual
