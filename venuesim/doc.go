@@ -180,7 +180,10 @@
 // Options.OKXBooks, as OKX served it before the delisting, a snapshot of
 // every level first and in each push the CRC32 checksum of the top 25
 // levels a side, "bid:size:ask:size:…", as a signed 32-bit integer, or
-// the transition's empty snapshot), bbo-tbt, trades and tickers (the day's open,
+// the transition's empty snapshot), bbo-tbt (every 10 ms of the clock
+// when the best bid or ask changed: "pushed every 10 ms when there are
+// changes in the 1 depth level snapshot"), trades (the WS-API's fills
+// too, tradeId the executionReport's t) and tickers (the day's open,
 // high, low and volumes are the minute candle's) for each symbol as its
 // instId (BTCUSDT: BTC-USDT); at most 480 subscribe and unsubscribe
 // requests a connection an hour of the clock, one more refused with

@@ -32,8 +32,11 @@ type symbolState struct {
 	// changed or its OKX books channel last pushed (okx.go: its
 	// keep-alive counts from there).
 	okxBookAt int64
-	tradeID   uint64
-	aggID     uint64
+	// okxTopMoved: the best bid or ask changed since OKX's bbo-tbt last
+	// went out (okxBBOTick).
+	okxTopMoved bool
+	tradeID     uint64
+	aggID       uint64
 	// series are the kline streams somebody listens to (kline.go), each
 	// with its open candle; minute is the 1m candle OKX's tickers take
 	// for the day's, kept whoever listens.

@@ -359,6 +359,35 @@ func okxChecksum(s *symbolState) int32 {
 	return int32(crc32.ChecksumIEEE(buf[:max(len(buf)-1, 0)]))
 }
 
+// okxBBOEvery is bbo-tbt's cadence, in ms ("Order book channel":
+// "bbo-tbt: 1 depth level snapshot will be pushed every 10 ms when there
+// are changes in the 1 depth level snapshot").
+const okxBBOEvery = 10
+
+// okxBBOTick pushes, at ms, the bbo-tbt of each symbol whose top changed
+// since its last push, while an OKX connection is open (the generator's
+// goroutine, each okxBBOEvery ms of the clock, paused or not).
+func (v *Venue) okxBBOTick(ms int64) {
+	m := v.mkt
+	var pushes [][]byte
+	var streams []string
+	m.mu.Lock()
+	for _, s := range m.symbols {
+		if !s.okxTopMoved {
+			continue
+		}
+		s.okxTopMoved = false
+		if v.okxConns.Load() > 0 {
+			pushes = append(pushes, okxBBO(s, ms))
+			streams = append(streams, "bbo-tbt:"+s.instID())
+		}
+	}
+	m.mu.Unlock()
+	for i, p := range pushes {
+		v.broadcast(streams[i:i+1], p)
+	}
+}
+
 // okxBBO is a bbo-tbt push of s's top (caller holds the market lock).
 func okxBBO(s *symbolState, ms int64) []byte {
 	b := okxPush(make([]byte, 0, 256), "bbo-tbt", s.instID(), "")
@@ -438,8 +467,7 @@ func (v *Venue) serveOKXBooks(w http.ResponseWriter, r *http.Request) {
 		// Past 40 requests in 2 s of the IP's (Options.OKXBooksLimit):
 		// HTTP 429, code 50011 ("Error Code", REST: 50011, 429, "Too Many
 		// Requests"). OKX names no Retry-After.
-		w.WriteHeader(http.StatusTooManyRequests)
-		_, _ = w.Write([]byte(`{"code":"50011","msg":"Too Many Requests","data":[]}`))
+		writeOKXTooMany(w)
 		return
 	}
 	q := r.URL.Query()
@@ -458,4 +486,13 @@ func (v *Venue) serveOKXBooks(w http.ResponseWriter, r *http.Request) {
 	b = strconv.AppendUint(append(b, `","seqId":`...), s.updID, 10)
 	m.mu.Unlock()
 	_, _ = w.Write(append(b, "}]}"...))
+}
+
+// writeOKXTooMany answers a request past an OKX rate limit: HTTP 429, code
+// 50011 ("Error Code", REST: 50011, 429, "Too Many Requests"). OKX names
+// no Retry-After.
+func writeOKXTooMany(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = w.Write([]byte(`{"code":"50011","msg":"Too Many Requests","data":[]}`))
 }

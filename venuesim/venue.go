@@ -486,6 +486,7 @@ func (v *Venue) generate() {
 	at := begin.UnixMilli()
 	klines1s, klines := newCadence(klineEvery1s, at), newCadence(klineEvery, at)
 	depth100ms := newCadence(partialEvery100ms, at)
+	okxBBOs := newCadence(okxBBOEvery, at)
 	for wait() {
 		// The clock is read here, not taken from the tick: a tick
 		// carries the time it was due, which on a loaded machine can
@@ -509,6 +510,9 @@ func (v *Venue) generate() {
 		}
 		if oneSec {
 			v.tickerArrays(ms)
+		}
+		if okxBBOs.due(ms) {
+			v.okxBBOTick(ms)
 		}
 		if v.paused.Load() {
 			begin, made = now, 0
@@ -585,13 +589,15 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	if s.top() != was {
 		top = v.gen.appendBookTicker(nil, s)
 	}
-	var okxUpdate, okxTop []byte
+	var okxUpdate []byte
 	if v.okxConns.Load() > 0 {
 		// OKX numbers the same changes: seqId u, prevSeqId U-1 (the
 		// previous push's seqId, unless a gap was injected).
 		okxUpdate = v.okxBook(s, "update", ms, bids, asks, int64(first)-1, last)
-		okxTop = okxBBO(s, ms)
 	}
+	// bbo-tbt goes out on its 10 ms cadence, when the top changed
+	// (okxBBOTick).
+	s.okxTopMoved = s.okxTopMoved || top != nil
 	// The depth changed: OKX's keep-alive counts from here, OKX
 	// connections open or not (a count left at the last OKX push
 	// sent a subscriber that came later a keep-alive at once).
@@ -603,7 +609,6 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	}
 	if okxUpdate != nil {
 		v.broadcast([]string{"books:" + s.instID()}, okxUpdate)
-		v.broadcast([]string{"bbo-tbt:" + s.instID()}, okxTop)
 	}
 	v.fillResting(s)
 	return buf
