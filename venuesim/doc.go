@@ -188,7 +188,10 @@
 // instId (BTCUSDT: BTC-USDT); at most 480 subscribe and unsubscribe
 // requests a connection an hour of the clock, one more refused with
 // 60014 "Requests too frequent." (Options.OKXRequestLimit; "WebSocket",
-// "Connect"); the text "ping" answered "pong"; no server
+// "Connect"); with Options.OKXConnectLimit, at most that many connects
+// an IP a second of the clock ("Connection limit: 3 requests per second
+// (based on IP)"), one more refused with HTTP 429, code 50011; the text
+// "ping" answered "pong"; no server
 // pings, and a connection nothing was pushed to for 30 s of the clock is
 // closed with 4004 ("data has not been pushed for more than 30 seconds");
 // FaultServerShutdown sends OKX's notice {"event":"notice",

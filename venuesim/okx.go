@@ -94,6 +94,12 @@ func (v *Venue) serveOKX(w http.ResponseWriter, r *http.Request) {
 		v.writeBanned(w, v.now(), until)
 		return
 	}
+	if ok, _ := v.okxConnLimit.admit(clientIP(r), v.now()); !ok {
+		// Past OKX's connects a second (Options.OKXConnectLimit).
+		v.connRefused.Add(1)
+		writeOKXTooMany(w)
+		return
+	}
 	c := v.accept(w, r, false, false, nil, func(c *conn) {
 		c.okx = true
 		c.okxOps = connLimiter{limit: v.opts.OKXRequestLimit, window: time.Hour}

@@ -136,6 +136,16 @@ type Options struct {
 	// cuts the connection: the venue keeps it), until the oldest leaves
 	// the hour. Defaults to 480; negative: no limit.
 	OKXRequestLimit int
+	// OKXConnectLimit is how many connections to /ws/v5/public one client
+	// IP may open in a second of the Clock (OKX v5 "WebSocket", "Connect":
+	// "Connection limit: 3 requests per second (based on IP)"); one more
+	// handshake is refused with HTTP 429 and OKX's rate-limit error,
+	// {"code":"50011","msg":"Too Many Requests"} ("Error Code", REST:
+	// 50011, 429; how OKX refuses a WebSocket connect past the limit is
+	// not documented), counted in Stats.ConnectRefused, until the oldest
+	// leaves the second. Defaults to 0, no limit: opt in with 3 (on a
+	// Clock that does not move, every dial past the third is refused).
+	OKXConnectLimit int
 	// Clock is the venue's time source (a wsclient.Clock is one): every
 	// time-based behaviour reads and waits on it — the market generator's
 	// rate and event times, server pings (PingInterval) and the wait
@@ -222,7 +232,7 @@ type Stats struct {
 	// more than IncomingLimit messages a second.
 	TooManyMessages uint64
 	// ConnectRefused counts market-stream handshakes refused with 429
-	// for ConnectLimit.
+	// for ConnectLimit, and OKX's for OKXConnectLimit.
 	ConnectRefused uint64
 	Orders         uint64 // order.place requests accepted
 	Rejected       uint64 // order requests answered with an error
@@ -295,6 +305,7 @@ type Venue struct {
 	connLimit     connLimiter // the market streams'
 	apiConnLimit  connLimiter // the WS-API's, counted apart
 	okxBooksLimit connLimiter // OKX's GET /api/v5/market/books, per IP
+	okxConnLimit  connLimiter // OKX's connects, per IP (Options.OKXConnectLimit)
 	connRefused   atomic.Uint64
 	bans          *ipBans // Options.Bans; nil: none
 	banned        atomic.Uint64
@@ -322,6 +333,7 @@ func Start(opts *Options) *Venue {
 	v.connLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.apiConnLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.okxBooksLimit = connLimiter{limit: o.OKXBooksLimit, window: okxBooksWindow}
+	v.okxConnLimit = connLimiter{limit: o.OKXConnectLimit, window: time.Second}
 	v.maxAge.Store(int64(o.MaxConnAge))
 	v.bans = newIPBans(o.Bans)
 	v.nextOrder.Store(4293153)
