@@ -16,8 +16,9 @@
 //     Streams", "Individual Symbol Mini Ticker Stream", "Individual
 //     Symbol Rolling Window Statistics Streams", events 1hTicker, 4hTicker,
 //     1dTicker: the statistics since the venue started, which is younger
-//     than Binance's rolling windows, pushed on each trade rather than
-//     every 1000 ms, formatted only while somebody listens) and kline of
+//     than Binance's rolling windows, pushed every 1000 ms of the Clock,
+//     "Update Speed: 1000ms", when the symbol traded in the second, E the
+//     tick, formatted only while somebody listens) and kline of
 //     every interval Binance lists (spot "WebSocket Streams",
 //     "Kline/Candlestick chart intervals": 1s, 1m, 3m, 5m, 15m, 30m, 1h,
 //     2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M), in UTC and in UTC+8

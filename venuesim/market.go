@@ -52,7 +52,11 @@ type symbolState struct {
 	// listening to each of tickerKinds.
 	day        dayStats
 	tickerRefs [len(tickerKinds)]int
-	orders     []*order // resting limit orders of the WS-API
+	// tickerStreams are the names of tickerKinds' streams of the symbol;
+	// tickerCount is day.count at their last push (symbolTickers).
+	tickerStreams [len(tickerKinds)]string
+	tickerCount   uint64
+	orders        []*order // resting limit orders of the WS-API
 	// arrayCount is day.count at the all-market arrays' last tick: the
 	// symbol traded since when it differs (allmarket.go).
 	arrayCount uint64
@@ -126,6 +130,9 @@ func newMarket(symbols []string, levels int, seed uint64) *market {
 		for i := range levels {
 			s.bids[i] = m.qty()
 			s.asks[i] = m.qty()
+		}
+		for i, k := range tickerKinds {
+			s.tickerStreams[i] = s.lower + "@" + k
 		}
 		m.symbols = append(m.symbols, s)
 		m.byName[sym] = s

@@ -7,12 +7,11 @@ package venuesim
 type prints struct {
 	s                               *symbolState
 	trade, agg, okxTrade, okxTicker []byte
-	tickers                         [len(tickerKinds)][]byte
 }
 
 // tradePrints formats the trade s.tradeID at ms (Binance's @trade; OKX's
-// trades and tickers while an OKX connection is open; the symbol's
-// tickers somebody listens to) and, when aggFirst is not 0, the aggregate
+// trades and tickers while an OKX connection is open; Binance's tickers
+// go out on their cadence, symbolTickers) and, when aggFirst is not 0, the aggregate
 // trade s.aggID of the trades aggFirst to s.tradeID. The trade goes into
 // buf. Caller holds the market lock.
 func (v *Venue) tradePrints(w *wire, buf []byte, s *symbolState, ms, price, qty int64, buyerMaker bool, aggFirst uint64) prints {
@@ -23,7 +22,6 @@ func (v *Venue) tradePrints(w *wire, buf []byte, s *symbolState, ms, price, qty 
 	if v.okxConns.Load() > 0 {
 		p.okxTrade, p.okxTicker = okxTrade(s, ms, price, qty, buyerMaker)
 	}
-	p.tickers = w.tickers(s, ms)
 	return p
 }
 
@@ -33,11 +31,6 @@ func (v *Venue) sendPrints(p *prints) {
 	v.broadcast([]string{s.lower + "@trade"}, p.trade)
 	if p.agg != nil {
 		v.broadcast([]string{s.lower + "@aggTrade"}, p.agg)
-	}
-	for i, t := range p.tickers {
-		if t != nil {
-			v.broadcast([]string{s.lower + "@" + tickerKinds[i]}, t)
-		}
 	}
 	if p.okxTrade != nil {
 		v.broadcast([]string{"trades:" + s.instID()}, p.okxTrade)

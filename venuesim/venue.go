@@ -277,6 +277,10 @@ type Venue struct {
 	// arrayBufs are the all-market arrays of a tick: the generator's
 	// goroutine only, reused.
 	arrayBufs [len(allMarketStreams)][]byte
+	// tickerBuf and tickerPushes are a tick's symbol tickers: the
+	// generator's goroutine only, reused.
+	tickerBuf    []byte
+	tickerPushes []klinePush
 
 	paused        atomic.Bool
 	stepping      sync.Mutex // held by the generator for each message it makes
