@@ -184,7 +184,9 @@
 // the transition's empty snapshot), bbo-tbt (every 10 ms of the clock
 // when the best bid or ask changed: "pushed every 10 ms when there are
 // changes in the 1 depth level snapshot"), trades (the WS-API's fills
-// too, tradeId the executionReport's t) and tickers (the day's open,
+// too, tradeId the executionReport's t) and tickers (every 100 ms of
+// the clock after a trade or a change of the top: "The fastest rate is 1
+// update/100ms", "trade, the change on best ask/bid"; the day's open,
 // high, low and volumes are the minute candle's) for each symbol as its
 // instId (BTCUSDT: BTC-USDT); at most 480 subscribe and unsubscribe
 // requests a connection an hour of the clock, one more refused with

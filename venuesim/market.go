@@ -35,8 +35,11 @@ type symbolState struct {
 	// okxTopMoved: the best bid or ask changed since OKX's bbo-tbt last
 	// went out (okxBBOTick).
 	okxTopMoved bool
-	tradeID     uint64
-	aggID       uint64
+	// okxTickerDue: the symbol traded or its top changed since OKX's
+	// tickers last went out (okxTickerTick).
+	okxTickerDue bool
+	tradeID      uint64
+	aggID        uint64
 	// series are the kline streams somebody listens to (kline.go), each
 	// with its open candle; minute is the 1m candle OKX's tickers take
 	// for the day's, kept whoever listens.

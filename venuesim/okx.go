@@ -370,22 +370,43 @@ func okxChecksum(s *symbolState) int32 {
 // are changes in the 1 depth level snapshot").
 const okxBBOEvery = 10
 
+// okxTickerEvery is the tickers channel's fastest cadence, in ms
+// ("Tickers channel": "The fastest rate is 1 update/100ms. There will be
+// no update if the event is not triggered. The events which can trigger
+// update: trade, the change on best ask/bid").
+const okxTickerEvery = 100
+
 // okxBBOTick pushes, at ms, the bbo-tbt of each symbol whose top changed
-// since its last push, while an OKX connection is open (the generator's
-// goroutine, each okxBBOEvery ms of the clock, paused or not).
+// since its last push (the generator's goroutine, each okxBBOEvery ms of
+// the clock, paused or not).
 func (v *Venue) okxBBOTick(ms int64) {
+	v.okxPushMoved(ms, "bbo-tbt:", func(s *symbolState) *bool { return &s.okxTopMoved }, okxBBO)
+}
+
+// okxTickerTick pushes, at ms, the tickers push of each symbol that
+// traded or whose top changed since its last (each okxTickerEvery ms).
+func (v *Venue) okxTickerTick(ms int64) {
+	v.okxPushMoved(ms, "tickers:", func(s *symbolState) *bool { return &s.okxTickerDue }, okxTicker)
+}
+
+// okxPushMoved pushes, at ms, push(s) on channel's stream of each symbol
+// whose flag is set, clearing it, while an OKX connection is open.
+func (v *Venue) okxPushMoved(ms int64, channel string, flag func(*symbolState) *bool, push func(*symbolState, int64) []byte) {
 	m := v.mkt
 	var pushes [][]byte
 	var streams []string
 	m.mu.Lock()
 	for _, s := range m.symbols {
-		if !s.okxTopMoved {
+		f := flag(s)
+		if !*f {
 			continue
 		}
-		s.okxTopMoved = false
+		*f = false
 		if v.okxConns.Load() > 0 {
-			pushes = append(pushes, okxBBO(s, ms))
-			streams = append(streams, "bbo-tbt:"+s.instID())
+			if p := push(s, ms); p != nil {
+				pushes = append(pushes, p)
+				streams = append(streams, channel+s.instID())
+			}
 		}
 	}
 	m.mu.Unlock()
@@ -404,9 +425,9 @@ func okxBBO(s *symbolState, ms int64) []byte {
 	return okxEnd(b)
 }
 
-// okxTrade is a trades push and a tickers push of a trade of s (caller
-// holds the market lock): side is the taker's.
-func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool) (trade, ticker []byte) {
+// okxTrade is a trades push of a trade of s (caller holds the market
+// lock): side is the taker's.
+func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool) []byte {
 	side := "buy"
 	if buyerMaker {
 		side = "sell"
@@ -418,8 +439,16 @@ func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool) (trade, tic
 	b = fmtDec(append(b, `","px":"`...), price)
 	b = fmtDec(append(b, `","sz":"`...), qty)
 	b = append(append(append(b, `","side":"`...), side...), `","ts":"`...)
-	trade = okxEnd(append(strconv.AppendInt(b, ms, 10), `","count":"1"`...))
+	return okxEnd(append(strconv.AppendInt(b, ms, 10), `","count":"1"`...))
+}
 
+// okxTicker is a tickers push of s at ms, its last trade's price and
+// size, nil before any trade (caller holds the market lock).
+func okxTicker(s *symbolState, ms int64) []byte {
+	if s.day.count == 0 {
+		return nil
+	}
+	price, qty, id := s.day.close, s.day.lastQty, s.instID()
 	k := s.minute // the minute's candle stands for the day
 	t := okxPush(make([]byte, 0, 512), "tickers", id, "")
 	t = append(append(append(t, `"instType":"SPOT","instId":"`...), id...), '"')
@@ -432,8 +461,7 @@ func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool) (trade, tic
 		t = fmtDec(append(append(append(t, `,"`...), f.name...), `":"`...), f.v)
 		t = append(t, '"')
 	}
-	ticker = okxEnd(append(strconv.AppendInt(append(t, `,"ts":"`...), ms, 10), '"'))
-	return trade, ticker
+	return okxEnd(append(strconv.AppendInt(append(t, `,"ts":"`...), ms, 10), '"'))
 }
 
 // okxNotice is OKX's notice of a service upgrade (v5 "Notification of

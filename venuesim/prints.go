@@ -5,13 +5,13 @@ package venuesim
 // fills, which hold the generator's stepping lock too, so that the
 // trades go out in the order of their ids).
 type prints struct {
-	s                               *symbolState
-	trade, agg, okxTrade, okxTicker []byte
+	s                    *symbolState
+	trade, agg, okxTrade []byte
 }
 
 // tradePrints formats the trade s.tradeID at ms (Binance's @trade; OKX's
-// trades and tickers while an OKX connection is open; Binance's tickers
-// go out on their cadence, symbolTickers) and, when aggFirst is not 0, the aggregate
+// trades while an OKX connection is open; the tickers go out on their
+// cadences, symbolTickers and okxTickerTick) and, when aggFirst is not 0, the aggregate
 // trade s.aggID of the trades aggFirst to s.tradeID. The trade goes into
 // buf. Caller holds the market lock.
 func (v *Venue) tradePrints(w *wire, buf []byte, s *symbolState, ms, price, qty int64, buyerMaker bool, aggFirst uint64) prints {
@@ -20,8 +20,9 @@ func (v *Venue) tradePrints(w *wire, buf []byte, s *symbolState, ms, price, qty 
 		p.agg = w.appendAggTrade(nil, s, ms, price, qty, buyerMaker, aggFirst)
 	}
 	if v.okxConns.Load() > 0 {
-		p.okxTrade, p.okxTicker = okxTrade(s, ms, price, qty, buyerMaker)
+		p.okxTrade = okxTrade(s, ms, price, qty, buyerMaker)
 	}
+	s.okxTickerDue = true // OKX's tickers go out on their cadence (okxTickerTick)
 	return p
 }
 
@@ -34,7 +35,6 @@ func (v *Venue) sendPrints(p *prints) {
 	}
 	if p.okxTrade != nil {
 		v.broadcast([]string{"trades:" + s.instID()}, p.okxTrade)
-		v.broadcast([]string{"tickers:" + s.instID()}, p.okxTicker)
 	}
 }
 

@@ -503,6 +503,7 @@ func (v *Venue) generate() {
 	klines1s, klines := newCadence(klineEvery1s, at), newCadence(klineEvery, at)
 	depth100ms := newCadence(partialEvery100ms, at)
 	okxBBOs := newCadence(okxBBOEvery, at)
+	okxTickers := newCadence(okxTickerEvery, at)
 	for wait() {
 		// The clock is read here, not taken from the tick: a tick
 		// carries the time it was due, which on a loaded machine can
@@ -529,6 +530,9 @@ func (v *Venue) generate() {
 		}
 		if okxBBOs.due(ms) {
 			v.okxBBOTick(ms)
+		}
+		if okxTickers.due(ms) {
+			v.okxTickerTick(ms)
 		}
 		if v.paused.Load() {
 			begin, made = now, 0
@@ -614,6 +618,7 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	// bbo-tbt goes out on its 10 ms cadence, when the top changed
 	// (okxBBOTick).
 	s.okxTopMoved = s.okxTopMoved || top != nil
+	s.okxTickerDue = s.okxTickerDue || top != nil
 	// The depth changed: OKX's keep-alive counts from here, OKX
 	// connections open or not (a count left at the last OKX push
 	// sent a subscriber that came later a keep-alive at once).
