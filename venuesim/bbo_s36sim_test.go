@@ -21,19 +21,9 @@ func TestS36simOKXBBOEvery10msWhenTheTopChanged(t *testing.T) {
 	clk := newS29Clock(s29Epoch)
 	v := venuesim.Start(&venuesim.Options{Rate: 5000, Clock: clk, Symbols: []string{"BTCUSDT"}})
 	defer v.Close()
-	c := dial(t, v.OKXURL())
-	write(t, c, `{"op":"subscribe","args":[{"channel":"bbo-tbt","instId":"BTC-USDT"}]}`)
-	require.Equal(t, "subscribe", s36Next(t, c)["event"])
+	c := s36OKX(t, v, "bbo-tbt")
 	start := s29Epoch.UnixMilli() // a multiple of 10 ms
-	// step moves the clock a millisecond at a time, each taken by the
-	// generator (asleep again) before the next.
-	step := func(ms int) {
-		for range ms {
-			clk.waitSleeping(t, time.Millisecond, 1)
-			clk.Advance(time.Millisecond)
-		}
-		clk.waitSleeping(t, time.Millisecond, 1)
-	}
+	step := func(ms int) { s36Step(t, clk, ms, time.Millisecond) }
 	ts := func() int64 {
 		d := s36Next(t, c)["data"].([]any)[0].(map[string]any)
 		n, err := strconv.ParseInt(d["ts"].(string), 10, 64)

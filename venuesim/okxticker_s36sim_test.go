@@ -19,18 +19,9 @@ func TestS36simOKXTickersAtMostEvery100ms(t *testing.T) {
 	clk := newS29Clock(s29Epoch)
 	v := venuesim.Start(&venuesim.Options{Rate: 1000, Clock: clk, Symbols: []string{"BTCUSDT"}})
 	defer v.Close()
-	c := dial(t, v.OKXURL())
-	write(t, c, `{"op":"subscribe","args":[{"channel":"tickers","instId":"BTC-USDT"}]}`)
-	require.Equal(t, "subscribe", s36Next(t, c)["event"])
-	start := s29Epoch.UnixMilli() // a multiple of 100 ms
-	step := func(n int) {         // n times 10 ms, each taken by the generator
-		for range n {
-			clk.waitSleeping(t, time.Millisecond, 1)
-			clk.Advance(10 * time.Millisecond)
-		}
-		clk.waitSleeping(t, time.Millisecond, 1)
-	}
-	step(25) // some 80 trades
+	c := s36OKX(t, v, "tickers")
+	start := s29Epoch.UnixMilli()            // a multiple of 100 ms
+	s36Step(t, clk, 25, 10*time.Millisecond) // some 80 trades
 	for _, want := range []int64{100, 200} {
 		d := s36Next(t, c)["data"].([]any)[0].(map[string]any)
 		ts, err := strconv.ParseInt(d["ts"].(string), 10, 64)

@@ -26,6 +26,27 @@ func s36Next(t *testing.T, c *websocket.Conn) map[string]any {
 	return m
 }
 
+// s36Step moves clk by d n times, each move taken by the venue's
+// generator (asleep on its millisecond again) before the next.
+func s36Step(t *testing.T, clk *s29Clock, n int, d time.Duration) {
+	t.Helper()
+	for range n {
+		clk.waitSleeping(t, time.Millisecond, 1)
+		clk.Advance(d)
+	}
+	clk.waitSleeping(t, time.Millisecond, 1)
+}
+
+// s36OKX is a connection to v's OKX endpoint subscribed to channel of
+// BTC-USDT (the answer read).
+func s36OKX(t *testing.T, v *venuesim.Venue, channel string) *websocket.Conn {
+	t.Helper()
+	c := dial(t, v.OKXURL())
+	write(t, c, `{"op":"subscribe","args":[{"channel":"`+channel+`","instId":"BTC-USDT"}]}`)
+	require.Equal(t, "subscribe", s36Next(t, c)["event"])
+	return c
+}
+
 // s36Data is a combined stream message's payload, from the stream named.
 func s36Data(t *testing.T, c *websocket.Conn, stream string) map[string]any {
 	t.Helper()
@@ -47,9 +68,7 @@ func TestS36simOwnFillsPrintedOnTheTradeStreams(t *testing.T) {
 	defer v.Close()
 	v.Pause(true) // the generator's trades out of the way
 	trades := dial(t, v.StreamURL("btcusdt@trade", "btcusdt@aggTrade"))
-	okx := dial(t, v.OKXURL())
-	write(t, okx, `{"op":"subscribe","args":[{"channel":"trades","instId":"BTC-USDT"}]}`)
-	require.Equal(t, "subscribe", s36Next(t, okx)["event"])
+	okx := s36OKX(t, v, "trades")
 	a := openAPI(t, v)
 
 	// A marketable order: two fills, the buyer the taker.

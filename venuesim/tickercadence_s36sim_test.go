@@ -22,17 +22,8 @@ func TestS36simSymbolTickersEvery1000ms(t *testing.T) {
 	v := venuesim.Start(&venuesim.Options{Rate: 1000, Clock: clk, Symbols: []string{"BTCUSDT"}, PingInterval: -1})
 	defer v.Close()
 	c := dial(t, v.StreamURL("btcusdt@ticker", "btcusdt@miniTicker", "btcusdt@ticker_1h"))
-	start := s29Epoch.UnixMilli() // a whole second
-	// step moves the clock by 100 ms n times, each taken by the
-	// generator (asleep again) before the next.
-	step := func(n int) {
-		for range n {
-			clk.waitSleeping(t, time.Millisecond, 1)
-			clk.Advance(100 * time.Millisecond)
-		}
-		clk.waitSleeping(t, time.Millisecond, 1)
-	}
-	step(20) // some 600 trades in two seconds
+	start := s29Epoch.UnixMilli()             // a whole second
+	s36Step(t, clk, 20, 100*time.Millisecond) // some 600 trades in two seconds
 	for _, second := range []int64{1000, 2000} {
 		got := map[string]float64{}
 		for range 3 {
