@@ -102,3 +102,23 @@ func TestS36simOwnFillsPrintedOnTheTradeStreams(t *testing.T) {
 	o := s36Next(t, okx)["data"].([]any)[0].(map[string]any)
 	assert.Equal(t, []any{itoa(uint64(r["t"].(float64))), "sell"}, []any{o["tradeId"], o["side"]}, "the taker sold into the resting bid")
 }
+
+// A LIMIT order priced at the best ask takes it at once: its fills are
+// the taker's (myTrades "isMaker": false, and on @trade the buyer took,
+// m false). venuesim called a fill at the order's own price a maker's.
+func TestS36simMarketableLimitAtTheAskTakes(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Rate: 50, Symbols: []string{"BTCUSDT"}})
+	defer v.Close()
+	v.Pause(true)
+	ask := getSnapshot(t, v, "BTCUSDT", 5).Asks[0][0]
+	a := openAPI(t, v)
+	write(t, a.c, `{"id":2,"method":"order.place","params":{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"`+ask+`","quantity":"0.02","timestamp":1}}`)
+	id := uint64(a.response(2)["result"].(map[string]any)["orderId"].(float64))
+	write(t, a.c, `{"id":3,"method":"myTrades","params":{"symbol":"BTCUSDT","orderId":`+itoa(id)+`,"timestamp":1}}`)
+	trades := a.response(3)["result"].([]any)
+	require.Len(t, trades, 2)
+	for _, x := range trades {
+		tr := x.(map[string]any)
+		assert.Equal(t, []any{ask, false}, []any{tr["price"], tr["isMaker"]}, "a fill of an order that crossed: the taker's")
+	}
+}
