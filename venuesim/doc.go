@@ -96,7 +96,12 @@
 //     with the order's id in origClientOrderId and the cancel's own in
 //     clientOrderId, as the CANCELED report does in "C" and "c"; reject
 //     reasons as Binance spells them (INSUFFICIENT_BALANCES,
-//     WOULD_MATCH_IMMEDIATELY); and executionReport events on the user-data stream
+//     WOULD_MATCH_IMMEDIATELY); every fill printed on the market
+//     streams, as every trade is ("Trade Streams": t the
+//     executionReport's t, m the buyer's side as maker or taker;
+//     "Aggregate Trade Streams": a taker order's fills at one price in
+//     one aggregate, f to l; OKX's trades, tradeId the same) and counted in
+//     the candles and tickers; and executionReport events on the user-data stream
 //     (userDataStream.subscribe and .signature, recorded:
 //     [Venue.UserDataSubscriptions]; each subscription of a connection
 //     numbered from 0 in subscriptionId, its events naming it, as
