@@ -27,8 +27,8 @@ func allMarketStream(name string) int {
 	return -1
 }
 
-// tickerArrays pushes, at ms (the 1000 ms cadence's ticks), each
-// all-market array somebody listens to: the tickers of the symbols that
+// tickerArrays pushes, at ms (the 1000 ms cadence's ticks), the symbol
+// tickers (symbolTickers) and each all-market array somebody listens to: the tickers of the symbols that
 // traded since the previous tick ("only tickers that have changed will be
 // present in the array"; Binance does not say whether a move of the book
 // alone counts: here a trade does), each element its symbol's own
@@ -59,10 +59,16 @@ func (v *Venue) tickerArrays(ms int64) {
 	for _, s := range m.symbols {
 		s.arrayCount = s.day.count
 	}
+	v.tickerBuf, v.tickerPushes = v.symbolTickers(v.tickerBuf[:0], v.tickerPushes[:0], ms)
 	m.mu.Unlock()
 	for i, p := range arrays {
 		if len(p) > 0 {
 			v.broadcast([]string{allMarketStreams[i].name}, p)
 		}
+	}
+	from := 0
+	for _, p := range v.tickerPushes {
+		v.broadcast([]string{p.stream}, v.tickerBuf[from:p.end])
+		from = p.end
 	}
 }

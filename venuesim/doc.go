@@ -16,8 +16,9 @@
 //     Streams", "Individual Symbol Mini Ticker Stream", "Individual
 //     Symbol Rolling Window Statistics Streams", events 1hTicker, 4hTicker,
 //     1dTicker: the statistics since the venue started, which is younger
-//     than Binance's rolling windows, pushed on each trade rather than
-//     every 1000 ms, formatted only while somebody listens) and kline of
+//     than Binance's rolling windows, pushed every 1000 ms of the Clock,
+//     "Update Speed: 1000ms", when the symbol traded in the second, E the
+//     tick, formatted only while somebody listens) and kline of
 //     every interval Binance lists (spot "WebSocket Streams",
 //     "Kline/Candlestick chart intervals": 1s, 1m, 3m, 5m, 15m, 30m, 1h,
 //     2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M), in UTC and in UTC+8
@@ -95,7 +96,12 @@
 //     with the order's id in origClientOrderId and the cancel's own in
 //     clientOrderId, as the CANCELED report does in "C" and "c"; reject
 //     reasons as Binance spells them (INSUFFICIENT_BALANCES,
-//     WOULD_MATCH_IMMEDIATELY); and executionReport events on the user-data stream
+//     WOULD_MATCH_IMMEDIATELY); every fill printed on the market
+//     streams, as every trade is ("Trade Streams": t the
+//     executionReport's t, m the buyer's side as maker or taker;
+//     "Aggregate Trade Streams": a taker order's fills at one price in
+//     one aggregate, f to l; OKX's trades, tradeId the same) and counted in
+//     the candles and tickers; and executionReport events on the user-data stream
 //     (userDataStream.subscribe and .signature, recorded:
 //     [Venue.UserDataSubscriptions]; each subscription of a connection
 //     numbered from 0 in subscriptionId, its events naming it, as
@@ -180,12 +186,20 @@
 // Options.OKXBooks, as OKX served it before the delisting, a snapshot of
 // every level first and in each push the CRC32 checksum of the top 25
 // levels a side, "bid:size:ask:size:…", as a signed 32-bit integer, or
-// the transition's empty snapshot), bbo-tbt, trades and tickers (the day's open,
+// the transition's empty snapshot), bbo-tbt (every 10 ms of the clock
+// when the best bid or ask changed: "pushed every 10 ms when there are
+// changes in the 1 depth level snapshot"), trades (the WS-API's fills
+// too, tradeId the executionReport's t) and tickers (every 100 ms of
+// the clock after a trade or a change of the top: "The fastest rate is 1
+// update/100ms", "trade, the change on best ask/bid"; the day's open,
 // high, low and volumes are the minute candle's) for each symbol as its
 // instId (BTCUSDT: BTC-USDT); at most 480 subscribe and unsubscribe
 // requests a connection an hour of the clock, one more refused with
 // 60014 "Requests too frequent." (Options.OKXRequestLimit; "WebSocket",
-// "Connect"); the text "ping" answered "pong"; no server
+// "Connect"); with Options.OKXConnectLimit, at most that many connects
+// an IP a second of the clock ("Connection limit: 3 requests per second
+// (based on IP)"), one more refused with HTTP 429, code 50011; the text
+// "ping" answered "pong"; no server
 // pings, and a connection nothing was pushed to for 30 s of the clock is
 // closed with 4004 ("data has not been pushed for more than 30 seconds");
 // FaultServerShutdown sends OKX's notice {"event":"notice",

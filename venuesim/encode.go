@@ -98,8 +98,10 @@ type aggTradeMsg struct {
 	Ignore     bool           `json:"M"`
 }
 
-func (w *wire) appendAggTrade(b []byte, s *symbolState, eventMs int64, price, qty int64, buyerMaker bool) []byte {
-	w.aggTrade = aggTradeMsg{"aggTrade", eventMs, s.name, s.aggID, w.dec(price), w.dec(qty), s.tradeID, s.tradeID, eventMs, buyerMaker, true}
+// appendAggTrade appends s's aggregate trade s.aggID of the trades first
+// to the last, s.tradeID.
+func (w *wire) appendAggTrade(b []byte, s *symbolState, eventMs int64, price, qty int64, buyerMaker bool, first uint64) []byte {
+	w.aggTrade = aggTradeMsg{"aggTrade", eventMs, s.name, s.aggID, w.dec(price), w.dec(qty), first, s.tradeID, eventMs, buyerMaker, true}
 	return w.encode(b, &w.aggTrade)
 }
 

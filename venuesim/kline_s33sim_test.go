@@ -310,7 +310,7 @@ func TestS33simTickers(t *testing.T) {
 	var lastTrade string
 	volume := map[string]float64{}
 	seen := map[string]int{}
-	for seen["btcusdt@ticker"] < 50 || seen["btcusdt@miniTicker"] < 50 {
+	for seen["btcusdt@ticker"] < 3 || seen["btcusdt@miniTicker"] < 3 { // one a second each (s36: "Update Speed: 1000ms")
 		m := read()
 		d := m.Data
 		switch m.Stream {

@@ -32,8 +32,14 @@ type symbolState struct {
 	// changed or its OKX books channel last pushed (okx.go: its
 	// keep-alive counts from there).
 	okxBookAt int64
-	tradeID   uint64
-	aggID     uint64
+	// okxTopMoved: the best bid or ask changed since OKX's bbo-tbt last
+	// went out (okxBBOTick).
+	okxTopMoved bool
+	// okxTickerDue: the symbol traded or its top changed since OKX's
+	// tickers last went out (okxTickerTick).
+	okxTickerDue bool
+	tradeID      uint64
+	aggID        uint64
 	// series are the kline streams somebody listens to (kline.go), each
 	// with its open candle; minute is the 1m candle OKX's tickers take
 	// for the day's, kept whoever listens.
@@ -49,7 +55,11 @@ type symbolState struct {
 	// listening to each of tickerKinds.
 	day        dayStats
 	tickerRefs [len(tickerKinds)]int
-	orders     []*order // resting limit orders of the WS-API
+	// tickerStreams are the names of tickerKinds' streams of the symbol;
+	// tickerCount is day.count at their last push (symbolTickers).
+	tickerStreams [len(tickerKinds)]string
+	tickerCount   uint64
+	orders        []*order // resting limit orders of the WS-API
 	// arrayCount is day.count at the all-market arrays' last tick: the
 	// symbol traded since when it differs (allmarket.go).
 	arrayCount uint64
@@ -123,6 +133,9 @@ func newMarket(symbols []string, levels int, seed uint64) *market {
 		for i := range levels {
 			s.bids[i] = m.qty()
 			s.asks[i] = m.qty()
+		}
+		for i, k := range tickerKinds {
+			s.tickerStreams[i] = s.lower + "@" + k
 		}
 		m.symbols = append(m.symbols, s)
 		m.byName[sym] = s
@@ -237,10 +250,15 @@ func (m *market) trade(s *symbolState, nowMs int64) (price, qty int64, buyerMake
 	}
 	qty = (1 + m.rng.Int64N(1000)) * one / 10000
 	s.tradeID++
-	s.aggID++
+	m.record(s, price, qty, nowMs)
+	return price, qty, buyerMaker
+}
+
+// record counts the trade s.tradeID in the candles and the ticker's
+// statistics, the generator's and the WS-API's fills alike.
+func (m *market) record(s *symbolState, price, qty, nowMs int64) {
 	m.klineTrade(s, price, qty, nowMs)
 	s.day.add(nowMs, price, qty, s.tradeID)
-	return price, qty, buyerMaker
 }
 
 // klineTrade adds a trade to the candle of each kline series somebody

@@ -94,6 +94,12 @@ func (v *Venue) serveOKX(w http.ResponseWriter, r *http.Request) {
 		v.writeBanned(w, v.now(), until)
 		return
 	}
+	if ok, _ := v.okxConnLimit.admit(clientIP(r), v.now()); !ok {
+		// Past OKX's connects a second (Options.OKXConnectLimit).
+		v.connRefused.Add(1)
+		writeOKXTooMany(w)
+		return
+	}
 	c := v.accept(w, r, false, false, nil, func(c *conn) {
 		c.okx = true
 		c.okxOps = connLimiter{limit: v.opts.OKXRequestLimit, window: time.Hour}
@@ -359,6 +365,56 @@ func okxChecksum(s *symbolState) int32 {
 	return int32(crc32.ChecksumIEEE(buf[:max(len(buf)-1, 0)]))
 }
 
+// okxBBOEvery is bbo-tbt's cadence, in ms ("Order book channel":
+// "bbo-tbt: 1 depth level snapshot will be pushed every 10 ms when there
+// are changes in the 1 depth level snapshot").
+const okxBBOEvery = 10
+
+// okxTickerEvery is the tickers channel's fastest cadence, in ms
+// ("Tickers channel": "The fastest rate is 1 update/100ms. There will be
+// no update if the event is not triggered. The events which can trigger
+// update: trade, the change on best ask/bid").
+const okxTickerEvery = 100
+
+// okxBBOTick pushes, at ms, the bbo-tbt of each symbol whose top changed
+// since its last push (the generator's goroutine, each okxBBOEvery ms of
+// the clock, paused or not).
+func (v *Venue) okxBBOTick(ms int64) {
+	v.okxPushMoved(ms, "bbo-tbt:", func(s *symbolState) *bool { return &s.okxTopMoved }, okxBBO)
+}
+
+// okxTickerTick pushes, at ms, the tickers push of each symbol that
+// traded or whose top changed since its last (each okxTickerEvery ms).
+func (v *Venue) okxTickerTick(ms int64) {
+	v.okxPushMoved(ms, "tickers:", func(s *symbolState) *bool { return &s.okxTickerDue }, okxTicker)
+}
+
+// okxPushMoved pushes, at ms, push(s) on channel's stream of each symbol
+// whose flag is set, clearing it, while an OKX connection is open.
+func (v *Venue) okxPushMoved(ms int64, channel string, flag func(*symbolState) *bool, push func(*symbolState, int64) []byte) {
+	m := v.mkt
+	var pushes [][]byte
+	var streams []string
+	m.mu.Lock()
+	for _, s := range m.symbols {
+		f := flag(s)
+		if !*f {
+			continue
+		}
+		*f = false
+		if v.okxConns.Load() > 0 {
+			if p := push(s, ms); p != nil {
+				pushes = append(pushes, p)
+				streams = append(streams, channel+s.instID())
+			}
+		}
+	}
+	m.mu.Unlock()
+	for i, p := range pushes {
+		v.broadcast(streams[i:i+1], p)
+	}
+}
+
 // okxBBO is a bbo-tbt push of s's top (caller holds the market lock).
 func okxBBO(s *symbolState, ms int64) []byte {
 	b := okxPush(make([]byte, 0, 256), "bbo-tbt", s.instID(), "")
@@ -369,9 +425,9 @@ func okxBBO(s *symbolState, ms int64) []byte {
 	return okxEnd(b)
 }
 
-// okxTrade is a trades push and a tickers push of a trade of s (caller
-// holds the market lock): side is the taker's.
-func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool) (trade, ticker []byte) {
+// okxTrade is a trades push of a trade of s (caller holds the market
+// lock): side is the taker's.
+func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool) []byte {
 	side := "buy"
 	if buyerMaker {
 		side = "sell"
@@ -383,8 +439,16 @@ func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool) (trade, tic
 	b = fmtDec(append(b, `","px":"`...), price)
 	b = fmtDec(append(b, `","sz":"`...), qty)
 	b = append(append(append(b, `","side":"`...), side...), `","ts":"`...)
-	trade = okxEnd(append(strconv.AppendInt(b, ms, 10), `","count":"1"`...))
+	return okxEnd(append(strconv.AppendInt(b, ms, 10), `","count":"1"`...))
+}
 
+// okxTicker is a tickers push of s at ms, its last trade's price and
+// size, nil before any trade (caller holds the market lock).
+func okxTicker(s *symbolState, ms int64) []byte {
+	if s.day.count == 0 {
+		return nil
+	}
+	price, qty, id := s.day.close, s.day.lastQty, s.instID()
 	k := s.minute // the minute's candle stands for the day
 	t := okxPush(make([]byte, 0, 512), "tickers", id, "")
 	t = append(append(append(t, `"instType":"SPOT","instId":"`...), id...), '"')
@@ -397,8 +461,7 @@ func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool) (trade, tic
 		t = fmtDec(append(append(append(t, `,"`...), f.name...), `":"`...), f.v)
 		t = append(t, '"')
 	}
-	ticker = okxEnd(append(strconv.AppendInt(append(t, `,"ts":"`...), ms, 10), '"'))
-	return trade, ticker
+	return okxEnd(append(strconv.AppendInt(append(t, `,"ts":"`...), ms, 10), '"'))
 }
 
 // okxNotice is OKX's notice of a service upgrade (v5 "Notification of
@@ -438,8 +501,7 @@ func (v *Venue) serveOKXBooks(w http.ResponseWriter, r *http.Request) {
 		// Past 40 requests in 2 s of the IP's (Options.OKXBooksLimit):
 		// HTTP 429, code 50011 ("Error Code", REST: 50011, 429, "Too Many
 		// Requests"). OKX names no Retry-After.
-		w.WriteHeader(http.StatusTooManyRequests)
-		_, _ = w.Write([]byte(`{"code":"50011","msg":"Too Many Requests","data":[]}`))
+		writeOKXTooMany(w)
 		return
 	}
 	q := r.URL.Query()
@@ -458,4 +520,13 @@ func (v *Venue) serveOKXBooks(w http.ResponseWriter, r *http.Request) {
 	b = strconv.AppendUint(append(b, `","seqId":`...), s.updID, 10)
 	m.mu.Unlock()
 	_, _ = w.Write(append(b, "}]}"...))
+}
+
+// writeOKXTooMany answers a request past an OKX rate limit: HTTP 429, code
+// 50011 ("Error Code", REST: 50011, 429, "Too Many Requests"). OKX names
+// no Retry-After.
+func writeOKXTooMany(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = w.Write([]byte(`{"code":"50011","msg":"Too Many Requests","data":[]}`))
 }

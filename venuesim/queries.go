@@ -260,6 +260,8 @@ var (
 // none (see [Venue.HoldUserData], [Venue.CloseAPI]) they are lost, and only
 // order.status and myTrades tell.
 func (v *Venue) FillOrder(id uint64, qty string) error {
+	v.stepping.Lock() // the fill's print after the generator's trades
+	defer v.stepping.Unlock()
 	m := v.mkt
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -275,7 +277,7 @@ func (v *Venue) FillOrder(id uint64, qty string) error {
 		}
 	}
 	o.conn = v.userConn(o.conn)
-	o.conn.fill(o, v.now().UnixMilli(), o.price, q)
+	o.conn.fill(o, v.now().UnixMilli(), o.price, q, false)
 	if o.filled >= o.qty {
 		s := o.symbol
 		s.orders = slices.Delete(s.orders, i, i+1)

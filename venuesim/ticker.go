@@ -119,21 +119,27 @@ type miniTickerMsg struct {
 	QuoteVolume jsontext.Value `json:"q"`
 }
 
-// tickers formats the symbol's ticker, miniTicker and rolling window
-// tickers for the streams somebody listens to (nil for the others), after
-// a trade at ms, each a slice of its own (they are queued). Binance
-// pushes them every 1000 ms; the venue pushes them on each trade. Caller
-// holds the market lock.
-func (w *wire) tickers(s *symbolState, ms int64) (out [len(tickerKinds)][]byte) {
-	if s.day.count == 0 {
-		return out
-	}
-	for i, refs := range s.tickerRefs {
-		if refs > 0 {
-			out[i] = w.appendTicker(nil, s, ms, i)
+// symbolTickers formats, at ms (a tick of the 1000 ms cadence: "Update
+// Speed: 1000ms"), the ticker streams somebody listens to of each symbol
+// that traded since the previous tick, E the tick, one after another into
+// buf, each noted in pushes (Binance does not say whether a symbol with
+// no trade in the second is pushed: here, as in the all-market arrays
+// whose elements these payloads are, it is not). Caller holds the market
+// lock; runs on the generator's goroutine (its wire).
+func (v *Venue) symbolTickers(buf []byte, pushes []klinePush, ms int64) ([]byte, []klinePush) {
+	for _, s := range v.mkt.symbols {
+		if s.day.count == s.tickerCount {
+			continue
+		}
+		s.tickerCount = s.day.count
+		for i, refs := range s.tickerRefs {
+			if refs > 0 {
+				buf = v.gen.appendTicker(buf, s, ms, i)
+				pushes = append(pushes, klinePush{s.tickerStreams[i], len(buf)})
+			}
 		}
 	}
-	return out
+	return buf, pushes
 }
 
 // appendTicker appends the payload of the symbol's ticker stream

@@ -41,7 +41,8 @@ func TestS34winRollingWindowTickers(t *testing.T) {
 	events := map[string]string{"btcusdt@ticker": "24hrTicker", "btcusdt@ticker_1h": "1hTicker", "btcusdt@ticker_4h": "4hTicker", "btcusdt@ticker_1d": "1dTicker"}
 	seen := map[string]int{}
 	var day map[string]any // the last 24 h ticker
-	for len(seen) < 4 || seen["btcusdt@ticker_1h"] < 20 || seen["btcusdt@ticker_1d"] < 20 {
+	// One a second each (s36: "Update Speed: 1000ms").
+	for len(seen) < 4 || seen["btcusdt@ticker_1h"] < 3 || seen["btcusdt@ticker_1d"] < 3 {
 		m := read()
 		want, ok := events[m.Stream]
 		require.True(t, ok, "unexpected %+v", m)

@@ -136,6 +136,16 @@ type Options struct {
 	// cuts the connection: the venue keeps it), until the oldest leaves
 	// the hour. Defaults to 480; negative: no limit.
 	OKXRequestLimit int
+	// OKXConnectLimit is how many connections to /ws/v5/public one client
+	// IP may open in a second of the Clock (OKX v5 "WebSocket", "Connect":
+	// "Connection limit: 3 requests per second (based on IP)"); one more
+	// handshake is refused with HTTP 429 and OKX's rate-limit error,
+	// {"code":"50011","msg":"Too Many Requests"} ("Error Code", REST:
+	// 50011, 429; how OKX refuses a WebSocket connect past the limit is
+	// not documented), counted in Stats.ConnectRefused, until the oldest
+	// leaves the second. Defaults to 0, no limit: opt in with 3 (on a
+	// Clock that does not move, every dial past the third is refused).
+	OKXConnectLimit int
 	// Clock is the venue's time source (a wsclient.Clock is one): every
 	// time-based behaviour reads and waits on it — the market generator's
 	// rate and event times, server pings (PingInterval) and the wait
@@ -222,7 +232,7 @@ type Stats struct {
 	// more than IncomingLimit messages a second.
 	TooManyMessages uint64
 	// ConnectRefused counts market-stream handshakes refused with 429
-	// for ConnectLimit.
+	// for ConnectLimit, and OKX's for OKXConnectLimit.
 	ConnectRefused uint64
 	Orders         uint64 // order.place requests accepted
 	Rejected       uint64 // order requests answered with an error
@@ -259,12 +269,18 @@ type Venue struct {
 	cw    wire // combined-stream wrappers, under mu
 
 	gen wire // the market generator's payloads: its goroutine only
+	// fills is the WS-API fills' prints' wire, under the market lock.
+	fills wire
 	// klinePushes are a kline tick's candles to send: the generator's
 	// goroutine only, reused.
 	klinePushes []klinePush
 	// arrayBufs are the all-market arrays of a tick: the generator's
 	// goroutine only, reused.
 	arrayBufs [len(allMarketStreams)][]byte
+	// tickerBuf and tickerPushes are a tick's symbol tickers: the
+	// generator's goroutine only, reused.
+	tickerBuf    []byte
+	tickerPushes []klinePush
 
 	paused        atomic.Bool
 	stepping      sync.Mutex // held by the generator for each message it makes
@@ -293,6 +309,7 @@ type Venue struct {
 	connLimit     connLimiter // the market streams'
 	apiConnLimit  connLimiter // the WS-API's, counted apart
 	okxBooksLimit connLimiter // OKX's GET /api/v5/market/books, per IP
+	okxConnLimit  connLimiter // OKX's connects, per IP (Options.OKXConnectLimit)
 	connRefused   atomic.Uint64
 	bans          *ipBans // Options.Bans; nil: none
 	banned        atomic.Uint64
@@ -320,6 +337,7 @@ func Start(opts *Options) *Venue {
 	v.connLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.apiConnLimit = connLimiter{limit: o.ConnectLimit, window: o.ConnectWindow}
 	v.okxBooksLimit = connLimiter{limit: o.OKXBooksLimit, window: okxBooksWindow}
+	v.okxConnLimit = connLimiter{limit: o.OKXConnectLimit, window: time.Second}
 	v.maxAge.Store(int64(o.MaxConnAge))
 	v.bans = newIPBans(o.Bans)
 	v.nextOrder.Store(4293153)
@@ -484,6 +502,8 @@ func (v *Venue) generate() {
 	at := begin.UnixMilli()
 	klines1s, klines := newCadence(klineEvery1s, at), newCadence(klineEvery, at)
 	depth100ms := newCadence(partialEvery100ms, at)
+	okxBBOs := newCadence(okxBBOEvery, at)
+	okxTickers := newCadence(okxTickerEvery, at)
 	for wait() {
 		// The clock is read here, not taken from the tick: a tick
 		// carries the time it was due, which on a loaded machine can
@@ -507,6 +527,12 @@ func (v *Venue) generate() {
 		}
 		if oneSec {
 			v.tickerArrays(ms)
+		}
+		if okxBBOs.due(ms) {
+			v.okxBBOTick(ms)
+		}
+		if okxTickers.due(ms) {
+			v.okxTickerTick(ms)
 		}
 		if v.paused.Load() {
 			begin, made = now, 0
@@ -562,27 +588,12 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	if kind < 6 {
 		// A trade, seen as trade and as aggTrade.
 		price, qty, bm := m.trade(s, ms)
-		buf = v.gen.appendTrade(buf, s, ms, price, qty, bm)
-		agg := v.gen.appendAggTrade(nil, s, ms, price, qty, bm)
-		var okxTrades, okxTicker []byte
-		if v.okxConns.Load() > 0 {
-			okxTrades, okxTicker = okxTrade(s, ms, price, qty, bm)
-		}
-		tick := v.gen.tickers(s, ms)
+		s.aggID++
+		p := v.tradePrints(&v.gen, buf, s, ms, price, qty, bm, s.tradeID)
 		m.mu.Unlock()
-		v.broadcast([]string{s.lower + "@trade"}, buf)
-		v.broadcast([]string{s.lower + "@aggTrade"}, agg)
-		for i, p := range tick {
-			if p != nil {
-				v.broadcast([]string{s.lower + "@" + tickerKinds[i]}, p)
-			}
-		}
-		if okxTrades != nil {
-			v.broadcast([]string{"trades:" + s.instID()}, okxTrades)
-			v.broadcast([]string{"tickers:" + s.instID()}, okxTicker)
-		}
+		v.sendPrints(&p)
 		v.fillResting(s)
-		return buf
+		return p.trade
 	}
 	// A change of the book (kind < 10: of its top), and a bookTicker
 	// when the top changed: Binance pushes one only then ("Individual
@@ -598,13 +609,16 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	if s.top() != was {
 		top = v.gen.appendBookTicker(nil, s)
 	}
-	var okxUpdate, okxTop []byte
+	var okxUpdate []byte
 	if v.okxConns.Load() > 0 {
 		// OKX numbers the same changes: seqId u, prevSeqId U-1 (the
 		// previous push's seqId, unless a gap was injected).
 		okxUpdate = v.okxBook(s, "update", ms, bids, asks, int64(first)-1, last)
-		okxTop = okxBBO(s, ms)
 	}
+	// bbo-tbt goes out on its 10 ms cadence, when the top changed
+	// (okxBBOTick).
+	s.okxTopMoved = s.okxTopMoved || top != nil
+	s.okxTickerDue = s.okxTickerDue || top != nil
 	// The depth changed: OKX's keep-alive counts from here, OKX
 	// connections open or not (a count left at the last OKX push
 	// sent a subscriber that came later a keep-alive at once).
@@ -616,7 +630,6 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	}
 	if okxUpdate != nil {
 		v.broadcast([]string{"books:" + s.instID()}, okxUpdate)
-		v.broadcast([]string{"bbo-tbt:" + s.instID()}, okxTop)
 	}
 	v.fillResting(s)
 	return buf

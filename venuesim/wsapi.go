@@ -463,6 +463,10 @@ func (c *conn) placeOrder(req apiRequest) {
 		return
 	}
 	now := c.v.now().UnixMilli()
+	// The generator's message under way first: a fill's print goes out
+	// after the trades before it (printFill).
+	v.stepping.Lock()
+	defer v.stepping.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if o.clientID != "" && slices.ContainsFunc(s.orders, func(w *order) bool { return w.clientID == o.clientID }) {
@@ -548,9 +552,11 @@ func (c *conn) placeOrder(req apiRequest) {
 		}
 		c.answer(req, apiResult(req.ID, placeResult(&final, now, respType, "FILLED", plan, s.tradeID+1)))
 		c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
+		first := s.tradeID + 1
 		for _, f := range plan {
-			c.fill(o, now, f.px, f.qty)
+			c.fill(o, now, f.px, f.qty, true)
 		}
+		v.printAggregate(o, now, px, o.qty, first)
 		return
 	}
 	c.answer(req, apiResult(req.ID, placeResult(o, now, respType, "NEW", nil, 0)))
@@ -572,8 +578,10 @@ func takePlan(o *order, px int64) []fillPlan {
 	return append(plan, fillPlan{px, o.qty - o.qty/2})
 }
 
-// fill records a fill and sends its report (caller holds the market lock).
-func (c *conn) fill(o *order, now, px, qty int64) {
+// fill records a fill, sends its report and prints it on the trade
+// streams (printFill); taker: the order took liquidity, else it was
+// resting (caller holds the stepping and market locks).
+func (c *conn) fill(o *order, now, px, qty int64, taker bool) {
 	o.filled += qty
 	o.quote += mulDec(px, qty)
 	status := "PARTIALLY_FILLED"
@@ -582,8 +590,8 @@ func (c *conn) fill(o *order, now, px, qty int64) {
 	}
 	o.symbol.tradeID++
 	o.status, o.updated = status, now
-	o.trades = append(o.trades, simTrade{id: o.symbol.tradeID, px: px, qty: qty, time: now,
-		maker: o.typ != "MARKET" && px == o.price})
+	o.trades = append(o.trades, simTrade{id: o.symbol.tradeID, px: px, qty: qty, time: now, maker: !taker})
+	c.v.printFill(o, now, px, qty, taker)
 	c.v.acct.fill(o, px, qty, feeOf(qty))
 	c.execReport(o, now, "TRADE", status, "NONE", px, qty)
 	c.accountChanged(now, o.symbol.base, o.symbol.quote)
@@ -607,7 +615,7 @@ func (v *Venue) fillResting(s *symbolState) {
 		switch {
 		case o.side == "BUY" && s.bestAsk() <= o.price, o.side == "SELL" && s.bestBid >= o.price:
 			o.conn = v.userConn(o.conn)
-			o.conn.fill(o, now, o.price, o.qty-o.filled)
+			o.conn.fill(o, now, o.price, o.qty-o.filled, false)
 		default:
 			kept = append(kept, o)
 		}
