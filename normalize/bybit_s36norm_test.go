@@ -112,3 +112,12 @@ func TestS36normBybitExecTypesByTheDoc(t *testing.T) {
 	assert.Equal(t, schema.StatusUnknown, got[0].Exec.Status)
 	assert.Zero(t, p.Stats().Errors)
 }
+
+// FuzzS36normBybitExecution: the execution topic's rows of no order among
+// fills, fuzzed (fuzzS35Reports' rules: no panic, every error a
+// *ParseError, every event back in its pool).
+func FuzzS36normBybitExecution(f *testing.F) {
+	fuzzS35Reports(f, schema.VenueBybit, bybitOrderPush("o-1", "New", "100", "2", "0", "0", "2"),
+		bybitAccountExec("Funding"), bybitAccountExec("Dividend"), bybitExec("Funding", "F-1", "2", "0"),
+		bybitExec("UNKNOWN", "U-1", "1", "1"), bybitExec("AdlTrade", "A-1", "1", "1"))
+}
