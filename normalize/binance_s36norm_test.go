@@ -54,3 +54,11 @@ func TestS36normBinanceSTPPreventedQuantity(t *testing.T) {
 	assert.Equal(t, schema.StatusExpiredInMatch, evs[0].Exec.Status)
 	assert.True(t, evs[0].Exec.RemainingQty.IsZero(), "%s", evs[0].Exec.RemainingQty)
 }
+
+// FuzzS36normBinanceSTP: executionReports with prevented quantities,
+// fuzzed (fuzzS35Reports' rules).
+func FuzzS36normBinanceSTP(f *testing.F) {
+	decrement := strings.Replace(bnExecReport("TRADE_PREVENTION", "PARTIALLY_FILLED", "0", "0.2", "1"), `"V":"NONE"`, `"A":"0.3","B":"0.3","u":1,"v":3,"U":37,"V":"DECREMENT"`, 1)
+	fuzzS35Reports(f, schema.VenueBinance, bnExecReport("NEW", "NEW", "0", "0", "1"), decrement,
+		strings.Replace(bnExecReport("TRADE_PREVENTION", "EXPIRED_IN_MATCH", "0", "0", "3"), `"V":"NONE"`, `"A":"3","B":"3","V":"EXPIRE_TAKER"`, 1))
+}
