@@ -62,3 +62,48 @@ func FuzzS36normBinanceSTP(f *testing.F) {
 	fuzzS35Reports(f, schema.VenueBinance, bnExecReport("NEW", "NEW", "0", "0", "1"), decrement,
 		strings.Replace(bnExecReport("TRADE_PREVENTION", "EXPIRED_IN_MATCH", "0", "0", "3"), `"V":"NONE"`, `"A":"3","B":"3","V":"EXPIRE_TAKER"`, 1))
 }
+
+// TestS36normBinanceSpotOrderWords: every execution type and order status
+// Binance spot's executionReport documents ("User Data Streams for
+// Binance", "Order Update"; "Public API Definitions", "Order status" and
+// "Execution types"), each with the status the doc's words pair it with,
+// maps to its schema value (ORDER_TRADE_UPDATE's: TestBinanceFuturesOrderWords;
+// a word Binance may add: TestAdv4BinanceUnknownWords).
+func TestS36normBinanceSpotOrderWords(t *testing.T) {
+	for _, tc := range []struct {
+		x, X, doc string
+		exec      schema.ExecType
+		status    schema.OrderStatus
+	}{
+		{"NEW", "NEW", "The order has been accepted into the engine.", schema.ExecNew, schema.StatusNew},
+		{"NEW", "PENDING_NEW", "The order is in a pending phase until the working order of an order list has been fully filled.", schema.ExecNew, schema.StatusPendingNew},
+		{"TRADE", "PARTIALLY_FILLED", "Part of the order or all of the order's quantity has filled.", schema.ExecTrade, schema.StatusPartiallyFilled},
+		{"TRADE", "FILLED", "The order has been completed.", schema.ExecTrade, schema.StatusFilled},
+		{"CANCELED", "CANCELED", "The order has been canceled by the user.", schema.ExecCanceled, schema.StatusCanceled},
+		{"CANCELED", "PENDING_CANCEL", "PENDING_CANCEL: currently unused", schema.ExecCanceled, schema.StatusPendingCancel},
+		{"REPLACED", "NEW", "REPLACED: currently unused", schema.ExecReplaced, schema.StatusNew},
+		{"REJECTED", "REJECTED", "The order has been rejected and was not processed (Cancel Replace Orders)", schema.ExecRejected, schema.StatusRejected},
+		{"EXPIRED", "EXPIRED", "canceled according to the order type's rules (e.g. LIMIT FOK orders with no fill) or by the exchange", schema.ExecExpired, schema.StatusExpired},
+		{"TRADE_PREVENTION", "EXPIRED_IN_MATCH", "The order has expired due to STP trigger.", schema.ExecTradePrevention, schema.StatusExpiredInMatch},
+		{"AMENDMENT", "NEW", "Order modified as a result of user's request (keep priority).", schema.ExecAmendment, schema.StatusNew},
+	} {
+		l, z := "0", "0"
+		if tc.exec == schema.ExecTrade {
+			l, z = "0.4", "0.4"
+			if tc.status == schema.StatusFilled {
+				z = "1"
+			}
+		}
+		c := newConnFeed(t, schema.VenueBinance)
+		evs, err := c.feed(1, bnExecReport(tc.x, tc.X, l, z, "1"))
+		require.NoError(t, err, tc.doc)
+		require.Len(t, evs, 1, tc.doc)
+		x := evs[0].Exec
+		assert.Equal(t, tc.exec, x.ExecType, "%s/%s: %s", tc.x, tc.X, tc.doc)
+		assert.Equal(t, tc.status, x.Status, "%s/%s: %s", tc.x, tc.X, tc.doc)
+		if tc.exec != schema.ExecTrade {
+			assert.True(t, x.LastFillQty.IsZero(), "%s/%s fills nothing", tc.x, tc.X)
+		}
+		assert.Zero(t, c.p.Stats().Errors)
+	}
+}
