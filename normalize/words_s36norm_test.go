@@ -72,3 +72,37 @@ func TestS36normCoinbaseWords(t *testing.T) {
 	}
 	requireRefused(t, schema.VenueCoinbase, string(coinbaseUser("update", "UNKNOWN_ORDER_STATUS", "0", "1", "0", "0")), "status", ErrUnknownStatus)
 }
+
+// TestS36normOKXWords: every state of OKX's orders channel (OKX v5,
+// "Order channel": live, partially_filled, filled, canceled, mmp_canceled)
+// in a push without a fill, and every amendResult ("-1" failed, "0"
+// succeeded, "1" accepted then failed and the order canceled by the
+// system, "2" amended by the system), maps to its schema value and claims
+// no fill; an undocumented state is refused typed.
+func TestS36normOKXWords(t *testing.T) {
+	for _, tc := range []struct {
+		state, amend string
+		exec         schema.ExecType
+		st           schema.OrderStatus
+	}{
+		{"live", "", schema.ExecNew, schema.StatusNew},
+		{"partially_filled", "", schema.ExecOrderStatus, schema.StatusPartiallyFilled},
+		{"filled", "", schema.ExecOrderStatus, schema.StatusFilled},
+		{"canceled", "", schema.ExecCanceled, schema.StatusCanceled},
+		{"mmp_canceled", "", schema.ExecCanceled, schema.StatusCanceled},
+		{"live", "0", schema.ExecAmendment, schema.StatusNew},
+		{"live", "2", schema.ExecAmendment, schema.StatusNew},
+		{"live", "-1", schema.ExecOrderStatus, schema.StatusNew},
+		{"canceled", "1", schema.ExecCanceled, schema.StatusCanceled},
+	} {
+		c := newConnFeed(t, ox)
+		evs, err := c.feed(1, okxOrderPush(tc.state, "0", "0", tc.amend))
+		require.NoError(t, err, tc)
+		require.Len(t, evs, 1, tc)
+		x := evs[0].Exec
+		assert.Equal(t, tc.exec, x.ExecType, "%s amendResult %q", tc.state, tc.amend)
+		assert.Equal(t, tc.st, x.Status, "%s amendResult %q", tc.state, tc.amend)
+		assert.True(t, x.LastFillQty.IsZero())
+	}
+	requireRefused(t, ox, okxOrderPush("partially_canceled", "0", "0", ""), "state", ErrUnknownStatus)
+}
