@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -120,4 +121,21 @@ func FuzzS36normBybitExecution(f *testing.F) {
 	fuzzS35Reports(f, schema.VenueBybit, bybitOrderPush("o-1", "New", "100", "2", "0", "0", "2"),
 		bybitAccountExec("Funding"), bybitAccountExec("Dividend"), bybitExec("Funding", "F-1", "2", "0"),
 		bybitExec("UNKNOWN", "U-1", "1", "1"), bybitExec("AdlTrade", "A-1", "1", "1"))
+}
+
+// An ignored row costs no allocation (the path every funding time takes).
+func TestS36normBybitAccountExecAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	events := schema.NewPools(nil).Events
+	p := NewBybit(events, &putSink{events: events}, nil)
+	frame := []byte(bybitAccountExec("Funding"))
+	handle := func() { _ = p.HandleBytes(context.Background(), frame, 1) }
+	for range 4 {
+		handle()
+	}
+	assert.Zero(t, testing.AllocsPerRun(100, handle))
+	assert.Zero(t, p.Stats().Errors)
+	assert.Equal(t, uint64(105), p.Stats().Ignored)
 }
