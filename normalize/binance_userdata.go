@@ -42,7 +42,9 @@ func (e *BinanceOrders) AppendUserDataSubscribe(dst []byte, id uint64, ts time.T
 // execution id "I", on-book "w", last quote quantity "Y", quote order
 // quantity "Q", working time "W", self-trade prevention "V" and the
 // prevented-match fields, trailing "d"/"D", strategy "j"/"J", pegged and
-// allocation fields.
+// allocation fields. RemainingQty is "q" − "z" − "A" (the prevented
+// quantity: what self-trade prevention expired, Binance "Self Trade
+// Prevention (STP) FAQ"), never below 0.
 //
 // A word of "x" or "X" the docs do not list drops the report with a
 // *ParseError (ErrUnknownExecType, ErrUnknownStatus) rather than deliver
@@ -76,6 +78,9 @@ type bnExecMsg struct {
 	ER text    `json:"eR"`
 	TT integer `json:"T"`
 	OT integer `json:"O"`
+	// A: "Prevented Quantity", the quantity expired by self-trade
+	// prevention over the order's life (sent only once some was).
+	A optNum `json:"A"`
 }
 
 func (m *bnExecMsg) fill(f *filler) {
@@ -114,6 +119,17 @@ func (m *bnExecMsg) fill(f *filler) {
 	f.binanceWords(&m.X, &m.XS)
 	f.needFillPrice("L", m.LP)
 	execDerive(f)
+	// "original order quantity - executed quantity - prevented quantity =
+	// quantity available for further execution" (Binance "Self Trade
+	// Prevention (STP) FAQ"): an order DECREMENT left open works on less.
+	if x := &f.ev.Exec; m.A.ok && m.A.v.Sign() > 0 { // another A takes nothing off
+		if rem, err := x.RemainingQty.Sub(m.A.v); err == nil {
+			x.RemainingQty = rem
+			if rem.Sign() < 0 {
+				x.RemainingQty = schema.Decimal{}
+			}
+		}
+	}
 }
 
 // binanceWords sets the ExecType and Status of an executionReport or an

@@ -108,22 +108,38 @@ var (
 		"GTC": schema.TIFGTC, "IOC": schema.TIFIOC, "FOK": schema.TIFFOK, "PostOnly": schema.TIFGTC,
 	}
 	// bybitExecTypes are the execution topic's execType words (Bybit v5
-	// "Enums → execType"): those that are a fill of one of our orders
-	// are ExecTrade. Funding (a funding fee on a position), Dividend and
-	// the settlements of a corporate action on a tokenised stock
-	// (ForwardSplitSettle, ReverseSplitSettle, and CorporateAction, which
-	// they replaced) fill no order: they stay Unknown, with no fill, as
-	// does UNKNOWN ("May be returned by a classic account": a report that
-	// says not what it executed claims no fill; the order topic's
-	// cumulative values tell where the order stands). A word not named
-	// here is a *ParseError wrapping ErrUnknownExecType.
+	// "Enums → execType") that execute one of our orders: those that
+	// fill it are ExecTrade — Trade, AdlTrade ("Auto-Deleveraging"),
+	// BustTrade ("Takeover liquidation"), Delivery ("USDC futures
+	// delivery; Position closed by contract delisted"), Settle ("Inverse
+	// futures settlement; Position closed due to delisting"), BlockTrade,
+	// MovePosition, FutureSpread ("Spread leg execution"): each changes
+	// the position by a quantity at a price. UNKNOWN ("May be returned by
+	// a classic account") says not what it executed: ExecUnknown, no fill
+	// claimed (the order topic's cumulative values tell where the order
+	// stands). The words of no order are bybitAccountExecs. A word named
+	// in neither is a *ParseError wrapping ErrUnknownExecType.
 	bybitExecTypes = map[string]schema.ExecType{
 		"Trade": schema.ExecTrade, "AdlTrade": schema.ExecTrade, "BustTrade": schema.ExecTrade,
 		"BlockTrade": schema.ExecTrade, "MovePosition": schema.ExecTrade, "Delivery": schema.ExecTrade,
-		"Settle": schema.ExecTrade, "FutureSpread": schema.ExecTrade, "Funding": schema.ExecUnknown,
-		"Dividend": schema.ExecUnknown, "ForwardSplitSettle": schema.ExecUnknown,
-		"ReverseSplitSettle": schema.ExecUnknown, "CorporateAction": schema.ExecUnknown,
+		"Settle": schema.ExecTrade, "FutureSpread": schema.ExecTrade,
 		"UNKNOWN": schema.ExecUnknown, // "May be returned by a classic account": no fill claimed
+	}
+	// bybitAccountExecs are the execType words of rows that execute no
+	// order (Bybit v5 "Enums → execType"): Funding ("Funding fee", charged
+	// or paid on a position: execQty is the position's size, execPrice
+	// the mark price, orderId ""), Dividend, and the settlements of a
+	// corporate action on a tokenised stock (ForwardSplitSettle,
+	// ReverseSplitSettle, and CorporateAction, which they replaced). They
+	// are account events, not execution reports: the wallet topic carries
+	// their effect on the balance (EventBalance) and the position topic
+	// theirs on a position, as Binance USDⓈ-M's ACCOUNT_UPDATE (reason
+	// FUNDING_FEE) and OKX's account channel do — never a report a host
+	// could take for a fill, nor, orderId "" refused, a lost report that
+	// sends it to reconcile every order at each funding time. Skipped and
+	// counted in Stats.Ignored.
+	bybitAccountExecs = map[string]bool{
+		"Funding": true, "Dividend": true, "ForwardSplitSettle": true, "ReverseSplitSettle": true, "CorporateAction": true,
 	}
 )
 
@@ -310,15 +326,17 @@ func bybitSpotQuoteSized(category, orderType, side, unit *text) bool {
 //     RealizedPnL.
 //   - isMaker: IsMaker. execType (Bybit v5 "Enums → execType"): Trade,
 //     AdlTrade, BustTrade, BlockTrade, MovePosition, Delivery, Settle,
-//     FutureSpread are fills (ExecTrade); Funding is not, and keeps
-//     ExecType Unknown with its fee in Fee and no fill (as do Dividend
-//     and the corporate-action settlements): its execQty is
-//     the position's size and its execPrice the mark price, so
-//     LastFillQty, LastFillPrice, CumFillQty, RemainingQty and the
-//     status stay zero (Unknown). Any other word is a
-//     *ParseError wrapping ErrUnknownExecType (the order topic's
-//     cumulative values still tell where the order stands). A fill
-//     whose execQty is not positive is a *ParseError wrapping ErrBadValue.
+//     FutureSpread are fills (ExecTrade); UNKNOWN ("May be returned by a
+//     classic account") is ExecUnknown with its fee and no fill
+//     (LastFillQty, LastFillPrice, CumFillQty, RemainingQty and the
+//     status stay zero). Funding, Dividend and the corporate-action
+//     settlements execute no order (their orderId is ""; a funding row's
+//     execQty is the position's size, its execPrice the mark price): no
+//     report, counted in Stats.Ignored (bybitAccountExecs). Any other
+//     word is a *ParseError wrapping ErrUnknownExecType (the order
+//     topic's cumulative values still tell where the order stands). A
+//     fill whose execQty is not positive is a *ParseError wrapping
+//     ErrBadValue.
 //
 // The "execution.fast" topic and its categorised forms
 // (execution.fast.linear, .inverse, .spot; Bybit v5 "Fast Execution":
@@ -377,6 +395,10 @@ type bybitExecMsg struct {
 func (m *bybitExecMsg) fill(f *filler) {
 	x := &f.ev.Exec
 	fast := bytes.HasPrefix(f.p.raw.Stream, []byte("execution.fast"))
+	if !fast && bybitAccountExecs[string(m.ExecType.bytes())] {
+		f.ignore = true // no order executed: an account event (bybitAccountExecs)
+		return
+	}
 	f.needID("orderId", m.OrderID)
 	f.need("execQty", m.ExecQty.ok)
 	f.need("leavesQty", m.LeavesQty.ok || fast)
@@ -410,7 +432,7 @@ func (m *bybitExecMsg) fill(f *filler) {
 	f.millis(&f.main, "execTime", m.ExecTime.integer)
 	x.TransactTime = f.main
 	if x.ExecType != schema.ExecTrade {
-		return // Funding: execQty is the position's size, execPrice the mark price; no order was filled
+		return // UNKNOWN: what was executed is not said, no fill claimed
 	}
 	f.price(&x.LastFillPrice, "execPrice", m.ExecPrice.num)
 	f.price(&x.LastFillQty, "execQty", m.ExecQty.num)

@@ -508,8 +508,11 @@
 // login and subscription is signed with the time it is made: make it anew
 // for each connection. Not covered: OKX's fills channel (the orders
 // channel carries every fill, with the status and fee fills lacks:
-// counted Ignored), Kraken v1's ownTrades and openOrders (v2's
-// executions replaces them), Coinbase Ed25519 keys.
+// counted Ignored), Bybit's execution rows of no order (Funding,
+// Dividend, corporate-action settlements: account events whose balance
+// change the wallet topic carries; counted Ignored), Kraken v1's
+// ownTrades and openOrders (v2's executions replaces them), Coinbase
+// Ed25519 keys.
 //
 // Their account updates become schema.EventBalance and
 // schema.EventPosition events the way Binance's do, one per entry with its

@@ -23,6 +23,10 @@ type filler struct {
 	// repeat: the message only repeats what was delivered (a contract
 	// status unchanged): dropped and counted in Stats.Repeats.
 	repeat bool
+	// ignore: the message is of a known kind but not the event its kind
+	// makes (a Bybit execution row of no order: a funding fee): dropped
+	// and counted in Stats.Ignored.
+	ignore bool
 }
 
 func (f *filler) begin(p *Parser, k *kind, ev *schema.CanonicalEvent) {

@@ -30,8 +30,10 @@ import (
 //     or Filled once cum_qty reaches the order's quantity); a report
 //     without one keeps the order's last known status.
 //   - exec_type: pending_new, new, trade (Trade), canceled, expired,
-//     amended (Amendment), restated and iceberg_refill (Replaced); filled
-//     and status are Unknown. "filled" is not a fill: Kraken sends the
+//     amended (Amendment: a change we asked for), restated and
+//     iceberg_refill (Restated: the engine changed the order, or refilled
+//     an iceberg's visible part, on its own); filled and status are
+//     OrderStatus. "filled" is not a fill: Kraken sends the
 //     trade that completes an order as exec_type "trade" (its
 //     order_status may still say partially_filled) and then "a separate
 //     exec_type: filled update [that] reports completion" (Kraken

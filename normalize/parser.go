@@ -577,6 +577,11 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.stats.repeats.Add(1)
 		return nil
 	}
+	if f.ignore {
+		p.release(ev, pooled)
+		p.stats.ignored.Add(1)
+		return nil
+	}
 	if (ev.Type == schema.EventTrade && p.repeatTrade(k, ev)) || (ev.Type == schema.EventExecReport && p.repeatFill(ev)) {
 		p.release(ev, pooled)
 		return nil

@@ -130,14 +130,8 @@ func TestAdv3BybitFundingIsNotAFill(t *testing.T) {
 	c := newConnFeed(t, by)
 	evs, err := c.feed(1, bybitExec("Funding", "F-1", "2", "0"))
 	require.NoError(t, err)
-	require.Len(t, evs, 1)
-	x := evs[0].Exec
-	require.NotEqual(t, schema.ExecTrade, x.ExecType)
-	require.True(t, x.LastFillQty.IsZero(), "a funding fee fills nothing: %s", x.LastFillQty)
-	require.True(t, x.LastFillPrice.IsZero())
-	require.NotEqual(t, schema.StatusFilled, x.Status, "funding does not fill an order")
-	require.True(t, x.CumFillQty.IsZero())
-	requireDigits(t, "0.005061", x.Fee)
+	require.Empty(t, evs, "a funding fee is no execution report (s36norm: bybitAccountExecs)")
+	require.Equal(t, uint64(1), c.p.Stats().Ignored)
 }
 
 // A fill a venue sends again — the same push on the old and the new

@@ -176,22 +176,16 @@ func TestAdv4BybitConditionalStatuses(t *testing.T) {
 // TestAdv4BybitNonFillExecTypes: Bybit v5 "Enums → execType" lists, beside
 // the fills, Funding, Dividend and the settlements of a corporate action
 // (ForwardSplitSettle, ReverseSplitSettle, and CorporateAction before
-// them): none is a fill of an order. Each is delivered (not refused as an
-// unknown word) with no fill, its amount in Fee.
+// them): none is a fill of an order. Each is skipped on purpose (not
+// refused as an unknown word), counted in Stats.Ignored (s36norm: an
+// account event, not an execution report; bybitAccountExecs).
 func TestAdv4BybitNonFillExecTypes(t *testing.T) {
 	for _, typ := range []string{"Funding", "Dividend", "ForwardSplitSettle", "ReverseSplitSettle", "CorporateAction"} {
 		c := newConnFeed(t, by)
 		evs, err := c.feed(1, bybitExec(typ, "X-"+typ, "2", "0"))
 		require.NoError(t, err, typ)
-		require.Len(t, evs, 1, typ)
-		x := evs[0].Exec
-		require.NotEqual(t, schema.ExecTrade, x.ExecType, typ)
-		require.True(t, x.LastFillQty.IsZero(), typ)
-		require.True(t, x.CumFillQty.IsZero(), typ)
-		require.Equal(t, schema.StatusUnknown, x.Status, typ)
-		requireDigits(t, "0.005061", x.Fee)
-		n, _ := fills(evs)
-		require.Zero(t, n)
+		require.Empty(t, evs, typ)
+		require.Equal(t, uint64(1), c.p.Stats().Ignored, typ)
 	}
 }
 

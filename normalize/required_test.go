@@ -142,7 +142,7 @@ func TestExecReportRequiredFields(t *testing.T) {
 		{"bybit trade without execPrice", "bybit", bybit(`,"symbol":"BTCUSDT","execType":"Trade"`), "execPrice", ErrMissingField},
 		{"bybit without execType", "bybit", bybit(`,"symbol":"BTCUSDT","execPrice":"1"`), "execType", ErrMissingField},
 		{"bybit without symbol", "bybit", bybit(`,"execType":"Trade","execPrice":"1"`), "symbol", ErrMissingField},
-		{"bybit funding needs no fill price", "bybit", bybit(`,"symbol":"BTCUSDT","execType":"Funding"`), "", nil},
+		{"bybit UNKNOWN needs no fill price", "bybit", bybit(`,"symbol":"BTCUSDT","execType":"UNKNOWN"`), "", nil}, // Funding is no report at all (s36norm)
 		{"kraken trade without last_price", "kraken", kraken(`,"exec_type":"trade","order_status":"filled","last_qty":1`), "last_price", ErrMissingField},
 		{"kraken without exec_type", "kraken", kraken(`,"order_status":"new"`), "exec_type", ErrMissingField},
 		{"kraken without order_status", "kraken", kraken(`,"exec_type":"new"`), "order_status", ErrMissingField},
