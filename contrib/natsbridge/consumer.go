@@ -257,10 +257,11 @@ type Consumer struct {
 	// making it again where it was when it is gone (resume.go).
 	execHigh  uint64              // highest stream sequence handled (handed on, dropped as another's or a duplicate, terminated)
 	execNaked map[uint64]struct{} // stream sequences handed back (Nak) and not handled since: they come again
-	// execDoor is the stream sequence of the report nats.go has handed to
-	// onExec and that waits for execMu (0: none): delivered and received,
-	// it was not lost in a link (resetLost).
-	execDoor   atomic.Uint64
+	// execDoor holds the reports nats.go has handed to onExec and that
+	// wait for execMu: delivered and received, they were not lost in a
+	// link (resetLost). One per Consume delivering: after a resume, the
+	// old Consume's report and the new one's may wait at once.
+	execDoor   execDoor
 	execResume execResume
 
 	closeOnce sync.Once
@@ -985,12 +986,14 @@ func (c *Consumer) getWait() (*schema.CanonicalEvent, error) {
 // could not be handed on, and when the consumer is closing: the next
 // incarnation gets it without waiting for AckWait.
 func (c *Consumer) onExec(m jetstream.Msg) {
+	var seq uint64
 	if meta, err := m.Metadata(); err == nil {
-		c.execDoor.Store(meta.Sequence.Stream)
+		seq = meta.Sequence.Stream
 	}
+	c.execDoor.enter(seq)
 	c.execMu.Lock()
 	defer c.execMu.Unlock()
-	c.execDoor.Store(0)
+	c.execDoor.leave(seq)
 	if c.closed.Load() {
 		c.execReturned.Add(1)
 		_ = m.Nak()

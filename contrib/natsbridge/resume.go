@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -234,8 +235,11 @@ func (c *Consumer) redeliverLost() {
 // delivered into the lost link, and comes again at once. A report
 // delivered and received — nats.go handed it to onExec, which waits for
 // execMu (execDoor), as after an ordinary reconnection that raced the
-// report — is not lost: when it is the one report the server waits for,
-// no reset is made and nothing logged; it is handed on and acknowledged.
+// report — is not lost: when the reports the server waits for (past its
+// ack floor, up to the last it delivered) are all at the door — whichever
+// Consume delivered them: after a resume the old one's and the new one's
+// may wait together — no reset is made and nothing logged; they are
+// handed on and acknowledged.
 // (A reset made anyway costs a second delivery, dropped by its id: the
 // server ignores the first one's ack, unconfirmed, until it has delivered
 // it again.) A report nats.go holds and has not yet handed to onExec
@@ -249,10 +253,7 @@ func (c *Consumer) redeliverLost() {
 // made.
 func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
 	r := &c.execResume
-	received := 0
-	if c.execDoor.Load() != 0 {
-		received = 1
-	}
+	received := c.execDoor.waiting(info.AckFloor.Stream, info.Delivered.Stream)
 	if c.closed.Load() || info.NumAckPending <= received || info.Delivered.Stream <= c.execHigh {
 		return false
 	}
@@ -321,4 +322,57 @@ func (c *Consumer) handBack(m jetstream.Msg) {
 		c.execNaked[meta.Sequence.Stream] = struct{}{}
 	}
 	_ = m.Nak()
+}
+
+// execDoor counts the reports nats.go has handed to onExec that wait for
+// execMu, by stream sequence (one per Consume delivering: a resume leaves
+// the old Consume's delivery in progress while the new one's starts, and
+// both may carry one sequence). A single value, cleared by whichever
+// delivery took execMu first, dropped the other's: a report waiting read
+// as lost, and a reset delivered it again for nothing.
+type execDoor struct {
+	mu sync.Mutex
+	at map[uint64]int // stream sequence → deliveries of it waiting
+}
+
+// enter notes a delivery of stream sequence seq (0: unknown) waiting.
+func (d *execDoor) enter(seq uint64) {
+	if seq == 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.at == nil {
+		d.at = make(map[uint64]int)
+	}
+	d.at[seq]++
+}
+
+// leave notes a delivery of seq past the door (it holds execMu).
+func (d *execDoor) leave(seq uint64) {
+	if seq == 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n := d.at[seq]; n > 1 {
+		d.at[seq] = n - 1
+	} else {
+		delete(d.at, seq)
+	}
+}
+
+// waiting returns how many distinct stream sequences past floor, up to
+// last, are at the door: of the reports the server waits for the ack of,
+// those received.
+func (d *execDoor) waiting(floor, last uint64) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for seq := range d.at {
+		if seq > floor && seq <= last {
+			n++
+		}
+	}
+	return n
 }
