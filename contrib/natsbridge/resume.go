@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/meltica/meltica/schema"
 )
 
 // The durable consumer of execution reports can vanish under a running
@@ -186,6 +190,11 @@ func (c *Consumer) resume() error {
 		signal(r.stopped)
 		return ctx.Err()
 	}
+	// Another consumer, maybe of another stream: its NumPending counts
+	// from where it starts (removedBefore).
+	c.execMu.Lock()
+	c.execAfterOK = false
+	c.execMu.Unlock()
 	cc, err := c.consume(cons)
 	if err != nil {
 		signal(r.stopped)
@@ -375,4 +384,82 @@ func (d *execDoor) waiting(floor, last uint64) int {
 		}
 	}
 	return n
+}
+
+// removedBefore notes the messages of the durable consumer removed from
+// the stream before it delivered them — a purge, the stream's MaxAge,
+// MaxMsgs or MaxBytes with discard old: JetStream's consumer skips what is
+// gone, and tells nothing — as owed a gap marker (announceRemoved). The
+// message meta, on subject subj, tells how many of the durable consumer's
+// messages were pending after it when the server delivered it
+// (NumPending): at the next first delivery, as many less the one
+// delivered are pending still or delivered since, unless some were
+// removed. At least the difference were; removed at once with the one
+// before them, or published and removed between two deliveries, they are
+// not seen. A redelivery (its NumPending counts from where the consumer
+// has got to) and a resume start the count again. wanted: Subjects match
+// subj (its venue's subscribers are told). Under execMu.
+func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wanted bool) {
+	if wanted {
+		if v, ok := subjectVenue(c.opts.Prefix, subj); ok {
+			c.execVenues.get(v)
+		}
+	}
+	if meta == nil || meta.NumDelivered != 1 {
+		c.execAfterOK = false
+		return
+	}
+	after, known := c.execAfter, c.execAfterOK
+	c.execAfter, c.execAfterOK = meta.NumPending, true
+	if known && after > meta.NumPending+1 {
+		n := after - meta.NumPending - 1
+		c.execOwed += n
+		c.execLost.add(c.log, n, "natsbridge: execution reports removed from the stream before this Consumer read them (a purge, the stream's MaxAge or limits); announced by gap markers", "stream", c.opts.Stream.Name)
+	}
+}
+
+// announceRemoved publishes the gap markers owed for reports removed
+// unread (removedBefore): one per venue whose execution reports the
+// Consumer has seen (the 256 most recent), GapType schema.EventExecReport,
+// no symbol, GapSource schema.GapRelay, GapCount the reports removed when
+// there is one venue (0, unknown, when they cannot be told apart: the
+// count is in Reason), so that the host asks the venue for its orders'
+// state. It reports whether nothing is owed any more: an event not found
+// within PoolWait leaves the markers owed, for the next delivery. Under
+// execMu.
+func (c *Consumer) announceRemoved() bool {
+	if c.execOwed == 0 {
+		return true
+	}
+	n := c.execOwed
+	count := n
+	if c.execVenues.len() != 1 {
+		count = 0
+	}
+	why := "natsbridge: " + strconv.FormatUint(n, 10) + " durable messages removed from stream " + c.opts.Stream.Name + " before they were read (a purge, its MaxAge or limits)"
+	for v := range c.execVenues.m {
+		ev, err := c.getWait()
+		if err != nil {
+			return false
+		}
+		ev.Venue, ev.Type, ev.IngestTS = v, schema.EventGap, time.Now().UnixNano()
+		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapCount: count, GapSource: schema.GapRelay, Reason: why}
+		if !c.publishExec(ev) {
+			return false
+		}
+		c.gaps.Add(1)
+	}
+	c.execOwed = 0
+	return true
+}
+
+// subjectVenue returns the venue token of subj, a durable subject under
+// prefix (<prefix>.<venue>.<symbol>.<type>).
+func subjectVenue(prefix, subj string) (schema.Venue, bool) {
+	rest, ok := strings.CutPrefix(subj, prefix+".")
+	if !ok {
+		return "", false
+	}
+	v, _, ok := strings.Cut(rest, ".")
+	return schema.Venue(v), ok && v != ""
 }
