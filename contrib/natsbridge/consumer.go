@@ -538,6 +538,7 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 		return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
 	}
 	c.resetPredecessors(ctx, js, cons.CachedInfo())
+	c.removedWhileDown(ctx, js, cons.CachedInfo())
 	if c.cc, err = c.consume(cons); err != nil {
 		return err
 	}

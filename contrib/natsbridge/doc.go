@@ -255,8 +255,14 @@
 // schema.EventExecReport, no Symbol, GapSource schema.GapRelay, one per
 // venue whose reports the Consumer has seen, GapCount the count when there
 // is one such venue (else 0, the count in Reason), so that the host asks
-// the venue for its orders' state. Reports removed while no Consumer ran,
-// or published and removed between two deliveries, are not seen.
+// the venue for its orders' state. Reports that aged out while no
+// Consumer ran are announced likewise by a Consumer that reads the whole
+// stream (its Subjects cover every durable subject, the stream is not
+// NoCreate): at start, the stream's first message past the last the
+// durable consumer delivered. Not seen: what a purge removed while no
+// Consumer ran (the server moves the durable consumer past it), what
+// aged out unread by a Consumer of some subjects (it may be other
+// nodes'), and reports published and removed between two deliveries.
 //
 // # Connection state
 //

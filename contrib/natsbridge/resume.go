@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -428,8 +429,8 @@ func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wante
 // within PoolWait leaves the markers owed, for the next delivery. Under
 // execMu.
 func (c *Consumer) announceRemoved() bool {
-	if c.execOwed == 0 {
-		return true
+	if c.execOwed == 0 || c.execVenues.len() == 0 {
+		return true // no venue to tell yet: owed until a report names one
 	}
 	n := c.execOwed
 	count := n
@@ -462,4 +463,46 @@ func subjectVenue(prefix, subj string) (schema.Venue, bool) {
 	}
 	v, _, ok := strings.Cut(rest, ".")
 	return schema.Venue(v), ok && v != ""
+}
+
+// removedWhileDown notes as owed a gap marker (announceRemoved) the
+// messages removed from the stream while no Consumer read the durable
+// consumer — its MaxAge over a long stop, a purge — when, as info read it
+// at start, the durable consumer had delivered messages and the stream's
+// first is past the last of them: those between were never delivered.
+// Only when the durable consumer reads the whole stream (the bridge's
+// own, every durable subject): of a filtered one, what was removed may
+// be other nodes' reports, and cannot be told.
+func (c *Consumer) removedWhileDown(ctx context.Context, js jetstream.JetStream, info *jetstream.ConsumerInfo) {
+	if info == nil || info.Delivered.Stream == 0 || c.opts.Stream.NoCreate || !c.readsWholeStream() {
+		return
+	}
+	st, err := js.Stream(ctx, c.opts.Stream.Name)
+	if err != nil {
+		return
+	}
+	first := st.CachedInfo().State.FirstSeq
+	if first <= info.Delivered.Stream+1 {
+		return
+	}
+	n := first - info.Delivered.Stream - 1
+	c.execMu.Lock()
+	defer c.execMu.Unlock()
+	c.execOwed += n
+	c.execLost.add(c.log, n, "natsbridge: execution reports removed from the stream before this Consumer read them (a purge, the stream's MaxAge or limits); announced by gap markers", "stream", c.opts.Stream.Name)
+}
+
+// readsWholeStream reports whether the durable consumer reads every
+// durable subject under Prefix.
+func (c *Consumer) readsWholeStream() bool {
+	if c.execFilter {
+		return true
+	}
+	for _, t := range durableTypes {
+		subj := c.opts.Prefix + ".*.*." + t.String()
+		if !slices.ContainsFunc(c.opts.Subjects, func(f string) bool { return covers(f, subj) }) {
+			return false
+		}
+	}
+	return true
 }
