@@ -414,8 +414,7 @@ func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wante
 	c.execAfter, c.execAfterOK = meta.NumPending, true
 	if known && after > meta.NumPending+1 {
 		n := after - meta.NumPending - 1
-		c.execOwed += n
-		c.execLost.add(c.log, n, "natsbridge: execution reports removed from the stream before this Consumer read them (a purge, the stream's MaxAge or limits); announced by gap markers", "stream", c.opts.Stream.Name)
+		c.owe(n)
 	}
 }
 
@@ -488,8 +487,7 @@ func (c *Consumer) removedWhileDown(ctx context.Context, js jetstream.JetStream,
 	n := first - info.Delivered.Stream - 1
 	c.execMu.Lock()
 	defer c.execMu.Unlock()
-	c.execOwed += n
-	c.execLost.add(c.log, n, "natsbridge: execution reports removed from the stream before this Consumer read them (a purge, the stream's MaxAge or limits); announced by gap markers", "stream", c.opts.Stream.Name)
+	c.owe(n)
 }
 
 // readsWholeStream reports whether the durable consumer reads every
@@ -505,4 +503,11 @@ func (c *Consumer) readsWholeStream() bool {
 		}
 	}
 	return true
+}
+
+// owe notes n reports removed from the stream unread: counted, logged,
+// and owed a gap marker (announceRemoved). Under execMu.
+func (c *Consumer) owe(n uint64) {
+	c.execOwed += n
+	c.execLost.add(c.log, n, "natsbridge: execution reports removed from the stream before this Consumer read them (a purge, the stream's MaxAge or limits); announced by gap markers", "stream", c.opts.Stream.Name)
 }
