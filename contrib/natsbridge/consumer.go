@@ -159,7 +159,12 @@ type ConsumerStats struct {
 	// subscribers a lost link is told to (the least recently seen): a
 	// venue forgotten and silent since is not told (see Connection state).
 	VenuesForgotten uint64
-	ExecResumed     uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, or after a reconnection waiting for the ack of a report it delivered into the lost link, or at start waiting for the ack of a report it delivered to a predecessor, and made to deliver again
+	// ExecLost counts execution reports (order acks, account updates)
+	// removed from the stream before this Consumer read them — a purge,
+	// the stream's MaxAge or another limit — as far as it can tell (at
+	// least that many): announced by gap markers.
+	ExecLost    uint64
+	ExecResumed uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, or after a reconnection waiting for the ack of a report it delivered into the lost link, or at start waiting for the ack of a report it delivered to a predecessor, and made to deliver again
 }
 
 // Consumer feeds a local dispatcher from NATS: market data and control
@@ -257,11 +262,22 @@ type Consumer struct {
 	// making it again where it was when it is gone (resume.go).
 	execHigh  uint64              // highest stream sequence handled (handed on, dropped as another's or a duplicate, terminated)
 	execNaked map[uint64]struct{} // stream sequences handed back (Nak) and not handled since: they come again
-	// execDoor is the stream sequence of the report nats.go has handed to
-	// onExec and that waits for execMu (0: none): delivered and received,
-	// it was not lost in a link (resetLost).
-	execDoor   atomic.Uint64
-	execResume execResume
+	// execDoor holds the reports nats.go has handed to onExec and that
+	// wait for execMu: delivered and received, they were not lost in a
+	// link (resetLost). One per Consume delivering: after a resume, the
+	// old Consume's report and the new one's may wait at once.
+	execDoor execDoor
+	// The durable consumer's messages pending after the last one it
+	// delivered for the first time (its NumPending; execAfterOK: known,
+	// not since a redelivery or a resume), to tell those removed from the
+	// stream unread (removedBefore), whose venues' subscribers are owed a
+	// gap marker (execOwed, by venue: execution reports' venues seen, at
+	// most maxVenues).
+	execAfter   uint64
+	execAfterOK bool
+	execOwed    uint64
+	execVenues  *lru[schema.Venue, struct{}]
+	execResume  execResume
 
 	closeOnce sync.Once
 	closeErr  error
@@ -274,6 +290,7 @@ type Consumer struct {
 	received, dupes, delivered, gaps, malformed atomic.Uint64
 	execDelivered, execDup, execReturned        atomic.Uint64
 	execResumed                                 atomic.Uint64
+	execLost                                    lossCounter // reports removed from the stream unread
 	lost, poolDropped, ackErrors, badMsgs       lossCounter
 	latestEvicted, seqEvicted                   lossCounter // past MaxStreams: latest updates dropped, sequence states forgotten
 	venuesForgotten                             lossCounter // past maxVenues
@@ -378,7 +395,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 		core: core, subjects: newLRU[string, subjectState](o.MaxStreams), latest: make(map[viewKey]*latestMsg),
 		stateSubj: subjectState{subject: "(connection state)", local: true},
 		seqs:      newLRU[viewKey, seqState](o.MaxStreams), seen: newDedup(o.Dedup),
-		venues: newLRU[schema.Venue, struct{}](maxVenues)}
+		venues: newLRU[schema.Venue, struct{}](maxVenues), execVenues: newLRU[schema.Venue, struct{}](maxVenues)}
 	c.life, c.endLife = context.WithCancel(context.Background())
 	c.execResume.relink = make(chan struct{}, 1)
 	if o.Durable != "" {
@@ -521,6 +538,7 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 		return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
 	}
 	c.resetPredecessors(ctx, js, cons.CachedInfo())
+	c.removedWhileDown(ctx, js, cons.CachedInfo())
 	if c.cc, err = c.consume(cons); err != nil {
 		return err
 	}
@@ -985,18 +1003,27 @@ func (c *Consumer) getWait() (*schema.CanonicalEvent, error) {
 // could not be handed on, and when the consumer is closing: the next
 // incarnation gets it without waiting for AckWait.
 func (c *Consumer) onExec(m jetstream.Msg) {
-	if meta, err := m.Metadata(); err == nil {
-		c.execDoor.Store(meta.Sequence.Stream)
+	var seq uint64
+	meta, err := m.Metadata()
+	if err == nil {
+		seq = meta.Sequence.Stream
 	}
+	c.execDoor.enter(seq)
 	c.execMu.Lock()
 	defer c.execMu.Unlock()
-	c.execDoor.Store(0)
+	c.execDoor.leave(seq)
 	if c.closed.Load() {
 		c.execReturned.Add(1)
 		_ = m.Nak()
 		return
 	}
-	if c.execFilter && !c.wanted(m.Subject()) {
+	wanted := !c.execFilter || c.wanted(m.Subject())
+	c.removedBefore(meta, m.Subject(), wanted)
+	if !c.announceRemoved() {
+		c.handBack(m) // after the marker: the reports lost came before it
+		return
+	}
+	if !wanted {
 		c.ack(m) // another node's: the whole stream is read because Subjects overlap
 		return
 	}
@@ -1363,6 +1390,7 @@ func (c *Consumer) Stats() ConsumerStats {
 		Evicted:         c.latestEvicted.load() + c.seqEvicted.load(),
 		VenuesForgotten: c.venuesForgotten.load(),
 		ExecResumed:     c.execResumed.Load(),
+		ExecLost:        c.execLost.load(),
 	}
 }
 

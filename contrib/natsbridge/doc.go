@@ -242,8 +242,27 @@
 // and later), or
 // when the ingest node publishes the same report again after the
 // DuplicateWindow. A report is lost only if the ingest node's process ends
-// with it still queued (Publisher.Close reports how many), or if it stays in
-// the stream longer than StreamOptions.MaxAge (24 h by default) unconsumed.
+// with it still queued (Publisher.Close reports how many), or if it is
+// removed from the stream before the Consumer reads it: it stays longer
+// than StreamOptions.MaxAge (24 h by default) unconsumed, an operator
+// purges the stream, or an operator's stream discards old messages at a
+// limit. JetStream's consumer skips what is gone without a word; the
+// Consumer tells it from each delivery's count of the durable consumer's
+// messages pending after it (JetStream's NumPending): fewer pending at the
+// next delivery than that count, less the one delivered, were removed.
+// Those are announced (ConsumerStats.ExecLost, at Warn) by a gap marker
+// before the next report: schema.EventGap, Control.GapType
+// schema.EventExecReport, no Symbol, GapSource schema.GapRelay, one per
+// venue whose reports the Consumer has seen, GapCount the count when there
+// is one such venue (else 0, the count in Reason), so that the host asks
+// the venue for its orders' state. Reports that aged out while no
+// Consumer ran are announced likewise by a Consumer that reads the whole
+// stream (its Subjects cover every durable subject, the stream is not
+// NoCreate): at start, the stream's first message past the last the
+// durable consumer delivered. Not seen: what a purge removed while no
+// Consumer ran (the server moves the durable consumer past it), what
+// aged out unread by a Consumer of some subjects (it may be other
+// nodes'), and reports published and removed between two deliveries.
 //
 // # Connection state
 //

@@ -126,7 +126,7 @@ func TestS35natsNoResetForAReportReceived(t *testing.T) {
 	// Delivered, and in onExec, waiting for execMu.
 	assert.Eventually(t, func() bool {
 		info, err := jc.Info(waitCtx(t))
-		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream > 0 && cons.execDoor.Load() == info.Delivered.Stream
+		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream > 0 && cons.execDoor.waiting(info.Delivered.Stream-1, info.Delivered.Stream) == 1
 	}, generous, time.Millisecond)
 	info, err := jc.Info(waitCtx(t))
 	require.NoError(t, err)

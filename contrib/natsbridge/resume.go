@@ -4,9 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/meltica/meltica/schema"
 )
 
 // The durable consumer of execution reports can vanish under a running
@@ -185,6 +191,11 @@ func (c *Consumer) resume() error {
 		signal(r.stopped)
 		return ctx.Err()
 	}
+	// Another consumer, maybe of another stream: its NumPending counts
+	// from where it starts (removedBefore).
+	c.execMu.Lock()
+	c.execAfterOK = false
+	c.execMu.Unlock()
 	cc, err := c.consume(cons)
 	if err != nil {
 		signal(r.stopped)
@@ -234,8 +245,11 @@ func (c *Consumer) redeliverLost() {
 // delivered into the lost link, and comes again at once. A report
 // delivered and received — nats.go handed it to onExec, which waits for
 // execMu (execDoor), as after an ordinary reconnection that raced the
-// report — is not lost: when it is the one report the server waits for,
-// no reset is made and nothing logged; it is handed on and acknowledged.
+// report — is not lost: when the reports the server waits for (past its
+// ack floor, up to the last it delivered) are all at the door — whichever
+// Consume delivered them: after a resume the old one's and the new one's
+// may wait together — no reset is made and nothing logged; they are
+// handed on and acknowledged.
 // (A reset made anyway costs a second delivery, dropped by its id: the
 // server ignores the first one's ack, unconfirmed, until it has delivered
 // it again.) A report nats.go holds and has not yet handed to onExec
@@ -249,10 +263,7 @@ func (c *Consumer) redeliverLost() {
 // made.
 func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
 	r := &c.execResume
-	received := 0
-	if c.execDoor.Load() != 0 {
-		received = 1
-	}
+	received := c.execDoor.waiting(info.AckFloor.Stream, info.Delivered.Stream)
 	if c.closed.Load() || info.NumAckPending <= received || info.Delivered.Stream <= c.execHigh {
 		return false
 	}
@@ -321,4 +332,182 @@ func (c *Consumer) handBack(m jetstream.Msg) {
 		c.execNaked[meta.Sequence.Stream] = struct{}{}
 	}
 	_ = m.Nak()
+}
+
+// execDoor counts the reports nats.go has handed to onExec that wait for
+// execMu, by stream sequence (one per Consume delivering: a resume leaves
+// the old Consume's delivery in progress while the new one's starts, and
+// both may carry one sequence). A single value, cleared by whichever
+// delivery took execMu first, dropped the other's: a report waiting read
+// as lost, and a reset delivered it again for nothing.
+type execDoor struct {
+	mu sync.Mutex
+	at map[uint64]int // stream sequence → deliveries of it waiting
+}
+
+// enter notes a delivery of stream sequence seq (0: unknown) waiting.
+func (d *execDoor) enter(seq uint64) {
+	if seq == 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.at == nil {
+		d.at = make(map[uint64]int)
+	}
+	d.at[seq]++
+}
+
+// leave notes a delivery of seq past the door (it holds execMu).
+func (d *execDoor) leave(seq uint64) {
+	if seq == 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n := d.at[seq]; n > 1 {
+		d.at[seq] = n - 1
+	} else {
+		delete(d.at, seq)
+	}
+}
+
+// waiting returns how many distinct stream sequences past floor, up to
+// last, are at the door: of the reports the server waits for the ack of,
+// those received.
+func (d *execDoor) waiting(floor, last uint64) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for seq := range d.at {
+		if seq > floor && seq <= last {
+			n++
+		}
+	}
+	return n
+}
+
+// removedBefore notes the messages of the durable consumer removed from
+// the stream before it delivered them — a purge, the stream's MaxAge,
+// MaxMsgs or MaxBytes with discard old: JetStream's consumer skips what is
+// gone, and tells nothing — as owed a gap marker (announceRemoved). The
+// message meta, on subject subj, tells how many of the durable consumer's
+// messages were pending after it when the server delivered it
+// (NumPending): at the next first delivery, as many less the one
+// delivered are pending still or delivered since, unless some were
+// removed. At least the difference were; removed at once with the one
+// before them, or published and removed between two deliveries, they are
+// not seen. A redelivery (its NumPending counts from where the consumer
+// has got to) and a resume start the count again. wanted: Subjects match
+// subj (its venue's subscribers are told). Under execMu.
+func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wanted bool) {
+	if wanted {
+		if v, ok := subjectVenue(c.opts.Prefix, subj); ok {
+			c.execVenues.get(v)
+		}
+	}
+	if meta == nil || meta.NumDelivered != 1 {
+		c.execAfterOK = false
+		return
+	}
+	after, known := c.execAfter, c.execAfterOK
+	c.execAfter, c.execAfterOK = meta.NumPending, true
+	if known && after > meta.NumPending+1 {
+		n := after - meta.NumPending - 1
+		c.owe(n)
+	}
+}
+
+// announceRemoved publishes the gap markers owed for reports removed
+// unread (removedBefore): one per venue whose execution reports the
+// Consumer has seen (the 256 most recent), GapType schema.EventExecReport,
+// no symbol, GapSource schema.GapRelay, GapCount the reports removed when
+// there is one venue (0, unknown, when they cannot be told apart: the
+// count is in Reason), so that the host asks the venue for its orders'
+// state. It reports whether nothing is owed any more: an event not found
+// within PoolWait leaves the markers owed, for the next delivery. Under
+// execMu.
+func (c *Consumer) announceRemoved() bool {
+	if c.execOwed == 0 || c.execVenues.len() == 0 {
+		return true // no venue to tell yet: owed until a report names one
+	}
+	n := c.execOwed
+	count := n
+	if c.execVenues.len() != 1 {
+		count = 0
+	}
+	why := "natsbridge: " + strconv.FormatUint(n, 10) + " durable messages removed from stream " + c.opts.Stream.Name + " before they were read (a purge, its MaxAge or limits)"
+	for v := range c.execVenues.m {
+		ev, err := c.getWait()
+		if err != nil {
+			return false
+		}
+		ev.Venue, ev.Type, ev.IngestTS = v, schema.EventGap, time.Now().UnixNano()
+		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapCount: count, GapSource: schema.GapRelay, Reason: why}
+		if !c.publishExec(ev) {
+			return false
+		}
+		c.gaps.Add(1)
+	}
+	c.execOwed = 0
+	return true
+}
+
+// subjectVenue returns the venue token of subj, a durable subject under
+// prefix (<prefix>.<venue>.<symbol>.<type>).
+func subjectVenue(prefix, subj string) (schema.Venue, bool) {
+	rest, ok := strings.CutPrefix(subj, prefix+".")
+	if !ok {
+		return "", false
+	}
+	v, _, ok := strings.Cut(rest, ".")
+	return schema.Venue(v), ok && v != ""
+}
+
+// removedWhileDown notes as owed a gap marker (announceRemoved) the
+// messages removed from the stream while no Consumer read the durable
+// consumer — its MaxAge over a long stop, a purge — when, as info read it
+// at start, the durable consumer had delivered messages and the stream's
+// first is past the last of them: those between were never delivered.
+// Only when the durable consumer reads the whole stream (the bridge's
+// own, every durable subject): of a filtered one, what was removed may
+// be other nodes' reports, and cannot be told.
+func (c *Consumer) removedWhileDown(ctx context.Context, js jetstream.JetStream, info *jetstream.ConsumerInfo) {
+	if info == nil || info.Delivered.Stream == 0 || c.opts.Stream.NoCreate || !c.readsWholeStream() {
+		return
+	}
+	st, err := js.Stream(ctx, c.opts.Stream.Name)
+	if err != nil {
+		return
+	}
+	first := st.CachedInfo().State.FirstSeq
+	if first <= info.Delivered.Stream+1 {
+		return
+	}
+	n := first - info.Delivered.Stream - 1
+	c.execMu.Lock()
+	defer c.execMu.Unlock()
+	c.owe(n)
+}
+
+// readsWholeStream reports whether the durable consumer reads every
+// durable subject under Prefix.
+func (c *Consumer) readsWholeStream() bool {
+	if c.execFilter {
+		return true
+	}
+	for _, t := range durableTypes {
+		subj := c.opts.Prefix + ".*.*." + t.String()
+		if !slices.ContainsFunc(c.opts.Subjects, func(f string) bool { return covers(f, subj) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// owe notes n reports removed from the stream unread: counted, logged,
+// and owed a gap marker (announceRemoved). Under execMu.
+func (c *Consumer) owe(n uint64) {
+	c.execOwed += n
+	c.execLost.add(c.log, n, "natsbridge: execution reports removed from the stream before this Consumer read them (a purge, the stream's MaxAge or limits); announced by gap markers", "stream", c.opts.Stream.Name)
 }
