@@ -1323,10 +1323,16 @@ func (b *Book) armRetryLocked(err error) {
 		return
 	}
 	b.retryArmed = true
-	if b.retry == nil {
-		b.retry = b.o.Clock.AfterFunc(b.o.RetryInterval, b.retryOwed)
+	b.arm(&b.retry, b.o.RetryInterval, b.retryOwed)
+}
+
+// arm sets *t to run f after d by the Clock: a timer made the first time,
+// reset after (one a purpose, never one a call).
+func (b *Book) arm(t *wsclient.Timer, d time.Duration, f func()) {
+	if *t == nil {
+		*t = b.o.Clock.AfterFunc(d, f)
 	} else {
-		b.retry.Reset(b.o.RetryInterval)
+		(*t).Reset(d)
 	}
 }
 
@@ -1497,11 +1503,7 @@ func (b *Book) heardLocked() {
 		return
 	}
 	b.silArmed = true
-	if b.silTimer == nil {
-		b.silTimer = b.o.Clock.AfterFunc(b.o.MaxSilence, b.silenceCheck)
-	} else {
-		b.silTimer.Reset(b.o.MaxSilence)
-	}
+	b.arm(&b.silTimer, b.o.MaxSilence, b.silenceCheck)
 }
 
 // silenceCheck runs on the Clock's timer: a live book that applied

@@ -53,9 +53,7 @@ func closesWithin(t *testing.T, done <-chan struct{}, what string) {
 func TestS36OwedStatesPublishedOutsideTheLock(t *testing.T) {
 	loss := stateMark{state: schema.ConnDisconnected, reason: "eof", at: 100}
 	t.Run("sink calls back", func(t *testing.T) {
-		events := newEventsPool()
-		sink := &hookSink{recSink: recSink{events: events}}
-		books := NewBooks(sink, events, nil)
+		events, sink, books := hookBooks()
 		sink.hook = func(ctx context.Context, ev *schema.CanonicalEvent) {
 			if ev.Type == schema.EventConnState {
 				_ = books.Publish(ctx, pooledTrade(t, events, schema.VenueBinance))
@@ -73,9 +71,7 @@ func TestS36OwedStatesPublishedOutsideTheLock(t *testing.T) {
 		require.Zero(t, events.Stats().InUse)
 	})
 	t.Run("other venue goes on", func(t *testing.T) {
-		events := newEventsPool()
-		sink := &hookSink{recSink: recSink{events: events}}
-		books := NewBooks(sink, events, nil)
+		events, sink, books := hookBooks()
 		entered, release := make(chan struct{}), make(chan struct{})
 		sink.hook = func(_ context.Context, ev *schema.CanonicalEvent) {
 			if ev.Type == schema.EventConnState {
@@ -103,4 +99,11 @@ func TestS36OwedStatesPublishedOutsideTheLock(t *testing.T) {
 		require.Equal(t, schema.VenueOKX, got[1].Venue, "OKX's event went out before its owed state")
 		require.Zero(t, events.Stats().InUse)
 	})
+}
+
+// hookBooks is a Books without books whose next sink is a hookSink.
+func hookBooks() (poolOfEvents, *hookSink, *Books) {
+	events := newEventsPool()
+	sink := &hookSink{recSink: recSink{events: events}}
+	return events, sink, NewBooks(sink, events, nil)
 }

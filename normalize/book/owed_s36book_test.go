@@ -19,13 +19,8 @@ import (
 // the symbol nothing, as it does not while the connection is down. Both
 // are now tried again every RetryInterval (by the Clock) until out.
 func TestS36OwedWithoutMaxSilenceGoesOutOnTheRetryTimer(t *testing.T) {
-	snapshot := okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, "")
 	t.Run("quote dropped", func(t *testing.T) {
-		clk := newStepClock()
-		b, sink, events := newRecBook(t, OKX, "BTC-USDT", &Options{Clock: clk, RetryInterval: time.Second})
-		defer b.Close()
-		applyLive(t, b, snapshot)
-		held := takeAll(events)
+		clk, b, sink, events, held := liveOnHeldPool(t)
 		applyLive(t, b, okxRaw("books", "update", 10, 11, `["100.5","1","0","1"]`, "", ""))
 		require.Equal(t, uint64(1), b.Stats().BBODropped)
 		putAll(events, held)
@@ -36,11 +31,7 @@ func TestS36OwedWithoutMaxSilenceGoesOutOnTheRetryTimer(t *testing.T) {
 		require.Equal(t, "100.5", quotes[1].BBO.BidPrice.String())
 	})
 	t.Run("break announced", func(t *testing.T) {
-		clk := newStepClock()
-		b, sink, events := newRecBook(t, OKX, "BTC-USDT", &Options{Clock: clk, RetryInterval: time.Second})
-		defer b.Close()
-		applyLive(t, b, snapshot)
-		held := takeAll(events)
+		clk, b, sink, events, held := liveOnHeldPool(t)
 		expired, cancel := context.WithCancel(context.Background())
 		cancel()
 		require.Error(t, b.Apply(expired, lostConn(schema.VenueOKX, 0)))
@@ -53,4 +44,14 @@ func TestS36OwedWithoutMaxSilenceGoesOutOnTheRetryTimer(t *testing.T) {
 		require.Len(t, quotes, 2)
 		require.True(t, quotes[1].BBO.BidPrice.IsZero() && quotes[1].BBO.AskPrice.IsZero(), "the broken book's quote is the subscribers' latest")
 	})
+}
+
+// liveOnHeldPool is an OKX book without MaxSilence on a step clock, live
+// with a quote out, and every event of its pool held by the test.
+func liveOnHeldPool(t *testing.T) (*stepClock, *Book, *recSink, poolOfEvents, []*schema.CanonicalEvent) {
+	clk := newStepClock()
+	b, sink, events := newRecBook(t, OKX, "BTC-USDT", &Options{Clock: clk, RetryInterval: time.Second})
+	t.Cleanup(b.Close)
+	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
+	return clk, b, sink, events, takeAll(events)
 }
