@@ -2,6 +2,7 @@ package book
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,6 +100,50 @@ func TestS36OwedStatesPublishedOutsideTheLock(t *testing.T) {
 		require.Equal(t, schema.VenueOKX, got[1].Venue, "OKX's event went out before its owed state")
 		require.Zero(t, events.Stats().InUse)
 	})
+	t.Run("same venue waits", func(t *testing.T) {
+		events, sink, books := hookBooks()
+		entered, release := make(chan struct{}), make(chan struct{})
+		sink.hook = func(_ context.Context, ev *schema.CanonicalEvent) {
+			if ev.Type == schema.EventConnState {
+				close(entered)
+				<-release
+			}
+		}
+		books.oweState(schema.VenueOKX, loss)
+		first := make(chan struct{})
+		go func() {
+			defer close(first)
+			_ = books.Publish(context.Background(), pooledTrade(t, events, schema.VenueOKX))
+		}()
+		closesWithin(t, entered, "the owed state never went out")
+		waits := &doneWatch{Context: context.Background(), asked: make(chan struct{})}
+		second := make(chan struct{})
+		go func() {
+			defer close(second)
+			_ = books.Publish(waits, pooledTrade(t, events, schema.VenueOKX))
+		}()
+		closesWithin(t, waits.asked, "OKX's next event did not wait for its owed state")
+		require.Empty(t, sink.ofType(schema.EventTrade), "an event of OKX went out before its owed state")
+		close(release)
+		closesWithin(t, first, "OKX's event never went out")
+		closesWithin(t, second, "OKX's next event never went out")
+		require.Len(t, sink.ofType(schema.EventTrade), 2)
+		require.Equal(t, schema.EventConnState, sink.got[0].Type)
+		require.Zero(t, events.Stats().InUse)
+	})
+}
+
+// doneWatch is a context that tells, by closing asked, when a caller
+// first asks for its Done channel: a wait on it is about to begin.
+type doneWatch struct {
+	context.Context
+	once  sync.Once
+	asked chan struct{}
+}
+
+func (c *doneWatch) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.asked) })
+	return c.Context.Done()
 }
 
 // hookBooks is a Books without books whose next sink is a hookSink.
