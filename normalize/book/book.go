@@ -21,6 +21,13 @@ import (
 // Sink receives the events a book publishes: gap markers and best bid/offer
 // updates. Publish takes ownership of the pooled event in every case. It is
 // the interface of normalize.Sink and of dispatch.Dispatcher.
+//
+// A book calls Publish with its lock held, so that what it publishes
+// keeps the order of its changes: Publish must not call back into the
+// same book ([Book.BBO], [Book.Live], Apply …), which would wait for
+// that lock for good. Hand the event on (the dispatcher queues a clone
+// for each subscriber, whose handlers run on goroutines of their own)
+// and read the book from there.
 type Sink interface {
 	Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 }
