@@ -53,24 +53,26 @@ func closesWithin(t *testing.T, done <-chan struct{}, what string) {
 // the venue's own events still wait for them (order kept).
 func TestS36OwedStatesPublishedOutsideTheLock(t *testing.T) {
 	loss := stateMark{state: schema.ConnDisconnected, reason: "eof", at: 100}
-	t.Run("sink calls back", func(t *testing.T) {
-		events, sink, books := hookBooks()
-		sink.hook = func(ctx context.Context, ev *schema.CanonicalEvent) {
-			if ev.Type == schema.EventConnState {
-				_ = books.Publish(ctx, pooledTrade(t, events, schema.VenueBinance))
+	for _, venue := range []schema.Venue{schema.VenueBinance, schema.VenueOKX} {
+		t.Run("sink calls back with "+string(venue), func(t *testing.T) {
+			events, sink, books := hookBooks()
+			sink.hook = func(ctx context.Context, ev *schema.CanonicalEvent) {
+				if ev.Type == schema.EventConnState {
+					_ = books.Publish(ctx, pooledTrade(t, events, venue))
+				}
 			}
-		}
-		books.oweState(schema.VenueOKX, loss)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_ = books.Publish(context.Background(), pooledTrade(t, events, schema.VenueOKX))
-		}()
-		closesWithin(t, done, "a sink calling back into the Books deadlocked")
-		require.Equal(t, []schema.ConnState{schema.ConnDisconnected}, statesOf(&sink.recSink))
-		require.Len(t, sink.ofType(schema.EventTrade), 2)
-		require.Zero(t, events.Stats().InUse)
-	})
+			books.oweState(schema.VenueOKX, loss)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_ = books.Publish(context.Background(), pooledTrade(t, events, schema.VenueOKX))
+			}()
+			closesWithin(t, done, "a sink calling back into the Books deadlocked")
+			require.Equal(t, []schema.ConnState{schema.ConnDisconnected}, statesOf(&sink.recSink))
+			require.Len(t, sink.ofType(schema.EventTrade), 2)
+			require.Zero(t, events.Stats().InUse)
+		})
+	}
 	t.Run("other venue goes on", func(t *testing.T) {
 		events, sink, books := hookBooks()
 		entered, release := make(chan struct{}), make(chan struct{})
