@@ -74,21 +74,7 @@ func TestS36OwedStatesPublishedOutsideTheLock(t *testing.T) {
 		})
 	}
 	t.Run("other venue goes on", func(t *testing.T) {
-		events, sink, books := hookBooks()
-		entered, release := make(chan struct{}), make(chan struct{})
-		sink.hook = func(_ context.Context, ev *schema.CanonicalEvent) {
-			if ev.Type == schema.EventConnState {
-				close(entered)
-				<-release
-			}
-		}
-		books.oweState(schema.VenueOKX, loss)
-		okxDone := make(chan struct{})
-		go func() {
-			defer close(okxDone)
-			_ = books.Publish(context.Background(), pooledTrade(t, events, schema.VenueOKX))
-		}()
-		closesWithin(t, entered, "the owed state never went out")
+		events, sink, books, release, okxDone := flushHeld(t, loss)
 		other := make(chan struct{})
 		go func() {
 			defer close(other)
@@ -103,21 +89,7 @@ func TestS36OwedStatesPublishedOutsideTheLock(t *testing.T) {
 		require.Zero(t, events.Stats().InUse)
 	})
 	t.Run("same venue waits", func(t *testing.T) {
-		events, sink, books := hookBooks()
-		entered, release := make(chan struct{}), make(chan struct{})
-		sink.hook = func(_ context.Context, ev *schema.CanonicalEvent) {
-			if ev.Type == schema.EventConnState {
-				close(entered)
-				<-release
-			}
-		}
-		books.oweState(schema.VenueOKX, loss)
-		first := make(chan struct{})
-		go func() {
-			defer close(first)
-			_ = books.Publish(context.Background(), pooledTrade(t, events, schema.VenueOKX))
-		}()
-		closesWithin(t, entered, "the owed state never went out")
+		events, sink, books, release, first := flushHeld(t, loss)
 		waits := &doneWatch{Context: context.Background(), asked: make(chan struct{})}
 		second := make(chan struct{})
 		go func() {
@@ -133,6 +105,28 @@ func TestS36OwedStatesPublishedOutsideTheLock(t *testing.T) {
 		require.Equal(t, schema.EventConnState, sink.got[0].Type)
 		require.Zero(t, events.Stats().InUse)
 	})
+}
+
+// flushHeld is a Books owing OKX the state m, whose publication, started
+// by an OKX trade on a goroutine of its own, holds in the next sink until
+// release is closed; done closes once that trade's Publish returns.
+func flushHeld(t *testing.T, m stateMark) (events poolOfEvents, sink *hookSink, books *Books, release, done chan struct{}) {
+	events, sink, books = hookBooks()
+	entered, release := make(chan struct{}), make(chan struct{})
+	sink.hook = func(_ context.Context, ev *schema.CanonicalEvent) {
+		if ev.Type == schema.EventConnState {
+			close(entered)
+			<-release
+		}
+	}
+	books.oweState(schema.VenueOKX, m)
+	done = make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = books.Publish(context.Background(), pooledTrade(t, events, schema.VenueOKX))
+	}()
+	closesWithin(t, entered, "the owed state never went out")
+	return events, sink, books, release, done
 }
 
 // doneWatch is a context that tells, by closing asked, when a caller
