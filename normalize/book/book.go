@@ -21,6 +21,13 @@ import (
 // Sink receives the events a book publishes: gap markers and best bid/offer
 // updates. Publish takes ownership of the pooled event in every case. It is
 // the interface of normalize.Sink and of dispatch.Dispatcher.
+//
+// A book calls Publish with its lock held, so that what it publishes
+// keeps the order of its changes: Publish must not call back into the
+// same book ([Book.BBO], [Book.Live], Apply …), which would wait for
+// that lock for good. Hand the event on (the dispatcher queues a clone
+// for each subscriber, whose handlers run on goroutines of their own)
+// and read the book from there.
 type Sink interface {
 	Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 }
@@ -72,7 +79,10 @@ type Options struct {
 	// [FetchError] with a longer RetryAfter (Binance 429, 418) waits that.
 	// It is also the unit of the backoff of a book that breaks again after
 	// every resync (the package doc, "When the book is wrong"): after three
-	// at once, resyncs wait 1, 2, 4 … 64 × RetryInterval. Defaults to 1 s.
+	// at once, resyncs wait 1, 2, 4 … 64 × RetryInterval. And it is how
+	// long after a pool found exhausted the book tries again to publish
+	// what it could not (a quote, a break's announcement) if no message
+	// of its own published it first. Defaults to 1 s.
 	RetryInterval time.Duration
 	// MaxSilence is how long a live book may apply nothing — no snapshot,
 	// diff or keep-alive — before it reports itself silent: a stream that
@@ -94,8 +104,9 @@ type Options struct {
 	// Defaults to 0: never (the host judges [Book.Updated] itself).
 	MaxSilence time.Duration
 	// Clock times MaxSilence (one AfterFunc timer a book, armed while it
-	// is live, never a goroutine of its own), RetryInterval's waits and
-	// the resync backoff. Defaults to wsclient.SystemClock().
+	// is live, never a goroutine of its own), RetryInterval's waits (one
+	// more timer, armed while the book owes its subscribers an event the
+	// pool did not give) and the resync backoff. Defaults to wsclient.SystemClock().
 	Clock wsclient.Clock
 	// Logger receives the book's state changes (invalid, live again,
 	// resync asked) at Info and its faults (gap, checksum mismatch,
@@ -160,7 +171,7 @@ type Stats struct {
 	Resubscribes   uint64 // Resubscribe calls
 	AfterLoss      uint64 // book messages received before a lost connection already applied (its tail), dropped
 	BBOs           uint64 // best bid/offer updates published
-	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool (the latest goes out with the next message applied)
+	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool (the latest goes out with the next message applied, or RetryInterval later by the Clock)
 	Deferred       uint64 // resyncs (resubscriptions, fetch rounds) put off by the backoff after repeated breaks, once per event that found one due
 	OtherViews     uint64 // book messages and gap markers of another view of the symbol (OKX books5 beside books, books fed to a Depth 5 book), ignored
 	Silences       uint64 // times a live book applied nothing for Options.MaxSilence and reported itself silent (ReasonSilent)
@@ -240,9 +251,13 @@ type Book struct {
 	silLeft  silParts // silent: the parts of its announcement not yet published (publishSilenceLocked)
 	silTimer wsclient.Timer
 	silArmed bool
-	closed   bool
-	okxRst   okxReset // OKXFetch: the latest reset buffered (okx_book.go)
-	aside    krAside  // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
+	// retry: the Clock's timer that tries again, RetryInterval after the
+	// pool was exhausted, what the book could not publish (retryOwed).
+	retry      wsclient.Timer
+	retryArmed bool
+	closed     bool
+	okxRst     okxReset // OKXFetch: the latest reset buffered (okx_book.go)
+	aside      krAside  // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
 	// tops: the views (Book.Depth) of the tops PublishTop published since
 	// the book's last marker, to announce its next break to (markLocked,
 	// publishSilenceLocked); past maxTopViews the last is 0, every view.
@@ -350,6 +365,10 @@ func (b *Book) Close() {
 	if b.silTimer != nil {
 		b.silTimer.Stop()
 		b.silArmed = false
+	}
+	if b.retry != nil {
+		b.retry.Stop()
+		b.retryArmed = false
 	}
 }
 
@@ -1289,12 +1308,62 @@ func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*
 	err, gerr := b.announceLocked(ctx, get, &o.parts, &src, &o.tops, o.reason, o.first, o.last)
 	if gerr != nil {
 		// What is left stays owed, the withdrawal included: not
-		// dropped (Stats.BBODropped), tried again at the next event.
+		// dropped (Stats.BBODropped), tried again at the next event or
+		// by the retry timer, whichever comes first.
+		b.armRetryLocked(gerr)
 		return errors.Join(err, gerr)
 	}
 	*o = owedMark{}
 	b.owing.Store(false)
 	return err
+}
+
+// armRetryLocked arms the retry timer (retryOwed) when err says the pool
+// was exhausted: what the book could not publish then — a quote, a
+// break's announcement — goes out RetryInterval later (by the Clock) if
+// no message of the book published it first. Without it a quiet symbol
+// (a lost connection sends nothing) left the subscribers' latest the
+// older quote, or the broken book's, for as long as it stayed quiet; the
+// MaxSilence timer, where there is one, only sees a book gone silent.
+func (b *Book) armRetryLocked(err error) {
+	if b.retryArmed || b.closed || b.o.Sink == nil || !errors.Is(err, pool.ErrExhausted) {
+		return
+	}
+	b.retryArmed = true
+	b.arm(&b.retry, b.o.RetryInterval, b.retryOwed)
+}
+
+// arm sets *t to run f after d by the Clock: a timer made the first time,
+// reset after (one a purpose, never one a call).
+func (b *Book) arm(t *wsclient.Timer, d time.Duration, f func()) {
+	if *t == nil {
+		*t = b.o.Clock.AfterFunc(d, f)
+	} else {
+		(*t).Reset(d)
+	}
+}
+
+// retryOwed runs on the retry timer (armRetryLocked): it publishes what
+// is owed of a break's announcement, then the book's quote if it is live
+// and its latest is not out, never waiting for the pool; on an exhausted
+// pool still, it arms the timer again.
+func (b *Book) retryOwed() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.retryArmed = false
+	if b.closed || b.o.Sink == nil {
+		return
+	}
+	// A sink that waits waits a bounded time, as for a silence marker.
+	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	defer cancel()
+	err := b.flushOwedLocked(ctx, b.tryGet)
+	if err == nil {
+		err = b.heldQuoteLocked(ctx)
+	}
+	if err != nil && !errors.Is(err, pool.ErrExhausted) {
+		b.warn("book: owed announcement or quote not published", "err", err)
+	}
 }
 
 // heldQuoteLocked publishes, once nothing is owed, the quote of a book
@@ -1441,11 +1510,7 @@ func (b *Book) heardLocked() {
 		return
 	}
 	b.silArmed = true
-	if b.silTimer == nil {
-		b.silTimer = b.o.Clock.AfterFunc(b.o.MaxSilence, b.silenceCheck)
-	} else {
-		b.silTimer.Reset(b.o.MaxSilence)
-	}
+	b.arm(&b.silTimer, b.o.MaxSilence, b.silenceCheck)
 }
 
 // silenceCheck runs on the Clock's timer: a live book that applied
@@ -1683,8 +1748,10 @@ func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent)
 	if b.owing.Load() {
 		// A break's announcement is owed (markLocked): nothing goes
 		// out before it. Not recorded as published: the next message
-		// applied after it publishes the latest.
+		// applied after it publishes the latest, or the retry timer
+		// once the announcement is out (retryOwed).
 		b.stats.BBODropped++
+		b.armRetryLocked(pool.ErrExhausted)
 		return nil
 	}
 	if b.ext.older(b.rule, b.seq.Last(), src.ExchangeTS, src.IngestTS) {
@@ -1697,6 +1764,7 @@ func (b *Book) publishBBOLocked(ctx context.Context, src *schema.CanonicalEvent)
 	ev, err := b.o.Events.TryGet()
 	if err != nil {
 		b.stats.BBODropped++
+		b.armRetryLocked(err)
 		return nil
 	}
 	b.top, b.topKnown, b.repub = q, true, false

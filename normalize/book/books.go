@@ -3,6 +3,7 @@ package book
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,9 @@ import (
 // without any other wiring; it also hands the state change on to the
 // subscribers as an schema.EventConnState.
 //
-// Books is safe for concurrent use. Add the books before events flow; its
+// Books is safe for concurrent use; its next sink may publish through
+// the same Books (with the ctx it is given, for a connection state it is
+// handed). Add the books before events flow; its
 // zero value is not usable: build it with NewBooks.
 type Books struct {
 	next   Sink
@@ -54,6 +57,30 @@ type Books struct {
 type owedStates struct {
 	loss, last       stateMark
 	hasLoss, hasLast bool
+	// busy is set while a goroutine publishes the venue's states
+	// (flushStates), outside the Books' locks, and closed when it is done:
+	// the venue's other events wait for it, so none overtakes them.
+	busy chan struct{}
+}
+
+// add owes m after what o owes: the first loss owed stays, a later state
+// replaces the one owed after it; a loss when none is owed replaces every
+// state owed before it (it is newer).
+func (o *owedStates) add(m stateMark) {
+	if m.state.Lost() && !o.hasLoss {
+		*o = owedStates{loss: m, hasLoss: true, busy: o.busy}
+		return
+	}
+	o.last, o.hasLast = m, true
+}
+
+// flushing is the ctx key of a venue's states being published by
+// flushStates: a next sink that calls back into the Books with the ctx
+// it was given publishes the venue's events after the state it is
+// handed, without waiting for the publication it runs within.
+type flushing struct {
+	r     *Books
+	venue schema.Venue
 }
 
 // stateMark is one connection state to publish.
@@ -366,37 +393,74 @@ func (r *Books) oweState(venue schema.Venue, m stateMark) {
 		r.states = map[schema.Venue]owedStates{}
 	}
 	o := r.states[venue]
-	if m.state.Lost() && !o.hasLoss {
-		o = owedStates{loss: m, hasLoss: true} // newer than any state owed before it
-	} else {
-		o.last, o.hasLast = m, true
-	}
+	o.add(m)
 	r.states[venue] = o
 	r.owing.Store(true)
 }
 
 // flushStates publishes venue's owed connection states, in order, and
-// stops at the first the pool does not give with ctx (still owed).
+// stops at the first the pool does not give with ctx (still owed). It
+// publishes them outside r.smu, which guards the owed states of every
+// venue: another venue's events never wait for them, and a next sink may
+// call back into the Books. An event of venue waits, with ctx, for the
+// states another goroutine is publishing, so that it never overtakes
+// them — unless it comes from within that publication (a next sink
+// calling back with the ctx it was given), after the state it is handed.
 func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 	r.smu.Lock()
-	defer r.smu.Unlock()
 	o, ok := r.states[venue]
+	for ok && o.busy != nil {
+		if ctx.Value(flushing{r, venue}) != nil {
+			r.smu.Unlock()
+			return nil
+		}
+		busy := o.busy
+		r.smu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s connection states still being published: %w", pool.ErrExhausted, venue, ctx.Err())
+		}
+		r.smu.Lock()
+		o, ok = r.states[venue]
+	}
 	if !ok {
+		r.smu.Unlock()
 		return nil
 	}
+	busy := make(chan struct{})
+	r.states[venue] = owedStates{busy: busy} // taken: what is owed meanwhile comes after
+	r.smu.Unlock()
+
+	fctx := context.WithValue(ctx, flushing{r, venue}, true)
+	var err error
 	if o.hasLoss {
-		if err := r.publishState(ctx, venue, o.loss); err != nil {
-			return err
-		}
-		o.hasLoss = false
-		r.states[venue] = o
-	}
-	if o.hasLast {
-		if err := r.publishState(ctx, venue, o.last); err != nil {
-			return err
+		if err = r.publishState(fctx, venue, o.loss); err == nil {
+			o.hasLoss = false
 		}
 	}
-	delete(r.states, venue)
+	if err == nil && o.hasLast {
+		if err = r.publishState(fctx, venue, o.last); err == nil {
+			o.hasLast = false
+		}
+	}
+
+	r.smu.Lock()
+	defer r.smu.Unlock()
+	later := r.states[venue]
+	left := owedStates{loss: o.loss, last: o.last, hasLoss: o.hasLoss, hasLast: o.hasLast}
+	if later.hasLoss {
+		left.add(later.loss)
+	}
+	if later.hasLast {
+		left.add(later.last)
+	}
+	if left.hasLoss || left.hasLast {
+		r.states[venue] = left
+	} else {
+		delete(r.states, venue)
+	}
 	r.owing.Store(len(r.states) > 0)
-	return nil
+	close(busy)
+	return err
 }

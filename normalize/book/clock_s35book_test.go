@@ -1,8 +1,6 @@
 package book
 
 import (
-	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -22,25 +20,15 @@ import (
 // than now now counts as now (session's pacers do the same, s34sess).
 func TestS35ClockSteppedBack(t *testing.T) {
 	t.Run("fetch", func(t *testing.T) {
-		fetches := 0
-		fail := FetcherFunc(func(context.Context, string, *schema.CanonicalEvent) error {
-			fetches++
-			return errors.New("venue down")
-		})
-		x := newPipe(t, normalize.NewBinance, Binance, "BTC-USDT", &Options{Fetcher: fail, RetryInterval: time.Second})
-		clock := time.Unix(1_700_000_000, 0)
-		x.b.now = func() time.Time { return clock }
-		diff := func(first int64) {
-			x.feed(t, binanceDiff("BTCUSDT", first, first+1, -1, [][2]string{{"100.00", "2.0"}}, nil))
-		}
+		clock, fetches, diff := failingFetchPipe(t, time.Second)
 		diff(1000)
-		require.Equal(t, 1, fetches)
-		clock = clock.Add(-time.Hour)
+		require.Equal(t, 1, *fetches)
+		*clock = clock.Add(-time.Hour)
 		diff(1002)
-		require.Equal(t, 1, fetches, "RetryInterval has not passed")
-		clock = clock.Add(time.Second)
+		require.Equal(t, 1, *fetches, "RetryInterval has not passed")
+		*clock = clock.Add(time.Second)
 		diff(1004)
-		require.Equal(t, 2, fetches, "RetryInterval has passed since the step: the book fetches again")
+		require.Equal(t, 2, *fetches, "RetryInterval has passed since the step: the book fetches again")
 	})
 	t.Run("resubscribe backoff", func(t *testing.T) {
 		x := newPipe(t, normalize.NewOKX, OKX, "BTC-USDT", &Options{RetryInterval: time.Second})

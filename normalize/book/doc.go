@@ -181,7 +181,9 @@
 // Every change of the best bid or offer is published as a pooled
 // schema.EventBBO (coalescable: a slow subscriber sees the latest; one
 // that finds the pool exhausted is dropped, counted in Stats.BBODropped,
-// and the latest goes out with the next message applied), the change to
+// and the latest goes out with the next message applied or, on a quiet
+// symbol, Options.RetryInterval later by the Clock, tried again until
+// the pool gives one), the change to
 // none included: a book that breaks after publishing one
 // publishes, after its gap marker, an EventBBO with no bid and no ask
 // (zero prices and quantities), so that a subscriber of best bid/offers
@@ -229,7 +231,10 @@
 // — readers of the book wait meanwhile, on a pool exhausted only when
 // the pipeline is already stalled. What that ctx leaves out is owed, not
 // lost: it goes out first at the next event the book is given (the
-// connection's next state included), [Book.PublishTop] or silence check,
+// connection's next state included), [Book.PublishTop], silence check or
+// retry (Options.RetryInterval after the pool failed, by the Clock, again
+// until it is out: a lost connection sends the book nothing, and the
+// broken book's quote must not stay the subscribers' latest meanwhile),
 // and no best bid/offer or top goes out before it (Stats.BBODropped
 // counts the quotes held back; the latest follows it, whichever of these
 // flushed it); [Books.Publish] hands none of the book's messages on

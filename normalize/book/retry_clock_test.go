@@ -19,25 +19,15 @@ import (
 // try at once, and less than RetryInterval never does.
 func TestRetryWaitsOnTheBooksClock(t *testing.T) {
 	t.Run("fetch", func(t *testing.T) {
-		fetches := 0
-		fail := FetcherFunc(func(context.Context, string, *schema.CanonicalEvent) error {
-			fetches++
-			return errors.New("venue down")
-		})
-		x := newPipe(t, normalize.NewBinance, Binance, "BTC-USDT", &Options{Fetcher: fail, RetryInterval: time.Hour})
-		clock := time.Unix(1_700_000_000, 0)
-		x.b.now = func() time.Time { return clock }
-		diff := func(first int64) {
-			x.feed(t, binanceDiff("BTCUSDT", first, first+1, -1, [][2]string{{"100.00", "2.0"}}, nil))
-		}
+		clock, fetches, diff := failingFetchPipe(t, time.Hour)
 		diff(1000)
-		require.Equal(t, 1, fetches)
-		clock = clock.Add(time.Hour - time.Nanosecond)
+		require.Equal(t, 1, *fetches)
+		*clock = clock.Add(time.Hour - time.Nanosecond)
 		diff(1002)
-		require.Equal(t, 1, fetches, "RetryInterval has not passed on the book's clock")
-		clock = clock.Add(time.Nanosecond)
+		require.Equal(t, 1, *fetches, "RetryInterval has not passed on the book's clock")
+		*clock = clock.Add(time.Nanosecond)
 		diff(1004)
-		require.Equal(t, 2, fetches, "RetryInterval has passed on the book's clock")
+		require.Equal(t, 2, *fetches, "RetryInterval has passed on the book's clock")
 	})
 	t.Run("resubscribe", func(t *testing.T) {
 		resubs := 0
@@ -66,4 +56,23 @@ func TestRetryWaitsOnTheBooksClock(t *testing.T) {
 		diff()
 		require.Equal(t, 2, resubs, "RetryInterval has passed on the book's clock")
 	})
+}
+
+// failingFetchPipe is a Binance book whose every fetch fails, waiting
+// interval between rounds, on a clock the test sets (*clock); *fetches
+// counts the fetches, and diff feeds a diff of ids first and first+1.
+func failingFetchPipe(t *testing.T, interval time.Duration) (clock *time.Time, fetches *int, diff func(first int64)) {
+	fetches = new(int)
+	fail := FetcherFunc(func(context.Context, string, *schema.CanonicalEvent) error {
+		*fetches++
+		return errors.New("venue down")
+	})
+	x := newPipe(t, normalize.NewBinance, Binance, "BTC-USDT", &Options{Fetcher: fail, RetryInterval: interval})
+	at := time.Unix(1_700_000_000, 0)
+	clock = &at
+	x.b.now = func() time.Time { return *clock }
+	diff = func(first int64) {
+		x.feed(t, binanceDiff("BTCUSDT", first, first+1, -1, [][2]string{{"100.00", "2.0"}}, nil))
+	}
+	return clock, fetches, diff
 }
