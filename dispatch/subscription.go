@@ -65,9 +65,21 @@ type SubscribeOptions struct {
 }
 
 // Stats is a snapshot of one subscription's counters.
+//
+// Every event the subscription accepted (published while it was open and
+// matching its filter) is, in any one snapshot, in exactly one
+// place, and so are the gap markers the dispatcher made for it (Gaps):
+//
+//	accepted + Gaps = Delivered + Depth + InHand + Dropped + Coalesced + Discarded
+//
+// Dropped events are announced (a gap marker, itself delivered, queued or
+// discarded); Coalesced ones were replaced by a newer event of their
+// stream or by a gap marker about it, or, for a published gap marker,
+// merged into its stream's waiting one. A host's own count of what it
+// published and what it received checks against it.
 type Stats struct {
 	Delivered  uint64        // events handed to the handler or received from C
-	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream, or by a gap marker about it
+	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream, or by a gap marker about it; and published gap markers merged into their stream's waiting marker (its count adds theirs)
 	Dropped    uint64        // ordered events dropped because the lane was full
 	Gaps       uint64        // gap markers made for those drops (each covers one or more), and for quotes dropped past the coalescing lane's bound
 	Overflowed uint64        // critical events queued beyond CriticalBound (none lost)
@@ -80,6 +92,16 @@ type Stats struct {
 	MaxDepth   int           // most events queued at once so far
 	WorstLag   time.Duration // longest delivery time minus IngestTS so far
 	Panics     uint64        // host code run for the subscription that panicked, recovered: its Handler (the event counts as delivered), OnPanic, OnCriticalOverflow, and the Logger writing a record about it
+	// InHand is 1 while the subscription's goroutine holds an event it
+	// has taken off its queues and is handing over — inside the handler,
+	// or offered on C and not yet received — and 0 otherwise. That event
+	// is in no queue count (Critical, Depth, …) and not yet Delivered: a
+	// reader that never reads C holds one for good. InHandType is its
+	// type (schema.EventUnknown when InHand is 0): an execution report
+	// not yet handled is queued in Critical or in hand with
+	// InHandType.Critical().
+	InHand     int
+	InHandType schema.EventType
 }
 
 // Subscription is one subscriber's queues and delivery goroutine. It is
@@ -106,6 +128,7 @@ type Subscription struct {
 	slow       bool                   // dropping market data since the lanes were last empty
 	lastOrd    bool                   // the last market data delivered came from the ordered lane
 	staged     *schema.CanonicalEvent // ordered event whose gap marker is being delivered: it goes next
+	inHand     *schema.CanonicalEvent // the event taken off the queues and being handed over (Stats.InHand), or nil
 	seq        uint64
 	crit       ring[*schema.CanonicalEvent]
 	ord        ring[ordered]
@@ -313,6 +336,9 @@ func (s *Subscription) Stats() Stats {
 	st.Critical, st.Coalescing, st.Markers = s.crit.len(), s.coalN, s.pending.len()
 	st.Ordered = s.ord.len() + s.stagedLocked()
 	st.Depth = s.depthLocked()
+	if s.inHand != nil {
+		st.InHand, st.InHandType = 1, s.inHand.Type
+	}
 	s.mu.Unlock()
 	st.Panics = s.panics.Load()
 	return st
@@ -831,6 +857,7 @@ func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
 			g.GapFirstSeq, g.GapLastSeq = 0, 0 // range no longer known
 		}
 		g.GapSource = o.GapSource
+		s.counters.Coalesced++ // old is folded into m: one event fewer to deliver
 		m.due = s.market + uint64(s.ordBound)
 		s.pending.moveToBack(m)
 		return
@@ -944,6 +971,7 @@ func (s *Subscription) run() {
 		if !deliver(ev, s.handler, s.ch, s.abort, s.handlerPanicked) {
 			s.mu.Lock()
 			s.counters.Discarded++
+			s.inHand = nil
 			s.mu.Unlock()
 			return
 		}
@@ -963,6 +991,7 @@ func (s *Subscription) next(delivered bool, lag time.Duration) *schema.Canonical
 		s.mu.Lock()
 		if delivered {
 			delivered = false
+			s.inHand = nil
 			s.counters.Delivered++
 			s.counters.WorstLag = max(s.counters.WorstLag, lag)
 		}
@@ -971,6 +1000,7 @@ func (s *Subscription) next(delivered bool, lag time.Duration) *schema.Canonical
 			return nil
 		}
 		if ev := s.popLocked(); ev != nil {
+			s.inHand = ev
 			s.mu.Unlock()
 			return ev
 		}
@@ -997,6 +1027,14 @@ func (s *Subscription) exit() {
 	if s.ch != nil {
 		close(s.ch)
 	}
+	s.mu.Lock()
+	if s.inHand != nil {
+		// Its handler ended the goroutine with runtime.Goexit: the event
+		// was handed to it and counts as delivered, as one it panicked on.
+		s.inHand = nil
+		s.counters.Delivered++
+	}
+	s.mu.Unlock()
 	s.d.forget(s)
 	close(s.done)
 }
