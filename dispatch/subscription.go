@@ -145,6 +145,7 @@ type Subscription struct {
 	stale      map[routeKey]*schema.CanonicalEvent // markers of quotes dropped past quoteBound, queued on the critical lane, by stream or (venue, type)
 	quoteBound int                                 // the most quotes queued: maxQuotes (a test's less)
 	staleBound int                                 // the most markers of stale streams waiting: maxStaleStreams (a test's less)
+	gapBound   int                                 // the most markers of ordered streams waiting: maxGapStreams (a test's less)
 	pending    markers                             // the same markers, the first due first
 	market     uint64                              // market data events delivered so far
 	counters   Stats                               // counters kept under mu, Delivered and WorstLag included
@@ -300,6 +301,7 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		slots:      make(map[uint64]*slot),
 		quoteBound: maxQuotes,
 		staleBound: maxStaleStreams,
+		gapBound:   maxGapStreams,
 	}
 	if s.handler == nil {
 		s.ch = make(chan *schema.CanonicalEvent)
@@ -498,6 +500,10 @@ func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 	s.counters.Gaps++
 	return s.pushCriticalLocked(g)
 }
+
+// maxGapStreams is the most gap markers about one ordered stream's
+// drops that wait at once (see dropOldestLocked).
+const maxGapStreams = 4096
 
 // maxStaleStreams is the most gap markers about one stream's quotes
 // dropped past quoteBound that wait at once (see dropOldestQuoteLocked).
@@ -751,7 +757,10 @@ func (s *Subscription) pushCriticalLocked(c *schema.CanonicalEvent) (alarm bool)
 // into it meanwhile, and a slow subscriber's deliveries stay mostly data.
 // It goes out on its own once the subscriber has delivered OrderedBound
 // more market data events (or has nothing else queued), so that a stream
-// that went quiet is reported too.
+// that went quiet is reported too. Past gapBound streams' markers, a
+// stream without one merges into the marker about every symbol of its
+// venue and type: a subscriber held still while new streams keep losing
+// events would otherwise keep a marker per stream without end.
 func (s *Subscription) dropOldestLocked() news {
 	old := s.ord.pop().ev
 	if inLine(old) {
@@ -766,6 +775,12 @@ func (s *Subscription) dropOldestLocked() news {
 	}
 	first, last := seqRange(old)
 	k := keyOf(old)
+	if s.gaps[k] == nil && len(s.gaps) >= s.gapBound {
+		// Past the bound (new streams keep losing events to a subscriber
+		// held still): the marker about every symbol of the venue and
+		// type, one per (venue, type), tells it (see wideGapLocked).
+		k = routeKey{venue: old.Venue, typ: old.Type}
+	}
 	if m := s.gaps[k]; m != nil {
 		g := &m.ev.Control
 		if g.GapCount != 0 { // 0: a venue's count unknown, which stays unknown
@@ -781,10 +796,14 @@ func (s *Subscription) dropOldestLocked() news {
 		return report
 	}
 	g := queueGap(old)
-	g.Symbol = old.Symbol
 	g.Control.GapFirstSeq, g.Control.GapLastSeq = first, last
-	// The view that lost events, as a venue's marker names it.
-	g.Book.Depth, g.Kline.Interval = old.Book.Depth, old.Kline.Interval
+	if k.symbol != "" {
+		g.Symbol = old.Symbol
+		// The view that lost events, as a venue's marker names it.
+		g.Book.Depth, g.Kline.Interval = old.Book.Depth, old.Kline.Interval
+	} else {
+		g.Control.Reason = "dispatch: subscriber's queue held more streams' gap markers than its bound: ordered events of this venue and type dropped"
+	}
 	if first == 0 || last == 0 {
 		g.Control.GapFirstSeq, g.Control.GapLastSeq = 0, 0
 	}
@@ -934,7 +953,7 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 		s.lastOrd = true
 		ev := s.ord.pop().ev
 		if s.pending.len() > 0 {
-			if m := s.gaps[streamOf(ev)]; m != nil {
+			if m := s.gapOfLocked(streamOf(ev)); m != nil {
 				// The event goes right after its marker, out of reach of
 				// the drops the marker's delivery may see: otherwise each
 				// marker would make the next.
@@ -952,6 +971,17 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 	s.market++
 	s.lastOrd = false
 	return ev
+}
+
+// gapOfLocked returns the marker waiting for stream k: its own, or the
+// one about every symbol of its venue and type that the streams past
+// gapBound share (dropOldestLocked), which a subscriber must hear before
+// it sees any of them go on. Nil when none waits.
+func (s *Subscription) gapOfLocked(k routeKey) *marker {
+	if m := s.gaps[k]; m != nil {
+		return m
+	}
+	return s.gaps[routeKey{venue: k.venue, typ: k.typ}] // a second lookup only while markers wait
 }
 
 // takeMarkerLocked removes waiting marker m and returns its event.
