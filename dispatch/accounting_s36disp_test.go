@@ -196,3 +196,51 @@ func TestS36AccountingHoldsAtEverySnapshot(t *testing.T) {
 		require.Zero(t, st.Depth, "%+v", st)
 	}
 }
+
+// TestS36GoexitInHandlerCountsItsEvent: a handler that ends its goroutine
+// with runtime.Goexit (t.FailNow in a test's handler) ends its
+// subscription; the event it was handed counts as delivered (as one it
+// panicked on), what was queued as discarded, and nothing stays in hand.
+func TestS36GoexitInHandlerCountsItsEvent(t *testing.T) {
+	t.Parallel()
+	p := newEventPool(4)
+	d := New(p, nil)
+	entered, exit := make(chan struct{}), make(chan struct{})
+	s, err := d.Subscribe(Filter{}, &SubscribeOptions{Handler: func(*schema.CanonicalEvent) {
+		close(entered)
+		<-exit
+		runtime.Goexit()
+	}})
+	require.NoError(t, err)
+	merged := pool.New("merged", 4, func() *schema.MergedEvent { return new(schema.MergedEvent) }, nil)
+	for n := uint64(1); n <= 3; n++ {
+		publish(t, d, p, bin, "BTC-USDT", schema.EventExecReport, n)
+		if n == 1 {
+			<-entered
+		}
+	}
+	close(exit)
+	waitDone(t, s)
+	st := s.Stats()
+	st.WorstLag = 0
+	assert.Equal(t, Stats{Delivered: 1, Discarded: 2, MaxDepth: 2}, st)
+	in, out := balance(3, st)
+	assert.Equal(t, in, out, "%+v", st)
+
+	d2 := New(newEventPool(1), &Options{Merged: merged})
+	mentered, mexit := make(chan struct{}), make(chan struct{})
+	ms, err := d2.SubscribeMerged(MergedFilter{}, &MergedOptions{Handler: func(*schema.MergedEvent) {
+		close(mentered)
+		<-mexit
+		runtime.Goexit()
+	}})
+	require.NoError(t, err)
+	require.NoError(t, d2.PublishMerged(context.Background(), takeMerged(t, merged, "BTC-USDT", schema.EventTrade, 1)))
+	<-mentered
+	require.NoError(t, d2.PublishMerged(context.Background(), takeMerged(t, merged, "BTC-USDT", schema.EventTrade, 2)))
+	close(mexit)
+	<-ms.Done()
+	assert.Equal(t, MergedStats{Delivered: 1, Discarded: 1}, ms.Stats())
+	closeDispatcher(t, d)
+	closeDispatcher(t, d2)
+}
