@@ -29,7 +29,16 @@ import (
 // returns).
 func TestAdversarial2ExecReportWaitsForOneHandlerCall(t *testing.T) {
 	t.Parallel()
-	for seed := range uint64(8) {
+	// 8 seeds, 4 under -race (this test was over 20 s under -race at load
+	// 13-20, beside the parallel ones): each seed is an independent
+	// random mix of thousands of events through every path the property
+	// is checked on, and no seed is the known failing one of a fault, so
+	// 4 check the same paths; the 8 run without -race.
+	seeds := uint64(8)
+	if raceEnabled {
+		seeds = 4
+	}
+	for seed := range seeds {
 		rng := rand.New(rand.NewPCG(seed, 16))
 		p := newEventPool(16)
 		d := New(p, nil)

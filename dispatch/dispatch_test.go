@@ -352,7 +352,7 @@ func TestStats(t *testing.T) {
 	publish(t, d, p, bin, "BTC-USDT", schema.EventBBO, 4)
 	publish(t, d, p, bin, "BTC-USDT", schema.EventOrderAck, 5)
 	st := s.Stats()
-	assert.Equal(t, Stats{Coalesced: 1, Critical: 1, Coalescing: 1, Ordered: 1, Depth: 3, MaxDepth: 3}, st)
+	assert.Equal(t, Stats{Coalesced: 1, Critical: 1, Coalescing: 1, Ordered: 1, Depth: 3, MaxDepth: 3, InHand: 1, InHandType: schema.EventTrade}, st, "the trade inside the handler is in hand")
 	r.open()
 	closeDispatcher(t, d)
 	st = s.Stats()

@@ -269,6 +269,13 @@
 // Dropping the oldest keeps what it gets fresh; that is the price.) A marker whose stream has nothing queued goes out on
 // its own once the subscriber has delivered OrderedBound more market data
 // events, or as soon as it has nothing else queued.
+// At most 4,096 streams' markers wait: past them (a subscriber held still
+// while trades of ever new symbols come, options listed by the thousand),
+// a stream without one is told by a marker about every symbol of its
+// venue and type (Symbol "", one per venue and type, later drops merged
+// into it), which goes out before the next event of any stream it covers;
+// one marker per stream kept every stream that ever lost an event in
+// memory.
 //
 // Market data of the ordered and coalescing lanes is delivered in arrival
 // order while the subscriber keeps up. Once it drops events, the two lanes

@@ -23,6 +23,12 @@ func TestS27WaitingMarkersCostAPopO1(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 	const streams = 5000
+	// A marker per stream for every one of them: past maxGapStreams
+	// (4,096) they would share one about every symbol, and fewer would
+	// wait than this test's point needs.
+	s.mu.Lock()
+	s.gapBound = streams
+	s.mu.Unlock()
 	// The subscriber's goroutine holds the first event, unread; the lane
 	// fills with one trade of each stream and drops the oldest, each
 	// leaving its stream's marker waiting (due after 1,024 deliveries).

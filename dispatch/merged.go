@@ -51,7 +51,13 @@ type MergedStats struct {
 	Dropped   uint64 // windows dropped oldest-first past Bound (never a view)
 	Discarded uint64 // queued events released at Unsubscribe or at a Close that timed out
 	Depth     int    // events queued now
-	Panics    uint64 // host code run for the subscription that panicked, recovered: its Handler (the event counts as delivered), and the Logger writing a record about it
+	// InHand is 1 while a merged event taken off the queue is being
+	// handed over (inside the handler, or offered on C and not yet
+	// received), in neither Depth nor Delivered; 0 otherwise. Every merged
+	// event accepted is, in any one snapshot, Delivered, queued (Depth),
+	// in hand, Coalesced, Dropped or Discarded.
+	InHand int
+	Panics uint64 // host code run for the subscription that panicked, recovered: its Handler (the event counts as delivered), and the Logger writing a record about it
 }
 
 // MergedSubscription is one subscriber's queue of merged events and its
@@ -78,8 +84,8 @@ type MergedSubscription struct {
 	byKey   map[viewKey]*mcell // the same, by (source, symbol, type)
 	windows ring[mcell]        // queued windows, in arrival order: the oldest is dropped
 	seq     uint64             // arrival numbers: the two lines deliver in their order
-	st      MergedStats
-	scanned uint64 // queued events looked at by enqueue, for tests
+	st      MergedStats        // InHand kept here too
+	scanned uint64             // queued events looked at by enqueue, for tests
 }
 
 // mcell is a queued merged event and its arrival number. A view replaced
@@ -244,6 +250,12 @@ func (s *MergedSubscription) run() {
 		if s.ch != nil {
 			close(s.ch)
 		}
+		s.mu.Lock()
+		if s.st.InHand != 0 { // the handler's runtime.Goexit: handed to it, so delivered (as a panic)
+			s.st.InHand = 0
+			s.st.Delivered++
+		}
+		s.mu.Unlock()
 		s.d.mu.Lock()
 		delete(s.d.mrunning, s)
 		// Still listed: the handler ended the goroutine with
@@ -265,11 +277,13 @@ func (s *MergedSubscription) run() {
 		if !deliver(m, s.handler, s.ch, s.abort, s.handlerPanicked) {
 			s.mu.Lock()
 			s.st.Discarded++
+			s.st.InHand = 0
 			s.mu.Unlock()
 			return
 		}
 		s.mu.Lock()
 		s.st.Delivered++
+		s.st.InHand = 0
 		s.mu.Unlock()
 	}
 }
@@ -282,6 +296,7 @@ func (s *MergedSubscription) next() *schema.MergedEvent {
 			return nil
 		}
 		if m := s.popLocked(); m != nil {
+			s.st.InHand = 1
 			s.mu.Unlock()
 			return m
 		}

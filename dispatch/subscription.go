@@ -65,9 +65,21 @@ type SubscribeOptions struct {
 }
 
 // Stats is a snapshot of one subscription's counters.
+//
+// Every event the subscription accepted (published while it was open and
+// matching its filter) is, in any one snapshot, in exactly one
+// place, and so are the gap markers the dispatcher made for it (Gaps):
+//
+//	accepted + Gaps = Delivered + Depth + InHand + Dropped + Coalesced + Discarded
+//
+// Dropped events are announced (a gap marker, itself delivered, queued or
+// discarded); Coalesced ones were replaced by a newer event of their
+// stream or by a gap marker about it, or, for a published gap marker,
+// merged into its stream's waiting one. A host's own count of what it
+// published and what it received checks against it.
 type Stats struct {
 	Delivered  uint64        // events handed to the handler or received from C
-	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream, or by a gap marker about it
+	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream, or by a gap marker about it; and published gap markers merged into their stream's waiting marker (its count adds theirs)
 	Dropped    uint64        // ordered events dropped because the lane was full
 	Gaps       uint64        // gap markers made for those drops (each covers one or more), and for quotes dropped past the coalescing lane's bound
 	Overflowed uint64        // critical events queued beyond CriticalBound (none lost)
@@ -80,6 +92,16 @@ type Stats struct {
 	MaxDepth   int           // most events queued at once so far
 	WorstLag   time.Duration // longest delivery time minus IngestTS so far
 	Panics     uint64        // host code run for the subscription that panicked, recovered: its Handler (the event counts as delivered), OnPanic, OnCriticalOverflow, and the Logger writing a record about it
+	// InHand is 1 while the subscription's goroutine holds an event it
+	// has taken off its queues and is handing over — inside the handler,
+	// or offered on C and not yet received — and 0 otherwise. That event
+	// is in no queue count (Critical, Depth, …) and not yet Delivered: a
+	// reader that never reads C holds one for good. InHandType is its
+	// type (schema.EventUnknown when InHand is 0): an execution report
+	// not yet handled is queued in Critical or in hand with
+	// InHandType.Critical().
+	InHand     int
+	InHandType schema.EventType
 }
 
 // Subscription is one subscriber's queues and delivery goroutine. It is
@@ -106,6 +128,7 @@ type Subscription struct {
 	slow       bool                   // dropping market data since the lanes were last empty
 	lastOrd    bool                   // the last market data delivered came from the ordered lane
 	staged     *schema.CanonicalEvent // ordered event whose gap marker is being delivered: it goes next
+	inHand     *schema.CanonicalEvent // the event taken off the queues and being handed over (Stats.InHand), or nil
 	seq        uint64
 	crit       ring[*schema.CanonicalEvent]
 	ord        ring[ordered]
@@ -122,6 +145,7 @@ type Subscription struct {
 	stale      map[routeKey]*schema.CanonicalEvent // markers of quotes dropped past quoteBound, queued on the critical lane, by stream or (venue, type)
 	quoteBound int                                 // the most quotes queued: maxQuotes (a test's less)
 	staleBound int                                 // the most markers of stale streams waiting: maxStaleStreams (a test's less)
+	gapBound   int                                 // the most markers of ordered streams waiting: maxGapStreams (a test's less)
 	pending    markers                             // the same markers, the first due first
 	market     uint64                              // market data events delivered so far
 	counters   Stats                               // counters kept under mu, Delivered and WorstLag included
@@ -277,6 +301,7 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		slots:      make(map[uint64]*slot),
 		quoteBound: maxQuotes,
 		staleBound: maxStaleStreams,
+		gapBound:   maxGapStreams,
 	}
 	if s.handler == nil {
 		s.ch = make(chan *schema.CanonicalEvent)
@@ -313,6 +338,9 @@ func (s *Subscription) Stats() Stats {
 	st.Critical, st.Coalescing, st.Markers = s.crit.len(), s.coalN, s.pending.len()
 	st.Ordered = s.ord.len() + s.stagedLocked()
 	st.Depth = s.depthLocked()
+	if s.inHand != nil {
+		st.InHand, st.InHandType = 1, s.inHand.Type
+	}
 	s.mu.Unlock()
 	st.Panics = s.panics.Load()
 	return st
@@ -472,6 +500,10 @@ func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 	s.counters.Gaps++
 	return s.pushCriticalLocked(g)
 }
+
+// maxGapStreams is the most gap markers about one ordered stream's
+// drops that wait at once (see dropOldestLocked).
+const maxGapStreams = 4096
 
 // maxStaleStreams is the most gap markers about one stream's quotes
 // dropped past quoteBound that wait at once (see dropOldestQuoteLocked).
@@ -725,7 +757,10 @@ func (s *Subscription) pushCriticalLocked(c *schema.CanonicalEvent) (alarm bool)
 // into it meanwhile, and a slow subscriber's deliveries stay mostly data.
 // It goes out on its own once the subscriber has delivered OrderedBound
 // more market data events (or has nothing else queued), so that a stream
-// that went quiet is reported too.
+// that went quiet is reported too. Past gapBound streams' markers, a
+// stream without one merges into the marker about every symbol of its
+// venue and type: a subscriber held still while new streams keep losing
+// events would otherwise keep a marker per stream without end.
 func (s *Subscription) dropOldestLocked() news {
 	old := s.ord.pop().ev
 	if inLine(old) {
@@ -740,6 +775,12 @@ func (s *Subscription) dropOldestLocked() news {
 	}
 	first, last := seqRange(old)
 	k := keyOf(old)
+	if s.gaps[k] == nil && len(s.gaps) >= s.gapBound {
+		// Past the bound (new streams keep losing events to a subscriber
+		// held still): the marker about every symbol of the venue and
+		// type, one per (venue, type), tells it (see wideGapLocked).
+		k = routeKey{venue: old.Venue, typ: old.Type}
+	}
 	if m := s.gaps[k]; m != nil {
 		g := &m.ev.Control
 		if g.GapCount != 0 { // 0: a venue's count unknown, which stays unknown
@@ -755,10 +796,14 @@ func (s *Subscription) dropOldestLocked() news {
 		return report
 	}
 	g := queueGap(old)
-	g.Symbol = old.Symbol
 	g.Control.GapFirstSeq, g.Control.GapLastSeq = first, last
-	// The view that lost events, as a venue's marker names it.
-	g.Book.Depth, g.Kline.Interval = old.Book.Depth, old.Kline.Interval
+	if k.symbol != "" {
+		g.Symbol = old.Symbol
+		// The view that lost events, as a venue's marker names it.
+		g.Book.Depth, g.Kline.Interval = old.Book.Depth, old.Kline.Interval
+	} else {
+		g.Control.Reason = "dispatch: subscriber's queue held more streams' gap markers than its bound: ordered events of this venue and type dropped"
+	}
 	if first == 0 || last == 0 {
 		g.Control.GapFirstSeq, g.Control.GapLastSeq = 0, 0
 	}
@@ -831,6 +876,7 @@ func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
 			g.GapFirstSeq, g.GapLastSeq = 0, 0 // range no longer known
 		}
 		g.GapSource = o.GapSource
+		s.counters.Coalesced++ // old is folded into m: one event fewer to deliver
 		m.due = s.market + uint64(s.ordBound)
 		s.pending.moveToBack(m)
 		return
@@ -907,7 +953,7 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 		s.lastOrd = true
 		ev := s.ord.pop().ev
 		if s.pending.len() > 0 {
-			if m := s.gaps[streamOf(ev)]; m != nil {
+			if m := s.gapOfLocked(streamOf(ev)); m != nil {
 				// The event goes right after its marker, out of reach of
 				// the drops the marker's delivery may see: otherwise each
 				// marker would make the next.
@@ -927,6 +973,17 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 	return ev
 }
 
+// gapOfLocked returns the marker waiting for stream k: its own, or the
+// one about every symbol of its venue and type that the streams past
+// gapBound share (dropOldestLocked), which a subscriber must hear before
+// it sees any of them go on. Nil when none waits.
+func (s *Subscription) gapOfLocked(k routeKey) *marker {
+	if m := s.gaps[k]; m != nil {
+		return m
+	}
+	return s.gaps[routeKey{venue: k.venue, typ: k.typ}] // a second lookup only while markers wait
+}
+
 // takeMarkerLocked removes waiting marker m and returns its event.
 func (s *Subscription) takeMarkerLocked(m *marker) *schema.CanonicalEvent {
 	s.pending.remove(m)
@@ -944,6 +1001,7 @@ func (s *Subscription) run() {
 		if !deliver(ev, s.handler, s.ch, s.abort, s.handlerPanicked) {
 			s.mu.Lock()
 			s.counters.Discarded++
+			s.inHand = nil
 			s.mu.Unlock()
 			return
 		}
@@ -963,6 +1021,7 @@ func (s *Subscription) next(delivered bool, lag time.Duration) *schema.Canonical
 		s.mu.Lock()
 		if delivered {
 			delivered = false
+			s.inHand = nil
 			s.counters.Delivered++
 			s.counters.WorstLag = max(s.counters.WorstLag, lag)
 		}
@@ -971,6 +1030,7 @@ func (s *Subscription) next(delivered bool, lag time.Duration) *schema.Canonical
 			return nil
 		}
 		if ev := s.popLocked(); ev != nil {
+			s.inHand = ev
 			s.mu.Unlock()
 			return ev
 		}
@@ -997,6 +1057,14 @@ func (s *Subscription) exit() {
 	if s.ch != nil {
 		close(s.ch)
 	}
+	s.mu.Lock()
+	if s.inHand != nil {
+		// Its handler ended the goroutine with runtime.Goexit: the event
+		// was handed to it and counts as delivered, as one it panicked on.
+		s.inHand = nil
+		s.counters.Delivered++
+	}
+	s.mu.Unlock()
 	s.d.forget(s)
 	close(s.done)
 }
