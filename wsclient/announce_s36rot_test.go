@@ -48,6 +48,9 @@ func (o *lossOrder) before(target error) []int {
 	return append([]int(nil), o.seen[target.Error()]...)
 }
 
+// s36rotOverlap is RotationOverlap in these tests.
+const s36rotOverlap = 3 * time.Hour
+
 // rotateScripted starts a client of a venue whose connection n sends
 // ack(n) when it subscribes, then what the test sends on it.
 func rotateScripted(t *testing.T) (*harness, *venue, *lossOrder, chan int) {
@@ -61,6 +64,11 @@ func rotateScripted(t *testing.T) (*harness, *venue, *lossOrder, chan int) {
 	k := &sink{}
 	o := &lossOrder{k: k, seen: map[string][]int{}}
 	opts := rotationOptions()
+	// Rotated on request only, and an overlap bound no other timer has:
+	// switchUnaligned moves the clock to the bound armed at the same
+	// instant (a MaxAge of the same duration, armed before, matched it,
+	// and the overlap bound never fired).
+	opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
 	opts.OnEvent = o.onEvent
 	h := start(t, v.url(), opts, k, leaks)
 	h.rec.waitFor(t, "connected", connected(1))
@@ -83,7 +91,7 @@ func TestS36rotUnalignedAnnouncedBeforeNewFrames(t *testing.T) {
 	require.Equal(t, 2, recvWait(t, subscribed, "connection 2 subscribed"))
 	s2 := v.session(2)
 	require.NoError(t, s2.send(`{"conn":2,"k":3}`, `{"conn":2,"k":4}`))
-	h.switchUnaligned(rotationOptions().RotationOverlap)
+	h.switchUnaligned(s36rotOverlap)
 	h.rec.waitFor(t, "switched", func(ev Event) bool { return ev.ConnID == 2 && errors.Is(ev.Err, ErrRotationUnaligned) })
 	h.sink.waitFor(t, `{"conn":2,"k":3}`, `{"conn":2,"k":4}`)
 	require.Eventually(t, func() bool { return len(o.before(ErrRotationUnaligned)) == 1 }, wait, time.Millisecond)
