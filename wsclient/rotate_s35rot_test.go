@@ -1,7 +1,6 @@
 package wsclient
 
 import (
-	"strconv"
 	"testing"
 	"time"
 
@@ -16,52 +15,8 @@ import (
 func startAnswers3(t *testing.T, isAnswer func([]byte) bool, before func(f *schema.WsFrame)) (r *answersRig, third chan struct{}) {
 	t.Helper()
 	leaks := goleak.IgnoreCurrent()
-	sc := &scripted{}
-	for i := range sc.out {
-		sc.out[i] = make(chan string, 64)
-		sc.subd[i] = make(chan struct{})
-	}
 	third = make(chan struct{})
-	sc.v = newVenue(t, func(s *session) {
-		if s.n > 3 || s.readN(len(testSubs)) != nil {
-			return
-		}
-		if s.n == 3 {
-			close(third)
-			<-s.ctx.Done()
-			return
-		}
-		close(sc.subd[s.n])
-		for {
-			select {
-			case m := <-sc.out[s.n]:
-				if s.send(m) != nil {
-					return
-				}
-			case <-s.ctx.Done():
-				return
-			}
-		}
-	})
-	r = &answersRig{sc: sc, ks: &seqSink{conns: map[uint64]int{}}}
-	r.answers.Store(&[]string{})
-	opts := rotationOptions()
-	opts.IsData = func(b []byte) bool { return !isAnswer(b) }
-	hook := func(f *schema.WsFrame) error {
-		defer r.x.enter()()
-		if before != nil {
-			before(f)
-		}
-		if isAnswer(f.Data) {
-			old := r.answers.Load()
-			next := append(append([]string(nil), *old...), strconv.FormatUint(f.ConnID, 10)+":"+string(f.Data))
-			r.answers.Store(&next)
-			return nil
-		}
-		return r.ks.hook(f)
-	}
-	r.h = start(t, sc.v.url(), opts, &sink{hook: hook}, leaks)
-	return r, third
+	return startAnswersOn(t, newScriptedHolding(t, 3, third), leaks, isAnswer, before), third
 }
 
 // A retired connection's answer (Options.IsData: no data) is delivered
