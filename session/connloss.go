@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/meltica/meltica/normalize/book"
@@ -28,9 +29,17 @@ import (
 //
 // A loss is announced once: on the first lost state (disconnected,
 // reconnecting, closed) after data could flow, or a loss naming a
-// connection not seen before; not on a rotation (make-before-break loses
-// nothing), not when the session is closing, and not for a connection that
-// carries only book channels (the books' markers announce it). As the
+// connection not seen before; on a rotation only when wsclient reports
+// that its switch may have lost or repeated messages
+// (wsclient.ErrRotationDropped: frames from before the join the old
+// connection never delivered; wsclient.ErrRotationUnaligned: no join
+// found) — wsclient hands those to OnEvent, and waits for it, before the
+// new connection's first frame, so the marker comes before the data after
+// the gap (a late divergence, found among the repeats, is reported after
+// the frame out of its place) —; not when the session is closing, and not
+// for a connection that carries only book channels (the books' markers
+// announce it: their venues' update ids or checksums find a diff lost or
+// repeated across the switch). As the
 // books do, an event naming a new connection after dropped wsclient
 // events, while the last state seen was not a loss, means a loss went
 // unreported: it is announced then.
@@ -63,6 +72,9 @@ func (m *lossMarker) onEvent(e wsclient.Event) {
 	unseen := e.ConnID != 0 && m.conn != 0 && e.ConnID != m.conn
 	isLost := e.State.Lost()
 	announce := isLost && (!m.lost || unseen) && e.Reason != wsclient.ReasonRotation
+	if rotationLoss(e) && !m.lost {
+		announce = true
+	}
 	if !isLost && unseen && e.Dropped > 0 && !m.lost && e.Reason != wsclient.ReasonRotation {
 		announce = true // the previous connection's loss was dropped from wsclient's queue
 	}
@@ -76,6 +88,12 @@ func (m *lossMarker) onEvent(e wsclient.Event) {
 	if announce && m.active && !m.s.closing.Load() {
 		m.publish(e)
 	}
+}
+
+// rotationLoss reports whether e is a rotation's report of messages its
+// switch may have lost or repeated.
+func rotationLoss(e wsclient.Event) bool {
+	return e.Reason == wsclient.ReasonRotation && (errors.Is(e.Err, wsclient.ErrRotationDropped) || errors.Is(e.Err, wsclient.ErrRotationUnaligned))
 }
 
 // publish sends the markers, waiting for the event pool at most
@@ -93,7 +111,7 @@ func (m *lossMarker) publish(e wsclient.Event) {
 		}
 		ev.Venue, ev.Symbol, ev.Type = m.s.spec.venue, sym, schema.EventGap
 		ev.IngestTS = e.Stamp()
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapVenue, Reason: "connection lost: " + e.Reason.String()}
+		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapVenue, Reason: markerReason(e)}
 		_ = m.s.disp.Publish(ctx, ev)
 	}
 	if m.syms == nil {
@@ -103,4 +121,12 @@ func (m *lossMarker) publish(e wsclient.Event) {
 	for _, sym := range m.syms {
 		one(sym)
 	}
+}
+
+// markerReason is the Control.Reason of e's markers.
+func markerReason(e wsclient.Event) string {
+	if rotationLoss(e) {
+		return "rotation: " + e.Err.Error()
+	}
+	return "connection lost: " + e.Reason.String()
 }

@@ -23,7 +23,12 @@ type scripted struct {
 	subd [4]chan struct{} // closed once connection n is subscribed
 }
 
-func newScripted(t *testing.T) *scripted {
+func newScripted(t *testing.T) *scripted { return newScriptedHolding(t, 0, nil) }
+
+// newScriptedHolding is newScripted whose connection hold (0: none), once
+// subscribed, closes held and sends nothing: a rotation to it stays
+// under way.
+func newScriptedHolding(t *testing.T, hold int, held chan struct{}) *scripted {
 	sc := &scripted{}
 	for i := range sc.out {
 		sc.out[i] = make(chan string, 64)
@@ -31,6 +36,11 @@ func newScripted(t *testing.T) *scripted {
 	}
 	sc.v = newVenue(t, func(s *session) {
 		if s.n >= len(sc.out) || s.readN(len(testSubs)) != nil {
+			return
+		}
+		if s.n == hold {
+			close(held)
+			<-s.ctx.Done()
 			return
 		}
 		close(sc.subd[s.n])
@@ -86,7 +96,14 @@ type answersRig struct {
 func startAnswers(t *testing.T, isAnswer func([]byte) bool, before func(f *schema.WsFrame)) *answersRig {
 	t.Helper()
 	leaks := goleak.IgnoreCurrent()
-	r := &answersRig{sc: newScripted(t), ks: &seqSink{conns: map[uint64]int{}}}
+	return startAnswersOn(t, newScripted(t), leaks, isAnswer, before)
+}
+
+// startAnswersOn is startAnswers on sc; leaks is the goroutine baseline
+// taken before sc's venue started.
+func startAnswersOn(t *testing.T, sc *scripted, leaks goleak.Option, isAnswer func([]byte) bool, before func(f *schema.WsFrame)) *answersRig {
+	t.Helper()
+	r := &answersRig{sc: sc, ks: &seqSink{conns: map[uint64]int{}}}
 	r.answers.Store(&[]string{})
 	opts := rotationOptions()
 	opts.IsData = func(b []byte) bool { return !isAnswer(b) }

@@ -321,6 +321,22 @@
 // repeats within a stream (an unchanged snapshot sent twice) can align
 // early: what is then skipped is a byte-identical copy.
 //
+// The order of a switch's events among the frames: a rotation's loss
+// ([ErrRotationDropped], then Connected with ReasonRotation, then
+// [ErrRotationUnaligned] when the streams were not joined) is handed to
+// OnEvent, and OnEvent has returned from it, before the handler is given
+// the new connection's first frame; the delivery waits for that (and for
+// the events queued before it), or for Run's end. A host that publishes a
+// gap marker from OnEvent (package session does) so has it ahead of the
+// data after the gap. OnEvent must then not wait for the handler's next
+// frame. Two losses are found later, and reported after the frames they
+// concern: a frame of the new connection, sent among its repeats, that the
+// old connection never delivered ([ErrRotationUnaligned] when a repeat
+// follows it: it was delivered out of its place), and the failure of a
+// rotation whose streams had been joined (the old connection's data from
+// the join to the failure are lost; it is reported with the old
+// connection's id).
+//
 // A rotation that fails keeps the old connection and is retried after a
 // backoff (or the venue's Retry-After). An old connection lost during the
 // rotation is reported when it is lost ([schema.ConnDisconnected]: a

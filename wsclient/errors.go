@@ -60,7 +60,10 @@ var (
 	// connection (per-connection ids or sequence numbers) or the new
 	// connection's stream does not overlap the old one's within
 	// Options.RotationOverlap. Venue-specific repeat detection (sequence or
-	// trade ids, in the normalizer) covers those venues.
+	// trade ids, in the normalizer) covers those venues. A switch without
+	// a join is reported before the new connection's first frame reaches
+	// the handler (OnEvent has returned from it; see the package doc,
+	// Rotation).
 	ErrRotationUnaligned = errors.New("wsclient: rotation switched without aligning the streams: messages around the switch may repeat or be missing")
 	// ErrRotationDropped is reported (an [Event] with ReasonRotation, the
 	// new connection's ConnID, while the state is still Rotating;
@@ -72,7 +75,8 @@ var (
 	// connection only and stale by the join (delivering it then would
 	// replace newer state), or messages the old connection never got: a
 	// possible gap. An AlignKey that is nil for the venue's subscription
-	// snapshots leaves only the second kind.
+	// snapshots leaves only the second kind. OnEvent has returned from it
+	// before the new connection's first frame reaches the handler.
 	ErrRotationDropped = errors.New("wsclient: rotation dropped frames of the new connection from before the join that the old connection never delivered: a snapshot of the subscription, or messages missing")
 	// ErrInsecureRedirect is the error of a dial whose wss:// handshake
 	// was redirected to ws:// (or https:// to http://): following it

@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"context"
 	"log/slog"
 	"runtime/debug"
 	"time"
@@ -30,6 +31,10 @@ type Event struct {
 	// Clock's.
 	IngestTS int64
 	Dropped  uint64 // events dropped (queue full) since the last delivered one
+
+	// handled, when not nil, is closed once OnEvent returned from the
+	// event (announce waits for it).
+	handled chan struct{}
 }
 
 // Stamp is e's time among frames' events, for
@@ -67,14 +72,44 @@ func (c *Client) emit(ev Event, minor bool) {
 		c.dropEvent()
 		return
 	}
-	ev.At = c.opts.Clock.Now()
-	if ev.IngestTS == 0 {
-		ev.IngestTS = time.Now().UnixNano()
-	}
+	c.stamp(&ev)
 	select {
 	case c.events <- ev:
 	default:
 		c.dropEvent()
+	}
+}
+
+// stamp sets ev's times as it is queued.
+func (c *Client) stamp(ev *Event) {
+	ev.At = c.opts.Clock.Now()
+	if ev.IngestTS == 0 {
+		ev.IngestTS = time.Now().UnixNano()
+	}
+}
+
+// announce reports ev, a loss the handler's next frames come after (a
+// rotation's, see switchTo), and returns once OnEvent has returned from
+// it, so that whatever OnEvent does with it (a session publishes gap
+// markers) comes before those frames; or once ctx ended (Run's end,
+// Close). The event waits for room in the queue rather than be dropped.
+// OnEvent must not wait for the handler's next frame meanwhile.
+func (c *Client) announce(ctx context.Context, ev Event) {
+	c.logEvent(&ev)
+	if c.events == nil {
+		return
+	}
+	c.stamp(&ev)
+	ev.handled = make(chan struct{})
+	select {
+	case c.events <- ev:
+	case <-ctx.Done():
+		c.dropEvent()
+		return
+	}
+	select {
+	case <-ev.handled:
+	case <-ctx.Done():
 	}
 }
 
@@ -110,6 +145,9 @@ func (c *Client) eventLoop() {
 // Stats.OnEventPanics and logged at Error with its stack: the host's bug
 // must not end its program from a goroutine of ours.
 func (c *Client) onEvent(ev Event) {
+	if ev.handled != nil {
+		defer close(ev.handled) // a Goexit in OnEvent runs it too
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			c.st.eventPanics.Add(1)

@@ -16,26 +16,10 @@ import (
 // not modeLive and was delivered at once, beside that call (two handler
 // calls at once). It waits for the call now, as modePreparing does.
 func TestS35rvwsReplacedAnswerWaitsDuringTheNextRotation(t *testing.T) {
-	inside, release := make(chan struct{}), make(chan struct{})
-	r := startAnswers(t, isAck, func(f *schema.WsFrame) {
-		if f.ConnID == 2 && string(f.Data) == seqMsg(4) {
-			close(inside)
-			<-release
-		}
-	})
-	r.rotateAtThree(t)
-	nb := r.h.live()
-	require.Equal(t, uint64(2), nb.id)
-	r.sc.send(2, seqMsg(4)) // held in the handler, lock-free
-	recvWait(t, inside, "connection 2's message 4 in the handler")
+	r, nb, release := heldAtFour(t, func(before func(*schema.WsFrame)) *answersRig { return startAnswers(t, isAck, before) })
 	require.NoError(t, r.h.c.Rotate()) // connection 3 never sends: the rotation stays under way
 	require.Eventually(t, func() bool { return nb.mode.Load() == modeOverlap }, wait, time.Millisecond, "the second rotation begun")
-	r.sc.send(1, `{"ack":"late"}`)
-	require.Eventually(t, func() bool {
-		return nb.handling.Load() == handlerAwaited || r.x.overlaps.Load() > 0 || len(r.got()) > 0
-	}, wait, time.Millisecond, "the answer read")
-	close(release)
-	require.Eventually(t, func() bool { return len(r.got()) == 1 }, wait, time.Millisecond, "the answer delivered")
+	r.lateAnswerWaits(t, nb, release)
 	r.h.finish(r.sc.v)
 
 	require.Equal(t, []string{`1:{"ack":"late"}`}, r.got())

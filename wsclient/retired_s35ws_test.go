@@ -52,31 +52,48 @@ func TestS35wsRetiredConnectionAnswersDelivered(t *testing.T) {
 // the new connection, which delivers without the lock: the handler is
 // never called twice at once (two calls at once race a parser's state).
 func TestS35wsRetiredAnswerWaitsForTheLiveHandler(t *testing.T) {
-	inside, release := make(chan struct{}), make(chan struct{})
-	r := startAnswers(t, isAck, func(f *schema.WsFrame) {
-		if f.ConnID == 2 && string(f.Data) == seqMsg(4) {
-			close(inside)
-			<-release
-		}
-	})
-	r.rotateAtThree(t)
-	nb := r.h.live()
-	require.Equal(t, uint64(2), nb.id)
-	r.sc.send(2, seqMsg(4)) // held in the handler, lock-free
-	recvWait(t, inside, "connection 2's message 4 in the handler")
-	r.sc.send(1, `{"ack":"late"}`)
-	// The answer is read and waits for the call under way (or, had it
-	// not, is in the handler beside it: the hook counts it on entry).
-	require.Eventually(t, func() bool {
-		return nb.handling.Load() == handlerAwaited || r.x.overlaps.Load() > 0 || len(r.got()) > 0
-	},
-		wait, time.Millisecond, "the answer read")
-	close(release)
-	require.Eventually(t, func() bool { return len(r.got()) == 1 }, wait, time.Millisecond, "the answer delivered")
+	r, nb, release := heldAtFour(t, func(before func(*schema.WsFrame)) *answersRig { return startAnswers(t, isAck, before) })
+	r.lateAnswerWaits(t, nb, release)
 	r.sc.send(2, seqMsg(5))
 	require.Eventually(t, func() bool { return r.ks.last() == 5 }, wait, time.Millisecond, "connection 2 up to 5")
 	r.h.finish(r.sc.v)
 
 	r.ks.requireEachOnce(t)
 	require.Zero(t, r.x.overlaps.Load(), "the answer's handler call began while message 4's ran")
+}
+
+// heldAtFour starts a rig (start, given the handler's hook), rotates at
+// three, and holds connection 2's message 4 in the handler, a lock-free
+// call: it returns the rig, connection 2 (live) and what releases the
+// call.
+func heldAtFour(t *testing.T, start func(before func(*schema.WsFrame)) *answersRig) (r *answersRig, nb *conn, release chan struct{}) {
+	t.Helper()
+	inside := make(chan struct{})
+	release = make(chan struct{})
+	r = start(func(f *schema.WsFrame) {
+		if f.ConnID == 2 && string(f.Data) == seqMsg(4) {
+			close(inside)
+			<-release
+		}
+	})
+	r.rotateAtThree(t)
+	nb = r.h.live()
+	require.Equal(t, uint64(2), nb.id)
+	r.sc.send(2, seqMsg(4)) // held in the handler, lock-free
+	recvWait(t, inside, "connection 2's message 4 in the handler")
+	return r, nb, release
+}
+
+// lateAnswerWaits sends an answer on connection 1 (retired, still open)
+// while nb's handler call is held, waits until it is read and waits for
+// that call (or, had it not, is in the handler beside it: the hook
+// counts it on entry), releases the call, and waits for the answer.
+func (r *answersRig) lateAnswerWaits(t *testing.T, nb *conn, release chan struct{}) {
+	t.Helper()
+	r.sc.send(1, `{"ack":"late"}`)
+	require.Eventually(t, func() bool {
+		return nb.handling.Load() == handlerAwaited || r.x.overlaps.Load() > 0 || len(r.got()) > 0
+	}, wait, time.Millisecond, "the answer read")
+	close(release)
+	require.Eventually(t, func() bool { return len(r.got()) == 1 }, wait, time.Millisecond, "the answer delivered")
 }

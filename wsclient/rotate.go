@@ -300,34 +300,41 @@ func (c *Client) restoreOld(ov *overlap) {
 
 // goLive turns the standby connection into the live one once the old one
 // delivers no more: the queued frames the old connection did not deliver
-// go to the handler, then the reader delivers. It counts the rotation and
-// reports whether the switch was aligned, and how many keyed frames from
-// before the join it dropped that the old connection never delivered.
-func (c *Client) goLive(ov *overlap, nb *conn) (aligned bool, dropped int) {
+// go to the handler, then the reader delivers. Before the first of them,
+// under the lock that serialises delivery, it calls switched with whether
+// the streams were joined and how many keyed frames from before the join
+// it drops that the old connection never delivered: switchTo announces
+// the switch there, so that whatever OnEvent does with a loss (a
+// session's gap markers) comes before the new connection's frames. It
+// returns false when the streams were found to diverge only while the
+// queue was delivered (a frame the old connection never delivered, sent
+// among the repeats): switchTo reports that after the switch.
+func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropped int)) (inPlace bool) {
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
 	// Under the lock: a prepared connection's reader waits for the same
 	// call (deliverShared), and a second wait begun while the first is
 	// under way would not wait. The old reader's handlerDone takes no lock.
 	ov.old.handlerOut()
-	aligned, dropped = ov.done || c.opts.Prepare != nil, ov.unmatched
+	aligned := ov.done || c.opts.Prepare != nil
+	c.st.rotations.Add(1) // before nb delivers, and before the switch is announced: Stats never lag its frames
+	switched(aligned, ov.unmatched)
+	inPlace = true
 	skip, missed := ov.skip, 0
 	for i, f := range nb.queue {
 		switch {
 		case i < ov.drop: // delivered by the old connection, or from before the join (ov.unmatched)
 			if (i < ov.drop-1 || !ov.joinQueued) && c.answer(f) {
 				// The new connection's own answer (an ack, a refusal, a
-				// notice): the old connection never had it.
-				if nb.hashes[i] != unkeyed {
-					dropped--
-				}
+				// notice): the old connection never had it. Unkeyed
+				// (frameHash): never counted in ov.unmatched.
 				c.handle(nb.ctx, f, nb.id)
 			}
 		case len(skip) > 0 && nb.hashes[i] != unkeyed:
 			rest, m, skipped, diverged := skipPast(skip, ov.run, missed, nb.hashes[i])
 			skip, missed = rest, m
-			if diverged { // the frames before this repeat the old connection never delivered: out of their place
-				aligned = false
+			if diverged && aligned { // the frames before this repeat the old connection never delivered: out of their place
+				inPlace = false
 			}
 			if skipped {
 				break
@@ -341,7 +348,7 @@ func (c *Client) goLive(ov *overlap, nb *conn) (aligned bool, dropped int) {
 	}
 	nb.queue, nb.hashes = nb.queue[:0], nb.hashes[:0]
 	nb.skip, nb.run, nb.missed = skip, ov.run, missed
-	nb.told = !aligned // switchTo reports it
+	nb.told = !aligned || !inPlace // reported once
 	if len(skip) > 0 {
 		nb.mode.Store(modeSkipping)
 	} else {
@@ -350,8 +357,7 @@ func (c *Client) goLive(ov *overlap, nb *conn) (aligned bool, dropped int) {
 	close(nb.liveCh)
 	c.lf = nb
 	c.ov = nil
-	c.st.rotations.Add(1) // before nb delivers on its own: Stats never lag its frames
-	return aligned, dropped
+	return inPlace
 }
 
 // rotate replaces old make-before-break: it dials and subscribes a standby
@@ -498,24 +504,37 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 	c.deliverMu.Lock()
 	old.mode.Store(modeReplaced)
 	c.deliverMu.Unlock()
-	aligned, dropped := c.goLive(ov, nb)
-	select {
-	case <-old.dead: // lost before the switch: a possible gap
-		c.lost(old)
-	default:
-	}
-	// Its close bound (or its grace) armed before the switch is
-	// announced (stopAside).
-	c.retireAside(old)
-	if dropped > 0 {
-		// Before Connected: the state still says Rotating, and a
-		// Connected event with an error other than ErrRotationUnaligned
-		// is a failed rotation's.
-		c.st.dropped.Add(uint64(dropped))
-		c.emit(Event{State: c.State(), Reason: ReasonRotation, Err: fmt.Errorf("%w: %d frames of connection %d", ErrRotationDropped, dropped, nb.id), ConnID: nb.id}, false)
-	}
-	c.setState(Event{State: schema.ConnConnected, Reason: ReasonRotation, ConnID: nb.id})
-	if !aligned {
+	inPlace := c.goLive(ov, nb, func(aligned bool, dropped int) {
+		if dropped > 0 {
+			// Before Connected: the state still says Rotating, and a
+			// Connected event with an error other than
+			// ErrRotationUnaligned is a failed rotation's.
+			c.st.dropped.Add(uint64(dropped))
+			c.emit(Event{State: c.State(), Reason: ReasonRotation, Err: fmt.Errorf("%w: %d frames of connection %d", ErrRotationDropped, dropped, nb.id), ConnID: nb.id}, false)
+		}
+		select {
+		case <-old.dead: // lost before the switch: a possible gap
+			c.lost(old)
+		default:
+		}
+		// Its close bound (or its grace) armed before the switch is
+		// announced (stopAside).
+		c.retireAside(old)
+		up := Event{State: schema.ConnConnected, Reason: ReasonRotation, ConnID: nb.id}
+		c.st.state.Store(uint32(up.State))
+		if !aligned {
+			c.emit(up, false)
+			c.st.unaligned.Add(1)
+			c.announce(nb.ctx, Event{State: up.State, Reason: ReasonRotation, Err: ErrRotationUnaligned, ConnID: nb.id})
+			return
+		}
+		if dropped > 0 {
+			c.announce(nb.ctx, up) // the loss before it handled too: events are handled in order
+			return
+		}
+		c.emit(up, false)
+	})
+	if !inPlace {
 		c.unaligned(nb.id)
 	}
 	return nb
