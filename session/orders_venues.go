@@ -255,25 +255,20 @@ func (v *venueOrders) graceFrom(conn uint64) {
 	}
 	v.stopGraceLocked()
 	v.graceFor = conn
-	v.graceEnd = v.s.cfg.Client.Clock.AfterFunc(prepareOverlap, func() {
-		v.mu.Lock()
-		ended := v.graceFor == conn // (not a later switch's, nor cut short by a loss)
-		v.mu.Unlock()
-		if ended {
-			v.endGrace(conn)
-		}
-	})
+	v.graceEnd = v.s.cfg.Client.Clock.AfterFunc(prepareOverlap, func() { v.endGrace(conn) })
 }
 
 // endGrace ends the replaced connection's grace of the switch to conn:
-// the requests still waiting on it end (retain).
+// the requests still waiting on it end with ErrDisconnected. A grace
+// ended already (a later switch's runs, or a loss cut it short) is left.
 func (v *venueOrders) endGrace(conn uint64) {
 	v.mu.Lock()
-	if v.graceFor == conn {
-		v.graceFor = 0
+	defer v.mu.Unlock()
+	if v.graceFor != conn || conn == 0 {
+		return
 	}
-	v.mu.Unlock()
-	v.retain(conn, false)
+	v.stopGraceLocked()
+	v.dropLocked(ErrDisconnected, conn, conn)
 }
 
 // stopGraceLocked ends a grace that runs (under v.mu).
