@@ -83,3 +83,55 @@ func TestS36GraceEnds(t *testing.T) {
 		assert.ErrorIs(t, a.err, ErrClosed)
 	})
 }
+
+// TestS36WSAPIGraceEnds: on Binance's WS API, the requests pending at a
+// prepared switch wait on for the replaced connection's answers (grace):
+// an answer then reaches its caller; a loss (failPending) or the next
+// switch ends the wait with ErrDisconnected, and a request made on the
+// new connection is not among them.
+func TestS36WSAPIGraceEnds(t *testing.T) {
+	s := &Session{}
+	s.cfg.Client.Clock = wsclient.SystemClock()
+	newOrders := func() (*orders, chan answer) {
+		ch := make(chan answer, 1)
+		return &orders{s: s, pending: map[uint64]chan answer{1: ch}}, ch
+	}
+	t.Run("answered", func(t *testing.T) {
+		o, ch := newOrders()
+		o.grace()
+		_, ok := answered(ch)
+		require.False(t, ok, "waits on through the switch")
+		o.deliver(1, answer{ack: Ack{RequestID: 1}})
+		a, ok := answered(ch)
+		require.True(t, ok)
+		assert.NoError(t, a.err)
+		o.failPending(ErrClosed) // (stops the grace's timer)
+	})
+	t.Run("loss", func(t *testing.T) {
+		o, ch := newOrders()
+		o.grace()
+		o.failPending(ErrDisconnected)
+		a, ok := answered(ch)
+		require.True(t, ok)
+		assert.ErrorIs(t, a.err, ErrDisconnected)
+		assert.Nil(t, o.graceEnd)
+	})
+	t.Run("next switch", func(t *testing.T) {
+		o, ch := newOrders()
+		o.grace()
+		ch2 := make(chan answer, 1)
+		o.mu.Lock()
+		o.pending[2] = ch2 // made on the new connection
+		o.mu.Unlock()
+		o.grace()
+		a, ok := answered(ch)
+		require.True(t, ok, "the connection replaced two switches ago is closed")
+		assert.ErrorIs(t, a.err, ErrDisconnected)
+		_, ok = answered(ch2)
+		require.False(t, ok, "the one replaced now answers on")
+		o.failPending(ErrClosed)
+		a, ok = answered(ch2)
+		require.True(t, ok)
+		assert.ErrorIs(t, a.err, ErrClosed)
+	})
+}
