@@ -98,7 +98,7 @@ func TestS36WSAPIGraceEnds(t *testing.T) {
 	}
 	t.Run("answered", func(t *testing.T) {
 		o, ch := newOrders()
-		o.grace()
+		o.grace(7)
 		_, ok := answered(ch)
 		require.False(t, ok, "waits on through the switch")
 		o.deliver(1, answer{ack: Ack{RequestID: 1}})
@@ -109,7 +109,7 @@ func TestS36WSAPIGraceEnds(t *testing.T) {
 	})
 	t.Run("loss", func(t *testing.T) {
 		o, ch := newOrders()
-		o.grace()
+		o.grace(7)
 		o.failPending(ErrDisconnected)
 		a, ok := answered(ch)
 		require.True(t, ok)
@@ -118,12 +118,12 @@ func TestS36WSAPIGraceEnds(t *testing.T) {
 	})
 	t.Run("next switch", func(t *testing.T) {
 		o, ch := newOrders()
-		o.grace()
+		o.grace(7)
 		ch2 := make(chan answer, 1)
 		o.mu.Lock()
 		o.pending[2] = ch2 // made on the new connection
 		o.mu.Unlock()
-		o.grace()
+		o.grace(7)
 		a, ok := answered(ch)
 		require.True(t, ok, "the connection replaced two switches ago is closed")
 		assert.ErrorIs(t, a.err, ErrDisconnected)

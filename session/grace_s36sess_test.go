@@ -72,4 +72,16 @@ func TestS36WSAPIAnswerAfterSwitchOnOldConnection(t *testing.T) {
 	defer s.Pools().Orders.Put(req2)
 	_, err = s.Place(ctx, req2)
 	require.NoError(t, err, "the next order, on the new connection")
+
+	// The replaced connection, open still, is told of its shutdown again
+	// (or its user-data stream ends with it): that is not the new
+	// connection's. No second rotation; orders stay ready. Before s36sess
+	// the old connection's frames were never delivered after the switch.
+	require.NoError(t, push(h.conn, binanceServerShutdown))
+	require.NoError(t, push(h.conn, `{"subscriptionId":0,"event":{"e":"eventStreamTerminated","E":1728973001334}}`))
+	require.Never(t, func() bool {
+		wctx, wcancel := context.WithTimeout(ctx, pollEvery)
+		defer wcancel()
+		return s.Stats().Orders.Client.Rotations > 1 || s.WaitConnected(wctx) != nil
+	}, drainNever, pollEvery, "the replaced connection's notices are not the new one's")
 }

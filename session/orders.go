@@ -60,6 +60,7 @@ type orders struct {
 	graced   map[uint64]chan answer
 	graceEnd wsclient.Timer
 	graceGen uint64              // grace's calls: a timer of an earlier one ends nothing
+	replaced uint64              // the connection the latest prepared switch replaced; 0 none
 	late     map[uint64]struct{} // given up by their callers, maybe still answered (forget)
 	udsID    uint64              // the id of the latest user-data subscription request
 	udsTS    int64               // its timestamp, Unix ms
@@ -262,10 +263,13 @@ func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 	case schema.EventOrderAck:
 		o.rec.ack(ev)
 	case schema.EventControl:
-		if streamEnded(ev) {
+		o.mu.Lock()
+		replaced := o.frameConn == o.replaced // (its grace: a notice to it is not the new connection's)
+		o.mu.Unlock()
+		if streamEnded(ev) && !replaced {
 			o.streamEnded(o.frameConn)
 		}
-		if closeAnnounced(ev) {
+		if closeAnnounced(ev) && !replaced {
 			o.retire(o.frameConn, "the venue announced it will close the order connection")
 		}
 	}
@@ -638,7 +642,7 @@ func (o *orders) onEvent(e wsclient.Event) {
 		case st == schema.ConnClosed, s.closing.Load(): // Close took the connection down
 			o.failPending(ErrClosed)
 		case prepared:
-			o.grace()
+			o.grace(wasConn)
 		default:
 			o.failPending(ErrDisconnected)
 		}
@@ -945,10 +949,12 @@ func (o *orders) endGraceLocked(err error) {
 // with ErrDisconnected at the switch: a request the venue answered late
 // (after drainBound, which bounds the switch's own wait) gets its answer;
 // then, unanswered, they end as at any loss. A later loss or switch ends
-// the grace first.
-func (o *orders) grace() {
+// the grace first. old's stream end and close notices, delivered
+// meanwhile, are its own, not the new connection's (Publish).
+func (o *orders) grace(old uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.replaced = old
 	o.endGraceLocked(ErrDisconnected)
 	if len(o.pending) == 0 {
 		return
