@@ -51,10 +51,12 @@
 //     channels subscribed, their answers awaited, while the old one still
 //     delivers the reports and the answers of the requests in flight; the
 //     switch follows once the old connection has answered the requests
-//     in flight on it (the switch closes it, and an answer due there would
-//     be lost), at most 15 s after the rotation began (a request still
-//     unanswered then ends with ErrDisconnected, outcome unknown, and is
-//     looked up), and no second login. Orders made meanwhile wait for
+//     in flight on it, at most 15 s after the rotation began; the old
+//     connection then stays open 20 s more delivering its answers (wsclient
+//     Options.IsData, RotationOverlap), and a request still unanswered
+//     after that ends with ErrDisconnected (outcome unknown; its reports
+//     come on the new connection, subscribed before the switch);
+//     no second login. Orders made meanwhile wait for
 //     the switch and go on the new connection (on the old one, an order
 //     sent just before the switch would lose its answer with it). A report
 //     the venue sends on both connections meanwhile is delivered once: a

@@ -33,15 +33,22 @@ const drainNever = 300 * time.Millisecond
 // was lost with it.
 func TestS30rvsessAnswerDueOnOldConnection(t *testing.T) {
 	for _, c := range placeCases() {
-		t.Run(string(c.venue), func(t *testing.T) { drainCase(t, c, false) })
+		t.Run(string(c.venue), func(t *testing.T) { drainCase(t, c, drainAnswered) })
 	}
 	// Close while the switch waits for the old connection's answer: Close
 	// returns (the wait ends with it, not at drainBound), the Place ends
 	// with ErrClosed, nothing is left running (goleak, TestMain).
-	t.Run("close", func(t *testing.T) { drainCase(t, placeCases()[0], true) })
+	t.Run("close", func(t *testing.T) { drainCase(t, placeCases()[0], drainClosed) })
 }
 
-func drainCase(t *testing.T, c orderCase, closeDuring bool) {
+// How drainCase's held answer ends.
+const (
+	drainAnswered = iota // the venue answers while the switch waits for it
+	drainClosed          // Close while the switch waits
+	drainAfter           // the switch stops waiting (drainBound); the venue answers after it, on the old connection
+)
+
+func drainCase(t *testing.T, c orderCase, mode int) {
 	{
 		{
 			f := newFakePrivate(t, c.venue, nil)
@@ -114,7 +121,7 @@ func drainCase(t *testing.T, c orderCase, closeDuring bool) {
 			}, generous, pollEvery, "the new connection's handshake never came")
 			require.Never(t, func() bool { return rotations() > 0 }, drainNever, pollEvery,
 				"no switch while the old connection owes an answer")
-			if closeDuring {
+			if mode == drainClosed {
 				closed := make(chan error, 1)
 				go func() { closed <- s.Close(ctx) }()
 				require.ErrorIs(t, <-done, session.ErrClosed)
@@ -123,12 +130,16 @@ func drainCase(t *testing.T, c orderCase, closeDuring bool) {
 				assert.Zero(t, rotations())
 				return
 			}
+			if mode == drainAfter {
+				clk.fireUntil(t, session.DrainBound, func() bool { return rotations() == 1 }, "the switch at drainBound, unanswered")
+			}
 			release()
-			require.NoError(t, <-done, "the answer due on the old connection reaches its caller")
+			err := <-done
 			s.Pools().Orders.Put(req1)
+			require.NoError(t, err, "the answer due on the old connection reaches its caller")
 			require.Eventually(t, func() bool { return rotations() == 1 }, generous, pollEvery, "the switch, once answered")
 
-			_, err := place(t, s, ctx, "d2")
+			_, err = place(t, s, ctx, "d2")
 			require.NoError(t, err)
 			orders := f.ordersSeen()
 			require.Len(t, orders, 2)

@@ -1,16 +1,12 @@
 package session_test
 
 import (
-	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
-	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
 )
 
@@ -40,42 +36,11 @@ func TestS35rvKrakenTokenAge(t *testing.T) {
 		tokens int
 	}{{4 * time.Minute, 1}, {13 * time.Minute, 2}, {14 * time.Minute, 4}} {
 		t.Run(c.step.String(), func(t *testing.T) {
-			pc := privateCases(t)[2]
-			require.Equal(t, schema.VenueKraken, pc.venue)
-			f := newFakePrivate(t, pc.venue, pc.pushes)
 			ahead := &aheadClock{Clock: wsclient.SystemClock()}
-			clk := &manualClock{Clock: ahead}
-			var mu sync.Mutex
-			refusals := 0
-			f.refuseSub = func(_ int, ch string) bool {
-				if ch != "balances" {
-					return false
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				refusals++
-				if refusals > 3 {
-					return false
-				}
+			tokens := s35KrakenRefusedThrice(t, "", &manualClock{Clock: ahead}, func() {
 				ahead.ahead.Add(int64(c.step)) // the token fetched for this try is step old at the next
-				return true
-			}
-			cfg := pc.config(f, time.Now)
-			cfg.Client.Clock = clk
-			s := start(t, cfg)
-			ctx, cancel := context.WithTimeout(context.Background(), generous)
-			defer cancel()
-			clk.fireUntil(t, 0, func() bool {
-				wctx, wcancel := context.WithTimeout(ctx, pollEvery)
-				defer wcancel()
-				return s.WaitConnected(wctx) == nil
-			}, "subscribed after three refusals")
-			mu.Lock()
-			assert.Equal(t, 4, refusals, "refused three times, then taken")
-			mu.Unlock()
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			assert.Len(t, f.tokens, c.tokens, "tokens fetched")
+			})
+			assert.Equal(t, c.tokens, tokens, "tokens fetched")
 		})
 	}
 }

@@ -17,8 +17,10 @@ import (
 // s35KrakenRefusedThrice starts a Kraken session whose balances
 // subscription the fake refuses three times (with reason, or the fake's
 // own "EGeneral:Internal error" when reason is ""), then takes, and
-// returns how many WebSocket tokens the session fetched meanwhile.
-func s35KrakenRefusedThrice(t *testing.T, reason string) int {
+// returns how many WebSocket tokens the session fetched meanwhile. clk
+// (nil: a manual clock on the wall clock) is the session's; each refusal
+// calls refused (when not nil) before the fake answers.
+func s35KrakenRefusedThrice(t *testing.T, reason string, clk *manualClock, refused func()) int {
 	t.Helper()
 	c := privateCases(t)[2]
 	require.Equal(t, schema.VenueKraken, c.venue)
@@ -29,7 +31,13 @@ func s35KrakenRefusedThrice(t *testing.T, reason string) int {
 		mu.Lock()
 		defer mu.Unlock()
 		refusals++
-		return refusals <= 3
+		if refusals > 3 {
+			return false
+		}
+		if refused != nil {
+			refused()
+		}
+		return true
 	}
 	if reason == "" {
 		f.refuseSub = func(_ int, ch string) bool { return ch == "balances" && refuse() }
@@ -45,7 +53,9 @@ func s35KrakenRefusedThrice(t *testing.T, reason string) int {
 			return replies
 		}
 	}
-	clk := newManualClock()
+	if clk == nil {
+		clk = newManualClock()
+	}
 	cfg := c.config(f, time.Now)
 	cfg.Client.Clock = clk
 	s := start(t, cfg)
@@ -73,7 +83,7 @@ func s35KrakenRefusedThrice(t *testing.T, reason string) int {
 // one token for the connection, not one per try. Before s35sess every try
 // fetched one (238 in 20 minutes against Kraken's REST counter, s34ct).
 func TestS35KrakenRefusedSubscriptionKeepsItsToken(t *testing.T) {
-	assert.Equal(t, 1, s35KrakenRefusedThrice(t, ""), "one token fetched")
+	assert.Equal(t, 1, s35KrakenRefusedThrice(t, "", nil, nil), "one token fetched")
 }
 
 // TestS35KrakenTokenRefusalFetchesANewOne: a refusal that may be of the
@@ -83,7 +93,7 @@ func TestS35KrakenRefusedSubscriptionKeepsItsToken(t *testing.T) {
 func TestS35KrakenTokenRefusalFetchesANewOne(t *testing.T) {
 	for _, reason := range []string{"EAPI:Invalid key", "ESession:Invalid session"} {
 		t.Run(reason, func(t *testing.T) {
-			assert.Equal(t, 4, s35KrakenRefusedThrice(t, reason), "a token per try")
+			assert.Equal(t, 4, s35KrakenRefusedThrice(t, reason, nil, nil), "a token per try")
 		})
 	}
 }

@@ -76,7 +76,7 @@ func (o *orderRate) wait(ctx context.Context, req *schema.OrderRequest) error {
 		now := o.clk.Now()
 		ts, seen := o.sent[key]
 		for i := len(ts) - 1; i >= 0 && now.Before(ts[i]); i-- {
-			notAfter(&ts[i], now)
+			ts[i] = now // (oldest first: the loop stops at the first not after now)
 		}
 		if !seen && len(o.sent) >= max(o.sweepAt, minSweep) {
 			o.sweep(now)

@@ -49,11 +49,18 @@ type orders struct {
 	bq     *binanceQueries
 	runErr error
 
-	mu       sync.Mutex
-	last     schema.ConnState // of the latest event
-	upConn   uint64           // the connection up as the latest event was handled, 0 when none
-	nextID   uint64
-	pending  map[uint64]chan answer
+	mu      sync.Mutex
+	last    schema.ConnState // of the latest event
+	upConn  uint64           // the connection up as the latest event was handled, 0 when none
+	nextID  uint64
+	pending map[uint64]chan answer
+	// graced are the requests in flight on the connection a rotation
+	// replaced, which still delivers its answers until graceEnd fires
+	// (grace); nil none.
+	graced   map[uint64]chan answer
+	graceEnd wsclient.Timer
+	graceGen uint64              // grace's calls: a timer of an earlier one ends nothing
+	replaced uint64              // the connection the latest prepared switch replaced; 0 none
 	late     map[uint64]struct{} // given up by their callers, maybe still answered (forget)
 	udsID    uint64              // the id of the latest user-data subscription request
 	udsTS    int64               // its timestamp, Unix ms
@@ -109,7 +116,9 @@ func newOrders(s *Session) (*orders, error) {
 	opts.Venue = schema.VenueBinance
 	opts.Frames = s.pools.Frames
 	opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, nil
-	opts.DataTimeout, opts.IsData = noDataTimeout, nil
+	// IsData: every frame is no data, so that a replaced connection's
+	// answers reach the handler after a rotation's switch (grace).
+	opts.DataTimeout, opts.IsData = noDataTimeout, noData
 	// Answers come back on the connection the request went out on: a
 	// rotation in wsclient's own time would strand them. The WS-API
 	// connection lives 24 h (Binance WebSocket API "General API
@@ -254,10 +263,13 @@ func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 	case schema.EventOrderAck:
 		o.rec.ack(ev)
 	case schema.EventControl:
-		if streamEnded(ev) {
+		o.mu.Lock()
+		replaced := o.frameConn == o.replaced // (its grace: a notice to it is not the new connection's)
+		o.mu.Unlock()
+		if streamEnded(ev) && !replaced {
 			o.streamEnded(o.frameConn)
 		}
-		if closeAnnounced(ev) {
+		if closeAnnounced(ev) && !replaced {
 			o.retire(o.frameConn, "the venue announced it will close the order connection")
 		}
 	}
@@ -484,7 +496,7 @@ func (o *orders) sole() uint64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var id uint64
-	n := len(o.late)
+	n := len(o.late) + len(o.graced)
 	for i := range o.pending {
 		id, n = i, n+1
 	}
@@ -561,6 +573,10 @@ func (o *orders) deliver(id uint64, a answer) {
 	ch, ok := o.pending[id]
 	delete(o.pending, id)
 	delete(o.late, id)
+	if g, graced := o.graced[id]; graced && !ok {
+		ch, ok = g, true
+		delete(o.graced, id)
+	}
 	if ok {
 		o.answered++
 		o.settleLocked()
@@ -625,6 +641,8 @@ func (o *orders) onEvent(e wsclient.Event) {
 		switch {
 		case st == schema.ConnClosed, s.closing.Load(): // Close took the connection down
 			o.failPending(ErrClosed)
+		case prepared:
+			o.grace(wasConn)
 		default:
 			o.failPending(ErrDisconnected)
 		}
@@ -899,11 +917,62 @@ func (o *orders) failPending(err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	clear(o.late) // their answers went with the connection
-	for id, ch := range o.pending {
-		delete(o.pending, id)
+	o.failLocked(o.pending, err)
+	o.endGraceLocked(err)
+	o.settleLocked()
+}
+
+// failLocked ends the waits of m with err (under o.mu).
+func (o *orders) failLocked(m map[uint64]chan answer, err error) {
+	for id, ch := range m {
+		delete(m, id)
 		o.lostInFly++
 		ch <- answer{ack: Ack{RequestID: id}, err: err}
 	}
+}
+
+// endGraceLocked ends a replaced connection's grace: its requests still
+// waiting end with err (under o.mu).
+func (o *orders) endGraceLocked(err error) {
+	if o.graceEnd != nil {
+		o.graceEnd.Stop()
+		o.graceEnd = nil
+	}
+	o.failLocked(o.graced, err)
+}
+
+// grace is told of a rotation's prepared switch: every request pending
+// went out on the replaced connection (orders made during the rotation
+// wait for the switch), which wsclient keeps open RotationOverlap
+// (prepareOverlap) on the Clock after it, delivering its answers
+// (Options.IsData). They wait that long more for them rather than end
+// with ErrDisconnected at the switch: a request the venue answered late
+// (after drainBound, which bounds the switch's own wait) gets its answer;
+// then, unanswered, they end as at any loss. A later loss or switch ends
+// the grace first. old's stream end and close notices, delivered
+// meanwhile, are its own, not the new connection's (Publish).
+func (o *orders) grace(old uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.replaced = old
+	o.endGraceLocked(ErrDisconnected)
+	if len(o.pending) == 0 {
+		return
+	}
+	o.graced, o.pending = o.pending, o.graced // (o.graced emptied above)
+	if o.pending == nil {
+		o.pending = map[uint64]chan answer{}
+	}
+	clear(o.late) // (late answers of the replaced connection: not followed further)
+	o.graceGen++
+	gen := o.graceGen
+	o.graceEnd = o.s.cfg.Client.Clock.AfterFunc(prepareOverlap, func() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if o.graceGen == gen { // (not a later switch's grace)
+			o.endGraceLocked(ErrDisconnected)
+		}
+	})
 	o.settleLocked()
 }
 

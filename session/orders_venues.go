@@ -50,8 +50,13 @@ type venueOrders struct {
 	// idle is closed once no request awaits its answer on a connection
 	// other than idleNew (idleExcept: a rotation's switch waits for it);
 	// nil when nobody waits.
-	idle      chan struct{}
-	idleNew   uint64
+	idle    chan struct{}
+	idleNew uint64
+	// graceFor is the connection a rotation switched to, while the one it
+	// replaced still delivers its answers (graceFrom): retain keeps the
+	// requests in flight on it until graceEnd fires; 0 none.
+	graceFor  uint64
+	graceEnd  wsclient.Timer
 	sent      uint64
 	answered  uint64
 	timedOut  uint64
@@ -195,7 +200,9 @@ func (v *venueOrders) staleReady(conn uint64) { v.s.unready(&v.mu, &v.conn, conn
 // retain ends, with ErrDisconnected (ErrClosed when the session is
 // closing), every wait for an answer on a connection other than cur, the
 // client's connection up now (0: none): an answer comes only on the
-// connection its request went out on.
+// connection its request went out on. While cur is the connection a
+// rotation switched to and the one it replaced still delivers its
+// answers (graceFrom), the requests in flight on that one wait on.
 func (v *venueOrders) retain(cur uint64, closed bool) {
 	err := ErrDisconnected
 	if closed || v.s.closing.Load() {
@@ -206,19 +213,71 @@ func (v *venueOrders) retain(cur uint64, closed bool) {
 	if v.conn != cur {
 		v.conn = 0
 	}
+	if v.graceFor != 0 && v.graceFor == cur {
+		return // the replaced connection answers still: graceEnd ends its waits
+	}
+	v.stopGraceLocked()
+	v.dropLocked(err, cur, cur)
+}
+
+// dropLocked ends, with err, every wait for an answer on a connection
+// other than keep and also (under v.mu).
+func (v *venueOrders) dropLocked(err error, keep, also uint64) {
 	for id, p := range v.late {
-		if p.conn != cur {
+		if p.conn != keep && p.conn != also {
 			delete(v.late, id)
 		}
 	}
 	for id, p := range v.pending {
-		if p.conn != cur {
+		if p.conn != keep && p.conn != also {
 			delete(v.pending, id)
 			v.lostInFly++
 			p.ch <- answer{ack: Ack{RequestID: id}, err: err}
 		}
 	}
 	v.settleLocked()
+}
+
+// graceFrom is told of a rotation's switch to conn: wsclient keeps the
+// replaced connection open RotationOverlap (prepareOverlap) on the Clock
+// after it, delivering its answers (Options.IsData), so the requests in
+// flight on it wait that long more for them (retain) rather than end
+// with ErrDisconnected at the switch: a request the venue answered
+// late (after drainBound, which bounds the switch's own wait) gets its
+// answer. Then, unanswered, they end as at any loss. One replaced
+// connection answers at a time (wsclient ends the grace of the one
+// before at the next switch): those of the one before end here.
+func (v *venueOrders) graceFrom(conn uint64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.graceFor != 0 {
+		v.dropLocked(ErrDisconnected, v.graceFor, conn) // (v.graceFor is the one replaced now)
+	}
+	v.stopGraceLocked()
+	v.graceFor = conn
+	v.graceEnd = v.s.cfg.Client.Clock.AfterFunc(prepareOverlap, func() { v.endGrace(conn) })
+}
+
+// endGrace ends the replaced connection's grace of the switch to conn:
+// the requests still waiting on it end with ErrDisconnected. A grace
+// ended already (a later switch's runs, or a loss cut it short) is left.
+func (v *venueOrders) endGrace(conn uint64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.graceFor != conn || conn == 0 {
+		return
+	}
+	v.stopGraceLocked()
+	v.dropLocked(ErrDisconnected, conn, conn)
+}
+
+// stopGraceLocked ends a grace that runs (under v.mu).
+func (v *venueOrders) stopGraceLocked() {
+	if v.graceEnd != nil {
+		v.graceEnd.Stop()
+		v.graceEnd = nil
+	}
+	v.graceFor = 0
 }
 
 // idleExcept returns a channel closed once no request awaits its answer

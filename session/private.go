@@ -306,7 +306,12 @@ func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*privat
 	opts.Venue = s.spec.venue
 	opts.Frames = s.pools.Frames
 	opts.Topics, opts.EncodeSubscribe, opts.Subscriptions = nil, nil, nil
-	opts.DataTimeout, opts.IsData = noDataTimeout, nil
+	// IsData calls every frame no data: after a rotation's switch the
+	// replaced connection stays open RotationOverlap, every frame it
+	// delivers (an answer to an order sent on it before the switch; a
+	// report the new connection delivers too, dropped as a repeat) reaching
+	// the handler (see venueOrders.graceFrom). DataTimeout is off.
+	opts.DataTimeout, opts.IsData = noDataTimeout, noData
 	// A rotation (the venue's announced close: retire; Client.MaxAge when
 	// the host sets one) replaces the connection make-before-break: the
 	// new one is logged in and subscribed before the switch (prepare).
@@ -425,6 +430,9 @@ func (p *private) onEvent(e wsclient.Event) {
 		cur := p.client.Stats().ConnID
 		if st := p.client.State(); st != schema.ConnConnected && st != schema.ConnRotating {
 			cur = 0 // (rotating: the old connection still answers until the switch)
+		}
+		if cur != 0 && e.ConnID == cur && e.State == schema.ConnConnected && e.Reason == wsclient.ReasonRotation && e.Err == nil {
+			p.orders.graceFrom(cur) // a rotation's switch: the replaced connection answers on
 		}
 		p.orders.retain(cur, e.State == schema.ConnClosed)
 	}
@@ -1074,6 +1082,10 @@ func (p *private) orderStats(st *Stats) {
 	}
 	st.Order.Duplicates += p.repeats.dropped.Load() // (after rec.stats, which sets its own)
 }
+
+// noData is the private and order connections' wsclient Options.IsData:
+// no frame of theirs is market data.
+func noData([]byte) bool { return false }
 
 // prepareOverlap is the private connections' RotationOverlap: how long a
 // rotation waits for the new connection's login and subscriptions

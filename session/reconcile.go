@@ -609,11 +609,15 @@ func (r *reconciler) nextJump() (key orderKey, wait time.Duration, due bool) {
 
 // askJump asks the venue about one order that jumped (see jumped); a query
 // the venue refused or left unanswered gets a gap marker, as in a pass. A
-// lost connection's pass asks again. An open order whose fills the venue
-// lists short of what its order query says executed (the venue's fill
-// list a moment behind its order: the stream is up, the fill just made)
-// is asked once more jumpEvery later before the marker: a marker, then
-// the fill it said may be lost, would be a false alarm.
+// lost connection's pass asks again. An order whose fills the venue lists
+// short of what its order query says executed (the venue's fill list a
+// moment behind its order: the stream is up, the fill just made; for an
+// order that ended, right after its final report) is asked once more
+// jumpEvery later before the marker (and, for one that ended, before its
+// end): a marker, then the fill it said may be lost, would be a false
+// alarm. A pass started while the query was in flight asks about the
+// order after it did: the pass's answer is the order's, and the query's
+// adds no marker (one loss, one marker).
 func (r *reconciler) askJump(ctx context.Context, conn uint64, key orderKey) {
 	r.mu.Lock()
 	delete(r.jumps, key)
@@ -623,11 +627,15 @@ func (r *reconciler) askJump(ctx context.Context, conn uint64, key orderKey) {
 		return
 	}
 	t.asked = r.now()
+	again, pass := !t.lagged, r.done
 	r.mu.Unlock()
-	err := r.reconcile(ctx, conn, key)
-	if err == nil || ctx.Err() != nil || errors.Is(err, errConnLost) {
+	err := r.reconcile(ctx, conn, key, again)
+	r.mu.Lock()
+	passed := r.done != pass
+	r.mu.Unlock()
+	if err == nil || ctx.Err() != nil || errors.Is(err, errConnLost) || passed {
 		r.mu.Lock()
-		if t := r.orders[key]; t != nil && err == nil {
+		if t := r.orders[key]; t != nil && err == nil && !passed {
 			t.lagged = false
 		}
 		r.mu.Unlock()
@@ -1152,7 +1160,7 @@ func (r *reconciler) duplicateOf(ctx context.Context, conn uint64, req *schema.O
 	// host gets a gap marker and the next pass tries again; a lost
 	// connection's pass does it all.
 	key := orderKey{symbol: o.Symbol, id: o.VenueOrderID}
-	if err := r.settle(ctx, conn, key, o); err != nil && !errors.Is(err, errConnLost) {
+	if err := r.settle(ctx, conn, key, o, false); err != nil && !errors.Is(err, errConnLost) {
 		r.mu.Lock()
 		if t := r.orders[key]; t != nil {
 			t.stale = true
@@ -1189,7 +1197,7 @@ func (r *reconciler) pass(ctx context.Context, conn uint64) {
 			t.lagged = false
 		}
 		r.mu.Unlock()
-		err := r.reconcile(ctx, conn, key)
+		err := r.reconcile(ctx, conn, key, false)
 		if err != nil && (ctx.Err() != nil || errors.Is(err, errConnLost)) {
 			return // the next subscription's pass does it all again
 		}
@@ -1206,8 +1214,9 @@ func (r *reconciler) pass(ctx context.Context, conn uint64) {
 
 // reconcile asks what became of one order and publishes what the stream
 // did not deliver: its missing fills (read only when the order says more
-// has filled than was delivered), then the status it ended in.
-func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey) error {
+// has filled than was delivered), then the status it ended in. again: the
+// caller asks once more when the venue's fills fall short (see publish).
+func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey, again bool) error {
 	var st []normalize.QueryOrder
 	err := r.ask(ctx, "order", key, r.order, func() (err error) {
 		st, err = r.q.order(ctx, conn, key, false)
@@ -1219,13 +1228,13 @@ func (r *reconciler) reconcile(ctx context.Context, conn uint64, key orderKey) e
 	if err != nil {
 		return err
 	}
-	return r.settle(ctx, conn, key, &st[0])
+	return r.settle(ctx, conn, key, &st[0], again)
 }
 
 // settle publishes what order, the venue's answer to a query of the
 // followed order key, says the stream did not deliver: the fills (read
 // only when it says more has filled than was delivered), then its end.
-func (r *reconciler) settle(ctx context.Context, conn uint64, key orderKey, order *normalize.QueryOrder) error {
+func (r *reconciler) settle(ctx context.Context, conn uint64, key orderKey, order *normalize.QueryOrder, again bool) error {
 	r.mu.Lock()
 	t := r.orders[key]
 	// By the answer, or by the stream: an answer made before a fill the
@@ -1243,7 +1252,7 @@ func (r *reconciler) settle(ctx context.Context, conn uint64, key orderKey, orde
 			return err
 		}
 	}
-	return r.publish(ctx, key, order, fills)
+	return r.publish(ctx, key, order, fills, again)
 }
 
 // fills reads every fill of an order, page after page. A fill read
@@ -1300,8 +1309,11 @@ func (r *reconciler) fills(ctx context.Context, conn uint64, key orderKey) ([]no
 // fills do not make up the quantity it says was executed (OKX keeps 3
 // days of them; a venue's lists may lag), a gap marker says so: for an
 // open order through the error (it stays followed, the next pass reads
-// its fills again); for one that ended, before its end report.
-func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize.QueryOrder, fills []normalize.QueryFill) error {
+// its fills again); for one that ended, before its end report, unless
+// again: the caller asks once more (a venue's fill list a moment behind
+// its final report), so the error alone, the order followed still and
+// its end not delivered before its fills.
+func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize.QueryOrder, fills []normalize.QueryFill, again bool) error {
 	fills = slices.DeleteFunc(fills, func(f normalize.QueryFill) bool { return !bytes.Equal(f.OrderID.Bytes(), key.id.Bytes()) })
 	sortFills(fills)
 	cums := cumulative(order, fills)
@@ -1355,8 +1367,8 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 	if !t.covered(order.CumFillQty) {
 		known, _ := t.floor.Add(t.delivered)
 		short := fmt.Errorf("%w: the venue's fills make up %s of the %s it says the order executed", errFillsShort, known, order.CumFillQty)
-		if !order.Status.Final() {
-			return short // followed still: the next pass reads them again
+		if !order.Status.Final() || again {
+			return short // followed still: the next pass (or query) reads them again
 		}
 		r.gap(ctx, key, short, false) // they will not come back: told once, then the end
 	}

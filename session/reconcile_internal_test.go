@@ -268,7 +268,7 @@ func TestRateLimitEmptiesBudget(t *testing.T) {
 			r := newReconciler(s, b)
 			key := orderKey{symbol: "BTC-USDT", id: schema.MustID("1")}
 			r.orders[key] = &tracked{status: schema.StatusNew}
-			require.NoError(t, r.reconcile(context.Background(), 0, key))
+			require.NoError(t, r.reconcile(context.Background(), 0, key, false))
 			assert.Equal(t, 2, b.asked)
 			assert.Equal(t, uint64(1), r.errs.Load())
 			require.NotEmpty(t, clk.slept)

@@ -121,7 +121,7 @@ func TestKrakenBackoff(t *testing.T) {
 			r := newReconciler(s, b)
 			key := orderKey{symbol: "BTC-USD", id: schema.MustID("OQCLML-BW3P3-BUCMWZ")}
 			r.orders[key] = &tracked{status: schema.StatusNew}
-			err := r.reconcile(context.Background(), 0, key)
+			err := r.reconcile(context.Background(), 0, key, false)
 			assert.Equal(t, c.asked, b.asked, "tries")
 			if c.fail {
 				require.ErrorIs(t, err, error(nonce))

@@ -124,7 +124,7 @@ func TestReconcileEndStreamedForgets(t *testing.T) {
 	tr := &tracked{status: schema.StatusCanceled, delivered: dec("0.2"), cum: dec("0.4")}
 	tr.trades = append(tr.trades, schema.MustID("1"))
 	r.orders[key] = tr
-	require.NoError(t, r.reconcile(context.Background(), 0, key))
+	require.NoError(t, r.reconcile(context.Background(), 0, key, false))
 	assert.Equal(t, uint64(1), r.reconciled.Load(), "the fill the stream missed")
 	assert.Nil(t, r.orders[key], "ended, every fill delivered: forgotten")
 }

@@ -53,7 +53,7 @@ func TestS35ReconcileAnswerOlderThanTheStream(t *testing.T) {
 	tr := &tracked{status: schema.StatusFilled, delivered: dec("0.4"), cum: dec("0.5")}
 	tr.trades = append(tr.trades, schema.MustID("1"), schema.MustID("3"))
 	r.orders[key] = tr
-	require.NoError(t, r.reconcile(context.Background(), 0, key))
+	require.NoError(t, r.reconcile(context.Background(), 0, key, false))
 	assert.Equal(t, uint64(1), r.reconciled.Load(), "trade 2, which the stream lost")
 	assert.Nil(t, r.orders[key], "ended, every fill delivered: forgotten")
 }

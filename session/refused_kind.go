@@ -72,7 +72,8 @@ var venueRefusals = map[schema.Venue]*refusalKinds{
 		gone:  also(okxRefusals.missing, 51400, 51401, 51402, 51503, 51509, 51510),
 	},
 	schema.VenueBybit: {
-		rate:  also(bybitRefusals.rateCodes, 170005, 170222),
+		// 10429 and 20003: the trade connection's ("WS OE General code").
+		rate:  also(bybitRefusals.rateCodes, 170005, 170222, 10429, 20003),
 		maybe: codes(10000, 10016),
 		gone:  also(bybitRefusals.missing, 110008, 110010, 170213),
 	},

@@ -100,7 +100,7 @@ func (s *Session) Stats() Stats {
 		st.Orders = ConnStats{Conn: Conn{Role: RoleOrders}, Client: o.client.Stats(), Parser: o.parser.Stats()}
 		o.mu.Lock()
 		st.Order = OrderStats{Sent: o.sent, Answered: o.answered, TimedOut: o.timedOut, Disconnected: o.lostInFly,
-			Pending: len(o.pending), UserDataSubs: o.udsSent, Refused: o.udsRefused, ClockOffset: s.ClockOffset()}
+			Pending: len(o.pending) + len(o.graced), UserDataSubs: o.udsSent, Refused: o.udsRefused, ClockOffset: s.ClockOffset()}
 		if o.udsTS != 0 {
 			st.Order.UserDataTS = time.UnixMilli(o.udsTS)
 		}
