@@ -417,7 +417,11 @@
 // # Lost market connections
 //
 // A lost market data connection (disconnected, reconnecting, closed other
-// than by Close; not a rotation, which loses nothing) is announced once
+// than by Close), and a rotation wsclient reports lossy
+// (wsclient.ErrRotationDropped, wsclient.ErrRotationUnaligned: Reason
+// "rotation: …", announced before the new connection's first message; a
+// rotation whose streams joined loses nothing and is not announced), is
+// announced once
 // to every subscriber of its market data, whatever types it names: a
 // schema.EventGap with Control.GapType schema.EventUnknown and GapSource
 // schema.GapVenue, naming no symbol when the session has one market

@@ -274,6 +274,7 @@ func New(opts *Options) *Collector {
 			gauge("coalescing_depth", "Coalescable events queued now.", func(s *dispatch.Stats) float64 { return float64(s.Coalescing) }),
 			gauge("ordered_depth", "Ordered events queued now.", func(s *dispatch.Stats) float64 { return float64(s.Ordered) }),
 			gauge("markers_waiting", "Gap markers waiting now.", func(s *dispatch.Stats) float64 { return float64(s.Markers) }),
+			gauge("in_hand", "Events taken from the queue and not yet handed over or returned by the handler now (0 or 1; see dispatch.Stats' accounting).", func(s *dispatch.Stats) float64 { return float64(s.InHand) }),
 			peak("max_depth", "Most events queued at once so far.", func(s *dispatch.Stats) float64 { return float64(s.MaxDepth) }),
 			peak("worst_lag_seconds", "Longest delivery time minus ingest time so far.", func(s *dispatch.Stats) float64 { return s.WorstLag.Seconds() }),
 		}),
@@ -292,6 +293,7 @@ func New(opts *Options) *Collector {
 			counter("discarded", "Queued events released at Unsubscribe or a timed-out Close.", func(s *dispatch.MergedStats) uint64 { return s.Discarded }),
 			counter("panics", "Host code run for the subscription that panicked, recovered: its handler (the event counts as delivered), the Logger.", func(s *dispatch.MergedStats) uint64 { return s.Panics }),
 			gauge("depth", "Events queued now.", func(s *dispatch.MergedStats) float64 { return float64(s.Depth) }),
+			gauge("in_hand", "Merged events taken from the queue and not yet handed over or returned by the handler now (0 or 1).", func(s *dispatch.MergedStats) float64 { return float64(s.InHand) }),
 		}),
 		mergers: newFamily(&o, "merger", []string{"merger"}, []metric[merge.Stats]{
 			counter("fragments", "Fragments taken into windows.", func(s *merge.Stats) uint64 { return s.Fragments }),
