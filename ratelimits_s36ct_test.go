@@ -1,6 +1,7 @@
 package meltica_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,8 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/venuesim"
 )
 
 // OKX's per-instrument order rate (session doc "Orders by venue": "OKX's
@@ -255,4 +258,103 @@ func s36ctNextOrder(t *testing.T, s *session.Session, execs *s30ctExecs, req *sc
 	// One more accepted order's report behind it would show a repeat;
 	// the stream's order is the venue's, so wait on the count alone.
 	assert.Len(t, execs.of(cid, ""), 1, "%s: its one report", cid)
+}
+
+// Binance's unfilled order count on the simulated venue (venuesim
+// Options.EnforceRateLimits: ORDERS 50 per 10 s, "429 … -1015 past the
+// orders, with retryAfter"; Binance spot "Error codes" -1015 "Too many
+// new orders", WebSocket API "Rate limits": "error.data.retryAfter").
+// The session's contract (session doc "Orders"): the refusal is
+// ErrRateLimited with the venue's code and RetryAfter; "Place and Cancel
+// send nothing before that time and return ErrNotSent wrapping that
+// *VenueError (over the unfilled order count, -1015, Place only: a cancel
+// lowers it)". So: the next place before RetryAfter is ErrNotSent and
+// never reaches the venue; a cancel goes and is answered; a fill of an
+// accepted order still arrives; every accepted order's NEW report comes
+// once, the refused orders have none.
+func TestS36ctBinanceUnfilledOrderCountHoldsPlacesNotCancels(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, APIKey: "k", APISecret: "s", EnforceRateLimits: true, PingInterval: -1})
+	defer v.Close()
+	execs := newS30ctExecs()
+	s, err := session.Start(context.Background(), session.Config{
+		Endpoints:    session.Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL(), API: v.APIURL()},
+		Symbols:      []string{"BTC-USDT"},
+		Channels:     []string{"trade"},
+		Credentials:  normalize.NewCredentials("k", normalize.NewHMACSigner([]byte("s"))),
+		OnExecReport: execs.on,
+	})
+	require.NoError(t, err)
+	execs.returnTo(s.Pools())
+	defer func() { assert.NoError(t, s.Close(context.Background())) }()
+	ctx := s31ctConnected(t, s)
+
+	var accepted []string
+	var refusal error
+	for i := 0; i < 500 && refusal == nil; i++ {
+		cid := fmt.Sprintf("s36u%d", i)
+		req := s27ctOrder(t, s, cid)
+		_, err := s.Place(ctx, req)
+		s.Pools().Orders.Put(req)
+		if err != nil {
+			refusal = err
+			break
+		}
+		accepted = append(accepted, cid)
+	}
+	require.Error(t, refusal, "the venue refuses past 50 orders in its 10 s interval")
+	assert.ErrorIs(t, refusal, session.ErrRateLimited)
+	var ve *session.VenueError
+	require.ErrorAs(t, refusal, &ve)
+	assert.EqualValues(t, -1015, ve.Code, "%v", refusal)
+	require.False(t, ve.RetryAfter.IsZero(), "the venue's retryAfter carried: %v", refusal)
+	refusedAt := v.Stats().Rejected
+
+	req := s27ctOrder(t, s, "s36uheld")
+	_, err = s.Place(ctx, req)
+	s.Pools().Orders.Put(req)
+	_, sent := v.OrderID("s36uheld")
+	if err != nil {
+		assert.ErrorIs(t, err, session.ErrNotSent, "a place before retryAfter is not sent")
+		assert.ErrorAs(t, err, &ve)
+		assert.False(t, sent, "the held place never reached the venue")
+		assert.Equal(t, refusedAt, v.Stats().Rejected, "nothing sent to be refused again")
+	} else {
+		require.False(t, time.Now().Before(ve.RetryAfter), "a place was sent before the venue's retryAfter %v", ve.RetryAfter)
+		accepted = append(accepted, "s36uheld")
+	}
+
+	// A cancel goes during the hold: it lowers the count.
+	first := accepted[0]
+	req, err = s.Pools().Orders.Get(ctx)
+	require.NoError(t, err)
+	req.Action, req.Venue, req.Symbol, req.OrigClientOrderID = schema.ActionCancel, schema.VenueBinance, "BTC-USDT", schema.MustID(first)
+	_, err = s.Cancel(ctx, req)
+	s.Pools().Orders.Put(req)
+	require.NoError(t, err, "a cancel is not held by -1015")
+	second := accepted[1]
+	id, ok := v.OrderID(second)
+	require.True(t, ok)
+	require.NoError(t, v.FillOrder(id, "0.5"))
+
+	// A cancel's report names the cancel's own client order id (Binance
+	// "User Data Streams": c, the original in C): by venue order id.
+	firstID, ok := v.OrderID(first)
+	require.True(t, ok)
+	vid := func(id uint64) string { return fmt.Sprint(id) }
+	execs.wait(t, "", vid(firstID), func(x []schema.Execution) bool {
+		return len(x) > 0 && x[len(x)-1].Status == schema.StatusCanceled
+	}, first+" canceled")
+	execs.wait(t, "", vid(id), func(x []schema.Execution) bool {
+		return len(x) > 0 && x[len(x)-1].Status == schema.StatusFilled
+	}, second+" filled")
+	for _, cid := range accepted {
+		x := execs.wait(t, cid, "", func(x []schema.Execution) bool { return len(x) >= 1 }, cid)
+		assert.Equal(t, schema.StatusNew, x[0].Status, "%s: NEW first", cid)
+	}
+	assert.Len(t, execs.of("", vid(firstID)), 2, "%s: NEW, CANCELED, once each", first)
+	assert.Len(t, execs.of("", vid(id)), 2, "%s: NEW, FILLED, once each", second)
+	for _, cid := range accepted[2:] {
+		assert.Len(t, execs.of(cid, ""), 1, "%s: NEW once", cid)
+	}
+	assert.Empty(t, execs.of(fmt.Sprintf("s36u%d", len(accepted)), ""), "the refused order has no report")
 }
