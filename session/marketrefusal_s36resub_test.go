@@ -308,3 +308,20 @@ func TestS36resubBackoffStartsAgainOnceTaken(t *testing.T) {
 		generous, pollEvery, "the reconnect's refusal armed a retry")
 	assert.Equal(t, []time.Duration{time.Second}, clk.pending(), "the backoff started again")
 }
+
+// A retry armed for a refused connection is disarmed when the venue takes
+// the subscription on a later connection (the refused one was lost and
+// the reconnect subscribed again): no rotation of a connection that
+// lacks nothing.
+func TestS36resubRetryDisarmedByALaterConnection(t *testing.T) {
+	v := s36rVenues()[0]
+	p := newS36rPeer(t, v.mark, v.ack, v.passes, 1)
+	s, clk := s36rStart(t, v, p)
+	assert.Equal(t, time.Second, s36rArmed(t, clk, "the refusal armed no retry"))
+	p.cut(1)
+	require.Eventually(t, func() bool {
+		acked, _ := p.counts()
+		return len(acked) == 2 && acked[1] > 0 && len(clk.pending()) == 0
+	}, generous, pollEvery, "the reconnect's subscription taken, the retry disarmed")
+	assert.Zero(t, s.Stats().Market[0].RefusalRetries)
+}
