@@ -92,3 +92,28 @@ func TestS36resubBackoffCapped(t *testing.T) {
 		r.stop()
 	}
 }
+
+// A refusal read by a rotation's new connection before the switch (the
+// old one still live): a retry fired then waits another backoff instead
+// of asking wsclient to rotate the old connection — a request that the
+// switch drops (Client.Rotate: "one whose connection was since replaced
+// is dropped"), which would leave the refused connection as it is with
+// no retry armed. Once the refused connection is live, the next firing
+// rotates it.
+func TestS36resubRetryWaitsForTheSwitch(t *testing.T) {
+	clk := &s36rRecClock{Clock: wsclient.SystemClock()}
+	rotations := 0
+	var live uint64 = 1 // the old connection, until the switch
+	r := &marketRetry{clock: clk, venue: schema.VenueOKX, rotate: func() { rotations++ }, live: func() uint64 { return live }}
+	r.refuse(2, &schema.Control{Kind: schema.ControlVenueError, Code: 60014})
+	require.Len(t, clk.fns, 1)
+	clk.fns[0]()
+	assert.Zero(t, rotations, "not the old connection's rotation")
+	require.Len(t, clk.fns, 2, "armed again")
+	assert.Equal(t, []time.Duration{time.Second, time.Second}, clk.waits)
+	live = 2 // the switch
+	clk.fns[1]()
+	assert.Equal(t, 1, rotations)
+	assert.Equal(t, uint64(1), r.retries.Load())
+	r.stop()
+}
