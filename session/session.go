@@ -365,6 +365,7 @@ type shard struct {
 	topics []string      // Binance's stream names, or symbol × channel
 	subs   [][]byte      // the other venues' subscribe messages, one per channel and batch of symbols
 	resub  *resubscriber // books resubscribed on the live connection; nil for Binance and without books
+	retry  *marketRetry  // asks again for what the venue refused (marketrefusal.go)
 	// reading is the connection (wsclient's ConnID) whose frame the
 	// parser handles now, or handled last: the connection a venue's
 	// answer in it (a refusal) belongs to.
@@ -610,11 +611,18 @@ func (s *Session) buildShards() error {
 		if err := s.shardTopics(sh, binance); err != nil {
 			return err
 		}
-		watch := bookWatch{next: s.disp, state: func() *stateBoard { return s.state }, rotate: func() {
+		rotate := func() {
 			if c := sh.client; c != nil {
 				_ = c.Rotate() // ErrNotConnected: the connection is gone already
 			}
-		}, shard: i, conn: sh.reading.Load}
+		}
+		sh.retry = s.newMarketRetry(i, rotate, func() uint64 {
+			if c := sh.client; c != nil {
+				return c.Stats().ConnID
+			}
+			return 0
+		})
+		watch := bookWatch{next: s.disp, state: func() *stateBoard { return s.state }, rotate: rotate, shard: i, conn: sh.reading.Load, retry: sh.retry}
 		sh.books = book.NewBooks(watch, s.pools.Events, &book.BooksOptions{Logger: cfg.Logger})
 		if bookRule != nil {
 			bopts := book.Options{Sink: watch, Events: s.pools.Events, MaxSilence: cfg.BookMaxSilence, Clock: cfg.Client.Clock}
@@ -857,13 +865,15 @@ func (s *Session) booksLive() bool {
 // It records the venue's refusals of its connection's requests, with the
 // ConnID of the connection that read the refusal (conn: during a
 // rotation the old connection's frames still come while the new one is
-// live already), for WaitConnected.
+// live already), for WaitConnected, and has them asked again, and the
+// venue's acknowledgements, for retry (marketRetry).
 type bookWatch struct {
 	next   book.Sink
 	state  func() *stateBoard
 	rotate func()
 	shard  int
 	conn   func() uint64 // the connection whose frame the shard's parser handles (shard.reading)
+	retry  *marketRetry
 }
 
 func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
@@ -877,9 +887,16 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 			w.rotate()
 		}
 		if ev.Control.Kind == schema.ControlVenueError && w.conn != nil {
+			conn := w.conn()
 			if b := w.state(); b != nil {
-				b.refuseMarket(w.shard, w.conn(), ev.Venue, &ev.Control)
+				b.refuseMarket(w.shard, conn, ev.Venue, &ev.Control)
 			}
+			if w.retry != nil {
+				w.retry.refuse(conn, &ev.Control)
+			}
+		}
+		if ev.Control.Kind == schema.ControlSubscribeAck && w.conn != nil && w.retry != nil {
+			w.retry.accept(w.conn())
 		}
 	}
 	return w.next.Publish(ctx, ev)
@@ -916,6 +933,9 @@ func (s *Session) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
 		s.die() // a server-time request of a reconnect gives up now
+		for _, sh := range s.shards {
+			sh.retry.stop() // no rotation asked after Close
+		}
 		if s.resubStop != nil {
 			s.resubStop()
 			s.resubWG.Wait()

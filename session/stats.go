@@ -20,6 +20,11 @@ type ConnStats struct {
 	// of the book's channel and symbol written); ResubscribeErrors the
 	// attempts that failed (OKX, Bybit, Coinbase).
 	Resubscribes, ResubscribeErrors uint64
+	// Refusals counts the venue's refusals of the connection's requests
+	// (market connections: subscriptions, each also published as a
+	// schema.ControlVenueError); RefusalRetries the rotations that asked
+	// again after one, on its backoff (see the package doc).
+	Refusals, RefusalRetries uint64
 }
 
 // OrderStats count the order connection's requests.
@@ -91,6 +96,7 @@ func (s *Session) Stats() Stats {
 	for i, sh := range s.shards {
 		cs := ConnStats{Conn: Conn{Role: RoleMarket, Shard: i}, Topics: len(sh.topics),
 			Client: sh.client.Stats(), Parser: sh.parser.Stats()}
+		cs.Refusals, cs.RefusalRetries = sh.retry.refusals.Load(), sh.retry.retries.Load()
 		if r := sh.resub; r != nil {
 			cs.Resubscribes, cs.ResubscribeErrors = r.sent.Load(), r.failed.Load()
 		}

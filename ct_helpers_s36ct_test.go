@@ -1,0 +1,216 @@
+package meltica_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+)
+
+// s36ctOKXMarket is an OKX v5 public WebSocket on loopback (OKX v5
+// "WebSocket → Subscribe", "Trades channel", "Notification of service
+// upgrade" 64008): it answers "ping" with "pong", a subscription with
+// its ack (or, while refuse > 0, with OKX's error event 60014 "Requests too frequent"), and
+// sends each trade the test publishes to every connection subscribed
+// then, as the venue does; a trade published while none is subscribed
+// is lost, as on the venue.
+type s36ctOKXMarket struct {
+	*s30ctPeer
+	mu     sync.Mutex
+	refuse int
+	subs   []*s30ctConn // connections subscribed, oldest first
+	last   int          // the last trade id published
+}
+
+func newS36ctOKXMarket(t *testing.T) *s36ctOKXMarket {
+	m := &s36ctOKXMarket{s30ctPeer: newS30ctPeer(t)}
+	m.handle("/ws/v5/public", func(c *s30ctConn, text string) []string {
+		if text == "ping" {
+			return []string{"pong"}
+		}
+		msg := s28ctJSON(t, []byte(text))
+		if msg["op"] != "subscribe" {
+			return nil
+		}
+		var out []string
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		for _, a := range msg["args"].([]any) {
+			arg, _ := s28ctArgJSON(a)
+			if m.refuse > 0 {
+				m.refuse--
+				out = append(out, `{"event":"error","code":"60014","msg":"Requests too frequent.","connId":"a4d3ae55"}`)
+				continue
+			}
+			out = append(out, `{"event":"subscribe","arg":`+arg+`,"connId":"a4d3ae55"}`)
+			m.subs = append(m.subs, c)
+		}
+		return out
+	})
+	return m
+}
+
+func (m *s36ctOKXMarket) start(t *testing.T, client func(*session.Config)) *session.Session {
+	t.Helper()
+	cfg := session.Config{
+		Venue:       schema.VenueOKX,
+		Endpoints:   session.Endpoints{Stream: m.ws("/ws/v5/public")},
+		Symbols:     []string{"BTC-USDT"},
+		Channels:    []string{"trades"},
+		NoClockSync: true,
+		Client:      s30ctFast(),
+	}
+	if client != nil {
+		client(&cfg)
+	}
+	s, err := session.Start(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
+	return s
+}
+
+// subscribed returns the connections subscribed so far.
+func (m *s36ctOKXMarket) subscribed() []*s30ctConn {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]*s30ctConn(nil), m.subs...)
+}
+
+// drop forgets c (the venue closed it).
+func (m *s36ctOKXMarket) drop(c *s30ctConn) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, x := range m.subs {
+		if x == c {
+			m.subs = append(m.subs[:i], m.subs[i+1:]...)
+			return
+		}
+	}
+}
+
+// publish sends n more trades to every subscribed connection (or to
+// only, when given); lose makes n more trade ids no connection receives.
+func (m *s36ctOKXMarket) publish(n int, only ...*s30ctConn) int {
+	for range n {
+		m.mu.Lock()
+		m.last++
+		id := m.last
+		to := m.subs
+		if len(only) > 0 {
+			to = only
+		}
+		to = append([]*s30ctConn(nil), to...)
+		m.mu.Unlock()
+		msg := fmt.Sprintf(`{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"%d","px":"42219.9","sz":"0.12060306","side":"buy","ts":"%d","count":"1"}]}`, id, 1630048897000+id)
+		for _, c := range to {
+			c.send(msg)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last
+}
+
+func (m *s36ctOKXMarket) lose(n int) {
+	m.mu.Lock()
+	m.last += n
+	m.mu.Unlock()
+}
+
+// s36ctTape is what one market-data subscriber saw: trade ids, and 0 for
+// each gap marker.
+type s36ctTape struct {
+	mu   sync.Mutex
+	seen []int
+}
+
+func (p *s36ctTape) handle(ev *schema.CanonicalEvent) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch ev.Type {
+	case schema.EventGap:
+		p.seen = append(p.seen, 0)
+	case schema.EventTrade:
+		id, err := strconv.Atoi(ev.Trade.ID.String())
+		if err != nil {
+			id = -1
+		}
+		p.seen = append(p.seen, id)
+	}
+}
+
+func (p *s36ctTape) all() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]int(nil), p.seen...)
+}
+
+func (p *s36ctTape) String() string {
+	var b strings.Builder
+	for _, x := range p.all() {
+		if x == 0 {
+			b.WriteString("GAP ")
+		} else {
+			fmt.Fprintf(&b, "%d ", x)
+		}
+	}
+	return b.String()
+}
+
+// subscribeTape subscribes a tape to s's trades (the session's loss
+// markers reach such a subscriber too: session doc "Lost market
+// connections", "whatever types it names").
+func subscribeTape(t *testing.T, s *session.Session) *s36ctTape {
+	t.Helper()
+	p := &s36ctTape{}
+	_, err := s.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade}}, &dispatch.SubscribeOptions{Handler: p.handle})
+	require.NoError(t, err)
+	return p
+}
+
+// waitTrade waits until the tape has trade id.
+func (p *s36ctTape) waitTrade(t *testing.T, id int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		for _, x := range p.all() {
+			if x == id {
+				return true
+			}
+		}
+		return false
+	}, s27ctWait, time.Millisecond, "trade %d never reached the subscriber: %v", id, p)
+}
+
+// check holds the contract of loss (DESIGN.md contract 4, session doc
+// "Lost market connections"): trades once each, in the venue's order,
+// and any trade not the next of the one before it has a gap marker
+// between them.
+func (p *s36ctTape) check(t *testing.T) (gaps int) {
+	t.Helper()
+	prev, marked := 0, false
+	for _, x := range p.all() {
+		if x == 0 {
+			gaps++
+			marked = true
+			continue
+		}
+		if prev != 0 {
+			if x <= prev {
+				t.Errorf("trade %d after %d: repeated or out of order: %v", x, prev, p)
+			} else if x != prev+1 && !marked {
+				t.Errorf("trades %d..%d lost with no gap marker before %d: %v", prev+1, x-1, x, p)
+			}
+		}
+		prev, marked = x, false
+	}
+	return gaps
+}
