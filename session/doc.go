@@ -434,6 +434,21 @@
 // connection that carries only book channels (the books' markers
 // suffice). WaitConnected and the books' liveness are unaffected.
 //
+// # Refused market subscriptions
+//
+// A market request the venue refuses (a Binance SUBSCRIBE error, an OKX
+// "error" event, Bybit's or Kraken v2's success:false, a Coinbase
+// "error") is published (schema.ControlVenueError), counted
+// (ConnStats.Refusals), returned by WaitConnected while the session is
+// not ready, and asked again: the shard's connection is rotated
+// make-before-break (every topic subscribed again; the others keep
+// flowing) after a backoff on Client.Clock — 1 s doubling to 1 min for a
+// refusal that may pass (a rate limit or a busy venue: OKX 60014, "too
+// many requests"), 1 min doubling to 15 min for any other (an unknown
+// symbol: OKX 60018), so none spins (ConnStats.RefusalRetries). The
+// backoff starts again once a later connection's subscriptions are all
+// acknowledged; a retry pending then is cancelled (marketrefusal.go).
+//
 // # Lifecycle and ownership
 //
 // Start loads the instruments and the venue's time (Binance's REST), each

@@ -314,6 +314,8 @@ func New(opts *Options) *Collector {
 			gauge("topics", "Streams subscribed on the connection.", func(s *session.ConnStats) float64 { return float64(s.Topics) }),
 			counter("resubscribes", "Books resubscribed after they broke on the live connection.", func(s *session.ConnStats) uint64 { return s.Resubscribes }),
 			counter("resubscribe_errors", "Resubscriptions that failed.", func(s *session.ConnStats) uint64 { return s.ResubscribeErrors }),
+			counter("refusals", "Requests of the connection the venue refused (market: subscriptions).", func(s *session.ConnStats) uint64 { return s.Refusals }),
+			counter("refusal_retries", "Connection replacements that asked the venue again after a refusal, on its backoff.", func(s *session.ConnStats) uint64 { return s.RefusalRetries }),
 		}),
 		sess: newFamily(&o, "session", []string{"venue", "session"}, []metric[session.Stats]{
 			counter("on_state_panics", "Panics (and runtime.Goexit calls) of Config.OnState recovered.", func(s *session.Stats) uint64 { return s.OnStatePanics }),
