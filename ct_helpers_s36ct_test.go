@@ -291,3 +291,66 @@ func (m *s36ctBinanceMarket) publish(n int) int {
 	defer m.mu.Unlock()
 	return m.last
 }
+
+// s36ctVenueMarket is a market stream on loopback for one of the venues
+// venuesim does not serve, written from its docs: ack answers a
+// subscription (nil: not one; its first result is sent back), trade
+// makes the venue's message of one trade (id as the venue's trade id).
+type s36ctVenueMarket struct {
+	*s30ctPeer
+	path  string
+	venue schema.Venue
+	trade func(id int) string
+	mu    sync.Mutex
+	subs  []*s30ctConn
+	last  int
+}
+
+func newS36ctVenueMarket(t *testing.T, venue schema.Venue, path string, ack func(msg map[string]any) []string, trade func(id int) string) *s36ctVenueMarket {
+	m := &s36ctVenueMarket{s30ctPeer: newS30ctPeer(t), path: path, venue: venue, trade: trade}
+	m.handle(path, func(c *s30ctConn, text string) []string {
+		msg := s28ctJSON(t, []byte(text))
+		out := ack(msg)
+		if len(out) > 0 && msg["op"] != "ping" && msg["method"] != "ping" {
+			m.mu.Lock()
+			m.subs = append(m.subs, c)
+			m.mu.Unlock()
+		}
+		return out
+	})
+	return m
+}
+
+func (m *s36ctVenueMarket) subscribed() []*s30ctConn {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]*s30ctConn(nil), m.subs...)
+}
+
+func (m *s36ctVenueMarket) drop(c *s30ctConn) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.subs = slices.DeleteFunc(m.subs, func(x *s30ctConn) bool { return x == c })
+}
+
+func (m *s36ctVenueMarket) publish(n int) int {
+	for range n {
+		m.mu.Lock()
+		m.last++
+		id := m.last
+		to := append([]*s30ctConn(nil), m.subs...)
+		m.mu.Unlock()
+		for _, c := range to {
+			c.send(m.trade(id))
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last
+}
+
+func (m *s36ctVenueMarket) lose(n int) {
+	m.mu.Lock()
+	m.last += n
+	m.mu.Unlock()
+}

@@ -1,0 +1,121 @@
+package meltica_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+)
+
+// s36ctMarkets are loopback market streams of Bybit, Kraken and Coinbase
+// written from their docs, each with its channel of trades:
+//   - Bybit v5 "WebSocket Stream → Connect" ({"op":"subscribe",…} acked
+//     {"success":true,"ret_msg":"subscribe",…}; "ping" answered
+//     "pong") and "Public Trade" (publicTrade.{symbol}; spot trade ids
+//     are numbers as strings).
+//   - Kraken WebSocket v2 "subscribe" (acked {"method":"subscribe",
+//     "result":{…},"success":true,…}) and "Trade" (channel "trade",
+//     trade_id an integer).
+//   - Coinbase Advanced Trade WebSocket "Market Trades Channel"
+//     ({"type":"subscribe",…} acked by a "subscriptions" message).
+func s36ctMarkets(t *testing.T) []*s36ctVenueMarket {
+	bybit := newS36ctVenueMarket(t, schema.VenueBybit, "/v5/public/spot", func(msg map[string]any) []string {
+		switch msg["op"] {
+		case "ping":
+			return []string{`{"success":true,"ret_msg":"pong","conn_id":"c1","op":"ping"}`}
+		case "subscribe":
+			return []string{fmt.Sprintf(`{"success":true,"ret_msg":"subscribe","conn_id":"c1","req_id":%q,"op":"subscribe"}`, fmt.Sprint(msg["req_id"]))}
+		}
+		return nil
+	}, func(id int) string {
+		return fmt.Sprintf(`{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":%d,"data":[{"T":%d,"s":"BTCUSDT","S":"Buy","v":"0.001","p":"16578.50","L":"PlusTick","i":"%d","BT":false}]}`, 1672304486868+id, 1672304486865+id, id)
+	})
+	kraken := newS36ctVenueMarket(t, schema.VenueKraken, "/v2", func(msg map[string]any) []string {
+		switch msg["method"] {
+		case "ping":
+			return []string{fmt.Sprintf(`{"method":"pong","req_id":%v,"time_in":"2023-09-24T14:10:23.799685Z","time_out":"2023-09-24T14:10:23.799703Z"}`, msg["req_id"])}
+		case "subscribe":
+			p, _ := msg["params"].(map[string]any)
+			var out []string
+			syms, _ := p["symbol"].([]any)
+			for _, s := range syms {
+				out = append(out, fmt.Sprintf(`{"method":"subscribe","result":{"channel":%q,"snapshot":true,"symbol":%q},"success":true,"time_in":"2023-09-25T09:04:31.742599Z","time_out":"2023-09-25T09:04:31.742648Z","req_id":%v}`, fmt.Sprint(p["channel"]), fmt.Sprint(s), msg["req_id"]))
+			}
+			return out
+		}
+		return nil
+	}, func(id int) string {
+		return fmt.Sprintf(`{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","side":"sell","price":26400.1,"qty":0.01,"ord_type":"market","trade_id":%d,"timestamp":"2023-09-25T07:49:37.708706Z"}]}`, id)
+	})
+	coinbase := newS36ctVenueMarket(t, schema.VenueCoinbase, "/ws", func(msg map[string]any) []string {
+		if msg["type"] != "subscribe" {
+			return nil
+		}
+		return []string{fmt.Sprintf(`{"channel":"subscriptions","client_id":"","timestamp":"2023-02-09T20:29:49.753424311Z","sequence_num":0,"events":[{"subscriptions":{%q:["BTC-USD"]}}]}`, fmt.Sprint(msg["channel"]))}
+	}, nil)
+	seq := 0
+	coinbase.trade = func(id int) string {
+		seq++ // one connection's sequence_num at a time in these tests
+		return fmt.Sprintf(`{"channel":"market_trades","client_id":"","timestamp":"2023-02-09T20:19:35.39625135Z","sequence_num":%d,"events":[{"type":"update","trades":[{"trade_id":"%d","product_id":"BTC-USD","price":"1260.01","size":"0.3","side":"BUY","time":"2019-08-14T20:42:27.265Z"}]}]}`, seq, id)
+	}
+	return []*s36ctVenueMarket{bybit, kraken, coinbase}
+}
+
+func (m *s36ctVenueMarket) start(t *testing.T) *session.Session {
+	t.Helper()
+	cfg := session.Config{Venue: m.venue, Endpoints: session.Endpoints{Stream: m.ws(m.path)}, NoClockSync: true, Client: s30ctFast()}
+	switch m.venue {
+	case schema.VenueBybit:
+		cfg.Symbols, cfg.Channels = []string{"BTC-USDT"}, []string{"publicTrade"}
+	case schema.VenueKraken:
+		cfg.Symbols, cfg.Channels = []string{"BTC-USD"}, []string{"trade"}
+	case schema.VenueCoinbase:
+		cfg.Symbols, cfg.Channels = []string{"BTC-USD"}, []string{"market_trades"}
+	}
+	s, err := session.Start(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
+	return s
+}
+
+// A market connection of Bybit, Kraken or Coinbase lost (a TCP reset, a
+// close 1001 "going away", as each venue does at its maintenance): the
+// trades made meanwhile are lost (none of them replays trades), and the
+// subscriber sees a gap marker before the first trade after the loss
+// (DESIGN.md contract 4; session doc "Lost market connections").
+func TestS36ctVenueMarketLossAnnounced(t *testing.T) {
+	for _, end := range []struct {
+		name string
+		do   func(c *s30ctConn)
+	}{
+		{"tcp reset", func(c *s30ctConn) { c.cut() }},
+		{"close 1001", func(c *s30ctConn) { go func() { _ = c.c.Close(websocket.StatusGoingAway, "") }() }},
+	} {
+		for i, venue := range []string{"bybit", "kraken", "coinbase"} {
+			t.Run(venue+"/"+end.name, func(t *testing.T) {
+				m := s36ctMarkets(t)[i]
+				s := m.start(t)
+				tape := subscribeTape(t, s)
+				s31ctConnected(t, s)
+				require.Eventually(t, func() bool { return len(m.subscribed()) == 1 }, s27ctWait, time.Millisecond)
+				tape.waitTrade(t, m.publish(3))
+
+				old := m.subscribed()[0]
+				m.drop(old)
+				end.do(old)
+				m.lose(2)
+				require.Eventually(t, func() bool { return len(m.subscribed()) == 1 }, s27ctWait, time.Millisecond, "resubscribed after the loss")
+				tape.waitTrade(t, m.publish(3))
+				assert.Positive(t, tape.check(t), "the loss announced: %v", tape)
+				t.Logf("%s: %v", m.venue, tape)
+			})
+		}
+	}
+}
