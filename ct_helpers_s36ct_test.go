@@ -146,6 +146,12 @@ func (p *s36ctTape) handle(ev *schema.CanonicalEvent) {
 			id = -1
 		}
 		p.seen = append(p.seen, id)
+	case schema.EventTicker:
+		f, err := strconv.ParseFloat(ev.Ticker.Last.String(), 64)
+		if err != nil {
+			f = -1
+		}
+		p.seen = append(p.seen, int(f))
 	}
 }
 
