@@ -3,6 +3,7 @@ package meltica_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -145,6 +146,12 @@ func (p *s36ctTape) handle(ev *schema.CanonicalEvent) {
 			id = -1
 		}
 		p.seen = append(p.seen, id)
+	case schema.EventTicker:
+		f, err := strconv.ParseFloat(ev.Ticker.Last.String(), 64)
+		if err != nil {
+			f = -1
+		}
+		p.seen = append(p.seen, int(f))
 	}
 }
 
@@ -213,4 +220,143 @@ func (p *s36ctTape) check(t *testing.T) (gaps int) {
 		prev, marked = x, false
 	}
 	return gaps
+}
+
+// s36ctBinanceMarket is a Binance spot market stream on loopback
+// (Binance "WebSocket Streams": "Live Subscribing/Unsubscribing to
+// streams", "Trade Streams"; combined streams at /stream wrap each
+// payload as {"stream":…,"data":…}): a SUBSCRIBE is answered
+// {"result":null,"id":…}, or while refuse > 0 with Binance's error form
+// {"error":{"code":2,"msg":"Invalid request"},"id":…} ("Error Messages":
+// code 2 "Invalid request", how Binance refuses a request it will not
+// take); trades go to the connections subscribed when published.
+type s36ctBinanceMarket struct {
+	*s30ctPeer
+	mu     sync.Mutex
+	refuse int
+	subs   []*s30ctConn
+	last   int
+}
+
+func newS36ctBinanceMarket(t *testing.T) *s36ctBinanceMarket {
+	m := &s36ctBinanceMarket{s30ctPeer: newS30ctPeer(t)}
+	for _, path := range []string{"/stream", "/ws"} {
+		m.handle(path, func(c *s30ctConn, text string) []string {
+			msg := s28ctJSON(t, []byte(text))
+			if msg["method"] != "SUBSCRIBE" {
+				return nil
+			}
+			id := "null"
+			switch v := msg["id"].(type) {
+			case float64:
+				id = strconv.FormatFloat(v, 'f', -1, 64)
+			case string:
+				id = strconv.Quote(v)
+			}
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			if m.refuse > 0 {
+				m.refuse--
+				return []string{`{"error":{"code":2,"msg":"Invalid request"},"id":` + id + `}`}
+			}
+			m.subs = append(m.subs, c)
+			return []string{`{"result":null,"id":` + id + `}`}
+		})
+	}
+	return m
+}
+
+func (m *s36ctBinanceMarket) subscribed() []*s30ctConn {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]*s30ctConn(nil), m.subs...)
+}
+
+func (m *s36ctBinanceMarket) drop(c *s30ctConn) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.subs = slices.DeleteFunc(m.subs, func(x *s30ctConn) bool { return x == c })
+}
+
+func (m *s36ctBinanceMarket) publish(n int) int {
+	for range n {
+		m.mu.Lock()
+		m.last++
+		id := m.last
+		to := append([]*s30ctConn(nil), m.subs...)
+		m.mu.Unlock()
+		for _, c := range to {
+			data := fmt.Sprintf(`{"e":"trade","E":%d,"s":"BTCUSDT","t":%d,"p":"42219.90","q":"0.12","T":%d,"m":true,"M":true}`, 1630048897000+id, id, 1630048897000+id)
+			if c.path == "/stream" {
+				data = `{"stream":"btcusdt@trade","data":` + data + `}`
+			}
+			c.send(data)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last
+}
+
+// s36ctVenueMarket is a market stream on loopback for one of the venues
+// venuesim does not serve, written from its docs: ack answers a
+// subscription (nil: not one; its first result is sent back), trade
+// makes the venue's message of one trade (id as the venue's trade id).
+type s36ctVenueMarket struct {
+	*s30ctPeer
+	path  string
+	venue schema.Venue
+	trade func(id int) string
+	mu    sync.Mutex
+	subs  []*s30ctConn
+	last  int
+}
+
+func newS36ctVenueMarket(t *testing.T, venue schema.Venue, path string, ack func(msg map[string]any) []string, trade func(id int) string) *s36ctVenueMarket {
+	m := &s36ctVenueMarket{s30ctPeer: newS30ctPeer(t), path: path, venue: venue, trade: trade}
+	m.handle(path, func(c *s30ctConn, text string) []string {
+		msg := s28ctJSON(t, []byte(text))
+		out := ack(msg)
+		if len(out) > 0 && msg["op"] != "ping" && msg["method"] != "ping" {
+			m.mu.Lock()
+			m.subs = append(m.subs, c)
+			m.mu.Unlock()
+		}
+		return out
+	})
+	return m
+}
+
+func (m *s36ctVenueMarket) subscribed() []*s30ctConn {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]*s30ctConn(nil), m.subs...)
+}
+
+func (m *s36ctVenueMarket) drop(c *s30ctConn) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.subs = slices.DeleteFunc(m.subs, func(x *s30ctConn) bool { return x == c })
+}
+
+func (m *s36ctVenueMarket) publish(n int) int {
+	for range n {
+		m.mu.Lock()
+		m.last++
+		id := m.last
+		to := append([]*s30ctConn(nil), m.subs...)
+		m.mu.Unlock()
+		for _, c := range to {
+			c.send(m.trade(id))
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last
+}
+
+func (m *s36ctVenueMarket) lose(n int) {
+	m.mu.Lock()
+	m.last += n
+	m.mu.Unlock()
 }
