@@ -99,6 +99,7 @@ type marketRetry struct {
 	gen     uint64         // the armed timer's: a stale one's callback does nothing
 	refused uint64         // the latest connection (ConnID) that read a refusal
 	okConn  uint64         // the latest connection that read an acknowledgement
+	clean   uint64         // the latest connection acknowledged before any refusal on it
 	passing int            // refusals that pass, in a row
 	lasting int            // other refusals, in a row
 	closed  bool
@@ -119,6 +120,14 @@ func (r *marketRetry) refuse(conn uint64, c *schema.Control) {
 	defer r.mu.Unlock()
 	if r.closed {
 		return
+	}
+	if r.clean != 0 && r.clean < conn && r.refused < r.clean {
+		// An earlier connection had what this one asks for accepted and
+		// nothing refused: the same subscriptions, so the venue's state
+		// changed (a limit after a reconnect: Binance answers a SUBSCRIBE
+		// only "Invalid request", code 2, whatever the cause). Asked again
+		// as a refusal that passes; refused again, it is one that lasts.
+		passes = true
 	}
 	if r.okConn > r.refused && r.okConn != conn { // accepted since the last refusal
 		r.passing, r.lasting = 0, 0
@@ -148,6 +157,9 @@ func (r *marketRetry) accept(conn uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.okConn = max(r.okConn, conn)
+	if conn > r.refused {
+		r.clean = max(r.clean, conn)
+	}
 	if conn > r.refused && r.timer != nil {
 		r.timer.Stop()
 		r.timer = nil
