@@ -169,9 +169,14 @@ func (r *Books) swap(b *Book) (*Book, bool) {
 }
 
 // Close closes every book added ([Book.Close]): their Options.MaxSilence
-// timers stop, so none fires after the host shut down and publishes into
-// its closed sink. A book added after Close is closed as it is added.
-// The books stay readable. Safe to call twice.
+// and retry timers stop, so none fires after the host shut down and
+// publishes into its closed sink. A book added after Close is closed as
+// it is added. The books stay readable. Then it publishes the connection
+// states still owed (the pool gave none in StateTimeout; [Books.OnEvent]),
+// waiting for the pool at most StateTimeout in all: a client's last state,
+// ConnClosed, has no event of the venue after it to go out before, and
+// the Books have no timer. Call it after the clients that feed the Books
+// ended and before the next sink closes. Safe to call twice.
 func (r *Books) Close() {
 	r.mu.Lock()
 	r.closed = true
@@ -182,6 +187,22 @@ func (r *Books) Close() {
 	r.mu.Unlock()
 	for _, b := range list { // outside r.mu, as Add closes: each waits for its book's Apply
 		b.Close()
+	}
+	if r.next == nil || !r.owing.Load() {
+		return
+	}
+	r.smu.Lock()
+	venues := make([]schema.Venue, 0, len(r.states))
+	for v := range r.states {
+		venues = append(venues, v)
+	}
+	r.smu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	defer cancel()
+	for _, v := range venues {
+		if err := r.flushStates(ctx, v); err != nil && r.log != nil {
+			r.log.Warn("book: connection states not published at Close: lost", "venue", string(v), "err", err)
+		}
 	}
 }
 
@@ -432,6 +453,11 @@ func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 	r.states[venue] = owedStates{busy: busy} // taken: what is owed meanwhile comes after
 	r.smu.Unlock()
 
+	// Deferred: a next sink that panics (a host's OnState the session
+	// recovers) must not leave the venue's publication in progress for
+	// good, every later event of the venue waiting for it; what was not
+	// out stays owed.
+	defer r.flushed(venue, &o, busy)
 	fctx := context.WithValue(ctx, flushing{r, venue}, true)
 	var err error
 	if o.hasLoss {
@@ -444,7 +470,12 @@ func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 			o.hasLast = false
 		}
 	}
+	return err
+}
 
+// flushed ends the publication flushStates began with busy: what of o is
+// not out stays owed, before what was owed meanwhile, and busy closes.
+func (r *Books) flushed(venue schema.Venue, o *owedStates, busy chan struct{}) {
 	r.smu.Lock()
 	defer r.smu.Unlock()
 	later := r.states[venue]
@@ -462,5 +493,4 @@ func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 	}
 	r.owing.Store(len(r.states) > 0)
 	close(busy)
-	return err
 }
