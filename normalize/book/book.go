@@ -1359,7 +1359,11 @@ func (b *Book) retryOwed() {
 	defer cancel()
 	err := b.flushOwedLocked(ctx, b.tryGet)
 	if err == nil {
+		// The quote it tries again was counted in BBODropped when it
+		// was dropped: a try on a pool still exhausted drops no update.
+		dropped := b.stats.BBODropped
 		err = b.heldQuoteLocked(ctx)
+		b.stats.BBODropped = dropped
 	}
 	if err != nil && !errors.Is(err, pool.ErrExhausted) {
 		b.warn("book: owed announcement or quote not published", "err", err)
