@@ -83,6 +83,35 @@ type flushing struct {
 	venue schema.Venue
 }
 
+// inFlush is the ctx key of any venue's states being published by the
+// Books r: a callback from within one waits for no other venue's — that
+// publication's own callback may wait for this one (two goroutines, two
+// venues, each calling back with the other's events: for ever with
+// context.Background()).
+type inFlush struct{ r *Books }
+
+// flushCtx is the ctx flushStates hands the next sink: it answers both
+// keys (flushing, inFlush) in one allocation, as context.WithValue
+// answers one.
+type flushCtx struct {
+	context.Context
+	key flushing
+}
+
+func (c *flushCtx) Value(key any) any {
+	switch k := key.(type) {
+	case flushing:
+		if k == c.key {
+			return true
+		}
+	case inFlush:
+		if k.r == c.key.r {
+			return true
+		}
+	}
+	return c.Context.Value(key)
+}
+
 // stateMark is one connection state to publish.
 type stateMark struct {
 	state  schema.ConnState
@@ -426,7 +455,10 @@ func (r *Books) oweState(venue schema.Venue, m stateMark) {
 // call back into the Books. An event of venue waits, with ctx, for the
 // states another goroutine is publishing, so that it never overtakes
 // them — unless it comes from within that publication (a next sink
-// calling back with the ctx it was given), after the state it is handed.
+// calling back with the ctx it was given), after the state it is handed,
+// or from within another venue's (it goes on then, as when ctx ends:
+// that venue's goroutine may be waiting in its own callback for this
+// one).
 func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 	r.smu.Lock()
 	o, ok := r.states[venue]
@@ -434,6 +466,13 @@ func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 		if ctx.Value(flushing{r, venue}) != nil {
 			r.smu.Unlock()
 			return nil
+		}
+		if ctx.Value(inFlush{r}) != nil {
+			// Within another venue's publication: waiting could be a
+			// cycle. The event goes on, as when ctx ends; the states
+			// still go out, by the goroutine publishing them.
+			r.smu.Unlock()
+			return fmt.Errorf("%w: %s connection states being published, while another venue's are", pool.ErrExhausted, venue)
 		}
 		busy := o.busy
 		r.smu.Unlock()
@@ -458,7 +497,7 @@ func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 	// good, every later event of the venue waiting for it; what was not
 	// out stays owed.
 	defer r.flushed(venue, &o, busy)
-	fctx := context.WithValue(ctx, flushing{r, venue}, true)
+	fctx := &flushCtx{ctx, flushing{r, venue}}
 	var err error
 	if o.hasLoss {
 		if err = r.publishState(fctx, venue, o.loss); err == nil {

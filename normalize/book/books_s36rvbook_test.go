@@ -2,6 +2,7 @@ package book
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -64,4 +65,49 @@ func TestS36rvbookCloseFlushesOwedStates(t *testing.T) {
 	require.Zero(t, events.Stats().InUse)
 	books.Close() // twice: nothing more
 	require.Len(t, statesOf(&sink.recSink), 3)
+}
+
+// Two venues' owed states go out at once on two goroutines, and the next
+// sink calls back, on each, with an event of the other venue (the
+// builder's "sink calls back with binance", on both sides): each
+// callback waited for the other venue's publication, which waited in
+// its callback for the first's — for ever with context.Background(). A
+// callback from within a publication of the Books waits for no other
+// venue's: its event goes on (the other venue's states still go out).
+func TestS36rvbookTwoVenuesCallingBackDoNotDeadlock(t *testing.T) {
+	events, sink, books := hookBooks()
+	var both sync.WaitGroup
+	both.Add(2)
+	var once [2]sync.Once
+	sink.hook = func(ctx context.Context, ev *schema.CanonicalEvent) {
+		if ev.Type != schema.EventConnState {
+			return
+		}
+		i, other := 0, schema.VenueBinance
+		if ev.Venue == schema.VenueBinance {
+			i, other = 1, schema.VenueOKX
+		}
+		once[i].Do(func() {
+			both.Done()
+			both.Wait() // both publications in progress
+			_ = books.Publish(ctx, pooledTrade(t, events, other))
+		})
+	}
+	loss := stateMark{state: schema.ConnDisconnected, reason: "eof", at: 100}
+	books.oweState(schema.VenueOKX, loss)
+	books.oweState(schema.VenueBinance, loss)
+	var done [2]chan struct{}
+	for i, v := range []schema.Venue{schema.VenueOKX, schema.VenueBinance} {
+		done[i] = make(chan struct{})
+		go func() {
+			defer close(done[i])
+			_ = books.Publish(context.Background(), pooledTrade(t, events, v))
+		}()
+	}
+	closesWithin(t, done[0], "OKX's publication waits for Binance's, which waits for OKX's")
+	closesWithin(t, done[1], "Binance's publication waits for OKX's, which waits for Binance's")
+	require.Len(t, statesOf(&sink.recSink), 2)
+	require.Len(t, sink.ofType(schema.EventTrade), 4)
+	require.False(t, books.owing.Load())
+	require.Zero(t, events.Stats().InUse)
 }
