@@ -353,8 +353,10 @@ func (b *Book) sinceLocked(at *time.Time) time.Duration {
 	return now.Sub(*at)
 }
 
-// Close stops the book's Options.MaxSilence timer, for good: it
-// publishes no silence marker any more. The book stays readable and
+// Close stops the book's timers, for good: Options.MaxSilence's (it
+// publishes no silence marker any more) and RetryInterval's (what the
+// pool did not give goes out, if ever, with the next event the book is
+// given). The book stays readable and
 // applies events as before, and still reports not live once silent for
 // MaxSilence (by the Clock). A book replaced in [Books] is closed. Safe
 // to call twice.

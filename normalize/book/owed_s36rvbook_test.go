@@ -31,3 +31,17 @@ func TestS36rvbookRetryCountsTheDroppedQuoteOnce(t *testing.T) {
 	require.Equal(t, uint64(1), b.Stats().BBODropped)
 	require.Zero(t, clk.pending(), "nothing left to try: no timer armed")
 }
+
+// Close stops the retry timer: none stays armed on the Clock (a timer of
+// a closed book, replaced in Books or shut down with the host), and a
+// pool that frees after it gets nothing published into the host's sink.
+func TestS36rvbookCloseStopsTheRetryTimer(t *testing.T) {
+	clk, b, sink, events, held := liveOnHeldPool(t)
+	applyLive(t, b, okxRaw("books", "update", 10, 11, `["100.5","1","0","1"]`, "", ""))
+	require.Equal(t, 1, clk.pending(), "the retry armed")
+	b.Close()
+	require.Zero(t, clk.pending(), "Close left the retry timer armed")
+	putAll(events, held)
+	clk.step(time.Second)
+	require.Len(t, sink.ofType(schema.EventBBO), 1, "a closed book published")
+}
