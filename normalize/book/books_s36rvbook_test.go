@@ -111,3 +111,21 @@ func TestS36rvbookTwoVenuesCallingBackDoNotDeadlock(t *testing.T) {
 	require.False(t, books.owing.Load())
 	require.Zero(t, events.Stats().InUse)
 }
+
+// A venue's events while another venue's states are owed look up their
+// own venue's (flushStates) and allocate nothing: owing is one flag for
+// every venue.
+func TestS36rvbookOtherVenueOwingAllocatesNothing(t *testing.T) {
+	events := newEventsPool()
+	books := NewBooks(nil, events, nil)
+	books.oweState(schema.VenueOKX, stateMark{state: schema.ConnDisconnected, at: 100})
+	require.True(t, books.owing.Load())
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(200, func() {
+		ev, _ := events.TryGet()
+		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTCUSDT", schema.EventTrade
+		_ = books.Publish(ctx, ev)
+	})
+	require.Zero(t, allocs)
+	require.True(t, books.owing.Load(), "OKX's state still owed")
+}
