@@ -353,8 +353,10 @@ func (b *Book) sinceLocked(at *time.Time) time.Duration {
 	return now.Sub(*at)
 }
 
-// Close stops the book's Options.MaxSilence timer, for good: it
-// publishes no silence marker any more. The book stays readable and
+// Close stops the book's timers, for good: Options.MaxSilence's (it
+// publishes no silence marker any more) and RetryInterval's (what the
+// pool did not give goes out, if ever, with the next event the book is
+// given). The book stays readable and
 // applies events as before, and still reports not live once silent for
 // MaxSilence (by the Clock). A book replaced in [Books] is closed. Safe
 // to call twice.
@@ -1359,7 +1361,11 @@ func (b *Book) retryOwed() {
 	defer cancel()
 	err := b.flushOwedLocked(ctx, b.tryGet)
 	if err == nil {
+		// The quote it tries again was counted in BBODropped when it
+		// was dropped: a try on a pool still exhausted drops no update.
+		dropped := b.stats.BBODropped
 		err = b.heldQuoteLocked(ctx)
+		b.stats.BBODropped = dropped
 	}
 	if err != nil && !errors.Is(err, pool.ErrExhausted) {
 		b.warn("book: owed announcement or quote not published", "err", err)

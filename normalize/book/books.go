@@ -83,6 +83,35 @@ type flushing struct {
 	venue schema.Venue
 }
 
+// inFlush is the ctx key of any venue's states being published by the
+// Books r: a callback from within one waits for no other venue's — that
+// publication's own callback may wait for this one (two goroutines, two
+// venues, each calling back with the other's events: for ever with
+// context.Background()).
+type inFlush struct{ r *Books }
+
+// flushCtx is the ctx flushStates hands the next sink: it answers both
+// keys (flushing, inFlush) in one allocation, as context.WithValue
+// answers one.
+type flushCtx struct {
+	context.Context
+	key flushing
+}
+
+func (c *flushCtx) Value(key any) any {
+	switch k := key.(type) {
+	case flushing:
+		if k == c.key {
+			return true
+		}
+	case inFlush:
+		if k.r == c.key.r {
+			return true
+		}
+	}
+	return c.Context.Value(key)
+}
+
 // stateMark is one connection state to publish.
 type stateMark struct {
 	state  schema.ConnState
@@ -169,9 +198,14 @@ func (r *Books) swap(b *Book) (*Book, bool) {
 }
 
 // Close closes every book added ([Book.Close]): their Options.MaxSilence
-// timers stop, so none fires after the host shut down and publishes into
-// its closed sink. A book added after Close is closed as it is added.
-// The books stay readable. Safe to call twice.
+// and retry timers stop, so none fires after the host shut down and
+// publishes into its closed sink. A book added after Close is closed as
+// it is added. The books stay readable. Then it publishes the connection
+// states still owed (the pool gave none in StateTimeout; [Books.OnEvent]),
+// waiting for the pool at most StateTimeout in all: a client's last state,
+// ConnClosed, has no event of the venue after it to go out before, and
+// the Books have no timer. Call it after the clients that feed the Books
+// ended and before the next sink closes. Safe to call twice.
 func (r *Books) Close() {
 	r.mu.Lock()
 	r.closed = true
@@ -182,6 +216,22 @@ func (r *Books) Close() {
 	r.mu.Unlock()
 	for _, b := range list { // outside r.mu, as Add closes: each waits for its book's Apply
 		b.Close()
+	}
+	if r.next == nil || !r.owing.Load() {
+		return
+	}
+	r.smu.Lock()
+	venues := make([]schema.Venue, 0, len(r.states))
+	for v := range r.states {
+		venues = append(venues, v)
+	}
+	r.smu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	defer cancel()
+	for _, v := range venues {
+		if err := r.flushStates(ctx, v); err != nil && r.log != nil {
+			r.log.Warn("book: connection states not published at Close: lost", "venue", string(v), "err", err)
+		}
 	}
 }
 
@@ -405,7 +455,10 @@ func (r *Books) oweState(venue schema.Venue, m stateMark) {
 // call back into the Books. An event of venue waits, with ctx, for the
 // states another goroutine is publishing, so that it never overtakes
 // them — unless it comes from within that publication (a next sink
-// calling back with the ctx it was given), after the state it is handed.
+// calling back with the ctx it was given), after the state it is handed,
+// or from within another venue's (it goes on then, as when ctx ends:
+// that venue's goroutine may be waiting in its own callback for this
+// one).
 func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 	r.smu.Lock()
 	o, ok := r.states[venue]
@@ -413,6 +466,13 @@ func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 		if ctx.Value(flushing{r, venue}) != nil {
 			r.smu.Unlock()
 			return nil
+		}
+		if ctx.Value(inFlush{r}) != nil {
+			// Within another venue's publication: waiting could be a
+			// cycle. The event goes on, as when ctx ends; the states
+			// still go out, by the goroutine publishing them.
+			r.smu.Unlock()
+			return fmt.Errorf("%w: %s connection states being published, while another venue's are", pool.ErrExhausted, venue)
 		}
 		busy := o.busy
 		r.smu.Unlock()
@@ -432,7 +492,12 @@ func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 	r.states[venue] = owedStates{busy: busy} // taken: what is owed meanwhile comes after
 	r.smu.Unlock()
 
-	fctx := context.WithValue(ctx, flushing{r, venue}, true)
+	// Deferred: a next sink that panics (a host's OnState the session
+	// recovers) must not leave the venue's publication in progress for
+	// good, every later event of the venue waiting for it; what was not
+	// out stays owed.
+	defer r.flushed(venue, &o, busy)
+	fctx := &flushCtx{ctx, flushing{r, venue}}
 	var err error
 	if o.hasLoss {
 		if err = r.publishState(fctx, venue, o.loss); err == nil {
@@ -444,7 +509,12 @@ func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 			o.hasLast = false
 		}
 	}
+	return err
+}
 
+// flushed ends the publication flushStates began with busy: what of o is
+// not out stays owed, before what was owed meanwhile, and busy closes.
+func (r *Books) flushed(venue schema.Venue, o *owedStates, busy chan struct{}) {
 	r.smu.Lock()
 	defer r.smu.Unlock()
 	later := r.states[venue]
@@ -462,5 +532,4 @@ func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 	}
 	r.owing.Store(len(r.states) > 0)
 	close(busy)
-	return err
 }
