@@ -377,7 +377,7 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 		// may be among them, of which no later report tells (an end).
 		p.rec.missed(p.frameConn)
 	}
-	if ev.Type == schema.EventControl && closeAnnounced(ev) && p.spec.announces {
+	if ev.Type == schema.EventControl && closeAnnounced(ev) && p.spec.announces && !p.replaced() {
 		p.setReady(false) // at once: no order goes out on this connection after the notice
 		p.send(step{conn: p.frameConn, retire: true})
 	}
@@ -394,6 +394,16 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 		}
 	}
 	return p.s.disp.Publish(ctx, ev)
+}
+
+// replaced reports whether the frame being parsed came on a connection a
+// rotation replaced, open still in its grace after the switch (wsclient
+// Options.IsData, RotationOverlap): a connection id older than the live
+// one's (wsclient numbers its connections in the order dialled). A notice
+// of its close is its own, not the live connection's.
+func (p *private) replaced() bool {
+	live := p.client.Stats().ConnID
+	return live != 0 && p.frameConn < live
 }
 
 // send queues a step. The queue holds far more than a connection's
