@@ -63,7 +63,7 @@
 //     fill is dropped as a repeat by the parser (same order and trade id;
 //     Coinbase: no growth of cumulative_quantity), any other report equal
 //     in every field to one the other connection delivered by the session
-//     (OrderStats.Duplicates: the reports of the rotation's 30 s on
+//     (OrderStats.Duplicates: the reports of the rotation's 50 s on
 //     Client.Clock, however many, besides the latest 64 before it, which a
 //     new connection's snapshot repeats). Kraken's orders keep the old
 //     connection's WebSocket token until the switch (the new one's after
