@@ -67,13 +67,16 @@ var venueRefusals = map[schema.Venue]*refusalKinds{
 		gone: append(also(binanceRefusals.missing, -2026), refusalCode{code: -2011, msg: "Unknown order"}),
 	},
 	schema.VenueOKX: {
-		rate:  also(okxRefusals.rateCodes),
-		maybe: codes(50004),
+		rate: also(okxRefusals.rateCodes),
+		// 50001 service unavailable, 50013 busy, 50026 system error:
+		// nothing said of the order made or not.
+		maybe: codes(50004, 50001, 50013, 50026),
 		gone:  also(okxRefusals.missing, 51400, 51401, 51402, 51503, 51509, 51510),
 	},
 	schema.VenueBybit: {
-		// 10429 and 20003: the trade connection's ("WS OE General code").
-		rate:  also(bybitRefusals.rateCodes, 170005, 170222, 10429, 20003),
+		// 10429 and 20003: the trade connection's ("WS OE General code");
+		// 10403 its IP limit ("Websocket Trade Guideline").
+		rate:  also(bybitRefusals.rateCodes, 170005, 170222, 10429, 20003, 10403),
 		maybe: codes(10000, 10016),
 		gone:  also(bybitRefusals.missing, 110008, 110010, 170213),
 	},
