@@ -76,7 +76,11 @@
 //     When the venue
 //     announces the close of the connection orders go on (OKX notice
 //     64008 on the private connection, Binance serverShutdown on the
-//     WS-API: "Connection events"), the session reconnects ahead:
+//     WS-API: "Connection events"; Bybit's refusal 10019 on the trade
+//     connection, "ws trade service is restarting, do not accept new
+//     request … You can build new connection", "Error Codes"; such a
+//     notice the replaced connection delivers in its grace after a
+//     switch is its own), the session reconnects ahead:
 //     orders wait from the notice on (none goes out on a connection about
 //     to close, where its answer would be lost with it), a new connection
 //     is dialled at once while the old one still delivers the answers of
