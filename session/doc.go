@@ -63,7 +63,7 @@
 //     fill is dropped as a repeat by the parser (same order and trade id;
 //     Coinbase: no growth of cumulative_quantity), any other report equal
 //     in every field to one the other connection delivered by the session
-//     (OrderStats.Duplicates: the reports of the rotation's 30 s on
+//     (OrderStats.Duplicates: the reports of the rotation's 50 s on
 //     Client.Clock, however many, besides the latest 64 before it, which a
 //     new connection's snapshot repeats). Kraken's orders keep the old
 //     connection's WebSocket token until the switch (the new one's after
@@ -76,7 +76,11 @@
 //     When the venue
 //     announces the close of the connection orders go on (OKX notice
 //     64008 on the private connection, Binance serverShutdown on the
-//     WS-API: "Connection events"), the session reconnects ahead:
+//     WS-API: "Connection events"; Bybit's refusal 10019 on the trade
+//     connection, "ws trade service is restarting, do not accept new
+//     request … You can build new connection", "Error Codes"; such a
+//     notice the replaced connection delivers in its grace after a
+//     switch is its own), the session reconnects ahead:
 //     orders wait from the notice on (none goes out on a connection about
 //     to close, where its answer would be lost with it), a new connection
 //     is dialled at once while the old one still delivers the answers of

@@ -43,9 +43,10 @@ func TestS30rvsessAnswerDueOnOldConnection(t *testing.T) {
 
 // How drainCase's held answer ends.
 const (
-	drainAnswered = iota // the venue answers while the switch waits for it
-	drainClosed          // Close while the switch waits
-	drainAfter           // the switch stops waiting (drainBound); the venue answers after it, on the old connection
+	drainAnswered    = iota // the venue answers while the switch waits for it
+	drainClosed             // Close while the switch waits
+	drainAfter              // the switch stops waiting (drainBound); the venue answers after it, on the old connection
+	drainAfterNotice        // as drainAfter, the old connection told first (OKX notice 64008) that it will close
 )
 
 func drainCase(t *testing.T, c orderCase, mode int) {
@@ -62,6 +63,9 @@ func drainCase(t *testing.T, c orderCase, mode int) {
 				if clientID(o) == "d1" {
 					held <- o
 					<-hold // the venue answers later, on the same connection
+					if mode == drainAfterNotice {
+						return []string{okxUpgradeNotice, acceptOrder(f.venue, o)}, false
+					}
 				}
 				return []string{acceptOrder(f.venue, o)}, false
 			})
@@ -130,7 +134,7 @@ func drainCase(t *testing.T, c orderCase, mode int) {
 				assert.Zero(t, rotations())
 				return
 			}
-			if mode == drainAfter {
+			if mode == drainAfter || mode == drainAfterNotice {
 				clk.fireUntil(t, session.DrainBound, func() bool { return rotations() == 1 }, "the switch at drainBound, unanswered")
 			}
 			release()

@@ -64,7 +64,8 @@ var (
 	// ErrRateLimited: refused for the venue's rate limits; the venue did
 	// not act on the request. Send again after VenueError.RetryAfter when
 	// set, else after a backoff. Binance -1003, -1015 and statuses 429,
-	// 418; OKX 50011, 50061; Bybit 10006, 10018, 170005, 170222; Kraken
+	// 418; OKX 50011, 50061; Bybit 10006, 10018, 170005, 170222, and on
+	// its trade connection 10429, 20003, 10403; Kraken
 	// "EOrder:Rate limit exceeded", "EAPI:Rate limit exceeded",
 	// "EGeneral:Too many requests", "EService:Throttled…",
 	// "EGeneral:Temporary lockout".
@@ -76,7 +77,8 @@ var (
 	// -1006, -1007 ("Send status unknown; execution status unknown") and
 	// statuses 5xx ("the execution status is UNKNOWN and could have been a
 	// success", "General API Information"); OKX 50004 ("does not indicate
-	// success or failure of order, please check order status"); Bybit
+	// success or failure of order, please check order status"), 50001
+	// (service unavailable), 50013 (busy), 50026 (system error); Bybit
 	// 10000 (server timeout), 10016 (server error); Kraken
 	// "EGeneral:Internal error".
 	ErrMaybeSent = errors.New("session: the venue does not know whether it acted on the request (outcome unknown; watch the execution reports)")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 )
 
@@ -84,4 +85,18 @@ func TestS36WSAPIAnswerAfterSwitchOnOldConnection(t *testing.T) {
 		defer wcancel()
 		return s.Stats().Orders.Client.Rotations > 1 || s.WaitConnected(wctx) != nil
 	}, drainNever, pollEvery, "the replaced connection's notices are not the new one's")
+}
+
+// TestS36rvsessReplacedConnectionNoticeIsItsOwn: OKX tells the replaced
+// connection, open still in its grace after a rotation's switch, that it
+// will close it (notice 64008, OKX v5 "WebSocket → Notification of
+// service upgrade"): that is the replaced connection's close, not the new
+// one's; orders stay ready and the next one goes on the new connection.
+// Before s36rvsess the notice set the orders not ready and the retire it
+// asked for was dropped (not the worker's connection): the next order
+// waited for a readiness that never came back.
+func TestS36rvsessReplacedConnectionNoticeIsItsOwn(t *testing.T) {
+	c := placeCases()[0]
+	require.Equal(t, schema.VenueOKX, c.venue)
+	drainCase(t, c, drainAfterNotice)
 }

@@ -36,6 +36,10 @@ type venueOrders struct {
 	// rec follows the orders placed and looks up those of unknown
 	// outcome; nil when the venue's orders are not reconciled.
 	rec *reconciler
+	// reconnect replaces the connection of the frame being read (the
+	// private connection's closeAhead), told of a refusal that says it
+	// serves no new request (refusalKinds.reconnect); nil: none.
+	reconnect func()
 
 	mu      sync.Mutex
 	nextID  uint64
@@ -344,6 +348,9 @@ func (v *venueOrders) handleFrame(ctx context.Context, f *schema.WsFrame) (done 
 		}
 		ans.err = verr
 		v.s.clockRefused(a.Code)
+		if v.reconnect != nil && venueRefusals[v.s.spec.venue].reconnects(verr) {
+			v.reconnect()
+		}
 	}
 	req := v.deliver(id, ans)
 	if err != nil {

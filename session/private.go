@@ -341,6 +341,7 @@ func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*privat
 		p.orders = spec.orders(s)
 		p.orders.client = c
 		p.orders.rec = p.rec
+		p.orders.reconnect = p.closeAhead
 	}
 	return p, nil
 }
@@ -378,8 +379,7 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 		p.rec.missed(p.frameConn)
 	}
 	if ev.Type == schema.EventControl && closeAnnounced(ev) && p.spec.announces {
-		p.setReady(false) // at once: no order goes out on this connection after the notice
-		p.send(step{conn: p.frameConn, retire: true})
+		p.closeAhead()
 	}
 	if ev.Type == schema.EventControl && (ev.Control.Kind == schema.ControlSubscribeAck || ev.Control.Kind == schema.ControlVenueError) {
 		p.mu.Lock()
@@ -394,6 +394,29 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 		}
 	}
 	return p.s.disp.Publish(ctx, ev)
+}
+
+// closeAhead replaces the connection of the frame being read, which the
+// venue will close (OKX notice 64008) or serves no new request (Bybit
+// 10019), on the reader: orders wait from here on, and the worker
+// rotates (retire). A replaced connection's notice in its grace is its
+// own: nothing is done.
+func (p *private) closeAhead() {
+	if p.replaced() {
+		return
+	}
+	p.setReady(false) // at once: no order goes out on this connection after the notice
+	p.send(step{conn: p.frameConn, retire: true})
+}
+
+// replaced reports whether the frame being parsed came on a connection a
+// rotation replaced, open still in its grace after the switch (wsclient
+// Options.IsData, RotationOverlap): a connection id older than the live
+// one's (wsclient numbers its connections in the order dialled). A notice
+// of its close is its own, not the live connection's.
+func (p *private) replaced() bool {
+	live := p.client.Stats().ConnID
+	return live != 0 && p.frameConn < live
 }
 
 // send queues a step. The queue holds far more than a connection's

@@ -627,7 +627,9 @@ func (r *reconciler) askJump(ctx context.Context, conn uint64, key orderKey) {
 		return
 	}
 	t.asked = r.now()
-	again, pass := !t.lagged, r.done
+	// again: a short answer is asked once more, when the jump list has
+	// room for it (decided here: an ended order's end is withheld for it).
+	again, pass := !t.lagged && len(r.jumps) < unsureCap, r.done
 	r.mu.Unlock()
 	err := r.reconcile(ctx, conn, key, again)
 	r.mu.Lock()
@@ -641,20 +643,16 @@ func (r *reconciler) askJump(ctx context.Context, conn uint64, key orderKey) {
 		r.mu.Unlock()
 		return
 	}
-	if errors.Is(err, errFillsShort) {
+	if errors.Is(err, errFillsShort) && again {
 		r.mu.Lock()
-		t := r.orders[key]
-		again := t != nil && !t.lagged && len(r.jumps) < unsureCap
-		if again {
+		if t := r.orders[key]; t != nil {
 			t.lagged = true
 			if _, noted := r.jumps[key]; !noted { // (a report meanwhile noted it already)
 				r.jumps[key] = t.asked.Add(jumpEvery)
 			}
 		}
 		r.mu.Unlock()
-		if again {
-			return
-		}
+		return
 	}
 	r.mu.Lock()
 	if t := r.orders[key]; t != nil {

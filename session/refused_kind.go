@@ -14,8 +14,11 @@ import (
 // prefix of the message (Kraken, whose errors are strings).
 type refusalKinds struct {
 	rate, maybe, gone []refusalCode
-	rateStatus        []int
-	maybe5xx          bool
+	// reconnect: the connection accepts no new request, a new one is
+	// served (the session replaces it, as at an announced close).
+	reconnect  []refusalCode
+	rateStatus []int
+	maybe5xx   bool
 }
 
 type refusalCode struct {
@@ -67,15 +70,22 @@ var venueRefusals = map[schema.Venue]*refusalKinds{
 		gone: append(also(binanceRefusals.missing, -2026), refusalCode{code: -2011, msg: "Unknown order"}),
 	},
 	schema.VenueOKX: {
-		rate:  also(okxRefusals.rateCodes),
-		maybe: codes(50004),
+		rate: also(okxRefusals.rateCodes),
+		// 50001 service unavailable, 50013 busy, 50026 system error:
+		// nothing said of the order made or not.
+		maybe: codes(50004, 50001, 50013, 50026),
 		gone:  also(okxRefusals.missing, 51400, 51401, 51402, 51503, 51509, 51510),
 	},
 	schema.VenueBybit: {
-		// 10429 and 20003: the trade connection's ("WS OE General code").
-		rate:  also(bybitRefusals.rateCodes, 170005, 170222, 10429, 20003),
+		// 10429 and 20003: the trade connection's ("WS OE General code");
+		// 10403 its IP limit ("Websocket Trade Guideline").
+		rate:  also(bybitRefusals.rateCodes, 170005, 170222, 10429, 20003, 10403),
 		maybe: codes(10000, 10016),
 		gone:  also(bybitRefusals.missing, 110008, 110010, 170213),
+		// 10019: "ws trade service is restarting, do not accept new
+		// request, but the request in the process is not affected. You
+		// can build new connection to be routed to normal service".
+		reconnect: codes(10019),
 	},
 	schema.VenueKraken: {
 		rate: texts("EOrder:Rate limit exceeded", "EAPI:Rate limit exceeded", "EGeneral:Too many requests",
@@ -102,6 +112,13 @@ func (k *refusalKinds) kind(verr *VenueError) error {
 		return ErrOrderNotOpen
 	}
 	return nil
+}
+
+// reconnects reports whether verr, a refusal of venue's, says the
+// connection it came on accepts no new request while a new one would be
+// served.
+func (k *refusalKinds) reconnects(verr *VenueError) bool {
+	return k != nil && slices.ContainsFunc(k.reconnect, func(c refusalCode) bool { return c.matches(verr) })
 }
 
 // refusalKind wraps the venue's refusal in err, an order request's answer,

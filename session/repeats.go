@@ -22,14 +22,16 @@ const repeatsCap = 64
 // repeatsWindow is how long after a rotation began (repeats.begin) its
 // reports are remembered to find its repeats: its switch comes within
 // prepareOverlap (wsclient's RotationOverlap: a Prepare not done by then
-// fails the rotation), the drain included, and a copy on the other
-// connection within a network's skew of it (answerTimeout, a generous
-// one). A report delivered outside every rotation's window is compared
-// with nothing and remembered nowhere.
-const repeatsWindow = prepareOverlap + answerTimeout
+// fails the rotation), the drain included; the replaced connection then
+// stays open prepareOverlap more, delivering every frame, the reports
+// too (its grace: wsclient Options.IsData, venueOrders.graceFrom); and a
+// copy on the other connection comes within a network's skew of it
+// (answerTimeout, a generous one). A report delivered outside every
+// rotation's window is compared with nothing and remembered nowhere.
+const repeatsWindow = 2*prepareOverlap + answerTimeout
 
 // maxRepeats bounds the reports remembered in one window: an account
-// sending more than that in repeatsWindow (over 500 a second) has its
+// sending more than that in repeatsWindow (over 320 a second) has its
 // oldest forgotten first, and a repeat of one forgotten is delivered again
 // (never lost). Each takes 520 bytes (seenEntry, amd64) and an index entry:
 // under 10 MB at the bound per private connection, given back when the
