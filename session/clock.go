@@ -21,6 +21,31 @@ type clock struct {
 	timeout   time.Duration  // Config.RESTTimeout: a measurement's bound
 	offset    atomic.Int64   // venue minus local, ns
 	resyncing atomic.Bool    // a measurement after a refusal is under way
+	// resynced is closed when the measurement under way (resyncing) ends;
+	// a signed request waits for it (waitResync).
+	resynced atomic.Pointer[chan struct{}]
+}
+
+// waitResync waits, within ctx, for a measurement a refusal for the
+// timestamp started (Session.clockRefused): a request stamped before it
+// ends is stamped with the offset the venue just refused, and a host that
+// retries at once (as hosts do after a refusal) was refused again and
+// again while the measurement went on. At most the measurement's bound
+// (Config.RESTTimeout); nothing to wait for, it returns at once.
+func (c *clock) waitResync(ctx context.Context) error {
+	if !c.resyncing.Load() {
+		return nil
+	}
+	done := c.resynced.Load()
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-*done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (c *clock) venueNow() time.Time { return c.now().Add(time.Duration(c.offset.Load())) }
@@ -130,15 +155,20 @@ func parseServerTime(vt venueTime, body []byte) (t time.Time, err error) {
 // it again, hours later on a quiet connection. The offset is measured
 // again now, in the background (one measurement at a time; Close waits for
 // it). The refused request is not sent again: its caller has the
-// *VenueError, and the next request is stamped with the new offset.
+// *VenueError, and the next request waits for the measurement
+// (clock.waitResync; it starts before the refusal is handed to its
+// caller) and is stamped with the new offset.
 func (s *Session) clockRefused(code int64) {
 	vt, ok := venueTimes[s.spec.venue]
 	if !ok || !slices.Contains(vt.stale, code) || !s.syncsClock() || s.dying.Err() != nil || !s.clock.resyncing.CompareAndSwap(false, true) {
 		return
 	}
+	done := make(chan struct{})
+	s.clock.resynced.Store(&done)
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
+		defer close(done)
 		defer s.clock.resyncing.Store(false)
 		err := s.clock.sync(s.dying, s.cfg.HTTPClient, s.spec.venue, s.cfg.Endpoints.REST)
 		if err != nil && s.cfg.Logger != nil && s.dying.Err() == nil {

@@ -1208,6 +1208,9 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 	if err := s.banned(req); err != nil {
 		return Ack{}, err
 	}
+	if err := s.clock.waitResync(ctx); err != nil {
+		return Ack{}, fmt.Errorf("%w: waiting for the clock offset measured again after a refusal for the timestamp: %w", ErrNotSent, err)
+	}
 	for {
 		if err := s.waitOrdersReady(ctx); err != nil {
 			// Nothing was written: ErrNotSent, so that neither the host nor
