@@ -272,9 +272,10 @@ type Consumer struct {
 	// not since a redelivery or a resume), to tell those removed from the
 	// stream unread (removedBefore), whose venues' subscribers are owed a
 	// gap marker (execOwed, by venue: execution reports' venues seen, at
-	// most maxVenues).
-	execAfter   uint64
-	execAfterOK bool
+	// most maxVenues). execAfterSeq is that delivery's consumer sequence.
+	execAfter    uint64
+	execAfterSeq uint64
+	execAfterOK  bool
 	execOwed    uint64
 	execVenues  *lru[schema.Venue, struct{}]
 	execResume  execResume

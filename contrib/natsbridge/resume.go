@@ -397,9 +397,13 @@ func (d *execDoor) waiting(floor, last uint64) int {
 // delivered are pending still or delivered since, unless some were
 // removed. At least the difference were; removed at once with the one
 // before them, or published and removed between two deliveries, they are
-// not seen. A redelivery (its NumPending counts from where the consumer
-// has got to) and a resume start the count again. wanted: Subjects match
-// subj (its venue's subscribers are told). Under execMu.
+// not seen. Deliveries between the two (the consumer sequence counts
+// every one): each may have taken one of those pending — to another
+// Consumer sharing the Durable, or into a lost link — and explains one
+// missing. A redelivery (its NumPending counts from where the consumer
+// has got to), a consumer sequence that did not go up (a consumer made
+// again) and a resume start the count again. wanted: Subjects match subj
+// (its venue's subscribers are told). Under execMu.
 func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wanted bool) {
 	if wanted {
 		if v, ok := subjectVenue(c.opts.Prefix, subj); ok {
@@ -410,11 +414,13 @@ func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wante
 		c.execAfterOK = false
 		return
 	}
-	after, known := c.execAfter, c.execAfterOK
-	c.execAfter, c.execAfterOK = meta.NumPending, true
-	if known && after > meta.NumPending+1 {
-		n := after - meta.NumPending - 1
-		c.owe(n)
+	after, prev, known := c.execAfter, c.execAfterSeq, c.execAfterOK
+	c.execAfter, c.execAfterSeq, c.execAfterOK = meta.NumPending, meta.Sequence.Consumer, true
+	if !known || meta.Sequence.Consumer <= prev {
+		return
+	}
+	if delivered := meta.Sequence.Consumer - prev; after > meta.NumPending+delivered {
+		c.owe(after - meta.NumPending - delivered)
 	}
 }
 
