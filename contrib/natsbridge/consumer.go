@@ -276,9 +276,9 @@ type Consumer struct {
 	execAfter    uint64
 	execAfterSeq uint64
 	execAfterOK  bool
-	execOwed    uint64
-	execVenues  *lru[schema.Venue, struct{}]
-	execResume  execResume
+	execOwed     uint64
+	execVenues   *lru[schema.Venue, struct{}]
+	execResume   execResume
 
 	closeOnce sync.Once
 	closeErr  error
