@@ -262,7 +262,10 @@
 // durable consumer delivered. Not seen: what a purge removed while no
 // Consumer ran (the server moves the durable consumer past it), what
 // aged out unread by a Consumer of some subjects (it may be other
-// nodes'), and reports published and removed between two deliveries.
+// nodes'), and reports published and removed between two deliveries. A
+// report handed back (its host's event pool exhausted) and removed before
+// it came again is announced only when the durable consumer is made again
+// (gone); until then it is not seen.
 //
 // # Connection state
 //

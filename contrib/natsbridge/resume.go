@@ -163,6 +163,7 @@ func (c *Consumer) resume() error {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 		start := uint64(0) // another stream: from its start
 		if sameStream {
+			c.forgetRemoved(ctx)
 			c.execMu.Lock()
 			start = c.execHigh + 1
 			for seq := range c.execNaked {
@@ -320,6 +321,47 @@ func (c *Consumer) handled(m jetstream.Msg) {
 	seq := meta.Sequence.Stream
 	c.execHigh = max(c.execHigh, seq)
 	delete(c.execNaked, seq)
+}
+
+// forgetRemoved forgets the reports handed back (execNaked) that the
+// stream no longer holds — a purge, its MaxAge or limits removed them
+// before they came again: the server skips them, so a consumer made again
+// must not start at them (it would start at the stream's first and
+// deliver again every report handled since). They were never handed on:
+// owed a gap marker (owe). A report the server does not answer for is
+// kept.
+func (c *Consumer) forgetRemoved(ctx context.Context) {
+	c.execMu.Lock()
+	naked := make([]uint64, 0, len(c.execNaked))
+	for seq := range c.execNaked {
+		naked = append(naked, seq)
+	}
+	c.execMu.Unlock()
+	if len(naked) == 0 {
+		return
+	}
+	st, err := c.execResume.js.Stream(ctx, c.opts.Stream.Name)
+	if err != nil {
+		return
+	}
+	var gone []uint64
+	for _, seq := range naked {
+		if _, err := st.GetMsg(ctx, seq); errors.Is(err, jetstream.ErrMsgNotFound) {
+			gone = append(gone, seq)
+		}
+	}
+	c.execMu.Lock()
+	defer c.execMu.Unlock()
+	n := uint64(0)
+	for _, seq := range gone {
+		if _, ok := c.execNaked[seq]; ok {
+			delete(c.execNaked, seq)
+			n++
+		}
+	}
+	if n > 0 {
+		c.owe(n)
+	}
 }
 
 // handBack hands m back (Nak) to be delivered again, and records it: a
