@@ -264,8 +264,9 @@
 // aged out unread by a Consumer of some subjects (it may be other
 // nodes'), and reports published and removed between two deliveries. A
 // report handed back (its host's event pool exhausted) and removed before
-// it came again is announced only when the durable consumer is made again
-// (gone); until then it is not seen.
+// it came again is announced once the server delivers a later report for
+// the first time, or the durable consumer is made again (the Consumer
+// then asks the stream for it), before the next report after that.
 //
 // # Connection state
 //

@@ -49,6 +49,7 @@ type execResume struct {
 	trouble chan struct{} // capacity 1: Consume reported an error that may mean its consumer is gone
 	stopped chan struct{} // capacity 1: Consume stopped on its own (a terminal error)
 	relink  chan struct{} // capacity 1, made with the Consumer (the watcher signals it from the start): the connection is back after a loss (see redeliverLost)
+	naked   chan struct{} // capacity 1, made with the Consumer: a report handed back may have been removed (nakedPassed)
 	ctx     context.Context
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the goroutine has exited
@@ -103,6 +104,11 @@ func (c *Consumer) resumeLoop() {
 		case <-r.trouble:
 		case <-r.relink:
 			c.redeliverLost()
+			continue
+		case <-r.naked:
+			ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
+			c.forgetRemoved(ctx)
+			cancel()
 			continue
 		case <-r.ctx.Done():
 			return
@@ -329,7 +335,8 @@ func (c *Consumer) handled(m jetstream.Msg) {
 // must not start at them (it would start at the stream's first and
 // deliver again every report handled since). They were never handed on:
 // owed a gap marker (owe). A report the server does not answer for is
-// kept.
+// kept. Run by the resumer: when it makes the consumer again, and when a
+// later report came first (nakedPassed).
 func (c *Consumer) forgetRemoved(ctx context.Context) {
 	c.execMu.Lock()
 	naked := make([]uint64, 0, len(c.execNaked))
@@ -361,6 +368,24 @@ func (c *Consumer) forgetRemoved(ctx context.Context) {
 	}
 	if n > 0 {
 		c.owe(n)
+	}
+}
+
+// nakedPassed wakes the resumer to look for reports handed back that the
+// stream no longer holds (forgetRemoved) when the server delivers, for the
+// first time, a report past one handed back and not handled since: the
+// server delivers again what is handed back before what it has not
+// delivered, unless it was removed (or MaxAckPending above 1 let the later
+// one come first: then the look finds it still there). Under execMu.
+func (c *Consumer) nakedPassed(meta *jetstream.MsgMetadata) {
+	if meta == nil || meta.NumDelivered != 1 || len(c.execNaked) == 0 {
+		return
+	}
+	for seq := range c.execNaked {
+		if seq < meta.Sequence.Stream {
+			signal(c.execResume.naked)
+			return
+		}
 	}
 }
 
