@@ -249,7 +249,9 @@
 // limit. JetStream's consumer skips what is gone without a word; the
 // Consumer tells it from each delivery's count of the durable consumer's
 // messages pending after it (JetStream's NumPending): fewer pending at the
-// next delivery than that count, less the one delivered, were removed.
+// next delivery than that count, less the deliveries since (the consumer
+// sequence counts them: this one, and any to another Consumer sharing the
+// Durable or into a lost link), were removed.
 // Those are announced (ConsumerStats.ExecLost, at Warn) by a gap marker
 // before the next report: schema.EventGap, Control.GapType
 // schema.EventExecReport, no Symbol, GapSource schema.GapRelay, one per
