@@ -272,12 +272,13 @@ type Consumer struct {
 	// not since a redelivery or a resume), to tell those removed from the
 	// stream unread (removedBefore), whose venues' subscribers are owed a
 	// gap marker (execOwed, by venue: execution reports' venues seen, at
-	// most maxVenues).
-	execAfter   uint64
-	execAfterOK bool
-	execOwed    uint64
-	execVenues  *lru[schema.Venue, struct{}]
-	execResume  execResume
+	// most maxVenues). execAfterSeq is that delivery's consumer sequence.
+	execAfter    uint64
+	execAfterSeq uint64
+	execAfterOK  bool
+	execOwed     uint64
+	execVenues   *lru[schema.Venue, struct{}]
+	execResume   execResume
 
 	closeOnce sync.Once
 	closeErr  error
@@ -398,6 +399,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 		venues: newLRU[schema.Venue, struct{}](maxVenues), execVenues: newLRU[schema.Venue, struct{}](maxVenues)}
 	c.life, c.endLife = context.WithCancel(context.Background())
 	c.execResume.relink = make(chan struct{}, 1)
+	c.execResume.naked = make(chan struct{}, 1)
 	if o.Durable != "" {
 		c.log = c.log.With("durable", o.Durable)
 	}
@@ -1019,6 +1021,7 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 	}
 	wanted := !c.execFilter || c.wanted(m.Subject())
 	c.removedBefore(meta, m.Subject(), wanted)
+	c.nakedPassed(meta)
 	if !c.announceRemoved() {
 		c.handBack(m) // after the marker: the reports lost came before it
 		return

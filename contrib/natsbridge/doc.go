@@ -249,7 +249,9 @@
 // limit. JetStream's consumer skips what is gone without a word; the
 // Consumer tells it from each delivery's count of the durable consumer's
 // messages pending after it (JetStream's NumPending): fewer pending at the
-// next delivery than that count, less the one delivered, were removed.
+// next delivery than that count, less the deliveries since (the consumer
+// sequence counts them: this one, and any to another Consumer sharing the
+// Durable or into a lost link), were removed.
 // Those are announced (ConsumerStats.ExecLost, at Warn) by a gap marker
 // before the next report: schema.EventGap, Control.GapType
 // schema.EventExecReport, no Symbol, GapSource schema.GapRelay, one per
@@ -262,7 +264,11 @@
 // durable consumer delivered. Not seen: what a purge removed while no
 // Consumer ran (the server moves the durable consumer past it), what
 // aged out unread by a Consumer of some subjects (it may be other
-// nodes'), and reports published and removed between two deliveries.
+// nodes'), and reports published and removed between two deliveries. A
+// report handed back (its host's event pool exhausted) and removed before
+// it came again is announced once the server delivers a later report for
+// the first time, or the durable consumer is made again (the Consumer
+// then asks the stream for it), before the next report after that.
 //
 // # Connection state
 //

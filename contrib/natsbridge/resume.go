@@ -49,6 +49,7 @@ type execResume struct {
 	trouble chan struct{} // capacity 1: Consume reported an error that may mean its consumer is gone
 	stopped chan struct{} // capacity 1: Consume stopped on its own (a terminal error)
 	relink  chan struct{} // capacity 1, made with the Consumer (the watcher signals it from the start): the connection is back after a loss (see redeliverLost)
+	naked   chan struct{} // capacity 1, made with the Consumer: a report handed back may have been removed (nakedPassed)
 	ctx     context.Context
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the goroutine has exited
@@ -103,6 +104,11 @@ func (c *Consumer) resumeLoop() {
 		case <-r.trouble:
 		case <-r.relink:
 			c.redeliverLost()
+			continue
+		case <-r.naked:
+			ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
+			c.forgetRemoved(ctx)
+			cancel()
 			continue
 		case <-r.ctx.Done():
 			return
@@ -163,6 +169,7 @@ func (c *Consumer) resume() error {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 		start := uint64(0) // another stream: from its start
 		if sameStream {
+			c.forgetRemoved(ctx)
 			c.execMu.Lock()
 			start = c.execHigh + 1
 			for seq := range c.execNaked {
@@ -322,6 +329,66 @@ func (c *Consumer) handled(m jetstream.Msg) {
 	delete(c.execNaked, seq)
 }
 
+// forgetRemoved forgets the reports handed back (execNaked) that the
+// stream no longer holds — a purge, its MaxAge or limits removed them
+// before they came again: the server skips them, so a consumer made again
+// must not start at them (it would start at the stream's first and
+// deliver again every report handled since). They were never handed on:
+// owed a gap marker (owe). A report the server does not answer for is
+// kept. Run by the resumer: when it makes the consumer again, and when a
+// later report came first (nakedPassed).
+func (c *Consumer) forgetRemoved(ctx context.Context) {
+	c.execMu.Lock()
+	naked := make([]uint64, 0, len(c.execNaked))
+	for seq := range c.execNaked {
+		naked = append(naked, seq)
+	}
+	c.execMu.Unlock()
+	if len(naked) == 0 {
+		return
+	}
+	st, err := c.execResume.js.Stream(ctx, c.opts.Stream.Name)
+	if err != nil {
+		return
+	}
+	var gone []uint64
+	for _, seq := range naked {
+		if _, err := st.GetMsg(ctx, seq); errors.Is(err, jetstream.ErrMsgNotFound) {
+			gone = append(gone, seq)
+		}
+	}
+	c.execMu.Lock()
+	defer c.execMu.Unlock()
+	n := uint64(0)
+	for _, seq := range gone {
+		if _, ok := c.execNaked[seq]; ok {
+			delete(c.execNaked, seq)
+			n++
+		}
+	}
+	if n > 0 {
+		c.owe(n)
+	}
+}
+
+// nakedPassed wakes the resumer to look for reports handed back that the
+// stream no longer holds (forgetRemoved) when the server delivers, for the
+// first time, a report past one handed back and not handled since: the
+// server delivers again what is handed back before what it has not
+// delivered, unless it was removed (or MaxAckPending above 1 let the later
+// one come first: then the look finds it still there). Under execMu.
+func (c *Consumer) nakedPassed(meta *jetstream.MsgMetadata) {
+	if meta == nil || meta.NumDelivered != 1 || len(c.execNaked) == 0 {
+		return
+	}
+	for seq := range c.execNaked {
+		if seq < meta.Sequence.Stream {
+			signal(c.execResume.naked)
+			return
+		}
+	}
+}
+
 // handBack hands m back (Nak) to be delivered again, and records it: a
 // consumer made again starts at it at the latest. Under execMu.
 func (c *Consumer) handBack(m jetstream.Msg) {
@@ -397,9 +464,13 @@ func (d *execDoor) waiting(floor, last uint64) int {
 // delivered are pending still or delivered since, unless some were
 // removed. At least the difference were; removed at once with the one
 // before them, or published and removed between two deliveries, they are
-// not seen. A redelivery (its NumPending counts from where the consumer
-// has got to) and a resume start the count again. wanted: Subjects match
-// subj (its venue's subscribers are told). Under execMu.
+// not seen. Deliveries between the two (the consumer sequence counts
+// every one): each may have taken one of those pending — to another
+// Consumer sharing the Durable, or into a lost link — and explains one
+// missing. A redelivery (its NumPending counts from where the consumer
+// has got to), a consumer sequence that did not go up (a consumer made
+// again) and a resume start the count again. wanted: Subjects match subj
+// (its venue's subscribers are told). Under execMu.
 func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wanted bool) {
 	if wanted {
 		if v, ok := subjectVenue(c.opts.Prefix, subj); ok {
@@ -410,11 +481,13 @@ func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wante
 		c.execAfterOK = false
 		return
 	}
-	after, known := c.execAfter, c.execAfterOK
-	c.execAfter, c.execAfterOK = meta.NumPending, true
-	if known && after > meta.NumPending+1 {
-		n := after - meta.NumPending - 1
-		c.owe(n)
+	after, prev, known := c.execAfter, c.execAfterSeq, c.execAfterOK
+	c.execAfter, c.execAfterSeq, c.execAfterOK = meta.NumPending, meta.Sequence.Consumer, true
+	if !known || meta.Sequence.Consumer <= prev {
+		return
+	}
+	if delivered := meta.Sequence.Consumer - prev; after > meta.NumPending+delivered {
+		c.owe(after - meta.NumPending - delivered)
 	}
 }
 
