@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -52,4 +53,33 @@ func TestS36rvnormRemainingOnEndedOrders(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzS36rvnormRemaining: execution reports of every venue, fuzzed; a
+// delivered report of an ended order has nothing open, and none has a
+// negative remainder. The first byte picks the venue.
+func FuzzS36rvnormRemaining(f *testing.F) {
+	venues := []schema.Venue{schema.VenueBinance, schema.VenueOKX, schema.VenueKraken, schema.VenueBybit, schema.VenueCoinbase}
+	for i, s := range []string{bnExecReport("CANCELED", "CANCELED", "0", "0.4", "1"), okxOrderPush("canceled", "0", "0", ""),
+		krakenExecPush("canceled", "canceled"), bybitOrder("Cancelled"), string(coinbaseUser("snapshot", "CANCELLED", "0.4", "0.6", "20000", "0"))} {
+		f.Add(byte(i), []byte(s))
+	}
+	f.Add(byte(0), []byte(bnOrderTradeUpdate("EXPIRED", "EXPIRED", "0", "0.4", "1")))
+	f.Fuzz(func(t *testing.T, v byte, data []byte) {
+		events := schema.NewPools(nil).Events
+		sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
+			defer events.Put(ev)
+			if x := &ev.Exec; ev.Type == schema.EventExecReport {
+				if x.RemainingQty.Sign() < 0 || (x.Status.Final() && !x.RemainingQty.IsZero()) {
+					t.Fatalf("status %v with RemainingQty %s", x.Status, x.RemainingQty)
+				}
+			}
+			return nil
+		})
+		p := newVenueParser(venues[int(v)%len(venues)], events, sink)
+		_ = p.HandleBytes(context.Background(), data, 1)
+		if n := events.Stats().InUse; n != 0 {
+			t.Fatalf("%d events not returned", n)
+		}
+	})
 }
