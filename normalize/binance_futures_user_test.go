@@ -298,6 +298,6 @@ func TestBinanceSpotExpiryReason(t *testing.T) {
 	require.True(t, x.OrigClientOrderID.IsZero(), `"C" "" is no original order`)
 	requireDigits(t, "0.40000000", x.CumFillQty)
 	requireDigits(t, "0.04105764", x.CumQuoteQty)
-	requireDigits(t, "0.60000000", x.RemainingQty)
+	requireDigits(t, "0.00000000", x.RemainingQty, "expired: nothing open (FIX LeavesQty)")
 	require.Equal(t, schema.PositionSideUnknown, x.PositionSide, "spot has no position side")
 }

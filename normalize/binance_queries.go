@@ -282,6 +282,7 @@ func ParseBinanceOrders(data []byte, syms *Symbols, dst []BinanceOrder) ([]Binan
 		if x.CumFillQty.Cmp(x.Qty) <= 0 {
 			x.RemainingQty, _ = x.Qty.Sub(x.CumFillQty)
 		}
+		endRemaining(x)
 		x.OrderCreated = q.Time.v * 1e6
 		x.TransactTime = either(q.UpdateTime.v, q.Time.v) * 1e6
 		dst = append(dst, o)

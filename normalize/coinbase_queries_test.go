@@ -71,7 +71,7 @@ func TestParseCoinbaseOrder(t *testing.T) {
 	assert.Equal(t, "10000.00", o.Price.String())
 	assert.Equal(t, "0.05", o.Qty.String())
 	assert.Equal(t, "0.03", o.CumFillQty.String())
-	assert.Equal(t, "0.02", o.RemainingQty.String())
+	assert.Equal(t, "0.00", o.RemainingQty.String(), "canceled: nothing open (FIX LeavesQty)")
 	assert.Equal(t, "300", o.CumQuoteQty.String())
 	assert.Equal(t, "10000", o.AvgPrice.String())
 	assert.Equal(t, "User requested cancel", o.RejectReason)

@@ -64,7 +64,7 @@ func TestParseKrakenQueryOrders(t *testing.T) {
 	assert.Equal(t, "27500.0", o.Price.String())
 	assert.Equal(t, "1.25000000", o.Qty.String())
 	assert.Equal(t, "0.37500000", o.CumFillQty.String(), "digits as sent")
-	assert.Equal(t, "0.87500000", o.RemainingQty.String())
+	assert.Equal(t, "0.00000000", o.RemainingQty.String(), "canceled: nothing open (FIX LeavesQty)")
 	assert.Equal(t, "10312.5", o.CumQuoteQty.String())
 	assert.Equal(t, "27500.0", o.AvgPrice.String())
 	assert.Equal(t, "User requested", o.RejectReason)

@@ -327,8 +327,8 @@ func querySide(venue schema.Venue, method string, t *text) (schema.Side, error) 
 }
 
 // queryAmounts sets an order's price, quantity, executed quantity and
-// average price (each may be absent: zero) and its remaining quantity; a
-// negative one is a *ParseError.
+// average price (each may be absent: zero) and its remaining quantity (0
+// once x.Status, set before, is final); a negative one is a *ParseError.
 func queryAmounts(venue schema.Venue, method string, x *schema.Execution, price, qty, cum, avg num) error {
 	for _, f := range [...]struct {
 		dst  *schema.Decimal
@@ -343,6 +343,7 @@ func queryAmounts(venue schema.Venue, method string, x *schema.Execution, price,
 	if x.Qty.Sign() > 0 && x.CumFillQty.Cmp(x.Qty) <= 0 {
 		x.RemainingQty, _ = x.Qty.Sub(x.CumFillQty)
 	}
+	endRemaining(x) // x.Status is set: nothing is open on an ended order
 	return nil
 }
 

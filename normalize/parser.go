@@ -582,6 +582,9 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.stats.ignored.Add(1)
 		return nil
 	}
+	if ev.Type == schema.EventExecReport {
+		endRemaining(&ev.Exec)
+	}
 	if (ev.Type == schema.EventTrade && p.repeatTrade(k, ev)) || (ev.Type == schema.EventExecReport && p.repeatFill(ev)) {
 		p.release(ev, pooled)
 		return nil

@@ -84,6 +84,18 @@ func fillStatus(x *schema.Execution) schema.OrderStatus {
 	return schema.StatusPartiallyFilled
 }
 
+// endRemaining zeroes the remaining quantity of an ended order: RemainingQty
+// is the FIX LeavesQty, "quantity open for further execution", 0 once the
+// order is done (filled, canceled, expired, rejected), whatever of its
+// quantity never filled (schema.Execution.RemainingQty). Venues differ:
+// Bybit's leavesQty and Coinbase's leaves_quantity say it, Binance, OKX
+// and Kraken send only the order's and the executed quantity.
+func endRemaining(x *schema.Execution) {
+	if x.Status.Final() && x.RemainingQty.Sign() != 0 {
+		x.RemainingQty, _ = x.RemainingQty.Sub(x.RemainingQty) // 0 at the venue's scale, as a filled order's q − z
+	}
+}
+
 // execRemaining sets the remaining quantity from the venue's own field
 // (leavesQty, leaves_quantity), which venues send because the order's
 // quantity can change (amendments) or be in another unit.

@@ -56,7 +56,7 @@ var privateConformance = map[string]venueCase{
 		require.True(t, x.TradeID.IsZero())
 		requireDigits(t, "2", x.Qty)
 		requireDigits(t, "2500.0", x.Price)
-		requireDigits(t, "2", x.RemainingQty)
+		requireDigits(t, "0", x.RemainingQty, "canceled: nothing open (FIX LeavesQty)")
 		require.True(t, x.AvgPrice.IsZero())
 		require.Equal(t, 1788000000001*ms, x.TransactTime)
 	}},
@@ -549,7 +549,7 @@ func TestPrivateFixtures(t *testing.T) {
 	}{
 		{ox, "orders_canceled", schema.StatusCanceled, schema.ExecCanceled, func(t *testing.T, ev *schema.CanonicalEvent) {
 			require.Equal(t, "Order canceled by user", ev.Exec.RejectReason)
-			requireDigits(t, "1.0", ev.Exec.RemainingQty)
+			requireDigits(t, "0.0", ev.Exec.RemainingQty, "canceled: nothing open (FIX LeavesQty)")
 			require.True(t, ev.Exec.Fee.IsZero())
 		}},
 		{by, "order_untriggered", schema.StatusNew, schema.ExecNew, func(t *testing.T, ev *schema.CanonicalEvent) {

@@ -128,13 +128,20 @@ type Execution struct {
 	LastFillQty       Decimal
 	CumFillQty        Decimal
 	CumQuoteQty       Decimal
-	RemainingQty      Decimal
-	AvgPrice          Decimal
-	Fee               Decimal // fee of this fill, in FeeAsset
-	IsMaker           bool
-	RejectReason      string // venue's reason; rare, so a string
-	TransactTime      int64  // Unix ns
-	OrderCreated      int64  // Unix ns
+	// RemainingQty is the quantity open for further execution (FIX
+	// LeavesQty, tag 151): Qty − CumFillQty while the order works (less
+	// what the venue took off without a fill, as Binance's self-trade
+	// prevention "A"), and 0 once Status is final (Filled, Canceled,
+	// Rejected, Expired, ExpiredInMatch), whatever of Qty never filled.
+	// On every venue, streamed or queried; zero too where the venue sizes
+	// the order in the quote asset (no base Qty).
+	RemainingQty Decimal
+	AvgPrice     Decimal
+	Fee          Decimal // fee of this fill, in FeeAsset
+	IsMaker      bool
+	RejectReason string // venue's reason; rare, so a string
+	TransactTime int64  // Unix ns
+	OrderCreated int64  // Unix ns
 	// Derivatives only (zero on spot): the position the order belongs to
 	// in hedge mode (PositionBoth in one-way mode), whether it may only
 	// reduce that position, and the profit or loss this fill realised, in
