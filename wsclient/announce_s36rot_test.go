@@ -52,8 +52,9 @@ func (o *lossOrder) before(target error) []int {
 const s36rotOverlap = 3 * time.Hour
 
 // rotateScripted starts a client of a venue whose connection n sends
-// ack(n) when it subscribes, then what the test sends on it.
-func rotateScripted(t *testing.T) (*harness, *venue, *lossOrder, chan int) {
+// ack(n) when it subscribes, then what the test sends on it; tune, if
+// any, changes the options last.
+func rotateScripted(t *testing.T, tune ...func(*Options)) (*harness, *venue, *lossOrder, chan int) {
 	leaks := goleak.IgnoreCurrent()
 	subscribed := make(chan int, 4)
 	v := newVenue(t, func(s *session) {
@@ -70,6 +71,9 @@ func rotateScripted(t *testing.T) (*harness, *venue, *lossOrder, chan int) {
 	// and the overlap bound never fired).
 	opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
 	opts.OnEvent = o.onEvent
+	for _, f := range tune {
+		f(opts)
+	}
 	h := start(t, v.url(), opts, k, leaks)
 	h.rec.waitFor(t, "connected", connected(1))
 	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 subscribed"))
