@@ -2,13 +2,10 @@ package wsclient
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/meltica/meltica/schema"
-	"github.com/stretchr/testify/require"
 )
 
 // holdAtRotating makes OnEvent hold on the first ConnRotating event until
@@ -49,27 +46,8 @@ func TestS36rvrotDroppedLossWaitsForRoom(t *testing.T) {
 	tune, rotating, release := holdAtRotating()
 	h, v, o, subscribed := rotateScripted(t, tune)
 	t.Cleanup(release) // before the harness's Close
-	s1 := v.session(1)
-	u := func(k int) string { return fmt.Sprintf(`{"u":%d}`, k) }
-	require.NoError(t, s1.send(u(1), u(2), u(3)))
-	h.sink.waitFor(t, u(3))
-	require.NoError(t, h.c.Rotate())
-	recvWait(t, rotating, "OnEvent holding at Rotating")
-	h.c.emit(Event{State: h.c.State(), Reason: ReasonHandlerError, Err: errors.New("an earlier event")}, false) // the queue is full
-	require.Equal(t, 2, recvWait(t, subscribed, "connection 2 subscribed"))
-	s2 := v.session(2)
-	require.NoError(t, s2.send(`{"snapshot":2}`, u(4), u(5)))
-	require.Eventually(t, func() bool {
-		h.c.deliverMu.Lock()
-		defer h.c.deliverMu.Unlock()
-		return h.c.ov != nil && h.c.ov.nb != nil && len(h.c.ov.nb.queue) == 3
-	}, wait, time.Millisecond, "connection 2's frames queued")
-	require.NoError(t, s1.send(u(4))) // the join
-	require.Eventually(t, func() bool { return h.c.Stats().Rotations == 1 }, wait, time.Millisecond, "switching")
-	release()
-	h.rec.waitFor(t, "switched", connected(2))
-	h.sink.waitFor(t, u(5))
-	require.Eventually(t, func() bool { return len(o.before(ErrRotationDropped)) == 1 }, wait, time.Millisecond, "ErrRotationDropped reached OnEvent; events %v", h.rec.all())
-	require.Equal(t, []int{0}, o.before(ErrRotationDropped), "frames of connection 2 delivered before its rotation's loss was announced")
-	h.finish(v)
+	rotateDropping(t, h, v, o, subscribed, func() {
+		recvWait(t, rotating, "OnEvent holding at Rotating")
+		h.c.emit(Event{State: h.c.State(), Reason: ReasonHandlerError, Err: errors.New("an earlier event")}, false) // the queue is full
+	}, release)
 }
