@@ -52,8 +52,9 @@ func (o *lossOrder) before(target error) []int {
 const s36rotOverlap = 3 * time.Hour
 
 // rotateScripted starts a client of a venue whose connection n sends
-// ack(n) when it subscribes, then what the test sends on it.
-func rotateScripted(t *testing.T) (*harness, *venue, *lossOrder, chan int) {
+// ack(n) when it subscribes, then what the test sends on it; tune, if
+// any, changes the options last.
+func rotateScripted(t *testing.T, tune ...func(*Options)) (*harness, *venue, *lossOrder, chan int) {
 	leaks := goleak.IgnoreCurrent()
 	subscribed := make(chan int, 4)
 	v := newVenue(t, func(s *session) {
@@ -70,6 +71,9 @@ func rotateScripted(t *testing.T) (*harness, *venue, *lossOrder, chan int) {
 	// and the overlap bound never fired).
 	opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
 	opts.OnEvent = o.onEvent
+	for _, f := range tune {
+		f(opts)
+	}
 	h := start(t, v.url(), opts, k, leaks)
 	h.rec.waitFor(t, "connected", connected(1))
 	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 subscribed"))
@@ -106,11 +110,24 @@ func TestS36rotUnalignedAnnouncedBeforeNewFrames(t *testing.T) {
 // after the join was delivered first.
 func TestS36rotDroppedAnnouncedBeforeNewFrames(t *testing.T) {
 	h, v, o, subscribed := rotateScripted(t)
+	rotateDropping(t, h, v, o, subscribed, nil, nil)
+}
+
+// rotateDropping rotates h's client to a connection 2 that sends a
+// snapshot connection 1 never delivered before the join, and checks that
+// ErrRotationDropped reached OnEvent before connection 2's first frame
+// and that the snapshot was dropped. rotated, if not nil, runs once
+// Rotate returned; switching once the switch began (Stats.Rotations).
+func rotateDropping(t *testing.T, h *harness, v *venue, o *lossOrder, subscribed chan int, rotated, switching func()) {
+	t.Helper()
 	s1 := v.session(1)
 	u := func(k int) string { return fmt.Sprintf(`{"u":%d}`, k) }
 	require.NoError(t, s1.send(u(1), u(2), u(3)))
 	h.sink.waitFor(t, u(3))
 	require.NoError(t, h.c.Rotate())
+	if rotated != nil {
+		rotated()
+	}
 	require.Equal(t, 2, recvWait(t, subscribed, "connection 2 subscribed"))
 	s2 := v.session(2)
 	require.NoError(t, s2.send(`{"snapshot":2}`, u(4), u(5)))
@@ -120,9 +137,13 @@ func TestS36rotDroppedAnnouncedBeforeNewFrames(t *testing.T) {
 		return h.c.ov != nil && h.c.ov.nb != nil && len(h.c.ov.nb.queue) == 3
 	}, wait, time.Millisecond, "connection 2's frames queued")
 	require.NoError(t, s1.send(u(4))) // the join
+	if switching != nil {
+		require.Eventually(t, func() bool { return h.c.Stats().Rotations == 1 }, wait, time.Millisecond, "switching")
+		switching()
+	}
 	h.rec.waitFor(t, "switched", connected(2))
 	h.sink.waitFor(t, u(5))
-	require.Eventually(t, func() bool { return len(o.before(ErrRotationDropped)) == 1 }, wait, time.Millisecond)
+	require.Eventually(t, func() bool { return len(o.before(ErrRotationDropped)) == 1 }, wait, time.Millisecond, "ErrRotationDropped reached OnEvent; events %v", h.rec.all())
 	require.Equal(t, []int{0}, o.before(ErrRotationDropped), "frames of connection 2 delivered before its rotation's loss was announced")
 	require.NotContains(t, h.sink.got(), `{"snapshot":2}`)
 	h.finish(v)

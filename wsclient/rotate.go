@@ -508,9 +508,11 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 		if dropped > 0 {
 			// Before Connected: the state still says Rotating, and a
 			// Connected event with an error other than
-			// ErrRotationUnaligned is a failed rotation's.
+			// ErrRotationUnaligned is a failed rotation's. Announced: a
+			// full queue must not drop it (the Connected event after it
+			// names the rotation, which tells a host of no loss).
 			c.st.dropped.Add(uint64(dropped))
-			c.emit(Event{State: c.State(), Reason: ReasonRotation, Err: fmt.Errorf("%w: %d frames of connection %d", ErrRotationDropped, dropped, nb.id), ConnID: nb.id}, false)
+			c.announce(nb.ctx, Event{State: c.State(), Reason: ReasonRotation, Err: fmt.Errorf("%w: %d frames of connection %d", ErrRotationDropped, dropped, nb.id), ConnID: nb.id})
 		}
 		select {
 		case <-old.dead: // lost before the switch: a possible gap
@@ -526,10 +528,6 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 			c.emit(up, false)
 			c.st.unaligned.Add(1)
 			c.announce(nb.ctx, Event{State: up.State, Reason: ReasonRotation, Err: ErrRotationUnaligned, ConnID: nb.id})
-			return
-		}
-		if dropped > 0 {
-			c.announce(nb.ctx, up) // the loss before it handled too: events are handled in order
 			return
 		}
 		c.emit(up, false)
