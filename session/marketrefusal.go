@@ -84,7 +84,8 @@ func backoff(n int, base, most time.Duration) time.Duration {
 // a connection after the last one refused and never refused since. A
 // refusal while a retry is armed waits for it; an acknowledgement on a
 // connection after the refused one (a reconnect that subscribed again)
-// disarms it.
+// disarms it, and a refusal read on a connection older than one
+// acknowledged (a rotation's replaced connection) arms none.
 type marketRetry struct {
 	clock  wsclient.Clock
 	rotate func()        // the shard's rotation (bookWatch.rotate)
@@ -118,7 +119,10 @@ func (r *marketRetry) refuse(conn uint64, c *schema.Control) {
 	passes := refusalPasses(r.venue, c)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
+	if r.closed || conn < r.okConn {
+		// A replaced connection's refusal, read after a later connection's
+		// subscription was taken: the later one subscribed every topic
+		// again (accept's case), nothing to ask for.
 		return
 	}
 	if r.clean != 0 && r.clean < conn && r.refused < r.clean {
