@@ -75,11 +75,12 @@ type SubscribeOptions struct {
 // Dropped events are announced (a gap marker, itself delivered, queued or
 // discarded); Coalesced ones were replaced by a newer event of their
 // stream or by a gap marker about it, or, for a published gap marker,
-// merged into its stream's waiting one. A host's own count of what it
+// merged into the marker waiting for its stream (its own, or the one
+// about every symbol of its venue and type). A host's own count of what it
 // published and what it received checks against it.
 type Stats struct {
 	Delivered  uint64        // events handed to the handler or received from C
-	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream, or by a gap marker about it; and published gap markers merged into their stream's waiting marker (its count adds theirs)
+	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream, or by a gap marker about it; and published gap markers merged into the marker waiting for their stream (its count adds theirs)
 	Dropped    uint64        // ordered events dropped because the lane was full
 	Gaps       uint64        // gap markers made for those drops (each covers one or more), and for quotes dropped past the coalescing lane's bound
 	Overflowed uint64        // critical events queued beyond CriticalBound (none lost)
