@@ -272,10 +272,11 @@
 // At most 4,096 streams' markers wait: past them (a subscriber held still
 // while trades of ever new symbols come, options listed by the thousand),
 // a stream without one is told by a marker about every symbol of its
-// venue and type (Symbol "", one per venue and type, later drops merged
-// into it), which goes out before the next event of any stream it covers;
-// one marker per stream kept every stream that ever lost an event in
-// memory.
+// venue and type (Symbol "", one per venue and type, no sequence range),
+// which goes out before the next event of any stream it covers; while it
+// waits, every drop (and displaced published marker) of a stream of its
+// venue and type without a marker of its own merges into it. One marker
+// per stream kept every stream that ever lost an event in memory.
 //
 // Market data of the ordered and coalescing lanes is delivered in arrival
 // order while the subscriber keeps up. Once it drops events, the two lanes

@@ -75,11 +75,12 @@ type SubscribeOptions struct {
 // Dropped events are announced (a gap marker, itself delivered, queued or
 // discarded); Coalesced ones were replaced by a newer event of their
 // stream or by a gap marker about it, or, for a published gap marker,
-// merged into its stream's waiting one. A host's own count of what it
+// merged into the marker waiting for its stream (its own, or the one
+// about every symbol of its venue and type). A host's own count of what it
 // published and what it received checks against it.
 type Stats struct {
 	Delivered  uint64        // events handed to the handler or received from C
-	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream, or by a gap marker about it; and published gap markers merged into their stream's waiting marker (its count adds theirs)
+	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream, or by a gap marker about it; and published gap markers merged into the marker waiting for their stream (its count adds theirs)
 	Dropped    uint64        // ordered events dropped because the lane was full
 	Gaps       uint64        // gap markers made for those drops (each covers one or more), and for quotes dropped past the coalescing lane's bound
 	Overflowed uint64        // critical events queued beyond CriticalBound (none lost)
@@ -774,22 +775,23 @@ func (s *Subscription) dropOldestLocked() news {
 		report = newsSlow
 	}
 	first, last := seqRange(old)
-	k := keyOf(old)
-	if s.gaps[k] == nil && len(s.gaps) >= s.gapBound {
-		// Past the bound (new streams keep losing events to a subscriber
-		// held still): the marker about every symbol of the venue and
-		// type, one per (venue, type), tells it (see wideGapLocked).
-		k = routeKey{venue: old.Venue, typ: old.Type}
+	own := keyOf(old)
+	k := own
+	if s.gaps[k] == nil {
+		k = s.markerKeyLocked(k)
 	}
 	if m := s.gaps[k]; m != nil {
 		g := &m.ev.Control
 		if g.GapCount != 0 { // 0: a venue's count unknown, which stays unknown
 			g.GapCount++
 		}
-		if g.GapLastSeq != 0 && last != 0 {
+		if g.GapLastSeq != 0 && last != 0 && k == own {
 			g.GapLastSeq = last
 		} else {
-			g.GapFirstSeq, g.GapLastSeq = 0, 0 // range no longer known
+			// Range no longer known; or, for the marker about every
+			// symbol, never one: one stream's sequence numbers mean
+			// nothing in another's.
+			g.GapFirstSeq, g.GapLastSeq = 0, 0
 		}
 		m.due = s.market + uint64(s.ordBound)
 		s.pending.moveToBack(m)
@@ -797,12 +799,13 @@ func (s *Subscription) dropOldestLocked() news {
 	}
 	g := queueGap(old)
 	g.Control.GapFirstSeq, g.Control.GapLastSeq = first, last
-	if k.symbol != "" {
+	if k == own {
 		g.Symbol = old.Symbol
 		// The view that lost events, as a venue's marker names it.
 		g.Book.Depth, g.Kline.Interval = old.Book.Depth, old.Kline.Interval
 	} else {
-		g.Control.Reason = "dispatch: subscriber's queue held more streams' gap markers than its bound: ordered events of this venue and type dropped"
+		g.Control.Reason = wideGapReason
+		first = 0 // no range: see above
 	}
 	if first == 0 || last == 0 {
 		g.Control.GapFirstSeq, g.Control.GapLastSeq = 0, 0
@@ -861,8 +864,24 @@ func streamOf(ev *schema.CanonicalEvent) routeKey {
 // after it. A waiting marker of the stream (drops older than it) absorbs
 // its count, and takes its source: a loss at the venue is not one another
 // subscriber could have been spared.
+//
+// Past gapBound streams' markers, or while the marker about every symbol
+// of its venue and type waits, a stream without a marker of its own is
+// told by that one, as for its drops (dropOldestLocked): the displaced
+// marker merges into it, or becomes it.
 func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
-	k := streamOf(old)
+	own := streamOf(old)
+	k := own
+	if s.gaps[k] == nil {
+		k = s.markerKeyLocked(k)
+		if k != own && s.gaps[k] == nil {
+			// It becomes the marker about every symbol of its venue
+			// and type: old is this subscriber's clone.
+			old.Symbol, old.Book.Depth, old.Kline.Interval = "", 0, ""
+			old.Control.GapFirstSeq, old.Control.GapLastSeq = 0, 0
+			old.Control.Reason = wideGapReason
+		}
+	}
 	if m := s.gaps[k]; m != nil {
 		g, o := &m.ev.Control, &old.Control
 		if g.GapCount == 0 || o.GapCount == 0 {
@@ -870,7 +889,7 @@ func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
 		} else {
 			g.GapCount += o.GapCount
 		}
-		if g.GapLastSeq != 0 && o.GapFirstSeq == g.GapLastSeq+1 && o.GapLastSeq != 0 {
+		if g.GapLastSeq != 0 && o.GapFirstSeq == g.GapLastSeq+1 && o.GapLastSeq != 0 && k == own {
 			g.GapLastSeq = o.GapLastSeq
 		} else {
 			g.GapFirstSeq, g.GapLastSeq = 0, 0 // range no longer known
@@ -972,6 +991,25 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 	s.lastOrd = false
 	return ev
 }
+
+// markerKeyLocked returns the key of the marker that tells of a loss of
+// ordered stream k, which has no marker of its own waiting: k, or the
+// (venue, type) of the marker about every symbol of its venue and type
+// when gapBound markers wait or that one waits. While it waits it takes
+// every such loss: it may hold an earlier loss of k, and a marker of k's
+// own, delivered before k's next event and ahead of it, would tell the
+// subscriber part of k's loss before k goes on, the rest after.
+func (s *Subscription) markerKeyLocked(k routeKey) routeKey {
+	wide := routeKey{venue: k.venue, typ: k.typ}
+	if len(s.gaps) >= s.gapBound || s.gaps[wide] != nil {
+		return wide
+	}
+	return k
+}
+
+// wideGapReason is the Reason of the marker about every symbol of a venue
+// and type (markerKeyLocked).
+const wideGapReason = "dispatch: subscriber's queue held more streams' gap markers than its bound: ordered events of this venue and type dropped"
 
 // gapOfLocked returns the marker waiting for stream k: its own, or the
 // one about every symbol of its venue and type that the streams past
