@@ -450,8 +450,10 @@
 // refusal that may pass (a rate limit or a busy venue: OKX 60014, "too
 // many requests"), 1 min doubling to 15 min for any other (an unknown
 // symbol: OKX 60018), so none spins (ConnStats.RefusalRetries). The
-// backoff starts again once a later connection's subscriptions are all
-// acknowledged; a retry pending then is cancelled (marketrefusal.go).
+// backoff starts again once a later connection's subscription is
+// acknowledged (it subscribed every topic again), and a retry pending then
+// is cancelled; a refusal read on a replaced connection after that is
+// counted and asks for nothing (marketrefusal.go).
 //
 // # Lifecycle and ownership
 //
