@@ -366,6 +366,7 @@ type shard struct {
 	subs   [][]byte      // the other venues' subscribe messages, one per channel and batch of symbols
 	resub  *resubscriber // books resubscribed on the live connection; nil for Binance and without books
 	retry  *marketRetry  // asks again for what the venue refused (marketrefusal.go)
+	loss   *lossMarker   // announces a lost connection to its subscribers (connloss.go)
 	// reading is the connection (wsclient's ConnID) whose frame the
 	// parser handles now, or handled last: the connection a venue's
 	// answer in it (a refusal) belongs to.
@@ -682,12 +683,15 @@ func (s *Session) buildShards() error {
 		}
 		conn := Conn{Role: RoleMarket, Shard: i}
 		loss := s.newLossMarker(sh) // connloss.go
+		sh.loss = loss
 		opts.OnEvent = sh.books.OnEvent(s.spec.venue, func(e wsclient.Event) { loss.onEvent(e); s.onEvent(conn, e) })
 		c, err := wsclient.New(cfg.Endpoints.Stream, s.marketHandler(sh), &opts)
 		if err != nil {
 			return err
 		}
 		sh.client = c
+		loss.rotating = func() bool { return c.State() == schema.ConnRotating }
+		loss.rotations = func() uint64 { return c.Stats().Rotations }
 		s.shards = append(s.shards, sh)
 	}
 	return nil
@@ -701,6 +705,9 @@ func (s *Session) marketHandler(sh *shard) wsclient.Handler {
 	return func(ctx context.Context, f *schema.WsFrame) error {
 		sh.reading.Store(f.ConnID)
 		s.hookFrame(f)
+		if sh.loss != nil {
+			sh.loss.onFrame(f) // a loss its event has not announced yet comes first
+		}
 		return sh.parser.HandleFrame(ctx, f)
 	}
 }
