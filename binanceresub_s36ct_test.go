@@ -40,9 +40,9 @@ func TestS36ctBinanceMarketRefusedResubscription(t *testing.T) {
 	require.Eventually(t, func() bool { return len(m.subscribed()) == 1 }, s27ctWait, time.Millisecond)
 	tape.waitTrade(t, m.publish(3))
 
-	m.mu.Lock()
+	m.fmu.Lock()
 	m.refuse = 1
-	m.mu.Unlock()
+	m.fmu.Unlock()
 	old := m.subscribed()[0]
 	m.drop(old)
 	old.cut()

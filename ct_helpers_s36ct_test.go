@@ -232,10 +232,8 @@ func (p *s36ctTape) check(t *testing.T) (gaps int) {
 // take); trades go to the connections subscribed when published.
 type s36ctBinanceMarket struct {
 	*s30ctPeer
-	mu     sync.Mutex
+	s36ctFeed
 	refuse int
-	subs   []*s30ctConn
-	last   int
 }
 
 func newS36ctBinanceMarket(t *testing.T) *s36ctBinanceMarket {
@@ -253,8 +251,8 @@ func newS36ctBinanceMarket(t *testing.T) *s36ctBinanceMarket {
 			case string:
 				id = strconv.Quote(v)
 			}
-			m.mu.Lock()
-			defer m.mu.Unlock()
+			m.fmu.Lock()
+			defer m.fmu.Unlock()
 			if m.refuse > 0 {
 				m.refuse--
 				return []string{`{"error":{"code":2,"msg":"Invalid request"},"id":` + id + `}`}
@@ -266,36 +264,14 @@ func newS36ctBinanceMarket(t *testing.T) *s36ctBinanceMarket {
 	return m
 }
 
-func (m *s36ctBinanceMarket) subscribed() []*s30ctConn {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]*s30ctConn(nil), m.subs...)
-}
-
-func (m *s36ctBinanceMarket) drop(c *s30ctConn) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.subs = slices.DeleteFunc(m.subs, func(x *s30ctConn) bool { return x == c })
-}
-
 func (m *s36ctBinanceMarket) publish(n int) int {
-	for range n {
-		m.mu.Lock()
-		m.last++
-		id := m.last
-		to := append([]*s30ctConn(nil), m.subs...)
-		m.mu.Unlock()
-		for _, c := range to {
-			data := fmt.Sprintf(`{"e":"trade","E":%d,"s":"BTCUSDT","t":%d,"p":"42219.90","q":"0.12","T":%d,"m":true,"M":true}`, 1630048897000+id, id, 1630048897000+id)
-			if c.path == "/stream" {
-				data = `{"stream":"btcusdt@trade","data":` + data + `}`
-			}
-			c.send(data)
+	return m.publishEach(n, func(c *s30ctConn, id int) {
+		data := fmt.Sprintf(`{"e":"trade","E":%d,"s":"BTCUSDT","t":%d,"p":"42219.90","q":"0.12","T":%d,"m":true,"M":true}`, 1630048897000+id, id, 1630048897000+id)
+		if c.path == "/stream" {
+			data = `{"stream":"btcusdt@trade","data":` + data + `}`
 		}
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.last
+		c.send(data)
+	})
 }
 
 // s36ctVenueMarket is a market stream on loopback for one of the venues
@@ -304,12 +280,10 @@ func (m *s36ctBinanceMarket) publish(n int) int {
 // makes the venue's message of one trade (id as the venue's trade id).
 type s36ctVenueMarket struct {
 	*s30ctPeer
+	s36ctFeed
 	path  string
 	venue schema.Venue
 	trade func(id int) string
-	mu    sync.Mutex
-	subs  []*s30ctConn
-	last  int
 }
 
 func newS36ctVenueMarket(t *testing.T, venue schema.Venue, path string, ack func(msg map[string]any) []string, trade func(id int) string) *s36ctVenueMarket {
@@ -318,45 +292,61 @@ func newS36ctVenueMarket(t *testing.T, venue schema.Venue, path string, ack func
 		msg := s28ctJSON(t, []byte(text))
 		out := ack(msg)
 		if len(out) > 0 && msg["op"] != "ping" && msg["method"] != "ping" {
-			m.mu.Lock()
+			m.fmu.Lock()
 			m.subs = append(m.subs, c)
-			m.mu.Unlock()
+			m.fmu.Unlock()
 		}
 		return out
 	})
 	return m
 }
 
-func (m *s36ctVenueMarket) subscribed() []*s30ctConn {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+func (m *s36ctVenueMarket) publish(n int) int {
+	return m.publishEach(n, func(c *s30ctConn, id int) { c.send(m.trade(id)) })
+}
+
+// s36ctFeed is a loopback venue's trade feed: the connections subscribed
+// (oldest first) and the last trade id published.
+type s36ctFeed struct {
+	fmu  sync.Mutex
+	subs []*s30ctConn
+	last int
+}
+
+func (m *s36ctFeed) subscribed() []*s30ctConn {
+	m.fmu.Lock()
+	defer m.fmu.Unlock()
 	return append([]*s30ctConn(nil), m.subs...)
 }
 
-func (m *s36ctVenueMarket) drop(c *s30ctConn) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+// drop forgets c (the venue closed it).
+func (m *s36ctFeed) drop(c *s30ctConn) {
+	m.fmu.Lock()
+	defer m.fmu.Unlock()
 	m.subs = slices.DeleteFunc(m.subs, func(x *s30ctConn) bool { return x == c })
 }
 
-func (m *s36ctVenueMarket) publish(n int) int {
+// publishEach publishes n trades, each with the next id, by send to every
+// connection subscribed when it is published; it returns the last id.
+func (m *s36ctFeed) publishEach(n int, send func(c *s30ctConn, id int)) int {
 	for range n {
-		m.mu.Lock()
+		m.fmu.Lock()
 		m.last++
 		id := m.last
 		to := append([]*s30ctConn(nil), m.subs...)
-		m.mu.Unlock()
+		m.fmu.Unlock()
 		for _, c := range to {
-			c.send(m.trade(id))
+			send(c, id)
 		}
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.fmu.Lock()
+	defer m.fmu.Unlock()
 	return m.last
 }
 
-func (m *s36ctVenueMarket) lose(n int) {
-	m.mu.Lock()
+// lose counts n trades made while no connection was subscribed.
+func (m *s36ctFeed) lose(n int) {
+	m.fmu.Lock()
 	m.last += n
-	m.mu.Unlock()
+	m.fmu.Unlock()
 }
