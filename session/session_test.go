@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 
@@ -88,6 +89,17 @@ func TestMarketDataShardedBooksAndStates(t *testing.T) {
 		lost = ev.Type == schema.EventConnState && ev.Control.State == schema.ConnDisconnected
 	}
 	require.Eventually(t, func() bool { return s.Stats().Market[0].Client.TotalReconnects() > before }, generous, pollEvery)
+	// Shard 0's own loss and reconnection are handled on the session's
+	// event goroutine, which may run behind the frames and the board
+	// WaitConnected reads: wait until the host heard both before looking
+	// at what the loss did to the book.
+	m0 := session.Conn{Role: session.RoleMarket, Shard: 0}
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		m := states[m0]
+		return slices.Contains(m, schema.ConnDisconnected) && m[len(m)-1] == schema.ConnConnected
+	}, generous, pollEvery, "shard 0 heard its loss and its reconnection")
 	waitConnected(t, s)
 	assert.True(t, s.Book("BTC-USDT").Live(), "the book resynchronised")
 	assert.Positive(t, s.Book("BTC-USDT").Stats().Invalidations, "the loss invalidated it")
@@ -97,7 +109,7 @@ func TestMarketDataShardedBooksAndStates(t *testing.T) {
 	assert.Positive(t, bs[0].Book.Invalidations)
 	mu.Lock()
 	defer mu.Unlock()
-	m1 := states[session.Conn{Role: session.RoleMarket, Shard: 0}]
+	m1 := states[m0]
 	assert.Contains(t, m1, schema.ConnDisconnected)
 	assert.Equal(t, schema.ConnConnected, m1[len(m1)-1])
 }
