@@ -42,7 +42,8 @@ const execPullExpiry = 10 * time.Second
 const resumeTimeout = 5 * time.Second
 
 // execResume is the goroutine that makes the durable consumer deliver
-// again. Its fields are set once by startResume.
+// again. js is set before the first Consume (consumeExec), the other
+// fields once by startResume.
 type execResume struct {
 	js      jetstream.JetStream
 	created time.Time     // when the stream read was created: another time is another stream
@@ -56,9 +57,9 @@ type execResume struct {
 	failed  lossCounter   // failed tries, logged at the first and each doubling
 }
 
-func (c *Consumer) startResume(js jetstream.JetStream, created time.Time) {
+func (c *Consumer) startResume(created time.Time) {
 	r := &c.execResume
-	r.js, r.created = js, created
+	r.created = created
 	r.trouble, r.stopped = make(chan struct{}, 1), make(chan struct{}, 1)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.done = make(chan struct{})
@@ -202,8 +203,10 @@ func (c *Consumer) resume() error {
 	// from where it starts (removedBefore).
 	c.execMu.Lock()
 	c.execAfterOK = false
+	c.execGen++
+	gen := c.execGen
 	c.execMu.Unlock()
-	cc, err := c.consume(cons)
+	cc, err := c.consume(cons, gen)
 	if err != nil {
 		signal(r.stopped)
 		return err
@@ -469,13 +472,18 @@ func (d *execDoor) waiting(floor, last uint64) int {
 // Consumer sharing the Durable, or into a lost link — and explains one
 // missing. A redelivery (its NumPending counts from where the consumer
 // has got to), a consumer sequence that did not go up (a consumer made
-// again) and a resume start the count again. wanted: Subjects match subj
-// (its venue's subscribers are told). Under execMu.
-func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wanted bool) {
+// again) and a resume start the count again; a delivery of a Consume
+// older than the current one (gen below execGen: in progress as a resume
+// stopped it) counts nothing and leaves the count as it is. wanted:
+// Subjects match subj (its venue's subscribers are told). Under execMu.
+func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wanted bool, gen uint64) {
 	if wanted {
 		if v, ok := subjectVenue(c.opts.Prefix, subj); ok {
 			c.execVenues.get(v)
 		}
+	}
+	if gen != c.execGen {
+		return // an older Consume's late delivery: its counts are another consumer's
 	}
 	if meta == nil || meta.NumDelivered != 1 {
 		c.execAfterOK = false
