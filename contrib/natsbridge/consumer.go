@@ -276,6 +276,12 @@ type Consumer struct {
 	execAfter    uint64
 	execAfterSeq uint64
 	execAfterOK  bool
+	// execAfterStream is that delivery's stream sequence; execSuspect the
+	// reports NumPending says were removed and the stream did not confirm
+	// yet (removedBefore, notHeld): a report deleted past the one delivered
+	// leaves its sequence between later deliveries.
+	execAfterStream uint64
+	execSuspect     uint64
 	// execGen is the generation of the Consume delivering now: 1 for the
 	// first, one more at each resume. A delivery of an older one (in
 	// progress as the resume stopped it, at the door) is handed on as any

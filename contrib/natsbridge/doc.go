@@ -251,7 +251,14 @@
 // messages pending after it (JetStream's NumPending): fewer pending at the
 // next delivery than that count, less the deliveries since (the consumer
 // sequence counts them: this one, and any to another Consumer sharing the
-// Durable or into a lost link), were removed.
+// Durable or into a lost link), were removed — as far as the stream
+// confirms it: as many of the stream sequences between the two deliveries
+// as it no longer holds (before its first, or deleted), asked of the
+// stream when NumPending says so (a server that over-counts NumPending,
+// nats-server#2357 and #5655, fixed upstream, announces nothing; one that
+// does not answer is trusted). Only the deliveries of the durable
+// consumer's current Consume count (a late one of the Consume a resume
+// replaced is another consumer's count).
 // Those are announced (ConsumerStats.ExecLost, at Warn) by a gap marker
 // before the next report: schema.EventGap, Control.GapType
 // schema.EventExecReport, no Symbol, GapSource schema.GapRelay, one per

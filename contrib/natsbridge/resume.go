@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -470,9 +471,18 @@ func (d *execDoor) waiting(floor, last uint64) int {
 // not seen. Deliveries between the two (the consumer sequence counts
 // every one): each may have taken one of those pending — to another
 // Consumer sharing the Durable, or into a lost link — and explains one
-// missing. A redelivery (its NumPending counts from where the consumer
-// has got to), a consumer sequence that did not go up (a consumer made
-// again) and a resume start the count again; a delivery of a Consume
+// missing. NumPending alone is not trusted (servers have over-counted
+// it: nats-server#2357, stuck at 1; #5655, past the stream's messages):
+// what it says was removed is announced as far as the stream confirms
+// it — stream sequences between the two deliveries that it no longer
+// holds (notHeld) — and the rest is kept (execSuspect) for the sequences
+// between later deliveries (a report deleted past the one delivered). Of
+// a filtered durable consumer a sequence not held may be another
+// subject's: an over-count with another subject's removal between the
+// same two deliveries can still read as a loss. A redelivery (its
+// NumPending counts from where the consumer has got to), a consumer
+// sequence that did not go up (a consumer made again) and a resume start
+// the count again, and drop what is kept; a delivery of a Consume
 // older than the current one (gen below execGen: in progress as a resume
 // stopped it) counts nothing and leaves the count as it is. wanted:
 // Subjects match subj (its venue's subscribers are told). Under execMu.
@@ -486,17 +496,61 @@ func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wante
 		return // an older Consume's late delivery: its counts are another consumer's
 	}
 	if meta == nil || meta.NumDelivered != 1 {
-		c.execAfterOK = false
+		c.execAfterOK, c.execSuspect = false, 0
 		return
 	}
-	after, prev, known := c.execAfter, c.execAfterSeq, c.execAfterOK
-	c.execAfter, c.execAfterSeq, c.execAfterOK = meta.NumPending, meta.Sequence.Consumer, true
+	after, prev, prevStream, known := c.execAfter, c.execAfterSeq, c.execAfterStream, c.execAfterOK
+	c.execAfter, c.execAfterSeq, c.execAfterStream, c.execAfterOK = meta.NumPending, meta.Sequence.Consumer, meta.Sequence.Stream, true
 	if !known || meta.Sequence.Consumer <= prev {
+		c.execSuspect = 0
 		return
 	}
 	if delivered := meta.Sequence.Consumer - prev; after > meta.NumPending+delivered {
-		c.owe(after - meta.NumPending - delivered)
+		c.execSuspect += after - meta.NumPending - delivered
 	}
+	if c.execSuspect == 0 {
+		return
+	}
+	n := min(c.execSuspect, c.notHeld(prevStream, meta.Sequence.Stream))
+	c.execSuspect -= n
+	if n > 0 {
+		c.owe(n)
+	}
+}
+
+// notHeld returns how many stream sequences between from and to (both
+// excluded) the stream no longer holds: before its first (a purge, MaxAge,
+// MaxMsgs or MaxBytes with discard old) or deleted inside it (a message
+// deleted, a purge of one subject). What NumPending says was removed
+// between two deliveries is confirmed by it (removedBefore): a server
+// that over-counts NumPending (nats-server#2357, #5655) leaves no such
+// sequence. When the stream does not answer (resumeTimeout), NumPending
+// is trusted: the difference is returned as removed (math.MaxUint64).
+// Under execMu, a request to the server.
+func (c *Consumer) notHeld(from, to uint64) uint64 {
+	if to <= from+1 {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(c.life, resumeTimeout)
+	defer cancel()
+	st, err := c.execResume.js.Stream(ctx, c.opts.Stream.Name)
+	if err != nil {
+		return math.MaxUint64
+	}
+	info, err := st.Info(ctx, jetstream.WithDeletedDetails(true))
+	if err != nil {
+		return math.MaxUint64
+	}
+	n := uint64(0)
+	if first := info.State.FirstSeq; first > from+1 {
+		n = min(first, to) - from - 1
+	}
+	for _, seq := range info.State.Deleted {
+		if seq > from && seq < to {
+			n++
+		}
+	}
+	return n
 }
 
 // announceRemoved publishes the gap markers owed for reports removed
