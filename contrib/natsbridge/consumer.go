@@ -282,6 +282,10 @@ type Consumer struct {
 	// leaves its sequence between later deliveries.
 	execAfterStream uint64
 	execSuspect     uint64
+	// execWhole: the durable consumer reads every message of the stream
+	// (the bridge's own, every durable subject): each stream sequence is
+	// one of its messages. Set before the first Consume.
+	execWhole bool
 	// execGen is the generation of the Consume delivering now: 1 for the
 	// first, one more at each resume. A delivery of an older one (in
 	// progress as the resume stopped it, at the door) is handed on as any
@@ -554,6 +558,7 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	c.resetPredecessors(ctx, js, cons.CachedInfo())
 	c.removedWhileDown(ctx, js, cons.CachedInfo())
 	c.execResume.js = js // before the first delivery: removedBefore asks the stream
+	c.execWhole = !c.opts.Stream.NoCreate && c.readsWholeStream()
 	c.execMu.Lock()
 	c.execGen = 1
 	c.execMu.Unlock()

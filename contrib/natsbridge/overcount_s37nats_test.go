@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -118,7 +119,15 @@ func (c *pendingConn) bump(reply []byte) []byte {
 // nothing. The stream tells better: reports removed between two
 // deliveries leave stream sequences between them that the stream no
 // longer holds; with none, nothing was removed, whatever NumPending said.
+// Run for a Consumer of the whole stream (told by stream sequences) and
+// for one of a venue's (NumPending, confirmed by the stream).
 func TestS37natsPendingOverCountNoFalseLoss(t *testing.T) {
+	for _, subjects := range [][]string{nil, {"meltica.binance.>"}} {
+		t.Run(strings.Join(subjects, ","), func(t *testing.T) { testPendingOverCount(t, subjects) })
+	}
+}
+
+func testPendingOverCount(t *testing.T, subjects []string) {
 	srv := startServer(t)
 	ingest := newNode(t)
 	pnc := connect(t, srv.ClientURL(), nil)
@@ -134,7 +143,7 @@ func TestS37natsPendingOverCountNoFalseLoss(t *testing.T) {
 		return 0
 	}}
 	nc := connect(t, srv.ClientURL(), &ConnectOptions{Extra: []nats.Option{nats.SetCustomDialer(d)}})
-	cons, err := NewConsumer(waitCtx(t), nc, far.d, far.pools.Events, &ConsumerOptions{Durable: "s37over", AckWait: generous})
+	cons, err := NewConsumer(waitCtx(t), nc, far.d, far.pools.Events, &ConsumerOptions{Durable: "s37over", AckWait: generous, Subjects: subjects})
 	require.NoError(t, err)
 	for i := range 3 {
 		ev := next(t, got, func(ev *schema.CanonicalEvent) bool { return ev.Type != schema.EventConnState })
@@ -194,6 +203,12 @@ func TestS37natsPendingDialerRewrites(t *testing.T) {
 // it, and the marker comes there — before report 3, not before report 1,
 // which nothing preceded that was lost.
 func TestS37natsDeletedPastDeliveredAnnounced(t *testing.T) {
+	for _, subjects := range [][]string{nil, {"meltica.binance.>"}} {
+		t.Run(strings.Join(subjects, ","), func(t *testing.T) { testDeletedPastDelivered(t, subjects) })
+	}
+}
+
+func testDeletedPastDelivered(t *testing.T, subjects []string) {
 	srv := startServer(t)
 	ingest := newNode(t)
 	pnc := connect(t, srv.ClientURL(), nil)
@@ -211,7 +226,7 @@ func TestS37natsDeletedPastDeliveredAnnounced(t *testing.T) {
 	require.NoError(t, err)
 	far.hold(0)
 	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events,
-		&ConsumerOptions{Durable: "s37del", AckWait: generous, PoolWait: generous * 4})
+		&ConsumerOptions{Durable: "s37del", AckWait: generous, PoolWait: generous * 4, Subjects: subjects})
 	require.NoError(t, err)
 	jc, err := js.Consumer(waitCtx(t), DefaultStream, "s37del")
 	require.NoError(t, err)

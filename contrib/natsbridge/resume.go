@@ -471,7 +471,11 @@ func (d *execDoor) waiting(floor, last uint64) int {
 // not seen. Deliveries between the two (the consumer sequence counts
 // every one): each may have taken one of those pending — to another
 // Consumer sharing the Durable, or into a lost link — and explains one
-// missing. NumPending alone is not trusted (servers have over-counted
+// missing. A Consumer that reads the whole stream (execWhole) counts
+// by stream sequences alone: each between the two is the durable
+// consumer's, delivered between them (one a delivery, at most) or
+// removed — which also tells reports published and removed between two
+// deliveries, which NumPending never counted. Of others, NumPending alone is not trusted (servers have over-counted
 // it: nats-server#2357, stuck at 1; #5655, past the stream's messages):
 // what it says was removed is announced as far as the stream confirms
 // it — stream sequences between the two deliveries that it no longer
@@ -505,7 +509,17 @@ func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wante
 		c.execSuspect = 0
 		return
 	}
-	if delivered := meta.Sequence.Consumer - prev; after > meta.NumPending+delivered {
+	delivered := meta.Sequence.Consumer - prev
+	if c.execWhole {
+		// Every stream sequence is the durable consumer's: those passed
+		// and not delivered meanwhile (at most one a delivery) were
+		// removed, NumPending or not.
+		if passed := meta.Sequence.Stream - prevStream - 1; meta.Sequence.Stream > prevStream && passed > delivered-1 {
+			c.owe(passed - (delivered - 1))
+		}
+		return
+	}
+	if after > meta.NumPending+delivered {
 		c.execSuspect += after - meta.NumPending - delivered
 	}
 	if c.execSuspect == 0 {

@@ -1,0 +1,67 @@
+package natsbridge
+
+import (
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+)
+
+// TestS37natsPublishedAndRemovedBetweenDeliveriesAnnounced: report 0 is
+// in the Consumer's hands (its host's event pool exhausted) with nothing
+// pending after it; reports 1 and 2 are published and removed (a purge
+// here; MaxAge or MaxMsgs with discard old alike) before the Consumer
+// reads on. NumPending never counted them: they were lost unannounced.
+// A Consumer reading the whole stream knows every stream sequence is one
+// of its durable consumer's: those passed between two deliveries and
+// not delivered meanwhile (the consumer sequence counts every delivery)
+// were removed.
+func TestS37natsPublishedAndRemovedBetweenDeliveriesAnnounced(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	pnc := connect(t, srv.ClientURL(), nil)
+	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, nil)
+	require.NoError(t, err)
+	js, err := jetstream.New(pnc)
+	require.NoError(t, err)
+	st, err := js.Stream(waitCtx(t), DefaultStream)
+	require.NoError(t, err)
+
+	far := newSmallNode(t)
+	got := make(chan *schema.CanonicalEvent, 64)
+	_, err = far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
+	require.NoError(t, err)
+	far.hold(0)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events,
+		&ConsumerOptions{Durable: "s37between", AckWait: generous, PoolWait: time.Hour})
+	require.NoError(t, err)
+	jc, err := js.Consumer(waitCtx(t), DefaultStream, "s37between")
+	require.NoError(t, err)
+	storeReports(t, pnc, ingest, 0, 1)
+	eventually(t, func() bool {
+		info, err := jc.Info(waitCtx(t))
+		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream == 1 && doorAt(cons, 1) == 0
+	}, "report 0 in hand, nothing pending after it")
+	storeReports(t, pnc, ingest, 1, 4)
+	require.NoError(t, st.Purge(waitCtx(t), jetstream.WithPurgeSequence(4)), "reports 1 and 2 purged")
+	far.release()
+
+	require.Equal(t, "1000", next(t, got, anyEvent).Exec.TradeID.String())
+	g := next(t, got, anyEvent)
+	require.Equal(t, schema.EventGap, g.Type, "reports 1 and 2 announced lost: %v %v", g.Type, g.Exec.TradeID)
+	require.Equal(t, schema.EventExecReport, g.Control.GapType)
+	require.Equal(t, uint64(2), g.Control.GapCount)
+	require.Equal(t, "1003", next(t, got, anyEvent).Exec.TradeID.String())
+
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	stats := cons.Stats()
+	require.Equal(t, uint64(2), stats.ExecDelivered, "%+v", stats)
+	require.Equal(t, uint64(2), stats.ExecLost, "%+v", stats)
+	ingest.close(t)
+	require.NoError(t, far.d.Close(closeCtx(t)))
+}
