@@ -4,9 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
 	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 )
@@ -44,13 +46,71 @@ func TestS37natsPublishedAndRemovedBetweenDeliveriesAnnounced(t *testing.T) {
 	storeReports(t, pnc, ingest, 0, 1)
 	eventually(t, func() bool {
 		info, err := jc.Info(waitCtx(t))
-		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream == 1 && doorAt(cons, 1) == 0
+		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream == 1 && doorAt(cons, 1) == 0 && inHand(cons)
 	}, "report 0 in hand, nothing pending after it")
 	storeReports(t, pnc, ingest, 1, 4)
 	require.NoError(t, st.Purge(waitCtx(t), jetstream.WithPurgeSequence(4)), "reports 1 and 2 purged")
 	far.release()
 
 	require.Equal(t, "1000", next(t, got, anyEvent).Exec.TradeID.String())
+	g := next(t, got, anyEvent)
+	require.Equal(t, schema.EventGap, g.Type, "reports 1 and 2 announced lost: %v %v", g.Type, g.Exec.TradeID)
+	require.Equal(t, schema.EventExecReport, g.Control.GapType)
+	require.Equal(t, uint64(2), g.Control.GapCount)
+	require.Equal(t, "1003", next(t, got, anyEvent).Exec.TradeID.String())
+
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	stats := cons.Stats()
+	require.Equal(t, uint64(2), stats.ExecDelivered, "%+v", stats)
+	require.Equal(t, uint64(2), stats.ExecLost, "%+v", stats)
+	ingest.close(t)
+	require.NoError(t, far.d.Close(closeCtx(t)))
+}
+
+// TestS37natsLostWithMemoryStreamAnnounced: a memory stream is lost with
+// its server's restart (an operator's deletion of the stream alike) while
+// reports wait in it for the Consumer (its host's event pool exhausted,
+// report 0 in hand): the Consumer makes its durable consumer again on
+// the new stream, and reports 1 and 2 — pending, as report 0's delivery
+// said (NumPending), lost with the old stream — were lost unannounced.
+func TestS37natsLostWithMemoryStreamAnnounced(t *testing.T) {
+	srv := startServer(t)
+	var dialer embedded.Dialer
+	dialer.Follow(srv)
+	via := &ConnectOptions{Extra: []nats.Option{nats.SetCustomDialer(&dialer)}}
+	stream := StreamOptions{Memory: true}
+	ingest := newNode(t)
+	pnc := connect(t, srv.ClientURL(), via)
+	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, &PublisherOptions{Stream: stream})
+	require.NoError(t, err)
+	storeReports(t, pnc, ingest, 0, 3)
+
+	far := newSmallNode(t)
+	got := make(chan *schema.CanonicalEvent, 64)
+	_, err = far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
+	require.NoError(t, err)
+	far.hold(0)
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), via), far.d, far.events,
+		&ConsumerOptions{Durable: "s37mem", AckWait: generous, PoolWait: time.Hour, Stream: stream})
+	require.NoError(t, err)
+	js, err := jetstream.New(pnc)
+	require.NoError(t, err)
+	jc, err := js.Consumer(waitCtx(t), DefaultStream, "s37mem")
+	require.NoError(t, err)
+	eventually(t, func() bool {
+		info, err := jc.Info(waitCtx(t))
+		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream == 1 && doorAt(cons, 1) == 0 && inHand(cons)
+	}, "report 0 in hand, 1 and 2 pending")
+
+	srv2, err := srv.Restart()
+	require.NoError(t, err)
+	t.Cleanup(srv2.Stop)
+	dialer.Follow(srv2)
+	far.release()
+	require.Equal(t, "1000", next(t, got, anyEvent).Exec.TradeID.String())
+	eventually(t, func() bool { return cons.Stats().ExecResumed > 0 }, "the durable consumer made again on the new stream")
+	ingest.publish(t, execReport(3))
 	g := next(t, got, anyEvent)
 	require.Equal(t, schema.EventGap, g.Type, "reports 1 and 2 announced lost: %v %v", g.Type, g.Exec.TradeID)
 	require.Equal(t, schema.EventExecReport, g.Control.GapType)

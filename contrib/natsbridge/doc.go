@@ -227,7 +227,11 @@
 // a consumer an operator made again with it is read from where it is. A store that finds no stream makes the Publisher create it again
 // likewise (PublisherStats.StreamCreated; not with NoCreate: the
 // operator's), so that reports do not wait for ever. Reports stored in a
-// stream before it was deleted and not yet read are lost with it. So a
+// stream before it was deleted and not yet read are lost with it:
+// announced as reports removed are (below) by the Consumer that makes its
+// durable consumer again on the new stream — as many as the last report
+// it received said were pending after it (NumPending), and those it had
+// handed back. So a
 // durable consumer deleted on purpose under a running Consumer comes
 // back: to retire one, Close its Consumer first, then delete it.
 //

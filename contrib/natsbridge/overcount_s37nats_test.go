@@ -232,7 +232,7 @@ func testDeletedPastDelivered(t *testing.T, subjects []string) {
 	require.NoError(t, err)
 	eventually(t, func() bool {
 		info, err := jc.Info(waitCtx(t))
-		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream == 1 && doorAt(cons, 1) == 0
+		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream == 1 && doorAt(cons, 1) == 0 && inHand(cons)
 	}, "report 0 in hand")
 	require.NoError(t, st.DeleteMsg(waitCtx(t), 3), "report 2 deleted")
 	far.release()

@@ -160,6 +160,7 @@ func (c *Consumer) resume() error {
 		// consumer in it — this Consumer, from its start, or an operator
 		// who made the stream and the consumer again together.
 		c.execMu.Lock()
+		c.lostWithStream()
 		c.execHigh = 0
 		clear(c.execNaked)
 		c.execMu.Unlock()
@@ -216,6 +217,24 @@ func (c *Consumer) resume() error {
 	c.execResumed.Add(1)
 	c.log.Warn("natsbridge: durable consumer was gone or stopped; delivering again", "stream", c.opts.Stream.Name, "same_stream", sameStream)
 	return nil
+}
+
+// lostWithStream notes as owed a gap marker (announceRemoved) the
+// reports the stream read held for the durable consumer and took with it
+// when it went (deleted, or a memory stream lost with its server): those
+// pending after its last first delivery (its NumPending, when known: not
+// since a redelivery or a resume) and those handed back and not handled
+// since. The stream is gone: NumPending is all there is to tell them by.
+// Once: the count is then unknown, as after a resume. Under execMu.
+func (c *Consumer) lostWithStream() {
+	n := uint64(len(c.execNaked))
+	if c.execAfterOK {
+		n += c.execAfter
+	}
+	c.execAfterOK, c.execSuspect = false, 0
+	if n > 0 {
+		c.owe(n)
+	}
 }
 
 // redeliverLost runs once the connection is back after a loss. A report
