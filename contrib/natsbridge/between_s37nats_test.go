@@ -2,14 +2,12 @@ package natsbridge
 
 import (
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
-	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -33,21 +31,9 @@ func TestS37natsPublishedAndRemovedBetweenDeliveriesAnnounced(t *testing.T) {
 	st, err := js.Stream(waitCtx(t), DefaultStream)
 	require.NoError(t, err)
 
-	far := newSmallNode(t)
-	got := make(chan *schema.CanonicalEvent, 64)
-	_, err = far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
-	require.NoError(t, err)
-	far.hold(0)
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events,
-		&ConsumerOptions{Durable: "s37between", AckWait: generous, PoolWait: time.Hour})
-	require.NoError(t, err)
-	jc, err := js.Consumer(waitCtx(t), DefaultStream, "s37between")
-	require.NoError(t, err)
 	storeReports(t, pnc, ingest, 0, 1)
-	eventually(t, func() bool {
-		info, err := jc.Info(waitCtx(t))
-		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream == 1 && doorAt(cons, 1) == 0 && inHand(cons)
-	}, "report 0 in hand, nothing pending after it")
+	// Report 0 in hand, nothing pending after it.
+	far, got, cons := reportInHand(t, srv.ClientURL(), nil, ConsumerOptions{Durable: "s37between"})
 	storeReports(t, pnc, ingest, 1, 4)
 	require.NoError(t, st.Purge(waitCtx(t), jetstream.WithPurgeSequence(4)), "reports 1 and 2 purged")
 	far.release()
@@ -86,22 +72,8 @@ func TestS37natsLostWithMemoryStreamAnnounced(t *testing.T) {
 	require.NoError(t, err)
 	storeReports(t, pnc, ingest, 0, 3)
 
-	far := newSmallNode(t)
-	got := make(chan *schema.CanonicalEvent, 64)
-	_, err = far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
-	require.NoError(t, err)
-	far.hold(0)
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), via), far.d, far.events,
-		&ConsumerOptions{Durable: "s37mem", AckWait: generous, PoolWait: time.Hour, Stream: stream})
-	require.NoError(t, err)
-	js, err := jetstream.New(pnc)
-	require.NoError(t, err)
-	jc, err := js.Consumer(waitCtx(t), DefaultStream, "s37mem")
-	require.NoError(t, err)
-	eventually(t, func() bool {
-		info, err := jc.Info(waitCtx(t))
-		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream == 1 && doorAt(cons, 1) == 0 && inHand(cons)
-	}, "report 0 in hand, 1 and 2 pending")
+	// Report 0 in hand, 1 and 2 pending.
+	far, got, cons := reportInHand(t, srv.ClientURL(), via, ConsumerOptions{Durable: "s37mem", Stream: stream})
 
 	srv2, err := srv.Restart()
 	require.NoError(t, err)

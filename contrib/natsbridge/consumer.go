@@ -161,8 +161,9 @@ type ConsumerStats struct {
 	VenuesForgotten uint64
 	// ExecLost counts execution reports (order acks, account updates)
 	// removed from the stream before this Consumer read them — a purge,
-	// the stream's MaxAge or another limit — as far as it can tell (at
-	// least that many): announced by gap markers.
+	// the stream's MaxAge or another limit, the stream deleted or lost
+	// with its server — as far as it can tell (at least that many; see
+	// "Execution reports: the guarantee"): announced by gap markers.
 	ExecLost    uint64
 	ExecResumed uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, or after a reconnection waiting for the ack of a report it delivered into the lost link, or at start waiting for the ack of a report it delivered to a predecessor, and made to deliver again
 }

@@ -39,21 +39,8 @@ func TestS37natsOldConsumeLateNoFalseLoss(t *testing.T) {
 		return err == nil && info.State.Msgs == 5
 	}, "5 reports stored")
 
-	far := newSmallNode(t)
-	got := make(chan *schema.CanonicalEvent, 64)
-	_, err = far.d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
-	require.NoError(t, err)
-	far.hold(0)
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events,
-		&ConsumerOptions{Durable: "s37gen", AckWait: generous, PoolWait: time.Hour})
-	require.NoError(t, err)
-	jc, err := js.Consumer(waitCtx(t), DefaultStream, "s37gen")
-	require.NoError(t, err)
 	// Report 0 in hand (NumPending 4 after it), waiting for an event.
-	eventually(t, func() bool {
-		info, err := jc.Info(waitCtx(t))
-		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream == 1 && doorAt(cons, 1) == 0 && inHand(cons)
-	}, "report 0 in hand")
+	far, got, cons := reportInHand(t, srv.ClientURL(), nil, ConsumerOptions{Durable: "s37gen"})
 
 	// The old Consume's late delivery: report 4, its consumer's third
 	// (consumer sequence 3, NumPending 0).
@@ -102,4 +89,33 @@ func inHand(c *Consumer) bool {
 		return false
 	}
 	return true
+}
+
+// reportInHand starts a Consumer with opts (AckWait generous and PoolWait
+// 1 h unless set) on a new connection to url (via: nil or a dialer's),
+// for a far node whose event pool is all held, and waits until the
+// server's first report (stream sequence 1) is in its hands, waiting for
+// an event. got receives the far node's execution reports and the gap
+// markers about them.
+func reportInHand(t *testing.T, url string, via *ConnectOptions, opts ConsumerOptions) (far *smallNode, got <-chan *schema.CanonicalEvent, cons *Consumer) {
+	far = newSmallNode(t)
+	ch := make(chan *schema.CanonicalEvent, 64)
+	_, err := far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { ch <- ev }})
+	require.NoError(t, err)
+	far.hold(0)
+	if opts.AckWait == 0 {
+		opts.AckWait = generous
+	}
+	if opts.PoolWait == 0 {
+		opts.PoolWait = time.Hour
+	}
+	cons, err = NewConsumer(waitCtx(t), connect(t, url, via), far.d, far.events, &opts)
+	require.NoError(t, err)
+	jc, err := cons.execResume.js.Consumer(waitCtx(t), cons.opts.Stream.Name, opts.Durable)
+	require.NoError(t, err)
+	eventually(t, func() bool {
+		info, err := jc.Info(waitCtx(t))
+		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream == 1 && doorAt(cons, 1) == 0 && inHand(cons)
+	}, "report 0 in hand")
+	return far, ch, cons
 }

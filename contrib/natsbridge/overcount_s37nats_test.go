@@ -220,20 +220,7 @@ func testDeletedPastDelivered(t *testing.T, subjects []string) {
 	st, err := js.Stream(waitCtx(t), DefaultStream)
 	require.NoError(t, err)
 
-	far := newSmallNode(t)
-	got := make(chan *schema.CanonicalEvent, 64)
-	_, err = far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
-	require.NoError(t, err)
-	far.hold(0)
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.events,
-		&ConsumerOptions{Durable: "s37del", AckWait: generous, PoolWait: generous * 4, Subjects: subjects})
-	require.NoError(t, err)
-	jc, err := js.Consumer(waitCtx(t), DefaultStream, "s37del")
-	require.NoError(t, err)
-	eventually(t, func() bool {
-		info, err := jc.Info(waitCtx(t))
-		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream == 1 && doorAt(cons, 1) == 0 && inHand(cons)
-	}, "report 0 in hand")
+	far, got, cons := reportInHand(t, srv.ClientURL(), nil, ConsumerOptions{Durable: "s37del", PoolWait: generous * 4, Subjects: subjects})
 	require.NoError(t, st.DeleteMsg(waitCtx(t), 3), "report 2 deleted")
 	far.release()
 
