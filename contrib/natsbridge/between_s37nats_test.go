@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
+	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -96,4 +97,45 @@ func TestS37natsLostWithMemoryStreamAnnounced(t *testing.T) {
 	require.Equal(t, uint64(2), stats.ExecLost, "%+v", stats)
 	ingest.close(t)
 	require.NoError(t, far.d.Close(closeCtx(t)))
+}
+
+// TestS37natsStreamOfOtherSubjectsNoFalseLoss: an operator's stream
+// captures more than the durable subjects ("meltica.>": market data
+// too), and the Consumer, which could not make it its own (another
+// storage), reads it as an operator's (see ensureExecStream). Its stream
+// sequences are not all the durable consumer's: told by them, a trade
+// stored between two reports read as a report removed.
+func TestS37natsStreamOfOtherSubjectsNoFalseLoss(t *testing.T) {
+	srv := startServer(t)
+	ingest, far := newNode(t), newNode(t)
+	pnc := connect(t, srv.ClientURL(), nil)
+	js, err := jetstream.New(pnc)
+	require.NoError(t, err)
+	_, err = js.CreateStream(waitCtx(t), jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{DefaultPrefix + ".>"}, Storage: jetstream.MemoryStorage})
+	require.NoError(t, err)
+	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, &PublisherOptions{Stream: StreamOptions{NoCreate: true}})
+	require.NoError(t, err)
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
+	var subjects []string
+	for _, typ := range durableTypes {
+		subjects = append(subjects, DefaultPrefix+".*.*."+typ.String())
+	}
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		&ConsumerOptions{Durable: "s37other", AckWait: generous, Subjects: subjects})
+	require.NoError(t, err)
+	storeReports(t, pnc, ingest, 0, 1)
+	require.Equal(t, "1000", next(t, got, anyEvent).Exec.TradeID.String())
+	_, err = js.Publish(waitCtx(t), DefaultPrefix+".binance.BTC-USDT.trade", []byte("a trade"))
+	require.NoError(t, err)
+	storeReports(t, pnc, ingest, 1, 3)
+	ev := next(t, got, anyEvent)
+	require.Equal(t, schema.EventExecReport, ev.Type, "nothing was removed: %s", ev.Control.Reason)
+	require.Equal(t, "1001", ev.Exec.TradeID.String())
+
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	stats := cons.Stats()
+	require.Zero(t, stats.ExecLost, "%+v", stats)
+	ingest.close(t)
+	far.close(t)
 }

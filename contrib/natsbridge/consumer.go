@@ -284,8 +284,8 @@ type Consumer struct {
 	execAfterStream uint64
 	execSuspect     uint64
 	// execWhole: the durable consumer reads every message of the stream
-	// (the bridge's own, every durable subject): each stream sequence is
-	// one of its messages. Set before the first Consume.
+	// (one of durable subjects only, and Subjects cover them all): each
+	// stream sequence is one of its messages. Set before each Consume.
 	execWhole bool
 	// execGen is the generation of the Consume delivering now: 1 for the
 	// first, one more at each resume. A delivery of an older one (in
@@ -543,7 +543,7 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("natsbridge: %w", err)
 	}
-	created, err := c.ensureExecStream(ctx, js)
+	created, only, err := c.ensureExecStream(ctx, js)
 	if err != nil {
 		return err
 	}
@@ -559,7 +559,7 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	c.resetPredecessors(ctx, js, cons.CachedInfo())
 	c.removedWhileDown(ctx, js, cons.CachedInfo())
 	c.execResume.js = js // before the first delivery: removedBefore asks the stream
-	c.execWhole = !c.opts.Stream.NoCreate && c.readsWholeStream()
+	c.execWhole = only && c.readsWholeStream()
 	c.execMu.Lock()
 	c.execGen = 1
 	c.execMu.Unlock()

@@ -252,8 +252,9 @@
 // purges the stream, or an operator's stream discards old messages at a
 // limit. JetStream's consumer skips what is gone without a word. A
 // Consumer that reads the whole stream (its Subjects cover every durable
-// subject, the stream is not NoCreate: every stream sequence is one of its
-// durable consumer's) tells it by stream sequences: those passed between
+// subject, and the stream holds nothing else, as the bridge's own: every
+// stream sequence is one of its durable consumer's) tells it by stream
+// sequences: those passed between
 // two of its deliveries and not delivered meanwhile (the consumer sequence
 // counts every delivery: to another Consumer sharing the Durable, into a
 // lost link) were removed. Another Consumer tells it from each delivery's

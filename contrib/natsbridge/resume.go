@@ -142,7 +142,7 @@ func (c *Consumer) resume() error {
 	r := &c.execResume
 	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
 	defer cancel()
-	created, err := c.ensureExecStream(ctx, r.js)
+	created, only, err := c.ensureExecStream(ctx, r.js)
 	if err != nil {
 		return err
 	}
@@ -205,6 +205,7 @@ func (c *Consumer) resume() error {
 	// from where it starts (removedBefore).
 	c.execMu.Lock()
 	c.execAfterOK = false
+	c.execWhole = only && c.readsWholeStream()
 	c.execGen++
 	gen := c.execGen
 	c.execMu.Unlock()
@@ -313,31 +314,37 @@ func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
 
 // ensureExecStream creates the stream of execution reports if it is
 // missing (not with StreamOptions.NoCreate) and returns when it was
-// created, which tells one incarnation of it from the next.
+// created, which tells one incarnation of it from the next, and whether
+// it holds durable subjects only (every stream sequence is a durable
+// message: see execWhole).
 //
 // A stream there that it cannot make its own way — an operator made it
 // again with a field the server will not update (storage: "stream
 // configuration update can not change storage type") — is read as an
 // operator's stream is (StreamOptions.NoCreate) when it holds the reports
 // as well: retrying to make it for ever would stop the reports.
-func (c *Consumer) ensureExecStream(ctx context.Context, js jetstream.JetStream) (time.Time, error) {
+func (c *Consumer) ensureExecStream(ctx context.Context, js jetstream.JetStream) (time.Time, bool, error) {
 	_, made := ensureStream(ctx, js, c.opts.Prefix, c.opts.Stream)
 	if made != nil && !c.opts.Stream.NoCreate {
 		o := c.opts.Stream
 		o.NoCreate = true
 		if _, err := ensureStream(ctx, js, c.opts.Prefix, o); err != nil {
-			return time.Time{}, errors.Join(made, err)
+			return time.Time{}, false, errors.Join(made, err)
 		}
 		made = nil
 	}
 	if made != nil {
-		return time.Time{}, made
+		return time.Time{}, false, made
 	}
 	st, err := js.Stream(ctx, c.opts.Stream.Name)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("natsbridge: stream %s: %w", c.opts.Stream.Name, err)
+		return time.Time{}, false, fmt.Errorf("natsbridge: stream %s: %w", c.opts.Stream.Name, err)
 	}
-	return st.CachedInfo().Created, nil
+	info := st.CachedInfo()
+	only := !slices.ContainsFunc(info.Config.Subjects, func(subj string) bool {
+		return !slices.ContainsFunc(durableTypes[:], func(t schema.EventType) bool { return covers(c.opts.Prefix+".*.*."+t.String(), subj) })
+	})
+	return info.Created, only, nil
 }
 
 // handled records that the report m is done with (acknowledged or
