@@ -161,8 +161,9 @@ type ConsumerStats struct {
 	VenuesForgotten uint64
 	// ExecLost counts execution reports (order acks, account updates)
 	// removed from the stream before this Consumer read them — a purge,
-	// the stream's MaxAge or another limit — as far as it can tell (at
-	// least that many): announced by gap markers.
+	// the stream's MaxAge or another limit, the stream deleted or lost
+	// with its server — as far as it can tell (at least that many; see
+	// "Execution reports: the guarantee"): announced by gap markers.
 	ExecLost    uint64
 	ExecResumed uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, or after a reconnection waiting for the ack of a report it delivered into the lost link, or at start waiting for the ack of a report it delivered to a predecessor, and made to deliver again
 }
@@ -276,9 +277,25 @@ type Consumer struct {
 	execAfter    uint64
 	execAfterSeq uint64
 	execAfterOK  bool
-	execOwed     uint64
-	execVenues   *lru[schema.Venue, struct{}]
-	execResume   execResume
+	// execAfterStream is that delivery's stream sequence; execSuspect the
+	// reports NumPending says were removed and the stream did not confirm
+	// yet (removedBefore, notHeld): a report deleted past the one delivered
+	// leaves its sequence between later deliveries.
+	execAfterStream uint64
+	execSuspect     uint64
+	// execWhole: the durable consumer reads every message of the stream
+	// (one of durable subjects only, and Subjects cover them all): each
+	// stream sequence is one of its messages. Set before each Consume.
+	execWhole bool
+	// execGen is the generation of the Consume delivering now: 1 for the
+	// first, one more at each resume. A delivery of an older one (in
+	// progress as the resume stopped it, at the door) is handed on as any
+	// other, but its NumPending and consumer sequence are another
+	// consumer's (or another Consume's): they do not count (removedBefore).
+	execGen    uint64
+	execOwed   uint64
+	execVenues *lru[schema.Venue, struct{}]
+	execResume execResume
 
 	closeOnce sync.Once
 	closeErr  error
@@ -526,7 +543,7 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("natsbridge: %w", err)
 	}
-	created, err := c.ensureExecStream(ctx, js)
+	created, only, err := c.ensureExecStream(ctx, js)
 	if err != nil {
 		return err
 	}
@@ -541,10 +558,15 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	}
 	c.resetPredecessors(ctx, js, cons.CachedInfo())
 	c.removedWhileDown(ctx, js, cons.CachedInfo())
-	if c.cc, err = c.consume(cons); err != nil {
+	c.execResume.js = js // before the first delivery: removedBefore asks the stream
+	c.execWhole = only && c.readsWholeStream()
+	c.execMu.Lock()
+	c.execGen = 1
+	c.execMu.Unlock()
+	if c.cc, err = c.consume(cons, 1); err != nil {
 		return err
 	}
-	c.startResume(js, created)
+	c.startResume(created)
 	return nil
 }
 
@@ -604,10 +626,11 @@ func (c *Consumer) execConfig(start uint64) jetstream.ConsumerConfig {
 	return cfg
 }
 
-// consume starts delivering the durable consumer's reports to onExec; the
-// errors that may mean it is gone wake the resumer.
-func (c *Consumer) consume(cons jetstream.Consumer) (jetstream.ConsumeContext, error) {
-	cc, err := cons.Consume(c.onExec, jetstream.PullExpiry(execPullExpiry),
+// consume starts delivering the durable consumer's reports to onExec,
+// tagged with generation gen (execGen when it starts); the errors that
+// may mean it is gone wake the resumer.
+func (c *Consumer) consume(cons jetstream.Consumer, gen uint64) (jetstream.ConsumeContext, error) {
+	cc, err := cons.Consume(func(m jetstream.Msg) { c.onExec(m, gen) }, jetstream.PullExpiry(execPullExpiry),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) { c.execTrouble(err) }))
 	if err != nil {
 		return nil, fmt.Errorf("natsbridge: consume %s: %w", c.opts.Durable, err)
@@ -1004,7 +1027,9 @@ func (c *Consumer) getWait() (*schema.CanonicalEvent, error) {
 // handed back (Nak, so that the server delivers it again at once) when it
 // could not be handed on, and when the consumer is closing: the next
 // incarnation gets it without waiting for AckWait.
-func (c *Consumer) onExec(m jetstream.Msg) {
+//
+// gen is the generation of the Consume that delivered m (see execGen).
+func (c *Consumer) onExec(m jetstream.Msg, gen uint64) {
 	var seq uint64
 	meta, err := m.Metadata()
 	if err == nil {
@@ -1020,7 +1045,7 @@ func (c *Consumer) onExec(m jetstream.Msg) {
 		return
 	}
 	wanted := !c.execFilter || c.wanted(m.Subject())
-	c.removedBefore(meta, m.Subject(), wanted)
+	c.removedBefore(meta, m.Subject(), wanted, gen)
 	c.nakedPassed(meta)
 	if !c.announceRemoved() {
 		c.handBack(m) // after the marker: the reports lost came before it

@@ -227,7 +227,11 @@
 // a consumer an operator made again with it is read from where it is. A store that finds no stream makes the Publisher create it again
 // likewise (PublisherStats.StreamCreated; not with NoCreate: the
 // operator's), so that reports do not wait for ever. Reports stored in a
-// stream before it was deleted and not yet read are lost with it. So a
+// stream before it was deleted and not yet read are lost with it:
+// announced as reports removed are (below) by the Consumer that makes its
+// durable consumer again on the new stream — as many as the last report
+// it received said were pending after it (NumPending), and those it had
+// handed back. So a
 // durable consumer deleted on purpose under a running Consumer comes
 // back: to retire one, Close its Consumer first, then delete it.
 //
@@ -246,12 +250,27 @@
 // removed from the stream before the Consumer reads it: it stays longer
 // than StreamOptions.MaxAge (24 h by default) unconsumed, an operator
 // purges the stream, or an operator's stream discards old messages at a
-// limit. JetStream's consumer skips what is gone without a word; the
-// Consumer tells it from each delivery's count of the durable consumer's
-// messages pending after it (JetStream's NumPending): fewer pending at the
-// next delivery than that count, less the deliveries since (the consumer
-// sequence counts them: this one, and any to another Consumer sharing the
-// Durable or into a lost link), were removed.
+// limit. JetStream's consumer skips what is gone without a word. A
+// Consumer that reads the whole stream (its Subjects cover every durable
+// subject, and the stream holds nothing else, as the bridge's own: every
+// stream sequence is one of its durable consumer's) tells it by stream
+// sequences: those passed between
+// two of its deliveries and not delivered meanwhile (the consumer sequence
+// counts every delivery: to another Consumer sharing the Durable, into a
+// lost link) were removed. Another Consumer tells it from each delivery's
+// count of the durable consumer's messages pending after it (JetStream's
+// NumPending): fewer pending at the next delivery than that count, less
+// the deliveries since, were removed — as far as the stream confirms it:
+// as many of the stream sequences between the two deliveries as it no
+// longer holds (before its first, or deleted), asked of the stream when
+// NumPending says so, the rest kept for the sequences between later
+// deliveries. So a server that over-counts NumPending (nats-server#2357,
+// #5655, fixed upstream) announces no loss (of a Consumer of some
+// subjects, one that over-counts as another subject's message is removed
+// between the same two deliveries can; when the stream does not answer,
+// NumPending is trusted). Only the deliveries of the
+// durable consumer's current Consume count: a late one of the Consume a
+// resume replaced is another consumer's count.
 // Those are announced (ConsumerStats.ExecLost, at Warn) by a gap marker
 // before the next report: schema.EventGap, Control.GapType
 // schema.EventExecReport, no Symbol, GapSource schema.GapRelay, one per
@@ -264,7 +283,8 @@
 // durable consumer delivered. Not seen: what a purge removed while no
 // Consumer ran (the server moves the durable consumer past it), what
 // aged out unread by a Consumer of some subjects (it may be other
-// nodes'), and reports published and removed between two deliveries. A
+// nodes'), and, by a Consumer of some subjects, reports published and
+// removed between two deliveries. A
 // report handed back (its host's event pool exhausted) and removed before
 // it came again is announced once the server delivers a later report for
 // the first time, or the durable consumer is made again (the Consumer

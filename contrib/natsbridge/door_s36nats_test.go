@@ -65,7 +65,7 @@ func TestS36natsOverlappingDeliveriesNoReset(t *testing.T) {
 	oldDone := make(chan struct{})
 	go func() {
 		defer close(oldDone)
-		cons.onExec(m)
+		cons.onExec(m, 0)
 	}()
 	eventually(t, func() bool { return doorAt(cons, 1) == 2 }, "both deliveries at the door")
 	cons.execMu.Unlock()

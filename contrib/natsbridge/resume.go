@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,7 +43,8 @@ const execPullExpiry = 10 * time.Second
 const resumeTimeout = 5 * time.Second
 
 // execResume is the goroutine that makes the durable consumer deliver
-// again. Its fields are set once by startResume.
+// again. js is set before the first Consume (consumeExec), the other
+// fields once by startResume.
 type execResume struct {
 	js      jetstream.JetStream
 	created time.Time     // when the stream read was created: another time is another stream
@@ -56,9 +58,9 @@ type execResume struct {
 	failed  lossCounter   // failed tries, logged at the first and each doubling
 }
 
-func (c *Consumer) startResume(js jetstream.JetStream, created time.Time) {
+func (c *Consumer) startResume(created time.Time) {
 	r := &c.execResume
-	r.js, r.created = js, created
+	r.created = created
 	r.trouble, r.stopped = make(chan struct{}, 1), make(chan struct{}, 1)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.done = make(chan struct{})
@@ -140,7 +142,7 @@ func (c *Consumer) resume() error {
 	r := &c.execResume
 	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
 	defer cancel()
-	created, err := c.ensureExecStream(ctx, r.js)
+	created, only, err := c.ensureExecStream(ctx, r.js)
 	if err != nil {
 		return err
 	}
@@ -158,6 +160,7 @@ func (c *Consumer) resume() error {
 		// consumer in it — this Consumer, from its start, or an operator
 		// who made the stream and the consumer again together.
 		c.execMu.Lock()
+		c.lostWithStream()
 		c.execHigh = 0
 		clear(c.execNaked)
 		c.execMu.Unlock()
@@ -202,8 +205,11 @@ func (c *Consumer) resume() error {
 	// from where it starts (removedBefore).
 	c.execMu.Lock()
 	c.execAfterOK = false
+	c.execWhole = only && c.readsWholeStream()
+	c.execGen++
+	gen := c.execGen
 	c.execMu.Unlock()
-	cc, err := c.consume(cons)
+	cc, err := c.consume(cons, gen)
 	if err != nil {
 		signal(r.stopped)
 		return err
@@ -212,6 +218,24 @@ func (c *Consumer) resume() error {
 	c.execResumed.Add(1)
 	c.log.Warn("natsbridge: durable consumer was gone or stopped; delivering again", "stream", c.opts.Stream.Name, "same_stream", sameStream)
 	return nil
+}
+
+// lostWithStream notes as owed a gap marker (announceRemoved) the
+// reports the stream read held for the durable consumer and took with it
+// when it went (deleted, or a memory stream lost with its server): those
+// pending after its last first delivery (its NumPending, when known: not
+// since a redelivery or a resume) and those handed back and not handled
+// since. The stream is gone: NumPending is all there is to tell them by.
+// Once: the count is then unknown, as after a resume. Under execMu.
+func (c *Consumer) lostWithStream() {
+	n := uint64(len(c.execNaked))
+	if c.execAfterOK {
+		n += c.execAfter
+	}
+	c.execAfterOK, c.execSuspect = false, 0
+	if n > 0 {
+		c.owe(n)
+	}
 }
 
 // redeliverLost runs once the connection is back after a loss. A report
@@ -290,31 +314,37 @@ func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
 
 // ensureExecStream creates the stream of execution reports if it is
 // missing (not with StreamOptions.NoCreate) and returns when it was
-// created, which tells one incarnation of it from the next.
+// created, which tells one incarnation of it from the next, and whether
+// it holds durable subjects only (every stream sequence is a durable
+// message: see execWhole).
 //
 // A stream there that it cannot make its own way — an operator made it
 // again with a field the server will not update (storage: "stream
 // configuration update can not change storage type") — is read as an
 // operator's stream is (StreamOptions.NoCreate) when it holds the reports
 // as well: retrying to make it for ever would stop the reports.
-func (c *Consumer) ensureExecStream(ctx context.Context, js jetstream.JetStream) (time.Time, error) {
+func (c *Consumer) ensureExecStream(ctx context.Context, js jetstream.JetStream) (time.Time, bool, error) {
 	_, made := ensureStream(ctx, js, c.opts.Prefix, c.opts.Stream)
 	if made != nil && !c.opts.Stream.NoCreate {
 		o := c.opts.Stream
 		o.NoCreate = true
 		if _, err := ensureStream(ctx, js, c.opts.Prefix, o); err != nil {
-			return time.Time{}, errors.Join(made, err)
+			return time.Time{}, false, errors.Join(made, err)
 		}
 		made = nil
 	}
 	if made != nil {
-		return time.Time{}, made
+		return time.Time{}, false, made
 	}
 	st, err := js.Stream(ctx, c.opts.Stream.Name)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("natsbridge: stream %s: %w", c.opts.Stream.Name, err)
+		return time.Time{}, false, fmt.Errorf("natsbridge: stream %s: %w", c.opts.Stream.Name, err)
 	}
-	return st.CachedInfo().Created, nil
+	info := st.CachedInfo()
+	only := !slices.ContainsFunc(info.Config.Subjects, func(subj string) bool {
+		return !slices.ContainsFunc(durableTypes[:], func(t schema.EventType) bool { return covers(c.opts.Prefix+".*.*."+t.String(), subj) })
+	})
+	return info.Created, only, nil
 }
 
 // handled records that the report m is done with (acknowledged or
@@ -467,28 +497,100 @@ func (d *execDoor) waiting(floor, last uint64) int {
 // not seen. Deliveries between the two (the consumer sequence counts
 // every one): each may have taken one of those pending — to another
 // Consumer sharing the Durable, or into a lost link — and explains one
-// missing. A redelivery (its NumPending counts from where the consumer
-// has got to), a consumer sequence that did not go up (a consumer made
-// again) and a resume start the count again. wanted: Subjects match subj
-// (its venue's subscribers are told). Under execMu.
-func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wanted bool) {
+// missing. A Consumer that reads the whole stream (execWhole) counts
+// by stream sequences alone: each between the two is the durable
+// consumer's, delivered between them (one a delivery, at most) or
+// removed — which also tells reports published and removed between two
+// deliveries, which NumPending never counted. Of others, NumPending alone is not trusted (servers have over-counted
+// it: nats-server#2357, stuck at 1; #5655, past the stream's messages):
+// what it says was removed is announced as far as the stream confirms
+// it — stream sequences between the two deliveries that it no longer
+// holds (notHeld) — and the rest is kept (execSuspect) for the sequences
+// between later deliveries (a report deleted past the one delivered). Of
+// a filtered durable consumer a sequence not held may be another
+// subject's: an over-count with another subject's removal between the
+// same two deliveries can still read as a loss. A redelivery (its
+// NumPending counts from where the consumer has got to), a consumer
+// sequence that did not go up (a consumer made again) and a resume start
+// the count again, and drop what is kept; a delivery of a Consume
+// older than the current one (gen below execGen: in progress as a resume
+// stopped it) counts nothing and leaves the count as it is. wanted:
+// Subjects match subj (its venue's subscribers are told). Under execMu.
+func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wanted bool, gen uint64) {
 	if wanted {
 		if v, ok := subjectVenue(c.opts.Prefix, subj); ok {
 			c.execVenues.get(v)
 		}
 	}
+	if gen != c.execGen {
+		return // an older Consume's late delivery: its counts are another consumer's
+	}
 	if meta == nil || meta.NumDelivered != 1 {
-		c.execAfterOK = false
+		c.execAfterOK, c.execSuspect = false, 0
 		return
 	}
-	after, prev, known := c.execAfter, c.execAfterSeq, c.execAfterOK
-	c.execAfter, c.execAfterSeq, c.execAfterOK = meta.NumPending, meta.Sequence.Consumer, true
+	after, prev, prevStream, known := c.execAfter, c.execAfterSeq, c.execAfterStream, c.execAfterOK
+	c.execAfter, c.execAfterSeq, c.execAfterStream, c.execAfterOK = meta.NumPending, meta.Sequence.Consumer, meta.Sequence.Stream, true
 	if !known || meta.Sequence.Consumer <= prev {
+		c.execSuspect = 0
 		return
 	}
-	if delivered := meta.Sequence.Consumer - prev; after > meta.NumPending+delivered {
-		c.owe(after - meta.NumPending - delivered)
+	delivered := meta.Sequence.Consumer - prev
+	if c.execWhole {
+		// Every stream sequence is the durable consumer's: those passed
+		// and not delivered meanwhile (at most one a delivery) were
+		// removed, NumPending or not.
+		if passed := meta.Sequence.Stream - prevStream - 1; meta.Sequence.Stream > prevStream && passed > delivered-1 {
+			c.owe(passed - (delivered - 1))
+		}
+		return
 	}
+	if after > meta.NumPending+delivered {
+		c.execSuspect += after - meta.NumPending - delivered
+	}
+	if c.execSuspect == 0 {
+		return
+	}
+	n := min(c.execSuspect, c.notHeld(prevStream, meta.Sequence.Stream))
+	c.execSuspect -= n
+	if n > 0 {
+		c.owe(n)
+	}
+}
+
+// notHeld returns how many stream sequences between from and to (both
+// excluded) the stream no longer holds: before its first (a purge, MaxAge,
+// MaxMsgs or MaxBytes with discard old) or deleted inside it (a message
+// deleted, a purge of one subject). What NumPending says was removed
+// between two deliveries is confirmed by it (removedBefore): a server
+// that over-counts NumPending (nats-server#2357, #5655) leaves no such
+// sequence. When the stream does not answer (resumeTimeout), NumPending
+// is trusted: the difference is returned as removed (math.MaxUint64).
+// Under execMu, a request to the server.
+func (c *Consumer) notHeld(from, to uint64) uint64 {
+	if to <= from+1 {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(c.life, resumeTimeout)
+	defer cancel()
+	st, err := c.execResume.js.Stream(ctx, c.opts.Stream.Name)
+	if err != nil {
+		return math.MaxUint64
+	}
+	info, err := st.Info(ctx, jetstream.WithDeletedDetails(true))
+	if err != nil {
+		return math.MaxUint64
+	}
+	n := uint64(0)
+	if first := info.State.FirstSeq; first > from+1 {
+		n = min(first, to) - from - 1
+	}
+	for _, seq := range info.State.Deleted {
+		if seq > from && seq < to {
+			n++
+		}
+	}
+	return n
 }
 
 // announceRemoved publishes the gap markers owed for reports removed
