@@ -92,17 +92,20 @@ type inFlush struct{ r *Books }
 
 // flushCtx is the ctx flushStates hands the next sink: it answers both
 // keys (flushing, inFlush) in one allocation, as context.WithValue
-// answers one.
+// answers one, and holds the states being published (o), which the
+// flushing key answers with: a callback publishes what of them is not
+// out yet before its event (publishOwed).
 type flushCtx struct {
 	context.Context
 	key flushing
+	o   owedStates
 }
 
 func (c *flushCtx) Value(key any) any {
 	switch k := key.(type) {
 	case flushing:
 		if k == c.key {
-			return true
+			return &c.o
 		}
 	case inFlush:
 		if k.r == c.key.r {
@@ -463,9 +466,12 @@ func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 	r.smu.Lock()
 	o, ok := r.states[venue]
 	for ok && o.busy != nil {
-		if ctx.Value(flushing{r, venue}) != nil {
+		if f, _ := ctx.Value(flushing{r, venue}).(*owedStates); f != nil {
+			// A callback from within the venue's publication: its event
+			// goes out after the states being published, the later
+			// ones not out yet included — they happened before it.
 			r.smu.Unlock()
-			return nil
+			return r.publishOwed(ctx, venue, f)
 		}
 		if ctx.Value(inFlush{r}) != nil {
 			// Within another venue's publication: waiting could be a
@@ -496,20 +502,57 @@ func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 	// recovers) must not leave the venue's publication in progress for
 	// good, every later event of the venue waiting for it; what was not
 	// out stays owed.
-	defer r.flushed(venue, &o, busy)
-	fctx := &flushCtx{ctx, flushing{r, venue}}
-	var err error
-	if o.hasLoss {
-		if err = r.publishState(fctx, venue, o.loss); err == nil {
-			o.hasLoss = false
+	fctx := &flushCtx{ctx, flushing{r, venue}, o}
+	defer r.flushed(venue, &fctx.o, busy)
+	return r.publishOwed(fctx, venue, &fctx.o)
+}
+
+// publishOwed publishes what of o, a venue's states flushStates took, is
+// not out yet, in order, and stops at the first the pool does not give
+// with ctx (still in o). Each is taken from o before it goes out, under
+// r.smu: a next sink calling back from within its publication
+// (flushStates) publishes the rest before its own event, and none twice.
+func (r *Books) publishOwed(ctx context.Context, venue schema.Venue, o *owedStates) error {
+	for {
+		if more, err := r.publishNext(ctx, venue, o); !more || err != nil {
+			return err
 		}
 	}
-	if err == nil && o.hasLast {
-		if err = r.publishState(fctx, venue, o.last); err == nil {
-			o.hasLast = false
-		}
+}
+
+// publishNext publishes the first state of o not out yet, and reports
+// whether there was one. A state not published — the pool gave none, or
+// the next sink panicked (a host's OnState the session recovers) — is
+// put back in o, owed still.
+func (r *Books) publishNext(ctx context.Context, venue schema.Venue, o *owedStates) (more bool, err error) {
+	r.smu.Lock()
+	m, loss := o.loss, o.hasLoss
+	switch {
+	case o.hasLoss:
+		o.hasLoss = false
+	case o.hasLast:
+		m, o.hasLast = o.last, false
+	default:
+		r.smu.Unlock()
+		return false, nil
 	}
-	return err
+	r.smu.Unlock()
+	out := false
+	defer func() {
+		if out {
+			return
+		}
+		r.smu.Lock()
+		defer r.smu.Unlock()
+		if loss {
+			o.hasLoss = true
+		} else {
+			o.hasLast = true
+		}
+	}()
+	err = r.publishState(ctx, venue, m)
+	out = err == nil
+	return true, err
 }
 
 // flushed ends the publication flushStates began with busy: what of o is
