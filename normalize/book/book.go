@@ -354,15 +354,48 @@ func (b *Book) sinceLocked(at *time.Time) time.Duration {
 }
 
 // Close stops the book's timers, for good: Options.MaxSilence's (it
-// publishes no silence marker any more) and RetryInterval's (what the
-// pool did not give goes out, if ever, with the next event the book is
-// given). The book stays readable and
-// applies events as before, and still reports not live once silent for
-// MaxSilence (by the Clock). A book replaced in [Books] is closed. Safe
-// to call twice.
+// publishes no silence marker any more) and RetryInterval's. Then it
+// publishes what the book still owes of a break's announcement (its gap
+// marker, its quote's withdrawal, its tops' markers: the pool gave none
+// when it broke), waiting for the pool at most StateTimeout (wall
+// clock, as for a lost connection's markers): a host that closes a book
+// after a loss, which gives it no event more, must not leave its
+// subscribers the broken book's quote as the latest, the break untold.
+// What the pool does not give in that time is logged at Warn and goes
+// out, if ever, with the next event the book is given. The book stays
+// readable and applies events as before, and still reports not live
+// once silent for MaxSilence (by the Clock). A book replaced in [Books]
+// is closed, what it owes taken on by the book in its place. Safe to
+// call twice.
 func (b *Book) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	defer cancel()
+	b.closeWith(ctx)
+}
+
+// closeWith is Close, waiting for the pool with ctx.
+func (b *Book) closeWith(ctx context.Context) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.stopLocked()
+	if !b.owing.Load() {
+		return
+	}
+	if err := b.flushOwedLocked(ctx, b.o.Events.Get); err != nil {
+		b.warn("book: announcement owed at Close not published", "err", err)
+	}
+}
+
+// stop stops the book's timers for good (Close without publishing):
+// for a book [Books.Add] replaces, whose owed announcement the new book
+// takes on.
+func (b *Book) stop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stopLocked()
+}
+
+func (b *Book) stopLocked() {
 	b.closed = true
 	if b.silTimer != nil {
 		b.silTimer.Stop()

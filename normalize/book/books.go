@@ -170,7 +170,7 @@ func (r *Books) Add(b *Book) {
 		// Outside r.mu: Close waits for the old book's lock, which an
 		// Apply holds while it runs (a Resubscribe, a marker waiting for
 		// the pool); every other book's events would wait behind it.
-		old.Close()
+		old.stop()
 		b.takeOver(old) // its quote and tops withdrawn, what it owed told
 	}
 	if closed {
@@ -202,10 +202,13 @@ func (r *Books) swap(b *Book) (*Book, bool) {
 
 // Close closes every book added ([Book.Close]): their Options.MaxSilence
 // and retry timers stop, so none fires after the host shut down and
-// publishes into its closed sink. A book added after Close is closed as
+// publishes into its closed sink, and each publishes what it still owes
+// of a break's announcement. A book added after Close is closed as
 // it is added. The books stay readable. Then it publishes the connection
 // states still owed (the pool gave none in StateTimeout; [Books.OnEvent]),
-// waiting for the pool at most StateTimeout in all: a client's last state,
+// after the books' announcements, as OnEvent applies a state to the books
+// before it publishes it; it waits for the pool at most StateTimeout in
+// all, for the books' and the states: a client's last state,
 // ConnClosed, has no event of the venue after it to go out before, and
 // the Books have no timer. Call it after the clients that feed the Books
 // ended and before the next sink closes. Safe to call twice.
@@ -217,8 +220,10 @@ func (r *Books) Close() {
 		list = append(list, b)
 	}
 	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	defer cancel()
 	for _, b := range list { // outside r.mu, as Add closes: each waits for its book's Apply
-		b.Close()
+		b.closeWith(ctx)
 	}
 	if r.next == nil || !r.owing.Load() {
 		return
@@ -229,8 +234,6 @@ func (r *Books) Close() {
 		venues = append(venues, v)
 	}
 	r.smu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
-	defer cancel()
 	for _, v := range venues {
 		if err := r.flushStates(ctx, v); err != nil && r.log != nil {
 			r.log.Warn("book: connection states not published at Close: lost", "venue", string(v), "err", err)

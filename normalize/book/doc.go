@@ -234,8 +234,9 @@
 // connection's next state included), [Book.PublishTop], silence check or
 // retry (Options.RetryInterval after the pool failed, by the Clock, again
 // until it is out: a lost connection sends the book nothing, and the
-// broken book's quote must not stay the subscribers' latest meanwhile),
-// and no best bid/offer or top goes out before it (Stats.BBODropped
+// broken book's quote must not stay the subscribers' latest meanwhile)
+// or [Book.Close] (waiting at most StateTimeout: a closed book is given
+// no more events, its timers stop), and no best bid/offer or top goes out before it (Stats.BBODropped
 // counts the quotes held back; the latest follows it, whichever of these
 // flushed it); [Books.Publish] hands none of the book's messages on
 // before its gap marker either (Stats.Withheld), their pooled events

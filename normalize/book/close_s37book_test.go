@@ -1,0 +1,67 @@
+package book
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// A break's announcement still owed when the book is closed (the pool
+// gave none in StateTimeout, the retry timer not yet fired) was never
+// published: Close stopped the retry timer, and a closed book is given
+// no more events. A host that closes its books after a lost connection
+// kept the broken book's quote as its subscribers' latest, the break
+// untold. Close now publishes what is owed, waiting for the pool at most
+// StateTimeout.
+func TestS37bookCloseAnnouncesAnOwedBreak(t *testing.T) {
+	_, b, sink, events, held := liveOnHeldPool(t)
+	expired, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.Error(t, b.Apply(expired, lostConn(schema.VenueOKX, 0)))
+	require.False(t, b.Live())
+	require.Empty(t, sink.ofType(schema.EventGap))
+	putAll(events, held)
+
+	b.Close()
+	gaps := sink.ofType(schema.EventGap)
+	require.Len(t, gaps, 1, "the break owed at Close is never told")
+	require.Equal(t, ReasonReconnect, gaps[0].Control.Reason)
+	quotes := sink.ofType(schema.EventBBO)
+	require.Len(t, quotes, 2)
+	require.True(t, quotes[1].BBO.BidPrice.IsZero() && quotes[1].BBO.AskPrice.IsZero(), "the broken book's quote is the subscribers' latest")
+	require.False(t, b.owing.Load())
+	b.Close() // twice: nothing more
+	require.Len(t, sink.ofType(schema.EventGap), 1)
+}
+
+// Books.Close closes its books: a book's owed announcement goes out there
+// too, before the venue's owed connection states (as Books.OnEvent
+// applies a state to the books before it publishes it).
+func TestS37bookBooksCloseAnnouncesOwedBreaksBeforeStates(t *testing.T) {
+	events := newEventsPool()
+	sink := &recSink{events: events}
+	books := NewBooks(sink, events, nil)
+	b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(b)
+	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
+	held := takeAll(events)
+	expired, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.Error(t, b.Apply(expired, lostConn(schema.VenueOKX, 0)))
+	books.oweState(schema.VenueOKX, stateMark{state: schema.ConnClosed, at: 100})
+	putAll(events, held)
+
+	books.Close()
+	var got []schema.EventType
+	sink.mu.Lock()
+	for _, ev := range sink.got[1:] { // after the live book's quote
+		got = append(got, ev.Type)
+	}
+	sink.mu.Unlock()
+	require.Equal(t, []schema.EventType{schema.EventGap, schema.EventBBO, schema.EventConnState}, got)
+	require.Zero(t, events.Stats().InUse)
+}
