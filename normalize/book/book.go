@@ -92,7 +92,8 @@ type Options struct {
 	// which still give its last state and times) and publishes, once, a
 	// gap marker with ReasonSilent and a best bid/offer with no bid and no
 	// ask (Stats.Silences), never waiting for the pool for them (on an
-	// exhausted pool, again every RetryInterval while it stays silent);
+	// exhausted pool, again every RetryInterval while it stays silent,
+	// and at [Book.Close], which waits for the pool at most StateTimeout);
 	// the next message that continues its stream
 	// makes it live again, publishing its best bid/offer. Set it above the
 	// venue's quietest normal interval (OKX sends a keep-alive every
@@ -357,7 +358,7 @@ func (b *Book) sinceLocked(at *time.Time) time.Duration {
 // publishes no silence marker any more) and RetryInterval's. Then it
 // publishes what the book still owes of a break's announcement (its gap
 // marker, its quote's withdrawal, its tops' markers: the pool gave none
-// when it broke), waiting for the pool at most StateTimeout (wall
+// when it broke), then of a silence's (MaxSilence), waiting for the pool at most StateTimeout (wall
 // clock, as for a lost connection's markers): a host that closes a book
 // after a loss, which gives it no event more, must not leave its
 // subscribers the broken book's quote as the latest, the break untold.
@@ -378,11 +379,18 @@ func (b *Book) closeWith(ctx context.Context) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.stopLocked()
-	if !b.owing.Load() {
-		return
+	if b.owing.Load() {
+		if err := b.flushOwedLocked(ctx, b.o.Events.Get); err != nil {
+			b.warn("book: announcement owed at Close not published", "err", err)
+			return
+		}
 	}
-	if err := b.flushOwedLocked(ctx, b.o.Events.Get); err != nil {
-		b.warn("book: announcement owed at Close not published", "err", err)
+	if b.silOwed {
+		if !b.publishSilenceLocked(ctx, b.o.Events.Get, b.now()) {
+			b.warn("book: silence announcement owed at Close not published")
+			return
+		}
+		b.silOwed = false
 	}
 }
 
@@ -1591,7 +1599,11 @@ func (b *Book) silenceCheck() {
 		b.stats.Silences++
 		b.warn(ReasonSilent, "since", b.heardAt, "max_silence", b.o.MaxSilence)
 	}
-	if b.publishSilenceLocked(now) {
+	// A sink that waits (not the dispatcher, whose market lanes drop,
+	// counted) waits a bounded time, as for a connection state.
+	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	defer cancel()
+	if b.publishSilenceLocked(ctx, b.tryGet, now) {
 		b.silArmed, b.silOwed = false, false
 		return
 	}
@@ -1633,29 +1645,27 @@ func (b *Book) silenceParts() silParts {
 // publishSilenceLocked publishes what is left of the silence
 // announcement (Book.silLeft), in order: the marker, the quote's
 // withdrawal, a marker for each view of tops out; and reports whether it
-// is all out. It never waits for the pool, on the timer's goroutine with
-// the book locked: the connection's reader and the book's readers would
-// wait with it. It takes one pooled event at a time and publishes it
+// is all out, each part's event taken with get. On the timer's goroutine
+// (silenceCheck) it never waits for the pool (get is tryGet), with the
+// book locked: the connection's reader and the book's readers would
+// wait with it; Close, the book's last chance, waits a bounded time
+// (closeWith). It takes one pooled event at a time and publishes it
 // before the next (a sink hands each back, as the dispatcher does once it
 // has cloned it), so that one free event is all it ever needs: on an
 // exhausted pool, what is left waits for the next try (the book reports
 // not live meanwhile), and is moot once the stream resumes, which a
 // marker about lost diffs never is. Taken all or none, the parts needed
 // up to six free events at once, which a busy pipeline may never have.
-func (b *Book) publishSilenceLocked(now time.Time) bool {
+func (b *Book) publishSilenceLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error), now time.Time) bool {
 	if b.o.Sink == nil {
 		b.silLeft = 0
 		return true
 	}
-	// A sink that waits (not the dispatcher, whose market lanes drop,
-	// counted) waits a bounded time, as for a connection state.
-	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
-	defer cancel()
-	if err := b.flushOwedLocked(ctx, b.tryGet); errors.Is(err, pool.ErrExhausted) {
+	if err := b.flushOwedLocked(ctx, get); errors.Is(err, pool.ErrExhausted) {
 		return false // a break's announcement owed goes first
 	}
 	src := schema.CanonicalEvent{IngestTS: now.UnixNano()}
-	err, gerr := b.announceLocked(ctx, b.tryGet, &b.silLeft, &src, &b.tops, ReasonSilent, 0, 0)
+	err, gerr := b.announceLocked(ctx, get, &b.silLeft, &src, &b.tops, ReasonSilent, 0, 0)
 	if err != nil {
 		b.warn("book: silence marker not published", "err", err)
 	}

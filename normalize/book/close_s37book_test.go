@@ -3,6 +3,7 @@ package book
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -64,4 +65,31 @@ func TestS37bookBooksCloseAnnouncesOwedBreaksBeforeStates(t *testing.T) {
 	sink.mu.Unlock()
 	require.Equal(t, []schema.EventType{schema.EventGap, schema.EventBBO, schema.EventConnState}, got)
 	require.Zero(t, events.Stats().InUse)
+}
+
+// A book gone silent (MaxSilence) on an exhausted pool owes its silence
+// announcement, tried again every RetryInterval by its timer — which
+// Close stops. Closed before the pool freed, it never told its
+// subscribers: they kept its quote as the latest of a book that reports
+// itself not live. Close publishes what is left of it too.
+func TestS37bookCloseAnnouncesAnOwedSilence(t *testing.T) {
+	clk := newStepClock()
+	b, sink, events := newRecBook(t, OKX, "BTC-USDT", &Options{Clock: clk, RetryInterval: time.Second, MaxSilence: 10 * time.Second})
+	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
+	held := takeAll(events)
+	clk.step(10 * time.Second)
+	require.False(t, b.Live())
+	require.Equal(t, uint64(1), b.Stats().Silences)
+	require.Empty(t, sink.ofType(schema.EventGap))
+	putAll(events, held)
+
+	b.Close()
+	gaps := sink.ofType(schema.EventGap)
+	require.Len(t, gaps, 1, "the silence owed at Close is never told")
+	require.Equal(t, ReasonSilent, gaps[0].Control.Reason)
+	quotes := sink.ofType(schema.EventBBO)
+	require.Len(t, quotes, 2)
+	require.True(t, quotes[1].BBO.BidPrice.IsZero() && quotes[1].BBO.AskPrice.IsZero(), "the silent book's quote is the subscribers' latest")
+	clk.step(time.Minute)
+	require.Len(t, sink.ofType(schema.EventGap), 1)
 }
