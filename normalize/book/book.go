@@ -170,7 +170,7 @@ type Stats struct {
 	Fetches        uint64 // snapshots fetched
 	FetchErrors    uint64 // fetches that failed
 	Resubscribes   uint64 // Resubscribe calls
-	AfterLoss      uint64 // book messages received before a lost connection already applied (its tail), dropped
+	AfterLoss      uint64 // book messages, and best bid/offers of the venue's quote stream passed through Books, received before a lost connection already applied (its tail), dropped
 	BBOs           uint64 // best bid/offer updates published
 	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool (the latest goes out with the next message applied, or RetryInterval later by the Clock)
 	Deferred       uint64 // resyncs (resubscriptions, fetch rounds) put off by the backoff after repeated breaks, once per event that found one due

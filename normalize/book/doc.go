@@ -194,7 +194,11 @@
 // either older than the other's last delivered — by the order book's
 // update id on Binance (bookTicker "u" and the diffs' "u" number one
 // book), else by exchange time — is dropped and counted in
-// Stats.StaleQuotes (quote.go);
+// Stats.StaleQuotes (quote.go), and a quote received before a lost
+// connection the book applied (the dead connection's tail, handed on
+// after wsclient reported the loss) in Stats.AfterLoss, as the book's
+// own messages of that tail: after its withdrawal it would be the
+// subscribers' latest, of a connection that sends nothing more;
 // [Book.Top] and [Book.PublishTop] give the best N levels on request
 // (a fetched book's down to its snapshot's range only),
 // stamped with the times of the latest message applied; a book that
