@@ -146,17 +146,18 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 }
 
 // Add routes the events of b's venue and symbol to b, replacing any book of
-// the same pair, which it closes ([Book.Close]) once b is in its place;
+// the same pair, which it closes once b is in its place (its timers stop,
+// as [Book.Close] stops them; what it owes is b's to publish, below);
 // b takes on what the replaced book has out (its best bid/offer,
 // withdrawn; its tops, each view told by a marker with ReasonReplaced)
 // and what it still owed of a break's announcement, published at once
 // where the pool gives, else before anything b publishes (a b without a
 // Sink: by the replaced book's Sink, where its pool gives at once); the
 // replaced book publishes nothing more.
-// Add waits for an Apply the replaced book is running (Close takes its
+// Add waits for an Apply the replaced book is running (closing it takes its
 // lock), while the other books' events and readers go on. Do not call it
 // from a callback of the book it replaces (its Sink's Publish, its
-// Resubscribe): Close would wait for the lock that callback runs under.
+// Resubscribe): closing it would wait for the lock that callback runs under.
 func (r *Books) Add(b *Book) {
 	if r.log != nil {
 		b.mu.Lock()
@@ -167,7 +168,7 @@ func (r *Books) Add(b *Book) {
 	}
 	old, closed := r.swap(b)
 	if old != nil && old != b {
-		// Outside r.mu: Close waits for the old book's lock, which an
+		// Outside r.mu: closing it waits for the old book's lock, which an
 		// Apply holds while it runs (a Resubscribe, a marker waiting for
 		// the pool); every other book's events would wait behind it.
 		old.stop()

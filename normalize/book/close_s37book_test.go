@@ -27,12 +27,7 @@ func TestS37bookCloseAnnouncesAnOwedBreak(t *testing.T) {
 	putAll(events, held)
 
 	b.Close()
-	gaps := sink.ofType(schema.EventGap)
-	require.Len(t, gaps, 1, "the break owed at Close is never told")
-	require.Equal(t, ReasonReconnect, gaps[0].Control.Reason)
-	quotes := sink.ofType(schema.EventBBO)
-	require.Len(t, quotes, 2)
-	require.True(t, quotes[1].BBO.BidPrice.IsZero() && quotes[1].BBO.AskPrice.IsZero(), "the broken book's quote is the subscribers' latest")
+	requireClosedAnnounced(t, sink, ReasonReconnect)
 	require.False(t, b.owing.Load())
 	b.Close() // twice: nothing more
 	require.Len(t, sink.ofType(schema.EventGap), 1)
@@ -84,12 +79,20 @@ func TestS37bookCloseAnnouncesAnOwedSilence(t *testing.T) {
 	putAll(events, held)
 
 	b.Close()
-	gaps := sink.ofType(schema.EventGap)
-	require.Len(t, gaps, 1, "the silence owed at Close is never told")
-	require.Equal(t, ReasonSilent, gaps[0].Control.Reason)
-	quotes := sink.ofType(schema.EventBBO)
-	require.Len(t, quotes, 2)
-	require.True(t, quotes[1].BBO.BidPrice.IsZero() && quotes[1].BBO.AskPrice.IsZero(), "the silent book's quote is the subscribers' latest")
+	requireClosedAnnounced(t, sink, ReasonSilent)
 	clk.step(time.Minute)
 	require.Len(t, sink.ofType(schema.EventGap), 1)
+}
+
+// requireClosedAnnounced asserts that sink got, after the live book's
+// quote, the book's one gap marker of reason and its quote's withdrawal:
+// what the book owed at Close.
+func requireClosedAnnounced(t *testing.T, sink *recSink, reason string) {
+	t.Helper()
+	gaps := sink.ofType(schema.EventGap)
+	require.Len(t, gaps, 1, "what the book owed at Close is never told")
+	require.Equal(t, reason, gaps[0].Control.Reason)
+	quotes := sink.ofType(schema.EventBBO)
+	require.Len(t, quotes, 2)
+	require.True(t, quotes[1].BBO.BidPrice.IsZero() && quotes[1].BBO.AskPrice.IsZero(), "the closed book's quote is the subscribers' latest")
 }
