@@ -257,6 +257,7 @@ type Book struct {
 	retry      wsclient.Timer
 	retryArmed bool
 	closed     bool
+	retired    bool     // replaced in Books (takeOver), fed nothing since: not live until a message applied keeps it so
 	okxRst     okxReset // OKXFetch: the latest reset buffered (okx_book.go)
 	aside      krAside  // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
 	// tops: the views (Book.Depth) of the tops PublishTop published since
@@ -322,20 +323,24 @@ func (b *Book) Venue() schema.Venue { return b.rule.Venue }
 func (b *Book) Symbol() string { return b.symbol }
 
 // Live reports whether the book is synchronised — a snapshot is applied and
-// no rule has broken since — and, with Options.MaxSilence, not silent.
+// no rule has broken since — not replaced in [Books] (a book [Books.Add]
+// replaced, fed nothing since, reports not live, its last state still
+// readable, until a message applied to it keeps it live) and, with
+// Options.MaxSilence, not silent.
 func (b *Book) Live() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.usable()
 }
 
-// usable: live, and not silent past Options.MaxSilence. Judged by the
+// usable: live, not replaced in [Books] and fed nothing since (its
+// state would only age), and not silent past Options.MaxSilence. Judged by the
 // Clock here, not only by the timer, whose goroutine a loaded machine
 // may start late and which Close stops: a reader must not be served a
 // book silent that long as current meanwhile, nor a closed one (a book
 // Books replaced, no longer fed) ever.
 func (b *Book) usable() bool {
-	if !b.live || b.silent {
+	if !b.live || b.silent || b.retired {
 		return false
 	}
 	return b.o.MaxSilence <= 0 || b.sinceLocked(&b.heardAt) < b.o.MaxSilence
@@ -439,7 +444,7 @@ func (b *Book) LastSeq() uint64 {
 func (b *Book) Updated() (exchangeTS, ingestTS int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !b.live {
+	if !b.live || b.retired {
 		return 0, 0
 	}
 	return b.exTS, b.inTS
@@ -694,6 +699,9 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	}
 	if !was && b.live {
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
+	}
+	if b.live {
+		b.retired = false // fed again (a host applying to it itself): current
 	}
 	return err
 }
@@ -1303,8 +1311,11 @@ func (b *Book) takeOver(old *Book) {
 	}
 	old.owing.Store(false)
 	// Retired: an Apply the Books routed to it before the swap, still to
-	// run, must not publish a quote after its withdrawal.
+	// run, must not publish a quote after its withdrawal; and a host
+	// that kept the book must not read it live — fed nothing more, its
+	// state only ages, which without MaxSilence nothing would judge.
 	old.o.Sink = nil
+	old.retired = true
 	old.mu.Unlock()
 	if o.parts == 0 {
 		return

@@ -153,7 +153,10 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // and what it still owed of a break's announcement, published at once
 // where the pool gives, else before anything b publishes (a b without a
 // Sink: by the replaced book's Sink, where its pool gives at once); the
-// replaced book publishes nothing more.
+// replaced book publishes nothing more, and reports not live
+// ([Book.Live], [Book.BBO], [Book.Top]; its last state stays readable)
+// until a message applied to it by the host keeps it live: fed nothing
+// more, it would only age, read as current by a host that kept it.
 // Add waits for an Apply the replaced book is running (closing it takes its
 // lock), while the other books' events and readers go on. Do not call it
 // from a callback of the book it replaces (its Sink's Publish, its

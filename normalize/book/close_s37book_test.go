@@ -96,3 +96,31 @@ func requireClosedAnnounced(t *testing.T, sink *recSink, reason string) {
 	require.Len(t, quotes, 2)
 	require.True(t, quotes[1].BBO.BidPrice.IsZero() && quotes[1].BBO.AskPrice.IsZero(), "the closed book's quote is the subscribers' latest")
 }
+
+// A book Books.Add replaced is fed nothing more: its subscribers were
+// told (its quote withdrawn, its tops' markers), but a host that kept
+// the *Book — taken from Books.Book before the replacement — read it
+// live, its best bid/offer and top served as current, for good (without
+// MaxSilence nothing ever judged it). A replaced book now reports not
+// live, its last state readable, until a message applied to it by the
+// host keeps it live (TestS30RVReplacedBookStillGoesSilent: fed again,
+// it is live again).
+func TestS37bookReplacedBookIsNotServedAsLive(t *testing.T) {
+	old, sink, events := newRecBook(t, OKX, "BTC-USDT", nil)
+	books := NewBooks(sink, events, nil)
+	books.Add(old)
+	defer books.Close()
+	applyLive(t, old, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
+	nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(nb)
+
+	require.False(t, old.Live(), "a replaced book, fed nothing more, read as live")
+	q, ok := old.BBO()
+	require.False(t, ok)
+	require.Equal(t, "100", q.BidPrice.String(), "its last state stays readable")
+	var top schema.CanonicalEvent
+	require.False(t, old.Top(1, &top))
+	// Fed again, it is current again.
+	applyLive(t, old, okxRaw("books", "update", 10, 11, `["100","2","0","1"]`, ``, ""))
+}
