@@ -92,7 +92,8 @@ type Options struct {
 	// which still give its last state and times) and publishes, once, a
 	// gap marker with ReasonSilent and a best bid/offer with no bid and no
 	// ask (Stats.Silences), never waiting for the pool for them (on an
-	// exhausted pool, again every RetryInterval while it stays silent);
+	// exhausted pool, again every RetryInterval while it stays silent,
+	// and at [Book.Close], which waits for the pool at most StateTimeout);
 	// the next message that continues its stream
 	// makes it live again, publishing its best bid/offer. Set it above the
 	// venue's quietest normal interval (OKX sends a keep-alive every
@@ -169,7 +170,7 @@ type Stats struct {
 	Fetches        uint64 // snapshots fetched
 	FetchErrors    uint64 // fetches that failed
 	Resubscribes   uint64 // Resubscribe calls
-	AfterLoss      uint64 // book messages received before a lost connection already applied (its tail), dropped
+	AfterLoss      uint64 // book messages, and best bid/offers of the venue's quote stream passed through Books, received before a lost connection already applied (its tail), dropped
 	BBOs           uint64 // best bid/offer updates published
 	BBODropped     uint64 // best bid/offer updates dropped on an exhausted pool (the latest goes out with the next message applied, or RetryInterval later by the Clock)
 	Deferred       uint64 // resyncs (resubscriptions, fetch rounds) put off by the backoff after repeated breaks, once per event that found one due
@@ -256,6 +257,7 @@ type Book struct {
 	retry      wsclient.Timer
 	retryArmed bool
 	closed     bool
+	retired    bool     // replaced in Books (takeOver), fed nothing since: not live until a message applied keeps it so
 	okxRst     okxReset // OKXFetch: the latest reset buffered (okx_book.go)
 	aside      krAside  // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
 	// tops: the views (Book.Depth) of the tops PublishTop published since
@@ -321,20 +323,24 @@ func (b *Book) Venue() schema.Venue { return b.rule.Venue }
 func (b *Book) Symbol() string { return b.symbol }
 
 // Live reports whether the book is synchronised — a snapshot is applied and
-// no rule has broken since — and, with Options.MaxSilence, not silent.
+// no rule has broken since — not replaced in [Books] (a book [Books.Add]
+// replaced, fed nothing since, reports not live, its last state still
+// readable, until a message applied to it keeps it live) and, with
+// Options.MaxSilence, not silent.
 func (b *Book) Live() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.usable()
 }
 
-// usable: live, and not silent past Options.MaxSilence. Judged by the
+// usable: live, not replaced in [Books] and fed nothing since (its
+// state would only age), and not silent past Options.MaxSilence. Judged by the
 // Clock here, not only by the timer, whose goroutine a loaded machine
 // may start late and which Close stops: a reader must not be served a
 // book silent that long as current meanwhile, nor a closed one (a book
 // Books replaced, no longer fed) ever.
 func (b *Book) usable() bool {
-	if !b.live || b.silent {
+	if !b.live || b.silent || b.retired {
 		return false
 	}
 	return b.o.MaxSilence <= 0 || b.sinceLocked(&b.heardAt) < b.o.MaxSilence
@@ -354,15 +360,55 @@ func (b *Book) sinceLocked(at *time.Time) time.Duration {
 }
 
 // Close stops the book's timers, for good: Options.MaxSilence's (it
-// publishes no silence marker any more) and RetryInterval's (what the
-// pool did not give goes out, if ever, with the next event the book is
-// given). The book stays readable and
-// applies events as before, and still reports not live once silent for
-// MaxSilence (by the Clock). A book replaced in [Books] is closed. Safe
-// to call twice.
+// publishes no silence marker any more) and RetryInterval's. Then it
+// publishes what the book still owes of a break's announcement (its gap
+// marker, its quote's withdrawal, its tops' markers: the pool gave none
+// when it broke), then of a silence's (MaxSilence), waiting for the pool at most StateTimeout (wall
+// clock, as for a lost connection's markers): a host that closes a book
+// after a loss, which gives it no event more, must not leave its
+// subscribers the broken book's quote as the latest, the break untold.
+// What the pool does not give in that time is logged at Warn and goes
+// out, if ever, with the next event the book is given. The book stays
+// readable and applies events as before, and still reports not live
+// once silent for MaxSilence (by the Clock). A book replaced in [Books]
+// is closed, what it owes taken on by the book in its place. Safe to
+// call twice.
 func (b *Book) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	defer cancel()
+	b.closeWith(ctx)
+}
+
+// closeWith is Close, waiting for the pool with ctx.
+func (b *Book) closeWith(ctx context.Context) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.stopLocked()
+	if b.owing.Load() {
+		if err := b.flushOwedLocked(ctx, b.o.Events.Get); err != nil {
+			b.warn("book: announcement owed at Close not published", "err", err)
+			return
+		}
+	}
+	if b.silOwed {
+		if !b.publishSilenceLocked(ctx, b.o.Events.Get, b.now()) {
+			b.warn("book: silence announcement owed at Close not published")
+			return
+		}
+		b.silOwed = false
+	}
+}
+
+// stop stops the book's timers for good (Close without publishing):
+// for a book [Books.Add] replaces, whose owed announcement the new book
+// takes on.
+func (b *Book) stop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stopLocked()
+}
+
+func (b *Book) stopLocked() {
 	b.closed = true
 	if b.silTimer != nil {
 		b.silTimer.Stop()
@@ -398,7 +444,7 @@ func (b *Book) LastSeq() uint64 {
 func (b *Book) Updated() (exchangeTS, ingestTS int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !b.live {
+	if !b.live || b.retired {
 		return 0, 0
 	}
 	return b.exTS, b.inTS
@@ -653,6 +699,9 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	}
 	if !was && b.live {
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
+	}
+	if b.live {
+		b.retired = false // fed again (a host applying to it itself): current
 	}
 	return err
 }
@@ -1262,8 +1311,11 @@ func (b *Book) takeOver(old *Book) {
 	}
 	old.owing.Store(false)
 	// Retired: an Apply the Books routed to it before the swap, still to
-	// run, must not publish a quote after its withdrawal.
+	// run, must not publish a quote after its withdrawal; and a host
+	// that kept the book must not read it live — fed nothing more, its
+	// state only ages, which without MaxSilence nothing would judge.
 	old.o.Sink = nil
+	old.retired = true
 	old.mu.Unlock()
 	if o.parts == 0 {
 		return
@@ -1558,7 +1610,11 @@ func (b *Book) silenceCheck() {
 		b.stats.Silences++
 		b.warn(ReasonSilent, "since", b.heardAt, "max_silence", b.o.MaxSilence)
 	}
-	if b.publishSilenceLocked(now) {
+	// A sink that waits (not the dispatcher, whose market lanes drop,
+	// counted) waits a bounded time, as for a connection state.
+	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	defer cancel()
+	if b.publishSilenceLocked(ctx, b.tryGet, now) {
 		b.silArmed, b.silOwed = false, false
 		return
 	}
@@ -1600,29 +1656,27 @@ func (b *Book) silenceParts() silParts {
 // publishSilenceLocked publishes what is left of the silence
 // announcement (Book.silLeft), in order: the marker, the quote's
 // withdrawal, a marker for each view of tops out; and reports whether it
-// is all out. It never waits for the pool, on the timer's goroutine with
-// the book locked: the connection's reader and the book's readers would
-// wait with it. It takes one pooled event at a time and publishes it
+// is all out, each part's event taken with get. On the timer's goroutine
+// (silenceCheck) it never waits for the pool (get is tryGet), with the
+// book locked: the connection's reader and the book's readers would
+// wait with it; Close, the book's last chance, waits a bounded time
+// (closeWith). It takes one pooled event at a time and publishes it
 // before the next (a sink hands each back, as the dispatcher does once it
 // has cloned it), so that one free event is all it ever needs: on an
 // exhausted pool, what is left waits for the next try (the book reports
 // not live meanwhile), and is moot once the stream resumes, which a
 // marker about lost diffs never is. Taken all or none, the parts needed
 // up to six free events at once, which a busy pipeline may never have.
-func (b *Book) publishSilenceLocked(now time.Time) bool {
+func (b *Book) publishSilenceLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error), now time.Time) bool {
 	if b.o.Sink == nil {
 		b.silLeft = 0
 		return true
 	}
-	// A sink that waits (not the dispatcher, whose market lanes drop,
-	// counted) waits a bounded time, as for a connection state.
-	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
-	defer cancel()
-	if err := b.flushOwedLocked(ctx, b.tryGet); errors.Is(err, pool.ErrExhausted) {
+	if err := b.flushOwedLocked(ctx, get); errors.Is(err, pool.ErrExhausted) {
 		return false // a break's announcement owed goes first
 	}
 	src := schema.CanonicalEvent{IngestTS: now.UnixNano()}
-	err, gerr := b.announceLocked(ctx, b.tryGet, &b.silLeft, &src, &b.tops, ReasonSilent, 0, 0)
+	err, gerr := b.announceLocked(ctx, get, &b.silLeft, &src, &b.tops, ReasonSilent, 0, 0)
 	if err != nil {
 		b.warn("book: silence marker not published", "err", err)
 	}

@@ -92,17 +92,20 @@ type inFlush struct{ r *Books }
 
 // flushCtx is the ctx flushStates hands the next sink: it answers both
 // keys (flushing, inFlush) in one allocation, as context.WithValue
-// answers one.
+// answers one, and holds the states being published (o), which the
+// flushing key answers with: a callback publishes what of them is not
+// out yet before its event (publishOwed).
 type flushCtx struct {
 	context.Context
 	key flushing
+	o   owedStates
 }
 
 func (c *flushCtx) Value(key any) any {
 	switch k := key.(type) {
 	case flushing:
 		if k == c.key {
-			return true
+			return &c.o
 		}
 	case inFlush:
 		if k.r == c.key.r {
@@ -143,17 +146,21 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 }
 
 // Add routes the events of b's venue and symbol to b, replacing any book of
-// the same pair, which it closes ([Book.Close]) once b is in its place;
+// the same pair, which it closes once b is in its place (its timers stop,
+// as [Book.Close] stops them; what it owes is b's to publish, below);
 // b takes on what the replaced book has out (its best bid/offer,
 // withdrawn; its tops, each view told by a marker with ReasonReplaced)
 // and what it still owed of a break's announcement, published at once
 // where the pool gives, else before anything b publishes (a b without a
 // Sink: by the replaced book's Sink, where its pool gives at once); the
-// replaced book publishes nothing more.
-// Add waits for an Apply the replaced book is running (Close takes its
+// replaced book publishes nothing more, and reports not live
+// ([Book.Live], [Book.BBO], [Book.Top]; its last state stays readable)
+// until a message applied to it by the host keeps it live: fed nothing
+// more, it would only age, read as current by a host that kept it.
+// Add waits for an Apply the replaced book is running (closing it takes its
 // lock), while the other books' events and readers go on. Do not call it
 // from a callback of the book it replaces (its Sink's Publish, its
-// Resubscribe): Close would wait for the lock that callback runs under.
+// Resubscribe): closing it would wait for the lock that callback runs under.
 func (r *Books) Add(b *Book) {
 	if r.log != nil {
 		b.mu.Lock()
@@ -164,10 +171,10 @@ func (r *Books) Add(b *Book) {
 	}
 	old, closed := r.swap(b)
 	if old != nil && old != b {
-		// Outside r.mu: Close waits for the old book's lock, which an
+		// Outside r.mu: closing it waits for the old book's lock, which an
 		// Apply holds while it runs (a Resubscribe, a marker waiting for
 		// the pool); every other book's events would wait behind it.
-		old.Close()
+		old.stop()
 		b.takeOver(old) // its quote and tops withdrawn, what it owed told
 	}
 	if closed {
@@ -199,10 +206,13 @@ func (r *Books) swap(b *Book) (*Book, bool) {
 
 // Close closes every book added ([Book.Close]): their Options.MaxSilence
 // and retry timers stop, so none fires after the host shut down and
-// publishes into its closed sink. A book added after Close is closed as
+// publishes into its closed sink, and each publishes what it still owes
+// of a break's announcement. A book added after Close is closed as
 // it is added. The books stay readable. Then it publishes the connection
 // states still owed (the pool gave none in StateTimeout; [Books.OnEvent]),
-// waiting for the pool at most StateTimeout in all: a client's last state,
+// after the books' announcements, as OnEvent applies a state to the books
+// before it publishes it; it waits for the pool at most StateTimeout in
+// all, for the books' and the states: a client's last state,
 // ConnClosed, has no event of the venue after it to go out before, and
 // the Books have no timer. Call it after the clients that feed the Books
 // ended and before the next sink closes. Safe to call twice.
@@ -214,8 +224,10 @@ func (r *Books) Close() {
 		list = append(list, b)
 	}
 	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	defer cancel()
 	for _, b := range list { // outside r.mu, as Add closes: each waits for its book's Apply
-		b.Close()
+		b.closeWith(ctx)
 	}
 	if r.next == nil || !r.owing.Load() {
 		return
@@ -226,8 +238,6 @@ func (r *Books) Close() {
 		venues = append(venues, v)
 	}
 	r.smu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
-	defer cancel()
 	for _, v := range venues {
 		if err := r.flushStates(ctx, v); err != nil && r.log != nil {
 			r.log.Warn("book: connection states not published at Close: lost", "venue", string(v), "err", err)
@@ -246,7 +256,9 @@ func (r *Books) Book(venue schema.Venue, symbol string) *Book {
 // of ev in every case; the error joins the book's and the next sink's. A
 // best bid/offer of a symbol that has a book (a venue quote stream:
 // Binance bookTicker, OKX bbo-tbt) older than the book's top published is
-// dropped and counted in that book's Stats.StaleQuotes (quote.go). A
+// dropped and counted in that book's Stats.StaleQuotes (quote.go), and
+// one received before a lost connection the book applied (its tail) in
+// Stats.AfterLoss. A
 // book message whose book owes a break's gap marker (the pool gave none
 // with ctx) is not handed on either — a subscriber of diffs would apply
 // it before hearing of the break — and counted in Stats.Withheld; its
@@ -463,9 +475,12 @@ func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 	r.smu.Lock()
 	o, ok := r.states[venue]
 	for ok && o.busy != nil {
-		if ctx.Value(flushing{r, venue}) != nil {
+		if f, _ := ctx.Value(flushing{r, venue}).(*owedStates); f != nil {
+			// A callback from within the venue's publication: its event
+			// goes out after the states being published, the later
+			// ones not out yet included — they happened before it.
 			r.smu.Unlock()
-			return nil
+			return r.publishOwed(ctx, venue, f)
 		}
 		if ctx.Value(inFlush{r}) != nil {
 			// Within another venue's publication: waiting could be a
@@ -496,20 +511,57 @@ func (r *Books) flushStates(ctx context.Context, venue schema.Venue) error {
 	// recovers) must not leave the venue's publication in progress for
 	// good, every later event of the venue waiting for it; what was not
 	// out stays owed.
-	defer r.flushed(venue, &o, busy)
-	fctx := &flushCtx{ctx, flushing{r, venue}}
-	var err error
-	if o.hasLoss {
-		if err = r.publishState(fctx, venue, o.loss); err == nil {
-			o.hasLoss = false
+	fctx := &flushCtx{ctx, flushing{r, venue}, o}
+	defer r.flushed(venue, &fctx.o, busy)
+	return r.publishOwed(fctx, venue, &fctx.o)
+}
+
+// publishOwed publishes what of o, a venue's states flushStates took, is
+// not out yet, in order, and stops at the first the pool does not give
+// with ctx (still in o). Each is taken from o before it goes out, under
+// r.smu: a next sink calling back from within its publication
+// (flushStates) publishes the rest before its own event, and none twice.
+func (r *Books) publishOwed(ctx context.Context, venue schema.Venue, o *owedStates) error {
+	for {
+		if more, err := r.publishNext(ctx, venue, o); !more || err != nil {
+			return err
 		}
 	}
-	if err == nil && o.hasLast {
-		if err = r.publishState(fctx, venue, o.last); err == nil {
-			o.hasLast = false
-		}
+}
+
+// publishNext publishes the first state of o not out yet, and reports
+// whether there was one. A state not published — the pool gave none, or
+// the next sink panicked (a host's OnState the session recovers) — is
+// put back in o, owed still.
+func (r *Books) publishNext(ctx context.Context, venue schema.Venue, o *owedStates) (more bool, err error) {
+	r.smu.Lock()
+	m, loss := o.loss, o.hasLoss
+	switch {
+	case o.hasLoss:
+		o.hasLoss = false
+	case o.hasLast:
+		m, o.hasLast = o.last, false
+	default:
+		r.smu.Unlock()
+		return false, nil
 	}
-	return err
+	r.smu.Unlock()
+	out := false
+	defer func() {
+		if out {
+			return
+		}
+		r.smu.Lock()
+		defer r.smu.Unlock()
+		if loss {
+			o.hasLoss = true
+		} else {
+			o.hasLast = true
+		}
+	}()
+	err = r.publishState(ctx, venue, m)
+	out = err == nil
+	return true, err
 }
 
 // flushed ends the publication flushStates began with busy: what of o is

@@ -194,7 +194,11 @@
 // either older than the other's last delivered — by the order book's
 // update id on Binance (bookTicker "u" and the diffs' "u" number one
 // book), else by exchange time — is dropped and counted in
-// Stats.StaleQuotes (quote.go);
+// Stats.StaleQuotes (quote.go), and a quote received before a lost
+// connection the book applied (the dead connection's tail, handed on
+// after wsclient reported the loss) in Stats.AfterLoss, as the book's
+// own messages of that tail: after its withdrawal it would be the
+// subscribers' latest, of a connection that sends nothing more;
 // [Book.Top] and [Book.PublishTop] give the best N levels on request
 // (a fetched book's down to its snapshot's range only),
 // stamped with the times of the latest message applied; a book that
@@ -234,8 +238,9 @@
 // connection's next state included), [Book.PublishTop], silence check or
 // retry (Options.RetryInterval after the pool failed, by the Clock, again
 // until it is out: a lost connection sends the book nothing, and the
-// broken book's quote must not stay the subscribers' latest meanwhile),
-// and no best bid/offer or top goes out before it (Stats.BBODropped
+// broken book's quote must not stay the subscribers' latest meanwhile)
+// or [Book.Close] (waiting at most StateTimeout: a closed book is given
+// no more events, its timers stop), and no best bid/offer or top goes out before it (Stats.BBODropped
 // counts the quotes held back; the latest follows it, whichever of these
 // flushed it); [Books.Publish] hands none of the book's messages on
 // before its gap marker either (Stats.Withheld), their pooled events

@@ -67,8 +67,9 @@ func (m *quoteMark) older(rule Rule, seq uint64, ts, ingest int64) bool {
 }
 
 // staleQuote reports whether ev, an EventBBO of a venue's quote stream,
-// is older than the top its symbol's book published (it is then counted,
-// and to be dropped); otherwise the book records it as the quote stream's
+// is older than the top its symbol's book published, or was received
+// before a lost connection the book applied (its tail, Book.tailLocked;
+// Stats.AfterLoss) — it is then counted, and to be dropped; otherwise the book records it as the quote stream's
 // latest.
 func (r *Books) staleQuote(ev *schema.CanonicalEvent) bool {
 	r.mu.RLock()
@@ -79,6 +80,14 @@ func (r *Books) staleQuote(ev *schema.CanonicalEvent) bool {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.tailLocked(ev) {
+		// Received before a lost connection the book applied: the dead
+		// connection's tail, as the book's own messages (Book.Apply).
+		// After the book's withdrawal it would be the subscribers'
+		// latest quote, of a connection that sends nothing more.
+		b.stats.AfterLoss++
+		return true
+	}
 	if b.pub.older(b.rule, ev.SeqProvider, ev.ExchangeTS, ev.IngestTS) {
 		b.stats.StaleQuotes++
 		return true
