@@ -240,7 +240,7 @@ func New(opts *Options) *Collector {
 			counter("stale", "Diffs dropped as already covered.", func(s *book.Stats) uint64 { return s.Stale }),
 			counter("restarts", "Messages that restarted the venue's numbering (Bybit u = 1), applied as snapshots.", func(s *book.Stats) uint64 { return s.Restarts }),
 			counter("checksums", "Venue checksums verified (a placeholder 0 is not one).", func(s *book.Stats) uint64 { return s.Checksums }),
-			counter("after_loss", "Book messages of a lost connection's tail, dropped.", func(s *book.Stats) uint64 { return s.AfterLoss }),
+			counter("after_loss", "Book messages and venue quotes of a lost connection's tail, dropped.", func(s *book.Stats) uint64 { return s.AfterLoss }),
 			counter("waiting", "Diffs dropped while waiting for a resubscribed snapshot.", func(s *book.Stats) uint64 { return s.Waiting }),
 			counter("buffered", "Diffs buffered while waiting for a fetched snapshot.", func(s *book.Stats) uint64 { return s.Buffered }),
 			counter("overflowed", "Buffered diffs dropped past the buffer bound.", func(s *book.Stats) uint64 { return s.Overflowed }),
