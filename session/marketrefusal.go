@@ -53,6 +53,25 @@ func refusalPasses(venue schema.Venue, c *schema.Control) bool {
 	return slices.ContainsFunc(passingWords, func(w string) bool { return strings.Contains(msg, w) })
 }
 
+// The request ids of a market connection's requests where the venue
+// echoes one in its answer (Bybit's and Kraken's req_id; the session's
+// OKX, Binance and Coinbase market requests carry none): an answer says
+// which request it answers. An unsubscribe (the resubscriber's, ahead of
+// the subscription that brings a broken book a new snapshot) the venue
+// refuses — Bybit "error:handler not found", Kraken "Subscription Not
+// Found": nothing to unsubscribe — leaves nothing the connection streams
+// missing: it is published, but neither a market refusal (marketRetry,
+// WaitConnected) nor, acknowledged, an acceptance of the subscriptions.
+const (
+	subReqID   = 1
+	unsubReqID = 2
+)
+
+// unsubscribeAnswer reports whether c answers a market unsubscribe.
+func unsubscribeAnswer(ev *schema.CanonicalEvent) bool {
+	return ev.Control.RequestID == unsubReqID && (ev.Venue == schema.VenueBybit || ev.Venue == schema.VenueKraken)
+}
+
 // backoff is the wait before asking again after the n-th refusal in a row
 // (n ≥ 1): base doubling up to most.
 func backoff(n int, base, most time.Duration) time.Duration {

@@ -125,9 +125,13 @@ var venues = map[schema.Venue]*venueSpec{
 	// does not load: no books.
 	schema.VenueKraken: {
 		venue: schema.VenueKraken, rules: normalize.KrakenSymbolRules, parser: normalize.NewKraken,
-		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.KrakenSubscribe(1, ch, syms...) },
-		unsubscribe: func(ch string, syms []string) ([]byte, error) { return normalize.KrakenUnsubscribe(1, ch, syms...) },
-		book:        func(string) (book.Rule, bool) { return book.Rule{}, false },
+		subscribe: func(ch string, syms []string) ([]byte, error) {
+			return normalize.KrakenSubscribe(subReqID, ch, syms...)
+		},
+		unsubscribe: func(ch string, syms []string) ([]byte, error) {
+			return normalize.KrakenUnsubscribe(unsubReqID, ch, syms...)
+		},
+		book: func(string) (book.Rule, bool) { return book.Rule{}, false },
 		// v2: {"channel":"heartbeat"}, {"channel":"status",…}, answers
 		// {"method":…}; v1: {"event":"heartbeat"}, systemStatus,
 		// subscriptionStatus (Kraken Spot WebSocket v2 "Heartbeat",
@@ -168,10 +172,10 @@ var venues = map[schema.Venue]*venueSpec{
 	schema.VenueBybit: {
 		venue: schema.VenueBybit, rules: normalize.BybitSymbolRules, parser: normalize.NewBybit,
 		subscribe: func(ch string, syms []string) ([]byte, error) {
-			return normalize.BybitSubscribe(1, bybitTopics(ch, syms)...)
+			return normalize.BybitSubscribe(subReqID, bybitTopics(ch, syms)...)
 		},
 		unsubscribe: func(ch string, syms []string) ([]byte, error) {
-			return normalize.BybitUnsubscribe(1, bybitTopics(ch, syms)...)
+			return normalize.BybitUnsubscribe(unsubReqID, bybitTopics(ch, syms)...)
 		},
 		// Spot takes "up to 10 args for each subscription request" (Bybit
 		// v5 WebSocket "Connect", "How to Subscribe to Topics"); kept on

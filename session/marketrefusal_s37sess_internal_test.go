@@ -1,0 +1,93 @@
+package session
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/goccy/go-json/jsontext"
+	json "github.com/goccy/go-json/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// s37sink counts what bookWatch hands on.
+type s37sink struct{ n int }
+
+func (k *s37sink) Publish(context.Context, *schema.CanonicalEvent) error { k.n++; return nil }
+
+// s37reqID is the request id a venue's refusal of msg echoes: Bybit's
+// "req_id" (a string) and Kraken's "req_id" (a number) come back in
+// Control.RequestID (normalize: bybitOpMsg, krakenAck).
+func s37reqID(t *testing.T, msg []byte) uint64 {
+	t.Helper()
+	var m struct {
+		ReqID jsontext.Value `json:"req_id"`
+	}
+	require.NoError(t, json.Unmarshal(msg, &m))
+	s, err := strconv.Unquote(string(m.ReqID))
+	if err != nil {
+		s = string(m.ReqID)
+	}
+	id, err := strconv.ParseUint(s, 10, 64)
+	require.NoError(t, err, "%s", msg)
+	return id
+}
+
+// TestS37UnsubscribeRefusalIsNoMarketRefusal: the resubscriber
+// unsubscribes a broken book's channel before subscribing it again (Bybit
+// refuses a topic the connection has: "error:already subscribed"). The
+// venue may refuse the unsubscribe (Bybit "error:handler not found", Kraken
+// "Subscription Not Found": nothing to unsubscribe): nothing the connection
+// streams is then missing, so it neither rotates the connection (1 min at
+// first for a refusal that lasts, a rotation of a healthy connection) nor
+// counts as a refused subscription WaitConnected returns. It is still
+// published. A refused subscribe is a market refusal as before. Before
+// s37sess both requests carried request id 1 and the unsubscribe's
+// refusal armed the retry.
+func TestS37UnsubscribeRefusalIsNoMarketRefusal(t *testing.T) {
+	for _, tc := range []struct {
+		venue  schema.Venue
+		ch     string
+		sym    string
+		reason string
+	}{
+		{schema.VenueBybit, "orderbook.50", "BTCUSDT", "error:handler not found,topic:orderbook.50.BTCUSDT"},
+		{schema.VenueKraken, "book", "BTC/USD", "Subscription Not Found"},
+	} {
+		t.Run(string(tc.venue), func(t *testing.T) {
+			spec := venues[tc.venue]
+			unsub, err := spec.unsubscribe(tc.ch, []string{tc.sym})
+			require.NoError(t, err)
+			sub, err := spec.subscribe(tc.ch, []string{tc.sym})
+			require.NoError(t, err)
+
+			clk := &s36rRecClock{Clock: wsclient.SystemClock()}
+			r := &marketRetry{clock: clk, venue: tc.venue, rotate: func() {}, live: func() uint64 { return 1 }}
+			defer r.stop()
+			board := newStateBoard(1, false)
+			sink := &s37sink{}
+			w := bookWatch{next: sink, state: func() *stateBoard { return board }, conn: func() uint64 { return 1 }, retry: r}
+			refusal := func(id uint64) *schema.CanonicalEvent {
+				return &schema.CanonicalEvent{Venue: tc.venue, Type: schema.EventControl,
+					Control: schema.Control{Kind: schema.ControlVenueError, RequestID: id, Reason: tc.reason}}
+			}
+
+			require.NoError(t, w.Publish(context.Background(), refusal(s37reqID(t, unsub))))
+			assert.Equal(t, 1, sink.n, "published")
+			clk.mu.Lock()
+			assert.Empty(t, clk.waits, "no rotation for a refused unsubscribe")
+			clk.mu.Unlock()
+			assert.Nil(t, board.refused[0].err, "no refused subscription for WaitConnected")
+
+			require.NoError(t, w.Publish(context.Background(), refusal(s37reqID(t, sub))))
+			clk.mu.Lock()
+			assert.Len(t, clk.waits, 1, "a refused subscribe is asked again")
+			clk.mu.Unlock()
+			assert.NotNil(t, board.refused[0].err)
+		})
+	}
+}
