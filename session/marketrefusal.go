@@ -25,16 +25,17 @@ const (
 )
 
 // passingCodes are each venue's documented codes of a refusal that passes
-// (OKX v5 "Error Code": 60014 "Requests too frequent", 63999 "internal
-// error. Please try again later", 50011 "Rate limit reached", 50001
-// "Service temporarily unavailable", 50013 "Systems are busy", 50026
-// "System error. Try again later"; Bybit v5 "Error Codes": 10006 "Too
+// (OKX v5 "Error Code": 60014 "Requests too frequent", 50011 "Rate limit
+// reached", 50001 "Service temporarily unavailable", 50013 "Systems are
+// busy", 50026 "System error. Try again later" — not 63999, "Login failed
+// due to internal error", a login's, which no market connection sends;
+// Bybit v5 "Error Codes": 10006 "Too
 // many visits", 10018 "Exceeded the IP rate limit"; Binance "Error codes":
 // -1003 TOO_MANY_REQUESTS, -1008 SERVER_BUSY). A refusal is also one that
 // passes when its message says so (passingWords): Binance's stream
 // answers, Kraken v2's and Coinbase's refusals carry a message only.
 var passingCodes = map[schema.Venue][]int64{
-	schema.VenueOKX:     {60014, 63999, 50011, 50001, 50013, 50026},
+	schema.VenueOKX:     {60014, 50011, 50001, 50013, 50026},
 	schema.VenueBybit:   {10006, 10018},
 	schema.VenueBinance: {-1003, -1008},
 }

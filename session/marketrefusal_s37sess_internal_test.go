@@ -91,3 +91,15 @@ func TestS37UnsubscribeRefusalIsNoMarketRefusal(t *testing.T) {
 		})
 	}
 }
+
+// TestS37OKXPassingCodesAreMarketCodes: the OKX codes of a market refusal
+// that passes are those a subscription may get (OKX v5 "Error Code",
+// WebSocket: 60014 "Requests too frequent"; 5xxxx: the service busy or
+// unavailable). 63999 "Login failed due to internal error" answers a login,
+// which no market connection sends: it is not among them (its message, "…
+// Please try again later.", still reads as passing by its words). Before
+// s37sess 63999 was listed.
+func TestS37OKXPassingCodesAreMarketCodes(t *testing.T) {
+	assert.False(t, refusalPasses(schema.VenueOKX, &schema.Control{Kind: schema.ControlVenueError, Code: 63999}))
+	assert.True(t, refusalPasses(schema.VenueOKX, &schema.Control{Kind: schema.ControlVenueError, Code: 60014}))
+}
