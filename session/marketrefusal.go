@@ -2,6 +2,7 @@ package session
 
 import (
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -97,7 +98,12 @@ func backoff(n int, base, most time.Duration) time.Duration {
 // counted over the refusals in a row: passingBase doubling to passingCap
 // for a refusal that passes (refusalPasses), lastingBase doubling to
 // lastingCap for any other, which the venue will refuse again (an unknown
-// symbol): it is asked again at most every lastingCap, each refusal
+// symbol), each plus up to a quarter of itself at random
+// (Config.Client.Rand, as wsclient's redials), so that shards refused
+// at once (a venue refusing every connection after an outage) do not
+// rotate together: OKX takes 3 connection requests a second per IP (v5
+// "WebSocket → Connect", connection limit). It is asked again at most
+// every lastingCap and a quarter, each refusal
 // published (schema.ControlVenueError), counted (ConnStats.Refusals) and
 // returned by WaitConnected while the session is not ready. The count
 // starts again once the venue accepted (a subscription acknowledged) on
@@ -108,8 +114,9 @@ func backoff(n int, base, most time.Duration) time.Duration {
 // acknowledged (a rotation's replaced connection) arms none.
 type marketRetry struct {
 	clock  wsclient.Clock
-	rotate func()        // the shard's rotation (bookWatch.rotate)
-	live   func() uint64 // the shard's live connection (wsclient's ConnID)
+	rnd    func(n int64) int64 // uniform in [0, n): the backoff's jitter; nil none
+	rotate func()              // the shard's rotation (bookWatch.rotate)
+	live   func() uint64       // the shard's live connection (wsclient's ConnID)
 	venue  schema.Venue
 	log    *slog.Logger
 	shard  int
@@ -129,7 +136,11 @@ type marketRetry struct {
 }
 
 func (s *Session) newMarketRetry(shard int, rotate func(), live func() uint64) *marketRetry {
-	return &marketRetry{clock: s.cfg.Client.Clock, rotate: rotate, live: live, venue: s.spec.venue, log: s.cfg.Logger, shard: shard}
+	rnd := s.cfg.Client.Rand
+	if rnd == nil {
+		rnd = rand.Int64N
+	}
+	return &marketRetry{clock: s.cfg.Client.Clock, rnd: rnd, rotate: rotate, live: live, venue: s.spec.venue, log: s.cfg.Logger, shard: shard}
 }
 
 // refuse counts the venue's refusal c, read on connection conn, and arms
@@ -191,11 +202,15 @@ func (r *marketRetry) accept(conn uint64) {
 	}
 }
 
-// arm arms the retry d from now (caller holds r.mu).
+// arm arms the retry d, and up to a quarter of d at random, from now
+// (caller holds r.mu).
 func (r *marketRetry) arm(d time.Duration) {
 	r.gen++
 	gen := r.gen
 	r.wait = d
+	if r.rnd != nil {
+		d += time.Duration(r.rnd(int64(d/4) + 1))
+	}
 	r.timer = r.clock.AfterFunc(d, func() { r.fire(gen) })
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/goccy/go-json/jsontext"
 	json "github.com/goccy/go-json/v2"
@@ -102,4 +103,28 @@ func TestS37UnsubscribeRefusalIsNoMarketRefusal(t *testing.T) {
 func TestS37OKXPassingCodesAreMarketCodes(t *testing.T) {
 	assert.False(t, refusalPasses(schema.VenueOKX, &schema.Control{Kind: schema.ControlVenueError, Code: 63999}))
 	assert.True(t, refusalPasses(schema.VenueOKX, &schema.Control{Kind: schema.ControlVenueError, Code: 60014}))
+}
+
+// TestS37RefusalBackoffJittered: several shards refused at once (OKX
+// 60014 to every connection after a reconnect) must not rotate together —
+// OKX takes 3 connection requests a second per IP ("WebSocket → Connect":
+// connection limit): each backoff gets up to a quarter of itself at random
+// (Config.Client.Rand, as wsclient's redials), so that the shards' retries
+// spread. With Rand pinned the waits are exact: 1 s plus the quarter Rand
+// gave. Before s37sess every shard waited exactly 1 s.
+func TestS37RefusalBackoffJittered(t *testing.T) {
+	clk := &s36rRecClock{Clock: wsclient.SystemClock()}
+	s := &Session{spec: venues[schema.VenueOKX]}
+	s.cfg.Client.Clock = clk
+	var asked []int64
+	s.cfg.Client.Rand = func(n int64) int64 { asked = append(asked, n); return n / int64(len(asked)+1) }
+	c := &schema.Control{Kind: schema.ControlVenueError, Code: 60014}
+	for shard := range 3 {
+		r := s.newMarketRetry(shard, func() {}, func() uint64 { return 1 })
+		r.refuse(1, c)
+		r.stop()
+	}
+	q := int64(time.Second/4) + 1
+	assert.Equal(t, []int64{q, q, q}, asked, "a quarter of the backoff, inclusive")
+	assert.Equal(t, []time.Duration{time.Second + time.Duration(q/2), time.Second + time.Duration(q/3), time.Second + time.Duration(q/4)}, clk.waits)
 }
