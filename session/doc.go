@@ -460,8 +460,8 @@
 // wait plus up to a quarter of itself at random (Client.Rand), so that
 // shards refused at once do not rotate together (OKX takes 3 connection
 // requests a second per IP). The refusal of an unsubscribe (the one a
-// broken book's resubscription sends first: Bybit and Kraken answer it
-// by its req_id) is published only: nothing the connection streams is
+// broken book's resubscription sends first: Bybit, Kraken and OKX answer
+// it by its request id) is published only: nothing the connection streams is
 // missing. The backoff starts again once a later connection's subscription is
 // acknowledged (it subscribed every topic again), and a retry pending then
 // is cancelled; a refusal read on a replaced connection after that is

@@ -56,9 +56,10 @@ func refusalPasses(venue schema.Venue, c *schema.Control) bool {
 }
 
 // The request ids of a market connection's requests where the venue
-// echoes one in its answer (Bybit's and Kraken's req_id; the session's
-// OKX, Binance and Coinbase market requests carry none): an answer says
-// which request it answers. An unsubscribe (the resubscriber's, ahead of
+// echoes one in its answer (Bybit's and Kraken's req_id, OKX's id on
+// unsubscribes; the session's Binance and Coinbase market requests, and
+// OKX's subscriptions, carry none): an answer says which request it
+// answers. An unsubscribe (the resubscriber's, ahead of
 // the subscription that brings a broken book a new snapshot) the venue
 // refuses — Bybit "error:handler not found", Kraken "Subscription Not
 // Found": nothing to unsubscribe — leaves nothing the connection streams
@@ -71,7 +72,7 @@ const (
 
 // unsubscribeAnswer reports whether c answers a market unsubscribe.
 func unsubscribeAnswer(ev *schema.CanonicalEvent) bool {
-	return ev.Control.RequestID == unsubReqID && (ev.Venue == schema.VenueBybit || ev.Venue == schema.VenueKraken)
+	return ev.Control.RequestID == unsubReqID && (ev.Venue == schema.VenueBybit || ev.Venue == schema.VenueKraken || ev.Venue == schema.VenueOKX)
 }
 
 // backoff is the wait before asking again after the n-th refusal in a row

@@ -21,17 +21,26 @@ type s37sink struct{ n int }
 func (k *s37sink) Publish(context.Context, *schema.CanonicalEvent) error { k.n++; return nil }
 
 // s37reqID is the request id a venue's refusal of msg echoes: Bybit's
-// "req_id" (a string) and Kraken's "req_id" (a number) come back in
-// Control.RequestID (normalize: bybitOpMsg, krakenAck).
+// "req_id" (a string), Kraken's "req_id" (a number) and OKX's "id" (a
+// string) come back in Control.RequestID (normalize: bybitOpMsg,
+// krakenAck, okxEventMsg).
 func s37reqID(t *testing.T, msg []byte) uint64 {
 	t.Helper()
 	var m struct {
 		ReqID jsontext.Value `json:"req_id"`
+		ID    jsontext.Value `json:"id"` // OKX
 	}
 	require.NoError(t, json.Unmarshal(msg, &m))
-	s, err := strconv.Unquote(string(m.ReqID))
+	v := m.ReqID
+	if len(v) == 0 {
+		v = m.ID
+	}
+	if len(v) == 0 {
+		return 0 // none (OKX's market subscriptions): its refusal echoes none
+	}
+	s, err := strconv.Unquote(string(v))
 	if err != nil {
-		s = string(m.ReqID)
+		s = string(v)
 	}
 	id, err := strconv.ParseUint(s, 10, 64)
 	require.NoError(t, err, "%s", msg)
@@ -58,6 +67,9 @@ func TestS37UnsubscribeRefusalIsNoMarketRefusal(t *testing.T) {
 	}{
 		{schema.VenueBybit, "orderbook.50", "BTCUSDT", "error:handler not found,topic:orderbook.50.BTCUSDT"},
 		{schema.VenueKraken, "book", "BTC/USD", "Subscription Not Found"},
+		// OKX echoes the request's "id" (v5 "WebSocket → Subscribe":
+		// "It will be returned in response message").
+		{schema.VenueOKX, "books", "BTC-USDT", "Invalid request"},
 	} {
 		t.Run(string(tc.venue), func(t *testing.T) {
 			spec := venues[tc.venue]

@@ -145,9 +145,12 @@ var venues = map[schema.Venue]*venueSpec{
 	// messages come out of it (resubBudget).
 	schema.VenueOKX: {
 		venue: schema.VenueOKX, rules: normalize.OKXSymbolRules, parser: normalize.NewOKX,
-		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.OKXSubscribe(ch, syms...) },
-		unsubscribe: func(ch string, syms []string) ([]byte, error) { return normalize.OKXUnsubscribe(ch, syms...) },
-		budget:      struct{ rate, burst float64 }{rate: 440.0 / 3600, burst: 40},
+		subscribe: func(ch string, syms []string) ([]byte, error) { return normalize.OKXSubscribe(ch, syms...) },
+		unsubscribe: func(ch string, syms []string) ([]byte, error) {
+			msg, err := normalize.OKXUnsubscribe(ch, syms...)
+			return withOKXID(msg, unsubReqID), err // its answer echoes the id (unsubscribeAnswer)
+		},
+		budget: struct{ rate, burst float64 }{rate: 440.0 / 3600, burst: 40},
 		// "the total length of multiple channels cannot exceed 64 KB"
 		// (OKX v5 "WebSocket", "Subscribe"): an argument is
 		// {"channel":"…","instId":"…"}, 26 bytes and the two names. The
