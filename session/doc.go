@@ -72,7 +72,14 @@
 //     the rotation: the old connection stays, logged in, orders go on it
 //     again, OnState sees Connected on it with a *wsclient.PrepareError
 //     (wrapping the *LoginError, or context.DeadlineExceeded), and
-//     wsclient tries again after its backoff.
+//     wsclient tries again after its backoff. OKX ends a private
+//     channel's subscription after acknowledging it when the account has
+//     it on 30 connections (channel-conn-count-error, OKX v5 "WebSocket →
+//     Connection count limit"; a make-before-break rotation needs one
+//     connection more): that is a refused subscription — on a rotation's
+//     new connection before the switch, a failed rotation; on the live
+//     connection, the private side not ready (a *LoginError naming the
+//     channel) and that channel alone subscribed again after the backoff.
 //     When the venue
 //     announces the close of the connection orders go on (OKX notice
 //     64008 on the private connection, Binance serverShutdown on the
@@ -449,8 +456,13 @@
 // flowing) after a backoff on Client.Clock — 1 s doubling to 1 min for a
 // refusal that may pass (a rate limit or a busy venue: OKX 60014, "too
 // many requests"), 1 min doubling to 15 min for any other (an unknown
-// symbol: OKX 60018), so none spins (ConnStats.RefusalRetries). The
-// backoff starts again once a later connection's subscription is
+// symbol: OKX 60018), so none spins (ConnStats.RefusalRetries), each
+// wait plus up to a quarter of itself at random (Client.Rand), so that
+// shards refused at once do not rotate together (OKX takes 3 connection
+// requests a second per IP). The refusal of an unsubscribe (the one a
+// broken book's resubscription sends first: Bybit, Kraken and OKX answer
+// it by its request id) is published only: nothing the connection streams is
+// missing. The backoff starts again once a later connection's subscription is
 // acknowledged (it subscribed every topic again), and a retry pending then
 // is cancelled; a refusal read on a replaced connection after that is
 // counted and asks for nothing (marketrefusal.go).

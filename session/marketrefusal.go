@@ -2,6 +2,7 @@ package session
 
 import (
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -25,16 +26,17 @@ const (
 )
 
 // passingCodes are each venue's documented codes of a refusal that passes
-// (OKX v5 "Error Code": 60014 "Requests too frequent", 63999 "internal
-// error. Please try again later", 50011 "Rate limit reached", 50001
-// "Service temporarily unavailable", 50013 "Systems are busy", 50026
-// "System error. Try again later"; Bybit v5 "Error Codes": 10006 "Too
+// (OKX v5 "Error Code": 60014 "Requests too frequent", 50011 "Rate limit
+// reached", 50001 "Service temporarily unavailable", 50013 "Systems are
+// busy", 50026 "System error. Try again later" — not 63999, "Login failed
+// due to internal error", a login's, which no market connection sends;
+// Bybit v5 "Error Codes": 10006 "Too
 // many visits", 10018 "Exceeded the IP rate limit"; Binance "Error codes":
 // -1003 TOO_MANY_REQUESTS, -1008 SERVER_BUSY). A refusal is also one that
 // passes when its message says so (passingWords): Binance's stream
 // answers, Kraken v2's and Coinbase's refusals carry a message only.
 var passingCodes = map[schema.Venue][]int64{
-	schema.VenueOKX:     {60014, 63999, 50011, 50001, 50013, 50026},
+	schema.VenueOKX:     {60014, 50011, 50001, 50013, 50026},
 	schema.VenueBybit:   {10006, 10018},
 	schema.VenueBinance: {-1003, -1008},
 }
@@ -51,6 +53,26 @@ func refusalPasses(venue schema.Venue, c *schema.Control) bool {
 	}
 	msg := strings.ToLower(c.Reason)
 	return slices.ContainsFunc(passingWords, func(w string) bool { return strings.Contains(msg, w) })
+}
+
+// The request ids of a market connection's requests where the venue
+// echoes one in its answer (Bybit's and Kraken's req_id, OKX's id on
+// unsubscribes; the session's Binance and Coinbase market requests, and
+// OKX's subscriptions, carry none): an answer says which request it
+// answers. An unsubscribe (the resubscriber's, ahead of
+// the subscription that brings a broken book a new snapshot) the venue
+// refuses — Bybit "error:handler not found", Kraken "Subscription Not
+// Found": nothing to unsubscribe — leaves nothing the connection streams
+// missing: it is published, but neither a market refusal (marketRetry,
+// WaitConnected) nor, acknowledged, an acceptance of the subscriptions.
+const (
+	subReqID   = 1
+	unsubReqID = 2
+)
+
+// unsubscribeAnswer reports whether c answers a market unsubscribe.
+func unsubscribeAnswer(ev *schema.CanonicalEvent) bool {
+	return ev.Control.RequestID == unsubReqID && (ev.Venue == schema.VenueBybit || ev.Venue == schema.VenueKraken || ev.Venue == schema.VenueOKX)
 }
 
 // backoff is the wait before asking again after the n-th refusal in a row
@@ -77,7 +99,12 @@ func backoff(n int, base, most time.Duration) time.Duration {
 // counted over the refusals in a row: passingBase doubling to passingCap
 // for a refusal that passes (refusalPasses), lastingBase doubling to
 // lastingCap for any other, which the venue will refuse again (an unknown
-// symbol): it is asked again at most every lastingCap, each refusal
+// symbol), each plus up to a quarter of itself at random
+// (Config.Client.Rand, as wsclient's redials), so that shards refused
+// at once (a venue refusing every connection after an outage) do not
+// rotate together: OKX takes 3 connection requests a second per IP (v5
+// "WebSocket → Connect", connection limit). It is asked again at most
+// every lastingCap and a quarter, each refusal
 // published (schema.ControlVenueError), counted (ConnStats.Refusals) and
 // returned by WaitConnected while the session is not ready. The count
 // starts again once the venue accepted (a subscription acknowledged) on
@@ -88,8 +115,9 @@ func backoff(n int, base, most time.Duration) time.Duration {
 // acknowledged (a rotation's replaced connection) arms none.
 type marketRetry struct {
 	clock  wsclient.Clock
-	rotate func()        // the shard's rotation (bookWatch.rotate)
-	live   func() uint64 // the shard's live connection (wsclient's ConnID)
+	rnd    func(n int64) int64 // uniform in [0, n): the backoff's jitter; nil none
+	rotate func()              // the shard's rotation (bookWatch.rotate)
+	live   func() uint64       // the shard's live connection (wsclient's ConnID)
 	venue  schema.Venue
 	log    *slog.Logger
 	shard  int
@@ -109,7 +137,11 @@ type marketRetry struct {
 }
 
 func (s *Session) newMarketRetry(shard int, rotate func(), live func() uint64) *marketRetry {
-	return &marketRetry{clock: s.cfg.Client.Clock, rotate: rotate, live: live, venue: s.spec.venue, log: s.cfg.Logger, shard: shard}
+	rnd := s.cfg.Client.Rand
+	if rnd == nil {
+		rnd = rand.Int64N
+	}
+	return &marketRetry{clock: s.cfg.Client.Clock, rnd: rnd, rotate: rotate, live: live, venue: s.spec.venue, log: s.cfg.Logger, shard: shard}
 }
 
 // refuse counts the venue's refusal c, read on connection conn, and arms
@@ -171,11 +203,15 @@ func (r *marketRetry) accept(conn uint64) {
 	}
 }
 
-// arm arms the retry d from now (caller holds r.mu).
+// arm arms the retry d, and up to a quarter of d at random, from now
+// (caller holds r.mu).
 func (r *marketRetry) arm(d time.Duration) {
 	r.gen++
 	gen := r.gen
 	r.wait = d
+	if r.rnd != nil {
+		d += time.Duration(r.rnd(int64(d/4) + 1))
+	}
 	r.timer = r.clock.AfterFunc(d, func() { r.fire(gen) })
 }
 

@@ -215,9 +215,14 @@ func s36rStart(t *testing.T, v s36rVenue, p *s36rPeer) (*session.Session, *s36rC
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.Client = wsclient.Options{PingInterval: -1, IdleTimeout: -1, ControlRate: -1, CloseTimeout: -1,
 		HeartbeatInterval: time.Hour, BackoffBase: time.Millisecond, BackoffCap: 5 * time.Millisecond,
-		WriteTimeout: 7 * time.Second, RotationOverlap: 50 * time.Millisecond, Clock: clk}
+		WriteTimeout: 7 * time.Second, RotationOverlap: 50 * time.Millisecond, Clock: clk,
+		Rand: s36rNoJitter}
 	return start(t, cfg), clk
 }
+
+// s36rNoJitter pins the refusals' backoffs (marketRetry's jitter) and
+// wsclient's redials to their floors.
+func s36rNoJitter(int64) int64 { return 0 }
 
 // s36rArmed waits until a retry is armed and returns its backoff.
 func s36rArmed(t *testing.T, clk *s36rClock, msg string) time.Duration {

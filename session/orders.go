@@ -62,13 +62,16 @@ type orders struct {
 	graceGen uint64              // grace's calls: a timer of an earlier one ends nothing
 	replaced uint64              // the connection the latest prepared switch replaced; 0 none
 	late     map[uint64]struct{} // given up by their callers, maybe still answered (forget)
-	udsID    uint64              // the id of the latest user-data subscription request
-	udsTS    int64               // its timestamp, Unix ms
-	udsConn  uint64              // the connection it went out on
-	udsTries int                 // refusals in a row, for the retry's backoff
-	renews   int                 // -2042 refusals in a row, for the replacement's backoff (renewLater)
-	udsWait  uint64              // udsID while its answer is awaited (answerTimeout), else 0
-	udsDue   deadline            // udsWait's
+	// lateGraced are the late of the connection a rotation replaced,
+	// answered maybe still in its grace: counted by sole until it ends.
+	lateGraced map[uint64]struct{}
+	udsID      uint64   // the id of the latest user-data subscription request
+	udsTS      int64    // its timestamp, Unix ms
+	udsConn    uint64   // the connection it went out on
+	udsTries   int      // refusals in a row, for the retry's backoff
+	renews     int      // -2042 refusals in a row, for the replacement's backoff (renewLater)
+	udsWait    uint64   // udsID while its answer is awaited (answerTimeout), else 0
+	udsDue     deadline // udsWait's
 	// refusal is what the frame the reader is handling says of a
 	// refusal beyond its code: its status and when the venue takes
 	// requests again. The reader's only.
@@ -496,7 +499,7 @@ func (o *orders) sole() uint64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var id uint64
-	n := len(o.late) + len(o.graced)
+	n := len(o.late) + len(o.lateGraced) + len(o.graced)
 	for i := range o.pending {
 		id, n = i, n+1
 	}
@@ -532,7 +535,7 @@ func (o *orders) deliver(id uint64, a answer) {
 	}
 	if id == o.udsID {
 		o.stopUserDataWait()
-		delete(o.late, id) // given up (userDataUnanswered), answered late
+		o.answeredLateLocked(id) // given up (userDataUnanswered), answered late
 		conn, tries, until := o.udsConn, 0, o.refusal.retryAfter
 		renews := 0
 		switch venueCode(a.err) {
@@ -572,7 +575,7 @@ func (o *orders) deliver(id uint64, a answer) {
 	}
 	ch, ok := o.pending[id]
 	delete(o.pending, id)
-	delete(o.late, id)
+	o.answeredLateLocked(id)
 	if g, graced := o.graced[id]; graced && !ok {
 		ch, ok = g, true
 		delete(o.graced, id)
@@ -939,6 +942,13 @@ func (o *orders) endGraceLocked(err error) {
 		o.graceEnd = nil
 	}
 	o.failLocked(o.graced, err)
+	clear(o.lateGraced) // (their answers went with the replaced connection)
+}
+
+// answeredLateLocked: id, given up by its caller, was answered (under o.mu).
+func (o *orders) answeredLateLocked(id uint64) {
+	delete(o.late, id)
+	delete(o.lateGraced, id)
 }
 
 // grace is told of a rotation's prepared switch: every request pending
@@ -950,20 +960,23 @@ func (o *orders) endGraceLocked(err error) {
 // (after drainBound, which bounds the switch's own wait) gets its answer;
 // then, unanswered, they end as at any loss. A later loss or switch ends
 // the grace first. old's stream end and close notices, delivered
-// meanwhile, are its own, not the new connection's (Publish).
+// meanwhile, are its own, not the new connection's (Publish). The
+// requests on old given up by their callers (late) may be answered in
+// the grace too: an id-less refusal may be theirs, so they count among
+// those awaiting an answer (sole) until it ends.
 func (o *orders) grace(old uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.replaced = old
 	o.endGraceLocked(ErrDisconnected)
-	if len(o.pending) == 0 {
+	o.lateGraced, o.late = o.late, o.lateGraced // (o.lateGraced emptied above)
+	if len(o.pending) == 0 && len(o.lateGraced) == 0 {
 		return
 	}
 	o.graced, o.pending = o.pending, o.graced // (o.graced emptied above)
 	if o.pending == nil {
 		o.pending = map[uint64]chan answer{}
 	}
-	clear(o.late) // (late answers of the replaced connection: not followed further)
 	o.graceGen++
 	gen := o.graceGen
 	o.graceEnd = o.s.cfg.Client.Clock.AfterFunc(prepareOverlap, func() {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	json "github.com/goccy/go-json/v2"
+
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
@@ -149,6 +151,10 @@ type step struct {
 	down   bool   // the connection went down
 	answer bool
 	retire bool // the venue announced it will close the connection
+	// ended: the venue ended subscription sub of conn after taking it
+	// (OKX channel-conn-count-error: subscriptionEnded).
+	ended bool
+	sub   int
 	// rotating: a rotation of conn began (wsclient's Rotating): orders
 	// wait until its switch. prep: Options.Prepare asks for the handshake
 	// on the rotation's new connection, conn. unprep: Prepare gave up on
@@ -380,6 +386,12 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 	}
 	if ev.Type == schema.EventControl && closeAnnounced(ev) && p.spec.announces {
 		p.closeAhead()
+	}
+	if i, ok := p.endedSub(ev); ok {
+		// No answer to a request (it echoes no id): neither a
+		// subscription's nor an order's (soleRefusal).
+		p.send(step{conn: p.frameConn, ended: true, sub: i, reason: ev.Control.Reason})
+		return p.s.disp.Publish(ctx, ev)
 	}
 	if ev.Type == schema.EventControl && (ev.Control.Kind == schema.ControlSubscribeAck || ev.Control.Kind == schema.ControlVenueError) {
 		p.mu.Lock()
@@ -692,6 +704,82 @@ func (p *private) step(st step) {
 		p.answer(st)
 	case st.retire && st.conn == p.conn && p.conn != 0:
 		p.retire()
+	case st.ended && st.conn == p.conn && p.conn != 0:
+		p.subscriptionEnded(st)
+	}
+}
+
+// okxConnCountError is the event of OKX's notice that a private channel's
+// subscription of the connection was terminated (normalize gives it as
+// the Reason of a venue error with no code).
+const okxConnCountError = "channel-conn-count-error"
+
+// endedSub reports whether ev tells that the venue ended a private
+// subscription it had taken, and which (its index in the spec's
+// subscriptions). OKX v5 "WebSocket → Connection count limit": 30
+// connections per private channel (orders, account, positions, …) per
+// sub-account; past it "the latest connection that sends the subscription
+// request will be rejected. Client will receive the usual subscription
+// acknowledgement, followed by the channel-conn-count-error from the
+// connection that the subscription has been terminated. In exceptional
+// circumstances the platform may unsubscribe existing connections":
+// {"event":"channel-conn-count-error","channel":"orders","connCount":"30",
+// "connId":"…"}. A channel the session did not subscribe is none.
+func (p *private) endedSub(ev *schema.CanonicalEvent) (int, bool) {
+	if ev.Venue != schema.VenueOKX || ev.Type != schema.EventControl || ev.Control.Kind != schema.ControlVenueError || ev.Control.Reason != okxConnCountError {
+		return 0, false
+	}
+	i := slices.Index(p.spec.subNames, frameChannel(p.frame))
+	return i, i >= 0
+}
+
+// frameChannel is the top-level "channel" of a venue's frame, "" when it
+// has none or cannot be read (a decoder panic included: goccy v0.12 is a
+// fresh rewrite). For rare notices only: it decodes the frame.
+func frameChannel(data []byte) (ch string) {
+	defer func() {
+		if recover() != nil {
+			ch = ""
+		}
+	}()
+	var m struct {
+		Channel string `json:"channel"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return ""
+	}
+	return m.Channel
+}
+
+// subscriptionEnded: the venue ended subscription st.sub of the
+// connection after taking it (endedSub) — the connection delivers
+// nothing of that channel any more (on "orders", no execution report), so
+// it is not left ready as if subscribed: the subscription counts as
+// refused (a *LoginError, Step "subscribe", Msg the venue's event), and
+// it alone is sent again on the connection after the backoff (refused),
+// its acceptance reconciling the window. The limit is the account's: a
+// make-before-break rotation needs one connection more, so at the limit
+// the rotation's new connection is the one refused (its Prepare fails
+// when the notice comes before the switch; the old connection stays,
+// subscribed, and wsclient tries again after its backoff); after the
+// switch, the replaced connection's subscription goes with it at the end
+// of its grace, and the retry on the new one is taken.
+func (p *private) subscriptionEnded(st step) {
+	i := st.sub
+	if i < 0 || i >= len(p.subs) || p.subs[i] != subTaken {
+		return // not taken: its answer is awaited, or it was refused already
+	}
+	p.subs[i] = subWanted
+	p.subRefused[i]++
+	err := &LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Channel: p.subName(i),
+		Attempts: p.subRefused[i], Msg: st.reason}
+	switch p.phase {
+	case phaseSubscribe: // the others' answers are awaited: refused once they came
+		if p.subErr == nil {
+			p.subErr = err
+		}
+	case phaseReady: // (its pings go on: the connection stays, logged in)
+		p.resub = p.refused(err)
 	}
 }
 

@@ -209,6 +209,6 @@ func (r *binanceQueries) givenUp(id, conn uint64) {
 func (r *binanceQueries) answered(id uint64) {
 	o := r.o
 	o.mu.Lock()
-	delete(o.late, id)
+	o.answeredLateLocked(id)
 	o.mu.Unlock()
 }

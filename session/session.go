@@ -893,6 +893,9 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 		if closeAnnounced(ev) && w.rotate != nil {
 			w.rotate()
 		}
+		if unsubscribeAnswer(ev) {
+			break
+		}
 		if ev.Control.Kind == schema.ControlVenueError && w.conn != nil {
 			conn := w.conn()
 			if b := w.state(); b != nil {

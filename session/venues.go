@@ -125,9 +125,13 @@ var venues = map[schema.Venue]*venueSpec{
 	// does not load: no books.
 	schema.VenueKraken: {
 		venue: schema.VenueKraken, rules: normalize.KrakenSymbolRules, parser: normalize.NewKraken,
-		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.KrakenSubscribe(1, ch, syms...) },
-		unsubscribe: func(ch string, syms []string) ([]byte, error) { return normalize.KrakenUnsubscribe(1, ch, syms...) },
-		book:        func(string) (book.Rule, bool) { return book.Rule{}, false },
+		subscribe: func(ch string, syms []string) ([]byte, error) {
+			return normalize.KrakenSubscribe(subReqID, ch, syms...)
+		},
+		unsubscribe: func(ch string, syms []string) ([]byte, error) {
+			return normalize.KrakenUnsubscribe(unsubReqID, ch, syms...)
+		},
+		book: func(string) (book.Rule, bool) { return book.Rule{}, false },
 		// v2: {"channel":"heartbeat"}, {"channel":"status",…}, answers
 		// {"method":…}; v1: {"event":"heartbeat"}, systemStatus,
 		// subscriptionStatus (Kraken Spot WebSocket v2 "Heartbeat",
@@ -141,9 +145,12 @@ var venues = map[schema.Venue]*venueSpec{
 	// messages come out of it (resubBudget).
 	schema.VenueOKX: {
 		venue: schema.VenueOKX, rules: normalize.OKXSymbolRules, parser: normalize.NewOKX,
-		subscribe:   func(ch string, syms []string) ([]byte, error) { return normalize.OKXSubscribe(ch, syms...) },
-		unsubscribe: func(ch string, syms []string) ([]byte, error) { return normalize.OKXUnsubscribe(ch, syms...) },
-		budget:      struct{ rate, burst float64 }{rate: 440.0 / 3600, burst: 40},
+		subscribe: func(ch string, syms []string) ([]byte, error) { return normalize.OKXSubscribe(ch, syms...) },
+		unsubscribe: func(ch string, syms []string) ([]byte, error) {
+			msg, err := normalize.OKXUnsubscribe(ch, syms...)
+			return withOKXID(msg, unsubReqID), err // its answer echoes the id (unsubscribeAnswer)
+		},
+		budget: struct{ rate, burst float64 }{rate: 440.0 / 3600, burst: 40},
 		// "the total length of multiple channels cannot exceed 64 KB"
 		// (OKX v5 "WebSocket", "Subscribe"): an argument is
 		// {"channel":"…","instId":"…"}, 26 bytes and the two names. The
@@ -168,10 +175,10 @@ var venues = map[schema.Venue]*venueSpec{
 	schema.VenueBybit: {
 		venue: schema.VenueBybit, rules: normalize.BybitSymbolRules, parser: normalize.NewBybit,
 		subscribe: func(ch string, syms []string) ([]byte, error) {
-			return normalize.BybitSubscribe(1, bybitTopics(ch, syms)...)
+			return normalize.BybitSubscribe(subReqID, bybitTopics(ch, syms)...)
 		},
 		unsubscribe: func(ch string, syms []string) ([]byte, error) {
-			return normalize.BybitUnsubscribe(1, bybitTopics(ch, syms)...)
+			return normalize.BybitUnsubscribe(unsubReqID, bybitTopics(ch, syms)...)
 		},
 		// Spot takes "up to 10 args for each subscription request" (Bybit
 		// v5 WebSocket "Connect", "How to Subscribe to Topics"); kept on
