@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
@@ -164,4 +165,17 @@ func s37ctNewOrderConn(t *testing.T, s *session.Session, old uint64) {
 		return id != 0 && id != old
 	}, s27ctWait, s37ctTick, "a new order connection")
 	s31ctConnected(t, s)
+}
+
+// s37ctNoLeak is goleak.Find given about a minute (goleak v1.3.0 retries
+// for about a second and takes no bound of ours): the goroutines of
+// what the test closed may still be on their way out on a loaded machine.
+func s37ctNoLeak(opts ...goleak.Option) error {
+	var err error
+	for range 40 {
+		if err = goleak.Find(opts...); err == nil {
+			return nil
+		}
+	}
+	return err
 }
