@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 )
@@ -94,4 +97,62 @@ func TestS37ctBybitCancelAndDuplicateAnswers(t *testing.T) {
 	_, err = s.Cancel(ctx, req)
 	s.Pools().Orders.Put(req)
 	s30ctKind(t, err, session.ErrOrderNotOpen, 110001, "Order does not exist")
+}
+
+// An OKX order placed outside the session (the venue's website: a
+// clOrdId and ordId the session never sent) is followed from its
+// "orders" pushes (session doc "Execution reports across reconnects":
+// "It follows every open order: its own (from Place's ack), those the
+// stream shows (placed elsewhere on the account)"). Partly filled on the
+// stream, the rest filled while the private connection is down: the
+// reconnection's pass (GET /api/v5/trade/order, /trade/fills) delivers
+// the missed fill once, Reconciled, with FILLED, and not the streamed
+// one again; a cancel of it afterwards is ErrOrderNotOpen (51400) and
+// adds no report.
+func TestS37ctOKXOrderPlacedElsewhereFilledDuringLoss(t *testing.T) {
+	o := newS30ctOKX(t)
+	execs := newS30ctExecs()
+	s := o.start(t, execs, nil)
+	ctx := s31ctConnected(t, s)
+	c := o.conn("/ws/v5/private", o.opened("/ws/v5/private"))
+	c.send(s30ctOKXOrderPush("web7", "9700", "live", "0", "0", "", ""))
+	c.send(s30ctOKXOrderPush("web7", "9700", "partially_filled", "0.2", "0.2", "71", "1000.1"))
+	execs.wait(t, "web7", "", func(x []schema.Execution) bool { return len(x) == 2 }, "the foreign order's live and partial fill")
+
+	o.mu.Lock()
+	o.restOrder["web7"] = s30ctOKXRestOrder("web7", "9700", "filled", "0.5")
+	o.restFills["9700"] = s30ctOKXRestFill("web7", "9700", "72", "8072", "0.3") + "," + s30ctOKXRestFill("web7", "9700", "71", "8071", "0.2")
+	o.cancel = func(c *s30ctConn, id, cid string) []string {
+		return []string{fmt.Sprintf(`{"id":%q,"op":"cancel-order","code":"1","msg":"","data":[{"clOrdId":%q,"ordId":"","ts":"1695190491421","sCode":"51400","sMsg":"Order cancellation failed as the order has been filled, canceled or does not exist."}],"inTime":"1695190491421339","outTime":"1695190491423240"}`, id, cid)}
+	}
+	o.mu.Unlock()
+	was := s.Stats().Order.Reconciliations
+	c.cut()
+	require.Eventually(t, func() bool { return s.Stats().Order.Reconciliations > was }, s27ctWait, s37ctTick, "the reconnection's pass")
+	got := execs.wait(t, "web7", "", func(x []schema.Execution) bool {
+		return len(x) > 0 && x[len(x)-1].Status == schema.StatusFilled
+	}, "the missed fill, reconciled")
+	require.NoError(t, s.WaitConnected(ctx))
+
+	req, err := s.Pools().Orders.Get(ctx)
+	require.NoError(t, err)
+	req.Venue, req.Symbol, req.OrigClientOrderID = schema.VenueOKX, "BTC-USDT", schema.MustID("web7")
+	_, err = s.Cancel(ctx, req)
+	s.Pools().Orders.Put(req)
+	require.ErrorIs(t, err, session.ErrOrderNotOpen)
+
+	got = execs.of("web7", "")
+	trades := map[string]int{}
+	for _, x := range got {
+		if x.ExecType == schema.ExecTrade {
+			trades[x.TradeID.String()]++
+			if x.TradeID.String() == "72" {
+				assert.True(t, x.Reconciled, "the missed fill: %+v", x)
+				assert.True(t, x.LastFillQty.Equal(schema.MustParseDecimal("0.3")), "%s", x.LastFillQty)
+			}
+		}
+		assert.NotEqual(t, schema.StatusCanceled, x.Status)
+	}
+	assert.Equal(t, map[string]int{"71": 1, "72": 1}, trades, "each fill once: %+v", got)
+	assert.Equal(t, schema.StatusFilled, got[len(got)-1].Status)
 }
