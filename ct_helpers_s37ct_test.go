@@ -179,3 +179,7 @@ func s37ctNoLeak(opts ...goleak.Option) error {
 	}
 	return err
 }
+
+// s37ctBackoff is the redial backoff of the churn tests (wsclient
+// Options.BackoffBase): short, so that a hundred losses take seconds.
+const s37ctBackoff = time.Millisecond

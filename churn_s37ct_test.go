@@ -1,0 +1,91 @@
+package meltica_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/venuesim"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// A long-running host's churn (session doc: books "invalidated at once
+// when its connection is lost", a lost connection "redialled … and
+// resubscribed"; Close "shuts the pools down: its error names any pooled
+// object not returned … Outstanding is then 0"; README: "Meltica starts
+// no goroutine the host did not ask for and leaves nothing running after
+// Close"): the simulated Binance drops the market connection 100 times,
+// closes and resets in turn, while two books are kept from its depth
+// diffs. Each loss invalidates both books, which are live again on the
+// new connection; the venue has one market connection open at the end
+// (no old one left delivering); and after Close nothing is outstanding
+// and no goroutine is left.
+func TestS37ctHundredReconnectionsLeaveNothingBehind(t *testing.T) {
+	const losses = 100
+	before := goleak.IgnoreCurrent()
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT", "ETHUSDT"}, Rate: 200, PingInterval: -1})
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			v.Close()
+		}
+	})
+	s, err := session.Start(context.Background(), session.Config{
+		Endpoints: session.Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL()},
+		Symbols:   []string{"BTC-USDT", "ETH-USDT"},
+		Channels:  []string{"depth@100ms", "trade"},
+		Client:    wsclient.Options{PingInterval: -1, IdleTimeout: -1, BackoffBase: s37ctBackoff, BackoffCap: 5 * s37ctBackoff},
+	})
+	require.NoError(t, err)
+	sessionClosed := false
+	t.Cleanup(func() {
+		if !sessionClosed {
+			_ = s.Close(context.Background())
+		}
+	})
+	ctx := s31ctConnected(t, s)
+
+	books := []string{"BTC-USDT", "ETH-USDT"}
+	live := func() bool {
+		for _, sym := range books {
+			if b := s.Book(sym); b == nil || !b.Live() {
+				return false
+			}
+		}
+		return true
+	}
+	require.Eventually(t, live, s27ctWait, s37ctTick, "the books live")
+	for i := range losses {
+		old := s.Stats().Market[0].Client.ConnID
+		f := venuesim.FaultClose
+		if i%2 == 1 {
+			f = venuesim.FaultReset
+		}
+		require.Positive(t, v.Inject(f), "loss %d", i)
+		require.Eventually(t, func() bool {
+			id := s.Stats().Market[0].Client.ConnID
+			return id != 0 && id != old && live()
+		}, s27ctWait, s37ctTick, "loss %d: a new connection and both books live on it", i)
+	}
+	require.NoError(t, s.WaitConnected(ctx))
+	require.Eventually(t, func() bool { return v.Stats().Active == 1 }, s27ctWait, s37ctTick,
+		"one market connection open at the venue after %d losses (the venue's count of closed ones may lag): %d", losses, v.Stats().Active)
+	for _, b := range s.Stats().Books {
+		assert.GreaterOrEqual(t, b.Book.Invalidations, uint64(losses), "%s: invalidated at each loss: %+v", b.Symbol, b.Book)
+		assert.GreaterOrEqual(t, b.Book.Fetches, uint64(losses+1), "%s: a fresh snapshot after each loss: %+v", b.Symbol, b.Book)
+		assert.True(t, b.Live, b.Symbol)
+	}
+
+	cctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
+	defer cancel()
+	require.NoError(t, s.Close(cctx), "Close: every pooled object back")
+	sessionClosed = true
+	assert.Zero(t, s.Outstanding())
+	v.Close()
+	closed = true
+	assert.NoError(t, s37ctNoLeak(before), "goroutines left after %d reconnections and Close", losses)
+}
