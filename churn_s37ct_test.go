@@ -2,12 +2,16 @@ package meltica_test
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 	"github.com/meltica/meltica/venuesim"
 	"github.com/meltica/meltica/wsclient"
@@ -88,4 +92,49 @@ func TestS37ctHundredReconnectionsLeaveNothingBehind(t *testing.T) {
 	v.Close()
 	closed = true
 	assert.NoError(t, s37ctNoLeak(before), "goroutines left after %d reconnections and Close", losses)
+}
+
+// Session doc "Lost market connections": "a book subscriber hears both:
+// the book's marker names its stream, and is followed by a
+// resynchronised snapshot". On Binance spot (a book from depth diffs and
+// the REST snapshot) a subscriber of the book's events
+// (EventBookSnapshot, EventBookUpdate) after a lost connection gets the
+// book's marker for the symbol, then a snapshot of the symbol before any
+// diff of it: what it needs to rebuild the book it was following.
+func TestS37ctBinanceBookSubscriberGetsTheResyncedSnapshot(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 200, PingInterval: -1})
+	t.Cleanup(v.Close)
+	s, err := session.Start(context.Background(), session.Config{
+		Endpoints: session.Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL()},
+		Symbols:   []string{"BTC-USDT"},
+		Channels:  []string{"depth@100ms"},
+		Client:    wsclient.Options{PingInterval: -1, IdleTimeout: -1, BackoffBase: s37ctBackoff, BackoffCap: 5 * s37ctBackoff},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
+	s31ctConnected(t, s)
+	var mu sync.Mutex
+	var tape []string // "G" the book's marker, "S" a snapshot, "U" a diff, of BTC-USDT
+	_, err = s.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBookSnapshot, schema.EventBookUpdate}}, &dispatch.SubscribeOptions{OrderedBound: 1 << 16, Handler: func(ev *schema.CanonicalEvent) {
+		if ev.Symbol != "BTC-USDT" {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev.Type {
+		case schema.EventGap:
+			tape = append(tape, "G")
+		case schema.EventBookSnapshot:
+			tape = append(tape, "S")
+		case schema.EventBookUpdate:
+			tape = append(tape, "U")
+		}
+	}})
+	require.NoError(t, err)
+	seen := func() string { mu.Lock(); defer mu.Unlock(); return strings.Join(tape, "") }
+	require.Eventually(t, func() bool { return s.Book("BTC-USDT").Live() && strings.Contains(seen(), "U") }, s27ctWait, s37ctTick, "the book live, diffs flowing")
+	require.Positive(t, v.Inject(venuesim.FaultClose))
+	require.Eventually(t, func() bool { _, after, ok := strings.Cut(seen(), "G"); return ok && strings.Contains(after, "U") }, s27ctWait, s37ctTick, "the marker, then the new connection's diffs: %s", seen)
+	_, after, _ := strings.Cut(seen(), "G")
+	assert.True(t, strings.HasPrefix(strings.TrimLeft(after, "G"), "S"), "after the book's marker, a snapshot before any diff (got %q)", after)
 }
