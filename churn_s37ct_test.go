@@ -63,13 +63,21 @@ func TestS37ctHundredReconnectionsLeaveNothingBehind(t *testing.T) {
 		return true
 	}
 	require.Eventually(t, live, s27ctWait, s37ctTick, "the books live")
+	invalidations := func() (n uint64) {
+		for _, b := range s.Stats().Books {
+			n += b.Book.Invalidations
+		}
+		return n
+	}
 	for i := range losses {
 		old := s.Stats().Market[0].Client.ConnID
+		invalid := invalidations()
 		f := venuesim.FaultClose
 		if i%2 == 1 {
 			f = venuesim.FaultReset
 		}
 		require.Positive(t, v.Inject(f), "loss %d", i)
+		require.Eventually(t, func() bool { return invalidations() >= invalid+2 }, s27ctWait, s37ctTick, "loss %d: both books invalidated", i)
 		require.Eventually(t, func() bool {
 			id := s.Stats().Market[0].Client.ConnID
 			return id != 0 && id != old && live()
