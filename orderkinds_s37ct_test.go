@@ -129,7 +129,7 @@ func TestS37ctOKXOrderPlacedElsewhereFilledDuringLoss(t *testing.T) {
 	was := s.Stats().Order.Reconciliations
 	c.cut()
 	require.Eventually(t, func() bool { return s.Stats().Order.Reconciliations > was }, s27ctWait, s37ctTick, "the reconnection's pass")
-	got := execs.wait(t, "web7", "", func(x []schema.Execution) bool {
+	execs.wait(t, "web7", "", func(x []schema.Execution) bool {
 		return len(x) > 0 && x[len(x)-1].Status == schema.StatusFilled
 	}, "the missed fill, reconciled")
 	require.NoError(t, s.WaitConnected(ctx))
@@ -141,7 +141,7 @@ func TestS37ctOKXOrderPlacedElsewhereFilledDuringLoss(t *testing.T) {
 	s.Pools().Orders.Put(req)
 	require.ErrorIs(t, err, session.ErrOrderNotOpen)
 
-	got = execs.of("web7", "")
+	got := execs.of("web7", "")
 	trades := map[string]int{}
 	for _, x := range got {
 		if x.ExecType == schema.ExecTrade {
