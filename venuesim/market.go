@@ -28,6 +28,10 @@ type symbolState struct {
 	asks    []int64 // quantities at bestBid + (i+1)*tick
 	updID   uint64  // lastUpdateId
 	gap     bool    // FaultDepthGap: the next diff skips update ids
+	// depthSlow, depthFast and okxBooks are the changes of the book
+	// since the last push of <symbol>@depth, <symbol>@depth@100ms and
+	// OKX's books (depthbatch.go).
+	depthSlow, depthFast, okxBooks depthBatch
 	// okxBookAt is when (venue clock, Unix ms) the symbol's depth last
 	// changed or its OKX books channel last pushed (okx.go: its
 	// keep-alive counts from there).

@@ -239,6 +239,9 @@ func (c *conn) okxSubscribe(id, op string, a okxArg, s *symbolState) {
 	if a.Channel == "books" && v.opts.OKXBooks != OKXBooksCurrent {
 		m := v.mkt
 		m.mu.Lock()
+		// The changes batched for the other subscribers go out first:
+		// the new one's first update then follows its snapshot.
+		pending := v.okxFlushBooks(s, v.now())
 		ms := v.now().UnixMilli()
 		var bids, asks []level
 		if v.opts.OKXBooks == OKXBooksSnapshot {
@@ -247,6 +250,9 @@ func (c *conn) okxSubscribe(id, op string, a okxArg, s *symbolState) {
 		snap := v.okxBook(s, "snapshot", ms, bids, asks, -1, s.updID)
 		s.okxBookAt = ms
 		m.mu.Unlock()
+		if pending != nil {
+			v.broadcast([]string{"books:" + s.instID()}, pending)
+		}
 		c.reply(snap)
 	}
 	c.mu.Lock()
