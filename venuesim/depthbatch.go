@@ -25,12 +25,15 @@ type depthBatch struct {
 }
 
 // note adds a change of the book, the update ids first to the symbol's
-// updID, to the batch. gap: ids were skipped before first
-// (FaultDepthGap): the batch starts at first, so that its U is not the
-// last push's u + 1.
+// updID, to the batch. gap: depthGapSkip ids were skipped before first
+// (FaultDepthGap): the batch's U skips as many past the last push's u,
+// whether the batch starts there or held changes already.
 func (b *depthBatch) note(bids, asks []level, first uint64, gap bool) {
-	if b.first == 0 || gap {
+	switch {
+	case b.first == 0:
 		b.first = first
+	case gap:
+		b.first += depthGapSkip
 	}
 	if b.bids == nil {
 		b.bids, b.asks = map[int64]int64{}, map[int64]int64{}

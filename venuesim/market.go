@@ -168,6 +168,9 @@ func fmtDec(b []byte, v int64) []byte {
 	return append(b, tmp[:]...)
 }
 
+// depthGapSkip is how many update ids FaultDepthGap skips.
+const depthGapSkip = 5
+
 // level is one changed book level for a depth diff.
 type level struct{ price, qty int64 }
 
@@ -179,7 +182,7 @@ type level struct{ price, qty int64 }
 // first level changed is the best bid or ask.
 func (m *market) moveBook(s *symbolState, gap, top bool) (bids, asks []level, first, last uint64) {
 	if gap {
-		s.updID += 5
+		s.updID += depthGapSkip
 	}
 	first = s.updID + 1
 	switch r := m.rng.IntN(10); {
