@@ -94,8 +94,17 @@
 //     Binance's error shape for bad orders; MARKET orders by quantity or
 //     by quote amount (quoteOrderQty); answers in the format
 //     newOrderRespType asks (MARKET and LIMIT FULL by default: a
-//     marketable order FILLED, with its fills; other types ACK); a LIMIT
-//     IOC or FOK order that
+//     marketable order with its fills and status; other types ACK); a
+//     marketable order takes the book's liquidity, as the venue's
+//     matching does: the levels of the other side from the best, each
+//     up to its quantity and at its price, no worse than a LIMIT order's
+//     price (a take within one level in two fills, a partial, then the
+//     rest), the levels taken gone from the book, the REST snapshot, the
+//     bookTicker and the next batched depth diff, OKX's books, bbo-tbt
+//     and tickers alike; what the book cannot give at once a FOK order
+//     takes none of and expires, an IOC or MARKET order expires with,
+//     and a GTC order rests with (spot "Enums", "Order status":
+//     EXPIRED); a LIMIT IOC or FOK order that
 //     cannot fill at once expires instead of resting; order.cancel answers
 //     with the order's id in origClientOrderId and the cancel's own in
 //     clientOrderId, as the CANCELED report does in "C" and "c"; reject
