@@ -39,11 +39,13 @@ func newAccount(m *market, balance int64) *account {
 	return a
 }
 
-// lock holds what a resting order may spend.
+// lock holds what a resting order may spend: its quantity left (a part
+// taken at once is spent already).
 func (a *account) lock(o *order) {
-	asset, amt := o.symbol.quote, mulDec(o.price, o.qty)
+	left := o.qty - o.filled
+	asset, amt := o.symbol.quote, mulDec(o.price, left)
 	if o.side == "SELL" {
-		asset, amt = o.symbol.base, o.qty
+		asset, amt = o.symbol.base, left
 	}
 	o.lockAsset, o.lockLeft = asset, amt
 	a.free[asset] -= amt

@@ -5,8 +5,12 @@
 //
 //   - Market streams, raw (/ws/<stream>) and combined
 //     (/stream?streams=a/b), for the configured symbols: trade, aggTrade,
-//     bookTicker (when the best bid or ask changes), depth (diffs with
-//     correct U/u sequencing), partial depth
+//     bookTicker (when the best bid or ask changes), depth and
+//     depth@100ms ("Diff. Depth Stream", "Update Speed: 1000ms or
+//     100ms": each second, or each 100 ms, of the Clock the changes of
+//     the interval in one diff, U its first update id and u its last,
+//     each U the previous u + 1, a level changed twice sent once with
+//     its last quantity; nothing when nothing changed), partial depth
 //     (depth5, depth10, depth20, each also @100ms: "Partial Book Depth
 //     Streams", the top levels of each side and lastUpdateId, pushed on
 //     Binance's cadence of the Clock, every 1000 ms, or 100 ms for the
@@ -90,8 +94,17 @@
 //     Binance's error shape for bad orders; MARKET orders by quantity or
 //     by quote amount (quoteOrderQty); answers in the format
 //     newOrderRespType asks (MARKET and LIMIT FULL by default: a
-//     marketable order FILLED, with its fills; other types ACK); a LIMIT
-//     IOC or FOK order that
+//     marketable order with its fills and status; other types ACK); a
+//     marketable order takes the book's liquidity, as the venue's
+//     matching does: the levels of the other side from the best, each
+//     up to its quantity and at its price, no worse than a LIMIT order's
+//     price (a take within one level in two fills, a partial, then the
+//     rest), the levels taken gone from the book, the REST snapshot, the
+//     bookTicker and the next batched depth diff, OKX's books, bbo-tbt
+//     and tickers alike; what the book cannot give at once a FOK order
+//     takes none of and expires, an IOC or MARKET order expires with,
+//     and a GTC order rests with (spot "Enums", "Order status":
+//     EXPIRED); a LIMIT IOC or FOK order that
 //     cannot fill at once expires instead of resting; order.cancel answers
 //     with the order's id in origClientOrderId and the cancel's own in
 //     clientOrderId, as the CANCELED report does in "C" and "c"; reject
@@ -179,7 +192,10 @@
 // request: …", an op other than those 60019 "Invalid op: …", a channel or instId the venue lacks 60018 "Wrong URL or
 // channel:…,instId:… doesn't exist. …"; channels books (as OKX serves
 // it today, no snapshot on the stream and every checksum 0 — the book is
-// GET /api/v5/market/books' —, only updates of the changed levels, seqId
+// GET /api/v5/market/books' —, only updates of the levels changed in each
+// 100 ms of the clock, batched as OKX batches them ("Incremental data
+// will be pushed every 100 ms for the changes in the order book during
+// that period of time"), seqId
 // and prevSeqId chained — FaultDepthGap breaks the chain; after 60 s of
 // the clock without a change, paused or not, the keep-alive: an update
 // with no levels, seqId the last and prevSeqId equal to it; with

@@ -115,7 +115,8 @@ type bookTickerMsg struct {
 }
 
 func (w *wire) appendBookTicker(b []byte, s *symbolState) []byte {
-	w.ticker = bookTickerMsg{s.updID, s.name, w.dec(s.bestBid), w.dec(s.bids[0]), w.dec(s.bestAsk()), w.dec(s.asks[0])}
+	bid, ask := s.bidTop(), s.askTop()
+	w.ticker = bookTickerMsg{s.updID, s.name, w.dec(bid.price), w.dec(bid.qty), w.dec(ask.price), w.dec(ask.qty)}
 	return w.encode(b, &w.ticker)
 }
 

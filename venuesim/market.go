@@ -28,6 +28,10 @@ type symbolState struct {
 	asks    []int64 // quantities at bestBid + (i+1)*tick
 	updID   uint64  // lastUpdateId
 	gap     bool    // FaultDepthGap: the next diff skips update ids
+	// depthSlow, depthFast and okxBooks are the changes of the book
+	// since the last push of <symbol>@depth, <symbol>@depth@100ms and
+	// OKX's books (depthbatch.go).
+	depthSlow, depthFast, okxBooks depthBatch
 	// okxBookAt is when (venue clock, Unix ms) the symbol's depth last
 	// changed or its OKX books channel last pushed (okx.go: its
 	// keep-alive counts from there).
@@ -79,9 +83,28 @@ type kline struct {
 
 func (s *symbolState) bestAsk() int64 { return s.bestBid + s.tick }
 
+// bidTop is the best bid: the first bid level of the grid with a
+// quantity (a taker's fills may have emptied the first ones), the grid's
+// first, quantity 0, when every level is empty.
+func (s *symbolState) bidTop() level { return firstLevel(s.bids, s.bestBid, -s.tick) }
+
+// askTop is the best ask, as bidTop is the best bid.
+func (s *symbolState) askTop() level { return firstLevel(s.asks, s.bestAsk(), s.tick) }
+
+// firstLevel is the first level of side, whose i-th level is at price +
+// i*step, with a quantity; the first, quantity 0, when none has one.
+func firstLevel(side []int64, price, step int64) level {
+	for i, q := range side {
+		if q > 0 {
+			return level{price + int64(i)*step, q}
+		}
+	}
+	return level{price, 0}
+}
+
 // top is the best bid and ask and their quantities, as a bookTicker
-// names them (the best ask is a tick above the best bid).
-func (s *symbolState) top() [3]int64 { return [3]int64{s.bestBid, s.bids[0], s.asks[0]} }
+// names them.
+func (s *symbolState) top() [2]level { return [2]level{s.bidTop(), s.askTop()} }
 
 // market is the state of every symbol plus the random source.
 type market struct {
@@ -164,6 +187,9 @@ func fmtDec(b []byte, v int64) []byte {
 	return append(b, tmp[:]...)
 }
 
+// depthGapSkip is how many update ids FaultDepthGap skips.
+const depthGapSkip = 5
+
 // level is one changed book level for a depth diff.
 type level struct{ price, qty int64 }
 
@@ -175,7 +201,7 @@ type level struct{ price, qty int64 }
 // first level changed is the best bid or ask.
 func (m *market) moveBook(s *symbolState, gap, top bool) (bids, asks []level, first, last uint64) {
 	if gap {
-		s.updID += 5
+		s.updID += depthGapSkip
 	}
 	first = s.updID + 1
 	switch r := m.rng.IntN(10); {
@@ -244,9 +270,9 @@ func (m *market) fillTop(side []int64, price int64, diff []level) []level {
 // trade makes a trade at the top of the book and updates the kline.
 func (m *market) trade(s *symbolState, nowMs int64) (price, qty int64, buyerMaker bool) {
 	buyerMaker = m.rng.IntN(2) == 0
-	price = s.bestAsk()
+	price = s.askTop().price
 	if buyerMaker {
-		price = s.bestBid
+		price = s.bidTop().price
 	}
 	qty = (1 + m.rng.Int64N(1000)) * one / 10000
 	s.tradeID++

@@ -239,6 +239,9 @@ func (c *conn) okxSubscribe(id, op string, a okxArg, s *symbolState) {
 	if a.Channel == "books" && v.opts.OKXBooks != OKXBooksCurrent {
 		m := v.mkt
 		m.mu.Lock()
+		// The changes batched for the other subscribers go out first:
+		// the new one's first update then follows its snapshot.
+		pending := v.okxFlushBooks(s, v.now())
 		ms := v.now().UnixMilli()
 		var bids, asks []level
 		if v.opts.OKXBooks == OKXBooksSnapshot {
@@ -247,6 +250,9 @@ func (c *conn) okxSubscribe(id, op string, a okxArg, s *symbolState) {
 		snap := v.okxBook(s, "snapshot", ms, bids, asks, -1, s.updID)
 		s.okxBookAt = ms
 		m.mu.Unlock()
+		if pending != nil {
+			v.broadcast([]string{"books:" + s.instID()}, pending)
+		}
 		c.reply(snap)
 	}
 	c.mu.Lock()
@@ -418,8 +424,8 @@ func (v *Venue) okxPushMoved(ms int64, channel string, flag func(*symbolState) *
 // okxBBO is a bbo-tbt push of s's top (caller holds the market lock).
 func okxBBO(s *symbolState, ms int64) []byte {
 	b := okxPush(make([]byte, 0, 256), "bbo-tbt", s.instID(), "")
-	b = okxLevels(append(b, `"asks":`...), []level{{s.bestAsk(), s.asks[0]}})
-	b = okxLevels(append(b, `,"bids":`...), []level{{s.bestBid, s.bids[0]}})
+	b = okxLevels(append(b, `"asks":`...), []level{s.askTop()})
+	b = okxLevels(append(b, `,"bids":`...), []level{s.bidTop()})
 	b = strconv.AppendInt(append(b, `,"ts":"`...), ms, 10)
 	b = strconv.AppendUint(append(b, `","seqId":`...), s.updID, 10)
 	return okxEnd(b)
@@ -450,12 +456,13 @@ func okxTicker(s *symbolState, ms int64) []byte {
 	}
 	price, qty, id := s.day.close, s.day.lastQty, s.instID()
 	k := s.minute // the minute's candle stands for the day
+	bid, ask := s.bidTop(), s.askTop()
 	t := okxPush(make([]byte, 0, 512), "tickers", id, "")
 	t = append(append(append(t, `"instType":"SPOT","instId":"`...), id...), '"')
 	for _, f := range [...]struct {
 		name string
 		v    int64
-	}{{"last", price}, {"lastSz", qty}, {"askPx", s.bestAsk()}, {"askSz", s.asks[0]}, {"bidPx", s.bestBid}, {"bidSz", s.bids[0]},
+	}{{"last", price}, {"lastSz", qty}, {"askPx", ask.price}, {"askSz", ask.qty}, {"bidPx", bid.price}, {"bidSz", bid.qty},
 		{"open24h", k.open}, {"high24h", k.high}, {"low24h", k.low}, {"volCcy24h", k.quoteVol}, {"vol24h", k.volume},
 		{"sodUtc0", k.open}, {"sodUtc8", k.open}} {
 		t = fmtDec(append(append(append(t, `,"`...), f.name...), `":"`...), f.v)

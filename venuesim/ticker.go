@@ -157,9 +157,10 @@ func (w *wire) appendTicker(b []byte, s *symbolState, ms int64, kind int) []byte
 	}
 	switch kind {
 	case 0:
+		bid, ask := s.bidTop(), s.askTop()
 		w.full = tickerMsg{"24hrTicker", ms, s.name, w.dec(change), w.dec(pct), w.dec(divDec(d.quoteVol, d.volume)),
-			w.dec(d.open), w.dec(d.close), w.dec(d.lastQty), w.dec(s.bestBid), w.dec(s.bids[0]), w.dec(s.bestAsk()),
-			w.dec(s.asks[0]), w.dec(d.open), w.dec(d.high), w.dec(d.low), w.dec(d.volume), w.dec(d.quoteVol),
+			w.dec(d.open), w.dec(d.close), w.dec(d.lastQty), w.dec(bid.price), w.dec(bid.qty), w.dec(ask.price),
+			w.dec(ask.qty), w.dec(d.open), w.dec(d.high), w.dec(d.low), w.dec(d.volume), w.dec(d.quoteVol),
 			d.openTime, ms, d.first, d.last, d.count}
 		return w.encode(b, &w.full)
 	case 1:

@@ -23,9 +23,10 @@ type Options struct {
 	// Rate is how many market-data messages per second the venue makes,
 	// over all symbols and stream types (Stats.Messages counts them).
 	// Defaults to 200. Each message goes to every connection subscribed
-	// to a stream it shows on: a trade on trade and aggTrade, a depth
-	// diff on depth and depth@100ms, and on bookTicker when it changes
-	// the best bid or ask. The kline streams go out on Binance's cadence
+	// to a stream it shows on: a trade on trade and aggTrade, a change
+	// of the book on bookTicker when it changes the best bid or ask, and
+	// in the next batched diff of depth (each 1000 ms of the Clock),
+	// depth@100ms and OKX's books (each 100 ms). The kline streams go out on Binance's cadence
 	// of the Clock, whatever the rate, and are not counted.
 	Rate int
 	// Seed seeds the random walk. Defaults to 1.
@@ -281,6 +282,10 @@ type Venue struct {
 	// generator's goroutine only, reused.
 	tickerBuf    []byte
 	tickerPushes []klinePush
+	// depthPushes, depthBids and depthAsks are a tick's batched depth
+	// diffs: the generator's goroutine only, reused.
+	depthPushes          []depthPush
+	depthBids, depthAsks []level
 
 	paused        atomic.Bool
 	stepping      sync.Mutex // held by the generator for each message it makes
@@ -510,9 +515,6 @@ func (v *Venue) generate() {
 		// precede begin (a negative count that, made unsigned, once
 		// stopped the generator for good).
 		now := v.now()
-		if v.okxConns.Load() > 0 {
-			v.okxKeepAlive(now)
-		}
 		// The candles, partial books and all-market arrays go out on
 		// Binance's cadence, paused or not (the market holds still; the
 		// clock does not), before this millisecond's trades: a candle
@@ -524,6 +526,12 @@ func (v *Venue) generate() {
 		}
 		if oneSec || fast {
 			v.partialTick(oneSec, fast)
+			v.depthTick(ms, oneSec, fast)
+		}
+		// After the books' batch: the keep-alive's seqId is the last
+		// pushed, and a batch just pushed restarts its count.
+		if v.okxConns.Load() > 0 {
+			v.okxKeepAlive(now)
 		}
 		if oneSec {
 			v.tickerArrays(ms)
@@ -603,18 +611,13 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	gap := s.gap
 	s.gap = false
 	was := s.top()
-	bids, asks, first, last := m.moveBook(s, gap, kind < 10)
-	buf = v.gen.appendDepthUpdate(buf, s, ms, bids, asks, first, last)
+	bids, asks, first, _ := m.moveBook(s, gap, kind < 10)
 	var top []byte
 	if s.top() != was {
 		top = v.gen.appendBookTicker(nil, s)
 	}
-	var okxUpdate []byte
-	if v.okxConns.Load() > 0 {
-		// OKX numbers the same changes: seqId u, prevSeqId U-1 (the
-		// previous push's seqId, unless a gap was injected).
-		okxUpdate = v.okxBook(s, "update", ms, bids, asks, int64(first)-1, last)
-	}
+	// The diff goes out with the others of its interval (depthTick).
+	s.noteDepth(bids, asks, first, gap)
 	// bbo-tbt goes out on its 10 ms cadence, when the top changed
 	// (okxBBOTick).
 	s.okxTopMoved = s.okxTopMoved || top != nil
@@ -624,12 +627,8 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	// sent a subscriber that came later a keep-alive at once).
 	s.okxBookAt = ms
 	m.mu.Unlock()
-	v.broadcast([]string{s.lower + "@depth", s.lower + "@depth@100ms"}, buf)
 	if top != nil {
 		v.broadcast([]string{s.lower + "@bookTicker"}, top)
-	}
-	if okxUpdate != nil {
-		v.broadcast([]string{"books:" + s.instID()}, okxUpdate)
 	}
 	v.fillResting(s)
 	return buf

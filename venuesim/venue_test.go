@@ -177,7 +177,9 @@ func TestDepthJoinsSnapshot(t *testing.T) {
 func TestDepthGapFault(t *testing.T) {
 	v := venuesim.Start(&venuesim.Options{Rate: 1000, Symbols: []string{"ETHUSDT"}})
 	defer v.Close()
-	c := dial(t, v.StreamURL("ethusdt@depth"))
+	// @depth@100ms: the diffs are batched per interval, and @depth's
+	// second made this test's 55 diffs take a minute.
+	c := dial(t, v.StreamURL("ethusdt@depth@100ms"))
 	var prev uint64
 	next := func() depthMsg {
 		var d depthMsg

@@ -477,9 +477,9 @@ func (c *conn) placeOrder(req apiRequest) {
 	}
 	if byQuote {
 		// What the amount takes at the touch, on the LOT_SIZE step.
-		px := s.bestAsk()
+		px := s.askTop().price
 		if o.side == "SELL" {
-			px = s.bestBid
+			px = s.bidTop().price
 		}
 		o.qty = divDec(o.quoteQty, px)
 		o.qty -= o.qty % lotStep
@@ -495,9 +495,9 @@ func (c *conn) placeOrder(req apiRequest) {
 	o.created = now
 	ref := o.price
 	if o.typ == "MARKET" {
-		ref = s.bestAsk()
+		ref = s.askTop().price
 	}
-	crosses := o.typ == "MARKET" || (o.side == "BUY" && o.price >= s.bestAsk()) || (o.side == "SELL" && o.price <= s.bestBid)
+	crosses := o.typ == "MARKET" || (o.side == "BUY" && o.price >= s.askTop().price) || (o.side == "SELL" && o.price <= s.bidTop().price)
 	switch {
 	case mulDec(ref, o.qty) > v.opts.Balance*one:
 		// A business reject: the venue's error, and a REJECTED report.
@@ -537,26 +537,7 @@ func (c *conn) placeOrder(req apiRequest) {
 		return
 	}
 	if crosses {
-		// Take liquidity at the touch in two fills: a partial, then the
-		// rest. The answer tells the outcome, as Binance's FULL answer
-		// does (status FILLED, the fills); the reports follow.
-		px := s.bestAsk()
-		if o.side == "SELL" {
-			px = s.bestBid
-		}
-		plan := takePlan(o, px)
-		final := *o
-		for _, f := range plan {
-			final.filled += f.qty
-			final.quote += mulDec(f.px, f.qty)
-		}
-		c.answer(req, apiResult(req.ID, placeResult(&final, now, respType, "FILLED", plan, s.tradeID+1)))
-		c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
-		first := s.tradeID + 1
-		for _, f := range plan {
-			c.fill(o, now, f.px, f.qty, true)
-		}
-		v.printAggregate(o, now, px, o.qty, first)
+		c.take(req, o, now, respType)
 		return
 	}
 	c.answer(req, apiResult(req.ID, placeResult(o, now, respType, "NEW", nil, 0)))
@@ -564,18 +545,6 @@ func (c *conn) placeOrder(req apiRequest) {
 	v.acct.lock(o)
 	c.accountChanged(now, s.base, s.quote)
 	s.orders = append(s.orders, o)
-}
-
-// fillPlan is one fill an order takes at once.
-type fillPlan struct{ px, qty int64 }
-
-// takePlan is how a marketable order fills at px: half, then the rest.
-func takePlan(o *order, px int64) []fillPlan {
-	var plan []fillPlan
-	if half := o.qty / 2; half > 0 {
-		plan = append(plan, fillPlan{px, half})
-	}
-	return append(plan, fillPlan{px, o.qty - o.qty/2})
 }
 
 // fill records a fill, sends its report and prints it on the trade
@@ -613,7 +582,7 @@ func (v *Venue) fillResting(s *symbolState) {
 	kept := s.orders[:0]
 	for _, o := range s.orders {
 		switch {
-		case o.side == "BUY" && s.bestAsk() <= o.price, o.side == "SELL" && s.bestBid >= o.price:
+		case o.side == "BUY" && s.askTop().price <= o.price, o.side == "SELL" && s.bidTop().price >= o.price:
 			o.conn = v.userConn(o.conn)
 			o.conn.fill(o, now, o.price, o.qty-o.filled, false)
 		default:
