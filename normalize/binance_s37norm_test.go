@@ -21,3 +21,23 @@ func TestS37normBinanceNegativePreventedQtyRefused(t *testing.T) {
 		requireRefused(t, schema.VenueBinance, msg, "A", ErrNegative)
 	}
 }
+
+// TestS37normBinanceReportOfNoOrderRefused: "i" is the order's id in
+// spot's executionReport and USDⓈ-M's ORDER_TRADE_UPDATE (Binance "Order
+// Update"; a positive number). A report with "i" null, "" or -1 (the
+// spellings an ident reads as no id) was delivered with an empty
+// VenueOrderID — a report a host cannot match to any order; it is
+// refused as the other venues' reports of no order are (ErrMissingField,
+// announced as a lost report).
+func TestS37normBinanceReportOfNoOrderRefused(t *testing.T) {
+	for _, id := range []string{`null`, `""`, `-1`} {
+		spot := strings.Replace(bnExecReport("NEW", "NEW", "0", "0", "1"), `"i":4293153`, `"i":`+id, 1)
+		requireRefused(t, schema.VenueBinance, spot, "i", ErrMissingField)
+		fut := bnOrderTradeUpdate("NEW", "NEW", "0", "0", "1")
+		at := strings.Index(fut, `"i":`)
+		end := at + 4 + strings.IndexAny(fut[at+4:], ",}")
+		requireRefused(t, schema.VenueBinance, fut[:at]+`"i":`+id+fut[end:], "i", ErrMissingField)
+		requireRefused(t, schema.VenueBinance, `{"e":"CONDITIONAL_ORDER_TRIGGER_REJECT","E":1685517224945,"T":1685517224955,"or":{"s":"ETHUSDT","i":`+id+
+			`,"r":"Due to your insufficient balance"}}`, "i", ErrMissingField)
+	}
+}

@@ -90,7 +90,7 @@ func (m *bnExecMsg) fill(f *filler) {
 	f.need("S", m.SS.ok)
 	f.need("x", m.X.ok)
 	f.need("X", m.XS.ok)
-	f.need("i", m.I.ok)
+	f.needID("i", m.I)  // null, "" or -1: a report of no order
 	f.need("s", m.S.ok) // a report of no symbol reaches no subscriber of its symbol
 	f.symbol("s", &m.S)
 	f.millis(&f.main, "E", m.E)
