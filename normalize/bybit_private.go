@@ -119,6 +119,17 @@ var (
 	// claimed (the order topic's cumulative values tell where the order
 	// stands). The words of no order are bybitAccountExecs. A word named
 	// in neither is a *ParseError wrapping ErrUnknownExecType.
+	//
+	// A row of these words that names no order (orderId "") is refused
+	// (ErrMissingField) and announced as a lost report, never skipped as
+	// Funding is: Bybit documents every one of them as a position changed
+	// by a quantity at a price (a takeover liquidation, a delivery, a
+	// settlement at delisting), which a host must learn of — and
+	// reconcile, as the marker asks — even when the row cannot be matched
+	// to an order; delivered, a report of no order would match none. The
+	// docs (v5 "Enums → execType", "Execution" topic) do not say such rows
+	// come without an order id, and no public tracker reports one (the
+	// reports of orderId "" are Funding's, JKorf/Bybit.Net#296).
 	bybitExecTypes = map[string]schema.ExecType{
 		"Trade": schema.ExecTrade, "AdlTrade": schema.ExecTrade, "BustTrade": schema.ExecTrade,
 		"BlockTrade": schema.ExecTrade, "MovePosition": schema.ExecTrade, "Delivery": schema.ExecTrade,
