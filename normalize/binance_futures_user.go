@@ -81,7 +81,7 @@ func (m *bnFuturesOrderMsg) fill(f *filler) {
 	f.need("S", o.SS.ok)
 	f.need("x", o.X.ok)
 	f.need("X", o.XS.ok)
-	f.need("i", o.I.ok)
+	f.needID("i", o.I)  // null, "" or -1: a report of no order
 	f.need("s", o.S.ok) // a report of no symbol reaches no subscriber of its symbol
 	f.symbol("s", &o.S)
 	f.millis(&f.main, "E", m.E)
@@ -253,7 +253,7 @@ func (m *bnTriggerRejectMsg) fill(f *filler) {
 		return
 	}
 	f.need("s", o.S.ok)
-	f.need("i", o.I.ok)
+	f.needID("i", o.I) // null, "" or -1: a report of no order
 	f.symbol("s", &o.S)
 	f.millis(&f.main, "E", m.E)
 	f.id(&x.VenueOrderID, o.I)

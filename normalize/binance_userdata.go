@@ -44,7 +44,8 @@ func (e *BinanceOrders) AppendUserDataSubscribe(dst []byte, id uint64, ts time.T
 // prevented-match fields, trailing "d"/"D", strategy "j"/"J", pegged and
 // allocation fields. RemainingQty is "q" − "z" − "A" (the prevented
 // quantity: what self-trade prevention expired, Binance "Self Trade
-// Prevention (STP) FAQ"), never below 0.
+// Prevention (STP) FAQ"), never below 0; a negative "A" is a
+// *ParseError (ErrNegative), as a negative "q" or "z".
 //
 // A word of "x" or "X" the docs do not list drops the report with a
 // *ParseError (ErrUnknownExecType, ErrUnknownStatus) rather than deliver
@@ -89,7 +90,7 @@ func (m *bnExecMsg) fill(f *filler) {
 	f.need("S", m.SS.ok)
 	f.need("x", m.X.ok)
 	f.need("X", m.XS.ok)
-	f.need("i", m.I.ok)
+	f.needID("i", m.I)  // null, "" or -1: a report of no order
 	f.need("s", m.S.ok) // a report of no symbol reaches no subscriber of its symbol
 	f.symbol("s", &m.S)
 	f.millis(&f.main, "E", m.E)
@@ -122,8 +123,10 @@ func (m *bnExecMsg) fill(f *filler) {
 	// "original order quantity - executed quantity - prevented quantity =
 	// quantity available for further execution" (Binance "Self Trade
 	// Prevention (STP) FAQ"): an order DECREMENT left open works on less.
-	if x := &f.ev.Exec; m.A.ok && m.A.v.Sign() > 0 { // another A takes nothing off
-		if rem, err := x.RemainingQty.Sub(m.A.v); err == nil {
+	var prevented schema.Decimal
+	f.price(&prevented, "A", m.A.num) // a quantity: negative, the report is corrupt (ErrNegative)
+	if x := &f.ev.Exec; prevented.Sign() > 0 {
+		if rem, err := x.RemainingQty.Sub(prevented); err == nil {
 			x.RemainingQty = rem
 			if rem.Sign() < 0 {
 				x.RemainingQty = schema.Decimal{}

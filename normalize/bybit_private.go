@@ -119,6 +119,17 @@ var (
 	// claimed (the order topic's cumulative values tell where the order
 	// stands). The words of no order are bybitAccountExecs. A word named
 	// in neither is a *ParseError wrapping ErrUnknownExecType.
+	//
+	// A row of these words that names no order (orderId "") is refused
+	// (ErrMissingField) and announced as a lost report, never skipped as
+	// Funding is: Bybit documents every one of them as a position changed
+	// by a quantity at a price (a takeover liquidation, a delivery, a
+	// settlement at delisting), which a host must learn of — and
+	// reconcile, as the marker asks — even when the row cannot be matched
+	// to an order; delivered, a report of no order would match none. The
+	// docs (v5 "Enums → execType", "Execution" topic) do not say such rows
+	// come without an order id, and no public tracker reports one (the
+	// reports of orderId "" are Funding's, JKorf/Bybit.Net#296).
 	bybitExecTypes = map[string]schema.ExecType{
 		"Trade": schema.ExecTrade, "AdlTrade": schema.ExecTrade, "BustTrade": schema.ExecTrade,
 		"BlockTrade": schema.ExecTrade, "MovePosition": schema.ExecTrade, "Delivery": schema.ExecTrade,
@@ -188,7 +199,7 @@ func (m *bybitOrderMsg) fill(f *filler) {
 	}
 	if f.err == nil {
 		if st, ok := f.p.state.(*bybitState); ok {
-			st.orders.report(f.p.raw.ConnID, x, string(m.OrderStatus.bytes()) == "Triggered")
+			st.orders.report(f, x, string(m.OrderStatus.bytes()) == "Triggered")
 		}
 	}
 }
@@ -211,6 +222,7 @@ type bybitOrders struct {
 	// on execution.fast after its order's final report (clientOf).
 	ended     [maxBybitEnded]bybitEnded
 	endedNext int
+	pending   bybitPending // the report being read (commit)
 }
 
 // maxBybitEnded bounds the ended orders whose client ids a Bybit parser
@@ -252,28 +264,43 @@ type bybitWorking struct {
 }
 
 // report makes x, a report of the order topic, an amendment when it
-// changes a working order's price, qty or triggerPrice, and remembers the
-// order until its final status. triggered says the report's orderStatus
+// changes a working order's price, qty or triggerPrice, and holds the
+// order, remembered until its final status once the report is accepted
+// (commit: a report refused after it is read, its frame's creationTime
+// out of range, changes nothing). triggered says the report's orderStatus
 // was Triggered: the order's next report of another word (Active) is the
 // trigger completed, never an amendment.
-func (o *bybitOrders) report(conn uint64, x *schema.Execution, triggered bool) {
-	o.newest = max(o.newest, conn)
+func (o *bybitOrders) report(f *filler, x *schema.Execution, triggered bool) {
 	now := bybitWorking{status: x.Status, exec: x.ExecType, price: x.Price, qty: x.Qty, trigger: x.StopPrice, cum: x.CumFillQty,
-		ts: x.TransactTime, conn: conn, client: x.ClientOrderID, triggered: triggered}
+		ts: x.TransactTime, conn: f.p.raw.ConnID, client: x.ClientOrderID, triggered: triggered}
+	o.pending, f.memo = bybitPending{id: x.VenueOrderID, now: now}, o
 	was, known := o.m[x.VenueOrderID]
-	if x.Status.Final() {
+	if !x.Status.Final() && known && was.status == now.status && was.exec == now.exec && was.cum.Equal(now.cum) && (!was.triggered || now.triggered) &&
+		(!was.price.Equal(now.price) || !was.qty.Equal(now.qty) || !was.trigger.Equal(now.trigger) || now.ts > was.ts) {
+		x.ExecType = schema.ExecAmendment
+	}
+}
+
+// bybitPending is the order report whose change commit makes.
+type bybitPending struct {
+	id  schema.ID
+	now bybitWorking
+}
+
+func (o *bybitOrders) commit() {
+	id, now := o.pending.id, o.pending.now
+	o.pending = bybitPending{}
+	o.newest = max(o.newest, now.conn)
+	_, known := o.m[id]
+	if now.status.Final() {
 		if known {
-			delete(o.m, x.VenueOrderID)
+			delete(o.m, id)
 		}
-		if !x.ClientOrderID.IsZero() {
-			o.ended[o.endedNext] = bybitEnded{order: x.VenueOrderID, client: x.ClientOrderID}
+		if !now.client.IsZero() {
+			o.ended[o.endedNext] = bybitEnded{order: id, client: now.client}
 			o.endedNext = (o.endedNext + 1) % maxBybitEnded
 		}
 		return
-	}
-	if known && was.status == now.status && was.exec == now.exec && was.cum.Equal(now.cum) && (!was.triggered || now.triggered) &&
-		(!was.price.Equal(now.price) || !was.qty.Equal(now.qty) || !was.trigger.Equal(now.trigger) || now.ts > was.ts) {
-		x.ExecType = schema.ExecAmendment
 	}
 	switch {
 	case known:
@@ -282,7 +309,7 @@ func (o *bybitOrders) report(conn uint64, x *schema.Execution, triggered bool) {
 	case len(o.m) >= maxBybitOrders && !o.sweep():
 		return
 	}
-	o.m[x.VenueOrderID] = now
+	o.m[id] = now
 }
 
 // sweep forgets the orders no report of the newest connection named and

@@ -157,6 +157,7 @@ type cbOrders struct {
 	m        map[string]*cbFilled // pointers: a known order is updated without a map assignment (which would copy its key)
 	done     [maxCoinbaseDone]cbDone
 	nextDone int
+	pending  cbPending // the change of the report being read (commit)
 }
 
 // cbFilled is what was last reported of an order, and on which
@@ -244,13 +245,12 @@ func (m *cbUserOrderMsg) fill(f *filler) {
 }
 
 // fill reports the fill since the order's last report (a report whose
-// cumulative quantity grew) and remembers where the order now is.
+// cumulative quantity grew) and holds where the order now is, remembered
+// once the report is accepted (commit): a report refused after it is read
+// (its frame's timestamp no instant) leaves the order as it was, and the
+// next report carries the fill.
 func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, snapshot, triggered bool) {
 	conn := f.p.raw.ConnID
-	if o.m == nil {
-		o.m = make(map[string]*cbFilled)
-	}
-	o.newest = max(o.newest, conn)
 	id := x.VenueOrderID.Bytes()
 	var last cbFilled
 	at, known := o.m[string(id)]
@@ -268,26 +268,22 @@ func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, sna
 		// Edit Order: a new limit price or size, in place, no fill.
 		x.ExecType = schema.ExecAmendment
 	}
+	o.pending = cbPending{conn: conn, id: x.VenueOrderID, at: at, done: done, now: now}
+	f.memo = o
 	switch {
 	case done != nil:
 		if now.qty.Cmp(done.last.qty) > 0 {
-			done.last = now
+			o.pending.act = cbDoneGrew
 		}
 	case x.Status.Final():
-		if known {
-			delete(o.m, string(id))
-		}
-		o.done[o.nextDone] = cbDone{id: x.VenueOrderID, last: now}
-		o.nextDone = (o.nextDone + 1) % maxCoinbaseDone
+		o.pending.act = cbEnd
 	case known:
-		if now.qty.Cmp(last.qty) >= 0 { // a stale report (behind the last) keeps the baseline: its growth was counted
-			*at = now
-		} else {
-			at.conn = conn
+		o.pending.act = cbUpdate
+		if now.qty.Cmp(last.qty) < 0 { // a stale report (behind the last) keeps the baseline: its growth was counted
+			o.pending.act = cbConn
 		}
-	case len(o.m) < maxCoinbaseOrders || o.sweep():
-		first := now // the order's first report: its key and state are allocated, once per order
-		o.m[string(id)] = &first
+	case len(o.m) < maxCoinbaseOrders || o.stale(max(o.newest, conn)):
+		o.pending.act = cbAdd
 	default:
 		return // not followed: no fill can be told
 	}
@@ -308,6 +304,68 @@ func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, sna
 			x.LastFillPrice = p
 		}
 	}
+}
+
+// cbPending is what an order's report changes in cbOrders, made by commit
+// once the report is accepted.
+type cbPending struct {
+	act  cbAct
+	conn uint64
+	id   schema.ID
+	at   *cbFilled // the order followed, or nil
+	done *cbDone   // the order seen final, or nil
+	now  cbFilled
+}
+
+// cbAct is the change a report makes to the order it names.
+type cbAct uint8
+
+const (
+	cbKeep     cbAct = iota // nothing of the order (it is not followed)
+	cbDoneGrew              // a final order restated with more filled
+	cbEnd                   // the order ended: forgotten, among the final
+	cbUpdate                // a followed order's new state
+	cbConn                  // a stale report: only its connection
+	cbAdd                   // the order's first report
+)
+
+func (o *cbOrders) commit() {
+	c := &o.pending
+	o.newest = max(o.newest, c.conn)
+	switch c.act {
+	case cbDoneGrew:
+		c.done.last = c.now
+	case cbEnd:
+		if c.at != nil {
+			delete(o.m, string(c.id.Bytes()))
+		}
+		o.done[o.nextDone] = cbDone{id: c.id, last: c.now}
+		o.nextDone = (o.nextDone + 1) % maxCoinbaseDone
+	case cbUpdate:
+		*c.at = c.now
+	case cbConn:
+		c.at.conn = c.conn
+	case cbAdd:
+		if o.m == nil {
+			o.m = make(map[string]*cbFilled)
+		}
+		if len(o.m) < maxCoinbaseOrders || o.sweep() {
+			first := c.now // the order's first report: its key and state are allocated, once per order
+			o.m[string(c.id.Bytes())] = &first
+		}
+	}
+	*c = cbPending{}
+}
+
+// stale reports whether an order followed was named by no report of
+// connection newest or a later one (sweep would forget it).
+func (o *cbOrders) stale(newest uint64) bool {
+	for _, at := range o.m {
+		if at.conn < newest {
+			return true
+		}
+	}
+	return false
 }
 
 // sweep forgets the orders no report of the newest connection named (they

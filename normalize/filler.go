@@ -27,7 +27,19 @@ type filler struct {
 	// makes (a Bybit execution row of no order: a funding fee): dropped
 	// and counted in Stats.Ignored.
 	ignore bool
+	// memo: the per-order or per-stream memory the message changes (a
+	// Coinbase order's fills so far, a Bybit working order), its change
+	// held until the message is accepted: run commits it after the
+	// message's last refusal, so a refused message changes nothing.
+	memo memo
 }
+
+// memo is a venue parser's memory of orders or streams whose change a
+// message's fill computed and held (one change at a time); commit makes
+// it. A message refused after its fill (an envelope's time that is no
+// instant, a later field's fault) never commits: the next message is read
+// as if the refused one had not come (contract 6).
+type memo interface{ commit() }
 
 func (f *filler) begin(p *Parser, k *kind, ev *schema.CanonicalEvent) {
 	*f = filler{p: p, ev: ev, name: k.name, symKey: "s", merge: k.merge}

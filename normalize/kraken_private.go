@@ -180,7 +180,7 @@ func (m *krExecMsg) fill(f *filler) {
 	f.need("order_status", m.OrderStatus.ok)
 	f.need("exec_type", m.ExecType.ok)
 	if f.err == nil {
-		f.p.state.(*krState).orders.complete(f.p.raw.ConnID, f.ev, m, derive)
+		f.p.state.(*krState).orders.complete(f, m, derive)
 	}
 	execDerive(f)
 }
@@ -193,6 +193,9 @@ const maxKrakenOrders = 1 << 16
 type krOrders struct {
 	newest uint64              // the newest connection that reported
 	m      map[string]*krOrder // pointers: a known order is updated without a map assignment
+	// pending, pendingID: the report being read, remembered by commit.
+	pending   krOrder
+	pendingID schema.ID
 }
 
 // krOrder is what Kraken may leave out of an order's later reports.
@@ -209,15 +212,12 @@ type krOrder struct {
 }
 
 // complete fills what m left out of ev from the order's earlier reports,
-// then remembers the order as ev now has it.
-func (o *krOrders) complete(conn uint64, ev *schema.CanonicalEvent, m *krExecMsg, derive bool) {
-	if o.m == nil {
-		o.m = make(map[string]*krOrder)
-	}
-	o.newest = max(o.newest, conn)
+// and holds the order as ev now has it, remembered once the report is
+// accepted (commit): a report refused after it is read changes nothing.
+func (o *krOrders) complete(f *filler, m *krExecMsg, derive bool) {
+	ev := f.ev
 	x := &ev.Exec
-	id := x.VenueOrderID.Bytes()
-	at, known := o.m[string(id)]
+	at, known := o.m[string(x.VenueOrderID.Bytes())]
 	if known {
 		keep(!m.Symbol.ok, &ev.Symbol, at.symbol)
 		keep(!m.ClOrdID.ok, &x.ClientOrderID, at.clOrdID)
@@ -235,8 +235,22 @@ func (o *krOrders) complete(conn uint64, ev *schema.CanonicalEvent, m *krExecMsg
 	if derive {
 		x.Status = fillStatus(x)
 	}
+	o.pendingID, f.memo = x.VenueOrderID, o
+	o.pending = krOrder{symbol: ev.Symbol, clOrdID: x.ClientOrderID, side: x.Side, typ: x.Type, tif: x.TimeInForce, status: x.Status,
+		qty: x.Qty, price: x.Price, stop: x.StopPrice, cumQty: x.CumFillQty, cumCost: x.CumQuoteQty, avgPrice: x.AvgPrice, conn: f.p.raw.ConnID}
+}
+
+func (o *krOrders) commit() {
+	now, pid := o.pending, o.pendingID
+	o.pending, o.pendingID = krOrder{}, schema.ID{}
+	id := pid.Bytes()
+	if o.m == nil {
+		o.m = make(map[string]*krOrder)
+	}
+	o.newest = max(o.newest, now.conn)
+	at, known := o.m[string(id)]
 	switch {
-	case x.Status.Final():
+	case now.status.Final():
 		if known {
 			delete(o.m, string(id))
 		}
@@ -247,8 +261,7 @@ func (o *krOrders) complete(conn uint64, ev *schema.CanonicalEvent, m *krExecMsg
 		at = new(krOrder) // the order's first report: its key and state are allocated, once per order
 		o.m[string(id)] = at
 	}
-	*at = krOrder{symbol: ev.Symbol, clOrdID: x.ClientOrderID, side: x.Side, typ: x.Type, tif: x.TimeInForce, status: x.Status,
-		qty: x.Qty, price: x.Price, stop: x.StopPrice, cumQty: x.CumFillQty, cumCost: x.CumQuoteQty, avgPrice: x.AvgPrice, conn: conn}
+	*at = now
 }
 
 // sweep forgets the orders no report of the newest connection named (they

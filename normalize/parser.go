@@ -572,6 +572,9 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		}
 		return f.err
 	}
+	if f.memo != nil {
+		f.memo.commit() // accepted: the memory it changes now changes
+	}
 	if f.repeat {
 		p.release(ev, pooled)
 		p.stats.repeats.Add(1)
