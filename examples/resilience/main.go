@@ -76,14 +76,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		},
 		OnState: func(_ session.Conn, e wsclient.Event) {
 			if e.State != schema.ConnUnknown {
-				fmt.Fprintf(out, "  %7.3fs  %-7s  %-12s %s", time.Since(start).Seconds(), connName(e.ConnID), e.State, e.Reason)
+				// One write a line: the gap markers' lines come from
+				// another goroutine.
+				var line strings.Builder
+				fmt.Fprintf(&line, "  %7.3fs  %-7s  %-12s %s", time.Since(start).Seconds(), connName(e.ConnID), e.State, e.Reason)
 				if e.Err != nil {
-					fmt.Fprintf(out, ": %v", e.Err)
+					fmt.Fprintf(&line, ": %v", e.Err)
 				}
 				if e.State == schema.ConnReconnecting {
-					fmt.Fprintf(out, " (attempt %d, wait %s)", e.Attempt, e.Delay.Round(time.Millisecond))
+					fmt.Fprintf(&line, " (attempt %d, wait %s)", e.Attempt, e.Delay.Round(time.Millisecond))
 				}
-				fmt.Fprintln(out)
+				fmt.Fprintln(out, line.String())
 			}
 			select {
 			case states <- e:
@@ -260,11 +263,11 @@ func gapHandler(out io.Writer, symbols []string, gaps chan<- gapSeen) func(*sche
 		if about == "" {
 			about = "every symbol of " + string(ev.Venue)
 		}
-		fmt.Fprintf(out, "  gap marker: %s %s", about, c.GapType)
+		ids := ""
 		if c.GapFirstSeq != 0 {
-			fmt.Fprintf(out, ", update ids %d..%d missing", c.GapFirstSeq, c.GapLastSeq)
+			ids = fmt.Sprintf(", update ids %d..%d missing", c.GapFirstSeq, c.GapLastSeq)
 		}
-		fmt.Fprintf(out, " (%s); resync %s\n", c.GapSource, strings.Join(resync, " "))
+		fmt.Fprintf(out, "  gap marker: %s %s%s (%s); resync %s\n", about, c.GapType, ids, c.GapSource, strings.Join(resync, " "))
 		select {
 		case gaps <- gapSeen{resync: resync, first: c.GapFirstSeq, last: c.GapLastSeq}:
 		default:
