@@ -69,7 +69,7 @@ var probeFrames = map[schema.Venue]string{
 // its pool, and the next good message normalised as usual.
 func TestAdversarialMutations(t *testing.T) {
 	max := 40
-	if testing.Short() || raceEnabled {
+	if raceEnabled {
 		max = 12
 	}
 	eachVenueSample(t, func(t *testing.T, venue schema.Venue, doc []byte) {
