@@ -592,13 +592,7 @@ func TestS28ctAlignedRotationDeliversNoFrameTwice(t *testing.T) {
 	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, PingInterval: -1, IncomingLimit: -1})
 	defer v.Close()
 	r := newS28ctRotator(t, v)
-	n := s32flkCycles() // 1,000; fewer under -race (128 s of the root package at load ~25)
-	if testing.Short() {
-		// CI's coverage step, after its race step ran the 400: the same
-		// paths, a tenth of the volume.
-		n = 100
-	}
-	for i := 1; i <= n; i++ {
+	for i := 1; i <= s32flkCycles(); i++ { // 1,000; fewer under -race (128 s of the root package at load ~25)
 		r.rotate(t, i)
 		r.mu.Lock()
 		n := len(r.repeats)
