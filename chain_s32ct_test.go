@@ -55,12 +55,12 @@ func s32ctChain(t *testing.T, n int, channels []string) (*venuesim.Venue, *sessi
 }
 
 func TestS32ctFiveThousandStreams(t *testing.T) {
-	if testing.Short() || raceEnabled {
+	if raceEnabled {
 		// Under -race on a loaded machine the simulated venue's
 		// instrument list of 2,500 symbols was not fetched and parsed
 		// within the default Config.RESTTimeout (10 s: 10 of 10 runs at
 		// load 37 failed in session.Start), and the run takes minutes.
-		t.Skip("5,000 streams: not with -short, nor under the race detector")
+		t.Skip("5,000 streams: not under the race detector")
 	}
 	const n = 2500
 	v, s, ours, ctx := s32ctChain(t, n, []string{"trade", "bookTicker"})

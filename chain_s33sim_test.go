@@ -26,9 +26,9 @@ import (
 // 5,000 streams at 204 symbols (1,020 streams) a connection are five
 // connections; none refused or cut, no venue error.
 func TestS33simOptionsChainFiveChannels(t *testing.T) {
-	if testing.Short() || raceEnabled {
+	if raceEnabled {
 		// As TestS32ctFiveThousandStreams.
-		t.Skip("1,000 symbols × 5 channels: not with -short, nor under the race detector")
+		t.Skip("1,000 symbols × 5 channels: not under the race detector")
 	}
 	const n = 1000
 	channels := []string{"trade", "bookTicker", "depth@100ms", "kline_1m", "kline_5m"}

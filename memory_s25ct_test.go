@@ -47,8 +47,8 @@ func s25ctHeap() uint64 {
 // 200,000 is no larger than after the first 100,000 (plus a margin for the collector's noise): nothing
 // kept per symbol grows with the run.
 func TestS25ctSymbolChurnMemoryIsBounded(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("300,000 symbols: not with -short, nor under the race detector (its shadow memory is no measure of the heap)")
+	if raceEnabled {
+		t.Skip("300,000 symbols: not under the race detector (its shadow memory is no measure of the heap)")
 	}
 	ctx := context.Background()
 	pools, d, sub, p := s25ctBinanceToSubscriber(t, nil)
@@ -137,8 +137,8 @@ func TestS25ctStuckSubscribersMemoryIsBounded(t *testing.T) {
 // through one Binance parser (one connection's life): the live heap after
 // the last 200,000 is no larger than after the first 100,000.
 func TestS25ctFillMemoryIsBounded(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("300,000 reports: not with -short, nor under the race detector")
+	if raceEnabled {
+		t.Skip("300,000 reports: not under the race detector")
 	}
 	ctx := context.Background()
 	pools := schema.NewPools(nil)
@@ -166,8 +166,8 @@ func TestS25ctFillMemoryIsBounded(t *testing.T) {
 // still): the live heap after 150,000 messages is no larger than after
 // the first 50,000 — the steady state holds nothing per message.
 func TestS25ctPipelineLongRunMemoryIsBounded(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("150,000 messages: not with -short, nor under the race detector")
+	if raceEnabled {
+		t.Skip("150,000 messages: not under the race detector")
 	}
 	const rounds = 50_000 // 2.1 messages a round
 	ctx := context.Background()

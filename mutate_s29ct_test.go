@@ -238,11 +238,16 @@ func TestS29ctUnknownMembersChangeNothing(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			want := s29ctBaseline(t, s)
 			sh := s29ctWalk(t, s.data)
-			for _, o := range sh.objects {
+			for oi, o := range sh.objects {
+				vi := 0
 				for vn, val := range values {
+					vi++
 					for _, first := range []bool{true, false} {
 						if !first && vn != "null" && vn != "64KiB" && o.Path != "" {
 							continue // keep the count down: every value first, two last
+						}
+						if !s37slowSampled(oi, vi) {
+							continue // under -race a sixteenth
 						}
 						if s.name == "binance_spot_outboundAccountPosition_wrapped" && o.Path == "" && !first {
 							continue // TestS29ctWrappedAccountPositionTrailingMember (a fault)
@@ -399,8 +404,8 @@ func TestS29ctMutatedValuesAreRefusedOrHarmless(t *testing.T) {
 					vals = append(vals[:len(vals):len(vals)], strconv.Quote(orig)) // a bare one quoted
 				}
 				for j, val := range vals {
-					if s29ctThin() && (li+j)%4 != 0 {
-						continue // a quarter of the pairs, all values over the leaves
+					if !s37slowSampled(li, j) {
+						continue // under -race a sixteenth of the pairs, all values over the leaves
 					}
 					msg := s29ctSplice(s.data, leaf.From, leaf.To, val)
 					r := newS29ctRun(t, s.venue)
@@ -457,11 +462,14 @@ func s29ctEveryLeafAs(t *testing.T, names func(string) bool, vals []string, chec
 		}
 		t.Run(s.name, func(t *testing.T) {
 			sh := s29ctWalk(t, s.data)
-			for _, leaf := range sh.leaves {
+			for li, leaf := range sh.leaves {
 				if s29ctDeepIndex.MatchString(leaf.Path) {
 					continue
 				}
-				for _, val := range vals {
+				for j, val := range vals {
+					if !s37slowSampled(li, j) {
+						continue // under -race a sixteenth
+					}
 					msg := s29ctSplice(s.data, leaf.From, leaf.To, val)
 					r := newS29ctRun(t, s.venue)
 					r.known = func(string) bool { return true }
@@ -510,8 +518,9 @@ func TestS29ctBybitTickerNegativeMark(t *testing.T) {
 }
 
 // s29ctThin says the broad mutation tests try a quarter of their cases:
-// under the race detector or -short (a loaded 2-core machine runs two race
-// suites at once). S29CT_FULL=1 runs them all.
+// under the race detector (a loaded 2-core machine runs two race suites at
+// once); all of them without it, CI's coverage step (-short) included.
+// S29CT_FULL=1 runs them all.
 func s29ctThin() bool {
-	return os.Getenv("S29CT_FULL") == "" && (raceEnabled || testing.Short())
+	return os.Getenv("S29CT_FULL") == "" && raceEnabled
 }

@@ -433,7 +433,7 @@ func TestSubscriptionIdleIsABarrier(t *testing.T) {
 		handled <- struct{}{}
 	}})
 	require.NoError(t, err)
-	require.Eventually(t, sub.Idle, 10*time.Second, time.Millisecond, "a new subscription parks")
+	require.Eventually(t, sub.Idle, patience, time.Millisecond, "a new subscription parks")
 	ev, err := pools.Events.Get(context.Background())
 	require.NoError(t, err)
 	ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventTrade
@@ -441,5 +441,5 @@ func TestSubscriptionIdleIsABarrier(t *testing.T) {
 	require.False(t, sub.Idle(), "queued or in the handler")
 	close(release)
 	<-handled
-	require.Eventually(t, sub.Idle, 10*time.Second, time.Millisecond)
+	require.Eventually(t, sub.Idle, patience, time.Millisecond)
 }

@@ -55,7 +55,7 @@ func Example() {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second) // a deadline for a busy machine
 	defer cancel()
 	if err := d.Close(ctx); err != nil {
 		panic(err)

@@ -137,7 +137,7 @@ func TestMergedLaneKeepsLatestView(t *testing.T) {
 			// window first and wait until it is taken, so that the queue
 			// holds exactly what follows.
 			require.NoError(t, d.PublishMerged(ctx, takeMerged(t, merged, "BTC-USDT", schema.EventTrade, 0)))
-			require.Eventually(t, func() bool { return s.Stats().Depth == 0 }, 10*time.Second, time.Millisecond)
+			require.Eventually(t, func() bool { return s.Stats().Depth == 0 }, patience, time.Millisecond)
 			for i, step := range tc.steps {
 				id := uint64(i + 1)
 				if step == "W" {
@@ -231,7 +231,7 @@ func TestMergedLaneModel(t *testing.T) {
 		settle := func() {
 			t.Helper()
 			want := len(queue)
-			require.Eventually(t, func() bool { return s.Stats().Depth == want }, 10*time.Second, time.Millisecond, "seed %d", seed)
+			require.Eventually(t, func() bool { return s.Stats().Depth == want }, patience, time.Millisecond, "seed %d", seed)
 		}
 		id := uint64(0)
 		for range 300 {

@@ -24,7 +24,7 @@ func TestS28HeldMergedViewsBoundedByKeys(t *testing.T) {
 	ctx := context.Background()
 	// One in the goroutine's hand, blocked on C: the queue holds the rest.
 	require.NoError(t, d.PublishMerged(ctx, takeMerged(t, merged, "BTC-USDT", schema.EventTrade, 0)))
-	require.Eventually(t, func() bool { return s.Stats().Depth == 0 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return s.Stats().Depth == 0 }, patience, time.Millisecond)
 	const sources, rounds = 8, 50
 	symbols := []string{"BTC-USDT", "ETH-USDT", "SOL-USDT", "XRP-USDT"}
 	type key struct {
@@ -63,7 +63,7 @@ func TestS28HeldMergedViewsBoundedByKeys(t *testing.T) {
 		m.Source = src
 		require.NoError(t, d.PublishMerged(ctx, m))
 	}
-	require.Eventually(t, func() bool { return s.Stats().Depth == sources-1 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return s.Stats().Depth == sources-1 }, patience, time.Millisecond)
 	require.NoError(t, d.UnsubscribeMerged(s))
 	<-s.Done()
 	require.Equal(t, uint64(sources), s.Stats().Discarded) // sources-1 queued and the one in hand

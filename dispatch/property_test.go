@@ -355,7 +355,7 @@ func TestProperty(t *testing.T) {
 	assert.Positive(t, subscriptions[4].Stats().Dropped, "the slow subscriber fell behind")
 	assert.Positive(t, subscriptions[4].Stats().Coalesced)
 	assert.Zero(t, p.Stats().InUse)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	require.NoError(t, p.Shutdown(ctx))
 }

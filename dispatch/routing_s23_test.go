@@ -48,7 +48,7 @@ func TestS23MarkerOfNoTypeReachesTypeFilteredSubscribers(t *testing.T) {
 		select {
 		case ev := <-s.C():
 			return ev
-		case <-time.After(20 * time.Second):
+		case <-time.After(60 * time.Second):
 			t.Fatal("nothing delivered")
 			return nil
 		}
@@ -293,7 +293,7 @@ func TestS23UnsubscribeMergedFromAnywhere(t *testing.T) {
 	}
 	select {
 	case <-self.Done():
-	case <-time.After(20 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("a handler that unsubscribed itself did not end")
 	}
 	require.Equal(t, 1, calls)

@@ -69,8 +69,11 @@ var probeFrames = map[schema.Venue]string{
 // its pool, and the next good message normalised as usual.
 func TestAdversarialMutations(t *testing.T) {
 	max := 40
-	if testing.Short() || raceEnabled {
-		max = 12
+	if raceEnabled {
+		// The parser runs on the test's goroutine alone: the detector has
+		// nothing to find, and the first 4 spans are among the 40 the run
+		// without it (CI's coverage step) tries.
+		max = 4
 	}
 	eachVenueSample(t, func(t *testing.T, venue schema.Venue, doc []byte) {
 		events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events

@@ -45,8 +45,8 @@ func depthN(u, n int, legacy bool) []byte {
 // have grown their book slices and every symbol has been seen, a message
 // costs no allocation.
 func TestBinanceZeroAllocs(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("allocation counts: not with -short or -race")
+	if raceEnabled {
+		t.Skip("allocation counts: not under -race")
 	}
 	tests := []struct {
 		name string
@@ -108,8 +108,8 @@ func fixed(b []byte) func(int) []byte { return func(int) []byte { return b } }
 // same steady-state check: once warmed up, a message costs no allocation.
 // The shared venue files are TestEverySampleZeroAllocs'.
 func TestBinanceZeroAllocsEverySample(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("allocation counts: not with -short or -race")
+	if raceEnabled {
+		t.Skip("allocation counts: not under -race")
 	}
 	files, _ := filepath.Glob("testdata/binance/*.json")
 	require.NotEmpty(t, files)

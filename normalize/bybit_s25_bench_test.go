@@ -18,8 +18,8 @@ func bybitPushes() [2][]byte {
 // TestS25BybitOrderZeroAllocs: following working orders for their
 // amendments allocates nothing per report.
 func TestS25BybitOrderZeroAllocs(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("allocation counts: not with -short or -race")
+	if raceEnabled {
+		t.Skip("allocation counts: not under -race")
 	}
 	events := schema.NewPools(nil).Events
 	p := NewBybit(events, &putSink{events: events}, nil)

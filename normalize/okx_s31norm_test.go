@@ -92,8 +92,8 @@ func TestS31OKXLiquidationOrdersEntries(t *testing.T) {
 
 // A liquidation-orders push normalises with no allocation once warmed.
 func TestS31OKXLiquidationOrdersAllocateNothing(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("allocation counts: not with -short or -race")
+	if raceEnabled {
+		t.Skip("allocation counts: not under -race")
 	}
 	doc, err := os.ReadFile("testdata/docs/okx_liquidation_orders.json")
 	require.NoError(t, err)

@@ -303,8 +303,8 @@ func TestAdv3EmptyOrderIDRefused(t *testing.T) {
 // (The shared zero-allocation test feeds one fill again and again, which
 // is now a repeat: this one measures the path of a fill that is new.)
 func TestAdv3NewFillsZeroAllocs(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("allocation counts: not with -short or -race")
+	if raceEnabled {
+		t.Skip("allocation counts: not under -race")
 	}
 	const runs = 200
 	msgs := make([][]byte, maxRecentFills+runs+1)

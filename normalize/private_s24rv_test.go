@@ -69,8 +69,8 @@ func okxRepeatParser(tb testing.TB) (*Parser, []byte) {
 // TestS24rvOKXRepeatZeroAllocs: a restated fill (the repeat path that
 // weighs amendments) allocates nothing.
 func TestS24rvOKXRepeatZeroAllocs(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("allocation counts: not with -short or -race")
+	if raceEnabled {
+		t.Skip("allocation counts: not under -race")
 	}
 	p, fill := okxRepeatParser(t)
 	ctx := context.Background()

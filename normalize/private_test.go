@@ -438,8 +438,8 @@ func TestPrivateMalformed(t *testing.T) {
 // (a subtraction and a division per report) allocates nothing once the
 // order is known.
 func TestCoinbaseUserZeroAllocs(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("allocation counts: not with -short or -race")
+	if raceEnabled {
+		t.Skip("allocation counts: not under -race")
 	}
 	events := schema.NewPools(nil).Events
 	sink := &putSink{events: events}

@@ -160,8 +160,8 @@ func TestS28BybitTickerDeltaRepeatNotMerged(t *testing.T) {
 
 // The quotes kept cost no allocation once the symbol was seen.
 func TestS28QuoteZeroAllocs(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("allocation counts: not with -short or -race")
+	if raceEnabled {
+		t.Skip("allocation counts: not under -race")
 	}
 	for _, c := range quoteCases {
 		t.Run(string(c.venue)+" "+c.name, func(t *testing.T) {

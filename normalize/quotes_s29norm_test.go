@@ -136,8 +136,8 @@ func TestS29BybitSpotTickerRepeat(t *testing.T) {
 
 // The marks of unnumbered quotes cost no allocation either.
 func TestS29TimedQuoteZeroAllocs(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("allocation counts: not with -short or -race")
+	if raceEnabled {
+		t.Skip("allocation counts: not under -race")
 	}
 	for _, c := range timedQuoteCases {
 		t.Run(string(c.venue)+" "+c.name, func(t *testing.T) {

@@ -189,8 +189,8 @@ func TestTradeRepeatsPerSymbol(t *testing.T) {
 
 // The check costs no allocation, for new trades as for repeats.
 func TestTradeRepeatsZeroAllocs(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("allocation counts: not with -short or -race")
+	if raceEnabled {
+		t.Skip("allocation counts: not under -race")
 	}
 	tests := []struct {
 		venue schema.Venue

@@ -101,8 +101,8 @@ func krakenBookJSON(n int) []byte {
 // best bid/offer and book updates (and tickers) cost no allocation once the
 // symbol, the pool's book slices and the sequence maps have warmed up.
 func TestVenueZeroAllocs(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("allocation counts: not with -short or -race")
+	if raceEnabled {
+		t.Skip("allocation counts: not under -race")
 	}
 	for _, c := range venueAllocCases {
 		t.Run(string(c.venue)+" "+c.name, func(t *testing.T) {

@@ -67,7 +67,7 @@ func TestS23TwoContinuousMergersOneSymbol(t *testing.T) {
 	now := clk.now().UnixNano()
 	require.NoError(t, spot.Add(ctx, s23BBO(schema.VenueBinance, "100", "101", 0, now)))
 	// The handler now holds the first view; what follows waits in line.
-	require.Eventually(t, func() bool { return sub.Stats().Depth == 0 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return sub.Stats().Depth == 0 }, 60*time.Second, time.Millisecond)
 	require.NoError(t, perp.Add(ctx, s23BBO(schema.VenueBybit, "99", "102", 0, now)))
 	require.NoError(t, spot.Add(ctx, s23BBO(schema.VenueOKX, "100.5", "101.5", 0, now)))
 	require.NoError(t, perp.Add(ctx, s23BBO(schema.VenueKraken, "99.5", "100.8", 0, now)))
@@ -78,7 +78,7 @@ func TestS23TwoContinuousMergersOneSymbol(t *testing.T) {
 		select {
 		case m := <-got:
 			return m
-		case <-time.After(10 * time.Second):
+		case <-time.After(60 * time.Second):
 			t.Fatal("no merged event")
 			return nil
 		}
@@ -269,12 +269,12 @@ func TestS23LostWindowsShowAsMergeIDJumps(t *testing.T) {
 			ExchangeTS: base + int64(i), Trade: schema.Trade{Price: schema.NewDecimal(100, 0), Qty: schema.NewDecimal(1, 0)}}
 	}
 	require.NoError(t, m.Add(ctx, trade(1))) // window 1: the handler holds it
-	require.Eventually(t, func() bool { return sub.Stats().Depth == 0 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return sub.Stats().Depth == 0 }, 60*time.Second, time.Millisecond)
 	for i := 2; i <= 6; i++ { // windows 2–6: 2, 3 and 4 dropped past Bound 2
 		require.NoError(t, m.Add(ctx, trade(i)))
 	}
 	close(gate)
-	require.Eventually(t, func() bool { return sub.Stats().Delivered == 3 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return sub.Stats().Delivered == 3 }, 60*time.Second, time.Millisecond)
 	require.NoError(t, d.Close(ctx))
 	var ids []uint64
 	for _, w := range got {

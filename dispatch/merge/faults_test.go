@@ -115,7 +115,7 @@ func newExhaustible(t *testing.T, o Options) *exhaustible {
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		e.refill()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), patience)
 		defer cancel()
 		drained := make(chan struct{})
 		go func() {
@@ -308,7 +308,7 @@ func TestWindowedPropertyExactRanges(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			return uint64(len(got)) == st.Published
-		}, 10*time.Second, time.Millisecond)
+		}, patience, time.Millisecond)
 		require.NoError(t, d.Close(ctx))
 		require.NoError(t, pools.Shutdown(ctx))
 

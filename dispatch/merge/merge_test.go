@@ -57,7 +57,7 @@ func newRig(t *testing.T, o Options) *rig {
 	r.m, err = New(&o)
 	require.NoError(t, err)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), patience)
 		defer cancel()
 		require.NoError(t, r.d.Close(ctx))
 		for range r.sub.C() {
@@ -74,7 +74,7 @@ func (r *rig) next(t *testing.T) *schema.MergedEvent {
 	case m := <-r.sub.C():
 		require.NoError(t, m.Validate())
 		return m
-	case <-time.After(5 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("no merged event")
 		return nil
 	}
@@ -246,7 +246,7 @@ func TestContinuousThroughDispatcher(t *testing.T) {
 		ev.Venue, ev.Symbol, ev.Type, ev.BBO = src.Venue, src.Symbol, src.Type, src.BBO
 		require.NoError(t, r.d.Publish(ctx, ev))
 	}
-	require.Eventually(t, func() bool { return r.m.Stats().Published == 2 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return r.m.Stats().Published == 2 }, patience, time.Millisecond)
 	// The consolidated view is coalescable: a subscriber that has not yet
 	// taken the first sees only the second, which it always sees.
 	c := r.next(t)

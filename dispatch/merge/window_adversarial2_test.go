@@ -225,7 +225,7 @@ func TestAdversarial2QuoteWindowsBesideTheView(t *testing.T) {
 		require.NoError(t, view.Add(ctx, ev))
 	}
 	require.NoError(t, windowed.Flush(ctx))
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	cctx, cancel := context.WithTimeout(ctx, patience)
 	defer cancel()
 	require.NoError(t, d.Close(cctx))
 	var views, windows []*schema.MergedEvent

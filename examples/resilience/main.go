@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,10 +46,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	defer venue.Close()
 
 	start := time.Now()
+	symbols := []string{"BTC-USDT"}
 	states := make(chan wsclient.Event, 256)
 	f, err := session.Start(ctx, session.Config{
 		Endpoints: cli.Endpoints(venue, session.Endpoints{}),
-		Symbols:   []string{"BTC-USDT"},
+		Symbols:   symbols,
 		Channels:  []string{"trade", "depth@100ms"},
 		Client: wsclient.Options{
 			// The venue's oversized frame is 512 KiB. The client reads up to
@@ -74,14 +76,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		},
 		OnState: func(_ session.Conn, e wsclient.Event) {
 			if e.State != schema.ConnUnknown {
-				fmt.Fprintf(out, "  %7.3fs  %-7s  %-12s %s", time.Since(start).Seconds(), connName(e.ConnID), e.State, e.Reason)
+				// One write a line: the gap markers' lines come from
+				// another goroutine.
+				var line strings.Builder
+				fmt.Fprintf(&line, "  %7.3fs  %-7s  %-12s %s", time.Since(start).Seconds(), connName(e.ConnID), e.State, e.Reason)
 				if e.Err != nil {
-					fmt.Fprintf(out, ": %v", e.Err)
+					fmt.Fprintf(&line, ": %v", e.Err)
 				}
 				if e.State == schema.ConnReconnecting {
-					fmt.Fprintf(out, " (attempt %d, wait %s)", e.Attempt, e.Delay.Round(time.Millisecond))
+					fmt.Fprintf(&line, " (attempt %d, wait %s)", e.Attempt, e.Delay.Round(time.Millisecond))
 				}
-				fmt.Fprintln(out)
+				fmt.Fprintln(out, line.String())
 			}
 			select {
 			case states <- e:
@@ -93,16 +98,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	var delivered atomic.Int64
-	gaps := make(chan *schema.CanonicalEvent, 16)
+	gaps := make(chan gapSeen, 16)
+	onGap := gapHandler(out, symbols, gaps)
 	_, err = f.Dispatcher().Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
-		// The parser's marker for ids the venue skipped names them; the
-		// book's own markers (a lost connection) do not.
-		if ev.Type == schema.EventGap && ev.Control.GapFirstSeq != 0 {
-			select {
-			case gaps <- ev:
-			default:
-			}
-		}
+		onGap(ev)
 		delivered.Add(1)
 	}})
 	if err != nil {
@@ -184,15 +183,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 					after.InvalidFrames-cs.InvalidFrames, after.HandlerErrors-cs.HandlerErrors)
 			}
 		case venuesim.FaultDepthGap:
+			drainGaps(gaps)
 			venue.Inject(fault)
-			select {
-			case g := <-gaps:
-				fmt.Fprintf(out, "  gap marker: %s %s, update ids %d..%d missing\n", g.Symbol, g.Control.GapType, g.Control.GapFirstSeq, g.Control.GapLastSeq)
-			case <-time.After(*wait):
-				err = errors.New("no gap marker")
-			case <-ctx.Done():
-				err = ctx.Err()
-			}
+			err = skipped(ctx, gaps, *wait)
 		default:
 			venue.Inject(fault)
 			if err = reconnected(cs.ConnID); err == nil {
@@ -245,6 +238,70 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("%d faults not recovered", failures)
 	}
 	return nil
+}
+
+// gapSeen is what the drill keeps of a gap marker: the event itself goes
+// back to its pool when the handler returns.
+type gapSeen struct {
+	resync      []string // the symbols the marker says lost events
+	first, last uint64   // the sequence range lost, when known
+}
+
+// gapHandler returns the subscription's handling of gap markers: each one
+// of the venue is logged with the symbols it says lost events — all of
+// them for a venue-wide marker (empty Symbol: a subscriber's queue past its
+// bound of waiting markers, or a connection-wide sequence) — which a host
+// resyncs, and handed to gaps (dropped when gaps is full).
+func gapHandler(out io.Writer, symbols []string, gaps chan<- gapSeen) func(*schema.CanonicalEvent) {
+	return func(ev *schema.CanonicalEvent) {
+		resync := cli.GapSymbols(ev, schema.VenueBinance, symbols)
+		if resync == nil {
+			return
+		}
+		c := &ev.Control
+		about := ev.Symbol
+		if about == "" {
+			about = "every symbol of " + string(ev.Venue)
+		}
+		ids := ""
+		if c.GapFirstSeq != 0 {
+			ids = fmt.Sprintf(", update ids %d..%d missing", c.GapFirstSeq, c.GapLastSeq)
+		}
+		fmt.Fprintf(out, "  gap marker: %s %s%s (%s); resync %s\n", about, c.GapType, ids, c.GapSource, strings.Join(resync, " "))
+		select {
+		case gaps <- gapSeen{resync: resync, first: c.GapFirstSeq, last: c.GapLastSeq}:
+		default:
+		}
+	}
+}
+
+// skipped waits for the parser's marker of the depth ids the venue
+// skipped: it names them (the book's own markers, a lost connection, do
+// not).
+func skipped(ctx context.Context, gaps <-chan gapSeen, wait time.Duration) error {
+	deadline := time.After(wait)
+	for {
+		select {
+		case g := <-gaps:
+			if g.first != 0 {
+				return nil
+			}
+		case <-deadline:
+			return errors.New("no gap marker")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func drainGaps(c chan gapSeen) {
+	for {
+		select {
+		case <-c:
+		default:
+			return
+		}
+	}
 }
 
 // connName names a connection in the log: connections count from 1; the

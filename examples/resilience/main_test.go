@@ -23,13 +23,14 @@ func TestResilience(t *testing.T) {
 	t.Log(text) // also when run failed: the log says which fault and why
 	require.NoError(t, err)
 	for _, want := range []string{
-		"disconnected peer_closed",   // close
-		"disconnected read_error",    // reset
-		"disconnected idle",          // stall
-		"disconnected pong_timeout",  // no pong
-		"survived: still connection", // garbage
-		"disconnected oversized",     // oversized
-		"gap marker: BTC-USDT book_update",
+		"disconnected peer_closed",                     // close
+		"disconnected read_error",                      // reset
+		"disconnected idle",                            // stall
+		"disconnected pong_timeout",                    // no pong
+		"survived: still connection",                   // garbage
+		"disconnected oversized",                       // oversized
+		"gap marker: BTC-USDT book_update, update ids", // the depth gap, named
+		"missing (venue); resync BTC-USDT",
 		"connected    rotation", // server shutdown: replaced before the cut
 		"ids contiguous",
 		"9 of 9 faults recovered",

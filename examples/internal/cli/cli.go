@@ -13,6 +13,7 @@ import (
 
 	"github.com/meltica/meltica/internal/exit"
 	"github.com/meltica/meltica/pool"
+	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 	"github.com/meltica/meltica/venuesim"
 )
@@ -93,6 +94,29 @@ func PrintPools(w io.Writer, stats []pool.Stats) {
 	for _, s := range stats {
 		fmt.Fprintf(w, "  %-7s %8d %8d %8d %7d %6d %6d\n", s.Name, s.Gets, s.Puts, s.Created, s.InUse, s.PeakInUse, s.Waits)
 	}
+}
+
+// GapSymbols returns which of symbols (all of venue) a gap marker says lost
+// events — those a host must resync (a book fetched again, a trade count
+// restarted): the symbol the marker names, or every one of symbols when it
+// names none. A marker with an empty Symbol is venue-wide: a subscriber's
+// queue past its bound of waiting markers (dispatch's doc, "Gap markers of
+// a slow subscriber"), or a venue whose sequence spans the connection
+// (Coinbase's sequence_num). Nil when ev is no gap marker, is of another
+// venue, or names a symbol not in symbols.
+func GapSymbols(ev *schema.CanonicalEvent, venue schema.Venue, symbols []string) []string {
+	if ev.Type != schema.EventGap || ev.Venue != venue {
+		return nil
+	}
+	if ev.Symbol == "" {
+		return symbols
+	}
+	for i, s := range symbols {
+		if s == ev.Symbol {
+			return symbols[i : i+1 : i+1]
+		}
+	}
+	return nil
 }
 
 // LiveEndpoints are Binance's endpoints by name: "testnet" (the spot test
