@@ -1,0 +1,188 @@
+package wsclient
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+// announcingFrom reports whether a goroutine waits in announce called
+// from fn (OnEvent has not returned from the event yet).
+func announcingFrom(fn string) bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, ").announce(") && strings.Contains(g, fn) {
+			return true
+		}
+	}
+	return false
+}
+
+// seenAtUnaligned records, when OnEvent receives ErrRotationUnaligned,
+// what the handler had been given by then (snap's result).
+type seenAtUnaligned struct {
+	mu   sync.Mutex
+	snap func() []string
+	at   [][]string
+}
+
+func (s *seenAtUnaligned) onEvent(ev Event) {
+	if !errors.Is(ev.Err, ErrRotationUnaligned) {
+		return
+	}
+	got := s.snap()
+	s.mu.Lock()
+	s.at = append(s.at, got)
+	s.mu.Unlock()
+}
+
+func (s *seenAtUnaligned) get() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]string(nil), s.at...)
+}
+
+// A rotation whose new connection fails after the streams were joined
+// (here: the venue drops it while its second subscription waits for its
+// paced turn) gives delivery back to the old connection, which dropped
+// its frames from the join on: a possible gap. ErrRotationUnaligned then
+// waits for room in a full event queue and reaches OnEvent before the old
+// connection's next frame, as a switch's losses do. Before s37ws it was
+// queued without waiting (emit): dropped from the full queue here, and
+// otherwise handed to OnEvent after the old connection delivered again.
+func TestS37wsFailedRotationAfterJoinAnnouncedBeforeOldFrames(t *testing.T) {
+	tune, rotating, release := holdAtRotating()
+	leaks := goleak.IgnoreCurrent()
+	subscribed := make(chan int, 4)
+	v := newVenue(t, func(s *session) {
+		subscribed <- s.n
+		s.readForever()
+		<-s.ctx.Done()
+	})
+	k := &sink{}
+	seen := &seenAtUnaligned{snap: k.got}
+	opts := rotationOptions()
+	opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
+	opts.ControlRate = 0 // the default: each connection's second subscription waits 250 ms on the clock
+	fc := newFakeClock()
+	fc.blockSlp = true // a paced wait waits for the test to move the clock
+	opts.Clock = fc
+	opts.OnEvent = seen.onEvent
+	tune(opts)
+	h := start(t, v.url(), opts, k, leaks)
+	h.clock = fc
+	t.Cleanup(release) // before the harness's Close
+	h.rec.waitFor(t, "connected", connected(1))
+	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 dialled"))
+	h.advanceUntil(250*time.Millisecond, "connection 1 subscribed", func() bool { return len(v.received(1)) == len(testSubs) })
+
+	s1 := v.session(1)
+	u := func(k int) string { return fmt.Sprintf(`{"u":%d}`, k) }
+	require.NoError(t, s1.send(u(1), u(2)))
+	h.sink.waitFor(t, u(1), u(2))
+	require.NoError(t, h.c.Rotate())
+	recvWait(t, rotating, "OnEvent holding at Rotating")
+	h.c.emit(Event{State: h.c.State(), Reason: ReasonHandlerError, Err: errors.New("an earlier event")}, false) // the queue is full
+	require.Equal(t, 2, recvWait(t, subscribed, "connection 2 dialled"))
+	require.NoError(t, s1.send(u(3))) // delivered during the overlap
+	h.sink.waitFor(t, u(3))
+	s2 := v.session(2)
+	require.Eventually(t, func() bool { return len(v.received(2)) == 1 && len(fc.sleepingUntil()) == 2 }, wait, time.Millisecond,
+		"connection 2's second subscription waiting for its turn")
+	require.NoError(t, s2.send(u(3))) // the join: connection 1 delivered it
+	require.Eventually(t, func() bool {
+		h.c.deliverMu.Lock()
+		defer h.c.deliverMu.Unlock()
+		return h.c.ov != nil && h.c.ov.done
+	}, wait, time.Millisecond, "joined")
+	require.NoError(t, s1.send(u(4)))    // connection 1's, dropped from the join on
+	require.NoError(t, s2.ws.CloseNow()) // connection 2 fails while subscribing
+	require.Eventually(t, func() bool { return h.c.Stats().Unaligned == 1 }, wait, time.Millisecond, "rotation given up")
+	require.NoError(t, s1.send(u(5)))
+	require.Eventually(t, func() bool {
+		return strings.Contains(strings.Join(h.sink.got(), " "), u(5)) || announcingFrom("restoreOld")
+	}, wait, time.Millisecond, "old connection delivering, or the loss being announced")
+	release()
+	h.rec.waitFor(t, "the loss announced", func(ev Event) bool { return ev.ConnID == 1 && errors.Is(ev.Err, ErrRotationUnaligned) })
+	h.sink.waitFor(t, u(5))
+	at := seen.get()
+	require.Len(t, at, 1)
+	require.NotContains(t, at[0], u(5), "the old connection's frame after the loss was delivered before the loss was announced")
+	h.finish(v)
+}
+
+// startLaggingTuned is startLaggingBy with tune applied to the options.
+func startLaggingTuned(t *testing.T, hb *hub, leaks goleak.Option, lag int, tune func(*Options)) (*harness, *venue, *seqSink, func(n int)) {
+	t.Helper()
+	v := newVenue(t, hb.serve(func(n int) int {
+		if n == 2 {
+			return lag
+		}
+		return 0
+	}))
+	ks := &seqSink{conns: map[uint64]int{}}
+	opts := rotationOptions()
+	tune(opts)
+	h := start(t, v.url(), opts, &sink{hook: ks.hook}, leaks)
+	return h, v, ks, func(n int) {
+		for range n {
+			hb.publish()
+		}
+	}
+}
+
+// A divergence found after the switch (connection 1 missed 13, which
+// connection 2 sends among the repeats it skips) is announced as the
+// switch's losses are: ErrRotationUnaligned waits for room in a full
+// event queue and reaches OnEvent before the frame after the repeat that
+// revealed it. Before s37ws it was queued without waiting (emit):
+// dropped from the full queue here, the rotation's repeat of 13 out of its
+// place never announced.
+func TestS37wsLateDivergenceAnnouncedBeforeNextFrame(t *testing.T) {
+	tune, rotating, release := holdAtRotating()
+	leaks := goleak.IgnoreCurrent()
+	hb := newHub(false)
+	hb.lose = func(n int, seq int64) bool { return n == 1 && (seq == 13 || seq == 17) }
+	seen := &seenAtUnaligned{}
+	h, v, ks, publish := startLaggingTuned(t, hb, leaks, 6, func(o *Options) {
+		o.OnEvent = seen.onEvent
+		tune(o)
+	})
+	t.Cleanup(release) // before the harness's Close
+	seen.snap = func() []string {
+		ks.mu.Lock()
+		defer ks.mu.Unlock()
+		out := make([]string, len(ks.seqs))
+		for i, n := range ks.seqs {
+			out[i] = fmt.Sprint(n)
+		}
+		return out
+	}
+	beginRotationAfter10(t, h, hb, ks, publish)
+	recvWait(t, rotating, "OnEvent holding at Rotating")
+	publish(6) // connection 1: 11, 12, 14, 15, 16; connection 2 holds 11..16
+	ks.waitCount(t, 15, "connection 1 ahead")
+	publish(1) // connection 1 loses 17; connection 2 sends 11: the join, repeats 12, 14, 15, 16 expected
+	require.Eventually(t, func() bool { return h.c.Stats().Rotations == 1 }, wait, time.Millisecond, "rotation")
+	// The Connected event fills the queue (one event, OnEvent held).
+	publish(6) // connection 2: 12 skipped, 13, 14 skipped (the divergence), 15, 16 skipped, 17
+	require.Eventually(t, func() bool { return ks.last() == 17 || announcingFrom("skipRepeat") }, wait, time.Millisecond,
+		"connection 2 delivering, or the divergence being announced")
+	release()
+	h.rec.waitFor(t, "the divergence announced", func(ev Event) bool { return ev.ConnID == 2 && errors.Is(ev.Err, ErrRotationUnaligned) })
+	require.Eventually(t, func() bool { return ks.last() == 17 }, wait, time.Millisecond, "connection 2 up to 17")
+	h.finish(v)
+
+	at := seen.get()
+	require.Len(t, at, 1)
+	require.Equal(t, "1 2 3 4 5 6 7 8 9 10 11 12 14 15 16 13", strings.Join(at[0], " "), "delivered when OnEvent saw the divergence")
+	require.EqualValues(t, 1, h.c.Stats().Unaligned)
+}
