@@ -342,8 +342,10 @@
 // A rotation that fails keeps the old connection and is retried after a
 // backoff (or the venue's Retry-After). An old connection lost during the
 // rotation is reported when it is lost ([schema.ConnDisconnected]: a
-// possible gap), the new one's dial and subscriptions (up to DialTimeout
-// and the paced messages) going on meanwhile; once up, the new connection
+// possible gap; once its reader stopped, so that its last frame comes
+// before the event, as outside a rotation), the new one's dial and
+// subscriptions (up to DialTimeout and the paced messages) going on
+// meanwhile; once up, the new connection
 // is the reconnection (Connected with ReasonRotation), or, failing, the
 // client redials as after any loss.
 //

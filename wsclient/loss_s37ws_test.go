@@ -6,11 +6,14 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/meltica/meltica/schema"
 )
 
 // announcingFrom reports whether a goroutine waits in announce called
@@ -185,4 +188,81 @@ func TestS37wsLateDivergenceAnnouncedBeforeNextFrame(t *testing.T) {
 	require.Len(t, at, 1)
 	require.Equal(t, "1 2 3 4 5 6 7 8 9 10 11 12 14 15 16 13", strings.Join(at[0], " "), "delivered when OnEvent saw the divergence")
 	require.EqualValues(t, 1, h.c.Stats().Unaligned)
+}
+
+// The old connection lost while a rotation's new connection is dialled
+// and subscribed (connectStandby) is reported once its reader has
+// stopped delivering, as a loss outside a rotation is (serve's retire
+// waits for it): its Disconnected event comes after its last frame left
+// the handler, so that a host (a session's gap marker) announces the gap
+// after that frame, not before it. Here connection 1's frame is in the
+// handler when connection 1 fails (a write of the client's own fails);
+// before s37ws its Disconnected event reached OnEvent while the frame
+// was still in the handler.
+func TestS37wsOldLostWhileDiallingReportedAfterItsLastFrame(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	subscribed := make(chan int, 4)
+	v := newVenue(t, func(s *session) {
+		subscribed <- s.n
+		s.readForever()
+		<-s.ctx.Done()
+	})
+	entered, hold := make(chan struct{}), make(chan struct{})
+	var returned atomic.Bool
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { close(hold) }) }
+	k := &sink{hook: func(f *schema.WsFrame) error {
+		if string(f.Data) == `{"hold":1}` {
+			close(entered)
+			<-hold
+			returned.Store(true)
+		}
+		return nil
+	}}
+	var lostEarly atomic.Bool
+	opts := rotationOptions()
+	opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
+	opts.ControlRate = 0 // the default: each connection's second subscription waits 250 ms on the clock
+	fc := newFakeClock()
+	fc.blockSlp = true // a paced wait waits for the test to move the clock
+	opts.Clock = fc
+	opts.OnEvent = func(ev Event) {
+		if ev.State == schema.ConnDisconnected && ev.ConnID == 1 && !returned.Load() {
+			lostEarly.Store(true)
+		}
+	}
+	h := start(t, v.url(), opts, k, leaks)
+	h.clock = fc
+	t.Cleanup(release) // before the harness's Close
+	h.rec.waitFor(t, "connected", connected(1))
+	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 dialled"))
+	h.advanceUntil(250*time.Millisecond, "connection 1 subscribed", func() bool { return len(v.received(1)) == len(testSubs) })
+	old := h.live()
+	require.NoError(t, v.session(1).send(`{"hold":1}`))
+	recvWait(t, entered, "connection 1's frame in the handler")
+
+	require.NoError(t, h.c.Rotate())
+	require.Equal(t, 2, recvWait(t, subscribed, "connection 2 dialled"))
+	require.Eventually(t, func() bool { return len(v.received(2)) == 1 && len(fc.sleepingUntil()) == 2 }, wait, time.Millisecond,
+		"connection 2's second subscription waiting for its turn")
+	old.fail(ReasonWriteError, errors.New("a heartbeat's write failed")) // connection 1 ends, its frame still in the handler
+	require.Eventually(t, func() bool { return lostEarly.Load() || waitingIn("(*Client).lostAfterReader") }, wait, time.Millisecond,
+		"connection 1's loss reported, or waiting for its reader")
+	require.False(t, lostEarly.Load(), "connection 1's loss reported while its frame was in the handler")
+	release()
+	require.Eventually(t, h.lostConn1, wait, time.Millisecond, "connection 1's loss reported")
+	require.False(t, lostEarly.Load(), "connection 1's loss reported while its frame was in the handler")
+	h.finish(v)
+}
+
+// waitingIn reports whether a goroutine waits on a WaitGroup in fn.
+func waitingIn(fn string) bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "sync.(*WaitGroup).Wait") && strings.Contains(g, fn) {
+			return true
+		}
+	}
+	return false
 }

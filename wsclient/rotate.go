@@ -432,7 +432,7 @@ func (c *Client) prepare(old, nb *conn) error {
 	select {
 	case err = <-done:
 	case <-old.dead:
-		c.lost(old)
+		c.lostAfterReader(old)
 		err = <-done
 	}
 	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
@@ -478,10 +478,23 @@ func (c *Client) connectStandby(ctx context.Context, old *conn) (*conn, error) {
 	case r := <-done:
 		return r.cn, r.err
 	case <-old.dead:
-		c.lost(old)
+		c.lostAfterReader(old)
 	}
 	r := <-done
 	return r.cn, r.err
+}
+
+// lostAfterReader reports the loss of old, a rotation's live connection
+// that died while the new one is dialled or prepared, once old's
+// goroutines have exited (they end with it), as serve reports a loss
+// after retire waited for them: a frame old's reader had read, still in
+// the handler or about to be delivered, comes before the Disconnected
+// event, and whatever OnEvent does with the loss (a session's gap marker)
+// comes after that frame. deliverMu must not be held (old's reader may
+// wait for it).
+func (c *Client) lostAfterReader(old *conn) {
+	old.wg.Wait()
+	c.lost(old)
 }
 
 // lost reports the loss of cn, a live connection, once (a rotation may
