@@ -98,7 +98,7 @@ func TestS37wsFailedRotationAfterJoinAnnouncedBeforeOldFrames(t *testing.T) {
 	require.NoError(t, s1.send(u(3))) // delivered during the overlap
 	h.sink.waitFor(t, u(3))
 	s2 := v.session(2)
-	require.Eventually(t, func() bool { return len(v.received(2)) == 1 && len(fc.sleepingUntil()) == 2 }, wait, time.Millisecond,
+	require.Eventually(t, func() bool { return len(v.received(2)) == 1 && pacedWait(fc) }, wait, time.Millisecond,
 		"connection 2's second subscription waiting for its turn")
 	require.NoError(t, s2.send(u(3))) // the join: connection 1 delivered it
 	require.Eventually(t, func() bool {
@@ -243,7 +243,7 @@ func TestS37wsOldLostWhileDiallingReportedAfterItsLastFrame(t *testing.T) {
 
 	require.NoError(t, h.c.Rotate())
 	require.Equal(t, 2, recvWait(t, subscribed, "connection 2 dialled"))
-	require.Eventually(t, func() bool { return len(v.received(2)) == 1 && len(fc.sleepingUntil()) == 2 }, wait, time.Millisecond,
+	require.Eventually(t, func() bool { return len(v.received(2)) == 1 && pacedWait(fc) }, wait, time.Millisecond,
 		"connection 2's second subscription waiting for its turn")
 	old.fail(ReasonWriteError, errors.New("a heartbeat's write failed")) // connection 1 ends, its frame still in the handler
 	require.Eventually(t, func() bool { return lostEarly.Load() || waitingIn("(*Client).lostAfterReader") }, wait, time.Millisecond,
@@ -261,6 +261,18 @@ func waitingIn(fn string) bool {
 	buf = buf[:runtime.Stack(buf, true)]
 	for _, g := range strings.Split(string(buf), "\n\n") {
 		if strings.Contains(g, "sync.(*WaitGroup).Wait") && strings.Contains(g, fn) {
+			return true
+		}
+	}
+	return false
+}
+
+// pacedWait reports whether a paced write waits for fc to move on (a
+// sleep until an instant to come).
+func pacedWait(fc *fakeClock) bool {
+	now := fc.Now()
+	for _, at := range fc.sleepingUntil() {
+		if at.After(now) {
 			return true
 		}
 	}
