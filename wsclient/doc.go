@@ -345,9 +345,11 @@
 // possible gap; once its reader stopped, so that its last frame comes
 // before the event, as outside a rotation), the new one's dial and
 // subscriptions (up to DialTimeout and the paced messages) going on
-// meanwhile; once up, the new connection
-// is the reconnection (Connected with ReasonRotation), or, failing, the
-// client redials as after any loss.
+// meanwhile; once up, the new connection is the reconnection (Connected
+// with ReasonRotation), or, failing, the client redials as after any
+// loss. An old connection that dies once the streams were joined is no
+// loss (it delivered up to the join, the new connection has the rest):
+// the switch reports none.
 //
 // [Client.Rotate] asks for the same rotation at once, with or without
 // MaxAge: for a venue that announces it will close the connection

@@ -278,3 +278,29 @@ func pacedWait(fc *fakeClock) bool {
 	}
 	return false
 }
+
+// A rotation whose streams were joined switches with no gap even when the
+// old connection died before the switch: the old connection delivered
+// everything up to the join, and the new one has everything after it.
+// Reporting the old connection lost (Disconnected: a possible gap) then
+// told of a gap there was none of — after the rotation's own loss
+// (ErrRotationDropped, a second gap marker in a session) and without
+// waiting for OnEvent, so its marker could come after the new
+// connection's frames. Here connection 1 dies while the switch announces
+// its dropped frame; before s37ws connection 1 was reported lost.
+func TestS37wsJoinedSwitchOldDeadIsNoLoss(t *testing.T) {
+	tune, rotating, release := holdAtRotating()
+	h, v, o, subscribed := rotateScripted(t, tune)
+	t.Cleanup(release) // before the harness's Close
+	old := h.live()
+	rotateDropping(t, h, v, o, subscribed, func() {
+		recvWait(t, rotating, "OnEvent holding at Rotating")
+		h.c.emit(Event{State: h.c.State(), Reason: ReasonHandlerError, Err: errors.New("an earlier event")}, false) // the queue is full
+	}, func() {
+		require.NoError(t, v.session(1).ws.CloseNow()) // connection 1 dies while the switch waits for OnEvent
+		recvWait(t, old.dead, "connection 1 dead")
+		release()
+	})
+	require.False(t, h.lostConn1(), "connection 1 reported lost after a joined switch: %v", h.rec.all())
+	require.Zero(t, h.c.Stats().TotalReconnects())
+}

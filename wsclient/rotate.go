@@ -530,11 +530,13 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 			c.st.dropped.Add(uint64(dropped))
 			c.announce(nb.ctx, Event{State: c.State(), Reason: ReasonRotation, Err: fmt.Errorf("%w: %d frames of connection %d", ErrRotationDropped, dropped, nb.id), ConnID: nb.id})
 		}
-		select {
-		case <-old.dead: // lost before the switch: a possible gap
-			c.lost(old)
-		default:
-		}
+		if !aligned {
+			select {
+			case <-old.dead: // lost before the switch: a possible gap
+				c.lost(old)
+			default:
+			}
+		} // joined: old delivered up to the join, nb has the rest — no gap, dead or not
 		// Its close bound (or its grace) armed before the switch is
 		// announced (stopAside).
 		c.retireAside(old)
