@@ -83,7 +83,7 @@ func TestS37wsFailedRotationAfterJoinAnnouncedBeforeOldFrames(t *testing.T) {
 	h := start(t, v.url(), opts, k, leaks)
 	h.clock = fc
 	t.Cleanup(release) // before the harness's Close
-	h.rec.waitFor(t, "connected", connected(1))
+	liveConn1(t, h)
 	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 dialled"))
 	h.advanceUntil(250*time.Millisecond, "connection 1 subscribed", func() bool { return len(v.received(1)) == len(testSubs) })
 
@@ -234,7 +234,7 @@ func TestS37wsOldLostWhileDiallingReportedAfterItsLastFrame(t *testing.T) {
 	h := start(t, v.url(), opts, k, leaks)
 	h.clock = fc
 	t.Cleanup(release) // before the harness's Close
-	h.rec.waitFor(t, "connected", connected(1))
+	liveConn1(t, h)
 	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 dialled"))
 	h.advanceUntil(250*time.Millisecond, "connection 1 subscribed", func() bool { return len(v.received(1)) == len(testSubs) })
 	old := h.live()
@@ -303,4 +303,17 @@ func TestS37wsJoinedSwitchOldDeadIsNoLoss(t *testing.T) {
 	})
 	require.False(t, h.lostConn1(), "connection 1 reported lost after a joined switch: %v", h.rec.all())
 	require.Zero(t, h.c.Stats().TotalReconnects())
+}
+
+// liveConn1 waits until connection 1 is the live connection. With an
+// event queue of one (holdAtRotating) the Connected event is dropped when
+// OnEvent's goroutine has not yet taken Connecting from the queue (1 run
+// in 80 under -race on a loaded machine): the state, not the event, is
+// waited for.
+func liveConn1(t *testing.T, h *harness) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		st := h.c.Stats()
+		return st.State == schema.ConnConnected && st.ConnID == 1
+	}, wait, time.Millisecond, "connection 1 live")
 }
