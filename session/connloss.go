@@ -37,7 +37,11 @@ import (
 // found) — wsclient hands those to OnEvent, and waits for it, before the
 // new connection's first frame, so the marker comes before the data after
 // the gap (a late divergence, found among the repeats, is reported after
-// the frame out of its place) —; not when the session is closing, and not
+// the frame out of its place, before the next); one loss, one marker: a
+// rotation's loss that follows the announced loss of the connection it
+// replaced, with no frame handed to the handler in between (the old
+// connection died before the switch), is that loss (see announced) —;
+// not when the session is closing, and not
 // for a connection that carries only book channels (the books' markers
 // announce it: their venues' update ids or checksums find a diff lost or
 // repeated across the switch). As the
@@ -71,10 +75,20 @@ type lossMarker struct {
 	rotating  func() bool
 	rotations func() uint64
 	rotSeen   uint64 // rotations, read when the last event was handled
+	// prev is the connection named before conn. marked says that the
+	// last marker was published for the loss event of connection
+	// markedConn, when the shard's client had handed markedAt frames
+	// to the handler (Stats.Messages); a marker published from onFrame
+	// clears it (its frame comes after the marker).
+	prev       uint64
+	sh         *shard
+	marked     bool
+	markedConn uint64
+	markedAt   uint64
 }
 
 func (s *Session) newLossMarker(sh *shard) *lossMarker {
-	m := &lossMarker{s: s, lost: true} // lost until the first Connected: nothing to announce yet
+	m := &lossMarker{s: s, sh: sh, lost: true} // lost until the first Connected: nothing to announce yet
 	for _, ch := range s.cfg.Channels {
 		if _, isBook := s.spec.book(ch); !isBook {
 			m.active = true
@@ -94,7 +108,7 @@ func (m *lossMarker) onEvent(e wsclient.Event) {
 	isLost := e.State.Lost()
 	announce := isLost && (!m.lost || unseen) && e.Reason != wsclient.ReasonRotation
 	if rotationLoss(e) && !m.lost {
-		announce = true
+		announce = !m.announced(e)
 	}
 	if !isLost && unseen && e.Dropped > 0 && !m.lost && e.Reason != wsclient.ReasonRotation {
 		announce = true // the previous connection's loss was dropped from wsclient's queue
@@ -106,15 +120,49 @@ func (m *lossMarker) onEvent(e wsclient.Event) {
 		m.rotSeen = m.rotations()
 	}
 	if e.ConnID != 0 {
-		m.conn = e.ConnID
+		if e.ConnID != m.conn {
+			m.prev, m.conn = m.conn, e.ConnID
+		}
 		if e.ConnID > m.seen.Load() {
 			m.seen.Store(e.ConnID)
 		}
 	}
+	announce = announce && m.active && !m.s.closing.Load()
+	if announce {
+		m.marked, m.markedConn, m.markedAt = true, e.ConnID, m.messages()
+	}
 	m.mu.Unlock()
-	if announce && m.active && !m.s.closing.Load() {
+	if announce {
 		m.publish(e)
 	}
+}
+
+// announced reports whether e, a rotation's loss, is the loss the last
+// marker announced: the marker was for the loss of the connection the
+// rotation replaced (wsclient reports a rotation's old connection lost
+// when it dies before the switch, then the switch unaligned or dropping
+// frames — one gap), and no frame reached the handler since. A loss
+// event of that connection comes once its frames have all been handed
+// to the handler (wsclient reports it after the connection's reader
+// stopped), and a rotation's new connection delivers after its loss
+// events (wsclient waits for OnEvent), so no frame was in the handler,
+// between the two, that the first marker would have come before. m.mu
+// is held.
+func (m *lossMarker) announced(e wsclient.Event) bool {
+	replaced := m.conn // e comes before the rotation's Connected (ErrRotationDropped)
+	if e.ConnID == m.conn {
+		replaced = m.prev // after it (ErrRotationUnaligned)
+	}
+	return m.marked && m.markedConn == replaced && m.messages() == m.markedAt
+}
+
+// messages is how many frames the shard's client has handed to its
+// handler.
+func (m *lossMarker) messages() uint64 {
+	if m.sh == nil || m.sh.client == nil {
+		return 0
+	}
+	return m.sh.client.Stats().Messages
 }
 
 // onFrame is called with each frame before the parser reads it (see
@@ -144,6 +192,7 @@ func (m *lossMarker) onFrame(f *schema.WsFrame) {
 	}
 	if announce {
 		m.lost = true // its event, when it comes, is not announced again
+		m.marked = false
 	}
 	old := m.conn
 	m.mu.Unlock()

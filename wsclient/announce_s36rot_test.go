@@ -75,7 +75,7 @@ func rotateScripted(t *testing.T, tune ...func(*Options)) (*harness, *venue, *lo
 		f(opts)
 	}
 	h := start(t, v.url(), opts, k, leaks)
-	h.rec.waitFor(t, "connected", connected(1))
+	liveConn1(t, h)
 	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 subscribed"))
 	return h, v, o, subscribed
 }

@@ -329,21 +329,27 @@
 // the events queued before it), or for Run's end. A host that publishes a
 // gap marker from OnEvent (package session does) so has it ahead of the
 // data after the gap. OnEvent must then not wait for the handler's next
-// frame. Two losses are found later, and reported after the frames they
-// concern: a frame of the new connection, sent among its repeats, that the
-// old connection never delivered ([ErrRotationUnaligned] when a repeat
-// follows it: it was delivered out of its place), and the failure of a
-// rotation whose streams had been joined (the old connection's data from
-// the join to the failure are lost; it is reported with the old
-// connection's id).
+// frame. Two losses are found later, and announced the same way (waiting
+// for room in the event queue and for OnEvent) before the next frame: a
+// frame of the new connection, sent among its repeats, that the old
+// connection never delivered ([ErrRotationUnaligned] when a repeat follows
+// it: it was delivered out of its place, and is behind the report), and
+// the failure of a rotation whose streams had been joined
+// ([ErrRotationUnaligned] with the old connection's id: its data from the
+// join to the failure are lost; it is announced before the old connection
+// delivers again).
 //
 // A rotation that fails keeps the old connection and is retried after a
 // backoff (or the venue's Retry-After). An old connection lost during the
 // rotation is reported when it is lost ([schema.ConnDisconnected]: a
-// possible gap), the new one's dial and subscriptions (up to DialTimeout
-// and the paced messages) going on meanwhile; once up, the new connection
-// is the reconnection (Connected with ReasonRotation), or, failing, the
-// client redials as after any loss.
+// possible gap; once its reader stopped, so that its last frame comes
+// before the event, as outside a rotation), the new one's dial and
+// subscriptions (up to DialTimeout and the paced messages) going on
+// meanwhile; once up, the new connection is the reconnection (Connected
+// with ReasonRotation), or, failing, the client redials as after any
+// loss. An old connection that dies once the streams were joined is no
+// loss (it delivered up to the join, the new connection has the rest):
+// the switch reports none.
 //
 // [Client.Rotate] asks for the same rotation at once, with or without
 // MaxAge: for a venue that announces it will close the connection

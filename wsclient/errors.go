@@ -63,7 +63,10 @@ var (
 	// trade ids, in the normalizer) covers those venues. A switch without
 	// a join is reported before the new connection's first frame reaches
 	// the handler (OnEvent has returned from it; see the package doc,
-	// Rotation).
+	// Rotation); so are a divergence found later among the repeats
+	// (before the next frame) and a rotation given up after its streams
+	// were joined (with the old connection's id, before it delivers
+	// again).
 	ErrRotationUnaligned = errors.New("wsclient: rotation switched without aligning the streams: messages around the switch may repeat or be missing")
 	// ErrRotationDropped is reported (an [Event] with ReasonRotation, the
 	// new connection's ConnID, while the state is still Rotating;

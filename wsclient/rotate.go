@@ -199,7 +199,7 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 	}
 	if diverged && !cn.told { // one rotation, reported once (Stats.Unaligned counts rotations)
 		cn.told = true
-		c.unaligned(cn.id)
+		c.unaligned(cn.ctx, cn.id) // under deliverMu: before cn's next frame
 	}
 	return skipped
 }
@@ -290,12 +290,16 @@ func (c *Client) abortOverlap(ov *overlap, nb *conn) bool {
 	return true
 }
 
-// restoreOld gives delivery back to old whatever the alignment said.
-func (c *Client) restoreOld(ov *overlap) {
+// restoreOld gives delivery back to old once the streams were aligned
+// (old dropped its data from the join on, and the new connection, given
+// up, took what it held with it): a possible gap, announced (unaligned)
+// before old delivers again, under the lock its reader waits for.
+func (c *Client) restoreOld(ctx context.Context, ov *overlap) {
 	c.deliverMu.Lock()
+	defer c.deliverMu.Unlock()
+	c.unaligned(ctx, ov.old.id)
 	ov.old.mode.Store(unrotated(ov.old))
 	c.ov = nil
-	c.deliverMu.Unlock()
 }
 
 // goLive turns the standby connection into the live one once the old one
@@ -305,11 +309,11 @@ func (c *Client) restoreOld(ov *overlap) {
 // the streams were joined and how many keyed frames from before the join
 // it drops that the old connection never delivered: switchTo announces
 // the switch there, so that whatever OnEvent does with a loss (a
-// session's gap markers) comes before the new connection's frames. It
-// returns false when the streams were found to diverge only while the
-// queue was delivered (a frame the old connection never delivered, sent
-// among the repeats): switchTo reports that after the switch.
-func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropped int)) (inPlace bool) {
+// session's gap markers) comes before the new connection's frames. Streams
+// found to diverge only while the queue is delivered (a frame the old
+// connection never delivered, sent among the repeats) are reported there,
+// before the next queued frame.
+func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropped int)) {
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
 	// Under the lock: a prepared connection's reader waits for the same
@@ -319,7 +323,7 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 	aligned := ov.done || c.opts.Prepare != nil
 	c.st.rotations.Add(1) // before nb delivers, and before the switch is announced: Stats never lag its frames
 	switched(aligned, ov.unmatched)
-	inPlace = true
+	inPlace := true
 	skip, missed := ov.skip, 0
 	for i, f := range nb.queue {
 		switch {
@@ -333,8 +337,9 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 		case len(skip) > 0 && nb.hashes[i] != unkeyed:
 			rest, m, skipped, diverged := skipPast(skip, ov.run, missed, nb.hashes[i])
 			skip, missed = rest, m
-			if diverged && aligned { // the frames before this repeat the old connection never delivered: out of their place
+			if diverged && aligned && inPlace { // the frames before this repeat the old connection never delivered: out of their place
 				inPlace = false
+				c.unaligned(nb.ctx, nb.id)
 			}
 			if skipped {
 				break
@@ -357,7 +362,6 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 	close(nb.liveCh)
 	c.lf = nb
 	c.ov = nil
-	return inPlace
 }
 
 // rotate replaces old make-before-break: it dials and subscribes a standby
@@ -374,8 +378,7 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 		// nb is stopped and its queue dropped. Had the streams been
 		// aligned meanwhile, old dropped what nb held: a possible gap.
 		if !c.abortOverlap(ov, nil) {
-			c.restoreOld(ov)
-			c.unaligned(old.id)
+			c.restoreOld(ctx, ov)
 		}
 		return nil, err
 	}
@@ -429,7 +432,7 @@ func (c *Client) prepare(old, nb *conn) error {
 	select {
 	case err = <-done:
 	case <-old.dead:
-		c.lost(old)
+		c.lostAfterReader(old)
 		err = <-done
 	}
 	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
@@ -475,10 +478,23 @@ func (c *Client) connectStandby(ctx context.Context, old *conn) (*conn, error) {
 	case r := <-done:
 		return r.cn, r.err
 	case <-old.dead:
-		c.lost(old)
+		c.lostAfterReader(old)
 	}
 	r := <-done
 	return r.cn, r.err
+}
+
+// lostAfterReader reports the loss of old, a rotation's live connection
+// that died while the new one is dialled or prepared, once old's
+// goroutines have exited (they end with it), as serve reports a loss
+// after retire waited for them: a frame old's reader had read, still in
+// the handler or about to be delivered, comes before the Disconnected
+// event, and whatever OnEvent does with the loss (a session's gap marker)
+// comes after that frame. deliverMu must not be held (old's reader may
+// wait for it).
+func (c *Client) lostAfterReader(old *conn) {
+	old.wg.Wait()
+	c.lost(old)
 }
 
 // lost reports the loss of cn, a live connection, once (a rotation may
@@ -504,7 +520,7 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 	c.deliverMu.Lock()
 	old.mode.Store(modeReplaced)
 	c.deliverMu.Unlock()
-	inPlace := c.goLive(ov, nb, func(aligned bool, dropped int) {
+	c.goLive(ov, nb, func(aligned bool, dropped int) {
 		if dropped > 0 {
 			// Before Connected: the state still says Rotating, and a
 			// Connected event with an error other than
@@ -514,27 +530,23 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 			c.st.dropped.Add(uint64(dropped))
 			c.announce(nb.ctx, Event{State: c.State(), Reason: ReasonRotation, Err: fmt.Errorf("%w: %d frames of connection %d", ErrRotationDropped, dropped, nb.id), ConnID: nb.id})
 		}
-		select {
-		case <-old.dead: // lost before the switch: a possible gap
-			c.lost(old)
-		default:
-		}
+		if !aligned {
+			select {
+			case <-old.dead: // lost before the switch: a possible gap
+				c.lost(old)
+			default:
+			}
+		} // joined: old delivered up to the join, nb has the rest — no gap, dead or not
 		// Its close bound (or its grace) armed before the switch is
 		// announced (stopAside).
 		c.retireAside(old)
 		up := Event{State: schema.ConnConnected, Reason: ReasonRotation, ConnID: nb.id}
 		c.st.state.Store(uint32(up.State))
-		if !aligned {
-			c.emit(up, false)
-			c.st.unaligned.Add(1)
-			c.announce(nb.ctx, Event{State: up.State, Reason: ReasonRotation, Err: ErrRotationUnaligned, ConnID: nb.id})
-			return
-		}
 		c.emit(up, false)
+		if !aligned {
+			c.unaligned(nb.ctx, nb.id)
+		}
 	})
-	if !inPlace {
-		c.unaligned(nb.id)
-	}
 	return nb
 }
 
@@ -596,11 +608,15 @@ func (c *Client) retireAside(old *conn) {
 	}()
 }
 
-// unaligned reports a rotation that switched without aligning the streams:
-// around the switch some messages may repeat or be missing.
-func (c *Client) unaligned(id uint64) {
+// unaligned reports a rotation that switched without aligning the streams,
+// or was given up after it had (restoreOld): around the switch some
+// messages may repeat or be missing. It is a loss, announced as the
+// switch's others are: the event waits for room and for OnEvent (or ctx's
+// end), and the caller holds deliverMu, so that it comes before the
+// connection's next frame.
+func (c *Client) unaligned(ctx context.Context, id uint64) {
 	c.st.unaligned.Add(1)
-	c.emit(Event{State: c.State(), Reason: ReasonRotation, Err: ErrRotationUnaligned, ConnID: id}, false)
+	c.announce(ctx, Event{State: c.State(), Reason: ReasonRotation, Err: ErrRotationUnaligned, ConnID: id})
 }
 
 // rotationFailed reports a failed rotation; old stays live unless it died
