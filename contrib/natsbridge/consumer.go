@@ -289,13 +289,21 @@ type Consumer struct {
 	execWhole bool
 	// execGen is the generation of the Consume delivering now: 1 for the
 	// first, one more at each resume. A delivery of an older one (in
-	// progress as the resume stopped it, at the door) is handed on as any
-	// other, but its NumPending and consumer sequence are another
+	// progress as the resume stopped it, at the door) is handed back or
+	// on (execGenFrom), and its NumPending and consumer sequence are another
 	// consumer's (or another Consume's): they do not count (removedBefore).
-	execGen    uint64
-	execOwed   uint64
-	execVenues *lru[schema.Venue, struct{}]
-	execResume execResume
+	execGen uint64
+	// execGenFrom: the current Consume's durable consumer delivers again
+	// every report from this stream sequence on not yet acknowledged to
+	// it (its ack floor, or where it was made again): an older Consume's
+	// late delivery at or past it is handed back, to come again in its
+	// turn (handed on, it came before earlier reports); one before it,
+	// or of another stream (math.MaxUint64: its only copy), or one handled
+	// already (execHigh: its copy dropped by its id), is handed on.
+	execGenFrom uint64
+	execOwed    uint64
+	execVenues  *lru[schema.Venue, struct{}]
+	execResume  execResume
 
 	closeOnce sync.Once
 	closeErr  error
@@ -561,7 +569,7 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	c.execResume.js = js // before the first delivery: removedBefore asks the stream
 	c.execWhole = only && c.readsWholeStream()
 	c.execMu.Lock()
-	c.execGen = 1
+	c.execGen, c.execGenFrom = 1, redeliversFrom(cons)
 	c.execMu.Unlock()
 	if c.cc, err = c.consume(cons, 1); err != nil {
 		return err
@@ -1042,6 +1050,10 @@ func (c *Consumer) onExec(m jetstream.Msg, gen uint64) {
 	if c.closed.Load() {
 		c.execReturned.Add(1)
 		_ = m.Nak()
+		return
+	}
+	if gen != c.execGen && seq > c.execHigh && seq >= c.execGenFrom {
+		c.handBack(m) // the current consumer delivers it again, in order
 		return
 	}
 	wanted := !c.execFilter || c.wanted(m.Subject())

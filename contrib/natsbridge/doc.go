@@ -270,7 +270,8 @@
 // between the same two deliveries can; when the stream does not answer,
 // NumPending is trusted). Only the deliveries of the
 // durable consumer's current Consume count: a late one of the Consume a
-// resume replaced is another consumer's count.
+// resume replaced is another consumer's count (and, of a report the new
+// one delivers again, is handed back, so that it comes in its turn).
 // Those are announced (ConsumerStats.ExecLost, at Warn) by a gap marker
 // before the next report: schema.EventGap, Control.GapType
 // schema.EventExecReport, no Symbol, GapSource schema.GapRelay, one per

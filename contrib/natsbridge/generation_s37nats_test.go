@@ -66,7 +66,7 @@ func TestS37natsOldConsumeLateNoFalseLoss(t *testing.T) {
 	eventually(t, func() bool { return doorAt(cons, 5) == 1 }, "the old delivery at the door")
 	far.release()
 	<-oldDone
-	eventually(t, func() bool { return cons.Stats().ExecDelivered+cons.Stats().ExecDuplicate == 6 }, "5 reports and a copy")
+	eventually(t, func() bool { return cons.Stats().ExecDelivered == 5 }, "5 reports (the late one handed back: TestS37rvnatsOldConsumeLateInOrder)")
 	require.NoError(t, pub.Close(closeCtx(t)))
 	require.NoError(t, cons.Close(closeCtx(t)))
 	stats := cons.Stats()

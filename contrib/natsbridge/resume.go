@@ -165,10 +165,16 @@ func (c *Consumer) resume() error {
 		clear(c.execNaked)
 		c.execMu.Unlock()
 	}
+	// from: an older Consume's late delivery at or past it is the new
+	// one's to deliver (execGenFrom); of another stream, none is.
+	from := uint64(math.MaxUint64)
 	switch {
 	case err == nil && sameStream && !stopped:
 		return nil
 	case err == nil:
+		if sameStream {
+			from = redeliversFrom(cons)
+		}
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 		start := uint64(0) // another stream: from its start
 		if sameStream {
@@ -179,6 +185,7 @@ func (c *Consumer) resume() error {
 				start = min(start, seq)
 			}
 			c.execMu.Unlock()
+			from = start
 		}
 		if cons, err = r.js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, c.execConfig(start)); err != nil {
 			if stopped {
@@ -208,6 +215,7 @@ func (c *Consumer) resume() error {
 	c.execWhole = only && c.readsWholeStream()
 	c.execGen++
 	gen := c.execGen
+	c.execGenFrom = from
 	c.execMu.Unlock()
 	cc, err := c.consume(cons, gen)
 	if err != nil {
@@ -218,6 +226,16 @@ func (c *Consumer) resume() error {
 	c.execResumed.Add(1)
 	c.log.Warn("natsbridge: durable consumer was gone or stopped; delivering again", "stream", c.opts.Stream.Name, "same_stream", sameStream)
 	return nil
+}
+
+// redeliversFrom returns the stream sequence from which cons delivers
+// again every report not acknowledged to it: past its ack floor, as its
+// info last read it (see execGenFrom).
+func redeliversFrom(cons jetstream.Consumer) uint64 {
+	if info := cons.CachedInfo(); info != nil {
+		return info.AckFloor.Stream + 1
+	}
+	return math.MaxUint64
 }
 
 // lostWithStream notes as owed a gap marker (announceRemoved) the
