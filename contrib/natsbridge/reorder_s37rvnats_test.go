@@ -6,6 +6,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
 )
 
 // TestS37rvnatsOldConsumeLateInOrder: a Consume a resume replaced may
@@ -15,22 +17,7 @@ import (
 // (0, 4, 1, 2, 3) — execution reports out of order. The current consumer
 // delivers it again in its turn: the late one is handed back.
 func TestS37rvnatsOldConsumeLateInOrder(t *testing.T) {
-	srv := startServer(t)
-	ingest := newNode(t)
-	pnc := connect(t, srv.ClientURL(), nil)
-	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, nil)
-	require.NoError(t, err)
-	js, err := jetstream.New(pnc)
-	require.NoError(t, err)
-	st, err := js.Stream(waitCtx(t), DefaultStream)
-	require.NoError(t, err)
-	for i := range 5 {
-		ingest.publish(t, execReport(i))
-	}
-	eventually(t, func() bool {
-		info, err := st.Info(waitCtx(t))
-		return err == nil && info.State.Msgs == 5
-	}, "5 reports stored")
+	srv, ingest, pub, js := storedReports(t, 5)
 
 	far, got, cons := reportInHand(t, srv.ClientURL(), nil, ConsumerOptions{Durable: "s37rvorder"})
 
@@ -59,4 +46,27 @@ func TestS37rvnatsOldConsumeLateInOrder(t *testing.T) {
 	require.Equal(t, uint64(5), stats.ExecDelivered, "%+v", stats)
 	ingest.close(t)
 	require.NoError(t, far.d.Close(closeCtx(t)))
+}
+
+// storedReports starts a server and an ingest node whose Publisher has
+// stored n execution reports (execReport 0 to n-1) in the default
+// stream; js is a JetStream context on the Publisher's connection.
+func storedReports(t *testing.T, n int) (srv *embedded.Server, ingest *node, pub *Publisher, js jetstream.JetStream) {
+	srv = startServer(t)
+	ingest = newNode(t)
+	pnc := connect(t, srv.ClientURL(), nil)
+	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, nil)
+	require.NoError(t, err)
+	js, err = jetstream.New(pnc)
+	require.NoError(t, err)
+	st, err := js.Stream(waitCtx(t), DefaultStream)
+	require.NoError(t, err)
+	for i := range n {
+		ingest.publish(t, execReport(i))
+	}
+	eventually(t, func() bool {
+		info, err := st.Info(waitCtx(t))
+		return err == nil && info.State.Msgs == uint64(n)
+	}, "reports stored")
+	return srv, ingest, pub, js
 }
