@@ -283,6 +283,10 @@ type Consumer struct {
 	// leaves its sequence between later deliveries.
 	execAfterStream uint64
 	execSuspect     uint64
+	// execSuspectTo: the stream's last sequence when execSuspect last
+	// grew (0: not known yet) — a report removed past a delivery was
+	// stored then; once deliveries pass it, what is left is an over-count.
+	execSuspectTo uint64
 	// execWhole: the durable consumer reads every message of the stream
 	// (one of durable subjects only, and Subjects cover them all): each
 	// stream sequence is one of its messages. Set before each Consume.

@@ -264,7 +264,7 @@
 // as many of the stream sequences between the two deliveries as it no
 // longer holds (before its first, or deleted), asked of the stream when
 // NumPending says so, the rest kept for the sequences between later
-// deliveries. So a server that over-counts NumPending (nats-server#2357,
+// deliveries up to the stream's last at the time, then forgotten. So a server that over-counts NumPending (nats-server#2357,
 // #5655, fixed upstream) announces no loss (of a Consumer of some
 // subjects, one that over-counts as another subject's message is removed
 // between the same two deliveries can; when the stream does not answer,

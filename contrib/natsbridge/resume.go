@@ -524,7 +524,8 @@ func (d *execDoor) waiting(floor, last uint64) int {
 // what it says was removed is announced as far as the stream confirms
 // it — stream sequences between the two deliveries that it no longer
 // holds (notHeld) — and the rest is kept (execSuspect) for the sequences
-// between later deliveries (a report deleted past the one delivered). Of
+// between later deliveries (a report deleted past the one delivered), up
+// to the stream's last sequence when it grew (execSuspectTo). Of
 // a filtered durable consumer a sequence not held may be another
 // subject's: an over-count with another subject's removal between the
 // same two deliveries can still read as a loss. A redelivery (its
@@ -565,11 +566,20 @@ func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wante
 	}
 	if after > meta.NumPending+delivered {
 		c.execSuspect += after - meta.NumPending - delivered
+		c.execSuspectTo = 0 // stored up to the stream's last now: asked below
 	}
 	if c.execSuspect == 0 {
 		return
 	}
-	n := min(c.execSuspect, c.notHeld(prevStream, meta.Sequence.Stream))
+	if c.execSuspectTo != 0 && prevStream >= c.execSuspectTo {
+		c.execSuspect = 0 // every sequence it may be was passed: an over-count
+		return
+	}
+	held, last := c.notHeld(prevStream, meta.Sequence.Stream, c.execSuspectTo == 0)
+	if c.execSuspectTo == 0 {
+		c.execSuspectTo = last
+	}
+	n := min(c.execSuspect, held)
 	c.execSuspect -= n
 	if n > 0 {
 		c.owe(n)
@@ -579,28 +589,29 @@ func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wante
 // notHeld returns how many stream sequences between from and to (both
 // excluded) the stream no longer holds: before its first (a purge, MaxAge,
 // MaxMsgs or MaxBytes with discard old) or deleted inside it (a message
-// deleted, a purge of one subject). What NumPending says was removed
+// deleted, a purge of one subject), and its last sequence (0: not asked).
+// What NumPending says was removed
 // between two deliveries is confirmed by it (removedBefore): a server
 // that over-counts NumPending (nats-server#2357, #5655) leaves no such
 // sequence. When the stream does not answer (resumeTimeout), NumPending
 // is trusted: the difference is returned as removed (math.MaxUint64).
+// With none between, the stream is asked only when last is wanted.
 // Under execMu, a request to the server.
-func (c *Consumer) notHeld(from, to uint64) uint64 {
-	if to <= from+1 {
-		return 0
+func (c *Consumer) notHeld(from, to uint64, wantLast bool) (n, last uint64) {
+	if to <= from+1 && !wantLast {
+		return 0, 0
 	}
 	ctx, cancel := context.WithTimeout(c.life, resumeTimeout)
 	defer cancel()
 	st, err := c.execResume.js.Stream(ctx, c.opts.Stream.Name)
 	if err != nil {
-		return math.MaxUint64
+		return math.MaxUint64, 0
 	}
 	info, err := st.Info(ctx, jetstream.WithDeletedDetails(true))
 	if err != nil {
-		return math.MaxUint64
+		return math.MaxUint64, 0
 	}
-	n := uint64(0)
-	if first := info.State.FirstSeq; first > from+1 {
+	if first := info.State.FirstSeq; first > from+1 && to > from+1 {
 		n = min(first, to) - from - 1
 	}
 	for _, seq := range info.State.Deleted {
@@ -608,7 +619,7 @@ func (c *Consumer) notHeld(from, to uint64) uint64 {
 			n++
 		}
 	}
-	return n
+	return n, info.State.LastSeq
 }
 
 // announceRemoved publishes the gap markers owed for reports removed
