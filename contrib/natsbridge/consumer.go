@@ -283,19 +283,31 @@ type Consumer struct {
 	// leaves its sequence between later deliveries.
 	execAfterStream uint64
 	execSuspect     uint64
+	// execSuspectTo: the stream's last sequence when execSuspect last
+	// grew (0: not known yet) — a report removed past a delivery was
+	// stored then; once deliveries pass it, what is left is an over-count.
+	execSuspectTo uint64
 	// execWhole: the durable consumer reads every message of the stream
 	// (one of durable subjects only, and Subjects cover them all): each
 	// stream sequence is one of its messages. Set before each Consume.
 	execWhole bool
 	// execGen is the generation of the Consume delivering now: 1 for the
 	// first, one more at each resume. A delivery of an older one (in
-	// progress as the resume stopped it, at the door) is handed on as any
-	// other, but its NumPending and consumer sequence are another
+	// progress as the resume stopped it, at the door) is handed back or
+	// on (execGenFrom), and its NumPending and consumer sequence are another
 	// consumer's (or another Consume's): they do not count (removedBefore).
-	execGen    uint64
-	execOwed   uint64
-	execVenues *lru[schema.Venue, struct{}]
-	execResume execResume
+	execGen uint64
+	// execGenFrom: the current Consume's durable consumer delivers again
+	// every report from this stream sequence on not yet acknowledged to
+	// it (its ack floor, or where it was made again): an older Consume's
+	// late delivery at or past it is handed back, to come again in its
+	// turn (handed on, it came before earlier reports); one before it,
+	// or of another stream (math.MaxUint64: its only copy), or one handled
+	// already (execHigh: its copy dropped by its id), is handed on.
+	execGenFrom uint64
+	execOwed    uint64
+	execVenues  *lru[schema.Venue, struct{}]
+	execResume  execResume
 
 	closeOnce sync.Once
 	closeErr  error
@@ -561,7 +573,7 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	c.execResume.js = js // before the first delivery: removedBefore asks the stream
 	c.execWhole = only && c.readsWholeStream()
 	c.execMu.Lock()
-	c.execGen = 1
+	c.execGen, c.execGenFrom = 1, redeliversFrom(cons)
 	c.execMu.Unlock()
 	if c.cc, err = c.consume(cons, 1); err != nil {
 		return err
@@ -1042,6 +1054,10 @@ func (c *Consumer) onExec(m jetstream.Msg, gen uint64) {
 	if c.closed.Load() {
 		c.execReturned.Add(1)
 		_ = m.Nak()
+		return
+	}
+	if gen != c.execGen && seq > c.execHigh && seq >= c.execGenFrom {
+		c.handBack(m) // the current consumer delivers it again, in order
 		return
 	}
 	wanted := !c.execFilter || c.wanted(m.Subject())

@@ -264,13 +264,14 @@
 // as many of the stream sequences between the two deliveries as it no
 // longer holds (before its first, or deleted), asked of the stream when
 // NumPending says so, the rest kept for the sequences between later
-// deliveries. So a server that over-counts NumPending (nats-server#2357,
+// deliveries up to the stream's last at the time, then forgotten. So a server that over-counts NumPending (nats-server#2357,
 // #5655, fixed upstream) announces no loss (of a Consumer of some
 // subjects, one that over-counts as another subject's message is removed
 // between the same two deliveries can; when the stream does not answer,
 // NumPending is trusted). Only the deliveries of the
 // durable consumer's current Consume count: a late one of the Consume a
-// resume replaced is another consumer's count.
+// resume replaced is another consumer's count (and, of a report the new
+// one delivers again, is handed back, so that it comes in its turn).
 // Those are announced (ConsumerStats.ExecLost, at Warn) by a gap marker
 // before the next report: schema.EventGap, Control.GapType
 // schema.EventExecReport, no Symbol, GapSource schema.GapRelay, one per

@@ -93,7 +93,9 @@ func TestS36natsOverlappingDeliveriesNoReset(t *testing.T) {
 	}
 	st := cons.Stats()
 	require.Equal(t, uint64(2), st.ExecDelivered, "%+v", st)
-	require.Equal(t, uint64(1), st.ExecDuplicate, "the old Consume's copy dropped by its id: %+v", st)
+	// The old Consume's copy: dropped by its id when the new one's came
+	// first, handed back when it did (TestS37rvnatsOldConsumeLateInOrder).
+	require.LessOrEqual(t, st.ExecDuplicate, uint64(1), "%+v", st)
 	require.Zero(t, st.ExecResumed, "nothing was lost: %+v", st)
 	require.Empty(t, log.lines("level=WARN"), "nothing was lost")
 	ingest.close(t)

@@ -22,22 +22,7 @@ import (
 // that its delivery's consumer sequence is past the new one's and its
 // NumPending short of it.
 func TestS37natsOldConsumeLateNoFalseLoss(t *testing.T) {
-	srv := startServer(t)
-	ingest := newNode(t)
-	pnc := connect(t, srv.ClientURL(), nil)
-	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, nil)
-	require.NoError(t, err)
-	js, err := jetstream.New(pnc)
-	require.NoError(t, err)
-	st, err := js.Stream(waitCtx(t), DefaultStream)
-	require.NoError(t, err)
-	for i := range 5 {
-		ingest.publish(t, execReport(i))
-	}
-	eventually(t, func() bool {
-		info, err := st.Info(waitCtx(t))
-		return err == nil && info.State.Msgs == 5
-	}, "5 reports stored")
+	srv, ingest, pub, js := storedReports(t, 5)
 
 	// Report 0 in hand (NumPending 4 after it), waiting for an event.
 	far, got, cons := reportInHand(t, srv.ClientURL(), nil, ConsumerOptions{Durable: "s37gen"})
@@ -66,7 +51,7 @@ func TestS37natsOldConsumeLateNoFalseLoss(t *testing.T) {
 	eventually(t, func() bool { return doorAt(cons, 5) == 1 }, "the old delivery at the door")
 	far.release()
 	<-oldDone
-	eventually(t, func() bool { return cons.Stats().ExecDelivered+cons.Stats().ExecDuplicate == 6 }, "5 reports and a copy")
+	eventually(t, func() bool { return cons.Stats().ExecDelivered == 5 }, "5 reports (the late one handed back: TestS37rvnatsOldConsumeLateInOrder)")
 	require.NoError(t, pub.Close(closeCtx(t)))
 	require.NoError(t, cons.Close(closeCtx(t)))
 	stats := cons.Stats()

@@ -165,10 +165,16 @@ func (c *Consumer) resume() error {
 		clear(c.execNaked)
 		c.execMu.Unlock()
 	}
+	// from: an older Consume's late delivery at or past it is the new
+	// one's to deliver (execGenFrom); of another stream, none is.
+	from := uint64(math.MaxUint64)
 	switch {
 	case err == nil && sameStream && !stopped:
 		return nil
 	case err == nil:
+		if sameStream {
+			from = redeliversFrom(cons)
+		}
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 		start := uint64(0) // another stream: from its start
 		if sameStream {
@@ -179,6 +185,7 @@ func (c *Consumer) resume() error {
 				start = min(start, seq)
 			}
 			c.execMu.Unlock()
+			from = start
 		}
 		if cons, err = r.js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, c.execConfig(start)); err != nil {
 			if stopped {
@@ -208,6 +215,7 @@ func (c *Consumer) resume() error {
 	c.execWhole = only && c.readsWholeStream()
 	c.execGen++
 	gen := c.execGen
+	c.execGenFrom = from
 	c.execMu.Unlock()
 	cc, err := c.consume(cons, gen)
 	if err != nil {
@@ -218,6 +226,16 @@ func (c *Consumer) resume() error {
 	c.execResumed.Add(1)
 	c.log.Warn("natsbridge: durable consumer was gone or stopped; delivering again", "stream", c.opts.Stream.Name, "same_stream", sameStream)
 	return nil
+}
+
+// redeliversFrom returns the stream sequence from which cons delivers
+// again every report not acknowledged to it: past its ack floor, as its
+// info last read it (see execGenFrom).
+func redeliversFrom(cons jetstream.Consumer) uint64 {
+	if info := cons.CachedInfo(); info != nil {
+		return info.AckFloor.Stream + 1
+	}
+	return math.MaxUint64
 }
 
 // lostWithStream notes as owed a gap marker (announceRemoved) the
@@ -506,7 +524,8 @@ func (d *execDoor) waiting(floor, last uint64) int {
 // what it says was removed is announced as far as the stream confirms
 // it — stream sequences between the two deliveries that it no longer
 // holds (notHeld) — and the rest is kept (execSuspect) for the sequences
-// between later deliveries (a report deleted past the one delivered). Of
+// between later deliveries (a report deleted past the one delivered), up
+// to the stream's last sequence when it grew (execSuspectTo). Of
 // a filtered durable consumer a sequence not held may be another
 // subject's: an over-count with another subject's removal between the
 // same two deliveries can still read as a loss. A redelivery (its
@@ -547,11 +566,20 @@ func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wante
 	}
 	if after > meta.NumPending+delivered {
 		c.execSuspect += after - meta.NumPending - delivered
+		c.execSuspectTo = 0 // stored up to the stream's last now: asked below
 	}
 	if c.execSuspect == 0 {
 		return
 	}
-	n := min(c.execSuspect, c.notHeld(prevStream, meta.Sequence.Stream))
+	if c.execSuspectTo != 0 && prevStream >= c.execSuspectTo {
+		c.execSuspect = 0 // every sequence it may be was passed: an over-count
+		return
+	}
+	held, last := c.notHeld(prevStream, meta.Sequence.Stream, c.execSuspectTo == 0)
+	if c.execSuspectTo == 0 {
+		c.execSuspectTo = last
+	}
+	n := min(c.execSuspect, held)
 	c.execSuspect -= n
 	if n > 0 {
 		c.owe(n)
@@ -561,28 +589,29 @@ func (c *Consumer) removedBefore(meta *jetstream.MsgMetadata, subj string, wante
 // notHeld returns how many stream sequences between from and to (both
 // excluded) the stream no longer holds: before its first (a purge, MaxAge,
 // MaxMsgs or MaxBytes with discard old) or deleted inside it (a message
-// deleted, a purge of one subject). What NumPending says was removed
+// deleted, a purge of one subject), and its last sequence (0: not asked).
+// What NumPending says was removed
 // between two deliveries is confirmed by it (removedBefore): a server
 // that over-counts NumPending (nats-server#2357, #5655) leaves no such
 // sequence. When the stream does not answer (resumeTimeout), NumPending
 // is trusted: the difference is returned as removed (math.MaxUint64).
+// With none between, the stream is asked only when last is wanted.
 // Under execMu, a request to the server.
-func (c *Consumer) notHeld(from, to uint64) uint64 {
-	if to <= from+1 {
-		return 0
+func (c *Consumer) notHeld(from, to uint64, wantLast bool) (n, last uint64) {
+	if to <= from+1 && !wantLast {
+		return 0, 0
 	}
 	ctx, cancel := context.WithTimeout(c.life, resumeTimeout)
 	defer cancel()
 	st, err := c.execResume.js.Stream(ctx, c.opts.Stream.Name)
 	if err != nil {
-		return math.MaxUint64
+		return math.MaxUint64, 0
 	}
 	info, err := st.Info(ctx, jetstream.WithDeletedDetails(true))
 	if err != nil {
-		return math.MaxUint64
+		return math.MaxUint64, 0
 	}
-	n := uint64(0)
-	if first := info.State.FirstSeq; first > from+1 {
+	if first := info.State.FirstSeq; first > from+1 && to > from+1 {
 		n = min(first, to) - from - 1
 	}
 	for _, seq := range info.State.Deleted {
@@ -590,7 +619,7 @@ func (c *Consumer) notHeld(from, to uint64) uint64 {
 			n++
 		}
 	}
-	return n
+	return n, info.State.LastSeq
 }
 
 // announceRemoved publishes the gap markers owed for reports removed

@@ -1,0 +1,72 @@
+package natsbridge
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
+)
+
+// TestS37rvnatsOldConsumeLateInOrder: a Consume a resume replaced may
+// still hold a delivery at the door (nats.go's Closed does not wait for a
+// callback in progress) while the new one delivers from an earlier report.
+// Handed on, that late report reached the host before the earlier ones
+// (0, 4, 1, 2, 3) — execution reports out of order. The current consumer
+// delivers it again in its turn: the late one is handed back.
+func TestS37rvnatsOldConsumeLateInOrder(t *testing.T) {
+	srv, ingest, pub, js := storedReports(t, 5)
+
+	far, got, cons := reportInHand(t, srv.ClientURL(), nil, ConsumerOptions{Durable: "s37rvorder"})
+
+	// The replaced Consume's late delivery of report 4 (stream sequence 5).
+	old, err := js.CreateOrUpdateConsumer(waitCtx(t), DefaultStream, jetstream.ConsumerConfig{Durable: "s37rvold",
+		AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: 5})
+	require.NoError(t, err)
+	m, err := old.Next(jetstream.FetchMaxWait(generous))
+	require.NoError(t, err)
+	oldDone := make(chan struct{})
+	go func() {
+		defer close(oldDone)
+		cons.onExec(m, 0) // a generation before the current one
+	}()
+	eventually(t, func() bool { return doorAt(cons, 5) == 1 }, "the old delivery at the door")
+	far.release()
+	<-oldDone
+	for i := range 5 {
+		ev := next(t, got, anyEvent)
+		require.Equal(t, strconv.Itoa(1000+i), ev.Exec.TradeID.String(), "report %d: %s %s", i, ev.Type, ev.Control.Reason)
+	}
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	stats := cons.Stats()
+	require.Zero(t, stats.ExecLost, "%+v", stats)
+	require.Equal(t, uint64(5), stats.ExecDelivered, "%+v", stats)
+	ingest.close(t)
+	require.NoError(t, far.d.Close(closeCtx(t)))
+}
+
+// storedReports starts a server and an ingest node whose Publisher has
+// stored n execution reports (execReport 0 to n-1) in the default
+// stream; js is a JetStream context on the Publisher's connection.
+func storedReports(t *testing.T, n int) (srv *embedded.Server, ingest *node, pub *Publisher, js jetstream.JetStream) {
+	srv = startServer(t)
+	ingest = newNode(t)
+	pnc := connect(t, srv.ClientURL(), nil)
+	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, nil)
+	require.NoError(t, err)
+	js, err = jetstream.New(pnc)
+	require.NoError(t, err)
+	st, err := js.Stream(waitCtx(t), DefaultStream)
+	require.NoError(t, err)
+	for i := range n {
+		ingest.publish(t, execReport(i))
+	}
+	eventually(t, func() bool {
+		info, err := st.Info(waitCtx(t))
+		return err == nil && info.State.Msgs == uint64(n)
+	}, "reports stored")
+	return srv, ingest, pub, js
+}

@@ -1,0 +1,69 @@
+package natsbridge
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+)
+
+// TestS37rvnatsOverCountForgottenOncePassed: what NumPending says was
+// removed and the stream did not confirm (an over-count, nats-server#2357,
+// #5655) was kept for ever (until a redelivery or a resume): a Consumer of
+// some subjects read the next sequence the stream no longer held — here
+// another venue's report deleted much later — as that loss, a false gap
+// marker (the host reconciles every order on it). A report removed past
+// the delivery that told of it was stored then: at most the stream's last
+// sequence at that time. Once deliveries have passed it, what is left
+// unconfirmed is forgotten.
+func TestS37rvnatsOverCountForgottenOncePassed(t *testing.T) {
+	srv := startServer(t)
+	ingest := newNode(t)
+	pnc := connect(t, srv.ClientURL(), nil)
+	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, nil)
+	require.NoError(t, err)
+	storeReports(t, pnc, ingest, 0, 3)
+	js, err := jetstream.New(pnc)
+	require.NoError(t, err)
+	st, err := js.Stream(waitCtx(t), DefaultStream)
+	require.NoError(t, err)
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{})
+	d := &pendingDialer{addr: srv.Addr().String(), over: func(sseq uint64) uint64 {
+		if sseq == 1 {
+			return 1 // report 0's delivery says one more is pending than is
+		}
+		return 0
+	}}
+	nc := connect(t, srv.ClientURL(), &ConnectOptions{Extra: []nats.Option{nats.SetCustomDialer(d)}})
+	cons, err := NewConsumer(waitCtx(t), nc, far.d, far.pools.Events, &ConsumerOptions{Durable: "s37rvsuspect", AckWait: generous, Subjects: []string{"meltica.binance.>"}})
+	require.NoError(t, err)
+	for i := range 3 {
+		ev := next(t, got, func(ev *schema.CanonicalEvent) bool { return ev.Type != schema.EventConnState })
+		require.Equal(t, strconv.Itoa(1000+i), ev.Exec.TradeID.String(), "%s %s", ev.Type, ev.Control.Reason)
+	}
+	// Later, another venue's report (stream sequence 4) is stored and
+	// deleted, then the venue's next report (5) comes.
+	ingest.publish(t, func(ev *schema.CanonicalEvent) { execReport(9)(ev); ev.Venue = schema.VenueOKX })
+	eventually(t, func() bool {
+		info, err := st.Info(waitCtx(t))
+		return err == nil && info.State.LastSeq == 4
+	}, "the other venue's report stored")
+	require.NoError(t, st.DeleteMsg(waitCtx(t), 4))
+	ingest.publish(t, execReport(3))
+	ev := next(t, got, func(ev *schema.CanonicalEvent) bool { return ev.Type != schema.EventConnState })
+	require.Equal(t, schema.EventExecReport, ev.Type, "nothing of the venue's was removed: %s", ev.Control.Reason)
+	require.Equal(t, "1003", ev.Exec.TradeID.String())
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	stats := cons.Stats()
+	require.Zero(t, stats.ExecLost, "%+v", stats)
+	require.Equal(t, uint64(4), stats.ExecDelivered, "%+v", stats)
+	ingest.close(t)
+	far.close(t)
+}
