@@ -65,13 +65,16 @@ type orders struct {
 	// lateGraced are the late of the connection a rotation replaced,
 	// answered maybe still in its grace: counted by sole until it ends.
 	lateGraced map[uint64]struct{}
-	udsID      uint64   // the id of the latest user-data subscription request
-	udsTS      int64    // its timestamp, Unix ms
-	udsConn    uint64   // the connection it went out on
-	udsTries   int      // refusals in a row, for the retry's backoff
-	renews     int      // -2042 refusals in a row, for the replacement's backoff (renewLater)
-	udsWait    uint64   // udsID while its answer is awaited (answerTimeout), else 0
-	udsDue     deadline // udsWait's
+	// replacedGone is the last connection wsclient reported ended after
+	// a rotation replaced it (replacedEnded); 0 none.
+	replacedGone uint64
+	udsID        uint64   // the id of the latest user-data subscription request
+	udsTS        int64    // its timestamp, Unix ms
+	udsConn      uint64   // the connection it went out on
+	udsTries     int      // refusals in a row, for the retry's backoff
+	renews       int      // -2042 refusals in a row, for the replacement's backoff (renewLater)
+	udsWait      uint64   // udsID while its answer is awaited (answerTimeout), else 0
+	udsDue       deadline // udsWait's
 	// refusal is what the frame the reader is handling says of a
 	// refusal beyond its code: its status and when the venue takes
 	// requests again. The reader's only.
@@ -150,6 +153,7 @@ func newOrders(s *Session) (*orders, error) {
 	opts.Prepare = o.prepare
 	opts.RotationOverlap = prepareOverlap
 	opts.OnEvent = o.onEvent
+	opts.OnReplacedEnd = o.replacedEnded // (the grace ends with the replaced connection)
 	c, err := wsclient.New(cfg.Endpoints.API, o.handleFrame, &opts)
 	if err != nil {
 		return nil, err
@@ -969,6 +973,12 @@ func (o *orders) grace(old uint64) {
 	defer o.mu.Unlock()
 	o.replaced = old
 	o.endGraceLocked(ErrDisconnected)
+	if o.replacedGone == old { // (replacedEnded came first)
+		clear(o.late)
+		o.failLocked(o.pending, ErrDisconnected)
+		o.settleLocked()
+		return
+	}
 	o.lateGraced, o.late = o.late, o.lateGraced // (o.lateGraced emptied above)
 	if len(o.pending) == 0 && len(o.lateGraced) == 0 {
 		return
@@ -986,6 +996,31 @@ func (o *orders) grace(old uint64) {
 			o.endGraceLocked(ErrDisconnected)
 		}
 	})
+	o.settleLocked()
+}
+
+// replacedEnded is wsclient's Options.OnReplacedEnd: old, the connection
+// a rotation replaced, ended before its grace ran out (the venue closed
+// it, it was lost): the requests waiting in its grace end at once with
+// ErrDisconnected ("lost while waiting, outcome unknown"; ErrClosed
+// while the session closes), not when the grace's timer fires. It may
+// come before the switch's Connected event
+// (wsclient calls it on its retiring goroutine): grace then ends them as
+// it starts. An earlier connection's end (the next switch ended its
+// grace already) ends nothing.
+func (o *orders) replacedEnded(old uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.replacedGone = old
+	if o.replaced != old {
+		return
+	}
+	err := ErrDisconnected
+	if o.s.closing.Load() {
+		err = ErrClosed
+	}
+	o.graceGen++ // (a timer that fires meanwhile ends nothing more)
+	o.endGraceLocked(err)
 	o.settleLocked()
 }
 

@@ -221,19 +221,19 @@ func (v *venueOrders) retain(cur uint64, closed bool) {
 		return // the replaced connection answers still: graceEnd ends its waits
 	}
 	v.stopGraceLocked()
-	v.dropLocked(err, cur, cur)
+	v.dropLocked(err, func(c uint64) bool { return c != cur })
 }
 
 // dropLocked ends, with err, every wait for an answer on a connection
-// other than keep and also (under v.mu).
-func (v *venueOrders) dropLocked(err error, keep, also uint64) {
+// gone says it is (under v.mu).
+func (v *venueOrders) dropLocked(err error, gone func(conn uint64) bool) {
 	for id, p := range v.late {
-		if p.conn != keep && p.conn != also {
+		if gone(p.conn) {
 			delete(v.late, id)
 		}
 	}
 	for id, p := range v.pending {
-		if p.conn != keep && p.conn != also {
+		if gone(p.conn) {
 			delete(v.pending, id)
 			v.lostInFly++
 			p.ch <- answer{ack: Ack{RequestID: id}, err: err}
@@ -255,7 +255,8 @@ func (v *venueOrders) graceFrom(conn uint64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.graceFor != 0 {
-		v.dropLocked(ErrDisconnected, v.graceFor, conn) // (v.graceFor is the one replaced now)
+		was := v.graceFor // (the one replaced now)
+		v.dropLocked(ErrDisconnected, func(c uint64) bool { return c != was && c != conn })
 	}
 	v.stopGraceLocked()
 	v.graceFor = conn
@@ -272,7 +273,24 @@ func (v *venueOrders) endGrace(conn uint64) {
 		return
 	}
 	v.stopGraceLocked()
-	v.dropLocked(ErrDisconnected, conn, conn)
+	v.dropLocked(ErrDisconnected, func(c uint64) bool { return c != conn })
+}
+
+// replacedEnded is wsclient's Options.OnReplacedEnd: old, a connection a
+// rotation replaced, ended (its grace ran out, the venue closed it, it
+// was lost), and no answer comes on it any more: the requests still
+// waiting on it end at once with ErrDisconnected ("lost while waiting,
+// outcome unknown"; ErrClosed while the session closes), not when the
+// grace's timer fires. By connection id, so that it may come before the
+// switch's Connected event (graceFrom) or after the next switch's.
+func (v *venueOrders) replacedEnded(old uint64) {
+	err := ErrDisconnected
+	if v.s.closing.Load() {
+		err = ErrClosed
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.dropLocked(err, func(c uint64) bool { return c == old })
 }
 
 // stopGraceLocked ends a grace that runs (under v.mu).

@@ -330,6 +330,7 @@ func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*privat
 	opts.Prepare = p.prepare
 	opts.RotationOverlap = prepareOverlap
 	opts.OnEvent = p.onEvent
+	opts.OnReplacedEnd = p.replacedEnded
 	c, err := wsclient.New(url, p.handle, &opts)
 	if err != nil {
 		p.cancel()
@@ -442,6 +443,15 @@ func (p *private) send(st step) {
 		if p.s.cfg.Logger != nil {
 			p.s.cfg.Logger.Warn("session: private connection step dropped", "venue", string(p.s.spec.venue))
 		}
+	}
+}
+
+// replacedEnded is wsclient's Options.OnReplacedEnd: the orders in
+// flight on the replaced connection end with it (venueOrders.replacedEnded).
+// p.orders is set after wsclient.New, before Run: read once Run called it.
+func (p *private) replacedEnded(old uint64) {
+	if p.orders != nil {
+		p.orders.replacedEnded(old)
 	}
 }
 

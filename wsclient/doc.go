@@ -305,7 +305,9 @@
 // RotationOverlap after the switch (on the Clock; less if it ends, or Run
 // does), its data dropped and its answers delivered, never beside a
 // handler call of the new connection; then its close handshake (which
-// reads and discards whatever comes after the close frame). Without
+// reads and discards whatever comes after the close frame), after which
+// Options.OnReplacedEnd is told its id: a request still unanswered on it
+// will not be (no loss of the live connection, no event). Without
 // IsData it is closed at the switch.
 // normalize.Parser.AlignKey is the key of each venue.
 //

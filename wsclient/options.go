@@ -281,6 +281,18 @@ type Options struct {
 	// connection stays open after the switch, delivering its answers (see
 	// the package doc). Defaults to 2 s.
 	RotationOverlap time.Duration
+	// OnReplacedEnd, when set with IsData, is called with the ConnID of a
+	// connection a rotation replaced once it ended after its switch: its
+	// RotationOverlap ran out, the venue closed it or it was lost, the
+	// next rotation's switch ended it, or Run ended. It is called once
+	// the connection's reader exited (every frame it delivered has been
+	// handed to the handler), on a goroutine of the client's that Run
+	// waits for, in no order with OnEvent (it may come before the
+	// switch's Connected event reaches OnEvent). A host that waits for
+	// answers to requests sent on that connection learns here that no
+	// more will come (none is lost with the live connection: that is
+	// OnEvent's Disconnected). It must not block. Defaults to nil.
+	OnReplacedEnd func(connID uint64)
 	// Prepare, when set, readies a rotation's new connection before the
 	// switch, for a private stream that sends nothing before its login
 	// (a venue's planned disconnect of it: Binance WebSocket API

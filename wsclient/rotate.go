@@ -582,7 +582,8 @@ func (c *Client) stopAside(cn *conn, drop bool) {
 // One replaced connection is kept at a time: the next rotation's ends the
 // grace of the one before (rotations faster than RotationOverlap, or a
 // Clock that does not move, would otherwise keep every replaced
-// connection open, each still receiving the venue's stream).
+// connection open, each still receiving the venue's stream). Once old
+// ended, Options.OnReplacedEnd is told: no answer comes on it any more.
 func (c *Client) retireAside(old *conn) {
 	if c.opts.IsData == nil {
 		c.stopAside(old, false)
@@ -604,7 +605,10 @@ func (c *Client) retireAside(old *conn) {
 		case <-end:
 		}
 		grace.Stop()
-		old.stop(ReasonRotation, nil)
+		old.stop(ReasonRotation, nil) // (waits for old's reader: its frames were delivered)
+		if c.opts.OnReplacedEnd != nil {
+			c.opts.OnReplacedEnd(old.id)
+		}
 	}()
 }
 
