@@ -122,7 +122,7 @@ func (c *conn) take(req apiRequest, o *order, now int64, respType string) {
 		for ; j < len(plan) && plan[j].px == plan[i].px; j++ {
 			qty += plan[j].qty
 		}
-		v.printAggregate(o, now, plan[i].px, qty, first+uint64(i))
+		v.printAggregate(o, now, plan[i].px, qty, first+uint64(i), first+uint64(j-1))
 		i = j
 	}
 	switch {

@@ -754,9 +754,10 @@ func (c *conn) execReportIDs(o *order, now int64, clientID, origClientID, execTy
 	if c.userSubID() < 0 && len(others) == 0 {
 		return // nobody listens
 	}
-	tradeID := int64(-1)
+	tradeID, maker := int64(-1), false
 	if execType == "TRADE" && len(o.trades) > 0 {
-		tradeID = int64(o.trades[len(o.trades)-1].id)
+		last := o.trades[len(o.trades)-1]
+		tradeID, maker = int64(last.id), last.maker
 	}
 	fee := int64(0)
 	var feeAsset *string // null when nothing was filled
@@ -772,7 +773,8 @@ func (c *conn) execReportIDs(o *order, now int64, clientID, origClientID, execTy
 		LastQty: decValue(lastQty), CumQty: decValue(o.filled), LastPrice: decValue(lastPx),
 		Fee: decValue(fee), FeeAsset: feeAsset, TransactTime: now, TradeID: tradeID, Ignore: o.id * 2,
 		Working: status == "NEW" || status == "PARTIALLY_FILLED",
-		Maker:   execType == "TRADE" && o.typ != "MARKET" && lastPx == o.price,
+		Maker:   maker, // the fill's side, not its price: a taker may fill at its limit
+
 		Created: o.created, CumQuote: decValue(o.quote), LastQuote: decValue(mulDec(lastPx, lastQty)),
 		QuoteOrderQty: decValue(o.quoteQty), WorkingTime: o.created, STPMode: "NONE",
 	}}
