@@ -476,13 +476,7 @@ func (c *conn) placeOrder(req apiRequest) {
 		return
 	}
 	if byQuote {
-		// What the amount takes at the touch, on the LOT_SIZE step.
-		px := s.askTop().price
-		if o.side == "SELL" {
-			px = s.bidTop().price
-		}
-		o.qty = divDec(o.quoteQty, px)
-		o.qty -= o.qty % lotStep
+		o.qty = quoteTake(s, o.side == "BUY", o.quoteQty)
 		if code, msg := checkFilters(s, o); code != 0 {
 			reject(400, code, msg)
 			return
