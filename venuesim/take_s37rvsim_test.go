@@ -122,3 +122,28 @@ func TestS37rvsimWalkThenRestBalances(t *testing.T) {
 	fee := func(q int64) int64 { return q / 1000 }
 	assert.Equal(t, []string{s37Dec(start + q0 - fee(q0) + q1 - fee(q1)), s37Dec(0)}, []string{free, locked})
 }
+
+// A MARKET sell by quote amount sells what receives the amount, walking
+// the bids down, each at its price: the worth of twenty bid levels sells
+// those twenty levels (the amount at the best bid alone sold too little
+// to receive it).
+func TestS37rvsimQuoteSellReceivesItsAmount(t *testing.T) {
+	v, _ := s34simStart(t, "ABCUSDT")
+	v.Pause(true)
+	before := getSnapshot(t, v, "ABCUSDT", 100)
+	const levels = 20
+	require.Greater(t, len(before.Bids), levels)
+	var amount, qty int64
+	for _, l := range before.Bids[:levels] {
+		p, q := s37Units(t, l[0]), s37Units(t, l[1])
+		amount += p * (q / 1000) / 100_000
+		qty += q
+	}
+	a := openAPI(t, v)
+	write(t, a.c, `{"id":2,"method":"order.place","params":{"symbol":"ABCUSDT","side":"SELL","type":"MARKET","quoteOrderQty":"`+s37Dec(amount)+`","timestamp":1}}`)
+	res := a.response(2)["result"].(map[string]any)
+	require.Equal(t, "FILLED", res["status"])
+	assert.Equal(t, s37Dec(amount), res["cummulativeQuoteQty"])
+	assert.Equal(t, s37Dec(qty), res["executedQty"])
+	assert.Len(t, s37Fills(res), levels)
+}
