@@ -92,7 +92,9 @@
 //     precision -1111, a client order id an
 //     open order of the symbol holds -2010 "Duplicate order sent."), with
 //     Binance's error shape for bad orders; MARKET orders by quantity or
-//     by quote amount (quoteOrderQty); answers in the format
+//     by quote amount (quoteOrderQty: the quantity the amount takes
+//     walking the levels, each at its price, so that it spends or
+//     receives no more than the amount); answers in the format
 //     newOrderRespType asks (MARKET and LIMIT FULL by default: a
 //     marketable order with its fills and status; other types ACK); a
 //     marketable order takes the book's liquidity, as the venue's

@@ -99,9 +99,9 @@ type aggTradeMsg struct {
 }
 
 // appendAggTrade appends s's aggregate trade s.aggID of the trades first
-// to the last, s.tradeID.
-func (w *wire) appendAggTrade(b []byte, s *symbolState, eventMs int64, price, qty int64, buyerMaker bool, first uint64) []byte {
-	w.aggTrade = aggTradeMsg{"aggTrade", eventMs, s.name, s.aggID, w.dec(price), w.dec(qty), first, s.tradeID, eventMs, buyerMaker, true}
+// to last.
+func (w *wire) appendAggTrade(b []byte, s *symbolState, eventMs int64, price, qty int64, buyerMaker bool, first, last uint64) []byte {
+	w.aggTrade = aggTradeMsg{"aggTrade", eventMs, s.name, s.aggID, w.dec(price), w.dec(qty), first, last, eventMs, buyerMaker, true}
 	return w.encode(b, &w.aggTrade)
 }
 

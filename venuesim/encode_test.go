@@ -22,7 +22,7 @@ func TestWireZeroAllocs(t *testing.T) {
 	k := &kline{start: 1000, open: 1, close: 2, high: 3, low: 1, volume: 5, quoteVol: 7}
 	cases := map[string]func() []byte{
 		"trade":       func() []byte { return w.appendTrade(buf[:0], s, 1, 100*one, one/2, true) },
-		"aggTrade":    func() []byte { return w.appendAggTrade(buf[:0], s, 1, 100*one, one/2, false, s.tradeID) },
+		"aggTrade":    func() []byte { return w.appendAggTrade(buf[:0], s, 1, 100*one, one/2, false, s.tradeID, s.tradeID) },
 		"bookTicker":  func() []byte { return w.appendBookTicker(buf[:0], s) },
 		"depthUpdate": func() []byte { return w.appendDepthUpdate(buf[:0], s, 1, bids, asks, first, last) },
 		"kline":       func() []byte { return w.appendKline(buf[:0], s, 1, "1m", k, false) },

@@ -17,7 +17,7 @@ type prints struct {
 func (v *Venue) tradePrints(w *wire, buf []byte, s *symbolState, ms, price, qty int64, buyerMaker bool, aggFirst uint64) prints {
 	p := prints{s: s, trade: w.appendTrade(buf, s, ms, price, qty, buyerMaker)}
 	if aggFirst != 0 {
-		p.agg = w.appendAggTrade(nil, s, ms, price, qty, buyerMaker, aggFirst)
+		p.agg = w.appendAggTrade(nil, s, ms, price, qty, buyerMaker, aggFirst, s.tradeID)
 	}
 	if v.okxConns.Load() > 0 {
 		p.okxTrade = okxTrade(s, ms, price, qty, buyerMaker)
@@ -59,11 +59,11 @@ func (v *Venue) printFill(o *order, ms, px, qty int64, taker bool) {
 	v.sendPrints(&p)
 }
 
-// printAggregate prints the aggregate trade of a taker order's fills, the
-// trades first to s.tradeID, at px for qty in all. Caller holds the
-// stepping and market locks.
-func (v *Venue) printAggregate(o *order, ms, px, qty int64, first uint64) {
+// printAggregate prints the aggregate trade of a taker order's fills at
+// px, the trades first to last, for qty in all. Caller holds the stepping
+// and market locks.
+func (v *Venue) printAggregate(o *order, ms, px, qty int64, first, last uint64) {
 	s := o.symbol
 	s.aggID++
-	v.broadcast([]string{s.lower + "@aggTrade"}, v.fills.appendAggTrade(nil, s, ms, px, qty, o.side == "SELL", first))
+	v.broadcast([]string{s.lower + "@aggTrade"}, v.fills.appendAggTrade(nil, s, ms, px, qty, o.side == "SELL", first, last))
 }

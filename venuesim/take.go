@@ -1,5 +1,7 @@
 package venuesim
 
+import "math"
+
 // fillPlan is one fill an order takes at once.
 type fillPlan struct{ px, qty int64 }
 
@@ -36,6 +38,42 @@ func takePlan(o *order) []fillPlan {
 		plan = []fillPlan{{f.px, f.qty / 2}, {f.px, f.qty - f.qty/2}}
 	}
 	return plan
+}
+
+// quoteTake is the quantity a MARKET order by quote amount (quoteOrderQty)
+// takes: the levels of the other side from the best, each at its price,
+// until the amount is spent (a buy) or received (a sell), each level's
+// part on the LOT_SIZE step; what is left when the levels run out, at the
+// last level's price (the order then expires with it, take). WebSocket
+// API "Place new order": quoteOrderQty is the amount "the user wants to
+// spend (when buying) or receive (when selling)", "the correct quantity
+// will be determined based on the market liquidity and quoteOrderQty".
+// Caller holds the market lock.
+func quoteTake(s *symbolState, buy bool, amount int64) int64 {
+	side, price, step := s.bids, s.bestBid, -s.tick
+	if buy {
+		side, price, step = s.asks, s.bestAsk(), s.tick
+	}
+	var qty int64
+	px := price
+	for i, q := range side {
+		px = price + int64(i)*step
+		if q == 0 {
+			continue
+		}
+		take := min(q, divDec(amount, px))
+		take -= take % lotStep
+		qty += take
+		amount -= mulDec(px, take)
+		if take < q {
+			return qty
+		}
+	}
+	if px <= 0 {
+		return qty
+	}
+	take := divDec(amount, px)
+	return min(qty, math.MaxInt64-take) + take - take%lotStep // saturates: LOT_SIZE rejects it
 }
 
 // consume takes plan's quantities off the book's levels, as the venue's
@@ -122,7 +160,7 @@ func (c *conn) take(req apiRequest, o *order, now int64, respType string) {
 		for ; j < len(plan) && plan[j].px == plan[i].px; j++ {
 			qty += plan[j].qty
 		}
-		v.printAggregate(o, now, plan[i].px, qty, first+uint64(i))
+		v.printAggregate(o, now, plan[i].px, qty, first+uint64(i), first+uint64(j-1))
 		i = j
 	}
 	switch {

@@ -476,13 +476,7 @@ func (c *conn) placeOrder(req apiRequest) {
 		return
 	}
 	if byQuote {
-		// What the amount takes at the touch, on the LOT_SIZE step.
-		px := s.askTop().price
-		if o.side == "SELL" {
-			px = s.bidTop().price
-		}
-		o.qty = divDec(o.quoteQty, px)
-		o.qty -= o.qty % lotStep
+		o.qty = quoteTake(s, o.side == "BUY", o.quoteQty)
 		if code, msg := checkFilters(s, o); code != 0 {
 			reject(400, code, msg)
 			return
@@ -754,9 +748,10 @@ func (c *conn) execReportIDs(o *order, now int64, clientID, origClientID, execTy
 	if c.userSubID() < 0 && len(others) == 0 {
 		return // nobody listens
 	}
-	tradeID := int64(-1)
+	tradeID, maker := int64(-1), false
 	if execType == "TRADE" && len(o.trades) > 0 {
-		tradeID = int64(o.trades[len(o.trades)-1].id)
+		last := o.trades[len(o.trades)-1]
+		tradeID, maker = int64(last.id), last.maker
 	}
 	fee := int64(0)
 	var feeAsset *string // null when nothing was filled
@@ -772,7 +767,8 @@ func (c *conn) execReportIDs(o *order, now int64, clientID, origClientID, execTy
 		LastQty: decValue(lastQty), CumQty: decValue(o.filled), LastPrice: decValue(lastPx),
 		Fee: decValue(fee), FeeAsset: feeAsset, TransactTime: now, TradeID: tradeID, Ignore: o.id * 2,
 		Working: status == "NEW" || status == "PARTIALLY_FILLED",
-		Maker:   execType == "TRADE" && o.typ != "MARKET" && lastPx == o.price,
+		Maker:   maker, // the fill's side, not its price: a taker may fill at its limit
+
 		Created: o.created, CumQuote: decValue(o.quote), LastQuote: decValue(mulDec(lastPx, lastQty)),
 		QuoteOrderQty: decValue(o.quoteQty), WorkingTime: o.created, STPMode: "NONE",
 	}}
