@@ -36,7 +36,10 @@ import (
 // other connection has grown nothing and is no fill. A snapshot of an
 // order first seen only sets the baseline; a snapshot of a known order
 // (the open orders a new connection restates) reports the growth since
-// its last report, the fills made while no connection reported it.
+// its last report, the fills made while no connection reported it, and
+// without growth, in the status last reported, is ExecOrderStatus (FIX
+// ExecType I: nothing happened to the order; not a second ExecNew after
+// every reconnect).
 // Reports lost to a sequence gap (a gap marker says so) are not lost
 // fills: the next report's growth covers them, as one fill at their
 // average price; a report behind the last one (a stale update) is no
@@ -168,7 +171,8 @@ type cbFilled struct {
 	// plus leaves quantity): an edit changes them.
 	price, total schema.Decimal
 	conn         uint64
-	triggered    bool // its trigger_status said STOP_TRIGGERED
+	triggered    bool               // its trigger_status said STOP_TRIGGERED
+	status       schema.OrderStatus // the status last reported
 }
 
 // cbDone is an order seen final and what was last reported of it.
@@ -260,13 +264,17 @@ func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, sna
 	} else if done = o.finished(&x.VenueOrderID); done != nil {
 		last = done.last // a final order restated: only growth past its final report is a fill
 	}
-	now := cbFilled{qty: x.CumFillQty, value: x.CumQuoteQty, fees: fees, price: x.Price, total: x.Qty, conn: conn, triggered: triggered || last.triggered}
+	now := cbFilled{qty: x.CumFillQty, value: x.CumQuoteQty, fees: fees, price: x.Price, total: x.Qty, conn: conn, triggered: triggered || last.triggered, status: x.Status}
 	switch {
 	case triggered && known && !last.triggered && !x.Status.Final():
 		x.ExecType = schema.ExecTriggered // the stop of an order followed was reached (a fill, below, says Trade)
 	case known && !x.Status.Final() && now.qty.Equal(last.qty) && (!now.price.Equal(last.price) || !now.total.Equal(last.total)):
 		// Edit Order: a new limit price or size, in place, no fill.
 		x.ExecType = schema.ExecAmendment
+	case snapshot && (known || done != nil) && x.Status == last.status:
+		// A new connection's snapshot of an order reported already, as
+		// it was: where it stands, nothing new (a fill, below, says Trade).
+		x.ExecType = schema.ExecOrderStatus
 	}
 	o.pending = cbPending{conn: conn, id: x.VenueOrderID, at: at, done: done, now: now}
 	f.memo = o

@@ -56,8 +56,14 @@ const keepRepeats = 256
 // (symbol and schema.Execution: ids, statuses, quantities, the venue's
 // transaction time) to one delivered from the rotation's other
 // connection: what a venue sends twice, not two fills (each has its own
-// trade id, or, anonymous, its own cumulative quantity). Reports on one
-// connection are never compared: outside a rotation nothing changes.
+// trade id, or, anonymous, its own cumulative quantity). A report on the
+// new connection whose ExecType is ExecOrderStatus and whose other fields
+// equal one delivered from the old connection is a repeat too: the new
+// connection's snapshot restating an order already reported, unchanged
+// (normalize: Coinbase's user-channel snapshot of an order known, in the
+// status last reported and grown nothing, is ExecOrderStatus, not its
+// first report again). Reports on one connection are never compared:
+// outside a rotation nothing changes.
 //
 // Besides the latest repeatsCap reports before it (ring: what a
 // snapshot repeats; those of an earlier window too), every report delivered within repeatsWindow of the
@@ -67,7 +73,8 @@ const keepRepeats = 256
 // outgrows while the switch waits for the old connection's answers (up to
 // drainBound), with maxRepeats as a ceiling on memory. The window's
 // reports are indexed by a hash of what identifies a report (connection,
-// symbol, order ids, trade id, execution type, status, transaction time):
+// symbol, order ids, trade id, status, transaction time; not the
+// execution type, which a restatement changes):
 // a report is compared, in full, only with those sharing its hash, not
 // with every one remembered.
 //
@@ -229,9 +236,9 @@ func (r *repeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
 		return false
 	}
 	if other != 0 {
+		restating := conn == nb && ev.Exec.ExecType == schema.ExecOrderStatus
 		for i := range r.ring {
-			e := &r.ring[i]
-			if e.conn == other && e.symbol == ev.Symbol && e.exec == ev.Exec {
+			if r.ring[i].repeatedBy(other, ev, restating) {
 				r.dropped.Add(1)
 				return true
 			}
@@ -240,7 +247,7 @@ func (r *repeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
 			c := r.index[r.hash(other, ev)]
 			for seq := c.oldest; seq != 0; {
 				e := &r.seen[seq-r.first]
-				if e.conn == other && e.symbol == ev.Symbol && e.exec == ev.Exec {
+				if e.repeatedBy(other, ev, restating) {
 					e.conn, e.symbol, e.exec = 0, "", schema.Execution{} // its one copy came
 					r.trim()
 					r.dropped.Add(1)
@@ -255,16 +262,37 @@ func (r *repeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
 	return false
 }
 
-// hash is the index's key of ev read on conn: what identifies a report.
-// Reports sharing it are told apart by comparing them in full.
+// repeatedBy reports whether ev, read on a rotation's connection, repeats
+// e, delivered from the other one (conn): equal in every field or, when
+// restating (ev is an ExecOrderStatus on the new connection), in every
+// field but ExecType.
+func (e *seenReport) repeatedBy(conn uint64, ev *schema.CanonicalEvent, restating bool) bool {
+	if e.conn != conn || e.symbol != ev.Symbol {
+		return false
+	}
+	if e.exec == ev.Exec {
+		return true
+	}
+	if !restating || e.exec.ExecType == schema.ExecOrderStatus {
+		return false
+	}
+	x := ev.Exec
+	x.ExecType = e.exec.ExecType
+	return e.exec == x
+}
+
+// hash is the index's key of ev read on conn: what identifies a report,
+// but its ExecType (a restatement's is ExecOrderStatus, the report it
+// restates another). Reports sharing it are told apart by comparing them
+// in full.
 func (r *repeats) hash(conn uint64, ev *schema.CanonicalEvent) uint64 {
 	x := &ev.Exec
 	var h maphash.Hash
 	h.SetSeed(r.seed)
-	var b [8 + 8 + 2]byte
+	var b [8 + 8 + 1]byte
 	binary.LittleEndian.PutUint64(b[0:], conn)
 	binary.LittleEndian.PutUint64(b[8:], uint64(x.TransactTime))
-	b[16], b[17] = byte(x.ExecType), byte(x.Status)
+	b[16] = byte(x.Status)
 	_, _ = h.Write(b[:])
 	_, _ = h.WriteString(ev.Symbol)
 	_ = h.WriteByte(0)
