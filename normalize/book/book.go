@@ -258,6 +258,7 @@ type Book struct {
 	retryArmed bool
 	closed     bool
 	retired    bool     // replaced in Books (takeOver), fed nothing since: not live until a message applied keeps it so
+	snapOwed   bool     // live on a snapshot it fetched, whose EventBookSnapshot is not out yet (publishSnapLocked)
 	okxRst     okxReset // OKXFetch: the latest reset buffered (okx_book.go)
 	aside      krAside  // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
 	// tops: the views (Book.Depth) of the tops PublishTop published since
@@ -695,7 +696,8 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		b.aside = krAside{} // a snapshot of its own view: nothing aside is taken (kraken_aside.go)
 		err = b.snapshotLocked(ctx, ev, &ev.Book)
 	case schema.EventBookUpdate:
-		err = b.diffLocked(ctx, ev)
+		// The snapshot owed to the subscribers of diffs goes before them.
+		err = errors.Join(b.publishSnapLocked(ctx, b.o.Events.Get), b.diffLocked(ctx, ev))
 	}
 	if !was && b.live {
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
@@ -969,7 +971,37 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 	if ok, err := b.replayLocked(ctx, src); !ok {
 		return err
 	}
-	return b.publishBBOLocked(ctx, src)
+	// A snapshot the stream did not carry (fetched): its subscribers
+	// never saw it. One the stream carried goes on to them as it is.
+	b.snapOwed = bk == &b.fetchEv.Book
+	serr := b.publishSnapLocked(ctx, b.o.Events.Get)
+	return errors.Join(serr, b.publishBBOLocked(ctx, src))
+}
+
+// publishSnapLocked publishes the state a book went live on from a
+// snapshot it fetched (Binance, OKXFetch: any Fetcher), the buffered
+// diffs it replayed included, as a pooled EventBookSnapshot of all its
+// levels (topLocked: a fetched book's down to its snapshot's range;
+// Book.LastSeq the id of the last diff applied), taken with get: a
+// subscriber of the book's diffs, which never saw the REST snapshot,
+// rebuilds the book from it, as from a venue's stream snapshot. Not before
+// a break's owed announcement (the marker first); on a pool that gives
+// none, it is owed (snapOwed) and goes out — the book's state then — before
+// the next diff is applied, after the owed announcement, or by the retry
+// timer (RetryInterval, by the Clock), whichever comes first; a break
+// drops it (clearLocked: the next snapshot is owed instead).
+func (b *Book) publishSnapLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error)) error {
+	if !b.snapOwed || b.o.Sink == nil || b.owing.Load() || !b.usable() {
+		return nil
+	}
+	ev, err := get(ctx)
+	if err != nil {
+		b.armRetryLocked(err)
+		return err
+	}
+	b.snapOwed = false
+	b.topLocked(0, ev)
+	return b.o.Sink.Publish(ctx, ev)
 }
 
 // replayLocked applies the buffered diffs after a snapshot. A buffer that
@@ -1198,6 +1230,7 @@ func (b *Book) clearLocked() {
 	b.exTS, b.inTS = 0, 0
 	b.hasFloor, b.hasCeil = false, false
 	b.aside.on = false // what was kept aside came before the break
+	b.snapOwed = false // the next snapshot is owed instead
 }
 
 // invalidateLocked clears the book, publishes a gap marker when there was
@@ -1369,7 +1402,7 @@ func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*
 	}
 	*o = owedMark{}
 	b.owing.Store(false)
-	return err
+	return errors.Join(err, b.publishSnapLocked(ctx, get))
 }
 
 // armRetryLocked arms the retry timer (retryOwed) when err says the pool
