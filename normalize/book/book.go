@@ -18,8 +18,9 @@ import (
 	"github.com/meltica/meltica/wsclient"
 )
 
-// Sink receives the events a book publishes: gap markers and best bid/offer
-// updates. Publish takes ownership of the pooled event in every case. It is
+// Sink receives the events a book publishes: gap markers, best bid/offer
+// updates, the tops asked for ([Book.PublishTop]) and a fetched book's
+// state as it goes live. Publish takes ownership of the pooled event in every case. It is
 // the interface of normalize.Sink and of dispatch.Dispatcher.
 //
 // A book calls Publish with its lock held, so that what it publishes
@@ -35,8 +36,10 @@ type Sink interface {
 // Options configure a [Book]. A nil *Options gives the defaults, which
 // publish nothing.
 type Options struct {
-	// Sink receives gap markers and best bid/offer updates; Events is the
-	// pool they are taken from. Both or neither. Defaults to none.
+	// Sink receives gap markers, best bid/offer updates and, for a
+	// ResyncFetch book, the state it went live on from a snapshot it
+	// fetched (an EventBookSnapshot: see "What it publishes"); Events is
+	// the pool they are taken from. Both or neither. Defaults to none.
 	Sink   Sink
 	Events *pool.Pool[*schema.CanonicalEvent]
 	// Fetcher gets snapshots for a ResyncFetch rule (Binance:
