@@ -18,8 +18,9 @@ import (
 	"github.com/meltica/meltica/wsclient"
 )
 
-// Sink receives the events a book publishes: gap markers and best bid/offer
-// updates. Publish takes ownership of the pooled event in every case. It is
+// Sink receives the events a book publishes: gap markers, best bid/offer
+// updates, the tops asked for ([Book.PublishTop]) and a fetched book's
+// state as it goes live. Publish takes ownership of the pooled event in every case. It is
 // the interface of normalize.Sink and of dispatch.Dispatcher.
 //
 // A book calls Publish with its lock held, so that what it publishes
@@ -35,8 +36,10 @@ type Sink interface {
 // Options configure a [Book]. A nil *Options gives the defaults, which
 // publish nothing.
 type Options struct {
-	// Sink receives gap markers and best bid/offer updates; Events is the
-	// pool they are taken from. Both or neither. Defaults to none.
+	// Sink receives gap markers, best bid/offer updates and, for a
+	// ResyncFetch book, the state it went live on from a snapshot it
+	// fetched (an EventBookSnapshot: see "What it publishes"); Events is
+	// the pool they are taken from. Both or neither. Defaults to none.
 	Sink   Sink
 	Events *pool.Pool[*schema.CanonicalEvent]
 	// Fetcher gets snapshots for a ResyncFetch rule (Binance:
@@ -258,6 +261,7 @@ type Book struct {
 	retryArmed bool
 	closed     bool
 	retired    bool     // replaced in Books (takeOver), fed nothing since: not live until a message applied keeps it so
+	snapOwed   bool     // live on a snapshot it fetched, whose EventBookSnapshot is not out yet (publishSnapLocked)
 	okxRst     okxReset // OKXFetch: the latest reset buffered (okx_book.go)
 	aside      krAside  // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
 	// tops: the views (Book.Depth) of the tops PublishTop published since
@@ -695,7 +699,8 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		b.aside = krAside{} // a snapshot of its own view: nothing aside is taken (kraken_aside.go)
 		err = b.snapshotLocked(ctx, ev, &ev.Book)
 	case schema.EventBookUpdate:
-		err = b.diffLocked(ctx, ev)
+		// The snapshot owed to the subscribers of diffs goes before them.
+		err = errors.Join(b.publishSnapLocked(ctx, b.o.Events.Get), b.diffLocked(ctx, ev))
 	}
 	if !was && b.live {
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
@@ -969,7 +974,37 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 	if ok, err := b.replayLocked(ctx, src); !ok {
 		return err
 	}
-	return b.publishBBOLocked(ctx, src)
+	// A snapshot the stream did not carry (fetched): its subscribers
+	// never saw it. One the stream carried goes on to them as it is.
+	b.snapOwed = bk == &b.fetchEv.Book
+	serr := b.publishSnapLocked(ctx, b.o.Events.Get)
+	return errors.Join(serr, b.publishBBOLocked(ctx, src))
+}
+
+// publishSnapLocked publishes the state a book went live on from a
+// snapshot it fetched (Binance, OKXFetch: any Fetcher), the buffered
+// diffs it replayed included, as a pooled EventBookSnapshot of all its
+// levels (topLocked: a fetched book's down to its snapshot's range;
+// Book.LastSeq the id of the last diff applied), taken with get: a
+// subscriber of the book's diffs, which never saw the REST snapshot,
+// rebuilds the book from it, as from a venue's stream snapshot. Not before
+// a break's owed announcement (the marker first); on a pool that gives
+// none, it is owed (snapOwed) and goes out — the book's state then — before
+// the next diff is applied, after the owed announcement, or by the retry
+// timer (RetryInterval, by the Clock), whichever comes first; a break
+// drops it (clearLocked: the next snapshot is owed instead).
+func (b *Book) publishSnapLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error)) error {
+	if !b.snapOwed || b.o.Sink == nil || b.owing.Load() || !b.usable() {
+		return nil
+	}
+	ev, err := get(ctx)
+	if err != nil {
+		b.armRetryLocked(err)
+		return err
+	}
+	b.snapOwed = false
+	b.topLocked(0, ev)
+	return b.o.Sink.Publish(ctx, ev)
 }
 
 // replayLocked applies the buffered diffs after a snapshot. A buffer that
@@ -1198,6 +1233,7 @@ func (b *Book) clearLocked() {
 	b.exTS, b.inTS = 0, 0
 	b.hasFloor, b.hasCeil = false, false
 	b.aside.on = false // what was kept aside came before the break
+	b.snapOwed = false // the next snapshot is owed instead
 }
 
 // invalidateLocked clears the book, publishes a gap marker when there was
@@ -1369,7 +1405,7 @@ func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*
 	}
 	*o = owedMark{}
 	b.owing.Store(false)
-	return err
+	return errors.Join(err, b.publishSnapLocked(ctx, get))
 }
 
 // armRetryLocked arms the retry timer (retryOwed) when err says the pool

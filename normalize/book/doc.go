@@ -204,7 +204,20 @@
 // stamped with the times of the latest message applied; a book that
 // published tops follows its gap marker (about diffs) with one about the
 // tops' stream (Control.GapType schema.EventBookSnapshot, Book.Depth
-// their view), so that a subscriber of tops alone hears of the break. A stream that
+// their view), so that a subscriber of tops alone hears of the break. A
+// book that goes live on a snapshot it fetched (a [Fetcher]: Binance,
+// [OKXFetch]), at start and after each break, publishes the state it went
+// live on — the snapshot and the buffered diffs it replayed, all its
+// levels down to the snapshot's range, Book.LastSeq the last id applied,
+// Book.Depth 0 for Binance's whole book — as a pooled
+// schema.EventBookSnapshot, after the break's marker and before the diff
+// that made it live is handed on by [Books]: a subscriber of the diffs
+// never saw the REST snapshot and rebuilds from this one, dropping the
+// diffs it covers, as from a venue's stream snapshot (session doc "Lost
+// market connections"). On a pool that gives none with the applying
+// goroutine's ctx it is owed, and goes out — the book's state then — before
+// the book's next diff is applied, or at the retry (RetryInterval), never
+// before an owed announcement; diffs handed on meanwhile precede it. A stream that
 // stops while its connection lives (a subscription the venue dropped, a
 // halted instrument) cannot be told from a quiet market — venues send
 // nothing while nothing changes — so by default it leaves the book live
