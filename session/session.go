@@ -179,6 +179,9 @@ type Config struct {
 	// (7 per second) shared by the session's market connections, a
 	// rotation's new one too; a host running several sessions on one IP
 	// gives them one MessageLimit (wsclient.NewMessageLimit) instead.
+	// Rand, when set, is called by every connection and by the session's
+	// own backoffs (the private side's, the market refusals' jitter), one
+	// call at a time: the session serialises it.
 	Client wsclient.Options
 	// HTTPClient makes the REST calls (instruments, server time, book
 	// snapshots). Defaults to http.DefaultClient.
@@ -456,6 +459,18 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	if err := checkKey(&cfg); err != nil {
 		return nil, err
+	}
+	if r := cfg.Client.Rand; r != nil {
+		// wsclient calls Rand from one goroutine at a time — per client:
+		// every connection of the session gets it, and the private side's
+		// and the market refusals' backoffs draw from it too, so a host's
+		// source need not be safe for concurrent use.
+		var mu sync.Mutex
+		cfg.Client.Rand = func(n int64) int64 {
+			mu.Lock()
+			defer mu.Unlock()
+			return r(n)
+		}
 	}
 	if cfg.MaxTopicsPerConn <= 0 {
 		cfg.MaxTopicsPerConn = BinanceMaxStreamsPerConn
