@@ -22,9 +22,13 @@
 //     book.Books.
 //   - A diff-depth channel keeps a book per symbol ([Session.Book]),
 //     snapshot from the venue's REST depth endpoint, checked by the
-//     venue's continuity rule, and invalidated at once when its
-//     connection is lost (book.Books.OnEvent is each connection's
-//     wsclient OnEvent). The books publish their best bid/offer and gap
+//     venue's continuity rule, and invalidated when its connection is
+//     lost: as wsclient reports the loss (book.Books.OnEvent is each
+//     connection's wsclient OnEvent, on the connection's event goroutine,
+//     where the host's OnState runs too), and at the latest before the
+//     next connection's first frame is read, even while OnState holds
+//     that goroutine (bookloss.go) — Stats may name the new connection
+//     before then. The books publish their best bid/offer and gap
 //     markers. With Config.BookMaxSilence a book whose stream stops
 //     while its connection lives reports itself silent (not live, a gap
 //     marker with book.ReasonSilent) instead of serving its last state

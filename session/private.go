@@ -898,6 +898,12 @@ func (p *private) subscribe() {
 		p.subscribed()
 		return
 	}
+	// Their answers are awaited on the connection (Publish hands them to
+	// the worker) — again after the connection was ready, when the venue
+	// ended one of its subscriptions (subscriptionEnded): live cleared it.
+	p.mu.Lock()
+	p.awaiting = p.conn
+	p.mu.Unlock()
 	p.expectAnswer()
 	for _, i := range p.inFlight {
 		if !p.write(msgs[i]) {

@@ -179,6 +179,9 @@ type Config struct {
 	// (7 per second) shared by the session's market connections, a
 	// rotation's new one too; a host running several sessions on one IP
 	// gives them one MessageLimit (wsclient.NewMessageLimit) instead.
+	// Rand, when set, is called by every connection and by the session's
+	// own backoffs (the private side's, the market refusals' jitter), one
+	// call at a time: the session serialises it.
 	Client wsclient.Options
 	// HTTPClient makes the REST calls (instruments, server time, book
 	// snapshots). Defaults to http.DefaultClient.
@@ -367,6 +370,7 @@ type shard struct {
 	resub  *resubscriber // books resubscribed on the live connection; nil for Binance and without books
 	retry  *marketRetry  // asks again for what the venue refused (marketrefusal.go)
 	loss   *lossMarker   // announces a lost connection to its subscribers (connloss.go)
+	bloss  *bookLoss     // breaks its books at a later connection's frame (bookloss.go); nil without books
 	// reading is the connection (wsclient's ConnID) whose frame the
 	// parser handles now, or handled last: the connection a venue's
 	// answer in it (a refusal) belongs to.
@@ -455,6 +459,18 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	if err := checkKey(&cfg); err != nil {
 		return nil, err
+	}
+	if r := cfg.Client.Rand; r != nil {
+		// wsclient calls Rand from one goroutine at a time — per client:
+		// every connection of the session gets it, and the private side's
+		// and the market refusals' backoffs draw from it too, so a host's
+		// source need not be safe for concurrent use.
+		var mu sync.Mutex
+		cfg.Client.Rand = func(n int64) int64 {
+			mu.Lock()
+			defer mu.Unlock()
+			return r(n)
+		}
 	}
 	if cfg.MaxTopicsPerConn <= 0 {
 		cfg.MaxTopicsPerConn = BinanceMaxStreamsPerConn
@@ -685,6 +701,12 @@ func (s *Session) buildShards() error {
 		loss := s.newLossMarker(sh) // connloss.go
 		sh.loss = loss
 		opts.OnEvent = sh.books.OnEvent(s.spec.venue, func(e wsclient.Event) { loss.onEvent(e); s.onEvent(conn, e) })
+		if bookRule != nil {
+			bl := &bookLoss{s: s, sh: sh, lost: true} // lost until the first Connected
+			sh.bloss = bl
+			booksOnEvent := opts.OnEvent
+			opts.OnEvent = func(e wsclient.Event) { bl.onEvent(e); booksOnEvent(e) }
+		}
 		c, err := wsclient.New(cfg.Endpoints.Stream, s.marketHandler(sh), &opts)
 		if err != nil {
 			return err
@@ -692,6 +714,9 @@ func (s *Session) buildShards() error {
 		sh.client = c
 		loss.rotating = func() bool { return c.State() == schema.ConnRotating }
 		loss.rotations = func() uint64 { return c.Stats().Rotations }
+		if bl := sh.bloss; bl != nil {
+			bl.rotating, bl.rotations = loss.rotating, loss.rotations
+		}
 		s.shards = append(s.shards, sh)
 	}
 	return nil
@@ -705,6 +730,9 @@ func (s *Session) marketHandler(sh *shard) wsclient.Handler {
 	return func(ctx context.Context, f *schema.WsFrame) error {
 		sh.reading.Store(f.ConnID)
 		s.hookFrame(f)
+		if sh.bloss != nil {
+			sh.bloss.onFrame(f) // a loss its event has not brought the books yet
+		}
 		if sh.loss != nil {
 			sh.loss.onFrame(f) // a loss its event has not announced yet comes first
 		}
