@@ -93,10 +93,10 @@ func (v *Venue) depthTick(ms int64, slow, fast bool) {
 	m.mu.Lock()
 	for _, s := range m.symbols {
 		if slow {
-			pushes = v.appendBatch(pushes, s, &s.depthSlow, s.lower+"@depth", ms)
+			pushes = v.appendBatch(pushes, s, &s.depthSlow, "", ms)
 		}
 		if fast {
-			pushes = v.appendBatch(pushes, s, &s.depthFast, s.lower+"@depth"+partialFastSuffix, ms)
+			pushes = v.appendBatch(pushes, s, &s.depthFast, partialFastSuffix, ms)
 			bids, asks, first := s.okxBooks.take(v.depthBids[:0], v.depthAsks[:0])
 			v.depthBids, v.depthAsks = bids, asks
 			if first != 0 && okx {
@@ -113,15 +113,17 @@ func (v *Venue) depthTick(ms int64, slow, fast bool) {
 	v.depthPushes = pushes
 }
 
-// appendBatch formats s's batch b as a depthUpdate of stream at ms, when
-// anything changed since its last push (caller holds the market lock).
-func (v *Venue) appendBatch(pushes []depthPush, s *symbolState, b *depthBatch, stream string, ms int64) []depthPush {
+// appendBatch formats s's batch b as a depthUpdate of <symbol>@depth
+// followed by speed ("" or "@100ms") at ms, when anything changed since
+// its last push (caller holds the market lock). The stream's name is made
+// only then: a tick with nothing to push allocates nothing.
+func (v *Venue) appendBatch(pushes []depthPush, s *symbolState, b *depthBatch, speed string, ms int64) []depthPush {
 	bids, asks, first := b.take(v.depthBids[:0], v.depthAsks[:0])
 	v.depthBids, v.depthAsks = bids, asks
 	if first == 0 {
 		return pushes
 	}
-	return append(pushes, depthPush{stream, v.gen.appendDepthUpdate(nil, s, ms, bids, asks, first, s.updID)})
+	return append(pushes, depthPush{s.lower + "@depth" + speed, v.gen.appendDepthUpdate(nil, s, ms, bids, asks, first, s.updID)})
 }
 
 // okxFlushBooks pushes s's OKX books batch at once, before a books

@@ -55,6 +55,7 @@ func TestS34rvsimTickCostsWhatIsSubscribed(t *testing.T) {
 		buf = v.klineTick(buf[:0], ms, true, true)
 		v.partialTick(true, true)
 		v.tickerArrays(ms)
+		v.depthTick(ms, true, true)
 	})
 	assert.Zero(t, idle, "a tick with nothing subscribed")
 
