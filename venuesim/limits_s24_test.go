@@ -163,7 +163,7 @@ func TestS24EveryStreamOfAConnectionServed(t *testing.T) {
 	c := dial(t, v.StreamURL("btcusdt@depth", "btcusdt@depth@100ms"))
 	last := map[string]int64{}
 	counts := map[string]int{}
-	for i := 0; i < 2000 && (counts["btcusdt@depth"] < 20 || counts["btcusdt@depth@100ms"] < 20); i++ {
+	for i := 0; i < 2000 && (counts["btcusdt@depth"] < 5 || counts["btcusdt@depth@100ms"] < 20); i++ {
 		var env struct {
 			Stream string `json:"stream"`
 			Data   struct {
@@ -178,6 +178,6 @@ func TestS24EveryStreamOfAConnectionServed(t *testing.T) {
 		last[env.Stream] = env.Data.Last
 		counts[env.Stream]++
 	}
-	assert.GreaterOrEqual(t, counts["btcusdt@depth"], 20)
+	assert.GreaterOrEqual(t, counts["btcusdt@depth"], 5) // one a second (Binance "Diff. Depth Stream")
 	assert.GreaterOrEqual(t, counts["btcusdt@depth@100ms"], 20, "the second stream served too")
 }

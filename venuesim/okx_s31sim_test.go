@@ -129,7 +129,7 @@ func TestS31simOKXBooksEmptySnapshotOption(t *testing.T) {
 func TestS31simOKXFetchBookLiveOnToday(t *testing.T) {
 	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000})
 	defer v.Close()
-	bk, want := s30okxRun(t, v, 1000)
+	bk, want := s30okxRun(t, v, 50) // 50 pushes of 100 ms, each a batch of many changes (OKX "Order book channel")
 	st := bk.Stats()
 	assert.True(t, bk.Live())
 	assert.EqualValues(t, 1, st.Fetches)

@@ -19,7 +19,7 @@ func TestS25SymbolNamedTwiceIsOneMarket(t *testing.T) {
 	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT", "btcusdt"}, Rate: 2000, PingInterval: -1})
 	defer v.Close()
 	assert.Equal(t, []string{"BTCUSDT"}, v.Symbols())
-	c := dial(t, v.StreamURL("btcusdt@depth"))
+	c := dial(t, v.StreamURL("btcusdt@depth@100ms")) // diffs every 100 ms: 60 in 6 s
 	var last float64
 	for i := range 60 {
 		var m map[string]any
