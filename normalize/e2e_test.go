@@ -54,13 +54,21 @@ func TestBinanceEndToEnd(t *testing.T) {
 		"ethusdt@depth@100ms", "ethusdt@kline_1m")
 	client, err := wsclient.New(url, p.HandleFrame, &wsclient.Options{Venue: schema.VenueBinance, Frames: pools.Frames})
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- client.Run(ctx) }()
 
 	// Once diffs flow, make the venue skip update ids: a gap event follows.
-	for p.Stats().Events < 50 {
+	// Diffs come batched every 100 ms (venuesim follows Binance's
+	// cadence), so wait for each symbol's second before the fault: the
+	// parser needs a diff to find the next one's gap against.
+	diffs := func() int {
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		return sink.byType[schema.EventBookUpdate]
+	}
+	for p.Stats().Events < 50 || diffs() < 4 {
 		select {
 		case <-ctx.Done():
 			t.Fatalf("no events: %+v", p.Stats())
