@@ -58,15 +58,18 @@
 //     in flight on it, at most 15 s after the rotation began; the old
 //     connection then stays open 20 s more delivering its answers (wsclient
 //     Options.IsData, RotationOverlap), and a request still unanswered
-//     after that ends with ErrDisconnected (outcome unknown; its reports
-//     come on the new connection, subscribed before the switch);
+//     after that, or once the old connection ends if sooner (wsclient
+//     Options.OnReplacedEnd), ends with ErrDisconnected (outcome unknown;
+//     its reports come on the new connection, subscribed before the switch);
 //     no second login. Orders made meanwhile wait for
 //     the switch and go on the new connection (on the old one, an order
 //     sent just before the switch would lose its answer with it). A report
 //     the venue sends on both connections meanwhile is delivered once: a
 //     fill is dropped as a repeat by the parser (same order and trade id;
 //     Coinbase: no growth of cumulative_quantity), any other report equal
-//     in every field to one the other connection delivered by the session
+//     in every field to one the other connection delivered (or, on the new
+//     connection, an ExecOrderStatus restating it, equal in every other
+//     field: a Coinbase snapshot of an order already reported) by the session
 //     (OrderStats.Duplicates: the reports of the rotation's 50 s on
 //     Client.Clock, however many, besides the latest 64 before it, which a
 //     new connection's snapshot repeats). Kraken's orders keep the old

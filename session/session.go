@@ -167,7 +167,8 @@ type Config struct {
 	NoClockSync bool
 	// Client is the template of every connection (liveness, backoff,
 	// rotation, clock, HTTP client, logger); Start sets its Venue, Frames,
-	// Topics, EncodeSubscribe, MaxTopicsPerConn and OnEvent, on the market
+	// Topics, EncodeSubscribe, MaxTopicsPerConn and OnEvent (and, on the
+	// order and private connections, OnReplacedEnd), on the market
 	// connections PaceWrites (the books' resubscriptions share the
 	// connection's pacer) and, when nil, IsData (the venue's: a
 	// rotation delivers the new connection's answers by it). A
