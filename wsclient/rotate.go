@@ -293,13 +293,21 @@ func (c *Client) abortOverlap(ov *overlap, nb *conn) bool {
 // restoreOld gives delivery back to old once the streams were aligned
 // (old dropped its data from the join on, and the new connection, given
 // up, took what it held with it): a possible gap, announced (unaligned)
-// before old delivers again, under the lock its reader waits for.
+// before old delivers again, under the lock its reader waits for. An old
+// connection dead by then delivers nothing again: its loss, the same
+// gap, is reported once, by serve (Disconnected), and old stays
+// replaced (its last frames, after the join, dropped).
 func (c *Client) restoreOld(ctx context.Context, ov *overlap) {
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
+	c.ov = nil
+	select {
+	case <-ov.old.dead:
+		return
+	default:
+	}
 	c.unaligned(ctx, ov.old.id)
 	ov.old.mode.Store(unrotated(ov.old))
-	c.ov = nil
 }
 
 // goLive turns the standby connection into the live one once the old one
@@ -490,11 +498,19 @@ func (c *Client) connectStandby(ctx context.Context, old *conn) (*conn, error) {
 // after retire waited for them: a frame old's reader had read, still in
 // the handler or about to be delivered, comes before the Disconnected
 // event, and whatever OnEvent does with the loss (a session's gap marker)
-// comes after that frame. deliverMu must not be held (old's reader may
-// wait for it).
+// comes after that frame. A rotation whose streams were joined by then
+// lost nothing with old (old delivered up to the join, the new
+// connection has the rest): the switch reports no loss, and a rotation
+// given up after the join leaves old's loss to serve (restoreOld). deliverMu
+// must not be held (old's reader may wait for it).
 func (c *Client) lostAfterReader(old *conn) {
 	old.wg.Wait()
-	c.lost(old)
+	c.deliverMu.Lock()
+	joined := c.ov != nil && c.ov.old == old && c.ov.done
+	c.deliverMu.Unlock()
+	if !joined {
+		c.lost(old)
+	}
 }
 
 // lost reports the loss of cn, a live connection, once (a rotation may
