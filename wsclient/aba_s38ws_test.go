@@ -58,11 +58,12 @@ func TestS38wsABAJoin(t *testing.T) {
 	for name, tc := range map[string]struct {
 		old, sent []string
 	}{
-		"level":           {[]string{a, b, a}, []string{a, c}},
-		"behind":          {[]string{a, b, a}, []string{a, b, a, c}},
-		"level, a next":   {[]string{a, b, a}, []string{a, a, c}},
-		"middle of three": {[]string{a, b, a, d, a}, []string{a, d, a, c}},
-		"first of three":  {[]string{a, b, a, d, a}, []string{a, b, a, d, a, c}},
+		"level":              {[]string{a, b, a}, []string{a, c}},
+		"behind":             {[]string{a, b, a}, []string{a, b, a, c}},
+		"level, a next":      {[]string{a, b, a}, []string{a, a, c}},
+		"middle of three":    {[]string{a, b, a, d, a}, []string{a, d, a, c}},
+		"first of three":     {[]string{a, b, a, d, a}, []string{a, b, a, d, a, c}},
+		"behind, more after": {[]string{a, b, a, d}, []string{a, b, a, d, c}}, // before s38ws: b, a twice, then ErrRotationUnaligned at d
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, h := abaRotation(t, tc.old, tc.sent)
