@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -12,12 +13,12 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-// joinedThenOldDies runs a rotation whose new connection (2) joins the
+// joinedDuringDial runs a rotation whose new connection (2) joins the
 // old one's stream while its second subscription waits for its paced
-// turn (the fake clock), after which connection 1 dies; then then runs
-// and the test checks the losses reported. It returns the harness and
+// turn (the fake clock), after which connection 1 dies when kill says
+// so; then then runs and the test checks the losses reported. It returns the harness and
 // the venue.
-func joinedThenOldDies(t *testing.T, then func(h *harness, v *venue, nb *conn)) (*harness, *venue) {
+func joinedDuringDial(t *testing.T, kill bool, then func(h *harness, v *venue, nb *conn)) (*harness, *venue) {
 	t.Helper()
 	leaks := goleak.IgnoreCurrent()
 	subscribed := make(chan int, 4)
@@ -61,10 +62,40 @@ func joinedThenOldDies(t *testing.T, then func(h *harness, v *venue, nb *conn)) 
 		}
 		return nb != nil
 	}, wait, time.Millisecond, "joined")
-	require.NoError(t, s1.ws.CloseNow()) // connection 1 dies, the dial still under way
-	recvWait(t, old.dead, "connection 1 dead")
+	if kill {
+		require.NoError(t, s1.ws.CloseNow()) // connection 1 dies, the dial still under way
+		recvWait(t, old.dead, "connection 1 dead")
+	}
 	then(h, v, nb)
 	return h, v
+}
+
+// joinedThenOldDies is joinedDuringDial with connection 1 dying after
+// the join.
+func joinedThenOldDies(t *testing.T, then func(h *harness, v *venue, nb *conn)) (*harness, *venue) {
+	t.Helper()
+	return joinedDuringDial(t, true, then)
+}
+
+// Close while a rotation's streams were joined and the new connection's
+// subscriptions are under way gives the rotation up: nothing is lost that
+// Close does not end anyway, and the client says only Closed. Before
+// s38ws the new connection, stopped by Close before its second
+// subscription, came back from connect without an error (stopped with
+// ReasonClosed, no error of its own): the rotation switched to it and
+// announced it Connected, subscribed to half the channels, while Close
+// went on.
+func TestS38wsCloseDuringJoinedDialNoLoss(t *testing.T) {
+	h, v := joinedDuringDial(t, false, func(h *harness, _ *venue, _ *conn) {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		require.NoError(t, h.c.Close(ctx)) // the clock stands: the paced subscription never comes
+	})
+	require.Empty(t, lossEvents(h), "events %v", h.rec.all())
+	require.Zero(t, h.c.Stats().Unaligned)
+	require.Zero(t, h.rec.count(connected(2)), "connection 2, closed while it subscribed, announced connected: %v", h.rec.all())
+	require.Zero(t, h.c.Stats().Rotations)
+	h.finish(v)
 }
 
 // lossEvents are the events that tell a host of a possible gap (a
@@ -118,4 +149,42 @@ func TestS38wsJoinedOldDiesThenRotationFailsOneLoss(t *testing.T) {
 	require.Len(t, lossEvents(h), 1, "one loss, one report; events %v", h.rec.all())
 	require.True(t, h.lostConn1())
 	h.finish(v)
+}
+
+// Close while a rotation's new connection subscribes ends the old
+// connection too: the client says Closed, and no Disconnected before it
+// (outside a rotation Close reports none). Before s38ws connectStandby
+// could see the old connection's end (Close cancels it) before the
+// dial's, and reported it lost: Disconnected, with ReasonClosed, a loss a
+// host (not a session, which ignores losses while it closes) acts on.
+func TestS38wsCloseDuringRotationDialNoDisconnected(t *testing.T) {
+	for range 5 { // connectStandby's select chooses at random between the two ends
+		leaks := goleak.IgnoreCurrent()
+		subscribed := make(chan int, 4)
+		v := newVenue(t, func(s *session) {
+			subscribed <- s.n
+			s.readForever()
+			<-s.ctx.Done()
+		})
+		opts := rotationOptions()
+		opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
+		opts.ControlRate = 0 // the default: each connection's second subscription waits 250 ms on the clock
+		fc := newFakeClock()
+		fc.blockSlp = true
+		opts.Clock = fc
+		h := start(t, v.url(), opts, &sink{}, leaks)
+		h.clock = fc
+		liveConn1(t, h)
+		require.Equal(t, 1, recvWait(t, subscribed, "connection 1 dialled"))
+		h.advanceUntil(250*time.Millisecond, "connection 1 subscribed", func() bool { return len(v.received(1)) == len(testSubs) })
+		require.NoError(t, h.c.Rotate())
+		require.Equal(t, 2, recvWait(t, subscribed, "connection 2 dialled"))
+		require.Eventually(t, func() bool { return len(v.received(2)) == 1 && pacedWait(fc) }, wait, time.Millisecond,
+			"connection 2's second subscription waiting for its turn")
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		require.NoError(t, h.c.Close(ctx)) // the clock stands
+		cancel()
+		require.Zero(t, h.rec.count(func(ev Event) bool { return ev.State == schema.ConnDisconnected }), "events %v", h.rec.all())
+		h.finish(v)
+	}
 }

@@ -375,11 +375,16 @@ func (c *Client) abortOverlap(ov *overlap, nb *conn) bool {
 // before old delivers again, under the lock its reader waits for. An old
 // connection dead by then delivers nothing again: its loss, the same
 // gap, is reported once, by serve (Disconnected), and old stays
-// replaced (its last frames, after the join, dropped).
+// replaced (its last frames, after the join, dropped). So does one whose
+// rotation Close or Run's end gave up (ctx ended): it ends too, and no
+// loss is reported (as rotationFailed reports no failure).
 func (c *Client) restoreOld(ctx context.Context, ov *overlap) {
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
 	c.ov = nil
+	if ctx.Err() != nil {
+		return
+	}
 	select {
 	case <-ov.old.dead:
 		return
