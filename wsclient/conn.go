@@ -87,6 +87,7 @@ type conn struct {
 	hashes []uint64          // frameHash of each queued frame
 	skip   []uint64          // modeSkipping: hashes of the repeats still expected
 	run    bool              // skip holds only copies of the join's frame: fewer may come (overlap.run)
+	cand   candidates        // an ambiguous join's places still possible (overlap.cand)
 	missed int               // frames sent since the last repeat skipped that were none (skipPast)
 	told   bool              // the rotation that left skip was reported unaligned: once a rotation
 	liveCh chan struct{}     // closed when a standby connection goes live

@@ -321,7 +321,15 @@
 // switch by their ConnID. Repeat detection by the venue's sequence or
 // trade ids, in the normalizer, covers those venues. Byte-identical
 // repeats within a stream (an unchanged snapshot sent twice) can align
-// early: what is then skipped is a byte-identical copy.
+// early: what is then skipped is a byte-identical copy. A join on a
+// message the old connection delivered more than once, apart (a, b, a: an
+// unchanged ticker), is ambiguous until the new connection's next frames
+// decide it: they are skipped while they repeat, in order, what the old
+// connection delivered after one of the copies, and the first that
+// repeats none is new (delivered; skipping ends, nothing is reported: no
+// message was lost or delivered twice). A message the old connection
+// alone was sent among those repeats ends the skipping too: the repeats
+// after it are then delivered again, unreported.
 //
 // The order of a switch's events among the frames: a rotation's loss
 // ([ErrRotationDropped], then Connected with ReasonRotation, then
@@ -351,7 +359,11 @@
 // with ReasonRotation), or, failing, the client redials as after any
 // loss. An old connection that dies once the streams were joined is no
 // loss (it delivered up to the join, the new connection has the rest):
-// the switch reports none.
+// neither its death nor the switch reports one; should the rotation then
+// fail, the old connection's loss is reported once ([schema.ConnDisconnected],
+// no [ErrRotationUnaligned] beside it). One that dies before the join is
+// reported when it dies (a possible gap then), even if the new
+// connection's stream later joins at its last frame.
 //
 // [Client.Rotate] asks for the same rotation at once, with or without
 // MaxAge: for a venue that announces it will close the connection

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math/bits"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -50,6 +51,7 @@ type overlap struct {
 	joinQueued bool
 	skip       []uint64      // aligned, old ahead: repeats the new connection will send next
 	run        bool          // skip holds only copies of the join's frame (a run at the ring's end)
+	cand       candidates    // an ambiguous join (see candidates): where in skip the new stream may be
 	aligned    chan struct{} // closed when aligned
 }
 
@@ -135,6 +137,23 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 			for i > low && ov.ring[(i-1)%ringSize] == h {
 				i--
 			}
+			if oldest := ov.olderCopy(h, i, low); oldest >= 0 {
+				// Another copy before the run: which of them the new
+				// connection's frame is, its next frames tell (candidates).
+				skip := make([]uint64, 0, ov.n-1-oldest)
+				for k := oldest + 1; k < ov.n; k++ {
+					skip = append(skip, ov.ring[k%ringSize])
+				}
+				ov.run, ov.cand = false, candidates{}
+				for k := oldest; k < ov.n; k++ {
+					if ov.ring[k%ringSize] == h {
+						ov.cand.set(k - oldest) // skip[k-oldest] is the frame after that copy
+					}
+				}
+				ov.unmatched = keyed(nb.hashes)
+				ov.align(len(nb.queue), skip)
+				return true
+			}
 			skip := make([]uint64, 0, ov.n-1-i)
 			run := true
 			for k := i + 1; k < ov.n; k++ {
@@ -153,6 +172,51 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 	nb.queue = append(nb.queue, f)
 	nb.hashes = append(nb.hashes, h)
 	return false
+}
+
+// olderCopy returns the position (in the old connection's count) of the
+// oldest frame of hash h in the ring before position before that is not
+// in the run ending there, or -1 when none is.
+func (ov *overlap) olderCopy(h uint64, before, low int) int {
+	oldest := -1
+	for k := before - 1; k >= low; k-- {
+		if ov.ring[k%ringSize] == h {
+			oldest = k
+		}
+	}
+	return oldest
+}
+
+// candidates are an ambiguous join's places: the new connection's first
+// frame was a copy of a message the old connection delivered more than
+// once, apart (a venue repeating an unchanged ticker or quote: a, b, a),
+// so the new stream may be at any of them. Bit o set: the new connection
+// may send skip[o] next (o == len(skip): it has sent every repeat). Each
+// frame keeps the places whose next repeat it is; a frame that is the
+// next repeat of none is new (delivered, the skipping ends without a
+// verdict: nothing diverged, the join was at a later copy), and a frame
+// that leaves only the place past every repeat was the last repeat. Its
+// size holds every place a ring of ringSize frames gives.
+type candidates [ringSize/64 + 1]uint64
+
+func (cs *candidates) set(o int) { cs[o>>6] |= 1 << (o & 63) }
+
+func (cs *candidates) none() bool { return *cs == candidates{} }
+
+// step returns the places that remain after a frame of hash h.
+func (cs *candidates) step(skip []uint64, h uint64) candidates {
+	var next candidates
+	for w, set := range cs {
+		for set != 0 {
+			b := set & -set
+			set ^= b
+			o := w<<6 + bits.TrailingZeros64(b)
+			if o < len(skip) && skip[o] == h {
+				next.set(o + 1)
+			}
+		}
+	}
+	return next
 }
 
 // answer reports whether f is no data (Options.IsData says so): an
@@ -192,7 +256,7 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 	if h == unkeyed {
 		return false
 	}
-	rest, missed, skipped, diverged := skipPast(cn.skip, cn.run, cn.missed, h)
+	rest, missed, skipped, diverged := skipPast(cn.skip, &cn.cand, cn.run, cn.missed, h)
 	cn.skip, cn.missed = rest, missed
 	if len(rest) == 0 {
 		cn.mode.CompareAndSwap(modeSkipping, modeLive)
@@ -219,7 +283,22 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 // the repeats left then were the old connection's alone. A run the new
 // connection joined somewhere in (run: fewer copies may come) ends at
 // its first frame that is no copy.
-func skipPast(skip []uint64, run bool, missed int, h uint64) (rest []uint64, nowMissed int, skipped, diverged bool) {
+func skipPast(skip []uint64, cand *candidates, run bool, missed int, h uint64) (rest []uint64, nowMissed int, skipped, diverged bool) {
+	if !cand.none() { // an ambiguous join: the places left decide (see candidates)
+		next := cand.step(skip, h)
+		var past candidates
+		past.set(len(skip))
+		switch next {
+		case candidates{}: // the next repeat of no place: new
+			*cand = next
+			return nil, 0, false, false
+		case past: // the last repeat of every place left
+			*cand = candidates{}
+			return nil, 0, true, false
+		}
+		*cand = next
+		return skip, 0, true, false
+	}
 	if rest, ok := skipTo(skip, h); ok {
 		return rest, 0, true, missed > 0
 	}
@@ -293,13 +372,26 @@ func (c *Client) abortOverlap(ov *overlap, nb *conn) bool {
 // restoreOld gives delivery back to old once the streams were aligned
 // (old dropped its data from the join on, and the new connection, given
 // up, took what it held with it): a possible gap, announced (unaligned)
-// before old delivers again, under the lock its reader waits for.
+// before old delivers again, under the lock its reader waits for. An old
+// connection dead by then delivers nothing again: its loss, the same
+// gap, is reported once, by serve (Disconnected), and old stays
+// replaced (its last frames, after the join, dropped). So does one whose
+// rotation Close or Run's end gave up (ctx ended): it ends too, and no
+// loss is reported (as rotationFailed reports no failure).
 func (c *Client) restoreOld(ctx context.Context, ov *overlap) {
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
+	c.ov = nil
+	if ctx.Err() != nil {
+		return
+	}
+	select {
+	case <-ov.old.dead:
+		return
+	default:
+	}
 	c.unaligned(ctx, ov.old.id)
 	ov.old.mode.Store(unrotated(ov.old))
-	c.ov = nil
 }
 
 // goLive turns the standby connection into the live one once the old one
@@ -324,7 +416,7 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 	c.st.rotations.Add(1) // before nb delivers, and before the switch is announced: Stats never lag its frames
 	switched(aligned, ov.unmatched)
 	inPlace := true
-	skip, missed := ov.skip, 0
+	skip, missed, cand := ov.skip, 0, ov.cand
 	for i, f := range nb.queue {
 		switch {
 		case i < ov.drop: // delivered by the old connection, or from before the join (ov.unmatched)
@@ -335,7 +427,7 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 				c.handle(nb.ctx, f, nb.id)
 			}
 		case len(skip) > 0 && nb.hashes[i] != unkeyed:
-			rest, m, skipped, diverged := skipPast(skip, ov.run, missed, nb.hashes[i])
+			rest, m, skipped, diverged := skipPast(skip, &cand, ov.run, missed, nb.hashes[i])
 			skip, missed = rest, m
 			if diverged && aligned && inPlace { // the frames before this repeat the old connection never delivered: out of their place
 				inPlace = false
@@ -352,7 +444,7 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 		nb.queue[i] = nil
 	}
 	nb.queue, nb.hashes = nb.queue[:0], nb.hashes[:0]
-	nb.skip, nb.run, nb.missed = skip, ov.run, missed
+	nb.skip, nb.run, nb.missed, nb.cand = skip, ov.run, missed, cand
 	nb.told = !aligned || !inPlace // reported once
 	if len(skip) > 0 {
 		nb.mode.Store(modeSkipping)
@@ -490,11 +582,19 @@ func (c *Client) connectStandby(ctx context.Context, old *conn) (*conn, error) {
 // after retire waited for them: a frame old's reader had read, still in
 // the handler or about to be delivered, comes before the Disconnected
 // event, and whatever OnEvent does with the loss (a session's gap marker)
-// comes after that frame. deliverMu must not be held (old's reader may
-// wait for it).
+// comes after that frame. A rotation whose streams were joined by then
+// lost nothing with old (old delivered up to the join, the new
+// connection has the rest): the switch reports no loss, and a rotation
+// given up after the join leaves old's loss to serve (restoreOld). deliverMu
+// must not be held (old's reader may wait for it).
 func (c *Client) lostAfterReader(old *conn) {
 	old.wg.Wait()
-	c.lost(old)
+	c.deliverMu.Lock()
+	joined := c.ov != nil && c.ov.old == old && c.ov.done
+	c.deliverMu.Unlock()
+	if !joined {
+		c.lost(old)
+	}
 }
 
 // lost reports the loss of cn, a live connection, once (a rotation may

@@ -200,7 +200,12 @@ func (c *Client) connect(ctx context.Context, mode int32) (*conn, Reason, error)
 		}
 		cn.stop(r, nil)
 		c.dropQueue(cn)
-		return cn, cn.reason, cn.err
+		if cn.err != nil {
+			err = cn.err
+		}
+		// Never nil: a connection stopped by Close while it subscribed
+		// (no error of its own) is no connection (a rotation switched to it).
+		return cn, cn.reason, err
 	}
 	return cn, ReasonNone, nil
 }
