@@ -378,9 +378,18 @@ func (b *Book) sinceLocked(at *time.Time) time.Duration {
 // is closed, what it owes taken on by the book in its place. Safe to
 // call twice.
 func (b *Book) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	_ = b.CloseContext(context.Background())
+}
+
+// CloseContext is [Book.Close], its wait for the pool bounded by ctx as
+// well as by StateTimeout. It returns ctx.Err() when ctx ended before it
+// returned (what was not published then stays owed, logged at Warn; no
+// pooled event is kept), else nil.
+func (b *Book) CloseContext(ctx context.Context) error {
+	wait, cancel := context.WithTimeout(ctx, StateTimeout)
 	defer cancel()
-	b.closeWith(ctx)
+	b.closeWith(wait)
+	return ctx.Err()
 }
 
 // closeWith is Close, waiting for the pool with ctx.

@@ -217,6 +217,17 @@ func (r *Books) swap(b *Book) (*Book, bool) {
 // the Books have no timer. Call it after the clients that feed the Books
 // ended and before the next sink closes. Safe to call twice.
 func (r *Books) Close() {
+	_ = r.CloseContext(context.Background())
+}
+
+// CloseContext is [Books.Close], its wait for the pool bounded by ctx as
+// well as by StateTimeout: a host shutting down on a deadline of its own
+// (a session's Close) waits no longer than it. It returns ctx.Err() when
+// ctx ended before it returned (what was not published then stays owed,
+// logged at Warn; no pooled event is kept), else nil. Safe to call twice,
+// and after Close.
+func (r *Books) CloseContext(ctx context.Context) error {
+	parent := ctx
 	r.mu.Lock()
 	r.closed = true
 	list := make([]*Book, 0, len(r.byKey))
@@ -224,13 +235,13 @@ func (r *Books) Close() {
 		list = append(list, b)
 	}
 	r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	ctx, cancel := context.WithTimeout(ctx, StateTimeout)
 	defer cancel()
 	for _, b := range list { // outside r.mu, as Add closes: each waits for its book's Apply
 		b.closeWith(ctx)
 	}
 	if r.next == nil || !r.owing.Load() {
-		return
+		return parent.Err()
 	}
 	r.smu.Lock()
 	venues := make([]schema.Venue, 0, len(r.states))
@@ -243,6 +254,7 @@ func (r *Books) Close() {
 			r.log.Warn("book: connection states not published at Close: lost", "venue", string(v), "err", err)
 		}
 	}
+	return parent.Err()
 }
 
 // Book returns the book of a venue and symbol, or nil.
