@@ -613,6 +613,15 @@ func (b *Book) topOut(view int) {
 // The error is a failed fetch, resubscription or sink; the book has then
 // already done what it could and tries again on a later diff.
 func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
+	return b.applyFrom(ctx, ev, false)
+}
+
+// applyFrom is Apply; routed says [Books] routed ev to the book, read
+// from its map before an Add may have replaced it: such a message never
+// makes a replaced book (retired) current again — a host that kept it
+// would read it live, fed nothing more — nor, once it is replaced, is
+// applied to it.
+func (b *Book) applyFrom(ctx context.Context, ev *schema.CanonicalEvent, routed bool) error {
 	if ev.Venue != b.rule.Venue {
 		return nil
 	}
@@ -620,13 +629,13 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		// Still owed: the event is applied all the same (a diff skipped
 		// would break the book), and nothing it would publish goes out
 		// before the announcement (publishBBOLocked).
-		return errors.Join(err, b.apply(ctx, ev))
+		return errors.Join(err, b.apply(ctx, ev, routed))
 	}
-	return b.apply(ctx, ev)
+	return b.apply(ctx, ev, routed)
 }
 
 // apply is Apply once what is owed of a break's announcement is out.
-func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
+func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool) error {
 	switch ev.Type {
 	case schema.EventConnState:
 		if !ev.Control.State.Lost() {
@@ -680,6 +689,9 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if routed && b.retired {
+		return nil // replaced since Books routed it: the new book has it
+	}
 	if b.tailLocked(ev) {
 		b.stats.AfterLoss++
 		return nil
@@ -714,8 +726,11 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if !was && b.live {
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
 	}
-	if b.live {
-		b.retired = false // fed again (a host applying to it itself): current
+	if b.live && !routed {
+		// Fed again by the host itself: current. Not by a message Books
+		// routed before Add replaced it (a fetch without the lock spans
+		// the swap): nothing feeds it any more.
+		b.retired = false
 	}
 	return err
 }

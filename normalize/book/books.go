@@ -162,13 +162,12 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // from a callback of the book it replaces (its Sink's Publish, its
 // Resubscribe): closing it would wait for the lock that callback runs under.
 func (r *Books) Add(b *Book) {
-	if r.log != nil {
-		b.mu.Lock()
-		if b.log == nil {
-			b.log = r.log.With("venue", string(b.rule.Venue), "symbol", b.symbol)
-		}
-		b.mu.Unlock()
+	b.mu.Lock()
+	if r.log != nil && b.log == nil {
+		b.log = r.log.With("venue", string(b.rule.Venue), "symbol", b.symbol)
 	}
+	b.retired = false // a book replaced once, added again: fed (routed) again
+	b.mu.Unlock()
 	old, closed := r.swap(b)
 	if old != nil && old != b {
 		// Outside r.mu: closing it waits for the old book's lock, which an
@@ -328,7 +327,7 @@ func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent) (b *Book
 	if b == nil {
 		return nil, nil
 	}
-	err = b.Apply(ctx, ev)
+	err = b.applyFrom(ctx, ev, true)
 	if ev.Type == schema.EventGap {
 		return nil, err // a marker: handed on
 	}
@@ -341,7 +340,7 @@ func (r *Books) applyVenue(ctx context.Context, ev *schema.CanonicalEvent) error
 	r.mu.RUnlock()
 	var err error
 	for _, b := range list {
-		err = errors.Join(err, b.Apply(ctx, ev))
+		err = errors.Join(err, b.applyFrom(ctx, ev, true))
 	}
 	return err
 }
