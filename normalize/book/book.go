@@ -743,7 +743,13 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 // tail: a feed whose IngestTS is not wsclient's clock, a replay, must not
 // be dropped for good.)
 func (b *Book) tailLocked(ev *schema.CanonicalEvent) bool {
-	return ev.IngestTS != 0 && ev.IngestTS < b.lostAt && b.lostAt-ev.IngestTS <= int64(maxTail)
+	return isTail(ev.IngestTS, b.lostAt)
+}
+
+// isTail reports whether a message received at ingest (IngestTS) came
+// before a loss stamped lostAt, by at most maxTail.
+func isTail(ingest, lostAt int64) bool {
+	return ingest != 0 && ingest < lostAt && lostAt-ingest <= int64(maxTail)
 }
 
 // otherView reports whether ev belongs to a view of the symbol other

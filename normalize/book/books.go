@@ -40,7 +40,8 @@ type Books struct {
 	mu      sync.RWMutex
 	byKey   map[bookKey]*Book
 	byVenue map[schema.Venue][]*Book
-	closed  bool // Close ran: a book added after it is closed too
+	closed  bool                 // Close ran: a book added after it is closed too
+	feeds   map[schema.Venue]int // the clients of each venue (OnEvent, Feed)
 
 	// Connection states the pool did not give within StateTimeout, per
 	// venue: owed, published before the venue's next event handed on
@@ -138,7 +139,7 @@ type bookKey struct {
 // NewBooks returns a router that hands every event on to next, or returns
 // it to events when next is nil.
 func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksOptions) *Books {
-	r := &Books{next: next, events: events, byKey: map[bookKey]*Book{}, byVenue: map[schema.Venue][]*Book{}}
+	r := &Books{next: next, events: events, byKey: map[bookKey]*Book{}, byVenue: map[schema.Venue][]*Book{}, feeds: map[schema.Venue]int{}}
 	if opts != nil {
 		r.log = opts.Logger
 	}
@@ -267,21 +268,32 @@ func (r *Books) Book(venue schema.Venue, symbol string) *Book {
 // of ev in every case; the error joins the book's and the next sink's. A
 // best bid/offer of a symbol that has a book (a venue quote stream:
 // Binance bookTicker, OKX bbo-tbt) older than the book's top published is
-// dropped and counted in that book's Stats.StaleQuotes (quote.go), and
-// one received before a lost connection the book applied (its tail) in
-// Stats.AfterLoss. A
+// dropped and counted in that book's Stats.StaleQuotes (quote.go), and,
+// where one client at most feeds the venue's books ([Books.OnEvent],
+// [Books.Feed]), one received before a lost connection the book applied
+// (its tail) in Stats.AfterLoss; where several do, the event does not say
+// which connection the quote came on, and only [Feed.Publish] tells a
+// tail (a surviving connection's quote is not one). A
 // book message whose book owes a break's gap marker (the pool gave none
 // with ctx) is not handed on either — a subscriber of diffs would apply
 // it before hearing of the break — and counted in Stats.Withheld; its
 // pooled event goes back to the pool, where the marker takes it.
 func (r *Books) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	return r.publish(ctx, ev, nil)
+}
+
+// publish is Publish; f is the Feed ev came through, nil if none.
+func (r *Books) publish(ctx context.Context, ev *schema.CanonicalEvent, f *Feed) error {
+	if f != nil && ev.Venue == f.venue && ev.Type == schema.EventConnState && ev.Control.State.Lost() {
+		f.lost(ev.IngestTS)
+	}
 	var serr error
 	if r.owing.Load() {
 		// A connection state of the venue is owed (connState): it goes
 		// out first. Still owed, the event goes on all the same.
 		serr = r.flushStates(ctx, ev.Venue)
 	}
-	if ev.Type == schema.EventBBO && r.staleQuote(ev) {
+	if ev.Type == schema.EventBBO && r.staleQuote(ev, f) {
 		r.events.Put(ev)
 		return serr
 	}
@@ -388,8 +400,59 @@ const StateTimeout = time.Second
 //
 // The function is meant for one client's event goroutine, never its
 // reader; it is safe for concurrent use all the same. Use one per client:
-// it remembers the client's last state and connection.
+// it remembers the client's last state and connection. It is the OnEvent
+// of a [Books.Feed]; where several clients feed the venue's books, use
+// Feed, whose Publish tells which connection a quote came on.
 func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wsclient.Event) {
+	return r.Feed(venue, next).OnEvent
+}
+
+// Feed is one client's way into [Books]: set OnEvent as the client's
+// wsclient.Options.OnEvent and Publish as the sink of the parser of its
+// frames. Its quotes (EventBBO) received before a loss of the client's
+// own connections are that connection's tail, dropped (Stats.AfterLoss,
+// quote.go); a quote of another client of the venue, received before
+// this one's loss, is not: its connection lives. Build it with
+// [Books.Feed]; it is safe for concurrent use.
+type Feed struct {
+	r      *Books
+	venue  schema.Venue
+	on     func(wsclient.Event)
+	lostAt atomic.Int64 // IngestTS of the latest loss of the client's connections
+}
+
+// Feed returns the [Feed] of one more client of venue; next, when not
+// nil, is called with each wsclient event after the Books handled it
+// ([Books.OnEvent]).
+func (r *Books) Feed(venue schema.Venue, next func(wsclient.Event)) *Feed {
+	r.mu.Lock()
+	r.feeds[venue]++
+	r.mu.Unlock()
+	f := &Feed{r: r, venue: venue}
+	f.on = r.onEvent(f, next)
+	return f
+}
+
+// OnEvent is the client's wsclient.Options.OnEvent: [Books.OnEvent].
+func (f *Feed) OnEvent(e wsclient.Event) { f.on(e) }
+
+// Publish is [Books.Publish] for the events of the client's frames.
+func (f *Feed) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	return f.r.publish(ctx, ev, f)
+}
+
+// lost records a loss of the client's connection stamped at (IngestTS).
+func (f *Feed) lost(at int64) {
+	for {
+		old := f.lostAt.Load()
+		if at <= old || f.lostAt.CompareAndSwap(old, at) {
+			return
+		}
+	}
+}
+
+func (r *Books) onEvent(f *Feed, next func(wsclient.Event)) func(wsclient.Event) {
+	venue := f.venue
 	var mu sync.Mutex
 	last, conn := schema.ConnUnknown, uint64(0) // the last state applied, the last connection named
 	return func(e wsclient.Event) {
@@ -408,7 +471,11 @@ func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wscl
 		if missed {
 			lostEv := e
 			lostEv.State = schema.ConnDisconnected
+			f.lost(lostEv.Stamp())
 			r.connState(venue, lostEv)
+		}
+		if changed && e.State.Lost() {
+			f.lost(e.Stamp())
 		}
 		if changed {
 			r.connState(venue, e)
