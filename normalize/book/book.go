@@ -260,10 +260,11 @@ type Book struct {
 	retry      wsclient.Timer
 	retryArmed bool
 	closed     bool
-	retired    bool     // replaced in Books (takeOver), fed nothing since: not live until a message applied keeps it so
-	snapOwed   bool     // live on a snapshot it fetched, whose EventBookSnapshot is not out yet (publishSnapLocked)
-	okxRst     okxReset // OKXFetch: the latest reset buffered (okx_book.go)
-	aside      krAside  // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
+	retired    bool                 // replaced in Books (takeOver), fed nothing since: not live until a message applied keeps it so
+	feed       atomic.Pointer[Feed] // the Books' Feed whose client fed it last, nil if none (Books.applyVenue)
+	snapOwed   bool                 // live on a snapshot it fetched, whose EventBookSnapshot is not out yet (publishSnapLocked)
+	okxRst     okxReset             // OKXFetch: the latest reset buffered (okx_book.go)
+	aside      krAside              // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
 	// tops: the views (Book.Depth) of the tops PublishTop published since
 	// the book's last marker, to announce its next break to (markLocked,
 	// publishSilenceLocked); past maxTopViews the last is 0, every view.

@@ -297,7 +297,7 @@ func (r *Books) publish(ctx context.Context, ev *schema.CanonicalEvent, f *Feed)
 		r.events.Put(ev)
 		return serr
 	}
-	b, aerr := r.applyTo(ctx, ev)
+	b, aerr := r.applyTo(ctx, ev, f)
 	err := errors.Join(serr, aerr)
 	if r.next == nil {
 		r.events.Put(ev)
@@ -315,21 +315,23 @@ func (r *Books) publish(ctx context.Context, ev *schema.CanonicalEvent, f *Feed)
 
 // apply gives ev to the books it concerns; ev stays the caller's.
 func (r *Books) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
-	_, err := r.applyTo(ctx, ev)
+	_, err := r.applyTo(ctx, ev, nil)
 	return err
 }
 
-// applyTo is apply; b is the book of a book message (a snapshot or a
-// diff), nil for the rest.
-func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent) (b *Book, err error) {
+// applyTo gives ev, which came through f (nil: Books.Publish), to the
+// books it concerns; ev stays the caller's. b is the book of a book
+// message (a snapshot or a diff), nil for the rest. A book message
+// through a Feed binds its book to that Feed (Book.feed).
+func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent, f *Feed) (b *Book, err error) {
 	switch ev.Type {
 	case schema.EventBookSnapshot, schema.EventBookUpdate:
 	case schema.EventGap:
 		if ev.Symbol == "" {
-			return nil, r.applyVenue(ctx, ev)
+			return nil, r.applyVenue(ctx, ev, f)
 		}
 	case schema.EventConnState:
-		return nil, r.applyVenue(ctx, ev)
+		return nil, r.applyVenue(ctx, ev, f)
 	default:
 		return nil, nil
 	}
@@ -339,6 +341,9 @@ func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent) (b *Book
 	if b == nil {
 		return nil, nil
 	}
+	if f != nil && ev.Type != schema.EventGap && b.feed.Load() != f {
+		b.feed.Store(f) // fed by f's client now (moved, or its first message)
+	}
 	err = b.applyFrom(ctx, ev, true)
 	if ev.Type == schema.EventGap {
 		return nil, err // a marker: handed on
@@ -346,12 +351,20 @@ func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent) (b *Book
 	return b, err
 }
 
-func (r *Books) applyVenue(ctx context.Context, ev *schema.CanonicalEvent) error {
+// applyVenue gives ev, an event about a connection of its venue (a
+// state, a gap marker of no symbol) that came through f (nil: not
+// known), to the venue's books it concerns: through a Feed, the books
+// bound to that Feed and those bound to none (fed through Books.Publish:
+// their connection is not known); else every book of the venue.
+func (r *Books) applyVenue(ctx context.Context, ev *schema.CanonicalEvent, f *Feed) error {
 	r.mu.RLock()
 	list := r.byVenue[ev.Venue]
 	r.mu.RUnlock()
 	var err error
 	for _, b := range list {
+		if bf := b.feed.Load(); f != nil && bf != nil && bf != f {
+			continue // another client's connection: not this one's loss
+		}
 		err = errors.Join(err, b.applyFrom(ctx, ev, true))
 	}
 	return err
@@ -395,8 +408,9 @@ const StateTimeout = time.Second
 // Event.At): a book that went live on a newer connection before the
 // event reached it is left alone (see [Book.Apply]). Every book of the
 // venue is concerned, including books fed by another client of the same
-// venue (they resynchronise); give each client's books a Books of their
-// own to keep them apart.
+// venue (they resynchronise) — except a book whose messages came through
+// another client's [Feed]: fed through Feeds, each client's books are
+// kept apart (or give each client's books a Books of their own).
 //
 // The function is meant for one client's event goroutine, never its
 // reader; it is safe for concurrent use all the same. Use one per client:
@@ -412,8 +426,13 @@ func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wscl
 // frames. Its quotes (EventBBO) received before a loss of the client's
 // own connections are that connection's tail, dropped (Stats.AfterLoss,
 // quote.go); a quote of another client of the venue, received before
-// this one's loss, is not: its connection lives. Build it with
-// [Books.Feed]; it is safe for concurrent use.
+// this one's loss, is not: its connection lives. A book whose snapshot or
+// diff came through a Feed last belongs to its client: the losses and
+// connection-wide gap markers (no Symbol) of another Feed's client leave
+// it alone; a Feed's (Books.OnEvent's is one) reach every book not bound
+// to another Feed, and those published through Books.Publish every book
+// of the venue. Build it with [Books.Feed]; it is
+// safe for concurrent use.
 type Feed struct {
 	r      *Books
 	venue  schema.Venue
@@ -452,7 +471,6 @@ func (f *Feed) lost(at int64) {
 }
 
 func (r *Books) onEvent(f *Feed, next func(wsclient.Event)) func(wsclient.Event) {
-	venue := f.venue
 	var mu sync.Mutex
 	last, conn := schema.ConnUnknown, uint64(0) // the last state applied, the last connection named
 	return func(e wsclient.Event) {
@@ -472,13 +490,13 @@ func (r *Books) onEvent(f *Feed, next func(wsclient.Event)) func(wsclient.Event)
 			lostEv := e
 			lostEv.State = schema.ConnDisconnected
 			f.lost(lostEv.Stamp())
-			r.connState(venue, lostEv)
+			r.connState(f, lostEv)
 		}
 		if changed && e.State.Lost() {
 			f.lost(e.Stamp())
 		}
 		if changed {
-			r.connState(venue, e)
+			r.connState(f, e)
 		}
 		mu.Unlock()
 		if next != nil {
@@ -487,12 +505,13 @@ func (r *Books) onEvent(f *Feed, next func(wsclient.Event)) func(wsclient.Event)
 	}
 }
 
-func (r *Books) connState(venue schema.Venue, e wsclient.Event) {
+func (r *Books) connState(f *Feed, e wsclient.Event) {
+	venue := f.venue
 	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
 	defer cancel()
 	ev := schema.CanonicalEvent{Venue: venue, Type: schema.EventConnState, IngestTS: e.Stamp()}
 	ev.Control = schema.Control{Kind: schema.ControlConnState, State: e.State, Reason: e.Reason.String()}
-	if err := r.applyVenue(ctx, &ev); err != nil && r.log != nil {
+	if err := r.applyVenue(ctx, &ev, f); err != nil && r.log != nil {
 		r.log.Warn("book: applying a connection state", "venue", string(venue), "state", e.State.String(), "err", err)
 	}
 	if r.next == nil {

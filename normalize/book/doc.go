@@ -178,7 +178,9 @@
 // Where several clients of a venue feed one Books, give each a
 // [Books.Feed] (its OnEvent the client's, its Publish its parser's sink):
 // the events do not say which connection they came on, and only a Feed
-// tells a lost connection's tail from a surviving one's quote.
+// tells a lost connection's tail from a surviving one's quote, and keeps
+// one client's lost connection from invalidating the books another
+// client feeds.
 //
 // # What it publishes
 //
