@@ -260,10 +260,11 @@ type Book struct {
 	retry      wsclient.Timer
 	retryArmed bool
 	closed     bool
-	retired    bool     // replaced in Books (takeOver), fed nothing since: not live until a message applied keeps it so
-	snapOwed   bool     // live on a snapshot it fetched, whose EventBookSnapshot is not out yet (publishSnapLocked)
-	okxRst     okxReset // OKXFetch: the latest reset buffered (okx_book.go)
-	aside      krAside  // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
+	retired    bool                 // replaced in Books (takeOver), fed nothing since: not live until a message applied keeps it so
+	feed       atomic.Pointer[Feed] // the Books' Feed whose client fed it last, nil if none (Books.applyVenue)
+	snapOwed   bool                 // live on a snapshot it fetched, whose EventBookSnapshot is not out yet (publishSnapLocked)
+	okxRst     okxReset             // OKXFetch: the latest reset buffered (okx_book.go)
+	aside      krAside              // Kraken v2: a shallower view's stream, kept aside until the ack's depth shows (kraken_aside.go)
 	// tops: the views (Book.Depth) of the tops PublishTop published since
 	// the book's last marker, to announce its next break to (markLocked,
 	// publishSilenceLocked); past maxTopViews the last is 0, every view.
@@ -378,9 +379,18 @@ func (b *Book) sinceLocked(at *time.Time) time.Duration {
 // is closed, what it owes taken on by the book in its place. Safe to
 // call twice.
 func (b *Book) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	_ = b.CloseContext(context.Background())
+}
+
+// CloseContext is [Book.Close], its wait for the pool bounded by ctx as
+// well as by StateTimeout. It returns ctx.Err() when ctx ended before it
+// returned (what was not published then stays owed, logged at Warn; no
+// pooled event is kept), else nil.
+func (b *Book) CloseContext(ctx context.Context) error {
+	wait, cancel := context.WithTimeout(ctx, StateTimeout)
 	defer cancel()
-	b.closeWith(ctx)
+	b.closeWith(wait)
+	return ctx.Err()
 }
 
 // closeWith is Close, waiting for the pool with ctx.
@@ -604,6 +614,15 @@ func (b *Book) topOut(view int) {
 // The error is a failed fetch, resubscription or sink; the book has then
 // already done what it could and tries again on a later diff.
 func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
+	return b.applyFrom(ctx, ev, false)
+}
+
+// applyFrom is Apply; routed says [Books] routed ev to the book, read
+// from its map before an Add may have replaced it: such a message never
+// makes a replaced book (retired) current again — a host that kept it
+// would read it live, fed nothing more — nor, once it is replaced, is
+// applied to it.
+func (b *Book) applyFrom(ctx context.Context, ev *schema.CanonicalEvent, routed bool) error {
 	if ev.Venue != b.rule.Venue {
 		return nil
 	}
@@ -611,13 +630,13 @@ func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 		// Still owed: the event is applied all the same (a diff skipped
 		// would break the book), and nothing it would publish goes out
 		// before the announcement (publishBBOLocked).
-		return errors.Join(err, b.apply(ctx, ev))
+		return errors.Join(err, b.apply(ctx, ev, routed))
 	}
-	return b.apply(ctx, ev)
+	return b.apply(ctx, ev, routed)
 }
 
 // apply is Apply once what is owed of a break's announcement is out.
-func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
+func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool) error {
 	switch ev.Type {
 	case schema.EventConnState:
 		if !ev.Control.State.Lost() {
@@ -671,6 +690,9 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if routed && b.retired {
+		return nil // replaced since Books routed it: the new book has it
+	}
 	if b.tailLocked(ev) {
 		b.stats.AfterLoss++
 		return nil
@@ -705,8 +727,11 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if !was && b.live {
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
 	}
-	if b.live {
-		b.retired = false // fed again (a host applying to it itself): current
+	if b.live && !routed {
+		// Fed again by the host itself: current. Not by a message Books
+		// routed before Add replaced it (a fetch without the lock spans
+		// the swap): nothing feeds it any more.
+		b.retired = false
 	}
 	return err
 }
@@ -719,7 +744,13 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 // tail: a feed whose IngestTS is not wsclient's clock, a replay, must not
 // be dropped for good.)
 func (b *Book) tailLocked(ev *schema.CanonicalEvent) bool {
-	return ev.IngestTS != 0 && ev.IngestTS < b.lostAt && b.lostAt-ev.IngestTS <= int64(maxTail)
+	return isTail(ev.IngestTS, b.lostAt)
+}
+
+// isTail reports whether a message received at ingest (IngestTS) came
+// before a loss stamped lostAt, by at most maxTail.
+func isTail(ingest, lostAt int64) bool {
+	return ingest != 0 && ingest < lostAt && lostAt-ingest <= int64(maxTail)
 }
 
 // otherView reports whether ev belongs to a view of the symbol other

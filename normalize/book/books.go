@@ -40,7 +40,8 @@ type Books struct {
 	mu      sync.RWMutex
 	byKey   map[bookKey]*Book
 	byVenue map[schema.Venue][]*Book
-	closed  bool // Close ran: a book added after it is closed too
+	closed  bool                 // Close ran: a book added after it is closed too
+	feeds   map[schema.Venue]int // the clients of each venue (OnEvent, Feed)
 
 	// Connection states the pool did not give within StateTimeout, per
 	// venue: owed, published before the venue's next event handed on
@@ -138,7 +139,7 @@ type bookKey struct {
 // NewBooks returns a router that hands every event on to next, or returns
 // it to events when next is nil.
 func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksOptions) *Books {
-	r := &Books{next: next, events: events, byKey: map[bookKey]*Book{}, byVenue: map[schema.Venue][]*Book{}}
+	r := &Books{next: next, events: events, byKey: map[bookKey]*Book{}, byVenue: map[schema.Venue][]*Book{}, feeds: map[schema.Venue]int{}}
 	if opts != nil {
 		r.log = opts.Logger
 	}
@@ -162,13 +163,12 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // from a callback of the book it replaces (its Sink's Publish, its
 // Resubscribe): closing it would wait for the lock that callback runs under.
 func (r *Books) Add(b *Book) {
-	if r.log != nil {
-		b.mu.Lock()
-		if b.log == nil {
-			b.log = r.log.With("venue", string(b.rule.Venue), "symbol", b.symbol)
-		}
-		b.mu.Unlock()
+	b.mu.Lock()
+	if r.log != nil && b.log == nil {
+		b.log = r.log.With("venue", string(b.rule.Venue), "symbol", b.symbol)
 	}
+	b.retired = false // a book replaced once, added again: fed (routed) again
+	b.mu.Unlock()
 	old, closed := r.swap(b)
 	if old != nil && old != b {
 		// Outside r.mu: closing it waits for the old book's lock, which an
@@ -217,6 +217,17 @@ func (r *Books) swap(b *Book) (*Book, bool) {
 // the Books have no timer. Call it after the clients that feed the Books
 // ended and before the next sink closes. Safe to call twice.
 func (r *Books) Close() {
+	_ = r.CloseContext(context.Background())
+}
+
+// CloseContext is [Books.Close], its wait for the pool bounded by ctx as
+// well as by StateTimeout: a host shutting down on a deadline of its own
+// (a session's Close) waits no longer than it. It returns ctx.Err() when
+// ctx ended before it returned (what was not published then stays owed,
+// logged at Warn; no pooled event is kept), else nil. Safe to call twice,
+// and after Close.
+func (r *Books) CloseContext(ctx context.Context) error {
+	parent := ctx
 	r.mu.Lock()
 	r.closed = true
 	list := make([]*Book, 0, len(r.byKey))
@@ -224,13 +235,13 @@ func (r *Books) Close() {
 		list = append(list, b)
 	}
 	r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
+	ctx, cancel := context.WithTimeout(ctx, StateTimeout)
 	defer cancel()
 	for _, b := range list { // outside r.mu, as Add closes: each waits for its book's Apply
 		b.closeWith(ctx)
 	}
 	if r.next == nil || !r.owing.Load() {
-		return
+		return parent.Err()
 	}
 	r.smu.Lock()
 	venues := make([]schema.Venue, 0, len(r.states))
@@ -243,6 +254,7 @@ func (r *Books) Close() {
 			r.log.Warn("book: connection states not published at Close: lost", "venue", string(v), "err", err)
 		}
 	}
+	return parent.Err()
 }
 
 // Book returns the book of a venue and symbol, or nil.
@@ -256,25 +268,36 @@ func (r *Books) Book(venue schema.Venue, symbol string) *Book {
 // of ev in every case; the error joins the book's and the next sink's. A
 // best bid/offer of a symbol that has a book (a venue quote stream:
 // Binance bookTicker, OKX bbo-tbt) older than the book's top published is
-// dropped and counted in that book's Stats.StaleQuotes (quote.go), and
-// one received before a lost connection the book applied (its tail) in
-// Stats.AfterLoss. A
+// dropped and counted in that book's Stats.StaleQuotes (quote.go), and,
+// where one client at most feeds the venue's books ([Books.OnEvent],
+// [Books.Feed]), one received before a lost connection the book applied
+// (its tail) in Stats.AfterLoss; where several do, the event does not say
+// which connection the quote came on, and only [Feed.Publish] tells a
+// tail (a surviving connection's quote is not one). A
 // book message whose book owes a break's gap marker (the pool gave none
 // with ctx) is not handed on either — a subscriber of diffs would apply
 // it before hearing of the break — and counted in Stats.Withheld; its
 // pooled event goes back to the pool, where the marker takes it.
 func (r *Books) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	return r.publish(ctx, ev, nil)
+}
+
+// publish is Publish; f is the Feed ev came through, nil if none.
+func (r *Books) publish(ctx context.Context, ev *schema.CanonicalEvent, f *Feed) error {
+	if f != nil && ev.Venue == f.venue && ev.Type == schema.EventConnState && ev.Control.State.Lost() {
+		f.lost(ev.IngestTS)
+	}
 	var serr error
 	if r.owing.Load() {
 		// A connection state of the venue is owed (connState): it goes
 		// out first. Still owed, the event goes on all the same.
 		serr = r.flushStates(ctx, ev.Venue)
 	}
-	if ev.Type == schema.EventBBO && r.staleQuote(ev) {
+	if ev.Type == schema.EventBBO && r.staleQuote(ev, f) {
 		r.events.Put(ev)
 		return serr
 	}
-	b, aerr := r.applyTo(ctx, ev)
+	b, aerr := r.applyTo(ctx, ev, f)
 	err := errors.Join(serr, aerr)
 	if r.next == nil {
 		r.events.Put(ev)
@@ -292,21 +315,23 @@ func (r *Books) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 
 // apply gives ev to the books it concerns; ev stays the caller's.
 func (r *Books) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
-	_, err := r.applyTo(ctx, ev)
+	_, err := r.applyTo(ctx, ev, nil)
 	return err
 }
 
-// applyTo is apply; b is the book of a book message (a snapshot or a
-// diff), nil for the rest.
-func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent) (b *Book, err error) {
+// applyTo gives ev, which came through f (nil: Books.Publish), to the
+// books it concerns; ev stays the caller's. b is the book of a book
+// message (a snapshot or a diff), nil for the rest. A book message
+// through a Feed binds its book to that Feed (Book.feed).
+func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent, f *Feed) (b *Book, err error) {
 	switch ev.Type {
 	case schema.EventBookSnapshot, schema.EventBookUpdate:
 	case schema.EventGap:
 		if ev.Symbol == "" {
-			return nil, r.applyVenue(ctx, ev)
+			return nil, r.applyVenue(ctx, ev, f)
 		}
 	case schema.EventConnState:
-		return nil, r.applyVenue(ctx, ev)
+		return nil, r.applyVenue(ctx, ev, f)
 	default:
 		return nil, nil
 	}
@@ -316,20 +341,31 @@ func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent) (b *Book
 	if b == nil {
 		return nil, nil
 	}
-	err = b.Apply(ctx, ev)
+	if f != nil && ev.Type != schema.EventGap && b.feed.Load() != f {
+		b.feed.Store(f) // fed by f's client now (moved, or its first message)
+	}
+	err = b.applyFrom(ctx, ev, true)
 	if ev.Type == schema.EventGap {
 		return nil, err // a marker: handed on
 	}
 	return b, err
 }
 
-func (r *Books) applyVenue(ctx context.Context, ev *schema.CanonicalEvent) error {
+// applyVenue gives ev, an event about a connection of its venue (a
+// state, a gap marker of no symbol) that came through f (nil: not
+// known), to the venue's books it concerns: through a Feed, the books
+// bound to that Feed and those bound to none (fed through Books.Publish:
+// their connection is not known); else every book of the venue.
+func (r *Books) applyVenue(ctx context.Context, ev *schema.CanonicalEvent, f *Feed) error {
 	r.mu.RLock()
 	list := r.byVenue[ev.Venue]
 	r.mu.RUnlock()
 	var err error
 	for _, b := range list {
-		err = errors.Join(err, b.Apply(ctx, ev))
+		if bf := b.feed.Load(); f != nil && bf != nil && bf != f {
+			continue // another client's connection: not this one's loss
+		}
+		err = errors.Join(err, b.applyFrom(ctx, ev, true))
 	}
 	return err
 }
@@ -372,13 +408,69 @@ const StateTimeout = time.Second
 // Event.At): a book that went live on a newer connection before the
 // event reached it is left alone (see [Book.Apply]). Every book of the
 // venue is concerned, including books fed by another client of the same
-// venue (they resynchronise); give each client's books a Books of their
-// own to keep them apart.
+// venue (they resynchronise) — except a book whose messages came through
+// another client's [Feed]: fed through Feeds, each client's books are
+// kept apart (or give each client's books a Books of their own).
 //
 // The function is meant for one client's event goroutine, never its
 // reader; it is safe for concurrent use all the same. Use one per client:
-// it remembers the client's last state and connection.
+// it remembers the client's last state and connection. It is the OnEvent
+// of a [Books.Feed]; where several clients feed the venue's books, use
+// Feed, whose Publish tells which connection a quote came on.
 func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wsclient.Event) {
+	return r.Feed(venue, next).OnEvent
+}
+
+// Feed is one client's way into [Books]: set OnEvent as the client's
+// wsclient.Options.OnEvent and Publish as the sink of the parser of its
+// frames. Its quotes (EventBBO) received before a loss of the client's
+// own connections are that connection's tail, dropped (Stats.AfterLoss,
+// quote.go); a quote of another client of the venue, received before
+// this one's loss, is not: its connection lives. A book whose snapshot or
+// diff came through a Feed last belongs to its client: the losses and
+// connection-wide gap markers (no Symbol) of another Feed's client leave
+// it alone; a Feed's (Books.OnEvent's is one) reach every book not bound
+// to another Feed, and those published through Books.Publish every book
+// of the venue. Build it with [Books.Feed]; it is
+// safe for concurrent use.
+type Feed struct {
+	r      *Books
+	venue  schema.Venue
+	on     func(wsclient.Event)
+	lostAt atomic.Int64 // IngestTS of the latest loss of the client's connections
+}
+
+// Feed returns the [Feed] of one more client of venue; next, when not
+// nil, is called with each wsclient event after the Books handled it
+// ([Books.OnEvent]).
+func (r *Books) Feed(venue schema.Venue, next func(wsclient.Event)) *Feed {
+	r.mu.Lock()
+	r.feeds[venue]++
+	r.mu.Unlock()
+	f := &Feed{r: r, venue: venue}
+	f.on = r.onEvent(f, next)
+	return f
+}
+
+// OnEvent is the client's wsclient.Options.OnEvent: [Books.OnEvent].
+func (f *Feed) OnEvent(e wsclient.Event) { f.on(e) }
+
+// Publish is [Books.Publish] for the events of the client's frames.
+func (f *Feed) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
+	return f.r.publish(ctx, ev, f)
+}
+
+// lost records a loss of the client's connection stamped at (IngestTS).
+func (f *Feed) lost(at int64) {
+	for {
+		old := f.lostAt.Load()
+		if at <= old || f.lostAt.CompareAndSwap(old, at) {
+			return
+		}
+	}
+}
+
+func (r *Books) onEvent(f *Feed, next func(wsclient.Event)) func(wsclient.Event) {
 	var mu sync.Mutex
 	last, conn := schema.ConnUnknown, uint64(0) // the last state applied, the last connection named
 	return func(e wsclient.Event) {
@@ -397,10 +489,14 @@ func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wscl
 		if missed {
 			lostEv := e
 			lostEv.State = schema.ConnDisconnected
-			r.connState(venue, lostEv)
+			f.lost(lostEv.Stamp())
+			r.connState(f, lostEv)
+		}
+		if changed && e.State.Lost() {
+			f.lost(e.Stamp())
 		}
 		if changed {
-			r.connState(venue, e)
+			r.connState(f, e)
 		}
 		mu.Unlock()
 		if next != nil {
@@ -409,12 +505,13 @@ func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wscl
 	}
 }
 
-func (r *Books) connState(venue schema.Venue, e wsclient.Event) {
+func (r *Books) connState(f *Feed, e wsclient.Event) {
+	venue := f.venue
 	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
 	defer cancel()
 	ev := schema.CanonicalEvent{Venue: venue, Type: schema.EventConnState, IngestTS: e.Stamp()}
 	ev.Control = schema.Control{Kind: schema.ControlConnState, State: e.State, Reason: e.Reason.String()}
-	if err := r.applyVenue(ctx, &ev); err != nil && r.log != nil {
+	if err := r.applyVenue(ctx, &ev, f); err != nil && r.log != nil {
 		r.log.Warn("book: applying a connection state", "venue", string(venue), "state", e.State.String(), "err", err)
 	}
 	if r.next == nil {

@@ -175,6 +175,12 @@
 // schema.EventConnState through the Books' next sink. Nothing else is
 // needed. A report that reaches a book after the new connection's
 // snapshot made it live again is recognised by its time and ignored.
+// Where several clients of a venue feed one Books, give each a
+// [Books.Feed] (its OnEvent the client's, its Publish its parser's sink):
+// the events do not say which connection they came on, and only a Feed
+// tells a lost connection's tail from a surviving one's quote, and keeps
+// one client's lost connection from invalidating the books another
+// client feeds.
 //
 // # What it publishes
 //
@@ -195,8 +201,10 @@
 // update id on Binance (bookTicker "u" and the diffs' "u" number one
 // book), else by exchange time — is dropped and counted in
 // Stats.StaleQuotes (quote.go), and a quote received before a lost
-// connection the book applied (the dead connection's tail, handed on
-// after wsclient reported the loss) in Stats.AfterLoss, as the book's
+// connection (the dead connection's tail, handed on after wsclient
+// reported the loss: the book's latest loss applied where one client
+// feeds the venue, else the loss of the client whose [Feed] it came
+// through) in Stats.AfterLoss, as the book's
 // own messages of that tail: after its withdrawal it would be the
 // subscribers' latest, of a connection that sends nothing more;
 // [Book.Top] and [Book.PublishTop] give the best N levels on request

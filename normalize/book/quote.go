@@ -66,21 +66,33 @@ func (m *quoteMark) older(rule Rule, seq uint64, ts, ingest int64) bool {
 	return ts != 0 && m.ts != 0 && ts < m.ts
 }
 
-// staleQuote reports whether ev, an EventBBO of a venue's quote stream,
-// is older than the top its symbol's book published, or was received
-// before a lost connection the book applied (its tail, Book.tailLocked;
-// Stats.AfterLoss) — it is then counted, and to be dropped; otherwise the book records it as the quote stream's
-// latest.
-func (r *Books) staleQuote(ev *schema.CanonicalEvent) bool {
+// staleQuote reports whether ev, an EventBBO of a venue's quote stream
+// that came through f (nil: Books.Publish), is older than the top its
+// symbol's book published, or was received before a lost connection —
+// its tail (Stats.AfterLoss) — it is then counted, and to be dropped;
+// otherwise the book records it as the quote stream's latest. The lost
+// connection is f's client's latest loss; without f, the latest loss the
+// book applied (Book.tailLocked), where one client at most feeds the
+// venue: where several do, the quote may be a surviving connection's,
+// received before another's loss, which is no tail.
+func (r *Books) staleQuote(ev *schema.CanonicalEvent, f *Feed) bool {
 	r.mu.RLock()
 	b := r.byKey[bookKey{ev.Venue, ev.Symbol}]
+	shared := r.feeds[ev.Venue] > 1
 	r.mu.RUnlock()
 	if b == nil {
 		return false
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.tailLocked(ev) {
+	var tail bool
+	switch {
+	case f != nil && f.venue == ev.Venue:
+		tail = isTail(ev.IngestTS, f.lostAt.Load())
+	case !shared:
+		tail = b.tailLocked(ev)
+	}
+	if tail {
 		// Received before a lost connection the book applied: the dead
 		// connection's tail, as the book's own messages (Book.Apply).
 		// After the book's withdrawal it would be the subscribers'
