@@ -731,13 +731,19 @@ func (s *Session) marketHandler(sh *shard) wsclient.Handler {
 	return func(ctx context.Context, f *schema.WsFrame) error {
 		sh.reading.Store(f.ConnID)
 		s.hookFrame(f)
-		if sh.bloss != nil {
-			sh.bloss.onFrame(f) // a loss its event has not brought the books yet
-		}
-		if sh.loss != nil {
-			sh.loss.onFrame(f) // a loss its event has not announced yet comes first
-		}
+		sh.lossOnFrame(f)
 		return sh.parser.HandleFrame(ctx, f)
+	}
+}
+
+// lossOnFrame is the frame path's loss detection: a loss its event has
+// not brought the books or announced yet comes first.
+func (sh *shard) lossOnFrame(f *schema.WsFrame) {
+	if sh.bloss != nil {
+		sh.bloss.onFrame(f) // a loss its event has not brought the books yet
+	}
+	if sh.loss != nil {
+		sh.loss.onFrame(f) // a loss its event has not announced yet comes first
 	}
 }
 
