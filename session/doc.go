@@ -27,7 +27,7 @@
 //     connection's wsclient OnEvent, on the connection's event goroutine,
 //     where the host's OnState runs too), and at the latest before the
 //     next connection's first frame is read, even while OnState holds
-//     that goroutine (bookloss.go) — Stats may name the new connection
+//     that goroutine (connloss.go, lossMarker) — Stats may name the new connection
 //     before then. The books publish their best bid/offer and gap
 //     markers. With Config.BookMaxSilence a book whose stream stops
 //     while its connection lives reports itself silent (not live, a gap
