@@ -996,9 +996,7 @@ func (s *Session) Close(ctx context.Context) error {
 			errs = append(errs, runError(s.orders.runErr))
 			s.orders.failPending(ErrClosed)
 		}
-		for _, sh := range s.shards {
-			sh.books.Close() // their BookMaxSilence timers: none fires into the closed dispatcher
-		}
+		s.closeBooks() // their BookMaxSilence timers: none fires into the closed dispatcher
 		s.state.close()
 		errs = append(errs, s.disp.Close(ctx))
 		s.stop()
@@ -1006,6 +1004,18 @@ func (s *Session) Close(ctx context.Context) error {
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
+}
+
+// closeBooks closes every shard's Books (book.Books.Close), all at
+// once: each waits for the event pool at most book.StateTimeout for what
+// it still owes (a break's announcement, a connection state), so an
+// exhausted pool costs Close one StateTimeout in all, not one per shard.
+func (s *Session) closeBooks() {
+	var wg sync.WaitGroup
+	for _, sh := range s.shards {
+		wg.Go(sh.books.Close)
+	}
+	wg.Wait()
 }
 
 // closeClients closes every client at once: a venue that does not answer
