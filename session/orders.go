@@ -63,7 +63,8 @@ type orders struct {
 	replaced uint64              // the connection the latest prepared switch replaced; 0 none
 	late     map[uint64]struct{} // given up by their callers, maybe still answered (forget)
 	// pendConn is the connection the requests in pending and late went
-	// out on (the latest await's: readyConn; a connection's end fails
+	// out on (the latest await's: readyConn; a query's given up on the
+	// connection up, binanceQueries.givenUp; a connection's end fails
 	// them or moves them to graced and lateGraced).
 	pendConn uint64
 	// lateGraced are the late of the connection a rotation replaced,

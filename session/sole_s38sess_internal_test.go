@@ -52,3 +52,24 @@ func TestS38sessSoleCountsPerConnection(t *testing.T) {
 		o.failPending(ErrClosed)
 	})
 }
+
+// A reconciliation query given up on the connection (its answer, maybe
+// an id-less refusal, may still come) counts on that connection even when
+// no order went out on it yet: an id-less refusal there answers neither
+// it nor the user-data subscription awaiting an answer beside it. (With
+// the requests counted per connection, the query's late entry was counted
+// on the connection of the last order — an earlier one.)
+func TestS38sessSoleCountsAGivenUpQueryOnItsConnection(t *testing.T) {
+	s := &Session{}
+	o := &orders{s: s, pending: map[uint64]chan answer{}, readyConn: 1}
+	o.bq = &binanceQueries{o: o}
+	_, ok := o.await(1, 1, nil)
+	require.True(t, ok)
+	o.failPending(ErrDisconnected) // connection 1 lost; 2 is up
+	o.mu.Lock()
+	o.upConn, o.readyConn = 2, 0
+	o.udsID, o.udsConn, o.udsWait = 5, 2, 5
+	o.mu.Unlock()
+	o.bq.givenUp(queryIDBase+1, 2)
+	assert.Zero(t, o.sole(2), "the query given up on connection 2 may be answered still")
+}
