@@ -41,10 +41,10 @@ import (
 // rotation's loss that follows the announced loss of the connection it
 // replaced, with no frame handed to the handler in between (the old
 // connection died before the switch), is that loss (see announced) —;
-// not when the session is closing, and not
-// for a connection that carries only book channels (the books' markers
-// announce it: their venues' update ids or checksums find a diff lost or
-// repeated across the switch). As the
+// not when the session is closing, and not for a connection that
+// carries only book channels (the books' markers announce it: their
+// venues' update ids or checksums find a diff lost or repeated across
+// the switch; its loss on the frame path breaks them, see below). As the
 // books do, an event naming a new connection after dropped wsclient
 // events, while the last state seen was not a loss, means a loss went
 // unreported: it is announced then.
@@ -57,6 +57,17 @@ import (
 // than the last one an event named therefore announces the loss first,
 // on the reader (onFrame), when the last state seen was not a loss; the
 // loss's own event, when it comes, is then not announced again.
+//
+// The same detection breaks the shard's books (breakBooks), on a
+// connection that carries only books too: the books hear of a loss from
+// the same event goroutine (book.Books.OnEvent), so a reconnection's new
+// connection may deliver frames while they still live on the dead
+// connection's levels, Stats naming the new one (the session doc's
+// "invalidated at once when its connection is lost": at the latest before
+// the new connection's first frame). The books' own rule keeps the
+// loss's event, when it comes, from breaking them again (book.Book.Apply:
+// older than the data that made them good; a book already broken
+// announces nothing more). One detector, one atomic load a frame.
 type lossMarker struct {
 	s      *Session
 	syms   []string // nil: the whole venue
@@ -64,6 +75,7 @@ type lossMarker struct {
 	lost   bool   // the last state seen was a loss
 	conn   uint64 // the last connection named
 	active bool   // the connection carries data no book announces
+	books  bool   // the shard keeps books (sh.books), broken on the frame path's loss
 	// seen is the latest connection an event named or a frame came on:
 	// onFrame's fast path (a frame of it takes no lock).
 	seen atomic.Uint64
@@ -174,7 +186,7 @@ func (m *lossMarker) messages() uint64 {
 // older one; a rotation's new connection's answers before the switch are
 // passed over (rotating).
 func (m *lossMarker) onFrame(f *schema.WsFrame) {
-	if !m.active || f.ConnID <= m.seen.Load() {
+	if f.ConnID <= m.seen.Load() || (!m.active && !m.books) {
 		return
 	}
 	if m.rotating != nil && m.rotating() {
@@ -196,8 +208,34 @@ func (m *lossMarker) onFrame(f *schema.WsFrame) {
 	}
 	old := m.conn
 	m.mu.Unlock()
-	if announce && !m.s.closing.Load() {
-		m.publish(wsclient.Event{State: schema.ConnDisconnected, ConnID: old, IngestTS: f.ReceivedAt - 1})
+	if !announce {
+		return
+	}
+	lost := wsclient.Event{State: schema.ConnDisconnected, ConnID: old, IngestTS: f.ReceivedAt - 1}
+	if m.books {
+		m.breakBooks(lost)
+	}
+	if m.active && !m.s.closing.Load() {
+		m.publish(lost)
+	}
+}
+
+// breakBooks invalidates the shard's books for e, a loss the frame path
+// found (onFrame), waiting for the event pool at most book.StateTimeout
+// each (as book.Books.OnEvent does for connection states).
+func (m *lossMarker) breakBooks(e wsclient.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), book.StateTimeout)
+	defer cancel()
+	ev := schema.CanonicalEvent{Venue: m.s.spec.venue, Type: schema.EventConnState, IngestTS: e.Stamp()}
+	ev.Control = schema.Control{Kind: schema.ControlConnState, State: e.State,
+		Reason: "a later connection's frame came first"}
+	for _, sym := range m.sh.syms {
+		if b := m.sh.books.Book(m.s.spec.venue, sym); b != nil {
+			if err := b.Apply(ctx, &ev); err != nil && m.s.cfg.Logger != nil {
+				m.s.cfg.Logger.Warn("session: invalidating a lost connection's book", "venue", string(m.s.spec.venue),
+					"symbol", sym, "conn_id", e.ConnID, "err", err)
+			}
+		}
 	}
 }
 

@@ -27,7 +27,7 @@
 //     connection's wsclient OnEvent, on the connection's event goroutine,
 //     where the host's OnState runs too), and at the latest before the
 //     next connection's first frame is read, even while OnState holds
-//     that goroutine (bookloss.go) — Stats may name the new connection
+//     that goroutine (connloss.go, lossMarker) — Stats may name the new connection
 //     before then. The books publish their best bid/offer and gap
 //     markers. With Config.BookMaxSilence a book whose stream stops
 //     while its connection lives reports itself silent (not live, a gap
@@ -84,9 +84,12 @@
 //     it on 30 connections (channel-conn-count-error, OKX v5 "WebSocket →
 //     Connection count limit"; a make-before-break rotation needs one
 //     connection more): that is a refused subscription — on a rotation's
-//     new connection before the switch, a failed rotation; on the live
-//     connection, the private side not ready (a *LoginError naming the
-//     channel) and that channel alone subscribed again after the backoff.
+//     new connection before its Prepare returned (after the handshake it
+//     waits for the old connection's answers), a failed rotation, the old
+//     connection kept, still subscribed; on the live connection, or on
+//     the new one once Prepare returned (its switch under way), the
+//     private side not ready (a *LoginError naming the channel) and that
+//     channel alone subscribed again after the backoff, no second login.
 //     When the venue
 //     announces the close of the connection orders go on (OKX notice
 //     64008 on the private connection, Binance serverShutdown on the

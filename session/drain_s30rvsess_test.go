@@ -47,6 +47,7 @@ const (
 	drainClosed             // Close while the switch waits
 	drainAfter              // the switch stops waiting (drainBound); the venue answers after it, on the old connection
 	drainAfterNotice        // as drainAfter, the old connection told first (OKX notice 64008) that it will close
+	drainLost               // the switch stops waiting (drainBound); the old connection is lost in its grace (its next message over ReadLimit), no answer
 )
 
 func drainCase(t *testing.T, c orderCase, mode int) {
@@ -63,8 +64,11 @@ func drainCase(t *testing.T, c orderCase, mode int) {
 				if clientID(o) == "d1" {
 					held <- o
 					<-hold // the venue answers later, on the same connection
-					if mode == drainAfterNotice {
+					switch mode {
+					case drainAfterNotice:
 						return []string{okxUpgradeNotice, acceptOrder(f.venue, o)}, false
+					case drainLost:
+						return []string{overReadLimit}, false
 					}
 				}
 				return []string{acceptOrder(f.venue, o)}, false
@@ -92,7 +96,12 @@ func drainCase(t *testing.T, c orderCase, mode int) {
 				f.alter = seen
 			}
 			f.mu.Unlock()
-			s := startOrders(t, c, f, func(cfg *session.Config) { cfg.Client.Clock, cfg.Client.MaxAge = clk, rotateAge })
+			s := startOrders(t, c, f, func(cfg *session.Config) {
+				cfg.Client.Clock, cfg.Client.MaxAge = clk, rotateAge
+				if mode == drainLost {
+					cfg.Client.ReadLimit = 1 << 12 // overReadLimit ends the connection
+				}
+			})
 			t.Cleanup(release)
 			waitConnected(t, s)
 			rotations := func() uint64 {
@@ -134,13 +143,17 @@ func drainCase(t *testing.T, c orderCase, mode int) {
 				assert.Zero(t, rotations())
 				return
 			}
-			if mode == drainAfter || mode == drainAfterNotice {
+			if mode == drainAfter || mode == drainAfterNotice || mode == drainLost {
 				clk.fireUntil(t, session.DrainBound, func() bool { return rotations() == 1 }, "the switch at drainBound, unanswered")
 			}
 			release()
 			err := <-done
 			s.Pools().Orders.Put(req1)
-			require.NoError(t, err, "the answer due on the old connection reaches its caller")
+			if mode == drainLost {
+				require.ErrorIs(t, err, session.ErrDisconnected, "ended with the replaced connection, not at the grace's end")
+			} else {
+				require.NoError(t, err, "the answer due on the old connection reaches its caller")
+			}
 			require.Eventually(t, func() bool { return rotations() == 1 }, generous, pollEvery, "the switch, once answered")
 
 			_, err = place(t, s, ctx, "d2")

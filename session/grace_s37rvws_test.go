@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 )
 
@@ -80,84 +78,6 @@ func TestS37rvwsWSAPIReplacedLostEndsGrace(t *testing.T) {
 // its ctx).
 func TestS37rvwsReplacedLostEndsOrderWait(t *testing.T) {
 	for _, c := range placeCases() {
-		t.Run(string(c.venue), func(t *testing.T) {
-			f := newFakePrivate(t, c.venue, nil)
-			steppingServerClock(f)
-			clk := newManualClock()
-			held := make(chan orderSeen, 1)
-			hold := make(chan struct{})
-			var once sync.Once
-			release := func() { once.Do(func() { close(hold) }) }
-			f.setScript(func(o orderSeen) ([]string, bool) {
-				if clientID(o) == "d1" {
-					held <- o
-					<-hold // the venue's next message on that connection is too large
-					return []string{overReadLimit}, false
-				}
-				return []string{acceptOrder(f.venue, o)}, false
-			})
-			var mu sync.Mutex
-			orderConn := 0
-			ready := make(chan struct{})
-			var readyOnce sync.Once
-			seen := func(conn int, msg []byte, replies []string) []string {
-				mu.Lock()
-				oc := orderConn
-				mu.Unlock()
-				m := string(msg)
-				if oc != 0 && conn != oc && (strings.Contains(m, `subscribe`) || strings.Contains(m, `"auth"`)) {
-					readyOnce.Do(func() { close(ready) })
-				}
-				return replies
-			}
-			f.mu.Lock()
-			if c.venue == schema.VenueBybit {
-				f.alterTrade = seen
-			} else {
-				f.alter = seen
-			}
-			f.mu.Unlock()
-			s := startOrders(t, c, f, func(cfg *session.Config) {
-				cfg.Client.Clock, cfg.Client.MaxAge, cfg.Client.ReadLimit = clk, rotateAge, 1<<12
-			})
-			t.Cleanup(release)
-			waitConnected(t, s)
-			rotations := func() uint64 {
-				st := s.Stats()
-				if c.venue == schema.VenueBybit {
-					return st.Trade.Client.Rotations
-				}
-				return st.Orders.Client.Rotations
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), generous)
-			defer cancel()
-
-			req1 := venueLimit(t, s, "d1")
-			done := placeAsync(ctx, s, req1)
-			o1 := <-held
-			mu.Lock()
-			orderConn = o1.conn
-			mu.Unlock()
-			require.Eventually(t, func() bool {
-				select {
-				case <-ready:
-					return true
-				default:
-					clk.fireAge()
-					return false
-				}
-			}, generous, pollEvery, "the new connection's handshake never came")
-			clk.fireUntil(t, session.DrainBound, func() bool { return rotations() == 1 }, "the switch at drainBound, unanswered")
-			release()
-			err := <-done
-			s.Pools().Orders.Put(req1)
-			require.ErrorIs(t, err, session.ErrDisconnected, "ended with the replaced connection, not at the grace's end")
-
-			_, err = place(t, s, ctx, "d2")
-			require.NoError(t, err, "the next order, on the new connection")
-			orders := f.ordersSeen()
-			require.Len(t, orders, 2)
-			require.NotEqual(t, orders[0].conn, orders[1].conn)
-		})
+		t.Run(string(c.venue), func(t *testing.T) { drainCase(t, c, drainLost) })
 	}
 }

@@ -37,15 +37,16 @@ func TestS37WSAPIGraceKeepsGivenUp(t *testing.T) {
 	o.mu.Lock()
 	o.nextID = 2
 	o.pending[2] = ch2 // made on the new connection
+	o.pendConn = 8
 	o.mu.Unlock()
-	assert.Zero(t, o.sole(), "request 1 may be answered still: an id-less refusal answers none")
+	assert.Zero(t, o.sole(7), "request 1 may be answered still: an id-less refusal on its connection answers none")
 
 	clk.mu.Lock()
 	require.Equal(t, []time.Duration{prepareOverlap}, clk.waits, "the grace's timer")
 	end := clk.fns[0]
 	clk.mu.Unlock()
 	end() // the grace's end: request 1's answer went with the replaced connection
-	assert.Equal(t, uint64(2), o.sole(), "the new connection's request alone awaits an answer")
+	assert.Equal(t, uint64(2), o.sole(8), "the new connection's request alone awaits an answer")
 	_, ok = answered(ch2)
 	require.False(t, ok, "the new connection's request waits on")
 	o.failPending(ErrClosed)
@@ -68,13 +69,14 @@ func TestS37WSAPIGivenUpEndWithGrace(t *testing.T) {
 	o.grace(7)
 	o.mu.Lock()
 	o.pending[2] = make(chan answer, 1)
+	o.pendConn = 8
 	o.mu.Unlock()
-	assert.Zero(t, o.sole(), "in the grace, request 1 may be answered still")
+	assert.Zero(t, o.sole(7), "in the grace, request 1 may be answered still")
 	clk.mu.Lock()
 	require.Len(t, clk.fns, 1, "the grace's timer")
 	end := clk.fns[0]
 	clk.mu.Unlock()
 	end()
-	assert.Equal(t, uint64(2), o.sole())
+	assert.Equal(t, uint64(2), o.sole(8))
 	o.failPending(ErrClosed)
 }

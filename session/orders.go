@@ -62,6 +62,11 @@ type orders struct {
 	graceGen uint64              // grace's calls: a timer of an earlier one ends nothing
 	replaced uint64              // the connection the latest prepared switch replaced; 0 none
 	late     map[uint64]struct{} // given up by their callers, maybe still answered (forget)
+	// pendConn is the connection the requests in pending and late went
+	// out on (the latest await's: readyConn; a query's given up on the
+	// connection up, binanceQueries.givenUp; a connection's end fails
+	// them or moves them to graced and lateGraced).
+	pendConn uint64
 	// lateGraced are the late of the connection a rotation replaced,
 	// answered maybe still in its grace: counted by sole until it ends.
 	lateGraced map[uint64]struct{}
@@ -255,7 +260,7 @@ func answerID(data []byte) (id uint64) {
 // dispatcher. It runs on the connection's reader and never blocks.
 func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError && ev.Control.RequestID == 0 && !streamEnded(ev) && echoesNoID(o.frame) {
-		ev.Control.RequestID = o.sole() // {"id":null,…}: the answer of the request alone awaiting one (soleAnswer)
+		ev.Control.RequestID = o.sole(o.frameConn) // {"id":null,…}: the answer of the request alone awaiting one (soleAnswer)
 	}
 	if id := ev.Control.RequestID; id != 0 && (ev.Type == schema.EventOrderAck || ev.Type == schema.EventControl) {
 		o.answer(id, ev)
@@ -493,21 +498,34 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 }
 
 // sole is the request, an order's or the user-data subscription, alone
-// awaiting an answer on the connection (no reconciliation query in
-// flight either), else 0: a refusal echoing no id answers it
-// (venueOrders.sole tells the rule and its sources).
-func (o *orders) sole() uint64 {
+// awaiting an answer on conn (no reconciliation query in flight either),
+// else 0: a refusal echoing no id answers it (venueOrders.sole tells the
+// rule and its sources). Requests are counted on the connection they went
+// out on: pending and late on pendConn's, graced and lateGraced (a
+// rotation's grace) on the replaced connection, the user-data
+// subscription on udsConn (a rotation's new connection's, before the
+// switch) — the other connection's requests cannot be answered on conn.
+func (o *orders) sole(conn uint64) uint64 {
 	if o.bq.inFlight.Load() != 0 {
 		return 0
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var id uint64
-	n := len(o.late) + len(o.lateGraced) + len(o.graced)
-	for i := range o.pending {
-		id, n = i, n+1
+	n := 0
+	if conn == o.pendConn {
+		n += len(o.late)
+		for i := range o.pending {
+			id, n = i, n+1
+		}
 	}
-	if o.udsWait != 0 {
+	if conn == o.replaced {
+		n += len(o.lateGraced)
+		for i := range o.graced {
+			id, n = i, n+1
+		}
+	}
+	if o.udsWait != 0 && conn == o.udsConn {
 		id, n = o.udsWait, n+1
 	}
 	if n != 1 {
@@ -1427,6 +1445,7 @@ func (o *orders) await(id, conn uint64, _ *schema.OrderRequest) (chan answer, bo
 	}
 	ch := make(chan answer, 1)
 	o.pending[id] = ch
+	o.pendConn = conn
 	return ch, true
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	json "github.com/goccy/go-json/v2"
@@ -262,6 +263,28 @@ type prepared struct {
 	// token is Kraken's WebSocket token of the new connection: the
 	// orders' from the switch on (p.token until then).
 	token string
+	// fate settles, once, whether a refusal after the handshake (ok)
+	// fails Prepare (prepFailed: failed gets its error, which Prepare
+	// returns) or comes after Prepare returned nil (prepCommitted: the
+	// switch follows; the connection is then as a live one).
+	fate   atomic.Int32
+	failed chan error // capacity 1
+}
+
+// A prepared connection's fate (prepared.fate).
+const (
+	prepOpen int32 = iota
+	prepCommitted
+	prepFailed
+)
+
+// fail makes Prepare return err, when it has not returned nil yet.
+func (pr *prepared) fail(err error) bool {
+	if !pr.fate.CompareAndSwap(prepOpen, prepFailed) {
+		return false
+	}
+	pr.failed <- err
+	return true
 }
 
 // nextID is the request id of the next handshake message, for the specs
@@ -672,7 +695,9 @@ func (p *private) step(st step) {
 			p.mu.Unlock()
 		}
 		p.prep = nil
-		p.live(true)
+		if p.phase == phaseReady { // else refused after Prepare returned: its retry makes it ready
+			p.live(true)
+		}
 	case st.up:
 		if p.prep != nil {
 			p.endPrep(ErrDisconnected) // the rotation failed, or was overtaken by a new connection
@@ -769,11 +794,16 @@ func frameChannel(data []byte) (ch string) {
 // it alone is sent again on the connection after the backoff (refused),
 // its acceptance reconciling the window. The limit is the account's: a
 // make-before-break rotation needs one connection more, so at the limit
-// the rotation's new connection is the one refused (its Prepare fails
-// when the notice comes before the switch; the old connection stays,
-// subscribed, and wsclient tries again after its backoff); after the
-// switch, the replaced connection's subscription goes with it at the end
-// of its grace, and the retry on the new one is taken.
+// the rotation's new connection is the one refused: its Prepare fails
+// when the notice comes before Prepare returned — after the handshake,
+// while it waits for the old connection's answers (prepared.fail) — the
+// old connection stays, subscribed, and wsclient tries again after its
+// backoff: the host keeps a connection with every channel rather than
+// switch to one without. Once Prepare returned nil the switch cannot be
+// stopped: the new connection is refused as a live one (not ready, the
+// channel alone subscribed again after the backoff, no second login); the
+// replaced connection's subscription goes at the end of its grace, and
+// the retry on the new one is taken.
 func (p *private) subscriptionEnded(st step) {
 	i := st.sub
 	if i < 0 || i >= len(p.subs) || p.subs[i] != subTaken {
@@ -1103,9 +1133,11 @@ func (s *Session) privateReady() bool {
 // connection after the backoff (capped exponential with full jitter, as
 // wsclient redials): a key the venue refuses is not hammered.
 func (p *private) refused(err error) bool {
-	if p.prep != nil && p.prep.id == p.conn {
-		// A rotation's new connection: the rotation fails (prepare), the
-		// old connection stays; wsclient tries again after its backoff.
+	if pr := p.prep; pr != nil && pr.id == p.conn && (!pr.ok || pr.fail(err)) {
+		// A rotation's new connection, Prepare not returned: the rotation
+		// fails (prepare), the old connection stays; wsclient tries again
+		// after its backoff. (Once Prepare returned nil the switch to it
+		// follows: refused as a live connection is, below.)
 		p.mu.Lock()
 		p.refusals++
 		p.lastError = err
@@ -1270,7 +1302,7 @@ func awaitAnswers(ctx context.Context, idle <-chan struct{}, due <-chan time.Tim
 // the host sees Connected on it with the *PrepareError (OnConnState);
 // wsclient tries again after its backoff.
 func (p *private) prepare(ctx context.Context, id uint64, write func(context.Context, []byte) error) error {
-	pr := &prepared{id: id, write: write, done: make(chan error, 1)}
+	pr := &prepared{id: id, write: write, done: make(chan error, 1), failed: make(chan error, 1)}
 	due := p.clk.NewTimer(drainBound)
 	defer due.Stop()
 	select {
@@ -1282,13 +1314,19 @@ func (p *private) prepare(ctx context.Context, id uint64, write func(context.Con
 	}
 	select {
 	case err := <-pr.done:
-		if err != nil || p.orders == nil {
+		if err != nil {
 			return err
 		}
-		if err = awaitAnswers(ctx, p.orders.idleExcept(id), due.C(), p.quit); err == nil || errors.Is(err, ErrClosed) {
+		if p.orders != nil {
+			err = awaitAnswers(ctx, p.orders.idleExcept(id), due.C(), p.quit)
 			if err == nil {
 				p.s.hookDrained(id)
 			}
+		}
+		if err == nil && !pr.fate.CompareAndSwap(prepOpen, prepCommitted) {
+			return <-pr.failed // refused after the handshake (endedSub), before the switch
+		}
+		if err == nil || errors.Is(err, ErrClosed) {
 			return err
 		} // ctx ended: given up below
 	case <-ctx.Done():

@@ -202,6 +202,9 @@ func (r *binanceQueries) givenUp(id, conn uint64) {
 	defer o.mu.Unlock()
 	if o.upConn == conn { // a connection lost meanwhile took its answer with it (failPending)
 		o.lateLocked(id)
+		if len(o.pending) == 0 {
+			o.pendConn = conn // late counts on conn (orders.sole), no order having gone out on it yet
+		}
 	}
 }
 

@@ -371,7 +371,6 @@ type shard struct {
 	resub  *resubscriber // books resubscribed on the live connection; nil for Binance and without books
 	retry  *marketRetry  // asks again for what the venue refused (marketrefusal.go)
 	loss   *lossMarker   // announces a lost connection to its subscribers (connloss.go)
-	bloss  *bookLoss     // breaks its books at a later connection's frame (bookloss.go); nil without books
 	// reading is the connection (wsclient's ConnID) whose frame the
 	// parser handles now, or handled last: the connection a venue's
 	// answer in it (a refusal) belongs to.
@@ -701,13 +700,8 @@ func (s *Session) buildShards() error {
 		conn := Conn{Role: RoleMarket, Shard: i}
 		loss := s.newLossMarker(sh) // connloss.go
 		sh.loss = loss
+		loss.books = bookRule != nil // breaks them on the frame path's loss
 		opts.OnEvent = sh.books.OnEvent(s.spec.venue, func(e wsclient.Event) { loss.onEvent(e); s.onEvent(conn, e) })
-		if bookRule != nil {
-			bl := &bookLoss{s: s, sh: sh, lost: true} // lost until the first Connected
-			sh.bloss = bl
-			booksOnEvent := opts.OnEvent
-			opts.OnEvent = func(e wsclient.Event) { bl.onEvent(e); booksOnEvent(e) }
-		}
 		c, err := wsclient.New(cfg.Endpoints.Stream, s.marketHandler(sh), &opts)
 		if err != nil {
 			return err
@@ -715,9 +709,6 @@ func (s *Session) buildShards() error {
 		sh.client = c
 		loss.rotating = func() bool { return c.State() == schema.ConnRotating }
 		loss.rotations = func() uint64 { return c.Stats().Rotations }
-		if bl := sh.bloss; bl != nil {
-			bl.rotating, bl.rotations = loss.rotating, loss.rotations
-		}
 		s.shards = append(s.shards, sh)
 	}
 	return nil
@@ -731,13 +722,16 @@ func (s *Session) marketHandler(sh *shard) wsclient.Handler {
 	return func(ctx context.Context, f *schema.WsFrame) error {
 		sh.reading.Store(f.ConnID)
 		s.hookFrame(f)
-		if sh.bloss != nil {
-			sh.bloss.onFrame(f) // a loss its event has not brought the books yet
-		}
-		if sh.loss != nil {
-			sh.loss.onFrame(f) // a loss its event has not announced yet comes first
-		}
+		sh.lossOnFrame(f)
 		return sh.parser.HandleFrame(ctx, f)
+	}
+}
+
+// lossOnFrame is the frame path's loss detection (lossMarker.onFrame): a
+// loss its event has not brought the books or announced yet comes first.
+func (sh *shard) lossOnFrame(f *schema.WsFrame) {
+	if sh.loss != nil {
+		sh.loss.onFrame(f)
 	}
 }
 
@@ -1002,9 +996,7 @@ func (s *Session) Close(ctx context.Context) error {
 			errs = append(errs, runError(s.orders.runErr))
 			s.orders.failPending(ErrClosed)
 		}
-		for _, sh := range s.shards {
-			sh.books.Close() // their BookMaxSilence timers: none fires into the closed dispatcher
-		}
+		s.closeBooks() // their BookMaxSilence timers: none fires into the closed dispatcher
 		s.state.close()
 		errs = append(errs, s.disp.Close(ctx))
 		s.stop()
@@ -1012,6 +1004,18 @@ func (s *Session) Close(ctx context.Context) error {
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
+}
+
+// closeBooks closes every shard's Books (book.Books.Close), all at
+// once: each waits for the event pool at most book.StateTimeout for what
+// it still owes (a break's announcement, a connection state), so an
+// exhausted pool costs Close one StateTimeout in all, not one per shard.
+func (s *Session) closeBooks() {
+	var wg sync.WaitGroup
+	for _, sh := range s.shards {
+		wg.Go(sh.books.Close)
+	}
+	wg.Wait()
 }
 
 // closeClients closes every client at once: a venue that does not answer
