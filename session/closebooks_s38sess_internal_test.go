@@ -54,7 +54,7 @@ func TestS38sessCloseClosesTheShardsBooksAtOnce(t *testing.T) {
 	}
 	before := pools.Events.Stats()
 	done := make(chan struct{})
-	go func() { defer close(done); s.closeBooks() }()
+	go func() { defer close(done); s.closeBooks(context.Background()) }()
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	guard := time.NewTimer(time.Minute)

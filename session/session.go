@@ -954,11 +954,14 @@ func closeAnnounced(ev *schema.CanonicalEvent) bool {
 // Close closes every connection at once (a venue that does not answer the
 // close frame costs one Options.CloseTimeout in all), waits within ctx
 // for a timer of a connection rotation's window already fired on
-// Client.Clock to return (the error then says so), then the dispatcher (draining what its
-// subscribers have queued, within ctx), then shuts the pools down: its
-// error names any pooled object that never came back (the leak check).
-// Orders still waiting for an answer return [ErrClosed]. Close is
-// idempotent; it must not be called from a subscriber's handler or OnState.
+// Client.Clock to return (the error then says so), publishes what the
+// books still owe (a break's announcement; within ctx, and at most
+// book.StateTimeout on an exhausted pool), then closes the dispatcher
+// (draining what its subscribers have queued, within ctx), then shuts the
+// pools down: its error names any pooled object that never came back (the
+// leak check). Orders still waiting for an answer return [ErrClosed].
+// Close is idempotent; it must not be called from a subscriber's handler
+// or OnState.
 func (s *Session) Close(ctx context.Context) error {
 	if ctx == nil {
 		return pool.ErrNilContext
@@ -996,7 +999,7 @@ func (s *Session) Close(ctx context.Context) error {
 			errs = append(errs, runError(s.orders.runErr))
 			s.orders.failPending(ErrClosed)
 		}
-		s.closeBooks() // their BookMaxSilence timers: none fires into the closed dispatcher
+		s.closeBooks(ctx) // their BookMaxSilence timers: none fires into the closed dispatcher
 		s.state.close()
 		errs = append(errs, s.disp.Close(ctx))
 		s.stop()
@@ -1006,14 +1009,17 @@ func (s *Session) Close(ctx context.Context) error {
 	return s.closeErr
 }
 
-// closeBooks closes every shard's Books (book.Books.Close), all at
-// once: each waits for the event pool at most book.StateTimeout for what
-// it still owes (a break's announcement, a connection state), so an
-// exhausted pool costs Close one StateTimeout in all, not one per shard.
-func (s *Session) closeBooks() {
+// closeBooks closes every shard's Books (book.Books.CloseContext), all
+// at once: each waits for the event pool at most book.StateTimeout, and
+// no longer than ctx, for what it still owes (a break's announcement, a
+// connection state), so an exhausted pool costs Close one StateTimeout in
+// all, not one per shard. A ctx that ends first leaves those
+// announcements unpublished; its error is Close's from the dispatcher's
+// and the pools' shutdown, which see the same ctx.
+func (s *Session) closeBooks(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, sh := range s.shards {
-		wg.Go(sh.books.Close)
+		wg.Go(func() { _ = sh.books.CloseContext(ctx) })
 	}
 	wg.Wait()
 }
