@@ -1,0 +1,99 @@
+package meltica_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+)
+
+// TestS38ctCloseWithOrdersAwaitingTheirAnswer closes an OKX session while
+// a place and a cancel it wrote wait for the venue's answer, which never
+// comes; the place's order was taken (its "live" push came) before.
+//
+// Session.Close: "Orders still waiting for an answer return ErrClosed."
+// Session.Place: "ErrClosed when Close closed the connection under the
+// write"; ErrNotSent only for a request never written ("a failed write
+// may have reached the venue: it is never ErrNotSent"); "The request id
+// is in the returned Ack whenever one was assigned". Package meltica:
+// Meltica "leaves none [no goroutine] running after Close" (goleak, in
+// TestMain), and Close's leak check: "Session.Outstanding is then 0".
+// The report the venue pushed before Close reached Config.OnExecReport;
+// nothing reaches it after Close returned.
+//
+// OKX v5 "WS / Place order", "WS / Cancel order" (the answer
+// {"id","op","code","data":[…]}), "Order channel" (state "live").
+func TestS38ctCloseWithOrdersAwaitingTheirAnswer(t *testing.T) {
+	o := newS30ctOKX(t)
+	o.mu.Lock()
+	o.order = func(_ *s30ctConn, _, cid string) []string {
+		if cid == "s38ctL" { // taken: its report, no answer
+			return []string{s30ctOKXOrderPush(cid, "9381", "live", "", "0", "", "")}
+		}
+		return nil
+	}
+	o.cancel = func(*s30ctConn, string, string) []string { return nil }
+	o.mu.Unlock()
+	execs := newS30ctExecs()
+	s := o.start(t, execs, nil)
+	ctx := s31ctConnected(t, s)
+
+	type result struct {
+		what string
+		ack  session.Ack
+		err  error
+	}
+	results := make(chan result, 3)
+	call := func(what string, req *schema.OrderRequest, f func(context.Context, *schema.OrderRequest) (session.Ack, error)) {
+		go func() {
+			ack, err := f(ctx, req)
+			s.Pools().Orders.Put(req)
+			results <- result{what, ack, err}
+		}()
+	}
+	call("place of a taken order", s30ctOKXOrder(t, s, "s38ctL"), s.Place)
+	o.await("/ws/v5/private", func(m string) bool { return s38ctHasOp(m, "order", "s38ctL") })
+	execs.wait(t, "s38ctL", "", func(x []schema.Execution) bool { return len(x) == 1 }, "the order's live report")
+	call("place never answered", s30ctOKXOrder(t, s, "s38ctN"), s.Place)
+	o.await("/ws/v5/private", func(m string) bool { return s38ctHasOp(m, "order", "s38ctN") })
+	cancel := s30ctOKXOrder(t, s, "s38ctX")
+	cancel.Action, cancel.OrigClientOrderID = schema.ActionCancel, schema.MustID("s38ctL")
+	call("cancel never answered", cancel, s.Cancel)
+	o.await("/ws/v5/private", func(m string) bool { return s38ctHasOp(m, "cancel-order", "s38ctL") })
+
+	cctx, stop := context.WithTimeout(context.Background(), s27ctWait)
+	defer stop()
+	require.NoError(t, s.Close(cctx))
+	assert.Zero(t, s.Outstanding(), "every pooled object back")
+	for range 3 {
+		select {
+		case r := <-results:
+			assert.ErrorIs(t, r.err, session.ErrClosed, "%s: %v", r.what, r.err)
+			assert.NotErrorIs(t, r.err, session.ErrNotSent, "%s: written, so never ErrNotSent", r.what)
+			assert.NotZero(t, r.ack.RequestID, "%s: the request id assigned is in the Ack", r.what)
+		case <-time.After(s27ctWait):
+			t.Fatal("a request awaiting its answer outlived Close")
+		}
+	}
+	n := len(execs.of("s38ctL", ""))
+	o.conn("/ws/v5/private", 1).send(s30ctOKXOrderPush("s38ctL", "9381", "canceled", "", "0", "", ""))
+	late := &schema.OrderRequest{Venue: schema.VenueOKX, Symbol: "BTC-USDT", ClientOrderID: schema.MustID("s38ctZ"), Side: schema.SideBuy,
+		Type: schema.OrderTypeLimit, TimeInForce: schema.TIFGTC, Price: schema.MustParseDecimal("1000.1"), Qty: schema.MustParseDecimal("0.5")}
+	_, err := s.Place(context.Background(), late)
+	assert.ErrorIs(t, err, session.ErrClosed, "a Place after Close")
+	assert.ErrorIs(t, err, session.ErrNotSent, "a Place after Close sends nothing")
+	assert.Equal(t, n, len(execs.of("s38ctL", "")), "nothing reaches OnExecReport after Close")
+}
+
+// s38ctHasOp reports whether the OKX request m is op of client order id
+// cid (a cancel names the order it cancels by clOrdId).
+func s38ctHasOp(m, op, cid string) bool {
+	return strings.Contains(m, fmt.Sprintf(`"op":"%s"`, op)) && strings.Contains(m, fmt.Sprintf(`"clOrdId":"%s"`, cid))
+}
