@@ -10,8 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/venuesim"
 )
 
 // TestS38ctCloseWithOrdersAwaitingTheirAnswer closes an OKX session while
@@ -96,4 +98,63 @@ func TestS38ctCloseWithOrdersAwaitingTheirAnswer(t *testing.T) {
 // cid (a cancel names the order it cancels by clOrdId).
 func s38ctHasOp(m, op, cid string) bool {
 	return strings.Contains(m, fmt.Sprintf(`"op":"%s"`, op)) && strings.Contains(m, fmt.Sprintf(`"clOrdId":"%s"`, cid))
+}
+
+// TestS38ctBinanceCloseWithAPlaceAwaitingItsAnswer is the same on
+// Binance: a WS-API written from Binance's docs (WebSocket API "Request
+// format", "Response format": {"id","status","result"}; "Subscribe to
+// User Data Stream through signature subscription" answered
+// {"subscriptionId":0}) takes the order.place and never answers it.
+func TestS38ctBinanceCloseWithAPlaceAwaitingItsAnswer(t *testing.T) {
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, PingInterval: -1})
+	t.Cleanup(v.Close)
+	p := newS30ctPeer(t)
+	p.handle("/ws-api/v3", func(_ *s30ctConn, text string) []string {
+		m := s28ctJSON(t, []byte(text))
+		id := fmt.Sprint(m["id"]) // a number (json.Number) as it came
+		if sid, ok := m["id"].(string); ok {
+			id = fmt.Sprintf("%q", sid)
+		}
+		switch m["method"] {
+		case "order.place":
+			return nil
+		case "userDataStream.subscribe.signature", "userDataStream.subscribe":
+			return []string{fmt.Sprintf(`{"id":%s,"status":200,"result":{"subscriptionId":0}}`, id)}
+		}
+		return []string{fmt.Sprintf(`{"id":%s,"status":200,"result":{}}`, id)}
+	})
+	s, err := session.Start(context.Background(), session.Config{
+		Endpoints:   session.Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL(), API: p.ws("/ws-api/v3")},
+		Symbols:     []string{"BTC-USDT"},
+		Channels:    []string{"trade"},
+		Credentials: normalize.NewCredentials("k", normalize.NewHMACSigner([]byte("s"))),
+		Client:      s30ctFast(),
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
+	ctx := s31ctConnected(t, s)
+	type result struct {
+		ack session.Ack
+		err error
+	}
+	done := make(chan result, 1)
+	req := s27ctOrder(t, s, "s38ct-b1")
+	go func() {
+		ack, err := s.Place(ctx, req)
+		s.Pools().Orders.Put(req)
+		done <- result{ack, err}
+	}()
+	p.await("/ws-api/v3", func(m string) bool { return strings.Contains(m, `"order.place"`) })
+	cctx, stop := context.WithTimeout(context.Background(), s27ctWait)
+	defer stop()
+	require.NoError(t, s.Close(cctx))
+	assert.Zero(t, s.Outstanding())
+	select {
+	case r := <-done:
+		assert.ErrorIs(t, r.err, session.ErrClosed, "%v", r.err)
+		assert.NotErrorIs(t, r.err, session.ErrNotSent, "written, so never ErrNotSent")
+		assert.NotZero(t, r.ack.RequestID, "the request id assigned is in the Ack")
+	case <-time.After(s27ctWait):
+		t.Fatal("a place awaiting its answer outlived Close")
+	}
 }
