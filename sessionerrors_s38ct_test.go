@@ -1,0 +1,178 @@
+package meltica_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/normalize"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+)
+
+// s38ctStalledREST serves every REST path of a loopback venue by
+// stalling: head, when set, is written (with a longer Content-Length) and
+// flushed first, then nothing more until the client gives up or the test
+// ends.
+func s38ctStalledREST(t *testing.T, head string) *s30ctPeer {
+	p := newS30ctPeer(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) }) // before the server's Close (Cleanup is LIFO)
+	p.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if head != "" {
+			w.Header().Set("Content-Length", "100000")
+			_, _ = w.Write([]byte(head))
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	return p
+}
+
+// s38ctAdvanceWhen moves clk by d once a timer of at most d is pending
+// (the one the test waits for: armed by then).
+func s38ctAdvanceWhen(t *testing.T, clk *s27ctClock, d time.Duration) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		p := clk.Pending()
+		return len(p) > 0 && p[0] <= d
+	}, s27ctWait, time.Millisecond, "no timer armed on the clock")
+	clk.Advance(d)
+}
+
+// TestS38ctStartFailsWithErrRESTTimeout starts a Binance session whose
+// REST never answers, and one whose REST sends the headers and the start
+// of a body and then stalls: Start fails with ErrRESTTimeout, which wraps
+// context.DeadlineExceeded, once Config.RESTTimeout (10 s by default) has
+// passed on Client.Clock.
+//
+// Session: "Start loads the instruments and the venue's time (Binance's
+// REST), each call bounded by Config.RESTTimeout on Client.Clock (10 s by
+// default ...: Start fails with ErrRESTTimeout)"; ErrRESTTimeout "a REST
+// call of the session ... was not answered, to its last byte, within
+// Config.RESTTimeout on Client.Clock. It wraps context.DeadlineExceeded."
+func TestS38ctStartFailsWithErrRESTTimeout(t *testing.T) {
+	for name, head := range map[string]string{"no answer": "", "half an answer": `{"timezone":"UTC","serverTime":1`} {
+		t.Run(name, func(t *testing.T) {
+			rest := s38ctStalledREST(t, head)
+			clk := newS27ctClock()
+			opts := s30ctFast()
+			opts.Clock = clk
+			started := make(chan error, 1)
+			go func() {
+				s, err := session.Start(context.Background(), session.Config{
+					Endpoints:   session.Endpoints{Stream: rest.ws("/stream"), REST: rest.srv.URL, API: rest.ws("/ws-api/v3")},
+					Symbols:     []string{"BTC-USDT"},
+					Channels:    []string{"trade"},
+					Credentials: normalize.NewCredentials("k", normalize.NewHMACSigner([]byte("s"))),
+					Client:      opts,
+				})
+				if err == nil {
+					_ = s.Close(context.Background())
+				}
+				started <- err
+			}()
+			s38ctAdvanceWhen(t, clk, session.DefaultRESTTimeout)
+			select {
+			case err := <-started:
+				require.Error(t, err)
+				assert.ErrorIs(t, err, session.ErrRESTTimeout)
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+			case <-time.After(s27ctWait):
+				t.Fatalf("Start still waiting on a stalled REST after %v of its clock", session.DefaultRESTTimeout)
+			}
+		})
+	}
+}
+
+// TestS38ctOKXOrderUnansweredIsErrNoAnswer writes an OKX place the venue
+// never answers on a connection that stays up: after
+// Config.OrderAnswerTimeout (30 s by default) on Client.Clock, Place
+// returns an error wrapping ErrNoAnswer, not ErrNotSent, with the request
+// id in the Ack.
+//
+// Session.Place: "ErrNoAnswer (wrapped, with the request id in the Ack)
+// when the venue did not answer within Config.OrderAnswerTimeout (30 s by
+// default, on Config.Client.Clock) on a connection that stayed up".
+func TestS38ctOKXOrderUnansweredIsErrNoAnswer(t *testing.T) {
+	o := newS30ctOKX(t)
+	o.clock = newS27ctClock()
+	o.order = func(*s30ctConn, string, string) []string { return nil }
+	execs := newS30ctExecs()
+	s := o.start(t, execs, nil)
+	ctx := s31ctConnected(t, s)
+	type result struct {
+		ack session.Ack
+		err error
+	}
+	done := make(chan result, 1)
+	req := s30ctOKXOrder(t, s, "s38ctNA")
+	go func() {
+		ack, err := s.Place(ctx, req)
+		s.Pools().Orders.Put(req)
+		done <- result{ack, err}
+	}()
+	o.await("/ws/v5/private", func(m string) bool { return s38ctHasOp(m, "order", "s38ctNA") })
+	require.Eventually(t, func() bool {
+		for _, d := range o.clock.Pending() {
+			if d > session.DefaultOrderAnswerTimeout-time.Second && d <= session.DefaultOrderAnswerTimeout {
+				return true
+			}
+		}
+		return false
+	}, s27ctWait, time.Millisecond, "the answer's timeout armed: %v", o.clock.Pending())
+	o.clock.Advance(session.DefaultOrderAnswerTimeout)
+	select {
+	case r := <-done:
+		assert.ErrorIs(t, r.err, session.ErrNoAnswer, "%v", r.err)
+		assert.NotErrorIs(t, r.err, session.ErrNotSent)
+		assert.NotZero(t, r.ack.RequestID, "the request id is in the Ack")
+	case <-time.After(s27ctWait):
+		t.Fatal("Place still waiting 30 s of its clock after the write")
+	}
+}
+
+// TestS38ctOKXLoginUnansweredIsLoginErrorNoAnswer keeps an OKX login
+// unanswered: after 10 s on Client.Clock WaitConnected returns a
+// *LoginError of Step "login" wrapping ErrNoAnswer.
+//
+// ErrNoAnswer: "the venue did not answer a private login or subscription
+// (OKX login and subscribe, ...) within 10 s on Client.Clock ... Wrapped
+// by the [LoginError] the session reports (Step "login", ...)".
+func TestS38ctOKXLoginUnansweredIsLoginErrorNoAnswer(t *testing.T) {
+	o := newS30ctOKX(t)
+	o.clock = newS27ctClock()
+	o.login = func(*s30ctConn) []string { return nil }
+	execs := newS30ctExecs()
+	s := o.start(t, execs, nil)
+	waited := make(chan error, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
+	defer cancel()
+	go func() { waited <- s.WaitConnected(ctx) }()
+	o.await("/ws/v5/private", func(m string) bool { return strings.Contains(m, `"op":"login"`) })
+	require.Eventually(t, func() bool {
+		for _, d := range o.clock.Pending() {
+			if d > 9*time.Second && d <= 10*time.Second {
+				return true
+			}
+		}
+		return false
+	}, s27ctWait, time.Millisecond, "the login's 10 s armed: %v", o.clock.Pending())
+	o.clock.Advance(10 * time.Second)
+	err := <-waited
+	var le *session.LoginError
+	require.ErrorAs(t, err, &le, "%v", err)
+	assert.Equal(t, "login", le.Step)
+	assert.Equal(t, schema.VenueOKX, le.Venue)
+	assert.ErrorIs(t, err, session.ErrNoAnswer)
+	assert.False(t, errors.Is(err, context.DeadlineExceeded), "the session's 10 s, not ctx: %v", err)
+}
