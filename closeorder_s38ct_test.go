@@ -10,10 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
-	"github.com/meltica/meltica/venuesim"
 )
 
 // TestS38ctCloseWithOrdersAwaitingTheirAnswer closes an OKX session while
@@ -106,32 +104,7 @@ func s38ctHasOp(m, op, cid string) bool {
 // User Data Stream through signature subscription" answered
 // {"subscriptionId":0}) takes the order.place and never answers it.
 func TestS38ctBinanceCloseWithAPlaceAwaitingItsAnswer(t *testing.T) {
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, PingInterval: -1})
-	t.Cleanup(v.Close)
-	p := newS30ctPeer(t)
-	p.handle("/ws-api/v3", func(_ *s30ctConn, text string) []string {
-		m := s28ctJSON(t, []byte(text))
-		id := fmt.Sprint(m["id"]) // a number (json.Number) as it came
-		if sid, ok := m["id"].(string); ok {
-			id = fmt.Sprintf("%q", sid)
-		}
-		switch m["method"] {
-		case "order.place":
-			return nil
-		case "userDataStream.subscribe.signature", "userDataStream.subscribe":
-			return []string{fmt.Sprintf(`{"id":%s,"status":200,"result":{"subscriptionId":0}}`, id)}
-		}
-		return []string{fmt.Sprintf(`{"id":%s,"status":200,"result":{}}`, id)}
-	})
-	s, err := session.Start(context.Background(), session.Config{
-		Endpoints:   session.Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL(), API: p.ws("/ws-api/v3")},
-		Symbols:     []string{"BTC-USDT"},
-		Channels:    []string{"trade"},
-		Credentials: normalize.NewCredentials("k", normalize.NewHMACSigner([]byte("s"))),
-		Client:      s30ctFast(),
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
+	p, s := s38ctBinancePeer(t, func(string, map[string]any) string { return "" })
 	ctx := s31ctConnected(t, s)
 	type result struct {
 		ack session.Ack

@@ -9,7 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/venuesim"
 )
 
 // s38ctTally keeps a copy of every event a subscription hands over, so
@@ -83,3 +86,44 @@ func s38ctPublish(t *testing.T, d *dispatch.Dispatcher, pools *schema.Pools, fil
 
 // s38ctInUse is how many events of pools.Events are checked out now.
 func s38ctInUse(pools *schema.Pools) int64 { return pools.Events.Stats().InUse }
+
+// s38ctBinancePeer starts a Binance session whose market streams and
+// REST are venuesim's and whose WS-API is a loopback peer written from
+// Binance's docs (WebSocket API "Request format", "Response format":
+// {"id","status","result"}; the user-data subscription answered
+// {"subscriptionId":0}). order answers each order.place: its answer's
+// text (id: the request's id as JSON), "" for none.
+func s38ctBinancePeer(t *testing.T, order func(id string, params map[string]any) string) (*s30ctPeer, *session.Session) {
+	t.Helper()
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, PingInterval: -1})
+	t.Cleanup(v.Close)
+	p := newS30ctPeer(t)
+	p.handle("/ws-api/v3", func(_ *s30ctConn, text string) []string {
+		m := s28ctJSON(t, []byte(text))
+		id := fmt.Sprint(m["id"]) // a number (json.Number) as it came
+		if sid, ok := m["id"].(string); ok {
+			id = fmt.Sprintf("%q", sid)
+		}
+		switch m["method"] {
+		case "order.place":
+			params, _ := m["params"].(map[string]any)
+			if a := order(id, params); a != "" {
+				return []string{a}
+			}
+			return nil
+		case "userDataStream.subscribe.signature", "userDataStream.subscribe":
+			return []string{fmt.Sprintf(`{"id":%s,"status":200,"result":{"subscriptionId":0}}`, id)}
+		}
+		return []string{fmt.Sprintf(`{"id":%s,"status":200,"result":{}}`, id)}
+	})
+	s, err := session.Start(context.Background(), session.Config{
+		Endpoints:   session.Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL(), API: p.ws("/ws-api/v3")},
+		Symbols:     []string{"BTC-USDT"},
+		Channels:    []string{"trade"},
+		Credentials: normalize.NewCredentials("k", normalize.NewHMACSigner([]byte("s"))),
+		Client:      s30ctFast(),
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
+	return p, s
+}

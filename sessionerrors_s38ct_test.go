@@ -3,6 +3,7 @@ package meltica_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -175,4 +176,110 @@ func TestS38ctOKXLoginUnansweredIsLoginErrorNoAnswer(t *testing.T) {
 	assert.Equal(t, schema.VenueOKX, le.Venue)
 	assert.ErrorIs(t, err, session.ErrNoAnswer)
 	assert.False(t, errors.Is(err, context.DeadlineExceeded), "the session's 10 s, not ctx: %v", err)
+}
+
+// s38ctBadAnswers places each order of bad (client order id → the
+// venue's answer to its place, from answer) and expects ErrBadAnswer for
+// each, then places good and expects an Ack: the connection goes on.
+func s38ctBadAnswers(t *testing.T, s *session.Session, mk func(cid string) *schema.OrderRequest, bad map[string]string, good string) {
+	t.Helper()
+	ctx := s31ctConnected(t, s)
+	for cid, answer := range bad {
+		req := mk(cid)
+		ack, err := s.Place(ctx, req)
+		s.Pools().Orders.Put(req)
+		assert.ErrorIs(t, err, session.ErrBadAnswer, "%s: answered %s: got Ack %+v, err %v", cid, answer, ack.Execution, err)
+		assert.NotErrorIs(t, err, session.ErrNotSent, cid)
+	}
+	req := mk(good)
+	_, err := s.Place(ctx, req)
+	s.Pools().Orders.Put(req)
+	require.NoError(t, err, "the connection goes on")
+}
+
+// TestS38ctUnreadableAnswerIsErrBadAnswer answers places with answers
+// that echo the request's id (and op) but cannot be read as the venue's
+// answer to a place — JSON cut short, the order's result not an object,
+// an empty or missing result — on every venue with orders: Place returns
+// ErrBadAnswer (the outcome unknown), never an Ack of no order, never a
+// panic, and the connection goes on.
+//
+// ErrBadAnswer: "the venue answered the request, but its answer could not
+// be read (the parser's error is wrapped). The venue may or may not have
+// acted on the request: its execution reports tell". Session.Place
+// returns "an Ack when it accepted the order": an answer that names no
+// order does not say so. The answers' forms: OKX v5 "WS / Place order"
+// ({"id","op","code","msg","data":[{clOrdId,ordId,tag,ts,sCode,sMsg}]}),
+// Bybit v5 "WebSocket Trade Guideline" ({"reqId","retCode","retMsg","op",
+// "data":{orderId,orderLinkId}}), Kraken Spot WebSocket v2 "add_order"
+// ({"method","req_id","result":{order_id,cl_ord_id},"success"}), Binance
+// WebSocket API "Place new order" ({"id","status","result":{…}}).
+func TestS38ctUnreadableAnswerIsErrBadAnswer(t *testing.T) {
+	t.Run("OKX", func(t *testing.T) {
+		bad := map[string]string{
+			"s38ctO1": `"data":"not an array"`,
+			"s38ctO2": `"data":[7]`,
+			"s38ctO3": `"data":[]`,
+			"s38ctO4": `"data":null`,
+			"s38ctO5": `"data":[{"clOrdId":"s38ctO5","ordId":"1","sCode":"0"}`, // the array never closed
+		}
+		o := newS30ctOKX(t)
+		o.order = func(_ *s30ctConn, id, cid string) []string {
+			if d, ok := bad[cid]; ok {
+				return []string{`{"id":"` + id + `","op":"order","code":"0","msg":"",` + d + `,"inTime":"1","outTime":"2"}`}
+			}
+			return []string{s30ctOKXAck(id, "order", cid, "9390")}
+		}
+		s := o.start(t, newS30ctExecs(), nil)
+		s38ctBadAnswers(t, s, func(cid string) *schema.OrderRequest { return s30ctOKXOrder(t, s, cid) }, bad, "s38ctOK")
+	})
+	t.Run("Bybit", func(t *testing.T) {
+		bad := map[string]string{
+			"s38ctY1": `"data":"not an object"`,
+			"s38ctY2": `"data":[]`,
+			"s38ctY3": `"data":{}`,
+			"s38ctY4": `"data":null`,
+		}
+		b := newS30ctBybit(t)
+		b.create = func(_ *s30ctConn, rid, link string) []string {
+			if d, ok := bad[link]; ok {
+				return []string{fmt.Sprintf(`{"reqId":%q,"retCode":0,"retMsg":"OK","op":"order.create",%s,"header":{},"connId":"c1"}`, rid, d)}
+			}
+			return []string{s30ctBybitAnswer(rid, "order.create", 0, "OK", "7001", link)}
+		}
+		s := b.start(t, newS30ctExecs(), nil)
+		s38ctBadAnswers(t, s, func(cid string) *schema.OrderRequest { return s30ctBybitOrder(t, s, cid) }, bad, "s38ctOK")
+	})
+	t.Run("Kraken", func(t *testing.T) {
+		bad := map[string]string{
+			"s38ctK1": `"result":"not an object"`,
+			"s38ctK2": `"result":[]`,
+			"s38ctK3": `"result":{}`,
+			"s38ctK4": `"result":null`,
+		}
+		k := newS30ctKraken(t)
+		k.add = func(_ *s30ctConn, reqID any, cid string) []string {
+			if d, ok := bad[cid]; ok {
+				return []string{fmt.Sprintf(`{"method":"add_order","req_id":%v,%s,"success":true,"time_in":"2023-09-21T14:15:07.197274Z","time_out":"2023-09-21T14:15:07.205301Z"}`, reqID, d)}
+			}
+			return []string{s30ctKrakenAdded(reqID, cid, "OABC-1")}
+		}
+		s := k.start(t, newS30ctExecs())
+		s38ctBadAnswers(t, s, func(cid string) *schema.OrderRequest { return s30ctKrakenOrder(t, s, cid) }, bad, "s38ctOK")
+	})
+	t.Run("Binance", func(t *testing.T) {
+		bad := map[string]string{
+			"s38ctN1": `"result":7`,
+			"s38ctN2": `"result":[]`,
+			"s38ctN3": `"result":null`,
+		}
+		_, s := s38ctBinancePeer(t, func(id string, params map[string]any) string {
+			cid, _ := params["newClientOrderId"].(string)
+			if d, ok := bad[cid]; ok {
+				return fmt.Sprintf(`{"id":%s,"status":200,%s}`, id, d)
+			}
+			return fmt.Sprintf(`{"id":%s,"status":200,"result":{"symbol":"BTCUSDT","orderId":28,"clientOrderId":%q,"transactTime":1507725176595}}`, id, cid)
+		})
+		s38ctBadAnswers(t, s, func(cid string) *schema.OrderRequest { return s27ctOrder(t, s, cid) }, bad, "s38ctOK")
+	})
 }
