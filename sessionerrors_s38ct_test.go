@@ -283,3 +283,53 @@ func TestS38ctUnreadableAnswerIsErrBadAnswer(t *testing.T) {
 		s38ctBadAnswers(t, s, func(cid string) *schema.OrderRequest { return s27ctOrder(t, s, cid) }, bad, "s38ctOK")
 	})
 }
+
+// TestS38ctUnreadableCancelAnswerIsErrBadAnswer is the cancel's sibling:
+// a cancel answered with a success that names no order (an empty result)
+// returns ErrBadAnswer, not an Ack, on every venue with orders. Sources
+// as TestS38ctUnreadableAnswerIsErrBadAnswer; OKX "WS / Cancel order",
+// Bybit "order.cancel", Kraken "cancel_order", Binance "Cancel order
+// (TRADE)" ({"id","status","result":{symbol, origClientOrderId, orderId,
+// …}}).
+func TestS38ctUnreadableCancelAnswerIsErrBadAnswer(t *testing.T) {
+	cancelOf := func(s *session.Session, mk func(string) *schema.OrderRequest) error {
+		ctx := s31ctConnected(t, s)
+		req := mk("s38ctC1")
+		req.Action, req.OrigClientOrderID = schema.ActionCancel, schema.MustID("s38ctC0")
+		ack, err := s.Cancel(ctx, req)
+		s.Pools().Orders.Put(req)
+		if err == nil {
+			t.Logf("Ack of the cancel: %+v", ack.Execution)
+		}
+		return err
+	}
+	t.Run("OKX", func(t *testing.T) {
+		o := newS30ctOKX(t)
+		o.cancel = func(_ *s30ctConn, id, _ string) []string {
+			return []string{`{"id":"` + id + `","op":"cancel-order","code":"0","msg":"","data":[],"inTime":"1","outTime":"2"}`}
+		}
+		s := o.start(t, newS30ctExecs(), nil)
+		assert.ErrorIs(t, cancelOf(s, func(cid string) *schema.OrderRequest { return s30ctOKXOrder(t, s, cid) }), session.ErrBadAnswer)
+	})
+	t.Run("Bybit", func(t *testing.T) {
+		b := newS30ctBybit(t)
+		b.cancelF = func(_ *s30ctConn, rid, _ string) []string {
+			return []string{fmt.Sprintf(`{"reqId":%q,"retCode":0,"retMsg":"OK","op":"order.cancel","data":{},"header":{},"connId":"c1"}`, rid)}
+		}
+		s := b.start(t, newS30ctExecs(), nil)
+		assert.ErrorIs(t, cancelOf(s, func(cid string) *schema.OrderRequest { return s30ctBybitOrder(t, s, cid) }), session.ErrBadAnswer)
+	})
+	t.Run("Kraken", func(t *testing.T) {
+		k := newS30ctKraken(t)
+		k.cancelF = func(_ *s30ctConn, reqID any) []string {
+			return []string{fmt.Sprintf(`{"method":"cancel_order","req_id":%v,"result":{},"success":true,"time_in":"2023-09-21T14:15:07.197274Z","time_out":"2023-09-21T14:15:07.205301Z"}`, reqID)}
+		}
+		s := k.start(t, newS30ctExecs())
+		assert.ErrorIs(t, cancelOf(s, func(cid string) *schema.OrderRequest { return s30ctKrakenOrder(t, s, cid) }), session.ErrBadAnswer)
+	})
+	t.Run("Binance", func(t *testing.T) {
+		// the peer answers every request but order.place with "result":{}
+		_, s := s38ctBinancePeer(t, func(string, map[string]any) string { return "" })
+		assert.ErrorIs(t, cancelOf(s, func(cid string) *schema.OrderRequest { return s27ctOrder(t, s, cid) }), session.ErrBadAnswer)
+	})
+}
