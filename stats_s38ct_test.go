@@ -298,3 +298,71 @@ func TestS38ctStatsAddUpOnAChannelReadAfterClose(t *testing.T) {
 	assert.Zero(t, st.Discarded)
 	require.NoError(t, pools.Shutdown(ctx))
 }
+
+// TestS38ctStatsAddUpPastTheQuoteBound holds a subscriber while quotes of
+// more streams than its coalescing lane holds (32,768) come: the quotes
+// queued first are dropped, each counted in Stats.Coalesced and announced
+// by a gap marker about its stream on the critical lane (GapSource
+// GapSubscriberQueue, GapType the quote's type, GapCount the quotes
+// dropped), delivered before any quote; every other stream's latest quote
+// comes. Quotes in = delivered + coalesced, markers = Gaps.
+//
+// Package dispatch, Lanes, Coalescing: "It holds one event per stream,
+// and at most 32,768 ...: Past that the quote queued first is dropped
+// (counted in Stats.Coalesced) and announced by a gap marker about its
+// stream (its Symbol and view ...; Control.GapType the type, GapSource
+// GapSubscriberQueue, GapCount the quotes dropped) on the critical lane,
+// so ahead of the stream's next quote"; Stats.Gaps counts markers "for
+// quotes dropped past the coalescing lane's bound".
+func TestS38ctStatsAddUpPastTheQuoteBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("33k quotes, about 64 MiB queued")
+	}
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, nil)
+	var tally s38ctTally
+	stall := newS35ctStalled(tally.handle)
+	sub, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: stall.handle})
+	require.NoError(t, err)
+	release := stall.hold(t, d, s35ctEvent(t, pools, s35ctConn(schema.VenueBinance, schema.ConnConnected, time.Unix(1, 0))))
+	const bound, over = 32768, 10
+	sym := func(i int) string { return fmt.Sprintf("S%d-USDT", i) }
+	for i := range bound + over {
+		s38ctPublish(t, d, pools, s35ctBBO(schema.VenueBinance, sym(i), "1", "2", time.Unix(int64(i+2), 0)))
+	}
+	held := sub.Stats()
+	release()
+	s35ctIdle(t, sub)
+	st := sub.Stats()
+	got := tally.all()
+	quotes := tally.count(schema.EventBBO)
+	gaps := tally.queueGaps(schema.EventBBO)
+	var firstQuote, lastMarker int
+	for i, ev := range got {
+		if ev.Type == schema.EventBBO && firstQuote == 0 {
+			firstQuote = i
+		}
+		if ev.Type == schema.EventGap {
+			lastMarker = i
+		}
+	}
+	assert.Equal(t, bound, held.Coalescing, "the lane held its bound: %+v", held)
+	assert.Len(t, quotes, bound, "one quote of each stream kept")
+	assert.Len(t, gaps, over, "one marker per stream dropped")
+	for i := range over {
+		if assert.Len(t, gaps[sym(i)], 1, "%s: the quotes queued first are dropped", sym(i)) {
+			c := gaps[sym(i)][0]
+			assert.Equal(t, uint64(1), c.GapCount, sym(i))
+		}
+		assert.Zero(t, quotes[sym(i)], "%s: its quote was dropped", sym(i))
+	}
+	assert.Less(t, lastMarker, firstQuote, "the markers, on the critical lane, come before the quotes")
+	assert.Equal(t, uint64(over), st.Coalesced, "%+v", st)
+	assert.Equal(t, uint64(over), st.Gaps, "%+v", st)
+	assert.Equal(t, uint64(len(got)), st.Delivered, "%+v", st)
+	assert.Equal(t, uint64(bound+over), st.Delivered-1-st.Gaps+st.Coalesced, "quotes in = delivered + coalesced: %+v", st)
+	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
+	defer cancel()
+	require.NoError(t, d.Close(ctx))
+	require.NoError(t, pools.Shutdown(ctx))
+}
