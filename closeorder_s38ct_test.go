@@ -131,3 +131,70 @@ func TestS38ctBinanceCloseWithAPlaceAwaitingItsAnswer(t *testing.T) {
 		t.Fatal("a place awaiting its answer outlived Close")
 	}
 }
+
+// TestS38ctOKXCloseWhileLoggingInOrSubscribing closes an OKX session
+// whose private connection waits for the venue: its login unanswered, or
+// its login taken and its channels' subscriptions unanswered. A
+// WaitConnected and a Place waiting then return ErrClosed (the Place
+// with ErrNotSent: it never left), Close returns without error, every
+// pooled object is back, and no goroutine is left (goleak, TestMain).
+//
+// Session.WaitConnected "returns early when ... the session is closed
+// (ErrClosed)"; Session.Place: "ErrNotSent too when ... so does every
+// error of the wait for the connection — ctx's, ErrClosed"; Session.Close
+// (the leak check). OKX v5 "WebSocket → Login", "Subscribe".
+func TestS38ctOKXCloseWhileLoggingInOrSubscribing(t *testing.T) {
+	for _, stage := range []string{"login", "subscribe"} {
+		t.Run(stage, func(t *testing.T) {
+			o := newS30ctOKX(t)
+			o.handle("/s38ct/private", func(_ *s30ctConn, text string) []string {
+				if stage == "subscribe" && strings.Contains(text, `"op":"login"`) {
+					return []string{`{"event":"login","code":"0","msg":"","connId":"a4d3ae55"}`}
+				}
+				return nil // the login, or the subscriptions, never answered
+			})
+			s, err := session.Start(context.Background(), session.Config{
+				Venue:       schema.VenueOKX,
+				Endpoints:   session.Endpoints{Stream: o.ws("/ws/v5/public"), API: o.ws("/s38ct/private"), REST: o.srv.URL},
+				Symbols:     []string{"BTC-USDT"},
+				Channels:    []string{"trades"},
+				Key:         &session.OKXKey{APIKey: "okx-key", Passphrase: "okx-pass", Secret: []byte("okx-secret")},
+				NoClockSync: true,
+				Client:      s30ctFast(),
+			})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = s.Close(context.Background()) })
+			want := `"op":"login"`
+			if stage == "subscribe" {
+				want = `"op":"subscribe"`
+			}
+			o.await("/s38ct/private", func(m string) bool { return strings.Contains(m, want) })
+			waited := make(chan error, 1)
+			go func() { waited <- s.WaitConnected(context.Background()) }()
+			placed := make(chan error, 1)
+			req := s30ctOKXOrder(t, s, "s38ctW")
+			go func() {
+				_, err := s.Place(context.Background(), req)
+				s.Pools().Orders.Put(req)
+				placed <- err
+			}()
+			cctx, stop := context.WithTimeout(context.Background(), s27ctWait)
+			defer stop()
+			require.Eventually(t, func() bool { return o.opened("/s38ct/private") >= 1 }, s27ctWait, time.Millisecond)
+			require.NoError(t, s.Close(cctx))
+			for what, ch := range map[string]chan error{"WaitConnected": waited, "Place": placed} {
+				select {
+				case err := <-ch:
+					assert.ErrorIs(t, err, session.ErrClosed, "%s waiting at Close: %v", what, err)
+					if what == "Place" {
+						assert.ErrorIs(t, err, session.ErrNotSent, "it never left")
+					}
+				case <-time.After(s27ctWait):
+					t.Fatalf("%s waiting at the %s outlived Close", what, stage)
+				}
+			}
+			assert.Zero(t, s.Outstanding())
+			assert.Empty(t, o.find("/s38ct/private", func(m string) bool { return strings.Contains(m, `"op":"order"`) }), "no order was sent")
+		})
+	}
+}
