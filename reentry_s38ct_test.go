@@ -45,9 +45,9 @@ func TestS38ctPlaceFromOnExecReport(t *testing.T) {
 	hook := func(r *schema.ExecReport) {
 		mu.Lock()
 		sess := s
-		seen = append(seen, r.Execution.ClientOrderID.String()+"/"+r.Execution.Status.String())
+		seen = append(seen, r.ClientOrderID.String()+"/"+r.Status.String())
 		mu.Unlock()
-		if r.Execution.ClientOrderID.String() == "s38ct-first" && r.Execution.Status == schema.StatusNew {
+		if r.ClientOrderID.String() == "s38ct-first" && r.Status == schema.StatusNew {
 			req := s27ctOrder(t, sess, "s38ct-second")
 			ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
 			ack, err := sess.Place(ctx, req)
