@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -364,5 +365,81 @@ func TestS38ctStatsAddUpPastTheQuoteBound(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
 	defer cancel()
 	require.NoError(t, d.Close(ctx))
+	require.NoError(t, pools.Shutdown(ctx))
+}
+
+// TestS38ctStatsAddUpWhenAHandlerUnsubscribesItselfWhileCloseDrains
+// holds a subscriber with a backlog, begins Close, and lets the handler
+// go: on the first event after the plug (the first execution report:
+// critical first) it unsubscribes itself. It gets nothing more, the rest
+// is counted Discarded, Close returns without error, and every event
+// published to it is counted once.
+//
+// Package dispatch: Unsubscribe "After Close it still ends, once, a
+// subscription still delivering: ... one whose handler unsubscribes
+// itself while Close drains it (it gets nothing more)"; SubscribeOptions
+// .Handler "may call Unsubscribe (also for its own subscription) but not
+// Close"; Close "lets every subscription deliver what it has queued
+// (critical first, as always)".
+func TestS38ctStatsAddUpWhenAHandlerUnsubscribesItselfWhileCloseDrains(t *testing.T) {
+	pools := schema.NewPools(nil)
+	d := dispatch.New(pools.Events, nil)
+	var (
+		tally  s38ctTally
+		subMu  sync.Mutex
+		sub    *dispatch.Subscription
+		unsubs = make(chan error, 1)
+	)
+	stall := newS35ctStalled(func(ev *schema.CanonicalEvent) {
+		tally.handle(ev)
+		if ev.Type == schema.EventExecReport {
+			subMu.Lock()
+			s := sub
+			subMu.Unlock()
+			select {
+			case unsubs <- d.Unsubscribe(s):
+			default: // a second call: the test fails on the count below
+			}
+		}
+	})
+	subMu.Lock()
+	var err error
+	sub, err = d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: stall.handle})
+	subMu.Unlock()
+	require.NoError(t, err)
+	release := s38ctBacklog(t, d, pools, stall)
+	closed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
+		defer cancel()
+		closed <- d.Close(ctx)
+	}()
+	require.Eventually(t, func() bool { // Close has begun: Publish refuses
+		return errors.Is(d.Publish(context.Background(), s35ctEvent(t, pools, s38ctExec(99))), dispatch.ErrClosed)
+	}, s27ctWait, time.Millisecond)
+	release()
+	select {
+	case err := <-unsubs:
+		require.NoError(t, err, "a handler unsubscribing itself while Close drains")
+	case <-time.After(s27ctWait):
+		t.Fatal("the handler never got the first report")
+	}
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(s27ctWait):
+		t.Fatal("Close never returned")
+	}
+	<-sub.Done()
+	st := sub.Stats()
+	got := tally.all()
+	require.Len(t, got, 2, "the plug and the first report, nothing after Unsubscribe")
+	assert.Equal(t, "o1", got[1].Exec.ClientOrderID.String(), "critical first")
+	assert.Equal(t, uint64(2), st.Delivered, "%+v", st)
+	assert.Equal(t, uint64(27), st.Coalesced, "%+v", st)
+	assert.Equal(t, uint64(4+10+3), st.Discarded, "4 reports, 10 trades, 3 quotes left: %+v", st)
+	assert.Equal(t, uint64(1+10+30+5), st.Delivered+st.Coalesced+st.Dropped+st.Discarded, "every event once: %+v", st)
+	ctx, cancel := context.WithTimeout(context.Background(), s27ctWait)
+	defer cancel()
 	require.NoError(t, pools.Shutdown(ctx))
 }
