@@ -198,3 +198,56 @@ func TestS38ctOKXCloseWhileLoggingInOrSubscribing(t *testing.T) {
 		})
 	}
 }
+
+// TestS38ctBybitKrakenCloseWithAPlaceAwaitingItsAnswer is the Close
+// mid-order of TestS38ctCloseWithOrdersAwaitingTheirAnswer on Bybit (the
+// order.create written on the trade connection, "WebSocket Trade
+// Guideline") and Kraken (add_order on the authenticated WebSocket, Spot
+// WebSocket v2): unanswered at Close, the Place returns ErrClosed, never
+// ErrNotSent, with its request id in the Ack.
+func TestS38ctBybitKrakenCloseWithAPlaceAwaitingItsAnswer(t *testing.T) {
+	closeMidPlace := func(t *testing.T, s *session.Session, req *schema.OrderRequest, written func()) {
+		ctx := s31ctConnected(t, s)
+		type result struct {
+			ack session.Ack
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			ack, err := s.Place(ctx, req)
+			s.Pools().Orders.Put(req)
+			done <- result{ack, err}
+		}()
+		written()
+		cctx, stop := context.WithTimeout(context.Background(), s27ctWait)
+		defer stop()
+		require.NoError(t, s.Close(cctx))
+		assert.Zero(t, s.Outstanding())
+		select {
+		case r := <-done:
+			assert.ErrorIs(t, r.err, session.ErrClosed, "%v", r.err)
+			assert.NotErrorIs(t, r.err, session.ErrNotSent, "written, so never ErrNotSent")
+			assert.NotZero(t, r.ack.RequestID, "the request id assigned is in the Ack")
+		case <-time.After(s27ctWait):
+			t.Fatal("a place awaiting its answer outlived Close")
+		}
+	}
+	t.Run("Bybit", func(t *testing.T) {
+		b := newS30ctBybit(t)
+		b.create = func(*s30ctConn, string, string) []string { return nil }
+		s := b.start(t, newS30ctExecs(), nil)
+		s31ctConnected(t, s)
+		closeMidPlace(t, s, s30ctBybitOrder(t, s, "s38ctBY"), func() {
+			b.await("/v5/trade", func(m string) bool { return strings.Contains(m, `"order.create"`) })
+		})
+	})
+	t.Run("Kraken", func(t *testing.T) {
+		k := newS30ctKraken(t)
+		k.add = func(*s30ctConn, any, string) []string { return nil }
+		s := k.start(t, newS30ctExecs())
+		s31ctConnected(t, s)
+		closeMidPlace(t, s, s30ctKrakenOrder(t, s, "s38ctKR"), func() {
+			k.await("/v2auth", func(m string) bool { return strings.Contains(m, `"add_order"`) })
+		})
+	})
+}

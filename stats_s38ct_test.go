@@ -414,7 +414,7 @@ func TestS38ctStatsAddUpWhenAHandlerUnsubscribesItselfWhileCloseDrains(t *testin
 		defer cancel()
 		closed <- d.Close(ctx)
 	}()
-	early := 0 // reports published before Close began: queued too
+	early := 0                          // reports published before Close began: queued too
 	require.Eventually(t, func() bool { // Close has begun: Publish refuses
 		err := d.Publish(context.Background(), s35ctEvent(t, pools, s38ctExec(99)))
 		if err == nil {
