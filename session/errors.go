@@ -29,6 +29,9 @@ var (
 	// not be read (the parser's error is wrapped). The venue may or may not
 	// have acted on the request: its execution reports tell.
 	ErrBadAnswer = errors.New("session: the venue's answer could not be read (outcome unknown; watch the execution reports)")
+	// errNoOrder: a venue's success to a place or a cancel that names no
+	// order (wrapped in ErrBadAnswer): not an ack of the order asked about.
+	errNoOrder = errors.New("a success that carries no order")
 	// ErrNotSent: the request could not be written; the venue never saw it.
 	ErrNotSent = errors.New("session: request not sent")
 	// ErrClosed: the session is closed.

@@ -593,7 +593,7 @@ func (o *orders) deliver(id uint64, a answer) {
 		return
 	}
 	if a.noOrder {
-		a.err = fmt.Errorf("%w: a success that carries no order", ErrBadAnswer)
+		a.err = fmt.Errorf("%w: %w", ErrBadAnswer, errNoOrder)
 	}
 	ch, ok := o.pending[id]
 	delete(o.pending, id)

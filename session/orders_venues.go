@@ -352,6 +352,13 @@ func (v *venueOrders) handleFrame(ctx context.Context, f *schema.WsFrame) (done 
 			id, a.RequestID = sole, sole
 		}
 	}
+	if err == nil && a.Accepted && a.VenueOrderID.IsZero() && a.ClientOrderID.IsZero() {
+		// A success that names no order (OKX "data":[] or [7], Bybit
+		// "result":{}, Kraken "result":null): not an ack of this order;
+		// what became of it is unknown, as the Binance path says
+		// (errNoOrder).
+		err = errNoOrder
+	}
 	var ans answer
 	switch {
 	case err != nil:
