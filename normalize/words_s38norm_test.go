@@ -43,3 +43,19 @@ func TestS38normBybitRPI(t *testing.T) {
 	assert.Equal(t, schema.TIFGTC, x.TimeInForce)
 	assert.Equal(t, schema.OrderTypeLimitMaker, x.Type)
 }
+
+// TestS38normOKXELP: OKX's Enhanced Liquidity Program "introduces a new
+// post-only order type (ELP)", placed "specifying elp in the ordType
+// field" (OKX help, "OKX Enhanced Liquidity Program"); the orders channel
+// reports it with that ordType. The word was not in the table: its
+// reports had type and time in force Unknown, where post_only's are
+// LimitMaker, GTC. Failed before.
+func TestS38normOKXELP(t *testing.T) {
+	f := newConnFeed(t, schema.VenueOKX)
+	evs, err := f.feed(1, `{"arg":{"channel":"orders","instType":"SPOT"},"data":[{"instId":"BTC-USDT","ordId":"1","clOrdId":"c1","side":"sell","ordType":"elp","px":"100","sz":"2","state":"live","uTime":"1700000000000","cTime":"1700000000000"}]}`)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	x := evs[0].Exec
+	assert.Equal(t, schema.OrderTypeLimitMaker, x.Type)
+	assert.Equal(t, schema.TIFGTC, x.TimeInForce)
+}
