@@ -1407,8 +1407,12 @@ var (
 		"STOP_LOSS": schema.OrderTypeStopLoss, "STOP_LOSS_LIMIT": schema.OrderTypeStopLossLimit,
 		"TAKE_PROFIT": schema.OrderTypeTakeProfit, "TAKE_PROFIT_LIMIT": schema.OrderTypeTakeProfitLimit,
 	}
+	// binanceTIFs: GTD is USDⓈ-M's and COIN-M's good-till-date ("New
+	// Order": timeInForce GTD with goodTillDate; "Event: Order Update"
+	// says its expiry in "gtd"), GTC as Kraken's gtd and Coinbase's
+	// GOOD_UNTIL_DATE_TIME are: the schema has no GTD.
 	binanceTIFs = map[string]schema.TimeInForce{
-		"GTC": schema.TIFGTC, "IOC": schema.TIFIOC, "FOK": schema.TIFFOK, "GTX": schema.TIFGTX,
+		"GTC": schema.TIFGTC, "IOC": schema.TIFIOC, "FOK": schema.TIFFOK, "GTX": schema.TIFGTX, "GTD": schema.TIFGTC,
 	}
 	// binanceRejectReasons interns the reasons Binance documents; others
 	// are copied (rejects are rare).

@@ -72,7 +72,8 @@ type bnState struct {
 	// contracts: the status last delivered of each contract (contractInfo
 	// "cs" by canonical symbol), so that a bracket update repeating it is
 	// not delivered again; bounded as the parser's other per-symbol state.
-	contracts map[string]string
+	contracts    map[string]string
+	contractMemo symMemo[string] // the status of the event being read
 }
 
 // bnBatch is what every entry of a split message shares.

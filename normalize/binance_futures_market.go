@@ -57,10 +57,5 @@ func (m *bnContractInfoMsg) fill(f *filler) {
 	if !ok {
 		return
 	}
-	if st.contracts == nil {
-		st.contracts = make(map[string]string)
-	}
-	if _, known := st.contracts[sym]; known || f.p.room(len(st.contracts)) {
-		st.contracts[sym] = f.ev.Control.Reason
-	}
+	st.contractMemo.hold(f, &st.contracts, sym, f.ev.Control.Reason) // remembered once the event is accepted
 }

@@ -33,8 +33,8 @@ import (
 //   - ExecType follows the status: New, Canceled, Rejected, Triggered,
 //     PendingNew; OrderStatus for PartiallyFilled and Filled, whose fill
 //     is the execution topic's ExecTrade report.
-//   - orderType Market, Limit; timeInForce GTC, IOC, FOK, PostOnly (a
-//     LimitMaker order, GTC).
+//   - orderType Market, Limit; timeInForce GTC, IOC, FOK, PostOnly and
+//     RPI (a LimitMaker order, GTC: bybitTypeTIF).
 //   - price, qty, leavesQty, cumExecQty, cumExecValue, avgPrice: Price,
 //     Qty, RemainingQty, CumFillQty, CumQuoteQty, AvgPrice ("" is not sent).
 //   - updatedTime is ExchangeTS and TransactTime, createdTime OrderCreated.
@@ -105,7 +105,7 @@ var (
 	}
 	bybitOrderTypes = map[string]schema.OrderType{"Market": schema.OrderTypeMarket, "Limit": schema.OrderTypeLimit}
 	bybitTIFs       = map[string]schema.TimeInForce{
-		"GTC": schema.TIFGTC, "IOC": schema.TIFIOC, "FOK": schema.TIFFOK, "PostOnly": schema.TIFGTC,
+		"GTC": schema.TIFGTC, "IOC": schema.TIFIOC, "FOK": schema.TIFFOK, "PostOnly": schema.TIFGTC, "RPI": schema.TIFGTC,
 	}
 	// bybitExecTypes are the execution topic's execType words (Bybit v5
 	// "Enums → execType") that execute one of our orders: those that
@@ -164,11 +164,7 @@ func (m *bybitOrderMsg) fill(f *filler) {
 	f.side(&x.Side, "side", &m.Side)
 	f.status(&x.Status, "orderStatus", bybitStatuses, &m.OrderStatus, false) // no fill here: the execution topic's
 	x.ExecType = enum(bybitStatusExecs, &m.OrderStatus)
-	x.Type = enum(bybitOrderTypes, &m.OrderType)
-	x.TimeInForce = enum(bybitTIFs, &m.TimeInForce)
-	if string(m.TimeInForce.bytes()) == "PostOnly" && x.Type == schema.OrderTypeLimit {
-		x.Type = schema.OrderTypeLimitMaker
-	}
+	x.Type, x.TimeInForce = bybitTypeTIF(&m.OrderType, &m.TimeInForce)
 	quote := bybitSpotQuoteSized(&m.Category, &m.OrderType, &m.Side, &m.MarketUnit)
 	f.price(&x.Price, "price", m.Price.num)
 	if !quote {
@@ -517,4 +513,18 @@ func bybitAuthArgs(creds *Credentials, expires time.Time) ([]any, error) {
 		return nil, fmt.Errorf("normalize: signing Bybit auth: %w", err)
 	}
 	return []any{creds.apiKey, exp, string(sig)}, nil
+}
+
+// bybitTypeTIF returns the order type and time in force of a Bybit
+// order's orderType and timeInForce (Bybit v5 "Enums → timeInForce":
+// GTC, IOC, FOK, PostOnly, RPI). A Limit order of PostOnly or RPI ("Retail
+// Price Improvement": post-only, "act as maker orders, adding liquidity")
+// is a LimitMaker, GTC: it rests until canceled and never takes. Another
+// word is Unknown.
+func bybitTypeTIF(orderType, tif *text) (schema.OrderType, schema.TimeInForce) {
+	typ := enum(bybitOrderTypes, orderType)
+	if w := string(tif.bytes()); (w == "PostOnly" || w == "RPI") && typ == schema.OrderTypeLimit {
+		typ = schema.OrderTypeLimitMaker
+	}
+	return typ, enum(bybitTIFs, tif)
 }

@@ -166,10 +166,7 @@ func ParseBybitOrders(data []byte, syms *Symbols, dst []QueryOrder) ([]QueryOrde
 			return dst, "", err
 		}
 		x := &o.Execution
-		x.Type, x.TimeInForce = enum(bybitOrderTypes, &q.OrderType), enum(bybitTIFs, &q.TimeInForce)
-		if string(q.TimeInForce.bytes()) == "PostOnly" && x.Type == schema.OrderTypeLimit {
-			x.Type = schema.OrderTypeLimitMaker
-		}
+		x.Type, x.TimeInForce = bybitTypeTIF(&q.OrderType, &q.TimeInForce)
 		qty := q.Qty.num
 		if bybitQuoteSized(&q.OrderType, &q.Side, &q.MarketUnit) {
 			qty = num{} // a quote amount: no base quantity (as OKX's tgtCcy quote_ccy)

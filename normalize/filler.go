@@ -41,6 +41,48 @@ type filler struct {
 // as if the refused one had not come (contract 6).
 type memo interface{ commit() }
 
+// symMemo is a per-symbol value a message's fill computed (a Kraken
+// book's depth, a Binance contract's status), held until the message is
+// accepted: commit sets it in the map, or deletes the symbol's entry
+// (del). A symbol not in the map is added only while the parser follows
+// fewer than its bound of streams (emitter.room, which counts the
+// message as untracked when it may not).
+type symMemo[V any] struct {
+	p   *Parser
+	m   *map[string]V
+	sym string
+	v   V
+	del bool
+}
+
+// hold makes v the value of sym in *m once f's message is accepted.
+func (s *symMemo[V]) hold(f *filler, m *map[string]V, sym string, v V) {
+	*s = symMemo[V]{p: f.p, m: m, sym: sym, v: v}
+	f.memo = s
+}
+
+// fits reports whether commit would keep a value of sym in m: sym is
+// known, or there is room for another.
+func fits[V any](p *Parser, m map[string]V, sym string) bool {
+	_, known := m[sym]
+	return known || len(m) < p.streams
+}
+
+func (s *symMemo[V]) commit() {
+	m := s.m
+	if s.del {
+		delete(*m, s.sym)
+	} else {
+		if *m == nil {
+			*m = make(map[string]V)
+		}
+		if _, ok := (*m)[s.sym]; ok || s.p.room(len(*m)) {
+			(*m)[s.sym] = s.v
+		}
+	}
+	*s = symMemo[V]{}
+}
+
 func (f *filler) begin(p *Parser, k *kind, ev *schema.CanonicalEvent) {
 	*f = filler{p: p, ev: ev, name: k.name, symKey: "s", merge: k.merge}
 }

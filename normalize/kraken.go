@@ -120,7 +120,8 @@ type krState struct {
 	v1Books bool
 	// depths: the depth of each symbol's v2 book subscription, from its
 	// ack, else from its snapshot (bounded by the symbol registry).
-	depths map[string]krDepth
+	depths    map[string]krDepth
+	depthMemo symMemo[krDepth] // a depth learnt from the message being read
 }
 
 // bookView is the depth of sym's v2 book subscription (bookViews), 0 when
@@ -459,10 +460,17 @@ func (m *krBookMsg) fill(f *filler) {
 	f.need("asks", m.Asks.ok)
 	f.symbol("symbol", &m.Symbol)
 	st := f.p.state.(*krState)
-	if f.ev.Type == schema.EventBookSnapshot && f.ev.Symbol != "" {
-		st.snapshotDepth(f.p, f.ev.Symbol, max(len(f.ev.Book.Bids), len(f.ev.Book.Asks)))
+	sym := f.ev.Symbol
+	d := st.depths[sym]
+	if f.ev.Type == schema.EventBookSnapshot && sym != "" {
+		if now, learnt := st.snapshotDepth(sym, max(len(f.ev.Book.Bids), len(f.ev.Book.Asks))); learnt {
+			st.depthMemo.hold(f, &st.depths, sym, now) // learnt once the snapshot is accepted
+			if fits(f.p, st.depths, sym) {
+				d = now
+			}
+		}
 	}
-	if d := st.depths[f.ev.Symbol]; d.n > 0 {
+	if d.n > 0 {
 		f.ev.Book.Depth = d.n
 	}
 	f.checksum("checksum", m.Checksum)
@@ -645,55 +653,47 @@ func (m *krMethodMsg) fill(f *filler) {
 		c.Reason = f.p.reason(&m.Error)
 	}
 	if c.Kind == schema.ControlSubscribeAck && string(m.Result.Channel.bytes()) == "book" {
-		f.p.state.(*krState).bookAck(f.p, &m.Method, &m.Result.Symbol, m.Result.Depth)
+		f.p.state.(*krState).bookAck(f, &m.Method, &m.Result.Symbol, m.Result.Depth)
 	}
 }
 
-// bookAck remembers the depth a v2 book subscription's ack names for its
-// symbol, and forgets it on the unsubscription's: v2 book messages do not
-// name their depth, and a book kept at another depth fails the checksum
-// (see krBookMsg.fill).
-func (st *krState) bookAck(p *Parser, method, symbol *text, depth integer) {
-	sym, err := p.syms.Lookup(symbol.bytes())
+// bookAck holds the depth a v2 book subscription's ack names for its
+// symbol, and the forgetting of it on the unsubscription's, made once the
+// ack is accepted (symMemo): v2 book messages do not name their depth,
+// and a book kept at another depth fails the checksum (see
+// krBookMsg.fill).
+func (st *krState) bookAck(f *filler, method, symbol *text, depth integer) {
+	sym, err := f.p.syms.Lookup(symbol.bytes())
 	if err != nil {
 		return
 	}
 	switch {
 	case string(method.bytes()) == "unsubscribe":
-		delete(st.depths, sym)
+		st.depthMemo.hold(f, &st.depths, sym, krDepth{})
+		st.depthMemo.del = true
 	case depth.ok && depth.v > 0 && depth.v <= 1<<20:
-		st.setDepth(p, sym, krDepth{n: int(depth.v), acked: true})
+		st.depthMemo.hold(f, &st.depths, sym, krDepth{n: int(depth.v), acked: true})
 	}
 }
 
-// snapshotDepth learns a symbol's book depth from a v2 snapshot of n
-// levels a side where no ack named it — the ack was lost, came after the
-// snapshot, or the subscription was made before the parser was attached:
-// "on subscription, a snapshot is published at the specified depth"
-// (Kraken WebSocket "Book"), so a snapshot whose deeper side holds an
-// offered depth (10, 25, 100, 500, 1000) exactly is that view. A thinner
-// one (7 levels, 30) says only that the view is at least as deep: it
-// names none, as before (a book with a Rule.Depth takes a view of 0 as
-// its own; named wrong, it would ignore the stream as another view's).
-// An ack's depth wins over a snapshot's unless the snapshot is deeper
-// than it: the venue never sends more levels than the view it serves.
-func (st *krState) snapshotDepth(p *Parser, sym string, n int) {
+// snapshotDepth returns the book depth of sym a v2 snapshot of n levels
+// a side teaches where no ack named it, and whether it teaches one — the
+// ack was lost, came after the snapshot, or the subscription was made
+// before the parser was attached: "on subscription, a snapshot is
+// published at the specified depth" (Kraken WebSocket "Book"), so a
+// snapshot whose deeper side holds an offered depth (10, 25, 100, 500,
+// 1000) exactly is that view. A thinner one (7 levels, 30) says only
+// that the view is at least as deep: it names none, as before (a book
+// with a Rule.Depth takes a view of 0 as its own; named wrong, it would
+// ignore the stream as another view's). An ack's depth wins over a
+// snapshot's unless the snapshot is deeper than it: the venue never sends
+// more levels than the view it serves.
+func (st *krState) snapshotDepth(sym string, n int) (krDepth, bool) {
 	d, known := st.depths[sym]
 	if known && d.acked && n <= d.n {
-		return
+		return d, false
 	}
-	if continuity.KrakenDepth.Offers(n) {
-		st.setDepth(p, sym, krDepth{n: n, acked: d.acked && known})
-	}
-}
-
-func (st *krState) setDepth(p *Parser, sym string, d krDepth) {
-	if st.depths == nil {
-		st.depths = make(map[string]krDepth)
-	}
-	if _, ok := st.depths[sym]; ok || p.room(len(st.depths)) {
-		st.depths[sym] = d
-	}
+	return krDepth{n: n, acked: d.acked && known}, continuity.KrakenDepth.Offers(n)
 }
 
 // krStatusMsg is a v2 status element ("system": "online", "maintenance",
