@@ -106,7 +106,13 @@
 //     and tickers alike; what the book cannot give at once a FOK order
 //     takes none of and expires, an IOC or MARKET order expires with,
 //     and a GTC order rests with (spot "Enums", "Order status":
-//     EXPIRED); a LIMIT IOC or FOK order that
+//     EXPIRED); a side a walk emptied has no best level until the
+//     generator refills it (Binance does not say what its bookTicker then
+//     shows: here price and quantity 0, and OKX's bbo-tbt no level):
+//     nothing trades, takes or fills a resting order against it, and a
+//     LIMIT_MAKER order at its price rests; an order worth more than
+//     Options.Balance is refused, a MARKET order's worth what its walk
+//     takes, each level at its price; a LIMIT IOC or FOK order that
 //     cannot fill at once expires instead of resting; order.cancel answers
 //     with the order's id in origClientOrderId and the cancel's own in
 //     clientOrderId, as the CANCELED report does in "C" and "c"; reject

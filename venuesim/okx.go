@@ -424,11 +424,21 @@ func (v *Venue) okxPushMoved(ms int64, channel string, flag func(*symbolState) *
 // okxBBO is a bbo-tbt push of s's top (caller holds the market lock).
 func okxBBO(s *symbolState, ms int64) []byte {
 	b := okxPush(make([]byte, 0, 256), "bbo-tbt", s.instID(), "")
-	b = okxLevels(append(b, `"asks":`...), []level{s.askTop()})
-	b = okxLevels(append(b, `,"bids":`...), []level{s.bidTop()})
+	b = okxLevels(append(b, `"asks":`...), topLevels(s.askTop()))
+	b = okxLevels(append(b, `,"bids":`...), topLevels(s.bidTop()))
 	b = strconv.AppendInt(append(b, `,"ts":"`...), ms, 10)
 	b = strconv.AppendUint(append(b, `","seqId":`...), s.updID, 10)
 	return okxEnd(b)
+}
+
+// topLevels is a side's best level as a list of levels: none when the
+// side is empty (a taker's walk took every level), as a book lists no
+// level there.
+func topLevels(top level) []level {
+	if top.qty == 0 {
+		return nil
+	}
+	return []level{top}
 }
 
 // okxTrade is a trades push of a trade of s (caller holds the market

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"net/http"
 	"slices"
 	"sort"
@@ -487,13 +488,17 @@ func (c *conn) placeOrder(req apiRequest) {
 	}
 	o.id = v.nextOrder.Add(1)
 	o.created = now
-	ref := o.price
-	if o.typ == "MARKET" {
-		ref = s.askTop().price
+	other := s.askTop()
+	if o.side == "SELL" {
+		other = s.bidTop()
 	}
-	crosses := o.typ == "MARKET" || (o.side == "BUY" && o.price >= s.askTop().price) || (o.side == "SELL" && o.price <= s.bidTop().price)
+	crosses := o.typ == "MARKET" || reaches(other, o)
+	var plan []fillPlan
+	if crosses && o.typ != "LIMIT_MAKER" {
+		plan = takePlan(o)
+	}
 	switch {
-	case mulDec(ref, o.qty) > v.opts.Balance*one:
+	case orderValue(o, plan) > v.opts.Balance*one:
 		// A business reject: the venue's error, and a REJECTED report.
 		v.rejected.Add(1)
 		c.answer(req, apiError(req.ID, 400, -2010, "Account has insufficient balance for requested action."))
@@ -531,7 +536,7 @@ func (c *conn) placeOrder(req apiRequest) {
 		return
 	}
 	if crosses {
-		c.take(req, o, now, respType)
+		c.take(req, o, now, respType, plan)
 		return
 	}
 	c.answer(req, apiResult(req.ID, placeResult(o, now, respType, "NEW", nil, 0)))
@@ -564,6 +569,42 @@ func (c *conn) fill(o *order, now, px, qty int64, taker bool) {
 // base asset.
 func feeOf(qty int64) int64 { return mulDec(qty, one/1000) }
 
+// reaches reports whether the other side's best level top, a level with a
+// quantity, is at o's limit price or better: a LIMIT order there takes
+// it, a resting one is filled. An empty side (the zero level: a taker's
+// walk took every level) reaches nothing.
+func reaches(top level, o *order) bool {
+	if top.qty == 0 {
+		return false
+	}
+	if o.side == "BUY" {
+		return top.price <= o.price
+	}
+	return top.price >= o.price
+}
+
+// orderValue is the quote-asset value of o (Options.Balance is the most
+// an order may have): for a MARKET order the fills plan takes at once,
+// each at its own price (a walk up the asks spends more than the best
+// ask's price times the quantity; its rest expires); for a LIMIT buy
+// those and what is left at its price, the most it may spend; for a
+// LIMIT sell its quantity at its price. Saturates past int64.
+func orderValue(o *order, plan []fillPlan) int64 {
+	if o.typ != "MARKET" && o.side == "SELL" {
+		return mulDec(o.price, o.qty)
+	}
+	var value, took int64
+	for _, f := range plan {
+		value = min(value, math.MaxInt64-mulDec(f.px, f.qty)) + mulDec(f.px, f.qty)
+		took += f.qty
+	}
+	if o.typ == "MARKET" {
+		return value
+	}
+	rest := mulDec(o.price, o.qty-took)
+	return min(value, math.MaxInt64-rest) + rest
+}
+
 // fillResting fills resting limit orders the market has moved through.
 func (v *Venue) fillResting(s *symbolState) {
 	m := v.mkt
@@ -576,7 +617,7 @@ func (v *Venue) fillResting(s *symbolState) {
 	kept := s.orders[:0]
 	for _, o := range s.orders {
 		switch {
-		case o.side == "BUY" && s.askTop().price <= o.price, o.side == "SELL" && s.bidTop().price >= o.price:
+		case o.side == "BUY" && reaches(s.askTop(), o), o.side == "SELL" && reaches(s.bidTop(), o):
 			o.conn = v.userConn(o.conn)
 			o.conn.fill(o, now, o.price, o.qty-o.filled, false)
 		default:
