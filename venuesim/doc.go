@@ -213,7 +213,12 @@
 // the transition's empty snapshot), bbo-tbt (every 10 ms of the clock
 // when the best bid or ask changed: "pushed every 10 ms when there are
 // changes in the 1 depth level snapshot"), trades (the WS-API's fills
-// too, tradeId the executionReport's t) and tickers (every 100 ms of
+// too: a taker order's fills at one price in one push, sz their sum,
+// count their number, tradeId the last's, the executionReport's t;
+// "Trades channel": "The message is sent only once per taker order,
+// filled price, source. The count field is used to represent the number
+// of aggregated matches", tradeId "The last trade ID in the trades
+// aggregation") and tickers (every 100 ms of
 // the clock after a trade or a change of the top: "The fastest rate is 1
 // update/100ms", "trade, the change on best ask/bid"; the day's open,
 // high, low and volumes are the minute candle's) for each symbol as its

@@ -441,9 +441,13 @@ func topLevels(top level) []level {
 	return []level{top}
 }
 
-// okxTrade is a trades push of a trade of s (caller holds the market
-// lock): side is the taker's.
-func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool) []byte {
+// okxTrade is a trades push of count trades of s at price, of one taker
+// order, the last of them tradeID, for qty in all (OKX v5 "Trades
+// channel": "The message is sent only once per taker order, filled
+// price, source", tradeId "The last trade ID in the trades aggregation",
+// count "The count of trades aggregated"): side is the taker's. Caller
+// holds the market lock.
+func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool, tradeID, count uint64) []byte {
 	side := "buy"
 	if buyerMaker {
 		side = "sell"
@@ -451,11 +455,12 @@ func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool) []byte {
 	id := s.instID()
 	b := okxPush(make([]byte, 0, 256), "trades", id, "")
 	b = append(append(append(b, `"instId":"`...), id...), `","tradeId":"`...)
-	b = strconv.AppendUint(b, s.tradeID, 10)
+	b = strconv.AppendUint(b, tradeID, 10)
 	b = fmtDec(append(b, `","px":"`...), price)
 	b = fmtDec(append(b, `","sz":"`...), qty)
 	b = append(append(append(b, `","side":"`...), side...), `","ts":"`...)
-	return okxEnd(append(strconv.AppendInt(b, ms, 10), `","count":"1"`...))
+	b = strconv.AppendUint(append(strconv.AppendInt(b, ms, 10), `","count":"`...), count, 10)
+	return okxEnd(append(b, '"'))
 }
 
 // okxTicker is a tickers push of s at ms, its last trade's price and
