@@ -25,7 +25,9 @@ type s29Endpoint struct {
 // in each of the 24 cases, two for the gap's) made the test 33 s of 163
 // in the package's race run (s38sim).
 var s29Endpoints = []s29Endpoint{
-	{"raw", func(t *testing.T, v *venuesim.Venue) *websocket.Conn { return s29Dial(t, v.StreamURL("btcusdt@depth@100ms")) }},
+	{"raw", func(t *testing.T, v *venuesim.Venue) *websocket.Conn {
+		return s29Dial(t, v.StreamURL("btcusdt@depth@100ms"))
+	}},
 	{"combined", func(t *testing.T, v *venuesim.Venue) *websocket.Conn {
 		return s29Dial(t, v.StreamURL("btcusdt@depth@100ms", "btcusdt@trade"))
 	}},
