@@ -177,6 +177,20 @@
 //     first), [Venue.ResendFill] repeats a fill's report (a venue that
 //     delivers at least once), and [Venue.DropNextPlace] takes an order
 //     and drops the connection before its answer.
+//   - Our resting orders in the public book, as a venue shows every
+//     resting order (Binance "Diff. Depth Stream", "Order Book"; OKX
+//     "Order book channel": a level's quantity is all the orders at its
+//     price): a level's quantity is the generator's there plus what our
+//     resting orders of that side and price have left, at prices off the
+//     generator's levels too, in the REST snapshot, the batched diffs,
+//     the partial books, OKX's books (GET and channel, checksum
+//     included), the bookTicker, OKX's bbo-tbt and the tickers; an order
+//     that rests, fills, or is canceled or expired is an update of the
+//     book (an update id) whose level goes out in the next diff, and the
+//     bookTicker at once when the top changed. A taker's walk and the
+//     generator's trades take the generator's liquidity only (our own
+//     orders are not matched against each other), and a resting order
+//     fills when the generator's other side reaches its price.
 //   - A simulated account: resting orders lock funds, fills move them,
 //     cancels release them, each change followed on every user-data
 //     subscription, as its reports are, by an outboundAccountPosition of

@@ -105,8 +105,8 @@ func firstLevel(side []int64, price, step int64) level {
 }
 
 // top is the best bid and ask and their quantities, as a bookTicker
-// names them.
-func (s *symbolState) top() [2]level { return [2]level{s.bidTop(), s.askTop()} }
+// names them: the public book's, our resting orders in it (ownbook.go).
+func (s *symbolState) top() [2]level { return [2]level{s.publicTop(true), s.publicTop(false)} }
 
 // market is the state of every symbol plus the random source.
 type market struct {

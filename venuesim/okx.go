@@ -424,8 +424,8 @@ func (v *Venue) okxPushMoved(ms int64, channel string, flag func(*symbolState) *
 // okxBBO is a bbo-tbt push of s's top (caller holds the market lock).
 func okxBBO(s *symbolState, ms int64) []byte {
 	b := okxPush(make([]byte, 0, 256), "bbo-tbt", s.instID(), "")
-	b = okxLevels(append(b, `"asks":`...), topLevels(s.askTop()))
-	b = okxLevels(append(b, `,"bids":`...), topLevels(s.bidTop()))
+	b = okxLevels(append(b, `"asks":`...), topLevels(s.publicTop(false)))
+	b = okxLevels(append(b, `,"bids":`...), topLevels(s.publicTop(true)))
 	b = strconv.AppendInt(append(b, `,"ts":"`...), ms, 10)
 	b = strconv.AppendUint(append(b, `","seqId":`...), s.updID, 10)
 	return okxEnd(b)
@@ -471,7 +471,7 @@ func okxTicker(s *symbolState, ms int64) []byte {
 	}
 	price, qty, id := s.day.close, s.day.lastQty, s.instID()
 	k := s.minute // the minute's candle stands for the day
-	bid, ask := s.bidTop(), s.askTop()
+	bid, ask := s.publicTop(true), s.publicTop(false)
 	t := okxPush(make([]byte, 0, 512), "tickers", id, "")
 	t = append(append(append(t, `"instType":"SPOT","instId":"`...), id...), '"')
 	for _, f := range [...]struct {

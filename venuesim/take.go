@@ -169,6 +169,8 @@ func (c *conn) take(req apiRequest, o *order, now int64, respType string, plan [
 	case rests:
 		v.acct.lock(o)
 		c.accountChanged(now, s.base, s.quote)
+		was := s.top()
 		s.orders = append(s.orders, o)
+		v.ownChanged(s, o, now, was)
 	}
 }

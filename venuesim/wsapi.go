@@ -527,7 +527,9 @@ func (c *conn) placeOrder(req apiRequest) {
 		// DropNextPlace: the order rests, and the connection goes before
 		// its answer or any report (the subscription ends at once).
 		v.acct.lock(o)
+		was := s.top()
 		s.orders = append(s.orders, o)
+		v.ownChanged(s, o, now, was)
 		c.mu.Lock()
 		c.userSub = -1
 		c.mu.Unlock()
@@ -543,7 +545,9 @@ func (c *conn) placeOrder(req apiRequest) {
 	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 	v.acct.lock(o)
 	c.accountChanged(now, s.base, s.quote)
+	was := s.top()
 	s.orders = append(s.orders, o)
+	v.ownChanged(s, o, now, was)
 }
 
 // fill records a fill, sends its report and prints it on the trade
@@ -614,18 +618,25 @@ func (v *Venue) fillResting(s *symbolState) {
 		return
 	}
 	now := v.now().UnixMilli()
+	var filled []*order
+	was := s.top()
 	kept := s.orders[:0]
 	for _, o := range s.orders {
 		switch {
 		case o.side == "BUY" && reaches(s.askTop(), o), o.side == "SELL" && reaches(s.bidTop(), o):
 			o.conn = v.userConn(o.conn)
 			o.conn.fill(o, now, o.price, o.qty-o.filled, false)
+			filled = append(filled, o)
 		default:
 			kept = append(kept, o)
 		}
 	}
 	clear(s.orders[len(kept):])
 	s.orders = kept
+	for _, o := range filled {
+		v.ownChanged(s, o, now, was)
+		was = s.top()
+	}
 }
 
 func (c *conn) cancelOrder(req apiRequest) {
@@ -670,8 +681,10 @@ func (c *conn) cancelOrder(req apiRequest) {
 	defer m.mu.Unlock()
 	for i, o := range s.orders {
 		if namedBy(o, id, cid) {
+			was := s.top()
 			s.orders = slices.Delete(s.orders, i, i+1)
 			now := c.v.now().UnixMilli()
+			v.ownChanged(s, o, now, was)
 			o.status, o.updated = "CANCELED", now
 			c.answer(req, apiResult(req.ID, cancelResult(o, now, cancelID)))
 			o.conn = v.userConn(o.conn)
