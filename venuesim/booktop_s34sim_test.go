@@ -29,9 +29,14 @@ func TestS34simBookTopNeverEmpty(t *testing.T) {
 		for _, l := range asks {
 			askBook[l.price] = l.qty
 		}
-		require.Positive(t, s.bids[0], "move %d: best bid quantity", i)
-		require.Positive(t, s.asks[0], "move %d: best ask quantity", i)
-		require.Equal(t, s.bids[0], bidBook[s.bestBid], "move %d: the diffs' best bid", i)
-		require.Equal(t, s.asks[0], askBook[s.bestAsk()], "move %d: the diffs' best ask", i)
+		// Compared plainly, asserted on a difference only: four
+		// assertions a move made the 200,000 moves 22 s under -race
+		// (s38sim).
+		if s.bids[0] <= 0 || s.asks[0] <= 0 || s.bids[0] != bidBook[s.bestBid] || s.asks[0] != askBook[s.bestAsk()] {
+			require.Positive(t, s.bids[0], "move %d: best bid quantity", i)
+			require.Positive(t, s.asks[0], "move %d: best ask quantity", i)
+			require.Equal(t, s.bids[0], bidBook[s.bestBid], "move %d: the diffs' best bid", i)
+			require.Equal(t, s.asks[0], askBook[s.bestAsk()], "move %d: the diffs' best ask", i)
+		}
 	}
 }

@@ -64,8 +64,12 @@ func (b *depthBatch) take(bids, asks []level) (_, _ []level, first uint64) {
 }
 
 // noteDepth adds a change of s's book, the ids first to s.updID, to each
-// depth stream's batch (caller holds the market lock).
+// depth stream's batch, each level's quantity the grid's there (changed
+// in place to the public one: our resting orders' added). Caller holds
+// the market lock.
 func (s *symbolState) noteDepth(bids, asks []level, first uint64, gap bool) {
+	s.withOwn(bids, true) // the public levels: ours in them (ownbook.go)
+	s.withOwn(asks, false)
 	s.depthSlow.note(bids, asks, first, gap)
 	s.depthFast.note(bids, asks, first, gap)
 	s.okxBooks.note(bids, asks, first, gap)

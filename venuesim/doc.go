@@ -106,7 +106,13 @@
 //     and tickers alike; what the book cannot give at once a FOK order
 //     takes none of and expires, an IOC or MARKET order expires with,
 //     and a GTC order rests with (spot "Enums", "Order status":
-//     EXPIRED); a LIMIT IOC or FOK order that
+//     EXPIRED); a side a walk emptied has no best level until the
+//     generator refills it (Binance does not say what its bookTicker then
+//     shows: here price and quantity 0, and OKX's bbo-tbt no level):
+//     nothing trades, takes or fills a resting order against it, and a
+//     LIMIT_MAKER order at its price rests; an order worth more than
+//     Options.Balance is refused, a MARKET order's worth what its walk
+//     takes, each level at its price; a LIMIT IOC or FOK order that
 //     cannot fill at once expires instead of resting; order.cancel answers
 //     with the order's id in origClientOrderId and the cancel's own in
 //     clientOrderId, as the CANCELED report does in "C" and "c"; reject
@@ -171,6 +177,20 @@
 //     first), [Venue.ResendFill] repeats a fill's report (a venue that
 //     delivers at least once), and [Venue.DropNextPlace] takes an order
 //     and drops the connection before its answer.
+//   - Our resting orders in the public book, as a venue shows every
+//     resting order (Binance "Diff. Depth Stream", "Order Book"; OKX
+//     "Order book channel": a level's quantity is all the orders at its
+//     price): a level's quantity is the generator's there plus what our
+//     resting orders of that side and price have left, at prices off the
+//     generator's levels too, in the REST snapshot, the batched diffs,
+//     the partial books, OKX's books (GET and channel, checksum
+//     included), the bookTicker, OKX's bbo-tbt and the tickers; an order
+//     that rests, fills, or is canceled or expired is an update of the
+//     book (an update id) whose level goes out in the next diff, and the
+//     bookTicker at once when the top changed. A taker's walk and the
+//     generator's trades take the generator's liquidity only (our own
+//     orders are not matched against each other), and a resting order
+//     fills when the generator's other side reaches its price.
 //   - A simulated account: resting orders lock funds, fills move them,
 //     cancels release them, each change followed on every user-data
 //     subscription, as its reports are, by an outboundAccountPosition of
@@ -207,7 +227,12 @@
 // the transition's empty snapshot), bbo-tbt (every 10 ms of the clock
 // when the best bid or ask changed: "pushed every 10 ms when there are
 // changes in the 1 depth level snapshot"), trades (the WS-API's fills
-// too, tradeId the executionReport's t) and tickers (every 100 ms of
+// too: a taker order's fills at one price in one push, sz their sum,
+// count their number, tradeId the last's, the executionReport's t;
+// "Trades channel": "The message is sent only once per taker order,
+// filled price, source. The count field is used to represent the number
+// of aggregated matches", tradeId "The last trade ID in the trades
+// aggregation") and tickers (every 100 ms of
 // the clock after a trade or a change of the top: "The fastest rate is 1
 // update/100ms", "trade, the change on best ask/bid"; the day's open,
 // high, low and volumes are the minute candle's) for each symbol as its

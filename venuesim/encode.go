@@ -115,7 +115,7 @@ type bookTickerMsg struct {
 }
 
 func (w *wire) appendBookTicker(b []byte, s *symbolState) []byte {
-	bid, ask := s.bidTop(), s.askTop()
+	bid, ask := s.publicTop(true), s.publicTop(false)
 	w.ticker = bookTickerMsg{s.updID, s.name, w.dec(bid.price), w.dec(bid.qty), w.dec(ask.price), w.dec(ask.qty)}
 	return w.encode(b, &w.ticker)
 }
@@ -148,10 +148,11 @@ func (w *wire) appendDepthUpdate(b []byte, s *symbolState, eventMs int64, bids, 
 	return w.encode(b, &w.depth)
 }
 
-// bookLevels lists up to n non-empty levels of one side, best first.
+// bookLevels lists up to n non-empty levels of one side, best first, our
+// resting orders in them (ownbook.go).
 func bookLevels(s *symbolState, bidSide bool, n int) []level {
 	var out []level
-	for i := 0; i < len(s.bids) && len(out) < n; i++ {
+	for i := 0; i < len(s.bids); i++ {
 		if bidSide {
 			if s.bids[i] > 0 {
 				out = append(out, level{s.bestBid - int64(i)*s.tick, s.bids[i]})
@@ -160,7 +161,8 @@ func bookLevels(s *symbolState, bidSide bool, n int) []level {
 			out = append(out, level{s.bestAsk() + int64(i)*s.tick, s.asks[i]})
 		}
 	}
-	return out
+	out = s.mergeOwn(out, bidSide)
+	return out[:min(n, len(out))]
 }
 
 type depthSnapshotMsg struct {

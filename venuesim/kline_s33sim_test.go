@@ -235,8 +235,15 @@ func TestS33simPartialDepth(t *testing.T) {
 	}
 	require.Nil(t, read().Error, "the SUBSCRIBE of partial depth refused")
 	last := map[string]uint64{}
-	for n := 0; len(last) < len(names) || n < 200; n++ {
+	// Until each stream has pushed twice (its update id rising): 200
+	// pushes were 10 s of the 1000 ms and 100 ms cadences, which are
+	// not the subject (s38sim).
+	seen := map[string]int{}
+	for done := 0; done < len(names); {
 		m := read()
+		if seen[m.Stream]++; seen[m.Stream] == 2 {
+			done++
+		}
 		levels, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(m.Stream, "btcusdt@depth"), "@100ms"))
 		require.NoError(t, err, m.Stream)
 		require.Len(t, m.Data.Bids, levels, m.Stream)

@@ -84,27 +84,29 @@ type kline struct {
 func (s *symbolState) bestAsk() int64 { return s.bestBid + s.tick }
 
 // bidTop is the best bid: the first bid level of the grid with a
-// quantity (a taker's fills may have emptied the first ones), the grid's
-// first, quantity 0, when every level is empty.
+// quantity (a taker's fills may have emptied the first ones); none, the
+// zero level (price and quantity 0, as a bookTicker then names it), when
+// a taker's walk emptied every level: nothing is there to trade against
+// or to fill a resting order (callers test qty).
 func (s *symbolState) bidTop() level { return firstLevel(s.bids, s.bestBid, -s.tick) }
 
 // askTop is the best ask, as bidTop is the best bid.
 func (s *symbolState) askTop() level { return firstLevel(s.asks, s.bestAsk(), s.tick) }
 
 // firstLevel is the first level of side, whose i-th level is at price +
-// i*step, with a quantity; the first, quantity 0, when none has one.
+// i*step, with a quantity; the zero level when none has one.
 func firstLevel(side []int64, price, step int64) level {
 	for i, q := range side {
 		if q > 0 {
 			return level{price + int64(i)*step, q}
 		}
 	}
-	return level{price, 0}
+	return level{}
 }
 
 // top is the best bid and ask and their quantities, as a bookTicker
-// names them.
-func (s *symbolState) top() [2]level { return [2]level{s.bidTop(), s.askTop()} }
+// names them: the public book's, our resting orders in it (ownbook.go).
+func (s *symbolState) top() [2]level { return [2]level{s.publicTop(true), s.publicTop(false)} }
 
 // market is the state of every symbol plus the random source.
 type market struct {
@@ -267,17 +269,29 @@ func (m *market) fillTop(side []int64, price int64, diff []level) []level {
 	return append(diff, level{price, side[0]})
 }
 
-// trade makes a trade at the top of the book and updates the kline.
-func (m *market) trade(s *symbolState, nowMs int64) (price, qty int64, buyerMaker bool) {
+// trade makes a trade at the top of the book, against a side that holds
+// a level (a taker's walk may have emptied one: the trade is then the
+// other side's; !ok, no trade, when both are empty), and updates the
+// kline.
+func (m *market) trade(s *symbolState, nowMs int64) (price, qty int64, buyerMaker, ok bool) {
 	buyerMaker = m.rng.IntN(2) == 0
-	price = s.askTop().price
-	if buyerMaker {
-		price = s.bidTop().price
-	}
 	qty = (1 + m.rng.Int64N(1000)) * one / 10000
+	bid, ask := s.bidTop(), s.askTop()
+	switch {
+	case bid.qty == 0 && ask.qty == 0:
+		return 0, 0, false, false
+	case ask.qty == 0:
+		buyerMaker = true
+	case bid.qty == 0:
+		buyerMaker = false
+	}
+	price = ask.price
+	if buyerMaker {
+		price = bid.price
+	}
 	s.tradeID++
 	m.record(s, price, qty, nowMs)
-	return price, qty, buyerMaker
+	return price, qty, buyerMaker, true
 }
 
 // record counts the trade s.tradeID in the candles and the ticker's

@@ -424,16 +424,30 @@ func (v *Venue) okxPushMoved(ms int64, channel string, flag func(*symbolState) *
 // okxBBO is a bbo-tbt push of s's top (caller holds the market lock).
 func okxBBO(s *symbolState, ms int64) []byte {
 	b := okxPush(make([]byte, 0, 256), "bbo-tbt", s.instID(), "")
-	b = okxLevels(append(b, `"asks":`...), []level{s.askTop()})
-	b = okxLevels(append(b, `,"bids":`...), []level{s.bidTop()})
+	b = okxLevels(append(b, `"asks":`...), topLevels(s.publicTop(false)))
+	b = okxLevels(append(b, `,"bids":`...), topLevels(s.publicTop(true)))
 	b = strconv.AppendInt(append(b, `,"ts":"`...), ms, 10)
 	b = strconv.AppendUint(append(b, `","seqId":`...), s.updID, 10)
 	return okxEnd(b)
 }
 
-// okxTrade is a trades push of a trade of s (caller holds the market
-// lock): side is the taker's.
-func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool) []byte {
+// topLevels is a side's best level as a list of levels: none when the
+// side is empty (a taker's walk took every level), as a book lists no
+// level there.
+func topLevels(top level) []level {
+	if top.qty == 0 {
+		return nil
+	}
+	return []level{top}
+}
+
+// okxTrade is a trades push of count trades of s at price, of one taker
+// order, the last of them tradeID, for qty in all (OKX v5 "Trades
+// channel": "The message is sent only once per taker order, filled
+// price, source", tradeId "The last trade ID in the trades aggregation",
+// count "The count of trades aggregated"): side is the taker's. Caller
+// holds the market lock.
+func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool, tradeID, count uint64) []byte {
 	side := "buy"
 	if buyerMaker {
 		side = "sell"
@@ -441,11 +455,12 @@ func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool) []byte {
 	id := s.instID()
 	b := okxPush(make([]byte, 0, 256), "trades", id, "")
 	b = append(append(append(b, `"instId":"`...), id...), `","tradeId":"`...)
-	b = strconv.AppendUint(b, s.tradeID, 10)
+	b = strconv.AppendUint(b, tradeID, 10)
 	b = fmtDec(append(b, `","px":"`...), price)
 	b = fmtDec(append(b, `","sz":"`...), qty)
 	b = append(append(append(b, `","side":"`...), side...), `","ts":"`...)
-	return okxEnd(append(strconv.AppendInt(b, ms, 10), `","count":"1"`...))
+	b = strconv.AppendUint(append(strconv.AppendInt(b, ms, 10), `","count":"`...), count, 10)
+	return okxEnd(append(b, '"'))
 }
 
 // okxTicker is a tickers push of s at ms, its last trade's price and
@@ -456,7 +471,7 @@ func okxTicker(s *symbolState, ms int64) []byte {
 	}
 	price, qty, id := s.day.close, s.day.lastQty, s.instID()
 	k := s.minute // the minute's candle stands for the day
-	bid, ask := s.bidTop(), s.askTop()
+	bid, ask := s.publicTop(true), s.publicTop(false)
 	t := okxPush(make([]byte, 0, 512), "tickers", id, "")
 	t = append(append(append(t, `"instType":"SPOT","instId":"`...), id...), '"')
 	for _, f := range [...]struct {

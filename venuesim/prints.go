@@ -9,18 +9,20 @@ type prints struct {
 	trade, agg, okxTrade []byte
 }
 
-// tradePrints formats the trade s.tradeID at ms (Binance's @trade; OKX's
-// trades while an OKX connection is open; the tickers go out on their
-// cadences, symbolTickers and okxTickerTick) and, when aggFirst is not 0, the aggregate
-// trade s.aggID of the trades aggFirst to s.tradeID. The trade goes into
-// buf. Caller holds the market lock.
+// tradePrints formats the trade s.tradeID at ms (Binance's @trade; the
+// tickers go out on their cadences, symbolTickers and okxTickerTick)
+// and, when aggFirst is not 0, the aggregate trade s.aggID of the trades
+// aggFirst to s.tradeID and OKX's trades push of them, while an OKX
+// connection is open (a taker order's fills at one price are aggregated
+// by the caller, printAggregate). The trade goes into buf. Caller holds
+// the market lock.
 func (v *Venue) tradePrints(w *wire, buf []byte, s *symbolState, ms, price, qty int64, buyerMaker bool, aggFirst uint64) prints {
 	p := prints{s: s, trade: w.appendTrade(buf, s, ms, price, qty, buyerMaker)}
 	if aggFirst != 0 {
 		p.agg = w.appendAggTrade(nil, s, ms, price, qty, buyerMaker, aggFirst, s.tradeID)
-	}
-	if v.okxConns.Load() > 0 {
-		p.okxTrade = okxTrade(s, ms, price, qty, buyerMaker)
+		if v.okxConns.Load() > 0 {
+			p.okxTrade = okxTrade(s, ms, price, qty, buyerMaker, s.tradeID, s.tradeID-aggFirst+1)
+		}
 	}
 	s.okxTickerDue = true // OKX's tickers go out on their cadence (okxTickerTick)
 	return p
@@ -60,10 +62,16 @@ func (v *Venue) printFill(o *order, ms, px, qty int64, taker bool) {
 }
 
 // printAggregate prints the aggregate trade of a taker order's fills at
-// px, the trades first to last, for qty in all. Caller holds the stepping
-// and market locks.
+// px, the trades first to last, for qty in all: Binance's @aggTrade and
+// OKX's trades push ("Trades channel": "The message is sent only once per
+// taker order, filled price, source. The count field is used to represent
+// the number of aggregated matches", tradeId "The last trade ID in the
+// trades aggregation"). Caller holds the stepping and market locks.
 func (v *Venue) printAggregate(o *order, ms, px, qty int64, first, last uint64) {
 	s := o.symbol
 	s.aggID++
 	v.broadcast([]string{s.lower + "@aggTrade"}, v.fills.appendAggTrade(nil, s, ms, px, qty, o.side == "SELL", first, last))
+	if v.okxConns.Load() > 0 {
+		v.broadcast([]string{"trades:" + s.instID()}, okxTrade(s, ms, px, qty, o.side == "SELL", last, last-first+1))
+	}
 }

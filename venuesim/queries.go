@@ -277,11 +277,14 @@ func (v *Venue) FillOrder(id uint64, qty string) error {
 		}
 	}
 	o.conn = v.userConn(o.conn)
-	o.conn.fill(o, v.now().UnixMilli(), o.price, q, false)
+	now := v.now().UnixMilli()
+	s := o.symbol
+	was := s.top()
+	o.conn.fill(o, now, o.price, q, false)
 	if o.filled >= o.qty {
-		s := o.symbol
 		s.orders = slices.Delete(s.orders, i, i+1)
 	}
+	v.ownChanged(s, o, now, was)
 	return nil
 }
 
@@ -300,8 +303,10 @@ func (v *Venue) EndOrder(id uint64, status string) error {
 		return ErrUnknownOrder
 	}
 	s := o.symbol
+	was := s.top()
 	s.orders = slices.Delete(s.orders, i, i+1)
 	now := v.now().UnixMilli()
+	v.ownChanged(s, o, now, was)
 	o.status, o.updated = status, now
 	o.conn = v.userConn(o.conn)
 	o.conn.execReport(o, now, status, status, "NONE", 0, 0)

@@ -112,17 +112,16 @@ func (v *Venue) consume(s *symbolState, buy bool, plan []fillPlan, ms int64) {
 	}
 }
 
-// take fills a marketable order against the book (takePlan, consume) and
-// answers it: FILLED when the book held its quantity; otherwise a FOK
+// take fills a marketable order against the book (plan, its takePlan;
+// consume) and answers it: FILLED when the book held its quantity; otherwise a FOK
 // order takes nothing and expires, a MARKET or IOC order expires with the
 // rest (Binance's spot "Enums", "Order status": EXPIRED, "the order was
 // canceled according to the order type's rules (e.g. LIMIT FOK orders
 // with no fill, LIMIT IOC or MARKET orders that partially fill)"), and a
 // GTC LIMIT order rests with the rest. Caller holds the stepping and
 // market locks.
-func (c *conn) take(req apiRequest, o *order, now int64, respType string) {
+func (c *conn) take(req apiRequest, o *order, now int64, respType string, plan []fillPlan) {
 	v, s := c.v, o.symbol
-	plan := takePlan(o)
 	var took int64
 	for _, f := range plan {
 		took += f.qty
@@ -170,6 +169,8 @@ func (c *conn) take(req apiRequest, o *order, now int64, respType string) {
 	case rests:
 		v.acct.lock(o)
 		c.accountChanged(now, s.base, s.quote)
+		was := s.top()
 		s.orders = append(s.orders, o)
+		v.ownChanged(s, o, now, was)
 	}
 }

@@ -157,7 +157,7 @@ func (w *wire) appendTicker(b []byte, s *symbolState, ms int64, kind int) []byte
 	}
 	switch kind {
 	case 0:
-		bid, ask := s.bidTop(), s.askTop()
+		bid, ask := s.publicTop(true), s.publicTop(false)
 		w.full = tickerMsg{"24hrTicker", ms, s.name, w.dec(change), w.dec(pct), w.dec(divDec(d.quoteVol, d.volume)),
 			w.dec(d.open), w.dec(d.close), w.dec(d.lastQty), w.dec(bid.price), w.dec(bid.qty), w.dec(ask.price),
 			w.dec(ask.qty), w.dec(d.open), w.dec(d.high), w.dec(d.low), w.dec(d.volume), w.dec(d.quoteVol),

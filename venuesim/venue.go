@@ -98,8 +98,11 @@ type Options struct {
 	ConnectLimit int
 	// ConnectWindow is ConnectLimit's window. Defaults to 5 minutes.
 	ConnectWindow time.Duration
-	// Balance is the quote-asset value an order may not exceed (price ×
-	// quantity); larger orders are rejected with INSUFFICIENT_BALANCES.
+	// Balance is the quote-asset value an order may not exceed (a LIMIT
+	// order's price × quantity, a LIMIT buy's less what it takes at once
+	// below its price; a MARKET order's what its walk takes, each level
+	// at its price); larger orders are rejected with
+	// INSUFFICIENT_BALANCES.
 	// The simulated account also starts with Balance units free of every
 	// asset of Symbols, which orders lock and fills move (see
 	// [Venue.Balance] and [Venue.Deposit]). Defaults to 1,000,000.
@@ -594,14 +597,16 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	s := m.symbols[m.rng.IntN(len(m.symbols))]
 	kind := m.rng.IntN(18) // klines go out on their own cadence (klineTick)
 	if kind < 6 {
-		// A trade, seen as trade and as aggTrade.
-		price, qty, bm := m.trade(s, ms)
-		s.aggID++
-		p := v.tradePrints(&v.gen, buf, s, ms, price, qty, bm, s.tradeID)
-		m.mu.Unlock()
-		v.sendPrints(&p)
-		v.fillResting(s)
-		return p.trade
+		// A trade, seen as trade and as aggTrade; a book with nothing
+		// to trade against changes instead.
+		if price, qty, bm, ok := m.trade(s, ms); ok {
+			s.aggID++
+			p := v.tradePrints(&v.gen, buf, s, ms, price, qty, bm, s.tradeID)
+			m.mu.Unlock()
+			v.sendPrints(&p)
+			v.fillResting(s)
+			return p.trade
+		}
 	}
 	// A change of the book (kind < 10: of its top), and a bookTicker
 	// when the top changed: Binance pushes one only then ("Individual

@@ -221,7 +221,9 @@ func TestDepthGapFault(t *testing.T) {
 func TestPauseHoldsStill(t *testing.T) {
 	v := venuesim.Start(&venuesim.Options{Rate: 100000, Symbols: []string{"BTCUSDT"}})
 	defer v.Close()
-	c := dial(t, v.StreamURL("btcusdt@depth"))
+	// @depth@100ms: Pause is the subject, not the cadence (@depth's
+	// 1000 ms made the 10 rounds 10 s; s38sim).
+	c := dial(t, v.StreamURL("btcusdt@depth@100ms"))
 	// The connection is registered before its client holds the 101
 	// (TestS27RegisteredBeforeTheClientHoldsTheUpgrade): every diff made
 	// from here on is queued to it, with no wait for Stats.Active.

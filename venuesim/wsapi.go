@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"net/http"
 	"slices"
 	"sort"
@@ -487,13 +488,17 @@ func (c *conn) placeOrder(req apiRequest) {
 	}
 	o.id = v.nextOrder.Add(1)
 	o.created = now
-	ref := o.price
-	if o.typ == "MARKET" {
-		ref = s.askTop().price
+	other := s.askTop()
+	if o.side == "SELL" {
+		other = s.bidTop()
 	}
-	crosses := o.typ == "MARKET" || (o.side == "BUY" && o.price >= s.askTop().price) || (o.side == "SELL" && o.price <= s.bidTop().price)
+	crosses := o.typ == "MARKET" || reaches(other, o)
+	var plan []fillPlan
+	if crosses && o.typ != "LIMIT_MAKER" {
+		plan = takePlan(o)
+	}
 	switch {
-	case mulDec(ref, o.qty) > v.opts.Balance*one:
+	case orderValue(o, plan) > v.opts.Balance*one:
 		// A business reject: the venue's error, and a REJECTED report.
 		v.rejected.Add(1)
 		c.answer(req, apiError(req.ID, 400, -2010, "Account has insufficient balance for requested action."))
@@ -522,7 +527,9 @@ func (c *conn) placeOrder(req apiRequest) {
 		// DropNextPlace: the order rests, and the connection goes before
 		// its answer or any report (the subscription ends at once).
 		v.acct.lock(o)
+		was := s.top()
 		s.orders = append(s.orders, o)
+		v.ownChanged(s, o, now, was)
 		c.mu.Lock()
 		c.userSub = -1
 		c.mu.Unlock()
@@ -531,14 +538,16 @@ func (c *conn) placeOrder(req apiRequest) {
 		return
 	}
 	if crosses {
-		c.take(req, o, now, respType)
+		c.take(req, o, now, respType, plan)
 		return
 	}
 	c.answer(req, apiResult(req.ID, placeResult(o, now, respType, "NEW", nil, 0)))
 	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 	v.acct.lock(o)
 	c.accountChanged(now, s.base, s.quote)
+	was := s.top()
 	s.orders = append(s.orders, o)
+	v.ownChanged(s, o, now, was)
 }
 
 // fill records a fill, sends its report and prints it on the trade
@@ -564,6 +573,42 @@ func (c *conn) fill(o *order, now, px, qty int64, taker bool) {
 // base asset.
 func feeOf(qty int64) int64 { return mulDec(qty, one/1000) }
 
+// reaches reports whether the other side's best level top, a level with a
+// quantity, is at o's limit price or better: a LIMIT order there takes
+// it, a resting one is filled. An empty side (the zero level: a taker's
+// walk took every level) reaches nothing.
+func reaches(top level, o *order) bool {
+	if top.qty == 0 {
+		return false
+	}
+	if o.side == "BUY" {
+		return top.price <= o.price
+	}
+	return top.price >= o.price
+}
+
+// orderValue is the quote-asset value of o (Options.Balance is the most
+// an order may have): for a MARKET order the fills plan takes at once,
+// each at its own price (a walk up the asks spends more than the best
+// ask's price times the quantity; its rest expires); for a LIMIT buy
+// those and what is left at its price, the most it may spend; for a
+// LIMIT sell its quantity at its price. Saturates past int64.
+func orderValue(o *order, plan []fillPlan) int64 {
+	if o.typ != "MARKET" && o.side == "SELL" {
+		return mulDec(o.price, o.qty)
+	}
+	var value, took int64
+	for _, f := range plan {
+		value = min(value, math.MaxInt64-mulDec(f.px, f.qty)) + mulDec(f.px, f.qty)
+		took += f.qty
+	}
+	if o.typ == "MARKET" {
+		return value
+	}
+	rest := mulDec(o.price, o.qty-took)
+	return min(value, math.MaxInt64-rest) + rest
+}
+
 // fillResting fills resting limit orders the market has moved through.
 func (v *Venue) fillResting(s *symbolState) {
 	m := v.mkt
@@ -573,18 +618,25 @@ func (v *Venue) fillResting(s *symbolState) {
 		return
 	}
 	now := v.now().UnixMilli()
+	var filled []*order
+	was := s.top()
 	kept := s.orders[:0]
 	for _, o := range s.orders {
 		switch {
-		case o.side == "BUY" && s.askTop().price <= o.price, o.side == "SELL" && s.bidTop().price >= o.price:
+		case o.side == "BUY" && reaches(s.askTop(), o), o.side == "SELL" && reaches(s.bidTop(), o):
 			o.conn = v.userConn(o.conn)
 			o.conn.fill(o, now, o.price, o.qty-o.filled, false)
+			filled = append(filled, o)
 		default:
 			kept = append(kept, o)
 		}
 	}
 	clear(s.orders[len(kept):])
 	s.orders = kept
+	for _, o := range filled {
+		v.ownChanged(s, o, now, was)
+		was = s.top()
+	}
 }
 
 func (c *conn) cancelOrder(req apiRequest) {
@@ -629,8 +681,10 @@ func (c *conn) cancelOrder(req apiRequest) {
 	defer m.mu.Unlock()
 	for i, o := range s.orders {
 		if namedBy(o, id, cid) {
+			was := s.top()
 			s.orders = slices.Delete(s.orders, i, i+1)
 			now := c.v.now().UnixMilli()
+			v.ownChanged(s, o, now, was)
 			o.status, o.updated = "CANCELED", now
 			c.answer(req, apiResult(req.ID, cancelResult(o, now, cancelID)))
 			o.conn = v.userConn(o.conn)

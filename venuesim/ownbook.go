@@ -1,0 +1,129 @@
+package venuesim
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Our resting orders are in the public book, as a venue shows every
+// resting order: Binance's depth diffs and REST snapshot ("Diff. Depth
+// Stream", "Order Book": the quantity of each price level, all orders
+// at the price) and OKX's books ("Order book channel": "Quantity at the
+// price", "The number of orders at the price") list a level's quantity,
+// ours and the others'. The grid (symbolState.bids, .asks) holds the
+// others' liquidity, which the generator moves and a taker's walk takes;
+// a level's public quantity is the grid's there plus what our resting
+// orders of that side and price have left, at prices off the grid too.
+
+// ownQty is what our resting orders of a side have left at price.
+// Caller holds the market lock.
+func (s *symbolState) ownQty(buy bool, price int64) int64 {
+	var q int64
+	for _, o := range s.orders {
+		if (o.side == "BUY") == buy && o.price == price {
+			q += o.qty - o.filled
+		}
+	}
+	return q
+}
+
+// gridQty is the others' quantity at price on a side: the grid's level
+// there, 0 off the grid. Caller holds the market lock.
+func (s *symbolState) gridQty(buy bool, price int64) int64 {
+	side, d := s.asks, price-s.bestAsk()
+	if buy {
+		side, d = s.bids, s.bestBid-price
+	}
+	if d < 0 || d%s.tick != 0 || d/s.tick >= int64(len(side)) {
+		return 0
+	}
+	return side[d/s.tick]
+}
+
+// withOwn adds our resting quantity to each of a diff's levels (in
+// place). Caller holds the market lock.
+func (s *symbolState) withOwn(levels []level, buy bool) {
+	if len(s.orders) == 0 {
+		return
+	}
+	for i := range levels {
+		levels[i].qty += s.ownQty(buy, levels[i].price)
+	}
+}
+
+// publicTop is a side's best level as the public book shows it: the
+// grid's best or a better price of our resting orders, its quantity the
+// others' and ours there; the zero level when the side is empty. It is
+// what the bookTicker, OKX's bbo-tbt and the tickers name; a taker's
+// matching takes the grid's (bidTop, askTop). Caller holds the market
+// lock.
+func (s *symbolState) publicTop(buy bool) level {
+	top := s.askTop()
+	if buy {
+		top = s.bidTop()
+	}
+	if len(s.orders) == 0 {
+		return top
+	}
+	found := top.qty > 0
+	for _, o := range s.orders {
+		if (o.side == "BUY") != buy {
+			continue
+		}
+		if !found || buy && o.price > top.price || !buy && o.price < top.price {
+			top.price, found = o.price, true
+		}
+	}
+	if !found {
+		return level{}
+	}
+	return level{top.price, s.gridQty(buy, top.price) + s.ownQty(buy, top.price)}
+}
+
+// ownChanged notes that our resting quantity at o's price changed (o
+// rested, was filled, canceled or expired): a change of the book, an
+// update id of its own, whose level (the others' and ours) goes out in
+// the next batched diff of each depth stream and OKX's books; a change
+// of the public top (publicTop) pushes the bookTicker at once and makes
+// OKX's bbo-tbt and tickers due. was is the public top before the
+// change. Caller holds the market lock.
+func (v *Venue) ownChanged(s *symbolState, o *order, ms int64, was [2]level) {
+	buy := o.side == "BUY"
+	s.updID++
+	l := []level{{o.price, s.gridQty(buy, o.price)}}
+	if buy {
+		s.noteDepth(l, nil, s.updID, false)
+	} else {
+		s.noteDepth(nil, l, s.updID, false)
+	}
+	s.okxBookAt = ms
+	if s.top() != was {
+		v.broadcast([]string{s.lower + "@bookTicker"}, v.fills.appendBookTicker(nil, s))
+		s.okxTopMoved, s.okxTickerDue = true, true
+	}
+}
+
+// mergeOwn adds our resting orders of a side to levels (the grid's, best
+// first) and keeps them best first. Caller holds the market lock.
+func (s *symbolState) mergeOwn(levels []level, buy bool) []level {
+	if len(s.orders) == 0 {
+		return levels
+	}
+	for _, o := range s.orders {
+		if (o.side == "BUY") != buy || o.qty == o.filled {
+			continue
+		}
+		if i := slices.IndexFunc(levels, func(l level) bool { return l.price == o.price }); i >= 0 {
+			levels[i].qty += o.qty - o.filled
+		} else {
+			levels = append(levels, level{o.price, o.qty - o.filled})
+		}
+	}
+	slices.SortFunc(levels, func(x, y level) int {
+		if buy {
+			return cmp.Compare(y.price, x.price)
+		}
+		return cmp.Compare(x.price, y.price)
+	})
+	return levels
+}
