@@ -641,8 +641,27 @@ func (c *Consumer) execConfig(start uint64) jetstream.ConsumerConfig {
 // consume starts delivering the durable consumer's reports to onExec,
 // tagged with generation gen (execGen when it starts); the errors that
 // may mean it is gone wake the resumer.
+//
+// It keeps MaxAckPending+1 reports asked for (PullMaxMessages; nats.go's
+// default is 500) and pulls again for each report handled
+// (PullThresholdMessages at the same: by default half of it). A pull
+// stays waiting on the server while MaxAckPending reports are in hand
+// (NumWaiting: a live reader, see resetPredecessors), and at most
+// MaxAckPending+1 pulls wait (the server's MaxWaiting is 512 by default:
+// a pull of 1 after each report under a pull of 500 could pass it).
+//
+// A purge, or a stream limit, that removes the reports delivered and
+// waiting for their acks does not wake the durable consumer's delivery
+// loop on the server, held by MaxAckPending, and the acks that follow, of
+// reports it no longer waits for, wake nothing either (nats-server consumer.go: purge clears the pending
+// reports without a signal; processAckMsg signals only for a report still
+// pending); a pull request does (processNextMsgRequest). With a pull of
+// 500 still open, the loop slept until its next idle heartbeat (half of
+// execPullExpiry: 5 s) and the report stream stalled
+// (TestS38natsPurgeNextReportAtOnce).
 func (c *Consumer) consume(cons jetstream.Consumer, gen uint64) (jetstream.ConsumeContext, error) {
 	cc, err := cons.Consume(func(m jetstream.Msg) { c.onExec(m, gen) }, jetstream.PullExpiry(execPullExpiry),
+		jetstream.PullMaxMessages(c.opts.MaxAckPending+1), jetstream.PullThresholdMessages(c.opts.MaxAckPending+1),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) { c.execTrouble(err) }))
 	if err != nil {
 		return nil, fmt.Errorf("natsbridge: consume %s: %w", c.opts.Durable, err)
