@@ -305,9 +305,16 @@ type Consumer struct {
 	// or of another stream (math.MaxUint64: its only copy), or one handled
 	// already (execHigh: its copy dropped by its id), is handed on.
 	execGenFrom uint64
-	execOwed    uint64
-	execVenues  *lru[schema.Venue, struct{}]
-	execResume  execResume
+	// execReplayTo: the durable consumer was made again by another (an
+	// operator, DeliverAll or a start sequence of theirs) on the stream
+	// read, and delivers again reports handled already; up to this stream
+	// sequence (execHigh then), a report not handed back since was handled
+	// and is dropped as a duplicate (replayed), as far back as Dedup's ids
+	// do not reach. 0: none. Under execMu.
+	execReplayTo uint64
+	execOwed     uint64
+	execVenues   *lru[schema.Venue, struct{}]
+	execResume   execResume
 
 	closeOnce sync.Once
 	closeErr  error
@@ -575,6 +582,7 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	c.execMu.Lock()
 	c.execGen, c.execGenFrom = 1, redeliversFrom(cons)
 	c.execMu.Unlock()
+	c.execResume.consCreated = cons.CachedInfo().Created
 	if c.cc, err = c.consume(cons, 1); err != nil {
 		return err
 	}
@@ -1091,7 +1099,7 @@ func (c *Consumer) onExec(m jetstream.Msg, gen uint64) {
 		return
 	}
 	id := c.idOf(m.Headers().Get(jetstream.MsgIDHeader))
-	if id != "" && c.seen.has(id) {
+	if id != "" && c.seen.has(id) || c.replayed(seq) {
 		c.execDup.Add(1)
 		c.ack(m)
 		return

@@ -56,6 +56,10 @@ type execResume struct {
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the goroutine has exited
 	failed  lossCounter   // failed tries, logged at the first and each doubling
+	// consCreated: when the durable consumer read was created; another
+	// time on the same stream is a consumer made again by another
+	// (execReplayTo).
+	consCreated time.Time
 }
 
 func (c *Consumer) startResume(created time.Time) {
@@ -161,7 +165,7 @@ func (c *Consumer) resume() error {
 		// who made the stream and the consumer again together.
 		c.execMu.Lock()
 		c.lostWithStream()
-		c.execHigh = 0
+		c.execHigh, c.execReplayTo = 0, 0
 		clear(c.execNaked)
 		c.execMu.Unlock()
 	}
@@ -174,6 +178,13 @@ func (c *Consumer) resume() error {
 	case err == nil:
 		if sameStream {
 			from = redeliversFrom(cons)
+			if info := cons.CachedInfo(); info != nil && !info.Created.Equal(r.consCreated) {
+				// Another's (an operator's, DeliverAll): it may deliver
+				// again what was handled, farther back than Dedup's ids.
+				c.execMu.Lock()
+				c.execReplayTo = c.execHigh
+				c.execMu.Unlock()
+			}
 		}
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 		start := uint64(0) // another stream: from its start
@@ -223,9 +234,27 @@ func (c *Consumer) resume() error {
 		return err
 	}
 	c.cc, r.created = cc, created
+	if info := cons.CachedInfo(); info != nil {
+		r.consCreated = info.Created
+	}
 	c.execResumed.Add(1)
 	c.log.Warn("natsbridge: durable consumer was gone or stopped; delivering again", "stream", c.opts.Stream.Name, "same_stream", sameStream)
 	return nil
+}
+
+// replayed reports whether the report at stream sequence seq is one a
+// durable consumer made again by another delivers again after it was
+// handled (execReplayTo): at or below the last handled when it was found,
+// and not handed back since (execNaked). (With MaxAckPending above 1, a
+// report delivered into a lost link before that consumer was made, below
+// one handled, reads as handled: the operator's replay does not bring it.)
+// Under execMu.
+func (c *Consumer) replayed(seq uint64) bool {
+	if seq == 0 || seq > c.execReplayTo {
+		return false
+	}
+	_, naked := c.execNaked[seq]
+	return !naked
 }
 
 // redeliversFrom returns the stream sequence from which cons delivers
