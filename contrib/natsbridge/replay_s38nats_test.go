@@ -19,11 +19,16 @@ import (
 // last handled and not handed back since was handled: dropped by its
 // stream sequence too.
 func TestS38natsOperatorReplayNotRepeated(t *testing.T) {
-	srv, ingest, pub, js := storedReports(t, 5)
+	// A memory stream: the Consumer's resume updates the stream as the
+	// operator makes the consumer, and a file store races on its
+	// configuration there (nats-server 2.15.2, fileStore.UpdateConfig
+	// against ConsumerStore: found by -race here).
+	stream := StreamOptions{Memory: true}
+	srv, ingest, pub, js := storedReportsIn(t, stream, 5)
 	far := newNode(t)
 	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
 	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
-		&ConsumerOptions{Durable: "s38replay", AckWait: generous, Dedup: 2})
+		&ConsumerOptions{Durable: "s38replay", AckWait: generous, Dedup: 2, Stream: stream})
 	require.NoError(t, err)
 	for i := range 5 {
 		require.Equal(t, uint64(1000+i), mustUint(t, next(t, got, anyEvent).Exec.TradeID.String()))
