@@ -578,6 +578,8 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	c.resetPredecessors(ctx, js, cons.CachedInfo())
 	c.removedWhileDown(ctx, js, cons.CachedInfo())
 	c.execResume.js = js // before the first delivery: removedBefore asks the stream
+	// Before the first Consume: its error handler and deliveries signal them.
+	c.execResume.trouble, c.execResume.stopped = make(chan struct{}, 1), make(chan struct{}, 1)
 	c.execWhole = only && c.readsWholeStream()
 	c.execMu.Lock()
 	c.execGen, c.execGenFrom = 1, redeliversFrom(cons)
@@ -1087,6 +1089,11 @@ func (c *Consumer) onExec(m jetstream.Msg, gen uint64) {
 		c.handBack(m) // the current consumer delivers it again, in order
 		return
 	}
+	id := c.idOf(m.Headers().Get(jetstream.MsgIDHeader))
+	if (id == "" || !c.seen.has(id)) && c.consumerRemade(meta, gen) {
+		_ = m.Nak() // the resumer looks; the consumer read delivers it again
+		return
+	}
 	wanted := !c.execFilter || c.wanted(m.Subject())
 	c.removedBefore(meta, m.Subject(), wanted, gen)
 	c.nakedPassed(meta)
@@ -1098,7 +1105,6 @@ func (c *Consumer) onExec(m jetstream.Msg, gen uint64) {
 		c.ack(m) // another node's: the whole stream is read because Subjects overlap
 		return
 	}
-	id := c.idOf(m.Headers().Get(jetstream.MsgIDHeader))
 	if id != "" && c.seen.has(id) || c.replayed(seq) {
 		c.execDup.Add(1)
 		c.ack(m)

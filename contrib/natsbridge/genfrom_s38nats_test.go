@@ -11,9 +11,11 @@ import (
 // durable consumer delivers again (execGenFrom: an older Consume's late
 // delivery at or past it is handed back, before it handed on) in each of
 // the resume's three cases — a consumer made again by this Consumer
-// after the last report handled; of another stream, none (math.MaxUint64);
-// and a consumer made again by another (an operator's, DeliverAll): its
-// ack floor's next (TestS38natsOperatorReplayNotRepeated).
+// after the last report handled; of another stream, none (math.MaxUint64).
+// The third, a consumer there whose Consume stopped (its ack floor's
+// next), is not read directly: a late error of a replaced Consume may
+// resume again and move it (TestS38natsOperatorReplayNotRepeated reads
+// its replay bound instead).
 func TestS38natsResumeGenFrom(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

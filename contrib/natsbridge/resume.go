@@ -65,7 +65,6 @@ type execResume struct {
 func (c *Consumer) startResume(created time.Time) {
 	r := &c.execResume
 	r.created = created
-	r.trouble, r.stopped = make(chan struct{}, 1), make(chan struct{}, 1)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.done = make(chan struct{})
 	go c.resumeLoop()
@@ -169,6 +168,17 @@ func (c *Consumer) resume() error {
 		clear(c.execNaked)
 		c.execMu.Unlock()
 	}
+	if err == nil && sameStream {
+		if info := cons.CachedInfo(); info != nil && !info.Created.Equal(r.consCreated) {
+			// Another's (an operator's, DeliverAll), read by a Consume
+			// that stopped or runs on: it may deliver again what was
+			// handled, farther back than Dedup's ids.
+			c.execMu.Lock()
+			c.execReplayTo = c.execHigh
+			c.execMu.Unlock()
+			r.consCreated = info.Created
+		}
+	}
 	// from: an older Consume's late delivery at or past it is the new
 	// one's to deliver (execGenFrom); of another stream, none is.
 	from := uint64(math.MaxUint64)
@@ -178,13 +188,6 @@ func (c *Consumer) resume() error {
 	case err == nil:
 		if sameStream {
 			from = redeliversFrom(cons)
-			if info := cons.CachedInfo(); info != nil && !info.Created.Equal(r.consCreated) {
-				// Another's (an operator's, DeliverAll): it may deliver
-				// again what was handled, farther back than Dedup's ids.
-				c.execMu.Lock()
-				c.execReplayTo = c.execHigh
-				c.execMu.Unlock()
-			}
 		}
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 		start := uint64(0) // another stream: from its start
@@ -195,6 +198,9 @@ func (c *Consumer) resume() error {
 			for seq := range c.execNaked {
 				start = min(start, seq)
 			}
+			// From the first handed back: the reports handled after it
+			// come again, dropped by their stream sequence (replayed).
+			c.execReplayTo = c.execHigh
 			c.execMu.Unlock()
 			from = start
 		}
@@ -240,6 +246,36 @@ func (c *Consumer) resume() error {
 	c.execResumed.Add(1)
 	c.log.Warn("natsbridge: durable consumer was gone or stopped; delivering again", "stream", c.opts.Stream.Name, "same_stream", sameStream)
 	return nil
+}
+
+// consumerRemade reports whether meta, a delivery of the current Consume
+// (gen), comes from a durable consumer made again by another under it: a
+// first delivery (NumDelivered 1) of a report at or below the last handled
+// and not handed back since, which one consumer never delivers for the
+// first time twice (a consumer reset to its ack floor does), and whose id
+// Dedup no longer holds (the caller's test: one it holds is dropped by its
+// id, as after a reset). An
+// operator who deletes the durable consumer and makes it again at once may
+// leave nats.go's Consume running without an error (no pull of it waiting
+// as the consumer went: no "consumer deleted"), its next pull read by the
+// new consumer, which starts where the operator said (DeliverAll: the
+// stream's first). Such a delivery wakes the resumer — which tells
+// another consumer of the stream read (execReplayTo) from another stream
+// (whose sequences start over: nothing was handled in it) — and is handed
+// back unrecorded, to come again once it has looked. Under execMu.
+func (c *Consumer) consumerRemade(meta *jetstream.MsgMetadata, gen uint64) bool {
+	if meta == nil || gen != c.execGen || meta.NumDelivered != 1 {
+		return false
+	}
+	seq := meta.Sequence.Stream
+	if seq > c.execHigh || seq <= c.execReplayTo {
+		return false // not handled, or a replay known (replayed)
+	}
+	if _, naked := c.execNaked[seq]; naked {
+		return false
+	}
+	signal(c.execResume.trouble)
+	return true
 }
 
 // replayed reports whether the report at stream sequence seq is one a
