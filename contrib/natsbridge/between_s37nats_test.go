@@ -22,20 +22,12 @@ import (
 // not delivered meanwhile (the consumer sequence counts every delivery)
 // were removed.
 func TestS37natsPublishedAndRemovedBetweenDeliveriesAnnounced(t *testing.T) {
-	srv := startServer(t)
-	ingest := newNode(t)
-	pnc := connect(t, srv.ClientURL(), nil)
-	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, nil)
-	require.NoError(t, err)
-	js, err := jetstream.New(pnc)
-	require.NoError(t, err)
+	srv, ingest, pub, js := storedReports(t, 1)
 	st, err := js.Stream(waitCtx(t), DefaultStream)
 	require.NoError(t, err)
-
-	storeReports(t, pnc, ingest, 0, 1)
 	// Report 0 in hand, nothing pending after it.
 	far, got, cons := reportInHand(t, srv.ClientURL(), nil, ConsumerOptions{Durable: "s37between"})
-	storeReports(t, pnc, ingest, 1, 4)
+	storeReports(t, js, ingest, 1, 4)
 	require.NoError(t, st.Purge(waitCtx(t), jetstream.WithPurgeSequence(4)), "reports 1 and 2 purged")
 	far.release()
 
@@ -71,7 +63,9 @@ func TestS37natsLostWithMemoryStreamAnnounced(t *testing.T) {
 	pnc := connect(t, srv.ClientURL(), via)
 	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, &PublisherOptions{Stream: stream})
 	require.NoError(t, err)
-	storeReports(t, pnc, ingest, 0, 3)
+	js, err := jetstream.New(pnc)
+	require.NoError(t, err)
+	storeReports(t, js, ingest, 0, 3)
 
 	// Report 0 in hand, 1 and 2 pending.
 	far, got, cons := reportInHand(t, srv.ClientURL(), via, ConsumerOptions{Durable: "s37mem", Stream: stream})
@@ -123,11 +117,11 @@ func TestS37natsStreamOfOtherSubjectsNoFalseLoss(t *testing.T) {
 	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
 		&ConsumerOptions{Durable: "s37other", AckWait: generous, Subjects: subjects})
 	require.NoError(t, err)
-	storeReports(t, pnc, ingest, 0, 1)
+	storeReports(t, js, ingest, 0, 1)
 	require.Equal(t, "1000", next(t, got, anyEvent).Exec.TradeID.String())
 	_, err = js.Publish(waitCtx(t), DefaultPrefix+".binance.BTC-USDT.trade", []byte("a trade"))
 	require.NoError(t, err)
-	storeReports(t, pnc, ingest, 1, 3)
+	storeReports(t, js, ingest, 1, 3)
 	ev := next(t, got, anyEvent)
 	require.Equal(t, schema.EventExecReport, ev.Type, "nothing was removed: %s", ev.Control.Reason)
 	require.Equal(t, "1001", ev.Exec.TradeID.String())

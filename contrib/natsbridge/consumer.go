@@ -305,9 +305,16 @@ type Consumer struct {
 	// or of another stream (math.MaxUint64: its only copy), or one handled
 	// already (execHigh: its copy dropped by its id), is handed on.
 	execGenFrom uint64
-	execOwed    uint64
-	execVenues  *lru[schema.Venue, struct{}]
-	execResume  execResume
+	// execReplayTo: the durable consumer was made again by another (an
+	// operator, DeliverAll or a start sequence of theirs) on the stream
+	// read, and delivers again reports handled already; up to this stream
+	// sequence (execHigh then), a report not handed back since was handled
+	// and is dropped as a duplicate (replayed), as far back as Dedup's ids
+	// do not reach. 0: none. Under execMu.
+	execReplayTo uint64
+	execOwed     uint64
+	execVenues   *lru[schema.Venue, struct{}]
+	execResume   execResume
 
 	closeOnce sync.Once
 	closeErr  error
@@ -571,10 +578,13 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	c.resetPredecessors(ctx, js, cons.CachedInfo())
 	c.removedWhileDown(ctx, js, cons.CachedInfo())
 	c.execResume.js = js // before the first delivery: removedBefore asks the stream
+	// Before the first Consume: its error handler and deliveries signal them.
+	c.execResume.trouble, c.execResume.stopped = make(chan struct{}, 1), make(chan struct{}, 1)
 	c.execWhole = only && c.readsWholeStream()
 	c.execMu.Lock()
 	c.execGen, c.execGenFrom = 1, redeliversFrom(cons)
 	c.execMu.Unlock()
+	c.execResume.consCreated = cons.CachedInfo().Created
 	if c.cc, err = c.consume(cons, 1); err != nil {
 		return err
 	}
@@ -641,8 +651,27 @@ func (c *Consumer) execConfig(start uint64) jetstream.ConsumerConfig {
 // consume starts delivering the durable consumer's reports to onExec,
 // tagged with generation gen (execGen when it starts); the errors that
 // may mean it is gone wake the resumer.
+//
+// It keeps MaxAckPending+1 reports asked for (PullMaxMessages; nats.go's
+// default is 500) and pulls again for each report handled
+// (PullThresholdMessages at the same: by default half of it). A pull
+// stays waiting on the server while MaxAckPending reports are in hand
+// (NumWaiting: a live reader, see resetPredecessors), and at most
+// MaxAckPending+1 pulls wait (the server's MaxWaiting is 512 by default:
+// a pull of 1 after each report under a pull of 500 could pass it).
+//
+// A purge, or a stream limit, that removes the reports delivered and
+// waiting for their acks does not wake the durable consumer's delivery
+// loop on the server, held by MaxAckPending, and the acks that follow, of
+// reports it no longer waits for, wake nothing either (nats-server consumer.go: purge clears the pending
+// reports without a signal; processAckMsg signals only for a report still
+// pending); a pull request does (processNextMsgRequest). With a pull of
+// 500 still open, the loop slept until its next idle heartbeat (half of
+// execPullExpiry: 5 s) and the report stream stalled
+// (TestS38natsPurgeNextReportAtOnce).
 func (c *Consumer) consume(cons jetstream.Consumer, gen uint64) (jetstream.ConsumeContext, error) {
 	cc, err := cons.Consume(func(m jetstream.Msg) { c.onExec(m, gen) }, jetstream.PullExpiry(execPullExpiry),
+		jetstream.PullMaxMessages(c.opts.MaxAckPending+1), jetstream.PullThresholdMessages(c.opts.MaxAckPending+1),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) { c.execTrouble(err) }))
 	if err != nil {
 		return nil, fmt.Errorf("natsbridge: consume %s: %w", c.opts.Durable, err)
@@ -1060,6 +1089,11 @@ func (c *Consumer) onExec(m jetstream.Msg, gen uint64) {
 		c.handBack(m) // the current consumer delivers it again, in order
 		return
 	}
+	id := c.idOf(m.Headers().Get(jetstream.MsgIDHeader))
+	if (id == "" || !c.seen.has(id)) && c.consumerRemade(meta, gen) {
+		_ = m.Nak() // the resumer looks; the consumer read delivers it again
+		return
+	}
 	wanted := !c.execFilter || c.wanted(m.Subject())
 	c.removedBefore(meta, m.Subject(), wanted, gen)
 	c.nakedPassed(meta)
@@ -1071,8 +1105,7 @@ func (c *Consumer) onExec(m jetstream.Msg, gen uint64) {
 		c.ack(m) // another node's: the whole stream is read because Subjects overlap
 		return
 	}
-	id := c.idOf(m.Headers().Get(jetstream.MsgIDHeader))
-	if id != "" && c.seen.has(id) {
+	if id != "" && c.seen.has(id) || c.replayed(seq) {
 		c.execDup.Add(1)
 		c.ack(m)
 		return

@@ -224,7 +224,11 @@
 // Close. A stream made again by an operator with settings the server
 // will not let the Consumer change (another storage) is read as an
 // operator's stream is (NoCreate) when it holds the reports as well, and
-// a consumer an operator made again with it is read from where it is. A store that finds no stream makes the Publisher create it again
+// a consumer an operator made again with it is read from where it is. A
+// consumer an operator made again on the stream read (DeliverAll: from its
+// first) delivers again reports handled already: those at or below the last
+// handled and not handed back since are dropped by their stream sequence
+// (ConsumerStats.ExecDuplicate), however far back Dedup's ids reach. A store that finds no stream makes the Publisher create it again
 // likewise (PublisherStats.StreamCreated; not with NoCreate: the
 // operator's), so that reports do not wait for ever. Reports stored in a
 // stream before it was deleted and not yet read are lost with it:
@@ -282,7 +286,8 @@
 // stream (its Subjects cover every durable subject, the stream is not
 // NoCreate): at start, the stream's first message past the last the
 // durable consumer delivered. Not seen: what a purge removed while no
-// Consumer ran (the server moves the durable consumer past it), what
+// Consumer ran (the server moves the durable consumer past it and keeps
+// no trace of where it was), what
 // aged out unread by a Consumer of some subjects (it may be other
 // nodes'), and, by a Consumer of some subjects, reports published and
 // removed between two deliveries. A

@@ -22,13 +22,7 @@ import (
 // holds does not come again: forgotten when the consumer is made again,
 // and announced (it was never handed on) before the next report.
 func TestS36rvnatsNakedThenPurgedForgotten(t *testing.T) {
-	srv := startServer(t)
-	ingest := newNode(t)
-	pnc := connect(t, srv.ClientURL(), nil)
-	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, nil)
-	require.NoError(t, err)
-	js, err := jetstream.New(pnc)
-	require.NoError(t, err)
+	srv, ingest, pub, js := storedReports(t, 0)
 	st, err := js.Stream(waitCtx(t), DefaultStream)
 	require.NoError(t, err)
 
@@ -97,13 +91,7 @@ func TestS36rvnatsNakedThenPurgedForgotten(t *testing.T) {
 // gap marker, ExecLost) before the next report after that look, and
 // forgotten.
 func TestS36rvnatsNakedThenPurgedAnnounced(t *testing.T) {
-	srv := startServer(t)
-	ingest := newNode(t)
-	pnc := connect(t, srv.ClientURL(), nil)
-	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, nil)
-	require.NoError(t, err)
-	js, err := jetstream.New(pnc)
-	require.NoError(t, err)
+	srv, ingest, pub, js := storedReports(t, 0)
 	st, err := js.Stream(waitCtx(t), DefaultStream)
 	require.NoError(t, err)
 

@@ -128,12 +128,7 @@ func TestS37natsPendingOverCountNoFalseLoss(t *testing.T) {
 }
 
 func testPendingOverCount(t *testing.T, subjects []string) {
-	srv := startServer(t)
-	ingest := newNode(t)
-	pnc := connect(t, srv.ClientURL(), nil)
-	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, nil)
-	require.NoError(t, err)
-	storeReports(t, pnc, ingest, 0, 3)
+	srv, ingest, pub, _ := storedReports(t, 3)
 	far := newNode(t)
 	got := far.collect(t, dispatch.Filter{})
 	d := &pendingDialer{addr: srv.Addr().String(), over: func(sseq uint64) uint64 {
@@ -157,22 +152,6 @@ func testPendingOverCount(t *testing.T, subjects []string) {
 	require.Equal(t, uint64(3), stats.ExecDelivered, "%+v", stats)
 	ingest.close(t)
 	far.close(t)
-}
-
-// storeReports publishes reports from to to-1 (execReport) and waits
-// until the stream holds them.
-func storeReports(t *testing.T, nc *nats.Conn, ingest *node, from, to int) {
-	js, err := jetstream.New(nc)
-	require.NoError(t, err)
-	st, err := js.Stream(waitCtx(t), DefaultStream)
-	require.NoError(t, err)
-	for i := from; i < to; i++ {
-		ingest.publish(t, execReport(i))
-	}
-	eventually(t, func() bool {
-		info, err := st.Info(waitCtx(t))
-		return err == nil && info.State.LastSeq >= uint64(to)
-	}, "reports stored")
 }
 
 // The dialer rewrites what a real server sends: a check that it does.
@@ -209,14 +188,7 @@ func TestS37natsDeletedPastDeliveredAnnounced(t *testing.T) {
 }
 
 func testDeletedPastDelivered(t *testing.T, subjects []string) {
-	srv := startServer(t)
-	ingest := newNode(t)
-	pnc := connect(t, srv.ClientURL(), nil)
-	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, nil)
-	require.NoError(t, err)
-	storeReports(t, pnc, ingest, 0, 4)
-	js, err := jetstream.New(pnc)
-	require.NoError(t, err)
+	srv, ingest, pub, js := storedReports(t, 4)
 	st, err := js.Stream(waitCtx(t), DefaultStream)
 	require.NoError(t, err)
 

@@ -22,40 +22,13 @@ import (
 // one than that, less the one delivered, were removed: announced by a
 // gap marker about the venue's execution reports, counted in ExecLost.
 func TestS36natsPurgedReportsAnnounced(t *testing.T) {
-	srv := startServer(t)
-	ingest := newNode(t)
-	pnc := connect(t, srv.ClientURL(), nil)
-	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, nil)
-	require.NoError(t, err)
-	js, err := jetstream.New(pnc)
-	require.NoError(t, err)
+	srv, ingest, pub, js := storedReports(t, 4)
 	st, err := js.Stream(waitCtx(t), DefaultStream)
 	require.NoError(t, err)
-	for i := range 4 {
-		ingest.publish(t, execReport(i))
-	}
-	eventually(t, func() bool {
-		info, err := st.Info(waitCtx(t))
-		return err == nil && info.State.Msgs == 4
-	}, "4 reports stored")
 
-	far := newSmallNode(t)
-	got := make(chan *schema.CanonicalEvent, 64)
-	_, err = far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { got <- ev }})
-	require.NoError(t, err)
-	far.hold(0)
-	nc := connect(t, srv.ClientURL(), nil)
-	cons, err := NewConsumer(waitCtx(t), nc, far.d, far.events,
-		&ConsumerOptions{Durable: "s36purge", AckWait: generous, PoolWait: time.Hour})
-	require.NoError(t, err)
-	jc, err := js.Consumer(waitCtx(t), DefaultStream, "s36purge")
-	require.NoError(t, err)
 	// Report 0 is in onExec's hands, waiting for an event; 1 to 3 wait in
 	// the stream.
-	eventually(t, func() bool {
-		info, err := jc.Info(waitCtx(t))
-		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream == 1 && doorAt(cons, 1) == 0
-	}, "report 0 in hand")
+	far, got, cons := reportInHand(t, srv.ClientURL(), nil, ConsumerOptions{Durable: "s36purge"})
 	require.NoError(t, st.Purge(waitCtx(t), jetstream.WithPurgeSequence(4)), "reports 0 to 2 purged")
 	far.release()
 

@@ -52,21 +52,33 @@ func TestS37rvnatsOldConsumeLateInOrder(t *testing.T) {
 // stored n execution reports (execReport 0 to n-1) in the default
 // stream; js is a JetStream context on the Publisher's connection.
 func storedReports(t *testing.T, n int) (srv *embedded.Server, ingest *node, pub *Publisher, js jetstream.JetStream) {
+	return storedReportsIn(t, StreamOptions{}, n)
+}
+
+// storedReportsIn is storedReports with the Publisher's stream options so.
+func storedReportsIn(t *testing.T, so StreamOptions, n int) (srv *embedded.Server, ingest *node, pub *Publisher, js jetstream.JetStream) {
 	srv = startServer(t)
 	ingest = newNode(t)
 	pnc := connect(t, srv.ClientURL(), nil)
-	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, nil)
+	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, &PublisherOptions{Stream: so})
 	require.NoError(t, err)
 	js, err = jetstream.New(pnc)
 	require.NoError(t, err)
+	storeReports(t, js, ingest, 0, n)
+	return srv, ingest, pub, js
+}
+
+// storeReports has ingest publish execution reports from to to-1 and
+// waits until the stream has stored them (its last sequence at to, the
+// stream's first report being report 0).
+func storeReports(t *testing.T, js jetstream.JetStream, ingest *node, from, to int) {
 	st, err := js.Stream(waitCtx(t), DefaultStream)
 	require.NoError(t, err)
-	for i := range n {
+	for i := from; i < to; i++ {
 		ingest.publish(t, execReport(i))
 	}
 	eventually(t, func() bool {
 		info, err := st.Info(waitCtx(t))
-		return err == nil && info.State.Msgs == uint64(n)
+		return err == nil && info.State.LastSeq >= uint64(to)
 	}, "reports stored")
-	return srv, ingest, pub, js
 }

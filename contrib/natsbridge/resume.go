@@ -56,12 +56,15 @@ type execResume struct {
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the goroutine has exited
 	failed  lossCounter   // failed tries, logged at the first and each doubling
+	// consCreated: when the durable consumer read was created; another
+	// time on the same stream is a consumer made again by another
+	// (execReplayTo).
+	consCreated time.Time
 }
 
 func (c *Consumer) startResume(created time.Time) {
 	r := &c.execResume
 	r.created = created
-	r.trouble, r.stopped = make(chan struct{}, 1), make(chan struct{}, 1)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.done = make(chan struct{})
 	go c.resumeLoop()
@@ -161,9 +164,20 @@ func (c *Consumer) resume() error {
 		// who made the stream and the consumer again together.
 		c.execMu.Lock()
 		c.lostWithStream()
-		c.execHigh = 0
+		c.execHigh, c.execReplayTo = 0, 0
 		clear(c.execNaked)
 		c.execMu.Unlock()
+	}
+	if err == nil && sameStream {
+		if info := cons.CachedInfo(); info != nil && !info.Created.Equal(r.consCreated) {
+			// Another's (an operator's, DeliverAll), read by a Consume
+			// that stopped or runs on: it may deliver again what was
+			// handled, farther back than Dedup's ids.
+			c.execMu.Lock()
+			c.execReplayTo = c.execHigh
+			c.execMu.Unlock()
+			r.consCreated = info.Created
+		}
 	}
 	// from: an older Consume's late delivery at or past it is the new
 	// one's to deliver (execGenFrom); of another stream, none is.
@@ -184,6 +198,9 @@ func (c *Consumer) resume() error {
 			for seq := range c.execNaked {
 				start = min(start, seq)
 			}
+			// From the first handed back: the reports handled after it
+			// come again, dropped by their stream sequence (replayed).
+			c.execReplayTo = c.execHigh
 			c.execMu.Unlock()
 			from = start
 		}
@@ -223,9 +240,57 @@ func (c *Consumer) resume() error {
 		return err
 	}
 	c.cc, r.created = cc, created
+	if info := cons.CachedInfo(); info != nil {
+		r.consCreated = info.Created
+	}
 	c.execResumed.Add(1)
 	c.log.Warn("natsbridge: durable consumer was gone or stopped; delivering again", "stream", c.opts.Stream.Name, "same_stream", sameStream)
 	return nil
+}
+
+// consumerRemade reports whether meta, a delivery of the current Consume
+// (gen), comes from a durable consumer made again by another under it: a
+// first delivery (NumDelivered 1) of a report at or below the last handled
+// and not handed back since, which one consumer never delivers for the
+// first time twice (a consumer reset to its ack floor does), and whose id
+// Dedup no longer holds (the caller's test: one it holds is dropped by its
+// id, as after a reset). An
+// operator who deletes the durable consumer and makes it again at once may
+// leave nats.go's Consume running without an error (no pull of it waiting
+// as the consumer went: no "consumer deleted"), its next pull read by the
+// new consumer, which starts where the operator said (DeliverAll: the
+// stream's first). Such a delivery wakes the resumer — which tells
+// another consumer of the stream read (execReplayTo) from another stream
+// (whose sequences start over: nothing was handled in it) — and is handed
+// back unrecorded, to come again once it has looked. Under execMu.
+func (c *Consumer) consumerRemade(meta *jetstream.MsgMetadata, gen uint64) bool {
+	if meta == nil || gen != c.execGen || meta.NumDelivered != 1 {
+		return false
+	}
+	seq := meta.Sequence.Stream
+	if seq > c.execHigh || seq <= c.execReplayTo {
+		return false // not handled, or a replay known (replayed)
+	}
+	if _, naked := c.execNaked[seq]; naked {
+		return false
+	}
+	signal(c.execResume.trouble)
+	return true
+}
+
+// replayed reports whether the report at stream sequence seq is one a
+// durable consumer made again by another delivers again after it was
+// handled (execReplayTo): at or below the last handled when it was found,
+// and not handed back since (execNaked). (With MaxAckPending above 1, a
+// report delivered into a lost link before that consumer was made, below
+// one handled, reads as handled: the operator's replay does not bring it.)
+// Under execMu.
+func (c *Consumer) replayed(seq uint64) bool {
+	if seq == 0 || seq > c.execReplayTo {
+		return false
+	}
+	_, naked := c.execNaked[seq]
+	return !naked
 }
 
 // redeliversFrom returns the stream sequence from which cons delivers

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/dispatch"
@@ -22,14 +21,7 @@ import (
 // sequence at that time. Once deliveries have passed it, what is left
 // unconfirmed is forgotten.
 func TestS37rvnatsOverCountForgottenOncePassed(t *testing.T) {
-	srv := startServer(t)
-	ingest := newNode(t)
-	pnc := connect(t, srv.ClientURL(), nil)
-	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, nil)
-	require.NoError(t, err)
-	storeReports(t, pnc, ingest, 0, 3)
-	js, err := jetstream.New(pnc)
-	require.NoError(t, err)
+	srv, ingest, pub, js := storedReports(t, 3)
 	st, err := js.Stream(waitCtx(t), DefaultStream)
 	require.NoError(t, err)
 	far := newNode(t)
