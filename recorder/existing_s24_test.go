@@ -127,13 +127,15 @@ func TestS24ReaderResyncsAfterHugeLine(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, w.WriteHeader(recorder.Line{Venue: "binance"}))
 	require.NoError(t, w.Flush())
-	buf.WriteString(`{"t":1,"text":"`)
-	buf.Write(bytes.Repeat([]byte("a"), recorder.MaxLine+(300<<10)))
-	buf.WriteString("\"}\n")
+	header := len(buf.Bytes())
 	require.NoError(t, w.Write(&recorder.Line{Time: 2, Conn: 1, Seq: 2, Text: "after"}))
 	require.NoError(t, w.Close())
+	// The long line is streamed, not built: a 64 MiB buffer grown by
+	// doubling cost as much as the read under test.
+	long := io.MultiReader(strings.NewReader(`{"t":1,"text":"`),
+		io.LimitReader(repeatByte('a'), recorder.MaxLine+(300<<10)), strings.NewReader("\"}\n"))
 
-	r, err := recorder.NewReader(&buf)
+	r, err := recorder.NewReader(io.MultiReader(bytes.NewReader(buf.Bytes()[:header]), long, bytes.NewReader(buf.Bytes()[header:])))
 	require.NoError(t, err)
 	defer r.Close()
 	_, err = r.Next()
@@ -144,6 +146,16 @@ func TestS24ReaderResyncsAfterHugeLine(t *testing.T) {
 	assert.Equal(t, "after", l.Text)
 	_, err = r.Next()
 	assert.True(t, errors.Is(err, io.EOF), "%v", err)
+}
+
+// repeatByte reads as an endless run of one byte.
+type repeatByte byte
+
+func (b repeatByte) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
 }
 
 // Only the parts of this recording's name count: a rotating recording

@@ -26,13 +26,18 @@ type Writer struct {
 }
 
 // NewWriter returns a Writer to w that has written nothing yet; with
-// compress, the lines are one zstd stream (one frame per [Writer.Flush]).
+// compress, the lines are one zstd stream (one frame per [Writer.Flush])
+// with a 1 MiB window: a Reader of it holds 1 MiB of history, not the 8 MiB
+// of zstd's default (which every Reader allocated, and the Writer twice),
+// and on real market data (the Binance, Coinbase and Kraken recordings of
+// the test data, 4.5 MB) it compresses as well (0.1059 of the size against
+// 0.1060 with 8 MiB): frames repeat within seconds, not megabytes.
 // Write the header first ([Writer.WriteHeader]). Close the Writer to end the
 // stream; w itself is not closed.
 func NewWriter(w io.Writer, compress bool) (*Writer, error) {
 	wr := &Writer{}
 	if compress {
-		zw, err := zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault))
+		zw, err := zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithWindowSize(zstdWindow))
 		if err != nil {
 			return nil, err
 		}
@@ -42,6 +47,9 @@ func NewWriter(w io.Writer, compress bool) (*Writer, error) {
 	wr.out = bufio.NewWriterSize(w, 64<<10)
 	return wr, nil
 }
+
+// zstdWindow is the window of the zstd streams a Writer makes (see [NewWriter]).
+const zstdWindow = 1 << 20
 
 // WriteHeader writes a file header: h with Format and Version set.
 func (w *Writer) WriteHeader(h Line) error {

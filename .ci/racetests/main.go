@@ -5,13 +5,18 @@
 // coverage (the root package: its only file is doc.go).
 //
 // A test is listed when it is declared in a file built only without the race
-// detector (//go:build !race), or when its declaration refers to raceEnabled
-// (the constant each package's tests declare once per build mode: allocation
-// counts, slow cases skipped, volumes lowered), directly or through any
-// function, method, variable or constant of its test package that does, at
-// any depth. The choice is by name and over-includes on purpose: a listed
-// test that does the same in both modes costs a run, a missed one would cost
-// a check. Tests in files built only with the race detector are not listed.
+// detector (//go:build !race, or any constraint or file name that go test
+// builds without -race and not with it, judged by go/build over the real
+// tags), or when its declaration refers to raceEnabled (the constant each
+// package's tests declare once per build mode: allocation counts, slow cases
+// skipped, volumes lowered) or to any name declared in such a file (a
+// helper whose race twin does less), directly or through any function,
+// method, variable or constant of the directory's test files that does, at
+// any depth. package p and package p_test are read as one (an external test
+// may call the internal tests' exported helper). The choice is by name and
+// over-includes on purpose: a listed test that does the same in both modes
+// costs a run, a missed one would cost a check. Tests in files not built
+// without the race detector are not listed.
 //
 // Output: ^(TestA|TestB|...)$ naming every listed Test, Fuzz and Example
 // function, or nothing when none is. go/parser reads the files; nothing is
@@ -23,11 +28,12 @@ package main
 import (
 	"fmt"
 	"go/ast"
-	"go/build/constraint"
+	"go/build"
 	"go/parser"
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -35,12 +41,16 @@ import (
 // marker is the identifier whose mention marks a function.
 const marker = "raceEnabled"
 
-// unit is one test package: a directory's files of one package clause
-// (package p and package p_test are two units).
+// unit is a directory's test files, package p and package p_test together:
+// an external test may reach the internal tests' exported helpers, and the
+// choice is by name anyway.
 type unit struct {
 	// refs: each declared name (function, method, package-level variable
 	// or constant) -> the identifiers its declaration mentions.
 	refs map[string]map[string]bool
+	// roots: the names declared in files built only without the race
+	// detector (a helper there may check what its race twin does not).
+	roots map[string]bool
 	// tests: the Test, Fuzz and Example functions, with whether their file
 	// is built only without the race detector.
 	tests map[string]bool
@@ -51,69 +61,68 @@ func main() {
 	if len(os.Args) > 1 {
 		dir = os.Args[1]
 	}
-	files, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
+	names, err := list(dir)
 	if err != nil {
-		fail(err)
-	}
-	units := map[string]*unit{} // by package name: p and p_test are two
-	for _, path := range files {
-		if err := readFile(units, path); err != nil {
-			fail(err)
-		}
-	}
-	names := map[string]bool{}
-	for _, u := range units {
-		marked := u.marked()
-		for test, norace := range u.tests {
-			if norace || marked[test] {
-				names[test] = true
-			}
-		}
+		fmt.Fprintln(os.Stderr, "racetests:", err)
+		os.Exit(1)
 	}
 	if len(names) > 0 {
-		fmt.Printf("^(%s)$\n", strings.Join(sorted(names), "|"))
+		fmt.Printf("^(%s)$\n", strings.Join(names, "|"))
 	}
 }
 
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "racetests:", err)
-	os.Exit(1)
+// list returns, sorted, the tests of dir that check more without the race
+// detector.
+func list(dir string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
+	if err != nil {
+		return nil, err
+	}
+	// The build as go test makes it here, without and with -race: the
+	// file's name (_linux) and its //go:build line over every tag.
+	without := build.Default
+	with := build.Default
+	with.BuildTags = append(slices.Clone(build.Default.BuildTags), "race")
+	u := &unit{refs: map[string]map[string]bool{}, roots: map[string]bool{}, tests: map[string]bool{}}
+	for _, path := range files {
+		name := filepath.Base(path)
+		in, err := without.MatchFile(dir, name)
+		if err != nil {
+			return nil, err
+		}
+		if !in {
+			continue // not built without the race detector
+		}
+		inRace, err := with.MatchFile(dir, name)
+		if err != nil {
+			return nil, err
+		}
+		if err := u.read(path, !inRace); err != nil {
+			return nil, err
+		}
+	}
+	marked := u.marked()
+	var names []string
+	for test, norace := range u.tests {
+		if norace || marked[test] {
+			names = append(names, test)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
 }
 
-// readFile adds one test file's declarations to its unit.
-func readFile(units map[string]*unit, path string) error {
-	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ParseComments|parser.SkipObjectResolution)
+// read adds one test file's declarations to the unit; norace: the file is
+// built only without the race detector.
+func (u *unit) read(path string, norace bool) error {
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
 	if err != nil {
 		return err
 	}
-	norace := false
-	for _, group := range f.Comments {
-		if group.Pos() >= f.Package {
-			break
-		}
-		for _, c := range group.List {
-			if !constraint.IsGoBuild(c.Text) {
-				continue
-			}
-			expr, err := constraint.Parse(c.Text)
-			if err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			// Built without race and not with it.
-			norace = expr.Eval(func(tag string) bool { return tag != "race" }) &&
-				!expr.Eval(func(string) bool { return true })
-			if !expr.Eval(func(tag string) bool { return tag != "race" }) {
-				return nil // built only with the race detector: ran already
-			}
-		}
-	}
-	key := f.Name.Name
-	u := units[key]
-	if u == nil {
-		u = &unit{refs: map[string]map[string]bool{}, tests: map[string]bool{}}
-		units[key] = u
-	}
 	add := func(name string, n ast.Node) {
+		if norace {
+			u.roots[name] = true
+		}
 		set := u.refs[name]
 		if set == nil {
 			set = map[string]bool{}
@@ -150,6 +159,9 @@ func readFile(units map[string]*unit, path string) error {
 // marked returns the names whose declarations reach raceEnabled.
 func (u *unit) marked() map[string]bool {
 	marked := map[string]bool{}
+	for name := range u.roots {
+		marked[name] = true
+	}
 	for changed := true; changed; {
 		changed = false
 		for name, refs := range u.refs {
@@ -157,7 +169,7 @@ func (u *unit) marked() map[string]bool {
 				continue
 			}
 			for ref := range refs {
-				if ref == marker || (ref != name && marked[ref]) {
+				if ref == marker || marked[ref] {
 					marked[name] = true
 					changed = true
 					break
@@ -181,12 +193,3 @@ func isTest(name string) bool {
 }
 
 func isLower(b byte) bool { return 'a' <= b && b <= 'z' }
-
-func sorted(set map[string]bool) []string {
-	out := make([]string, 0, len(set))
-	for s := range set {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out
-}
