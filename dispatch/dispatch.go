@@ -274,11 +274,17 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 		// as well as those of gap markers: a subscriber of book diffs hears
 		// that its book broke. One that names no type (a whole connection,
 		// a whole symbol) reports on every market data stream of its venue
-		// (and symbol), whatever the type.
+		// (and symbol), whatever the type. One about book diffs reaches
+		// the subscribers of book snapshots too: a view's snapshots and
+		// diffs are one book, and a host that follows it by snapshots
+		// alone (a fetched one, a book's tops) would keep the broken
+		// book's last as current. union delivers to each subscriber once.
 		switch t := ev.Control.GapType; t {
 		case schema.EventGap:
 		case schema.EventUnknown:
 			subs = union(subs, ix.route(routeKey{venue: ev.Venue, symbol: ev.Symbol, anyType: true}))
+		case schema.EventBookUpdate:
+			subs = union(union(subs, ix.route(streamKey(ev, t))), ix.route(streamKey(ev, schema.EventBookSnapshot)))
 		default:
 			subs = union(subs, ix.route(streamKey(ev, t)))
 		}

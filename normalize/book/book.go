@@ -539,13 +539,15 @@ func (b *Book) viewOf(n int) int {
 //
 // A book that published tops announces its next break or silence to
 // their stream as well: after its gap marker (Control.GapType
-// schema.EventBookUpdate, which the dispatcher routes to the subscribers
-// of diffs and of markers), one more for each view of tops published
-// since its last marker (up to 4 views; past them, the fourth names
-// view 0, every view), with Control.GapType
-// schema.EventBookSnapshot and Book.Depth the view, which reaches the
-// subscribers of snapshots — a host following the book by its tops hears
-// that the last one it got is no longer the book.
+// schema.EventBookUpdate and Book.Depth the book's view, which the
+// dispatcher routes to the subscribers of diffs, of snapshots and of
+// markers), one more for each other view of tops published since its
+// last marker (up to 4 views; past them, the fourth names view 0, every
+// view), with Control.GapType schema.EventBookSnapshot and Book.Depth
+// the view, which reaches the subscribers of snapshots — a host following
+// the book by its tops hears that the last one it got is no longer the
+// book, once for each view. Tops of the book's own view have no marker of
+// their own: the gap marker tells their subscribers.
 func (b *Book) PublishTop(ctx context.Context, n int) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -1322,15 +1324,22 @@ func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reaso
 	if quoted {
 		o.parts |= silQuote
 	}
-	o.addTops(b.tops[:b.nTops])
+	o.addTops(b.tops[:b.nTops], b.gapView())
 	b.nTops = 0
 	b.owing.Store(true)
 	return b.flushOwedLocked(ctx, b.o.Events.Get)
 }
 
-// addTops adds a marker about each view of tops to the announcement.
-func (o *owedMark) addTops(views []int) {
+// addTops adds a marker about each view of tops to the announcement but
+// the view covered, that of the announcement's gap marker (gapView; -1
+// when it has none): the dispatcher routes a marker about diffs to the
+// subscribers of snapshots too, and a second marker of that view would
+// tell them of one break twice.
+func (o *owedMark) addTops(views []int, covered int) {
 	for _, view := range views {
+		if view == covered {
+			continue
+		}
 		if i := slices.Index(o.tops[:o.nTops], view); i >= 0 {
 			o.parts |= silTop << i
 			continue
@@ -1367,7 +1376,7 @@ func (b *Book) takeOver(old *Book) {
 	if old.topKnown && !sameBBO(old.top, schema.BBO{}) {
 		o.parts |= silQuote
 	}
-	o.addTops(old.tops[:old.nTops])
+	o.addTops(old.tops[:old.nTops], o.covered(old))
 	old.owed, old.nTops, old.top, old.topKnown = owedMark{}, 0, schema.BBO{}, true
 	if !publishes && o.parts != 0 && old.o.Sink != nil {
 		old.owed = o
@@ -1396,7 +1405,7 @@ func (b *Book) takeOver(old *Book) {
 		b.owed = o
 	} else {
 		b.owed.parts |= o.parts & (silGap | silQuote)
-		b.owed.addTops(o.tops[:o.nTops])
+		b.owed.addTops(o.tops[:o.nTops], b.owed.covered(b))
 	}
 	b.owing.Store(true)
 	err := b.flushOwedLocked(context.Background(), b.tryGet)
@@ -1406,6 +1415,16 @@ func (b *Book) takeOver(old *Book) {
 	if err != nil && !errors.Is(err, pool.ErrExhausted) {
 		b.warn("book: replaced book's withdrawal not published", "err", err)
 	}
+}
+
+// covered is the view the gap marker of o, an announcement of b, names
+// (Book.gapView), -1 when its gap marker is not part of what is owed: the
+// tops of that view need no marker of their own (owedMark.addTops).
+func (o *owedMark) covered(b *Book) int {
+	if o.parts&silGap == 0 {
+		return -1
+	}
+	return b.gapView()
 }
 
 // owedMark is a break's announcement not yet published whole (markLocked):
@@ -1587,11 +1606,15 @@ func (b *Book) tryGet(context.Context) (*schema.CanonicalEvent, error) {
 // tell a book of the venue's other view of the symbol (OKX books5 beside
 // books), which lost nothing, that it broke.
 func (b *Book) publishGapLocked(ctx context.Context, ev, src *schema.CanonicalEvent, reason string, first, last uint64) error {
-	view := 0
+	return b.publishMarkerLocked(ctx, ev, src, schema.EventBookUpdate, b.gapView(), reason, first, last)
+}
+
+// gapView is the view the book's gap marker names (publishGapLocked).
+func (b *Book) gapView() int {
 	if b.rule.views() {
-		view = b.keep()
+		return b.keep()
 	}
-	return b.publishMarkerLocked(ctx, ev, src, schema.EventBookUpdate, view, reason, first, last)
+	return 0
 }
 
 // publishTopGapLocked fills ev, the caller's pooled event, as the book's
@@ -1714,8 +1737,11 @@ func (b *Book) silenceParts() silParts {
 	if b.topKnown && !sameBBO(b.top, schema.BBO{}) {
 		p |= silQuote
 	}
+	covered := b.gapView() // its marker reaches their subscribers (owedMark.addTops)
 	for i := range b.nTops {
-		p |= silTop << i
+		if b.tops[i] != covered {
+			p |= silTop << i
+		}
 	}
 	return p
 }

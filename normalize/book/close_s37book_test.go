@@ -37,18 +37,7 @@ func TestS37bookCloseAnnouncesAnOwedBreak(t *testing.T) {
 // too, before the venue's owed connection states (as Books.OnEvent
 // applies a state to the books before it publishes it).
 func TestS37bookBooksCloseAnnouncesOwedBreaksBeforeStates(t *testing.T) {
-	events := newEventsPool()
-	sink := &recSink{events: events}
-	books := NewBooks(sink, events, nil)
-	b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
-	require.NoError(t, err)
-	books.Add(b)
-	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
-	held := takeAll(events)
-	expired, cancel := context.WithCancel(context.Background())
-	cancel()
-	require.Error(t, b.Apply(expired, lostConn(schema.VenueOKX, 0)))
-	books.oweState(schema.VenueOKX, stateMark{state: schema.ConnClosed, at: 100})
+	books, _, sink, events, held := booksOwingOnHeldPool(t)
 	putAll(events, held)
 
 	books.Close()
@@ -123,4 +112,25 @@ func TestS37bookReplacedBookIsNotServedAsLive(t *testing.T) {
 	require.False(t, old.Top(1, &top))
 	// Fed again, it is current again.
 	applyLive(t, old, okxRaw("books", "update", 10, 11, `["100","2","0","1"]`, ``, ""))
+}
+
+// booksOwingOnHeldPool returns Books of one live OKX book, on a pool that
+// gives nothing more (held, the events taken from it), that owe the
+// book's break announcement (a lost connection applied with an ended
+// ctx) and a venue's connection state.
+func booksOwingOnHeldPool(t *testing.T) (*Books, *Book, *recSink, poolOfEvents, []*schema.CanonicalEvent) {
+	t.Helper()
+	events := newEventsPool()
+	sink := &recSink{events: events}
+	books := NewBooks(sink, events, nil)
+	b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(b)
+	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
+	held := takeAll(events)
+	expired, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.Error(t, b.Apply(expired, lostConn(schema.VenueOKX, 0)))
+	books.oweState(schema.VenueOKX, stateMark{state: schema.ConnClosed, at: 100})
+	return books, b, sink, events, held
 }

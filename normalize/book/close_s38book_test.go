@@ -17,18 +17,9 @@ import (
 // published, not lost to a pooled event taken and kept), and every pooled
 // event is back in the pool.
 func TestS38bookBooksCloseContextEndsWithCtx(t *testing.T) {
-	events := newEventsPool()
-	sink := &recSink{events: events}
-	books := NewBooks(sink, events, nil)
-	b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
-	require.NoError(t, err)
-	books.Add(b)
-	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
-	held := takeAll(events) // the pool gives nothing more, ever (until the end)
+	books, b, sink, events, held := booksOwingOnHeldPool(t) // the pool gives nothing more (until putAll)
 	expired, cancel := context.WithCancel(context.Background())
 	cancel()
-	require.Error(t, b.Apply(expired, lostConn(schema.VenueOKX, 0)))
-	books.oweState(schema.VenueOKX, stateMark{state: schema.ConnClosed, at: 100})
 	n := len(sink.got)
 
 	require.ErrorIs(t, books.CloseContext(expired), context.Canceled)

@@ -210,9 +210,11 @@
 // [Book.Top] and [Book.PublishTop] give the best N levels on request
 // (a fetched book's down to its snapshot's range only),
 // stamped with the times of the latest message applied; a book that
-// published tops follows its gap marker (about diffs) with one about the
-// tops' stream (Control.GapType schema.EventBookSnapshot, Book.Depth
-// their view), so that a subscriber of tops alone hears of the break. A
+// published tops follows its gap marker (about diffs, which the
+// dispatcher routes to the subscribers of snapshots too) with one about
+// each other view of tops out (Control.GapType schema.EventBookSnapshot,
+// Book.Depth their view), so that a subscriber of tops alone hears of the
+// break, once for each view. A
 // book that goes live on a snapshot it fetched (a [Fetcher]: Binance,
 // [OKXFetch]), at start and after each break, publishes the state it went
 // live on — the snapshot and the buffered diffs it replayed, all its

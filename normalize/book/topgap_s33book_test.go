@@ -57,6 +57,9 @@ func TestS33BrokenBookAnnouncedToItsTopSubscribers(t *testing.T) {
 	top := next()
 	require.Equal(t, schema.EventBookSnapshot, top.Type)
 	require.Equal(t, 3, top.Book.Depth)
+	diffs := next() // the marker about its diffs reaches snapshots' subscribers too (s38rvbook)
+	require.Equal(t, schema.EventGap, diffs.Type)
+	require.Equal(t, schema.EventBookUpdate, diffs.Control.GapType)
 	mk := next()
 	require.Equal(t, schema.EventGap, mk.Type, "the broken book's top subscriber is told")
 	require.Equal(t, schema.EventBookSnapshot, mk.Control.GapType)
@@ -75,8 +78,10 @@ func TestS33BrokenBookAnnouncedToItsTopSubscribers(t *testing.T) {
 	require.NoError(t, b.Apply(context.Background(), snap(5)))
 	require.True(t, b.Live())
 	require.NoError(t, b.PublishTop(context.Background(), 2))
+	diffs = next()
+	require.Equal(t, schema.EventBookUpdate, diffs.Control.GapType, "the second break's marker about its diffs")
 	top = next()
-	require.Equal(t, 2, top.Book.Depth, "no marker for a break after which no top was out")
+	require.Equal(t, 2, top.Book.Depth, "no marker about tops for a break after which no top was out")
 }
 
 // A silent book (Options.MaxSilence) publishes no top either: its top's
