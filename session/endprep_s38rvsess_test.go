@@ -40,17 +40,7 @@ func TestS38rvsessPrepareFailsWhenTheWorkerGaveItUp(t *testing.T) {
 	s.SetRaceHooks(nil, nil, func(uint64) {
 		once.Do(func() { // the late event handled before Prepare returns
 			s.LateOrdersConnected(old)
-			guard := time.NewTimer(generous)
-			defer guard.Stop()
-			tick := time.NewTicker(pollEvery)
-			defer tick.Stop()
-			for !s.OrdersWorkerReady() { // endPrep: the old connection is the orders' again
-				select {
-				case <-guard.C:
-					return
-				case <-tick.C:
-				}
-			}
+			holdUntil(s.OrdersWorkerReady) // endPrep: the old connection is the orders' again
 		})
 	})
 	now.set(now.get().Add(3 * time.Second))
@@ -121,23 +111,9 @@ func TestS38rvsessOKXConnCountErrorAfterPrepareReturned(t *testing.T) {
 		}
 		held = true
 		mu.Unlock()
-		wait := func(cond func() bool) bool {
-			guard := time.NewTimer(generous)
-			defer guard.Stop()
-			tick := time.NewTicker(pollEvery)
-			defer tick.Stop()
-			for !cond() {
-				select {
-				case <-guard.C:
-					return false
-				case <-tick.C:
-				}
-			}
-			return true
-		}
 		// Prepare returned nil: wsclient switched (the switch's Connected
 		// waits behind this call).
-		if !wait(func() bool { return s.Stats().Orders.Client.Rotations >= 1 }) {
+		if !holdUntil(func() bool { return s.Stats().Orders.Client.Rotations >= 1 }) {
 			return
 		}
 		mu.Lock()
@@ -151,7 +127,7 @@ func TestS38rvsessOKXConnCountErrorAfterPrepareReturned(t *testing.T) {
 		if f.send(ctx, conn, []byte(s37ConnCountError), false) != nil {
 			return
 		}
-		wait(func() bool { return s.Stats().Order.Refused > refusedBefore }) // the worker took the notice
+		holdUntil(func() bool { return s.Stats().Order.Refused > refusedBefore }) // the worker took the notice
 	}
 	var clk *manualClock
 	var now *atomicTime
@@ -182,4 +158,22 @@ func TestS38rvsessOKXConnCountErrorAfterPrepareReturned(t *testing.T) {
 	require.Len(t, l, 2, "one login on each connection: none again at the switch")
 	assert.NotEqual(t, first, l[1].conn)
 	assert.NotEqual(t, old, s.Stats().Orders.Client.ConnID, "the new connection is the orders'")
+}
+
+// holdUntil polls cond until it holds (true) or generous passed (false),
+// for a hook that holds a session's goroutine, where require cannot stop
+// the test.
+func holdUntil(cond func() bool) bool {
+	guard := time.NewTimer(generous)
+	defer guard.Stop()
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-guard.C:
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
 }
