@@ -32,6 +32,9 @@ var (
 	// errNoOrder: a venue's success to a place or a cancel that names no
 	// order (wrapped in ErrBadAnswer): not an ack of the order asked about.
 	errNoOrder = errors.New("a success that carries no order")
+	// errOtherOrder: a venue's success to a place or a cancel that names
+	// another order than the request's (wrapped in ErrBadAnswer).
+	errOtherOrder = errors.New("a success that names another order")
 	// ErrNotSent: the request could not be written; the venue never saw it.
 	ErrNotSent = errors.New("session: request not sent")
 	// ErrClosed: the session is closed.

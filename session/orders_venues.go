@@ -73,6 +73,53 @@ type pendingOrder struct {
 	conn   uint64      // the connection it went out on
 	symbol string
 	place  bool // a placement: its ack names an order to follow
+	// cid and vid are the order the request names (a placement: its
+	// ClientOrderID; a cancel: OrigClientOrderID and VenueOrderID; zero
+	// when not given): an ack naming another is none of it (names).
+	cid, vid schema.ID
+}
+
+// names reports whether ack names the order p asked about, as far as
+// both say: the venues echo the ids as sent (OKX v5 "Place order" and
+// "Cancel order": ordId, clOrdId; Bybit v5 "WebSocket Trade":
+// orderId, orderLinkId; Kraken "add_order" and "cancel_order":
+// order_id, cl_ord_id). Compared ignoring case and dashes (sameID), so
+// that no venue's rewriting of a UUID (Kraken's short and long forms,
+// "Spot Client Order Identifiers") reads as another order.
+func (p *pendingOrder) names(ack *Ack) bool {
+	return sameID(p.cid.Bytes(), ack.ClientOrderID.Bytes()) && sameID(p.vid.Bytes(), ack.VenueOrderID.Bytes())
+}
+
+// sameID reports whether ids a and b may name the same order: either is
+// empty (not said), or they are equal ignoring ASCII case and dashes.
+func sameID(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return true
+	}
+	i, j := 0, 0
+	for {
+		for i < len(a) && a[i] == '-' {
+			i++
+		}
+		for j < len(b) && b[j] == '-' {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if lower(a[i]) != lower(b[j]) {
+			return false
+		}
+		i, j = i+1, j+1
+	}
+}
+
+// lower is c in ASCII lower case.
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // newVenueOrders starts the request ids at the local time in ms × 1000:
@@ -137,7 +184,11 @@ func (v *venueOrders) await(id, conn uint64, req *schema.OrderRequest) (chan ans
 		return nil, false
 	}
 	ch := make(chan answer, 1)
-	v.pending[id] = pendingOrder{ch: ch, conn: conn, symbol: req.Symbol, place: req.Action == schema.ActionPlace}
+	p := pendingOrder{ch: ch, conn: conn, symbol: req.Symbol, place: req.Action == schema.ActionPlace, cid: req.ClientOrderID}
+	if !p.place {
+		p.cid, p.vid = req.OrigClientOrderID, req.VenueOrderID
+	}
+	v.pending[id] = p
 	return ch, true
 }
 
@@ -377,7 +428,10 @@ func (v *venueOrders) handleFrame(ctx context.Context, f *schema.WsFrame) (done 
 			v.reconnect()
 		}
 	}
-	req := v.deliver(id, ans)
+	req, other := v.deliver(id, ans)
+	if err == nil {
+		err = other
+	}
 	if err != nil {
 		return true, err
 	}
@@ -457,15 +511,18 @@ func (v *venueOrders) soleRefusal(conn uint64, ev *schema.CanonicalEvent) {
 	}
 	ev.Control.RequestID = id
 	v.s.clockRefused(ev.Control.Code)
-	req := v.deliver(id, answer{ack: Ack{RequestID: id}, err: &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason}})
+	req, _ := v.deliver(id, answer{ack: Ack{RequestID: id}, err: &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason}})
 	if ev.Symbol == "" {
 		ev.Symbol = req.symbol
 	}
 }
 
 // deliver hands an answer to the caller waiting for id, if any, and
-// returns the request as it was sent.
-func (v *venueOrders) deliver(id uint64, a answer) pendingOrder {
+// returns the request as it was sent. An ack naming another order than
+// the request's (pendingOrder.names) is ErrBadAnswer (errOtherOrder) to
+// the caller, and other says so: the answer is none of this order's,
+// what became of it unknown.
+func (v *venueOrders) deliver(id uint64, a answer) (req pendingOrder, other error) {
 	v.mu.Lock()
 	p, ok := v.pending[id]
 	if ok {
@@ -477,12 +534,16 @@ func (v *venueOrders) deliver(id uint64, a answer) pendingOrder {
 		p = l // the caller is gone; the dispatcher still learns of it
 	}
 	v.mu.Unlock()
+	if a.err == nil && !p.names(&a.ack) {
+		other = errOtherOrder
+		a = answer{ack: Ack{RequestID: id}, err: fmt.Errorf("%w: %w", ErrBadAnswer, errOtherOrder)}
+	}
 	if !ok {
-		return p
+		return p, other
 	}
 	a.ack.Symbol = p.symbol
 	p.ch <- a
-	return p
+	return p, other
 }
 
 // publish hands the answer to the dispatcher, as Binance's parser does

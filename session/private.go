@@ -1372,11 +1372,19 @@ func (p *private) beginPrep(pr *prepared) {
 // endPrep ends the handshake on the rotation's new connection, failed
 // (err), and puts the old connection's state back: logged in, or its
 // login tried again after a backoff; none when it was lost meanwhile.
+// Prepare fails with err: from its handshake (done), or, the handshake
+// done, while it waits for the old connection's answers (fail) — a
+// Prepare returning nil would switch to a connection the worker no
+// longer holds, logged in again at the switch. A Prepare that returned
+// nil already (committed) is not undone: the switch's Connected makes the
+// new connection the worker's with a login of its own.
 func (p *private) endPrep(err error) {
 	pr := p.prep
 	p.prep = nil
 	if !pr.ok {
 		pr.done <- err
+	} else {
+		pr.fail(err)
 	}
 	p.stopAwait()
 	p.mu.Lock()

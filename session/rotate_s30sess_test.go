@@ -92,9 +92,16 @@ type rotationSeen struct {
 	mu       sync.Mutex
 	switched []uint64 // the new connections of the switches (Connected, ReasonRotation, no error)
 	failed   []error  // the failed rotations' errors
+	// hold, when set before the session starts, is called first with
+	// every event of the orders connection (on its event goroutine: it
+	// holds the events behind).
+	hold func(e wsclient.Event)
 }
 
 func (r *rotationSeen) onState(c session.Conn, e wsclient.Event) {
+	if r.hold != nil && c.Role == session.RoleOrders {
+		r.hold(e)
+	}
 	if c.Role != session.RoleOrders || e.State != schema.ConnConnected || e.Reason != wsclient.ReasonRotation {
 		return
 	}
