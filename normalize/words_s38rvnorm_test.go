@@ -18,11 +18,18 @@ import (
 // not rpi, the one that replaces it: an rpi order's reports had type and
 // time in force Unknown. Failed before: OrderTypeUnknown, TIFUnknown.
 func TestS38rvnormOKXRPI(t *testing.T) {
-	f := newConnFeed(t, schema.VenueOKX)
-	evs, err := f.feed(1, `{"arg":{"channel":"orders","instType":"SPOT"},"data":[{"instId":"BTC-USDT","ordId":"1","clOrdId":"c1","side":"sell","ordType":"rpi","px":"100","sz":"2","state":"live","uTime":"1700000000000","cTime":"1700000000000"}]}`)
-	require.NoError(t, err)
-	require.Len(t, evs, 1)
-	x := evs[0].Exec
+	x := s38rvnormOKXOrdType(t, "rpi")
 	assert.Equal(t, schema.OrderTypeLimitMaker, x.Type)
 	assert.Equal(t, schema.TIFGTC, x.TimeInForce)
+}
+
+// s38rvnormOKXOrdType returns the report of a live OKX spot order of
+// ordType word, pushed on the orders channel.
+func s38rvnormOKXOrdType(t *testing.T, word string) schema.Execution {
+	t.Helper()
+	f := newConnFeed(t, schema.VenueOKX)
+	evs, err := f.feed(1, `{"arg":{"channel":"orders","instType":"SPOT"},"data":[{"instId":"BTC-USDT","ordId":"1","clOrdId":"c1","side":"sell","ordType":"`+word+`","px":"100","sz":"2","state":"live","uTime":"1700000000000","cTime":"1700000000000"}]}`)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	return evs[0].Exec
 }
