@@ -37,7 +37,8 @@ import (
 //     canceled: Canceled, RejectReason msg.
 //   - ordType: market, limit, post_only (LimitMaker), fok and op_fok
 //     (Limit, FOK), ioc (Limit, IOC), optimal_limit_ioc (Market, IOC), mmp
-//     (Limit), mmp_and_post_only and elp (LimitMaker); others stay Unknown.
+//     (Limit), mmp_and_post_only, elp and rpi (LimitMaker); others stay
+//     Unknown.
 //   - sz: Qty, in the base currency for spot, in contracts for swaps,
 //     futures and options (their instrument's ctVal is the contract size).
 //     A spot market order sized in the quote currency (tgtCcy quote_ccy,
@@ -110,8 +111,12 @@ var (
 		"optimal_limit_ioc": {schema.OrderTypeMarket, schema.TIFIOC}, "mmp": {schema.OrderTypeLimit, schema.TIFGTC},
 		"mmp_and_post_only": {schema.OrderTypeLimitMaker, schema.TIFGTC},
 		// elp: the Enhanced Liquidity Program's "new post-only order
-		// type", ordType "elp" (OKX help, "OKX Enhanced Liquidity Program").
-		"elp": {schema.OrderTypeLimitMaker, schema.TIFGTC},
+		// type", ordType "elp" (OKX help, "OKX Enhanced Liquidity
+		// Program"); rpi: the Retail Price Improvement Program's, which
+		// "succeeds" ELP (integrations to migrate "by 2026-10-31"):
+		// "ordType: rpi", "RPI maker orders are post-only" (OKX help,
+		// "OKX Retail Price Improvement Program").
+		"elp": {schema.OrderTypeLimitMaker, schema.TIFGTC}, "rpi": {schema.OrderTypeLimitMaker, schema.TIFGTC},
 	}
 )
 

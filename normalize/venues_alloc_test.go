@@ -68,6 +68,11 @@ var venueAllocCases = []allocCase{
 	fix(schema.VenueKraken, "v1_trade"),
 	fix(schema.VenueKraken, "executions_trade"),
 	gen(schema.VenueKraken, "book 20 levels", func() []byte { return krakenBookJSON(20) }),
+	// s38rvnorm: a v2 book depth held until the message is accepted
+	// (symMemo) — learnt from a 10-level snapshot with no ack on every
+	// message, named by an ack on every message.
+	gen(schema.VenueKraken, "book snapshot 10 levels, depth learnt", func() []byte { return []byte(krV2Snapshot(10)) }),
+	gen(schema.VenueKraken, "book ack, depth named", func() []byte { return []byte(krV2Ack(25)) }),
 	fix(schema.VenueOKX, "trades"),
 	fix(schema.VenueOKX, "bbo_tbt"),
 	fix(schema.VenueOKX, "tickers"),

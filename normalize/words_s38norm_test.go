@@ -51,11 +51,7 @@ func TestS38normBybitRPI(t *testing.T) {
 // reports had type and time in force Unknown, where post_only's are
 // LimitMaker, GTC. Failed before.
 func TestS38normOKXELP(t *testing.T) {
-	f := newConnFeed(t, schema.VenueOKX)
-	evs, err := f.feed(1, `{"arg":{"channel":"orders","instType":"SPOT"},"data":[{"instId":"BTC-USDT","ordId":"1","clOrdId":"c1","side":"sell","ordType":"elp","px":"100","sz":"2","state":"live","uTime":"1700000000000","cTime":"1700000000000"}]}`)
-	require.NoError(t, err)
-	require.Len(t, evs, 1)
-	x := evs[0].Exec
+	x := s38rvnormOKXOrdType(t, "elp") // s38rvnorm: the push built once (words_s38rvnorm_test.go)
 	assert.Equal(t, schema.OrderTypeLimitMaker, x.Type)
 	assert.Equal(t, schema.TIFGTC, x.TimeInForce)
 }
