@@ -16,12 +16,7 @@ import (
 func abaRotation(t *testing.T, oldFrames, newFrames []string) ([]string, *harness) {
 	t.Helper()
 	leaks := goleak.IgnoreCurrent()
-	subscribed := make(chan int, 4)
-	v := newVenue(t, func(s *session) {
-		subscribed <- s.n
-		s.readForever()
-		<-s.ctx.Done()
-	})
+	v, subscribed := subscribingVenue(t)
 	opts := rotationOptions()
 	opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
 	h := start(t, v.url(), opts, &sink{}, leaks)

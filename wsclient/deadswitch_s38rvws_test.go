@@ -25,12 +25,7 @@ import (
 // the new connection had gone live (a refusal after its gap marker).
 func TestS38rvwsDeadOldSwitchReportsLossAfterItsLastFrame(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
-	subscribed := make(chan int, 4)
-	v := newVenue(t, func(s *session) {
-		subscribed <- s.n
-		s.readForever()
-		<-s.ctx.Done()
-	})
+	v, subscribed := subscribingVenue(t)
 	const answer = `{"ans":1}`
 	entered, hold := make(chan struct{}), make(chan struct{})
 	var held atomic.Bool
