@@ -61,6 +61,7 @@ func TestS38rvwsDeadOldSwitchReportsLossAfterItsLastFrame(t *testing.T) {
 
 	require.NoError(t, h.c.Rotate())
 	require.Equal(t, 2, recvWait(t, subscribed, "connection 2 dialled"))
+	require.Eventually(t, func() bool { return len(v.received(2)) == len(testSubs) }, wait, time.Millisecond, "connection 2 subscribed")
 	require.NoError(t, v.session(2).send(`{"u":9}`)) // connection 2's first frame: no join, the overlap waits
 	require.Eventually(t, func() bool {
 		h.c.deliverMu.Lock()
@@ -70,8 +71,11 @@ func TestS38rvwsDeadOldSwitchReportsLossAfterItsLastFrame(t *testing.T) {
 	require.NoError(t, v.session(1).send(answer))
 	recvWait(t, entered, "connection 1's answer read")
 	old.fail(ReasonWriteError, errors.New("a write failed")) // connection 1 ends, its answer read but not delivered
-	require.Eventually(t, func() bool { return h.rec.count(connected(2)) > 0 || waitingIn("(*Client).switchTo") }, wait, time.Millisecond,
-		"switched, or the switch waiting for connection 1's reader")
+	// The switch (or, if connection 2's dial had not yet returned,
+	// connectStandby: lostAfterReader) waits for connection 1's reader.
+	require.Eventually(t, func() bool {
+		return h.rec.count(connected(2)) > 0 || waitingIn("(*Client).switchTo") || waitingIn("(*Client).lostAfterReader")
+	}, wait, time.Millisecond, "switched, or the switch waiting for connection 1's reader")
 	release()
 	h.sink.waitFor(t, answer, `{"u":9}`)
 	require.Eventually(t, func() bool {
