@@ -56,12 +56,7 @@ const s36rotOverlap = 3 * time.Hour
 // any, changes the options last.
 func rotateScripted(t *testing.T, tune ...func(*Options)) (*harness, *venue, *lossOrder, chan int) {
 	leaks := goleak.IgnoreCurrent()
-	subscribed := make(chan int, 4)
-	v := newVenue(t, func(s *session) {
-		subscribed <- s.n
-		s.readForever()
-		<-s.ctx.Done()
-	})
+	v, subscribed := subscribingVenue(t)
 	k := &sink{}
 	o := &lossOrder{k: k, seen: map[string][]int{}}
 	opts := rotationOptions()

@@ -363,7 +363,13 @@
 // fail, the old connection's loss is reported once ([schema.ConnDisconnected],
 // no [ErrRotationUnaligned] beside it). One that dies before the join is
 // reported when it dies (a possible gap then), even if the new
-// connection's stream later joins at its last frame.
+// connection's stream later joins at its last frame: the event cannot
+// wait for a join that may never come, and a host must not trade on the
+// stopped stream meanwhile; the Connected event with ReasonRotation and
+// no [ErrRotationUnaligned] after it then says the streams were joined.
+// One that dies while an unaligned switch (RotationOverlap ran out) is
+// made, or after it, dies replaced: no Disconnected, the switch's
+// [ErrRotationUnaligned] marks the possible gap.
 //
 // [Client.Rotate] asks for the same rotation at once, with or without
 // MaxAge: for a venue that announces it will close the connection

@@ -423,3 +423,41 @@ func requireRecovered(t *testing.T, h *harness, v *venue, want Reason) Event {
 }
 
 var errJunk = errors.New("not JSON")
+
+// subscribingVenue starts a venue each of whose sessions sends its number
+// (1 for the first connection) on subscribed, then reads whatever the
+// client sends until the client or the test ends it.
+func subscribingVenue(t *testing.T) (v *venue, subscribed chan int) {
+	t.Helper()
+	subscribed = make(chan int, 4)
+	v = newVenue(t, func(s *session) {
+		subscribed <- s.n
+		s.readForever()
+		<-s.ctx.Done()
+	})
+	return v, subscribed
+}
+
+// pacedRotationOptions are rotationOptions for one rotation asked for by
+// the test (no MaxAge), with the default ControlRate: each connection's
+// second subscription waits 250 ms on fc, and waits for the test to move
+// it (blockSlp). The caller sets h.clock = fc once started.
+func pacedRotationOptions() (*Options, *fakeClock) {
+	opts := rotationOptions()
+	opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
+	opts.ControlRate = 0
+	fc := newFakeClock()
+	fc.blockSlp = true
+	opts.Clock = fc
+	return opts, fc
+}
+
+// upPaced waits until connection 1 of a client started with
+// pacedRotationOptions on a subscribingVenue is live and has sent both
+// subscriptions, moving the clock on for the second.
+func upPaced(t *testing.T, h *harness, v *venue, subscribed chan int) {
+	t.Helper()
+	liveConn1(t, h)
+	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 dialled"))
+	h.advanceUntil(250*time.Millisecond, "connection 1 subscribed", func() bool { return len(v.received(1)) == len(testSubs) })
+}

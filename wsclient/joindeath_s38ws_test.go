@@ -21,24 +21,12 @@ import (
 func joinedDuringDial(t *testing.T, kill bool, then func(h *harness, v *venue, nb *conn)) (*harness, *venue) {
 	t.Helper()
 	leaks := goleak.IgnoreCurrent()
-	subscribed := make(chan int, 4)
-	v := newVenue(t, func(s *session) {
-		subscribed <- s.n
-		s.readForever()
-		<-s.ctx.Done()
-	})
+	v, subscribed := subscribingVenue(t)
 	k := &sink{}
-	opts := rotationOptions()
-	opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
-	opts.ControlRate = 0 // the default: each connection's second subscription waits 250 ms on the clock
-	fc := newFakeClock()
-	fc.blockSlp = true // a paced wait waits for the test to move the clock
-	opts.Clock = fc
+	opts, fc := pacedRotationOptions()
 	h := start(t, v.url(), opts, k, leaks)
 	h.clock = fc
-	liveConn1(t, h)
-	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 dialled"))
-	h.advanceUntil(250*time.Millisecond, "connection 1 subscribed", func() bool { return len(v.received(1)) == len(testSubs) })
+	upPaced(t, h, v, subscribed)
 
 	s1 := v.session(1)
 	u := func(k int) string { return fmt.Sprintf(`{"u":%d}`, k) }
@@ -160,23 +148,11 @@ func TestS38wsJoinedOldDiesThenRotationFailsOneLoss(t *testing.T) {
 func TestS38wsCloseDuringRotationDialNoDisconnected(t *testing.T) {
 	for range 5 { // connectStandby's select chooses at random between the two ends
 		leaks := goleak.IgnoreCurrent()
-		subscribed := make(chan int, 4)
-		v := newVenue(t, func(s *session) {
-			subscribed <- s.n
-			s.readForever()
-			<-s.ctx.Done()
-		})
-		opts := rotationOptions()
-		opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
-		opts.ControlRate = 0 // the default: each connection's second subscription waits 250 ms on the clock
-		fc := newFakeClock()
-		fc.blockSlp = true
-		opts.Clock = fc
+		v, subscribed := subscribingVenue(t)
+		opts, fc := pacedRotationOptions()
 		h := start(t, v.url(), opts, &sink{}, leaks)
 		h.clock = fc
-		liveConn1(t, h)
-		require.Equal(t, 1, recvWait(t, subscribed, "connection 1 dialled"))
-		h.advanceUntil(250*time.Millisecond, "connection 1 subscribed", func() bool { return len(v.received(1)) == len(testSubs) })
+		upPaced(t, h, v, subscribed)
 		require.NoError(t, h.c.Rotate())
 		require.Equal(t, 2, recvWait(t, subscribed, "connection 2 dialled"))
 		require.Eventually(t, func() bool { return len(v.received(2)) == 1 && pacedWait(fc) }, wait, time.Millisecond,

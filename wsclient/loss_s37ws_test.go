@@ -64,28 +64,16 @@ func (s *seenAtUnaligned) get() [][]string {
 func TestS37wsFailedRotationAfterJoinAnnouncedBeforeOldFrames(t *testing.T) {
 	tune, rotating, release := holdAtRotating()
 	leaks := goleak.IgnoreCurrent()
-	subscribed := make(chan int, 4)
-	v := newVenue(t, func(s *session) {
-		subscribed <- s.n
-		s.readForever()
-		<-s.ctx.Done()
-	})
+	v, subscribed := subscribingVenue(t)
 	k := &sink{}
 	seen := &seenAtUnaligned{snap: k.got}
-	opts := rotationOptions()
-	opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
-	opts.ControlRate = 0 // the default: each connection's second subscription waits 250 ms on the clock
-	fc := newFakeClock()
-	fc.blockSlp = true // a paced wait waits for the test to move the clock
-	opts.Clock = fc
+	opts, fc := pacedRotationOptions()
 	opts.OnEvent = seen.onEvent
 	tune(opts)
 	h := start(t, v.url(), opts, k, leaks)
 	h.clock = fc
 	t.Cleanup(release) // before the harness's Close
-	liveConn1(t, h)
-	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 dialled"))
-	h.advanceUntil(250*time.Millisecond, "connection 1 subscribed", func() bool { return len(v.received(1)) == len(testSubs) })
+	upPaced(t, h, v, subscribed)
 
 	s1 := v.session(1)
 	u := func(k int) string { return fmt.Sprintf(`{"u":%d}`, k) }
@@ -201,12 +189,7 @@ func TestS37wsLateDivergenceAnnouncedBeforeNextFrame(t *testing.T) {
 // was still in the handler.
 func TestS37wsOldLostWhileDiallingReportedAfterItsLastFrame(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
-	subscribed := make(chan int, 4)
-	v := newVenue(t, func(s *session) {
-		subscribed <- s.n
-		s.readForever()
-		<-s.ctx.Done()
-	})
+	v, subscribed := subscribingVenue(t)
 	entered, hold := make(chan struct{}), make(chan struct{})
 	var returned atomic.Bool
 	var releaseOnce sync.Once
@@ -220,12 +203,7 @@ func TestS37wsOldLostWhileDiallingReportedAfterItsLastFrame(t *testing.T) {
 		return nil
 	}}
 	var lostEarly atomic.Bool
-	opts := rotationOptions()
-	opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
-	opts.ControlRate = 0 // the default: each connection's second subscription waits 250 ms on the clock
-	fc := newFakeClock()
-	fc.blockSlp = true // a paced wait waits for the test to move the clock
-	opts.Clock = fc
+	opts, fc := pacedRotationOptions()
 	opts.OnEvent = func(ev Event) {
 		if ev.State == schema.ConnDisconnected && ev.ConnID == 1 && !returned.Load() {
 			lostEarly.Store(true)
@@ -234,9 +212,7 @@ func TestS37wsOldLostWhileDiallingReportedAfterItsLastFrame(t *testing.T) {
 	h := start(t, v.url(), opts, k, leaks)
 	h.clock = fc
 	t.Cleanup(release) // before the harness's Close
-	liveConn1(t, h)
-	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 dialled"))
-	h.advanceUntil(250*time.Millisecond, "connection 1 subscribed", func() bool { return len(v.received(1)) == len(testSubs) })
+	upPaced(t, h, v, subscribed)
 	old := h.live()
 	require.NoError(t, v.session(1).send(`{"hold":1}`))
 	recvWait(t, entered, "connection 1's frame in the handler")

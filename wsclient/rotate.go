@@ -610,9 +610,23 @@ func (c *Client) lost(cn *conn) {
 	c.setState(Event{State: schema.ConnDisconnected, Reason: cn.reason, Err: cn.err, ConnID: cn.id, IngestTS: cn.ingestNow()})
 }
 
-// switchTo completes a rotation: old stops, nb goes live.
+// switchTo completes a rotation: old stops, nb goes live. An old
+// connection dead by the switch is waited for first (its goroutines end
+// with it), deliverMu not held, as lostAfterReader waits: a frame its
+// reader had read is delivered in its place (before the new connection's
+// frames, and before old's Disconnected event when the switch reports
+// one), and may still join the streams. One that dies after this look
+// dies replaced: no loss (the switch is reported unaligned, or was
+// joined).
 func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 	old := ov.old
+	dead := false
+	select {
+	case <-old.dead:
+		old.wg.Wait()
+		dead = true
+	default:
+	}
 	c.setCurrent(nb)
 	// old delivers nothing more (its reader delivers under deliverMu
 	// while the rotation is under way), so nb goes live at once; old's
@@ -630,12 +644,8 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 			c.st.dropped.Add(uint64(dropped))
 			c.announce(nb.ctx, Event{State: c.State(), Reason: ReasonRotation, Err: fmt.Errorf("%w: %d frames of connection %d", ErrRotationDropped, dropped, nb.id), ConnID: nb.id})
 		}
-		if !aligned {
-			select {
-			case <-old.dead: // lost before the switch: a possible gap
-				c.lost(old)
-			default:
-			}
+		if !aligned && dead { // lost before the switch: a possible gap
+			c.lost(old)
 		} // joined: old delivered up to the join, nb has the rest — no gap, dead or not
 		// Its close bound (or its grace) armed before the switch is
 		// announced (stopAside).
