@@ -81,13 +81,23 @@ func (s *symbolState) publicTop(buy bool) level {
 }
 
 // ownChanged notes that our resting quantity at o's price changed (o
-// rested, was filled, canceled or expired): a change of the book, an
-// update id of its own, whose level (the others' and ours) goes out in
-// the next batched diff of each depth stream and OKX's books; a change
-// of the public top (publicTop) pushes the bookTicker at once and makes
-// OKX's bbo-tbt and tickers due. was is the public top before the
-// change. Caller holds the market lock.
+// rested, was filled, canceled or expired: noteOwn) and pushes the
+// bookTicker at once when the public top (publicTop) is no longer was,
+// the top before the change, and makes OKX's bbo-tbt and tickers due.
+// Caller holds the market lock.
 func (v *Venue) ownChanged(s *symbolState, o *order, ms int64, was [2]level) {
+	s.noteOwn(o, ms)
+	if s.top() != was {
+		v.broadcast([]string{s.lower + "@bookTicker"}, v.fills.appendBookTicker(nil, s))
+		s.okxTopMoved, s.okxTickerDue = true, true
+	}
+}
+
+// noteOwn notes that our resting quantity at o's price changed: a change
+// of the book, an update id of its own, whose level (the others' and
+// ours) goes out in the next batched diff of each depth stream and OKX's
+// books. Caller holds the market lock.
+func (s *symbolState) noteOwn(o *order, ms int64) {
 	buy := o.side == "BUY"
 	s.updID++
 	l := []level{{o.price, s.gridQty(buy, o.price)}}
@@ -97,10 +107,6 @@ func (v *Venue) ownChanged(s *symbolState, o *order, ms int64, was [2]level) {
 		s.noteDepth(nil, l, s.updID, false)
 	}
 	s.okxBookAt = ms
-	if s.top() != was {
-		v.broadcast([]string{s.lower + "@bookTicker"}, v.fills.appendBookTicker(nil, s))
-		s.okxTopMoved, s.okxTickerDue = true, true
-	}
 }
 
 // mergeOwn adds our resting orders of a side to levels (the grid's, best
