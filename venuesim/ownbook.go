@@ -119,6 +119,15 @@ func (s *symbolState) publicTop(buy bool) level {
 // Caller holds the market lock.
 func (v *Venue) ownChanged(s *symbolState, o *order, ms int64, was [2]level) {
 	s.noteOwn(o, ms)
+	v.topChanged(s, was)
+}
+
+// topChanged pushes the bookTicker at once when the public top
+// (publicTop) is no longer was, Binance's rule ("Individual Symbol Book
+// Ticker Streams": "Pushes any update to the best bid or ask's price or
+// quantity"), and makes OKX's bbo-tbt and tickers due (they go out on
+// their cadences). Caller holds the market lock.
+func (v *Venue) topChanged(s *symbolState, was [2]level) {
 	if s.top() != was {
 		v.broadcast([]string{s.lower + "@bookTicker"}, v.fills.appendBookTicker(nil, s))
 		s.okxTopMoved, s.okxTickerDue = true, true

@@ -620,10 +620,7 @@ func (v *Venue) fillResting(s *symbolState) {
 	}
 	was := s.top()
 	v.fillCrossed(s, v.now().UnixMilli())
-	if s.top() != was {
-		v.broadcast([]string{s.lower + "@bookTicker"}, v.fills.appendBookTicker(nil, s))
-		s.okxTopMoved, s.okxTickerDue = true, true
-	}
+	v.topChanged(s, was)
 }
 
 // fillCrossed fills whole, at their prices, the resting orders the
