@@ -67,7 +67,7 @@ func TestS38rvsimOKXBookWithRestingOrdersVerifies(t *testing.T) {
 	for st := o.bk.Stats(); st.Applied < updates && st.ChecksumErrors == 0 && st.Invalidations == 0; st = o.bk.Stats() {
 		s36Step(t, clk, 1, 10*time.Millisecond)
 		handle()
-		if st.Applied == updates/2 && cancel != 0 {
+		if st.Applied >= updates/2 && cancel != 0 { // a handle may apply more than one push
 			write(t, a.c, `{"id":99,"method":"order.cancel","params":{"symbol":"BTCUSDT","orderId":`+itoa(uint64(cancel))+`,"timestamp":1}}`)
 			res := a.response(99) // 400 -2011 when the book moved through it first: filled
 			if res["status"] != float64(200) {
