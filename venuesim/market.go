@@ -64,6 +64,9 @@ type symbolState struct {
 	tickerStreams [len(tickerKinds)]string
 	tickerCount   uint64
 	orders        []*order // resting limit orders of the WS-API
+	// ownBids, ownAsks are what orders have left by price, each side
+	// best first: the public book's own part, kept by noteOwn (ownbook.go).
+	ownBids, ownAsks []level
 	// arrayCount is day.count at the all-market arrays' last tick: the
 	// symbol traded since when it differs (allmarket.go).
 	arrayCount uint64

@@ -15,16 +15,56 @@ import (
 // a level's public quantity is the grid's there plus what our resting
 // orders of that side and price have left, at prices off the grid too.
 
+// ownSide is our resting orders' quantity by price on a side, best
+// first (symbolState.ownBids, .ownAsks). Caller holds the market lock.
+func (s *symbolState) ownSide(buy bool) *[]level {
+	if buy {
+		return &s.ownBids
+	}
+	return &s.ownAsks
+}
+
+// ownAt is where price is, or would go, in a side's own levels (best
+// first), and whether it is there.
+func ownAt(side []level, buy bool, price int64) (int, bool) {
+	return slices.BinarySearchFunc(side, price, func(l level, p int64) int {
+		if buy {
+			return cmp.Compare(p, l.price)
+		}
+		return cmp.Compare(l.price, p)
+	})
+}
+
 // ownQty is what our resting orders of a side have left at price.
 // Caller holds the market lock.
 func (s *symbolState) ownQty(buy bool, price int64) int64 {
+	side := *s.ownSide(buy)
+	if i, ok := ownAt(side, buy, price); ok {
+		return side[i].qty
+	}
+	return 0
+}
+
+// setOwn recounts what our resting orders of a side have left at price
+// (after an order there rested, filled, or was canceled or expired) in
+// the side's own levels. Caller holds the market lock.
+func (s *symbolState) setOwn(buy bool, price int64) {
 	var q int64
 	for _, o := range s.orders {
 		if (o.side == "BUY") == buy && o.price == price {
 			q += o.qty - o.filled
 		}
 	}
-	return q
+	side := s.ownSide(buy)
+	i, ok := ownAt(*side, buy, price)
+	switch {
+	case ok && q > 0:
+		(*side)[i].qty = q
+	case ok:
+		*side = slices.Delete(*side, i, i+1)
+	case q > 0:
+		*side = slices.Insert(*side, i, level{price, q})
+	}
 }
 
 // gridQty is the others' quantity at price on a side: the grid's level
@@ -43,7 +83,7 @@ func (s *symbolState) gridQty(buy bool, price int64) int64 {
 // withOwn adds our resting quantity to each of a diff's levels (in
 // place). Caller holds the market lock.
 func (s *symbolState) withOwn(levels []level, buy bool) {
-	if len(s.orders) == 0 {
+	if len(*s.ownSide(buy)) == 0 {
 		return
 	}
 	for i := range levels {
@@ -62,33 +102,45 @@ func (s *symbolState) publicTop(buy bool) level {
 	if buy {
 		top = s.bidTop()
 	}
-	if len(s.orders) == 0 {
+	own := *s.ownSide(buy)
+	if len(own) == 0 {
 		return top
 	}
-	found := top.qty > 0
-	for _, o := range s.orders {
-		if (o.side == "BUY") != buy {
-			continue
-		}
-		if !found || buy && o.price > top.price || !buy && o.price < top.price {
-			top.price, found = o.price, true
-		}
-	}
-	if !found {
-		return level{}
+	if best := own[0].price; top.qty == 0 || buy && best > top.price || !buy && best < top.price {
+		top.price = best
 	}
 	return level{top.price, s.gridQty(buy, top.price) + s.ownQty(buy, top.price)}
 }
 
 // ownChanged notes that our resting quantity at o's price changed (o
-// rested, was filled, canceled or expired): a change of the book, an
-// update id of its own, whose level (the others' and ours) goes out in
-// the next batched diff of each depth stream and OKX's books; a change
-// of the public top (publicTop) pushes the bookTicker at once and makes
-// OKX's bbo-tbt and tickers due. was is the public top before the
-// change. Caller holds the market lock.
+// rested, was filled, canceled or expired: noteOwn) and pushes the
+// bookTicker at once when the public top (publicTop) is no longer was,
+// the top before the change, and makes OKX's bbo-tbt and tickers due.
+// Caller holds the market lock.
 func (v *Venue) ownChanged(s *symbolState, o *order, ms int64, was [2]level) {
+	s.noteOwn(o, ms)
+	v.topChanged(s, was)
+}
+
+// topChanged pushes the bookTicker at once when the public top
+// (publicTop) is no longer was, Binance's rule ("Individual Symbol Book
+// Ticker Streams": "Pushes any update to the best bid or ask's price or
+// quantity"), and makes OKX's bbo-tbt and tickers due (they go out on
+// their cadences). Caller holds the market lock.
+func (v *Venue) topChanged(s *symbolState, was [2]level) {
+	if s.top() != was {
+		v.broadcast([]string{s.lower + "@bookTicker"}, v.fills.appendBookTicker(nil, s))
+		s.okxTopMoved, s.okxTickerDue = true, true
+	}
+}
+
+// noteOwn notes that our resting quantity at o's price changed: a change
+// of the book, an update id of its own, whose level (the others' and
+// ours) goes out in the next batched diff of each depth stream and OKX's
+// books. Caller holds the market lock.
+func (s *symbolState) noteOwn(o *order, ms int64) {
 	buy := o.side == "BUY"
+	s.setOwn(buy, o.price)
 	s.updID++
 	l := []level{{o.price, s.gridQty(buy, o.price)}}
 	if buy {
@@ -97,33 +149,31 @@ func (v *Venue) ownChanged(s *symbolState, o *order, ms int64, was [2]level) {
 		s.noteDepth(nil, l, s.updID, false)
 	}
 	s.okxBookAt = ms
-	if s.top() != was {
-		v.broadcast([]string{s.lower + "@bookTicker"}, v.fills.appendBookTicker(nil, s))
-		s.okxTopMoved, s.okxTickerDue = true, true
-	}
 }
 
-// mergeOwn adds our resting orders of a side to levels (the grid's, best
-// first) and keeps them best first. Caller holds the market lock.
+// mergeOwn adds our resting orders' levels of a side to levels (the
+// grid's, best first) and keeps them best first. Caller holds the market
+// lock.
 func (s *symbolState) mergeOwn(levels []level, buy bool) []level {
-	if len(s.orders) == 0 {
+	own := *s.ownSide(buy)
+	if len(own) == 0 {
 		return levels
 	}
-	for _, o := range s.orders {
-		if (o.side == "BUY") != buy || o.qty == o.filled {
-			continue
-		}
-		if i := slices.IndexFunc(levels, func(l level) bool { return l.price == o.price }); i >= 0 {
-			levels[i].qty += o.qty - o.filled
-		} else {
-			levels = append(levels, level{o.price, o.qty - o.filled})
+	out := make([]level, 0, len(levels)+len(own))
+	for len(levels) > 0 || len(own) > 0 {
+		switch {
+		case len(own) == 0:
+			out, levels = append(out, levels...), nil
+		case len(levels) == 0:
+			out, own = append(out, own...), nil
+		case levels[0].price == own[0].price:
+			out = append(out, level{levels[0].price, levels[0].qty + own[0].qty})
+			levels, own = levels[1:], own[1:]
+		case buy == (levels[0].price > own[0].price):
+			out, levels = append(out, levels[0]), levels[1:]
+		default:
+			out, own = append(out, own[0]), own[1:]
 		}
 	}
-	slices.SortFunc(levels, func(x, y level) int {
-		if buy {
-			return cmp.Compare(y.price, x.price)
-		}
-		return cmp.Compare(x.price, y.price)
-	})
-	return levels
+	return out
 }

@@ -106,10 +106,7 @@ func (v *Venue) consume(s *symbolState, buy bool, plan []fillPlan, ms int64) {
 		s.noteDepth(changed, nil, s.updID, false)
 	}
 	s.okxBookAt = ms
-	if s.top() != was {
-		v.broadcast([]string{s.lower + "@bookTicker"}, v.fills.appendBookTicker(nil, s))
-		s.okxTopMoved, s.okxTickerDue = true, true
-	}
+	v.topChanged(s, was)
 }
 
 // take fills a marketable order against the book (plan, its takePlan;

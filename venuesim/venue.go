@@ -617,12 +617,15 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	s.gap = false
 	was := s.top()
 	bids, asks, first, _ := m.moveBook(s, gap, kind < 10)
+	// The diff goes out with the others of its interval (depthTick).
+	s.noteDepth(bids, asks, first, gap)
+	// Our resting orders the book moved through fill now, before the
+	// top is read: the bookTicker never names a crossed top.
+	v.fillCrossed(s, ms)
 	var top []byte
 	if s.top() != was {
 		top = v.gen.appendBookTicker(nil, s)
 	}
-	// The diff goes out with the others of its interval (depthTick).
-	s.noteDepth(bids, asks, first, gap)
 	// bbo-tbt goes out on its 10 ms cadence, when the top changed
 	// (okxBBOTick).
 	s.okxTopMoved = s.okxTopMoved || top != nil
@@ -635,7 +638,6 @@ func (v *Venue) step(buf []byte, now time.Time) []byte {
 	if top != nil {
 		v.broadcast([]string{s.lower + "@bookTicker"}, top)
 	}
-	v.fillResting(s)
 	return buf
 }
 

@@ -609,7 +609,8 @@ func orderValue(o *order, plan []fillPlan) int64 {
 	return min(value, math.MaxInt64-rest) + rest
 }
 
-// fillResting fills resting limit orders the market has moved through.
+// fillResting fills resting limit orders the market has moved through
+// (fillCrossed) and pushes the bookTicker when the public top changed.
 func (v *Venue) fillResting(s *symbolState) {
 	m := v.mkt
 	m.mu.Lock()
@@ -617,26 +618,33 @@ func (v *Venue) fillResting(s *symbolState) {
 	if len(s.orders) == 0 {
 		return
 	}
-	now := v.now().UnixMilli()
-	var filled []*order
 	was := s.top()
+	v.fillCrossed(s, v.now().UnixMilli())
+	v.topChanged(s, was)
+}
+
+// fillCrossed fills whole, at their prices, the resting orders the
+// generator's other side has reached (reaches), each fill an update of
+// the book (noteOwn); the public top is then never crossed. The caller
+// pushes the top. Caller holds the market lock.
+func (v *Venue) fillCrossed(s *symbolState, now int64) {
+	if len(s.orders) == 0 {
+		return
+	}
+	bid, ask := s.bidTop(), s.askTop()
 	kept := s.orders[:0]
 	for _, o := range s.orders {
 		switch {
-		case o.side == "BUY" && reaches(s.askTop(), o), o.side == "SELL" && reaches(s.bidTop(), o):
+		case o.side == "BUY" && reaches(ask, o), o.side == "SELL" && reaches(bid, o):
 			o.conn = v.userConn(o.conn)
 			o.conn.fill(o, now, o.price, o.qty-o.filled, false)
-			filled = append(filled, o)
+			s.noteOwn(o, now)
 		default:
 			kept = append(kept, o)
 		}
 	}
 	clear(s.orders[len(kept):])
 	s.orders = kept
-	for _, o := range filled {
-		v.ownChanged(s, o, now, was)
-		was = s.top()
-	}
 }
 
 func (c *conn) cancelOrder(req apiRequest) {
