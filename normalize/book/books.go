@@ -40,8 +40,7 @@ type Books struct {
 	mu      sync.RWMutex
 	byKey   map[bookKey]*Book
 	byVenue map[schema.Venue][]*Book
-	closed  bool                 // Close ran: a book added after it is closed too
-	feeds   map[schema.Venue]int // the clients of each venue (OnEvent, Feed)
+	closed  bool // Close ran: a book added after it is closed too
 
 	// Connection states the pool did not give within StateTimeout, per
 	// venue: owed, published before the venue's next event handed on
@@ -139,7 +138,7 @@ type bookKey struct {
 // NewBooks returns a router that hands every event on to next, or returns
 // it to events when next is nil.
 func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksOptions) *Books {
-	r := &Books{next: next, events: events, byKey: map[bookKey]*Book{}, byVenue: map[schema.Venue][]*Book{}, feeds: map[schema.Venue]int{}}
+	r := &Books{next: next, events: events, byKey: map[bookKey]*Book{}, byVenue: map[schema.Venue][]*Book{}}
 	if opts != nil {
 		r.log = opts.Logger
 	}
@@ -268,12 +267,13 @@ func (r *Books) Book(venue schema.Venue, symbol string) *Book {
 // of ev in every case; the error joins the book's and the next sink's. A
 // best bid/offer of a symbol that has a book (a venue quote stream:
 // Binance bookTicker, OKX bbo-tbt) older than the book's top published is
-// dropped and counted in that book's Stats.StaleQuotes (quote.go), and,
-// where one client at most feeds the venue's books ([Books.OnEvent],
-// [Books.Feed]), one received before a lost connection the book applied
-// (its tail) in Stats.AfterLoss; where several do, the event does not say
-// which connection the quote came on, and only [Feed.Publish] tells a
-// tail (a surviving connection's quote is not one). A
+// dropped and counted in that book's Stats.StaleQuotes (quote.go), and
+// one received before a lost connection the book applied (its tail) in
+// Stats.AfterLoss. Where several clients feed the venue's books, the
+// event does not say which connection the quote came on: one of a
+// surviving connection received before another's loss is dropped too (a
+// tail let through would be served as live after the withdrawal), and
+// only [Feed.Publish] tells the two apart. A
 // book message whose book owes a break's gap marker (the pool gave none
 // with ctx) is not handed on either — a subscriber of diffs would apply
 // it before hearing of the break — and counted in Stats.Withheld; its
@@ -444,9 +444,6 @@ type Feed struct {
 // nil, is called with each wsclient event after the Books handled it
 // ([Books.OnEvent]).
 func (r *Books) Feed(venue schema.Venue, next func(wsclient.Event)) *Feed {
-	r.mu.Lock()
-	r.feeds[venue]++
-	r.mu.Unlock()
 	f := &Feed{r: r, venue: venue}
 	f.on = r.onEvent(f, next)
 	return f
