@@ -322,7 +322,8 @@ func (r *Books) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 // applyTo gives ev, which came through f (nil: Books.Publish), to the
 // books it concerns; ev stays the caller's. b is the book of a book
 // message (a snapshot or a diff), nil for the rest. A book message
-// through a Feed binds its book to that Feed (Book.feed).
+// through a Feed binds its book to that Feed (Book.feed); one through
+// Books.Publish unbinds it.
 func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent, f *Feed) (b *Book, err error) {
 	switch ev.Type {
 	case schema.EventBookSnapshot, schema.EventBookUpdate:
@@ -341,8 +342,11 @@ func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent, f *Feed)
 	if b == nil {
 		return nil, nil
 	}
-	if f != nil && ev.Type != schema.EventGap && b.feed.Load() != f {
-		b.feed.Store(f) // fed by f's client now (moved, or its first message)
+	if ev.Type != schema.EventGap && b.feed.Load() != f {
+		// Fed by f's client now (moved, or its first message); through
+		// Books.Publish (f nil) by a connection not known: unbound, every
+		// loss of the venue concerns it (a client that replaced a Feed's).
+		b.feed.Store(f)
 	}
 	err = b.applyFrom(ctx, ev, true)
 	if ev.Type == schema.EventGap {
@@ -427,7 +431,8 @@ func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wscl
 // own connections are that connection's tail, dropped (Stats.AfterLoss,
 // quote.go); a quote of another client of the venue, received before
 // this one's loss, is not: its connection lives. A book whose snapshot or
-// diff came through a Feed last belongs to its client: the losses and
+// diff came through a Feed last belongs to its client (one through
+// Books.Publish last, to none: a client that replaced it): the losses and
 // connection-wide gap markers (no Symbol) of another Feed's client leave
 // it alone; a Feed's (Books.OnEvent's is one) reach every book not bound
 // to another Feed, and those published through Books.Publish every book

@@ -62,3 +62,28 @@ func TestS38book2ReplacedClientLeavesTheTailRuleInPlace(t *testing.T) {
 		"the replaced client's count let the new client's tail quote out")
 	require.Equal(t, uint64(1), b.Stats().AfterLoss)
 }
+
+// A book fed through a Feed stayed bound to it when the host replaced
+// that client by one that feeds through Books.Publish (its OnEvent
+// Books.OnEvent): the new client's loss skipped the book as "another
+// client's", and it stayed live on a dead connection. A book message
+// through Books.Publish, whose connection is not known, unbinds the book:
+// every loss of the venue concerns it again.
+func TestS38book2BookFedThroughPublishAfterAFeedHearsTheNewClientsLoss(t *testing.T) {
+	b, sink, events := newRecBook(t, OKX, "BTC-USDT", nil)
+	books := NewBooks(sink, events, nil)
+	books.Add(b)
+	defer books.Close()
+	ctx := context.Background()
+	old := books.Feed(schema.VenueOKX, nil)
+	require.NoError(t, old.Publish(ctx, s38snap(t, events, "BTC-USDT", 100)))
+	require.True(t, b.Live())
+	old.OnEvent(wsclient.Event{State: schema.ConnClosed, Reason: wsclient.ReasonClosed, ConnID: 1, IngestTS: 500})
+	require.False(t, b.Live())
+
+	fresh := books.OnEvent(schema.VenueOKX, nil)
+	require.NoError(t, books.Publish(ctx, s38snap(t, events, "BTC-USDT", 600)))
+	require.True(t, b.Live())
+	fresh(s38loss(1_000))
+	require.False(t, b.Live(), "the new client's loss skipped a book still bound to the old client's Feed")
+}
