@@ -40,8 +40,7 @@ type Books struct {
 	mu      sync.RWMutex
 	byKey   map[bookKey]*Book
 	byVenue map[schema.Venue][]*Book
-	closed  bool                 // Close ran: a book added after it is closed too
-	feeds   map[schema.Venue]int // the clients of each venue (OnEvent, Feed)
+	closed  bool // Close ran: a book added after it is closed too
 
 	// Connection states the pool did not give within StateTimeout, per
 	// venue: owed, published before the venue's next event handed on
@@ -139,7 +138,7 @@ type bookKey struct {
 // NewBooks returns a router that hands every event on to next, or returns
 // it to events when next is nil.
 func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksOptions) *Books {
-	r := &Books{next: next, events: events, byKey: map[bookKey]*Book{}, byVenue: map[schema.Venue][]*Book{}, feeds: map[schema.Venue]int{}}
+	r := &Books{next: next, events: events, byKey: map[bookKey]*Book{}, byVenue: map[schema.Venue][]*Book{}}
 	if opts != nil {
 		r.log = opts.Logger
 	}
@@ -268,12 +267,13 @@ func (r *Books) Book(venue schema.Venue, symbol string) *Book {
 // of ev in every case; the error joins the book's and the next sink's. A
 // best bid/offer of a symbol that has a book (a venue quote stream:
 // Binance bookTicker, OKX bbo-tbt) older than the book's top published is
-// dropped and counted in that book's Stats.StaleQuotes (quote.go), and,
-// where one client at most feeds the venue's books ([Books.OnEvent],
-// [Books.Feed]), one received before a lost connection the book applied
-// (its tail) in Stats.AfterLoss; where several do, the event does not say
-// which connection the quote came on, and only [Feed.Publish] tells a
-// tail (a surviving connection's quote is not one). A
+// dropped and counted in that book's Stats.StaleQuotes (quote.go), and
+// one received before a lost connection the book applied (its tail) in
+// Stats.AfterLoss. Where several clients feed the venue's books, the
+// event does not say which connection the quote came on: one of a
+// surviving connection received before another's loss is dropped too (a
+// tail let through would be served as live after the withdrawal), and
+// only [Feed.Publish] tells the two apart. A
 // book message whose book owes a break's gap marker (the pool gave none
 // with ctx) is not handed on either — a subscriber of diffs would apply
 // it before hearing of the break — and counted in Stats.Withheld; its
@@ -322,7 +322,8 @@ func (r *Books) apply(ctx context.Context, ev *schema.CanonicalEvent) error {
 // applyTo gives ev, which came through f (nil: Books.Publish), to the
 // books it concerns; ev stays the caller's. b is the book of a book
 // message (a snapshot or a diff), nil for the rest. A book message
-// through a Feed binds its book to that Feed (Book.feed).
+// through a Feed binds its book to that Feed (Book.feed); one through
+// Books.Publish unbinds it.
 func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent, f *Feed) (b *Book, err error) {
 	switch ev.Type {
 	case schema.EventBookSnapshot, schema.EventBookUpdate:
@@ -341,8 +342,11 @@ func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent, f *Feed)
 	if b == nil {
 		return nil, nil
 	}
-	if f != nil && ev.Type != schema.EventGap && b.feed.Load() != f {
-		b.feed.Store(f) // fed by f's client now (moved, or its first message)
+	if ev.Type != schema.EventGap && b.feed.Load() != f {
+		// Fed by f's client now (moved, or its first message); through
+		// Books.Publish (f nil) by a connection not known: unbound, every
+		// loss of the venue concerns it (a client that replaced a Feed's).
+		b.feed.Store(f)
 	}
 	err = b.applyFrom(ctx, ev, true)
 	if ev.Type == schema.EventGap {
@@ -427,7 +431,8 @@ func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wscl
 // own connections are that connection's tail, dropped (Stats.AfterLoss,
 // quote.go); a quote of another client of the venue, received before
 // this one's loss, is not: its connection lives. A book whose snapshot or
-// diff came through a Feed last belongs to its client: the losses and
+// diff came through a Feed last belongs to its client (one through
+// Books.Publish last, to none: a client that replaced it): the losses and
 // connection-wide gap markers (no Symbol) of another Feed's client leave
 // it alone; a Feed's (Books.OnEvent's is one) reach every book not bound
 // to another Feed, and those published through Books.Publish every book
@@ -444,9 +449,6 @@ type Feed struct {
 // nil, is called with each wsclient event after the Books handled it
 // ([Books.OnEvent]).
 func (r *Books) Feed(venue schema.Venue, next func(wsclient.Event)) *Feed {
-	r.mu.Lock()
-	r.feeds[venue]++
-	r.mu.Unlock()
 	f := &Feed{r: r, venue: venue}
 	f.on = r.onEvent(f, next)
 	return f

@@ -202,9 +202,10 @@
 // book), else by exchange time — is dropped and counted in
 // Stats.StaleQuotes (quote.go), and a quote received before a lost
 // connection (the dead connection's tail, handed on after wsclient
-// reported the loss: the book's latest loss applied where one client
-// feeds the venue, else the loss of the client whose [Feed] it came
-// through) in Stats.AfterLoss, as the book's
+// reported the loss: the loss of the client whose [Feed] it came
+// through, else the book's latest loss applied, whichever client's — a
+// surviving client's quote of before it is dropped too) in
+// Stats.AfterLoss, as the book's
 // own messages of that tail: after its withdrawal it would be the
 // subscribers' latest, of a connection that sends nothing more;
 // [Book.Top] and [Book.PublishTop] give the best N levels on request

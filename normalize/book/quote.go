@@ -72,13 +72,14 @@ func (m *quoteMark) older(rule Rule, seq uint64, ts, ingest int64) bool {
 // its tail (Stats.AfterLoss) — it is then counted, and to be dropped;
 // otherwise the book records it as the quote stream's latest. The lost
 // connection is f's client's latest loss; without f, the latest loss the
-// book applied (Book.tailLocked), where one client at most feeds the
-// venue: where several do, the quote may be a surviving connection's,
-// received before another's loss, which is no tail.
+// book applied (Book.tailLocked), however many clients feed the venue:
+// where several do, the quote may be a surviving connection's, received
+// before another's loss, and is dropped all the same — on the safe side,
+// as a tail let through would be served as live after the withdrawal;
+// only f tells the two apart.
 func (r *Books) staleQuote(ev *schema.CanonicalEvent, f *Feed) bool {
 	r.mu.RLock()
 	b := r.byKey[bookKey{ev.Venue, ev.Symbol}]
-	shared := r.feeds[ev.Venue] > 1
 	r.mu.RUnlock()
 	if b == nil {
 		return false
@@ -86,10 +87,9 @@ func (r *Books) staleQuote(ev *schema.CanonicalEvent, f *Feed) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var tail bool
-	switch {
-	case f != nil && f.venue == ev.Venue:
+	if f != nil && f.venue == ev.Venue {
 		tail = isTail(ev.IngestTS, f.lostAt.Load())
-	case !shared:
+	} else {
 		tail = b.tailLocked(ev)
 	}
 	if tail {

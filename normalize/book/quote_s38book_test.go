@@ -34,22 +34,23 @@ func s38loss(ingest int64) wsclient.Event {
 // up to a minute before it and handed on after it: in a quiet market the
 // subscribers' latest stayed the withdrawal, though the venue's quote
 // stream was live. Which connection a quote came on is not in the
-// event: a Books fed by several clients of a venue drops a quote as a
-// tail only when it comes through the Feed of the client that lost its
-// connection (Books.Feed), which knows.
+// event: through a Feed (Books.Feed) a quote is a tail only when the
+// Feed's client lost its connection. (Through Books.Publish, which cannot
+// tell, the book's own tail rule drops it, on the safe side:
+// TestS38book2PublishDropsALostConnectionsTailWithTwoClients.)
 func TestS38bookSurvivingConnectionsQuoteIsNotATail(t *testing.T) {
 	b, sink, events := newRecBook(t, OKX, "BTC-USDT", nil)
 	books := NewBooks(sink, events, nil)
 	books.Add(b)
 	defer books.Close()
 	depthConn := books.OnEvent(schema.VenueOKX, nil)
-	_ = books.OnEvent(schema.VenueOKX, nil) // the quote stream's client
+	quotes := books.Feed(schema.VenueOKX, nil) // the quote stream's client
 	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
 
 	depthConn(s38loss(1_000))
 	require.False(t, b.Live())
 	ctx := context.Background()
-	require.NoError(t, books.Publish(ctx, s38quote(t, events, 900, "100.5"))) // the other client's, in flight
+	require.NoError(t, quotes.Publish(ctx, s38quote(t, events, 900, "100.5"))) // the other client's, in flight
 	require.Equal(t, []string{"100/101", "0/0", "100.5/101"}, s31quoteBBOs(sink),
 		"a surviving connection's quote dropped as a lost one's tail")
 	require.Zero(t, b.Stats().AfterLoss)
