@@ -312,7 +312,13 @@ func redeliversFrom(cons jetstream.Consumer) uint64 {
 // pending after its last first delivery (its NumPending, when known: not
 // since a redelivery or a resume) and those handed back and not handled
 // since. The stream is gone: NumPending is all there is to tell them by.
-// Once: the count is then unknown, as after a resume. Under execMu.
+// Once: the count is then unknown, as after a resume. Consumers sharing a
+// Durable: NumPending counted the reports pending for the durable
+// consumer after this one's last first delivery, and those the other
+// handled since are counted as lost too — a false loss marker, with a
+// count too high (each sharer announces its own); not found deterministic
+// to test, as which sharer's pull the server fills is its choice. Under
+// execMu.
 func (c *Consumer) lostWithStream() {
 	n := uint64(len(c.execNaked))
 	if c.execAfterOK {
