@@ -263,6 +263,7 @@ type Consumer struct {
 	// making it again where it was when it is gone (resume.go).
 	execHigh  uint64              // highest stream sequence handled (handed on, dropped as another's or a duplicate, terminated)
 	execNaked map[uint64]struct{} // stream sequences handed back (Nak) and not handled since: they come again
+	execGaps  seqGaps             // stream sequences at or below the last handled that were not handled (replayed)
 	// execDoor holds the reports nats.go has handed to onExec and that
 	// wait for execMu: delivered and received, they were not lost in a
 	// link (resetLost). One per Consume delivering: after a resume, the
@@ -583,6 +584,9 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	c.execWhole = only && c.readsWholeStream()
 	c.execMu.Lock()
 	c.execGen, c.execGenFrom = 1, redeliversFrom(cons)
+	if info := cons.CachedInfo(); info != nil {
+		c.execGaps.reset(info.AckFloor.Stream) // at or below: handled by a predecessor
+	}
 	c.execMu.Unlock()
 	c.execResume.consCreated = cons.CachedInfo().Created
 	if c.cc, err = c.consume(cons, 1); err != nil {

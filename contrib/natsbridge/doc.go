@@ -226,16 +226,22 @@
 // operator's stream is (NoCreate) when it holds the reports as well, and
 // a consumer an operator made again with it is read from where it is. A
 // consumer an operator made again on the stream read (DeliverAll: from its
-// first) delivers again reports handled already: those at or below the last
-// handled and not handed back since are dropped by their stream sequence
-// (ConsumerStats.ExecDuplicate), however far back Dedup's ids reach. A store that finds no stream makes the Publisher create it again
+// first) delivers again reports handled already: those this Consumer
+// handled (or at or below the durable consumer's ack floor when it
+// started) and not handed back since are dropped by their stream sequence
+// (ConsumerStats.ExecDuplicate), however far back Dedup's ids reach; one
+// delivered elsewhere and not handled here (to a Consumer sharing the
+// Durable, into a link that died) is handed on. A store that finds no stream makes the Publisher create it again
 // likewise (PublisherStats.StreamCreated; not with NoCreate: the
 // operator's), so that reports do not wait for ever. Reports stored in a
 // stream before it was deleted and not yet read are lost with it:
 // announced as reports removed are (below) by the Consumer that makes its
 // durable consumer again on the new stream — as many as the last report
 // it received said were pending after it (NumPending), and those it had
-// handed back. So a
+// handed back. (Consumers sharing a Durable each count from their own
+// last report: what the other handed on after it is counted too, a marker
+// with a count too high — the host asks the venue for state it has; none
+// is missed.) So a
 // durable consumer deleted on purpose under a running Consumer comes
 // back: to retire one, Close its Consumer first, then delete it.
 //
@@ -287,7 +293,8 @@
 // NoCreate): at start, the stream's first message past the last the
 // durable consumer delivered. Not seen: what a purge removed while no
 // Consumer ran (the server moves the durable consumer past it and keeps
-// no trace of where it was), what
+// no trace of where it was: a host that purges the stream while its
+// Consumers are stopped asks the venue for its orders' state itself), what
 // aged out unread by a Consumer of some subjects (it may be other
 // nodes'), and, by a Consumer of some subjects, reports published and
 // removed between two deliveries. A

@@ -165,6 +165,7 @@ func (c *Consumer) resume() error {
 		c.execMu.Lock()
 		c.lostWithStream()
 		c.execHigh, c.execReplayTo = 0, 0
+		c.execGaps.reset(0)
 		clear(c.execNaked)
 		c.execMu.Unlock()
 	}
@@ -271,8 +272,8 @@ func (c *Consumer) consumerRemade(meta *jetstream.MsgMetadata, gen uint64) bool 
 	if seq > c.execHigh || seq <= c.execReplayTo {
 		return false // not handled, or a replay known (replayed)
 	}
-	if _, naked := c.execNaked[seq]; naked {
-		return false
+	if _, naked := c.execNaked[seq]; naked || c.execGaps.has(seq) {
+		return false // not handled here: its first delivery here may be its first
 	}
 	signal(c.execResume.trouble)
 	return true
@@ -281,12 +282,14 @@ func (c *Consumer) consumerRemade(meta *jetstream.MsgMetadata, gen uint64) bool 
 // replayed reports whether the report at stream sequence seq is one a
 // durable consumer made again by another delivers again after it was
 // handled (execReplayTo): at or below the last handled when it was found,
-// and not handed back since (execNaked). (With MaxAckPending above 1, a
-// report delivered into a lost link before that consumer was made, below
-// one handled, reads as handled: the operator's replay does not bring it.)
+// not handed back since (execNaked), and handled here or at or below the
+// ack floor when this Consumer started (execGaps): a report delivered
+// elsewhere and never handled here — into a link that died, with
+// MaxAckPending above 1, or to a Consumer sharing the Durable that died
+// before its ack — is handed on (TestS38rvnatsReplayKeepsUnhandled).
 // Under execMu.
 func (c *Consumer) replayed(seq uint64) bool {
-	if seq == 0 || seq > c.execReplayTo {
+	if seq == 0 || seq > c.execReplayTo || c.execGaps.has(seq) {
 		return false
 	}
 	_, naked := c.execNaked[seq]
@@ -309,7 +312,13 @@ func redeliversFrom(cons jetstream.Consumer) uint64 {
 // pending after its last first delivery (its NumPending, when known: not
 // since a redelivery or a resume) and those handed back and not handled
 // since. The stream is gone: NumPending is all there is to tell them by.
-// Once: the count is then unknown, as after a resume. Under execMu.
+// Once: the count is then unknown, as after a resume. Consumers sharing a
+// Durable: NumPending counted the reports pending for the durable
+// consumer after this one's last first delivery, and those the other
+// handled since are counted as lost too — a false loss marker, with a
+// count too high (each sharer announces its own); not found deterministic
+// to test, as which sharer's pull the server fills is its choice. Under
+// execMu.
 func (c *Consumer) lostWithStream() {
 	n := uint64(len(c.execNaked))
 	if c.execAfterOK {
@@ -439,6 +448,7 @@ func (c *Consumer) handled(m jetstream.Msg) {
 	}
 	seq := meta.Sequence.Stream
 	c.execHigh = max(c.execHigh, seq)
+	c.execGaps.handled(seq)
 	delete(c.execNaked, seq)
 }
 
