@@ -98,26 +98,23 @@ func s38ctHasOp(m, op, cid string) bool {
 	return strings.Contains(m, fmt.Sprintf(`"op":"%s"`, op)) && strings.Contains(m, fmt.Sprintf(`"clOrdId":"%s"`, cid))
 }
 
-// TestS38ctBinanceCloseWithAPlaceAwaitingItsAnswer is the same on
-// Binance: a WS-API written from Binance's docs (WebSocket API "Request
-// format", "Response format": {"id","status","result"}; "Subscribe to
-// User Data Stream through signature subscription" answered
-// {"subscriptionId":0}) takes the order.place and never answers it.
-func TestS38ctBinanceCloseWithAPlaceAwaitingItsAnswer(t *testing.T) {
-	p, s := s38ctBinancePeer(t, func(string, map[string]any) string { return "" })
+// s38ctCloseMidPlace places req on s, waits until the venue has it
+// (written), closes the session with the place unanswered and checks
+// the Place returns ErrClosed, never ErrNotSent, with its request id in
+// the Ack, and nothing left outstanding.
+func s38ctCloseMidPlace(t *testing.T, s *session.Session, req *schema.OrderRequest, written func()) {
 	ctx := s31ctConnected(t, s)
 	type result struct {
 		ack session.Ack
 		err error
 	}
 	done := make(chan result, 1)
-	req := s27ctOrder(t, s, "s38ct-b1")
 	go func() {
 		ack, err := s.Place(ctx, req)
 		s.Pools().Orders.Put(req)
 		done <- result{ack, err}
 	}()
-	p.await("/ws-api/v3", func(m string) bool { return strings.Contains(m, `"order.place"`) })
+	written()
 	cctx, stop := context.WithTimeout(context.Background(), s27ctWait)
 	defer stop()
 	require.NoError(t, s.Close(cctx))
@@ -130,6 +127,18 @@ func TestS38ctBinanceCloseWithAPlaceAwaitingItsAnswer(t *testing.T) {
 	case <-time.After(s27ctWait):
 		t.Fatal("a place awaiting its answer outlived Close")
 	}
+}
+
+// TestS38ctBinanceCloseWithAPlaceAwaitingItsAnswer is the same on
+// Binance: a WS-API written from Binance's docs (WebSocket API "Request
+// format", "Response format": {"id","status","result"}; "Subscribe to
+// User Data Stream through signature subscription" answered
+// {"subscriptionId":0}) takes the order.place and never answers it.
+func TestS38ctBinanceCloseWithAPlaceAwaitingItsAnswer(t *testing.T) {
+	p, s := s38ctBinancePeer(t, func(string, map[string]any) string { return "" })
+	s38ctCloseMidPlace(t, s, s27ctOrder(t, s, "s38ct-b1"), func() {
+		p.await("/ws-api/v3", func(m string) bool { return strings.Contains(m, `"order.place"`) })
+	})
 }
 
 // TestS38ctOKXCloseWhileLoggingInOrSubscribing closes an OKX session
@@ -206,38 +215,12 @@ func TestS38ctOKXCloseWhileLoggingInOrSubscribing(t *testing.T) {
 // WebSocket v2): unanswered at Close, the Place returns ErrClosed, never
 // ErrNotSent, with its request id in the Ack.
 func TestS38ctBybitKrakenCloseWithAPlaceAwaitingItsAnswer(t *testing.T) {
-	closeMidPlace := func(t *testing.T, s *session.Session, req *schema.OrderRequest, written func()) {
-		ctx := s31ctConnected(t, s)
-		type result struct {
-			ack session.Ack
-			err error
-		}
-		done := make(chan result, 1)
-		go func() {
-			ack, err := s.Place(ctx, req)
-			s.Pools().Orders.Put(req)
-			done <- result{ack, err}
-		}()
-		written()
-		cctx, stop := context.WithTimeout(context.Background(), s27ctWait)
-		defer stop()
-		require.NoError(t, s.Close(cctx))
-		assert.Zero(t, s.Outstanding())
-		select {
-		case r := <-done:
-			assert.ErrorIs(t, r.err, session.ErrClosed, "%v", r.err)
-			assert.NotErrorIs(t, r.err, session.ErrNotSent, "written, so never ErrNotSent")
-			assert.NotZero(t, r.ack.RequestID, "the request id assigned is in the Ack")
-		case <-time.After(s27ctWait):
-			t.Fatal("a place awaiting its answer outlived Close")
-		}
-	}
 	t.Run("Bybit", func(t *testing.T) {
 		b := newS30ctBybit(t)
 		b.create = func(*s30ctConn, string, string) []string { return nil }
 		s := b.start(t, newS30ctExecs(), nil)
 		s31ctConnected(t, s)
-		closeMidPlace(t, s, s30ctBybitOrder(t, s, "s38ctBY"), func() {
+		s38ctCloseMidPlace(t, s, s30ctBybitOrder(t, s, "s38ctBY"), func() {
 			b.await("/v5/trade", func(m string) bool { return strings.Contains(m, `"order.create"`) })
 		})
 	})
@@ -246,7 +229,7 @@ func TestS38ctBybitKrakenCloseWithAPlaceAwaitingItsAnswer(t *testing.T) {
 		k.add = func(*s30ctConn, any, string) []string { return nil }
 		s := k.start(t, newS30ctExecs())
 		s31ctConnected(t, s)
-		closeMidPlace(t, s, s30ctKrakenOrder(t, s, "s38ctKR"), func() {
+		s38ctCloseMidPlace(t, s, s30ctKrakenOrder(t, s, "s38ctKR"), func() {
 			k.await("/v2auth", func(m string) bool { return strings.Contains(m, `"add_order"`) })
 		})
 	})

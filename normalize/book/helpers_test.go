@@ -147,3 +147,15 @@ func applyLive(t testing.TB, bk *Book, b []byte) {
 	require.NoError(t, bk.Apply(context.Background(), okxEvent(t, b)))
 	require.True(t, bk.Live(), "%s", b)
 }
+
+// newOKXBooks is newRecBook's OKX BTC-USDT book added to a Books of the
+// same sink and pool, closed when the test ends (before the pool's leak
+// check).
+func newOKXBooks(t testing.TB) (*Book, *recSink, *pool.Pool[*schema.CanonicalEvent], *Books) {
+	t.Helper()
+	b, sink, events := newRecBook(t, OKX, "BTC-USDT", nil)
+	books := NewBooks(sink, events, nil)
+	books.Add(b)
+	t.Cleanup(books.Close)
+	return b, sink, events, books
+}

@@ -74,10 +74,7 @@ func TestS31quoteBinanceBookTopAndBookTickerShareTheUpdateID(t *testing.T) {
 // compared by exchange time ("ts"): strictly older dropped, equal
 // delivered.
 func TestS31quoteOKXBookTopAndBBOByExchangeTime(t *testing.T) {
-	b, sink, events := newRecBook(t, OKX, "BTC-USDT", nil)
-	books := NewBooks(sink, events, nil)
-	books.Add(b)
-	defer books.Close()
+	b, sink, events, books := newOKXBooks(t)
 	ctx := context.Background()
 	const t0 = int64(1_700_000_000_000_000_000)
 	bookAt := func(ev *schema.CanonicalEvent, ms, ingest int64) *schema.CanonicalEvent {

@@ -16,10 +16,7 @@ import (
 // a quote stream's best bid/offer (bbo-tbt) through the Books.
 func s31rvquoteOKX(t *testing.T) (*Book, *Books, *recSink, func(ms, ingest int64, bid string)) {
 	t.Helper()
-	b, sink, events := newRecBook(t, OKX, "BTC-USDT", nil)
-	books := NewBooks(sink, events, nil)
-	books.Add(b)
-	t.Cleanup(books.Close)
+	b, sink, events, books := newOKXBooks(t)
 	ctx := context.Background()
 	const t0 = int64(1_700_000_000_000_000_000)
 	snap := okxEvent(t, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["102","1","0","1"]`, ""))

@@ -18,10 +18,7 @@ import (
 // connection. The book's own messages of that tail are dropped
 // (Stats.AfterLoss); the symbol's quotes are now too.
 func TestS37bookQuoteOfALostConnectionsTailIsDropped(t *testing.T) {
-	b, sink, events := newRecBook(t, OKX, "BTC-USDT", nil)
-	books := NewBooks(sink, events, nil)
-	books.Add(b)
-	defer books.Close()
+	b, sink, events, books := newOKXBooks(t)
 	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
 	ctx := context.Background()
 	loss, err := events.Get(ctx)

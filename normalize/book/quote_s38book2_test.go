@@ -20,10 +20,7 @@ import (
 // connection it came on (a surviving one's is told apart only by its
 // Feed, TestS38bookFeedDropsOnlyItsOwnConnectionsTail).
 func TestS38book2PublishDropsALostConnectionsTailWithTwoClients(t *testing.T) {
-	b, sink, events := newRecBook(t, OKX, "BTC-USDT", nil)
-	books := NewBooks(sink, events, nil)
-	books.Add(b)
-	defer books.Close()
+	b, sink, events, books := newOKXBooks(t)
 	a := books.OnEvent(schema.VenueOKX, nil)
 	_ = books.OnEvent(schema.VenueOKX, nil) // client B, alive
 	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
@@ -42,10 +39,7 @@ func TestS38book2PublishDropsALostConnectionsTailWithTwoClients(t *testing.T) {
 // as in the test above. Registering a client leaves no count behind: the
 // new client's tail is dropped as the first client's was.
 func TestS38book2ReplacedClientLeavesTheTailRuleInPlace(t *testing.T) {
-	b, sink, events := newRecBook(t, OKX, "BTC-USDT", nil)
-	books := NewBooks(sink, events, nil)
-	books.Add(b)
-	defer books.Close()
+	b, sink, events, books := newOKXBooks(t)
 	ctx := context.Background()
 	old := books.OnEvent(schema.VenueOKX, nil)
 	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
@@ -70,10 +64,7 @@ func TestS38book2ReplacedClientLeavesTheTailRuleInPlace(t *testing.T) {
 // through Books.Publish, whose connection is not known, unbinds the book:
 // every loss of the venue concerns it again.
 func TestS38book2BookFedThroughPublishAfterAFeedHearsTheNewClientsLoss(t *testing.T) {
-	b, sink, events := newRecBook(t, OKX, "BTC-USDT", nil)
-	books := NewBooks(sink, events, nil)
-	books.Add(b)
-	defer books.Close()
+	b, _, events, books := newOKXBooks(t)
 	ctx := context.Background()
 	old := books.Feed(schema.VenueOKX, nil)
 	require.NoError(t, old.Publish(ctx, s38snap(t, events, "BTC-USDT", 100)))

@@ -39,10 +39,7 @@ func s38loss(ingest int64) wsclient.Event {
 // tell, the book's own tail rule drops it, on the safe side:
 // TestS38book2PublishDropsALostConnectionsTailWithTwoClients.)
 func TestS38bookSurvivingConnectionsQuoteIsNotATail(t *testing.T) {
-	b, sink, events := newRecBook(t, OKX, "BTC-USDT", nil)
-	books := NewBooks(sink, events, nil)
-	books.Add(b)
-	defer books.Close()
+	b, sink, events, books := newOKXBooks(t)
 	depthConn := books.OnEvent(schema.VenueOKX, nil)
 	quotes := books.Feed(schema.VenueOKX, nil) // the quote stream's client
 	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
@@ -60,10 +57,7 @@ func TestS38bookSurvivingConnectionsQuoteIsNotATail(t *testing.T) {
 // the lost connection's tail is dropped, the surviving one's quote of the
 // same instant delivered.
 func TestS38bookFeedDropsOnlyItsOwnConnectionsTail(t *testing.T) {
-	b, sink, events := newRecBook(t, OKX, "BTC-USDT", nil)
-	books := NewBooks(sink, events, nil)
-	books.Add(b)
-	defer books.Close()
+	b, sink, events, books := newOKXBooks(t)
 	lost, live := books.Feed(schema.VenueOKX, nil), books.Feed(schema.VenueOKX, nil)
 	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
 
