@@ -146,7 +146,7 @@ func TestS28MaxAgeOnMinimalClockMovedWhileArming(t *testing.T) {
 	h.rec.waitFor(t, "connected", connected(1))
 	require.Eventually(t, m.moved.Load, wait, time.Millisecond, "MaxAge timer not armed")
 	m.fc.advanceTo(t0.Add(opts.MaxAge))
-	h.rec.waitFor(t, "rotating at MaxAge", func(ev Event) bool { return ev.State == schema.ConnRotating && ev.ConnID == 1 })
+	h.rec.waitFor(t, "rotating at MaxAge", rotating(1))
 	m.fc.blockSlp = false // let the close handshake's and backoff's waits pass
 	h.finish(v)
 }

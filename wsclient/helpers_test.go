@@ -230,6 +230,13 @@ func connected(id uint64) func(Event) bool {
 	return func(ev Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == id && ev.Err == nil }
 }
 
+// rotating matches the start of a rotation of connection id: not a report
+// made while the state is Rotating (an ErrRotationDropped of the new
+// connection carries the state Rotating and that connection's id).
+func rotating(id uint64) func(Event) bool {
+	return func(ev Event) bool { return ev.State == schema.ConnRotating && ev.ConnID == id && ev.Err == nil }
+}
+
 // sink is a frame handler that keeps copies of what it is given.
 type sink struct {
 	mu     sync.Mutex

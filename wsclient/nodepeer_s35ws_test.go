@@ -91,7 +91,7 @@ func TestS35wsNodeRotationWhileTheOldPeerHalfCloses(t *testing.T) {
 			p.do(0, "text", hx(msg(1)))
 			h.sink.waitFor(t, msg(1))
 			require.NoError(t, h.c.Rotate())
-			h.rec.waitFor(t, "rotating", func(ev Event) bool { return ev.State == schema.ConnRotating && ev.ConnID == 1 })
+			h.rec.waitFor(t, "rotating", rotating(1))
 			p.opened(2)
 			p.until("subscribed 2", func() bool { return p.count("message", 2) >= len(testSubs) })
 			p.do(1, tc.end[0], tc.end[1:]...)

@@ -334,7 +334,7 @@ func TestS32peerRotationOnBroadcast(t *testing.T) {
 	}
 	h.sink.waitFor(t, want...)
 	require.NoError(t, h.c.Rotate())
-	h.rec.waitFor(t, "rotating", func(ev Event) bool { return ev.State == schema.ConnRotating && ev.ConnID == 1 })
+	h.rec.waitFor(t, "rotating", rotating(1))
 	p.opened(2)
 	p.until("subscribed 2", func() bool { return p.count("message", 2) >= len(testSubs) })
 	for i := 4; i <= 8; i++ {

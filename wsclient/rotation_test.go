@@ -337,7 +337,7 @@ func TestMaxAgeFromDial(t *testing.T) {
 	h.rec.waitFor(t, "connected", connected(1))
 	require.Eventually(t, func() bool { return h.clock.armedAt(t0.Add(opts.MaxAge)) }, wait, time.Millisecond)
 	h.clock.advanceTo(t0.Add(opts.MaxAge))
-	r1 := h.rec.waitFor(t, "rotating 1", func(ev Event) bool { return ev.State == schema.ConnRotating && ev.ConnID == 1 })
+	r1 := h.rec.waitFor(t, "rotating 1", rotating(1))
 	require.Equal(t, t0.Add(opts.MaxAge), r1.At)
 	on2 := func(ev Event) bool { return ev.State == schema.ConnConnected && ev.ConnID == 2 }
 	// Connection 2's first message comes after its paced gap; the overlap
@@ -354,7 +354,7 @@ func TestMaxAgeFromDial(t *testing.T) {
 	due := r1.At.Add(opts.MaxAge) // connection 2 was dialled when rotation 1 began
 	require.Eventually(t, func() bool { return h.clock.armedAt(due) }, wait, time.Millisecond, "next rotation not armed at dial + MaxAge")
 	h.clock.advanceTo(due)
-	r2 := h.rec.waitFor(t, "rotating 2", func(ev Event) bool { return ev.State == schema.ConnRotating && ev.ConnID == 2 })
+	r2 := h.rec.waitFor(t, "rotating 2", rotating(2))
 	require.Equal(t, due, r2.At)
 	hb.halt()
 	h.finish(v)

@@ -66,7 +66,7 @@ func lossDuringRotationDial(t *testing.T, refused bool) {
 	h := start(t, p.url(), opts, &sink{}, leaks)
 	h.sink.waitFor(t, `{"conn":1}`)
 	require.NoError(t, h.c.Rotate())
-	h.rec.waitFor(t, "rotating", func(ev Event) bool { return ev.State == schema.ConnRotating && ev.ConnID == 1 })
+	h.rec.waitFor(t, "rotating", rotating(1))
 	close(kill)
 	lost := conn1Lost(t, h) // while connection 2's handshake still hangs
 	require.Equal(t, ReasonReadError, lost.Reason, "err %v", lost.Err)
