@@ -70,6 +70,10 @@ type orders struct {
 	// lateGraced are the late of the connection a rotation replaced,
 	// answered maybe still in its grace: counted by sole until it ends.
 	lateGraced map[uint64]struct{}
+	// queried counts the reconciliation queries in flight
+	// (binanceQueries.query) by the connection they went out on: an
+	// id-less refusal on that connection may be one's (sole).
+	queried map[uint64]int
 	// replacedGone is the last connection wsclient reported ended after
 	// a rotation replaced it (replacedEnded); 0 none.
 	replacedGone uint64
@@ -498,19 +502,20 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 }
 
 // sole is the request, an order's or the user-data subscription, alone
-// awaiting an answer on conn (no reconciliation query in flight either),
-// else 0: a refusal echoing no id answers it (venueOrders.sole tells the
-// rule and its sources). Requests are counted on the connection they went
-// out on: pending and late on pendConn's, graced and lateGraced (a
-// rotation's grace) on the replaced connection, the user-data
+// awaiting an answer on conn (no reconciliation query in flight there
+// either), else 0: a refusal echoing no id answers it (venueOrders.sole
+// tells the rule and its sources). Requests are counted on the connection
+// they went out on: pending and late on pendConn's, graced and lateGraced
+// (a rotation's grace) on the replaced connection, the user-data
 // subscription on udsConn (a rotation's new connection's, before the
-// switch) — the other connection's requests cannot be answered on conn.
+// switch), the queries in flight on theirs (queried) — the other
+// connection's requests cannot be answered on conn.
 func (o *orders) sole(conn uint64) uint64 {
-	if o.bq.inFlight.Load() != 0 {
-		return 0
-	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.queried[conn] != 0 {
+		return 0
+	}
 	var id uint64
 	n := 0
 	if conn == o.pendConn {

@@ -159,11 +159,22 @@ func (r *binanceQueries) query(ctx context.Context, conn uint64, enc func(id uin
 	r.queries[id] = ch
 	r.qmu.Unlock()
 	r.inFlight.Add(1)
+	o.mu.Lock()
+	if o.queried == nil {
+		o.queried = map[uint64]int{}
+	}
+	o.queried[conn]++ // an id-less refusal on conn may be its answer (orders.sole)
+	o.mu.Unlock()
 	defer func() {
 		r.qmu.Lock()
 		delete(r.queries, id)
 		r.qmu.Unlock()
 		r.inFlight.Add(-1)
+		o.mu.Lock()
+		if o.queried[conn]--; o.queried[conn] == 0 {
+			delete(o.queried, conn)
+		}
+		o.mu.Unlock()
 	}()
 	// The pass's ctx bounds only the wait for the client's turn: a write
 	// begun is written to the end, bounded by the client's WriteTimeout
