@@ -59,13 +59,16 @@ type orders struct {
 	// (grace); nil none.
 	graced   map[uint64]pendingOrder
 	graceEnd wsclient.Timer
-	graceGen uint64                  // grace's calls: a timer of an earlier one ends nothing
-	replaced uint64                  // the connection the latest prepared switch replaced; 0 none
-	late     map[uint64]pendingOrder // given up by their callers, maybe still answered (forget)
-	// pendConn is the connection the requests in pending and late went
-	// out on (the latest await's: readyConn; a query's given up on the
-	// connection up, binanceQueries.givenUp; a connection's end fails
-	// them or moves them to graced and lateGraced).
+	graceGen uint64 // grace's calls: a timer of an earlier one ends nothing
+	replaced uint64 // the connection the latest prepared switch replaced; 0 none
+	// late are the requests given up by their callers, maybe still
+	// answered (forget; a query's, binanceQueries.givenUp; the user-data
+	// subscription's, userDataUnanswered), each with the connection it
+	// went out on (pendingOrder.conn: sole counts it there).
+	late map[uint64]pendingOrder
+	// pendConn is the connection the requests in pending went out on
+	// (the latest await's: readyConn; a connection's end fails them or
+	// moves them to graced).
 	pendConn uint64
 	// lateGraced are the late of the connection a rotation replaced,
 	// answered maybe still in its grace: counted by sole until it ends.
@@ -513,8 +516,8 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) (other error) {
 // awaiting an answer on conn (no reconciliation query in flight there
 // either), else 0: a refusal echoing no id answers it (venueOrders.sole
 // tells the rule and its sources). Requests are counted on the connection
-// they went out on: pending and late on pendConn's, graced and lateGraced
-// (a rotation's grace) on the replaced connection, the user-data
+// they went out on: pending on pendConn's, graced (a rotation's grace) on
+// the replaced connection, late and lateGraced each on its own, the user-data
 // subscription on udsConn (a rotation's new connection's, before the
 // switch), the queries in flight on theirs (queried) — the other
 // connection's requests cannot be answered on conn.
@@ -527,15 +530,20 @@ func (o *orders) sole(conn uint64) uint64 {
 	var id uint64
 	n := 0
 	if conn == o.pendConn {
-		n += len(o.late)
 		for i := range o.pending {
 			id, n = i, n+1
 		}
 	}
 	if conn == o.replaced {
-		n += len(o.lateGraced)
 		for i := range o.graced {
 			id, n = i, n+1
+		}
+	}
+	for _, late := range [...]map[uint64]pendingOrder{o.late, o.lateGraced} {
+		for _, p := range late {
+			if p.conn == conn {
+				n++
+			}
 		}
 	}
 	if o.udsWait != 0 && conn == o.udsConn {
@@ -803,7 +811,7 @@ func (o *orders) userDataUnanswered(conn, id uint64) {
 		return
 	}
 	o.udsWait = 0
-	o.lateLocked(id, pendingOrder{}) // its answer may still come: an id-less refusal may be it (sole)
+	o.lateLocked(id, pendingOrder{conn: conn}) // its answer may still come: an id-less refusal on conn may be it (sole)
 	o.udsRefused++
 	o.udsTries++
 	tries := o.udsTries

@@ -212,10 +212,7 @@ func (r *binanceQueries) givenUp(id, conn uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.upConn == conn { // a connection lost meanwhile took its answer with it (failPending)
-		o.lateLocked(id, pendingOrder{}) // (a query names no order)
-		if len(o.pending) == 0 {
-			o.pendConn = conn // late counts on conn (orders.sole), no order having gone out on it yet
-		}
+		o.lateLocked(id, pendingOrder{conn: conn}) // counted on conn (orders.sole); a query names no order
 	}
 }
 
