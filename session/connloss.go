@@ -211,7 +211,11 @@ func (m *lossMarker) onFrame(f *schema.WsFrame) {
 	if !announce {
 		return
 	}
-	lost := wsclient.Event{State: schema.ConnDisconnected, ConnID: old, IngestTS: f.ReceivedAt - 1}
+	// The marker is stamped just before the frame (ReceivedAt-1: after
+	// the dead connection's data, before the new one's, while the clock
+	// runs forward); 0 (no stamp) for a frame stamped 0 or 1, never
+	// below. The books are broken by an unstamped loss (breakBooks).
+	lost := wsclient.Event{State: schema.ConnDisconnected, ConnID: old, IngestTS: max(f.ReceivedAt-1, 0)}
 	if m.books {
 		m.breakBooks(lost)
 	}
@@ -222,11 +226,18 @@ func (m *lossMarker) onFrame(f *schema.WsFrame) {
 
 // breakBooks invalidates the shard's books for e, a loss the frame path
 // found (onFrame), waiting for the event pool at most book.StateTimeout
-// each (as book.Books.OnEvent does for connection states).
+// each (as book.Books.OnEvent does for connection states). The loss is
+// the connection whose data the books hold (the later connection's first
+// frame is not read yet), whatever the stamps say: it goes to them
+// unstamped (IngestTS 0: book.Book.Apply always applies such a loss). A
+// stamp would be judged against the books' data: a clock stepped back
+// since (the new frame's ReceivedAt before that data), or a frame stamped
+// 0, made it "news of an earlier connection", ignored — the book stayed
+// live on the dead connection's levels.
 func (m *lossMarker) breakBooks(e wsclient.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), book.StateTimeout)
 	defer cancel()
-	ev := schema.CanonicalEvent{Venue: m.s.spec.venue, Type: schema.EventConnState, IngestTS: e.Stamp()}
+	ev := schema.CanonicalEvent{Venue: m.s.spec.venue, Type: schema.EventConnState}
 	ev.Control = schema.Control{Kind: schema.ControlConnState, State: e.State,
 		Reason: "a later connection's frame came first"}
 	for _, sym := range m.sh.syms {

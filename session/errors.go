@@ -26,8 +26,10 @@ var (
 	// execution reports tell.
 	ErrDisconnected = errors.New("session: order connection lost before the venue answered (outcome unknown; watch the execution reports)")
 	// ErrBadAnswer: the venue answered the request, but its answer could
-	// not be read (the parser's error is wrapped). The venue may or may not
-	// have acted on the request: its execution reports tell.
+	// not be read (the parser's error is wrapped), or is a success that
+	// names no order or another order than the request's (every venue:
+	// pendingOrder.check). The venue may or may not have acted on the
+	// request: its execution reports tell.
 	ErrBadAnswer = errors.New("session: the venue's answer could not be read (outcome unknown; watch the execution reports)")
 	// errNoOrder: a venue's success to a place or a cancel that names no
 	// order (wrapped in ErrBadAnswer): not an ack of the order asked about.

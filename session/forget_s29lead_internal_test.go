@@ -31,7 +31,7 @@ func TestS29UnsentRequestLeavesNoLateAnswer(t *testing.T) {
 		require.False(t, ok, "a written request given up may still be answered without an id")
 	})
 	t.Run("orders", func(t *testing.T) {
-		o := &orders{pending: map[uint64]chan answer{}, readyConn: 7}
+		o := &orders{pending: map[uint64]pendingOrder{}, readyConn: 7}
 		o.await(1, 7, req)
 		o.forget(1, false)
 		require.Empty(t, o.late)

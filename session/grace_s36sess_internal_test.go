@@ -94,14 +94,14 @@ func TestS36WSAPIGraceEnds(t *testing.T) {
 	s.cfg.Client.Clock = wsclient.SystemClock()
 	newOrders := func() (*orders, chan answer) {
 		ch := make(chan answer, 1)
-		return &orders{s: s, pending: map[uint64]chan answer{1: ch}}, ch
+		return &orders{s: s, pending: map[uint64]pendingOrder{1: {ch: ch}}}, ch
 	}
 	t.Run("answered", func(t *testing.T) {
 		o, ch := newOrders()
 		o.grace(7)
 		_, ok := answered(ch)
 		require.False(t, ok, "waits on through the switch")
-		o.deliver(1, answer{ack: Ack{RequestID: 1}})
+		require.NoError(t, o.deliver(1, answer{ack: Ack{RequestID: 1}}))
 		a, ok := answered(ch)
 		require.True(t, ok)
 		assert.NoError(t, a.err)
@@ -121,7 +121,7 @@ func TestS36WSAPIGraceEnds(t *testing.T) {
 		o.grace(7)
 		ch2 := make(chan answer, 1)
 		o.mu.Lock()
-		o.pending[2] = ch2 // made on the new connection
+		o.pending[2] = pendingOrder{ch: ch2} // made on the new connection
 		o.mu.Unlock()
 		o.grace(7)
 		a, ok := answered(ch)

@@ -70,14 +70,14 @@ func TestS37rvwsReplacedEndEndsGrace(t *testing.T) {
 	s.cfg.Client.Clock = wsclient.SystemClock()
 	newOrders := func() (*orders, chan answer) {
 		ch := make(chan answer, 1)
-		return &orders{s: s, pending: map[uint64]chan answer{1: ch}}, ch
+		return &orders{s: s, pending: map[uint64]pendingOrder{1: {ch: ch}}}, ch
 	}
 	t.Run("ws api", func(t *testing.T) {
 		o, ch := newOrders()
 		o.grace(7)
 		ch2 := make(chan answer, 1)
 		o.mu.Lock()
-		o.pending[2] = ch2 // made on the new connection
+		o.pending[2] = pendingOrder{ch: ch2} // made on the new connection
 		o.mu.Unlock()
 		o.replacedEnded(6) // a connection replaced before
 		_, ok := answered(ch)

@@ -26,17 +26,17 @@ func TestS37WSAPIGraceKeepsGivenUp(t *testing.T) {
 	s := &Session{}
 	s.cfg.Client.Clock = clk
 	ch3 := make(chan answer, 1)
-	o := &orders{s: s, pending: map[uint64]chan answer{1: make(chan answer, 1), 3: ch3}}
+	o := &orders{s: s, pending: map[uint64]pendingOrder{1: {ch: make(chan answer, 1)}, 3: {ch: ch3}}}
 	o.bq = &binanceQueries{o: o}
 	o.forget(1, true) // the caller of request 1 gave up; its answer may come
 	o.grace(7)        // the switch: the replaced connection answers on
-	o.deliver(3, answer{ack: Ack{RequestID: 3}})
+	require.NoError(t, o.deliver(3, answer{ack: Ack{RequestID: 3}}))
 	_, ok := answered(ch3)
 	require.True(t, ok, "request 3 answered on the replaced connection")
 	ch2 := make(chan answer, 1)
 	o.mu.Lock()
 	o.nextID = 2
-	o.pending[2] = ch2 // made on the new connection
+	o.pending[2] = pendingOrder{ch: ch2} // made on the new connection
 	o.pendConn = 8
 	o.mu.Unlock()
 	assert.Zero(t, o.sole(7), "request 1 may be answered still: an id-less refusal on its connection answers none")
@@ -63,12 +63,12 @@ func TestS37WSAPIGivenUpEndWithGrace(t *testing.T) {
 	clk := &s36rRecClock{Clock: wsclient.SystemClock()}
 	s := &Session{}
 	s.cfg.Client.Clock = clk
-	o := &orders{s: s, pending: map[uint64]chan answer{1: make(chan answer, 1)}}
+	o := &orders{s: s, pending: map[uint64]pendingOrder{1: {ch: make(chan answer, 1)}}}
 	o.bq = &binanceQueries{o: o}
 	o.forget(1, true)
 	o.grace(7)
 	o.mu.Lock()
-	o.pending[2] = make(chan answer, 1)
+	o.pending[2] = pendingOrder{ch: make(chan answer, 1)}
 	o.pendConn = 8
 	o.mu.Unlock()
 	assert.Zero(t, o.sole(7), "in the grace, request 1 may be answered still")

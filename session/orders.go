@@ -53,23 +53,30 @@ type orders struct {
 	last    schema.ConnState // of the latest event
 	upConn  uint64           // the connection up as the latest event was handled, 0 when none
 	nextID  uint64
-	pending map[uint64]chan answer
+	pending map[uint64]pendingOrder
 	// graced are the requests in flight on the connection a rotation
 	// replaced, which still delivers its answers until graceEnd fires
 	// (grace); nil none.
-	graced   map[uint64]chan answer
+	graced   map[uint64]pendingOrder
 	graceEnd wsclient.Timer
-	graceGen uint64              // grace's calls: a timer of an earlier one ends nothing
-	replaced uint64              // the connection the latest prepared switch replaced; 0 none
-	late     map[uint64]struct{} // given up by their callers, maybe still answered (forget)
-	// pendConn is the connection the requests in pending and late went
-	// out on (the latest await's: readyConn; a query's given up on the
-	// connection up, binanceQueries.givenUp; a connection's end fails
-	// them or moves them to graced and lateGraced).
+	graceGen uint64 // grace's calls: a timer of an earlier one ends nothing
+	replaced uint64 // the connection the latest prepared switch replaced; 0 none
+	// late are the requests given up by their callers, maybe still
+	// answered (forget; a query's, binanceQueries.givenUp; the user-data
+	// subscription's, userDataUnanswered), each with the connection it
+	// went out on (pendingOrder.conn: sole counts it there).
+	late map[uint64]pendingOrder
+	// pendConn is the connection the requests in pending went out on
+	// (the latest await's: readyConn; a connection's end fails them or
+	// moves them to graced).
 	pendConn uint64
 	// lateGraced are the late of the connection a rotation replaced,
 	// answered maybe still in its grace: counted by sole until it ends.
-	lateGraced map[uint64]struct{}
+	lateGraced map[uint64]pendingOrder
+	// queried counts the reconciliation queries in flight
+	// (binanceQueries.query) by the connection they went out on: an
+	// id-less refusal on that connection may be one's (sole).
+	queried map[uint64]int
 	// replacedGone is the last connection wsclient reported ended after
 	// a rotation replaced it (replacedEnded); 0 none.
 	replacedGone uint64
@@ -114,7 +121,7 @@ type orders struct {
 
 func newOrders(s *Session) (*orders, error) {
 	cfg := &s.cfg
-	o := &orders{s: s, pending: map[uint64]chan answer{}}
+	o := &orders{s: s, pending: map[uint64]pendingOrder{}}
 	o.repeats.clk = cfg.Client.Clock
 	o.udsDue.s = s
 	o.enc = normalize.NewBinanceOrders(cfg.Credentials, &normalize.OrderOptions{
@@ -188,7 +195,7 @@ func (o *orders) handleFrame(ctx context.Context, f *schema.WsFrame) error {
 			if why == nil {
 				why = errors.New("a message the parser does not know")
 			}
-			o.deliver(id, answer{ack: Ack{RequestID: id}, err: fmt.Errorf("%w: %w", ErrBadAnswer, why)})
+			_ = o.deliver(id, answer{ack: Ack{RequestID: id}, err: fmt.Errorf("%w: %w", ErrBadAnswer, why)}) // (an error: never another order's)
 		}
 	}
 	return err
@@ -263,7 +270,12 @@ func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 		ev.Control.RequestID = o.sole(o.frameConn) // {"id":null,…}: the answer of the request alone awaiting one (soleAnswer)
 	}
 	if id := ev.Control.RequestID; id != 0 && (ev.Type == schema.EventOrderAck || ev.Type == schema.EventControl) {
-		o.answer(id, ev)
+		if other := o.answer(id, ev); other != nil {
+			// Another order's ack: not this request's, so neither
+			// published as its answer nor followed (as venueOrders.handleFrame).
+			o.s.pools.Events.Put(ev)
+			return fmt.Errorf("%w: request %d: %w", ErrBadAnswer, id, other)
+		}
 	}
 	switch ev.Type {
 	case schema.EventExecReport: // tracked, and published unless reconciled already
@@ -473,7 +485,10 @@ func (o *orders) streamEnded(conn uint64) {
 	}()
 }
 
-func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
+// answer hands ev, the venue's answer to request id, to its caller
+// (deliver); other: ev names another order than the request's, so it is
+// none of the request's.
+func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) (other error) {
 	var a answer
 	switch {
 	case ev.Type == schema.EventControl && ev.Control.Kind == schema.ControlVenueError:
@@ -494,35 +509,41 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) {
 	default:
 		a.ack = Ack{RequestID: id, Symbol: ev.Symbol, Execution: ev.Exec}
 	}
-	o.deliver(id, a)
+	return o.deliver(id, a)
 }
 
 // sole is the request, an order's or the user-data subscription, alone
-// awaiting an answer on conn (no reconciliation query in flight either),
-// else 0: a refusal echoing no id answers it (venueOrders.sole tells the
-// rule and its sources). Requests are counted on the connection they went
-// out on: pending and late on pendConn's, graced and lateGraced (a
-// rotation's grace) on the replaced connection, the user-data
+// awaiting an answer on conn (no reconciliation query in flight there
+// either), else 0: a refusal echoing no id answers it (venueOrders.sole
+// tells the rule and its sources). Requests are counted on the connection
+// they went out on: pending on pendConn's, graced (a rotation's grace) on
+// the replaced connection, late and lateGraced each on its own, the user-data
 // subscription on udsConn (a rotation's new connection's, before the
-// switch) — the other connection's requests cannot be answered on conn.
+// switch), the queries in flight on theirs (queried) — the other
+// connection's requests cannot be answered on conn.
 func (o *orders) sole(conn uint64) uint64 {
-	if o.bq.inFlight.Load() != 0 {
-		return 0
-	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.queried[conn] != 0 {
+		return 0
+	}
 	var id uint64
 	n := 0
 	if conn == o.pendConn {
-		n += len(o.late)
 		for i := range o.pending {
 			id, n = i, n+1
 		}
 	}
 	if conn == o.replaced {
-		n += len(o.lateGraced)
 		for i := range o.graced {
 			id, n = i, n+1
+		}
+	}
+	for _, late := range [...]map[uint64]pendingOrder{o.late, o.lateGraced} {
+		for _, p := range late {
+			if p.conn == conn {
+				n++
+			}
 		}
 	}
 	if o.udsWait != 0 && conn == o.udsConn {
@@ -536,8 +557,10 @@ func (o *orders) sole(conn uint64) uint64 {
 
 // deliver hands the answer to request id to its caller, or, for the
 // user-data subscription, to the state board; ids nobody waits for
-// (answered already, given up, unknown) are ignored.
-func (o *orders) deliver(id uint64, a answer) {
+// (answered already, given up, unknown) are ignored. An ack naming
+// another order than the request's (pendingOrder.check) is ErrBadAnswer
+// (errOtherOrder) to the caller, and other says so.
+func (o *orders) deliver(id uint64, a answer) (other error) {
 	o.mu.Lock()
 	if id == o.udsID && o.udsConn == o.prepConn && o.prepDone != nil {
 		o.stopUserDataWait()
@@ -553,7 +576,7 @@ func (o *orders) deliver(id uint64, a answer) {
 		o.prepDone = nil
 		o.mu.Unlock()
 		done <- err // capacity 1: prepare's, once
-		return
+		return nil
 	}
 	if id == o.udsID {
 		o.stopUserDataWait()
@@ -590,26 +613,34 @@ func (o *orders) deliver(id uint64, a answer) {
 		if a.err == nil {
 			o.rec.subscribed(conn) // after a window without the stream: reconcile
 		}
-		return
+		return nil
 	}
 	if a.noOrder {
 		a.err = fmt.Errorf("%w: %w", ErrBadAnswer, errNoOrder)
 	}
-	ch, ok := o.pending[id]
+	p, ok := o.pending[id]
 	delete(o.pending, id)
-	o.answeredLateLocked(id)
 	if g, graced := o.graced[id]; graced && !ok {
-		ch, ok = g, true
+		p, ok = g, true
 		delete(o.graced, id)
 	}
+	if !ok {
+		p = o.late[id]
+		if l, late := o.lateGraced[id]; late {
+			p = l
+		}
+	}
+	o.answeredLateLocked(id)
 	if ok {
 		o.answered++
 		o.settleLocked()
 	}
 	o.mu.Unlock()
+	a, other = p.check(id, a)
 	if ok {
-		ch <- a // capacity 1, one answer per id
+		p.ch <- a // capacity 1, one answer per id
 	}
+	return other
 }
 
 // onEvent follows the connection: on every new connection the user-data
@@ -780,7 +811,7 @@ func (o *orders) userDataUnanswered(conn, id uint64) {
 		return
 	}
 	o.udsWait = 0
-	o.lateLocked(id) // its answer may still come: an id-less refusal may be it (sole)
+	o.lateLocked(id, pendingOrder{conn: conn}) // its answer may still come: an id-less refusal on conn may be it (sole)
 	o.udsRefused++
 	o.udsTries++
 	tries := o.udsTries
@@ -948,11 +979,11 @@ func (o *orders) failPending(err error) {
 }
 
 // failLocked ends the waits of m with err (under o.mu).
-func (o *orders) failLocked(m map[uint64]chan answer, err error) {
-	for id, ch := range m {
+func (o *orders) failLocked(m map[uint64]pendingOrder, err error) {
+	for id, p := range m {
 		delete(m, id)
 		o.lostInFly++
-		ch <- answer{ack: Ack{RequestID: id}, err: err}
+		p.ch <- answer{ack: Ack{RequestID: id}, err: err}
 	}
 }
 
@@ -1003,7 +1034,7 @@ func (o *orders) grace(old uint64) {
 	}
 	o.graced, o.pending = o.pending, o.graced // (o.graced emptied above)
 	if o.pending == nil {
-		o.pending = map[uint64]chan answer{}
+		o.pending = map[uint64]pendingOrder{}
 	}
 	o.graceGen++
 	gen := o.graceGen
@@ -1072,23 +1103,26 @@ func (o *orders) settleLocked() {
 func (o *orders) forget(id uint64, written bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if _, ok := o.pending[id]; !ok {
+	p, ok := o.pending[id]
+	if !ok {
 		return
 	}
 	delete(o.pending, id)
 	o.settleLocked()
 	if written {
-		o.lateLocked(id)
+		o.lateLocked(id, p)
 	}
 }
 
-// lateLocked counts id, a request given up by its caller (an order's, or
-// a reconciliation query's: binanceQueries.query) whose answer may still
-// come, among those an id-less refusal may answer (sole) — at most
-// maxLate, the oldest-issued dropped past it (under o.mu).
-func (o *orders) lateLocked(id uint64) {
+// lateLocked counts id, a request given up by its caller (an order's, p;
+// a reconciliation query's, binanceQueries.query, or the user-data
+// subscription's, naming no order) whose answer may still come, among
+// those an id-less refusal may answer (sole) — at most maxLate, the
+// oldest-issued dropped past it (under o.mu). Its late answer is checked
+// against p (pendingOrder.check).
+func (o *orders) lateLocked(id uint64, p pendingOrder) {
 	if o.late == nil {
-		o.late = map[uint64]struct{}{}
+		o.late = map[uint64]pendingOrder{}
 	}
 	if len(o.late) >= maxLate {
 		oldest := id
@@ -1097,7 +1131,7 @@ func (o *orders) lateLocked(id uint64) {
 		}
 		delete(o.late, oldest)
 	}
-	o.late[id] = struct{}{}
+	o.late[id] = p
 }
 
 // publishState tells the subscribers of an order-connection state change:
@@ -1437,16 +1471,16 @@ func (o *orders) encode(id uint64, req *schema.OrderRequest) ([]byte, error) {
 	return o.enc.AppendRequest(nil, id, req)
 }
 
-func (o *orders) await(id, conn uint64, _ *schema.OrderRequest) (chan answer, bool) {
+func (o *orders) await(id, conn uint64, req *schema.OrderRequest) (chan answer, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.readyConn != conn {
 		return nil, false
 	}
-	ch := make(chan answer, 1)
-	o.pending[id] = ch
+	p := newPendingOrder(conn, req)
+	o.pending[id] = p
 	o.pendConn = conn
-	return ch, true
+	return p.ch, true
 }
 
 func (o *orders) writeConn(ctx context.Context, conn uint64, msg []byte) error {

@@ -79,15 +79,46 @@ type pendingOrder struct {
 	cid, vid schema.ID
 }
 
+// newPendingOrder is the wait for the answer to req, sent on conn: a
+// placement names its ClientOrderID, a cancel OrigClientOrderID and
+// VenueOrderID.
+func newPendingOrder(conn uint64, req *schema.OrderRequest) pendingOrder {
+	p := pendingOrder{ch: make(chan answer, 1), conn: conn, symbol: req.Symbol, place: req.Action == schema.ActionPlace, cid: req.ClientOrderID}
+	if !p.place {
+		p.cid, p.vid = req.OrigClientOrderID, req.VenueOrderID
+	}
+	return p
+}
+
 // names reports whether ack names the order p asked about, as far as
 // both say: the venues echo the ids as sent (OKX v5 "Place order" and
 // "Cancel order": ordId, clOrdId; Bybit v5 "WebSocket Trade":
 // orderId, orderLinkId; Kraken "add_order" and "cancel_order":
-// order_id, cl_ord_id). Compared ignoring case and dashes (sameID), so
-// that no venue's rewriting of a UUID (Kraken's short and long forms,
-// "Spot Client Order Identifiers") reads as another order.
+// order_id, cl_ord_id; Binance WebSocket API "Place new order (TRADE)":
+// orderId, clientOrderId, and "Cancel order (TRADE)": orderId and
+// origClientOrderId the cancelled order's, clientOrderId the cancel's own
+// newClientOrderId — so a cancel's answer that gives an
+// OrigClientOrderID names the order by it). Compared ignoring case and
+// dashes (sameID), so that no venue's rewriting of a UUID (Kraken's short
+// and long forms, "Spot Client Order Identifiers") reads as another order.
 func (p *pendingOrder) names(ack *Ack) bool {
-	return sameID(p.cid.Bytes(), ack.ClientOrderID.Bytes()) && sameID(p.vid.Bytes(), ack.VenueOrderID.Bytes())
+	cid := ack.ClientOrderID
+	if !p.place && !ack.OrigClientOrderID.IsZero() {
+		cid = ack.OrigClientOrderID
+	}
+	return sameID(p.cid.Bytes(), cid.Bytes()) && sameID(p.vid.Bytes(), ack.VenueOrderID.Bytes())
+}
+
+// check is a, the answer to request id (p), unless a is a success naming
+// another order than p's (names): that is ErrBadAnswer (errOtherOrder) to
+// the caller — what became of p's order unknown — and other says so, so
+// that the answer is neither handed on nor followed as p's. Every venue's
+// answers pass here (venueOrders.deliver, orders.deliver).
+func (p *pendingOrder) check(id uint64, a answer) (checked answer, other error) {
+	if a.err != nil || a.noOrder || p.names(&a.ack) {
+		return a, nil
+	}
+	return answer{ack: Ack{RequestID: id}, err: fmt.Errorf("%w: %w", ErrBadAnswer, errOtherOrder)}, errOtherOrder
 }
 
 // sameID reports whether ids a and b may name the same order: either is
@@ -183,13 +214,9 @@ func (v *venueOrders) await(id, conn uint64, req *schema.OrderRequest) (chan ans
 	if v.conn != conn {
 		return nil, false
 	}
-	ch := make(chan answer, 1)
-	p := pendingOrder{ch: ch, conn: conn, symbol: req.Symbol, place: req.Action == schema.ActionPlace, cid: req.ClientOrderID}
-	if !p.place {
-		p.cid, p.vid = req.OrigClientOrderID, req.VenueOrderID
-	}
+	p := newPendingOrder(conn, req)
 	v.pending[id] = p
-	return ch, true
+	return p.ch, true
 }
 
 func (v *venueOrders) writeConn(ctx context.Context, conn uint64, msg []byte) error {
@@ -534,10 +561,7 @@ func (v *venueOrders) deliver(id uint64, a answer) (req pendingOrder, other erro
 		p = l // the caller is gone; the dispatcher still learns of it
 	}
 	v.mu.Unlock()
-	if a.err == nil && !p.names(&a.ack) {
-		other = errOtherOrder
-		a = answer{ack: Ack{RequestID: id}, err: fmt.Errorf("%w: %w", ErrBadAnswer, errOtherOrder)}
-	}
+	a, other = p.check(id, a)
 	if !ok {
 		return p, other
 	}

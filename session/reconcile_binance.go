@@ -159,11 +159,22 @@ func (r *binanceQueries) query(ctx context.Context, conn uint64, enc func(id uin
 	r.queries[id] = ch
 	r.qmu.Unlock()
 	r.inFlight.Add(1)
+	o.mu.Lock()
+	if o.queried == nil {
+		o.queried = map[uint64]int{}
+	}
+	o.queried[conn]++ // an id-less refusal on conn may be its answer (orders.sole)
+	o.mu.Unlock()
 	defer func() {
 		r.qmu.Lock()
 		delete(r.queries, id)
 		r.qmu.Unlock()
 		r.inFlight.Add(-1)
+		o.mu.Lock()
+		if o.queried[conn]--; o.queried[conn] == 0 {
+			delete(o.queried, conn)
+		}
+		o.mu.Unlock()
 	}()
 	// The pass's ctx bounds only the wait for the client's turn: a write
 	// begun is written to the end, bounded by the client's WriteTimeout
@@ -201,10 +212,7 @@ func (r *binanceQueries) givenUp(id, conn uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.upConn == conn { // a connection lost meanwhile took its answer with it (failPending)
-		o.lateLocked(id)
-		if len(o.pending) == 0 {
-			o.pendConn = conn // late counts on conn (orders.sole), no order having gone out on it yet
-		}
+		o.lateLocked(id, pendingOrder{conn: conn}) // counted on conn (orders.sole); a query names no order
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
 )
 
@@ -24,15 +25,15 @@ func TestS38sessSoleCountsPerConnection(t *testing.T) {
 		clk := &s36rRecClock{Clock: wsclient.SystemClock()}
 		s := &Session{}
 		s.cfg.Client.Clock = clk
-		o := &orders{s: s, pending: map[uint64]chan answer{}, readyConn: 7}
+		o := &orders{s: s, pending: map[uint64]pendingOrder{}, readyConn: 7}
 		o.bq = &binanceQueries{o: o}
-		_, ok := o.await(1, 7, nil)
+		_, ok := o.await(1, 7, &schema.OrderRequest{})
 		require.True(t, ok)
 		o.grace(7) // the switch: request 1 is answered on the replaced connection still
 		o.mu.Lock()
 		o.readyConn = 8
 		o.mu.Unlock()
-		_, ok = o.await(2, 8, nil)
+		_, ok = o.await(2, 8, &schema.OrderRequest{})
 		require.True(t, ok)
 		assert.Equal(t, uint64(2), o.sole(8), "the new connection's order alone awaits an answer there")
 		assert.Equal(t, uint64(1), o.sole(7), "the replaced connection's request alone awaits an answer there")
@@ -40,9 +41,9 @@ func TestS38sessSoleCountsPerConnection(t *testing.T) {
 	})
 	t.Run("prepare", func(t *testing.T) {
 		s := &Session{}
-		o := &orders{s: s, pending: map[uint64]chan answer{}, readyConn: 7}
+		o := &orders{s: s, pending: map[uint64]pendingOrder{}, readyConn: 7}
 		o.bq = &binanceQueries{o: o}
-		_, ok := o.await(1, 7, nil)
+		_, ok := o.await(1, 7, &schema.OrderRequest{})
 		require.True(t, ok)
 		o.mu.Lock()
 		o.udsID, o.udsConn, o.udsWait = 5, 8, 5 // the rotation's new connection's user-data subscription
@@ -61,9 +62,9 @@ func TestS38sessSoleCountsPerConnection(t *testing.T) {
 // on the connection of the last order — an earlier one.)
 func TestS38sessSoleCountsAGivenUpQueryOnItsConnection(t *testing.T) {
 	s := &Session{}
-	o := &orders{s: s, pending: map[uint64]chan answer{}, readyConn: 1}
+	o := &orders{s: s, pending: map[uint64]pendingOrder{}, readyConn: 1}
 	o.bq = &binanceQueries{o: o}
-	_, ok := o.await(1, 1, nil)
+	_, ok := o.await(1, 1, &schema.OrderRequest{})
 	require.True(t, ok)
 	o.failPending(ErrDisconnected) // connection 1 lost; 2 is up
 	o.mu.Lock()

@@ -1,0 +1,73 @@
+package session
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/venuesim"
+)
+
+// The frame path's loss (lossMarker.onFrame) breaks the shard's books
+// whatever the new connection's frame is stamped: a clock stepped back
+// since the book was made good (the frame's ReceivedAt before the book's
+// data), or a frame with no stamp (ReceivedAt 0). Before s39sess the loss
+// was stamped ReceivedAt-1: before the book's data (or −1), so the book
+// took it for news of an earlier connection (book.Book.Apply: a loss older
+// than the data that made it good is ignored) and stayed live on the dead
+// connection's levels.
+func TestS39sessFrameLossBreaksBooksWhateverTheStamp(t *testing.T) {
+	for name, at := range map[string]func() int64{
+		"clock stepped back": func() int64 { return time.Now().Add(-time.Hour).UnixNano() },
+		"no stamp":           func() int64 { return 0 },
+		"stamp 1":            func() int64 { return 1 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			v := venuesim.Start(&venuesim.Options{Rate: 400})
+			t.Cleanup(v.Close)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			markers := make(chan int64, 64) // the stamps of the markers
+			s, err := Start(ctx, Config{Endpoints: Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL()},
+				Symbols: []string{"BTC-USDT"}, Channels: []string{"depth@100ms", "trade"},
+				Subscribe: func(d *dispatch.Dispatcher) error {
+					_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade}}, &dispatch.SubscribeOptions{
+						Handler: func(ev *schema.CanonicalEvent) {
+							if ev.Type == schema.EventGap {
+								select {
+								case markers <- ev.IngestTS:
+								default:
+								}
+							}
+						}})
+					return err
+				}})
+			require.NoError(t, err)
+			t.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				require.NoError(t, s.Close(ctx))
+			})
+			require.NoError(t, s.WaitConnected(ctx))
+			b := s.Book("BTC-USDT")
+			require.NotNil(t, b)
+			require.Eventually(t, b.Live, time.Minute, 5*time.Millisecond)
+			v.Pause(true) // no diff of the live connection makes it live again
+
+			sh := s.shards[0]
+			sh.loss.onFrame(&schema.WsFrame{ConnID: sh.client.Stats().ConnID + 1, ReceivedAt: at()})
+			assert.False(t, b.Live(), "a later connection's frame, no loss heard: the book is broken")
+			select {
+			case ts := <-markers:
+				assert.GreaterOrEqual(t, ts, int64(0), "the trades' subscriber's marker: a stamp, or none (0), never below")
+			case <-time.After(time.Minute): // a guard, not a wait
+				t.Fatal("no marker for the trades' subscriber")
+			}
+		})
+	}
+}
