@@ -58,6 +58,12 @@ func storedReports(t *testing.T, n int) (srv *embedded.Server, ingest *node, pub
 // storedReportsIn is storedReports with the Publisher's stream options so.
 func storedReportsIn(t *testing.T, so StreamOptions, n int) (srv *embedded.Server, ingest *node, pub *Publisher, js jetstream.JetStream) {
 	srv = startServer(t)
+	ingest, pub, js = storedReportsOn(t, srv, so, n)
+	return srv, ingest, pub, js
+}
+
+// storedReportsOn is storedReportsIn on the server srv.
+func storedReportsOn(t *testing.T, srv *embedded.Server, so StreamOptions, n int) (ingest *node, pub *Publisher, js jetstream.JetStream) {
 	ingest = newNode(t)
 	pnc := connect(t, srv.ClientURL(), nil)
 	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, &PublisherOptions{Stream: so})
@@ -65,7 +71,7 @@ func storedReportsIn(t *testing.T, so StreamOptions, n int) (srv *embedded.Serve
 	js, err = jetstream.New(pnc)
 	require.NoError(t, err)
 	storeReports(t, js, ingest, 0, n)
-	return srv, ingest, pub, js
+	return ingest, pub, js
 }
 
 // storeReports has ingest publish execution reports from to to-1 and
