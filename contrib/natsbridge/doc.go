@@ -219,7 +219,10 @@
 // consumer gone without a word is noticed within about 10 s), it makes the
 // stream again if it is missing (not with NoCreate) and the consumer
 // again — after the last report it handled, or at the first it handed
-// back, on the stream it read; from the start of a stream created again —
+// back, or at the first below it that it did not handle (delivered into
+// a link that died, or to a Consumer sharing the Durable; reports it
+// handled after that are dropped by stream sequence), on the stream it
+// read; from the start of a stream created again —
 // and consumes again, retrying with capped backoff until it succeeds or
 // Close. A stream made again by an operator with settings the server
 // will not let the Consumer change (another storage) is read as an

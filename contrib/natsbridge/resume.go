@@ -26,7 +26,8 @@ import (
 // without a sign. So the Consumer watches Consume's errors and, when one
 // may mean its consumer is gone, looks: a consumer that is gone is made
 // again where this one was in the stream — after the last report handled,
-// or at the first handed back and not handled since — or from the
+// or at the first handed back and not handled since, or at the first
+// below the last handled that was not handled here (seqGaps) — or from the
 // start of a stream that is not the one it read (created again: the
 // sequences start over); a Consume that stopped is started again.
 // Reports handed on already that come again are dropped by their ids
@@ -199,8 +200,15 @@ func (c *Consumer) resume() error {
 			for seq := range c.execNaked {
 				start = min(start, seq)
 			}
-			// From the first handed back: the reports handled after it
-			// come again, dropped by their stream sequence (replayed).
+			if lo, ok := c.execGaps.lowest(); ok {
+				// Below the last handled, not handled here: maybe
+				// delivered into a link that died, or to a sharer that
+				// died before its ack (TestS39natsRemakeFromUnhandled).
+				start = min(start, lo)
+			}
+			// From the first handed back or not handled: the reports
+			// handled after it come again, dropped by their stream
+			// sequence (replayed).
 			c.execReplayTo = c.execHigh
 			c.execMu.Unlock()
 			from = start
