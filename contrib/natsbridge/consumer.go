@@ -82,7 +82,8 @@ type ConsumerOptions struct {
 	// MaxRequestBatch, MaxRequestExpires, an operator's or the server's —
 	// are kept, and the Consumer's pulls ask within them, however large
 	// MaxAckPending is (a pull past one was refused or ignored: the reports
-	// stalled).
+	// stalled); a pull refused after an operator changed them under a
+	// running Consumer makes it consume again within the new ones.
 	MaxAckPending int
 	// Dedup is how many execution report ids the consumer remembers, to
 	// drop a redelivery it has already handed on (an id over 512 bytes,

@@ -118,3 +118,38 @@ func TestS39natsPullLimits(t *testing.T) {
 		require.Equal(t, tc.expiry, expiry, tc.name)
 	}
 }
+
+// TestS39natsOperatorLimitsChangedLive: an operator lowers the durable
+// consumer's MaxRequestBatch under a running Consumer. The Consume's next
+// full pull (after a reconnection here; at a pull's expiry too) asked for
+// MaxAckPending+1 reports: refused (409 "Exceeded MaxRequestBatch of 2"),
+// a plain error to nats.go, which does not count it back — the reports
+// stalled for good. Such a refusal makes the Consumer read the durable
+// consumer's limits again and consume within them.
+func TestS39natsOperatorLimitsChangedLive(t *testing.T) {
+	srv, ingest, pub, js := storedReports(t, 1)
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
+	nc := connect(t, srv.ClientURL(), nil)
+	cons, err := NewConsumer(waitCtx(t), nc, far.d, far.pools.Events, &ConsumerOptions{Durable: "s39live", MaxAckPending: 4, AckWait: time.Hour})
+	require.NoError(t, err)
+	require.Equal(t, "1000", next(t, got, anyEvent).Exec.TradeID.String())
+
+	jc, err := js.Consumer(waitCtx(t), DefaultStream, "s39live")
+	require.NoError(t, err)
+	cfg := jc.CachedInfo().Config
+	cfg.MaxRequestBatch = 2
+	_, err = js.UpdateConsumer(waitCtx(t), DefaultStream, cfg)
+	require.NoError(t, err)
+	require.NoError(t, nc.ForceReconnect())
+	for i := 1; i < 4; i++ {
+		ingest.publish(t, execReport(i))
+	}
+	for i := 1; i < 4; i++ {
+		require.Equal(t, strconv.Itoa(1000+i), next(t, got, anyEvent).Exec.TradeID.String())
+	}
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	ingest.close(t)
+	far.close(t)
+}

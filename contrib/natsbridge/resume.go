@@ -81,11 +81,22 @@ func (r *execResume) stop() {
 }
 
 // execTrouble is Consume's error handler (on a goroutine of nats.go's).
+//
+// A pull refused for a request limit of the durable consumer (409
+// "Exceeded MaxRequestBatch of n", "Exceeded MaxRequestExpires of d",
+// "Exceeded MaxRequestMaxBytes of n", "Exceeded MaxWaiting": nats-server
+// consumer.go processNextMsgRequest; nats.js ExceededLimits) is a plain
+// error to nats.go, which does not count the pull back: the Consume asks
+// for nothing more until its heartbeats are missed, and then the same
+// pull again — the reports stall for good. One comes when an operator
+// changed the limits under a running Consumer: the resumer starts the
+// Consume again within the limits read anew (pullLimits).
 func (c *Consumer) execTrouble(err error) {
 	r := &c.execResume
 	switch {
-	case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrBadRequest):
-		signal(r.stopped) // terminal: nats.go stopped this Consume
+	case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrBadRequest),
+		err != nil && strings.Contains(err.Error(), "Exceeded Max"):
+		signal(r.stopped) // terminal: nats.go stopped this Consume, or it asks past a limit
 	case errors.Is(err, jetstream.ErrNoHeartbeat), errors.Is(err, jetstream.ErrConsumerNotFound),
 		errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrConsumerDoesNotExist):
 	default:
