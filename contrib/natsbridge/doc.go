@@ -176,7 +176,9 @@
 //     is stored once.
 //   - On a strategy host a durable JetStream consumer (ConsumerOptions.Durable)
 //     delivers them, MaxAckPending at a time (1 by default, so that a
-//     redelivery never overtakes a later report). A report is acknowledged,
+//     redelivery never overtakes a later report), its pulls kept within
+//     the durable consumer's request limits (MaxWaiting, MaxRequestBatch,
+//     MaxRequestExpires: see ConsumerOptions.MaxAckPending). A report is acknowledged,
 //     with the server's confirmation, after the host's dispatcher has
 //     queued it for every subscriber; a redelivery of an id the consumer has
 //     already handed on is dropped (it remembers the last
