@@ -57,14 +57,6 @@ func (g *seqGaps) handled(seq uint64) {
 	}
 }
 
-// lowest returns the lowest sequence not handled, at or below top.
-func (g *seqGaps) lowest() (uint64, bool) {
-	if len(g.gaps) == 0 {
-		return 0, false
-	}
-	return g.gaps[0][0], true
-}
-
 // has reports whether seq, at or below top, was not handled.
 func (g *seqGaps) has(seq uint64) bool {
 	return g.find(seq) >= 0

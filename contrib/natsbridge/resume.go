@@ -206,16 +206,17 @@ func (c *Consumer) resume() error {
 		start := uint64(0) // another stream: from its start
 		if sameStream {
 			c.forgetRemoved(ctx)
+			// Below the last handled, not handled here: maybe delivered
+			// into a link that died, or to a sharer that died before its
+			// ack (TestS39natsRemakeFromUnhandled).
+			gap, isGap := c.firstHeldGap(ctx)
 			c.execMu.Lock()
 			start = c.execHigh + 1
 			for seq := range c.execNaked {
 				start = min(start, seq)
 			}
-			if lo, ok := c.execGaps.lowest(); ok {
-				// Below the last handled, not handled here: maybe
-				// delivered into a link that died, or to a sharer that
-				// died before its ack (TestS39natsRemakeFromUnhandled).
-				start = min(start, lo)
+			if isGap {
+				start = min(start, gap)
 			}
 			// From the first handed back or not handled: the reports
 			// handled after it come again, dropped by their stream
@@ -511,6 +512,45 @@ func (c *Consumer) forgetRemoved(ctx context.Context) {
 	if n > 0 {
 		c.owe(n)
 	}
+}
+
+// firstHeldGap returns the lowest stream sequence at or below the last
+// handled that this Consumer did not handle (execGaps) and that the stream
+// still holds — of its subject, when it reads one (Subjects one filter):
+// a consumer made again starts there. A gap the stream no longer holds
+// (purged, aged out, deleted: announced already, or with the next
+// report) is passed, as forgetRemoved passes a report handed back: one
+// made again at it would start at the stream's first and deliver again
+// every report handled since (TestS36rvnatsNakedThenPurgedForgotten).
+// When the stream does not answer, the lowest gap: a replay repeats,
+// never loses.
+func (c *Consumer) firstHeldGap(ctx context.Context) (uint64, bool) {
+	c.execMu.Lock()
+	gaps := slices.Clone(c.execGaps.gaps)
+	subj := ">"
+	if !c.execFilter && len(c.opts.Subjects) == 1 {
+		subj = c.opts.Subjects[0]
+	}
+	c.execMu.Unlock()
+	if len(gaps) == 0 {
+		return 0, false
+	}
+	st, err := c.execResume.js.Stream(ctx, c.opts.Stream.Name)
+	if err != nil {
+		return gaps[0][0], true
+	}
+	for _, g := range gaps {
+		m, err := st.GetMsg(ctx, g[0], jetstream.WithGetMsgSubject(subj))
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			return 0, false // nothing of it at or past the gap
+		case err != nil:
+			return g[0], true
+		case m.Sequence <= g[1]:
+			return m.Sequence, true
+		}
+	}
+	return 0, false
 }
 
 // nakedPassed wakes the resumer to look for reports handed back that the
