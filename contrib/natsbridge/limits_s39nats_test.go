@@ -153,3 +153,21 @@ func TestS39natsOperatorLimitsChangedLive(t *testing.T) {
 	ingest.close(t)
 	far.close(t)
 }
+
+// TestS39natsOperatorExpiresTooShort: an operator's MaxRequestExpires
+// under a second is shorter than any pull nats.go makes (its least
+// expiry): NewConsumer fails with nats.go's ErrInvalidOption rather than
+// consume with pulls the server refuses.
+func TestS39natsOperatorExpiresTooShort(t *testing.T) {
+	srv, ingest, pub, js := storedReports(t, 1)
+	_, err := js.CreateConsumer(waitCtx(t), DefaultStream, jetstream.ConsumerConfig{Durable: "s39short",
+		AckPolicy: jetstream.AckExplicitPolicy, MaxRequestExpires: 500 * time.Millisecond})
+	require.NoError(t, err)
+	far := newNode(t)
+	_, err = NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		&ConsumerOptions{Durable: "s39short"})
+	require.ErrorIs(t, err, jetstream.ErrInvalidOption)
+	require.NoError(t, pub.Close(closeCtx(t)))
+	ingest.close(t)
+	far.close(t)
+}
