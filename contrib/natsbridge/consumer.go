@@ -76,6 +76,14 @@ type ConsumerOptions struct {
 	// MaxAckPending is how many execution reports may be delivered and not
 	// yet acknowledged. With 1 (the default) a redelivery can never
 	// overtake a later report: the reports of an order stay in order.
+	// Above a limit of the stream's, the account's or the server's
+	// (max_ack_pending) NewConsumer returns the server's error (JetStream
+	// error code 10121). The durable consumer's request limits — MaxWaiting,
+	// MaxRequestBatch, MaxRequestExpires, an operator's or the server's —
+	// are kept, and the Consumer's pulls ask within them, however large
+	// MaxAckPending is (a pull past one was refused or ignored: the reports
+	// stalled); a pull refused after an operator changed them under a
+	// running Consumer makes it consume again within the new ones.
 	MaxAckPending int
 	// Dedup is how many execution report ids the consumer remembers, to
 	// drop a redelivery it has already handed on (an id over 512 bytes,
@@ -259,6 +267,9 @@ type Consumer struct {
 	execDec    wire.Decoder
 	seen       dedup
 	execFilter bool // the durable consumer reads the whole stream: keep what Subjects match
+	// execLimits: the request limits of the durable consumer an operator
+	// made (requestLimits), kept by every update and remake.
+	execLimits jetstream.ConsumerConfig
 	// Where the durable consumer is in the stream, under execMu, for
 	// making it again where it was when it is gone (resume.go).
 	execHigh  uint64              // highest stream sequence handled (handed on, dropped as another's or a duplicate, terminated)
@@ -572,6 +583,9 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 	if anyOverlap(c.opts.Subjects) {
 		c.execFilter = true
 	}
+	if cur, err := js.Consumer(ctx, c.opts.Stream.Name, c.opts.Durable); err == nil {
+		c.execLimits = requestLimits(cur.CachedInfo())
+	}
 	cons, err := js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, c.execConfig(0))
 	if err != nil {
 		return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
@@ -645,6 +659,12 @@ func (c *Consumer) execConfig(start uint64) jetstream.ConsumerConfig {
 		AckWait:        c.opts.AckWait,
 		MaxAckPending:  c.opts.MaxAckPending,
 		FilterSubjects: filters,
+		// The operator's, if any: MaxWaiting cannot be updated, the
+		// others would be erased.
+		MaxWaiting:         c.execLimits.MaxWaiting,
+		MaxRequestBatch:    c.execLimits.MaxRequestBatch,
+		MaxRequestExpires:  c.execLimits.MaxRequestExpires,
+		MaxRequestMaxBytes: c.execLimits.MaxRequestMaxBytes,
 	}
 	if start > 1 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, start
@@ -657,12 +677,11 @@ func (c *Consumer) execConfig(start uint64) jetstream.ConsumerConfig {
 // may mean it is gone wake the resumer.
 //
 // It keeps MaxAckPending+1 reports asked for (PullMaxMessages; nats.go's
-// default is 500) and pulls again for each report handled
-// (PullThresholdMessages at the same: by default half of it). A pull
-// stays waiting on the server while MaxAckPending reports are in hand
-// (NumWaiting: a live reader, see resetPredecessors), and at most
-// MaxAckPending+1 pulls wait (the server's MaxWaiting is 512 by default:
-// a pull of 1 after each report under a pull of 500 could pass it).
+// default is 500), or fewer within the consumer's limits (pullLimits), and
+// pulls again for each report handled (PullThresholdMessages at the same:
+// by default half of it). A pull stays waiting on the server while
+// MaxAckPending reports are in hand (NumWaiting: a live reader, see
+// resetPredecessors), and at most that many pulls wait.
 //
 // A purge, or a stream limit, that removes the reports delivered and
 // waiting for their acks does not wake the durable consumer's delivery
@@ -673,14 +692,82 @@ func (c *Consumer) execConfig(start uint64) jetstream.ConsumerConfig {
 // 500 still open, the loop slept until its next idle heartbeat (half of
 // execPullExpiry: 5 s) and the report stream stalled
 // (TestS38natsPurgeNextReportAtOnce).
+//
+// The pulls obey the durable consumer's request limits, as its info read
+// them (pullLimits): a pull past one is refused or dropped by the server,
+// which nats.go never counts back — the reports stalled.
 func (c *Consumer) consume(cons jetstream.Consumer, gen uint64) (jetstream.ConsumeContext, error) {
-	cc, err := cons.Consume(func(m jetstream.Msg) { c.onExec(m, gen) }, jetstream.PullExpiry(execPullExpiry),
-		jetstream.PullMaxMessages(c.opts.MaxAckPending+1), jetstream.PullThresholdMessages(c.opts.MaxAckPending+1),
+	batch, expiry := pullLimits(cons.CachedInfo(), c.opts.MaxAckPending)
+	cc, err := cons.Consume(func(m jetstream.Msg) { c.onExec(m, gen) }, jetstream.PullExpiry(expiry),
+		jetstream.PullMaxMessages(batch), jetstream.PullThresholdMessages(batch),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) { c.execTrouble(err) }))
 	if err != nil {
 		return nil, fmt.Errorf("natsbridge: consume %s: %w", c.opts.Durable, err)
 	}
 	return cc, nil
+}
+
+// requestLimits returns the request limits of a durable consumer already
+// there as info read it (an operator's, or a Consumer's of the Durable
+// before): MaxWaiting, which the server will not update ("max waiting can
+// not be updated": NewConsumer failed on one made with another), and
+// MaxRequestBatch, MaxRequestExpires and MaxRequestMaxBytes, which an
+// update without them erased. The Consumer's own settings (AckWait,
+// MaxAckPending, filters) still replace the operator's.
+func requestLimits(info *jetstream.ConsumerInfo) jetstream.ConsumerConfig {
+	if info == nil {
+		return jetstream.ConsumerConfig{}
+	}
+	return jetstream.ConsumerConfig{MaxWaiting: info.Config.MaxWaiting, MaxRequestBatch: info.Config.MaxRequestBatch,
+		MaxRequestExpires: info.Config.MaxRequestExpires, MaxRequestMaxBytes: info.Config.MaxRequestMaxBytes}
+}
+
+// pullLimits returns the reports the Consume keeps asked for (batch) and
+// how long a pull lives (expiry), for a durable consumer of maxAck
+// reports pending whose configuration info read: maxAck+1 and
+// execPullExpiry, within the consumer's request limits (nats-server
+// consumer.go processNextMsgRequest; NATS ADR-13, pull requests; nats.js
+// ExceededLimits):
+//
+//   - MaxWaiting (512 unless set, and fixed once the consumer exists: "max
+//     waiting can not be updated"): "pulls received after this is reached
+//     are ignored" (NATS .NET ConsumerConfig.MaxWaiting) — without a word
+//     when they ask for heartbeats, as nats.go's do (a 409 "Exceeded
+//     MaxWaiting" otherwise). Each pull asks for one
+//     report or more, so a batch of at most MaxWaiting keeps at most
+//     MaxWaiting pulls waiting; past it, the pull sent as a report is
+//     handled, which wakes the server's delivery loop after a purge (see
+//     above), could be the one dropped.
+//   - MaxRequestBatch (an operator's, or the server's or account's
+//     JetStream limit max_request_batch, which the server gives every
+//     consumer made without one; docs.nats.io, "JetStream limits"): a
+//     pull asking for more is refused (409 "Exceeded MaxRequestBatch"),
+//     which nats.go reports as a plain error and does not count back: no
+//     report was delivered at all, for good.
+//   - MaxRequestExpires: a pull living longer is refused likewise; under
+//     1 s (nats.go's least expiry) Consume fails and so does NewConsumer
+//     (or the resume, retried and logged).
+//
+// MaxRequestMaxBytes limits only pulls that ask for bytes, which these
+// never do. MaxAckPending itself above a stream's, the account's or the
+// server's limit is refused when the consumer is made
+// (JSConsumerMaxPendingAckExcessErr, error code 10121): NewConsumer
+// returns the server's error.
+func pullLimits(info *jetstream.ConsumerInfo, maxAck int) (batch int, expiry time.Duration) {
+	batch, expiry = maxAck+1, execPullExpiry
+	if info == nil {
+		return batch, expiry
+	}
+	if w := info.Config.MaxWaiting; w > 0 {
+		batch = min(batch, w)
+	}
+	if b := info.Config.MaxRequestBatch; b > 0 {
+		batch = min(batch, b)
+	}
+	if e := info.Config.MaxRequestExpires; e > 0 {
+		expiry = min(expiry, e)
+	}
+	return batch, expiry
 }
 
 // subject returns the state of a subject, the first time (or the first

@@ -176,7 +176,9 @@
 //     is stored once.
 //   - On a strategy host a durable JetStream consumer (ConsumerOptions.Durable)
 //     delivers them, MaxAckPending at a time (1 by default, so that a
-//     redelivery never overtakes a later report). A report is acknowledged,
+//     redelivery never overtakes a later report), its pulls kept within
+//     the durable consumer's request limits (MaxWaiting, MaxRequestBatch,
+//     MaxRequestExpires: see ConsumerOptions.MaxAckPending). A report is acknowledged,
 //     with the server's confirmation, after the host's dispatcher has
 //     queued it for every subscriber; a redelivery of an id the consumer has
 //     already handed on is dropped (it remembers the last
@@ -219,7 +221,10 @@
 // consumer gone without a word is noticed within about 10 s), it makes the
 // stream again if it is missing (not with NoCreate) and the consumer
 // again — after the last report it handled, or at the first it handed
-// back, on the stream it read; from the start of a stream created again —
+// back, or at the first below it that it did not handle (delivered into
+// a link that died, or to a Consumer sharing the Durable; reports it
+// handled after that are dropped by stream sequence), on the stream it
+// read; from the start of a stream created again —
 // and consumes again, retrying with capped backoff until it succeeds or
 // Close. A stream made again by an operator with settings the server
 // will not let the Consumer change (another storage) is read as an

@@ -29,28 +29,12 @@ func TestS37natsOldConsumeLateNoFalseLoss(t *testing.T) {
 
 	// The old Consume's late delivery: report 4, its consumer's third
 	// (consumer sequence 3, NumPending 0).
-	old, err := js.CreateOrUpdateConsumer(waitCtx(t), DefaultStream, jetstream.ConsumerConfig{Durable: "s37old",
-		AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: 3})
-	require.NoError(t, err)
-	batch, err := old.Fetch(3, jetstream.FetchMaxWait(generous))
-	require.NoError(t, err)
-	var m jetstream.Msg
-	for msg := range batch.Messages() {
-		m = msg
-	}
-	require.NoError(t, batch.Error())
+	m := lateDelivery(t, js, "s37old", 3, 3)
 	meta, err := m.Metadata()
 	require.NoError(t, err)
 	require.Equal(t, uint64(5), meta.Sequence.Stream)
 	require.Equal(t, uint64(3), meta.Sequence.Consumer)
-	oldDone := make(chan struct{})
-	go func() {
-		defer close(oldDone)
-		cons.onExec(m, 0) // a generation before the current one
-	}()
-	eventually(t, func() bool { return doorAt(cons, 5) == 1 }, "the old delivery at the door")
-	far.release()
-	<-oldDone
+	handLate(t, cons, far, m)
 	eventually(t, func() bool { return cons.Stats().ExecDelivered == 5 }, "5 reports (the late one handed back: TestS37rvnatsOldConsumeLateInOrder)")
 	require.NoError(t, pub.Close(closeCtx(t)))
 	require.NoError(t, cons.Close(closeCtx(t)))
@@ -63,6 +47,41 @@ func TestS37natsOldConsumeLateNoFalseLoss(t *testing.T) {
 	}
 	ingest.close(t)
 	require.NoError(t, far.d.Close(closeCtx(t)))
+}
+
+// lateDelivery returns the n-th delivery of a consumer durable of the
+// test's that starts at stream sequence start: a replaced Consume's late
+// delivery (a consumer made again starts later in the stream).
+func lateDelivery(t *testing.T, js jetstream.JetStream, durable string, start uint64, n int) jetstream.Msg {
+	old, err := js.CreateOrUpdateConsumer(waitCtx(t), DefaultStream, jetstream.ConsumerConfig{Durable: durable,
+		AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start})
+	require.NoError(t, err)
+	batch, err := old.Fetch(n, jetstream.FetchMaxWait(generous))
+	require.NoError(t, err)
+	var m jetstream.Msg
+	for msg := range batch.Messages() {
+		m = msg
+	}
+	require.NoError(t, batch.Error())
+	require.NotNil(t, m)
+	return m
+}
+
+// handLate has cons take m as a delivery of a generation before the
+// current one while report 0 is in hand (reportInHand), waits until m is
+// at the door, releases far's events and waits until m's delivery
+// returned.
+func handLate(t *testing.T, cons *Consumer, far *smallNode, m jetstream.Msg) {
+	meta, err := m.Metadata()
+	require.NoError(t, err)
+	oldDone := make(chan struct{})
+	go func() {
+		defer close(oldDone)
+		cons.onExec(m, 0) // a generation before the current one
+	}()
+	eventually(t, func() bool { return doorAt(cons, meta.Sequence.Stream) == 1 }, "the old delivery at the door")
+	far.release()
+	<-oldDone
 }
 
 // inHand reports whether a delivery holds execMu (one past the door,

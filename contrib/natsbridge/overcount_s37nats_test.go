@@ -128,18 +128,7 @@ func TestS37natsPendingOverCountNoFalseLoss(t *testing.T) {
 }
 
 func testPendingOverCount(t *testing.T, subjects []string) {
-	srv, ingest, pub, _ := storedReports(t, 3)
-	far := newNode(t)
-	got := far.collect(t, dispatch.Filter{})
-	d := &pendingDialer{addr: srv.Addr().String(), over: func(sseq uint64) uint64 {
-		if sseq == 1 {
-			return 1 // report 0's delivery says one more is pending than is
-		}
-		return 0
-	}}
-	nc := connect(t, srv.ClientURL(), &ConnectOptions{Extra: []nats.Option{nats.SetCustomDialer(d)}})
-	cons, err := NewConsumer(waitCtx(t), nc, far.d, far.pools.Events, &ConsumerOptions{Durable: "s37over", AckWait: generous, Subjects: subjects})
-	require.NoError(t, err)
+	_, ingest, pub, far, got, cons := firstOverCounted(t, "s37over", subjects)
 	for i := range 3 {
 		ev := next(t, got, func(ev *schema.CanonicalEvent) bool { return ev.Type != schema.EventConnState })
 		require.Equal(t, schema.EventExecReport, ev.Type, "nothing was removed: %s", ev.Control.Reason)
@@ -152,6 +141,26 @@ func testPendingOverCount(t *testing.T, subjects []string) {
 	require.Equal(t, uint64(3), stats.ExecDelivered, "%+v", stats)
 	ingest.close(t)
 	far.close(t)
+}
+
+// firstOverCounted starts a server holding reports 0 to 2 (storedReports)
+// and a far node whose Consumer of Durable durable and subjects reads them
+// through a pendingDialer by which report 0's delivery says one more is
+// pending than is; got receives every event of the far node.
+func firstOverCounted(t *testing.T, durable string, subjects []string) (js jetstream.JetStream, ingest *node, pub *Publisher, far *node, got <-chan *schema.CanonicalEvent, cons *Consumer) {
+	srv, ingest, pub, js := storedReports(t, 3)
+	far = newNode(t)
+	got = far.collect(t, dispatch.Filter{})
+	d := &pendingDialer{addr: srv.Addr().String(), over: func(sseq uint64) uint64 {
+		if sseq == 1 {
+			return 1 // report 0's delivery says one more is pending than is
+		}
+		return 0
+	}}
+	nc := connect(t, srv.ClientURL(), &ConnectOptions{Extra: []nats.Option{nats.SetCustomDialer(d)}})
+	cons, err := NewConsumer(waitCtx(t), nc, far.d, far.pools.Events, &ConsumerOptions{Durable: durable, AckWait: generous, Subjects: subjects})
+	require.NoError(t, err)
+	return js, ingest, pub, far, got, cons
 }
 
 // The dialer rewrites what a real server sends: a check that it does.

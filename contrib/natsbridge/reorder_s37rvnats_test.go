@@ -22,19 +22,7 @@ func TestS37rvnatsOldConsumeLateInOrder(t *testing.T) {
 	far, got, cons := reportInHand(t, srv.ClientURL(), nil, ConsumerOptions{Durable: "s37rvorder"})
 
 	// The replaced Consume's late delivery of report 4 (stream sequence 5).
-	old, err := js.CreateOrUpdateConsumer(waitCtx(t), DefaultStream, jetstream.ConsumerConfig{Durable: "s37rvold",
-		AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: 5})
-	require.NoError(t, err)
-	m, err := old.Next(jetstream.FetchMaxWait(generous))
-	require.NoError(t, err)
-	oldDone := make(chan struct{})
-	go func() {
-		defer close(oldDone)
-		cons.onExec(m, 0) // a generation before the current one
-	}()
-	eventually(t, func() bool { return doorAt(cons, 5) == 1 }, "the old delivery at the door")
-	far.release()
-	<-oldDone
+	handLate(t, cons, far, lateDelivery(t, js, "s37rvold", 5, 1))
 	for i := range 5 {
 		ev := next(t, got, anyEvent)
 		require.Equal(t, strconv.Itoa(1000+i), ev.Exec.TradeID.String(), "report %d: %s %s", i, ev.Type, ev.Control.Reason)
@@ -58,6 +46,12 @@ func storedReports(t *testing.T, n int) (srv *embedded.Server, ingest *node, pub
 // storedReportsIn is storedReports with the Publisher's stream options so.
 func storedReportsIn(t *testing.T, so StreamOptions, n int) (srv *embedded.Server, ingest *node, pub *Publisher, js jetstream.JetStream) {
 	srv = startServer(t)
+	ingest, pub, js = storedReportsOn(t, srv, so, n)
+	return srv, ingest, pub, js
+}
+
+// storedReportsOn is storedReportsIn on the server srv.
+func storedReportsOn(t *testing.T, srv *embedded.Server, so StreamOptions, n int) (ingest *node, pub *Publisher, js jetstream.JetStream) {
 	ingest = newNode(t)
 	pnc := connect(t, srv.ClientURL(), nil)
 	pub, err := NewPublisher(waitCtx(t), pnc, ingest.d, &PublisherOptions{Stream: so})
@@ -65,7 +59,7 @@ func storedReportsIn(t *testing.T, so StreamOptions, n int) (srv *embedded.Serve
 	js, err = jetstream.New(pnc)
 	require.NoError(t, err)
 	storeReports(t, js, ingest, 0, n)
-	return srv, ingest, pub, js
+	return ingest, pub, js
 }
 
 // storeReports has ingest publish execution reports from to to-1 and

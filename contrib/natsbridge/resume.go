@@ -26,7 +26,8 @@ import (
 // without a sign. So the Consumer watches Consume's errors and, when one
 // may mean its consumer is gone, looks: a consumer that is gone is made
 // again where this one was in the stream — after the last report handled,
-// or at the first handed back and not handled since — or from the
+// or at the first handed back and not handled since, or at the first
+// below the last handled that was not handled here (seqGaps) — or from the
 // start of a stream that is not the one it read (created again: the
 // sequences start over); a Consume that stopped is started again.
 // Reports handed on already that come again are dropped by their ids
@@ -80,11 +81,22 @@ func (r *execResume) stop() {
 }
 
 // execTrouble is Consume's error handler (on a goroutine of nats.go's).
+//
+// A pull refused for a request limit of the durable consumer (409
+// "Exceeded MaxRequestBatch of n", "Exceeded MaxRequestExpires of d",
+// "Exceeded MaxRequestMaxBytes of n", "Exceeded MaxWaiting": nats-server
+// consumer.go processNextMsgRequest; nats.js ExceededLimits) is a plain
+// error to nats.go, which does not count the pull back: the Consume asks
+// for nothing more until its heartbeats are missed, and then the same
+// pull again — the reports stall for good. One comes when an operator
+// changed the limits under a running Consumer: the resumer starts the
+// Consume again within the limits read anew (pullLimits).
 func (c *Consumer) execTrouble(err error) {
 	r := &c.execResume
 	switch {
-	case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrBadRequest):
-		signal(r.stopped) // terminal: nats.go stopped this Consume
+	case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrBadRequest),
+		err != nil && strings.Contains(err.Error(), "Exceeded Max"):
+		signal(r.stopped) // terminal: nats.go stopped this Consume, or it asks past a limit
 	case errors.Is(err, jetstream.ErrNoHeartbeat), errors.Is(err, jetstream.ErrConsumerNotFound),
 		errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrConsumerDoesNotExist):
 	default:
@@ -194,13 +206,21 @@ func (c *Consumer) resume() error {
 		start := uint64(0) // another stream: from its start
 		if sameStream {
 			c.forgetRemoved(ctx)
+			// Below the last handled, not handled here: maybe delivered
+			// into a link that died, or to a sharer that died before its
+			// ack (TestS39natsRemakeFromUnhandled).
+			gap, isGap := c.firstHeldGap(ctx)
 			c.execMu.Lock()
 			start = c.execHigh + 1
 			for seq := range c.execNaked {
 				start = min(start, seq)
 			}
-			// From the first handed back: the reports handled after it
-			// come again, dropped by their stream sequence (replayed).
+			if isGap {
+				start = min(start, gap)
+			}
+			// From the first handed back or not handled: the reports
+			// handled after it come again, dropped by their stream
+			// sequence (replayed).
 			c.execReplayTo = c.execHigh
 			c.execMu.Unlock()
 			from = start
@@ -492,6 +512,45 @@ func (c *Consumer) forgetRemoved(ctx context.Context) {
 	if n > 0 {
 		c.owe(n)
 	}
+}
+
+// firstHeldGap returns the lowest stream sequence at or below the last
+// handled that this Consumer did not handle (execGaps) and that the stream
+// still holds — of its subject, when it reads one (Subjects one filter):
+// a consumer made again starts there. A gap the stream no longer holds
+// (purged, aged out, deleted: announced already, or with the next
+// report) is passed, as forgetRemoved passes a report handed back: one
+// made again at it would start at the stream's first and deliver again
+// every report handled since (TestS36rvnatsNakedThenPurgedForgotten).
+// When the stream does not answer, the lowest gap: a replay repeats,
+// never loses.
+func (c *Consumer) firstHeldGap(ctx context.Context) (uint64, bool) {
+	c.execMu.Lock()
+	gaps := slices.Clone(c.execGaps.gaps)
+	subj := ">"
+	if !c.execFilter && len(c.opts.Subjects) == 1 {
+		subj = c.opts.Subjects[0]
+	}
+	c.execMu.Unlock()
+	if len(gaps) == 0 {
+		return 0, false
+	}
+	st, err := c.execResume.js.Stream(ctx, c.opts.Stream.Name)
+	if err != nil {
+		return gaps[0][0], true
+	}
+	for _, g := range gaps {
+		m, err := st.GetMsg(ctx, g[0], jetstream.WithGetMsgSubject(subj))
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			return 0, false // nothing of it at or past the gap
+		case err != nil:
+			return g[0], true
+		case m.Sequence <= g[1]:
+			return m.Sequence, true
+		}
+	}
+	return 0, false
 }
 
 // nakedPassed wakes the resumer to look for reports handed back that the

@@ -4,10 +4,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -21,19 +19,8 @@ import (
 // sequence at that time. Once deliveries have passed it, what is left
 // unconfirmed is forgotten.
 func TestS37rvnatsOverCountForgottenOncePassed(t *testing.T) {
-	srv, ingest, pub, js := storedReports(t, 3)
+	js, ingest, pub, far, got, cons := firstOverCounted(t, "s37rvsuspect", []string{"meltica.binance.>"})
 	st, err := js.Stream(waitCtx(t), DefaultStream)
-	require.NoError(t, err)
-	far := newNode(t)
-	got := far.collect(t, dispatch.Filter{})
-	d := &pendingDialer{addr: srv.Addr().String(), over: func(sseq uint64) uint64 {
-		if sseq == 1 {
-			return 1 // report 0's delivery says one more is pending than is
-		}
-		return 0
-	}}
-	nc := connect(t, srv.ClientURL(), &ConnectOptions{Extra: []nats.Option{nats.SetCustomDialer(d)}})
-	cons, err := NewConsumer(waitCtx(t), nc, far.d, far.pools.Events, &ConsumerOptions{Durable: "s37rvsuspect", AckWait: generous, Subjects: []string{"meltica.binance.>"}})
 	require.NoError(t, err)
 	for i := range 3 {
 		ev := next(t, got, func(ev *schema.CanonicalEvent) bool { return ev.Type != schema.EventConnState })
