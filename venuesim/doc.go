@@ -232,7 +232,9 @@
 // "Trades channel": "The message is sent only once per taker order,
 // filled price, source. The count field is used to represent the number
 // of aggregated matches", tradeId "The last trade ID in the trades
-// aggregation") and tickers (every 100 ms of
+// aggregation"; source "0", a normal order's, and seqId a number
+// counting the instrument's pushes from 1: OKX says only "Sequence ID of
+// the current message") and tickers (every 100 ms of
 // the clock after a trade or a change of the top: "The fastest rate is 1
 // update/100ms", "trade, the change on best ask/bid"; the day's open,
 // high, low and volumes are the minute candle's) for each symbol as its
