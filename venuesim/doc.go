@@ -188,9 +188,26 @@
 //     that rests, fills, or is canceled or expired is an update of the
 //     book (an update id) whose level goes out in the next diff, and the
 //     bookTicker at once when the top changed. A taker's walk and the
-//     generator's trades take the generator's liquidity only (our own
-//     orders are not matched against each other), and a resting order
-//     fills when the generator's other side reaches its price.
+//     generator's trades take the generator's liquidity only, and a
+//     resting order fills when the generator's other side reaches its
+//     price.
+//   - Self-trade prevention, as Binance spot's STP ("Self Trade
+//     Prevention (STP) FAQ"; every order is one account's, so our orders
+//     never trade with each other): selfTradePreventionMode EXPIRE_TAKER,
+//     EXPIRE_MAKER (the default, as exchangeInfo's
+//     defaultSelfTradePreventionMode says) or EXPIRE_BOTH, another -1013
+//     "This symbol does not allow the specified self-trade prevention
+//     mode." (NONE too: BTCUSDT's allowedSelfTradePreventionModes lack
+//     it; DECREMENT and TRANSFER are not served). A taker's walk that
+//     meets our resting order of the other side (at its level after the
+//     generator's quantity there) prevents the match by the taker's mode:
+//     the maker expires and the walk goes on, the taker's rest expires,
+//     or both; an expired order's status is EXPIRED_IN_MATCH, its
+//     executionReport TRADE_PREVENTION with v (preventedMatchId, per
+//     symbol from 0), U (the other order's id), A and B (its prevented
+//     quantity), its answers preventedMatchId and preventedQuantity, and
+//     the taker's FULL answer lists preventedMatches; every report's V is
+//     the order's mode.
 //   - A simulated account: resting orders lock funds, fills move them,
 //     cancels release them, each change followed on every user-data
 //     subscription, as its reports are, by an outboundAccountPosition of
