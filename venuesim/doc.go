@@ -143,7 +143,9 @@
 //     REQUEST_WEIGHT per minute (6000; the methods' documented weights,
 //     2 for connecting, IP wide: the venue's), and on order.place the
 //     ORDERS limits of 10 s (50) and a day (160000), each interval
-//     counted from its boundary; returnRateLimits=false in the request
+//     counted from its boundary, of unfilled orders (spot "Unfilled Order
+//     Count Rules": an order's first fill takes it off the current
+//     intervals' counts, never below 0); returnRateLimits=false in the request
 //     or the connection's URL leaves it out (true in a request brings it
 //     back). The limits are reported, and with Options.EnforceRateLimits
 //     enforced (429: -1003 past the weight, -1015 past the orders). REST

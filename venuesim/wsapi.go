@@ -584,6 +584,9 @@ func (c *conn) placeOrder(req apiRequest) {
 // streams (printFill); taker: the order took liquidity, else it was
 // resting (caller holds the stepping and market locks).
 func (c *conn) fill(o *order, now, px, qty int64, taker bool) {
+	if o.filled == 0 {
+		c.v.rates.firstFill(now) // a filled order leaves the unfilled order count
+	}
 	o.filled += qty
 	o.quote += mulDec(px, qty)
 	status := "PARTIALLY_FILLED"
