@@ -113,7 +113,11 @@
 //     LIMIT_MAKER order at its price rests; an order worth more than
 //     Options.Balance is refused, a MARKET order's worth what its walk
 //     takes, each level at its price; a LIMIT IOC or FOK order that
-//     cannot fill at once expires instead of resting; order.cancel answers
+//     cannot fill at once expires instead of resting; order.cancel
+//     honours cancelRestrictions (ONLY_NEW, ONLY_PARTIALLY_FILLED: an
+//     order in another status stays, -2011 "Order was not canceled due to
+//     cancel restrictions."; another value -1145 "Invalid
+//     cancelRestrictions") and answers
 //     with the order's id in origClientOrderId and the cancel's own in
 //     clientOrderId, as the CANCELED report does in "C" and "c"; reject
 //     reasons as Binance spells them (INSUFFICIENT_BALANCES,

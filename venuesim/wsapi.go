@@ -699,6 +699,17 @@ func (c *conn) cancelOrder(req apiRequest) {
 		c.answer(req, apiError(req.ID, 400, code, msg))
 		return
 	}
+	// cancelRestrictions (WebSocket API "Cancel order"): ONLY_NEW or
+	// ONLY_PARTIALLY_FILLED cancels an order in that status only; another
+	// value -1145 "Invalid cancelRestrictions".
+	restrict := param(p, "cancelRestrictions")
+	switch restrict {
+	case "", "ONLY_NEW", "ONLY_PARTIALLY_FILLED":
+	default:
+		v.rejected.Add(1)
+		c.answer(req, apiError(req.ID, 400, -1145, "Invalid cancelRestrictions"))
+		return
+	}
 	id, idSent := orderIDParam(p)
 	cid := param(p, "origClientOrderId")
 	if !idSent && cid == "" {
@@ -722,6 +733,13 @@ func (c *conn) cancelOrder(req apiRequest) {
 	defer m.mu.Unlock()
 	for i, o := range s.orders {
 		if namedBy(o, id, cid) {
+			if restrict != "" && o.status != strings.TrimPrefix(restrict, "ONLY_") {
+				// "If the order did not pass the conditions for
+				// cancelRestrictions": it stays.
+				v.rejected.Add(1)
+				c.answer(req, apiError(req.ID, 400, -2011, "Order was not canceled due to cancel restrictions."))
+				return
+			}
 			was := s.top()
 			s.orders = slices.Delete(s.orders, i, i+1)
 			now := c.v.now().UnixMilli()
